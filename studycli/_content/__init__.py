@@ -1,0 +1,1 @@
+"""In an installed wheel this package holds the shipped content: cards/ and solutions/."""

@@ -1,0 +1,152 @@
+"""Helpers for writing checkers in `solutions/`.
+
+A checker calls a learner's function on many inputs and raises `AssertionError` with a message
+that teaches: which input failed, what was expected, what came back. These helpers produce such
+messages, so every checker reads the same way:
+
+    from studycli.assertions import assert_close, describe
+
+    def check_softmax(impl, device="cpu"):
+        x = torch.randn(3, 5, device=device)
+        assert_close(impl(x), x.softmax(-1), f"softmax({describe(x)})")
+
+This module is only imported by solution modules (inside an isolated check process), so it may
+import numpy and torch lazily without slowing the CLI down.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+
+def describe(value: Any, limit: int = 8) -> str:
+    """A short, readable rendering of a checker input for a failure message.
+
+    Tensors and arrays show their shape and dtype, and their values when small; other values use
+    `repr`, cut to a readable length.
+    """
+    shape = getattr(value, "shape", None)
+    if shape is not None and hasattr(value, "dtype"):
+        shape_text = "(" + ", ".join(str(int(s)) for s in shape) + ")"
+        kind = "tensor" if type(value).__module__.startswith("torch") else "array"
+        dtype = str(value.dtype).replace("torch.", "")
+        numel = math.prod(int(s) for s in shape)
+        if 0 < numel <= limit:
+            values = value.detach().cpu().tolist() if kind == "tensor" else value.tolist()
+            return f"{kind}({values}, dtype={dtype})"
+        return f"{kind} of shape {shape_text}, dtype={dtype}"
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _as_numpy(value: Any):
+    import numpy as np
+
+    if type(value).__module__.startswith("torch"):
+        value = value.detach().cpu()
+        if str(value.dtype) in ("torch.bfloat16", "torch.float16"):
+            value = value.float()
+        return value.numpy()
+    return np.asarray(value)
+
+
+def assert_close(
+    actual: Any,
+    expected: Any,
+    what: str,
+    *,
+    atol: float = 1e-5,
+    rtol: float = 1e-5,
+    hint: str = "",
+) -> None:
+    """Assert that `actual` matches `expected` elementwise within tolerances.
+
+    Args:
+        actual: what the learner's function returned (tensor, array, number or list).
+        expected: the ground truth.
+        what: the call that produced `actual`, e.g. ``"online_softmax(x of shape (2, 9), 4)"``.
+        atol, rtol: absolute and relative tolerance, as in `numpy.isclose`.
+        hint: a likely cause, shown after the numbers.
+
+    Raises:
+        AssertionError: naming `what`, the shapes or the worst element, expected vs actual.
+    """
+    import numpy as np
+
+    if actual is None:
+        _fail(what, "returned None (a missing `return`?)", hint)
+    got = _as_numpy(actual)
+    want = _as_numpy(expected)
+    if got.shape != want.shape:
+        _fail(what, f"returned shape {tuple(got.shape)}, expected shape {tuple(want.shape)}", hint)
+    if got.size == 0:
+        return
+    try:
+        got = got.astype(np.float64)
+    except (TypeError, ValueError):
+        _fail(what, f"returned values of type {got.dtype}, expected numbers", hint)
+    want = want.astype(np.float64)
+    nan_mismatch = np.isnan(got) != np.isnan(want)
+    if nan_mismatch.any():
+        index = tuple(int(i) for i in np.argwhere(nan_mismatch)[0])
+        _fail(what, f"at index {index}: expected {want[index]!r}, got {got[index]!r}", hint)
+    close = np.isclose(got, want, atol=atol, rtol=rtol, equal_nan=True)
+    if not close.all():
+        error = np.where(close, 0.0, np.abs(np.nan_to_num(got - want, nan=np.inf)))
+        index = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), error.shape))
+        where = f"at index {index}: " if got.ndim else ""
+        count = int((~close).sum())
+        _fail(
+            what,
+            f"{where}expected {want[index]:.6g}, got {got[index]:.6g} "
+            f"({count} of {close.size} values off; atol={atol:g}, rtol={rtol:g})",
+            hint,
+        )
+
+
+def assert_equal(actual: Any, expected: Any, what: str, *, hint: str = "") -> None:
+    """Assert exact equality (ints, lists, tuples, dicts, integer tensors or arrays)."""
+    shape = getattr(expected, "shape", None)
+    if shape is not None:
+        got, want = _as_numpy(actual), _as_numpy(expected)
+        if got.shape != want.shape:
+            _fail(what, f"returned shape {tuple(got.shape)}, expected shape {tuple(want.shape)}", hint)
+        diff = got != want
+        if diff.any():
+            import numpy as np
+
+            index = tuple(int(i) for i in np.argwhere(diff)[0])
+            _fail(what, f"at index {index}: expected {want[index]!r}, got {got[index]!r}", hint)
+        return
+    if actual != expected:
+        _fail(what, f"expected {describe(expected, 32)}, got {describe(actual, 32)}", hint)
+
+
+def expect(condition: bool, what: str, message: str, *, hint: str = "") -> None:
+    """Assert a property (a shape, an invariant, a complexity bound) with a teaching message."""
+    if not condition:
+        _fail(what, message, hint)
+
+
+def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
+    """Call the learner's function, turning an exception it raises into a named failure.
+
+    `NotImplementedError` (the starter) and any other exception become an `AssertionError`
+    naming the call, so the learner sees which input broke their code.
+    """
+    try:
+        return impl(*args, **kwargs)
+    except AssertionError:
+        raise
+    except NotImplementedError:
+        raise AssertionError(f"{what}: not implemented yet (the starter raises NotImplementedError)") from None
+    except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+        raise AssertionError(f"{what}: raised {type(exc).__name__}: {exc}") from exc
+
+
+def _fail(what: str, message: str, hint: str) -> None:
+    text = f"{what}: {message}"
+    if hint:
+        text += f"\n  hint: {hint}"
+    raise AssertionError(text)

@@ -1,0 +1,9 @@
+"""The command line: parse, call one core function, render. No SQL or scheduling here."""
+
+from __future__ import annotations
+
+from . import content as _content  # noqa: F401  (registers lint, check, show, list)
+from . import study as _study  # noqa: F401  (registers review, solve, due, history, ...)
+from .app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,73 @@
+"""The Typer application, its global options and the one place errors are rendered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from ..errors import StudyError
+
+
+class _Group(TyperGroup):
+    """Renders a `StudyError` from any command as one short line on stderr, exit 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except StudyError as exc:
+            Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}")
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    help="Spaced-repetition study in the terminal, with answers that execute.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass
+class Options:
+    content: Optional[Path]
+    db: Optional[Path]
+
+    def load(self):
+        """The content folder, loaded (problems kept for lint)."""
+        from ..loader import load_content
+        from ..paths import content_dir
+
+        return load_content(content_dir(self.content))
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    content: Annotated[Optional[Path], typer.Option(
+        "--content", envvar="STUDYCLI_CONTENT",
+        help="Folder holding cards/ and solutions/ (default: here, else the installed content).")] = None,
+    db: Annotated[Optional[Path], typer.Option(
+        "--db", envvar="STUDYCLI_DB", help="The review database (default: in your data folder).")] = None,
+) -> None:
+    ctx.obj = Options(content=content, db=db)
+
+
+def options(ctx: typer.Context) -> Options:
+    return ctx.find_root().obj
+
+
+def stdout() -> Console:
+    return Console(highlight=False)
+
+
+def main() -> None:
+    app()

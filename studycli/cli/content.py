@@ -1,0 +1,153 @@
+"""Content commands: lint, check, show, list."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from .app import app, options, stdout
+
+STATUS_STYLE = {"pass": "green", "fail": "red", "error": "red", "timeout": "yellow"}
+
+
+@app.command()
+def lint(ctx: typer.Context,
+         as_json: Annotated[bool, typer.Option("--json", help="Print problems as JSON.")] = False) -> None:
+    """Validate all content: card schema, ids, topics, prerequisites, solutions, starters.
+
+    Every problem is reported at once with its file (and line). Exit 1 if there is any.
+
+    Example: studycli lint
+    """
+    from ..lint import lint as run_lint
+
+    content = options(ctx).load()
+    problems = run_lint(content)
+    if as_json:
+        print(json.dumps([{"file": str(p.path), "line": p.line, "card": p.card_id,
+                           "message": p.message} for p in problems], indent=2))
+    else:
+        console = Console(stderr=bool(problems), highlight=False)
+        for p in problems:
+            console.print(f"[bold]{escape(p.location(content.root))}[/]: {escape(p.message)}")
+        summary = f"{len(content.cards)} cards, {len(problems)} problem(s)"
+        console.print(f"[red]{summary}[/]" if problems else f"[green]{summary}[/]")
+    if problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    card_ids: Annotated[Optional[list[str]], typer.Argument(help="Cards to check (default: all).")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Checks run at once.")] = 0,
+    timeout: Annotated[float, typer.Option(help="Seconds each check may take.")] = 60.0,
+    device: Annotated[str, typer.Option(help="cpu or cuda: where checkers put their tensors.")] = "cpu",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per card.")] = False,
+) -> None:
+    """Prove each card's reference passes its checker and its starter and wrong answers fail it.
+
+    Every check runs in its own process with a time limit, in parallel. Exit 1 if any card fails.
+
+    Example: studycli check flash-attention online-softmax --jobs 2
+    """
+    import os
+
+    from ..errors import StudyError
+    from ..lint import lint as run_lint
+    from ..verify import count_jobs, run_checks
+
+    if device not in ("cpu", "cuda"):
+        raise StudyError(f"--device must be cpu or cuda, not {device!r}")
+    content = options(ctx).load()
+    cards = [content.get(i) for i in card_ids] if card_ids else list(content.cards.values())
+    broken = {p.card_id for p in run_lint(content) if p.card_id}
+    if bad := sorted(broken & {c.id for c in cards if c.runnable}):
+        raise StudyError(f"fix what `studycli lint` reports first (cards: {', '.join(bad)})")
+    jobs = jobs or (os.cpu_count() or 1)
+    runnable = [c for c in cards if c.runnable]
+    if as_json:
+        results = run_checks(runnable, content, jobs=jobs, device=device, timeout=timeout)
+        print(json.dumps([r.to_dict() for r in results], indent=2))
+    else:
+        results = _check_with_progress(runnable, content, jobs, device, timeout)
+        stdout().print(_results_table(results))
+    failed = [r for r in results if r.status != "pass"]
+    if not as_json:
+        stdout().print(f"{len(results) - len(failed)} of {len(results)} cards pass"
+                       + (f"; [red]{len(failed)} do not[/]" if failed else ""))
+    if failed:
+        raise typer.Exit(1)
+
+
+def _check_with_progress(cards, content, jobs, device, timeout):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from ..verify import count_jobs, run_checks
+
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("checking", total=count_jobs(cards, content))
+        return run_checks(cards, content, jobs=jobs, device=device, timeout=timeout,
+                          on_job_done=lambda job, outcome: progress.advance(task))
+
+
+def _results_table(results) -> Table:
+    table = Table(title="studycli check", show_lines=False)
+    table.add_column("card")
+    table.add_column("status")
+    table.add_column("seconds", justify="right")
+    table.add_column("message", overflow="fold")
+    for r in results:
+        style = STATUS_STYLE[r.status]
+        table.add_row(r.card_id, f"[{style}]{r.status}[/]", f"{r.seconds:.2f}", escape(r.message))
+    return table
+
+
+@app.command()
+def show(ctx: typer.Context, card_id: str,
+         answer: Annotated[bool, typer.Option("--answer", "-a", help="Show the answer too.")] = False) -> None:
+    """Show one card: its prompt, the starter for coding cards and, with --answer, the answer.
+
+    Example: studycli show online-softmax --answer
+    """
+    from .. import render
+    from ..source import read_module, starter_for
+
+    content = options(ctx).load()
+    card = content.get(card_id)
+    starter = None
+    if card.runnable:
+        starter = starter_for(card, read_module(content.solutions_dir, card.solution.module))
+    stdout().print(render.full(card, with_answer=answer, starter=starter))
+
+
+@app.command("list")
+def list_cards(
+    ctx: typer.Context,
+    deck: Annotated[Optional[str], typer.Option(help="Only this deck.")] = None,
+    topic: Annotated[Optional[str], typer.Option(help="Only this topic slug.")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="concept, derivation or coding.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the cards as JSON.")] = False,
+) -> None:
+    """List cards, optionally filtered by deck, topic or kind.
+
+    Example: studycli list --deck transformers --kind coding
+    """
+    content = options(ctx).load()
+    cards = content.select(deck=deck, topic=topic, kind=kind)
+    if as_json:
+        print(json.dumps([{"id": c.id, "kind": c.kind.value, "deck": c.deck, "topic": c.topic,
+                           "title": c.title} for c in cards], indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(cards)} cards")
+    for column in ("id", "kind", "deck", "topic", "title"):
+        table.add_column(column, overflow="fold")
+    for c in cards:
+        table.add_row(c.id, c.kind.value, c.deck, c.topic, escape(c.title))
+    stdout().print(table)

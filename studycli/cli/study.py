@@ -1,0 +1,1 @@
+"""Study commands: review, solve, due, history, suspend, unsuspend."""

@@ -1,0 +1,31 @@
+"""The one exception family of studycli.
+
+Everything a user can cause (a broken card, a missing file, a corrupt database, a bad CSV row)
+is raised as a `StudyError` subclass whose message says what is wrong and how to fix it. The CLI
+renders it once, on stderr, and exits 1; nothing else is allowed to reach the user as a
+traceback.
+"""
+
+
+class StudyError(Exception):
+    """Base class: a problem the user can fix, with a message that says how."""
+
+
+class ContentError(StudyError):
+    """The content folder (cards/, solutions/) is missing or invalid."""
+
+
+class CardNotFound(StudyError):
+    """A card id that no card in the content has."""
+
+
+class StoreError(StudyError):
+    """The review database cannot be opened, migrated or written."""
+
+
+class ConfigError(StudyError):
+    """The settings file is unreadable or holds an invalid value."""
+
+
+class ImportFormatError(StudyError):
+    """A review log to import has a malformed row."""

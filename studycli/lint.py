@@ -1,0 +1,124 @@
+"""`studycli lint`: every rule the content must follow, every problem reported at once."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from .card import Card, CardProblem
+from .loader import Content
+from .source import (
+    ModuleInfo, checker_ref, module_path, parameters, read_module, starter_for,
+)
+from .topics import topics
+
+MIN_WRONG_ANSWERS = 2
+
+
+def lint(content: Content) -> list[CardProblem]:
+    """All problems in the content: loading, topics, prerequisites, solutions, orphans."""
+    problems = list(content.problems)
+    known_topics = topics()
+    for card in content.cards.values():
+        if card.topic not in known_topics:
+            problems.append(_problem(card, f"unknown topic {card.topic!r}: use a slug from "
+                                           "studycli/data/topics.yaml"))
+        for required in card.requires:
+            if required not in content.cards:
+                problems.append(_problem(card, f"requires {required!r}, which no card has"))
+        if card.runnable:
+            problems += _lint_solution(card, content.solutions_dir)
+    problems += _lint_cycles(content)
+    problems += _lint_orphans(content)
+    return sorted(problems, key=lambda p: (str(p.path), p.line or 0))
+
+
+def _problem(card: Card, message: str) -> CardProblem:
+    return CardProblem(card.path, message, card_id=card.id)
+
+
+def _lint_solution(card: Card, solutions_dir: Path) -> list[CardProblem]:
+    assert card.solution is not None
+    ref = card.solution
+    path = module_path(solutions_dir, ref.module)
+    if not path.is_file():
+        return [_problem(card, f"solution {ref}: there is no solutions/{ref.module}.py")]
+    try:
+        info = read_module(solutions_dir, ref.module)
+    except SyntaxError as exc:
+        return [CardProblem(path, f"Python syntax error: {exc.msg}", exc.lineno, card.id)]
+    reference = info.function(ref.function)
+    if reference is None:
+        return [_problem(card, f"solution {ref}: solutions/{ref.module}.py defines no "
+                               f"top-level function {ref.function!r}")]
+    problems = []
+    check = checker_ref(card, info)
+    if check.module != ref.module and not module_path(solutions_dir, check.module).is_file():
+        problems.append(_problem(card, f"check {check}: there is no solutions/{check.module}.py"))
+    elif (read_module(solutions_dir, check.module) if check.module != ref.module else info
+          ).function(check.function) is None:
+        problems.append(_problem(card, f"no checker: define check_{ref.function}(impl, device='cpu') "
+                                       f"in solutions/{ref.module}.py, or name one with 'check:'"))
+    wrong = info.listed("WRONG_ANSWERS").get(ref.function, 0)
+    if wrong < MIN_WRONG_ANSWERS:
+        problems.append(_problem(card, f"solutions/{ref.module}.py lists {wrong} wrong answer(s) for "
+                                       f"{ref.function!r} in WRONG_ANSWERS; at least "
+                                       f"{MIN_WRONG_ANSWERS} are needed"))
+    problems += _lint_starter(card, info, parameters(reference))
+    return problems
+
+
+def _lint_starter(card: Card, info: ModuleInfo, expected: list[str]) -> list[CardProblem]:
+    assert card.solution is not None
+    name = card.solution.function
+    try:
+        tree = ast.parse(starter_for(card, info))
+    except SyntaxError as exc:
+        return [_problem(card, f"the starter does not compile: {exc.msg} (starter line {exc.lineno})")]
+    defined = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+    if not defined:
+        return [_problem(card, f"the starter must define {name}({', '.join(expected)})")]
+    found = parameters(defined[0])
+    if found != expected:
+        return [_problem(card, f"the starter's {name} takes ({', '.join(found)}); the reference "
+                               f"takes ({', '.join(expected)})")]
+    return []
+
+
+def _lint_cycles(content: Content) -> list[CardProblem]:
+    """Report each `requires` cycle once, on the card where it was found."""
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    problems = []
+
+    def visit(card_id: str, trail: list[str]) -> None:
+        state[card_id] = 1
+        for nxt in content.cards[card_id].requires:
+            if nxt not in content.cards:
+                continue
+            if state.get(nxt) == 1:
+                cycle = trail[trail.index(nxt):] + [nxt] if nxt in trail else [card_id, nxt]
+                problems.append(_problem(content.cards[card_id],
+                                         "requires forms a cycle: " + " -> ".join(cycle)))
+            elif state.get(nxt) is None:
+                visit(nxt, trail + [nxt])
+        state[card_id] = 2
+
+    for card_id in sorted(content.cards):
+        if card_id not in state:
+            visit(card_id, [card_id])
+    return problems
+
+
+def _lint_orphans(content: Content) -> list[CardProblem]:
+    if not content.solutions_dir.is_dir():
+        return []
+    used = set()
+    for card in content.cards.values():
+        for ref in (card.solution, card.check):
+            if ref is not None:
+                used.add(ref.module)
+    return [
+        CardProblem(path, "orphan solution module: no card names it in 'solution' or 'check'")
+        for path in sorted(content.solutions_dir.glob("*.py"))
+        if not path.name.startswith("_") and path.stem not in used
+    ]

@@ -1,0 +1,75 @@
+"""Where things live: the content folder, the review database, the config and attempt files.
+
+One resolver per location, each with an environment override, so tests never touch `~`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import ContentError
+
+APP_NAME = "studycli"
+
+
+def content_dir(option: str | Path | None = None, cwd: Path | None = None) -> Path:
+    """The folder holding `cards/` and `solutions/`.
+
+    In order: the `--content` option, `STUDYCLI_CONTENT`, the current directory when it has
+    `cards/`, then the content installed with the package.
+    """
+    chosen = option or os.environ.get("STUDYCLI_CONTENT")
+    if chosen:
+        path = Path(chosen).expanduser().resolve()
+        if not (path / "cards").is_dir():
+            raise ContentError(
+                f"{path} has no cards/ folder: point --content (or STUDYCLI_CONTENT) at the "
+                "folder that holds cards/ and solutions/"
+            )
+        return path
+    here = (cwd or Path.cwd()).resolve()
+    if (here / "cards").is_dir():
+        return here
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "_content", package.parent):
+        if (candidate / "cards").is_dir():
+            return candidate
+    raise ContentError("no cards found: run from a folder with cards/, or pass --content DIR")
+
+
+def data_dir() -> Path:
+    """The user's data folder (database, attempt files); `STUDYCLI_HOME` overrides it."""
+    override = os.environ.get("STUDYCLI_HOME")
+    if override:
+        return Path(override).expanduser() / "data"
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME)
+
+
+def config_dir() -> Path:
+    """The user's config folder (settings.toml); `STUDYCLI_HOME` overrides it."""
+    override = os.environ.get("STUDYCLI_HOME")
+    if override:
+        return Path(override).expanduser() / "config"
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME)
+
+
+def database_path(option: str | Path | None = None) -> Path:
+    """The review database: `--db`, then `STUDYCLI_DB`, then `<data dir>/reviews.sqlite3`."""
+    chosen = option or os.environ.get("STUDYCLI_DB")
+    return Path(chosen).expanduser() if chosen else data_dir() / "reviews.sqlite3"
+
+
+def config_path() -> Path:
+    """The settings file: `STUDYCLI_CONFIG`, then `<config dir>/settings.toml`."""
+    chosen = os.environ.get("STUDYCLI_CONFIG")
+    return Path(chosen).expanduser() if chosen else config_dir() / "settings.toml"
+
+
+def attempts_dir() -> Path:
+    """Where `solve` keeps the learner's attempt files between sessions."""
+    return data_dir() / "attempts"

@@ -1,0 +1,240 @@
+"""Running a checker on one candidate answer, isolated in its own process.
+
+Every check runs in a child forked from a fork server that has numpy and torch already
+imported, so a check starts in milliseconds, yet a crash, a hang or a memory blow-up in it is
+that check's outcome and never the caller's. The parent enforces a wall-clock limit (kill on
+expiry); the child caps its own address space.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import time
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MEMORY_MB = 4096
+OUTPUT_LIMIT = 4000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One answer to run a checker on.
+
+    `kind` says where the code comes from: "reference" (the solution module's function),
+    "wrong" / "variant" (entry `index` of WRONG_ANSWERS / CORRECT_VARIANTS), "code" (source text,
+    such as a starter) or "file" (a learner's attempt file).
+    """
+
+    kind: str
+    function: str
+    module: str = ""
+    index: int = 0
+    code: str = ""
+    path: str = ""
+
+    @property
+    def expect_pass(self) -> bool:
+        return self.kind in ("reference", "variant")
+
+
+@dataclass(frozen=True)
+class Job:
+    solutions_dir: str
+    check_module: str
+    check_function: str
+    candidate: Candidate
+    device: str = "cpu"
+    timeout: float = DEFAULT_TIMEOUT
+    memory_mb: int = DEFAULT_MEMORY_MB
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened: `status` is pass, fail (the checker rejected it), error or timeout."""
+
+    status: str
+    message: str
+    seconds: float
+    label: str = ""
+    traceback: str = ""
+    output: str = ""
+
+
+def run_job(job: Job) -> Outcome:
+    """Run one job in an isolated child and wait at most `job.timeout` seconds for it."""
+    context = _context()
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(job, sender), daemon=True)
+    started = time.monotonic()
+    process.start()
+    sender.close()
+    try:
+        if receiver.poll(job.timeout):
+            try:
+                result = receiver.recv()
+            except EOFError:
+                result = None
+        else:
+            process.kill()
+            process.join()
+            return Outcome("timeout", _timeout_message(job.timeout), job.timeout)
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    finally:
+        receiver.close()
+    elapsed = time.monotonic() - started
+    if result is None:
+        return Outcome("error", _crash_message(process.exitcode), elapsed)
+    return Outcome(**result)
+
+
+def _timeout_message(limit: float) -> str:
+    return f"did not finish in {limit:g} s: an infinite loop, or far too slow for the input sizes?"
+
+
+def _crash_message(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        return f"the process was killed by signal {-exitcode} (out of memory, or a crash in native code)"
+    return f"the process exited with status {exitcode} before reporting (a call to exit()?)"
+
+
+_CONTEXT = None
+
+
+def _context():
+    global _CONTEXT
+    if _CONTEXT is None:
+        try:
+            _CONTEXT = multiprocessing.get_context("forkserver")
+            _CONTEXT.set_forkserver_preload(["studycli._preload"])
+        except ValueError:  # a platform without fork (Windows): plain spawn still isolates
+            _CONTEXT = multiprocessing.get_context("spawn")
+    return _CONTEXT
+
+
+# --- the child side -------------------------------------------------------------------------
+
+
+def _child(job: Job, sender) -> None:
+    _limit_memory(job.memory_mb)
+    _single_thread()
+    captured = io.StringIO()
+    started = time.monotonic()
+    label = ""
+    try:
+        with redirect_stdout(captured), redirect_stderr(captured):
+            checker = getattr(_load_solution(job.solutions_dir, job.check_module), job.check_function)
+            impl, label = _resolve(job)
+            started = time.monotonic()
+            checker(impl, device=job.device)
+        result = {"status": "pass", "message": "passed"}
+    except AssertionError as exc:
+        result = {"status": "fail", "message": str(exc) or "the checker rejected the answer",
+                  "traceback": _trimmed_traceback(exc, job)}
+    except MemoryError:
+        result = {"status": "error", "message": f"ran out of memory (limit {job.memory_mb} MB)"}
+    except BaseException as exc:  # noqa: BLE001 - anything the code under test raises is its outcome
+        result = {"status": "error", "message": _describe_error(exc, job),
+                  "traceback": _trimmed_traceback(exc, job)}
+    result.update(seconds=time.monotonic() - started, label=label,
+                  output=captured.getvalue()[-OUTPUT_LIMIT:])
+    try:
+        sender.send(result)
+    finally:
+        sender.close()
+
+
+def _describe_error(exc: BaseException, job: Job) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    if "can't allocate memory" in text or "DefaultCPUAllocator" in text:
+        return f"ran out of memory (limit {job.memory_mb} MB): {text.splitlines()[0]}"
+    return text
+
+
+def _limit_memory(memory_mb: int) -> None:
+    if not memory_mb:
+        return
+    try:
+        import resource
+
+        with open("/proc/self/status", encoding="ascii") as status:
+            line = next(l for l in status if l.startswith("VmSize:"))
+        current = int(line.split()[1]) * 1024
+        limit = current + memory_mb * 1024 * 1024
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, OSError, StopIteration, ValueError):
+        pass  # no /proc or no setrlimit: the time limit still applies
+
+
+def _single_thread() -> None:
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+
+
+def _load_solution(solutions_dir: str, module: str):
+    return _load_file(Path(solutions_dir) / f"{module}.py", f"studycli_solutions.{module}")
+
+
+def _load_file(path: Path, name: str):
+    import importlib.util
+    import sys
+
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _resolve(job: Job):
+    """The callable under test, and a label naming it (with a wrong answer's docstring)."""
+    candidate = job.candidate
+    if candidate.kind in ("reference", "wrong", "variant"):
+        module = _load_solution(job.solutions_dir, candidate.module)
+        if candidate.kind == "reference":
+            return getattr(module, candidate.function), "reference"
+        table = module.WRONG_ANSWERS if candidate.kind == "wrong" else module.CORRECT_VARIANTS
+        impl = table[candidate.function][candidate.index]
+        doc = (impl.__doc__ or "").strip().splitlines()
+        return impl, f"{impl.__name__}" + (f" ({doc[0]})" if doc else "")
+    if candidate.kind == "code":
+        namespace: dict = {"__name__": "studycli_attempt"}
+        exec(compile(candidate.code, "<starter>", "exec"), namespace)  # noqa: S102 - that is the job
+        return namespace[candidate.function], "starter"
+    module = _load_file(Path(candidate.path), "studycli_attempt")
+    if not hasattr(module, candidate.function):
+        raise AssertionError(f"{candidate.path} defines no function {candidate.function!r}")
+    return getattr(module, candidate.function), "attempt"
+
+
+def _trimmed_traceback(exc: BaseException, job: Job) -> str:
+    """The traceback frames in the learner's own code (or all frames for reference code)."""
+    import traceback
+
+    frames = []
+    seen: BaseException | None = exc
+    while seen is not None and len(frames) < 200:  # the learner's frames hang off the cause
+        frames = traceback.extract_tb(seen.__traceback__) + frames
+        seen = seen.__cause__ or seen.__context__
+    own = job.candidate.path or "<starter>"
+    if job.candidate.kind in ("file", "code"):
+        frames = [f for f in frames if f.filename == own]
+    else:
+        frames = [f for f in frames if "studycli/runner.py" not in f.filename.replace("\\", "/")]
+    if not frames:
+        return ""
+    return "".join(traceback.format_list(frames[-5:]))

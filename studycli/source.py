@@ -1,0 +1,114 @@
+"""Reading solution modules without running them (AST only), and making starters.
+
+`lint` and `show` must not import torch, so everything they need from `solutions/` (which
+functions exist, their parameters, the listed wrong answers, the default starter) comes from
+the module's syntax tree.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .card import Card, Ref
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """What a solution module defines at top level."""
+
+    path: Path
+    tree: ast.Module
+    source: str
+
+    def function(self, name: str) -> ast.FunctionDef | None:
+        for node in self.tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name == name:
+                return node
+        return None
+
+    def listed(self, table: str) -> dict[str, int]:
+        """For `WRONG_ANSWERS` or `CORRECT_VARIANTS`: entries per function name."""
+        for node in self.tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else (
+                [node.target] if isinstance(node, ast.AnnAssign) else [])
+            if any(isinstance(t, ast.Name) and t.id == table for t in targets):
+                value = node.value
+                if isinstance(value, ast.Dict):
+                    return {
+                        k.value: len(v.elts) if isinstance(v, (ast.List, ast.Tuple)) else 0
+                        for k, v in zip(value.keys, value.values)
+                        if isinstance(k, ast.Constant) and isinstance(k.value, str)
+                    }
+        return {}
+
+    def imports(self) -> list[str]:
+        """The module's top-level import lines, for the starter (studycli's own left out)."""
+        lines = []
+        for node in self.tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                text = ast.get_source_segment(self.source, node) or ""
+                if "studycli" not in text:
+                    lines.append(text)
+        return lines
+
+
+def module_path(solutions_dir: Path, module: str) -> Path:
+    return solutions_dir / f"{module}.py"
+
+
+@lru_cache(maxsize=256)
+def _read(path: Path, mtime: float) -> ModuleInfo:
+    source = path.read_text(encoding="utf-8")
+    return ModuleInfo(path=path, tree=ast.parse(source, filename=str(path)), source=source)
+
+
+def read_module(solutions_dir: Path, module: str) -> ModuleInfo:
+    """Parse `solutions/<module>.py`; raises OSError or SyntaxError for the caller to report."""
+    path = module_path(solutions_dir, module)
+    return _read(path, path.stat().st_mtime)
+
+
+def parameters(function: ast.FunctionDef) -> list[str]:
+    """Parameter names in order, keyword-only ones included, with * and ** marked."""
+    args = function.args
+    names = [a.arg for a in args.posonlyargs + args.args]
+    if args.vararg:
+        names.append("*" + args.vararg.arg)
+    names += [a.arg for a in args.kwonlyargs]
+    if args.kwarg:
+        names.append("**" + args.kwarg.arg)
+    return names
+
+
+def default_checker(info: ModuleInfo, solution: Ref) -> Ref:
+    """`check_<function>` when the module has it, else `check`."""
+    specific = f"check_{solution.function}"
+    return Ref(solution.module, specific if info.function(specific) else "check")
+
+
+def checker_ref(card: Card, info: ModuleInfo) -> Ref:
+    assert card.solution is not None
+    return card.check or default_checker(info, card.solution)
+
+
+def default_starter(info: ModuleInfo, function_name: str) -> str:
+    """The reference's imports, signature and docstring, then `raise NotImplementedError`."""
+    node = info.function(function_name)
+    assert node is not None
+    lines = info.source.splitlines()
+    body_start = node.body[0].lineno - 1
+    header = "\n".join(lines[node.lineno - 1 - len(node.decorator_list):body_start])
+    doc = ast.get_docstring(node, clean=False)
+    parts = [*info.imports(), "", "", header.rstrip()] if info.imports() else [header.rstrip()]
+    if doc is not None:
+        parts.append(f'    """{doc}"""'.replace("\n    \n", "\n\n"))
+    parts.append("    raise NotImplementedError")
+    return "\n".join(parts).lstrip("\n") + "\n"
+
+
+def starter_for(card: Card, info: ModuleInfo) -> str:
+    assert card.solution is not None
+    return card.starter if card.starter else default_starter(info, card.solution.function)

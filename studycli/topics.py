@@ -1,0 +1,41 @@
+"""The study topics and the coding cards the content must carry (the product's own data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Topic:
+    slug: str
+    title: str
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RequiredCard:
+    id: str
+    solution: str
+    signature: str
+    contract: str
+
+
+@lru_cache(maxsize=1)
+def _data() -> dict:
+    text = resources.files("studycli").joinpath("data/topics.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def topics() -> dict[str, Topic]:
+    """Every topic, by slug, in the order of the topic list."""
+    return {
+        t["slug"]: Topic(t["slug"], t["title"], tuple(t["kinds"])) for t in _data()["topics"]
+    }
+
+
+def required_coding_cards() -> list[RequiredCard]:
+    return [RequiredCard(**row) for row in _data()["required_coding_cards"]]

@@ -1,0 +1,107 @@
+"""`studycli check`: prove each card's checker accepts the reference and rejects wrong answers.
+
+For every card with a solution: the reference (and every listed correct variant) must pass
+its checker; the starter and every listed wrong answer must fail it. Each of these runs as its
+own isolated job (see `runner`), in parallel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from .card import Card
+from .loader import Content
+from .runner import DEFAULT_TIMEOUT, Candidate, Job, Outcome, run_job
+from .source import checker_ref, read_module, starter_for
+
+
+@dataclass
+class CardResult:
+    """The verdict on one card: status pass, fail, error or timeout."""
+
+    card_id: str
+    status: str = "pass"
+    seconds: float = 0.0
+    message: str = ""
+    outcomes: list[tuple[Job, Outcome]] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"id": self.card_id, "status": self.status, "seconds": round(self.seconds, 3),
+                "message": self.message}
+
+
+def plan(card: Card, content: Content, *, device: str = "cpu",
+         timeout: float = DEFAULT_TIMEOUT) -> list[Job]:
+    """The jobs that verify one card: reference, variants, starter, wrong answers."""
+    assert card.solution is not None
+    info = read_module(content.solutions_dir, card.solution.module)
+    check = checker_ref(card, info)
+    function, module = card.solution.function, card.solution.module
+    candidates = [Candidate("reference", function, module)]
+    for kind, table in (("variant", "CORRECT_VARIANTS"), ("wrong", "WRONG_ANSWERS")):
+        count = info.listed(table).get(function, 0)
+        candidates += [Candidate(kind, function, module, index=i) for i in range(count)]
+    candidates.append(Candidate("code", function, code=starter_for(card, info)))
+    return [
+        Job(str(content.solutions_dir), check.module, check.function, c, device, timeout)
+        for c in candidates
+    ]
+
+
+def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
+    """Fold a card's job outcomes into one status and the message that explains it."""
+    result = CardResult(card_id, outcomes=results)
+    result.seconds = sum(outcome.seconds for _, outcome in results)
+    problems: list[tuple[str, str]] = []
+    for job, outcome in results:
+        name = _name(job.candidate, outcome)
+        if job.candidate.expect_pass and outcome.status != "pass":
+            problems.append((outcome.status, f"{name} should pass but got {outcome.status}: "
+                                             f"{outcome.message}"))
+        elif not job.candidate.expect_pass and outcome.status == "pass":
+            problems.append(("fail", f"{name} should fail but the checker accepted it"))
+    if problems:
+        statuses = [status for status, _ in problems]
+        result.status = next(s for s in ("error", "timeout", "fail") if s in statuses)
+        result.message = "; ".join(message for _, message in problems)
+    else:
+        rejected = sum(not job.candidate.expect_pass for job, _ in results)
+        result.message = f"reference passes; {rejected} wrong answers (starter included) rejected"
+    return result
+
+
+def _name(candidate: Candidate, outcome: Outcome) -> str:
+    if candidate.kind == "reference":
+        return "the reference"
+    if candidate.kind == "code":
+        return "the starter"
+    kind = "wrong answer" if candidate.kind == "wrong" else "correct variant"
+    return f"{kind} {outcome.label or f'#{candidate.index}'}"
+
+
+def run_checks(cards: list[Card], content: Content, *, jobs: int = 2, device: str = "cpu",
+               timeout: float = DEFAULT_TIMEOUT,
+               on_job_done: Callable[[Job, Outcome], None] | None = None) -> list[CardResult]:
+    """Verify every card, running up to `jobs` isolated checks at a time.
+
+    Returns one `CardResult` per card, in the order of `cards`.
+    """
+    planned = {card.id: plan(card, content, device=device, timeout=timeout)
+               for card in cards if card.runnable}
+    collected: dict[str, list[tuple[Job, Outcome]]] = {card_id: [] for card_id in planned}
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(run_job, job): (card_id, job)
+                   for card_id, card_jobs in planned.items() for job in card_jobs}
+        for future in as_completed(futures):
+            card_id, job = futures[future]
+            outcome = future.result()
+            collected[card_id].append((job, outcome))
+            if on_job_done is not None:
+                on_job_done(job, outcome)
+    return [verdict(card_id, collected[card_id]) for card_id in planned]
+
+
+def count_jobs(cards: list[Card], content: Content) -> int:
+    return sum(len(plan(card, content)) for card in cards if card.runnable)
