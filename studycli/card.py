@@ -128,7 +128,7 @@ def _check_identity(data: dict, path: Path) -> list[str]:
 
 def _check_kind_rules(data: dict) -> list[str]:
     kind = data.get("kind")
-    if kind not in {k.value for k in Kind}:
+    if not isinstance(kind, str) or kind not in {k.value for k in Kind}:
         return [f"kind {kind!r} must be one of: concept, derivation, coding"]
     problems = []
     if kind in ("concept", "derivation") and not _is_text(data.get("answer")):

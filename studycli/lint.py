@@ -63,7 +63,8 @@ def _lint_solution(card: Card, solutions_dir: Path) -> list[CardProblem]:
     if wrong < MIN_WRONG_ANSWERS:
         problems.append(_problem(card, f"solutions/{ref.module}.py lists {wrong} wrong answer(s) for "
                                        f"{ref.function!r} in WRONG_ANSWERS; at least "
-                                       f"{MIN_WRONG_ANSWERS} are needed"))
+                                       f"{MIN_WRONG_ANSWERS} are needed (a dict literal of lists, so lint can "
+                                       "read it without running the module)"))
     problems += _lint_starter(card, info, parameters(reference))
     return problems
 

@@ -94,7 +94,7 @@ def _load_file(content: Content, path: Path, cards_dir: Path) -> None:
         )
         return
     card, problems = parse_card(data, path, deck=relative.parts[0])
-    card_id = data.get("id") if isinstance(data, dict) else None
+    card_id = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
     content.problems += [CardProblem(path, message, card_id=card_id) for message in problems]
     if card is None:
         return

@@ -30,19 +30,24 @@ class ModuleInfo:
         return None
 
     def listed(self, table: str) -> dict[str, int]:
-        """For `WRONG_ANSWERS` or `CORRECT_VARIANTS`: entries per function name."""
+        """For `WRONG_ANSWERS` or `CORRECT_VARIANTS`: entries per function name.
+
+        Reads `TABLE = {"f": [a, b]}` and `TABLE["f"] = [a, b]` at module top level.
+        """
+        counts: dict[str, int] = {}
         for node in self.tree.body:
-            targets = node.targets if isinstance(node, ast.Assign) else (
-                [node.target] if isinstance(node, ast.AnnAssign) else [])
-            if any(isinstance(t, ast.Name) and t.id == table for t in targets):
-                value = node.value
-                if isinstance(value, ast.Dict):
-                    return {
-                        k.value: len(v.elts) if isinstance(v, (ast.List, ast.Tuple)) else 0
-                        for k, v in zip(value.keys, value.values)
-                        if isinstance(k, ast.Constant) and isinstance(k.value, str)
-                    }
-        return {}
+            if not isinstance(node, (ast.Assign, ast.AnnAssign)):
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id == table and isinstance(node.value, ast.Dict):
+                    for key, value in zip(node.value.keys, node.value.values):
+                        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                            counts[key.value] = _length(value)
+                elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+                      and target.value.id == table and isinstance(target.slice, ast.Constant)):
+                    counts[str(target.slice.value)] = _length(node.value)
+        return counts
 
     def imports(self) -> list[str]:
         """The module's top-level import lines, for the starter (studycli's own left out)."""
@@ -53,6 +58,10 @@ class ModuleInfo:
                 if "studycli" not in text:
                     lines.append(text)
         return lines
+
+
+def _length(node: ast.expr) -> int:
+    return len(node.elts) if isinstance(node, (ast.List, ast.Tuple)) else 0
 
 
 def module_path(solutions_dir: Path, module: str) -> Path:

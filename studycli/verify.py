@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .card import Card
 from .loader import Content
-from .runner import DEFAULT_TIMEOUT, Candidate, Job, Outcome, run_job
+from .runner import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Candidate, Job, Outcome, run_job
 from .source import checker_ref, read_module, starter_for
 
 
@@ -32,8 +32,8 @@ class CardResult:
                 "message": self.message}
 
 
-def plan(card: Card, content: Content, *, device: str = "cpu",
-         timeout: float = DEFAULT_TIMEOUT) -> list[Job]:
+def plan(card: Card, content: Content, *, device: str = "cpu", timeout: float = DEFAULT_TIMEOUT,
+         memory_mb: int = DEFAULT_MEMORY_MB) -> list[Job]:
     """The jobs that verify one card: reference, variants, starter, wrong answers."""
     assert card.solution is not None
     info = read_module(content.solutions_dir, card.solution.module)
@@ -45,7 +45,7 @@ def plan(card: Card, content: Content, *, device: str = "cpu",
         candidates += [Candidate(kind, function, module, index=i) for i in range(count)]
     candidates.append(Candidate("code", function, code=starter_for(card, info)))
     return [
-        Job(str(content.solutions_dir), check.module, check.function, c, device, timeout)
+        Job(str(content.solutions_dir), check.module, check.function, c, device, timeout, memory_mb)
         for c in candidates
     ]
 
@@ -67,8 +67,11 @@ def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
         result.status = next(s for s in ("error", "timeout", "fail") if s in statuses)
         result.message = "; ".join(message for _, message in problems)
     else:
-        rejected = sum(not job.candidate.expect_pass for job, _ in results)
-        result.message = f"reference passes; {rejected} wrong answers (starter included) rejected"
+        kinds = [job.candidate.kind for job, _ in results]
+        variants = kinds.count("variant")
+        accepted = "reference" + (f" and {variants} correct variant(s)" if variants else "")
+        result.message = (f"{accepted} pass; starter and {kinds.count('wrong')} wrong answer(s) "
+                          "rejected")
     return result
 
 
@@ -82,13 +85,13 @@ def _name(candidate: Candidate, outcome: Outcome) -> str:
 
 
 def run_checks(cards: list[Card], content: Content, *, jobs: int = 2, device: str = "cpu",
-               timeout: float = DEFAULT_TIMEOUT,
+               timeout: float = DEFAULT_TIMEOUT, memory_mb: int = DEFAULT_MEMORY_MB,
                on_job_done: Callable[[Job, Outcome], None] | None = None) -> list[CardResult]:
     """Verify every card, running up to `jobs` isolated checks at a time.
 
     Returns one `CardResult` per card, in the order of `cards`.
     """
-    planned = {card.id: plan(card, content, device=device, timeout=timeout)
+    planned = {card.id: plan(card, content, device=device, timeout=timeout, memory_mb=memory_mb)
                for card in cards if card.runnable}
     collected: dict[str, list[tuple[Job, Outcome]]] = {card_id: [] for card_id in planned}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:

@@ -22,7 +22,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except StudyError as exc:
-            Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}")
+            Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from None
 
 

@@ -34,7 +34,8 @@ def lint(ctx: typer.Context,
     else:
         console = Console(stderr=bool(problems), highlight=False)
         for p in problems:
-            console.print(f"[bold]{escape(p.location(content.root))}[/]: {escape(p.message)}")
+            console.print(f"[bold]{escape(p.location(content.root))}[/]: {escape(p.message)}",
+                          soft_wrap=True)
         summary = f"{len(content.cards)} cards, {len(problems)} problem(s)"
         console.print(f"[red]{summary}[/]" if problems else f"[green]{summary}[/]")
     if problems:
@@ -45,9 +46,11 @@ def lint(ctx: typer.Context,
 def check(
     ctx: typer.Context,
     card_ids: Annotated[Optional[list[str]], typer.Argument(help="Cards to check (default: all).")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Checks run at once.")] = 0,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1,
+                                                help="Checks run at once (default: one per core).")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds each check may take.")] = 60.0,
     device: Annotated[str, typer.Option(help="cpu or cuda: where checkers put their tensors.")] = "cpu",
+    memory: Annotated[int, typer.Option(help="Memory cap of each check, in MB.")] = 4096,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per card.")] = False,
 ) -> None:
     """Prove each card's reference passes its checker and its starter and wrong answers fail it.
@@ -60,7 +63,7 @@ def check(
 
     from ..errors import StudyError
     from ..lint import lint as run_lint
-    from ..verify import count_jobs, run_checks
+    from ..verify import run_checks
 
     if device not in ("cpu", "cuda"):
         raise StudyError(f"--device must be cpu or cuda, not {device!r}")
@@ -72,10 +75,11 @@ def check(
     jobs = jobs or (os.cpu_count() or 1)
     runnable = [c for c in cards if c.runnable]
     if as_json:
-        results = run_checks(runnable, content, jobs=jobs, device=device, timeout=timeout)
+        results = run_checks(runnable, content, jobs=jobs, device=device, timeout=timeout,
+                             memory_mb=memory)
         print(json.dumps([r.to_dict() for r in results], indent=2))
     else:
-        results = _check_with_progress(runnable, content, jobs, device, timeout)
+        results = _check_with_progress(runnable, content, jobs, device, timeout, memory)
         stdout().print(_results_table(results))
     failed = [r for r in results if r.status != "pass"]
     if not as_json:
@@ -85,7 +89,7 @@ def check(
         raise typer.Exit(1)
 
 
-def _check_with_progress(cards, content, jobs, device, timeout):
+def _check_with_progress(cards, content, jobs, device, timeout, memory):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from ..verify import count_jobs, run_checks
@@ -94,7 +98,7 @@ def _check_with_progress(cards, content, jobs, device, timeout):
                   TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("checking", total=count_jobs(cards, content))
         return run_checks(cards, content, jobs=jobs, device=device, timeout=timeout,
-                          on_job_done=lambda job, outcome: progress.advance(task))
+                          memory_mb=memory, on_job_done=lambda job, outcome: progress.advance(task))
 
 
 def _results_table(results) -> Table:

@@ -1,0 +1,184 @@
+"""Bilinear sampling of an image at fractional pixel coordinates (the core of deformable conv)."""
+
+import torch
+import torch.nn.functional as F
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+def bilinear_sample(img, ys, xs):
+    """Sample `img` at the fractional pixel positions (ys[i], xs[i]) by bilinear interpolation.
+
+    Pixel (y, x) is the centre of row y, column x: (0, 0) is the top-left pixel and
+    (H - 1, W - 1) the bottom-right one. A point mixes its 4 integer neighbours
+    (y0, x0), (y0, x0 + 1), (y0 + 1, x0), (y0 + 1, x0 + 1), with y0 = floor(y), x0 = floor(x),
+    weighted by (1 - |y - yi|)(1 - |x - xi|). Neighbours outside the image count as zero
+    (so a point just outside the border gets a partial value, a point far outside gets 0).
+    This equals F.grid_sample(mode="bilinear", padding_mode="zeros", align_corners=True).
+
+    Args:
+        img: (C, H, W) float tensor.
+        ys: (P,) float tensor of row coordinates.
+        xs: (P,) float tensor of column coordinates.
+
+    Returns:
+        (C, P) tensor: column i is the sampled value of every channel at (ys[i], xs[i]).
+    """
+    C, H, W = img.shape
+    y0 = torch.floor(ys)
+    x0 = torch.floor(xs)
+    out = img.new_zeros(C, ys.shape[0])
+    for dy in (0, 1):
+        for dx in (0, 1):
+            yi, xi = y0 + dy, x0 + dx
+            weight = (1 - (ys - yi).abs()) * (1 - (xs - xi).abs())
+            inside = (yi >= 0) & (yi <= H - 1) & (xi >= 0) & (xi <= W - 1)
+            yc = yi.clamp(0, H - 1).long()
+            xc = xi.clamp(0, W - 1).long()
+            out += img[:, yc, xc] * (weight * inside).to(img.dtype)
+    return out
+
+
+# --- checker --------------------------------------------------------------------------------
+
+
+def _truth(img, ys, xs):
+    """F.grid_sample with pixel coordinates converted to [-1, 1] (align_corners=True), in float64."""
+    C, H, W = img.shape
+    gx = 2 * xs.double() / (W - 1) - 1
+    gy = 2 * ys.double() / (H - 1) - 1
+    grid = torch.stack([gx, gy], dim=-1).view(1, 1, -1, 2)
+    out = F.grid_sample(img.double()[None], grid, mode="bilinear", padding_mode="zeros",
+                        align_corners=True)
+    return out[0, :, 0, :]
+
+
+def _compare(impl, img, ys, xs, hint=""):
+    what = f"bilinear_sample(img {describe(img)}, ys={describe(ys)}, xs={describe(xs)})"
+    got = call(impl, what, img.clone(), ys.clone(), xs.clone())
+    expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+    assert_close(got, _truth(img, ys, xs), what, atol=2e-5, rtol=1e-4, hint=hint)
+
+
+def check_bilinear_sample(impl, device="cpu") -> None:
+    t = lambda v: torch.tensor(v, dtype=torch.float32, device=device)  # noqa: E731
+    # A 2 x 3 ramp: value = 10 y + x. Inside the image, bilinear reproduces it exactly.
+    img = t([[[0.0, 1.0, 2.0], [10.0, 11.0, 12.0]]])
+    _compare(impl, img, t([0.0, 1.0, 0.5, 0.25, 1.0, 0.0]), t([0.0, 2.0, 1.5, 0.75, 0.0, 2.0]),
+             hint="rows are y (first index), columns are x (second index): img[:, y, x]")
+    # Exactly on the last row / column: the point is inside, with full weight on the border pixel.
+    _compare(impl, img, t([1.0, 1.0, 0.5]), t([2.0, 1.25, 2.0]),
+             hint="a point on the last row or column is inside the image; only its weight-0 "
+                  "neighbour lies outside")
+    # Just outside: the outside neighbours count as zero, so the value fades linearly.
+    _compare(impl, img, t([-0.5, 1.5, 0.0, 0.5, -0.25]), t([1.0, 2.0, -0.5, 2.5, -0.25]),
+             hint="neighbours outside the image contribute zero (padding_mode='zeros'); "
+                  "do not clamp the coordinates to the border")
+    # Far outside: exactly zero.
+    _compare(impl, img, t([-3.0, 5.0, 0.5, 0.5, -1.0]), t([0.5, 1.0, -7.0, 9.0, 3.0]),
+             hint="a point more than one pixel outside the image samples to 0")
+
+    gen = torch.Generator().manual_seed(0)
+    for C, H, W in [(1, 2, 2), (3, 4, 7), (2, 9, 5), (4, 16, 16), (1, 2, 11), (5, 13, 3)]:
+        img = torch.randn(C, H, W, generator=gen).to(device)
+        P = 200
+        # Mostly inside, some near and beyond the border.
+        ys = (torch.rand(P, generator=gen) * (H + 2) - 1.5).to(device)
+        xs = (torch.rand(P, generator=gen) * (W + 2) - 1.5).to(device)
+        _compare(impl, img, ys, xs)
+        # Integer coordinates (all grid points plus one ring outside): plain pixel lookup or 0.
+        gy, gx = torch.meshgrid(torch.arange(-1, H + 1), torch.arange(-1, W + 1), indexing="ij")
+        _compare(impl, img, gy.reshape(-1).float().to(device), gx.reshape(-1).float().to(device),
+                 hint="at integer coordinates the sample is the pixel itself (0 outside)")
+        # Points on the four borders.
+        s = torch.rand(20, generator=gen)
+        ys_b = torch.cat([torch.zeros(10), torch.full((10,), H - 1.0), s[:10] * (H - 1), s[10:] * (H - 1)])
+        xs_b = torch.cat([s[:10] * (W - 1), s[10:] * (W - 1), torch.zeros(10), torch.full((10,), W - 1.0)])
+        _compare(impl, img, ys_b.to(device), xs_b.to(device))
+    # A single point, and many points at once.
+    img = torch.randn(3, 6, 8, generator=gen).to(device)
+    _compare(impl, img, t([2.5]), t([3.25]))
+    _compare(impl, img, (torch.rand(5000, generator=gen) * 7 - 0.5).to(device),
+             (torch.rand(5000, generator=gen) * 9 - 0.5).to(device))
+
+
+# --- wrong answers --------------------------------------------------------------------------
+
+
+def _corners(img, ys, xs, clamp_coords=False, swap=False):
+    C, H, W = img.shape
+    if swap:
+        ys, xs = xs, ys
+    if clamp_coords:
+        ys = ys.clamp(0, H - 1)
+        xs = xs.clamp(0, W - 1)
+    y0, x0 = torch.floor(ys), torch.floor(xs)
+    out = img.new_zeros(C, ys.shape[0])
+    for dy in (0, 1):
+        for dx in (0, 1):
+            yi, xi = y0 + dy, x0 + dx
+            weight = (1 - (ys - yi).abs()) * (1 - (xs - xi).abs())
+            inside = (yi >= 0) & (yi <= H - 1) & (xi >= 0) & (xi <= W - 1)
+            out += img[:, yi.clamp(0, H - 1).long(), xi.clamp(0, W - 1).long()] * (weight * inside)
+    return out
+
+
+def _wrong_clamp(img, ys, xs):
+    """Clamps the coordinates to the image (border padding) instead of treating outside as zero."""
+    return _corners(img, ys, xs, clamp_coords=True)
+
+
+def _wrong_swapped_xy(img, ys, xs):
+    """Swaps the axes: indexes img[:, x, y], treating xs as rows and ys as columns."""
+    C, H, W = img.shape
+    # Reads rows with xs and columns with ys (only in range when the image is square enough).
+    padded = torch.zeros(C, max(H, W), max(H, W), dtype=img.dtype, device=img.device)
+    padded[:, :H, :W] = img
+    return _corners(padded, ys, xs, swap=True)
+
+
+def _wrong_all_or_nothing(img, ys, xs):
+    """Returns 0 unless all four neighbours are inside, so points on the last row/column become 0."""
+    C, H, W = img.shape
+    y0, x0 = torch.floor(ys), torch.floor(xs)
+    ok = (y0 >= 0) & (y0 + 1 <= H - 1) & (x0 >= 0) & (x0 + 1 <= W - 1)
+    return _corners(img, ys, xs) * ok
+
+
+def _wrong_nearest(img, ys, xs):
+    """Rounds to the nearest pixel instead of interpolating."""
+    C, H, W = img.shape
+    yr, xr = torch.round(ys), torch.round(xs)
+    inside = (yr >= 0) & (yr <= H - 1) & (xr >= 0) & (xr <= W - 1)
+    return img[:, yr.clamp(0, H - 1).long(), xr.clamp(0, W - 1).long()] * inside
+
+
+WRONG_ANSWERS = {
+    "bilinear_sample": [_wrong_clamp, _wrong_swapped_xy, _wrong_all_or_nothing, _wrong_nearest],
+}
+
+
+# --- correct variants -----------------------------------------------------------------------
+
+
+def _variant_padded(img, ys, xs):
+    """Pads the image with a ring of zeros and always reads 4 neighbours from the padded image."""
+    C, H, W = img.shape
+    padded = torch.zeros(C, H + 2, W + 2, dtype=img.dtype, device=img.device)
+    padded[:, 1:-1, 1:-1] = img
+    # Points more than one pixel outside are clamped onto the zero ring (any corner there is 0).
+    y = (ys + 1).clamp(-1, H + 1)
+    x = (xs + 1).clamp(-1, W + 1)
+    y0, x0 = torch.floor(y), torch.floor(x)
+    fy, fx = y - y0, x - x0
+    y0, x0 = y0.long(), x0.long()
+
+    def at(yy, xx):
+        valid = (yy >= 0) & (yy <= H + 1) & (xx >= 0) & (xx <= W + 1)
+        return padded[:, yy.clamp(0, H + 1), xx.clamp(0, W + 1)] * valid
+
+    return (at(y0, x0) * (1 - fy) * (1 - fx) + at(y0, x0 + 1) * (1 - fy) * fx
+            + at(y0 + 1, x0) * fy * (1 - fx) + at(y0 + 1, x0 + 1) * fy * fx)
+
+
+CORRECT_VARIANTS = {"bilinear_sample": [_variant_padded]}

@@ -1,0 +1,239 @@
+"""Directional derivative, gradient and the direction of steepest ascent, with autograd.
+
+For differentiable f, the rate of change at x along the unit vector u is D_u f(x) = grad f(x) . u;
+along a non-unit v it is grad f(x) . v / ‖v‖. By Cauchy-Schwarz it is largest, equal to
+‖grad f(x)‖, for u = grad f(x) / ‖grad f(x)‖.
+"""
+
+import torch
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+def directional_derivative(f, x, v) -> float:
+    """Derivative of f at x along the direction of v (v is normalised to a unit vector first).
+
+    Use autograd (torch.autograd.grad, .backward() or torch.func), not a finite difference:
+    f must be evaluated at x itself only.
+
+    Args:
+        f: a Python callable taking a float tensor of shape (n,) and returning a 0-d tensor,
+            built from differentiable torch operations.
+        x: float tensor (n,), the point; it does not require grad on entry.
+        v: float tensor (n,), non-zero, of the same dtype as x; any length.
+
+    Returns:
+        grad f(x) . v / ‖v‖ as a Python float. Example: f(x, y) = x^2 + y^2 at (1, 2) along
+        (3, 4) gives (2, 4) . (0.6, 0.8) = 4.4.
+    """
+    point = x.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(point), point)
+    unit = v.detach().to(grad.dtype) / v.detach().to(grad.dtype).pow(2).sum().sqrt()
+    return float((grad * unit).sum())
+
+
+class _Tracked:
+    """Wraps a test function: records how far from x0 every evaluation point is."""
+
+    def __init__(self, fn, x0):
+        self.fn, self.x0, self.max_offset, self.calls = fn, x0.detach().clone(), 0.0, 0
+
+    def __call__(self, x):
+        self.calls += 1
+        try:
+            offset = float((x.detach().to(self.x0.dtype) - self.x0).abs().max())
+            self.max_offset = max(self.max_offset, offset)
+        except Exception:  # noqa: BLE001 - an exotic tensor wrapper: do not judge the point
+            pass
+        return self.fn(x)
+
+
+def _cases(device):
+    """(name, f, grad_f, x, v) with the gradient in closed form."""
+    gen = torch.Generator().manual_seed(0)
+    cases = []
+
+    def rnd(*shape, scale=1.0):
+        return (torch.randn(*shape, generator=gen, dtype=torch.float64) * scale).to(device)
+
+    for n in (1, 2, 3, 5, 8, 16):
+        M = rnd(n, n)
+        M = (M + M.T) / 2
+        w = rnd(n)
+        a = rnd(n)
+
+        def f(x, M=M, w=w, a=a):
+            return 0.5 * x @ M @ x + (w * torch.sin(x)).sum() + torch.log1p(torch.exp(a @ x))
+
+        def grad(x, M=M, w=w, a=a):
+            return M @ x + w * torch.cos(x) + torch.sigmoid(a @ x) * a
+
+        for _ in range(2):
+            x, v = rnd(n), rnd(n, scale=3.0)
+            cases.append((f"f(x) = 1/2 x^T M x + w . sin(x) + softplus(a . x), n={n}", f, grad, x, v))
+    # Large values in float32: a finite difference loses most of its digits here.
+    for n in (2, 6):
+        x = (8.0 + torch.rand(n, generator=gen, dtype=torch.float64)).to(device=device, dtype=torch.float32)
+        v = rnd(n).to(torch.float32)
+        cases.append((f"f(x) = sum(exp(x)) (float32), n={n}", lambda x: torch.exp(x).sum(), torch.exp, x, v))
+    # Product of coordinates: every coordinate matters.
+    x = torch.tensor([0.5, -1.5, 2.0, 1.25], dtype=torch.float64, device=device)
+    v = torch.tensor([1.0, 2.0, -2.0, 0.5], dtype=torch.float64, device=device)
+    cases.append(("f(x) = prod(x)", lambda x: torch.prod(x),
+                  lambda x: torch.stack([torch.prod(torch.cat([x[:i], x[i + 1:]])) for i in range(len(x))]),
+                  x, v))
+    return cases
+
+
+def check_directional_derivative(impl, device="cpu") -> None:
+    def paraboloid(p):
+        return p[0] ** 2 + p[1] ** 2
+
+    x = torch.tensor([1.0, 2.0], device=device)
+    for v, want in (([3.0, 4.0], 4.4), ([1.0, 0.0], 2.0), ([30.0, 40.0], 4.4), ([0.0, -2.0], -4.0)):
+        vt = torch.tensor(v, device=device)
+        what = f"directional_derivative(x^2 + y^2, x=(1, 2), v={tuple(v)})"
+        got = call(impl, what, paraboloid, x.clone(), vt.clone())
+        assert_close(got, want, what, rtol=1e-5, atol=1e-6,
+                     hint="the direction is the unit vector v / ‖v‖: grad f . v / ‖v‖")
+
+    for name, fn, grad_fn, x, v in _cases(device):
+        tracked = _Tracked(fn, x)
+        what = f"directional_derivative({name}, x={describe(x)}, v={describe(v)})"
+        got = call(impl, what, tracked, x.clone(), v.clone())
+        g = grad_fn(x.double())
+        vd = v.double()
+        want = float(g @ vd / vd.norm())
+        tol = (1e-5, 1e-5) if x.dtype == torch.float32 else (1e-8, 1e-10)
+        assert_close(got, want, what, rtol=tol[0], atol=tol[1],
+                     hint="use autograd for grad f(x), then dot it with v / ‖v‖")
+        expect(tracked.max_offset == 0.0, what,
+               f"f was evaluated at a point {tracked.max_offset:.3g} away from x: that is a finite "
+               "difference; the card asks for autograd",
+               hint="make a leaf copy of x with requires_grad=True, evaluate f once, "
+                    "and take torch.autograd.grad")
+        expect(tracked.calls >= 1, what, "never called f")
+
+
+def _wrong_unnormalised(f, x, v) -> float:
+    """Forgets to normalise v: returns grad f . v instead of grad f . v / ‖v‖."""
+    point = x.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(point), point)
+    return float(grad @ v)
+
+
+def _wrong_forward_difference(f, x, v) -> float:
+    """A forward finite difference with step 1e-4 instead of autograd."""
+    u = v / v.norm()
+    h = 1e-4
+    return float((f(x + h * u) - f(x)) / h)
+
+
+def _wrong_gradient_norm(f, x, v) -> float:
+    """Returns ‖grad f‖, the largest directional derivative, whatever v is."""
+    point = x.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(point), point)
+    return float(grad.norm())
+
+
+def _variant_backward(f, x, v) -> float:
+    """.backward() on a leaf copy, norm with torch.linalg.vector_norm."""
+    point = x.detach().clone()
+    point.requires_grad_()
+    f(point).backward()
+    return (point.grad @ (v / torch.linalg.vector_norm(v))).item()
+
+
+def _variant_forward_mode(f, x, v) -> float:
+    """Forward-mode autograd: a Jacobian-vector product with torch.func.jvp."""
+    _, tangent = torch.func.jvp(f, (x,), (v / v.norm(),))
+    return float(tangent)
+
+
+def _variant_line_restriction(f, x, v):
+    """Differentiates g(t) = f(x + t u) at t = 0; returns a 0-d tensor."""
+    t = torch.zeros((), dtype=x.dtype, device=x.device, requires_grad=True)
+    u = v / v.norm()
+    (dt,) = torch.autograd.grad(f(x + t * u), t)
+    return dt.detach()
+
+
+# --------------------------------------------------------------------------------------------
+# steepest_ascent (the derivation)
+# --------------------------------------------------------------------------------------------
+
+def steepest_ascent(f, x):
+    """The direction of steepest ascent of f at x and the rate of increase along it.
+
+    Args:
+        f: a Python callable taking a float tensor of shape (n,) and returning a 0-d tensor.
+        x: float tensor (n,), a point where grad f(x) is not zero.
+
+    Returns:
+        (u, rate): u is the unit vector (tensor (n,)) that maximises the directional derivative
+        D_u f(x), and rate = D_u f(x) for that u, a Python float.
+    """
+    point = x.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(point), point)
+    norm = grad.pow(2).sum().sqrt()
+    return grad / norm, float(norm)
+
+
+def check_steepest_ascent(impl, device="cpu") -> None:
+    def paraboloid(p):
+        return p[0] ** 2 + p[1] ** 2
+
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64, device=device)
+    what = "steepest_ascent(x^2 + y^2, x=(1, 2))"
+    cases = [(paraboloid, lambda p: 2 * p, x, "x^2 + y^2")]
+    cases += [(fn, grad_fn, x0, name) for name, fn, grad_fn, x0, _ in _cases(device)]
+    gen = torch.Generator().manual_seed(5)
+    for fn, grad_fn, x0, name in cases:
+        what = f"steepest_ascent({name}, x={describe(x0)})"
+        result = call(impl, what, fn, x0.clone())
+        expect(isinstance(result, (tuple, list)) and len(result) == 2, what,
+               f"returned {describe(result)}, expected a pair (u, rate)")
+        u, rate = result
+        g = grad_fn(x0.double()).cpu()
+        tol = (1e-5, 1e-6) if x0.dtype == torch.float32 else (1e-8, 1e-10)
+        assert_close(u, (g / g.norm()).to(x0.dtype), what + " direction u", rtol=tol[0], atol=tol[1],
+                     hint="steepest ascent is along +grad f, scaled to unit length")
+        assert_close(rate, float(g.norm()), what + " rate", rtol=tol[0], atol=tol[1],
+                     hint="the largest directional derivative is grad f . (grad f / ‖grad f‖) = ‖grad f‖")
+        # No other unit direction climbs faster.
+        for _ in range(3):
+            w = torch.randn(len(g), generator=gen, dtype=torch.float64)
+            w = w / w.norm()
+            expect(float(g @ w) <= float(rate) * (1 + 1e-6) + 1e-9, what,
+                   f"direction {describe(w)} climbs at {float(g @ w):.6g} > the returned rate {float(rate):.6g}")
+
+
+def _wrong_unnormalised_direction(f, x):
+    """Returns the raw gradient as the direction (not a unit vector)."""
+    point = x.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(point), point)
+    return grad, float(grad.norm())
+
+
+def _wrong_descent(f, x):
+    """Confuses ascent with descent: returns -grad f / ‖grad f‖."""
+    point = x.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(point), point)
+    return -grad / grad.norm(), float(grad.norm())
+
+
+def _wrong_rate_squared(f, x):
+    """Gives the rate as grad f . grad f = ‖grad f‖^2 (the direction left unnormalised in the dot)."""
+    point = x.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(point), point)
+    return grad / grad.norm(), float(grad @ grad)
+
+
+WRONG_ANSWERS = {
+    "directional_derivative": [_wrong_unnormalised, _wrong_forward_difference, _wrong_gradient_norm],
+    "steepest_ascent": [_wrong_unnormalised_direction, _wrong_descent, _wrong_rate_squared],
+}
+
+CORRECT_VARIANTS = {
+    "directional_derivative": [_variant_backward, _variant_forward_mode, _variant_line_restriction],
+}

@@ -1,0 +1,175 @@
+"""Next greater element with a monotonic stack."""
+
+import random
+import time
+
+from studycli.assertions import assert_equal, call, describe, expect
+
+
+def next_greater(nums: list[int]) -> list[int]:
+    """For every position, the index of the next strictly greater element, in O(n) total time.
+
+    Args:
+        nums: integers (may be negative, may repeat); may be empty.
+
+    Returns:
+        A list `nxt` of len(nums) integers: nxt[i] is the smallest j > i with nums[j] > nums[i],
+        or -1 when no element to the right of i is greater.
+
+    Example:
+        next_greater([2, 1, 2, 4, 3]) == [3, 2, 3, -1, -1]
+    """
+    nxt = [-1] * len(nums)
+    stack = []  # indices still waiting for a greater element; their values never increase upward
+    for j, x in enumerate(nums):
+        while stack and nums[stack[-1]] < x:
+            nxt[stack.pop()] = j  # x is the first greater element to the right of that index
+        stack.append(j)
+    return nxt
+
+
+# --- checker --------------------------------------------------------------------------------
+
+
+def _brute(nums):
+    out = []
+    for i, x in enumerate(nums):
+        out.append(next((j for j in range(i + 1, len(nums)) if nums[j] > x), -1))
+    return out
+
+
+def _cases():
+    yield [2, 1, 2, 4, 3]
+    yield []
+    yield [5]
+    yield [1, 1]
+    yield [1, 2]
+    yield [2, 1]
+    yield [3, 3, 3, 4]
+    yield [-1, -3, -2, 0]
+    yield list(range(8))
+    yield list(range(8, 0, -1))
+    yield [1, 5, 2, 5, 3, 6, 1]
+    rng = random.Random(0)
+    for _ in range(300):
+        n = rng.randint(1, 40)
+        style = rng.randrange(3)
+        if style == 0:
+            nums = [rng.randint(-3, 3) for _ in range(n)]  # many duplicates
+        elif style == 1:
+            nums = [rng.randint(-10**9, 10**9) for _ in range(n)]
+        else:
+            nums = sorted(rng.randint(-20, 20) for _ in range(n))
+            if rng.random() < 0.5:
+                nums.reverse()
+        yield nums
+
+
+def _best_time(impl, nums, what, repeats):
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call(impl, what, nums)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def check_next_greater(impl, device="cpu") -> None:
+    for nums in _cases():
+        what = f"next_greater({describe(nums)})"
+        original = list(nums)
+        got = call(impl, what, nums)
+        expect(nums == original, what, "modified the input list")
+        expect(isinstance(got, (list, tuple)), what, f"returned {type(got).__name__}, expected a list")
+        assert_equal(list(got), _brute(original), what,
+                     hint="indices, not values; strictly greater; -1 where none is greater")
+
+    # Complexity: n elements in random order vs. in descending order (every element waits until
+    # the end). A stack does O(n) work on both; scanning right from every i is O(n^2) on the second.
+    rng = random.Random(1)
+    n = 4_000
+    shuffled = [rng.randint(-10**6, 10**6) for _ in range(n)]
+    descending = sorted(shuffled, reverse=True)
+    t_random = _best_time(impl, shuffled, f"next_greater(random list of length {n})", 3)
+    t_desc = _best_time(impl, descending, f"next_greater(descending list of length {n})", 1)
+    for _ in range(2):  # a busy machine can stall one run: re-measure before failing
+        if t_desc / max(t_random, 1e-9) < 4.0:
+            break
+        t_random = min(t_random, _best_time(impl, shuffled, "next_greater(random list)", 3))
+        t_desc = min(t_desc, _best_time(impl, descending, "next_greater(descending list)", 1))
+    ratio = t_desc / max(t_random, 1e-9)
+    expect(
+        ratio < 4.0,
+        f"next_greater(random list of length {n}) vs next_greater(descending list of length {n})",
+        f"the descending list took {t_desc:.4f} s, the random one {t_random:.4f} s (ratio {ratio:.1f}); "
+        "an O(n) solution takes about the same time on both",
+        hint="scanning to the right from every index is O(n^2) on a descending list: keep a stack "
+             "of indices still waiting for their answer",
+    )
+
+
+# --- wrong answers --------------------------------------------------------------------------
+
+
+def _wrong_scan_right(nums):
+    """O(n^2): scans to the right from every index; right answers, quadratic on descending input."""
+    out = []
+    for i, x in enumerate(nums):
+        j = i + 1
+        while j < len(nums) and nums[j] <= x:
+            j += 1
+        out.append(j if j < len(nums) else -1)
+    return out
+
+
+def _wrong_greater_or_equal(nums):
+    """Pops on <=, so an equal element counts as 'greater'."""
+    nxt, stack = [-1] * len(nums), []
+    for j, x in enumerate(nums):
+        while stack and nums[stack[-1]] <= x:
+            nxt[stack.pop()] = j
+        stack.append(j)
+    return nxt
+
+
+def _wrong_values_not_indices(nums):
+    """Returns the next greater value instead of its index."""
+    nxt, stack = [-1] * len(nums), []
+    for j, x in enumerate(nums):
+        while stack and nums[stack[-1]] < x:
+            nxt[stack.pop()] = x
+        stack.append(j)
+    return nxt
+
+
+def _wrong_only_neighbour(nums):
+    """Compares each element only with the previous one instead of keeping a stack."""
+    nxt = [-1] * len(nums)
+    for j in range(1, len(nums)):
+        if nums[j - 1] < nums[j]:
+            nxt[j - 1] = j
+    return nxt
+
+
+WRONG_ANSWERS = {
+    "next_greater": [
+        _wrong_scan_right,
+        _wrong_greater_or_equal,
+        _wrong_values_not_indices,
+        _wrong_only_neighbour,
+    ],
+}
+
+
+def _variant_right_to_left(nums):
+    """Right to left: the stack holds candidates, popping those not greater than nums[i]."""
+    nxt, stack = [-1] * len(nums), []
+    for i in range(len(nums) - 1, -1, -1):
+        while stack and nums[stack[-1]] <= nums[i]:
+            stack.pop()
+        nxt[i] = stack[-1] if stack else -1
+        stack.append(i)
+    return tuple(nxt)
+
+
+CORRECT_VARIANTS = {"next_greater": [_variant_right_to_left]}

@@ -1,0 +1,226 @@
+"""Greedy non-maximum suppression (NMS) for axis-aligned boxes, as in Faster R-CNN's RPN."""
+
+import random
+
+import torch
+
+from studycli.assertions import assert_equal, call, describe, expect
+
+
+def nms(boxes, scores, iou_threshold: float):
+    """Greedy non-maximum suppression.
+
+    Visit the boxes from the highest score to the lowest. Keep a box unless its IoU with a box
+    already kept is strictly greater than `iou_threshold` (IoU exactly equal to the threshold
+    is kept). IoU = intersection area / union area, with the area of a box
+    (x1, y1, x2, y2) being (x2 - x1) * (y2 - y1) (continuous coordinates, no +1).
+
+    Args:
+        boxes: (N, 4) float tensor of boxes x1, y1, x2, y2 with x1 < x2 and y1 < y2; N may be 0.
+        scores: (N,) float tensor of scores.
+        iou_threshold: suppress a box whose IoU with a kept box is > this.
+
+    Returns:
+        An int64 tensor (or list) of the indices of the kept boxes, by descending score.
+    """
+    order = torch.argsort(scores, descending=True)
+    x1, y1, x2, y2 = boxes.unbind(-1)
+    areas = (x2 - x1) * (y2 - y1)
+    suppressed = torch.zeros(boxes.shape[0], dtype=torch.bool, device=boxes.device)
+    keep = []
+    for i in order.tolist():
+        if suppressed[i]:
+            continue
+        keep.append(i)
+        # IoU of box i with every box; mark the ones that overlap it too much.
+        w = (torch.minimum(x2, x2[i]) - torch.maximum(x1, x1[i])).clamp(min=0)
+        h = (torch.minimum(y2, y2[i]) - torch.maximum(y1, y1[i])).clamp(min=0)
+        inter = w * h
+        iou = inter / (areas + areas[i] - inter)
+        suppressed |= iou > iou_threshold
+    return torch.tensor(keep, dtype=torch.int64, device=boxes.device)
+
+
+# --- checker --------------------------------------------------------------------------------
+
+
+def _iou(a, b):
+    """IoU of two boxes given as 4-tuples of Python floats (float64 arithmetic)."""
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union
+
+
+def _brute(boxes, scores, thr, reverse_ties=False):
+    """Plain-Python greedy NMS; ties in score broken by index (or by reversed index)."""
+    n = len(boxes)
+    sign = -1 if reverse_ties else 1
+    order = sorted(range(n), key=lambda i: (-scores[i], sign * i))
+    keep = []
+    for i in order:
+        if all(_iou(boxes[i], boxes[j]) <= thr for j in keep):
+            keep.append(i)
+    return keep
+
+
+def _indices(got, what):
+    """The learner's result as a list of Python ints (tensor, array, list or tuple)."""
+    expect(got is not None, what, "returned None (a missing `return`?)")
+    if hasattr(got, "detach"):
+        got = got.detach().cpu()
+        expect(not got.is_floating_point(), what, f"returned a {got.dtype} tensor, expected integer indices")
+        expect(got.dim() == 1, what, f"returned a tensor of shape {tuple(got.shape)}, expected (K,)")
+        return [int(i) for i in got.tolist()]
+    if hasattr(got, "dtype") and hasattr(got, "tolist"):  # a numpy array
+        expect(got.dtype.kind in "iu", what, f"returned an array of {got.dtype}, expected integer indices")
+        got = got.reshape(-1).tolist()
+    expect(isinstance(got, (list, tuple)), what,
+           f"returned {type(got).__name__}, expected a tensor or list of indices")
+    expect(all(isinstance(i, int) or (hasattr(i, "__index__") and not isinstance(i, float)) for i in got),
+           what, f"expected integer indices, got {describe(list(got))}")
+    return [int(i) for i in got]
+
+
+def _check_case(impl, boxes, scores, thr, device, hint=""):
+    b = torch.tensor(boxes, dtype=torch.float32, device=device).reshape(-1, 4)
+    s = torch.tensor(scores, dtype=torch.float32, device=device)
+    # Ground truth from the float32 values the learner sees.
+    boxes64 = [tuple(float(v) for v in row) for row in b.cpu().tolist()]
+    scores64 = [float(v) for v in s.cpu().tolist()]
+    what = f"nms(boxes={describe(b) if len(boxes) > 2 else boxes}, scores={describe(s)}, iou_threshold={thr})"
+    got = _indices(call(impl, what, b, s, thr), what)
+    options = [_brute(boxes64, scores64, thr), _brute(boxes64, scores64, thr, reverse_ties=True)]
+    expect(len(set(got)) == len(got), what, f"returned repeated indices {got}")
+    expect(all(0 <= i < len(boxes) for i in got), what, f"returned indices out of range: {got}")
+    ranked = [scores64[i] for i in got]
+    expect(all(a >= b_ for a, b_ in zip(ranked, ranked[1:])), what,
+           f"kept indices {got} are not in descending order of score ({ranked})",
+           hint="return the kept indices in the order you visit them: highest score first")
+    for want in options:
+        if sorted(got) == sorted(want):
+            return
+    assert_equal(got, options[0], what, hint=hint)
+
+
+def _random_boxes(rng, n, spread, max_size):
+    boxes = []
+    for _ in range(n):
+        x1, y1 = rng.uniform(0, spread), rng.uniform(0, spread)
+        w, h = rng.uniform(0.5, max_size), rng.uniform(0.5, max_size)
+        boxes.append([x1, y1, x1 + w, y1 + h])
+    return boxes
+
+
+def check_nms(impl, device="cpu") -> None:
+    # IoU exactly equal to the threshold is kept. Box 1 covers half of box 0: IoU = 2/4 = 0.5.
+    _check_case(impl, [[0, 0, 2, 2], [0, 0, 2, 1]], [0.9, 0.8], 0.5, device,
+                hint="drop a box only when IoU > threshold; IoU == threshold is kept")
+    _check_case(impl, [[0, 0, 2, 2], [0, 0, 2, 1]], [0.9, 0.8], 0.4, device)
+    # Three boxes in a row: IoU(0, 1) = 1/3, IoU(1, 2) = 1/3, IoU(0, 2) = 0.
+    row = [[0, 0, 2, 1], [1, 0, 3, 1], [2, 0, 4, 1]]
+    _check_case(impl, row, [0.9, 0.8, 0.7], 0.3, device,
+                hint="a suppressed box must not suppress others: compare only with kept boxes")
+    _check_case(impl, row, [0.7, 0.9, 0.8], 0.3, device, hint="visit boxes by descending score")
+    # IoU exactly 1/4 (exact in float32 too) with threshold 0.25: kept.
+    _check_case(impl, [[0, 0, 4, 1], [0, 0, 1, 1], [3, 0, 4, 1]], [0.9, 0.8, 0.7], 0.25, device,
+                hint="drop a box only when IoU > threshold; IoU == threshold is kept")
+    # The highest score is not the first box.
+    _check_case(impl, [[0, 0, 4, 4], [1, 1, 5, 5], [10, 10, 12, 12], [0.5, 0.5, 4.5, 4.5]],
+                [0.1, 0.95, 0.5, 0.6], 0.5, device, hint="visit boxes by descending score")
+    # Ties: identical boxes with identical scores (either one may be kept), and tied, disjoint boxes.
+    _check_case(impl, [[0, 0, 1, 1], [0, 0, 1, 1]], [0.5, 0.5], 0.5, device)
+    _check_case(impl, [[0, 0, 1, 1], [5, 5, 6, 6], [0, 0, 1, 1.2]], [0.5, 0.5, 0.4], 0.5, device)
+    # Single box, disjoint boxes, threshold 0 (any overlap suppresses), threshold 1 (nothing does).
+    _check_case(impl, [[1, 2, 3, 4]], [0.3], 0.5, device)
+    _check_case(impl, [[0, 0, 1, 1], [2, 2, 3, 3], [4, 4, 5, 5]], [0.2, 0.9, 0.5], 0.0, device)
+    _check_case(impl, [[0, 0, 2, 2], [1, 1, 3, 3], [0, 0, 2, 2.5]], [0.2, 0.9, 0.5], 0.0, device)
+    _check_case(impl, [[0, 0, 2, 2], [0, 0, 2, 2], [0, 0, 2, 2.5]], [0.2, 0.9, 0.5], 1.0, device)
+    # Small boxes, where a +1 in the area changes the IoU a lot.
+    _check_case(impl, [[0, 0, 1, 1], [0.5, 0, 1.5, 1]], [0.9, 0.8], 0.4, device,
+                hint="the area is (x2 - x1) * (y2 - y1), without the old +1 pixel convention")
+
+    # Empty input.
+    empty_b = torch.zeros((0, 4), dtype=torch.float32, device=device)
+    empty_s = torch.zeros((0,), dtype=torch.float32, device=device)
+    what = "nms(boxes of shape (0, 4), scores of shape (0,), iou_threshold=0.5)"
+    got = _indices(call(impl, what, empty_b, empty_s, 0.5), what)
+    assert_equal(got, [], what)
+
+    rng = random.Random(0)
+    for _ in range(120):
+        n = rng.choice([1, 2, 3, rng.randint(4, 12), rng.randint(13, 60)])
+        spread = rng.choice([3.0, 10.0, 40.0])
+        max_size = rng.choice([2.0, 6.0, 20.0])
+        boxes = _random_boxes(rng, n, spread, max_size)
+        scores = [rng.random() for _ in range(n)]
+        thr = rng.choice([0.1, 0.3, 0.5, 0.7, 0.9, rng.random()])
+        as32 = torch.tensor(boxes, dtype=torch.float32).tolist()
+        if any(abs(_iou(a, b) - thr) < 1e-5 for a in as32 for b in as32):
+            continue  # float32 rounding could decide this one either way
+        _check_case(impl, boxes, scores, thr, device)
+
+
+# --- wrong answers --------------------------------------------------------------------------
+
+
+def _pairwise_iou(boxes, plus_one=False):
+    e = 1.0 if plus_one else 0.0
+    x1, y1, x2, y2 = boxes.unbind(-1)
+    areas = (x2 - x1 + e) * (y2 - y1 + e)
+    w = (torch.minimum(x2[:, None], x2[None]) - torch.maximum(x1[:, None], x1[None]) + e).clamp(min=0)
+    h = (torch.minimum(y2[:, None], y2[None]) - torch.maximum(y1[:, None], y1[None]) + e).clamp(min=0)
+    inter = w * h
+    return inter / (areas[:, None] + areas[None] - inter)
+
+
+def _greedy(order, iou, drop):
+    keep = []
+    for i in order:
+        if not any(drop(float(iou[i, j])) for j in keep):
+            keep.append(i)
+    return keep
+
+
+def _wrong_ge(boxes, scores, iou_threshold):
+    """Drops a box when IoU >= threshold, so a box exactly at the threshold is lost."""
+    order = torch.argsort(scores, descending=True).tolist()
+    return _greedy(order, _pairwise_iou(boxes), lambda v: v >= iou_threshold)
+
+
+def _wrong_unsorted(boxes, scores, iou_threshold):
+    """Visits the boxes in input order instead of sorting them by score."""
+    order = list(range(boxes.shape[0]))
+    return _greedy(order, _pairwise_iou(boxes), lambda v: v > iou_threshold)
+
+
+def _wrong_plus_one(boxes, scores, iou_threshold):
+    """Computes areas and overlaps with the old +1 pixel convention, (x2 - x1 + 1) (y2 - y1 + 1)."""
+    order = torch.argsort(scores, descending=True).tolist()
+    return _greedy(order, _pairwise_iou(boxes, plus_one=True), lambda v: v > iou_threshold)
+
+
+def _wrong_suppressed_suppress(boxes, scores, iou_threshold):
+    """Lets already-suppressed boxes suppress others: compares with every higher-scored box."""
+    order = torch.argsort(scores, descending=True).tolist()
+    iou = _pairwise_iou(boxes)
+    return [i for pos, i in enumerate(order)
+            if all(float(iou[i, j]) <= iou_threshold for j in order[:pos])]
+
+
+WRONG_ANSWERS = {
+    "nms": [_wrong_ge, _wrong_unsorted, _wrong_plus_one, _wrong_suppressed_suppress],
+}
+
+
+# --- correct variants -----------------------------------------------------------------------
+
+
+def _variant_matrix(boxes, scores, iou_threshold):
+    """The whole IoU matrix up front, a Python list of kept indices as the result."""
+    order = torch.argsort(scores, descending=True).tolist()
+    return _greedy(order, _pairwise_iou(boxes), lambda v: v > iou_threshold)
+
+
+CORRECT_VARIANTS = {"nms": [_variant_matrix]}

@@ -1,0 +1,308 @@
+"""L1/L2 regularisation: soft thresholding, one ISTA step for the lasso, priors as penalties."""
+
+import math
+
+import numpy as np
+import torch
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+# ---------------------------------------------------------------------------------------------
+# References
+# ---------------------------------------------------------------------------------------------
+
+
+def soft_threshold(x, lam: float):
+    """Soft thresholding, the proximal operator of lam * |z|, elementwise.
+
+    For each element, return argmin_z 1/2 (z - x)² + lam |z|: values within lam of zero become
+    exactly 0, the others move lam towards zero.
+
+    Args:
+        x: tensor of any shape (float).
+        lam: the threshold, lam >= 0.
+
+    Returns:
+        A tensor of the same shape as x.
+    """
+    magnitude = torch.clamp(x.abs() - lam, min=0.0)
+    return torch.sign(x) * magnitude
+
+
+def ista_step(w, X, y, lam: float, lr: float):
+    """One proximal-gradient (ISTA) step for the lasso.
+
+    The objective is F(w) = 1/2 ‖X w - y‖² + lam ‖w‖₁. Take a gradient step of size lr on the
+    smooth part, then apply the proximal operator of lr * lam * ‖·‖₁ (soft thresholding by
+    lr * lam).
+
+    Args:
+        w: (d,) current weights.
+        X: (n, d) design matrix.
+        y: (n,) targets.
+        lam: L1 penalty weight, lam >= 0.
+        lr: step size (converges for lr <= 1 / largest eigenvalue of XᵀX).
+
+    Returns:
+        (d,) the new weights.
+    """
+    z = w - lr * (X.T @ (X @ w - y))
+    t = lr * lam
+    return torch.sign(z) * torch.clamp(z.abs() - t, min=0.0)
+
+
+def map_penalty(noise_var: float, prior: str, scale: float) -> float:
+    """The penalty weight that makes MAP estimation equal to regularised least squares.
+
+    Model: y_i = x_iᵀ w + ε_i with ε_i ~ N(0, noise_var), independent; prior on each weight,
+    independently:
+      - prior == "laplace": w_j ~ Laplace(0, scale), density exp(-|w_j| / scale) / (2 scale);
+      - prior == "gaussian": w_j ~ N(0, scale²) (scale is the standard deviation).
+    Return lam such that the MAP estimate argmax_w p(w | X, y) equals
+    argmin_w Σ_i (y_i - x_iᵀ w)² + lam R(w), with R(w) = ‖w‖₁ for "laplace" and
+    R(w) = ‖w‖² for "gaussian".
+
+    Args:
+        noise_var: σ², the variance of the observation noise.
+        prior: "laplace" or "gaussian".
+        scale: b of the Laplace prior, or τ (the standard deviation) of the Gaussian prior.
+
+    Returns:
+        lam as a Python float.
+    """
+    # -log p(w | data) = Σ (y - xᵀw)² / (2σ²) + R(w) / b  (Laplace)  or  + ‖w‖² / (2τ²)  + const.
+    # Multiplying by 2σ² leaves the argmin unchanged.
+    if prior == "laplace":
+        return 2.0 * noise_var / scale
+    if prior == "gaussian":
+        return noise_var / scale**2
+    raise ValueError(f"unknown prior {prior!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkers
+# ---------------------------------------------------------------------------------------------
+
+
+def _closed_form_soft(x, lam):
+    return np.sign(x) * np.maximum(np.abs(x) - lam, 0.0)
+
+
+def check_soft_threshold(impl, device="cpu") -> None:
+    """The closed form sign(x) max(|x| - λ, 0), and a grid minimisation for a few points."""
+    hint = ("the minimiser of 1/2 (z - x)² + λ|z| is 0 when |x| <= λ, else x - λ sign(x): "
+            "zero the small values AND shrink the large ones")
+    fixed = torch.tensor([-3.0, -1.0, -0.5, 0.0, 0.25, 1.0, 1.5, 4.0], dtype=torch.float64,
+                         device=device)
+    for lam in (1.0, 0.0, 0.5, 10.0):
+        what = f"soft_threshold({describe(fixed)}, lam={lam})"
+        got = call(impl, what, fixed, lam)
+        assert_close(got, _closed_form_soft(fixed.cpu().numpy(), lam), what, rtol=1e-9,
+                     atol=1e-12, hint=hint)
+    # Numerical minimisation on a fine grid, independent of the closed form.
+    for xv, lam in ((2.3, 0.7), (-1.1, 0.4), (0.3, 0.5), (-0.45, 0.5), (5.0, 2.0), (0.9, 0.0)):
+        x = torch.tensor([xv], dtype=torch.float64, device=device)
+        what = f"soft_threshold({describe(x)}, lam={lam})"
+        got = call(impl, what, x, lam)
+        grid = np.linspace(-abs(xv) - 1, abs(xv) + 1, 200001)
+        best = grid[np.argmin(0.5 * (grid - xv) ** 2 + lam * np.abs(grid))]
+        assert_close(got, np.array([best]), what + " vs a grid search over z", atol=1e-4,
+                     rtol=0, hint=hint)
+    rng = np.random.default_rng(0)
+    for shape in ((), (1,), (7,), (3, 4), (2, 3, 5), (1000,)):
+        for lam in (0.1, 1.0, 2.5):
+            data = rng.normal(size=shape) * 2
+            for dtype, tol in ((torch.float64, 1e-12), (torch.float32, 1e-5)):
+                x = torch.tensor(data, dtype=dtype, device=device)
+                what = f"soft_threshold({describe(x)}, lam={lam})"
+                got = call(impl, what, x, lam)
+                want = _closed_form_soft(x.cpu().double().numpy(), lam)
+                assert_close(got, want, what, rtol=tol, atol=tol, hint=hint)
+    # Values exactly at ±λ go to zero; huge values shrink by exactly λ.
+    x = torch.tensor([-2.0, 2.0, 1e8, -1e8], dtype=torch.float64, device=device)
+    what = f"soft_threshold({describe(x)}, lam=2.0)"
+    assert_close(call(impl, what, x, 2.0), np.array([0.0, 0.0, 1e8 - 2, -1e8 + 2]), what,
+                 rtol=1e-15, atol=1e-12, hint=hint)
+
+
+def check_ista_step(impl, device="cpu") -> None:
+    """One step against its closed form, then many steps against the lasso's optimality conditions."""
+    rng = np.random.default_rng(0)
+    hint = ("gradient step on 1/2‖Xw - y‖² (gradient Xᵀ(Xw - y)), then soft-threshold by lr·λ, "
+            "not by λ")
+    for n, d in ((1, 1), (5, 3), (20, 8), (8, 20)):
+        for lam, lr in ((0.5, 0.01), (2.0, 0.05), (0.0, 0.02)):
+            Xn, yn, wn = rng.normal(size=(n, d)), rng.normal(size=n), rng.normal(size=d)
+            X, y, w = (torch.tensor(a, dtype=torch.float64, device=device) for a in (Xn, yn, wn))
+            what = f"ista_step(w={describe(w)}, X={describe(X)}, y={describe(y)}, lam={lam}, lr={lr})"
+            got = call(impl, what, w, X, y, lam, lr)
+            z = wn - lr * Xn.T @ (Xn @ wn - yn)
+            want = np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0)
+            assert_close(got, want, what, rtol=1e-9, atol=1e-12, hint=hint)
+    # Iterate to convergence and test the lasso's subgradient optimality conditions:
+    # X_jᵀ(y - Xw) = λ sign(w_j) where w_j != 0, and |X_jᵀ(y - Xw)| <= λ where w_j == 0.
+    n, d = 30, 6
+    Xn = rng.normal(size=(n, d))
+    yn = Xn @ np.array([3.0, -2.0, 0.0, 0.0, 0.5, 0.0]) + 0.1 * rng.normal(size=n)
+    X = torch.tensor(Xn, dtype=torch.float64, device=device)
+    y = torch.tensor(yn, dtype=torch.float64, device=device)
+    lr = 1.0 / float(np.linalg.eigvalsh(Xn.T @ Xn).max())
+    for lam in (5.0, 20.0):
+        w = torch.zeros(d, dtype=torch.float64, device=device)
+        what = f"ista_step iterated 3000 times from w = 0 (X {n}x{d}, lam={lam}, lr={lr:.4g})"
+        for _ in range(3000):
+            w = call(impl, what, w, X, y, lam, lr)
+        wn = w.detach().cpu().double().numpy()
+        corr = Xn.T @ (yn - Xn @ wn)
+        zero = wn == 0
+        expect(zero.any(), what, f"no weight is exactly 0 ({describe(wn)}); the lasso solution "
+               "has exact zeros here", hint="only soft thresholding produces exact zeros")
+        expect(np.all(np.abs(corr[zero]) <= lam * (1 + 1e-6)), what,
+               f"a zero weight has |X_jᵀ(y - Xw)| = {np.abs(corr[zero]).max():.6g} > λ = {lam}",
+               hint=hint)
+        expect(np.allclose(corr[~zero], lam * np.sign(wn[~zero]), rtol=1e-6, atol=1e-6), what,
+               f"non-zero weights violate X_jᵀ(y - Xw) = λ sign(w_j): got {describe(corr[~zero])}",
+               hint=hint)
+
+
+def check_map_penalty(impl, device="cpu") -> None:
+    """-log posterior from torch.distributions must equal (SSE + λ R(w)) / (2σ²) up to a constant."""
+    rng = np.random.default_rng(0)
+    X = torch.tensor(rng.normal(size=(12, 4)), dtype=torch.float64, device=device)
+    y = torch.tensor(rng.normal(size=12), dtype=torch.float64, device=device)
+    for prior in ("laplace", "gaussian"):
+        for noise_var, scale in ((1.0, 1.0), (0.5, 2.0), (3.0, 0.3), (0.04, 5.0)):
+            what = f"map_penalty(noise_var={noise_var}, prior={prior!r}, scale={scale})"
+            lam = call(impl, what, noise_var, prior, scale)
+            try:
+                lam = float(lam)
+            except (TypeError, ValueError):
+                raise AssertionError(f"{what}: returned {describe(lam)}, expected a number") from None
+            expect(math.isfinite(lam) and lam > 0, what, f"returned {lam!r}, expected λ > 0")
+            noise = torch.distributions.Normal(torch.zeros((), dtype=torch.float64, device=device),
+                                               math.sqrt(noise_var))
+            if prior == "laplace":
+                dist = torch.distributions.Laplace(torch.zeros((), dtype=torch.float64, device=device),
+                                                   scale)
+            else:
+                dist = torch.distributions.Normal(torch.zeros((), dtype=torch.float64, device=device),
+                                                  scale)
+
+            def neg_log_posterior(w):
+                return float(-(noise.log_prob(y - X @ w).sum() + dist.log_prob(w).sum()))
+
+            def penalised(w):
+                penalty = w.abs().sum() if prior == "laplace" else (w**2).sum()
+                return float((((y - X @ w) ** 2).sum() + lam * penalty) / (2 * noise_var))
+
+            ws = [torch.tensor(rng.normal(size=4) * s, dtype=torch.float64, device=device)
+                  for s in (0.1, 1.0, 3.0, 10.0)]
+            for w1, w2 in zip(ws, ws[1:]):
+                want = neg_log_posterior(w1) - neg_log_posterior(w2)
+                got = penalised(w1) - penalised(w2)
+                expect(abs(got - want) <= 1e-8 * (1 + abs(want)), what,
+                       f"with λ = {lam:.6g}, (SSE + λR)/(2σ²) changes by {got:.6g} between two "
+                       f"weight vectors but -log posterior changes by {want:.6g}: the two "
+                       "objectives do not have the same minimiser",
+                       hint="write -log p(y|w) - log p(w), then multiply by 2σ² so the data term "
+                            "is the plain sum of squares")
+
+
+# ---------------------------------------------------------------------------------------------
+# Wrong answers
+# ---------------------------------------------------------------------------------------------
+
+
+def _hard_threshold(x, lam):
+    """Hard thresholding: zeroes |x| <= λ but keeps the rest unchanged."""
+    return torch.where(x.abs() > lam, x, torch.zeros_like(x))
+
+
+def _shrink_without_zeroing(x, lam):
+    """Shrinks every value by λ towards zero, overshooting past zero for small |x|."""
+    return x - lam * torch.sign(x)
+
+
+def _threshold_half_lambda(x, lam):
+    """Solves argmin (z - x)² + λ|z| (no 1/2), i.e. thresholds at λ/2."""
+    return torch.sign(x) * torch.clamp(x.abs() - lam / 2, min=0.0)
+
+
+def _one_sided(x, lam):
+    """clamp(x - λ, min=0): correct for positive x, zeroes every negative value."""
+    return torch.clamp(x - lam, min=0.0)
+
+
+def _ista_threshold_by_lam(w, X, y, lam, lr):
+    """Soft-thresholds by λ instead of lr·λ."""
+    z = w - lr * (X.T @ (X @ w - y))
+    return torch.sign(z) * torch.clamp(z.abs() - lam, min=0.0)
+
+
+def _ista_subgradient(w, X, y, lam, lr):
+    """A subgradient step w - lr (∇f + λ sign(w)): never lands on exact zeros."""
+    return w - lr * (X.T @ (X @ w - y) + lam * torch.sign(w))
+
+
+def _ista_prox_first(w, X, y, lam, lr):
+    """Thresholds w first, then adds the gradient step taken at the old w."""
+    shrunk = torch.sign(w) * torch.clamp(w.abs() - lr * lam, min=0.0)
+    return shrunk - lr * (X.T @ (X @ w - y))
+
+
+def _ista_gradient_ascent(w, X, y, lam, lr):
+    """Gets the sign of the gradient wrong: w + lr Xᵀ(Xw - y)."""
+    z = w + lr * (X.T @ (X @ w - y))
+    return torch.sign(z) * torch.clamp(z.abs() - lr * lam, min=0.0)
+
+
+def _penalty_without_factor_two(noise_var, prior, scale):
+    """Multiplies -log posterior by σ² instead of 2σ² (λ = σ²/b, σ²/(2τ²))."""
+    return noise_var / scale if prior == "laplace" else noise_var / (2 * scale**2)
+
+
+def _penalty_scale_as_variance(noise_var, prior, scale):
+    """Treats the Gaussian prior's scale as a variance: λ = σ²/τ."""
+    return 2 * noise_var / scale if prior == "laplace" else noise_var / scale
+
+
+def _penalty_ignores_noise(noise_var, prior, scale):
+    """Reads the penalty off the prior alone: λ = 1/b or 1/τ², forgetting the noise variance."""
+    return 1 / scale if prior == "laplace" else 1 / scale**2
+
+
+WRONG_ANSWERS = {
+    "soft_threshold": [_hard_threshold, _shrink_without_zeroing, _threshold_half_lambda, _one_sided],
+    "ista_step": [_ista_threshold_by_lam, _ista_subgradient, _ista_prox_first, _ista_gradient_ascent],
+    "map_penalty": [_penalty_without_factor_two, _penalty_scale_as_variance, _penalty_ignores_noise],
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Correct variants
+# ---------------------------------------------------------------------------------------------
+
+
+def _soft_threshold_clip(x, lam):
+    """x minus its projection onto [-λ, λ]."""
+    return x - torch.clamp(x, -lam, lam)
+
+
+def _soft_threshold_where(x, lam):
+    """Three cases with torch.where."""
+    zero = torch.zeros_like(x)
+    return torch.where(x > lam, x - lam, torch.where(x < -lam, x + lam, zero))
+
+
+def _ista_step_two_relus(w, X, y, lam, lr):
+    """Soft thresholding written as relu(z - t) - relu(-z - t)."""
+    z = w - lr * (X.T @ X @ w - X.T @ y)
+    t = lr * lam
+    return torch.relu(z - t) - torch.relu(-z - t)
+
+
+CORRECT_VARIANTS = {
+    "soft_threshold": [_soft_threshold_clip, _soft_threshold_where],
+    "ista_step": [_ista_step_two_relus],
+}

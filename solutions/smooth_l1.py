@@ -1,0 +1,111 @@
+"""Smooth L1 (Huber-like) loss, the box-regression loss of Fast/Faster R-CNN."""
+
+import torch
+import torch.nn.functional as F
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+def smooth_l1(x, beta: float = 1.0):
+    """Elementwise smooth L1 of the residual `x`.
+
+        smooth_l1(x) = 0.5 * x**2 / beta    where |x| < beta
+                       |x| - 0.5 * beta     otherwise
+
+    The two pieces meet with equal value and slope at |x| = beta.
+
+    Args:
+        x: tensor of any shape (the residual prediction - target).
+        beta: the positive width of the quadratic zone.
+
+    Returns:
+        A tensor of the same shape as x (no reduction).
+    """
+    ax = x.abs()
+    return torch.where(ax < beta, 0.5 * x * x / beta, ax - 0.5 * beta)
+
+
+# --- checker --------------------------------------------------------------------------------
+
+
+def _compare(impl, x, beta, hint=""):
+    what = f"smooth_l1({describe(x)}, beta={beta:g})"
+    got = call(impl, what, x.clone(), beta)
+    expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+    want = F.smooth_l1_loss(x, torch.zeros_like(x), reduction="none", beta=beta)
+    double = x.dtype == torch.float64
+    assert_close(got, want, what, atol=1e-9 if double else 1e-6, rtol=1e-7 if double else 1e-5, hint=hint)
+
+
+def check_smooth_l1(impl, device="cpu") -> None:
+    # Fixed points around the knee, for several widths, including Faster R-CNN's beta = 1/9.
+    for beta in (1.0, 0.5, 2.0, 3.0, 1 / 9):
+        pts = [0.0, 0.25 * beta, -0.5 * beta, 0.99 * beta, beta, -beta, 1.01 * beta, 2 * beta, -3.5 * beta, 10.0]
+        x = torch.tensor(pts, dtype=torch.float64, device=device)
+        _compare(impl, x, beta,
+                 hint="inside |x| < beta it is 0.5 x^2 / beta; outside it is |x| - 0.5 beta")
+    gen = torch.Generator().manual_seed(0)
+    for shape in [(1,), (7,), (3, 5), (2, 3, 4), (4, 1, 6)]:
+        for beta in (1.0, 0.3, 2.5):
+            x = (torch.randn(shape, generator=gen) * 2 * beta).to(device)
+            _compare(impl, x, beta)
+            _compare(impl, x.double(), beta)
+    # Large residuals stay linear (and finite).
+    x = torch.tensor([-1e4, -50.0, 50.0, 1e4], device=device)
+    _compare(impl, x, 1.0)
+    # The input must not be modified in place.
+    x = torch.randn(10, generator=gen).to(device)
+    before = x.clone()
+    call(impl, f"smooth_l1({describe(x)}, beta=1)", x, 1.0)
+    expect(torch.equal(x, before), f"smooth_l1({describe(before)}, beta=1)", "modified its input in place")
+
+
+# --- wrong answers --------------------------------------------------------------------------
+
+
+def _wrong_no_divide_by_beta(x, beta=1.0):
+    """Forgets to divide the quadratic part by beta: 0.5 x^2 inside the zone."""
+    ax = x.abs()
+    return torch.where(ax < beta, 0.5 * x * x, ax - 0.5 * beta)
+
+
+def _wrong_offset_half(x, beta=1.0):
+    """Subtracts 0.5 instead of 0.5 * beta in the linear part (only right for beta = 1)."""
+    ax = x.abs()
+    return torch.where(ax < beta, 0.5 * x * x / beta, ax - 0.5)
+
+
+def _wrong_no_offset(x, beta=1.0):
+    """Leaves out the 0.5 * beta offset: |x| outside the zone, so the pieces do not meet."""
+    ax = x.abs()
+    return torch.where(ax < beta, 0.5 * x * x / beta, ax)
+
+
+def _wrong_mean(x, beta=1.0):
+    """Reduces to the mean, as the loss's default reduction does, instead of elementwise values."""
+    ax = x.abs()
+    return torch.where(ax < beta, 0.5 * x * x / beta, ax - 0.5 * beta).mean()
+
+
+WRONG_ANSWERS = {
+    "smooth_l1": [_wrong_no_divide_by_beta, _wrong_offset_half, _wrong_no_offset, _wrong_mean],
+}
+
+
+# --- correct variants -----------------------------------------------------------------------
+
+
+def _variant_le(x, beta=1.0):
+    """Uses <= at the knee: both pieces equal 0.5 beta at |x| = beta, so this is also right."""
+    ax = x.abs()
+    return torch.where(ax <= beta, 0.5 * x * x / beta, ax - 0.5 * beta)
+
+
+def _variant_clamp(x, beta=1.0):
+    """Huber form: with q = min(|x|, beta), loss = q (|x| - 0.5 q) / beta."""
+    ax = x.abs()
+    q = ax.clamp(max=beta)
+    return q * (ax - 0.5 * q) / beta
+
+
+CORRECT_VARIANTS = {"smooth_l1": [_variant_le, _variant_clamp]}

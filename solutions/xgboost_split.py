@@ -1,0 +1,538 @@
+"""XGBoost: leaf weights, the structure score, the split gain and the exact greedy split search.
+
+With g_i and h_i the first and second derivatives of the loss at the current prediction, and
+G, H their sums over the samples of a leaf, the regularised second-order objective of a tree
+with T leaves is minimised by w_j* = -G_j / (H_j + lambda), giving the structure score
+-1/2 Σ_j G_j² / (H_j + lambda) + gamma T. Splitting one leaf into two changes it by the gain.
+"""
+
+import numpy as np
+import torch
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+# ---------------------------------------------------------------------------------------------
+# References
+# ---------------------------------------------------------------------------------------------
+
+
+def best_split(x, g, h, reg_lambda: float = 1.0, gamma: float = 0.0) -> tuple[float, float]:
+    """Exact greedy split search of XGBoost on one feature.
+
+    A split sends the samples with x < threshold to the left child and the others (x >=
+    threshold) to the right child; both children must be non-empty. Its gain is
+
+        gain = 1/2 [G_L²/(H_L + λ) + G_R²/(H_R + λ) - G²/(H + λ)] - γ
+
+    where G_L, H_L (G_R, H_R) are the sums of g and h over the left (right) child and G, H the
+    sums over all samples. Candidate thresholds lie midway between neighbouring distinct values
+    of x (so duplicated x values always go to the same side). Among splits of equal gain, the
+    smallest threshold is returned. The best gain may be negative (with a large γ, or when
+    no split helps); it is still returned.
+
+    Args:
+        x: (n,) feature values, in any order, possibly with duplicates; at least two distinct.
+        g: (n,) first-order gradients of the loss.
+        h: (n,) second-order gradients (hessians), h > 0.
+        reg_lambda: λ, the L2 penalty on leaf weights.
+        gamma: γ, the cost of one extra leaf.
+
+    Returns:
+        (gain, threshold) as Python floats.
+    """
+    order = torch.argsort(x, stable=True)
+    xs = x[order]
+    gs = g[order].double()
+    hs = h[order].double()
+    G, H = gs.sum(), hs.sum()
+    # Left child = the first i+1 sorted samples; a cut is only possible where the value changes.
+    GL, HL = torch.cumsum(gs, 0)[:-1], torch.cumsum(hs, 0)[:-1]
+    GR, HR = G - GL, H - HL
+    valid = xs[1:] > xs[:-1]
+    gains = 0.5 * (GL**2 / (HL + reg_lambda) + GR**2 / (HR + reg_lambda)
+                   - G**2 / (H + reg_lambda)) - gamma
+    gains = torch.where(valid, gains, torch.full_like(gains, -float("inf")))
+    best = int(torch.argmax(gains))  # first maximum = smallest threshold
+    threshold = (xs[best] + xs[best + 1]) / 2
+    return float(gains[best]), float(threshold)
+
+
+def leaf_weight(g, h, reg_lambda: float = 1.0) -> float:
+    """Optimal weight of one XGBoost leaf.
+
+    The samples in the leaf have gradients g_i and hessians h_i; the leaf's part of the
+    second-order objective is Σ_i (g_i w + 1/2 h_i w²) + 1/2 λ w². Return the w minimising it.
+
+    Args:
+        g: (n,) first-order gradients of the loss of the samples in the leaf.
+        h: (n,) hessians of those samples (h > 0).
+        reg_lambda: λ, the L2 penalty on the leaf weight.
+
+    Returns:
+        w* as a Python float.
+    """
+    G = float(g.double().sum())
+    H = float(h.double().sum())
+    return -G / (H + reg_lambda)
+
+
+def tree_objective(G, H, reg_lambda: float = 1.0, gamma: float = 0.0) -> float:
+    """The structure score of a fixed tree: its objective with every leaf at its best weight.
+
+    The objective of a tree with T leaves, to second order and without constants, is
+    Σ_j [G_j w_j + 1/2 (H_j + λ) w_j²] + γ T. Return its minimum over the leaf weights w_j.
+
+    Args:
+        G: (T,) sum of the gradients g_i of the samples in each leaf.
+        H: (T,) sum of the hessians h_i of the samples in each leaf.
+        reg_lambda: λ, the L2 penalty on leaf weights.
+        gamma: γ, the cost per leaf.
+
+    Returns:
+        The minimal objective as a Python float (lower is better).
+    """
+    G = G.double()
+    H = H.double()
+    T = G.numel()
+    return float(-0.5 * (G**2 / (H + reg_lambda)).sum() + gamma * T)
+
+
+def split_gain(G_L: float, H_L: float, G_R: float, H_R: float,
+               reg_lambda: float = 1.0, gamma: float = 0.0) -> float:
+    """The gain of splitting one leaf into a left and a right child.
+
+    The gain is the structure score of the tree before the split minus the score after it
+    (each score = -1/2 Σ G_j²/(H_j + λ) + γ T over the leaves involved), so positive is good.
+
+    Args:
+        G_L, H_L: sums of gradients and hessians over the left child's samples.
+        G_R, H_R: the same over the right child's samples.
+        reg_lambda: λ.
+        gamma: γ, the cost of one leaf.
+
+    Returns:
+        The gain as a Python float.
+    """
+    G, H = G_L + G_R, H_L + H_R
+    return 0.5 * (G_L**2 / (H_L + reg_lambda) + G_R**2 / (H_R + reg_lambda)
+                  - G**2 / (H + reg_lambda)) - gamma
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkers
+# ---------------------------------------------------------------------------------------------
+
+
+def _np(t):
+    return t.detach().cpu().double().numpy()
+
+
+def _gain_of_partition(left, g, h, lam, gamma):
+    GL, HL = g[left].sum(), h[left].sum()
+    GR, HR = g[~left].sum(), h[~left].sum()
+    G, H = g.sum(), h.sum()
+    return 0.5 * (GL**2 / (HL + lam) + GR**2 / (HR + lam) - G**2 / (H + lam)) - gamma
+
+
+def _brute_force(x, g, h, lam, gamma):
+    """Every valid threshold (midpoints of neighbouring distinct values) and its gain."""
+    values = np.unique(x)
+    mids = (values[:-1] + values[1:]) / 2
+    gains = np.array([_gain_of_partition(x < t, g, h, lam, gamma) for t in mids])
+    return mids, gains
+
+
+def _as_pair(result, what):
+    expect(isinstance(result, (tuple, list)) and len(result) == 2, what,
+           f"returned {describe(result)}, expected a pair (gain, threshold)")
+    try:
+        return float(result[0]), float(result[1])
+    except (TypeError, ValueError):
+        raise AssertionError(f"{what}: returned {describe(result)}, expected two numbers") from None
+
+
+def _split_hint(got, x, g, h, lam, gamma):
+    """Name the classic mistake whose gain matches the learner's, if one does."""
+    values = np.unique(x)
+    mids = (values[:-1] + values[1:]) / 2
+    G, H = g.sum(), h.sum()
+    candidates = {
+        "the 1/2 in front of the bracket is missing":
+            lambda L: 2 * (_gain_of_partition(L, g, h, lam, gamma) + gamma) - gamma,
+        "gamma is not subtracted":
+            lambda L: _gain_of_partition(L, g, h, lam, gamma) + gamma,
+        "lambda is missing from the parent term G²/(H + λ)":
+            lambda L: _gain_of_partition(L, g, h, lam, gamma) + 0.5 * (G**2 / (H + lam) - G**2 / H),
+    }
+    for name, fn in candidates.items():
+        alt = max(fn(x < t) for t in mids)
+        if np.isclose(got, alt, rtol=1e-7, atol=1e-9):
+            return name
+    if np.isclose(got, -gamma, rtol=1e-9, atol=1e-12):
+        return "a split with an empty side (gain exactly -gamma) is not allowed"
+    return "sort the samples by x, scan prefix sums, and only cut where the value changes"
+
+
+def _check_split_case(impl, x, g, h, lam, gamma, device, dtype=torch.float64, defaults=False):
+    xt = torch.tensor(x, dtype=dtype, device=device)
+    gt = torch.tensor(g, dtype=dtype, device=device)
+    ht = torch.tensor(h, dtype=dtype, device=device)
+    # Ground truth from the values the learner actually receives.
+    x, g, h = _np(xt), _np(gt), _np(ht)
+    if defaults:
+        what = f"best_split(x={describe(xt)}, g={describe(gt)}, h={describe(ht)})"
+    else:
+        what = (f"best_split(x={describe(xt)}, g={describe(gt)}, h={describe(ht)}, "
+                f"reg_lambda={lam}, gamma={gamma})")
+    copies = (xt.clone(), gt.clone(), ht.clone())
+    if defaults:
+        result = call(impl, what, xt, gt, ht)
+    else:
+        result = call(impl, what, xt, gt, ht, reg_lambda=lam, gamma=gamma)
+    gain, threshold = _as_pair(result, what)
+    for name, before, after in zip("xgh", copies, (xt, gt, ht)):
+        expect(torch.equal(before, after), what, f"the input {name} was modified in place")
+    mids, gains = _brute_force(x, g, h, lam, gamma)
+    best = gains.max()
+    loose = dtype != torch.float64
+    rtol, atol = (1e-5, 1e-6) if loose else (1e-9, 1e-10)
+    if not np.isclose(gain, best, rtol=rtol, atol=atol):
+        assert_close(gain, best, what + " -> gain", rtol=rtol, atol=atol,
+                     hint=_split_hint(gain, x, g, h, lam, gamma))
+    nearest = mids[np.argmin(np.abs(mids - threshold))]
+    expect(np.isfinite(threshold) and abs(nearest - threshold) <= rtol * max(1.0, abs(nearest)),
+           what,
+           f"threshold {threshold!r} is not midway between two neighbouring distinct values of x "
+           f"(valid thresholds: {describe([round(float(m), 6) for m in mids], 32)})",
+           hint="the threshold is (v_k + v_(k+1)) / 2 for consecutive distinct sorted values, "
+                "not a value of x itself")
+    achieved = _gain_of_partition(x < threshold, g, h, lam, gamma)
+    expect(abs(achieved - best) <= max(rtol * abs(best), atol), what,
+           f"the split x < {threshold!r} has gain {achieved:.10g}, but the best split has gain "
+           f"{best:.10g} (at threshold {mids[np.argmax(gains)]!r})",
+           hint="the threshold returned must be the one that achieves the returned gain")
+
+
+def check_best_split(impl, device="cpu") -> None:
+    """Brute force over every valid threshold, on fixed, tied, duplicated and random inputs."""
+    ones4 = [1.0] * 4
+    # Hand-checkable: best cut at 2.5, gain 1/2 (4/3 + 4/3 - 0) = 4/3.
+    _check_split_case(impl, [1, 2, 3, 4], [-1, -1, 1, 1], ones4, 1.0, 0.0, device)
+    # The same, unsorted.
+    _check_split_case(impl, [3, 1, 4, 2], [1, -1, 1, -1], ones4, 1.0, 0.0, device)
+    # Defaults reg_lambda = 1, gamma = 0.
+    _check_split_case(impl, [0.5, 2.0, -1.0, 7.0, 3.0], [2.0, -1.0, 3.0, -2.0, 0.5],
+                      [1.0, 0.5, 2.0, 1.5, 1.0], 1.0, 0.0, device, defaults=True)
+    # The smallest case: two samples.
+    _check_split_case(impl, [5.0, 2.0], [1.0, -1.0], [1.0, 1.0], 1.0, 0.0, device)
+    # A tie between 0.5 and 2.5: either is accepted.
+    _check_split_case(impl, [0, 1, 2, 3], [1, -1, -1, 1], ones4, 1.0, 0.0, device)
+    # Duplicates: equal values must stay on one side.
+    _check_split_case(impl, [3, 1, 3, 2, 1, 2, 3], [2.0, -1.0, -3.0, 1.0, -1.0, 0.5, 2.5],
+                      [1.0, 1.0, 0.5, 2.0, 1.0, 1.0, 1.5], 1.0, 0.0, device)
+    # Every split has negative gain (equal gradients): the best is still a real split.
+    _check_split_case(impl, [0, 1, 2, 3], ones4, ones4, 1.0, 0.0, device)
+    _check_split_case(impl, [4, 1, 3, 2, 0], [1.0] * 5, [1.0] * 5, 2.0, 0.3, device)
+    # A large gamma makes the gain negative.
+    _check_split_case(impl, [1, 2, 3, 4], [-1, -1, 1, 1], ones4, 1.0, 5.0, device)
+    # lambda = 0.
+    _check_split_case(impl, [0.1, 0.7, 0.3, 0.9, 0.5], [1.0, -2.0, 0.5, -1.0, 3.0],
+                      [0.5, 1.0, 2.0, 1.0, 0.25], 0.0, 0.0, device)
+    rng = np.random.default_rng(0)
+    for n in (2, 3, 4, 5, 7, 10, 16, 31, 64, 200, 500):
+        for integer in (False, True):
+            if integer:
+                x = rng.integers(0, max(2, n // 3), n).astype(float)
+                if len(np.unique(x)) < 2:
+                    x[0], x[-1] = 0.0, 1.0
+            else:
+                x = rng.normal(size=n) * 10
+            g = rng.normal(size=n)
+            h = rng.uniform(0.1, 2.0, size=n)
+            lam = float(rng.choice([0.0, 0.5, 1.0, 10.0]))
+            gamma = float(rng.choice([0.0, 0.0, 0.2, 3.0]))
+            _check_split_case(impl, x, g, h, lam, gamma, device)
+    # float32 inputs, looser tolerance.
+    x = rng.integers(0, 20, 100).astype(float)
+    _check_split_case(impl, x, rng.normal(size=100), rng.uniform(0.1, 2.0, size=100), 1.0, 0.1,
+                      device, dtype=torch.float32)
+
+
+def check_leaf_weight(impl, device="cpu") -> None:
+    """Closed form -G/(H+λ), and the stationarity of the leaf objective at the answer."""
+    # Squared error: g = pred - y, h = 1. With pred = 0 and λ = 0 the best weight is mean(y).
+    y = torch.tensor([1.0, 2.0, 3.0, 6.0], dtype=torch.float64, device=device)
+    ones = torch.ones_like(y)
+    for lam, want in ((0.0, 3.0), (1.0, 12.0 / 5.0), (4.0, 1.5)):
+        what = f"leaf_weight(g={describe(-y)}, h={describe(ones)}, reg_lambda={lam})"
+        got = call(impl, what, -y, ones, reg_lambda=lam)
+        assert_close(float(got), want, what, rtol=1e-9, atol=1e-12,
+                     hint="w* = -G / (H + λ) with G, H the sums over the leaf")
+    what = f"leaf_weight(g={describe(-y)}, h={describe(ones)})  (default reg_lambda=1)"
+    assert_close(float(call(impl, what, -y, ones)), 12.0 / 5.0, what, rtol=1e-9, atol=1e-12)
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 3, 8, 50, 1000):
+        for lam in (0.0, 1.0, 3.5):
+            g = torch.tensor(rng.normal(size=n) + 0.3, dtype=torch.float64, device=device)
+            h = torch.tensor(rng.uniform(0.05, 3.0, size=n), dtype=torch.float64, device=device)
+            what = f"leaf_weight(g={describe(g)}, h={describe(h)}, reg_lambda={lam})"
+            got = float(call(impl, what, g, h, reg_lambda=lam))
+            G, H = _np(g).sum(), _np(h).sum()
+            # The derivative of Σ (g_i w + h_i w²/2) + λ w²/2 must vanish at the answer.
+            slope = G + (H + lam) * got
+            expect(abs(slope) <= 1e-8 * (abs(G) + (H + lam) * abs(got) + 1), what,
+                   f"returned {got:.10g}; the leaf objective's derivative there is {slope:.3g}, "
+                   f"not 0 (expected {-G / (H + lam):.10g})",
+                   hint="sum (not average) g and h over the leaf, and add λ to H")
+    g = torch.tensor([0.5, -2.0, 1.25], dtype=torch.float32, device=device)
+    h = torch.tensor([0.2, 0.3, 1.5], dtype=torch.float32, device=device)
+    what = f"leaf_weight(g={describe(g)}, h={describe(h)}, reg_lambda=0.5)"
+    assert_close(float(call(impl, what, g, h, reg_lambda=0.5)), 0.25 / 2.5, what, rtol=1e-5)
+
+
+def check_tree_objective(impl, device="cpu") -> None:
+    """Minimum over w of Σ [G w + (H+λ) w²/2] + γT, leaf by leaf (min of a w² + b w = -b²/4a)."""
+    rng = np.random.default_rng(0)
+    cases = [([2.0], [1.0], 1.0, 0.0), ([2.0, -4.0], [3.0, 1.0], 1.0, 0.5),
+             ([0.0, 0.0, 0.0], [1.0, 2.0, 3.0], 1.0, 2.0), ([1.5, -0.5], [0.5, 0.25], 0.0, 1.0)]
+    for T in (1, 2, 5, 17, 64):
+        cases.append((list(rng.normal(size=T) * 3), list(rng.uniform(0.1, 10, size=T)),
+                      float(rng.choice([0.0, 1.0, 5.0])), float(rng.choice([0.0, 0.7]))))
+    for G, H, lam, gamma in cases:
+        Gt = torch.tensor(G, dtype=torch.float64, device=device)
+        Ht = torch.tensor(H, dtype=torch.float64, device=device)
+        what = f"tree_objective({describe(Gt)}, {describe(Ht)}, reg_lambda={lam}, gamma={gamma})"
+        got = float(call(impl, what, Gt, Ht, reg_lambda=lam, gamma=gamma))
+        G_, H_ = np.array(G), np.array(H)
+        a, b = 0.5 * (H_ + lam), G_
+        want = float(np.sum(-b**2 / (4 * a))) + gamma * len(G)
+        assert_close(got, want, what, rtol=1e-9, atol=1e-12,
+                     hint="-1/2 Σ G_j²/(H_j + λ) + γT: mind the 1/2, the λ, the sign and γT")
+    Gt = torch.tensor([1.0, -3.0], dtype=torch.float64, device=device)
+    Ht = torch.tensor([2.0, 1.0], dtype=torch.float64, device=device)
+    what = f"tree_objective({describe(Gt)}, {describe(Ht)})  (defaults λ=1, γ=0)"
+    assert_close(float(call(impl, what, Gt, Ht)), -0.5 * (1 / 3 + 9 / 2), what, rtol=1e-9)
+
+
+def check_split_gain(impl, device="cpu") -> None:
+    """The parent's structure score minus the children's, each from min_w of its quadratic."""
+
+    def score(Gs, Hs, lam, gamma):
+        """Each leaf's quadratic G w + (H + λ) w²/2 at its stationary point, plus γ per leaf."""
+        total = gamma * len(Gs)
+        for G, H in zip(Gs, Hs):
+            w = -G / (H + lam)
+            total += G * w + 0.5 * (H + lam) * w * w
+        return total
+
+    rng = np.random.default_rng(0)
+    cases = [(-2.0, 2.0, 2.0, 2.0, 1.0, 0.0), (1.0, 1.0, 1.0, 1.0, 1.0, 0.0),
+             (3.0, 0.5, -1.0, 4.0, 0.0, 0.5), (0.0, 1.0, 0.0, 1.0, 2.0, 1.0)]
+    for _ in range(20):
+        GL, GR = rng.normal(size=2) * 3
+        HL, HR = rng.uniform(0.1, 5.0, size=2)
+        cases.append((float(GL), float(HL), float(GR), float(HR),
+                      float(rng.choice([0.0, 1.0, 3.0])), float(rng.choice([0.0, 0.4]))))
+    for GL, HL, GR, HR, lam, gamma in cases:
+        what = f"split_gain({GL:.4g}, {HL:.4g}, {GR:.4g}, {HR:.4g}, reg_lambda={lam}, gamma={gamma})"
+        got = float(call(impl, what, GL, HL, GR, HR, reg_lambda=lam, gamma=gamma))
+        want = score([GL + GR], [HL + HR], lam, gamma) - score([GL, GR], [HL, HR], lam, gamma)
+        assert_close(got, want, what, rtol=1e-9, atol=1e-12,
+                     hint="gain = score(parent) - score(children) = "
+                          "1/2 [G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ)] - γ")
+    what = "split_gain(-2.0, 2.0, 2.0, 2.0)  (defaults λ=1, γ=0)"
+    assert_close(float(call(impl, what, -2.0, 2.0, 2.0, 2.0)), 4.0 / 3.0, what, rtol=1e-9)
+
+
+# ---------------------------------------------------------------------------------------------
+# Wrong answers
+# ---------------------------------------------------------------------------------------------
+
+
+def _scan(x, g, h, lam, gamma, *, half=True, parent_lambda=True, use_gamma=True,
+          allow_empty=False, sort=True, skip_duplicates=True, threshold_at_value=False):
+    """A configurable split search, for building the wrong answers."""
+    order = torch.argsort(x, stable=True) if sort else torch.arange(len(x), device=x.device)
+    xs, gs, hs = x[order].double(), g[order].double(), h[order].double()
+    G, H = gs.sum(), hs.sum()
+    zero = torch.zeros(1, dtype=torch.float64, device=x.device)
+    GL = torch.cumsum(gs, 0)[:-1]
+    HL = torch.cumsum(hs, 0)[:-1]
+    left_vals, right_vals = xs[:-1], xs[1:]
+    valid = right_vals > left_vals if skip_duplicates else torch.ones_like(GL, dtype=torch.bool)
+    if allow_empty:  # a "split" with nothing on the left, threshold below every value
+        GL, HL = torch.cat([zero, GL]), torch.cat([zero, HL])
+        left_vals = torch.cat([xs[:1] - 1, left_vals])
+        right_vals = torch.cat([xs[:1], right_vals])
+        valid = torch.cat([torch.ones(1, dtype=torch.bool, device=x.device), valid])
+    GR, HR = G - GL, H - HL
+    parent = G**2 / (H + lam) if parent_lambda else G**2 / H
+    gains = GL**2 / (HL + lam) + GR**2 / (HR + lam) - parent
+    if half:
+        gains = 0.5 * gains
+    if use_gamma:
+        gains = gains - gamma
+    gains = torch.where(valid, gains, torch.full_like(gains, -float("inf")))
+    best = int(torch.argmax(gains))
+    thr = left_vals[best] if threshold_at_value else (left_vals[best] + right_vals[best]) / 2
+    return float(gains[best]), float(thr)
+
+
+def _split_threshold_at_value(x, g, h, reg_lambda=1.0, gamma=0.0):
+    """Returns the last value on the left (x <= v) as the threshold instead of the midpoint."""
+    return _scan(x, g, h, reg_lambda, gamma, threshold_at_value=True)
+
+
+def _split_no_lambda_in_parent(x, g, h, reg_lambda=1.0, gamma=0.0):
+    """Omits λ in the parent term: G²/H instead of G²/(H + λ)."""
+    return _scan(x, g, h, reg_lambda, gamma, parent_lambda=False)
+
+
+def _split_no_half(x, g, h, reg_lambda=1.0, gamma=0.0):
+    """Forgets the 1/2 in front of the bracket."""
+    return _scan(x, g, h, reg_lambda, gamma, half=False)
+
+
+def _split_no_gamma(x, g, h, reg_lambda=1.0, gamma=0.0):
+    """Forgets to subtract γ."""
+    return _scan(x, g, h, reg_lambda, gamma, use_gamma=False)
+
+
+def _split_allows_empty_side(x, g, h, reg_lambda=1.0, gamma=0.0):
+    """Also considers the split with an empty left child (gain -γ)."""
+    return _scan(x, g, h, reg_lambda, gamma, allow_empty=True)
+
+
+def _split_unsorted(x, g, h, reg_lambda=1.0, gamma=0.0):
+    """Scans prefix sums in the given order without sorting by x."""
+    return _scan(x, g, h, reg_lambda, gamma, sort=False, skip_duplicates=False)
+
+
+def _split_between_duplicates(x, g, h, reg_lambda=1.0, gamma=0.0):
+    """Cuts between equal x values, a partition no threshold can produce."""
+    return _scan(x, g, h, reg_lambda, gamma, skip_duplicates=False)
+
+
+def _leaf_no_lambda(g, h, reg_lambda=1.0):
+    """Forgets λ: -G / H."""
+    return float(-g.sum() / h.sum())
+
+
+def _leaf_means(g, h, reg_lambda=1.0):
+    """Averages g and h over the leaf instead of summing them."""
+    return float(-g.mean() / (h.mean() + reg_lambda))
+
+
+def _leaf_wrong_sign(g, h, reg_lambda=1.0):
+    """Drops the minus sign: G / (H + λ) moves up the gradient."""
+    return float(g.sum() / (h.sum() + reg_lambda))
+
+
+def _leaf_unit_hessians(g, h, reg_lambda=1.0):
+    """Counts samples instead of summing hessians (only right for squared error)."""
+    return float(-g.sum() / (len(g) + reg_lambda))
+
+
+def _objective_no_half(G, H, reg_lambda=1.0, gamma=0.0):
+    """Forgets the 1/2: -Σ G²/(H+λ) + γT."""
+    return float(-(G**2 / (H + reg_lambda)).sum() + gamma * G.numel())
+
+
+def _objective_no_gamma(G, H, reg_lambda=1.0, gamma=0.0):
+    """Leaves out the γT leaf penalty."""
+    return float(-0.5 * (G**2 / (H + reg_lambda)).sum())
+
+
+def _objective_no_lambda(G, H, reg_lambda=1.0, gamma=0.0):
+    """Leaves λ out of the denominators."""
+    return float(-0.5 * (G**2 / H).sum() + gamma * G.numel())
+
+
+def _objective_plus_sign(G, H, reg_lambda=1.0, gamma=0.0):
+    """Plugs w* in with the wrong sign: +1/2 Σ G²/(H+λ)."""
+    return float(0.5 * (G**2 / (H + reg_lambda)).sum() + gamma * G.numel())
+
+
+def _gain_no_half(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
+    """Forgets the 1/2."""
+    G, H = G_L + G_R, H_L + H_R
+    return G_L**2 / (H_L + reg_lambda) + G_R**2 / (H_R + reg_lambda) - G**2 / (H + reg_lambda) - gamma
+
+
+def _gain_no_gamma(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
+    """Forgets that the split adds a leaf, costing γ."""
+    G, H = G_L + G_R, H_L + H_R
+    return 0.5 * (G_L**2 / (H_L + reg_lambda) + G_R**2 / (H_R + reg_lambda) - G**2 / (H + reg_lambda))
+
+
+def _gain_reversed(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
+    """Children's score minus the parent's: the sign of the gain is flipped."""
+    G, H = G_L + G_R, H_L + H_R
+    return -0.5 * (G_L**2 / (H_L + reg_lambda) + G_R**2 / (H_R + reg_lambda)
+                   - G**2 / (H + reg_lambda)) + gamma
+
+
+def _gain_parent_without_lambda(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
+    """Omits λ in the parent term."""
+    G, H = G_L + G_R, H_L + H_R
+    return 0.5 * (G_L**2 / (H_L + reg_lambda) + G_R**2 / (H_R + reg_lambda) - G**2 / H) - gamma
+
+
+WRONG_ANSWERS = {
+    "best_split": [
+        _split_threshold_at_value, _split_no_lambda_in_parent, _split_no_half, _split_no_gamma,
+        _split_allows_empty_side, _split_unsorted, _split_between_duplicates,
+    ],
+    "leaf_weight": [_leaf_no_lambda, _leaf_means, _leaf_wrong_sign, _leaf_unit_hessians],
+    "tree_objective": [_objective_no_half, _objective_no_gamma, _objective_no_lambda,
+                       _objective_plus_sign],
+    "split_gain": [_gain_no_half, _gain_no_gamma, _gain_reversed, _gain_parent_without_lambda],
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Correct variants
+# ---------------------------------------------------------------------------------------------
+
+
+def _best_split_loop(x, g, h, reg_lambda=1.0, gamma=0.0):
+    """Plain Python: try every midpoint, recompute the sums, keep the best as a list."""
+    xs = sorted(set(x.tolist()))
+    xl, gl, hl = x.tolist(), g.tolist(), h.tolist()
+    G, H = sum(gl), sum(hl)
+    best = None
+    for a, b in zip(xs, xs[1:]):
+        t = (a + b) / 2
+        GL = sum(gi for xi, gi in zip(xl, gl) if xi < t)
+        HL = sum(hi for xi, hi in zip(xl, hl) if xi < t)
+        gain = 0.5 * (GL**2 / (HL + reg_lambda) + (G - GL)**2 / (H - HL + reg_lambda)
+                      - G**2 / (H + reg_lambda)) - gamma
+        if best is None or gain > best[0]:
+            best = (gain, t)
+    return [best[0], best[1]]
+
+
+def _best_split_numpy_last_tie(x, g, h, reg_lambda=1.0, gamma=0.0):
+    """numpy, returning 0-d tensors, and the largest threshold among ties."""
+    xn, gn, hn = (t.detach().cpu().double().numpy() for t in (x, g, h))
+    order = np.argsort(xn, kind="stable")
+    xs, gs, hs = xn[order], gn[order], hn[order]
+    GL, HL = np.cumsum(gs)[:-1], np.cumsum(hs)[:-1]
+    G, H = gs.sum(), hs.sum()
+    gains = 0.5 * (GL**2 / (HL + reg_lambda) + (G - GL)**2 / (H - HL + reg_lambda)
+                   - G**2 / (H + reg_lambda)) - gamma
+    gains = np.where(xs[1:] > xs[:-1], gains, -np.inf)
+    i = len(gains) - 1 - int(np.argmax(gains[::-1]))
+    return torch.tensor(gains[i]), torch.tensor((xs[i] + xs[i + 1]) / 2)
+
+
+def _leaf_weight_tensor(g, h, reg_lambda=1.0):
+    """Returns a 0-d tensor instead of a float."""
+    return -g.sum() / (h.sum() + reg_lambda)
+
+
+CORRECT_VARIANTS = {
+    "best_split": [_best_split_loop, _best_split_numpy_last_tie],
+    "leaf_weight": [_leaf_weight_tensor],
+}

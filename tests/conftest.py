@@ -1,0 +1,50 @@
+"""Shared fixtures: an isolated home for every test, the tiny fixture deck, a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory, monkeypatch):
+    """Tests never touch ~: data, config and database live in a fresh temp folder."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("STUDYCLI_HOME", str(home))
+    for name in ("STUDYCLI_CONTENT", "STUDYCLI_DB", "STUDYCLI_CONFIG", "STUDYCLI_NOW"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+@pytest.fixture
+def content_copy(tmp_path) -> Path:
+    """A writable copy of the fixture deck."""
+    target = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, target, ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+@pytest.fixture
+def cli():
+    """Invoke the CLI in-process: cli("--content", path, "lint") -> Result."""
+    from studycli.cli import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(app, [str(a) for a in args], input=input)
+
+    return invoke
+
+
+def write_card(root: Path, deck: str, name: str, text: str) -> Path:
+    path = root / "cards" / deck / f"{name}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,179 @@
+"""`check` and the isolated runner: verdicts, and that a hang, a memory blow-up or a crash in
+one check is that check's outcome while the run goes on."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from studycli.loader import load_content
+from studycli.runner import Candidate, Job, run_job
+from studycli.verify import run_checks
+
+from .conftest import FIXTURE_CONTENT, write_card
+
+TROUBLE = '''
+from studycli.assertions import assert_equal, call
+
+
+def hang(x):
+    """Return x."""
+    return x
+
+
+def check_hang(impl, device="cpu"):
+    if impl is hang:
+        while True:
+            pass
+    assert_equal(call(impl, "hang(1)", 1), 1, "hang(1)")
+
+
+def hog(x):
+    """Return x."""
+    return x
+
+
+def check_hog(impl, device="cpu"):
+    if impl is hog:
+        blocks = []
+        while True:
+            blocks.append(bytearray(64 * 1024 * 1024))
+    assert_equal(call(impl, "hog(1)", 1), 1, "hog(1)")
+
+
+def crash(x):
+    """Return x."""
+    return x
+
+
+def check_crash(impl, device="cpu"):
+    if impl is crash:
+        import os
+        os._exit(3)
+    assert_equal(call(impl, "crash(1)", 1), 1, "crash(1)")
+
+
+def lenient(x):
+    """Return x."""
+    return x
+
+
+def check_lenient(impl, device="cpu"):
+    call(impl, "lenient(1)", 1)  # accepts anything that does not raise
+
+
+def _wrong_a(x):
+    """Returns x + 1."""
+    return x + 1
+
+
+def _wrong_b(x):
+    """Returns 0."""
+    return 0
+
+
+WRONG_ANSWERS = {
+    "hang": [_wrong_a, _wrong_b],
+    "hog": [_wrong_a, _wrong_b],
+    "crash": [_wrong_a, _wrong_b],
+    "lenient": [_wrong_a, _wrong_b],
+}
+'''
+
+
+def card(name: str) -> str:
+    return (f"id: {name}\nkind: coding\ntopic: bias\ntitle: {name}\nprompt: Return x.\n"
+            f"solution: trouble:{name}\n")
+
+
+@pytest.fixture
+def trouble(content_copy):
+    (content_copy / "solutions" / "trouble.py").write_text(TROUBLE)
+    for name in ("hang", "hog", "crash", "lenient"):
+        write_card(content_copy, "trouble", name, card(name))
+    return content_copy
+
+
+def job(root, candidate, check="check_add_one", module="arith", timeout=10.0, memory_mb=512):
+    return Job(str(root / "solutions"), module, check, candidate, timeout=timeout, memory_mb=memory_mb)
+
+
+def test_reference_passes_and_wrong_answer_fails_with_the_input_named():
+    passed = run_job(job(FIXTURE_CONTENT, Candidate("reference", "add_one", "arith")))
+    assert passed.status == "pass", passed
+    failed = run_job(job(FIXTURE_CONTENT, Candidate("wrong", "add_one", "arith", index=0)))
+    assert failed.status == "fail"
+    assert "add_one(-3): expected -2, got -1" in failed.message
+    assert failed.label.startswith("_wrong_add_two (Adds two instead of one.)")
+
+
+def test_starter_fails_as_not_implemented():
+    starter = "def add_one(x):\n    raise NotImplementedError\n"
+    outcome = run_job(job(FIXTURE_CONTENT, Candidate("code", "add_one", code=starter)))
+    assert outcome.status == "fail" and "not implemented yet" in outcome.message
+
+
+def test_learner_file_failure_shows_only_their_frames(tmp_path):
+    attempt = tmp_path / "attempt.py"
+    attempt.write_text("def add_one(x):\n    print('debug', x)\n    return x // 0\n")
+    outcome = run_job(job(FIXTURE_CONTENT, Candidate("file", "add_one", path=str(attempt))))
+    assert outcome.status == "fail"
+    assert "add_one(-3): raised ZeroDivisionError" in outcome.message
+    assert str(attempt) in outcome.traceback and "runner.py" not in outcome.traceback
+    assert "debug -3" in outcome.output
+
+
+def test_a_hang_is_killed_at_the_time_limit(trouble):
+    started = time.monotonic()
+    outcome = run_job(job(trouble, Candidate("reference", "hang", "trouble"), "check_hang",
+                          "trouble", timeout=2.0))
+    assert outcome.status == "timeout" and "did not finish in 2 s" in outcome.message
+    assert time.monotonic() - started < 10
+
+
+def test_a_memory_blowup_is_stopped_by_the_cap(trouble):
+    started = time.monotonic()
+    outcome = run_job(job(trouble, Candidate("reference", "hog", "trouble"), "check_hog",
+                          "trouble", memory_mb=256))
+    assert outcome.status == "error" and "memory" in outcome.message
+    assert time.monotonic() - started < 10
+
+
+def test_check_run_goes_on_past_hangs_crashes_and_blowups(trouble):
+    content = load_content(trouble)
+    cards = [content.get(i) for i in ("hang", "hog", "crash", "lenient", "add-one")]
+    results = {r.card_id: r for r in run_checks(cards, content, jobs=2, timeout=5.0, memory_mb=256)}
+    assert results["hang"].status == "timeout"
+    assert results["hog"].status == "error" and "memory" in results["hog"].message
+    assert results["crash"].status == "error" and "exited with status 3" in results["crash"].message
+    assert results["lenient"].status == "fail"
+    assert "_wrong_a" in results["lenient"].message and "should fail but the checker accepted it" \
+        in results["lenient"].message
+    assert results["add-one"].status == "pass"
+    assert "1 correct variant(s) pass; starter and 2 wrong answer(s) rejected" in results["add-one"].message
+
+
+def test_check_cli_json_and_exit_codes(cli, trouble):
+    ok = cli("--content", trouble, "check", "add-one", "triangle-derivation", "--json")
+    assert ok.exit_code == 0, ok.output
+    assert [(r["id"], r["status"]) for r in json.loads(ok.stdout)] == [
+        ("add-one", "pass"), ("triangle-derivation", "pass")]
+    assert set(json.loads(ok.stdout)[0]) == {"id", "status", "seconds", "message"}
+    bad = cli("--content", trouble, "check", "lenient", "add-one")
+    assert bad.exit_code == 1
+    assert "lenient" in bad.stdout and "fail" in bad.stdout and "1 of 2 cards pass" in bad.stdout
+
+
+def test_check_refuses_cards_that_lint_rejects(cli, content_copy):
+    path = content_copy / "cards" / "basics" / "add-one.yaml"
+    path.write_text(path.read_text().replace("arith:add_one", "arith:missing"))
+    result = cli("--content", content_copy, "check")
+    assert result.exit_code == 1 and "fix what `studycli lint` reports first" in result.stderr
+
+
+def test_check_unknown_card_is_a_clean_error(cli):
+    result = cli("--content", FIXTURE_CONTENT, "check", "no-such-card")
+    assert result.exit_code == 1
+    assert "no card with id 'no-such-card'" in result.stderr and "Traceback" not in result.output

@@ -1,0 +1,82 @@
+"""CLI-wide properties: help everywhere, no heavy imports at start-up, errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from studycli.cli import app
+
+from .conftest import FIXTURE_CONTENT, REPO_ROOT
+
+COMMANDS = sorted(command.name or command.callback.__name__ for command in app.registered_commands)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(cli, command):
+    result = cli(command, "--help")
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.stdout
+    doc = next(c.callback.__doc__ for c in app.registered_commands
+               if (c.name or c.callback.__name__) == command)
+    assert doc and "Example:" in doc, f"{command}'s docstring (its help) needs an example"
+
+
+PROBE = """
+import sys
+from typer.testing import CliRunner
+from studycli.cli import app
+result = CliRunner().invoke(app, sys.argv[1:])
+print(result.exit_code, "torch" in sys.modules, "numpy" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("args", [
+    ["--help"], ["lint"], ["list"], ["list", "--json"], ["show", "add-one", "--answer"],
+])
+def test_commands_that_run_no_code_do_not_import_torch_or_numpy(args):
+    out = subprocess.run([sys.executable, "-c", PROBE, "--content", str(FIXTURE_CONTENT), *args],
+                         capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    assert out.stdout.split() == ["0", "False", "False"], out.stderr
+
+
+def test_show_renders_prompt_starter_and_answer(cli):
+    result = cli("--content", FIXTURE_CONTENT, "show", "add-one")
+    assert result.exit_code == 0
+    assert "Write add_one(x)" in result.stdout and "raise NotImplementedError" in result.stdout
+    assert "加一" not in result.stdout
+    with_answer = cli("--content", FIXTURE_CONTENT, "show", "add-one", "--answer")
+    assert "加一" in with_answer.stdout
+
+
+def test_show_derivation_lists_its_steps_with_the_answer(cli):
+    result = cli("--content", FIXTURE_CONTENT, "show", "triangle-derivation", "--answer")
+    assert "Step 1 of 3" in result.stdout and "Step 3 of 3" in result.stdout
+
+
+def test_list_filters_and_json(cli):
+    rows = json.loads(cli("--content", FIXTURE_CONTENT, "list", "--json").stdout)
+    assert {r["id"] for r in rows} == {"add-one", "bias-concept", "triangle-derivation", "poisson-concept"}
+    coding = json.loads(cli("--content", FIXTURE_CONTENT, "list", "--kind", "coding", "--json").stdout)
+    assert [r["id"] for r in coding] == ["add-one"]
+    numbers = json.loads(cli("--content", FIXTURE_CONTENT, "list", "--deck", "numbers", "--json").stdout)
+    assert {r["deck"] for r in numbers} == {"numbers"} and len(numbers) == 2
+    by_topic = json.loads(cli("--content", FIXTURE_CONTENT, "list", "--topic", "bias", "--json").stdout)
+    assert {r["id"] for r in by_topic} == {"add-one", "bias-concept"}
+
+
+def test_content_option_env_and_bad_folder(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("STUDYCLI_CONTENT", str(FIXTURE_CONTENT))
+    assert cli("lint").exit_code == 0
+    result = cli("--content", tmp_path, "lint")
+    assert result.exit_code == 1
+    assert "has no cards/ folder" in result.stderr and "Traceback" not in result.output
+
+
+def test_content_defaults_to_the_current_folder(monkeypatch, cli):
+    monkeypatch.chdir(FIXTURE_CONTENT)
+    rows = json.loads(cli("list", "--json").stdout)
+    assert len(rows) == 4

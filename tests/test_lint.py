@@ -1,0 +1,100 @@
+"""`lint`: cross-card rules, solution resolution, starters and orphans, all reported at once."""
+
+from __future__ import annotations
+
+import json
+
+from studycli.lint import lint
+from studycli.loader import load_content
+
+from .conftest import FIXTURE_CONTENT, write_card
+
+
+def messages(root):
+    return [p.message for p in lint(load_content(root))]
+
+
+def test_fixture_content_is_clean():
+    assert lint(load_content(FIXTURE_CONTENT)) == []
+
+
+def test_unknown_topic(content_copy):
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    path.write_text(path.read_text().replace("topic: bias", "topic: biass"))
+    assert any("unknown topic 'biass'" in m for m in messages(content_copy))
+
+
+def test_requires_unknown_card_and_cycles(content_copy):
+    path = content_copy / "cards" / "basics" / "add-one.yaml"
+    path.write_text(path.read_text() + "requires: [triangle-derivation, ghost]\n")
+    found = messages(content_copy)
+    assert any("requires 'ghost', which no card has" in m for m in found)
+    assert any("requires forms a cycle" in m and "add-one" in m and "triangle-derivation" in m
+               for m in found)
+
+
+def test_solution_module_and_function_must_exist(content_copy):
+    base = (content_copy / "cards" / "basics" / "add-one.yaml").read_text()
+    write_card(content_copy, "basics", "no-module", base.replace("add-one", "no-module")
+               .replace("arith:add_one", "missing:add_one"))
+    write_card(content_copy, "basics", "no-function", base.replace("add-one", "no-function")
+               .replace("arith:add_one", "arith:nothing_here"))
+    found = messages(content_copy)
+    assert any("there is no solutions/missing.py" in m for m in found)
+    assert any("defines no top-level function 'nothing_here'" in m for m in found)
+
+
+def test_checker_and_wrong_answers_are_required(content_copy):
+    module = content_copy / "solutions" / "arith.py"
+    source = module.read_text()
+    source = source.replace("def check_add_one(", "def verify_add_one(")
+    source = source.replace('WRONG_ANSWERS["triangle"] = [_wrong_off_by_one, _wrong_float]',
+                            'WRONG_ANSWERS["triangle"] = [_wrong_off_by_one]')
+    module.write_text(source)
+    found = messages(content_copy)
+    assert any("no checker: define check_add_one" in m for m in found)
+    assert any("lists 1 wrong answer(s) for 'triangle'" in m for m in found)
+
+
+def test_starter_must_compile_and_match_the_signature(content_copy):
+    path = content_copy / "cards" / "basics" / "add-one.yaml"
+    original = path.read_text()
+    path.write_text(original + "starter: |\n  def add_one(y):\n      pass\n")
+    assert any("the starter's add_one takes (y); the reference takes (x)" in m
+               for m in messages(content_copy))
+    path.write_text(original + "starter: |\n  def add_one(x:\n")
+    assert any("the starter does not compile" in m for m in messages(content_copy))
+    path.write_text(original + "starter: |\n  def other(x):\n      pass\n")
+    assert any("the starter must define add_one(x)" in m for m in messages(content_copy))
+
+
+def test_syntax_error_in_a_solution_module_names_its_line(content_copy):
+    module = content_copy / "solutions" / "arith.py"
+    module.write_text(module.read_text() + "\ndef broken(:\n")
+    problems = lint(load_content(content_copy))
+    [problem] = {(p.path, p.line, p.message) for p in problems}
+    assert problem[0] == module and problem[1] is not None and "syntax error" in problem[2]
+
+
+def test_orphan_solution_module(content_copy):
+    (content_copy / "solutions" / "stray.py").write_text("def f():\n    return 1\n")
+    (content_copy / "solutions" / "_helpers.py").write_text("X = 1\n")
+    orphans = [p for p in lint(load_content(content_copy)) if "orphan" in p.message]
+    assert [p.path.name for p in orphans] == ["stray.py"]
+
+
+def test_lint_cli_reports_all_with_files_and_exits_1(cli, content_copy):
+    write_card(content_copy, "basics", "bad-one", "id: bad-one\nkind: nope\n")
+    write_card(content_copy, "basics", "bad-two", "id: bad-two\n  x: [\n")
+    result = cli("--content", content_copy, "lint")
+    assert result.exit_code == 1
+    assert "cards/basics/bad-one.yaml" in result.stderr and "cards/basics/bad-two.yaml:" in result.stderr
+    assert "Traceback" not in result.output
+    as_json = json.loads(cli("--content", content_copy, "lint", "--json").stdout)
+    assert {entry["file"].rsplit("/", 1)[1] for entry in as_json} == {"bad-one.yaml", "bad-two.yaml"}
+
+
+def test_lint_cli_passes_on_clean_content(cli):
+    result = cli("--content", FIXTURE_CONTENT, "lint")
+    assert result.exit_code == 0, result.output
+    assert "4 cards, 0 problem(s)" in result.stdout

@@ -1,0 +1,170 @@
+"""The card loader: every kind of broken card gets its own clear message, naming the file."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from studycli.card import FIELDS, Kind, parse_card
+from studycli.errors import CardNotFound
+from studycli.loader import load_content
+
+from .conftest import FIXTURE_CONTENT, write_card
+
+GOOD = """\
+id: {id}
+kind: concept
+topic: bias
+title: A title
+prompt: A question?
+answer: An answer.
+"""
+
+
+def problems_for(tmp_path, text: str, name: str = "the-card", deck: str = "deck"):
+    (tmp_path / "cards").mkdir(exist_ok=True)
+    write_card(tmp_path, deck, name, text)
+    return [p.message for p in load_content(tmp_path).problems]
+
+
+def test_fixture_deck_loads_without_problems():
+    content = load_content(FIXTURE_CONTENT)
+    assert content.problems == []
+    assert set(content.cards) == {"add-one", "bias-concept", "triangle-derivation", "poisson-concept"}
+    card = content.get("triangle-derivation")
+    assert card.kind is Kind.DERIVATION and card.deck == "numbers"
+    assert len(card.steps) == 3 and card.requires == ("add-one",)
+    assert str(card.solution) == "arith:triangle"
+
+
+def test_unicode_text_survives(tmp_path):
+    text = GOOD.format(id="cjk") + "tags: [注意力]\n"
+    text = text.replace("A question?", "'softmax 的数值稳定性：减去最大值 m，‖x‖²'")
+    assert problems_for(tmp_path, text, "cjk") == []
+    card = load_content(tmp_path).get("cjk")
+    assert card.prompt == "softmax 的数值稳定性：减去最大值 m，‖x‖²" and card.tags == ("注意力",)
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda t: t + "tittle: typo\n", "unknown field 'tittle': did you mean 'title'?"),
+    (lambda t: t.replace("title: A title\n", ""), "missing required field 'title'"),
+    (lambda t: t.replace("kind: concept", "kind: essay"), "kind 'essay' must be one of"),
+    (lambda t: t.replace("answer: An answer.\n", ""), "a concept card needs an 'answer'"),
+    (lambda t: t + "tags: just-a-string\n", "field 'tags' must be a list"),
+    (lambda t: t + "solution: mod:fn\n", "a concept card has no 'solution'"),
+    (lambda t: t + "format_version: 2\n", "format_version 2 is newer than this studycli reads"),
+    (lambda t: t.replace("prompt: A question?", "prompt: [1, 2]"), "field 'prompt' must be a string"),
+])
+def test_each_schema_problem_has_its_own_message(tmp_path, edit, expected):
+    messages = problems_for(tmp_path, edit(GOOD.format(id="the-card")))
+    assert any(expected in m for m in messages), messages
+
+
+def test_id_must_equal_the_file_name(tmp_path):
+    messages = problems_for(tmp_path, GOOD.format(id="other-name"))
+    assert any("rename the file to other-name.yaml" in m for m in messages)
+
+
+def test_id_must_be_kebab_case(tmp_path):
+    messages = problems_for(tmp_path, GOOD.format(id="Bad_Id"), name="Bad_Id")
+    assert any("must be kebab-case" in m for m in messages)
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    text = GOOD.format(id="broken") + "hints:\n  - ok\n - misindented: [\n"
+    (tmp_path / "cards").mkdir()
+    path = write_card(tmp_path, "deck", "broken", text)
+    [problem] = load_content(tmp_path).problems
+    assert problem.path == path and problem.line is not None and problem.line >= 7
+    assert problem.message.startswith("YAML syntax error")
+
+
+def test_not_a_mapping(tmp_path):
+    assert any("one YAML mapping" in m for m in problems_for(tmp_path, "- just\n- a list\n"))
+
+
+def test_not_utf8(tmp_path):
+    (tmp_path / "cards" / "deck").mkdir(parents=True)
+    (tmp_path / "cards" / "deck" / "latin.yaml").write_bytes("title: caf\xe9\n".encode("latin-1"))
+    assert any("not UTF-8" in m for m in (p.message for p in load_content(tmp_path).problems))
+
+
+def test_derivation_needs_steps_and_coding_needs_solution(tmp_path):
+    derivation = GOOD.format(id="the-card").replace("kind: concept", "kind: derivation")
+    assert any("needs 'steps'" in m for m in problems_for(tmp_path, derivation))
+    coding = GOOD.format(id="code-card").replace("kind: concept", "kind: coding")
+    assert any("needs 'solution: module:function'" in m for m in problems_for(tmp_path, coding, "code-card"))
+
+
+@pytest.mark.parametrize("ref", ["../outside:fn", "/abs/path:fn", "pkg.mod:fn", "justmodule"])
+def test_solution_reference_must_stay_inside_solutions(tmp_path, ref):
+    text = GOOD.format(id="the-card").replace("kind: concept", "kind: coding") + f"solution: '{ref}'\n"
+    assert any("must be 'module:function'" in m for m in problems_for(tmp_path, text))
+
+
+def test_card_outside_a_deck_folder_and_yml_suffix(tmp_path):
+    (tmp_path / "cards").mkdir()
+    (tmp_path / "cards" / "loose.yaml").write_text(GOOD.format(id="loose"), encoding="utf-8")
+    (tmp_path / "cards" / "deck").mkdir()
+    (tmp_path / "cards" / "deck" / "short.yml").write_text(GOOD.format(id="short"), encoding="utf-8")
+    messages = [p.message for p in load_content(tmp_path).problems]
+    assert any("move it into a deck folder" in m for m in messages)
+    assert any("end in .yaml" in m for m in messages)
+
+
+def test_duplicate_ids_across_decks(tmp_path):
+    (tmp_path / "cards").mkdir()
+    write_card(tmp_path, "one", "same", GOOD.format(id="same"))
+    write_card(tmp_path, "two", "same", GOOD.format(id="same"))
+    content = load_content(tmp_path)
+    assert len(content.cards) == 1
+    assert any("duplicate id 'same'" in p.message for p in content.problems)
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    (tmp_path / "cards").mkdir()
+    write_card(tmp_path, "deck", "a", "id: a\nkind: nope\n")
+    write_card(tmp_path, "deck", "b", "id: b\n  bad: [\n")
+    write_card(tmp_path, "deck", "c", GOOD.format(id="c"))
+    content = load_content(tmp_path)
+    assert {p.path.stem for p in content.problems} == {"a", "b"}
+    assert list(content.cards) == ["c"]
+
+
+def test_unknown_card_id_suggests_close_ones():
+    with pytest.raises(CardNotFound, match="did you mean add-one"):
+        load_content(FIXTURE_CONTENT).get("add-on")
+
+
+def test_content_hash_changes_with_the_text_only():
+    card = load_content(FIXTURE_CONTENT).get("bias-concept")
+    import dataclasses
+
+    assert dataclasses.replace(card, tags=("x",)).content_hash == card.content_hash
+    assert dataclasses.replace(card, prompt=card.prompt + "!").content_hash != card.content_hash
+
+
+values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                      lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                      max_leaves=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(FIELDS) + ["extra"]), values, max_size=8))
+def test_any_mapping_gives_a_card_or_messages_never_a_crash(tmp_path_factory, data):
+    from pathlib import Path
+
+    card, problems = parse_card(data, Path("cards/deck/x.yaml"), "deck")
+    assert (card is None) == bool(problems)
+    assert all(isinstance(p, str) and p for p in problems)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_file_loads_or_reports(tmp_path_factory, text):
+    root = tmp_path_factory.mktemp("fuzz")
+    (root / "cards" / "deck").mkdir(parents=True)
+    (root / "cards" / "deck" / "x.yaml").write_text(text, encoding="utf-8")
+    content = load_content(root)
+    assert len(content.cards) + len({str(p.path) for p in content.problems}) == 1
