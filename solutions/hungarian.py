@@ -8,16 +8,20 @@ from studycli.assertions import assert_close, call, describe, expect
 
 
 def min_cost_assignment(cost) -> list[tuple[int, int]]:
-    """Assign every row of `cost` to its own column so that the total cost is minimal.
+    """Give every row of `cost` its own column, minimising the total cost.
 
     Args:
-        cost: a numpy array (n, m) of real numbers with n <= m (rows are, e.g., ground-truth
-            objects and columns DETR's predictions). Entries may be negative and may tie.
+        cost: numpy array (n, m) of real numbers, n <= m (rows are, e.g.,
+            ground-truth objects, columns DETR's predictions). Entries may
+            be negative and may tie.
 
     Returns:
-        A list of n pairs (row, col), one per row (any order; sorted by row is customary), with
-        distinct columns, such that sum(cost[row, col]) is as small as possible. Must run in polynomial time: n = m = 200
-        well under a second (no trying all permutations, no scipy).
+        A list of n pairs (row, col), one per row (any order; sorted by row
+        is customary), with distinct columns, such that
+        sum(cost[row, col]) is as small as possible.
+
+    Must run in polynomial time: n = m = 200 well under a second (no trying
+    all permutations, no scipy).
     """
     cost = np.asarray(cost, dtype=np.float64)
     n, m = cost.shape

@@ -7,14 +7,16 @@ from studycli.assertions import assert_equal, call, describe, expect
 
 
 def next_greater(nums: list[int]) -> list[int]:
-    """For every position, the index of the next strictly greater element, in O(n) total time.
+    """For each position, the index of the next strictly greater element.
+
+    Must run in O(n) total time.
 
     Args:
         nums: integers (may be negative, may repeat); may be empty.
 
     Returns:
-        A list `nxt` of len(nums) integers: nxt[i] is the smallest j > i with nums[j] > nums[i],
-        or -1 when no element to the right of i is greater.
+        A list `nxt` of len(nums) integers: nxt[i] is the smallest j > i
+        with nums[j] > nums[i], or -1 when no element right of i is greater.
 
     Example:
         next_greater([2, 1, 2, 4, 3]) == [3, 2, 3, -1, -1]

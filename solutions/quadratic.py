@@ -147,7 +147,7 @@ def quadratic_minimum_value(A, b, c: float) -> float:
         c: the constant term.
 
     Returns:
-        min_x f(x) = f(x*) with x* = -A^-1 b, as a Python float.
+        min_x f(x), as a Python float.
     """
     y = _cholesky_solve(A, b)  # A^-1 b
     return float(c - 0.5 * (b.to(torch.float64) @ y))

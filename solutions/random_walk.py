@@ -191,14 +191,13 @@ def _wrong_overflows(n: int, k: int) -> float:
 def first_return_probability(n: int) -> float:
     """Probability that the symmetric +-1 walk from 0 returns to 0 for the FIRST time at step n.
 
-    It is the coefficient of s^n in F(s) = 1 - sqrt(1 - s^2).
-
     Args:
         n: the step, n >= 1 (the checker goes up to n = 2000).
 
     Returns:
-        f_n as a float: 0.0 for odd n; for n = 2m, C(2m, m) / ((2m - 1) 4^m).
+        f_n = P(X_n = 0 and X_j != 0 for 0 < j < n) as a float (0.0 where it is impossible).
     """
+    # The coefficient of s^n in F(s) = 1 - sqrt(1 - s^2).
     if n % 2 or n <= 0:
         return 0.0
     m = n // 2

@@ -6,20 +6,23 @@ from studycli.assertions import assert_close, call, describe, expect
 
 
 def segmentation_metrics(pred, target, num_classes: int) -> dict[str, float]:
-    """Pixel accuracy (PA), mean pixel accuracy (MPA) and mean IoU (MIoU) of a label map.
+    """Pixel accuracy, mean pixel accuracy and mean IoU of a label map.
 
     Args:
-        pred: numpy integer array of predicted class labels, any shape, values in [0, num_classes).
-        target: numpy integer array of ground-truth labels, the same shape as `pred`.
-        num_classes: the number of classes K (some may appear in neither array).
+        pred: numpy integer array of predicted labels, any shape, values
+            in [0, num_classes).
+        target: numpy integer array of true labels, same shape as `pred`.
+        num_classes: the number of classes K (some may be in neither map).
 
     Returns:
-        {"pa": ..., "mpa": ..., "miou": ...} as Python floats, where for class c
+        {"pa": ..., "mpa": ..., "miou": ...} as floats. For class c let
         TP_c = #(pred == c and target == c), FP_c = #(pred == c, target != c),
-        FN_c = #(pred != c, target == c):
+        FN_c = #(pred != c, target == c). Then
           pa   = sum_c TP_c / number of pixels
-          mpa  = mean of TP_c / (TP_c + FN_c) over the classes present in target (TP_c + FN_c > 0)
-          miou = mean of TP_c / (TP_c + FP_c + FN_c) over the classes with TP_c + FP_c + FN_c > 0
+          mpa  = mean of TP_c / (TP_c + FN_c)
+                 over the classes present in target (TP_c + FN_c > 0)
+          miou = mean of TP_c / (TP_c + FP_c + FN_c)
+                 over the classes with TP_c + FP_c + FN_c > 0
     """
     pred = np.asarray(pred).ravel()
     target = np.asarray(target).ravel()
@@ -68,6 +71,8 @@ def _cases(rng):
     yield a([[1, 1], [1, 1]]), a([[1, 1], [1, 1]]), 5                           # one class present
     yield a([2]), a([0]), 3                                                     # a single pixel
     yield a([[0, 5, 5], [5, 5, 0]], dtype=np.uint8), a([[0, 5, 0], [5, 1, 0]], dtype=np.uint8), 21
+    # uint8 label maps (as read from PNGs) with 21 classes: t * K + p overflows if kept in uint8.
+    yield rng.integers(0, 21, (8, 8)).astype(np.uint8), rng.integers(0, 21, (8, 8)).astype(np.uint8), 21
     for trial in range(60):
         k = int(rng.integers(2, 12))
         shape = [(int(rng.integers(1, 30)),), (int(rng.integers(1, 20)), int(rng.integers(1, 20))),
@@ -98,8 +103,11 @@ def check_segmentation_metrics(impl, device="cpu") -> None:
         want = _expected(pred, target, k)
         for key in ("pa", "mpa", "miou"):
             expect(key in got, what, f"the result has no key {key!r} (keys: {sorted(got)})")
+            hint = hints[key]
+            if pred.dtype == np.uint8:
+                hint += "; with uint8 inputs, cast to int64 before computing target * K + pred"
             assert_close(float(got[key]), want[key], f"{what}[{key!r}]", atol=1e-6, rtol=1e-6,
-                         hint=hints[key])
+                         hint=hint)
 
 
 # --- wrong answers --------------------------------------------------------------------------

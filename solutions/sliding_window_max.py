@@ -8,17 +8,18 @@ from studycli.assertions import assert_equal, call, describe, expect
 
 
 def max_sliding_window(nums: list[int], k: int) -> list[int]:
-    """Maximum of every length-k window of `nums`, left to right, in O(n) total time.
+    """Maximum of every length-k window of `nums`, left to right, in O(n).
 
     Args:
         nums: the integers (may be negative, may repeat), len(nums) >= 1.
         k: the window length, 1 <= k <= len(nums).
 
     Returns:
-        A list of len(nums) - k + 1 integers: element i is max(nums[i : i + k]).
+        A list of len(nums) - k + 1 integers: item i is max(nums[i:i + k]).
 
     Example:
-        max_sliding_window([1, 3, -1, -3, 5, 3, 6, 7], 3) == [3, 3, 5, 5, 6, 7]
+        max_sliding_window([1, 3, -1, -3, 5, 3, 6, 7], 3)
+        == [3, 3, 5, 5, 6, 7]
     """
     window = deque()  # indices; their values strictly decrease from front to back
     out = []

@@ -36,7 +36,7 @@ def answer(card: Card) -> RenderableType:
 
 
 def code(source: str, title: str) -> RenderableType:
-    return Panel(Syntax(source, "python", theme="ansi_dark", line_numbers=False), title=title,
+    return Panel(Syntax(source, "python", theme="ansi_dark", line_numbers=False, word_wrap=True), title=title,
                  title_align="left", border_style="dim")
 
 

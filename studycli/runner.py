@@ -73,15 +73,9 @@ def run_job(job: Job) -> Outcome:
     process.start()
     sender.close()
     try:
-        if receiver.poll(job.timeout):
-            try:
-                result = receiver.recv()
-            except EOFError:
-                result = None
-        else:
-            process.kill()
-            process.join()
-            return Outcome("timeout", _timeout_message(job.timeout), job.timeout)
+        result = _wait(process, receiver, job)
+        if isinstance(result, Outcome):
+            return result
         process.join(timeout=5)
         if process.is_alive():
             process.kill()
@@ -92,6 +86,45 @@ def run_job(job: Job) -> Outcome:
     if result is None:
         return Outcome("error", _crash_message(process.exitcode), elapsed)
     return Outcome(**result)
+
+
+def _wait(process, receiver, job: Job):
+    """The child's report (None if it died silently), or an Outcome if it had to be killed.
+
+    On the CPU the child caps its own address space. CUDA reserves far more address space than
+    it uses, so there the parent watches the child's resident memory instead.
+    """
+    deadline = time.monotonic() + job.timeout
+    watch = job.device != "cpu" and job.memory_mb
+    baseline = _resident_mb(process.pid) if watch else 0.0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            _kill(process)
+            return Outcome("timeout", _timeout_message(job.timeout), job.timeout)
+        if receiver.poll(min(left, 0.1) if watch else left):
+            try:
+                return receiver.recv()
+            except EOFError:
+                return None
+        if watch and _resident_mb(process.pid) - baseline > job.memory_mb:
+            _kill(process)
+            return Outcome("error", f"ran out of memory (limit {job.memory_mb} MB of host memory)",
+                           job.timeout - left)
+
+
+def _kill(process) -> None:
+    process.kill()
+    process.join()
+
+
+def _resident_mb(pid: int | None) -> float:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            line = next(l for l in status if l.startswith("VmRSS:"))
+        return int(line.split()[1]) / 1024
+    except (OSError, StopIteration, ValueError):
+        return 0.0
 
 
 def _timeout_message(limit: float) -> str:
@@ -122,7 +155,8 @@ def _context():
 
 
 def _child(job: Job, sender) -> None:
-    _limit_memory(job.memory_mb)
+    if job.device == "cpu":
+        _limit_memory(job.memory_mb)
     _single_thread()
     captured = io.StringIO()
     started = time.monotonic()

@@ -118,6 +118,22 @@ def default_starter(info: ModuleInfo, function_name: str) -> str:
     return "\n".join(parts).lstrip("\n") + "\n"
 
 
+def card_starter(card: Card, solutions_dir: Path) -> str:
+    """The starter a learner edits, or a ContentError saying what `lint` would say."""
+    from .errors import ContentError
+
+    assert card.solution is not None
+    try:
+        info = read_module(solutions_dir, card.solution.module)
+    except (OSError, SyntaxError) as exc:
+        raise ContentError(f"{card.id}: cannot read solutions/{card.solution.module}.py ({exc}); "
+                           "run `studycli lint`") from None
+    if card.starter is None and info.function(card.solution.function) is None:
+        raise ContentError(f"{card.id}: solutions/{card.solution.module}.py has no function "
+                           f"{card.solution.function!r}; run `studycli lint`")
+    return starter_for(card, info)
+
+
 def starter_for(card: Card, info: ModuleInfo) -> str:
     assert card.solution is not None
     return card.starter if card.starter else default_starter(info, card.solution.function)

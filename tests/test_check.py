@@ -177,3 +177,14 @@ def test_check_unknown_card_is_a_clean_error(cli):
     result = cli("--content", FIXTURE_CONTENT, "check", "no-such-card")
     assert result.exit_code == 1
     assert "no card with id 'no-such-card'" in result.stderr and "Traceback" not in result.output
+
+
+def test_off_cpu_the_parent_watches_resident_memory(trouble):
+    """CUDA reserves more address space than a cap allows, so off the CPU the parent watches RSS
+    (this checker ignores its device, so it runs here without a GPU)."""
+    j = Job(str(trouble / "solutions"), "trouble", "check_hog",
+            Candidate("reference", "hog", "trouble"), device="cuda", timeout=20.0, memory_mb=300)
+    started = time.monotonic()
+    outcome = run_job(j)
+    assert outcome.status == "error" and "300 MB of host memory" in outcome.message
+    assert time.monotonic() - started < 15

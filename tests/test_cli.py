@@ -80,3 +80,10 @@ def test_content_defaults_to_the_current_folder(monkeypatch, cli):
     monkeypatch.chdir(FIXTURE_CONTENT)
     rows = json.loads(cli("list", "--json").stdout)
     assert len(rows) == 4
+
+
+def test_show_with_a_broken_solution_module_is_a_clean_error(cli, content_copy):
+    (content_copy / "solutions" / "arith.py").write_text("def add_one(:\n")
+    result = cli("--content", content_copy, "show", "add-one")
+    assert result.exit_code == 1
+    assert "cannot read solutions/arith.py" in result.stderr and "Traceback" not in result.output

@@ -121,13 +121,11 @@ def show(ctx: typer.Context, card_id: str,
     Example: studycli show online-softmax --answer
     """
     from .. import render
-    from ..source import read_module, starter_for
+    from ..source import card_starter
 
     content = options(ctx).load()
     card = content.get(card_id)
-    starter = None
-    if card.runnable:
-        starter = starter_for(card, read_module(content.solutions_dir, card.solution.module))
+    starter = card_starter(card, content.solutions_dir) if card.runnable else None
     stdout().print(render.full(card, with_answer=answer, starter=starter))
 
 
@@ -137,14 +135,22 @@ def list_cards(
     deck: Annotated[Optional[str], typer.Option(help="Only this deck.")] = None,
     topic: Annotated[Optional[str], typer.Option(help="Only this topic slug.")] = None,
     kind: Annotated[Optional[str], typer.Option(help="concept, derivation or coding.")] = None,
+    leeches: Annotated[bool, typer.Option(
+        "--leeches", help="Only leeches: cards forgotten 8 times or more.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the cards as JSON.")] = False,
 ) -> None:
-    """List cards, optionally filtered by deck, topic or kind.
+    """List cards, optionally filtered by deck, topic or kind, or only the leeches.
 
     Example: studycli list --deck transformers --kind coding
     """
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, kind=kind)
+    if leeches:
+        from ..queue import leeches as find_leeches
+        from .study import open_store
+
+        with open_store(ctx) as store:
+            cards = find_leeches(cards, store.states())
     if as_json:
         print(json.dumps([{"id": c.id, "kind": c.kind.value, "deck": c.deck, "topic": c.topic,
                            "title": c.title} for c in cards], indent=2, ensure_ascii=False))

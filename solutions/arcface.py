@@ -1,0 +1,293 @@
+"""ArcFace (additive angular margin) logits, and the decision boundaries of angular margins."""
+
+import math
+
+import numpy as np
+import torch
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+def arcface_logits(embeddings, weight, labels, s: float = 64.0, m: float = 0.5):
+    """ArcFace logits: scaled cosines, additive angular margin on the label.
+
+    Args:
+        embeddings: tensor (N, D) of features (any norm).
+        weight: tensor (C, D), one class centre per row (any norm).
+        labels: long tensor (N,), the class of each embedding, in [0, C).
+        s: the scale applied to every cosine.
+        m: the angular margin in radians, added to the label's angle only.
+
+    Returns:
+        Tensor (N, C): s cos(theta_ij), theta_ij the angle between
+        embedding i and weight row j (both L2-normalised), except at
+        j = labels[i], which holds s cos(theta_ij + m). Cross-entropy on
+        these logits is the ArcFace loss.
+    """
+    x = embeddings / embeddings.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    w = weight / weight.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    cos = (x @ w.T).clamp(-1.0, 1.0)          # rounding can push |cos| a hair above 1
+    sin = (1.0 - cos * cos).clamp_min(0.0).sqrt()  # theta in [0, pi], so sin theta >= 0
+    cos_margin = cos * math.cos(m) - sin * math.sin(m)  # cos(theta + m)
+    is_label = torch.zeros_like(cos, dtype=torch.bool)
+    is_label[torch.arange(cos.shape[0], device=cos.device), labels] = True
+    return s * torch.where(is_label, cos_margin, cos)
+
+
+def margin_boundary_angle(theta1, m: float, kind: str):
+    """Class 1's margin decision boundary, for two classes on the sphere.
+
+    With normalised features and weights, x goes to class 1 with a margin
+    when f(theta1) > cos(theta2), theta_i the angle between x and W_i:
+      "sphereface": f(theta) = cos(m theta)    (m > 1)
+      "cosface":    f(theta) = cos(theta) - m
+      "arcface":    f(theta) = cos(theta + m)
+
+    Args:
+        theta1: tensor of angles in radians where the boundary exists:
+            theta1 <= pi / m (sphereface), cos(theta1) - m >= -1
+            (cosface), theta1 + m <= pi (arcface); all >= 0.
+        m: the margin.
+        kind: "sphereface", "cosface" or "arcface".
+
+    Returns:
+        Tensor like theta1: the angle theta2 in [0, pi] with
+        f(theta1) = cos(theta2).
+    """
+    if kind == "sphereface":
+        return m * theta1
+    if kind == "cosface":
+        return torch.arccos((torch.cos(theta1) - m).clamp(-1.0, 1.0))
+    if kind == "arcface":
+        return theta1 + m
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+# --- checker: arcface_logits ----------------------------------------------------------------
+
+
+def _expected_logits(emb, weight, labels, s, m):
+    """Independent ground truth in float64 numpy, through the angle itself."""
+    x = emb.detach().cpu().double().numpy()
+    w = weight.detach().cpu().double().numpy()
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    w = w / np.linalg.norm(w, axis=1, keepdims=True)
+    cos = np.clip(x @ w.T, -1.0, 1.0)
+    out = s * cos
+    rows = np.arange(len(x))
+    y = labels.cpu().numpy()
+    out[rows, y] = s * np.cos(np.arccos(cos[rows, y]) + m)
+    return out
+
+
+def _label_angles(emb, weight, labels):
+    x = emb.double() / emb.double().norm(dim=1, keepdim=True)
+    w = weight.double() / weight.double().norm(dim=1, keepdim=True)
+    cos = (x * w[labels]).sum(dim=1).clamp(-1, 1)
+    return torch.arccos(cos)
+
+
+def check_arcface_logits(impl, device="cpu") -> None:
+    hint = ("normalise both embeddings and weight rows, then replace only the label column's "
+            "cos(theta) by cos(theta + m): the margin goes on the angle, not on the cosine")
+    # A hand example: D = 2, angles are easy to read off.
+    emb = torch.tensor([[2.0, 0.0], [0.0, 3.0], [1.0, 1.0]], device=device)
+    weight = torch.tensor([[1.0, 0.0], [0.0, 5.0], [-1.0, 1.0]], device=device)
+    labels = torch.tensor([1, 1, 0], device=device)
+    what = f"arcface_logits(embeddings={describe(emb, 6)}, weight={describe(weight, 6)}, labels=[1, 1, 0], s=2.0, m=0.5)"
+    expected = torch.tensor([[2.0, 2 * math.cos(math.pi / 2 + 0.5), -math.sqrt(2.0)],
+                             [0.0, 2 * math.cos(0.5), math.sqrt(2.0)],
+                             [2 * math.cos(math.pi / 4 + 0.5), math.sqrt(2.0), 0.0]], dtype=torch.float64)
+    got = call(impl, what, emb, weight, labels, s=2.0, m=0.5)
+    expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+    # (Loose: an embedding along its class centre has theta = 0, where clamping cos to 1 - eps,
+    # as many implementations do to keep arccos' gradient finite, moves cos(theta + m) a little.)
+    assert_close(got, expected, what, atol=2e-3, rtol=1e-5, hint=hint)
+
+    gen = torch.Generator().manual_seed(0)
+    for n, c, d, s, m in ((1, 1, 3, 64.0, 0.5), (4, 3, 5, 64.0, 0.5), (16, 10, 32, 30.0, 0.3),
+                          (7, 100, 8, 1.0, 0.2), (32, 50, 64, 64.0, 0.5), (5, 6, 4, 10.0, 0.0),
+                          (9, 2, 16, 64.0, 0.7)):
+        emb = torch.randn(n, d, generator=gen) * torch.rand(n, 1, generator=gen) * 10
+        weight = torch.randn(c, d, generator=gen) * (0.1 + torch.rand(c, 1, generator=gen) * 5)
+        labels = torch.randint(0, c, (n,), generator=gen)
+        flip = _label_angles(emb, weight, labels) + m > math.pi - 0.05   # keep theta_y + m < pi
+        emb[flip] = -emb[flip]
+        emb, weight, labels = emb.to(device), weight.to(device), labels.to(device)
+        what = f"arcface_logits(embeddings {tuple(emb.shape)}, weight {tuple(weight.shape)}, labels, s={s}, m={m})"
+        got = call(impl, what, emb.clone(), weight.clone(), labels.clone(), s=s, m=m)
+        expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+        want = _expected_logits(emb, weight, labels, s, m)
+        expect(tuple(got.shape) == (n, c), what, f"returned shape {tuple(got.shape)}, expected {(n, c)}")
+        off_label = torch.ones(n, c, dtype=torch.bool)
+        off_label[torch.arange(n), labels.cpu()] = False
+        assert_close(got.detach().cpu()[off_label], want[off_label.numpy()], f"{what}, non-label columns",
+                     atol=2e-5 * s, rtol=1e-5,
+                     hint="columns other than the label are plain s cos(theta): no margin there, "
+                          "and both embeddings and weight rows are L2-normalised")
+        assert_close(got, want, f"{what}, label columns", atol=2e-5 * s, rtol=1e-5, hint=hint)
+
+    # Default arguments are s = 64, m = 0.5.
+    what = "arcface_logits(embeddings (6, 8), weight (4, 8), labels) with default s and m"
+    emb = torch.randn(6, 8, generator=gen).to(device)
+    weight = torch.randn(4, 8, generator=gen).to(device)
+    labels = torch.tensor([0, 1, 2, 3, 0, 1], device=device)
+    emb[_label_angles(emb, weight, labels) + 0.5 > math.pi - 0.05] *= -1
+    assert_close(call(impl, what, emb, weight, labels), _expected_logits(emb, weight, labels, 64.0, 0.5),
+                 what, atol=2e-5 * 64, rtol=1e-5, hint="the defaults are s=64.0, m=0.5")
+
+    # Embeddings that point exactly along their class centre: cos rounds to slightly above 1.
+    weight = torch.randn(64, 16, generator=gen)
+    emb = weight * (0.5 + 5 * torch.rand(64, 1, generator=gen))
+    labels = torch.arange(64)
+    emb, weight, labels = emb.to(device), weight.to(device), labels.to(device)
+    what = "arcface_logits(embeddings parallel to their own class centres (64, 16), weight (64, 16), labels, s=64.0, m=0.5)"
+    got = call(impl, what, emb, weight, labels, s=64.0, m=0.5)
+    expect(bool(torch.isfinite(got).all()), what,
+           f"returned {int((~torch.isfinite(got)).sum())} non-finite values",
+           hint="float32 rounding can give cos(theta) = 1.0000001: clamp to [-1, 1] before arccos or sqrt")
+    assert_close(got, _expected_logits(emb, weight, labels, 64.0, 0.5), what, atol=0.05, rtol=1e-4,
+                 hint=hint)
+
+
+# --- wrong answers: arcface_logits ----------------------------------------------------------
+
+
+def _wrong_cosface(embeddings, weight, labels, s=64.0, m=0.5):
+    """CosFace: subtracts m from the cosine instead of adding it to the angle."""
+    x = embeddings / embeddings.norm(dim=1, keepdim=True)
+    w = weight / weight.norm(dim=1, keepdim=True)
+    cos = x @ w.T
+    margin = torch.zeros_like(cos)
+    margin[torch.arange(len(cos)), labels] = m
+    return s * (cos - margin)
+
+
+def _wrong_unnormalised_weight(embeddings, weight, labels, s=64.0, m=0.5):
+    """Normalises the embeddings but not the weight rows, so logits carry ‖W_j‖."""
+    x = embeddings / embeddings.norm(dim=1, keepdim=True)
+    cos = (x @ weight.T).clamp(-1, 1)
+    theta = torch.arccos(cos)
+    out = cos.clone()
+    rows = torch.arange(len(cos))
+    out[rows, labels] = torch.cos(theta[rows, labels] + m)
+    return s * out
+
+
+def _wrong_margin_everywhere(embeddings, weight, labels, s=64.0, m=0.5):
+    """Adds the angular margin to every class, not only the label's."""
+    x = embeddings / embeddings.norm(dim=1, keepdim=True)
+    w = weight / weight.norm(dim=1, keepdim=True)
+    theta = torch.arccos((x @ w.T).clamp(-1, 1))
+    return s * torch.cos(theta + m)
+
+
+def _wrong_no_clamp(embeddings, weight, labels, s=64.0, m=0.5):
+    """Takes arccos of the raw cosine: NaN when rounding pushes it above 1."""
+    x = embeddings / embeddings.norm(dim=1, keepdim=True)
+    w = weight / weight.norm(dim=1, keepdim=True)
+    cos = x @ w.T
+    theta = torch.arccos(cos)
+    out = cos.clone()
+    rows = torch.arange(len(cos))
+    out[rows, labels] = torch.cos(theta[rows, labels] + m)
+    return s * out
+
+
+def _wrong_unscaled_label(embeddings, weight, labels, s=64.0, m=0.5):
+    """Scales the other logits by s but forgets s on the label's margin logit."""
+    x = embeddings / embeddings.norm(dim=1, keepdim=True)
+    w = weight / weight.norm(dim=1, keepdim=True)
+    cos = (x @ w.T).clamp(-1, 1)
+    out = s * cos
+    rows = torch.arange(len(cos))
+    out[rows, labels] = torch.cos(torch.arccos(cos[rows, labels]) + m)
+    return out
+
+
+# --- correct variants: arcface_logits -------------------------------------------------------
+
+
+def _variant_arccos_onehot(embeddings, weight, labels, s=64.0, m=0.5):
+    """Through the angle: arccos, add m times a one-hot, cos back (F.normalize, float64)."""
+    x = torch.nn.functional.normalize(embeddings.double(), dim=1)
+    w = torch.nn.functional.normalize(weight.double(), dim=1)
+    theta = torch.arccos((x @ w.T).clamp(-1 + 1e-7, 1 - 1e-7))
+    one_hot = torch.nn.functional.one_hot(labels, num_classes=weight.shape[0]).double()
+    return s * torch.cos(theta + m * one_hot)
+
+
+# --- checker: margin_boundary_angle ---------------------------------------------------------
+
+
+def check_margin_boundary_angle(impl, device="cpu") -> None:
+    gen = torch.Generator().manual_seed(0)
+    settings = (("sphereface", 1.5), ("sphereface", 4.0), ("cosface", 0.35), ("cosface", 0.1),
+                ("arcface", 0.5), ("arcface", 0.2))
+    for kind, m in settings:
+        if kind == "sphereface":
+            top = math.pi / m
+        elif kind == "cosface":
+            top = math.acos(m - 1.0)
+        else:
+            top = math.pi - m
+        fixed = torch.tensor([0.0, top / 3, top / 2, top - 1e-6], dtype=torch.float64)
+        for theta1 in (fixed, torch.rand(50, generator=gen, dtype=torch.float64) * top,
+                       torch.rand(3, 4, generator=gen, dtype=torch.float64) * top):
+            theta1 = theta1.to(device)
+            what = f"margin_boundary_angle({describe(theta1)}, m={m}, kind={kind!r})"
+            got = call(impl, what, theta1.clone(), m, kind)
+            expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+            t = theta1.cpu().numpy()
+            if kind == "sphereface":
+                want = m * t
+                hint = "cos(m theta1) = cos(theta2): the angles are proportional"
+            elif kind == "cosface":
+                want = np.arccos(np.clip(np.cos(t) - m, -1.0, 1.0))
+                hint = "CosFace's margin is a constant in cosine, so theta2 = arccos(cos theta1 - m)"
+            else:
+                want = t + m
+                hint = "cos(theta1 + m) = cos(theta2) with both angles in [0, pi]: theta2 = theta1 + m"
+            assert_close(got, want, what, atol=1e-5, rtol=1e-5, hint=hint)
+
+
+# --- wrong answers: margin_boundary_angle ---------------------------------------------------
+
+
+def _wrong_cosface_as_angle(theta1, m, kind):
+    """Treats CosFace's cosine margin as a constant angle gap: theta2 = theta1 + m."""
+    if kind == "cosface":
+        return theta1 + m
+    return margin_boundary_angle(theta1, m, kind)
+
+
+def _wrong_arcface_in_cosine(theta1, m, kind):
+    """Puts ArcFace's margin on the cosine: theta2 = arccos(cos theta1 - m)."""
+    if kind == "arcface":
+        return torch.arccos((torch.cos(theta1) - m).clamp(-1, 1))
+    return margin_boundary_angle(theta1, m, kind)
+
+
+def _wrong_sphereface_divides(theta1, m, kind):
+    """Solves cos(theta1) = cos(m theta2) (class 2's boundary): theta2 = theta1 / m."""
+    if kind == "sphereface":
+        return theta1 / m
+    return margin_boundary_angle(theta1, m, kind)
+
+
+WRONG_ANSWERS = {
+    "arcface_logits": [
+        _wrong_cosface,
+        _wrong_unnormalised_weight,
+        _wrong_margin_everywhere,
+        _wrong_no_clamp,
+        _wrong_unscaled_label,
+    ],
+    "margin_boundary_angle": [
+        _wrong_cosface_as_angle,
+        _wrong_arcface_in_cosine,
+        _wrong_sphereface_divides,
+    ],
+}
+
+CORRECT_VARIANTS = {"arcface_logits": [_variant_arccos_onehot]}

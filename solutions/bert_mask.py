@@ -1,0 +1,214 @@
+"""BERT's masked-language-model input corruption (15%; 80/10/10): the reference, its
+statistical checker and typical mistakes."""
+
+import torch
+
+from studycli.assertions import assert_equal, call, expect
+
+
+def mask_tokens(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Corrupt a batch of token ids for masked language modelling, as BERT does.
+
+    Each position is chosen independently with probability mask_prob. A chosen position gets
+    mask_id with probability 0.8, a token drawn uniformly from [0, vocab_size) with
+    probability 0.1, and keeps its token with probability 0.1. Positions not chosen are
+    left as they are.
+
+    Args:
+        tokens: integer tensor of any shape (for example (batch, seq_len)); not modified.
+        vocab_size: number of token ids; random replacements are uniform over [0, vocab_size).
+        mask_id: the id of the [MASK] token.
+        generator: a torch.Generator; draw every random number from it (reproducibility).
+        mask_prob: probability that a position is chosen for prediction.
+
+    Returns:
+        (inputs, labels), two new integer tensors of the shape of tokens: inputs is the
+        corrupted sequence; labels holds the original token where the position was chosen
+        and -100 (ignored by the cross-entropy) everywhere else.
+    """
+    device = tokens.device
+    shape = tokens.shape
+    chosen = torch.rand(shape, generator=generator, device=device) < mask_prob
+    labels = torch.where(chosen, tokens, torch.full_like(tokens, -100))
+
+    action = torch.rand(shape, generator=generator, device=device)
+    to_mask = chosen & (action < 0.8)
+    to_random = chosen & (action >= 0.8) & (action < 0.9)            # the last 10% stay unchanged
+    random_tokens = torch.randint(0, vocab_size, shape, generator=generator, device=device,
+                                  dtype=tokens.dtype)
+
+    inputs = tokens.clone()
+    inputs[to_mask] = mask_id
+    inputs[to_random] = random_tokens[to_random]
+    return inputs, labels
+
+
+def _run(impl, what, tokens, vocab_size, mask_id, seed, device, mask_prob=None):
+    gen = torch.Generator(device=device).manual_seed(seed)
+    keep = tokens.clone()
+    kwargs = {} if mask_prob is None else {"mask_prob": mask_prob}
+    out = call(impl, what, tokens, vocab_size, mask_id, gen, **kwargs)
+    expect(isinstance(out, (tuple, list)) and len(out) == 2, what,
+           f"returned {type(out).__name__}, expected a pair (inputs, labels)")
+    inputs, labels = out
+    expect(isinstance(inputs, torch.Tensor) and isinstance(labels, torch.Tensor), what,
+           "inputs and labels must be tensors")
+    expect(tuple(inputs.shape) == tuple(tokens.shape) and tuple(labels.shape) == tuple(tokens.shape),
+           what, f"returned shapes {tuple(inputs.shape)} and {tuple(labels.shape)}, "
+                 f"expected {tuple(tokens.shape)} for both")
+    expect(torch.equal(tokens, keep), what, "modified the tokens passed in",
+           hint="clone the tokens before writing [MASK] into them: the caller still needs the originals")
+    return inputs.long(), labels.long()
+
+
+def _near(value, target, tol, what, name, hint=""):
+    expect(abs(value - target) <= tol, what,
+           f"{name} is {value:.4f}, expected {target:.4f} (+- {tol:.3f})", hint=hint)
+
+
+def check_mask_tokens(impl, device="cpu"):
+    gen = torch.Generator().manual_seed(0)
+    vocab, mask_id = 1000, 3
+    # Original tokens never equal mask_id, so "became [MASK]" is unambiguous.
+    tokens = torch.randint(5, vocab, (64, 512), generator=gen).to(device)
+    what = "mask_tokens(tokens of shape (64, 512), vocab_size=1000, mask_id=3, generator seeded 0)"
+    inputs, labels = _run(impl, what, tokens, vocab, mask_id, 0, device)
+
+    chosen = labels != -100
+    n = tokens.numel()
+    frac = chosen.float().mean().item()
+    _near(frac, 0.15, 0.01, what, "the fraction of positions chosen (labels != -100)",
+          hint="choose each position with probability mask_prob; labels are -100 where not chosen")
+    assert_equal(labels[chosen], tokens[chosen], what + ": labels at the chosen positions",
+                 hint="labels hold the ORIGINAL token, not the corrupted input")
+    assert_equal(inputs[~chosen], tokens[~chosen], what + ": inputs at the positions not chosen",
+                 hint="only chosen positions are corrupted")
+
+    picked = chosen.sum().item()
+    became_mask = (inputs[chosen] == mask_id).float().sum().item() / picked
+    unchanged = (inputs[chosen] == tokens[chosen]).float().sum().item() / picked
+    replaced = 1.0 - became_mask - unchanged
+    _near(became_mask, 0.8, 0.03, what, "among chosen positions, the fraction set to mask_id",
+          hint="80% of the chosen positions become mask_id")
+    _near(replaced, 0.1, 0.025, what, "among chosen positions, the fraction replaced by a random token",
+          hint="of the 20% not masked, half get a random token: that is probability 0.5 among the rest, "
+               "not 0.1")
+    _near(unchanged, 0.1, 0.025, what, "among chosen positions, the fraction left unchanged",
+          hint="10% of the chosen positions keep their token (but still have a label)")
+
+    rand_vals = inputs[chosen & (inputs != mask_id) & (inputs != tokens)]
+    expect(bool(((rand_vals >= 0) & (rand_vals < vocab)).all()), what,
+           "random replacements must lie in [0, vocab_size)")
+    low = (rand_vals < 5).float().mean().item() if rand_vals.numel() else 0.0
+    # tokens are drawn from [5, 1000); uniform replacements hit [0, 5) about 0.5% of the time and
+    # their mean is about vocab/2.
+    mean = rand_vals.float().mean().item()
+    _near(mean / vocab, 0.5, 0.07, what, "the mean of the random replacement tokens / vocab_size",
+          hint="draw the random token uniformly from [0, vocab_size)")
+    expect(low < 0.05, what, f"{low:.3f} of the random replacements fall in [0, 5)")
+
+    # Chosen positions are spread evenly, not clustered at the start of each sequence.
+    first, second = chosen[:, :256].float().mean().item(), chosen[:, 256:].float().mean().item()
+    _near(first - second, 0.0, 0.02, what,
+          "the chosen fraction in the first half minus that in the second half")
+
+    # Every random number comes from the generator: same seed, same result.
+    torch.manual_seed(1234)
+    again = _run(impl, what + " (called again with a generator seeded 0)", tokens, vocab, mask_id, 0, device)
+    torch.manual_seed(4321)
+    assert_equal(again[0], inputs, what + " called twice with the same seed: inputs",
+                 hint="pass generator=generator to every torch.rand / torch.randint / torch.bernoulli")
+    assert_equal(again[1], labels, what + " called twice with the same seed: labels")
+    other = _run(impl, what.replace("seeded 0", "seeded 1"), tokens, vocab, mask_id, 1, device)
+    expect(not torch.equal(other[1], labels), what, "gives the same labels with seeds 0 and 1")
+
+    # mask_prob is honoured, including 0 and 1; a 1-D input works.
+    seq = torch.randint(5, 50, (8000,), generator=gen).to(device)
+    for p in (0.0, 0.3, 1.0):
+        what = f"mask_tokens(tokens of shape (8000,), vocab_size=50, mask_id=0, mask_prob={p})"
+        inputs, labels = _run(impl, what, seq, 50, 0, 7, device, mask_prob=p)
+        frac = (labels != -100).float().mean().item()
+        _near(frac, p, 0.03, what, "the fraction of positions chosen")
+        if p == 0.0:
+            assert_equal(inputs, seq, what + ": inputs")
+        if p == 1.0:
+            assert_equal(labels, seq, what + ": labels")
+            _near((inputs == 0).float().mean().item(), 0.8 + 0.1 / 50, 0.03, what,
+                  "the fraction set to mask_id")
+
+
+# --- wrong answers ----------------------------------------------------------------------------
+
+
+def _mask_all_chosen(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Replaces every chosen position by mask_id (no 10% random, no 10% unchanged)."""
+    chosen = torch.rand(tokens.shape, generator=generator, device=tokens.device) < mask_prob
+    labels = torch.where(chosen, tokens, torch.full_like(tokens, -100))
+    inputs = tokens.masked_fill(chosen, mask_id)
+    return inputs, labels
+
+
+def _labels_everywhere(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Labels on every position (the original tokens), not -100 where nothing was masked."""
+    inputs, _ = mask_tokens(tokens, vocab_size, mask_id, generator, mask_prob)
+    return inputs, tokens.clone()
+
+
+def _random_branch_prob_01(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Random branch drawn with probability 0.1 among the remaining 20%: 2% random, 18% kept."""
+    shape, device = tokens.shape, tokens.device
+    chosen = torch.rand(shape, generator=generator, device=device) < mask_prob
+    labels = torch.where(chosen, tokens, torch.full_like(tokens, -100))
+    to_mask = chosen & (torch.rand(shape, generator=generator, device=device) < 0.8)
+    to_random = chosen & ~to_mask & (torch.rand(shape, generator=generator, device=device) < 0.1)
+    inputs = tokens.clone()
+    inputs[to_mask] = mask_id
+    rnd = torch.randint(0, vocab_size, shape, generator=generator, device=device, dtype=tokens.dtype)
+    inputs[to_random] = rnd[to_random]
+    return inputs, labels
+
+
+def _labels_from_inputs(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Labels copied from the corrupted inputs (mask_id, random tokens) instead of the originals."""
+    inputs, labels = mask_tokens(tokens, vocab_size, mask_id, generator, mask_prob)
+    return inputs, torch.where(labels != -100, inputs, labels)
+
+
+def _mutates_tokens(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Writes the corruption into the caller's tokens tensor in place."""
+    inputs, labels = mask_tokens(tokens, vocab_size, mask_id, generator, mask_prob)
+    tokens.copy_(inputs)
+    return tokens, labels
+
+
+def _global_rng(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Ignores the generator and draws from torch's global random state."""
+    return mask_tokens(tokens, vocab_size, mask_id, None, mask_prob)
+
+
+# --- correct variants -------------------------------------------------------------------------
+
+
+def _hf_style(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Hugging Face's DataCollatorForLanguageModeling: nested Bernoulli draws (0.8, then 0.5)."""
+    labels = tokens.clone()
+    device = tokens.device
+    prob = torch.full(tokens.shape, mask_prob, device=device)
+    masked = torch.bernoulli(prob, generator=generator).bool()
+    labels[~masked] = -100
+    inputs = tokens.clone()
+    replaced = torch.bernoulli(torch.full(tokens.shape, 0.8, device=device), generator=generator).bool() & masked
+    inputs[replaced] = mask_id
+    rnd = torch.bernoulli(torch.full(tokens.shape, 0.5, device=device), generator=generator).bool()
+    rnd = rnd & masked & ~replaced
+    words = torch.randint(vocab_size, tokens.shape, generator=generator, device=device, dtype=tokens.dtype)
+    inputs[rnd] = words[rnd]
+    return inputs, labels
+
+
+WRONG_ANSWERS = {
+    "mask_tokens": [_mask_all_chosen, _labels_everywhere, _random_branch_prob_01, _labels_from_inputs,
+                    _mutates_tokens, _global_rng],
+}
+
+CORRECT_VARIANTS = {"mask_tokens": [_hf_style]}

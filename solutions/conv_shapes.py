@@ -1,0 +1,207 @@
+"""Output lengths of convolutions and transposed convolutions (conv arithmetic)."""
+
+import random
+
+import torch
+
+from studycli.assertions import assert_equal, call, expect
+
+
+def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1) -> int:
+    """The output length of torch.nn.Conv1d on an input of length n.
+
+    The dilated kernel spans dilation * (kernel_size - 1) + 1 positions; it can start at
+    every stride-th position of the padded input (length n + 2 padding) where it still fits.
+
+    Args:
+        n: input length (>= 1).
+        kernel_size, stride, padding, dilation: the Conv1d hyper-parameters (ints;
+            stride, dilation >= 1, padding >= 0), for a configuration with a non-empty output.
+
+    Returns:
+        The output length, an int: floor((n + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1.
+    """
+    span = dilation * (kernel_size - 1) + 1
+    return (n + 2 * padding - span) // stride + 1
+
+
+def conv_transpose_output_size(n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1) -> int:
+    """The output length of torch.nn.ConvTranspose1d on an input of length n.
+
+    A transposed conv places each input sample `stride` apart and adds a copy of the (dilated)
+    kernel at each; `padding` then trims that many samples from each end, and
+    `output_padding` adds samples at one end (to pick among the input sizes a strided conv
+    maps to the same length).
+
+    Args:
+        n: input length (>= 1).
+        kernel_size, stride, padding, output_padding, dilation: the ConvTranspose1d
+            hyper-parameters (output_padding < max(stride, dilation)).
+
+    Returns:
+        The output length, an int.
+    """
+    span = dilation * (kernel_size - 1) + 1
+    return (n - 1) * stride + span - 2 * padding + output_padding
+
+
+# --- checkers -------------------------------------------------------------------------------
+
+
+def _as_int(got, what):
+    expect(not isinstance(got, bool) and (isinstance(got, int) or hasattr(got, "__index__")), what,
+           f"returned {got!r} of type {type(got).__name__}, expected an int",
+           hint="use integer division //, not /, so the result is an int")
+    return int(got)
+
+
+def _conv_len(n, k, s, p, d):
+    conv = torch.nn.Conv1d(1, 1, k, stride=s, padding=p, dilation=d, bias=False)
+    with torch.no_grad():
+        return conv(torch.zeros(1, 1, n)).shape[-1]
+
+
+def _conv_cases():
+    yield 224, 7, 2, 3, 1        # ResNet stem: 112
+    yield 112, 3, 2, 1, 1        # 56
+    yield 5, 3, 1, 0, 1
+    yield 5, 3, 1, 1, 1          # "same" padding
+    yield 5, 3, 1, 2, 2          # "same" padding for dilation 2
+    yield 5, 3, 1, 0, 2          # the dilated kernel spans the whole input: 1
+    yield 1, 1, 1, 0, 1
+    yield 7, 3, 2, 0, 1
+    yield 8, 3, 2, 0, 1          # floor: 3, not 4
+    yield 10, 4, 3, 1, 1
+    yield 9, 2, 2, 0, 3
+    rng = random.Random(0)
+    count = 0
+    while count < 400:
+        n = rng.choice([rng.randint(1, 12), rng.randint(1, 60), rng.randint(60, 1000)])
+        k, s, d = rng.randint(1, 7), rng.randint(1, 5), rng.randint(1, 4)
+        p = rng.randint(0, 4)
+        if n + 2 * p - d * (k - 1) - 1 < 0:
+            continue
+        count += 1
+        yield n, k, s, p, d
+
+
+def check_conv_output_size(impl, device="cpu") -> None:
+    for n, k, s, p, d in _conv_cases():
+        what = f"conv_output_size({n}, kernel_size={k}, stride={s}, padding={p}, dilation={d})"
+        got = _as_int(call(impl, what, n, k, s, p, d), what)
+        assert_equal(got, _conv_len(n, k, s, p, d), what,
+                     hint="the kernel spans d (k - 1) + 1 inputs; count how many stride-s starting "
+                          "positions fit in the padded length: floor(...) + 1")
+    what = "conv_output_size(10, 3)"
+    assert_equal(_as_int(call(impl, what, 10, 3), what), 8, what, hint="defaults: stride 1, padding 0, dilation 1")
+
+
+def _transpose_len(n, k, s, p, op, d):
+    conv = torch.nn.ConvTranspose1d(1, 1, k, stride=s, padding=p, output_padding=op,
+                                    dilation=d, bias=False)
+    with torch.no_grad():
+        return conv(torch.zeros(1, 1, n)).shape[-1]
+
+
+def _transpose_cases():
+    yield 4, 4, 2, 1, 0, 1       # the DCGAN doubling layer: 8
+    yield 7, 3, 2, 1, 1, 1       # undoes conv(3, stride 2, pad 1) of 14: 14
+    yield 7, 3, 2, 1, 0, 1       # ... or of 13: 13
+    yield 1, 1, 1, 0, 0, 1
+    yield 5, 3, 1, 1, 0, 1       # stride 1, "same": 5
+    yield 3, 3, 1, 0, 0, 2
+    rng = random.Random(1)
+    count = 0
+    while count < 300:
+        n = rng.choice([rng.randint(1, 12), rng.randint(1, 100)])
+        k, s, d = rng.randint(1, 7), rng.randint(1, 4), rng.randint(1, 3)
+        p = rng.randint(0, 3)
+        op = rng.randint(0, max(s, d) - 1)
+        if (n - 1) * s - 2 * p + d * (k - 1) + op + 1 < 1:
+            continue
+        count += 1
+        yield n, k, s, p, op, d
+
+
+def check_conv_transpose_output_size(impl, device="cpu") -> None:
+    for n, k, s, p, op, d in _transpose_cases():
+        what = (f"conv_transpose_output_size({n}, kernel_size={k}, stride={s}, padding={p}, "
+                f"output_padding={op}, dilation={d})")
+        got = _as_int(call(impl, what, n, k, s, p, op, d), what)
+        assert_equal(got, _transpose_len(n, k, s, p, op, d), what,
+                     hint="n inputs placed s apart span (n - 1) s + 1; each adds a kernel of "
+                          "span d (k - 1) + 1; padding trims both ends; output_padding adds at one")
+    what = "conv_transpose_output_size(5, 3)"
+    assert_equal(_as_int(call(impl, what, 5, 3), what), 7, what)
+
+
+# --- wrong answers --------------------------------------------------------------------------
+
+
+def _wrong_no_dilation(n, kernel_size, stride=1, padding=0, dilation=1):
+    """Ignores the dilation: uses kernel_size as the span."""
+    return (n + 2 * padding - kernel_size) // stride + 1
+
+
+def _wrong_ceil(n, kernel_size, stride=1, padding=0, dilation=1):
+    """Rounds up (ceil), as pooling with ceil_mode=True does, instead of down."""
+    span = dilation * (kernel_size - 1) + 1
+    return -(-(n + 2 * padding - span) // stride) + 1
+
+
+def _wrong_missing_minus_one(n, kernel_size, stride=1, padding=0, dilation=1):
+    """Uses floor((n + 2p - d (k - 1)) / s) + 1, dropping the - 1 of the span."""
+    return (n + 2 * padding - dilation * (kernel_size - 1)) // stride + 1
+
+
+def _wrong_pad_once(n, kernel_size, stride=1, padding=0, dilation=1):
+    """Adds the padding once instead of at both ends."""
+    span = dilation * (kernel_size - 1) + 1
+    return (n + padding - span) // stride + 1
+
+
+def _wrong_true_division(n, kernel_size, stride=1, padding=0, dilation=1):
+    """Uses / instead of //, returning a float that is not even floored."""
+    span = dilation * (kernel_size - 1) + 1
+    return (n + 2 * padding - span) / stride + 1
+
+
+def _wrong_t_inverse_formula(n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
+    """Uses n s (no - 1): treats the output as stride times the input, plus the kernel overhang."""
+    return n * stride + dilation * (kernel_size - 1) - 2 * padding + output_padding
+
+
+def _wrong_t_no_output_padding(n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
+    """Forgets output_padding."""
+    return (n - 1) * stride + dilation * (kernel_size - 1) + 1 - 2 * padding
+
+
+def _wrong_t_pad_once(n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
+    """Trims the padding from one end only."""
+    return (n - 1) * stride + dilation * (kernel_size - 1) + 1 - padding + output_padding
+
+
+WRONG_ANSWERS = {
+    "conv_output_size": [_wrong_no_dilation, _wrong_ceil, _wrong_missing_minus_one, _wrong_pad_once,
+                         _wrong_true_division],
+    "conv_transpose_output_size": [_wrong_t_inverse_formula, _wrong_t_no_output_padding,
+                                   _wrong_t_pad_once],
+}
+
+
+# --- correct variants -----------------------------------------------------------------------
+
+
+def _variant_count_positions(n, kernel_size, stride=1, padding=0, dilation=1):
+    """Counts the window start positions one by one."""
+    span = dilation * (kernel_size - 1) + 1
+    return len(range(0, n + 2 * padding - span + 1, stride))
+
+
+def _variant_math_floor(n, kernel_size, stride=1, padding=0, dilation=1):
+    """math.floor of the true quotient (exact for these small ints)."""
+    import math
+    return math.floor((n + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1
+
+
+CORRECT_VARIANTS = {"conv_output_size": [_variant_count_positions, _variant_math_floor]}

@@ -1,0 +1,206 @@
+"""Dilated (atrous) 1-D convolution, written out tap by tap, and its effective kernel size."""
+
+import random
+
+import torch
+import torch.nn.functional as F
+
+from studycli.assertions import assert_close, assert_equal, call, describe, expect
+
+
+def conv1d(x, weight, stride: int = 1, padding: int = 0, dilation: int = 1):
+    """1-D cross-correlation with stride, zero padding and dilation, no bias (as F.conv1d).
+
+        out[n, o, t] = sum_c sum_k weight[o, c, k] * xp[n, c, t * stride + k * dilation]
+
+    where xp is x with `padding` zeros added on both ends. The output length is
+    floor((L + 2 padding - dilation (K - 1) - 1) / stride) + 1.
+
+    Args:
+        x: (N, C_in, L) tensor.
+        weight: (C_out, C_in, K) tensor.
+        stride, padding, dilation: ints, stride >= 1, padding >= 0, dilation >= 1.
+
+    Returns:
+        (N, C_out, L_out) tensor.
+    """
+    N, C_in, L = x.shape
+    C_out, _, K = weight.shape
+    xp = torch.cat([x.new_zeros(N, C_in, padding), x, x.new_zeros(N, C_in, padding)], dim=-1)
+    L_out = (L + 2 * padding - dilation * (K - 1) - 1) // stride + 1
+    out = x.new_zeros(N, C_out, L_out)
+    for k in range(K):
+        start = k * dilation
+        # the input sample that tap k sees for every output position t: start + t * stride
+        taps = xp[:, :, start:start + stride * (L_out - 1) + 1:stride]  # (N, C_in, L_out)
+        out += torch.einsum("ncl,oc->nol", taps, weight[:, :, k])
+    return out
+
+
+def effective_kernel_size(kernel_size: int, dilation: int) -> int:
+    """The number of input positions a dilated kernel spans, from its first tap to its last.
+
+    Args:
+        kernel_size: k >= 1 taps.
+        dilation: d >= 1 (d - 1 holes between neighbouring taps).
+
+    Returns:
+        The span as an int; a dense kernel of this size leaves the same output length.
+    """
+    return kernel_size + (kernel_size - 1) * (dilation - 1)
+
+
+# --- checkers -------------------------------------------------------------------------------
+
+
+def _conv_cases():
+    yield 1, 1, 1, 5, 3, 1, 0, 1
+    yield 1, 1, 1, 5, 3, 1, 0, 2     # K_eff = 5 = L: one output
+    yield 1, 1, 1, 1, 1, 1, 0, 1     # length 1
+    yield 1, 1, 1, 1, 3, 1, 1, 1     # length 1, padded
+    yield 2, 3, 4, 10, 3, 2, 1, 1
+    yield 2, 3, 4, 11, 3, 3, 0, 2    # length not divisible by the stride
+    yield 1, 2, 2, 7, 2, 1, 3, 3
+    rng = random.Random(0)
+    while True:
+        N, C_in, C_out = rng.randint(1, 3), rng.randint(1, 4), rng.randint(1, 4)
+        L, K = rng.randint(1, 40), rng.randint(1, 6)
+        stride, dilation = rng.randint(1, 4), rng.randint(1, 5)
+        padding = rng.randint(0, 4)
+        if L + 2 * padding - dilation * (K - 1) - 1 < 0:
+            continue
+        yield N, C_in, C_out, L, K, stride, padding, dilation
+
+
+def check_conv1d(impl, device="cpu") -> None:
+    gen = torch.Generator().manual_seed(0)
+    cases = _conv_cases()
+    for count in range(300):
+        N, C_in, C_out, L, K, stride, padding, dilation = next(cases)
+        x = torch.randn(N, C_in, L, generator=gen).to(device)
+        w = torch.randn(C_out, C_in, K, generator=gen).to(device)
+        what = (f"conv1d(x {describe(x)}, weight {describe(w)}, stride={stride}, "
+                f"padding={padding}, dilation={dilation})")
+        got = call(impl, what, x.clone(), w.clone(), stride, padding, dilation)
+        expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+        # Ground truth in float64: no TF32 shortcuts on a GPU.
+        want = F.conv1d(x.double(), w.double(), stride=stride, padding=padding, dilation=dilation)
+        assert_close(got, want, what, atol=1e-5, rtol=1e-4,
+                     hint="L_out = floor((L + 2 padding - dilation (K - 1) - 1) / stride) + 1; "
+                          "tap k of output t reads xp[t * stride + k * dilation]")
+    # Keyword defaults: stride 1, no padding, no dilation.
+    x = torch.randn(2, 3, 9, generator=gen).to(device)
+    w = torch.randn(4, 3, 3, generator=gen).to(device)
+    what = f"conv1d(x {describe(x)}, weight {describe(w)})"
+    assert_close(call(impl, what, x, w), F.conv1d(x.double(), w.double()), what, atol=1e-5, rtol=1e-4)
+    # float64 stays accurate.
+    x64, w64 = x.double(), w.double()
+    what = f"conv1d(x {describe(x64)}, weight {describe(w64)}, stride=2, padding=2, dilation=3)"
+    assert_close(call(impl, what, x64, w64, 2, 2, 3), F.conv1d(x64, w64, stride=2, padding=2, dilation=3),
+                 what, atol=1e-10, rtol=1e-10)
+
+
+def _span(kernel_size, dilation):
+    """Brute force: the impulse response of a dilated all-ones conv, first to last non-zero."""
+    length = 4 * kernel_size * dilation + 1
+    impulse = torch.zeros(1, 1, length, dtype=torch.float64)
+    impulse[0, 0, length // 2] = 1.0
+    ones = torch.ones(1, 1, kernel_size, dtype=torch.float64)
+    response = F.conv1d(impulse, ones, padding=length, dilation=dilation)[0, 0]
+    nz = torch.nonzero(response).flatten()
+    return int(nz[-1] - nz[0]) + 1
+
+
+def check_effective_kernel_size(impl, device="cpu") -> None:
+    for k in range(1, 10):
+        for d in range(1, 7):
+            what = f"effective_kernel_size(kernel_size={k}, dilation={d})"
+            got = call(impl, what, k, d)
+            expect(isinstance(got, int) or (hasattr(got, "__index__") and not isinstance(got, bool)),
+                   what, f"returned {describe(got)}, expected an int")
+            assert_equal(int(got), _span(k, d), what,
+                         hint="k taps leave k - 1 gaps, each gap now d wide: 1 + (k - 1) d")
+
+
+# --- wrong answers --------------------------------------------------------------------------
+
+
+def _taps(x, weight, stride, padding, dilation, L_out, step_in, tap_gap):
+    N, C_in, L = x.shape
+    C_out, _, K = weight.shape
+    xp = F.pad(x, (padding, padding))
+    out = x.new_zeros(N, C_out, max(L_out, 0))
+    for t in range(max(L_out, 0)):
+        for k in range(K):
+            pos = t * step_in + k * tap_gap
+            if 0 <= pos < xp.shape[-1]:
+                out[:, :, t] += xp[:, :, pos] @ weight[:, :, k].T
+    return out
+
+
+def _wrong_dilation_as_stride(x, weight, stride=1, padding=0, dilation=1):
+    """Applies dilation as a stride: taps are contiguous and the output steps by stride * dilation."""
+    L, K = x.shape[-1], weight.shape[-1]
+    L_out = (L + 2 * padding - K) // (stride * dilation) + 1
+    return _taps(x, weight, stride, padding, dilation, L_out, stride * dilation, 1)
+
+
+def _wrong_length_minus_one(x, weight, stride=1, padding=0, dilation=1):
+    """Off-by-one output length: floor((L + 2p - d (K - 1) - 1) / s), forgetting the + 1."""
+    L, K = x.shape[-1], weight.shape[-1]
+    L_out = (L + 2 * padding - dilation * (K - 1) - 1) // stride
+    return _taps(x, weight, stride, padding, dilation, L_out, stride, dilation)
+
+
+def _wrong_length_dilation_times_k(x, weight, stride=1, padding=0, dilation=1):
+    """Takes the dilated kernel to span d K positions, so the output is d - 1 samples short."""
+    L, K = x.shape[-1], weight.shape[-1]
+    L_out = (L + 2 * padding - dilation * K) // stride + 1
+    return _taps(x, weight, stride, padding, dilation, L_out, stride, dilation)
+
+
+def _wrong_pad_one_side(x, weight, stride=1, padding=0, dilation=1):
+    """Pads only the left end, so the output is shifted and too short."""
+    L, K = x.shape[-1], weight.shape[-1]
+    xl = F.pad(x, (padding, 0))
+    L_out = (L + padding - dilation * (K - 1) - 1) // stride + 1
+    return _taps(xl, weight, stride, 0, dilation, L_out, stride, dilation)
+
+
+def _wrong_k_times_d(kernel_size, dilation):
+    """Multiplies: k d positions, one gap too many."""
+    return kernel_size * dilation
+
+
+def _wrong_k_plus_d(kernel_size, dilation):
+    """Adds the holes only once: k + d - 1."""
+    return kernel_size + dilation - 1
+
+
+def _wrong_no_plus_one(kernel_size, dilation):
+    """Counts the distance from the first tap to the last, (k - 1) d, without the + 1."""
+    return (kernel_size - 1) * dilation
+
+
+WRONG_ANSWERS = {
+    "conv1d": [_wrong_dilation_as_stride, _wrong_length_minus_one, _wrong_length_dilation_times_k,
+               _wrong_pad_one_side],
+    "effective_kernel_size": [_wrong_k_times_d, _wrong_k_plus_d, _wrong_no_plus_one],
+}
+
+
+# --- correct variants -----------------------------------------------------------------------
+
+
+def _variant_dilated_weight(x, weight, stride=1, padding=0, dilation=1):
+    """Builds the dilated kernel with zeros in the holes, then an unfold + matmul dense conv."""
+    C_out, C_in, K = weight.shape
+    K_eff = dilation * (K - 1) + 1
+    dense = weight.new_zeros(C_out, C_in, K_eff)
+    dense[:, :, ::dilation] = weight
+    xp = F.pad(x, (padding, padding))
+    windows = xp.unfold(-1, K_eff, stride)  # (N, C_in, L_out, K_eff)
+    return torch.einsum("nclk,ock->nol", windows, dense)
+
+
+CORRECT_VARIANTS = {"conv1d": [_variant_dilated_weight]}

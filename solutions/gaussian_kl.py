@@ -1,0 +1,224 @@
+"""KL divergence of a diagonal Gaussian to the standard normal: the VAE's regulariser."""
+
+import math
+
+import torch
+from torch.distributions import Normal, kl_divergence
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+def kl_to_standard_normal(mu, logvar):
+    """KL(N(mu, diag(exp(logvar))) ‖ N(0, I)), summed over the last dimension.
+
+    Per dimension the divergence is 1/2 (mu² + sigma² - log sigma² - 1) with
+    sigma² = exp(logvar); the result adds these terms over the last dim (the latent dim).
+    Work from logvar directly: do not take the log of exp(logvar) again.
+
+    Args:
+        mu: tensor of shape (..., D), the means of the encoder's Gaussian.
+        logvar: tensor of shape (..., D), the log-variances log sigma².
+
+    Returns:
+        Tensor of shape (...): one KL value per batch element (no mean over the batch).
+    """
+    return 0.5 * (mu * mu + torch.exp(logvar) - logvar - 1.0).sum(dim=-1)
+
+
+def kl_from_std(mu, sigma):
+    """Elementwise KL(N(mu, sigma²) ‖ N(0, 1)) of one-dimensional Gaussians, given the std.
+
+    The closed form the derivation ends in, before summing over dimensions.
+
+    Args:
+        mu: tensor of any shape, the means.
+        sigma: tensor of the same shape, the standard deviations (all > 0).
+
+    Returns:
+        Tensor of the same shape: the KL divergence of each coordinate (no reduction).
+    """
+    var = sigma * sigma
+    return 0.5 * (mu * mu + var - torch.log(var) - 1.0)
+
+
+# --- checkers -------------------------------------------------------------------------------
+
+
+def _kl_truth(mu, logvar):
+    """Ground truth from torch.distributions, in float64, summed over the last dim."""
+    mu64, logvar64 = mu.detach().double(), logvar.detach().double()
+    q = Normal(mu64, torch.exp(0.5 * logvar64))
+    p = Normal(torch.zeros_like(mu64), torch.ones_like(mu64))
+    return kl_divergence(q, p).sum(-1)
+
+
+def _compare_kl(impl, mu, logvar, hint="", rtol=None):
+    what = f"kl_to_standard_normal(mu={describe(mu)}, logvar={describe(logvar)})"
+    got = call(impl, what, mu.clone(), logvar.clone())
+    expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+    double = mu.dtype == torch.float64
+    tol = rtol if rtol is not None else (1e-9 if double else 1e-5)
+    assert_close(got, _kl_truth(mu, logvar), what, atol=1e-9 if double else 1e-5, rtol=tol,
+                 hint=hint)
+
+
+_HINT_KL = ("per dimension 1/2 (mu² + exp(logvar) - logvar - 1), summed over the last dim only; "
+            "logvar is log sigma², not sigma")
+
+
+def check_kl_to_standard_normal(impl, device="cpu") -> None:
+    # Hand examples: KL is 0 exactly at N(0, 1); a unit mean shift costs 1/2 per dimension.
+    mu = torch.zeros(1, 3, device=device)
+    logvar = torch.zeros(1, 3, device=device)
+    _compare_kl(impl, mu, logvar, hint="at mu = 0, logvar = 0 the two Gaussians coincide: KL = 0")
+    mu = torch.tensor([[1.0, 0.0], [0.0, 0.0]], device=device)
+    logvar = torch.tensor([[0.0, 0.0], [math.log(2.0), 0.0]], device=device)
+    _compare_kl(impl, mu, logvar, hint=_HINT_KL)
+
+    # Seeded random inputs over many shapes, float32 and float64.
+    gen = torch.Generator().manual_seed(0)
+    shapes = [(1,), (5,), (1, 1), (3, 4), (4, 4), (2, 3, 8), (4, 1, 16), (6, 32), (2, 2, 2, 5)]
+    for shape in shapes:
+        mu = (torch.randn(shape, generator=gen) * 2).to(device)
+        logvar = (torch.randn(shape, generator=gen) * 1.5).to(device)
+        _compare_kl(impl, mu, logvar, hint=_HINT_KL)
+        _compare_kl(impl, mu.double(), logvar.double(), hint=_HINT_KL)
+
+    # Large positive and negative log-variances: exp(-120) underflows to 0 in float32, so
+    # log(exp(logvar)) becomes -inf; the formula in logvar stays finite.
+    logvar = torch.tensor([[-120.0, -60.0], [-20.0, 0.0], [15.0, 40.0]], device=device)
+    mu = torch.tensor([[0.5, -3.0], [10.0, 0.0], [1.0, -2.0]], device=device)
+    _compare_kl(impl, mu, logvar, rtol=1e-5,
+                hint="use logvar itself for log sigma²; recomputing log(sigma²) from "
+                     "sigma = exp(logvar / 2) underflows for very negative logvar")
+
+    # The gradient must be the analytic one: dKL/dmu = mu, dKL/dlogvar = (exp(logvar) - 1) / 2.
+    mu = torch.randn(3, 5, generator=gen, dtype=torch.float64).to(device).requires_grad_()
+    logvar = torch.randn(3, 5, generator=gen, dtype=torch.float64).to(device).requires_grad_()
+    what = "the gradient of kl_to_standard_normal(mu, logvar).sum() with mu, logvar of shape (3, 5)"
+    out = call(impl, what, mu, logvar)
+    expect(getattr(out, "requires_grad", False), what,
+           "the result carries no gradient (was it computed outside autograd, e.g. with numpy or .item()?)")
+    out.sum().backward()
+    expect(mu.grad is not None and logvar.grad is not None, what, "no gradient reached mu or logvar")
+    assert_close(mu.grad, mu.detach(), what + " with respect to mu", atol=1e-9, rtol=1e-9)
+    assert_close(logvar.grad, 0.5 * (logvar.detach().exp() - 1), what + " with respect to logvar",
+                 atol=1e-9, rtol=1e-9)
+
+    # The inputs must not be modified in place.
+    mu = torch.randn(4, 6, generator=gen).to(device)
+    logvar = torch.randn(4, 6, generator=gen).to(device)
+    keep = (mu.clone(), logvar.clone())
+    call(impl, "kl_to_standard_normal(mu, logvar)", mu, logvar)
+    expect(torch.equal(mu, keep[0]) and torch.equal(logvar, keep[1]),
+           "kl_to_standard_normal(mu, logvar) with shapes (4, 6)", "modified its inputs in place")
+
+
+def check_kl_from_std(impl, device="cpu") -> None:
+    def compare(mu, sigma, hint=""):
+        what = f"kl_from_std(mu={describe(mu)}, sigma={describe(sigma)})"
+        got = call(impl, what, mu.clone(), sigma.clone())
+        expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+        mu64, sigma64 = mu.double(), sigma.double()
+        want = kl_divergence(Normal(mu64, sigma64),
+                             Normal(torch.zeros_like(mu64), torch.ones_like(mu64)))
+        double = mu.dtype == torch.float64
+        assert_close(got, want, what, atol=1e-9 if double else 1e-5,
+                     rtol=1e-9 if double else 1e-5, hint=hint)
+
+    # N(0, 1) itself: KL 0. sigma = 1, mu = 2: KL = 2. mu = 0, sigma = e: KL = (e² - 3) / 2.
+    mu = torch.tensor([0.0, 2.0, 0.0, 0.0], dtype=torch.float64, device=device)
+    sigma = torch.tensor([1.0, 1.0, math.e, 0.5], dtype=torch.float64, device=device)
+    compare(mu, sigma, hint="1/2 (mu² + sigma² - log sigma² - 1): note log sigma², not log sigma")
+
+    gen = torch.Generator().manual_seed(1)
+    for shape in [(1,), (7,), (3, 5), (2, 3, 4)]:
+        mu = (torch.randn(shape, generator=gen) * 2).to(device)
+        sigma = torch.exp(torch.randn(shape, generator=gen)).to(device)
+        compare(mu, sigma, hint="1/2 (mu² + sigma² - log sigma² - 1), elementwise, no sum")
+        compare(mu.double(), sigma.double())
+
+    # KL is never negative, and zero only at mu = 0, sigma = 1.
+    mu = torch.linspace(-3, 3, 13, dtype=torch.float64, device=device)
+    sigma = torch.linspace(0.05, 4, 13, dtype=torch.float64, device=device)
+    got = call(impl, "kl_from_std(mu, sigma) on a grid", mu, sigma)
+    expect(bool((got >= -1e-12).all()), "kl_from_std(mu, sigma) on a grid",
+           f"returned a negative divergence: {got.min().item():.4g}",
+           hint="a KL divergence is >= 0; a missing -1 or a wrong sign breaks that")
+
+
+# --- wrong answers --------------------------------------------------------------------------
+
+
+def _wrong_logvar_as_std(mu, logvar):
+    """Treats logvar as the standard deviation sigma, so sigma² = logvar²."""
+    var = logvar * logvar
+    return 0.5 * (mu * mu + var - torch.log(var) - 1.0).sum(dim=-1)
+
+
+def _wrong_no_half(mu, logvar):
+    """Forgets the factor 1/2 in front of the sum."""
+    return (mu * mu + torch.exp(logvar) - logvar - 1.0).sum(dim=-1)
+
+
+def _wrong_sum_first_dim(mu, logvar):
+    """Sums over the first (batch) dimension instead of the last (latent) one."""
+    return 0.5 * (mu * mu + torch.exp(logvar) - logvar - 1.0).sum(dim=0)
+
+
+def _wrong_mean_last_dim(mu, logvar):
+    """Averages over the latent dimension instead of summing."""
+    return 0.5 * (mu * mu + torch.exp(logvar) - logvar - 1.0).mean(dim=-1)
+
+
+def _wrong_log_of_exp(mu, logvar):
+    """Recomputes log sigma² from sigma = exp(logvar / 2): log(0) = -inf when exp underflows."""
+    sigma = torch.exp(0.5 * logvar)
+    return 0.5 * (mu * mu + sigma * sigma - torch.log(sigma * sigma) - 1.0).sum(dim=-1)
+
+
+def _wrong_std_log_sigma(mu, sigma):
+    """Writes log sigma where the formula has log sigma²."""
+    return 0.5 * (mu * mu + sigma * sigma - torch.log(sigma) - 1.0)
+
+
+def _wrong_std_no_half(mu, sigma):
+    """Forgets the factor 1/2."""
+    return mu * mu + sigma * sigma - torch.log(sigma * sigma) - 1.0
+
+
+def _wrong_std_no_minus_one(mu, sigma):
+    """Forgets the -1 (the entropy constant), so N(0, 1) does not get KL 0."""
+    return 0.5 * (mu * mu + sigma * sigma - torch.log(sigma * sigma))
+
+
+WRONG_ANSWERS = {
+    "kl_to_standard_normal": [_wrong_logvar_as_std, _wrong_no_half, _wrong_sum_first_dim,
+                              _wrong_mean_last_dim, _wrong_log_of_exp],
+    "kl_from_std": [_wrong_std_log_sigma, _wrong_std_no_half, _wrong_std_no_minus_one],
+}
+
+
+# --- correct variants -----------------------------------------------------------------------
+
+
+def _variant_kingma_form(mu, logvar):
+    """The form of the VAE paper: -1/2 Σ (1 + logvar - mu² - exp(logvar))."""
+    return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=-1)
+
+
+def _variant_float64(mu, logvar):
+    """Computes in float64 and returns float64 (the checker does not insist on a dtype)."""
+    m, lv = mu.double(), logvar.double()
+    return 0.5 * (m * m + lv.exp() - lv - 1).sum(-1)
+
+
+def _variant_std_log_sigma_twice(mu, sigma):
+    """Uses 2 log sigma for log sigma²."""
+    return 0.5 * (mu ** 2 + sigma ** 2 - 2 * torch.log(sigma) - 1)
+
+
+CORRECT_VARIANTS = {
+    "kl_to_standard_normal": [_variant_kingma_form, _variant_float64],
+    "kl_from_std": [_variant_std_log_sigma_twice],
+}

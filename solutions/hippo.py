@@ -1,0 +1,111 @@
+"""HiPPO-LegS: the state matrices that keep an optimal Legendre projection of the whole history.
+
+Card: hippo-legs (coding).
+"""
+
+import numpy as np
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+def legs(N: int):
+    """The HiPPO-LegS matrices (A, B) of state size N.
+
+    A[n, k] = -sqrt((2n+1)(2k+1))  if n > k
+              -(n+1)               if n == k
+              0                    if n < k
+    B[n]    = sqrt(2n+1)
+    (indices from 0). With them, the coefficients c(t) of the projection of the input history
+    u(s), s in [0, t], onto scaled Legendre polynomials follow c'(t) = (1/t) (A c(t) + B u(t)).
+
+    Args:
+        N: the state size, >= 1.
+
+    Returns:
+        (A, B) as numpy arrays of shapes (N, N) and (N,), dtype float64.
+    """
+    r = np.sqrt(2.0 * np.arange(N) + 1.0)
+    A = -np.tril(np.outer(r, r), k=-1) - np.diag(np.arange(N) + 1.0)
+    B = r.copy()
+    return A, B
+
+
+# --- checker ----------------------------------------------------------------------------------
+
+
+def _legs_loop(N):
+    A = np.zeros((N, N))
+    B = np.zeros(N)
+    for n in range(N):
+        B[n] = (2 * n + 1) ** 0.5
+        for k in range(N):
+            if n > k:
+                A[n, k] = -((2 * n + 1) * (2 * k + 1)) ** 0.5
+            elif n == k:
+                A[n, k] = -(n + 1)
+    return A, B
+
+
+def _as_arrays(got, N, what):
+    expect(isinstance(got, (tuple, list)) and len(got) == 2, what,
+           f"returned {describe(got)}, expected a pair (A, B)")
+    A, B = np.asarray(got[0], dtype=float), np.asarray(got[1], dtype=float)
+    expect(A.shape == (N, N), what, f"A has shape {A.shape}, expected ({N}, {N})")
+    if B.shape == (N, 1):  # the column-vector convention of the S4 code is fine too
+        B = B[:, 0]
+    expect(B.shape == (N,), what, f"B has shape {B.shape}, expected ({N},)")
+    return A, B
+
+
+def check_legs(impl, device="cpu"):
+    hint = ("A is lower triangular: -sqrt((2n+1)(2k+1)) below the diagonal, -(n+1) on it "
+            "(n counted from 0); B[n] = sqrt(2n+1)")
+
+    # N = 3 written out.
+    s3, s5, s15 = 3 ** 0.5, 5 ** 0.5, 15 ** 0.5
+    A3 = np.array([[-1.0, 0.0, 0.0], [-s3, -2.0, 0.0], [-s5, -s15, -3.0]])
+    B3 = np.array([1.0, s3, s5])
+    what = "legs(3)"
+    A, B = _as_arrays(call(impl, what, 3), 3, what)
+    assert_close(A, A3, what + " -> A", atol=1e-12, rtol=1e-12, hint=hint)
+    assert_close(B, B3, what + " -> B", atol=1e-12, rtol=1e-12, hint=hint)
+
+    for N in (1, 2, 4, 7, 16, 64):
+        what = f"legs({N})"
+        A, B = _as_arrays(call(impl, what, N), N, what)
+        # A constant input u = 1 is remembered exactly by c = (1, 0, ..., 0): that c must be a
+        # fixed point of c' = (A c + B) / t, i.e. the first column of A is -B.
+        assert_close(A[:, 0], -B, what + ": first column of A vs -B (constant input is a fixed point)",
+                     atol=1e-12, rtol=1e-12, hint=hint)
+        A_want, B_want = _legs_loop(N)
+        assert_close(A, A_want, what + " -> A", atol=1e-12, rtol=1e-12, hint=hint)
+        assert_close(B, B_want, what + " -> B", atol=1e-12, rtol=1e-12, hint=hint)
+
+
+def _wrong_positive_sign(N):
+    """Drops the minus sign: A[n, k] = +sqrt((2n+1)(2k+1)) below and +(n+1) on the diagonal."""
+    A, B = legs(N)
+    return -A, B
+
+
+def _wrong_diagonal_n(N):
+    """Puts -n on the diagonal instead of -(n+1) (an off-by-one in the 0-based index)."""
+    A, B = legs(N)
+    return A + np.eye(N), B
+
+
+def _wrong_upper_triangular(N):
+    """Fills the entries with n < k (above the diagonal) instead of n > k."""
+    A, B = legs(N)
+    return np.diag(np.diag(A)) + np.tril(A, k=-1).T, B
+
+
+def _wrong_b_no_sqrt(N):
+    """Uses B[n] = 2n + 1, forgetting the square root."""
+    A, _ = legs(N)
+    return A, 2.0 * np.arange(N) + 1.0
+
+
+WRONG_ANSWERS = {
+    "legs": [_wrong_positive_sign, _wrong_diagonal_n, _wrong_upper_triangular, _wrong_b_no_sqrt],
+}

@@ -1,0 +1,250 @@
+"""InfoNCE: the contrastive loss of CPC / MoCo / SimCLR, and the mutual-information lower bound
+log N - L_N that it gives."""
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+def info_nce(queries, keys, temperature: float = 0.07):
+    """The InfoNCE loss with in-batch negatives.
+
+    Row i of keys is the positive for row i of queries; every other row of keys is a
+    negative. With logits s_ij = queries[i] · keys[j] / temperature,
+
+        loss = mean over i of  -log( exp(s_ii) / Σ_j exp(s_ij) )
+
+    The vectors are used as given (no normalisation inside). Compute it stably: the logits
+    can be in the hundreds when the temperature is small.
+
+    Args:
+        queries: tensor of shape (N, D).
+        keys: tensor of shape (N, D).
+        temperature: positive float dividing every logit.
+
+    Returns:
+        A scalar tensor (differentiable with respect to queries and keys).
+    """
+    logits = queries @ keys.t() / temperature
+    row_max = logits.max(dim=1, keepdim=True).values.detach()
+    log_denominator = row_max.squeeze(1) + torch.log(torch.exp(logits - row_max).sum(dim=1))
+    return (log_denominator - logits.diagonal()).mean()
+
+
+def mi_lower_bound(scores):
+    """The InfoNCE estimate of mutual information, I(X; C) >= log N - L_N.
+
+    Row i belongs to context c_i and column j to candidate x_j: scores[i, j] = log f(x_j, c_i)
+    is a critic's log-score. The diagonal holds the N positive (jointly drawn) pairs; the other
+    N - 1 candidates of each row are negatives (drawn from the marginal of x).
+
+        L_N = mean over i of  -log( exp(scores[i, i]) / Σ_j exp(scores[i, j]) )
+        bound = log N - L_N
+
+    Args:
+        scores: tensor of shape (N, N), contexts along rows, candidates along columns.
+
+    Returns:
+        The bound, a scalar (tensor or float), never above log N.
+    """
+    n = scores.shape[0]
+    row_max = scores.max(dim=1, keepdim=True).values
+    log_denominator = row_max.squeeze(1) + torch.log(torch.exp(scores - row_max).sum(dim=1))
+    loss = (log_denominator - scores.diagonal()).mean()
+    return math.log(n) - loss
+
+
+# --- checkers -------------------------------------------------------------------------------
+
+
+def _truth(queries, keys, temperature):
+    q, k = queries.detach().double(), keys.detach().double()
+    logits = q @ k.t() / temperature
+    return F.cross_entropy(logits, torch.arange(q.shape[0], device=q.device))
+
+
+_HINT = ("logits = queries @ keys.T / temperature, no normalisation; cross-entropy of each row "
+         "with target i (the diagonal), averaged over rows")
+
+
+def _compare(impl, q, k, temperature, hint=_HINT, default=False, tol=None):
+    temp_text = "default temperature" if default else f"temperature={temperature:g}"
+    what = f"info_nce(queries={describe(q)}, keys={describe(k)}, {temp_text})"
+    args = (q.clone(), k.clone()) if default else (q.clone(), k.clone(), temperature)
+    got = call(impl, what, *args)
+    expect(hasattr(got, "shape") and got.numel() == 1, what,
+           f"returned {describe(got)}, expected a scalar tensor")
+    if tol is None:
+        tol = 1e-9 if q.dtype == torch.float64 else 2e-5
+    assert_close(got.reshape(()), _truth(q, k, temperature), what, atol=tol, rtol=tol, hint=hint)
+
+
+def check_info_nce(impl, device="cpu") -> None:
+    # Hand examples: one pair is a loss of 0 (the positive is the only candidate);
+    # orthogonal unit vectors at temperature 1 give log(1 + e^-1) per row.
+    _compare(impl, torch.tensor([[0.3, -1.0]], device=device),
+             torch.tensor([[2.0, 0.5]], device=device), 0.5)
+    eye = torch.eye(2, device=device)
+    _compare(impl, eye, eye, 1.0)
+
+    gen = torch.Generator().manual_seed(0)
+    for n, d in [(1, 3), (2, 1), (3, 4), (8, 16), (33, 8), (128, 64)]:
+        for temperature in (0.07, 0.2, 1.0, 3.0):
+            # Rows with unequal norms: normalising inside would change the answer.
+            scale = torch.exp(torch.randn(n, 1, generator=gen) * 0.5)
+            q = (torch.randn(n, d, generator=gen) * scale / math.sqrt(d)).to(device)
+            k = (q.cpu() + 0.5 * torch.randn(n, d, generator=gen) / math.sqrt(d)).to(device)
+            _compare(impl, q, k, temperature)
+            _compare(impl, q.double(), k.double(), temperature)
+
+    # The default temperature is 0.07.
+    q = torch.randn(6, 5, generator=gen).to(device)
+    k = torch.randn(6, 5, generator=gen).to(device)
+    _compare(impl, q, k, 0.07, default=True)
+
+    # Large logits: unit vectors at temperature 0.01 (logits up to 100) and long vectors
+    # (logits in the thousands). exp overflows float32 beyond about 88.
+    q = F.normalize(torch.randn(16, 32, generator=gen), dim=1).to(device)
+    k = F.normalize(q.cpu() + 0.8 * torch.randn(16, 32, generator=gen), dim=1).to(device)
+    hint = "subtract each row's max logit before exp (log-sum-exp), or exp overflows to inf"
+    _compare(impl, q, k, 0.01, hint=hint, tol=1e-4)
+    _compare(impl, q * 30, k * 30, 0.07, hint=hint, tol=1e-3)
+
+    # The loss must be differentiable, with the right gradient for queries and keys.
+    q = torch.randn(10, 6, generator=gen, dtype=torch.float64).to(device)
+    k = torch.randn(10, 6, generator=gen, dtype=torch.float64).to(device)
+    q1, k1 = q.clone().requires_grad_(), k.clone().requires_grad_()
+    what = "the gradient of info_nce(queries, keys, 0.5), shapes (10, 6)"
+    loss = call(impl, what, q1, k1, 0.5)
+    expect(getattr(loss, "requires_grad", False), what,
+           "the loss carries no gradient (computed outside autograd, with .item() or numpy?)")
+    loss.reshape(()).backward()
+    q2, k2 = q.clone().requires_grad_(), k.clone().requires_grad_()
+    F.cross_entropy(q2 @ k2.t() / 0.5, torch.arange(10, device=device)).backward()
+    expect(q1.grad is not None and k1.grad is not None, what, "no gradient reached queries or keys")
+    assert_close(q1.grad, q2.grad, what + " with respect to queries", atol=1e-9, rtol=1e-7)
+    assert_close(k1.grad, k2.grad, what + " with respect to keys", atol=1e-9, rtol=1e-7)
+
+
+def check_mi_lower_bound(impl, device="cpu") -> None:
+    def compare(scores, hint=""):
+        n = scores.shape[0]
+        what = f"mi_lower_bound(scores={describe(scores)})"
+        got = call(impl, what, scores.clone())
+        expect(got is not None and (not hasattr(got, "numel") or got.numel() == 1), what,
+               f"returned {describe(got)}, expected a scalar")
+        s = scores.double()
+        want = math.log(n) - F.cross_entropy(s, torch.arange(n, device=s.device)).item()
+        value = float(got.reshape(()) if hasattr(got, "reshape") else got)
+        assert_close(value, want, what, atol=1e-5, rtol=1e-5, hint=hint)
+        expect(value <= math.log(n) + 1e-6, what, f"returned {value:.6g}, above log N = {math.log(n):.6g}",
+               hint="InfoNCE can never certify more than log N nats")
+        return value
+
+    hint = ("bound = log N - L_N: N counts the positive and the N - 1 negatives; L_N's softmax "
+            "denominator includes the positive")
+    # One pair: no negatives, nothing learned about dependence: the bound is 0.
+    compare(torch.tensor([[3.0]], device=device), hint=hint)
+    # All scores equal: the critic tells nothing apart, bound 0.
+    compare(torch.zeros(5, 5, device=device), hint=hint)
+    # A perfect critic (huge diagonal) reaches, but never passes, log N.
+    compare(torch.eye(8, device=device) * 1000.0, hint=hint + "; use log-sum-exp for large scores")
+
+    gen = torch.Generator().manual_seed(0)
+    for n in (2, 3, 10, 64, 257):
+        scores = (torch.randn(n, n, generator=gen) + 3 * torch.eye(n)).to(device)
+        base = compare(scores, hint=hint)
+        compare(scores.double(), hint=hint)
+        # Adding a constant per row (a function of the context c_i alone) cannot change the bound.
+        shift = (torch.randn(n, 1, generator=gen) * 50).to(device)
+        what = f"mi_lower_bound(scores + a[:, None]) for an (N={n}) score matrix and a per-row shift a"
+        shifted = call(impl, what, scores + shift)
+        shifted = float(shifted.reshape(()) if hasattr(shifted, "reshape") else shifted)
+        assert_close(shifted, base, what, atol=1e-4, rtol=1e-5,
+                     hint="the softmax over j is unchanged by adding the same constant to row i")
+
+
+# --- wrong answers --------------------------------------------------------------------------
+
+
+def _wrong_normalises(queries, keys, temperature=0.07):
+    """L2-normalises queries and keys inside (the contract uses them as given)."""
+    q, k = F.normalize(queries, dim=1), F.normalize(keys, dim=1)
+    return F.cross_entropy(q @ k.t() / temperature, torch.arange(q.shape[0], device=q.device))
+
+
+def _wrong_transposed(queries, keys, temperature=0.07):
+    """Takes the softmax over the queries for each key (the columns) instead of over the keys."""
+    logits = keys @ queries.t() / temperature
+    return F.cross_entropy(logits, torch.arange(queries.shape[0], device=queries.device))
+
+
+def _wrong_times_temperature(queries, keys, temperature=0.07):
+    """Multiplies the logits by the temperature instead of dividing."""
+    logits = queries @ keys.t() * temperature
+    return F.cross_entropy(logits, torch.arange(queries.shape[0], device=queries.device))
+
+
+def _wrong_naive_exp(queries, keys, temperature=0.07):
+    """Computes log(exp(s_ii) / Σ_j exp(s_ij)) directly: exp overflows for large logits."""
+    e = torch.exp(queries @ keys.t() / temperature)
+    return -torch.log(e.diagonal() / e.sum(dim=1)).mean()
+
+
+def _wrong_sum_over_rows(queries, keys, temperature=0.07):
+    """Sums the per-row losses instead of averaging them."""
+    logits = queries @ keys.t() / temperature
+    return F.cross_entropy(logits, torch.arange(queries.shape[0], device=queries.device),
+                           reduction="sum")
+
+
+def _wrong_bound_no_log_n(scores):
+    """Returns -L_N and forgets the log N term."""
+    n = scores.shape[0]
+    return -F.cross_entropy(scores, torch.arange(n, device=scores.device))
+
+
+def _wrong_bound_log_n_minus_one(scores):
+    """Uses log(N - 1), counting only the negatives."""
+    n = scores.shape[0]
+    return math.log(max(n - 1, 1)) - F.cross_entropy(scores, torch.arange(n, device=scores.device))
+
+
+def _wrong_bound_negatives_only(scores):
+    """Leaves the positive out of the softmax denominator (sums over j != i only)."""
+    n = scores.shape[0]
+    masked = scores.masked_fill(torch.eye(n, dtype=torch.bool, device=scores.device), float("-inf"))
+    loss = (torch.logsumexp(masked, dim=1) - scores.diagonal()).mean()
+    return math.log(n) - loss
+
+
+WRONG_ANSWERS = {
+    "info_nce": [_wrong_normalises, _wrong_transposed, _wrong_times_temperature, _wrong_naive_exp,
+                 _wrong_sum_over_rows],
+    "mi_lower_bound": [_wrong_bound_no_log_n, _wrong_bound_log_n_minus_one, _wrong_bound_negatives_only],
+}
+
+
+# --- correct variants -----------------------------------------------------------------------
+
+
+def _variant_log_softmax(queries, keys, temperature=0.07):
+    """Uses log_softmax and picks the diagonal."""
+    logp = torch.log_softmax(queries @ keys.t() / temperature, dim=1)
+    return -logp.diagonal().mean()
+
+
+def _variant_bound_float(scores):
+    """Returns a Python float via logsumexp."""
+    n = scores.shape[0]
+    loss = (torch.logsumexp(scores, dim=1) - scores.diagonal()).mean()
+    return math.log(n) - loss.item()
+
+
+CORRECT_VARIANTS = {
+    "info_nce": [_variant_log_softmax],
+    "mi_lower_bound": [_variant_bound_float],
+}

@@ -1,0 +1,279 @@
+"""Linear attention ("Transformers are RNNs"): a feature map instead of softmax, then reassociate.
+
+Cards: linear-attention (coding), linear-attention-associativity-derivation (derivation).
+"""
+
+import torch
+import torch.nn.functional as F
+
+from studycli.assertions import assert_close, call, describe, expect
+
+# Long enough that an L x L matrix cannot be allocated (2^17 squared floats is 64 GiB), while
+# the linear-time answer needs a few megabytes.
+_LONG = 1 << 17
+
+
+def linear_attention(q, k, v, causal: bool = False, eps: float = 1e-6):
+    """Linear attention with the feature map phi(x) = elu(x) + 1.
+
+    out_i = phi(q_i) S / (phi(q_i) . z + eps), where S = sum_j phi(k_j)^T v_j (a d x dv
+    matrix) and z = sum_j phi(k_j) (a d vector). Non-causal: the sums run over all j.
+    Causal: over j <= i only (prefix sums). Never build the L x L matrix phi(q) phi(k)^T:
+    the cost must be linear in L (the checker runs L = 131072).
+
+    Args:
+        q: (..., L, d) queries.
+        k: (..., L, d) keys.
+        v: (..., L, dv) values.
+        causal: if True, position i uses keys and values j <= i only.
+        eps: added to the denominator.
+
+    Returns:
+        (..., L, dv) outputs.
+    """
+    phi_q = F.elu(q) + 1
+    phi_k = F.elu(k) + 1
+    if not causal:
+        state = phi_k.transpose(-1, -2) @ v                        # (..., d, dv)
+        z = phi_k.sum(dim=-2)                                      # (..., d)
+        num = phi_q @ state                                        # (..., L, dv)
+        den = (phi_q * z.unsqueeze(-2)).sum(dim=-1, keepdim=True)  # (..., L, 1)
+        return num / (den + eps)
+    # Causal: prefix sums of the outer products phi(k_j)^T v_j and of phi(k_j).
+    state = torch.cumsum(phi_k.unsqueeze(-1) * v.unsqueeze(-2), dim=-3)  # (..., L, d, dv)
+    z = torch.cumsum(phi_k, dim=-2)                                       # (..., L, d)
+    num = (phi_q.unsqueeze(-1) * state).sum(dim=-2)                       # (..., L, dv)
+    den = (phi_q * z).sum(dim=-1, keepdim=True)
+    return num / (den + eps)
+
+
+def right_first_product(phi_q, phi_k, v):
+    """Unnormalised kernel attention (phi_q phi_k^T) v, computed as phi_q (phi_k^T v).
+
+    Matrix products are associative, so multiply phi_k^T v first (an r x dv matrix) and then
+    phi_q by it: O(N r dv) time and memory instead of O(N M (r + dv)) with an N x M matrix in
+    the middle. Never build the N x M matrix (the checker runs N = M = 131072).
+
+    Args:
+        phi_q: (..., N, r) query features.
+        phi_k: (..., M, r) key features.
+        v: (..., M, dv) values.
+
+    Returns:
+        (..., N, dv), equal to (phi_q @ phi_k^T) @ v.
+    """
+    return phi_q @ (phi_k.transpose(-1, -2) @ v)
+
+
+# --- checker: linear_attention ----------------------------------------------------------------
+
+
+def _phi64(x):
+    x = x.double()
+    return torch.where(x > 0, x + 1.0, torch.exp(x))  # elu(x) + 1, written out
+
+
+def _explicit(q, k, v, causal, eps):
+    """The O(L^2) definition: weights a_ij = phi(q_i) . phi(k_j), masked when causal."""
+    a = _phi64(q) @ _phi64(k).transpose(-1, -2)
+    if causal:
+        n = a.shape[-1]
+        a = a * torch.ones(n, n, dtype=a.dtype, device=a.device).tril()
+    return (a @ v.double()) / (a.sum(dim=-1, keepdim=True) + eps)
+
+
+def _row(q, k, v, i, causal, eps):
+    """Output row i only, in O(L d): for long inputs where no L x L matrix fits."""
+    stop = i + 1 if causal else k.shape[-2]
+    w = (_phi64(k[..., :stop, :]) * _phi64(q[..., i:i + 1, :])).sum(-1)  # (..., stop)
+    return (w.unsqueeze(-2) @ v[..., :stop, :].double()).squeeze(-2) / (w.sum(-1, keepdim=True) + eps)
+
+
+def check_linear_attention(impl, device="cpu"):
+    gen = torch.Generator().manual_seed(0)
+    hint = ("phi(x) = elu(x) + 1; the denominator is phi(q_i) . z with z summing phi(k_j) over the "
+            "same keys as the numerator (j <= i when causal), plus eps")
+
+    def rand(*shape, scale=1.0):
+        return (torch.randn(*shape, generator=gen) * scale).to(device)
+
+    def run(q, k, v, causal, eps=1e-6, **kwargs):
+        what = (f"linear_attention(q {describe(q)}, k {describe(k)}, v {describe(v)}, "
+                f"causal={causal}, eps={eps:g})")
+        got = call(impl, what, q.clone(), k.clone(), v.clone(), causal=causal, eps=eps)
+        expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+        assert_close(got, _explicit(q, k, v, causal, eps), what, atol=1e-5, rtol=1e-4,
+                     hint=hint, **kwargs)
+
+    # A hand-sized example.
+    q = torch.tensor([[0.5, -1.0], [2.0, 0.0], [-0.3, 0.7]], device=device)
+    k = torch.tensor([[1.0, 0.0], [-2.0, 1.0], [0.0, -0.5]], device=device)
+    v = torch.tensor([[1.0], [2.0], [3.0]], device=device)
+    for causal in (False, True):
+        run(q, k, v, causal)
+
+    # Seeded random inputs with batch dims, d != dv, length 1.
+    for batch, n, d, dv in [((), 1, 3, 2), ((2,), 9, 4, 4), ((2, 3), 17, 8, 5), ((1,), 64, 16, 3),
+                            ((3,), 33, 5, 9)]:
+        q, k, v = rand(*batch, n, d), rand(*batch, n, d), rand(*batch, n, dv)
+        for causal in (False, True):
+            run(q, k, v, causal)
+            run(q * 3.0, k * 3.0, v, causal)  # many negative entries: elu's exp branch matters
+
+    # eps is used, and added to the denominator.
+    q, k, v = rand(2, 6, 3) - 4.0, rand(2, 6, 3) - 4.0, rand(2, 6, 2)
+    for causal in (False, True):
+        run(q, k, v, causal, eps=1e-2)
+
+    # Long sequences: linear in L, no L x L matrix.
+    for causal in (False, True):
+        q, k, v = rand(1, _LONG, 4), rand(1, _LONG, 4), rand(1, _LONG, 2)
+        what = (f"linear_attention(q, k of shape (1, {_LONG}, 4), v of shape (1, {_LONG}, 2), "
+                f"causal={causal})")
+        try:
+            got = call(impl, what, q, k, v, causal=causal)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n  hint: L = {_LONG}: an L x L matrix does not fit; "
+                                 "sum phi(k_j)^T v_j first (prefix sums when causal)") from None
+        expect(isinstance(got, torch.Tensor) and tuple(got.shape) == (1, _LONG, 2), what,
+               f"returned {describe(got)}, expected a tensor of shape (1, {_LONG}, 2)")
+        for i in (0, 1, 1000, _LONG // 2, _LONG - 1):
+            assert_close(got[..., i, :], _row(q, k, v, i, causal, 1e-6), f"{what}, row {i}",
+                         atol=1e-4, rtol=1e-3, hint=hint)
+
+
+def _wrong_no_plus_one(q, k, v, causal=False, eps=1e-6):
+    """Uses phi(x) = elu(x), forgetting the + 1 (features can be negative)."""
+    return _prefix_form(F.elu(q), F.elu(k), v, causal, eps)
+
+
+def _wrong_causal_full_normaliser(q, k, v, causal=False, eps=1e-6):
+    """Causal numerator, but the normaliser z sums phi(k_j) over all keys."""
+    phi_q, phi_k = F.elu(q) + 1, F.elu(k) + 1
+    num = _prefix_form(phi_q, phi_k, v, causal, eps, numerator_only=True)
+    den = (phi_q * phi_k.sum(dim=-2, keepdim=True)).sum(-1, keepdim=True)
+    return num / (den + eps)
+
+
+def _wrong_exclusive_prefix(q, k, v, causal=False, eps=1e-6):
+    """Causal prefix sums that stop at j < i (an exclusive cumsum)."""
+    phi_q, phi_k = F.elu(q) + 1, F.elu(k) + 1
+    if not causal:
+        return _prefix_form(phi_q, phi_k, v, False, eps)
+    kv = phi_k.unsqueeze(-1) * v.unsqueeze(-2)
+    state = torch.cumsum(kv, dim=-3) - kv
+    z = torch.cumsum(phi_k, dim=-2) - phi_k
+    num = (phi_q.unsqueeze(-1) * state).sum(-2)
+    return num / ((phi_q * z).sum(-1, keepdim=True) + eps)
+
+
+def _wrong_quadratic(q, k, v, causal=False, eps=1e-6):
+    """Builds the L x L matrix phi(q) phi(k)^T (right values, quadratic memory)."""
+    a = (F.elu(q) + 1) @ (F.elu(k) + 1).transpose(-1, -2)
+    if causal:
+        a = torch.tril(a)
+    return (a @ v) / (a.sum(-1, keepdim=True) + eps)
+
+
+def _wrong_eps_outside(q, k, v, causal=False, eps=1e-6):
+    """Adds eps after the division, num / den + eps, instead of num / (den + eps)."""
+    phi_q, phi_k = F.elu(q) + 1, F.elu(k) + 1
+    num = _prefix_form(phi_q, phi_k, v, causal, eps, numerator_only=True)
+    z = torch.cumsum(phi_k, dim=-2) if causal else phi_k.sum(-2, keepdim=True)
+    return num / (phi_q * z).sum(-1, keepdim=True) + eps
+
+
+def _prefix_form(phi_q, phi_k, v, causal, eps, numerator_only=False):
+    if causal:
+        state = torch.cumsum(phi_k.unsqueeze(-1) * v.unsqueeze(-2), dim=-3)
+        z = torch.cumsum(phi_k, dim=-2)
+        num = (phi_q.unsqueeze(-1) * state).sum(-2)
+    else:
+        num = phi_q @ (phi_k.transpose(-1, -2) @ v)
+        z = phi_k.sum(-2, keepdim=True)
+    if numerator_only:
+        return num
+    return num / ((phi_q * z).sum(-1, keepdim=True) + eps)
+
+
+def _variant_rnn_chunks(q, k, v, causal=False, eps=1e-6):
+    """Causal as an RNN over chunks: exact attention inside a chunk, a carried state across."""
+    phi_q, phi_k = F.elu(q) + 1, F.elu(k) + 1
+    if not causal:
+        s = torch.einsum("...jd,...je->...de", phi_k, v)
+        z = phi_k.sum(-2)
+        return torch.einsum("...id,...de->...ie", phi_q, s) / (
+            torch.einsum("...id,...d->...i", phi_q, z).unsqueeze(-1) + eps)
+    n, chunk = q.shape[-2], 256
+    s = torch.zeros(*q.shape[:-2], q.shape[-1], v.shape[-1], dtype=q.dtype, device=q.device)
+    z = torch.zeros(*q.shape[:-2], q.shape[-1], dtype=q.dtype, device=q.device)
+    outs = []
+    for c in range(0, n, chunk):
+        fq, fk, vc = phi_q[..., c:c + chunk, :], phi_k[..., c:c + chunk, :], v[..., c:c + chunk, :]
+        a = torch.tril(fq @ fk.transpose(-1, -2))
+        num = fq @ s + a @ vc
+        den = (fq * z.unsqueeze(-2)).sum(-1, keepdim=True) + a.sum(-1, keepdim=True)
+        outs.append(num / (den + eps))
+        s = s + fk.transpose(-1, -2) @ vc
+        z = z + fk.sum(-2)
+    return torch.cat(outs, dim=-2)
+
+
+# --- checker: right_first_product -------------------------------------------------------------
+
+
+def check_right_first_product(impl, device="cpu"):
+    gen = torch.Generator().manual_seed(1)
+
+    def rand(*shape):
+        return torch.rand(*shape, generator=gen).to(device)  # non-negative, like features
+
+    for batch, n, m, r, dv in [((), 1, 1, 2, 2), ((), 5, 7, 3, 3), ((2,), 9, 4, 6, 6),
+                               ((2, 3), 16, 11, 4, 5), ((1,), 31, 31, 8, 2)]:
+        fq, fk, v = rand(*batch, n, r), rand(*batch, m, r), rand(*batch, m, dv)
+        what = f"right_first_product({describe(fq)}, {describe(fk)}, {describe(v)})"
+        got = call(impl, what, fq.clone(), fk.clone(), v.clone())
+        # Ground truth, entry by entry: out[i, e] = sum_j (sum_c fq[i, c] fk[j, c]) v[j, e].
+        want = torch.einsum("...ic,...jc,...je->...ie", fq.double(), fk.double(), v.double())
+        assert_close(got, want, what, atol=1e-5, rtol=1e-5,
+                     hint="phi_k^T v is (r x dv): contract over the sequence axis of phi_k and v")
+
+    n = _LONG
+    fq, fk, v = rand(n, 4), rand(n, 4), rand(n, 3)
+    what = f"right_first_product(phi_q, phi_k of shape ({n}, 4), v of shape ({n}, 3))"
+    try:
+        got = call(impl, what, fq, fk, v)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n  hint: with N = {n} the N x N matrix phi_q phi_k^T does not "
+                             "fit; multiply phi_k^T v first") from None
+    expect(isinstance(got, torch.Tensor) and tuple(got.shape) == (n, 3), what,
+           f"returned {describe(got)}, expected a tensor of shape ({n}, 3)")
+    for i in (0, 7, n - 1):
+        want = ((fk.double() @ fq[i].double()).unsqueeze(0) @ v.double()).squeeze(0)
+        assert_close(got[i], want, f"{what}, row {i}", atol=1e-3, rtol=1e-4)
+
+
+def _wrong_left_first(phi_q, phi_k, v):
+    """Multiplies left to right, (phi_q phi_k^T) v: right values, an N x M matrix in memory."""
+    return (phi_q @ phi_k.transpose(-1, -2)) @ v
+
+
+def _wrong_transposed_state(phi_q, phi_k, v):
+    """Forms v^T phi_k (dv x r) instead of phi_k^T v (r x dv)."""
+    return phi_q @ (v.transpose(-1, -2) @ phi_k)
+
+
+def _wrong_diagonal_state(phi_q, phi_k, v):
+    """Multiplies features and values elementwise, keeping only the diagonal of phi_k^T v."""
+    return phi_q * (phi_k * v).sum(dim=-2, keepdim=True)
+
+
+WRONG_ANSWERS = {
+    "linear_attention": [_wrong_no_plus_one, _wrong_causal_full_normaliser,
+                         _wrong_exclusive_prefix, _wrong_quadratic, _wrong_eps_outside],
+    "right_first_product": [_wrong_left_first, _wrong_transposed_state, _wrong_diagonal_state],
+}
+
+CORRECT_VARIANTS = {
+    "linear_attention": [_variant_rnn_chunks],
+}

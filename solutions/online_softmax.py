@@ -1,0 +1,238 @@
+"""Online softmax: one pass over blocks with a running max and a running sum.
+
+Cards: online-softmax (coding), online-softmax-rescaling-derivation (derivation).
+"""
+
+import torch
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+def online_softmax(x, block_size: int):
+    """Softmax over the last dimension, computed in one pass over blocks.
+
+    Walk the last dimension in blocks of `block_size` (the last block may be shorter). Keep,
+    for every row, a running maximum m and a running sum s = sum of exp(x_j - m) over the
+    entries seen so far; when a block raises the maximum, rescale s before adding the block.
+    After the pass, softmax(x)_j = exp(x_j - m) / s. Do not call torch.softmax (or any other
+    softmax routine).
+
+    Args:
+        x: tensor of shape (..., n), floating point. Entries may be large (thousands):
+            the result must not overflow.
+        block_size: number of entries per block, >= 1 (it need not divide n; it may exceed n).
+
+    Returns:
+        A tensor of the same shape as x whose last dimension sums to 1.
+    """
+    n = x.shape[-1]
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+    for start in range(0, n, block_size):
+        block = x[..., start:start + block_size]
+        m_new = torch.maximum(m, block.amax(dim=-1))
+        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
+def running_stats_update(m, s, x_block):
+    """One step of the online softmax: fold a block into the running max and running sum.
+
+    The state (m, s) summarises the entries seen so far: m is their maximum and
+    s = sum over them of exp(x_j - m). The empty state is m = -inf, s = 0.
+
+    Args:
+        m: tensor of shape (...), the running maximum (may be -inf).
+        s: tensor of shape (...), the running sum relative to m.
+        x_block: tensor of shape (..., b), b >= 1, the next entries of each row.
+
+    Returns:
+        (m_new, s_new), each of shape (...): m_new = max(m, max_j x_block_j) and
+        s_new = s * exp(m - m_new) + sum_j exp(x_block_j - m_new).
+    """
+    m_new = torch.maximum(m, x_block.amax(dim=-1))
+    s_new = s * torch.exp(m - m_new) + torch.exp(x_block - m_new.unsqueeze(-1)).sum(dim=-1)
+    return m_new, s_new
+
+
+# --- checker: online_softmax ------------------------------------------------------------------
+
+
+def check_online_softmax(impl, device="cpu"):
+    gen = torch.Generator().manual_seed(0)
+
+    def run(x, block_size, what_extra=""):
+        what = f"online_softmax({describe(x)}, block_size={block_size}){what_extra}"
+        got = call(impl, what, x.clone(), block_size)
+        expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+        want = torch.softmax(x.double(), dim=-1)
+        assert_close(got, want, what, atol=1e-6, rtol=1e-5,
+                     hint="rescale the running sum by exp(m_old - m_new) whenever the max grows, "
+                          "and include the last, shorter block")
+
+    # A fixed example whose maximum grows block after block.
+    x = torch.tensor([[1.0, 2.0, 3.0, 4.0, 5.0], [5.0, 4.0, 3.0, 2.0, 1.0]], device=device)
+    for block_size in (1, 2, 3, 5, 8):
+        run(x, block_size)
+
+    # Seeded random inputs over many shapes and block sizes (dividing n or not, 1, n, > n).
+    for shape in [(1,), (7,), (3, 10), (2, 3, 17), (4, 64), (2, 257)]:
+        base = torch.randn(*shape, generator=gen, dtype=torch.float32).to(device)
+        n = shape[-1]
+        for block_size in sorted({1, 3, 4, 16, n, n + 5}):
+            run(base * 3.0, block_size)
+
+    # Large values: exp(1000) overflows float32 and float64 alike.
+    for shape, block_size in [((3, 11), 4), ((2, 40), 7), ((5,), 2)]:
+        big = torch.randn(*shape, generator=gen).to(device) * 1000.0
+        run(big, block_size, " [values in the thousands]")
+    increasing = (torch.arange(12, dtype=torch.float32, device=device) * 100.0).reshape(1, 12)
+    run(increasing, 5, " [increasing values up to 1100]")
+    run(-increasing, 5, " [decreasing values down to -1100]")
+
+    # float64 inputs are handled as well.
+    x64 = torch.randn(3, 23, generator=gen, dtype=torch.float64).to(device) * 10.0
+    run(x64, 6)
+
+
+def _wrong_no_rescale(x, block_size):
+    """Forgets to rescale the running sum by exp(m_old - m_new) when the max grows."""
+    n = x.shape[-1]
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+    for start in range(0, n, block_size):
+        block = x[..., start:start + block_size]
+        m = torch.maximum(m, block.amax(dim=-1))
+        s = s + torch.exp(block - m.unsqueeze(-1)).sum(dim=-1)
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
+def _wrong_no_max(x, block_size):
+    """Sums exp(x) directly without subtracting a running max (overflows for large inputs)."""
+    n = x.shape[-1]
+    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+    for start in range(0, n, block_size):
+        s = s + torch.exp(x[..., start:start + block_size]).sum(dim=-1)
+    return torch.exp(x) / s.unsqueeze(-1)
+
+
+def _wrong_inverted_rescale(x, block_size):
+    """Rescales the running sum by exp(m_new - m_old) instead of exp(m_old - m_new)."""
+    n = x.shape[-1]
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+    for start in range(0, n, block_size):
+        block = x[..., start:start + block_size]
+        m_new = torch.maximum(m, block.amax(dim=-1))
+        factor = torch.where(torch.isinf(m), torch.zeros_like(m), torch.exp(m_new - m))
+        s = s * factor + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
+def _wrong_drops_last_block(x, block_size):
+    """Loops over full blocks only, silently dropping a shorter last block."""
+    n = x.shape[-1]
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+    for start in range(0, n - block_size + 1, block_size):
+        block = x[..., start:start + block_size]
+        m_new = torch.maximum(m, block.amax(dim=-1))
+        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
+def _variant_scalar_loop(x, block_size):
+    """Row by row with Python floats, the textbook two-pass online normaliser."""
+    import math
+
+    rows = x.reshape(-1, x.shape[-1]).tolist()
+    out = []
+    for row in rows:
+        m, s = float("-inf"), 0.0
+        for start in range(0, len(row), block_size):
+            block = row[start:start + block_size]
+            m_new = max(m, max(block))
+            s = s * math.exp(m - m_new) + sum(math.exp(v - m_new) for v in block)
+            m = m_new
+        out.append([math.exp(v - m) / s for v in row])
+    return torch.tensor(out, dtype=x.dtype, device=x.device).reshape(x.shape)
+
+
+# --- checker: running_stats_update ------------------------------------------------------------
+
+
+def check_running_stats_update(impl, device="cpu"):
+    gen = torch.Generator().manual_seed(1)
+    hint = "s_new = s * exp(m - m_new) + sum_j exp(x_j - m_new), with m_new = max(m, max_j x_j)"
+
+    # Single steps from a known state.
+    cases = [
+        (torch.tensor([5.0]), torch.tensor([2.0]), torch.tensor([[1.0, 3.0]])),    # max unchanged
+        (torch.tensor([1.0]), torch.tensor([2.0]), torch.tensor([[4.0, 0.0]])),    # max grows
+        (torch.tensor([float("-inf")]), torch.tensor([0.0]), torch.tensor([[0.5, -1.0, 2.0]])),
+        (torch.tensor([3.0, -2.0]), torch.tensor([1.5, 4.0]), torch.tensor([[3.0, 2.0], [7.0, -9.0]])),
+    ]
+    for m, s, xb in cases:
+        m, s, xb = m.double().to(device), s.double().to(device), xb.double().to(device)
+        what = f"running_stats_update(m={describe(m)}, s={describe(s)}, x_block={describe(xb)})"
+        got = call(impl, what, m.clone(), s.clone(), xb.clone())
+        expect(isinstance(got, (tuple, list)) and len(got) == 2, what,
+               f"returned {describe(got)}, expected a pair (m_new, s_new)")
+        m_want = torch.maximum(m, xb.max(dim=-1).values)
+        # Ground truth for s_new: the exact sum of everything seen, measured against m_new,
+        # where "everything seen before" is s * exp(m) (finite for these small values).
+        s_want = (s * torch.exp(m) + torch.exp(xb).sum(-1)) / torch.exp(m_want)
+        assert_close(got[0], m_want, what + " -> m_new", atol=1e-12, rtol=1e-12)
+        assert_close(got[1], s_want, what + " -> s_new", atol=1e-10, rtol=1e-10, hint=hint)
+
+    # Folding whole rows block by block from the empty state gives max and sum exp(x - max).
+    for rows, n, block_size, scale in [(3, 10, 3, 1.0), (2, 33, 8, 5.0), (4, 50, 7, 1000.0),
+                                       (1, 9, 1, 300.0), (2, 12, 12, 2.0)]:
+        x = (torch.randn(rows, n, generator=gen, dtype=torch.float64) * scale).to(device)
+        m = torch.full((rows,), float("-inf"), dtype=torch.float64, device=device)
+        s = torch.zeros(rows, dtype=torch.float64, device=device)
+        what = f"folding x of shape ({rows}, {n}) (scale {scale:g}) in blocks of {block_size}"
+        for start in range(0, n, block_size):
+            got = call(impl, what, m, s, x[:, start:start + block_size])
+            expect(isinstance(got, (tuple, list)) and len(got) == 2, what,
+                   f"returned {describe(got)}, expected a pair (m_new, s_new)")
+            m, s = got
+        m_want = x.max(dim=-1).values
+        s_want = torch.exp(torch.logsumexp(x, dim=-1) - m_want)
+        assert_close(m, m_want, what + " -> final m", atol=1e-12, rtol=1e-12)
+        assert_close(s, s_want, what + " -> final s", atol=1e-9, rtol=1e-9, hint=hint)
+
+
+def _wrong_update_no_rescale(m, s, x_block):
+    """Adds the new block's sum without rescaling the old sum to the new max."""
+    m_new = torch.maximum(m, x_block.amax(dim=-1))
+    return m_new, s + torch.exp(x_block - m_new.unsqueeze(-1)).sum(dim=-1)
+
+
+def _wrong_update_old_max(m, s, x_block):
+    """Rescales the old sum but measures the new block against the old max m."""
+    m_new = torch.maximum(m, x_block.amax(dim=-1))
+    ref = torch.where(torch.isinf(m), m_new, m)
+    return m_new, s * torch.exp(m - m_new) + torch.exp(x_block - ref.unsqueeze(-1)).sum(dim=-1)
+
+
+def _wrong_update_inverted(m, s, x_block):
+    """Rescales the old sum by exp(m_new - m) instead of exp(m - m_new)."""
+    m_new = torch.maximum(m, x_block.amax(dim=-1))
+    factor = torch.where(torch.isinf(m), torch.zeros_like(m), torch.exp(m_new - m))
+    return m_new, s * factor + torch.exp(x_block - m_new.unsqueeze(-1)).sum(dim=-1)
+
+
+WRONG_ANSWERS = {
+    "online_softmax": [_wrong_no_rescale, _wrong_no_max, _wrong_inverted_rescale,
+                       _wrong_drops_last_block],
+    "running_stats_update": [_wrong_update_no_rescale, _wrong_update_old_max,
+                             _wrong_update_inverted],
+}
+
+CORRECT_VARIANTS = {
+    "online_softmax": [_variant_scalar_loop],
+}

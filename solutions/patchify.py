@@ -1,0 +1,110 @@
+"""ViT patch extraction: an image becomes a sequence of flattened p x p patches."""
+
+import torch
+import torch.nn.functional as F
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+def patchify(images, patch_size: int):
+    """Cut images into non-overlapping p x p patches and flatten each one.
+
+    Patches are listed in row-major order (left to right along the top row of patches, then the
+    next row). Each patch is flattened in (C, p, p) order, the memory order of a Conv2d weight
+    (E, C, p, p), so that
+
+        patchify(images, p) @ conv.weight.reshape(E, C * p * p).T
+
+    equals Conv2d(C, E, kernel_size=p, stride=p, bias=False)(images), flattened to (N, L, E).
+
+    Args:
+        images: (N, C, H, W) tensor, H and W multiples of p.
+        patch_size: p.
+
+    Returns:
+        (N, (H / p) * (W / p), C * p * p) tensor.
+    """
+    N, C, H, W = images.shape
+    p = patch_size
+    x = images.reshape(N, C, H // p, p, W // p, p)     # (N, C, gh, i, gw, j)
+    x = x.permute(0, 2, 4, 1, 3, 5)                     # (N, gh, gw, C, i, j)
+    return x.reshape(N, (H // p) * (W // p), C * p * p)
+
+
+# --- checker --------------------------------------------------------------------------------
+
+
+def check_patchify(impl, device="cpu") -> None:
+    gen = torch.Generator().manual_seed(0)
+    for N, C, H, W, p in [(1, 1, 4, 4, 2), (2, 3, 8, 8, 4), (1, 3, 6, 9, 3), (2, 2, 4, 6, 2),
+                          (1, 3, 5, 5, 1), (2, 4, 6, 6, 6), (1, 3, 32, 16, 8), (3, 1, 2, 10, 2)]:
+        images = torch.randn(N, C, H, W, generator=gen).to(device)
+        what = f"patchify(images {describe(images)}, {p})"
+        got = call(impl, what, images.clone(), p)
+        expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+        L = (H // p) * (W // p)
+        expect(tuple(got.shape) == (N, L, C * p * p), what,
+               f"returned shape {tuple(got.shape)}, expected {(N, L, C * p * p)}")
+        # Order: patch number gi * (W / p) + gj is the block at row gi, column gj, flattened (C, p, p).
+        for n in range(N):
+            for index in range(L):
+                gi, gj = divmod(index, W // p)
+                block = images[n, :, gi * p:(gi + 1) * p, gj * p:(gj + 1) * p].reshape(-1)
+                assert_close(got[n, index], block, f"{what}[{n}, {index}] (patch row {gi}, column {gj})",
+                             atol=0, rtol=0,
+                             hint="patches in row-major order; flatten each in (C, p, p) order, "
+                                  "channel first")
+        # The Conv2d equivalence that a ViT patch embedding relies on.
+        E = 5
+        weight = torch.randn(E, C, p, p, generator=gen).to(device)
+        # In float64 (no TF32 on a GPU); the patches themselves are exact copies of pixels.
+        conv = F.conv2d(images.double(), weight.double(), stride=p).flatten(2).transpose(1, 2)  # (N, L, E)
+        assert_close(got.double() @ weight.double().reshape(E, -1).T, conv,
+                     f"{what} @ W.reshape(E, C p p).T vs conv2d", atol=1e-9, rtol=1e-9)
+    # A non-contiguous input.
+    images = torch.randn(2, 3, 8, 4, generator=gen).to(device).transpose(2, 3)
+    what = f"patchify(images {describe(images)} (non-contiguous), 2)"
+    got = call(impl, what, images, 2)
+    eye = torch.eye(12, dtype=torch.float64, device=device).view(12, 3, 2, 2)
+    conv = F.conv2d(images.double(), eye, stride=2).flatten(2).transpose(1, 2)
+    assert_close(got, conv, what, atol=0, rtol=0, hint="use reshape, not view, after a permute")
+
+
+# --- wrong answers --------------------------------------------------------------------------
+
+
+def _wrong_channels_last(images, patch_size):
+    """Flattens each patch in (p, p, C) order (channels last), which no longer matches a Conv2d weight."""
+    N, C, H, W = images.shape
+    p = patch_size
+    x = images.reshape(N, C, H // p, p, W // p, p).permute(0, 2, 4, 3, 5, 1)
+    return x.reshape(N, (H // p) * (W // p), p * p * C)
+
+
+def _wrong_column_major(images, patch_size):
+    """Lists patches column by column (top to bottom first) instead of row by row."""
+    N, C, H, W = images.shape
+    p = patch_size
+    x = images.reshape(N, C, H // p, p, W // p, p).permute(0, 4, 2, 1, 3, 5)
+    return x.reshape(N, (H // p) * (W // p), C * p * p)
+
+
+def _wrong_plain_reshape(images, patch_size):
+    """Reshapes the image straight to (N, L, C p p): the 'patches' are runs of consecutive pixels."""
+    N, C, H, W = images.shape
+    p = patch_size
+    return images.reshape(N, (H // p) * (W // p), C * p * p)
+
+
+WRONG_ANSWERS = {"patchify": [_wrong_channels_last, _wrong_column_major, _wrong_plain_reshape]}
+
+
+# --- correct variants -----------------------------------------------------------------------
+
+
+def _variant_unfold(images, patch_size):
+    """F.unfold with kernel p and stride p gives (N, C p p, L); transpose it."""
+    return F.unfold(images, kernel_size=patch_size, stride=patch_size).transpose(1, 2)
+
+
+CORRECT_VARIANTS = {"patchify": [_variant_unfold]}

@@ -1,0 +1,187 @@
+"""Performer (FAVOR+): positive random features for the softmax (exponential) kernel.
+
+Cards: positive-random-features (coding), performer-unbiased-estimator-derivation (derivation).
+"""
+
+import math
+
+import torch
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+def positive_random_features(x, omega):
+    """Positive random features for the exponential kernel exp(q . k).
+
+    phi(x) = exp(x omega^T - ‖x‖² / 2) / sqrt(m): row i, column r is
+    exp(omega_r . x_i - ‖x_i‖² / 2) / sqrt(m). With the rows of omega drawn from N(0, I),
+    E[phi(q) . phi(k)] = exp(q . k), and every feature is positive.
+
+    Args:
+        x: (n, d) inputs (queries or keys, already scaled by d^(-1/4) if used in attention).
+        omega: (m, d) random projection directions.
+
+    Returns:
+        (n, m) features.
+    """
+    m = omega.shape[0]
+    proj = x @ omega.transpose(0, 1)                     # (n, m)
+    half_norm = 0.5 * (x * x).sum(dim=-1, keepdim=True)  # (n, 1)
+    return torch.exp(proj - half_norm) / math.sqrt(m)
+
+
+def softmax_kernel_estimate(x, y, omega):
+    """Monte Carlo estimate of exp(x_i . y_j) from random directions omega_1..omega_m.
+
+    estimate[i, j] = (1/m) sum_r exp(omega_r . x_i - ‖x_i‖²/2) exp(omega_r . y_j - ‖y_j‖²/2).
+    Because E[exp(omega . u)] = exp(‖u‖²/2) for omega ~ N(0, I), the estimate is unbiased:
+    its expectation is exactly exp(x_i . y_j).
+
+    Args:
+        x: (n, d) first set of vectors.
+        y: (p, d) second set of vectors.
+        omega: (m, d) directions, rows drawn from N(0, I).
+
+    Returns:
+        (n, p) estimates.
+    """
+    fx = torch.exp(x @ omega.T - 0.5 * (x * x).sum(-1, keepdim=True))  # (n, m)
+    fy = torch.exp(y @ omega.T - 0.5 * (y * y).sum(-1, keepdim=True))  # (p, m)
+    return fx @ fy.T / omega.shape[0]
+
+
+# --- checker: positive_random_features --------------------------------------------------------
+
+
+def _features_float64(x, omega):
+    x, omega = x.double(), omega.double()
+    proj = torch.einsum("id,rd->ir", x, omega)
+    sq = torch.einsum("id,id->i", x, x)
+    return torch.exp(proj - sq[:, None] / 2) / math.sqrt(omega.shape[0])
+
+
+def check_positive_random_features(impl, device="cpu"):
+    gen = torch.Generator().manual_seed(0)
+    hint = "phi(x) = exp(x omega^T - ‖x‖²/2) / sqrt(m): half the squared norm, and sqrt(m), not m"
+
+    # A hand-checkable case: x = (1, 0), omega = [(1, 0), (0, 1)] -> exp(1 - 0.5), exp(-0.5), / sqrt(2).
+    x = torch.tensor([[1.0, 0.0]], dtype=torch.float64, device=device)
+    omega = torch.eye(2, dtype=torch.float64, device=device)
+    what = f"positive_random_features({describe(x)}, {describe(omega)})"
+    got = call(impl, what, x.clone(), omega.clone())
+    want = torch.tensor([[math.exp(0.5), math.exp(-0.5)]], dtype=torch.float64) / math.sqrt(2)
+    assert_close(got, want, what, atol=1e-12, rtol=1e-10, hint=hint)
+
+    # The formula over many shapes, float32 and float64.
+    for n, d, m, dtype in [(1, 1, 1, torch.float64), (3, 4, 5, torch.float64),
+                           (10, 8, 64, torch.float32), (7, 16, 33, torch.float32),
+                           (16, 3, 2, torch.float64)]:
+        x = (torch.randn(n, d, generator=gen, dtype=dtype) * d ** -0.25).to(device)
+        omega = torch.randn(m, d, generator=gen, dtype=dtype).to(device)
+        what = f"positive_random_features(x {describe(x)}, omega {describe(omega)})"
+        got = call(impl, what, x.clone(), omega.clone())
+        expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+        tol = 1e-10 if dtype == torch.float64 else 1e-5
+        assert_close(got, _features_float64(x, omega), what, atol=tol, rtol=tol, hint=hint)
+        expect(bool((got > 0).all()), what, "some features are not positive")
+
+    # Unbiasedness: phi(q) . phi(k) averaged over many omegas approaches exp(q . k).
+    m, d = 200_000, 8
+    q = (torch.randn(4, d, generator=gen, dtype=torch.float64) * 0.5).to(device)
+    k = (torch.randn(5, d, generator=gen, dtype=torch.float64) * 0.5).to(device)
+    omega = torch.randn(m, d, generator=gen, dtype=torch.float64).to(device)
+    what = f"positive_random_features with m = {m} random features, d = {d}"
+    fq = call(impl, what + " (queries)", q, omega)
+    fk = call(impl, what + " (keys)", k, omega)
+    estimate = (fq @ fk.T).double()
+    exact = torch.exp(q @ k.T)
+    # Standard error of the mean of exp(omega.(q+k) - ‖q‖²/2 - ‖k‖²/2) over m draws.
+    sq_sum = ((q[:, None, :] + k[None, :, :]) ** 2).sum(-1)
+    std_error = exact * torch.sqrt((torch.exp(sq_sum) - 1) / m)
+    worst = float(((estimate - exact).abs() / std_error).max())
+    expect(worst < 5.0, what,
+           f"phi(q) . phi(k) is {worst:.1f} standard errors away from exp(q . k): the estimate "
+           "is biased", hint=hint)
+
+
+def _wrong_no_norm_term(x, omega):
+    """Drops the -‖x‖²/2 term: exp(x omega^T) / sqrt(m) estimates exp(q.k + ‖q‖²/2 + ‖k‖²/2)."""
+    return torch.exp(x @ omega.T) / math.sqrt(omega.shape[0])
+
+
+def _wrong_full_norm(x, omega):
+    """Subtracts ‖x‖² instead of ‖x‖²/2."""
+    return torch.exp(x @ omega.T - (x * x).sum(-1, keepdim=True)) / math.sqrt(omega.shape[0])
+
+
+def _wrong_divide_by_m(x, omega):
+    """Divides each feature by m instead of sqrt(m) (the dot product then shrinks by m)."""
+    return torch.exp(x @ omega.T - 0.5 * (x * x).sum(-1, keepdim=True)) / omega.shape[0]
+
+
+def _wrong_trig_features(x, omega):
+    """Uses the Gaussian-kernel trig features cos(omega.x) scaled by exp(‖x‖²/2) (can be negative)."""
+    proj = x @ omega.T
+    scale = torch.exp(0.5 * (x * x).sum(-1, keepdim=True)) / math.sqrt(omega.shape[0])
+    return torch.cos(proj) * scale
+
+
+# --- checker: softmax_kernel_estimate ---------------------------------------------------------
+
+
+def check_softmax_kernel_estimate(impl, device="cpu"):
+    gen = torch.Generator().manual_seed(1)
+    hint = ("average over r of exp(omega_r.x - ‖x‖²/2) exp(omega_r.y - ‖y‖²/2): "
+            "half squared norms, and a mean (divide by m)")
+
+    # The formula, on small inputs, against a loop over the directions.
+    for n, p, d, m in [(1, 1, 1, 1), (2, 3, 4, 5), (5, 4, 8, 50), (3, 6, 2, 17)]:
+        x = (torch.randn(n, d, generator=gen, dtype=torch.float64) * 0.7).to(device)
+        y = (torch.randn(p, d, generator=gen, dtype=torch.float64) * 0.7).to(device)
+        omega = torch.randn(m, d, generator=gen, dtype=torch.float64).to(device)
+        what = f"softmax_kernel_estimate(x {describe(x)}, y {describe(y)}, omega {describe(omega)})"
+        got = call(impl, what, x.clone(), y.clone(), omega.clone())
+        want = torch.zeros(n, p, dtype=torch.float64, device=device)
+        for r in range(m):
+            w = omega[r]
+            want += torch.outer(torch.exp(x @ w - (x * x).sum(-1) / 2), torch.exp(y @ w - (y * y).sum(-1) / 2))
+        assert_close(got, want / m, what, atol=1e-12, rtol=1e-9, hint=hint)
+
+    # Unbiasedness: with many directions the estimate is within sampling error of exp(x . y).
+    m, d = 200_000, 6
+    x = (torch.randn(3, d, generator=gen, dtype=torch.float64) * 0.5).to(device)
+    y = (torch.randn(4, d, generator=gen, dtype=torch.float64) * 0.5).to(device)
+    omega = torch.randn(m, d, generator=gen, dtype=torch.float64).to(device)
+    what = f"softmax_kernel_estimate with m = {m} directions, d = {d}"
+    got = call(impl, what, x, y, omega)
+    exact = torch.exp(x @ y.T)
+    sq_sum = ((x[:, None, :] + y[None, :, :]) ** 2).sum(-1)
+    std_error = exact * torch.sqrt((torch.exp(sq_sum) - 1) / m)
+    assert_close(got, exact, what, atol=0.0, rtol=float((5 * std_error / exact).max()), hint=hint)
+
+
+def _wrong_estimate_no_norms(x, y, omega):
+    """Forgets the -‖x‖²/2 and -‖y‖²/2 terms: estimates exp(‖x + y‖²/2), not exp(x . y)."""
+    return torch.exp(x @ omega.T) @ torch.exp(y @ omega.T).T / omega.shape[0]
+
+
+def _wrong_estimate_sum(x, y, omega):
+    """Sums over the directions instead of averaging (off by a factor m)."""
+    fx = torch.exp(x @ omega.T - 0.5 * (x * x).sum(-1, keepdim=True))
+    fy = torch.exp(y @ omega.T - 0.5 * (y * y).sum(-1, keepdim=True))
+    return fx @ fy.T
+
+
+def _wrong_estimate_full_norms(x, y, omega):
+    """Subtracts the full squared norms ‖x‖² and ‖y‖² (biased low by exp(-(‖x‖² + ‖y‖²)/2))."""
+    fx = torch.exp(x @ omega.T - (x * x).sum(-1, keepdim=True))
+    fy = torch.exp(y @ omega.T - (y * y).sum(-1, keepdim=True))
+    return fx @ fy.T / omega.shape[0]
+
+
+WRONG_ANSWERS = {
+    "positive_random_features": [_wrong_no_norm_term, _wrong_full_norm, _wrong_divide_by_m,
+                                 _wrong_trig_features],
+    "softmax_kernel_estimate": [_wrong_estimate_no_norms, _wrong_estimate_sum,
+                                _wrong_estimate_full_norms],
+}

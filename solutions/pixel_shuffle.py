@@ -1,0 +1,103 @@
+"""PixelShuffle (sub-pixel convolution's rearrangement): channels to space."""
+
+import torch
+import torch.nn.functional as F
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+def pixel_shuffle(x, upscale_factor: int):
+    """Rearrange (N, C r^2, H, W) into (N, C, H r, W r), as F.pixel_shuffle does.
+
+    Output pixel (c, h r + i, w r + j) comes from input channel c r^2 + i r + j at (h, w):
+    each group of r^2 consecutive channels fills the r x r sub-pixel block of one output channel,
+    row by row.
+
+    Args:
+        x: (N, C * r * r, H, W) tensor.
+        upscale_factor: r >= 1.
+
+    Returns:
+        (N, C, H * r, W * r) tensor.
+    """
+    N, Crr, H, W = x.shape
+    r = upscale_factor
+    C = Crr // (r * r)
+    x = x.reshape(N, C, r, r, H, W)          # channel index = c r^2 + i r + j
+    x = x.permute(0, 1, 4, 2, 5, 3)          # (N, C, H, i, W, j)
+    return x.reshape(N, C, H * r, W * r)
+
+
+# --- checker --------------------------------------------------------------------------------
+
+
+def check_pixel_shuffle(impl, device="cpu") -> None:
+    # A readable case: every value names its source channel (r = 2, one output channel).
+    x = torch.arange(4.0, device=device).view(1, 4, 1, 1).expand(1, 4, 2, 2).contiguous()
+    what = "pixel_shuffle(x of shape (1, 4, 2, 2) with x[:, c] = c, 2)"
+    got = call(impl, what, x.clone(), 2)
+    assert_close(got, F.pixel_shuffle(x, 2), what,
+                 hint="channel c r^2 + i r + j goes to row offset i, column offset j")
+    gen = torch.Generator().manual_seed(0)
+    for N, C, r, H, W in [(1, 1, 1, 3, 3), (1, 1, 2, 1, 1), (2, 3, 2, 4, 5), (1, 2, 3, 2, 7),
+                          (3, 1, 4, 3, 2), (2, 5, 2, 6, 1), (1, 4, 3, 5, 5), (2, 2, 2, 8, 3)]:
+        x = torch.randn(N, C * r * r, H, W, generator=gen).to(device)
+        what = f"pixel_shuffle(x {describe(x)}, {r})"
+        got = call(impl, what, x.clone(), r)
+        expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+        assert_close(got, F.pixel_shuffle(x, r), what, atol=0, rtol=0,
+                     hint="reshape to (N, C, r, r, H, W) and permute to (N, C, H, r, W, r)")
+    # A non-contiguous input (a transposed view) must work too.
+    x = torch.randn(2, 8, 5, 3, generator=gen).to(device).transpose(2, 3)
+    what = f"pixel_shuffle(x {describe(x)} (non-contiguous), 2)"
+    assert_close(call(impl, what, x, 2), F.pixel_shuffle(x.contiguous(), 2), what, atol=0, rtol=0,
+                 hint="use reshape (or .contiguous().view) on a permuted tensor, not view")
+
+
+# --- wrong answers --------------------------------------------------------------------------
+
+
+def _wrong_permute_order(x, upscale_factor):
+    """Permutes to (N, C, H, j, W, i): the two sub-pixel axes are swapped (a transposed block)."""
+    N, Crr, H, W = x.shape
+    r = upscale_factor
+    C = Crr // (r * r)
+    return x.reshape(N, C, r, r, H, W).permute(0, 1, 4, 3, 5, 2).reshape(N, C, H * r, W * r)
+
+
+def _wrong_channel_last_grouping(x, upscale_factor):
+    """Splits the channels as (r, r, C) instead of (C, r, r), like TensorFlow's depth_to_space."""
+    N, Crr, H, W = x.shape
+    r = upscale_factor
+    C = Crr // (r * r)
+    return x.reshape(N, r, r, C, H, W).permute(0, 3, 4, 1, 5, 2).reshape(N, C, H * r, W * r)
+
+
+def _wrong_plain_reshape(x, upscale_factor):
+    """Reshapes straight to (N, C, H r, W r) without permuting."""
+    N, Crr, H, W = x.shape
+    r = upscale_factor
+    return x.reshape(N, Crr // (r * r), H * r, W * r)
+
+
+WRONG_ANSWERS = {
+    "pixel_shuffle": [_wrong_permute_order, _wrong_channel_last_grouping, _wrong_plain_reshape],
+}
+
+
+# --- correct variants -----------------------------------------------------------------------
+
+
+def _variant_loops(x, upscale_factor):
+    """Fills the output with strided slices, one sub-pixel offset (i, j) at a time."""
+    N, Crr, H, W = x.shape
+    r = upscale_factor
+    C = Crr // (r * r)
+    out = x.new_empty(N, C, H * r, W * r)
+    for i in range(r):
+        for j in range(r):
+            out[:, :, i::r, j::r] = x[:, i * r + j::r * r]
+    return out
+
+
+CORRECT_VARIANTS = {"pixel_shuffle": [_variant_loops]}

@@ -1,0 +1,175 @@
+"""The Poisson distribution and the exponential waiting time between Poisson events.
+
+Events that happen at a constant average rate, independently, one at a time, give a count in a
+window of length t with P(N(t) = n) = (rate t)^n e^(-rate t) / n!, the limit of
+Binomial(m, rate t / m) as m -> infinity. The wait T until the next event has
+P(T > t) = P(N(t) = 0) = e^(-rate t): the exponential distribution.
+"""
+
+import math
+
+from studycli.assertions import assert_close, call, expect
+
+
+def poisson_pmf(n: int, rate: float, t: float = 1.0) -> float:
+    """P(N(t) = n): the probability of exactly n events in a window of length t.
+
+    Args:
+        n: the count, an integer >= 0 (the checker goes up to n = 1000).
+        rate: the average number of events per unit time, > 0.
+        t: the length of the window (same time unit as rate), > 0. rate * t goes up to ~1000.
+
+    Returns:
+        (rate t)^n e^(-rate t) / n! as a Python float, accurate (relative error ~1e-9) even
+        where (rate t)^n or n! alone would overflow a float.
+    """
+    mean = rate * t
+    if mean == 0:
+        return 1.0 if n == 0 else 0.0
+    # log of e^(-mean) mean^n / n! as a sum of n small terms, so nothing overflows;
+    # math.fsum adds them without accumulating rounding error.
+    log_p = math.fsum([-mean] + [math.log(mean / i) for i in range(1, n + 1)])
+    return math.exp(log_p)
+
+
+def _log_pmf(n: int, mean: float) -> float:
+    return n * math.log(mean) - mean - math.lgamma(n + 1)
+
+
+def check_poisson_pmf(impl, device="cpu") -> None:
+    # The hospital: 3 births an hour on average.
+    for args, want, note in (
+        ((0, 3.0), math.exp(-3), "no birth in the next hour"),
+        ((1, 3.0), 3 * math.exp(-3), "exactly one birth in the next hour"),
+        ((3, 3.0, 1.0), 27 / 6 * math.exp(-3), "exactly three births in an hour"),
+        ((0, 3.0, 2.0), math.exp(-6), "no birth in the next two hours"),
+        ((2, 0.5, 4.0), 2.0 * math.exp(-2), "rate 0.5 per hour, two events in four hours"),
+    ):
+        what = f"poisson_pmf{args} ({note})"
+        assert_close(call(impl, what, *args), want, what, rtol=1e-9, atol=0,
+                     hint="the mean count in the window is rate * t, not rate")
+    # Just past the float factorial limit: 171! and 100^171 are both above 1.8e308.
+    for n, rate, t in ((171, 100.0, 1.0), (200, 50.0, 4.0)):
+        what = f"poisson_pmf({n}, {rate:g}, {t:g})"
+        assert_close(call(impl, what, n, rate, t), math.exp(_log_pmf(n, rate * t)), what,
+                     rtol=1e-9, atol=0,
+                     hint="n! and (rate t)^n overflow a float for n > 170: work in log space "
+                          "(math.lgamma(n + 1) = log n!)")
+    what = "poisson_pmf(n, 1.0, 1.0) summed over n = 0..60"
+    total = math.fsum(float(call(impl, what, n, 1.0, 1.0)) for n in range(61))
+    expect(abs(total - 1.0) < 1e-9, what, f"sums to {total!r}, not 1")
+    # A grid up to n = 1000 and rate * t = 1000, against the closed form in log space.
+    for n in (0, 1, 2, 5, 10, 50, 100, 170, 171, 250, 500, 999, 1000):
+        for mean in (0.5, 1.0, 3.0, 10.0, 99.5, 500.0, 1000.0):
+            for t in (1.0, 0.25, 4.0):
+                rate = mean / t
+                what = f"poisson_pmf({n}, rate={rate:g}, t={t:g})"
+                got = call(impl, what, n, rate, t)
+                log_want = _log_pmf(n, mean)
+                want = math.exp(log_want) if log_want > -745 else 0.0
+                assert_close(got, want, what, rtol=1e-9, atol=1e-300,
+                             hint="work in log space: n log(rate t) - rate t - lgamma(n + 1); "
+                                  "(rate t)^n and n! overflow a float beyond n ~ 170")
+
+
+def _wrong_factorial(n: int, rate: float, t: float = 1.0) -> float:
+    """The direct formula with floats: (rate t)^n and n! overflow for n > 170."""
+    mean = rate * t
+    return mean ** n * math.exp(-mean) / float(math.factorial(n))
+
+
+def _wrong_forgets_t(n: int, rate: float, t: float = 1.0) -> float:
+    """Forgets the window length: uses rate instead of rate * t."""
+    return math.exp(n * math.log(rate) - rate - math.lgamma(n + 1))
+
+
+def _wrong_recurrence_underflow(n: int, rate: float, t: float = 1.0) -> float:
+    """Starts the recurrence p_0 = e^(-rate t), p_i = p_(i-1) rate t / i in linear space: e^-1000 underflows to 0."""
+    mean = rate * t
+    p = math.exp(-mean)
+    for i in range(1, n + 1):
+        p *= mean / i
+    return p
+
+
+def _variant_lgamma(n: int, rate: float, t: float = 1.0) -> float:
+    """Closed form in log space with math.lgamma."""
+    mean = rate * t
+    return math.exp(n * math.log(mean) - mean - math.lgamma(n + 1))
+
+
+def _variant_torch(n: int, rate: float, t: float = 1.0):
+    """torch.distributions.Poisson in float64, returned as a 0-d tensor."""
+    import torch
+
+    dist = torch.distributions.Poisson(torch.tensor(rate * t, dtype=torch.float64))
+    return dist.log_prob(torch.tensor(float(n), dtype=torch.float64)).exp()
+
+
+# --------------------------------------------------------------------------------------------
+# waiting_time_cdf (the exponential-waiting-time derivation)
+# --------------------------------------------------------------------------------------------
+
+def waiting_time_cdf(t: float, rate: float) -> float:
+    """P(T <= t), T being the waiting time until the next event of a Poisson process.
+
+    Args:
+        t: a duration, >= 0.
+        rate: the average number of events per unit time, > 0.
+
+    Returns:
+        The probability, a Python float, that at least one event happens within time t.
+    """
+    # T > t exactly when the window [0, t] has no event: P(N(t) = 0) = e^(-rate t).
+    return -math.expm1(-rate * t)
+
+
+def check_waiting_time_cdf(impl, device="cpu") -> None:
+    import torch
+
+    for args, want, note in (
+        ((0.25, 3.0), 1 - math.exp(-0.75), "3 births an hour: the next within 15 minutes"),
+        ((2.0, 3.0), 1 - math.exp(-6.0), "the next within two hours"),
+        ((1.0, 1.0), 1 - math.exp(-1.0), "one mean waiting time"),
+        ((0.0, 2.0), 0.0, "no time at all"),
+    ):
+        what = f"waiting_time_cdf{args} ({note})"
+        assert_close(call(impl, what, *args), want, what, rtol=1e-9, atol=1e-12,
+                     hint="P(T > t) = P(no event in [0, t]) = e^(-rate t), so P(T <= t) = 1 - e^(-rate t)")
+    for rate in (0.1, 0.5, 2.0, 7.0, 40.0):
+        for t in (1e-6, 0.01, 0.3, 1.0, 2.5, 10.0):
+            what = f"waiting_time_cdf({t:g}, rate={rate:g})"
+            want = float(torch.distributions.Exponential(torch.tensor(rate, dtype=torch.float64))
+                         .cdf(torch.tensor(t, dtype=torch.float64)))
+            assert_close(call(impl, what, t, rate), want, what, rtol=1e-9, atol=1e-12,
+                         hint="rate is events per unit time; the mean wait is 1 / rate")
+    what = "waiting_time_cdf(t, 2.0) for increasing t"
+    values = [float(call(impl, what, t, 2.0)) for t in (0.1, 0.5, 1.0, 3.0, 20.0)]
+    expect(all(a < b for a, b in zip(values, values[1:])), what,
+           f"a CDF must increase with t, got {values}")
+
+
+def _wrong_survival(t: float, rate: float) -> float:
+    """Returns P(T > t) = e^(-rate t) instead of P(T <= t)."""
+    return math.exp(-rate * t)
+
+
+def _wrong_scale(t: float, rate: float) -> float:
+    """Uses rate as the mean wait: 1 - e^(-t / rate)."""
+    return 1 - math.exp(-t / rate)
+
+
+def _variant_one_minus_exp(t: float, rate: float) -> float:
+    """The textbook 1 - exp(-rate t) (a little less precise for tiny rate t, still within 1e-12)."""
+    return 1 - math.exp(-rate * t)
+
+
+WRONG_ANSWERS = {
+    "poisson_pmf": [_wrong_factorial, _wrong_forgets_t, _wrong_recurrence_underflow],
+    "waiting_time_cdf": [_wrong_survival, _wrong_scale],
+}
+
+CORRECT_VARIANTS = {
+    "poisson_pmf": [_variant_lgamma, _variant_torch],
+    "waiting_time_cdf": [_variant_one_minus_exp],
+}

@@ -1,0 +1,268 @@
+"""Rotary position embedding (RoPE, RoFormer): the reference, the relative-score formula,
+their checkers and typical mistakes."""
+
+import numpy as np
+import torch
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+def apply_rope(x, positions, base: float = 10000.0):
+    """Rotate consecutive pairs of features by position-dependent angles (RoFormer's RoPE).
+
+    For each pair i = 0 .. d/2 - 1, the features (x[..., p, 2i], x[..., p, 2i+1]) at sequence
+    index p are rotated by the angle positions[p] * theta_i, with theta_i = base ** (-2i / d):
+
+        out[2i]   = x[2i] cos(a) - x[2i+1] sin(a)
+        out[2i+1] = x[2i] sin(a) + x[2i+1] cos(a)
+
+    Args:
+        x: tensor of shape (..., n, d), d even.
+        positions: integer tensor of shape (n,), the position of each of the n rows.
+        base: the frequency base (10000 in RoFormer).
+
+    Returns:
+        A new tensor of the shape and dtype of x.
+    """
+    d = x.shape[-1]
+    i = torch.arange(d // 2, device=x.device, dtype=torch.float64)
+    theta = base ** (-2.0 * i / d)                                   # (d/2,)
+    angles = positions.to(torch.float64)[:, None] * theta[None, :]   # (n, d/2)
+    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    even, odd = x[..., 0::2], x[..., 1::2]
+    out_even = even * cos - odd * sin
+    out_odd = even * sin + odd * cos
+    return torch.stack((out_even, out_odd), dim=-1).flatten(-2)
+
+
+def rope_relative_score(q, k, delta: int, base: float = 10000.0):
+    """The RoPE attention score <R_m q, R_n k> written as a function of delta = m - n only.
+
+    R_p is the RoPE rotation at position p (pairs (2i, 2i+1) rotated by p * theta_i,
+    theta_i = base ** (-2i / d)). Compute the score without rotating q and k separately,
+    from the formula the derivation ends in.
+
+    Args:
+        q, k: tensors of shape (..., d), d even (one query and one key per leading index).
+        delta: the relative position m - n (any integer, may be negative).
+        base: the frequency base.
+
+    Returns:
+        Tensor of shape (...): the score <R_m q, R_n k> for any m, n with m - n = delta.
+    """
+    d = q.shape[-1]
+    i = torch.arange(d // 2, device=q.device, dtype=torch.float64)
+    phi = (delta * base ** (-2.0 * i / d)).to(q.dtype)              # (d/2,)
+    q0, q1 = q[..., 0::2], q[..., 1::2]
+    k0, k1 = k[..., 0::2], k[..., 1::2]
+    aligned = q0 * k0 + q1 * k1          # Re(z_q conj(z_k))
+    crossed = q0 * k1 - q1 * k0          # -Im(z_q conj(z_k))
+    return (aligned * phi.cos() + crossed * phi.sin()).sum(-1)
+
+
+# --- ground truth: the complex-number form, in numpy float64 --------------------------------
+
+
+def _rope_complex(x, positions, base=10000.0):
+    """RoPE as z_i * exp(i p theta_i) on complex pairs z_i = x[2i] + i x[2i+1] (numpy)."""
+    x = np.asarray(x, dtype=np.float64)
+    pos = np.asarray(positions, dtype=np.float64)
+    d = x.shape[-1]
+    theta = base ** (-np.arange(0, d, 2, dtype=np.float64) / d)
+    z = x[..., 0::2] + 1j * x[..., 1::2]
+    z = z * np.exp(1j * pos[:, None] * theta[None, :])
+    out = np.empty_like(x)
+    out[..., 0::2] = z.real
+    out[..., 1::2] = z.imag
+    return out
+
+
+def _np(t):
+    return t.detach().cpu().double().numpy()
+
+
+_HINT_PAIRS = ("the pairs are interleaved, (x[2i], x[2i+1]), as in RoFormer; the half-split layout "
+               "(x[i], x[i + d/2]) of GPT-NeoX is a different (incompatible) convention")
+
+
+def check_apply_rope(impl, device="cpu"):
+    gen = torch.Generator().manual_seed(0)
+
+    # A hand example: d = 2, one pair rotated by exactly the position (theta_0 = 1).
+    x = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 2.0]], device=device)
+    pos = torch.tensor([0, 1, 2], device=device)
+    want = torch.tensor([[1.0, 0.0], [np.cos(1.0), np.sin(1.0)],
+                         [-2 * np.sin(2.0), 2 * np.cos(2.0)]])
+    what = f"apply_rope({describe(x)}, positions=[0, 1, 2])"
+    out = call(impl, what, x, pos)
+    assert_close(out, want, what, atol=1e-5, rtol=1e-5,
+                 hint="pair (x0, x1) at angle a becomes (x0 cos a - x1 sin a, x0 sin a + x1 cos a)")
+
+    # Random inputs over shapes and bases, against the complex formulation.
+    cases = [((1, 2), 10000.0), ((5, 4), 10000.0), ((7, 8), 10000.0), ((3, 6, 16), 10000.0),
+             ((2, 3, 9, 32), 10000.0), ((4, 10), 100.0), ((6, 64), 500000.0), ((2, 12, 6), 10.0)]
+    for shape, base in cases:
+        n = shape[-2]
+        x = torch.randn(*shape, generator=gen).to(device)
+        pos = torch.randint(0, 60, (n,), generator=gen).to(device)
+        what = f"apply_rope(x of shape {shape}, positions={pos.tolist()}, base={base:g})"
+        out = call(impl, what, x, pos, base=base)
+        assert_close(out, _rope_complex(_np(x), pos.cpu().numpy(), base), what,
+                     atol=1e-4, rtol=1e-4, hint=_HINT_PAIRS if shape[-1] > 2 else "")
+        expect(out.dtype == x.dtype, what, f"returned dtype {out.dtype}, expected {x.dtype}")
+
+    # The default base and large positions (float32 angles lose some digits: looser tolerance).
+    x = torch.randn(2, 5, 8, generator=gen).to(device)
+    pos = torch.tensor([0, 17, 250, 1023, 2047], device=device)
+    what = f"apply_rope(x of shape (2, 5, 8), positions={pos.tolist()})"
+    assert_close(call(impl, what, x, pos), _rope_complex(_np(x), pos.cpu().numpy()), what,
+                 atol=2e-3, rtol=1e-3, hint="theta_i = base ** (-2i / d) for pair i = 0 .. d/2 - 1")
+
+    # float64 in, float64 out, and the input must not be modified.
+    x = torch.randn(4, 12, generator=gen, dtype=torch.float64).to(device)
+    keep = x.clone()
+    pos = torch.arange(4, device=device) * 3
+    what = "apply_rope(x of shape (4, 12), dtype=float64, positions=[0, 3, 6, 9])"
+    out = call(impl, what, x, pos)
+    assert_close(out, _rope_complex(_np(x), pos.cpu().numpy()), what, atol=1e-6, rtol=1e-6)
+    assert_close(x, keep, what + " modified its input x", atol=0, rtol=0)
+
+    # Rotations preserve norms, and scores depend only on position differences.
+    d, n = 16, 6
+    q = torch.randn(n, d, generator=gen).to(device)
+    k = torch.randn(n, d, generator=gen).to(device)
+    for shift in (1, 5, 40):
+        pm = torch.randint(0, 50, (n,), generator=gen).to(device)
+        pn = torch.randint(0, 50, (n,), generator=gen).to(device)
+        rq = call(impl, "apply_rope(q, positions)", q, pm)
+        rk = call(impl, "apply_rope(k, positions)", k, pn)
+        rq2 = call(impl, "apply_rope(q, positions + shift)", q, pm + shift)
+        rk2 = call(impl, "apply_rope(k, positions + shift)", k, pn + shift)
+        what = (f"the scores rope(q, m) . rope(k, n) with m={pm.tolist()}, n={pn.tolist()} "
+                f"vs m + {shift}, n + {shift}")
+        assert_close((rq2 * rk2).sum(-1), (rq * rk).sum(-1), what, atol=1e-4, rtol=1e-4,
+                     hint="each pair must be rotated by the same angle for q and k at equal positions, "
+                          "so that only m - n survives in the dot product")
+        assert_close(rq.norm(dim=-1), q.norm(dim=-1), "the norm of rope(q, m) vs that of q",
+                     atol=1e-4, rtol=1e-4, hint="a rotation never changes the length of a vector")
+
+
+def check_rope_relative_score(impl, device="cpu"):
+    gen = torch.Generator().manual_seed(1)
+
+    # delta = 0: the plain dot product.
+    q = torch.randn(3, 8, generator=gen).to(device)
+    k = torch.randn(3, 8, generator=gen).to(device)
+    what = "rope_relative_score(q, k, delta=0)"
+    assert_close(call(impl, what, q, k, 0), (q * k).sum(-1), what, atol=1e-5, rtol=1e-5,
+                 hint="with m = n the rotations cancel: the score is q . k")
+
+    for shape, delta, base in [((2,), 1, 10000.0), ((4, 6), 3, 10000.0), ((5, 16), -7, 10000.0),
+                               ((2, 3, 32), 25, 10000.0), ((7, 4), -2, 10.0), ((3, 64), 100, 10000.0)]:
+        q = torch.randn(*shape, generator=gen).to(device)
+        k = torch.randn(*shape, generator=gen).to(device)
+        for m in (0, 11):
+            n = m - delta
+            rq = _rope_complex(_np(q)[..., None, :], [m], base)[..., 0, :]
+            rk = _rope_complex(_np(k)[..., None, :], [n], base)[..., 0, :]
+            want = (rq * rk).sum(-1)
+            what = f"rope_relative_score(q, k of shape {shape}, delta={delta}, base={base:g}) (m={m}, n={n})"
+            assert_close(call(impl, what, q, k, delta, base=base), want, what, atol=1e-4, rtol=1e-4,
+                         hint="score = sum_i (q0 k0 + q1 k1) cos(delta theta_i) + (q0 k1 - q1 k0) sin(delta theta_i)")
+
+
+# --- wrong answers ----------------------------------------------------------------------------
+
+
+def _rope_half_split(x, positions, base: float = 10000.0):
+    """Pairs (x[i], x[i + d/2]) (GPT-NeoX layout) instead of interleaved (x[2i], x[2i+1])."""
+    d = x.shape[-1]
+    i = torch.arange(d // 2, device=x.device, dtype=torch.float64)
+    angles = positions.to(torch.float64)[:, None] * base ** (-2.0 * i / d)
+    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    a, b = x[..., : d // 2], x[..., d // 2:]
+    return torch.cat((a * cos - b * sin, a * sin + b * cos), dim=-1)
+
+
+def _rope_exponent_i_over_d(x, positions, base: float = 10000.0):
+    """Frequency base ** (-i / d) instead of base ** (-2i / d)."""
+    d = x.shape[-1]
+    i = torch.arange(d // 2, device=x.device, dtype=torch.float64)
+    angles = positions.to(torch.float64)[:, None] * base ** (-i / d)
+    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    even, odd = x[..., 0::2], x[..., 1::2]
+    return torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1).flatten(-2)
+
+
+def _rope_wrong_direction(x, positions, base: float = 10000.0):
+    """Rotates by -angle (the sin terms' signs swapped)."""
+    d = x.shape[-1]
+    i = torch.arange(d // 2, device=x.device, dtype=torch.float64)
+    angles = positions.to(torch.float64)[:, None] * base ** (-2.0 * i / d)
+    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    even, odd = x[..., 0::2], x[..., 1::2]
+    return torch.stack((even * cos + odd * sin, -even * sin + odd * cos), dim=-1).flatten(-2)
+
+
+def _score_cos_only(q, k, delta: int, base: float = 10000.0):
+    """Keeps only the cos term: sum (q0 k0 + q1 k1) cos(delta theta), the sin term dropped."""
+    d = q.shape[-1]
+    i = torch.arange(d // 2, device=q.device, dtype=torch.float64)
+    phi = (delta * base ** (-2.0 * i / d)).to(q.dtype)
+    return ((q[..., 0::2] * k[..., 0::2] + q[..., 1::2] * k[..., 1::2]) * phi.cos()).sum(-1)
+
+
+def _score_n_minus_m(q, k, delta: int, base: float = 10000.0):
+    """Uses n - m instead of m - n (the sin term's sign flipped)."""
+    return rope_relative_score(q, k, -delta, base)
+
+
+# --- correct variants -------------------------------------------------------------------------
+
+
+def _rope_view_as_complex(x, positions, base: float = 10000.0):
+    """Complex multiplication with torch.view_as_complex / torch.polar."""
+    d = x.shape[-1]
+    theta = base ** (-torch.arange(0, d, 2, device=x.device, dtype=torch.float64) / d)
+    angles = positions.to(torch.float64)[:, None] * theta
+    rot = torch.polar(torch.ones_like(angles), angles)
+    z = torch.view_as_complex(x.to(torch.float64).reshape(*x.shape[:-1], d // 2, 2).contiguous())
+    return torch.view_as_real(z * rot).flatten(-2).to(x.dtype)
+
+
+def _rope_rotation_matrix(x, positions, base: float = 10000.0):
+    """Builds the block-diagonal d x d rotation matrix for every position (float32 angles)."""
+    d = x.shape[-1]
+    n = positions.shape[0]
+    theta = base ** (-torch.arange(0, d, 2, device=x.device).float() / d)
+    angles = positions.float()[:, None] * theta
+    R = torch.zeros(n, d, d, device=x.device, dtype=x.dtype)
+    c, s = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    idx = torch.arange(0, d, 2, device=x.device)
+    R[:, idx, idx] = c
+    R[:, idx, idx + 1] = -s
+    R[:, idx + 1, idx] = s
+    R[:, idx + 1, idx + 1] = c
+    return torch.einsum("nij,...nj->...ni", R, x)
+
+
+def _score_via_rotation(q, k, delta: int, base: float = 10000.0):
+    """q^T R_{-delta}... written as rotating k by -delta and taking a dot product."""
+    d = q.shape[-1]
+    theta = base ** (-torch.arange(0, d, 2, dtype=torch.float64, device=q.device) / d)
+    a = (-delta * theta).to(q.dtype)
+    k0, k1 = k[..., 0::2], k[..., 1::2]
+    rk0 = k0 * a.cos() - k1 * a.sin()
+    rk1 = k0 * a.sin() + k1 * a.cos()
+    return (q[..., 0::2] * rk0 + q[..., 1::2] * rk1).sum(-1)
+
+
+WRONG_ANSWERS = {
+    "apply_rope": [_rope_half_split, _rope_exponent_i_over_d, _rope_wrong_direction],
+    "rope_relative_score": [_score_cos_only, _score_n_minus_m],
+}
+
+CORRECT_VARIANTS = {
+    "apply_rope": [_rope_view_as_complex, _rope_rotation_matrix],
+    "rope_relative_score": [_score_via_rotation],
+}

@@ -1,0 +1,252 @@
+"""Smooth surrogates for discrete metrics: soft F1 and soft accuracy.
+
+Accuracy and F1 count hard decisions (argmax, p > 0.5): as functions of the model's outputs
+they are piecewise constant, so their gradient is zero almost everywhere and undefined at the
+jumps. Replacing each hard decision by the probability the model assigns to it gives a smooth
+function that equals the metric when the probabilities are exactly 0 or 1.
+"""
+
+import numpy as np
+import torch
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+# ---------------------------------------------------------------------------------------------
+# References
+# ---------------------------------------------------------------------------------------------
+
+
+def soft_f1_loss(probs, targets, eps: float = 1e-7):
+    """A differentiable F1 loss for binary labels (micro-averaged over every element).
+
+    Replace the counts of true positives, false positives and false negatives by their
+    expectations under the predicted probabilities p:
+
+        TP = Σ p·t,   FP = Σ p·(1 - t),   FN = Σ (1 - p)·t
+        soft F1 = 2 TP / (2 TP + FP + FN + eps),   loss = 1 - soft F1
+
+    When p is exactly 0 or 1 this is 1 - F1 of those hard predictions.
+
+    Args:
+        probs: tensor of any shape, probabilities of the positive class in [0, 1].
+        targets: tensor of the same shape, 0.0 or 1.0.
+        eps: added to the denominator, to avoid 0/0.
+
+    Returns:
+        A 0-d tensor, differentiable with respect to probs.
+    """
+    tp = (probs * targets).sum()
+    fp = (probs * (1 - targets)).sum()
+    fn = ((1 - probs) * targets).sum()
+    return 1 - 2 * tp / (2 * tp + fp + fn + eps)
+
+
+def soft_accuracy(probs, labels):
+    """Smoothed accuracy: the mean probability assigned to the correct class.
+
+    Hard accuracy is (1/N) Σ_i [argmax_c p_ic == y_i]. Replacing the one-hot of the argmax by
+    the probability vector gives (1/N) Σ_i p_(i, y_i), which equals the accuracy when each row
+    of probs is one-hot, and is differentiable.
+
+    Args:
+        probs: (N, C) class probabilities (rows sum to 1).
+        labels: (N,) integer class indices (int64).
+
+    Returns:
+        A 0-d tensor, differentiable with respect to probs.
+    """
+    N = probs.shape[0]
+    picked = probs[torch.arange(N, device=probs.device), labels]
+    return picked.mean()
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkers
+# ---------------------------------------------------------------------------------------------
+
+
+def _hard_f1(pred, target):
+    """F1 of 0/1 predictions by counting."""
+    tp = fp = fn = 0
+    for p, t in zip(pred, target):
+        tp += p == 1 and t == 1
+        fp += p == 1 and t == 0
+        fn += p == 0 and t == 1
+    return 2 * tp / (2 * tp + fp + fn)
+
+
+def _as_scalar_tensor(out, what):
+    expect(isinstance(out, torch.Tensor), what,
+           f"returned {describe(out)}, expected a tensor (a Python number carries no gradient)",
+           hint="keep the computation in torch; .item() or float() cut the graph")
+    expect(out.numel() == 1, what, f"returned a tensor of shape {tuple(out.shape)}, expected a scalar")
+    return out.reshape(())
+
+
+def _grad_of(impl, what, probs, *rest):
+    p = probs.detach().clone().requires_grad_(True)
+    out = _as_scalar_tensor(call(impl, what, p, *rest), what)
+    expect(out.requires_grad, what, "the result does not depend differentiably on probs "
+           "(no gradient can flow back)",
+           hint="a hard threshold or argmax has zero gradient almost everywhere; use the "
+                "probabilities themselves")
+    out.backward()
+    expect(p.grad is not None, what, "no gradient reached probs")
+    return out.detach(), p.grad
+
+
+def check_soft_f1_loss(impl, device="cpu") -> None:
+    """Hard 0/1 inputs against counted F1; soft inputs and gradients against the closed form."""
+    hint = "loss = 1 - 2TP / (2TP + FP + FN + eps) with TP = Σ p·t, FP = Σ p·(1 - t), FN = Σ (1 - p)·t"
+    rng = np.random.default_rng(0)
+    # Hard predictions: the soft loss is exactly 1 - F1.
+    for n in (1, 2, 5, 17, 100):
+        pred = rng.integers(0, 2, n)
+        target = rng.integers(0, 2, n)
+        target[0], pred[-1] = 1, 1  # at least one positive each, so F1 is defined
+        p = torch.tensor(pred, dtype=torch.float64, device=device)
+        t = torch.tensor(target, dtype=torch.float64, device=device)
+        what = f"soft_f1_loss({describe(p)}, {describe(t)})"
+        out = _as_scalar_tensor(call(impl, what, p, t), what)
+        assert_close(out, 1 - _hard_f1(pred.tolist(), target.tolist()), what, rtol=1e-6,
+                     atol=1e-6, hint=hint)
+    # Soft probabilities, several shapes: value and gradient against the closed form.
+    # With S = Σp + Σt + eps (= 2TP + FP + FN + eps): F1 = 2 TP / S,
+    # d loss / d p_i = -(2 t_i / S - 2 TP / S²).
+    for shape in ((1,), (6,), (4, 5), (2, 3, 7), (500,)):
+        for eps in (1e-7, 0.5):
+            pn = rng.uniform(0, 1, size=shape)
+            tn = (rng.uniform(size=shape) < 0.4).astype(float)
+            tn.flat[0] = 1.0
+            p = torch.tensor(pn, dtype=torch.float64, device=device)
+            t = torch.tensor(tn, dtype=torch.float64, device=device)
+            what = f"soft_f1_loss(probs={describe(p)}, targets={describe(t)}, eps={eps})"
+            value, grad = _grad_of(impl, what, p, t, eps)
+            tp = float((pn * tn).sum())
+            S = float(pn.sum() + tn.sum() + eps)
+            assert_close(value, 1 - 2 * tp / S, what, rtol=1e-9, atol=1e-12, hint=hint)
+            want_grad = -(2 * tn / S - 2 * tp / S**2)
+            assert_close(grad, want_grad, what + " -> gradient with respect to probs",
+                         rtol=1e-7, atol=1e-12, hint=hint)
+    # float32, default eps.
+    p = torch.tensor([0.9, 0.2, 0.6, 0.1], dtype=torch.float32, device=device)
+    t = torch.tensor([1.0, 0.0, 1.0, 1.0], dtype=torch.float32, device=device)
+    what = f"soft_f1_loss({describe(p)}, {describe(t)})"
+    out = _as_scalar_tensor(call(impl, what, p, t), what)
+    assert_close(out, 1 - 2 * 1.6 / (1.8 + 3.0), what, rtol=1e-5, atol=1e-6, hint=hint)
+
+
+def check_soft_accuracy(impl, device="cpu") -> None:
+    """One-hot rows against counted accuracy; soft rows and gradients against the gather."""
+    hint = "average p[i, labels[i]] over the rows: the probability given to the correct class"
+    rng = np.random.default_rng(0)
+    for N, C in ((1, 2), (5, 3), (20, 10), (300, 7)):
+        pred = rng.integers(0, C, N)
+        labels = rng.integers(0, C, N)
+        onehot = np.eye(C)[pred]
+        p = torch.tensor(onehot, dtype=torch.float64, device=device)
+        y = torch.tensor(labels, dtype=torch.int64, device=device)
+        what = f"soft_accuracy({describe(p)}, {describe(y)})  [one-hot rows]"
+        out = _as_scalar_tensor(call(impl, what, p, y), what)
+        accuracy = sum(int(a == b) for a, b in zip(pred, labels)) / N
+        assert_close(out, accuracy, what, rtol=1e-9, atol=1e-12, hint=hint)
+        logits = rng.normal(size=(N, C)) * 2
+        soft = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+        p = torch.tensor(soft, dtype=torch.float64, device=device)
+        what = f"soft_accuracy({describe(p)}, {describe(y)})"
+        value, grad = _grad_of(impl, what, p, y)
+        assert_close(value, soft[np.arange(N), labels].mean(), what, rtol=1e-9, atol=1e-12,
+                     hint=hint)
+        want_grad = np.zeros((N, C))
+        want_grad[np.arange(N), labels] = 1.0 / N
+        assert_close(grad, want_grad, what + " -> gradient with respect to probs", rtol=1e-9,
+                     atol=1e-12, hint=hint)
+    # A case where the argmax is right but not confident, and one where it is wrong.
+    p = torch.tensor([[0.4, 0.35, 0.25], [0.5, 0.1, 0.4]], dtype=torch.float64, device=device)
+    y = torch.tensor([0, 2], dtype=torch.int64, device=device)
+    what = f"soft_accuracy({describe(p)}, {describe(y)})"
+    assert_close(_as_scalar_tensor(call(impl, what, p, y), what), (0.4 + 0.4) / 2, what,
+                 rtol=1e-9, hint=hint)
+
+
+# ---------------------------------------------------------------------------------------------
+# Wrong answers
+# ---------------------------------------------------------------------------------------------
+
+
+def _f1_hard_threshold(probs, targets, eps=1e-7):
+    """Thresholds at 0.5 first: the exact F1, with zero gradient almost everywhere."""
+    pred = (probs > 0.5).to(probs.dtype)
+    tp = (pred * targets).sum()
+    fp = (pred * (1 - targets)).sum()
+    fn = ((1 - pred) * targets).sum()
+    return 1 - 2 * tp / (2 * tp + fp + fn + eps)
+
+
+def _f1_soft_iou(probs, targets, eps=1e-7):
+    """Uses TP / (TP + FP + FN), the soft Jaccard index, instead of F1."""
+    tp = (probs * targets).sum()
+    fp = (probs * (1 - targets)).sum()
+    fn = ((1 - probs) * targets).sum()
+    return 1 - tp / (tp + fp + fn + eps)
+
+
+def _f1_not_a_loss(probs, targets, eps=1e-7):
+    """Returns the soft F1 itself; minimising it makes predictions worse."""
+    tp = (probs * targets).sum()
+    fp = (probs * (1 - targets)).sum()
+    fn = ((1 - probs) * targets).sum()
+    return 2 * tp / (2 * tp + fp + fn + eps)
+
+
+def _f1_per_element_mean(probs, targets, eps=1e-7):
+    """Averages a per-element soft F1 instead of pooling the counts."""
+    tp = probs * targets
+    fp = probs * (1 - targets)
+    fn = (1 - probs) * targets
+    return (1 - 2 * tp / (2 * tp + fp + fn + eps)).mean()
+
+
+def _accuracy_argmax(probs, labels):
+    """Hard accuracy from argmax: right value on one-hot rows, but no gradient."""
+    return (probs.argmax(dim=1) == labels).to(probs.dtype).mean()
+
+
+def _accuracy_max_prob(probs, labels):
+    """Mean of the largest probability per row: confidence, whatever the label."""
+    return probs.max(dim=1).values.mean()
+
+
+def _accuracy_log_prob(probs, labels):
+    """Mean log-probability of the correct class (minus the cross-entropy), not accuracy."""
+    N = probs.shape[0]
+    return torch.log(probs[torch.arange(N, device=probs.device), labels]).mean()
+
+
+WRONG_ANSWERS = {
+    "soft_f1_loss": [_f1_hard_threshold, _f1_soft_iou, _f1_not_a_loss, _f1_per_element_mean],
+    "soft_accuracy": [_accuracy_argmax, _accuracy_max_prob, _accuracy_log_prob],
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Correct variants
+# ---------------------------------------------------------------------------------------------
+
+
+def _soft_f1_sums(probs, targets, eps=1e-7):
+    """Uses 2TP + FP + FN = Σp + Σt, on flattened inputs."""
+    p, t = probs.reshape(-1), targets.reshape(-1)
+    return 1 - 2 * (p @ t) / (p.sum() + t.sum() + eps)
+
+
+def _soft_accuracy_gather(probs, labels):
+    """torch.gather, result of shape (1,)."""
+    return probs.gather(1, labels[:, None]).mean().reshape(1)
+
+
+CORRECT_VARIANTS = {
+    "soft_f1_loss": [_soft_f1_sums],
+    "soft_accuracy": [_soft_accuracy_gather],
+}

@@ -1,0 +1,303 @@
+"""Discretising a continuous state-space model x'(t) = A x(t) + B u(t) with a zero-order hold.
+
+Cards: ssm-zoh (coding), ssm-zoh-discretization-derivation and ssm-convolution-kernel-derivation
+(derivations).
+"""
+
+import torch
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+def discretize_zoh(A, B, dt: float):
+    """Zero-order-hold discretisation of x'(t) = A x(t) + B u(t).
+
+    Holding u constant over each step of length dt gives the exact recurrence
+    x_(k+1) = A_bar x_k + B_bar u_k with
+        A_bar = exp(dt A)                     (the matrix exponential, not elementwise exp)
+        B_bar = A^(-1) (exp(dt A) - I) B.
+
+    Args:
+        A: (N, N) state matrix, invertible.
+        B: (N, P) input matrix.
+        dt: the step size Delta > 0.
+
+    Returns:
+        (A_bar, B_bar) with shapes (N, N) and (N, P).
+    """
+    A_bar = torch.linalg.matrix_exp(dt * A)
+    eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
+    B_bar = torch.linalg.solve(A, (A_bar - eye) @ B)
+    return A_bar, B_bar
+
+
+def discretize_zoh_diagonal(a, b, dt: float):
+    """Zero-order hold for a diagonal state matrix (as in S4D and Mamba), elementwise.
+
+    With A = diag(a) every state coordinate is its own scalar system x' = a x + b u, and the
+    zero-order hold gives a_bar = exp(dt a) and b_bar = (exp(dt a) - 1) / a * b.
+
+    Args:
+        a: (..., N) diagonal of A, real and non-zero (negative for a stable system).
+        b: (..., N) input weights, same shape as a.
+        dt: the step size Delta > 0.
+
+    Returns:
+        (a_bar, b_bar), each of the shape of a.
+    """
+    a_bar = torch.exp(dt * a)
+    b_bar = torch.expm1(dt * a) / a * b
+    return a_bar, b_bar
+
+
+
+def ssm_kernel(A_bar, B_bar, C, length: int):
+    """The convolution kernel of a discrete, time-invariant, single-input single-output SSM.
+
+    Unrolling x_k = A_bar x_(k-1) + B_bar u_k, y_k = C . x_k from x_(-1) = 0 gives
+    y_k = sum_(l=0..k) K[l] u_(k-l) with K[l] = C . (A_bar^l B_bar): the output is a causal
+    convolution of the input with K.
+
+    Args:
+        A_bar: (N, N) discrete state matrix.
+        B_bar: (N,) input vector.
+        C: (N,) output vector.
+        length: L, the number of kernel taps.
+
+    Returns:
+        (L,) tensor K = (C.B_bar, C.A_bar B_bar, ..., C.A_bar^(L-1) B_bar).
+    """
+    taps = []
+    state = B_bar
+    for _ in range(length):
+        taps.append(C @ state)
+        state = A_bar @ state
+    return torch.stack(taps) if taps else B_bar.new_zeros(0)
+
+# --- checker: discretize_zoh ------------------------------------------------------------------
+
+
+def _zoh_by_block_exp(A, B, dt):
+    """Independent ground truth: exp(dt [[A, B], [0, 0]]) = [[A_bar, B_bar], [0, I]]."""
+    A, B = A.double(), B.double()
+    n, p = B.shape
+    block = torch.zeros(n + p, n + p, dtype=torch.float64, device=A.device)
+    block[:n, :n] = A
+    block[:n, n:] = B
+    e = torch.linalg.matrix_exp(dt * block)
+    return e[:n, :n], e[:n, n:]
+
+
+def _legs_A(n, device):
+    i = torch.arange(n, dtype=torch.float64, device=device)
+    r = torch.sqrt(2 * i + 1)
+    A = -torch.tril(r[:, None] * r[None, :], diagonal=-1)
+    return A - torch.diag(i + 1)
+
+
+def _unpack_pair(got, what):
+    expect(isinstance(got, (tuple, list)) and len(got) == 2, what,
+           f"returned {describe(got)}, expected a pair (A_bar, B_bar)")
+    return got
+
+
+def check_discretize_zoh(impl, device="cpu"):
+    gen = torch.Generator().manual_seed(0)
+    hint = ("A_bar is the matrix exponential (torch.linalg.matrix_exp), not exp elementwise; "
+            "B_bar = A^-1 (exp(dt A) - I) B, exact for inputs held constant over the step")
+
+    cases = []
+    # Scalar system: A_bar = e^-1, B_bar = (1 - e^-1) / 2.
+    cases.append((torch.tensor([[-2.0]]), torch.tensor([[1.0]]), 0.5))
+    # Non-symmetric, non-diagonal matrices (stable-ish: shifted by -I), several sizes and steps.
+    for n, p, dt in [(2, 1, 0.1), (3, 2, 1.0), (5, 1, 0.01), (8, 3, 0.3), (16, 4, 0.05)]:
+        A = torch.randn(n, n, generator=gen, dtype=torch.float64) / n ** 0.5 - torch.eye(n)
+        B = torch.randn(n, p, generator=gen, dtype=torch.float64)
+        cases.append((A, B, dt))
+    # A rotation plus decay (complex eigenvalues).
+    cases.append((torch.tensor([[-0.1, 2.0], [-2.0, -0.1]]), torch.tensor([[1.0], [0.5]]), 0.7))
+    # The HiPPO-LegS matrix, as S4 initialises it.
+    n = 8
+    cases.append((_legs_A(n, "cpu"), torch.sqrt(2 * torch.arange(n, dtype=torch.float64) + 1)[:, None], 0.05))
+
+    for A, B, dt in cases:
+        A, B = A.double().to(device), B.double().to(device)
+        what = f"discretize_zoh(A {describe(A)}, B {describe(B)}, dt={dt:g})"
+        A_bar, B_bar = _unpack_pair(call(impl, what, A.clone(), B.clone(), dt), what)
+        A_want, B_want = _zoh_by_block_exp(A, B, dt)
+        assert_close(A_bar, A_want, what + " -> A_bar", atol=1e-9, rtol=1e-8, hint=hint)
+        assert_close(B_bar, B_want, what + " -> B_bar", atol=1e-9, rtol=1e-8, hint=hint)
+
+    # float32 inputs work too.
+    A = (torch.randn(4, 4, generator=gen) / 2 - torch.eye(4)).to(device)
+    B = torch.randn(4, 2, generator=gen).to(device)
+    what = f"discretize_zoh(A {describe(A)}, B {describe(B)}, dt=0.2)"
+    A_bar, B_bar = _unpack_pair(call(impl, what, A.clone(), B.clone(), 0.2), what)
+    A_want, B_want = _zoh_by_block_exp(A, B, 0.2)
+    assert_close(A_bar, A_want, what + " -> A_bar", atol=1e-5, rtol=1e-4, hint=hint)
+    assert_close(B_bar, B_want, what + " -> B_bar", atol=1e-5, rtol=1e-4, hint=hint)
+
+
+def _wrong_euler(A, B, dt):
+    """Forward Euler, (I + dt A, dt B): only first-order accurate, not the zero-order hold."""
+    eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
+    return eye + dt * A, dt * B
+
+
+def _wrong_elementwise_exp(A, B, dt):
+    """Takes exp(dt A) elementwise instead of the matrix exponential."""
+    A_bar = torch.exp(dt * A)
+    eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
+    return A_bar, torch.linalg.solve(A, (A_bar - eye) @ B)
+
+
+def _wrong_bilinear(A, B, dt):
+    """Uses the bilinear (Tustin) transform, a different discretisation, instead of ZOH."""
+    eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
+    inv = torch.linalg.inv(eye - dt / 2 * A)
+    return inv @ (eye + dt / 2 * A), inv @ (dt * B)
+
+
+def _wrong_extra_dt(A, B, dt):
+    """Multiplies B_bar by dt once more: dt A^-1 (exp(dt A) - I) B."""
+    A_bar = torch.linalg.matrix_exp(dt * A)
+    eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
+    return A_bar, dt * torch.linalg.solve(A, (A_bar - eye) @ B)
+
+
+def _variant_series(A, B, dt):
+    """Both blocks at once: a scaling-and-squaring Taylor series of exp(dt [[A, B], [0, 0]])."""
+    A64, B64 = A.double(), B.double()
+    M = dt * A64
+    # Scaling and squaring on the block matrix keeps the series short and accurate.
+    n, p = B64.shape
+    block = torch.zeros(n + p, n + p, dtype=torch.float64, device=A.device)
+    block[:n, :n] = M
+    block[:n, n:] = dt * B64
+    norm = float(block.abs().sum(0).max())
+    squarings = max(0, int(norm).bit_length() + 4)
+    X = block / 2 ** squarings
+    term = torch.eye(n + p, dtype=torch.float64, device=A.device)
+    E = term.clone()
+    for k in range(1, 30):
+        term = term @ X / k
+        E = E + term
+    for _ in range(squarings):
+        E = E @ E
+    return E[:n, :n].to(A.dtype), E[:n, n:].to(A.dtype)
+
+
+# --- checker: discretize_zoh_diagonal ---------------------------------------------------------
+
+
+def check_discretize_zoh_diagonal(impl, device="cpu"):
+    gen = torch.Generator().manual_seed(1)
+    hint = "a_bar = exp(dt a), b_bar = (exp(dt a) - 1) / a * b: the exact integral of exp(a s) b over one step"
+
+    cases = [
+        (torch.tensor([-2.0]), torch.tensor([1.0]), 0.5),  # b_bar = (1 - e^-1) / 2
+        (torch.tensor([-1.0, -0.5, -3.0, 0.25]), torch.tensor([1.0, 2.0, -1.0, 0.5]), 0.1),
+    ]
+    for shape, dt in [((8,), 0.01), ((3, 16), 0.2), ((2, 4, 5), 1.0), ((64,), 0.003)]:
+        a = -torch.exp(torch.randn(*shape, generator=gen, dtype=torch.float64))  # Mamba: A = -exp(A_log)
+        b = torch.randn(*shape, generator=gen, dtype=torch.float64)
+        cases.append((a, b, dt))
+    # S4D-Real initialisation: a_n = -(n + 1).
+    cases.append((-(torch.arange(16, dtype=torch.float64) + 1), torch.ones(16, dtype=torch.float64), 0.05))
+
+    for a, b, dt in cases:
+        a, b = a.double().to(device), b.double().to(device)
+        what = f"discretize_zoh_diagonal(a {describe(a)}, b {describe(b)}, dt={dt:g})"
+        got = call(impl, what, a.clone(), b.clone(), dt)
+        expect(isinstance(got, (tuple, list)) and len(got) == 2, what,
+               f"returned {describe(got)}, expected a pair (a_bar, b_bar)")
+        # Ground truth: each coordinate's 2 x 2 block matrix [[a, b], [0, 0]], exponentiated.
+        flat_a, flat_b = a.reshape(-1), b.reshape(-1)
+        block = torch.zeros(flat_a.numel(), 2, 2, dtype=torch.float64, device=device)
+        block[:, 0, 0] = flat_a
+        block[:, 0, 1] = flat_b
+        e = torch.linalg.matrix_exp(dt * block)
+        assert_close(got[0], e[:, 0, 0].reshape(a.shape), what + " -> a_bar", atol=1e-12, rtol=1e-9, hint=hint)
+        assert_close(got[1], e[:, 0, 1].reshape(a.shape), what + " -> b_bar", atol=1e-12, rtol=1e-8, hint=hint)
+
+
+def _wrong_diag_euler(a, b, dt):
+    """Forward Euler: (1 + dt a, dt b)."""
+    return 1 + dt * a, dt * b
+
+
+def _wrong_diag_simplified_b(a, b, dt):
+    """Exact a_bar but the first-order shortcut b_bar = dt b (Mamba's simplification, not ZOH)."""
+    return torch.exp(dt * a), dt * b
+
+
+def _wrong_diag_no_division(a, b, dt):
+    """Forgets to divide by a: b_bar = (exp(dt a) - 1) b."""
+    return torch.exp(dt * a), torch.expm1(dt * a) * b
+
+
+# --- checker: ssm_kernel ----------------------------------------------------------------------
+
+
+def _scan(A_bar, B_bar, C, u):
+    """Run the recurrence step by step: the definition the kernel must reproduce."""
+    x = torch.zeros(A_bar.shape[0], dtype=torch.float64, device=A_bar.device)
+    ys = []
+    for u_k in u:
+        x = A_bar.double() @ x + B_bar.double() * u_k
+        ys.append(C.double() @ x)
+    return torch.stack(ys)
+
+
+def check_ssm_kernel(impl, device="cpu"):
+    gen = torch.Generator().manual_seed(2)
+    hint = ("K[l] = C . (A_bar^l B_bar) with a matrix power, starting at l = 0 (K[0] = C . B_bar); "
+            "the response to an impulse u = (1, 0, 0, ...) is K itself")
+
+    cases = [(torch.tensor([[0.5]]), torch.tensor([1.0]), torch.tensor([2.0]), 4)]  # 2, 1, 0.5, 0.25
+    for n, length in [(2, 1), (3, 7), (4, 16), (8, 33)]:
+        A_bar = torch.randn(n, n, generator=gen, dtype=torch.float64) * (0.9 / n ** 0.5)
+        cases.append((A_bar, torch.randn(n, generator=gen, dtype=torch.float64),
+                      torch.randn(n, generator=gen, dtype=torch.float64), length))
+    for A_bar, B_bar, C, length in cases:
+        A_bar, B_bar, C = A_bar.double().to(device), B_bar.double().to(device), C.double().to(device)
+        what = f"ssm_kernel(A_bar {describe(A_bar)}, B_bar {describe(B_bar)}, C {describe(C)}, length={length})"
+        got = call(impl, what, A_bar.clone(), B_bar.clone(), C.clone(), length)
+        expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+        impulse = torch.zeros(length, dtype=torch.float64, device=device)
+        impulse[0] = 1.0
+        assert_close(got, _scan(A_bar, B_bar, C, impulse), what + " vs the impulse response of the scan",
+                     atol=1e-10, rtol=1e-9, hint=hint)
+        # The causal convolution with K equals the recurrence on a random input.
+        u = torch.randn(length, generator=gen, dtype=torch.float64).to(device)
+        kernel = got.double().reshape(-1)
+        conv = torch.stack([(kernel[:k + 1].flip(0) * u[:k + 1]).sum() for k in range(length)])
+        assert_close(conv, _scan(A_bar, B_bar, C, u),
+                     f"{what}: y = K * u (causal convolution) vs the recurrence on random u",
+                     atol=1e-9, rtol=1e-9, hint=hint)
+
+
+def _wrong_kernel_starts_at_one(A_bar, B_bar, C, length):
+    """Starts the powers at A_bar^1: K[l] = C . A_bar^(l+1) B_bar (an off-by-one)."""
+    return ssm_kernel(A_bar, A_bar @ B_bar, C, length)
+
+
+def _wrong_kernel_elementwise_power(A_bar, B_bar, C, length):
+    """Raises A_bar to the power l elementwise instead of as a matrix."""
+    return torch.stack([C @ ((A_bar ** l) @ B_bar) for l in range(length)])
+
+
+def _wrong_kernel_reversed(A_bar, B_bar, C, length):
+    """Returns the taps in reverse order (C A_bar^(L-1) B_bar first)."""
+    return ssm_kernel(A_bar, B_bar, C, length).flip(0)
+
+
+WRONG_ANSWERS = {
+    "discretize_zoh": [_wrong_euler, _wrong_elementwise_exp, _wrong_bilinear, _wrong_extra_dt],
+    "discretize_zoh_diagonal": [_wrong_diag_euler, _wrong_diag_simplified_b, _wrong_diag_no_division],
+    "ssm_kernel": [_wrong_kernel_starts_at_one, _wrong_kernel_elementwise_power, _wrong_kernel_reversed],
+}
+
+CORRECT_VARIANTS = {
+    "discretize_zoh": [_variant_series],
+}

@@ -1,0 +1,231 @@
+"""Stochastic approximation: the incremental mean and the Robbins-Monro iteration.
+
+Robbins-Monro finds a root of g(w) = E[g~(w, eta)] from noisy samples only:
+w_(k+1) = w_k - a_k g~(w_k, eta_k), and converges (with probability 1, under mild conditions on g
+and the noise) when sum a_k = infinity and sum a_k^2 < infinity. The running mean is the special
+case g~(w, x) = w - x, a_k = 1/k: w_k = w_(k-1) + (x_k - w_(k-1)) / k.
+"""
+
+import math
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+def _as_floats(result, what: str, n: int) -> list[float]:
+    expect(result is not None, what, "returned None (a missing `return`?)")
+    try:
+        values = [float(v) for v in result]
+    except (TypeError, ValueError):
+        raise AssertionError(f"{what}: returned {describe(result)}, expected a list of {n} numbers") from None
+    expect(len(values) == n, what, f"returned {len(values)} values, expected {n}")
+    return values
+
+
+# --------------------------------------------------------------------------------------------
+# incremental_mean
+# --------------------------------------------------------------------------------------------
+
+def incremental_mean(xs) -> list[float]:
+    """Running means of a stream, each computed from the previous one in O(1).
+
+    Args:
+        xs: a sequence (list or tuple) of numbers x_1, ..., x_n; possibly empty.
+
+    Returns:
+        [w_1, ..., w_n] as a list of floats, where w_k = (x_1 + ... + x_k) / k, computed as
+        w_k = w_(k-1) + (x_k - w_(k-1)) / k without storing the past samples.
+    """
+    means = []
+    w = 0.0
+    for k, x in enumerate(xs, start=1):
+        w += (x - w) / k
+        means.append(float(w))
+    return means
+
+
+def check_incremental_mean(impl, device="cpu") -> None:
+    import numpy as np
+
+    for xs, want in (([], []), ([5.0], [5.0]), ([1.0, 2.0, 3.0, 4.0], [1.0, 1.5, 2.0, 2.5]),
+                     ([2, 4, 9], [2.0, 3.0, 5.0]), ((-1.0, 1.0, -1.0, 1.0), [-1.0, 0.0, -1 / 3, 0.0])):
+        what = f"incremental_mean({xs!r})"
+        got = _as_floats(call(impl, what, xs), what, len(want))
+        if want:
+            assert_close(got, want, what, rtol=1e-12, atol=1e-12,
+                         hint="w_k = w_(k-1) + (x_k - w_(k-1)) / k with k counting from 1")
+    rng = np.random.default_rng(0)
+    for n, loc, scale in ((2, 0.0, 1.0), (7, 3.0, 2.0), (50, -10.0, 5.0), (333, 1e6, 1.0), (1000, 0.5, 10.0)):
+        xs = [float(v) for v in rng.normal(loc, scale, size=n)]
+        arg = tuple(xs) if n % 2 else xs
+        what = f"incremental_mean(a {type(arg).__name__} of {n} samples around {loc:g})"
+        got = _as_floats(call(impl, what, arg), what, n)
+        want = [math.fsum(xs[:k]) / k for k in range(1, n + 1)]
+        assert_close(got, want, what, rtol=1e-9, atol=1e-9 * (1 + abs(loc)),
+                     hint="the k-th mean divides by k: w_k = w_(k-1) + (x_k - w_(k-1)) / k")
+
+
+def _wrong_k_plus_1(xs) -> list[float]:
+    """Off by one: divides by k + 1 (as if w_0 = 0 were a sample)."""
+    means, w = [], 0.0
+    for k, x in enumerate(xs, start=1):
+        w += (x - w) / (k + 1)
+        means.append(w)
+    return means
+
+
+def _wrong_k_minus_1(xs) -> list[float]:
+    """Off by one: divides by k - 1 (the zero-based index), special-casing the first sample."""
+    means, w = [], 0.0
+    for i, x in enumerate(xs):
+        w = x if i == 0 else w + (x - w) / i
+        means.append(w)
+    return means
+
+
+def _wrong_constant_step(xs) -> list[float]:
+    """A constant step 0.1 (an exponential moving average), not 1/k."""
+    means, w = [], None
+    for x in xs:
+        w = x if w is None else w + 0.1 * (x - w)
+        means.append(w)
+    return means
+
+
+def _variant_cumsum(xs):
+    """Cumulative sums over k, as a numpy array."""
+    import numpy as np
+
+    a = np.asarray(xs, dtype=np.float64)
+    return np.cumsum(a) / np.arange(1, len(a) + 1)
+
+
+# --------------------------------------------------------------------------------------------
+# robbins_monro (the derivation)
+# --------------------------------------------------------------------------------------------
+
+def robbins_monro(g, w1: float, step_size, num_steps: int) -> list[float]:
+    """Run the Robbins-Monro iteration w_(k+1) = w_k - a_k g~(w_k, eta_k) for k = 1..num_steps.
+
+    Args:
+        g: a callable g(w, k) -> float returning the noisy observation g~(w, eta_k) of the
+            function whose root is sought, at the current estimate w and step k (k = 1, 2, ...).
+        w1: the initial guess w_1.
+        step_size: a callable step_size(k) -> float returning a_k, for k = 1, 2, ...
+        num_steps: the number of updates, >= 0.
+
+    Returns:
+        [w_2, ..., w_(num_steps + 1)]: the estimate after each update, as a list of floats.
+    """
+    w = float(w1)
+    out = []
+    for k in range(1, num_steps + 1):
+        w = w - step_size(k) * g(w, k)
+        out.append(w)
+    return out
+
+
+class _Samples:
+    """g~(w, eta_k) = c (w - x_k): its root in expectation is E[x]; k must be 1..len(xs)."""
+
+    def __init__(self, xs, c=1.0):
+        self.xs, self.c = xs, c
+
+    def __call__(self, w, k):
+        if not 1 <= k <= len(self.xs):
+            raise IndexError(f"g was called with k={k}; the steps are k = 1..{len(self.xs)}")
+        return self.c * (float(w) - self.xs[k - 1])
+
+
+def _harmonic(k):
+    if k < 1:
+        raise ValueError(f"step_size({k}): a_k is defined for k = 1, 2, ...")
+    return 1.0 / k
+
+
+def check_robbins_monro(impl, device="cpu") -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    what = "robbins_monro(g, 0.0, a_k = 1/k, 0)"
+    expect(len(list(call(impl, what, _Samples([]), 0.0, _harmonic, 0))) == 0, what,
+           "with num_steps = 0 there is nothing to return")
+
+    # a_k = 1/k, g = w - x_k: the iterates are the running means, whatever w_1 is.
+    for n, w1 in ((1, 7.0), (5, -3.0), (200, 10.0)):
+        xs = [float(v) for v in rng.normal(2.0, 1.5, size=n)]
+        what = f"robbins_monro(g = w - x_k, w1={w1}, a_k = 1/k, {n}) on {n} samples"
+        got = _as_floats(call(impl, what, _Samples(xs), w1, _harmonic, n), what, n)
+        want = [math.fsum(xs[:k]) / k for k in range(1, n + 1)]
+        assert_close(got, want, what, rtol=1e-9, atol=1e-9,
+                     hint="w_(k+1) = w_k - a_k g(w_k, k) with a_1 = 1: then w_2 = x_1, the first mean")
+
+    # a_k = 1/(k+1): w_(k+1) = (w_1 + x_1 + ... + x_k) / (k + 1), w_1 counting as a sample.
+    n, w1 = 60, 4.0
+    xs = [float(v) for v in rng.normal(-1.0, 1.0, size=n)]
+    what = f"robbins_monro(g = w - x_k, w1={w1}, a_k = 1/(k+1), {n})"
+    got = _as_floats(call(impl, what, _Samples(xs), w1, lambda k: _harmonic(k + 1), n), what, n)
+    want = [math.fsum([w1] + xs[:k]) / (k + 1) for k in range(1, n + 1)]
+    assert_close(got, want, what, rtol=1e-9, atol=1e-9, hint="use a_k for step k, starting at k = 1")
+
+    # Constant step a with g = c (w - x_k): w_(K+1) = (1 - ca)^K w_1 + sum_k ca (1 - ca)^(K-k) x_k.
+    for a, c in ((0.2, 1.0), (0.05, 2.0)):
+        n, w1 = 80, 1.0
+        xs = [float(v) for v in rng.normal(0.0, 1.0, size=n)]
+        what = f"robbins_monro(g = {c:g} (w - x_k), w1={w1}, a_k = {a:g}, {n})"
+        got = _as_floats(call(impl, what, _Samples(xs, c), w1, lambda k, a=a: a, n), what, n)
+        r = 1 - c * a
+        want = [r ** K * w1 + math.fsum(c * a * r ** (K - k) * xs[k - 1] for k in range(1, K + 1))
+                for K in range(1, n + 1)]
+        assert_close(got, want, what, rtol=1e-9, atol=1e-9,
+                     hint="step against the observation: w_(k+1) = w_k - a_k g(w_k, k)")
+
+    # A nonlinear root with noise: tanh(w) = 1/2, w* = atanh(1/2).
+    noise = rng.normal(0.0, 0.3, size=4000)
+
+    def noisy(w, k):
+        return math.tanh(float(w)) - 0.5 + float(noise[k - 1])
+
+    what = "robbins_monro(g = tanh(w) - 1/2 + noise, w1=2.0, a_k = 1/k, 4000)"
+    got = _as_floats(call(impl, what, noisy, 2.0, _harmonic, 4000), what, 4000)
+    root = math.atanh(0.5)
+    expect(abs(got[-1] - root) < 0.05, what,
+           f"the last iterate is {got[-1]:.4g}, expected to approach the root {root:.4g}",
+           hint="subtract a_k times the observation: moving along +g climbs away from the root")
+
+
+def _wrong_ascent(g, w1: float, step_size, num_steps: int) -> list[float]:
+    """Sign error: w_(k+1) = w_k + a_k g(w_k, k)."""
+    w, out = float(w1), []
+    for k in range(1, num_steps + 1):
+        w = w + step_size(k) * g(w, k)
+        out.append(w)
+    return out
+
+
+def _wrong_step_index(g, w1: float, step_size, num_steps: int) -> list[float]:
+    """Off by one in the step size: uses a_(k+1) at step k."""
+    w, out = float(w1), []
+    for k in range(1, num_steps + 1):
+        w = w - step_size(k + 1) * g(w, k)
+        out.append(w)
+    return out
+
+
+def _wrong_first_step_only(g, w1: float, step_size, num_steps: int) -> list[float]:
+    """Keeps a_1 for every step instead of the decreasing a_k."""
+    w, out = float(w1), []
+    a = step_size(1) if num_steps else 0.0
+    for k in range(1, num_steps + 1):
+        w = w - a * g(w, k)
+        out.append(w)
+    return out
+
+
+WRONG_ANSWERS = {
+    "incremental_mean": [_wrong_k_plus_1, _wrong_k_minus_1, _wrong_constant_step],
+    "robbins_monro": [_wrong_ascent, _wrong_step_index, _wrong_first_step_only],
+}
+
+CORRECT_VARIANTS = {
+    "incremental_mean": [_variant_cumsum],
+}

@@ -1,0 +1,208 @@
+"""The VAE's reparameterisation trick: sampling written so that gradients reach mu and sigma."""
+
+import torch
+
+from studycli.assertions import assert_close, call, describe, expect
+
+
+def reparameterize(mu, logvar, eps):
+    """Draw z ~ N(mu, exp(logvar)) as a differentiable function of mu and logvar.
+
+        z = mu + exp(logvar / 2) * eps
+
+    The noise eps ~ N(0, I) is passed in, so the randomness lives outside the graph and
+    gradients flow to both mu and logvar.
+
+    Args:
+        mu: tensor of shape (..., D), the means.
+        logvar: tensor of shape (..., D), the log-variances log sigma².
+        eps: standard-normal noise, broadcastable with mu (the same shape, or with extra
+            leading sample dimensions such as (S, ..., D)).
+
+    Returns:
+        Tensor z of the broadcast shape of mu and eps.
+    """
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def pathwise_gradients(f_prime, mu, sigma, eps):
+    """Reparameterisation (pathwise) gradient estimate of L(mu, sigma) = E[Σ_d f(z_d)].
+
+    Here z = mu + sigma * eps with eps ~ N(0, I). Write z_s = mu + sigma * eps_s for each of
+    the S samples; the estimates are the sample averages
+
+        grad_mu    = (1/S) Σ_s f'(z_s)
+        grad_sigma = (1/S) Σ_s f'(z_s) * eps_s
+
+    Args:
+        f_prime: callable, the derivative f' of the scalar function f, applied elementwise to
+            a tensor.
+        mu: tensor of shape (D,).
+        sigma: tensor of shape (D,), positive.
+        eps: tensor of shape (S, D), S standard-normal samples.
+
+    Returns:
+        (grad_mu, grad_sigma), two tensors of shape (D,).
+    """
+    z = mu + sigma * eps
+    g = f_prime(z)
+    return g.mean(dim=0), (g * eps).mean(dim=0)
+
+
+# --- checkers -------------------------------------------------------------------------------
+
+
+def check_reparameterize(impl, device="cpu") -> None:
+    gen = torch.Generator().manual_seed(0)
+
+    # Hand example: logvar = log 4 means sigma = 2.
+    mu = torch.tensor([1.0, -1.0], device=device)
+    logvar = torch.log(torch.tensor([4.0, 1.0], device=device))
+    eps = torch.tensor([0.5, 2.0], device=device)
+    what = f"reparameterize(mu={describe(mu)}, logvar=log([4, 1]), eps={describe(eps)})"
+    got = call(impl, what, mu, logvar, eps)
+    assert_close(got, torch.tensor([2.0, 1.0]), what, atol=1e-6, rtol=1e-6,
+                 hint="sigma = exp(logvar / 2) is the standard deviation, not exp(logvar)")
+
+    # Random values over shapes, and a leading sample dimension on eps.
+    cases = [((1,), (1,)), ((6,), (6,)), ((3, 4), (3, 4)), ((2, 5, 8), (2, 5, 8)),
+             ((4, 16), (10, 4, 16))]
+    for shape, eps_shape in cases:
+        for dtype, tol in ((torch.float32, 1e-5), (torch.float64, 1e-10)):
+            mu = torch.randn(shape, generator=gen, dtype=dtype).to(device)
+            logvar = (torch.randn(shape, generator=gen, dtype=dtype) * 2).to(device)
+            eps = torch.randn(eps_shape, generator=gen, dtype=dtype).to(device)
+            what = (f"reparameterize(mu of shape {shape}, logvar of shape {shape}, "
+                    f"eps of shape {eps_shape}, {str(dtype).replace('torch.', '')})")
+            got = call(impl, what, mu, logvar, eps)
+            want = mu.double() + torch.exp(logvar.double() / 2) * eps.double()
+            assert_close(got, want, what, atol=tol, rtol=tol,
+                         hint="z = mu + exp(logvar / 2) * eps, using the eps that is passed in")
+
+    # Gradients: d z / d mu = 1 and d z / d logvar = eps * sigma / 2, so for the loss
+    # (z * w).sum() the gradients are w and w * eps * exp(logvar / 2) / 2.
+    for shape in [(5,), (3, 7), (10, 2, 4)]:
+        mu = torch.randn(shape, generator=gen, dtype=torch.float64).to(device).requires_grad_()
+        logvar = torch.randn(shape, generator=gen, dtype=torch.float64).to(device).requires_grad_()
+        eps = torch.randn(shape, generator=gen, dtype=torch.float64).to(device)
+        w = torch.randn(shape, generator=gen, dtype=torch.float64).to(device)
+        what = f"the gradient of (reparameterize(mu, logvar, eps) * w).sum(), shapes {shape}"
+        z = call(impl, what, mu, logvar, eps)
+        expect(getattr(z, "requires_grad", False), what,
+               "z carries no gradient: the sample must be computed from mu and logvar by autograd "
+               "operations", hint="do not detach, use .data, numpy, or torch.normal(mu, std)")
+        (z * w).sum().backward()
+        expect(mu.grad is not None, what, "no gradient reached mu")
+        expect(logvar.grad is not None, what, "no gradient reached logvar",
+               hint="sigma must be computed from logvar inside the graph (no .data, no .detach())")
+        assert_close(mu.grad, w, what + " with respect to mu", atol=1e-9, rtol=1e-9)
+        want = w * eps * torch.exp(logvar.detach() / 2) / 2
+        assert_close(logvar.grad, want, what + " with respect to logvar", atol=1e-9, rtol=1e-9,
+                     hint="d z / d logvar = eps * exp(logvar / 2) / 2")
+
+
+_FUNCTIONS = [
+    ("f(z) = z²", lambda z: z * z, lambda z: 2 * z),
+    ("f(z) = sin z", torch.sin, torch.cos),
+    ("f(z) = exp(z / 2)", lambda z: torch.exp(z / 2), lambda z: 0.5 * torch.exp(z / 2)),
+    ("f(z) = log(1 + exp(z))", torch.nn.functional.softplus, torch.sigmoid),
+]
+
+
+def check_pathwise_gradients(impl, device="cpu") -> None:
+    gen = torch.Generator().manual_seed(0)
+
+    # Ground truth: autograd through the sample-average objective (1/S) Σ_s Σ_d f(mu + sigma eps_s).
+    for name, f, f_prime in _FUNCTIONS:
+        for samples, dim in [(1, 1), (1, 4), (7, 3), (64, 5), (500, 2)]:
+            mu = torch.randn(dim, generator=gen, dtype=torch.float64).to(device)
+            sigma = torch.exp(torch.randn(dim, generator=gen, dtype=torch.float64) * 0.5).to(device)
+            eps = torch.randn(samples, dim, generator=gen, dtype=torch.float64).to(device)
+            m, s = mu.clone().requires_grad_(), sigma.clone().requires_grad_()
+            f(m + s * eps).sum(-1).mean(0).backward()
+            what = f"pathwise_gradients(f' of {name}, mu of shape ({dim},), eps of shape ({samples}, {dim}))"
+            got = call(impl, what, f_prime, mu, sigma, eps)
+            expect(isinstance(got, (tuple, list)) and len(got) == 2, what,
+                   f"returned {describe(got)}, expected a pair (grad_mu, grad_sigma)")
+            assert_close(got[0], m.grad, what + ", grad_mu", atol=1e-9, rtol=1e-7,
+                         hint="grad_mu is the sample mean of f'(z), z = mu + sigma * eps")
+            assert_close(got[1], s.grad, what + ", grad_sigma", atol=1e-9, rtol=1e-7,
+                         hint="by the chain rule d z / d sigma = eps: average f'(z) * eps")
+
+    # With many samples the estimate approaches the exact gradient: for f(z) = z²,
+    # E[z²] = mu² + sigma², so the gradients are 2 mu and 2 sigma.
+    mu = torch.tensor([1.0, -0.5, 0.0], dtype=torch.float64, device=device)
+    sigma = torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64, device=device)
+    eps = torch.randn(200_000, 3, generator=gen, dtype=torch.float64).to(device)
+    what = "pathwise_gradients(f'(z) = 2z, mu=[1, -0.5, 0], sigma=[0.5, 1, 2], 200000 samples)"
+    got = call(impl, what, lambda z: 2 * z, mu, sigma, eps)
+    assert_close(got[0], 2 * mu, what + ", grad_mu vs 2 mu", atol=0.05, rtol=0.02)
+    assert_close(got[1], 2 * sigma, what + ", grad_sigma vs 2 sigma", atol=0.05, rtol=0.02,
+                 hint="d/dsigma E[(mu + sigma eps)²] = E[2 (mu + sigma eps) eps] = 2 sigma")
+
+
+# --- wrong answers --------------------------------------------------------------------------
+
+
+def _wrong_var_as_std(mu, logvar, eps):
+    """Scales the noise by the variance exp(logvar) instead of the std exp(logvar / 2)."""
+    return mu + torch.exp(logvar) * eps
+
+
+def _wrong_std_from_data(mu, logvar, eps):
+    """Computes sigma from logvar.data (outside autograd), so no gradient reaches logvar."""
+    return mu + torch.exp(0.5 * logvar.data) * eps
+
+
+def _wrong_fresh_noise(mu, logvar, eps):
+    """Samples with torch.normal(mu, std), ignoring the given eps; no pathwise gradient."""
+    return torch.normal(mu.detach(), torch.exp(0.5 * logvar.detach()))
+
+
+def _wrong_no_eps_factor(f_prime, mu, sigma, eps):
+    """Forgets d z / d sigma = eps: uses the mean of f'(z) for both gradients."""
+    g = f_prime(mu + sigma * eps)
+    return g.mean(dim=0), g.mean(dim=0)
+
+
+def _wrong_z_factor(f_prime, mu, sigma, eps):
+    """Multiplies by z instead of eps in the sigma gradient."""
+    z = mu + sigma * eps
+    g = f_prime(z)
+    return g.mean(dim=0), (g * z).mean(dim=0)
+
+
+def _wrong_sum_samples(f_prime, mu, sigma, eps):
+    """Sums over the samples instead of averaging."""
+    g = f_prime(mu + sigma * eps)
+    return g.sum(dim=0), (g * eps).sum(dim=0)
+
+
+WRONG_ANSWERS = {
+    "reparameterize": [_wrong_var_as_std, _wrong_std_from_data, _wrong_fresh_noise],
+    "pathwise_gradients": [_wrong_no_eps_factor, _wrong_z_factor, _wrong_sum_samples],
+}
+
+
+# --- correct variants -----------------------------------------------------------------------
+
+
+def _variant_sqrt_exp(mu, logvar, eps):
+    """Computes the std as sqrt(exp(logvar)), equal to exp(logvar / 2)."""
+    return torch.addcmul(mu, torch.sqrt(torch.exp(logvar)), eps)
+
+
+def _variant_autograd(f_prime, mu, sigma, eps):
+    """Integrates nothing by hand: builds the surrogate Σ f'(z).detach() * z and lets autograd
+    differentiate it (same gradient as the sample-average objective)."""
+    m = mu.detach().clone().requires_grad_()
+    s = sigma.detach().clone().requires_grad_()
+    z = m + s * eps
+    (f_prime(z).detach() * z).sum(-1).mean(0).backward()
+    return [m.grad, s.grad]
+
+
+CORRECT_VARIANTS = {
+    "reparameterize": [_variant_sqrt_exp],
+    "pathwise_gradients": [_variant_autograd],
+}

@@ -1,0 +1,257 @@
+"""VQ-VAE: nearest-codebook quantisation with the straight-through estimator, and the two
+auxiliary losses (codebook and commitment) that train the codebook and tie the encoder to it."""
+
+import torch
+
+from studycli.assertions import assert_close, assert_equal, call, describe, expect
+
+
+def vector_quantize(z, codebook):
+    """Replace each row of z by its nearest codebook vector, passing gradients straight through.
+
+    indices[i] = argmin_k ‖z[i] - codebook[k]‖² (on an exact tie, the lowest k). The returned
+    z_q has the value codebook[indices], but its gradient with respect to z is the identity
+    (straight-through estimator): z_q = z + (codebook[indices] - z).detach().
+
+    Args:
+        z: tensor of shape (N, D), the encoder outputs.
+        codebook: tensor of shape (K, D), the K code vectors.
+
+    Returns:
+        (z_q, indices): z_q of shape (N, D); indices an integer (long) tensor of shape (N,).
+    """
+    # ‖z - e‖² = ‖z‖² - 2 z·e + ‖e‖², without building an (N, K, D) tensor.
+    dist = (z * z).sum(1, keepdim=True) - 2.0 * (z @ codebook.t()) + (codebook * codebook).sum(1)
+    indices = dist.argmin(dim=1)
+    quantized = codebook[indices]
+    return z + (quantized - z).detach(), indices
+
+
+def vq_aux_loss(z, z_q, beta: float = 0.25):
+    """The codebook loss plus the commitment loss of VQ-VAE, with the stop-gradients in place.
+
+        loss = mean((sg(z) - z_q)²) + beta * mean((z - sg(z_q))²)
+
+    sg is stop-gradient (`.detach()`); each mean is over all N*D elements. The first term
+    moves the code vectors toward the encoder outputs, the second keeps the encoder outputs
+    near their codes. The reconstruction loss is not part of this function.
+
+    Args:
+        z: tensor of shape (N, D), the encoder outputs (before the straight-through trick).
+        z_q: tensor of shape (N, D), codebook[indices], carrying gradient to the codebook.
+        beta: the commitment weight (0.25 in the paper).
+
+    Returns:
+        A scalar tensor.
+    """
+    codebook_loss = ((z.detach() - z_q) ** 2).mean()
+    commitment_loss = ((z - z_q.detach()) ** 2).mean()
+    return codebook_loss + beta * commitment_loss
+
+
+# --- checkers -------------------------------------------------------------------------------
+
+
+def _brute_distances(z, codebook):
+    """Squared distances (N, K) in float64, straight from the definition."""
+    diff = z.detach().double()[:, None, :] - codebook.detach().double()[None, :, :]
+    return (diff * diff).sum(-1)
+
+
+def _unpack(got, what):
+    expect(isinstance(got, (tuple, list)) and len(got) == 2, what,
+           f"returned {describe(got)}, expected a pair (z_q, indices)")
+    z_q, idx = got
+    expect(hasattr(z_q, "shape") and hasattr(idx, "shape"), what,
+           "z_q and indices must both be tensors")
+    expect(not torch.is_floating_point(idx) and not torch.is_complex(idx), what,
+           f"indices have dtype {idx.dtype}, expected an integer dtype (use argmin, which gives long)")
+    return z_q, idx
+
+
+def _compare_vq(impl, z, codebook, hint=""):
+    what = f"vector_quantize(z={describe(z)}, codebook={describe(codebook)})"
+    z_q, idx = _unpack(call(impl, what, z.clone(), codebook.clone()), what)
+    n, k = z.shape[0], codebook.shape[0]
+    expect(tuple(idx.shape) == (n,), what, f"indices have shape {tuple(idx.shape)}, expected ({n},)",
+           hint="take the argmin over the codebook dimension, one index per row of z")
+    idx = idx.long().cpu()
+    expect(bool(((idx >= 0) & (idx < k)).all()), what, f"indices out of range 0..{k - 1}")
+    dist = _brute_distances(z, codebook).cpu()
+    best = dist.min(dim=1).values
+    chosen = dist.gather(1, idx[:, None]).squeeze(1)
+    bad = chosen > best + 1e-4 * (1 + best)
+    if bool(bad.any()):
+        i = int(bad.nonzero()[0])
+        expect(False, what, f"row {i}: chose code {int(idx[i])} at squared distance "
+                            f"{float(chosen[i]):.6g}, but code {int(dist[i].argmin())} is at "
+                            f"{float(best[i]):.6g}", hint=hint)
+    assert_close(z_q, codebook.detach()[idx.to(codebook.device)], what + ", z_q vs codebook[indices]",
+                 atol=1e-5, rtol=1e-5, hint="the value of z_q is exactly the chosen code vector")
+    return idx
+
+
+_HINT_DOT = ("the nearest code minimises ‖z - e‖² = ‖z‖² - 2 z·e + ‖e‖²; dropping ‖e‖² (the "
+             "largest dot product) is wrong when the codes have different norms")
+
+
+def check_vector_quantize(impl, device="cpu") -> None:
+    # A hand example whose codes have very different norms: largest dot product != nearest.
+    z = torch.tensor([[1.0, 0.0], [9.0, 1.0], [0.0, -2.0]], device=device)
+    codebook = torch.tensor([[1.0, 0.0], [10.0, 0.0], [0.0, -1.0]], device=device)
+    idx = _compare_vq(impl, z, codebook, hint=_HINT_DOT)
+    assert_equal(idx.tolist(), [0, 1, 2], "vector_quantize: indices of the hand example", hint=_HINT_DOT)
+
+    # Exact ties (duplicate codes, a point halfway between two codes): the lowest index wins.
+    z = torch.tensor([[0.5, 0.0], [2.0, 2.0], [7.0, 7.0]], device=device)
+    codebook = torch.tensor([[0.0, 0.0], [1.0, 0.0], [2.0, 2.0], [2.0, 2.0]], device=device)
+    idx = _compare_vq(impl, z, codebook)
+    assert_equal(idx.tolist(), [0, 2, 2], "vector_quantize on exact ties",
+                 hint="on a tie take the lowest index, as argmin does")
+
+    # Seeded random inputs over sizes, including K = 1, N = 1, D = 1; codes with mixed norms.
+    gen = torch.Generator().manual_seed(0)
+    for n, k, d in [(1, 1, 1), (1, 5, 3), (7, 1, 4), (5, 3, 1), (37, 16, 8), (128, 64, 16),
+                    (200, 256, 32), (64, 512, 2)]:
+        z = torch.randn(n, d, generator=gen).to(device)
+        scale = torch.exp(torch.randn(k, 1, generator=gen))
+        codebook = (torch.randn(k, d, generator=gen) * scale).to(device)
+        _compare_vq(impl, z, codebook, hint=_HINT_DOT)
+        _compare_vq(impl, z.double(), codebook.double(), hint=_HINT_DOT)
+
+    # Straight-through: d (z_q * w).sum() / d z must be w, whether or not the codebook
+    # itself requires a gradient.
+    for n, k, d, codebook_grad in [(6, 4, 3, False), (50, 32, 8, True), (1, 3, 5, False)]:
+        z = torch.randn(n, d, generator=gen).to(device).requires_grad_()
+        codebook = torch.randn(k, d, generator=gen).to(device).requires_grad_(codebook_grad)
+        w = torch.randn(n, d, generator=gen).to(device)
+        what = (f"the gradient of (z_q * w).sum() with respect to z, z of shape ({n}, {d}), "
+                f"codebook of shape ({k}, {d})")
+        z_q, _ = _unpack(call(impl, what, z, codebook), what)
+        expect(getattr(z_q, "requires_grad", False), what,
+               "z_q carries no gradient to z: codebook[indices] alone is cut off from the encoder",
+               hint="straight-through: z_q = z + (codebook[indices] - z).detach()")
+        (z_q * w).sum().backward()
+        expect(z.grad is not None, what, "no gradient reached z",
+               hint="straight-through: z_q = z + (codebook[indices] - z).detach()")
+        assert_close(z.grad, w, what, atol=1e-6, rtol=1e-6,
+                     hint="the straight-through gradient copies d loss / d z_q onto z unchanged")
+
+    # The inputs must not be modified.
+    z = torch.randn(9, 4, generator=gen).to(device)
+    codebook = torch.randn(5, 4, generator=gen).to(device)
+    keep = (z.clone(), codebook.clone())
+    call(impl, "vector_quantize(z, codebook)", z, codebook)
+    expect(torch.equal(z, keep[0]) and torch.equal(codebook, keep[1]),
+           "vector_quantize(z of shape (9, 4), codebook of shape (5, 4))", "modified its inputs in place")
+
+
+def check_vq_aux_loss(impl, device="cpu") -> None:
+    gen = torch.Generator().manual_seed(0)
+    for n, k, d, beta in [(1, 1, 1, 0.25), (4, 3, 2, 0.25), (10, 8, 5, 0.1), (33, 16, 7, 2.0),
+                          (64, 32, 4, None)]:
+        for dtype, tol in ((torch.float64, 1e-10), (torch.float32, 1e-5)):
+            codebook = torch.randn(k, d, generator=gen, dtype=dtype).to(device).requires_grad_()
+            z = torch.randn(n, d, generator=gen, dtype=dtype).to(device).requires_grad_()
+            idx = torch.randint(0, k, (n,), generator=gen).to(device)
+            z_q = codebook[idx]
+            b = 0.25 if beta is None else beta
+            what = (f"vq_aux_loss(z of shape ({n}, {d}), z_q = codebook[indices] with codebook of "
+                    f"shape ({k}, {d}), {'beta left at its default' if beta is None else f'beta={beta:g}'})")
+            loss = call(impl, what, z, z_q) if beta is None else call(impl, what, z, z_q, beta)
+            expect(hasattr(loss, "backward"), what, f"returned {describe(loss)}, expected a scalar tensor")
+            expect(loss.numel() == 1, what, f"returned shape {tuple(loss.shape)}, expected a scalar")
+            diff = (z.detach() - codebook.detach()[idx]).double()
+            numel = n * d
+            assert_close(loss.reshape(()), (1 + b) * (diff ** 2).sum() / numel, what, atol=tol, rtol=tol,
+                         hint="both terms have the value mean((z - z_q)²); each is a mean over all elements")
+            expect(loss.requires_grad, what, "the loss carries no gradient")
+            loss.reshape(()).backward()
+            # Commitment term only: d/dz = 2 beta (z - z_q) / (N D).
+            expect(z.grad is not None, what, "no gradient reached z (the commitment term)")
+            assert_close(z.grad, 2 * b * diff / numel, what + ", gradient with respect to z",
+                         atol=tol, rtol=1e-5,
+                         hint="only the commitment term beta * mean((z - sg(z_q))²) reaches the encoder")
+            # Codebook term only: d/de_k = Σ_{i: idx_i = k} 2 (e_k - z_i) / (N D).
+            want = torch.zeros(k, d, dtype=torch.float64, device=device)
+            want.index_add_(0, idx, -2 * diff / numel)
+            expect(codebook.grad is not None, what, "no gradient reached the codebook (the codebook term)")
+            assert_close(codebook.grad, want, what + ", gradient with respect to the codebook",
+                         atol=tol, rtol=1e-5,
+                         hint="only the codebook term mean((sg(z) - z_q)²) reaches the codebook, "
+                              "with weight 1")
+
+
+# --- wrong answers --------------------------------------------------------------------------
+
+
+def _wrong_no_straight_through(z, codebook):
+    """Returns codebook[indices] as z_q: the right values, but no gradient reaches z."""
+    dist = ((z[:, None, :] - codebook[None, :, :]) ** 2).sum(-1)
+    indices = dist.argmin(dim=1)
+    return codebook[indices], indices
+
+
+def _wrong_max_dot_product(z, codebook):
+    """Picks the code with the largest dot product z·e (drops ‖e‖²) instead of the nearest."""
+    indices = (z @ codebook.t()).argmax(dim=1)
+    return z + (codebook[indices] - z).detach(), indices
+
+
+def _wrong_swapped_straight_through(z, codebook):
+    """Swaps the roles in the trick, z_q + (z - z_q).detach(): the value is z, not the code."""
+    dist = ((z[:, None, :] - codebook[None, :, :]) ** 2).sum(-1)
+    indices = dist.argmin(dim=1)
+    quantized = codebook[indices]
+    return quantized + (z - quantized).detach(), indices
+
+
+def _wrong_argmin_over_rows(z, codebook):
+    """Takes the argmin over the batch dimension (dim 0) of the (N, K) distance matrix."""
+    dist = ((z[:, None, :] - codebook[None, :, :]) ** 2).sum(-1)
+    indices = dist.argmin(dim=0)
+    return z + (codebook[indices] - z).detach(), indices
+
+
+def _wrong_aux_no_stop_gradient(z, z_q, beta=0.25):
+    """Leaves out both stop-gradients: each term pulls on both z and the codebook."""
+    return ((z - z_q) ** 2).mean() + beta * ((z - z_q) ** 2).mean()
+
+
+def _wrong_aux_beta_on_codebook(z, z_q, beta=0.25):
+    """Puts beta on the codebook term instead of the commitment term."""
+    return beta * ((z.detach() - z_q) ** 2).mean() + ((z - z_q.detach()) ** 2).mean()
+
+
+def _wrong_aux_sum(z, z_q, beta=0.25):
+    """Sums the squared errors instead of averaging them."""
+    return ((z.detach() - z_q) ** 2).sum() + beta * ((z - z_q.detach()) ** 2).sum()
+
+
+WRONG_ANSWERS = {
+    "vector_quantize": [_wrong_no_straight_through, _wrong_max_dot_product,
+                        _wrong_swapped_straight_through, _wrong_argmin_over_rows],
+    "vq_aux_loss": [_wrong_aux_no_stop_gradient, _wrong_aux_beta_on_codebook, _wrong_aux_sum],
+}
+
+
+# --- correct variants -----------------------------------------------------------------------
+
+
+def _variant_cdist_loop(z, codebook):
+    """Loops over rows with explicit distances, returns a list, and adds the straight-through
+    difference the other way round: z_q = z - (z - e).detach()."""
+    indices = torch.stack([((row - codebook) ** 2).sum(-1).argmin() for row in z])
+    return [z - (z - codebook[indices]).detach(), indices]
+
+
+def _variant_aux_mse(z, z_q, beta=0.25):
+    """Uses F.mse_loss for both terms."""
+    mse = torch.nn.functional.mse_loss
+    return mse(z_q, z.detach()) + beta * mse(z, z_q.detach())
+
+
+CORRECT_VARIANTS = {
+    "vector_quantize": [_variant_cdist_loop],
+    "vq_aux_loss": [_variant_aux_mse],
+}

@@ -1,0 +1,119 @@
+"""The review database's schema, as named migrations applied in order, each in its own transaction.
+
+A migration is never edited once released: change the schema by appending a new one. The
+`migrations` table records which have run, so a database made by a newer studycli is refused
+instead of being misread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+
+MIGRATIONS: list[tuple[str, str]] = [
+    ("0001_review_log", """
+        -- The source of truth: one row per rating, never updated or deleted.
+        CREATE TABLE reviews (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            card_id       TEXT    NOT NULL,
+            rating        INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
+            reviewed_at   TEXT    NOT NULL,  -- UTC, ISO-8601 with microseconds
+            duration_ms   INTEGER,
+            method        TEXT    NOT NULL CHECK (method IN ('self', 'check')),
+            check_status  TEXT    CHECK (check_status IN ('pass', 'fail', 'error', 'timeout')),
+            content_hash  TEXT    NOT NULL,  -- the card's text when it was rated
+            queue         TEXT    NOT NULL,  -- new, learning, review or relearning before the rating
+            scheduler_id  INTEGER NOT NULL REFERENCES schedulers (id),
+            state_before  TEXT,              -- the card's state row before (JSON), for exact undo
+            state_after   TEXT    NOT NULL   -- fsrs Card.to_json() after the rating
+        );
+        CREATE INDEX reviews_by_card ON reviews (card_id, id);
+        CREATE INDEX reviews_by_time ON reviews (reviewed_at);
+
+        -- The fsrs Scheduler settings each review was made with (Scheduler.to_json()), so that a
+        -- replay reproduces every interval even after the settings change.
+        CREATE TABLE schedulers (
+            id       INTEGER PRIMARY KEY,
+            settings TEXT NOT NULL UNIQUE
+        );
+
+        -- An undo appends a row here; the undone review stays in the log, marked.
+        CREATE TABLE undos (
+            review_id INTEGER PRIMARY KEY REFERENCES reviews (id),
+            undone_at TEXT NOT NULL
+        );
+
+        -- Each card's current state: derived from the log (see review.rebuild), kept for speed.
+        CREATE TABLE cards (
+            card_id      TEXT PRIMARY KEY,
+            fsrs         TEXT,               -- fsrs Card.to_json(); NULL while the card is new
+            content_hash TEXT,               -- the card's text at its last review
+            lapses       INTEGER NOT NULL DEFAULT 0,
+            reps         INTEGER NOT NULL DEFAULT 0,
+            suspended    INTEGER NOT NULL DEFAULT 0
+        );
+
+        CREATE TRIGGER reviews_append_only_update BEFORE UPDATE ON reviews
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+        CREATE TRIGGER reviews_append_only_delete BEFORE DELETE ON reviews
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+        CREATE TRIGGER undos_append_only_update BEFORE UPDATE ON undos
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+        CREATE TRIGGER undos_append_only_delete BEFORE DELETE ON undos
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+    """),
+]
+
+NAMES = [name for name, _ in MIGRATIONS]
+
+_LEDGER = """
+    CREATE TABLE IF NOT EXISTS migrations (
+        name       TEXT PRIMARY KEY,
+        applied_at TEXT NOT NULL
+    )
+"""
+
+
+def applied(conn: sqlite3.Connection) -> list[str]:
+    """Names of the migrations already recorded in the database, in the order they ran."""
+    return [row[0] for row in conn.execute("SELECT name FROM migrations ORDER BY rowid")]
+
+
+def migrate(conn: sqlite3.Connection) -> list[str]:
+    """Apply every pending migration, each in its own transaction; returns their names.
+
+    `conn` must be in autocommit mode (isolation_level=None). The caller checks first that the
+    database holds no migration unknown to this version (see `store.Store.open`). Two processes
+    opening a new database at once are safe: the second finds the migration recorded.
+    """
+    conn.execute(_LEDGER)
+    ran = []
+    for name, script in MIGRATIONS:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if name not in applied(conn):
+                for statement in statements(script):
+                    conn.execute(statement)
+                stamp = datetime.now(timezone.utc).isoformat()  # bookkeeping, not study time
+                conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, stamp))
+                ran.append(name)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return ran
+
+
+def statements(script: str) -> list[str]:
+    """Split a SQL script into complete statements (trigger bodies hold semicolons too)."""
+    found, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--") and not buffer.strip():
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            found.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        raise ValueError(f"incomplete SQL statement in a migration: {buffer.strip()[:60]}")
+    return found

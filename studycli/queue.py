@@ -1,0 +1,127 @@
+"""What to study now: cards in learning, reviews due, and today's new cards.
+
+Order, as Anki: learning cards that are due, then review cards by due date, then new cards with
+prerequisites (`requires`) first. New cards and reviews are capped per study day, and the study
+day rolls over at a local hour (`day_starts_at`), while every stored time is UTC. Suspended
+cards never show.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
+
+from fsrs import State
+
+from .card import Card
+from .config import Settings
+from .review import fsrs_card, is_leech
+from .store import CardState
+
+LEARN_AHEAD = timedelta(minutes=20)  # as Anki: with nothing else left, show learning cards early
+
+
+def study_day_start(now: datetime, day_starts_at: int, tz: tzinfo | None = None) -> datetime:
+    """The UTC start of the study day holding `now`.
+
+    Args:
+        now: a timezone-aware time.
+        day_starts_at: the local hour at which a study day begins (0-23).
+        tz: the learner's time zone; None for the system's local zone.
+    """
+    local = now.astimezone(tz)
+    start = local.replace(hour=day_starts_at, minute=0, second=0, microsecond=0)
+    if local < start:
+        start -= timedelta(days=1)
+    if tz is None:  # a naive wall time read as local picks the right offset across DST
+        start = start.replace(tzinfo=None).astimezone()
+    return start.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Due:
+    """The cards to study, each list in the order they are shown."""
+
+    learning: list[Card] = field(default_factory=list)
+    review: list[Card] = field(default_factory=list)
+    new: list[Card] = field(default_factory=list)
+    ahead: list[Card] = field(default_factory=list)  # learning cards due within LEARN_AHEAD
+
+    def next(self, exclude: frozenset[str] = frozenset()) -> Card | None:
+        """The card to show now; learning cards due soon only when nothing else is left."""
+        for group in (self.learning, self.review, self.new, self.ahead):
+            for card in group:
+                if card.id not in exclude:
+                    return card
+        return None
+
+    def __len__(self) -> int:
+        return len(self.learning) + len(self.review) + len(self.new)
+
+
+def due_now(cards: list[Card], states: dict[str, CardState], now: datetime, settings: Settings,
+            done_today: dict[str, int]) -> Due:
+    """Sort `cards` into what is due at `now`.
+
+    Args:
+        cards: the candidate cards (already filtered by deck, topic or tag).
+        states: stored states by card id (cards without one are new).
+        now: the current time, timezone-aware.
+        settings: the daily limits.
+        done_today: ratings so far this study day per queue (`Store.counts_since`).
+    """
+    learning, review, ahead, new = [], [], [], []
+    for card in cards:
+        state = states.get(card.id)
+        if state is not None and state.suspended:
+            continue
+        current = fsrs_card(state)
+        if current is None:
+            new.append(card)
+        elif current.state == State.Review:
+            if current.due <= now:
+                review.append((current.due, card.id, card))
+        elif current.due <= now:
+            learning.append((current.due, card.id, card))
+        elif current.due <= now + LEARN_AHEAD:
+            ahead.append((current.due, card.id, card))
+    reviews_left = max(0, settings.reviews_per_day - done_today.get("review", 0))
+    new_left = max(0, settings.new_per_day - done_today.get("new", 0))
+    return Due(learning=_by_due(learning), review=_by_due(review)[:reviews_left],
+               new=prerequisite_order(new)[:new_left], ahead=_by_due(ahead))
+
+
+def _by_due(entries: list[tuple[datetime, str, Card]]) -> list[Card]:
+    return [card for _, _, card in sorted(entries, key=lambda e: (e[0], e[1]))]
+
+
+def prerequisite_order(cards: list[Card]) -> list[Card]:
+    """`cards` ordered so that each card's `requires` (among them) come before it.
+
+    Ties break by deck then id, so the order is stable. A cycle (which `lint` reports) does
+    not hang: its cards follow in deck, id order.
+    """
+    by_id = {card.id: card for card in cards}
+    waiting = {card.id: {r for r in card.requires if r in by_id and r != card.id} for card in cards}
+    unlocks: dict[str, list[str]] = {card_id: [] for card_id in by_id}
+    for card_id, needs in waiting.items():
+        for need in needs:
+            unlocks[need].append(card_id)
+    ready = [(by_id[i].deck, i) for i, needs in waiting.items() if not needs]
+    heapq.heapify(ready)
+    ordered: list[Card] = []
+    while ready:
+        _, card_id = heapq.heappop(ready)
+        ordered.append(by_id[card_id])
+        for follower in unlocks[card_id]:
+            waiting[follower].discard(card_id)
+            if not waiting[follower]:
+                heapq.heappush(ready, (by_id[follower].deck, follower))
+    placed = {card.id for card in ordered}
+    return ordered + sorted((c for c in cards if c.id not in placed), key=lambda c: (c.deck, c.id))
+
+
+def leeches(cards: list[Card], states: dict[str, CardState]) -> list[Card]:
+    """Cards forgotten `review.LEECH_LAPSES` times or more."""
+    return [card for card in cards if is_leech(states.get(card.id))]

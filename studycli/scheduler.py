@@ -1,0 +1,102 @@
+"""FSRS scheduling through the `fsrs` package (FSRS-6), with deterministic fuzz.
+
+fsrs draws its interval fuzz from the global `random`; here each review seeds it from the card
+id and the review time (and restores the global state after), so a replay of the log gives
+exactly the intervals the learner saw, and the interval shown on a rating key before the
+rating is the one that rating gives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Iterator
+
+from fsrs import Card as FsrsCard
+from fsrs import Rating, Scheduler, State
+
+from .config import Settings
+
+RATING_NAMES = {Rating.Again: "Again", Rating.Hard: "Hard", Rating.Good: "Good", Rating.Easy: "Easy"}
+QUEUE_NAMES = {State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}
+
+
+def fsrs_card_id(card_id: str) -> int:
+    """The stable int that stands for `card_id` inside fsrs (never fsrs's time-based default).
+
+    The top 53 bits of its SHA-256: exact in JSON and in any reader that parses numbers as floats.
+    """
+    return int.from_bytes(hashlib.sha256(card_id.encode("utf-8")).digest()[:7], "big") >> 3  # 56 - 3 = 53 bits
+
+
+def make_scheduler(settings: Settings) -> Scheduler:
+    return Scheduler(
+        desired_retention=settings.desired_retention,
+        learning_steps=settings.learning_steps,
+        relearning_steps=settings.relearning_steps,
+        maximum_interval=settings.maximum_interval,
+        enable_fuzzing=settings.enable_fuzzing,
+    )
+
+
+def new_card(card_id: str, now: datetime) -> FsrsCard:
+    """A never-reviewed fsrs card for `card_id`, due at `now`."""
+    return FsrsCard(card_id=fsrs_card_id(card_id), due=_utc(now))
+
+
+def review(scheduler: Scheduler, card: FsrsCard, rating: Rating, now: datetime,
+           duration_ms: int | None = None) -> FsrsCard:
+    """The card after `rating` at `now` (a new value; `card` is not changed).
+
+    Raises:
+        ValueError: `now` is not timezone-aware.
+    """
+    now = _utc(now)
+    with _seeded(f"{card.card_id}|{now.isoformat()}"):
+        after, _log = scheduler.review_card(card, Rating(rating), now, duration_ms)
+    return after
+
+
+def preview(scheduler: Scheduler, card: FsrsCard, now: datetime) -> dict[Rating, timedelta]:
+    """For each rating, the interval until the card would be due again if rated so at `now`."""
+    return {rating: review(scheduler, card, rating, now).due - _utc(now) for rating in Rating}
+
+
+def queue_name(card: FsrsCard | None) -> str:
+    """new, learning, review or relearning."""
+    return "new" if card is None else QUEUE_NAMES[card.state]
+
+
+def format_interval(interval: timedelta) -> str:
+    """A short label as Anki shows it: 45s, 10m, 3h, 4d, 2.5mo, 1.2y."""
+    seconds = interval.total_seconds()
+    if seconds < 60:
+        return f"{max(0, round(seconds))}s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)}m"
+    if seconds < 86400:
+        return f"{round(seconds / 3600)}h"
+    days = seconds / 86400
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return f"{days / 30:.1f}".rstrip("0").rstrip(".") + "mo"
+    return f"{days / 365:.1f}".rstrip("0").rstrip(".") + "y"
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("scheduling needs a timezone-aware datetime")
+    return moment.astimezone(timezone.utc)
+
+
+@contextmanager
+def _seeded(key: str) -> Iterator[None]:
+    saved = random.getstate()
+    random.seed(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big"))
+    try:
+        yield
+    finally:
+        random.setstate(saved)

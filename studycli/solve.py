@@ -1,0 +1,125 @@
+"""Answering a coding card with code: the attempt file, the editor, the check, the rating.
+
+The attempt lives at `<data dir>/attempts/<card-id>.py`, written once from the card's starter
+and then only ever changed by the learner. The check runs in `runner`'s isolated process with
+a time limit and a memory cap, so a hang or a blow-up in the attempt is its outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from fsrs import Rating
+
+from .card import Card
+from .errors import StudyError
+from .loader import Content
+from .paths import attempts_dir
+from .runner import Candidate, Job, Outcome, run_job
+from .source import card_starter, checker_ref, read_module
+
+_EXPECTED_GOT = re.compile(r"expected (?P<expected>.+?),? got (?P<actual>.+?)(?: \(|$)", re.S)
+
+
+def attempt_path(card_id: str) -> Path:
+    return attempts_dir() / f"{card_id}.py"
+
+
+def ensure_attempt(card: Card, content: Content, path: Path | None = None) -> Path:
+    """The attempt file for `card`, created from its starter when it does not exist yet.
+
+    An existing file is never overwritten: it holds the learner's work.
+
+    Raises:
+        StudyError: the card is not answered with code.
+        ContentError: the card's solution module cannot be read.
+    """
+    require_runnable(card)
+    path = path or attempt_path(card.id)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(card_starter(card, content.solutions_dir), encoding="utf-8")
+    return path
+
+
+def require_runnable(card: Card) -> None:
+    if not card.runnable:
+        raise StudyError(f"{card.id} is a {card.kind.value} card with no solution to run: "
+                         "study it with `studycli review`")
+
+
+def editor_command(environ: dict[str, str] | None = None) -> list[str] | None:
+    """`$VISUAL`, else `$EDITOR`, split as a shell would; None when neither is set."""
+    environ = os.environ if environ is None else environ
+    chosen = environ.get("VISUAL") or environ.get("EDITOR")
+    return shlex.split(chosen) if chosen and chosen.strip() else None
+
+
+def open_editor(path: Path, command: list[str]) -> None:
+    """Run the editor on `path` and wait for it to exit.
+
+    Raises:
+        StudyError: the editor cannot be started or exits with an error.
+    """
+    try:
+        result = subprocess.run([*command, str(path)], check=False)
+    except OSError as exc:
+        raise StudyError(f"cannot start the editor {command[0]!r} ({exc}): set $EDITOR to an "
+                         "editor on your PATH, e.g. export EDITOR=nano") from None
+    if result.returncode != 0:
+        raise StudyError(f"the editor {' '.join(command)!r} exited with status "
+                         f"{result.returncode}; your file is {path}")
+
+
+def run_check(card: Card, content: Content, path: Path, *, timeout: float,
+              memory_mb: int) -> Outcome:
+    """Run the card's checker on the function in `path`, isolated, within the limits.
+
+    Returns:
+        The runner's Outcome: pass, fail (the checker's message names the failing case), error
+        or timeout.
+    """
+    require_runnable(card)
+    assert card.solution is not None
+    info = read_module(content.solutions_dir, card.solution.module)
+    check = checker_ref(card, info)
+    job = Job(solutions_dir=str(content.solutions_dir), check_module=check.module,
+              check_function=check.function,
+              candidate=Candidate(kind="file", function=card.solution.function,
+                                  path=str(path.resolve())),
+              timeout=timeout, memory_mb=memory_mb)
+    return run_job(job)
+
+
+def rating_for(outcome: Outcome, chosen: int | None = None) -> Rating:
+    """The rating a check gives: Again unless it passed; on a pass Good, or Hard/Easy if the
+    learner chose one."""
+    if outcome.status != "pass":
+        return Rating.Again
+    if chosen in (Rating.Hard, Rating.Easy):
+        return Rating(chosen)
+    return Rating.Good
+
+
+@dataclass(frozen=True)
+class FailingCase:
+    """A checker's message split into the call, the expected and the actual value."""
+
+    what: str
+    expected: str
+    actual: str
+
+
+def failing_case(message: str) -> FailingCase | None:
+    """Parse "add_one(3): expected 4, got 5" (the shape `assertions` writes); None otherwise."""
+    what, _, rest = message.partition(": ")
+    match = _EXPECTED_GOT.search(rest)
+    if not rest or match is None:
+        return None
+    return FailingCase(what=what, expected=match["expected"].strip(),
+                       actual=match["actual"].strip())

@@ -1,0 +1,302 @@
+"""The review store: an SQLite file holding the append-only review log and each card's state.
+
+No scheduling here: the core (review.py) computes states with fsrs and hands them over as
+values. Every write is one transaction, committed before the call returns, so a killed process
+loses nothing already rated. Times are stored as UTC ISO-8601 strings of one fixed shape, so
+that they also sort as text.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, TypedDict
+
+from . import migrations
+from .errors import StoreError
+
+
+def iso(moment: datetime) -> str:
+    """`moment` as UTC ISO-8601 with microseconds: one shape, so that text order is time order."""
+    if moment.tzinfo is None:
+        raise ValueError("datetimes in the store must be timezone-aware")
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(timezone.utc)
+
+
+class CardStateDict(TypedDict):
+    card_id: str
+    fsrs: str | None
+    content_hash: str | None
+    lapses: int
+    reps: int
+
+
+@dataclass(frozen=True)
+class CardState:
+    """One card's scheduling state. `fsrs` is fsrs's `Card.to_json()`, None while new."""
+
+    card_id: str
+    fsrs: str | None = None
+    content_hash: str | None = None
+    lapses: int = 0
+    reps: int = 0
+    suspended: bool = False
+
+    def to_dict(self) -> CardStateDict:
+        """The shape saved as a review's `state_before` (suspension is not part of a review)."""
+        return {"card_id": self.card_id, "fsrs": self.fsrs, "content_hash": self.content_hash,
+                "lapses": self.lapses, "reps": self.reps}
+
+    @classmethod
+    def from_dict(cls, data: CardStateDict, suspended: bool = False) -> CardState:
+        return cls(card_id=data["card_id"], fsrs=data["fsrs"], content_hash=data["content_hash"],
+                   lapses=int(data["lapses"]), reps=int(data["reps"]), suspended=suspended)
+
+
+@dataclass(frozen=True)
+class Review:
+    """One rating in the log. `queue` is what the card was before it: new, learning, review or
+    relearning. `scheduler` is the fsrs `Scheduler.to_json()` it was scheduled with."""
+
+    card_id: str
+    rating: int
+    reviewed_at: datetime
+    method: str
+    content_hash: str
+    queue: str
+    scheduler: str
+    state_after: str
+    state_before: CardState | None = None
+    duration_ms: int | None = None
+    check_status: str | None = None
+    id: int | None = None
+    undone: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public shape (history --json)."""
+        return {"id": self.id, "card": self.card_id, "rating": self.rating,
+                "reviewed_at": iso(self.reviewed_at), "duration_ms": self.duration_ms,
+                "method": self.method, "check_status": self.check_status,
+                "content_hash": self.content_hash, "queue": self.queue, "undone": self.undone}
+
+
+_REVIEW_COLUMNS = ("r.id, r.card_id, r.rating, r.reviewed_at, r.duration_ms, r.method, "
+                   "r.check_status, r.content_hash, r.queue, s.settings, r.state_before, "
+                   "r.state_after, u.review_id IS NOT NULL")
+_REVIEW_FROM = ("reviews r JOIN schedulers s ON s.id = r.scheduler_id "
+                "LEFT JOIN undos u ON u.review_id = r.id")
+
+
+class Store:
+    """An open review database. Use `Store.open(path)`; close it (or use `with`)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating if needed) and migrate the database at `path`.
+
+        Raises:
+            StoreError: the file is not a studycli database, is corrupt, is from a newer
+                studycli, or cannot be created. The file is never overwritten.
+        """
+        return cls(_connect(path), path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, committed on exit (rolled back on an exception)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # --- card states ---------------------------------------------------------------------
+
+    def state(self, card_id: str) -> CardState | None:
+        row = self.conn.execute(f"SELECT {_STATE_COLUMNS} FROM cards WHERE card_id = ?",
+                                (card_id,)).fetchone()
+        return _state(row) if row else None
+
+    def states(self) -> dict[str, CardState]:
+        """Every card the store knows, removed cards included."""
+        rows = self.conn.execute(f"SELECT {_STATE_COLUMNS} FROM cards ORDER BY card_id")
+        return {row[0]: _state(row) for row in rows}
+
+    def set_suspended(self, card_id: str, suspended: bool) -> None:
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO cards (card_id, suspended) VALUES (?, ?) ON CONFLICT (card_id)"
+                         " DO UPDATE SET suspended = excluded.suspended", (card_id, int(suspended)))
+
+    def replace_states(self, states: list[CardState]) -> None:
+        """Overwrite the scheduling state of these cards (their suspension is kept)."""
+        with self.transaction() as conn:
+            for state in states:
+                _write_state(conn, state)
+
+    # --- the log ---------------------------------------------------------------------------
+
+    def record(self, review: Review, after: CardState) -> Review:
+        """Append `review` and set the card's state to `after`, in one transaction.
+
+        Returns:
+            The review with its `id`.
+        """
+        with self.transaction() as conn:
+            scheduler_id = _scheduler_id(conn, review.scheduler)
+            before = json.dumps(review.state_before.to_dict()) if review.state_before else None
+            cursor = conn.execute(
+                "INSERT INTO reviews (card_id, rating, reviewed_at, duration_ms, method,"
+                " check_status, content_hash, queue, scheduler_id, state_before, state_after)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (review.card_id, review.rating, iso(review.reviewed_at), review.duration_ms,
+                 review.method, review.check_status, review.content_hash, review.queue,
+                 scheduler_id, before, review.state_after))
+            _write_state(conn, after)
+        return replace(review, id=cursor.lastrowid)
+
+    def undo(self, review_id: int, now: datetime) -> CardState:
+        """Mark review `review_id` undone and put its card's row back exactly as it was.
+
+        Raises:
+            StoreError: the review does not exist, is already undone, or is not its card's
+                latest review (undo goes back one step at a time).
+        """
+        with self.transaction() as conn:
+            review = self._review(review_id)
+            latest = self.reviews(card_id=review.card_id, limit=1) if review else []
+            if review is None or review.undone or latest[0].id != review_id:
+                raise StoreError(f"review {review_id} cannot be undone: only a card's latest "
+                                 "review can, once")
+            conn.execute("INSERT INTO undos (review_id, undone_at) VALUES (?, ?)",
+                         (review_id, iso(now)))
+            if review.state_before is None:  # the card had no row before its first rating
+                conn.execute("DELETE FROM cards WHERE card_id = ?", (review.card_id,))
+            else:
+                _write_state(conn, review.state_before)
+        return self.state(review.card_id) or CardState(card_id=review.card_id)
+
+    def reviews(self, card_id: str | None = None, *, include_undone: bool = False,
+                since: datetime | None = None, oldest_first: bool = False,
+                limit: int | None = None) -> list[Review]:
+        """Reviews, newest first unless `oldest_first`; undone ones only when asked."""
+        where, params = [], []
+        if card_id is not None:
+            where.append("r.card_id = ?")
+            params.append(card_id)
+        if not include_undone:
+            where.append("u.review_id IS NULL")
+        if since is not None:
+            where.append("r.reviewed_at >= ?")
+            params.append(iso(since))
+        sql = f"SELECT {_REVIEW_COLUMNS} FROM {_REVIEW_FROM}"
+        sql += (" WHERE " + " AND ".join(where)) if where else ""
+        sql += " ORDER BY r.id" + ("" if oldest_first else " DESC")
+        sql += f" LIMIT {int(limit)}" if limit is not None else ""
+        return [_review(row) for row in self.conn.execute(sql, params)]
+
+    def counts_since(self, since: datetime) -> dict[str, int]:
+        """Ratings since `since` (not undone) per queue: how many new cards were introduced
+        and how many review cards were answered, for the daily limits."""
+        rows = self.conn.execute(
+            f"SELECT r.queue, COUNT(*) FROM {_REVIEW_FROM} WHERE u.review_id IS NULL"
+            " AND r.reviewed_at >= ? GROUP BY r.queue", (iso(since),))
+        return dict(rows.fetchall())
+
+    def _review(self, review_id: int) -> Review | None:
+        row = self.conn.execute(f"SELECT {_REVIEW_COLUMNS} FROM {_REVIEW_FROM} WHERE r.id = ?",
+                                (review_id,)).fetchone()
+        return _review(row) if row else None
+
+
+_STATE_COLUMNS = "card_id, fsrs, content_hash, lapses, reps, suspended"
+
+
+def _state(row: tuple) -> CardState:
+    return CardState(card_id=row[0], fsrs=row[1], content_hash=row[2], lapses=row[3],
+                     reps=row[4], suspended=bool(row[5]))
+
+
+def _write_state(conn: sqlite3.Connection, state: CardState) -> None:
+    conn.execute(
+        "INSERT INTO cards (card_id, fsrs, content_hash, lapses, reps) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (card_id) DO UPDATE SET fsrs = excluded.fsrs,"
+        " content_hash = excluded.content_hash, lapses = excluded.lapses, reps = excluded.reps",
+        (state.card_id, state.fsrs, state.content_hash, state.lapses, state.reps))
+
+
+def _scheduler_id(conn: sqlite3.Connection, settings: str) -> int:
+    conn.execute("INSERT OR IGNORE INTO schedulers (settings) VALUES (?)", (settings,))
+    return conn.execute("SELECT id FROM schedulers WHERE settings = ?", (settings,)).fetchone()[0]
+
+
+def _review(row: tuple) -> Review:
+    before = CardState.from_dict(json.loads(row[10])) if row[10] else None
+    return Review(id=row[0], card_id=row[1], rating=row[2], reviewed_at=parse_time(row[3]),
+                  duration_ms=row[4], method=row[5], check_status=row[6], content_hash=row[7],
+                  queue=row[8], scheduler=row[9], state_before=before, state_after=row[11],
+                  undone=bool(row[12]))
+
+
+# --- opening -------------------------------------------------------------------------------
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    fix = (f"move it aside (mv '{path}' '{path}.bak') to start a new one, or point --db / "
+           "STUDYCLI_DB at another file")
+    if path.is_dir():
+        raise StoreError(f"the review database {path} is a folder: pass a file path to --db")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, timeout=10)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"cannot open the review database {path}: {exc}") from None
+    try:
+        _check_identity(conn, path, fix)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrations.migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(f"{path} is not a studycli review database, or it is corrupt "
+                         f"({exc}): {fix}") from None
+    except StoreError:
+        conn.close()
+        raise
+    return conn
+
+
+def _check_identity(conn: sqlite3.Connection, path: Path, fix: str) -> None:
+    """Refuse a file that is not ours (or from a newer studycli) before writing anything."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        return
+    if "migrations" not in tables:
+        raise StoreError(f"{path} is an SQLite database of another program, not a studycli "
+                         f"review database: {fix}")
+    unknown = [name for name in migrations.applied(conn) if name not in migrations.NAMES]
+    if unknown:
+        raise StoreError(f"{path} was written by a newer studycli (schema {unknown[-1]}): "
+                         "upgrade studycli (pip install -U studycli)")

@@ -1,0 +1,74 @@
+"""The shipped content: clean under lint, and covering every topic and required coding card.
+
+`studycli check` (run by CI through the README's quick start) proves the checkers; these tests
+pin the coverage so that it cannot regress.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+
+import pytest
+
+from studycli.card import Kind
+from studycli.lint import lint
+from studycli.loader import load_content
+from studycli.source import parameters, read_module
+from studycli.topics import required_coding_cards, topics
+
+from .conftest import REPO_ROOT
+
+CONTENT = load_content(REPO_ROOT)
+CARDS = CONTENT.cards
+
+
+def test_content_lints_clean():
+    problems = lint(CONTENT)
+    assert not problems, "\n".join(f"{p.location(REPO_ROOT)}: {p.message}" for p in problems)
+
+
+def test_enough_cards_of_each_kind():
+    kinds = Counter(card.kind for card in CARDS.values())
+    assert len(CARDS) >= 160, kinds
+    assert kinds[Kind.DERIVATION] >= 15, kinds
+
+
+@pytest.mark.parametrize("slug", list(topics()))
+def test_every_topic_has_cards(slug):
+    topic = topics()[slug]
+    mine = [card for card in CARDS.values() if card.topic == slug]
+    assert mine, f"no card has topic {slug!r}"
+    if "concept" in topic.kinds:
+        concepts = [c for c in mine if c.kind is Kind.CONCEPT]
+        assert len(concepts) >= 3, f"{slug}: {len(concepts)} concept cards, need 3"
+
+
+@pytest.mark.parametrize("required", required_coding_cards(), ids=lambda r: r.id)
+def test_required_coding_card_exists_with_its_interface(required):
+    assert required.id in CARDS, f"missing coding card {required.id!r}"
+    card = CARDS[required.id]
+    assert card.kind is Kind.CODING
+    assert str(card.solution) == required.solution
+    module = read_module(CONTENT.solutions_dir, card.solution.module)
+    expected = parameters(ast.parse(f"def {required.signature.split(' -> ')[0]}: pass").body[0])
+    assert parameters(module.function(card.solution.function)) == expected
+    assert card.answer, f"{card.id}: a coding card's answer explains the solution"
+    assert card.hints, f"{card.id}: a coding card needs hints"
+
+
+def test_derivations_have_several_steps():
+    for card in CARDS.values():
+        if card.kind is Kind.DERIVATION:
+            assert len(card.steps) >= 3, f"{card.id}: only {len(card.steps)} steps"
+
+
+def test_flash_attention_builds_on_the_online_softmax():
+    assert "online-softmax" in CARDS["flash-attention"].requires
+
+
+def test_no_latex_in_card_text():
+    for card in CARDS.values():
+        text = " ".join([card.prompt, card.answer, *card.steps, *card.hints])
+        for marker in ("\\frac", "\\sum", "\\sqrt", "$$"):
+            assert marker not in text, f"{card.id}: LaTeX {marker!r} does not read in a terminal"

@@ -1,0 +1,185 @@
+"""The review store: migrations, WAL, refusing a foreign or corrupt file, the append-only log,
+exact undo, and the log as the source of truth (a replay gives the live state)."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from studycli import migrations
+from studycli import review as core
+from studycli.config import Settings
+from studycli.errors import StoreError
+from studycli.store import CardState, Review, Store
+
+from .study_support import NO_FUZZ, NOW, fixture_content, open_store, rows
+
+
+def test_migrations_are_named_recorded_and_run_once(tmp_path):
+    path = tmp_path / "reviews.sqlite3"
+    with Store.open(path) as store:
+        assert migrations.applied(store.conn) == migrations.NAMES
+        assert migrations.migrate(store.conn) == []
+    with Store.open(path) as store:
+        assert migrations.applied(store.conn) == migrations.NAMES
+
+
+def test_the_database_is_in_wal_mode(tmp_path):
+    with open_store(tmp_path) as store:
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_corrupt_file_is_refused_with_the_fix_and_left_untouched(tmp_path):
+    path = tmp_path / "reviews.sqlite3"
+    garbage = b"this is not a database, it is my thesis\n" * 200
+    path.write_bytes(garbage)
+    with pytest.raises(StoreError) as caught:
+        Store.open(path)
+    message = str(caught.value)
+    assert str(path) in message and "mv" in message and "--db" in message
+    assert path.read_bytes() == garbage
+
+
+def test_another_programs_sqlite_file_is_refused(tmp_path):
+    path = tmp_path / "other.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+    with pytest.raises(StoreError, match="another program"):
+        Store.open(path)
+
+
+def test_a_database_from_a_newer_studycli_is_refused(tmp_path):
+    path = tmp_path / "reviews.sqlite3"
+    with Store.open(path) as store:
+        store.conn.execute("INSERT INTO migrations VALUES ('9999_future', 'x')")
+    with pytest.raises(StoreError, match="newer studycli"):
+        Store.open(path)
+
+
+def test_the_cli_reports_a_corrupt_database_without_a_traceback(cli, tmp_path):
+    from .conftest import FIXTURE_CONTENT
+
+    path = tmp_path / "broken.sqlite3"
+    path.write_text("not sqlite")
+    result = cli("--content", FIXTURE_CONTENT, "--db", path, "due")
+    assert result.exit_code == 1
+    assert "not a studycli review database" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_the_log_is_append_only(tmp_path):
+    content = fixture_content()
+    with open_store(tmp_path) as store:
+        core.rate(store, content.get("bias-concept"), 3, NOW, NO_FUZZ)
+        for sql in ("UPDATE reviews SET rating = 4", "DELETE FROM reviews"):
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                store.conn.execute(sql)
+        assert len(store.reviews()) == 1
+
+
+def test_undo_restores_every_row_exactly_and_marks_the_review(tmp_path):
+    content = fixture_content()
+    card = content.get("bias-concept")
+    with open_store(tmp_path) as store:
+        core.rate(store, card, 3, NOW, NO_FUZZ)
+        core.rate(store, card, 3, NOW + timedelta(minutes=10), NO_FUZZ)
+        before = rows(store)["cards"]
+        last = core.rate(store, card, 1, NOW + timedelta(days=3), NO_FUZZ)
+        assert rows(store)["cards"] != before
+        core.undo(store, last.id, NOW + timedelta(days=3))
+        assert rows(store)["cards"] == before
+        assert [r.id for r in store.reviews(include_undone=True) if r.undone] == [last.id]
+        assert last.id not in [r.id for r in store.reviews()]
+        with pytest.raises(StoreError, match="cannot be undone"):
+            core.undo(store, last.id, NOW)
+
+
+def test_undoing_a_first_review_leaves_no_row(tmp_path):
+    with open_store(tmp_path) as store:
+        first = core.rate(store, fixture_content().get("add-one"), 4, NOW, NO_FUZZ)
+        core.undo(store, first.id, NOW)
+        assert rows(store)["cards"] == []
+
+
+def test_only_a_cards_latest_review_can_be_undone(tmp_path):
+    card = fixture_content().get("add-one")
+    with open_store(tmp_path) as store:
+        first = core.rate(store, card, 3, NOW, NO_FUZZ)
+        core.rate(store, card, 3, NOW + timedelta(minutes=1), NO_FUZZ)
+        with pytest.raises(StoreError):
+            core.undo(store, first.id, NOW)
+
+
+REVIEW = st.builds(
+    dict,
+    rating=st.integers(1, 4),
+    minutes=st.integers(0, 10**6),
+    duration_ms=st.none() | st.integers(0, 10**8),
+    method=st.sampled_from(["self", "check"]),
+    check_status=st.none() | st.sampled_from(["pass", "fail", "error", "timeout"]),
+    content_hash=st.text("0123456789abcdef", min_size=16, max_size=16),
+    card_id=st.from_regex(r"[a-z0-9]+(-[a-z0-9]+){0,3}", fullmatch=True),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=REVIEW)
+def test_a_review_reads_back_as_written(tmp_path, data):
+    review = Review(card_id=data["card_id"], rating=data["rating"],
+                    reviewed_at=NOW + timedelta(minutes=data["minutes"], microseconds=7),
+                    method=data["method"], content_hash=data["content_hash"], queue="review",
+                    scheduler='{"s": 1}', state_after='{"x": 1}',
+                    state_before=CardState(data["card_id"], '{"y": 2}', "h", 3, 4),
+                    duration_ms=data["duration_ms"], check_status=data["check_status"])
+    after = CardState(data["card_id"], '{"x": 1}', data["content_hash"], 3, 5)
+    with open_store(tmp_path) as store:
+        saved = store.record(review, after)
+        assert store.reviews(card_id=data["card_id"], limit=1)[0] == saved
+        assert saved.reviewed_at == review.reviewed_at
+        assert store.state(data["card_id"]) == after
+
+
+def _random_history(store, content, seed: int, steps: int) -> None:
+    """Ratings, undos and a settings change at irregular times, fuzz on."""
+    rng = random.Random(seed)
+    cards = list(content.cards.values())
+    moment, done = NOW, []
+    config = Settings(enable_fuzzing=True)
+    for step in range(steps):
+        moment += timedelta(minutes=rng.choice([0, 1, 7, 60, 600, 3000, 20000]))
+        if step == steps // 2:
+            config = Settings(enable_fuzzing=True, desired_retention=0.8,
+                              learning_steps=(timedelta(minutes=5),))
+        if done and rng.random() < 0.15:
+            entry = done.pop()
+            if store.reviews(card_id=entry.card_id, limit=1)[0].id == entry.id:
+                core.undo(store, entry.id, moment)
+            continue
+        card = rng.choice(cards)
+        done.append(core.rate(store, card, rng.choice([1, 2, 3, 3, 3, 4]), moment, config))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_replaying_the_log_gives_the_live_state(tmp_path, seed):
+    content = fixture_content()
+    with open_store(tmp_path) as store:
+        _random_history(store, content, seed, steps=150)
+        store.set_suspended("poisson-concept", True)
+        live = store.states()
+        assert any(state.lapses for state in live.values())
+        assert core.rebuild(store) == live
+
+
+def test_rebuild_repairs_a_drifted_state_table(tmp_path):
+    content = fixture_content()
+    with open_store(tmp_path) as store:
+        _random_history(store, content, seed=7, steps=40)
+        live = store.states()
+        store.conn.execute("UPDATE cards SET fsrs = NULL, reps = 0")
+        core.rebuild(store, write=True)
+        assert store.states() == live
