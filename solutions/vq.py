@@ -11,7 +11,7 @@ def vector_quantize(z, codebook):
 
     indices[i] = argmin_k ‖z[i] - codebook[k]‖² (on an exact tie, the lowest k). The returned
     z_q has the value codebook[indices], but its gradient with respect to z is the identity
-    (straight-through estimator): z_q = z + (codebook[indices] - z).detach().
+    (straight-through estimator), so that the encoder producing z can be trained through it.
 
     Args:
         z: tensor of shape (N, D), the encoder outputs.
@@ -24,6 +24,7 @@ def vector_quantize(z, codebook):
     dist = (z * z).sum(1, keepdim=True) - 2.0 * (z @ codebook.t()) + (codebook * codebook).sum(1)
     indices = dist.argmin(dim=1)
     quantized = codebook[indices]
+    # Straight-through: the value is `quantized`, the gradient with respect to z the identity.
     return z + (quantized - z).detach(), indices
 
 

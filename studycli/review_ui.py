@@ -22,6 +22,7 @@ from . import review as core
 from . import scheduler as sched
 from .card import Card, Kind
 from .config import Settings
+from .errors import StudyError
 from .loader import Content
 from .queue import Due, due_now, study_day_start
 from .runner import Outcome
@@ -129,7 +130,8 @@ class ReviewSession:
 
     def _show_front(self, card: Card, state) -> None:
         due = self._due()
-        self.console.rule(Text(f"new {len(due.new)} · learning {len(due.learning)} · "
+        learning = len(due.learning) + len(due.ahead)
+        self.console.rule(Text(f"new {len(due.new)} · learning {learning} · "
                                f"review {len(due.review)}", style="dim"))
         flags = []
         if core.is_edited(card, state):
@@ -169,10 +171,14 @@ class ReviewSession:
 
     def _solve(self, shown: _Card, state) -> None:
         card = shown.card
-        path = ensure_attempt(card, self.content)
-        edit(self.console, path, self.getkey)
         limits = Limits(self.settings.check_timeout, self.settings.check_memory_mb)
-        shown.outcome = check(self.console, card, self.content, path, limits)
+        try:
+            path = ensure_attempt(card, self.content)
+            edit(self.console, path, self.getkey)
+            shown.outcome = check(self.console, card, self.content, path, limits)
+        except StudyError as exc:  # a broken editor or card ends this attempt, not the session
+            self.console.print(Text(f"error: {exc}", style="bold red"))
+            return
         if not shown.answer_shown:
             self.console.print(render.answer(card))
             shown.answer_shown = True

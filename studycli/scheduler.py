@@ -1,9 +1,10 @@
 """FSRS scheduling through the `fsrs` package (FSRS-6), with deterministic fuzz.
 
 fsrs draws its interval fuzz from the global `random`; here each review seeds it from the card
-id and the review time (and restores the global state after), so a replay of the log gives
-exactly the intervals the learner saw, and the interval shown on a rating key before the
-rating is the one that rating gives.
+id and the card's previous review time (and restores the global state after). So a replay of
+the log gives exactly the intervals the learner got, and the interval shown on a rating key is
+the one that rating gives even if the key is pressed a while later. Different cards, and each
+review of one card, still draw different fuzz.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def review(scheduler: Scheduler, card: FsrsCard, rating: Rating, now: datetime,
         ValueError: `now` is not timezone-aware.
     """
     now = _utc(now)
-    with _seeded(f"{card.card_id}|{now.isoformat()}"):
+    last = card.last_review.isoformat() if card.last_review else "new"
+    with _seeded(f"{card.card_id}|{last}"):
         after, _log = scheduler.review_card(card, Rating(rating), now, duration_ms)
     return after
 

@@ -118,8 +118,11 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind, error, trace) -> None:
         self.close()
+        if isinstance(error, sqlite3.DatabaseError):  # corruption found after opening
+            raise StoreError(f"the review database {self.path} failed: {error}; "
+                             f"{_fix(self.path)}") from None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -262,9 +265,13 @@ def _review(row: tuple) -> Review:
 # --- opening -------------------------------------------------------------------------------
 
 
+def _fix(path: Path) -> str:
+    return (f"move it aside (mv '{path}' '{path}.bak') to start a new one, or point --db / "
+            "STUDYCLI_DB at another file")
+
+
 def _connect(path: Path) -> sqlite3.Connection:
-    fix = (f"move it aside (mv '{path}' '{path}.bak') to start a new one, or point --db / "
-           "STUDYCLI_DB at another file")
+    fix = _fix(path)
     if path.is_dir():
         raise StoreError(f"the review database {path} is a folder: pass a file path to --db")
     try:

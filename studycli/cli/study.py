@@ -97,14 +97,14 @@ def solve(
 ) -> None:
     """Answer a coding card: edit your attempt, run the card's checker on it, record the outcome.
 
-    Your attempt is kept in your data folder between sessions. A pass records Good and exits 0;
-    a failure shows the failing case, records Again and exits 1.
+    Your attempt is kept in your data folder between sessions and opened in $VISUAL or $EDITOR.
+    A pass records Good and exits 0; a failure shows the failing case, records Again and exits
+    1. With --watch the editor is not opened: edit the file shown in your own editor, and every
+    save re-runs the check until it passes (h shows the next hint, q stops).
 
     Example: studycli solve online-softmax --watch
     """
-    from .. import review as core
-    from ..scheduler import RATING_NAMES, format_interval
-    from ..solve import ensure_attempt, rating_for, require_runnable
+    from ..solve import ensure_attempt, require_runnable
     from ..solve_ui import Limits, check, edit
     from ..solve_ui import watch as watch_file
     from ..terminal import getkey
@@ -118,19 +118,25 @@ def solve(
     if file is not None and not file.is_file():
         raise StudyError(f"--file {file}: no such file")
     path = file or ensure_attempt(card, content)
-    if file is None and not no_edit:
+    if file is None and not no_edit and not watch:
         edit(console, path, getkey if sys.stdin.isatty() else None)
     outcome = (watch_file if watch else check)(console, card, content, path, limits)
     if not no_record:
-        with open_store(ctx) as store:
-            rating = rating_for(outcome)
-            moment = now()
-            core.rate(store, card, rating, moment, config, method="check",
-                      check_status=outcome.status)
-            due = core.fsrs_card(store.state(card.id)).due  # type: ignore[union-attr]
-            console.print(f"recorded {RATING_NAMES[rating]}: due again in "
-                          f"{format_interval(due - moment)}")
+        _record_check(ctx, card, outcome, config)
     raise typer.Exit(0 if outcome.status == "pass" else 1)
+
+
+def _record_check(ctx: typer.Context, card, outcome, config) -> None:
+    from .. import review as core
+    from ..scheduler import RATING_NAMES, format_interval
+    from ..solve import rating_for
+
+    rating = rating_for(outcome)
+    moment = now()
+    with open_store(ctx) as store:
+        core.rate(store, card, rating, moment, config, method="check", check_status=outcome.status)
+        due = core.fsrs_card(store.state(card.id)).due  # type: ignore[union-attr]
+    stdout().print(f"recorded {RATING_NAMES[rating]}: due again in {format_interval(due - moment)}")
 
 
 @app.command()

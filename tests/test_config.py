@@ -1,0 +1,98 @@
+"""settings.toml: defaults, every key, and errors that name the key, the file and the fix."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from studycli.config import Settings, load_settings, parse_duration
+from studycli.errors import ConfigError
+
+from .conftest import FIXTURE_CONTENT
+
+
+def _write(tmp_path, text: str):
+    path = tmp_path / "settings.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_missing_file_means_the_defaults(tmp_path):
+    settings = load_settings(tmp_path / "nope.toml")
+    assert settings == Settings()
+    assert (settings.desired_retention, settings.new_per_day, settings.reviews_per_day,
+            settings.day_starts_at, settings.enable_fuzzing) == (0.9, 20, 200, 4, True)
+    assert settings.learning_steps == (timedelta(minutes=1), timedelta(minutes=10))
+
+
+def test_every_key_is_read(tmp_path):
+    path = _write(tmp_path, """
+desired_retention = 0.85
+learning_steps = ["30s", "5m", "1h"]
+relearning_steps = [15]
+maximum_interval = 365
+new_per_day = 5
+reviews_per_day = 50
+day_starts_at = 0
+enable_fuzzing = false
+check_timeout = 2.5
+check_memory_mb = 512
+""")
+    settings = load_settings(path)
+    assert settings == Settings(
+        desired_retention=0.85,
+        learning_steps=(timedelta(seconds=30), timedelta(minutes=5), timedelta(hours=1)),
+        relearning_steps=(timedelta(minutes=15),), maximum_interval=365, new_per_day=5,
+        reviews_per_day=50, day_starts_at=0, enable_fuzzing=False, check_timeout=2.5,
+        check_memory_mb=512)
+
+
+@pytest.mark.parametrize("line, key", [
+    ("desired_retention = 1.5", "desired_retention"),
+    ('desired_retention = "high"', "desired_retention"),
+    ("new_per_day = -1", "new_per_day"),
+    ("new_per_day = 2.5", "new_per_day"),
+    ("day_starts_at = 24", "day_starts_at"),
+    ('enable_fuzzing = "yes"', "enable_fuzzing"),
+    ('learning_steps = ["10 minutes"]', "learning_steps"),
+    ('learning_steps = "1m"', "learning_steps"),
+    ("maximum_interval = true", "maximum_interval"),
+])
+def test_an_invalid_value_names_the_key_the_file_and_the_fix(tmp_path, line, key):
+    path = _write(tmp_path, line + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    message = str(caught.value)
+    assert key in message and str(path) in message and "set it to" in message
+
+
+def test_an_unknown_key_suggests_the_right_one(tmp_path):
+    with pytest.raises(ConfigError, match="did you mean 'new_per_day'"):
+        load_settings(_write(tmp_path, "new_cards_per_day = 10\n"))
+
+
+def test_broken_toml_names_the_file(tmp_path):
+    path = _write(tmp_path, "desired_retention = = 0.9\n")
+    with pytest.raises(ConfigError, match="not valid TOML") as caught:
+        load_settings(path)
+    assert str(path) in str(caught.value)
+
+
+@pytest.mark.parametrize("text, seconds", [("1m", 60), ("10m", 600), ("2h", 7200), ("1d", 86400),
+                                           ("45s", 45), (5, 300), ("1.5m", 90)])
+def test_durations(text, seconds):
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "0m", "-1m", "1w", "m", True, None])
+def test_bad_durations(text):
+    assert parse_duration(text) is None
+
+
+def test_the_cli_reports_a_bad_setting_once_without_a_traceback(cli, tmp_path, monkeypatch):
+    path = _write(tmp_path, "new_per_day = -3\n")
+    monkeypatch.setenv("STUDYCLI_CONFIG", str(path))
+    result = cli("--content", FIXTURE_CONTENT, "due")
+    assert result.exit_code == 1
+    assert "new_per_day" in result.stderr and "Traceback" not in result.output

@@ -1,0 +1,149 @@
+"""What is due: learning, then reviews by due date, then new cards (prerequisites first), with
+daily limits counted per study day (rolling over at 4 am local), suspended cards left out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from studycli import review as core
+from studycli.card import Card, Kind
+from studycli.queue import due_now, leeches, prerequisite_order, study_day_start
+from studycli.store import CardState
+
+from .study_support import NO_FUZZ, NOW, fixture_content, open_store
+
+UTC = timezone.utc
+
+
+def _due(store, cards, moment, config=NO_FUZZ, tz=UTC):
+    day = study_day_start(moment, config.day_starts_at, tz)
+    return due_now(cards, store.states(), moment, config, store.counts_since(day))
+
+
+def _card(card_id: str, requires=(), deck="d") -> Card:
+    return Card(id=card_id, kind=Kind.CONCEPT, topic="t", title=card_id, prompt="p", deck=deck,
+                path=Path(f"{card_id}.yaml"), answer="a", requires=tuple(requires))
+
+
+def test_the_study_day_starts_at_the_configured_local_hour():
+    day = datetime(2025, 3, 2, tzinfo=UTC)
+    assert study_day_start(day.replace(hour=3, minute=59), 4, UTC) == day.replace(day=1, hour=4)
+    assert study_day_start(day.replace(hour=4), 4, UTC) == day.replace(hour=4)
+    tokyo = timezone(timedelta(hours=9))  # 4 am in Tokyo is 19:00 UTC the day before
+    assert study_day_start(day.replace(hour=20), 4, tokyo) == day.replace(hour=19)
+    assert study_day_start(day.replace(hour=18), 4, tokyo) == day.replace(day=1, hour=19)
+
+
+def test_the_new_card_limit_is_per_study_day_and_rolls_over_at_4_am(tmp_path):
+    content = fixture_content()
+    cards = list(content.cards.values())
+    config = replace(NO_FUZZ, new_per_day=2)
+    evening = datetime(2025, 3, 1, 23, 0, tzinfo=UTC)
+    with open_store(tmp_path) as store:
+        first = _due(store, cards, evening, config)
+        assert len(first.new) == 2
+        for card in first.new:
+            core.rate(store, card, 4, evening, config)
+        assert _due(store, cards, evening.replace(day=2, hour=3, minute=59), config).new == []
+        assert len(_due(store, cards, evening.replace(day=2, hour=4), config).new) == 2
+
+
+def test_undone_ratings_do_not_count_against_the_daily_limit(tmp_path):
+    content = fixture_content()
+    config = replace(NO_FUZZ, new_per_day=1)
+    with open_store(tmp_path) as store:
+        entry = core.rate(store, content.get("add-one"), 4, NOW, config)
+        assert _due(store, list(content.cards.values()), NOW, config).new == []
+        core.undo(store, entry.id, NOW)
+        assert [c.id for c in _due(store, list(content.cards.values()), NOW, config).new] == ["add-one"]
+
+
+def test_new_cards_come_prerequisites_first():
+    content = fixture_content()
+    order = [c.id for c in prerequisite_order(list(content.cards.values()))]
+    assert order == ["add-one", "bias-concept", "poisson-concept", "triangle-derivation"]
+    cards = [_card("a-first-by-name", requires=["z-basis"]), _card("m-middle"), _card("z-basis")]
+    assert [c.id for c in prerequisite_order(cards)] == ["m-middle", "z-basis", "a-first-by-name"]
+
+
+def test_a_prerequisite_cycle_does_not_hang():
+    cards = [_card("a", requires=["b"]), _card("b", requires=["a"]), _card("c")]
+    assert [c.id for c in prerequisite_order(cards)] == ["c", "a", "b"]
+
+
+def test_learning_first_then_reviews_by_due_date_then_new(tmp_path):
+    content = fixture_content()
+    cards = list(content.cards.values())
+    with open_store(tmp_path) as store:
+        core.rate(store, content.get("poisson-concept"), 4, NOW, NO_FUZZ)          # review, later
+        core.rate(store, content.get("bias-concept"), 4, NOW - timedelta(days=9), NO_FUZZ)  # review
+        core.rate(store, content.get("add-one"), 1, NOW + timedelta(days=20), NO_FUZZ)  # learning
+        later = NOW + timedelta(days=40)
+        due = _due(store, cards, later)
+        assert [c.id for c in due.learning] == ["add-one"]
+        assert [c.id for c in due.review] == ["bias-concept", "poisson-concept"]
+        assert [c.id for c in due.new] == ["triangle-derivation"]
+        assert due.next().id == "add-one"
+
+
+def test_learning_cards_due_soon_come_only_when_nothing_else_is_left(tmp_path):
+    content = fixture_content()
+    cards = [content.get("add-one"), content.get("bias-concept")]
+    with open_store(tmp_path) as store:
+        core.rate(store, content.get("add-one"), 3, NOW, NO_FUZZ)  # next step in 10 minutes
+        due = _due(store, cards, NOW)
+        assert due.learning == [] and [c.id for c in due.ahead] == ["add-one"]
+        assert due.next().id == "bias-concept"
+        core.rate(store, content.get("bias-concept"), 3, NOW, NO_FUZZ)
+        assert _due(store, cards, NOW).next().id == "add-one"
+
+
+def test_suspended_cards_never_show_and_come_back_as_they_were(tmp_path):
+    content = fixture_content()
+    cards = list(content.cards.values())
+    with open_store(tmp_path) as store:
+        core.rate(store, content.get("bias-concept"), 4, NOW, NO_FUZZ)
+        state = store.state("bias-concept")
+        store.set_suspended("bias-concept", True)
+        store.set_suspended("add-one", True)
+        due = _due(store, cards, NOW + timedelta(days=60))
+        assert {"bias-concept", "add-one"}.isdisjoint(c.id for c in due.review + due.new)
+        store.set_suspended("bias-concept", False)
+        assert store.state("bias-concept") == state
+        assert [c.id for c in _due(store, cards, NOW + timedelta(days=60)).review] == ["bias-concept"]
+
+
+def test_the_daily_review_limit(tmp_path):
+    content = fixture_content()
+    cards = list(content.cards.values())
+    config = replace(NO_FUZZ, reviews_per_day=1)
+    with open_store(tmp_path) as store:
+        for card in cards:
+            core.rate(store, card, 4, NOW, config)
+        later = NOW + timedelta(days=60)
+        assert len(_due(store, cards, later, config).review) == 1
+        core.rate(store, _due(store, cards, later, config).review[0], 3, later, config)
+        assert _due(store, cards, later, config).review == []
+
+
+def test_leeches_have_eight_lapses():
+    content = fixture_content()
+    cards = list(content.cards.values())
+    states = {"add-one": CardState("add-one", lapses=8), "bias-concept": CardState("bias-concept", lapses=7)}
+    assert [c.id for c in leeches(cards, states)] == ["add-one"]
+
+
+def test_lapses_count_forgotten_review_cards(tmp_path):
+    card = fixture_content().get("bias-concept")
+    moment = NOW
+    with open_store(tmp_path) as store:
+        core.rate(store, card, 4, moment, NO_FUZZ)
+        for _ in range(8):
+            moment += timedelta(days=30)
+            core.rate(store, card, 1, moment, NO_FUZZ)          # a lapse: Review -> Relearning
+            core.rate(store, card, 1, moment, NO_FUZZ)          # again while relearning: no lapse
+            core.rate(store, card, 4, moment, NO_FUZZ)          # back to Review
+        assert store.state(card.id).lapses == 8
+        assert core.is_leech(store.state(card.id))

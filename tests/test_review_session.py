@@ -1,0 +1,248 @@
+"""Whole `studycli review` sessions through a pseudo-terminal (pexpect), fixed clock, temp store:
+reveal, rate, undo, quit, Ctrl-C, SIGKILL, an edited card, and answering by running the check."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pexpect
+import pytest
+from fsrs import Rating
+
+from studycli import review as core
+from studycli import scheduler as sched
+from studycli.config import load_settings
+from studycli.loader import load_content
+from studycli.store import Store
+
+from .conftest import FIXTURE_CONTENT, REPO_ROOT
+from .study_support import NOW, rows
+
+FRONT = "q quit"  # the last line of every card's front
+
+
+@pytest.fixture
+def session(tmp_path):
+    """spawn(content=..., now=..., **env) -> a pexpect child running `studycli review`."""
+    config = tmp_path / "settings.toml"
+    config.write_text("enable_fuzzing = false\n")
+    db = tmp_path / "reviews.sqlite3"
+    children = []
+
+    def spawn(content: Path = FIXTURE_CONTENT, now=NOW, *extra: str, **env: str):
+        environment = {**os.environ, "STUDYCLI_DB": str(db), "STUDYCLI_CONFIG": str(config),
+                       "STUDYCLI_HOME": str(tmp_path / "home"), "STUDYCLI_NOW": now.isoformat(),
+                       "TERM": "dumb", "COLUMNS": "100", "TZ": "UTC", **env}
+        child = pexpect.spawn(sys.executable, ["-m", "studycli", "--content", str(content),
+                                               "review", *extra],
+                              env=environment, cwd=str(REPO_ROOT), encoding="utf-8", timeout=20,
+                              dimensions=(50, 100))
+        children.append(child)
+        return child
+
+    spawn.db = db
+    spawn.config = config
+    yield spawn
+    for child in children:
+        if child.isalive():
+            child.kill(signal.SIGKILL)
+
+
+def _store(db: Path) -> Store:
+    return Store.open(db)
+
+
+def _rate(child, key: str) -> None:
+    """Reveal the answer, press a rating key, wait until the next card (or the end) shows."""
+    child.send(" ")
+    child.expect("4 +Easy")
+    child.send(key)
+    child.expect("due again in")
+
+
+def test_reveal_rate_undo_and_quit(session):
+    child = session()
+    child.expect("Add one")
+    child.expect(FRONT)
+    child.send(" ")
+    child.expect("Answer")
+    child.expect("加一")
+    # the rating keys carry the intervals fsrs gives a new card at NOW
+    intervals = core.preview("add-one", None, NOW, load_settings(session.config))
+    labels = [f"{int(r)} +{sched.RATING_NAMES[r]} {sched.format_interval(intervals[r])}"
+              for r in Rating]
+    child.expect(" +".join(labels))
+    child.send("3")
+    child.expect("Why a neuron needs a bias")
+    child.expect(FRONT)
+    _rate(child, "4")
+    child.expect("Mean of a Poisson variable")
+    child.expect(FRONT)
+    with _store(session.db) as store:
+        before = rows(store)
+    _rate(child, "1")
+    child.expect(FRONT)
+    child.send("u")
+    child.expect("undone: poisson-concept is back as it was")
+    child.expect("Mean of a Poisson variable")
+    child.expect(FRONT)
+    with _store(session.db) as store:
+        after = rows(store)
+        assert after["cards"] == before["cards"]
+        assert after["reviews"][:2] == before["reviews"] and len(after["reviews"]) == 3
+        assert [u[0] for u in after["undos"]] == [after["reviews"][2][0]]
+        assert [(r.card_id, r.rating) for r in store.reviews(oldest_first=True)] == \
+            [("add-one", 3), ("bias-concept", 4)]
+    child.send("q")
+    child.expect("2 reviews · again 0%")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_a_derivation_reveals_one_step_per_key(session):
+    child = session()
+    for _ in range(3):  # add-one, bias-concept, poisson-concept come first
+        child.expect(FRONT)
+        _rate(child, "4")
+    child.expect("The sum 1 \\+ 2")
+    child.expect(FRONT)
+    for step in (1, 2, 3):
+        child.send("\r")
+        child.expect(f"Step {step} of 3")
+        assert "Answer" not in child.before
+    child.send("\r")
+    child.expect("Answer")
+    child.expect("4 +Easy")
+    child.send("q")
+    child.expect(pexpect.EOF)
+
+
+def test_sigkill_mid_session_loses_no_committed_rating(session):
+    child = session()
+    child.expect(FRONT)
+    _rate(child, "3")
+    child.expect(FRONT)
+    _rate(child, "2")
+    child.expect(FRONT)  # the third card is on screen: two ratings are committed
+    child.send(" ")
+    child.expect("Answer")
+    child.kill(signal.SIGKILL)
+    child.expect(pexpect.EOF)
+    with _store(session.db) as store:
+        assert [(r.card_id, r.rating) for r in store.reviews(oldest_first=True)] == \
+            [("add-one", 3), ("bias-concept", 2)]
+        assert core.rebuild(store) == store.states()
+
+
+def test_ctrl_c_quits_with_the_summary_and_keeps_the_ratings(session):
+    child = session()
+    child.expect(FRONT)
+    _rate(child, "1")
+    child.expect(FRONT)
+    child.send("\x03")
+    child.expect("interrupted")
+    child.expect("1 review · again 100%")
+    child.expect(pexpect.EOF)
+    with _store(session.db) as store:
+        assert len(store.reviews()) == 1
+
+
+def test_an_edited_card_keeps_its_history_and_is_flagged(session, tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content, ignore=shutil.ignore_patterns("__pycache__"))
+    child = session(content)
+    child.expect(FRONT)
+    _rate(child, "3")  # add-one: learning step 2, due in 10 minutes
+    child.expect(FRONT)
+    child.send("q")
+    child.expect(pexpect.EOF)
+    with _store(session.db) as store:
+        state_before_edit = store.state("add-one")
+
+    card_file = content / "cards" / "basics" / "add-one.yaml"
+    card_file.write_text(card_file.read_text().replace(
+        "returns `x + 1`.", "returns `x + 1` (one more than x)."))
+    child = session(content, NOW + timedelta(hours=1))
+    child.expect("edited since your last review")
+    child.expect("Add one")
+    child.expect("one more than x")
+    child.expect(FRONT)
+    child.send("q")
+    child.expect(pexpect.EOF)
+    with _store(session.db) as store:
+        assert store.state("add-one") == state_before_edit  # not reset
+        assert len(store.reviews(card_id="add-one")) == 1
+    edited = load_content(content).get("add-one")
+    assert edited.content_hash != state_before_edit.content_hash
+
+
+def test_solving_a_coding_card_in_the_session_rates_it_by_the_check(session, tmp_path):
+    answer = tmp_path / "answer.py"
+    answer.write_text("def add_one(x):\n    return x + 1\n")
+    child = session(EDITOR=f"cp {answer}", VISUAL="")
+    child.expect(FRONT)
+    child.send("3")  # no rating before the answer is revealed or checked
+    child.send("s")
+    child.expect("passed every case")
+    child.expect("Enter: Good")
+    child.send("1")
+    child.expect("the check passed: rate with 2, 3 or 4")
+    child.send("\r")
+    child.expect("Good: due again in")
+    child.expect(FRONT)
+    child.send("q")
+    child.expect(pexpect.EOF)
+    with _store(session.db) as store:
+        [entry] = store.reviews()
+    assert (entry.card_id, entry.rating, entry.method, entry.check_status) == \
+        ("add-one", 3, "check", "pass")
+
+
+# --- the same loop in-process, keys from a list (fast, for the paths pexpect does not walk) ---
+
+
+def _run_in_process(tmp_path, keys: str, limit=None, cards=None):
+    from rich.console import Console
+
+    from studycli.config import Settings
+    from studycli.review_ui import ReviewSession
+
+    content = load_content(FIXTURE_CONTENT)
+    console = Console(record=True, width=100, color_system=None)
+    pressed = iter(keys)
+    with Store.open(tmp_path / "db.sqlite3") as store:
+        summary = ReviewSession(console, store, content, cards if cards is not None else list(content.cards.values()),
+                                Settings(enable_fuzzing=False), clock=lambda: NOW,
+                                getkey=lambda: next(pressed), limit=limit).run()
+        reviews = store.reviews(oldest_first=True)
+    return summary, reviews, console.export_text()
+
+
+def test_limit_finishes_started_cards_through_their_learning_steps(tmp_path):
+    summary, reviews, text = _run_in_process(tmp_path, " 3 3", limit=1)
+    assert [(r.card_id, r.queue) for r in reviews] == [("add-one", "new"), ("add-one", "learning")]
+    assert summary.reviewed == 2 and "Nothing more is due now." in text
+    assert "Good: due again in 2d" in text and "next due in 2d" in text
+
+
+def test_hints_come_one_per_key_and_nothing_due_is_said(tmp_path):
+    content = load_content(FIXTURE_CONTENT)
+    _, _, text = _run_in_process(tmp_path, "hhhq", cards=[content.get("add-one")])
+    assert "Hint 1 of 2" in text and "Hint 2 of 2" in text and "Hint 3" not in text
+    _, _, text = _run_in_process(tmp_path / "x", "", cards=[])
+    assert "Nothing is due now." in text and "nothing scheduled yet" in text
+
+
+def test_a_failing_editor_ends_the_attempt_not_the_session(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDITOR", "false")
+    monkeypatch.delenv("VISUAL", raising=False)
+    content = load_content(FIXTURE_CONTENT)
+    summary, reviews, text = _run_in_process(tmp_path, "s 1q", cards=[content.get("add-one")])
+    assert "exited with status 1" in text
+    assert [(r.card_id, r.rating, r.method) for r in reviews] == [("add-one", 1, "self")]

@@ -1,0 +1,111 @@
+"""Scheduling goes through fsrs: the same ratings at the same times give what fsrs itself gives."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from fsrs import Card as FsrsCard
+from fsrs import Rating, Scheduler, State
+
+from studycli import review as core
+from studycli import scheduler as sched
+from studycli.config import Settings
+
+from .study_support import NO_FUZZ, NOW, fixture_content, open_store
+
+SEQUENCE = [  # (rating, minutes after NOW): learning, graduation, a lapse, relearning, reviews
+    (3, 0), (3, 10), (3, 60 * 24), (1, 60 * 24 * 5), (2, 60 * 24 * 5 + 10), (3, 60 * 24 * 5 + 30),
+    (4, 60 * 24 * 20), (3, 60 * 24 * 90),
+]
+
+
+def test_card_ids_map_to_stable_distinct_ints_that_json_keeps_exact():
+    ids = [f"card-{i}" for i in range(2000)]
+    mapped = [sched.fsrs_card_id(i) for i in ids]
+    assert len(set(mapped)) == len(ids)
+    assert all(0 <= m < 2**53 for m in mapped)
+    assert sched.fsrs_card_id("online-softmax") == sched.fsrs_card_id("online-softmax")
+    assert sched.fsrs_card_id("online-softmax") == 2387045081860065  # pinned: stored states use it
+
+
+def test_ratings_move_the_card_exactly_as_fsrs_does(tmp_path):
+    card = fixture_content().get("bias-concept")
+    direct = FsrsCard(card_id=sched.fsrs_card_id(card.id), due=NOW)
+    scheduler = Scheduler(enable_fuzzing=False)
+    with open_store(tmp_path) as store:
+        for rating, minutes in SEQUENCE:
+            moment = NOW + timedelta(minutes=minutes)
+            direct, _ = scheduler.review_card(direct, Rating(rating), moment)
+            core.rate(store, card, rating, moment, NO_FUZZ)
+            assert store.state(card.id).fsrs == direct.to_json()
+        state = store.state(card.id)
+    assert state.reps == len(SEQUENCE) and state.lapses == 1
+    assert direct.state == State.Review
+
+
+def test_settings_reach_fsrs():
+    config = Settings(desired_retention=0.8, learning_steps=(timedelta(minutes=2),),
+                      relearning_steps=(), maximum_interval=30, enable_fuzzing=False)
+    scheduler = sched.make_scheduler(config)
+    assert scheduler.to_dict() == Scheduler(
+        desired_retention=0.8, learning_steps=(timedelta(minutes=2),), relearning_steps=(),
+        maximum_interval=30, enable_fuzzing=False).to_dict()
+
+
+def test_the_preview_labels_are_the_intervals_the_ratings_give(tmp_path):
+    card = fixture_content().get("bias-concept")
+    fuzzy = Settings(enable_fuzzing=True)
+    with open_store(tmp_path) as store:
+        core.rate(store, card, 3, NOW, fuzzy)
+        core.rate(store, card, 3, NOW + timedelta(minutes=10), fuzzy)
+        later = NOW + timedelta(days=30)
+        state = store.state(card.id)
+        shown = core.preview(card.id, state, later, fuzzy)
+        for rating in Rating:
+            after = core.advance(state, card.id, rating, later, sched.make_scheduler(fuzzy), "h")
+            assert core.fsrs_card(after).due - later == shown[rating]
+    assert shown[Rating.Again] == timedelta(minutes=10)  # relearning step
+    assert shown[Rating.Hard] < shown[Rating.Good] < shown[Rating.Easy]
+
+
+def test_fuzz_is_deterministic_per_review_and_leaves_global_random_alone():
+    scheduler = Scheduler(enable_fuzzing=True)
+    card = FsrsCard(card_id=1, state=State.Review, stability=40.0, difficulty=5.0,
+                    due=NOW, last_review=NOW - timedelta(days=40))
+    random.seed(123)
+    expected_next = random.Random(123).random()
+    dues = {sched.review(scheduler, card, Rating.Good, NOW).due for _ in range(5)}
+    assert len(dues) == 1
+    assert random.random() == expected_next
+    later = sched.review(scheduler, card, Rating.Good, NOW + timedelta(minutes=30)).due
+    assert later - timedelta(minutes=30) in dues  # pressing the key later gives what was shown
+    spread = {sched.review(scheduler, replace(card, card_id=i), Rating.Good, NOW).due
+              for i in range(30)}
+    assert len(spread) > 1  # different cards draw different fuzz
+
+
+def test_new_card_due_now_and_naive_times_refused():
+    card = sched.new_card("add-one", NOW)
+    assert card.due == NOW and card.state == State.Learning
+    with pytest.raises(ValueError):
+        sched.review(Scheduler(), card, Rating.Good, datetime(2025, 1, 1))
+
+
+@pytest.mark.parametrize("seconds, label", [
+    (30, "30s"), (60, "1m"), (330, "6m"), (600, "10m"), (3 * 3600, "3h"), (86400, "1d"),
+    (8 * 86400, "8d"), (45 * 86400, "1.5mo"), (60 * 86400, "2mo"), (400 * 86400, "1.1y"),
+])
+def test_interval_labels(seconds, label):
+    assert sched.format_interval(timedelta(seconds=seconds)) == label
+
+
+def test_times_in_other_zones_are_converted_to_utc(tmp_path):
+    card = fixture_content().get("bias-concept")
+    tokyo = timezone(timedelta(hours=9))
+    with open_store(tmp_path) as store:
+        core.rate(store, card, 3, NOW.astimezone(tokyo), NO_FUZZ)
+        assert store.reviews()[0].reviewed_at == NOW
+        assert core.fsrs_card(store.state(card.id)).last_review == NOW
