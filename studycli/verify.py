@@ -69,8 +69,8 @@ def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
     else:
         kinds = [job.candidate.kind for job, _ in results]
         variants = kinds.count("variant")
-        accepted = "reference" + (f" and {variants} correct variant(s)" if variants else "")
-        result.message = (f"{accepted} pass; starter and {kinds.count('wrong')} wrong answer(s) "
+        accepted = f"reference and {variants} correct variant(s) pass" if variants else "reference passes"
+        result.message = (f"{accepted}; starter and {kinds.count('wrong')} wrong answer(s) "
                           "rejected")
     return result
 
