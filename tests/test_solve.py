@@ -116,6 +116,14 @@ def test_no_edit_checks_the_attempt_as_it_is(cli):
     result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit")
     assert result.exit_code == 1
     assert "not implemented yet" in result.stdout  # the fresh starter
+    assert "not recorded: the attempt is still the starter" in result.stdout
+    assert _history(cli) == []
+
+
+def test_a_check_review_records_how_long_it_took(cli, attempt):
+    cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(CORRECT))
+    [entry] = _history(cli)
+    assert isinstance(entry["duration_ms"], int) and entry["duration_ms"] >= 0
 
 
 def test_a_concept_card_has_nothing_to_solve(cli):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
@@ -105,6 +106,7 @@ def solve(
     Example: studycli solve online-softmax --watch
     """
     from ..solve import ensure_attempt, require_runnable
+    from ..source import card_starter
     from ..solve_ui import Limits, check, edit
     from ..solve_ui import watch as watch_file
     from ..terminal import getkey
@@ -118,15 +120,18 @@ def solve(
     if file is not None and not file.is_file():
         raise StudyError(f"--file {file}: no such file")
     path = file or ensure_attempt(card, content)
+    started = time.monotonic()
     if file is None and not no_edit and not watch:
         edit(console, path, getkey if sys.stdin.isatty() else None)
     outcome = (watch_file if watch else check)(console, card, content, path, limits)
-    if not no_record:
-        _record_check(ctx, card, outcome, config)
+    if path.read_text(encoding="utf-8") == card_starter(card, content.solutions_dir):
+        console.print("not recorded: the attempt is still the starter (write your answer first)")
+    elif not no_record:
+        _record_check(ctx, card, outcome, config, int((time.monotonic() - started) * 1000))
     raise typer.Exit(0 if outcome.status == "pass" else 1)
 
 
-def _record_check(ctx: typer.Context, card, outcome, config) -> None:
+def _record_check(ctx: typer.Context, card, outcome, config, duration_ms: int) -> None:
     from .. import review as core
     from ..scheduler import RATING_NAMES, format_interval
     from ..solve import rating_for
@@ -134,7 +139,8 @@ def _record_check(ctx: typer.Context, card, outcome, config) -> None:
     rating = rating_for(outcome)
     moment = now()
     with open_store(ctx) as store:
-        core.rate(store, card, rating, moment, config, method="check", check_status=outcome.status)
+        core.rate(store, card, rating, moment, config, method="check", check_status=outcome.status,
+                  duration_ms=duration_ms)
         due = core.fsrs_card(store.state(card.id)).due  # type: ignore[union-attr]
     stdout().print(f"recorded {RATING_NAMES[rating]}: due again in {format_interval(due - moment)}")
 
