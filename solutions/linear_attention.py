@@ -6,11 +6,14 @@ Cards: linear-attention (coding), linear-attention-associativity-derivation (der
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, gpu_memory_budget
 
 # Long enough that an L x L matrix cannot be allocated (2^17 squared floats is 64 GiB), while
 # the linear-time answer needs a few megabytes.
 _LONG = 1 << 17
+# On a GPU large enough to hold that matrix, the peak allocation is measured instead: the linear
+# answer's working set (a few (L, d, dv) prefix states at most) stays far below this.
+_BUDGET_MB = 2048
 
 
 def linear_attention(q, k, v, causal: bool = False, eps: float = 1e-6):
@@ -130,11 +133,13 @@ def check_linear_attention(impl, device="cpu"):
         q, k, v = rand(1, _LONG, 4), rand(1, _LONG, 4), rand(1, _LONG, 2)
         what = (f"linear_attention(q, k of shape (1, {_LONG}, 4), v of shape (1, {_LONG}, 2), "
                 f"causal={causal})")
+        hint_long = (f"L = {_LONG}: an L x L matrix does not fit; sum phi(k_j)^T v_j first "
+                     "(prefix sums when causal)")
         try:
-            got = call(impl, what, q, k, v, causal=causal)
+            with gpu_memory_budget(device, _BUDGET_MB, what, hint=hint_long):
+                got = call(impl, what, q, k, v, causal=causal)
         except AssertionError as exc:
-            raise AssertionError(f"{exc}\n  hint: L = {_LONG}: an L x L matrix does not fit; "
-                                 "sum phi(k_j)^T v_j first (prefix sums when causal)") from None
+            raise AssertionError(f"{exc}\n  hint: {hint_long}") from None
         expect(isinstance(got, torch.Tensor) and tuple(got.shape) == (1, _LONG, 2), what,
                f"returned {describe(got)}, expected a tensor of shape (1, {_LONG}, 2)")
         for i in (0, 1, 1000, _LONG // 2, _LONG - 1):
@@ -241,11 +246,12 @@ def check_right_first_product(impl, device="cpu"):
     n = _LONG
     fq, fk, v = rand(n, 4), rand(n, 4), rand(n, 3)
     what = f"right_first_product(phi_q, phi_k of shape ({n}, 4), v of shape ({n}, 3))"
+    hint_long = f"with N = {n} the N x N matrix phi_q phi_k^T does not fit; multiply phi_k^T v first"
     try:
-        got = call(impl, what, fq, fk, v)
+        with gpu_memory_budget(device, _BUDGET_MB, what, hint=hint_long):
+            got = call(impl, what, fq, fk, v)
     except AssertionError as exc:
-        raise AssertionError(f"{exc}\n  hint: with N = {n} the N x N matrix phi_q phi_k^T does not "
-                             "fit; multiply phi_k^T v first") from None
+        raise AssertionError(f"{exc}\n  hint: {hint_long}") from None
     expect(isinstance(got, torch.Tensor) and tuple(got.shape) == (n, 3), what,
            f"returned {describe(got)}, expected a tensor of shape ({n}, 3)")
     for i in (0, 7, n - 1):

@@ -17,7 +17,8 @@ import numpy and torch lazily without slowing the CLI down.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 
 def describe(value: Any, limit: int = 8) -> str:
@@ -143,6 +144,31 @@ def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
         raise AssertionError(f"{what}: not implemented yet (the starter raises NotImplementedError)") from None
     except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
         raise AssertionError(f"{what}: raised {type(exc).__name__}: {exc}") from exc
+
+
+@contextmanager
+def gpu_memory_budget(device: Any, limit_mb: float, what: str, *, hint: str = "") -> Iterator[None]:
+    """Assert that the code in the block allocates at most `limit_mb` of GPU memory at its peak.
+
+    A card that forbids a quadratic intermediate (an L x L attention matrix) makes L so large
+    that the matrix cannot be allocated. On the CPU the check runner's memory cap enforces that;
+    a large GPU may hold the matrix after all, so on CUDA the peak is measured instead. On other
+    devices the block runs unmeasured.
+    """
+    import torch
+
+    if torch.device(device).type != "cuda":
+        yield
+        return
+    torch.cuda.synchronize(device)
+    before = torch.cuda.memory_allocated(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    yield
+    torch.cuda.synchronize(device)
+    peak_mb = (torch.cuda.max_memory_allocated(device) - before) / 2**20
+    expect(peak_mb <= limit_mb, what,
+           f"allocated {peak_mb:,.0f} MB of GPU memory at its peak; the budget is {limit_mb:,.0f} MB",
+           hint=hint)
 
 
 def _fail(what: str, message: str, hint: str) -> None:

@@ -103,7 +103,7 @@ def _check_with_progress(cards, content, jobs, device, timeout, memory):
 
 def _results_table(results) -> Table:
     table = Table(title="studycli check", show_lines=False)
-    table.add_column("card")
+    table.add_column("card", no_wrap=True)
     table.add_column("status")
     table.add_column("seconds", justify="right")
     table.add_column("message", overflow="fold")
