@@ -72,3 +72,19 @@ def test_no_latex_in_card_text():
         text = " ".join([card.prompt, card.answer, *card.steps, *card.hints])
         for marker in ("\\frac", "\\sum", "\\sqrt", "$$"):
             assert marker not in text, f"{card.id}: LaTeX {marker!r} does not read in a terminal"
+
+
+def test_readme_deck_table_matches_the_content():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- decks -->")[1].split("<!-- /decks -->")[0]
+    rows = {}
+    for line in block.strip().splitlines()[2:]:
+        cells = [c.strip(" *") for c in line.strip("|").split("|")]
+        rows[cells[0]] = tuple(int(c) for c in cells[1:])
+    expected = {}
+    for deck in sorted({c.deck for c in CARDS.values()}) + ["all"]:
+        kinds = Counter(c.kind.value for c in CARDS.values() if deck in ("all", c.deck))
+        expected[deck] = (kinds["concept"], kinds["derivation"], kinds["coding"], sum(kinds.values()))
+    assert rows == expected, "update the deck table in README.md"
+    assert f"{len(CARDS)} cards over the" in readme
+    assert f"{sum(c.runnable for c in CARDS.values())} of them are" in readme
