@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, largest_tensor
 
 
 def flash_attention(q, k, v, block_q: int = 64, block_k: int = 64, causal: bool = False):
@@ -140,6 +140,36 @@ def check_flash_attention(impl, device="cpu"):
     q, k, v = rand(2, 33, 8).double(), rand(2, 29, 8).double(), rand(2, 29, 5).double()
     run(q, k, v, 10, 6, False)
 
+    _check_no_full_matrix(impl, rand, device)
+
+
+def _check_no_full_matrix(impl, rand, device):
+    """Every torch operation inside the call is watched: none may return a tensor anywhere near
+    the size of the Lq x Lk score matrix (a tile is block_q x block_k)."""
+    n, d = 600, 8
+    q, k, v = rand(n, d), rand(n, d), rand(n, d)
+    for causal in (False, True):
+        what = (f"flash_attention(q, k, v of shape ({n}, {d}), block_q=64, block_k=64, "
+                f"causal={causal})")
+        with largest_tensor() as seen:
+            got = call(impl, what, q, k, v, block_q=64, block_k=64, causal=causal)
+        expect(seen.numel <= n * n // 8, what,
+               f"built a tensor of {seen.numel:,} elements; the full score matrix has {n * n:,} "
+               f"and one 64 x 64 tile {64 * 64:,}",
+               hint="never materialise the Lq x Lk matrix (nor a full causal mask): work on one "
+                    "(block_q x block_k) tile at a time")
+        assert_close(got, _attention_float64(q, k, v, causal), what, atol=2e-5, rtol=1e-4)
+
+
+def _wrong_full_matrix(q, k, v, block_q=64, block_k=64, causal=False):
+    """Ignores the tiles: builds the whole Lq x Lk score matrix and takes one softmax."""
+    scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+    if causal:
+        n_q, n_k = scores.shape[-2:]
+        allowed = torch.arange(n_k, device=q.device)[None, :] <= torch.arange(n_q, device=q.device)[:, None]
+        scores = scores.masked_fill(~allowed, float("-inf"))
+    return torch.softmax(scores, dim=-1) @ v
+
 
 def _wrong_no_acc_rescale(q, k, v, block_q=64, block_k=64, causal=False):
     """Rescales the denominator when the max grows but forgets to rescale the accumulator."""
@@ -229,8 +259,10 @@ def _variant_one_query_at_a_time(q, k, v, block_q=64, block_k=64, causal=False):
 
 
 WRONG_ANSWERS = {
-    "flash_attention": [_wrong_no_acc_rescale, _wrong_causal_strict, _wrong_scale_by_d,
-                        _wrong_no_final_division, _wrong_bottom_right_causal],
+    "flash_attention": [
+        _wrong_full_matrix, _wrong_no_acc_rescale, _wrong_causal_strict, _wrong_scale_by_d,
+        _wrong_no_final_division, _wrong_bottom_right_causal,
+    ],
 }
 
 CORRECT_VARIANTS = {

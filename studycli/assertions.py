@@ -91,7 +91,8 @@ def assert_close(
     nan_mismatch = np.isnan(got) != np.isnan(want)
     if nan_mismatch.any():
         index = tuple(int(i) for i in np.argwhere(nan_mismatch)[0])
-        _fail(what, f"at index {index}: expected {want[index]!r}, got {got[index]!r}", hint)
+        _fail(what, f"at index {index}: expected {float(want[index]):.6g}, got {float(got[index]):.6g}",
+              hint)
     close = np.isclose(got, want, atol=atol, rtol=rtol, equal_nan=True)
     if not close.all():
         error = np.where(close, 0.0, np.abs(np.nan_to_num(got - want, nan=np.inf)))
@@ -118,7 +119,8 @@ def assert_equal(actual: Any, expected: Any, what: str, *, hint: str = "") -> No
             import numpy as np
 
             index = tuple(int(i) for i in np.argwhere(diff)[0])
-            _fail(what, f"at index {index}: expected {want[index]!r}, got {got[index]!r}", hint)
+            _fail(what, f"at index {index}: expected {_item(want[index])!r}, "
+                        f"got {_item(got[index])!r}", hint)
         return
     if actual != expected:
         _fail(what, f"expected {describe(expected, 32)}, got {describe(actual, 32)}", hint)
@@ -146,6 +148,45 @@ def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
         raise AssertionError(f"{what}: raised {type(exc).__name__}: {exc}") from exc
 
 
+class _LargestTensor:
+    """Filled in by `largest_tensor`: the element count of the largest tensor seen."""
+
+    numel = 0
+
+
+@contextmanager
+def largest_tensor() -> Iterator[_LargestTensor]:
+    """Record the largest tensor (in elements) that any torch operation returns in the block.
+
+    A card that forbids a quadratic intermediate (FlashAttention's Lq x Lk score matrix) can
+    then check the learner's code on a modest input, on any device, in milliseconds:
+
+        with largest_tensor() as seen:
+            out = impl(q, k, v)
+        expect(seen.numel < n_q * n_k // 8, what, f"built a tensor of {seen.numel} elements")
+    """
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    record = _LargestTensor()
+
+    def visit(value: Any) -> None:
+        if isinstance(value, torch.Tensor):
+            record.numel = max(record.numel, value.numel())
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                visit(item)
+
+    class _Watch(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            result = func(*args, **(kwargs or {}))
+            visit(result)
+            return result
+
+    with _Watch():
+        yield record
+
+
 @contextmanager
 def gpu_memory_budget(device: Any, limit_mb: float, what: str, *, hint: str = "") -> Iterator[None]:
     """Assert that the code in the block allocates at most `limit_mb` of GPU memory at its peak.
@@ -169,6 +210,11 @@ def gpu_memory_budget(device: Any, limit_mb: float, what: str, *, hint: str = ""
     expect(peak_mb <= limit_mb, what,
            f"allocated {peak_mb:,.0f} MB of GPU memory at its peak; the budget is {limit_mb:,.0f} MB",
            hint=hint)
+
+
+def _item(value: Any) -> Any:
+    """A numpy scalar as the plain Python value it holds (np.int64(3) -> 3)."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def _fail(what: str, message: str, hint: str) -> None:

@@ -1,0 +1,73 @@
+"""The helpers checkers are written with: their messages name the input, expected and actual."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from studycli.assertions import (
+    assert_close, assert_equal, call, describe, expect, gpu_memory_budget, largest_tensor,
+)
+
+
+def test_describe_shows_small_values_and_large_shapes():
+    assert describe(torch.tensor([1.0, 2.0])) == "tensor([1.0, 2.0], dtype=float32)"
+    assert describe(np.zeros((3, 4))) == "array of shape (3, 4), dtype=float64"
+    assert describe("x" * 500).endswith("...") and len(describe("x" * 500)) == 120
+
+
+def test_assert_close_names_the_worst_element():
+    with pytest.raises(AssertionError) as err:
+        assert_close(torch.tensor([1.0, 2.0, 9.0]), np.array([1.0, 2.0, 3.0]), "f(x)", hint="rescale")
+    text = str(err.value)
+    assert text.startswith("f(x): at index (2,): expected 3, got 9 (1 of 3 values off")
+    assert "hint: rescale" in text
+
+
+def test_assert_close_shape_nan_and_none():
+    with pytest.raises(AssertionError, match=r"returned shape \(2,\), expected shape \(3,\)"):
+        assert_close([1.0, 2.0], [1.0, 2.0, 3.0], "f")
+    with pytest.raises(AssertionError, match=r"at index \(0,\): expected 1, got nan"):
+        assert_close(np.array([np.nan]), np.array([1.0]), "f")
+    with pytest.raises(AssertionError, match="returned None"):
+        assert_close(None, [1.0], "f")
+    assert_close(torch.tensor([1.0, 2.0]), [1.0, 2.0 + 1e-7], "f")  # within tolerance
+
+
+def test_assert_equal_prints_plain_values():
+    with pytest.raises(AssertionError, match=r"at index \(1,\): expected 3, got 4"):
+        assert_equal(np.array([1, 4]), np.array([1, 3]), "f")
+    with pytest.raises(AssertionError, match=r"expected \[1, 2\], got \[2, 1\]"):
+        assert_equal([2, 1], [1, 2], "f")
+
+
+def test_call_turns_exceptions_into_named_failures():
+    def broken(x):
+        raise ValueError("bad")
+
+    def todo(x):
+        raise NotImplementedError
+
+    with pytest.raises(AssertionError, match=r"f\(1\): raised ValueError: bad"):
+        call(broken, "f(1)", 1)
+    with pytest.raises(AssertionError, match="not implemented yet"):
+        call(todo, "f(1)", 1)
+    with pytest.raises(AssertionError, match="f: shape is wrong"):
+        expect(False, "f", "shape is wrong")
+
+
+def test_largest_tensor_sees_intermediates_of_any_torch_op():
+    q, k = torch.randn(100, 4), torch.randn(100, 4)
+    with largest_tensor() as seen:
+        (q @ k.T).softmax(-1)
+    assert seen.numel == 100 * 100
+    with largest_tensor() as seen:
+        for start in range(0, 100, 10):
+            torch.einsum("id,jd->ij", q[start:start + 10], k[start:start + 10]).exp()
+    assert seen.numel == 10 * 10  # one tile of scores
+
+
+def test_gpu_memory_budget_does_nothing_off_cuda():
+    with gpu_memory_budget("cpu", 0, "f"):
+        torch.zeros(1000)
