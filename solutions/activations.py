@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, forbid
 
 
 def gelu_tanh(x):
@@ -41,6 +41,8 @@ def swiglu(x, w, v):
 
 
 def check_gelu_tanh(impl, device="cpu"):
+    impl = forbid(impl, "gelu",
+                  reason="write the tanh approximation's formula")
     from torch.nn.functional import gelu
 
     # Known values: gelu(0) = 0, gelu is close to x for large x and to 0 for very negative x.
@@ -148,9 +150,14 @@ def _swiglu_fused(x, w, v):
     both = x @ torch.cat((w, v), dim=1)
     return torch.nn.functional.silu(both[..., :h]) * both[..., h:]
 
+def _wrong_calls_library_gelu_tanh(x):
+    """Calls F.gelu(approximate="tanh"), the routine the card is about."""
+    import torch.nn.functional as F
+    return F.gelu(x, approximate="tanh")
+
 
 WRONG_ANSWERS = {
-    "gelu_tanh": [_gelu_exact_erf, _gelu_no_cubic, _gelu_sigmoid_approx, _gelu_sqrt_2pi],
+    "gelu_tanh": [_wrong_calls_library_gelu_tanh, _gelu_exact_erf, _gelu_no_cubic, _gelu_sigmoid_approx, _gelu_sqrt_2pi],
     "swiglu": [_swiglu_sigmoid_gate, _swiglu_swapped, _swiglu_silu_after_product],
 }
 

@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from studycli.assertions import assert_close, call, describe
+from studycli.assertions import assert_close, call, describe, forbid
 
 
 def scaled_dot_product_attention(q, k, v, mask=None):
@@ -38,6 +38,8 @@ def _random_mask(lq, lk, gen, device):
 
 
 def check_scaled_dot_product_attention(impl, device="cpu"):
+    impl = forbid(impl, "scaled_dot_product_attention", "multi_head_attention_forward",
+                  reason="write the attention from q k^T, the mask and a softmax")
     from torch.nn.functional import scaled_dot_product_attention as sdpa
 
     gen = torch.Generator().manual_seed(0)
@@ -142,9 +144,14 @@ def _sdpa_softmax_large_negative(q, k, v, mask=None):
         scores = torch.where(mask, scores, torch.full_like(scores, -1e30))
     return torch.einsum("...ij,...jd->...id", scores.softmax(-1), v)
 
+def _wrong_calls_library(q, k, v, mask=None):
+    """Calls F.scaled_dot_product_attention, the routine the card is about."""
+    import torch.nn.functional as F
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+
 
 WRONG_ANSWERS = {
-    "scaled_dot_product_attention": [
+    "scaled_dot_product_attention": [_wrong_calls_library, 
         _sdpa_no_scaling, _sdpa_scale_by_dv, _sdpa_mask_after_softmax, _sdpa_mask_inverted,
         _sdpa_unstable_softmax,
     ],

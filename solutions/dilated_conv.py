@@ -5,7 +5,7 @@ import random
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, assert_equal, call, describe, expect
+from studycli.assertions import assert_close, assert_equal, call, describe, expect, forbid
 
 
 def conv1d(x, weight, stride: int = 1, padding: int = 0, dilation: int = 1):
@@ -73,6 +73,8 @@ def _conv_cases():
 
 
 def check_conv1d(impl, device="cpu") -> None:
+    impl = forbid(impl, "conv1d", "conv2d", "convolution", "_convolution", "conv_transpose1d",
+                  reason="the card is the convolution itself: gather the dilated taps and multiply")
     gen = torch.Generator().manual_seed(0)
     cases = _conv_cases()
     for count in range(300):
@@ -181,9 +183,14 @@ def _wrong_no_plus_one(kernel_size, dilation):
     """Counts the distance from the first tap to the last, (k - 1) d, without the + 1."""
     return (kernel_size - 1) * dilation
 
+def _wrong_calls_library(x, weight, stride=1, padding=0, dilation=1):
+    """Calls F.conv1d, the routine the card is about."""
+    import torch.nn.functional as F
+    return F.conv1d(x, weight, stride=stride, padding=padding, dilation=dilation)
+
 
 WRONG_ANSWERS = {
-    "conv1d": [_wrong_dilation_as_stride, _wrong_length_minus_one, _wrong_length_dilation_times_k,
+    "conv1d": [_wrong_calls_library, _wrong_dilation_as_stride, _wrong_length_minus_one, _wrong_length_dilation_times_k,
                _wrong_pad_one_side],
     "effective_kernel_size": [_wrong_k_times_d, _wrong_k_plus_d, _wrong_no_plus_one],
 }

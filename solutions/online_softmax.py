@@ -5,7 +5,7 @@ Cards: online-softmax (coding), online-softmax-rescaling-derivation (derivation)
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, forbid
 
 
 def online_softmax(x, block_size: int):
@@ -60,6 +60,8 @@ def running_stats_update(m, s, x_block):
 
 
 def check_online_softmax(impl, device="cpu"):
+    impl = forbid(impl, "softmax", "log_softmax", "logsumexp", "softmin",
+                  reason="the card is the online softmax itself: keep a running max and sum")
     gen = torch.Generator().manual_seed(0)
 
     def run(x, block_size, what_extra=""):
@@ -225,9 +227,13 @@ def _wrong_update_inverted(m, s, x_block):
     factor = torch.where(torch.isinf(m), torch.zeros_like(m), torch.exp(m_new - m))
     return m_new, s * factor + torch.exp(x_block - m_new.unsqueeze(-1)).sum(dim=-1)
 
+def _wrong_calls_library(x, block_size):
+    """Calls torch.softmax instead of keeping a running max and sum."""
+    return torch.softmax(x, dim=-1)
+
 
 WRONG_ANSWERS = {
-    "online_softmax": [_wrong_no_rescale, _wrong_no_max, _wrong_inverted_rescale,
+    "online_softmax": [_wrong_calls_library, _wrong_no_rescale, _wrong_no_max, _wrong_inverted_rescale,
                        _wrong_drops_last_block],
     "running_stats_update": [_wrong_update_no_rescale, _wrong_update_old_max,
                              _wrong_update_inverted],

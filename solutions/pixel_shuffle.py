@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, forbid
 
 
 def pixel_shuffle(x, upscale_factor: int):
@@ -33,6 +33,8 @@ def pixel_shuffle(x, upscale_factor: int):
 
 def check_pixel_shuffle(impl, device="cpu") -> None:
     # A readable case: every value names its source channel (r = 2, one output channel).
+    impl = forbid(impl, "pixel_shuffle", "pixel_unshuffle",
+                  reason="rearrange with reshape and permute yourself")
     x = torch.arange(4.0, device=device).view(1, 4, 1, 1).expand(1, 4, 2, 2).contiguous()
     what = "pixel_shuffle(x of shape (1, 4, 2, 2) with x[:, c] = c, 2)"
     got = call(impl, what, x.clone(), 2)
@@ -79,9 +81,14 @@ def _wrong_plain_reshape(x, upscale_factor):
     r = upscale_factor
     return x.reshape(N, Crr // (r * r), H * r, W * r)
 
+def _wrong_calls_library(x, upscale_factor):
+    """Calls F.pixel_shuffle, the routine the card is about."""
+    import torch.nn.functional as F
+    return F.pixel_shuffle(x, upscale_factor)
+
 
 WRONG_ANSWERS = {
-    "pixel_shuffle": [_wrong_permute_order, _wrong_channel_last_grouping, _wrong_plain_reshape],
+    "pixel_shuffle": [_wrong_calls_library, _wrong_permute_order, _wrong_channel_last_grouping, _wrong_plain_reshape],
 }
 
 

@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, forbid
 
 
 def smooth_l1(x, beta: float = 1.0):
@@ -39,6 +39,8 @@ def _compare(impl, x, beta, hint=""):
 
 def check_smooth_l1(impl, device="cpu") -> None:
     # Fixed points around the knee, for several widths, including Faster R-CNN's beta = 1/9.
+    impl = forbid(impl, "smooth_l1_loss", "huber_loss",
+                  reason="write the two pieces of the formula yourself")
     for beta in (1.0, 0.5, 2.0, 3.0, 1 / 9):
         pts = [0.0, 0.25 * beta, -0.5 * beta, 0.99 * beta, beta, -beta, 1.01 * beta, 2 * beta, -3.5 * beta, 10.0]
         x = torch.tensor(pts, dtype=torch.float64, device=device)
@@ -86,9 +88,15 @@ def _wrong_mean(x, beta=1.0):
     ax = x.abs()
     return torch.where(ax < beta, 0.5 * x * x / beta, ax - 0.5 * beta).mean()
 
+def _wrong_calls_library(x, beta=1.0):
+    """Calls F.smooth_l1_loss, the routine the card is about."""
+    import torch
+    import torch.nn.functional as F
+    return F.smooth_l1_loss(x, torch.zeros_like(x), reduction="none", beta=beta)
+
 
 WRONG_ANSWERS = {
-    "smooth_l1": [_wrong_no_divide_by_beta, _wrong_offset_half, _wrong_no_offset, _wrong_mean],
+    "smooth_l1": [_wrong_calls_library, _wrong_no_divide_by_beta, _wrong_offset_half, _wrong_no_offset, _wrong_mean],
 }
 
 

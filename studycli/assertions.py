@@ -148,27 +148,30 @@ def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
         raise AssertionError(f"{what}: raised {type(exc).__name__}: {exc}") from exc
 
 
-class _LargestTensor:
-    """Filled in by `largest_tensor`: the element count of the largest tensor seen."""
+class TorchWatch:
+    """What `watch_torch` saw: the largest tensor made (in elements) and the functions called."""
 
-    numel = 0
+    def __init__(self) -> None:
+        self.numel = 0
+        self.called: set[str] = set()
 
 
 @contextmanager
-def largest_tensor() -> Iterator[_LargestTensor]:
-    """Record the largest tensor (in elements) that any torch operation returns in the block.
+def watch_torch() -> Iterator[TorchWatch]:
+    """Watch every torch operation in the block: record the largest tensor any of them returns
+    and the names of the functions called.
 
     A card that forbids a quadratic intermediate (FlashAttention's Lq x Lk score matrix) can
     then check the learner's code on a modest input, on any device, in milliseconds:
 
-        with largest_tensor() as seen:
+        with watch_torch() as seen:
             out = impl(q, k, v)
         expect(seen.numel < n_q * n_k // 8, what, f"built a tensor of {seen.numel} elements")
     """
     import torch
     from torch.overrides import TorchFunctionMode
 
-    record = _LargestTensor()
+    record = TorchWatch()
 
     def visit(value: Any) -> None:
         if isinstance(value, torch.Tensor):
@@ -179,12 +182,32 @@ def largest_tensor() -> Iterator[_LargestTensor]:
 
     class _Watch(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
+            record.called.add(getattr(func, "__name__", str(func)))
             result = func(*args, **(kwargs or {}))
             visit(result)
             return result
 
     with _Watch():
         yield record
+
+
+def forbid(impl: Callable, *names: str, reason: str) -> Callable:
+    """Wrap the learner's function so that calling a torch routine named in `names` fails.
+
+    A card about how a routine works must not be answered by calling it (`F.pixel_shuffle` in
+    the pixel-shuffle card). The wrapper raises AssertionError naming the routine and `reason`.
+    """
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        with watch_torch() as seen:
+            result = impl(*args, **kwargs)
+        used = sorted(seen.called & set(names))
+        if used:
+            raise AssertionError(f"the answer calls {', '.join(used)}: {reason}")
+        return result
+
+    guarded.__name__ = getattr(impl, "__name__", "impl")
+    return guarded
 
 
 @contextmanager

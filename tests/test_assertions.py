@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from studycli.assertions import (
-    assert_close, assert_equal, call, describe, expect, gpu_memory_budget, largest_tensor,
+    assert_close, assert_equal, call, describe, expect, gpu_memory_budget, watch_torch,
 )
 
 
@@ -57,12 +57,12 @@ def test_call_turns_exceptions_into_named_failures():
         expect(False, "f", "shape is wrong")
 
 
-def test_largest_tensor_sees_intermediates_of_any_torch_op():
+def test_watch_torch_sees_intermediates_of_any_torch_op():
     q, k = torch.randn(100, 4), torch.randn(100, 4)
-    with largest_tensor() as seen:
+    with watch_torch() as seen:
         (q @ k.T).softmax(-1)
     assert seen.numel == 100 * 100
-    with largest_tensor() as seen:
+    with watch_torch() as seen:
         for start in range(0, 100, 10):
             torch.einsum("id,jd->ij", q[start:start + 10], k[start:start + 10]).exp()
     assert seen.numel == 10 * 10  # one tile of scores
@@ -71,3 +71,16 @@ def test_largest_tensor_sees_intermediates_of_any_torch_op():
 def test_gpu_memory_budget_does_nothing_off_cuda():
     with gpu_memory_budget("cpu", 0, "f"):
         torch.zeros(1000)
+
+
+def test_forbid_rejects_the_routine_the_card_is_about():
+    from studycli.assertions import forbid
+
+    guarded = forbid(lambda x: torch.softmax(x, -1), "softmax", reason="write the softmax yourself")
+    with pytest.raises(AssertionError, match="the answer calls softmax: write the softmax yourself"):
+        call(guarded, "f(x)", torch.randn(3))
+    allowed = forbid(lambda x: torch.exp(x) / torch.exp(x).sum(), "softmax", reason="-")
+    assert_close(allowed(torch.zeros(2)), [0.5, 0.5], "f")
+    method = forbid(lambda x: x.softmax(-1), "softmax", reason="no")
+    with pytest.raises(AssertionError):
+        method(torch.randn(3))
