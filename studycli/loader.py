@@ -10,6 +10,8 @@ import yaml
 from .card import Card, CardProblem, parse_card
 from .errors import CardNotFound, ContentError
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
+
 
 @dataclass
 class Content:
@@ -81,7 +83,7 @@ def _load_file(content: Content, path: Path, cards_dir: Path) -> None:
         )
         return
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except UnicodeDecodeError:
         content.problems.append(CardProblem(path, "the file is not UTF-8 text: save it as UTF-8"))
         return

@@ -51,10 +51,11 @@ class ModuleInfo:
 
     def imports(self) -> list[str]:
         """The module's top-level import lines, for the starter (studycli's own left out)."""
+        source_lines = self.source.splitlines()
         lines = []
         for node in self.tree.body:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                text = ast.get_source_segment(self.source, node) or ""
+                text = "\n".join(source_lines[node.lineno - 1:node.end_lineno])
                 if "studycli" not in text:
                     lines.append(text)
         return lines
@@ -111,7 +112,8 @@ def default_starter(info: ModuleInfo, function_name: str) -> str:
     body_start = node.body[0].lineno - 1
     header = "\n".join(lines[node.lineno - 1 - len(node.decorator_list):body_start])
     doc = ast.get_docstring(node, clean=False)
-    parts = [*info.imports(), "", "", header.rstrip()] if info.imports() else [header.rstrip()]
+    imports = info.imports()
+    parts = [*imports, "", "", header.rstrip()] if imports else [header.rstrip()]
     if doc is not None:
         parts.append(f'    """{doc}"""'.replace("\n    \n", "\n\n"))
     parts.append("    raise NotImplementedError")
