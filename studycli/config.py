@@ -10,11 +10,15 @@
     enable_fuzzing = true            # spread intervals a little so cards do not clump
     check_timeout = 10               # seconds a coding answer's check may run
     check_memory_mb = 1024           # memory cap of that check
+    parameters = [0.212, ...]        # the 21 FSRS weights (default: fsrs's); `studycli optimize
+                                     # --write` fits them to your reviews and saves them here
 """
 
 from __future__ import annotations
 
 import difflib
+import math
+import os
 import re
 import tomllib
 from dataclasses import dataclass, fields
@@ -40,6 +44,7 @@ class Settings:
     enable_fuzzing: bool = True
     check_timeout: float = 10.0
     check_memory_mb: int = 1024
+    parameters: tuple[float, ...] | None = None  # None: fsrs's default weights
 
 
 KEYS = [f.name for f in fields(Settings)]
@@ -51,16 +56,68 @@ def load_settings(path: Path) -> Settings:
     Raises:
         ConfigError: naming the file, the key and the fix, for bad TOML or an invalid value.
     """
+    return parse_settings(_read_toml(path), path)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     if not path.exists():
-        return Settings()
+        return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the settings file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML ({exc}): fix that line, or delete the file "
                           "to use the defaults") from None
-    return parse_settings(data, path)
+
+
+def save_parameters(path: Path, parameters: list[float] | tuple[float, ...]) -> None:
+    """Set `parameters` in the settings file at `path`, keeping every other key (and, when the
+    file's text allows, its comments and layout); creates the file if missing.
+
+    Raises:
+        ConfigError: the existing file is invalid (it is left as it was), the parameters are
+            invalid, or the file cannot be written.
+    """
+    import tomli_w
+
+    data = _read_toml(path)
+    # refuse to rewrite a file whose other settings are invalid (the error says why); an
+    # invalid `parameters` is what this call replaces
+    parse_settings({key: value for key, value in data.items() if key != "parameters"}, path)
+    old_text = path.read_text(encoding="utf-8") if path.exists() else ""
+    wanted = {**data, "parameters": [float(value) for value in parameters]}
+    _VALIDATORS["parameters"](wanted["parameters"], _Where("parameters", path))
+    text = _replace_key(old_text, "parameters", tomli_w.dumps({"parameters": wanted["parameters"]}))
+    try:
+        if tomllib.loads(text) != wanted:
+            text = tomli_w.dumps(wanted)  # the text edit fell short: rewrite (comments are lost)
+    except tomllib.TOMLDecodeError:
+        text = tomli_w.dumps(wanted)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)  # atomic: a crash leaves the old file or the new one
+    except OSError as exc:
+        raise ConfigError(f"cannot write the settings file {path}: {exc}") from None
+
+
+def _replace_key(text: str, key: str, assignment: str) -> str:
+    """`text` without its top-level `key = ...` lines (an array may span lines), plus
+    `assignment` at the end. The caller checks the result parses to what it wants."""
+    kept, depth = [], 0
+    start = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    for line in text.splitlines(keepends=True):
+        code = line.split("#", 1)[0]
+        if depth > 0 or start.match(line):
+            depth = max(0, depth + code.count("[") - code.count("]"))
+            continue
+        kept.append(line)
+    body = "".join(kept)
+    if body and not body.endswith("\n"):
+        body += "\n"
+    return body + assignment
 
 
 def parse_settings(data: dict[str, Any], path: Path) -> Settings:
@@ -123,6 +180,25 @@ def parse_duration(value: Any) -> timedelta | None:
     return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
+def _parameters(value: Any, where: _Where) -> tuple[float, ...]:
+    from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS as LOW
+    from fsrs.scheduler import UPPER_BOUNDS_PARAMETERS as HIGH
+
+    wanted = (f"a list of {len(LOW)} finite numbers, as `studycli optimize --write` saves "
+              "(or delete the key to use fsrs's defaults)")
+    if (not isinstance(value, list) or len(value) != len(LOW)
+            or any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+                   for v in value)):
+        count = f"{len(value)} values" if isinstance(value, list) else repr(value)
+        raise ConfigError(f"{where.path}: {where.key} = {count} is invalid: set it to {wanted}")
+    for index, (number, low, high) in enumerate(zip(value, LOW, HIGH)):
+        if not low <= number <= high:
+            raise ConfigError(f"{where.path}: {where.key}[{index}] = {number!r} is outside fsrs's "
+                              f"range {low:g} .. {high:g}: run `studycli optimize --write` again, "
+                              "or delete the key to use fsrs's defaults")
+    return tuple(float(v) for v in value)
+
+
 _VALIDATORS = {
     "desired_retention": _number(0.7, 0.99, integer=False),
     "learning_steps": _steps,
@@ -134,4 +210,5 @@ _VALIDATORS = {
     "enable_fuzzing": _boolean,
     "check_timeout": _number(0.1, 3600, integer=False),
     "check_memory_mb": _number(64, 1048576, integer=True),
+    "parameters": _parameters,
 }

@@ -33,7 +33,10 @@ def fsrs_card_id(card_id: str) -> int:
 
 
 def make_scheduler(settings: Settings) -> Scheduler:
+    """The fsrs scheduler for these settings (fsrs's default weights unless `parameters` set)."""
+    weights = {} if settings.parameters is None else {"parameters": settings.parameters}
     return Scheduler(
+        **weights,
         desired_retention=settings.desired_retention,
         learning_steps=settings.learning_steps,
         relearning_steps=settings.relearning_steps,
