@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import content as _content  # noqa: F401  (registers lint, check, show, list)
+from . import export as _export  # noqa: F401  (registers export-anki)
 from . import optimize as _optimize  # noqa: F401  (registers optimize)
 from . import study as _study  # noqa: F401  (registers review, solve, due, history, ...)
 from .app import app, main

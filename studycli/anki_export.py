@@ -1,0 +1,181 @@
+"""Export cards to an Anki deck package (.apkg) with genanki, for study on a phone.
+
+One Anki deck per studycli deck ("studycli::<deck>"), one note per card. Every id is derived,
+never random: deck ids from the deck name, the note type's id from its name, and each note's
+GUID from the card id alone. Anki matches notes by GUID on import, so importing a new export
+after a card's text changed updates the note (and keeps its Anki review history) instead of
+adding a duplicate: the same principle as studycli's own history, keyed by id, not text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import itertools
+import sqlite3
+import tempfile
+import zipfile
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import genanki
+from markdown_it import MarkdownIt
+
+from .card import Card
+from .errors import StudyError
+from .source import card_starter
+
+DECK_PREFIX = "studycli::"
+MODEL_NAME = "studycli card v1"  # a new field list needs a new name, hence a new model id
+FIELDS = ("Id", "Kind", "Topic", "Title", "Prompt", "Answer", "Steps", "Code")
+
+_FRONT = """\
+<div class="meta">{{Kind}} · {{Topic}} · {{Id}}</div>
+<h3>{{Title}}</h3>
+<div class="prompt">{{Prompt}}</div>
+{{#Code}}<div class="code">{{Code}}</div>{{/Code}}
+"""
+_BACK = """\
+{{FrontSide}}
+<hr id="answer">
+{{#Steps}}<div class="steps">{{Steps}}</div>{{/Steps}}
+{{#Answer}}<div class="answer">{{Answer}}</div>{{/Answer}}
+{{#Code}}<p class="solve">answer it with: <code>studycli solve {{Id}}</code></p>{{/Code}}
+"""
+_CSS = """\
+.card { font-family: sans-serif; font-size: 18px; text-align: left; }
+.meta { color: #888; font-size: 13px; }
+pre { background: #f4f4f4; padding: 8px; overflow-x: auto; font-size: 14px; }
+.nightMode pre { background: #222; }
+.solve { color: #2a7; }
+"""
+
+# CommonMark with raw HTML off, so `<`, `>` and `&` in card text are escaped, not interpreted;
+# `breaks` keeps the card's line breaks as <br>.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True})
+
+
+def stable_id(name: str) -> int:
+    """A 31-bit Anki id derived from `name` (genanki suggests ids in [2**30, 2**31))."""
+    digest = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big")
+    return (1 << 30) + digest % (1 << 30)
+
+
+def deck_name(deck: str) -> str:
+    return DECK_PREFIX + deck
+
+
+def note_model() -> genanki.Model:
+    """The note type every exported card uses: the fields of `FIELDS`, one card template."""
+    return genanki.Model(
+        stable_id(MODEL_NAME), MODEL_NAME,
+        fields=[{"name": name} for name in FIELDS],
+        templates=[{"name": "Card 1", "qfmt": _FRONT, "afmt": _BACK}],
+        css=_CSS,
+        sort_field_index=FIELDS.index("Title"),
+    )
+
+
+def markdown_html(text: str) -> str:
+    """Card Markdown as simple HTML: escaped, line breaks kept, code spans and fenced blocks."""
+    rendered = _MARKDOWN.render(text).strip()
+    # A single paragraph needs no <p> wrapper (it would add a margin inside list items).
+    if rendered.startswith("<p>") and rendered.endswith("</p>") and rendered.count("<p>") == 1:
+        return rendered[3:-4]
+    return rendered
+
+
+def steps_html(steps: tuple[str, ...]) -> str:
+    """Derivation steps as an ordered list, or "" when there are none."""
+    if not steps:
+        return ""
+    return "<ol>" + "".join(f"<li>{markdown_html(step)}</li>" for step in steps) + "</ol>"
+
+
+def code_html(source: str) -> str:
+    return f'<pre><code class="language-python">{html.escape(source, quote=False)}</code></pre>'
+
+
+def card_fields(card: Card, starter: str | None) -> list[str]:
+    """The note's field values, in the order of `FIELDS`."""
+    return [
+        card.id, card.kind.value, card.topic, html.escape(card.title),
+        markdown_html(card.prompt), markdown_html(card.answer), steps_html(card.steps),
+        code_html(starter) if starter is not None else "",
+    ]
+
+
+def card_note(card: Card, model: genanki.Model, solutions_dir: Path) -> genanki.Note:
+    """One card as a note whose GUID depends on the card id only."""
+    starter = card_starter(card, solutions_dir) if card.runnable else None
+    tags = [tag.replace(" ", "_") for tag in card.tags]  # Anki tags cannot hold spaces
+    return genanki.Note(model=model, fields=card_fields(card, starter), tags=tags,
+                        guid=genanki.guid_for(card.id))
+
+
+def build_package(cards: list[Card], solutions_dir: Path) -> genanki.Package:
+    """A package with one deck per studycli deck among `cards`, each note under its deck.
+
+    Raises:
+        StudyError: when `cards` is empty.
+        ContentError: when a runnable card's solution module cannot be read for its starter.
+    """
+    if not cards:
+        raise StudyError("no cards to export: loosen --deck, --topic or --kind "
+                         "(`studycli list` shows what there is)")
+    model = note_model()
+    decks: dict[str, genanki.Deck] = {}
+    for card in sorted(cards, key=lambda c: (c.deck, c.id)):
+        if card.deck not in decks:
+            name = deck_name(card.deck)
+            decks[card.deck] = genanki.Deck(stable_id(name), name)
+        decks[card.deck].add_note(card_note(card, model, solutions_dir))
+    return genanki.Package(list(decks.values()))
+
+
+def export_anki(cards: list[Card], solutions_dir: Path, out: Path, now: datetime) -> dict[str, int]:
+    """Write `cards` to the Anki package `out`.
+
+    Args:
+        cards: the cards to export (any decks).
+        solutions_dir: the content's `solutions/`, for the starters of runnable cards.
+        out: the .apkg file to write (replaced if it exists).
+        now: the modification time the notes get; Anki's importer updates a note that is
+            already in the collection when the new one is newer, so pass the current time.
+
+    Returns:
+        The number of cards per Anki deck name.
+
+    Raises:
+        StudyError: no cards, a path that is not .apkg, or a file that cannot be written.
+    """
+    if out.suffix != ".apkg":
+        raise StudyError(f"{out} must end in .apkg: Anki imports .apkg files")
+    if not out.parent.is_dir():
+        raise StudyError(f"the folder {out.parent} does not exist: create it first")
+    package = build_package(cards, solutions_dir)
+    try:
+        write_package(package, out, now.timestamp())
+    except OSError as exc:
+        raise StudyError(f"cannot write {out}: {exc.strerror or exc}") from None
+    return dict(sorted(Counter(deck_name(card.deck) for card in cards).items()))
+
+
+def write_package(package: genanki.Package, out: Path, timestamp: float) -> None:
+    """What genanki's `Package.write_to_file` does (0.13), without its leftover temp file.
+
+    `write_to_file` never deletes the SQLite file it builds in the temp folder, so every export
+    would leave a copy of the cards behind; here it lives in a folder that is removed.
+    """
+    with tempfile.TemporaryDirectory(prefix="studycli-anki-") as scratch:
+        db_path = Path(scratch) / "collection.anki2"
+        connection = sqlite3.connect(db_path)
+        try:
+            package.write_to_db(connection.cursor(), timestamp, itertools.count(int(timestamp * 1000)))
+            connection.commit()
+        finally:
+            connection.close()
+        with zipfile.ZipFile(out, "w") as archive:
+            archive.write(db_path, "collection.anki2")
+            archive.writestr("media", "{}")  # no media files: an empty index

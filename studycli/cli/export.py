@@ -1,0 +1,40 @@
+"""The export-anki command: the cards as an Anki deck package, for study on a phone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from .app import app, options, stdout
+from .study import now
+
+
+@app.command("export-anki")
+def export_anki(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Argument(metavar="OUT.apkg", help="The Anki package to write.")],
+    deck: Annotated[Optional[str], typer.Option(help="Only this deck.")] = None,
+    topic: Annotated[Optional[str], typer.Option(help="Only this topic slug.")] = None,
+    kind: Annotated[Optional[str], typer.Option(help="concept, derivation or coding.")] = None,
+) -> None:
+    """Export cards to an Anki package: one Anki deck "studycli::<deck>" per deck.
+
+    Import the file in Anki (File > Import). Notes are keyed by card id, so importing a later
+    export updates the notes of edited cards instead of duplicating them. Coding cards carry
+    their starter code and say how to answer them: studycli solve <id>.
+
+    Example: studycli export-anki ml.apkg --deck transformers
+    """
+    from ..anki_export import export_anki as write_export
+
+    content = options(ctx).load()
+    cards = content.select(deck=deck, topic=topic, kind=kind)
+    counts = write_export(cards, content.solutions_dir, out, now())
+    console = stdout()
+    for name, count in counts.items():
+        console.print(f"  {escape(name)}: {count} cards")
+    console.print(f"exported {sum(counts.values())} cards in {len(counts)} deck(s) to "
+                  f"{escape(str(out))}; in Anki: File > Import", soft_wrap=True)

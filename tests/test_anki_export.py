@@ -1,0 +1,177 @@
+"""export-anki: the package is checked by importing it into a real Anki collection."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import genanki
+import pytest
+
+from studycli.anki_export import build_package, deck_name, export_anki, markdown_html, stable_id
+from studycli.loader import load_content
+
+from .conftest import FIXTURE_CONTENT, REPO_ROOT
+from .test_cli import PROBE
+
+NOW = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def anki(tmp_path):
+    """A fresh Anki collection and a function that imports a package into it."""
+    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    col = Collection(str(tmp_path / "c.anki2"))
+
+    def import_package(path: Path):
+        request = ImportAnkiPackageRequest(package_path=str(path), options=ImportAnkiPackageOptions())
+        return col.import_anki_package(request)
+
+    col.import_package = import_package
+    yield col
+    col.close()
+
+
+def notes_by_id(col) -> dict:
+    """Every note of the collection, keyed by its Id field."""
+    notes = [col.get_note(nid) for nid in col.find_notes("")]
+    return {note["Id"]: note for note in notes}
+
+
+def export_fixture(tmp_path, root=FIXTURE_CONTENT, now=NOW, name="out.apkg", **filters) -> Path:
+    content = load_content(root)
+    out = tmp_path / name
+    export_anki(content.select(**filters), content.solutions_dir, out, now)
+    return out
+
+
+def test_import_into_anki_gives_one_note_per_card_in_its_deck(tmp_path, anki):
+    anki.import_package(export_fixture(tmp_path))
+
+    notes = notes_by_id(anki)
+    assert sorted(notes) == ["add-one", "bias-concept", "poisson-concept", "triangle-derivation"]
+    assert anki.note_count() == 4
+    names = {d.name for d in anki.decks.all_names_and_ids()}
+    assert {"studycli::basics", "studycli::numbers"} <= names
+    assert anki.decks.name(notes["add-one"].cards()[0].did) == "studycli::basics"
+    assert anki.decks.name(notes["poisson-concept"].cards()[0].did) == "studycli::numbers"
+
+
+def test_fields_of_a_coding_card_survive_the_import(tmp_path, anki):
+    anki.import_package(export_fixture(tmp_path))
+    note = notes_by_id(anki)["add-one"]
+
+    assert note.note_type()["name"] == "studycli card v1"
+    assert list(note.keys()) == ["Id", "Kind", "Topic", "Title", "Prompt", "Answer", "Steps", "Code"]
+    assert (note["Kind"], note["Topic"], note["Title"]) == ("coding", "bias", "Add one")
+    assert note["Prompt"] == "Write <code>add_one(x)</code> that returns <code>x + 1</code>."
+    assert "加一 — any Unicode renders." in note["Answer"]
+    assert note["Code"].startswith('<pre><code class="language-python">def add_one(x: int) -&gt; int:')
+    assert "raise NotImplementedError" in note["Code"] and note["Steps"] == ""
+    assert note.tags == ["warm-up"]
+    back = note.cards()[0].answer()
+    assert "answer it with: <code>studycli solve add-one</code>" in back and "加一" in back
+
+
+def test_derivation_steps_become_an_ordered_list(tmp_path, anki):
+    anki.import_package(export_fixture(tmp_path))
+    note = notes_by_id(anki)["triangle-derivation"]
+
+    assert note["Steps"] == (
+        "<ol><li>Write S forwards and backwards, one above the other.</li>"
+        "<li>Each column sums to <code>n + 1</code>, and there are n columns.</li>"
+        "<li>So <code>2S = n (n + 1)</code>.</li></ol>")
+    assert note["Answer"] == "<code>S = n (n + 1) / 2</code>"
+    concept = notes_by_id(anki)["poisson-concept"]
+    assert concept["Prompt"] == "What are the mean and the variance of Poisson(λ)?"
+    assert concept["Code"] == "" and "studycli solve" not in concept.cards()[0].answer()
+
+
+def test_reexport_after_an_edit_updates_the_note_instead_of_adding_one(tmp_path, anki, content_copy):
+    anki.import_package(export_fixture(tmp_path, content_copy, name="first.apkg"))
+    note_ids = {card_id: note.id for card_id, note in notes_by_id(anki).items()}
+    card = content_copy / "cards" / "numbers" / "poisson-concept.yaml"
+    card.write_text(card.read_text(encoding="utf-8").replace(
+        "What are the mean and the variance of Poisson(λ)?",
+        "For X ~ Poisson(λ), what are E[X], Var(X) and ‖x‖² / √λ? 泊松"), encoding="utf-8")
+
+    later = export_fixture(tmp_path, content_copy, now=NOW + timedelta(days=1), name="second.apkg")
+    log = anki.import_package(later)
+
+    # Anki updates every note whose export is newer (all four here) and adds none
+    assert anki.note_count() == 4 and not log.log.new and len(log.log.updated) == 4
+    notes = notes_by_id(anki)
+    assert {card_id: note.id for card_id, note in notes.items()} == note_ids
+    assert notes["poisson-concept"]["Prompt"] == (
+        "For X ~ Poisson(λ), what are E[X], Var(X) and ‖x‖² / √λ? 泊松")
+    assert notes["bias-concept"]["Prompt"].startswith("Without a bias term")
+
+
+@pytest.mark.parametrize(("filters", "expected"), [
+    ({"deck": "numbers"}, {"poisson-concept", "triangle-derivation"}),
+    ({"kind": "coding"}, {"add-one"}),
+    ({"topic": "bias"}, {"add-one", "bias-concept"}),
+])
+def test_cli_filters_choose_the_exported_cards(cli, tmp_path, anki, filters, expected):
+    out = tmp_path / "f.apkg"
+    options = [item for key, value in filters.items() for item in (f"--{key}", value)]
+    result = cli("--content", FIXTURE_CONTENT, "export-anki", out, *options)
+
+    assert result.exit_code == 0, result.output
+    assert f"exported {len(expected)} cards" in result.stdout
+    anki.import_package(out)
+    assert set(notes_by_id(anki)) == expected
+
+
+def test_export_leaves_no_temp_file_behind(tmp_path, monkeypatch):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    export_fixture(tmp_path)
+    assert list(scratch.iterdir()) == []
+
+
+def test_ids_are_derived_so_two_exports_agree(tmp_path):
+    content = load_content(FIXTURE_CONTENT)
+    first, second = (build_package(content.select(), content.solutions_dir) for _ in range(2))
+
+    def ids(package):
+        return [(deck.deck_id, deck.name, [(n.guid, n.model.model_id) for n in deck.notes])
+                for deck in package.decks]
+
+    assert ids(first) == ids(second)
+    assert first.decks[0].deck_id == stable_id("studycli::basics") == stable_id(deck_name("basics"))
+    assert len({deck.deck_id for deck in first.decks}) == 2
+    # the GUID depends on the id only, not on the text
+    assert first.decks[0].notes[0].guid == genanki.guid_for("add-one")
+
+
+def test_markdown_is_escaped_html_with_breaks_and_code_blocks():
+    text = "a <b>bold</b> & `x<1`\nnext line ‖x‖² √d\n\n```python\nif x < 1:\n    pass\n```"
+    html = markdown_html(text)
+
+    assert "a &lt;b&gt;bold&lt;/b&gt; &amp; <code>x&lt;1</code><br />" in html
+    assert "next line ‖x‖² √d" in html
+    assert '<pre><code class="language-python">if x &lt; 1:\n    pass\n</code></pre>' in html
+    assert markdown_html("one paragraph") == "one paragraph"
+
+
+def test_cli_errors_are_one_line_on_stderr(cli, tmp_path):
+    nothing = cli("--content", FIXTURE_CONTENT, "export-anki", tmp_path / "x.apkg", "--deck", "nope")
+    assert nothing.exit_code == 1 and "no cards to export" in nothing.stderr
+    assert not (tmp_path / "x.apkg").exists()
+    wrong = cli("--content", FIXTURE_CONTENT, "export-anki", tmp_path / "x.zip")
+    assert wrong.exit_code == 1 and "must end in .apkg" in wrong.stderr
+    missing = cli("--content", FIXTURE_CONTENT, "export-anki", tmp_path / "no" / "x.apkg")
+    assert missing.exit_code == 1 and "does not exist" in missing.stderr
+    assert "Traceback" not in nothing.output + wrong.output + missing.output
+
+
+def test_export_does_not_import_torch_or_numpy(tmp_path):
+    args = ["--content", str(FIXTURE_CONTENT), "export-anki", str(tmp_path / "x.apkg")]
+    out = subprocess.run([sys.executable, "-c", PROBE, *args],
+                         capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    assert out.stdout.split() == ["0", "False", "False"], out.stderr
