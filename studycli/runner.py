@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import threading
 import time
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -71,6 +72,9 @@ def run_job(job: Job) -> Outcome:
     process = context.Process(target=_child, args=(job, sender), daemon=True)
     started = time.monotonic()
     process.start()
+    _LIVE.add(process)
+    if _STOPPING.is_set():  # kill_all ran while this job was starting
+        process.kill()
     sender.close()
     try:
         result = _wait(process, receiver, job)
@@ -82,10 +86,23 @@ def run_job(job: Job) -> Outcome:
             process.join()
     finally:
         receiver.close()
+        _LIVE.discard(process)
     elapsed = time.monotonic() - started
     if result is None:
         return Outcome("error", _crash_message(process.exitcode), elapsed)
     return Outcome(**result)
+
+
+_LIVE: set = set()  # the children running now, so that an interrupt can end them all
+_STOPPING = threading.Event()
+
+
+def kill_all() -> None:
+    """End every check still running (on Ctrl-C): their waiting threads then return at once."""
+    _STOPPING.set()
+    for process in list(_LIVE):
+        if process.is_alive():
+            process.kill()
 
 
 def _wait(process, receiver, job: Job):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .card import Card
 from .loader import Content
-from .runner import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Candidate, Job, Outcome, run_job
+from .runner import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Candidate, Job, Outcome, kill_all, run_job
 from .source import checker_ref, read_module, starter_for
 
 
@@ -94,7 +94,8 @@ def run_checks(cards: list[Card], content: Content, *, jobs: int = 2, device: st
     planned = {card.id: plan(card, content, device=device, timeout=timeout, memory_mb=memory_mb)
                for card in cards if card.runnable}
     collected: dict[str, list[tuple[Job, Outcome]]] = {card_id: [] for card_id in planned}
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         futures = {pool.submit(run_job, job): (card_id, job)
                    for card_id, card_jobs in planned.items() for job in card_jobs}
         for future in as_completed(futures):
@@ -103,6 +104,12 @@ def run_checks(cards: list[Card], content: Content, *, jobs: int = 2, device: st
             collected[card_id].append((job, outcome))
             if on_job_done is not None:
                 on_job_done(job, outcome)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        kill_all()
+        raise
+    finally:
+        pool.shutdown(wait=True)
     return [verdict(card_id, collected[card_id]) for card_id in planned]
 
 

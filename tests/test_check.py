@@ -188,3 +188,19 @@ def test_off_cpu_the_parent_watches_resident_memory(trouble):
     outcome = run_job(j)
     assert outcome.status == "error" and "300 MB of host memory" in outcome.message
     assert time.monotonic() - started < 15
+
+
+def test_ctrl_c_stops_the_running_checks_at_once(trouble):
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "studycli", "--content", str(trouble), "check", "hang",
+         "--timeout", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)  # the hanging check is running by now
+    process.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130 and "interrupted" in err
+    assert time.monotonic() - started < 10

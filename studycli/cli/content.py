@@ -74,13 +74,17 @@ def check(
         raise StudyError(f"fix what `studycli lint` reports first (cards: {', '.join(bad)})")
     jobs = jobs or (os.cpu_count() or 1)
     runnable = [c for c in cards if c.runnable]
-    if as_json:
-        results = run_checks(runnable, content, jobs=jobs, device=device, timeout=timeout,
-                             memory_mb=memory)
-        print(json.dumps([r.to_dict() for r in results], indent=2))
-    else:
-        results = _check_with_progress(runnable, content, jobs, device, timeout, memory)
-        stdout().print(_results_table(results))
+    try:
+        if as_json:
+            results = run_checks(runnable, content, jobs=jobs, device=device, timeout=timeout,
+                                 memory_mb=memory)
+            print(json.dumps([r.to_dict() for r in results], indent=2))
+        else:
+            results = _check_with_progress(runnable, content, jobs, device, timeout, memory)
+            stdout().print(_results_table(results))
+    except KeyboardInterrupt:
+        Console(stderr=True).print("interrupted: the running checks were stopped")
+        raise typer.Exit(130) from None
     failed = [r for r in results if r.status != "pass"]
     if not as_json:
         stdout().print(f"{len(results) - len(failed)} of {len(results)} cards pass"
