@@ -75,7 +75,6 @@ def check_mask_tokens(impl, device="cpu"):
     inputs, labels = _run(impl, what, tokens, vocab, mask_id, 0, device)
 
     chosen = labels != -100
-    n = tokens.numel()
     frac = chosen.float().mean().item()
     _near(frac, 0.15, 0.01, what, "the fraction of positions chosen (labels != -100)",
           hint="choose each position with probability mask_prob; labels are -100 where not chosen")

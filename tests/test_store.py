@@ -187,5 +187,5 @@ def test_rebuild_repairs_a_drifted_state_table(tmp_path):
 
 def test_corruption_found_while_in_use_becomes_a_store_error(tmp_path):
     with pytest.raises(StoreError, match="mv"):
-        with open_store(tmp_path) as store:
+        with open_store(tmp_path):
             raise sqlite3.DatabaseError("database disk image is malformed")
