@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=20)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from studycli.runner import Candidate, Job, run_job
+    from studycli.check.runner import Candidate, Job, run_job
 
     job = Job(str(FIXTURE), "arith", "check_add_one", Candidate("reference", "add_one", "arith"))
     run_job(job)  # start the fork server once, as `check` does for its first job

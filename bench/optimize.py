@@ -13,8 +13,8 @@ import argparse
 import time
 from pathlib import Path
 
-from studycli import optimize as core
-from studycli.review_log_csv import read_review_logs
+from studycli.study import optimize as core
+from studycli.study.review_log_csv import read_review_logs
 
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "fsrs_review_logs_sample.csv"
 

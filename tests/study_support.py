@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from studycli.config import Settings
-from studycli.loader import load_content
-from studycli.store import Store
+from studycli.study.settings import Settings
+from studycli.content.loader import load_content
+from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import genanki
 import pytest
 
-from studycli.anki_export import build_package, deck_name, export_anki, markdown_html, stable_id
-from studycli.loader import load_content
+from studycli.export.anki import build_package, deck_name, export_anki, markdown_html, stable_id
+from studycli.content.loader import load_content
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
 from .test_cli import PROBE

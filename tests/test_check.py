@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from studycli.loader import load_content
-from studycli.runner import Candidate, Job, run_job
-from studycli.verify import run_checks
+from studycli.content.loader import load_content
+from studycli.check.runner import Candidate, Job, run_job
+from studycli.check.verify import run_checks
 
 from .conftest import FIXTURE_CONTENT, write_card
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from studycli.config import Settings, load_settings, parse_duration
+from studycli.study.settings import Settings, load_settings, parse_duration
 from studycli.errors import ConfigError
 
 from .conftest import FIXTURE_CONTENT

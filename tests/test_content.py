@@ -11,11 +11,11 @@ from collections import Counter
 
 import pytest
 
-from studycli.card import Kind
-from studycli.lint import lint
-from studycli.loader import load_content
-from studycli.source import parameters, read_module
-from studycli.topics import required_coding_cards, topics
+from studycli.content.card import Kind
+from studycli.content.lint import lint
+from studycli.content.loader import load_content
+from studycli.content.source import parameters, read_module
+from studycli.content.topics import required_coding_cards, topics
 
 from .conftest import REPO_ROOT
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from studycli.lint import lint
-from studycli.loader import load_content
+from studycli.content.lint import lint
+from studycli.content.loader import load_content
 
 from .conftest import FIXTURE_CONTENT, write_card
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from studycli.card import FIELDS, Kind, parse_card
+from studycli.content.card import FIELDS, Kind, parse_card
 from studycli.errors import CardNotFound
-from studycli.loader import load_content
+from studycli.content.loader import load_content
 
 from .conftest import FIXTURE_CONTENT, write_card
 

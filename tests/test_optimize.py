@@ -15,13 +15,13 @@ import pytest
 from fsrs import Rating
 from fsrs.scheduler import DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 
-from studycli import optimize as core
-from studycli import review as study
-from studycli.config import Settings, load_settings, save_parameters
+from studycli.study import optimize as core
+from studycli.study import rating as study
+from studycli.study.settings import Settings, load_settings, save_parameters
 from studycli.errors import ConfigError, ImportFormatError, StudyError
-from studycli.review_log_csv import read_review_logs
-from studycli.scheduler import fsrs_card_id, make_scheduler, new_card
-from studycli.scheduler import review as schedule
+from studycli.study.review_log_csv import read_review_logs
+from studycli.study.scheduler import fsrs_card_id, make_scheduler, new_card
+from studycli.study.scheduler import review as schedule
 
 from .conftest import REPO_ROOT
 from .study_support import NOW, fixture_content, open_store

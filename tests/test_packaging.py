@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from studycli.loader import load_content
+from studycli.content.loader import load_content
 
 from .conftest import REPO_ROOT
 

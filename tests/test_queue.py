@@ -7,10 +7,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from studycli import review as core
-from studycli.card import Card, Kind
-from studycli.queue import due_now, leeches, prerequisite_order, study_day_start
-from studycli.store import CardState
+from studycli.study import rating as core
+from studycli.content.card import Card, Kind
+from studycli.study.queue import due_now, leeches, prerequisite_order, study_day_start
+from studycli.study.store import CardState
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store
 

@@ -14,11 +14,11 @@ import pexpect
 import pytest
 from fsrs import Rating
 
-from studycli import review as core
-from studycli import scheduler as sched
-from studycli.config import load_settings
-from studycli.loader import load_content
-from studycli.store import Store
+from studycli.study import rating as core
+from studycli.study import scheduler as sched
+from studycli.study.settings import load_settings
+from studycli.content.loader import load_content
+from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
 from .study_support import NOW, rows
@@ -210,8 +210,8 @@ def test_solving_a_coding_card_in_the_session_rates_it_by_the_check(session, tmp
 def _run_in_process(tmp_path, keys: str, limit=None, cards=None):
     from rich.console import Console
 
-    from studycli.config import Settings
-    from studycli.review_ui import ReviewSession
+    from studycli.study.settings import Settings
+    from studycli.cli.review_session import ReviewSession
 
     content = load_content(FIXTURE_CONTENT)
     console = Console(record=True, width=100, color_system=None)

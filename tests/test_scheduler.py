@@ -10,9 +10,9 @@ import pytest
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
-from studycli import review as core
-from studycli import scheduler as sched
-from studycli.config import Settings
+from studycli.study import rating as core
+from studycli.study import scheduler as sched
+from studycli.study.settings import Settings
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store
 

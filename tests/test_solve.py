@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from studycli import solve
+from studycli.check import solve
 from studycli.errors import StudyError
 from studycli.paths import attempts_dir
-from studycli.runner import Outcome
+from studycli.check.runner import Outcome
 
 from .conftest import FIXTURE_CONTENT
 from .study_support import fixture_content
@@ -159,7 +159,7 @@ def test_watch_reruns_on_save_until_it_passes(tmp_path):
 
     from rich.console import Console
 
-    from studycli.solve_ui import Limits, watch
+    from studycli.cli.solve_flow import Limits, watch
 
     content = fixture_content()
     path = tmp_path / "attempt.py"

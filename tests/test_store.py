@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from studycli import migrations
-from studycli import review as core
-from studycli.config import Settings
+from studycli.study import migrations
+from studycli.study import rating as core
+from studycli.study.settings import Settings
 from studycli.errors import StoreError
-from studycli.store import CardState, Review, Store
+from studycli.study.store import CardState, Review, Store
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store, rows
 

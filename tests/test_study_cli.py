@@ -10,9 +10,9 @@ from datetime import timedelta
 
 import pytest
 
-from studycli import review as core
+from studycli.study import rating as core
 from studycli.paths import config_path, database_path
-from studycli.store import CardState, Store
+from studycli.study.store import CardState, Store
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
 from .study_support import NO_FUZZ, NOW, fixture_content
@@ -122,7 +122,7 @@ def test_study_commands_do_not_import_torch_or_numpy(args, tmp_path):
 
 
 def test_a_card_removed_from_the_content_keeps_its_history(cli, content_copy):
-    from studycli.loader import load_content
+    from studycli.content.loader import load_content
 
     with Store.open(database_path()) as store:
         core.rate(store, load_content(content_copy).get("bias-concept"), 3, NOW, NO_FUZZ)

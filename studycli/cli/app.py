@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from ..errors import StudyError
+from studycli.errors import StudyError
 
 
 class _Group(TyperGroup):
@@ -43,8 +43,8 @@ class Options:
 
     def load(self):
         """The content folder, loaded (problems kept for lint)."""
-        from ..loader import load_content
-        from ..paths import content_dir
+        from studycli.content.loader import load_content
+        from studycli.paths import content_dir
 
         return load_content(content_dir(self.content))
 

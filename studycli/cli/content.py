@@ -24,7 +24,7 @@ def lint(ctx: typer.Context,
 
     Example: studycli lint
     """
-    from ..lint import lint as run_lint
+    from studycli.content.lint import lint as run_lint
 
     content = options(ctx).load()
     problems = run_lint(content)
@@ -61,9 +61,9 @@ def check(
     """
     import os
 
-    from ..errors import StudyError
-    from ..lint import lint as run_lint
-    from ..verify import run_checks
+    from studycli.errors import StudyError
+    from studycli.content.lint import lint as run_lint
+    from studycli.check.verify import run_checks
 
     if device not in ("cpu", "cuda"):
         raise StudyError(f"--device must be cpu or cuda, not {device!r}")
@@ -96,7 +96,7 @@ def check(
 def _check_with_progress(cards, content, jobs, device, timeout, memory):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from ..verify import count_jobs, run_checks
+    from studycli.check.verify import count_jobs, run_checks
 
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:
@@ -124,8 +124,8 @@ def show(ctx: typer.Context, card_id: str,
 
     Example: studycli show online-softmax --answer
     """
-    from .. import render
-    from ..source import card_starter
+    from . import render
+    from studycli.content.source import card_starter
 
     content = options(ctx).load()
     card = content.get(card_id)
@@ -150,7 +150,7 @@ def list_cards(
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, kind=kind)
     if leeches:
-        from ..queue import leeches as find_leeches
+        from studycli.study.queue import leeches as find_leeches
         from .study import open_store
 
         with open_store(ctx) as store:

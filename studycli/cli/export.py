@@ -28,7 +28,7 @@ def export_anki(
 
     Example: studycli export-anki ml.apkg --deck transformers
     """
-    from ..anki_export import export_anki as write_export
+    from studycli.export.anki import export_anki as write_export
 
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, kind=kind)

@@ -40,12 +40,12 @@ def optimize(
 
     Example: studycli optimize --write
     """
-    from .. import optimize as core
-    from ..config import save_parameters
-    from ..paths import config_path
+    from studycli.study import optimize as core
+    from studycli.study.settings import save_parameters
+    from studycli.paths import config_path
 
     if from_csv is not None:
-        from ..review_log_csv import read_review_logs
+        from studycli.study.review_log_csv import read_review_logs
 
         logs, source = read_review_logs(from_csv), str(from_csv)
     else:

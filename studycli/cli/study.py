@@ -18,7 +18,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..errors import StudyError
+from studycli.errors import StudyError
 from .app import app, options, stdout
 
 
@@ -38,15 +38,15 @@ def now() -> datetime:
 
 
 def settings():
-    from ..config import load_settings
-    from ..paths import config_path
+    from studycli.study.settings import load_settings
+    from studycli.paths import config_path
 
     return load_settings(config_path())
 
 
 def open_store(ctx: typer.Context):
-    from ..paths import database_path
-    from ..store import Store
+    from studycli.paths import database_path
+    from studycli.study.store import Store
 
     return Store.open(database_path(options(ctx).db))
 
@@ -67,8 +67,8 @@ def review(
 
     Example: studycli review --deck transformers --limit 20
     """
-    from ..review_ui import ReviewSession
-    from ..terminal import getkey
+    from .review_session import ReviewSession
+    from .terminal import getkey
 
     if not sys.stdin.isatty():
         raise StudyError("`studycli review` reads keys from a terminal: run it in one "
@@ -105,11 +105,11 @@ def solve(
 
     Example: studycli solve online-softmax --watch
     """
-    from ..solve import ensure_attempt, require_runnable
-    from ..source import card_starter
-    from ..solve_ui import Limits, check, edit
-    from ..solve_ui import watch as watch_file
-    from ..terminal import getkey
+    from studycli.check.solve import ensure_attempt, require_runnable
+    from studycli.content.source import card_starter
+    from .solve_flow import Limits, check, edit
+    from .solve_flow import watch as watch_file
+    from .terminal import getkey
 
     content = options(ctx).load()
     card = content.get(card_id)
@@ -132,9 +132,9 @@ def solve(
 
 
 def _record_check(ctx: typer.Context, card, outcome, config, duration_ms: int) -> None:
-    from .. import review as core
-    from ..scheduler import RATING_NAMES, format_interval
-    from ..solve import rating_for
+    from studycli.study import rating as core
+    from studycli.study.scheduler import RATING_NAMES, format_interval
+    from studycli.check.solve import rating_for
 
     rating = rating_for(outcome)
     moment = now()
@@ -155,8 +155,8 @@ def due(ctx: typer.Context,
 
     Example: studycli due --json
     """
-    from ..queue import due_now, study_day_start
-    from ..review import next_due
+    from studycli.study.queue import due_now, study_day_start
+    from studycli.study.rating import next_due
 
     content = options(ctx).load()
     config = settings()
@@ -188,7 +188,7 @@ def due(ctx: typer.Context,
 
 
 def _next_due_line(upcoming: datetime | None, moment: datetime) -> str:
-    from ..scheduler import format_interval
+    from studycli.study.scheduler import format_interval
 
     if upcoming is None:
         return "no card studied yet: `studycli review` starts with the new cards"
@@ -208,7 +208,7 @@ def history(
 
     Example: studycli history --card online-softmax
     """
-    from ..scheduler import RATING_NAMES
+    from studycli.study.scheduler import RATING_NAMES
 
     with open_store(ctx) as store:
         reviews = store.reviews(card_id=card)

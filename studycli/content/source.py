@@ -122,7 +122,7 @@ def default_starter(info: ModuleInfo, function_name: str) -> str:
 
 def card_starter(card: Card, solutions_dir: Path) -> str:
     """The starter a learner edits, or a ContentError saying what `lint` would say."""
-    from .errors import ContentError
+    from studycli.errors import ContentError
 
     assert card.solution is not None
     try:

@@ -22,9 +22,9 @@ from pathlib import Path
 import genanki
 from markdown_it import MarkdownIt
 
-from .card import Card
-from .errors import StudyError
-from .source import card_starter
+from studycli.content.card import Card
+from studycli.errors import StudyError
+from studycli.content.source import card_starter
 
 DECK_PREFIX = "studycli::"
 MODEL_NAME = "studycli card v1"  # a new field list needs a new name, hence a new model id

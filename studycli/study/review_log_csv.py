@@ -19,7 +19,7 @@ from pathlib import Path
 
 from fsrs import Rating, ReviewLog
 
-from .errors import ImportFormatError
+from studycli.errors import ImportFormatError
 
 REQUIRED = ("card_id", "review_rating", "review_time")
 OPTIONAL = ("review_duration",)

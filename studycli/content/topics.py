@@ -26,7 +26,7 @@ class RequiredCard:
 
 @lru_cache(maxsize=1)
 def _data() -> dict:
-    text = resources.files("studycli").joinpath("data/topics.yaml").read_text(encoding="utf-8")
+    text = resources.files("studycli.content").joinpath("topics.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 

@@ -13,8 +13,8 @@ from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
 from . import scheduler as sched
-from .card import Card
-from .config import Settings
+from studycli.content.card import Card
+from .settings import Settings
 from .store import CardState, Review, Store
 
 LEECH_LAPSES = 8  # as Anki: a card forgotten this many times is a leech

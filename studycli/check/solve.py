@@ -16,12 +16,12 @@ from pathlib import Path
 
 from fsrs import Rating
 
-from .card import Card
-from .errors import StudyError
-from .loader import Content
-from .paths import attempts_dir
+from studycli.content.card import Card
+from studycli.errors import StudyError
+from studycli.content.loader import Content
+from studycli.paths import attempts_dir
 from .runner import Candidate, Job, Outcome, run_job
-from .source import card_starter, checker_ref, read_module
+from studycli.content.source import card_starter, checker_ref, read_module
 
 _EXPECTED_GOT = re.compile(r"expected (?P<expected>.+?),? got (?P<actual>.+?)(?: \(|$)", re.S)
 

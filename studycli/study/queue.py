@@ -14,9 +14,9 @@ from datetime import datetime, timedelta, timezone, tzinfo
 
 from fsrs import State
 
-from .card import Card
-from .config import Settings
-from .review import fsrs_card, is_leech
+from studycli.content.card import Card
+from .settings import Settings
+from .rating import fsrs_card, is_leech
 from .store import CardState
 
 LEARN_AHEAD = timedelta(minutes=20)  # as Anki: with nothing else left, show learning cards early

@@ -8,7 +8,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from .card import Card
+from studycli.content.card import Card
 
 KIND_STYLE = {"concept": "cyan", "derivation": "magenta", "coding": "green"}
 

@@ -22,7 +22,7 @@ def lint(content: Content) -> list[CardProblem]:
     for card in content.cards.values():
         if card.topic not in known_topics:
             problems.append(_problem(card, f"unknown topic {card.topic!r}: use a slug from "
-                                           "studycli/data/topics.yaml"))
+                                           "studycli/content/topics.yaml"))
         for required in card.requires:
             if required not in content.cards:
                 problems.append(_problem(card, f"requires {required!r}, which no card has"))

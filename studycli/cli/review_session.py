@@ -18,17 +18,17 @@ from rich.console import Console
 from rich.text import Text
 
 from . import render
-from . import review as core
-from . import scheduler as sched
-from .card import Card, Kind
-from .config import Settings
-from .errors import StudyError
-from .loader import Content
-from .queue import Due, due_now, study_day_start
-from .runner import Outcome
-from .solve import ensure_attempt, rating_for
-from .solve_ui import Limits, check, edit, hint_view
-from .store import Review, Store
+from studycli.study import rating as core
+from studycli.study import scheduler as sched
+from studycli.content.card import Card, Kind
+from studycli.study.settings import Settings
+from studycli.errors import StudyError
+from studycli.content.loader import Content
+from studycli.study.queue import Due, due_now, study_day_start
+from studycli.check.runner import Outcome
+from studycli.check.solve import ensure_attempt, rating_for
+from .solve_flow import Limits, check, edit, hint_view
+from studycli.study.store import Review, Store
 from .terminal import ENTER
 
 RATING_STYLE = {Rating.Again: "red", Rating.Hard: "yellow", Rating.Good: "green", Rating.Easy: "cyan"}

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-from .card import Card
-from .loader import Content
+from studycli.content.card import Card
+from studycli.content.loader import Content
 from .runner import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Candidate, Job, Outcome, kill_all, run_job
-from .source import checker_ref, read_module, starter_for
+from studycli.content.source import checker_ref, read_module, starter_for
 
 
 @dataclass

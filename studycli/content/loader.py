@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from .card import Card, CardProblem, parse_card
-from .errors import CardNotFound, ContentError
+from studycli.errors import CardNotFound, ContentError
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 

@@ -18,11 +18,11 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from . import solve
-from .card import Card
-from .errors import StudyError
-from .loader import Content
-from .runner import Outcome
+from studycli.check import solve
+from studycli.content.card import Card
+from studycli.errors import StudyError
+from studycli.content.loader import Content
+from studycli.check.runner import Outcome
 from .terminal import ENTER, key_poller
 
 

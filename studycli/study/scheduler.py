@@ -18,7 +18,7 @@ from typing import Iterator
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
-from .config import Settings
+from .settings import Settings
 
 RATING_NAMES = {Rating.Again: "Again", Rating.Hard: "Hard", Rating.Good: "Good", Rating.Easy: "Easy"}
 QUEUE_NAMES = {State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}

@@ -162,7 +162,7 @@ def _context():
     if _CONTEXT is None:
         try:
             _CONTEXT = multiprocessing.get_context("forkserver")
-            _CONTEXT.set_forkserver_preload(["studycli._preload"])
+            _CONTEXT.set_forkserver_preload(["studycli.check._preload"])
         except ValueError:  # a platform without fork (Windows): plain spawn still isolates
             _CONTEXT = multiprocessing.get_context("spawn")
     return _CONTEXT

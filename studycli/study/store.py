@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator, TypedDict
 
 from . import migrations
-from .errors import StoreError
+from studycli.errors import StoreError
 
 
 def iso(moment: datetime) -> str:

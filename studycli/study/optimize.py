@@ -18,7 +18,7 @@ from itertools import groupby
 
 from fsrs import Rating, ReviewLog
 
-from .errors import StudyError
+from studycli.errors import StudyError
 from .scheduler import fsrs_card_id
 from .store import Store
 

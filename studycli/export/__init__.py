@@ -1,0 +1,1 @@
+"""Writing the content to other tools' formats: the Anki deck package."""
