@@ -41,24 +41,42 @@ def swiglu(x, w, v):
 
 
 def check_gelu_tanh(impl, device="cpu"):
-    impl = forbid(impl, "gelu",
-                  reason="write the tanh approximation's formula")
+    impl = forbid(impl, "gelu", reason="write the tanh approximation's formula")
     from torch.nn.functional import gelu
 
     # Known values: gelu(0) = 0, gelu is close to x for large x and to 0 for very negative x.
     x = torch.tensor([0.0, 1.0, -1.0, 3.0, -3.0], device=device)
     what = f"gelu_tanh({describe(x)})"
-    assert_close(call(impl, what, x), gelu(x, approximate="tanh"), what, atol=1e-6, rtol=1e-5,
-                 hint="0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): the cubic term matters")
+    assert_close(
+        call(impl, what, x),
+        gelu(x, approximate="tanh"),
+        what,
+        atol=1e-6,
+        rtol=1e-5,
+        hint="0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): the cubic term matters",
+    )
 
     gen = torch.Generator().manual_seed(0)
-    for shape, scale in [((), 1.0), ((1,), 1.0), ((0,), 1.0), ((7,), 2.0), ((4, 5), 3.0), ((2, 3, 33), 1.0),
-                         ((1000,), 4.0)]:
+    for shape, scale in [
+        ((), 1.0),
+        ((1,), 1.0),
+        ((0,), 1.0),
+        ((7,), 2.0),
+        ((4, 5), 3.0),
+        ((2, 3, 33), 1.0),
+        ((1000,), 4.0),
+    ]:
         x = (scale * torch.randn(shape, generator=gen)).to(device)
         what = f"gelu_tanh({describe(x)})"
         out = call(impl, what, x)
-        assert_close(out, gelu(x, approximate="tanh"), what, atol=1e-6, rtol=1e-5,
-                     hint="the tanh approximation differs from the exact x * Phi(x) by up to ~5e-4")
+        assert_close(
+            out,
+            gelu(x, approximate="tanh"),
+            what,
+            atol=1e-6,
+            rtol=1e-5,
+            hint="the tanh approximation differs from the exact x * Phi(x) by up to ~5e-4",
+        )
         expect(tuple(out.shape) == tuple(x.shape), what, f"returned shape {tuple(out.shape)}")
 
     # A dense grid where the exact and approximate forms differ most, in float64 too.
@@ -69,8 +87,14 @@ def check_gelu_tanh(impl, device="cpu"):
     # Large magnitudes: no overflow to nan (x^3 is huge, tanh saturates).
     x = torch.tensor([-1e4, -50.0, 50.0, 1e4, 1e12], device=device)
     what = f"gelu_tanh({describe(x)})"
-    assert_close(call(impl, what, x), gelu(x, approximate="tanh"), what, atol=1e-6, rtol=1e-5,
-                 hint="for large |x| the result is x (positive) or 0 (negative); avoid inf * 0")
+    assert_close(
+        call(impl, what, x),
+        gelu(x, approximate="tanh"),
+        what,
+        atol=1e-6,
+        rtol=1e-5,
+        hint="for large |x| the result is x (positive) or 0 (negative); avoid inf * 0",
+    )
 
 
 def check_swiglu(impl, device="cpu"):
@@ -83,16 +107,34 @@ def check_swiglu(impl, device="cpu"):
     v = torch.tensor([[3.0]], device=device)
     what = "swiglu(x=[[1]], w=[[2]], v=[[3]])"
     want = torch.tensor([[2.0 / (1.0 + math.exp(-2.0)) * 3.0]])
-    assert_close(call(impl, what, x, w, v), want, what, atol=1e-5, rtol=1e-5,
-                 hint="silu(a) = a * sigmoid(a), applied to x @ w; then multiply by x @ v")
+    assert_close(
+        call(impl, what, x, w, v),
+        want,
+        what,
+        atol=1e-5,
+        rtol=1e-5,
+        hint="silu(a) = a * sigmoid(a), applied to x @ w; then multiply by x @ v",
+    )
 
-    for batch, d, h in [((1,), 1, 1), ((5,), 4, 6), ((3, 7), 8, 16), ((2, 3, 4), 16, 11), ((), 10, 3)]:
+    for batch, d, h in [
+        ((1,), 1, 1),
+        ((5,), 4, 6),
+        ((3, 7), 8, 16),
+        ((2, 3, 4), 16, 11),
+        ((), 10, 3),
+    ]:
         x = torch.randn((*batch, d), generator=gen).to(device)
         w = torch.randn(d, h, generator=gen).to(device)
         v = torch.randn(d, h, generator=gen).to(device)
         what = f"swiglu(x of shape {tuple(x.shape)}, w {tuple(w.shape)}, v {tuple(v.shape)})"
-        assert_close(call(impl, what, x, w, v), silu(x @ w) * (x @ v), what, atol=1e-5, rtol=1e-4,
-                     hint="the gate is silu(x @ w), not a sigmoid; x @ v stays linear")
+        assert_close(
+            call(impl, what, x, w, v),
+            silu(x @ w) * (x @ v),
+            what,
+            atol=1e-5,
+            rtol=1e-4,
+            hint="the gate is silu(x @ w), not a sigmoid; x @ v stays linear",
+        )
 
 
 # --- wrong answers ----------------------------------------------------------------------------
@@ -115,7 +157,7 @@ def _gelu_sigmoid_approx(x):
 
 def _gelu_sqrt_2pi(x):
     """sqrt(2 pi) instead of sqrt(2 / pi) in front of the bracket."""
-    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 * math.pi) * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 * math.pi) * (x + 0.044715 * x**3)))
 
 
 def _swiglu_sigmoid_gate(x, w, v):
@@ -141,7 +183,7 @@ def _swiglu_silu_after_product(x, w, v):
 def _gelu_x_cubed_pow(x):
     """Written with a sigmoid: 0.5 (1 + tanh(u)) = sigmoid(2u)."""
     u = math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3))
-    return x * torch.sigmoid(2.0 * u)          # 0.5 (1 + tanh(u)) = sigmoid(2u)
+    return x * torch.sigmoid(2.0 * u)  # 0.5 (1 + tanh(u)) = sigmoid(2u)
 
 
 def _swiglu_fused(x, w, v):
@@ -150,14 +192,22 @@ def _swiglu_fused(x, w, v):
     both = x @ torch.cat((w, v), dim=1)
     return torch.nn.functional.silu(both[..., :h]) * both[..., h:]
 
+
 def _wrong_calls_library_gelu_tanh(x):
     """Calls F.gelu(approximate="tanh"), the routine the card is about."""
     import torch.nn.functional as F
+
     return F.gelu(x, approximate="tanh")
 
 
 WRONG_ANSWERS = {
-    "gelu_tanh": [_wrong_calls_library_gelu_tanh, _gelu_exact_erf, _gelu_no_cubic, _gelu_sigmoid_approx, _gelu_sqrt_2pi],
+    "gelu_tanh": [
+        _wrong_calls_library_gelu_tanh,
+        _gelu_exact_erf,
+        _gelu_no_cubic,
+        _gelu_sigmoid_approx,
+        _gelu_sqrt_2pi,
+    ],
     "swiglu": [_swiglu_sigmoid_gate, _swiglu_swapped, _swiglu_silu_after_product],
 }
 

@@ -6,8 +6,17 @@ import torch
 from studycli.assertions import assert_close, call, expect
 
 
-def adamw_step(param, grad, exp_avg, exp_avg_sq, step: int, lr: float, betas: tuple[float, float],
-               eps: float, weight_decay: float):
+def adamw_step(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
     """One AdamW step (Loshchilov and Hutter), as torch.optim.AdamW computes it (amsgrad off).
 
     With g = grad, t = step (counted from 1), (b1, b2) = betas:
@@ -30,14 +39,23 @@ def adamw_step(param, grad, exp_avg, exp_avg_sq, step: int, lr: float, betas: tu
     param = param * (1 - lr * weight_decay)
     exp_avg = beta1 * exp_avg + (1 - beta1) * grad
     exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * grad * grad
-    m_hat = exp_avg / (1 - beta1 ** step)
-    v_hat = exp_avg_sq / (1 - beta2 ** step)
+    m_hat = exp_avg / (1 - beta1**step)
+    v_hat = exp_avg_sq / (1 - beta2**step)
     param = param - lr * m_hat / (v_hat.sqrt() + eps)
     return param, exp_avg, exp_avg_sq
 
 
-def adam_l2_step(param, grad, exp_avg, exp_avg_sq, step: int, lr: float, betas: tuple[float, float],
-                 eps: float, weight_decay: float):
+def adam_l2_step(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
     """One step of Adam with an L2 penalty (weight_decay / 2) ||param||^2 added to the loss.
 
     This is what torch.optim.Adam(weight_decay=...) computes (amsgrad off): the penalty's
@@ -57,8 +75,8 @@ def adam_l2_step(param, grad, exp_avg, exp_avg_sq, step: int, lr: float, betas: 
     g = grad + weight_decay * param
     exp_avg = beta1 * exp_avg + (1 - beta1) * g
     exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * g * g
-    m_hat = exp_avg / (1 - beta1 ** step)
-    v_hat = exp_avg_sq / (1 - beta2 ** step)
+    m_hat = exp_avg / (1 - beta1**step)
+    v_hat = exp_avg_sq / (1 - beta2**step)
     return param - lr * m_hat / (v_hat.sqrt() + eps), exp_avg, exp_avg_sq
 
 
@@ -68,9 +86,9 @@ _SETTINGS = [
     # lr, betas, eps, weight_decay, gradient scale, dtype
     (1e-3, (0.9, 0.999), 1e-8, 0.01, 1.0, torch.float64),
     (1e-2, (0.9, 0.999), 1e-8, 0.0, 1.0, torch.float64),
-    (0.1, (0.8, 0.99), 1e-8, 0.5, 1.0, torch.float64),        # large lr * wd: decay order matters
-    (3e-3, (0.9, 0.95), 1e-3, 0.1, 1.0, torch.float64),       # large eps: where eps goes matters
-    (1e-3, (0.9, 0.999), 1e-8, 0.05, 1e-4, torch.float64),    # tiny gradients: v_hat near eps^2
+    (0.1, (0.8, 0.99), 1e-8, 0.5, 1.0, torch.float64),  # large lr * wd: decay order matters
+    (3e-3, (0.9, 0.95), 1e-3, 0.1, 1.0, torch.float64),  # large eps: where eps goes matters
+    (1e-3, (0.9, 0.999), 1e-8, 0.05, 1e-4, torch.float64),  # tiny gradients: v_hat near eps^2
     (1e-3, (0.5, 0.9), 1e-6, 0.02, 1.0, torch.float32),
 ]
 
@@ -86,37 +104,62 @@ def _lockstep(impl, name, optimizer_cls, device, steps=25):
         exp_avg = torch.zeros_like(init)
         exp_avg_sq = torch.zeros_like(init)
         tol = dict(atol=1e-12, rtol=1e-9) if dtype == torch.float64 else dict(atol=1e-6, rtol=1e-5)
-        settings = f"lr={lr:g}, betas={betas}, eps={eps:g}, weight_decay={wd:g}, dtype={str(dtype)[6:]}"
+        settings = (
+            f"lr={lr:g}, betas={betas}, eps={eps:g}, weight_decay={wd:g}, dtype={str(dtype)[6:]}"
+        )
         for t in range(1, steps + 1):
             grad = gscale * torch.randn(*shape, generator=gen, dtype=dtype).to(device)
             if t % 7 == 0:
-                grad = grad * 0                                        # an occasional zero gradient
+                grad = grad * 0  # an occasional zero gradient
             torch_param.grad = grad.clone()
             opt.step()
             inputs = [param, grad, exp_avg, exp_avg_sq]
             saved = [x.clone() for x in inputs]
             what = f"{name}(step={t}, {settings}) in lockstep with torch.optim.{optimizer_cls.__name__}"
             out = call(impl, what, param, grad, exp_avg, exp_avg_sq, t, lr, betas, eps, wd)
-            expect(isinstance(out, (tuple, list)) and len(out) == 3, what,
-                   f"returned {type(out).__name__}, expected (param, exp_avg, exp_avg_sq)")
-            for label, before, after in zip(("param", "grad", "exp_avg", "exp_avg_sq"), saved, inputs):
-                expect(torch.equal(before, after), what, f"modified its input {label} in place",
-                       hint="return new tensors: write param = param * ..., not param.mul_(...)")
+            expect(
+                isinstance(out, (tuple, list)) and len(out) == 3,
+                what,
+                f"returned {type(out).__name__}, expected (param, exp_avg, exp_avg_sq)",
+            )
+            for label, before, after in zip(
+                ("param", "grad", "exp_avg", "exp_avg_sq"), saved, inputs
+            ):
+                expect(
+                    torch.equal(before, after),
+                    what,
+                    f"modified its input {label} in place",
+                    hint="return new tensors: write param = param * ..., not param.mul_(...)",
+                )
             param, exp_avg, exp_avg_sq = out
             state = opt.state[torch_param]
-            assert_close(exp_avg, state["exp_avg"], what + ": exp_avg", **tol,
-                         hint="m = b1 m + (1 - b1) g, with the raw gradient"
-                              + (" plus weight_decay * param" if optimizer_cls is torch.optim.Adam else ""))
+            assert_close(
+                exp_avg,
+                state["exp_avg"],
+                what + ": exp_avg",
+                **tol,
+                hint="m = b1 m + (1 - b1) g, with the raw gradient"
+                + (" plus weight_decay * param" if optimizer_cls is torch.optim.Adam else ""),
+            )
             assert_close(exp_avg_sq, state["exp_avg_sq"], what + ": exp_avg_sq", **tol)
-            assert_close(param, torch_param.detach(), what + ": param", **tol,
-                         hint=_HINTS[optimizer_cls.__name__])
+            assert_close(
+                param,
+                torch_param.detach(),
+                what + ": param",
+                **tol,
+                hint=_HINTS[optimizer_cls.__name__],
+            )
 
 
 _HINTS = {
-    "AdamW": ("decay first, param * (1 - lr * wd), and never through the gradient; bias-correct "
-              "both moments; eps goes outside the square root: sqrt(v_hat) + eps"),
-    "Adam": ("the L2 term wd * param is added to the gradient before the moments, so it is rescaled "
-             "by 1 / (sqrt(v_hat) + eps) like the rest"),
+    "AdamW": (
+        "decay first, param * (1 - lr * wd), and never through the gradient; bias-correct "
+        "both moments; eps goes outside the square root: sqrt(v_hat) + eps"
+    ),
+    "Adam": (
+        "the L2 term wd * param is added to the gradient before the moments, so it is rescaled "
+        "by 1 / (sqrt(v_hat) + eps) like the rest"
+    ),
 }
 
 
@@ -125,14 +168,36 @@ def check_adamw_step(impl, device="cpu"):
     param = torch.tensor([1.0, -2.0, 0.5, 4.0], dtype=torch.float64, device=device)
     want = param * (1 - 0.1 * 0.2)
     zero = torch.zeros_like(param)
-    what = "adamw_step(param=[1, -2, 0.5, 4], grad=0, exp_avg=0, exp_avg_sq=0, step=1, lr=0.1, " \
-           "betas=(0.9, 0.999), eps=1e-8, weight_decay=0.2)"
-    out = call(impl, what, param.clone(), zero.clone(), zero.clone(), zero.clone(), 1, 0.1, (0.9, 0.999),
-               1e-8, 0.2)
-    expect(isinstance(out, (tuple, list)) and len(out) == 3, what,
-           f"returned {type(out).__name__}, expected (param, exp_avg, exp_avg_sq)")
-    assert_close(out[0], want, what + ": param", atol=1e-12, rtol=1e-9,
-                 hint="with a zero gradient AdamW only shrinks the weights: param * (1 - lr * weight_decay)")
+    what = (
+        "adamw_step(param=[1, -2, 0.5, 4], grad=0, exp_avg=0, exp_avg_sq=0, step=1, lr=0.1, "
+        "betas=(0.9, 0.999), eps=1e-8, weight_decay=0.2)"
+    )
+    out = call(
+        impl,
+        what,
+        param.clone(),
+        zero.clone(),
+        zero.clone(),
+        zero.clone(),
+        1,
+        0.1,
+        (0.9, 0.999),
+        1e-8,
+        0.2,
+    )
+    expect(
+        isinstance(out, (tuple, list)) and len(out) == 3,
+        what,
+        f"returned {type(out).__name__}, expected (param, exp_avg, exp_avg_sq)",
+    )
+    assert_close(
+        out[0],
+        want,
+        what + ": param",
+        atol=1e-12,
+        rtol=1e-9,
+        hint="with a zero gradient AdamW only shrinks the weights: param * (1 - lr * weight_decay)",
+    )
     assert_close(out[1], zero, what + ": exp_avg", atol=0, rtol=0)
     assert_close(out[2], zero, what + ": exp_avg_sq", atol=0, rtol=0)
 
@@ -140,12 +205,31 @@ def check_adamw_step(impl, device="cpu"):
     g = torch.tensor([0.3, -5.0, 1e-3], dtype=torch.float64, device=device)
     want = -0.01 * g / (g.abs() + 1e-8)
     p = torch.zeros(3, dtype=torch.float64, device=device)
-    what = "adamw_step(param=0, grad=[0.3, -5, 0.001], zeros, step=1, lr=0.01, betas=(0.9, 0.999), " \
-           "eps=1e-8, weight_decay=0)"
-    out = call(impl, what, p, g.clone(), torch.zeros_like(g), torch.zeros_like(g), 1, 0.01, (0.9, 0.999),
-               1e-8, 0.0)
-    assert_close(out[0], want, what + ": param", atol=1e-12, rtol=1e-9,
-                 hint="bias correction makes the first step lr * g / (|g| + eps): about lr * sign(g)")
+    what = (
+        "adamw_step(param=0, grad=[0.3, -5, 0.001], zeros, step=1, lr=0.01, betas=(0.9, 0.999), "
+        "eps=1e-8, weight_decay=0)"
+    )
+    out = call(
+        impl,
+        what,
+        p,
+        g.clone(),
+        torch.zeros_like(g),
+        torch.zeros_like(g),
+        1,
+        0.01,
+        (0.9, 0.999),
+        1e-8,
+        0.0,
+    )
+    assert_close(
+        out[0],
+        want,
+        what + ": param",
+        atol=1e-12,
+        rtol=1e-9,
+        hint="bias correction makes the first step lr * g / (|g| + eps): about lr * sign(g)",
+    )
 
     _lockstep(impl, "adamw_step", torch.optim.AdamW, device)
 
@@ -157,14 +241,32 @@ def check_adam_l2_step(impl, device="cpu"):
 # --- wrong answers ----------------------------------------------------------------------------
 
 
-def _adam_plus_l2(param, grad, exp_avg, exp_avg_sq, step: int, lr: float, betas: tuple[float, float],
-                  eps: float, weight_decay: float):
+def _adam_plus_l2(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
     """Adam + L2: adds weight_decay * param to the gradient instead of decoupled decay."""
     return adam_l2_step(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay)
 
 
-def _no_bias_correction(param, grad, exp_avg, exp_avg_sq, step: int, lr: float,
-                        betas: tuple[float, float], eps: float, weight_decay: float):
+def _no_bias_correction(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
     """Uses m and v directly, without dividing by 1 - beta^t."""
     beta1, beta2 = betas
     param = param * (1 - lr * weight_decay)
@@ -173,62 +275,116 @@ def _no_bias_correction(param, grad, exp_avg, exp_avg_sq, step: int, lr: float,
     return param - lr * exp_avg / (exp_avg_sq.sqrt() + eps), exp_avg, exp_avg_sq
 
 
-def _decay_after_update(param, grad, exp_avg, exp_avg_sq, step: int, lr: float,
-                        betas: tuple[float, float], eps: float, weight_decay: float):
+def _decay_after_update(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
     """Applies the decay to the already updated weights (after the Adam step, not before)."""
     beta1, beta2 = betas
     exp_avg = beta1 * exp_avg + (1 - beta1) * grad
     exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * grad * grad
-    m_hat = exp_avg / (1 - beta1 ** step)
-    v_hat = exp_avg_sq / (1 - beta2 ** step)
+    m_hat = exp_avg / (1 - beta1**step)
+    v_hat = exp_avg_sq / (1 - beta2**step)
     param = param - lr * m_hat / (v_hat.sqrt() + eps)
     return param * (1 - lr * weight_decay), exp_avg, exp_avg_sq
 
 
-def _eps_inside_sqrt(param, grad, exp_avg, exp_avg_sq, step: int, lr: float,
-                     betas: tuple[float, float], eps: float, weight_decay: float):
+def _eps_inside_sqrt(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
     """Puts eps inside the square root: sqrt(v_hat + eps) instead of sqrt(v_hat) + eps."""
     beta1, beta2 = betas
     param = param * (1 - lr * weight_decay)
     exp_avg = beta1 * exp_avg + (1 - beta1) * grad
     exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * grad * grad
-    m_hat = exp_avg / (1 - beta1 ** step)
-    v_hat = exp_avg_sq / (1 - beta2 ** step)
+    m_hat = exp_avg / (1 - beta1**step)
+    v_hat = exp_avg_sq / (1 - beta2**step)
     return param - lr * m_hat / (v_hat + eps).sqrt(), exp_avg, exp_avg_sq
 
 
-def _decay_without_lr(param, grad, exp_avg, exp_avg_sq, step: int, lr: float,
-                      betas: tuple[float, float], eps: float, weight_decay: float):
+def _decay_without_lr(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
     """Shrinks by (1 - weight_decay) instead of (1 - lr * weight_decay)."""
     p, m, v = adamw_step(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, 0.0)
     return p - weight_decay * param, m, v
 
 
-def _in_place(param, grad, exp_avg, exp_avg_sq, step: int, lr: float, betas: tuple[float, float],
-              eps: float, weight_decay: float):
+def _in_place(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
     """Right numbers, but updates param, exp_avg and exp_avg_sq in place (like the optimizer)."""
     beta1, beta2 = betas
     param.mul_(1 - lr * weight_decay)
     exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    denom = (exp_avg_sq / (1 - beta2 ** step)).sqrt().add_(eps)
-    param.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1 ** step))
+    denom = (exp_avg_sq / (1 - beta2**step)).sqrt().add_(eps)
+    param.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1**step))
     return param, exp_avg, exp_avg_sq
 
 
-def _l2_through_m_only(param, grad, exp_avg, exp_avg_sq, step: int, lr: float,
-                       betas: tuple[float, float], eps: float, weight_decay: float):
+def _l2_through_m_only(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
     """Adds the L2 gradient to the first moment but builds v from the raw gradient."""
     beta1, beta2 = betas
     exp_avg = beta1 * exp_avg + (1 - beta1) * (grad + weight_decay * param)
     exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * grad * grad
-    m_hat = exp_avg / (1 - beta1 ** step)
-    v_hat = exp_avg_sq / (1 - beta2 ** step)
+    m_hat = exp_avg / (1 - beta1**step)
+    v_hat = exp_avg_sq / (1 - beta2**step)
     return param - lr * m_hat / (v_hat.sqrt() + eps), exp_avg, exp_avg_sq
 
 
-def _l2_as_decoupled(param, grad, exp_avg, exp_avg_sq, step: int, lr: float,
-                     betas: tuple[float, float], eps: float, weight_decay: float):
+def _l2_as_decoupled(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
     """Treats the L2 penalty as decoupled decay (that is AdamW, not Adam + L2)."""
     return adamw_step(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay)
 
@@ -236,22 +392,37 @@ def _l2_as_decoupled(param, grad, exp_avg, exp_avg_sq, step: int, lr: float,
 # --- correct variants -------------------------------------------------------------------------
 
 
-def _torch_form(param, grad, exp_avg, exp_avg_sq, step: int, lr: float, betas: tuple[float, float],
-                eps: float, weight_decay: float):
+def _torch_form(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
     """torch's own arrangement: step_size = lr / bc1, denom = sqrt(v) / sqrt(bc2) + eps, on clones."""
     beta1, beta2 = betas
     param, exp_avg, exp_avg_sq = param.clone(), exp_avg.clone(), exp_avg_sq.clone()
     param.mul_(1 - lr * weight_decay)
     exp_avg.lerp_(grad, 1 - beta1)
     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-    denom = (exp_avg_sq.sqrt() / (1 - beta2 ** step) ** 0.5).add_(eps)
-    param.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1 ** step))
+    denom = (exp_avg_sq.sqrt() / (1 - beta2**step) ** 0.5).add_(eps)
+    param.addcdiv_(exp_avg, denom, value=-lr / (1 - beta1**step))
     return [param, exp_avg, exp_avg_sq]
 
 
 WRONG_ANSWERS = {
-    "adamw_step": [_adam_plus_l2, _no_bias_correction, _decay_after_update, _eps_inside_sqrt,
-                   _decay_without_lr, _in_place],
+    "adamw_step": [
+        _adam_plus_l2,
+        _no_bias_correction,
+        _decay_after_update,
+        _eps_inside_sqrt,
+        _decay_without_lr,
+        _in_place,
+    ],
     "adam_l2_step": [_l2_as_decoupled, _l2_through_m_only],
 }
 

@@ -26,7 +26,7 @@ def arcface_logits(embeddings, weight, labels, s: float = 64.0, m: float = 0.5):
     """
     x = embeddings / embeddings.norm(dim=1, keepdim=True).clamp_min(1e-12)
     w = weight / weight.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    cos = (x @ w.T).clamp(-1.0, 1.0)          # rounding can push |cos| a hair above 1
+    cos = (x @ w.T).clamp(-1.0, 1.0)  # rounding can push |cos| a hair above 1
     sin = (1.0 - cos * cos).clamp_min(0.0).sqrt()  # theta in [0, pi], so sin theta >= 0
     cos_margin = cos * math.cos(m) - sin * math.sin(m)  # cos(theta + m)
     is_label = torch.zeros_like(cos, dtype=torch.bool)
@@ -88,16 +88,23 @@ def _label_angles(emb, weight, labels):
 
 
 def check_arcface_logits(impl, device="cpu") -> None:
-    hint = ("normalise both embeddings and weight rows, then replace only the label column's "
-            "cos(theta) by cos(theta + m): the margin goes on the angle, not on the cosine")
+    hint = (
+        "normalise both embeddings and weight rows, then replace only the label column's "
+        "cos(theta) by cos(theta + m): the margin goes on the angle, not on the cosine"
+    )
     # A hand example: D = 2, angles are easy to read off.
     emb = torch.tensor([[2.0, 0.0], [0.0, 3.0], [1.0, 1.0]], device=device)
     weight = torch.tensor([[1.0, 0.0], [0.0, 5.0], [-1.0, 1.0]], device=device)
     labels = torch.tensor([1, 1, 0], device=device)
     what = f"arcface_logits(embeddings={describe(emb, 6)}, weight={describe(weight, 6)}, labels=[1, 1, 0], s=2.0, m=0.5)"
-    expected = torch.tensor([[2.0, 2 * math.cos(math.pi / 2 + 0.5), -math.sqrt(2.0)],
-                             [0.0, 2 * math.cos(0.5), math.sqrt(2.0)],
-                             [2 * math.cos(math.pi / 4 + 0.5), math.sqrt(2.0), 0.0]], dtype=torch.float64)
+    expected = torch.tensor(
+        [
+            [2.0, 2 * math.cos(math.pi / 2 + 0.5), -math.sqrt(2.0)],
+            [0.0, 2 * math.cos(0.5), math.sqrt(2.0)],
+            [2 * math.cos(math.pi / 4 + 0.5), math.sqrt(2.0), 0.0],
+        ],
+        dtype=torch.float64,
+    )
     got = call(impl, what, emb, weight, labels, s=2.0, m=0.5)
     expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
     # (Loose: an embedding along its class centre has theta = 0, where clamping cos to 1 - eps,
@@ -105,26 +112,43 @@ def check_arcface_logits(impl, device="cpu") -> None:
     assert_close(got, expected, what, atol=2e-3, rtol=1e-5, hint=hint)
 
     gen = torch.Generator().manual_seed(0)
-    for n, c, d, s, m in ((1, 1, 3, 64.0, 0.5), (4, 3, 5, 64.0, 0.5), (16, 10, 32, 30.0, 0.3),
-                          (7, 100, 8, 1.0, 0.2), (32, 50, 64, 64.0, 0.5), (5, 6, 4, 10.0, 0.0),
-                          (9, 2, 16, 64.0, 0.7)):
+    for n, c, d, s, m in (
+        (1, 1, 3, 64.0, 0.5),
+        (4, 3, 5, 64.0, 0.5),
+        (16, 10, 32, 30.0, 0.3),
+        (7, 100, 8, 1.0, 0.2),
+        (32, 50, 64, 64.0, 0.5),
+        (5, 6, 4, 10.0, 0.0),
+        (9, 2, 16, 64.0, 0.7),
+    ):
         emb = torch.randn(n, d, generator=gen) * torch.rand(n, 1, generator=gen) * 10
         weight = torch.randn(c, d, generator=gen) * (0.1 + torch.rand(c, 1, generator=gen) * 5)
         labels = torch.randint(0, c, (n,), generator=gen)
-        flip = _label_angles(emb, weight, labels) + m > math.pi - 0.05   # keep theta_y + m < pi
+        flip = _label_angles(emb, weight, labels) + m > math.pi - 0.05  # keep theta_y + m < pi
         emb[flip] = -emb[flip]
         emb, weight, labels = emb.to(device), weight.to(device), labels.to(device)
         what = f"arcface_logits(embeddings {tuple(emb.shape)}, weight {tuple(weight.shape)}, labels, s={s}, m={m})"
         got = call(impl, what, emb.clone(), weight.clone(), labels.clone(), s=s, m=m)
-        expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+        expect(
+            isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
+        )
         want = _expected_logits(emb, weight, labels, s, m)
-        expect(tuple(got.shape) == (n, c), what, f"returned shape {tuple(got.shape)}, expected {(n, c)}")
+        expect(
+            tuple(got.shape) == (n, c),
+            what,
+            f"returned shape {tuple(got.shape)}, expected {(n, c)}",
+        )
         off_label = torch.ones(n, c, dtype=torch.bool)
         off_label[torch.arange(n), labels.cpu()] = False
-        assert_close(got.detach().cpu()[off_label], want[off_label.numpy()], f"{what}, non-label columns",
-                     atol=2e-5 * s, rtol=1e-5,
-                     hint="columns other than the label are plain s cos(theta): no margin there, "
-                          "and both embeddings and weight rows are L2-normalised")
+        assert_close(
+            got.detach().cpu()[off_label],
+            want[off_label.numpy()],
+            f"{what}, non-label columns",
+            atol=2e-5 * s,
+            rtol=1e-5,
+            hint="columns other than the label are plain s cos(theta): no margin there, "
+            "and both embeddings and weight rows are L2-normalised",
+        )
         assert_close(got, want, f"{what}, label columns", atol=2e-5 * s, rtol=1e-5, hint=hint)
 
     # Default arguments are s = 64, m = 0.5.
@@ -133,8 +157,14 @@ def check_arcface_logits(impl, device="cpu") -> None:
     weight = torch.randn(4, 8, generator=gen).to(device)
     labels = torch.tensor([0, 1, 2, 3, 0, 1], device=device)
     emb[_label_angles(emb, weight, labels) + 0.5 > math.pi - 0.05] *= -1
-    assert_close(call(impl, what, emb, weight, labels), _expected_logits(emb, weight, labels, 64.0, 0.5),
-                 what, atol=2e-5 * 64, rtol=1e-5, hint="the defaults are s=64.0, m=0.5")
+    assert_close(
+        call(impl, what, emb, weight, labels),
+        _expected_logits(emb, weight, labels, 64.0, 0.5),
+        what,
+        atol=2e-5 * 64,
+        rtol=1e-5,
+        hint="the defaults are s=64.0, m=0.5",
+    )
 
     # Embeddings that point exactly along their class centre: cos rounds to slightly above 1.
     weight = torch.randn(64, 16, generator=gen)
@@ -143,11 +173,15 @@ def check_arcface_logits(impl, device="cpu") -> None:
     emb, weight, labels = emb.to(device), weight.to(device), labels.to(device)
     what = "arcface_logits(embeddings parallel to their own class centres (64, 16), weight (64, 16), labels, s=64.0, m=0.5)"
     got = call(impl, what, emb, weight, labels, s=64.0, m=0.5)
-    expect(bool(torch.isfinite(got).all()), what,
-           f"returned {int((~torch.isfinite(got)).sum())} non-finite values",
-           hint="float32 rounding can give cos(theta) = 1.0000001: clamp to [-1, 1] before arccos or sqrt")
-    assert_close(got, _expected_logits(emb, weight, labels, 64.0, 0.5), what, atol=0.05, rtol=1e-4,
-                 hint=hint)
+    expect(
+        bool(torch.isfinite(got).all()),
+        what,
+        f"returned {int((~torch.isfinite(got)).sum())} non-finite values",
+        hint="float32 rounding can give cos(theta) = 1.0000001: clamp to [-1, 1] before arccos or sqrt",
+    )
+    assert_close(
+        got, _expected_logits(emb, weight, labels, 64.0, 0.5), what, atol=0.05, rtol=1e-4, hint=hint
+    )
 
 
 # --- wrong answers: arcface_logits ----------------------------------------------------------
@@ -222,8 +256,14 @@ def _variant_arccos_onehot(embeddings, weight, labels, s=64.0, m=0.5):
 
 def check_margin_boundary_angle(impl, device="cpu") -> None:
     gen = torch.Generator().manual_seed(0)
-    settings = (("sphereface", 1.5), ("sphereface", 4.0), ("cosface", 0.35), ("cosface", 0.1),
-                ("arcface", 0.5), ("arcface", 0.2))
+    settings = (
+        ("sphereface", 1.5),
+        ("sphereface", 4.0),
+        ("cosface", 0.35),
+        ("cosface", 0.1),
+        ("arcface", 0.5),
+        ("arcface", 0.2),
+    )
     for kind, m in settings:
         if kind == "sphereface":
             top = math.pi / m
@@ -232,22 +272,33 @@ def check_margin_boundary_angle(impl, device="cpu") -> None:
         else:
             top = math.pi - m
         fixed = torch.tensor([0.0, top / 3, top / 2, top - 1e-6], dtype=torch.float64)
-        for theta1 in (fixed, torch.rand(50, generator=gen, dtype=torch.float64) * top,
-                       torch.rand(3, 4, generator=gen, dtype=torch.float64) * top):
+        for theta1 in (
+            fixed,
+            torch.rand(50, generator=gen, dtype=torch.float64) * top,
+            torch.rand(3, 4, generator=gen, dtype=torch.float64) * top,
+        ):
             theta1 = theta1.to(device)
             what = f"margin_boundary_angle({describe(theta1)}, m={m}, kind={kind!r})"
             got = call(impl, what, theta1.clone(), m, kind)
-            expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+            expect(
+                isinstance(got, torch.Tensor),
+                what,
+                f"returned {type(got).__name__}, expected a tensor",
+            )
             t = theta1.cpu().numpy()
             if kind == "sphereface":
                 want = m * t
                 hint = "cos(m theta1) = cos(theta2): the angles are proportional"
             elif kind == "cosface":
                 want = np.arccos(np.clip(np.cos(t) - m, -1.0, 1.0))
-                hint = "CosFace's margin is a constant in cosine, so theta2 = arccos(cos theta1 - m)"
+                hint = (
+                    "CosFace's margin is a constant in cosine, so theta2 = arccos(cos theta1 - m)"
+                )
             else:
                 want = t + m
-                hint = "cos(theta1 + m) = cos(theta2) with both angles in [0, pi]: theta2 = theta1 + m"
+                hint = (
+                    "cos(theta1 + m) = cos(theta2) with both angles in [0, pi]: theta2 = theta1 + m"
+                )
             assert_close(got, want, what, atol=1e-5, rtol=1e-5, hint=hint)
 
 

@@ -22,10 +22,10 @@ def scaled_dot_product_attention(q, k, v, mask=None):
         torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask).
     """
     d = q.shape[-1]
-    scores = q @ k.transpose(-2, -1) / math.sqrt(d)                  # (..., Lq, Lk)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(d)  # (..., Lq, Lk)
     if mask is not None:
         scores = scores.masked_fill(~mask, float("-inf"))
-    scores = scores - scores.amax(dim=-1, keepdim=True)               # stable: the max becomes 0
+    scores = scores - scores.amax(dim=-1, keepdim=True)  # stable: the max becomes 0
     weights = scores.exp()
     weights = weights / weights.sum(dim=-1, keepdim=True)
     return weights @ v
@@ -33,13 +33,17 @@ def scaled_dot_product_attention(q, k, v, mask=None):
 
 def _random_mask(lq, lk, gen, device):
     mask = torch.rand(lq, lk, generator=gen) < 0.6
-    mask[torch.arange(lq), torch.randint(0, lk, (lq,), generator=gen)] = True   # no empty row
+    mask[torch.arange(lq), torch.randint(0, lk, (lq,), generator=gen)] = True  # no empty row
     return mask.to(device)
 
 
 def check_scaled_dot_product_attention(impl, device="cpu"):
-    impl = forbid(impl, "scaled_dot_product_attention", "multi_head_attention_forward",
-                  reason="write the attention from q k^T, the mask and a softmax")
+    impl = forbid(
+        impl,
+        "scaled_dot_product_attention",
+        "multi_head_attention_forward",
+        reason="write the attention from q k^T, the mask and a softmax",
+    )
     from torch.nn.functional import scaled_dot_product_attention as sdpa
 
     gen = torch.Generator().manual_seed(0)
@@ -51,33 +55,56 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
     v = torch.tensor([[0.0], [1.0]], device=device)
     what = f"scaled_dot_product_attention(q={describe(q)}, k={describe(k)}, v={describe(v)})"
     want = torch.tensor([[math.e / (1 + math.e)]])
-    assert_close(call(impl, what, q, k, v), want, what, **tol,
-                 hint="scores are q . k / sqrt(d) with d = 4 here, so the weights are softmax([0, 1])")
+    assert_close(
+        call(impl, what, q, k, v),
+        want,
+        what,
+        **tol,
+        hint="scores are q . k / sqrt(d) with d = 4 here, so the weights are softmax([0, 1])",
+    )
 
-    cases = [((), 1, 1, 1, 1), ((), 5, 7, 8, 3), ((2,), 6, 6, 16, 16), ((2, 3), 9, 4, 8, 5),
-             ((3,), 1, 10, 32, 7), ((2, 2), 16, 16, 64, 64), ((1,), 13, 21, 12, 20)]
+    cases = [
+        ((), 1, 1, 1, 1),
+        ((), 5, 7, 8, 3),
+        ((2,), 6, 6, 16, 16),
+        ((2, 3), 9, 4, 8, 5),
+        ((3,), 1, 10, 32, 7),
+        ((2, 2), 16, 16, 64, 64),
+        ((1,), 13, 21, 12, 20),
+    ]
     for batch, lq, lk, d, dv in cases:
         q = torch.randn(*batch, lq, d, generator=gen).to(device)
         k = torch.randn(*batch, lk, d, generator=gen).to(device)
         v = torch.randn(*batch, lk, dv, generator=gen).to(device)
         shapes = f"q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}"
         what = f"scaled_dot_product_attention({shapes})"
-        assert_close(call(impl, what, q, k, v), sdpa(q, k, v), what, **tol,
-                     hint="divide the scores by sqrt(d), the size of q and k's last dimension "
-                          "(not of v's)")
+        assert_close(
+            call(impl, what, q, k, v),
+            sdpa(q, k, v),
+            what,
+            **tol,
+            hint="divide the scores by sqrt(d), the size of q and k's last dimension (not of v's)",
+        )
         what = f"scaled_dot_product_attention({shapes}, mask=None)"
         assert_close(call(impl, what, q, k, v, mask=None), sdpa(q, k, v), what, **tol)
 
         mask = _random_mask(lq, lk, gen, device)
         what = f"scaled_dot_product_attention({shapes}, mask={describe(mask)})"
-        assert_close(call(impl, what, q, k, v, mask), sdpa(q, k, v, attn_mask=mask), what, **tol,
-                     hint="True means 'may attend': set the scores where the mask is False to -inf "
-                          "BEFORE the softmax, so the remaining weights still sum to 1")
+        assert_close(
+            call(impl, what, q, k, v, mask),
+            sdpa(q, k, v, attn_mask=mask),
+            what,
+            **tol,
+            hint="True means 'may attend': set the scores where the mask is False to -inf "
+            "BEFORE the softmax, so the remaining weights still sum to 1",
+        )
 
         if lq == lk:
             causal = torch.ones(lq, lk, dtype=torch.bool, device=device).tril()
             what = f"scaled_dot_product_attention({shapes}, mask=causal (lower triangle True))"
-            assert_close(call(impl, what, q, k, v, causal), sdpa(q, k, v, attn_mask=causal), what, **tol)
+            assert_close(
+                call(impl, what, q, k, v, causal), sdpa(q, k, v, attn_mask=causal), what, **tol
+            )
 
     # Large scores: a softmax without the max subtracted overflows to inf / nan.
     q = 60 * torch.randn(2, 5, 16, generator=gen).to(device)
@@ -86,8 +113,14 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
     mask = _random_mask(5, 6, gen, device)
     for m in (None, mask):
         what = f"scaled_dot_product_attention(q, k with scores in the 1000s, mask={describe(m)})"
-        assert_close(call(impl, what, q, k, v, m), sdpa(q, k, v, attn_mask=m), what, atol=1e-4, rtol=1e-4,
-                     hint="exp(1000) overflows: subtract the row maximum before exponentiating")
+        assert_close(
+            call(impl, what, q, k, v, m),
+            sdpa(q, k, v, attn_mask=m),
+            what,
+            atol=1e-4,
+            rtol=1e-4,
+            hint="exp(1000) overflows: subtract the row maximum before exponentiating",
+        )
 
 
 # --- wrong answers ----------------------------------------------------------------------------
@@ -144,15 +177,21 @@ def _sdpa_softmax_large_negative(q, k, v, mask=None):
         scores = torch.where(mask, scores, torch.full_like(scores, -1e30))
     return torch.einsum("...ij,...jd->...id", scores.softmax(-1), v)
 
+
 def _wrong_calls_library(q, k, v, mask=None):
     """Calls F.scaled_dot_product_attention, the routine the card is about."""
     import torch.nn.functional as F
+
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
 
 
 WRONG_ANSWERS = {
-    "scaled_dot_product_attention": [_wrong_calls_library, 
-        _sdpa_no_scaling, _sdpa_scale_by_dv, _sdpa_mask_after_softmax, _sdpa_mask_inverted,
+    "scaled_dot_product_attention": [
+        _wrong_calls_library,
+        _sdpa_no_scaling,
+        _sdpa_scale_by_dv,
+        _sdpa_mask_after_softmax,
+        _sdpa_mask_inverted,
         _sdpa_unstable_softmax,
     ],
 }

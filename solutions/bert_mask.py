@@ -33,9 +33,10 @@ def mask_tokens(tokens, vocab_size: int, mask_id: int, generator, mask_prob: flo
 
     action = torch.rand(shape, generator=generator, device=device)
     to_mask = chosen & (action < 0.8)
-    to_random = chosen & (action >= 0.8) & (action < 0.9)            # the last 10% stay unchanged
-    random_tokens = torch.randint(0, vocab_size, shape, generator=generator, device=device,
-                                  dtype=tokens.dtype)
+    to_random = chosen & (action >= 0.8) & (action < 0.9)  # the last 10% stay unchanged
+    random_tokens = torch.randint(
+        0, vocab_size, shape, generator=generator, device=device, dtype=tokens.dtype
+    )
 
     inputs = tokens.clone()
     inputs[to_mask] = mask_id
@@ -48,22 +49,39 @@ def _run(impl, what, tokens, vocab_size, mask_id, seed, device, mask_prob=None):
     keep = tokens.clone()
     kwargs = {} if mask_prob is None else {"mask_prob": mask_prob}
     out = call(impl, what, tokens, vocab_size, mask_id, gen, **kwargs)
-    expect(isinstance(out, (tuple, list)) and len(out) == 2, what,
-           f"returned {type(out).__name__}, expected a pair (inputs, labels)")
+    expect(
+        isinstance(out, (tuple, list)) and len(out) == 2,
+        what,
+        f"returned {type(out).__name__}, expected a pair (inputs, labels)",
+    )
     inputs, labels = out
-    expect(isinstance(inputs, torch.Tensor) and isinstance(labels, torch.Tensor), what,
-           "inputs and labels must be tensors")
-    expect(tuple(inputs.shape) == tuple(tokens.shape) and tuple(labels.shape) == tuple(tokens.shape),
-           what, f"returned shapes {tuple(inputs.shape)} and {tuple(labels.shape)}, "
-                 f"expected {tuple(tokens.shape)} for both")
-    expect(torch.equal(tokens, keep), what, "modified the tokens passed in",
-           hint="clone the tokens before writing [MASK] into them: the caller still needs the originals")
+    expect(
+        isinstance(inputs, torch.Tensor) and isinstance(labels, torch.Tensor),
+        what,
+        "inputs and labels must be tensors",
+    )
+    expect(
+        tuple(inputs.shape) == tuple(tokens.shape) and tuple(labels.shape) == tuple(tokens.shape),
+        what,
+        f"returned shapes {tuple(inputs.shape)} and {tuple(labels.shape)}, "
+        f"expected {tuple(tokens.shape)} for both",
+    )
+    expect(
+        torch.equal(tokens, keep),
+        what,
+        "modified the tokens passed in",
+        hint="clone the tokens before writing [MASK] into them: the caller still needs the originals",
+    )
     return inputs.long(), labels.long()
 
 
 def _near(value, target, tol, what, name, hint=""):
-    expect(abs(value - target) <= tol, what,
-           f"{name} is {value:.4f}, expected {target:.4f} (+- {tol:.3f})", hint=hint)
+    expect(
+        abs(value - target) <= tol,
+        what,
+        f"{name} is {value:.4f}, expected {target:.4f} (+- {tol:.3f})",
+        hint=hint,
+    )
 
 
 def check_mask_tokens(impl, device="cpu"):
@@ -76,47 +94,99 @@ def check_mask_tokens(impl, device="cpu"):
 
     chosen = labels != -100
     frac = chosen.float().mean().item()
-    _near(frac, 0.15, 0.01, what, "the fraction of positions chosen (labels != -100)",
-          hint="choose each position with probability mask_prob; labels are -100 where not chosen")
-    assert_equal(labels[chosen], tokens[chosen], what + ": labels at the chosen positions",
-                 hint="labels hold the ORIGINAL token, not the corrupted input")
-    assert_equal(inputs[~chosen], tokens[~chosen], what + ": inputs at the positions not chosen",
-                 hint="only chosen positions are corrupted")
+    _near(
+        frac,
+        0.15,
+        0.01,
+        what,
+        "the fraction of positions chosen (labels != -100)",
+        hint="choose each position with probability mask_prob; labels are -100 where not chosen",
+    )
+    assert_equal(
+        labels[chosen],
+        tokens[chosen],
+        what + ": labels at the chosen positions",
+        hint="labels hold the ORIGINAL token, not the corrupted input",
+    )
+    assert_equal(
+        inputs[~chosen],
+        tokens[~chosen],
+        what + ": inputs at the positions not chosen",
+        hint="only chosen positions are corrupted",
+    )
 
     picked = chosen.sum().item()
     became_mask = (inputs[chosen] == mask_id).float().sum().item() / picked
     unchanged = (inputs[chosen] == tokens[chosen]).float().sum().item() / picked
     replaced = 1.0 - became_mask - unchanged
-    _near(became_mask, 0.8, 0.03, what, "among chosen positions, the fraction set to mask_id",
-          hint="80% of the chosen positions become mask_id")
-    _near(replaced, 0.1, 0.025, what, "among chosen positions, the fraction replaced by a random token",
-          hint="of the 20% not masked, half get a random token: that is probability 0.5 among the rest, "
-               "not 0.1")
-    _near(unchanged, 0.1, 0.025, what, "among chosen positions, the fraction left unchanged",
-          hint="10% of the chosen positions keep their token (but still have a label)")
+    _near(
+        became_mask,
+        0.8,
+        0.03,
+        what,
+        "among chosen positions, the fraction set to mask_id",
+        hint="80% of the chosen positions become mask_id",
+    )
+    _near(
+        replaced,
+        0.1,
+        0.025,
+        what,
+        "among chosen positions, the fraction replaced by a random token",
+        hint="of the 20% not masked, half get a random token: that is probability 0.5 among the rest, "
+        "not 0.1",
+    )
+    _near(
+        unchanged,
+        0.1,
+        0.025,
+        what,
+        "among chosen positions, the fraction left unchanged",
+        hint="10% of the chosen positions keep their token (but still have a label)",
+    )
 
     rand_vals = inputs[chosen & (inputs != mask_id) & (inputs != tokens)]
-    expect(bool(((rand_vals >= 0) & (rand_vals < vocab)).all()), what,
-           "random replacements must lie in [0, vocab_size)")
+    expect(
+        bool(((rand_vals >= 0) & (rand_vals < vocab)).all()),
+        what,
+        "random replacements must lie in [0, vocab_size)",
+    )
     low = (rand_vals < 5).float().mean().item() if rand_vals.numel() else 0.0
     # tokens are drawn from [5, 1000); uniform replacements hit [0, 5) about 0.5% of the time and
     # their mean is about vocab/2.
     mean = rand_vals.float().mean().item()
-    _near(mean / vocab, 0.5, 0.07, what, "the mean of the random replacement tokens / vocab_size",
-          hint="draw the random token uniformly from [0, vocab_size)")
+    _near(
+        mean / vocab,
+        0.5,
+        0.07,
+        what,
+        "the mean of the random replacement tokens / vocab_size",
+        hint="draw the random token uniformly from [0, vocab_size)",
+    )
     expect(low < 0.05, what, f"{low:.3f} of the random replacements fall in [0, 5)")
 
     # Chosen positions are spread evenly, not clustered at the start of each sequence.
     first, second = chosen[:, :256].float().mean().item(), chosen[:, 256:].float().mean().item()
-    _near(first - second, 0.0, 0.02, what,
-          "the chosen fraction in the first half minus that in the second half")
+    _near(
+        first - second,
+        0.0,
+        0.02,
+        what,
+        "the chosen fraction in the first half minus that in the second half",
+    )
 
     # Every random number comes from the generator: same seed, same result.
     torch.manual_seed(1234)
-    again = _run(impl, what + " (called again with a generator seeded 0)", tokens, vocab, mask_id, 0, device)
+    again = _run(
+        impl, what + " (called again with a generator seeded 0)", tokens, vocab, mask_id, 0, device
+    )
     torch.manual_seed(4321)
-    assert_equal(again[0], inputs, what + " called twice with the same seed: inputs",
-                 hint="pass generator=generator to every torch.rand / torch.randint / torch.bernoulli")
+    assert_equal(
+        again[0],
+        inputs,
+        what + " called twice with the same seed: inputs",
+        hint="pass generator=generator to every torch.rand / torch.randint / torch.bernoulli",
+    )
     assert_equal(again[1], labels, what + " called twice with the same seed: labels")
     other = _run(impl, what.replace("seeded 0", "seeded 1"), tokens, vocab, mask_id, 1, device)
     expect(not torch.equal(other[1], labels), what, "gives the same labels with seeds 0 and 1")
@@ -132,8 +202,13 @@ def check_mask_tokens(impl, device="cpu"):
             assert_equal(inputs, seq, what + ": inputs")
         if p == 1.0:
             assert_equal(labels, seq, what + ": labels")
-            _near((inputs == 0).float().mean().item(), 0.8 + 0.1 / 50, 0.03, what,
-                  "the fraction set to mask_id")
+            _near(
+                (inputs == 0).float().mean().item(),
+                0.8 + 0.1 / 50,
+                0.03,
+                what,
+                "the fraction set to mask_id",
+            )
 
 
 # --- wrong answers ----------------------------------------------------------------------------
@@ -153,7 +228,9 @@ def _labels_everywhere(tokens, vocab_size: int, mask_id: int, generator, mask_pr
     return inputs, tokens.clone()
 
 
-def _random_branch_prob_01(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+def _random_branch_prob_01(
+    tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15
+):
     """Random branch drawn with probability 0.1 among the remaining 20%: 2% random, 18% kept."""
     shape, device = tokens.shape, tokens.device
     chosen = torch.rand(shape, generator=generator, device=device) < mask_prob
@@ -162,7 +239,9 @@ def _random_branch_prob_01(tokens, vocab_size: int, mask_id: int, generator, mas
     to_random = chosen & ~to_mask & (torch.rand(shape, generator=generator, device=device) < 0.1)
     inputs = tokens.clone()
     inputs[to_mask] = mask_id
-    rnd = torch.randint(0, vocab_size, shape, generator=generator, device=device, dtype=tokens.dtype)
+    rnd = torch.randint(
+        0, vocab_size, shape, generator=generator, device=device, dtype=tokens.dtype
+    )
     inputs[to_random] = rnd[to_random]
     return inputs, labels
 
@@ -196,18 +275,29 @@ def _hf_style(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float
     masked = torch.bernoulli(prob, generator=generator).bool()
     labels[~masked] = -100
     inputs = tokens.clone()
-    replaced = torch.bernoulli(torch.full(tokens.shape, 0.8, device=device), generator=generator).bool() & masked
+    replaced = (
+        torch.bernoulli(torch.full(tokens.shape, 0.8, device=device), generator=generator).bool()
+        & masked
+    )
     inputs[replaced] = mask_id
     rnd = torch.bernoulli(torch.full(tokens.shape, 0.5, device=device), generator=generator).bool()
     rnd = rnd & masked & ~replaced
-    words = torch.randint(vocab_size, tokens.shape, generator=generator, device=device, dtype=tokens.dtype)
+    words = torch.randint(
+        vocab_size, tokens.shape, generator=generator, device=device, dtype=tokens.dtype
+    )
     inputs[rnd] = words[rnd]
     return inputs, labels
 
 
 WRONG_ANSWERS = {
-    "mask_tokens": [_mask_all_chosen, _labels_everywhere, _random_branch_prob_01, _labels_from_inputs,
-                    _mutates_tokens, _global_rng],
+    "mask_tokens": [
+        _mask_all_chosen,
+        _labels_everywhere,
+        _random_branch_prob_01,
+        _labels_from_inputs,
+        _mutates_tokens,
+        _global_rng,
+    ],
 }
 
 CORRECT_VARIANTS = {"mask_tokens": [_hf_style]}

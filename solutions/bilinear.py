@@ -48,8 +48,9 @@ def _truth(img, ys, xs):
     gx = 2 * xs.double() / (W - 1) - 1
     gy = 2 * ys.double() / (H - 1) - 1
     grid = torch.stack([gx, gy], dim=-1).view(1, 1, -1, 2)
-    out = F.grid_sample(img.double()[None], grid, mode="bilinear", padding_mode="zeros",
-                        align_corners=True)
+    out = F.grid_sample(
+        img.double()[None], grid, mode="bilinear", padding_mode="zeros", align_corners=True
+    )
     return out[0, :, 0, :]
 
 
@@ -61,24 +62,49 @@ def _compare(impl, img, ys, xs, hint=""):
 
 
 def check_bilinear_sample(impl, device="cpu") -> None:
-    impl = forbid(impl, "grid_sample", "interpolate", "upsample_bilinear2d",
-                  reason="weight the four neighbours yourself")
+    impl = forbid(
+        impl,
+        "grid_sample",
+        "interpolate",
+        "upsample_bilinear2d",
+        reason="weight the four neighbours yourself",
+    )
     t = lambda v: torch.tensor(v, dtype=torch.float32, device=device)  # noqa: E731
     # A 2 x 3 ramp: value = 10 y + x. Inside the image, bilinear reproduces it exactly.
     img = t([[[0.0, 1.0, 2.0], [10.0, 11.0, 12.0]]])
-    _compare(impl, img, t([0.0, 1.0, 0.5, 0.25, 1.0, 0.0]), t([0.0, 2.0, 1.5, 0.75, 0.0, 2.0]),
-             hint="rows are y (first index), columns are x (second index): img[:, y, x]")
+    _compare(
+        impl,
+        img,
+        t([0.0, 1.0, 0.5, 0.25, 1.0, 0.0]),
+        t([0.0, 2.0, 1.5, 0.75, 0.0, 2.0]),
+        hint="rows are y (first index), columns are x (second index): img[:, y, x]",
+    )
     # Exactly on the last row / column: the point is inside, with full weight on the border pixel.
-    _compare(impl, img, t([1.0, 1.0, 0.5]), t([2.0, 1.25, 2.0]),
-             hint="a point on the last row or column is inside the image; only its weight-0 "
-                  "neighbour lies outside")
+    _compare(
+        impl,
+        img,
+        t([1.0, 1.0, 0.5]),
+        t([2.0, 1.25, 2.0]),
+        hint="a point on the last row or column is inside the image; only its weight-0 "
+        "neighbour lies outside",
+    )
     # Just outside: the outside neighbours count as zero, so the value fades linearly.
-    _compare(impl, img, t([-0.5, 1.5, 0.0, 0.5, -0.25]), t([1.0, 2.0, -0.5, 2.5, -0.25]),
-             hint="neighbours outside the image contribute zero (padding_mode='zeros'); "
-                  "do not clamp the coordinates to the border")
+    _compare(
+        impl,
+        img,
+        t([-0.5, 1.5, 0.0, 0.5, -0.25]),
+        t([1.0, 2.0, -0.5, 2.5, -0.25]),
+        hint="neighbours outside the image contribute zero (padding_mode='zeros'); "
+        "do not clamp the coordinates to the border",
+    )
     # Far outside: exactly zero.
-    _compare(impl, img, t([-3.0, 5.0, 0.5, 0.5, -1.0]), t([0.5, 1.0, -7.0, 9.0, 3.0]),
-             hint="a point more than one pixel outside the image samples to 0")
+    _compare(
+        impl,
+        img,
+        t([-3.0, 5.0, 0.5, 0.5, -1.0]),
+        t([0.5, 1.0, -7.0, 9.0, 3.0]),
+        hint="a point more than one pixel outside the image samples to 0",
+    )
 
     gen = torch.Generator().manual_seed(0)
     for C, H, W in [(1, 2, 2), (3, 4, 7), (2, 9, 5), (4, 16, 16), (1, 2, 11), (5, 13, 3)]:
@@ -90,18 +116,31 @@ def check_bilinear_sample(impl, device="cpu") -> None:
         _compare(impl, img, ys, xs)
         # Integer coordinates (all grid points plus one ring outside): plain pixel lookup or 0.
         gy, gx = torch.meshgrid(torch.arange(-1, H + 1), torch.arange(-1, W + 1), indexing="ij")
-        _compare(impl, img, gy.reshape(-1).float().to(device), gx.reshape(-1).float().to(device),
-                 hint="at integer coordinates the sample is the pixel itself (0 outside)")
+        _compare(
+            impl,
+            img,
+            gy.reshape(-1).float().to(device),
+            gx.reshape(-1).float().to(device),
+            hint="at integer coordinates the sample is the pixel itself (0 outside)",
+        )
         # Points on the four borders.
         s = torch.rand(20, generator=gen)
-        ys_b = torch.cat([torch.zeros(10), torch.full((10,), H - 1.0), s[:10] * (H - 1), s[10:] * (H - 1)])
-        xs_b = torch.cat([s[:10] * (W - 1), s[10:] * (W - 1), torch.zeros(10), torch.full((10,), W - 1.0)])
+        ys_b = torch.cat(
+            [torch.zeros(10), torch.full((10,), H - 1.0), s[:10] * (H - 1), s[10:] * (H - 1)]
+        )
+        xs_b = torch.cat(
+            [s[:10] * (W - 1), s[10:] * (W - 1), torch.zeros(10), torch.full((10,), W - 1.0)]
+        )
         _compare(impl, img, ys_b.to(device), xs_b.to(device))
     # A single point, and many points at once.
     img = torch.randn(3, 6, 8, generator=gen).to(device)
     _compare(impl, img, t([2.5]), t([3.25]))
-    _compare(impl, img, (torch.rand(5000, generator=gen) * 7 - 0.5).to(device),
-             (torch.rand(5000, generator=gen) * 9 - 0.5).to(device))
+    _compare(
+        impl,
+        img,
+        (torch.rand(5000, generator=gen) * 7 - 0.5).to(device),
+        (torch.rand(5000, generator=gen) * 9 - 0.5).to(device),
+    )
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -179,8 +218,12 @@ def _variant_padded(img, ys, xs):
         valid = (yy >= 0) & (yy <= H + 1) & (xx >= 0) & (xx <= W + 1)
         return padded[:, yy.clamp(0, H + 1), xx.clamp(0, W + 1)] * valid
 
-    return (at(y0, x0) * (1 - fy) * (1 - fx) + at(y0, x0 + 1) * (1 - fy) * fx
-            + at(y0 + 1, x0) * fy * (1 - fx) + at(y0 + 1, x0 + 1) * fy * fx)
+    return (
+        at(y0, x0) * (1 - fy) * (1 - fx)
+        + at(y0, x0 + 1) * (1 - fy) * fx
+        + at(y0 + 1, x0) * fy * (1 - fx)
+        + at(y0 + 1, x0 + 1) * fy * fx
+    )
 
 
 CORRECT_VARIANTS = {"bilinear_sample": [_variant_padded]}

@@ -49,24 +49,36 @@ def _truth(image_emb, text_emb, temperature):
     return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target))
 
 
-_HINT = ("normalise each row to unit length, logits = img @ txt.T / temperature, then average the "
-         "cross-entropy over rows (image -> text) and over columns (text -> image)")
+_HINT = (
+    "normalise each row to unit length, logits = img @ txt.T / temperature, then average the "
+    "cross-entropy over rows (image -> text) and over columns (text -> image)"
+)
 
 
 def _compare(impl, img, txt, temperature, hint=_HINT, tol=None):
     what = f"clip_loss(image_emb={describe(img)}, text_emb={describe(txt)}, temperature={temperature:g})"
     got = call(impl, what, img.clone(), txt.clone(), temperature)
-    expect(hasattr(got, "shape") and got.numel() == 1, what,
-           f"returned {describe(got)}, expected a scalar tensor")
+    expect(
+        hasattr(got, "shape") and got.numel() == 1,
+        what,
+        f"returned {describe(got)}, expected a scalar tensor",
+    )
     if tol is None:
         tol = 1e-9 if img.dtype == torch.float64 else 2e-5
-    assert_close(got.reshape(()), _truth(img, txt, temperature), what, atol=tol, rtol=tol, hint=hint)
+    assert_close(
+        got.reshape(()), _truth(img, txt, temperature), what, atol=tol, rtol=tol, hint=hint
+    )
     return got.reshape(())
 
 
 def check_clip_loss(impl, device="cpu") -> None:
     # One pair: nothing to contrast, the loss is 0.
-    _compare(impl, torch.tensor([[1.0, 2.0]], device=device), torch.tensor([[-3.0, 0.5]], device=device), 0.07)
+    _compare(
+        impl,
+        torch.tensor([[1.0, 2.0]], device=device),
+        torch.tensor([[-3.0, 0.5]], device=device),
+        0.07,
+    )
     # Orthogonal unit vectors at temperature 1: log(1 + e^-1) in both directions.
     eye = torch.eye(2, device=device)
     _compare(impl, eye, eye, 1.0)
@@ -79,7 +91,9 @@ def check_clip_loss(impl, device="cpu") -> None:
             scale_i = torch.exp(torch.randn(n, 1, generator=gen))
             scale_t = torch.exp(torch.randn(n, 1, generator=gen))
             img = torch.randn(n, d, generator=gen)
-            txt = img @ torch.randn(d, d, generator=gen) / d ** 0.5 + 0.7 * torch.randn(n, d, generator=gen)
+            txt = img @ torch.randn(d, d, generator=gen) / d**0.5 + 0.7 * torch.randn(
+                n, d, generator=gen
+            )
             img, txt = (img * scale_i).to(device), (txt * scale_t).to(device)
             _compare(impl, img, txt, temperature)
             _compare(impl, img.double(), txt.double(), temperature)
@@ -87,34 +101,58 @@ def check_clip_loss(impl, device="cpu") -> None:
     # Small temperature: logits up to 1/0.01 = 100, where a plain exp overflows float32.
     img = torch.randn(16, 32, generator=gen).to(device)
     txt = (img.cpu() + 0.8 * torch.randn(16, 32, generator=gen)).to(device)
-    _compare(impl, img, txt, 0.01, tol=1e-4,
-             hint="subtract the max logit before exp (log-sum-exp); exp(100) overflows float32")
+    _compare(
+        impl,
+        img,
+        txt,
+        0.01,
+        tol=1e-4,
+        hint="subtract the max logit before exp (log-sum-exp); exp(100) overflows float32",
+    )
 
     # Invariances: rescaling any embedding by a positive factor changes nothing, and swapping
     # the roles of images and texts gives the same (symmetric) loss.
     img = torch.randn(12, 10, generator=gen, dtype=torch.float64).to(device)
     txt = torch.randn(12, 10, generator=gen, dtype=torch.float64).to(device) + img @ torch.randn(
-        10, 10, generator=gen, dtype=torch.float64).to(device)
+        10, 10, generator=gen, dtype=torch.float64
+    ).to(device)
     base = _compare(impl, img, txt, 0.1)
     factors = torch.exp(torch.randn(12, 1, generator=gen, dtype=torch.float64) * 2).to(device)
     what = "clip_loss(image_emb * c, text_emb, 0.1) for positive per-row factors c"
-    assert_close(call(impl, what, img * factors, txt, 0.1).reshape(()), base, what, atol=1e-9, rtol=1e-9,
-                 hint="the embeddings are L2-normalised first, so their lengths cannot matter")
+    assert_close(
+        call(impl, what, img * factors, txt, 0.1).reshape(()),
+        base,
+        what,
+        atol=1e-9,
+        rtol=1e-9,
+        hint="the embeddings are L2-normalised first, so their lengths cannot matter",
+    )
     what = "clip_loss(text_emb, image_emb, 0.1) vs clip_loss(image_emb, text_emb, 0.1)"
-    assert_close(call(impl, what, txt, img, 0.1).reshape(()), base, what, atol=1e-9, rtol=1e-9,
-                 hint="the loss is symmetric: it averages the image->text and text->image directions")
+    assert_close(
+        call(impl, what, txt, img, 0.1).reshape(()),
+        base,
+        what,
+        atol=1e-9,
+        rtol=1e-9,
+        hint="the loss is symmetric: it averages the image->text and text->image directions",
+    )
 
     # Gradients with respect to both embeddings.
     i1, t1 = img.clone().requires_grad_(), txt.clone().requires_grad_()
     what = "the gradient of clip_loss(image_emb, text_emb, 0.1), shapes (12, 10)"
     loss = call(impl, what, i1, t1, 0.1)
-    expect(getattr(loss, "requires_grad", False), what,
-           "the loss carries no gradient (computed outside autograd, with .item() or numpy?)")
+    expect(
+        getattr(loss, "requires_grad", False),
+        what,
+        "the loss carries no gradient (computed outside autograd, with .item() or numpy?)",
+    )
     loss.reshape(()).backward()
     i2, t2 = img.clone().requires_grad_(), txt.clone().requires_grad_()
     _truth_grad = F.normalize(i2, dim=1) @ F.normalize(t2, dim=1).t() / 0.1
     target = torch.arange(12, device=device)
-    (0.5 * (F.cross_entropy(_truth_grad, target) + F.cross_entropy(_truth_grad.t(), target))).backward()
+    (
+        0.5 * (F.cross_entropy(_truth_grad, target) + F.cross_entropy(_truth_grad.t(), target))
+    ).backward()
     expect(i1.grad is not None and t1.grad is not None, what, "no gradient reached the embeddings")
     assert_close(i1.grad, i2.grad, what + " with respect to image_emb", atol=1e-9, rtol=1e-7)
     assert_close(t1.grad, t2.grad, what + " with respect to text_emb", atol=1e-9, rtol=1e-7)
@@ -158,8 +196,13 @@ def _wrong_times_temperature(image_emb, text_emb, temperature):
 
 
 WRONG_ANSWERS = {
-    "clip_loss": [_wrong_one_direction, _wrong_no_normalisation, _wrong_normalise_dim0,
-                  _wrong_sum_directions, _wrong_times_temperature],
+    "clip_loss": [
+        _wrong_one_direction,
+        _wrong_no_normalisation,
+        _wrong_normalise_dim0,
+        _wrong_sum_directions,
+        _wrong_times_temperature,
+    ],
 }
 
 
@@ -172,7 +215,9 @@ def _variant_cross_entropy(image_emb, text_emb, temperature):
     labels = torch.arange(img.shape[0], device=img.device)
     logits_per_image = img @ txt.t() / temperature
     logits_per_text = txt @ img.t() / temperature
-    return (F.cross_entropy(logits_per_image, labels) + F.cross_entropy(logits_per_text, labels)) / 2
+    return (
+        F.cross_entropy(logits_per_image, labels) + F.cross_entropy(logits_per_text, labels)
+    ) / 2
 
 
 CORRECT_VARIANTS = {"clip_loss": [_variant_cross_entropy]}

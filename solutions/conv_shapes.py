@@ -25,7 +25,9 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1) -> int:
     return (n + 2 * padding - span) // stride + 1
 
 
-def conv_transpose_output_size(n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1) -> int:
+def conv_transpose_output_size(
+    n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1
+) -> int:
     """The output length of torch.nn.ConvTranspose1d on an input of length n.
 
     A transposed conv places each input sample `stride` apart and adds a copy of the (dilated)
@@ -49,9 +51,12 @@ def conv_transpose_output_size(n, kernel_size, stride=1, padding=0, output_paddi
 
 
 def _as_int(got, what):
-    expect(not isinstance(got, bool) and (isinstance(got, int) or hasattr(got, "__index__")), what,
-           f"returned {got!r} of type {type(got).__name__}, expected an int",
-           hint="use integer division //, not /, so the result is an int")
+    expect(
+        not isinstance(got, bool) and (isinstance(got, int) or hasattr(got, "__index__")),
+        what,
+        f"returned {got!r} of type {type(got).__name__}, expected an int",
+        hint="use integer division //, not /, so the result is an int",
+    )
     return int(got)
 
 
@@ -62,15 +67,15 @@ def _conv_len(n, k, s, p, d):
 
 
 def _conv_cases():
-    yield 224, 7, 2, 3, 1        # ResNet stem: 112
-    yield 112, 3, 2, 1, 1        # 56
+    yield 224, 7, 2, 3, 1  # ResNet stem: 112
+    yield 112, 3, 2, 1, 1  # 56
     yield 5, 3, 1, 0, 1
-    yield 5, 3, 1, 1, 1          # "same" padding
-    yield 5, 3, 1, 2, 2          # "same" padding for dilation 2
-    yield 5, 3, 1, 0, 2          # the dilated kernel spans the whole input: 1
+    yield 5, 3, 1, 1, 1  # "same" padding
+    yield 5, 3, 1, 2, 2  # "same" padding for dilation 2
+    yield 5, 3, 1, 0, 2  # the dilated kernel spans the whole input: 1
     yield 1, 1, 1, 0, 1
     yield 7, 3, 2, 0, 1
-    yield 8, 3, 2, 0, 1          # floor: 3, not 4
+    yield 8, 3, 2, 0, 1  # floor: 3, not 4
     yield 10, 4, 3, 1, 1
     yield 9, 2, 2, 0, 3
     rng = random.Random(0)
@@ -89,26 +94,36 @@ def check_conv_output_size(impl, device="cpu") -> None:
     for n, k, s, p, d in _conv_cases():
         what = f"conv_output_size({n}, kernel_size={k}, stride={s}, padding={p}, dilation={d})"
         got = _as_int(call(impl, what, n, k, s, p, d), what)
-        assert_equal(got, _conv_len(n, k, s, p, d), what,
-                     hint="the kernel spans d (k - 1) + 1 inputs; count how many stride-s starting "
-                          "positions fit in the padded length: floor(...) + 1")
+        assert_equal(
+            got,
+            _conv_len(n, k, s, p, d),
+            what,
+            hint="the kernel spans d (k - 1) + 1 inputs; count how many stride-s starting "
+            "positions fit in the padded length: floor(...) + 1",
+        )
     what = "conv_output_size(10, 3)"
-    assert_equal(_as_int(call(impl, what, 10, 3), what), 8, what, hint="defaults: stride 1, padding 0, dilation 1")
+    assert_equal(
+        _as_int(call(impl, what, 10, 3), what),
+        8,
+        what,
+        hint="defaults: stride 1, padding 0, dilation 1",
+    )
 
 
 def _transpose_len(n, k, s, p, op, d):
-    conv = torch.nn.ConvTranspose1d(1, 1, k, stride=s, padding=p, output_padding=op,
-                                    dilation=d, bias=False)
+    conv = torch.nn.ConvTranspose1d(
+        1, 1, k, stride=s, padding=p, output_padding=op, dilation=d, bias=False
+    )
     with torch.no_grad():
         return conv(torch.zeros(1, 1, n)).shape[-1]
 
 
 def _transpose_cases():
-    yield 4, 4, 2, 1, 0, 1       # the DCGAN doubling layer: 8
-    yield 7, 3, 2, 1, 1, 1       # undoes conv(3, stride 2, pad 1) of 14: 14
-    yield 7, 3, 2, 1, 0, 1       # ... or of 13: 13
+    yield 4, 4, 2, 1, 0, 1  # the DCGAN doubling layer: 8
+    yield 7, 3, 2, 1, 1, 1  # undoes conv(3, stride 2, pad 1) of 14: 14
+    yield 7, 3, 2, 1, 0, 1  # ... or of 13: 13
     yield 1, 1, 1, 0, 0, 1
-    yield 5, 3, 1, 1, 0, 1       # stride 1, "same": 5
+    yield 5, 3, 1, 1, 0, 1  # stride 1, "same": 5
     yield 3, 3, 1, 0, 0, 2
     rng = random.Random(1)
     count = 0
@@ -125,12 +140,18 @@ def _transpose_cases():
 
 def check_conv_transpose_output_size(impl, device="cpu") -> None:
     for n, k, s, p, op, d in _transpose_cases():
-        what = (f"conv_transpose_output_size({n}, kernel_size={k}, stride={s}, padding={p}, "
-                f"output_padding={op}, dilation={d})")
+        what = (
+            f"conv_transpose_output_size({n}, kernel_size={k}, stride={s}, padding={p}, "
+            f"output_padding={op}, dilation={d})"
+        )
         got = _as_int(call(impl, what, n, k, s, p, op, d), what)
-        assert_equal(got, _transpose_len(n, k, s, p, op, d), what,
-                     hint="n inputs placed s apart span (n - 1) s + 1; each adds a kernel of "
-                          "span d (k - 1) + 1; padding trims both ends; output_padding adds at one")
+        assert_equal(
+            got,
+            _transpose_len(n, k, s, p, op, d),
+            what,
+            hint="n inputs placed s apart span (n - 1) s + 1; each adds a kernel of "
+            "span d (k - 1) + 1; padding trims both ends; output_padding adds at one",
+        )
     what = "conv_transpose_output_size(5, 3)"
     assert_equal(_as_int(call(impl, what, 5, 3), what), 7, what)
 
@@ -182,10 +203,18 @@ def _wrong_t_pad_once(n, kernel_size, stride=1, padding=0, output_padding=0, dil
 
 
 WRONG_ANSWERS = {
-    "conv_output_size": [_wrong_no_dilation, _wrong_ceil, _wrong_missing_minus_one, _wrong_pad_once,
-                         _wrong_true_division],
-    "conv_transpose_output_size": [_wrong_t_inverse_formula, _wrong_t_no_output_padding,
-                                   _wrong_t_pad_once],
+    "conv_output_size": [
+        _wrong_no_dilation,
+        _wrong_ceil,
+        _wrong_missing_minus_one,
+        _wrong_pad_once,
+        _wrong_true_division,
+    ],
+    "conv_transpose_output_size": [
+        _wrong_t_inverse_formula,
+        _wrong_t_no_output_padding,
+        _wrong_t_pad_once,
+    ],
 }
 
 
@@ -201,6 +230,7 @@ def _variant_count_positions(n, kernel_size, stride=1, padding=0, dilation=1):
 def _variant_math_floor(n, kernel_size, stride=1, padding=0, dilation=1):
     """math.floor of the true quotient (exact for these small ints)."""
     import math
+
     return math.floor((n + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1
 
 

@@ -66,21 +66,30 @@ def _linear_betas(T, lo=1e-4, hi=0.02, dtype=torch.float32, device="cpu"):
 
 def _cosine_betas(T, s=0.008, dtype=torch.float32, device="cpu"):
     f = [math.cos((i / T + s) / (1 + s) * math.pi / 2) ** 2 for i in range(T + 1)]
-    return torch.tensor([min(1 - f[i + 1] / f[i], 0.999) for i in range(T)], dtype=dtype, device=device)
+    return torch.tensor(
+        [min(1 - f[i + 1] / f[i], 0.999) for i in range(T)], dtype=dtype, device=device
+    )
 
 
 def _schedules(device):
     yield "linear 1e-4..0.02, T=1000", _linear_betas(1000, device=device)
-    yield "linear 1e-4..0.02, T=1000, float64", _linear_betas(1000, dtype=torch.float64, device=device)
+    yield (
+        "linear 1e-4..0.02, T=1000, float64",
+        _linear_betas(1000, dtype=torch.float64, device=device),
+    )
     yield "cosine, T=100", _cosine_betas(100, device=device)
-    yield "scaled-linear (Stable Diffusion), T=1000", \
-        (torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, device=device) ** 2)
+    yield (
+        "scaled-linear (Stable Diffusion), T=1000",
+        (torch.linspace(0.00085**0.5, 0.012**0.5, 1000, device=device) ** 2),
+    )
     yield "T=1, beta=0.3", torch.tensor([0.3], device=device)
     yield "T=5, large betas", torch.tensor([0.1, 0.2, 0.3, 0.4, 0.5], device=device)
 
 
-_HINT_Q = ("alpha_bar[t] multiplies (1 - beta_s) for s = 0 .. t inclusive; x_t = sqrt(alpha_bar) x0 "
-           "+ sqrt(1 - alpha_bar) noise, with alpha_bar[t[n]] broadcast over every dim but the first")
+_HINT_Q = (
+    "alpha_bar[t] multiplies (1 - beta_s) for s = 0 .. t inclusive; x_t = sqrt(alpha_bar) x0 "
+    "+ sqrt(1 - alpha_bar) noise, with alpha_bar[t[n]] broadcast over every dim but the first"
+)
 
 
 def check_q_sample(impl, device="cpu") -> None:
@@ -93,8 +102,14 @@ def check_q_sample(impl, device="cpu") -> None:
     t = torch.tensor([0, 1], device=device)
     what = "q_sample(x0=[[1], [1]], t=[0, 1], noise=[[1], [1]], betas=[0.5, 0.5])"
     want = torch.tensor([[2 * math.sqrt(0.5)], [0.5 + math.sqrt(0.75)]])
-    assert_close(call(impl, what, x0, t, noise, betas), want, what, atol=1e-6, rtol=1e-6,
-                 hint="t = 0 already includes beta_0: alpha_bar[0] = 1 - beta_0")
+    assert_close(
+        call(impl, what, x0, t, noise, betas),
+        want,
+        what,
+        atol=1e-6,
+        rtol=1e-6,
+        hint="t = 0 already includes beta_0: alpha_bar[0] = 1 - beta_0",
+    )
 
     for name, betas in _schedules(device):
         T = betas.shape[0]
@@ -120,10 +135,22 @@ def check_q_sample(impl, device="cpu") -> None:
     betas = _linear_betas(1000, device=device)
     x0 = torch.ones(3, 2, device=device)
     noise = torch.randn(3, 2, generator=gen).to(device)
-    got = call(impl, "q_sample(x0 = 1, t = [999] * 3, noise, linear betas T=1000)", x0,
-               torch.full((3,), 999, device=device), noise, betas)
-    assert_close(got, noise, "q_sample at t = T-1 = 999 with the linear schedule", atol=2e-2, rtol=2e-2,
-                 hint="alpha_bar[999] is about 4e-5 for the DDPM schedule: x_T is nearly pure noise")
+    got = call(
+        impl,
+        "q_sample(x0 = 1, t = [999] * 3, noise, linear betas T=1000)",
+        x0,
+        torch.full((3,), 999, device=device),
+        noise,
+        betas,
+    )
+    assert_close(
+        got,
+        noise,
+        "q_sample at t = T-1 = 999 with the linear schedule",
+        atol=2e-2,
+        rtol=2e-2,
+        hint="alpha_bar[999] is about 4e-5 for the DDPM schedule: x_T is nearly pure noise",
+    )
 
 
 def check_q_mean_var(impl, device="cpu") -> None:
@@ -144,10 +171,12 @@ def check_q_mean_var(impl, device="cpu") -> None:
         sc = torch.tensor(scales, dtype=torch.float64).reshape(-1, *([1] * (x0.dim() - 1)))
         return sc * x0.detach().cpu().double(), torch.tensor(variances, dtype=torch.float64)
 
-    cases = [("T=2, betas=[0.5, 0.5]", torch.tensor([0.5, 0.5], device=device)),
-             ("T=5, large betas", torch.tensor([0.1, 0.2, 0.3, 0.4, 0.5], device=device)),
-             ("linear 1e-4..0.02, T=200", _linear_betas(200, device=device)),
-             ("cosine, T=50", _cosine_betas(50, device=device))]
+    cases = [
+        ("T=2, betas=[0.5, 0.5]", torch.tensor([0.5, 0.5], device=device)),
+        ("T=5, large betas", torch.tensor([0.1, 0.2, 0.3, 0.4, 0.5], device=device)),
+        ("linear 1e-4..0.02, T=200", _linear_betas(200, device=device)),
+        ("cosine, T=50", _cosine_betas(50, device=device)),
+    ]
     for name, betas in cases:
         T = betas.shape[0]
         for shape in [(1,), (2, 3), (4, 4), (3, 2, 2)]:
@@ -157,18 +186,36 @@ def check_q_mean_var(impl, device="cpu") -> None:
             t = torch.tensor(picks[:n], device=device)
             what = f"q_mean_var(x0 of shape {shape}, t={t.tolist()}, betas: {name})"
             got = call(impl, what, x0.clone(), t.clone(), betas.clone())
-            expect(isinstance(got, (tuple, list)) and len(got) == 2, what,
-                   f"returned {describe(got)}, expected a pair (mean, var)")
+            expect(
+                isinstance(got, (tuple, list)) and len(got) == 2,
+                what,
+                f"returned {describe(got)}, expected a pair (mean, var)",
+            )
             mean, var = got
             want_mean, want_var = truth(x0, t, betas)
-            assert_close(mean, want_mean, what + ", mean", atol=1e-5, rtol=1e-4,
-                         hint="the mean shrinks by sqrt(1 - beta_s) at every step s = 0 .. t: "
-                              "sqrt(alpha_bar[t]) x0")
-            expect(hasattr(var, "shape") and var.numel() == n, what,
-                   f"var is {describe(var)}, expected one variance per batch element ({n} values)")
-            assert_close(var.reshape(n), want_var, what + ", var", atol=1e-5, rtol=1e-4,
-                         hint="variances do not simply add: each step scales the old variance by "
-                              "(1 - beta_s) before adding beta_s, giving 1 - alpha_bar[t]")
+            assert_close(
+                mean,
+                want_mean,
+                what + ", mean",
+                atol=1e-5,
+                rtol=1e-4,
+                hint="the mean shrinks by sqrt(1 - beta_s) at every step s = 0 .. t: "
+                "sqrt(alpha_bar[t]) x0",
+            )
+            expect(
+                hasattr(var, "shape") and var.numel() == n,
+                what,
+                f"var is {describe(var)}, expected one variance per batch element ({n} values)",
+            )
+            assert_close(
+                var.reshape(n),
+                want_var,
+                what + ", var",
+                atol=1e-5,
+                rtol=1e-4,
+                hint="variances do not simply add: each step scales the old variance by "
+                "(1 - beta_s) before adding beta_s, giving 1 - alpha_bar[t]",
+            )
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -228,7 +275,12 @@ def _wrong_mv_off_by_one(x0, t, betas):
 
 
 WRONG_ANSWERS = {
-    "q_sample": [_wrong_off_by_one, _wrong_sqrt_beta_noise, _wrong_no_sqrt, _wrong_broadcast_last_dim],
+    "q_sample": [
+        _wrong_off_by_one,
+        _wrong_sqrt_beta_noise,
+        _wrong_no_sqrt,
+        _wrong_broadcast_last_dim,
+    ],
     "q_mean_var": [_wrong_mv_variances_add, _wrong_mv_no_sqrt_mean, _wrong_mv_off_by_one],
 }
 

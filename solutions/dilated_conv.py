@@ -32,7 +32,7 @@ def conv1d(x, weight, stride: int = 1, padding: int = 0, dilation: int = 1):
     for k in range(K):
         start = k * dilation
         # the input sample that tap k sees for every output position t: start + t * stride
-        taps = xp[:, :, start:start + stride * (L_out - 1) + 1:stride]  # (N, C_in, L_out)
+        taps = xp[:, :, start : start + stride * (L_out - 1) + 1 : stride]  # (N, C_in, L_out)
         out += torch.einsum("ncl,oc->nol", taps, weight[:, :, k])
     return out
 
@@ -55,11 +55,11 @@ def effective_kernel_size(kernel_size: int, dilation: int) -> int:
 
 def _conv_cases():
     yield 1, 1, 1, 5, 3, 1, 0, 1
-    yield 1, 1, 1, 5, 3, 1, 0, 2     # K_eff = 5 = L: one output
-    yield 1, 1, 1, 1, 1, 1, 0, 1     # length 1
-    yield 1, 1, 1, 1, 3, 1, 1, 1     # length 1, padded
+    yield 1, 1, 1, 5, 3, 1, 0, 2  # K_eff = 5 = L: one output
+    yield 1, 1, 1, 1, 1, 1, 0, 1  # length 1
+    yield 1, 1, 1, 1, 3, 1, 1, 1  # length 1, padded
     yield 2, 3, 4, 10, 3, 2, 1, 1
-    yield 2, 3, 4, 11, 3, 3, 0, 2    # length not divisible by the stride
+    yield 2, 3, 4, 11, 3, 3, 0, 2  # length not divisible by the stride
     yield 1, 2, 2, 7, 2, 1, 3, 3
     rng = random.Random(0)
     while True:
@@ -73,33 +73,55 @@ def _conv_cases():
 
 
 def check_conv1d(impl, device="cpu") -> None:
-    impl = forbid(impl, "conv1d", "conv2d", "convolution", "_convolution", "conv_transpose1d",
-                  reason="the card is the convolution itself: gather the dilated taps and multiply")
+    impl = forbid(
+        impl,
+        "conv1d",
+        "conv2d",
+        "convolution",
+        "_convolution",
+        "conv_transpose1d",
+        reason="the card is the convolution itself: gather the dilated taps and multiply",
+    )
     gen = torch.Generator().manual_seed(0)
     cases = _conv_cases()
-    for count in range(300):
+    for _ in range(300):
         N, C_in, C_out, L, K, stride, padding, dilation = next(cases)
         x = torch.randn(N, C_in, L, generator=gen).to(device)
         w = torch.randn(C_out, C_in, K, generator=gen).to(device)
-        what = (f"conv1d(x {describe(x)}, weight {describe(w)}, stride={stride}, "
-                f"padding={padding}, dilation={dilation})")
+        what = (
+            f"conv1d(x {describe(x)}, weight {describe(w)}, stride={stride}, "
+            f"padding={padding}, dilation={dilation})"
+        )
         got = call(impl, what, x.clone(), w.clone(), stride, padding, dilation)
         expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
         # Ground truth in float64: no TF32 shortcuts on a GPU.
         want = F.conv1d(x.double(), w.double(), stride=stride, padding=padding, dilation=dilation)
-        assert_close(got, want, what, atol=1e-5, rtol=1e-4,
-                     hint="L_out = floor((L + 2 padding - dilation (K - 1) - 1) / stride) + 1; "
-                          "tap k of output t reads xp[t * stride + k * dilation]")
+        assert_close(
+            got,
+            want,
+            what,
+            atol=1e-5,
+            rtol=1e-4,
+            hint="L_out = floor((L + 2 padding - dilation (K - 1) - 1) / stride) + 1; "
+            "tap k of output t reads xp[t * stride + k * dilation]",
+        )
     # Keyword defaults: stride 1, no padding, no dilation.
     x = torch.randn(2, 3, 9, generator=gen).to(device)
     w = torch.randn(4, 3, 3, generator=gen).to(device)
     what = f"conv1d(x {describe(x)}, weight {describe(w)})"
-    assert_close(call(impl, what, x, w), F.conv1d(x.double(), w.double()), what, atol=1e-5, rtol=1e-4)
+    assert_close(
+        call(impl, what, x, w), F.conv1d(x.double(), w.double()), what, atol=1e-5, rtol=1e-4
+    )
     # float64 stays accurate.
     x64, w64 = x.double(), w.double()
     what = f"conv1d(x {describe(x64)}, weight {describe(w64)}, stride=2, padding=2, dilation=3)"
-    assert_close(call(impl, what, x64, w64, 2, 2, 3), F.conv1d(x64, w64, stride=2, padding=2, dilation=3),
-                 what, atol=1e-10, rtol=1e-10)
+    assert_close(
+        call(impl, what, x64, w64, 2, 2, 3),
+        F.conv1d(x64, w64, stride=2, padding=2, dilation=3),
+        what,
+        atol=1e-10,
+        rtol=1e-10,
+    )
 
 
 def _span(kernel_size, dilation):
@@ -118,10 +140,17 @@ def check_effective_kernel_size(impl, device="cpu") -> None:
         for d in range(1, 7):
             what = f"effective_kernel_size(kernel_size={k}, dilation={d})"
             got = call(impl, what, k, d)
-            expect(isinstance(got, int) or (hasattr(got, "__index__") and not isinstance(got, bool)),
-                   what, f"returned {describe(got)}, expected an int")
-            assert_equal(int(got), _span(k, d), what,
-                         hint="k taps leave k - 1 gaps, each gap now d wide: 1 + (k - 1) d")
+            expect(
+                isinstance(got, int) or (hasattr(got, "__index__") and not isinstance(got, bool)),
+                what,
+                f"returned {describe(got)}, expected an int",
+            )
+            assert_equal(
+                int(got),
+                _span(k, d),
+                what,
+                hint="k taps leave k - 1 gaps, each gap now d wide: 1 + (k - 1) d",
+            )
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -183,15 +212,22 @@ def _wrong_no_plus_one(kernel_size, dilation):
     """Counts the distance from the first tap to the last, (k - 1) d, without the + 1."""
     return (kernel_size - 1) * dilation
 
+
 def _wrong_calls_library(x, weight, stride=1, padding=0, dilation=1):
     """Calls F.conv1d, the routine the card is about."""
     import torch.nn.functional as F
+
     return F.conv1d(x, weight, stride=stride, padding=padding, dilation=dilation)
 
 
 WRONG_ANSWERS = {
-    "conv1d": [_wrong_calls_library, _wrong_dilation_as_stride, _wrong_length_minus_one, _wrong_length_dilation_times_k,
-               _wrong_pad_one_side],
+    "conv1d": [
+        _wrong_calls_library,
+        _wrong_dilation_as_stride,
+        _wrong_length_minus_one,
+        _wrong_length_dilation_times_k,
+        _wrong_pad_one_side,
+    ],
     "effective_kernel_size": [_wrong_k_times_d, _wrong_k_plus_d, _wrong_no_plus_one],
 }
 

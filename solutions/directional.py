@@ -43,7 +43,7 @@ class _Tracked:
         try:
             offset = float((x.detach().to(self.x0.dtype) - self.x0).abs().max())
             self.max_offset = max(self.max_offset, offset)
-        except Exception:  # noqa: BLE001 - an exotic tensor wrapper: do not judge the point
+        except Exception:
             pass
         return self.fn(x)
 
@@ -70,18 +70,32 @@ def _cases(device):
 
         for _ in range(2):
             x, v = rnd(n), rnd(n, scale=3.0)
-            cases.append((f"f(x) = 1/2 x^T M x + w . sin(x) + softplus(a . x), n={n}", f, grad, x, v))
+            cases.append(
+                (f"f(x) = 1/2 x^T M x + w . sin(x) + softplus(a . x), n={n}", f, grad, x, v)
+            )
     # Large values in float32: a finite difference loses most of its digits here.
     for n in (2, 6):
-        x = (8.0 + torch.rand(n, generator=gen, dtype=torch.float64)).to(device=device, dtype=torch.float32)
+        x = (8.0 + torch.rand(n, generator=gen, dtype=torch.float64)).to(
+            device=device, dtype=torch.float32
+        )
         v = rnd(n).to(torch.float32)
-        cases.append((f"f(x) = sum(exp(x)) (float32), n={n}", lambda x: torch.exp(x).sum(), torch.exp, x, v))
+        cases.append(
+            (f"f(x) = sum(exp(x)) (float32), n={n}", lambda x: torch.exp(x).sum(), torch.exp, x, v)
+        )
     # Product of coordinates: every coordinate matters.
     x = torch.tensor([0.5, -1.5, 2.0, 1.25], dtype=torch.float64, device=device)
     v = torch.tensor([1.0, 2.0, -2.0, 0.5], dtype=torch.float64, device=device)
-    cases.append(("f(x) = prod(x)", lambda x: torch.prod(x),
-                  lambda x: torch.stack([torch.prod(torch.cat([x[:i], x[i + 1:]])) for i in range(len(x))]),
-                  x, v))
+    cases.append(
+        (
+            "f(x) = prod(x)",
+            lambda x: torch.prod(x),
+            lambda x: torch.stack(
+                [torch.prod(torch.cat([x[:i], x[i + 1 :]])) for i in range(len(x))]
+            ),
+            x,
+            v,
+        )
+    )
     return cases
 
 
@@ -94,8 +108,14 @@ def check_directional_derivative(impl, device="cpu") -> None:
         vt = torch.tensor(v, device=device)
         what = f"directional_derivative(x^2 + y^2, x=(1, 2), v={tuple(v)})"
         got = call(impl, what, paraboloid, x.clone(), vt.clone())
-        assert_close(got, want, what, rtol=1e-5, atol=1e-6,
-                     hint="the direction is the unit vector v / ‖v‖: grad f . v / ‖v‖")
+        assert_close(
+            got,
+            want,
+            what,
+            rtol=1e-5,
+            atol=1e-6,
+            hint="the direction is the unit vector v / ‖v‖: grad f . v / ‖v‖",
+        )
 
     for name, fn, grad_fn, x, v in _cases(device):
         tracked = _Tracked(fn, x)
@@ -106,13 +126,22 @@ def check_directional_derivative(impl, device="cpu") -> None:
         want = float(g @ vd / vd.norm())
         # float32 inputs: the dot product may cancel, so the absolute tolerance scales with ‖g‖.
         tol = (1e-5, 1e-5 * float(g.norm())) if x.dtype == torch.float32 else (1e-8, 1e-10)
-        assert_close(got, want, what, rtol=tol[0], atol=tol[1],
-                     hint="use autograd for grad f(x), then dot it with v / ‖v‖")
-        expect(tracked.max_offset == 0.0, what,
-               f"f was evaluated at a point {tracked.max_offset:.3g} away from x: that is a finite "
-               "difference; the card asks for autograd",
-               hint="make a leaf copy of x with requires_grad=True, evaluate f once, "
-                    "and take torch.autograd.grad")
+        assert_close(
+            got,
+            want,
+            what,
+            rtol=tol[0],
+            atol=tol[1],
+            hint="use autograd for grad f(x), then dot it with v / ‖v‖",
+        )
+        expect(
+            tracked.max_offset == 0.0,
+            what,
+            f"f was evaluated at a point {tracked.max_offset:.3g} away from x: that is a finite "
+            "difference; the card asks for autograd",
+            hint="make a leaf copy of x with requires_grad=True, evaluate f once, "
+            "and take torch.autograd.grad",
+        )
         expect(tracked.calls >= 1, what, "never called f")
 
 
@@ -163,6 +192,7 @@ def _variant_line_restriction(f, x, v):
 # steepest_ascent (the derivation)
 # --------------------------------------------------------------------------------------------
 
+
 def steepest_ascent(f, x):
     """The direction of steepest ascent of f at x and the rate of increase along it.
 
@@ -191,21 +221,39 @@ def check_steepest_ascent(impl, device="cpu") -> None:
     for fn, grad_fn, x0, name in cases:
         what = f"steepest_ascent({name}, x={describe(x0)})"
         result = call(impl, what, fn, x0.clone())
-        expect(isinstance(result, (tuple, list)) and len(result) == 2, what,
-               f"returned {describe(result)}, expected a pair (u, rate)")
+        expect(
+            isinstance(result, (tuple, list)) and len(result) == 2,
+            what,
+            f"returned {describe(result)}, expected a pair (u, rate)",
+        )
         u, rate = result
         g = grad_fn(x0.double()).cpu()
         tol = (1e-5, 1e-6) if x0.dtype == torch.float32 else (1e-8, 1e-10)
-        assert_close(u, (g / g.norm()).to(x0.dtype), what + " direction u", rtol=tol[0], atol=tol[1],
-                     hint="steepest ascent is along +grad f, scaled to unit length")
-        assert_close(rate, float(g.norm()), what + " rate", rtol=tol[0], atol=tol[1],
-                     hint="the largest directional derivative is grad f . (grad f / ‖grad f‖) = ‖grad f‖")
+        assert_close(
+            u,
+            (g / g.norm()).to(x0.dtype),
+            what + " direction u",
+            rtol=tol[0],
+            atol=tol[1],
+            hint="steepest ascent is along +grad f, scaled to unit length",
+        )
+        assert_close(
+            rate,
+            float(g.norm()),
+            what + " rate",
+            rtol=tol[0],
+            atol=tol[1],
+            hint="the largest directional derivative is grad f . (grad f / ‖grad f‖) = ‖grad f‖",
+        )
         # No other unit direction climbs faster.
         for _ in range(3):
             w = torch.randn(len(g), generator=gen, dtype=torch.float64)
             w = w / w.norm()
-            expect(float(g @ w) <= float(rate) * (1 + 1e-6) + 1e-9, what,
-                   f"direction {describe(w)} climbs at {float(g @ w):.6g} > the returned rate {float(rate):.6g}")
+            expect(
+                float(g @ w) <= float(rate) * (1 + 1e-6) + 1e-9,
+                what,
+                f"direction {describe(w)} climbs at {float(g @ w):.6g} > the returned rate {float(rate):.6g}",
+            )
 
 
 def _wrong_unnormalised_direction(f, x):
@@ -230,7 +278,11 @@ def _wrong_rate_squared(f, x):
 
 
 WRONG_ANSWERS = {
-    "directional_derivative": [_wrong_unnormalised, _wrong_forward_difference, _wrong_gradient_norm],
+    "directional_derivative": [
+        _wrong_unnormalised,
+        _wrong_forward_difference,
+        _wrong_gradient_norm,
+    ],
     "steepest_ascent": [_wrong_unnormalised_direction, _wrong_descent, _wrong_rate_squared],
 }
 

@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, watch_torch, forbid
+from studycli.assertions import assert_close, call, describe, expect, forbid, watch_torch
 
 
 def flash_attention(q, k, v, block_q: int = 64, block_k: int = 64, causal: bool = False):
@@ -38,7 +38,7 @@ def flash_attention(q, k, v, block_q: int = 64, block_k: int = 64, causal: bool 
     dtype = torch.promote_types(q.dtype, torch.float32)
     out = torch.empty(*batch, n_q, dv, dtype=dtype, device=q.device)
     for qs in range(0, n_q, block_q):
-        q_tile = q[..., qs:qs + block_q, :].to(dtype) * scale
+        q_tile = q[..., qs : qs + block_q, :].to(dtype) * scale
         rows = q_tile.shape[-2]
         m = torch.full((*batch, rows, 1), float("-inf"), dtype=dtype, device=q.device)
         l = torch.zeros((*batch, rows, 1), dtype=dtype, device=q.device)
@@ -47,8 +47,8 @@ def flash_attention(q, k, v, block_q: int = 64, block_k: int = 64, causal: bool 
         for ks in range(0, n_k, block_k):
             if causal and ks > qs + rows - 1:
                 break  # every key in this tile and after it lies in the future of every query
-            k_tile = k[..., ks:ks + block_k, :].to(dtype)
-            v_tile = v[..., ks:ks + block_k, :].to(dtype)
+            k_tile = k[..., ks : ks + block_k, :].to(dtype)
+            v_tile = v[..., ks : ks + block_k, :].to(dtype)
             scores = q_tile @ k_tile.transpose(-1, -2)  # (..., rows, cols): one tile only
             if causal:
                 k_pos = torch.arange(ks, ks + k_tile.shape[-2], device=q.device).unsqueeze(0)
@@ -60,7 +60,7 @@ def flash_attention(q, k, v, block_q: int = 64, block_k: int = 64, causal: bool 
             l = l * correction + p.sum(dim=-1, keepdim=True)
             acc = acc * correction + p @ v_tile
             m = m_new
-        out[..., qs:qs + rows, :] = acc / l
+        out[..., qs : qs + rows, :] = acc / l
     return out
 
 
@@ -78,22 +78,41 @@ def _attention_float64(q, k, v, causal):
 
 
 def check_flash_attention(impl, device="cpu"):
-    impl = forbid(impl, "softmax", "log_softmax", "scaled_dot_product_attention",
-                  reason="FlashAttention computes the softmax tile by tile with a running max")
+    impl = forbid(
+        impl,
+        "softmax",
+        "log_softmax",
+        "scaled_dot_product_attention",
+        reason="FlashAttention computes the softmax tile by tile with a running max",
+    )
     gen = torch.Generator().manual_seed(0)
 
     def rand(*shape, scale=1.0):
         return (torch.randn(*shape, generator=gen) * scale).to(device)
 
     def run(q, k, v, block_q, block_k, causal):
-        what = (f"flash_attention(q {describe(q)}, k {describe(k)}, v {describe(v)}, "
-                f"block_q={block_q}, block_k={block_k}, causal={causal})")
-        got = call(impl, what, q.clone(), k.clone(), v.clone(), block_q=block_q,
-                   block_k=block_k, causal=causal)
-        expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+        what = (
+            f"flash_attention(q {describe(q)}, k {describe(k)}, v {describe(v)}, "
+            f"block_q={block_q}, block_k={block_k}, causal={causal})"
+        )
+        got = call(
+            impl,
+            what,
+            q.clone(),
+            k.clone(),
+            v.clone(),
+            block_q=block_q,
+            block_k=block_k,
+            causal=causal,
+        )
+        expect(
+            isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
+        )
         want = _attention_float64(q, k, v, causal)
-        hint = ("when the running max grows, multiply both the denominator l and the accumulator "
-                "by exp(m_old - m_new); scale scores by 1/sqrt(d); causal means j <= i")
+        hint = (
+            "when the running max grows, multiply both the denominator l and the accumulator "
+            "by exp(m_old - m_new); scale scores by 1/sqrt(d); causal means j <= i"
+        )
         if causal and q.shape[-2] != k.shape[-2]:
             hint = "with Lq != Lk, query i still sees exactly the keys j <= i (top-left aligned)"
         assert_close(got, want, what, atol=2e-5, rtol=1e-4, hint=hint)
@@ -122,9 +141,14 @@ def check_flash_attention(impl, device="cpu"):
             # Tile-size independence: every tiling gives the same numbers.
             first = outputs[0][2]
             for block_q, block_k, other in outputs[1:]:
-                assert_close(other, first,
-                             f"tile-size independence for q {describe(q)}, causal={causal}: "
-                             f"blocks ({block_q}, {block_k}) vs (64, 64)", atol=2e-5, rtol=1e-4)
+                assert_close(
+                    other,
+                    first,
+                    f"tile-size independence for q {describe(q)}, causal={causal}: "
+                    f"blocks ({block_q}, {block_k}) vs (64, 64)",
+                    atol=2e-5,
+                    rtol=1e-4,
+                )
 
     # Large scores: the running max must keep exp from overflowing.
     q, k, v = rand(2, 40, 16, scale=30.0), rand(2, 40, 16, scale=30.0), rand(2, 40, 8)
@@ -133,7 +157,10 @@ def check_flash_attention(impl, device="cpu"):
 
     # Scores that grow along the keys, so the max changes in every tile.
     q = torch.ones(1, 12, 4, device=device)
-    k = torch.arange(30, dtype=torch.float32, device=device).unsqueeze(-1).repeat(1, 4).unsqueeze(0) * 0.3
+    k = (
+        torch.arange(30, dtype=torch.float32, device=device).unsqueeze(-1).repeat(1, 4).unsqueeze(0)
+        * 0.3
+    )
     v = rand(1, 30, 3)
     for causal in (False, True):
         run(q, k, v, 4, 4, causal)
@@ -151,15 +178,19 @@ def _check_no_full_matrix(impl, rand, device):
     n, d = 600, 8
     q, k, v = rand(n, d), rand(n, d), rand(n, d)
     for causal in (False, True):
-        what = (f"flash_attention(q, k, v of shape ({n}, {d}), block_q=64, block_k=64, "
-                f"causal={causal})")
+        what = (
+            f"flash_attention(q, k, v of shape ({n}, {d}), block_q=64, block_k=64, causal={causal})"
+        )
         with watch_torch() as seen:
             got = call(impl, what, q, k, v, block_q=64, block_k=64, causal=causal)
-        expect(seen.numel <= n * n // 8, what,
-               f"built a tensor of {seen.numel:,} elements; the full score matrix has {n * n:,} "
-               f"and one 64 x 64 tile {64 * 64:,}",
-               hint="never materialise the Lq x Lk matrix (nor a full causal mask): work on one "
-                    "(block_q x block_k) tile at a time")
+        expect(
+            seen.numel <= n * n // 8,
+            what,
+            f"built a tensor of {seen.numel:,} elements; the full score matrix has {n * n:,} "
+            f"and one 64 x 64 tile {64 * 64:,}",
+            hint="never materialise the Lq x Lk matrix (nor a full causal mask): work on one "
+            "(block_q x block_k) tile at a time",
+        )
         assert_close(got, _attention_float64(q, k, v, causal), what, atol=2e-5, rtol=1e-4)
 
 
@@ -168,7 +199,10 @@ def _wrong_full_matrix(q, k, v, block_q=64, block_k=64, causal=False):
     scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
     if causal:
         n_q, n_k = scores.shape[-2:]
-        allowed = torch.arange(n_k, device=q.device)[None, :] <= torch.arange(n_q, device=q.device)[:, None]
+        allowed = (
+            torch.arange(n_k, device=q.device)[None, :]
+            <= torch.arange(n_q, device=q.device)[:, None]
+        )
         scores = scores.masked_fill(~allowed, float("-inf"))
     return torch.softmax(scores, dim=-1) @ v
 
@@ -198,23 +232,35 @@ def _wrong_bottom_right_causal(q, k, v, block_q=64, block_k=64, causal=False):
     return _tiled(q, k, v, block_q, block_k, causal, offset=k.shape[-2] - q.shape[-2])
 
 
-def _tiled(q, k, v, block_q, block_k, causal, *, rescale_acc=True, strict=False, scale=None,
-           per_tile_norm=False, offset=0):
+def _tiled(
+    q,
+    k,
+    v,
+    block_q,
+    block_k,
+    causal,
+    *,
+    rescale_acc=True,
+    strict=False,
+    scale=None,
+    per_tile_norm=False,
+    offset=0,
+):
     *batch, n_q, d = q.shape
     n_k, dv = k.shape[-2], v.shape[-1]
     scale = 1.0 / math.sqrt(d) if scale is None else scale
     dtype = torch.promote_types(q.dtype, torch.float32)
     out = torch.empty(*batch, n_q, dv, dtype=dtype, device=q.device)
     for qs in range(0, n_q, block_q):
-        q_tile = q[..., qs:qs + block_q, :].to(dtype) * scale
+        q_tile = q[..., qs : qs + block_q, :].to(dtype) * scale
         rows = q_tile.shape[-2]
         m = torch.full((*batch, rows, 1), float("-inf"), dtype=dtype, device=q.device)
         l = torch.zeros((*batch, rows, 1), dtype=dtype, device=q.device)
         acc = torch.zeros((*batch, rows, dv), dtype=dtype, device=q.device)
         q_pos = torch.arange(qs, qs + rows, device=q.device).unsqueeze(-1) + offset
         for ks in range(0, n_k, block_k):
-            k_tile = k[..., ks:ks + block_k, :].to(dtype)
-            v_tile = v[..., ks:ks + block_k, :].to(dtype)
+            k_tile = k[..., ks : ks + block_k, :].to(dtype)
+            v_tile = v[..., ks : ks + block_k, :].to(dtype)
             scores = q_tile @ k_tile.transpose(-1, -2)
             if causal:
                 k_pos = torch.arange(ks, ks + k_tile.shape[-2], device=q.device).unsqueeze(0)
@@ -234,7 +280,7 @@ def _tiled(q, k, v, block_q, block_k, causal, *, rescale_acc=True, strict=False,
             l = l * correction + p.sum(dim=-1, keepdim=True)
             acc = (acc * correction if rescale_acc else acc) + p @ v_tile
             m = m_new
-        out[..., qs:qs + rows, :] = acc / l
+        out[..., qs : qs + rows, :] = acc / l
     return out
 
 
@@ -243,7 +289,7 @@ def _variant_one_query_at_a_time(q, k, v, block_q=64, block_k=64, causal=False):
     d = q.shape[-1]
     out = []
     for i in range(q.shape[-2]):
-        qi = q[..., i:i + 1, :].double() / math.sqrt(d)
+        qi = q[..., i : i + 1, :].double() / math.sqrt(d)
         m = torch.full(qi.shape[:-1] + (1,), float("-inf"), dtype=torch.float64, device=q.device)
         l = torch.zeros_like(m)
         acc = torch.zeros(*qi.shape[:-1], v.shape[-1], dtype=torch.float64, device=q.device)
@@ -259,20 +305,30 @@ def _variant_one_query_at_a_time(q, k, v, block_q=64, block_k=64, causal=False):
         out.append(acc / l)
     return torch.cat(out, dim=-2).to(q.dtype)
 
+
 def _wrong_calls_library(q, k, v, block_q=64, block_k=64, causal=False):
     """Calls F.scaled_dot_product_attention instead of tiling."""
     import torch.nn.functional as F
+
     n_q, n_k = q.shape[-2], k.shape[-2]
     mask = None
     if causal:
-        mask = torch.arange(n_k, device=q.device)[None, :] <= torch.arange(n_q, device=q.device)[:, None]
+        mask = (
+            torch.arange(n_k, device=q.device)[None, :]
+            <= torch.arange(n_q, device=q.device)[:, None]
+        )
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
 
 
 WRONG_ANSWERS = {
-    "flash_attention": [_wrong_calls_library, 
-        _wrong_full_matrix, _wrong_no_acc_rescale, _wrong_causal_strict, _wrong_scale_by_d,
-        _wrong_no_final_division, _wrong_bottom_right_causal,
+    "flash_attention": [
+        _wrong_calls_library,
+        _wrong_full_matrix,
+        _wrong_no_acc_rescale,
+        _wrong_causal_strict,
+        _wrong_scale_by_d,
+        _wrong_no_final_division,
+        _wrong_bottom_right_causal,
     ],
 }
 

@@ -58,12 +58,15 @@ def _compare_kl(impl, mu, logvar, hint="", rtol=None):
     expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
     double = mu.dtype == torch.float64
     tol = rtol if rtol is not None else (1e-9 if double else 1e-5)
-    assert_close(got, _kl_truth(mu, logvar), what, atol=1e-9 if double else 1e-5, rtol=tol,
-                 hint=hint)
+    assert_close(
+        got, _kl_truth(mu, logvar), what, atol=1e-9 if double else 1e-5, rtol=tol, hint=hint
+    )
 
 
-_HINT_KL = ("per dimension 1/2 (mu² + exp(logvar) - logvar - 1), summed over the last dim only; "
-            "logvar is log sigma², not sigma")
+_HINT_KL = (
+    "per dimension 1/2 (mu² + exp(logvar) - logvar - 1), summed over the last dim only; "
+    "logvar is log sigma², not sigma"
+)
 
 
 def check_kl_to_standard_normal(impl, device="cpu") -> None:
@@ -88,30 +91,48 @@ def check_kl_to_standard_normal(impl, device="cpu") -> None:
     # log(exp(logvar)) becomes -inf; the formula in logvar stays finite.
     logvar = torch.tensor([[-120.0, -60.0], [-20.0, 0.0], [15.0, 40.0]], device=device)
     mu = torch.tensor([[0.5, -3.0], [10.0, 0.0], [1.0, -2.0]], device=device)
-    _compare_kl(impl, mu, logvar, rtol=1e-5,
-                hint="use logvar itself for log sigma²; recomputing log(sigma²) from "
-                     "sigma = exp(logvar / 2) underflows for very negative logvar")
+    _compare_kl(
+        impl,
+        mu,
+        logvar,
+        rtol=1e-5,
+        hint="use logvar itself for log sigma²; recomputing log(sigma²) from "
+        "sigma = exp(logvar / 2) underflows for very negative logvar",
+    )
 
     # The gradient must be the analytic one: dKL/dmu = mu, dKL/dlogvar = (exp(logvar) - 1) / 2.
     mu = torch.randn(3, 5, generator=gen, dtype=torch.float64).to(device).requires_grad_()
     logvar = torch.randn(3, 5, generator=gen, dtype=torch.float64).to(device).requires_grad_()
     what = "the gradient of kl_to_standard_normal(mu, logvar).sum() with mu, logvar of shape (3, 5)"
     out = call(impl, what, mu, logvar)
-    expect(getattr(out, "requires_grad", False), what,
-           "the result carries no gradient (was it computed outside autograd, e.g. with numpy or .item()?)")
+    expect(
+        getattr(out, "requires_grad", False),
+        what,
+        "the result carries no gradient (was it computed outside autograd, e.g. with numpy or .item()?)",
+    )
     out.sum().backward()
-    expect(mu.grad is not None and logvar.grad is not None, what, "no gradient reached mu or logvar")
+    expect(
+        mu.grad is not None and logvar.grad is not None, what, "no gradient reached mu or logvar"
+    )
     assert_close(mu.grad, mu.detach(), what + " with respect to mu", atol=1e-9, rtol=1e-9)
-    assert_close(logvar.grad, 0.5 * (logvar.detach().exp() - 1), what + " with respect to logvar",
-                 atol=1e-9, rtol=1e-9)
+    assert_close(
+        logvar.grad,
+        0.5 * (logvar.detach().exp() - 1),
+        what + " with respect to logvar",
+        atol=1e-9,
+        rtol=1e-9,
+    )
 
     # The inputs must not be modified in place.
     mu = torch.randn(4, 6, generator=gen).to(device)
     logvar = torch.randn(4, 6, generator=gen).to(device)
     keep = (mu.clone(), logvar.clone())
     call(impl, "kl_to_standard_normal(mu, logvar)", mu, logvar)
-    expect(torch.equal(mu, keep[0]) and torch.equal(logvar, keep[1]),
-           "kl_to_standard_normal(mu, logvar) with shapes (4, 6)", "modified its inputs in place")
+    expect(
+        torch.equal(mu, keep[0]) and torch.equal(logvar, keep[1]),
+        "kl_to_standard_normal(mu, logvar) with shapes (4, 6)",
+        "modified its inputs in place",
+    )
 
 
 def check_kl_from_std(impl, device="cpu") -> None:
@@ -120,11 +141,13 @@ def check_kl_from_std(impl, device="cpu") -> None:
         got = call(impl, what, mu.clone(), sigma.clone())
         expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
         mu64, sigma64 = mu.double(), sigma.double()
-        want = kl_divergence(Normal(mu64, sigma64),
-                             Normal(torch.zeros_like(mu64), torch.ones_like(mu64)))
+        want = kl_divergence(
+            Normal(mu64, sigma64), Normal(torch.zeros_like(mu64), torch.ones_like(mu64))
+        )
         double = mu.dtype == torch.float64
-        assert_close(got, want, what, atol=1e-9 if double else 1e-5,
-                     rtol=1e-9 if double else 1e-5, hint=hint)
+        assert_close(
+            got, want, what, atol=1e-9 if double else 1e-5, rtol=1e-9 if double else 1e-5, hint=hint
+        )
 
     # N(0, 1) itself: KL 0. sigma = 1, mu = 2: KL = 2. mu = 0, sigma = e: KL = (e² - 3) / 2.
     mu = torch.tensor([0.0, 2.0, 0.0, 0.0], dtype=torch.float64, device=device)
@@ -142,9 +165,12 @@ def check_kl_from_std(impl, device="cpu") -> None:
     mu = torch.linspace(-3, 3, 13, dtype=torch.float64, device=device)
     sigma = torch.linspace(0.05, 4, 13, dtype=torch.float64, device=device)
     got = call(impl, "kl_from_std(mu, sigma) on a grid", mu, sigma)
-    expect(bool((got >= -1e-12).all()), "kl_from_std(mu, sigma) on a grid",
-           f"returned a negative divergence: {got.min().item():.4g}",
-           hint="a KL divergence is >= 0; a missing -1 or a wrong sign breaks that")
+    expect(
+        bool((got >= -1e-12).all()),
+        "kl_from_std(mu, sigma) on a grid",
+        f"returned a negative divergence: {got.min().item():.4g}",
+        hint="a KL divergence is >= 0; a missing -1 or a wrong sign breaks that",
+    )
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -193,8 +219,13 @@ def _wrong_std_no_minus_one(mu, sigma):
 
 
 WRONG_ANSWERS = {
-    "kl_to_standard_normal": [_wrong_logvar_as_std, _wrong_no_half, _wrong_sum_first_dim,
-                              _wrong_mean_last_dim, _wrong_log_of_exp],
+    "kl_to_standard_normal": [
+        _wrong_logvar_as_std,
+        _wrong_no_half,
+        _wrong_sum_first_dim,
+        _wrong_mean_last_dim,
+        _wrong_log_of_exp,
+    ],
     "kl_from_std": [_wrong_std_log_sigma, _wrong_std_no_half, _wrong_std_no_minus_one],
 }
 
@@ -215,7 +246,7 @@ def _variant_float64(mu, logvar):
 
 def _variant_std_log_sigma_twice(mu, sigma):
     """Uses 2 log sigma for log sigma²."""
-    return 0.5 * (mu ** 2 + sigma ** 2 - 2 * torch.log(sigma) - 1)
+    return 0.5 * (mu**2 + sigma**2 - 2 * torch.log(sigma) - 1)
 
 
 CORRECT_VARIANTS = {

@@ -40,15 +40,18 @@ def _legs_loop(N):
         B[n] = (2 * n + 1) ** 0.5
         for k in range(N):
             if n > k:
-                A[n, k] = -((2 * n + 1) * (2 * k + 1)) ** 0.5
+                A[n, k] = -(((2 * n + 1) * (2 * k + 1)) ** 0.5)
             elif n == k:
                 A[n, k] = -(n + 1)
     return A, B
 
 
 def _as_arrays(got, N, what):
-    expect(isinstance(got, (tuple, list)) and len(got) == 2, what,
-           f"returned {describe(got)}, expected a pair (A, B)")
+    expect(
+        isinstance(got, (tuple, list)) and len(got) == 2,
+        what,
+        f"returned {describe(got)}, expected a pair (A, B)",
+    )
     A, B = np.asarray(got[0], dtype=float), np.asarray(got[1], dtype=float)
     expect(A.shape == (N, N), what, f"A has shape {A.shape}, expected ({N}, {N})")
     if B.shape == (N, 1):  # the column-vector convention of the S4 code is fine too
@@ -58,11 +61,13 @@ def _as_arrays(got, N, what):
 
 
 def check_legs(impl, device="cpu"):
-    hint = ("A is lower triangular: -sqrt((2n+1)(2k+1)) below the diagonal, -(n+1) on it "
-            "(n counted from 0); B[n] = sqrt(2n+1)")
+    hint = (
+        "A is lower triangular: -sqrt((2n+1)(2k+1)) below the diagonal, -(n+1) on it "
+        "(n counted from 0); B[n] = sqrt(2n+1)"
+    )
 
     # N = 3 written out.
-    s3, s5, s15 = 3 ** 0.5, 5 ** 0.5, 15 ** 0.5
+    s3, s5, s15 = 3**0.5, 5**0.5, 15**0.5
     A3 = np.array([[-1.0, 0.0, 0.0], [-s3, -2.0, 0.0], [-s5, -s15, -3.0]])
     B3 = np.array([1.0, s3, s5])
     what = "legs(3)"
@@ -75,8 +80,14 @@ def check_legs(impl, device="cpu"):
         A, B = _as_arrays(call(impl, what, N), N, what)
         # A constant input u = 1 is remembered exactly by c = (1, 0, ..., 0): that c must be a
         # fixed point of c' = (A c + B) / t, i.e. the first column of A is -B.
-        assert_close(A[:, 0], -B, what + ": first column of A vs -B (constant input is a fixed point)",
-                     atol=1e-12, rtol=1e-12, hint=hint)
+        assert_close(
+            A[:, 0],
+            -B,
+            what + ": first column of A vs -B (constant input is a fixed point)",
+            atol=1e-12,
+            rtol=1e-12,
+            hint=hint,
+        )
         A_want, B_want = _legs_loop(N)
         assert_close(A, A_want, what + " -> A", atol=1e-12, rtol=1e-12, hint=hint)
         assert_close(B, B_want, what + " -> B", atol=1e-12, rtol=1e-12, hint=hint)

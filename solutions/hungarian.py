@@ -29,13 +29,13 @@ def min_cost_assignment(cost) -> list[tuple[int, int]]:
         return []
     # Shortest augmenting paths with potentials (Jonker-Volgenant form of the Hungarian method),
     # O(n^2 m). Rows 1..n and columns 1..m; column 0 is a virtual start, so arrays have m + 1.
-    u = np.zeros(n + 1)           # row potentials
-    v = np.zeros(m + 1)           # column potentials
+    u = np.zeros(n + 1)  # row potentials
+    v = np.zeros(m + 1)  # column potentials
     row_of = np.zeros(m + 1, dtype=np.int64)  # row_of[j]: the row assigned to column j (0 = free)
     for i in range(1, n + 1):
         row_of[0] = i
         j0 = 0
-        min_reduced = np.full(m + 1, np.inf)   # shortest reduced distance to each column so far
+        min_reduced = np.full(m + 1, np.inf)  # shortest reduced distance to each column so far
         came_from = np.zeros(m + 1, dtype=np.int64)
         used = np.zeros(m + 1, dtype=bool)
         while True:
@@ -75,22 +75,38 @@ def _validate(pairs, cost, what):
     try:
         items = [tuple(p) for p in pairs]
     except TypeError:
-        raise AssertionError(f"{what}: returned {describe(pairs)}, expected a list of (row, col) pairs") from None
-    expect(len(items) == n, what, f"returned {len(items)} pairs for {n} rows; expected one pair per row")
+        raise AssertionError(
+            f"{what}: returned {describe(pairs)}, expected a list of (row, col) pairs"
+        ) from None
+    expect(
+        len(items) == n,
+        what,
+        f"returned {len(items)} pairs for {n} rows; expected one pair per row",
+    )
     col_of = [-1] * n
     for pair in items:
         expect(len(pair) == 2, what, f"the pair {pair!r} is not (row, col)")
         row, col = pair
-        expect(float(row) == int(row) and float(col) == int(col), what,
-               f"the pair {pair!r} does not hold integer indices")
+        expect(
+            float(row) == int(row) and float(col) == int(col),
+            what,
+            f"the pair {pair!r} does not hold integer indices",
+        )
         row, col = int(row), int(col)
-        expect(0 <= row < n and 0 <= col < m, what,
-               f"the pair {(row, col)} is out of range for a cost matrix of shape {(n, m)}",
-               hint="pairs are (row, col): row < n indexes the cost's rows, col < m its columns")
+        expect(
+            0 <= row < n and 0 <= col < m,
+            what,
+            f"the pair {(row, col)} is out of range for a cost matrix of shape {(n, m)}",
+            hint="pairs are (row, col): row < n indexes the cost's rows, col < m its columns",
+        )
         expect(col_of[row] == -1, what, f"row {row} appears in more than one pair")
         col_of[row] = col
-    expect(len(set(col_of)) == n, what, f"two rows share a column: {sorted(items)}",
-           hint="an assignment gives every row its own column")
+    expect(
+        len(set(col_of)) == n,
+        what,
+        f"two rows share a column: {sorted(items)}",
+        hint="an assignment gives every row its own column",
+    )
     return np.array(col_of)
 
 
@@ -122,8 +138,11 @@ def _has_improvement(cost, col_of):
         new_col[assigned] = np.minimum(new_col[assigned], d_sink)
         new_row = np.minimum(d_row, new_col[col_of] + back)
         new_sink = min(d_sink, float(new_col[~assigned].min())) if (~assigned).any() else d_sink
-        changed = (np.any(new_col < d_col - tol) or np.any(new_row < d_row - tol)
-                   or new_sink < d_sink - tol)
+        changed = (
+            np.any(new_col < d_col - tol)
+            or np.any(new_row < d_row - tol)
+            or new_sink < d_sink - tol
+        )
         d_row, d_col, d_sink = new_row, new_col, new_sink
         if not changed:
             return False
@@ -132,13 +151,13 @@ def _has_improvement(cost, col_of):
 
 def _fixed_cases():
     yield np.array([[4.0, 1.0, 3.0], [2.0, 0.0, 5.0], [3.0, 2.0, 2.0]])
-    yield np.array([[1.0, 2.0], [1.0, 10.0]])                                     # greedy: 11, best: 3
+    yield np.array([[1.0, 2.0], [1.0, 10.0]])  # greedy: 11, best: 3
     yield np.array([[0.0]])
-    yield np.array([[5.0, -3.0, 7.0]])                                            # one row, 3 columns
-    yield np.zeros((4, 4))                                                        # all tied
+    yield np.array([[5.0, -3.0, 7.0]])  # one row, 3 columns
+    yield np.zeros((4, 4))  # all tied
     yield np.ones((3, 5))
     yield np.array([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
-    yield -np.arange(12, dtype=np.float64).reshape(3, 4)                          # negative costs
+    yield -np.arange(12, dtype=np.float64).reshape(3, 4)  # negative costs
     yield np.array([[1e6, 1e6 + 1, 1e6 + 2], [1e6 + 2, 1e6, 1e6 + 1], [1e6, 1e6 + 2, 1e6 + 5]])
 
 
@@ -149,11 +168,13 @@ def _random_cases(rng):
                 if style == 0:
                     cost = rng.random((n, m))
                 elif style == 1:
-                    cost = rng.integers(0, 3, (n, m)).astype(np.float64)       # many ties
+                    cost = rng.integers(0, 3, (n, m)).astype(np.float64)  # many ties
                 elif style == 2:
-                    cost = rng.normal(0.0, 100.0, (n, m))                       # negatives
+                    cost = rng.normal(0.0, 100.0, (n, m))  # negatives
                 else:  # DETR-like: -probability + L1 box distance
-                    cost = -rng.random((n, m)) + 5.0 * np.abs(rng.random((n, 1)) - rng.random((1, m)))
+                    cost = -rng.random((n, m)) + 5.0 * np.abs(
+                        rng.random((n, 1)) - rng.random((1, m))
+                    )
                 yield cost
 
 
@@ -164,11 +185,22 @@ def check_min_cost_assignment(impl, device="cpu") -> None:
         pairs = call(impl, what, cost.copy())
         col_of = _validate(pairs, cost, what)
         total = float(cost[np.arange(cost.shape[0]), col_of].sum())
-        assert_close(total, _brute_force_min(cost), f"{what}, total cost", atol=1e-7, rtol=1e-9,
-                     hint="picking each row's cheapest free column greedily is not optimal")
+        assert_close(
+            total,
+            _brute_force_min(cost),
+            f"{what}, total cost",
+            atol=1e-7,
+            rtol=1e-9,
+            hint="picking each row's cheapest free column greedily is not optimal",
+        )
 
     # Larger inputs: optimality is certified by the absence of a negative residual cycle.
-    for n, m, style in ((30, 30, "ties"), (40, 60, "normal"), (200, 200, "uniform"), (150, 200, "ties")):
+    for n, m, style in (
+        (30, 30, "ties"),
+        (40, 60, "normal"),
+        (200, 200, "uniform"),
+        (150, 200, "ties"),
+    ):
         if style == "uniform":
             cost = rng.random((n, m))
         elif style == "normal":
@@ -178,10 +210,13 @@ def check_min_cost_assignment(impl, device="cpu") -> None:
         what = f"min_cost_assignment(cost of shape ({n}, {m}), {style} entries)"
         pairs = call(impl, what, cost.copy())
         col_of = _validate(pairs, cost, what)
-        expect(not _has_improvement(cost, col_of), what,
-               "the assignment is not optimal: exchanging columns along a cycle lowers the total "
-               f"cost (returned total {cost[np.arange(n), col_of].sum():.6g})",
-               hint="greedy choices can be undone only by augmenting paths with potentials")
+        expect(
+            not _has_improvement(cost, col_of),
+            what,
+            "the assignment is not optimal: exchanging columns along a cycle lowers the total "
+            f"cost (returned total {cost[np.arange(n), col_of].sum():.6g})",
+            hint="greedy choices can be undone only by augmenting paths with potentials",
+        )
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -223,8 +258,12 @@ def _wrong_maximises(cost):
 
 
 WRONG_ANSWERS = {
-    "min_cost_assignment": [_wrong_greedy_rows, _wrong_col_row_pairs, _wrong_greedy_global,
-                            _wrong_maximises],
+    "min_cost_assignment": [
+        _wrong_greedy_rows,
+        _wrong_col_row_pairs,
+        _wrong_greedy_global,
+        _wrong_maximises,
+    ],
 }
 
 

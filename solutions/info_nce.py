@@ -66,8 +66,10 @@ def _truth(queries, keys, temperature):
     return F.cross_entropy(logits, torch.arange(q.shape[0], device=q.device))
 
 
-_HINT = ("logits = queries @ keys.T / temperature, no normalisation; cross-entropy of each row "
-         "with target i (the diagonal), averaged over rows")
+_HINT = (
+    "logits = queries @ keys.T / temperature, no normalisation; cross-entropy of each row "
+    "with target i (the diagonal), averaged over rows"
+)
 
 
 def _compare(impl, q, k, temperature, hint=_HINT, default=False, tol=None):
@@ -75,8 +77,11 @@ def _compare(impl, q, k, temperature, hint=_HINT, default=False, tol=None):
     what = f"info_nce(queries={describe(q)}, keys={describe(k)}, {temp_text})"
     args = (q.clone(), k.clone()) if default else (q.clone(), k.clone(), temperature)
     got = call(impl, what, *args)
-    expect(hasattr(got, "shape") and got.numel() == 1, what,
-           f"returned {describe(got)}, expected a scalar tensor")
+    expect(
+        hasattr(got, "shape") and got.numel() == 1,
+        what,
+        f"returned {describe(got)}, expected a scalar tensor",
+    )
     if tol is None:
         tol = 1e-9 if q.dtype == torch.float64 else 2e-5
     assert_close(got.reshape(()), _truth(q, k, temperature), what, atol=tol, rtol=tol, hint=hint)
@@ -85,8 +90,12 @@ def _compare(impl, q, k, temperature, hint=_HINT, default=False, tol=None):
 def check_info_nce(impl, device="cpu") -> None:
     # Hand examples: one pair is a loss of 0 (the positive is the only candidate);
     # orthogonal unit vectors at temperature 1 give log(1 + e^-1) per row.
-    _compare(impl, torch.tensor([[0.3, -1.0]], device=device),
-             torch.tensor([[2.0, 0.5]], device=device), 0.5)
+    _compare(
+        impl,
+        torch.tensor([[0.3, -1.0]], device=device),
+        torch.tensor([[2.0, 0.5]], device=device),
+        0.5,
+    )
     eye = torch.eye(2, device=device)
     _compare(impl, eye, eye, 1.0)
 
@@ -119,8 +128,11 @@ def check_info_nce(impl, device="cpu") -> None:
     q1, k1 = q.clone().requires_grad_(), k.clone().requires_grad_()
     what = "the gradient of info_nce(queries, keys, 0.5), shapes (10, 6)"
     loss = call(impl, what, q1, k1, 0.5)
-    expect(getattr(loss, "requires_grad", False), what,
-           "the loss carries no gradient (computed outside autograd, with .item() or numpy?)")
+    expect(
+        getattr(loss, "requires_grad", False),
+        what,
+        "the loss carries no gradient (computed outside autograd, with .item() or numpy?)",
+    )
     loss.reshape(()).backward()
     q2, k2 = q.clone().requires_grad_(), k.clone().requires_grad_()
     F.cross_entropy(q2 @ k2.t() / 0.5, torch.arange(10, device=device)).backward()
@@ -134,18 +146,27 @@ def check_mi_lower_bound(impl, device="cpu") -> None:
         n = scores.shape[0]
         what = f"mi_lower_bound(scores={describe(scores)})"
         got = call(impl, what, scores.clone())
-        expect(got is not None and (not hasattr(got, "numel") or got.numel() == 1), what,
-               f"returned {describe(got)}, expected a scalar")
+        expect(
+            got is not None and (not hasattr(got, "numel") or got.numel() == 1),
+            what,
+            f"returned {describe(got)}, expected a scalar",
+        )
         s = scores.double()
         want = math.log(n) - F.cross_entropy(s, torch.arange(n, device=s.device)).item()
         value = float(got.reshape(()) if hasattr(got, "reshape") else got)
         assert_close(value, want, what, atol=1e-5, rtol=1e-5, hint=hint)
-        expect(value <= math.log(n) + 1e-6, what, f"returned {value:.6g}, above log N = {math.log(n):.6g}",
-               hint="InfoNCE can never certify more than log N nats")
+        expect(
+            value <= math.log(n) + 1e-6,
+            what,
+            f"returned {value:.6g}, above log N = {math.log(n):.6g}",
+            hint="InfoNCE can never certify more than log N nats",
+        )
         return value
 
-    hint = ("bound = log N - L_N: N counts the positive and the N - 1 negatives; L_N's softmax "
-            "denominator includes the positive")
+    hint = (
+        "bound = log N - L_N: N counts the positive and the N - 1 negatives; L_N's softmax "
+        "denominator includes the positive"
+    )
     # One pair: no negatives, nothing learned about dependence: the bound is 0.
     compare(torch.tensor([[3.0]], device=device), hint=hint)
     # All scores equal: the critic tells nothing apart, bound 0.
@@ -160,11 +181,19 @@ def check_mi_lower_bound(impl, device="cpu") -> None:
         compare(scores.double(), hint=hint)
         # Adding a constant per row (a function of the context c_i alone) cannot change the bound.
         shift = (torch.randn(n, 1, generator=gen) * 50).to(device)
-        what = f"mi_lower_bound(scores + a[:, None]) for an (N={n}) score matrix and a per-row shift a"
+        what = (
+            f"mi_lower_bound(scores + a[:, None]) for an (N={n}) score matrix and a per-row shift a"
+        )
         shifted = call(impl, what, scores + shift)
         shifted = float(shifted.reshape(()) if hasattr(shifted, "reshape") else shifted)
-        assert_close(shifted, base, what, atol=1e-4, rtol=1e-5,
-                     hint="the softmax over j is unchanged by adding the same constant to row i")
+        assert_close(
+            shifted,
+            base,
+            what,
+            atol=1e-4,
+            rtol=1e-5,
+            hint="the softmax over j is unchanged by adding the same constant to row i",
+        )
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -197,8 +226,9 @@ def _wrong_naive_exp(queries, keys, temperature=0.07):
 def _wrong_sum_over_rows(queries, keys, temperature=0.07):
     """Sums the per-row losses instead of averaging them."""
     logits = queries @ keys.t() / temperature
-    return F.cross_entropy(logits, torch.arange(queries.shape[0], device=queries.device),
-                           reduction="sum")
+    return F.cross_entropy(
+        logits, torch.arange(queries.shape[0], device=queries.device), reduction="sum"
+    )
 
 
 def _wrong_bound_no_log_n(scores):
@@ -222,9 +252,18 @@ def _wrong_bound_negatives_only(scores):
 
 
 WRONG_ANSWERS = {
-    "info_nce": [_wrong_normalises, _wrong_transposed, _wrong_times_temperature, _wrong_naive_exp,
-                 _wrong_sum_over_rows],
-    "mi_lower_bound": [_wrong_bound_no_log_n, _wrong_bound_log_n_minus_one, _wrong_bound_negatives_only],
+    "info_nce": [
+        _wrong_normalises,
+        _wrong_transposed,
+        _wrong_times_temperature,
+        _wrong_naive_exp,
+        _wrong_sum_over_rows,
+    ],
+    "mi_lower_bound": [
+        _wrong_bound_no_log_n,
+        _wrong_bound_log_n_minus_one,
+        _wrong_bound_negatives_only,
+    ],
 }
 
 

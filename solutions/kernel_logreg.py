@@ -12,7 +12,6 @@ import torch.nn.functional as F
 
 from studycli.assertions import assert_close, call, describe, expect
 
-
 # ---------------------------------------------------------------------------------------------
 # References
 # ---------------------------------------------------------------------------------------------
@@ -134,14 +133,22 @@ def _klr_cases(device):
         cases.append((*_problem(rng, N, 3, device, scale=3000.0), 0.5, "large scores"))
     # A hand case: K = I, α = 0 gives f = 0 and E = log 2.
     eye = torch.eye(3, dtype=torch.float64, device=device)
-    cases.append((torch.zeros(3, dtype=torch.float64, device=device), eye,
-                  torch.tensor([1.0, -1.0, 1.0], dtype=torch.float64, device=device), 1.0,
-                  "alpha = 0"))
+    cases.append(
+        (
+            torch.zeros(3, dtype=torch.float64, device=device),
+            eye,
+            torch.tensor([1.0, -1.0, 1.0], dtype=torch.float64, device=device),
+            1.0,
+            "alpha = 0",
+        )
+    )
     return cases
 
 
-_KLR_HINT = ("E = (λ/N) αᵀKα + (1/N) Σ log(1 + exp(-y f)) with f = Kα; compute log(1 + exp(t)) "
-             "as max(t, 0) + log1p(exp(-|t|)) so large scores do not overflow")
+_KLR_HINT = (
+    "E = (λ/N) αᵀKα + (1/N) Σ log(1 + exp(-y f)) with f = Kα; compute log(1 + exp(t)) "
+    "as max(t, 0) + log1p(exp(-|t|)) so large scores do not overflow"
+)
 
 
 def _scalar(value, what):
@@ -154,7 +161,9 @@ def _scalar(value, what):
 def check_klr_objective(impl, device="cpu") -> None:
     """Against F.softplus in float64, including scores in the thousands."""
     for alpha, K, y, lam, label in _klr_cases(device):
-        what = f"klr_objective(alpha={describe(alpha)}, K={describe(K)}, y={describe(y)}, lam={lam})"
+        what = (
+            f"klr_objective(alpha={describe(alpha)}, K={describe(K)}, y={describe(y)}, lam={lam})"
+        )
         if label != "random":
             what += f"  [{label}]"
         got = _scalar(call(impl, what, alpha, K, y, lam), what)
@@ -165,34 +174,59 @@ def check_klr_objective(impl, device="cpu") -> None:
 def check_klr_loss_grad(impl, device="cpu") -> None:
     """Loss against F.softplus, gradient against autograd, in float64, large scores included."""
     for alpha, K, y, lam, label in _klr_cases(device):
-        what = f"klr_loss_grad(alpha={describe(alpha)}, K={describe(K)}, y={describe(y)}, lam={lam})"
+        what = (
+            f"klr_loss_grad(alpha={describe(alpha)}, K={describe(K)}, y={describe(y)}, lam={lam})"
+        )
         if label != "random":
             what += f"  [{label}]"
         result = call(impl, what, alpha.clone(), K, y, lam)
-        expect(isinstance(result, (tuple, list)) and len(result) == 2, what,
-               f"returned {describe(result)}, expected a pair (loss, grad)")
+        expect(
+            isinstance(result, (tuple, list)) and len(result) == 2,
+            what,
+            f"returned {describe(result)}, expected a pair (loss, grad)",
+        )
         loss, grad = result
         want_loss, want_grad = _klr_truth(alpha, K, y, lam)
-        assert_close(_scalar(loss, what + " -> loss"), want_loss, what + " -> loss", rtol=1e-9,
-                     atol=1e-12, hint=_KLR_HINT)
-        assert_close(grad, want_grad, what + " -> grad", rtol=1e-8, atol=1e-12,
-                     hint="∇E = (2λ/N) K α - (1/N) K (y ⊙ sigmoid(-y ⊙ f)); the sigmoid of "
-                          "-y f, not of y f, and a stable sigmoid for large |f|")
+        assert_close(
+            _scalar(loss, what + " -> loss"),
+            want_loss,
+            what + " -> loss",
+            rtol=1e-9,
+            atol=1e-12,
+            hint=_KLR_HINT,
+        )
+        assert_close(
+            grad,
+            want_grad,
+            what + " -> grad",
+            rtol=1e-8,
+            atol=1e-12,
+            hint="∇E = (2λ/N) K α - (1/N) K (y ⊙ sigmoid(-y ⊙ f)); the sigmoid of "
+            "-y f, not of y f, and a stable sigmoid for large |f|",
+        )
 
 
 def check_svm_hinge_objective(impl, device="cpu") -> None:
     """Against ½‖w‖² + C Σ ξ_n with ξ_n the smallest slack meeting y_n(w·x_n + b) >= 1 - ξ_n, ξ_n >= 0."""
     rng = np.random.default_rng(0)
-    hint = ("J = 1/2 ‖w‖² + C Σ max(0, 1 - y(w·x + b)): points beyond the margin cost nothing, "
-            "and b is not penalised")
+    hint = (
+        "J = 1/2 ‖w‖² + C Σ max(0, 1 - y(w·x + b)): points beyond the margin cost nothing, "
+        "and b is not penalised"
+    )
     cases = []
     # Hand case: w = (1, 0), b = 0.5; margins 2.5, 0.5, -0.5 -> slacks 0, 0.5, 1.5.
     cases.append(([1.0, 0.0], 0.5, [[2.0, 1.0], [0.0, 3.0], [1.0, -1.0]], [1.0, 1.0, -1.0], 1.0))
     for N, d in ((1, 1), (3, 2), (10, 3), (50, 5), (200, 8)):
         for C in (0.1, 1.0, 10.0):
-            cases.append((list(rng.normal(size=d)), float(rng.normal() * 2),
-                          rng.normal(size=(N, d)).tolist(),
-                          np.where(rng.random(N) < 0.5, -1.0, 1.0).tolist(), C))
+            cases.append(
+                (
+                    list(rng.normal(size=d)),
+                    float(rng.normal() * 2),
+                    rng.normal(size=(N, d)).tolist(),
+                    np.where(rng.random(N) < 0.5, -1.0, 1.0).tolist(),
+                    C,
+                )
+            )
     for w, b, X, y, C in cases:
         wt, Xt, yt = (torch.tensor(a, dtype=torch.float64, device=device) for a in (w, X, y))
         what = f"svm_hinge_objective(w={describe(wt)}, b={b:.4g}, X={describe(Xt)}, y={describe(yt)}, C={C})"
@@ -208,8 +242,13 @@ def check_svm_hinge_objective(impl, device="cpu") -> None:
     b = torch.tensor(0.25, dtype=torch.float64, device=device)
     what = f"svm_hinge_objective(w={describe(wt)}, b={describe(b)}, X={describe(Xt)}, y={describe(yt)})"
     # margins: -1 * (0.5 - 1 + 0.25) = 0.25 -> 0.75; 1 * (1 + 1 + 0.25) = 2.25 -> 0.
-    assert_close(_scalar(call(impl, what, wt, b, Xt, yt), what), 0.5 * 1.25 + 0.75, what,
-                 rtol=1e-9, hint=hint)
+    assert_close(
+        _scalar(call(impl, what, wt, b, Xt, yt), what),
+        0.5 * 1.25 + 0.75,
+        what,
+        rtol=1e-9,
+        hint=hint,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,10 +340,19 @@ def _svm_zero_one_margin(w, b, X, y, C=1.0):
 
 WRONG_ANSWERS = {
     "klr_objective": [_klr_naive_log, _klr_plain_l2, _klr_sum_not_mean],
-    "klr_loss_grad": [_klr_grad_sigmoid_sign, _klr_grad_missing_two, _klr_grad_naive,
-                      _klr_grad_without_kernel],
-    "svm_hinge_objective": [_svm_regularises_bias, _svm_no_max, _svm_no_half, _svm_squared_hinge,
-                            _svm_zero_one_margin],
+    "klr_loss_grad": [
+        _klr_grad_sigmoid_sign,
+        _klr_grad_missing_two,
+        _klr_grad_naive,
+        _klr_grad_without_kernel,
+    ],
+    "svm_hinge_objective": [
+        _svm_regularises_bias,
+        _svm_no_max,
+        _svm_no_half,
+        _svm_squared_hinge,
+        _svm_zero_one_margin,
+    ],
 }
 
 

@@ -37,15 +37,15 @@ def linear_attention(q, k, v, causal: bool = False, eps: float = 1e-6):
     phi_q = F.elu(q) + 1
     phi_k = F.elu(k) + 1
     if not causal:
-        state = phi_k.transpose(-1, -2) @ v                        # (..., d, dv)
-        z = phi_k.sum(dim=-2)                                      # (..., d)
-        num = phi_q @ state                                        # (..., L, dv)
+        state = phi_k.transpose(-1, -2) @ v  # (..., d, dv)
+        z = phi_k.sum(dim=-2)  # (..., d)
+        num = phi_q @ state  # (..., L, dv)
         den = (phi_q * z.unsqueeze(-2)).sum(dim=-1, keepdim=True)  # (..., L, 1)
         return num / (den + eps)
     # Causal: prefix sums of the outer products phi(k_j)^T v_j and of phi(k_j).
     state = torch.cumsum(phi_k.unsqueeze(-1) * v.unsqueeze(-2), dim=-3)  # (..., L, d, dv)
-    z = torch.cumsum(phi_k, dim=-2)                                       # (..., L, d)
-    num = (phi_q.unsqueeze(-1) * state).sum(dim=-2)                       # (..., L, dv)
+    z = torch.cumsum(phi_k, dim=-2)  # (..., L, d)
+    num = (phi_q.unsqueeze(-1) * state).sum(dim=-2)  # (..., L, dv)
     den = (phi_q * z).sum(dim=-1, keepdim=True)
     return num / (den + eps)
 
@@ -88,25 +88,34 @@ def _explicit(q, k, v, causal, eps):
 def _row(q, k, v, i, causal, eps):
     """Output row i only, in O(L d): for long inputs where no L x L matrix fits."""
     stop = i + 1 if causal else k.shape[-2]
-    w = (_phi64(k[..., :stop, :]) * _phi64(q[..., i:i + 1, :])).sum(-1)  # (..., stop)
-    return (w.unsqueeze(-2) @ v[..., :stop, :].double()).squeeze(-2) / (w.sum(-1, keepdim=True) + eps)
+    w = (_phi64(k[..., :stop, :]) * _phi64(q[..., i : i + 1, :])).sum(-1)  # (..., stop)
+    return (w.unsqueeze(-2) @ v[..., :stop, :].double()).squeeze(-2) / (
+        w.sum(-1, keepdim=True) + eps
+    )
 
 
 def check_linear_attention(impl, device="cpu"):
     gen = torch.Generator().manual_seed(0)
-    hint = ("phi(x) = elu(x) + 1; the denominator is phi(q_i) . z with z summing phi(k_j) over the "
-            "same keys as the numerator (j <= i when causal), plus eps")
+    hint = (
+        "phi(x) = elu(x) + 1; the denominator is phi(q_i) . z with z summing phi(k_j) over the "
+        "same keys as the numerator (j <= i when causal), plus eps"
+    )
 
     def rand(*shape, scale=1.0):
         return (torch.randn(*shape, generator=gen) * scale).to(device)
 
     def run(q, k, v, causal, eps=1e-6, **kwargs):
-        what = (f"linear_attention(q {describe(q)}, k {describe(k)}, v {describe(v)}, "
-                f"causal={causal}, eps={eps:g})")
+        what = (
+            f"linear_attention(q {describe(q)}, k {describe(k)}, v {describe(v)}, "
+            f"causal={causal}, eps={eps:g})"
+        )
         got = call(impl, what, q.clone(), k.clone(), v.clone(), causal=causal, eps=eps)
-        expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
-        assert_close(got, _explicit(q, k, v, causal, eps), what, atol=1e-5, rtol=1e-4,
-                     hint=hint, **kwargs)
+        expect(
+            isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
+        )
+        assert_close(
+            got, _explicit(q, k, v, causal, eps), what, atol=1e-5, rtol=1e-4, hint=hint, **kwargs
+        )
 
     # A hand-sized example.
     q = torch.tensor([[0.5, -1.0], [2.0, 0.0], [-0.3, 0.7]], device=device)
@@ -116,8 +125,13 @@ def check_linear_attention(impl, device="cpu"):
         run(q, k, v, causal)
 
     # Seeded random inputs with batch dims, d != dv, length 1.
-    for batch, n, d, dv in [((), 1, 3, 2), ((2,), 9, 4, 4), ((2, 3), 17, 8, 5), ((1,), 64, 16, 3),
-                            ((3,), 33, 5, 9)]:
+    for batch, n, d, dv in [
+        ((), 1, 3, 2),
+        ((2,), 9, 4, 4),
+        ((2, 3), 17, 8, 5),
+        ((1,), 64, 16, 3),
+        ((3,), 33, 5, 9),
+    ]:
         q, k, v = rand(*batch, n, d), rand(*batch, n, d), rand(*batch, n, dv)
         for causal in (False, True):
             run(q, k, v, causal)
@@ -131,20 +145,33 @@ def check_linear_attention(impl, device="cpu"):
     # Long sequences: linear in L, no L x L matrix.
     for causal in (False, True):
         q, k, v = rand(1, _LONG, 4), rand(1, _LONG, 4), rand(1, _LONG, 2)
-        what = (f"linear_attention(q, k of shape (1, {_LONG}, 4), v of shape (1, {_LONG}, 2), "
-                f"causal={causal})")
-        hint_long = (f"L = {_LONG}: an L x L matrix does not fit; sum phi(k_j)^T v_j first "
-                     "(prefix sums when causal)")
+        what = (
+            f"linear_attention(q, k of shape (1, {_LONG}, 4), v of shape (1, {_LONG}, 2), "
+            f"causal={causal})"
+        )
+        hint_long = (
+            f"L = {_LONG}: an L x L matrix does not fit; sum phi(k_j)^T v_j first "
+            "(prefix sums when causal)"
+        )
         try:
             with gpu_memory_budget(device, _BUDGET_MB, what, hint=hint_long):
                 got = call(impl, what, q, k, v, causal=causal)
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n  hint: {hint_long}") from None
-        expect(isinstance(got, torch.Tensor) and tuple(got.shape) == (1, _LONG, 2), what,
-               f"returned {describe(got)}, expected a tensor of shape (1, {_LONG}, 2)")
+        expect(
+            isinstance(got, torch.Tensor) and tuple(got.shape) == (1, _LONG, 2),
+            what,
+            f"returned {describe(got)}, expected a tensor of shape (1, {_LONG}, 2)",
+        )
         for i in (0, 1, 1000, _LONG // 2, _LONG - 1):
-            assert_close(got[..., i, :], _row(q, k, v, i, causal, 1e-6), f"{what}, row {i}",
-                         atol=1e-4, rtol=1e-3, hint=hint)
+            assert_close(
+                got[..., i, :],
+                _row(q, k, v, i, causal, 1e-6),
+                f"{what}, row {i}",
+                atol=1e-4,
+                rtol=1e-3,
+                hint=hint,
+            )
 
 
 def _wrong_no_plus_one(q, k, v, causal=False, eps=1e-6):
@@ -208,13 +235,18 @@ def _variant_rnn_chunks(q, k, v, causal=False, eps=1e-6):
         s = torch.einsum("...jd,...je->...de", phi_k, v)
         z = phi_k.sum(-2)
         return torch.einsum("...id,...de->...ie", phi_q, s) / (
-            torch.einsum("...id,...d->...i", phi_q, z).unsqueeze(-1) + eps)
+            torch.einsum("...id,...d->...i", phi_q, z).unsqueeze(-1) + eps
+        )
     n, chunk = q.shape[-2], 256
     s = torch.zeros(*q.shape[:-2], q.shape[-1], v.shape[-1], dtype=q.dtype, device=q.device)
     z = torch.zeros(*q.shape[:-2], q.shape[-1], dtype=q.dtype, device=q.device)
     outs = []
     for c in range(0, n, chunk):
-        fq, fk, vc = phi_q[..., c:c + chunk, :], phi_k[..., c:c + chunk, :], v[..., c:c + chunk, :]
+        fq, fk, vc = (
+            phi_q[..., c : c + chunk, :],
+            phi_k[..., c : c + chunk, :],
+            v[..., c : c + chunk, :],
+        )
         a = torch.tril(fq @ fk.transpose(-1, -2))
         num = fq @ s + a @ vc
         den = (fq * z.unsqueeze(-2)).sum(-1, keepdim=True) + a.sum(-1, keepdim=True)
@@ -233,27 +265,43 @@ def check_right_first_product(impl, device="cpu"):
     def rand(*shape):
         return torch.rand(*shape, generator=gen).to(device)  # non-negative, like features
 
-    for batch, n, m, r, dv in [((), 1, 1, 2, 2), ((), 5, 7, 3, 3), ((2,), 9, 4, 6, 6),
-                               ((2, 3), 16, 11, 4, 5), ((1,), 31, 31, 8, 2)]:
+    for batch, n, m, r, dv in [
+        ((), 1, 1, 2, 2),
+        ((), 5, 7, 3, 3),
+        ((2,), 9, 4, 6, 6),
+        ((2, 3), 16, 11, 4, 5),
+        ((1,), 31, 31, 8, 2),
+    ]:
         fq, fk, v = rand(*batch, n, r), rand(*batch, m, r), rand(*batch, m, dv)
         what = f"right_first_product({describe(fq)}, {describe(fk)}, {describe(v)})"
         got = call(impl, what, fq.clone(), fk.clone(), v.clone())
         # Ground truth, entry by entry: out[i, e] = sum_j (sum_c fq[i, c] fk[j, c]) v[j, e].
         want = torch.einsum("...ic,...jc,...je->...ie", fq.double(), fk.double(), v.double())
-        assert_close(got, want, what, atol=1e-5, rtol=1e-5,
-                     hint="phi_k^T v is (r x dv): contract over the sequence axis of phi_k and v")
+        assert_close(
+            got,
+            want,
+            what,
+            atol=1e-5,
+            rtol=1e-5,
+            hint="phi_k^T v is (r x dv): contract over the sequence axis of phi_k and v",
+        )
 
     n = _LONG
     fq, fk, v = rand(n, 4), rand(n, 4), rand(n, 3)
     what = f"right_first_product(phi_q, phi_k of shape ({n}, 4), v of shape ({n}, 3))"
-    hint_long = f"with N = {n} the N x N matrix phi_q phi_k^T does not fit; multiply phi_k^T v first"
+    hint_long = (
+        f"with N = {n} the N x N matrix phi_q phi_k^T does not fit; multiply phi_k^T v first"
+    )
     try:
         with gpu_memory_budget(device, _BUDGET_MB, what, hint=hint_long):
             got = call(impl, what, fq, fk, v)
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n  hint: {hint_long}") from None
-    expect(isinstance(got, torch.Tensor) and tuple(got.shape) == (n, 3), what,
-           f"returned {describe(got)}, expected a tensor of shape ({n}, 3)")
+    expect(
+        isinstance(got, torch.Tensor) and tuple(got.shape) == (n, 3),
+        what,
+        f"returned {describe(got)}, expected a tensor of shape ({n}, 3)",
+    )
     for i in (0, 7, n - 1):
         want = ((fk.double() @ fq[i].double()).unsqueeze(0) @ v.double()).squeeze(0)
         assert_close(got[i], want, f"{what}, row {i}", atol=1e-3, rtol=1e-4)
@@ -275,8 +323,13 @@ def _wrong_diagonal_state(phi_q, phi_k, v):
 
 
 WRONG_ANSWERS = {
-    "linear_attention": [_wrong_no_plus_one, _wrong_causal_full_normaliser,
-                         _wrong_exclusive_prefix, _wrong_quadratic, _wrong_eps_outside],
+    "linear_attention": [
+        _wrong_no_plus_one,
+        _wrong_causal_full_normaliser,
+        _wrong_exclusive_prefix,
+        _wrong_quadratic,
+        _wrong_eps_outside,
+    ],
     "right_first_product": [_wrong_left_first, _wrong_transposed_state, _wrong_diagonal_state],
 }
 

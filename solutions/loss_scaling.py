@@ -7,11 +7,17 @@ import numpy as np
 
 from studycli.assertions import assert_close, assert_equal, call, expect
 
-FLOAT32_MAX = float(np.finfo(np.float32).max)   # about 3.4028e38
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # about 3.4028e38
 
 
-def update_scale(scale: float, found_inf: bool, growth_tracker: int, growth_factor: float = 2.0,
-                 backoff_factor: float = 0.5, growth_interval: int = 2000) -> tuple[float, int]:
+def update_scale(
+    scale: float,
+    found_inf: bool,
+    growth_tracker: int,
+    growth_factor: float = 2.0,
+    backoff_factor: float = 0.5,
+    growth_interval: int = 2000,
+) -> tuple[float, int]:
     """One update of a dynamic loss scale, after an optimizer step, as GradScaler.update does.
 
     - If this step's gradients held an inf or nan (found_inf): the step was skipped; multiply
@@ -55,8 +61,11 @@ def _expected(scale, found_inf, tracker, growth, backoff, interval):
 
 
 def _unpack(out, what):
-    expect(isinstance(out, (tuple, list)) and len(out) == 2, what,
-           f"returned {type(out).__name__} {out!r}, expected a pair (new_scale, new_growth_tracker)")
+    expect(
+        isinstance(out, (tuple, list)) and len(out) == 2,
+        what,
+        f"returned {type(out).__name__} {out!r}, expected a pair (new_scale, new_growth_tracker)",
+    )
     scale, tracker = out
     try:
         return float(scale), int(tracker)
@@ -68,51 +77,81 @@ def _step(impl, state, found_inf, params, what):
     scale, tracker = state
     args = (scale, found_inf, tracker) + tuple(params)
     got = _unpack(call(impl, what, *args), what)
-    want = _expected(scale, found_inf, tracker, *(params + (2.0, 0.5, 2000)[len(params):]))
-    assert_close(got[0], want[0], what + ": new_scale", atol=0, rtol=1e-5,
-                 hint="halve (backoff) on inf; grow only when the count of successful steps, "
-                      "including this one, reaches growth_interval")
-    assert_equal(got[1], want[1], what + ": new_growth_tracker",
-                 hint="the tracker restarts at 0 after an inf step and after each growth")
+    want = _expected(scale, found_inf, tracker, *(params + (2.0, 0.5, 2000)[len(params) :]))
+    assert_close(
+        got[0],
+        want[0],
+        what + ": new_scale",
+        atol=0,
+        rtol=1e-5,
+        hint="halve (backoff) on inf; grow only when the count of successful steps, "
+        "including this one, reaches growth_interval",
+    )
+    assert_equal(
+        got[1],
+        want[1],
+        what + ": new_growth_tracker",
+        hint="the tracker restarts at 0 after an inf step and after each growth",
+    )
     return got
 
 
 def check_update_scale(impl, device="cpu"):
     # Single calls with the defaults (growth 2, backoff 0.5, interval 2000).
-    for args in [(65536.0, True, 5), (65536.0, False, 0), (65536.0, False, 1998), (65536.0, False, 1999),
-                 (1.0, True, 1999), (2.0 ** -10, False, 1999), (1e38, False, 1999)]:
+    for args in [
+        (65536.0, True, 5),
+        (65536.0, False, 0),
+        (65536.0, False, 1998),
+        (65536.0, False, 1999),
+        (1.0, True, 1999),
+        (2.0**-10, False, 1999),
+        (1e38, False, 1999),
+    ]:
         what = f"update_scale{args}"
         _step(impl, args[::2], args[1], (), what)
 
     # The scale never grows past float32's largest value.
-    for scale, growth in [(2.0 ** 127, 2.0), (3e38, 2.0), (1e38, 4.0), (2.0 ** 126, 2.0)]:
+    for scale, growth in [(2.0**127, 2.0), (3e38, 2.0), (1e38, 4.0), (2.0**126, 2.0)]:
         what = f"update_scale({scale:g}, False, 9, growth_factor={growth:g}, growth_interval=10)"
         _step(impl, (scale, 9), False, (growth, 0.5, 10), what)
 
     # Long sequences: the learner's own output is fed back each step.
     rng = np.random.default_rng(0)
-    for growth, backoff, interval, p_inf, steps in [(2.0, 0.5, 3, 0.2, 120), (2.0, 0.5, 1, 0.3, 60),
-                                                    (4.0, 0.25, 5, 0.1, 150), (1.5, 0.3, 2, 0.25, 80),
-                                                    (2.0, 0.5, 10, 0.05, 200), (2.0, 0.5, 2, 0.0, 300)]:
-        state = (2.0 ** 16, 0)
+    for growth, backoff, interval, p_inf, steps in [
+        (2.0, 0.5, 3, 0.2, 120),
+        (2.0, 0.5, 1, 0.3, 60),
+        (4.0, 0.25, 5, 0.1, 150),
+        (1.5, 0.3, 2, 0.25, 80),
+        (2.0, 0.5, 10, 0.05, 200),
+        (2.0, 0.5, 2, 0.0, 300),
+    ]:
+        state = (2.0**16, 0)
         flags = rng.random(steps) < p_inf
         history = []
         for t, found_inf in enumerate(flags):
             history.append("inf" if found_inf else "ok")
             recent = " ".join(history[-6:])
-            what = (f"update_scale step {t} of a run (growth_factor={growth:g}, backoff_factor={backoff:g}, "
-                    f"growth_interval={interval}; last steps: ... {recent})")
+            what = (
+                f"update_scale step {t} of a run (growth_factor={growth:g}, backoff_factor={backoff:g}, "
+                f"growth_interval={interval}; last steps: ... {recent})"
+            )
             state = _step(impl, state, bool(found_inf), (growth, backoff, interval), what)
         # The all-"ok" run at interval 2 climbs until it reaches the float32 ceiling.
         if p_inf == 0.0:
-            expect(state[0] == 2.0 ** 127, what, f"ended at scale {state[0]:g}, expected 2**127")
+            expect(state[0] == 2.0**127, what, f"ended at scale {state[0]:g}, expected 2**127")
 
 
 # --- wrong answers ----------------------------------------------------------------------------
 
 
-def _grow_one_step_late(scale: float, found_inf: bool, growth_tracker: int, growth_factor: float = 2.0,
-                        backoff_factor: float = 0.5, growth_interval: int = 2000) -> tuple[float, int]:
+def _grow_one_step_late(
+    scale: float,
+    found_inf: bool,
+    growth_tracker: int,
+    growth_factor: float = 2.0,
+    backoff_factor: float = 0.5,
+    growth_interval: int = 2000,
+) -> tuple[float, int]:
     """Compares the tracker with growth_interval before counting this step: grows one step late."""
     if found_inf:
         return scale * backoff_factor, 0
@@ -122,16 +161,30 @@ def _grow_one_step_late(scale: float, found_inf: bool, growth_tracker: int, grow
     return scale, growth_tracker + 1
 
 
-def _no_reset_on_inf(scale: float, found_inf: bool, growth_tracker: int, growth_factor: float = 2.0,
-                     backoff_factor: float = 0.5, growth_interval: int = 2000) -> tuple[float, int]:
+def _no_reset_on_inf(
+    scale: float,
+    found_inf: bool,
+    growth_tracker: int,
+    growth_factor: float = 2.0,
+    backoff_factor: float = 0.5,
+    growth_interval: int = 2000,
+) -> tuple[float, int]:
     """Backs off on inf but keeps the tracker, so growth comes too soon after an overflow."""
     if found_inf:
         return scale * backoff_factor, growth_tracker
-    return update_scale(scale, False, growth_tracker, growth_factor, backoff_factor, growth_interval)
+    return update_scale(
+        scale, False, growth_tracker, growth_factor, backoff_factor, growth_interval
+    )
 
 
-def _no_float32_cap(scale: float, found_inf: bool, growth_tracker: int, growth_factor: float = 2.0,
-                    backoff_factor: float = 0.5, growth_interval: int = 2000) -> tuple[float, int]:
+def _no_float32_cap(
+    scale: float,
+    found_inf: bool,
+    growth_tracker: int,
+    growth_factor: float = 2.0,
+    backoff_factor: float = 0.5,
+    growth_interval: int = 2000,
+) -> tuple[float, int]:
     """Checks math.isfinite on the Python (float64) product, so the scale passes float32's max."""
     if found_inf:
         return scale * backoff_factor, 0
@@ -142,19 +195,33 @@ def _no_float32_cap(scale: float, found_inf: bool, growth_tracker: int, growth_f
     return scale, successful
 
 
-def _backoff_divides(scale: float, found_inf: bool, growth_tracker: int, growth_factor: float = 2.0,
-                     backoff_factor: float = 0.5, growth_interval: int = 2000) -> tuple[float, int]:
+def _backoff_divides(
+    scale: float,
+    found_inf: bool,
+    growth_tracker: int,
+    growth_factor: float = 2.0,
+    backoff_factor: float = 0.5,
+    growth_interval: int = 2000,
+) -> tuple[float, int]:
     """Divides by backoff_factor on inf (so the scale doubles instead of halving)."""
     if found_inf:
         return scale / backoff_factor, 0
-    return update_scale(scale, False, growth_tracker, growth_factor, backoff_factor, growth_interval)
+    return update_scale(
+        scale, False, growth_tracker, growth_factor, backoff_factor, growth_interval
+    )
 
 
 # --- correct variants -------------------------------------------------------------------------
 
 
-def _with_torch_tensors(scale: float, found_inf: bool, growth_tracker: int, growth_factor: float = 2.0,
-                        backoff_factor: float = 0.5, growth_interval: int = 2000) -> tuple[float, int]:
+def _with_torch_tensors(
+    scale: float,
+    found_inf: bool,
+    growth_tracker: int,
+    growth_factor: float = 2.0,
+    backoff_factor: float = 0.5,
+    growth_interval: int = 2000,
+) -> tuple[float, int]:
     """Keeps the scale in a float32 tensor, as GradScaler does, and checks torch.isfinite."""
     import torch
 

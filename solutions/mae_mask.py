@@ -26,13 +26,13 @@ def random_masking(x, mask_ratio: float, generator):
     N, L, D = x.shape
     len_keep = int(L * (1 - mask_ratio))
     noise = torch.rand(N, L, generator=generator, device=x.device)
-    ids_shuffle = torch.argsort(noise, dim=1)           # ascending: small noise is kept
-    ids_restore = torch.argsort(ids_shuffle, dim=1)     # the inverse permutation
+    ids_shuffle = torch.argsort(noise, dim=1)  # ascending: small noise is kept
+    ids_restore = torch.argsort(ids_shuffle, dim=1)  # the inverse permutation
     ids_keep = ids_shuffle[:, :len_keep]
     x_kept = torch.gather(x, 1, ids_keep.unsqueeze(-1).expand(-1, -1, D))
     mask = torch.ones(N, L, device=x.device)
-    mask[:, :len_keep] = 0                               # in shuffled order ...
-    mask = torch.gather(mask, 1, ids_restore)            # ... back to the original order
+    mask[:, :len_keep] = 0  # in shuffled order ...
+    mask = torch.gather(mask, 1, ids_restore)  # ... back to the original order
     return x_kept, mask, ids_restore
 
 
@@ -46,8 +46,11 @@ def _gen(seed, device):
 def _run(impl, x, ratio, seed, device):
     what = f"random_masking(x {describe(x)}, mask_ratio={ratio}, generator seeded {seed})"
     out = call(impl, what, x.clone(), ratio, _gen(seed, device))
-    expect(isinstance(out, (tuple, list)) and len(out) == 3, what,
-           f"returned {type(out).__name__}, expected a tuple (x_kept, mask, ids_restore)")
+    expect(
+        isinstance(out, (tuple, list)) and len(out) == 3,
+        what,
+        f"returned {type(out).__name__}, expected a tuple (x_kept, mask, ids_restore)",
+    )
     return what, out
 
 
@@ -55,40 +58,78 @@ def _check_structure(impl, x, ratio, seed, device):
     N, L, D = x.shape
     keep = int(L * (1 - ratio))
     what, (x_kept, mask, ids_restore) = _run(impl, x, ratio, seed, device)
-    expect(tuple(x_kept.shape) == (N, keep, D), what,
-           f"x_kept has shape {tuple(x_kept.shape)}, expected {(N, keep, D)}",
-           hint="L_keep = int(L * (1 - mask_ratio))")
-    expect(tuple(mask.shape) == (N, L), what, f"mask has shape {tuple(mask.shape)}, expected {(N, L)}")
-    expect(tuple(ids_restore.shape) == (N, L), what,
-           f"ids_restore has shape {tuple(ids_restore.shape)}, expected {(N, L)}")
-    expect(not ids_restore.is_floating_point(), what,
-           f"ids_restore has dtype {ids_restore.dtype}, expected integer indices")
+    expect(
+        tuple(x_kept.shape) == (N, keep, D),
+        what,
+        f"x_kept has shape {tuple(x_kept.shape)}, expected {(N, keep, D)}",
+        hint="L_keep = int(L * (1 - mask_ratio))",
+    )
+    expect(
+        tuple(mask.shape) == (N, L), what, f"mask has shape {tuple(mask.shape)}, expected {(N, L)}"
+    )
+    expect(
+        tuple(ids_restore.shape) == (N, L),
+        what,
+        f"ids_restore has shape {tuple(ids_restore.shape)}, expected {(N, L)}",
+    )
+    expect(
+        not ids_restore.is_floating_point(),
+        what,
+        f"ids_restore has dtype {ids_restore.dtype}, expected integer indices",
+    )
     mask_f = mask.detach().double().cpu()
-    expect(bool(((mask_f == 0) | (mask_f == 1)).all()), what, "mask holds values other than 0 and 1")
-    assert_equal(mask_f.sum(1), torch.full((N,), float(L - keep), dtype=torch.float64),
-                 f"{what}: removed tokens per row (mask.sum(1))")
+    expect(
+        bool(((mask_f == 0) | (mask_f == 1)).all()), what, "mask holds values other than 0 and 1"
+    )
+    assert_equal(
+        mask_f.sum(1),
+        torch.full((N,), float(L - keep), dtype=torch.float64),
+        f"{what}: removed tokens per row (mask.sum(1))",
+    )
     ids = ids_restore.detach().long().cpu()
-    expect(bool((ids.sort(1).values == torch.arange(L)).all()), what,
-           "a row of ids_restore is not a permutation of 0 .. L - 1")
+    expect(
+        bool((ids.sort(1).values == torch.arange(L)).all()),
+        what,
+        "a row of ids_restore is not a permutation of 0 .. L - 1",
+    )
     # The restore property: kept tokens return to their places, removed places get mask tokens.
     sentinel = 1e6
-    padded = torch.cat([x_kept.detach().double().cpu(),
-                        torch.full((N, L - keep, D), sentinel, dtype=torch.float64)], dim=1)
+    padded = torch.cat(
+        [
+            x_kept.detach().double().cpu(),
+            torch.full((N, L - keep, D), sentinel, dtype=torch.float64),
+        ],
+        dim=1,
+    )
     restored = torch.gather(padded, 1, ids.unsqueeze(-1).expand(-1, -1, D))
     kept = (mask_f == 0).unsqueeze(-1).expand(-1, -1, D)
     want = torch.where(kept, x.double().cpu(), torch.full_like(restored, sentinel))
-    assert_close(restored, want, f"{what}: gather(cat([x_kept, mask tokens]), 1, ids_restore)",
-                 atol=0, rtol=0,
-                 hint="ids_restore is the inverse of the shuffle (argsort of the argsort); the mask "
-                      "is built in shuffled order and then gathered with ids_restore")
+    assert_close(
+        restored,
+        want,
+        f"{what}: gather(cat([x_kept, mask tokens]), 1, ids_restore)",
+        atol=0,
+        rtol=0,
+        hint="ids_restore is the inverse of the shuffle (argsort of the argsort); the mask "
+        "is built in shuffled order and then gathered with ids_restore",
+    )
     return mask_f
 
 
 def check_random_masking(impl, device="cpu") -> None:
     gen = torch.Generator().manual_seed(0)
-    for N, L, D, ratio in [(1, 4, 1, 0.5), (2, 16, 3, 0.75), (3, 196, 8, 0.75), (2, 10, 2, 0.75),
-                           (2, 7, 4, 0.5), (1, 9, 2, 0.0), (4, 8, 3, 0.875), (2, 5, 3, 0.25),
-                           (1, 1, 5, 0.0), (2, 12, 1, 0.6)]:
+    for N, L, D, ratio in [
+        (1, 4, 1, 0.5),
+        (2, 16, 3, 0.75),
+        (3, 196, 8, 0.75),
+        (2, 10, 2, 0.75),
+        (2, 7, 4, 0.5),
+        (1, 9, 2, 0.0),
+        (4, 8, 3, 0.875),
+        (2, 5, 3, 0.25),
+        (1, 1, 5, 0.0),
+        (2, 12, 1, 0.6),
+    ]:
         # Token values are unique, so the restore check sees any token put in the wrong place.
         x = torch.randn(N, L, D, generator=gen).to(device)
         _check_structure(impl, x, ratio, 0, device)
@@ -98,27 +139,39 @@ def check_random_masking(impl, device="cpu") -> None:
     what_a, a = _run(impl, x, 0.75, 123, device)
     _, b = _run(impl, x, 0.75, 123, device)
     for name, u, v in zip(("x_kept", "mask", "ids_restore"), a, b):
-        assert_close(u, v, f"{what_a} called twice: {name}", atol=0, rtol=0,
-                     hint="draw the noise from the generator you are given, "
-                          "torch.rand(..., generator=generator)")
+        assert_close(
+            u,
+            v,
+            f"{what_a} called twice: {name}",
+            atol=0,
+            rtol=0,
+            hint="draw the noise from the generator you are given, "
+            "torch.rand(..., generator=generator)",
+        )
     _, c = _run(impl, x, 0.75, 321, device)
     expect(not torch.equal(a[1].cpu(), c[1].cpu()), what_a, "seeds 123 and 321 gave the same mask")
     # Every row of the batch gets its own subset, even when the rows are identical.
     same_rows = x[:1].expand(8, -1, -1).contiguous()
     mask = _check_structure(impl, same_rows, 0.75, 7, device)
     distinct = len({tuple(row.tolist()) for row in mask})
-    expect(distinct == 8, "random_masking(x with 8 identical rows of (49, 6), mask_ratio=0.75)",
-           f"only {distinct} distinct masks among 8 rows",
-           hint="draw noise of shape (N, L), one row of noise per sample")
+    expect(
+        distinct == 8,
+        "random_masking(x with 8 identical rows of (49, 6), mask_ratio=0.75)",
+        f"only {distinct} distinct masks among 8 rows",
+        hint="draw noise of shape (N, L), one row of noise per sample",
+    )
     # Uniform: over many draws every position is removed about mask_ratio of the time.
     x = torch.randn(64, 16, 1, generator=gen).to(device)
     total = torch.zeros(16, dtype=torch.float64)
     for seed in range(10):
         total += _check_structure(impl, x, 0.75, 1000 + seed, device).sum(0)
     rate = total / 640
-    expect(bool(((rate > 0.6) & (rate < 0.9)).all()), "random_masking over 640 draws of L = 16, ratio 0.75",
-           f"removal rate per position {[round(v, 2) for v in rate.tolist()]}, expected about 0.75 each",
-           hint="every position must be equally likely to be removed: sort uniform noise")
+    expect(
+        bool(((rate > 0.6) & (rate < 0.9)).all()),
+        "random_masking over 640 draws of L = 16, ratio 0.75",
+        f"removal rate per position {[round(v, 2) for v in rate.tolist()]}, expected about 0.75 each",
+        hint="every position must be equally likely to be removed: sort uniform noise",
+    )
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -175,8 +228,14 @@ def _wrong_keep_first(x, mask_ratio, generator):
 
 
 WRONG_ANSWERS = {
-    "random_masking": [_wrong_global_rng, _wrong_shared_noise, _wrong_mask_not_unshuffled,
-                       _wrong_restore_is_shuffle, _wrong_keep_count, _wrong_keep_first],
+    "random_masking": [
+        _wrong_global_rng,
+        _wrong_shared_noise,
+        _wrong_mask_not_unshuffled,
+        _wrong_restore_is_shuffle,
+        _wrong_keep_count,
+        _wrong_keep_first,
+    ],
 }
 
 

@@ -66,15 +66,17 @@ def check_tree_attention_mask(impl, device="cpu"):
     import random
 
     rng = random.Random(0)
-    hint = ("mask[i, j] is True for j == i and for every ancestor j of i (follow parents until -1), "
-            "and nowhere else: not for descendants, siblings or cousins")
+    hint = (
+        "mask[i, j] is True for j == i and for every ancestor j of i (follow parents until -1), "
+        "and nowhere else: not for descendants, siblings or cousins"
+    )
 
     cases = [
         [-1],
         [-1, 0],
         [-1, -1],
-        [-1, 0, 1, 2],            # a chain: the ordinary causal mask
-        [-1, 0, 0, 1, 1, 2],      # a binary tree
+        [-1, 0, 1, 2],  # a chain: the ordinary causal mask
+        [-1, 0, 0, 1, 1, 2],  # a binary tree
         [-1, -1, 0, 1, 0, 2, 3],  # two roots
         [-1, 0, 1, 0, 3, 4, 2],
         _medusa_tree([2, 2, 2]),
@@ -87,7 +89,9 @@ def check_tree_attention_mask(impl, device="cpu"):
     for parents in cases:
         what = f"tree_attention_mask({describe(parents)})"
         got = call(impl, what, list(parents))
-        expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+        expect(
+            isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
+        )
         expect(got.dtype == torch.bool, what, f"returned dtype {got.dtype}, expected torch.bool")
         want = _brute_force(parents)
         assert_equal(got.cpu(), want, what, hint=hint)

@@ -59,7 +59,7 @@ def _cases():
         if style == 0:
             nums = [rng.randint(-3, 3) for _ in range(n)]  # many duplicates
         elif style == 1:
-            nums = [rng.randint(-10**9, 10**9) for _ in range(n)]
+            nums = [rng.randint(-(10**9), 10**9) for _ in range(n)]
         else:
             nums = sorted(rng.randint(-20, 20) for _ in range(n))
             if rng.random() < 0.5:
@@ -82,15 +82,21 @@ def check_next_greater(impl, device="cpu") -> None:
         original = list(nums)
         got = call(impl, what, nums)
         expect(nums == original, what, "modified the input list")
-        expect(isinstance(got, (list, tuple)), what, f"returned {type(got).__name__}, expected a list")
-        assert_equal(list(got), _brute(original), what,
-                     hint="indices, not values; strictly greater; -1 where none is greater")
+        expect(
+            isinstance(got, (list, tuple)), what, f"returned {type(got).__name__}, expected a list"
+        )
+        assert_equal(
+            list(got),
+            _brute(original),
+            what,
+            hint="indices, not values; strictly greater; -1 where none is greater",
+        )
 
     # Complexity: n elements in random order vs. in descending order (every element waits until
     # the end). A stack does O(n) work on both; scanning right from every i is O(n^2) on the second.
     rng = random.Random(1)
     n = 4_000
-    shuffled = [rng.randint(-10**6, 10**6) for _ in range(n)]
+    shuffled = [rng.randint(-(10**6), 10**6) for _ in range(n)]
     descending = sorted(shuffled, reverse=True)
     t_random = _best_time(impl, shuffled, f"next_greater(random list of length {n})", 3)
     t_desc = _best_time(impl, descending, f"next_greater(descending list of length {n})", 1)
@@ -106,7 +112,7 @@ def check_next_greater(impl, device="cpu") -> None:
         f"the descending list took {t_desc:.4f} s, the random one {t_random:.4f} s (ratio {ratio:.1f}); "
         "an O(n) solution takes about the same time on both",
         hint="scanning to the right from every index is O(n^2) on a descending list: keep a stack "
-             "of indices still waiting for their answer",
+        "of indices still waiting for their answer",
     )
 
 

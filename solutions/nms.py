@@ -70,16 +70,35 @@ def _indices(got, what):
     expect(got is not None, what, "returned None (a missing `return`?)")
     if hasattr(got, "detach"):
         got = got.detach().cpu()
-        expect(not got.is_floating_point(), what, f"returned a {got.dtype} tensor, expected integer indices")
-        expect(got.dim() == 1, what, f"returned a tensor of shape {tuple(got.shape)}, expected (K,)")
+        expect(
+            not got.is_floating_point(),
+            what,
+            f"returned a {got.dtype} tensor, expected integer indices",
+        )
+        expect(
+            got.dim() == 1, what, f"returned a tensor of shape {tuple(got.shape)}, expected (K,)"
+        )
         return [int(i) for i in got.tolist()]
     if hasattr(got, "dtype") and hasattr(got, "tolist"):  # a numpy array
-        expect(got.dtype.kind in "iu", what, f"returned an array of {got.dtype}, expected integer indices")
+        expect(
+            got.dtype.kind in "iu",
+            what,
+            f"returned an array of {got.dtype}, expected integer indices",
+        )
         got = got.reshape(-1).tolist()
-    expect(isinstance(got, (list, tuple)), what,
-           f"returned {type(got).__name__}, expected a tensor or list of indices")
-    expect(all(isinstance(i, int) or (hasattr(i, "__index__") and not isinstance(i, float)) for i in got),
-           what, f"expected integer indices, got {describe(list(got))}")
+    expect(
+        isinstance(got, (list, tuple)),
+        what,
+        f"returned {type(got).__name__}, expected a tensor or list of indices",
+    )
+    expect(
+        all(
+            isinstance(i, int) or (hasattr(i, "__index__") and not isinstance(i, float))
+            for i in got
+        ),
+        what,
+        f"expected integer indices, got {describe(list(got))}",
+    )
     return [int(i) for i in got]
 
 
@@ -95,9 +114,12 @@ def _check_case(impl, boxes, scores, thr, device, hint=""):
     expect(len(set(got)) == len(got), what, f"returned repeated indices {got}")
     expect(all(0 <= i < len(boxes) for i in got), what, f"returned indices out of range: {got}")
     ranked = [scores64[i] for i in got]
-    expect(all(a >= b_ for a, b_ in zip(ranked, ranked[1:])), what,
-           f"kept indices {got} are not in descending order of score ({ranked})",
-           hint="return the kept indices in the order you visit them: highest score first")
+    expect(
+        all(a >= b_ for a, b_ in zip(ranked, ranked[1:])),
+        what,
+        f"kept indices {got} are not in descending order of score ({ranked})",
+        hint="return the kept indices in the order you visit them: highest score first",
+    )
     for want in options:
         if sorted(got) == sorted(want):
             return
@@ -115,20 +137,44 @@ def _random_boxes(rng, n, spread, max_size):
 
 def check_nms(impl, device="cpu") -> None:
     # IoU exactly equal to the threshold is kept. Box 1 covers half of box 0: IoU = 2/4 = 0.5.
-    _check_case(impl, [[0, 0, 2, 2], [0, 0, 2, 1]], [0.9, 0.8], 0.5, device,
-                hint="drop a box only when IoU > threshold; IoU == threshold is kept")
+    _check_case(
+        impl,
+        [[0, 0, 2, 2], [0, 0, 2, 1]],
+        [0.9, 0.8],
+        0.5,
+        device,
+        hint="drop a box only when IoU > threshold; IoU == threshold is kept",
+    )
     _check_case(impl, [[0, 0, 2, 2], [0, 0, 2, 1]], [0.9, 0.8], 0.4, device)
     # Three boxes in a row: IoU(0, 1) = 1/3, IoU(1, 2) = 1/3, IoU(0, 2) = 0.
     row = [[0, 0, 2, 1], [1, 0, 3, 1], [2, 0, 4, 1]]
-    _check_case(impl, row, [0.9, 0.8, 0.7], 0.3, device,
-                hint="a suppressed box must not suppress others: compare only with kept boxes")
+    _check_case(
+        impl,
+        row,
+        [0.9, 0.8, 0.7],
+        0.3,
+        device,
+        hint="a suppressed box must not suppress others: compare only with kept boxes",
+    )
     _check_case(impl, row, [0.7, 0.9, 0.8], 0.3, device, hint="visit boxes by descending score")
     # IoU exactly 1/4 (exact in float32 too) with threshold 0.25: kept.
-    _check_case(impl, [[0, 0, 4, 1], [0, 0, 1, 1], [3, 0, 4, 1]], [0.9, 0.8, 0.7], 0.25, device,
-                hint="drop a box only when IoU > threshold; IoU == threshold is kept")
+    _check_case(
+        impl,
+        [[0, 0, 4, 1], [0, 0, 1, 1], [3, 0, 4, 1]],
+        [0.9, 0.8, 0.7],
+        0.25,
+        device,
+        hint="drop a box only when IoU > threshold; IoU == threshold is kept",
+    )
     # The highest score is not the first box.
-    _check_case(impl, [[0, 0, 4, 4], [1, 1, 5, 5], [10, 10, 12, 12], [0.5, 0.5, 4.5, 4.5]],
-                [0.1, 0.95, 0.5, 0.6], 0.5, device, hint="visit boxes by descending score")
+    _check_case(
+        impl,
+        [[0, 0, 4, 4], [1, 1, 5, 5], [10, 10, 12, 12], [0.5, 0.5, 4.5, 4.5]],
+        [0.1, 0.95, 0.5, 0.6],
+        0.5,
+        device,
+        hint="visit boxes by descending score",
+    )
     # Ties: identical boxes with identical scores (either one may be kept), and tied, disjoint boxes.
     _check_case(impl, [[0, 0, 1, 1], [0, 0, 1, 1]], [0.5, 0.5], 0.5, device)
     _check_case(impl, [[0, 0, 1, 1], [5, 5, 6, 6], [0, 0, 1, 1.2]], [0.5, 0.5, 0.4], 0.5, device)
@@ -138,8 +184,14 @@ def check_nms(impl, device="cpu") -> None:
     _check_case(impl, [[0, 0, 2, 2], [1, 1, 3, 3], [0, 0, 2, 2.5]], [0.2, 0.9, 0.5], 0.0, device)
     _check_case(impl, [[0, 0, 2, 2], [0, 0, 2, 2], [0, 0, 2, 2.5]], [0.2, 0.9, 0.5], 1.0, device)
     # Small boxes, where a +1 in the area changes the IoU a lot.
-    _check_case(impl, [[0, 0, 1, 1], [0.5, 0, 1.5, 1]], [0.9, 0.8], 0.4, device,
-                hint="the area is (x2 - x1) * (y2 - y1), without the old +1 pixel convention")
+    _check_case(
+        impl,
+        [[0, 0, 1, 1], [0.5, 0, 1.5, 1]],
+        [0.9, 0.8],
+        0.4,
+        device,
+        hint="the area is (x2 - x1) * (y2 - y1), without the old +1 pixel convention",
+    )
 
     # Empty input.
     empty_b = torch.zeros((0, 4), dtype=torch.float32, device=device)
@@ -169,8 +221,12 @@ def _pairwise_iou(boxes, plus_one=False):
     e = 1.0 if plus_one else 0.0
     x1, y1, x2, y2 = boxes.unbind(-1)
     areas = (x2 - x1 + e) * (y2 - y1 + e)
-    w = (torch.minimum(x2[:, None], x2[None]) - torch.maximum(x1[:, None], x1[None]) + e).clamp(min=0)
-    h = (torch.minimum(y2[:, None], y2[None]) - torch.maximum(y1[:, None], y1[None]) + e).clamp(min=0)
+    w = (torch.minimum(x2[:, None], x2[None]) - torch.maximum(x1[:, None], x1[None]) + e).clamp(
+        min=0
+    )
+    h = (torch.minimum(y2[:, None], y2[None]) - torch.maximum(y1[:, None], y1[None]) + e).clamp(
+        min=0
+    )
     inter = w * h
     return inter / (areas[:, None] + areas[None] - inter)
 
@@ -205,8 +261,11 @@ def _wrong_suppressed_suppress(boxes, scores, iou_threshold):
     """Lets already-suppressed boxes suppress others: compares with every higher-scored box."""
     order = torch.argsort(scores, descending=True).tolist()
     iou = _pairwise_iou(boxes)
-    return [i for pos, i in enumerate(order)
-            if all(float(iou[i, j]) <= iou_threshold for j in order[:pos])]
+    return [
+        i
+        for pos, i in enumerate(order)
+        if all(float(iou[i, j]) <= iou_threshold for j in order[:pos])
+    ]
 
 
 WRONG_ANSWERS = {

@@ -29,7 +29,7 @@ def online_softmax(x, block_size: int):
     m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
     s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
     for start in range(0, n, block_size):
-        block = x[..., start:start + block_size]
+        block = x[..., start : start + block_size]
         m_new = torch.maximum(m, block.amax(dim=-1))
         s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
         m = m_new
@@ -60,18 +60,32 @@ def running_stats_update(m, s, x_block):
 
 
 def check_online_softmax(impl, device="cpu"):
-    impl = forbid(impl, "softmax", "log_softmax", "logsumexp", "softmin",
-                  reason="the card is the online softmax itself: keep a running max and sum")
+    impl = forbid(
+        impl,
+        "softmax",
+        "log_softmax",
+        "logsumexp",
+        "softmin",
+        reason="the card is the online softmax itself: keep a running max and sum",
+    )
     gen = torch.Generator().manual_seed(0)
 
     def run(x, block_size, what_extra=""):
         what = f"online_softmax({describe(x)}, block_size={block_size}){what_extra}"
         got = call(impl, what, x.clone(), block_size)
-        expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+        expect(
+            isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
+        )
         want = torch.softmax(x.double(), dim=-1)
-        assert_close(got, want, what, atol=1e-6, rtol=1e-5,
-                     hint="rescale the running sum by exp(m_old - m_new) whenever the max grows, "
-                          "and include the last, shorter block")
+        assert_close(
+            got,
+            want,
+            what,
+            atol=1e-6,
+            rtol=1e-5,
+            hint="rescale the running sum by exp(m_old - m_new) whenever the max grows, "
+            "and include the last, shorter block",
+        )
 
     # A fixed example whose maximum grows block after block.
     x = torch.tensor([[1.0, 2.0, 3.0, 4.0, 5.0], [5.0, 4.0, 3.0, 2.0, 1.0]], device=device)
@@ -104,7 +118,7 @@ def _wrong_no_rescale(x, block_size):
     m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
     s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
     for start in range(0, n, block_size):
-        block = x[..., start:start + block_size]
+        block = x[..., start : start + block_size]
         m = torch.maximum(m, block.amax(dim=-1))
         s = s + torch.exp(block - m.unsqueeze(-1)).sum(dim=-1)
     return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
@@ -115,7 +129,7 @@ def _wrong_no_max(x, block_size):
     n = x.shape[-1]
     s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
     for start in range(0, n, block_size):
-        s = s + torch.exp(x[..., start:start + block_size]).sum(dim=-1)
+        s = s + torch.exp(x[..., start : start + block_size]).sum(dim=-1)
     return torch.exp(x) / s.unsqueeze(-1)
 
 
@@ -125,7 +139,7 @@ def _wrong_inverted_rescale(x, block_size):
     m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
     s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
     for start in range(0, n, block_size):
-        block = x[..., start:start + block_size]
+        block = x[..., start : start + block_size]
         m_new = torch.maximum(m, block.amax(dim=-1))
         factor = torch.where(torch.isinf(m), torch.zeros_like(m), torch.exp(m_new - m))
         s = s * factor + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
@@ -139,7 +153,7 @@ def _wrong_drops_last_block(x, block_size):
     m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
     s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
     for start in range(0, n - block_size + 1, block_size):
-        block = x[..., start:start + block_size]
+        block = x[..., start : start + block_size]
         m_new = torch.maximum(m, block.amax(dim=-1))
         s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
         m = m_new
@@ -155,7 +169,7 @@ def _variant_scalar_loop(x, block_size):
     for row in rows:
         m, s = float("-inf"), 0.0
         for start in range(0, len(row), block_size):
-            block = row[start:start + block_size]
+            block = row[start : start + block_size]
             m_new = max(m, max(block))
             s = s * math.exp(m - m_new) + sum(math.exp(v - m_new) for v in block)
             m = m_new
@@ -172,17 +186,24 @@ def check_running_stats_update(impl, device="cpu"):
 
     # Single steps from a known state.
     cases = [
-        (torch.tensor([5.0]), torch.tensor([2.0]), torch.tensor([[1.0, 3.0]])),    # max unchanged
-        (torch.tensor([1.0]), torch.tensor([2.0]), torch.tensor([[4.0, 0.0]])),    # max grows
+        (torch.tensor([5.0]), torch.tensor([2.0]), torch.tensor([[1.0, 3.0]])),  # max unchanged
+        (torch.tensor([1.0]), torch.tensor([2.0]), torch.tensor([[4.0, 0.0]])),  # max grows
         (torch.tensor([float("-inf")]), torch.tensor([0.0]), torch.tensor([[0.5, -1.0, 2.0]])),
-        (torch.tensor([3.0, -2.0]), torch.tensor([1.5, 4.0]), torch.tensor([[3.0, 2.0], [7.0, -9.0]])),
+        (
+            torch.tensor([3.0, -2.0]),
+            torch.tensor([1.5, 4.0]),
+            torch.tensor([[3.0, 2.0], [7.0, -9.0]]),
+        ),
     ]
     for m, s, xb in cases:
         m, s, xb = m.double().to(device), s.double().to(device), xb.double().to(device)
         what = f"running_stats_update(m={describe(m)}, s={describe(s)}, x_block={describe(xb)})"
         got = call(impl, what, m.clone(), s.clone(), xb.clone())
-        expect(isinstance(got, (tuple, list)) and len(got) == 2, what,
-               f"returned {describe(got)}, expected a pair (m_new, s_new)")
+        expect(
+            isinstance(got, (tuple, list)) and len(got) == 2,
+            what,
+            f"returned {describe(got)}, expected a pair (m_new, s_new)",
+        )
         m_want = torch.maximum(m, xb.max(dim=-1).values)
         # Ground truth for s_new: the exact sum of everything seen, measured against m_new,
         # where "everything seen before" is s * exp(m) (finite for these small values).
@@ -191,16 +212,24 @@ def check_running_stats_update(impl, device="cpu"):
         assert_close(got[1], s_want, what + " -> s_new", atol=1e-10, rtol=1e-10, hint=hint)
 
     # Folding whole rows block by block from the empty state gives max and sum exp(x - max).
-    for rows, n, block_size, scale in [(3, 10, 3, 1.0), (2, 33, 8, 5.0), (4, 50, 7, 1000.0),
-                                       (1, 9, 1, 300.0), (2, 12, 12, 2.0)]:
+    for rows, n, block_size, scale in [
+        (3, 10, 3, 1.0),
+        (2, 33, 8, 5.0),
+        (4, 50, 7, 1000.0),
+        (1, 9, 1, 300.0),
+        (2, 12, 12, 2.0),
+    ]:
         x = (torch.randn(rows, n, generator=gen, dtype=torch.float64) * scale).to(device)
         m = torch.full((rows,), float("-inf"), dtype=torch.float64, device=device)
         s = torch.zeros(rows, dtype=torch.float64, device=device)
         what = f"folding x of shape ({rows}, {n}) (scale {scale:g}) in blocks of {block_size}"
         for start in range(0, n, block_size):
-            got = call(impl, what, m, s, x[:, start:start + block_size])
-            expect(isinstance(got, (tuple, list)) and len(got) == 2, what,
-                   f"returned {describe(got)}, expected a pair (m_new, s_new)")
+            got = call(impl, what, m, s, x[:, start : start + block_size])
+            expect(
+                isinstance(got, (tuple, list)) and len(got) == 2,
+                what,
+                f"returned {describe(got)}, expected a pair (m_new, s_new)",
+            )
             m, s = got
         m_want = x.max(dim=-1).values
         s_want = torch.exp(torch.logsumexp(x, dim=-1) - m_want)
@@ -227,16 +256,25 @@ def _wrong_update_inverted(m, s, x_block):
     factor = torch.where(torch.isinf(m), torch.zeros_like(m), torch.exp(m_new - m))
     return m_new, s * factor + torch.exp(x_block - m_new.unsqueeze(-1)).sum(dim=-1)
 
+
 def _wrong_calls_library(x, block_size):
     """Calls torch.softmax instead of keeping a running max and sum."""
     return torch.softmax(x, dim=-1)
 
 
 WRONG_ANSWERS = {
-    "online_softmax": [_wrong_calls_library, _wrong_no_rescale, _wrong_no_max, _wrong_inverted_rescale,
-                       _wrong_drops_last_block],
-    "running_stats_update": [_wrong_update_no_rescale, _wrong_update_old_max,
-                             _wrong_update_inverted],
+    "online_softmax": [
+        _wrong_calls_library,
+        _wrong_no_rescale,
+        _wrong_no_max,
+        _wrong_inverted_rescale,
+        _wrong_drops_last_block,
+    ],
+    "running_stats_update": [
+        _wrong_update_no_rescale,
+        _wrong_update_old_max,
+        _wrong_update_inverted,
+    ],
 }
 
 CORRECT_VARIANTS = {

@@ -26,8 +26,8 @@ def patchify(images, patch_size: int):
     """
     N, C, H, W = images.shape
     p = patch_size
-    x = images.reshape(N, C, H // p, p, W // p, p)     # (N, C, gh, i, gw, j)
-    x = x.permute(0, 2, 4, 1, 3, 5)                     # (N, gh, gw, C, i, j)
+    x = images.reshape(N, C, H // p, p, W // p, p)  # (N, C, gh, i, gw, j)
+    x = x.permute(0, 2, 4, 1, 3, 5)  # (N, gh, gw, C, i, j)
     return x.reshape(N, (H // p) * (W // p), C * p * p)
 
 
@@ -35,34 +35,62 @@ def patchify(images, patch_size: int):
 
 
 def check_patchify(impl, device="cpu") -> None:
-    impl = forbid(impl, "conv2d", "convolution", "_convolution",
-                  reason="cut the patches with reshape and permute")
+    impl = forbid(
+        impl,
+        "conv2d",
+        "convolution",
+        "_convolution",
+        reason="cut the patches with reshape and permute",
+    )
     gen = torch.Generator().manual_seed(0)
-    for N, C, H, W, p in [(1, 1, 4, 4, 2), (2, 3, 8, 8, 4), (1, 3, 6, 9, 3), (2, 2, 4, 6, 2),
-                          (1, 3, 5, 5, 1), (2, 4, 6, 6, 6), (1, 3, 32, 16, 8), (3, 1, 2, 10, 2)]:
+    for N, C, H, W, p in [
+        (1, 1, 4, 4, 2),
+        (2, 3, 8, 8, 4),
+        (1, 3, 6, 9, 3),
+        (2, 2, 4, 6, 2),
+        (1, 3, 5, 5, 1),
+        (2, 4, 6, 6, 6),
+        (1, 3, 32, 16, 8),
+        (3, 1, 2, 10, 2),
+    ]:
         images = torch.randn(N, C, H, W, generator=gen).to(device)
         what = f"patchify(images {describe(images)}, {p})"
         got = call(impl, what, images.clone(), p)
         expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
         L = (H // p) * (W // p)
-        expect(tuple(got.shape) == (N, L, C * p * p), what,
-               f"returned shape {tuple(got.shape)}, expected {(N, L, C * p * p)}")
+        expect(
+            tuple(got.shape) == (N, L, C * p * p),
+            what,
+            f"returned shape {tuple(got.shape)}, expected {(N, L, C * p * p)}",
+        )
         # Order: patch number gi * (W / p) + gj is the block at row gi, column gj, flattened (C, p, p).
         for n in range(N):
             for index in range(L):
                 gi, gj = divmod(index, W // p)
-                block = images[n, :, gi * p:(gi + 1) * p, gj * p:(gj + 1) * p].reshape(-1)
-                assert_close(got[n, index], block, f"{what}[{n}, {index}] (patch row {gi}, column {gj})",
-                             atol=0, rtol=0,
-                             hint="patches in row-major order; flatten each in (C, p, p) order, "
-                                  "channel first")
+                block = images[n, :, gi * p : (gi + 1) * p, gj * p : (gj + 1) * p].reshape(-1)
+                assert_close(
+                    got[n, index],
+                    block,
+                    f"{what}[{n}, {index}] (patch row {gi}, column {gj})",
+                    atol=0,
+                    rtol=0,
+                    hint="patches in row-major order; flatten each in (C, p, p) order, "
+                    "channel first",
+                )
         # The Conv2d equivalence that a ViT patch embedding relies on.
         E = 5
         weight = torch.randn(E, C, p, p, generator=gen).to(device)
         # In float64 (no TF32 on a GPU); the patches themselves are exact copies of pixels.
-        conv = F.conv2d(images.double(), weight.double(), stride=p).flatten(2).transpose(1, 2)  # (N, L, E)
-        assert_close(got.double() @ weight.double().reshape(E, -1).T, conv,
-                     f"{what} @ W.reshape(E, C p p).T vs conv2d", atol=1e-9, rtol=1e-9)
+        conv = (
+            F.conv2d(images.double(), weight.double(), stride=p).flatten(2).transpose(1, 2)
+        )  # (N, L, E)
+        assert_close(
+            got.double() @ weight.double().reshape(E, -1).T,
+            conv,
+            f"{what} @ W.reshape(E, C p p).T vs conv2d",
+            atol=1e-9,
+            rtol=1e-9,
+        )
     # A non-contiguous input.
     images = torch.randn(2, 3, 8, 4, generator=gen).to(device).transpose(2, 3)
     what = f"patchify(images {describe(images)} (non-contiguous), 2)"

@@ -25,7 +25,7 @@ def positive_random_features(x, omega):
         (n, m) features.
     """
     m = omega.shape[0]
-    proj = x @ omega.transpose(0, 1)                     # (n, m)
+    proj = x @ omega.transpose(0, 1)  # (n, m)
     half_norm = 0.5 * (x * x).sum(dim=-1, keepdim=True)  # (n, 1)
     return torch.exp(proj - half_norm) / math.sqrt(m)
 
@@ -73,14 +73,20 @@ def check_positive_random_features(impl, device="cpu"):
     assert_close(got, want, what, atol=1e-12, rtol=1e-10, hint=hint)
 
     # The formula over many shapes, float32 and float64.
-    for n, d, m, dtype in [(1, 1, 1, torch.float64), (3, 4, 5, torch.float64),
-                           (10, 8, 64, torch.float32), (7, 16, 33, torch.float32),
-                           (16, 3, 2, torch.float64)]:
-        x = (torch.randn(n, d, generator=gen, dtype=dtype) * d ** -0.25).to(device)
+    for n, d, m, dtype in [
+        (1, 1, 1, torch.float64),
+        (3, 4, 5, torch.float64),
+        (10, 8, 64, torch.float32),
+        (7, 16, 33, torch.float32),
+        (16, 3, 2, torch.float64),
+    ]:
+        x = (torch.randn(n, d, generator=gen, dtype=dtype) * d**-0.25).to(device)
         omega = torch.randn(m, d, generator=gen, dtype=dtype).to(device)
         what = f"positive_random_features(x {describe(x)}, omega {describe(omega)})"
         got = call(impl, what, x.clone(), omega.clone())
-        expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+        expect(
+            isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
+        )
         tol = 1e-10 if dtype == torch.float64 else 1e-5
         assert_close(got, _features_float64(x, omega), what, atol=tol, rtol=tol, hint=hint)
         expect(bool((got > 0).all()), what, "some features are not positive")
@@ -99,9 +105,13 @@ def check_positive_random_features(impl, device="cpu"):
     sq_sum = ((q[:, None, :] + k[None, :, :]) ** 2).sum(-1)
     std_error = exact * torch.sqrt((torch.exp(sq_sum) - 1) / m)
     worst = float(((estimate - exact).abs() / std_error).max())
-    expect(worst < 5.0, what,
-           f"phi(q) . phi(k) is {worst:.1f} standard errors away from exp(q . k): the estimate "
-           "is biased", hint=hint)
+    expect(
+        worst < 5.0,
+        what,
+        f"phi(q) . phi(k) is {worst:.1f} standard errors away from exp(q . k): the estimate "
+        "is biased",
+        hint=hint,
+    )
 
 
 def _wrong_no_norm_term(x, omega):
@@ -131,8 +141,10 @@ def _wrong_trig_features(x, omega):
 
 def check_softmax_kernel_estimate(impl, device="cpu"):
     gen = torch.Generator().manual_seed(1)
-    hint = ("average over r of exp(omega_r.x - ‖x‖²/2) exp(omega_r.y - ‖y‖²/2): "
-            "half squared norms, and a mean (divide by m)")
+    hint = (
+        "average over r of exp(omega_r.x - ‖x‖²/2) exp(omega_r.y - ‖y‖²/2): "
+        "half squared norms, and a mean (divide by m)"
+    )
 
     # The formula, on small inputs, against a loop over the directions.
     for n, p, d, m in [(1, 1, 1, 1), (2, 3, 4, 5), (5, 4, 8, 50), (3, 6, 2, 17)]:
@@ -144,7 +156,9 @@ def check_softmax_kernel_estimate(impl, device="cpu"):
         want = torch.zeros(n, p, dtype=torch.float64, device=device)
         for r in range(m):
             w = omega[r]
-            want += torch.outer(torch.exp(x @ w - (x * x).sum(-1) / 2), torch.exp(y @ w - (y * y).sum(-1) / 2))
+            want += torch.outer(
+                torch.exp(x @ w - (x * x).sum(-1) / 2), torch.exp(y @ w - (y * y).sum(-1) / 2)
+            )
         assert_close(got, want / m, what, atol=1e-12, rtol=1e-9, hint=hint)
 
     # Unbiasedness: with many directions the estimate is within sampling error of exp(x . y).
@@ -180,8 +194,15 @@ def _wrong_estimate_full_norms(x, y, omega):
 
 
 WRONG_ANSWERS = {
-    "positive_random_features": [_wrong_no_norm_term, _wrong_full_norm, _wrong_divide_by_m,
-                                 _wrong_trig_features],
-    "softmax_kernel_estimate": [_wrong_estimate_no_norms, _wrong_estimate_sum,
-                                _wrong_estimate_full_norms],
+    "positive_random_features": [
+        _wrong_no_norm_term,
+        _wrong_full_norm,
+        _wrong_divide_by_m,
+        _wrong_trig_features,
+    ],
+    "softmax_kernel_estimate": [
+        _wrong_estimate_no_norms,
+        _wrong_estimate_sum,
+        _wrong_estimate_full_norms,
+    ],
 }

@@ -23,8 +23,8 @@ def pixel_shuffle(x, upscale_factor: int):
     N, Crr, H, W = x.shape
     r = upscale_factor
     C = Crr // (r * r)
-    x = x.reshape(N, C, r, r, H, W)          # channel index = c r^2 + i r + j
-    x = x.permute(0, 1, 4, 2, 5, 3)          # (N, C, H, i, W, j)
+    x = x.reshape(N, C, r, r, H, W)  # channel index = c r^2 + i r + j
+    x = x.permute(0, 1, 4, 2, 5, 3)  # (N, C, H, i, W, j)
     return x.reshape(N, C, H * r, W * r)
 
 
@@ -33,27 +33,55 @@ def pixel_shuffle(x, upscale_factor: int):
 
 def check_pixel_shuffle(impl, device="cpu") -> None:
     # A readable case: every value names its source channel (r = 2, one output channel).
-    impl = forbid(impl, "pixel_shuffle", "pixel_unshuffle",
-                  reason="rearrange with reshape and permute yourself")
+    impl = forbid(
+        impl,
+        "pixel_shuffle",
+        "pixel_unshuffle",
+        reason="rearrange with reshape and permute yourself",
+    )
     x = torch.arange(4.0, device=device).view(1, 4, 1, 1).expand(1, 4, 2, 2).contiguous()
     what = "pixel_shuffle(x of shape (1, 4, 2, 2) with x[:, c] = c, 2)"
     got = call(impl, what, x.clone(), 2)
-    assert_close(got, F.pixel_shuffle(x, 2), what,
-                 hint="channel c r^2 + i r + j goes to row offset i, column offset j")
+    assert_close(
+        got,
+        F.pixel_shuffle(x, 2),
+        what,
+        hint="channel c r^2 + i r + j goes to row offset i, column offset j",
+    )
     gen = torch.Generator().manual_seed(0)
-    for N, C, r, H, W in [(1, 1, 1, 3, 3), (1, 1, 2, 1, 1), (2, 3, 2, 4, 5), (1, 2, 3, 2, 7),
-                          (3, 1, 4, 3, 2), (2, 5, 2, 6, 1), (1, 4, 3, 5, 5), (2, 2, 2, 8, 3)]:
+    for N, C, r, H, W in [
+        (1, 1, 1, 3, 3),
+        (1, 1, 2, 1, 1),
+        (2, 3, 2, 4, 5),
+        (1, 2, 3, 2, 7),
+        (3, 1, 4, 3, 2),
+        (2, 5, 2, 6, 1),
+        (1, 4, 3, 5, 5),
+        (2, 2, 2, 8, 3),
+    ]:
         x = torch.randn(N, C * r * r, H, W, generator=gen).to(device)
         what = f"pixel_shuffle(x {describe(x)}, {r})"
         got = call(impl, what, x.clone(), r)
         expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
-        assert_close(got, F.pixel_shuffle(x, r), what, atol=0, rtol=0,
-                     hint="reshape to (N, C, r, r, H, W) and permute to (N, C, H, r, W, r)")
+        assert_close(
+            got,
+            F.pixel_shuffle(x, r),
+            what,
+            atol=0,
+            rtol=0,
+            hint="reshape to (N, C, r, r, H, W) and permute to (N, C, H, r, W, r)",
+        )
     # A non-contiguous input (a transposed view) must work too.
     x = torch.randn(2, 8, 5, 3, generator=gen).to(device).transpose(2, 3)
     what = f"pixel_shuffle(x {describe(x)} (non-contiguous), 2)"
-    assert_close(call(impl, what, x, 2), F.pixel_shuffle(x.contiguous(), 2), what, atol=0, rtol=0,
-                 hint="use reshape (or .contiguous().view) on a permuted tensor, not view")
+    assert_close(
+        call(impl, what, x, 2),
+        F.pixel_shuffle(x.contiguous(), 2),
+        what,
+        atol=0,
+        rtol=0,
+        hint="use reshape (or .contiguous().view) on a permuted tensor, not view",
+    )
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -81,14 +109,21 @@ def _wrong_plain_reshape(x, upscale_factor):
     r = upscale_factor
     return x.reshape(N, Crr // (r * r), H * r, W * r)
 
+
 def _wrong_calls_library(x, upscale_factor):
     """Calls F.pixel_shuffle, the routine the card is about."""
     import torch.nn.functional as F
+
     return F.pixel_shuffle(x, upscale_factor)
 
 
 WRONG_ANSWERS = {
-    "pixel_shuffle": [_wrong_calls_library, _wrong_permute_order, _wrong_channel_last_grouping, _wrong_plain_reshape],
+    "pixel_shuffle": [
+        _wrong_calls_library,
+        _wrong_permute_order,
+        _wrong_channel_last_grouping,
+        _wrong_plain_reshape,
+    ],
 }
 
 
@@ -103,7 +138,7 @@ def _variant_loops(x, upscale_factor):
     out = x.new_empty(N, C, H * r, W * r)
     for i in range(r):
         for j in range(r):
-            out[:, :, i::r, j::r] = x[:, i * r + j::r * r]
+            out[:, :, i::r, j::r] = x[:, i * r + j :: r * r]
     return out
 
 

@@ -46,15 +46,26 @@ def check_poisson_pmf(impl, device="cpu") -> None:
         ((2, 0.5, 4.0), 2.0 * math.exp(-2), "rate 0.5 per hour, two events in four hours"),
     ):
         what = f"poisson_pmf{args} ({note})"
-        assert_close(call(impl, what, *args), want, what, rtol=1e-9, atol=0,
-                     hint="the mean count in the window is rate * t, not rate")
+        assert_close(
+            call(impl, what, *args),
+            want,
+            what,
+            rtol=1e-9,
+            atol=0,
+            hint="the mean count in the window is rate * t, not rate",
+        )
     # Just past the float factorial limit: 171! and 100^171 are both above 1.8e308.
     for n, rate, t in ((171, 100.0, 1.0), (200, 50.0, 4.0)):
         what = f"poisson_pmf({n}, {rate:g}, {t:g})"
-        assert_close(call(impl, what, n, rate, t), math.exp(_log_pmf(n, rate * t)), what,
-                     rtol=1e-9, atol=0,
-                     hint="n! and (rate t)^n overflow a float for n > 170: work in log space "
-                          "(math.lgamma(n + 1) = log n!)")
+        assert_close(
+            call(impl, what, n, rate, t),
+            math.exp(_log_pmf(n, rate * t)),
+            what,
+            rtol=1e-9,
+            atol=0,
+            hint="n! and (rate t)^n overflow a float for n > 170: work in log space "
+            "(math.lgamma(n + 1) = log n!)",
+        )
     what = "poisson_pmf(n, 1.0, 1.0) summed over n = 0..60"
     total = math.fsum(float(call(impl, what, n, 1.0, 1.0)) for n in range(61))
     expect(abs(total - 1.0) < 1e-9, what, f"sums to {total!r}, not 1")
@@ -67,15 +78,21 @@ def check_poisson_pmf(impl, device="cpu") -> None:
                 got = call(impl, what, n, rate, t)
                 log_want = _log_pmf(n, mean)
                 want = math.exp(log_want) if log_want > -745 else 0.0
-                assert_close(got, want, what, rtol=1e-9, atol=1e-300,
-                             hint="work in log space: n log(rate t) - rate t - lgamma(n + 1); "
-                                  "(rate t)^n and n! overflow a float beyond n ~ 170")
+                assert_close(
+                    got,
+                    want,
+                    what,
+                    rtol=1e-9,
+                    atol=1e-300,
+                    hint="work in log space: n log(rate t) - rate t - lgamma(n + 1); "
+                    "(rate t)^n and n! overflow a float beyond n ~ 170",
+                )
 
 
 def _wrong_factorial(n: int, rate: float, t: float = 1.0) -> float:
     """The direct formula with floats: (rate t)^n and n! overflow for n > 170."""
     mean = rate * t
-    return mean ** n * math.exp(-mean) / float(math.factorial(n))
+    return mean**n * math.exp(-mean) / float(math.factorial(n))
 
 
 def _wrong_forgets_t(n: int, rate: float, t: float = 1.0) -> float:
@@ -110,6 +127,7 @@ def _variant_torch(n: int, rate: float, t: float = 1.0):
 # waiting_time_cdf (the exponential-waiting-time derivation)
 # --------------------------------------------------------------------------------------------
 
+
 def waiting_time_cdf(t: float, rate: float) -> float:
     """P(T <= t), T being the waiting time until the next event of a Poisson process.
 
@@ -134,19 +152,37 @@ def check_waiting_time_cdf(impl, device="cpu") -> None:
         ((0.0, 2.0), 0.0, "no time at all"),
     ):
         what = f"waiting_time_cdf{args} ({note})"
-        assert_close(call(impl, what, *args), want, what, rtol=1e-9, atol=1e-12,
-                     hint="P(T > t) = P(no event in [0, t]) = e^(-rate t), so P(T <= t) = 1 - e^(-rate t)")
+        assert_close(
+            call(impl, what, *args),
+            want,
+            what,
+            rtol=1e-9,
+            atol=1e-12,
+            hint="P(T > t) = P(no event in [0, t]) = e^(-rate t), so P(T <= t) = 1 - e^(-rate t)",
+        )
     for rate in (0.1, 0.5, 2.0, 7.0, 40.0):
         for t in (1e-6, 0.01, 0.3, 1.0, 2.5, 10.0):
             what = f"waiting_time_cdf({t:g}, rate={rate:g})"
-            want = float(torch.distributions.Exponential(torch.tensor(rate, dtype=torch.float64))
-                         .cdf(torch.tensor(t, dtype=torch.float64)))
-            assert_close(call(impl, what, t, rate), want, what, rtol=1e-9, atol=1e-12,
-                         hint="rate is events per unit time; the mean wait is 1 / rate")
+            want = float(
+                torch.distributions.Exponential(torch.tensor(rate, dtype=torch.float64)).cdf(
+                    torch.tensor(t, dtype=torch.float64)
+                )
+            )
+            assert_close(
+                call(impl, what, t, rate),
+                want,
+                what,
+                rtol=1e-9,
+                atol=1e-12,
+                hint="rate is events per unit time; the mean wait is 1 / rate",
+            )
     what = "waiting_time_cdf(t, 2.0) for increasing t"
     values = [float(call(impl, what, t, 2.0)) for t in (0.1, 0.5, 1.0, 3.0, 20.0)]
-    expect(all(a < b for a, b in zip(values, values[1:])), what,
-           f"a CDF must increase with t, got {values}")
+    expect(
+        all(a < b for a, b in zip(values, values[1:])),
+        what,
+        f"a CDF must increase with t, got {values}",
+    )
 
 
 def _wrong_survival(t: float, rate: float) -> float:

@@ -23,8 +23,8 @@ def sinusoidal_encoding(num_positions: int, dim: int, base: float = 10000.0):
     Returns:
         Float tensor of shape (num_positions, dim).
     """
-    p = torch.arange(num_positions, dtype=torch.float64)[:, None]          # (P, 1)
-    two_i = torch.arange(0, dim, 2, dtype=torch.float64)[None, :]           # (1, dim/2)
+    p = torch.arange(num_positions, dtype=torch.float64)[:, None]  # (P, 1)
+    two_i = torch.arange(0, dim, 2, dtype=torch.float64)[None, :]  # (1, dim/2)
     angles = p / base ** (two_i / dim)
     pe = torch.empty(num_positions, dim, dtype=torch.float64)
     pe[:, 0::2] = angles.sin()
@@ -74,42 +74,89 @@ def check_sinusoidal_encoding(impl, device="cpu"):
     # Hand values: position 0 is (0, 1, 0, 1, ...); pair 0 has frequency 1.
     what = "sinusoidal_encoding(3, 4)"
     out = call(impl, what, 3, 4)
-    want = np.array([[0.0, 1.0, 0.0, 1.0],
-                     [np.sin(1.0), np.cos(1.0), np.sin(0.01), np.cos(0.01)],
-                     [np.sin(2.0), np.cos(2.0), np.sin(0.02), np.cos(0.02)]])
-    assert_close(out, want, what, atol=1e-5, rtol=1e-5,
-                 hint="column 2i is sin(p / base^(2i/dim)), column 2i+1 is cos of the same angle; "
-                      "sin and cos alternate, they are not two halves")
+    want = np.array(
+        [
+            [0.0, 1.0, 0.0, 1.0],
+            [np.sin(1.0), np.cos(1.0), np.sin(0.01), np.cos(0.01)],
+            [np.sin(2.0), np.cos(2.0), np.sin(0.02), np.cos(0.02)],
+        ]
+    )
+    assert_close(
+        out,
+        want,
+        what,
+        atol=1e-5,
+        rtol=1e-5,
+        hint="column 2i is sin(p / base^(2i/dim)), column 2i+1 is cos of the same angle; "
+        "sin and cos alternate, they are not two halves",
+    )
 
-    for num_positions, dim, base in [(1, 2, 10000.0), (1, 8, 10000.0), (5, 2, 10000.0), (7, 6, 10000.0),
-                                     (50, 16, 10000.0), (128, 64, 10000.0), (600, 10, 10000.0),
-                                     (33, 12, 100.0), (9, 32, 1000000.0)]:
+    for num_positions, dim, base in [
+        (1, 2, 10000.0),
+        (1, 8, 10000.0),
+        (5, 2, 10000.0),
+        (7, 6, 10000.0),
+        (50, 16, 10000.0),
+        (128, 64, 10000.0),
+        (600, 10, 10000.0),
+        (33, 12, 100.0),
+        (9, 32, 1000000.0),
+    ]:
         what = f"sinusoidal_encoding({num_positions}, {dim}, base={base:g})"
         out = call(impl, what, num_positions, dim, base=base)
-        expect(hasattr(out, "shape") and tuple(out.shape) == (num_positions, dim), what,
-               f"returned shape {tuple(getattr(out, 'shape', ()))}, expected ({num_positions}, {dim})")
-        expect(out.dtype.is_floating_point if isinstance(out, torch.Tensor) else True, what,
-               f"returned dtype {out.dtype}, expected a float tensor")
-        assert_close(out, _pe_numpy(num_positions, dim, base), what, atol=2e-4, rtol=1e-4,
-                     hint="the exponent is 2i/dim with i the PAIR index (0 .. dim/2 - 1), the same "
-                          "for the sin column 2i and the cos column 2i+1")
+        expect(
+            hasattr(out, "shape") and tuple(out.shape) == (num_positions, dim),
+            what,
+            f"returned shape {tuple(getattr(out, 'shape', ()))}, expected ({num_positions}, {dim})",
+        )
+        expect(
+            out.dtype.is_floating_point if isinstance(out, torch.Tensor) else True,
+            what,
+            f"returned dtype {out.dtype}, expected a float tensor",
+        )
+        assert_close(
+            out,
+            _pe_numpy(num_positions, dim, base),
+            what,
+            atol=2e-4,
+            rtol=1e-4,
+            hint="the exponent is 2i/dim with i the PAIR index (0 .. dim/2 - 1), the same "
+            "for the sin column 2i and the cos column 2i+1",
+        )
 
 
 def check_sinusoidal_shift_matrix(impl, device="cpu"):
-    for k, dim, base in [(0, 4, 10000.0), (1, 2, 10000.0), (1, 8, 10000.0), (5, 16, 10000.0),
-                         (-3, 16, 10000.0), (37, 32, 10000.0), (2, 6, 100.0)]:
+    for k, dim, base in [
+        (0, 4, 10000.0),
+        (1, 2, 10000.0),
+        (1, 8, 10000.0),
+        (5, 16, 10000.0),
+        (-3, 16, 10000.0),
+        (37, 32, 10000.0),
+        (2, 6, 100.0),
+    ]:
         what = f"sinusoidal_shift_matrix({k}, {dim}, base={base:g})"
         m = call(impl, what, k, dim, base=base)
-        expect(hasattr(m, "shape") and tuple(m.shape) == (dim, dim), what,
-               f"returned shape {tuple(getattr(m, 'shape', ()))}, expected ({dim}, {dim})")
-        m = np.asarray(m.detach().cpu().double() if isinstance(m, torch.Tensor) else m, dtype=np.float64)
+        expect(
+            hasattr(m, "shape") and tuple(m.shape) == (dim, dim),
+            what,
+            f"returned shape {tuple(getattr(m, 'shape', ()))}, expected ({dim}, {dim})",
+        )
+        m = np.asarray(
+            m.detach().cpu().double() if isinstance(m, torch.Tensor) else m, dtype=np.float64
+        )
         pe = _pe_numpy(200 + abs(k), dim, base)
         start = max(0, -k)
         p = np.arange(start, start + 150)
-        assert_close(pe[p] @ m.T, pe[p + k], f"{what} @ PE[p] vs PE[p + {k}] for p = {start} .. {start + 149}",
-                     atol=1e-5, rtol=1e-5,
-                     hint="per pair: sin((p+k)w) = cos(kw) sin(pw) + sin(kw) cos(pw) and "
-                          "cos((p+k)w) = -sin(kw) sin(pw) + cos(kw) cos(pw)")
+        assert_close(
+            pe[p] @ m.T,
+            pe[p + k],
+            f"{what} @ PE[p] vs PE[p + {k}] for p = {start} .. {start + 149}",
+            atol=1e-5,
+            rtol=1e-5,
+            hint="per pair: sin((p+k)w) = cos(kw) sin(pw) + sin(kw) cos(pw) and "
+            "cos((p+k)w) = -sin(kw) sin(pw) + cos(kw) cos(pw)",
+        )
 
 
 # --- wrong answers ----------------------------------------------------------------------------
@@ -172,7 +219,9 @@ def _shift_block_diag(k: int, dim: int, base: float = 10000.0):
     blocks = []
     for i in range(dim // 2):
         a = k / base ** (2 * i / dim)
-        blocks.append(torch.tensor([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]], dtype=torch.float32))
+        blocks.append(
+            torch.tensor([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]], dtype=torch.float32)
+        )
     return torch.block_diag(*blocks)
 
 

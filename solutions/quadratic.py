@@ -20,13 +20,13 @@ def _cholesky_solve(A: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
         if pivot <= 0:
             raise ValueError("A is not positive definite")
         L[j, j] = pivot.sqrt()
-        L[j + 1:, j] = (M[j + 1:, j] - L[j + 1:, :j] @ L[j, :j]) / L[j, j]
+        L[j + 1 :, j] = (M[j + 1 :, j] - L[j + 1 :, :j] @ L[j, :j]) / L[j, j]
     z = torch.zeros(n, dtype=torch.float64, device=A.device)
     for i in range(n):  # L z = r
         z[i] = (r[i] - L[i, :i] @ z[:i]) / L[i, i]
     y = torch.zeros(n, dtype=torch.float64, device=A.device)
     for i in reversed(range(n)):  # L^T y = z
-        y[i] = (z[i] - L[i + 1:, i] @ y[i + 1:]) / L[i, i]
+        y[i] = (z[i] - L[i + 1 :, i] @ y[i + 1 :]) / L[i, i]
     return y
 
 
@@ -57,16 +57,26 @@ def check_minimize_quadratic(impl, device="cpu") -> None:
     A = torch.tensor([[4.0, 1.0], [1.0, 3.0]], dtype=torch.float64, device=device)
     b = torch.tensor([1.0, 2.0], dtype=torch.float64, device=device)
     what = f"minimize_quadratic(A={describe(A)}, b={describe(b)})"
-    assert_close(call(impl, what, A.clone(), b.clone()),
-                 torch.tensor([-1 / 11, -7 / 11], dtype=torch.float64), what, rtol=1e-9, atol=1e-12,
-                 hint="set the gradient A x + b to zero: x* = -A^-1 b (mind the sign, and the 1/2 "
-                      "that cancels the 2 of d/dx x^T A x = 2 A x)")
+    assert_close(
+        call(impl, what, A.clone(), b.clone()),
+        torch.tensor([-1 / 11, -7 / 11], dtype=torch.float64),
+        what,
+        rtol=1e-9,
+        atol=1e-12,
+        hint="set the gradient A x + b to zero: x* = -A^-1 b (mind the sign, and the 1/2 "
+        "that cancels the 2 of d/dx x^T A x = 2 A x)",
+    )
     # 1 x 1: f = x^2 + 4x -> x* = -2.
     A = torch.tensor([[2.0]], dtype=torch.float64, device=device)
     b = torch.tensor([4.0], dtype=torch.float64, device=device)
     what = f"minimize_quadratic(A={describe(A)}, b={describe(b)})"
-    assert_close(call(impl, what, A.clone(), b.clone()), torch.tensor([-2.0], dtype=torch.float64),
-                 what, rtol=1e-9, atol=1e-12)
+    assert_close(
+        call(impl, what, A.clone(), b.clone()),
+        torch.tensor([-2.0], dtype=torch.float64),
+        what,
+        rtol=1e-9,
+        atol=1e-12,
+    )
 
     gen = torch.Generator().manual_seed(0)
     for dtype, rtol, atol in ((torch.float64, 1e-8, 1e-10), (torch.float32, 2e-4, 2e-5)):
@@ -76,19 +86,29 @@ def check_minimize_quadratic(impl, device="cpu") -> None:
             A_in, b_in = A.clone(), b.clone()
             what = f"minimize_quadratic(A: random SPD {n}x{n} {str(dtype)[6:]}, b of shape ({n},))"
             x = call(impl, what, A_in, b_in)
-            expect(torch.equal(A_in, A) and torch.equal(b_in, b), what,
-                   "modified its inputs A or b in place")
-            expect(isinstance(x, torch.Tensor), what,
-                   f"returned {type(x).__name__}, expected a torch tensor of shape ({n},)")
-            expect(tuple(x.shape) == (n,), what, f"returned shape {tuple(x.shape)}, expected ({n},)")
+            expect(
+                torch.equal(A_in, A) and torch.equal(b_in, b),
+                what,
+                "modified its inputs A or b in place",
+            )
+            expect(
+                isinstance(x, torch.Tensor),
+                what,
+                f"returned {type(x).__name__}, expected a torch tensor of shape ({n},)",
+            )
+            expect(
+                tuple(x.shape) == (n,), what, f"returned shape {tuple(x.shape)}, expected ({n},)"
+            )
             A64, b64 = A.double().cpu(), b.double().cpu()
             truth = torch.linalg.solve(A64, -b64)
-            assert_close(x, truth, what, rtol=rtol, atol=atol,
-                         hint="x* = -A^-1 b: solve A x = -b")
+            assert_close(x, truth, what, rtol=rtol, atol=atol, hint="x* = -A^-1 b: solve A x = -b")
             grad = A64 @ x.detach().double().cpu() + b64
             scale = float(torch.linalg.matrix_norm(A64, 2) * truth.norm() + b64.norm())
-            expect(float(grad.norm()) <= 50 * rtol * scale, what,
-                   f"the gradient A x + b at the returned x has norm {float(grad.norm()):.3g}, not ~0")
+            expect(
+                float(grad.norm()) <= 50 * rtol * scale,
+                what,
+                f"the gradient A x + b at the returned x has norm {float(grad.norm()):.3g}, not ~0",
+            )
 
 
 def _wrong_sign(A, b):
@@ -138,6 +158,7 @@ def _variant_conjugate_gradient(A, b):
 # quadratic_minimum_value (the derivation)
 # --------------------------------------------------------------------------------------------
 
+
 def quadratic_minimum_value(A, b, c: float) -> float:
     """Minimum value of f(x) = 1/2 x^T A x + b^T x + c for symmetric positive-definite A.
 
@@ -158,14 +179,26 @@ def check_quadratic_minimum_value(impl, device="cpu") -> None:
     A = torch.tensor([[2.0]], dtype=torch.float64, device=device)
     b = torch.tensor([4.0], dtype=torch.float64, device=device)
     what = f"quadratic_minimum_value(A={describe(A)}, b={describe(b)}, c=1.0)"
-    assert_close(call(impl, what, A, b, 1.0), -3.0, what, rtol=1e-9, atol=1e-12,
-                 hint="complete the square: x^2 + 4x + 1 = (x + 2)^2 - 3")
+    assert_close(
+        call(impl, what, A, b, 1.0),
+        -3.0,
+        what,
+        rtol=1e-9,
+        atol=1e-12,
+        hint="complete the square: x^2 + 4x + 1 = (x + 2)^2 - 3",
+    )
     # A = [[4, 1], [1, 3]], b = [1, 2], c = 0: b^T A^-1 b = 15/11 -> -15/22.
     A = torch.tensor([[4.0, 1.0], [1.0, 3.0]], dtype=torch.float64, device=device)
     b = torch.tensor([1.0, 2.0], dtype=torch.float64, device=device)
     what = f"quadratic_minimum_value(A={describe(A)}, b={describe(b)}, c=0.0)"
-    assert_close(call(impl, what, A, b, 0.0), -15 / 22, what, rtol=1e-9, atol=1e-12,
-                 hint="f(x*) = c - 1/2 b^T A^-1 b")
+    assert_close(
+        call(impl, what, A, b, 0.0),
+        -15 / 22,
+        what,
+        rtol=1e-9,
+        atol=1e-12,
+        hint="f(x*) = c - 1/2 b^T A^-1 b",
+    )
 
     gen = torch.Generator().manual_seed(1)
     for n in (1, 2, 3, 5, 8, 16, 33, 64):
@@ -180,13 +213,22 @@ def check_quadratic_minimum_value(impl, device="cpu") -> None:
             return float(0.5 * x @ A64 @ x + b64 @ x + c)
 
         x_star = torch.linalg.solve(A64, -b64)
-        assert_close(got, f(x_star), what, rtol=1e-8, atol=1e-10,
-                     hint="evaluate f at x* = -A^-1 b: c - 1/2 b^T A^-1 b")
+        assert_close(
+            got,
+            f(x_star),
+            what,
+            rtol=1e-8,
+            atol=1e-10,
+            hint="evaluate f at x* = -A^-1 b: c - 1/2 b^T A^-1 b",
+        )
         # No point does better than the minimum.
         for _ in range(3):
             probe = x_star + 0.1 * torch.randn(n, generator=gen, dtype=torch.float64)
-            expect(float(got) <= f(probe) + 1e-9, what,
-                   f"returned {float(got):.6g}, but f at a nearby point is {f(probe):.6g}, smaller")
+            expect(
+                float(got) <= f(probe) + 1e-9,
+                what,
+                f"returned {float(got):.6g}, but f at a nearby point is {f(probe):.6g}, smaller",
+            )
 
 
 def _wrong_plus_half(A, b, c: float) -> float:
@@ -206,7 +248,12 @@ def _variant_evaluate(A, b, c: float) -> float:
 
 
 WRONG_ANSWERS = {
-    "minimize_quadratic": [_wrong_sign, _wrong_no_inverse, _wrong_ignores_half, _wrong_diagonal_only],
+    "minimize_quadratic": [
+        _wrong_sign,
+        _wrong_no_inverse,
+        _wrong_ignores_half,
+        _wrong_diagonal_only,
+    ],
     "quadratic_minimum_value": [_wrong_plus_half, _wrong_no_half],
 }
 

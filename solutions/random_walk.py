@@ -11,10 +11,10 @@ import math
 
 from studycli.assertions import assert_close, assert_equal, call, expect
 
-
 # --------------------------------------------------------------------------------------------
 # position_distribution
 # --------------------------------------------------------------------------------------------
+
 
 def position_distribution(n: int) -> dict[int, float]:
     """Distribution of the position of a symmetric +-1 random walk after n steps.
@@ -31,7 +31,7 @@ def position_distribution(n: int) -> dict[int, float]:
     """
     # Coefficient of z^k in ((z + 1/z) / 2)^n: choose which j of the n factors give z
     # (the others give 1/z), so k = j - (n - j) = 2j - n, i.e. j = (n + k) / 2.
-    total = 2 ** n
+    total = 2**n
     return {2 * j - n: math.comb(n, j) / total for j in range(n + 1)}
 
 
@@ -50,12 +50,17 @@ def _dp_distribution(n: int) -> list[float]:
 
 
 def _as_float_dict(result, what: str) -> dict:
-    expect(isinstance(result, dict), what,
-           f"returned {type(result).__name__}, expected a dict {{position: probability}}")
+    expect(
+        isinstance(result, dict),
+        what,
+        f"returned {type(result).__name__}, expected a dict {{position: probability}}",
+    )
     try:
         return {k: float(v) for k, v in result.items()}
     except (TypeError, ValueError):
-        raise AssertionError(f"{what}: the values must be numbers, got {list(result.values())[:4]!r}") from None
+        raise AssertionError(
+            f"{what}: the values must be numbers, got {list(result.values())[:4]!r}"
+        ) from None
 
 
 def check_position_distribution(impl, device="cpu") -> None:
@@ -65,40 +70,65 @@ def check_position_distribution(impl, device="cpu") -> None:
         got = _as_float_dict(call(impl, what, n), what)
         dp = _dp_distribution(n)
         want = {k: dp[k + n] for k in range(-n, n + 1) if dp[k + n] > 0}
-        assert_equal(sorted(got), sorted(want), what + " keys",
-                     hint="only positions with non-zero probability are keys: -n, -n+2, ..., n "
-                          "(k must have the parity of n)")
+        assert_equal(
+            sorted(got),
+            sorted(want),
+            what + " keys",
+            hint="only positions with non-zero probability are keys: -n, -n+2, ..., n "
+            "(k must have the parity of n)",
+        )
         keys = sorted(want)
-        assert_close([got[k] for k in keys], [want[k] for k in keys], what, rtol=1e-9, atol=0,
-                     hint="P(X_n = k) = C(n, (n + k) / 2) / 2^n: (n + k) / 2 of the steps go right")
+        assert_close(
+            [got[k] for k in keys],
+            [want[k] for k in keys],
+            what,
+            rtol=1e-9,
+            atol=0,
+            hint="P(X_n = k) = C(n, (n + k) / 2) / 2^n: (n + k) / 2 of the steps go right",
+        )
     # Exact binomial counts, including tails as small as 2^-1000.
     for n in (64, 99, 200, 513, 1000):
         what = f"position_distribution({n})"
         got = _as_float_dict(call(impl, what, n), what)
         keys = list(range(-n, n + 1, 2))
-        assert_equal(sorted(got), keys, what + " keys",
-                     hint="only positions with non-zero probability are keys")
-        want = [math.comb(n, (n + k) // 2) / 2 ** n for k in keys]
-        assert_close([got[k] for k in keys], want, what, rtol=1e-7, atol=0,
-                     hint="P(X_n = k) = C(n, (n + k) / 2) / 2^n; compute it without overflow")
-        expect(abs(sum(got.values()) - 1.0) < 1e-9, what,
-               f"the probabilities sum to {sum(got.values())!r}, not 1")
+        assert_equal(
+            sorted(got),
+            keys,
+            what + " keys",
+            hint="only positions with non-zero probability are keys",
+        )
+        want = [math.comb(n, (n + k) // 2) / 2**n for k in keys]
+        assert_close(
+            [got[k] for k in keys],
+            want,
+            what,
+            rtol=1e-7,
+            atol=0,
+            hint="P(X_n = k) = C(n, (n + k) / 2) / 2^n; compute it without overflow",
+        )
+        expect(
+            abs(sum(got.values()) - 1.0) < 1e-9,
+            what,
+            f"the probabilities sum to {sum(got.values())!r}, not 1",
+        )
 
 
 def _wrong_keeps_zero_keys(n: int) -> dict[int, float]:
     """Includes the unreachable positions of the wrong parity, with probability 0."""
-    return {k: (math.comb(n, (n + k) // 2) / 2 ** n if (n + k) % 2 == 0 else 0.0)
-            for k in range(-n, n + 1)}
+    return {
+        k: (math.comb(n, (n + k) // 2) / 2**n if (n + k) % 2 == 0 else 0.0)
+        for k in range(-n, n + 1)
+    }
 
 
 def _wrong_comb_of_k(n: int) -> dict[int, float]:
     """Uses C(n, |k|) / 2^n instead of C(n, (n + k) / 2) / 2^n."""
-    return {k: math.comb(n, abs(k)) / 2 ** n for k in range(-n, n + 1, 2)}
+    return {k: math.comb(n, abs(k)) / 2**n for k in range(-n, n + 1, 2)}
 
 
 def _wrong_counts_right_steps(n: int) -> dict[int, float]:
     """Keys are the number j of right steps (0..n), not the position 2j - n."""
-    return {j: math.comb(n, j) / 2 ** n for j in range(n + 1)}
+    return {j: math.comb(n, j) / 2**n for j in range(n + 1)}
 
 
 def _variant_dp(n: int) -> dict[int, float]:
@@ -126,6 +156,7 @@ def _variant_log_space(n: int) -> dict[int, float]:
 # position_probability (the generating-function derivation)
 # --------------------------------------------------------------------------------------------
 
+
 def position_probability(n: int, k: int) -> float:
     """P(X_n = k) for the symmetric +-1 random walk started at 0.
 
@@ -140,7 +171,7 @@ def position_probability(n: int, k: int) -> float:
     """
     if abs(k) > n or (n + k) % 2:
         return 0.0
-    return math.comb(n, (n + k) // 2) / 2 ** n
+    return math.comb(n, (n + k) // 2) / 2**n
 
 
 def check_position_probability(impl, device="cpu") -> None:
@@ -152,28 +183,45 @@ def check_position_probability(impl, device="cpu") -> None:
             what = f"position_probability({n}, {k})"
             want = dp[k + n] if -n <= k <= n else 0.0
             got = call(impl, what, n, k)
-            hint = ("n + k odd or |k| > n is impossible: probability 0" if want == 0 else
-                    "(n + k) / 2 of the n steps go right: C(n, (n + k) / 2) / 2^n")
+            hint = (
+                "n + k odd or |k| > n is impossible: probability 0"
+                if want == 0
+                else "(n + k) / 2 of the n steps go right: C(n, (n + k) / 2) / 2^n"
+            )
             assert_close(got, want, what, rtol=1e-9, atol=0, hint=hint)
-    for n, k in ((1000, 0), (1000, 40), (1000, -998), (1000, 1000), (999, 1), (777, -55), (1000, 3)):
+    for n, k in (
+        (1000, 0),
+        (1000, 40),
+        (1000, -998),
+        (1000, 1000),
+        (999, 1),
+        (777, -55),
+        (1000, 3),
+    ):
         what = f"position_probability({n}, {k})"
-        want = math.comb(n, (n + k) // 2) / 2 ** n if (n + k) % 2 == 0 else 0.0
-        assert_close(call(impl, what, n, k), want, what, rtol=1e-7, atol=0,
-                     hint="compute C(n, j) / 2^n without overflow (exact integers or lgamma)")
+        want = math.comb(n, (n + k) // 2) / 2**n if (n + k) % 2 == 0 else 0.0
+        assert_close(
+            call(impl, what, n, k),
+            want,
+            what,
+            rtol=1e-7,
+            atol=0,
+            hint="compute C(n, j) / 2^n without overflow (exact integers or lgamma)",
+        )
 
 
 def _wrong_comb_of_k_pp(n: int, k: int) -> float:
     """Uses C(n, |k|) / 2^n instead of C(n, (n + k) / 2) / 2^n."""
     if abs(k) > n or (n + k) % 2:
         return 0.0
-    return math.comb(n, abs(k)) / 2 ** n
+    return math.comb(n, abs(k)) / 2**n
 
 
 def _wrong_ignores_parity(n: int, k: int) -> float:
     """Forgets the parity condition: floor((n + k) / 2) gives odd k a non-zero value."""
     if abs(k) > n:
         return 0.0
-    return math.comb(n, (n + k) // 2) / 2 ** n
+    return math.comb(n, (n + k) // 2) / 2**n
 
 
 def _wrong_overflows(n: int, k: int) -> float:
@@ -181,12 +229,17 @@ def _wrong_overflows(n: int, k: int) -> float:
     if abs(k) > n or (n + k) % 2:
         return 0.0
     j = (n + k) // 2
-    return float(math.factorial(n)) / (float(math.factorial(j)) * float(math.factorial(n - j))) / 2.0 ** n
+    return (
+        float(math.factorial(n))
+        / (float(math.factorial(j)) * float(math.factorial(n - j)))
+        / 2.0**n
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # first_return_probability (the first-return derivation)
 # --------------------------------------------------------------------------------------------
+
 
 def first_return_probability(n: int) -> float:
     """Probability that the symmetric +-1 walk from 0 returns to 0 for the FIRST time at step n.
@@ -201,7 +254,7 @@ def first_return_probability(n: int) -> float:
     if n % 2 or n <= 0:
         return 0.0
     m = n // 2
-    return math.comb(2 * m, m) / ((2 * m - 1) * 4 ** m)
+    return math.comb(2 * m, m) / ((2 * m - 1) * 4**m)
 
 
 def _dp_first_return(n_max: int) -> list[float]:
@@ -227,13 +280,22 @@ def _dp_first_return(n_max: int) -> list[float]:
 def check_first_return_probability(impl, device="cpu") -> None:
     for n, want in ((1, 0.0), (2, 0.5), (3, 0.0), (4, 0.125), (6, 1 / 16)):
         what = f"first_return_probability({n})"
-        assert_close(call(impl, what, n), want, what, rtol=1e-12, atol=0,
-                     hint="f_2 = 1/2 (out and straight back); f_4 = 1/8 (++-- and --++)")
+        assert_close(
+            call(impl, what, n),
+            want,
+            what,
+            rtol=1e-12,
+            atol=0,
+            hint="f_2 = 1/2 (out and straight back); f_4 = 1/8 (++-- and --++)",
+        )
     first = _dp_first_return(120)
     for n in range(1, 121):
         what = f"first_return_probability({n})"
-        hint = ("that is P(X_n = 0), any return; the first return is C(2m, m) / ((2m - 1) 4^m)"
-                if n % 2 == 0 else "the walk can only be at 0 after an even number of steps")
+        hint = (
+            "that is P(X_n = 0), any return; the first return is C(2m, m) / ((2m - 1) 4^m)"
+            if n % 2 == 0
+            else "the walk can only be at 0 after an even number of steps"
+        )
         assert_close(call(impl, what, n), first[n], what, rtol=1e-9, atol=0, hint=hint)
     # Large n: f_2m = u_(2m-2) - u_2m with u_2m = C(2m, m) / 4^m, exact big integers.
     for n in (500, 998, 1000, 1001, 2000):
@@ -242,9 +304,15 @@ def check_first_return_probability(impl, device="cpu") -> None:
             want = 0.0
         else:
             m = n // 2
-            want = (math.comb(2 * m - 2, m - 1) * 4 - math.comb(2 * m, m)) / 4 ** m
-        assert_close(call(impl, what, n), want, what, rtol=1e-7, atol=0,
-                     hint="compute C(2m, m) / 4^m without overflow (exact integers or lgamma)")
+            want = (math.comb(2 * m - 2, m - 1) * 4 - math.comb(2 * m, m)) / 4**m
+        assert_close(
+            call(impl, what, n),
+            want,
+            what,
+            rtol=1e-7,
+            atol=0,
+            hint="compute C(2m, m) / 4^m without overflow (exact integers or lgamma)",
+        )
 
 
 def _wrong_any_return(n: int) -> float:
@@ -252,7 +320,7 @@ def _wrong_any_return(n: int) -> float:
     if n % 2:
         return 0.0
     m = n // 2
-    return math.comb(2 * m, m) / 4 ** m
+    return math.comb(2 * m, m) / 4**m
 
 
 def _wrong_divides_by_2m(n: int) -> float:
@@ -260,7 +328,7 @@ def _wrong_divides_by_2m(n: int) -> float:
     if n % 2:
         return 0.0
     m = n // 2
-    return math.comb(2 * m, m) / (2 * m * 4 ** m)
+    return math.comb(2 * m, m) / (2 * m * 4**m)
 
 
 def _variant_difference(n: int) -> float:

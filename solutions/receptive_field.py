@@ -73,8 +73,11 @@ def _random_stack(rng):
 def _check(impl, layers, hint=""):
     what = f"receptive_field({describe(layers)})"
     got = call(impl, what, [tuple(layer) for layer in layers])
-    expect(not isinstance(got, bool) and (isinstance(got, int) or hasattr(got, "__index__")), what,
-           f"returned {got!r} of type {type(got).__name__}, expected an int")
+    expect(
+        not isinstance(got, bool) and (isinstance(got, int) or hasattr(got, "__index__")),
+        what,
+        f"returned {got!r} of type {type(got).__name__}, expected an int",
+    )
     assert_equal(int(got), _brute(layers), what, hint=hint)
 
 
@@ -83,14 +86,20 @@ def check_receptive_field(impl, device="cpu") -> None:
     _check(impl, [(3, 1)])
     _check(impl, [(3, 1), (3, 1), (3, 1)], hint="three stacked 3x3 convs see 7 pixels")
     _check(impl, [(3, 2)])
-    _check(impl, [(3, 2), (3, 1)],
-           hint="the stride of a layer spreads the layers above it, not the layer itself")
+    _check(
+        impl,
+        [(3, 2), (3, 1)],
+        hint="the stride of a layer spreads the layers above it, not the layer itself",
+    )
     _check(impl, [(2, 2), (2, 2), (2, 2)])
-    _check(impl, [(7, 2), (3, 2), (3, 1), (3, 1)])                       # a ResNet-like stem
-    _check(impl, [(3, 1, 1), (3, 1, 2), (3, 1, 4)],
-           hint="a dilated kernel spans d (k - 1) + 1 pixels of its input")
-    _check(impl, [(3, 1, 2), (3, 1, 2), (3, 1, 2)])                       # gridding: holes inside
-    _check(impl, [(1, 2), (3, 1)])                                        # 1x1 stride 2 then 3x3
+    _check(impl, [(7, 2), (3, 2), (3, 1), (3, 1)])  # a ResNet-like stem
+    _check(
+        impl,
+        [(3, 1, 1), (3, 1, 2), (3, 1, 4)],
+        hint="a dilated kernel spans d (k - 1) + 1 pixels of its input",
+    )
+    _check(impl, [(3, 1, 2), (3, 1, 2), (3, 1, 2)])  # gridding: holes inside
+    _check(impl, [(1, 2), (3, 1)])  # 1x1 stride 2 then 3x3
     _check(impl, [(3, 1), (2, 2), (3, 1), (2, 2), (3, 1, 2)])
     rng = random.Random(0)
     for _ in range(150):
@@ -143,8 +152,12 @@ def _wrong_top_down_order(layers):
 
 
 WRONG_ANSWERS = {
-    "receptive_field": [_wrong_stride_includes_current, _wrong_ignores_dilation, _wrong_adds_k,
-                        _wrong_top_down_order],
+    "receptive_field": [
+        _wrong_stride_includes_current,
+        _wrong_ignores_dilation,
+        _wrong_adds_k,
+        _wrong_top_down_order,
+    ],
 }
 
 

@@ -7,7 +7,6 @@ import torch
 
 from studycli.assertions import assert_close, call, describe, expect
 
-
 # ---------------------------------------------------------------------------------------------
 # References
 # ---------------------------------------------------------------------------------------------
@@ -91,15 +90,19 @@ def _closed_form_soft(x, lam):
 
 def check_soft_threshold(impl, device="cpu") -> None:
     """The closed form sign(x) max(|x| - λ, 0), and a grid minimisation for a few points."""
-    hint = ("the minimiser of 1/2 (z - x)² + λ|z| is 0 when |x| <= λ, else x - λ sign(x): "
-            "zero the small values AND shrink the large ones")
-    fixed = torch.tensor([-3.0, -1.0, -0.5, 0.0, 0.25, 1.0, 1.5, 4.0], dtype=torch.float64,
-                         device=device)
+    hint = (
+        "the minimiser of 1/2 (z - x)² + λ|z| is 0 when |x| <= λ, else x - λ sign(x): "
+        "zero the small values AND shrink the large ones"
+    )
+    fixed = torch.tensor(
+        [-3.0, -1.0, -0.5, 0.0, 0.25, 1.0, 1.5, 4.0], dtype=torch.float64, device=device
+    )
     for lam in (1.0, 0.0, 0.5, 10.0):
         what = f"soft_threshold({describe(fixed)}, lam={lam})"
         got = call(impl, what, fixed, lam)
-        assert_close(got, _closed_form_soft(fixed.cpu().numpy(), lam), what, rtol=1e-9,
-                     atol=1e-12, hint=hint)
+        assert_close(
+            got, _closed_form_soft(fixed.cpu().numpy(), lam), what, rtol=1e-9, atol=1e-12, hint=hint
+        )
     # Numerical minimisation on a fine grid, independent of the closed form.
     for xv, lam in ((2.3, 0.7), (-1.1, 0.4), (0.3, 0.5), (-0.45, 0.5), (5.0, 2.0), (0.9, 0.0)):
         x = torch.tensor([xv], dtype=torch.float64, device=device)
@@ -107,8 +110,9 @@ def check_soft_threshold(impl, device="cpu") -> None:
         got = call(impl, what, x, lam)
         grid = np.linspace(-abs(xv) - 1, abs(xv) + 1, 200001)
         best = grid[np.argmin(0.5 * (grid - xv) ** 2 + lam * np.abs(grid))]
-        assert_close(got, np.array([best]), what + " vs a grid search over z", atol=1e-4,
-                     rtol=0, hint=hint)
+        assert_close(
+            got, np.array([best]), what + " vs a grid search over z", atol=1e-4, rtol=0, hint=hint
+        )
     rng = np.random.default_rng(0)
     for shape in ((), (1,), (7,), (3, 4), (2, 3, 5), (1000,)):
         for lam in (0.1, 1.0, 2.5):
@@ -122,20 +126,29 @@ def check_soft_threshold(impl, device="cpu") -> None:
     # Values exactly at ±λ go to zero; huge values shrink by exactly λ.
     x = torch.tensor([-2.0, 2.0, 1e8, -1e8], dtype=torch.float64, device=device)
     what = f"soft_threshold({describe(x)}, lam=2.0)"
-    assert_close(call(impl, what, x, 2.0), np.array([0.0, 0.0, 1e8 - 2, -1e8 + 2]), what,
-                 rtol=1e-15, atol=1e-12, hint=hint)
+    assert_close(
+        call(impl, what, x, 2.0),
+        np.array([0.0, 0.0, 1e8 - 2, -1e8 + 2]),
+        what,
+        rtol=1e-15,
+        atol=1e-12,
+        hint=hint,
+    )
 
 
 def check_ista_step(impl, device="cpu") -> None:
     """One step against its closed form, then many steps against the lasso's optimality conditions."""
     rng = np.random.default_rng(0)
-    hint = ("gradient step on 1/2‖Xw - y‖² (gradient Xᵀ(Xw - y)), then soft-threshold by lr·λ, "
-            "not by λ")
+    hint = (
+        "gradient step on 1/2‖Xw - y‖² (gradient Xᵀ(Xw - y)), then soft-threshold by lr·λ, not by λ"
+    )
     for n, d in ((1, 1), (5, 3), (20, 8), (8, 20)):
         for lam, lr in ((0.5, 0.01), (2.0, 0.05), (0.0, 0.02)):
             Xn, yn, wn = rng.normal(size=(n, d)), rng.normal(size=n), rng.normal(size=d)
             X, y, w = (torch.tensor(a, dtype=torch.float64, device=device) for a in (Xn, yn, wn))
-            what = f"ista_step(w={describe(w)}, X={describe(X)}, y={describe(y)}, lam={lam}, lr={lr})"
+            what = (
+                f"ista_step(w={describe(w)}, X={describe(X)}, y={describe(y)}, lam={lam}, lr={lr})"
+            )
             got = call(impl, what, w, X, y, lam, lr)
             z = wn - lr * Xn.T @ (Xn @ wn - yn)
             want = np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0)
@@ -156,14 +169,24 @@ def check_ista_step(impl, device="cpu") -> None:
         wn = w.detach().cpu().double().numpy()
         corr = Xn.T @ (yn - Xn @ wn)
         zero = wn == 0
-        expect(zero.any(), what, f"no weight is exactly 0 ({describe(wn)}); the lasso solution "
-               "has exact zeros here", hint="only soft thresholding produces exact zeros")
-        expect(np.all(np.abs(corr[zero]) <= lam * (1 + 1e-6)), what,
-               f"a zero weight has |X_jᵀ(y - Xw)| = {np.abs(corr[zero]).max():.6g} > λ = {lam}",
-               hint=hint)
-        expect(np.allclose(corr[~zero], lam * np.sign(wn[~zero]), rtol=1e-6, atol=1e-6), what,
-               f"non-zero weights violate X_jᵀ(y - Xw) = λ sign(w_j): got {describe(corr[~zero])}",
-               hint=hint)
+        expect(
+            zero.any(),
+            what,
+            f"no weight is exactly 0 ({describe(wn)}); the lasso solution has exact zeros here",
+            hint="only soft thresholding produces exact zeros",
+        )
+        expect(
+            np.all(np.abs(corr[zero]) <= lam * (1 + 1e-6)),
+            what,
+            f"a zero weight has |X_jᵀ(y - Xw)| = {np.abs(corr[zero]).max():.6g} > λ = {lam}",
+            hint=hint,
+        )
+        expect(
+            np.allclose(corr[~zero], lam * np.sign(wn[~zero]), rtol=1e-6, atol=1e-6),
+            what,
+            f"non-zero weights violate X_jᵀ(y - Xw) = λ sign(w_j): got {describe(corr[~zero])}",
+            hint=hint,
+        )
 
 
 def check_map_penalty(impl, device="cpu") -> None:
@@ -178,16 +201,21 @@ def check_map_penalty(impl, device="cpu") -> None:
             try:
                 lam = float(lam)
             except (TypeError, ValueError):
-                raise AssertionError(f"{what}: returned {describe(lam)}, expected a number") from None
+                raise AssertionError(
+                    f"{what}: returned {describe(lam)}, expected a number"
+                ) from None
             expect(math.isfinite(lam) and lam > 0, what, f"returned {lam!r}, expected λ > 0")
-            noise = torch.distributions.Normal(torch.zeros((), dtype=torch.float64, device=device),
-                                               math.sqrt(noise_var))
+            noise = torch.distributions.Normal(
+                torch.zeros((), dtype=torch.float64, device=device), math.sqrt(noise_var)
+            )
             if prior == "laplace":
-                dist = torch.distributions.Laplace(torch.zeros((), dtype=torch.float64, device=device),
-                                                   scale)
+                dist = torch.distributions.Laplace(
+                    torch.zeros((), dtype=torch.float64, device=device), scale
+                )
             else:
-                dist = torch.distributions.Normal(torch.zeros((), dtype=torch.float64, device=device),
-                                                  scale)
+                dist = torch.distributions.Normal(
+                    torch.zeros((), dtype=torch.float64, device=device), scale
+                )
 
             def neg_log_posterior(w):
                 return float(-(noise.log_prob(y - X @ w).sum() + dist.log_prob(w).sum()))
@@ -196,17 +224,22 @@ def check_map_penalty(impl, device="cpu") -> None:
                 penalty = w.abs().sum() if prior == "laplace" else (w**2).sum()
                 return float((((y - X @ w) ** 2).sum() + lam * penalty) / (2 * noise_var))
 
-            ws = [torch.tensor(rng.normal(size=4) * s, dtype=torch.float64, device=device)
-                  for s in (0.1, 1.0, 3.0, 10.0)]
+            ws = [
+                torch.tensor(rng.normal(size=4) * s, dtype=torch.float64, device=device)
+                for s in (0.1, 1.0, 3.0, 10.0)
+            ]
             for w1, w2 in zip(ws, ws[1:]):
                 want = neg_log_posterior(w1) - neg_log_posterior(w2)
                 got = penalised(w1) - penalised(w2)
-                expect(abs(got - want) <= 1e-8 * (1 + abs(want)), what,
-                       f"with λ = {lam:.6g}, (SSE + λR)/(2σ²) changes by {got:.6g} between two "
-                       f"weight vectors but -log posterior changes by {want:.6g}: the two "
-                       "objectives do not have the same minimiser",
-                       hint="write -log p(y|w) - log p(w), then multiply by 2σ² so the data term "
-                            "is the plain sum of squares")
+                expect(
+                    abs(got - want) <= 1e-8 * (1 + abs(want)),
+                    what,
+                    f"with λ = {lam:.6g}, (SSE + λR)/(2σ²) changes by {got:.6g} between two "
+                    f"weight vectors but -log posterior changes by {want:.6g}: the two "
+                    "objectives do not have the same minimiser",
+                    hint="write -log p(y|w) - log p(w), then multiply by 2σ² so the data term "
+                    "is the plain sum of squares",
+                )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,9 +306,23 @@ def _penalty_ignores_noise(noise_var, prior, scale):
 
 
 WRONG_ANSWERS = {
-    "soft_threshold": [_hard_threshold, _shrink_without_zeroing, _threshold_half_lambda, _one_sided],
-    "ista_step": [_ista_threshold_by_lam, _ista_subgradient, _ista_prox_first, _ista_gradient_ascent],
-    "map_penalty": [_penalty_without_factor_two, _penalty_scale_as_variance, _penalty_ignores_noise],
+    "soft_threshold": [
+        _hard_threshold,
+        _shrink_without_zeroing,
+        _threshold_half_lambda,
+        _one_sided,
+    ],
+    "ista_step": [
+        _ista_threshold_by_lam,
+        _ista_subgradient,
+        _ista_prox_first,
+        _ista_gradient_ascent,
+    ],
+    "map_penalty": [
+        _penalty_without_factor_two,
+        _penalty_scale_as_variance,
+        _penalty_ignores_noise,
+    ],
 }
 
 

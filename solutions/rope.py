@@ -26,8 +26,8 @@ def apply_rope(x, positions, base: float = 10000.0):
     """
     d = x.shape[-1]
     i = torch.arange(d // 2, device=x.device, dtype=torch.float64)
-    theta = base ** (-2.0 * i / d)                                   # (d/2,)
-    angles = positions.to(torch.float64)[:, None] * theta[None, :]   # (n, d/2)
+    theta = base ** (-2.0 * i / d)  # (d/2,)
+    angles = positions.to(torch.float64)[:, None] * theta[None, :]  # (n, d/2)
     cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
     even, odd = x[..., 0::2], x[..., 1::2]
     out_even = even * cos - odd * sin
@@ -52,11 +52,11 @@ def rope_relative_score(q, k, delta: int, base: float = 10000.0):
     """
     d = q.shape[-1]
     i = torch.arange(d // 2, device=q.device, dtype=torch.float64)
-    phi = (delta * base ** (-2.0 * i / d)).to(q.dtype)              # (d/2,)
+    phi = (delta * base ** (-2.0 * i / d)).to(q.dtype)  # (d/2,)
     q0, q1 = q[..., 0::2], q[..., 1::2]
     k0, k1 = k[..., 0::2], k[..., 1::2]
-    aligned = q0 * k0 + q1 * k1          # Re(z_q conj(z_k))
-    crossed = q0 * k1 - q1 * k0          # -Im(z_q conj(z_k))
+    aligned = q0 * k0 + q1 * k1  # Re(z_q conj(z_k))
+    crossed = q0 * k1 - q1 * k0  # -Im(z_q conj(z_k))
     return (aligned * phi.cos() + crossed * phi.sin()).sum(-1)
 
 
@@ -81,8 +81,10 @@ def _np(t):
     return t.detach().cpu().double().numpy()
 
 
-_HINT_PAIRS = ("the pairs are interleaved, (x[2i], x[2i+1]), as in RoFormer; the half-split layout "
-               "(x[i], x[i + d/2]) of GPT-NeoX is a different (incompatible) convention")
+_HINT_PAIRS = (
+    "the pairs are interleaved, (x[2i], x[2i+1]), as in RoFormer; the half-split layout "
+    "(x[i], x[i + d/2]) of GPT-NeoX is a different (incompatible) convention"
+)
 
 
 def check_apply_rope(impl, device="cpu"):
@@ -91,32 +93,59 @@ def check_apply_rope(impl, device="cpu"):
     # A hand example: d = 2, one pair rotated by exactly the position (theta_0 = 1).
     x = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 2.0]], device=device)
     pos = torch.tensor([0, 1, 2], device=device)
-    want = torch.tensor([[1.0, 0.0], [np.cos(1.0), np.sin(1.0)],
-                         [-2 * np.sin(2.0), 2 * np.cos(2.0)]])
+    want = torch.tensor(
+        [[1.0, 0.0], [np.cos(1.0), np.sin(1.0)], [-2 * np.sin(2.0), 2 * np.cos(2.0)]]
+    )
     what = f"apply_rope({describe(x)}, positions=[0, 1, 2])"
     out = call(impl, what, x, pos)
-    assert_close(out, want, what, atol=1e-5, rtol=1e-5,
-                 hint="pair (x0, x1) at angle a becomes (x0 cos a - x1 sin a, x0 sin a + x1 cos a)")
+    assert_close(
+        out,
+        want,
+        what,
+        atol=1e-5,
+        rtol=1e-5,
+        hint="pair (x0, x1) at angle a becomes (x0 cos a - x1 sin a, x0 sin a + x1 cos a)",
+    )
 
     # Random inputs over shapes and bases, against the complex formulation.
-    cases = [((1, 2), 10000.0), ((5, 4), 10000.0), ((7, 8), 10000.0), ((3, 6, 16), 10000.0),
-             ((2, 3, 9, 32), 10000.0), ((4, 10), 100.0), ((6, 64), 500000.0), ((2, 12, 6), 10.0)]
+    cases = [
+        ((1, 2), 10000.0),
+        ((5, 4), 10000.0),
+        ((7, 8), 10000.0),
+        ((3, 6, 16), 10000.0),
+        ((2, 3, 9, 32), 10000.0),
+        ((4, 10), 100.0),
+        ((6, 64), 500000.0),
+        ((2, 12, 6), 10.0),
+    ]
     for shape, base in cases:
         n = shape[-2]
         x = torch.randn(*shape, generator=gen).to(device)
         pos = torch.randint(0, 60, (n,), generator=gen).to(device)
         what = f"apply_rope(x of shape {shape}, positions={pos.tolist()}, base={base:g})"
         out = call(impl, what, x, pos, base=base)
-        assert_close(out, _rope_complex(_np(x), pos.cpu().numpy(), base), what,
-                     atol=1e-4, rtol=1e-4, hint=_HINT_PAIRS if shape[-1] > 2 else "")
+        assert_close(
+            out,
+            _rope_complex(_np(x), pos.cpu().numpy(), base),
+            what,
+            atol=1e-4,
+            rtol=1e-4,
+            hint=_HINT_PAIRS if shape[-1] > 2 else "",
+        )
         expect(out.dtype == x.dtype, what, f"returned dtype {out.dtype}, expected {x.dtype}")
 
     # The default base and large positions (float32 angles lose some digits: looser tolerance).
     x = torch.randn(2, 5, 8, generator=gen).to(device)
     pos = torch.tensor([0, 17, 250, 1023, 2047], device=device)
     what = f"apply_rope(x of shape (2, 5, 8), positions={pos.tolist()})"
-    assert_close(call(impl, what, x, pos), _rope_complex(_np(x), pos.cpu().numpy()), what,
-                 atol=2e-3, rtol=1e-3, hint="theta_i = base ** (-2i / d) for pair i = 0 .. d/2 - 1")
+    assert_close(
+        call(impl, what, x, pos),
+        _rope_complex(_np(x), pos.cpu().numpy()),
+        what,
+        atol=2e-3,
+        rtol=1e-3,
+        hint="theta_i = base ** (-2i / d) for pair i = 0 .. d/2 - 1",
+    )
 
     # float64 in, float64 out, and the input must not be modified.
     x = torch.randn(4, 12, generator=gen, dtype=torch.float64).to(device)
@@ -138,13 +167,27 @@ def check_apply_rope(impl, device="cpu"):
         rk = call(impl, "apply_rope(k, positions)", k, pn)
         rq2 = call(impl, "apply_rope(q, positions + shift)", q, pm + shift)
         rk2 = call(impl, "apply_rope(k, positions + shift)", k, pn + shift)
-        what = (f"the scores rope(q, m) . rope(k, n) with m={pm.tolist()}, n={pn.tolist()} "
-                f"vs m + {shift}, n + {shift}")
-        assert_close((rq2 * rk2).sum(-1), (rq * rk).sum(-1), what, atol=1e-4, rtol=1e-4,
-                     hint="each pair must be rotated by the same angle for q and k at equal positions, "
-                          "so that only m - n survives in the dot product")
-        assert_close(rq.norm(dim=-1), q.norm(dim=-1), "the norm of rope(q, m) vs that of q",
-                     atol=1e-4, rtol=1e-4, hint="a rotation never changes the length of a vector")
+        what = (
+            f"the scores rope(q, m) . rope(k, n) with m={pm.tolist()}, n={pn.tolist()} "
+            f"vs m + {shift}, n + {shift}"
+        )
+        assert_close(
+            (rq2 * rk2).sum(-1),
+            (rq * rk).sum(-1),
+            what,
+            atol=1e-4,
+            rtol=1e-4,
+            hint="each pair must be rotated by the same angle for q and k at equal positions, "
+            "so that only m - n survives in the dot product",
+        )
+        assert_close(
+            rq.norm(dim=-1),
+            q.norm(dim=-1),
+            "the norm of rope(q, m) vs that of q",
+            atol=1e-4,
+            rtol=1e-4,
+            hint="a rotation never changes the length of a vector",
+        )
 
 
 def check_rope_relative_score(impl, device="cpu"):
@@ -154,11 +197,23 @@ def check_rope_relative_score(impl, device="cpu"):
     q = torch.randn(3, 8, generator=gen).to(device)
     k = torch.randn(3, 8, generator=gen).to(device)
     what = "rope_relative_score(q, k, delta=0)"
-    assert_close(call(impl, what, q, k, 0), (q * k).sum(-1), what, atol=1e-5, rtol=1e-5,
-                 hint="with m = n the rotations cancel: the score is q . k")
+    assert_close(
+        call(impl, what, q, k, 0),
+        (q * k).sum(-1),
+        what,
+        atol=1e-5,
+        rtol=1e-5,
+        hint="with m = n the rotations cancel: the score is q . k",
+    )
 
-    for shape, delta, base in [((2,), 1, 10000.0), ((4, 6), 3, 10000.0), ((5, 16), -7, 10000.0),
-                               ((2, 3, 32), 25, 10000.0), ((7, 4), -2, 10.0), ((3, 64), 100, 10000.0)]:
+    for shape, delta, base in [
+        ((2,), 1, 10000.0),
+        ((4, 6), 3, 10000.0),
+        ((5, 16), -7, 10000.0),
+        ((2, 3, 32), 25, 10000.0),
+        ((7, 4), -2, 10.0),
+        ((3, 64), 100, 10000.0),
+    ]:
         q = torch.randn(*shape, generator=gen).to(device)
         k = torch.randn(*shape, generator=gen).to(device)
         for m in (0, 11):
@@ -167,8 +222,14 @@ def check_rope_relative_score(impl, device="cpu"):
             rk = _rope_complex(_np(k)[..., None, :], [n], base)[..., 0, :]
             want = (rq * rk).sum(-1)
             what = f"rope_relative_score(q, k of shape {shape}, delta={delta}, base={base:g}) (m={m}, n={n})"
-            assert_close(call(impl, what, q, k, delta, base=base), want, what, atol=1e-4, rtol=1e-4,
-                         hint="score = sum_i (q0 k0 + q1 k1) cos(delta theta_i) + (q0 k1 - q1 k0) sin(delta theta_i)")
+            assert_close(
+                call(impl, what, q, k, delta, base=base),
+                want,
+                what,
+                atol=1e-4,
+                rtol=1e-4,
+                hint="score = sum_i (q0 k0 + q1 k1) cos(delta theta_i) + (q0 k1 - q1 k0) sin(delta theta_i)",
+            )
 
 
 # --- wrong answers ----------------------------------------------------------------------------
@@ -180,7 +241,7 @@ def _rope_half_split(x, positions, base: float = 10000.0):
     i = torch.arange(d // 2, device=x.device, dtype=torch.float64)
     angles = positions.to(torch.float64)[:, None] * base ** (-2.0 * i / d)
     cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
-    a, b = x[..., : d // 2], x[..., d // 2:]
+    a, b = x[..., : d // 2], x[..., d // 2 :]
     return torch.cat((a * cos - b * sin, a * sin + b * cos), dim=-1)
 
 

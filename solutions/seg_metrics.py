@@ -30,8 +30,8 @@ def segmentation_metrics(pred, target, num_classes: int) -> dict[str, float]:
     for c in range(num_classes):
         is_pred, is_true = pred == c, target == c
         tp = int(np.count_nonzero(is_pred & is_true))
-        in_target = int(np.count_nonzero(is_true))          # TP + FN
-        union = int(np.count_nonzero(is_pred | is_true))    # TP + FP + FN
+        in_target = int(np.count_nonzero(is_true))  # TP + FN
+        union = int(np.count_nonzero(is_pred | is_true))  # TP + FP + FN
         correct += tp
         if in_target:
             class_acc.append(tp / in_target)
@@ -49,8 +49,13 @@ def segmentation_metrics(pred, target, num_classes: int) -> dict[str, float]:
 
 def _expected(pred, target, k):
     """Ground truth from the confusion matrix M[t, p] = #(target == t, pred == p)."""
-    conf = np.bincount(target.ravel().astype(np.int64) * k + pred.ravel().astype(np.int64),
-                       minlength=k * k).reshape(k, k).astype(np.float64)
+    conf = (
+        np.bincount(
+            target.ravel().astype(np.int64) * k + pred.ravel().astype(np.int64), minlength=k * k
+        )
+        .reshape(k, k)
+        .astype(np.float64)
+    )
     tp = np.diag(conf)
     in_target = conf.sum(axis=1)
     union = in_target + conf.sum(axis=0) - tp
@@ -65,23 +70,30 @@ def _cases(rng):
     a = np.array
     # A small hand example: class 2 only in pred, class 3 nowhere.
     yield a([[0, 0, 1], [1, 1, 2]]), a([[0, 1, 1], [1, 0, 0]]), 4
-    yield a([0, 1, 2, 3]), a([0, 1, 2, 3]), 4                                   # perfect
+    yield a([0, 1, 2, 3]), a([0, 1, 2, 3]), 4  # perfect
     yield a([3, 3, 3, 3]), a([0, 1, 2, 3]), 4
     yield np.zeros((4, 4), dtype=np.int64), a([[0] * 4] * 3 + [[0, 0, 1, 1]]), 2  # all background
-    yield a([[1, 1], [1, 1]]), a([[1, 1], [1, 1]]), 5                           # one class present
-    yield a([2]), a([0]), 3                                                     # a single pixel
+    yield a([[1, 1], [1, 1]]), a([[1, 1], [1, 1]]), 5  # one class present
+    yield a([2]), a([0]), 3  # a single pixel
     yield a([[0, 5, 5], [5, 5, 0]], dtype=np.uint8), a([[0, 5, 0], [5, 1, 0]], dtype=np.uint8), 21
     # uint8 label maps (as read from PNGs) with 21 classes: t * K + p overflows if kept in uint8.
-    yield rng.integers(0, 21, (8, 8)).astype(np.uint8), rng.integers(0, 21, (8, 8)).astype(np.uint8), 21
+    yield (
+        rng.integers(0, 21, (8, 8)).astype(np.uint8),
+        rng.integers(0, 21, (8, 8)).astype(np.uint8),
+        21,
+    )
     for trial in range(60):
         k = int(rng.integers(2, 12))
-        shape = [(int(rng.integers(1, 30)),), (int(rng.integers(1, 20)), int(rng.integers(1, 20))),
-                 (2, int(rng.integers(1, 10)), int(rng.integers(1, 10)))][trial % 3]
-        present = int(rng.integers(1, k + 1))                  # labels in use; the rest are absent
+        shape = [
+            (int(rng.integers(1, 30)),),
+            (int(rng.integers(1, 20)), int(rng.integers(1, 20))),
+            (2, int(rng.integers(1, 10)), int(rng.integers(1, 10))),
+        ][trial % 3]
+        present = int(rng.integers(1, k + 1))  # labels in use; the rest are absent
         target = rng.integers(0, present, shape)
         noise = rng.random(shape) < rng.uniform(0.0, 0.8)
         pred = np.where(noise, rng.integers(0, min(k, present + 2), shape), target)
-        if trial % 4 == 0:                                     # a class only ever predicted
+        if trial % 4 == 0:  # a class only ever predicted
             pred.flat[0] = k - 1
         dtype = [np.int64, np.int32, np.uint8][trial % 3]
         yield pred.astype(dtype), target.astype(dtype), k
@@ -92,9 +104,9 @@ def check_segmentation_metrics(impl, device="cpu") -> None:
     hints = {
         "pa": "PA = correctly labelled pixels / all pixels",
         "mpa": "class accuracy is TP / (TP + FN) (a row of the confusion matrix), averaged only "
-               "over classes that occur in the target",
+        "over classes that occur in the target",
         "miou": "IoU is TP / (TP + FP + FN), averaged over classes with a non-empty union "
-                "(classes only predicted count, with IoU 0)",
+        "(classes only predicted count, with IoU 0)",
     }
     for pred, target, k in _cases(rng):
         what = f"segmentation_metrics(pred={describe(pred)}, target={describe(target)}, num_classes={k})"
@@ -106,15 +118,19 @@ def check_segmentation_metrics(impl, device="cpu") -> None:
             hint = hints[key]
             if pred.dtype == np.uint8:
                 hint += "; with uint8 inputs, cast to int64 before computing target * K + pred"
-            assert_close(float(got[key]), want[key], f"{what}[{key!r}]", atol=1e-6, rtol=1e-6,
-                         hint=hint)
+            assert_close(
+                float(got[key]), want[key], f"{what}[{key!r}]", atol=1e-6, rtol=1e-6, hint=hint
+            )
 
 
 # --- wrong answers --------------------------------------------------------------------------
 
 
 def _confusion(pred, target, k):
-    pred, target = np.asarray(pred).ravel().astype(np.int64), np.asarray(target).ravel().astype(np.int64)
+    pred, target = (
+        np.asarray(pred).ravel().astype(np.int64),
+        np.asarray(target).ravel().astype(np.int64),
+    )
     return np.bincount(target * k + pred, minlength=k * k).reshape(k, k).astype(np.float64)
 
 
@@ -124,15 +140,22 @@ def _wrong_mpa_over_all_classes(pred, target, num_classes):
     tp, rows, cols = np.diag(conf), conf.sum(1), conf.sum(0)
     acc = np.divide(tp, rows, out=np.zeros_like(tp), where=rows > 0)
     union = rows + cols - tp
-    return {"pa": tp.sum() / conf.sum(), "mpa": acc.mean(), "miou": (tp[union > 0] / union[union > 0]).mean()}
+    return {
+        "pa": tp.sum() / conf.sum(),
+        "mpa": acc.mean(),
+        "miou": (tp[union > 0] / union[union > 0]).mean(),
+    }
 
 
 def _wrong_iou_without_fn(pred, target, num_classes):
     """Computes IoU as TP / (TP + FP), forgetting the missed pixels."""
     conf = _confusion(pred, target, num_classes)
     tp, rows, cols = np.diag(conf), conf.sum(1), conf.sum(0)
-    return {"pa": tp.sum() / conf.sum(), "mpa": (tp[rows > 0] / rows[rows > 0]).mean(),
-            "miou": (tp[cols > 0] / cols[cols > 0]).mean()}
+    return {
+        "pa": tp.sum() / conf.sum(),
+        "mpa": (tp[rows > 0] / rows[rows > 0]).mean(),
+        "miou": (tp[cols > 0] / cols[cols > 0]).mean(),
+    }
 
 
 def _wrong_mpa_per_predicted_class(pred, target, num_classes):
@@ -140,8 +163,11 @@ def _wrong_mpa_per_predicted_class(pred, target, num_classes):
     conf = _confusion(pred, target, num_classes)
     tp, rows, cols = np.diag(conf), conf.sum(1), conf.sum(0)
     union = rows + cols - tp
-    return {"pa": tp.sum() / conf.sum(), "mpa": (tp[cols > 0] / cols[cols > 0]).mean(),
-            "miou": (tp[union > 0] / union[union > 0]).mean()}
+    return {
+        "pa": tp.sum() / conf.sum(),
+        "mpa": (tp[cols > 0] / cols[cols > 0]).mean(),
+        "miou": (tp[union > 0] / union[union > 0]).mean(),
+    }
 
 
 def _wrong_miou_over_all_classes(pred, target, num_classes):
@@ -150,7 +176,11 @@ def _wrong_miou_over_all_classes(pred, target, num_classes):
     tp, rows, cols = np.diag(conf), conf.sum(1), conf.sum(0)
     union = rows + cols - tp
     iou = np.divide(tp, union, out=np.zeros_like(tp), where=union > 0)
-    return {"pa": tp.sum() / conf.sum(), "mpa": (tp[rows > 0] / rows[rows > 0]).mean(), "miou": iou.mean()}
+    return {
+        "pa": tp.sum() / conf.sum(),
+        "mpa": (tp[rows > 0] / rows[rows > 0]).mean(),
+        "miou": iou.mean(),
+    }
 
 
 def _wrong_miou_target_classes_only(pred, target, num_classes):
@@ -158,8 +188,11 @@ def _wrong_miou_target_classes_only(pred, target, num_classes):
     conf = _confusion(pred, target, num_classes)
     tp, rows, cols = np.diag(conf), conf.sum(1), conf.sum(0)
     union = rows + cols - tp
-    return {"pa": tp.sum() / conf.sum(), "mpa": (tp[rows > 0] / rows[rows > 0]).mean(),
-            "miou": (tp[rows > 0] / union[rows > 0]).mean()}
+    return {
+        "pa": tp.sum() / conf.sum(),
+        "mpa": (tp[rows > 0] / rows[rows > 0]).mean(),
+        "miou": (tp[rows > 0] / union[rows > 0]).mean(),
+    }
 
 
 WRONG_ANSWERS = {
@@ -184,9 +217,11 @@ def _variant_torch(pred, target, num_classes):
     conf = conf.view(num_classes, num_classes)
     tp, rows, cols = conf.diag(), conf.sum(1), conf.sum(0)
     union = rows + cols - tp
-    return {"pa": np.float32(tp.sum() / conf.sum()),
-            "mpa": np.float32((tp[rows > 0] / rows[rows > 0]).mean()),
-            "miou": np.float32((tp[union > 0] / union[union > 0]).mean())}
+    return {
+        "pa": np.float32(tp.sum() / conf.sum()),
+        "mpa": np.float32((tp[rows > 0] / rows[rows > 0]).mean()),
+        "miou": np.float32((tp[union > 0] / union[union > 0]).mean()),
+    }
 
 
 CORRECT_VARIANTS = {"segmentation_metrics": [_variant_torch]}

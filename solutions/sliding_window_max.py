@@ -1,8 +1,8 @@
 """Sliding-window maximum (LeetCode 239) with a monotonic deque."""
 
-from collections import deque
 import random
 import time
+from collections import deque
 
 from studycli.assertions import assert_equal, call, describe, expect
 
@@ -38,7 +38,7 @@ def max_sliding_window(nums: list[int], k: int) -> list[int]:
 
 
 def _brute(nums, k):
-    return [max(nums[i:i + k]) for i in range(len(nums) - k + 1)]
+    return [max(nums[i : i + k]) for i in range(len(nums) - k + 1)]
 
 
 def _cases():
@@ -52,23 +52,27 @@ def _cases():
     yield [5, 5, 5, 5, 5], 2
     yield [1, 3, 1, 2, 0, 5], 3
     yield [2, 2, 1, 2, 2, 1], 3
-    yield list(range(10)), 4              # ascending: every new element evicts the rest
-    yield list(range(10, 0, -1)), 4       # descending: nothing is evicted, the front expires
-    yield list(range(10, 0, -1)), 10      # k == n
-    yield [-5, -1, -3, -4, -2], 2         # all negative
+    yield list(range(10)), 4  # ascending: every new element evicts the rest
+    yield list(range(10, 0, -1)), 4  # descending: nothing is evicted, the front expires
+    yield list(range(10, 0, -1)), 10  # k == n
+    yield [-5, -1, -3, -4, -2], 2  # all negative
     rng = random.Random(0)
     for _ in range(300):
         n = rng.randint(1, 40)
         k = rng.choice([1, n, rng.randint(1, n)])
         style = rng.randrange(4)
         if style == 0:
-            nums = [rng.randint(-3, 3) for _ in range(n)]          # many duplicates
+            nums = [rng.randint(-3, 3) for _ in range(n)]  # many duplicates
         elif style == 1:
-            nums = [rng.randint(-10**9, 10**9) for _ in range(n)]
-        elif style == 2:                                          # monotone runs
+            nums = [rng.randint(-(10**9), 10**9) for _ in range(n)]
+        elif style == 2:  # monotone runs
             nums, value = [], rng.randint(-20, 20)
             for _ in range(n):
-                value += rng.choice([-1, 1]) * rng.randint(0, 3) if rng.random() < 0.2 else rng.choice([-1, 1])
+                value += (
+                    rng.choice([-1, 1]) * rng.randint(0, 3)
+                    if rng.random() < 0.2
+                    else rng.choice([-1, 1])
+                )
                 nums.append(value)
         else:
             nums = sorted(rng.randint(-50, 50) for _ in range(n))
@@ -91,15 +95,23 @@ def check_max_sliding_window(impl, device="cpu") -> None:
         what = f"max_sliding_window({describe(nums)}, k={k})"
         original = list(nums)
         got = call(impl, what, nums, k)
-        expect(nums == original, what, "modified the input list", hint="work on indices, not on nums")
-        expect(isinstance(got, (list, tuple)), what, f"returned {type(got).__name__}, expected a list")
-        assert_equal(list(got), _brute(original, k), what,
-                     hint="the window ending at i is [i - k + 1, i]; the deque front holds its max")
+        expect(
+            nums == original, what, "modified the input list", hint="work on indices, not on nums"
+        )
+        expect(
+            isinstance(got, (list, tuple)), what, f"returned {type(got).__name__}, expected a list"
+        )
+        assert_equal(
+            list(got),
+            _brute(original, k),
+            what,
+            hint="the window ending at i is [i - k + 1, i]; the deque front holds its max",
+        )
 
     # Complexity: the same n with a small and a large k. O(n) barely notices k; O(n k) grows ~k-fold.
     rng = random.Random(1)
     n, small, large = 100_000, 8, 500
-    nums = [rng.randint(-10**6, 10**6) for _ in range(n)]
+    nums = [rng.randint(-(10**6), 10**6) for _ in range(n)]
     t_small = _best_time(impl, nums, small, 2)
     t_large = _best_time(impl, nums, large, 1)
     for _ in range(2):  # a busy machine can stall one run: re-measure before failing
@@ -122,7 +134,7 @@ def check_max_sliding_window(impl, device="cpu") -> None:
 
 def _wrong_slice_max(nums, k):
     """O(n k): takes max() of every slice; right values, too slow for large k."""
-    return [max(nums[i:i + k]) for i in range(len(nums) - k + 1)]
+    return [max(nums[i : i + k]) for i in range(len(nums) - k + 1)]
 
 
 def _wrong_off_by_one_expiry(nums, k):

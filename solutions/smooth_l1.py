@@ -34,18 +34,36 @@ def _compare(impl, x, beta, hint=""):
     expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
     want = F.smooth_l1_loss(x, torch.zeros_like(x), reduction="none", beta=beta)
     double = x.dtype == torch.float64
-    assert_close(got, want, what, atol=1e-9 if double else 1e-6, rtol=1e-7 if double else 1e-5, hint=hint)
+    assert_close(
+        got, want, what, atol=1e-9 if double else 1e-6, rtol=1e-7 if double else 1e-5, hint=hint
+    )
 
 
 def check_smooth_l1(impl, device="cpu") -> None:
     # Fixed points around the knee, for several widths, including Faster R-CNN's beta = 1/9.
-    impl = forbid(impl, "smooth_l1_loss", "huber_loss",
-                  reason="write the two pieces of the formula yourself")
+    impl = forbid(
+        impl, "smooth_l1_loss", "huber_loss", reason="write the two pieces of the formula yourself"
+    )
     for beta in (1.0, 0.5, 2.0, 3.0, 1 / 9):
-        pts = [0.0, 0.25 * beta, -0.5 * beta, 0.99 * beta, beta, -beta, 1.01 * beta, 2 * beta, -3.5 * beta, 10.0]
+        pts = [
+            0.0,
+            0.25 * beta,
+            -0.5 * beta,
+            0.99 * beta,
+            beta,
+            -beta,
+            1.01 * beta,
+            2 * beta,
+            -3.5 * beta,
+            10.0,
+        ]
         x = torch.tensor(pts, dtype=torch.float64, device=device)
-        _compare(impl, x, beta,
-                 hint="inside |x| < beta it is 0.5 x^2 / beta; outside it is |x| - 0.5 beta")
+        _compare(
+            impl,
+            x,
+            beta,
+            hint="inside |x| < beta it is 0.5 x^2 / beta; outside it is |x| - 0.5 beta",
+        )
     gen = torch.Generator().manual_seed(0)
     for shape in [(1,), (7,), (3, 5), (2, 3, 4), (4, 1, 6)]:
         for beta in (1.0, 0.3, 2.5):
@@ -59,7 +77,11 @@ def check_smooth_l1(impl, device="cpu") -> None:
     x = torch.randn(10, generator=gen).to(device)
     before = x.clone()
     call(impl, f"smooth_l1({describe(x)}, beta=1)", x, 1.0)
-    expect(torch.equal(x, before), f"smooth_l1({describe(before)}, beta=1)", "modified its input in place")
+    expect(
+        torch.equal(x, before),
+        f"smooth_l1({describe(before)}, beta=1)",
+        "modified its input in place",
+    )
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -88,15 +110,23 @@ def _wrong_mean(x, beta=1.0):
     ax = x.abs()
     return torch.where(ax < beta, 0.5 * x * x / beta, ax - 0.5 * beta).mean()
 
+
 def _wrong_calls_library(x, beta=1.0):
     """Calls F.smooth_l1_loss, the routine the card is about."""
     import torch
     import torch.nn.functional as F
+
     return F.smooth_l1_loss(x, torch.zeros_like(x), reduction="none", beta=beta)
 
 
 WRONG_ANSWERS = {
-    "smooth_l1": [_wrong_calls_library, _wrong_no_divide_by_beta, _wrong_offset_half, _wrong_no_offset, _wrong_mean],
+    "smooth_l1": [
+        _wrong_calls_library,
+        _wrong_no_divide_by_beta,
+        _wrong_offset_half,
+        _wrong_no_offset,
+        _wrong_mean,
+    ],
 }
 
 

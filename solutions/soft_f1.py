@@ -11,7 +11,6 @@ import torch
 
 from studycli.assertions import assert_close, call, describe, expect
 
-
 # ---------------------------------------------------------------------------------------------
 # References
 # ---------------------------------------------------------------------------------------------
@@ -77,20 +76,28 @@ def _hard_f1(pred, target):
 
 
 def _as_scalar_tensor(out, what):
-    expect(isinstance(out, torch.Tensor), what,
-           f"returned {describe(out)}, expected a tensor (a Python number carries no gradient)",
-           hint="keep the computation in torch; .item() or float() cut the graph")
-    expect(out.numel() == 1, what, f"returned a tensor of shape {tuple(out.shape)}, expected a scalar")
+    expect(
+        isinstance(out, torch.Tensor),
+        what,
+        f"returned {describe(out)}, expected a tensor (a Python number carries no gradient)",
+        hint="keep the computation in torch; .item() or float() cut the graph",
+    )
+    expect(
+        out.numel() == 1, what, f"returned a tensor of shape {tuple(out.shape)}, expected a scalar"
+    )
     return out.reshape(())
 
 
 def _grad_of(impl, what, probs, *rest):
     p = probs.detach().clone().requires_grad_(True)
     out = _as_scalar_tensor(call(impl, what, p, *rest), what)
-    expect(out.requires_grad, what, "the result does not depend differentiably on probs "
-           "(no gradient can flow back)",
-           hint="a hard threshold or argmax has zero gradient almost everywhere; use the "
-                "probabilities themselves")
+    expect(
+        out.requires_grad,
+        what,
+        "the result does not depend differentiably on probs (no gradient can flow back)",
+        hint="a hard threshold or argmax has zero gradient almost everywhere; use the "
+        "probabilities themselves",
+    )
     out.backward()
     expect(p.grad is not None, what, "no gradient reached probs")
     return out.detach(), p.grad
@@ -98,7 +105,9 @@ def _grad_of(impl, what, probs, *rest):
 
 def check_soft_f1_loss(impl, device="cpu") -> None:
     """Hard 0/1 inputs against counted F1; soft inputs and gradients against the closed form."""
-    hint = "loss = 1 - 2TP / (2TP + FP + FN + eps) with TP = Σ p·t, FP = Σ p·(1 - t), FN = Σ (1 - p)·t"
+    hint = (
+        "loss = 1 - 2TP / (2TP + FP + FN + eps) with TP = Σ p·t, FP = Σ p·(1 - t), FN = Σ (1 - p)·t"
+    )
     rng = np.random.default_rng(0)
     # Hard predictions: the soft loss is exactly 1 - F1.
     for n in (1, 2, 5, 17, 100):
@@ -109,8 +118,9 @@ def check_soft_f1_loss(impl, device="cpu") -> None:
         t = torch.tensor(target, dtype=torch.float64, device=device)
         what = f"soft_f1_loss({describe(p)}, {describe(t)})"
         out = _as_scalar_tensor(call(impl, what, p, t), what)
-        assert_close(out, 1 - _hard_f1(pred.tolist(), target.tolist()), what, rtol=1e-6,
-                     atol=1e-6, hint=hint)
+        assert_close(
+            out, 1 - _hard_f1(pred.tolist(), target.tolist()), what, rtol=1e-6, atol=1e-6, hint=hint
+        )
     # Soft probabilities, several shapes: value and gradient against the closed form.
     # With S = Σp + Σt + eps (= 2TP + FP + FN + eps): F1 = 2 TP / S,
     # d loss / d p_i = -(2 t_i / S - 2 TP / S²).
@@ -127,8 +137,14 @@ def check_soft_f1_loss(impl, device="cpu") -> None:
             S = float(pn.sum() + tn.sum() + eps)
             assert_close(value, 1 - 2 * tp / S, what, rtol=1e-9, atol=1e-12, hint=hint)
             want_grad = -(2 * tn / S - 2 * tp / S**2)
-            assert_close(grad, want_grad, what + " -> gradient with respect to probs",
-                         rtol=1e-7, atol=1e-12, hint=hint)
+            assert_close(
+                grad,
+                want_grad,
+                what + " -> gradient with respect to probs",
+                rtol=1e-7,
+                atol=1e-12,
+                hint=hint,
+            )
     # float32, default eps.
     p = torch.tensor([0.9, 0.2, 0.6, 0.1], dtype=torch.float32, device=device)
     t = torch.tensor([1.0, 0.0, 1.0, 1.0], dtype=torch.float32, device=device)
@@ -156,18 +172,26 @@ def check_soft_accuracy(impl, device="cpu") -> None:
         p = torch.tensor(soft, dtype=torch.float64, device=device)
         what = f"soft_accuracy({describe(p)}, {describe(y)})"
         value, grad = _grad_of(impl, what, p, y)
-        assert_close(value, soft[np.arange(N), labels].mean(), what, rtol=1e-9, atol=1e-12,
-                     hint=hint)
+        assert_close(
+            value, soft[np.arange(N), labels].mean(), what, rtol=1e-9, atol=1e-12, hint=hint
+        )
         want_grad = np.zeros((N, C))
         want_grad[np.arange(N), labels] = 1.0 / N
-        assert_close(grad, want_grad, what + " -> gradient with respect to probs", rtol=1e-9,
-                     atol=1e-12, hint=hint)
+        assert_close(
+            grad,
+            want_grad,
+            what + " -> gradient with respect to probs",
+            rtol=1e-9,
+            atol=1e-12,
+            hint=hint,
+        )
     # A case where the argmax is right but not confident, and one where it is wrong.
     p = torch.tensor([[0.4, 0.35, 0.25], [0.5, 0.1, 0.4]], dtype=torch.float64, device=device)
     y = torch.tensor([0, 2], dtype=torch.int64, device=device)
     what = f"soft_accuracy({describe(p)}, {describe(y)})"
-    assert_close(_as_scalar_tensor(call(impl, what, p, y), what), (0.4 + 0.4) / 2, what,
-                 rtol=1e-9, hint=hint)
+    assert_close(
+        _as_scalar_tensor(call(impl, what, p, y), what), (0.4 + 0.4) / 2, what, rtol=1e-9, hint=hint
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -50,7 +50,6 @@ def discretize_zoh_diagonal(a, b, dt: float):
     return a_bar, b_bar
 
 
-
 def ssm_kernel(A_bar, B_bar, C, length: int):
     """The convolution kernel of a discrete, time-invariant, single-input single-output SSM.
 
@@ -74,6 +73,7 @@ def ssm_kernel(A_bar, B_bar, C, length: int):
         state = A_bar @ state
     return torch.stack(taps) if taps else B_bar.new_zeros(0)
 
+
 # --- checker: discretize_zoh ------------------------------------------------------------------
 
 
@@ -96,29 +96,36 @@ def _legs_A(n, device):
 
 
 def _unpack_pair(got, what):
-    expect(isinstance(got, (tuple, list)) and len(got) == 2, what,
-           f"returned {describe(got)}, expected a pair (A_bar, B_bar)")
+    expect(
+        isinstance(got, (tuple, list)) and len(got) == 2,
+        what,
+        f"returned {describe(got)}, expected a pair (A_bar, B_bar)",
+    )
     return got
 
 
 def check_discretize_zoh(impl, device="cpu"):
     gen = torch.Generator().manual_seed(0)
-    hint = ("A_bar is the matrix exponential (torch.linalg.matrix_exp), not exp elementwise; "
-            "B_bar = A^-1 (exp(dt A) - I) B, exact for inputs held constant over the step")
+    hint = (
+        "A_bar is the matrix exponential (torch.linalg.matrix_exp), not exp elementwise; "
+        "B_bar = A^-1 (exp(dt A) - I) B, exact for inputs held constant over the step"
+    )
 
     cases = []
     # Scalar system: A_bar = e^-1, B_bar = (1 - e^-1) / 2.
     cases.append((torch.tensor([[-2.0]]), torch.tensor([[1.0]]), 0.5))
     # Non-symmetric, non-diagonal matrices (stable-ish: shifted by -I), several sizes and steps.
     for n, p, dt in [(2, 1, 0.1), (3, 2, 1.0), (5, 1, 0.01), (8, 3, 0.3), (16, 4, 0.05)]:
-        A = torch.randn(n, n, generator=gen, dtype=torch.float64) / n ** 0.5 - torch.eye(n)
+        A = torch.randn(n, n, generator=gen, dtype=torch.float64) / n**0.5 - torch.eye(n)
         B = torch.randn(n, p, generator=gen, dtype=torch.float64)
         cases.append((A, B, dt))
     # A rotation plus decay (complex eigenvalues).
     cases.append((torch.tensor([[-0.1, 2.0], [-2.0, -0.1]]), torch.tensor([[1.0], [0.5]]), 0.7))
     # The HiPPO-LegS matrix, as S4 initialises it.
     n = 8
-    cases.append((_legs_A(n, "cpu"), torch.sqrt(2 * torch.arange(n, dtype=torch.float64) + 1)[:, None], 0.05))
+    cases.append(
+        (_legs_A(n, "cpu"), torch.sqrt(2 * torch.arange(n, dtype=torch.float64) + 1)[:, None], 0.05)
+    )
 
     for A, B, dt in cases:
         A, B = A.double().to(device), B.double().to(device)
@@ -176,7 +183,7 @@ def _variant_series(A, B, dt):
     block[:n, n:] = dt * B64
     norm = float(block.abs().sum(0).max())
     squarings = max(0, int(norm).bit_length() + 4)
-    X = block / 2 ** squarings
+    X = block / 2**squarings
     term = torch.eye(n + p, dtype=torch.float64, device=A.device)
     E = term.clone()
     for k in range(1, 30):
@@ -199,26 +206,47 @@ def check_discretize_zoh_diagonal(impl, device="cpu"):
         (torch.tensor([-1.0, -0.5, -3.0, 0.25]), torch.tensor([1.0, 2.0, -1.0, 0.5]), 0.1),
     ]
     for shape, dt in [((8,), 0.01), ((3, 16), 0.2), ((2, 4, 5), 1.0), ((64,), 0.003)]:
-        a = -torch.exp(torch.randn(*shape, generator=gen, dtype=torch.float64))  # Mamba: A = -exp(A_log)
+        a = -torch.exp(
+            torch.randn(*shape, generator=gen, dtype=torch.float64)
+        )  # Mamba: A = -exp(A_log)
         b = torch.randn(*shape, generator=gen, dtype=torch.float64)
         cases.append((a, b, dt))
     # S4D-Real initialisation: a_n = -(n + 1).
-    cases.append((-(torch.arange(16, dtype=torch.float64) + 1), torch.ones(16, dtype=torch.float64), 0.05))
+    cases.append(
+        (-(torch.arange(16, dtype=torch.float64) + 1), torch.ones(16, dtype=torch.float64), 0.05)
+    )
 
     for a, b, dt in cases:
         a, b = a.double().to(device), b.double().to(device)
         what = f"discretize_zoh_diagonal(a {describe(a)}, b {describe(b)}, dt={dt:g})"
         got = call(impl, what, a.clone(), b.clone(), dt)
-        expect(isinstance(got, (tuple, list)) and len(got) == 2, what,
-               f"returned {describe(got)}, expected a pair (a_bar, b_bar)")
+        expect(
+            isinstance(got, (tuple, list)) and len(got) == 2,
+            what,
+            f"returned {describe(got)}, expected a pair (a_bar, b_bar)",
+        )
         # Ground truth: each coordinate's 2 x 2 block matrix [[a, b], [0, 0]], exponentiated.
         flat_a, flat_b = a.reshape(-1), b.reshape(-1)
         block = torch.zeros(flat_a.numel(), 2, 2, dtype=torch.float64, device=device)
         block[:, 0, 0] = flat_a
         block[:, 0, 1] = flat_b
         e = torch.linalg.matrix_exp(dt * block)
-        assert_close(got[0], e[:, 0, 0].reshape(a.shape), what + " -> a_bar", atol=1e-12, rtol=1e-9, hint=hint)
-        assert_close(got[1], e[:, 0, 1].reshape(a.shape), what + " -> b_bar", atol=1e-12, rtol=1e-8, hint=hint)
+        assert_close(
+            got[0],
+            e[:, 0, 0].reshape(a.shape),
+            what + " -> a_bar",
+            atol=1e-12,
+            rtol=1e-9,
+            hint=hint,
+        )
+        assert_close(
+            got[1],
+            e[:, 0, 1].reshape(a.shape),
+            what + " -> b_bar",
+            atol=1e-12,
+            rtol=1e-8,
+            hint=hint,
+        )
 
 
 def _wrong_diag_euler(a, b, dt):
@@ -251,30 +279,57 @@ def _scan(A_bar, B_bar, C, u):
 
 def check_ssm_kernel(impl, device="cpu"):
     gen = torch.Generator().manual_seed(2)
-    hint = ("K[l] = C . (A_bar^l B_bar) with a matrix power, starting at l = 0 (K[0] = C . B_bar); "
-            "the response to an impulse u = (1, 0, 0, ...) is K itself")
+    hint = (
+        "K[l] = C . (A_bar^l B_bar) with a matrix power, starting at l = 0 (K[0] = C . B_bar); "
+        "the response to an impulse u = (1, 0, 0, ...) is K itself"
+    )
 
-    cases = [(torch.tensor([[0.5]]), torch.tensor([1.0]), torch.tensor([2.0]), 4)]  # 2, 1, 0.5, 0.25
+    cases = [
+        (torch.tensor([[0.5]]), torch.tensor([1.0]), torch.tensor([2.0]), 4)
+    ]  # 2, 1, 0.5, 0.25
     for n, length in [(2, 1), (3, 7), (4, 16), (8, 33)]:
-        A_bar = torch.randn(n, n, generator=gen, dtype=torch.float64) * (0.9 / n ** 0.5)
-        cases.append((A_bar, torch.randn(n, generator=gen, dtype=torch.float64),
-                      torch.randn(n, generator=gen, dtype=torch.float64), length))
+        A_bar = torch.randn(n, n, generator=gen, dtype=torch.float64) * (0.9 / n**0.5)
+        cases.append(
+            (
+                A_bar,
+                torch.randn(n, generator=gen, dtype=torch.float64),
+                torch.randn(n, generator=gen, dtype=torch.float64),
+                length,
+            )
+        )
     for A_bar, B_bar, C, length in cases:
-        A_bar, B_bar, C = A_bar.double().to(device), B_bar.double().to(device), C.double().to(device)
+        A_bar, B_bar, C = (
+            A_bar.double().to(device),
+            B_bar.double().to(device),
+            C.double().to(device),
+        )
         what = f"ssm_kernel(A_bar {describe(A_bar)}, B_bar {describe(B_bar)}, C {describe(C)}, length={length})"
         got = call(impl, what, A_bar.clone(), B_bar.clone(), C.clone(), length)
-        expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+        expect(
+            isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
+        )
         impulse = torch.zeros(length, dtype=torch.float64, device=device)
         impulse[0] = 1.0
-        assert_close(got, _scan(A_bar, B_bar, C, impulse), what + " vs the impulse response of the scan",
-                     atol=1e-10, rtol=1e-9, hint=hint)
+        assert_close(
+            got,
+            _scan(A_bar, B_bar, C, impulse),
+            what + " vs the impulse response of the scan",
+            atol=1e-10,
+            rtol=1e-9,
+            hint=hint,
+        )
         # The causal convolution with K equals the recurrence on a random input.
         u = torch.randn(length, generator=gen, dtype=torch.float64).to(device)
         kernel = got.double().reshape(-1)
-        conv = torch.stack([(kernel[:k + 1].flip(0) * u[:k + 1]).sum() for k in range(length)])
-        assert_close(conv, _scan(A_bar, B_bar, C, u),
-                     f"{what}: y = K * u (causal convolution) vs the recurrence on random u",
-                     atol=1e-9, rtol=1e-9, hint=hint)
+        conv = torch.stack([(kernel[: k + 1].flip(0) * u[: k + 1]).sum() for k in range(length)])
+        assert_close(
+            conv,
+            _scan(A_bar, B_bar, C, u),
+            f"{what}: y = K * u (causal convolution) vs the recurrence on random u",
+            atol=1e-9,
+            rtol=1e-9,
+            hint=hint,
+        )
 
 
 def _wrong_kernel_starts_at_one(A_bar, B_bar, C, length):
@@ -284,7 +339,7 @@ def _wrong_kernel_starts_at_one(A_bar, B_bar, C, length):
 
 def _wrong_kernel_elementwise_power(A_bar, B_bar, C, length):
     """Raises A_bar to the power l elementwise instead of as a matrix."""
-    return torch.stack([C @ ((A_bar ** l) @ B_bar) for l in range(length)])
+    return torch.stack([C @ ((A_bar**l) @ B_bar) for l in range(length)])
 
 
 def _wrong_kernel_reversed(A_bar, B_bar, C, length):
@@ -294,8 +349,16 @@ def _wrong_kernel_reversed(A_bar, B_bar, C, length):
 
 WRONG_ANSWERS = {
     "discretize_zoh": [_wrong_euler, _wrong_elementwise_exp, _wrong_bilinear, _wrong_extra_dt],
-    "discretize_zoh_diagonal": [_wrong_diag_euler, _wrong_diag_simplified_b, _wrong_diag_no_division],
-    "ssm_kernel": [_wrong_kernel_starts_at_one, _wrong_kernel_elementwise_power, _wrong_kernel_reversed],
+    "discretize_zoh_diagonal": [
+        _wrong_diag_euler,
+        _wrong_diag_simplified_b,
+        _wrong_diag_no_division,
+    ],
+    "ssm_kernel": [
+        _wrong_kernel_starts_at_one,
+        _wrong_kernel_elementwise_power,
+        _wrong_kernel_reversed,
+    ],
 }
 
 CORRECT_VARIANTS = {

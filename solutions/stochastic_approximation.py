@@ -16,7 +16,9 @@ def _as_floats(result, what: str, n: int) -> list[float]:
     try:
         values = [float(v) for v in result]
     except (TypeError, ValueError):
-        raise AssertionError(f"{what}: returned {describe(result)}, expected a list of {n} numbers") from None
+        raise AssertionError(
+            f"{what}: returned {describe(result)}, expected a list of {n} numbers"
+        ) from None
     expect(len(values) == n, what, f"returned {len(values)} values, expected {n}")
     return values
 
@@ -24,6 +26,7 @@ def _as_floats(result, what: str, n: int) -> list[float]:
 # --------------------------------------------------------------------------------------------
 # incremental_mean
 # --------------------------------------------------------------------------------------------
+
 
 def incremental_mean(xs) -> list[float]:
     """Running means of a stream, each computed from the previous one in O(1).
@@ -46,22 +49,45 @@ def incremental_mean(xs) -> list[float]:
 def check_incremental_mean(impl, device="cpu") -> None:
     import numpy as np
 
-    for xs, want in (([], []), ([5.0], [5.0]), ([1.0, 2.0, 3.0, 4.0], [1.0, 1.5, 2.0, 2.5]),
-                     ([2, 4, 9], [2.0, 3.0, 5.0]), ((-1.0, 1.0, -1.0, 1.0), [-1.0, 0.0, -1 / 3, 0.0])):
+    for xs, want in (
+        ([], []),
+        ([5.0], [5.0]),
+        ([1.0, 2.0, 3.0, 4.0], [1.0, 1.5, 2.0, 2.5]),
+        ([2, 4, 9], [2.0, 3.0, 5.0]),
+        ((-1.0, 1.0, -1.0, 1.0), [-1.0, 0.0, -1 / 3, 0.0]),
+    ):
         what = f"incremental_mean({xs!r})"
         got = _as_floats(call(impl, what, xs), what, len(want))
         if want:
-            assert_close(got, want, what, rtol=1e-12, atol=1e-12,
-                         hint="w_k = w_(k-1) + (x_k - w_(k-1)) / k with k counting from 1")
+            assert_close(
+                got,
+                want,
+                what,
+                rtol=1e-12,
+                atol=1e-12,
+                hint="w_k = w_(k-1) + (x_k - w_(k-1)) / k with k counting from 1",
+            )
     rng = np.random.default_rng(0)
-    for n, loc, scale in ((2, 0.0, 1.0), (7, 3.0, 2.0), (50, -10.0, 5.0), (333, 1e6, 1.0), (1000, 0.5, 10.0)):
+    for n, loc, scale in (
+        (2, 0.0, 1.0),
+        (7, 3.0, 2.0),
+        (50, -10.0, 5.0),
+        (333, 1e6, 1.0),
+        (1000, 0.5, 10.0),
+    ):
         xs = [float(v) for v in rng.normal(loc, scale, size=n)]
         arg = tuple(xs) if n % 2 else xs
         what = f"incremental_mean(a {type(arg).__name__} of {n} samples around {loc:g})"
         got = _as_floats(call(impl, what, arg), what, n)
         want = [math.fsum(xs[:k]) / k for k in range(1, n + 1)]
-        assert_close(got, want, what, rtol=1e-9, atol=1e-9 * (1 + abs(loc)),
-                     hint="the k-th mean divides by k: w_k = w_(k-1) + (x_k - w_(k-1)) / k")
+        assert_close(
+            got,
+            want,
+            what,
+            rtol=1e-9,
+            atol=1e-9 * (1 + abs(loc)),
+            hint="the k-th mean divides by k: w_k = w_(k-1) + (x_k - w_(k-1)) / k",
+        )
 
 
 def _wrong_k_plus_1(xs) -> list[float]:
@@ -102,6 +128,7 @@ def _variant_cumsum(xs):
 # --------------------------------------------------------------------------------------------
 # robbins_monro (the derivation)
 # --------------------------------------------------------------------------------------------
+
 
 def robbins_monro(g, w1: float, step_size, num_steps: int) -> list[float]:
     """Run the Robbins-Monro iteration w_(k+1) = w_k - a_k g~(w_k, eta_k) for k = 1..num_steps.
@@ -147,8 +174,11 @@ def check_robbins_monro(impl, device="cpu") -> None:
 
     rng = np.random.default_rng(0)
     what = "robbins_monro(g, 0.0, a_k = 1/k, 0)"
-    expect(len(list(call(impl, what, _Samples([]), 0.0, _harmonic, 0))) == 0, what,
-           "with num_steps = 0 there is nothing to return")
+    expect(
+        len(list(call(impl, what, _Samples([]), 0.0, _harmonic, 0))) == 0,
+        what,
+        "with num_steps = 0 there is nothing to return",
+    )
 
     # a_k = 1/k, g = w - x_k: the iterates are the running means, whatever w_1 is.
     for n, w1 in ((1, 7.0), (5, -3.0), (200, 10.0)):
@@ -156,8 +186,14 @@ def check_robbins_monro(impl, device="cpu") -> None:
         what = f"robbins_monro(g = w - x_k, w1={w1}, a_k = 1/k, {n}) on {n} samples"
         got = _as_floats(call(impl, what, _Samples(xs), w1, _harmonic, n), what, n)
         want = [math.fsum(xs[:k]) / k for k in range(1, n + 1)]
-        assert_close(got, want, what, rtol=1e-9, atol=1e-9,
-                     hint="w_(k+1) = w_k - a_k g(w_k, k) with a_1 = 1: then w_2 = x_1, the first mean")
+        assert_close(
+            got,
+            want,
+            what,
+            rtol=1e-9,
+            atol=1e-9,
+            hint="w_(k+1) = w_k - a_k g(w_k, k) with a_1 = 1: then w_2 = x_1, the first mean",
+        )
 
     # a_k = 1/(k+1): w_(k+1) = (w_1 + x_1 + ... + x_k) / (k + 1), w_1 counting as a sample.
     n, w1 = 60, 4.0
@@ -165,7 +201,9 @@ def check_robbins_monro(impl, device="cpu") -> None:
     what = f"robbins_monro(g = w - x_k, w1={w1}, a_k = 1/(k+1), {n})"
     got = _as_floats(call(impl, what, _Samples(xs), w1, lambda k: _harmonic(k + 1), n), what, n)
     want = [math.fsum([w1] + xs[:k]) / (k + 1) for k in range(1, n + 1)]
-    assert_close(got, want, what, rtol=1e-9, atol=1e-9, hint="use a_k for step k, starting at k = 1")
+    assert_close(
+        got, want, what, rtol=1e-9, atol=1e-9, hint="use a_k for step k, starting at k = 1"
+    )
 
     # Constant step a with g = c (w - x_k): w_(K+1) = (1 - ca)^K w_1 + sum_k ca (1 - ca)^(K-k) x_k.
     for a, c in ((0.2, 1.0), (0.05, 2.0)):
@@ -174,10 +212,18 @@ def check_robbins_monro(impl, device="cpu") -> None:
         what = f"robbins_monro(g = {c:g} (w - x_k), w1={w1}, a_k = {a:g}, {n})"
         got = _as_floats(call(impl, what, _Samples(xs, c), w1, lambda k, a=a: a, n), what, n)
         r = 1 - c * a
-        want = [r ** K * w1 + math.fsum(c * a * r ** (K - k) * xs[k - 1] for k in range(1, K + 1))
-                for K in range(1, n + 1)]
-        assert_close(got, want, what, rtol=1e-9, atol=1e-9,
-                     hint="step against the observation: w_(k+1) = w_k - a_k g(w_k, k)")
+        want = [
+            r**K * w1 + math.fsum(c * a * r ** (K - k) * xs[k - 1] for k in range(1, K + 1))
+            for K in range(1, n + 1)
+        ]
+        assert_close(
+            got,
+            want,
+            what,
+            rtol=1e-9,
+            atol=1e-9,
+            hint="step against the observation: w_(k+1) = w_k - a_k g(w_k, k)",
+        )
 
     # A nonlinear root with noise: tanh(w) = 1/2, w* = atanh(1/2).
     noise = rng.normal(0.0, 0.3, size=4000)
@@ -188,9 +234,12 @@ def check_robbins_monro(impl, device="cpu") -> None:
     what = "robbins_monro(g = tanh(w) - 1/2 + noise, w1=2.0, a_k = 1/k, 4000)"
     got = _as_floats(call(impl, what, noisy, 2.0, _harmonic, 4000), what, 4000)
     root = math.atanh(0.5)
-    expect(abs(got[-1] - root) < 0.05, what,
-           f"the last iterate is {got[-1]:.4g}, expected to approach the root {root:.4g}",
-           hint="subtract a_k times the observation: moving along +g climbs away from the root")
+    expect(
+        abs(got[-1] - root) < 0.05,
+        what,
+        f"the last iterate is {got[-1]:.4g}, expected to approach the root {root:.4g}",
+        hint="subtract a_k times the observation: moving along +g climbs away from the root",
+    )
 
 
 def _wrong_ascent(g, w1: float, step_size, num_steps: int) -> list[float]:

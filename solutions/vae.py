@@ -61,23 +61,42 @@ def check_reparameterize(impl, device="cpu") -> None:
     eps = torch.tensor([0.5, 2.0], device=device)
     what = f"reparameterize(mu={describe(mu)}, logvar=log([4, 1]), eps={describe(eps)})"
     got = call(impl, what, mu, logvar, eps)
-    assert_close(got, torch.tensor([2.0, 1.0]), what, atol=1e-6, rtol=1e-6,
-                 hint="sigma = exp(logvar / 2) is the standard deviation, not exp(logvar)")
+    assert_close(
+        got,
+        torch.tensor([2.0, 1.0]),
+        what,
+        atol=1e-6,
+        rtol=1e-6,
+        hint="sigma = exp(logvar / 2) is the standard deviation, not exp(logvar)",
+    )
 
     # Random values over shapes, and a leading sample dimension on eps.
-    cases = [((1,), (1,)), ((6,), (6,)), ((3, 4), (3, 4)), ((2, 5, 8), (2, 5, 8)),
-             ((4, 16), (10, 4, 16))]
+    cases = [
+        ((1,), (1,)),
+        ((6,), (6,)),
+        ((3, 4), (3, 4)),
+        ((2, 5, 8), (2, 5, 8)),
+        ((4, 16), (10, 4, 16)),
+    ]
     for shape, eps_shape in cases:
         for dtype, tol in ((torch.float32, 1e-5), (torch.float64, 1e-10)):
             mu = torch.randn(shape, generator=gen, dtype=dtype).to(device)
             logvar = (torch.randn(shape, generator=gen, dtype=dtype) * 2).to(device)
             eps = torch.randn(eps_shape, generator=gen, dtype=dtype).to(device)
-            what = (f"reparameterize(mu of shape {shape}, logvar of shape {shape}, "
-                    f"eps of shape {eps_shape}, {str(dtype).replace('torch.', '')})")
+            what = (
+                f"reparameterize(mu of shape {shape}, logvar of shape {shape}, "
+                f"eps of shape {eps_shape}, {str(dtype).replace('torch.', '')})"
+            )
             got = call(impl, what, mu, logvar, eps)
             want = mu.double() + torch.exp(logvar.double() / 2) * eps.double()
-            assert_close(got, want, what, atol=tol, rtol=tol,
-                         hint="z = mu + exp(logvar / 2) * eps, using the eps that is passed in")
+            assert_close(
+                got,
+                want,
+                what,
+                atol=tol,
+                rtol=tol,
+                hint="z = mu + exp(logvar / 2) * eps, using the eps that is passed in",
+            )
 
     # Gradients: d z / d mu = 1 and d z / d logvar = eps * sigma / 2, so for the loss
     # (z * w).sum() the gradients are w and w * eps * exp(logvar / 2) / 2.
@@ -88,17 +107,31 @@ def check_reparameterize(impl, device="cpu") -> None:
         w = torch.randn(shape, generator=gen, dtype=torch.float64).to(device)
         what = f"the gradient of (reparameterize(mu, logvar, eps) * w).sum(), shapes {shape}"
         z = call(impl, what, mu, logvar, eps)
-        expect(getattr(z, "requires_grad", False), what,
-               "z carries no gradient: the sample must be computed from mu and logvar by autograd "
-               "operations", hint="do not detach, use .data, numpy, or torch.normal(mu, std)")
+        expect(
+            getattr(z, "requires_grad", False),
+            what,
+            "z carries no gradient: the sample must be computed from mu and logvar by autograd "
+            "operations",
+            hint="do not detach, use .data, numpy, or torch.normal(mu, std)",
+        )
         (z * w).sum().backward()
         expect(mu.grad is not None, what, "no gradient reached mu")
-        expect(logvar.grad is not None, what, "no gradient reached logvar",
-               hint="sigma must be computed from logvar inside the graph (no .data, no .detach())")
+        expect(
+            logvar.grad is not None,
+            what,
+            "no gradient reached logvar",
+            hint="sigma must be computed from logvar inside the graph (no .data, no .detach())",
+        )
         assert_close(mu.grad, w, what + " with respect to mu", atol=1e-9, rtol=1e-9)
         want = w * eps * torch.exp(logvar.detach() / 2) / 2
-        assert_close(logvar.grad, want, what + " with respect to logvar", atol=1e-9, rtol=1e-9,
-                     hint="d z / d logvar = eps * exp(logvar / 2) / 2")
+        assert_close(
+            logvar.grad,
+            want,
+            what + " with respect to logvar",
+            atol=1e-9,
+            rtol=1e-9,
+            hint="d z / d logvar = eps * exp(logvar / 2) / 2",
+        )
 
 
 _FUNCTIONS = [
@@ -122,12 +155,27 @@ def check_pathwise_gradients(impl, device="cpu") -> None:
             f(m + s * eps).sum(-1).mean(0).backward()
             what = f"pathwise_gradients(f' of {name}, mu of shape ({dim},), eps of shape ({samples}, {dim}))"
             got = call(impl, what, f_prime, mu, sigma, eps)
-            expect(isinstance(got, (tuple, list)) and len(got) == 2, what,
-                   f"returned {describe(got)}, expected a pair (grad_mu, grad_sigma)")
-            assert_close(got[0], m.grad, what + ", grad_mu", atol=1e-9, rtol=1e-7,
-                         hint="grad_mu is the sample mean of f'(z), z = mu + sigma * eps")
-            assert_close(got[1], s.grad, what + ", grad_sigma", atol=1e-9, rtol=1e-7,
-                         hint="by the chain rule d z / d sigma = eps: average f'(z) * eps")
+            expect(
+                isinstance(got, (tuple, list)) and len(got) == 2,
+                what,
+                f"returned {describe(got)}, expected a pair (grad_mu, grad_sigma)",
+            )
+            assert_close(
+                got[0],
+                m.grad,
+                what + ", grad_mu",
+                atol=1e-9,
+                rtol=1e-7,
+                hint="grad_mu is the sample mean of f'(z), z = mu + sigma * eps",
+            )
+            assert_close(
+                got[1],
+                s.grad,
+                what + ", grad_sigma",
+                atol=1e-9,
+                rtol=1e-7,
+                hint="by the chain rule d z / d sigma = eps: average f'(z) * eps",
+            )
 
     # With many samples the estimate approaches the exact gradient: for f(z) = z²,
     # E[z²] = mu² + sigma², so the gradients are 2 mu and 2 sigma.
@@ -137,8 +185,14 @@ def check_pathwise_gradients(impl, device="cpu") -> None:
     what = "pathwise_gradients(f'(z) = 2z, mu=[1, -0.5, 0], sigma=[0.5, 1, 2], 200000 samples)"
     got = call(impl, what, lambda z: 2 * z, mu, sigma, eps)
     assert_close(got[0], 2 * mu, what + ", grad_mu vs 2 mu", atol=0.05, rtol=0.02)
-    assert_close(got[1], 2 * sigma, what + ", grad_sigma vs 2 sigma", atol=0.05, rtol=0.02,
-                 hint="d/dsigma E[(mu + sigma eps)²] = E[2 (mu + sigma eps) eps] = 2 sigma")
+    assert_close(
+        got[1],
+        2 * sigma,
+        what + ", grad_sigma vs 2 sigma",
+        atol=0.05,
+        rtol=0.02,
+        hint="d/dsigma E[(mu + sigma eps)²] = E[2 (mu + sigma eps) eps] = 2 sigma",
+    )
 
 
 # --- wrong answers --------------------------------------------------------------------------

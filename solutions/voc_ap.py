@@ -34,7 +34,7 @@ def average_precision(recall, precision, use_07_metric: bool = False) -> float:
         return float(total / 11.0)
     r = np.concatenate(([0.0], recall, [1.0]))
     p = np.concatenate(([0.0], precision, [0.0]))
-    envelope = np.maximum.accumulate(p[::-1])[::-1]   # max precision at this recall or beyond
+    envelope = np.maximum.accumulate(p[::-1])[::-1]  # max precision at this recall or beyond
     steps = np.flatnonzero(r[1:] != r[:-1])
     return float(np.sum((r[steps + 1] - r[steps]) * envelope[steps + 1]))
 
@@ -68,19 +68,19 @@ def _from_ranking(hits, npos):
 def _cases(rng):
     # Recall values k / npos with npos coprime to 10 never sit exactly on a threshold t = j / 10
     # (except 0 and 1), so the 11-point metric does not hinge on rounding of t.
-    yield _from_ranking([1, 0, 1, 1, 0, 0, 1], 7)      # reaches recall 4/7 and stops
+    yield _from_ranking([1, 0, 1, 1, 0, 0, 1], 7)  # reaches recall 4/7 and stops
     yield _from_ranking([1, 1, 0, 0, 0, 1, 0, 1, 1], 9)
     yield _from_ranking([0, 0, 1, 0, 1], 3)
-    yield _from_ranking([1], 1)                         # a single perfect detection
-    yield _from_ranking([0, 0, 0], 11)                  # no true positive at all
-    yield _from_ranking([1, 1, 0, 1, 0, 1], 4)          # recall hits 0.5 and 1.0 exactly
-    yield _from_ranking([0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1], 7)   # a saw-tooth PR curve
+    yield _from_ranking([1], 1)  # a single perfect detection
+    yield _from_ranking([0, 0, 0], 11)  # no true positive at all
+    yield _from_ranking([1, 1, 0, 1, 0, 1], 4)  # recall hits 0.5 and 1.0 exactly
+    yield _from_ranking([0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1], 7)  # a saw-tooth PR curve
     npos_choices = [1, 3, 7, 9, 11, 13, 17, 19, 21, 23, 27, 31, 33, 37]
     for _ in range(150):
         npos = int(rng.choice(npos_choices))
         n_det = int(rng.integers(1, 4 * npos + 3))
         hits = (rng.random(n_det) < rng.uniform(0.1, 0.9)).astype(np.int64)
-        hits = hits * (np.cumsum(hits) <= npos)        # no more true positives than objects
+        hits = hits * (np.cumsum(hits) <= npos)  # no more true positives than objects
         yield _from_ranking(hits, npos)
 
 
@@ -88,14 +88,16 @@ def check_average_precision(impl, device="cpu") -> None:
     rng = np.random.default_rng(0)
     hints = {
         True: "VOC2007: at each t in 0, 0.1, ..., 1 take the MAX precision over all points with "
-              "recall >= t (not the precision at recall == t), then average the 11 values",
+        "recall >= t (not the precision at recall == t), then average the 11 values",
         False: "VOC2010+: pad (0 | recall | 1), (0 | precision | 0), make precision non-increasing "
-               "from the right (running max), then sum delta-recall * precision only where recall changes",
+        "from the right (running max), then sum delta-recall * precision only where recall changes",
     }
     for recall, precision in _cases(rng):
         for use_07 in (False, True):
-            what = (f"average_precision(recall={describe(np.round(recall, 4))}, "
-                    f"precision={describe(np.round(precision, 4))}, use_07_metric={use_07})")
+            what = (
+                f"average_precision(recall={describe(np.round(recall, 4))}, "
+                f"precision={describe(np.round(precision, 4))}, use_07_metric={use_07})"
+            )
             got = call(impl, what, recall.copy(), precision.copy(), use_07)
             expect(got is not None, what, "returned None (a missing `return`?)")
             expect(np.ndim(got) == 0, what, f"returned {describe(got)}, expected one number")
@@ -104,8 +106,14 @@ def check_average_precision(impl, device="cpu") -> None:
     # The default is the all-point metric.
     recall, precision = _from_ranking([1, 0, 0, 1, 1], 7)
     what = "average_precision(recall, precision) with use_07_metric left at its default"
-    assert_close(float(call(impl, what, recall, precision)), _devkit_ap(recall, precision, False),
-                 what, atol=1e-6, rtol=1e-6, hint="use_07_metric defaults to False (all-point AP)")
+    assert_close(
+        float(call(impl, what, recall, precision)),
+        _devkit_ap(recall, precision, False),
+        what,
+        atol=1e-6,
+        rtol=1e-6,
+        hint="use_07_metric defaults to False (all-point AP)",
+    )
 
 
 # --- wrong answers --------------------------------------------------------------------------

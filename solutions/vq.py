@@ -60,13 +60,22 @@ def _brute_distances(z, codebook):
 
 
 def _unpack(got, what):
-    expect(isinstance(got, (tuple, list)) and len(got) == 2, what,
-           f"returned {describe(got)}, expected a pair (z_q, indices)")
+    expect(
+        isinstance(got, (tuple, list)) and len(got) == 2,
+        what,
+        f"returned {describe(got)}, expected a pair (z_q, indices)",
+    )
     z_q, idx = got
-    expect(hasattr(z_q, "shape") and hasattr(idx, "shape"), what,
-           "z_q and indices must both be tensors")
-    expect(not torch.is_floating_point(idx) and not torch.is_complex(idx), what,
-           f"indices have dtype {idx.dtype}, expected an integer dtype (use argmin, which gives long)")
+    expect(
+        hasattr(z_q, "shape") and hasattr(idx, "shape"),
+        what,
+        "z_q and indices must both be tensors",
+    )
+    expect(
+        not torch.is_floating_point(idx) and not torch.is_complex(idx),
+        what,
+        f"indices have dtype {idx.dtype}, expected an integer dtype (use argmin, which gives long)",
+    )
     return z_q, idx
 
 
@@ -74,8 +83,12 @@ def _compare_vq(impl, z, codebook, hint=""):
     what = f"vector_quantize(z={describe(z)}, codebook={describe(codebook)})"
     z_q, idx = _unpack(call(impl, what, z.clone(), codebook.clone()), what)
     n, k = z.shape[0], codebook.shape[0]
-    expect(tuple(idx.shape) == (n,), what, f"indices have shape {tuple(idx.shape)}, expected ({n},)",
-           hint="take the argmin over the codebook dimension, one index per row of z")
+    expect(
+        tuple(idx.shape) == (n,),
+        what,
+        f"indices have shape {tuple(idx.shape)}, expected ({n},)",
+        hint="take the argmin over the codebook dimension, one index per row of z",
+    )
     idx = idx.long().cpu()
     expect(bool(((idx >= 0) & (idx < k)).all()), what, f"indices out of range 0..{k - 1}")
     dist = _brute_distances(z, codebook).cpu()
@@ -84,16 +97,29 @@ def _compare_vq(impl, z, codebook, hint=""):
     bad = chosen > best + 1e-4 * (1 + best)
     if bool(bad.any()):
         i = int(bad.nonzero()[0])
-        expect(False, what, f"row {i}: chose code {int(idx[i])} at squared distance "
-                            f"{float(chosen[i]):.6g}, but code {int(dist[i].argmin())} is at "
-                            f"{float(best[i]):.6g}", hint=hint)
-    assert_close(z_q, codebook.detach()[idx.to(codebook.device)], what + ", z_q vs codebook[indices]",
-                 atol=1e-5, rtol=1e-5, hint="the value of z_q is exactly the chosen code vector")
+        expect(
+            False,
+            what,
+            f"row {i}: chose code {int(idx[i])} at squared distance "
+            f"{float(chosen[i]):.6g}, but code {int(dist[i].argmin())} is at "
+            f"{float(best[i]):.6g}",
+            hint=hint,
+        )
+    assert_close(
+        z_q,
+        codebook.detach()[idx.to(codebook.device)],
+        what + ", z_q vs codebook[indices]",
+        atol=1e-5,
+        rtol=1e-5,
+        hint="the value of z_q is exactly the chosen code vector",
+    )
     return idx
 
 
-_HINT_DOT = ("the nearest code minimises ‖z - e‖² = ‖z‖² - 2 z·e + ‖e‖²; dropping ‖e‖² (the "
-             "largest dot product) is wrong when the codes have different norms")
+_HINT_DOT = (
+    "the nearest code minimises ‖z - e‖² = ‖z‖² - 2 z·e + ‖e‖²; dropping ‖e‖² (the "
+    "largest dot product) is wrong when the codes have different norms"
+)
 
 
 def check_vector_quantize(impl, device="cpu") -> None:
@@ -101,19 +127,33 @@ def check_vector_quantize(impl, device="cpu") -> None:
     z = torch.tensor([[1.0, 0.0], [9.0, 1.0], [0.0, -2.0]], device=device)
     codebook = torch.tensor([[1.0, 0.0], [10.0, 0.0], [0.0, -1.0]], device=device)
     idx = _compare_vq(impl, z, codebook, hint=_HINT_DOT)
-    assert_equal(idx.tolist(), [0, 1, 2], "vector_quantize: indices of the hand example", hint=_HINT_DOT)
+    assert_equal(
+        idx.tolist(), [0, 1, 2], "vector_quantize: indices of the hand example", hint=_HINT_DOT
+    )
 
     # Exact ties (duplicate codes, a point halfway between two codes): the lowest index wins.
     z = torch.tensor([[0.5, 0.0], [2.0, 2.0], [7.0, 7.0]], device=device)
     codebook = torch.tensor([[0.0, 0.0], [1.0, 0.0], [2.0, 2.0], [2.0, 2.0]], device=device)
     idx = _compare_vq(impl, z, codebook)
-    assert_equal(idx.tolist(), [0, 2, 2], "vector_quantize on exact ties",
-                 hint="on a tie take the lowest index, as argmin does")
+    assert_equal(
+        idx.tolist(),
+        [0, 2, 2],
+        "vector_quantize on exact ties",
+        hint="on a tie take the lowest index, as argmin does",
+    )
 
     # Seeded random inputs over sizes, including K = 1, N = 1, D = 1; codes with mixed norms.
     gen = torch.Generator().manual_seed(0)
-    for n, k, d in [(1, 1, 1), (1, 5, 3), (7, 1, 4), (5, 3, 1), (37, 16, 8), (128, 64, 16),
-                    (200, 256, 32), (64, 512, 2)]:
+    for n, k, d in [
+        (1, 1, 1),
+        (1, 5, 3),
+        (7, 1, 4),
+        (5, 3, 1),
+        (37, 16, 8),
+        (128, 64, 16),
+        (200, 256, 32),
+        (64, 512, 2),
+    ]:
         z = torch.randn(n, d, generator=gen).to(device)
         scale = torch.exp(torch.randn(k, 1, generator=gen))
         codebook = (torch.randn(k, d, generator=gen) * scale).to(device)
@@ -126,61 +166,112 @@ def check_vector_quantize(impl, device="cpu") -> None:
         z = torch.randn(n, d, generator=gen).to(device).requires_grad_()
         codebook = torch.randn(k, d, generator=gen).to(device).requires_grad_(codebook_grad)
         w = torch.randn(n, d, generator=gen).to(device)
-        what = (f"the gradient of (z_q * w).sum() with respect to z, z of shape ({n}, {d}), "
-                f"codebook of shape ({k}, {d})")
+        what = (
+            f"the gradient of (z_q * w).sum() with respect to z, z of shape ({n}, {d}), "
+            f"codebook of shape ({k}, {d})"
+        )
         z_q, _ = _unpack(call(impl, what, z, codebook), what)
-        expect(getattr(z_q, "requires_grad", False), what,
-               "z_q carries no gradient to z: codebook[indices] alone is cut off from the encoder",
-               hint="straight-through: z_q = z + (codebook[indices] - z).detach()")
+        expect(
+            getattr(z_q, "requires_grad", False),
+            what,
+            "z_q carries no gradient to z: codebook[indices] alone is cut off from the encoder",
+            hint="straight-through: z_q = z + (codebook[indices] - z).detach()",
+        )
         (z_q * w).sum().backward()
-        expect(z.grad is not None, what, "no gradient reached z",
-               hint="straight-through: z_q = z + (codebook[indices] - z).detach()")
-        assert_close(z.grad, w, what, atol=1e-6, rtol=1e-6,
-                     hint="the straight-through gradient copies d loss / d z_q onto z unchanged")
+        expect(
+            z.grad is not None,
+            what,
+            "no gradient reached z",
+            hint="straight-through: z_q = z + (codebook[indices] - z).detach()",
+        )
+        assert_close(
+            z.grad,
+            w,
+            what,
+            atol=1e-6,
+            rtol=1e-6,
+            hint="the straight-through gradient copies d loss / d z_q onto z unchanged",
+        )
 
     # The inputs must not be modified.
     z = torch.randn(9, 4, generator=gen).to(device)
     codebook = torch.randn(5, 4, generator=gen).to(device)
     keep = (z.clone(), codebook.clone())
     call(impl, "vector_quantize(z, codebook)", z, codebook)
-    expect(torch.equal(z, keep[0]) and torch.equal(codebook, keep[1]),
-           "vector_quantize(z of shape (9, 4), codebook of shape (5, 4))", "modified its inputs in place")
+    expect(
+        torch.equal(z, keep[0]) and torch.equal(codebook, keep[1]),
+        "vector_quantize(z of shape (9, 4), codebook of shape (5, 4))",
+        "modified its inputs in place",
+    )
 
 
 def check_vq_aux_loss(impl, device="cpu") -> None:
     gen = torch.Generator().manual_seed(0)
-    for n, k, d, beta in [(1, 1, 1, 0.25), (4, 3, 2, 0.25), (10, 8, 5, 0.1), (33, 16, 7, 2.0),
-                          (64, 32, 4, None)]:
+    for n, k, d, beta in [
+        (1, 1, 1, 0.25),
+        (4, 3, 2, 0.25),
+        (10, 8, 5, 0.1),
+        (33, 16, 7, 2.0),
+        (64, 32, 4, None),
+    ]:
         for dtype, tol in ((torch.float64, 1e-10), (torch.float32, 1e-5)):
             codebook = torch.randn(k, d, generator=gen, dtype=dtype).to(device).requires_grad_()
             z = torch.randn(n, d, generator=gen, dtype=dtype).to(device).requires_grad_()
             idx = torch.randint(0, k, (n,), generator=gen).to(device)
             z_q = codebook[idx]
             b = 0.25 if beta is None else beta
-            what = (f"vq_aux_loss(z of shape ({n}, {d}), z_q = codebook[indices] with codebook of "
-                    f"shape ({k}, {d}), {'beta left at its default' if beta is None else f'beta={beta:g}'})")
+            what = (
+                f"vq_aux_loss(z of shape ({n}, {d}), z_q = codebook[indices] with codebook of "
+                f"shape ({k}, {d}), {'beta left at its default' if beta is None else f'beta={beta:g}'})"
+            )
             loss = call(impl, what, z, z_q) if beta is None else call(impl, what, z, z_q, beta)
-            expect(hasattr(loss, "backward"), what, f"returned {describe(loss)}, expected a scalar tensor")
-            expect(loss.numel() == 1, what, f"returned shape {tuple(loss.shape)}, expected a scalar")
+            expect(
+                hasattr(loss, "backward"),
+                what,
+                f"returned {describe(loss)}, expected a scalar tensor",
+            )
+            expect(
+                loss.numel() == 1, what, f"returned shape {tuple(loss.shape)}, expected a scalar"
+            )
             diff = (z.detach() - codebook.detach()[idx]).double()
             numel = n * d
-            assert_close(loss.reshape(()), (1 + b) * (diff ** 2).sum() / numel, what, atol=tol, rtol=tol,
-                         hint="both terms have the value mean((z - z_q)²); each is a mean over all elements")
+            assert_close(
+                loss.reshape(()),
+                (1 + b) * (diff**2).sum() / numel,
+                what,
+                atol=tol,
+                rtol=tol,
+                hint="both terms have the value mean((z - z_q)²); each is a mean over all elements",
+            )
             expect(loss.requires_grad, what, "the loss carries no gradient")
             loss.reshape(()).backward()
             # Commitment term only: d/dz = 2 beta (z - z_q) / (N D).
             expect(z.grad is not None, what, "no gradient reached z (the commitment term)")
-            assert_close(z.grad, 2 * b * diff / numel, what + ", gradient with respect to z",
-                         atol=tol, rtol=1e-5,
-                         hint="only the commitment term beta * mean((z - sg(z_q))²) reaches the encoder")
+            assert_close(
+                z.grad,
+                2 * b * diff / numel,
+                what + ", gradient with respect to z",
+                atol=tol,
+                rtol=1e-5,
+                hint="only the commitment term beta * mean((z - sg(z_q))²) reaches the encoder",
+            )
             # Codebook term only: d/de_k = Σ_{i: idx_i = k} 2 (e_k - z_i) / (N D).
             want = torch.zeros(k, d, dtype=torch.float64, device=device)
             want.index_add_(0, idx, -2 * diff / numel)
-            expect(codebook.grad is not None, what, "no gradient reached the codebook (the codebook term)")
-            assert_close(codebook.grad, want, what + ", gradient with respect to the codebook",
-                         atol=tol, rtol=1e-5,
-                         hint="only the codebook term mean((sg(z) - z_q)²) reaches the codebook, "
-                              "with weight 1")
+            expect(
+                codebook.grad is not None,
+                what,
+                "no gradient reached the codebook (the codebook term)",
+            )
+            assert_close(
+                codebook.grad,
+                want,
+                what + ", gradient with respect to the codebook",
+                atol=tol,
+                rtol=1e-5,
+                hint="only the codebook term mean((sg(z) - z_q)²) reaches the codebook, "
+                "with weight 1",
+            )
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -230,8 +321,12 @@ def _wrong_aux_sum(z, z_q, beta=0.25):
 
 
 WRONG_ANSWERS = {
-    "vector_quantize": [_wrong_no_straight_through, _wrong_max_dot_product,
-                        _wrong_swapped_straight_through, _wrong_argmin_over_rows],
+    "vector_quantize": [
+        _wrong_no_straight_through,
+        _wrong_max_dot_product,
+        _wrong_swapped_straight_through,
+        _wrong_argmin_over_rows,
+    ],
     "vq_aux_loss": [_wrong_aux_no_stop_gradient, _wrong_aux_beta_on_codebook, _wrong_aux_sum],
 }
 

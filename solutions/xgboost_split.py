@@ -11,7 +11,6 @@ import torch
 
 from studycli.assertions import assert_close, call, describe, expect
 
-
 # ---------------------------------------------------------------------------------------------
 # References
 # ---------------------------------------------------------------------------------------------
@@ -50,8 +49,10 @@ def best_split(x, g, h, reg_lambda: float = 1.0, gamma: float = 0.0) -> tuple[fl
     GL, HL = torch.cumsum(gs, 0)[:-1], torch.cumsum(hs, 0)[:-1]
     GR, HR = G - GL, H - HL
     valid = xs[1:] > xs[:-1]
-    gains = 0.5 * (GL**2 / (HL + reg_lambda) + GR**2 / (HR + reg_lambda)
-                   - G**2 / (H + reg_lambda)) - gamma
+    gains = (
+        0.5 * (GL**2 / (HL + reg_lambda) + GR**2 / (HR + reg_lambda) - G**2 / (H + reg_lambda))
+        - gamma
+    )
     gains = torch.where(valid, gains, torch.full_like(gains, -float("inf")))
     best = int(torch.argmax(gains))  # first maximum = smallest threshold
     threshold = (xs[best] + xs[best + 1]) / 2
@@ -98,8 +99,9 @@ def tree_objective(G, H, reg_lambda: float = 1.0, gamma: float = 0.0) -> float:
     return float(-0.5 * (G**2 / (H + reg_lambda)).sum() + gamma * T)
 
 
-def split_gain(G_L: float, H_L: float, G_R: float, H_R: float,
-               reg_lambda: float = 1.0, gamma: float = 0.0) -> float:
+def split_gain(
+    G_L: float, H_L: float, G_R: float, H_R: float, reg_lambda: float = 1.0, gamma: float = 0.0
+) -> float:
     """The gain of splitting one leaf into a left and a right child.
 
     The gain is the structure score of the tree before the split minus the score after it
@@ -115,8 +117,10 @@ def split_gain(G_L: float, H_L: float, G_R: float, H_R: float,
         The gain as a Python float.
     """
     G, H = G_L + G_R, H_L + H_R
-    return 0.5 * (G_L**2 / (H_L + reg_lambda) + G_R**2 / (H_R + reg_lambda)
-                  - G**2 / (H + reg_lambda)) - gamma
+    return (
+        0.5 * (G_L**2 / (H_L + reg_lambda) + G_R**2 / (H_R + reg_lambda) - G**2 / (H + reg_lambda))
+        - gamma
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,8 +148,11 @@ def _brute_force(x, g, h, lam, gamma):
 
 
 def _as_pair(result, what):
-    expect(isinstance(result, (tuple, list)) and len(result) == 2, what,
-           f"returned {describe(result)}, expected a pair (gain, threshold)")
+    expect(
+        isinstance(result, (tuple, list)) and len(result) == 2,
+        what,
+        f"returned {describe(result)}, expected a pair (gain, threshold)",
+    )
     try:
         return float(result[0]), float(result[1])
     except (TypeError, ValueError):
@@ -158,12 +165,13 @@ def _split_hint(got, x, g, h, lam, gamma):
     mids = (values[:-1] + values[1:]) / 2
     G, H = g.sum(), h.sum()
     candidates = {
-        "the 1/2 in front of the bracket is missing":
-            lambda L: 2 * (_gain_of_partition(L, g, h, lam, gamma) + gamma) - gamma,
-        "gamma is not subtracted":
-            lambda L: _gain_of_partition(L, g, h, lam, gamma) + gamma,
-        "lambda is missing from the parent term G²/(H + λ)":
-            lambda L: _gain_of_partition(L, g, h, lam, gamma) + 0.5 * (G**2 / (H + lam) - G**2 / H),
+        "the 1/2 in front of the bracket is missing": lambda L: (
+            2 * (_gain_of_partition(L, g, h, lam, gamma) + gamma) - gamma
+        ),
+        "gamma is not subtracted": lambda L: _gain_of_partition(L, g, h, lam, gamma) + gamma,
+        "lambda is missing from the parent term G²/(H + λ)": lambda L: (
+            _gain_of_partition(L, g, h, lam, gamma) + 0.5 * (G**2 / (H + lam) - G**2 / H)
+        ),
     }
     for name, fn in candidates.items():
         alt = max(fn(x < t) for t in mids)
@@ -183,8 +191,10 @@ def _check_split_case(impl, x, g, h, lam, gamma, device, dtype=torch.float64, de
     if defaults:
         what = f"best_split(x={describe(xt)}, g={describe(gt)}, h={describe(ht)})"
     else:
-        what = (f"best_split(x={describe(xt)}, g={describe(gt)}, h={describe(ht)}, "
-                f"reg_lambda={lam}, gamma={gamma})")
+        what = (
+            f"best_split(x={describe(xt)}, g={describe(gt)}, h={describe(ht)}, "
+            f"reg_lambda={lam}, gamma={gamma})"
+        )
     copies = (xt.clone(), gt.clone(), ht.clone())
     if defaults:
         result = call(impl, what, xt, gt, ht)
@@ -198,20 +208,31 @@ def _check_split_case(impl, x, g, h, lam, gamma, device, dtype=torch.float64, de
     loose = dtype != torch.float64
     rtol, atol = (1e-5, 1e-6) if loose else (1e-9, 1e-10)
     if not np.isclose(gain, best, rtol=rtol, atol=atol):
-        assert_close(gain, best, what + " -> gain", rtol=rtol, atol=atol,
-                     hint=_split_hint(gain, x, g, h, lam, gamma))
+        assert_close(
+            gain,
+            best,
+            what + " -> gain",
+            rtol=rtol,
+            atol=atol,
+            hint=_split_hint(gain, x, g, h, lam, gamma),
+        )
     nearest = mids[np.argmin(np.abs(mids - threshold))]
-    expect(np.isfinite(threshold) and abs(nearest - threshold) <= rtol * max(1.0, abs(nearest)),
-           what,
-           f"threshold {threshold!r} is not midway between two neighbouring distinct values of x "
-           f"(valid thresholds: {describe([round(float(m), 6) for m in mids], 32)})",
-           hint="the threshold is (v_k + v_(k+1)) / 2 for consecutive distinct sorted values, "
-                "not a value of x itself")
+    expect(
+        np.isfinite(threshold) and abs(nearest - threshold) <= rtol * max(1.0, abs(nearest)),
+        what,
+        f"threshold {threshold!r} is not midway between two neighbouring distinct values of x "
+        f"(valid thresholds: {describe([round(float(m), 6) for m in mids], 32)})",
+        hint="the threshold is (v_k + v_(k+1)) / 2 for consecutive distinct sorted values, "
+        "not a value of x itself",
+    )
     achieved = _gain_of_partition(x < threshold, g, h, lam, gamma)
-    expect(abs(achieved - best) <= max(rtol * abs(best), atol), what,
-           f"the split x < {threshold!r} has gain {achieved:.10g}, but the best split has gain "
-           f"{best:.10g} (at threshold {mids[np.argmax(gains)]!r})",
-           hint="the threshold returned must be the one that achieves the returned gain")
+    expect(
+        abs(achieved - best) <= max(rtol * abs(best), atol),
+        what,
+        f"the split x < {threshold!r} has gain {achieved:.10g}, but the best split has gain "
+        f"{best:.10g} (at threshold {mids[np.argmax(gains)]!r})",
+        hint="the threshold returned must be the one that achieves the returned gain",
+    )
 
 
 def check_best_split(impl, device="cpu") -> None:
@@ -222,23 +243,45 @@ def check_best_split(impl, device="cpu") -> None:
     # The same, unsorted.
     _check_split_case(impl, [3, 1, 4, 2], [1, -1, 1, -1], ones4, 1.0, 0.0, device)
     # Defaults reg_lambda = 1, gamma = 0.
-    _check_split_case(impl, [0.5, 2.0, -1.0, 7.0, 3.0], [2.0, -1.0, 3.0, -2.0, 0.5],
-                      [1.0, 0.5, 2.0, 1.5, 1.0], 1.0, 0.0, device, defaults=True)
+    _check_split_case(
+        impl,
+        [0.5, 2.0, -1.0, 7.0, 3.0],
+        [2.0, -1.0, 3.0, -2.0, 0.5],
+        [1.0, 0.5, 2.0, 1.5, 1.0],
+        1.0,
+        0.0,
+        device,
+        defaults=True,
+    )
     # The smallest case: two samples.
     _check_split_case(impl, [5.0, 2.0], [1.0, -1.0], [1.0, 1.0], 1.0, 0.0, device)
     # A tie between 0.5 and 2.5: either is accepted.
     _check_split_case(impl, [0, 1, 2, 3], [1, -1, -1, 1], ones4, 1.0, 0.0, device)
     # Duplicates: equal values must stay on one side.
-    _check_split_case(impl, [3, 1, 3, 2, 1, 2, 3], [2.0, -1.0, -3.0, 1.0, -1.0, 0.5, 2.5],
-                      [1.0, 1.0, 0.5, 2.0, 1.0, 1.0, 1.5], 1.0, 0.0, device)
+    _check_split_case(
+        impl,
+        [3, 1, 3, 2, 1, 2, 3],
+        [2.0, -1.0, -3.0, 1.0, -1.0, 0.5, 2.5],
+        [1.0, 1.0, 0.5, 2.0, 1.0, 1.0, 1.5],
+        1.0,
+        0.0,
+        device,
+    )
     # Every split has negative gain (equal gradients): the best is still a real split.
     _check_split_case(impl, [0, 1, 2, 3], ones4, ones4, 1.0, 0.0, device)
     _check_split_case(impl, [4, 1, 3, 2, 0], [1.0] * 5, [1.0] * 5, 2.0, 0.3, device)
     # A large gamma makes the gain negative.
     _check_split_case(impl, [1, 2, 3, 4], [-1, -1, 1, 1], ones4, 1.0, 5.0, device)
     # lambda = 0.
-    _check_split_case(impl, [0.1, 0.7, 0.3, 0.9, 0.5], [1.0, -2.0, 0.5, -1.0, 3.0],
-                      [0.5, 1.0, 2.0, 1.0, 0.25], 0.0, 0.0, device)
+    _check_split_case(
+        impl,
+        [0.1, 0.7, 0.3, 0.9, 0.5],
+        [1.0, -2.0, 0.5, -1.0, 3.0],
+        [0.5, 1.0, 2.0, 1.0, 0.25],
+        0.0,
+        0.0,
+        device,
+    )
     rng = np.random.default_rng(0)
     for n in (2, 3, 4, 5, 7, 10, 16, 31, 64, 200, 500):
         for integer in (False, True):
@@ -255,8 +298,16 @@ def check_best_split(impl, device="cpu") -> None:
             _check_split_case(impl, x, g, h, lam, gamma, device)
     # float32 inputs, looser tolerance.
     x = rng.integers(0, 20, 100).astype(float)
-    _check_split_case(impl, x, rng.normal(size=100), rng.uniform(0.1, 2.0, size=100), 1.0, 0.1,
-                      device, dtype=torch.float32)
+    _check_split_case(
+        impl,
+        x,
+        rng.normal(size=100),
+        rng.uniform(0.1, 2.0, size=100),
+        1.0,
+        0.1,
+        device,
+        dtype=torch.float32,
+    )
 
 
 def check_leaf_weight(impl, device="cpu") -> None:
@@ -267,8 +318,14 @@ def check_leaf_weight(impl, device="cpu") -> None:
     for lam, want in ((0.0, 3.0), (1.0, 12.0 / 5.0), (4.0, 1.5)):
         what = f"leaf_weight(g={describe(-y)}, h={describe(ones)}, reg_lambda={lam})"
         got = call(impl, what, -y, ones, reg_lambda=lam)
-        assert_close(float(got), want, what, rtol=1e-9, atol=1e-12,
-                     hint="w* = -G / (H + λ) with G, H the sums over the leaf")
+        assert_close(
+            float(got),
+            want,
+            what,
+            rtol=1e-9,
+            atol=1e-12,
+            hint="w* = -G / (H + λ) with G, H the sums over the leaf",
+        )
     what = f"leaf_weight(g={describe(-y)}, h={describe(ones)})  (default reg_lambda=1)"
     assert_close(float(call(impl, what, -y, ones)), 12.0 / 5.0, what, rtol=1e-9, atol=1e-12)
     rng = np.random.default_rng(0)
@@ -281,10 +338,13 @@ def check_leaf_weight(impl, device="cpu") -> None:
             G, H = _np(g).sum(), _np(h).sum()
             # The derivative of Σ (g_i w + h_i w²/2) + λ w²/2 must vanish at the answer.
             slope = G + (H + lam) * got
-            expect(abs(slope) <= 1e-8 * (abs(G) + (H + lam) * abs(got) + 1), what,
-                   f"returned {got:.10g}; the leaf objective's derivative there is {slope:.3g}, "
-                   f"not 0 (expected {-G / (H + lam):.10g})",
-                   hint="sum (not average) g and h over the leaf, and add λ to H")
+            expect(
+                abs(slope) <= 1e-8 * (abs(G) + (H + lam) * abs(got) + 1),
+                what,
+                f"returned {got:.10g}; the leaf objective's derivative there is {slope:.3g}, "
+                f"not 0 (expected {-G / (H + lam):.10g})",
+                hint="sum (not average) g and h over the leaf, and add λ to H",
+            )
     g = torch.tensor([0.5, -2.0, 1.25], dtype=torch.float32, device=device)
     h = torch.tensor([0.2, 0.3, 1.5], dtype=torch.float32, device=device)
     what = f"leaf_weight(g={describe(g)}, h={describe(h)}, reg_lambda=0.5)"
@@ -294,11 +354,21 @@ def check_leaf_weight(impl, device="cpu") -> None:
 def check_tree_objective(impl, device="cpu") -> None:
     """Minimum over w of Σ [G w + (H+λ) w²/2] + γT, leaf by leaf (min of a w² + b w = -b²/4a)."""
     rng = np.random.default_rng(0)
-    cases = [([2.0], [1.0], 1.0, 0.0), ([2.0, -4.0], [3.0, 1.0], 1.0, 0.5),
-             ([0.0, 0.0, 0.0], [1.0, 2.0, 3.0], 1.0, 2.0), ([1.5, -0.5], [0.5, 0.25], 0.0, 1.0)]
+    cases = [
+        ([2.0], [1.0], 1.0, 0.0),
+        ([2.0, -4.0], [3.0, 1.0], 1.0, 0.5),
+        ([0.0, 0.0, 0.0], [1.0, 2.0, 3.0], 1.0, 2.0),
+        ([1.5, -0.5], [0.5, 0.25], 0.0, 1.0),
+    ]
     for T in (1, 2, 5, 17, 64):
-        cases.append((list(rng.normal(size=T) * 3), list(rng.uniform(0.1, 10, size=T)),
-                      float(rng.choice([0.0, 1.0, 5.0])), float(rng.choice([0.0, 0.7]))))
+        cases.append(
+            (
+                list(rng.normal(size=T) * 3),
+                list(rng.uniform(0.1, 10, size=T)),
+                float(rng.choice([0.0, 1.0, 5.0])),
+                float(rng.choice([0.0, 0.7])),
+            )
+        )
     for G, H, lam, gamma in cases:
         Gt = torch.tensor(G, dtype=torch.float64, device=device)
         Ht = torch.tensor(H, dtype=torch.float64, device=device)
@@ -306,9 +376,15 @@ def check_tree_objective(impl, device="cpu") -> None:
         got = float(call(impl, what, Gt, Ht, reg_lambda=lam, gamma=gamma))
         G_, H_ = np.array(G), np.array(H)
         a, b = 0.5 * (H_ + lam), G_
-        want = float(np.sum(-b**2 / (4 * a))) + gamma * len(G)
-        assert_close(got, want, what, rtol=1e-9, atol=1e-12,
-                     hint="-1/2 Σ G_j²/(H_j + λ) + γT: mind the 1/2, the λ, the sign and γT")
+        want = float(np.sum(-(b**2) / (4 * a))) + gamma * len(G)
+        assert_close(
+            got,
+            want,
+            what,
+            rtol=1e-9,
+            atol=1e-12,
+            hint="-1/2 Σ G_j²/(H_j + λ) + γT: mind the 1/2, the λ, the sign and γT",
+        )
     Gt = torch.tensor([1.0, -3.0], dtype=torch.float64, device=device)
     Ht = torch.tensor([2.0, 1.0], dtype=torch.float64, device=device)
     what = f"tree_objective({describe(Gt)}, {describe(Ht)})  (defaults λ=1, γ=0)"
@@ -327,20 +403,40 @@ def check_split_gain(impl, device="cpu") -> None:
         return total
 
     rng = np.random.default_rng(0)
-    cases = [(-2.0, 2.0, 2.0, 2.0, 1.0, 0.0), (1.0, 1.0, 1.0, 1.0, 1.0, 0.0),
-             (3.0, 0.5, -1.0, 4.0, 0.0, 0.5), (0.0, 1.0, 0.0, 1.0, 2.0, 1.0)]
+    cases = [
+        (-2.0, 2.0, 2.0, 2.0, 1.0, 0.0),
+        (1.0, 1.0, 1.0, 1.0, 1.0, 0.0),
+        (3.0, 0.5, -1.0, 4.0, 0.0, 0.5),
+        (0.0, 1.0, 0.0, 1.0, 2.0, 1.0),
+    ]
     for _ in range(20):
         GL, GR = rng.normal(size=2) * 3
         HL, HR = rng.uniform(0.1, 5.0, size=2)
-        cases.append((float(GL), float(HL), float(GR), float(HR),
-                      float(rng.choice([0.0, 1.0, 3.0])), float(rng.choice([0.0, 0.4]))))
+        cases.append(
+            (
+                float(GL),
+                float(HL),
+                float(GR),
+                float(HR),
+                float(rng.choice([0.0, 1.0, 3.0])),
+                float(rng.choice([0.0, 0.4])),
+            )
+        )
     for GL, HL, GR, HR, lam, gamma in cases:
-        what = f"split_gain({GL:.4g}, {HL:.4g}, {GR:.4g}, {HR:.4g}, reg_lambda={lam}, gamma={gamma})"
+        what = (
+            f"split_gain({GL:.4g}, {HL:.4g}, {GR:.4g}, {HR:.4g}, reg_lambda={lam}, gamma={gamma})"
+        )
         got = float(call(impl, what, GL, HL, GR, HR, reg_lambda=lam, gamma=gamma))
         want = score([GL + GR], [HL + HR], lam, gamma) - score([GL, GR], [HL, HR], lam, gamma)
-        assert_close(got, want, what, rtol=1e-9, atol=1e-12,
-                     hint="gain = score(parent) - score(children) = "
-                          "1/2 [G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ)] - γ")
+        assert_close(
+            got,
+            want,
+            what,
+            rtol=1e-9,
+            atol=1e-12,
+            hint="gain = score(parent) - score(children) = "
+            "1/2 [G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ)] - γ",
+        )
     what = "split_gain(-2.0, 2.0, 2.0, 2.0)  (defaults λ=1, γ=0)"
     assert_close(float(call(impl, what, -2.0, 2.0, 2.0, 2.0)), 4.0 / 3.0, what, rtol=1e-9)
 
@@ -350,8 +446,21 @@ def check_split_gain(impl, device="cpu") -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _scan(x, g, h, lam, gamma, *, half=True, parent_lambda=True, use_gamma=True,
-          allow_empty=False, sort=True, skip_duplicates=True, threshold_at_value=False):
+def _scan(
+    x,
+    g,
+    h,
+    lam,
+    gamma,
+    *,
+    half=True,
+    parent_lambda=True,
+    use_gamma=True,
+    allow_empty=False,
+    sort=True,
+    skip_duplicates=True,
+    threshold_at_value=False,
+):
     """A configurable split search, for building the wrong answers."""
     order = torch.argsort(x, stable=True) if sort else torch.arange(len(x), device=x.device)
     xs, gs, hs = x[order].double(), g[order].double(), h[order].double()
@@ -457,20 +566,26 @@ def _objective_plus_sign(G, H, reg_lambda=1.0, gamma=0.0):
 def _gain_no_half(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
     """Forgets the 1/2."""
     G, H = G_L + G_R, H_L + H_R
-    return G_L**2 / (H_L + reg_lambda) + G_R**2 / (H_R + reg_lambda) - G**2 / (H + reg_lambda) - gamma
+    return (
+        G_L**2 / (H_L + reg_lambda) + G_R**2 / (H_R + reg_lambda) - G**2 / (H + reg_lambda) - gamma
+    )
 
 
 def _gain_no_gamma(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
     """Forgets that the split adds a leaf, costing γ."""
     G, H = G_L + G_R, H_L + H_R
-    return 0.5 * (G_L**2 / (H_L + reg_lambda) + G_R**2 / (H_R + reg_lambda) - G**2 / (H + reg_lambda))
+    return 0.5 * (
+        G_L**2 / (H_L + reg_lambda) + G_R**2 / (H_R + reg_lambda) - G**2 / (H + reg_lambda)
+    )
 
 
 def _gain_reversed(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
     """Children's score minus the parent's: the sign of the gain is flipped."""
     G, H = G_L + G_R, H_L + H_R
-    return -0.5 * (G_L**2 / (H_L + reg_lambda) + G_R**2 / (H_R + reg_lambda)
-                   - G**2 / (H + reg_lambda)) + gamma
+    return (
+        -0.5 * (G_L**2 / (H_L + reg_lambda) + G_R**2 / (H_R + reg_lambda) - G**2 / (H + reg_lambda))
+        + gamma
+    )
 
 
 def _gain_parent_without_lambda(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
@@ -481,12 +596,21 @@ def _gain_parent_without_lambda(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
 
 WRONG_ANSWERS = {
     "best_split": [
-        _split_threshold_at_value, _split_no_lambda_in_parent, _split_no_half, _split_no_gamma,
-        _split_allows_empty_side, _split_unsorted, _split_between_duplicates,
+        _split_threshold_at_value,
+        _split_no_lambda_in_parent,
+        _split_no_half,
+        _split_no_gamma,
+        _split_allows_empty_side,
+        _split_unsorted,
+        _split_between_duplicates,
     ],
     "leaf_weight": [_leaf_no_lambda, _leaf_means, _leaf_wrong_sign, _leaf_unit_hessians],
-    "tree_objective": [_objective_no_half, _objective_no_gamma, _objective_no_lambda,
-                       _objective_plus_sign],
+    "tree_objective": [
+        _objective_no_half,
+        _objective_no_gamma,
+        _objective_no_lambda,
+        _objective_plus_sign,
+    ],
     "split_gain": [_gain_no_half, _gain_no_gamma, _gain_reversed, _gain_parent_without_lambda],
 }
 
@@ -506,8 +630,15 @@ def _best_split_loop(x, g, h, reg_lambda=1.0, gamma=0.0):
         t = (a + b) / 2
         GL = sum(gi for xi, gi in zip(xl, gl) if xi < t)
         HL = sum(hi for xi, hi in zip(xl, hl) if xi < t)
-        gain = 0.5 * (GL**2 / (HL + reg_lambda) + (G - GL)**2 / (H - HL + reg_lambda)
-                      - G**2 / (H + reg_lambda)) - gamma
+        gain = (
+            0.5
+            * (
+                GL**2 / (HL + reg_lambda)
+                + (G - GL) ** 2 / (H - HL + reg_lambda)
+                - G**2 / (H + reg_lambda)
+            )
+            - gamma
+        )
         if best is None or gain > best[0]:
             best = (gain, t)
     return [best[0], best[1]]
@@ -520,8 +651,15 @@ def _best_split_numpy_last_tie(x, g, h, reg_lambda=1.0, gamma=0.0):
     xs, gs, hs = xn[order], gn[order], hn[order]
     GL, HL = np.cumsum(gs)[:-1], np.cumsum(hs)[:-1]
     G, H = gs.sum(), hs.sum()
-    gains = 0.5 * (GL**2 / (HL + reg_lambda) + (G - GL)**2 / (H - HL + reg_lambda)
-                   - G**2 / (H + reg_lambda)) - gamma
+    gains = (
+        0.5
+        * (
+            GL**2 / (HL + reg_lambda)
+            + (G - GL) ** 2 / (H - HL + reg_lambda)
+            - G**2 / (H + reg_lambda)
+        )
+        - gamma
+    )
     gains = np.where(xs[1:] > xs[:-1], gains, -np.inf)
     i = len(gains) - 1 - int(np.argmax(gains[::-1]))
     return torch.tensor(gains[i]), torch.tensor((xs[i] + xs[i + 1]) / 2)

@@ -17,8 +17,9 @@ import numpy and torch lazily without slowing the CLI down.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 
 def describe(value: Any, limit: int = 8) -> str:
@@ -91,8 +92,11 @@ def assert_close(
     nan_mismatch = np.isnan(got) != np.isnan(want)
     if nan_mismatch.any():
         index = tuple(int(i) for i in np.argwhere(nan_mismatch)[0])
-        _fail(what, f"at index {index}: expected {float(want[index]):.6g}, got {float(got[index]):.6g}",
-              hint)
+        _fail(
+            what,
+            f"at index {index}: expected {float(want[index]):.6g}, got {float(got[index]):.6g}",
+            hint,
+        )
     close = np.isclose(got, want, atol=atol, rtol=rtol, equal_nan=True)
     if not close.all():
         error = np.where(close, 0.0, np.abs(np.nan_to_num(got - want, nan=np.inf)))
@@ -113,14 +117,19 @@ def assert_equal(actual: Any, expected: Any, what: str, *, hint: str = "") -> No
     if shape is not None:
         got, want = _as_numpy(actual), _as_numpy(expected)
         if got.shape != want.shape:
-            _fail(what, f"returned shape {tuple(got.shape)}, expected shape {tuple(want.shape)}", hint)
+            _fail(
+                what, f"returned shape {tuple(got.shape)}, expected shape {tuple(want.shape)}", hint
+            )
         diff = got != want
         if diff.any():
             import numpy as np
 
             index = tuple(int(i) for i in np.argwhere(diff)[0])
-            _fail(what, f"at index {index}: expected {_item(want[index])!r}, "
-                        f"got {_item(got[index])!r}", hint)
+            _fail(
+                what,
+                f"at index {index}: expected {_item(want[index])!r}, got {_item(got[index])!r}",
+                hint,
+            )
         return
     if actual != expected:
         _fail(what, f"expected {describe(expected, 32)}, got {describe(actual, 32)}", hint)
@@ -143,8 +152,10 @@ def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
     except AssertionError:
         raise
     except NotImplementedError:
-        raise AssertionError(f"{what}: not implemented yet (the starter raises NotImplementedError)") from None
-    except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+        raise AssertionError(
+            f"{what}: not implemented yet (the starter raises NotImplementedError)"
+        ) from None
+    except Exception as exc:
         raise AssertionError(f"{what}: raised {type(exc).__name__}: {exc}") from exc
 
 
@@ -230,9 +241,12 @@ def gpu_memory_budget(device: Any, limit_mb: float, what: str, *, hint: str = ""
     yield
     torch.cuda.synchronize(device)
     peak_mb = (torch.cuda.max_memory_allocated(device) - before) / 2**20
-    expect(peak_mb <= limit_mb, what,
-           f"allocated {peak_mb:,.0f} MB of GPU memory at its peak; the budget is {limit_mb:,.0f} MB",
-           hint=hint)
+    expect(
+        peak_mb <= limit_mb,
+        what,
+        f"allocated {peak_mb:,.0f} MB of GPU memory at its peak; the budget is {limit_mb:,.0f} MB",
+        hint=hint,
+    )
 
 
 def _item(value: Any) -> Any:

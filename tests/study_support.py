@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from studycli.study.settings import Settings
 from studycli.content.loader import load_content
+from studycli.study.settings import Settings
 from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT
 
-NOW = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 NO_FUZZ = Settings(enable_fuzzing=False)
 
 

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import genanki
 import pytest
 
-from studycli.export.anki import build_package, deck_name, export_anki, markdown_html, stable_id
 from studycli.content.loader import load_content
+from studycli.export.anki import build_package, deck_name, export_anki, markdown_html, stable_id
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
 from .test_cli import PROBE
 
-NOW = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -27,7 +27,9 @@ def anki(tmp_path):
     col = Collection(str(tmp_path / "c.anki2"))
 
     def import_package(path: Path):
-        request = ImportAnkiPackageRequest(package_path=str(path), options=ImportAnkiPackageOptions())
+        request = ImportAnkiPackageRequest(
+            package_path=str(path), options=ImportAnkiPackageOptions()
+        )
         return col.import_anki_package(request)
 
     col.import_package = import_package
@@ -65,11 +67,22 @@ def test_fields_of_a_coding_card_survive_the_import(tmp_path, anki):
     note = notes_by_id(anki)["add-one"]
 
     assert note.note_type()["name"] == "studycli card v1"
-    assert list(note.keys()) == ["Id", "Kind", "Topic", "Title", "Prompt", "Answer", "Steps", "Code"]
+    assert list(note.keys()) == [
+        "Id",
+        "Kind",
+        "Topic",
+        "Title",
+        "Prompt",
+        "Answer",
+        "Steps",
+        "Code",
+    ]
     assert (note["Kind"], note["Topic"], note["Title"]) == ("coding", "bias", "Add one")
     assert note["Prompt"] == "Write <code>add_one(x)</code> that returns <code>x + 1</code>."
     assert "加一 — any Unicode renders." in note["Answer"]
-    assert note["Code"].startswith('<pre><code class="language-python">def add_one(x: int) -&gt; int:')
+    assert note["Code"].startswith(
+        '<pre><code class="language-python">def add_one(x: int) -&gt; int:'
+    )
     assert "raise NotImplementedError" in note["Code"] and note["Steps"] == ""
     assert note.tags == ["warm-up"]
     back = note.cards()[0].answer()
@@ -83,20 +96,27 @@ def test_derivation_steps_become_an_ordered_list(tmp_path, anki):
     assert note["Steps"] == (
         "<ol><li>Write S forwards and backwards, one above the other.</li>"
         "<li>Each column sums to <code>n + 1</code>, and there are n columns.</li>"
-        "<li>So <code>2S = n (n + 1)</code>.</li></ol>")
+        "<li>So <code>2S = n (n + 1)</code>.</li></ol>"
+    )
     assert note["Answer"] == "<code>S = n (n + 1) / 2</code>"
     concept = notes_by_id(anki)["poisson-concept"]
     assert concept["Prompt"] == "What are the mean and the variance of Poisson(λ)?"
     assert concept["Code"] == "" and "studycli solve" not in concept.cards()[0].answer()
 
 
-def test_reexport_after_an_edit_updates_the_note_instead_of_adding_one(tmp_path, anki, content_copy):
+def test_reexport_after_an_edit_updates_the_note_instead_of_adding_one(
+    tmp_path, anki, content_copy
+):
     anki.import_package(export_fixture(tmp_path, content_copy, name="first.apkg"))
     note_ids = {card_id: note.id for card_id, note in notes_by_id(anki).items()}
     card = content_copy / "cards" / "numbers" / "poisson-concept.yaml"
-    card.write_text(card.read_text(encoding="utf-8").replace(
-        "What are the mean and the variance of Poisson(λ)?",
-        "For X ~ Poisson(λ), what are E[X], Var(X) and ‖x‖² / √λ? 泊松"), encoding="utf-8")
+    card.write_text(
+        card.read_text(encoding="utf-8").replace(
+            "What are the mean and the variance of Poisson(λ)?",
+            "For X ~ Poisson(λ), what are E[X], Var(X) and ‖x‖² / √λ? 泊松",
+        ),
+        encoding="utf-8",
+    )
 
     later = export_fixture(tmp_path, content_copy, now=NOW + timedelta(days=1), name="second.apkg")
     log = anki.import_package(later)
@@ -106,15 +126,19 @@ def test_reexport_after_an_edit_updates_the_note_instead_of_adding_one(tmp_path,
     notes = notes_by_id(anki)
     assert {card_id: note.id for card_id, note in notes.items()} == note_ids
     assert notes["poisson-concept"]["Prompt"] == (
-        "For X ~ Poisson(λ), what are E[X], Var(X) and ‖x‖² / √λ? 泊松")
+        "For X ~ Poisson(λ), what are E[X], Var(X) and ‖x‖² / √λ? 泊松"
+    )
     assert notes["bias-concept"]["Prompt"].startswith("Without a bias term")
 
 
-@pytest.mark.parametrize(("filters", "expected"), [
-    ({"deck": "numbers"}, {"poisson-concept", "triangle-derivation"}),
-    ({"kind": "coding"}, {"add-one"}),
-    ({"topic": "bias"}, {"add-one", "bias-concept"}),
-])
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"deck": "numbers"}, {"poisson-concept", "triangle-derivation"}),
+        ({"kind": "coding"}, {"add-one"}),
+        ({"topic": "bias"}, {"add-one", "bias-concept"}),
+    ],
+)
 def test_cli_filters_choose_the_exported_cards(cli, tmp_path, anki, filters, expected):
     out = tmp_path / "f.apkg"
     options = [item for key, value in filters.items() for item in (f"--{key}", value)]
@@ -139,8 +163,10 @@ def test_ids_are_derived_so_two_exports_agree(tmp_path):
     first, second = (build_package(content.select(), content.solutions_dir) for _ in range(2))
 
     def ids(package):
-        return [(deck.deck_id, deck.name, [(n.guid, n.model.model_id) for n in deck.notes])
-                for deck in package.decks]
+        return [
+            (deck.deck_id, deck.name, [(n.guid, n.model.model_id) for n in deck.notes])
+            for deck in package.decks
+        ]
 
     assert ids(first) == ids(second)
     assert first.decks[0].deck_id == stable_id("studycli::basics") == stable_id(deck_name("basics"))
@@ -160,7 +186,9 @@ def test_markdown_is_escaped_html_with_breaks_and_code_blocks():
 
 
 def test_cli_errors_are_one_line_on_stderr(cli, tmp_path):
-    nothing = cli("--content", FIXTURE_CONTENT, "export-anki", tmp_path / "x.apkg", "--deck", "nope")
+    nothing = cli(
+        "--content", FIXTURE_CONTENT, "export-anki", tmp_path / "x.apkg", "--deck", "nope"
+    )
     assert nothing.exit_code == 1 and "no cards to export" in nothing.stderr
     assert not (tmp_path / "x.apkg").exists()
     wrong = cli("--content", FIXTURE_CONTENT, "export-anki", tmp_path / "x.zip")
@@ -172,6 +200,11 @@ def test_cli_errors_are_one_line_on_stderr(cli, tmp_path):
 
 def test_export_does_not_import_torch_or_numpy(tmp_path):
     args = ["--content", str(FIXTURE_CONTENT), "export-anki", str(tmp_path / "x.apkg")]
-    out = subprocess.run([sys.executable, "-c", PROBE, *args],
-                         capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
+    )
     assert out.stdout.split() == ["0", "False", "False"], out.stderr

@@ -7,7 +7,13 @@ import pytest
 import torch
 
 from studycli.assertions import (
-    assert_close, assert_equal, call, describe, expect, gpu_memory_budget, watch_torch,
+    assert_close,
+    assert_equal,
+    call,
+    describe,
+    expect,
+    gpu_memory_budget,
+    watch_torch,
 )
 
 
@@ -19,7 +25,9 @@ def test_describe_shows_small_values_and_large_shapes():
 
 def test_assert_close_names_the_worst_element():
     with pytest.raises(AssertionError) as err:
-        assert_close(torch.tensor([1.0, 2.0, 9.0]), np.array([1.0, 2.0, 3.0]), "f(x)", hint="rescale")
+        assert_close(
+            torch.tensor([1.0, 2.0, 9.0]), np.array([1.0, 2.0, 3.0]), "f(x)", hint="rescale"
+        )
     text = str(err.value)
     assert text.startswith("f(x): at index (2,): expected 3, got 9 (1 of 3 values off")
     assert "hint: rescale" in text
@@ -64,7 +72,7 @@ def test_watch_torch_sees_intermediates_of_any_torch_op():
     assert seen.numel == 100 * 100
     with watch_torch() as seen:
         for start in range(0, 100, 10):
-            torch.einsum("id,jd->ij", q[start:start + 10], k[start:start + 10]).exp()
+            torch.einsum("id,jd->ij", q[start : start + 10], k[start : start + 10]).exp()
     assert seen.numel == 10 * 10  # one tile of scores
 
 
@@ -77,7 +85,9 @@ def test_forbid_rejects_the_routine_the_card_is_about():
     from studycli.assertions import forbid
 
     guarded = forbid(lambda x: torch.softmax(x, -1), "softmax", reason="write the softmax yourself")
-    with pytest.raises(AssertionError, match="the answer calls softmax: write the softmax yourself"):
+    with pytest.raises(
+        AssertionError, match="the answer calls softmax: write the softmax yourself"
+    ):
         call(guarded, "f(x)", torch.randn(3))
     allowed = forbid(lambda x: torch.exp(x) / torch.exp(x).sum(), "softmax", reason="-")
     assert_close(allowed(torch.zeros(2)), [0.5, 0.5], "f")

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from studycli.content.loader import load_content
 from studycli.check.runner import Candidate, Job, run_job
 from studycli.check.verify import run_checks
+from studycli.content.loader import load_content
 
 from .conftest import FIXTURE_CONTENT, write_card
 
@@ -84,8 +84,10 @@ WRONG_ANSWERS = {
 
 
 def card(name: str) -> str:
-    return (f"id: {name}\nkind: coding\ntopic: bias\ntitle: {name}\nprompt: Return x.\n"
-            f"solution: trouble:{name}\n")
+    return (
+        f"id: {name}\nkind: coding\ntopic: bias\ntitle: {name}\nprompt: Return x.\n"
+        f"solution: trouble:{name}\n"
+    )
 
 
 @pytest.fixture
@@ -97,7 +99,9 @@ def trouble(content_copy):
 
 
 def job(root, candidate, check="check_add_one", module="arith", timeout=10.0, memory_mb=512):
-    return Job(str(root / "solutions"), module, check, candidate, timeout=timeout, memory_mb=memory_mb)
+    return Job(
+        str(root / "solutions"), module, check, candidate, timeout=timeout, memory_mb=memory_mb
+    )
 
 
 def test_reference_passes_and_wrong_answer_fails_with_the_input_named():
@@ -127,16 +131,22 @@ def test_learner_file_failure_shows_only_their_frames(tmp_path):
 
 def test_a_hang_is_killed_at_the_time_limit(trouble):
     started = time.monotonic()
-    outcome = run_job(job(trouble, Candidate("reference", "hang", "trouble"), "check_hang",
-                          "trouble", timeout=2.0))
+    outcome = run_job(
+        job(
+            trouble, Candidate("reference", "hang", "trouble"), "check_hang", "trouble", timeout=2.0
+        )
+    )
     assert outcome.status == "timeout" and "did not finish in 2 s" in outcome.message
     assert time.monotonic() - started < 10
 
 
 def test_a_memory_blowup_is_stopped_by_the_cap(trouble):
     started = time.monotonic()
-    outcome = run_job(job(trouble, Candidate("reference", "hog", "trouble"), "check_hog",
-                          "trouble", memory_mb=256))
+    outcome = run_job(
+        job(
+            trouble, Candidate("reference", "hog", "trouble"), "check_hog", "trouble", memory_mb=256
+        )
+    )
     assert outcome.status == "error" and "memory" in outcome.message
     assert time.monotonic() - started < 10
 
@@ -149,17 +159,24 @@ def test_check_run_goes_on_past_hangs_crashes_and_blowups(trouble):
     assert results["hog"].status == "error" and "memory" in results["hog"].message
     assert results["crash"].status == "error" and "exited with status 3" in results["crash"].message
     assert results["lenient"].status == "fail"
-    assert "_wrong_a" in results["lenient"].message and "should fail but the checker accepted it" \
-        in results["lenient"].message
+    assert (
+        "_wrong_a" in results["lenient"].message
+        and "should fail but the checker accepted it" in results["lenient"].message
+    )
     assert results["add-one"].status == "pass"
-    assert "1 correct variant(s) pass; starter and 2 wrong answer(s) rejected" in results["add-one"].message
+    assert (
+        "1 correct variant(s) pass; starter and 2 wrong answer(s) rejected"
+        in results["add-one"].message
+    )
 
 
 def test_check_cli_json_and_exit_codes(cli, trouble):
     ok = cli("--content", trouble, "check", "add-one", "triangle-derivation", "--json")
     assert ok.exit_code == 0, ok.output
     assert [(r["id"], r["status"]) for r in json.loads(ok.stdout)] == [
-        ("add-one", "pass"), ("triangle-derivation", "pass")]
+        ("add-one", "pass"),
+        ("triangle-derivation", "pass"),
+    ]
     assert set(json.loads(ok.stdout)[0]) == {"id", "status", "seconds", "message"}
     bad = cli("--content", trouble, "check", "lenient", "add-one")
     assert bad.exit_code == 1
@@ -182,8 +199,15 @@ def test_check_unknown_card_is_a_clean_error(cli):
 def test_off_cpu_the_parent_watches_resident_memory(trouble):
     """CUDA reserves more address space than a cap allows, so off the CPU the parent watches RSS
     (this checker ignores its device, so it runs here without a GPU)."""
-    j = Job(str(trouble / "solutions"), "trouble", "check_hog",
-            Candidate("reference", "hog", "trouble"), device="cuda", timeout=20.0, memory_mb=300)
+    j = Job(
+        str(trouble / "solutions"),
+        "trouble",
+        "check_hog",
+        Candidate("reference", "hog", "trouble"),
+        device="cuda",
+        timeout=20.0,
+        memory_mb=300,
+    )
     started = time.monotonic()
     outcome = run_job(j)
     assert outcome.status == "error" and "300 MB of host memory" in outcome.message
@@ -196,8 +220,21 @@ def test_ctrl_c_stops_the_running_checks_at_once(trouble):
     import sys
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "studycli", "--content", str(trouble), "check", "hang",
-         "--timeout", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "studycli",
+            "--content",
+            str(trouble),
+            "check",
+            "hang",
+            "--timeout",
+            "60",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(4)  # the hanging check is running by now
     process.send_signal(signal.SIGINT)
     started = time.monotonic()

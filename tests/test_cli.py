@@ -20,8 +20,11 @@ def test_every_command_has_help_with_an_example(cli, command):
     result = cli(command, "--help")
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.stdout
-    doc = next(c.callback.__doc__ for c in app.registered_commands
-               if (c.name or c.callback.__name__) == command)
+    doc = next(
+        c.callback.__doc__
+        for c in app.registered_commands
+        if (c.name or c.callback.__name__) == command
+    )
     assert doc and "Example:" in doc, f"{command}'s docstring (its help) needs an example"
 
 
@@ -34,12 +37,24 @@ print(result.exit_code, "torch" in sys.modules, "numpy" in sys.modules)
 """
 
 
-@pytest.mark.parametrize("args", [
-    ["--help"], ["lint"], ["list"], ["list", "--json"], ["show", "add-one", "--answer"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["lint"],
+        ["list"],
+        ["list", "--json"],
+        ["show", "add-one", "--answer"],
+    ],
+)
 def test_commands_that_run_no_code_do_not_import_torch_or_numpy(args):
-    out = subprocess.run([sys.executable, "-c", PROBE, "--content", str(FIXTURE_CONTENT), *args],
-                         capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, "--content", str(FIXTURE_CONTENT), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
+    )
     assert out.stdout.split() == ["0", "False", "False"], out.stderr
 
 
@@ -59,12 +74,23 @@ def test_show_derivation_lists_its_steps_with_the_answer(cli):
 
 def test_list_filters_and_json(cli):
     rows = json.loads(cli("--content", FIXTURE_CONTENT, "list", "--json").stdout)
-    assert {r["id"] for r in rows} == {"add-one", "bias-concept", "triangle-derivation", "poisson-concept"}
-    coding = json.loads(cli("--content", FIXTURE_CONTENT, "list", "--kind", "coding", "--json").stdout)
+    assert {r["id"] for r in rows} == {
+        "add-one",
+        "bias-concept",
+        "triangle-derivation",
+        "poisson-concept",
+    }
+    coding = json.loads(
+        cli("--content", FIXTURE_CONTENT, "list", "--kind", "coding", "--json").stdout
+    )
     assert [r["id"] for r in coding] == ["add-one"]
-    numbers = json.loads(cli("--content", FIXTURE_CONTENT, "list", "--deck", "numbers", "--json").stdout)
+    numbers = json.loads(
+        cli("--content", FIXTURE_CONTENT, "list", "--deck", "numbers", "--json").stdout
+    )
     assert {r["deck"] for r in numbers} == {"numbers"} and len(numbers) == 2
-    by_topic = json.loads(cli("--content", FIXTURE_CONTENT, "list", "--topic", "bias", "--json").stdout)
+    by_topic = json.loads(
+        cli("--content", FIXTURE_CONTENT, "list", "--topic", "bias", "--json").stdout
+    )
     assert {r["id"] for r in by_topic} == {"add-one", "bias-concept"}
 
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from studycli.study.settings import Settings, load_settings, parse_duration
 from studycli.errors import ConfigError
+from studycli.study.settings import Settings, load_settings, parse_duration
 
 from .conftest import FIXTURE_CONTENT
 
@@ -21,13 +21,20 @@ def _write(tmp_path, text: str):
 def test_a_missing_file_means_the_defaults(tmp_path):
     settings = load_settings(tmp_path / "nope.toml")
     assert settings == Settings()
-    assert (settings.desired_retention, settings.new_per_day, settings.reviews_per_day,
-            settings.day_starts_at, settings.enable_fuzzing) == (0.9, 20, 200, 4, True)
+    assert (
+        settings.desired_retention,
+        settings.new_per_day,
+        settings.reviews_per_day,
+        settings.day_starts_at,
+        settings.enable_fuzzing,
+    ) == (0.9, 20, 200, 4, True)
     assert settings.learning_steps == (timedelta(minutes=1), timedelta(minutes=10))
 
 
 def test_every_key_is_read(tmp_path):
-    path = _write(tmp_path, """
+    path = _write(
+        tmp_path,
+        """
 desired_retention = 0.85
 learning_steps = ["30s", "5m", "1h"]
 relearning_steps = [15]
@@ -38,27 +45,37 @@ day_starts_at = 0
 enable_fuzzing = false
 check_timeout = 2.5
 check_memory_mb = 512
-""")
+""",
+    )
     settings = load_settings(path)
     assert settings == Settings(
         desired_retention=0.85,
         learning_steps=(timedelta(seconds=30), timedelta(minutes=5), timedelta(hours=1)),
-        relearning_steps=(timedelta(minutes=15),), maximum_interval=365, new_per_day=5,
-        reviews_per_day=50, day_starts_at=0, enable_fuzzing=False, check_timeout=2.5,
-        check_memory_mb=512)
+        relearning_steps=(timedelta(minutes=15),),
+        maximum_interval=365,
+        new_per_day=5,
+        reviews_per_day=50,
+        day_starts_at=0,
+        enable_fuzzing=False,
+        check_timeout=2.5,
+        check_memory_mb=512,
+    )
 
 
-@pytest.mark.parametrize("line, key", [
-    ("desired_retention = 1.5", "desired_retention"),
-    ('desired_retention = "high"', "desired_retention"),
-    ("new_per_day = -1", "new_per_day"),
-    ("new_per_day = 2.5", "new_per_day"),
-    ("day_starts_at = 24", "day_starts_at"),
-    ('enable_fuzzing = "yes"', "enable_fuzzing"),
-    ('learning_steps = ["10 minutes"]', "learning_steps"),
-    ('learning_steps = "1m"', "learning_steps"),
-    ("maximum_interval = true", "maximum_interval"),
-])
+@pytest.mark.parametrize(
+    "line, key",
+    [
+        ("desired_retention = 1.5", "desired_retention"),
+        ('desired_retention = "high"', "desired_retention"),
+        ("new_per_day = -1", "new_per_day"),
+        ("new_per_day = 2.5", "new_per_day"),
+        ("day_starts_at = 24", "day_starts_at"),
+        ('enable_fuzzing = "yes"', "enable_fuzzing"),
+        ('learning_steps = ["10 minutes"]', "learning_steps"),
+        ('learning_steps = "1m"', "learning_steps"),
+        ("maximum_interval = true", "maximum_interval"),
+    ],
+)
 def test_an_invalid_value_names_the_key_the_file_and_the_fix(tmp_path, line, key):
     path = _write(tmp_path, line + "\n")
     with pytest.raises(ConfigError) as caught:
@@ -79,8 +96,10 @@ def test_broken_toml_names_the_file(tmp_path):
     assert str(path) in str(caught.value)
 
 
-@pytest.mark.parametrize("text, seconds", [("1m", 60), ("10m", 600), ("2h", 7200), ("1d", 86400),
-                                           ("45s", 45), (5, 300), ("1.5m", 90)])
+@pytest.mark.parametrize(
+    "text, seconds",
+    [("1m", 60), ("10m", 600), ("2h", 7200), ("1d", 86400), ("45s", 45), (5, 300), ("1.5m", 90)],
+)
 def test_durations(text, seconds):
     assert parse_duration(text) == timedelta(seconds=seconds)
 

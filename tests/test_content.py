@@ -84,7 +84,12 @@ def test_readme_deck_table_matches_the_content():
     expected = {}
     for deck in sorted({c.deck for c in CARDS.values()}) + ["all"]:
         kinds = Counter(c.kind.value for c in CARDS.values() if deck in ("all", c.deck))
-        expected[deck] = (kinds["concept"], kinds["derivation"], kinds["coding"], sum(kinds.values()))
+        expected[deck] = (
+            kinds["concept"],
+            kinds["derivation"],
+            kinds["coding"],
+            sum(kinds.values()),
+        )
     assert rows == expected, "update the deck table in README.md"
     assert f"{len(CARDS)} cards over the" in readme
     assert f"{sum(c.runnable for c in CARDS.values())} of them are" in readme

@@ -29,16 +29,26 @@ def test_requires_unknown_card_and_cycles(content_copy):
     path.write_text(path.read_text() + "requires: [triangle-derivation, ghost]\n")
     found = messages(content_copy)
     assert any("requires 'ghost', which no card has" in m for m in found)
-    assert any("requires forms a cycle" in m and "add-one" in m and "triangle-derivation" in m
-               for m in found)
+    assert any(
+        "requires forms a cycle" in m and "add-one" in m and "triangle-derivation" in m
+        for m in found
+    )
 
 
 def test_solution_module_and_function_must_exist(content_copy):
     base = (content_copy / "cards" / "basics" / "add-one.yaml").read_text()
-    write_card(content_copy, "basics", "no-module", base.replace("add-one", "no-module")
-               .replace("arith:add_one", "missing:add_one"))
-    write_card(content_copy, "basics", "no-function", base.replace("add-one", "no-function")
-               .replace("arith:add_one", "arith:nothing_here"))
+    write_card(
+        content_copy,
+        "basics",
+        "no-module",
+        base.replace("add-one", "no-module").replace("arith:add_one", "missing:add_one"),
+    )
+    write_card(
+        content_copy,
+        "basics",
+        "no-function",
+        base.replace("add-one", "no-function").replace("arith:add_one", "arith:nothing_here"),
+    )
     found = messages(content_copy)
     assert any("there is no solutions/missing.py" in m for m in found)
     assert any("defines no top-level function 'nothing_here'" in m for m in found)
@@ -48,8 +58,10 @@ def test_checker_and_wrong_answers_are_required(content_copy):
     module = content_copy / "solutions" / "arith.py"
     source = module.read_text()
     source = source.replace("def check_add_one(", "def verify_add_one(")
-    source = source.replace('WRONG_ANSWERS["triangle"] = [_wrong_off_by_one, _wrong_float]',
-                            'WRONG_ANSWERS["triangle"] = [_wrong_off_by_one]')
+    source = source.replace(
+        'WRONG_ANSWERS["triangle"] = [_wrong_off_by_one, _wrong_float]',
+        'WRONG_ANSWERS["triangle"] = [_wrong_off_by_one]',
+    )
     module.write_text(source)
     found = messages(content_copy)
     assert any("no checker: define check_add_one" in m for m in found)
@@ -60,8 +72,10 @@ def test_starter_must_compile_and_match_the_signature(content_copy):
     path = content_copy / "cards" / "basics" / "add-one.yaml"
     original = path.read_text()
     path.write_text(original + "starter: |\n  def add_one(y):\n      pass\n")
-    assert any("the starter's add_one takes (y); the reference takes (x)" in m
-               for m in messages(content_copy))
+    assert any(
+        "the starter's add_one takes (y); the reference takes (x)" in m
+        for m in messages(content_copy)
+    )
     path.write_text(original + "starter: |\n  def add_one(x:\n")
     assert any("the starter does not compile" in m for m in messages(content_copy))
     path.write_text(original + "starter: |\n  def other(x):\n      pass\n")
@@ -88,10 +102,16 @@ def test_lint_cli_reports_all_with_files_and_exits_1(cli, content_copy):
     write_card(content_copy, "basics", "bad-two", "id: bad-two\n  x: [\n")
     result = cli("--content", content_copy, "lint")
     assert result.exit_code == 1
-    assert "cards/basics/bad-one.yaml" in result.stderr and "cards/basics/bad-two.yaml:" in result.stderr
+    assert (
+        "cards/basics/bad-one.yaml" in result.stderr
+        and "cards/basics/bad-two.yaml:" in result.stderr
+    )
     assert "Traceback" not in result.output
     as_json = json.loads(cli("--content", content_copy, "lint", "--json").stdout)
-    assert {entry["file"].rsplit("/", 1)[1] for entry in as_json} == {"bad-one.yaml", "bad-two.yaml"}
+    assert {entry["file"].rsplit("/", 1)[1] for entry in as_json} == {
+        "bad-one.yaml",
+        "bad-two.yaml",
+    }
 
 
 def test_lint_cli_passes_on_clean_content(cli):

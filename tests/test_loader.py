@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from studycli.content.card import FIELDS, Kind, parse_card
-from studycli.errors import CardNotFound
 from studycli.content.loader import load_content
+from studycli.errors import CardNotFound
 
 from .conftest import FIXTURE_CONTENT, write_card
 
@@ -31,7 +31,12 @@ def problems_for(tmp_path, text: str, name: str = "the-card", deck: str = "deck"
 def test_fixture_deck_loads_without_problems():
     content = load_content(FIXTURE_CONTENT)
     assert content.problems == []
-    assert set(content.cards) == {"add-one", "bias-concept", "triangle-derivation", "poisson-concept"}
+    assert set(content.cards) == {
+        "add-one",
+        "bias-concept",
+        "triangle-derivation",
+        "poisson-concept",
+    }
     card = content.get("triangle-derivation")
     assert card.kind is Kind.DERIVATION and card.deck == "numbers"
     assert len(card.steps) == 3 and card.requires == ("add-one",)
@@ -46,16 +51,22 @@ def test_unicode_text_survives(tmp_path):
     assert card.prompt == "softmax 的数值稳定性：减去最大值 m，‖x‖²" and card.tags == ("注意力",)
 
 
-@pytest.mark.parametrize("edit, expected", [
-    (lambda t: t + "tittle: typo\n", "unknown field 'tittle': did you mean 'title'?"),
-    (lambda t: t.replace("title: A title\n", ""), "missing required field 'title'"),
-    (lambda t: t.replace("kind: concept", "kind: essay"), "kind 'essay' must be one of"),
-    (lambda t: t.replace("answer: An answer.\n", ""), "a concept card needs an 'answer'"),
-    (lambda t: t + "tags: just-a-string\n", "field 'tags' must be a list"),
-    (lambda t: t + "solution: mod:fn\n", "a concept card has no 'solution'"),
-    (lambda t: t + "format_version: 2\n", "format_version 2 is newer than this studycli reads"),
-    (lambda t: t.replace("prompt: A question?", "prompt: [1, 2]"), "field 'prompt' must be a string"),
-])
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda t: t + "tittle: typo\n", "unknown field 'tittle': did you mean 'title'?"),
+        (lambda t: t.replace("title: A title\n", ""), "missing required field 'title'"),
+        (lambda t: t.replace("kind: concept", "kind: essay"), "kind 'essay' must be one of"),
+        (lambda t: t.replace("answer: An answer.\n", ""), "a concept card needs an 'answer'"),
+        (lambda t: t + "tags: just-a-string\n", "field 'tags' must be a list"),
+        (lambda t: t + "solution: mod:fn\n", "a concept card has no 'solution'"),
+        (lambda t: t + "format_version: 2\n", "format_version 2 is newer than this studycli reads"),
+        (
+            lambda t: t.replace("prompt: A question?", "prompt: [1, 2]"),
+            "field 'prompt' must be a string",
+        ),
+    ],
+)
 def test_each_schema_problem_has_its_own_message(tmp_path, edit, expected):
     messages = problems_for(tmp_path, edit(GOOD.format(id="the-card")))
     assert any(expected in m for m in messages), messages
@@ -94,12 +105,17 @@ def test_derivation_needs_steps_and_coding_needs_solution(tmp_path):
     derivation = GOOD.format(id="the-card").replace("kind: concept", "kind: derivation")
     assert any("needs 'steps'" in m for m in problems_for(tmp_path, derivation))
     coding = GOOD.format(id="code-card").replace("kind: concept", "kind: coding")
-    assert any("needs 'solution: module:function'" in m for m in problems_for(tmp_path, coding, "code-card"))
+    assert any(
+        "needs 'solution: module:function'" in m
+        for m in problems_for(tmp_path, coding, "code-card")
+    )
 
 
 @pytest.mark.parametrize("ref", ["../outside:fn", "/abs/path:fn", "pkg.mod:fn", "justmodule"])
 def test_solution_reference_must_stay_inside_solutions(tmp_path, ref):
-    text = GOOD.format(id="the-card").replace("kind: concept", "kind: coding") + f"solution: '{ref}'\n"
+    text = (
+        GOOD.format(id="the-card").replace("kind: concept", "kind: coding") + f"solution: '{ref}'\n"
+    )
     assert any("must be 'module:function'" in m for m in problems_for(tmp_path, text))
 
 
@@ -107,7 +123,9 @@ def test_card_outside_a_deck_folder_and_yml_suffix(tmp_path):
     (tmp_path / "cards").mkdir()
     (tmp_path / "cards" / "loose.yaml").write_text(GOOD.format(id="loose"), encoding="utf-8")
     (tmp_path / "cards" / "deck").mkdir()
-    (tmp_path / "cards" / "deck" / "short.yml").write_text(GOOD.format(id="short"), encoding="utf-8")
+    (tmp_path / "cards" / "deck" / "short.yml").write_text(
+        GOOD.format(id="short"), encoding="utf-8"
+    )
     messages = [p.message for p in load_content(tmp_path).problems]
     assert any("move it into a deck folder" in m for m in messages)
     assert any("end in .yaml" in m for m in messages)
@@ -145,9 +163,13 @@ def test_content_hash_changes_with_the_text_only():
     assert dataclasses.replace(card, prompt=card.prompt + "!").content_hash != card.content_hash
 
 
-values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                      lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-                      max_leaves=8)
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 @settings(max_examples=200, deadline=None)

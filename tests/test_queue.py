@@ -4,17 +4,17 @@ daily limits counted per study day (rolling over at 4 am local), suspended cards
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from studycli.study import rating as core
 from studycli.content.card import Card, Kind
+from studycli.study import rating as core
 from studycli.study.queue import due_now, leeches, prerequisite_order, study_day_start
 from studycli.study.store import CardState
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _due(store, cards, moment, config=NO_FUZZ, tz=UTC):
@@ -23,8 +23,17 @@ def _due(store, cards, moment, config=NO_FUZZ, tz=UTC):
 
 
 def _card(card_id: str, requires=(), deck="d") -> Card:
-    return Card(id=card_id, kind=Kind.CONCEPT, topic="t", title=card_id, prompt="p", deck=deck,
-                path=Path(f"{card_id}.yaml"), answer="a", requires=tuple(requires))
+    return Card(
+        id=card_id,
+        kind=Kind.CONCEPT,
+        topic="t",
+        title=card_id,
+        prompt="p",
+        deck=deck,
+        path=Path(f"{card_id}.yaml"),
+        answer="a",
+        requires=tuple(requires),
+    )
 
 
 def test_the_study_day_starts_at_the_configured_local_hour():
@@ -57,7 +66,9 @@ def test_undone_ratings_do_not_count_against_the_daily_limit(tmp_path):
         entry = core.rate(store, content.get("add-one"), 4, NOW, config)
         assert _due(store, list(content.cards.values()), NOW, config).new == []
         core.undo(store, entry.id, NOW)
-        assert [c.id for c in _due(store, list(content.cards.values()), NOW, config).new] == ["add-one"]
+        assert [c.id for c in _due(store, list(content.cards.values()), NOW, config).new] == [
+            "add-one"
+        ]
 
 
 def test_new_cards_come_prerequisites_first():
@@ -77,7 +88,7 @@ def test_learning_first_then_reviews_by_due_date_then_new(tmp_path):
     content = fixture_content()
     cards = list(content.cards.values())
     with open_store(tmp_path) as store:
-        core.rate(store, content.get("poisson-concept"), 4, NOW, NO_FUZZ)          # review, later
+        core.rate(store, content.get("poisson-concept"), 4, NOW, NO_FUZZ)  # review, later
         core.rate(store, content.get("bias-concept"), 4, NOW - timedelta(days=9), NO_FUZZ)  # review
         core.rate(store, content.get("add-one"), 1, NOW + timedelta(days=20), NO_FUZZ)  # learning
         later = NOW + timedelta(days=40)
@@ -112,7 +123,9 @@ def test_suspended_cards_never_show_and_come_back_as_they_were(tmp_path):
         assert {"bias-concept", "add-one"}.isdisjoint(c.id for c in due.review + due.new)
         store.set_suspended("bias-concept", False)
         assert store.state("bias-concept") == state
-        assert [c.id for c in _due(store, cards, NOW + timedelta(days=60)).review] == ["bias-concept"]
+        assert [c.id for c in _due(store, cards, NOW + timedelta(days=60)).review] == [
+            "bias-concept"
+        ]
 
 
 def test_the_daily_review_limit(tmp_path):
@@ -131,7 +144,10 @@ def test_the_daily_review_limit(tmp_path):
 def test_leeches_have_eight_lapses():
     content = fixture_content()
     cards = list(content.cards.values())
-    states = {"add-one": CardState("add-one", lapses=8), "bias-concept": CardState("bias-concept", lapses=7)}
+    states = {
+        "add-one": CardState("add-one", lapses=8),
+        "bias-concept": CardState("bias-concept", lapses=7),
+    }
     assert [c.id for c in leeches(cards, states)] == ["add-one"]
 
 
@@ -142,8 +158,8 @@ def test_lapses_count_forgotten_review_cards(tmp_path):
         core.rate(store, card, 4, moment, NO_FUZZ)
         for _ in range(8):
             moment += timedelta(days=30)
-            core.rate(store, card, 1, moment, NO_FUZZ)          # a lapse: Review -> Relearning
-            core.rate(store, card, 1, moment, NO_FUZZ)          # again while relearning: no lapse
-            core.rate(store, card, 4, moment, NO_FUZZ)          # back to Review
+            core.rate(store, card, 1, moment, NO_FUZZ)  # a lapse: Review -> Relearning
+            core.rate(store, card, 1, moment, NO_FUZZ)  # again while relearning: no lapse
+            core.rate(store, card, 4, moment, NO_FUZZ)  # back to Review
         assert store.state(card.id).lapses == 8
         assert core.is_leech(store.state(card.id))

@@ -14,10 +14,10 @@ import pexpect
 import pytest
 from fsrs import Rating
 
+from studycli.content.loader import load_content
 from studycli.study import rating as core
 from studycli.study import scheduler as sched
 from studycli.study.settings import load_settings
-from studycli.content.loader import load_content
 from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
@@ -35,13 +35,26 @@ def session(tmp_path):
     children = []
 
     def spawn(content: Path = FIXTURE_CONTENT, now=NOW, *extra: str, **env: str):
-        environment = {**os.environ, "STUDYCLI_DB": str(db), "STUDYCLI_CONFIG": str(config),
-                       "STUDYCLI_HOME": str(tmp_path / "home"), "STUDYCLI_NOW": now.isoformat(),
-                       "TERM": "dumb", "COLUMNS": "100", "TZ": "UTC", **env}
-        child = pexpect.spawn(sys.executable, ["-m", "studycli", "--content", str(content),
-                                               "review", *extra],
-                              env=environment, cwd=str(REPO_ROOT), encoding="utf-8", timeout=20,
-                              dimensions=(50, 100))
+        environment = {
+            **os.environ,
+            "STUDYCLI_DB": str(db),
+            "STUDYCLI_CONFIG": str(config),
+            "STUDYCLI_HOME": str(tmp_path / "home"),
+            "STUDYCLI_NOW": now.isoformat(),
+            "TERM": "dumb",
+            "COLUMNS": "100",
+            "TZ": "UTC",
+            **env,
+        }
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "studycli", "--content", str(content), "review", *extra],
+            env=environment,
+            cwd=str(REPO_ROOT),
+            encoding="utf-8",
+            timeout=20,
+            dimensions=(50, 100),
+        )
         children.append(child)
         return child
 
@@ -74,8 +87,9 @@ def test_reveal_rate_undo_and_quit(session):
     child.expect("加一")
     # the rating keys carry the intervals fsrs gives a new card at NOW
     intervals = core.preview("add-one", None, NOW, load_settings(session.config))
-    labels = [f"{int(r)} +{sched.RATING_NAMES[r]} {sched.format_interval(intervals[r])}"
-              for r in Rating]
+    labels = [
+        f"{int(r)} +{sched.RATING_NAMES[r]} {sched.format_interval(intervals[r])}" for r in Rating
+    ]
     child.expect(" +".join(labels))
     child.send("3")
     child.expect("Why a neuron needs a bias")
@@ -96,8 +110,10 @@ def test_reveal_rate_undo_and_quit(session):
         assert after["cards"] == before["cards"]
         assert after["reviews"][:2] == before["reviews"] and len(after["reviews"]) == 3
         assert [u[0] for u in after["undos"]] == [after["reviews"][2][0]]
-        assert [(r.card_id, r.rating) for r in store.reviews(oldest_first=True)] == \
-            [("add-one", 3), ("bias-concept", 4)]
+        assert [(r.card_id, r.rating) for r in store.reviews(oldest_first=True)] == [
+            ("add-one", 3),
+            ("bias-concept", 4),
+        ]
     child.send("q")
     child.expect("2 reviews · again 0%")
     child.expect(pexpect.EOF)
@@ -135,8 +151,10 @@ def test_sigkill_mid_session_loses_no_committed_rating(session):
     child.kill(signal.SIGKILL)
     child.expect(pexpect.EOF)
     with _store(session.db) as store:
-        assert [(r.card_id, r.rating) for r in store.reviews(oldest_first=True)] == \
-            [("add-one", 3), ("bias-concept", 2)]
+        assert [(r.card_id, r.rating) for r in store.reviews(oldest_first=True)] == [
+            ("add-one", 3),
+            ("bias-concept", 2),
+        ]
         assert core.rebuild(store) == store.states()
 
 
@@ -166,8 +184,9 @@ def test_an_edited_card_keeps_its_history_and_is_flagged(session, tmp_path):
         state_before_edit = store.state("add-one")
 
     card_file = content / "cards" / "basics" / "add-one.yaml"
-    card_file.write_text(card_file.read_text().replace(
-        "returns `x + 1`.", "returns `x + 1` (one more than x)."))
+    card_file.write_text(
+        card_file.read_text().replace("returns `x + 1`.", "returns `x + 1` (one more than x).")
+    )
     child = session(content, NOW + timedelta(hours=1))
     child.expect("edited since your last review")
     child.expect("Add one")
@@ -200,8 +219,12 @@ def test_solving_a_coding_card_in_the_session_rates_it_by_the_check(session, tmp
     child.expect(pexpect.EOF)
     with _store(session.db) as store:
         [entry] = store.reviews()
-    assert (entry.card_id, entry.rating, entry.method, entry.check_status) == \
-        ("add-one", 3, "check", "pass")
+    assert (entry.card_id, entry.rating, entry.method, entry.check_status) == (
+        "add-one",
+        3,
+        "check",
+        "pass",
+    )
 
 
 # --- the same loop in-process, keys from a list (fast, for the paths pexpect does not walk) ---
@@ -210,16 +233,23 @@ def test_solving_a_coding_card_in_the_session_rates_it_by_the_check(session, tmp
 def _run_in_process(tmp_path, keys: str, limit=None, cards=None):
     from rich.console import Console
 
-    from studycli.study.settings import Settings
     from studycli.cli.review_session import ReviewSession
+    from studycli.study.settings import Settings
 
     content = load_content(FIXTURE_CONTENT)
     console = Console(record=True, width=100, color_system=None)
     pressed = iter(keys)
     with Store.open(tmp_path / "db.sqlite3") as store:
-        summary = ReviewSession(console, store, content, cards if cards is not None else list(content.cards.values()),
-                                Settings(enable_fuzzing=False), clock=lambda: NOW,
-                                getkey=lambda: next(pressed), limit=limit).run()
+        summary = ReviewSession(
+            console,
+            store,
+            content,
+            cards if cards is not None else list(content.cards.values()),
+            Settings(enable_fuzzing=False),
+            clock=lambda: NOW,
+            getkey=lambda: next(pressed),
+            limit=limit,
+        ).run()
         reviews = store.reviews(oldest_first=True)
     return summary, reviews, console.export_text()
 

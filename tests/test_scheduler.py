@@ -17,8 +17,14 @@ from studycli.study.settings import Settings
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store
 
 SEQUENCE = [  # (rating, minutes after NOW): learning, graduation, a lapse, relearning, reviews
-    (3, 0), (3, 10), (3, 60 * 24), (1, 60 * 24 * 5), (2, 60 * 24 * 5 + 10), (3, 60 * 24 * 5 + 30),
-    (4, 60 * 24 * 20), (3, 60 * 24 * 90),
+    (3, 0),
+    (3, 10),
+    (3, 60 * 24),
+    (1, 60 * 24 * 5),
+    (2, 60 * 24 * 5 + 10),
+    (3, 60 * 24 * 5 + 30),
+    (4, 60 * 24 * 20),
+    (3, 60 * 24 * 90),
 ]
 
 
@@ -47,12 +53,24 @@ def test_ratings_move_the_card_exactly_as_fsrs_does(tmp_path):
 
 
 def test_settings_reach_fsrs():
-    config = Settings(desired_retention=0.8, learning_steps=(timedelta(minutes=2),),
-                      relearning_steps=(), maximum_interval=30, enable_fuzzing=False)
+    config = Settings(
+        desired_retention=0.8,
+        learning_steps=(timedelta(minutes=2),),
+        relearning_steps=(),
+        maximum_interval=30,
+        enable_fuzzing=False,
+    )
     scheduler = sched.make_scheduler(config)
-    assert scheduler.to_dict() == Scheduler(
-        desired_retention=0.8, learning_steps=(timedelta(minutes=2),), relearning_steps=(),
-        maximum_interval=30, enable_fuzzing=False).to_dict()
+    assert (
+        scheduler.to_dict()
+        == Scheduler(
+            desired_retention=0.8,
+            learning_steps=(timedelta(minutes=2),),
+            relearning_steps=(),
+            maximum_interval=30,
+            enable_fuzzing=False,
+        ).to_dict()
+    )
 
 
 def test_the_preview_labels_are_the_intervals_the_ratings_give(tmp_path):
@@ -73,8 +91,14 @@ def test_the_preview_labels_are_the_intervals_the_ratings_give(tmp_path):
 
 def test_fuzz_is_deterministic_per_review_and_leaves_global_random_alone():
     scheduler = Scheduler(enable_fuzzing=True)
-    card = FsrsCard(card_id=1, state=State.Review, stability=40.0, difficulty=5.0,
-                    due=NOW, last_review=NOW - timedelta(days=40))
+    card = FsrsCard(
+        card_id=1,
+        state=State.Review,
+        stability=40.0,
+        difficulty=5.0,
+        due=NOW,
+        last_review=NOW - timedelta(days=40),
+    )
     random.seed(123)
     expected_next = random.Random(123).random()
     dues = {sched.review(scheduler, card, Rating.Good, NOW).due for _ in range(5)}
@@ -82,8 +106,9 @@ def test_fuzz_is_deterministic_per_review_and_leaves_global_random_alone():
     assert random.random() == expected_next
     later = sched.review(scheduler, card, Rating.Good, NOW + timedelta(minutes=30)).due
     assert later - timedelta(minutes=30) in dues  # pressing the key later gives what was shown
-    spread = {sched.review(scheduler, replace(card, card_id=i), Rating.Good, NOW).due
-              for i in range(30)}
+    spread = {
+        sched.review(scheduler, replace(card, card_id=i), Rating.Good, NOW).due for i in range(30)
+    }
     assert len(spread) > 1  # different cards draw different fuzz
 
 
@@ -94,10 +119,21 @@ def test_new_card_due_now_and_naive_times_refused():
         sched.review(Scheduler(), card, Rating.Good, datetime(2025, 1, 1))
 
 
-@pytest.mark.parametrize("seconds, label", [
-    (30, "30s"), (60, "1m"), (330, "6m"), (600, "10m"), (3 * 3600, "3h"), (86400, "1d"),
-    (8 * 86400, "8d"), (45 * 86400, "1.5mo"), (60 * 86400, "2mo"), (400 * 86400, "1.1y"),
-])
+@pytest.mark.parametrize(
+    "seconds, label",
+    [
+        (30, "30s"),
+        (60, "1m"),
+        (330, "6m"),
+        (600, "10m"),
+        (3 * 3600, "3h"),
+        (86400, "1d"),
+        (8 * 86400, "8d"),
+        (45 * 86400, "1.5mo"),
+        (60 * 86400, "2mo"),
+        (400 * 86400, "1.1y"),
+    ],
+)
 def test_interval_labels(seconds, label):
     assert sched.format_interval(timedelta(seconds=seconds)) == label
 

@@ -10,9 +10,9 @@ import time
 import pytest
 
 from studycli.check import solve
+from studycli.check.runner import Outcome
 from studycli.errors import StudyError
 from studycli.paths import attempts_dir
-from studycli.check.runner import Outcome
 
 from .conftest import FIXTURE_CONTENT
 from .study_support import fixture_content
@@ -20,8 +20,10 @@ from .study_support import fixture_content
 CORRECT = "def add_one(x):\n    return x + 1\n"
 WRONG = "def add_one(x):\n    return x + 2\n"
 LOOPS = "def add_one(x):\n    while True:\n        pass\n"
-HOGS = ("def add_one(x):\n    blocks = []\n    while True:\n"
-        "        blocks.append(bytearray(32 * 1024 * 1024))\n")
+HOGS = (
+    "def add_one(x):\n    blocks = []\n    while True:\n"
+    "        blocks.append(bytearray(32 * 1024 * 1024))\n"
+)
 
 
 @pytest.fixture
@@ -30,6 +32,7 @@ def attempt(tmp_path):
         path = tmp_path / "attempt.py"
         path.write_text(text)
         return path
+
     return write
 
 
@@ -42,8 +45,12 @@ def test_a_correct_attempt_passes_and_records_good(cli, attempt):
     assert result.exit_code == 0, result.output
     assert "passed" in result.stdout and "recorded Good" in result.stdout
     [entry] = _history(cli)
-    assert (entry["card"], entry["rating"], entry["method"], entry["check_status"]) == \
-        ("add-one", 3, "check", "pass")
+    assert (entry["card"], entry["rating"], entry["method"], entry["check_status"]) == (
+        "add-one",
+        3,
+        "check",
+        "pass",
+    )
 
 
 def test_a_wrong_attempt_fails_shows_the_failing_case_and_records_again(cli, attempt):
@@ -56,16 +63,18 @@ def test_a_wrong_attempt_fails_shows_the_failing_case_and_records_again(cli, att
 
 
 def test_no_record_leaves_the_log_alone(cli, attempt):
-    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-record",
-                 "--file", attempt(CORRECT))
+    result = cli(
+        "--content", FIXTURE_CONTENT, "solve", "add-one", "--no-record", "--file", attempt(CORRECT)
+    )
     assert result.exit_code == 0
     assert _history(cli) == []
 
 
 def test_an_infinite_loop_is_ended_by_the_time_limit(cli, attempt):
     started = time.monotonic()
-    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--timeout", "1",
-                 "--file", attempt(LOOPS))
+    result = cli(
+        "--content", FIXTURE_CONTENT, "solve", "add-one", "--timeout", "1", "--file", attempt(LOOPS)
+    )
     assert time.monotonic() - started < 8
     assert result.exit_code == 1
     assert "timeout" in result.stdout and "did not finish in 1 s" in result.stdout
@@ -74,8 +83,18 @@ def test_an_infinite_loop_is_ended_by_the_time_limit(cli, attempt):
 
 def test_a_memory_blow_up_is_ended_by_the_memory_cap(cli, attempt):
     started = time.monotonic()
-    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--memory", "256",
-                 "--timeout", "20", "--file", attempt(HOGS))
+    result = cli(
+        "--content",
+        FIXTURE_CONTENT,
+        "solve",
+        "add-one",
+        "--memory",
+        "256",
+        "--timeout",
+        "20",
+        "--file",
+        attempt(HOGS),
+    )
     assert time.monotonic() - started < 15
     assert result.exit_code == 1
     assert "memory" in result.stdout and "256 MB" in result.stdout
@@ -96,8 +115,10 @@ def test_the_editor_opens_the_attempt_file(cli, tmp_path, monkeypatch):
     source = tmp_path / "typed.py"
     source.write_text(CORRECT)
     # An "editor" that copies a finished answer over the attempt file it is given.
-    monkeypatch.setenv("EDITOR", f"{sys.executable} -c \"import shutil, sys; "
-                                 f"shutil.copy({str(source)!r}, sys.argv[1])\"")
+    monkeypatch.setenv(
+        "EDITOR",
+        f'{sys.executable} -c "import shutil, sys; shutil.copy({str(source)!r}, sys.argv[1])"',
+    )
     monkeypatch.delenv("VISUAL", raising=False)
     result = cli("--content", FIXTURE_CONTENT, "solve", "add-one")
     assert result.exit_code == 0, result.output

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from studycli.errors import StoreError
 from studycli.study import migrations
 from studycli.study import rating as core
 from studycli.study.settings import Settings
-from studycli.errors import StoreError
 from studycli.study.store import CardState, Review, Store
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store, rows
@@ -127,15 +127,24 @@ REVIEW = st.builds(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=REVIEW)
 def test_a_review_reads_back_as_written(tmp_path, data):
-    review = Review(card_id=data["card_id"], rating=data["rating"],
-                    reviewed_at=NOW + timedelta(minutes=data["minutes"], microseconds=7),
-                    method=data["method"], content_hash=data["content_hash"], queue="review",
-                    scheduler='{"s": 1}', state_after='{"x": 1}',
-                    state_before=CardState(data["card_id"], '{"y": 2}', "h", 3, 4),
-                    duration_ms=data["duration_ms"], check_status=data["check_status"])
+    review = Review(
+        card_id=data["card_id"],
+        rating=data["rating"],
+        reviewed_at=NOW + timedelta(minutes=data["minutes"], microseconds=7),
+        method=data["method"],
+        content_hash=data["content_hash"],
+        queue="review",
+        scheduler='{"s": 1}',
+        state_after='{"x": 1}',
+        state_before=CardState(data["card_id"], '{"y": 2}', "h", 3, 4),
+        duration_ms=data["duration_ms"],
+        check_status=data["check_status"],
+    )
     after = CardState(data["card_id"], '{"x": 1}', data["content_hash"], 3, 5)
     with open_store(tmp_path) as store:
         saved = store.record(review, after)
@@ -153,8 +162,9 @@ def _random_history(store, content, seed: int, steps: int) -> None:
     for step in range(steps):
         moment += timedelta(minutes=rng.choice([0, 1, 7, 60, 600, 3000, 20000]))
         if step == steps // 2:
-            config = Settings(enable_fuzzing=True, desired_retention=0.8,
-                              learning_steps=(timedelta(minutes=5),))
+            config = Settings(
+                enable_fuzzing=True, desired_retention=0.8, learning_steps=(timedelta(minutes=5),)
+            )
         if done and rng.random() < 0.15:
             entry = done.pop()
             if store.reviews(card_id=entry.card_id, limit=1)[0].id == entry.id:
@@ -186,6 +196,5 @@ def test_rebuild_repairs_a_drifted_state_table(tmp_path):
 
 
 def test_corruption_found_while_in_use_becomes_a_store_error(tmp_path):
-    with pytest.raises(StoreError, match="mv"):
-        with open_store(tmp_path):
-            raise sqlite3.DatabaseError("database disk image is malformed")
+    with pytest.raises(StoreError, match="mv"), open_store(tmp_path):
+        raise sqlite3.DatabaseError("database disk image is malformed")

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from studycli.study import rating as core
 from studycli.paths import config_path, database_path
+from studycli.study import rating as core
 from studycli.study.store import CardState, Store
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
@@ -39,14 +39,21 @@ def test_due_json_on_a_fresh_database(cli):
     result = run(cli, "due", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data == {"due": 0, "learning": 0, "new": 4, "next_due": None,
-                    "decks": {"basics": {"due": 0, "learning": 0, "new": 2},
-                              "numbers": {"due": 0, "learning": 0, "new": 2}}}
+    assert data == {
+        "due": 0,
+        "learning": 0,
+        "new": 4,
+        "next_due": None,
+        "decks": {
+            "basics": {"due": 0, "learning": 0, "new": 2},
+            "numbers": {"due": 0, "learning": 0, "new": 2},
+        },
+    }
 
 
 def test_due_counts_reviews_learning_and_new_per_deck(cli, monkeypatch):
-    _rate("bias-concept", 4, NOW - timedelta(days=30))   # a review card, due by now
-    _rate("add-one", 1, NOW - timedelta(minutes=5))       # learning, due a minute later
+    _rate("bias-concept", 4, NOW - timedelta(days=30))  # a review card, due by now
+    _rate("add-one", 1, NOW - timedelta(minutes=5))  # learning, due a minute later
     data = json.loads(run(cli, "due", "--json").stdout)
     assert (data["due"], data["learning"], data["new"]) == (1, 1, 2)
     assert data["decks"]["basics"] == {"due": 1, "learning": 1, "new": 0}
@@ -60,7 +67,9 @@ def test_history_is_newest_first_and_filters_by_card(cli):
     _rate("bias-concept", 2, NOW + timedelta(minutes=1))
     entries = json.loads(run(cli, "history", "--json").stdout)
     assert [(e["card"], e["rating"]) for e in entries] == [("bias-concept", 2), ("add-one", 3)]
-    assert entries[0]["reviewed_at"] == (NOW + timedelta(minutes=1)).isoformat(timespec="microseconds")
+    assert entries[0]["reviewed_at"] == (NOW + timedelta(minutes=1)).isoformat(
+        timespec="microseconds"
+    )
     only = json.loads(run(cli, "history", "--card", "add-one", "--json").stdout)
     assert [e["card"] for e in only] == ["add-one"]
     table = run(cli, "history").stdout
@@ -113,11 +122,26 @@ print(result.exit_code, "torch" in sys.modules, "numpy" in sys.modules)
 """
 
 
-@pytest.mark.parametrize("args", [["due"], ["history"], ["suspend", "add-one"], ["list", "--leeches"]])
+@pytest.mark.parametrize(
+    "args", [["due"], ["history"], ["suspend", "add-one"], ["list", "--leeches"]]
+)
 def test_study_commands_do_not_import_torch_or_numpy(args, tmp_path):
-    out = subprocess.run([sys.executable, "-c", PROBE, "--content", str(FIXTURE_CONTENT),
-                          "--db", str(tmp_path / "db.sqlite3"), *args],
-                         capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            "--content",
+            str(FIXTURE_CONTENT),
+            "--db",
+            str(tmp_path / "db.sqlite3"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
+    )
     assert out.stdout.split() == ["0", "False", "False"], out.stderr
 
 

@@ -7,4 +7,4 @@ with contextlib.suppress(ImportError):
 with contextlib.suppress(ImportError):
     import torch  # noqa: F401
 
-import studycli.assertions  # noqa: F401,E402
+import studycli.assertions  # noqa: F401

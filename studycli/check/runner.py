@@ -126,8 +126,11 @@ def _wait(process, receiver, job: Job):
                 return None
         if watch and _resident_mb(process.pid) - baseline > job.memory_mb:
             _kill(process)
-            return Outcome("error", f"ran out of memory (limit {job.memory_mb} MB of host memory)",
-                           job.timeout - left)
+            return Outcome(
+                "error",
+                f"ran out of memory (limit {job.memory_mb} MB of host memory)",
+                job.timeout - left,
+            )
 
 
 def _kill(process) -> None:
@@ -180,21 +183,30 @@ def _child(job: Job, sender) -> None:
     label = ""
     try:
         with redirect_stdout(captured), redirect_stderr(captured):
-            checker = getattr(_load_solution(job.solutions_dir, job.check_module), job.check_function)
+            checker = getattr(
+                _load_solution(job.solutions_dir, job.check_module), job.check_function
+            )
             impl, label = _resolve(job)
             started = time.monotonic()
             checker(impl, device=job.device)
         result = {"status": "pass", "message": "passed"}
     except AssertionError as exc:
-        result = {"status": "fail", "message": str(exc) or "the checker rejected the answer",
-                  "traceback": _trimmed_traceback(exc, job)}
+        result = {
+            "status": "fail",
+            "message": str(exc) or "the checker rejected the answer",
+            "traceback": _trimmed_traceback(exc, job),
+        }
     except MemoryError:
         result = {"status": "error", "message": f"ran out of memory (limit {job.memory_mb} MB)"}
-    except BaseException as exc:  # noqa: BLE001 - anything the code under test raises is its outcome
-        result = {"status": "error", "message": _describe_error(exc, job),
-                  "traceback": _trimmed_traceback(exc, job)}
-    result.update(seconds=time.monotonic() - started, label=label,
-                  output=captured.getvalue()[-OUTPUT_LIMIT:])
+    except BaseException as exc:
+        result = {
+            "status": "error",
+            "message": _describe_error(exc, job),
+            "traceback": _trimmed_traceback(exc, job),
+        }
+    result.update(
+        seconds=time.monotonic() - started, label=label, output=captured.getvalue()[-OUTPUT_LIMIT:]
+    )
     try:
         sender.send(result)
     finally:
@@ -264,7 +276,7 @@ def _resolve(job: Job):
         return impl, f"{impl.__name__}" + (f" ({doc[0]})" if doc else "")
     if candidate.kind == "code":
         namespace: dict = {"__name__": "studycli_attempt"}
-        exec(compile(candidate.code, "<starter>", "exec"), namespace)  # noqa: S102 - that is the job
+        exec(compile(candidate.code, "<starter>", "exec"), namespace)
         return namespace[candidate.function], "starter"
     module = _load_file(Path(candidate.path), "studycli_attempt")
     if not hasattr(module, candidate.function):

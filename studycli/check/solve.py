@@ -17,11 +17,12 @@ from pathlib import Path
 from fsrs import Rating
 
 from studycli.content.card import Card
-from studycli.errors import StudyError
 from studycli.content.loader import Content
-from studycli.paths import attempts_dir
-from .runner import Candidate, Job, Outcome, run_job
 from studycli.content.source import card_starter, checker_ref, read_module
+from studycli.errors import StudyError
+from studycli.paths import attempts_dir
+
+from .runner import Candidate, Job, Outcome, run_job
 
 _EXPECTED_GOT = re.compile(r"expected (?P<expected>.+?),? got (?P<actual>.+?)(?: \(|$)", re.S)
 
@@ -49,8 +50,10 @@ def ensure_attempt(card: Card, content: Content, path: Path | None = None) -> Pa
 
 def require_runnable(card: Card) -> None:
     if not card.runnable:
-        raise StudyError(f"{card.id} is a {card.kind.value} card with no solution to run: "
-                         "study it with `studycli review`")
+        raise StudyError(
+            f"{card.id} is a {card.kind.value} card with no solution to run: "
+            "study it with `studycli review`"
+        )
 
 
 def editor_command(environ: dict[str, str] | None = None) -> list[str] | None:
@@ -69,15 +72,20 @@ def open_editor(path: Path, command: list[str]) -> None:
     try:
         result = subprocess.run([*command, str(path)], check=False)
     except OSError as exc:
-        raise StudyError(f"cannot start the editor {command[0]!r} ({exc}): set $EDITOR to an "
-                         "editor on your PATH, e.g. export EDITOR=nano") from None
+        raise StudyError(
+            f"cannot start the editor {command[0]!r} ({exc}): set $EDITOR to an "
+            "editor on your PATH, e.g. export EDITOR=nano"
+        ) from None
     if result.returncode != 0:
-        raise StudyError(f"the editor {' '.join(command)!r} exited with status "
-                         f"{result.returncode}; your file is {path}")
+        raise StudyError(
+            f"the editor {' '.join(command)!r} exited with status "
+            f"{result.returncode}; your file is {path}"
+        )
 
 
-def run_check(card: Card, content: Content, path: Path, *, timeout: float,
-              memory_mb: int) -> Outcome:
+def run_check(
+    card: Card, content: Content, path: Path, *, timeout: float, memory_mb: int
+) -> Outcome:
     """Run the card's checker on the function in `path`, isolated, within the limits.
 
     Returns:
@@ -88,11 +96,14 @@ def run_check(card: Card, content: Content, path: Path, *, timeout: float,
     assert card.solution is not None
     info = read_module(content.solutions_dir, card.solution.module)
     check = checker_ref(card, info)
-    job = Job(solutions_dir=str(content.solutions_dir), check_module=check.module,
-              check_function=check.function,
-              candidate=Candidate(kind="file", function=card.solution.function,
-                                  path=str(path.resolve())),
-              timeout=timeout, memory_mb=memory_mb)
+    job = Job(
+        solutions_dir=str(content.solutions_dir),
+        check_module=check.module,
+        check_function=check.function,
+        candidate=Candidate(kind="file", function=card.solution.function, path=str(path.resolve())),
+        timeout=timeout,
+        memory_mb=memory_mb,
+    )
     return run_job(job)
 
 
@@ -121,5 +132,6 @@ def failing_case(message: str) -> FailingCase | None:
     match = _EXPECTED_GOT.search(rest)
     if not rest or match is None:
         return None
-    return FailingCase(what=what, expected=match["expected"].strip(),
-                       actual=match["actual"].strip())
+    return FailingCase(
+        what=what, expected=match["expected"].strip(), actual=match["actual"].strip()
+    )

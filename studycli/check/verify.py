@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from studycli.content.card import Card
 from studycli.content.loader import Content
-from .runner import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Candidate, Job, Outcome, kill_all, run_job
 from studycli.content.source import checker_ref, read_module, starter_for
+
+from .runner import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Candidate, Job, Outcome, kill_all, run_job
 
 
 @dataclass
@@ -28,12 +29,22 @@ class CardResult:
     outcomes: list[tuple[Job, Outcome]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"id": self.card_id, "status": self.status, "seconds": round(self.seconds, 3),
-                "message": self.message}
+        return {
+            "id": self.card_id,
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
+            "message": self.message,
+        }
 
 
-def plan(card: Card, content: Content, *, device: str = "cpu", timeout: float = DEFAULT_TIMEOUT,
-         memory_mb: int = DEFAULT_MEMORY_MB) -> list[Job]:
+def plan(
+    card: Card,
+    content: Content,
+    *,
+    device: str = "cpu",
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_mb: int = DEFAULT_MEMORY_MB,
+) -> list[Job]:
     """The jobs that verify one card: reference, variants, starter, wrong answers."""
     assert card.solution is not None
     info = read_module(content.solutions_dir, card.solution.module)
@@ -58,8 +69,9 @@ def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
     for job, outcome in results:
         name = _name(job.candidate, outcome)
         if job.candidate.expect_pass and outcome.status != "pass":
-            problems.append((outcome.status, f"{name} should pass but got {outcome.status}: "
-                                             f"{outcome.message}"))
+            problems.append(
+                (outcome.status, f"{name} should pass but got {outcome.status}: {outcome.message}")
+            )
         elif not job.candidate.expect_pass and outcome.status == "pass":
             problems.append(("fail", f"{name} should fail but the checker accepted it"))
     if problems:
@@ -69,9 +81,10 @@ def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
     else:
         kinds = [job.candidate.kind for job, _ in results]
         variants = kinds.count("variant")
-        accepted = f"reference and {variants} correct variant(s) pass" if variants else "reference passes"
-        result.message = (f"{accepted}; starter and {kinds.count('wrong')} wrong answer(s) "
-                          "rejected")
+        accepted = (
+            f"reference and {variants} correct variant(s) pass" if variants else "reference passes"
+        )
+        result.message = f"{accepted}; starter and {kinds.count('wrong')} wrong answer(s) rejected"
     return result
 
 
@@ -84,20 +97,33 @@ def _name(candidate: Candidate, outcome: Outcome) -> str:
     return f"{kind} {outcome.label or f'#{candidate.index}'}"
 
 
-def run_checks(cards: list[Card], content: Content, *, jobs: int = 2, device: str = "cpu",
-               timeout: float = DEFAULT_TIMEOUT, memory_mb: int = DEFAULT_MEMORY_MB,
-               on_job_done: Callable[[Job, Outcome], None] | None = None) -> list[CardResult]:
+def run_checks(
+    cards: list[Card],
+    content: Content,
+    *,
+    jobs: int = 2,
+    device: str = "cpu",
+    timeout: float = DEFAULT_TIMEOUT,
+    memory_mb: int = DEFAULT_MEMORY_MB,
+    on_job_done: Callable[[Job, Outcome], None] | None = None,
+) -> list[CardResult]:
     """Verify every card, running up to `jobs` isolated checks at a time.
 
     Returns one `CardResult` per card, in the order of `cards`.
     """
-    planned = {card.id: plan(card, content, device=device, timeout=timeout, memory_mb=memory_mb)
-               for card in cards if card.runnable}
+    planned = {
+        card.id: plan(card, content, device=device, timeout=timeout, memory_mb=memory_mb)
+        for card in cards
+        if card.runnable
+    }
     collected: dict[str, list[tuple[Job, Outcome]]] = {card_id: [] for card_id in planned}
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        futures = {pool.submit(run_job, job): (card_id, job)
-                   for card_id, card_jobs in planned.items() for job in card_jobs}
+        futures = {
+            pool.submit(run_job, job): (card_id, job)
+            for card_id, card_jobs in planned.items()
+            for job in card_jobs
+        }
         for future in as_completed(futures):
             card_id, job = futures[future]
             outcome = future.result()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import click
 import typer
@@ -38,8 +38,8 @@ app = typer.Typer(
 
 @dataclass
 class Options:
-    content: Optional[Path]
-    db: Optional[Path]
+    content: Path | None
+    db: Path | None
 
     def load(self):
         """The content folder, loaded (problems kept for lint)."""
@@ -52,11 +52,20 @@ class Options:
 @app.callback()
 def _global(
     ctx: typer.Context,
-    content: Annotated[Optional[Path], typer.Option(
-        "--content", envvar="STUDYCLI_CONTENT",
-        help="Folder holding cards/ and solutions/ (default: here, else the installed content).")] = None,
-    db: Annotated[Optional[Path], typer.Option(
-        "--db", envvar="STUDYCLI_DB", help="The review database (default: in your data folder).")] = None,
+    content: Annotated[
+        Path | None,
+        typer.Option(
+            "--content",
+            envvar="STUDYCLI_CONTENT",
+            help="Folder holding cards/ and solutions/ (default: here, else the installed content).",
+        ),
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db", envvar="STUDYCLI_DB", help="The review database (default: in your data folder)."
+        ),
+    ] = None,
 ) -> None:
     ctx.obj = Options(content=content, db=db)
 

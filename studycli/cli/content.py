@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,8 +16,10 @@ STATUS_STYLE = {"pass": "green", "fail": "red", "error": "red", "timeout": "yell
 
 
 @app.command()
-def lint(ctx: typer.Context,
-         as_json: Annotated[bool, typer.Option("--json", help="Print problems as JSON.")] = False) -> None:
+def lint(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print problems as JSON.")] = False,
+) -> None:
     """Validate all content: card schema, ids, topics, prerequisites, solutions, starters.
 
     Every problem is reported at once with its file (and line). Exit 1 if there is any.
@@ -29,13 +31,21 @@ def lint(ctx: typer.Context,
     content = options(ctx).load()
     problems = run_lint(content)
     if as_json:
-        print(json.dumps([{"file": str(p.path), "line": p.line, "card": p.card_id,
-                           "message": p.message} for p in problems], indent=2))
+        print(
+            json.dumps(
+                [
+                    {"file": str(p.path), "line": p.line, "card": p.card_id, "message": p.message}
+                    for p in problems
+                ],
+                indent=2,
+            )
+        )
     else:
         console = Console(stderr=bool(problems), highlight=False)
         for p in problems:
-            console.print(f"[bold]{escape(p.location(content.root))}[/]: {escape(p.message)}",
-                          soft_wrap=True)
+            console.print(
+                f"[bold]{escape(p.location(content.root))}[/]: {escape(p.message)}", soft_wrap=True
+            )
         summary = f"{len(content.cards)} cards, {len(problems)} problem(s)"
         console.print(f"[red]{summary}[/]" if problems else f"[green]{summary}[/]")
     if problems:
@@ -45,13 +55,21 @@ def lint(ctx: typer.Context,
 @app.command()
 def check(
     ctx: typer.Context,
-    card_ids: Annotated[Optional[list[str]], typer.Argument(help="Cards to check (default: all).")] = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1,
-                                                help="Checks run at once (default: one per core).")] = None,
+    card_ids: Annotated[
+        list[str] | None, typer.Argument(help="Cards to check (default: all).")
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Checks run at once (default: one per core)."),
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds each check may take.")] = 60.0,
-    device: Annotated[str, typer.Option(help="cpu or cuda: where checkers put their tensors.")] = "cpu",
+    device: Annotated[
+        str, typer.Option(help="cpu or cuda: where checkers put their tensors.")
+    ] = "cpu",
     memory: Annotated[int, typer.Option(help="Memory cap of each check, in MB.")] = 4096,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per card.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per card.")
+    ] = False,
 ) -> None:
     """Prove each card's reference passes its checker and its starter and wrong answers fail it.
 
@@ -61,9 +79,9 @@ def check(
     """
     import os
 
-    from studycli.errors import StudyError
-    from studycli.content.lint import lint as run_lint
     from studycli.check.verify import run_checks
+    from studycli.content.lint import lint as run_lint
+    from studycli.errors import StudyError
 
     if device not in ("cpu", "cuda"):
         raise StudyError(f"--device must be cpu or cuda, not {device!r}")
@@ -76,8 +94,9 @@ def check(
     runnable = [c for c in cards if c.runnable]
     try:
         if as_json:
-            results = run_checks(runnable, content, jobs=jobs, device=device, timeout=timeout,
-                                 memory_mb=memory)
+            results = run_checks(
+                runnable, content, jobs=jobs, device=device, timeout=timeout, memory_mb=memory
+            )
             print(json.dumps([r.to_dict() for r in results], indent=2))
         else:
             results = _check_with_progress(runnable, content, jobs, device, timeout, memory)
@@ -87,8 +106,10 @@ def check(
         raise typer.Exit(130) from None
     failed = [r for r in results if r.status != "pass"]
     if not as_json:
-        stdout().print(f"{len(results) - len(failed)} of {len(results)} cards pass"
-                       + (f"; [red]{len(failed)} do not[/]" if failed else ""))
+        stdout().print(
+            f"{len(results) - len(failed)} of {len(results)} cards pass"
+            + (f"; [red]{len(failed)} do not[/]" if failed else "")
+        )
     if failed:
         raise typer.Exit(1)
 
@@ -98,11 +119,24 @@ def _check_with_progress(cards, content, jobs, device, timeout, memory):
 
     from studycli.check.verify import count_jobs, run_checks
 
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as progress:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
         task = progress.add_task("checking", total=count_jobs(cards, content))
-        return run_checks(cards, content, jobs=jobs, device=device, timeout=timeout,
-                          memory_mb=memory, on_job_done=lambda job, outcome: progress.advance(task))
+        return run_checks(
+            cards,
+            content,
+            jobs=jobs,
+            device=device,
+            timeout=timeout,
+            memory_mb=memory,
+            on_job_done=lambda job, outcome: progress.advance(task),
+        )
 
 
 def _results_table(results) -> Table:
@@ -118,14 +152,18 @@ def _results_table(results) -> Table:
 
 
 @app.command()
-def show(ctx: typer.Context, card_id: str,
-         answer: Annotated[bool, typer.Option("--answer", "-a", help="Show the answer too.")] = False) -> None:
+def show(
+    ctx: typer.Context,
+    card_id: str,
+    answer: Annotated[bool, typer.Option("--answer", "-a", help="Show the answer too.")] = False,
+) -> None:
     """Show one card: its prompt, the starter for coding cards and, with --answer, the answer.
 
     Example: studycli show online-softmax --answer
     """
-    from . import render
     from studycli.content.source import card_starter
+
+    from . import render
 
     content = options(ctx).load()
     card = content.get(card_id)
@@ -136,11 +174,12 @@ def show(ctx: typer.Context, card_id: str,
 @app.command("list")
 def list_cards(
     ctx: typer.Context,
-    deck: Annotated[Optional[str], typer.Option(help="Only this deck.")] = None,
-    topic: Annotated[Optional[str], typer.Option(help="Only this topic slug.")] = None,
-    kind: Annotated[Optional[str], typer.Option(help="concept, derivation or coding.")] = None,
-    leeches: Annotated[bool, typer.Option(
-        "--leeches", help="Only leeches: cards forgotten 8 times or more.")] = False,
+    deck: Annotated[str | None, typer.Option(help="Only this deck.")] = None,
+    topic: Annotated[str | None, typer.Option(help="Only this topic slug.")] = None,
+    kind: Annotated[str | None, typer.Option(help="concept, derivation or coding.")] = None,
+    leeches: Annotated[
+        bool, typer.Option("--leeches", help="Only leeches: cards forgotten 8 times or more.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the cards as JSON.")] = False,
 ) -> None:
     """List cards, optionally filtered by deck, topic or kind, or only the leeches.
@@ -151,13 +190,28 @@ def list_cards(
     cards = content.select(deck=deck, topic=topic, kind=kind)
     if leeches:
         from studycli.study.queue import leeches as find_leeches
+
         from .study import open_store
 
         with open_store(ctx) as store:
             cards = find_leeches(cards, store.states())
     if as_json:
-        print(json.dumps([{"id": c.id, "kind": c.kind.value, "deck": c.deck, "topic": c.topic,
-                           "title": c.title} for c in cards], indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": c.id,
+                        "kind": c.kind.value,
+                        "deck": c.deck,
+                        "topic": c.topic,
+                        "title": c.title,
+                    }
+                    for c in cards
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return
     table = Table(title=f"{len(cards)} cards")
     for column in ("id", "kind", "deck", "topic", "title"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -16,9 +16,9 @@ from .study import now
 def export_anki(
     ctx: typer.Context,
     out: Annotated[Path, typer.Argument(metavar="OUT.apkg", help="The Anki package to write.")],
-    deck: Annotated[Optional[str], typer.Option(help="Only this deck.")] = None,
-    topic: Annotated[Optional[str], typer.Option(help="Only this topic slug.")] = None,
-    kind: Annotated[Optional[str], typer.Option(help="concept, derivation or coding.")] = None,
+    deck: Annotated[str | None, typer.Option(help="Only this deck.")] = None,
+    topic: Annotated[str | None, typer.Option(help="Only this topic slug.")] = None,
+    kind: Annotated[str | None, typer.Option(help="concept, derivation or coding.")] = None,
 ) -> None:
     """Export cards to an Anki package: one Anki deck "studycli::<deck>" per deck.
 
@@ -36,5 +36,8 @@ def export_anki(
     console = stdout()
     for name, count in counts.items():
         console.print(f"  {escape(name)}: {count} cards")
-    console.print(f"exported {sum(counts.values())} cards in {len(counts)} deck(s) to "
-                  f"{escape(str(out))}; in Anki: File > Import", soft_wrap=True)
+    console.print(
+        f"exported {sum(counts.values())} cards in {len(counts)} deck(s) to "
+        f"{escape(str(out))}; in Anki: File > Import",
+        soft_wrap=True,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,15 +18,28 @@ from .study import open_store
 @app.command()
 def optimize(
     ctx: typer.Context,
-    from_csv: Annotated[Optional[Path], typer.Option(
-        "--from-csv", metavar="FILE",
-        help="Fit to this CSV review log (card_id,review_rating,review_time,review_duration) "
-             "instead of your own reviews.")] = None,
-    write: Annotated[bool, typer.Option(
-        "--write", help="Save the fitted parameters in settings.toml (other settings kept).")] = False,
-    retention: Annotated[bool, typer.Option(
-        "--retention/--no-retention",
-        help="Also find the optimal desired_retention (about 8 s more).")] = True,
+    from_csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-csv",
+            metavar="FILE",
+            help="Fit to this CSV review log (card_id,review_rating,review_time,review_duration) "
+            "instead of your own reviews.",
+        ),
+    ] = None,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write", help="Save the fitted parameters in settings.toml (other settings kept)."
+        ),
+    ] = False,
+    retention: Annotated[
+        bool,
+        typer.Option(
+            "--retention/--no-retention",
+            help="Also find the optimal desired_retention (about 8 s more).",
+        ),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Fit the FSRS parameters to a review history, as Anki's "Optimize" does.
@@ -40,9 +53,9 @@ def optimize(
 
     Example: studycli optimize --write
     """
+    from studycli.paths import config_path
     from studycli.study import optimize as core
     from studycli.study.settings import save_parameters
-    from studycli.paths import config_path
 
     if from_csv is not None:
         from studycli.study.review_log_csv import read_review_logs
@@ -52,20 +65,25 @@ def optimize(
         with open_store(ctx) as store:
             logs, source = core.store_review_logs(store), "your reviews"
     if not as_json:
-        Console(stderr=True).print(f"fitting FSRS parameters to {len(logs)} reviews "
-                                   f"({escape(source)}) ...", highlight=False)
+        Console(stderr=True).print(
+            f"fitting FSRS parameters to {len(logs)} reviews ({escape(source)}) ...",
+            highlight=False,
+        )
     result = core.fit(logs, retention=retention, source=source)
     settings_file = config_path()
     if write:
         save_parameters(settings_file, result.parameters)
     if as_json:
-        print(json.dumps({**result.to_dict(), "written": str(settings_file) if write else None},
-                         indent=2))
+        print(
+            json.dumps(
+                {**result.to_dict(), "written": str(settings_file) if write else None}, indent=2
+            )
+        )
         return
     _render(result, from_csv, settings_file if write else None)
 
 
-def _render(result, from_csv: Optional[Path], written: Optional[Path]) -> None:
+def _render(result, from_csv: Path | None, written: Path | None) -> None:
     from fsrs.scheduler import DEFAULT_PARAMETERS
 
     table = Table(title="FSRS parameters")
@@ -75,15 +93,21 @@ def _render(result, from_csv: Optional[Path], written: Optional[Path]) -> None:
         changed = "bold" if round(fitted, 4) != round(default, 4) else "dim"
         table.add_row(str(index), f"[{changed}]{fitted:.4f}[/]", f"{default:.4f}")
     console = stdout()
-    console.print(f"fitted to {result.reviews} reviews of {result.cards} cards ({result.counted} "
-                  f"a day or more after the card's previous review) in {result.seconds:.1f} s")
+    console.print(
+        f"fitted to {result.reviews} reviews of {result.cards} cards ({result.counted} "
+        f"a day or more after the card's previous review) in {result.seconds:.1f} s"
+    )
     console.print(table)
     if result.optimal_retention is not None:
-        console.print(f"optimal retention: {result.optimal_retention:g} (set desired_retention "
-                      "in settings.toml to use it)")
+        console.print(
+            f"optimal retention: {result.optimal_retention:g} (set desired_retention "
+            "in settings.toml to use it)"
+        )
     if written is not None:
-        console.print(f"saved to {escape(str(written))}: reviews from now on are scheduled "
-                      "with these parameters")
+        console.print(
+            f"saved to {escape(str(written))}: reviews from now on are scheduled "
+            "with these parameters"
+        )
     else:
         again = f" --from-csv {escape(str(from_csv))}" if from_csv is not None else ""
         console.print(f"to schedule with them: studycli optimize{again} --write", soft_wrap=True)

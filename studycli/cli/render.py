@@ -26,18 +26,30 @@ def prompt(card: Card) -> RenderableType:
 
 
 def step(card: Card, index: int) -> RenderableType:
-    return Panel(Markdown(card.steps[index]), title=f"Step {index + 1} of {len(card.steps)}",
-                 title_align="left", border_style="magenta")
+    return Panel(
+        Markdown(card.steps[index]),
+        title=f"Step {index + 1} of {len(card.steps)}",
+        title_align="left",
+        border_style="magenta",
+    )
 
 
 def answer(card: Card) -> RenderableType:
-    return Panel(Markdown(card.answer or "_(no written answer: run the checker)_"), title="Answer",
-                 title_align="left", border_style="green")
+    return Panel(
+        Markdown(card.answer or "_(no written answer: run the checker)_"),
+        title="Answer",
+        title_align="left",
+        border_style="green",
+    )
 
 
 def code(source: str, title: str) -> RenderableType:
-    return Panel(Syntax(source, "python", theme="ansi_dark", line_numbers=False, word_wrap=True), title=title,
-                 title_align="left", border_style="dim")
+    return Panel(
+        Syntax(source, "python", theme="ansi_dark", line_numbers=False, word_wrap=True),
+        title=title,
+        title_align="left",
+        border_style="dim",
+    )
 
 
 def full(card: Card, *, with_answer: bool, starter: str | None = None) -> RenderableType:
@@ -49,8 +61,12 @@ def full(card: Card, *, with_answer: bool, starter: str | None = None) -> Render
         parts += [step(card, i) for i in range(len(card.steps))]
         parts.append(answer(card))
         if card.solution is not None:
-            parts.append(Text(f"reference: solutions/{card.solution.module}.py :: "
-                              f"{card.solution.function}", style="dim"))
+            parts.append(
+                Text(
+                    f"reference: solutions/{card.solution.module}.py :: {card.solution.function}",
+                    style="dim",
+                )
+            )
     if card.requires:
         parts.append(Text("requires: " + ", ".join(card.requires), style="dim"))
     return Group(*parts)

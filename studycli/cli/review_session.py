@@ -9,29 +9,35 @@ rating is committed to the store before the next card is drawn.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Callable
 
 from fsrs import Rating
 from rich.console import Console
 from rich.text import Text
 
-from . import render
-from studycli.study import rating as core
-from studycli.study import scheduler as sched
-from studycli.content.card import Card, Kind
-from studycli.study.settings import Settings
-from studycli.errors import StudyError
-from studycli.content.loader import Content
-from studycli.study.queue import Due, due_now, study_day_start
 from studycli.check.runner import Outcome
 from studycli.check.solve import ensure_attempt, rating_for
-from .solve_flow import Limits, check, edit, hint_view
+from studycli.content.card import Card, Kind
+from studycli.content.loader import Content
+from studycli.errors import StudyError
+from studycli.study import rating as core
+from studycli.study import scheduler as sched
+from studycli.study.queue import Due, due_now, study_day_start
+from studycli.study.settings import Settings
 from studycli.study.store import Review, Store
+
+from . import render
+from .solve_flow import Limits, check, edit, hint_view
 from .terminal import ENTER
 
-RATING_STYLE = {Rating.Again: "red", Rating.Hard: "yellow", Rating.Good: "green", Rating.Easy: "cyan"}
+RATING_STYLE = {
+    Rating.Again: "red",
+    Rating.Hard: "yellow",
+    Rating.Good: "green",
+    Rating.Easy: "cyan",
+}
 
 
 @dataclass
@@ -62,13 +68,27 @@ class _Card:
 class ReviewSession:
     """One `studycli review` run over `cards` (already filtered by deck, topic and tag)."""
 
-    def __init__(self, console: Console, store: Store, content: Content, cards: list[Card],
-                 settings: Settings, clock: Callable[[], datetime],
-                 getkey: Callable[[], str], limit: int | None = None,
-                 tz: tzinfo | None = None) -> None:
+    def __init__(
+        self,
+        console: Console,
+        store: Store,
+        content: Content,
+        cards: list[Card],
+        settings: Settings,
+        clock: Callable[[], datetime],
+        getkey: Callable[[], str],
+        limit: int | None = None,
+        tz: tzinfo | None = None,
+    ) -> None:
         self.console, self.store, self.content, self.cards = console, store, content, cards
-        self.settings, self.clock, self.getkey, self.limit, self.tz = settings, clock, getkey, limit, tz
-        self.done: list[Review] = []   # this session's ratings, for undo and the summary
+        self.settings, self.clock, self.getkey, self.limit, self.tz = (
+            settings,
+            clock,
+            getkey,
+            limit,
+            tz,
+        )
+        self.done: list[Review] = []  # this session's ratings, for undo and the summary
         self.seen: set[str] = set()
         self.again_next: Card | None = None  # the card an undo brings back
 
@@ -81,8 +101,12 @@ class ReviewSession:
                 if self._study(card) == "quit":
                     break
             else:
-                self.console.print(Text("Nothing more is due now." if self.seen
-                                        else "Nothing is due now.", style="bold"))
+                self.console.print(
+                    Text(
+                        "Nothing more is due now." if self.seen else "Nothing is due now.",
+                        style="bold",
+                    )
+                )
         except (KeyboardInterrupt, EOFError):
             interrupted = True
             self.console.print("\n[yellow]interrupted[/]: every rating so far is saved")
@@ -131,8 +155,11 @@ class ReviewSession:
     def _show_front(self, card: Card, state) -> None:
         due = self._due()
         learning = len(due.learning) + len(due.ahead)
-        self.console.rule(Text(f"new {len(due.new)} · learning {learning} · "
-                               f"review {len(due.review)}", style="dim"))
+        self.console.rule(
+            Text(
+                f"new {len(due.new)} · learning {learning} · review {len(due.review)}", style="dim"
+            )
+        )
         flags = []
         if core.is_edited(card, state):
             flags.append("edited since your last review")
@@ -166,7 +193,9 @@ class ReviewSession:
         bar = Text()
         for rating in allowed:
             bar.append(f" {int(rating)} ", style=f"bold reverse {RATING_STYLE[rating]}")
-            bar.append(f" {sched.RATING_NAMES[rating]} {sched.format_interval(intervals[rating])}   ")
+            bar.append(
+                f" {sched.RATING_NAMES[rating]} {sched.format_interval(intervals[rating])}   "
+            )
         return bar
 
     def _solve(self, shown: _Card, state) -> None:
@@ -183,7 +212,9 @@ class ReviewSession:
             self.console.print(render.answer(card))
             shown.answer_shown = True
         if shown.outcome.status == "pass":
-            self.console.print(self._rating_bar(card, state, (Rating.Hard, Rating.Good, Rating.Easy)))
+            self.console.print(
+                self._rating_bar(card, state, (Rating.Hard, Rating.Good, Rating.Easy))
+            )
             self.console.print(Text("Enter: Good · s: edit and run again", style="dim"))
         else:
             self.console.print(self._rating_bar(card, state, (Rating.Again,)))
@@ -192,23 +223,44 @@ class ReviewSession:
     def _rate(self, shown: _Card, rating: Rating) -> bool:
         outcome = shown.outcome
         if outcome is not None and rating_for(outcome, rating) != rating:
-            self.console.print(Text(f"the check {'passed' if outcome.status == 'pass' else 'failed'}"
-                                    f": rate with {'2, 3 or 4' if outcome.status == 'pass' else '1'}"
-                                    ", or press s to run it again", style="yellow"))
+            self.console.print(
+                Text(
+                    f"the check {'passed' if outcome.status == 'pass' else 'failed'}"
+                    f": rate with {'2, 3 or 4' if outcome.status == 'pass' else '1'}"
+                    ", or press s to run it again",
+                    style="yellow",
+                )
+            )
             return False
         duration = int((time.monotonic() - shown.started) * 1000)
-        entry = core.rate(self.store, shown.card, rating, self.clock(), self.settings,
-                          method="check" if outcome else "self",
-                          check_status=outcome.status if outcome else None, duration_ms=duration)
+        entry = core.rate(
+            self.store,
+            shown.card,
+            rating,
+            self.clock(),
+            self.settings,
+            method="check" if outcome else "self",
+            check_status=outcome.status if outcome else None,
+            duration_ms=duration,
+        )
         self.done.append(entry)
         after = self.store.state(shown.card.id)
         due = core.fsrs_card(after).due  # type: ignore[union-attr]
-        self.console.print(Text(f"{sched.RATING_NAMES[rating]}: due again in "
-                                f"{sched.format_interval(due - self.clock())}", style="dim"))
+        self.console.print(
+            Text(
+                f"{sched.RATING_NAMES[rating]}: due again in "
+                f"{sched.format_interval(due - self.clock())}",
+                style="dim",
+            )
+        )
         if core.is_leech(after) and rating == Rating.Again:
-            self.console.print(Text(f"{shown.card.id} is a leech (forgotten {after.lapses} times): "
-                                    f"rewrite it, or `studycli suspend {shown.card.id}`",
-                                    style="bold yellow"))
+            self.console.print(
+                Text(
+                    f"{shown.card.id} is a leech (forgotten {after.lapses} times): "
+                    f"rewrite it, or `studycli suspend {shown.card.id}`",
+                    style="bold yellow",
+                )
+            )
         return True
 
     def _hint(self, shown: _Card) -> None:
@@ -228,10 +280,13 @@ class ReviewSession:
 
     def _summary(self, seconds: float, interrupted: bool) -> Summary:
         states = self.store.states()
-        return Summary(reviewed=len(self.done),
-                       again=sum(1 for r in self.done if r.rating == Rating.Again),
-                       seconds=seconds, next_due=core.next_due(self.cards, states),
-                       interrupted=interrupted)
+        return Summary(
+            reviewed=len(self.done),
+            again=sum(1 for r in self.done if r.rating == Rating.Again),
+            seconds=seconds,
+            next_due=core.next_due(self.cards, states),
+            interrupted=interrupted,
+        )
 
 
 def summary_view(summary: Summary, now: datetime) -> Text:

@@ -7,9 +7,9 @@ files, the isolated check, the rating) is in `solve.py`; this module only talks 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from rich.console import Console, Group
 from rich.markup import escape
@@ -19,10 +19,11 @@ from rich.table import Table
 from rich.text import Text
 
 from studycli.check import solve
-from studycli.content.card import Card
-from studycli.errors import StudyError
-from studycli.content.loader import Content
 from studycli.check.runner import Outcome
+from studycli.content.card import Card
+from studycli.content.loader import Content
+from studycli.errors import StudyError
+
 from .terminal import ENTER, key_poller
 
 
@@ -43,20 +44,29 @@ def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None
         solve.open_editor(path, command)
         return
     if getkey is None:
-        raise StudyError(f"no editor: set $EDITOR (e.g. export EDITOR=nano), or edit {path} "
-                         "yourself and run the check with --no-edit")
-    console.print(f"No $EDITOR is set: edit [bold]{escape(str(path))}[/] in your editor, save, "
-                  "then press Enter here. (Set $EDITOR to open it for you.)")
+        raise StudyError(
+            f"no editor: set $EDITOR (e.g. export EDITOR=nano), or edit {path} "
+            "yourself and run the check with --no-edit"
+        )
+    console.print(
+        f"No $EDITOR is set: edit [bold]{escape(str(path))}[/] in your editor, save, "
+        "then press Enter here. (Set $EDITOR to open it for you.)"
+    )
     while getkey() not in ENTER:
         pass
 
 
 def check(console: Console, card: Card, content: Content, path: Path, limits: Limits) -> Outcome:
     """Run the check on `path` and show the outcome."""
-    console.print(Text(f"checking {path.name} (limit {limits.timeout:g} s, "
-                       f"{limits.memory_mb} MB) ...", style="dim"))
-    outcome = solve.run_check(card, content, path, timeout=limits.timeout,
-                              memory_mb=limits.memory_mb)
+    console.print(
+        Text(
+            f"checking {path.name} (limit {limits.timeout:g} s, {limits.memory_mb} MB) ...",
+            style="dim",
+        )
+    )
+    outcome = solve.run_check(
+        card, content, path, timeout=limits.timeout, memory_mb=limits.memory_mb
+    )
     console.print(outcome_view(outcome))
     return outcome
 
@@ -77,14 +87,24 @@ def outcome_view(outcome: Outcome):
     if outcome.traceback:
         parts.append(Syntax(outcome.traceback.rstrip(), "pytb", theme="ansi_dark"))
     if outcome.output.strip():
-        parts.append(Panel(Text(outcome.output.rstrip()[-2000:]), title="your output",
-                           title_align="left", border_style="dim"))
+        parts.append(
+            Panel(
+                Text(outcome.output.rstrip()[-2000:]),
+                title="your output",
+                title_align="left",
+                border_style="dim",
+            )
+        )
     return Panel(Group(*parts), title=title, title_align="left", border_style="red")
 
 
 def hint_view(card: Card, index: int):
-    return Panel(Text(card.hints[index]), title=f"Hint {index + 1} of {len(card.hints)}",
-                 title_align="left", border_style="yellow")
+    return Panel(
+        Text(card.hints[index]),
+        title=f"Hint {index + 1} of {len(card.hints)}",
+        title_align="left",
+        border_style="yellow",
+    )
 
 
 def watch(console: Console, card: Card, content: Content, path: Path, limits: Limits) -> Outcome:
@@ -104,8 +124,11 @@ def watch(console: Console, card: Card, content: Content, path: Path, limits: Li
                     console.print(hint_view(card, hints_shown))
                     hints_shown += 1
                 else:
-                    console.print(Text("no more hints: `studycli show --answer` shows the answer",
-                                       style="dim"))
+                    console.print(
+                        Text(
+                            "no more hints: `studycli show --answer` shows the answer", style="dim"
+                        )
+                    )
             stamp = _stamp(path)
             if stamp != seen:
                 seen = stamp

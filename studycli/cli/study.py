@@ -10,15 +10,16 @@ import json
 import os
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from studycli.errors import StudyError
+
 from .app import app, options, stdout
 
 
@@ -26,20 +27,22 @@ def now() -> datetime:
     """The current time in UTC, or `STUDYCLI_NOW` when set."""
     text = os.environ.get("STUDYCLI_NOW")
     if not text:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise StudyError(f"STUDYCLI_NOW={text!r} must be an ISO-8601 time with an offset, "
-                         "e.g. 2025-03-01T09:00:00+00:00 (or unset it to use the clock)")
-    return moment.astimezone(timezone.utc)
+        raise StudyError(
+            f"STUDYCLI_NOW={text!r} must be an ISO-8601 time with an offset, "
+            "e.g. 2025-03-01T09:00:00+00:00 (or unset it to use the clock)"
+        )
+    return moment.astimezone(UTC)
 
 
 def settings():
-    from studycli.study.settings import load_settings
     from studycli.paths import config_path
+    from studycli.study.settings import load_settings
 
     return load_settings(config_path())
 
@@ -54,10 +57,10 @@ def open_store(ctx: typer.Context):
 @app.command()
 def review(
     ctx: typer.Context,
-    deck: Annotated[Optional[str], typer.Option(help="Only this deck.")] = None,
-    topic: Annotated[Optional[str], typer.Option(help="Only this topic slug.")] = None,
-    tag: Annotated[Optional[str], typer.Option(help="Only cards with this tag.")] = None,
-    limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many cards.")] = None,
+    deck: Annotated[str | None, typer.Option(help="Only this deck.")] = None,
+    topic: Annotated[str | None, typer.Option(help="Only this topic slug.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only cards with this tag.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many cards.")] = None,
 ) -> None:
     """Study what is due: learning cards, then reviews, then today's new cards.
 
@@ -71,29 +74,42 @@ def review(
     from .terminal import getkey
 
     if not sys.stdin.isatty():
-        raise StudyError("`studycli review` reads keys from a terminal: run it in one "
-                         "(scripts can use `studycli due --json` and `studycli solve`)")
+        raise StudyError(
+            "`studycli review` reads keys from a terminal: run it in one "
+            "(scripts can use `studycli due --json` and `studycli solve`)"
+        )
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, tag=tag)
     if not cards:
         raise StudyError("no cards match those filters: `studycli list` shows decks and topics")
     with open_store(ctx) as store:
-        ReviewSession(stdout(), store, content, cards, settings(), clock=now, getkey=getkey,
-                      limit=limit).run()
+        ReviewSession(
+            stdout(), store, content, cards, settings(), clock=now, getkey=getkey, limit=limit
+        ).run()
 
 
 @app.command()
 def solve(
     ctx: typer.Context,
     card_id: Annotated[str, typer.Argument(help="The coding card to answer.")],
-    file: Annotated[Optional[Path], typer.Option(
-        "--file", help="Check this file instead of your attempt file (no editor).")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="Check this file instead of your attempt file (no editor)."),
+    ] = None,
     no_edit: Annotated[bool, typer.Option("--no-edit", help="Check the attempt as it is.")] = False,
-    watch: Annotated[bool, typer.Option("--watch", help="Re-run on every save until it passes.")] = False,
-    timeout: Annotated[Optional[float], typer.Option(
-        help="Seconds the check may take (default: check_timeout in settings, 10).")] = None,
-    memory: Annotated[Optional[int], typer.Option(
-        help="Memory cap of the check in MB (default: check_memory_mb in settings, 1024).")] = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Re-run on every save until it passes.")
+    ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="Seconds the check may take (default: check_timeout in settings, 10)."),
+    ] = None,
+    memory: Annotated[
+        int | None,
+        typer.Option(
+            help="Memory cap of the check in MB (default: check_memory_mb in settings, 1024)."
+        ),
+    ] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Do not record a review.")] = False,
 ) -> None:
     """Answer a coding card: edit your attempt, run the card's checker on it, record the outcome.
@@ -107,6 +123,7 @@ def solve(
     """
     from studycli.check.solve import ensure_attempt, require_runnable
     from studycli.content.source import card_starter
+
     from .solve_flow import Limits, check, edit
     from .solve_flow import watch as watch_file
     from .terminal import getkey
@@ -132,22 +149,32 @@ def solve(
 
 
 def _record_check(ctx: typer.Context, card, outcome, config, duration_ms: int) -> None:
+    from studycli.check.solve import rating_for
     from studycli.study import rating as core
     from studycli.study.scheduler import RATING_NAMES, format_interval
-    from studycli.check.solve import rating_for
 
     rating = rating_for(outcome)
     moment = now()
     with open_store(ctx) as store:
-        core.rate(store, card, rating, moment, config, method="check", check_status=outcome.status,
-                  duration_ms=duration_ms)
+        core.rate(
+            store,
+            card,
+            rating,
+            moment,
+            config,
+            method="check",
+            check_status=outcome.status,
+            duration_ms=duration_ms,
+        )
         due = core.fsrs_card(store.state(card.id)).due  # type: ignore[union-attr]
     stdout().print(f"recorded {RATING_NAMES[rating]}: due again in {format_interval(due - moment)}")
 
 
 @app.command()
-def due(ctx: typer.Context,
-        as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False) -> None:
+def due(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
     """Count what is due now, per deck, and say when the next card falls due.
 
     `--json` prints {"due", "learning", "new", "next_due", "decks": {deck: {...}}}: reviews due
@@ -167,12 +194,21 @@ def due(ctx: typer.Context,
         done = store.counts_since(study_day_start(moment, config.day_starts_at))
     queue = due_now(cards, states, moment, config, done)
     upcoming = next_due(cards, states)
-    decks = {deck: {"due": sum(c.deck == deck for c in queue.review),
-                    "learning": sum(c.deck == deck for c in queue.learning),
-                    "new": sum(c.deck == deck for c in queue.new)}
-             for deck in sorted({c.deck for c in cards})}
-    counts = {"due": len(queue.review), "learning": len(queue.learning), "new": len(queue.new),
-              "next_due": upcoming.isoformat() if upcoming else None, "decks": decks}
+    decks = {
+        deck: {
+            "due": sum(c.deck == deck for c in queue.review),
+            "learning": sum(c.deck == deck for c in queue.learning),
+            "new": sum(c.deck == deck for c in queue.new),
+        }
+        for deck in sorted({c.deck for c in cards})
+    }
+    counts = {
+        "due": len(queue.review),
+        "learning": len(queue.learning),
+        "new": len(queue.new),
+        "next_due": upcoming.isoformat() if upcoming else None,
+        "decks": decks,
+    }
     if as_json:
         print(json.dumps(counts, indent=2))
         return
@@ -201,7 +237,7 @@ def _next_due_line(upcoming: datetime | None, moment: datetime) -> str:
 @app.command()
 def history(
     ctx: typer.Context,
-    card: Annotated[Optional[str], typer.Option("--card", help="Only this card's reviews.")] = None,
+    card: Annotated[str | None, typer.Option("--card", help="Only this card's reviews.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reviews as JSON.")] = False,
 ) -> None:
     """Show the review log, newest first (undone ratings left out).
@@ -221,8 +257,13 @@ def history(
     for r in reviews:
         how = f"check: {r.check_status}" if r.method == "check" else "self"
         seconds = f"{r.duration_ms / 1000:.1f}" if r.duration_ms is not None else ""
-        table.add_row(r.reviewed_at.astimezone().strftime("%Y-%m-%d %H:%M"), escape(r.card_id),
-                      f"{r.rating} {RATING_NAMES[r.rating]}", how, seconds)  # type: ignore[index]
+        table.add_row(
+            r.reviewed_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+            escape(r.card_id),
+            f"{r.rating} {RATING_NAMES[r.rating]}",
+            how,
+            seconds,
+        )  # type: ignore[index]
     stdout().print(table)
 
 
@@ -248,5 +289,8 @@ def _set_suspended(ctx: typer.Context, card_id: str, suspended: bool) -> None:
     card = options(ctx).load().get(card_id)
     with open_store(ctx) as store:
         store.set_suspended(card.id, suspended)
-    stdout().print(f"suspended {card.id}: `studycli unsuspend {card.id}` brings it back"
-                   if suspended else f"{card.id} is back in reviews")
+    stdout().print(
+        f"suspended {card.id}: `studycli unsuspend {card.id}` brings it back"
+        if suspended
+        else f"{card.id} is back in reviews"
+    )

@@ -10,8 +10,8 @@ import os
 import select
 import sys
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 ENTER = ("\r", "\n")
 CTRL_C, CTRL_D = "\x03", "\x04"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,27 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 REFERENCE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*:[A-Za-z_][A-Za-z0-9_]*$")
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     CONCEPT = "concept"
     DERIVATION = "derivation"
     CODING = "coding"
 
 
 FIELDS = {
-    "id", "kind", "topic", "title", "prompt", "answer", "tags", "hints", "requires", "steps",
-    "solution", "check", "starter", "format_version",
+    "id",
+    "kind",
+    "topic",
+    "title",
+    "prompt",
+    "answer",
+    "tags",
+    "hints",
+    "requires",
+    "steps",
+    "solution",
+    "check",
+    "starter",
+    "format_version",
 }
 REQUIRED = ("id", "kind", "topic", "title", "prompt")
 LIST_FIELDS = ("tags", "hints", "requires", "steps")
@@ -73,8 +86,11 @@ class Card:
     def content_hash(self) -> str:
         """A hash of what the learner sees, so that an edited card can be flagged (not reset)."""
         shown = {
-            "prompt": self.prompt, "answer": self.answer, "steps": list(self.steps),
-            "solution": str(self.solution or ""), "title": self.title,
+            "prompt": self.prompt,
+            "answer": self.answer,
+            "steps": list(self.steps),
+            "solution": str(self.solution or ""),
+            "title": self.title,
         }
         return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -86,7 +102,9 @@ def parse_card(data: Any, path: Path, deck: str) -> tuple[Card | None, list[str]
     says how to fix it. Cross-card rules (unique ids, `requires`, solutions) live in `lint`.
     """
     if not isinstance(data, dict):
-        return None, [f"the file must hold one YAML mapping (key: value lines), not {type(data).__name__}"]
+        return None, [
+            f"the file must hold one YAML mapping (key: value lines), not {type(data).__name__}"
+        ]
     problems: list[str] = []
     version = data.get("format_version", FORMAT_VERSION)
     if not isinstance(version, int) or version > FORMAT_VERSION:
@@ -120,9 +138,13 @@ def _check_identity(data: dict, path: Path) -> list[str]:
         return []
     problems = []
     if not ID_PATTERN.match(card_id):
-        problems.append(f"id {card_id!r} must be kebab-case: lowercase letters, digits and single dashes")
+        problems.append(
+            f"id {card_id!r} must be kebab-case: lowercase letters, digits and single dashes"
+        )
     if card_id != path.stem:
-        problems.append(f"id {card_id!r} must equal the file name: rename the file to {card_id}.yaml")
+        problems.append(
+            f"id {card_id!r} must equal the file name: rename the file to {card_id}.yaml"
+        )
     return problems
 
 
@@ -134,15 +156,21 @@ def _check_kind_rules(data: dict) -> list[str]:
     if kind in ("concept", "derivation") and not _is_text(data.get("answer")):
         problems.append(f"a {kind} card needs an 'answer'")
     if kind == "derivation" and not data.get("steps"):
-        problems.append("a derivation card needs 'steps': the ordered steps, revealed one at a time")
+        problems.append(
+            "a derivation card needs 'steps': the ordered steps, revealed one at a time"
+        )
     if kind != "derivation" and data.get("steps"):
         problems.append("only derivation cards have 'steps'")
     if kind == "coding" and "solution" not in data:
-        problems.append("a coding card needs 'solution: module:function' naming its reference in solutions/")
+        problems.append(
+            "a coding card needs 'solution: module:function' naming its reference in solutions/"
+        )
     if kind == "concept":
         for key in ("solution", "check", "starter"):
             if key in data:
-                problems.append(f"a concept card has no {key!r}: make it a coding or derivation card")
+                problems.append(
+                    f"a concept card has no {key!r}: make it a coding or derivation card"
+                )
     if "check" in data and "solution" not in data:
         problems.append("'check' needs a 'solution' to check")
     for key in ("solution", "check"):
@@ -200,8 +228,6 @@ class CardProblem:
     def location(self, root: Path | None = None) -> str:
         shown = self.path
         if root is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 shown = self.path.relative_to(root)
-            except ValueError:
-                pass
         return f"{shown}:{self.line}" if self.line else str(shown)

@@ -8,7 +8,12 @@ from pathlib import Path
 from .card import Card, CardProblem
 from .loader import Content
 from .source import (
-    ModuleInfo, checker_ref, module_path, parameters, read_module, starter_for,
+    ModuleInfo,
+    checker_ref,
+    module_path,
+    parameters,
+    read_module,
+    starter_for,
 )
 from .topics import topics
 
@@ -21,8 +26,12 @@ def lint(content: Content) -> list[CardProblem]:
     known_topics = topics()
     for card in content.cards.values():
         if card.topic not in known_topics:
-            problems.append(_problem(card, f"unknown topic {card.topic!r}: use a slug from "
-                                           "studycli/content/topics.yaml"))
+            problems.append(
+                _problem(
+                    card,
+                    f"unknown topic {card.topic!r}: use a slug from studycli/content/topics.yaml",
+                )
+            )
         for required in card.requires:
             if required not in content.cards:
                 problems.append(_problem(card, f"requires {required!r}, which no card has"))
@@ -49,22 +58,38 @@ def _lint_solution(card: Card, solutions_dir: Path) -> list[CardProblem]:
         return [CardProblem(path, f"Python syntax error: {exc.msg}", exc.lineno, card.id)]
     reference = info.function(ref.function)
     if reference is None:
-        return [_problem(card, f"solution {ref}: solutions/{ref.module}.py defines no "
-                               f"top-level function {ref.function!r}")]
+        return [
+            _problem(
+                card,
+                f"solution {ref}: solutions/{ref.module}.py defines no "
+                f"top-level function {ref.function!r}",
+            )
+        ]
     problems = []
     check = checker_ref(card, info)
     if check.module != ref.module and not module_path(solutions_dir, check.module).is_file():
         problems.append(_problem(card, f"check {check}: there is no solutions/{check.module}.py"))
-    elif (read_module(solutions_dir, check.module) if check.module != ref.module else info
-          ).function(check.function) is None:
-        problems.append(_problem(card, f"no checker: define check_{ref.function}(impl, device='cpu') "
-                                       f"in solutions/{ref.module}.py, or name one with 'check:'"))
+    elif (
+        read_module(solutions_dir, check.module) if check.module != ref.module else info
+    ).function(check.function) is None:
+        problems.append(
+            _problem(
+                card,
+                f"no checker: define check_{ref.function}(impl, device='cpu') "
+                f"in solutions/{ref.module}.py, or name one with 'check:'",
+            )
+        )
     wrong = info.listed("WRONG_ANSWERS").get(ref.function, 0)
     if wrong < MIN_WRONG_ANSWERS:
-        problems.append(_problem(card, f"solutions/{ref.module}.py lists {wrong} wrong answer(s) for "
-                                       f"{ref.function!r} in WRONG_ANSWERS; at least "
-                                       f"{MIN_WRONG_ANSWERS} are needed (a dict literal of lists, so lint can "
-                                       "read it without running the module)"))
+        problems.append(
+            _problem(
+                card,
+                f"solutions/{ref.module}.py lists {wrong} wrong answer(s) for "
+                f"{ref.function!r} in WRONG_ANSWERS; at least "
+                f"{MIN_WRONG_ANSWERS} are needed (a dict literal of lists, so lint can "
+                "read it without running the module)",
+            )
+        )
     problems += _lint_starter(card, info, parameters(reference))
     return problems
 
@@ -75,14 +100,21 @@ def _lint_starter(card: Card, info: ModuleInfo, expected: list[str]) -> list[Car
     try:
         tree = ast.parse(starter_for(card, info))
     except SyntaxError as exc:
-        return [_problem(card, f"the starter does not compile: {exc.msg} (starter line {exc.lineno})")]
+        return [
+            _problem(card, f"the starter does not compile: {exc.msg} (starter line {exc.lineno})")
+        ]
     defined = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
     if not defined:
         return [_problem(card, f"the starter must define {name}({', '.join(expected)})")]
     found = parameters(defined[0])
     if found != expected:
-        return [_problem(card, f"the starter's {name} takes ({', '.join(found)}); the reference "
-                               f"takes ({', '.join(expected)})")]
+        return [
+            _problem(
+                card,
+                f"the starter's {name} takes ({', '.join(found)}); the reference "
+                f"takes ({', '.join(expected)})",
+            )
+        ]
     return []
 
 
@@ -97,9 +129,12 @@ def _lint_cycles(content: Content) -> list[CardProblem]:
             if nxt not in content.cards:
                 continue
             if state.get(nxt) == 1:
-                cycle = trail[trail.index(nxt):] + [nxt] if nxt in trail else [card_id, nxt]
-                problems.append(_problem(content.cards[card_id],
-                                         "requires forms a cycle: " + " -> ".join(cycle)))
+                cycle = trail[trail.index(nxt) :] + [nxt] if nxt in trail else [card_id, nxt]
+                problems.append(
+                    _problem(
+                        content.cards[card_id], "requires forms a cycle: " + " -> ".join(cycle)
+                    )
+                )
             elif state.get(nxt) is None:
                 visit(nxt, trail + [nxt])
         state[card_id] = 2

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from .card import Card, CardProblem, parse_card
 from studycli.errors import CardNotFound, ContentError
+
+from .card import Card, CardProblem, parse_card
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
 
@@ -37,14 +38,24 @@ class Content:
             import difflib
 
             close = difflib.get_close_matches(card_id, list(self.cards), n=3)
-            tip = f"; did you mean {', '.join(close)}?" if close else "; `studycli list` shows all ids"
+            tip = (
+                f"; did you mean {', '.join(close)}?"
+                if close
+                else "; `studycli list` shows all ids"
+            )
             raise CardNotFound(f"no card with id {card_id!r}{tip}") from None
 
-    def select(self, deck: str | None = None, topic: str | None = None,
-               kind: str | None = None, tag: str | None = None) -> list[Card]:
+    def select(
+        self,
+        deck: str | None = None,
+        topic: str | None = None,
+        kind: str | None = None,
+        tag: str | None = None,
+    ) -> list[Card]:
         """Cards matching every given filter, sorted by deck then id."""
         chosen = [
-            card for card in self.cards.values()
+            card
+            for card in self.cards.values()
             if (deck is None or card.deck == deck)
             and (topic is None or card.topic == topic)
             and (kind is None or card.kind.value == kind)

@@ -40,12 +40,20 @@ class ModuleInfo:
                 continue
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                if isinstance(target, ast.Name) and target.id == table and isinstance(node.value, ast.Dict):
+                if (
+                    isinstance(target, ast.Name)
+                    and target.id == table
+                    and isinstance(node.value, ast.Dict)
+                ):
                     for key, value in zip(node.value.keys, node.value.values):
                         if isinstance(key, ast.Constant) and isinstance(key.value, str):
                             counts[key.value] = _length(value)
-                elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
-                      and target.value.id == table and isinstance(target.slice, ast.Constant)):
+                elif (
+                    isinstance(target, ast.Subscript)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == table
+                    and isinstance(target.slice, ast.Constant)
+                ):
                     counts[str(target.slice.value)] = _length(node.value)
         return counts
 
@@ -55,7 +63,7 @@ class ModuleInfo:
         lines = []
         for node in self.tree.body:
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                text = "\n".join(source_lines[node.lineno - 1:node.end_lineno])
+                text = "\n".join(source_lines[node.lineno - 1 : node.end_lineno])
                 if "studycli" not in text:
                     lines.append(text)
         return lines
@@ -110,7 +118,7 @@ def default_starter(info: ModuleInfo, function_name: str) -> str:
     assert node is not None
     lines = info.source.splitlines()
     body_start = node.body[0].lineno - 1
-    header = "\n".join(lines[node.lineno - 1 - len(node.decorator_list):body_start])
+    header = "\n".join(lines[node.lineno - 1 - len(node.decorator_list) : body_start])
     doc = ast.get_docstring(node, clean=False)
     imports = info.imports()
     parts = [*imports, "", "", header.rstrip()] if imports else [header.rstrip()]
@@ -128,11 +136,15 @@ def card_starter(card: Card, solutions_dir: Path) -> str:
     try:
         info = read_module(solutions_dir, card.solution.module)
     except (OSError, SyntaxError) as exc:
-        raise ContentError(f"{card.id}: cannot read solutions/{card.solution.module}.py ({exc}); "
-                           "run `studycli lint`") from None
+        raise ContentError(
+            f"{card.id}: cannot read solutions/{card.solution.module}.py ({exc}); "
+            "run `studycli lint`"
+        ) from None
     if card.starter is None and info.function(card.solution.function) is None:
-        raise ContentError(f"{card.id}: solutions/{card.solution.module}.py has no function "
-                           f"{card.solution.function!r}; run `studycli lint`")
+        raise ContentError(
+            f"{card.id}: solutions/{card.solution.module}.py has no function "
+            f"{card.solution.function!r}; run `studycli lint`"
+        )
     return starter_for(card, info)
 
 

@@ -32,9 +32,7 @@ def _data() -> dict:
 
 def topics() -> dict[str, Topic]:
     """Every topic, by slug, in the order of the topic list."""
-    return {
-        t["slug"]: Topic(t["slug"], t["title"], tuple(t["kinds"])) for t in _data()["topics"]
-    }
+    return {t["slug"]: Topic(t["slug"], t["title"], tuple(t["kinds"])) for t in _data()["topics"]}
 
 
 def required_coding_cards() -> list[RequiredCard]:

@@ -23,8 +23,8 @@ import genanki
 from markdown_it import MarkdownIt
 
 from studycli.content.card import Card
-from studycli.errors import StudyError
 from studycli.content.source import card_starter
+from studycli.errors import StudyError
 
 DECK_PREFIX = "studycli::"
 MODEL_NAME = "studycli card v1"  # a new field list needs a new name, hence a new model id
@@ -69,7 +69,8 @@ def deck_name(deck: str) -> str:
 def note_model() -> genanki.Model:
     """The note type every exported card uses: the fields of `FIELDS`, one card template."""
     return genanki.Model(
-        stable_id(MODEL_NAME), MODEL_NAME,
+        stable_id(MODEL_NAME),
+        MODEL_NAME,
         fields=[{"name": name} for name in FIELDS],
         templates=[{"name": "Card 1", "qfmt": _FRONT, "afmt": _BACK}],
         css=_CSS,
@@ -100,8 +101,13 @@ def code_html(source: str) -> str:
 def card_fields(card: Card, starter: str | None) -> list[str]:
     """The note's field values, in the order of `FIELDS`."""
     return [
-        card.id, card.kind.value, card.topic, html.escape(card.title),
-        markdown_html(card.prompt), markdown_html(card.answer), steps_html(card.steps),
+        card.id,
+        card.kind.value,
+        card.topic,
+        html.escape(card.title),
+        markdown_html(card.prompt),
+        markdown_html(card.answer),
+        steps_html(card.steps),
         code_html(starter) if starter is not None else "",
     ]
 
@@ -110,8 +116,9 @@ def card_note(card: Card, model: genanki.Model, solutions_dir: Path) -> genanki.
     """One card as a note whose GUID depends on the card id only."""
     starter = card_starter(card, solutions_dir) if card.runnable else None
     tags = [tag.replace(" ", "_") for tag in card.tags]  # Anki tags cannot hold spaces
-    return genanki.Note(model=model, fields=card_fields(card, starter), tags=tags,
-                        guid=genanki.guid_for(card.id))
+    return genanki.Note(
+        model=model, fields=card_fields(card, starter), tags=tags, guid=genanki.guid_for(card.id)
+    )
 
 
 def build_package(cards: list[Card], solutions_dir: Path) -> genanki.Package:
@@ -122,8 +129,10 @@ def build_package(cards: list[Card], solutions_dir: Path) -> genanki.Package:
         ContentError: when a runnable card's solution module cannot be read for its starter.
     """
     if not cards:
-        raise StudyError("no cards to export: loosen --deck, --topic or --kind "
-                         "(`studycli list` shows what there is)")
+        raise StudyError(
+            "no cards to export: loosen --deck, --topic or --kind "
+            "(`studycli list` shows what there is)"
+        )
     model = note_model()
     decks: dict[str, genanki.Deck] = {}
     for card in sorted(cards, key=lambda c: (c.deck, c.id)):
@@ -172,7 +181,9 @@ def write_package(package: genanki.Package, out: Path, timestamp: float) -> None
         db_path = Path(scratch) / "collection.anki2"
         connection = sqlite3.connect(db_path)
         try:
-            package.write_to_db(connection.cursor(), timestamp, itertools.count(int(timestamp * 1000)))
+            package.write_to_db(
+                connection.cursor(), timestamp, itertools.count(int(timestamp * 1000))
+            )
             connection.commit()
         finally:
             connection.close()

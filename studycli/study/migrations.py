@@ -8,10 +8,12 @@ instead of being misread.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 MIGRATIONS: list[tuple[str, str]] = [
-    ("0001_review_log", """
+    (
+        "0001_review_log",
+        """
         -- The source of truth: one row per rating, never updated or deleted.
         CREATE TABLE reviews (
             id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -61,7 +63,8 @@ MIGRATIONS: list[tuple[str, str]] = [
             BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
         CREATE TRIGGER undos_append_only_delete BEFORE DELETE ON undos
             BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
-    """),
+    """,
+    ),
 ]
 
 NAMES = [name for name, _ in MIGRATIONS]
@@ -94,8 +97,10 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
             if name not in applied(conn):
                 for statement in statements(script):
                     conn.execute(statement)
-                stamp = datetime.now(timezone.utc).isoformat()  # bookkeeping, not study time
-                conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, stamp))
+                stamp = datetime.now(UTC).isoformat()  # bookkeeping, not study time
+                conn.execute(
+                    "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, stamp)
+                )
                 ran.append(name)
             conn.execute("COMMIT")
         except BaseException:

@@ -19,6 +19,7 @@ from itertools import groupby
 from fsrs import Rating, ReviewLog
 
 from studycli.errors import StudyError
+
 from .scheduler import fsrs_card_id
 from .store import Store
 
@@ -45,17 +46,28 @@ class Fit:
     seconds: float
 
     def to_dict(self) -> dict:
-        return {"parameters": list(self.parameters), "reviews": self.reviews, "cards": self.cards,
-                "counted_reviews": self.counted, "optimal_retention": self.optimal_retention,
-                "seconds": round(self.seconds, 2)}
+        return {
+            "parameters": list(self.parameters),
+            "reviews": self.reviews,
+            "cards": self.cards,
+            "counted_reviews": self.counted,
+            "optimal_retention": self.optimal_retention,
+            "seconds": round(self.seconds, 2),
+        }
 
 
 def store_review_logs(store: Store) -> list[ReviewLog]:
     """The learner's reviews (undone ones left out), oldest first, as fsrs ReviewLogs; card ids
     map to ints with `scheduler.fsrs_card_id`, as in scheduling."""
-    return [ReviewLog(card_id=fsrs_card_id(r.card_id), rating=Rating(r.rating),
-                      review_datetime=r.reviewed_at, review_duration=r.duration_ms)
-            for r in store.reviews(oldest_first=True)]
+    return [
+        ReviewLog(
+            card_id=fsrs_card_id(r.card_id),
+            rating=Rating(r.rating),
+            review_datetime=r.reviewed_at,
+            review_duration=r.duration_ms,
+        )
+        for r in store.reviews(oldest_first=True)
+    ]
 
 
 def counted_reviews(logs: list[ReviewLog]) -> int:
@@ -90,7 +102,8 @@ def fit(logs: list[ReviewLog], *, retention: bool = True, source: str = "your re
             f"{source}: {len(logs)} reviews, of which {counted} come a day or more after the "
             f"card's previous review; fitting needs at least {MIN_REVIEWS} of those: keep "
             "reviewing and try again later (the defaults serve well until then), or fit to an "
-            "exported history with --from-csv FILE")
+            "exported history with --from-csv FILE"
+        )
     optimizer_class = _optimizer_class()
     started = time.perf_counter()
     optimizer = optimizer_class(logs)
@@ -98,8 +111,14 @@ def fit(logs: list[ReviewLog], *, retention: bool = True, source: str = "your re
     best = None
     if retention and all(log.review_duration is not None for log in logs):
         best = float(optimizer.compute_optimal_retention(list(parameters)))
-    return Fit(parameters=parameters, reviews=len(logs), cards=len({log.card_id for log in logs}),
-               counted=counted, optimal_retention=best, seconds=time.perf_counter() - started)
+    return Fit(
+        parameters=parameters,
+        reviews=len(logs),
+        cards=len({log.card_id for log in logs}),
+        counted=counted,
+        optimal_retention=best,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def _optimizer_class():
@@ -110,8 +129,10 @@ def _optimizer_class():
         import torch  # noqa: F401
         import tqdm  # noqa: F401
     except ImportError as exc:
-        raise StudyError(f"fitting parameters needs the {exc.name} package, which is not "
-                         f"installed: {INSTALL_HINT}") from None
+        raise StudyError(
+            f"fitting parameters needs the {exc.name} package, which is not "
+            f"installed: {INSTALL_HINT}"
+        ) from None
     from fsrs.optimizer import Optimizer
 
     return Optimizer

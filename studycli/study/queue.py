@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from fsrs import State
 
 from studycli.content.card import Card
-from .settings import Settings
+
 from .rating import fsrs_card, is_leech
+from .settings import Settings
 from .store import CardState
 
 LEARN_AHEAD = timedelta(minutes=20)  # as Anki: with nothing else left, show learning cards early
@@ -36,7 +37,7 @@ def study_day_start(now: datetime, day_starts_at: int, tz: tzinfo | None = None)
         start -= timedelta(days=1)
     if tz is None:  # a naive wall time read as local picks the right offset across DST
         start = start.replace(tzinfo=None).astimezone()
-    return start.astimezone(timezone.utc)
+    return start.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,13 @@ class Due:
         return len(self.learning) + len(self.review) + len(self.new)
 
 
-def due_now(cards: list[Card], states: dict[str, CardState], now: datetime, settings: Settings,
-            done_today: dict[str, int]) -> Due:
+def due_now(
+    cards: list[Card],
+    states: dict[str, CardState],
+    now: datetime,
+    settings: Settings,
+    done_today: dict[str, int],
+) -> Due:
     """Sort `cards` into what is due at `now`.
 
     Args:
@@ -88,8 +94,12 @@ def due_now(cards: list[Card], states: dict[str, CardState], now: datetime, sett
             ahead.append((current.due, card.id, card))
     reviews_left = max(0, settings.reviews_per_day - done_today.get("review", 0))
     new_left = max(0, settings.new_per_day - done_today.get("new", 0))
-    return Due(learning=_by_due(learning), review=_by_due(review)[:reviews_left],
-               new=prerequisite_order(new)[:new_left], ahead=_by_due(ahead))
+    return Due(
+        learning=_by_due(learning),
+        review=_by_due(review)[:reviews_left],
+        new=prerequisite_order(new)[:new_left],
+        ahead=_by_due(ahead),
+    )
 
 
 def _by_due(entries: list[tuple[datetime, str, Card]]) -> list[Card]:

@@ -12,8 +12,9 @@ from functools import lru_cache
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
-from . import scheduler as sched
 from studycli.content.card import Card
+
+from . import scheduler as sched
 from .settings import Settings
 from .store import CardState, Review, Store
 
@@ -34,8 +35,14 @@ def is_edited(card: Card, state: CardState | None) -> bool:
     return state is not None and state.reps > 0 and state.content_hash != card.content_hash
 
 
-def advance(before: CardState | None, card_id: str, rating: int, now: datetime,
-            scheduler: Scheduler, content_hash: str) -> CardState:
+def advance(
+    before: CardState | None,
+    card_id: str,
+    rating: int,
+    now: datetime,
+    scheduler: Scheduler,
+    content_hash: str,
+) -> CardState:
     """The card's state after `rating` at `now`.
 
     Args:
@@ -53,14 +60,27 @@ def advance(before: CardState | None, card_id: str, rating: int, now: datetime,
     after = sched.review(scheduler, previous, Rating(rating), now)
     lapsed = previous.state == State.Review and rating == Rating.Again
     base = before or CardState(card_id=card_id)
-    return CardState(card_id=card_id, fsrs=after.to_json(), content_hash=content_hash,
-                     lapses=base.lapses + int(lapsed), reps=base.reps + 1,
-                     suspended=base.suspended)
+    return CardState(
+        card_id=card_id,
+        fsrs=after.to_json(),
+        content_hash=content_hash,
+        lapses=base.lapses + int(lapsed),
+        reps=base.reps + 1,
+        suspended=base.suspended,
+    )
 
 
-def rate(store: Store, card: Card, rating: int, now: datetime, settings: Settings, *,
-         method: str = "self", check_status: str | None = None,
-         duration_ms: int | None = None) -> Review:
+def rate(
+    store: Store,
+    card: Card,
+    rating: int,
+    now: datetime,
+    settings: Settings,
+    *,
+    method: str = "self",
+    check_status: str | None = None,
+    duration_ms: int | None = None,
+) -> Review:
     """Rate `card` at `now`: schedule it with fsrs and commit the review before returning.
 
     Returns:
@@ -70,10 +90,17 @@ def rate(store: Store, card: Card, rating: int, now: datetime, settings: Setting
     before = store.state(card.id)
     after = advance(before, card.id, rating, now, scheduler, card.content_hash)
     entry = Review(
-        card_id=card.id, rating=int(rating), reviewed_at=now, method=method,
-        content_hash=card.content_hash, queue=sched.queue_name(fsrs_card(before)),
-        scheduler=scheduler.to_json(), state_after=after.fsrs or "", state_before=before,
-        duration_ms=duration_ms, check_status=check_status,
+        card_id=card.id,
+        rating=int(rating),
+        reviewed_at=now,
+        method=method,
+        content_hash=card.content_hash,
+        queue=sched.queue_name(fsrs_card(before)),
+        scheduler=scheduler.to_json(),
+        state_after=after.fsrs or "",
+        state_before=before,
+        duration_ms=duration_ms,
+        check_status=check_status,
     )
     return store.record(entry, after)
 
@@ -83,8 +110,9 @@ def undo(store: Store, review_id: int, now: datetime) -> CardState:
     return store.undo(review_id, now)
 
 
-def preview(card_id: str, state: CardState | None, now: datetime,
-            settings: Settings) -> dict[Rating, timedelta]:
+def preview(
+    card_id: str, state: CardState | None, now: datetime, settings: Settings
+) -> dict[Rating, timedelta]:
     """The interval each rating would give now (the labels of the rating keys)."""
     current = fsrs_card(state) or sched.new_card(card_id, now)
     return sched.preview(sched.make_scheduler(settings), current, now)
@@ -101,12 +129,20 @@ def rebuild(store: Store, *, write: bool = False) -> dict[str, CardState]:
         The state of every card the store knows, keyed by id.
     """
     current = store.states()
-    rebuilt = {card_id: CardState(card_id=card_id, suspended=state.suspended)
-               for card_id, state in current.items()}
+    rebuilt = {
+        card_id: CardState(card_id=card_id, suspended=state.suspended)
+        for card_id, state in current.items()
+    }
     for entry in store.reviews(oldest_first=True):
         before = rebuilt.get(entry.card_id)
-        rebuilt[entry.card_id] = advance(before, entry.card_id, entry.rating, entry.reviewed_at,
-                                         _scheduler(entry.scheduler), entry.content_hash)
+        rebuilt[entry.card_id] = advance(
+            before,
+            entry.card_id,
+            entry.rating,
+            entry.reviewed_at,
+            _scheduler(entry.scheduler),
+            entry.content_hash,
+        )
     if write:
         store.replace_states(list(rebuilt.values()))
     return rebuilt
@@ -119,6 +155,9 @@ def _scheduler(settings_json: str) -> Scheduler:
 
 def next_due(cards: list[Card], states: dict[str, CardState]) -> datetime | None:
     """When the earliest of these cards (studied, not suspended) falls due; None if none."""
-    dues = [fsrs_card(states.get(c.id)) for c in cards
-            if states.get(c.id) is not None and not states[c.id].suspended]
+    dues = [
+        fsrs_card(states.get(c.id))
+        for c in cards
+        if states.get(c.id) is not None and not states[c.id].suspended
+    ]
     return min((card.due for card in dues if card is not None), default=None)

@@ -14,7 +14,7 @@ editor counts them (the header is line 1), so every error points at the line to 
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fsrs import Rating, ReviewLog
@@ -40,10 +40,13 @@ def read_review_logs(path: Path) -> list[ReviewLog]:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             return _read(csv.reader(handle), path)
     except OSError as exc:
-        raise ImportFormatError(f"cannot read the review log {path}: {exc.strerror or exc}") from None
+        raise ImportFormatError(
+            f"cannot read the review log {path}: {exc.strerror or exc}"
+        ) from None
     except UnicodeDecodeError:
-        raise ImportFormatError(f"{path} is not UTF-8 text: export the review log as a UTF-8 "
-                                "CSV file") from None
+        raise ImportFormatError(
+            f"{path} is not UTF-8 text: export the review log as a UTF-8 CSV file"
+        ) from None
     except csv.Error as exc:
         raise ImportFormatError(f"{path} is not a readable CSV file ({exc})") from None
 
@@ -51,12 +54,16 @@ def read_review_logs(path: Path) -> list[ReviewLog]:
 def _read(reader, path: Path) -> list[ReviewLog]:
     header = [name.strip() for name in next(reader, [])]
     if not any(header):
-        raise ImportFormatError(f"{path} is empty: a review log starts with the header line "
-                                f"{HEADER!r}, then one review per line")
+        raise ImportFormatError(
+            f"{path} is empty: a review log starts with the header line "
+            f"{HEADER!r}, then one review per line"
+        )
     missing = [name for name in REQUIRED if name not in header]
     if missing:
-        raise ImportFormatError(f"{path}, line 1: the header has no {', '.join(missing)} column: "
-                                f"the header should be {HEADER!r} (found {','.join(header)!r})")
+        raise ImportFormatError(
+            f"{path}, line 1: the header has no {', '.join(missing)} column: "
+            f"the header should be {HEADER!r} (found {','.join(header)!r})"
+        )
     column = {name: header.index(name) for name in REQUIRED + OPTIONAL if name in header}
     logs = []
     for row in reader:
@@ -64,8 +71,9 @@ def _read(reader, path: Path) -> list[ReviewLog]:
             continue  # blank lines (a trailing newline) are not reviews
         logs.append(_row(row, column, f"{path}, line {reader.line_num}"))
     if not logs:
-        raise ImportFormatError(f"{path} has a header but no reviews: add one review per line "
-                                f"under {HEADER!r}")
+        raise ImportFormatError(
+            f"{path} has a header but no reviews: add one review per line under {HEADER!r}"
+        )
     return logs
 
 
@@ -76,27 +84,33 @@ def _row(row: list[str], column: dict[str, int], where: str) -> ReviewLog:
 
     for name in REQUIRED:
         if not cell(name):
-            raise ImportFormatError(f"{where}: the {name} cell is empty: every review needs "
-                                    f"{', '.join(REQUIRED)} (the row has {len(row)} of "
-                                    f"{len(column)} columns)")
-    return ReviewLog(card_id=_card_id(cell("card_id"), where),
-                     rating=_rating(cell("review_rating"), where),
-                     review_datetime=_time(cell("review_time"), where),
-                     review_duration=_duration(cell("review_duration"), where))
+            raise ImportFormatError(
+                f"{where}: the {name} cell is empty: every review needs "
+                f"{', '.join(REQUIRED)} (the row has {len(row)} of "
+                f"{len(column)} columns)"
+            )
+    return ReviewLog(
+        card_id=_card_id(cell("card_id"), where),
+        rating=_rating(cell("review_rating"), where),
+        review_datetime=_time(cell("review_time"), where),
+        review_duration=_duration(cell("review_duration"), where),
+    )
 
 
 def _card_id(text: str, where: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise ImportFormatError(f"{where}: card_id {text!r} is not a whole number: fsrs needs "
-                                "an integer id per card") from None
+        raise ImportFormatError(
+            f"{where}: card_id {text!r} is not a whole number: fsrs needs an integer id per card"
+        ) from None
 
 
 def _rating(text: str, where: str) -> Rating:
     if text not in ("1", "2", "3", "4"):
-        raise ImportFormatError(f"{where}: review_rating {text!r} is not 1-4: use 1 Again, "
-                                "2 Hard, 3 Good or 4 Easy")
+        raise ImportFormatError(
+            f"{where}: review_rating {text!r} is not 1-4: use 1 Again, 2 Hard, 3 Good or 4 Easy"
+        )
     return Rating(int(text))
 
 
@@ -104,12 +118,16 @@ def _time(text: str, where: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ImportFormatError(f"{where}: review_time {text!r} is not an ISO-8601 time: write "
-                                "it as 2024-03-29T20:32:32+00:00") from None
+        raise ImportFormatError(
+            f"{where}: review_time {text!r} is not an ISO-8601 time: write "
+            "it as 2024-03-29T20:32:32+00:00"
+        ) from None
     if moment.tzinfo is None:
-        raise ImportFormatError(f"{where}: review_time {text!r} has no timezone: add its offset, "
-                                f"e.g. {text}+00:00 for UTC")
-    return moment.astimezone(timezone.utc)
+        raise ImportFormatError(
+            f"{where}: review_time {text!r} has no timezone: add its offset, "
+            f"e.g. {text}+00:00 for UTC"
+        )
+    return moment.astimezone(UTC)
 
 
 def _duration(text: str, where: str) -> int | None:
@@ -120,6 +138,8 @@ def _duration(text: str, where: str) -> int | None:
     except ValueError:
         duration = -1
     if duration < 0:
-        raise ImportFormatError(f"{where}: review_duration {text!r} is not a whole number of "
-                                "milliseconds: write it as e.g. 25060, or leave the cell empty")
+        raise ImportFormatError(
+            f"{where}: review_duration {text!r} is not a whole number of "
+            "milliseconds: write it as e.g. 25060, or leave the cell empty"
+        )
     return duration

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from datetime import UTC, datetime, timedelta
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
 from .settings import Settings
 
-RATING_NAMES = {Rating.Again: "Again", Rating.Hard: "Hard", Rating.Good: "Good", Rating.Easy: "Easy"}
+RATING_NAMES = {
+    Rating.Again: "Again",
+    Rating.Hard: "Hard",
+    Rating.Good: "Good",
+    Rating.Easy: "Easy",
+}
 QUEUE_NAMES = {State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}
 
 
@@ -29,7 +34,9 @@ def fsrs_card_id(card_id: str) -> int:
 
     The top 53 bits of its SHA-256: exact in JSON and in any reader that parses numbers as floats.
     """
-    return int.from_bytes(hashlib.sha256(card_id.encode("utf-8")).digest()[:7], "big") >> 3  # 56 - 3 = 53 bits
+    return (
+        int.from_bytes(hashlib.sha256(card_id.encode("utf-8")).digest()[:7], "big") >> 3
+    )  # 56 - 3 = 53 bits
 
 
 def make_scheduler(settings: Settings) -> Scheduler:
@@ -50,8 +57,13 @@ def new_card(card_id: str, now: datetime) -> FsrsCard:
     return FsrsCard(card_id=fsrs_card_id(card_id), due=_utc(now))
 
 
-def review(scheduler: Scheduler, card: FsrsCard, rating: Rating, now: datetime,
-           duration_ms: int | None = None) -> FsrsCard:
+def review(
+    scheduler: Scheduler,
+    card: FsrsCard,
+    rating: Rating,
+    now: datetime,
+    duration_ms: int | None = None,
+) -> FsrsCard:
     """The card after `rating` at `now` (a new value; `card` is not changed).
 
     Raises:
@@ -94,7 +106,7 @@ def format_interval(interval: timedelta) -> str:
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("scheduling needs a timezone-aware datetime")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 @contextmanager

@@ -1,17 +1,17 @@
 """The learner's settings: `settings.toml` in the config folder, every key optional.
 
-    desired_retention = 0.9          # FSRS target probability of recall, 0.7 .. 0.99
-    learning_steps = ["1m", "10m"]   # steps of a new card (s, m, h, d; a bare number is minutes)
-    relearning_steps = ["10m"]       # steps of a forgotten card
-    maximum_interval = 36500         # days
-    new_per_day = 20
-    reviews_per_day = 200
-    day_starts_at = 4                # the local hour at which the study day rolls over (as Anki)
-    enable_fuzzing = true            # spread intervals a little so cards do not clump
-    check_timeout = 10               # seconds a coding answer's check may run
-    check_memory_mb = 1024           # memory cap of that check
-    parameters = [0.212, ...]        # the 21 FSRS weights (default: fsrs's); `studycli optimize
-                                     # --write` fits them to your reviews and saves them here
+desired_retention = 0.9          # FSRS target probability of recall, 0.7 .. 0.99
+learning_steps = ["1m", "10m"]   # steps of a new card (s, m, h, d; a bare number is minutes)
+relearning_steps = ["10m"]       # steps of a forgotten card
+maximum_interval = 36500         # days
+new_per_day = 20
+reviews_per_day = 200
+day_starts_at = 4                # the local hour at which the study day rolls over (as Anki)
+enable_fuzzing = true            # spread intervals a little so cards do not clump
+check_timeout = 10               # seconds a coding answer's check may run
+check_memory_mb = 1024           # memory cap of that check
+parameters = [0.212, ...]        # the 21 FSRS weights (default: fsrs's); `studycli optimize
+                                 # --write` fits them to your reviews and saves them here
 """
 
 from __future__ import annotations
@@ -67,8 +67,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the settings file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML ({exc}): fix that line, or delete the file "
-                          "to use the defaults") from None
+        raise ConfigError(
+            f"{path} is not valid TOML ({exc}): fix that line, or delete the file "
+            "to use the defaults"
+        ) from None
 
 
 def save_parameters(path: Path, parameters: list[float] | tuple[float, ...]) -> None:
@@ -139,8 +141,10 @@ class _Where:
     path: Path
 
     def fail(self, wanted: str, value: Any) -> ConfigError:
-        return ConfigError(f"{self.path}: {self.key} = {value!r} is invalid: set it to {wanted} "
-                           "(or delete the line to use the default)")
+        return ConfigError(
+            f"{self.path}: {self.key} = {value!r} is invalid: set it to {wanted} "
+            "(or delete the line to use the default)"
+        )
 
 
 def _number(low: float, high: float, integer: bool):
@@ -150,6 +154,7 @@ def _number(low: float, high: float, integer: bool):
             kind = "a whole number" if integer else "a number"
             raise where.fail(f"{kind} from {low:g} to {high:g}", value)
         return value if integer else float(value)
+
     return validate
 
 
@@ -184,18 +189,27 @@ def _parameters(value: Any, where: _Where) -> tuple[float, ...]:
     from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS as LOW
     from fsrs.scheduler import UPPER_BOUNDS_PARAMETERS as HIGH
 
-    wanted = (f"a list of {len(LOW)} finite numbers, as `studycli optimize --write` saves "
-              "(or delete the key to use fsrs's defaults)")
-    if (not isinstance(value, list) or len(value) != len(LOW)
-            or any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
-                   for v in value)):
+    wanted = (
+        f"a list of {len(LOW)} finite numbers, as `studycli optimize --write` saves "
+        "(or delete the key to use fsrs's defaults)"
+    )
+    if (
+        not isinstance(value, list)
+        or len(value) != len(LOW)
+        or any(
+            isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+            for v in value
+        )
+    ):
         count = f"{len(value)} values" if isinstance(value, list) else repr(value)
         raise ConfigError(f"{where.path}: {where.key} = {count} is invalid: set it to {wanted}")
     for index, (number, low, high) in enumerate(zip(value, LOW, HIGH)):
         if not low <= number <= high:
-            raise ConfigError(f"{where.path}: {where.key}[{index}] = {number!r} is outside fsrs's "
-                              f"range {low:g} .. {high:g}: run `studycli optimize --write` again, "
-                              "or delete the key to use fsrs's defaults")
+            raise ConfigError(
+                f"{where.path}: {where.key}[{index}] = {number!r} is outside fsrs's "
+                f"range {low:g} .. {high:g}: run `studycli optimize --write` again, "
+                "or delete the key to use fsrs's defaults"
+            )
     return tuple(float(v) for v in value)
 
 

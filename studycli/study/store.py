@@ -10,25 +10,27 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator, TypedDict
+from typing import Any, TypedDict
+
+from studycli.errors import StoreError
 
 from . import migrations
-from studycli.errors import StoreError
 
 
 def iso(moment: datetime) -> str:
     """`moment` as UTC ISO-8601 with microseconds: one shape, so that text order is time order."""
     if moment.tzinfo is None:
         raise ValueError("datetimes in the store must be timezone-aware")
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(timezone.utc)
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 class CardStateDict(TypedDict):
@@ -52,13 +54,24 @@ class CardState:
 
     def to_dict(self) -> CardStateDict:
         """The shape saved as a review's `state_before` (suspension is not part of a review)."""
-        return {"card_id": self.card_id, "fsrs": self.fsrs, "content_hash": self.content_hash,
-                "lapses": self.lapses, "reps": self.reps}
+        return {
+            "card_id": self.card_id,
+            "fsrs": self.fsrs,
+            "content_hash": self.content_hash,
+            "lapses": self.lapses,
+            "reps": self.reps,
+        }
 
     @classmethod
     def from_dict(cls, data: CardStateDict, suspended: bool = False) -> CardState:
-        return cls(card_id=data["card_id"], fsrs=data["fsrs"], content_hash=data["content_hash"],
-                   lapses=int(data["lapses"]), reps=int(data["reps"]), suspended=suspended)
+        return cls(
+            card_id=data["card_id"],
+            fsrs=data["fsrs"],
+            content_hash=data["content_hash"],
+            lapses=int(data["lapses"]),
+            reps=int(data["reps"]),
+            suspended=suspended,
+        )
 
 
 @dataclass(frozen=True)
@@ -82,17 +95,28 @@ class Review:
 
     def to_dict(self) -> dict[str, Any]:
         """The public shape (history --json)."""
-        return {"id": self.id, "card": self.card_id, "rating": self.rating,
-                "reviewed_at": iso(self.reviewed_at), "duration_ms": self.duration_ms,
-                "method": self.method, "check_status": self.check_status,
-                "content_hash": self.content_hash, "queue": self.queue, "undone": self.undone}
+        return {
+            "id": self.id,
+            "card": self.card_id,
+            "rating": self.rating,
+            "reviewed_at": iso(self.reviewed_at),
+            "duration_ms": self.duration_ms,
+            "method": self.method,
+            "check_status": self.check_status,
+            "content_hash": self.content_hash,
+            "queue": self.queue,
+            "undone": self.undone,
+        }
 
 
-_REVIEW_COLUMNS = ("r.id, r.card_id, r.rating, r.reviewed_at, r.duration_ms, r.method, "
-                   "r.check_status, r.content_hash, r.queue, s.settings, r.state_before, "
-                   "r.state_after, u.review_id IS NOT NULL")
-_REVIEW_FROM = ("reviews r JOIN schedulers s ON s.id = r.scheduler_id "
-                "LEFT JOIN undos u ON u.review_id = r.id")
+_REVIEW_COLUMNS = (
+    "r.id, r.card_id, r.rating, r.reviewed_at, r.duration_ms, r.method, "
+    "r.check_status, r.content_hash, r.queue, s.settings, r.state_before, "
+    "r.state_after, u.review_id IS NOT NULL"
+)
+_REVIEW_FROM = (
+    "reviews r JOIN schedulers s ON s.id = r.scheduler_id LEFT JOIN undos u ON u.review_id = r.id"
+)
 
 
 class Store:
@@ -121,8 +145,9 @@ class Store:
     def __exit__(self, kind, error, trace) -> None:
         self.close()
         if isinstance(error, sqlite3.DatabaseError):  # corruption found after opening
-            raise StoreError(f"the review database {self.path} failed: {error}; "
-                             f"{_fix(self.path)}") from None
+            raise StoreError(
+                f"the review database {self.path} failed: {error}; {_fix(self.path)}"
+            ) from None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -138,8 +163,9 @@ class Store:
     # --- card states ---------------------------------------------------------------------
 
     def state(self, card_id: str) -> CardState | None:
-        row = self.conn.execute(f"SELECT {_STATE_COLUMNS} FROM cards WHERE card_id = ?",
-                                (card_id,)).fetchone()
+        row = self.conn.execute(
+            f"SELECT {_STATE_COLUMNS} FROM cards WHERE card_id = ?", (card_id,)
+        ).fetchone()
         return _state(row) if row else None
 
     def states(self) -> dict[str, CardState]:
@@ -149,8 +175,11 @@ class Store:
 
     def set_suspended(self, card_id: str, suspended: bool) -> None:
         with self.transaction() as conn:
-            conn.execute("INSERT INTO cards (card_id, suspended) VALUES (?, ?) ON CONFLICT (card_id)"
-                         " DO UPDATE SET suspended = excluded.suspended", (card_id, int(suspended)))
+            conn.execute(
+                "INSERT INTO cards (card_id, suspended) VALUES (?, ?) ON CONFLICT (card_id)"
+                " DO UPDATE SET suspended = excluded.suspended",
+                (card_id, int(suspended)),
+            )
 
     def replace_states(self, states: list[CardState]) -> None:
         """Overwrite the scheduling state of these cards (their suspension is kept)."""
@@ -173,9 +202,20 @@ class Store:
                 "INSERT INTO reviews (card_id, rating, reviewed_at, duration_ms, method,"
                 " check_status, content_hash, queue, scheduler_id, state_before, state_after)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (review.card_id, review.rating, iso(review.reviewed_at), review.duration_ms,
-                 review.method, review.check_status, review.content_hash, review.queue,
-                 scheduler_id, before, review.state_after))
+                (
+                    review.card_id,
+                    review.rating,
+                    iso(review.reviewed_at),
+                    review.duration_ms,
+                    review.method,
+                    review.check_status,
+                    review.content_hash,
+                    review.queue,
+                    scheduler_id,
+                    before,
+                    review.state_after,
+                ),
+            )
             _write_state(conn, after)
         return replace(review, id=cursor.lastrowid)
 
@@ -190,19 +230,27 @@ class Store:
             review = self._review(review_id)
             latest = self.reviews(card_id=review.card_id, limit=1) if review else []
             if review is None or review.undone or latest[0].id != review_id:
-                raise StoreError(f"review {review_id} cannot be undone: only a card's latest "
-                                 "review can, once")
-            conn.execute("INSERT INTO undos (review_id, undone_at) VALUES (?, ?)",
-                         (review_id, iso(now)))
+                raise StoreError(
+                    f"review {review_id} cannot be undone: only a card's latest review can, once"
+                )
+            conn.execute(
+                "INSERT INTO undos (review_id, undone_at) VALUES (?, ?)", (review_id, iso(now))
+            )
             if review.state_before is None:  # the card had no row before its first rating
                 conn.execute("DELETE FROM cards WHERE card_id = ?", (review.card_id,))
             else:
                 _write_state(conn, review.state_before)
         return self.state(review.card_id) or CardState(card_id=review.card_id)
 
-    def reviews(self, card_id: str | None = None, *, include_undone: bool = False,
-                since: datetime | None = None, oldest_first: bool = False,
-                limit: int | None = None) -> list[Review]:
+    def reviews(
+        self,
+        card_id: str | None = None,
+        *,
+        include_undone: bool = False,
+        since: datetime | None = None,
+        oldest_first: bool = False,
+        limit: int | None = None,
+    ) -> list[Review]:
         """Reviews, newest first unless `oldest_first`; undone ones only when asked."""
         where, params = [], []
         if card_id is not None:
@@ -224,12 +272,15 @@ class Store:
         and how many review cards were answered, for the daily limits."""
         rows = self.conn.execute(
             f"SELECT r.queue, COUNT(*) FROM {_REVIEW_FROM} WHERE u.review_id IS NULL"
-            " AND r.reviewed_at >= ? GROUP BY r.queue", (iso(since),))
+            " AND r.reviewed_at >= ? GROUP BY r.queue",
+            (iso(since),),
+        )
         return dict(rows.fetchall())
 
     def _review(self, review_id: int) -> Review | None:
-        row = self.conn.execute(f"SELECT {_REVIEW_COLUMNS} FROM {_REVIEW_FROM} WHERE r.id = ?",
-                                (review_id,)).fetchone()
+        row = self.conn.execute(
+            f"SELECT {_REVIEW_COLUMNS} FROM {_REVIEW_FROM} WHERE r.id = ?", (review_id,)
+        ).fetchone()
         return _review(row) if row else None
 
 
@@ -237,8 +288,14 @@ _STATE_COLUMNS = "card_id, fsrs, content_hash, lapses, reps, suspended"
 
 
 def _state(row: tuple) -> CardState:
-    return CardState(card_id=row[0], fsrs=row[1], content_hash=row[2], lapses=row[3],
-                     reps=row[4], suspended=bool(row[5]))
+    return CardState(
+        card_id=row[0],
+        fsrs=row[1],
+        content_hash=row[2],
+        lapses=row[3],
+        reps=row[4],
+        suspended=bool(row[5]),
+    )
 
 
 def _write_state(conn: sqlite3.Connection, state: CardState) -> None:
@@ -246,7 +303,8 @@ def _write_state(conn: sqlite3.Connection, state: CardState) -> None:
         "INSERT INTO cards (card_id, fsrs, content_hash, lapses, reps) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (card_id) DO UPDATE SET fsrs = excluded.fsrs,"
         " content_hash = excluded.content_hash, lapses = excluded.lapses, reps = excluded.reps",
-        (state.card_id, state.fsrs, state.content_hash, state.lapses, state.reps))
+        (state.card_id, state.fsrs, state.content_hash, state.lapses, state.reps),
+    )
 
 
 def _scheduler_id(conn: sqlite3.Connection, settings: str) -> int:
@@ -256,18 +314,31 @@ def _scheduler_id(conn: sqlite3.Connection, settings: str) -> int:
 
 def _review(row: tuple) -> Review:
     before = CardState.from_dict(json.loads(row[10])) if row[10] else None
-    return Review(id=row[0], card_id=row[1], rating=row[2], reviewed_at=parse_time(row[3]),
-                  duration_ms=row[4], method=row[5], check_status=row[6], content_hash=row[7],
-                  queue=row[8], scheduler=row[9], state_before=before, state_after=row[11],
-                  undone=bool(row[12]))
+    return Review(
+        id=row[0],
+        card_id=row[1],
+        rating=row[2],
+        reviewed_at=parse_time(row[3]),
+        duration_ms=row[4],
+        method=row[5],
+        check_status=row[6],
+        content_hash=row[7],
+        queue=row[8],
+        scheduler=row[9],
+        state_before=before,
+        state_after=row[11],
+        undone=bool(row[12]),
+    )
 
 
 # --- opening -------------------------------------------------------------------------------
 
 
 def _fix(path: Path) -> str:
-    return (f"move it aside (mv '{path}' '{path}.bak') to start a new one, or point --db / "
-            "STUDYCLI_DB at another file")
+    return (
+        f"move it aside (mv '{path}' '{path}.bak') to start a new one, or point --db / "
+        "STUDYCLI_DB at another file"
+    )
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -287,8 +358,9 @@ def _connect(path: Path) -> sqlite3.Connection:
         migrations.migrate(conn)
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise StoreError(f"{path} is not a studycli review database, or it is corrupt "
-                         f"({exc}): {fix}") from None
+        raise StoreError(
+            f"{path} is not a studycli review database, or it is corrupt ({exc}): {fix}"
+        ) from None
     except StoreError:
         conn.close()
         raise
@@ -301,9 +373,13 @@ def _check_identity(conn: sqlite3.Connection, path: Path, fix: str) -> None:
     if not tables:
         return
     if "migrations" not in tables:
-        raise StoreError(f"{path} is an SQLite database of another program, not a studycli "
-                         f"review database: {fix}")
+        raise StoreError(
+            f"{path} is an SQLite database of another program, not a studycli "
+            f"review database: {fix}"
+        )
     unknown = [name for name in migrations.applied(conn) if name not in migrations.NAMES]
     if unknown:
-        raise StoreError(f"{path} was written by a newer studycli (schema {unknown[-1]}): "
-                         "upgrade studycli (pip install -U studycli)")
+        raise StoreError(
+            f"{path} was written by a newer studycli (schema {unknown[-1]}): "
+            "upgrade studycli (pip install -U studycli)"
+        )
