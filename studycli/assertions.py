@@ -22,6 +22,24 @@ from contextlib import contextmanager
 from typing import Any
 
 
+def fails_with(expected: str) -> Callable[[Callable], Callable]:
+    """Declare, on a wrong answer, the failure the checker must give it: a substring of the
+    checker's message (or of the status line, such as "did not finish").
+
+    `studycli check` reports a wrong answer that was rejected for another reason, so that each
+    listed mistake proves the rule it stands for:
+
+        @fails_with("missing exp(m_old - m_new) rescale")
+        def _wrong_no_rescale(x, block_size): ...
+    """
+
+    def mark(function: Callable) -> Callable:
+        function.fails_with = expected  # type: ignore[attr-defined]
+        return function
+
+    return mark
+
+
 def describe(value: Any, limit: int = 8) -> str:
     """A short, readable rendering of a checker input for a failure message.
 

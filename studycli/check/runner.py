@@ -36,6 +36,7 @@ class Candidate:
     index: int = 0
     code: str = ""
     path: str = ""
+    fails_with: str | None = None  # a wrong answer's declared failure (see assertions.fails_with)
 
     @property
     def expect_pass(self) -> bool:

@@ -53,7 +53,17 @@ def plan(
     candidates = [Candidate("reference", function, module)]
     for kind, table in (("variant", "CORRECT_VARIANTS"), ("wrong", "WRONG_ANSWERS")):
         count = info.listed(table).get(function, 0)
-        candidates += [Candidate(kind, function, module, index=i) for i in range(count)]
+        declared = info.expected_failures(table, function) if kind == "wrong" else []
+        candidates += [
+            Candidate(
+                kind,
+                function,
+                module,
+                index=i,
+                fails_with=declared[i] if i < len(declared) else None,
+            )
+            for i in range(count)
+        ]
     candidates.append(Candidate("code", function, code=starter_for(card, info)))
     return [
         Job(str(content.solutions_dir), check.module, check.function, c, device, timeout, memory_mb)
@@ -74,6 +84,15 @@ def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
             )
         elif not job.candidate.expect_pass and outcome.status == "pass":
             problems.append(("fail", f"{name} should fail but the checker accepted it"))
+        elif _rejected_for_another_reason(job.candidate, outcome):
+            problems.append(
+                (
+                    "fail",
+                    f"{name} was rejected, but not for its mistake: its @fails_with expects "
+                    f"{job.candidate.fails_with!r} in the checker's message, which was: "
+                    f"{outcome.message}",
+                )
+            )
     if problems:
         statuses = [status for status, _ in problems]
         result.status = next(s for s in ("error", "timeout", "fail") if s in statuses)
@@ -86,6 +105,13 @@ def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
         )
         result.message = f"{accepted}; starter and {kinds.count('wrong')} wrong answer(s) rejected"
     return result
+
+
+def _rejected_for_another_reason(candidate: Candidate, outcome: Outcome) -> bool:
+    expected = candidate.fails_with
+    if expected is None or outcome.status == "pass":
+        return False
+    return expected.lower() not in f"{outcome.status}: {outcome.message}".lower()
 
 
 def _name(candidate: Candidate, outcome: Outcome) -> str:

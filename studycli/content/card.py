@@ -11,6 +11,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from . import cloze
+
 FORMAT_VERSION = 1
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 REFERENCE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*:[A-Za-z_][A-Za-z0-9_]*$")
@@ -20,6 +22,7 @@ class Kind(StrEnum):
     CONCEPT = "concept"
     DERIVATION = "derivation"
     CODING = "coding"
+    CLOZE = "cloze"
 
 
 FIELDS = {
@@ -29,6 +32,7 @@ FIELDS = {
     "title",
     "prompt",
     "answer",
+    "explanation",
     "tags",
     "hints",
     "requires",
@@ -40,7 +44,7 @@ FIELDS = {
 }
 REQUIRED = ("id", "kind", "topic", "title", "prompt")
 LIST_FIELDS = ("tags", "hints", "requires", "steps")
-TEXT_FIELDS = ("title", "prompt", "answer", "starter")
+TEXT_FIELDS = ("title", "prompt", "answer", "explanation", "starter")
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,14 @@ class Card:
     solution: Ref | None = None
     check: Ref | None = None
     starter: str | None = None
+    explanation: str = ""
+
+    @property
+    def study_ids(self) -> list[str]:
+        """The keys this card is scheduled under: its id, or one per cloze deletion number."""
+        if self.kind == Kind.CLOZE:
+            return [cloze.study_id(self.id, n) for n in cloze.numbers(self.prompt)]
+        return [self.id]
 
     @property
     def runnable(self) -> bool:
@@ -151,8 +163,10 @@ def _check_identity(data: dict, path: Path) -> list[str]:
 def _check_kind_rules(data: dict) -> list[str]:
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in {k.value for k in Kind}:
-        return [f"kind {kind!r} must be one of: concept, derivation, coding"]
+        return [f"kind {kind!r} must be one of: {', '.join(k.value for k in Kind)}"]
     problems = []
+    if kind == "cloze":
+        return _check_cloze(data)
     if kind in ("concept", "derivation") and not _is_text(data.get("answer")):
         problems.append(f"a {kind} card needs an 'answer'")
     if kind == "derivation" and not data.get("steps"):
@@ -183,6 +197,19 @@ def _check_kind_rules(data: dict) -> list[str]:
     return problems
 
 
+def _check_cloze(data: dict) -> list[str]:
+    problems = [
+        f"a cloze card has no {key!r}: the deletions in its prompt are what is recalled"
+        + (" (put what explains them in 'explanation')" if key == "answer" else "")
+        for key in ("answer", "steps", "hints", "solution", "check", "starter")
+        if key in data
+    ]
+    prompt = data.get("prompt")
+    if isinstance(prompt, str):
+        problems += cloze.problems(prompt)
+    return problems
+
+
 def _build(data: dict, path: Path, deck: str) -> Card:
     solution = Ref.parse(data["solution"]) if data.get("solution") else None
     check = Ref.parse(data["check"]) if data.get("check") else None
@@ -202,6 +229,7 @@ def _build(data: dict, path: Path, deck: str) -> Card:
         solution=solution,
         check=check,
         starter=data.get("starter"),
+        explanation=(data.get("explanation") or "").strip(),
     )
 
 

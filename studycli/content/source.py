@@ -57,6 +57,36 @@ class ModuleInfo:
                     counts[str(target.slice.value)] = _length(node.value)
         return counts
 
+    def expected_failures(self, table: str, function: str) -> list[str | None]:
+        """For each entry of `TABLE["function"]`, the text its `@fails_with("...")` declares
+        (None where it declares none or the entry is not a top-level function)."""
+        entries: list[ast.expr] = []
+        for node in self.tree.body:
+            if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if (
+                    isinstance(target, ast.Name)
+                    and target.id == table
+                    and isinstance(node.value, ast.Dict)
+                ):
+                    for key, value in zip(node.value.keys, node.value.values):
+                        if isinstance(key, ast.Constant) and key.value == function:
+                            entries = _elements(value)
+                elif (
+                    isinstance(target, ast.Subscript)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == table
+                    and isinstance(target.slice, ast.Constant)
+                    and target.slice.value == function
+                ):
+                    entries = _elements(node.value)
+        return [
+            _declared_failure(self.function(e.id)) if isinstance(e, ast.Name) else None
+            for e in entries
+        ]
+
     def imports(self) -> list[str]:
         """The module's top-level import lines, for the starter (studycli's own left out)."""
         source_lines = self.source.splitlines()
@@ -67,6 +97,24 @@ class ModuleInfo:
                 if "studycli" not in text:
                     lines.append(text)
         return lines
+
+
+def _elements(node: ast.expr) -> list[ast.expr]:
+    return list(node.elts) if isinstance(node, (ast.List, ast.Tuple)) else []
+
+
+def _declared_failure(function: ast.FunctionDef | None) -> str | None:
+    """The string of a `@fails_with("...")` decorator on `function`, if it has one."""
+    for decorator in function.decorator_list if function else []:
+        if (
+            isinstance(decorator, ast.Call)
+            and getattr(decorator.func, "id", getattr(decorator.func, "attr", None)) == "fails_with"
+            and decorator.args
+            and isinstance(decorator.args[0], ast.Constant)
+            and isinstance(decorator.args[0].value, str)
+        ):
+            return decorator.args[0].value
+    return None
 
 
 def _length(node: ast.expr) -> int:
