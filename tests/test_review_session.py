@@ -234,23 +234,23 @@ def _run_in_process(tmp_path, keys: str, limit=None, cards=None):
     from rich.console import Console
 
     from studycli.cli.review_session import ReviewSession
+    from studycli.study.api import Study
     from studycli.study.settings import Settings
 
     content = load_content(FIXTURE_CONTENT)
     console = Console(record=True, width=100, color_system=None)
     pressed = iter(keys)
-    with Store.open(tmp_path / "db.sqlite3") as store:
+    with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as study:
         summary = ReviewSession(
             console,
-            store,
+            study,
             content,
             cards if cards is not None else list(content.cards.values()),
-            Settings(enable_fuzzing=False),
             clock=lambda: NOW,
             getkey=lambda: next(pressed),
             limit=limit,
         ).run()
-        reviews = store.reviews(oldest_first=True)
+        reviews = study.history()[::-1]
     return summary, reviews, console.export_text()
 
 

@@ -14,11 +14,22 @@ import threading
 import time
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_MB = 4096
 OUTPUT_LIMIT = 4000
+
+
+class Status(StrEnum):
+    """A check's outcome: pass, fail (the checker rejected it), error, or timeout."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    TIMEOUT = "timeout"
 
 
 @dataclass(frozen=True)
@@ -58,12 +69,15 @@ class Job:
 class Outcome:
     """What happened: `status` is pass, fail (the checker rejected it), error or timeout."""
 
-    status: str
+    status: Status
     message: str
     seconds: float
     label: str = ""
     traceback: str = ""
     output: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", Status(self.status))  # plain text from the child
 
 
 def run_job(job: Job) -> Outcome:
@@ -90,7 +104,7 @@ def run_job(job: Job) -> Outcome:
         _LIVE.discard(process)
     elapsed = time.monotonic() - started
     if result is None:
-        return Outcome("error", _crash_message(process.exitcode), elapsed)
+        return Outcome(Status.ERROR, _crash_message(process.exitcode), elapsed)
     return Outcome(**result)
 
 
@@ -119,7 +133,7 @@ def _wait(process, receiver, job: Job):
         left = deadline - time.monotonic()
         if left <= 0:
             _kill(process)
-            return Outcome("timeout", _timeout_message(job.timeout), job.timeout)
+            return Outcome(Status.TIMEOUT, _timeout_message(job.timeout), job.timeout)
         if receiver.poll(min(left, 0.1) if watch else left):
             try:
                 return receiver.recv()
@@ -128,7 +142,7 @@ def _wait(process, receiver, job: Job):
         if watch and _resident_mb(process.pid) - baseline > job.memory_mb:
             _kill(process)
             return Outcome(
-                "error",
+                Status.ERROR,
                 f"ran out of memory (limit {job.memory_mb} MB of host memory)",
                 job.timeout - left,
             )
@@ -190,7 +204,7 @@ def _child(job: Job, sender) -> None:
             impl, label = _resolve(job)
             started = time.monotonic()
             checker(impl, device=job.device)
-        result = {"status": "pass", "message": "passed"}
+        result: dict[str, Any] = {"status": "pass", "message": "passed"}
     except AssertionError as exc:
         result = {
             "status": "fail",
@@ -289,7 +303,7 @@ def _trimmed_traceback(exc: BaseException, job: Job) -> str:
     """The traceback frames in the learner's own code (or all frames for reference code)."""
     import traceback
 
-    frames = []
+    frames: list[traceback.FrameSummary] = []
     seen: BaseException | None = exc
     while seen is not None and len(frames) < 200:  # the learner's frames hang off the cause
         frames = traceback.extract_tb(seen.__traceback__) + frames

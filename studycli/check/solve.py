@@ -11,6 +11,7 @@ import os
 import re
 import shlex
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,14 @@ def ensure_attempt(card: Card, content: Content, path: Path | None = None) -> Pa
     return path
 
 
+def is_untouched(card: Card, content: Content, path: Path) -> bool:
+    """Whether the attempt at `path` is still the card's starter (nothing to record yet)."""
+    try:
+        return path.read_text(encoding="utf-8") == card_starter(card, content.solutions_dir)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def require_runnable(card: Card) -> None:
     if not card.runnable:
         raise StudyError(
@@ -56,10 +65,10 @@ def require_runnable(card: Card) -> None:
         )
 
 
-def editor_command(environ: dict[str, str] | None = None) -> list[str] | None:
+def editor_command(environ: Mapping[str, str] | None = None) -> list[str] | None:
     """`$VISUAL`, else `$EDITOR`, split as a shell would; None when neither is set."""
-    environ = os.environ if environ is None else environ
-    chosen = environ.get("VISUAL") or environ.get("EDITOR")
+    env = os.environ if environ is None else environ
+    chosen = env.get("VISUAL") or env.get("EDITOR")
     return shlex.split(chosen) if chosen and chosen.strip() else None
 
 

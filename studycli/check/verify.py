@@ -9,13 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from studycli.content.card import Card
 from studycli.content.loader import Content
 from studycli.content.source import checker_ref, read_module, starter_for
+from studycli.errors import StudyError
 
-from .runner import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Candidate, Job, Outcome, kill_all, run_job
+from .runner import (
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIMEOUT,
+    Candidate,
+    Job,
+    Outcome,
+    Status,
+    kill_all,
+    run_job,
+)
 
 
 @dataclass
@@ -23,10 +33,9 @@ class CardResult:
     """The verdict on one card: status pass, fail, error or timeout."""
 
     card_id: str
-    status: str = "pass"
+    status: Status = Status.PASS
     seconds: float = 0.0
     message: str = ""
-    outcomes: list[tuple[Job, Outcome]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -35,6 +44,21 @@ class CardResult:
             "seconds": round(self.seconds, 3),
             "message": self.message,
         }
+
+
+def checkable(cards: list[Card], content: Content) -> list[Card]:
+    """The runnable cards among `cards`, once `lint` finds nothing wrong with them.
+
+    Raises:
+        StudyError: `lint` reports a problem in one of them (checking it would mislead).
+    """
+    from studycli.content.lint import lint
+
+    runnable = [card for card in cards if card.runnable]
+    broken = {problem.card_id for problem in lint(content) if problem.card_id}
+    if bad := sorted(broken & {card.id for card in runnable}):
+        raise StudyError(f"fix what `studycli lint` reports first (cards: {', '.join(bad)})")
+    return runnable
 
 
 def plan(
@@ -73,7 +97,7 @@ def plan(
 
 def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
     """Fold a card's job outcomes into one status and the message that explains it."""
-    result = CardResult(card_id, outcomes=results)
+    result = CardResult(card_id)
     result.seconds = sum(outcome.seconds for _, outcome in results)
     problems: list[tuple[str, str]] = []
     for job, outcome in results:
@@ -95,7 +119,9 @@ def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
             )
     if problems:
         statuses = [status for status, _ in problems]
-        result.status = next(s for s in ("error", "timeout", "fail") if s in statuses)
+        result.status = next(
+            s for s in (Status.ERROR, Status.TIMEOUT, Status.FAIL) if s in statuses
+        )
         result.message = "; ".join(message for _, message in problems)
     else:
         kinds = [job.candidate.kind for job, _ in results]

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -18,7 +17,7 @@ from studycli.errors import StudyError
 class _Group(TyperGroup):
     """Renders a `StudyError` from any command as one short line on stderr, exit 1."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: typer.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except StudyError as exc:

@@ -79,19 +79,15 @@ def check(
     """
     import os
 
-    from studycli.check.verify import run_checks
-    from studycli.content.lint import lint as run_lint
+    from studycli.check.verify import checkable, run_checks
     from studycli.errors import StudyError
 
     if device not in ("cpu", "cuda"):
         raise StudyError(f"--device must be cpu or cuda, not {device!r}")
     content = options(ctx).load()
     cards = [content.get(i) for i in card_ids] if card_ids else list(content.cards.values())
-    broken = {p.card_id for p in run_lint(content) if p.card_id}
-    if bad := sorted(broken & {c.id for c in cards if c.runnable}):
-        raise StudyError(f"fix what `studycli lint` reports first (cards: {', '.join(bad)})")
+    runnable = checkable(cards, content)
     jobs = jobs or (os.cpu_count() or 1)
-    runnable = [c for c in cards if c.runnable]
     try:
         if as_json:
             results = run_checks(
@@ -141,7 +137,9 @@ def _check_with_progress(cards, content, jobs, device, timeout, memory):
 
 def _results_table(results) -> Table:
     table = Table(title="studycli check", show_lines=False)
-    table.add_column("card", no_wrap=True)
+    table.add_column(
+        "card", no_wrap=True, min_width=max((len(r.card_id) for r in results), default=4)
+    )
     table.add_column("status")
     table.add_column("seconds", justify="right")
     table.add_column("message", overflow="fold")
@@ -189,12 +187,12 @@ def list_cards(
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, kind=kind)
     if leeches:
-        from studycli.study.queue import leeches as find_leeches
+        from studycli.study.api import study_items
 
-        from .study import open_store
+        from .context import open_study
 
-        with open_store(ctx) as store:
-            cards = find_leeches(cards, store.states())
+        with open_study(ctx) as study:
+            cards = study.leeches(study_items(cards))
     if as_json:
         print(
             json.dumps(
@@ -214,8 +212,10 @@ def list_cards(
         )
         return
     table = Table(title=f"{len(cards)} cards")
-    for column in ("id", "kind", "deck", "topic", "title"):
-        table.add_column(column, overflow="fold")
+    table.add_column("id", no_wrap=True, min_width=max((len(c.id) for c in cards), default=2))
+    for column in ("kind", "deck", "topic"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("title", overflow="fold", ratio=1)
     for c in cards:
         table.add_row(c.id, c.kind.value, c.deck, c.topic, escape(c.title))
     stdout().print(table)

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from .app import app, options, stdout
-from .study import now
+from .context import now
 
 
 @app.command("export-anki")

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .app import app, stdout
-from .study import open_store
+from .context import open_study
 
 
 @app.command()
@@ -62,8 +62,8 @@ def optimize(
 
         logs, source = read_review_logs(from_csv), str(from_csv)
     else:
-        with open_store(ctx) as store:
-            logs, source = core.store_review_logs(store), "your reviews"
+        with open_study(ctx) as study:
+            logs, source = core.study_review_logs(study), "your reviews"
     if not as_json:
         Console(stderr=True).print(
             f"fitting FSRS parameters to {len(logs)} reviews ({escape(source)}) ...",

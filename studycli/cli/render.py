@@ -8,9 +8,10 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from studycli.content.card import Card
+from studycli.content import cloze
+from studycli.content.card import Card, Kind
 
-KIND_STYLE = {"concept": "cyan", "derivation": "magenta", "coding": "green"}
+KIND_STYLE = {"concept": "cyan", "derivation": "magenta", "coding": "green", "cloze": "blue"}
 
 
 def header(card: Card) -> Text:
@@ -22,7 +23,11 @@ def header(card: Card) -> Text:
 
 
 def prompt(card: Card) -> RenderableType:
-    return Panel(Markdown(card.prompt), title="Question", title_align="left", border_style="blue")
+    """The question; for a cloze card its text with the deletion being asked blanked."""
+    text = card.prompt
+    if card.kind == Kind.CLOZE:
+        text = cloze.blank(text, card.cloze, lambda d: f"**[{d.hint or '...'}]**")
+    return Panel(Markdown(text), title="Question", title_align="left", border_style="blue")
 
 
 def step(card: Card, index: int) -> RenderableType:
@@ -35,12 +40,16 @@ def step(card: Card, index: int) -> RenderableType:
 
 
 def answer(card: Card) -> RenderableType:
-    return Panel(
-        Markdown(card.answer or "_(no written answer: run the checker)_"),
-        title="Answer",
-        title_align="left",
-        border_style="green",
-    )
+    """The answer (a cloze card's text with its deletion shown), then the explanation."""
+    if card.kind == Kind.CLOZE:
+        text = cloze.reveal(card.prompt, card.cloze, lambda hidden: f"**{hidden}**")
+    else:
+        text = card.answer or "_(no written answer: run the checker)_"
+    shown = Panel(Markdown(text), title="Answer", title_align="left", border_style="green")
+    if not card.explanation:
+        return shown
+    why = Panel(Markdown(card.explanation), title="Why", title_align="left", border_style="dim")
+    return Group(shown, why)
 
 
 def code(source: str, title: str) -> RenderableType:

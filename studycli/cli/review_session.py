@@ -22,14 +22,13 @@ from studycli.check.solve import ensure_attempt, rating_for
 from studycli.content.card import Card, Kind
 from studycli.content.loader import Content
 from studycli.errors import StudyError
-from studycli.study import rating as core
 from studycli.study import scheduler as sched
-from studycli.study.queue import Due, due_now, study_day_start
-from studycli.study.settings import Settings
-from studycli.study.store import Review, Store
+from studycli.study.api import Study, study_items
+from studycli.study.queue import Due
+from studycli.study.store import Review, ReviewMethod
 
 from . import render
-from .solve_flow import Limits, check, edit, hint_view
+from .solve_flow import Hints, Limits, check, edit
 from .terminal import ENTER
 
 RATING_STYLE = {
@@ -60,34 +59,33 @@ class _Card:
     card: Card
     steps_shown: int = 0
     answer_shown: bool = False
-    hints_shown: int = 0
     outcome: Outcome | None = None
     started: float = field(default_factory=time.monotonic)
+    hints: Hints = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hints = Hints(self.card)
 
 
 class ReviewSession:
-    """One `studycli review` run over `cards` (already filtered by deck, topic and tag)."""
+    """One `studycli review` run over `cards` (already filtered by deck, topic and tag); a
+    cloze card is studied once per deletion number."""
 
     def __init__(
         self,
         console: Console,
-        store: Store,
+        study: Study,
         content: Content,
         cards: list[Card],
-        settings: Settings,
         clock: Callable[[], datetime],
         getkey: Callable[[], str],
         limit: int | None = None,
         tz: tzinfo | None = None,
     ) -> None:
-        self.console, self.store, self.content, self.cards = console, store, content, cards
-        self.settings, self.clock, self.getkey, self.limit, self.tz = (
-            settings,
-            clock,
-            getkey,
-            limit,
-            tz,
-        )
+        self.console, self.study, self.content = console, study, content
+        self.items = study_items(cards)
+        self.settings = study.settings
+        self.clock, self.getkey, self.limit, self.tz = clock, getkey, limit, tz
         self.done: list[Review] = []  # this session's ratings, for undo and the summary
         self.seen: set[str] = set()
         self.again_next: Card | None = None  # the card an undo brings back
@@ -115,12 +113,10 @@ class ReviewSession:
         return summary
 
     def _due(self) -> Due:
-        now = self.clock()
-        pool = self.cards
+        pool = self.items
         if self.limit is not None and len(self.seen) >= self.limit:
-            pool = [c for c in self.cards if c.id in self.seen]  # only finish what was started
-        day = study_day_start(now, self.settings.day_starts_at, self.tz)
-        return due_now(pool, self.store.states(), now, self.settings, self.store.counts_since(day))
+            pool = [c for c in self.items if c.id in self.seen]  # only finish what was started
+        return self.study.queue(pool, self.clock(), self.tz)
 
     def _next(self) -> Card | None:
         if self.again_next is not None:
@@ -131,28 +127,27 @@ class ReviewSession:
     def _study(self, card: Card) -> str:
         """Show `card` and handle keys until it is rated, undone past, or the session quits."""
         self.seen.add(card.id)
-        state = self.store.state(card.id)
-        self._show_front(card, state)
+        self._show_front(card)
         shown = _Card(card)
         while True:
             key = self.getkey()
             if key in ENTER or key == " ":
-                if self._reveal(shown, state):
+                if self._reveal(shown):
                     return "rated"
             elif len(key) == 1 and key in "1234" and (shown.answer_shown or shown.outcome):
                 if self._rate(shown, Rating(int(key))):
                     return "rated"
             elif key == "s" and card.runnable:
-                self._solve(shown, state)
-            elif key == "h":
-                self._hint(shown)
+                self._solve(shown)
+            elif key == "h" and card.hints:
+                self.console.print(shown.hints.next())
             elif key == "u":
                 if self._undo():
                     return "undone"
             elif key == "q":
                 return "quit"
 
-    def _show_front(self, card: Card, state) -> None:
+    def _show_front(self, card: Card) -> None:
         due = self._due()
         learning = len(due.learning) + len(due.ahead)
         self.console.rule(
@@ -160,11 +155,7 @@ class ReviewSession:
                 f"new {len(due.new)} · learning {learning} · review {len(due.review)}", style="dim"
             )
         )
-        flags = []
-        if core.is_edited(card, state):
-            flags.append("edited since your last review")
-        if core.is_leech(state):
-            flags.append(f"leech: forgotten {state.lapses} times")
+        flags = self.study.flags(card)
         if flags:
             self.console.print(Text(" · ".join(flags), style="bold yellow"))
         self.console.print(render.header(card))
@@ -174,7 +165,7 @@ class ReviewSession:
         keys += " · h hint" if card.hints else ""
         self.console.print(Text(keys + " · u undo · q quit", style="dim"))
 
-    def _reveal(self, shown: _Card, state) -> bool:
+    def _reveal(self, shown: _Card) -> bool:
         """Show the next step or the answer; after a check, Enter takes its rating (True)."""
         card = shown.card
         if shown.steps_shown < len(card.steps):
@@ -183,13 +174,13 @@ class ReviewSession:
         elif not shown.answer_shown:
             self.console.print(render.answer(card))
             shown.answer_shown = True
-            self.console.print(self._rating_bar(card, state))
+            self.console.print(self._rating_bar(card))
         elif shown.outcome is not None:
             return self._rate(shown, rating_for(shown.outcome))
         return False
 
-    def _rating_bar(self, card: Card, state, allowed=tuple(Rating)) -> Text:
-        intervals = core.preview(card.id, state, self.clock(), self.settings)
+    def _rating_bar(self, card: Card, allowed: tuple[Rating, ...] = tuple(Rating)) -> Text:
+        intervals = self.study.preview(card, self.clock())
         bar = Text()
         for rating in allowed:
             bar.append(f" {int(rating)} ", style=f"bold reverse {RATING_STYLE[rating]}")
@@ -198,7 +189,7 @@ class ReviewSession:
             )
         return bar
 
-    def _solve(self, shown: _Card, state) -> None:
+    def _solve(self, shown: _Card) -> None:
         card = shown.card
         limits = Limits(self.settings.check_timeout, self.settings.check_memory_mb)
         try:
@@ -212,12 +203,10 @@ class ReviewSession:
             self.console.print(render.answer(card))
             shown.answer_shown = True
         if shown.outcome.status == "pass":
-            self.console.print(
-                self._rating_bar(card, state, (Rating.Hard, Rating.Good, Rating.Easy))
-            )
+            self.console.print(self._rating_bar(card, (Rating.Hard, Rating.Good, Rating.Easy)))
             self.console.print(Text("Enter: Good · s: edit and run again", style="dim"))
         else:
-            self.console.print(self._rating_bar(card, state, (Rating.Again,)))
+            self.console.print(self._rating_bar(card, (Rating.Again,)))
             self.console.print(Text("Enter: Again · s: edit and run again", style="dim"))
 
     def _rate(self, shown: _Card, rating: Rating) -> bool:
@@ -233,58 +222,48 @@ class ReviewSession:
             )
             return False
         duration = int((time.monotonic() - shown.started) * 1000)
-        entry = core.rate(
-            self.store,
+        rated = self.study.rate(
             shown.card,
             rating,
             self.clock(),
-            self.settings,
-            method="check" if outcome else "self",
+            method=ReviewMethod.CHECK if outcome else ReviewMethod.SELF,
             check_status=outcome.status if outcome else None,
             duration_ms=duration,
         )
-        self.done.append(entry)
-        after = self.store.state(shown.card.id)
-        due = core.fsrs_card(after).due  # type: ignore[union-attr]
+        self.done.append(rated.review)
         self.console.print(
             Text(
                 f"{sched.RATING_NAMES[rating]}: due again in "
-                f"{sched.format_interval(due - self.clock())}",
+                f"{sched.format_interval(rated.due - self.clock())}",
                 style="dim",
             )
         )
-        if core.is_leech(after) and rating == Rating.Again:
+        if rated.leech and rating == Rating.Again:
             self.console.print(
                 Text(
-                    f"{shown.card.id} is a leech (forgotten {after.lapses} times): "
-                    f"rewrite it, or `studycli suspend {shown.card.id}`",
+                    f"{shown.card.id} is a leech (forgotten {rated.state.lapses} times): "
+                    f"rewrite it, or `studycli suspend {shown.card.card_id}`",
                     style="bold yellow",
                 )
             )
         return True
-
-    def _hint(self, shown: _Card) -> None:
-        if shown.hints_shown < len(shown.card.hints):
-            self.console.print(hint_view(shown.card, shown.hints_shown))
-            shown.hints_shown += 1
 
     def _undo(self) -> bool:
         if not self.done:
             self.console.print(Text("nothing to undo in this session", style="yellow"))
             return False
         entry = self.done.pop()
-        core.undo(self.store, entry.id, self.clock())  # type: ignore[arg-type]
-        self.again_next = self.content.cards.get(entry.card_id)
+        self.study.undo(entry.id, self.clock())  # type: ignore[arg-type]
+        self.again_next = next((i for i in self.items if i.id == entry.card_id), None)
         self.console.print(Text(f"undone: {entry.card_id} is back as it was", style="yellow"))
         return True
 
     def _summary(self, seconds: float, interrupted: bool) -> Summary:
-        states = self.store.states()
         return Summary(
             reviewed=len(self.done),
             again=sum(1 for r in self.done if r.rating == Rating.Again),
             seconds=seconds,
-            next_due=core.next_due(self.cards, states),
+            next_due=self.study.next_due(self.items),
             interrupted=interrupted,
         )
 

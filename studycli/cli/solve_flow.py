@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
@@ -98,20 +98,32 @@ def outcome_view(outcome: Outcome):
     return Panel(Group(*parts), title=title, title_align="left", border_style="red")
 
 
-def hint_view(card: Card, index: int):
-    return Panel(
-        Text(card.hints[index]),
-        title=f"Hint {index + 1} of {len(card.hints)}",
-        title_align="left",
-        border_style="yellow",
-    )
+class Hints:
+    """A card's hints, shown one more at each request (the review session and `--watch`)."""
+
+    def __init__(self, card: Card) -> None:
+        self.card = card
+        self.shown = 0
+
+    def next(self) -> RenderableType:
+        """The next hint's panel, or a line saying there are no more."""
+        hints = self.card.hints
+        if self.shown >= len(hints):
+            return Text("no more hints: `studycli show --answer` shows the answer", style="dim")
+        self.shown += 1
+        return Panel(
+            Text(hints[self.shown - 1]),
+            title=f"Hint {self.shown} of {len(hints)}",
+            title_align="left",
+            border_style="yellow",
+        )
 
 
 def watch(console: Console, card: Card, content: Content, path: Path, limits: Limits) -> Outcome:
     """Check `path`, then again on every save until it passes; `h` shows the next hint,
     `q` stops. Returns the last outcome."""
     console.print(f"watching [bold]{escape(str(path))}[/]: save to re-run · h next hint · q stop")
-    hints_shown = 0
+    hints = Hints(card)
     seen = _stamp(path)
     outcome = check(console, card, content, path, limits)
     with key_poller() as poll:
@@ -120,15 +132,7 @@ def watch(console: Console, card: Card, content: Content, path: Path, limits: Li
             if key == "q":
                 break
             if key == "h":
-                if hints_shown < len(card.hints):
-                    console.print(hint_view(card, hints_shown))
-                    hints_shown += 1
-                else:
-                    console.print(
-                        Text(
-                            "no more hints: `studycli show --answer` shows the answer", style="dim"
-                        )
-                    )
+                console.print(hints.next())
             stamp = _stamp(path)
             if stamp != seen:
                 seen = stamp

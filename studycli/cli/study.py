@@ -1,16 +1,11 @@
-"""Study commands: review, solve, due, history, suspend, unsuspend.
-
-The only place that reads the clock: `STUDYCLI_NOW` (ISO-8601 with an offset) fixes it, for
-tests and for recording a session.
-"""
+"""Study commands: review, solve, due, history, suspend, unsuspend."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -21,37 +16,7 @@ from rich.table import Table
 from studycli.errors import StudyError
 
 from .app import app, options, stdout
-
-
-def now() -> datetime:
-    """The current time in UTC, or `STUDYCLI_NOW` when set."""
-    text = os.environ.get("STUDYCLI_NOW")
-    if not text:
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise StudyError(
-            f"STUDYCLI_NOW={text!r} must be an ISO-8601 time with an offset, "
-            "e.g. 2025-03-01T09:00:00+00:00 (or unset it to use the clock)"
-        )
-    return moment.astimezone(UTC)
-
-
-def settings():
-    from studycli.paths import config_path
-    from studycli.study.settings import load_settings
-
-    return load_settings(config_path())
-
-
-def open_store(ctx: typer.Context):
-    from studycli.paths import database_path
-    from studycli.study.store import Store
-
-    return Store.open(database_path(options(ctx).db))
+from .context import now, open_study, settings
 
 
 @app.command()
@@ -82,10 +47,8 @@ def review(
     cards = content.select(deck=deck, topic=topic, tag=tag)
     if not cards:
         raise StudyError("no cards match those filters: `studycli list` shows decks and topics")
-    with open_store(ctx) as store:
-        ReviewSession(
-            stdout(), store, content, cards, settings(), clock=now, getkey=getkey, limit=limit
-        ).run()
+    with open_study(ctx) as study:
+        ReviewSession(stdout(), study, content, cards, clock=now, getkey=getkey, limit=limit).run()
 
 
 @app.command()
@@ -121,8 +84,7 @@ def solve(
 
     Example: studycli solve online-softmax --watch
     """
-    from studycli.check.solve import ensure_attempt, require_runnable
-    from studycli.content.source import card_starter
+    from studycli.check.solve import ensure_attempt, is_untouched, require_runnable
 
     from .solve_flow import Limits, check, edit
     from .solve_flow import watch as watch_file
@@ -141,33 +103,32 @@ def solve(
     if file is None and not no_edit and not watch:
         edit(console, path, getkey if sys.stdin.isatty() else None)
     outcome = (watch_file if watch else check)(console, card, content, path, limits)
-    if path.read_text(encoding="utf-8") == card_starter(card, content.solutions_dir):
+    if is_untouched(card, content, path):
         console.print("not recorded: the attempt is still the starter (write your answer first)")
     elif not no_record:
-        _record_check(ctx, card, outcome, config, int((time.monotonic() - started) * 1000))
+        _record_check(ctx, card, outcome, int((time.monotonic() - started) * 1000))
     raise typer.Exit(0 if outcome.status == "pass" else 1)
 
 
-def _record_check(ctx: typer.Context, card, outcome, config, duration_ms: int) -> None:
+def _record_check(ctx: typer.Context, card, outcome, duration_ms: int) -> None:
     from studycli.check.solve import rating_for
-    from studycli.study import rating as core
     from studycli.study.scheduler import RATING_NAMES, format_interval
+    from studycli.study.store import ReviewMethod
 
-    rating = rating_for(outcome)
     moment = now()
-    with open_store(ctx) as store:
-        core.rate(
-            store,
+    with open_study(ctx) as study:
+        rated = study.rate(
             card,
-            rating,
+            rating_for(outcome),
             moment,
-            config,
-            method="check",
+            method=ReviewMethod.CHECK,
             check_status=outcome.status,
             duration_ms=duration_ms,
         )
-        due = core.fsrs_card(store.state(card.id)).due  # type: ignore[union-attr]
-    stdout().print(f"recorded {RATING_NAMES[rating]}: due again in {format_interval(due - moment)}")
+    stdout().print(
+        f"recorded {RATING_NAMES[rated.review.rating]}: due again in "
+        f"{format_interval(rated.due - moment)}"
+    )
 
 
 @app.command()
@@ -182,45 +143,26 @@ def due(
 
     Example: studycli due --json
     """
-    from studycli.study.queue import due_now, study_day_start
-    from studycli.study.rating import next_due
+    from studycli.study.api import study_items
 
-    content = options(ctx).load()
-    config = settings()
+    items = study_items(options(ctx).load().cards.values())
     moment = now()
-    cards = list(content.cards.values())
-    with open_store(ctx) as store:
-        states = store.states()
-        done = store.counts_since(study_day_start(moment, config.day_starts_at))
-    queue = due_now(cards, states, moment, config, done)
-    upcoming = next_due(cards, states)
-    decks = {
-        deck: {
-            "due": sum(c.deck == deck for c in queue.review),
-            "learning": sum(c.deck == deck for c in queue.learning),
-            "new": sum(c.deck == deck for c in queue.new),
-        }
-        for deck in sorted({c.deck for c in cards})
-    }
-    counts = {
-        "due": len(queue.review),
-        "learning": len(queue.learning),
-        "new": len(queue.new),
-        "next_due": upcoming.isoformat() if upcoming else None,
-        "decks": decks,
-    }
+    with open_study(ctx) as study:
+        counts = study.due_counts(items, moment)
     if as_json:
-        print(json.dumps(counts, indent=2))
+        print(json.dumps(counts.to_dict(), indent=2))
         return
     table = Table(title="due now")
     for column in ("deck", "due", "learning", "new"):
         table.add_column(column, justify="left" if column == "deck" else "right")
-    for deck, row in decks.items():
+    for deck, row in counts.decks.items():
         table.add_row(deck, *(str(row[k]) for k in ("due", "learning", "new")))
-    table.add_row("[bold]all[/]", *(f"[bold]{counts[k]}[/]" for k in ("due", "learning", "new")))
+    table.add_row(
+        "[bold]all[/]", *(f"[bold]{n}[/]" for n in (counts.due, counts.learning, counts.new))
+    )
     console = stdout()
     console.print(table)
-    console.print(_next_due_line(upcoming, moment))
+    console.print(_next_due_line(counts.next_due, moment))
 
 
 def _next_due_line(upcoming: datetime | None, moment: datetime) -> str:
@@ -246,13 +188,17 @@ def history(
     """
     from studycli.study.scheduler import RATING_NAMES
 
-    with open_store(ctx) as store:
-        reviews = store.reviews(card_id=card)
+    with open_study(ctx) as study:
+        reviews = study.history(card)
     if as_json:
         print(json.dumps([r.to_dict() for r in reviews], indent=2))
         return
     table = Table(title=f"{len(reviews)} reviews" + (f" of {card}" if card else ""))
-    for column in ("when", "card", "rating", "how", "seconds"):
+    table.add_column("when", no_wrap=True)
+    table.add_column(
+        "card", no_wrap=True, min_width=max((len(r.card_id) for r in reviews), default=4)
+    )
+    for column in ("rating", "how", "seconds"):
         table.add_column(column, justify="right" if column == "seconds" else "left")
     for r in reviews:
         how = f"check: {r.check_status}" if r.method == "check" else "self"
@@ -263,7 +209,7 @@ def history(
             f"{r.rating} {RATING_NAMES[r.rating]}",
             how,
             seconds,
-        )  # type: ignore[index]
+        )
     stdout().print(table)
 
 
@@ -287,8 +233,8 @@ def unsuspend(ctx: typer.Context, card_id: str) -> None:
 
 def _set_suspended(ctx: typer.Context, card_id: str, suspended: bool) -> None:
     card = options(ctx).load().get(card_id)
-    with open_store(ctx) as store:
-        store.set_suspended(card.id, suspended)
+    with open_study(ctx) as study:
+        study.set_suspended(card.study_items(), suspended)
     stdout().print(
         f"suspended {card.id}: `studycli unsuspend {card.id}` brings it back"
         if suspended

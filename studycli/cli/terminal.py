@@ -18,10 +18,10 @@ CTRL_C, CTRL_D = "\x03", "\x04"
 
 
 def getkey() -> str:
-    """Wait for one key press (click reads it in raw mode)."""
-    import click
+    """Wait for one key press (read in raw mode)."""
+    import typer
 
-    return click.getchar()
+    return typer.getchar()
 
 
 @contextmanager
@@ -37,7 +37,7 @@ def key_poller() -> Iterator[Callable[[float], str | None]]:
     except (AttributeError, OSError, ValueError):
         fd, interactive = -1, False
     if not interactive:
-        yield lambda seconds: time.sleep(seconds)  # type: ignore[func-returns-value]
+        yield lambda seconds: time.sleep(seconds)
         return
     import termios
     import tty

@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -81,13 +81,22 @@ class Card:
     check: Ref | None = None
     starter: str | None = None
     explanation: str = ""
+    cloze: int | None = None  # on a study item of a cloze card: the deletion number it asks
+
+    def study_items(self) -> list[Card]:
+        """What is scheduled: the card itself, or for a cloze card one item per deletion
+        number, each a copy whose `id` is `<card id>#c<n>` (its own schedule and history)."""
+        if self.kind != Kind.CLOZE or self.cloze is not None:
+            return [self]
+        return [
+            replace(self, id=cloze.study_id(self.id, n), cloze=n)
+            for n in cloze.numbers(self.prompt)
+        ]
 
     @property
-    def study_ids(self) -> list[str]:
-        """The keys this card is scheduled under: its id, or one per cloze deletion number."""
-        if self.kind == Kind.CLOZE:
-            return [cloze.study_id(self.id, n) for n in cloze.numbers(self.prompt)]
-        return [self.id]
+    def card_id(self) -> str:
+        """The id of the card in the content (a cloze item's id without its `#c<n>`)."""
+        return cloze.split_study_id(self.id)[0]
 
     @property
     def runnable(self) -> bool:

@@ -69,24 +69,26 @@ def problems(text: str) -> list[str]:
     return issues
 
 
-def blank(text: str, number: int, mask: Callable[[Deletion], str] | None = None) -> str:
-    """`text` with deletion `number` hidden (`[...]` or `[hint]`) and the others shown."""
+def blank(text: str, number: int | None, mask: Callable[[Deletion], str] | None = None) -> str:
+    """`text` with deletion `number` hidden (`[...]` or `[hint]`) and the others shown;
+    every deletion hidden when `number` is None."""
     hide = mask or (lambda d: f"[{d.hint}]" if d.hint else "[...]")
 
     def replace(match: re.Match[str]) -> str:
         deletion = Deletion(int(match.group(1)), match.group(2), match.group(3) or None)
-        return hide(deletion) if deletion.number == number else deletion.text
+        return hide(deletion) if number in (None, deletion.number) else deletion.text
 
     return DELETION.sub(replace, text)
 
 
-def reveal(text: str, number: int, mark: Callable[[str], str] | None = None) -> str:
-    """`text` with every deletion shown; those of `number` passed through `mark`."""
+def reveal(text: str, number: int | None, mark: Callable[[str], str] | None = None) -> str:
+    """`text` with every deletion shown; those of `number` (every one when None) passed
+    through `mark`."""
     highlight = mark or (lambda hidden: hidden)
 
     def replace(match: re.Match[str]) -> str:
         hidden = match.group(2)
-        return highlight(hidden) if int(match.group(1)) == number else hidden
+        return highlight(hidden) if number in (None, int(match.group(1))) else hidden
 
     return DELETION.sub(replace, text)
 

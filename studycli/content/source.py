@@ -54,7 +54,9 @@ class ModuleInfo:
                     and target.value.id == table
                     and isinstance(target.slice, ast.Constant)
                 ):
-                    counts[str(target.slice.value)] = _length(node.value)
+                    counts[str(target.slice.value)] = (
+                        _length(node.value) if node.value is not None else 0
+                    )
         return counts
 
     def expected_failures(self, table: str, function: str) -> list[str | None]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from fsrs import Rating, ReviewLog
 
@@ -22,6 +23,9 @@ from studycli.errors import StudyError
 
 from .scheduler import fsrs_card_id
 from .store import Store
+
+if TYPE_CHECKING:
+    from .api import Study
 
 MIN_REVIEWS = 512  # fsrs's mini-batch: with fewer counted reviews it returns its defaults
 _MAX_SEQUENCE = 64  # fsrs uses the first 64 reviews of each card
@@ -54,6 +58,11 @@ class Fit:
             "optimal_retention": self.optimal_retention,
             "seconds": round(self.seconds, 2),
         }
+
+
+def study_review_logs(study: Study) -> list[ReviewLog]:
+    """The learner's own reviews (undone ones left out) as fsrs review logs."""
+    return store_review_logs(study.store)
 
 
 def store_review_logs(store: Store) -> list[ReviewLog]:

@@ -57,9 +57,6 @@ class Due:
                     return card
         return None
 
-    def __len__(self) -> int:
-        return len(self.learning) + len(self.review) + len(self.new)
-
 
 def due_now(
     cards: list[Card],

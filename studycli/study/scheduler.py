@@ -14,19 +14,35 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
 from .settings import Settings
 
-RATING_NAMES = {
+RATING_NAMES: dict[int, str] = {
     Rating.Again: "Again",
     Rating.Hard: "Hard",
     Rating.Good: "Good",
     Rating.Easy: "Easy",
 }
-QUEUE_NAMES = {State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}
+
+
+class Queue(StrEnum):
+    """What a card was before a rating: never studied, in (re)learning steps, or in review."""
+
+    NEW = "new"
+    LEARNING = "learning"
+    REVIEW = "review"
+    RELEARNING = "relearning"
+
+
+QUEUE_NAMES = {
+    State.Learning: Queue.LEARNING,
+    State.Review: Queue.REVIEW,
+    State.Relearning: Queue.RELEARNING,
+}
 
 
 def fsrs_card_id(card_id: str) -> int:
@@ -81,9 +97,9 @@ def preview(scheduler: Scheduler, card: FsrsCard, now: datetime) -> dict[Rating,
     return {rating: review(scheduler, card, rating, now).due - _utc(now) for rating in Rating}
 
 
-def queue_name(card: FsrsCard | None) -> str:
+def queue_name(card: FsrsCard | None) -> Queue:
     """new, learning, review or relearning."""
-    return "new" if card is None else QUEUE_NAMES[card.state]
+    return Queue.NEW if card is None else QUEUE_NAMES[card.state]
 
 
 def format_interval(interval: timedelta) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -31,6 +32,13 @@ def iso(moment: datetime) -> str:
 
 def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
+
+
+class ReviewMethod(StrEnum):
+    """How a rating was given: chosen by the learner, or decided by running a check."""
+
+    SELF = "self"
+    CHECK = "check"
 
 
 class CardStateDict(TypedDict):

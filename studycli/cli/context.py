@@ -1,0 +1,54 @@
+"""What every command shares: the clock, the settings and the open study database.
+
+The CLI is the only place that reads the clock: `STUDYCLI_NOW` (ISO-8601 with an offset) fixes
+it, for tests and for recording a session.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import typer
+
+from studycli.errors import StudyError
+
+from .app import options
+
+if TYPE_CHECKING:
+    from studycli.study.api import Study
+    from studycli.study.settings import Settings
+
+
+def now() -> datetime:
+    """The current time in UTC, or `STUDYCLI_NOW` when set."""
+    text = os.environ.get("STUDYCLI_NOW")
+    if not text:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise StudyError(
+            f"STUDYCLI_NOW={text!r} must be an ISO-8601 time with an offset, "
+            "e.g. 2025-03-01T09:00:00+00:00 (or unset it to use the clock)"
+        )
+    return moment.astimezone(UTC)
+
+
+def settings() -> Settings:
+    """The learner's settings (settings.toml in the config folder, or the defaults)."""
+    from studycli.paths import config_path
+    from studycli.study.settings import load_settings
+
+    return load_settings(config_path())
+
+
+def open_study(ctx: typer.Context) -> Study:
+    """The review database of `--db` (or the default one) with the learner's settings."""
+    from studycli.paths import database_path
+    from studycli.study.api import Study
+
+    return Study.open(database_path(options(ctx).db), settings())

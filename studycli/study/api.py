@@ -1,0 +1,185 @@
+"""The study layer's public API: what the CLI calls to study, never the store or SQL itself.
+
+`Study` pairs an open review database with the learner's settings and offers the operations a
+command needs: the queue and the due counts, rating (and when the card is due again), undo,
+the interval each rating would give, history, suspension and leeches. Items are `Card`s as
+`Card.study_items()` gives them: a cloze card is one item per deletion number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+
+from fsrs import Rating
+
+from studycli.content.card import Card
+
+from . import rating as core
+from .queue import Due, due_now, leeches, study_day_start
+from .settings import Settings
+from .store import CardState, Review, ReviewMethod, Store
+
+
+@dataclass(frozen=True)
+class Rated:
+    """A recorded rating: the review (its id undoes it), the state after and when it is due."""
+
+    review: Review
+    state: CardState
+    due: datetime
+
+    @property
+    def leech(self) -> bool:
+        return core.is_leech(self.state)
+
+
+@dataclass(frozen=True)
+class DueCounts:
+    """What is due now, in all and per deck: reviews, learning cards, new cards for today."""
+
+    due: int
+    learning: int
+    new: int
+    next_due: datetime | None
+    decks: dict[str, dict[str, int]]
+
+    def to_dict(self) -> dict:
+        return {
+            "due": self.due,
+            "learning": self.learning,
+            "new": self.new,
+            "next_due": self.next_due.isoformat() if self.next_due else None,
+            "decks": self.decks,
+        }
+
+
+def study_items(cards: Iterable[Card]) -> list[Card]:
+    """The scheduled items of `cards`: each card, or each deletion number of a cloze card."""
+    return [item for card in cards for item in card.study_items()]
+
+
+class Study:
+    """An open review database and the settings it is studied with. Use as a context manager."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+
+    @classmethod
+    def open(cls, path: Path, settings: Settings) -> Study:
+        """Open (creating and migrating if needed) the review database at `path`.
+
+        Raises:
+            StoreError: the file cannot be opened or is not a studycli database.
+        """
+        return cls(Store.open(path), settings)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Study:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.store.__exit__(*exc_info)
+
+    # --- what to study ---------------------------------------------------------------------
+
+    def state(self, item_id: str) -> CardState | None:
+        return self.store.state(item_id)
+
+    def queue(self, items: list[Card], now: datetime, tz: tzinfo | None = None) -> Due:
+        """What is due at `now` among `items`, in the order to show it, daily limits applied."""
+        day = study_day_start(now, self.settings.day_starts_at, tz)
+        return due_now(items, self.store.states(), now, self.settings, self.store.counts_since(day))
+
+    def due_counts(self, items: list[Card], now: datetime) -> DueCounts:
+        """How many reviews, learning and new items are due now, in all and per deck."""
+        queue = self.queue(items, now)
+        decks = {
+            deck: {
+                "due": sum(c.deck == deck for c in queue.review),
+                "learning": sum(c.deck == deck for c in queue.learning),
+                "new": sum(c.deck == deck for c in queue.new),
+            }
+            for deck in sorted({c.deck for c in items})
+        }
+        return DueCounts(
+            due=len(queue.review),
+            learning=len(queue.learning),
+            new=len(queue.new),
+            next_due=self.next_due(items),
+            decks=decks,
+        )
+
+    def next_due(self, items: list[Card]) -> datetime | None:
+        """When the earliest of these items (studied, not suspended) falls due."""
+        return core.next_due(items, self.store.states())
+
+    def leeches(self, items: list[Card]) -> list[Card]:
+        return leeches(items, self.store.states())
+
+    def flags(self, item: Card) -> list[str]:
+        """What to tell the learner about an item before it is studied."""
+        state = self.store.state(item.id)
+        flags = []
+        if core.is_edited(item, state):
+            flags.append("edited since your last review")
+        if state is not None and core.is_leech(state):
+            flags.append(f"leech: forgotten {state.lapses} times")
+        return flags
+
+    # --- rating ------------------------------------------------------------------------------
+
+    def preview(self, item: Card, now: datetime) -> dict[Rating, timedelta]:
+        """The interval each rating would give `item` at `now` (the rating keys' labels)."""
+        return core.preview(item.id, self.store.state(item.id), now, self.settings)
+
+    def rate(
+        self,
+        item: Card,
+        rating: Rating,
+        now: datetime,
+        *,
+        method: ReviewMethod = ReviewMethod.SELF,
+        check_status: str | None = None,
+        duration_ms: int | None = None,
+    ) -> Rated:
+        """Schedule `item` with `rating` at `now` and commit the review before returning."""
+        review = core.rate(
+            self.store,
+            item,
+            int(rating),
+            now,
+            self.settings,
+            method=method,
+            check_status=check_status,
+            duration_ms=duration_ms,
+        )
+        state = self.store.state(item.id)
+        assert state is not None and state.fsrs is not None  # just written
+        return Rated(review=review, state=state, due=core.fsrs_card(state).due)  # type: ignore[union-attr]
+
+    def undo(self, review_id: int, now: datetime) -> CardState:
+        """Undo one review: the item goes back exactly as it was; the log marks it undone."""
+        return core.undo(self.store, review_id, now)
+
+    # --- history and suspension --------------------------------------------------------------
+
+    def history(self, item_id: str | None = None) -> list[Review]:
+        """Reviews newest first (undone ones left out); of one item, or of every item of a
+        card when `item_id` is a cloze card's id."""
+        if item_id is None:
+            return self.store.reviews()
+        reviews = self.store.reviews(card_id=item_id)
+        prefix = f"{item_id}#c"
+        if not reviews:
+            reviews = [r for r in self.store.reviews() if r.card_id.startswith(prefix)]
+        return reviews
+
+    def set_suspended(self, items: list[Card], suspended: bool) -> None:
+        for item in items:
+            self.store.set_suspended(item.id, suspended)
