@@ -1,50 +1,98 @@
-"""A non-editable install carries the content: cards and solutions ship inside the package."""
+"""The built wheel, installed WITH its dependencies into a fresh virtual environment, works
+from any folder: what a new user gets from `pip install studycli`.
+
+No site-packages of the test run's own environment reach that venv, so an import that is not
+declared in pyproject.toml fails here as it would for a user.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from studycli.content.loader import load_content
 
 from .conftest import REPO_ROOT
 
 
-def test_installed_package_finds_its_own_content(tmp_path):
-    target = tmp_path / "site"
-    subprocess.run(
+def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, f"{command} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> dict:
+    """A fresh venv with the wheel and its dependencies; its bin folder and a clean env."""
+    root = tmp_path_factory.mktemp("packaging")
+    wheels = root / "wheels"
+    _run(
         [
             sys.executable,
             "-m",
             "pip",
-            "install",
+            "wheel",
             "--quiet",
             "--no-deps",
             "--no-build-isolation",
-            "--target",
-            str(target),
+            "--wheel-dir",
+            str(wheels),
             str(REPO_ROOT),
         ],
-        check=True,
-        capture_output=True,
-        cwd=tmp_path,
+        cwd=root,
     )
-    elsewhere = tmp_path / "elsewhere"
+    [wheel] = wheels.glob("studycli-*.whl")
+    venv = root / "venv"
+    _run([sys.executable, "-m", "venv", str(venv)])
+    python = venv / "bin" / "python"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
+    env["PYTHONNOUSERSITE"] = "1"
+    _run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "-c",
+            str(REPO_ROOT / "constraints.txt"),
+            str(wheel),
+        ],
+        cwd=root,
+        env=env,
+    )
+    elsewhere = root / "elsewhere"
     elsewhere.mkdir()
-    out = subprocess.run(
-        [sys.executable, "-m", "studycli", "list", "--json"],
-        cwd=elsewhere,
-        env={
-            "PYTHONPATH": str(target),
-            "PATH": "/usr/bin:/bin",
-            "STUDYCLI_HOME": str(tmp_path / "home"),
-        },
-        capture_output=True,
-        text=True,
-    )
-    assert out.returncode == 0, out.stderr
-    shipped = {row["id"] for row in json.loads(out.stdout)}
+    env.update(STUDYCLI_HOME=str(root / "home"), PATH=f"{venv / 'bin'}:/usr/bin:/bin")
+    env.pop("STUDYCLI_CONTENT", None)
+    env.pop("STUDYCLI_DB", None)
+    return {"bin": venv / "bin", "cwd": elsewhere, "env": env}
+
+
+def _studycli(installed: dict, *args: str) -> str:
+    return _run(
+        [str(installed["bin"] / "studycli"), *args], cwd=installed["cwd"], env=installed["env"]
+    ).stdout
+
+
+def test_dependencies_of_the_wheel_are_consistent(installed):
+    _run([str(installed["bin"] / "python"), "-m", "pip", "check"], env=installed["env"])
+
+
+def test_help_list_and_show_work_from_another_folder(installed):
+    assert "review" in _studycli(installed, "--help")
+    shipped = {row["id"] for row in json.loads(_studycli(installed, "list", "--json"))}
     assert shipped == set(load_content(REPO_ROOT).cards)
-    solutions = {p.name for p in (target / "studycli" / "_content" / "solutions").glob("*.py")}
+    shown = _studycli(installed, "show", "sliding-window-max")
+    assert "sliding-window-max" in shown and "def " in shown
+
+
+def test_the_wheel_carries_every_solution_module(installed):
+    site = next(Path(installed["bin"]).parent.glob("lib/python*/site-packages"))
+    solutions = {p.name for p in (site / "studycli" / "_content" / "solutions").glob("*.py")}
     assert solutions == {p.name for p in (REPO_ROOT / "solutions").glob("*.py")}

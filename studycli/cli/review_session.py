@@ -23,9 +23,8 @@ from studycli.content.card import Card, Kind
 from studycli.content.loader import Content
 from studycli.errors import StudyError
 from studycli.study import scheduler as sched
-from studycli.study.api import Study, study_items
+from studycli.study.api import Review, ReviewMethod, Study, study_items
 from studycli.study.queue import Due
-from studycli.study.store import Review, ReviewMethod
 
 from . import render
 from .solve_flow import Hints, Limits, check, edit

@@ -112,8 +112,8 @@ def solve(
 
 def _record_check(ctx: typer.Context, card, outcome, duration_ms: int) -> None:
     from studycli.check.solve import rating_for
+    from studycli.study.api import ReviewMethod
     from studycli.study.scheduler import RATING_NAMES, format_interval
-    from studycli.study.store import ReviewMethod
 
     moment = now()
     with open_study(ctx) as study:

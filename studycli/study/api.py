@@ -22,6 +22,8 @@ from .queue import Due, due_now, leeches, study_day_start
 from .settings import Settings
 from .store import CardState, Review, ReviewMethod, Store
 
+__all__ = ["CardState", "DueCounts", "Rated", "Review", "ReviewMethod", "Study", "study_items"]
+
 
 @dataclass(frozen=True)
 class Rated:
