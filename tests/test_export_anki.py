@@ -14,7 +14,7 @@ from studycli.content.loader import load_content
 from studycli.export.anki import build_package, deck_name, export_anki, markdown_html, stable_id
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
-from .test_cli import PROBE
+from .test_cli_commands import PROBE
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
