@@ -230,9 +230,11 @@ def _diagnose_update(s_got, m, s, xb, m_new, default):
     ]
     if isinstance(s_got, torch.Tensor) and s_got.shape == s.shape:
         for value, text in mistakes:
-            if torch.allclose(s_got.double(), value.double(), atol=1e-10, rtol=1e-10):
-                if not torch.allclose(value, old * torch.exp(m - m_new) + block_new):
-                    return text
+            right = old * torch.exp(m - m_new) + block_new
+            if torch.allclose(
+                s_got.double(), value.double(), atol=1e-10, rtol=1e-10
+            ) and not torch.allclose(value, right):
+                return text
     return default
 
 
