@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, forbid
+from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
 
 
 def scaled_dot_product_attention(q, k, v, mask=None):
@@ -37,6 +37,60 @@ def _random_mask(lq, lk, gen, device):
     return mask.to(device)
 
 
+def _diagnose(got, alternatives, default):
+    """The hint of the first (value, hint) alternative that `got` matches, else `default`:
+    a wrong output that equals a known mistake's output is named as that mistake."""
+    if isinstance(got, torch.Tensor):
+        got = got.detach().double().cpu()
+        for value, hint in alternatives:
+            value = value.double().cpu()
+            if got.shape == value.shape and torch.allclose(got, value, atol=1e-5, rtol=1e-4):
+                return hint
+    return default
+
+
+def _check_mask_rules(impl, gen, device):
+    """With v = I the output IS the weight matrix, so the mask rules can be read off it."""
+    lq, lk, d = 6, 5, 8
+    q = torch.randn(lq, d, generator=gen).to(device)
+    k = torch.randn(lk, d, generator=gen).to(device)
+    v = torch.eye(lk, device=device)
+    mask = _random_mask(lq, lk, gen, device)
+    what = (
+        f"scaled_dot_product_attention(q {tuple(q.shape)}, k {tuple(k.shape)}, v = identity "
+        f"(so the output is the weight matrix), mask={describe(mask, 64)})"
+    )
+    weights = call(impl, what, q, k, v, mask)
+    expect(
+        isinstance(weights, torch.Tensor) and weights.shape == (lq, lk),
+        what,
+        f"returned {describe(weights)}, expected a tensor of shape {(lq, lk)}",
+    )
+    weights = weights.detach().double().cpu()
+    allowed = mask.cpu()
+    leaked = weights[~allowed].abs().max().item() if (~allowed).any() else 0.0
+    if leaked > 1e-6:
+        mixed = (~allowed).any(-1) & allowed.any(-1)  # rows with both allowed and blocked keys
+        inverted = bool((weights[mixed] * allowed[mixed]).abs().max() < 1e-6)
+        expect(
+            False,
+            what,
+            f"a pair whose mask is False got weight {leaked:.3g}; it must be exactly 0",
+            hint="mask polarity inverted: True means 'may attend', False means blocked"
+            if inverted
+            else "set the scores where the mask is False to -inf before the softmax",
+        )
+    sums = weights.sum(-1)
+    worst = int((sums - 1).abs().argmax())
+    expect(
+        abs(sums[worst].item() - 1) < 1e-5,
+        what,
+        f"the weights of row {worst} sum to {sums[worst].item():.6g}",
+        hint="rows must sum to 1 over the allowed keys: mask the scores before the softmax, "
+        "not the weights after it",
+    )
+
+
 def check_scaled_dot_product_attention(impl, device="cpu"):
     impl = forbid(
         impl,
@@ -49,19 +103,32 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
     gen = torch.Generator().manual_seed(0)
     tol = dict(atol=1e-5, rtol=1e-4)
 
-    # One query, two keys, hand-checkable: scores 0 and 2/sqrt(4) = 1.
+    # One query, two keys, hand-checkable: scores 0 and 2/sqrt(4) = 1. d = 4 and dv = 2 differ,
+    # so a scale by the value size is told apart from the right one.
     q = torch.tensor([[1.0, 1.0, 0.0, 0.0]], device=device)
     k = torch.tensor([[0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]], device=device)
-    v = torch.tensor([[0.0], [1.0]], device=device)
+    v = torch.tensor([[0.0, 0.0], [1.0, 2.0]], device=device)
     what = f"scaled_dot_product_attention(q={describe(q)}, k={describe(k)}, v={describe(v)})"
-    want = torch.tensor([[math.e / (1 + math.e)]])
-    assert_close(
-        call(impl, what, q, k, v),
-        want,
-        what,
-        **tol,
-        hint="scores are q . k / sqrt(d) with d = 4 here, so the weights are softmax([0, 1])",
+    got = call(impl, what, q, k, v)
+
+    def weight_of_key_1(score_1):  # softmax([0, score_1])[1] times v's rows
+        w = math.exp(score_1) / (1 + math.exp(score_1))
+        return torch.tensor([[w, 2 * w]])
+
+    hint = _diagnose(
+        got,
+        [
+            (weight_of_key_1(2.0), "no 1/sqrt(d) scaling: the scores are q . k / sqrt(d)"),
+            (
+                weight_of_key_1(2.0 / math.sqrt(2)),
+                "scaled by sqrt(dv), the value size: the scale uses d, the size of q and k",
+            ),
+        ],
+        "scores are q . k / sqrt(d) with d = 4 here, so the weights are softmax([0, 1])",
     )
+    assert_close(got, weight_of_key_1(1.0), what, **tol, hint=hint)
+
+    _check_mask_rules(impl, gen, device)
 
     cases = [
         ((), 1, 1, 1, 1),
@@ -126,6 +193,7 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
 # --- wrong answers ----------------------------------------------------------------------------
 
 
+@fails_with("no 1/sqrt(d) scaling")
 def _sdpa_no_scaling(q, k, v, mask=None):
     """Forgets the 1/sqrt(d) scaling of the scores."""
     scores = q @ k.transpose(-2, -1)
@@ -134,6 +202,7 @@ def _sdpa_no_scaling(q, k, v, mask=None):
     return torch.softmax(scores, dim=-1) @ v
 
 
+@fails_with("scaled by sqrt(dv)")
 def _sdpa_scale_by_dv(q, k, v, mask=None):
     """Scales by sqrt(dv), the value size, instead of sqrt(d)."""
     scores = q @ k.transpose(-2, -1) / math.sqrt(v.shape[-1])
@@ -142,6 +211,7 @@ def _sdpa_scale_by_dv(q, k, v, mask=None):
     return torch.softmax(scores, dim=-1) @ v
 
 
+@fails_with("rows must sum to 1")
 def _sdpa_mask_after_softmax(q, k, v, mask=None):
     """Zeroes the masked weights after the softmax, so the rows no longer sum to 1."""
     weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1)
@@ -150,6 +220,7 @@ def _sdpa_mask_after_softmax(q, k, v, mask=None):
     return weights @ v
 
 
+@fails_with("mask polarity inverted")
 def _sdpa_mask_inverted(q, k, v, mask=None):
     """Mask polarity inverted: blocks the positions where the mask is True."""
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
@@ -158,6 +229,7 @@ def _sdpa_mask_inverted(q, k, v, mask=None):
     return torch.softmax(scores, dim=-1) @ v
 
 
+@fails_with("exp(1000) overflows")
 def _sdpa_unstable_softmax(q, k, v, mask=None):
     """exp of the raw scores without subtracting the max: overflows for large scores."""
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
@@ -178,6 +250,7 @@ def _sdpa_softmax_large_negative(q, k, v, mask=None):
     return torch.einsum("...ij,...jd->...id", scores.softmax(-1), v)
 
 
+@fails_with("calls scaled_dot_product_attention")
 def _wrong_calls_library(q, k, v, mask=None):
     """Calls F.scaled_dot_product_attention, the routine the card is about."""
     import torch.nn.functional as F

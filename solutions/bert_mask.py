@@ -3,7 +3,7 @@ statistical checker and typical mistakes."""
 
 import torch
 
-from studycli.assertions import assert_equal, call, expect
+from studycli.assertions import assert_equal, call, expect, fails_with
 
 
 def mask_tokens(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
@@ -214,6 +214,7 @@ def check_mask_tokens(impl, device="cpu"):
 # --- wrong answers ----------------------------------------------------------------------------
 
 
+@fails_with("80% of the chosen positions become mask_id")
 def _mask_all_chosen(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
     """Replaces every chosen position by mask_id (no 10% random, no 10% unchanged)."""
     chosen = torch.rand(tokens.shape, generator=generator, device=tokens.device) < mask_prob
@@ -222,12 +223,14 @@ def _mask_all_chosen(tokens, vocab_size: int, mask_id: int, generator, mask_prob
     return inputs, labels
 
 
+@fails_with("labels are -100 where not chosen")
 def _labels_everywhere(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
     """Labels on every position (the original tokens), not -100 where nothing was masked."""
     inputs, _ = mask_tokens(tokens, vocab_size, mask_id, generator, mask_prob)
     return inputs, tokens.clone()
 
 
+@fails_with("half get a random token")
 def _random_branch_prob_01(
     tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15
 ):
@@ -246,12 +249,14 @@ def _random_branch_prob_01(
     return inputs, labels
 
 
+@fails_with("labels hold the ORIGINAL token")
 def _labels_from_inputs(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
     """Labels copied from the corrupted inputs (mask_id, random tokens) instead of the originals."""
     inputs, labels = mask_tokens(tokens, vocab_size, mask_id, generator, mask_prob)
     return inputs, torch.where(labels != -100, inputs, labels)
 
 
+@fails_with("modified the tokens passed in")
 def _mutates_tokens(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
     """Writes the corruption into the caller's tokens tensor in place."""
     inputs, labels = mask_tokens(tokens, vocab_size, mask_id, generator, mask_prob)
@@ -259,6 +264,7 @@ def _mutates_tokens(tokens, vocab_size: int, mask_id: int, generator, mask_prob:
     return tokens, labels
 
 
+@fails_with("called twice with the same seed")
 def _global_rng(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
     """Ignores the generator and draws from torch's global random state."""
     return mask_tokens(tokens, vocab_size, mask_id, None, mask_prob)

@@ -7,18 +7,22 @@ import math
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, forbid, watch_torch
+from studycli.assertions import (
+    assert_close,
+    call,
+    describe,
+    expect,
+    fails_with,
+    forbid,
+    watch_torch,
+)
 
 
 def flash_attention(q, k, v, block_q: int = 64, block_k: int = 64, causal: bool = False):
-    """Exact scaled dot-product attention, computed tile by tile (FlashAttention's forward).
+    """Exact scaled dot-product attention, softmax(q k^T / sqrt(d)) v, computed tile by tile.
 
-    out = softmax(q k^T / sqrt(d)) v, but never materialise the full Lq x Lk score matrix:
-    loop over query tiles of `block_q` rows and, inside, over key/value tiles of `block_k`
-    rows. For each query row keep a running max m, a running softmax denominator l and an
-    unnormalised output accumulator acc; when a new key tile raises m, rescale l and acc by
-    exp(m_old - m_new) before adding the tile's contribution. Divide acc by l at the end.
-    Do not call F.scaled_dot_product_attention or a softmax over whole rows.
+    The full Lq x Lk score matrix must never exist: work on tiles of at most block_q query rows
+    and block_k key/value rows. Do not call F.scaled_dot_product_attention or a softmax routine.
 
     Args:
         q: (..., Lq, d) queries.
@@ -30,8 +34,11 @@ def flash_attention(q, k, v, block_q: int = 64, block_k: int = 64, causal: bool 
             both q and k, even when Lq != Lk).
 
     Returns:
-        (..., Lq, dv) attention output.
+        (..., Lq, dv) attention output, the same for every choice of tile sizes (up to rounding).
     """
+    # Per query tile: a running max m, a running denominator l and an unnormalised
+    # accumulator acc for each row. When a key tile raises m, both l and acc are rescaled by
+    # exp(m_old - m_new) before the tile's terms are added; acc / l at the end.
     *batch, n_q, d = q.shape
     n_k, dv = k.shape[-2], v.shape[-1]
     scale = 1.0 / math.sqrt(d)
@@ -90,7 +97,7 @@ def check_flash_attention(impl, device="cpu"):
     def rand(*shape, scale=1.0):
         return (torch.randn(*shape, generator=gen) * scale).to(device)
 
-    def run(q, k, v, block_q, block_k, causal):
+    def run(q, k, v, block_q, block_k, causal, hint=None, mistakes=()):
         what = (
             f"flash_attention(q {describe(q)}, k {describe(k)}, v {describe(v)}, "
             f"block_q={block_q}, block_k={block_k}, causal={causal})"
@@ -109,19 +116,18 @@ def check_flash_attention(impl, device="cpu"):
             isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
         )
         want = _attention_float64(q, k, v, causal)
-        hint = (
-            "when the running max grows, multiply both the denominator l and the accumulator "
-            "by exp(m_old - m_new); scale scores by 1/sqrt(d); causal means j <= i"
-        )
-        if causal and q.shape[-2] != k.shape[-2]:
-            hint = "with Lq != Lk, query i still sees exactly the keys j <= i (top-left aligned)"
+        if hint is None:
+            hint = (
+                "when the running max grows, multiply both the denominator l and the "
+                "accumulator by exp(m_old - m_new); scale scores by 1/sqrt(d); causal means j <= i"
+            )
+            if causal and q.shape[-2] != k.shape[-2]:
+                hint = TOP_LEFT
+        hint = _diagnose(got, [(mistake(q, k, v), text) for mistake, text in mistakes], hint)
         assert_close(got, want, what, atol=2e-5, rtol=1e-4, hint=hint)
         return got
 
-    # One head, tiny, with the default tile sizes (a single tile).
-    q, k, v = rand(5, 4), rand(5, 4), rand(5, 3)
-    for causal in (False, True):
-        run(q, k, v, 64, 64, causal)
+    _check_rules(run, rand, device)
 
     # Shapes with batch dims, Lq != Lk, d != dv, sizes not divisible by the tiles.
     shapes = [
@@ -172,6 +178,102 @@ def check_flash_attention(impl, device="cpu"):
     _check_no_full_matrix(impl, rand, device)
 
 
+TOP_LEFT = "with Lq != Lk, query i still sees exactly the keys j <= i (top-left aligned)"
+FULL_MATRIX = "never materialise the Lq x Lk matrix (nor a full causal mask)"
+
+
+def _diagnose(got, alternatives, default):
+    """The hint of the first (value, hint) alternative that `got` matches, else `default`."""
+    if isinstance(got, torch.Tensor):
+        got = got.detach().double().cpu()
+        for value, hint in alternatives:
+            value = value.double().cpu()
+            if got.shape == value.shape and torch.allclose(
+                got, value, atol=1e-5, rtol=1e-4, equal_nan=True
+            ):
+                return hint
+    return default
+
+
+def _scaled_attention(scale, strict=False):
+    """Attention with another scale, or with a causal mask that hides the diagonal."""
+
+    def attend(q, k, v):
+        scores = q.double() @ k.double().transpose(-1, -2) * scale(q.shape[-1])
+        if strict:
+            n_q, n_k = scores.shape[-2:]
+            allowed = torch.ones(n_q, n_k, dtype=torch.bool, device=q.device).tril(-1)
+            scores = scores.masked_fill(~allowed, float("-inf"))
+        return torch.softmax(scores, dim=-1) @ v.double()
+
+    return attend
+
+
+def _check_rules(run, rand, device):
+    """One rule at a time, each on an input where only that rule matters."""
+    # A single tile (default block sizes): no rescaling happens, only the scale matters.
+    q, k, v = rand(5, 4), rand(5, 4), rand(5, 3)
+    run(
+        q,
+        k,
+        v,
+        64,
+        64,
+        False,
+        hint="a single tile, so no rescaling is involved: scores are q . k / sqrt(d), d = q.shape[-1]",
+        mistakes=[
+            (_scaled_attention(lambda d: 1.0 / d), "scores scaled by 1/d instead of 1/sqrt(d)"),
+            (_scaled_attention(lambda d: 1.0), "scores not scaled: divide q . k by sqrt(d)"),
+        ],
+    )
+    # A single tile, causal: the diagonal belongs to the visible keys.
+    run(
+        q,
+        k,
+        v,
+        64,
+        64,
+        True,
+        hint="causal: query i sees the keys j <= i, itself included (row 0 sees key 0)",
+        mistakes=[
+            (
+                _scaled_attention(lambda d: d**-0.5, strict=True),
+                "the causal mask hides the diagonal: query i must also see key j = i",
+            )
+        ],
+    )
+    # A single tile, causal, Lq != Lk: the mask is aligned top-left.
+    run(rand(3, 4), rand(7, 4), rand(7, 2), 64, 64, True, hint=TOP_LEFT)
+
+    # v all ones: every output must be 1, whatever the tiling. The scores fall along the keys,
+    # so the running max is set by the first tile and never grows: no rescaling is needed,
+    # and only a per-tile normalisation breaks it.
+    q = torch.ones(1, 6, 4, device=device)
+    k = -0.3 * torch.arange(30.0, device=device).unsqueeze(-1).repeat(1, 4).unsqueeze(0)
+    run(
+        q,
+        k,
+        torch.ones(1, 30, 2, device=device),
+        4,
+        4,
+        False,
+        hint="with v all ones every output is 1: the weights of a row sum to 1 over ALL its keys; "
+        "keep one running denominator per row and divide once at the end, not each tile "
+        "normalised on its own",
+    )
+    # Scores that grow along the keys, so the max changes in every tile.
+    run(
+        q,
+        -k,
+        rand(1, 30, 3),
+        4,
+        4,
+        False,
+        hint="the running max grows from tile to tile: multiply both the denominator l and "
+        "the accumulator acc by exp(m_old - m_new) before adding a tile",
+    )
+
+
 def _check_no_full_matrix(impl, rand, device):
     """Every torch operation inside the call is watched: none may return a tensor anywhere near
     the size of the Lq x Lk score matrix (a tile is block_q x block_k)."""
@@ -188,14 +290,14 @@ def _check_no_full_matrix(impl, rand, device):
             what,
             f"built a tensor of {seen.numel:,} elements; the full score matrix has {n * n:,} "
             f"and one 64 x 64 tile {64 * 64:,}",
-            hint="never materialise the Lq x Lk matrix (nor a full causal mask): work on one "
-            "(block_q x block_k) tile at a time",
+            hint=FULL_MATRIX + ": work on one (block_q x block_k) tile at a time",
         )
         assert_close(got, _attention_float64(q, k, v, causal), what, atol=2e-5, rtol=1e-4)
 
 
+@fails_with("never materialise the Lq x Lk matrix")
 def _wrong_full_matrix(q, k, v, block_q=64, block_k=64, causal=False):
-    """Ignores the tiles: builds the whole Lq x Lk score matrix and takes one softmax."""
+    """Ignores the tiles: builds the whole Lq x Lk score matrix, then a hand-written softmax."""
     scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
     if causal:
         n_q, n_k = scores.shape[-2:]
@@ -204,29 +306,49 @@ def _wrong_full_matrix(q, k, v, block_q=64, block_k=64, causal=False):
             <= torch.arange(n_q, device=q.device)[:, None]
         )
         scores = scores.masked_fill(~allowed, float("-inf"))
-    return torch.softmax(scores, dim=-1) @ v
+    weights = torch.exp(scores - scores.amax(dim=-1, keepdim=True))
+    return weights / weights.sum(dim=-1, keepdim=True) @ v
 
 
+@fails_with("the answer calls softmax")
+def _wrong_row_softmax(q, k, v, block_q=64, block_k=64, causal=False):
+    """Tiles the queries only: calls torch.softmax on each query tile's whole rows of scores."""
+    n_q, n_k = q.shape[-2], k.shape[-2]
+    out = []
+    for qs in range(0, n_q, block_q):
+        scores = q[..., qs : qs + block_q, :] @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+        if causal:
+            rows = torch.arange(qs, qs + scores.shape[-2], device=q.device)[:, None]
+            scores = scores.masked_fill(torch.arange(n_k, device=q.device)[None, :] > rows, -1e30)
+        out.append(torch.softmax(scores, dim=-1) @ v)
+    return torch.cat(out, dim=-2)
+
+
+@fails_with("multiply both the denominator l and the accumulator acc")
 def _wrong_no_acc_rescale(q, k, v, block_q=64, block_k=64, causal=False):
     """Rescales the denominator when the max grows but forgets to rescale the accumulator."""
     return _tiled(q, k, v, block_q, block_k, causal, rescale_acc=False)
 
 
+@fails_with("the causal mask hides the diagonal")
 def _wrong_causal_strict(q, k, v, block_q=64, block_k=64, causal=False):
     """Causal mask off by one: query i sees keys j < i instead of j <= i."""
     return _tiled(q, k, v, block_q, block_k, causal, strict=True)
 
 
+@fails_with("scaled by 1/d instead of 1/sqrt(d)")
 def _wrong_scale_by_d(q, k, v, block_q=64, block_k=64, causal=False):
     """Scales the scores by 1/d instead of 1/sqrt(d)."""
     return _tiled(q, k, v, block_q, block_k, causal, scale=1.0 / q.shape[-1])
 
 
+@fails_with("not each tile normalised on its own")
 def _wrong_no_final_division(q, k, v, block_q=64, block_k=64, causal=False):
     """Normalises each key tile by its own sum and adds the tiles up (no global denominator)."""
     return _tiled(q, k, v, block_q, block_k, causal, per_tile_norm=True)
 
 
+@fails_with("top-left aligned")
 def _wrong_bottom_right_causal(q, k, v, block_q=64, block_k=64, causal=False):
     """Aligns the causal mask bottom-right (query i sees j <= i + Lk - Lq) when Lq != Lk."""
     return _tiled(q, k, v, block_q, block_k, causal, offset=k.shape[-2] - q.shape[-2])
@@ -306,6 +428,7 @@ def _variant_one_query_at_a_time(q, k, v, block_q=64, block_k=64, causal=False):
     return torch.cat(out, dim=-2).to(q.dtype)
 
 
+@fails_with("the answer calls scaled_dot_product_attention")
 def _wrong_calls_library(q, k, v, block_q=64, block_k=64, causal=False):
     """Calls F.scaled_dot_product_attention instead of tiling."""
     import torch.nn.functional as F
@@ -324,6 +447,7 @@ WRONG_ANSWERS = {
     "flash_attention": [
         _wrong_calls_library,
         _wrong_full_matrix,
+        _wrong_row_softmax,
         _wrong_no_acc_rescale,
         _wrong_causal_strict,
         _wrong_scale_by_d,

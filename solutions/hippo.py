@@ -5,7 +5,7 @@ Card: hippo-legs (coding).
 
 import numpy as np
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def legs(N: int):
@@ -60,6 +60,13 @@ def _as_arrays(got, N, what):
     return A, B
 
 
+UPPER_HINT = "A is lower triangular: every entry above the diagonal (n < k) is 0"
+LOWER_HINT = "below the diagonal (n > k), A[n, k] = -sqrt((2n+1)(2k+1))"
+DIAGONAL_HINT = "on the diagonal, A[n, n] = -(n+1) with n counted from 0, so A[0, 0] = -1"
+B_HINT = "B[n] = sqrt(2n+1): a square root"
+SIGN_HINT = "the sign is flipped: A's entries are negative (a stable system), B's positive"
+
+
 def check_legs(impl, device="cpu"):
     hint = (
         "A is lower triangular: -sqrt((2n+1)(2k+1)) below the diagonal, -(n+1) on it "
@@ -72,8 +79,19 @@ def check_legs(impl, device="cpu"):
     B3 = np.array([1.0, s3, s5])
     what = "legs(3)"
     A, B = _as_arrays(call(impl, what, 3), 3, what)
-    assert_close(A, A3, what + " -> A", atol=1e-12, rtol=1e-12, hint=hint)
-    assert_close(B, B3, what + " -> B", atol=1e-12, rtol=1e-12, hint=hint)
+    # Part by part, so that the message names the part that is wrong.
+    parts = [
+        (np.triu(A, k=1), np.triu(A3, k=1), "A above the diagonal", UPPER_HINT),
+        (np.tril(A, k=-1), np.tril(A3, k=-1), "A below the diagonal", LOWER_HINT),
+        (np.diag(A), np.diag(A3), "the diagonal of A", DIAGONAL_HINT),
+        (B, B3, "B", B_HINT),
+    ]
+    for got_part, want_part, name, part_hint in parts:
+        if np.allclose(got_part, -want_part) and not np.allclose(want_part, 0):
+            part_hint = SIGN_HINT
+        assert_close(
+            got_part, want_part, f"{what} -> {name}", atol=1e-12, rtol=1e-12, hint=part_hint
+        )
 
     for N in (1, 2, 4, 7, 16, 64):
         what = f"legs({N})"
@@ -93,24 +111,28 @@ def check_legs(impl, device="cpu"):
         assert_close(B, B_want, what + " -> B", atol=1e-12, rtol=1e-12, hint=hint)
 
 
+@fails_with("the sign is flipped")
 def _wrong_positive_sign(N):
     """Drops the minus sign: A[n, k] = +sqrt((2n+1)(2k+1)) below and +(n+1) on the diagonal."""
     A, B = legs(N)
     return -A, B
 
 
+@fails_with("A[n, n] = -(n+1)")
 def _wrong_diagonal_n(N):
     """Puts -n on the diagonal instead of -(n+1) (an off-by-one in the 0-based index)."""
     A, B = legs(N)
     return A + np.eye(N), B
 
 
+@fails_with("A is lower triangular")
 def _wrong_upper_triangular(N):
     """Fills the entries with n < k (above the diagonal) instead of n > k."""
     A, B = legs(N)
     return np.diag(np.diag(A)) + np.tril(A, k=-1).T, B
 
 
+@fails_with("B[n] = sqrt(2n+1): a square root")
 def _wrong_b_no_sqrt(N):
     """Uses B[n] = 2n + 1, forgetting the square root."""
     A, _ = legs(N)

@@ -6,7 +6,7 @@ Cards: linear-attention (coding), linear-attention-associativity-derivation (der
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect, gpu_memory_budget
+from studycli.assertions import assert_close, call, describe, expect, fails_with, gpu_memory_budget
 
 # Long enough that an L x L matrix cannot be allocated (2^17 squared floats is 64 GiB), while
 # the linear-time answer needs a few megabytes.
@@ -21,8 +21,8 @@ def linear_attention(q, k, v, causal: bool = False, eps: float = 1e-6):
 
     out_i = phi(q_i) S / (phi(q_i) . z + eps), where S = sum_j phi(k_j)^T v_j (a d x dv
     matrix) and z = sum_j phi(k_j) (a d vector). Non-causal: the sums run over all j.
-    Causal: over j <= i only (prefix sums). Never build the L x L matrix phi(q) phi(k)^T:
-    the cost must be linear in L (the checker runs L = 131072).
+    Causal: over j <= i only. Never build the L x L matrix phi(q) phi(k)^T: the cost must
+    be linear in L (the checker runs L = 131072).
 
     Args:
         q: (..., L, d) queries.
@@ -51,11 +51,9 @@ def linear_attention(q, k, v, causal: bool = False, eps: float = 1e-6):
 
 
 def right_first_product(phi_q, phi_k, v):
-    """Unnormalised kernel attention (phi_q phi_k^T) v, computed as phi_q (phi_k^T v).
+    """Unnormalised kernel attention (phi_q phi_k^T) v, in time and memory linear in N and M.
 
-    Matrix products are associative, so multiply phi_k^T v first (an r x dv matrix) and then
-    phi_q by it: O(N r dv) time and memory instead of O(N M (r + dv)) with an N x M matrix in
-    the middle. Never build the N x M matrix (the checker runs N = M = 131072).
+    The N x M matrix phi_q phi_k^T must never be built (the checker runs N = M = 131072).
 
     Args:
         phi_q: (..., N, r) query features.
@@ -65,6 +63,8 @@ def right_first_product(phi_q, phi_k, v):
     Returns:
         (..., N, dv), equal to (phi_q @ phi_k^T) @ v.
     """
+    # Associativity: (phi_q phi_k^T) v = phi_q (phi_k^T v), and phi_k^T v is only r x dv,
+    # so the cost is O((N + M) r dv) instead of O(N M (r + dv)).
     return phi_q @ (phi_k.transpose(-1, -2) @ v)
 
 
@@ -76,13 +76,50 @@ def _phi64(x):
     return torch.where(x > 0, x + 1.0, torch.exp(x))  # elu(x) + 1, written out
 
 
-def _explicit(q, k, v, causal, eps):
-    """The O(L^2) definition: weights a_ij = phi(q_i) . phi(k_j), masked when causal."""
-    a = _phi64(q) @ _phi64(k).transpose(-1, -2)
+def _explicit(q, k, v, causal, eps, phi=None, den_all=False, diagonal=0, eps_outside=False):
+    """The O(L^2) definition: weights a_ij = phi(q_i) . phi(k_j), masked when causal.
+
+    The keyword arguments give the outputs of typical mistakes, to name them in a message:
+    another feature map, a causal normaliser over all keys, a mask that stops at j < i
+    (diagonal=-1), eps added after the division.
+    """
+    phi = phi or _phi64
+    a = phi(q) @ phi(k).transpose(-1, -2)
+    den = a.sum(dim=-1, keepdim=True)
     if causal:
         n = a.shape[-1]
-        a = a * torch.ones(n, n, dtype=a.dtype, device=a.device).tril()
-    return (a @ v.double()) / (a.sum(dim=-1, keepdim=True) + eps)
+        a = a * torch.ones(n, n, dtype=a.dtype, device=a.device).tril(diagonal)
+        if not den_all:
+            den = a.sum(dim=-1, keepdim=True)
+    if eps_outside:
+        return (a @ v.double()) / den + eps
+    return (a @ v.double()) / (den + eps)
+
+
+def _named_mistake(got, q, k, v, causal, eps):
+    """The hint naming the typical mistake whose output `got` equals, if any."""
+    mistakes = [
+        (dict(phi=lambda x: F.elu(x.double())), "phi(x) = elu(x) + 1: the + 1 is missing"),
+        (dict(eps_outside=True), "eps must be inside the denominator: num / (den + eps)"),
+    ]
+    if causal:
+        mistakes += [
+            (
+                dict(den_all=True),
+                "the causal normaliser summed phi(k_j) over all keys: sum over j <= i only, "
+                "like the numerator",
+            ),
+            (dict(diagonal=-1), "the causal sums stopped at j < i: include j = i"),
+        ]
+    if not isinstance(got, torch.Tensor):
+        return None
+    for options, text in mistakes:
+        value = _explicit(q, k, v, causal, eps, **options)
+        if got.shape == value.shape and torch.allclose(
+            got.double(), value, atol=1e-5, rtol=1e-4, equal_nan=True
+        ):
+            return text
+    return None
 
 
 def _row(q, k, v, i, causal, eps):
@@ -114,7 +151,13 @@ def check_linear_attention(impl, device="cpu"):
             isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
         )
         assert_close(
-            got, _explicit(q, k, v, causal, eps), what, atol=1e-5, rtol=1e-4, hint=hint, **kwargs
+            got,
+            _explicit(q, k, v, causal, eps),
+            what,
+            atol=1e-5,
+            rtol=1e-4,
+            hint=_named_mistake(got, q, k, v, causal, eps) or hint,
+            **kwargs,
         )
 
     # A hand-sized example.
@@ -174,11 +217,13 @@ def check_linear_attention(impl, device="cpu"):
             )
 
 
+@fails_with("the + 1 is missing")
 def _wrong_no_plus_one(q, k, v, causal=False, eps=1e-6):
     """Uses phi(x) = elu(x), forgetting the + 1 (features can be negative)."""
     return _prefix_form(F.elu(q), F.elu(k), v, causal, eps)
 
 
+@fails_with("the causal normaliser summed phi(k_j) over all keys")
 def _wrong_causal_full_normaliser(q, k, v, causal=False, eps=1e-6):
     """Causal numerator, but the normaliser z sums phi(k_j) over all keys."""
     phi_q, phi_k = F.elu(q) + 1, F.elu(k) + 1
@@ -187,6 +232,7 @@ def _wrong_causal_full_normaliser(q, k, v, causal=False, eps=1e-6):
     return num / (den + eps)
 
 
+@fails_with("the causal sums stopped at j < i")
 def _wrong_exclusive_prefix(q, k, v, causal=False, eps=1e-6):
     """Causal prefix sums that stop at j < i (an exclusive cumsum)."""
     phi_q, phi_k = F.elu(q) + 1, F.elu(k) + 1
@@ -199,6 +245,7 @@ def _wrong_exclusive_prefix(q, k, v, causal=False, eps=1e-6):
     return num / ((phi_q * z).sum(-1, keepdim=True) + eps)
 
 
+@fails_with("an L x L matrix does not fit")
 def _wrong_quadratic(q, k, v, causal=False, eps=1e-6):
     """Builds the L x L matrix phi(q) phi(k)^T (right values, quadratic memory)."""
     a = (F.elu(q) + 1) @ (F.elu(k) + 1).transpose(-1, -2)
@@ -207,6 +254,7 @@ def _wrong_quadratic(q, k, v, causal=False, eps=1e-6):
     return (a @ v) / (a.sum(-1, keepdim=True) + eps)
 
 
+@fails_with("eps must be inside the denominator")
 def _wrong_eps_outside(q, k, v, causal=False, eps=1e-6):
     """Adds eps after the division, num / den + eps, instead of num / (den + eps)."""
     phi_q, phi_k = F.elu(q) + 1, F.elu(k) + 1
@@ -277,14 +325,23 @@ def check_right_first_product(impl, device="cpu"):
         got = call(impl, what, fq.clone(), fk.clone(), v.clone())
         # Ground truth, entry by entry: out[i, e] = sum_j (sum_c fq[i, c] fk[j, c]) v[j, e].
         want = torch.einsum("...ic,...jc,...je->...ie", fq.double(), fk.double(), v.double())
-        assert_close(
-            got,
-            want,
-            what,
-            atol=1e-5,
-            rtol=1e-5,
-            hint="phi_k^T v is (r x dv): contract over the sequence axis of phi_k and v",
-        )
+        hint = "phi_k^T v is (r x dv): contract over the sequence axis of phi_k and v"
+        if isinstance(got, torch.Tensor) and r == dv:
+            mistakes = [
+                (
+                    fq.double() @ (v.double().transpose(-1, -2) @ fk.double()),
+                    "the state was formed as v^T phi_k (dv x r), the transpose of phi_k^T v",
+                ),
+                (
+                    fq.double() * (fk.double() * v.double()).sum(dim=-2, keepdim=True),
+                    "features and values were multiplied elementwise: that keeps only the "
+                    "diagonal of phi_k^T v, which is a full r x dv matrix",
+                ),
+            ]
+            for value, text in mistakes:
+                if got.shape == value.shape and torch.allclose(got.double(), value, atol=1e-5):
+                    hint = text
+        assert_close(got, want, what, atol=1e-5, rtol=1e-5, hint=hint)
 
     n = _LONG
     fq, fk, v = rand(n, 4), rand(n, 4), rand(n, 3)
@@ -307,16 +364,19 @@ def check_right_first_product(impl, device="cpu"):
         assert_close(got[i], want, f"{what}, row {i}", atol=1e-3, rtol=1e-4)
 
 
+@fails_with("the N x N matrix phi_q phi_k^T does not fit")
 def _wrong_left_first(phi_q, phi_k, v):
     """Multiplies left to right, (phi_q phi_k^T) v: right values, an N x M matrix in memory."""
     return (phi_q @ phi_k.transpose(-1, -2)) @ v
 
 
+@fails_with("the transpose of phi_k^T v")
 def _wrong_transposed_state(phi_q, phi_k, v):
     """Forms v^T phi_k (dv x r) instead of phi_k^T v (r x dv)."""
     return phi_q @ (v.transpose(-1, -2) @ phi_k)
 
 
+@fails_with("keeps only the diagonal of phi_k^T v")
 def _wrong_diagonal_state(phi_q, phi_k, v):
     """Multiplies features and values elementwise, keeping only the diagonal of phi_k^T v."""
     return phi_q * (phi_k * v).sum(dim=-2, keepdim=True)

@@ -5,7 +5,7 @@ Card: medusa-tree-mask (coding).
 
 import torch
 
-from studycli.assertions import assert_equal, call, describe, expect
+from studycli.assertions import assert_equal, call, describe, expect, fails_with
 
 
 def tree_attention_mask(parents: list[int]):
@@ -94,9 +94,50 @@ def check_tree_attention_mask(impl, device="cpu"):
         )
         expect(got.dtype == torch.bool, what, f"returned dtype {got.dtype}, expected torch.bool")
         want = _brute_force(parents)
+        if tuple(got.shape) == tuple(want.shape):
+            wrong = (got.cpu() != want).nonzero()
+            if len(wrong):
+                i, j = (int(x) for x in wrong[0])
+                expect(
+                    False,
+                    what,
+                    f"mask[{i}, {j}] is {bool(got[i, j])}, expected {bool(want[i, j])}",
+                    hint=_explain(parents, i, j),
+                )
         assert_equal(got.cpu(), want, what, hint=hint)
 
 
+def _ancestors(parents, i):
+    found, j = [], parents[i]
+    while j != -1:
+        found.append(j)
+        j = parents[j]
+    return found
+
+
+def _explain(parents, i, j):
+    """Why mask[i, j] must be what it is: the rule the first wrong entry breaks."""
+    if i == j:
+        return f"every node sees itself: the diagonal entry mask[{i}, {i}] is True"
+    if j == parents[i]:
+        return f"node {j} is the parent of node {i}: a node sees its parent"
+    if j in _ancestors(parents, i):
+        return (
+            f"node {j} is an ancestor of node {i} further up than its parent: a node sees ALL "
+            "its ancestors (parent, grandparent, ...), not only its parent"
+        )
+    if i in _ancestors(parents, j):
+        return (
+            f"node {j} is a descendant of node {i}: a node never sees its descendants "
+            "(the mask is not transposed)"
+        )
+    return (
+        f"node {j} lies on another branch than node {i}: it is no ancestor, so it stays hidden "
+        "even when it comes earlier in the list (a tree mask, not a causal one)"
+    )
+
+
+@fails_with("a node sees ALL its ancestors")
 def _wrong_parent_only(parents):
     """Marks only the node itself and its direct parent, not all ancestors."""
     n = len(parents)
@@ -107,6 +148,7 @@ def _wrong_parent_only(parents):
     return mask
 
 
+@fails_with("a node never sees its descendants")
 def _wrong_descendants(parents):
     """Builds the transpose: node i sees its descendants instead of its ancestors."""
     n = len(parents)
@@ -117,6 +159,7 @@ def _wrong_descendants(parents):
     return mask.T.contiguous()
 
 
+@fails_with("every node sees itself")
 def _wrong_no_self(parents):
     """Marks the ancestors but forgets the diagonal (a token must see itself)."""
     n = len(parents)
@@ -128,6 +171,7 @@ def _wrong_no_self(parents):
     return mask
 
 
+@fails_with("a tree mask, not a causal one")
 def _wrong_causal(parents):
     """Uses the plain causal mask j <= i, letting a node see earlier nodes of other branches."""
     n = len(parents)

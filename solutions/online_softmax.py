@@ -5,17 +5,15 @@ Cards: online-softmax (coding), online-softmax-rescaling-derivation (derivation)
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, forbid
+from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
 
 
 def online_softmax(x, block_size: int):
-    """Softmax over the last dimension, computed in one pass over blocks.
+    """Softmax over the last dimension, its normaliser gathered in one pass over blocks.
 
-    Walk the last dimension in blocks of `block_size` (the last block may be shorter). Keep,
-    for every row, a running maximum m and a running sum s = sum of exp(x_j - m) over the
-    entries seen so far; when a block raises the maximum, rescale s before adding the block.
-    After the pass, softmax(x)_j = exp(x_j - m) / s. Do not call torch.softmax (or any other
-    softmax routine).
+    Read the last dimension in blocks of `block_size` entries (the last block may be
+    shorter), once, keeping only a running state per row; then write the output. Do not call
+    torch.softmax (or any other softmax routine).
 
     Args:
         x: tensor of shape (..., n), floating point. Entries may be large (thousands):
@@ -25,6 +23,8 @@ def online_softmax(x, block_size: int):
     Returns:
         A tensor of the same shape as x whose last dimension sums to 1.
     """
+    # State per row: the running max m and s = sum of exp(x_j - m) over the entries read.
+    # When a block raises the max to m_new, the old sum is multiplied by exp(m - m_new).
     n = x.shape[-1]
     m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
     s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
@@ -48,8 +48,9 @@ def running_stats_update(m, s, x_block):
         x_block: tensor of shape (..., b), b >= 1, the next entries of each row.
 
     Returns:
-        (m_new, s_new), each of shape (...): m_new = max(m, max_j x_block_j) and
-        s_new = s * exp(m - m_new) + sum_j exp(x_block_j - m_new).
+        (m_new, s_new), each of shape (...): the same summary of the entries seen so far
+        followed by the block (the maximum of all of them, and the sum of exp(x_j - m_new)
+        over all of them), computed from (m, s) and the block alone.
     """
     m_new = torch.maximum(m, x_block.amax(dim=-1))
     s_new = s * torch.exp(m - m_new) + torch.exp(x_block - m_new.unsqueeze(-1)).sum(dim=-1)
@@ -57,6 +58,18 @@ def running_stats_update(m, s, x_block):
 
 
 # --- checker: online_softmax ------------------------------------------------------------------
+
+
+GENERIC_HINT = (
+    "rescale the running sum by exp(m_old - m_new) whenever the max grows, "
+    "and include the last, shorter block"
+)
+LAST_BLOCK_HINT = "include the last, shorter block: n need not be a multiple of block_size"
+RESCALE_HINT = (
+    "the max grows from block to block: multiply the running sum by exp(m_old - m_new) (<= 1) "
+    "before adding the new block's terms"
+)
+OVERFLOW_HINT = "exp(1000) overflows: measure every exponent against the running max, exp(x - m)"
 
 
 def check_online_softmax(impl, device="cpu"):
@@ -70,7 +83,7 @@ def check_online_softmax(impl, device="cpu"):
     )
     gen = torch.Generator().manual_seed(0)
 
-    def run(x, block_size, what_extra=""):
+    def run(x, block_size, what_extra="", hint=GENERIC_HINT):
         what = f"online_softmax({describe(x)}, block_size={block_size}){what_extra}"
         got = call(impl, what, x.clone(), block_size)
         expect(
@@ -83,9 +96,24 @@ def check_online_softmax(impl, device="cpu"):
             what,
             atol=1e-6,
             rtol=1e-5,
-            hint="rescale the running sum by exp(m_old - m_new) whenever the max grows, "
-            "and include the last, shorter block",
+            hint=hint,
         )
+
+    # One rule at a time. Falling values: the max is set by the first block and never
+    # grows, so no rescaling is needed; 5 entries in blocks of 2 end with a short block.
+    falling = torch.tensor([[5.0, 4.0, 3.0, 2.0, 1.0]], device=device)
+    run(falling, 2, " [falling values]", hint=LAST_BLOCK_HINT)
+    # Rising values: the max grows at every block.
+    rising = torch.tensor([[1.0, 2.0, 3.0, 4.0, 5.0]], device=device)
+    for block_size in (1, 2):
+        run(rising, block_size, " [rising values]", hint=RESCALE_HINT)
+    # Values in the thousands: exp(x) itself overflows.
+    run(
+        torch.tensor([[1000.0, 999.0, 1001.0]], device=device),
+        2,
+        " [values near 1000]",
+        hint=OVERFLOW_HINT,
+    )
 
     # A fixed example whose maximum grows block after block.
     x = torch.tensor([[1.0, 2.0, 3.0, 4.0, 5.0], [5.0, 4.0, 3.0, 2.0, 1.0]], device=device)
@@ -112,6 +140,7 @@ def check_online_softmax(impl, device="cpu"):
     run(x64, 6)
 
 
+@fails_with("multiply the running sum by exp(m_old - m_new)")
 def _wrong_no_rescale(x, block_size):
     """Forgets to rescale the running sum by exp(m_old - m_new) when the max grows."""
     n = x.shape[-1]
@@ -124,6 +153,7 @@ def _wrong_no_rescale(x, block_size):
     return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
 
 
+@fails_with("exp(1000) overflows")
 def _wrong_no_max(x, block_size):
     """Sums exp(x) directly without subtracting a running max (overflows for large inputs)."""
     n = x.shape[-1]
@@ -133,6 +163,7 @@ def _wrong_no_max(x, block_size):
     return torch.exp(x) / s.unsqueeze(-1)
 
 
+@fails_with("multiply the running sum by exp(m_old - m_new)")
 def _wrong_inverted_rescale(x, block_size):
     """Rescales the running sum by exp(m_new - m_old) instead of exp(m_old - m_new)."""
     n = x.shape[-1]
@@ -147,6 +178,7 @@ def _wrong_inverted_rescale(x, block_size):
     return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
 
 
+@fails_with("include the last, shorter block")
 def _wrong_drops_last_block(x, block_size):
     """Loops over full blocks only, silently dropping a shorter last block."""
     n = x.shape[-1]
@@ -180,6 +212,32 @@ def _variant_scalar_loop(x, block_size):
 # --- checker: running_stats_update ------------------------------------------------------------
 
 
+def _diagnose_update(s_got, m, s, xb, m_new, default):
+    """Name the mistake whose formula gives s_got, if one does."""
+    old = torch.where(torch.isinf(m), torch.zeros_like(s), s)  # the empty state's sum is 0
+    block_new = torch.exp(xb - m_new.unsqueeze(-1)).sum(-1)
+    ref_old = torch.where(torch.isinf(m), m_new, m)
+    mistakes = [
+        (old + block_new, "the old sum was not rescaled: multiply it by exp(m - m_new)"),
+        (
+            old * torch.exp(m - m_new) + torch.exp(xb - ref_old.unsqueeze(-1)).sum(-1),
+            "the block's terms were measured against the old max: use exp(x_j - m_new)",
+        ),
+        (
+            old * torch.exp(m_new - ref_old) + block_new,
+            "the old sum was rescaled by exp(m_new - m): the factor is exp(m - m_new), at most 1",
+        ),
+    ]
+    if isinstance(s_got, torch.Tensor) and s_got.shape == s.shape:
+        for value, text in mistakes:
+            right = old * torch.exp(m - m_new) + block_new
+            if torch.allclose(
+                s_got.double(), value.double(), atol=1e-10, rtol=1e-10
+            ) and not torch.allclose(value, right):
+                return text
+    return default
+
+
 def check_running_stats_update(impl, device="cpu"):
     gen = torch.Generator().manual_seed(1)
     hint = "s_new = s * exp(m - m_new) + sum_j exp(x_j - m_new), with m_new = max(m, max_j x_j)"
@@ -209,7 +267,14 @@ def check_running_stats_update(impl, device="cpu"):
         # where "everything seen before" is s * exp(m) (finite for these small values).
         s_want = (s * torch.exp(m) + torch.exp(xb).sum(-1)) / torch.exp(m_want)
         assert_close(got[0], m_want, what + " -> m_new", atol=1e-12, rtol=1e-12)
-        assert_close(got[1], s_want, what + " -> s_new", atol=1e-10, rtol=1e-10, hint=hint)
+        assert_close(
+            got[1],
+            s_want,
+            what + " -> s_new",
+            atol=1e-10,
+            rtol=1e-10,
+            hint=_diagnose_update(got[1], m, s, xb, m_want, hint),
+        )
 
     # Folding whole rows block by block from the empty state gives max and sum exp(x - max).
     for rows, n, block_size, scale in [
@@ -237,12 +302,14 @@ def check_running_stats_update(impl, device="cpu"):
         assert_close(s, s_want, what + " -> final s", atol=1e-9, rtol=1e-9, hint=hint)
 
 
+@fails_with("the old sum was not rescaled")
 def _wrong_update_no_rescale(m, s, x_block):
     """Adds the new block's sum without rescaling the old sum to the new max."""
     m_new = torch.maximum(m, x_block.amax(dim=-1))
     return m_new, s + torch.exp(x_block - m_new.unsqueeze(-1)).sum(dim=-1)
 
 
+@fails_with("measured against the old max")
 def _wrong_update_old_max(m, s, x_block):
     """Rescales the old sum but measures the new block against the old max m."""
     m_new = torch.maximum(m, x_block.amax(dim=-1))
@@ -250,6 +317,7 @@ def _wrong_update_old_max(m, s, x_block):
     return m_new, s * torch.exp(m - m_new) + torch.exp(x_block - ref.unsqueeze(-1)).sum(dim=-1)
 
 
+@fails_with("rescaled by exp(m_new - m)")
 def _wrong_update_inverted(m, s, x_block):
     """Rescales the old sum by exp(m_new - m) instead of exp(m - m_new)."""
     m_new = torch.maximum(m, x_block.amax(dim=-1))
@@ -257,6 +325,7 @@ def _wrong_update_inverted(m, s, x_block):
     return m_new, s * factor + torch.exp(x_block - m_new.unsqueeze(-1)).sum(dim=-1)
 
 
+@fails_with("the answer calls softmax")
 def _wrong_calls_library(x, block_size):
     """Calls torch.softmax instead of keeping a running max and sum."""
     return torch.softmax(x, dim=-1)

@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def positive_random_features(x, omega):
@@ -33,9 +33,9 @@ def positive_random_features(x, omega):
 def softmax_kernel_estimate(x, y, omega):
     """Monte Carlo estimate of exp(x_i . y_j) from random directions omega_1..omega_m.
 
-    estimate[i, j] = (1/m) sum_r exp(omega_r . x_i - ‖x_i‖²/2) exp(omega_r . y_j - ‖y_j‖²/2).
-    Because E[exp(omega . u)] = exp(‖u‖²/2) for omega ~ N(0, I), the estimate is unbiased:
-    its expectation is exactly exp(x_i . y_j).
+    estimate[i, j] = (1/m) sum_r exp(omega_r . x_i - ‖x_i‖²/2) exp(omega_r . y_j - ‖y_j‖²/2),
+    the sample mean, over the m directions, of the product whose expectation the derivation
+    computes.
 
     Args:
         x: (n, d) first set of vectors.
@@ -60,6 +60,17 @@ def _features_float64(x, omega):
     return torch.exp(proj - sq[:, None] / 2) / math.sqrt(omega.shape[0])
 
 
+def _diagnose(got, alternatives, default):
+    """The hint of the first (value, hint) alternative that `got` matches, else `default`."""
+    if isinstance(got, torch.Tensor):
+        got = got.detach().double().cpu()
+        for value, hint in alternatives:
+            value = value.double().cpu()
+            if got.shape == value.shape and torch.allclose(got, value, atol=1e-9, rtol=1e-7):
+                return hint
+    return default
+
+
 def check_positive_random_features(impl, device="cpu"):
     gen = torch.Generator().manual_seed(0)
     hint = "phi(x) = exp(x omega^T - ‖x‖²/2) / sqrt(m): half the squared norm, and sqrt(m), not m"
@@ -70,7 +81,25 @@ def check_positive_random_features(impl, device="cpu"):
     what = f"positive_random_features({describe(x)}, {describe(omega)})"
     got = call(impl, what, x.clone(), omega.clone())
     want = torch.tensor([[math.exp(0.5), math.exp(-0.5)]], dtype=torch.float64) / math.sqrt(2)
-    assert_close(got, want, what, atol=1e-12, rtol=1e-10, hint=hint)
+    proj, sq, root_m = x @ omega.T, (x * x).sum(-1, keepdim=True), math.sqrt(2)
+    mistakes = [
+        (
+            torch.exp(proj) / root_m,
+            "the -‖x‖²/2 term is missing: exp(omega . x) alone estimates "
+            "exp(q . k + ‖q‖²/2 + ‖k‖²/2)",
+        ),
+        (torch.exp(proj - sq) / root_m, "subtracted ‖x‖², the full squared norm: subtract half"),
+        (
+            torch.exp(proj - sq / 2) / 2,
+            "divided by m: divide each feature by sqrt(m), so that phi(q) . phi(k) carries 1/m",
+        ),
+        (
+            torch.cos(proj) * torch.exp(sq / 2) / root_m,
+            "cos (trigonometric) features target the Gaussian kernel and can be negative: "
+            "use exp(omega . x - ‖x‖²/2)",
+        ),
+    ]
+    assert_close(got, want, what, atol=1e-12, rtol=1e-10, hint=_diagnose(got, mistakes, hint))
 
     # The formula over many shapes, float32 and float64.
     for n, d, m, dtype in [
@@ -114,21 +143,25 @@ def check_positive_random_features(impl, device="cpu"):
     )
 
 
+@fails_with("the -‖x‖²/2 term is missing")
 def _wrong_no_norm_term(x, omega):
     """Drops the -‖x‖²/2 term: exp(x omega^T) / sqrt(m) estimates exp(q.k + ‖q‖²/2 + ‖k‖²/2)."""
     return torch.exp(x @ omega.T) / math.sqrt(omega.shape[0])
 
 
+@fails_with("subtracted ‖x‖², the full squared norm")
 def _wrong_full_norm(x, omega):
     """Subtracts ‖x‖² instead of ‖x‖²/2."""
     return torch.exp(x @ omega.T - (x * x).sum(-1, keepdim=True)) / math.sqrt(omega.shape[0])
 
 
+@fails_with("divided by m: divide each feature by sqrt(m)")
 def _wrong_divide_by_m(x, omega):
     """Divides each feature by m instead of sqrt(m) (the dot product then shrinks by m)."""
     return torch.exp(x @ omega.T - 0.5 * (x * x).sum(-1, keepdim=True)) / omega.shape[0]
 
 
+@fails_with("trigonometric) features")
 def _wrong_trig_features(x, omega):
     """Uses the Gaussian-kernel trig features cos(omega.x) scaled by exp(‖x‖²/2) (can be negative)."""
     proj = x @ omega.T
@@ -159,7 +192,25 @@ def check_softmax_kernel_estimate(impl, device="cpu"):
             want += torch.outer(
                 torch.exp(x @ w - (x * x).sum(-1) / 2), torch.exp(y @ w - (y * y).sum(-1) / 2)
             )
-        assert_close(got, want / m, what, atol=1e-12, rtol=1e-9, hint=hint)
+        hx, hy = (x * x).sum(-1, keepdim=True) / 2, (y * y).sum(-1, keepdim=True) / 2
+        px, py = x @ omega.T, y @ omega.T
+        mistakes = [
+            (
+                torch.exp(px) @ torch.exp(py).T / m,
+                "the -‖x‖²/2 and -‖y‖²/2 terms are missing: without them the mean estimates "
+                "exp(‖x + y‖²/2)",
+            ),
+            (want, "summed over the m directions: take the mean (divide by m)"),
+            (
+                torch.exp(px - 2 * hx) @ torch.exp(py - 2 * hy).T / m,
+                "subtracted the full squared norms ‖x‖² and ‖y‖²: subtract half of each",
+            ),
+        ]
+        if m == 1:
+            mistakes.pop(1)  # with one direction the sum is the mean
+        assert_close(
+            got, want / m, what, atol=1e-12, rtol=1e-9, hint=_diagnose(got, mistakes, hint)
+        )
 
     # Unbiasedness: with many directions the estimate is within sampling error of exp(x . y).
     m, d = 200_000, 6
@@ -174,11 +225,13 @@ def check_softmax_kernel_estimate(impl, device="cpu"):
     assert_close(got, exact, what, atol=0.0, rtol=float((5 * std_error / exact).max()), hint=hint)
 
 
+@fails_with("the -‖x‖²/2 and -‖y‖²/2 terms are missing")
 def _wrong_estimate_no_norms(x, y, omega):
     """Forgets the -‖x‖²/2 and -‖y‖²/2 terms: estimates exp(‖x + y‖²/2), not exp(x . y)."""
     return torch.exp(x @ omega.T) @ torch.exp(y @ omega.T).T / omega.shape[0]
 
 
+@fails_with("take the mean (divide by m)")
 def _wrong_estimate_sum(x, y, omega):
     """Sums over the directions instead of averaging (off by a factor m)."""
     fx = torch.exp(x @ omega.T - 0.5 * (x * x).sum(-1, keepdim=True))
@@ -186,6 +239,7 @@ def _wrong_estimate_sum(x, y, omega):
     return fx @ fy.T
 
 
+@fails_with("subtracted the full squared norms")
 def _wrong_estimate_full_norms(x, y, omega):
     """Subtracts the full squared norms ‖x‖² and ‖y‖² (biased low by exp(-(‖x‖² + ‖y‖²)/2))."""
     fx = torch.exp(x @ omega.T - (x * x).sum(-1, keepdim=True))

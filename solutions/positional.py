@@ -4,7 +4,7 @@ and typical mistakes."""
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call, expect
+from studycli.assertions import assert_close, call, expect, fails_with
 
 
 def sinusoidal_encoding(num_positions: int, dim: int, base: float = 10000.0):
@@ -81,15 +81,31 @@ def check_sinusoidal_encoding(impl, device="cpu"):
             [np.sin(2.0), np.cos(2.0), np.sin(0.02), np.cos(0.02)],
         ]
     )
-    assert_close(
-        out,
-        want,
-        what,
-        atol=1e-5,
-        rtol=1e-5,
-        hint="column 2i is sin(p / base^(2i/dim)), column 2i+1 is cos of the same angle; "
-        "sin and cos alternate, they are not two halves",
+    hint = (
+        "column 2i is sin(p / base^(2i/dim)), column 2i+1 is cos of the same angle; "
+        "sin and cos alternate, they are not two halves"
     )
+    angle = np.arange(3)[:, None] / 10000.0 ** (np.arange(0, 4, 2) / 4)  # (3, 2): pair angles
+    by_column = np.arange(3)[:, None] / 10000.0 ** (np.arange(4) / 4)
+    no_two = np.arange(3)[:, None] / 10000.0 ** (np.arange(2) / 4)
+    mistakes = [
+        (
+            np.concatenate([np.sin(angle), np.cos(angle)], axis=1),
+            "all sines first, then all cosines: sin and cos alternate column by column",
+        ),
+        (
+            np.where(np.arange(4) % 2 == 0, np.sin(by_column), np.cos(by_column)),
+            "the cos column 2i+1 used the exponent (2i+1)/dim: both columns of pair i use 2i/dim",
+        ),
+        (
+            np.stack([np.sin(no_two), np.cos(no_two)], axis=-1).reshape(3, 4),
+            "the exponent is 2i/dim: the factor 2 is missing (i/dim)",
+        ),
+    ]
+    if hasattr(out, "shape") and tuple(out.shape) == (3, 4):
+        got = np.asarray(out.detach().cpu().double() if isinstance(out, torch.Tensor) else out)
+        hint = next((text for value, text in mistakes if np.allclose(got, value, atol=1e-5)), hint)
+    assert_close(out, want, what, atol=1e-5, rtol=1e-5, hint=hint)
 
     for num_positions, dim, base in [
         (1, 2, 10000.0),
@@ -148,20 +164,49 @@ def check_sinusoidal_shift_matrix(impl, device="cpu"):
         pe = _pe_numpy(200 + abs(k), dim, base)
         start = max(0, -k)
         p = np.arange(start, start + 150)
+        hint = (
+            "per pair: sin((p+k)w) = cos(kw) sin(pw) + sin(kw) cos(pw) and "
+            "cos((p+k)w) = -sin(kw) sin(pw) + cos(kw) cos(pw)"
+        )
+        right = _shift_numpy(k, dim, base)
+        mistakes = [
+            (
+                right.T,
+                "this matrix shifts by -k: with sin stored before cos, the first row of a "
+                "block is (cos kw, sin kw), the second (-sin kw, cos kw)",
+            ),
+            (
+                _shift_numpy(k, dim, base, frequency=False),
+                "every pair was rotated by the angle k: pair i turns by k w_i, "
+                "w_i = base^(-2i/dim)",
+            ),
+        ]
+        for value, text in mistakes:
+            if not np.allclose(value, right) and np.allclose(m, value, atol=1e-6):
+                hint = text
         assert_close(
             pe[p] @ m.T,
             pe[p + k],
             f"{what} @ PE[p] vs PE[p + {k}] for p = {start} .. {start + 149}",
             atol=1e-5,
             rtol=1e-5,
-            hint="per pair: sin((p+k)w) = cos(kw) sin(pw) + sin(kw) cos(pw) and "
-            "cos((p+k)w) = -sin(kw) sin(pw) + cos(kw) cos(pw)",
+            hint=hint,
         )
+
+
+def _shift_numpy(k, dim, base, frequency=True):
+    """The block-diagonal shift matrix, from the angle-addition formulas (numpy float64)."""
+    m = np.zeros((dim, dim))
+    for i in range(dim // 2):
+        a = k / base ** (2 * i / dim) if frequency else float(k)
+        m[2 * i : 2 * i + 2, 2 * i : 2 * i + 2] = [[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]]
+    return m
 
 
 # --- wrong answers ----------------------------------------------------------------------------
 
 
+@fails_with("all sines first, then all cosines")
 def _pe_halves(num_positions: int, dim: int, base: float = 10000.0):
     """All sines in the first half and all cosines in the second, instead of alternating."""
     p = torch.arange(num_positions, dtype=torch.float64)[:, None]
@@ -169,6 +214,7 @@ def _pe_halves(num_positions: int, dim: int, base: float = 10000.0):
     return torch.cat((angles.sin(), angles.cos()), dim=-1).float()
 
 
+@fails_with("the cos column 2i+1 used the exponent (2i+1)/dim")
 def _pe_column_index_exponent(num_positions: int, dim: int, base: float = 10000.0):
     """Exponent j/dim with j the column index, so the cos column 2i+1 uses (2i+1)/dim."""
     p = torch.arange(num_positions, dtype=torch.float64)[:, None]
@@ -177,6 +223,7 @@ def _pe_column_index_exponent(num_positions: int, dim: int, base: float = 10000.
     return torch.where(j % 2 == 0, angles.sin(), angles.cos()).float()
 
 
+@fails_with("the factor 2 is missing")
 def _pe_exponent_i_over_dim(num_positions: int, dim: int, base: float = 10000.0):
     """Exponent i/dim (pair index without the factor 2) instead of 2i/dim."""
     p = torch.arange(num_positions, dtype=torch.float64)[:, None]
@@ -187,11 +234,13 @@ def _pe_exponent_i_over_dim(num_positions: int, dim: int, base: float = 10000.0)
     return pe.float()
 
 
+@fails_with("this matrix shifts by -k")
 def _shift_transposed(k: int, dim: int, base: float = 10000.0):
     """Blocks [[cos, -sin], [sin, cos]] (the textbook rotation layout): with sin stored before cos that shifts by -k."""
     return sinusoidal_shift_matrix(k, dim, base).T.contiguous()
 
 
+@fails_with("every pair was rotated by the angle k")
 def _shift_no_frequency(k: int, dim: int, base: float = 10000.0):
     """Rotates every pair by the angle k, forgetting the pair's frequency w_i."""
     m = torch.zeros(dim, dim, dtype=torch.float64)

@@ -4,7 +4,7 @@ their checkers and typical mistakes."""
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def apply_rope(x, positions, base: float = 10000.0):
@@ -81,6 +81,36 @@ def _np(t):
     return t.detach().cpu().double().numpy()
 
 
+def _rope_half_split_np(x, positions, base=10000.0):
+    """RoPE with the half-split pairs (x[i], x[i + d/2]) of GPT-NeoX (numpy), to name that mistake."""
+    d = x.shape[-1]
+    perm = np.stack([np.arange(d // 2), np.arange(d // 2) + d // 2], axis=-1).reshape(-1)
+    out = np.empty_like(x)
+    out[..., perm] = _rope_complex(x[..., perm], positions, base)
+    return out
+
+
+def _diagnose(got, alternatives, default):
+    """The hint of the first (value, hint) alternative that `got` matches, else `default`."""
+    if isinstance(got, torch.Tensor):
+        got = _np(got)
+        for value, hint in alternatives:
+            if got.shape == np.shape(value) and np.allclose(got, value, atol=1e-4, rtol=1e-4):
+                return hint
+    return default
+
+
+DIRECTION_HINT = (
+    "rotated the wrong way (by -angle): out[2i] = x[2i] cos a - x[2i+1] sin a, "
+    "out[2i+1] = x[2i] sin a + x[2i+1] cos a"
+)
+EXPONENT_HINT = "theta_i = base ** (-2i / d) with i the pair index: the factor 2 is missing"
+SIN_TERM_HINT = (
+    "the sin term is missing: score = sum_i (q0 k0 + q1 k1) cos(delta theta_i) "
+    "+ (q0 k1 - q1 k0) sin(delta theta_i)"
+)
+SIGN_HINT = "computed for n - m: delta = m - n, and the sin term changes sign with it"
+
 _HINT_PAIRS = (
     "the pairs are interleaved, (x[2i], x[2i+1]), as in RoFormer; the half-split layout "
     "(x[i], x[i + d/2]) of GPT-NeoX is a different (incompatible) convention"
@@ -98,14 +128,9 @@ def check_apply_rope(impl, device="cpu"):
     )
     what = f"apply_rope({describe(x)}, positions=[0, 1, 2])"
     out = call(impl, what, x, pos)
-    assert_close(
-        out,
-        want,
-        what,
-        atol=1e-5,
-        rtol=1e-5,
-        hint="pair (x0, x1) at angle a becomes (x0 cos a - x1 sin a, x0 sin a + x1 cos a)",
-    )
+    hint = "pair (x0, x1) at angle a becomes (x0 cos a - x1 sin a, x0 sin a + x1 cos a)"
+    mistakes = [(_rope_complex(_np(x), [0, -1, -2]), DIRECTION_HINT)]
+    assert_close(out, want, what, atol=1e-5, rtol=1e-5, hint=_diagnose(out, mistakes, hint))
 
     # Random inputs over shapes and bases, against the complex formulation.
     cases = [
@@ -124,13 +149,19 @@ def check_apply_rope(impl, device="cpu"):
         pos = torch.randint(0, 60, (n,), generator=gen).to(device)
         what = f"apply_rope(x of shape {shape}, positions={pos.tolist()}, base={base:g})"
         out = call(impl, what, x, pos, base=base)
+        p = pos.cpu().numpy()
+        mistakes = [
+            (_rope_half_split_np(_np(x), p, base), _HINT_PAIRS),
+            (_rope_complex(_np(x), p, base**0.5), EXPONENT_HINT),
+            (_rope_complex(_np(x), -p, base), DIRECTION_HINT),
+        ]
         assert_close(
             out,
-            _rope_complex(_np(x), pos.cpu().numpy(), base),
+            _rope_complex(_np(x), p, base),
             what,
             atol=1e-4,
             rtol=1e-4,
-            hint=_HINT_PAIRS if shape[-1] > 2 else "",
+            hint=_diagnose(out, mistakes if shape[-1] > 2 else mistakes[2:], ""),
         )
         expect(out.dtype == x.dtype, what, f"returned dtype {out.dtype}, expected {x.dtype}")
 
@@ -222,19 +253,34 @@ def check_rope_relative_score(impl, device="cpu"):
             rk = _rope_complex(_np(k)[..., None, :], [n], base)[..., 0, :]
             want = (rq * rk).sum(-1)
             what = f"rope_relative_score(q, k of shape {shape}, delta={delta}, base={base:g}) (m={m}, n={n})"
+            got = call(impl, what, q, k, delta, base=base)
+            theta = base ** (-np.arange(0, shape[-1], 2) / shape[-1])
+            qn, kn = _np(q), _np(k)
+            aligned = qn[..., 0::2] * kn[..., 0::2] + qn[..., 1::2] * kn[..., 1::2]
+            swapped_q = _rope_complex(qn[..., None, :], [n], base)[..., 0, :]
+            swapped_k = _rope_complex(kn[..., None, :], [m], base)[..., 0, :]
+            mistakes = [
+                ((aligned * np.cos(delta * theta)).sum(-1), SIN_TERM_HINT),
+                ((swapped_q * swapped_k).sum(-1), SIGN_HINT),
+            ]
             assert_close(
-                call(impl, what, q, k, delta, base=base),
+                got,
                 want,
                 what,
                 atol=1e-4,
                 rtol=1e-4,
-                hint="score = sum_i (q0 k0 + q1 k1) cos(delta theta_i) + (q0 k1 - q1 k0) sin(delta theta_i)",
+                hint=_diagnose(
+                    got,
+                    mistakes,
+                    "score = sum_i (q0 k0 + q1 k1) cos(delta theta_i) + (q0 k1 - q1 k0) sin(delta theta_i)",
+                ),
             )
 
 
 # --- wrong answers ----------------------------------------------------------------------------
 
 
+@fails_with("half-split layout")
 def _rope_half_split(x, positions, base: float = 10000.0):
     """Pairs (x[i], x[i + d/2]) (GPT-NeoX layout) instead of interleaved (x[2i], x[2i+1])."""
     d = x.shape[-1]
@@ -245,6 +291,7 @@ def _rope_half_split(x, positions, base: float = 10000.0):
     return torch.cat((a * cos - b * sin, a * sin + b * cos), dim=-1)
 
 
+@fails_with("the factor 2 is missing")
 def _rope_exponent_i_over_d(x, positions, base: float = 10000.0):
     """Frequency base ** (-i / d) instead of base ** (-2i / d)."""
     d = x.shape[-1]
@@ -255,6 +302,7 @@ def _rope_exponent_i_over_d(x, positions, base: float = 10000.0):
     return torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1).flatten(-2)
 
 
+@fails_with("rotated the wrong way")
 def _rope_wrong_direction(x, positions, base: float = 10000.0):
     """Rotates by -angle (the sin terms' signs swapped)."""
     d = x.shape[-1]
@@ -265,6 +313,7 @@ def _rope_wrong_direction(x, positions, base: float = 10000.0):
     return torch.stack((even * cos + odd * sin, -even * sin + odd * cos), dim=-1).flatten(-2)
 
 
+@fails_with("the sin term is missing")
 def _score_cos_only(q, k, delta: int, base: float = 10000.0):
     """Keeps only the cos term: sum (q0 k0 + q1 k1) cos(delta theta), the sin term dropped."""
     d = q.shape[-1]
@@ -273,6 +322,7 @@ def _score_cos_only(q, k, delta: int, base: float = 10000.0):
     return ((q[..., 0::2] * k[..., 0::2] + q[..., 1::2] * k[..., 1::2]) * phi.cos()).sum(-1)
 
 
+@fails_with("computed for n - m")
 def _score_n_minus_m(q, k, delta: int, base: float = 10000.0):
     """Uses n - m instead of m - n (the sin term's sign flipped)."""
     return rope_relative_score(q, k, -delta, base)

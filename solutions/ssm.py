@@ -6,7 +6,7 @@ Cards: ssm-zoh (coding), ssm-zoh-discretization-derivation and ssm-convolution-k
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def discretize_zoh(A, B, dt: float):
@@ -32,10 +32,11 @@ def discretize_zoh(A, B, dt: float):
 
 
 def discretize_zoh_diagonal(a, b, dt: float):
-    """Zero-order hold for a diagonal state matrix (as in S4D and Mamba), elementwise.
+    """Zero-order-hold discretisation for a diagonal state matrix (as in S4D and Mamba).
 
-    With A = diag(a) every state coordinate is its own scalar system x' = a x + b u, and the
-    zero-order hold gives a_bar = exp(dt a) and b_bar = (exp(dt a) - 1) / a * b.
+    With A = diag(a), every state coordinate is its own scalar system x' = a x + b u. Return
+    the coefficients of its exact recurrence x_(k+1) = a_bar x_k + b_bar u_k when the input
+    is held constant over each step of length dt.
 
     Args:
         a: (..., N) diagonal of A, real and non-zero (negative for a stable system).
@@ -45,6 +46,8 @@ def discretize_zoh_diagonal(a, b, dt: float):
     Returns:
         (a_bar, b_bar), each of the shape of a.
     """
+    # a_bar = exp(dt a) and b_bar = (exp(dt a) - 1) / a * b, the integral of exp(a s) b over
+    # one step; expm1 keeps the small-dt case accurate.
     a_bar = torch.exp(dt * a)
     b_bar = torch.expm1(dt * a) / a * b
     return a_bar, b_bar
@@ -53,9 +56,9 @@ def discretize_zoh_diagonal(a, b, dt: float):
 def ssm_kernel(A_bar, B_bar, C, length: int):
     """The convolution kernel of a discrete, time-invariant, single-input single-output SSM.
 
-    Unrolling x_k = A_bar x_(k-1) + B_bar u_k, y_k = C . x_k from x_(-1) = 0 gives
-    y_k = sum_(l=0..k) K[l] u_(k-l) with K[l] = C . (A_bar^l B_bar): the output is a causal
-    convolution of the input with K.
+    For the recurrence x_k = A_bar x_(k-1) + B_bar u_k, y_k = C . x_k with x_(-1) = 0, return
+    the first L taps of the kernel K with y_k = sum_(l=0..k) K[l] u_(k-l) for every input u
+    (a causal convolution).
 
     Args:
         A_bar: (N, N) discrete state matrix.
@@ -64,8 +67,9 @@ def ssm_kernel(A_bar, B_bar, C, length: int):
         length: L, the number of kernel taps.
 
     Returns:
-        (L,) tensor K = (C.B_bar, C.A_bar B_bar, ..., C.A_bar^(L-1) B_bar).
+        (L,) tensor K.
     """
+    # K[l] = C . (A_bar^l B_bar), l = 0 .. L-1: carry A_bar^l B_bar along instead of powers.
     taps = []
     state = B_bar
     for _ in range(length):
@@ -104,6 +108,22 @@ def _unpack_pair(got, what):
     return got
 
 
+def _diagnose(got, alternatives, right, default):
+    """The hint of the first (value, hint) alternative that `got` matches (and the right answer
+    does not), else `default`."""
+    if isinstance(got, torch.Tensor):
+        got = got.detach().double()
+        for value, hint in alternatives:
+            value = value.double().to(got.device)
+            if (
+                got.shape == value.shape
+                and torch.allclose(got, value, atol=1e-9, rtol=1e-8)
+                and not torch.allclose(value, right.double().to(got.device), atol=1e-9, rtol=1e-8)
+            ):
+                return hint
+    return default
+
+
 def check_discretize_zoh(impl, device="cpu"):
     gen = torch.Generator().manual_seed(0)
     hint = (
@@ -132,8 +152,35 @@ def check_discretize_zoh(impl, device="cpu"):
         what = f"discretize_zoh(A {describe(A)}, B {describe(B)}, dt={dt:g})"
         A_bar, B_bar = _unpack_pair(call(impl, what, A.clone(), B.clone(), dt), what)
         A_want, B_want = _zoh_by_block_exp(A, B, dt)
-        assert_close(A_bar, A_want, what + " -> A_bar", atol=1e-9, rtol=1e-8, hint=hint)
-        assert_close(B_bar, B_want, what + " -> B_bar", atol=1e-9, rtol=1e-8, hint=hint)
+        eye = torch.eye(A.shape[0], dtype=A.dtype, device=A.device)
+        a_mistakes = [
+            (eye + dt * A, "forward Euler (I + dt A): the zero-order hold is exp(dt A)"),
+            (torch.exp(dt * A), "torch.exp is elementwise: exp(dt A) is the MATRIX exponential"),
+            (
+                torch.linalg.solve(eye - dt / 2 * A, eye + dt / 2 * A),
+                "the bilinear (Tustin) transform: the zero-order hold is exp(dt A)",
+            ),
+        ]
+        b_mistakes = [
+            (dt * B_want, "an extra factor dt in B_bar: A^-1 (exp(dt A) - I) B already ~ dt B"),
+            (dt * B, "B_bar = dt B is forward Euler: use A^-1 (exp(dt A) - I) B"),
+        ]
+        assert_close(
+            A_bar,
+            A_want,
+            what + " -> A_bar",
+            atol=1e-9,
+            rtol=1e-8,
+            hint=_diagnose(A_bar, a_mistakes, A_want, hint),
+        )
+        assert_close(
+            B_bar,
+            B_want,
+            what + " -> B_bar",
+            atol=1e-9,
+            rtol=1e-8,
+            hint=_diagnose(B_bar, b_mistakes, B_want, hint),
+        )
 
     # float32 inputs work too.
     A = (torch.randn(4, 4, generator=gen) / 2 - torch.eye(4)).to(device)
@@ -145,12 +192,14 @@ def check_discretize_zoh(impl, device="cpu"):
     assert_close(B_bar, B_want, what + " -> B_bar", atol=1e-5, rtol=1e-4, hint=hint)
 
 
+@fails_with("forward Euler (I + dt A)")
 def _wrong_euler(A, B, dt):
     """Forward Euler, (I + dt A, dt B): only first-order accurate, not the zero-order hold."""
     eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
     return eye + dt * A, dt * B
 
 
+@fails_with("torch.exp is elementwise")
 def _wrong_elementwise_exp(A, B, dt):
     """Takes exp(dt A) elementwise instead of the matrix exponential."""
     A_bar = torch.exp(dt * A)
@@ -158,6 +207,7 @@ def _wrong_elementwise_exp(A, B, dt):
     return A_bar, torch.linalg.solve(A, (A_bar - eye) @ B)
 
 
+@fails_with("the bilinear (Tustin) transform")
 def _wrong_bilinear(A, B, dt):
     """Uses the bilinear (Tustin) transform, a different discretisation, instead of ZOH."""
     eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
@@ -165,6 +215,7 @@ def _wrong_bilinear(A, B, dt):
     return inv @ (eye + dt / 2 * A), inv @ (dt * B)
 
 
+@fails_with("an extra factor dt in B_bar")
 def _wrong_extra_dt(A, B, dt):
     """Multiplies B_bar by dt once more: dt A^-1 (exp(dt A) - I) B."""
     A_bar = torch.linalg.matrix_exp(dt * A)
@@ -231,34 +282,47 @@ def check_discretize_zoh_diagonal(impl, device="cpu"):
         block[:, 0, 0] = flat_a
         block[:, 0, 1] = flat_b
         e = torch.linalg.matrix_exp(dt * block)
+        a_want, b_want = e[:, 0, 0].reshape(a.shape), e[:, 0, 1].reshape(a.shape)
+        a_mistakes = [(1 + dt * a, "forward Euler (1 + dt a): the zero-order hold is exp(dt a)")]
+        b_mistakes = [
+            (
+                dt * b,
+                "b_bar = dt b is only the first-order (small dt) approximation: the exact "
+                "zero-order hold integrates exp(a s) b over the step",
+            ),
+            (torch.expm1(dt * a) * b, "(exp(dt a) - 1) b lacks the division by a"),
+        ]
         assert_close(
             got[0],
-            e[:, 0, 0].reshape(a.shape),
+            a_want,
             what + " -> a_bar",
             atol=1e-12,
             rtol=1e-9,
-            hint=hint,
+            hint=_diagnose(got[0], a_mistakes, a_want, hint),
         )
         assert_close(
             got[1],
-            e[:, 0, 1].reshape(a.shape),
+            b_want,
             what + " -> b_bar",
             atol=1e-12,
             rtol=1e-8,
-            hint=hint,
+            hint=_diagnose(got[1], b_mistakes, b_want, hint),
         )
 
 
+@fails_with("forward Euler (1 + dt a)")
 def _wrong_diag_euler(a, b, dt):
     """Forward Euler: (1 + dt a, dt b)."""
     return 1 + dt * a, dt * b
 
 
+@fails_with("b_bar = dt b is only the first-order")
 def _wrong_diag_simplified_b(a, b, dt):
     """Exact a_bar but the first-order shortcut b_bar = dt b (Mamba's simplification, not ZOH)."""
     return torch.exp(dt * a), dt * b
 
 
+@fails_with("lacks the division by a")
 def _wrong_diag_no_division(a, b, dt):
     """Forgets to divide by a: b_bar = (exp(dt a) - 1) b."""
     return torch.exp(dt * a), torch.expm1(dt * a) * b
@@ -310,13 +374,29 @@ def check_ssm_kernel(impl, device="cpu"):
         )
         impulse = torch.zeros(length, dtype=torch.float64, device=device)
         impulse[0] = 1.0
+        want = _scan(A_bar, B_bar, C, impulse)
+        mistakes = [
+            (
+                _scan(A_bar, A_bar @ B_bar, C, impulse),
+                "the powers start at A_bar^1: K[0] = C . B_bar, the current input's own tap",
+            ),
+            (
+                torch.stack([C @ ((A_bar**l) @ B_bar) for l in range(length)]),
+                "A_bar^l was taken elementwise: it is the matrix power (A_bar^0 = I)",
+            ),
+            (
+                want.flip(0),
+                "the taps are reversed: K[0] multiplies the current input u_k, K[l] the input "
+                "l steps back",
+            ),
+        ]
         assert_close(
             got,
-            _scan(A_bar, B_bar, C, impulse),
+            want,
             what + " vs the impulse response of the scan",
             atol=1e-10,
             rtol=1e-9,
-            hint=hint,
+            hint=_diagnose(got, mistakes, want, hint),
         )
         # The causal convolution with K equals the recurrence on a random input.
         u = torch.randn(length, generator=gen, dtype=torch.float64).to(device)
@@ -332,16 +412,19 @@ def check_ssm_kernel(impl, device="cpu"):
         )
 
 
+@fails_with("the powers start at A_bar^1")
 def _wrong_kernel_starts_at_one(A_bar, B_bar, C, length):
     """Starts the powers at A_bar^1: K[l] = C . A_bar^(l+1) B_bar (an off-by-one)."""
     return ssm_kernel(A_bar, A_bar @ B_bar, C, length)
 
 
+@fails_with("A_bar^l was taken elementwise")
 def _wrong_kernel_elementwise_power(A_bar, B_bar, C, length):
     """Raises A_bar to the power l elementwise instead of as a matrix."""
     return torch.stack([C @ ((A_bar**l) @ B_bar) for l in range(length)])
 
 
+@fails_with("the taps are reversed")
 def _wrong_kernel_reversed(A_bar, B_bar, C, length):
     """Returns the taps in reverse order (C A_bar^(L-1) B_bar first)."""
     return ssm_kernel(A_bar, B_bar, C, length).flip(0)
