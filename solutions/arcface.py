@@ -5,7 +5,7 @@ import math
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def arcface_logits(embeddings, weight, labels, s: float = 64.0, m: float = 0.5):
@@ -80,6 +80,54 @@ def _expected_logits(emb, weight, labels, s, m):
     return out
 
 
+def _mistakes(emb, weight, labels, s, m):
+    """What the usual mistakes give on this input (float64 numpy), each with its hint."""
+    x = emb.detach().cpu().double().numpy()
+    w = weight.detach().cpu().double().numpy()
+    xn = x / np.linalg.norm(x, axis=1, keepdims=True)
+    wn = w / np.linalg.norm(w, axis=1, keepdims=True)
+    cos = np.clip(xn @ wn.T, -1.0, 1.0)
+    rows, y = np.arange(len(x)), labels.cpu().numpy()
+    cosface = s * cos
+    cosface[rows, y] = s * (cos[rows, y] - m)
+    raw = np.clip(xn @ w.T, -1.0, 1.0)  # weight rows left unnormalised (then clamped)
+    unnormalised = s * raw
+    unnormalised[rows, y] = s * np.cos(np.arccos(raw[rows, y]) + m)
+    everywhere = s * np.cos(np.arccos(cos) + m)
+    unscaled = s * cos
+    unscaled[rows, y] = np.cos(np.arccos(cos[rows, y]) + m)
+    return (
+        (
+            cosface,
+            "m was subtracted from the cosine, which is CosFace's margin; ArcFace adds m to the "
+            "angle: cos(theta_y + m) = cos theta_y cos m - sin theta_y sin m",
+        ),
+        (
+            unnormalised,
+            "the weight rows were not normalised, so the logits carry ‖W_j‖: L2-normalise both "
+            "the embeddings and the weight rows",
+        ),
+        (
+            everywhere,
+            "the margin went on every class: only the label column becomes cos(theta_y + m), "
+            "the others stay cos(theta_j)",
+        ),
+        (
+            unscaled,
+            "the label column is missing the scale: it is s cos(theta_y + m), like s cos(theta_j) "
+            "elsewhere",
+        ),
+    )
+
+
+def _diagnose(got, emb, weight, labels, s, m, default):
+    g = got.detach().cpu().double().numpy()
+    for wrong, hint in _mistakes(emb, weight, labels, s, m):
+        if g.shape == wrong.shape and np.allclose(g, wrong, atol=2e-3 * max(s, 1.0), rtol=1e-4):
+            return hint
+    return default
+
+
 def _label_angles(emb, weight, labels):
     x = emb.double() / emb.double().norm(dim=1, keepdim=True)
     w = weight.double() / weight.double().norm(dim=1, keepdim=True)
@@ -109,6 +157,10 @@ def check_arcface_logits(impl, device="cpu") -> None:
     expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
     # (Loose: an embedding along its class centre has theta = 0, where clamping cos to 1 - eps,
     # as many implementations do to keep arccos' gradient finite, moves cos(theta + m) a little.)
+    if tuple(got.shape) == (3, 3) and not torch.allclose(
+        got.detach().cpu().double(), expected, atol=2e-3, rtol=1e-5
+    ):
+        hint = _diagnose(got, emb, weight, labels, 2.0, 0.5, hint)
     assert_close(got, expected, what, atol=2e-3, rtol=1e-5, hint=hint)
 
     gen = torch.Generator().manual_seed(0)
@@ -187,6 +239,7 @@ def check_arcface_logits(impl, device="cpu") -> None:
 # --- wrong answers: arcface_logits ----------------------------------------------------------
 
 
+@fails_with("which is CosFace's margin")
 def _wrong_cosface(embeddings, weight, labels, s=64.0, m=0.5):
     """CosFace: subtracts m from the cosine instead of adding it to the angle."""
     x = embeddings / embeddings.norm(dim=1, keepdim=True)
@@ -197,6 +250,7 @@ def _wrong_cosface(embeddings, weight, labels, s=64.0, m=0.5):
     return s * (cos - margin)
 
 
+@fails_with("the weight rows were not normalised")
 def _wrong_unnormalised_weight(embeddings, weight, labels, s=64.0, m=0.5):
     """Normalises the embeddings but not the weight rows, so logits carry ‖W_j‖."""
     x = embeddings / embeddings.norm(dim=1, keepdim=True)
@@ -208,6 +262,7 @@ def _wrong_unnormalised_weight(embeddings, weight, labels, s=64.0, m=0.5):
     return s * out
 
 
+@fails_with("the margin went on every class")
 def _wrong_margin_everywhere(embeddings, weight, labels, s=64.0, m=0.5):
     """Adds the angular margin to every class, not only the label's."""
     x = embeddings / embeddings.norm(dim=1, keepdim=True)
@@ -216,6 +271,7 @@ def _wrong_margin_everywhere(embeddings, weight, labels, s=64.0, m=0.5):
     return s * torch.cos(theta + m)
 
 
+@fails_with("non-finite values")
 def _wrong_no_clamp(embeddings, weight, labels, s=64.0, m=0.5):
     """Takes arccos of the raw cosine: NaN when rounding pushes it above 1."""
     x = embeddings / embeddings.norm(dim=1, keepdim=True)
@@ -228,6 +284,7 @@ def _wrong_no_clamp(embeddings, weight, labels, s=64.0, m=0.5):
     return s * out
 
 
+@fails_with("the label column is missing the scale")
 def _wrong_unscaled_label(embeddings, weight, labels, s=64.0, m=0.5):
     """Scales the other logits by s but forgets s on the label's margin logit."""
     x = embeddings / embeddings.norm(dim=1, keepdim=True)
@@ -289,6 +346,17 @@ def check_margin_boundary_angle(impl, device="cpu") -> None:
             if kind == "sphereface":
                 want = m * t
                 hint = "cos(m theta1) = cos(theta2): the angles are proportional"
+                g = got.detach().cpu().double().numpy()
+                if (
+                    g.shape == t.shape
+                    and m != 1
+                    and np.allclose(g, t / m)
+                    and not np.allclose(g, want)
+                ):
+                    hint = (
+                        "theta1 / m is class 2's boundary (cos theta1 = cos(m theta2)); class "
+                        "1's, cos(m theta1) = cos theta2, is theta2 = m theta1"
+                    )
             elif kind == "cosface":
                 want = np.arccos(np.clip(np.cos(t) - m, -1.0, 1.0))
                 hint = (
@@ -305,6 +373,7 @@ def check_margin_boundary_angle(impl, device="cpu") -> None:
 # --- wrong answers: margin_boundary_angle ---------------------------------------------------
 
 
+@fails_with("CosFace's margin is a constant in cosine")
 def _wrong_cosface_as_angle(theta1, m, kind):
     """Treats CosFace's cosine margin as a constant angle gap: theta2 = theta1 + m."""
     if kind == "cosface":
@@ -312,6 +381,7 @@ def _wrong_cosface_as_angle(theta1, m, kind):
     return margin_boundary_angle(theta1, m, kind)
 
 
+@fails_with("theta2 = theta1 + m")
 def _wrong_arcface_in_cosine(theta1, m, kind):
     """Puts ArcFace's margin on the cosine: theta2 = arccos(cos theta1 - m)."""
     if kind == "arcface":
@@ -319,6 +389,7 @@ def _wrong_arcface_in_cosine(theta1, m, kind):
     return margin_boundary_angle(theta1, m, kind)
 
 
+@fails_with("theta1 / m is class 2's boundary")
 def _wrong_sphereface_divides(theta1, m, kind):
     """Solves cos(theta1) = cos(m theta2) (class 2's boundary): theta2 = theta1 / m."""
     if kind == "sphereface":

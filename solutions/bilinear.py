@@ -3,18 +3,16 @@
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect, forbid
+from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
 
 
 def bilinear_sample(img, ys, xs):
     """Sample `img` at the fractional pixel positions (ys[i], xs[i]) by bilinear interpolation.
 
     Pixel (y, x) is the centre of row y, column x: (0, 0) is the top-left pixel and
-    (H - 1, W - 1) the bottom-right one. A point mixes its 4 integer neighbours
-    (y0, x0), (y0, x0 + 1), (y0 + 1, x0), (y0 + 1, x0 + 1), with y0 = floor(y), x0 = floor(x),
-    weighted by (1 - |y - yi|)(1 - |x - xi|). Neighbours outside the image count as zero
-    (so a point just outside the border gets a partial value, a point far outside gets 0).
-    This equals F.grid_sample(mode="bilinear", padding_mode="zeros", align_corners=True).
+    (H - 1, W - 1) the bottom-right one. Outside the image the values count as zero. The
+    result equals F.grid_sample(mode="bilinear", padding_mode="zeros", align_corners=True)
+    with the coordinates mapped to [-1, 1].
 
     Args:
         img: (C, H, W) float tensor.
@@ -24,6 +22,8 @@ def bilinear_sample(img, ys, xs):
     Returns:
         (C, P) tensor: column i is the sampled value of every channel at (ys[i], xs[i]).
     """
+    # The 4 integer neighbours (y0 + dy, x0 + dx), y0 = floor(y), x0 = floor(x), each weighted by
+    # (1 - |y - yi|)(1 - |x - xi|); a neighbour outside the image contributes 0.
     C, H, W = img.shape
     y0 = torch.floor(ys)
     x0 = torch.floor(xs)
@@ -54,11 +54,84 @@ def _truth(img, ys, xs):
     return out[0, :, 0, :]
 
 
+def _corners(img, ys, xs, clamp_coords=False, swap=False):
+    C, H, W = img.shape
+    if swap:
+        ys, xs = xs, ys
+    if clamp_coords:
+        ys = ys.clamp(0, H - 1)
+        xs = xs.clamp(0, W - 1)
+    y0, x0 = torch.floor(ys), torch.floor(xs)
+    out = img.new_zeros(C, ys.shape[0])
+    for dy in (0, 1):
+        for dx in (0, 1):
+            yi, xi = y0 + dy, x0 + dx
+            weight = (1 - (ys - yi).abs()) * (1 - (xs - xi).abs())
+            inside = (yi >= 0) & (yi <= H - 1) & (xi >= 0) & (xi <= W - 1)
+            out += img[:, yi.clamp(0, H - 1).long(), xi.clamp(0, W - 1).long()] * (weight * inside)
+    return out
+
+
+def _swapped(img, ys, xs):
+    C, H, W = img.shape
+    padded = torch.zeros(C, max(H, W), max(H, W), dtype=img.dtype, device=img.device)
+    padded[:, :H, :W] = img
+    return _corners(padded, ys, xs, swap=True)
+
+
+def _all_or_nothing(img, ys, xs):
+    C, H, W = img.shape
+    y0, x0 = torch.floor(ys), torch.floor(xs)
+    ok = (y0 >= 0) & (y0 + 1 <= H - 1) & (x0 >= 0) & (x0 + 1 <= W - 1)
+    return _corners(img, ys, xs) * ok
+
+
+def _nearest(img, ys, xs):
+    C, H, W = img.shape
+    yr, xr = torch.round(ys), torch.round(xs)
+    inside = (yr >= 0) & (yr <= H - 1) & (xr >= 0) & (xr <= W - 1)
+    return img[:, yr.clamp(0, H - 1).long(), xr.clamp(0, W - 1).long()] * inside
+
+
+# Models of the usual mistakes (img, ys, xs -> samples) and the hint naming each one.
+_MISTAKES = (
+    (
+        lambda img, ys, xs: _corners(img, ys, xs, clamp_coords=True),
+        "the coordinates were clamped to the border (border padding): neighbours outside the "
+        "image contribute zero (padding_mode='zeros')",
+    ),
+    (
+        _swapped,
+        "rows and columns are swapped: rows are y (first index), columns are x (second "
+        "index), img[:, y, x]",
+    ),
+    (
+        _all_or_nothing,
+        "a point is zeroed unless all 4 neighbours are inside: zero only the neighbours that "
+        "lie outside (a point on the last row or column keeps its value)",
+    ),
+    (
+        _nearest,
+        "this is nearest-neighbour sampling: mix the 4 neighbours with weights "
+        "(1 - |y - yi|)(1 - |x - xi|)",
+    ),
+)
+
+
 def _compare(impl, img, ys, xs, hint=""):
     what = f"bilinear_sample(img {describe(img)}, ys={describe(ys)}, xs={describe(xs)})"
     got = call(impl, what, img.clone(), ys.clone(), xs.clone())
     expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
-    assert_close(got, _truth(img, ys, xs), what, atol=2e-5, rtol=1e-4, hint=hint)
+    want = _truth(img, ys, xs)
+    if tuple(got.shape) == tuple(want.shape) and not torch.allclose(
+        got.double(), want, atol=2e-5, rtol=1e-4
+    ):
+        for model, text in _MISTAKES:
+            wrong = model(img, ys, xs).double()
+            if torch.allclose(got.double(), wrong, atol=1e-5, rtol=1e-5):
+                hint = text
+                break
+    assert_close(got, want, what, atol=2e-5, rtol=1e-4, hint=hint)
 
 
 def check_bilinear_sample(impl, device="cpu") -> None:
@@ -146,29 +219,13 @@ def check_bilinear_sample(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
-def _corners(img, ys, xs, clamp_coords=False, swap=False):
-    C, H, W = img.shape
-    if swap:
-        ys, xs = xs, ys
-    if clamp_coords:
-        ys = ys.clamp(0, H - 1)
-        xs = xs.clamp(0, W - 1)
-    y0, x0 = torch.floor(ys), torch.floor(xs)
-    out = img.new_zeros(C, ys.shape[0])
-    for dy in (0, 1):
-        for dx in (0, 1):
-            yi, xi = y0 + dy, x0 + dx
-            weight = (1 - (ys - yi).abs()) * (1 - (xs - xi).abs())
-            inside = (yi >= 0) & (yi <= H - 1) & (xi >= 0) & (xi <= W - 1)
-            out += img[:, yi.clamp(0, H - 1).long(), xi.clamp(0, W - 1).long()] * (weight * inside)
-    return out
-
-
+@fails_with("clamped to the border")
 def _wrong_clamp(img, ys, xs):
     """Clamps the coordinates to the image (border padding) instead of treating outside as zero."""
     return _corners(img, ys, xs, clamp_coords=True)
 
 
+@fails_with("rows and columns are swapped")
 def _wrong_swapped_xy(img, ys, xs):
     """Swaps the axes: indexes img[:, x, y], treating xs as rows and ys as columns."""
     C, H, W = img.shape
@@ -178,6 +235,7 @@ def _wrong_swapped_xy(img, ys, xs):
     return _corners(padded, ys, xs, swap=True)
 
 
+@fails_with("unless all 4 neighbours are inside")
 def _wrong_all_or_nothing(img, ys, xs):
     """Returns 0 unless all four neighbours are inside, so points on the last row/column become 0."""
     C, H, W = img.shape
@@ -186,6 +244,7 @@ def _wrong_all_or_nothing(img, ys, xs):
     return _corners(img, ys, xs) * ok
 
 
+@fails_with("nearest-neighbour sampling")
 def _wrong_nearest(img, ys, xs):
     """Rounds to the nearest pixel instead of interpolating."""
     C, H, W = img.shape

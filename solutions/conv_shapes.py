@@ -4,14 +4,11 @@ import random
 
 import torch
 
-from studycli.assertions import assert_equal, call, expect
+from studycli.assertions import assert_equal, call, expect, fails_with
 
 
 def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1) -> int:
     """The output length of torch.nn.Conv1d on an input of length n.
-
-    The dilated kernel spans dilation * (kernel_size - 1) + 1 positions; it can start at
-    every stride-th position of the padded input (length n + 2 padding) where it still fits.
 
     Args:
         n: input length (>= 1).
@@ -19,8 +16,10 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1) -> int:
             stride, dilation >= 1, padding >= 0), for a configuration with a non-empty output.
 
     Returns:
-        The output length, an int: floor((n + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1.
+        The output length, an int (the same as Conv1d's; also each spatial axis of Conv2d).
     """
+    # The dilated kernel spans d (k - 1) + 1 inputs; windows start at 0, s, 2s, ... and must
+    # fit in the padded length n + 2p: floor((n + 2p - d (k - 1) - 1) / s) + 1 of them.
     span = dilation * (kernel_size - 1) + 1
     return (n + 2 * padding - span) // stride + 1
 
@@ -30,19 +29,18 @@ def conv_transpose_output_size(
 ) -> int:
     """The output length of torch.nn.ConvTranspose1d on an input of length n.
 
-    A transposed conv places each input sample `stride` apart and adds a copy of the (dilated)
-    kernel at each; `padding` then trims that many samples from each end, and
-    `output_padding` adds samples at one end (to pick among the input sizes a strided conv
-    maps to the same length).
-
     Args:
         n: input length (>= 1).
         kernel_size, stride, padding, output_padding, dilation: the ConvTranspose1d
-            hyper-parameters (output_padding < max(stride, dilation)).
+            hyper-parameters (ints; output_padding < max(stride, dilation)), for a
+            configuration with a non-empty output.
 
     Returns:
-        The output length, an int.
+        The output length, an int (the same as ConvTranspose1d's).
     """
+    # Scatter view: input i adds a copy of the dilated kernel starting at i s; the last copy
+    # starts at (n - 1) s and spans d (k - 1) + 1. Padding trims p at each end, output_padding
+    # adds samples at one end.
     span = dilation * (kernel_size - 1) + 1
     return (n - 1) * stride + span - 2 * padding + output_padding
 
@@ -64,6 +62,47 @@ def _conv_len(n, k, s, p, d):
     conv = torch.nn.Conv1d(1, 1, k, stride=s, padding=p, dilation=d, bias=False)
     with torch.no_grad():
         return conv(torch.zeros(1, 1, n)).shape[-1]
+
+
+def _diagnose(impl, cases, mistakes, default):
+    """The hint of the known mistake that `impl` reproduces on every one of `cases` (the inputs
+    that tell the mistakes apart), or `default` when it matches none of them."""
+    try:
+        got = [impl(*case) for case in cases]
+    except Exception:
+        return default
+    for model, hint in mistakes:
+        if all(g == model(*case) for g, case in zip(got, cases)):
+            return hint
+    return default
+
+
+_CONV_DEFAULT_HINT = (
+    "the kernel spans d (k - 1) + 1 inputs; count how many stride-s starting positions fit in "
+    "the padded length: floor(...) + 1"
+)
+
+# Models of the usual mistakes: (n, k, s, p, d) -> length, and the hint that names each one.
+_CONV_MISTAKES = (
+    (
+        lambda n, k, s, p, d: (n + 2 * p - k) // s + 1,
+        "this is the length without dilation: a dilated kernel spans d (k - 1) + 1 inputs, not k",
+    ),
+    (
+        lambda n, k, s, p, d: -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1,
+        "this rounds up: a convolution floors the quotient (only pooling with ceil_mode=True "
+        "rounds up)",
+    ),
+    (
+        lambda n, k, s, p, d: (n + 2 * p - d * (k - 1)) // s + 1,
+        "this drops the - 1: the kernel spans d (k - 1) + 1 inputs, so the last start is at "
+        "n + 2p - d (k - 1) - 1",
+    ),
+    (
+        lambda n, k, s, p, d: (n + p - d * (k - 1) - 1) // s + 1,
+        "this pads once: padding puts p zeros at each end, 2p in all",
+    ),
+)
 
 
 def _conv_cases():
@@ -91,16 +130,14 @@ def _conv_cases():
 
 
 def check_conv_output_size(impl, device="cpu") -> None:
-    for n, k, s, p, d in _conv_cases():
+    cases = list(_conv_cases())
+    for n, k, s, p, d in cases:
         what = f"conv_output_size({n}, kernel_size={k}, stride={s}, padding={p}, dilation={d})"
         got = _as_int(call(impl, what, n, k, s, p, d), what)
-        assert_equal(
-            got,
-            _conv_len(n, k, s, p, d),
-            what,
-            hint="the kernel spans d (k - 1) + 1 inputs; count how many stride-s starting "
-            "positions fit in the padded length: floor(...) + 1",
-        )
+        want = _conv_len(n, k, s, p, d)
+        if got != want:
+            hint = _diagnose(impl, cases[:60], _CONV_MISTAKES, _CONV_DEFAULT_HINT)
+            assert_equal(got, want, what, hint=hint)
     what = "conv_output_size(10, 3)"
     assert_equal(
         _as_int(call(impl, what, 10, 3), what),
@@ -116,6 +153,28 @@ def _transpose_len(n, k, s, p, op, d):
     )
     with torch.no_grad():
         return conv(torch.zeros(1, 1, n)).shape[-1]
+
+
+_TRANSPOSE_DEFAULT_HINT = (
+    "n inputs placed s apart span (n - 1) s + 1; each adds a kernel of span d (k - 1) + 1; "
+    "padding trims both ends; output_padding adds at one"
+)
+
+# Models of the usual mistakes: (n, k, s, p, op, d) -> length, and the hint naming each one.
+_TRANSPOSE_MISTAKES = (
+    (
+        lambda n, k, s, p, op, d: n * s + d * (k - 1) - 2 * p + op,
+        "this uses n s: the n inputs sit s apart, so the first and the last are (n - 1) s apart",
+    ),
+    (
+        lambda n, k, s, p, op, d: (n - 1) * s + d * (k - 1) + 1 - 2 * p,
+        "output_padding is missing: it adds that many samples at one end",
+    ),
+    (
+        lambda n, k, s, p, op, d: (n - 1) * s + d * (k - 1) + 1 - p + op,
+        "padding is trimmed from one end only: it removes p samples at each end, 2p in all",
+    ),
+)
 
 
 def _transpose_cases():
@@ -139,19 +198,17 @@ def _transpose_cases():
 
 
 def check_conv_transpose_output_size(impl, device="cpu") -> None:
-    for n, k, s, p, op, d in _transpose_cases():
+    cases = list(_transpose_cases())
+    for n, k, s, p, op, d in cases:
         what = (
             f"conv_transpose_output_size({n}, kernel_size={k}, stride={s}, padding={p}, "
             f"output_padding={op}, dilation={d})"
         )
         got = _as_int(call(impl, what, n, k, s, p, op, d), what)
-        assert_equal(
-            got,
-            _transpose_len(n, k, s, p, op, d),
-            what,
-            hint="n inputs placed s apart span (n - 1) s + 1; each adds a kernel of "
-            "span d (k - 1) + 1; padding trims both ends; output_padding adds at one",
-        )
+        want = _transpose_len(n, k, s, p, op, d)
+        if got != want:
+            hint = _diagnose(impl, cases[:60], _TRANSPOSE_MISTAKES, _TRANSPOSE_DEFAULT_HINT)
+            assert_equal(got, want, what, hint=hint)
     what = "conv_transpose_output_size(5, 3)"
     assert_equal(_as_int(call(impl, what, 5, 3), what), 7, what)
 
@@ -159,44 +216,52 @@ def check_conv_transpose_output_size(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
+@fails_with("length without dilation")
 def _wrong_no_dilation(n, kernel_size, stride=1, padding=0, dilation=1):
     """Ignores the dilation: uses kernel_size as the span."""
     return (n + 2 * padding - kernel_size) // stride + 1
 
 
+@fails_with("this rounds up")
 def _wrong_ceil(n, kernel_size, stride=1, padding=0, dilation=1):
     """Rounds up (ceil), as pooling with ceil_mode=True does, instead of down."""
     span = dilation * (kernel_size - 1) + 1
     return -(-(n + 2 * padding - span) // stride) + 1
 
 
+@fails_with("this drops the - 1")
 def _wrong_missing_minus_one(n, kernel_size, stride=1, padding=0, dilation=1):
     """Uses floor((n + 2p - d (k - 1)) / s) + 1, dropping the - 1 of the span."""
     return (n + 2 * padding - dilation * (kernel_size - 1)) // stride + 1
 
 
+@fails_with("this pads once")
 def _wrong_pad_once(n, kernel_size, stride=1, padding=0, dilation=1):
     """Adds the padding once instead of at both ends."""
     span = dilation * (kernel_size - 1) + 1
     return (n + padding - span) // stride + 1
 
 
+@fails_with("use integer division")
 def _wrong_true_division(n, kernel_size, stride=1, padding=0, dilation=1):
     """Uses / instead of //, returning a float that is not even floored."""
     span = dilation * (kernel_size - 1) + 1
     return (n + 2 * padding - span) / stride + 1
 
 
+@fails_with("this uses n s")
 def _wrong_t_inverse_formula(n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
     """Uses n s (no - 1): treats the output as stride times the input, plus the kernel overhang."""
     return n * stride + dilation * (kernel_size - 1) - 2 * padding + output_padding
 
 
+@fails_with("output_padding is missing")
 def _wrong_t_no_output_padding(n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
     """Forgets output_padding."""
     return (n - 1) * stride + dilation * (kernel_size - 1) + 1 - 2 * padding
 
 
+@fails_with("trimmed from one end only")
 def _wrong_t_pad_once(n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
     """Trims the padding from one end only."""
     return (n - 1) * stride + dilation * (kernel_size - 1) + 1 - padding + output_padding

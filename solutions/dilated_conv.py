@@ -5,16 +5,20 @@ import random
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, assert_equal, call, describe, expect, forbid
+from studycli.assertions import (
+    assert_close,
+    assert_equal,
+    call,
+    describe,
+    expect,
+    fails_with,
+    forbid,
+)
 
 
 def conv1d(x, weight, stride: int = 1, padding: int = 0, dilation: int = 1):
-    """1-D cross-correlation with stride, zero padding and dilation, no bias (as F.conv1d).
-
-        out[n, o, t] = sum_c sum_k weight[o, c, k] * xp[n, c, t * stride + k * dilation]
-
-    where xp is x with `padding` zeros added on both ends. The output length is
-    floor((L + 2 padding - dilation (K - 1) - 1) / stride) + 1.
+    """1-D cross-correlation with stride, zero padding and dilation, no bias: the same numbers
+    as F.conv1d(x, weight, stride=stride, padding=padding, dilation=dilation).
 
     Args:
         x: (N, C_in, L) tensor.
@@ -27,6 +31,8 @@ def conv1d(x, weight, stride: int = 1, padding: int = 0, dilation: int = 1):
     N, C_in, L = x.shape
     C_out, _, K = weight.shape
     xp = torch.cat([x.new_zeros(N, C_in, padding), x, x.new_zeros(N, C_in, padding)], dim=-1)
+    # out[n, o, t] = sum_c sum_k weight[o, c, k] * xp[n, c, t * stride + k * dilation]; the
+    # dilated kernel spans dilation (K - 1) + 1 inputs, which fixes the output length.
     L_out = (L + 2 * padding - dilation * (K - 1) - 1) // stride + 1
     out = x.new_zeros(N, C_out, L_out)
     for k in range(K):
@@ -72,6 +78,61 @@ def _conv_cases():
         yield N, C_in, C_out, L, K, stride, padding, dilation
 
 
+_CONV1D_DEFAULT_HINT = (
+    "L_out = floor((L + 2 padding - dilation (K - 1) - 1) / stride) + 1; "
+    "tap k of output t reads xp[t * stride + k * dilation]"
+)
+
+# Models of the usual mistakes, by the output length they give: (L, K, s, p, d) -> L_out.
+_CONV1D_LENGTH_MISTAKES = (
+    (
+        lambda L, K, s, p, d: (L + 2 * p - K) // (s * d) + 1,
+        "the output length is that of dilation used as a stride: dilation spaces the kernel "
+        "taps (k * dilation), stride spaces the output positions (t * stride)",
+    ),
+    (
+        lambda L, K, s, p, d: (L + 2 * p - d * (K - 1) - 1) // s,
+        "the output is one sample short: L_out = floor(...) + 1, the + 1 counting the window "
+        "that starts at 0",
+    ),
+    (
+        lambda L, K, s, p, d: (L + 2 * p - d * K) // s + 1,
+        "the output length takes the dilated kernel to span dilation * K inputs; it spans "
+        "dilation (K - 1) + 1",
+    ),
+    (
+        lambda L, K, s, p, d: (L + p - d * (K - 1) - 1) // s + 1,
+        "the output length counts the padding once: pad `padding` zeros at both ends",
+    ),
+)
+
+_LENGTH_PROBES = (  # (L, K, stride, padding, dilation) that tell the length mistakes apart
+    (9, 3, 1, 0, 1),
+    (9, 3, 1, 0, 2),
+    (12, 2, 2, 1, 3),
+    (10, 3, 3, 2, 1),
+    (7, 1, 1, 3, 1),
+    (16, 4, 2, 2, 2),
+)
+
+
+def _diagnose_length(impl, device):
+    """The hint of the length mistake `impl` reproduces on every probe, or the default hint."""
+    lengths = []
+    for L, K, s, p, d in _LENGTH_PROBES:
+        try:
+            out = impl(
+                torch.ones(1, 1, L, device=device), torch.ones(1, 1, K, device=device), s, p, d
+            )
+            lengths.append(int(out.shape[-1]))
+        except Exception:
+            return _CONV1D_DEFAULT_HINT
+    for model, hint in _CONV1D_LENGTH_MISTAKES:
+        if all(n == model(*probe) for n, probe in zip(lengths, _LENGTH_PROBES)):
+            return hint
+    return _CONV1D_DEFAULT_HINT
+
+
 def check_conv1d(impl, device="cpu") -> None:
     impl = forbid(
         impl,
@@ -96,15 +157,10 @@ def check_conv1d(impl, device="cpu") -> None:
         expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
         # Ground truth in float64: no TF32 shortcuts on a GPU.
         want = F.conv1d(x.double(), w.double(), stride=stride, padding=padding, dilation=dilation)
-        assert_close(
-            got,
-            want,
-            what,
-            atol=1e-5,
-            rtol=1e-4,
-            hint="L_out = floor((L + 2 padding - dilation (K - 1) - 1) / stride) + 1; "
-            "tap k of output t reads xp[t * stride + k * dilation]",
-        )
+        hint = _CONV1D_DEFAULT_HINT
+        if tuple(got.shape) != tuple(want.shape):
+            hint = _diagnose_length(impl, device)
+        assert_close(got, want, what, atol=1e-5, rtol=1e-4, hint=hint)
     # Keyword defaults: stride 1, no padding, no dilation.
     x = torch.randn(2, 3, 9, generator=gen).to(device)
     w = torch.randn(4, 3, 3, generator=gen).to(device)
@@ -135,22 +191,40 @@ def _span(kernel_size, dilation):
     return int(nz[-1] - nz[0]) + 1
 
 
+# Models of the usual mistakes: (k, d) -> span, and the hint naming each one.
+_SPAN_MISTAKES = (
+    (lambda k, d: k * d, "k * d counts one gap too many: k taps leave only k - 1 gaps"),
+    (lambda k, d: k + d - 1, "k + d - 1 adds the holes once; each of the k - 1 gaps gets d - 1"),
+    (
+        lambda k, d: (k - 1) * d,
+        "(k - 1) d is the distance from the first tap to the last; counting positions "
+        "inclusively adds 1",
+    ),
+)
+
+
 def check_effective_kernel_size(impl, device="cpu") -> None:
-    for k in range(1, 10):
-        for d in range(1, 7):
-            what = f"effective_kernel_size(kernel_size={k}, dilation={d})"
-            got = call(impl, what, k, d)
-            expect(
-                isinstance(got, int) or (hasattr(got, "__index__") and not isinstance(got, bool)),
-                what,
-                f"returned {describe(got)}, expected an int",
-            )
-            assert_equal(
-                int(got),
-                _span(k, d),
-                what,
-                hint="k taps leave k - 1 gaps, each gap now d wide: 1 + (k - 1) d",
-            )
+    cases = [(k, d) for k in range(1, 10) for d in range(1, 7)]
+    for k, d in cases:
+        what = f"effective_kernel_size(kernel_size={k}, dilation={d})"
+        got = call(impl, what, k, d)
+        expect(
+            isinstance(got, int) or (hasattr(got, "__index__") and not isinstance(got, bool)),
+            what,
+            f"returned {describe(got)}, expected an int",
+        )
+        want = _span(k, d)
+        if int(got) != want:
+            hint = "k taps leave k - 1 gaps, each gap now d wide: 1 + (k - 1) d"
+            try:
+                outputs = [impl(*case) for case in cases]
+            except Exception:
+                outputs = []
+            for model, text in _SPAN_MISTAKES:
+                if outputs and all(o == model(*case) for o, case in zip(outputs, cases)):
+                    hint = text
+                    break
+            assert_equal(int(got), want, what, hint=hint)
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -169,6 +243,7 @@ def _taps(x, weight, stride, padding, dilation, L_out, step_in, tap_gap):
     return out
 
 
+@fails_with("dilation used as a stride")
 def _wrong_dilation_as_stride(x, weight, stride=1, padding=0, dilation=1):
     """Applies dilation as a stride: taps are contiguous and the output steps by stride * dilation."""
     L, K = x.shape[-1], weight.shape[-1]
@@ -176,6 +251,7 @@ def _wrong_dilation_as_stride(x, weight, stride=1, padding=0, dilation=1):
     return _taps(x, weight, stride, padding, dilation, L_out, stride * dilation, 1)
 
 
+@fails_with("one sample short")
 def _wrong_length_minus_one(x, weight, stride=1, padding=0, dilation=1):
     """Off-by-one output length: floor((L + 2p - d (K - 1) - 1) / s), forgetting the + 1."""
     L, K = x.shape[-1], weight.shape[-1]
@@ -183,6 +259,7 @@ def _wrong_length_minus_one(x, weight, stride=1, padding=0, dilation=1):
     return _taps(x, weight, stride, padding, dilation, L_out, stride, dilation)
 
 
+@fails_with("span dilation * K inputs")
 def _wrong_length_dilation_times_k(x, weight, stride=1, padding=0, dilation=1):
     """Takes the dilated kernel to span d K positions, so the output is d - 1 samples short."""
     L, K = x.shape[-1], weight.shape[-1]
@@ -190,6 +267,7 @@ def _wrong_length_dilation_times_k(x, weight, stride=1, padding=0, dilation=1):
     return _taps(x, weight, stride, padding, dilation, L_out, stride, dilation)
 
 
+@fails_with("counts the padding once")
 def _wrong_pad_one_side(x, weight, stride=1, padding=0, dilation=1):
     """Pads only the left end, so the output is shifted and too short."""
     L, K = x.shape[-1], weight.shape[-1]
@@ -198,21 +276,25 @@ def _wrong_pad_one_side(x, weight, stride=1, padding=0, dilation=1):
     return _taps(xl, weight, stride, 0, dilation, L_out, stride, dilation)
 
 
+@fails_with("one gap too many")
 def _wrong_k_times_d(kernel_size, dilation):
     """Multiplies: k d positions, one gap too many."""
     return kernel_size * dilation
 
 
+@fails_with("adds the holes once")
 def _wrong_k_plus_d(kernel_size, dilation):
     """Adds the holes only once: k + d - 1."""
     return kernel_size + dilation - 1
 
 
+@fails_with("counting positions inclusively adds 1")
 def _wrong_no_plus_one(kernel_size, dilation):
     """Counts the distance from the first tap to the last, (k - 1) d, without the + 1."""
     return (kernel_size - 1) * dilation
 
 
+@fails_with("the answer calls conv1d")
 def _wrong_calls_library(x, weight, stride=1, padding=0, dilation=1):
     """Calls F.conv1d, the routine the card is about."""
     import torch.nn.functional as F

@@ -1,10 +1,11 @@
 """Minimum-cost assignment (the Hungarian / Kuhn-Munkres problem), as used by DETR's matcher."""
 
 import itertools
+from contextlib import contextmanager
 
 import numpy as np
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def min_cost_assignment(cost) -> list[tuple[int, int]]:
@@ -110,10 +111,70 @@ def _validate(pairs, cost, what):
     return np.array(col_of)
 
 
-def _brute_force_min(cost):
+def _brute_force_totals(cost):
+    """The total cost of every assignment (n <= 8): an oracle that shares nothing with the
+    reference."""
     n, m = cost.shape
     perms = np.array(list(itertools.permutations(range(m), n)), dtype=np.int64).reshape(-1, n)
-    return float(cost[np.arange(n), perms].sum(axis=1).min())
+    return cost[np.arange(n), perms].sum(axis=1)
+
+
+_SCIPY_MESSAGE = (
+    "the answer calls scipy.optimize.linear_sum_assignment: the card asks for the assignment "
+    "algorithm itself, without scipy"
+)
+
+
+def _refuse_scipy(*args, **kwargs):
+    raise AssertionError(_SCIPY_MESSAGE)
+
+
+@contextmanager
+def _scipy_refused():
+    """Within the block, scipy.optimize.linear_sum_assignment raises an AssertionError.
+
+    With scipy installed its attribute is swapped for one that refuses; without scipy a
+    stand-in `scipy.optimize` module holding that refusal is put in sys.modules, so an answer
+    that imports it inside its body is still turned down for that reason (and not for an
+    ImportError). Everything is restored afterwards.
+    """
+    import importlib.util
+    import sys
+    import types
+
+    if "scipy" in sys.modules or importlib.util.find_spec("scipy") is not None:
+        import scipy.optimize
+
+        original = scipy.optimize.linear_sum_assignment
+        scipy.optimize.linear_sum_assignment = _refuse_scipy
+        try:
+            yield
+        finally:
+            scipy.optimize.linear_sum_assignment = original
+        return
+    saved = {name: sys.modules.get(name) for name in ("scipy", "scipy.optimize")}
+    stand_in, optimize = types.ModuleType("scipy"), types.ModuleType("scipy.optimize")
+    optimize.linear_sum_assignment = _refuse_scipy
+    stand_in.optimize = optimize
+    sys.modules["scipy"], sys.modules["scipy.optimize"] = stand_in, optimize
+    try:
+        yield
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
+def _imports_scipy_matcher(impl):
+    """True when the answer's module bound scipy's linear_sum_assignment at import time."""
+    for value in getattr(impl, "__globals__", {}).values():
+        if getattr(value, "__name__", "") == "linear_sum_assignment" and str(
+            getattr(value, "__module__", "")
+        ).startswith("scipy"):
+            return True
+    return False
 
 
 def _has_improvement(cost, col_of):
@@ -179,19 +240,30 @@ def _random_cases(rng):
 
 
 def check_min_cost_assignment(impl, device="cpu") -> None:
+    expect(not _imports_scipy_matcher(impl), "min_cost_assignment", _SCIPY_MESSAGE)
+    with _scipy_refused():
+        _check_assignments(impl)
+
+
+def _check_assignments(impl) -> None:
     rng = np.random.default_rng(0)
     for cost in itertools.chain(_fixed_cases(), _random_cases(rng)):
         what = f"min_cost_assignment({describe(cost, 16)})"
         pairs = call(impl, what, cost.copy())
         col_of = _validate(pairs, cost, what)
         total = float(cost[np.arange(cost.shape[0]), col_of].sum())
+        totals = _brute_force_totals(cost)
+        hint = "picking each row's cheapest free column greedily is not optimal"
+        at_max = abs(total - totals.max()) <= 1e-9 * max(1.0, abs(total))
+        if at_max and len(np.unique(np.round(totals, 9))) > 2:  # with 2 totals, max is ambiguous
+            hint = "this is the largest total cost: the matcher minimises the sum of the costs"
         assert_close(
             total,
-            _brute_force_min(cost),
+            float(totals.min()),
             f"{what}, total cost",
             atol=1e-7,
             rtol=1e-9,
-            hint="picking each row's cheapest free column greedily is not optimal",
+            hint=hint,
         )
 
     # Larger inputs: optimality is certified by the absence of a negative residual cycle.
@@ -222,6 +294,7 @@ def check_min_cost_assignment(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
+@fails_with("greedily is not optimal")
 def _wrong_greedy_rows(cost):
     """Greedy: each row in turn takes its cheapest still-free column."""
     cost = np.asarray(cost, dtype=np.float64)
@@ -233,11 +306,13 @@ def _wrong_greedy_rows(cost):
     return pairs
 
 
+@fails_with("pairs are (row, col)")
 def _wrong_col_row_pairs(cost):
     """Returns (col, row) pairs instead of (row, col)."""
     return [(c, r) for r, c in min_cost_assignment(cost)]
 
 
+@fails_with("greedily is not optimal")
 def _wrong_greedy_global(cost):
     """Greedy on the whole matrix: repeatedly takes the smallest remaining entry."""
     cost = np.asarray(cost, dtype=np.float64)
@@ -252,9 +327,19 @@ def _wrong_greedy_global(cost):
     return sorted(pairs)
 
 
+@fails_with("this is the largest total cost")
 def _wrong_maximises(cost):
     """Maximises the total cost (forgets that the matcher wants the minimum)."""
     return min_cost_assignment(-np.asarray(cost, dtype=np.float64))
+
+
+@fails_with("calls scipy.optimize.linear_sum_assignment")
+def _wrong_scipy(cost):
+    """Hands the problem to scipy.optimize.linear_sum_assignment, which the card rules out."""
+    from scipy.optimize import linear_sum_assignment  # inside the body: scipy is optional
+
+    rows, cols = linear_sum_assignment(np.asarray(cost, dtype=np.float64))
+    return [(int(r), int(c)) for r, c in zip(rows, cols)]
 
 
 WRONG_ANSWERS = {
@@ -263,6 +348,7 @@ WRONG_ANSWERS = {
         _wrong_col_row_pairs,
         _wrong_greedy_global,
         _wrong_maximises,
+        _wrong_scipy,
     ],
 }
 

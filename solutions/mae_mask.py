@@ -2,14 +2,14 @@
 
 import torch
 
-from studycli.assertions import assert_close, assert_equal, call, describe, expect
+from studycli.assertions import assert_close, assert_equal, call, describe, expect, fails_with
 
 
 def random_masking(x, mask_ratio: float, generator):
-    """Keep a random subset of the tokens of every sequence, as in MAE's encoder input.
+    """Keep a uniformly random subset of the tokens of every sequence, as in MAE's encoder input.
 
-    Draw uniform noise of shape (N, L) from `generator` (on x's device), so every sequence gets
-    its own subset; the tokens with the L_keep smallest noise values are kept.
+    Every sequence of the batch gets its own subset, and all randomness comes from
+    `generator`, so the same seed gives the same result.
 
     Args:
         x: (N, L, D) tensor of patch tokens.
@@ -23,6 +23,7 @@ def random_masking(x, mask_ratio: float, generator):
         ids_restore: (N, L) int64; appending L - L_keep (mask) tokens to x_kept and gathering
             along dim 1 with ids_restore puts every kept token back at its original position.
     """
+    # Sorting i.i.d. uniform noise gives a random permutation per row; keep the first L_keep.
     N, L, D = x.shape
     len_keep = int(L * (1 - mask_ratio))
     noise = torch.rand(N, L, generator=generator, device=x.device)
@@ -92,6 +93,23 @@ def _check_structure(impl, x, ratio, seed, device):
         what,
         "a row of ids_restore is not a permutation of 0 .. L - 1",
     )
+    # The mask marks where the kept tokens came from (token values are unique within a row).
+    xd, kept_d = x.detach().double().cpu(), x_kept.detach().double().cpu()
+    hits = (kept_d[:, :, None, :] == xd[:, None, :, :]).all(-1)  # (N, keep, L)
+    expect(
+        bool((hits.sum(-1) == 1).all()),
+        what,
+        "x_kept holds tokens that are not tokens of x (or repeats one)",
+    )
+    came_from = torch.zeros(N, L, dtype=torch.float64)
+    came_from[hits.any(1)] = 1.0
+    assert_equal(
+        mask_f,
+        1.0 - came_from,
+        f"{what}: mask (0 where the token is in x_kept, in the original order)",
+        hint="the mask must be in the original token order: build it in shuffled order "
+        "(L_keep zeros, then ones) and gather it with ids_restore",
+    )
     # The restore property: kept tokens return to their places, removed places get mask tokens.
     sentinel = 1e6
     padded = torch.cat(
@@ -104,14 +122,20 @@ def _check_structure(impl, x, ratio, seed, device):
     restored = torch.gather(padded, 1, ids.unsqueeze(-1).expand(-1, -1, D))
     kept = (mask_f == 0).unsqueeze(-1).expand(-1, -1, D)
     want = torch.where(kept, x.double().cpu(), torch.full_like(restored, sentinel))
+    hint = "ids_restore must undo the shuffle: it is the inverse permutation (argsort of it)"
+    inverse = torch.gather(padded, 1, ids.argsort(1).unsqueeze(-1).expand(-1, -1, D))
+    if not torch.equal(restored, want) and torch.equal(inverse, want):
+        hint = (
+            "ids_restore is the shuffle itself, not its inverse: the inverse of a permutation is "
+            "its argsort (argsort the shuffle indices once more)"
+        )
     assert_close(
         restored,
         want,
         f"{what}: gather(cat([x_kept, mask tokens]), 1, ids_restore)",
         atol=0,
         rtol=0,
-        hint="ids_restore is the inverse of the shuffle (argsort of the argsort); the mask "
-        "is built in shuffled order and then gathered with ids_restore",
+        hint=hint,
     )
     return mask_f
 
@@ -149,7 +173,12 @@ def check_random_masking(impl, device="cpu") -> None:
             "torch.rand(..., generator=generator)",
         )
     _, c = _run(impl, x, 0.75, 321, device)
-    expect(not torch.equal(a[1].cpu(), c[1].cpu()), what_a, "seeds 123 and 321 gave the same mask")
+    expect(
+        not torch.equal(a[1].cpu(), c[1].cpu()),
+        what_a,
+        "seeds 123 and 321 gave the same mask",
+        hint="the kept subset must be random, drawn from the generator",
+    )
     # Every row of the batch gets its own subset, even when the rows are identical.
     same_rows = x[:1].expand(8, -1, -1).contiguous()
     mask = _check_structure(impl, same_rows, 0.75, 7, device)
@@ -182,38 +211,43 @@ def _masking(x, mask_ratio, noise, *, unshuffle_mask=True, invert=True, len_keep
     if len_keep is None:
         len_keep = int(L * (1 - mask_ratio))
     ids_shuffle = torch.argsort(noise, dim=1)
-    ids_restore = torch.argsort(ids_shuffle, dim=1) if invert else ids_shuffle
+    ids_restore = torch.argsort(ids_shuffle, dim=1)
     x_kept = torch.gather(x, 1, ids_shuffle[:, :len_keep].unsqueeze(-1).expand(-1, -1, D))
     mask = torch.ones(N, L, device=x.device)
     mask[:, :len_keep] = 0
     if unshuffle_mask:
         mask = torch.gather(mask, 1, ids_restore)
-    return x_kept, mask, ids_restore
+    return x_kept, mask, ids_restore if invert else ids_shuffle
 
 
+@fails_with("draw the noise from the generator you are given")
 def _wrong_global_rng(x, mask_ratio, generator):
     """Draws the noise from the global RNG (torch.rand without generator=), so it is not reproducible."""
     return _masking(x, mask_ratio, torch.rand(x.shape[0], x.shape[1], device=x.device))
 
 
+@fails_with("distinct masks among 8 rows")
 def _wrong_shared_noise(x, mask_ratio, generator):
     """Draws one row of noise and shares it across the batch: every sample gets the same mask."""
     noise = torch.rand(1, x.shape[1], generator=generator, device=x.device).expand(x.shape[0], -1)
     return _masking(x, mask_ratio, noise)
 
 
+@fails_with("the mask must be in the original token order")
 def _wrong_mask_not_unshuffled(x, mask_ratio, generator):
     """Leaves the mask in shuffled order (forgets to gather it with ids_restore)."""
     noise = torch.rand(x.shape[0], x.shape[1], generator=generator, device=x.device)
     return _masking(x, mask_ratio, noise, unshuffle_mask=False)
 
 
+@fails_with("ids_restore is the shuffle itself, not its inverse")
 def _wrong_restore_is_shuffle(x, mask_ratio, generator):
-    """Returns ids_shuffle as ids_restore (forgets the second argsort that inverts it)."""
+    """Returns ids_shuffle as ids_restore (forgets the second argsort that inverts it; the mask is right)."""
     noise = torch.rand(x.shape[0], x.shape[1], generator=generator, device=x.device)
     return _masking(x, mask_ratio, noise, invert=False)
 
 
+@fails_with("L_keep = int(L * (1 - mask_ratio))")
 def _wrong_keep_count(x, mask_ratio, generator):
     """Keeps L - int(L * mask_ratio) tokens, which rounds the other way from int(L * (1 - mask_ratio))."""
     noise = torch.rand(x.shape[0], x.shape[1], generator=generator, device=x.device)
@@ -221,6 +255,7 @@ def _wrong_keep_count(x, mask_ratio, generator):
     return _masking(x, mask_ratio, noise, len_keep=L - int(L * mask_ratio))
 
 
+@fails_with("seeds 123 and 321 gave the same mask")
 def _wrong_keep_first(x, mask_ratio, generator):
     """Keeps the first L_keep tokens of every sequence: no randomness at all."""
     noise = torch.arange(x.shape[1], dtype=torch.float32, device=x.device).expand(x.shape[0], -1)

@@ -4,16 +4,14 @@ import random
 
 import torch
 
-from studycli.assertions import assert_equal, call, describe, expect
+from studycli.assertions import assert_equal, call, describe, expect, fails_with
 
 
 def nms(boxes, scores, iou_threshold: float):
-    """Greedy non-maximum suppression.
-
-    Visit the boxes from the highest score to the lowest. Keep a box unless its IoU with a box
-    already kept is strictly greater than `iou_threshold` (IoU exactly equal to the threshold
-    is kept). IoU = intersection area / union area, with the area of a box
-    (x1, y1, x2, y2) being (x2 - x1) * (y2 - y1) (continuous coordinates, no +1).
+    """Greedy non-maximum suppression: the boxes kept when, going by descending score, a box is
+    dropped if its IoU with a box already kept is strictly greater than `iou_threshold` (IoU
+    equal to the threshold is kept). The area of a box (x1, y1, x2, y2) is
+    (x2 - x1) * (y2 - y1) (continuous coordinates, no +1).
 
     Args:
         boxes: (N, 4) float tensor of boxes x1, y1, x2, y2 with x1 < x2 and y1 < y2; N may be 0.
@@ -136,6 +134,16 @@ def _random_boxes(rng, n, spread, max_size):
 
 
 def check_nms(impl, device="cpu") -> None:
+    # Small boxes, where a +1 in the area changes the IoU a lot: IoU
+    # 1/3 is kept at threshold 0.4, while the +1 convention gives 3/5 and drops the box.
+    _check_case(
+        impl,
+        [[0, 0, 1, 1], [0.5, 0, 1.5, 1]],
+        [0.9, 0.8],
+        0.4,
+        device,
+        hint="the area is (x2 - x1) * (y2 - y1), without the old +1 pixel convention",
+    )
     # IoU exactly equal to the threshold is kept. Box 1 covers half of box 0: IoU = 2/4 = 0.5.
     _check_case(
         impl,
@@ -183,15 +191,6 @@ def check_nms(impl, device="cpu") -> None:
     _check_case(impl, [[0, 0, 1, 1], [2, 2, 3, 3], [4, 4, 5, 5]], [0.2, 0.9, 0.5], 0.0, device)
     _check_case(impl, [[0, 0, 2, 2], [1, 1, 3, 3], [0, 0, 2, 2.5]], [0.2, 0.9, 0.5], 0.0, device)
     _check_case(impl, [[0, 0, 2, 2], [0, 0, 2, 2], [0, 0, 2, 2.5]], [0.2, 0.9, 0.5], 1.0, device)
-    # Small boxes, where a +1 in the area changes the IoU a lot.
-    _check_case(
-        impl,
-        [[0, 0, 1, 1], [0.5, 0, 1.5, 1]],
-        [0.9, 0.8],
-        0.4,
-        device,
-        hint="the area is (x2 - x1) * (y2 - y1), without the old +1 pixel convention",
-    )
 
     # Empty input.
     empty_b = torch.zeros((0, 4), dtype=torch.float32, device=device)
@@ -239,24 +238,28 @@ def _greedy(order, iou, drop):
     return keep
 
 
+@fails_with("IoU == threshold is kept")
 def _wrong_ge(boxes, scores, iou_threshold):
     """Drops a box when IoU >= threshold, so a box exactly at the threshold is lost."""
     order = torch.argsort(scores, descending=True).tolist()
     return _greedy(order, _pairwise_iou(boxes), lambda v: v >= iou_threshold)
 
 
+@fails_with("not in descending order of score")
 def _wrong_unsorted(boxes, scores, iou_threshold):
     """Visits the boxes in input order instead of sorting them by score."""
     order = list(range(boxes.shape[0]))
     return _greedy(order, _pairwise_iou(boxes), lambda v: v > iou_threshold)
 
 
+@fails_with("without the old +1 pixel convention")
 def _wrong_plus_one(boxes, scores, iou_threshold):
     """Computes areas and overlaps with the old +1 pixel convention, (x2 - x1 + 1) (y2 - y1 + 1)."""
     order = torch.argsort(scores, descending=True).tolist()
     return _greedy(order, _pairwise_iou(boxes, plus_one=True), lambda v: v > iou_threshold)
 
 
+@fails_with("a suppressed box must not suppress others")
 def _wrong_suppressed_suppress(boxes, scores, iou_threshold):
     """Lets already-suppressed boxes suppress others: compares with every higher-scored box."""
     order = torch.argsort(scores, descending=True).tolist()

@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect, forbid
+from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
 
 
 def patchify(images, patch_size: int):
@@ -32,6 +32,34 @@ def patchify(images, patch_size: int):
 
 
 # --- checker --------------------------------------------------------------------------------
+
+
+def _grid(images, p, order):
+    N, C, H, W = images.shape
+    x = images.reshape(N, C, H // p, p, W // p, p).permute(*order)
+    return x.reshape(N, (H // p) * (W // p), C * p * p)
+
+
+# Models of the usual mistakes (images, p -> patches) and the hint naming each one.
+_MISTAKES = (
+    (
+        lambda images, p: _grid(images, p, (0, 2, 4, 3, 5, 1)),
+        "each patch is flattened channels last, (p, p, C); a Conv2d weight (E, C, p, p) needs "
+        "(C, p, p) order, channel first",
+    ),
+    (
+        lambda images, p: _grid(images, p, (0, 4, 2, 1, 3, 5)),
+        "the patches are listed column by column; row-major order goes along the top row of "
+        "patches first",
+    ),
+    (
+        lambda images, p: images.reshape(images.shape[0], -1, images.shape[1] * p * p),
+        "a plain reshape takes runs of consecutive pixels, not square patches: split H and W "
+        "into (H/p, p) and (W/p, p) and permute",
+    ),
+)
+
+_DEFAULT_HINT = "patches in row-major order; flatten each in (C, p, p) order, channel first"
 
 
 def check_patchify(impl, device="cpu") -> None:
@@ -64,6 +92,14 @@ def check_patchify(impl, device="cpu") -> None:
             f"returned shape {tuple(got.shape)}, expected {(N, L, C * p * p)}",
         )
         # Order: patch number gi * (W / p) + gj is the block at row gi, column gj, flattened (C, p, p).
+        hint = _DEFAULT_HINT
+        for model, text in _MISTAKES:
+            wrong = model(images, p)
+            if not torch.equal(wrong, _grid(images, p, (0, 2, 4, 1, 3, 5))) and torch.equal(
+                got, wrong
+            ):
+                hint = text
+                break
         for n in range(N):
             for index in range(L):
                 gi, gj = divmod(index, W // p)
@@ -74,8 +110,7 @@ def check_patchify(impl, device="cpu") -> None:
                     f"{what}[{n}, {index}] (patch row {gi}, column {gj})",
                     atol=0,
                     rtol=0,
-                    hint="patches in row-major order; flatten each in (C, p, p) order, "
-                    "channel first",
+                    hint=hint,
                 )
         # The Conv2d equivalence that a ViT patch embedding relies on.
         E = 5
@@ -103,6 +138,7 @@ def check_patchify(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
+@fails_with("flattened channels last")
 def _wrong_channels_last(images, patch_size):
     """Flattens each patch in (p, p, C) order (channels last), which no longer matches a Conv2d weight."""
     N, C, H, W = images.shape
@@ -111,6 +147,7 @@ def _wrong_channels_last(images, patch_size):
     return x.reshape(N, (H // p) * (W // p), p * p * C)
 
 
+@fails_with("listed column by column")
 def _wrong_column_major(images, patch_size):
     """Lists patches column by column (top to bottom first) instead of row by row."""
     N, C, H, W = images.shape
@@ -119,6 +156,7 @@ def _wrong_column_major(images, patch_size):
     return x.reshape(N, (H // p) * (W // p), C * p * p)
 
 
+@fails_with("a plain reshape takes runs of consecutive pixels")
 def _wrong_plain_reshape(images, patch_size):
     """Reshapes the image straight to (N, L, C p p): the 'patches' are runs of consecutive pixels."""
     N, C, H, W = images.shape

@@ -3,15 +3,12 @@
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect, forbid
+from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
 
 
 def pixel_shuffle(x, upscale_factor: int):
-    """Rearrange (N, C r^2, H, W) into (N, C, H r, W r), as F.pixel_shuffle does.
-
-    Output pixel (c, h r + i, w r + j) comes from input channel c r^2 + i r + j at (h, w):
-    each group of r^2 consecutive channels fills the r x r sub-pixel block of one output channel,
-    row by row.
+    """Rearrange (N, C r^2, H, W) into (N, C, H r, W r): the same result as
+    F.pixel_shuffle(x, upscale_factor).
 
     Args:
         x: (N, C * r * r, H, W) tensor.
@@ -23,12 +20,53 @@ def pixel_shuffle(x, upscale_factor: int):
     N, Crr, H, W = x.shape
     r = upscale_factor
     C = Crr // (r * r)
+    # Output pixel (c, h r + i, w r + j) comes from input channel c r^2 + i r + j at (h, w).
     x = x.reshape(N, C, r, r, H, W)  # channel index = c r^2 + i r + j
     x = x.permute(0, 1, 4, 2, 5, 3)  # (N, C, H, i, W, j)
     return x.reshape(N, C, H * r, W * r)
 
 
 # --- checker --------------------------------------------------------------------------------
+
+
+# Models of the usual mistakes (x, r -> output) and the hint naming each one.
+def _shuffle_as(x, r, split, order):
+    N, Crr, H, W = x.shape
+    C = Crr // (r * r)
+    return x.reshape(N, *split(C, r), H, W).permute(*order).reshape(N, C, H * r, W * r)
+
+
+_MISTAKES = (
+    (
+        lambda x, r: _shuffle_as(x, r, lambda C, r: (C, r, r), (0, 1, 4, 3, 5, 2)),
+        "every r x r block is transposed: channel c r^2 + i r + j goes to row offset i and "
+        "column offset j, so permute to (N, C, H, i, W, j)",
+    ),
+    (
+        lambda x, r: _shuffle_as(x, r, lambda C, r: (r, r, C), (0, 3, 4, 1, 5, 2)),
+        "the channels were split as (r, r, C), TensorFlow's depth_to_space layout; PyTorch's "
+        "channel index is c r^2 + i r + j, a (C, r, r) split",
+    ),
+    (
+        lambda x, r: x.reshape(x.shape[0], x.shape[1] // (r * r), x.shape[2] * r, x.shape[3] * r),
+        "a plain reshape without a permute cuts rows into pieces; move each sub-pixel axis next "
+        "to the spatial axis it refines first",
+    ),
+)
+
+
+def _compare(impl, x, r, what, hint, atol=1e-5, rtol=1e-5):
+    got = call(impl, what, x.clone(), r)
+    expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+    want = F.pixel_shuffle(x.contiguous(), r)
+    if tuple(got.shape) == tuple(want.shape) and not torch.allclose(
+        got, want, atol=atol, rtol=rtol
+    ):
+        for model, text in _MISTAKES:
+            if torch.equal(got, model(x.contiguous(), r)):
+                hint = text
+                break
+    assert_close(got, want, what, atol=atol, rtol=rtol, hint=hint)
 
 
 def check_pixel_shuffle(impl, device="cpu") -> None:
@@ -41,13 +79,7 @@ def check_pixel_shuffle(impl, device="cpu") -> None:
     )
     x = torch.arange(4.0, device=device).view(1, 4, 1, 1).expand(1, 4, 2, 2).contiguous()
     what = "pixel_shuffle(x of shape (1, 4, 2, 2) with x[:, c] = c, 2)"
-    got = call(impl, what, x.clone(), 2)
-    assert_close(
-        got,
-        F.pixel_shuffle(x, 2),
-        what,
-        hint="channel c r^2 + i r + j goes to row offset i, column offset j",
-    )
+    _compare(impl, x, 2, what, "channel c r^2 + i r + j goes to row offset i, column offset j")
     gen = torch.Generator().manual_seed(0)
     for N, C, r, H, W in [
         (1, 1, 1, 3, 3),
@@ -61,16 +93,8 @@ def check_pixel_shuffle(impl, device="cpu") -> None:
     ]:
         x = torch.randn(N, C * r * r, H, W, generator=gen).to(device)
         what = f"pixel_shuffle(x {describe(x)}, {r})"
-        got = call(impl, what, x.clone(), r)
-        expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
-        assert_close(
-            got,
-            F.pixel_shuffle(x, r),
-            what,
-            atol=0,
-            rtol=0,
-            hint="reshape to (N, C, r, r, H, W) and permute to (N, C, H, r, W, r)",
-        )
+        hint = "reshape to (N, C, r, r, H, W) and permute to (N, C, H, r, W, r)"
+        _compare(impl, x, r, what, hint, atol=0, rtol=0)
     # A non-contiguous input (a transposed view) must work too.
     x = torch.randn(2, 8, 5, 3, generator=gen).to(device).transpose(2, 3)
     what = f"pixel_shuffle(x {describe(x)} (non-contiguous), 2)"
@@ -87,6 +111,7 @@ def check_pixel_shuffle(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
+@fails_with("every r x r block is transposed")
 def _wrong_permute_order(x, upscale_factor):
     """Permutes to (N, C, H, j, W, i): the two sub-pixel axes are swapped (a transposed block)."""
     N, Crr, H, W = x.shape
@@ -95,6 +120,7 @@ def _wrong_permute_order(x, upscale_factor):
     return x.reshape(N, C, r, r, H, W).permute(0, 1, 4, 3, 5, 2).reshape(N, C, H * r, W * r)
 
 
+@fails_with("depth_to_space layout")
 def _wrong_channel_last_grouping(x, upscale_factor):
     """Splits the channels as (r, r, C) instead of (C, r, r), like TensorFlow's depth_to_space."""
     N, Crr, H, W = x.shape
@@ -103,6 +129,7 @@ def _wrong_channel_last_grouping(x, upscale_factor):
     return x.reshape(N, r, r, C, H, W).permute(0, 3, 4, 1, 5, 2).reshape(N, C, H * r, W * r)
 
 
+@fails_with("a plain reshape without a permute")
 def _wrong_plain_reshape(x, upscale_factor):
     """Reshapes straight to (N, C, H r, W r) without permuting."""
     N, Crr, H, W = x.shape
@@ -110,6 +137,7 @@ def _wrong_plain_reshape(x, upscale_factor):
     return x.reshape(N, Crr // (r * r), H * r, W * r)
 
 
+@fails_with("the answer calls pixel_shuffle")
 def _wrong_calls_library(x, upscale_factor):
     """Calls F.pixel_shuffle, the routine the card is about."""
     import torch.nn.functional as F

@@ -5,27 +5,25 @@ import random
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_equal, call, describe, expect
+from studycli.assertions import assert_equal, call, describe, expect, fails_with
 
 
 def receptive_field(layers: list[tuple[int, ...]]) -> int:
     """The receptive field, in input pixels, of one unit of the last layer of a conv stack.
 
-    Bottom-up recursion: with r_0 = 1 and j_0 = 1 (the jump: input pixels between neighbouring
-    units of the current layer),
-
-        r_l = r_(l-1) + (k_l - 1) * d_l * j_(l-1),      j_l = j_(l-1) * s_l
-
-    Padding does not change the size of the receptive field. Along one axis; a square layer
-    stack has the same field on both axes.
+    Along one axis; a square layer stack has the same field on both axes. Padding does not
+    change its size.
 
     Args:
         layers: from the input to the output, each (kernel, stride) or
             (kernel, stride, dilation); dilation defaults to 1. May be empty.
 
     Returns:
-        The receptive field as an int (1 for no layers).
+        The receptive field as an int: the number of input pixels from the first to the last
+        one that the unit depends on (1 for no layers).
     """
+    # Bottom-up: r_l = r_(l-1) + (k_l - 1) d_l j_(l-1) and j_l = j_(l-1) s_l, from r_0 = j_0 = 1,
+    # j being the jump (input pixels between neighbouring units of the current layer).
     r, jump = 1, 1
     for layer in layers:
         k, s = layer[0], layer[1]
@@ -70,45 +68,108 @@ def _random_stack(rng):
     return layers
 
 
-def _check(impl, layers, hint=""):
-    what = f"receptive_field({describe(layers)})"
-    got = call(impl, what, [tuple(layer) for layer in layers])
-    expect(
-        not isinstance(got, bool) and (isinstance(got, int) or hasattr(got, "__index__")),
-        what,
-        f"returned {got!r} of type {type(got).__name__}, expected an int",
-    )
-    assert_equal(int(got), _brute(layers), what, hint=hint)
+_DEFAULT_HINT = "r grows by (k - 1) d j per layer, j being the product of the strides below"
+
+# Models of the usual mistakes (layers -> field) and the hint naming each one.
+_MISTAKES = (
+    (
+        lambda layers: _model(layers, jump_before=False),
+        "the layer's own stride was counted: its kernel is spaced by the strides of the "
+        "layers below it only (j_(l-1)), and its stride spreads the layers above",
+    ),
+    (
+        lambda layers: _model([(layer[0], layer[1]) for layer in layers]),
+        "the dilation was ignored: a dilated kernel spans d (k - 1) + 1 pixels of its input",
+    ),
+    (
+        lambda layers: _model(layers, start=0, extra=1),
+        "each layer adds (k - 1) d j, not k d j, and the field of a single pixel (no layers) is 1",
+    ),
+    (
+        lambda layers: _model_top_down(layers),
+        "the top-down recursion r = (r - 1) s + d (k - 1) + 1 runs from the output back to "
+        "the input; input-to-output order needs the jump j instead",
+    ),
+)
+
+
+def _model(layers, jump_before=True, start=1, extra=0):
+    r, jump = start, 1
+    for layer in layers:
+        k, s = layer[0], layer[1]
+        d = layer[2] if len(layer) > 2 else 1
+        if not jump_before:
+            jump *= s
+        r += ((k - 1) * d + extra * d) * jump
+        if jump_before:
+            jump *= s
+    return r
+
+
+def _model_top_down(layers):
+    r = 1
+    for layer in layers:
+        k, s = layer[0], layer[1]
+        d = layer[2] if len(layer) > 2 else 1
+        r = (r - 1) * s + d * (k - 1) + 1
+    return r
+
+
+def _diagnose(impl, cases):
+    try:
+        got = [impl([tuple(layer) for layer in layers]) for layers in cases]
+    except Exception:
+        return None
+    for model, hint in _MISTAKES:
+        if all(g == model(layers) for g, layers in zip(got, cases)):
+            return hint
+    return None
+
+
+def _fixed_cases():
+    return [
+        ([], "with no layers, each output unit is one input pixel"),
+        ([(3, 1)], ""),
+        ([(3, 1), (3, 1), (3, 1)], "three stacked 3x3 convs see 7 pixels"),
+        ([(3, 2)], ""),
+        (
+            [(3, 2), (3, 1)],
+            "the stride of a layer spreads the layers above it, not the layer itself",
+        ),
+        ([(2, 2), (2, 2), (2, 2)], ""),
+        ([(7, 2), (3, 2), (3, 1), (3, 1)], ""),  # a ResNet-like stem
+        (
+            [(3, 1, 1), (3, 1, 2), (3, 1, 4)],
+            "a dilated kernel spans d (k - 1) + 1 pixels of its input",
+        ),
+        ([(3, 1, 2), (3, 1, 2), (3, 1, 2)], ""),  # gridding: holes inside
+        ([(1, 2), (3, 1)], ""),  # 1x1 stride 2 then 3x3
+        ([(3, 1), (2, 2), (3, 1), (2, 2), (3, 1, 2)], ""),
+    ]
 
 
 def check_receptive_field(impl, device="cpu") -> None:
-    _check(impl, [], hint="with no layers, each output unit is one input pixel")
-    _check(impl, [(3, 1)])
-    _check(impl, [(3, 1), (3, 1), (3, 1)], hint="three stacked 3x3 convs see 7 pixels")
-    _check(impl, [(3, 2)])
-    _check(
-        impl,
-        [(3, 2), (3, 1)],
-        hint="the stride of a layer spreads the layers above it, not the layer itself",
-    )
-    _check(impl, [(2, 2), (2, 2), (2, 2)])
-    _check(impl, [(7, 2), (3, 2), (3, 1), (3, 1)])  # a ResNet-like stem
-    _check(
-        impl,
-        [(3, 1, 1), (3, 1, 2), (3, 1, 4)],
-        hint="a dilated kernel spans d (k - 1) + 1 pixels of its input",
-    )
-    _check(impl, [(3, 1, 2), (3, 1, 2), (3, 1, 2)])  # gridding: holes inside
-    _check(impl, [(1, 2), (3, 1)])  # 1x1 stride 2 then 3x3
-    _check(impl, [(3, 1), (2, 2), (3, 1), (2, 2), (3, 1, 2)])
     rng = random.Random(0)
-    for _ in range(150):
-        _check(impl, _random_stack(rng))
+    cases = _fixed_cases() + [(_random_stack(rng), "") for _ in range(150)]
+    for layers, hint in cases:
+        what = f"receptive_field({describe(layers)})"
+        got = call(impl, what, [tuple(layer) for layer in layers])
+        expect(
+            not isinstance(got, bool) and (isinstance(got, int) or hasattr(got, "__index__")),
+            what,
+            f"returned {got!r} of type {type(got).__name__}, expected an int",
+        )
+        want = _brute(layers)
+        if int(got) != want:
+            probes = [layers for layers, _ in cases[:40]]
+            hint = _diagnose(impl, probes) or hint or _DEFAULT_HINT
+            assert_equal(int(got), want, what, hint=hint)
 
 
 # --- wrong answers --------------------------------------------------------------------------
 
 
+@fails_with("the layer's own stride was counted")
 def _wrong_stride_includes_current(layers):
     """Multiplies by the current layer's stride too: r += (k - 1) d * prod(s_1 .. s_l)."""
     r, jump = 1, 1
@@ -120,6 +181,7 @@ def _wrong_stride_includes_current(layers):
     return r
 
 
+@fails_with("the dilation was ignored")
 def _wrong_ignores_dilation(layers):
     """Ignores the dilation entry."""
     r, jump = 1, 1
@@ -130,6 +192,7 @@ def _wrong_ignores_dilation(layers):
     return r
 
 
+@fails_with("each layer adds (k - 1) d j, not k d j")
 def _wrong_adds_k(layers):
     """Starts from 0 and adds k d jump per layer, instead of 1 plus (k - 1) d jump per layer."""
     r, jump = 0, 1
@@ -141,6 +204,7 @@ def _wrong_adds_k(layers):
     return r
 
 
+@fails_with("runs from the output back to the input")
 def _wrong_top_down_order(layers):
     """Runs the top-down recursion r = (r - 1) s + k over the layers in input-to-output order."""
     r = 1

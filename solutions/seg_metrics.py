@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def segmentation_metrics(pred, target, num_classes: int) -> dict[str, float]:
@@ -99,6 +99,49 @@ def _cases(rng):
         yield pred.astype(dtype), target.astype(dtype), k
 
 
+def _mistake_values(pred, target, k):
+    """What the usual mistakes give on this input: {key: [(value, hint), ...]}."""
+    conf = (
+        np.bincount(
+            target.ravel().astype(np.int64) * k + pred.ravel().astype(np.int64), minlength=k * k
+        )
+        .reshape(k, k)
+        .astype(np.float64)
+    )
+    tp, rows, cols = np.diag(conf), conf.sum(1), conf.sum(0)
+    union = rows + cols - tp
+    return {
+        "mpa": [
+            (
+                float(np.divide(tp, rows, out=np.zeros_like(tp), where=rows > 0).mean()),
+                "class accuracy was averaged over all num_classes, absent classes counting 0: "
+                "average only over the classes present in the target",
+            ),
+            (
+                float((tp[cols > 0] / cols[cols > 0]).mean()),
+                "this divides by the pixels predicted as the class (TP + FP, a column), which is "
+                "precision; class accuracy divides by the class's true pixels, TP + FN (a row)",
+            ),
+        ],
+        "miou": [
+            (
+                float((tp[cols > 0] / cols[cols > 0]).mean()),
+                "the union lacks the missed pixels: IoU = TP / (TP + FP + FN), not TP / (TP + FP)",
+            ),
+            (
+                float(np.divide(tp, union, out=np.zeros_like(tp), where=union > 0).mean()),
+                "IoU was averaged over all num_classes, absent classes counting 0: average only "
+                "over classes with a non-empty union",
+            ),
+            (
+                float((tp[rows > 0] / union[rows > 0]).mean()),
+                "classes that are only predicted were left out of the IoU mean: their IoU is 0 "
+                "and must count, or false alarms go unpunished",
+            ),
+        ],
+    }
+
+
 def check_segmentation_metrics(impl, device="cpu") -> None:
     rng = np.random.default_rng(0)
     hints = {
@@ -118,6 +161,11 @@ def check_segmentation_metrics(impl, device="cpu") -> None:
             hint = hints[key]
             if pred.dtype == np.uint8:
                 hint += "; with uint8 inputs, cast to int64 before computing target * K + pred"
+            if abs(float(got[key]) - want[key]) > 1e-6 + 1e-6 * abs(want[key]):
+                for value, text in _mistake_values(pred, target, k).get(key, []):
+                    if abs(float(got[key]) - value) <= 1e-9 + 1e-9 * abs(value):
+                        hint = text
+                        break
             assert_close(
                 float(got[key]), want[key], f"{what}[{key!r}]", atol=1e-6, rtol=1e-6, hint=hint
             )
@@ -134,6 +182,7 @@ def _confusion(pred, target, k):
     return np.bincount(target * k + pred, minlength=k * k).reshape(k, k).astype(np.float64)
 
 
+@fails_with("class accuracy was averaged over all num_classes")
 def _wrong_mpa_over_all_classes(pred, target, num_classes):
     """Averages class accuracy over all num_classes, counting absent classes as 0."""
     conf = _confusion(pred, target, num_classes)
@@ -147,6 +196,7 @@ def _wrong_mpa_over_all_classes(pred, target, num_classes):
     }
 
 
+@fails_with("the union lacks the missed pixels")
 def _wrong_iou_without_fn(pred, target, num_classes):
     """Computes IoU as TP / (TP + FP), forgetting the missed pixels."""
     conf = _confusion(pred, target, num_classes)
@@ -158,6 +208,7 @@ def _wrong_iou_without_fn(pred, target, num_classes):
     }
 
 
+@fails_with("which is precision")
 def _wrong_mpa_per_predicted_class(pred, target, num_classes):
     """Class accuracy as TP / (TP + FP) (per predicted class): the confusion matrix transposed."""
     conf = _confusion(pred, target, num_classes)
@@ -170,6 +221,7 @@ def _wrong_mpa_per_predicted_class(pred, target, num_classes):
     }
 
 
+@fails_with("IoU was averaged over all num_classes")
 def _wrong_miou_over_all_classes(pred, target, num_classes):
     """Averages IoU over all num_classes, counting classes absent from both maps as 0."""
     conf = _confusion(pred, target, num_classes)
@@ -183,6 +235,7 @@ def _wrong_miou_over_all_classes(pred, target, num_classes):
     }
 
 
+@fails_with("only predicted were left out of the IoU mean")
 def _wrong_miou_target_classes_only(pred, target, num_classes):
     """Averages IoU only over classes in the target, ignoring classes that were only predicted."""
     conf = _confusion(pred, target, num_classes)

@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect, forbid
+from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
 
 
 def smooth_l1(x, beta: float = 1.0):
@@ -28,15 +28,48 @@ def smooth_l1(x, beta: float = 1.0):
 # --- checker --------------------------------------------------------------------------------
 
 
+# Models of the usual mistakes (x, beta -> values) and the hint naming each one.
+_MISTAKES = (
+    (
+        lambda x, b: torch.where(x.abs() < b, 0.5 * x * x, x.abs() - 0.5 * b),
+        "the quadratic piece is not divided by beta: inside |x| < beta it is 0.5 x^2 / beta",
+    ),
+    (
+        lambda x, b: torch.where(x.abs() < b, 0.5 * x * x / b, x.abs() - 0.5),
+        "the linear piece subtracts 0.5 instead of 0.5 beta (the two agree only for beta = 1)",
+    ),
+    (
+        lambda x, b: torch.where(x.abs() < b, 0.5 * x * x / b, x.abs()),
+        "the linear piece lacks its offset: outside the zone it is |x| - 0.5 beta, so that the "
+        "pieces meet at |x| = beta",
+    ),
+)
+
+
+def _diagnose(got, x, beta, hint):
+    if tuple(got.shape) != tuple(x.shape):
+        return "return one value per element, of x's shape: no mean or sum (no reduction)"
+    for model, text in _MISTAKES:
+        if torch.allclose(
+            got.detach().double().cpu(), model(x, beta).double().cpu(), atol=1e-9, rtol=1e-6
+        ):
+            return text
+    return hint or "inside |x| < beta it is 0.5 x^2 / beta; outside it is |x| - 0.5 beta"
+
+
 def _compare(impl, x, beta, hint=""):
     what = f"smooth_l1({describe(x)}, beta={beta:g})"
     got = call(impl, what, x.clone(), beta)
     expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
     want = F.smooth_l1_loss(x, torch.zeros_like(x), reduction="none", beta=beta)
     double = x.dtype == torch.float64
-    assert_close(
-        got, want, what, atol=1e-9 if double else 1e-6, rtol=1e-7 if double else 1e-5, hint=hint
+    atol, rtol = (1e-9, 1e-7) if double else (1e-6, 1e-5)
+    same = tuple(got.shape) == tuple(want.shape) and torch.allclose(
+        got.detach().double().cpu(), want.double().cpu(), atol=atol, rtol=rtol
     )
+    if not same:
+        hint = _diagnose(got, x, beta, hint)
+    assert_close(got, want, what, atol=atol, rtol=rtol, hint=hint)
 
 
 def check_smooth_l1(impl, device="cpu") -> None:
@@ -87,30 +120,35 @@ def check_smooth_l1(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
+@fails_with("not divided by beta")
 def _wrong_no_divide_by_beta(x, beta=1.0):
     """Forgets to divide the quadratic part by beta: 0.5 x^2 inside the zone."""
     ax = x.abs()
     return torch.where(ax < beta, 0.5 * x * x, ax - 0.5 * beta)
 
 
+@fails_with("subtracts 0.5 instead of 0.5 beta")
 def _wrong_offset_half(x, beta=1.0):
     """Subtracts 0.5 instead of 0.5 * beta in the linear part (only right for beta = 1)."""
     ax = x.abs()
     return torch.where(ax < beta, 0.5 * x * x / beta, ax - 0.5)
 
 
+@fails_with("lacks its offset")
 def _wrong_no_offset(x, beta=1.0):
     """Leaves out the 0.5 * beta offset: |x| outside the zone, so the pieces do not meet."""
     ax = x.abs()
     return torch.where(ax < beta, 0.5 * x * x / beta, ax)
 
 
+@fails_with("no reduction")
 def _wrong_mean(x, beta=1.0):
     """Reduces to the mean, as the loss's default reduction does, instead of elementwise values."""
     ax = x.abs()
     return torch.where(ax < beta, 0.5 * x * x / beta, ax - 0.5 * beta).mean()
 
 
+@fails_with("the answer calls smooth_l1_loss")
 def _wrong_calls_library(x, beta=1.0):
     """Calls F.smooth_l1_loss, the routine the card is about."""
     import torch

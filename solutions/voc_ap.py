@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def average_precision(recall, precision, use_07_metric: bool = False) -> float:
@@ -84,6 +84,73 @@ def _cases(rng):
         yield _from_ranking(hits, npos)
 
 
+def _ap_no_envelope(r, p):
+    r, p = np.concatenate(([0.0], r, [1.0])), np.concatenate(([0.0], p, [0.0]))
+    i = np.flatnonzero(r[1:] != r[:-1])
+    return float(np.sum((r[i + 1] - r[i]) * p[i + 1]))
+
+
+def _ap_mean_envelope(r, p):
+    return float(np.maximum.accumulate(np.asarray(p, dtype=np.float64)[::-1])[::-1].mean())
+
+
+def _ap_trapezoid(r, p):
+    r, p = np.concatenate(([0.0], r)), np.concatenate(([1.0], p))
+    return float(np.sum((r[1:] - r[:-1]) * (p[1:] + p[:-1]) / 2.0))
+
+
+def _ap_11pt_exact(r, p):
+    values = [
+        p[np.isclose(r, t)].max() if np.isclose(r, t).any() else 0.0 for t in np.linspace(0, 1, 11)
+    ]
+    return float(np.mean(values))
+
+
+def _ap_10pt(r, p):
+    values = [p[r >= t].max() if (r >= t).any() else 0.0 for t in np.arange(10) / 10.0]
+    return float(np.mean(values))
+
+
+# Models of the usual mistakes, per metric: (recall, precision) -> AP, and the hint for each.
+_MISTAKES = {
+    False: (
+        (
+            _ap_no_envelope,
+            "this is the area under the raw precision: replace each precision by the largest "
+            "precision at that recall or beyond (the envelope) first",
+        ),
+        (
+            _ap_mean_envelope,
+            "this is the mean envelope precision over the points: weight each by the recall "
+            "step r[i+1] - r[i] instead",
+        ),
+        (
+            _ap_trapezoid,
+            "this is a trapezoid area under the raw PR points: VOC sums rectangles "
+            "(r[i+1] - r[i]) * envelope[i+1] where recall changes",
+        ),
+    ),
+    True: (
+        (
+            _ap_11pt_exact,
+            "this takes the precision where recall equals t exactly; use the largest precision "
+            "among all points with recall >= t",
+        ),
+        (
+            _ap_10pt,
+            "this averages 10 thresholds: t runs over 0, 0.1, ..., 1 inclusive, 11 values",
+        ),
+    ),
+}
+
+
+def _diagnose(got, recall, precision, use_07, default):
+    for model, hint in _MISTAKES[use_07]:
+        if abs(got - model(recall, precision)) <= 1e-9:
+            return hint
+    return default
+
+
 def check_average_precision(impl, device="cpu") -> None:
     rng = np.random.default_rng(0)
     hints = {
@@ -102,7 +169,10 @@ def check_average_precision(impl, device="cpu") -> None:
             expect(got is not None, what, "returned None (a missing `return`?)")
             expect(np.ndim(got) == 0, what, f"returned {describe(got)}, expected one number")
             want = _devkit_ap(recall, precision, use_07)
-            assert_close(float(got), want, what, atol=1e-6, rtol=1e-6, hint=hints[use_07])
+            hint = hints[use_07]
+            if abs(float(got) - want) > 1e-6 + 1e-6 * abs(want):
+                hint = _diagnose(float(got), recall, precision, use_07, hint)
+            assert_close(float(got), want, what, atol=1e-6, rtol=1e-6, hint=hint)
     # The default is the all-point metric.
     recall, precision = _from_ranking([1, 0, 0, 1, 1], 7)
     what = "average_precision(recall, precision) with use_07_metric left at its default"
@@ -119,6 +189,7 @@ def check_average_precision(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
+@fails_with("area under the raw precision")
 def _wrong_no_envelope(recall, precision, use_07_metric=False):
     """All-point AP with the raw precision: forgets the running-max envelope."""
     if use_07_metric:
@@ -129,6 +200,7 @@ def _wrong_no_envelope(recall, precision, use_07_metric=False):
     return float(np.sum((r[steps + 1] - r[steps]) * p[steps + 1]))
 
 
+@fails_with("where recall equals t exactly")
 def _wrong_11pt_exact_recall(recall, precision, use_07_metric=False):
     """11-point AP using the precision where recall == t exactly, instead of max over recall >= t."""
     if not use_07_metric:
@@ -140,6 +212,7 @@ def _wrong_11pt_exact_recall(recall, precision, use_07_metric=False):
     return total / 11.0
 
 
+@fails_with("mean envelope precision over the points")
 def _wrong_mean_over_all_points(recall, precision, use_07_metric=False):
     """All-point AP as the mean envelope precision over every point, not weighted by recall steps."""
     if use_07_metric:
@@ -148,6 +221,7 @@ def _wrong_mean_over_all_points(recall, precision, use_07_metric=False):
     return float(p.mean())
 
 
+@fails_with("trapezoid area")
 def _wrong_trapezoid(recall, precision, use_07_metric=False):
     """All-point AP as the trapezoid area under the raw PR points (no envelope, no step rule)."""
     if use_07_metric:
@@ -157,6 +231,7 @@ def _wrong_trapezoid(recall, precision, use_07_metric=False):
     return float(np.sum((r[1:] - r[:-1]) * (p[1:] + p[:-1]) / 2.0))
 
 
+@fails_with("averages 10 thresholds")
 def _wrong_10_thresholds(recall, precision, use_07_metric=False):
     """11-point AP that averages over t = 0, 0.1, ..., 0.9 only (drops t = 1)."""
     if not use_07_metric:
