@@ -7,11 +7,11 @@ along a non-unit v it is grad f(x) . v / ‖v‖. By Cauchy-Schwarz it is larges
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def directional_derivative(f, x, v) -> float:
-    """Derivative of f at x along the direction of v (v is normalised to a unit vector first).
+    """The rate of change of f at x, per unit of distance, in the direction of v.
 
     Use autograd (torch.autograd.grad, .backward() or torch.func), not a finite difference:
     f must be evaluated at x itself only.
@@ -20,12 +20,14 @@ def directional_derivative(f, x, v) -> float:
         f: a Python callable taking a float tensor of shape (n,) and returning a 0-d tensor,
             built from differentiable torch operations.
         x: float tensor (n,), the point; it does not require grad on entry.
-        v: float tensor (n,), non-zero, of the same dtype as x; any length.
+        v: float tensor (n,), non-zero, of the same dtype as x; any length (only its direction
+            matters).
 
     Returns:
-        grad f(x) . v / ‖v‖ as a Python float. Example: f(x, y) = x^2 + y^2 at (1, 2) along
-        (3, 4) gives (2, 4) . (0.6, 0.8) = 4.4.
+        A Python float. Example: f(x, y) = x^2 + y^2 at (1, 2) in the direction of (3, 4)
+        gives 4.4.
     """
+    # grad f(x) . v / ‖v‖: the gradient dotted with the unit vector of v.
     point = x.detach().clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(f(point), point)
     unit = v.detach().to(grad.dtype) / v.detach().to(grad.dtype).pow(2).sum().sqrt()
@@ -99,41 +101,48 @@ def _cases(device):
     return cases
 
 
+def _directional_hint(got, g, v, tol):
+    """Name the classic mistake whose value matches the learner's, if one does."""
+    try:
+        got = float(got)
+    except (TypeError, ValueError, RuntimeError):
+        return "return one number, a Python float"
+    known = [
+        (
+            float(g @ v),
+            "that is grad f . v with v unnormalised: the rate per unit of distance "
+            "uses the unit vector v / ‖v‖",
+        ),
+        (
+            float(g.norm()),
+            "that is ‖grad f‖, the derivative along the gradient itself, whatever "
+            "v is: dot grad f with v / ‖v‖",
+        ),
+    ]
+    for value, text in known:
+        if (
+            abs(got - value) <= tol[1] + tol[0] * abs(value)
+            and abs(value - float(g @ v / v.norm())) > tol[1]
+        ):
+            return text
+    return "use autograd for grad f(x), then dot it with v / ‖v‖"
+
+
 def check_directional_derivative(impl, device="cpu") -> None:
     def paraboloid(p):
         return p[0] ** 2 + p[1] ** 2
 
     x = torch.tensor([1.0, 2.0], device=device)
-    for v, want in (([3.0, 4.0], 4.4), ([1.0, 0.0], 2.0), ([30.0, 40.0], 4.4), ([0.0, -2.0], -4.0)):
-        vt = torch.tensor(v, device=device)
-        what = f"directional_derivative(x^2 + y^2, x=(1, 2), v={tuple(v)})"
-        got = call(impl, what, paraboloid, x.clone(), vt.clone())
-        assert_close(
-            got,
-            want,
-            what,
-            rtol=1e-5,
-            atol=1e-6,
-            hint="the direction is the unit vector v / ‖v‖: grad f . v / ‖v‖",
-        )
-
-    for name, fn, grad_fn, x, v in _cases(device):
+    cases = [
+        ("x^2 + y^2", paraboloid, lambda p: 2 * p, x, torch.tensor(v, device=device))
+        for v in ([3.0, 4.0], [1.0, 0.0], [30.0, 40.0], [0.0, -2.0])
+    ]
+    for name, fn, grad_fn, x, v in cases + _cases(device):
         tracked = _Tracked(fn, x)
         what = f"directional_derivative({name}, x={describe(x)}, v={describe(v)})"
         got = call(impl, what, tracked, x.clone(), v.clone())
-        g = grad_fn(x.double())
-        vd = v.double()
-        want = float(g @ vd / vd.norm())
-        # float32 inputs: the dot product may cancel, so the absolute tolerance scales with ‖g‖.
-        tol = (1e-5, 1e-5 * float(g.norm())) if x.dtype == torch.float32 else (1e-8, 1e-10)
-        assert_close(
-            got,
-            want,
-            what,
-            rtol=tol[0],
-            atol=tol[1],
-            hint="use autograd for grad f(x), then dot it with v / ‖v‖",
-        )
+        # Where f was evaluated comes first: a finite difference is the wrong method even when
+        # its number happens to be close.
         expect(
             tracked.max_offset == 0.0,
             what,
@@ -143,8 +152,17 @@ def check_directional_derivative(impl, device="cpu") -> None:
             "and take torch.autograd.grad",
         )
         expect(tracked.calls >= 1, what, "never called f")
+        g = grad_fn(x.double())
+        vd = v.double()
+        want = float(g @ vd / vd.norm())
+        # float32 inputs: the dot product may cancel, so the absolute tolerance scales with ‖g‖.
+        tol = (1e-5, 1e-5 * float(g.norm())) if x.dtype == torch.float32 else (1e-8, 1e-10)
+        assert_close(
+            got, want, what, rtol=tol[0], atol=tol[1], hint=_directional_hint(got, g, vd, tol)
+        )
 
 
+@fails_with("with v unnormalised")
 def _wrong_unnormalised(f, x, v) -> float:
     """Forgets to normalise v: returns grad f . v instead of grad f . v / ‖v‖."""
     point = x.detach().clone().requires_grad_(True)
@@ -152,6 +170,7 @@ def _wrong_unnormalised(f, x, v) -> float:
     return float(grad @ v)
 
 
+@fails_with("that is a finite difference")
 def _wrong_forward_difference(f, x, v) -> float:
     """A forward finite difference with step 1e-4 instead of autograd."""
     u = v / v.norm()
@@ -159,6 +178,7 @@ def _wrong_forward_difference(f, x, v) -> float:
     return float((f(x + h * u) - f(x)) / h)
 
 
+@fails_with("the derivative along the gradient itself")
 def _wrong_gradient_norm(f, x, v) -> float:
     """Returns ‖grad f‖, the largest directional derivative, whatever v is."""
     point = x.detach().clone().requires_grad_(True)
@@ -229,21 +249,26 @@ def check_steepest_ascent(impl, device="cpu") -> None:
         u, rate = result
         g = grad_fn(x0.double()).cpu()
         tol = (1e-5, 1e-6) if x0.dtype == torch.float32 else (1e-8, 1e-10)
+        unit = g / g.norm()
+        u_hint = "steepest ascent is along +grad f, scaled to unit length"
+        if isinstance(u, torch.Tensor) and u.shape == g.shape:
+            u64 = u.detach().double().cpu()
+            if torch.allclose(u64, -unit, rtol=1e-6, atol=1e-8):
+                u_hint = "u points along -grad f: that is steepest descent, not ascent"
+            elif torch.allclose(u64, g, rtol=1e-6, atol=1e-8):
+                u_hint = "u is grad f itself, not a unit vector: divide by ‖grad f‖"
         assert_close(
-            u,
-            (g / g.norm()).to(x0.dtype),
-            what + " direction u",
-            rtol=tol[0],
-            atol=tol[1],
-            hint="steepest ascent is along +grad f, scaled to unit length",
+            u, unit.to(x0.dtype), what + " direction u", rtol=tol[0], atol=tol[1], hint=u_hint
         )
+        rate_hint = "the largest directional derivative is grad f . (grad f / ‖grad f‖) = ‖grad f‖"
+        try:
+            if abs(float(rate) - float(g @ g)) <= 1e-6 * float(g @ g):
+                rate_hint = "that is ‖grad f‖², grad f dotted with itself; the rate along the "
+                rate_hint += "unit vector u is grad f . u = ‖grad f‖"
+        except (TypeError, ValueError, RuntimeError):
+            pass
         assert_close(
-            rate,
-            float(g.norm()),
-            what + " rate",
-            rtol=tol[0],
-            atol=tol[1],
-            hint="the largest directional derivative is grad f . (grad f / ‖grad f‖) = ‖grad f‖",
+            rate, float(g.norm()), what + " rate", rtol=tol[0], atol=tol[1], hint=rate_hint
         )
         # No other unit direction climbs faster.
         for _ in range(3):
@@ -256,6 +281,7 @@ def check_steepest_ascent(impl, device="cpu") -> None:
             )
 
 
+@fails_with("not a unit vector")
 def _wrong_unnormalised_direction(f, x):
     """Returns the raw gradient as the direction (not a unit vector)."""
     point = x.detach().clone().requires_grad_(True)
@@ -263,6 +289,7 @@ def _wrong_unnormalised_direction(f, x):
     return grad, float(grad.norm())
 
 
+@fails_with("steepest descent, not ascent")
 def _wrong_descent(f, x):
     """Confuses ascent with descent: returns -grad f / ‖grad f‖."""
     point = x.detach().clone().requires_grad_(True)
@@ -270,6 +297,7 @@ def _wrong_descent(f, x):
     return -grad / grad.norm(), float(grad.norm())
 
 
+@fails_with("that is ‖grad f‖²")
 def _wrong_rate_squared(f, x):
     """Gives the rate as grad f . grad f = ‖grad f‖^2 (the direction left unnormalised in the dot)."""
     point = x.detach().clone().requires_grad_(True)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 # ---------------------------------------------------------------------------------------------
 # References
@@ -23,13 +23,11 @@ def _softplus_stable(t):
 
 
 def klr_objective(alpha, K, y, lam: float):
-    """The kernel logistic regression objective over the representer coefficients.
+    """L2-regularised logistic regression in feature space, as a function of α.
 
-    With scores f = K α (f_n = Σ_m α_m k(x_m, x_n)) and labels y_n in {-1, +1}:
-
-        E(α) = (λ/N) αᵀ K α + (1/N) Σ_n log(1 + exp(-y_n f_n))
-
-    It must stay finite for large scores (|f| in the thousands).
+    The objective (λ/N) wᵀw + (1/N) Σ_n log(1 + exp(-y_n wᵀΦ(x_n))) evaluated at
+    w = Σ_m α_m Φ(x_m), computed from the kernel matrix K[n, m] = Φ(x_n)ᵀΦ(x_m) alone. It must
+    stay finite when the scores are in the thousands.
 
     Args:
         alpha: (N,) coefficients α.
@@ -40,6 +38,7 @@ def klr_objective(alpha, K, y, lam: float):
     Returns:
         E(α) as a 0-d tensor or a Python float.
     """
+    # w = Σ α_m Φ(x_m) gives the scores wᵀΦ(x_n) = (Kα)_n and wᵀw = αᵀKα.
     N = alpha.shape[0]
     f = K @ alpha
     data = _softplus_stable(-y * f).sum() / N
@@ -78,11 +77,10 @@ def klr_loss_grad(alpha, K, y, lam: float):
 
 
 def svm_hinge_objective(w, b, X, y, C: float = 1.0):
-    """The soft-margin SVM primal objective, written as an L2-regularised hinge loss.
+    """The soft-margin SVM primal objective at (w, b), the slack variables eliminated.
 
-        J(w, b) = 1/2 ‖w‖² + C Σ_n max(0, 1 - y_n (w·x_n + b))
-
-    The bias b is not regularised.
+    That is the minimum over ξ of 1/2 ‖w‖² + C Σ_n ξ_n subject to y_n (w·x_n + b) >= 1 - ξ_n
+    and ξ_n >= 0, for the given w and b.
 
     Args:
         w: (d,) weights.
@@ -94,6 +92,7 @@ def svm_hinge_objective(w, b, X, y, C: float = 1.0):
     Returns:
         J as a 0-d tensor or a Python float.
     """
+    # The smallest feasible slack is the hinge: ξ_n = max(0, 1 - y_n (w·x_n + b)).
     margins = y * (X @ w + b)
     slack = torch.clamp(1 - margins, min=0)
     return 0.5 * (w @ w) + C * slack.sum()
@@ -158,6 +157,71 @@ def _scalar(value, what):
         raise AssertionError(f"{what}: returned {describe(value)}, expected a number") from None
 
 
+def _klr_known_values(alpha, K, y, lam):
+    """The objective and gradient of the classic mistakes, in float64 numpy."""
+    a, k, yy = (t.detach().cpu().double().numpy() for t in (alpha, K, y))
+    N = len(a)
+    f = k @ a
+    m = yy * f
+    data = np.logaddexp(0.0, -m)
+    sig_neg = np.exp(-np.logaddexp(0.0, m))  # sigmoid(-m)
+    sig_pos = np.exp(-np.logaddexp(0.0, -m))  # sigmoid(m)
+    reg_grad = 2 * lam / N * (k @ a)
+    loss = {
+        "plain_l2": lam / N * (a @ a) + data.mean(),
+        "sum": lam / N * (a @ k @ a) + data.sum(),
+    }
+    grad = {
+        "sigmoid_sign": reg_grad - k @ (yy * sig_pos) / N,
+        "missing_two": reg_grad / 2 - k @ (yy * sig_neg) / N,
+        "without_kernel": reg_grad - yy * sig_neg / N,
+    }
+    return loss, grad
+
+
+def _close(got, value) -> bool:
+    got = np.asarray(got.detach().cpu() if isinstance(got, torch.Tensor) else got, dtype=float)
+    value = np.asarray(value, dtype=float)
+    return got.shape == value.shape and bool(np.allclose(got, value, rtol=1e-7, atol=1e-10))
+
+
+_OVERFLOW = (
+    "the value overflowed: log(1 + exp(t)) computed literally is inf for t in the hundreds; "
+    "write it as max(t, 0) + log1p(exp(-|t|))"
+)
+
+
+def _klr_loss_hint(got, alpha, K, y, lam):
+    if not np.isfinite(float(got)):
+        return _OVERFLOW
+    loss, _ = _klr_known_values(alpha, K, y, lam)
+    if _close(got, loss["plain_l2"]):
+        return "that regularises ‖α‖²; the model's ‖w‖² is αᵀKα"
+    if _close(got, loss["sum"]):
+        return "the data term is summed over the samples; the objective averages it (1/N)"
+    return _KLR_HINT
+
+
+def _klr_grad_hint(got, alpha, K, y, lam):
+    grad_np = np.asarray(got.detach().cpu() if isinstance(got, torch.Tensor) else got, dtype=float)
+    if not np.all(np.isfinite(grad_np)):
+        return (
+            _OVERFLOW
+            + "; the same goes for the sigmoid (never exponentiate a large positive number)"
+        )
+    _, grad = _klr_known_values(alpha, K, y, lam)
+    if _close(got, grad["sigmoid_sign"]):
+        return "d/dm log(1 + exp(-m)) = -sigmoid(-m): the sigmoid of -y f, not of y f"
+    if _close(got, grad["missing_two"]):
+        return "the gradient of αᵀKα is 2Kα, not Kα"
+    if _close(got, grad["without_kernel"]):
+        return "that is the gradient with respect to f; chain rule through f = Kα: multiply by K"
+    return (
+        "∇E = (2λ/N) K α - (1/N) K (y ⊙ sigmoid(-y ⊙ f)); the sigmoid of -y f, not of y f, "
+        "and a stable sigmoid for large |f|"
+    )
+
+
 def check_klr_objective(impl, device="cpu") -> None:
     """Against F.softplus in float64, including scores in the thousands."""
     for alpha, K, y, lam, label in _klr_cases(device):
@@ -168,7 +232,9 @@ def check_klr_objective(impl, device="cpu") -> None:
             what += f"  [{label}]"
         got = _scalar(call(impl, what, alpha, K, y, lam), what)
         want, _ = _klr_truth(alpha, K, y, lam)
-        assert_close(got, want, what, rtol=1e-9, atol=1e-12, hint=_KLR_HINT)
+        assert_close(
+            got, want, what, rtol=1e-9, atol=1e-12, hint=_klr_loss_hint(got, alpha, K, y, lam)
+        )
 
 
 def check_klr_loss_grad(impl, device="cpu") -> None:
@@ -187,13 +253,14 @@ def check_klr_loss_grad(impl, device="cpu") -> None:
         )
         loss, grad = result
         want_loss, want_grad = _klr_truth(alpha, K, y, lam)
+        loss = _scalar(loss, what + " -> loss")
         assert_close(
-            _scalar(loss, what + " -> loss"),
+            loss,
             want_loss,
             what + " -> loss",
             rtol=1e-9,
             atol=1e-12,
-            hint=_KLR_HINT,
+            hint=_klr_loss_hint(loss, alpha, K, y, lam),
         )
         assert_close(
             grad,
@@ -201,9 +268,31 @@ def check_klr_loss_grad(impl, device="cpu") -> None:
             what + " -> grad",
             rtol=1e-8,
             atol=1e-12,
-            hint="∇E = (2λ/N) K α - (1/N) K (y ⊙ sigmoid(-y ⊙ f)); the sigmoid of "
-            "-y f, not of y f, and a stable sigmoid for large |f|",
+            hint=_klr_grad_hint(grad, alpha, K, y, lam),
         )
+
+
+def _svm_hint(got, w, b, X, y, C, default):
+    """Name the classic mistake whose objective matches the learner's, if one does."""
+    m = y * (X @ w + b)
+    ww = float(w @ w)
+    hinge = np.maximum(0.0, 1.0 - m)
+    known = [
+        (0.5 * (ww + b * b) + C * hinge.sum(), "the bias is regularised too; only ‖w‖² is"),
+        (
+            0.5 * ww + C * (1.0 - m).sum(),
+            "the max(0, ·) is missing: points beyond the margin "
+            "must cost nothing, not earn a negative loss",
+        ),
+        (ww + C * hinge.sum(), "the 1/2 in front of ‖w‖² is missing"),
+        (0.5 * ww + C * (hinge**2).sum(), "the hinge is squared (that is the L2-SVM)"),
+        (
+            0.5 * ww + C * np.maximum(0.0, -m).sum(),
+            "that is max(0, -y s), the perceptron loss: "
+            "the hinge has a margin of 1, max(0, 1 - y s)",
+        ),
+    ]
+    return next((text for value, text in known if _close(got, value)), default)
 
 
 def check_svm_hinge_objective(impl, device="cpu") -> None:
@@ -214,8 +303,9 @@ def check_svm_hinge_objective(impl, device="cpu") -> None:
         "and b is not penalised"
     )
     cases = []
-    # Hand case: w = (1, 0), b = 0.5; margins 2.5, 0.5, -0.5 -> slacks 0, 0.5, 1.5.
-    cases.append(([1.0, 0.0], 0.5, [[2.0, 1.0], [0.0, 3.0], [1.0, -1.0]], [1.0, 1.0, -1.0], 1.0))
+    # Hand case: w = (1, 0), b = 0.25; margins 2.25, 0.25, -1.25 -> slacks 0, 0.75, 2.25, so
+    # J = 0.5 + 3 = 3.5. Every classic mistake gives a different number here.
+    cases.append(([1.0, 0.0], 0.25, [[2.0, 1.0], [0.0, 3.0], [1.0, -1.0]], [1.0, 1.0, -1.0], 1.0))
     for N, d in ((1, 1), (3, 2), (10, 3), (50, 5), (200, 8)):
         for C in (0.1, 1.0, 10.0):
             cases.append(
@@ -234,7 +324,9 @@ def check_svm_hinge_objective(impl, device="cpu") -> None:
         wn, Xn, yn = np.array(w), np.array(X), np.array(y)
         slack = np.array([max(0.0, 1.0 - yi * (xi @ wn + b)) for xi, yi in zip(Xn, yn)])
         want = 0.5 * float(wn @ wn) + C * slack.sum()
-        assert_close(got, want, what, rtol=1e-9, atol=1e-12, hint=hint)
+        assert_close(
+            got, want, what, rtol=1e-9, atol=1e-12, hint=_svm_hint(got, wn, b, Xn, yn, C, hint)
+        )
     # b as a 0-d tensor, and the default C = 1.
     wt = torch.tensor([0.5, -1.0], dtype=torch.float64, device=device)
     Xt = torch.tensor([[1.0, 1.0], [2.0, -1.0]], dtype=torch.float64, device=device)
@@ -256,6 +348,7 @@ def check_svm_hinge_objective(impl, device="cpu") -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@fails_with("the value overflowed")
 def _klr_naive_log(alpha, K, y, lam):
     """log(1 + exp(-y f)) written literally: overflows to inf for large scores."""
     N = alpha.shape[0]
@@ -263,18 +356,21 @@ def _klr_naive_log(alpha, K, y, lam):
     return lam / N * (alpha @ K @ alpha) + torch.log(1 + torch.exp(-y * f)).sum() / N
 
 
+@fails_with("that regularises ‖α‖²")
 def _klr_plain_l2(alpha, K, y, lam):
     """Regularises ‖α‖² instead of ‖w‖² = αᵀKα."""
     N = alpha.shape[0]
     return lam / N * (alpha @ alpha) + _softplus_stable(-y * (K @ alpha)).sum() / N
 
 
+@fails_with("the data term is summed")
 def _klr_sum_not_mean(alpha, K, y, lam):
     """Sums the data term over samples but keeps λ/N on the regulariser."""
     N = alpha.shape[0]
     return lam / N * (alpha @ K @ alpha) + _softplus_stable(-y * (K @ alpha)).sum()
 
 
+@fails_with("the sigmoid of -y f, not of y f")
 def _klr_grad_sigmoid_sign(alpha, K, y, lam):
     """Gradient uses sigmoid(y f) where sigmoid(-y f) belongs."""
     N = alpha.shape[0]
@@ -284,6 +380,7 @@ def _klr_grad_sigmoid_sign(alpha, K, y, lam):
     return loss, grad
 
 
+@fails_with("the gradient of αᵀKα is 2Kα")
 def _klr_grad_missing_two(alpha, K, y, lam):
     """Gradient of αᵀKα taken as Kα (the factor 2 is lost)."""
     N = alpha.shape[0]
@@ -293,6 +390,7 @@ def _klr_grad_missing_two(alpha, K, y, lam):
     return loss, grad
 
 
+@fails_with("the value overflowed")
 def _klr_grad_naive(alpha, K, y, lam):
     """Literal formulas: exp(-y f) overflows, so the loss is inf and the gradient NaN."""
     N = alpha.shape[0]
@@ -303,6 +401,7 @@ def _klr_grad_naive(alpha, K, y, lam):
     return loss, grad
 
 
+@fails_with("chain rule through f = Kα")
 def _klr_grad_without_kernel(alpha, K, y, lam):
     """Differentiates with respect to f instead of α (forgets the chain rule through K)."""
     N = alpha.shape[0]
@@ -312,27 +411,32 @@ def _klr_grad_without_kernel(alpha, K, y, lam):
     return loss, grad
 
 
+@fails_with("the bias is regularised too")
 def _svm_regularises_bias(w, b, X, y, C=1.0):
     """Penalises the bias too: 1/2 (‖w‖² + b²)."""
     slack = torch.clamp(1 - y * (X @ w + b), min=0)
     return 0.5 * (w @ w + b * b) + C * slack.sum()
 
 
+@fails_with("the max(0, ·) is missing")
 def _svm_no_max(w, b, X, y, C=1.0):
     """Drops the max(0, ·): points far beyond the margin give negative loss."""
     return 0.5 * (w @ w) + C * (1 - y * (X @ w + b)).sum()
 
 
+@fails_with("the 1/2 in front of ‖w‖² is missing")
 def _svm_no_half(w, b, X, y, C=1.0):
     """‖w‖² without the 1/2."""
     return (w @ w) + C * torch.clamp(1 - y * (X @ w + b), min=0).sum()
 
 
+@fails_with("the hinge is squared")
 def _svm_squared_hinge(w, b, X, y, C=1.0):
     """Squares the hinge (the L2-SVM), a different objective."""
     return 0.5 * (w @ w) + C * (torch.clamp(1 - y * (X @ w + b), min=0) ** 2).sum()
 
 
+@fails_with("the perceptron loss")
 def _svm_zero_one_margin(w, b, X, y, C=1.0):
     """max(0, -y(w·x + b)): the perceptron loss, with no margin of 1."""
     return 0.5 * (w @ w) + C * torch.clamp(-y * (X @ w + b), min=0).sum()

@@ -3,13 +3,13 @@
 import random
 import time
 
-from studycli.assertions import assert_equal, call, describe, expect
+from studycli.assertions import assert_equal, call, describe, expect, fails_with
 
 
 def next_greater(nums: list[int]) -> list[int]:
     """For each position, the index of the next strictly greater element.
 
-    Must run in O(n) total time.
+    Must run in O(n) total time. `nums` must not be modified.
 
     Args:
         nums: integers (may be negative, may repeat); may be empty.
@@ -67,6 +67,28 @@ def _cases():
         yield nums
 
 
+def _answer_hint(nums, got, want):
+    """Name what the first wrong answer says about the learner's method."""
+    if len(got) != len(want):
+        return f"one answer per position: {len(want)} of them"
+    i = next(j for j, (a, b) in enumerate(zip(got, want)) if a != b)
+    g, w = got[i], want[i]
+    if w != -1 and g == nums[w] and g != w:
+        return f"answer {i} is {g!r}, the value nums[{w}]: return the index {w}, not the value"
+    if isinstance(g, int) and i < g < len(nums) and nums[g] == nums[i]:
+        return (
+            f"answer {i} is {g}, but nums[{g}] == nums[{i}] == {nums[i]!r}: an equal value is not "
+            "greater (pop only strictly smaller values)"
+        )
+    if g == -1 and w != -1:
+        return (
+            f"answer {i} is -1, but nums[{w}] = {nums[w]!r} > nums[{i}] = {nums[i]!r}: the first "
+            "greater element can be further right than the next position; keep every index that "
+            "is still waiting on a stack"
+        )
+    return "indices, not values; strictly greater; -1 where none is greater"
+
+
 def _best_time(impl, nums, what, repeats):
     best = float("inf")
     for _ in range(repeats):
@@ -85,12 +107,9 @@ def check_next_greater(impl, device="cpu") -> None:
         expect(
             isinstance(got, (list, tuple)), what, f"returned {type(got).__name__}, expected a list"
         )
-        assert_equal(
-            list(got),
-            _brute(original),
-            what,
-            hint="indices, not values; strictly greater; -1 where none is greater",
-        )
+        want = _brute(original)
+        if list(got) != want:
+            assert_equal(list(got), want, what, hint=_answer_hint(original, list(got), want))
 
     # Complexity: n elements in random order vs. in descending order (every element waits until
     # the end). A stack does O(n) work on both; scanning right from every i is O(n^2) on the second.
@@ -119,6 +138,7 @@ def check_next_greater(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
+@fails_with("an O(n) solution takes about the same time on both")
 def _wrong_scan_right(nums):
     """O(n^2): scans to the right from every index; right answers, quadratic on descending input."""
     out = []
@@ -130,6 +150,7 @@ def _wrong_scan_right(nums):
     return out
 
 
+@fails_with("an equal value is not greater")
 def _wrong_greater_or_equal(nums):
     """Pops on <=, so an equal element counts as 'greater'."""
     nxt, stack = [-1] * len(nums), []
@@ -140,6 +161,7 @@ def _wrong_greater_or_equal(nums):
     return nxt
 
 
+@fails_with("not the value")
 def _wrong_values_not_indices(nums):
     """Returns the next greater value instead of its index."""
     nxt, stack = [-1] * len(nums), []
@@ -150,6 +172,7 @@ def _wrong_values_not_indices(nums):
     return nxt
 
 
+@fails_with("can be further right than the next position")
 def _wrong_only_neighbour(nums):
     """Compares each element only with the previous one instead of keeping a stack."""
     nxt = [-1] * len(nums)

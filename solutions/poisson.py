@@ -8,11 +8,13 @@ P(T > t) = P(N(t) = 0) = e^(-rate t): the exponential distribution.
 
 import math
 
-from studycli.assertions import assert_close, call, expect
+from studycli.assertions import assert_close, call, expect, fails_with
 
 
 def poisson_pmf(n: int, rate: float, t: float = 1.0) -> float:
-    """P(N(t) = n): the probability of exactly n events in a window of length t.
+    """P(N(t) = n): the probability of exactly n events in a window of length t, for events
+    that arrive independently, one at a time, at an average `rate` per unit time (a Poisson
+    process).
 
     Args:
         n: the count, an integer >= 0 (the checker goes up to n = 1000).
@@ -20,9 +22,10 @@ def poisson_pmf(n: int, rate: float, t: float = 1.0) -> float:
         t: the length of the window (same time unit as rate), > 0. rate * t goes up to ~1000.
 
     Returns:
-        (rate t)^n e^(-rate t) / n! as a Python float, accurate (relative error ~1e-9) even
-        where (rate t)^n or n! alone would overflow a float.
+        The probability as a Python float, accurate to a relative error of about 1e-9 over that
+        whole range.
     """
+    # (rate t)^n e^(-rate t) / n!, evaluated in log space.
     mean = rate * t
     if mean == 0:
         return 1.0 if n == 0 else 0.0
@@ -36,6 +39,40 @@ def _log_pmf(n: int, mean: float) -> float:
     return n * math.log(mean) - mean - math.lgamma(n + 1)
 
 
+_OVERFLOW = (
+    "(rate t)^n and n! each overflow a float beyond n ≈ 170: combine the factors in log space, "
+    "n log(rate t) - rate t - lgamma(n + 1), and exponentiate once"
+)
+
+
+def _pmf_call(impl, what, *args):
+    """Call the learner's pmf; an OverflowError gets the hint it deserves."""
+    try:
+        return call(impl, what, *args)
+    except AssertionError as exc:
+        if "OverflowError" in str(exc):
+            raise AssertionError(f"{exc}\n  hint: {_OVERFLOW}") from None
+        raise
+
+
+def _pmf_hint(got, n, rate, t, default):
+    try:
+        got = float(got)
+    except (TypeError, ValueError):
+        return default
+    want = math.exp(_log_pmf(n, rate * t))
+    if t != 1 and math.isclose(got, math.exp(_log_pmf(n, rate)), rel_tol=1e-7):
+        return "that is the probability for a window of length 1: the mean count is rate * t"
+    if got == 0.0 and want > 0.0:
+        return (
+            "the result underflowed to 0: an intermediate such as e^(-rate t) is below the "
+            "smallest float; combine the factors in log space and exponentiate once"
+        )
+    if not math.isfinite(got):
+        return _OVERFLOW
+    return default
+
+
 def check_poisson_pmf(impl, device="cpu") -> None:
     # The hospital: 3 births an hour on average.
     for args, want, note in (
@@ -46,28 +83,30 @@ def check_poisson_pmf(impl, device="cpu") -> None:
         ((2, 0.5, 4.0), 2.0 * math.exp(-2), "rate 0.5 per hour, two events in four hours"),
     ):
         what = f"poisson_pmf{args} ({note})"
+        got = _pmf_call(impl, what, *args)
+        n, rate, t = (*args, 1.0) if len(args) == 2 else args
         assert_close(
-            call(impl, what, *args),
+            got,
             want,
             what,
             rtol=1e-9,
             atol=0,
-            hint="the mean count in the window is rate * t, not rate",
+            hint=_pmf_hint(got, n, rate, t, "P(N(t) = n) = (rate t)^n e^(-rate t) / n!"),
         )
     # Just past the float factorial limit: 171! and 100^171 are both above 1.8e308.
     for n, rate, t in ((171, 100.0, 1.0), (200, 50.0, 4.0)):
         what = f"poisson_pmf({n}, {rate:g}, {t:g})"
+        got = _pmf_call(impl, what, n, rate, t)
         assert_close(
-            call(impl, what, n, rate, t),
+            got,
             math.exp(_log_pmf(n, rate * t)),
             what,
             rtol=1e-9,
             atol=0,
-            hint="n! and (rate t)^n overflow a float for n > 170: work in log space "
-            "(math.lgamma(n + 1) = log n!)",
+            hint=_pmf_hint(got, n, rate, t, _OVERFLOW),
         )
     what = "poisson_pmf(n, 1.0, 1.0) summed over n = 0..60"
-    total = math.fsum(float(call(impl, what, n, 1.0, 1.0)) for n in range(61))
+    total = math.fsum(float(_pmf_call(impl, what, n, 1.0, 1.0)) for n in range(61))
     expect(abs(total - 1.0) < 1e-9, what, f"sums to {total!r}, not 1")
     # A grid up to n = 1000 and rate * t = 1000, against the closed form in log space.
     for n in (0, 1, 2, 5, 10, 50, 100, 170, 171, 250, 500, 999, 1000):
@@ -75,7 +114,7 @@ def check_poisson_pmf(impl, device="cpu") -> None:
             for t in (1.0, 0.25, 4.0):
                 rate = mean / t
                 what = f"poisson_pmf({n}, rate={rate:g}, t={t:g})"
-                got = call(impl, what, n, rate, t)
+                got = _pmf_call(impl, what, n, rate, t)
                 log_want = _log_pmf(n, mean)
                 want = math.exp(log_want) if log_want > -745 else 0.0
                 assert_close(
@@ -84,22 +123,24 @@ def check_poisson_pmf(impl, device="cpu") -> None:
                     what,
                     rtol=1e-9,
                     atol=1e-300,
-                    hint="work in log space: n log(rate t) - rate t - lgamma(n + 1); "
-                    "(rate t)^n and n! overflow a float beyond n ~ 170",
+                    hint=_pmf_hint(got, n, rate, t, _OVERFLOW),
                 )
 
 
+@fails_with("overflow a float beyond n ≈ 170")
 def _wrong_factorial(n: int, rate: float, t: float = 1.0) -> float:
     """The direct formula with floats: (rate t)^n and n! overflow for n > 170."""
     mean = rate * t
     return mean**n * math.exp(-mean) / float(math.factorial(n))
 
 
+@fails_with("the mean count is rate * t")
 def _wrong_forgets_t(n: int, rate: float, t: float = 1.0) -> float:
     """Forgets the window length: uses rate instead of rate * t."""
     return math.exp(n * math.log(rate) - rate - math.lgamma(n + 1))
 
 
+@fails_with("underflowed to 0")
 def _wrong_recurrence_underflow(n: int, rate: float, t: float = 1.0) -> float:
     """Starts the recurrence p_0 = e^(-rate t), p_i = p_(i-1) rate t / i in linear space: e^-1000 underflows to 0."""
     mean = rate * t
@@ -142,6 +183,18 @@ def waiting_time_cdf(t: float, rate: float) -> float:
     return -math.expm1(-rate * t)
 
 
+def _cdf_hint(got, t, rate, default):
+    try:
+        got = float(got)
+    except (TypeError, ValueError):
+        return default
+    if math.isclose(got, math.exp(-rate * t), rel_tol=1e-7) and rate * t > 0:
+        return "that is P(T > t) = e^(-rate t), the chance of no event yet; the CDF is 1 minus it"
+    if math.isclose(got, 1 - math.exp(-t / rate), rel_tol=1e-7) and rate != 1:
+        return "that is 1 - e^(-t / rate): rate counts events per unit time, so the mean wait is 1 / rate"
+    return default
+
+
 def check_waiting_time_cdf(impl, device="cpu") -> None:
     import torch
 
@@ -152,13 +205,14 @@ def check_waiting_time_cdf(impl, device="cpu") -> None:
         ((0.0, 2.0), 0.0, "no time at all"),
     ):
         what = f"waiting_time_cdf{args} ({note})"
+        got = call(impl, what, *args)
         assert_close(
-            call(impl, what, *args),
+            got,
             want,
             what,
             rtol=1e-9,
             atol=1e-12,
-            hint="P(T > t) = P(no event in [0, t]) = e^(-rate t), so P(T <= t) = 1 - e^(-rate t)",
+            hint=_cdf_hint(got, *args, "the wait exceeds t exactly when [0, t] holds no event"),
         )
     for rate in (0.1, 0.5, 2.0, 7.0, 40.0):
         for t in (1e-6, 0.01, 0.3, 1.0, 2.5, 10.0):
@@ -168,13 +222,16 @@ def check_waiting_time_cdf(impl, device="cpu") -> None:
                     torch.tensor(t, dtype=torch.float64)
                 )
             )
+            got = call(impl, what, t, rate)
             assert_close(
-                call(impl, what, t, rate),
+                got,
                 want,
                 what,
                 rtol=1e-9,
                 atol=1e-12,
-                hint="rate is events per unit time; the mean wait is 1 / rate",
+                hint=_cdf_hint(
+                    got, t, rate, "rate is events per unit time; the mean wait is 1 / rate"
+                ),
             )
     what = "waiting_time_cdf(t, 2.0) for increasing t"
     values = [float(call(impl, what, t, 2.0)) for t in (0.1, 0.5, 1.0, 3.0, 20.0)]
@@ -185,11 +242,13 @@ def check_waiting_time_cdf(impl, device="cpu") -> None:
     )
 
 
+@fails_with("that is P(T > t)")
 def _wrong_survival(t: float, rate: float) -> float:
     """Returns P(T > t) = e^(-rate t) instead of P(T <= t)."""
     return math.exp(-rate * t)
 
 
+@fails_with("the mean wait is 1 / rate")
 def _wrong_scale(t: float, rate: float) -> float:
     """Uses rate as the mean wait: 1 - e^(-t / rate)."""
     return 1 - math.exp(-t / rate)

@@ -6,7 +6,7 @@ minimiser is x* = -A^-1 b and the minimum value is f(x*) = c - 1/2 b^T A^-1 b.
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def _cholesky_solve(A: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
@@ -38,9 +38,10 @@ def minimize_quadratic(A, b):
         b: torch tensor (n,), same dtype and device as A.
 
     Returns:
-        x*: torch tensor (n,), the point where the gradient A x + b vanishes
-        (c shifts f but not its minimiser, so it is not an argument).
+        x*: torch tensor (n,), same dtype as A, the minimiser (c shifts f but not its
+        minimiser, so it is not an argument). A and b are not modified.
     """
+    # The gradient A x + b vanishes at x* = -A^-1 b; solve A x = -b (Cholesky), no inverse.
     return (-_cholesky_solve(A, b)).to(A.dtype)
 
 
@@ -52,19 +53,49 @@ def _random_spd(n: int, gen: torch.Generator, dtype, device, low: float = 0.5, h
     return A.to(dtype=dtype, device=device)
 
 
+def _minimiser_hint(got, A, b, default):
+    """Name the classic mistake whose point matches the learner's, if one does."""
+    if not isinstance(got, torch.Tensor) or got.shape != b.shape:
+        return default
+    got = got.detach().double().cpu()
+    A, b = A.double().cpu(), b.double().cpu()
+    solved = torch.linalg.solve(A, b)
+    known = [
+        (
+            solved,
+            "that is +A^-1 b, where the gradient A x + b equals 2b: the sign is wrong, "
+            "x* = -A^-1 b",
+        ),
+        (-(A @ b), "that multiplies b by A; the stationary point solves A x = -b"),
+        (
+            -2 * solved,
+            "that is -2 A^-1 b: the gradient of 1/2 x^T A x is A x (the 1/2 cancels the 2)",
+        ),
+        (
+            -b / torch.diagonal(A),
+            "that solves each coordinate alone (-b_i / A_ii), ignoring the "
+            "cross terms A_ij x_i x_j: solve the whole linear system",
+        ),
+    ]
+    for value, text in known:
+        if torch.allclose(got, value, rtol=1e-7, atol=1e-10):
+            return text
+    return default
+
+
 def check_minimize_quadratic(impl, device="cpu") -> None:
     # A fixed non-diagonal example: A = [[4, 1], [1, 3]], b = [1, 2] -> x* = -[1, 7] / 11.
     A = torch.tensor([[4.0, 1.0], [1.0, 3.0]], dtype=torch.float64, device=device)
     b = torch.tensor([1.0, 2.0], dtype=torch.float64, device=device)
     what = f"minimize_quadratic(A={describe(A)}, b={describe(b)})"
+    got = call(impl, what, A.clone(), b.clone())
     assert_close(
-        call(impl, what, A.clone(), b.clone()),
+        got,
         torch.tensor([-1 / 11, -7 / 11], dtype=torch.float64),
         what,
         rtol=1e-9,
         atol=1e-12,
-        hint="set the gradient A x + b to zero: x* = -A^-1 b (mind the sign, and the 1/2 "
-        "that cancels the 2 of d/dx x^T A x = 2 A x)",
+        hint=_minimiser_hint(got, A, b, "the minimiser is where the gradient of f vanishes"),
     )
     # 1 x 1: f = x^2 + 4x -> x* = -2.
     A = torch.tensor([[2.0]], dtype=torch.float64, device=device)
@@ -111,21 +142,25 @@ def check_minimize_quadratic(impl, device="cpu") -> None:
             )
 
 
+@fails_with("the sign is wrong, x* = -A^-1 b")
 def _wrong_sign(A, b):
     """Sign error: x = +A^-1 b (solves A x = b instead of A x = -b)."""
     return torch.linalg.solve(A, b)
 
 
+@fails_with("that multiplies b by A")
 def _wrong_no_inverse(A, b):
     """Multiplies by A instead of A^-1: x = -A b."""
     return -(A @ b)
 
 
+@fails_with("that is -2 A^-1 b")
 def _wrong_ignores_half(A, b):
     """Ignores the 1/2 in front of x^T A x (gradient taken as 1/2 A x + b): x = -2 A^-1 b."""
     return -2 * torch.linalg.solve(A, b)
 
 
+@fails_with("ignoring the cross terms")
 def _wrong_diagonal_only(A, b):
     """Treats the coordinates as independent: x_i = -b_i / A_ii (ignores the cross terms)."""
     return -b / torch.diagonal(A)
@@ -170,8 +205,30 @@ def quadratic_minimum_value(A, b, c: float) -> float:
     Returns:
         min_x f(x), as a Python float.
     """
+    # f(x*) at x* = -A^-1 b: c - 1/2 b^T A^-1 b.
     y = _cholesky_solve(A, b)  # A^-1 b
     return float(c - 0.5 * (b.to(torch.float64) @ y))
+
+
+def _value_hint(got, A, b, c, default):
+    """Name the classic mistake whose value matches the learner's, if one does."""
+    try:
+        got = float(got)
+    except (TypeError, ValueError, RuntimeError):
+        return default
+    q = float(b.double().cpu() @ torch.linalg.solve(A.double().cpu(), b.double().cpu()))
+    known = [
+        (c + 0.5 * q, "that is c + 1/2 b^T A^-1 b: the sign is wrong, the minimum lies below c"),
+        (
+            c - q,
+            "that is c + b^T x*, the linear term alone: the quadratic term "
+            "1/2 x*^T A x* = +1/2 b^T A^-1 b is missing",
+        ),
+    ]
+    for value, text in known:
+        if abs(got - value) <= 1e-7 * (1 + abs(value)):
+            return text
+    return default
 
 
 def check_quadratic_minimum_value(impl, device="cpu") -> None:
@@ -179,13 +236,14 @@ def check_quadratic_minimum_value(impl, device="cpu") -> None:
     A = torch.tensor([[2.0]], dtype=torch.float64, device=device)
     b = torch.tensor([4.0], dtype=torch.float64, device=device)
     what = f"quadratic_minimum_value(A={describe(A)}, b={describe(b)}, c=1.0)"
+    got = call(impl, what, A, b, 1.0)
     assert_close(
-        call(impl, what, A, b, 1.0),
+        got,
         -3.0,
         what,
         rtol=1e-9,
         atol=1e-12,
-        hint="complete the square: x^2 + 4x + 1 = (x + 2)^2 - 3",
+        hint=_value_hint(got, A, b, 1.0, "complete the square: x^2 + 4x + 1 = (x + 2)^2 - 3"),
     )
     # A = [[4, 1], [1, 3]], b = [1, 2], c = 0: b^T A^-1 b = 15/11 -> -15/22.
     A = torch.tensor([[4.0, 1.0], [1.0, 3.0]], dtype=torch.float64, device=device)
@@ -231,11 +289,13 @@ def check_quadratic_minimum_value(impl, device="cpu") -> None:
             )
 
 
+@fails_with("the sign is wrong, the minimum lies below c")
 def _wrong_plus_half(A, b, c: float) -> float:
     """Sign error: c + 1/2 b^T A^-1 b."""
     return float(c + 0.5 * (b @ torch.linalg.solve(A, b)))
 
 
+@fails_with("the quadratic term")
 def _wrong_no_half(A, b, c: float) -> float:
     """Forgets the 1/2: c - b^T A^-1 b (b^T x* without the quadratic term's +1/2 b^T A^-1 b)."""
     return float(c - (b @ torch.linalg.solve(A, b)))

@@ -9,7 +9,7 @@ generating function is F(s) = 1 - sqrt(1 - s^2).
 
 import math
 
-from studycli.assertions import assert_close, assert_equal, call, expect
+from studycli.assertions import assert_close, assert_equal, call, expect, fails_with
 
 # --------------------------------------------------------------------------------------------
 # position_distribution
@@ -63,6 +63,30 @@ def _as_float_dict(result, what: str) -> dict:
         ) from None
 
 
+def _keys_hint(got, n):
+    """Say what is wrong with the learner's key set."""
+    reachable = set(range(-n, n + 1, 2))
+    keys = set(got)
+    if keys == set(range(n + 1)) and keys != reachable:
+        return "the keys are the numbers of right steps j = 0..n; key each probability by the position 2j - n"
+    extra = keys - reachable
+    if extra and all(got[k] == 0 for k in extra) and reachable <= keys:
+        return (
+            "unreachable positions (|k| > n, or n + k odd) are stored with probability 0: leave "
+            "them out, only -n, -n + 2, ..., n are keys"
+        )
+    return "only positions with non-zero probability are keys: -n, -n+2, ..., n (k must have the parity of n)"
+
+
+def _binomial_hint(values, n, keys, default):
+    """Name the classic mistake whose probabilities match the learner's, if one does."""
+    if n and all(
+        math.isclose(v, math.comb(n, abs(k)) / 2**n, rel_tol=1e-9) for v, k in zip(values, keys)
+    ):
+        return "that is C(n, |k|) / 2^n: reaching k takes (n + k) / 2 right steps, so C(n, (n + k) / 2) / 2^n"
+    return default
+
+
 def check_position_distribution(impl, device="cpu") -> None:
     # Small n: exact counts by brute-force convolution, and the whole key set.
     for n in list(range(0, 13)) + [17, 30, 51]:
@@ -70,21 +94,21 @@ def check_position_distribution(impl, device="cpu") -> None:
         got = _as_float_dict(call(impl, what, n), what)
         dp = _dp_distribution(n)
         want = {k: dp[k + n] for k in range(-n, n + 1) if dp[k + n] > 0}
-        assert_equal(
-            sorted(got),
-            sorted(want),
-            what + " keys",
-            hint="only positions with non-zero probability are keys: -n, -n+2, ..., n "
-            "(k must have the parity of n)",
-        )
+        assert_equal(sorted(got), sorted(want), what + " keys", hint=_keys_hint(got, n))
         keys = sorted(want)
+        values = [got[k] for k in keys]
         assert_close(
-            [got[k] for k in keys],
+            values,
             [want[k] for k in keys],
             what,
             rtol=1e-9,
             atol=0,
-            hint="P(X_n = k) = C(n, (n + k) / 2) / 2^n: (n + k) / 2 of the steps go right",
+            hint=_binomial_hint(
+                values,
+                n,
+                keys,
+                "P(X_n = k) = C(n, (n + k) / 2) / 2^n: (n + k) / 2 of the steps go right",
+            ),
         )
     # Exact binomial counts, including tails as small as 2^-1000.
     for n in (64, 99, 200, 513, 1000):
@@ -113,6 +137,7 @@ def check_position_distribution(impl, device="cpu") -> None:
         )
 
 
+@fails_with("unreachable positions")
 def _wrong_keeps_zero_keys(n: int) -> dict[int, float]:
     """Includes the unreachable positions of the wrong parity, with probability 0."""
     return {
@@ -121,11 +146,13 @@ def _wrong_keeps_zero_keys(n: int) -> dict[int, float]:
     }
 
 
+@fails_with("that is C(n, |k|) / 2^n")
 def _wrong_comb_of_k(n: int) -> dict[int, float]:
     """Uses C(n, |k|) / 2^n instead of C(n, (n + k) / 2) / 2^n."""
     return {k: math.comb(n, abs(k)) / 2**n for k in range(-n, n + 1, 2)}
 
 
+@fails_with("the keys are the numbers of right steps")
 def _wrong_counts_right_steps(n: int) -> dict[int, float]:
     """Keys are the number j of right steps (0..n), not the position 2j - n."""
     return {j: math.comb(n, j) / 2**n for j in range(n + 1)}
@@ -160,15 +187,15 @@ def _variant_log_space(n: int) -> dict[int, float]:
 def position_probability(n: int, k: int) -> float:
     """P(X_n = k) for the symmetric +-1 random walk started at 0.
 
-    This is the coefficient of z^k in the generating function ((z + 1/z) / 2)^n.
-
     Args:
         n: the number of steps, n >= 0 (the checker goes up to n = 1000).
         k: any integer position (negative, unreachable or out of range allowed).
 
     Returns:
-        The probability as a float: 0.0 when |k| > n or when n + k is odd.
+        The probability as a float (0.0 for a position the walk cannot be at).
     """
+    # The coefficient of z^k in ((z + 1/z) / 2)^n: j = (n + k) / 2 steps to the right, which
+    # must be an integer in 0..n.
     if abs(k) > n or (n + k) % 2:
         return 0.0
     return math.comb(n, (n + k) // 2) / 2**n
@@ -176,7 +203,20 @@ def position_probability(n: int, k: int) -> float:
 
 def check_position_probability(impl, device="cpu") -> None:
     what = "position_probability(4, 0)"
-    assert_close(call(impl, what, 4, 0), 6 / 16, what, rtol=1e-12, atol=0)
+    got = call(impl, what, 4, 0)
+    assert_close(
+        got,
+        6 / 16,
+        what,
+        rtol=1e-12,
+        atol=0,
+        hint=_binomial_hint(
+            [float(got)] if isinstance(got, (int, float)) else [],
+            4,
+            [0],
+            "6 of the 16 paths of 4 steps end at 0",
+        ),
+    )
     for n in range(0, 25):
         dp = _dp_distribution(n)
         for k in range(-n - 3, n + 4):
@@ -186,7 +226,12 @@ def check_position_probability(impl, device="cpu") -> None:
             hint = (
                 "n + k odd or |k| > n is impossible: probability 0"
                 if want == 0
-                else "(n + k) / 2 of the n steps go right: C(n, (n + k) / 2) / 2^n"
+                else _binomial_hint(
+                    [float(got)] if isinstance(got, (int, float)) else [],
+                    n,
+                    [k],
+                    "(n + k) / 2 of the n steps go right: C(n, (n + k) / 2) / 2^n",
+                )
             )
             assert_close(got, want, what, rtol=1e-9, atol=0, hint=hint)
     for n, k in (
@@ -200,8 +245,17 @@ def check_position_probability(impl, device="cpu") -> None:
     ):
         what = f"position_probability({n}, {k})"
         want = math.comb(n, (n + k) // 2) / 2**n if (n + k) % 2 == 0 else 0.0
+        try:
+            got = call(impl, what, n, k)
+        except AssertionError as exc:
+            if "OverflowError" in str(exc):
+                raise AssertionError(
+                    f"{exc}\n  hint: n! overflows a float beyond n = 170: compute C(n, j) / 2^n "
+                    "with exact integers (math.comb(n, j) / 2**n) or in log space (lgamma)"
+                ) from None
+            raise
         assert_close(
-            call(impl, what, n, k),
+            got,
             want,
             what,
             rtol=1e-7,
@@ -210,6 +264,7 @@ def check_position_probability(impl, device="cpu") -> None:
         )
 
 
+@fails_with("that is C(n, |k|) / 2^n")
 def _wrong_comb_of_k_pp(n: int, k: int) -> float:
     """Uses C(n, |k|) / 2^n instead of C(n, (n + k) / 2) / 2^n."""
     if abs(k) > n or (n + k) % 2:
@@ -217,6 +272,7 @@ def _wrong_comb_of_k_pp(n: int, k: int) -> float:
     return math.comb(n, abs(k)) / 2**n
 
 
+@fails_with("n + k odd or |k| > n is impossible")
 def _wrong_ignores_parity(n: int, k: int) -> float:
     """Forgets the parity condition: floor((n + k) / 2) gives odd k a non-zero value."""
     if abs(k) > n:
@@ -224,6 +280,7 @@ def _wrong_ignores_parity(n: int, k: int) -> float:
     return math.comb(n, (n + k) // 2) / 2**n
 
 
+@fails_with("n! overflows a float")
 def _wrong_overflows(n: int, k: int) -> float:
     """Float factorials: math.factorial(n) / 2.0**n overflows for n > 170."""
     if abs(k) > n or (n + k) % 2:
@@ -277,16 +334,39 @@ def _dp_first_return(n_max: int) -> list[float]:
     return first
 
 
+def _first_return_hint(got, n, default):
+    """Name the classic mistake whose value matches the learner's, if one does."""
+    if n % 2 or n <= 0:
+        return "the walk can only be at 0 after an even number of steps"
+    try:
+        got = float(got)
+    except (TypeError, ValueError):
+        return default
+    m = n // 2
+    u = math.comb(2 * m, m) / 4**m
+    if math.isclose(got, u, rel_tol=1e-9):
+        return (
+            "that is u_n = P(X_n = 0), being at 0 at step n whether or not it was there before; the FIRST "
+            "return has probability u_2m / (2m - 1)"
+        )
+    if math.isclose(got, u / (2 * m), rel_tol=1e-9):
+        return "that divides u_2m by 2m; the first return is u_2m / (2m - 1) (f_2 = 1/2)"
+    return default
+
+
 def check_first_return_probability(impl, device="cpu") -> None:
     for n, want in ((1, 0.0), (2, 0.5), (3, 0.0), (4, 0.125), (6, 1 / 16)):
         what = f"first_return_probability({n})"
+        got = call(impl, what, n)
         assert_close(
-            call(impl, what, n),
+            got,
             want,
             what,
             rtol=1e-12,
             atol=0,
-            hint="f_2 = 1/2 (out and straight back); f_4 = 1/8 (++-- and --++)",
+            hint=_first_return_hint(
+                got, n, "f_2 = 1/2 (out and straight back); f_4 = 1/8 (++-- and --++)"
+            ),
         )
     first = _dp_first_return(120)
     for n in range(1, 121):
@@ -315,6 +395,7 @@ def check_first_return_probability(impl, device="cpu") -> None:
         )
 
 
+@fails_with("that is u_n = P(X_n = 0)")
 def _wrong_any_return(n: int) -> float:
     """Returns P(X_n = 0), the probability of being at 0, not of the first return."""
     if n % 2:
@@ -323,6 +404,7 @@ def _wrong_any_return(n: int) -> float:
     return math.comb(2 * m, m) / 4**m
 
 
+@fails_with("that divides u_2m by 2m")
 def _wrong_divides_by_2m(n: int) -> float:
     """Divides by 2m instead of 2m - 1: C(2m, m) / (2m 4^m)."""
     if n % 2:

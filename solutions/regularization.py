@@ -5,7 +5,7 @@ import math
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 # ---------------------------------------------------------------------------------------------
 # References
@@ -13,10 +13,10 @@ from studycli.assertions import assert_close, call, describe, expect
 
 
 def soft_threshold(x, lam: float):
-    """Soft thresholding, the proximal operator of lam * |z|, elementwise.
+    """The proximal operator of lam * |z|, elementwise.
 
-    For each element, return argmin_z 1/2 (z - x)² + lam |z|: values within lam of zero become
-    exactly 0, the others move lam towards zero.
+    For each element x, return argmin_z 1/2 (z - x)² + lam |z|, in closed form (no numerical
+    minimisation).
 
     Args:
         x: tensor of any shape (float).
@@ -25,27 +25,27 @@ def soft_threshold(x, lam: float):
     Returns:
         A tensor of the same shape as x.
     """
+    # |x| <= lam gives exactly 0; otherwise x moves lam towards zero.
     magnitude = torch.clamp(x.abs() - lam, min=0.0)
     return torch.sign(x) * magnitude
 
 
 def ista_step(w, X, y, lam: float, lr: float):
-    """One proximal-gradient (ISTA) step for the lasso.
-
-    The objective is F(w) = 1/2 ‖X w - y‖² + lam ‖w‖₁. Take a gradient step of size lr on the
-    smooth part, then apply the proximal operator of lr * lam * ‖·‖₁ (soft thresholding by
-    lr * lam).
+    """One proximal-gradient (ISTA) step, with step size lr, for the lasso
+    F(w) = 1/2 ‖X w - y‖² + lam ‖w‖₁.
 
     Args:
         w: (d,) current weights.
         X: (n, d) design matrix.
         y: (n,) targets.
         lam: L1 penalty weight, lam >= 0.
-        lr: step size (converges for lr <= 1 / largest eigenvalue of XᵀX).
+        lr: the step size, > 0.
 
     Returns:
         (d,) the new weights.
     """
+    # A gradient step on the smooth part, then the prox of lr * lam * ‖·‖₁: soft thresholding
+    # by lr * lam (the threshold scales with the step). Converges for lr <= 1 / λ_max(XᵀX).
     z = w - lr * (X.T @ (X @ w - y))
     t = lr * lam
     return torch.sign(z) * torch.clamp(z.abs() - t, min=0.0)
@@ -88,6 +88,37 @@ def _closed_form_soft(x, lam):
     return np.sign(x) * np.maximum(np.abs(x) - lam, 0.0)
 
 
+def _close(got, value) -> bool:
+    got = np.asarray(got.detach().cpu() if isinstance(got, torch.Tensor) else got, dtype=float)
+    value = np.asarray(value, dtype=float)
+    return got.shape == value.shape and bool(np.allclose(got, value, rtol=1e-7, atol=1e-10))
+
+
+def _soft_hint(got, x, lam, default):
+    """Name the classic mistake whose output matches the learner's, if one does."""
+    x = np.asarray(x, dtype=float)
+    known = [
+        (
+            np.where(np.abs(x) > lam, x, 0.0),
+            "that is hard thresholding: the values above λ must also move λ towards zero",
+        ),
+        (
+            x - lam * np.sign(x),
+            "small values are pushed past zero: every |x| <= λ must become exactly 0",
+        ),
+        (
+            _closed_form_soft(x, lam / 2),
+            "the threshold is λ/2, the minimiser of (z - x)² + λ|z|; "
+            "with the 1/2 in front of (z - x)² it is λ",
+        ),
+        (
+            np.maximum(x - lam, 0.0),
+            "negative values are all set to 0: treat both signs, sign(x) · max(|x| - λ, 0)",
+        ),
+    ]
+    return next((text for value, text in known if _close(got, value)), default)
+
+
 def check_soft_threshold(impl, device="cpu") -> None:
     """The closed form sign(x) max(|x| - λ, 0), and a grid minimisation for a few points."""
     hint = (
@@ -100,8 +131,14 @@ def check_soft_threshold(impl, device="cpu") -> None:
     for lam in (1.0, 0.0, 0.5, 10.0):
         what = f"soft_threshold({describe(fixed)}, lam={lam})"
         got = call(impl, what, fixed, lam)
+        x = fixed.cpu().numpy()
         assert_close(
-            got, _closed_form_soft(fixed.cpu().numpy(), lam), what, rtol=1e-9, atol=1e-12, hint=hint
+            got,
+            _closed_form_soft(x, lam),
+            what,
+            rtol=1e-9,
+            atol=1e-12,
+            hint=_soft_hint(got, x, lam, hint),
         )
     # Numerical minimisation on a fine grid, independent of the closed form.
     for xv, lam in ((2.3, 0.7), (-1.1, 0.4), (0.3, 0.5), (-0.45, 0.5), (5.0, 2.0), (0.9, 0.0)):
@@ -136,6 +173,33 @@ def check_soft_threshold(impl, device="cpu") -> None:
     )
 
 
+def _ista_hint(got, w, X, y, lam, lr, default):
+    """Name the classic mistake whose step matches the learner's, if one does."""
+    grad = X.T @ (X @ w - y)
+    known = [
+        (
+            _closed_form_soft(w - lr * grad, lam),
+            "the threshold is λ; after a step of size lr the "
+            "prox is that of lr·λ‖·‖₁, so threshold by lr·λ",
+        ),
+        (
+            w - lr * (grad + lam * np.sign(w)),
+            "that is a subgradient step; it never lands on exact "
+            "zeros: take the gradient step, then soft-threshold",
+        ),
+        (
+            _closed_form_soft(w, lr * lam) - lr * grad,
+            "the thresholding comes first; take the "
+            "gradient step first, then soft-threshold its result",
+        ),
+        (
+            _closed_form_soft(w + lr * grad, lr * lam),
+            "the gradient step goes uphill: w - lr Xᵀ(Xw - y), not w + lr Xᵀ(Xw - y)",
+        ),
+    ]
+    return next((text for value, text in known if _close(got, value)), default)
+
+
 def check_ista_step(impl, device="cpu") -> None:
     """One step against its closed form, then many steps against the lasso's optimality conditions."""
     rng = np.random.default_rng(0)
@@ -152,7 +216,14 @@ def check_ista_step(impl, device="cpu") -> None:
             got = call(impl, what, w, X, y, lam, lr)
             z = wn - lr * Xn.T @ (Xn @ wn - yn)
             want = np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0)
-            assert_close(got, want, what, rtol=1e-9, atol=1e-12, hint=hint)
+            assert_close(
+                got,
+                want,
+                what,
+                rtol=1e-9,
+                atol=1e-12,
+                hint=_ista_hint(got, wn, Xn, yn, lam, lr, hint),
+            )
     # Iterate to convergence and test the lasso's subgradient optimality conditions:
     # X_jᵀ(y - Xw) = λ sign(w_j) where w_j != 0, and |X_jᵀ(y - Xw)| <= λ where w_j == 0.
     n, d = 30, 6
@@ -189,13 +260,38 @@ def check_ista_step(impl, device="cpu") -> None:
         )
 
 
+def _penalty_hint(lam, noise_var, prior, scale):
+    """Name the classic mistake whose λ matches the learner's, if one does."""
+    right = 2 * noise_var / scale if prior == "laplace" else noise_var / scale**2
+    known = [(right / 2, "half the right λ: multiply -log posterior by 2σ², not σ²")]
+    if prior == "gaussian":
+        known.append(
+            (
+                noise_var / scale,
+                "scale is τ, the prior's standard deviation: its variance is τ², so λ = σ²/τ²",
+            )
+        )
+    known.append(
+        (
+            1 / scale if prior == "laplace" else 1 / scale**2,
+            "λ read off the prior alone: the noise variance σ² scales it (λ = 2σ²/b or σ²/τ²)",
+        )
+    )
+    default = (
+        "write -log p(y|w) - log p(w), then multiply by 2σ² so the data term is the plain "
+        "sum of squares"
+    )
+    return next((text for value, text in known if np.isclose(lam, value, rtol=1e-9)), default)
+
+
 def check_map_penalty(impl, device="cpu") -> None:
     """-log posterior from torch.distributions must equal (SSE + λ R(w)) / (2σ²) up to a constant."""
     rng = np.random.default_rng(0)
     X = torch.tensor(rng.normal(size=(12, 4)), dtype=torch.float64, device=device)
     y = torch.tensor(rng.normal(size=12), dtype=torch.float64, device=device)
     for prior in ("laplace", "gaussian"):
-        for noise_var, scale in ((1.0, 1.0), (0.5, 2.0), (3.0, 0.3), (0.04, 5.0)):
+        # (1, 1) comes later: there 1/b equals σ²/b and the noise-free mistake hides.
+        for noise_var, scale in ((0.5, 2.0), (3.0, 0.3), (1.0, 1.0), (0.04, 5.0)):
             what = f"map_penalty(noise_var={noise_var}, prior={prior!r}, scale={scale})"
             lam = call(impl, what, noise_var, prior, scale)
             try:
@@ -237,8 +333,7 @@ def check_map_penalty(impl, device="cpu") -> None:
                     f"with λ = {lam:.6g}, (SSE + λR)/(2σ²) changes by {got:.6g} between two "
                     f"weight vectors but -log posterior changes by {want:.6g}: the two "
                     "objectives do not have the same minimiser",
-                    hint="write -log p(y|w) - log p(w), then multiply by 2σ² so the data term "
-                    "is the plain sum of squares",
+                    hint=_penalty_hint(lam, noise_var, prior, scale),
                 )
 
 
@@ -247,59 +342,70 @@ def check_map_penalty(impl, device="cpu") -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@fails_with("that is hard thresholding")
 def _hard_threshold(x, lam):
     """Hard thresholding: zeroes |x| <= λ but keeps the rest unchanged."""
     return torch.where(x.abs() > lam, x, torch.zeros_like(x))
 
 
+@fails_with("small values are pushed past zero")
 def _shrink_without_zeroing(x, lam):
     """Shrinks every value by λ towards zero, overshooting past zero for small |x|."""
     return x - lam * torch.sign(x)
 
 
+@fails_with("the threshold is λ/2")
 def _threshold_half_lambda(x, lam):
     """Solves argmin (z - x)² + λ|z| (no 1/2), i.e. thresholds at λ/2."""
     return torch.sign(x) * torch.clamp(x.abs() - lam / 2, min=0.0)
 
 
+@fails_with("negative values are all set to 0")
 def _one_sided(x, lam):
     """clamp(x - λ, min=0): correct for positive x, zeroes every negative value."""
     return torch.clamp(x - lam, min=0.0)
 
 
+@fails_with("threshold by lr·λ")
 def _ista_threshold_by_lam(w, X, y, lam, lr):
     """Soft-thresholds by λ instead of lr·λ."""
     z = w - lr * (X.T @ (X @ w - y))
     return torch.sign(z) * torch.clamp(z.abs() - lam, min=0.0)
 
 
+@fails_with("that is a subgradient step")
 def _ista_subgradient(w, X, y, lam, lr):
     """A subgradient step w - lr (∇f + λ sign(w)): never lands on exact zeros."""
     return w - lr * (X.T @ (X @ w - y) + lam * torch.sign(w))
 
 
+@fails_with("the thresholding comes first")
 def _ista_prox_first(w, X, y, lam, lr):
     """Thresholds w first, then adds the gradient step taken at the old w."""
     shrunk = torch.sign(w) * torch.clamp(w.abs() - lr * lam, min=0.0)
     return shrunk - lr * (X.T @ (X @ w - y))
 
 
+@fails_with("the gradient step goes uphill")
 def _ista_gradient_ascent(w, X, y, lam, lr):
     """Gets the sign of the gradient wrong: w + lr Xᵀ(Xw - y)."""
     z = w + lr * (X.T @ (X @ w - y))
     return torch.sign(z) * torch.clamp(z.abs() - lr * lam, min=0.0)
 
 
+@fails_with("half the right λ")
 def _penalty_without_factor_two(noise_var, prior, scale):
     """Multiplies -log posterior by σ² instead of 2σ² (λ = σ²/b, σ²/(2τ²))."""
     return noise_var / scale if prior == "laplace" else noise_var / (2 * scale**2)
 
 
+@fails_with("its variance is τ²")
 def _penalty_scale_as_variance(noise_var, prior, scale):
     """Treats the Gaussian prior's scale as a variance: λ = σ²/τ."""
     return 2 * noise_var / scale if prior == "laplace" else noise_var / scale
 
 
+@fails_with("λ read off the prior alone")
 def _penalty_ignores_noise(noise_var, prior, scale):
     """Reads the penalty off the prior alone: λ = 1/b or 1/τ², forgetting the noise variance."""
     return 1 / scale if prior == "laplace" else 1 / scale**2

@@ -4,11 +4,13 @@ import random
 import time
 from collections import deque
 
-from studycli.assertions import assert_equal, call, describe, expect
+from studycli.assertions import assert_equal, call, describe, expect, fails_with
 
 
 def max_sliding_window(nums: list[int], k: int) -> list[int]:
-    """Maximum of every length-k window of `nums`, left to right, in O(n).
+    """Maximum of every length-k window of `nums`, left to right.
+
+    The total time must be O(n), whatever k is. `nums` must not be modified.
 
     Args:
         nums: the integers (may be negative, may repeat), len(nums) >= 1.
@@ -90,23 +92,56 @@ def _best_time(impl, nums, k, repeats):
     return best
 
 
+_REPEATS = (
+    "this input repeats a value: a repeated maximum must stay until its last copy leaves the "
+    "window (keep indices in the deque, or pop only strictly smaller values)"
+)
+
+
+def _window_hint(nums, k, got):
+    """Name what the first wrong window says about the learner's deque."""
+    want = _brute(nums, k)
+    if len(got) != len(want):
+        return f"there are len(nums) - k + 1 = {len(want)} windows, one output each"
+    i = next(j for j, (a, b) in enumerate(zip(got, want)) if a != b)
+    window = nums[i : i + k]
+    if got[i] not in window and i > 0 and got[i] in nums[max(0, i - k) : i]:
+        return (
+            f"window {i} reported {got[i]!r}, which has already left it: the front expires a "
+            "step late (pop it as soon as its index is <= i - k)"
+        )
+    repeats = f"; {_REPEATS}" if len(set(nums)) < len(nums) else ""
+    if got[i] in window and got[i] < want[i]:
+        return (
+            f"window {i} reported {got[i]!r}, an element of the window but not its largest "
+            f"({want[i]!r}): pop every smaller older element from the back before appending"
+            + repeats
+        )
+    return "the window ending at i is [i - k + 1, i]; the deque front holds its max" + repeats
+
+
 def check_max_sliding_window(impl, device="cpu") -> None:
-    for nums, k in _cases():
+    # Inputs with distinct values first: the repeated-value pitfalls then show on their own.
+    cases = sorted(_cases(), key=lambda case: len(set(case[0])) < len(case[0]))
+    for nums, k in cases:
         what = f"max_sliding_window({describe(nums)}, k={k})"
         original = list(nums)
-        got = call(impl, what, nums, k)
+        try:
+            got = call(impl, what, nums, k)
+        except AssertionError as exc:
+            if len(set(original)) < len(original):
+                raise AssertionError(f"{exc}\n  hint: {_REPEATS}") from None
+            raise
         expect(
             nums == original, what, "modified the input list", hint="work on indices, not on nums"
         )
         expect(
             isinstance(got, (list, tuple)), what, f"returned {type(got).__name__}, expected a list"
         )
-        assert_equal(
-            list(got),
-            _brute(original, k),
-            what,
-            hint="the window ending at i is [i - k + 1, i]; the deque front holds its max",
-        )
+        if list(got) != _brute(original, k):
+            assert_equal(
+                list(got), _brute(original, k), what, hint=_window_hint(original, k, list(got))
+            )
 
     # Complexity: the same n with a small and a large k. O(n) barely notices k; O(n k) grows ~k-fold.
     rng = random.Random(1)
@@ -132,11 +167,13 @@ def check_max_sliding_window(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
+@fails_with("an O(n) solution takes about the same time for any k")
 def _wrong_slice_max(nums, k):
     """O(n k): takes max() of every slice; right values, too slow for large k."""
     return [max(nums[i : i + k]) for i in range(len(nums) - k + 1)]
 
 
+@fails_with("the front expires a step late")
 def _wrong_off_by_one_expiry(nums, k):
     """Expires the front only when it is < i - k, so windows hold k + 1 elements."""
     window, out = deque(), []
@@ -151,6 +188,7 @@ def _wrong_off_by_one_expiry(nums, k):
     return out
 
 
+@fails_with("not its largest")
 def _wrong_no_pop_smaller(nums, k):
     """Never pops smaller elements from the back, so the front is the oldest, not the largest."""
     window, out = deque(), []
@@ -163,6 +201,7 @@ def _wrong_no_pop_smaller(nums, k):
     return out
 
 
+@fails_with("this input repeats a value")
 def _wrong_values_deque_pops_equal(nums, k):
     """A deque of values that also pops equal values, so a repeated maximum expires too early."""
     window, out = deque(), []

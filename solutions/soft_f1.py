@@ -9,7 +9,7 @@ function that equals the metric when the probabilities are exactly 0 or 1.
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 # ---------------------------------------------------------------------------------------------
 # References
@@ -17,24 +17,19 @@ from studycli.assertions import assert_close, call, describe, expect
 
 
 def soft_f1_loss(probs, targets, eps: float = 1e-7):
-    """A differentiable F1 loss for binary labels (micro-averaged over every element).
-
-    Replace the counts of true positives, false positives and false negatives by their
-    expectations under the predicted probabilities p:
-
-        TP = Σ p·t,   FP = Σ p·(1 - t),   FN = Σ (1 - p)·t
-        soft F1 = 2 TP / (2 TP + FP + FN + eps),   loss = 1 - soft F1
-
-    When p is exactly 0 or 1 this is 1 - F1 of those hard predictions.
+    """A differentiable F1 loss for binary labels, all elements pooled together.
 
     Args:
         probs: tensor of any shape, probabilities of the positive class in [0, 1].
         targets: tensor of the same shape, 0.0 or 1.0.
-        eps: added to the denominator, to avoid 0/0.
+        eps: added to the F1's denominator, to avoid 0/0.
 
     Returns:
-        A 0-d tensor, differentiable with respect to probs.
+        A 0-d tensor: 1 - soft F1, differentiable with respect to probs. When probs is exactly
+        0 or 1 it equals 1 - F1 of those hard predictions.
     """
+    # Each count replaced by its expectation under p: TP = Σ p·t, FP = Σ p·(1 - t),
+    # FN = Σ (1 - p)·t; then F1 = 2 TP / (2 TP + FP + FN + eps).
     tp = (probs * targets).sum()
     fp = (probs * (1 - targets)).sum()
     fn = ((1 - probs) * targets).sum()
@@ -42,19 +37,17 @@ def soft_f1_loss(probs, targets, eps: float = 1e-7):
 
 
 def soft_accuracy(probs, labels):
-    """Smoothed accuracy: the mean probability assigned to the correct class.
-
-    Hard accuracy is (1/N) Σ_i [argmax_c p_ic == y_i]. Replacing the one-hot of the argmax by
-    the probability vector gives (1/N) Σ_i p_(i, y_i), which equals the accuracy when each row
-    of probs is one-hot, and is differentiable.
+    """A smooth surrogate of the accuracy of class probabilities.
 
     Args:
         probs: (N, C) class probabilities (rows sum to 1).
         labels: (N,) integer class indices (int64).
 
     Returns:
-        A 0-d tensor, differentiable with respect to probs.
+        A 0-d tensor, differentiable with respect to probs, equal to the accuracy
+        (1/N) Σ_i [argmax_c probs[i, c] == labels[i]] whenever every row of probs is one-hot.
     """
+    # Replace onehot(argmax p_i) by p_i itself: (1/N) Σ_i <p_i, onehot(y_i)> = mean of p[i, y_i].
     N = probs.shape[0]
     picked = probs[torch.arange(N, device=probs.device), labels]
     return picked.mean()
@@ -103,23 +96,80 @@ def _grad_of(impl, what, probs, *rest):
     return out.detach(), p.grad
 
 
+def _matches(got, value) -> bool:
+    got = float(np.asarray(got.detach().cpu() if isinstance(got, torch.Tensor) else got))
+    return bool(np.isfinite(value) and np.isclose(got, value, rtol=1e-6, atol=1e-9))
+
+
+def _f1_hint(got, p, t, eps, default):
+    """Name the classic mistake whose value the learner's loss matches, if one does."""
+    p, t = np.asarray(p, dtype=float), np.asarray(t, dtype=float)
+    tp, fp, fn = (p * t).sum(), (p * (1 - t)).sum(), ((1 - p) * t).sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_element = 1 - 2 * p * t / (2 * p * t + p * (1 - t) + (1 - p) * t + eps)
+    known = [
+        (
+            1 - tp / (tp + fp + fn + eps),
+            "that is 1 - TP / (TP + FP + FN), the soft Jaccard "
+            "index (IoU); F1 is 2TP / (2TP + FP + FN)",
+        ),
+        (
+            2 * tp / (2 * tp + fp + fn + eps),
+            "that is the soft F1 itself; the loss to minimise is 1 - F1",
+        ),
+        (
+            per_element.mean(),
+            "that is an average of per-element F1 losses; F1 does not "
+            "decompose: pool TP, FP and FN over all elements, then take the ratio once",
+        ),
+    ]
+    return next((text for value, text in known if _matches(got, value)), default)
+
+
+def _accuracy_hint(got, p, labels, default):
+    """Name the classic mistake whose value the learner's surrogate matches, if one does."""
+    p = np.asarray(p, dtype=float)
+    picked = p[np.arange(len(labels)), labels]
+    with np.errstate(divide="ignore"):
+        log_picked = np.log(picked).mean()
+    known = [
+        (
+            p.max(axis=1).mean(),
+            "that is the mean of the largest probability of each row "
+            "(the confidence), whatever the label",
+        ),
+        (
+            log_picked,
+            "that is the mean log-probability of the correct class (minus the "
+            "cross-entropy), not a smoothed accuracy",
+        ),
+    ]
+    return next((text for value, text in known if _matches(got, value)), default)
+
+
 def check_soft_f1_loss(impl, device="cpu") -> None:
     """Hard 0/1 inputs against counted F1; soft inputs and gradients against the closed form."""
     hint = (
         "loss = 1 - 2TP / (2TP + FP + FN + eps) with TP = Σ p·t, FP = Σ p·(1 - t), FN = Σ (1 - p)·t"
     )
     rng = np.random.default_rng(0)
-    # Hard predictions: the soft loss is exactly 1 - F1.
+    # Hard predictions: the soft loss is exactly 1 - F1. The first case (one each of TP, FN
+    # and TN, plus a second TN) tells the classic mistakes apart: F1, soft IoU and a
+    # per-element average all give different numbers there.
+    hard = [(np.array([1, 0, 0, 0]), np.array([1, 1, 0, 0]))]
     for n in (1, 2, 5, 17, 100):
         pred = rng.integers(0, 2, n)
         target = rng.integers(0, 2, n)
         target[0], pred[-1] = 1, 1  # at least one positive each, so F1 is defined
+        hard.append((pred, target))
+    for pred, target in hard:
         p = torch.tensor(pred, dtype=torch.float64, device=device)
         t = torch.tensor(target, dtype=torch.float64, device=device)
         what = f"soft_f1_loss({describe(p)}, {describe(t)})"
         out = _as_scalar_tensor(call(impl, what, p, t), what)
+        want = 1 - _hard_f1(pred.tolist(), target.tolist())
         assert_close(
-            out, 1 - _hard_f1(pred.tolist(), target.tolist()), what, rtol=1e-6, atol=1e-6, hint=hint
+            out, want, what, rtol=1e-6, atol=1e-6, hint=_f1_hint(out, pred, target, 1e-7, hint)
         )
     # Soft probabilities, several shapes: value and gradient against the closed form.
     # With S = Σp + Σt + eps (= 2TP + FP + FN + eps): F1 = 2 TP / S,
@@ -135,7 +185,14 @@ def check_soft_f1_loss(impl, device="cpu") -> None:
             value, grad = _grad_of(impl, what, p, t, eps)
             tp = float((pn * tn).sum())
             S = float(pn.sum() + tn.sum() + eps)
-            assert_close(value, 1 - 2 * tp / S, what, rtol=1e-9, atol=1e-12, hint=hint)
+            assert_close(
+                value,
+                1 - 2 * tp / S,
+                what,
+                rtol=1e-9,
+                atol=1e-12,
+                hint=_f1_hint(value, pn, tn, eps, hint),
+            )
             want_grad = -(2 * tn / S - 2 * tp / S**2)
             assert_close(
                 grad,
@@ -166,14 +223,26 @@ def check_soft_accuracy(impl, device="cpu") -> None:
         what = f"soft_accuracy({describe(p)}, {describe(y)})  [one-hot rows]"
         out = _as_scalar_tensor(call(impl, what, p, y), what)
         accuracy = sum(int(a == b) for a, b in zip(pred, labels)) / N
-        assert_close(out, accuracy, what, rtol=1e-9, atol=1e-12, hint=hint)
+        assert_close(
+            out,
+            accuracy,
+            what,
+            rtol=1e-9,
+            atol=1e-12,
+            hint=_accuracy_hint(out, onehot, labels, hint),
+        )
         logits = rng.normal(size=(N, C)) * 2
         soft = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
         p = torch.tensor(soft, dtype=torch.float64, device=device)
         what = f"soft_accuracy({describe(p)}, {describe(y)})"
         value, grad = _grad_of(impl, what, p, y)
         assert_close(
-            value, soft[np.arange(N), labels].mean(), what, rtol=1e-9, atol=1e-12, hint=hint
+            value,
+            soft[np.arange(N), labels].mean(),
+            what,
+            rtol=1e-9,
+            atol=1e-12,
+            hint=_accuracy_hint(value, soft, labels, hint),
         )
         want_grad = np.zeros((N, C))
         want_grad[np.arange(N), labels] = 1.0 / N
@@ -199,6 +268,7 @@ def check_soft_accuracy(impl, device="cpu") -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@fails_with("does not depend differentiably on probs")
 def _f1_hard_threshold(probs, targets, eps=1e-7):
     """Thresholds at 0.5 first: the exact F1, with zero gradient almost everywhere."""
     pred = (probs > 0.5).to(probs.dtype)
@@ -208,6 +278,7 @@ def _f1_hard_threshold(probs, targets, eps=1e-7):
     return 1 - 2 * tp / (2 * tp + fp + fn + eps)
 
 
+@fails_with("the soft Jaccard index")
 def _f1_soft_iou(probs, targets, eps=1e-7):
     """Uses TP / (TP + FP + FN), the soft Jaccard index, instead of F1."""
     tp = (probs * targets).sum()
@@ -216,6 +287,7 @@ def _f1_soft_iou(probs, targets, eps=1e-7):
     return 1 - tp / (tp + fp + fn + eps)
 
 
+@fails_with("the loss to minimise is 1 - F1")
 def _f1_not_a_loss(probs, targets, eps=1e-7):
     """Returns the soft F1 itself; minimising it makes predictions worse."""
     tp = (probs * targets).sum()
@@ -224,6 +296,7 @@ def _f1_not_a_loss(probs, targets, eps=1e-7):
     return 2 * tp / (2 * tp + fp + fn + eps)
 
 
+@fails_with("F1 does not decompose")
 def _f1_per_element_mean(probs, targets, eps=1e-7):
     """Averages a per-element soft F1 instead of pooling the counts."""
     tp = probs * targets
@@ -232,16 +305,19 @@ def _f1_per_element_mean(probs, targets, eps=1e-7):
     return (1 - 2 * tp / (2 * tp + fp + fn + eps)).mean()
 
 
+@fails_with("does not depend differentiably on probs")
 def _accuracy_argmax(probs, labels):
     """Hard accuracy from argmax: right value on one-hot rows, but no gradient."""
     return (probs.argmax(dim=1) == labels).to(probs.dtype).mean()
 
 
+@fails_with("whatever the label")
 def _accuracy_max_prob(probs, labels):
     """Mean of the largest probability per row: confidence, whatever the label."""
     return probs.max(dim=1).values.mean()
 
 
+@fails_with("mean log-probability of the correct class")
 def _accuracy_log_prob(probs, labels):
     """Mean log-probability of the correct class (minus the cross-entropy), not accuracy."""
     N = probs.shape[0]

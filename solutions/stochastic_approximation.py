@@ -8,7 +8,7 @@ case g~(w, x) = w - x, a_k = 1/k: w_k = w_(k-1) + (x_k - w_(k-1)) / k.
 
 import math
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def _as_floats(result, what: str, n: int) -> list[float]:
@@ -29,21 +29,50 @@ def _as_floats(result, what: str, n: int) -> list[float]:
 
 
 def incremental_mean(xs) -> list[float]:
-    """Running means of a stream, each computed from the previous one in O(1).
+    """Running means of a stream, each computed from the previous mean and the new sample in
+    O(1), without storing or re-summing the past samples.
 
     Args:
         xs: a sequence (list or tuple) of numbers x_1, ..., x_n; possibly empty.
 
     Returns:
-        [w_1, ..., w_n] as a list of floats, where w_k = (x_1 + ... + x_k) / k, computed as
-        w_k = w_(k-1) + (x_k - w_(k-1)) / k without storing the past samples.
+        [w_1, ..., w_n] as a list of floats, where w_k = (x_1 + ... + x_k) / k.
     """
+    # k w_k = (k - 1) w_(k-1) + x_k, i.e. w_k = w_(k-1) + (x_k - w_(k-1)) / k.
     means = []
     w = 0.0
     for k, x in enumerate(xs, start=1):
         w += (x - w) / k
         means.append(float(w))
     return means
+
+
+def _mean_hint(xs, got, default):
+    """Read off the step size the learner used at each sample and name the pattern."""
+    steps, prev = [], 0.0
+    for k, (x, w) in enumerate(zip(xs, got), start=1):
+        if abs(x - prev) > 1e-9 * (1 + abs(x)):
+            steps.append((k, (w - prev) / (x - prev)))
+        prev = w
+    if not steps:
+        return default
+
+    def all_match(rule):
+        return all(math.isclose(a, rule(k), rel_tol=1e-6, abs_tol=1e-12) for k, a in steps)
+
+    if all_match(lambda k: 1 / (k + 1)):
+        return "the step at sample k is 1/(k + 1), as if the initial 0 were a sample: divide by k"
+    if all_match(lambda k: 1.0 if k == 1 else 1 / (k - 1)):
+        return (
+            "the step at sample k is 1/(k - 1) (a zero-based index): divide by k, counting from 1"
+        )
+    later = [a for k, a in steps if k > 1]
+    if len(later) >= 2 and all(math.isclose(a, later[0], rel_tol=1e-6) for a in later):
+        return (
+            f"the step is the same constant {later[0]:.3g} at every sample: that is an "
+            "exponential moving average, not the mean; the step at sample k is 1/k"
+        )
+    return default
 
 
 def check_incremental_mean(impl, device="cpu") -> None:
@@ -65,7 +94,9 @@ def check_incremental_mean(impl, device="cpu") -> None:
                 what,
                 rtol=1e-12,
                 atol=1e-12,
-                hint="w_k = w_(k-1) + (x_k - w_(k-1)) / k with k counting from 1",
+                hint=_mean_hint(
+                    list(xs), got, "w_k = w_(k-1) + (x_k - w_(k-1)) / k with k counting from 1"
+                ),
             )
     rng = np.random.default_rng(0)
     for n, loc, scale in (
@@ -86,10 +117,13 @@ def check_incremental_mean(impl, device="cpu") -> None:
             what,
             rtol=1e-9,
             atol=1e-9 * (1 + abs(loc)),
-            hint="the k-th mean divides by k: w_k = w_(k-1) + (x_k - w_(k-1)) / k",
+            hint=_mean_hint(
+                xs, got, "the k-th mean divides by k: w_k = w_(k-1) + (x_k - w_(k-1)) / k"
+            ),
         )
 
 
+@fails_with("1/(k + 1)")
 def _wrong_k_plus_1(xs) -> list[float]:
     """Off by one: divides by k + 1 (as if w_0 = 0 were a sample)."""
     means, w = [], 0.0
@@ -99,6 +133,7 @@ def _wrong_k_plus_1(xs) -> list[float]:
     return means
 
 
+@fails_with("1/(k - 1)")
 def _wrong_k_minus_1(xs) -> list[float]:
     """Off by one: divides by k - 1 (the zero-based index), special-casing the first sample."""
     means, w = [], 0.0
@@ -108,6 +143,7 @@ def _wrong_k_minus_1(xs) -> list[float]:
     return means
 
 
+@fails_with("exponential moving average")
 def _wrong_constant_step(xs) -> list[float]:
     """A constant step 0.1 (an exponential moving average), not 1/k."""
     means, w = [], None
@@ -131,7 +167,7 @@ def _variant_cumsum(xs):
 
 
 def robbins_monro(g, w1: float, step_size, num_steps: int) -> list[float]:
-    """Run the Robbins-Monro iteration w_(k+1) = w_k - a_k g~(w_k, eta_k) for k = 1..num_steps.
+    """Run num_steps steps of the Robbins-Monro iteration from w1, with step sizes a_k.
 
     Args:
         g: a callable g(w, k) -> float returning the noisy observation g~(w, eta_k) of the
@@ -143,6 +179,7 @@ def robbins_monro(g, w1: float, step_size, num_steps: int) -> list[float]:
     Returns:
         [w_2, ..., w_(num_steps + 1)]: the estimate after each update, as a list of floats.
     """
+    # w_(k+1) = w_k - a_k g~(w_k, eta_k): step against the noisy observation.
     w = float(w1)
     out = []
     for k in range(1, num_steps + 1):
@@ -169,6 +206,35 @@ def _harmonic(k):
     return 1.0 / k
 
 
+def _rm_hint(got, g, w1, step_size, n, default):
+    """Replay the classic mistakes on the same (deterministic) observations; name a match."""
+
+    def run(sign, shift, freeze):
+        w, out = float(w1), []
+        for k in range(1, n + 1):
+            a = step_size(1 if freeze else k + shift)
+            w = w + sign * a * g(w, k)
+            out.append(w)
+        return out
+
+    known = [
+        (
+            run(+1, 0, False),
+            "the update adds a_k g: that climbs away from the root; subtract it, "
+            "w_(k+1) = w_k - a_k g(w_k, k)",
+        ),
+        (run(-1, 1, False), "step k used a_(k+1): the step sizes are off by one, start at a_1"),
+        (
+            run(-1, 0, True),
+            "a_1 was used at every step: the step size must be a_k, changing with k",
+        ),
+    ]
+    for values, text in known:
+        if all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9) for a, b in zip(got, values)):
+            return text
+    return default
+
+
 def check_robbins_monro(impl, device="cpu") -> None:
     import numpy as np
 
@@ -192,7 +258,14 @@ def check_robbins_monro(impl, device="cpu") -> None:
             what,
             rtol=1e-9,
             atol=1e-9,
-            hint="w_(k+1) = w_k - a_k g(w_k, k) with a_1 = 1: then w_2 = x_1, the first mean",
+            hint=_rm_hint(
+                got,
+                _Samples(xs),
+                w1,
+                _harmonic,
+                n,
+                "w_(k+1) = w_k - a_k g(w_k, k) with a_1 = 1: then w_2 = x_1, the first mean",
+            ),
         )
 
     # a_k = 1/(k+1): w_(k+1) = (w_1 + x_1 + ... + x_k) / (k + 1), w_1 counting as a sample.
@@ -202,7 +275,19 @@ def check_robbins_monro(impl, device="cpu") -> None:
     got = _as_floats(call(impl, what, _Samples(xs), w1, lambda k: _harmonic(k + 1), n), what, n)
     want = [math.fsum([w1] + xs[:k]) / (k + 1) for k in range(1, n + 1)]
     assert_close(
-        got, want, what, rtol=1e-9, atol=1e-9, hint="use a_k for step k, starting at k = 1"
+        got,
+        want,
+        what,
+        rtol=1e-9,
+        atol=1e-9,
+        hint=_rm_hint(
+            got,
+            _Samples(xs),
+            w1,
+            lambda k: _harmonic(k + 1),
+            n,
+            "use a_k for step k, starting at k = 1",
+        ),
     )
 
     # Constant step a with g = c (w - x_k): w_(K+1) = (1 - ca)^K w_1 + sum_k ca (1 - ca)^(K-k) x_k.
@@ -222,7 +307,14 @@ def check_robbins_monro(impl, device="cpu") -> None:
             what,
             rtol=1e-9,
             atol=1e-9,
-            hint="step against the observation: w_(k+1) = w_k - a_k g(w_k, k)",
+            hint=_rm_hint(
+                got,
+                _Samples(xs, c),
+                w1,
+                lambda k, a=a: a,
+                n,
+                "step against the observation: w_(k+1) = w_k - a_k g(w_k, k)",
+            ),
         )
 
     # A nonlinear root with noise: tanh(w) = 1/2, w* = atanh(1/2).
@@ -242,6 +334,7 @@ def check_robbins_monro(impl, device="cpu") -> None:
     )
 
 
+@fails_with("climbs away from the root")
 def _wrong_ascent(g, w1: float, step_size, num_steps: int) -> list[float]:
     """Sign error: w_(k+1) = w_k + a_k g(w_k, k)."""
     w, out = float(w1), []
@@ -251,6 +344,7 @@ def _wrong_ascent(g, w1: float, step_size, num_steps: int) -> list[float]:
     return out
 
 
+@fails_with("the step sizes are off by one")
 def _wrong_step_index(g, w1: float, step_size, num_steps: int) -> list[float]:
     """Off by one in the step size: uses a_(k+1) at step k."""
     w, out = float(w1), []
@@ -260,6 +354,7 @@ def _wrong_step_index(g, w1: float, step_size, num_steps: int) -> list[float]:
     return out
 
 
+@fails_with("a_1 was used at every step")
 def _wrong_first_step_only(g, w1: float, step_size, num_steps: int) -> list[float]:
     """Keeps a_1 for every step instead of the decreasing a_k."""
     w, out = float(w1), []

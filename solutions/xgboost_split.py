@@ -9,7 +9,7 @@ with T leaves is minimised by w_j* = -G_j / (H_j + lambda), giving the structure
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 # ---------------------------------------------------------------------------------------------
 # References
@@ -79,10 +79,11 @@ def leaf_weight(g, h, reg_lambda: float = 1.0) -> float:
 
 
 def tree_objective(G, H, reg_lambda: float = 1.0, gamma: float = 0.0) -> float:
-    """The structure score of a fixed tree: its objective with every leaf at its best weight.
+    """The structure score of a fixed tree: its round-t objective at the best leaf weights.
 
-    The objective of a tree with T leaves, to second order and without constants, is
-    Σ_j [G_j w_j + 1/2 (H_j + λ) w_j²] + γ T. Return its minimum over the leaf weights w_j.
+    The objective is Σ_i l(y_i, ŷ_i + f(x_i)) + γT + 1/2 λ Σ_j w_j², with the loss expanded to
+    second order around the current predictions ŷ_i and the constant terms dropped; f gives
+    every sample of leaf j the weight w_j. Return its minimum over the leaf weights.
 
     Args:
         G: (T,) sum of the gradients g_i of the samples in each leaf.
@@ -93,6 +94,7 @@ def tree_objective(G, H, reg_lambda: float = 1.0, gamma: float = 0.0) -> float:
     Returns:
         The minimal objective as a Python float (lower is better).
     """
+    # Per leaf: G w + 1/2 (H + λ) w², minimised at w* = -G / (H + λ), value -1/2 G² / (H + λ).
     G = G.double()
     H = H.double()
     T = G.numel()
@@ -102,10 +104,8 @@ def tree_objective(G, H, reg_lambda: float = 1.0, gamma: float = 0.0) -> float:
 def split_gain(
     G_L: float, H_L: float, G_R: float, H_R: float, reg_lambda: float = 1.0, gamma: float = 0.0
 ) -> float:
-    """The gain of splitting one leaf into a left and a right child.
-
-    The gain is the structure score of the tree before the split minus the score after it
-    (each score = -1/2 Σ G_j²/(H_j + λ) + γ T over the leaves involved), so positive is good.
+    """The gain of splitting one leaf into a left and a right child: how much the split lowers
+    the tree's structure score -1/2 Σ_j G_j²/(H_j + λ) + γT (positive when the split helps).
 
     Args:
         G_L, H_L: sums of gradients and hessians over the left child's samples.
@@ -179,6 +179,22 @@ def _split_hint(got, x, g, h, lam, gamma):
             return name
     if np.isclose(got, -gamma, rtol=1e-9, atol=1e-12):
         return "a split with an empty side (gain exactly -gamma) is not allowed"
+    n = len(x)
+    order = np.argsort(x, kind="stable")
+    prefixes = {
+        "a cut between two equal values of x: no threshold separates them, so only cut where "
+        "the sorted value changes": order,
+        "the prefix sums follow the input order: sort the samples by x before scanning": np.arange(
+            n
+        ),
+    }
+    for name, perm in prefixes.items():
+        alt = max(
+            _gain_of_partition(np.isin(np.arange(n), perm[:k]), g, h, lam, gamma)
+            for k in range(1, n)
+        )
+        if np.isclose(got, alt, rtol=1e-7, atol=1e-9):
+            return name
     return "sort the samples by x, scan prefix sums, and only cut where the value changes"
 
 
@@ -310,6 +326,24 @@ def check_best_split(impl, device="cpu") -> None:
     )
 
 
+def _leaf_hint(got, g, h, lam):
+    """Name the classic mistake whose leaf weight matches the learner's, if one does."""
+    G, H, n = g.sum(), h.sum(), len(g)
+    known = [
+        (-G / H, "λ is missing: w* = -G / (H + λ)"),
+        (-g.mean() / (h.mean() + lam), "g and h are averaged; sum them over the leaf"),
+        (G / (H + lam), "the sign is flipped: the weight moves against the gradient, -G / (H + λ)"),
+        (
+            -G / (n + lam),
+            "the sample count replaces the hessian sum: H = Σ h_i (h_i = 1 only for squared error)",
+        ),
+    ]
+    for value, text in known:
+        if np.isfinite(value) and np.isclose(got, value, rtol=1e-7, atol=1e-12):
+            return text
+    return "w* = -G / (H + λ) with G, H the sums over the leaf"
+
+
 def check_leaf_weight(impl, device="cpu") -> None:
     """Closed form -G/(H+λ), and the stationarity of the leaf objective at the answer."""
     # Squared error: g = pred - y, h = 1. With pred = 0 and λ = 0 the best weight is mean(y).
@@ -317,14 +351,14 @@ def check_leaf_weight(impl, device="cpu") -> None:
     ones = torch.ones_like(y)
     for lam, want in ((0.0, 3.0), (1.0, 12.0 / 5.0), (4.0, 1.5)):
         what = f"leaf_weight(g={describe(-y)}, h={describe(ones)}, reg_lambda={lam})"
-        got = call(impl, what, -y, ones, reg_lambda=lam)
+        got = float(call(impl, what, -y, ones, reg_lambda=lam))
         assert_close(
-            float(got),
+            got,
             want,
             what,
             rtol=1e-9,
             atol=1e-12,
-            hint="w* = -G / (H + λ) with G, H the sums over the leaf",
+            hint=_leaf_hint(got, _np(-y), _np(ones), lam),
         )
     what = f"leaf_weight(g={describe(-y)}, h={describe(ones)})  (default reg_lambda=1)"
     assert_close(float(call(impl, what, -y, ones)), 12.0 / 5.0, what, rtol=1e-9, atol=1e-12)
@@ -343,7 +377,7 @@ def check_leaf_weight(impl, device="cpu") -> None:
                 what,
                 f"returned {got:.10g}; the leaf objective's derivative there is {slope:.3g}, "
                 f"not 0 (expected {-G / (H + lam):.10g})",
-                hint="sum (not average) g and h over the leaf, and add λ to H",
+                hint=_leaf_hint(got, _np(g), _np(h), lam),
             )
     g = torch.tensor([0.5, -2.0, 1.25], dtype=torch.float32, device=device)
     h = torch.tensor([0.2, 0.3, 1.5], dtype=torch.float32, device=device)
@@ -351,12 +385,35 @@ def check_leaf_weight(impl, device="cpu") -> None:
     assert_close(float(call(impl, what, g, h, reg_lambda=0.5)), 0.25 / 2.5, what, rtol=1e-5)
 
 
+def _objective_hint(got, G, H, lam, gamma):
+    """Name the classic mistake whose structure score matches the learner's, if one does."""
+    T = len(G)
+    known = [
+        (
+            -(G**2 / (H + lam)).sum() + gamma * T,
+            "the 1/2 is missing: substituting w* gives -1/2 G²/(H + λ) per leaf",
+        ),
+        (-0.5 * (G**2 / (H + lam)).sum(), "γT is missing: each leaf costs γ"),
+        (-0.5 * (G**2 / H).sum() + gamma * T, "λ is missing from the denominators H + λ"),
+        (
+            0.5 * (G**2 / (H + lam)).sum() + gamma * T,
+            "the sign is flipped: at the best weights "
+            "each leaf contributes -1/2 G²/(H + λ), a decrease",
+        ),
+    ]
+    for value, text in known:
+        if np.isfinite(value) and np.isclose(got, value, rtol=1e-7, atol=1e-12):
+            return text
+    return "-1/2 Σ G_j²/(H_j + λ) + γT: mind the 1/2, the λ, the sign and γT"
+
+
 def check_tree_objective(impl, device="cpu") -> None:
     """Minimum over w of Σ [G w + (H+λ) w²/2] + γT, leaf by leaf (min of a w² + b w = -b²/4a)."""
     rng = np.random.default_rng(0)
     cases = [
-        ([2.0], [1.0], 1.0, 0.0),
+        # First a case where every classic mistake gives a different number.
         ([2.0, -4.0], [3.0, 1.0], 1.0, 0.5),
+        ([2.0], [1.0], 1.0, 0.0),
         ([0.0, 0.0, 0.0], [1.0, 2.0, 3.0], 1.0, 2.0),
         ([1.5, -0.5], [0.5, 0.25], 0.0, 1.0),
     ]
@@ -378,17 +435,39 @@ def check_tree_objective(impl, device="cpu") -> None:
         a, b = 0.5 * (H_ + lam), G_
         want = float(np.sum(-(b**2) / (4 * a))) + gamma * len(G)
         assert_close(
-            got,
-            want,
-            what,
-            rtol=1e-9,
-            atol=1e-12,
-            hint="-1/2 Σ G_j²/(H_j + λ) + γT: mind the 1/2, the λ, the sign and γT",
+            got, want, what, rtol=1e-9, atol=1e-12, hint=_objective_hint(got, G_, H_, lam, gamma)
         )
     Gt = torch.tensor([1.0, -3.0], dtype=torch.float64, device=device)
     Ht = torch.tensor([2.0, 1.0], dtype=torch.float64, device=device)
     what = f"tree_objective({describe(Gt)}, {describe(Ht)})  (defaults λ=1, γ=0)"
     assert_close(float(call(impl, what, Gt, Ht)), -0.5 * (1 / 3 + 9 / 2), what, rtol=1e-9)
+
+
+def _gain_hint(got, GL, HL, GR, HR, lam, gamma):
+    """Name the classic mistake whose gain matches the learner's, if one does."""
+    G, H = GL + GR, HL + HR
+    bracket = GL**2 / (HL + lam) + GR**2 / (HR + lam) - G**2 / (H + lam)
+    known = [
+        (bracket - gamma, "the 1/2 in front of the bracket is missing"),
+        (0.5 * bracket, "γ is not subtracted: the split adds a leaf, which costs γ"),
+        (
+            -0.5 * bracket + gamma,
+            "the sign is flipped: the gain is the score before the split minus the score after it",
+        ),
+    ]
+    if H > 0:
+        known.append(
+            (
+                0.5 * (GL**2 / (HL + lam) + GR**2 / (HR + lam) - G**2 / H) - gamma,
+                "λ is missing from the parent term G²/(H + λ)",
+            )
+        )
+    for value, text in known:
+        if np.isfinite(value) and np.isclose(got, value, rtol=1e-7, atol=1e-12):
+            return text
+    return (
+        "gain = score(parent) - score(children) = 1/2 [G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ)] - γ"
+    )
 
 
 def check_split_gain(impl, device="cpu") -> None:
@@ -429,13 +508,7 @@ def check_split_gain(impl, device="cpu") -> None:
         got = float(call(impl, what, GL, HL, GR, HR, reg_lambda=lam, gamma=gamma))
         want = score([GL + GR], [HL + HR], lam, gamma) - score([GL, GR], [HL, HR], lam, gamma)
         assert_close(
-            got,
-            want,
-            what,
-            rtol=1e-9,
-            atol=1e-12,
-            hint="gain = score(parent) - score(children) = "
-            "1/2 [G_L²/(H_L+λ) + G_R²/(H_R+λ) - G²/(H+λ)] - γ",
+            got, want, what, rtol=1e-9, atol=1e-12, hint=_gain_hint(got, GL, HL, GR, HR, lam, gamma)
         )
     what = "split_gain(-2.0, 2.0, 2.0, 2.0)  (defaults λ=1, γ=0)"
     assert_close(float(call(impl, what, -2.0, 2.0, 2.0, 2.0)), 4.0 / 3.0, what, rtol=1e-9)
@@ -488,81 +561,97 @@ def _scan(
     return float(gains[best]), float(thr)
 
 
+@fails_with("not midway between two neighbouring distinct values")
 def _split_threshold_at_value(x, g, h, reg_lambda=1.0, gamma=0.0):
     """Returns the last value on the left (x <= v) as the threshold instead of the midpoint."""
     return _scan(x, g, h, reg_lambda, gamma, threshold_at_value=True)
 
 
+@fails_with("lambda is missing from the parent term")
 def _split_no_lambda_in_parent(x, g, h, reg_lambda=1.0, gamma=0.0):
     """Omits λ in the parent term: G²/H instead of G²/(H + λ)."""
     return _scan(x, g, h, reg_lambda, gamma, parent_lambda=False)
 
 
+@fails_with("the 1/2 in front of the bracket is missing")
 def _split_no_half(x, g, h, reg_lambda=1.0, gamma=0.0):
     """Forgets the 1/2 in front of the bracket."""
     return _scan(x, g, h, reg_lambda, gamma, half=False)
 
 
+@fails_with("gamma is not subtracted")
 def _split_no_gamma(x, g, h, reg_lambda=1.0, gamma=0.0):
     """Forgets to subtract γ."""
     return _scan(x, g, h, reg_lambda, gamma, use_gamma=False)
 
 
+@fails_with("a split with an empty side")
 def _split_allows_empty_side(x, g, h, reg_lambda=1.0, gamma=0.0):
     """Also considers the split with an empty left child (gain -γ)."""
     return _scan(x, g, h, reg_lambda, gamma, allow_empty=True)
 
 
+@fails_with("sort the samples by x before scanning")
 def _split_unsorted(x, g, h, reg_lambda=1.0, gamma=0.0):
     """Scans prefix sums in the given order without sorting by x."""
     return _scan(x, g, h, reg_lambda, gamma, sort=False, skip_duplicates=False)
 
 
+@fails_with("a cut between two equal values of x")
 def _split_between_duplicates(x, g, h, reg_lambda=1.0, gamma=0.0):
     """Cuts between equal x values, a partition no threshold can produce."""
     return _scan(x, g, h, reg_lambda, gamma, skip_duplicates=False)
 
 
+@fails_with("λ is missing")
 def _leaf_no_lambda(g, h, reg_lambda=1.0):
     """Forgets λ: -G / H."""
     return float(-g.sum() / h.sum())
 
 
+@fails_with("g and h are averaged")
 def _leaf_means(g, h, reg_lambda=1.0):
     """Averages g and h over the leaf instead of summing them."""
     return float(-g.mean() / (h.mean() + reg_lambda))
 
 
+@fails_with("the sign is flipped")
 def _leaf_wrong_sign(g, h, reg_lambda=1.0):
     """Drops the minus sign: G / (H + λ) moves up the gradient."""
     return float(g.sum() / (h.sum() + reg_lambda))
 
 
+@fails_with("the sample count replaces the hessian sum")
 def _leaf_unit_hessians(g, h, reg_lambda=1.0):
     """Counts samples instead of summing hessians (only right for squared error)."""
     return float(-g.sum() / (len(g) + reg_lambda))
 
 
+@fails_with("the 1/2 is missing")
 def _objective_no_half(G, H, reg_lambda=1.0, gamma=0.0):
     """Forgets the 1/2: -Σ G²/(H+λ) + γT."""
     return float(-(G**2 / (H + reg_lambda)).sum() + gamma * G.numel())
 
 
+@fails_with("γT is missing")
 def _objective_no_gamma(G, H, reg_lambda=1.0, gamma=0.0):
     """Leaves out the γT leaf penalty."""
     return float(-0.5 * (G**2 / (H + reg_lambda)).sum())
 
 
+@fails_with("λ is missing from the denominators")
 def _objective_no_lambda(G, H, reg_lambda=1.0, gamma=0.0):
     """Leaves λ out of the denominators."""
     return float(-0.5 * (G**2 / H).sum() + gamma * G.numel())
 
 
+@fails_with("the sign is flipped")
 def _objective_plus_sign(G, H, reg_lambda=1.0, gamma=0.0):
     """Plugs w* in with the wrong sign: +1/2 Σ G²/(H+λ)."""
     return float(0.5 * (G**2 / (H + reg_lambda)).sum() + gamma * G.numel())
 
 
+@fails_with("the 1/2 in front of the bracket is missing")
 def _gain_no_half(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
     """Forgets the 1/2."""
     G, H = G_L + G_R, H_L + H_R
@@ -571,6 +660,7 @@ def _gain_no_half(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
     )
 
 
+@fails_with("γ is not subtracted")
 def _gain_no_gamma(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
     """Forgets that the split adds a leaf, costing γ."""
     G, H = G_L + G_R, H_L + H_R
@@ -579,6 +669,7 @@ def _gain_no_gamma(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
     )
 
 
+@fails_with("the sign is flipped")
 def _gain_reversed(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
     """Children's score minus the parent's: the sign of the gain is flipped."""
     G, H = G_L + G_R, H_L + H_R
@@ -588,6 +679,7 @@ def _gain_reversed(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
     )
 
 
+@fails_with("λ is missing from the parent term")
 def _gain_parent_without_lambda(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
     """Omits λ in the parent term."""
     G, H = G_L + G_R, H_L + H_R
