@@ -4,13 +4,11 @@ import math
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, forbid
+from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
 
 
 def gelu_tanh(x):
-    """GELU with the tanh approximation (as in BERT and GPT-2), elementwise:
-
-        gelu(x) = 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+    """GELU with the tanh approximation (as in BERT and GPT-2), elementwise.
 
     Args:
         x: float tensor of any shape.
@@ -19,25 +17,44 @@ def gelu_tanh(x):
         Tensor of the shape and dtype of x: the same numbers as
         torch.nn.functional.gelu(x, approximate="tanh").
     """
+    # 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))); tanh saturates cleanly for large |x|.
     inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)
     return 0.5 * x * (1.0 + torch.tanh(inner))
 
 
 def swiglu(x, w, v):
-    """The SwiGLU gate of a gated feed-forward layer (Shazeer 2020; LLaMA, PaLM):
-
-        swiglu(x) = silu(x @ w) * (x @ v),   silu(a) = a * sigmoid(a)
+    """The SwiGLU gate of a gated feed-forward layer (Shazeer 2020; LLaMA, PaLM), before the
+    down projection.
 
     Args:
         x: tensor of shape (..., d).
-        w: tensor of shape (d, h), the gate projection (goes through silu).
-        v: tensor of shape (d, h), the value projection (linear).
+        w: tensor of shape (d, h), the gate projection (the branch that goes through the
+            activation).
+        v: tensor of shape (d, h), the value projection (the linear branch).
 
     Returns:
         Tensor of shape (..., h).
     """
+    # silu(x @ w) * (x @ v), with silu(a) = a * sigmoid(a) (Swish with beta = 1).
     a = x @ w
     return a * torch.sigmoid(a) * (x @ v)
+
+
+def _likely_mistake(got, known, default):
+    """The hint of the first known mistake whose result `got` reproduces, else `default`.
+
+    `known` lists (the value that mistake gives, a hint naming it), so that the message names
+    the rule that was broken rather than only the numbers.
+    """
+    try:
+        value = torch.as_tensor(got).detach().cpu().double()
+    except (TypeError, ValueError, RuntimeError):
+        return default
+    for wrong, hint in known:
+        wrong = torch.as_tensor(wrong).detach().cpu().double()
+        if value.shape == wrong.shape and torch.allclose(value, wrong, rtol=1e-5, atol=1e-7):
+            return hint
+    return default
 
 
 def check_gelu_tanh(impl, device="cpu"):
@@ -47,14 +64,33 @@ def check_gelu_tanh(impl, device="cpu"):
     # Known values: gelu(0) = 0, gelu is close to x for large x and to 0 for very negative x.
     x = torch.tensor([0.0, 1.0, -1.0, 3.0, -3.0], device=device)
     what = f"gelu_tanh({describe(x)})"
-    assert_close(
-        call(impl, what, x),
-        gelu(x, approximate="tanh"),
-        what,
-        atol=1e-6,
-        rtol=1e-5,
-        hint="0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): the cubic term matters",
+    got = call(impl, what, x)
+    c = math.sqrt(2.0 / math.pi)
+    x64 = x.double().cpu()
+    hint = _likely_mistake(
+        got,
+        [
+            (
+                0.5 * x64 * (1 + torch.erf(x64 / math.sqrt(2.0))),
+                "that is the exact GELU x * Phi(x) (with erf); the card asks for its tanh "
+                "approximation",
+            ),
+            (
+                0.5 * x64 * (1 + torch.tanh(c * x64)),
+                "the cubic term 0.044715 x^3 is missing inside the tanh",
+            ),
+            (
+                x64 * torch.sigmoid(1.702 * x64),
+                "that is the sigmoid approximation x * sigmoid(1.702 x), not the tanh one",
+            ),
+            (
+                0.5 * x64 * (1 + torch.tanh(math.sqrt(2 * math.pi) * (x64 + 0.044715 * x64**3))),
+                "the constant in front is sqrt(2/pi) ≈ 0.798, not sqrt(2 pi)",
+            ),
+        ],
+        "must match torch.nn.functional.gelu(x, approximate='tanh')",
     )
+    assert_close(got, gelu(x, approximate="tanh"), what, atol=1e-6, rtol=1e-5, hint=hint)
 
     gen = torch.Generator().manual_seed(0)
     for shape, scale in [
@@ -100,22 +136,37 @@ def check_gelu_tanh(impl, device="cpu"):
 def check_swiglu(impl, device="cpu"):
     from torch.nn.functional import silu
 
-    gen = torch.Generator().manual_seed(0)
     # Hand example: d = h = 1, x = 1, w = 2, v = 3: silu(2) * 3.
     x = torch.tensor([[1.0]], device=device)
     w = torch.tensor([[2.0]], device=device)
     v = torch.tensor([[3.0]], device=device)
     what = "swiglu(x=[[1]], w=[[2]], v=[[3]])"
-    want = torch.tensor([[2.0 / (1.0 + math.exp(-2.0)) * 3.0]])
-    assert_close(
-        call(impl, what, x, w, v),
-        want,
-        what,
-        atol=1e-5,
-        rtol=1e-5,
-        hint="silu(a) = a * sigmoid(a), applied to x @ w; then multiply by x @ v",
-    )
 
+    def silu_(a):
+        return a / (1.0 + math.exp(-a))
+
+    got = call(impl, what, x, w, v)
+    hint = _likely_mistake(
+        got,
+        [
+            (
+                torch.tensor([[3.0 / (1.0 + math.exp(-2.0))]]),
+                "the gate is SiLU, a * sigmoid(a), not a plain sigmoid (that is the original GLU)",
+            ),
+            (
+                torch.tensor([[silu_(3.0) * 2.0]]),
+                "silu goes on x @ w (the gate projection); x @ v stays linear",
+            ),
+            (
+                torch.tensor([[silu_(6.0)]]),
+                "apply silu to x @ w, then multiply by x @ v; silu of the product is something else",
+            ),
+        ],
+        "silu(a) = a * sigmoid(a), applied to x @ w; then multiply by x @ v",
+    )
+    assert_close(got, torch.tensor([[silu_(2.0) * 3.0]]), what, atol=1e-5, rtol=1e-5, hint=hint)
+
+    gen = torch.Generator().manual_seed(0)
     for batch, d, h in [
         ((1,), 1, 1),
         ((5,), 4, 6),
@@ -140,37 +191,44 @@ def check_swiglu(impl, device="cpu"):
 # --- wrong answers ----------------------------------------------------------------------------
 
 
+@fails_with("exact GELU")
 def _gelu_exact_erf(x):
     """The exact GELU x * Phi(x) with erf, not the tanh approximation asked for."""
     return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
 
 
+@fails_with("cubic term")
 def _gelu_no_cubic(x):
     """Drops the 0.044715 x^3 term: 0.5 x (1 + tanh(sqrt(2/pi) x))."""
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * x))
 
 
+@fails_with("sigmoid approximation")
 def _gelu_sigmoid_approx(x):
     """The sigmoid approximation x * sigmoid(1.702 x) instead of the tanh one."""
     return x * torch.sigmoid(1.702 * x)
 
 
+@fails_with("sqrt(2/pi)")
 def _gelu_sqrt_2pi(x):
     """sqrt(2 pi) instead of sqrt(2 / pi) in front of the bracket."""
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 * math.pi) * (x + 0.044715 * x**3)))
 
 
+@fails_with("not a plain sigmoid")
 def _swiglu_sigmoid_gate(x, w, v):
     """sigmoid(x @ w) * (x @ v): the original GLU gate, not SiLU."""
     return torch.sigmoid(x @ w) * (x @ v)
 
 
+@fails_with("silu goes on x @ w")
 def _swiglu_swapped(x, w, v):
     """silu(x @ v) * (x @ w): the gate and value projections swapped."""
     a = x @ v
     return a * torch.sigmoid(a) * (x @ w)
 
 
+@fails_with("silu of the product")
 def _swiglu_silu_after_product(x, w, v):
     """silu((x @ w) * (x @ v)): the activation applied after the product."""
     a = (x @ w) * (x @ v)
@@ -193,6 +251,7 @@ def _swiglu_fused(x, w, v):
     return torch.nn.functional.silu(both[..., :h]) * both[..., h:]
 
 
+@fails_with("the answer calls gelu")
 def _wrong_calls_library_gelu_tanh(x):
     """Calls F.gelu(approximate="tanh"), the routine the card is about."""
     import torch.nn.functional as F

@@ -3,7 +3,7 @@ against torch.optim, and typical mistakes."""
 
 import torch
 
-from studycli.assertions import assert_close, call, expect
+from studycli.assertions import assert_close, call, expect, fails_with
 
 
 def adamw_step(
@@ -17,24 +17,22 @@ def adamw_step(
     eps: float,
     weight_decay: float,
 ):
-    """One AdamW step (Loshchilov and Hutter), as torch.optim.AdamW computes it (amsgrad off).
-
-    With g = grad, t = step (counted from 1), (b1, b2) = betas:
-
-        param <- param * (1 - lr * weight_decay)            decoupled decay, first
-        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2
-        m_hat = m / (1 - b1^t),   v_hat = v / (1 - b2^t)
-        param <- param - lr * m_hat / (sqrt(v_hat) + eps)
+    """One step of AdamW (Loshchilov and Hutter), the same numbers as torch.optim.AdamW
+    (amsgrad off).
 
     Args:
-        param, grad, exp_avg, exp_avg_sq: float tensors of one shape (the parameter, its
-            gradient, and the first and second moment estimates m and v before this step).
+        param, grad, exp_avg, exp_avg_sq: float tensors of one shape: the parameter, its
+            gradient, and the first and second moment estimates m and v before this step
+            (both zero before the first step).
         step: the step number t, 1 for the first step.
-        lr, betas, eps, weight_decay: the hyperparameters.
+        lr, betas, eps, weight_decay: the hyperparameters, betas = (beta1, beta2).
 
     Returns:
         (param, exp_avg, exp_avg_sq) after the step, as new tensors: the inputs are not modified.
     """
+    # Decoupled decay first, on the weights themselves: param * (1 - lr * wd); it never enters
+    # m or v. Then Adam: m <- b1 m + (1 - b1) g, v <- b2 v + (1 - b2) g², bias-corrected
+    # m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t), param -= lr * m_hat / (sqrt(v_hat) + eps).
     beta1, beta2 = betas
     param = param * (1 - lr * weight_decay)
     exp_avg = beta1 * exp_avg + (1 - beta1) * grad
@@ -56,21 +54,20 @@ def adam_l2_step(
     eps: float,
     weight_decay: float,
 ):
-    """One step of Adam with an L2 penalty (weight_decay / 2) ||param||^2 added to the loss.
-
-    This is what torch.optim.Adam(weight_decay=...) computes (amsgrad off): the penalty's
-    gradient weight_decay * param is added to grad, and the sum goes through the moment
-    estimates and the 1 / (sqrt(v_hat) + eps) rescaling like any other gradient.
+    """One step of Adam on the loss plus an L2 penalty (weight_decay / 2) ||param||², the same
+    numbers as torch.optim.Adam(weight_decay=...) (amsgrad off).
 
     Args:
-        param, grad, exp_avg, exp_avg_sq: float tensors of one shape (the parameter, the loss
-            gradient without the penalty, and the moments m and v before this step).
+        param, grad, exp_avg, exp_avg_sq: float tensors of one shape: the parameter, the
+            gradient of the loss without the penalty, and the moments m and v before this step.
         step: the step number t, 1 for the first step.
-        lr, betas, eps, weight_decay: the hyperparameters.
+        lr, betas, eps, weight_decay: the hyperparameters, betas = (beta1, beta2).
 
     Returns:
         (param, exp_avg, exp_avg_sq) after the step, as new tensors.
     """
+    # The penalty's gradient weight_decay * param joins the loss gradient and goes through the
+    # moments and the 1 / (sqrt(v_hat) + eps) rescaling like any other gradient.
     beta1, beta2 = betas
     g = grad + weight_decay * param
     exp_avg = beta1 * exp_avg + (1 - beta1) * g
@@ -141,7 +138,19 @@ def _lockstep(impl, name, optimizer_cls, device, steps=25):
                 hint="m = b1 m + (1 - b1) g, with the raw gradient"
                 + (" plus weight_decay * param" if optimizer_cls is torch.optim.Adam else ""),
             )
-            assert_close(exp_avg_sq, state["exp_avg_sq"], what + ": exp_avg_sq", **tol)
+            assert_close(
+                exp_avg_sq,
+                state["exp_avg_sq"],
+                what + ": exp_avg_sq",
+                **tol,
+                hint="v = b2 v + (1 - b2) g²"
+                + (
+                    " with g = grad + weight_decay * param: the L2 gradient enters the second "
+                    "moment too"
+                    if optimizer_cls is torch.optim.Adam
+                    else ", from the raw gradient"
+                ),
+            )
             assert_close(
                 param,
                 torch_param.detach(),
@@ -163,72 +172,98 @@ _HINTS = {
 }
 
 
-def check_adamw_step(impl, device="cpu"):
-    # Pure decay: zero gradient and zero moments leave only param * (1 - lr * wd).
-    param = torch.tensor([1.0, -2.0, 0.5, 4.0], dtype=torch.float64, device=device)
-    want = param * (1 - 0.1 * 0.2)
+def _one_step(impl, what, param, grad, lr, eps, weight_decay, device):
+    """Call impl for a first step (zero moments, step 1, betas (0.9, 0.999)) on float64 inputs."""
+    param = torch.tensor(param, dtype=torch.float64, device=device)
+    grad = torch.tensor(grad, dtype=torch.float64, device=device)
     zero = torch.zeros_like(param)
-    what = (
-        "adamw_step(param=[1, -2, 0.5, 4], grad=0, exp_avg=0, exp_avg_sq=0, step=1, lr=0.1, "
-        "betas=(0.9, 0.999), eps=1e-8, weight_decay=0.2)"
-    )
     out = call(
-        impl,
-        what,
-        param.clone(),
-        zero.clone(),
-        zero.clone(),
-        zero.clone(),
-        1,
-        0.1,
-        (0.9, 0.999),
-        1e-8,
-        0.2,
+        impl, what, param, grad, zero.clone(), zero.clone(), 1, lr, (0.9, 0.999), eps, weight_decay
     )
     expect(
         isinstance(out, (tuple, list)) and len(out) == 3,
         what,
         f"returned {type(out).__name__}, expected (param, exp_avg, exp_avg_sq)",
     )
+    return out
+
+
+def check_adamw_step(impl, device="cpu"):
+    exact = dict(atol=1e-12, rtol=1e-9)
+
+    # Pure decay: zero gradient and zero moments leave only param * (1 - lr * wd), and the
+    # moments stay zero: the decay never enters m or v.
+    what = (
+        "adamw_step(param=[1, -2, 0.5, 4], grad=0, exp_avg=0, exp_avg_sq=0, step=1, lr=0.1, "
+        "betas=(0.9, 0.999), eps=1e-8, weight_decay=0.2)"
+    )
+    p0 = [1.0, -2.0, 0.5, 4.0]
+    out = _one_step(impl, what, p0, [0.0] * 4, 0.1, 1e-8, 0.2, device)
+    zero = torch.zeros(4, dtype=torch.float64)
+    for label, got in (("exp_avg", out[1]), ("exp_avg_sq", out[2])):
+        assert_close(
+            got,
+            zero,
+            f"{what}: {label}",
+            atol=0,
+            rtol=0,
+            hint="the weight decay entered the moment estimates: that is Adam + L2; AdamW's decay "
+            "never enters m or v",
+        )
     assert_close(
         out[0],
-        want,
+        torch.tensor(p0, dtype=torch.float64) * (1 - 0.1 * 0.2),
         what + ": param",
-        atol=1e-12,
-        rtol=1e-9,
+        **exact,
         hint="with a zero gradient AdamW only shrinks the weights: param * (1 - lr * weight_decay)",
     )
-    assert_close(out[1], zero, what + ": exp_avg", atol=0, rtol=0)
-    assert_close(out[2], zero, what + ": exp_avg_sq", atol=0, rtol=0)
 
-    # First step: m_hat = g and v_hat = g^2, so the update is lr * g / (|g| + eps), about lr * sign(g).
-    g = torch.tensor([0.3, -5.0, 1e-3], dtype=torch.float64, device=device)
-    want = -0.01 * g / (g.abs() + 1e-8)
-    p = torch.zeros(3, dtype=torch.float64, device=device)
+    # First step with eps = 0: m_hat = g and v_hat = g², so the update is lr * g / |g|.
+    g = [0.3, -5.0, 1e-3]
     what = (
         "adamw_step(param=0, grad=[0.3, -5, 0.001], zeros, step=1, lr=0.01, betas=(0.9, 0.999), "
-        "eps=1e-8, weight_decay=0)"
+        "eps=0, weight_decay=0)"
     )
-    out = call(
-        impl,
-        what,
-        p,
-        g.clone(),
-        torch.zeros_like(g),
-        torch.zeros_like(g),
-        1,
-        0.01,
-        (0.9, 0.999),
-        1e-8,
-        0.0,
+    out = _one_step(impl, what, [0.0] * 3, g, 0.01, 0.0, 0.0, device)
+    assert_close(
+        out[0],
+        torch.tensor([-0.01, 0.01, -0.01], dtype=torch.float64),
+        what + ": param",
+        **exact,
+        hint="bias correction: with m_hat = m / (1 - b1^t) and v_hat = v / (1 - b2^t) the first "
+        "step is lr * g / |g| = lr * sign(g)",
     )
+
+    # Gradients as small as eps: the update is lr * g / (|g| + eps), half of lr at |g| = eps.
+    g = [1e-8, -1e-8, 1e-6]
+    what = (
+        "adamw_step(param=0, grad=[1e-8, -1e-8, 1e-6], zeros, step=1, lr=0.01, "
+        "betas=(0.9, 0.999), eps=1e-8, weight_decay=0)"
+    )
+    out = _one_step(impl, what, [0.0] * 3, g, 0.01, 1e-8, 0.0, device)
+    want = torch.tensor([-0.01 * x / (abs(x) + 1e-8) for x in g], dtype=torch.float64)
     assert_close(
         out[0],
         want,
         what + ": param",
-        atol=1e-12,
-        rtol=1e-9,
-        hint="bias correction makes the first step lr * g / (|g| + eps): about lr * sign(g)",
+        **exact,
+        hint="eps goes outside the square root: sqrt(v_hat) + eps, not sqrt(v_hat + eps)",
+    )
+
+    # Order of decay and update: the decay shrinks the weights from before this step's update.
+    what = (
+        "adamw_step(param=[1, -2], grad=[0.5, 0.5], zeros, step=1, lr=0.1, betas=(0.9, 0.999), "
+        "eps=0, weight_decay=0.5)"
+    )
+    out = _one_step(impl, what, [1.0, -2.0], [0.5, 0.5], 0.1, 0.0, 0.5, device)
+    assert_close(
+        out[0],
+        torch.tensor([0.95 - 0.1, -1.9 - 0.1], dtype=torch.float64),
+        what + ": param",
+        **exact,
+        hint="the decay multiplies the weights from before this step's update: "
+        "param * (1 - lr * wd) - lr * m_hat / (sqrt(v_hat) + eps); decaying the updated weights "
+        "is off by lr² * wd * update",
     )
 
     _lockstep(impl, "adamw_step", torch.optim.AdamW, device)
@@ -241,6 +276,7 @@ def check_adam_l2_step(impl, device="cpu"):
 # --- wrong answers ----------------------------------------------------------------------------
 
 
+@fails_with("the weight decay entered the moment estimates")
 def _adam_plus_l2(
     param,
     grad,
@@ -256,6 +292,7 @@ def _adam_plus_l2(
     return adam_l2_step(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay)
 
 
+@fails_with("bias correction")
 def _no_bias_correction(
     param,
     grad,
@@ -275,6 +312,7 @@ def _no_bias_correction(
     return param - lr * exp_avg / (exp_avg_sq.sqrt() + eps), exp_avg, exp_avg_sq
 
 
+@fails_with("weights from before this step's update")
 def _decay_after_update(
     param,
     grad,
@@ -296,6 +334,7 @@ def _decay_after_update(
     return param * (1 - lr * weight_decay), exp_avg, exp_avg_sq
 
 
+@fails_with("eps goes outside the square root")
 def _eps_inside_sqrt(
     param,
     grad,
@@ -317,6 +356,7 @@ def _eps_inside_sqrt(
     return param - lr * m_hat / (v_hat + eps).sqrt(), exp_avg, exp_avg_sq
 
 
+@fails_with("param * (1 - lr * weight_decay)")
 def _decay_without_lr(
     param,
     grad,
@@ -333,6 +373,7 @@ def _decay_without_lr(
     return p - weight_decay * param, m, v
 
 
+@fails_with("modified its input param in place")
 def _in_place(
     param,
     grad,
@@ -354,6 +395,7 @@ def _in_place(
     return param, exp_avg, exp_avg_sq
 
 
+@fails_with("enters the second moment too")
 def _l2_through_m_only(
     param,
     grad,
@@ -374,6 +416,7 @@ def _l2_through_m_only(
     return param - lr * m_hat / (v_hat.sqrt() + eps), exp_avg, exp_avg_sq
 
 
+@fails_with("plus weight_decay * param")
 def _l2_as_decoupled(
     param,
     grad,

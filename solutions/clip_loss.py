@@ -3,20 +3,17 @@
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def clip_loss(image_emb, text_emb, temperature: float):
-    """The symmetric InfoNCE loss of CLIP.
+    """CLIP's symmetric contrastive loss over a batch of N matching image-text pairs.
 
     Pair i (image i, text i) is the only match in row i and in column i of the similarity
-    matrix. L2-normalise each embedding (each row), then
-
-        logits = image @ text^T / temperature                 (N, N)
-        loss   = ( CE over rows  (each image picks its text)
-                 + CE over columns (each text picks its image) ) / 2
-
-    where CE is the cross-entropy with the diagonal as targets, averaged over the N pairs.
+    matrix: every embedding (row) is L2-normalised, logits = image @ text^T / temperature, and
+    the loss is the mean of the two cross-entropies with the diagonal as targets, over rows
+    (each image picks its text) and over columns (each text picks its image). It must stay
+    finite for temperatures down to 0.01.
 
     Args:
         image_emb: tensor of shape (N, D).
@@ -55,6 +52,58 @@ _HINT = (
 )
 
 
+def _likely_mistake(got, known, default):
+    """The hint of the first known mistake whose result `got` reproduces, else `default`.
+
+    `known` lists (the value that mistake gives, a hint naming it), so that the message names
+    the rule that was broken rather than only the numbers.
+    """
+    try:
+        value = torch.as_tensor(got).detach().cpu().double()
+    except (TypeError, ValueError, RuntimeError):
+        return default
+    for wrong, hint in known:
+        wrong = torch.as_tensor(wrong).detach().cpu().double()
+        if value.shape == wrong.shape and torch.allclose(value, wrong, rtol=1e-4, atol=1e-6):
+            return hint
+    return default
+
+
+def _known_mistakes(img, txt, temperature):
+    """What the common mistakes give on these inputs, each with the hint that names it."""
+    i64, t64 = img.detach().double(), txt.detach().double()
+    target = torch.arange(i64.shape[0], device=i64.device)
+
+    def sym(logits):
+        return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target))
+
+    cos = F.normalize(i64, dim=1) @ F.normalize(t64, dim=1).t()
+    return [
+        (
+            2 * sym(cos / temperature),
+            "average the two directions (image -> text and text -> image); do not add them",
+        ),
+        (
+            F.cross_entropy(cos / temperature, target),
+            "only the image -> text direction (rows): average it with the text -> image "
+            "cross-entropy over the columns (logits.T)",
+        ),
+        (
+            sym(i64 @ t64.t() / temperature),
+            "L2-normalise each embedding (row) first: the logits are cosine similarities divided "
+            "by the temperature",
+        ),
+        (
+            sym(F.normalize(i64, dim=0) @ F.normalize(t64, dim=0).t() / temperature),
+            "normalise each embedding, a row (dim 1), not each feature column (dim 0)",
+        ),
+        (
+            sym(cos * temperature),
+            "divide the similarities by the temperature; do not multiply by it",
+        ),
+    ]
+
+
 def _compare(impl, img, txt, temperature, hint=_HINT, tol=None):
     what = f"clip_loss(image_emb={describe(img)}, text_emb={describe(txt)}, temperature={temperature:g})"
     got = call(impl, what, img.clone(), txt.clone(), temperature)
@@ -65,6 +114,7 @@ def _compare(impl, img, txt, temperature, hint=_HINT, tol=None):
     )
     if tol is None:
         tol = 1e-9 if img.dtype == torch.float64 else 2e-5
+    hint = _likely_mistake(got.reshape(()), _known_mistakes(img, txt, temperature), hint)
     assert_close(
         got.reshape(()), _truth(img, txt, temperature), what, atol=tol, rtol=tol, hint=hint
     )
@@ -165,30 +215,35 @@ def _ce(logits):
     return F.cross_entropy(logits, torch.arange(logits.shape[0], device=logits.device))
 
 
+@fails_with("text -> image cross-entropy over the columns")
 def _wrong_one_direction(image_emb, text_emb, temperature):
     """Uses only the image -> text cross-entropy (rows) and forgets text -> image (columns)."""
     logits = F.normalize(image_emb, dim=1) @ F.normalize(text_emb, dim=1).t() / temperature
     return _ce(logits)
 
 
+@fails_with("L2-normalise each embedding (row) first")
 def _wrong_no_normalisation(image_emb, text_emb, temperature):
     """Skips the L2 normalisation: raw dot products instead of cosine similarities."""
     logits = image_emb @ text_emb.t() / temperature
     return 0.5 * (_ce(logits) + _ce(logits.t()))
 
 
+@fails_with("not each feature column")
 def _wrong_normalise_dim0(image_emb, text_emb, temperature):
     """Normalises each feature column (dim 0) instead of each embedding row."""
     logits = F.normalize(image_emb, dim=0) @ F.normalize(text_emb, dim=0).t() / temperature
     return 0.5 * (_ce(logits) + _ce(logits.t()))
 
 
+@fails_with("do not add them")
 def _wrong_sum_directions(image_emb, text_emb, temperature):
     """Adds the two directions instead of averaging them."""
     logits = F.normalize(image_emb, dim=1) @ F.normalize(text_emb, dim=1).t() / temperature
     return _ce(logits) + _ce(logits.t())
 
 
+@fails_with("divide the similarities by the temperature")
 def _wrong_times_temperature(image_emb, text_emb, temperature):
     """Multiplies the cosine similarities by the temperature instead of dividing."""
     logits = F.normalize(image_emb, dim=1) @ F.normalize(text_emb, dim=1).t() * temperature

@@ -1,39 +1,41 @@
-"""DDPM's forward (noising) process in closed form: q(x_t | x_0) = N(sqrt(ᾱ_t) x_0, (1 - ᾱ_t) I)."""
+"""DDPM: the forward (noising) process in closed form, q(x_t | x_0) = N(sqrt(ᾱ_t) x_0, (1 - ᾱ_t) I),
+and one step of the reverse (sampling) process."""
 
 import math
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def q_sample(x0, t, noise, betas):
-    """Sample x_t ~ q(x_t | x_0) in one shot, for a batch of step indices.
+    """Noise a clean batch straight to step t of DDPM's forward process: a sample of q(x_t | x_0).
 
-        alpha_bar[t] = prod_{s <= t} (1 - betas[s])      (t counts from 0)
-        x_t = sqrt(alpha_bar[t]) * x0 + sqrt(1 - alpha_bar[t]) * noise
-
-    Each batch element n uses its own step t[n], broadcast over the remaining dimensions.
+    Steps are counted from 0: betas[s] is the variance added by forward step s, and step t has
+    gone through the steps 0 .. t (so t = 0 already holds one step of noise).
 
     Args:
         x0: tensor of shape (N, ...), the clean data.
-        t: integer tensor of shape (N,), step indices in 0 .. T-1.
-        noise: tensor of the shape of x0, standard-normal noise.
+        t: integer tensor of shape (N,), step indices in 0 .. T-1, one per batch element.
+        noise: tensor of the shape of x0, standard-normal noise to use (do not draw your own).
         betas: tensor of shape (T,), the noise schedule beta_0 .. beta_{T-1}.
 
     Returns:
-        Tensor x_t of the shape of x0.
+        Tensor x_t of the shape of x0; batch element n is noised to its own step t[n].
     """
+    # alpha_bar[t] = prod_{s <= t} (1 - beta_s), accumulated in float64 over up to 1000 factors;
+    # x_t = sqrt(alpha_bar[t]) x0 + sqrt(1 - alpha_bar[t]) noise, alpha_bar[t[n]] broadcast over
+    # every dimension but the batch.
     alpha_bar = torch.cumprod(1.0 - betas.to(torch.float64), dim=0)[t.long()]
     alpha_bar = alpha_bar.to(x0.dtype).reshape(-1, *([1] * (x0.dim() - 1)))
     return alpha_bar.sqrt() * x0 + (1.0 - alpha_bar).sqrt() * noise
 
 
 def q_mean_var(x0, t, betas):
-    """Mean and variance of the closed-form marginal q(x_t | x_0) = N(mean, var I).
+    """Mean and variance of the forward process's marginal q(x_t | x_0) = N(mean, var I).
 
-        mean = sqrt(alpha_bar[t]) * x0,   var = 1 - alpha_bar[t],
-        alpha_bar[t] = prod_{s <= t} (1 - betas[s])      (t counts from 0)
+    Steps are counted from 0: betas[s] is the variance added by forward step s, and step t has
+    gone through the steps 0 .. t.
 
     Args:
         x0: tensor of shape (N, ...).
@@ -43,9 +45,39 @@ def q_mean_var(x0, t, betas):
     Returns:
         (mean, var): mean of the shape of x0; var of shape (N,), one variance per batch element.
     """
+    # mean = sqrt(alpha_bar[t]) x0, var = 1 - alpha_bar[t], alpha_bar[t] = prod_{s <= t} (1 - beta_s).
     alpha_bar = torch.cumprod(1.0 - betas.to(torch.float64), dim=0)[t.long()]
     scale = alpha_bar.sqrt().to(x0.dtype).reshape(-1, *([1] * (x0.dim() - 1)))
     return scale * x0, (1.0 - alpha_bar).to(x0.dtype)
+
+
+def ddpm_sample_step(x_t, eps, t: int, betas, z):
+    """One step of DDPM's ancestral sampler (Ho et al. 2020, Algorithm 2), with the reverse
+    variance sigma_t² = beta_t: from x_t and the network's noise prediction, a sample of x_{t-1}.
+
+    Steps are counted from 0, as in q_sample: betas[s] is the variance added by forward step s.
+    t = 0 is the last sampling step; it returns the final sample x_0.
+
+    Args:
+        x_t: tensor of shape (N, ...), the current sample at step t.
+        eps: tensor of the shape of x_t, the predicted noise eps_theta(x_t, t).
+        t: int, 0 <= t < T, the step being undone (the same for the whole batch).
+        betas: tensor of shape (T,), the noise schedule.
+        z: tensor of the shape of x_t, standard-normal noise to use (do not draw your own).
+
+    Returns:
+        Tensor of the shape and dtype of x_t: x_{t-1} (x_0 when t = 0). The inputs are not
+        modified.
+    """
+    b = betas.detach().to(torch.float64).cpu()
+    beta = float(b[t])
+    alpha_bar = float(torch.prod(1.0 - b[: t + 1]))
+    # x_{t-1} = 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - alpha_bar_t) eps) + sigma_t z,
+    # alpha_t = 1 - beta_t, sigma_t = sqrt(beta_t); the last step (t = 0) adds no noise.
+    mean = (x_t - (beta / math.sqrt(1.0 - alpha_bar)) * eps) / math.sqrt(1.0 - beta)
+    if t == 0:
+        return mean
+    return mean + math.sqrt(beta) * z
 
 
 # --- ground truth and checkers ---------------------------------------------------------------
@@ -58,6 +90,23 @@ def _alpha_bar_loop(betas):
         running *= 1.0 - beta
         out.append(running)
     return out
+
+
+def _likely_mistake(got, known, default):
+    """The hint of the first known mistake whose result `got` reproduces, else `default`.
+
+    `known` is a list of (the value that mistake gives, a hint naming it), so the message can
+    name the rule that was broken rather than only the numbers.
+    """
+    try:
+        value = torch.as_tensor(got).detach().cpu().double()
+    except (TypeError, ValueError, RuntimeError):
+        return default
+    for wrong, hint in known:
+        wrong = torch.as_tensor(wrong).detach().cpu().double()
+        if value.shape == wrong.shape and torch.allclose(value, wrong, rtol=1e-5, atol=1e-7):
+            return hint
+    return default
 
 
 def _linear_betas(T, lo=1e-4, hi=0.02, dtype=torch.float32, device="cpu"):
@@ -95,21 +144,52 @@ _HINT_Q = (
 def check_q_sample(impl, device="cpu") -> None:
     gen = torch.Generator().manual_seed(0)
 
-    # Hand example: T = 2, betas (0.5, 0.5): alpha_bar = (0.5, 0.25).
+    # Hand example: T = 2, betas (0.5, 0.5): alpha_bar = (0.5, 0.25). Two batch elements at
+    # different steps, with a last dimension of size N = 2, so that broadcasting alpha_bar
+    # along the wrong dimension changes the values too.
     betas = torch.tensor([0.5, 0.5], device=device)
-    x0 = torch.tensor([[1.0], [1.0]], device=device)
-    noise = torch.tensor([[1.0], [1.0]], device=device)
+    x0 = torch.tensor([[1.0, 2.0], [1.0, 2.0]], device=device)
+    noise = torch.tensor([[1.0, -1.0], [1.0, -1.0]], device=device)
     t = torch.tensor([0, 1], device=device)
-    what = "q_sample(x0=[[1], [1]], t=[0, 1], noise=[[1], [1]], betas=[0.5, 0.5])"
-    want = torch.tensor([[2 * math.sqrt(0.5)], [0.5 + math.sqrt(0.75)]])
-    assert_close(
-        call(impl, what, x0, t, noise, betas),
-        want,
-        what,
-        atol=1e-6,
-        rtol=1e-6,
-        hint="t = 0 already includes beta_0: alpha_bar[0] = 1 - beta_0",
+    what = "q_sample(x0=[[1, 2], [1, 2]], t=[0, 1], noise=[[1, -1], [1, -1]], betas=[0.5, 0.5])"
+
+    def mix(a_x, a_n):  # coefficients per batch row -> the (2, 2) result
+        a_x = torch.tensor(a_x, dtype=torch.float64).reshape(2, 1)
+        a_n = torch.tensor(a_n, dtype=torch.float64).reshape(2, 1)
+        return a_x * x0.double().cpu() + a_n * noise.double().cpu()
+
+    r = math.sqrt
+    want = mix([r(0.5), r(0.25)], [r(0.5), r(0.75)])
+    got = call(impl, what, x0.clone(), t.clone(), noise.clone(), betas.clone())
+    hint = _likely_mistake(
+        got,
+        [
+            (
+                mix([1.0, r(0.5)], [0.0, r(0.5)]),
+                "t = 0 already includes beta_0: alpha_bar[t] multiplies (1 - beta_s) for "
+                "s = 0 .. t inclusive, not up to t - 1",
+            ),
+            (
+                mix([r(0.5), r(0.25)], [r(0.5), r(0.5)]),
+                "sqrt(beta_t) is the noise of one step; the jump from x0 to step t carries the "
+                "accumulated noise sqrt(1 - alpha_bar_t)",
+            ),
+            (
+                mix([0.5, 0.25], [0.5, 0.75]),
+                "the coefficients are square roots: sqrt(alpha_bar_t) and sqrt(1 - alpha_bar_t)",
+            ),
+            (
+                torch.tensor([[r(0.5), r(0.25)], [r(0.5), r(0.25)]], dtype=torch.float64)
+                * x0.double().cpu()
+                + torch.tensor([[r(0.5), r(0.75)], [r(0.5), r(0.75)]], dtype=torch.float64)
+                * noise.double().cpu(),
+                "alpha_bar[t] was broadcast along the last dimension: batch element n must use "
+                "its own alpha_bar[t[n]], reshaped to (N, 1, ..., 1)",
+            ),
+        ],
+        _HINT_Q,
     )
+    assert_close(got, want, what, atol=1e-6, rtol=1e-6, hint=hint)
 
     for name, betas in _schedules(device):
         T = betas.shape[0]
@@ -171,6 +251,46 @@ def check_q_mean_var(impl, device="cpu") -> None:
         sc = torch.tensor(scales, dtype=torch.float64).reshape(-1, *([1] * (x0.dim() - 1)))
         return sc * x0.detach().cpu().double(), torch.tensor(variances, dtype=torch.float64)
 
+    # Hand example at t = [0, 1] with betas (0.5, 0.5): alpha_bar = (0.5, 0.25).
+    x0 = torch.tensor([[2.0], [2.0]], device=device)
+    what = "q_mean_var(x0=[[2], [2]], t=[0, 1], betas=[0.5, 0.5])"
+    got = call(
+        impl,
+        what,
+        x0.clone(),
+        torch.tensor([0, 1], device=device),
+        torch.tensor([0.5, 0.5], device=device),
+    )
+    expect(
+        isinstance(got, (tuple, list)) and len(got) == 2,
+        what,
+        f"returned {describe(got)}, expected a pair (mean, var)",
+    )
+    mean, var = got
+    assert_close(
+        mean,
+        torch.tensor([[2 * math.sqrt(0.5)], [2 * 0.5]], dtype=torch.float64),
+        what + ", mean",
+        atol=1e-6,
+        rtol=1e-6,
+        hint=_likely_mistake(
+            mean,
+            [
+                (
+                    torch.tensor([[2.0], [2 * math.sqrt(0.5)]]),
+                    "t = 0 already includes beta_0: alpha_bar[t] multiplies (1 - beta_s) for "
+                    "s = 0 .. t inclusive, not up to t - 1",
+                ),
+                (
+                    torch.tensor([[2 * 0.5], [2 * 0.25]]),
+                    "the mean is scaled by sqrt(alpha_bar_t), a square root: each step "
+                    "multiplies it by sqrt(1 - beta_s)",
+                ),
+            ],
+            "the mean is sqrt(alpha_bar_t) x0",
+        ),
+    )
+
     cases = [
         ("T=2, betas=[0.5, 0.5]", torch.tensor([0.5, 0.5], device=device)),
         ("T=5, large betas", torch.tensor([0.1, 0.2, 0.3, 0.4, 0.5], device=device)),
@@ -218,6 +338,125 @@ def check_q_mean_var(impl, device="cpu") -> None:
             )
 
 
+def _posterior_step_truth(x_t, eps, t, betas, z):
+    """x_{t-1} the other way round, in float64: recover x0 from the predicted noise, take the mean
+    of the true posterior q(x_{t-1} | x_t, x0) (Ho et al., eq. 7), add sqrt(beta_t) z if t > 0."""
+    b = betas.detach().cpu().double().tolist()
+    alpha_bar = _alpha_bar_loop(betas)
+    ab_t = alpha_bar[t]
+    ab_prev = alpha_bar[t - 1] if t > 0 else 1.0
+    x, e = x_t.detach().cpu().double(), eps.detach().cpu().double()
+    x0 = (x - math.sqrt(1.0 - ab_t) * e) / math.sqrt(ab_t)
+    mean = (math.sqrt(ab_prev) * b[t] / (1.0 - ab_t)) * x0 + (
+        math.sqrt(1.0 - b[t]) * (1.0 - ab_prev) / (1.0 - ab_t)
+    ) * x
+    if t == 0:
+        return mean
+    return mean + math.sqrt(b[t]) * z.detach().cpu().double()
+
+
+_HINT_STEP = (
+    "x_{t-1} = 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - alpha_bar_t) eps) + sqrt(beta_t) z, "
+    "with alpha_t = 1 - beta_t, alpha_bar_t = prod_{s <= t} (1 - beta_s), and no noise at t = 0; "
+    "it must equal the posterior mean of q(x_{t-1} | x_t, x0) with x0 = (x_t - sqrt(1 - "
+    "alpha_bar_t) eps) / sqrt(alpha_bar_t)"
+)
+
+
+def check_ddpm_sample_step(impl, device="cpu") -> None:
+    betas = torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64, device=device)
+    one = torch.ones(1, 1, dtype=torch.float64, device=device)
+    zero = torch.zeros_like(one)
+
+    def probe(x_t, eps, t, z, want, label, hint):
+        what = f"ddpm_sample_step({label}, t={t}, betas=[0.1, 0.2, 0.3])"
+        got = call(impl, what, x_t.clone(), eps.clone(), t, betas.clone(), z.clone())
+        expect(hasattr(got, "shape"), what, f"returned {describe(got)}, expected a tensor")
+        assert_close(
+            got, torch.tensor([[want]], dtype=torch.float64), what, atol=1e-9, rtol=1e-9, hint=hint
+        )
+
+    # One rule at a time, on 1 x 1 inputs (alpha_bar = 0.9, 0.72, 0.504).
+    probe(
+        one,
+        zero,
+        1,
+        zero,
+        1 / math.sqrt(0.8),
+        "x_t=[[1]], eps=0, z=0",
+        "with eps = 0 and z = 0 the step only rescales x_t by 1 / sqrt(alpha_t) = "
+        "1 / sqrt(1 - beta_t), this step's alpha, not 1 / sqrt(alpha_bar_t)",
+    )
+    probe(
+        zero,
+        one,
+        1,
+        zero,
+        -0.2 / math.sqrt(1 - 0.72) / math.sqrt(0.8),
+        "x_t=0, eps=[[1]], z=0",
+        "the predicted noise is subtracted with the coefficient beta_t / sqrt(1 - alpha_bar_t) "
+        "(not beta_t, not sqrt(1 - alpha_bar_t)), then the whole bracket is divided by "
+        "sqrt(alpha_t)",
+    )
+    probe(
+        one,
+        one,
+        0,
+        3 * one,
+        (1 - 0.1 / math.sqrt(0.1)) / math.sqrt(0.9),
+        "x_t=[[1]], eps=[[1]], z=[[3]]",
+        "t = 0 is the last sampling step: it returns the mean and adds no noise (z is ignored)",
+    )
+    probe(
+        zero,
+        zero,
+        2,
+        one,
+        math.sqrt(0.3),
+        "x_t=0, eps=0, z=[[1]]",
+        "for t > 0 the step adds sigma_t z with sigma_t = sqrt(beta_t), a standard deviation "
+        "(sigma_t² = beta_t)",
+    )
+
+    # Seeded random inputs over schedules, steps and shapes, against the posterior-mean route.
+    gen = torch.Generator().manual_seed(0)
+    for name, sched in _schedules(device):
+        T = sched.shape[0]
+        steps = sorted({0, 1, T - 1, T // 2} & set(range(T)))
+        for t in steps:
+            for shape in [(1,), (4, 3), (2, 3, 5), (2, 1, 4, 4)]:
+                x_t = torch.randn(shape, generator=gen).to(device)
+                eps = torch.randn(shape, generator=gen).to(device)
+                z = torch.randn(shape, generator=gen).to(device)
+                for dtype, tol in ((torch.float32, 1e-4), (torch.float64, 1e-9)):
+                    args = [a.to(dtype) for a in (x_t, eps)]
+                    zz = z.to(dtype)
+                    what = (
+                        f"ddpm_sample_step(x_t, eps, z of shape {shape}, t={t}, betas: {name}, "
+                        f"{str(dtype)[6:]})"
+                    )
+                    keep = [a.clone() for a in (*args, zz, sched)]
+                    got = call(impl, what, args[0], args[1], t, sched, zz)
+                    expect(
+                        hasattr(got, "shape"), what, f"returned {describe(got)}, expected a tensor"
+                    )
+                    expect(
+                        tuple(got.shape) == tuple(shape) and got.dtype == dtype,
+                        what,
+                        f"returned shape {tuple(got.shape)} and dtype {got.dtype}, "
+                        f"expected {tuple(shape)} and {dtype}",
+                    )
+                    for before, after in zip(keep, (*args, zz, sched)):
+                        expect(
+                            torch.equal(before, after),
+                            what,
+                            "modified an input in place",
+                            hint="return a new tensor; do not write into x_t, eps, z or betas",
+                        )
+                    want = _posterior_step_truth(args[0], args[1], t, sched, zz)
+                    assert_close(got, want, what, atol=tol, rtol=tol, hint=_HINT_STEP)
+
+
 # --- wrong answers --------------------------------------------------------------------------
 
 
@@ -230,12 +469,14 @@ def _bcast(v, x0):
     return v.to(x0.dtype).reshape(-1, *([1] * (x0.dim() - 1)))
 
 
+@fails_with("t = 0 already includes beta_0")
 def _wrong_off_by_one(x0, t, noise, betas):
     """Uses alpha_bar up to t-1 (an exclusive cumulative product): alpha_bar[0] = 1."""
     a = _bcast(_alpha_bar_exclusive(betas)[t], x0)
     return a.sqrt() * x0 + (1 - a).sqrt() * noise
 
 
+@fails_with("accumulated noise sqrt(1 - alpha_bar_t)")
 def _wrong_sqrt_beta_noise(x0, t, noise, betas):
     """Scales the noise by sqrt(beta_t), the one-step coefficient, instead of sqrt(1 - alpha_bar_t)."""
     a = _bcast(torch.cumprod(1.0 - betas.double(), dim=0)[t], x0)
@@ -243,18 +484,21 @@ def _wrong_sqrt_beta_noise(x0, t, noise, betas):
     return a.sqrt() * x0 + b.sqrt() * noise
 
 
+@fails_with("the coefficients are square roots")
 def _wrong_no_sqrt(x0, t, noise, betas):
     """Uses alpha_bar and 1 - alpha_bar as the coefficients, without the square roots."""
     a = _bcast(torch.cumprod(1.0 - betas.double(), dim=0)[t], x0)
     return a * x0 + (1 - a) * noise
 
 
+@fails_with("broadcast along the last dimension")
 def _wrong_broadcast_last_dim(x0, t, noise, betas):
     """Indexes alpha_bar[t] but does not reshape it: it broadcasts along the last dim, not the batch."""
     a = torch.cumprod(1.0 - betas.double(), dim=0)[t].to(x0.dtype)
     return a.sqrt() * x0 + (1 - a).sqrt() * noise
 
 
+@fails_with("variances do not simply add")
 def _wrong_mv_variances_add(x0, t, betas):
     """Adds the per-step variances (var = Σ beta_s) and forgets that each step shrinks the old noise."""
     ab = torch.cumprod(1.0 - betas.double(), dim=0)[t]
@@ -262,16 +506,55 @@ def _wrong_mv_variances_add(x0, t, betas):
     return _bcast(ab.sqrt(), x0) * x0, var.to(x0.dtype)
 
 
+@fails_with("scaled by sqrt(alpha_bar_t), a square root")
 def _wrong_mv_no_sqrt_mean(x0, t, betas):
     """Scales the mean by alpha_bar instead of sqrt(alpha_bar)."""
     ab = torch.cumprod(1.0 - betas.double(), dim=0)[t]
     return _bcast(ab, x0) * x0, (1 - ab).to(x0.dtype)
 
 
+@fails_with("t = 0 already includes beta_0")
 def _wrong_mv_off_by_one(x0, t, betas):
     """Uses alpha_bar up to t-1 (an exclusive cumulative product)."""
     ab = _alpha_bar_exclusive(betas)[t]
     return _bcast(ab.sqrt(), x0) * x0, (1 - ab).to(x0.dtype)
+
+
+def _step_parts(betas, t):
+    b = betas.detach().to(torch.float64).cpu()
+    return float(b[t]), float(torch.prod(1.0 - b[: t + 1]))
+
+
+@fails_with("the predicted noise is subtracted with the coefficient beta_t / sqrt(1 - alpha_bar_t)")
+def _wrong_step_beta_coefficient(x_t, eps, t, betas, z):
+    """Subtracts beta_t * eps instead of beta_t / sqrt(1 - alpha_bar_t) * eps."""
+    beta, _ = _step_parts(betas, t)
+    mean = (x_t - beta * eps) / math.sqrt(1.0 - beta)
+    return mean if t == 0 else mean + math.sqrt(beta) * z
+
+
+@fails_with("t = 0 is the last sampling step: it returns the mean and adds no noise")
+def _wrong_step_noise_at_the_end(x_t, eps, t, betas, z):
+    """Adds sigma_t z at every step, the last one (t = 0) included."""
+    beta, alpha_bar = _step_parts(betas, t)
+    mean = (x_t - beta / math.sqrt(1.0 - alpha_bar) * eps) / math.sqrt(1.0 - beta)
+    return mean + math.sqrt(beta) * z
+
+
+@fails_with("rescales x_t by 1 / sqrt(alpha_t)")
+def _wrong_step_alpha_bar_scale(x_t, eps, t, betas, z):
+    """Divides by sqrt(alpha_bar_t) instead of sqrt(alpha_t) = sqrt(1 - beta_t)."""
+    beta, alpha_bar = _step_parts(betas, t)
+    mean = (x_t - beta / math.sqrt(1.0 - alpha_bar) * eps) / math.sqrt(alpha_bar)
+    return mean if t == 0 else mean + math.sqrt(beta) * z
+
+
+@fails_with("sigma_t = sqrt(beta_t), a standard deviation")
+def _wrong_step_variance_as_std(x_t, eps, t, betas, z):
+    """Scales z by the variance beta_t instead of the standard deviation sqrt(beta_t)."""
+    beta, alpha_bar = _step_parts(betas, t)
+    mean = (x_t - beta / math.sqrt(1.0 - alpha_bar) * eps) / math.sqrt(1.0 - beta)
+    return mean if t == 0 else mean + beta * z
 
 
 WRONG_ANSWERS = {
@@ -282,6 +565,12 @@ WRONG_ANSWERS = {
         _wrong_broadcast_last_dim,
     ],
     "q_mean_var": [_wrong_mv_variances_add, _wrong_mv_no_sqrt_mean, _wrong_mv_off_by_one],
+    "ddpm_sample_step": [
+        _wrong_step_beta_coefficient,
+        _wrong_step_noise_at_the_end,
+        _wrong_step_alpha_bar_scale,
+        _wrong_step_variance_as_std,
+    ],
 }
 
 
@@ -301,7 +590,22 @@ def _variant_mv_keepdims(x0, t, betas):
     return [ab.sqrt() * x0, 1 - ab]
 
 
+def _variant_step_via_x0(x_t, eps, t, betas, z):
+    """Recovers x0 from eps, then takes the posterior mean of q(x_{t-1} | x_t, x0); t as a tensor
+    schedule lookup with cumprod."""
+    ab = torch.cumprod(1 - betas.double(), 0)
+    ab_t = ab[t]
+    ab_prev = ab[t - 1] if t > 0 else torch.ones((), dtype=ab.dtype, device=ab.device)
+    beta = betas.double()[t]
+    x0 = (x_t - (1 - ab_t).sqrt().to(x_t.dtype) * eps) / ab_t.sqrt().to(x_t.dtype)
+    c0 = (ab_prev.sqrt() * beta / (1 - ab_t)).to(x_t.dtype)
+    ct = ((1 - beta).sqrt() * (1 - ab_prev) / (1 - ab_t)).to(x_t.dtype)
+    mean = c0 * x0 + ct * x_t
+    return mean + (beta.sqrt().to(x_t.dtype) * z if t > 0 else 0 * z)
+
+
 CORRECT_VARIANTS = {
     "q_sample": [_variant_log_space],
     "q_mean_var": [_variant_mv_keepdims],
+    "ddpm_sample_step": [_variant_step_via_x0],
 }

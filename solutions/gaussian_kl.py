@@ -5,15 +5,13 @@ import math
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def kl_to_standard_normal(mu, logvar):
-    """KL(N(mu, diag(exp(logvar))) ‖ N(0, I)), summed over the last dimension.
-
-    Per dimension the divergence is 1/2 (mu² + sigma² - log sigma² - 1) with
-    sigma² = exp(logvar); the result adds these terms over the last dim (the latent dim).
-    Work from logvar directly: do not take the log of exp(logvar) again.
+    """KL(N(mu, diag(exp(logvar))) ‖ N(0, I)) for each batch element, over the last dimension
+    (the latent dimension). Finite and accurate for log-variances from about -120 to 40 in
+    float32, and differentiable.
 
     Args:
         mu: tensor of shape (..., D), the means of the encoder's Gaussian.
@@ -22,13 +20,13 @@ def kl_to_standard_normal(mu, logvar):
     Returns:
         Tensor of shape (...): one KL value per batch element (no mean over the batch).
     """
+    # Per dimension 1/2 (mu² + sigma² - log sigma² - 1), with sigma² = exp(logvar) and
+    # log sigma² = logvar exactly (log(exp(logvar)) underflows to -inf); summed over the last dim.
     return 0.5 * (mu * mu + torch.exp(logvar) - logvar - 1.0).sum(dim=-1)
 
 
 def kl_from_std(mu, sigma):
     """Elementwise KL(N(mu, sigma²) ‖ N(0, 1)) of one-dimensional Gaussians, given the std.
-
-    The closed form the derivation ends in, before summing over dimensions.
 
     Args:
         mu: tensor of any shape, the means.
@@ -37,6 +35,7 @@ def kl_from_std(mu, sigma):
     Returns:
         Tensor of the same shape: the KL divergence of each coordinate (no reduction).
     """
+    # 1/2 (mu² + sigma² - log sigma² - 1), the closed form the derivation ends in.
     var = sigma * sigma
     return 0.5 * (mu * mu + var - torch.log(var) - 1.0)
 
@@ -52,9 +51,29 @@ def _kl_truth(mu, logvar):
     return kl_divergence(q, p).sum(-1)
 
 
-def _compare_kl(impl, mu, logvar, hint="", rtol=None):
+def _likely_mistake(got, known, default):
+    """The hint of the first known mistake whose result `got` reproduces, else `default`.
+
+    `known` lists (the value that mistake gives, a hint naming it), so that the message names
+    the rule that was broken rather than only the numbers.
+    """
+    try:
+        value = torch.as_tensor(got).detach().cpu().double()
+    except (TypeError, ValueError, RuntimeError):
+        return default
+    for wrong, hint in known:
+        wrong = torch.as_tensor(wrong).detach().cpu().double()
+        if value.shape == wrong.shape and torch.allclose(
+            value, wrong, rtol=1e-5, atol=1e-7, equal_nan=True
+        ):
+            return hint
+    return default
+
+
+def _compare_kl(impl, mu, logvar, hint="", rtol=None, known=()):
     what = f"kl_to_standard_normal(mu={describe(mu)}, logvar={describe(logvar)})"
     got = call(impl, what, mu.clone(), logvar.clone())
+    hint = _likely_mistake(got, known, hint)
     expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
     double = mu.dtype == torch.float64
     tol = rtol if rtol is not None else (1e-9 if double else 1e-5)
@@ -71,12 +90,45 @@ _HINT_KL = (
 
 def check_kl_to_standard_normal(impl, device="cpu") -> None:
     # Hand examples: KL is 0 exactly at N(0, 1); a unit mean shift costs 1/2 per dimension.
+    def terms(mu, logvar):  # the per-dimension terms without the 1/2, in float64
+        m, lv = mu.double().cpu(), logvar.double().cpu()
+        return m * m + lv.exp() - lv - 1
+
+    def logvar_as_std(mu, logvar):
+        m, var = mu.double().cpu(), logvar.double().cpu() ** 2
+        return 0.5 * (m * m + var - torch.log(var) - 1).sum(-1)
+
+    hint_std = "logvar is log sigma², not sigma: sigma² = exp(logvar), so logvar = 0 is sigma = 1"
+    hint_dim = (
+        "sum over the last (latent) dimension only; the result keeps the batch dimensions, "
+        "shape (...)"
+    )
     mu = torch.zeros(1, 3, device=device)
     logvar = torch.zeros(1, 3, device=device)
-    _compare_kl(impl, mu, logvar, hint="at mu = 0, logvar = 0 the two Gaussians coincide: KL = 0")
+    _compare_kl(
+        impl,
+        mu,
+        logvar,
+        hint="at mu = 0, logvar = 0 the two Gaussians coincide: KL = 0",
+        known=[(logvar_as_std(mu, logvar), hint_std), (torch.zeros(3), hint_dim)],
+    )
     mu = torch.tensor([[1.0, 0.0], [0.0, 0.0]], device=device)
     logvar = torch.tensor([[0.0, 0.0], [math.log(2.0), 0.0]], device=device)
-    _compare_kl(impl, mu, logvar, hint=_HINT_KL)
+    _compare_kl(
+        impl,
+        mu,
+        logvar,
+        hint=_HINT_KL,
+        known=[
+            (terms(mu, logvar).sum(-1), "keep the factor 1/2 in front of the sum"),
+            (
+                0.5 * terms(mu, logvar).mean(-1),
+                "sum the per-dimension terms over the latent dimension; do not average them",
+            ),
+            (0.5 * terms(mu, logvar).sum(0), hint_dim),
+            (logvar_as_std(mu, logvar), hint_std),
+        ],
+    )
 
     # Seeded random inputs over many shapes, float32 and float64.
     gen = torch.Generator().manual_seed(0)
@@ -136,9 +188,10 @@ def check_kl_to_standard_normal(impl, device="cpu") -> None:
 
 
 def check_kl_from_std(impl, device="cpu") -> None:
-    def compare(mu, sigma, hint=""):
+    def compare(mu, sigma, hint="", known=()):
         what = f"kl_from_std(mu={describe(mu)}, sigma={describe(sigma)})"
         got = call(impl, what, mu.clone(), sigma.clone())
+        hint = _likely_mistake(got, known, hint)
         expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
         mu64, sigma64 = mu.double(), sigma.double()
         want = kl_divergence(
@@ -152,7 +205,23 @@ def check_kl_from_std(impl, device="cpu") -> None:
     # N(0, 1) itself: KL 0. sigma = 1, mu = 2: KL = 2. mu = 0, sigma = e: KL = (e² - 3) / 2.
     mu = torch.tensor([0.0, 2.0, 0.0, 0.0], dtype=torch.float64, device=device)
     sigma = torch.tensor([1.0, 1.0, math.e, 0.5], dtype=torch.float64, device=device)
-    compare(mu, sigma, hint="1/2 (mu² + sigma² - log sigma² - 1): note log sigma², not log sigma")
+    m, sd = mu.cpu(), sigma.cpu()
+    compare(
+        mu,
+        sigma,
+        hint="1/2 (mu² + sigma² - log sigma² - 1)",
+        known=[
+            (
+                0.5 * (m * m + sd * sd - torch.log(sd) - 1),
+                "the formula has log sigma² (= 2 log sigma), not log sigma",
+            ),
+            (m * m + sd * sd - torch.log(sd * sd) - 1, "keep the factor 1/2"),
+            (
+                0.5 * (m * m + sd * sd - torch.log(sd * sd)),
+                "the -1 is missing: the divergence must be 0 at mu = 0, sigma = 1",
+            ),
+        ],
+    )
 
     gen = torch.Generator().manual_seed(1)
     for shape in [(1,), (7,), (3, 5), (2, 3, 4)]:
@@ -176,43 +245,51 @@ def check_kl_from_std(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
+@fails_with("logvar is log sigma², not sigma")
 def _wrong_logvar_as_std(mu, logvar):
     """Treats logvar as the standard deviation sigma, so sigma² = logvar²."""
     var = logvar * logvar
     return 0.5 * (mu * mu + var - torch.log(var) - 1.0).sum(dim=-1)
 
 
+@fails_with("keep the factor 1/2")
 def _wrong_no_half(mu, logvar):
     """Forgets the factor 1/2 in front of the sum."""
     return (mu * mu + torch.exp(logvar) - logvar - 1.0).sum(dim=-1)
 
 
+@fails_with("sum over the last (latent) dimension only")
 def _wrong_sum_first_dim(mu, logvar):
     """Sums over the first (batch) dimension instead of the last (latent) one."""
     return 0.5 * (mu * mu + torch.exp(logvar) - logvar - 1.0).sum(dim=0)
 
 
+@fails_with("do not average them")
 def _wrong_mean_last_dim(mu, logvar):
     """Averages over the latent dimension instead of summing."""
     return 0.5 * (mu * mu + torch.exp(logvar) - logvar - 1.0).mean(dim=-1)
 
 
+@fails_with("use logvar itself for log sigma²")
 def _wrong_log_of_exp(mu, logvar):
     """Recomputes log sigma² from sigma = exp(logvar / 2): log(0) = -inf when exp underflows."""
     sigma = torch.exp(0.5 * logvar)
     return 0.5 * (mu * mu + sigma * sigma - torch.log(sigma * sigma) - 1.0).sum(dim=-1)
 
 
+@fails_with("log sigma² (= 2 log sigma), not log sigma")
 def _wrong_std_log_sigma(mu, sigma):
     """Writes log sigma where the formula has log sigma²."""
     return 0.5 * (mu * mu + sigma * sigma - torch.log(sigma) - 1.0)
 
 
+@fails_with("keep the factor 1/2")
 def _wrong_std_no_half(mu, sigma):
     """Forgets the factor 1/2."""
     return mu * mu + sigma * sigma - torch.log(sigma * sigma) - 1.0
 
 
+@fails_with("the -1 is missing")
 def _wrong_std_no_minus_one(mu, sigma):
     """Forgets the -1 (the entropy constant), so N(0, 1) does not get KL 0."""
     return 0.5 * (mu * mu + sigma * sigma - torch.log(sigma * sigma))

@@ -6,7 +6,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def info_nce(queries, keys, temperature: float = 0.07):
@@ -17,8 +17,8 @@ def info_nce(queries, keys, temperature: float = 0.07):
 
         loss = mean over i of  -log( exp(s_ii) / Σ_j exp(s_ij) )
 
-    The vectors are used as given (no normalisation inside). Compute it stably: the logits
-    can be in the hundreds when the temperature is small.
+    The vectors are used as given (no normalisation inside). The result must stay finite and
+    accurate when the logits are in the hundreds or thousands.
 
     Args:
         queries: tensor of shape (N, D).
@@ -72,6 +72,57 @@ _HINT = (
 )
 
 
+def _likely_mistake(got, known, default):
+    """The hint of the first known mistake whose result `got` reproduces, else `default`.
+
+    `known` lists (the value that mistake gives, a hint naming it), so that the message names
+    the rule that was broken rather than only the numbers.
+    """
+    try:
+        value = torch.as_tensor(got).detach().cpu().double()
+    except (TypeError, ValueError, RuntimeError):
+        return default
+    for wrong, hint in known:
+        wrong = torch.as_tensor(wrong).detach().cpu().double()
+        if value.shape == wrong.shape and torch.allclose(value, wrong, rtol=1e-4, atol=1e-6):
+            return hint
+    return default
+
+
+def _known_mistakes(q, k, temperature):
+    """What the common mistakes give on these inputs, each with the hint that names it."""
+    q64, k64 = q.detach().double(), k.detach().double()
+    target = torch.arange(q64.shape[0], device=q64.device)
+    logits = q64 @ k64.t() / temperature
+    return [
+        (
+            F.cross_entropy(logits, target, reduction="sum"),
+            "average the per-row losses over the N queries; do not sum them",
+        ),
+        (
+            F.cross_entropy(
+                F.normalize(q64, dim=1) @ F.normalize(k64, dim=1).t() / temperature, target
+            ),
+            "use the vectors as given: no normalisation inside (the caller normalises)",
+        ),
+        (
+            F.cross_entropy(logits.t(), target),
+            "the softmax runs over the keys for each query (the rows of q k^T), not over the "
+            "queries for each key",
+        ),
+        (
+            F.cross_entropy(q64 @ k64.t() * temperature, target),
+            "divide the logits by the temperature; do not multiply by it",
+        ),
+    ]
+
+
+_HINT_OVERFLOW = (
+    "exp overflowed: subtract each row's max logit before exp (log-sum-exp), since exp(s) is inf "
+    "in float32 beyond s of about 88"
+)
+
+
 def _compare(impl, q, k, temperature, hint=_HINT, default=False, tol=None):
     temp_text = "default temperature" if default else f"temperature={temperature:g}"
     what = f"info_nce(queries={describe(q)}, keys={describe(k)}, {temp_text})"
@@ -84,6 +135,10 @@ def _compare(impl, q, k, temperature, hint=_HINT, default=False, tol=None):
     )
     if tol is None:
         tol = 1e-9 if q.dtype == torch.float64 else 2e-5
+    if not bool(torch.isfinite(torch.as_tensor(got).detach()).all()):
+        hint = _HINT_OVERFLOW
+    else:
+        hint = _likely_mistake(got.reshape(()), _known_mistakes(q, k, temperature), hint)
     assert_close(got.reshape(()), _truth(q, k, temperature), what, atol=tol, rtol=tol, hint=hint)
 
 
@@ -154,6 +209,24 @@ def check_mi_lower_bound(impl, device="cpu") -> None:
         s = scores.double()
         want = math.log(n) - F.cross_entropy(s, torch.arange(n, device=s.device)).item()
         value = float(got.reshape(()) if hasattr(got, "reshape") else got)
+        s64 = s.cpu()  # the scores in float64
+        diag = s64.diagonal()
+        masked = s64.masked_fill(torch.eye(n, dtype=torch.bool), float("-inf"))
+        known = [
+            (
+                want - math.log(n),  # -L_N
+                "add log N: the bound is log N - L_N, not -L_N",
+            ),
+            (
+                math.log(max(n - 1, 1)) - (math.log(n) - want),
+                "N counts all the candidates, the positive included: log N, not log(N - 1)",
+            ),
+            (
+                math.log(n) - float((torch.logsumexp(masked, dim=1) - diag).mean()),
+                "the softmax denominator includes the positive itself, not only the negatives",
+            ),
+        ]
+        hint = _likely_mistake(value, known, hint)
         assert_close(value, want, what, atol=1e-5, rtol=1e-5, hint=hint)
         expect(
             value <= math.log(n) + 1e-6,
@@ -199,30 +272,35 @@ def check_mi_lower_bound(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
+@fails_with("no normalisation inside")
 def _wrong_normalises(queries, keys, temperature=0.07):
     """L2-normalises queries and keys inside (the contract uses them as given)."""
     q, k = F.normalize(queries, dim=1), F.normalize(keys, dim=1)
     return F.cross_entropy(q @ k.t() / temperature, torch.arange(q.shape[0], device=q.device))
 
 
+@fails_with("over the keys for each query")
 def _wrong_transposed(queries, keys, temperature=0.07):
     """Takes the softmax over the queries for each key (the columns) instead of over the keys."""
     logits = keys @ queries.t() / temperature
     return F.cross_entropy(logits, torch.arange(queries.shape[0], device=queries.device))
 
 
+@fails_with("divide the logits by the temperature")
 def _wrong_times_temperature(queries, keys, temperature=0.07):
     """Multiplies the logits by the temperature instead of dividing."""
     logits = queries @ keys.t() * temperature
     return F.cross_entropy(logits, torch.arange(queries.shape[0], device=queries.device))
 
 
+@fails_with("exp overflowed")
 def _wrong_naive_exp(queries, keys, temperature=0.07):
     """Computes log(exp(s_ii) / Σ_j exp(s_ij)) directly: exp overflows for large logits."""
     e = torch.exp(queries @ keys.t() / temperature)
     return -torch.log(e.diagonal() / e.sum(dim=1)).mean()
 
 
+@fails_with("do not sum them")
 def _wrong_sum_over_rows(queries, keys, temperature=0.07):
     """Sums the per-row losses instead of averaging them."""
     logits = queries @ keys.t() / temperature
@@ -231,18 +309,21 @@ def _wrong_sum_over_rows(queries, keys, temperature=0.07):
     )
 
 
+@fails_with("add log N")
 def _wrong_bound_no_log_n(scores):
     """Returns -L_N and forgets the log N term."""
     n = scores.shape[0]
     return -F.cross_entropy(scores, torch.arange(n, device=scores.device))
 
 
+@fails_with("not log(N - 1)")
 def _wrong_bound_log_n_minus_one(scores):
     """Uses log(N - 1), counting only the negatives."""
     n = scores.shape[0]
     return math.log(max(n - 1, 1)) - F.cross_entropy(scores, torch.arange(n, device=scores.device))
 
 
+@fails_with("includes the positive itself")
 def _wrong_bound_negatives_only(scores):
     """Leaves the positive out of the softmax denominator (sums over j != i only)."""
     n = scores.shape[0]

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from studycli.assertions import assert_close, assert_equal, call, expect
+from studycli.assertions import assert_close, assert_equal, call, expect, fails_with
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # about 3.4028e38
 
@@ -18,17 +18,11 @@ def update_scale(
     backoff_factor: float = 0.5,
     growth_interval: int = 2000,
 ) -> tuple[float, int]:
-    """One update of a dynamic loss scale, after an optimizer step, as GradScaler.update does.
-
-    - If this step's gradients held an inf or nan (found_inf): the step was skipped; multiply
-      the scale by backoff_factor and reset the tracker to 0.
-    - Otherwise the step succeeded: add 1 to the tracker (the count of successful steps in a
-      row). When it reaches growth_interval, multiply the scale by growth_factor and reset the
-      tracker to 0. The scale lives in float32: if the grown scale would not be a finite float32
-      (above about 3.4028e38), keep the old scale (the tracker is still reset).
+    """One update of a dynamic loss scale after an optimizer step, as
+    torch.amp.GradScaler.update does (the rule is stated in the card's prompt).
 
     Args:
-        scale: the current loss scale (e.g. 65536.0).
+        scale: the current loss scale (e.g. 65536.0); GradScaler keeps it in float32.
         found_inf: whether the unscaled gradients of this step contained inf or nan.
         growth_tracker: successful steps in a row so far, 0 <= growth_tracker < growth_interval.
         growth_factor, backoff_factor, growth_interval: GradScaler's hyperparameters.
@@ -36,6 +30,9 @@ def update_scale(
     Returns:
         (new_scale, new_growth_tracker).
     """
+    # Overflow: the step was skipped; back off and restart the count. Otherwise count this
+    # step, and grow on the growth_interval-th good step in a row unless the grown scale would
+    # not be a finite float32.
     if found_inf:
         return scale * backoff_factor, 0
     successful = growth_tracker + 1
@@ -73,26 +70,27 @@ def _unpack(out, what):
         raise AssertionError(f"{what}: returned {out!r}, expected a float and an int") from None
 
 
-def _step(impl, state, found_inf, params, what):
+_HINT_BACKOFF = "on an inf/nan step the scale is multiplied by backoff_factor (0.5 halves it)"
+_HINT_RESET = "the tracker restarts at 0 after an inf step and after each growth"
+_HINT_GROWTH = (
+    "growth happens on the growth_interval-th successful step in a row: count this step first "
+    "(growth_tracker + 1 == growth_interval)"
+)
+_HINT_CAP = (
+    "the scale lives in float32: a grown scale above float32's max (about 3.4028e38) is not "
+    "finite there, so the old scale is kept (Python floats are float64 and do not overflow)"
+)
+
+
+def _step(impl, state, found_inf, params, what, hint_scale="", hint_tracker=_HINT_RESET):
     scale, tracker = state
     args = (scale, found_inf, tracker) + tuple(params)
     got = _unpack(call(impl, what, *args), what)
     want = _expected(scale, found_inf, tracker, *(params + (2.0, 0.5, 2000)[len(params) :]))
-    assert_close(
-        got[0],
-        want[0],
-        what + ": new_scale",
-        atol=0,
-        rtol=1e-5,
-        hint="halve (backoff) on inf; grow only when the count of successful steps, "
-        "including this one, reaches growth_interval",
-    )
-    assert_equal(
-        got[1],
-        want[1],
-        what + ": new_growth_tracker",
-        hint="the tracker restarts at 0 after an inf step and after each growth",
-    )
+    if not hint_scale:
+        hint_scale = _HINT_BACKOFF if found_inf else _HINT_GROWTH
+    assert_close(got[0], want[0], what + ": new_scale", atol=0, rtol=1e-5, hint=hint_scale)
+    assert_equal(got[1], want[1], what + ": new_growth_tracker", hint=hint_tracker)
     return got
 
 
@@ -113,7 +111,7 @@ def check_update_scale(impl, device="cpu"):
     # The scale never grows past float32's largest value.
     for scale, growth in [(2.0**127, 2.0), (3e38, 2.0), (1e38, 4.0), (2.0**126, 2.0)]:
         what = f"update_scale({scale:g}, False, 9, growth_factor={growth:g}, growth_interval=10)"
-        _step(impl, (scale, 9), False, (growth, 0.5, 10), what)
+        _step(impl, (scale, 9), False, (growth, 0.5, 10), what, hint_scale=_HINT_CAP)
 
     # Long sequences: the learner's own output is fed back each step.
     rng = np.random.default_rng(0)
@@ -138,12 +136,18 @@ def check_update_scale(impl, device="cpu"):
             state = _step(impl, state, bool(found_inf), (growth, backoff, interval), what)
         # The all-"ok" run at interval 2 climbs until it reaches the float32 ceiling.
         if p_inf == 0.0:
-            expect(state[0] == 2.0**127, what, f"ended at scale {state[0]:g}, expected 2**127")
+            expect(
+                state[0] == 2.0**127,
+                what,
+                f"ended at scale {state[0]:g}, expected 2**127",
+                hint=_HINT_CAP,
+            )
 
 
 # --- wrong answers ----------------------------------------------------------------------------
 
 
+@fails_with("count this step first")
 def _grow_one_step_late(
     scale: float,
     found_inf: bool,
@@ -161,6 +165,7 @@ def _grow_one_step_late(
     return scale, growth_tracker + 1
 
 
+@fails_with("restarts at 0 after an inf step")
 def _no_reset_on_inf(
     scale: float,
     found_inf: bool,
@@ -177,6 +182,7 @@ def _no_reset_on_inf(
     )
 
 
+@fails_with("the scale lives in float32")
 def _no_float32_cap(
     scale: float,
     found_inf: bool,
@@ -195,6 +201,7 @@ def _no_float32_cap(
     return scale, successful
 
 
+@fails_with("multiplied by backoff_factor")
 def _backoff_divides(
     scale: float,
     found_inf: bool,

@@ -2,16 +2,12 @@
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def reparameterize(mu, logvar, eps):
-    """Draw z ~ N(mu, exp(logvar)) as a differentiable function of mu and logvar.
-
-        z = mu + exp(logvar / 2) * eps
-
-    The noise eps ~ N(0, I) is passed in, so the randomness lives outside the graph and
-    gradients flow to both mu and logvar.
+    """A sample z ~ N(mu, diag(exp(logvar))), built from the given standard-normal noise eps, as a
+    differentiable function of mu and logvar (autograd must reach both).
 
     Args:
         mu: tensor of shape (..., D), the means.
@@ -22,17 +18,15 @@ def reparameterize(mu, logvar, eps):
     Returns:
         Tensor z of the broadcast shape of mu and eps.
     """
+    # The randomness sits in eps, which depends on no parameter: z = mu + sigma * eps with the
+    # standard deviation sigma = exp(logvar / 2), all inside the graph.
     return mu + torch.exp(0.5 * logvar) * eps
 
 
 def pathwise_gradients(f_prime, mu, sigma, eps):
-    """Reparameterisation (pathwise) gradient estimate of L(mu, sigma) = E[Σ_d f(z_d)].
-
-    Here z = mu + sigma * eps with eps ~ N(0, I). Write z_s = mu + sigma * eps_s for each of
-    the S samples; the estimates are the sample averages
-
-        grad_mu    = (1/S) Σ_s f'(z_s)
-        grad_sigma = (1/S) Σ_s f'(z_s) * eps_s
+    """Reparameterisation (pathwise) Monte Carlo estimates of the gradients of
+    L(mu, sigma) = E_{z ~ N(mu, diag(sigma²))}[Σ_d f(z_d)] with respect to mu and sigma, from the
+    S given noise samples.
 
     Args:
         f_prime: callable, the derivative f' of the scalar function f, applied elementwise to
@@ -44,6 +38,8 @@ def pathwise_gradients(f_prime, mu, sigma, eps):
     Returns:
         (grad_mu, grad_sigma), two tensors of shape (D,).
     """
+    # z_s = mu + sigma * eps_s; by the chain rule dz/dmu = 1 and dz/dsigma = eps, so the
+    # estimates are the sample means of f'(z_s) and of f'(z_s) * eps_s.
     z = mu + sigma * eps
     g = f_prime(z)
     return g.mean(dim=0), (g * eps).mean(dim=0)
@@ -54,6 +50,21 @@ def pathwise_gradients(f_prime, mu, sigma, eps):
 
 def check_reparameterize(impl, device="cpu") -> None:
     gen = torch.Generator().manual_seed(0)
+
+    # The given noise is the only randomness: with eps = 0 the sample is exactly mu.
+    mu = torch.tensor([1.0, -1.0, 3.0], device=device)
+    logvar = torch.tensor([0.5, 2.0, -1.0], device=device)
+    eps = torch.zeros(3, device=device)
+    what = f"reparameterize(mu={describe(mu)}, logvar={describe(logvar)}, eps=0)"
+    assert_close(
+        call(impl, what, mu, logvar, eps),
+        mu,
+        what,
+        atol=1e-6,
+        rtol=1e-6,
+        hint="use the eps passed in (do not draw your own noise): with eps = 0 the sample is "
+        "exactly mu",
+    )
 
     # Hand example: logvar = log 4 means sigma = 2.
     mu = torch.tensor([1.0, -1.0], device=device)
@@ -160,13 +171,25 @@ def check_pathwise_gradients(impl, device="cpu") -> None:
                 what,
                 f"returned {describe(got)}, expected a pair (grad_mu, grad_sigma)",
             )
+            summed = (
+                got[0] is not None
+                and samples > 1
+                and torch.allclose(
+                    torch.as_tensor(got[0]).detach().double().cpu(),
+                    m.grad.detach().cpu() * samples,
+                    rtol=1e-7,
+                    atol=1e-9,
+                )
+            )
             assert_close(
                 got[0],
                 m.grad,
                 what + ", grad_mu",
                 atol=1e-9,
                 rtol=1e-7,
-                hint="grad_mu is the sample mean of f'(z), z = mu + sigma * eps",
+                hint="average over the S samples; do not sum them"
+                if summed
+                else "grad_mu is the sample mean of f'(z), z = mu + sigma * eps",
             )
             assert_close(
                 got[1],
@@ -198,27 +221,32 @@ def check_pathwise_gradients(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
+@fails_with("is the standard deviation, not exp(logvar)")
 def _wrong_var_as_std(mu, logvar, eps):
     """Scales the noise by the variance exp(logvar) instead of the std exp(logvar / 2)."""
     return mu + torch.exp(logvar) * eps
 
 
+@fails_with("no gradient reached logvar")
 def _wrong_std_from_data(mu, logvar, eps):
     """Computes sigma from logvar.data (outside autograd), so no gradient reaches logvar."""
     return mu + torch.exp(0.5 * logvar.data) * eps
 
 
+@fails_with("use the eps passed in")
 def _wrong_fresh_noise(mu, logvar, eps):
     """Samples with torch.normal(mu, std), ignoring the given eps; no pathwise gradient."""
     return torch.normal(mu.detach(), torch.exp(0.5 * logvar.detach()))
 
 
+@fails_with("d z / d sigma = eps")
 def _wrong_no_eps_factor(f_prime, mu, sigma, eps):
     """Forgets d z / d sigma = eps: uses the mean of f'(z) for both gradients."""
     g = f_prime(mu + sigma * eps)
     return g.mean(dim=0), g.mean(dim=0)
 
 
+@fails_with("d z / d sigma = eps")
 def _wrong_z_factor(f_prime, mu, sigma, eps):
     """Multiplies by z instead of eps in the sigma gradient."""
     z = mu + sigma * eps
@@ -226,6 +254,7 @@ def _wrong_z_factor(f_prime, mu, sigma, eps):
     return g.mean(dim=0), (g * z).mean(dim=0)
 
 
+@fails_with("do not sum them")
 def _wrong_sum_samples(f_prime, mu, sigma, eps):
     """Sums over the samples instead of averaging."""
     g = f_prime(mu + sigma * eps)

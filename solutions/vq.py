@@ -3,7 +3,7 @@ auxiliary losses (codebook and commitment) that train the codebook and tie the e
 
 import torch
 
-from studycli.assertions import assert_close, assert_equal, call, describe, expect
+from studycli.assertions import assert_close, assert_equal, call, describe, expect, fails_with
 
 
 def vector_quantize(z, codebook):
@@ -29,13 +29,8 @@ def vector_quantize(z, codebook):
 
 
 def vq_aux_loss(z, z_q, beta: float = 0.25):
-    """The codebook loss plus the commitment loss of VQ-VAE, with the stop-gradients in place.
-
-        loss = mean((sg(z) - z_q)²) + beta * mean((z - sg(z_q))²)
-
-    sg is stop-gradient (`.detach()`); each mean is over all N*D elements. The first term
-    moves the code vectors toward the encoder outputs, the second keeps the encoder outputs
-    near their codes. The reconstruction loss is not part of this function.
+    """VQ-VAE's codebook loss plus beta times its commitment loss, with the stop-gradients in
+    place; each term is a mean over all N*D elements. The reconstruction loss is not part of it.
 
     Args:
         z: tensor of shape (N, D), the encoder outputs (before the straight-through trick).
@@ -45,6 +40,8 @@ def vq_aux_loss(z, z_q, beta: float = 0.25):
     Returns:
         A scalar tensor.
     """
+    # mean((sg(z) - z_q)²) moves the codes towards the encoder outputs; beta * mean((z - sg(z_q))²)
+    # keeps the encoder outputs near their codes. sg is .detach().
     codebook_loss = ((z.detach() - z_q) ** 2).mean()
     commitment_loss = ((z - z_q.detach()) ** 2).mean()
     return codebook_loss + beta * commitment_loss
@@ -129,6 +126,18 @@ def check_vector_quantize(impl, device="cpu") -> None:
     idx = _compare_vq(impl, z, codebook, hint=_HINT_DOT)
     assert_equal(
         idx.tolist(), [0, 1, 2], "vector_quantize: indices of the hand example", hint=_HINT_DOT
+    )
+
+    # N = K, with the nearest code of each row different from the row's own index: an argmin
+    # over the wrong axis of the (N, K) distances gives indices of the right shape but wrong.
+    z = torch.tensor([[9.0, 0.0], [0.0, 9.0], [1.0, 1.0]], device=device)
+    codebook = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]], device=device)
+    idx = _compare_vq(
+        impl,
+        z,
+        codebook,
+        hint="take the argmin over the codebook dimension (dim 1 of the (N, K) distances): "
+        "one index per row of z",
     )
 
     # Exact ties (duplicate codes, a point halfway between two codes): the lowest index wins.
@@ -241,19 +250,37 @@ def check_vq_aux_loss(impl, device="cpu") -> None:
                 what,
                 atol=tol,
                 rtol=tol,
-                hint="both terms have the value mean((z - z_q)²); each is a mean over all elements",
+                hint="both terms have the value mean((z - z_q)²); each is a mean over all elements, "
+                "not a sum",
             )
             expect(loss.requires_grad, what, "the loss carries no gradient")
             loss.reshape(()).backward()
             # Commitment term only: d/dz = 2 beta (z - z_q) / (N D).
             expect(z.grad is not None, what, "no gradient reached z (the commitment term)")
+            want_z = 2 * b * diff / numel
+            ratio = None
+            if z.grad.shape == want_z.shape and float(want_z.abs().max()) > 0:
+                g = z.grad.detach().double().cpu()
+                w = want_z.cpu()
+                for factor in ((1 + b) / b, 1 / b):
+                    if torch.allclose(g, w * factor, rtol=1e-4, atol=1e-12):
+                        ratio = factor
+                        break
             assert_close(
                 z.grad,
-                2 * b * diff / numel,
+                want_z,
                 what + ", gradient with respect to z",
                 atol=tol,
                 rtol=1e-5,
-                hint="only the commitment term beta * mean((z - sg(z_q))²) reaches the encoder",
+                hint={
+                    (1 + b) / b: "both terms reached z: the codebook term must see sg(z) "
+                    "(z.detach()), so that only the commitment term pulls on the encoder",
+                    1 / b: "beta weights the commitment term mean((z - sg(z_q))²), not the "
+                    "codebook term",
+                }.get(
+                    ratio,
+                    "only the commitment term beta * mean((z - sg(z_q))²) reaches the encoder",
+                ),
             )
             # Codebook term only: d/de_k = Σ_{i: idx_i = k} 2 (e_k - z_i) / (N D).
             want = torch.zeros(k, d, dtype=torch.float64, device=device)
@@ -277,6 +304,7 @@ def check_vq_aux_loss(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
+@fails_with("z_q carries no gradient to z")
 def _wrong_no_straight_through(z, codebook):
     """Returns codebook[indices] as z_q: the right values, but no gradient reaches z."""
     dist = ((z[:, None, :] - codebook[None, :, :]) ** 2).sum(-1)
@@ -284,12 +312,14 @@ def _wrong_no_straight_through(z, codebook):
     return codebook[indices], indices
 
 
+@fails_with("dropping ‖e‖²")
 def _wrong_max_dot_product(z, codebook):
     """Picks the code with the largest dot product z·e (drops ‖e‖²) instead of the nearest."""
     indices = (z @ codebook.t()).argmax(dim=1)
     return z + (codebook[indices] - z).detach(), indices
 
 
+@fails_with("the value of z_q is exactly the chosen code vector")
 def _wrong_swapped_straight_through(z, codebook):
     """Swaps the roles in the trick, z_q + (z - z_q).detach(): the value is z, not the code."""
     dist = ((z[:, None, :] - codebook[None, :, :]) ** 2).sum(-1)
@@ -298,6 +328,7 @@ def _wrong_swapped_straight_through(z, codebook):
     return quantized + (z - quantized).detach(), indices
 
 
+@fails_with("argmin over the codebook dimension")
 def _wrong_argmin_over_rows(z, codebook):
     """Takes the argmin over the batch dimension (dim 0) of the (N, K) distance matrix."""
     dist = ((z[:, None, :] - codebook[None, :, :]) ** 2).sum(-1)
@@ -305,16 +336,19 @@ def _wrong_argmin_over_rows(z, codebook):
     return z + (codebook[indices] - z).detach(), indices
 
 
+@fails_with("the codebook term must see sg(z)")
 def _wrong_aux_no_stop_gradient(z, z_q, beta=0.25):
     """Leaves out both stop-gradients: each term pulls on both z and the codebook."""
     return ((z - z_q) ** 2).mean() + beta * ((z - z_q) ** 2).mean()
 
 
+@fails_with("beta weights the commitment term")
 def _wrong_aux_beta_on_codebook(z, z_q, beta=0.25):
     """Puts beta on the codebook term instead of the commitment term."""
     return beta * ((z.detach() - z_q) ** 2).mean() + ((z - z_q.detach()) ** 2).mean()
 
 
+@fails_with("not a sum")
 def _wrong_aux_sum(z, z_q, beta=0.25):
     """Sums the squared errors instead of averaging them."""
     return ((z.detach() - z_q) ** 2).sum() + beta * ((z - z_q.detach()) ** 2).sum()
