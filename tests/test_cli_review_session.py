@@ -230,14 +230,14 @@ def test_solving_a_coding_card_in_the_session_rates_it_by_the_check(session, tmp
 # --- the same loop in-process, keys from a list (fast, for the paths pexpect does not walk) ---
 
 
-def _run_in_process(tmp_path, keys: str, limit=None, cards=None):
+def _run_in_process(tmp_path, keys: str, limit=None, cards=None, root=FIXTURE_CONTENT):
     from rich.console import Console
 
     from studycli.cli.review_session import ReviewSession
     from studycli.study.api import Study
     from studycli.study.settings import Settings
 
-    content = load_content(FIXTURE_CONTENT)
+    content = load_content(root)
     console = Console(record=True, width=100, color_system=None)
     pressed = iter(keys)
     with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as study:
@@ -276,3 +276,23 @@ def test_a_failing_editor_ends_the_attempt_not_the_session(tmp_path, monkeypatch
     summary, reviews, text = _run_in_process(tmp_path, "s 1q", cards=[content.get("add-one")])
     assert "exited with status 1" in text
     assert [(r.card_id, r.rating, r.method) for r in reviews] == [("add-one", 1, "self")]
+
+
+def test_each_cloze_deletion_is_studied_and_scheduled_on_its_own(tmp_path, content_copy):
+    (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
+        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::the mean::a parameter}}'\n"
+        "explanation: Both come from the generating function.\n",
+        encoding="utf-8",
+    )
+    cards = [load_content(content_copy).cards["poisson-cloze"]]
+    summary, reviews, text = _run_in_process(tmp_path, " 3 1q", cards=cards, root=content_copy)
+
+    assert [(r.card_id, r.rating) for r in reviews] == [
+        ("poisson-cloze#c1", 3),
+        ("poisson-cloze#c2", 1),
+    ]
+    assert "E[X] = [...] and Var(X) = the mean" in text  # c1 asked, c2 shown
+    assert "E[X] = λ and Var(X) = [a parameter]" in text  # c2 asked, c1 shown
+    assert "Both come from the generating function." in text  # the explanation, after
+    assert summary.reviewed == 2

@@ -30,18 +30,44 @@ def test_content_lints_clean():
 
 def test_enough_cards_of_each_kind():
     kinds = Counter(card.kind for card in CARDS.values())
-    assert len(CARDS) >= 160, kinds
+    assert len(CARDS) >= 400, kinds
     assert kinds[Kind.DERIVATION] >= 15, kinds
+    assert kinds[Kind.CLOZE] >= 60, kinds
 
 
 @pytest.mark.parametrize("slug", list(topics()))
-def test_every_topic_has_cards(slug):
-    topic = topics()[slug]
+def test_every_topic_has_cards_to_recall(slug):
     mine = [card for card in CARDS.values() if card.topic == slug]
     assert mine, f"no card has topic {slug!r}"
-    if "concept" in topic.kinds:
-        concepts = [c for c in mine if c.kind is Kind.CONCEPT]
-        assert len(concepts) >= 3, f"{slug}: {len(concepts)} concept cards, need 3"
+    recalled = [c for c in mine if c.kind in (Kind.CONCEPT, Kind.CLOZE)]
+    assert len(recalled) >= 3, f"{slug}: {len(recalled)} concept or cloze cards, need 3"
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def test_concept_answers_are_short_enough_to_be_learnt():
+    """The minimum information principle: an answer is recalled and judged in seconds. What
+    explains it lives in `explanation`, which is never rated."""
+    lengths = sorted(_words(c.answer) for c in CARDS.values() if c.kind is Kind.CONCEPT)
+    median = lengths[len(lengths) // 2]
+    long = [c.id for c in CARDS.values() if c.kind is Kind.CONCEPT and _words(c.answer) > 90]
+    assert median <= 50, f"median concept answer is {median} words; move the why to explanation"
+    assert len(long) <= 0.05 * len(lengths), f"answers over 90 words: {long}"
+
+
+def test_no_card_sends_the_learner_to_another_card_for_its_answer():
+    for card in CARDS.values():
+        text = f"{card.answer} {card.prompt}".lower()
+        assert "see the card" not in text and "see card" not in text, card.id
+
+
+def test_every_cloze_item_is_its_own_study_item():
+    items = [i for c in CARDS.values() if c.kind is Kind.CLOZE for i in c.study_items()]
+    assert len(items) >= len([c for c in CARDS.values() if c.kind is Kind.CLOZE])
+    assert len({i.id for i in items}) == len(items)
+    assert all("#c" in i.id and i.card_id in CARDS for i in items)
 
 
 @pytest.mark.parametrize("required", required_coding_cards(), ids=lambda r: r.id)
@@ -86,6 +112,7 @@ def test_readme_deck_table_matches_the_content():
         kinds = Counter(c.kind.value for c in CARDS.values() if deck in ("all", c.deck))
         expected[deck] = (
             kinds["concept"],
+            kinds["cloze"],
             kinds["derivation"],
             kinds["coding"],
             sum(kinds.values()),

@@ -66,7 +66,7 @@ def test_fields_of_a_coding_card_survive_the_import(tmp_path, anki):
     anki.import_package(export_fixture(tmp_path))
     note = notes_by_id(anki)["add-one"]
 
-    assert note.note_type()["name"] == "studycli card v1"
+    assert note.note_type()["name"] == "studycli card v2"
     assert list(note.keys()) == [
         "Id",
         "Kind",
@@ -76,6 +76,7 @@ def test_fields_of_a_coding_card_survive_the_import(tmp_path, anki):
         "Answer",
         "Steps",
         "Code",
+        "Explanation",
     ]
     assert (note["Kind"], note["Topic"], note["Title"]) == ("coding", "bias", "Add one")
     assert note["Prompt"] == "Write <code>add_one(x)</code> that returns <code>x + 1</code>."
@@ -208,3 +209,39 @@ def test_export_does_not_import_torch_or_numpy(tmp_path):
         cwd=REPO_ROOT,
     )
     assert out.stdout.split() == ["0", "False", "False"], out.stderr
+
+
+CLOZE_CARD = """\
+id: poisson-cloze
+kind: cloze
+topic: poisson
+title: Poisson moments
+prompt: |
+  For X ~ Poisson(λ): E[X] = {{c1::λ}} and Var(X) = {{c2::λ::a parameter}}.
+explanation: Both follow from the generating function exp(λ (z - 1)).
+"""
+
+
+def test_a_cloze_card_is_an_anki_cloze_note_with_one_card_per_deletion(
+    tmp_path, anki, content_copy
+):
+    (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(CLOZE_CARD, "utf-8")
+    concept = content_copy / "cards" / "numbers" / "poisson-concept.yaml"
+    concept.write_text(
+        concept.read_text("utf-8") + "explanation: The sum of many rare events.\n", "utf-8"
+    )
+    anki.import_package(export_fixture(tmp_path, content_copy, deck="numbers"))
+
+    notes = notes_by_id(anki)
+    cloze = notes["poisson-cloze"]
+    assert cloze.note_type()["name"] == "studycli cloze v1"
+    assert cloze.note_type()["type"] == 1  # Anki's cloze note type
+    assert "{{c1::λ}}" in cloze["Text"] and "{{c2::λ::a parameter}}" in cloze["Text"]
+    assert cloze["Back Extra"] == "Both follow from the generating function exp(λ (z - 1))."
+    cards = cloze.cards()
+    assert len(cards) == 2  # one per deletion number, as studycli schedules them
+    first, second = sorted(cards, key=lambda c: c.ord)
+    assert "[...]" in first.question() and "a parameter" in second.question()
+    assert "generating function" in first.answer()
+    assert notes["poisson-concept"]["Explanation"] == "The sum of many rare events."
+    assert "The sum of many rare events." in notes["poisson-concept"].cards()[0].answer()

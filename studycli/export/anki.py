@@ -1,6 +1,7 @@
 """Export cards to an Anki deck package (.apkg) with genanki, for study on a phone.
 
-One Anki deck per studycli deck ("studycli::<deck>"), one note per card. Every id is derived,
+One Anki deck per studycli deck ("studycli::<deck>"), one note per card; a cloze card becomes a
+note of Anki's cloze type, one Anki card per deletion number, as studycli studies it. Every id is derived,
 never random: deck ids from the deck name, the note type's id from its name, and each note's
 GUID from the card id alone. Anki matches notes by GUID on import, so importing a new export
 after a card's text changed updates the note (and keeps its Anki review history) instead of
@@ -22,13 +23,15 @@ from pathlib import Path
 import genanki
 from markdown_it import MarkdownIt
 
-from studycli.content.card import Card
+from studycli.content.card import Card, Kind
 from studycli.content.source import card_starter
 from studycli.errors import StudyError
 
 DECK_PREFIX = "studycli::"
-MODEL_NAME = "studycli card v1"  # a new field list needs a new name, hence a new model id
-FIELDS = ("Id", "Kind", "Topic", "Title", "Prompt", "Answer", "Steps", "Code")
+MODEL_NAME = "studycli card v2"  # a new field list needs a new name, hence a new model id
+FIELDS = ("Id", "Kind", "Topic", "Title", "Prompt", "Answer", "Steps", "Code", "Explanation")
+CLOZE_MODEL_NAME = "studycli cloze v1"
+CLOZE_FIELDS = ("Text", "Back Extra", "Id", "Topic", "Title")
 
 _FRONT = """\
 <div class="meta">{{Kind}} · {{Topic}} · {{Id}}</div>
@@ -42,6 +45,18 @@ _BACK = """\
 {{#Steps}}<div class="steps">{{Steps}}</div>{{/Steps}}
 {{#Answer}}<div class="answer">{{Answer}}</div>{{/Answer}}
 {{#Code}}<p class="solve">answer it with: <code>studycli solve {{Id}}</code></p>{{/Code}}
+{{#Explanation}}<div class="why">{{Explanation}}</div>{{/Explanation}}
+"""
+_CLOZE_FRONT = """\
+<div class="meta">cloze · {{Topic}} · {{Id}}</div>
+<h3>{{Title}}</h3>
+<div class="prompt">{{cloze:Text}}</div>
+"""
+_CLOZE_BACK = """\
+<div class="meta">cloze · {{Topic}} · {{Id}}</div>
+<h3>{{Title}}</h3>
+<div class="prompt">{{cloze:Text}}</div>
+{{#Back Extra}}<hr id="answer"><div class="why">{{Back Extra}}</div>{{/Back Extra}}
 """
 _CSS = """\
 .card { font-family: sans-serif; font-size: 18px; text-align: left; }
@@ -49,6 +64,8 @@ _CSS = """\
 pre { background: #f4f4f4; padding: 8px; overflow-x: auto; font-size: 14px; }
 .nightMode pre { background: #222; }
 .solve { color: #2a7; }
+.why { color: #666; font-size: 15px; margin-top: 8px; }
+.cloze { font-weight: bold; color: #27a; }
 """
 
 # CommonMark with raw HTML off, so `<`, `>` and `&` in card text are escaped, not interpreted;
@@ -75,6 +92,19 @@ def note_model() -> genanki.Model:
         templates=[{"name": "Card 1", "qfmt": _FRONT, "afmt": _BACK}],
         css=_CSS,
         sort_field_index=FIELDS.index("Title"),
+    )
+
+
+def cloze_model() -> genanki.Model:
+    """Anki's cloze note type for cloze cards: Anki makes one card per deletion number."""
+    return genanki.Model(
+        stable_id(CLOZE_MODEL_NAME),
+        CLOZE_MODEL_NAME,
+        fields=[{"name": name} for name in CLOZE_FIELDS],
+        templates=[{"name": "Cloze", "qfmt": _CLOZE_FRONT, "afmt": _CLOZE_BACK}],
+        css=_CSS,
+        model_type=genanki.Model.CLOZE,
+        sort_field_index=CLOZE_FIELDS.index("Title"),
     )
 
 
@@ -109,15 +139,35 @@ def card_fields(card: Card, starter: str | None) -> list[str]:
         markdown_html(card.answer),
         steps_html(card.steps),
         code_html(starter) if starter is not None else "",
+        markdown_html(card.explanation),
     ]
 
 
-def card_note(card: Card, model: genanki.Model, solutions_dir: Path) -> genanki.Note:
-    """One card as a note whose GUID depends on the card id only."""
-    starter = card_starter(card, solutions_dir) if card.runnable else None
+def cloze_fields(card: Card) -> list[str]:
+    """A cloze note's field values, in the order of `CLOZE_FIELDS`. The deletions keep Anki's
+    own syntax, which Markdown leaves alone."""
+    return [
+        markdown_html(card.prompt),
+        markdown_html(card.explanation),
+        card.id,
+        card.topic,
+        html.escape(card.title),
+    ]
+
+
+def card_note(card: Card, models: dict[bool, genanki.Model], solutions_dir: Path) -> genanki.Note:
+    """One card as a note whose GUID depends on the card id only; `models` maps "is cloze"
+    to the note type."""
     tags = [tag.replace(" ", "_") for tag in card.tags]  # Anki tags cannot hold spaces
+    if card.kind == Kind.CLOZE:
+        fields = cloze_fields(card)
+    else:
+        fields = card_fields(card, card_starter(card, solutions_dir) if card.runnable else None)
     return genanki.Note(
-        model=model, fields=card_fields(card, starter), tags=tags, guid=genanki.guid_for(card.id)
+        model=models[card.kind == Kind.CLOZE],
+        fields=fields,
+        tags=tags,
+        guid=genanki.guid_for(card.id),
     )
 
 
@@ -133,13 +183,13 @@ def build_package(cards: list[Card], solutions_dir: Path) -> genanki.Package:
             "no cards to export: loosen --deck, --topic or --kind "
             "(`studycli list` shows what there is)"
         )
-    model = note_model()
+    models = {False: note_model(), True: cloze_model()}
     decks: dict[str, genanki.Deck] = {}
     for card in sorted(cards, key=lambda c: (c.deck, c.id)):
         if card.deck not in decks:
             name = deck_name(card.deck)
             decks[card.deck] = genanki.Deck(stable_id(name), name)
-        decks[card.deck].add_note(card_note(card, model, solutions_dir))
+        decks[card.deck].add_note(card_note(card, models, solutions_dir))
     return genanki.Package(list(decks.values()))
 
 

@@ -1,0 +1,99 @@
+"""Cloze cards: Anki's deletion syntax, lint's rules for it, one study item per number."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from studycli.content import cloze
+from studycli.content.card import Kind, parse_card
+
+TEXT = "softmax(x)_i = {{c1::exp(x_i - m)}} / {{c2::Σ_j exp(x_j - m)::a sum}}, m = {{c1::max}}"
+
+
+def _parse(data: dict):
+    return parse_card(data, Path(f"cards/math/{data['id']}.yaml"), "math")
+
+
+def _cloze(**fields) -> dict:
+    return {
+        "id": "softmax-cloze",
+        "kind": "cloze",
+        "topic": "flash-attention",
+        "title": "Stable softmax",
+        "prompt": TEXT,
+        **fields,
+    }
+
+
+def test_deletions_numbers_and_hints_are_read():
+    found = cloze.deletions(TEXT)
+    assert [(d.number, d.text, d.hint) for d in found] == [
+        (1, "exp(x_i - m)", None),
+        (2, "Σ_j exp(x_j - m)", "a sum"),
+        (1, "max", None),
+    ]
+    assert cloze.numbers(TEXT) == [1, 2]
+
+
+def test_blank_hides_every_deletion_of_one_number_and_shows_the_others():
+    assert cloze.blank(TEXT, 1) == "softmax(x)_i = [...] / Σ_j exp(x_j - m), m = [...]"
+    assert cloze.blank(TEXT, 2) == "softmax(x)_i = exp(x_i - m) / [a sum], m = max"
+    assert cloze.blank(TEXT, None).count("[") == 3
+
+
+def test_reveal_marks_the_asked_deletion():
+    shown = cloze.reveal(TEXT, 2, lambda hidden: f"<{hidden}>")
+    assert shown == "softmax(x)_i = exp(x_i - m) / <Σ_j exp(x_j - m)>, m = max"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("no deletion here", "at least one deletion"),
+        ("a {{c1::x}} and {{c3::y}}", "skip a number"),
+        ("a {{c1::}} b", "hides nothing"),
+        ("a {{c1::x}} b }}", "unbalanced"),
+        ("a {{c1::x {{c2::y}} }}", "nested"),
+        ("a {{c0::x}}", "numbered from c1"),
+    ],
+)
+def test_lint_names_each_syntax_problem(text, problem):
+    card, problems = _parse(_cloze(prompt=text))
+    assert card is None
+    assert any(problem in p for p in problems), problems
+
+
+def test_a_cloze_card_has_no_answer_and_says_where_the_why_goes():
+    card, problems = _parse(_cloze(answer="exp"))
+    assert card is None and any("explanation" in p for p in problems), problems
+
+
+def test_each_deletion_number_is_a_study_item_with_its_own_id():
+    card, problems = _parse(_cloze(explanation="It cancels; exp never overflows."))
+    assert problems == [] and card is not None and card.kind is Kind.CLOZE
+    items = card.study_items()
+    assert [(i.id, i.cloze, i.card_id) for i in items] == [
+        ("softmax-cloze#c1", 1, "softmax-cloze"),
+        ("softmax-cloze#c2", 2, "softmax-cloze"),
+    ]
+    assert items[0].explanation == "It cancels; exp never overflows."
+    assert cloze.split_study_id("softmax-cloze#c2") == ("softmax-cloze", 2)
+    assert cloze.split_study_id("plain-card") == ("plain-card", None)
+
+
+def test_other_kinds_are_one_study_item_and_keep_an_explanation():
+    card, problems = _parse(
+        {
+            "id": "bias-why",
+            "kind": "concept",
+            "topic": "bias",
+            "title": "Bias",
+            "prompt": "Why?",
+            "answer": "Shift.",
+            "explanation": "Without it every boundary passes through 0.",
+        }
+    )
+    assert problems == [] and card is not None
+    assert card.study_items() == [card] and card.explanation.startswith("Without it")
