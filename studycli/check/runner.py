@@ -18,8 +18,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_MEMORY_MB = 4096
+from .limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+
 OUTPUT_LIMIT = 4000
 
 

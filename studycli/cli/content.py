@@ -10,6 +10,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from studycli.check.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+from studycli.study.settings import LEECH_LAPSES
+
 from .app import app, options, stdout
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "error": "red", "timeout": "yellow"}
@@ -62,11 +65,13 @@ def check(
         int | None,
         typer.Option("--jobs", "-j", min=1, help="Checks run at once (default: one per core)."),
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds each check may take.")] = 60.0,
+    timeout: Annotated[float, typer.Option(help="Seconds each check may take.")] = DEFAULT_TIMEOUT,
     device: Annotated[
         str, typer.Option(help="cpu or cuda: where checkers put their tensors.")
     ] = "cpu",
-    memory: Annotated[int, typer.Option(help="Memory cap of each check, in MB.")] = 4096,
+    memory: Annotated[
+        int, typer.Option(help="Memory cap of each check, in MB.")
+    ] = DEFAULT_MEMORY_MB,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per card.")
     ] = False,
@@ -176,7 +181,10 @@ def list_cards(
     topic: Annotated[str | None, typer.Option(help="Only this topic slug.")] = None,
     kind: Annotated[str | None, typer.Option(help="concept, derivation or coding.")] = None,
     leeches: Annotated[
-        bool, typer.Option("--leeches", help="Only leeches: cards forgotten 8 times or more.")
+        bool,
+        typer.Option(
+            "--leeches", help=f"Only leeches: cards forgotten {LEECH_LAPSES} times or more."
+        ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the cards as JSON.")] = False,
 ) -> None:

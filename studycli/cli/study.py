@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from studycli.errors import StudyError
+from studycli.study.settings import Settings
 
 from .app import app, options, stdout
 from .context import now, open_study, settings
@@ -65,12 +66,16 @@ def solve(
     ] = False,
     timeout: Annotated[
         float | None,
-        typer.Option(help="Seconds the check may take (default: check_timeout in settings, 10)."),
+        typer.Option(
+            help="Seconds the check may take "
+            f"(default: check_timeout in settings, {Settings.check_timeout:g})."
+        ),
     ] = None,
     memory: Annotated[
         int | None,
         typer.Option(
-            help="Memory cap of the check in MB (default: check_memory_mb in settings, 1024)."
+            help="Memory cap of the check in MB "
+            f"(default: check_memory_mb in settings, {Settings.check_memory_mb})."
         ),
     ] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Do not record a review.")] = False,

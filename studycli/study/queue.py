@@ -130,5 +130,5 @@ def prerequisite_order(cards: list[Card]) -> list[Card]:
 
 
 def leeches(cards: list[Card], states: dict[str, CardState]) -> list[Card]:
-    """Cards forgotten `review.LEECH_LAPSES` times or more."""
+    """Cards forgotten `settings.LEECH_LAPSES` times or more."""
     return [card for card in cards if is_leech(states.get(card.id))]

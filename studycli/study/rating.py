@@ -15,10 +15,8 @@ from fsrs import Rating, Scheduler, State
 from studycli.content.card import Card
 
 from . import scheduler as sched
-from .settings import Settings
+from .settings import LEECH_LAPSES, Settings
 from .store import CardState, Review, Store
-
-LEECH_LAPSES = 8  # as Anki: a card forgotten this many times is a leech
 
 
 def fsrs_card(state: CardState | None) -> FsrsCard | None:

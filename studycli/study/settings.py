@@ -32,6 +32,9 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "": 60, "h": 3600, "d": 86400}
 
 
+LEECH_LAPSES = 8  # as Anki: a card forgotten this many times is a leech
+
+
 @dataclass(frozen=True)
 class Settings:
     desired_retention: float = 0.9
