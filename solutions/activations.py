@@ -4,7 +4,15 @@ import math
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
+from studycli.assertions import (
+    assert_close,
+    call,
+    describe,
+    expect,
+    fails_with,
+    forbid,
+    likely_mistake,
+)
 
 
 def gelu_tanh(x):
@@ -41,20 +49,7 @@ def swiglu(x, w, v):
 
 
 def _likely_mistake(got, known, default):
-    """The hint of the first known mistake whose result `got` reproduces, else `default`.
-
-    `known` lists (the value that mistake gives, a hint naming it), so that the message names
-    the rule that was broken rather than only the numbers.
-    """
-    try:
-        value = torch.as_tensor(got).detach().cpu().double()
-    except (TypeError, ValueError, RuntimeError):
-        return default
-    for wrong, hint in known:
-        wrong = torch.as_tensor(wrong).detach().cpu().double()
-        if value.shape == wrong.shape and torch.allclose(value, wrong, rtol=1e-5, atol=1e-7):
-            return hint
-    return default
+    return likely_mistake(got, known, default)
 
 
 def check_gelu_tanh(impl, device="cpu"):

@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call, describe, expect, fails_with, likely_mistake
 
 
 def clip_loss(image_emb, text_emb, temperature: float):
@@ -53,20 +53,7 @@ _HINT = (
 
 
 def _likely_mistake(got, known, default):
-    """The hint of the first known mistake whose result `got` reproduces, else `default`.
-
-    `known` lists (the value that mistake gives, a hint naming it), so that the message names
-    the rule that was broken rather than only the numbers.
-    """
-    try:
-        value = torch.as_tensor(got).detach().cpu().double()
-    except (TypeError, ValueError, RuntimeError):
-        return default
-    for wrong, hint in known:
-        wrong = torch.as_tensor(wrong).detach().cpu().double()
-        if value.shape == wrong.shape and torch.allclose(value, wrong, rtol=1e-4, atol=1e-6):
-            return hint
-    return default
+    return likely_mistake(got, known, default, rtol=1e-4, atol=1e-6)
 
 
 def _known_mistakes(img, txt, temperature):

@@ -5,7 +5,7 @@ import math
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call, describe, expect, fails_with, likely_mistake
 
 
 def q_sample(x0, t, noise, betas):
@@ -93,20 +93,7 @@ def _alpha_bar_loop(betas):
 
 
 def _likely_mistake(got, known, default):
-    """The hint of the first known mistake whose result `got` reproduces, else `default`.
-
-    `known` is a list of (the value that mistake gives, a hint naming it), so the message can
-    name the rule that was broken rather than only the numbers.
-    """
-    try:
-        value = torch.as_tensor(got).detach().cpu().double()
-    except (TypeError, ValueError, RuntimeError):
-        return default
-    for wrong, hint in known:
-        wrong = torch.as_tensor(wrong).detach().cpu().double()
-        if value.shape == wrong.shape and torch.allclose(value, wrong, rtol=1e-5, atol=1e-7):
-            return hint
-    return default
+    return likely_mistake(got, known, default)
 
 
 def _linear_betas(T, lo=1e-4, hi=0.02, dtype=torch.float32, device="cpu"):

@@ -5,7 +5,7 @@ import math
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call, describe, expect, fails_with, likely_mistake
 
 
 def kl_to_standard_normal(mu, logvar):
@@ -52,22 +52,7 @@ def _kl_truth(mu, logvar):
 
 
 def _likely_mistake(got, known, default):
-    """The hint of the first known mistake whose result `got` reproduces, else `default`.
-
-    `known` lists (the value that mistake gives, a hint naming it), so that the message names
-    the rule that was broken rather than only the numbers.
-    """
-    try:
-        value = torch.as_tensor(got).detach().cpu().double()
-    except (TypeError, ValueError, RuntimeError):
-        return default
-    for wrong, hint in known:
-        wrong = torch.as_tensor(wrong).detach().cpu().double()
-        if value.shape == wrong.shape and torch.allclose(
-            value, wrong, rtol=1e-5, atol=1e-7, equal_nan=True
-        ):
-            return hint
-    return default
+    return likely_mistake(got, known, default, equal_nan=True)
 
 
 def _compare_kl(impl, mu, logvar, hint="", rtol=None, known=()):

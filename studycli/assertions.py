@@ -40,6 +40,38 @@ def fails_with(expected: str) -> Callable[[Callable], Callable]:
     return mark
 
 
+def likely_mistake(
+    got: Any,
+    known: list[tuple[Any, str]],
+    default: str,
+    *,
+    rtol: float = 1e-5,
+    atol: float = 1e-7,
+    equal_nan: bool = False,
+) -> str:
+    """The hint of the first known mistake whose result `got` reproduces, else `default`.
+
+    `known` lists (the value that mistake gives on these inputs, a hint naming it), so that a
+    checker's message names the rule that was broken rather than only the numbers:
+
+        hint = likely_mistake(got, [(x * 2, "doubled instead of squared")], "must be x ** 2")
+        assert_close(got, x ** 2, what, hint=hint)
+    """
+    import torch
+
+    try:
+        value = torch.as_tensor(got).detach().cpu().double()
+    except (TypeError, ValueError, RuntimeError):
+        return default
+    for wrong, hint in known:
+        expected = torch.as_tensor(wrong).detach().cpu().double()
+        if value.shape == expected.shape and torch.allclose(
+            value, expected, rtol=rtol, atol=atol, equal_nan=equal_nan
+        ):
+            return hint
+    return default
+
+
 def describe(value: Any, limit: int = 8) -> str:
     """A short, readable rendering of a checker input for a failure message.
 
