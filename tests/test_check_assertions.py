@@ -94,3 +94,29 @@ def test_forbid_rejects_the_routine_the_card_is_about():
     method = forbid(lambda x: x.softmax(-1), "softmax", reason="no")
     with pytest.raises(AssertionError):
         method(torch.randn(3))
+
+
+def test_likely_mistake_names_the_mistake_the_output_reproduces():
+    import torch
+
+    from studycli.assertions import likely_mistake
+
+    x = torch.tensor([1.0, 2.0, 3.0])
+    known = [(x * 2, "doubled instead of squared"), (x**3, "cubed")]
+    assert likely_mistake(x * 2, known, "must be x ** 2") == "doubled instead of squared"
+    assert likely_mistake(x**3, known, "must be x ** 2") == "cubed"
+    assert likely_mistake(x + 1, known, "must be x ** 2") == "must be x ** 2"
+    assert likely_mistake("not a tensor", known, "must be x ** 2") == "must be x ** 2"
+    nan = torch.tensor([float("nan")])
+    assert likely_mistake(nan, [(nan, "nan")], "d") == "d"
+    assert likely_mistake(nan, [(nan, "nan")], "d", equal_nan=True) == "nan"
+
+
+def test_fails_with_marks_the_declared_failure():
+    from studycli.assertions import fails_with
+
+    @fails_with("missing rescale")
+    def wrong(x):
+        return x
+
+    assert wrong.fails_with == "missing rescale" and wrong(3) == 3
