@@ -241,3 +241,50 @@ def test_ctrl_c_stops_the_running_checks_at_once(trouble):
     _, err = process.communicate(timeout=30)
     assert process.returncode == 130 and "interrupted" in err
     assert time.monotonic() - started < 10
+
+
+DECLARED = '''
+from studycli.assertions import assert_equal, call, fails_with
+
+
+def double(x):
+    """Return 2 x."""
+    return 2 * x
+
+
+def check_double(impl, device="cpu"):
+    for x in (0, 1, 5):
+        assert_equal(call(impl, f"double({x})", x), 2 * x, f"double({x})", hint="HINT-" + str(x))
+
+
+@fails_with("HINT-1")
+def _wrong_square(x):
+    """Squares: right at 0, caught at 1."""
+    return x * x
+
+
+@fails_with("off by one")
+def _wrong_plus_one(x):
+    """Adds one; declares a failure the checker never gives."""
+    return 2 * x + 1
+
+
+WRONG_ANSWERS = {"double": [_wrong_square, _wrong_plus_one]}
+'''
+
+
+def test_a_wrong_answer_rejected_for_another_reason_than_it_declares_fails_the_card(content_copy):
+    (content_copy / "solutions" / "declared.py").write_text(DECLARED)
+    write_card(
+        content_copy,
+        "trouble",
+        "double",
+        "id: double\nkind: coding\ntopic: bias\ntitle: Double\nprompt: Return 2 x.\n"
+        "solution: declared:double\n",
+    )
+    content = load_content(content_copy)
+    [result] = run_checks([content.cards["double"]], content, jobs=2, timeout=20)
+
+    assert result.status == "fail"
+    assert "_wrong_plus_one" in result.message and "not for its mistake" in result.message
+    assert "'off by one'" in result.message and "_wrong_square" not in result.message
