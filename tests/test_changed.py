@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,18 +12,9 @@ from studycli.check import changed as changed_module
 from studycli.check.changed import changed_cards
 from studycli.content.loader import load_content
 
-from .conftest import FIXTURE_CONTENT
+from .conftest import FIXTURE_CONTENT, edit, git
 
 ALL = ["add-one", "bias-concept", "poisson-concept", "triangle-derivation"]
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com",
-         "-c", "commit.gpgsign=false", *args],
-        cwd=repo, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return done.stdout
 
 
 @pytest.fixture
@@ -42,12 +32,6 @@ def repo(tmp_path) -> Path:
 
 def ids(repo: Path, ref: str | None = None) -> list[str]:
     return [card.id for card in changed_cards(load_content(repo), ref).cards]
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
 
 
 def test_nothing_changed_checks_nothing(repo):
