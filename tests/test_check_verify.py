@@ -15,7 +15,7 @@ from studycli.content.loader import load_content
 from .conftest import FIXTURE_CONTENT, write_card
 
 TROUBLE = '''
-from studycli.assertions import assert_equal, call
+from studycli.assertions import assert_equal, call, fails_with
 
 
 def hang(x):
@@ -64,11 +64,13 @@ def check_lenient(impl, device="cpu"):
     call(impl, "lenient(1)", 1)  # accepts anything that does not raise
 
 
+@fails_with("expected 1, got 2")
 def _wrong_a(x):
     """Returns x + 1."""
     return x + 1
 
 
+@fails_with("expected 1, got 0")
 def _wrong_b(x):
     """Returns 0."""
     return 0

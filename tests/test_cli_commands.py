@@ -45,6 +45,7 @@ print(result.exit_code, "torch" in sys.modules, "numpy" in sys.modules)
         ["list"],
         ["list", "--json"],
         ["show", "add-one", "--answer"],
+        ["schema"],
     ],
 )
 def test_commands_that_run_no_code_do_not_import_torch_or_numpy(args):

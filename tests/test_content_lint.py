@@ -68,6 +68,48 @@ def test_checker_and_wrong_answers_are_required(content_copy):
     assert any("lists 1 wrong answer(s) for 'triangle'" in m for m in found)
 
 
+def test_every_wrong_answer_declares_its_failure(content_copy):
+    module = content_copy / "solutions" / "arith.py"
+    source = module.read_text()
+    source = source.replace('@fails_with("add_one(-3): expected -2, got -1")\n', "")
+    source = source.replace('@fails_with("expected -2, got -3")', '@fails_with("  ")')
+    source = source.replace(
+        'WRONG_ANSWERS["triangle"] = [_wrong_off_by_one, _wrong_float]',
+        'WRONG_ANSWERS["triangle"] = [_wrong_off_by_one, lambda n: n]',
+    )
+    module.write_text(source)
+    lines = source.splitlines()
+    found = {
+        (p.line, p.card_id, p.message) for p in lint(load_content(content_copy)) if p.path == module
+    }
+    no_declaration = lines.index("def _wrong_add_two(x):") + 1
+    empty = lines.index("def _wrong_identity(x):") + 1
+    listed = next(i for i, line in enumerate(lines, 1) if "lambda n: n" in line)
+    assert {(line, card) for line, card, _ in found} == {
+        (no_declaration, "add-one"),
+        (empty, "add-one"),
+        (listed, "triangle-derivation"),
+    }
+    text = {line: message for line, _, message in found}
+    assert text[no_declaration].startswith("wrong answer _wrong_add_two (for 'add_one') declares")
+    assert "@fails_with(\"<a part of the checker's message" in text[no_declaration]
+    assert "above `def _wrong_add_two`" in text[no_declaration]
+    assert "declares an empty failure" in text[empty]
+    assert "lists lambda n: n, which is not a top-level function of arith.py" in text[listed]
+
+
+def test_lint_names_the_file_and_line_of_a_missing_declaration(cli, content_copy):
+    module = content_copy / "solutions" / "arith.py"
+    module.write_text(module.read_text().replace('@fails_with("expected -2, got -3")\n', ""))
+    result = cli("--content", content_copy, "lint")
+    line = module.read_text().splitlines().index("def _wrong_identity(x):") + 1
+    assert result.exit_code == 1
+    assert f"solutions/arith.py:{line}: wrong answer _wrong_identity" in result.stderr
+    # check refuses the card until the declaration is there
+    refused = cli("--content", content_copy, "check", "add-one")
+    assert refused.exit_code == 1 and "fix what `studycli lint` reports first" in refused.stderr
+
+
 def test_starter_must_compile_and_match_the_signature(content_copy):
     path = content_copy / "cards" / "basics" / "add-one.yaml"
     original = path.read_text()

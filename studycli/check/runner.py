@@ -24,12 +24,16 @@ OUTPUT_LIMIT = 4000
 
 
 class Status(StrEnum):
-    """A check's outcome: pass, fail (the checker rejected it), error, or timeout."""
+    """A check's outcome: pass, fail (the checker rejected it), error, or timeout (and, for a
+    card's verdict only, not done)."""
 
     PASS = "pass"
     FAIL = "fail"
     ERROR = "error"
     TIMEOUT = "timeout"
+    # A card verdict, never a check's outcome: the card still holds what `studycli new` left
+    # to be written (TODO text, code raising NotImplementedError), so nothing was run.
+    NOT_DONE = "not done"
 
 
 @dataclass(frozen=True)

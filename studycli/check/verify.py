@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from studycli.content.card import Card
 from studycli.content.loader import Content
+from studycli.content.scaffold import not_done
 from studycli.content.source import checker_ref, read_module, starter_for
 from studycli.errors import StudyError
 
@@ -47,18 +48,19 @@ class CardResult:
 
 
 def checkable(cards: list[Card], content: Content) -> list[Card]:
-    """The runnable cards among `cards`, once `lint` finds nothing wrong with them.
+    """The cards among `cards` that `check` reports on: the runnable ones, and any other that
+    `studycli new` wrote and that is not filled in yet; once `lint` finds nothing wrong.
 
     Raises:
         StudyError: `lint` reports a problem in one of them (checking it would mislead).
     """
     from studycli.content.lint import lint
 
-    runnable = [card for card in cards if card.runnable]
+    chosen = [card for card in cards if card.runnable or not_done(card, content.solutions_dir)]
     broken = {problem.card_id for problem in lint(content) if problem.card_id}
-    if bad := sorted(broken & {card.id for card in runnable}):
+    if bad := sorted(broken & {card.id for card in chosen}):
         raise StudyError(f"fix what `studycli lint` reports first (cards: {', '.join(bad)})")
-    return runnable
+    return chosen
 
 
 def plan(
@@ -161,12 +163,16 @@ def run_checks(
 ) -> list[CardResult]:
     """Verify every card, running up to `jobs` isolated checks at a time.
 
-    Returns one `CardResult` per card, in the order of `cards`.
+    A card that is not filled in yet (see `scaffold.not_done`) is reported "not done" without
+    running anything. Returns one `CardResult` per card reported, in the order of `cards`.
     """
+    unfinished = {
+        card.id: reasons for card in cards if (reasons := not_done(card, content.solutions_dir))
+    }
     planned = {
         card.id: plan(card, content, device=device, timeout=timeout, memory_mb=memory_mb)
         for card in cards
-        if card.runnable
+        if card.runnable and card.id not in unfinished
     }
     collected: dict[str, list[tuple[Job, Outcome]]] = {card_id: [] for card_id in planned}
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
@@ -188,8 +194,22 @@ def run_checks(
         raise
     finally:
         pool.shutdown(wait=True)
-    return [verdict(card_id, collected[card_id]) for card_id in planned]
+    return [
+        _not_done_result(card.id, unfinished[card.id])
+        if card.id in unfinished
+        else verdict(card.id, collected[card.id])
+        for card in cards
+        if card.id in unfinished or card.id in planned
+    ]
+
+
+def _not_done_result(card_id: str, reasons: list[str]) -> CardResult:
+    return CardResult(card_id, Status.NOT_DONE, 0.0, "not done yet: " + "; ".join(reasons))
 
 
 def count_jobs(cards: list[Card], content: Content) -> int:
-    return sum(len(plan(card, content)) for card in cards if card.runnable)
+    return sum(
+        len(plan(card, content))
+        for card in cards
+        if card.runnable and not not_done(card, content.solutions_dir)
+    )

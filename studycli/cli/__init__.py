@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import authoring as _authoring  # noqa: F401  (registers new, schema)
 from . import content as _content  # noqa: F401  (registers lint, check, show, list)
 from . import export as _export  # noqa: F401  (registers export-anki)
 from . import optimize as _optimize  # noqa: F401  (registers optimize)

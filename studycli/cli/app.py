@@ -78,4 +78,6 @@ def stdout() -> Console:
 
 
 def main() -> None:
-    app()
+    # One program name however it is started (`studycli`, `python -m studycli`), so that shell
+    # completion's variable is always _STUDYCLI_COMPLETE.
+    app(prog_name="studycli")

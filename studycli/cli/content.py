@@ -14,8 +14,15 @@ from studycli.check.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from studycli.study.settings import LEECH_LAPSES
 
 from .app import app, options, stdout
+from .completion import complete_card_id, complete_deck, complete_topic
 
-STATUS_STYLE = {"pass": "green", "fail": "red", "error": "red", "timeout": "yellow"}
+STATUS_STYLE = {
+    "pass": "green",
+    "fail": "red",
+    "error": "red",
+    "timeout": "yellow",
+    "not done": "yellow",
+}
 
 
 @app.command()
@@ -59,8 +66,21 @@ def lint(
 def check(
     ctx: typer.Context,
     card_ids: Annotated[
-        list[str] | None, typer.Argument(help="Cards to check (default: all).")
+        list[str] | None,
+        typer.Argument(
+            help="Cards to check (default: all); with --changed, the git ref to compare with.",
+            metavar="[ID]... | [REF]",
+            autocompletion=complete_card_id,
+        ),
     ] = None,
+    changed: Annotated[
+        bool,
+        typer.Option(
+            "--changed",
+            help="Only the cards whose YAML or solution module differ from REF (default: the "
+            "merge base with main), uncommitted and untracked changes included.",
+        ),
+    ] = False,
     jobs: Annotated[
         int | None,
         typer.Option("--jobs", "-j", min=1, help="Checks run at once (default: one per core)."),
@@ -78,9 +98,12 @@ def check(
 ) -> None:
     """Prove each card's reference passes its checker and its starter and wrong answers fail it.
 
-    Every check runs in its own process with a time limit, in parallel. Exit 1 if any card fails.
+    Every check runs in its own process with a time limit, in parallel. A card that `new` wrote
+    and that is not filled in yet is reported as not done. Exit 1 if any card fails.
 
     Example: studycli check flash-attention online-softmax --jobs 2
+
+    Example: studycli check --changed origin/main   (a pull request's cards)
     """
     import os
 
@@ -90,7 +113,12 @@ def check(
     if device not in ("cpu", "cuda"):
         raise StudyError(f"--device must be cpu or cuda, not {device!r}")
     content = options(ctx).load()
-    cards = [content.get(i) for i in card_ids] if card_ids else list(content.cards.values())
+    if changed:
+        cards = _changed(content, card_ids or [])
+    elif card_ids:
+        cards = [content.get(i) for i in card_ids]
+    else:
+        cards = list(content.cards.values())
     runnable = checkable(cards, content)
     jobs = jobs or (os.cpu_count() or 1)
     try:
@@ -107,12 +135,29 @@ def check(
         raise typer.Exit(130) from None
     failed = [r for r in results if r.status != "pass"]
     if not as_json:
+        not_done = sum(r.status == "not done" for r in results)
         stdout().print(
             f"{len(results) - len(failed)} of {len(results)} cards pass"
             + (f"; [red]{len(failed)} do not[/]" if failed else "")
+            + (f" ({not_done} not done yet)" if not_done else "")
         )
     if failed:
         raise typer.Exit(1)
+
+
+def _changed(content, refs: list[str]):
+    """The cards `check --changed [REF]` checks; says on stderr what they were compared with."""
+    from studycli.check.changed import changed_cards
+    from studycli.errors import StudyError
+
+    if len(refs) > 1:
+        raise StudyError(
+            "with --changed, give at most one argument, the git ref to compare with "
+            f"(got {' '.join(refs)}); to check given cards, leave out --changed"
+        )
+    found = changed_cards(content, refs[0] if refs else None)
+    Console(stderr=True, highlight=False).print(f"--changed: {escape(found.note)}", soft_wrap=True)
+    return found.cards
 
 
 def _check_with_progress(cards, content, jobs, device, timeout, memory):
@@ -157,7 +202,7 @@ def _results_table(results) -> Table:
 @app.command()
 def show(
     ctx: typer.Context,
-    card_id: str,
+    card_id: Annotated[str, typer.Argument(autocompletion=complete_card_id)],
     answer: Annotated[bool, typer.Option("--answer", "-a", help="Show the answer too.")] = False,
 ) -> None:
     """Show one card: its prompt, the starter for coding cards and, with --answer, the answer.
@@ -177,8 +222,12 @@ def show(
 @app.command("list")
 def list_cards(
     ctx: typer.Context,
-    deck: Annotated[str | None, typer.Option(help="Only this deck.")] = None,
-    topic: Annotated[str | None, typer.Option(help="Only this topic slug.")] = None,
+    deck: Annotated[
+        str | None, typer.Option(help="Only this deck.", autocompletion=complete_deck)
+    ] = None,
+    topic: Annotated[
+        str | None, typer.Option(help="Only this topic slug.", autocompletion=complete_topic)
+    ] = None,
     kind: Annotated[str | None, typer.Option(help="concept, derivation or coding.")] = None,
     leeches: Annotated[
         bool,

@@ -17,14 +17,19 @@ from studycli.errors import StudyError
 from studycli.study.settings import Settings
 
 from .app import app, options, stdout
+from .completion import complete_card_id, complete_deck, complete_topic
 from .context import now, open_study, settings
 
 
 @app.command()
 def review(
     ctx: typer.Context,
-    deck: Annotated[str | None, typer.Option(help="Only this deck.")] = None,
-    topic: Annotated[str | None, typer.Option(help="Only this topic slug.")] = None,
+    deck: Annotated[
+        str | None, typer.Option(help="Only this deck.", autocompletion=complete_deck)
+    ] = None,
+    topic: Annotated[
+        str | None, typer.Option(help="Only this topic slug.", autocompletion=complete_topic)
+    ] = None,
     tag: Annotated[str | None, typer.Option(help="Only cards with this tag.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many cards.")] = None,
 ) -> None:
@@ -55,7 +60,10 @@ def review(
 @app.command()
 def solve(
     ctx: typer.Context,
-    card_id: Annotated[str, typer.Argument(help="The coding card to answer.")],
+    card_id: Annotated[
+        str,
+        typer.Argument(help="The coding card to answer.", autocompletion=complete_card_id),
+    ],
     file: Annotated[
         Path | None,
         typer.Option("--file", help="Check this file instead of your attempt file (no editor)."),
@@ -184,7 +192,10 @@ def _next_due_line(upcoming: datetime | None, moment: datetime) -> str:
 @app.command()
 def history(
     ctx: typer.Context,
-    card: Annotated[str | None, typer.Option("--card", help="Only this card's reviews.")] = None,
+    card: Annotated[
+        str | None,
+        typer.Option("--card", help="Only this card's reviews.", autocompletion=complete_card_id),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reviews as JSON.")] = False,
 ) -> None:
     """Show the review log, newest first (undone ratings left out).
@@ -219,7 +230,10 @@ def history(
 
 
 @app.command()
-def suspend(ctx: typer.Context, card_id: str) -> None:
+def suspend(
+    ctx: typer.Context,
+    card_id: Annotated[str, typer.Argument(autocompletion=complete_card_id)],
+) -> None:
     """Keep a card out of reviews (its history and schedule are kept).
 
     Example: studycli suspend flash-attention
@@ -228,7 +242,10 @@ def suspend(ctx: typer.Context, card_id: str) -> None:
 
 
 @app.command()
-def unsuspend(ctx: typer.Context, card_id: str) -> None:
+def unsuspend(
+    ctx: typer.Context,
+    card_id: Annotated[str, typer.Argument(autocompletion=complete_card_id)],
+) -> None:
     """Bring a suspended card back into reviews, with its schedule as it was.
 
     Example: studycli unsuspend flash-attention

@@ -5,46 +5,23 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from . import cloze
+from .fields import (
+    CARD_FIELDS,
+    FIELDS,
+    FORMAT_VERSION,
+    ID_PATTERN,
+    REFERENCE_PATTERN,
+    Field,
+    Kind,
+    Type,
+)
 
-FORMAT_VERSION = 1
-ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-REFERENCE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*:[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class Kind(StrEnum):
-    CONCEPT = "concept"
-    DERIVATION = "derivation"
-    CODING = "coding"
-    CLOZE = "cloze"
-
-
-FIELDS = {
-    "id",
-    "kind",
-    "topic",
-    "title",
-    "prompt",
-    "answer",
-    "explanation",
-    "tags",
-    "hints",
-    "requires",
-    "steps",
-    "solution",
-    "check",
-    "starter",
-    "format_version",
-}
-REQUIRED = ("id", "kind", "topic", "title", "prompt")
-LIST_FIELDS = ("tags", "hints", "requires", "steps")
-TEXT_FIELDS = ("title", "prompt", "answer", "explanation", "starter")
+__all__ = ["FIELDS", "FORMAT_VERSION", "Card", "CardProblem", "Kind", "Ref", "parse_card"]
 
 
 @dataclass(frozen=True)
@@ -117,7 +94,7 @@ class Card:
 
 
 def parse_card(data: Any, path: Path, deck: str) -> tuple[Card | None, list[str]]:
-    """Validate one card's YAML mapping.
+    """Validate one card's YAML mapping against the card format (`fields.CARD_FIELDS`).
 
     Returns the card (None when it is unusable) and every problem found, each a sentence that
     says how to fix it. Cross-card rules (unique ids, `requires`, solutions) live in `lint`.
@@ -126,31 +103,48 @@ def parse_card(data: Any, path: Path, deck: str) -> tuple[Card | None, list[str]
         return None, [
             f"the file must hold one YAML mapping (key: value lines), not {type(data).__name__}"
         ]
-    problems: list[str] = []
     version = data.get("format_version", FORMAT_VERSION)
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version > FORMAT_VERSION:
         return None, [
             f"format_version {version!r} is newer than this studycli reads ({FORMAT_VERSION}): "
             "upgrade studycli (pip install -U studycli)"
         ]
+    if version < 1:
+        return None, [f"format_version {version!r} must be 1 to {FORMAT_VERSION}"]
+    problems: list[str] = []
     for key in sorted(set(data) - FIELDS, key=str):
         close = _closest(str(key))
         problems.append(f"unknown field {key!r}" + (f": did you mean {close!r}?" if close else ""))
-    for key in REQUIRED:
-        if not _is_text(data.get(key)):
-            problems.append(f"missing required field {key!r} (a non-empty string)")
-    for key in TEXT_FIELDS:
-        if key in data and not isinstance(data[key], str):
-            problems.append(f"field {key!r} must be a string (use `{key}: |` for multi-line text)")
-    for key in LIST_FIELDS:
-        value = data.get(key, [])
-        if not isinstance(value, list) or not all(_is_text(item) for item in value):
-            problems.append(f"field {key!r} must be a list of non-empty strings")
+    for spec in CARD_FIELDS:
+        problems += _check_value(spec, data)
     problems += _check_identity(data, path)
     problems += _check_kind_rules(data)
     if problems:
         return None, problems
     return _build(data, path, deck), []
+
+
+def _check_value(spec: Field, data: dict) -> list[str]:
+    """The problems with one field's value, whatever the card's kind."""
+    key = spec.name
+    value = data.get(key)
+    problems = []
+    if spec.required and not _is_text(value):
+        problems.append(f"missing required field {key!r} (a non-empty string)")
+    if key not in data:
+        return problems
+    if spec.type is Type.TEXT and not isinstance(value, str):
+        problems.append(f"field {key!r} must be a string (use `{key}: |` for multi-line text)")
+    elif spec.type is Type.LIST and not (
+        isinstance(value, list) and all(_is_text(item) for item in value)
+    ):
+        problems.append(f"field {key!r} must be a list of non-empty strings")
+    elif spec.type is Type.REF and not (isinstance(value, str) and REFERENCE_PATTERN.match(value)):
+        problems.append(
+            f"{key} {value!r} must be 'module:function' naming a module in solutions/ "
+            "(no paths, no dots)"
+        )
+    return problems
 
 
 def _check_identity(data: dict, path: Path) -> list[str]:
@@ -170,53 +164,42 @@ def _check_identity(data: dict, path: Path) -> list[str]:
 
 
 def _check_kind_rules(data: dict) -> list[str]:
+    """The fields a card of its kind must have and must leave out."""
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in {k.value for k in Kind}:
         return [f"kind {kind!r} must be one of: {', '.join(k.value for k in Kind)}"]
     problems = []
-    if kind == "cloze":
-        return _check_cloze(data)
-    if kind in ("concept", "derivation") and not _is_text(data.get("answer")):
-        problems.append(f"a {kind} card needs an 'answer'")
-    if kind == "derivation" and not data.get("steps"):
-        problems.append(
-            "a derivation card needs 'steps': the ordered steps, revealed one at a time"
-        )
-    if kind != "derivation" and data.get("steps"):
-        problems.append("only derivation cards have 'steps'")
-    if kind == "coding" and "solution" not in data:
-        problems.append(
-            "a coding card needs 'solution: module:function' naming its reference in solutions/"
-        )
-    if kind == "concept":
-        for key in ("solution", "check", "starter"):
-            if key in data:
-                problems.append(
-                    f"a concept card has no {key!r}: make it a coding or derivation card"
-                )
-    if "check" in data and "solution" not in data:
-        problems.append("'check' needs a 'solution' to check")
-    for key in ("solution", "check"):
-        value = data.get(key)
-        if value is not None and not (isinstance(value, str) and REFERENCE_PATTERN.match(value)):
-            problems.append(
-                f"{key} {value!r} must be 'module:function' naming a module in solutions/ "
-                "(no paths, no dots)"
-            )
-    return problems
-
-
-def _check_cloze(data: dict) -> list[str]:
-    problems = [
-        f"a cloze card has no {key!r}: the deletions in its prompt are what is recalled"
-        + (" (put what explains them in 'explanation')" if key == "answer" else "")
-        for key in ("answer", "steps", "hints", "solution", "check", "starter")
-        if key in data
-    ]
+    for spec in CARD_FIELDS:
+        present = spec.name in data
+        if present and Kind(kind) not in spec.kinds:
+            problems.append(_not_allowed(spec, Kind(kind)))
+        elif Kind(kind) in spec.needed_by and not _filled(spec, data):
+            problems.append(f"a {kind} card needs {spec.need_phrase}")
+        if present and spec.needs and spec.needs not in data:
+            problems.append(f"{spec.name!r} needs a {spec.needs!r} to {spec.name}")
     prompt = data.get("prompt")
-    if isinstance(prompt, str):
+    if kind == Kind.CLOZE and isinstance(prompt, str):
         problems += cloze.problems(prompt)
     return problems
+
+
+def _not_allowed(spec: Field, kind: Kind) -> str:
+    if kind is Kind.CLOZE:
+        return (
+            f"a cloze card has no {spec.name!r}: the deletions in its prompt are what is recalled"
+            + (" (put what explains them in 'explanation')" if spec.name == "answer" else "")
+        )
+    allowed = " or ".join(k.value for k in spec.kinds)
+    return f"a {kind} card has no {spec.name!r}: remove it, or make it a {allowed} card"
+
+
+def _filled(spec: Field, data: dict) -> bool:
+    value = data.get(spec.name)
+    if spec.type is Type.TEXT:
+        return _is_text(value)
+    if spec.type is Type.LIST:
+        return bool(value)
+    return spec.name in data
 
 
 def _build(data: dict, path: Path, deck: str) -> Card:

@@ -10,6 +10,7 @@ from .loader import Content
 from .source import (
     ModuleInfo,
     checker_ref,
+    declared_failure,
     module_path,
     parameters,
     read_module,
@@ -90,7 +91,49 @@ def _lint_solution(card: Card, solutions_dir: Path) -> list[CardProblem]:
                 "read it without running the module)",
             )
         )
+    problems += _lint_declared_failures(card, info)
     problems += _lint_starter(card, info, parameters(reference))
+    return problems
+
+
+def _lint_declared_failures(card: Card, info: ModuleInfo) -> list[CardProblem]:
+    """Every wrong answer is a top-level function that declares, with @fails_with, the failure
+    the checker must give it (check then proves it is rejected for that mistake)."""
+    assert card.solution is not None
+    function = card.solution.function
+    problems = []
+    for entry in info.table_entries("WRONG_ANSWERS", function):
+        node = info.function(entry.id) if isinstance(entry, ast.Name) else None
+        if node is None:
+            problems.append(
+                CardProblem(
+                    info.path,
+                    f"WRONG_ANSWERS[{function!r}] lists {ast.unparse(entry)}, which is not a "
+                    f"top-level function of {info.path.name}: define each wrong answer with "
+                    "`def`, so that it can declare @fails_with",
+                    entry.lineno,
+                    card.id,
+                )
+            )
+            continue
+        declared = declared_failure(node)
+        if declared is None or not declared.strip():
+            problems.append(
+                CardProblem(
+                    info.path,
+                    f"wrong answer {node.name} (for {function!r}) "
+                    + (
+                        "declares an empty failure"
+                        if declared is not None
+                        else "declares no failure"
+                    )
+                    + f': put @fails_with("<a part of the checker\'s message for this mistake>") '
+                    f"on the line above `def {node.name}`, a string literal "
+                    "(from studycli.assertions import fails_with)",
+                    node.lineno,
+                    card.id,
+                )
+            )
     return problems
 
 

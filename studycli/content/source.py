@@ -59,9 +59,9 @@ class ModuleInfo:
                     )
         return counts
 
-    def expected_failures(self, table: str, function: str) -> list[str | None]:
-        """For each entry of `TABLE["function"]`, the text its `@fails_with("...")` declares
-        (None where it declares none or the entry is not a top-level function)."""
+    def table_entries(self, table: str, function: str) -> list[ast.expr]:
+        """The expressions listed in `TABLE["function"]` (`TABLE = {"f": [a, b]}` or
+        `TABLE["f"] = [a, b]` at module top level), in order; the last assignment wins."""
         entries: list[ast.expr] = []
         for node in self.tree.body:
             if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
@@ -84,9 +84,14 @@ class ModuleInfo:
                     and target.slice.value == function
                 ):
                     entries = _elements(node.value)
+        return entries
+
+    def expected_failures(self, table: str, function: str) -> list[str | None]:
+        """For each entry of `TABLE["function"]`, the text its `@fails_with("...")` declares
+        (None where it declares none or the entry is not a top-level function)."""
         return [
-            _declared_failure(self.function(e.id)) if isinstance(e, ast.Name) else None
-            for e in entries
+            declared_failure(self.function(e.id)) if isinstance(e, ast.Name) else None
+            for e in self.table_entries(table, function)
         ]
 
     def imports(self) -> list[str]:
@@ -105,7 +110,7 @@ def _elements(node: ast.expr) -> list[ast.expr]:
     return list(node.elts) if isinstance(node, (ast.List, ast.Tuple)) else []
 
 
-def _declared_failure(function: ast.FunctionDef | None) -> str | None:
+def declared_failure(function: ast.FunctionDef | None) -> str | None:
     """The string of a `@fails_with("...")` decorator on `function`, if it has one."""
     for decorator in function.decorator_list if function else []:
         if (

@@ -1,0 +1,75 @@
+"""Authoring commands: new (scaffold a card to fill in) and schema (the card format)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from studycli.content.fields import Kind
+
+from .app import app, options, stdout
+from .completion import complete_deck, complete_topic
+
+
+@app.command()
+def new(
+    ctx: typer.Context,
+    kind: Annotated[Kind, typer.Argument(help="concept, derivation, coding or cloze.")],
+    card_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="The new card's id, in kebab-case: also its file name, for good."
+        ),
+    ],
+    topic: Annotated[
+        str,
+        typer.Option(help="Its topic slug (see topics.yaml).", autocompletion=complete_topic),
+    ],
+    deck: Annotated[
+        str | None,
+        typer.Option(
+            help="Its deck folder (default: the deck of the topic's cards).",
+            autocompletion=complete_deck,
+        ),
+    ] = None,
+) -> None:
+    """Write a new card to fill in, and for a coding card its solution module.
+
+    The card goes to cards/<deck>/<id>.yaml; a coding card's module, solutions/<module>.py,
+    holds a reference, a checker and two wrong answers, all stubs. The card passes `studycli lint` at once, and editors that speak the YAML language server
+    validate it as you type. What is left to write begins with TODO or raises
+    NotImplementedError, and `studycli check` reports the card as not done yet until it is
+    written. Never overwrites a file.
+
+    Example: studycli new coding rms-norm --topic layer-norm
+    """
+    from studycli.content.scaffold import plan_card, write_card
+
+    content = options(ctx).load()
+    request = plan_card(content, kind, card_id, topic, deck)
+    written = write_card(content, request)
+    console = stdout()
+    for path in written:
+        console.print(f"wrote {escape(str(path.relative_to(content.root)))}")
+    console.print(
+        "next: write what begins with TODO"
+        + (" and what raises NotImplementedError" if kind is Kind.CODING else "")
+        + f", then `studycli lint` and `studycli check {card_id}`",
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a card file, generated from the card format.
+
+    The repository ships it as cards/schema.json; regenerate it after changing the format or
+    the topic list.
+
+    Example: studycli schema > cards/schema.json
+    """
+    from studycli.content.schema import schema_text
+
+    print(schema_text(), end="")

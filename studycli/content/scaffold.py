@@ -1,0 +1,268 @@
+"""`studycli new`: a new card to fill in, and how `check` tells one that is not filled in yet.
+
+A scaffolded card is valid from the start (`lint` accepts it), so an author can lint as they
+write. What is still to be written is marked: text fields begin with `TODO`, and a coding
+card's reference, checker and wrong answers raise `NotImplementedError`. `not_done` finds
+those marks, and `check` reports such a card as not done yet instead of running it.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import keyword
+from dataclasses import dataclass
+from pathlib import Path
+
+from studycli.errors import ContentError
+
+from .card import Card
+from .fields import ID_PATTERN, Kind
+from .loader import Content
+from .schema import MODELINE, SCHEMA_FILE, schema_text
+from .source import ModuleInfo, checker_ref, declared_failure, module_path, read_module
+from .topics import topics
+
+TODO = "TODO"  # what every text still to be written begins with
+NOT_IMPLEMENTED = "NotImplementedError"
+
+
+@dataclass(frozen=True)
+class NewCard:
+    """What `new` is asked to write."""
+
+    kind: Kind
+    card_id: str
+    topic: str
+    deck: str
+
+    @property
+    def module(self) -> str:
+        """A coding card's solution module, and its reference function: the id in snake_case."""
+        return self.card_id.replace("-", "_")
+
+
+def plan_card(content: Content, kind: Kind, card_id: str, topic: str, deck: str | None) -> NewCard:
+    """Check the request against the content and settle the deck.
+
+    The deck defaults to the one the topic's cards are in.
+
+    Raises:
+        ContentError: a bad id or topic, an id or solution module that exists already, or no
+            deck to default to (the message says which to pass).
+    """
+    if not ID_PATTERN.match(card_id):
+        raise ContentError(
+            f"id {card_id!r} must be kebab-case: lowercase letters, digits and single dashes "
+            "(it becomes the file name and the key of every review; it never changes)"
+        )
+    existing = sorted(content.root.glob(f"cards/*/{card_id}.yaml"))
+    if card_id in content.cards or existing:
+        where = content.cards[card_id].path if card_id in content.cards else existing[0]
+        raise ContentError(f"a card with id {card_id!r} exists already ({where}): pick another id")
+    known = topics()
+    if topic not in known:
+        close = difflib.get_close_matches(topic, list(known), n=3)
+        tip = f"did you mean {', '.join(close)}?" if close else "see studycli/content/topics.yaml"
+        raise ContentError(f"unknown topic {topic!r}: {tip}")
+    request = NewCard(kind, card_id, topic, deck or _default_deck(content, topic))
+    if not ID_PATTERN.match(request.deck):
+        raise ContentError(f"deck {request.deck!r} must be kebab-case, like the deck folders")
+    if kind is Kind.CODING:
+        if not request.module.isidentifier() or keyword.iskeyword(request.module):
+            raise ContentError(
+                f"a coding card's id names its solution module: {request.module!r} is not a "
+                "Python name; pick an id that starts with a letter"
+            )
+        if module_path(content.solutions_dir, request.module).exists():
+            raise ContentError(
+                f"solutions/{request.module}.py exists already: pick another id (new never "
+                "overwrites a file)"
+            )
+    return request
+
+
+def _default_deck(content: Content, topic: str) -> str:
+    decks = sorted({card.deck for card in content.cards.values() if card.topic == topic})
+    if len(decks) == 1:
+        return decks[0]
+    if decks:
+        raise ContentError(
+            f"topic {topic!r} has cards in several decks ({', '.join(decks)}): pass --deck"
+        )
+    every = sorted({card.deck for card in content.cards.values()})
+    raise ContentError(
+        f"no card has topic {topic!r} yet, so there is no deck to default to: pass --deck"
+        + (f" (the decks: {', '.join(every)})" if every else "")
+    )
+
+
+def write_card(content: Content, request: NewCard) -> list[Path]:
+    """Write the card file (and a coding card's solution module), never overwriting a file.
+
+    Also writes `cards/schema.json` when the content has none, so the card's modeline
+    resolves. Returns the paths written, the card first.
+    """
+    root = content.root
+    installed = Path(__file__).resolve().parents[1] / "_content"
+    if root.resolve() == installed:
+        raise ContentError(
+            "this is the content installed with studycli: run `studycli new` in a clone of the "
+            "repository (the folder with cards/ and solutions/), or pass --content DIR"
+        )
+    files = {root / "cards" / request.deck / f"{request.card_id}.yaml": card_text(request)}
+    if request.kind is Kind.CODING:
+        files[module_path(content.solutions_dir, request.module)] = module_text(request)
+    schema = root / "cards" / SCHEMA_FILE
+    if not schema.exists():
+        files[schema] = schema_text()
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as out:  # "x": fail rather than overwrite
+            out.write(text)
+    return list(files)
+
+
+def card_text(request: NewCard) -> str:
+    """The YAML of a new card: valid, with every text still to be written marked TODO."""
+    lines = [
+        MODELINE,
+        f"id: {request.card_id}",
+        f"kind: {request.kind}",
+        f"topic: {request.topic}",
+        f'title: "{TODO}: a short title"',
+        "prompt: |",
+        *_PROMPTS[request.kind],
+    ]
+    if request.kind is not Kind.CLOZE:
+        lines += [
+            "answer: |",
+            f"  {TODO}: the answer, short enough to recall and judge in seconds.",
+        ]
+    lines += [
+        "explanation: |",
+        f"  {TODO}: why the answer holds (or delete this field).",
+    ]
+    if request.kind is Kind.DERIVATION:
+        lines += ["steps:", f'  - "{TODO}: the first step"', f'  - "{TODO}: the next step"']
+    if request.kind is Kind.CODING:
+        lines.append(f"solution: {request.module}:{request.module}")
+    return "\n".join(lines) + "\n"
+
+
+_PROMPTS = {
+    Kind.CONCEPT: [f"  {TODO}: the question, in your own words."],
+    Kind.DERIVATION: [f"  {TODO}: what to derive, in your own words."],
+    Kind.CODING: [
+        f"  {TODO}: what to write, e.g. Write `name(x)` that returns ... State the contract",
+        "  (arguments, result, shapes); the method is what the learner recalls.",
+    ],
+    Kind.CLOZE: [
+        f"  {TODO}: a sentence in which {{{{c1::the part to recall}}}} is hidden (one study",
+        "  item per number: c1, c2, ...; {{c2::text::hint}} shows a hint).",
+    ],
+}
+
+
+def module_text(request: NewCard) -> str:
+    """A coding card's solution module: reference, checker and two wrong answers, all stubs."""
+    name = request.module
+    return f'''"""{TODO}: what {name} computes, in one line (card: {request.deck}/{request.card_id})."""
+
+from studycli.assertions import fails_with
+
+
+def {name}(x):
+    """{TODO}: the contract: the arguments, what comes back (shape, dtype), edge cases.
+
+    This docstring is the learner's starter: say what, never how.
+    """
+    raise {NOT_IMPLEMENTED}
+
+
+def check_{name}(impl, device="cpu"):
+    """Call `impl` (through `call(impl, what, ...)`) on fixed examples, edge cases and seeded
+    random inputs over many sizes, created on `device`; compare with ground truth that does not
+    come from the reference (`assert_close`, `assert_equal`, `expect` from studycli.assertions),
+    so that each failure names the input, the expected and the actual value."""
+    raise {NOT_IMPLEMENTED}
+
+
+@fails_with("{TODO}: a part of the checker's message for this mistake")
+def _wrong_first(x):
+    """{TODO}: the mistake, in one line (an off-by-one, a missing rescale, ...)."""
+    raise {NOT_IMPLEMENTED}
+
+
+@fails_with("{TODO}: a part of the checker's message for this mistake")
+def _wrong_second(x):
+    """{TODO}: another plausible mistake, in one line."""
+    raise {NOT_IMPLEMENTED}
+
+
+WRONG_ANSWERS = {{"{name}": [_wrong_first, _wrong_second]}}
+'''
+
+
+def not_done(card: Card, solutions_dir: Path) -> list[str]:
+    """What is still to be written in a card: TODO text, and code that raises
+    NotImplementedError (the reference, the checker, a wrong answer). Empty when done."""
+    texts = {
+        "title": [card.title],
+        "prompt": [card.prompt],
+        "answer": [card.answer],
+        "explanation": [card.explanation],
+        "hints": list(card.hints),
+        "steps": list(card.steps),
+    }
+    marked = [name for name, values in texts.items() if any(v.startswith(TODO) for v in values)]
+    reasons = [f"{', '.join(marked)} still begin with {TODO}"] if marked else []
+    if card.solution is None:
+        return reasons
+    try:
+        info = read_module(solutions_dir, card.solution.module)
+    except (OSError, SyntaxError):
+        return reasons  # lint reports it
+    return [*_code_not_done(card, info, solutions_dir), *reasons]
+
+
+def _code_not_done(card: Card, info: ModuleInfo, solutions_dir: Path) -> list[str]:
+    assert card.solution is not None
+    function = card.solution.function
+    reasons = []
+    if _raises_not_implemented(info.function(function)):
+        reasons.append(f"the reference raises {NOT_IMPLEMENTED}")
+    check = checker_ref(card, info)
+    try:
+        checker_module = (
+            info
+            if check.module == card.solution.module
+            else read_module(solutions_dir, check.module)
+        )
+    except (OSError, SyntaxError):
+        checker_module = None
+    if checker_module and _raises_not_implemented(checker_module.function(check.function)):
+        reasons.append(f"the checker raises {NOT_IMPLEMENTED}")
+    wrong = [
+        info.function(entry.id)
+        for entry in info.table_entries("WRONG_ANSWERS", function)
+        if isinstance(entry, ast.Name)
+    ]
+    stubs = [node.name for node in wrong if node and _raises_not_implemented(node)]
+    if stubs:
+        reasons.append(f"wrong answer(s) {', '.join(stubs)} raise {NOT_IMPLEMENTED}")
+    todo = [node.name for node in wrong if node and (declared_failure(node) or "").startswith(TODO)]
+    if todo:
+        reasons.append(f"the @fails_with of {', '.join(todo)} still begins with {TODO}")
+    return reasons
+
+
+def _raises_not_implemented(node: ast.FunctionDef | None) -> bool:
+    """Whether a function's body (its docstring aside) is only `raise NotImplementedError`."""
+    if node is None:
+        return False
+    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    raised = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+    return isinstance(raised, ast.Name) and raised.id == NOT_IMPLEMENTED

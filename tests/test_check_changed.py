@@ -1,0 +1,144 @@
+"""`check --changed`: the cards a branch touched, found with git in a real repository."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from studycli.check import changed as changed_module
+from studycli.check.changed import changed_cards
+from studycli.content.loader import load_content
+
+from .conftest import FIXTURE_CONTENT, edit, git
+
+ALL = ["add-one", "bias-concept", "poisson-concept", "triangle-derivation"]
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    """A git repository whose main holds the fixture deck, on a fresh branch `feature`."""
+    root = tmp_path / "repo"
+    shutil.copytree(FIXTURE_CONTENT, root, ignore=shutil.ignore_patterns("__pycache__"))
+    (root / ".gitignore").write_text("__pycache__/\n")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "the deck")
+    git(root, "checkout", "-q", "-b", "feature")
+    return root
+
+
+def ids(repo: Path, ref: str | None = None) -> list[str]:
+    return [card.id for card in changed_cards(load_content(repo), ref).cards]
+
+
+def test_nothing_changed_checks_nothing(repo):
+    found = changed_cards(load_content(repo))
+    assert found.cards == [] and "the merge base of HEAD with main" in found.note
+
+
+def test_a_branch_that_edits_one_card_checks_only_it(repo):
+    edit(repo / "cards" / "basics" / "bias-concept.yaml", "decision boundaries", "boundaries")
+    git(repo, "commit", "-q", "-am", "reword")
+    assert ids(repo) == ["bias-concept"]
+    # main moving on does not bring main's own changes in: the base is the merge base
+    git(repo, "checkout", "-q", "main")
+    edit(repo / "cards" / "numbers" / "poisson-concept.yaml", "Both are λ.", "λ and λ.")
+    git(repo, "commit", "-q", "-am", "on main")
+    git(repo, "checkout", "-q", "feature")
+    assert ids(repo) == ["bias-concept"]
+    assert ids(repo, "main") == ["bias-concept"]
+    # a ref on the branch's own history: what changed since it
+    assert ids(repo, "HEAD") == []
+    # once main is merged in (as in a pull request's merge commit), main's change is no change
+    git(repo, "merge", "-q", "--no-edit", "main")
+    assert ids(repo, "main") == ["bias-concept"]
+
+
+def test_editing_a_solution_module_checks_every_card_naming_it(repo):
+    edit(repo / "solutions" / "arith.py", "return x + 1\n", "return 1 + x\n")  # uncommitted
+    assert ids(repo) == ["add-one", "triangle-derivation"]
+
+
+def test_staged_and_untracked_changes_count(repo):
+    edit(repo / "cards" / "numbers" / "poisson-concept.yaml", "Both are λ.", "λ, twice.")
+    git(repo, "add", "cards/numbers/poisson-concept.yaml")
+    new = repo / "cards" / "numbers" / "fresh.yaml"
+    new.write_text(
+        "id: fresh\nkind: concept\ntopic: poisson\ntitle: T\nprompt: P?\nanswer: A.\n",
+        encoding="utf-8",
+    )
+    assert ids(repo) == ["fresh", "poisson-concept"]
+
+
+def test_a_card_naming_a_changed_module_in_check_only_is_included(repo):
+    (repo / "solutions" / "checks.py").write_text(
+        "def check_add_one(impl, device='cpu'):\n    pass\n"
+    )
+    edit(
+        repo / "cards" / "basics" / "add-one.yaml",
+        "solution: arith:add_one",
+        "solution: arith:add_one\ncheck: checks:check_add_one",
+    )
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "a checker of its own")
+    git(repo, "checkout", "-q", "-b", "second")
+    edit(repo / "solutions" / "checks.py", "pass", "return None")
+    assert ids(repo, "feature") == ["add-one"]
+
+
+def test_content_in_a_subfolder_of_the_repository(tmp_path):
+    root = tmp_path / "repo"
+    shutil.copytree(FIXTURE_CONTENT, root / "content", ignore=shutil.ignore_patterns("__pycache__"))
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "the deck")
+    edit(root / "content" / "cards" / "basics" / "add-one.yaml", "Add one", "Add 1")
+    assert ids(root / "content") == ["add-one"]
+
+
+def test_the_checkers_api_changing_checks_every_card(repo, monkeypatch):
+    api = repo / "studycli" / "assertions.py"
+    api.parent.mkdir()
+    api.write_text("# the checkers' API\n")
+    monkeypatch.setattr(changed_module, "_assertions_file", lambda: api.resolve())
+    found = changed_cards(load_content(repo))
+    assert [c.id for c in found.cards] == ALL and "assertions.py changed" in found.note
+
+
+def test_an_unknown_ref_checks_every_card_and_says_why(repo):
+    found = changed_cards(load_content(repo), "no-such-branch")
+    assert [c.id for c in found.cards] == ALL
+    assert found.note == (
+        "git knows no commit 'no-such-branch' (fetch it first, e.g. git fetch origin): "
+        "checking every card"
+    )
+
+
+def test_without_main_the_default_checks_every_card_and_says_why(repo):
+    git(repo, "branch", "-q", "-m", "main", "trunk")
+    found = changed_cards(load_content(repo))
+    assert [c.id for c in found.cards] == ALL
+    assert "no merge base of HEAD with main or origin/main" in found.note
+    assert "check --changed REF" in found.note
+
+
+def test_outside_a_git_repository_every_card_is_checked(content_copy):
+    found = changed_cards(load_content(content_copy))
+    assert [c.id for c in found.cards] == ALL and "is not in a git repository" in found.note
+
+
+def test_check_changed_cli_checks_only_the_edited_card(cli, repo):
+    edit(repo / "cards" / "basics" / "add-one.yaml", "Add one", "Add 1")
+    git(repo, "commit", "-q", "-am", "retitle")
+    result = cli("--content", repo, "check", "--changed", "--json")
+    assert result.exit_code == 0, result.output
+    assert [r["id"] for r in json.loads(result.stdout)] == ["add-one"]
+    assert "--changed: 1 changed file(s) since" in result.stderr
+    assert "1 card(s) to check" in result.stderr
+    explicit = cli("--content", repo, "check", "--changed", "main", "--json")
+    assert [r["id"] for r in json.loads(explicit.stdout)] == ["add-one"]
+    two = cli("--content", repo, "check", "--changed", "main", "add-one")
+    assert two.exit_code == 1 and "at most one argument, the git ref" in two.stderr

@@ -1,0 +1,170 @@
+"""`studycli new`: a card to fill in that lint accepts, check reports as not done, and that
+never overwrites anything."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+import studycli
+from studycli.content.fields import Kind
+from studycli.content.loader import Content, load_content
+from studycli.content.scaffold import NewCard, not_done, write_card
+from studycli.content.schema import MODELINE, card_schema, schema_text
+from studycli.errors import ContentError
+
+
+@pytest.mark.parametrize("kind", [k.value for k in Kind])
+def test_new_card_of_each_kind_lints_clean_and_is_not_done(cli, content_copy, kind):
+    card_id = f"fresh-{kind}"
+    result = cli("--content", content_copy, "new", kind, card_id, "--topic", "bias")
+    assert result.exit_code == 0, result.output
+    card_file = content_copy / "cards" / "basics" / f"{card_id}.yaml"
+    assert f"wrote cards/basics/{card_id}.yaml" in result.stdout
+    text = card_file.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == MODELINE
+    jsonschema.validate(yaml.safe_load(text), card_schema())
+    assert (content_copy / "cards" / "schema.json").read_text() == schema_text()
+
+    linted = cli("--content", content_copy, "lint")
+    assert linted.exit_code == 0, linted.output
+
+    checked = cli("--content", content_copy, "check", card_id, "--json")
+    assert checked.exit_code == 1
+    [verdict] = json.loads(checked.stdout)
+    assert verdict["status"] == "not done"
+    assert verdict["message"].startswith("not done yet: ")
+    assert "still begin with TODO" in verdict["message"]
+
+
+def test_new_coding_card_has_a_solution_module_to_fill_in(cli, content_copy):
+    result = cli("--content", content_copy, "new", "coding", "rms-norm", "--topic", "bias")
+    assert result.exit_code == 0, result.output
+    module = content_copy / "solutions" / "rms_norm.py"
+    assert "wrote solutions/rms_norm.py" in result.stdout
+    source = module.read_text(encoding="utf-8")
+    compile(source, str(module), "exec")
+    assert "def rms_norm(x):" in source and 'def check_rms_norm(impl, device="cpu"):' in source
+    assert source.count("@fails_with(") == 2
+    assert 'WRONG_ANSWERS = {"rms_norm": [_wrong_first, _wrong_second]}' in source
+    card = yaml.safe_load((content_copy / "cards" / "basics" / "rms-norm.yaml").read_text())
+    assert card["solution"] == "rms_norm:rms_norm"
+
+    checked = cli("--content", content_copy, "check", "rms-norm")
+    assert checked.exit_code == 1
+    assert "not done" in checked.stdout and "(1 not done yet)" in checked.stdout
+    [verdict] = json.loads(cli("--content", content_copy, "check", "rms-norm", "--json").stdout)
+    assert verdict["message"].startswith(
+        "not done yet: the reference raises NotImplementedError; "
+        "the checker raises NotImplementedError; "
+        "wrong answer(s) _wrong_first, _wrong_second raise NotImplementedError; "
+        "the @fails_with of _wrong_first, _wrong_second still begins with TODO"
+    )
+    # the starter a learner would get states the contract, from the reference's docstring
+    shown = cli("--content", content_copy, "show", "rms-norm")
+    assert shown.exit_code == 0 and "def rms_norm(x):" in shown.stdout
+
+
+def test_new_never_overwrites(cli, content_copy):
+    card = content_copy / "cards" / "basics" / "add-one.yaml"
+    before = card.read_text()
+    again = cli("--content", content_copy, "new", "concept", "add-one", "--topic", "bias")
+    assert again.exit_code == 1
+    assert "a card with id 'add-one' exists already" in again.stderr
+    assert card.read_text() == before
+    # an id whose module exists already
+    (content_copy / "solutions" / "taken.py").write_text("X = 1\n")
+    taken = cli("--content", content_copy, "new", "coding", "taken", "--topic", "bias")
+    assert taken.exit_code == 1 and "solutions/taken.py exists already" in taken.stderr
+    assert not (content_copy / "cards" / "basics" / "taken.yaml").exists()
+    # a file that appeared between the check and the write is not replaced either
+    content = load_content(content_copy)
+    request = NewCard(Kind.CONCEPT, "late", "bias", "basics")
+    (content_copy / "cards" / "basics" / "late.yaml").write_text("mine\n")
+    with pytest.raises(FileExistsError):
+        write_card(content, request)
+    assert (content_copy / "cards" / "basics" / "late.yaml").read_text() == "mine\n"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["concept", "Bad_Id", "--topic", "bias"], "must be kebab-case"),
+        (["coding", "2d-thing", "--topic", "bias"], "'2d_thing' is not a Python name"),
+        (["concept", "fine-id", "--topic", "biass"], "unknown topic 'biass': did you mean bias"),
+        (["concept", "fine-id", "--topic", "bias", "--deck", "Bad Deck"], "must be kebab-case"),
+        (["essay", "fine-id", "--topic", "bias"], "Invalid value"),
+    ],
+)
+def test_new_refuses_bad_requests(cli, content_copy, args, message):
+    result = cli("--content", content_copy, "new", *args)
+    assert result.exit_code != 0
+    assert message in result.output, result.output
+    assert "Traceback" not in result.output
+    assert sorted(p.stem for p in (content_copy / "cards").rglob("*.yaml")) == sorted(
+        ["add-one", "bias-concept", "poisson-concept", "triangle-derivation"]
+    )
+
+
+def test_the_deck_defaults_to_the_topics_deck(cli, content_copy):
+    assert (
+        cli("--content", content_copy, "new", "concept", "x-one", "--topic", "poisson").exit_code
+        == 0
+    )
+    assert (content_copy / "cards" / "numbers" / "x-one.yaml").is_file()
+    # a topic without cards needs --deck, and the message lists the decks
+    none = cli("--content", content_copy, "new", "concept", "x-two", "--topic", "xgboost")
+    assert none.exit_code == 1
+    assert "no card has topic 'xgboost' yet" in none.stderr and "basics, numbers" in none.stderr
+    given = cli(
+        "--content",
+        content_copy,
+        "new",
+        "concept",
+        "x-two",
+        "--topic",
+        "xgboost",
+        "--deck",
+        "trees",
+    )
+    assert given.exit_code == 0 and (content_copy / "cards" / "trees" / "x-two.yaml").is_file()
+    # a topic whose cards are in two decks needs --deck too
+    cli(
+        "--content",
+        content_copy,
+        "new",
+        "concept",
+        "x-three",
+        "--topic",
+        "bias",
+        "--deck",
+        "numbers",
+    )
+    both = cli("--content", content_copy, "new", "concept", "x-four", "--topic", "bias")
+    assert both.exit_code == 1 and "several decks (basics, numbers): pass --deck" in both.stderr
+
+
+def test_an_existing_schema_file_is_kept(cli, content_copy):
+    schema = content_copy / "cards" / "schema.json"
+    schema.write_text("{}\n")
+    assert (
+        cli("--content", content_copy, "new", "concept", "x-one", "--topic", "bias").exit_code == 0
+    )
+    assert schema.read_text() == "{}\n"
+
+
+def test_new_refuses_to_write_into_the_installed_content():
+    installed = Path(studycli.__file__).resolve().parent / "_content"
+    before = sorted(installed.rglob("*"))
+    with pytest.raises(ContentError, match="run `studycli new` in a clone"):
+        write_card(Content(root=installed), NewCard(Kind.CONCEPT, "x-one", "bias", "basics"))
+    assert sorted(installed.rglob("*")) == before
+
+
+def test_a_finished_card_is_done(content_copy):
+    content = load_content(content_copy)
+    assert all(not_done(card, content.solutions_dir) == [] for card in content.cards.values())
