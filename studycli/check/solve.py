@@ -116,14 +116,26 @@ def run_check(
     return run_job(job)
 
 
-def rating_for(outcome: Outcome, chosen: int | None = None) -> Rating:
-    """The rating a check gives: Again unless it passed; on a pass Good, or Hard/Easy if the
-    learner chose one."""
+def rating_for(
+    outcome: Outcome, chosen: int | None = None, *, hints_shown: int = 0, failed_runs: int = 0
+) -> Rating:
+    """The rating a check gives, graded by how the answer was reached.
+
+    Args:
+        outcome: the check's outcome.
+        chosen: the rating the learner picked, if any: Hard, Good or Easy count on a pass.
+        hints_shown: hints (or derivation steps, or the answer) the learner saw first.
+        failed_runs: checks of this attempt that failed before this one.
+
+    Returns:
+        Again unless the check passed. On a pass the learner's choice; without one, Good for a
+        first-try pass, Hard for a pass reached with hints or after failed runs.
+    """
     if outcome.status != "pass":
         return Rating.Again
-    if chosen in (Rating.Hard, Rating.Easy):
+    if chosen in (Rating.Hard, Rating.Good, Rating.Easy):
         return Rating(chosen)
-    return Rating.Good
+    return Rating.Hard if hints_shown or failed_runs else Rating.Good
 
 
 @dataclass(frozen=True)

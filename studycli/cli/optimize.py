@@ -1,18 +1,23 @@
-"""The optimize command: fit FSRS parameters to a review history, show or save them."""
+"""The optimize command: fit FSRS parameters, prove them on held-out reviews, show or save."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from studycli.errors import StudyError
+
 from .app import app, stdout
-from .context import open_study
+from .context import open_study, settings
+
+if TYPE_CHECKING:
+    from studycli.study.optimize import Fit
 
 
 @app.command()
@@ -30,84 +35,97 @@ def optimize(
     write: Annotated[
         bool,
         typer.Option(
-            "--write", help="Save the fitted parameters in settings.toml (other settings kept)."
+            "--write",
+            help="Save the fitted parameters in settings.toml (other settings kept), if they "
+            "beat the defaults on held-out reviews.",
         ),
     ] = False,
-    retention: Annotated[
-        bool,
-        typer.Option(
-            "--retention/--no-retention",
-            help="Also find the optimal desired_retention (about 8 s more).",
-        ),
-    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Fit the FSRS parameters to a review history, as Anki's "Optimize" does.
+    """Fit the FSRS parameters to a review history, as Anki's "Optimize" does, and prove the
+    fit on reviews it has not seen.
 
-    Uses your own reviews (undone ones left out), or a CSV export with --from-csv. Fitting needs
-    512 reviews that come a day or more after the card's previous one, and the optional
-    packages of the optimizer: pip install "studycli\\[optimizer]". Without --write the parameters
-    are only shown; with it they go into settings.toml and schedule every later review. `--json`
-    prints {"parameters": [...], "reviews", "cards", "counted_reviews", "optimal_retention",
-    "seconds", "written"}.
+    Uses your own reviews (undone and cram ratings left out), or a CSV export with --from-csv.
+    The fit is fsrs-rs's, the Rust FSRS inside Anki. It is measured as the FSRS benchmark
+    does: the history is split in time, each later part predicted by parameters fitted to the
+    parts before it, and the log loss and RMSE(bins) of those predictions are set against the
+    defaults' on the same reviews (lower is better). --write saves the parameters only when
+    they are better on both; otherwise it refuses, with the figures. `--json` prints
+    {"parameters": [21 numbers], "log_loss_default", "log_loss_fitted", "rmse_bins_default",
+    "rmse_bins_fitted", "accepted", "reviews", "cards", "items", "seconds", "written"}.
 
     Example: studycli optimize --write
     """
     from studycli.paths import config_path
-    from studycli.study import optimize as core
+    from studycli.study.api import fit_file
     from studycli.study.settings import save_parameters
 
     if from_csv is not None:
-        from studycli.study.review_log_csv import read_review_logs
-
-        logs, source = read_review_logs(from_csv), str(from_csv)
+        source = str(from_csv)
     else:
-        with open_study(ctx) as study:
-            logs, source = core.study_review_logs(study), "your reviews"
+        source = "your reviews"
     if not as_json:
         Console(stderr=True).print(
-            f"fitting FSRS parameters to {len(logs)} reviews ({escape(source)}) ...",
-            highlight=False,
+            f"fitting FSRS parameters to {escape(source)} ...", highlight=False
         )
-    result = core.fit(logs, retention=retention, source=source)
+    if from_csv is not None:
+        result = fit_file(from_csv, settings())
+    else:
+        with open_study(ctx) as study:
+            result = study.fit()
     settings_file = config_path()
-    if write:
+    saved = write and result.accepted
+    if saved:
         save_parameters(settings_file, result.parameters)
     if as_json:
-        print(
-            json.dumps(
-                {**result.to_dict(), "written": str(settings_file) if write else None}, indent=2
-            )
+        print(json.dumps({**result.to_dict(), "written": str(settings_file) if saved else None}))
+    else:
+        _render(result, from_csv, settings_file if saved else None)
+    if write and not result.accepted:
+        raise StudyError(
+            "not saved: the fitted parameters do not beat the defaults on held-out reviews "
+            f"(log loss {result.log_loss_fitted:.4f} vs {result.log_loss_default:.4f}, "
+            f"RMSE(bins) {result.rmse_bins_fitted:.4f} vs {result.rmse_bins_default:.4f}; "
+            "lower is better): keep the defaults, and try again when you have more reviews"
         )
-        return
-    _render(result, from_csv, settings_file if write else None)
 
 
-def _render(result, from_csv: Path | None, written: Path | None) -> None:
+def _render(result: Fit, from_csv: Path | None, written: Path | None) -> None:
     from fsrs.scheduler import DEFAULT_PARAMETERS
 
-    table = Table(title="FSRS parameters")
-    for column in ("w", "fitted", "default"):
-        table.add_column(column, justify="right")
-    for index, (fitted, default) in enumerate(zip(result.parameters, DEFAULT_PARAMETERS)):
-        changed = "bold" if round(fitted, 4) != round(default, 4) else "dim"
-        table.add_row(str(index), f"[{changed}]{fitted:.4f}[/]", f"{default:.4f}")
     console = stdout()
     console.print(
-        f"fitted to {result.reviews} reviews of {result.cards} cards ({result.counted} "
-        f"a day or more after the card's previous review) in {result.seconds:.1f} s"
+        f"fitted to {result.reviews:,} reviews of {result.cards:,} cards ({result.items:,} "
+        f"on a later day than the card's previous review) in {result.seconds:.2f} s"
     )
-    console.print(table)
-    if result.optimal_retention is not None:
+    parameters = Table(title="FSRS parameters", title_justify="left")
+    for column in ("w", "fitted", "default"):
+        parameters.add_column(column, justify="right")
+    for index, (fitted, default) in enumerate(zip(result.parameters, DEFAULT_PARAMETERS)):
+        changed = "bold" if round(fitted, 4) != round(default, 4) else "dim"
+        parameters.add_row(str(index), f"[{changed}]{fitted:.4f}[/]", f"{default:.4f}")
+    console.print(parameters)
+    proof = Table(
+        title="held-out reviews",
+        title_justify="left",
+        caption="lower is better",
+        caption_justify="left",
+    )
+    for column in ("", "default", "fitted"):
+        proof.add_column(column, justify="right" if column else "left")
+    proof.add_row("log loss", f"{result.log_loss_default:.4f}", f"{result.log_loss_fitted:.4f}")
+    proof.add_row("RMSE(bins)", f"{result.rmse_bins_default:.4f}", f"{result.rmse_bins_fitted:.4f}")
+    console.print(proof)
+    if not result.accepted:
+        console.print("[yellow]the fit is not better than the defaults: keep the defaults[/]")
+    elif written is not None:
         console.print(
-            f"optimal retention: {result.optimal_retention:g} (set desired_retention "
-            "in settings.toml to use it)"
-        )
-    if written is not None:
-        console.print(
-            f"saved to {escape(str(written))}: reviews from now on are scheduled "
-            "with these parameters"
+            f"the fit is better; saved to {escape(str(written))}: reviews from now on are "
+            "scheduled with these parameters"
         )
     else:
         again = f" --from-csv {escape(str(from_csv))}" if from_csv is not None else ""
-        console.print(f"to schedule with them: studycli optimize{again} --write", soft_wrap=True)
+        console.print(
+            f"the fit is better; to schedule with it: studycli optimize{again} --write",
+            soft_wrap=True,
+        )

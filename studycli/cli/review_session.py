@@ -1,9 +1,14 @@
-"""The interactive review session: one card at a time, keys read one by one.
+"""The interactive study session: one card at a time, keys read one by one.
 
 Enter or space reveals (a derivation one step per press, then the answer); 1-4 rate, each key
-labelled with the interval FSRS would give; `s` answers a coding card by running its check;
-`h` shows the next hint; `u` undoes the last rating; `q` (or Ctrl-C) ends the session. Each
-rating is committed to the store before the next card is drawn.
+labelled with the interval FSRS would give; `s` answers a coding card by running its check
+(a pass offers Good, or Hard when it took hints or failed runs); `h` shows the next hint; `u`
+undoes the last rating; `q` (or Ctrl-C) ends the session. Each rating is committed to the
+store before the next card is drawn.
+
+One session, two uses: `studycli review` draws what is due and reschedules every rating;
+`studycli cram` draws a `CramQueue` (weakest first, due or not) and logs its ratings without
+moving the schedule. The session takes the queue and a `reschedule` flag.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from typing import Protocol
 
 from fsrs import Rating
 from rich.console import Console
@@ -58,6 +64,8 @@ class _Card:
     card: Card
     steps_shown: int = 0
     answer_shown: bool = False
+    answer_before_check: bool = False  # the answer was read before the code was checked
+    failed_runs: int = 0  # checks that failed before the current outcome
     outcome: Outcome | None = None
     started: float = field(default_factory=time.monotonic)
     hints: Hints = field(init=False)
@@ -65,10 +73,85 @@ class _Card:
     def __post_init__(self) -> None:
         self.hints = Hints(self.card)
 
+    @property
+    def help_seen(self) -> int:
+        """Hints, derivation steps and the answer seen before the check: help that grades a
+        pass Hard."""
+        return self.hints.shown + self.steps_shown + int(self.answer_before_check)
+
+    def check_rating(self, chosen: int | None = None) -> Rating:
+        assert self.outcome is not None
+        return rating_for(
+            self.outcome, chosen, hints_shown=self.help_seen, failed_runs=self.failed_runs
+        )
+
+
+class SessionQueue(Protocol):
+    """Where a session's cards come from."""
+
+    def next(self) -> Card | None:
+        """The card to show now; None when the session is done."""
+
+    def rated(self, item: Card, rating: Rating) -> None:
+        """`item`, just shown, was rated."""
+
+    def undone(self, item: Card, rating: Rating) -> None:
+        """The rating of `item` was undone: it comes back next."""
+
+    def status(self) -> str:
+        """The line above each card."""
+
+
+class DueQueue:
+    """What is due, drawn afresh from the store after every rating (`studycli review`). With
+    a limit, once that many cards were shown only those are finished."""
+
+    def __init__(
+        self,
+        study: Study,
+        items: list[Card],
+        clock: Callable[[], datetime],
+        limit: int | None = None,
+        tz: tzinfo | None = None,
+    ) -> None:
+        self.study, self.items, self.clock, self.limit, self.tz = study, items, clock, limit, tz
+        self.seen: set[str] = set()
+        self.again_next: Card | None = None  # the card an undo brings back
+
+    def _due(self) -> Due:
+        pool = self.items
+        if self.limit is not None and len(self.seen) >= self.limit:
+            pool = [c for c in self.items if c.id in self.seen]  # only finish what was started
+        return self.study.queue(pool, self.clock(), self.tz)
+
+    def next(self) -> Card | None:
+        if self.again_next is not None:
+            return self.again_next
+        card = self._due().next()
+        if card is not None:
+            self.seen.add(card.id)
+        return card
+
+    def rated(self, item: Card, rating: Rating) -> None:
+        self.again_next = None
+
+    def undone(self, item: Card, rating: Rating) -> None:
+        self.again_next = item
+
+    def status(self) -> str:
+        due = self._due()
+        learning = len(due.learning) + len(due.ahead)
+        return f"new {len(due.new)} · learning {learning} · review {len(due.review)}"
+
 
 class ReviewSession:
-    """One `studycli review` run over `cards` (already filtered by deck, topic and tag); a
-    cloze card is studied once per deletion number."""
+    """One study session over `cards` (already filtered by deck, topic and tag); a cloze card
+    is studied once per deletion number.
+
+    Args:
+        queue: where the cards come from (default: what is due, `DueQueue`).
+        reschedule: whether a rating moves the card's schedule (False: cram, logged only).
+    """
 
     def __init__(
         self,
@@ -80,14 +163,18 @@ class ReviewSession:
         getkey: Callable[[], str],
         limit: int | None = None,
         tz: tzinfo | None = None,
+        *,
+        queue: SessionQueue | None = None,
+        reschedule: bool = True,
     ) -> None:
         self.console, self.study, self.content = console, study, content
         self.items = study_items(cards)
         self.settings = study.settings
-        self.clock, self.getkey, self.limit, self.tz = clock, getkey, limit, tz
+        self.clock, self.getkey = clock, getkey
+        self.queue = queue or DueQueue(study, self.items, clock, limit, tz)
+        self.reschedule = reschedule
         self.done: list[Review] = []  # this session's ratings, for undo and the summary
         self.seen: set[str] = set()
-        self.again_next: Card | None = None  # the card an undo brings back
 
     def run(self) -> Summary:
         """Study until nothing is due, `q`, or Ctrl-C; returns the summary (also printed)."""
@@ -98,12 +185,7 @@ class ReviewSession:
                 if self._study(card) == "quit":
                     break
             else:
-                self.console.print(
-                    Text(
-                        "Nothing more is due now." if self.seen else "Nothing is due now.",
-                        style="bold",
-                    )
-                )
+                self.console.print(Text(self._finished(), style="bold"))
         except (KeyboardInterrupt, EOFError):
             interrupted = True
             self.console.print("\n[yellow]interrupted[/]: every rating so far is saved")
@@ -111,17 +193,13 @@ class ReviewSession:
         self.console.print(summary_view(summary, self.clock()))
         return summary
 
-    def _due(self) -> Due:
-        pool = self.items
-        if self.limit is not None and len(self.seen) >= self.limit:
-            pool = [c for c in self.items if c.id in self.seen]  # only finish what was started
-        return self.study.queue(pool, self.clock(), self.tz)
+    def _finished(self) -> str:
+        if not self.reschedule:
+            return "Cram done: every card was rated." if self.seen else "Nothing to cram."
+        return "Nothing more is due now." if self.seen else "Nothing is due now."
 
     def _next(self) -> Card | None:
-        if self.again_next is not None:
-            card, self.again_next = self.again_next, None
-            return card
-        return self._due().next()
+        return self.queue.next()
 
     def _study(self, card: Card) -> str:
         """Show `card` and handle keys until it is rated, undone past, or the session quits."""
@@ -147,13 +225,7 @@ class ReviewSession:
                 return "quit"
 
     def _show_front(self, card: Card) -> None:
-        due = self._due()
-        learning = len(due.learning) + len(due.ahead)
-        self.console.rule(
-            Text(
-                f"new {len(due.new)} · learning {learning} · review {len(due.review)}", style="dim"
-            )
-        )
+        self.console.rule(Text(self.queue.status(), style="dim"))
         flags = self.study.flags(card)
         if flags:
             self.console.print(Text(" · ".join(flags), style="bold yellow"))
@@ -173,19 +245,22 @@ class ReviewSession:
         elif not shown.answer_shown:
             self.console.print(render.answer(card))
             shown.answer_shown = True
+            shown.answer_before_check = shown.outcome is None
             self.console.print(self._rating_bar(card))
         elif shown.outcome is not None:
-            return self._rate(shown, rating_for(shown.outcome))
+            return self._rate(shown, shown.check_rating())
         return False
 
     def _rating_bar(self, card: Card, allowed: tuple[Rating, ...] = tuple(Rating)) -> Text:
-        intervals = self.study.preview(card, self.clock())
+        """The rating keys, each with the interval it gives (when the session reschedules)."""
+        intervals = self.study.preview(card, self.clock()) if self.reschedule else {}
         bar = Text()
         for rating in allowed:
             bar.append(f" {int(rating)} ", style=f"bold reverse {RATING_STYLE[rating]}")
-            bar.append(
-                f" {sched.RATING_NAMES[rating]} {sched.format_interval(intervals[rating])}   "
-            )
+            bar.append(f" {sched.RATING_NAMES[rating]}")
+            if rating in intervals:
+                bar.append(f" {sched.format_interval(intervals[rating])}")
+            bar.append("   ")
         return bar
 
     def _solve(self, shown: _Card) -> None:
@@ -194,23 +269,27 @@ class ReviewSession:
         try:
             path = ensure_attempt(card, self.content)
             edit(self.console, path, self.getkey)
-            shown.outcome = check(self.console, card, self.content, path, limits)
+            outcome = check(self.console, card, self.content, path, limits)
         except StudyError as exc:  # a broken editor or card ends this attempt, not the session
             self.console.print(Text(f"error: {exc}", style="bold red"))
             return
+        if shown.outcome is not None and shown.outcome.status != "pass":
+            shown.failed_runs += 1
+        shown.outcome = outcome
         if not shown.answer_shown:
             self.console.print(render.answer(card))
             shown.answer_shown = True
-        if shown.outcome.status == "pass":
+        if outcome.status == "pass":
+            default = sched.RATING_NAMES[shown.check_rating()]
             self.console.print(self._rating_bar(card, (Rating.Hard, Rating.Good, Rating.Easy)))
-            self.console.print(Text("Enter: Good · s: edit and run again", style="dim"))
+            self.console.print(Text(f"Enter: {default} · s: edit and run again", style="dim"))
         else:
             self.console.print(self._rating_bar(card, (Rating.Again,)))
             self.console.print(Text("Enter: Again · s: edit and run again", style="dim"))
 
     def _rate(self, shown: _Card, rating: Rating) -> bool:
         outcome = shown.outcome
-        if outcome is not None and rating_for(outcome, rating) != rating:
+        if outcome is not None and shown.check_rating(rating) != rating:
             self.console.print(
                 Text(
                     f"the check {'passed' if outcome.status == 'pass' else 'failed'}"
@@ -221,15 +300,30 @@ class ReviewSession:
             )
             return False
         duration = int((time.monotonic() - shown.started) * 1000)
+        status = outcome.status if outcome else None
+        if not self.reschedule:
+            review = self.study.cram_rate(
+                shown.card, rating, self.clock(), check_status=status, duration_ms=duration
+            )
+            self.done.append(review)
+            self.queue.rated(shown.card, rating)
+            again = " (it comes back later in this session)" if rating == Rating.Again else ""
+            self.console.print(
+                Text(
+                    f"{sched.RATING_NAMES[rating]}: logged, schedule unchanged{again}", style="dim"
+                )
+            )
+            return True
         rated = self.study.rate(
             shown.card,
             rating,
             self.clock(),
             method=ReviewMethod.CHECK if outcome else ReviewMethod.SELF,
-            check_status=outcome.status if outcome else None,
+            check_status=status,
             duration_ms=duration,
         )
         self.done.append(rated.review)
+        self.queue.rated(shown.card, rating)
         self.console.print(
             Text(
                 f"{sched.RATING_NAMES[rating]}: due again in "
@@ -253,7 +347,9 @@ class ReviewSession:
             return False
         entry = self.done.pop()
         self.study.undo(entry.id, self.clock())  # type: ignore[arg-type]
-        self.again_next = next((i for i in self.items if i.id == entry.card_id), None)
+        item = next((i for i in self.items if i.id == entry.card_id), None)
+        if item is not None:
+            self.queue.undone(item, Rating(entry.rating))
         self.console.print(Text(f"undone: {entry.card_id} is back as it was", style="yellow"))
         return True
 

@@ -2,7 +2,8 @@
 
 `Study` pairs an open review database with the learner's settings and offers the operations a
 command needs: the queue and the due counts, rating (and when the card is due again), undo,
-the interval each rating would give, history, suspension and leeches. Items are `Card`s as
+the interval each rating would give, history, suspension and leeches; cramming; statistics;
+importing and exporting the review log; fitting the FSRS parameters. Items are `Card`s as
 `Card.study_items()` gives them: a cloze card is one item per deletion number.
 """
 
@@ -17,10 +18,15 @@ from fsrs import Rating
 
 from studycli.content.card import Card
 
+from . import optimize
 from . import rating as core
+from .cram import CramQueue, cram_order
 from .queue import Due, due_now, leeches, study_day_start
+from .review_io import ImportResult, export_reviews, import_reviews
+from .review_log_csv import read_reviews
 from .settings import Settings
-from .store import CardState, Review, ReviewMethod, Store
+from .stats import Stats, stats
+from .store import CardState, Review, ReviewMethod, Store, parse_time
 
 __all__ = ["CardState", "DueCounts", "Rated", "Review", "ReviewMethod", "Study", "study_items"]
 
@@ -61,6 +67,20 @@ class DueCounts:
 def study_items(cards: Iterable[Card]) -> list[Card]:
     """The scheduled items of `cards`: each card, or each deletion number of a cloze card."""
     return [item for card in cards for item in card.study_items()]
+
+
+def fit_file(path: Path, settings: Settings, tz: tzinfo | None = None) -> optimize.Fit:
+    """Fit FSRS parameters to the review log CSV at `path` and prove them on held-out reviews.
+
+    Raises:
+        ImportFormatError: the file is unreadable or has bad rows.
+        StudyError: too few reviews to fit.
+    """
+    rows = read_reviews(path)
+    items, reviews, cards = optimize.fsrs_items(
+        ((r.card_id, r.rating, r.reviewed_at) for r in rows), settings.day_starts_at, tz
+    )
+    return optimize.fit(items, reviews=reviews, cards=cards, source=str(path))
 
 
 class Study:
@@ -165,6 +185,30 @@ class Study:
         assert state is not None and state.fsrs is not None  # just written
         return Rated(review=review, state=state, due=core.fsrs_card(state).due)  # type: ignore[union-attr]
 
+    def cram_queue(self, items: list[Card], now: datetime, limit: int | None = None) -> CramQueue:
+        """A cram session over `items`: weakest first, due or not (see `cram`)."""
+        return CramQueue(cram_order(items, self.store.states(), now, self.settings)[:limit])
+
+    def cram_rate(
+        self,
+        item: Card,
+        rating: Rating,
+        now: datetime,
+        *,
+        check_status: str | None = None,
+        duration_ms: int | None = None,
+    ) -> Review:
+        """Log a cram rating: committed before returning; the item's schedule is unchanged."""
+        return core.cram(
+            self.store,
+            item,
+            int(rating),
+            now,
+            self.settings,
+            check_status=check_status,
+            duration_ms=duration_ms,
+        )
+
     def undo(self, review_id: int, now: datetime) -> CardState:
         """Undo one review: the item goes back exactly as it was; the log marks it undone."""
         return core.undo(self.store, review_id, now)
@@ -185,3 +229,46 @@ class Study:
     def set_suspended(self, items: list[Card], suspended: bool) -> None:
         for item in items:
             self.store.set_suspended(item.id, suspended)
+
+    # --- insight and portability -------------------------------------------------------------
+
+    def stats(
+        self, items: list[Card], now: datetime, tz: tzinfo | None = None, *, elsewhere: bool = False
+    ) -> Stats:
+        """Where the learner stands on `items` (see `stats.stats`); `elsewhere` also counts the
+        log's cards that are not in the content."""
+        return stats(self.store, items, self.settings, now, tz, elsewhere=elsewhere)
+
+    def import_reviews(self, path: Path, items: list[Card], now: datetime) -> ImportResult:
+        """Merge the review log CSV at `path` into this log (idempotent; see `review_io`).
+
+        Args:
+            path: the CSV file.
+            items: every study item of the content (imported reviews of these carry their
+                content hash).
+            now: a review later than this is a bad row.
+
+        Raises:
+            ImportFormatError: the file is unreadable or has bad rows (nothing is written).
+        """
+        rows = read_reviews(path, now=now)
+        hashes = {item.id: item.content_hash for item in items}
+        return import_reviews(self.store, rows, self.settings, hashes)
+
+    def export_reviews(self, path: Path) -> int:
+        """Write the log (undone and cram ratings left out) to `path` as CSV; how many rows."""
+        return export_reviews(self.store, path)
+
+    def fit(self, tz: tzinfo | None = None) -> optimize.Fit:
+        """Fit FSRS parameters to this log (undone and cram ratings left out) and prove them
+        on held-out reviews.
+
+        Raises:
+            StudyError: too few reviews to fit.
+        """
+        history = (
+            (card_id, rating, parse_time(moment))
+            for card_id, rating, moment, _, _ in self.store.scheduled_log()
+        )
+        items, reviews, cards = optimize.fsrs_items(history, self.settings.day_starts_at, tz)
+        return optimize.fit(items, reviews=reviews, cards=cards)

@@ -65,6 +65,39 @@ MIGRATIONS: list[tuple[str, str]] = [
             BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
     """,
     ),
+    (
+        "0002_review_methods_cram_import",
+        """
+        -- Two more ways a rating enters the log: `cram` (studied out of schedule, which it does
+        -- not move) and `import` (history from a CSV file, e.g. another machine's export).
+        -- SQLite cannot widen a CHECK in place: the table is copied into one that allows them.
+        -- The undos' foreign keys are checked at commit, when `reviews` exists again.
+        PRAGMA defer_foreign_keys = ON;
+        CREATE TABLE reviews_0002 (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            card_id       TEXT    NOT NULL,
+            rating        INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
+            reviewed_at   TEXT    NOT NULL,
+            duration_ms   INTEGER,
+            method        TEXT    NOT NULL CHECK (method IN ('self', 'check', 'cram', 'import')),
+            check_status  TEXT    CHECK (check_status IN ('pass', 'fail', 'error', 'timeout')),
+            content_hash  TEXT    NOT NULL,
+            queue         TEXT    NOT NULL,
+            scheduler_id  INTEGER NOT NULL REFERENCES schedulers (id),
+            state_before  TEXT,
+            state_after   TEXT    NOT NULL
+        );
+        INSERT INTO reviews_0002 SELECT * FROM reviews;
+        DROP TABLE reviews;
+        ALTER TABLE reviews_0002 RENAME TO reviews;
+        CREATE INDEX reviews_by_card ON reviews (card_id, id);
+        CREATE INDEX reviews_by_time ON reviews (reviewed_at);
+        CREATE TRIGGER reviews_append_only_update BEFORE UPDATE ON reviews
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+        CREATE TRIGGER reviews_append_only_delete BEFORE DELETE ON reviews
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+    """,
+    ),
 ]
 
 NAMES = [name for name, _ in MIGRATIONS]

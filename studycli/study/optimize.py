@@ -1,147 +1,221 @@
-"""Fitting FSRS parameters to a review history (`studycli optimize`), with fsrs's Optimizer.
+"""Fitting FSRS parameters to a review history (`studycli optimize`), and proving the fit.
 
-The review history comes from the learner's own store (every review not undone) or from a CSV
-file (review_log_csv.py). fsrs's optimizer learns only from reviews that come on a later day
-than the card's previous review (within the first 64 of each card), and below 512 of those it
-silently hands back its default parameters; so `fit` refuses such a history with a StudyError
-instead of reporting defaults as a fit.
+The fit is fsrs-rs's (the Rust FSRS inside Anki, through `fsrs-rs-python`). A fit is only
+worth using if it predicts the learner's memory better than the defaults do on reviews it has
+not seen, so `fit` also runs the FSRS benchmark's time-series split: the history, in time
+order, is cut into six parts; for each of the last five, parameters are fitted to the parts
+before it and predict it. The log loss and RMSE(bins) of those held-out predictions are set
+against the defaults' predictions of the same reviews (computed the same way as fsrs-rs's
+`evaluate_with_time_series_splits`, whose fitted figures these equal). The fit is accepted
+only when it is better on both.
 
-The optimizer needs torch, pandas and tqdm; they are imported only inside `fit`, so that the
-rest of studycli starts without them.
+A history is turned into fsrs items as Anki does: per card, its reviews in time order, each
+with the number of study days since the previous one (days roll over at `day_starts_at`); one
+item per review that comes on a later study day than the card's previous one.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import groupby
-from typing import TYPE_CHECKING
-
-from fsrs import Rating, ReviewLog
+from datetime import datetime, tzinfo
+from typing import Any
 
 from studycli.errors import StudyError
 
-from .scheduler import fsrs_card_id
-from .store import Store
+from .queue import study_date
 
-if TYPE_CHECKING:
-    from .api import Study
+MIN_ITEMS = 64  # fewer than this and fsrs-rs hands back its defaults, or noise
+FOLDS = 5  # the FSRS benchmark's time-series split: 6 parts, 5 held out in turn
+_EPSILON = 1e-7  # predictions are clamped away from 0 and 1 for the log loss
 
-MIN_REVIEWS = 512  # fsrs's mini-batch: with fewer counted reviews it returns its defaults
-_MAX_SEQUENCE = 64  # fsrs uses the first 64 reviews of each card
-INSTALL_HINT = 'pip install "studycli[optimizer]"'
+# One item: the card's reviews up to the one predicted, as (rating, study days since the
+# previous review) pairs; the last pair is the predicted review.
+Item = tuple[tuple[int, int], ...]
 
 
 @dataclass(frozen=True)
 class Fit:
-    """The outcome of `fit`.
-
-    parameters: the 21 fitted FSRS weights. reviews, cards: the history's size.
-    counted: reviews the optimizer learned from (on a later day than the card's previous one).
-    optimal_retention: the desired_retention fsrs's simulation finds cheapest per card
-    remembered, or None when it was not asked for or the history lacks review durations.
-    """
+    """A fit and its proof. parameters: the 21 weights fitted to the whole history.
+    reviews, cards: the history's size. items: reviews fsrs learns from (a later study day
+    than the card's previous review). The four figures are on held-out reviews; `accepted`
+    is whether the fit beats the defaults on both."""
 
     parameters: tuple[float, ...]
     reviews: int
     cards: int
-    counted: int
-    optimal_retention: float | None
+    items: int
+    log_loss_default: float
+    log_loss_fitted: float
+    rmse_bins_default: float
+    rmse_bins_fitted: float
     seconds: float
 
-    def to_dict(self) -> dict:
+    @property
+    def accepted(self) -> bool:
+        return (
+            self.log_loss_fitted < self.log_loss_default
+            and self.rmse_bins_fitted < self.rmse_bins_default
+        )
+
+    def to_dict(self) -> dict[str, Any]:
         return {
             "parameters": list(self.parameters),
+            "log_loss_default": self.log_loss_default,
+            "log_loss_fitted": self.log_loss_fitted,
+            "rmse_bins_default": self.rmse_bins_default,
+            "rmse_bins_fitted": self.rmse_bins_fitted,
+            "accepted": self.accepted,
             "reviews": self.reviews,
             "cards": self.cards,
-            "counted_reviews": self.counted,
-            "optimal_retention": self.optimal_retention,
-            "seconds": round(self.seconds, 2),
+            "items": self.items,
+            "seconds": round(self.seconds, 3),
         }
 
 
-def study_review_logs(study: Study) -> list[ReviewLog]:
-    """The learner's own reviews (undone ones left out) as fsrs review logs."""
-    return store_review_logs(study.store)
-
-
-def store_review_logs(store: Store) -> list[ReviewLog]:
-    """The learner's reviews (undone ones left out), oldest first, as fsrs ReviewLogs; card ids
-    map to ints with `scheduler.fsrs_card_id`, as in scheduling."""
-    return [
-        ReviewLog(
-            card_id=fsrs_card_id(r.card_id),
-            rating=Rating(r.rating),
-            review_datetime=r.reviewed_at,
-            review_duration=r.duration_ms,
-        )
-        for r in store.reviews(oldest_first=True)
-    ]
-
-
-def counted_reviews(logs: list[ReviewLog]) -> int:
-    """How many reviews fsrs's optimizer learns from: within each card's first 64 reviews,
-    those on a later day (24 h or more) than the card's previous review."""
-    ordered = sorted(logs, key=lambda log: (log.card_id, log.review_datetime))
-    total = 0
-    for _card, group in groupby(ordered, key=lambda log: log.card_id):
-        times = [log.review_datetime for log in group][:_MAX_SEQUENCE]
-        total += sum((later - earlier).days > 0 for earlier, later in zip(times, times[1:]))
-    return total
-
-
-def fit(logs: list[ReviewLog], *, retention: bool = True, source: str = "your reviews") -> Fit:
-    """Fit FSRS parameters to `logs` (any order).
+def fsrs_items(
+    history: Iterable[tuple[str, int, datetime]], day_starts_at: int, tz: tzinfo | None = None
+) -> tuple[list[Item], int, int]:
+    """The fsrs items of a review history, in the time order of the review each predicts.
 
     Args:
-        logs: the review history.
-        retention: also compute the optimal retention (about 8 s more; needs every review's
-            duration, else it is left None).
-        source: what the history is, for the error message ("your reviews", a file name).
+        history: (card id, rating 1-4, review time) per review, any order.
+        day_starts_at: the local hour a study day begins.
+        tz: the learner's time zone (None: the system's).
 
     Returns:
-        The fit, with its size and the time it took.
+        (items, reviews, cards).
+    """
+    by_card: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    reviews = 0
+    for card_id, rating, moment in history:
+        by_card[card_id].append((moment, rating))
+        reviews += 1
+    timed: list[tuple[datetime, Item]] = []
+    for entries in by_card.values():
+        entries.sort()
+        pairs: list[tuple[int, int]] = []
+        previous = None
+        for moment, rating in entries:
+            day = study_date(moment, day_starts_at, tz)
+            pairs.append((rating, 0 if previous is None else (day - previous).days))
+            if pairs[-1][1] > 0:
+                timed.append((moment, tuple(pairs)))
+            previous = day
+    timed.sort(key=lambda entry: entry[0])
+    return [item for _, item in timed], reviews, len(by_card)
+
+
+def fit(items: Sequence[Item], *, reviews: int, cards: int, source: str = "your reviews") -> Fit:
+    """Fit FSRS parameters to `items` (time order) and measure them on held-out reviews.
+
+    Args:
+        items: from `fsrs_items`.
+        reviews, cards: the history's size, for the report.
+        source: what the history is, for the error message ("your reviews", a file name).
 
     Raises:
-        StudyError: too few reviews to fit, or the optimizer's packages are not installed.
+        StudyError: too few items to fit.
     """
-    counted = counted_reviews(logs)
-    if counted < MIN_REVIEWS:
+    if len(items) < MIN_ITEMS:
         raise StudyError(
-            f"{source}: {len(logs)} reviews, of which {counted} come a day or more after the "
-            f"card's previous review; fitting needs at least {MIN_REVIEWS} of those: keep "
+            f"{source}: {reviews} reviews, of which {len(items)} come on a later day than the "
+            f"card's previous review; fitting needs at least {MIN_ITEMS} of those: keep "
             "reviewing and try again later (the defaults serve well until then), or fit to an "
             "exported history with --from-csv FILE"
         )
-    optimizer_class = _optimizer_class()
+    import fsrs_rs_python as rs
+
     started = time.perf_counter()
-    optimizer = optimizer_class(logs)
-    parameters = tuple(float(p) for p in optimizer.compute_optimal_parameters())
-    best = None
-    if retention and all(log.review_duration is not None for log in logs):
-        best = float(optimizer.compute_optimal_retention(list(parameters)))
+    default = list(rs.DEFAULT_PARAMETERS)
+    held_out: list[Item] = []
+    fitted_predictions: list[float] = []
+    for train, test in time_series_split(items):
+        held_out += test
+        fitted_predictions += predict(_compute(train), test)
+    parameters = _within_fsrs_bounds(_compute(items))
+    log_loss_fitted, rmse_fitted = evaluate(fitted_predictions, held_out)
+    log_loss_default, rmse_default = evaluate(predict(default, held_out), held_out)
     return Fit(
         parameters=parameters,
-        reviews=len(logs),
-        cards=len({log.card_id for log in logs}),
-        counted=counted,
-        optimal_retention=best,
+        reviews=reviews,
+        cards=cards,
+        items=len(items),
+        log_loss_default=log_loss_default,
+        log_loss_fitted=log_loss_fitted,
+        rmse_bins_default=rmse_default,
+        rmse_bins_fitted=rmse_fitted,
         seconds=time.perf_counter() - started,
     )
 
 
-def _optimizer_class():
-    # fsrs.optimizer swaps in a stub when an import fails, hiding which package is missing:
-    # try them here first, so the message can name it.
-    try:
-        import pandas  # noqa: F401
-        import torch  # noqa: F401
-        import tqdm  # noqa: F401
-    except ImportError as exc:
-        raise StudyError(
-            f"fitting parameters needs the {exc.name} package, which is not "
-            f"installed: {INSTALL_HINT}"
-        ) from None
-    from fsrs.optimizer import Optimizer
+def time_series_split(items: Sequence[Item]) -> list[tuple[Sequence[Item], Sequence[Item]]]:
+    """fsrs-rs's TimeSeriesSplit: six equal parts (the last takes the remainder); fold i
+    trains on parts 0..i and tests on part i + 1."""
+    size = len(items) // (FOLDS + 1)
+    return [
+        (items[: (i + 1) * size], items[(i + 1) * size : (i + 2) * size if i < FOLDS - 1 else None])
+        for i in range(FOLDS)
+    ]
 
-    return Optimizer
+
+def predict(parameters: Sequence[float], items: Sequence[Item]) -> list[float]:
+    """The recall probability `parameters` give each item's last review, from the reviews
+    before it (FSRS-6's forgetting curve, decay w[20])."""
+    import fsrs_rs_python as rs
+
+    histories = [rs.FSRSItem([rs.FSRSReview(r, d) for r, d in item[:-1]]) for item in items]
+    states = rs.FSRS(list(parameters)).memory_state_batch(histories, [None] * len(histories))
+    decay = -parameters[20]
+    factor = 0.9 ** (1 / decay) - 1
+    return [
+        (1 + factor * item[-1][1] / state.stability) ** decay for item, state in zip(items, states)
+    ]
+
+
+def evaluate(predictions: Sequence[float], items: Sequence[Item]) -> tuple[float, float]:
+    """(log loss, RMSE(bins)) of `predictions` against whether each item's last review was
+    recalled (rating above Again); bins as fsrs-rs's (interval, review count, lapses)."""
+    loss = 0.0
+    bins: dict[tuple[int, int, int], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for p, item in zip(predictions, items):
+        recalled = 1.0 if item[-1][0] > 1 else 0.0
+        q = min(max(p, _EPSILON), 1 - _EPSILON)
+        loss -= recalled * math.log(q) + (1 - recalled) * math.log(1 - q)
+        cell = bins[_bin(item)]
+        cell[0] += p
+        cell[1] += recalled
+        cell[2] += 1
+    squares = sum((pred - real) ** 2 / count for pred, real, count in bins.values())
+    return loss / len(items), math.sqrt(squares / len(items))
+
+
+def _bin(item: Item) -> tuple[int, int, int]:
+    """fsrs-rs's FSRSItem::r_matrix_index."""
+    delta = item[-1][1]
+    delta_bin = round(2.48 * 3.62 ** math.floor(math.log(delta, 3.62)) * 100)
+    length = sum(1 for _, d in item if d > 0) + 1
+    length_bin = round(1.99 * 1.89 ** math.floor(math.log(length, 1.89)))
+    lapses = sum(1 for r, d in item[:-1] if r == 1 and d > 0)
+    if lapses == 0:
+        return delta_bin, length_bin, 0
+    return delta_bin, length_bin, round(1.65 * 1.73 ** math.floor(math.log(lapses, 1.73)))
+
+
+def _compute(items: Sequence[Item]) -> list[float]:
+    import fsrs_rs_python as rs
+
+    batch = [rs.FSRSItem([rs.FSRSReview(r, d) for r, d in item]) for item in items]
+    return [float(p) for p in rs.FSRS(list(rs.DEFAULT_PARAMETERS)).compute_parameters(batch)]
+
+
+def _within_fsrs_bounds(parameters: list[float]) -> tuple[float, ...]:
+    """fsrs-rs's fit, clamped into the `fsrs` package's bounds (the scheduler refuses values
+    outside them; the two libraries' bounds differ in the last digits)."""
+    from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS as LOW
+    from fsrs.scheduler import UPPER_BOUNDS_PARAMETERS as HIGH
+
+    return tuple(min(max(p, low), high) for p, low, high in zip(parameters, LOW, HIGH))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from fsrs import State
 
@@ -38,6 +38,12 @@ def study_day_start(now: datetime, day_starts_at: int, tz: tzinfo | None = None)
     if tz is None:  # a naive wall time read as local picks the right offset across DST
         start = start.replace(tzinfo=None).astimezone()
     return start.astimezone(UTC)
+
+
+def study_date(moment: datetime, day_starts_at: int, tz: tzinfo | None = None) -> date:
+    """The date of the study day holding `moment` (its local time less `day_starts_at` hours),
+    the day `study_day_start` begins."""
+    return (moment.astimezone(tz) - timedelta(hours=day_starts_at)).date()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""Rating a card, undoing a rating, and rebuilding every state from the log.
+"""Rating a card, a cram rating, undoing a rating, and rebuilding every state from the log.
 
-The one function that turns (state before, rating, time) into the state after is `advance`;
-both a live rating and a replay of the log go through it, so a rebuild gives the live state.
+What turns (state before, rating, time) into the state after is `replay.CardReplay.apply`;
+a live rating (`advance`) and a replay of the log (`rebuild`) both go through it, so a rebuild
+gives the live state. The log is replayed in time order (ties by id), so a history merged from
+another machine replays right; cram ratings and undone ones are not part of it.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from fsrs import Card as FsrsCard
-from fsrs import Rating, Scheduler, State
+from fsrs import Rating, Scheduler
 
 from studycli.content.card import Card
 
 from . import scheduler as sched
+from .replay import CardReplay
 from .settings import LEECH_LAPSES, Settings
-from .store import CardState, Review, Store
+from .store import CardState, Review, ReviewMethod, Store, parse_time
 
 
 def fsrs_card(state: CardState | None) -> FsrsCard | None:
@@ -54,18 +57,9 @@ def advance(
     Returns:
         A new CardState (suspension copied from `before`).
     """
-    previous = fsrs_card(before) or sched.new_card(card_id, now)
-    after = sched.review(scheduler, previous, Rating(rating), now)
-    lapsed = previous.state == State.Review and rating == Rating.Again
-    base = before or CardState(card_id=card_id)
-    return CardState(
-        card_id=card_id,
-        fsrs=after.to_json(),
-        content_hash=content_hash,
-        lapses=base.lapses + int(lapsed),
-        reps=base.reps + 1,
-        suspended=base.suspended,
-    )
+    replay = CardReplay(before or CardState(card_id=card_id))
+    replay.apply(rating, now, scheduler, content_hash)
+    return replay.state()
 
 
 def rate(
@@ -103,6 +97,39 @@ def rate(
     return store.record(entry, after)
 
 
+def cram(
+    store: Store,
+    card: Card,
+    rating: int,
+    now: datetime,
+    settings: Settings,
+    *,
+    check_status: str | None = None,
+    duration_ms: int | None = None,
+) -> Review:
+    """Log a cram rating of `card` at `now`: recorded with the method `cram`, the card's
+    schedule untouched (as Anki's filtered decks without rescheduling). A replay skips it.
+
+    Returns:
+        The recorded review (with its id, for undo).
+    """
+    before = store.state(card.id)
+    entry = Review(
+        card_id=card.id,
+        rating=int(rating),
+        reviewed_at=now,
+        method=ReviewMethod.CRAM,
+        content_hash=card.content_hash,
+        queue=sched.queue_name(fsrs_card(before)),
+        scheduler=sched.make_scheduler(settings).to_json(),
+        state_after=(before.fsrs if before is not None else None) or "",
+        state_before=before,
+        duration_ms=duration_ms,
+        check_status=check_status,
+    )
+    return store.record(entry, None)
+
+
 def undo(store: Store, review_id: int, now: datetime) -> CardState:
     """Undo one review: the card's row goes back exactly; the log marks the review undone."""
     return store.undo(review_id, now)
@@ -117,8 +144,8 @@ def preview(
 
 
 def rebuild(store: Store, *, write: bool = False) -> dict[str, CardState]:
-    """Recompute every card's state by replaying the log, oldest first, each review with the
-    scheduler settings it was made with. Undone reviews are skipped.
+    """Recompute every card's state by replaying the log in time order (ties by id), each
+    review with the scheduler settings it was made with. Undone and cram ratings are skipped.
 
     Args:
         write: also store the recomputed states (repairs a state table that drifted).
@@ -126,28 +153,30 @@ def rebuild(store: Store, *, write: bool = False) -> dict[str, CardState]:
     Returns:
         The state of every card the store knows, keyed by id.
     """
-    current = store.states()
-    rebuilt = {
-        card_id: CardState(card_id=card_id, suspended=state.suspended)
-        for card_id, state in current.items()
+    replays = {
+        card_id: CardReplay(CardState(card_id=card_id, suspended=state.suspended))
+        for card_id, state in store.states().items()
     }
-    for entry in store.reviews(oldest_first=True):
-        before = rebuilt.get(entry.card_id)
-        rebuilt[entry.card_id] = advance(
-            before,
-            entry.card_id,
-            entry.rating,
-            entry.reviewed_at,
-            _scheduler(entry.scheduler),
-            entry.content_hash,
+    schedulers = store.schedulers()
+    for card_id, rating, reviewed_at, scheduler_id, content_hash in store.scheduled_log():
+        replay = replays.get(card_id)
+        if replay is None:
+            replay = replays[card_id] = CardReplay(CardState(card_id=card_id))
+        replay.apply(
+            rating,
+            parse_time(reviewed_at),
+            scheduler_from_json(schedulers[scheduler_id]),
+            content_hash,
         )
+    rebuilt = {card_id: replay.state() for card_id, replay in replays.items()}
     if write:
         store.replace_states(list(rebuilt.values()))
     return rebuilt
 
 
 @lru_cache(maxsize=32)
-def _scheduler(settings_json: str) -> Scheduler:
+def scheduler_from_json(settings_json: str) -> Scheduler:
+    """The fsrs scheduler a review was made with (its `Scheduler.to_json()`), cached."""
     return Scheduler.from_json(settings_json)
 
 

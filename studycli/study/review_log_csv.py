@@ -1,44 +1,63 @@
-"""Review logs from a CSV file, as fsrs `ReviewLog` values (for `studycli optimize --from-csv`).
-
-The format is the one of the FSRS sample data and of exports from other FSRS tools:
+"""Review logs as CSV files: py-fsrs's format, read with every bad row named, and written.
 
     card_id,review_rating,review_time,review_duration
-    1711684180217,1,2024-03-29T20:32:32.250000+00:00,25060
+    add-one,3,2024-03-29T20:32:32.250000+00:00,25060
 
-card_id is an integer, review_rating 1-4 (Again, Hard, Good, Easy), review_time ISO-8601 with a
+card_id is the card's id (any text: studycli's ids, or the integers of the FSRS sample data and
+other FSRS tools), review_rating 1-4 (Again, Hard, Good, Easy), review_time ISO-8601 with a
 timezone offset, review_duration milliseconds (optional: the column may be left out or a cell
 left empty). Columns may come in any order; other columns are ignored. Lines are counted as an
 editor counts them (the header is line 1), so every error points at the line to fix.
+
+Reading checks every row before returning any: a file with bad rows is refused whole, with each
+bad line and its fix, so that nothing is ever half-imported.
 """
 
 from __future__ import annotations
 
 import csv
+import os
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-
-from fsrs import Rating, ReviewLog
+from typing import NamedTuple
 
 from studycli.errors import ImportFormatError
 
 REQUIRED = ("card_id", "review_rating", "review_time")
 OPTIONAL = ("review_duration",)
-HEADER = ",".join(REQUIRED + OPTIONAL)
+COLUMNS = REQUIRED + OPTIONAL
+HEADER = ",".join(COLUMNS)
+SHOWN_ERRORS = 20  # a refused file lists this many bad lines in full, then counts the rest
+_RATINGS = {"1": 1, "2": 2, "3": 3, "4": 4}
 
 
-def read_review_logs(path: Path) -> list[ReviewLog]:
-    """Read every row of the CSV at `path`, in file order.
+class ReviewRow(NamedTuple):
+    """One review of a CSV log. `reviewed_at` is in UTC."""
+
+    card_id: str
+    rating: int
+    reviewed_at: datetime
+    duration_ms: int | None
+
+
+def read_reviews(path: Path, *, now: datetime | None = None) -> list[ReviewRow]:
+    """Read and check every row of the CSV at `path`, in file order.
+
+    Args:
+        path: the file.
+        now: when given, a review later than `now` is a bad row (a clock set wrong).
 
     Returns:
-        One fsrs ReviewLog per row, times in UTC.
+        One row per review; a file with only its header gives none.
 
     Raises:
-        ImportFormatError: the file cannot be read, is empty, lacks a column, or has a row with
-            a bad value; the message names the file, the line and the fix.
+        ImportFormatError: the file cannot be read, has no header or lacks a column, or has
+            bad rows; the message names the file, each bad line and its fix.
     """
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            return _read(csv.reader(handle), path)
+            return _read(csv.reader(handle), path, now)
     except OSError as exc:
         raise ImportFormatError(
             f"cannot read the review log {path}: {exc.strerror or exc}"
@@ -51,95 +70,135 @@ def read_review_logs(path: Path) -> list[ReviewLog]:
         raise ImportFormatError(f"{path} is not a readable CSV file ({exc})") from None
 
 
-def _read(reader, path: Path) -> list[ReviewLog]:
-    header = [name.strip() for name in next(reader, [])]
-    if not any(header):
+def write_reviews(path: Path, rows: Iterable[tuple[str, int, str, int | None]]) -> int:
+    """Write `rows` (card_id, rating, review time as ISO-8601 text, duration_ms or None) to
+    `path` under the header, atomically: a crash leaves the old file or the whole new one.
+
+    Returns:
+        How many rows were written.
+
+    Raises:
+        ImportFormatError: the file cannot be written.
+    """
+    temporary = path.with_name(f".{path.name}.tmp")
+    count = 0
+    try:
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(COLUMNS)
+            for card_id, rating, moment, duration in rows:
+                writer.writerow((card_id, rating, moment, "" if duration is None else duration))
+                count += 1
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise ImportFormatError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return count
+
+
+def _read(reader, path: Path, now: datetime | None) -> list[ReviewRow]:
+    column = _columns(next(reader, []), path)
+    card, rating, time = column["card_id"], column["review_rating"], column["review_time"]
+    duration = column.get("review_duration")
+    width = max(column.values()) + 1
+    rows: list[ReviewRow] = []
+    bad: list[tuple[int, str]] = []
+    for row in reader:
+        if len(row) >= width:
+            try:  # the fast path: a well-formed row
+                rows.append(_row(row[card], row[rating], row[time], row, duration, now))
+                continue
+            except ValueError:
+                pass
+        if not any(cell.strip() for cell in row):
+            continue  # blank lines (a trailing newline) are not reviews
+        bad.append((reader.line_num, _problem(row, column, now)))
+    if bad:
+        raise ImportFormatError(_refusal(path, bad))
+    return rows
+
+
+def _columns(header: list[str], path: Path) -> dict[str, int]:
+    names = [name.strip() for name in header]
+    if not any(names):
         raise ImportFormatError(
             f"{path} is empty: a review log starts with the header line "
             f"{HEADER!r}, then one review per line"
         )
-    missing = [name for name in REQUIRED if name not in header]
+    missing = [name for name in REQUIRED if name not in names]
     if missing:
         raise ImportFormatError(
             f"{path}, line 1: the header has no {', '.join(missing)} column: "
-            f"the header should be {HEADER!r} (found {','.join(header)!r})"
+            f"the header should be {HEADER!r} (found {','.join(names)!r})"
         )
-    column = {name: header.index(name) for name in REQUIRED + OPTIONAL if name in header}
-    logs = []
-    for row in reader:
-        if not any(cell.strip() for cell in row):
-            continue  # blank lines (a trailing newline) are not reviews
-        logs.append(_row(row, column, f"{path}, line {reader.line_num}"))
-    if not logs:
-        raise ImportFormatError(
-            f"{path} has a header but no reviews: add one review per line under {HEADER!r}"
-        )
-    return logs
+    return {name: names.index(name) for name in COLUMNS if name in names}
 
 
-def _row(row: list[str], column: dict[str, int], where: str) -> ReviewLog:
+def _row(
+    card: str, rating: str, time: str, row: list[str], duration: int | None, now: datetime | None
+) -> ReviewRow:
+    """A well-formed row, or ValueError (then `_problem` says what is wrong)."""
+    card = card.strip()
+    score = _RATINGS.get(rating.strip())
+    moment = datetime.fromisoformat(time.strip())
+    if not card or score is None or moment.tzinfo is None:
+        raise ValueError
+    moment = moment.astimezone(UTC)
+    if now is not None and moment > now:
+        raise ValueError
+    milliseconds = None
+    if duration is not None and (text := row[duration].strip()):
+        if not text.isdigit():
+            raise ValueError
+        milliseconds = int(text)
+    return ReviewRow(card, score, moment, milliseconds)
+
+
+def _problem(row: list[str], column: dict[str, int], now: datetime | None) -> str:
+    """What is wrong with a row that `_row` refused, and how to fix it."""
+
     def cell(name: str) -> str:
         index = column.get(name)
         return row[index].strip() if index is not None and index < len(row) else ""
 
     for name in REQUIRED:
         if not cell(name):
-            raise ImportFormatError(
-                f"{where}: the {name} cell is empty: every review needs "
-                f"{', '.join(REQUIRED)} (the row has {len(row)} of "
-                f"{len(column)} columns)"
+            return (
+                f"the {name} cell is empty: every review needs {', '.join(REQUIRED)} "
+                f"(the row has {len(row)} of {len(column)} columns)"
             )
-    return ReviewLog(
-        card_id=_card_id(cell("card_id"), where),
-        rating=_rating(cell("review_rating"), where),
-        review_datetime=_time(cell("review_time"), where),
-        review_duration=_duration(cell("review_duration"), where),
-    )
-
-
-def _card_id(text: str, where: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ImportFormatError(
-            f"{where}: card_id {text!r} is not a whole number: fsrs needs an integer id per card"
-        ) from None
-
-
-def _rating(text: str, where: str) -> Rating:
-    if text not in ("1", "2", "3", "4"):
-        raise ImportFormatError(
-            f"{where}: review_rating {text!r} is not 1-4: use 1 Again, 2 Hard, 3 Good or 4 Easy"
-        )
-    return Rating(int(text))
-
-
-def _time(text: str, where: str) -> datetime:
+    rating = cell("review_rating")
+    if rating not in _RATINGS:
+        return f"review_rating {rating!r} is not 1-4: use 1 Again, 2 Hard, 3 Good or 4 Easy"
+    text = cell("review_time")
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ImportFormatError(
-            f"{where}: review_time {text!r} is not an ISO-8601 time: write "
-            "it as 2024-03-29T20:32:32+00:00"
-        ) from None
+        return (
+            f"review_time {text!r} is not an ISO-8601 time: write it as 2024-03-29T20:32:32+00:00"
+        )
     if moment.tzinfo is None:
-        raise ImportFormatError(
-            f"{where}: review_time {text!r} has no timezone: add its offset, "
-            f"e.g. {text}+00:00 for UTC"
+        return f"review_time {text!r} has no timezone: add its offset, e.g. {text}+00:00 for UTC"
+    if now is not None and moment > now:
+        return (
+            f"review_time {text!r} is in the future (now is {now.isoformat(timespec='seconds')}): "
+            "check the clock of the machine that wrote it"
         )
-    return moment.astimezone(UTC)
+    return (
+        f"review_duration {cell('review_duration')!r} is not a whole number of milliseconds: "
+        "write it as e.g. 25060, or leave the cell empty"
+    )
 
 
-def _duration(text: str, where: str) -> int | None:
-    if not text:
-        return None
-    try:
-        duration = int(text)
-    except ValueError:
-        duration = -1
-    if duration < 0:
-        raise ImportFormatError(
-            f"{where}: review_duration {text!r} is not a whole number of "
-            "milliseconds: write it as e.g. 25060, or leave the cell empty"
-        )
-    return duration
+def _refusal(path: Path, bad: list[tuple[int, str]]) -> str:
+    if len(bad) == 1:
+        line, problem = bad[0]
+        return f"{path}, line {line}: {problem}"
+    shown = [f"  line {line}: {problem}" for line, problem in bad[:SHOWN_ERRORS]]
+    more = len(bad) - SHOWN_ERRORS
+    if more > 0:
+        shown.append(f"  ... and {more:,} more bad lines")
+    return (
+        f"{path} has {len(bad):,} bad lines, so none of it was read: fix each, then try again\n"
+        + "\n".join(shown)
+    )

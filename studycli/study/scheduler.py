@@ -1,21 +1,23 @@
 """FSRS scheduling through the `fsrs` package (FSRS-6), with deterministic fuzz.
 
-fsrs draws its interval fuzz from the global `random`; here each review seeds it from the card
-id and the card's previous review time (and restores the global state after). So a replay of
-the log gives exactly the intervals the learner got, and the interval shown on a rating key is
-the one that rating gives even if the key is pressed a while later. Different cards, and each
-review of one card, still draw different fuzz.
+fsrs draws its interval fuzz with `random.random()`; here that one draw is taken from a
+generator seeded by the card id and the card's previous review time (the global `random` is
+never touched). So a replay of the log gives exactly the intervals the learner got, and the
+interval shown on a rating key is the one that rating gives even if the key is pressed a while
+later. Different cards, and each review of one card, still draw different fuzz. The seed is
+only computed when fsrs actually draws (an interval of 3 days or more), which keeps a replay
+of a long log fast.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+import fsrs.scheduler as _fsrs_scheduler
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
@@ -86,9 +88,11 @@ def review(
         ValueError: `now` is not timezone-aware.
     """
     now = _utc(now)
-    last = card.last_review.isoformat() if card.last_review else "new"
-    with _seeded(f"{card.card_id}|{last}"):
+    token = _REVIEWED.set(card)
+    try:
         after, _log = scheduler.review_card(card, Rating(rating), now, duration_ms)
+    finally:
+        _REVIEWED.reset(token)
     return after
 
 
@@ -125,11 +129,36 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-@contextmanager
-def _seeded(key: str) -> Iterator[None]:
-    saved = random.getstate()
-    random.seed(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big"))
-    try:
-        yield
-    finally:
-        random.setstate(saved)
+def card_json(card: FsrsCard) -> str:
+    """`card.to_json()`, character for character, in a fifth of its time (a replay writes one
+    per review; `tests/test_scheduler.py` pins the equality)."""
+    step = "null" if card.step is None else card.step
+    stability = "null" if card.stability is None else repr(card.stability)
+    difficulty = "null" if card.difficulty is None else repr(card.difficulty)
+    last = "null" if card.last_review is None else f'"{card.last_review.isoformat()}"'
+    return (
+        f'{{"card_id": {card.card_id}, "state": {card.state.value}, "step": {step}, '
+        f'"stability": {stability}, "difficulty": {difficulty}, '
+        f'"due": "{card.due.isoformat()}", "last_review": {last}}}'
+    )
+
+
+# The card being reviewed, while fsrs schedules it: its fuzz draw is seeded from it.
+_REVIEWED: ContextVar[FsrsCard | None] = ContextVar("studycli_reviewed_card", default=None)
+
+
+def _fuzz_draw() -> float:
+    """fsrs's one fuzz draw: the first number of a generator seeded by the reviewed card's id
+    and previous review time (the same number `random.seed(that); random.random()` gives)."""
+    card = _REVIEWED.get()
+    if card is None:  # fsrs used outside `review`: its own behaviour
+        return random.random()
+    last = card.last_review.isoformat() if card.last_review else "new"
+    digest = hashlib.sha256(f"{card.card_id}|{last}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big")).random()
+
+
+# fsrs.scheduler does `from random import random` and calls `random()` for its fuzz.
+if not callable(getattr(_fsrs_scheduler, "random", None)):
+    raise ImportError("this fsrs version draws its fuzz differently: pin fsrs>=6,<7")
+_fsrs_scheduler.random = _fuzz_draw

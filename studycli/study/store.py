@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -35,10 +35,17 @@ def parse_time(text: str) -> datetime:
 
 
 class ReviewMethod(StrEnum):
-    """How a rating was given: chosen by the learner, or decided by running a check."""
+    """How a rating entered the log: chosen by the learner, decided by running a check, given
+    while cramming (logged, but it does not move the schedule), or imported from a CSV file."""
 
     SELF = "self"
     CHECK = "check"
+    CRAM = "cram"
+    IMPORT = "import"
+
+
+# The reviews that make up the schedule: not undone, not cram (a filter over `r` and `u`).
+SCHEDULED = f"u.review_id IS NULL AND r.method != '{ReviewMethod.CRAM}'"
 
 
 class CardStateDict(TypedDict):
@@ -125,6 +132,9 @@ _REVIEW_COLUMNS = (
 _REVIEW_FROM = (
     "reviews r JOIN schedulers s ON s.id = r.scheduler_id LEFT JOIN undos u ON u.review_id = r.id"
 )
+_IMPORT_CACHE_KIB = 512 * 1024  # page cache while importing: at most this much memory
+_UNDONE_JOIN = "LEFT JOIN undos u ON u.review_id = r.id"
+_LOG_FROM = f"reviews r {_UNDONE_JOIN}"
 
 
 class Store:
@@ -197,8 +207,9 @@ class Store:
 
     # --- the log ---------------------------------------------------------------------------
 
-    def record(self, review: Review, after: CardState) -> Review:
-        """Append `review` and set the card's state to `after`, in one transaction.
+    def record(self, review: Review, after: CardState | None) -> Review:
+        """Append `review` and set the card's state to `after` (None: leave the card's state
+        as it is, for a cram rating), in one transaction.
 
         Returns:
             The review with its `id`.
@@ -224,8 +235,114 @@ class Store:
                     review.state_after,
                 ),
             )
-            _write_state(conn, after)
+            if after is not None:
+                _write_state(conn, after)
         return replace(review, id=cursor.lastrowid)
+
+    def append(
+        self, rows: Iterable[tuple], scheduler: str, states: Callable[[], list[CardState]]
+    ) -> None:
+        """Append many reviews and overwrite their cards' states (import). Call it inside
+        `transaction()`, with the reads that planned it, so that no rating slips in between.
+
+        Args:
+            rows: per review (card_id, rating, reviewed_at as `iso()`, duration_ms, method,
+                check_status, content_hash, queue, state_before JSON or None, state_after);
+                consumed inside the transaction, so it may be computed as it goes.
+            scheduler: the fsrs `Scheduler.to_json()` every one of them was scheduled with.
+            states: called once `rows` is consumed: the cards' states after them.
+        """
+        if not self.conn.in_transaction:
+            raise RuntimeError("Store.append must run inside Store.transaction()")
+        scheduler_id = _scheduler_id(self.conn, scheduler)
+        # a large import touches index pages all over: keep them in memory until the commit
+        cache = self.conn.execute("PRAGMA cache_size").fetchone()[0]
+        self.conn.execute(f"PRAGMA cache_size = {-_IMPORT_CACHE_KIB}")
+        try:
+            self._append(rows, scheduler_id, states)
+        finally:
+            self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
+
+    def _append(
+        self, rows: Iterable[tuple], scheduler_id: int, states: Callable[[], list[CardState]]
+    ) -> None:
+        self.conn.executemany(
+            "INSERT INTO reviews (card_id, rating, reviewed_at, duration_ms, method,"
+            " check_status, content_hash, queue, state_before, state_after, scheduler_id)"
+            f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {int(scheduler_id)})",
+            rows,
+        )
+        for state in states():
+            _write_state(self.conn, state)
+
+    # --- the schedule's log, lean (replay, import, export, optimize, stats) -------------------
+
+    def schedulers(self) -> dict[int, str]:
+        """Every scheduler settings JSON the log refers to, by id."""
+        return dict(self.conn.execute("SELECT id, settings FROM schedulers").fetchall())
+
+    def scheduled_log(self, card_ids: Collection[str] | None = None) -> list[tuple]:
+        """The reviews that make the schedule (not undone, not cram), in time order (ties by
+        id), as (card_id, rating, reviewed_at as stored, scheduler_id, content_hash); of
+        `card_ids` only when given."""
+        sql = (
+            "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash"
+            f" FROM {self._selected_from(card_ids)} WHERE {SCHEDULED}"
+            " ORDER BY r.reviewed_at, r.id"
+        )
+        return self.conn.execute(sql).fetchall()
+
+    def scheduled_identities(self, card_ids: Collection[str]) -> set[tuple[str, str]]:
+        """(card_id, reviewed_at as stored) of the schedule's reviews of `card_ids`: what makes
+        two reviews the same review."""
+        sql = f"SELECT r.card_id, r.reviewed_at FROM {self._selected_from(card_ids)} WHERE {SCHEDULED}"
+        return set(self.conn.execute(sql).fetchall())
+
+    def exported_rows(self) -> Iterator[tuple[str, int, str, int | None]]:
+        """(card_id, rating, reviewed_at as stored, duration_ms) of the schedule's reviews, in
+        time order: what `export-reviews` writes."""
+        return self.conn.execute(
+            f"SELECT r.card_id, r.rating, r.reviewed_at, r.duration_ms FROM {_LOG_FROM}"
+            f" WHERE {SCHEDULED} ORDER BY r.reviewed_at, r.id"
+        )
+
+    def recent_reviews(self, since: datetime) -> list[tuple]:
+        """Every rating since `since` (cram included, undone ones not), oldest first, as
+        (card_id, rating, reviewed_at as stored, method, queue, state_before JSON or None)."""
+        return self.conn.execute(
+            "SELECT r.card_id, r.rating, r.reviewed_at, r.method, r.queue, r.state_before"
+            f" FROM {_LOG_FROM} WHERE u.review_id IS NULL AND r.reviewed_at >= ?"
+            " ORDER BY r.reviewed_at, r.id",
+            (iso(since),),
+        ).fetchall()
+
+    def review_outcomes(self) -> dict[str, tuple[int, int]]:
+        """Per card: (reviews, passed) of its schedule's reviews given in the review state
+        (Again is a fail), over the whole log."""
+        rows = self.conn.execute(
+            "SELECT r.card_id, COUNT(*), SUM(r.rating > 1)"
+            f" FROM {_LOG_FROM} WHERE {SCHEDULED} AND r.queue = 'review' GROUP BY r.card_id"
+        )
+        return {card_id: (count, passed) for card_id, count, passed in rows}
+
+    def review_times(self) -> Iterator[tuple[str, str]]:
+        """(card_id, reviewed_at as stored) of every rating (cram included, undone ones not),
+        newest first, read as they are consumed."""
+        return self.conn.execute(
+            f"SELECT r.card_id, r.reviewed_at FROM {_LOG_FROM} WHERE u.review_id IS NULL"
+            " ORDER BY r.reviewed_at DESC"
+        )
+
+    def _selected_from(self, card_ids: Collection[str] | None) -> str:
+        """The FROM clause of the log, joined to a temporary table of `card_ids` when given."""
+        if card_ids is None:
+            return _LOG_FROM
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS selected (card_id TEXT PRIMARY KEY)")
+        self.conn.execute("DELETE FROM temp.selected")
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO temp.selected (card_id) VALUES (?)", ((c,) for c in card_ids)
+        )
+        return f"temp.selected c JOIN reviews r ON r.card_id = c.card_id {_UNDONE_JOIN}"
 
     def undo(self, review_id: int, now: datetime) -> CardState:
         """Mark review `review_id` undone and put its card's row back exactly as it was.

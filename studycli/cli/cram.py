@@ -1,0 +1,52 @@
+"""The cram command: study cards whether due or not, weakest first, schedule untouched."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from studycli.errors import StudyError
+
+from .app import app, options, stdout
+from .context import now, open_study
+
+
+@app.command()
+def cram(
+    ctx: typer.Context,
+    deck: Annotated[str | None, typer.Option(help="Only this deck.")] = None,
+    topic: Annotated[str | None, typer.Option(help="Only this topic slug.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only cards with this tag.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many cards.")] = None,
+) -> None:
+    """Study cards whether due or not, weakest first (the night before an interview).
+
+    Cards you are most likely to have forgotten come first (lowest predicted recall), then the
+    ones never studied. Ratings are logged as cram and do not change your schedule, as Anki's
+    filtered decks without rescheduling; a card rated Again comes back later in the session.
+    Keys as in `studycli review`: Enter reveals, 1-4 rate, s solves, h hints, u undoes, q quits.
+
+    Example: studycli cram --topic flash-attention --limit 20
+    """
+    from studycli.study.api import study_items
+
+    from .review_session import ReviewSession
+    from .terminal import getkey
+
+    if not sys.stdin.isatty():
+        raise StudyError(
+            "`studycli cram` reads keys from a terminal: run it in one "
+            "(`studycli stats --json` shows the weakest topics to scripts)"
+        )
+    content = options(ctx).load()
+    cards = content.select(deck=deck, topic=topic, tag=tag)
+    if not cards:
+        raise StudyError("no cards match those filters: `studycli list` shows decks and topics")
+    with open_study(ctx) as study:
+        queue = study.cram_queue(study_items(cards), now(), limit)
+        session = ReviewSession(
+            stdout(), study, content, cards, clock=now, getkey=getkey, queue=queue, reschedule=False
+        )
+        session.run()

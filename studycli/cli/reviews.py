@@ -1,0 +1,70 @@
+"""import-reviews and export-reviews: the review history in and out, as a CSV file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from .app import app, options, stdout
+from .context import now, open_study
+
+
+@app.command("import-reviews")
+def import_reviews(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The CSV review log to merge into yours.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+) -> None:
+    """Merge a review log (CSV) into yours: another machine's export, or FSRS data.
+
+    Columns card_id,review_rating,review_time,review_duration (py-fsrs's format: ratings 1-4,
+    ISO-8601 times with a timezone, durations in ms, optional). Every row is checked first: a
+    file with a bad row is refused whole, each bad line named with its fix. A review already
+    in your log (same card, same time) is skipped, so importing twice changes nothing and
+    importing another machine's export gives the union of both histories. The cards whose
+    history changed are rescheduled by replaying their reviews in time order; imported reviews
+    are scheduled with your current settings. Reviews of cards that are not in the content are
+    kept. `--json` prints {"rows", "added", "duplicates", "cards", "unknown_cards"}.
+
+    Example: studycli import-reviews laptop-reviews.csv
+    """
+    from studycli.study.api import study_items
+
+    items = study_items(options(ctx).load().cards.values())
+    with open_study(ctx) as study:
+        result = study.import_reviews(file, items, now())
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2))
+        return
+    line = (
+        f"imported {result.added:,} of {result.rows:,} reviews from {escape(str(file))} "
+        f"({result.duplicates:,} already in your log)"
+    )
+    if result.cards:
+        line += f"; {result.cards:,} cards rescheduled"
+    if result.unknown:
+        line += f", {result.unknown:,} of them not in the content (their history is kept)"
+    stdout().print(line, soft_wrap=True)
+
+
+@app.command("export-reviews")
+def export_reviews(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The CSV file to write (replaced if it exists).")],
+) -> None:
+    """Write your review history to a CSV file, oldest first: to move to another machine,
+    merge with `import-reviews` there, or fit parameters elsewhere.
+
+    Columns card_id,review_rating,review_time,review_duration (py-fsrs's format, times in UTC
+    with microseconds). Undone ratings and cram ratings are left out: what is written is the
+    history your schedule is made of.
+
+    Example: studycli export-reviews ~/Dropbox/reviews.csv
+    """
+    with open_study(ctx) as study:
+        count = study.export_reviews(file)
+    stdout().print(f"wrote {count:,} reviews to {escape(str(file))}", soft_wrap=True)

@@ -1,0 +1,278 @@
+"""Where the learner stands (`studycli stats`): cards by state, reviews per day, the due
+forecast, true retention, the weakest topics, the streak.
+
+Days are study days: they roll over at `day_starts_at` in the learner's time zone, as the daily
+limits do. True retention is Anki's: among the reviews of the last 30 days given to cards in
+the review state (cram ratings left out), the share not rated Again; young cards had an
+interval under 21 days before the review, mature ones 21 or more. A topic's retention is the
+same share over the whole log; its recall is fsrs's predicted probability of recall now,
+averaged over its studied cards. Topics are listed weakest first (lowest recall; topics with
+nothing studied last). Reviews per day and the streak count every rating, cram included.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from functools import partial
+from typing import Any
+
+from fsrs import Card as FsrsCard
+
+from studycli.content.card import Card
+
+from . import scheduler as sched
+from .queue import study_date, study_day_start
+from .settings import Settings
+from .store import CardState, ReviewMethod, Store, parse_time
+
+DAYS = 30  # the window of reviews per day, true retention and the forecast
+MATURE_DAYS = 21  # as Anki: a card whose interval was 21 days or more is mature
+STATES = ("new", "learning", "review", "relearning", "suspended")
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"date": self.day.isoformat(), "count": self.count}
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Passed (Hard, Good or Easy) and failed (Again) reviews; `rate` is None without any."""
+
+    passed: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.failed
+
+    @property
+    def rate(self) -> float | None:
+        return self.passed / self.total if self.total else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"passed": self.passed, "failed": self.failed, "retention": self.rate}
+
+
+@dataclass(frozen=True)
+class TopicStats:
+    """One topic: its cards, how many are studied, its review-state reviews over the whole
+    log and their retention, and the average predicted recall of its studied cards now."""
+
+    topic: str
+    cards: int
+    studied: int
+    retention: Retention
+    recall: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "cards": self.cards,
+            "studied": self.studied,
+            "reviews": self.retention.total,
+            "retention": self.retention.rate,
+            "recall": self.recall,
+        }
+
+
+@dataclass(frozen=True)
+class Stats:
+    today: date
+    cards_by_state: dict[str, int]
+    reviews_per_day: list[DayCount]  # the last 30 study days, oldest first, today last
+    forecast: list[DayCount]  # cards due on each of the next 30 study days (overdue: today)
+    true_retention: dict[str, Retention]  # young, mature, all
+    topics: list[TopicStats]  # weakest first
+    streak: int  # study days in a row with a rating, up to today (or yesterday)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "today": self.today.isoformat(),
+            "cards_by_state": self.cards_by_state,
+            "reviews_per_day": [d.to_dict() for d in self.reviews_per_day],
+            "forecast": [d.to_dict() for d in self.forecast],
+            "true_retention": {k: v.to_dict() for k, v in self.true_retention.items()},
+            "topics": [t.to_dict() for t in self.topics],
+            "streak": self.streak,
+        }
+
+
+def stats(
+    store: Store,
+    items: list[Card],
+    settings: Settings,
+    now: datetime,
+    tz: tzinfo | None = None,
+    *,
+    elsewhere: bool = False,
+) -> Stats:
+    """The statistics of `items` at `now`.
+
+    Args:
+        store: the open review database.
+        items: the study items to describe (a deck's, a topic's, or all).
+        settings: for the study day's start and the scheduler that predicts recall.
+        now: the current time, timezone-aware.
+        tz: the learner's time zone (None: the system's).
+        elsewhere: also count the store's cards that are not in the content (history
+            imported from elsewhere): in every figure but the topics.
+    """
+    states = store.states()
+    pool = {item.id for item in items}
+    if elsewhere:
+        pool |= set(states)
+    today = study_date(now, settings.day_starts_at, tz)
+    day = partial(study_date, day_starts_at=settings.day_starts_at, tz=tz)
+    first = today - timedelta(days=DAYS - 1)
+    since = study_day_start(now, settings.day_starts_at, tz) - timedelta(days=DAYS)  # a margin
+    recent = [
+        r
+        for r in store.recent_reviews(since)
+        if r[0] in pool and first <= day(parse_time(r[2])) <= today
+    ]
+    per_day = Counter(day(parse_time(r[2])) for r in recent)
+    return Stats(
+        today=today,
+        cards_by_state=_by_state(pool, states),
+        reviews_per_day=[
+            DayCount(first + timedelta(days=i), per_day[first + timedelta(days=i)])
+            for i in range(DAYS)
+        ],
+        forecast=_forecast(pool, states, today, day),
+        true_retention=_true_retention(recent),
+        topics=_topics(items, states, store.review_outcomes(), settings, now),
+        streak=_streak(store, pool, today, day),
+    )
+
+
+def _by_state(pool: Collection[str], states: dict[str, CardState]) -> dict[str, int]:
+    counts = dict.fromkeys(STATES, 0)
+    for card_id in pool:
+        state = states.get(card_id)
+        card = _fsrs(state)
+        if state is not None and state.suspended:
+            counts["suspended"] += 1
+        elif card is None:
+            counts["new"] += 1
+        else:
+            counts[sched.queue_name(card).value] += 1
+    return counts
+
+
+def _forecast(
+    pool: Collection[str],
+    states: dict[str, CardState],
+    today: date,
+    day: Callable[[datetime], date],
+) -> list[DayCount]:
+    due: Counter[date] = Counter()
+    for card_id in pool:
+        state = states.get(card_id)
+        card = _fsrs(state)
+        if card is None or (state is not None and state.suspended):
+            continue
+        due[max(today, day(card.due))] += 1
+    return [
+        DayCount(today + timedelta(days=i), due[today + timedelta(days=i)]) for i in range(DAYS)
+    ]
+
+
+def _true_retention(recent: list[tuple]) -> dict[str, Retention]:
+    tally = {"young": [0, 0], "mature": [0, 0]}
+    for _card, rating, _time, method, queue, before in recent:
+        if queue != sched.Queue.REVIEW or method == ReviewMethod.CRAM:
+            continue
+        age = "mature" if _interval_days(before) >= MATURE_DAYS else "young"
+        tally[age][0 if rating > 1 else 1] += 1
+    young, mature = Retention(*tally["young"]), Retention(*tally["mature"])
+    return {
+        "young": young,
+        "mature": mature,
+        "all": Retention(young.passed + mature.passed, young.failed + mature.failed),
+    }
+
+
+def _interval_days(state_before: str | None) -> float:
+    """The interval the card had before a review, in days (0 when unknown)."""
+    if not state_before:
+        return 0.0
+    fsrs = json.loads(state_before).get("fsrs")
+    card = FsrsCard.from_json(fsrs) if fsrs else None
+    if card is None or card.last_review is None:
+        return 0.0
+    return (card.due - card.last_review).total_seconds() / 86400
+
+
+def _topics(
+    items: list[Card],
+    states: dict[str, CardState],
+    outcomes: dict[str, tuple[int, int]],
+    settings: Settings,
+    now: datetime,
+) -> list[TopicStats]:
+    scheduler = sched.make_scheduler(settings)
+    groups: dict[str, list[Card]] = {}
+    for item in items:
+        groups.setdefault(item.topic, []).append(item)
+    found = []
+    for topic, members in groups.items():
+        recalls, passed, total = [], 0, 0
+        for item in members:
+            reviews, ok = outcomes.get(item.id, (0, 0))
+            passed, total = passed + ok, total + reviews
+            state = states.get(item.id)
+            card = _fsrs(state)
+            if card is not None and state is not None and not state.suspended:
+                recalls.append(scheduler.get_card_retrievability(card, now))
+        found.append(
+            TopicStats(
+                topic=topic,
+                cards=len(members),
+                studied=len(recalls),
+                retention=Retention(passed, total - passed),
+                recall=sum(recalls) / len(recalls) if recalls else None,
+            )
+        )
+    return sorted(
+        found,
+        key=lambda t: (
+            t.recall is None,
+            t.recall or 0.0,
+            t.retention.rate if t.retention.rate is not None else 1.0,
+            t.topic,
+        ),
+    )
+
+
+def _streak(
+    store: Store, pool: Collection[str], today: date, day: Callable[[datetime], date]
+) -> int:
+    """Study days in a row with a rating, ending today, or yesterday when today has none yet."""
+    streak, expected = 0, today
+    for card_id, moment in store.review_times():
+        if card_id not in pool:
+            continue
+        studied = day(parse_time(moment))
+        if studied > expected:
+            continue  # later today than counted already, or (clock skew) in the future
+        if studied == expected:
+            streak += 1
+            expected -= timedelta(days=1)
+        elif streak == 0 and studied == today - timedelta(days=1):
+            streak, expected = 1, studied - timedelta(days=1)
+        else:
+            break
+    return streak
+
+
+def _fsrs(state: CardState | None) -> FsrsCard | None:
+    return FsrsCard.from_json(state.fsrs) if state is not None and state.fsrs else None
