@@ -1,5 +1,6 @@
 """`solve`: attempt files, the editor, and the check with its time and memory limits; the
-outcome becomes the rating (pass -> Good, anything else -> Again)."""
+outcome becomes the rating (a first-try pass -> Good, a pass after hints or failed runs ->
+Hard, anything else -> Again; in a terminal the learner may pick 2, 3 or 4)."""
 
 from __future__ import annotations
 
@@ -166,6 +167,17 @@ def test_the_rating_follows_the_outcome():
     assert solve.rating_for(failed, chosen=4) == 1
 
 
+def test_a_pass_is_graded_by_how_it_was_reached():
+    passed, failed = Outcome("pass", "passed", 0.1), Outcome("fail", "f(1): no", 0.1)
+    assert solve.rating_for(passed, hints_shown=0, failed_runs=0) == 3  # first try: Good
+    assert solve.rating_for(passed, hints_shown=1) == 2  # after a hint: Hard
+    assert solve.rating_for(passed, failed_runs=2) == 2  # after failed runs: Hard
+    assert solve.rating_for(passed, chosen=3, hints_shown=2) == 3  # the learner may still choose
+    assert solve.rating_for(passed, chosen=4, failed_runs=1) == 4
+    assert solve.rating_for(passed, chosen=1, hints_shown=1) == 2  # Again is no choice on a pass
+    assert solve.rating_for(failed, chosen=3, hints_shown=1) == 1
+
+
 def test_failing_cases_are_split_for_the_diff():
     case = solve.failing_case("add_one(-3): expected -2, got -1")
     assert (case.what, case.expected, case.actual) == ("add_one(-3)", "-2", "-1")
@@ -193,11 +205,13 @@ def test_watch_reruns_on_save_until_it_passes(tmp_path):
 
     saver = threading.Thread(target=save_fix)
     saver.start()
-    outcome = watch(console, content.get("add-one"), content, path, Limits(10, 1024))
+    attempt = watch(console, content.get("add-one"), content, path, Limits(10, 1024))
     saver.join()
-    assert outcome.status == "pass"
+    assert attempt.outcome.status == "pass"
     text = console.export_text()
     assert text.index("failed") < text.index("passed")
+    assert (attempt.failed_runs, attempt.hints_shown) == (1, 0)
+    assert attempt.rating() == 2 and attempt.how() == "1 failed run first"  # Hard by default
 
 
 def test_the_solve_error_for_a_missing_file(cli, tmp_path):
@@ -208,3 +222,78 @@ def test_the_solve_error_for_a_missing_file(cli, tmp_path):
 def test_require_runnable_raises_a_study_error():
     with pytest.raises(StudyError):
         solve.require_runnable(fixture_content().get("poisson-concept"))
+
+
+# --- `solve` in a terminal: the graded default and the learner's choice (a real pty) ----------
+
+
+def _spawn_solve(tmp_path, *args: str):
+    import os
+
+    import pexpect
+
+    from .conftest import REPO_ROOT
+
+    environment = {
+        **os.environ,
+        "STUDYCLI_HOME": str(tmp_path / "home"),
+        "STUDYCLI_NOW": "2025-03-01T09:00:00+00:00",
+        "TERM": "dumb",
+        "TZ": "UTC",
+    }
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "studycli", "--content", str(FIXTURE_CONTENT), "solve", "add-one", *args],
+        env=environment,
+        cwd=str(REPO_ROOT),
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(40, 100),
+    )
+
+
+def _recorded(tmp_path) -> list[tuple[int, str]]:
+    from studycli.study.store import Store
+
+    with Store.open(tmp_path / "home" / "data" / "reviews.sqlite3") as store:
+        return [(r.rating, r.method) for r in store.reviews(oldest_first=True)]
+
+
+@pytest.mark.parametrize("key, recorded", [("\r", 3), ("4", 4), ("2", 2)])
+def test_a_first_try_pass_offers_good_and_the_learner_may_choose(tmp_path, key, recorded):
+    answer = tmp_path / "answer.py"
+    answer.write_text(CORRECT)
+    child = _spawn_solve(tmp_path, "--file", str(answer))
+    child.expect("passed every case")
+    child.expect(r"Enter: Good \(first try\) · 2, 3 or 4 to choose")
+    child.send("1")  # not a choice after a pass: ignored
+    child.send(key)
+    child.expect("recorded")
+    child.expect(pexpect_eof())
+    assert _recorded(tmp_path) == [(recorded, "check")]
+
+
+def test_a_watched_pass_after_a_hint_and_a_failed_run_offers_hard(tmp_path):
+    import time as clock
+
+    child = _spawn_solve(tmp_path, "--watch")
+    child.expect("watching")
+    path = tmp_path / "home" / "data" / "attempts" / "add-one.py"
+    child.expect("failed")  # the starter raises NotImplementedError
+    child.send("h")
+    child.expect("Hint 1 of 2")
+    clock.sleep(0.1)
+    with open(path, "w") as handle:
+        handle.write(CORRECT)
+    child.expect("passed every case")
+    child.expect(r"Enter: Hard \(1 hint, 1 failed run first\)")
+    child.send("\r")
+    child.expect("recorded Hard")
+    child.expect(pexpect_eof())
+    assert _recorded(tmp_path) == [(2, "check")]
+
+
+def pexpect_eof():
+    import pexpect
+
+    return pexpect.EOF

@@ -296,3 +296,66 @@ def test_each_cloze_deletion_is_studied_and_scheduled_on_its_own(tmp_path, conte
     assert "E[X] = λ and Var(X) = [a parameter]" in text  # c2 asked, c1 shown
     assert "Both come from the generating function." in text  # the explanation, after
     assert summary.reviewed == 2
+
+
+# --- a pass is graded by how it was reached ------------------------------------------------------
+
+
+def test_a_pass_after_a_hint_offers_hard_on_enter(tmp_path, monkeypatch):
+    answer = tmp_path / "answer.py"
+    answer.write_text("def add_one(x):\n    return x + 1\n")
+    monkeypatch.setenv("EDITOR", f"cp {answer}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    content = load_content(FIXTURE_CONTENT)
+    summary, reviews, text = _run_in_process(tmp_path, "hs\rq", cards=[content.get("add-one")])
+    assert "Hint 1 of 2" in text and "Enter: Hard · s: edit and run again" in text
+    assert [(r.card_id, r.rating, r.method, r.check_status) for r in reviews] == [
+        ("add-one", 2, "check", "pass")
+    ]
+
+
+def test_a_pass_after_a_failed_run_offers_hard_and_a_choice_still_counts(tmp_path, monkeypatch):
+    from studycli.paths import attempts_dir
+
+    monkeypatch.setenv("EDITOR", "true")  # the learner edits the file outside, here below
+    monkeypatch.delenv("VISUAL", raising=False)
+    content = load_content(FIXTURE_CONTENT)
+
+    def keys():
+        yield "s"  # the untouched starter fails
+        (attempts_dir() / "add-one.py").write_text("def add_one(x):\n    return x + 1\n")
+        yield "s"  # now it passes, after one failed run
+        yield "3"  # the learner picks Good over the offered Hard
+        yield "q"
+
+    pressed = keys()
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [content.get("add-one")])
+    assert "Enter: Again" in text and "Enter: Hard" in text
+    assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
+
+
+def test_reading_the_answer_before_solving_counts_as_help(tmp_path, monkeypatch):
+    answer = tmp_path / "answer.py"
+    answer.write_text("def add_one(x):\n    return x + 1\n")
+    monkeypatch.setenv("EDITOR", f"cp {answer}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    content = load_content(FIXTURE_CONTENT)
+    _, reviews, text = _run_in_process(tmp_path, " s\rq", cards=[content.get("add-one")])
+    assert "Enter: Hard" in text and [r.rating for r in reviews] == [2]
+
+
+def _run_keys(tmp_path, getkey, cards):
+    from rich.console import Console
+
+    from studycli.cli.review_session import ReviewSession
+    from studycli.study.api import Study
+    from studycli.study.settings import Settings
+
+    content = load_content(FIXTURE_CONTENT)
+    console = Console(record=True, width=100, color_system=None)
+    with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as study:
+        summary = ReviewSession(
+            console, study, content, cards, clock=lambda: NOW, getkey=getkey
+        ).run()
+        reviews = study.history()[::-1]
+    return summary, reviews, console.export_text()

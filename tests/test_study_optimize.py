@@ -1,4 +1,5 @@
-"""`studycli optimize`: the CSV reader, the fit, the `parameters` setting and the command."""
+"""`studycli optimize`: the CSV reader, fsrs items, the fit on fsrs-rs and its held-out
+proof, the `parameters` setting and the command."""
 
 from __future__ import annotations
 
@@ -11,20 +12,20 @@ import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import fsrs_rs_python as rs
 import pytest
-from fsrs import Rating
 from fsrs.scheduler import DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 
 from studycli.errors import ConfigError, ImportFormatError, StudyError
 from studycli.study import optimize as core
-from studycli.study import rating as study
-from studycli.study.review_log_csv import read_review_logs
-from studycli.study.scheduler import fsrs_card_id, make_scheduler, new_card
+from studycli.study.api import Study, fit_file
+from studycli.study.review_log_csv import ReviewRow, read_reviews
+from studycli.study.scheduler import make_scheduler, new_card
 from studycli.study.scheduler import review as schedule
 from studycli.study.settings import Settings, load_settings, save_parameters
 
 from .conftest import REPO_ROOT
-from .study_support import NOW, fixture_content, open_store
+from .study_support import NOW, fixture_content
 
 SAMPLE = Path(__file__).parent / "data" / "fsrs_review_logs_sample.csv"
 HEADER = "card_id,review_rating,review_time,review_duration\n"
@@ -42,16 +43,20 @@ def subset_csv(tmp_path: Path, cards: int) -> Path:
     return path
 
 
+def sample_items(day_starts_at: int = 4):
+    rows = read_reviews(SAMPLE)
+    return core.fsrs_items(((r.card_id, r.rating, r.reviewed_at) for r in rows), day_starts_at, UTC)
+
+
 # --- the CSV reader ----------------------------------------------------------------------------
 
 
 def test_the_sample_reads_every_row_with_its_values():
-    logs = read_review_logs(SAMPLE)
-    assert len(logs) == 12_580
-    first = logs[0]
-    assert first.card_id == 1711684180217 and first.rating == Rating.Again
-    assert first.review_datetime == datetime(2024, 3, 29, 20, 32, 32, 250000, tzinfo=UTC)
-    assert first.review_duration == 25060
+    rows = read_reviews(SAMPLE)
+    assert len(rows) == 12_580
+    assert rows[0] == ReviewRow(
+        "1711684180217", 1, datetime(2024, 3, 29, 20, 32, 32, 250000, tzinfo=UTC), 25060
+    )
 
 
 @pytest.mark.parametrize(
@@ -70,8 +75,9 @@ def test_the_sample_reads_every_row_with_its_values():
             HEADER + "8,3,2024-03-29T20:32:39,7241\n",
             ["line 2", "has no timezone", "2024-03-29T20:32:39+00:00"],
         ),
-        (HEADER + "card-8,3,2024-03-29T20:32:39+00:00,7241\n", ["line 2", "card_id 'card-8'"]),
+        (HEADER + " ,3,2024-03-29T20:32:39+00:00,7241\n", ["line 2", "the card_id cell is empty"]),
         (HEADER + "8,3,2024-03-29T20:32:39+00:00,fast\n", ["line 2", "review_duration 'fast'"]),
+        (HEADER + "8,3,2024-03-29T20:32:39+00:00,-5\n", ["line 2", "review_duration '-5'"]),
         (HEADER + "8,3\n", ["line 2", "the review_time cell is empty"]),
         (
             "card_id,review_time,review_duration\n" + "8,2024-03-29T20:32:39+00:00,7241\n",
@@ -83,33 +89,67 @@ def test_a_bad_row_names_the_file_the_line_and_the_fix(tmp_path, text, expected)
     path = tmp_path / "log.csv"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ImportFormatError) as error:
-        read_review_logs(path)
+        read_reviews(path)
     message = str(error.value)
     assert message.startswith(str(path))
     for part in expected:
         assert part in message
 
 
-@pytest.mark.parametrize(
-    "text, expected",
-    [("", "is empty"), ("\n\n", "is empty"), (HEADER, "has a header but no reviews")],
-)
-def test_an_empty_file_is_an_import_error(tmp_path, text, expected):
+def test_every_bad_line_is_listed_with_its_fix(tmp_path):
+    path = tmp_path / "log.csv"
+    bad = ["8,9,2024-03-29T20:32:39+00:00,1", "9,3,soon,1", "add-one,2,2024-03-29T20:32:39,"]
+    path.write_text(HEADER + GOOD_ROW + "\n".join(bad) + "\n" + GOOD_ROW, encoding="utf-8")
+    with pytest.raises(ImportFormatError) as error:
+        read_reviews(path)
+    lines = str(error.value).splitlines()
+    assert lines[0] == f"{path} has 3 bad lines, so none of it was read: fix each, then try again"
+    assert lines[1].startswith("  line 3: review_rating '9' is not 1-4: use 1 Again")
+    assert lines[2].startswith("  line 4: review_time 'soon' is not an ISO-8601 time: write it")
+    assert lines[3].startswith("  line 5: review_time '2024-03-29T20:32:39' has no timezone")
+
+
+def test_a_file_of_many_bad_lines_lists_the_first_and_counts_the_rest(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(HEADER + "8,7,2024-03-29T20:32:39+00:00,1\n" * 50, encoding="utf-8")
+    with pytest.raises(ImportFormatError) as error:
+        read_reviews(path)
+    message = str(error.value)
+    assert "50 bad lines" in message and "line 21:" in message and "line 22:" not in message
+    assert message.endswith("... and 30 more bad lines")
+
+
+@pytest.mark.parametrize("text", ["", "\n\n"])
+def test_an_empty_file_is_an_import_error(tmp_path, text):
     path = tmp_path / "log.csv"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ImportFormatError, match=expected):
-        read_review_logs(path)
+    with pytest.raises(ImportFormatError, match="is empty: a review log starts with the header"):
+        read_reviews(path)
 
 
-def test_optional_duration_other_columns_and_blank_lines(tmp_path):
+def test_a_header_alone_is_an_empty_log(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(HEADER, encoding="utf-8")
+    assert read_reviews(path) == []
+
+
+def test_optional_duration_other_columns_text_ids_and_blank_lines(tmp_path):
     path = tmp_path / "log.csv"
     path.write_text(
-        "\ufeffreview_time,card_id,review_rating,deck\n2024-03-29T21:32:39+01:00,8,4,x\n\n",
+        "\ufeffreview_time,card_id,review_rating,deck\n"
+        "2024-03-29T21:32:39+01:00,attention#c2,4,x\n\n",
         encoding="utf-8",
     )
-    [log] = read_review_logs(path)
-    assert log.card_id == 8 and log.rating == Rating.Easy and log.review_duration is None
-    assert log.review_datetime == datetime(2024, 3, 29, 20, 32, 39, tzinfo=UTC)
+    [row] = read_reviews(path)
+    assert row == ReviewRow("attention#c2", 4, datetime(2024, 3, 29, 20, 32, 39, tzinfo=UTC), None)
+
+
+def test_a_review_in_the_future_is_a_bad_row_when_now_is_given(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text(HEADER + "8,3,2025-03-01T09:00:01+00:00,\n", encoding="utf-8")
+    assert len(read_reviews(path)) == 1
+    with pytest.raises(ImportFormatError, match=r"line 2: review_time .* is in the future"):
+        read_reviews(path, now=NOW)
 
 
 def test_cli_reports_a_bad_csv_without_a_traceback(cli, tmp_path):
@@ -123,16 +163,65 @@ def test_cli_reports_a_bad_csv_without_a_traceback(cli, tmp_path):
     assert missing.exit_code == 1 and "cannot read the review log" in missing.stderr
 
 
+# --- fsrs items ----------------------------------------------------------------------------------
+
+
+def test_items_count_study_days_that_roll_over_at_day_starts_at():
+    def at(day: int, hour: int) -> datetime:
+        return datetime(2025, 1, day, hour, tzinfo=UTC)
+
+    history = [
+        ("a", 3, at(1, 5)),
+        ("a", 3, at(2, 3)),  # before 4 am: still the study day of Jan 1
+        ("a", 1, at(2, 5)),  # a new study day
+        ("a", 3, at(5, 12)),
+        ("b", 4, at(1, 23)),
+        ("b", 3, at(3, 1)),  # Jan 2's study day: one day after Jan 1
+    ]
+    items, reviews, cards = core.fsrs_items(history, day_starts_at=4, tz=UTC)
+    assert (reviews, cards) == (6, 2)
+    assert items == [
+        ((3, 0), (3, 0), (1, 1)),
+        ((4, 0), (3, 1)),
+        ((3, 0), (3, 0), (1, 1), (3, 3)),
+    ]  # in the time order of the review each predicts; same-day reviews only as history
+
+
+def test_the_time_series_split_is_fsrs_rs_s():
+    items = [((3, 0), (3, i + 1)) for i in range(13)]
+    folds = core.time_series_split(items)
+    assert [(len(train), len(test)) for train, test in folds] == [
+        (2, 2),
+        (4, 2),
+        (6, 2),
+        (8, 2),
+        (10, 3),
+    ]
+    assert folds[4][1] == items[10:]
+
+
+def test_the_held_out_figures_of_the_fit_are_fsrs_rs_s_own():
+    """Our time-series split and metrics reproduce fsrs-rs's evaluate_with_time_series_splits
+    (so the defaults, measured by the same code on the same reviews, are compared fairly)."""
+    items, reviews, cards = sample_items()
+    fit = core.fit(items, reviews=reviews, cards=cards)
+    batch = [rs.FSRSItem([rs.FSRSReview(r, d) for r, d in item]) for item in items]
+    theirs = rs.evaluate_with_time_series_splits(batch)
+    assert fit.log_loss_fitted == pytest.approx(theirs.log_loss, rel=1e-4)
+    assert fit.rmse_bins_fitted == pytest.approx(theirs.rmse_bins, rel=1e-4)
+
+
 # --- fitting -----------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def fitted(tmp_path_factory):
-    """One real fit, on the sample's first 120 cards (1,777 reviews, about 5 s + 8 s retention)."""
-    return core.fit(read_review_logs(subset_csv(tmp_path_factory.mktemp("csv"), 120)))
+def fitted():
+    """One real fit with its proof, on the whole sample (about half a second)."""
+    items, reviews, cards = sample_items()
+    return core.fit(items, reviews=reviews, cards=cards)
 
 
-def test_a_fit_gives_21_finite_parameters_unlike_the_defaults(fitted):
+def test_the_sample_fit_gives_21_parameters_in_range_and_beats_the_defaults(fitted):
     assert len(fitted.parameters) == 21
     assert all(isinstance(p, float) and math.isfinite(p) for p in fitted.parameters)
     assert fitted.parameters != tuple(DEFAULT_PARAMETERS)
@@ -140,61 +229,56 @@ def test_a_fit_gives_21_finite_parameters_unlike_the_defaults(fitted):
         low <= p <= high
         for p, low, high in zip(fitted.parameters, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS)
     )
-    assert (fitted.reviews, fitted.cards) == (1777, 120) and fitted.counted >= core.MIN_REVIEWS
-    assert fitted.optimal_retention in (0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+    assert (fitted.reviews, fitted.cards, fitted.items) == (12_580, 1_205, 6_276)
+    assert fitted.log_loss_fitted < fitted.log_loss_default
+    assert fitted.rmse_bins_fitted < fitted.rmse_bins_default
+    assert fitted.accepted
 
 
 def test_fitted_parameters_schedule(fitted):
     settings = Settings(enable_fuzzing=False, parameters=fitted.parameters)
     scheduler = make_scheduler(settings)
     assert scheduler.parameters == fitted.parameters
-    card = schedule(scheduler, new_card("add-one", NOW), Rating.Good, NOW)
-    card = schedule(scheduler, card, Rating.Good, card.due)
+    card = schedule(scheduler, new_card("add-one", NOW), 3, NOW)
+    card = schedule(scheduler, card, 3, card.due)
     default = make_scheduler(Settings(enable_fuzzing=False))
-    plain = schedule(default, new_card("add-one", NOW), Rating.Good, NOW)
-    plain = schedule(default, plain, Rating.Good, plain.due)
+    plain = schedule(default, new_card("add-one", NOW), 3, NOW)
+    plain = schedule(default, plain, 3, plain.due)
     assert card.due > NOW and card.stability != plain.stability
 
 
+def test_a_fit_that_does_not_beat_the_defaults_is_not_accepted(tmp_path):
+    fit = fit_file(subset_csv(tmp_path, 80), Settings(), UTC)  # 651 items: it overfits
+    assert not fit.accepted
+    assert fit.log_loss_fitted > fit.log_loss_default
+
+
 def test_too_few_reviews_is_a_clear_error():
-    logs = read_review_logs(SAMPLE)[:300]
-    with pytest.raises(StudyError, match=r"at least 512 .*--from-csv FILE"):
-        core.fit(logs, source="sample")
+    items, reviews, cards = sample_items()
+    with pytest.raises(StudyError, match=r"at least 64 .*--from-csv FILE"):
+        core.fit(items[:63], reviews=300, cards=cards, source="sample")
 
 
-def test_counted_reviews_are_those_a_day_after_the_previous_one():
-    start = datetime(2025, 1, 1, tzinfo=UTC)
-    from fsrs import ReviewLog
-
-    def log(card: int, hours: float) -> ReviewLog:
-        return ReviewLog(card, Rating.Good, start + timedelta(hours=hours), None)
-
-    logs = [log(1, 0), log(1, 1), log(1, 30), log(2, 0), log(2, 48), log(1, 100)]
-    assert core.counted_reviews(logs) == 3
-
-
-def test_the_store_history_leaves_undone_reviews_out(tmp_path):
+def test_the_fit_of_your_own_log_leaves_undone_and_cram_ratings_out(tmp_path, monkeypatch):
     content = fixture_content()
-    with open_store(tmp_path) as store:
-        study.rate(store, content.get("add-one"), 3, NOW, Settings(), duration_ms=1500)
+    seen = {}
+
+    def spy(items, *, reviews, cards, source="your reviews"):
+        seen.update(items=items, reviews=reviews, cards=cards)
+        raise StudyError("stop")
+
+    monkeypatch.setattr(core, "fit", spy)
+    with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as study:
+        study.rate(content.get("add-one"), 3, NOW, duration_ms=1500)
         later = NOW + timedelta(days=2)
-        study.rate(store, content.get("bias-concept"), 1, later, Settings())
-        undone = study.rate(store, content.get("add-one"), 4, later, Settings())
-        study.undo(store, undone.id, later)
-        logs = core.store_review_logs(store)
-    assert [
-        (log.card_id, log.rating, log.review_datetime, log.review_duration) for log in logs
-    ] == [
-        (fsrs_card_id("add-one"), Rating.Good, NOW, 1500),
-        (fsrs_card_id("bias-concept"), Rating.Again, later, None),
-    ]
-
-
-def test_a_missing_optimizer_package_says_how_to_install_it(monkeypatch):
-    monkeypatch.setitem(sys.modules, "pandas", None)  # makes `import pandas` fail
-    logs = read_review_logs(SAMPLE)
-    with pytest.raises(StudyError, match=r"needs the pandas package.*studycli\[optimizer\]"):
-        core.fit(logs)
+        study.rate(content.get("add-one"), 3, later)
+        undone = study.rate(content.get("add-one"), 1, later + timedelta(days=3))
+        study.undo(undone.review.id, later + timedelta(days=3))
+        study.cram_rate(content.get("add-one"), 1, later + timedelta(days=4))
+        with pytest.raises(StudyError, match="stop"):
+            study.fit(UTC)
+    assert (seen["reviews"], seen["cards"]) == (2, 1)
+    assert seen["items"] == [((3, 0), (3, 2))]
 
 
 # --- the parameters setting --------------------------------------------------------------------
@@ -264,47 +348,58 @@ def test_saving_creates_the_file_and_refuses_to_rewrite_a_broken_one(tmp_path):
 
 # --- the command -------------------------------------------------------------------------------
 
+KEYS = {
+    "parameters",
+    "log_loss_default",
+    "log_loss_fitted",
+    "rmse_bins_default",
+    "rmse_bins_fitted",
+    "accepted",
+    "reviews",
+}
 
-def test_cli_write_json_round_trip_keeps_other_settings(cli, tmp_path, isolated_home):
+
+def test_cli_json_and_write_keep_other_settings(cli, isolated_home):
     settings_file = isolated_home / "config" / "settings.toml"
     settings_file.parent.mkdir(parents=True)
     settings_file.write_text("new_per_day = 7\nenable_fuzzing = false\n", encoding="utf-8")
-    result = cli(
-        "optimize", "--from-csv", subset_csv(tmp_path, 120), "--no-retention", "--write", "--json"
-    )
+    result = cli("optimize", "--from-csv", SAMPLE, "--write", "--json")
     assert result.exit_code == 0, result.output
     shown = json.loads(result.stdout)
-    assert shown["reviews"] == 1777 and shown["cards"] == 120 and len(shown["parameters"]) == 21
-    assert shown["optimal_retention"] is None and shown["written"] == str(settings_file)
+    assert set(shown) >= KEYS and len(shown["parameters"]) == 21
+    assert shown["reviews"] == 12_580 and shown["accepted"] is True
+    assert shown["written"] == str(settings_file)
     settings = load_settings(settings_file)
     assert settings.parameters == tuple(shown["parameters"])
     assert settings.new_per_day == 7 and settings.enable_fuzzing is False
 
 
-def test_cli_table_shows_the_parameters_and_how_to_save_them(cli, monkeypatch, tmp_path):
-    fit = core.Fit(
-        parameters=tuple(DEFAULT_PARAMETERS),
-        reviews=600,
-        cards=40,
-        counted=530,
-        optimal_retention=0.85,
-        seconds=1.0,
-    )
-    monkeypatch.setattr(core, "fit", lambda logs, **kwargs: fit)
-    path = tmp_path / "log.csv"
-    path.write_text(HEADER + GOOD_ROW, encoding="utf-8")
-    result = cli("optimize", "--from-csv", path)
+def test_cli_write_refuses_a_fit_that_is_not_better_with_the_figures(cli, tmp_path, isolated_home):
+    result = cli("optimize", "--from-csv", subset_csv(tmp_path, 80), "--write")
+    assert result.exit_code == 1
+    assert "not saved: the fitted parameters do not beat the defaults" in result.stderr
+    assert "log loss" in result.stderr and "RMSE(bins)" in result.stderr
+    assert "the fit is not better than the defaults" in result.stdout
+    assert not (isolated_home / "config" / "settings.toml").exists()
+    as_json = cli("optimize", "--from-csv", subset_csv(tmp_path, 80), "--write", "--json")
+    assert as_json.exit_code == 1
+    shown = json.loads(as_json.stdout)
+    assert shown["accepted"] is False and shown["written"] is None
+
+
+def test_cli_table_shows_the_parameters_and_the_proof(cli):
+    result = cli("optimize", "--from-csv", SAMPLE)
     assert result.exit_code == 0, result.output
-    assert "FSRS parameters" in result.stdout and "8.2956" in result.stdout
-    assert "optimal retention: 0.85" in result.stdout
-    assert f"studycli optimize --from-csv {path} --write" in result.stdout
-    assert not (tmp_path / "settings.toml").exists()
+    out = result.stdout
+    assert "FSRS parameters" in out and "8.2956" in out  # the default w3 beside the fit
+    assert "held-out reviews" in out and "log loss" in out and "RMSE(bins)" in out
+    assert f"studycli optimize --from-csv {SAMPLE} --write" in out.replace("\n", "")
 
 
 def test_cli_with_too_few_reviews_of_your_own(cli, tmp_path):
     result = cli("--db", tmp_path / "reviews.sqlite3", "optimize")
     assert result.exit_code == 1
-    assert "your reviews: 0 reviews" in result.stderr and "at least 512" in result.stderr
+    assert "your reviews: 0 reviews" in result.stderr and "at least 64" in result.stderr
 
 
 PROBE = """
@@ -312,11 +407,11 @@ import sys
 from typer.testing import CliRunner
 from studycli.cli import app
 result = CliRunner().invoke(app, ["optimize", "--help"])
-print(result.exit_code, "torch" in sys.modules, "pandas" in sys.modules)
+print(result.exit_code, "torch" in sys.modules, "fsrs_rs_python" in sys.modules)
 """
 
 
-def test_optimize_help_imports_neither_torch_nor_pandas():
+def test_optimize_help_imports_neither_torch_nor_fsrs_rs():
     out = subprocess.run(
         [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, cwd=REPO_ROOT
     )

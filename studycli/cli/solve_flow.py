@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fsrs import Rating
 from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
@@ -23,6 +24,7 @@ from studycli.check.runner import Outcome
 from studycli.content.card import Card
 from studycli.content.loader import Content
 from studycli.errors import StudyError
+from studycli.study.scheduler import RATING_NAMES
 
 from .terminal import ENTER, key_poller
 
@@ -31,6 +33,53 @@ from .terminal import ENTER, key_poller
 class Limits:
     timeout: float
     memory_mb: int
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """How an answer was reached: the last check's outcome, the hints shown and the failed
+    checks before it (a pass with either is graded Hard by default)."""
+
+    outcome: Outcome
+    hints_shown: int = 0
+    failed_runs: int = 0
+
+    def rating(self, chosen: int | None = None) -> Rating:
+        return solve.rating_for(
+            self.outcome, chosen, hints_shown=self.hints_shown, failed_runs=self.failed_runs
+        )
+
+    def how(self) -> str:
+        """Why the default rating is what it is, in a few words."""
+        if self.outcome.status != "pass":
+            return "the check did not pass"
+        reasons = []
+        if self.hints_shown:
+            reasons.append(f"{self.hints_shown} hint{'s' if self.hints_shown != 1 else ''}")
+        if self.failed_runs:
+            reasons.append(
+                f"{self.failed_runs} failed run{'s' if self.failed_runs != 1 else ''} first"
+            )
+        return ", ".join(reasons) if reasons else "first try"
+
+
+def choose_rating(console: Console, attempt: Attempt, getkey: Callable[[], str]) -> Rating:
+    """After a pass: offer Hard, Good and Easy with the graded default on Enter."""
+    default = attempt.rating()
+    bar = Text()
+    for rating in (Rating.Hard, Rating.Good, Rating.Easy):
+        bar.append(f" {int(rating)} ", style="bold reverse")
+        bar.append(f" {RATING_NAMES[rating]}   ")
+    console.print(bar)
+    console.print(
+        Text(f"Enter: {RATING_NAMES[default]} ({attempt.how()}) · 2, 3 or 4 to choose", style="dim")
+    )
+    while True:
+        key = getkey()
+        if key in ENTER:
+            return default
+        if key in ("2", "3", "4"):
+            return Rating(int(key))
 
 
 def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None:
@@ -119,13 +168,14 @@ class Hints:
         )
 
 
-def watch(console: Console, card: Card, content: Content, path: Path, limits: Limits) -> Outcome:
+def watch(console: Console, card: Card, content: Content, path: Path, limits: Limits) -> Attempt:
     """Check `path`, then again on every save until it passes; `h` shows the next hint,
-    `q` stops. Returns the last outcome."""
+    `q` stops. Returns the last outcome, with the hints shown and the failed runs before it."""
     console.print(f"watching [bold]{escape(str(path))}[/]: save to re-run · h next hint · q stop")
     hints = Hints(card)
     seen = _stamp(path)
     outcome = check(console, card, content, path, limits)
+    failed = 0
     with key_poller() as poll:
         while outcome.status != "pass":
             key = poll(0.2)
@@ -136,8 +186,9 @@ def watch(console: Console, card: Card, content: Content, path: Path, limits: Li
             stamp = _stamp(path)
             if stamp != seen:
                 seen = stamp
+                failed += 1
                 outcome = check(console, card, content, path, limits)
-    return outcome
+    return Attempt(outcome, hints_shown=hints.shown, failed_runs=failed)
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

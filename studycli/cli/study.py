@@ -91,15 +91,17 @@ def solve(
     """Answer a coding card: edit your attempt, run the card's checker on it, record the outcome.
 
     Your attempt is kept in your data folder between sessions and opened in $VISUAL or $EDITOR.
-    A pass records Good and exits 0; a failure shows the failing case, records Again and exits
-    1. With --watch the editor is not opened: edit the file shown in your own editor, and every
-    save re-runs the check until it passes (h shows the next hint, q stops).
+    A pass exits 0 and records Good on a first try, Hard when it took hints or failed runs
+    first (in a terminal you may pick 2 Hard, 3 Good or 4 Easy instead; Enter takes that
+    default); a failure shows the failing case, records Again and exits 1. With --watch the
+    editor is not opened: edit the file shown in your own editor, and every save re-runs the
+    check until it passes (h shows the next hint, q stops).
 
     Example: studycli solve online-softmax --watch
     """
     from studycli.check.solve import ensure_attempt, is_untouched, require_runnable
 
-    from .solve_flow import Limits, check, edit
+    from .solve_flow import Attempt, Limits, check, edit
     from .solve_flow import watch as watch_file
     from .terminal import getkey
 
@@ -113,30 +115,40 @@ def solve(
         raise StudyError(f"--file {file}: no such file")
     path = file or ensure_attempt(card, content)
     started = time.monotonic()
+    interactive = sys.stdin.isatty()
     if file is None and not no_edit and not watch:
-        edit(console, path, getkey if sys.stdin.isatty() else None)
-    outcome = (watch_file if watch else check)(console, card, content, path, limits)
+        edit(console, path, getkey if interactive else None)
+    if watch:
+        attempt = watch_file(console, card, content, path, limits)
+    else:
+        attempt = Attempt(check(console, card, content, path, limits))
     if is_untouched(card, content, path):
         console.print("not recorded: the attempt is still the starter (write your answer first)")
     elif not no_record:
-        _record_check(ctx, card, outcome, int((time.monotonic() - started) * 1000))
-    raise typer.Exit(0 if outcome.status == "pass" else 1)
+        _record_check(ctx, card, attempt, started, getkey if interactive else None)
+    raise typer.Exit(0 if attempt.outcome.status == "pass" else 1)
 
 
-def _record_check(ctx: typer.Context, card, outcome, duration_ms: int) -> None:
-    from studycli.check.solve import rating_for
+def _record_check(ctx: typer.Context, card, attempt, started: float, getkey) -> None:
+    """Record the check's rating: on a pass, the learner's choice when a terminal is there to
+    ask (Enter takes the graded default), else the default."""
     from studycli.study.api import ReviewMethod
     from studycli.study.scheduler import RATING_NAMES, format_interval
 
+    from .solve_flow import choose_rating
+
+    rating = attempt.rating()
+    if attempt.outcome.status == "pass" and getkey is not None:
+        rating = choose_rating(stdout(), attempt, getkey)
     moment = now()
     with open_study(ctx) as study:
         rated = study.rate(
             card,
-            rating_for(outcome),
+            rating,
             moment,
             method=ReviewMethod.CHECK,
-            check_status=outcome.status,
-            duration_ms=duration_ms,
+            check_status=attempt.outcome.status,
+            duration_ms=int((time.monotonic() - started) * 1000),
         )
     stdout().print(
         f"recorded {RATING_NAMES[rated.review.rating]}: due again in "
@@ -217,7 +229,11 @@ def history(
     for column in ("rating", "how", "seconds"):
         table.add_column(column, justify="right" if column == "seconds" else "left")
     for r in reviews:
-        how = f"check: {r.check_status}" if r.method == "check" else "self"
+        how = str(r.method)
+        if r.check_status is not None:
+            how = (
+                f"check: {r.check_status}" if how == "check" else f"{how}, check: {r.check_status}"
+            )
         seconds = f"{r.duration_ms / 1000:.1f}" if r.duration_ms is not None else ""
         table.add_row(
             r.reviewed_at.astimezone().strftime("%Y-%m-%d %H:%M"),
