@@ -70,31 +70,42 @@ MIGRATIONS: list[tuple[str, str]] = [
         """
         -- Two more ways a rating enters the log: `cram` (studied out of schedule, which it does
         -- not move) and `import` (history from a CSV file, e.g. another machine's export).
-        -- SQLite cannot widen a CHECK in place: the table is copied into one that allows them.
-        -- The undos' foreign keys are checked at commit, when `reviews` exists again.
-        PRAGMA defer_foreign_keys = ON;
-        CREATE TABLE reviews_0002 (
+        -- SQLite cannot widen a CHECK in place, so the log is copied into a table that allows
+        -- them, and `undos` (whose foreign key must follow) is copied too; every row and id is
+        -- kept, and the indexes and the append-only triggers are made again.
+        ALTER TABLE reviews RENAME TO reviews_0001;
+        CREATE TABLE reviews (
             id            INTEGER PRIMARY KEY AUTOINCREMENT,
             card_id       TEXT    NOT NULL,
             rating        INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
-            reviewed_at   TEXT    NOT NULL,
+            reviewed_at   TEXT    NOT NULL,  -- UTC, ISO-8601 with microseconds
             duration_ms   INTEGER,
             method        TEXT    NOT NULL CHECK (method IN ('self', 'check', 'cram', 'import')),
             check_status  TEXT    CHECK (check_status IN ('pass', 'fail', 'error', 'timeout')),
-            content_hash  TEXT    NOT NULL,
-            queue         TEXT    NOT NULL,
+            content_hash  TEXT    NOT NULL,  -- the card's text when it was rated
+            queue         TEXT    NOT NULL,  -- new, learning, review or relearning before the rating
             scheduler_id  INTEGER NOT NULL REFERENCES schedulers (id),
-            state_before  TEXT,
-            state_after   TEXT    NOT NULL
+            state_before  TEXT,              -- the card's state row before (JSON), for exact undo
+            state_after   TEXT    NOT NULL   -- fsrs Card.to_json() after the rating
         );
-        INSERT INTO reviews_0002 SELECT * FROM reviews;
-        DROP TABLE reviews;
-        ALTER TABLE reviews_0002 RENAME TO reviews;
+        INSERT INTO reviews SELECT * FROM reviews_0001;
+        CREATE TABLE undos_0002 (
+            review_id INTEGER PRIMARY KEY REFERENCES reviews (id),
+            undone_at TEXT NOT NULL
+        );
+        INSERT INTO undos_0002 SELECT * FROM undos;
+        DROP TABLE undos;
+        ALTER TABLE undos_0002 RENAME TO undos;
+        DROP TABLE reviews_0001;
         CREATE INDEX reviews_by_card ON reviews (card_id, id);
         CREATE INDEX reviews_by_time ON reviews (reviewed_at);
         CREATE TRIGGER reviews_append_only_update BEFORE UPDATE ON reviews
             BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
         CREATE TRIGGER reviews_append_only_delete BEFORE DELETE ON reviews
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+        CREATE TRIGGER undos_append_only_update BEFORE UPDATE ON undos
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+        CREATE TRIGGER undos_append_only_delete BEFORE DELETE ON undos
             BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
     """,
     ),

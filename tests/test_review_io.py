@@ -1,0 +1,341 @@
+"""import-reviews and export-reviews: the sample's round trip, idempotence, merging two
+machines' histories (replayed in time order), bad files refused whole, and the edge cases
+(an empty log, one review); the migration that lets the log hold imported and cram ratings."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from studycli.errors import ImportFormatError
+from studycli.study import migrations, review_io
+from studycli.study import rating as core
+from studycli.study.api import Study, study_items
+from studycli.study.review_log_csv import read_reviews
+from studycli.study.settings import Settings
+from studycli.study.store import CardState, Store
+
+from .conftest import FIXTURE_CONTENT
+from .study_support import NO_FUZZ, NOW, fixture_content, rows
+
+SAMPLE = Path(__file__).parent / "data" / "fsrs_review_logs_sample.csv"
+HEADER = "card_id,review_rating,review_time,review_duration\n"
+LATER = datetime(2030, 1, 1, tzinfo=UTC)  # "now" for importing the 2024 sample
+
+
+def items():
+    return study_items(fixture_content().cards.values())
+
+
+def open_study(path: Path, settings: Settings = NO_FUZZ) -> Study:
+    return Study.open(path, settings)
+
+
+def write_csv(path: Path, lines: list[str]) -> Path:
+    path.write_text(HEADER + "".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def parsed(path: Path) -> list[tuple]:
+    return sorted(read_reviews(path))
+
+
+# --- the sample --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory):
+    """The sample imported once into a fresh database (about 2 s)."""
+    path = tmp_path_factory.mktemp("sample") / "db.sqlite3"
+    with open_study(path, Settings()) as study:
+        result = study.import_reviews(SAMPLE, items(), LATER)
+    return path, result
+
+
+def test_the_sample_imports_to_exactly_its_reviews_with_unknown_ids_kept(sample_db):
+    path, result = sample_db
+    assert result.to_dict() == {
+        "rows": 12_580,
+        "added": 12_580,
+        "duplicates": 0,
+        "cards": 1_205,
+        "unknown_cards": 1_205,
+    }
+    with Store.open(path) as store:
+        assert len(store.reviews()) == 12_580
+        assert {r.method for r in store.reviews()} == {"import"}
+        assert len(store.states()) == 1_205  # every card kept, though none is in the content
+
+
+def test_exporting_the_sample_gives_back_the_same_rows(sample_db, tmp_path):
+    path, _ = sample_db
+    out = tmp_path / "out.csv"
+    with open_study(path) as study:
+        assert study.export_reviews(out) == 12_580
+    assert parsed(out) == parsed(SAMPLE)
+    assert read_reviews(out)[0].reviewed_at == datetime(2024, 3, 29, 20, 32, 32, 250000, UTC)
+    assert (
+        out.read_text().splitlines()[1] == "1711684180217,1,2024-03-29T20:32:32.250000+00:00,25060"
+    )
+
+
+def test_importing_the_sample_again_changes_nothing(sample_db, tmp_path):
+    path, _ = sample_db
+    with Store.open(path) as store:
+        before = rows(store)
+    with open_study(path, Settings()) as study:
+        again = study.import_reviews(SAMPLE, items(), LATER)
+    assert (again.added, again.duplicates, again.cards) == (0, 12_580, 0)
+    with Store.open(path) as store:
+        assert rows(store) == before
+
+
+def test_the_imported_states_are_what_a_replay_of_the_log_gives(sample_db):
+    path, _ = sample_db
+    with Store.open(path) as store:
+        assert core.rebuild(store) == store.states()
+
+
+# --- edge cases --------------------------------------------------------------------------------
+
+
+def test_an_empty_log_exports_a_header_and_imports_as_nothing(tmp_path):
+    out = tmp_path / "empty.csv"
+    with open_study(tmp_path / "a.sqlite3") as study:
+        assert study.export_reviews(out) == 0
+    assert out.read_text() == HEADER
+    with open_study(tmp_path / "b.sqlite3") as study:
+        result = study.import_reviews(out, items(), NOW)
+        assert (result.rows, result.added, result.cards) == (0, 0, 0)
+        assert study.history() == []
+
+
+def test_one_review_schedules_its_card_as_a_live_rating_would(tmp_path):
+    csv = write_csv(tmp_path / "one.csv", ["add-one,3,2025-02-27T10:00:00+00:00,4200"])
+    with open_study(tmp_path / "db.sqlite3") as study:
+        result = study.import_reviews(csv, items(), NOW)
+        [review] = study.history()
+        state = study.state("add-one")
+    assert (result.added, result.unknown) == (1, 0)
+    assert (review.card_id, review.rating, review.method, review.duration_ms) == (
+        "add-one",
+        3,
+        "import",
+        4200,
+    )
+    assert review.queue == "new" and review.state_before is None
+    assert review.content_hash == fixture_content().get("add-one").content_hash  # not "edited"
+    with open_study(tmp_path / "live.sqlite3") as live:
+        live.rate(fixture_content().get("add-one"), 3, datetime(2025, 2, 27, 10, tzinfo=UTC))
+        assert live.state("add-one") == state
+
+
+def test_a_bad_row_refuses_the_whole_file_and_writes_nothing(tmp_path):
+    csv = write_csv(
+        tmp_path / "bad.csv",
+        [
+            "add-one,3,2025-02-27T10:00:00+00:00,",
+            "bias-concept,5,2025-02-27T10:01:00+00:00,",
+            "bias-concept,3,2025-02-27T10:02:00+00:00,",
+        ],
+    )
+    db = tmp_path / "db.sqlite3"
+    with open_study(db) as study:
+        with pytest.raises(ImportFormatError) as error:
+            study.import_reviews(csv, items(), NOW)
+        assert study.history() == [] and study.state("add-one") is None
+    assert str(error.value) == (
+        f"{csv}, line 3: review_rating '5' is not 1-4: use 1 Again, 2 Hard, 3 Good or 4 Easy"
+    )
+
+
+def test_a_review_twice_in_a_file_or_at_another_precision_is_one_review(tmp_path):
+    csv = write_csv(
+        tmp_path / "twice.csv",
+        [
+            "add-one,3,2025-02-27T10:00:00+00:00,",
+            "add-one,3,2025-02-27T11:00:00.000000+01:00,",  # the same moment, written otherwise
+            "add-one,3,2025-02-27T10:00:00.000001+00:00,",  # a microsecond later: another review
+        ],
+    )
+    with open_study(tmp_path / "db.sqlite3") as study:
+        result = study.import_reviews(csv, items(), NOW)
+        assert (result.rows, result.added, result.duplicates) == (3, 2, 1)
+        assert len(study.history()) == 2
+
+
+# --- two machines ------------------------------------------------------------------------------
+
+
+def _machine(path: Path, plan: list[tuple[str, int, datetime]]) -> None:
+    content = fixture_content()
+    with open_study(path) as study:
+        for card_id, rating, moment in plan:
+            study.rate(content.get(card_id), rating, moment)
+
+
+def test_two_machines_exports_merge_into_the_same_union_either_way(tmp_path):
+    day = timedelta(days=1)
+    laptop = [("add-one", 3, NOW), ("add-one", 3, NOW + 3 * day), ("bias-concept", 1, NOW)]
+    desktop = [("add-one", 4, NOW + day), ("poisson-concept", 3, NOW + 2 * day)]
+    a, b = tmp_path / "laptop.sqlite3", tmp_path / "desktop.sqlite3"
+    _machine(a, laptop)
+    _machine(b, desktop)
+    export_a, export_b = tmp_path / "laptop.csv", tmp_path / "desktop.csv"
+    with open_study(a) as study:
+        study.export_reviews(export_a)
+    with open_study(b) as study:
+        study.export_reviews(export_b)
+    now = NOW + 10 * day
+    with open_study(a) as study:
+        assert study.import_reviews(export_b, items(), now).added == 2
+    with open_study(b) as study:
+        assert study.import_reviews(export_a, items(), now).added == 3
+    union_a, union_b = tmp_path / "union-a.csv", tmp_path / "union-b.csv"
+    with open_study(a) as study:
+        assert study.export_reviews(union_a) == 5
+        states_a = {i.id: study.state(i.id) for i in items()}
+    with open_study(b) as study:
+        study.export_reviews(union_b)
+        states_b = {i.id: study.state(i.id) for i in items()}
+    assert union_a.read_text() == union_b.read_text()
+    assert parsed(union_a) == sorted(parsed(export_a) + parsed(export_b))
+    assert states_a == states_b
+
+
+def test_a_merged_history_is_replayed_in_time_order(tmp_path):
+    """add-one: laptop at day 0 and day 3, desktop at day 1 in between. After the merge its
+    state is that of the three ratings in time order, and a rebuild agrees."""
+    day = timedelta(days=1)
+    _machine(tmp_path / "laptop.sqlite3", [("add-one", 3, NOW), ("add-one", 1, NOW + 3 * day)])
+    _machine(tmp_path / "desktop.sqlite3", [("add-one", 4, NOW + day)])
+    export = tmp_path / "desktop.csv"
+    with open_study(tmp_path / "desktop.sqlite3") as study:
+        study.export_reviews(export)
+    with open_study(tmp_path / "laptop.sqlite3") as study:
+        study.import_reviews(export, items(), NOW + 10 * day)
+        merged = study.state("add-one")
+        with Store.open(tmp_path / "laptop.sqlite3") as store:
+            assert core.rebuild(store) == store.states()
+    _machine(
+        tmp_path / "ordered.sqlite3",
+        [("add-one", 3, NOW), ("add-one", 4, NOW + day), ("add-one", 1, NOW + 3 * day)],
+    )
+    with open_study(tmp_path / "ordered.sqlite3") as study:
+        ordered = study.state("add-one")
+    assert merged is not None and ordered is not None
+    assert (merged.fsrs, merged.reps, merged.lapses) == (ordered.fsrs, ordered.reps, ordered.lapses)
+    assert merged.lapses == 1  # the Again came after the desktop's Easy made it a review card
+
+
+def test_live_ratings_after_an_import_still_equal_a_replay(tmp_path):
+    csv = write_csv(
+        tmp_path / "old.csv",
+        ["add-one,3,2025-02-01T10:00:00+00:00,", "add-one,3,2025-02-02T10:00:00+00:00,"],
+    )
+    with open_study(tmp_path / "db.sqlite3", Settings(enable_fuzzing=True)) as study:
+        study.import_reviews(csv, items(), NOW)
+        study.rate(fixture_content().get("add-one"), 2, NOW)
+        study.rate(fixture_content().get("add-one"), 3, NOW + timedelta(days=9))
+    with Store.open(tmp_path / "db.sqlite3") as store:
+        assert core.rebuild(store) == store.states()
+
+
+def test_an_import_replays_only_the_cards_it_touches_and_keeps_suspension(tmp_path):
+    db = tmp_path / "db.sqlite3"
+    _machine(db, [("bias-concept", 3, NOW - timedelta(days=5)), ("add-one", 3, NOW)])
+    with Store.open(db) as store:
+        store.set_suspended("add-one", True)
+        store.replace_states([CardState("bias-concept", None, "drifted", 0, 0)])  # untouched
+    csv = write_csv(tmp_path / "in.csv", ["add-one,1,2025-02-28T10:00:00+00:00,"])
+    with open_study(db) as study:
+        study.import_reviews(csv, items(), NOW)
+        assert study.state("bias-concept") == CardState("bias-concept", None, "drifted", 0, 0)
+        add_one = study.state("add-one")
+        assert add_one is not None and add_one.suspended and add_one.reps == 2
+
+
+def test_the_parallel_replay_writes_what_the_serial_one_does(tmp_path, monkeypatch):
+    serial, parallel = tmp_path / "serial.sqlite3", tmp_path / "parallel.sqlite3"
+    with open_study(serial, Settings()) as study:
+        study.import_reviews(SAMPLE, items(), LATER)
+    monkeypatch.setattr(review_io, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(review_io, "_workers", lambda: 2)
+    with open_study(parallel, Settings()) as study:
+        study.import_reviews(SAMPLE, items(), LATER)
+    with Store.open(serial) as one, Store.open(parallel) as other:
+        assert rows(one) == rows(other)
+
+
+# --- the commands ------------------------------------------------------------------------------
+
+
+def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    csv = write_csv(
+        tmp_path / "in.csv",
+        ["add-one,3,2025-02-27T10:00:00+00:00,900", "elsewhere-card,1,2025-02-27T10:00:00Z,"],
+    )
+    result = cli("--content", FIXTURE_CONTENT, "import-reviews", csv)
+    assert result.exit_code == 0, result.output
+    assert "imported 2 of 2 reviews" in result.stdout and "1 of them not in the content" in (
+        result.stdout.replace("\n", " ")
+    )
+    again = cli("--content", FIXTURE_CONTENT, "import-reviews", csv, "--json")
+    assert json.loads(again.stdout) == {
+        "rows": 2,
+        "added": 0,
+        "duplicates": 2,
+        "cards": 0,
+        "unknown_cards": 0,
+    }
+    out = tmp_path / "out.csv"
+    exported = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
+    assert exported.exit_code == 0 and "wrote 2 reviews" in exported.stdout
+    assert parsed(out) == parsed(csv)
+    bad = write_csv(tmp_path / "bad.csv", ["add-one,3,2030-01-01T00:00:00+00:00,", "x,3,now,"])
+    refused = cli("--content", FIXTURE_CONTENT, "import-reviews", bad)
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "2 bad lines" in refused.stderr and "line 2: review_time" in refused.stderr
+    assert "in the future" in refused.stderr and "line 3: review_time 'now'" in refused.stderr
+
+
+def test_history_shows_imported_and_cram_ratings_by_method(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    csv = write_csv(tmp_path / "in.csv", ["add-one,3,2025-02-27T10:00:00+00:00,900"])
+    cli("--content", FIXTURE_CONTENT, "import-reviews", csv)
+    shown = json.loads(cli("--content", FIXTURE_CONTENT, "history", "--json").stdout)
+    assert [(r["card"], r["method"]) for r in shown] == [("add-one", "import")]
+    assert "import" in cli("--content", FIXTURE_CONTENT, "history").stdout
+
+
+# --- the migration -----------------------------------------------------------------------------
+
+
+def test_a_database_of_the_first_schema_is_migrated_with_its_log_intact(tmp_path, monkeypatch):
+    db = tmp_path / "old.sqlite3"
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
+    monkeypatch.setattr(migrations, "NAMES", migrations.NAMES[:1])
+    content = fixture_content()
+    with Store.open(db) as store:
+        core.rate(store, content.get("add-one"), 3, NOW, NO_FUZZ)
+        undone = core.rate(store, content.get("add-one"), 1, NOW + timedelta(minutes=5), NO_FUZZ)
+        core.undo(store, undone.id, NOW + timedelta(minutes=6))
+        with pytest.raises(sqlite3.IntegrityError):  # the first schema knows no cram
+            core.cram(store, content.get("add-one"), 3, NOW, NO_FUZZ)
+        before = rows(store)
+    monkeypatch.undo()
+    with Store.open(db) as store:
+        assert migrations.applied(store.conn) == migrations.NAMES
+        assert rows(store) == before
+        assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        cram = core.cram(store, content.get("add-one"), 1, NOW + timedelta(minutes=7), NO_FUZZ)
+        assert cram.id == undone.id + 1 and cram.method == "cram"
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            store.conn.execute("DELETE FROM reviews")
+        assert [r.id for r in store.reviews(include_undone=True)] == [3, 2, 1]
+        assert core.rebuild(store) == store.states()
