@@ -393,10 +393,10 @@ class Store:
         return [_review(row) for row in self.conn.execute(sql, params)]
 
     def counts_since(self, since: datetime) -> dict[str, int]:
-        """Ratings since `since` (not undone) per queue: how many new cards were introduced
-        and how many review cards were answered, for the daily limits."""
+        """Ratings since `since` (not undone, not cram) per queue: how many new cards were
+        introduced and how many review cards were answered, for the daily limits."""
         rows = self.conn.execute(
-            f"SELECT r.queue, COUNT(*) FROM {_REVIEW_FROM} WHERE u.review_id IS NULL"
+            f"SELECT r.queue, COUNT(*) FROM {_REVIEW_FROM} WHERE {SCHEDULED}"
             " AND r.reviewed_at >= ? GROUP BY r.queue",
             (iso(since),),
         )

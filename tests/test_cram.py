@@ -1,0 +1,173 @@
+"""`studycli cram`: weakest first, due or not; ratings logged as cram and never moving the
+schedule (no replay, no daily limit, no export, no fit); the review session reused with a
+cram queue, in-process and through a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from datetime import timedelta
+
+import pexpect
+import pytest
+from fsrs import Rating
+from rich.console import Console
+
+from studycli.cli.review_session import ReviewSession
+from studycli.study import rating as core
+from studycli.study.api import Study, study_items
+from studycli.study.cram import CramQueue, cram_order
+from studycli.study.store import Store
+
+from .conftest import FIXTURE_CONTENT, REPO_ROOT
+from .study_support import NO_FUZZ, NOW, fixture_content, rows
+
+
+def items():
+    return study_items(fixture_content().cards.values())
+
+
+@pytest.fixture
+def db(tmp_path):
+    """bias-concept learnt 50 days ago (its recall has faded), add-one yesterday (fresh),
+    poisson-concept suspended, triangle-derivation never studied."""
+    path = tmp_path / "db.sqlite3"
+    content = fixture_content()
+    with Study.open(path, NO_FUZZ) as study:
+        study.rate(content.get("bias-concept"), 4, NOW - timedelta(days=50))
+        study.rate(content.get("add-one"), 4, NOW - timedelta(days=1))
+        study.rate(content.get("poisson-concept"), 4, NOW - timedelta(days=60))
+        study.set_suspended([content.get("poisson-concept")], True)
+    return path
+
+
+def test_weakest_first_new_last_suspended_left_out(db):
+    with Store.open(db) as store:
+        order = cram_order(items(), store.states(), NOW, NO_FUZZ)
+    assert [i.id for i in order] == ["bias-concept", "add-one", "triangle-derivation"]
+
+
+def test_the_queue_brings_again_back_last_and_undo_puts_things_back():
+    content = fixture_content()
+    a, b, c = (content.get(i) for i in ("add-one", "bias-concept", "poisson-concept"))
+    queue = CramQueue([a, b, c])
+    assert queue.next() == a and queue.status().startswith("cram · 3 left")
+    queue.rated(a, Rating.Again)
+    assert [i.id for i in queue.pending] == ["bias-concept", "poisson-concept", "add-one"]
+    queue.undone(a, Rating.Again)
+    assert [i.id for i in queue.pending] == ["add-one", "bias-concept", "poisson-concept"]
+    queue.rated(a, Rating.Good)
+    queue.undone(a, Rating.Good)
+    assert [i.id for i in queue.pending] == ["add-one", "bias-concept", "poisson-concept"]
+
+
+def _cram(db, keys: str, limit=None):
+    content = fixture_content()
+    console = Console(record=True, width=100, color_system=None)
+    pressed = iter(keys)
+    with Study.open(db, NO_FUZZ) as study:
+        queue = study.cram_queue(items(), NOW, limit)
+        summary = ReviewSession(
+            console,
+            study,
+            content,
+            list(content.cards.values()),
+            clock=lambda: NOW,
+            getkey=lambda: next(pressed),
+            queue=queue,
+            reschedule=False,
+        ).run()
+        reviews = [r for r in study.history()[::-1] if r.method == "cram"]
+    return summary, reviews, console.export_text()
+
+
+def test_cram_ratings_are_logged_and_leave_the_schedule_alone(db):
+    with Store.open(db) as store:
+        before = rows(store)
+    # bias-concept: Again (comes back last); add-one: Good; triangle: four steps, answer, Easy;
+    # bias-concept again: Good
+    summary, reviews, text = _cram(db, " 1 3" + "\r" * 4 + "4 3")
+    assert [(r.card_id, r.rating, r.method) for r in reviews] == [
+        ("bias-concept", 1, "cram"),
+        ("add-one", 3, "cram"),
+        ("triangle-derivation", 4, "cram"),
+        ("bias-concept", 3, "cram"),
+    ]
+    assert "cram · 3 left · your schedule is not changed" in text
+    assert "Again: logged, schedule unchanged (it comes back later in this session)" in text
+    assert "due again in" not in text and "Cram done: every card was rated." in text
+    assert summary.reviewed == 4
+    with Store.open(db) as store:
+        after = rows(store)
+        assert after["cards"] == before["cards"]  # no state moved, not even the new card's
+        assert core.rebuild(store) == store.states()  # a replay skips cram ratings
+        assert store.counts_since(NOW - timedelta(hours=1)) == {}  # no daily limit used
+
+
+def test_the_rating_keys_show_no_intervals(db):
+    _, _, text = _cram(db, " q")
+    assert " 1  Again    2  Hard    3  Good    4  Easy" in text
+    assert "Again 1m" not in text
+
+
+def test_undo_in_a_cram_session_and_the_limit(db):
+    summary, reviews, text = _cram(db, " 1u 3q", limit=1)
+    assert "undone: bias-concept is back as it was" in text
+    assert [(r.card_id, r.rating) for r in reviews] == [("bias-concept", 3)]
+    assert "cram · 1 left" in text and "add-one" not in text
+
+
+def test_cram_ratings_are_not_exported(db, tmp_path):
+    with Study.open(db, NO_FUZZ) as study:
+        study.cram_rate(fixture_content().get("add-one"), 1, NOW)
+        assert study.export_reviews(tmp_path / "out.csv") == 3
+        assert [r.method for r in study.history()][:1] == ["cram"]
+
+
+def test_cram_needs_a_terminal(cli):
+    result = cli("--content", FIXTURE_CONTENT, "cram")
+    assert result.exit_code == 1 and "reads keys from a terminal" in result.stderr
+
+
+def test_a_cram_session_in_a_real_terminal(db, tmp_path):
+    config = tmp_path / "settings.toml"
+    config.write_text("enable_fuzzing = false\n")
+    environment = {
+        **os.environ,
+        "STUDYCLI_DB": str(db),
+        "STUDYCLI_CONFIG": str(config),
+        "STUDYCLI_HOME": str(tmp_path / "home"),
+        "STUDYCLI_NOW": NOW.isoformat(),
+        "TERM": "dumb",
+        "TZ": "UTC",
+    }
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "studycli", "--content", str(FIXTURE_CONTENT), "cram", "--deck", "basics"],
+        env=environment,
+        cwd=str(REPO_ROOT),
+        encoding="utf-8",
+        timeout=20,
+        dimensions=(50, 100),
+    )
+    try:
+        child.expect("cram · 2 left")
+        child.expect("Why a neuron needs a bias")  # the weaker of the two basics cards first
+        child.expect("q quit")
+        child.send(" ")
+        child.expect("4 +Easy")
+        child.send("3")
+        child.expect("Good: logged, schedule unchanged")
+        child.expect("cram · 1 left")
+        child.expect("Add one")
+        child.expect("q quit")
+        child.send("q")
+        child.expect("1 review · again 0%")
+        child.expect(pexpect.EOF)
+    finally:
+        if child.isalive():
+            child.kill(signal.SIGKILL)
+    with Store.open(db) as store:
+        [latest] = store.reviews(limit=1)
+        assert (latest.card_id, latest.method, latest.rating) == ("bias-concept", "cram", 3)

@@ -1,0 +1,267 @@
+"""`studycli stats`: cards by state, reviews per study day, the forecast, Anki's true
+retention, topics weakest first, the streak; the JSON shape and a screen that fits 80 columns."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from fsrs import Card as FsrsCard
+from fsrs import State
+from rich.console import Console
+
+from studycli.cli.stats import view
+from studycli.content.topics import topics as all_topics
+from studycli.study import stats as core
+from studycli.study.api import Study, study_items
+from studycli.study.scheduler import card_json, make_scheduler
+from studycli.study.store import CardState
+
+from .conftest import FIXTURE_CONTENT
+from .study_support import NO_FUZZ, NOW, fixture_content
+
+TODAY = date(2025, 3, 1)  # NOW is 09:00 UTC; study days roll over at 04:00
+
+
+def items():
+    return study_items(fixture_content().cards.values())
+
+
+def open_study(tmp_path) -> Study:
+    return Study.open(tmp_path / "db.sqlite3", NO_FUZZ)
+
+
+def rate(study: Study, card_id: str, rating: int, moment: datetime) -> None:
+    study.rate(fixture_content().get(card_id), rating, moment)
+
+
+# --- on an empty log ---------------------------------------------------------------------------
+
+
+def test_an_empty_log_has_new_cards_and_zeros_everywhere(tmp_path):
+    with open_study(tmp_path) as study:
+        figures = study.stats(items(), NOW, UTC)
+    assert figures.today == TODAY
+    assert figures.cards_by_state == {
+        "new": 4,
+        "learning": 0,
+        "review": 0,
+        "relearning": 0,
+        "suspended": 0,
+    }
+    assert [d.day for d in figures.reviews_per_day] == [
+        TODAY - timedelta(days=29 - i) for i in range(30)
+    ]
+    assert [d.day for d in figures.forecast] == [TODAY + timedelta(days=i) for i in range(30)]
+    assert all(d.count == 0 for d in figures.reviews_per_day + figures.forecast)
+    assert all(r.total == 0 and r.rate is None for r in figures.true_retention.values())
+    assert [(t.topic, t.studied, t.recall) for t in figures.topics] == [
+        ("bias", 0, None),
+        ("poisson", 0, None),
+        ("random-walk", 0, None),
+    ]
+    assert figures.streak == 0
+
+
+# --- with a history ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def history(tmp_path):
+    """bias-concept learnt long ago (Easy, 50 days back: its recall has faded); add-one rated
+    on three study days in a row up to today; poisson-concept rated once, yesterday, at
+    03:00 of today's date (before the 04:00 rollover) and suspended."""
+    with open_study(tmp_path) as study:
+        rate(study, "bias-concept", 4, NOW - timedelta(days=50))
+        rate(study, "add-one", 3, NOW - timedelta(days=2))
+        rate(study, "add-one", 3, NOW - timedelta(days=2, minutes=-10))
+        rate(study, "add-one", 3, NOW - timedelta(days=1))
+        rate(study, "poisson-concept", 1, datetime(2025, 3, 1, 3, 0, tzinfo=UTC))
+        rate(study, "add-one", 1, NOW)
+        study.set_suspended([fixture_content().get("poisson-concept")], True)
+        yield study
+
+
+def test_cards_by_state_and_reviews_per_study_day(history):
+    figures = history.stats(items(), NOW, UTC)
+    assert figures.cards_by_state == {
+        "new": 1,  # triangle-derivation
+        "learning": 0,
+        "review": 1,  # bias-concept
+        "relearning": 1,  # add-one, forgotten today
+        "suspended": 1,  # poisson-concept
+    }
+    per_day = {d.day: d.count for d in figures.reviews_per_day if d.count}
+    assert per_day == {
+        TODAY - timedelta(days=2): 2,
+        TODAY - timedelta(days=1): 2,  # add-one, and poisson-concept at 03:00 today's date
+        TODAY: 1,
+    }  # bias-concept's review, 50 days ago, is outside the 30 days
+
+
+def test_the_streak_counts_study_days_in_a_row_up_to_today_or_yesterday(history):
+    assert history.stats(items(), NOW, UTC).streak == 3
+    tomorrow = NOW + timedelta(days=1)
+    assert history.stats(items(), tomorrow, UTC).streak == 3  # not broken before the day ends
+    assert history.stats(items(), NOW + timedelta(days=2), UTC).streak == 0
+
+
+def test_the_forecast_counts_due_cards_per_study_day_overdue_today(history):
+    figures = history.stats(items(), NOW, UTC)
+    states = {i.id: history.state(i.id) for i in items()}
+    add_one = FsrsCard.from_json(states["add-one"].fsrs)
+    bias = FsrsCard.from_json(states["bias-concept"].fsrs)
+    assert bias.due < NOW  # overdue: counted today
+    expected = {TODAY: 1 + (add_one.due.date() == TODAY)}
+    forecast = {d.day: d.count for d in figures.forecast if d.count}
+    assert forecast == expected  # the suspended card is left out
+
+
+def test_topics_are_weakest_first_with_fsrs_recall(history):
+    figures = history.stats(items(), NOW, UTC)
+    scheduler = make_scheduler(NO_FUZZ)
+    cards = {i: FsrsCard.from_json(history.state(i).fsrs) for i in ("add-one", "bias-concept")}
+    recall = sum(scheduler.get_card_retrievability(c, NOW) for c in cards.values()) / 2
+    [bias, poisson, walk] = figures.topics
+    assert (bias.topic, bias.cards, bias.studied) == ("bias", 2, 2)
+    assert bias.recall == pytest.approx(recall)
+    assert (poisson.topic, poisson.studied, poisson.recall) == ("poisson", 0, None)  # suspended
+    assert (walk.topic, walk.recall) == ("random-walk", None)
+    # add-one in the review state: Good a day ago, Again today
+    assert (bias.retention.passed, bias.retention.failed) == (1, 1)
+
+
+def test_a_deck_or_topic_filter_and_history_from_elsewhere(history, tmp_path):
+    csv = tmp_path / "elsewhere.csv"
+    csv.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        "from-another-app,3,2025-02-28T12:00:00+00:00,\n"
+    )
+    history.import_reviews(csv, items(), NOW)
+    everything = history.stats(items(), NOW, UTC, elsewhere=True)
+    assert sum(everything.cards_by_state.values()) == 5
+    assert everything.reviews_per_day[-2].count == 3
+    basics = [i for i in items() if i.deck == "basics"]
+    deck = history.stats(basics, NOW, UTC)
+    assert sum(deck.cards_by_state.values()) == 2
+    assert [t.topic for t in deck.topics] == ["bias"]
+    assert deck.reviews_per_day[-2].count == 1
+
+
+# --- true retention, as Anki defines it ----------------------------------------------------------
+
+
+def _before(interval_days: float) -> str:
+    last = NOW - timedelta(days=interval_days)
+    card = FsrsCard(
+        card_id=1,
+        state=State.Review,
+        stability=interval_days,
+        difficulty=5.0,
+        due=NOW,
+        last_review=last,
+    )
+    return json.dumps(CardState("x", card_json(card), "h", 0, 3).to_dict())
+
+
+def test_true_retention_splits_young_and_mature_at_21_days():
+    moment = "2025-02-28T10:00:00.000000+00:00"
+    recent = [
+        ("a", 3, moment, "self", "review", _before(5)),  # young pass
+        ("a", 1, moment, "check", "review", _before(20.9)),  # young fail
+        ("b", 2, moment, "import", "review", _before(21)),  # mature pass (Hard passes)
+        ("b", 4, moment, "self", "review", _before(90)),  # mature pass
+        ("c", 1, moment, "self", "review", _before(40)),  # mature fail
+        ("d", 1, moment, "cram", "review", _before(40)),  # cram: not a review
+        ("e", 1, moment, "self", "learning", _before(40)),  # not in the review state
+        ("f", 3, moment, "self", "relearning", None),
+    ]
+    retention = core._true_retention(recent)
+    assert (retention["young"].passed, retention["young"].failed) == (1, 1)
+    assert (retention["mature"].passed, retention["mature"].failed) == (2, 1)
+    assert (retention["all"].passed, retention["all"].failed) == (3, 2)
+    assert retention["all"].rate == pytest.approx(0.6)
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def test_cli_json_keys_and_shapes(cli, monkeypatch):
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    result = cli("--content", FIXTURE_CONTENT, "stats", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    for key in ("cards_by_state", "reviews_per_day", "forecast", "true_retention", "topics"):
+        assert key in data
+    assert len(data["reviews_per_day"]) == 30 and len(data["forecast"]) == 30
+    assert set(data["reviews_per_day"][0]) == {"date", "count"}
+    assert data["reviews_per_day"][0]["date"] < data["reviews_per_day"][-1]["date"]
+    assert set(data["true_retention"]) == {"young", "mature", "all"}
+    assert data["streak"] == 0
+    topic = cli("--content", FIXTURE_CONTENT, "stats", "--topic", "poisson", "--json")
+    assert [t["topic"] for t in json.loads(topic.stdout)["topics"]] == ["poisson"]
+    none = cli("--content", FIXTURE_CONTENT, "stats", "--deck", "nope")
+    assert none.exit_code == 1 and "no cards match" in none.stderr
+
+
+def _busy_stats() -> core.Stats:
+    """Figures with every real topic, busy days and big numbers: the widest screen."""
+    slugs = list(all_topics())
+    return core.Stats(
+        today=TODAY,
+        cards_by_state={
+            "new": 1234,
+            "learning": 56,
+            "review": 7890,
+            "relearning": 12,
+            "suspended": 3,
+        },
+        reviews_per_day=[
+            core.DayCount(TODAY - timedelta(days=29 - i), (i * 37) % 400) for i in range(30)
+        ],
+        forecast=[core.DayCount(TODAY + timedelta(days=i), 1000 - i * 30) for i in range(30)],
+        true_retention={
+            "young": core.Retention(12345, 2345),
+            "mature": core.Retention(23456, 1234),
+            "all": core.Retention(35801, 3579),
+        },
+        topics=[
+            core.TopicStats(slug, 120, 100 - i, core.Retention(1000 + i, 100), 0.5 + i / 100)
+            for i, slug in enumerate(slugs)
+        ],
+        streak=365,
+    )
+
+
+def test_the_screen_fits_80_columns_with_nothing_cut(monkeypatch):
+    console = Console(width=80, record=True, color_system=None)
+    console.print(view(_busy_stats(), "all cards"))
+    text = console.export_text()
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for slug in all_topics():  # every topic whole on its own line: no wrap, no ellipsis
+        assert any(line.split() and line.split()[0] == slug for line in lines), slug
+    assert "new 1234 · learning 56 · review 7890 · relearning 12 · suspended 3" in text
+    assert "365 days in a row" in text
+    assert "…" not in text
+    chart = [line for line in lines if line.rstrip().endswith(("█", "▁")) or "┤" in line]
+    assert len(chart) >= 10  # both charts' columns drawn
+    assert any("01-31" in line and "03-01" in line for line in lines)  # the first and last day
+    assert "12345" in text and "84.0%" in text and "50%" in text and "94%" in text
+
+
+def test_the_cli_screen_on_the_fixture_deck(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    monkeypatch.setenv("COLUMNS", "80")
+    result = cli("--content", FIXTURE_CONTENT, "stats")
+    assert result.exit_code == 0, result.output
+    for part in (
+        "stats · all cards · 2025-03-01",
+        "reviews per day, last 30 days",
+        "due forecast, next 30 days",
+        "true retention, last 30 days",
+        "topics, weakest first",
+        "random-walk",
+    ):
+        assert part in result.stdout
