@@ -16,7 +16,6 @@ from studycli.content.topics import topics as all_topics
 from studycli.study import stats as core
 from studycli.study.api import Study, study_items
 from studycli.study.scheduler import card_json, make_scheduler
-from studycli.study.store import CardState
 
 from .conftest import FIXTURE_CONTENT
 from .study_support import NO_FUZZ, NOW, fixture_content
@@ -153,6 +152,7 @@ def test_a_deck_or_topic_filter_and_history_from_elsewhere(history, tmp_path):
 
 
 def _before(interval_days: float) -> str:
+    """The state_after of a card's previous rating: in review, due after `interval_days`."""
     last = NOW - timedelta(days=interval_days)
     card = FsrsCard(
         card_id=1,
@@ -162,7 +162,7 @@ def _before(interval_days: float) -> str:
         due=NOW,
         last_review=last,
     )
-    return json.dumps(CardState("x", card_json(card), "h", 0, 3).to_dict())
+    return card_json(card)
 
 
 def test_true_retention_splits_young_and_mature_at_21_days():
@@ -265,3 +265,25 @@ def test_the_cli_screen_on_the_fixture_deck(cli, monkeypatch, tmp_path):
         "random-walk",
     ):
         assert part in result.stdout
+
+
+def test_true_retention_of_an_imported_history_uses_the_interval_before_each_review(tmp_path):
+    """Imported reviews keep no state_before: the interval comes from the previous rating's
+    state, in time order, so a merged history is measured as it was replayed."""
+    csv = tmp_path / "in.csv"
+    csv.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        "bias-concept,4,2024-11-21T10:00:00+00:00,\n"
+        "bias-concept,4,2024-12-31T10:00:00+00:00,\n"
+        "bias-concept,3,2025-02-26T10:00:00+00:00,\n"  # in the window, a mature card's review
+        "add-one,4,2025-02-20T10:00:00+00:00,\n"
+        "add-one,1,2025-02-27T10:00:00+00:00,\n"  # in the window, a young card forgotten
+    )
+    with open_study(tmp_path) as study:
+        study.import_reviews(csv, items(), NOW)
+        [second] = [r for r in study.history("bias-concept") if r.reviewed_at.month == 12]
+        card = FsrsCard.from_json(second.state_after)
+        assert card.due - card.last_review >= timedelta(days=21)
+        retention = study.stats(items(), NOW, UTC).true_retention
+    assert (retention["mature"].passed, retention["mature"].failed) == (1, 0)
+    assert (retention["young"].passed, retention["young"].failed) == (0, 1)

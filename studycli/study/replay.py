@@ -10,7 +10,6 @@ scheduling and little else.
 from __future__ import annotations
 
 from datetime import datetime
-from json.encoder import encode_basestring_ascii
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
@@ -66,18 +65,3 @@ class CardReplay:
             reps=self.reps,
             suspended=self.suspended,
         )
-
-    def state_json(self) -> str:
-        """`json.dumps(self.state().to_dict())`, as a review's `state_before` column holds it,
-        built directly (a replay that imports history writes one per review)."""
-        fsrs = self.fsrs_json()
-        content_hash = self.content_hash
-        return (
-            f'{{"card_id": {_text(self.card_id)}, '
-            f'"fsrs": {"null" if fsrs is None else _text(fsrs)}, '
-            f'"content_hash": {"null" if content_hash is None else _text(content_hash)}, '
-            f'"lapses": {self.lapses}, "reps": {self.reps}}}'
-        )
-
-
-_text = encode_basestring_ascii  # a JSON string literal, as json.dumps writes it

@@ -163,7 +163,6 @@ class _Merge:
                     replay.apply(rating, parse_time(entry[0]), scheduler, logged_hash)
                     continue
                 row: ReviewRow = entry[3]
-                before = replay.state_json() if replay.reps else None
                 queue = replay.queue
                 replay.apply(row.rating, row.reviewed_at, self.scheduler, content_hash)
                 rows.append(
@@ -176,7 +175,7 @@ class _Merge:
                         None,
                         content_hash,
                         queue.value,
-                        before,
+                        None,  # state_before: for undo, which an imported review never has
                         replay.fsrs_json(),
                     )
                 )

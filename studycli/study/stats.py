@@ -12,7 +12,6 @@ nothing studied last). Reviews per day and the streak count every rating, cram i
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -188,10 +187,10 @@ def _forecast(
 
 def _true_retention(recent: list[tuple]) -> dict[str, Retention]:
     tally = {"young": [0, 0], "mature": [0, 0]}
-    for _card, rating, _time, method, queue, before in recent:
+    for _card, rating, _time, method, queue, previous in recent:
         if queue != sched.Queue.REVIEW or method == ReviewMethod.CRAM:
             continue
-        age = "mature" if _interval_days(before) >= MATURE_DAYS else "young"
+        age = "mature" if _interval_days(previous) >= MATURE_DAYS else "young"
         tally[age][0 if rating > 1 else 1] += 1
     young, mature = Retention(*tally["young"]), Retention(*tally["mature"])
     return {
@@ -201,12 +200,10 @@ def _true_retention(recent: list[tuple]) -> dict[str, Retention]:
     }
 
 
-def _interval_days(state_before: str | None) -> float:
-    """The interval the card had before a review, in days (0 when unknown)."""
-    if not state_before:
-        return 0.0
-    fsrs = json.loads(state_before).get("fsrs")
-    card = FsrsCard.from_json(fsrs) if fsrs else None
+def _interval_days(previous: str | None) -> float:
+    """The interval the card had before a review, in days, from the fsrs state its previous
+    rating left (0 when there was none: a new card)."""
+    card = FsrsCard.from_json(previous) if previous else None
     if card is None or card.last_review is None:
         return 0.0
     return (card.due - card.last_review).total_seconds() / 86400

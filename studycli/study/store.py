@@ -307,13 +307,18 @@ class Store:
         )
 
     def recent_reviews(self, since: datetime) -> list[tuple]:
-        """Every rating since `since` (cram included, undone ones not), oldest first, as
-        (card_id, rating, reviewed_at as stored, method, queue, state_before JSON or None)."""
+        """Every rating since `since` (cram included, undone ones not), in time order, as
+        (card_id, rating, reviewed_at as stored, method, queue, previous), where `previous` is
+        the `state_after` of the card's rating before it (its fsrs state then; None if none)."""
         return self.conn.execute(
-            "SELECT r.card_id, r.rating, r.reviewed_at, r.method, r.queue, r.state_before"
-            f" FROM {_LOG_FROM} WHERE u.review_id IS NULL AND r.reviewed_at >= ?"
-            " ORDER BY r.reviewed_at, r.id",
-            (iso(since),),
+            "SELECT card_id, rating, reviewed_at, method, queue, previous FROM ("
+            " SELECT r.card_id, r.rating, r.reviewed_at, r.method, r.queue, r.id,"
+            "  LAG(r.state_after) OVER (PARTITION BY r.card_id ORDER BY r.reviewed_at, r.id)"
+            "  AS previous"
+            f" FROM {_LOG_FROM} WHERE u.review_id IS NULL AND r.card_id IN"
+            "  (SELECT card_id FROM reviews WHERE reviewed_at >= :since)"
+            ") WHERE reviewed_at >= :since ORDER BY reviewed_at, id",
+            {"since": iso(since)},
         ).fetchall()
 
     def review_outcomes(self) -> dict[str, tuple[int, int]]:
