@@ -145,3 +145,53 @@ def test_times_in_other_zones_are_converted_to_utc(tmp_path):
         core.rate(store, card, 3, NOW.astimezone(tokyo), NO_FUZZ)
         assert store.reviews()[0].reviewed_at == NOW
         assert core.fsrs_card(store.state(card.id)).last_review == NOW
+
+
+def test_card_json_is_fsrs_to_json_character_for_character():
+    scheduler = Scheduler(enable_fuzzing=True)
+    card = sched.new_card("add-one", NOW)
+    assert sched.card_json(card) == card.to_json()
+    moment = NOW
+    for rating in (Rating.Good, Rating.Good, Rating.Again, Rating.Hard, Rating.Easy) * 3:
+        moment += timedelta(days=3, microseconds=1234)
+        card = sched.review(scheduler, card, rating, moment)
+        assert sched.card_json(card) == card.to_json()
+
+
+def test_the_fuzz_is_the_draw_of_a_generator_seeded_per_card_and_previous_review():
+    """The number studycli has always used: `random.seed(sha256(id|last)); random.random()`,
+    so a history recorded before keeps its intervals when it is replayed."""
+    import hashlib
+
+    import fsrs.scheduler as fsrs_module
+
+    scheduler = Scheduler(enable_fuzzing=True, maximum_interval=36500)
+    original = fsrs_module.random
+    drawn: list[float] = []
+
+    def spy() -> float:
+        drawn.append(original())
+        return drawn[-1]
+
+    expected = []
+    fsrs_module.random = spy
+    try:
+        for index in range(40):
+            card = FsrsCard(
+                card_id=index,
+                state=State.Review,
+                stability=10.0 + 7 * index,
+                difficulty=5.0,
+                due=NOW,
+                last_review=NOW - timedelta(days=index + 3),
+            )
+            key = f"{index}|{card.last_review.isoformat()}"
+            expected.append(
+                random.Random(
+                    int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
+                ).random()
+            )
+            sched.review(scheduler, card, Rating.Good, NOW)
+    finally:
+        fsrs_module.random = original
+    assert drawn == expected

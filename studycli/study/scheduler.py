@@ -155,7 +155,11 @@ def _fuzz_draw() -> float:
         return random.random()
     last = card.last_review.isoformat() if card.last_review else "new"
     digest = hashlib.sha256(f"{card.card_id}|{last}".encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big")).random()
+    _GENERATOR.seed(int.from_bytes(digest[:8], "big"))
+    return _GENERATOR.random()
+
+
+_GENERATOR = random.Random()  # reseeded for every draw; never the global one
 
 
 # fsrs.scheduler does `from random import random` and calls `random()` for its fuzz.
