@@ -287,3 +287,25 @@ def test_true_retention_of_an_imported_history_uses_the_interval_before_each_rev
         retention = study.stats(items(), NOW, UTC).true_retention
     assert (retention["mature"].passed, retention["mature"].failed) == (1, 0)
     assert (retention["young"].passed, retention["young"].failed) == (0, 1)
+
+
+def test_stats_of_the_imported_sample_count_every_review_of_the_window(tmp_path):
+    """The 12,580-review sample (ids not in the content): counted when no filter is given."""
+    from pathlib import Path
+
+    from studycli.study.review_log_csv import read_reviews
+
+    sample = Path(__file__).parent / "data" / "fsrs_review_logs_sample.csv"
+    now = datetime(2024, 10, 7, 10, tzinfo=UTC)
+    with open_study(tmp_path) as study:
+        study.import_reviews(sample, items(), datetime(2030, 1, 1, tzinfo=UTC))
+        figures = study.stats(items(), now, UTC, elsewhere=True)
+        only_content = study.stats(items(), now, UTC)
+    first = date(2024, 9, 8)
+    expected = sum(
+        1 for r in read_reviews(sample) if first <= (r.reviewed_at - timedelta(hours=4)).date()
+    )
+    assert sum(d.count for d in figures.reviews_per_day) == expected > 0
+    assert sum(figures.cards_by_state.values()) == 1_205 + 4
+    assert figures.true_retention["all"].total > 0 and figures.streak >= 1
+    assert sum(d.count for d in only_content.reviews_per_day) == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Group, RenderableType
@@ -15,6 +15,9 @@ from studycli.errors import StudyError
 from . import charts
 from .app import app, options, stdout
 from .context import now, open_study
+
+if TYPE_CHECKING:
+    from studycli.study.stats import Retention, Stats, TopicStats
 
 
 @app.command()
@@ -52,7 +55,7 @@ def stats(
     stdout().print(view(figures, scope))
 
 
-def view(figures, scope: str) -> RenderableType:
+def view(figures: Stats, scope: str) -> RenderableType:
     """The stats screen: header lines, two column charts, the retention and topic tables."""
     counts = figures.cards_by_state
     header = Text()
@@ -88,7 +91,7 @@ def _percent(rate: float | None) -> str:
     return "-" if rate is None else f"{rate:.1%}"
 
 
-def _retention_table(retention) -> Table:
+def _retention_table(retention: dict[str, Retention]) -> Table:
     table = Table(
         title="true retention, last 30 days",
         title_justify="left",
@@ -105,7 +108,7 @@ def _retention_table(retention) -> Table:
     return table
 
 
-def _topics_table(topics) -> Table:
+def _topics_table(topics: list[TopicStats]) -> Table:
     table = Table(
         title="topics, weakest first",
         title_justify="left",
