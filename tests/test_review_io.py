@@ -83,6 +83,19 @@ def test_exporting_the_sample_gives_back_the_same_rows(sample_db, tmp_path):
     )
 
 
+def test_a_bulk_import_leaves_the_log_indexed_as_before(sample_db, tmp_path):
+    """A large import drops the log's indexes and makes them again: the schema is unchanged."""
+    path, _ = sample_db
+
+    def schema(db: Path) -> list[tuple]:
+        with Store.open(db) as store:
+            return store.conn.execute(
+                "SELECT type, name, sql FROM sqlite_master ORDER BY type, name"
+            ).fetchall()
+
+    assert schema(path) == schema(tmp_path / "fresh.sqlite3")
+
+
 def test_importing_the_sample_again_changes_nothing(sample_db, tmp_path):
     path, _ = sample_db
     with Store.open(path) as store:

@@ -75,7 +75,7 @@ def import_reviews(
         if fresh:
             scheduler_json = sched.make_scheduler(settings).to_json()
             merge = _Merge(store, fresh, scheduler_json, content_hashes)
-            store.append(merge.rows(), scheduler_json, merge.states)
+            store.append(merge.rows(), scheduler_json, merge.states, count=len(fresh))
     return ImportResult(
         rows=len(rows),
         added=len(fresh),

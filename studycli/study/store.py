@@ -133,6 +133,7 @@ _REVIEW_FROM = (
     "reviews r JOIN schedulers s ON s.id = r.scheduler_id LEFT JOIN undos u ON u.review_id = r.id"
 )
 _IMPORT_CACHE_KIB = 512 * 1024  # page cache while importing: at most this much memory
+_BULK_FROM = 10_000  # an import of this many reviews or more may rebuild the indexes
 _UNDONE_JOIN = "LEFT JOIN undos u ON u.review_id = r.id"
 _LOG_FROM = f"reviews r {_UNDONE_JOIN}"
 
@@ -240,7 +241,12 @@ class Store:
         return replace(review, id=cursor.lastrowid)
 
     def append(
-        self, rows: Iterable[tuple], scheduler: str, states: Callable[[], list[CardState]]
+        self,
+        rows: Iterable[tuple],
+        scheduler: str,
+        states: Callable[[], list[CardState]],
+        *,
+        count: int = 0,
     ) -> None:
         """Append many reviews and overwrite their cards' states (import). Call it inside
         `transaction()`, with the reads that planned it, so that no rating slips in between.
@@ -251,6 +257,9 @@ class Store:
                 consumed inside the transaction, so it may be computed as it goes.
             scheduler: the fsrs `Scheduler.to_json()` every one of them was scheduled with.
             states: called once `rows` is consumed: the cards' states after them.
+            count: how many rows there are, if known. When they at least double the log, the
+                log's indexes are dropped first and made again after (a bulk load: sorting
+                once is cheaper than a million B-tree inserts).
         """
         if not self.conn.in_transaction:
             raise RuntimeError("Store.append must run inside Store.transaction()")
@@ -258,10 +267,24 @@ class Store:
         # a large import touches index pages all over: keep them in memory until the commit
         cache = self.conn.execute("PRAGMA cache_size").fetchone()[0]
         self.conn.execute(f"PRAGMA cache_size = {-_IMPORT_CACHE_KIB}")
+        indexes: list[tuple[str, str]] = []
+        if count >= _BULK_FROM and count >= self._size():
+            indexes = self.conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                " AND tbl_name = 'reviews' AND sql IS NOT NULL"
+            ).fetchall()
         try:
+            for name, _ in indexes:
+                self.conn.execute(f'DROP INDEX "{name}"')
             self._append(rows, scheduler_id, states)
+            for _, sql in indexes:
+                self.conn.execute(sql)
         finally:
             self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
+
+    def _size(self) -> int:
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'reviews'").fetchone()
+        return int(row[0]) if row else 0
 
     def _append(
         self, rows: Iterable[tuple], scheduler_id: int, states: Callable[[], list[CardState]]
