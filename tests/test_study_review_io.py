@@ -350,5 +350,12 @@ def test_a_database_of_the_first_schema_is_migrated_with_its_log_intact(tmp_path
         assert cram.id == undone.id + 1 and cram.method == "cram"
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             store.conn.execute("DELETE FROM reviews")
+        insert = (
+            "INSERT INTO reviews (card_id, rating, reviewed_at, method, check_status,"
+            " content_hash, queue, scheduler_id, state_after) VALUES ('x', 3, 't', ?, ?, '', 'new', 1, '')"
+        )
+        for method, status in (("bogus", None), ("import", "weird"), ("cram", "")):
+            with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+                store.conn.execute(insert, (method, status))
         assert [r.id for r in store.reviews(include_undone=True)] == [3, 2, 1]
         assert core.rebuild(store) == store.states()
