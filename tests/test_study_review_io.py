@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from studycli.errors import ImportFormatError
 from studycli.study import migrations, review_io
 from studycli.study import rating as core
 from studycli.study.api import Study, study_items
-from studycli.study.review_log_csv import read_reviews
+from studycli.study.review_log_csv import read_reviews, write_reviews
 from studycli.study.settings import Settings
-from studycli.study.store import CardState, Store
+from studycli.study.store import CardState, Store, iso
 
 from .conftest import FIXTURE_CONTENT
 from .study_support import NO_FUZZ, NOW, fixture_content, rows
@@ -359,3 +361,48 @@ def test_a_database_of_the_first_schema_is_migrated_with_its_log_intact(tmp_path
                 store.conn.execute(insert, (method, status))
         assert [r.id for r in store.reviews(include_undone=True)] == [3, 2, 1]
         assert core.rebuild(store) == store.states()
+
+
+# --- round trips of any history ----------------------------------------------------------------
+
+ROW = st.tuples(
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1).filter(
+        lambda text: text.strip() == text
+    ),
+    st.integers(1, 4),
+    st.datetimes(
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime(2029, 12, 31),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30))]),
+    ),
+    st.none() | st.integers(0, 10**9),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(ROW, max_size=30))
+def test_any_rows_written_read_back_as_they_were(tmp_path_factory, rows):
+    path = tmp_path_factory.mktemp("csv") / "log.csv"
+    written = [(card, rating, iso(moment), duration) for card, rating, moment, duration in rows]
+    assert write_reviews(path, written) == len(rows)
+    assert read_reviews(path) == [
+        (card, rating, moment.astimezone(UTC), duration) for card, rating, moment, duration in rows
+    ]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(ROW, max_size=25))
+def test_any_history_imports_exports_and_reimports_to_the_same(tmp_path_factory, rows):
+    folder = tmp_path_factory.mktemp("round")
+    source = folder / "in.csv"
+    write_reviews(source, [(c, r, iso(m), d) for c, r, m, d in rows])
+    out = folder / "out.csv"
+    with open_study(folder / "db.sqlite3", Settings()) as study:
+        result = study.import_reviews(source, items(), LATER)
+        assert result.added == len({(c, iso(m)) for c, _, m, _ in rows})
+        study.export_reviews(out)
+        assert study.import_reviews(out, items(), LATER).added == 0
+    with Store.open(folder / "db.sqlite3") as store:
+        assert core.rebuild(store) == store.states()
+    unique = {(c, iso(m)): (c, r, m.astimezone(UTC), d) for c, r, m, d in reversed(rows)}
+    assert parsed(out) == sorted(unique.values())
