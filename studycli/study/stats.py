@@ -149,7 +149,7 @@ def stats(
         forecast=_forecast(pool, states, today, day),
         true_retention=_true_retention(recent),
         topics=_topics(items, states, store.review_outcomes(), settings, now),
-        streak=_streak(store, pool, today, day),
+        streak=_streak(store, None if elsewhere else pool, now, settings, tz),
     )
 
 
@@ -251,21 +251,22 @@ def _topics(
 
 
 def _streak(
-    store: Store, pool: Collection[str], today: date, day: Callable[[datetime], date]
+    store: Store,
+    card_ids: Collection[str] | None,
+    now: datetime,
+    settings: Settings,
+    tz: tzinfo | None,
 ) -> int:
-    """Study days in a row with a rating, ending today, or yesterday when today has none yet."""
+    """Study days in a row with a rating, ending today, or yesterday when today has none yet.
+    Walks back one study day at a time: one indexed query per day of the streak."""
+    today = study_date(now, settings.day_starts_at, tz)
+    before = study_day_start(now + timedelta(days=1), settings.day_starts_at, tz)  # tomorrow
     streak, expected = 0, today
-    for card_id, moment in store.review_times():
-        if card_id not in pool:
-            continue
-        studied = day(parse_time(moment))
-        if studied > expected:
-            continue  # later today than counted already, or (clock skew) in the future
-        if studied == expected:
-            streak += 1
-            expected -= timedelta(days=1)
-        elif streak == 0 and studied == today - timedelta(days=1):
-            streak, expected = 1, studied - timedelta(days=1)
+    while (latest := store.latest_rating_before(before, card_ids)) is not None:
+        studied = study_date(latest, settings.day_starts_at, tz)
+        if studied == expected or (streak == 0 and studied == today - timedelta(days=1)):
+            streak, expected = streak + 1, studied - timedelta(days=1)
+            before = study_day_start(latest, settings.day_starts_at, tz)
         else:
             break
     return streak

@@ -144,6 +144,7 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
+        self._selected: frozenset[str] | None = None  # what the temporary table holds
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -353,24 +354,40 @@ class Store:
         )
         return {card_id: (count, passed) for card_id, count, passed in rows}
 
-    def review_times(self) -> Iterator[tuple[str, str]]:
-        """(card_id, reviewed_at as stored) of every rating (cram included, undone ones not),
-        newest first, read as they are consumed."""
-        return self.conn.execute(
-            f"SELECT r.card_id, r.reviewed_at FROM {_LOG_FROM} WHERE u.review_id IS NULL"
-            " ORDER BY r.reviewed_at DESC"
-        )
+    def latest_rating_before(
+        self, moment: datetime, card_ids: Collection[str] | None = None
+    ) -> datetime | None:
+        """When the last rating (cram included, undone ones not) before `moment` was given;
+        of `card_ids` only when given. None if there is none."""
+        where = "" if card_ids is None else " AND r.card_id IN (SELECT card_id FROM temp.selected)"
+        if card_ids is not None:
+            self._select(card_ids)
+        row = self.conn.execute(
+            f"SELECT r.reviewed_at FROM {_LOG_FROM} WHERE u.review_id IS NULL"
+            f" AND r.reviewed_at < ?{where} ORDER BY r.reviewed_at DESC LIMIT 1",
+            (iso(moment),),
+        ).fetchone()
+        return parse_time(row[0]) if row else None
 
     def _selected_from(self, card_ids: Collection[str] | None) -> str:
         """The FROM clause of the log, joined to a temporary table of `card_ids` when given."""
         if card_ids is None:
             return _LOG_FROM
+        self._select(card_ids)
+        return f"temp.selected c JOIN reviews r ON r.card_id = c.card_id {_UNDONE_JOIN}"
+
+    def _select(self, card_ids: Collection[str]) -> None:
+        """Fill the temporary table `selected` with `card_ids` (kept when they are the same
+        as last time: a query per study day of a streak reuses it)."""
+        chosen = frozenset(card_ids)
+        if chosen == self._selected:
+            return
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS selected (card_id TEXT PRIMARY KEY)")
         self.conn.execute("DELETE FROM temp.selected")
         self.conn.executemany(
-            "INSERT OR IGNORE INTO temp.selected (card_id) VALUES (?)", ((c,) for c in card_ids)
+            "INSERT INTO temp.selected (card_id) VALUES (?)", ((c,) for c in chosen)
         )
-        return f"temp.selected c JOIN reviews r ON r.card_id = c.card_id {_UNDONE_JOIN}"
+        self._selected = chosen
 
     def undo(self, review_id: int, now: datetime) -> CardState:
         """Mark review `review_id` undone and put its card's row back exactly as it was.
