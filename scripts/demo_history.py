@@ -4,7 +4,7 @@ Sixty study days ending 2025-03-01: each day the due cards and up to 8 new ones 
 each recalled with the probability FSRS predicts, minus a little per topic so that some topics
 come out weaker. Then `studycli stats` has something to show:
 
-    python scripts/demo_history.py /tmp/demo.sqlite3
+    TZ=UTC python scripts/demo_history.py /tmp/demo.sqlite3
     STUDYCLI_DB=/tmp/demo.sqlite3 STUDYCLI_NOW=2025-03-01T20:00:00+00:00 TZ=UTC COLUMNS=80 \\
         studycli stats
 """
