@@ -34,7 +34,7 @@ def main(path: Path) -> None:
         for i in study_items(content.cards.values())
         if i.deck in ("transformers", "vision", "math")
     ]
-    handicap = {topic: rng.uniform(0.0, 0.25) for topic in {i.topic for i in items}}
+    handicap = {topic: rng.uniform(0.0, 0.25) for topic in sorted({i.topic for i in items})}
     settings = Settings(enable_fuzzing=True)
     scheduler = make_scheduler(settings)
     end = datetime(2025, 3, 1, 18, tzinfo=UTC)
