@@ -193,8 +193,3 @@ def test_rebuild_repairs_a_drifted_state_table(tmp_path):
         store.conn.execute("UPDATE cards SET fsrs = NULL, reps = 0")
         core.rebuild(store, write=True)
         assert store.states() == live
-
-
-def test_corruption_found_while_in_use_becomes_a_store_error(tmp_path):
-    with pytest.raises(StoreError, match="mv"), open_store(tmp_path):
-        raise sqlite3.DatabaseError("database disk image is malformed")

@@ -2,25 +2,30 @@
 
 Every check runs in a child forked from a fork server that has numpy and torch already
 imported, so a check starts in milliseconds, yet a crash, a hang or a memory blow-up in it is
-that check's outcome and never the caller's. The parent enforces a wall-clock limit (kill on
-expiry); the child caps its own address space.
+that check's outcome and never the caller's. The child runs in a session of its own (see
+`contain`: its whole process group is killed at the time limit and after it reports, its
+processes are capped, stdin is closed, inherited descriptors are closed, and its output, from
+Python or C, is captured and cut to its tail); the parent enforces the wall-clock limit and
+the child caps its own address space.
 """
 
 from __future__ import annotations
 
-import io
 import multiprocessing
 import threading
 import time
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
 from .limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 
-OUTPUT_LIMIT = 4000
+from . import contain
+
+OUTPUT_LIMIT = 4000  # bytes of a check's output kept (its tail)
+MESSAGE_LIMIT = 20000  # characters of a failure message kept
 
 
 class Status(StrEnum):
@@ -85,31 +90,40 @@ class Outcome:
 
 
 def run_job(job: Job) -> Outcome:
-    """Run one job in an isolated child and wait at most `job.timeout` seconds for it."""
+    """Run one job in an isolated child and wait at most `job.timeout` seconds for it.
+
+    Whatever the outcome, nothing the check started is left running when this returns.
+    """
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(job, sender), daemon=True)
+    output_end, output_sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(job, sender, output_sender), daemon=True)
+    output = contain.OutputTail(OUTPUT_LIMIT)
     started = time.monotonic()
     process.start()
     _LIVE.add(process)
-    if _STOPPING.is_set():  # kill_all ran while this job was starting
-        process.kill()
     sender.close()
+    output_sender.close()
     try:
-        result = _wait(process, receiver, job)
-        if isinstance(result, Outcome):
-            return result
-        process.join(timeout=5)
-        if process.is_alive():
-            process.kill()
-            process.join()
+        if _STOPPING.is_set():  # kill_all ran while this job was starting
+            contain.kill_group(process)
+        result = _wait(process, receiver, output_end, output, job)
+        if not isinstance(result, Outcome):
+            process.join(timeout=1)  # it reported: let it exit by itself
     finally:
+        contain.kill_group(process)  # what it left running; all of it on a timeout or Ctrl-C
+        contain.wait_gone(process.pid, 10.0)
+        output.drain(output_end.fileno(), 1.0)
+        process.join(timeout=5)
         receiver.close()
+        output_end.close()
         _LIVE.discard(process)
     elapsed = time.monotonic() - started
+    if isinstance(result, Outcome):
+        return replace(result, output=output.text())
     if result is None:
-        return Outcome(Status.ERROR, _crash_message(process.exitcode), elapsed)
-    return Outcome(**result)
+        return Outcome(Status.ERROR, _crash_message(process.exitcode), elapsed, output=output.text())
+    return Outcome(**result, output=output.text())
 
 
 _LIVE: set = set()  # the children running now, so that an interrupt can end them all
@@ -117,15 +131,24 @@ _STOPPING = threading.Event()
 
 
 def kill_all() -> None:
-    """End every check still running (on Ctrl-C): their waiting threads then return at once."""
+    """End every check still running (on Ctrl-C): their waiting threads then return at once.
+
+    Jobs that start while the stop is on are killed at once too, until `clear_stop()`.
+    """
     _STOPPING.set()
     for process in list(_LIVE):
-        if process.is_alive():
-            process.kill()
+        contain.kill_group(process)
 
 
-def _wait(process, receiver, job: Job):
+def clear_stop() -> None:
+    """End the stop that `kill_all` began, once every job of the interrupted run returned,
+    so that a later run in this process (a second `check` after Ctrl-C) works."""
+    _STOPPING.clear()
+
+
+def _wait(process, receiver, output_end, output: contain.OutputTail, job: Job):
     """The child's report (None if it died silently), or an Outcome if it had to be killed.
+    Meanwhile the child's output is read as it comes, so that a flood of it never blocks.
 
     On the CPU the child caps its own address space. CUDA reserves far more address space than
     it uses, so there the parent watches the child's resident memory instead.
@@ -133,18 +156,22 @@ def _wait(process, receiver, job: Job):
     deadline = time.monotonic() + job.timeout
     watch = job.device != "cpu" and job.memory_mb
     baseline = _resident_mb(process.pid) if watch else 0.0
+    waiting = [receiver, output_end, process.sentinel]
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            _kill(process)
             return Outcome(Status.TIMEOUT, _timeout_message(job.timeout), job.timeout)
-        if receiver.poll(min(left, 0.1) if watch else left):
+        ready = wait(waiting, min(left, 0.1) if watch else left)
+        if output_end in ready and not output.read(output_end.fileno()):
+            waiting.remove(output_end)  # every writer closed it
+        if receiver in ready:
             try:
                 return receiver.recv()
             except EOFError:
                 return None
+        if process.sentinel in ready:  # died without a report (its children may hold the pipe)
+            return None if not receiver.poll() else _received(receiver)
         if watch and _resident_mb(process.pid) - baseline > job.memory_mb:
-            _kill(process)
             return Outcome(
                 Status.ERROR,
                 f"ran out of memory (limit {job.memory_mb} MB of host memory)",
@@ -152,9 +179,11 @@ def _wait(process, receiver, job: Job):
             )
 
 
-def _kill(process) -> None:
-    process.kill()
-    process.join()
+def _received(receiver):
+    try:
+        return receiver.recv()
+    except EOFError:
+        return None
 
 
 def _resident_mb(pid: int | None) -> float:
@@ -173,7 +202,7 @@ def _timeout_message(limit: float) -> str:
 def _crash_message(exitcode: int | None) -> str:
     if exitcode is not None and exitcode < 0:
         return f"the process was killed by signal {-exitcode} (out of memory, or a crash in native code)"
-    return f"the process exited with status {exitcode} before reporting (a call to exit()?)"
+    return f"the process exited with status {exitcode} before reporting (a call to os._exit()?)"
 
 
 _CONTEXT = None
@@ -193,21 +222,18 @@ def _context():
 # --- the child side -------------------------------------------------------------------------
 
 
-def _child(job: Job, sender) -> None:
+def _child(job: Job, sender, output) -> None:
+    contain.enter(output, keep=sender.fileno())
     if job.device == "cpu":
         _limit_memory(job.memory_mb)
     _single_thread()
-    captured = io.StringIO()
     started = time.monotonic()
     label = ""
     try:
-        with redirect_stdout(captured), redirect_stderr(captured):
-            checker = getattr(
-                _load_solution(job.solutions_dir, job.check_module), job.check_function
-            )
-            impl, label = _resolve(job)
-            started = time.monotonic()
-            checker(impl, device=job.device)
+        checker = getattr(_load_solution(job.solutions_dir, job.check_module), job.check_function)
+        impl, label = _resolve(job)
+        started = time.monotonic()
+        checker(impl, device=job.device)
         result: dict[str, Any] = {"status": "pass", "message": "passed"}
     except AssertionError as exc:
         result = {
@@ -224,8 +250,11 @@ def _child(job: Job, sender) -> None:
             "traceback": _trimmed_traceback(exc, job),
         }
     result.update(
-        seconds=time.monotonic() - started, label=label, output=captured.getvalue()[-OUTPUT_LIMIT:]
+        seconds=time.monotonic() - started,
+        label=label,
+        message=result["message"][:MESSAGE_LIMIT],
     )
+    contain.flush_output()
     try:
         sender.send(result)
     finally:
@@ -233,6 +262,8 @@ def _child(job: Job, sender) -> None:
 
 
 def _describe_error(exc: BaseException, job: Job) -> str:
+    if isinstance(exc, SystemExit):
+        return f"the code called exit ({exc.code!r}) instead of returning a value"
     text = f"{type(exc).__name__}: {exc}"
     if "can't allocate memory" in text or "DefaultCPUAllocator" in text:
         return f"ran out of memory (limit {job.memory_mb} MB): {text.splitlines()[0]}"

@@ -19,7 +19,7 @@ from fsrs import Rating
 
 from studycli.content.card import Card
 from studycli.content.loader import Content
-from studycli.content.source import card_starter, checker_ref, read_module
+from studycli.content.source import card_module, card_starter, checker_ref
 from studycli.errors import StudyError
 from studycli.paths import attempts_dir
 
@@ -44,8 +44,15 @@ def ensure_attempt(card: Card, content: Content, path: Path | None = None) -> Pa
     require_runnable(card)
     path = path or attempt_path(card.id)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(card_starter(card, content.solutions_dir), encoding="utf-8")
+        starter = card_starter(card, content.solutions_dir)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(starter, encoding="utf-8")
+        except OSError as exc:
+            raise StudyError(
+                f"cannot write your attempt file {path} ({exc.strerror or exc}): make "
+                f"{path.parent} writable, or set STUDYCLI_HOME to a folder you can write"
+            ) from None
     return path
 
 
@@ -55,6 +62,30 @@ def is_untouched(card: Card, content: Content, path: Path) -> bool:
         return path.read_text(encoding="utf-8") == card_starter(card, content.solutions_dir)
     except (OSError, UnicodeDecodeError):
         return False
+
+
+def read_attempt(path: Path) -> str:
+    """The text of the attempt file at `path`.
+
+    Raises:
+        StudyError: it is missing, a folder, unreadable, or not UTF-8 text; the message names
+            the file and the fix.
+    """
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise StudyError(
+            f"{path} is not UTF-8 text (byte {exc.start}): save your attempt as UTF-8 Python source"
+        ) from None
+    except IsADirectoryError:
+        raise StudyError(f"{path} is a folder: pass the attempt's .py file") from None
+    except FileNotFoundError:
+        raise StudyError(f"{path}: no such file: pass the path of your attempt") from None
+    except OSError as exc:
+        raise StudyError(
+            f"cannot read the attempt {path} ({exc.strerror or exc}): make it readable "
+            f"(chmod u+r '{path}') or pass another file"
+        ) from None
 
 
 def require_runnable(card: Card) -> None:
@@ -100,11 +131,18 @@ def run_check(
     Returns:
         The runner's Outcome: pass, fail (the checker's message names the failing case), error
         or timeout.
+
+    Raises:
+        StudyError: the attempt cannot be read; ContentError: the card's solution module
+            cannot be read or has a syntax error.
     """
     require_runnable(card)
     assert card.solution is not None
-    info = read_module(content.solutions_dir, card.solution.module)
+    read_attempt(path)  # an unreadable attempt is the learner's to fix, not a check outcome
+    info = card_module(card, content.solutions_dir)
     check = checker_ref(card, info)
+    if check.module != card.solution.module:
+        card_module(card, content.solutions_dir, check.module)
     job = Job(
         solutions_dir=str(content.solutions_dir),
         check_module=check.module,

@@ -24,6 +24,7 @@ from .runner import (
     Job,
     Outcome,
     Status,
+    clear_stop,
     kill_all,
     run_job,
 )
@@ -194,6 +195,7 @@ def run_checks(
         raise
     finally:
         pool.shutdown(wait=True)
+        clear_stop()  # every job has returned: a later run in this process starts afresh
     return [
         _not_done_result(card.id, unfinished[card.id])
         if card.id in unfinished

@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import authoring as _authoring  # noqa: F401  (registers new, schema)
 from . import content as _content  # noqa: F401  (registers lint, check, show, list)
 from . import cram as _cram  # noqa: F401  (registers cram)
+from . import doctor as _doctor  # noqa: F401  (registers doctor)
 from . import export as _export  # noqa: F401  (registers export-anki)
 from . import optimize as _optimize  # noqa: F401  (registers optimize)
 from . import reviews as _reviews  # noqa: F401  (registers import-reviews, export-reviews)

@@ -99,7 +99,7 @@ def solve(
 
     Example: studycli solve online-softmax --watch
     """
-    from studycli.check.solve import ensure_attempt, is_untouched, require_runnable
+    from studycli.check.solve import ensure_attempt, is_untouched, read_attempt, require_runnable
 
     from .solve_flow import Attempt, Limits, check, edit
     from .solve_flow import watch as watch_file
@@ -111,8 +111,8 @@ def solve(
     config = settings()
     limits = Limits(timeout or config.check_timeout, memory or config.check_memory_mb)
     console = stdout()
-    if file is not None and not file.is_file():
-        raise StudyError(f"--file {file}: no such file")
+    if file is not None:
+        read_attempt(file)  # missing, a folder, unreadable or not text: say so before anything
     path = file or ensure_attempt(card, content)
     started = time.monotonic()
     interactive = sys.stdin.isatty()

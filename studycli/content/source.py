@@ -183,18 +183,37 @@ def default_starter(info: ModuleInfo, function_name: str) -> str:
     return "\n".join(parts).lstrip("\n") + "\n"
 
 
+def card_module(card: Card, solutions_dir: Path, module: str | None = None) -> ModuleInfo:
+    """The card's solution module (or `module`, such as its checker's), parsed.
+
+    Raises:
+        ContentError: one line naming the file, the line of a syntax error, and the fix.
+    """
+    from studycli.errors import ContentError
+
+    assert card.solution is not None
+    name = module or card.solution.module
+    path = module_path(solutions_dir, name)
+    try:
+        return read_module(solutions_dir, name)
+    except SyntaxError as exc:
+        why = f"line {exc.lineno} has a syntax error ({exc.msg})"
+    except UnicodeDecodeError:
+        why = "it is not UTF-8 text"
+    except OSError as exc:
+        why = str(exc.strerror or exc)
+    raise ContentError(
+        f"cannot read solutions/{name}.py, which card {card.id} runs: {why}: fix {path} "
+        "(`studycli lint` lists every problem)"
+    )
+
+
 def card_starter(card: Card, solutions_dir: Path) -> str:
     """The starter a learner edits, or a ContentError saying what `lint` would say."""
     from studycli.errors import ContentError
 
     assert card.solution is not None
-    try:
-        info = read_module(solutions_dir, card.solution.module)
-    except (OSError, SyntaxError) as exc:
-        raise ContentError(
-            f"{card.id}: cannot read solutions/{card.solution.module}.py ({exc}); "
-            "run `studycli lint`"
-        ) from None
+    info = card_module(card, solutions_dir)
     if card.starter is None and info.function(card.solution.function) is None:
         raise ContentError(
             f"{card.id}: solutions/{card.solution.module}.py has no function "

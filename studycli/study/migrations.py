@@ -2,12 +2,14 @@
 
 A migration is never edited once released: change the schema by appending a new one. The
 `migrations` table records which have run, so a database made by a newer studycli is refused
-instead of being misread.
+instead of being misread. Before a migration runs on an existing database, the store writes
+a backup of it next to it (`<db>.before-<migration>.bak`).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 MIGRATIONS: list[tuple[str, str]] = [
@@ -128,24 +130,41 @@ _LEDGER = """
 """
 
 
+def _ledger_exists(conn: sqlite3.Connection) -> bool:
+    query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
+    return conn.execute(query).fetchone() is not None
+
+
 def applied(conn: sqlite3.Connection) -> list[str]:
     """Names of the migrations already recorded in the database, in the order they ran."""
     return [row[0] for row in conn.execute("SELECT name FROM migrations ORDER BY rowid")]
 
 
-def migrate(conn: sqlite3.Connection) -> list[str]:
+def migrate(conn: sqlite3.Connection, before: Callable[[str], object] | None = None) -> list[str]:
     """Apply every pending migration, each in its own transaction; returns their names.
 
     `conn` must be in autocommit mode (isolation_level=None). The caller checks first that the
     database holds no migration unknown to this version (see `store.Store.open`). Two processes
-    opening a new database at once are safe: the second finds the migration recorded.
+    opening a new database at once are safe: each migration is decided inside a write
+    transaction, so the second finds it recorded and skips it.
+
+    Args:
+        before: called with a migration's name just before it runs on an existing database
+            (one with a migration already recorded), inside its write transaction so nothing
+            else writes meanwhile: the store writes its backup there. Not called for a new,
+            empty database, which has nothing to lose.
     """
+    if _ledger_exists(conn) and set(NAMES) <= set(applied(conn)):
+        return []  # the usual case: read only, no write lock taken
     conn.execute(_LEDGER)
+    new = not applied(conn)  # nothing can be in a database before it is fully migrated
     ran = []
     for name, script in MIGRATIONS:
         conn.execute("BEGIN IMMEDIATE")
         try:
             if name not in applied(conn):
+                if not new and before is not None:
+                    before(name)
                 for statement in statements(script):
                     conn.execute(statement)
                 stamp = datetime.now(UTC).isoformat()  # bookkeeping, not study time
@@ -155,7 +174,8 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
                 ran.append(name)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may have rolled back already (a full disk)
+                conn.execute("ROLLBACK")
             raise
     return ran
 

@@ -79,22 +79,25 @@ def rate(
         The recorded review (with its id, for undo).
     """
     scheduler = sched.make_scheduler(settings)
-    before = store.state(card.id)
-    after = advance(before, card.id, rating, now, scheduler, card.content_hash)
-    entry = Review(
-        card_id=card.id,
-        rating=int(rating),
-        reviewed_at=now,
-        method=method,
-        content_hash=card.content_hash,
-        queue=sched.queue_name(fsrs_card(before)),
-        scheduler=scheduler.to_json(),
-        state_after=after.fsrs or "",
-        state_before=before,
-        duration_ms=duration_ms,
-        check_status=check_status,
-    )
-    return store.record(entry, after)
+    # read the state and write the rating in one transaction: another session rating the same
+    # card at the same moment then waits, and this rating builds on its result
+    with store.transaction():
+        before = store.state(card.id)
+        after = advance(before, card.id, rating, now, scheduler, card.content_hash)
+        entry = Review(
+            card_id=card.id,
+            rating=int(rating),
+            reviewed_at=now,
+            method=method,
+            content_hash=card.content_hash,
+            queue=sched.queue_name(fsrs_card(before)),
+            scheduler=scheduler.to_json(),
+            state_after=after.fsrs or "",
+            state_before=before,
+            duration_ms=duration_ms,
+            check_status=check_status,
+        )
+        return store.record(entry, after)
 
 
 def cram(

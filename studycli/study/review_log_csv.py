@@ -143,7 +143,10 @@ def _row(
     moment = datetime.fromisoformat(time.strip())
     if not card or score is None or moment.tzinfo is None:
         raise ValueError
-    moment = moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # year 1 ahead of UTC, or year 9999 behind it
+        raise ValueError from None
     if now is not None and moment > now:
         raise ValueError
     milliseconds = None
@@ -179,6 +182,10 @@ def _problem(row: list[str], column: dict[str, int], now: datetime | None) -> st
         )
     if moment.tzinfo is None:
         return f"review_time {text!r} has no timezone: add its offset, e.g. {text}+00:00 for UTC"
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:  # year 1 ahead of UTC, or year 9999 behind it
+        return f"review_time {text!r} is out of range in UTC: write a time in the years 1 to 9999"
     if now is not None and moment > now:
         return (
             f"review_time {text!r} is in the future (now is {now.isoformat(timespec='seconds')}): "

@@ -30,6 +30,7 @@ from studycli.errors import ConfigError
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "": 60, "h": 3600, "d": 86400}
+_LONGEST = timedelta.max.total_seconds()
 
 
 LEECH_LAPSES = 8  # as Anki: a card forgotten this many times is a leech
@@ -177,15 +178,21 @@ def _steps(value: Any, where: _Where) -> tuple[timedelta, ...]:
 
 
 def parse_duration(value: Any) -> timedelta | None:
-    """`"10m"`, `"1h"`, `"1d"`, `"30s"` or a bare number of minutes; None when unreadable."""
+    """`"10m"`, `"1h"`, `"1d"`, `"30s"` or a bare number of minutes; None when unreadable
+    (or not positive, or longer than a timedelta holds)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return timedelta(minutes=value) if value > 0 else None
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if not match or float(match.group(1)) <= 0:
+        seconds = float(value) * 60
+    else:
+        match = _DURATION.match(value) if isinstance(value, str) else None
+        if not match:
+            return None
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if not 0 < seconds < _LONGEST:  # also refuses nan and inf (TOML has both)
         return None
-    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    step = timedelta(seconds=seconds)
+    return step if step > timedelta(0) else None  # under a microsecond rounds to nothing
 
 
 def _parameters(value: Any, where: _Where) -> tuple[float, ...]:

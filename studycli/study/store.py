@@ -20,7 +20,7 @@ from typing import Any, TypedDict
 
 from studycli.errors import StoreError
 
-from . import migrations
+from . import database
 
 
 def iso(moment: datetime) -> str:
@@ -151,10 +151,12 @@ class Store:
         """Open (creating if needed) and migrate the database at `path`.
 
         Raises:
-            StoreError: the file is not a studycli database, is corrupt, is from a newer
-                studycli, or cannot be created. The file is never overwritten.
+            StoreError: the file is not a studycli database, is damaged, is from a newer
+                studycli, cannot be created, or stays busy longer than the busy timeout
+                (another process writing). The file is never overwritten. A busy database
+                is waited for, never reported as damaged (see `database.explain`).
         """
-        return cls(_connect(path), path)
+        return cls(database.connect(path), path)
 
     def close(self) -> None:
         self.conn.close()
@@ -164,21 +166,37 @@ class Store:
 
     def __exit__(self, kind, error, trace) -> None:
         self.close()
-        if isinstance(error, sqlite3.DatabaseError):  # corruption found after opening
-            raise StoreError(
-                f"the review database {self.path} failed: {error}; {_fix(self.path)}"
-            ) from None
+        if isinstance(error, sqlite3.DatabaseError):  # busy, unwritable or damaged, in use
+            raise database.explain(self.path, error) from None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, committed on exit (rolled back on an exception)."""
+        """One write transaction, committed on exit (rolled back on an exception).
+
+        It takes the write lock at once (waiting while another process holds it), so what is
+        read inside it is still true when it commits. Nested use joins the outer one.
+        """
+        if self.conn.in_transaction:
+            yield self.conn
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:  # SQLite may have rolled back already (a full disk)
+                self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    def integrity_problems(self) -> list[str]:
+        """What `PRAGMA integrity_check` finds wrong ([] when the file is intact); a check
+        that cannot even run on the file is a problem too."""
+        try:
+            return database.check_integrity(self.conn)
+        except sqlite3.DatabaseError as exc:
+            if database.is_busy(exc):
+                raise
+            return [str(exc)]
 
     # --- card states ---------------------------------------------------------------------
 
@@ -499,57 +517,3 @@ def _review(row: tuple) -> Review:
         state_after=row[11],
         undone=bool(row[12]),
     )
-
-
-# --- opening -------------------------------------------------------------------------------
-
-
-def _fix(path: Path) -> str:
-    return (
-        f"move it aside (mv '{path}' '{path}.bak') to start a new one, or point --db / "
-        "STUDYCLI_DB at another file"
-    )
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    fix = _fix(path)
-    if path.is_dir():
-        raise StoreError(f"the review database {path} is a folder: pass a file path to --db")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, isolation_level=None, timeout=10)
-    except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"cannot open the review database {path}: {exc}") from None
-    try:
-        _check_identity(conn, path, fix)
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        migrations.migrate(conn)
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise StoreError(
-            f"{path} is not a studycli review database, or it is corrupt ({exc}): {fix}"
-        ) from None
-    except StoreError:
-        conn.close()
-        raise
-    return conn
-
-
-def _check_identity(conn: sqlite3.Connection, path: Path, fix: str) -> None:
-    """Refuse a file that is not ours (or from a newer studycli) before writing anything."""
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if not tables:
-        return
-    if "migrations" not in tables:
-        raise StoreError(
-            f"{path} is an SQLite database of another program, not a studycli "
-            f"review database: {fix}"
-        )
-    unknown = [name for name in migrations.applied(conn) if name not in migrations.NAMES]
-    if unknown:
-        raise StoreError(
-            f"{path} was written by a newer studycli (schema {unknown[-1]}): "
-            "upgrade studycli (pip install -U studycli)"
-        )

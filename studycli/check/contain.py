@@ -1,0 +1,210 @@
+"""Containing one check: the child's side (its own session, limits, closed stdin and descriptors,
+output into a pipe) and the parent's (killing the whole session, keeping the output's tail).
+
+Each check runs in a session of its own, so every process it starts is in its process group
+and dies with it: at the time limit, on Ctrl-C, and after every check, passed or not. The
+number of processes it may start is capped (RLIMIT_NPROC, which Linux does not enforce for
+root), stdin reads nothing, descriptors inherited from the caller are closed, and what it
+writes to stdout and stderr, from Python or from C, goes into a pipe whose last
+`OUTPUT_LIMIT` bytes are kept.
+
+This keeps mistakes contained: a loop, a blow-up, a flood of output, a forgotten child
+process. It is not a security sandbox: code that means harm can still read and write your
+files, use the network, or leave its session. Card pull requests are reviewed like code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import time
+from typing import Protocol
+
+MAX_PROCESSES = 256  # processes (and threads) a check may add to what its user already runs
+
+
+class _Descriptor(Protocol):
+    def fileno(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+# --- the child's side ------------------------------------------------------------------------
+
+
+def enter(output: _Descriptor, keep: int) -> None:
+    """Make this process a contained check; call it first thing in the child.
+
+    Args:
+        output: the write end of the output pipe; it becomes stdout and stderr (then closed).
+        keep: the one inherited descriptor to keep open (the pipe the result goes back on).
+    """
+    os.setsid()  # a new session and process group, led by this process: killed as one
+    _limit_processes(MAX_PROCESSES)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(output.fileno(), 1)
+    os.dup2(output.fileno(), 2)
+    output.close()
+    _close_descriptors(keep)
+    sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115  (fd 0 is /dev/null)
+    _forget_closed_plumbing()
+
+
+def flush_output() -> None:
+    """Push Python's buffered stdout and stderr into the pipe (before reporting)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
+def _limit_processes(extra: int) -> None:
+    try:
+        import resource
+
+        running = _user_tasks()
+        _, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+        limit = running + extra
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
+    except (ImportError, OSError, ValueError):
+        pass  # no /proc or no setrlimit: the session is still killed whole
+
+
+def _user_tasks() -> int:
+    """Processes and threads of this real user now (what RLIMIT_NPROC counts)."""
+    uid, count = os.getuid(), 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", encoding="ascii", errors="replace") as status:
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
+            if int(fields["Uid"].split()[0]) == uid:
+                count += int(fields["Threads"])
+        except (OSError, KeyError, ValueError):
+            continue  # gone meanwhile, or unreadable
+    return count
+
+
+def _close_descriptors(keep: int) -> None:
+    try:
+        open_now = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        os.closerange(3, keep)
+        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+        return
+    for fd in open_now:
+        if fd > 2 and fd != keep:
+            with contextlib.suppress(OSError):  # the listing's own descriptor is gone already
+                os.close(fd)
+
+
+def _forget_closed_plumbing() -> None:
+    """multiprocessing's resource tracker pipe was among the descriptors closed: forget it, so
+    that a check using multiprocessing starts a tracker of its own instead of writing to
+    whatever file reuses that number."""
+    with contextlib.suppress(Exception):
+        from multiprocessing import resource_tracker
+
+        resource_tracker._resource_tracker._fd = None  # type: ignore[attr-defined]
+        resource_tracker._resource_tracker._pid = None  # type: ignore[attr-defined]
+
+
+# --- the parent's side -----------------------------------------------------------------------
+
+
+def kill_group(process) -> None:
+    """SIGKILL the check's whole process group (its session); the process alone if it has not
+    made its group yet."""
+    pid = process.pid
+    if pid is None:
+        return
+    try:
+        os.killpg(pid, signal.SIGKILL)
+        return
+    except ProcessLookupError:
+        pass  # no such group (yet, or any more)
+    except PermissionError:
+        return  # the number now belongs to someone else's group
+    if process.is_alive():
+        process.kill()
+
+
+def wait_gone(group: int | None, seconds: float) -> bool:
+    """Wait until no process of `group` runs any more (a killed process takes a moment to
+    die, 200 of them on a busy machine longer); False if some still run after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while group is not None:
+        try:
+            os.killpg(group, 0)
+        except (ProcessLookupError, PermissionError):
+            return True  # no such group (or the number is someone else's now)
+        if not _running_in_group(group):
+            return True  # only zombies left, waiting to be reaped
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _running_in_group(group: int) -> bool:
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return False  # no /proc: the kill was sent, that is all one can tell
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as stat:
+                state, _, pgrp = stat.read().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue
+        if int(pgrp) == group and state not in ("Z", "X"):
+            return True
+    return False
+
+
+class OutputTail:
+    """The last `limit` bytes written to the output pipe, and how many came in all."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.total = 0
+        self._kept = bytearray()
+
+    def read(self, fd: int) -> bool:
+        """Read what the pipe holds now; False at end of file (every writer closed it)."""
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        self.total += len(chunk)
+        self._kept += chunk
+        if len(self._kept) > 2 * self.limit:
+            del self._kept[: -self.limit]
+        return bool(chunk)
+
+    def drain(self, fd: int, seconds: float) -> None:
+        """Read until end of file, for at most `seconds` (a process that left the session may
+        hold the pipe open for ever)."""
+        import select
+
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if poller.poll(left * 1000) and not self.read(fd):
+                return
+
+    def text(self) -> str:
+        kept = bytes(self._kept[-self.limit :]).decode("utf-8", errors="replace")
+        cut = self.total - min(len(self._kept), self.limit)
+        return f"[... {cut} earlier bytes of output cut ...]\n{kept}" if cut > 0 else kept

@@ -1,0 +1,86 @@
+"""The doctor command: check the review database and repair its card states from the log."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from .app import app, options, stdout
+
+
+@app.command()
+def doctor(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only report: repair nothing, write no backup.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check the review database: SQLite's integrity check, then a replay of the review log
+    compared with every stored card state; states that differ are repaired from the log.
+
+    A backup of the database is written next to it before anything is repaired. Exits 0 when
+    the database is healthy (or was repaired), 1 when it is damaged or, with --dry-run, when it
+    needs a repair.
+
+    Example: studycli doctor --dry-run
+    """
+    from studycli.paths import database_path
+    from studycli.study.doctor import examine
+    from studycli.study.store import Store
+
+    path = database_path(options(ctx).db)
+    if not path.exists():
+        stdout().print(
+            f"no review database at {escape(str(path))} yet: nothing to check "
+            "(your first review creates it)",
+            soft_wrap=True,
+        )
+        return
+    with Store.open(path) as store:
+        report = examine(store, repair=not dry_run)
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        _show(report, dry_run)
+    raise typer.Exit(0 if report.healthy else 1)
+
+
+def _show(report, dry_run: bool) -> None:
+    console = stdout()
+    where = escape(str(report.path))
+    if report.integrity:
+        console.print(
+            f"[bold red]integrity check failed[/] on {where}: "
+            f"{escape('; '.join(report.integrity[:5]))}",
+            soft_wrap=True,
+        )
+        console.print(
+            "nothing was repaired (a damaged log would spread the damage): move the file "
+            "aside and restore a backup (the .bak files next to it), or start a new one",
+            soft_wrap=True,
+        )
+        return
+    console.print(f"integrity check: ok ({where})", soft_wrap=True)
+    replay = f"replayed {report.reviews} reviews of {report.cards} cards"
+    if not report.drifted:
+        console.print(f"{replay}: every stored card state matches the log")
+        return
+    names = ", ".join(report.drifted[:10]) + (" ..." if len(report.drifted) > 10 else "")
+    console.print(
+        f"{replay}: {len(report.drifted)} stored card state(s) differ from the log: "
+        f"{escape(names)}",
+        soft_wrap=True,
+    )
+    if dry_run:
+        console.print("dry run: nothing changed; `studycli doctor` repairs them from the log")
+    elif report.repaired:
+        console.print(
+            f"repaired them from the log (backup before the repair: {escape(str(report.backup))})",
+            soft_wrap=True,
+        )
+    else:
+        console.print("[bold red]the repair did not take[/]: keep the backup and report this")

@@ -1,0 +1,242 @@
+"""Contained attempts: each check runs in its own session, killed whole at the time limit and
+after it reports, with a cap on processes, stdin closed, inherited descriptors closed and its
+output captured and cut. Every attempt here misbehaves; each must come back as a failure
+within its limit and leave no process running (checked by a scan of /proc, no psutil).
+
+Forks are bounded (200 at most): the machines that run these tests are shared."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from studycli.check.runner import OUTPUT_LIMIT, Candidate, Job, Outcome, run_job
+from studycli.check.verify import run_checks
+from studycli.content.loader import load_content
+
+from .conftest import FIXTURE_CONTENT, REPO_ROOT
+
+LIMIT = 2.0  # seconds each attempt may run
+SLACK = 4.0  # start-up, killing and reading what is left, on a busy shared machine
+
+FORKS = """
+import os, time
+
+def add_one(x):
+    with open({record!r}, "w", buffering=1) as record:  # line by line: read after the kill
+        record.write(f"{{os.getpgrp()}} {{os.getpid()}}\\n")
+        for _ in range(200):  # bounded: never an unbounded fork bomb
+            pid = os.fork()
+            if pid == 0:
+                time.sleep(60)
+                os._exit(0)
+            record.write(f"{{pid}}\\n")
+        record.write("all forked\\n")
+    {then}
+"""
+THEN_LOOP = "while True: pass"
+THEN_RETURN = "return x  # wrong: the checker rejects it, the children still sleep"
+PRINTS_100_MB = "def add_one(x):\n    print('x' * 100_000_000)\n    return x\n"
+WRITES_TO_FD_1 = (
+    "import os\n\ndef add_one(x):\n"
+    "    os.write(1, b'written to fd 1\\n')\n    os.write(2, b'written to fd 2\\n')\n"
+    "    return x\n"
+)
+EXITS = "import sys\n\ndef add_one(x):\n    sys.exit(0)\n"
+UNDERSCORE_EXITS = "import os\n\ndef add_one(x):\n    os._exit(0)\n"
+LOOPS = "def add_one(x):\n    while True:\n        pass\n"
+ALLOCATES_50_GB = "def add_one(x):\n    return len(bytearray(50 * 1024**3))\n"
+READS_STDIN = "def add_one(x):\n    return int(input())\n"
+REPORTS_ITSELF = """
+import os, resource
+
+def add_one(x):
+    fds = {{}}
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            fds[int(name)] = os.readlink("/proc/self/fd/" + name)
+        except OSError:
+            pass  # the listing's own descriptor, closed by now
+    soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+    with open({record!r}, "w") as record:
+        record.write(repr((fds, soft, hard, os.getpgrp(), os.getpid(), os.getsid(0))))
+    return x + 1
+"""
+
+
+def live_processes_in_group(pgid: int) -> list[int]:
+    """Processes of process group `pgid` that are still running (zombies are dead)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, group = fields[0], int(fields[2])
+        if group == pgid and state not in ("Z", "X"):
+            found.append(int(name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def attempt_job(tmp_path: Path, source: str, timeout: float = LIMIT) -> Job:
+    path = tmp_path / "attempt.py"
+    path.write_text(source)
+    return Job(
+        str(FIXTURE_CONTENT / "solutions"),
+        "arith",
+        "check_add_one",
+        Candidate("file", "add_one", path=str(path)),
+        timeout=timeout,
+        memory_mb=1024,
+    )
+
+
+def run_timed(job: Job) -> tuple[Outcome, float]:
+    started = time.monotonic()
+    outcome = run_job(job)
+    return outcome, time.monotonic() - started
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fork_server_started():
+    """Start the runner's fork server (it imports torch once) before anything is timed."""
+    job = Job(
+        str(FIXTURE_CONTENT / "solutions"),
+        "arith",
+        "check_add_one",
+        Candidate("reference", "add_one", "arith"),
+    )
+    assert run_job(job).status == "pass"
+
+
+def forked(record: Path) -> tuple[int, list[int], bool]:
+    """The attempt's process group, its processes, and whether all 200 forks were made."""
+    first, *lines = record.read_text().splitlines()
+    group, leader = map(int, first.split())
+    assert group == leader and group != os.getpgrp()  # its own group, not the caller's
+    return group, [leader, *(int(line) for line in lines if line.isdigit())], "all forked" in lines
+
+
+def test_two_hundred_forked_children_are_killed_when_the_check_ends(tmp_path):
+    record = tmp_path / "pids"
+    source = FORKS.format(record=str(record), then=THEN_RETURN)
+    outcome, seconds = run_timed(attempt_job(tmp_path, source, timeout=60))
+    assert outcome.status in ("fail", "error"), outcome  # error: the process cap stopped it
+    group, processes, all_forked = forked(record)
+    assert all_forked or os.geteuid() != 0  # RLIMIT_NPROC does not hold root back
+    assert live_processes_in_group(group) == []
+    assert [pid for pid in processes if alive(pid)] == []
+
+
+def test_forked_children_are_killed_with_the_attempt_at_the_time_limit(tmp_path):
+    record = tmp_path / "pids"
+    source = FORKS.format(record=str(record), then=THEN_LOOP)
+    outcome, seconds = run_timed(attempt_job(tmp_path, source))
+    assert outcome.status in ("timeout", "error"), outcome
+    assert seconds < LIMIT + SLACK
+    group, processes, _ = forked(record)  # as many as it made in the time (200 on an idle box)
+    assert len(processes) > 1
+    assert live_processes_in_group(group) == []
+    assert [pid for pid in processes if alive(pid)] == []
+
+
+def test_the_solve_command_returns_at_the_limit_though_children_hold_its_output(tmp_path):
+    """The issue's case: `solve --timeout 5` took 62 s, children kept the caller's pipe open."""
+    record = tmp_path / "pids"
+    attempt = tmp_path / "attempt.py"
+    attempt.write_text(FORKS.format(record=str(record), then=THEN_LOOP))
+    command = [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), "solve"]
+    started = time.monotonic()
+    result = subprocess.run(
+        [*command, "add-one", "--file", str(attempt), "--timeout", str(LIMIT), "--no-record"],
+        capture_output=True,  # pipes, like `| tee`: EOF only when every holder has exited
+        text=True,
+        timeout=60,
+        cwd=REPO_ROOT,
+        env={**os.environ, "STUDYCLI_HOME": str(tmp_path / "home")},
+    )
+    seconds = time.monotonic() - started
+    assert result.returncode == 1 and "timeout" in result.stdout
+    assert seconds < LIMIT + 20  # start-up and the fork server's imports included; not 60 s
+    group, processes, _ = forked(record)
+    assert live_processes_in_group(group) == []
+    assert [pid for pid in processes if alive(pid)] == []
+
+
+def test_a_100_mb_print_is_captured_cut_to_its_tail(tmp_path):
+    outcome, seconds = run_timed(attempt_job(tmp_path, PRINTS_100_MB))
+    assert outcome.status == "fail" and seconds < LIMIT + SLACK
+    assert len(outcome.output) < OUTPUT_LIMIT + 100
+    assert outcome.output.startswith("[... ") and "earlier bytes of output cut" in outcome.output
+    assert outcome.output.rstrip().endswith("x" * 100)
+
+
+def test_output_written_from_c_to_the_descriptors_is_captured(tmp_path):
+    outcome, seconds = run_timed(attempt_job(tmp_path, WRITES_TO_FD_1))
+    assert outcome.status == "fail" and seconds < LIMIT + SLACK
+    assert "written to fd 1" in outcome.output and "written to fd 2" in outcome.output
+
+
+@pytest.mark.parametrize(
+    "source, status, words",
+    [
+        (EXITS, "error", "called exit"),
+        (UNDERSCORE_EXITS, "error", "exited with status 0 before reporting"),
+        (LOOPS, "timeout", "did not finish"),
+        (ALLOCATES_50_GB, "fail", "MemoryError"),
+        (READS_STDIN, "fail", "EOFError"),
+    ],
+    ids=["sys.exit", "os._exit", "infinite loop", "50 GB", "stdin"],
+)
+def test_each_misbehaviour_is_a_failure_within_the_limit(tmp_path, source, status, words):
+    outcome, seconds = run_timed(attempt_job(tmp_path, source))
+    assert (outcome.status, words in outcome.message) == (status, True), outcome
+    assert seconds < LIMIT + SLACK
+
+
+def test_the_attempt_has_its_own_session_no_stdin_no_inherited_descriptors(tmp_path):
+    record = tmp_path / "report"
+    held = open(tmp_path / "held-open", "w")  # noqa: SIM115  (a file the caller has open)
+    os.set_inheritable(held.fileno(), True)
+    try:
+        outcome = run_job(attempt_job(tmp_path, REPORTS_ITSELF.format(record=str(record))))
+    finally:
+        held.close()
+    assert outcome.status == "pass", outcome
+    fds, soft, hard, group, pid, session = eval(record.read_text())
+    assert group == pid == session  # a session and process group of its own
+    assert fds[0] == "/dev/null"
+    assert fds[1] == fds[2] and fds[1].startswith("pipe:")  # stdout and stderr: the capture
+    others = {fd: target for fd, target in fds.items() if fd > 2}
+    assert len(others) == 1 and next(iter(others.values())).startswith("pipe:"), fds  # the report
+    assert soft == hard and 0 < soft < 10**6  # a process cap, not unlimited
+
+
+def test_a_second_check_run_in_one_process_works_after_ctrl_c(tmp_path):
+    """Ctrl-C during `check` set the runner's stop flag, and nothing cleared it."""
+    content = load_content(FIXTURE_CONTENT)
+    card = content.get("add-one")
+
+    def interrupt(job, outcome):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_checks([card], content, jobs=1, on_job_done=interrupt)
+    [result] = run_checks([card], content, jobs=2)
+    assert result.status == "pass", result.message

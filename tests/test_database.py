@@ -1,0 +1,291 @@
+"""Opening the review database under pressure: other processes holding it, many processes
+creating it at once, damage, files of other programs or a newer studycli, folders that cannot
+be written, and a backup before every migration. Real processes and real SQLite files.
+
+The rule under test: busy is waited for and, past the timeout, called busy; only a file that
+`PRAGMA integrity_check` finds damaged is called damaged and advised to be moved aside."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from studycli.errors import StoreError
+from studycli.study import database, migrations
+from studycli.study import rating as core
+from studycli.study.store import Store
+
+from .conftest import FIXTURE_CONTENT, REPO_ROOT
+from .study_support import NO_FUZZ, NOW, fixture_content
+
+ADVICE_TO_MOVE = ("mv ", "move it aside", "damaged", "corrupt")
+
+HOLD = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+conn.execute("BEGIN IMMEDIATE")  # the write lock, as a migration or a rating holds it
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+"""
+
+
+def hold_write_lock(path: Path, seconds: float) -> subprocess.Popen:
+    """Another process that takes the database's write lock for `seconds`, once it says so."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def rated_database(path: Path, ratings: int = 3) -> None:
+    content = fixture_content()
+    with Store.open(path) as store:
+        for i in range(ratings):
+            core.rate(store, content.get("bias-concept"), 3, NOW + timedelta(days=i), NO_FUZZ)
+
+
+def damage(path: Path, table: str = "reviews") -> None:
+    """Overwrite the first page of `table` with garbage, as a failing disk might."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,))
+        root = page.fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    with open(path, "r+b") as handle:
+        handle.seek((root - 1) * size)
+        handle.write(b"\xff" * size)
+
+
+# --- busy is busy --------------------------------------------------------------------------
+
+
+def test_a_new_database_being_created_by_another_process_is_waited_for(tmp_path):
+    """A second process switching a new file to WAL while the first holds its write lock got
+    "database is locked" at once (SQLite does not wait there), reported as corrupt."""
+    path = tmp_path / "reviews.sqlite3"
+    holder = hold_write_lock(path, 1.5)
+    started = time.monotonic()
+    with Store.open(path) as store:
+        assert migrations.applied(store.conn) == migrations.NAMES
+    assert time.monotonic() - started > 0.5  # it waited for the holder
+    holder.communicate(timeout=30)
+    assert holder.returncode == 0
+
+
+OPEN_AT = """
+import sys, time
+from pathlib import Path
+from studycli.errors import StoreError
+from studycli.study.store import Store
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+try:
+    with Store.open(Path(sys.argv[1])):
+        print("ok")
+except StoreError as exc:
+    print("error:", exc)
+"""
+
+
+def test_processes_creating_one_database_at_the_same_moment_all_open_it(tmp_path):
+    results = []
+    for round_ in range(3):
+        path = tmp_path / f"reviews-{round_}.sqlite3"
+        start = time.time() + 1.0
+        openers = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_AT, str(path), str(start)],
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=REPO_ROOT,
+                env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+            )
+            for _ in range(5)
+        ]
+        results += [opener.communicate(timeout=60)[0].strip() for opener in openers]
+        with Store.open(path) as store:
+            assert migrations.applied(store.conn) == migrations.NAMES  # each once
+    assert results == ["ok"] * 15
+
+
+def test_a_database_busy_past_the_timeout_is_called_busy_never_damaged(cli, tmp_path, monkeypatch):
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    monkeypatch.setattr(database, "BUSY_TIMEOUT", 0.5)
+    holder = hold_write_lock(path, 10)
+    try:
+        result = cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one")
+    finally:
+        holder.kill()
+        holder.communicate()
+    assert result.exit_code == 1
+    message = result.stderr.strip()
+    assert "is busy" in message and str(path) in message and "run the command again" in message
+    assert not any(advice in message for advice in ADVICE_TO_MOVE), message
+    assert "Traceback" not in result.output
+
+
+def test_a_rating_reads_the_state_inside_its_write_transaction(tmp_path):
+    """Two sessions rating one card at the same moment: the second builds on the first."""
+    path = tmp_path / "reviews.sqlite3"
+    card = fixture_content().get("add-one")
+    done = []
+
+    def rate_in_another_session() -> None:
+        with Store.open(path) as second:
+            done.append(core.rate(second, card, 4, NOW + timedelta(seconds=1), NO_FUZZ))
+
+    with Store.open(path) as first:
+        with first.transaction():
+            core.rate(first, card, 3, NOW, NO_FUZZ)
+            racer = threading.Thread(target=rate_in_another_session)
+            racer.start()
+            time.sleep(0.5)  # the racer is waiting for the write lock now
+        racer.join(timeout=60)
+        [late] = done
+        early = first.reviews(oldest_first=True)[0]
+        assert late.state_before is not None and late.state_before.fsrs == early.state_after
+        assert core.rebuild(first) == first.states()
+
+
+# --- damaged, foreign or newer files -------------------------------------------------------
+
+
+def test_damage_found_while_in_use_is_confirmed_by_the_integrity_check(tmp_path):
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path, ratings=300)
+    damage(path)
+    with pytest.raises(StoreError) as caught, Store.open(path) as store:
+        store.reviews()
+    message = str(caught.value)
+    assert "damaged" in message and f"mv '{path}'" in message and "--db" in message
+
+
+def test_an_error_on_an_intact_file_never_advises_moving_it(tmp_path):
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    with pytest.raises(StoreError) as caught, Store.open(path):
+        raise sqlite3.DatabaseError("database disk image is malformed")
+    message = str(caught.value)
+    assert "integrity check passes" in message
+    assert not any(advice in message for advice in ("mv ", "move it aside")), message
+
+
+def test_a_foreign_sqlite_file_is_refused_without_advice_to_move_it(tmp_path):
+    path = tmp_path / "notes.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+    conn.close()
+    with pytest.raises(StoreError) as caught:
+        Store.open(path)
+    assert "another program" in str(caught.value) and "mv " not in str(caught.value)
+
+
+def test_the_cli_refuses_a_database_of_a_newer_studycli_in_one_line(cli, tmp_path):
+    path = tmp_path / "reviews.sqlite3"
+    with Store.open(path) as store:
+        store.conn.execute("INSERT INTO migrations VALUES ('9999_future', 'x')")
+    result = cli("--content", FIXTURE_CONTENT, "--db", path, "due")
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(path) in lines[0] and "newer studycli" in lines[0]
+    assert "pip install -U studycli" in lines[0] and "Traceback" not in result.output
+
+
+# --- folders that cannot be written --------------------------------------------------------
+
+
+def test_a_data_folder_that_cannot_be_created_is_one_line_naming_it(cli, tmp_path, monkeypatch):
+    blocker = tmp_path / "home"
+    blocker.write_text("a file where the data folder should go")
+    monkeypatch.setenv("STUDYCLI_HOME", str(blocker))
+    result = cli("--content", FIXTURE_CONTENT, "due")
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert f"cannot create the folder {blocker / 'data'}" in line and f"{blocker} is a file" in line
+    assert "STUDYCLI_HOME" in line and "Traceback" not in result.output
+    solve = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit")
+    assert solve.exit_code == 1 and "cannot write your attempt file" in solve.stderr
+    assert "STUDYCLI_HOME" in solve.stderr and "Traceback" not in solve.output
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_data_folder_is_one_line_naming_it(cli, tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = folder / "reviews.sqlite3"
+    rated_database(path)
+    folder.chmod(0o555)
+    try:
+        result = cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one")
+    finally:
+        folder.chmod(0o755)
+    assert result.exit_code == 1 and str(folder) in result.stderr
+    assert "mv " not in result.stderr and "Traceback" not in result.output
+
+
+# --- a backup before every migration -------------------------------------------------------
+
+EXTRA = ("0002_test_notes", "CREATE TABLE notes (card_id TEXT, text TEXT);")
+
+
+@pytest.fixture
+def next_migration(monkeypatch):
+    """A second migration, as a later studycli would add one."""
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, EXTRA])
+    monkeypatch.setattr(migrations, "NAMES", [*migrations.NAMES, EXTRA[0]])
+    return EXTRA[0]
+
+
+def test_a_backup_is_written_before_a_migration_of_an_existing_database(tmp_path, monkeypatch):
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    name = EXTRA[0]
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, EXTRA])
+    monkeypatch.setattr(migrations, "NAMES", [*migrations.NAMES, name])
+    with Store.open(path) as store:
+        assert migrations.applied(store.conn)[-1] == name
+    backup = database.backup_path(path, name)
+    assert backup.name == f"reviews.sqlite3.before-{name}.bak"
+    assert not Path(f"{backup}-wal").exists()  # one self-contained file
+    with sqlite3.connect(backup) as old:
+        assert [row[0] for row in old.execute("SELECT name FROM migrations")] == ["0001_review_log"]
+        assert old.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 3
+    old.close()
+
+
+def test_a_new_database_needs_no_backup(tmp_path, next_migration):
+    path = tmp_path / "reviews.sqlite3"
+    Store.open(path).close()
+    assert sorted(p.name for p in tmp_path.iterdir() if ".bak" in p.name) == []
+
+
+def test_a_migration_whose_backup_fails_is_not_run(tmp_path, monkeypatch):
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    name = EXTRA[0]
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, EXTRA])
+    monkeypatch.setattr(migrations, "NAMES", [*migrations.NAMES, name])
+    blocked = database.backup_path(path, name)
+    blocked.mkdir()
+    (blocked / "keep").write_text("a folder where the backup should go")
+    with pytest.raises(StoreError, match="cannot write the backup") as caught:
+        Store.open(path)
+    assert str(path) in str(caught.value) and "unchanged" in str(caught.value)
+    with sqlite3.connect(path) as conn:
+        assert [row[0] for row in conn.execute("SELECT name FROM migrations")] == [
+            "0001_review_log"
+        ]
+    conn.close()
