@@ -41,7 +41,8 @@ def enter(output: _Descriptor, keep: int) -> None:
         output: the write end of the output pipe; it becomes stdout and stderr (then closed).
         keep: the one inherited descriptor to keep open (the pipe the result goes back on).
     """
-    os.setsid()  # a new session and process group, led by this process: killed as one
+    if hasattr(os, "setsid"):  # POSIX; elsewhere only the time limit and the pipe apply
+        os.setsid()  # a new session and process group, led by this process: killed as one
     _limit_processes(MAX_PROCESSES)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
@@ -125,8 +126,10 @@ def kill_group(process) -> None:
     if pid is None:
         return
     try:
-        os.killpg(pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)  # the group's number is its leader's pid
         return
+    except AttributeError:
+        pass  # no process groups on this platform
     except ProcessLookupError:
         pass  # no such group (yet, or any more)
     except PermissionError:
@@ -139,7 +142,7 @@ def wait_gone(group: int | None, seconds: float) -> bool:
     """Wait until no process of `group` runs any more (a killed process takes a moment to
     die, 200 of them on a busy machine longer); False if some still run after `seconds`."""
     deadline = time.monotonic() + seconds
-    while group is not None:
+    while group is not None and hasattr(os, "killpg"):
         try:
             os.killpg(group, 0)
         except (ProcessLookupError, PermissionError):
