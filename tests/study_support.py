@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,3 +28,16 @@ def rows(store: Store) -> dict[str, list[tuple]]:
     """Every row of every table that holds study data: to compare states exactly."""
     tables = ("cards", "reviews", "undos", "schedulers")
     return {t: store.conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+
+
+def damage(path: Path, table: str = "reviews") -> None:
+    """Overwrite the first page of `table` with garbage, as a failing disk might."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,))
+        root = page.fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    with open(path, "r+b") as handle:
+        handle.seek((root - 1) * size)
+        handle.write(b"\xff" * size)

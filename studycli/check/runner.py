@@ -20,9 +20,8 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
-from .limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
-
 from . import contain
+from .limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 
 OUTPUT_LIMIT = 4000  # bytes of a check's output kept (its tail)
 MESSAGE_LIMIT = 20000  # characters of a failure message kept
@@ -122,7 +121,9 @@ def run_job(job: Job) -> Outcome:
     if isinstance(result, Outcome):
         return replace(result, output=output.text())
     if result is None:
-        return Outcome(Status.ERROR, _crash_message(process.exitcode), elapsed, output=output.text())
+        return Outcome(
+            Status.ERROR, _crash_message(process.exitcode), elapsed, output=output.text()
+        )
     return Outcome(**result, output=output.text())
 
 

@@ -29,19 +29,17 @@ def doctor(
     Example: studycli doctor --dry-run
     """
     from studycli.paths import database_path
-    from studycli.study.doctor import examine
-    from studycli.study.store import Store
+    from studycli.study.doctor import examine_database
 
     path = database_path(options(ctx).db)
-    if not path.exists():
+    report = examine_database(path, repair=not dry_run)
+    if report is None:
         stdout().print(
             f"no review database at {escape(str(path))} yet: nothing to check "
             "(your first review creates it)",
             soft_wrap=True,
         )
         return
-    with Store.open(path) as store:
-        report = examine(store, repair=not dry_run)
     if as_json:
         print(json.dumps(report.to_dict(), indent=2))
     else:

@@ -52,6 +52,19 @@ class Report:
         }
 
 
+def examine_database(path: Path, *, repair: bool = True) -> Report | None:
+    """Open the review database at `path` and `examine` it; None when there is none yet (the
+    doctor creates none).
+
+    Raises:
+        StoreError: the file cannot be opened (see `Store.open`), or as `examine`.
+    """
+    if not path.exists():
+        return None
+    with Store.open(path) as store:
+        return examine(store, repair=repair)
+
+
 def examine(store: Store, *, repair: bool = True) -> Report:
     """Check `store` and, when `repair`, make its card states the replay of its log.
 

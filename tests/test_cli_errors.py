@@ -1,7 +1,7 @@
 """Errors a learner or a card author can cause are one line on stderr naming the file and the
 fix, exit 1, never a traceback: a solution module with a syntax error, an unreadable attempt, a
 settings value out of range. (A database from a newer studycli and a data folder that cannot
-be written are in test_database.py.)"""
+be written are in test_study_database.py.)"""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from studycli.study import rating as core
 from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
-from .study_support import NO_FUZZ, NOW, fixture_content
+from .study_support import NO_FUZZ, NOW, damage, fixture_content
 
 ADVICE_TO_MOVE = ("mv ", "move it aside", "damaged", "corrupt")
 
@@ -52,19 +52,6 @@ def rated_database(path: Path, ratings: int = 3) -> None:
     with Store.open(path) as store:
         for i in range(ratings):
             core.rate(store, content.get("bias-concept"), 3, NOW + timedelta(days=i), NO_FUZZ)
-
-
-def damage(path: Path, table: str = "reviews") -> None:
-    """Overwrite the first page of `table` with garbage, as a failing disk might."""
-    with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        page = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,))
-        root = page.fetchone()[0]
-        size = conn.execute("PRAGMA page_size").fetchone()[0]
-    conn.close()
-    with open(path, "r+b") as handle:
-        handle.seek((root - 1) * size)
-        handle.write(b"\xff" * size)
 
 
 # --- busy is busy --------------------------------------------------------------------------

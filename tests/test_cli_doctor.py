@@ -1,0 +1,82 @@
+"""`studycli doctor` on the command line: what it reports, its exit status, --dry-run, --json,
+a damaged file, no database yet, and no torch at start-up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from studycli.study import database
+from studycli.study import rating as core
+from studycli.study.store import Store
+
+from .conftest import FIXTURE_CONTENT, REPO_ROOT
+from .study_support import NO_FUZZ, NOW, damage, fixture_content
+from .test_study_doctor import drift, reviewed
+
+
+def _doctor(cli, path: Path, *args: str):
+    return cli("--content", FIXTURE_CONTENT, "--db", path, "doctor", *args)
+
+
+def test_the_cli_reports_repairs_and_exits_by_health(cli, tmp_path):
+    path = tmp_path / "reviews.sqlite3"
+    reviewed(path)
+    healthy = _doctor(cli, path)
+    assert healthy.exit_code == 0, healthy.output
+    assert "integrity check: ok" in healthy.stdout
+    assert (
+        "replayed 4 reviews of 3 cards: every stored card state matches the log" in healthy.stdout
+    )
+
+    drift(path)
+    dry = _doctor(cli, path, "--dry-run")
+    assert dry.exit_code == 1 and "2 stored card state(s) differ" in dry.stdout
+    assert "add-one, bias-concept" in dry.stdout and "nothing changed" in dry.stdout
+
+    fixed = _doctor(cli, path)
+    assert fixed.exit_code == 0 and "repaired them from the log" in fixed.stdout
+    assert str(database.backup_path(path, "repair")) in fixed.stdout.replace("\n", "")
+
+    report = json.loads(_doctor(cli, path, "--json").stdout)
+    assert report["healthy"] and report["drifted"] == [] and report["integrity_problems"] == []
+
+
+def test_the_cli_says_a_damaged_file_is_damaged(cli, tmp_path):
+    path = tmp_path / "reviews.sqlite3"
+    content = fixture_content()
+    with Store.open(path) as store:
+        for i in range(300):
+            core.rate(store, content.get("bias-concept"), 3, NOW + timedelta(days=i), NO_FUZZ)
+    damage(path, "reviews_by_time")
+    result = _doctor(cli, path)
+    assert result.exit_code == 1 and "integrity check failed" in result.stdout
+    assert "nothing was repaired" in result.stdout and "Traceback" not in result.output
+
+
+def test_the_cli_with_no_database_yet_creates_none(cli, tmp_path):
+    path = tmp_path / "none.sqlite3"
+    result = _doctor(cli, path)
+    assert result.exit_code == 0 and "nothing to check" in result.stdout
+    assert not path.exists()
+
+
+def test_doctor_imports_neither_torch_nor_numpy(tmp_path):
+    probe = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom studycli.cli import app\n"
+        "result = CliRunner().invoke(app, sys.argv[1:])\n"
+        "print(result.exit_code, 'torch' in sys.modules, 'numpy' in sys.modules)\n"
+    )
+    path = tmp_path / "reviews.sqlite3"
+    reviewed(path)
+    out = subprocess.run(
+        [sys.executable, "-c", probe, "--db", str(path), "doctor"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
+    )
+    assert out.stdout.split() == ["0", "False", "False"], out.stderr
