@@ -225,7 +225,8 @@ def test_a_read_only_data_folder_is_one_line_naming_it(cli, tmp_path):
 
 # --- a backup before every migration -------------------------------------------------------
 
-EXTRA = ("0002_test_notes", "CREATE TABLE notes (card_id TEXT, text TEXT);")
+EXTRA = ("9000_test_notes", "CREATE TABLE notes (card_id TEXT, text TEXT);")
+RELEASED = list(migrations.NAMES)  # the migrations of this version, before the test adds one
 
 
 @pytest.fixture
@@ -248,7 +249,7 @@ def test_a_backup_is_written_before_a_migration_of_an_existing_database(tmp_path
     assert backup.name == f"reviews.sqlite3.before-{name}.bak"
     assert not Path(f"{backup}-wal").exists()  # one self-contained file
     with sqlite3.connect(backup) as old:
-        assert [row[0] for row in old.execute("SELECT name FROM migrations")] == ["0001_review_log"]
+        assert [row[0] for row in old.execute("SELECT name FROM migrations")] == RELEASED
         assert old.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 3
     old.close()
 
@@ -272,7 +273,20 @@ def test_a_migration_whose_backup_fails_is_not_run(tmp_path, monkeypatch):
         Store.open(path)
     assert str(path) in str(caught.value) and "unchanged" in str(caught.value)
     with sqlite3.connect(path) as conn:
-        assert [row[0] for row in conn.execute("SELECT name FROM migrations")] == [
-            "0001_review_log"
-        ]
+        assert [row[0] for row in conn.execute("SELECT name FROM migrations")] == RELEASED
     conn.close()
+
+
+def test_the_released_second_migration_backs_up_a_first_schema_database(tmp_path, monkeypatch):
+    path = tmp_path / "reviews.sqlite3"
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
+    monkeypatch.setattr(migrations, "NAMES", migrations.NAMES[:1])
+    rated_database(path)
+    monkeypatch.undo()
+    with Store.open(path) as store:
+        assert migrations.applied(store.conn) == RELEASED and len(store.reviews()) == 3
+    backup = database.backup_path(path, RELEASED[1])
+    with sqlite3.connect(backup) as old:
+        assert [row[0] for row in old.execute("SELECT name FROM migrations")] == RELEASED[:1]
+        assert old.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 3
+    old.close()
