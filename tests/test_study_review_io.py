@@ -406,3 +406,16 @@ def test_any_history_imports_exports_and_reimports_to_the_same(tmp_path_factory,
         assert core.rebuild(store) == store.states()
     unique = {(c, iso(m)): (c, r, m.astimezone(UTC), d) for c, r, m, d in reversed(rows)}
     assert parsed(out) == sorted(unique.values())
+
+
+def test_an_imported_review_cannot_be_undone_and_the_card_keeps_its_row(tmp_path):
+    from studycli.errors import StoreError
+
+    log = write_csv(tmp_path / "log.csv", ["add-one,3,2025-02-01T09:00:00+00:00,5000"])
+    with open_study(tmp_path / "db.sqlite3") as study:
+        study.import_reviews(log, items(), LATER)
+        [review] = study.history()
+        before = study.state("add-one")
+        with pytest.raises(StoreError, match="imported and cannot be undone"):
+            study.undo(review.id, LATER)  # type: ignore[arg-type]
+        assert study.state("add-one") == before is not None

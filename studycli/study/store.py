@@ -411,8 +411,8 @@ class Store:
         """Mark review `review_id` undone and put its card's row back exactly as it was.
 
         Raises:
-            StoreError: the review does not exist, is already undone, or is not its card's
-                latest review (undo goes back one step at a time).
+            StoreError: the review does not exist, is already undone, is not its card's
+                latest review (undo goes back one step at a time), or was imported.
         """
         with self.transaction() as conn:
             review = self._review(review_id)
@@ -420,6 +420,11 @@ class Store:
             if review is None or review.undone or latest[0].id != review_id:
                 raise StoreError(
                     f"review {review_id} cannot be undone: only a card's latest review can, once"
+                )
+            if review.method == ReviewMethod.IMPORT:
+                raise StoreError(
+                    f"review {review_id} was imported and cannot be undone here: "
+                    "it came from another review log (re-import that log instead)"
                 )
             conn.execute(
                 "INSERT INTO undos (review_id, undone_at) VALUES (?, ?)", (review_id, iso(now))
