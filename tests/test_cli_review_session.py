@@ -359,3 +359,33 @@ def _run_keys(tmp_path, getkey, cards):
         ).run()
         reviews = study.history()[::-1]
     return summary, reviews, console.export_text()
+
+
+def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_path):
+    from rich.console import Console
+
+    from studycli.cli.review_session import ReviewSession
+    from studycli.study.api import Study
+    from studycli.study.settings import Settings
+
+    content = load_content(FIXTURE_CONTENT)
+    card = content.cards["bias-concept"]
+    console = Console(record=True, width=100, color_system=None)
+    settings = Settings(enable_fuzzing=False)
+    db = tmp_path / "db.sqlite3"
+
+    def keys():
+        yield from " 3"  # this session rates the card Good
+        with Study.open(db, settings) as other:  # a second session rates it too
+            other.rate(card, Rating.Again, NOW + timedelta(seconds=1))
+        yield from "uq"
+
+    pressed = keys()
+    with Study.open(db, settings) as study:
+        ReviewSession(
+            console, study, content, [card], clock=lambda: NOW, getkey=lambda: next(pressed)
+        ).run()
+        ratings = [r.rating for r in study.history()[::-1]]
+    text = console.export_text()
+    assert "cannot undo" in text and "latest review" in text
+    assert ratings == [3, 1]  # both kept: the other session's rating is not rolled back

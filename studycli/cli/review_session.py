@@ -346,7 +346,11 @@ class ReviewSession:
             self.console.print(Text("nothing to undo in this session", style="yellow"))
             return False
         entry = self.done.pop()
-        self.study.undo(entry.id, self.clock())  # type: ignore[arg-type]
+        try:
+            self.study.undo(entry.id, self.clock())  # type: ignore[arg-type]
+        except StudyError as exc:  # e.g. another session has rated the card since
+            self.console.print(Text(f"cannot undo: {exc}", style="yellow"))
+            return False
         item = next((i for i in self.items if i.id == entry.card_id), None)
         if item is not None:
             self.queue.undone(item, Rating(entry.rating))
