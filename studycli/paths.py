@@ -58,6 +58,28 @@ def config_dir() -> Path:
     return user_config_path(APP_NAME)
 
 
+def cache_dir() -> Path:
+    """The user's cache folder (the content index): `STUDYCLI_CACHE`, then `<STUDYCLI_HOME>/cache`,
+    then the platform's user cache folder. Anything in it may be deleted at any time."""
+    override = os.environ.get("STUDYCLI_CACHE")
+    if override:
+        return Path(override).expanduser()
+    home = os.environ.get("STUDYCLI_HOME")
+    if home:
+        return Path(home).expanduser() / "cache"
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP_NAME)
+
+
+def content_index_path(content: Path) -> Path:
+    """Where the index of the content folder `content` is cached (one file per folder)."""
+    import hashlib
+
+    key = hashlib.sha256(str(content.resolve()).encode("utf-8")).hexdigest()[:16]
+    return cache_dir() / f"content-{key}.index"
+
+
 def database_path(option: str | Path | None = None) -> Path:
     """The review database: `--db`, then `STUDYCLI_DB`, then `<data dir>/reviews.sqlite3`."""
     chosen = option or os.environ.get("STUDYCLI_DB")

@@ -18,7 +18,13 @@ def isolated_home(tmp_path_factory, monkeypatch):
     """Tests never touch ~: data, config and database live in a fresh temp folder."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("STUDYCLI_HOME", str(home))
-    for name in ("STUDYCLI_CONTENT", "STUDYCLI_DB", "STUDYCLI_CONFIG", "STUDYCLI_NOW"):
+    for name in (
+        "STUDYCLI_CONTENT",
+        "STUDYCLI_DB",
+        "STUDYCLI_CONFIG",
+        "STUDYCLI_NOW",
+        "STUDYCLI_CACHE",
+    ):
         monkeypatch.delenv(name, raising=False)
     return home
 

@@ -3,14 +3,18 @@ daily limits counted per study day (rolling over at 4 am local), suspended cards
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from studycli.content.card import Card, Kind
 from studycli.study import rating as core
-from studycli.study.queue import due_now, leeches, prerequisite_order, study_day_start
-from studycli.study.store import CardState
+from studycli.study.queue import due_from, leeches, prerequisite_order, study_day_start
+from studycli.study.store import CardState, Store
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store
 
@@ -18,8 +22,7 @@ UTC = UTC
 
 
 def _due(store, cards, moment, config=NO_FUZZ, tz=UTC):
-    day = study_day_start(moment, config.day_starts_at, tz)
-    return due_now(cards, store.states(), moment, config, store.counts_since(day))
+    return due_from(store, cards, moment, config, tz)
 
 
 def _card(card_id: str, requires=(), deck="d") -> Card:
@@ -163,3 +166,84 @@ def test_lapses_count_forgotten_review_cards(tmp_path):
             core.rate(store, card, 4, moment, NO_FUZZ)  # back to Review
         assert store.state(card.id).lapses == 8
         assert core.is_leech(store.state(card.id))
+
+
+def _old_due_now(cards, states, now, config, done_today):
+    """The queue as it was computed before the due index: every card's fsrs state parsed."""
+    from fsrs import State
+
+    from studycli.study.queue import LEARN_AHEAD, Due
+
+    learning, review, ahead, new = [], [], [], []
+    for card in cards:
+        state = states.get(card.id)
+        if state is not None and state.suspended:
+            continue
+        current = core.fsrs_card(state)
+        if current is None:
+            new.append(card)
+        elif current.state == State.Review:
+            if current.due <= now:
+                review.append((current.due, card.id, card))
+        elif current.due <= now:
+            learning.append((current.due, card.id, card))
+        elif current.due <= now + LEARN_AHEAD:
+            ahead.append((current.due, card.id, card))
+
+    def by_due(entries):
+        return [card for _, _, card in sorted(entries, key=lambda e: (e[0], e[1]))]
+
+    return Due(
+        learning=by_due(learning),
+        review=by_due(review)[: max(0, config.reviews_per_day - done_today.get("review", 0))],
+        new=prerequisite_order(new)[: max(0, config.new_per_day - done_today.get("new", 0))],
+        ahead=by_due(ahead),
+    )
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(0, 10_000))
+def test_the_indexed_queue_equals_the_queue_from_every_state(tmp_path_factory, seed):
+    """Random ratings at random times over 40 cards: what the due index gives is what parsing
+    every card's state gave, in the same order, limits included."""
+    rng = random.Random(seed)
+    cards = [_card(f"c{i:02d}", deck=rng.choice("ab")) for i in range(40)]
+    config = replace(NO_FUZZ, new_per_day=rng.randint(0, 8), reviews_per_day=rng.randint(0, 8))
+    with open_store(tmp_path_factory.mktemp("queue")) as store:
+        moment = NOW
+        for _ in range(rng.randint(0, 120)):
+            moment += timedelta(minutes=rng.choice([0, 1, 5, 30, 600, 3000]))
+            card = rng.choice(cards)
+            if rng.random() < 0.05:
+                store.set_suspended(card.id, rng.random() < 0.7)
+            else:
+                core.rate(store, card, rng.randint(1, 4), moment, config)
+        for later in (timedelta(0), timedelta(minutes=15), timedelta(days=3)):
+            now = moment + later
+            day = study_day_start(now, config.day_starts_at, UTC)
+            expected = _old_due_now(cards, store.states(), now, config, store.counts_since(day))
+            assert _due(store, cards, now, config) == expected
+
+
+def test_a_study_keeps_its_queue_up_to_date_with_its_own_and_others_ratings(tmp_path):
+    """Study.queue keeps which cards are not new between calls (a review session asks for a
+    queue per card): its own ratings update it, another connection's writes refresh it."""
+    from studycli.study.api import Study
+
+    content = fixture_content()
+    cards = list(content.cards.values())
+    path = tmp_path / "reviews.sqlite3"
+    with Study.open(path, NO_FUZZ) as study:
+        assert len(study.queue(cards, NOW).new) == 4
+        study.rate(content.get("add-one"), 3, NOW)
+        assert "add-one" not in {c.id for c in study.queue(cards, NOW).new}
+        with Store.open(path) as other:  # another process, say
+            core.rate(other, content.get("bias-concept"), 3, NOW, NO_FUZZ)
+        assert {c.id for c in study.queue(cards, NOW).new} == {
+            "poisson-concept",
+            "triangle-derivation",
+        }
+        study.set_suspended([content.get("poisson-concept")], True)
+        assert [c.id for c in study.queue(cards, NOW).new] == ["triangle-derivation"]

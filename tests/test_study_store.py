@@ -193,3 +193,63 @@ def test_rebuild_repairs_a_drifted_state_table(tmp_path):
         store.conn.execute("UPDATE cards SET fsrs = NULL, reps = 0")
         core.rebuild(store, write=True)
         assert store.states() == live
+
+
+def test_what_is_due_is_read_through_the_due_index(tmp_path):
+    """Migration 0003: the due time and fsrs state come out of each card's fsrs JSON, indexed,
+    so a large collection's due cards are found without reading every card's state."""
+    with open_store(tmp_path) as store:
+        plan = store.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT card_id, fsrs_state, due FROM cards"
+            " WHERE suspended = 0 AND fsrs IS NOT NULL AND due <= ? ORDER BY due, card_id",
+            ("2025-03-01T09:00:00.000000+00:00",),
+        ).fetchall()
+        assert any("cards_by_due" in row[-1] for row in plan), plan
+
+
+def test_the_due_index_migration_applies_to_a_database_that_has_cards(tmp_path):
+    """A database written before 0003 (with cards in it) gets its due times on opening."""
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(migrations._LEDGER)
+    for statement in migrations.statements(migrations.MIGRATIONS[0][1]):
+        conn.execute(statement)
+    conn.execute(
+        "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (migrations.NAMES[0], "x")
+    )
+    rated = core.advance(None, "add-one", 3, NOW, core.sched.make_scheduler(NO_FUZZ), "h")
+    conn.execute(
+        "INSERT INTO cards (card_id, fsrs, content_hash, lapses, reps) VALUES (?, ?, ?, 0, 1)",
+        ("add-one", rated.fsrs, "h"),
+    )
+    conn.close()
+    with Store.open(path) as store:
+        assert migrations.applied(store.conn) == migrations.NAMES
+        due = core.fsrs_card(store.state("add-one")).due
+        schedule = store.schedule(due)
+        assert [row[0] for row in schedule.due] == ["add-one"] and schedule.seen == {"add-one"}
+        assert store.schedule(due - timedelta(microseconds=1)).due == []
+        assert store.earliest_due({"add-one"}) == due
+
+
+def test_the_schedule_orders_by_due_time_and_knows_what_is_not_new(tmp_path):
+    content = fixture_content()
+    cards = {card.id: card for card in content.cards.values()}
+    with open_store(tmp_path) as store:
+        core.rate(store, cards["bias-concept"], 3, NOW, NO_FUZZ)  # learning: due in 10 minutes
+        core.rate(store, cards["add-one"], 1, NOW, NO_FUZZ)  # learning: due in 1 minute
+        core.rate(store, cards["poisson-concept"], 4, NOW, NO_FUZZ)  # review: days away
+        store.set_suspended("triangle-derivation", True)  # never studied, suspended
+        schedule = store.schedule(NOW + timedelta(hours=1))
+        assert [row[0] for row in schedule.due] == ["add-one", "bias-concept"]
+        assert schedule.seen == {
+            "add-one",
+            "bias-concept",
+            "poisson-concept",
+            "triangle-derivation",
+        }
+        assert (
+            store.earliest_due({"poisson-concept", "bias-concept"})
+            == core.fsrs_card(store.state("bias-concept")).due
+        )
+        assert store.earliest_due({"triangle-derivation"}) is None

@@ -1,22 +1,34 @@
 """Running a checker on one candidate answer, isolated in its own process.
 
-Every check runs in a child forked from a fork server that has numpy and torch already
-imported, so a check starts in milliseconds, yet a crash, a hang or a memory blow-up in it is
-that check's outcome and never the caller's. The child runs in a session of its own (see
+Every check runs in a child forked from a warm worker (see `zygote`) that has numpy and torch
+already imported, so a check starts in milliseconds, yet a crash, a hang or a memory blow-up in
+it is that check's outcome and never the caller's. The child runs in a session of its own (see
 `contain`: its whole process group is killed at the time limit and after it reports, its
 processes are capped, stdin is closed, inherited descriptors are closed, and its output, from
 Python or C, is captured and cut to its tail); the parent enforces the wall-clock limit and
-the child caps its own address space.
+the child caps its own address space. On CUDA, where a forked child cannot use the device,
+each worker runs the checks itself and keeps its CUDA context (Python's output captured); one
+that dies, times out, leaks memory or meets a CUDA error is replaced.
+
+What makes a check start fast (see bench/check_all.py): the worker also imports what checkers
+would otherwise import on first use in every child (`preload`, `lazy_modules`: torch._dynamo
+alone takes a second and a half), and the solution modules of a whole `check`; each child keeps
+to `Job.threads` threads, so that checks side by side do not oversubscribe the cores; and the
+parent kills a check's session as soon as it reports. `warm_up` starts the worker ahead of the
+first check.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
+import io
+import os
 import threading
 import time
+from collections.abc import Iterable
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +83,7 @@ class Job:
     device: str = "cpu"
     timeout: float = DEFAULT_TIMEOUT
     memory_mb: int = DEFAULT_MEMORY_MB
+    threads: int = 1  # torch's threads in the child: cores / checks run side by side
 
 
 @dataclass(frozen=True)
@@ -93,41 +106,37 @@ def run_job(job: Job) -> Outcome:
 
     Whatever the outcome, nothing the check started is left running when this returns.
     """
-    context = _context()
-    receiver, sender = context.Pipe(duplex=False)
-    output_end, output_sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(job, sender, output_sender), daemon=True)
-    output = contain.OutputTail(OUTPUT_LIMIT)
+    worker = _pool.worker(job.device)
+    running = worker.submit(job) if worker is not None else _Spawned(job)
     started = time.monotonic()
-    process.start()
-    _LIVE.add(process)
-    sender.close()
-    output_sender.close()
+    _LIVE.add(running)
+    result = None
     try:
         if _STOPPING.is_set():  # kill_all ran while this job was starting
-            contain.kill_group(process)
-        result = _wait(process, receiver, output_end, output, job)
-        if not isinstance(result, Outcome):
-            process.join(timeout=1)  # it reported: let it exit by itself
+            running.kill()
+        result = _wait(running, job)
     finally:
-        contain.kill_group(process)  # what it left running; all of it on a timeout or Ctrl-C
-        contain.wait_gone(process.pid, 10.0)
-        output.drain(output_end.fileno(), 1.0)
-        process.join(timeout=5)
-        receiver.close()
-        output_end.close()
-        _LIVE.discard(process)
+        if running.contained or isinstance(result, Outcome) or _STOPPING.is_set():
+            # Its session, at once: after a report nothing it does matters, and the next check
+            # need not wait for it to exit. (A device worker that reported goes on running.)
+            running.kill()
+            running.gone.wait(5)  # its worker reaps it and says how it ended
+            if running.contained:
+                contain.wait_gone(running.pid, 10.0)  # and what it started
+        _LIVE.discard(running)
+        if worker is not None:
+            _pool.release(worker, job, result if isinstance(result, dict) else None)
     elapsed = time.monotonic() - started
     if isinstance(result, Outcome):
-        return replace(result, output=output.text())
+        return replace(result, output=running.output)
     if result is None:
         return Outcome(
-            Status.ERROR, _crash_message(process.exitcode), elapsed, output=output.text()
+            Status.ERROR, _crash_message(running.exitcode), elapsed, output=running.output
         )
-    return Outcome(**result, output=output.text())
+    return Outcome(**{"output": running.output, **result})
 
 
-_LIVE: set = set()  # the children running now, so that an interrupt can end them all
+_LIVE: set = set()  # the checks running now, so that an interrupt can end them all
 _STOPPING = threading.Event()
 
 
@@ -137,8 +146,8 @@ def kill_all() -> None:
     Jobs that start while the stop is on are killed at once too, until `clear_stop()`.
     """
     _STOPPING.set()
-    for process in list(_LIVE):
-        contain.kill_group(process)
+    for running in list(_LIVE):
+        running.kill()
 
 
 def clear_stop() -> None:
@@ -147,44 +156,31 @@ def clear_stop() -> None:
     _STOPPING.clear()
 
 
-def _wait(process, receiver, output_end, output: contain.OutputTail, job: Job):
+def _wait(running, job: Job):
     """The child's report (None if it died silently), or an Outcome if it had to be killed.
     Meanwhile the child's output is read as it comes, so that a flood of it never blocks.
 
     On the CPU the child caps its own address space. CUDA reserves far more address space than
-    it uses, so there the parent watches the child's resident memory instead.
+    it uses, so there the parent watches the worker's resident memory instead.
     """
     deadline = time.monotonic() + job.timeout
     watch = job.device != "cpu" and job.memory_mb
-    baseline = _resident_mb(process.pid) if watch else 0.0
-    waiting = [receiver, output_end, process.sentinel]
+    baseline = None
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             return Outcome(Status.TIMEOUT, _timeout_message(job.timeout), job.timeout)
-        ready = wait(waiting, min(left, 0.1) if watch else left)
-        if output_end in ready and not output.read(output_end.fileno()):
-            waiting.remove(output_end)  # every writer closed it
-        if receiver in ready:
-            try:
-                return receiver.recv()
-            except EOFError:
-                return None
-        if process.sentinel in ready:  # died without a report (its children may hold the pipe)
-            return None if not receiver.poll() else _received(receiver)
-        if watch and _resident_mb(process.pid) - baseline > job.memory_mb:
-            return Outcome(
-                Status.ERROR,
-                f"ran out of memory (limit {job.memory_mb} MB of host memory)",
-                job.timeout - left,
-            )
-
-
-def _received(receiver):
-    try:
-        return receiver.recv()
-    except EOFError:
-        return None
+        if running.wait(min(left, 0.1) if watch else left):
+            return running.result
+        if watch and running.pid is not None:
+            resident = _resident_mb(running.pid)
+            baseline = resident if baseline is None else baseline
+            if resident - baseline > job.memory_mb:
+                return Outcome(
+                    Status.ERROR,
+                    f"ran out of memory (limit {job.memory_mb} MB of host memory)",
+                    job.timeout - left,
+                )
 
 
 def _resident_mb(pid: int | None) -> float:
@@ -201,40 +197,217 @@ def _timeout_message(limit: float) -> str:
 
 
 def _crash_message(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
+    if exitcode is None:
+        return "the process running the check died (out of memory, or a crash in native code)"
+    if exitcode < 0:
         return f"the process was killed by signal {-exitcode} (out of memory, or a crash in native code)"
     return f"the process exited with status {exitcode} before reporting (a call to os._exit()?)"
 
 
-_CONTEXT = None
+# Modules that a library imports the first time one of its functions is called, by what a
+# solution module's source uses. Each child would import them again; the worker does once.
+LAZY_IMPORTS = {
+    "torch.optim": ("torch._dynamo", "torch.profiler"),  # an optimizer's step(): 1.4 s
+    "torch.func": ("torch._dynamo",),
+    "torch.compile": ("torch._dynamo",),
+}
+# A CUDA worker holding this much more (device memory, or host memory) than after its first
+# check is replaced by a fresh one.
+CUDA_LEAK_MB = 512
+HOST_LEAK_MB = 2048
 
 
-def _context():
-    global _CONTEXT
-    if _CONTEXT is None:
-        try:
-            _CONTEXT = multiprocessing.get_context("forkserver")
-            _CONTEXT.set_forkserver_preload(["studycli.check._preload"])
-        except ValueError:  # a platform without fork (Windows): plain spawn still isolates
-            _CONTEXT = multiprocessing.get_context("spawn")
-    return _CONTEXT
+def cores() -> int:
+    """The cores this process may run on (fewer than the machine's under a CPU affinity or
+    a container's cpuset)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def lazy_modules(sources: Iterable[str]) -> list[str]:
+    """The modules checkers with these solution-module sources import on first use."""
+    found: dict[str, None] = {}
+    for source in sources:
+        for used, modules in LAZY_IMPORTS.items():
+            if used in source:
+                found.update(dict.fromkeys(modules))
+    return list(found)
+
+
+def preload(modules: Iterable[str], solutions: tuple[str, list[str]] | None = None) -> None:
+    """Have the workers import `modules` too, so that no check pays for them, and load the
+    solution modules `solutions` (a folder and module names) as each check would.
+
+    A worker started later starts with them; one already running imports them (the checks
+    started after that find them).
+    """
+    _pool.preload(tuple(modules), solutions)
+
+
+def warm_up(device: str = "cpu", workers: int = 1) -> None:
+    """Start the worker for checks on `device` now, in the background, so that the first check
+    finds torch (and what was preloaded) imported: on the CPU the one that forks every check
+    (a check started meanwhile waits for it), on CUDA `workers` of them, one per check to be
+    run at once."""
+    if device == "cpu":
+        _pool.worker(device)
+    else:
+        _pool.start(device, workers)
+
+
+class _Pool:
+    """The workers: one zygote for the CPU, which forks a child per check; for CUDA, a worker
+    per check running at once, each keeping its CUDA context from check to check."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.modules: tuple[str, ...] = ()
+        self.solutions: tuple[str, tuple[str, ...]] | None = None
+        self.zygote: Any = None
+        self.idle: list[Any] = []  # CUDA workers waiting for a check
+        self.baseline: dict[int, tuple[float, float]] = {}  # a CUDA worker's memory at first
+
+    def preload(self, modules: tuple[str, ...], solutions) -> None:
+        with self.lock:
+            new = tuple(m for m in modules if m not in self.modules)
+            self.modules += new
+            if solutions is not None:
+                known = (
+                    self.solutions[1]
+                    if self.solutions and self.solutions[0] == solutions[0]
+                    else ()
+                )
+                fresh = (solutions[0], tuple(sorted(set(solutions[1]) | set(known))))
+                loaded = fresh == self.solutions
+                self.solutions = fresh
+            else:
+                loaded = True
+            running = [w for w in [self.zygote, *self.idle] if w is not None and not w.dead]
+        if new or not loaded:
+            for worker in running:
+                worker.preload(new, None if loaded else self.solutions)
+
+    def worker(self, device: str) -> Any:
+        """The worker for a check on `device`; None where there is no fork (Windows: a process
+        is spawned for each check instead)."""
+        if not hasattr(os, "fork"):
+            return None
+        from . import zygote
+
+        with self.lock:
+            if device != "cpu":
+                while self.idle:
+                    worker = self.idle.pop()
+                    if not worker.dead:
+                        return worker
+                return zygote.Worker(self.modules, self.solutions, fork=False, device=device)
+            if self.zygote is None or self.zygote.dead:
+                self.zygote = zygote.Worker(self.modules, self.solutions)
+            return self.zygote
+
+    def start(self, device: str, count: int) -> None:
+        """Start device workers until `count` are idle."""
+        if not hasattr(os, "fork"):
+            return
+        from . import zygote
+
+        with self.lock:
+            while len([w for w in self.idle if not w.dead]) < count:
+                self.idle.append(
+                    zygote.Worker(self.modules, self.solutions, fork=False, device=device)
+                )
+
+    def release(self, worker: Any, job: Job, result: dict | None) -> None:
+        """After a check: a CUDA worker goes back to the idle ones, unless it died, leaks or
+        met a CUDA error (then it is closed: the next check starts a fresh one)."""
+        if job.device == "cpu":
+            return
+        held = (worker.memory.get("device_mb", 0.0), worker.memory.get("rss_mb", 0.0))
+        first = self.baseline.setdefault(id(worker), held)
+        broken = result is None or "CUDA error" in str(result.get("message", ""))
+        leaks = held[0] > first[0] + CUDA_LEAK_MB or held[1] > first[1] + HOST_LEAK_MB
+        if worker.dead or broken or leaks:
+            self.baseline.pop(id(worker), None)
+            threading.Thread(target=worker.close, daemon=True).start()
+            return
+        with self.lock:
+            self.idle.append(worker)
+
+
+_pool = _Pool()
+
+
+class _Spawned:
+    """A check in a spawned process (where there is no fork), with a worker's Running's face."""
+
+    def __init__(self, job: Job) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self._receiver, sender = context.Pipe(duplex=False)
+        self._process = context.Process(target=_child, args=(job, sender), daemon=True)
+        self._process.start()
+        sender.close()
+        self.pid = self._process.pid
+        self.result: dict | None = None
+        self.exitcode: int | None = None
+        self.output = ""  # Python's, in the result (no C-level capture here)
+        self.contained = False
+        self.gone = threading.Event()
+
+    def wait(self, timeout: float | None) -> bool:
+        if not self._receiver.poll(timeout):
+            if self._process.is_alive():
+                return False
+        else:
+            with contextlib.suppress(EOFError):
+                self.result = self._receiver.recv()
+        if self.result is None:
+            self._process.join()
+            self.exitcode = self._process.exitcode
+            self.gone.set()
+        return True
+
+    def kill(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self.exitcode = self._process.exitcode
+        self.gone.set()
 
 
 # --- the child side -------------------------------------------------------------------------
 
 
-def _child(job: Job, sender, output) -> None:
-    contain.enter(output, keep=sender.fileno())
+def _child(job: Job, sender, output=None) -> None:
+    """Run `job` here and send its result through `sender`.
+
+    With `output` (the write end of a pipe) this process becomes a contained check (see
+    `contain.enter`): a child of its own, its output from Python or C going into the pipe.
+    Without, it is a device worker running checks one after another: only Python's output is
+    captured, into the result.
+    """
+    if output is not None:
+        contain.enter(output, keep=sender.fileno())
     if job.device == "cpu":
         _limit_memory(job.memory_mb)
-    _single_thread()
+    _set_threads(job.threads)
+    captured = io.StringIO()
     started = time.monotonic()
     label = ""
     try:
-        checker = getattr(_load_solution(job.solutions_dir, job.check_module), job.check_function)
-        impl, label = _resolve(job)
-        started = time.monotonic()
-        checker(impl, device=job.device)
+        with contextlib.ExitStack() as stack:
+            if output is None:
+                stack.enter_context(redirect_stdout(captured))
+                stack.enter_context(redirect_stderr(captured))
+            checker = getattr(
+                _load_solution(job.solutions_dir, job.check_module), job.check_function
+            )
+            impl, label = _resolve(job)
+            started = time.monotonic()
+            checker(impl, device=job.device)
         result: dict[str, Any] = {"status": "pass", "message": "passed"}
     except AssertionError as exc:
         result = {
@@ -255,6 +428,8 @@ def _child(job: Job, sender, output) -> None:
         label=label,
         message=result["message"][:MESSAGE_LIMIT],
     )
+    if output is None:
+        result["output"] = captured.getvalue()[-OUTPUT_LIMIT:]
     contain.flush_output()
     try:
         sender.send(result)
@@ -289,11 +464,11 @@ def _limit_memory(memory_mb: int) -> None:
         pass  # no /proc or no setrlimit: the time limit still applies
 
 
-def _single_thread() -> None:
+def _set_threads(threads: int) -> None:
     import sys
 
     if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
+        sys.modules["torch"].set_num_threads(max(1, threads))
 
 
 def _load_solution(solutions_dir: str, module: str):
@@ -301,16 +476,34 @@ def _load_solution(solutions_dir: str, module: str):
 
 
 def _load_file(path: Path, name: str):
+    """The module in `path`, loaded once; again if the file changed (a worker lives long)."""
     import importlib.util
     import sys
 
-    if name in sys.modules:
-        return sys.modules[name]
+    info = path.stat()
+    stamp = (str(path), info.st_mtime_ns, info.st_size)
+    module = sys.modules.get(name)
+    if module is not None and getattr(module, "__studycli_stamp__", None) == stamp:
+        return module
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    module.__studycli_stamp__ = stamp  # type: ignore[attr-defined]
     sys.modules[name] = module
     spec.loader.exec_module(module)
+    return module
+
+
+def _load_attempt(path: Path):
+    """The learner's file as a module, compiled from its text: never from a cached .pyc, which
+    a second save within the same second (of the same size) would leave looking fresh."""
+    import sys
+    import types
+
+    module = types.ModuleType("studycli_attempt")
+    module.__file__ = str(path)
+    sys.modules[module.__name__] = module
+    exec(compile(path.read_bytes(), str(path), "exec"), module.__dict__)
     return module
 
 
@@ -329,7 +522,7 @@ def _resolve(job: Job):
         namespace: dict = {"__name__": "studycli_attempt"}
         exec(compile(candidate.code, "<starter>", "exec"), namespace)
         return namespace[candidate.function], "starter"
-    module = _load_file(Path(candidate.path), "studycli_attempt")
+    module = _load_attempt(Path(candidate.path))
     if not hasattr(module, candidate.function):
         raise AssertionError(f"{candidate.path} defines no function {candidate.function!r}")
     return getattr(module, candidate.function), "attempt"
@@ -342,7 +535,9 @@ def _trimmed_traceback(exc: BaseException, job: Job) -> str:
     frames: list[traceback.FrameSummary] = []
     seen: BaseException | None = exc
     while seen is not None and len(frames) < 200:  # the learner's frames hang off the cause
-        frames = traceback.extract_tb(seen.__traceback__) + frames
+        # lines are read only for the frames shown, not for every frame of torch's
+        walked = traceback.walk_tb(seen.__traceback__)
+        frames = list(traceback.StackSummary.extract(walked, lookup_lines=False)) + frames
         seen = seen.__cause__ or seen.__context__
     own = job.candidate.path or "<starter>"
     if job.candidate.kind in ("file", "code"):

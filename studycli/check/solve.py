@@ -7,6 +7,7 @@ a time limit and a memory cap, so a hang or a blow-up in the attempt is its outc
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -19,10 +20,11 @@ from fsrs import Rating
 
 from studycli.content.card import Card
 from studycli.content.loader import Content
-from studycli.content.source import card_module, card_starter, checker_ref
+from studycli.content.source import card_module, card_starter, checker_ref, read_module
 from studycli.errors import StudyError
 from studycli.paths import attempts_dir
 
+from . import runner
 from .runner import Candidate, Job, Outcome, run_job
 
 _EXPECTED_GOT = re.compile(r"expected (?P<expected>.+?),? got (?P<actual>.+?)(?: \(|$)", re.S)
@@ -143,6 +145,7 @@ def run_check(
     check = checker_ref(card, info)
     if check.module != card.solution.module:
         card_module(card, content.solutions_dir, check.module)
+    warm_up(card, content)
     job = Job(
         solutions_dir=str(content.solutions_dir),
         check_module=check.module,
@@ -150,8 +153,24 @@ def run_check(
         candidate=Candidate(kind="file", function=card.solution.function, path=str(path.resolve())),
         timeout=timeout,
         memory_mb=memory_mb,
+        threads=runner.cores(),  # the only check running
     )
     return run_job(job)
+
+
+def warm_up(card: Card, content: Content) -> None:
+    """Start, in the background, the isolated worker that checks `card`'s attempts (with what
+    its checker imports on first use already imported), unless it runs already: the first
+    attempt then does not wait for torch's import, and none waits for it again."""
+    if card.solution is None:
+        return
+    with contextlib.suppress(OSError, SyntaxError):  # the check itself reports those
+        info = read_module(content.solutions_dir, card.solution.module)
+        modules = {checker_ref(card, info).module, card.solution.module}
+        runner.preload(
+            runner.lazy_modules(read_module(content.solutions_dir, m).source for m in modules)
+        )
+    runner.warm_up()
 
 
 def rating_for(

@@ -7,9 +7,10 @@ own isolated job (see `runner`), in parallel.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from studycli.content.card import Card
 from studycli.content.loader import Content
@@ -25,9 +26,13 @@ from .runner import (
     Outcome,
     Status,
     clear_stop,
+    cores,
     kill_all,
+    lazy_modules,
+    preload,
     run_job,
 )
+from .runner import warm_up as runner_warm_up
 
 
 @dataclass
@@ -96,6 +101,9 @@ def plan(
         Job(str(content.solutions_dir), check.module, check.function, c, device, timeout, memory_mb)
         for c in candidates
     ]
+
+
+_ORDER = {"reference": 0, "variant": 0, "wrong": 1, "code": 2}  # the order jobs start in
 
 
 def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
@@ -170,19 +178,26 @@ def run_checks(
     unfinished = {
         card.id: reasons for card in cards if (reasons := not_done(card, content.solutions_dir))
     }
+    threads = max(1, cores() // max(1, jobs))  # the cores, shared out
     planned = {
-        card.id: plan(card, content, device=device, timeout=timeout, memory_mb=memory_mb)
+        card.id: [
+            replace(job, threads=threads)
+            for job in plan(card, content, device=device, timeout=timeout, memory_mb=memory_mb)
+        ]
         for card in cards
         if card.runnable and card.id not in unfinished
     }
+    warm_up(cards, content, device)
     collected: dict[str, list[tuple[Job, Outcome]]] = {card_id: [] for card_id in planned}
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    # The longest jobs first, so that none is left to run alone at the end: the candidates that
+    # pass run every case of their checker, while most wrong answers fail at an early one.
+    queue = sorted(
+        ((card_id, job) for card_id, card_jobs in planned.items() for job in card_jobs),
+        key=lambda item: _ORDER.get(item[1].candidate.kind, 1),
+    )
     try:
-        futures = {
-            pool.submit(run_job, job): (card_id, job)
-            for card_id, card_jobs in planned.items()
-            for job in card_jobs
-        }
+        futures = {pool.submit(run_job, job): (card_id, job) for card_id, job in queue}
         for future in as_completed(futures):
             card_id, job = futures[future]
             outcome = future.result()
@@ -207,6 +222,19 @@ def run_checks(
 
 def _not_done_result(card_id: str, reasons: list[str]) -> CardResult:
     return CardResult(card_id, Status.NOT_DONE, 0.0, "not done yet: " + "; ".join(reasons))
+
+
+def warm_up(cards: list[Card], content: Content, device: str = "cpu") -> None:
+    """Start the checks' worker in the background, with the solution modules of `cards`
+    loaded and what their checkers import on first use (see `runner.lazy_modules`) imported,
+    so that it is ready when they run."""
+    modules = {ref.module for card in cards for ref in (card.solution, card.check) if ref}
+    sources = []
+    for module in sorted(modules):
+        with contextlib.suppress(OSError, SyntaxError):  # lint reports those
+            sources.append(read_module(content.solutions_dir, module).source)
+    preload(lazy_modules(sources), solutions=(str(content.solutions_dir), sorted(modules)))
+    runner_warm_up(device)
 
 
 def count_jobs(cards: list[Card], content: Content) -> int:

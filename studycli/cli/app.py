@@ -40,12 +40,14 @@ class Options:
     content: Path | None
     db: Path | None
 
-    def load(self):
-        """The content folder, loaded (problems kept for lint)."""
+    def load(self, *, cached: bool = True):
+        """The content folder, loaded (problems kept for lint). `cached` goes through the content
+        index in the cache folder; `lint` and `check` read every file instead."""
         from studycli.content.loader import load_content
-        from studycli.paths import content_dir
+        from studycli.paths import content_dir, content_index_path
 
-        return load_content(content_dir(self.content))
+        root = content_dir(self.content)
+        return load_content(root, index=content_index_path(root) if cached else None)
 
 
 @app.callback()

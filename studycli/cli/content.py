@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from studycli.check.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from studycli.study.settings import LEECH_LAPSES
@@ -38,7 +37,7 @@ def lint(
     """
     from studycli.content.lint import lint as run_lint
 
-    content = options(ctx).load()
+    content = options(ctx).load(cached=False)
     problems = run_lint(content)
     if as_json:
         print(
@@ -105,22 +104,24 @@ def check(
 
     Example: studycli check --changed origin/main   (a pull request's cards)
     """
-    import os
 
-    from studycli.check.verify import checkable, run_checks
+    from studycli.check import runner
+    from studycli.check.verify import checkable, run_checks, warm_up
     from studycli.errors import StudyError
 
     if device not in ("cpu", "cuda"):
         raise StudyError(f"--device must be cpu or cuda, not {device!r}")
-    content = options(ctx).load()
+    jobs = jobs or runner.cores()
+    runner.warm_up(device, jobs)  # torch's import starts in the worker while the content loads
+    content = options(ctx).load(cached=False)
     if changed:
         cards = _changed(content, card_ids or [])
     elif card_ids:
         cards = [content.get(i) for i in card_ids]
     else:
         cards = list(content.cards.values())
+    warm_up(cards, content, device)  # what the checkers need, while lint runs here
     runnable = checkable(cards, content)
-    jobs = jobs or (os.cpu_count() or 1)
     try:
         if as_json:
             results = run_checks(
@@ -185,7 +186,9 @@ def _check_with_progress(cards, content, jobs, device, timeout, memory):
         )
 
 
-def _results_table(results) -> Table:
+def _results_table(results):
+    from rich.table import Table
+
     table = Table(title="studycli check", show_lines=False)
     table.add_column(
         "card", no_wrap=True, min_width=max((len(r.card_id) for r in results), default=4)
@@ -268,11 +271,8 @@ def list_cards(
             )
         )
         return
-    table = Table(title=f"{len(cards)} cards")
-    table.add_column("id", no_wrap=True, min_width=max((len(c.id) for c in cards), default=2))
-    for column in ("kind", "deck", "topic"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("title", overflow="fold", ratio=1)
-    for c in cards:
-        table.add_row(c.id, c.kind.value, c.deck, c.topic, escape(c.title))
-    stdout().print(table)
+    from .table import Column, print_table
+
+    columns = [Column("id"), Column("kind"), Column("deck"), Column("topic")]
+    rows = [(c.id, c.kind.value, c.deck, c.topic, c.title) for c in cards]
+    print_table(stdout(), f"{len(cards)} cards", [*columns, Column("title", wrap=True)], rows)

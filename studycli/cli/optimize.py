@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from studycli.errors import StudyError
 
@@ -92,6 +91,7 @@ def optimize(
 
 def _render(result: Fit, from_csv: Path | None, written: Path | None) -> None:
     from fsrs.scheduler import DEFAULT_PARAMETERS
+    from rich.table import Table
 
     console = stdout()
     console.print(

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.text import Text
 
 from studycli.check.runner import Outcome
-from studycli.check.solve import ensure_attempt, rating_for
+from studycli.check.solve import ensure_attempt, rating_for, warm_up
 from studycli.content.card import Card, Kind
 from studycli.content.loader import Content
 from studycli.errors import StudyError
@@ -117,6 +117,7 @@ class DueQueue:
         self.study, self.items, self.clock, self.limit, self.tz = study, items, clock, limit, tz
         self.seen: set[str] = set()
         self.again_next: Card | None = None  # the card an undo brings back
+        self._front: Due | None = None  # what was due when `next` picked, for `status`
 
     def _due(self) -> Due:
         pool = self.items
@@ -127,7 +128,8 @@ class DueQueue:
     def next(self) -> Card | None:
         if self.again_next is not None:
             return self.again_next
-        card = self._due().next()
+        self._front = self._due()
+        card = self._front.next()
         if card is not None:
             self.seen.add(card.id)
         return card
@@ -139,7 +141,7 @@ class DueQueue:
         self.again_next = item
 
     def status(self) -> str:
-        due = self._due()
+        due, self._front = self._front or self._due(), None  # one queue per card shown
         learning = len(due.learning) + len(due.ahead)
         return f"new {len(due.new)} · learning {learning} · review {len(due.review)}"
 
@@ -235,6 +237,8 @@ class ReviewSession:
         keys += " · s solve" if card.runnable else ""
         keys += " · h hint" if card.hints else ""
         self.console.print(Text(keys + " · u undo · q quit", style="dim"))
+        if card.runnable:  # its check's worker gets torch imported while the learner reads
+            warm_up(card, self.content)
 
     def _reveal(self, shown: _Card) -> bool:
         """Show the next step or the answer; after a check, Enter takes its rating (True)."""

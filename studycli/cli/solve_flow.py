@@ -168,6 +168,9 @@ class Hints:
         )
 
 
+WATCH_POLL = 0.05  # seconds between looks at the file: a save is checked this soon at most
+
+
 def watch(console: Console, card: Card, content: Content, path: Path, limits: Limits) -> Attempt:
     """Check `path`, then again on every save until it passes; `h` shows the next hint,
     `q` stops. Returns the last outcome, with the hints shown and the failed runs before it."""
@@ -178,7 +181,7 @@ def watch(console: Console, card: Card, content: Content, path: Path, limits: Li
     failed = 0
     with key_poller() as poll:
         while outcome.status != "pass":
-            key = poll(0.2)
+            key = poll(WATCH_POLL)
             if key == "q":
                 break
             if key == "h":

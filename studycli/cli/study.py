@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from studycli.errors import StudyError
 from studycli.study.settings import Settings
@@ -99,7 +98,13 @@ def solve(
 
     Example: studycli solve online-softmax --watch
     """
-    from studycli.check.solve import ensure_attempt, is_untouched, read_attempt, require_runnable
+    from studycli.check.solve import (
+        ensure_attempt,
+        is_untouched,
+        read_attempt,
+        require_runnable,
+        warm_up,
+    )
 
     from .solve_flow import Attempt, Limits, check, edit
     from .solve_flow import watch as watch_file
@@ -108,6 +113,7 @@ def solve(
     content = options(ctx).load()
     card = content.get(card_id)
     require_runnable(card)
+    warm_up(card, content)  # torch's import in the checking worker, while the learner edits
     config = settings()
     limits = Limits(timeout or config.check_timeout, memory or config.check_memory_mb)
     console = stdout()
@@ -177,16 +183,16 @@ def due(
     if as_json:
         print(json.dumps(counts.to_dict(), indent=2))
         return
-    table = Table(title="due now")
-    for column in ("deck", "due", "learning", "new"):
-        table.add_column(column, justify="left" if column == "deck" else "right")
-    for deck, row in counts.decks.items():
-        table.add_row(deck, *(str(row[k]) for k in ("due", "learning", "new")))
-    table.add_row(
-        "[bold]all[/]", *(f"[bold]{n}[/]" for n in (counts.due, counts.learning, counts.new))
-    )
+    from .table import Column, print_table
+
     console = stdout()
-    console.print(table)
+    columns = [Column("deck"), *(Column(k, justify="right") for k in ("due", "learning", "new"))]
+    rows = [
+        (deck, *(str(row[k]) for k in ("due", "learning", "new")))
+        for deck, row in counts.decks.items()
+    ]
+    rows.append(("all", *(str(n) for n in (counts.due, counts.learning, counts.new))))
+    print_table(console, "due now", columns, rows, bold_rows=frozenset({len(rows) - 1}))
     console.print(_next_due_line(counts.next_due, moment))
 
 
@@ -221,6 +227,8 @@ def history(
     if as_json:
         print(json.dumps([r.to_dict() for r in reviews], indent=2))
         return
+    from rich.table import Table
+
     table = Table(title=f"{len(reviews)} reviews" + (f" of {card}" if card else ""))
     table.add_column("when", no_wrap=True)
     table.add_column(

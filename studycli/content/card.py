@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -83,6 +81,9 @@ class Card:
     @property
     def content_hash(self) -> str:
         """A hash of what the learner sees, so that an edited card can be flagged (not reset)."""
+        import hashlib  # here, not at the top: listing cards needs neither
+        import json
+
         shown = {
             "prompt": self.prompt,
             "answer": self.answer,

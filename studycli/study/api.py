@@ -21,7 +21,7 @@ from studycli.content.card import Card
 from . import optimize
 from . import rating as core
 from .cram import CramQueue, cram_order
-from .queue import Due, due_now, leeches, study_day_start
+from .queue import Due, due_from, leeches, next_due
 from .review_io import ImportResult, export_reviews, import_reviews
 from .review_log_csv import read_reviews
 from .settings import Settings
@@ -89,6 +89,11 @@ class Study:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        # The ids of the cards that are not new, kept between queues (a review session asks
+        # for one per card) and brought up to date by this Study's own ratings; read again
+        # after an undo or a suspension, or when another process wrote to the database.
+        self._seen: set[str] | None = None
+        self._seen_version = -1
 
     @classmethod
     def open(cls, path: Path, settings: Settings) -> Study:
@@ -115,8 +120,13 @@ class Study:
 
     def queue(self, items: list[Card], now: datetime, tz: tzinfo | None = None) -> Due:
         """What is due at `now` among `items`, in the order to show it, daily limits applied."""
-        day = study_day_start(now, self.settings.day_starts_at, tz)
-        return due_now(items, self.store.states(), now, self.settings, self.store.counts_since(day))
+        return due_from(self.store, items, now, self.settings, tz, self._not_new())
+
+    def _not_new(self) -> set[str]:
+        version = self.store.data_version()
+        if self._seen is None or version != self._seen_version:
+            self._seen, self._seen_version = self.store.not_new(), version
+        return self._seen
 
     def due_counts(self, items: list[Card], now: datetime) -> DueCounts:
         """How many reviews, learning and new items are due now, in all and per deck."""
@@ -139,7 +149,7 @@ class Study:
 
     def next_due(self, items: list[Card]) -> datetime | None:
         """When the earliest of these items (studied, not suspended) falls due."""
-        return core.next_due(items, self.store.states())
+        return next_due(self.store, items)
 
     def leeches(self, items: list[Card]) -> list[Card]:
         return leeches(items, self.store.states())
@@ -183,6 +193,8 @@ class Study:
         )
         state = self.store.state(item.id)
         assert state is not None and state.fsrs is not None  # just written
+        if self._seen is not None:
+            self._seen.add(item.id)  # rated: not new any more
         return Rated(review=review, state=state, due=core.fsrs_card(state).due)  # type: ignore[union-attr]
 
     def cram_queue(self, items: list[Card], now: datetime, limit: int | None = None) -> CramQueue:
@@ -211,6 +223,7 @@ class Study:
 
     def undo(self, review_id: int, now: datetime) -> CardState:
         """Undo one review: the item goes back exactly as it was; the log marks it undone."""
+        self._seen = None
         return core.undo(self.store, review_id, now)
 
     # --- history and suspension --------------------------------------------------------------
@@ -227,6 +240,7 @@ class Study:
         return reviews
 
     def set_suspended(self, items: list[Card], suspended: bool) -> None:
+        self._seen = None
         for item in items:
             self.store.set_suspended(item.id, suspended)
 
@@ -253,6 +267,7 @@ class Study:
         """
         rows = read_reviews(path, now=now)
         hashes = {item.id: item.content_hash for item in items}
+        self._seen = None  # cards the import studies are not new any more
         return import_reviews(self.store, rows, self.settings, hashes)
 
     def export_reviews(self, path: Path) -> int:

@@ -118,6 +118,22 @@ MIGRATIONS: list[tuple[str, str]] = [
             BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
     """,
     ),
+    (
+        "0003_due_index",
+        """
+        -- Each card's fsrs state and due time, read by SQLite from its fsrs JSON (never stored
+        -- twice), and indexed: what is due is found without reading every card's state. Due
+        -- times are fsrs's UTC ISO-8601 text, whose order is time order. The second index
+        -- holds the ids of the cards that are not new (studied or suspended).
+        ALTER TABLE cards ADD COLUMN due TEXT
+            GENERATED ALWAYS AS (json_extract(fsrs, '$.due')) VIRTUAL;
+        ALTER TABLE cards ADD COLUMN fsrs_state INTEGER
+            GENERATED ALWAYS AS (json_extract(fsrs, '$.state')) VIRTUAL;
+        CREATE INDEX cards_by_due ON cards (due, card_id, fsrs_state)
+            WHERE suspended = 0 AND fsrs IS NOT NULL;
+        CREATE INDEX cards_not_new ON cards (card_id) WHERE fsrs IS NOT NULL OR suspended = 1;
+    """,
+    ),
 ]
 
 NAMES = [name for name, _ in MIGRATIONS]

@@ -9,6 +9,7 @@ cards never show.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -16,9 +17,9 @@ from fsrs import State
 
 from studycli.content.card import Card
 
-from .rating import fsrs_card, is_leech
+from .rating import is_leech
 from .settings import Settings
-from .store import CardState
+from .store import CardState, Schedule, Store, iso
 
 LEARN_AHEAD = timedelta(minutes=20)  # as Anki: with nothing else left, show learning cards early
 
@@ -64,9 +65,32 @@ class Due:
         return None
 
 
+def due_from(
+    store: Store,
+    cards: list[Card],
+    now: datetime,
+    settings: Settings,
+    tz: tzinfo | None = None,
+    seen: AbstractSet[str] | None = None,
+) -> Due:
+    """What is due at `now` among `cards`, read from `store`.
+
+    Args:
+        store: the review store.
+        cards: the candidate cards (already filtered by deck, topic or tag).
+        now: the current time, timezone-aware.
+        settings: the daily limits and the hour the study day starts.
+        tz: the learner's time zone; None for the system's local zone.
+        seen: the ids of the cards that are not new, if known (`Store.not_new`).
+    """
+    day = study_day_start(now, settings.day_starts_at, tz)
+    schedule = store.schedule(now + LEARN_AHEAD, seen)
+    return due_now(cards, schedule, now, settings, store.counts_since(day))
+
+
 def due_now(
     cards: list[Card],
-    states: dict[str, CardState],
+    schedule: Schedule,
     now: datetime,
     settings: Settings,
     done_today: dict[str, int],
@@ -75,38 +99,40 @@ def due_now(
 
     Args:
         cards: the candidate cards (already filtered by deck, topic or tag).
-        states: stored states by card id (cards without one are new).
+        schedule: `Store.schedule(now + LEARN_AHEAD)`: the cards due by then, by due time, and
+            the cards that are not new.
         now: the current time, timezone-aware.
         settings: the daily limits.
         done_today: ratings so far this study day per queue (`Store.counts_since`).
     """
-    learning, review, ahead, new = [], [], [], []
-    for card in cards:
-        state = states.get(card.id)
-        if state is not None and state.suspended:
+    by_id = {card.id: card for card in cards}
+    moment = iso(now)
+    learning, review, ahead = [], [], []
+    for card_id, state, due in schedule.due:  # in due order
+        card = by_id.get(card_id)
+        if card is None:
             continue
-        current = fsrs_card(state)
-        if current is None:
-            new.append(card)
-        elif current.state == State.Review:
-            if current.due <= now:
-                review.append((current.due, card.id, card))
-        elif current.due <= now:
-            learning.append((current.due, card.id, card))
-        elif current.due <= now + LEARN_AHEAD:
-            ahead.append((current.due, card.id, card))
+        if state == State.Review:
+            if due <= moment:
+                review.append(card)
+        elif due <= moment:
+            learning.append(card)
+        else:
+            ahead.append(card)
+    new = [card for card in cards if card.id not in schedule.seen]
     reviews_left = max(0, settings.reviews_per_day - done_today.get("review", 0))
     new_left = max(0, settings.new_per_day - done_today.get("new", 0))
     return Due(
-        learning=_by_due(learning),
-        review=_by_due(review)[:reviews_left],
+        learning=learning,
+        review=review[:reviews_left],
         new=prerequisite_order(new)[:new_left],
-        ahead=_by_due(ahead),
+        ahead=ahead,
     )
 
 
-def _by_due(entries: list[tuple[datetime, str, Card]]) -> list[Card]:
-    return [card for _, _, card in sorted(entries, key=lambda e: (e[0], e[1]))]
+def next_due(store: Store, cards: list[Card]) -> datetime | None:
+    """When the earliest of these cards (studied, not suspended) falls due; None if none."""
+    return store.earliest_due({card.id for card in cards})
 
 
 def prerequisite_order(cards: list[Card]) -> list[Card]:

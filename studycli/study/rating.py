@@ -181,13 +181,3 @@ def rebuild(store: Store, *, write: bool = False) -> dict[str, CardState]:
 def scheduler_from_json(settings_json: str) -> Scheduler:
     """The fsrs scheduler a review was made with (its `Scheduler.to_json()`), cached."""
     return Scheduler.from_json(settings_json)
-
-
-def next_due(cards: list[Card], states: dict[str, CardState]) -> datetime | None:
-    """When the earliest of these cards (studied, not suspended) falls due; None if none."""
-    dues = [
-        fsrs_card(states.get(c.id))
-        for c in cards
-        if states.get(c.id) is not None and not states[c.id].suspended
-    ]
-    return min((card.due for card in dues if card is not None), default=None)

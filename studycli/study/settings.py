@@ -16,11 +16,9 @@ parameters = [0.212, ...]        # the 21 FSRS weights (default: fsrs's); `study
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from pathlib import Path
@@ -66,6 +64,8 @@ def load_settings(path: Path) -> Settings:
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
+    import tomllib  # only when there is a file: most learners keep the defaults
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -85,6 +85,8 @@ def save_parameters(path: Path, parameters: list[float] | tuple[float, ...]) -> 
         ConfigError: the existing file is invalid (it is left as it was), the parameters are
             invalid, or the file cannot be written.
     """
+    import tomllib
+
     import tomli_w
 
     data = _read_toml(path)
@@ -130,6 +132,8 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
     """Validate a TOML mapping into `Settings` (see `load_settings`)."""
     for key in data:
         if key not in KEYS:
+            import difflib
+
             close = difflib.get_close_matches(key, KEYS, n=1)
             tip = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(KEYS)}"
             raise ConfigError(f"{path}: unknown setting {key!r}: {tip}")

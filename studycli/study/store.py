@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Container, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -124,6 +125,19 @@ class Review:
         }
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """What the queue reads of the store: the cards due up to a time, and which are not new.
+
+    `due` holds (card id, fsrs state value, due time as stored text) of every studied,
+    unsuspended card due by then, by due time then id. `seen` holds the ids of every card that
+    is not new: studied, or suspended.
+    """
+
+    due: list[tuple[str, int, str]]
+    seen: AbstractSet[str]
+
+
 _REVIEW_COLUMNS = (
     "r.id, r.card_id, r.rating, r.reviewed_at, r.duration_ms, r.method, "
     "r.check_status, r.content_hash, r.queue, s.settings, r.state_before, "
@@ -210,6 +224,43 @@ class Store:
         """Every card the store knows, removed cards included."""
         rows = self.conn.execute(f"SELECT {_STATE_COLUMNS} FROM cards ORDER BY card_id")
         return {row[0]: _state(row) for row in rows}
+
+    def schedule(self, until: datetime, seen: AbstractSet[str] | None = None) -> Schedule:
+        """The cards due at or before `until` and the cards that are not new (see `Schedule`);
+        `seen` when the caller knows them already (see `not_new`).
+
+        Reads only the rows it returns (an index on the due time), not every card's state.
+        """
+        due = self.conn.execute(
+            "SELECT card_id, fsrs_state, due FROM cards"
+            " WHERE suspended = 0 AND fsrs IS NOT NULL AND due <= ? ORDER BY due, card_id",
+            (iso(until),),
+        ).fetchall()
+        return Schedule(due=due, seen=self.not_new() if seen is None else seen)
+
+    def not_new(self) -> set[str]:
+        """The ids of the cards that are not new: studied, or suspended (read from an index;
+        one string split here, rather than a row per card)."""
+        (joined,) = self.conn.execute(
+            "SELECT group_concat(card_id, char(31)) FROM cards"
+            " WHERE fsrs IS NOT NULL OR suspended = 1"
+        ).fetchone()
+        return set(joined.split("\x1f")) if joined else set()
+
+    def data_version(self) -> int:
+        """A number that changes when another connection (another process) commits here."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    def earliest_due(self, card_ids: Container[str]) -> datetime | None:
+        """When the first of these cards (studied, not suspended) falls due; None if none."""
+        rows = self.conn.execute(
+            "SELECT card_id, due FROM cards"
+            " WHERE suspended = 0 AND fsrs IS NOT NULL ORDER BY due, card_id"
+        )
+        for card_id, due in rows:
+            if card_id in card_ids:
+                return parse_time(due)
+        return None
 
     def set_suspended(self, card_id: str, suspended: bool) -> None:
         with self.transaction() as conn:

@@ -1,0 +1,72 @@
+"""Shared by the benchmark scripts: the machine they ran on, a target's line, timing helpers."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def machine() -> str:
+    """One line naming the machine: CPU model, cores, and the GPU when torch sees one."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            cpu = next(l.split(":", 1)[1].strip() for l in info if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    gpu = ""
+    try:
+        listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
+        names = [line.split(":", 1)[1].split("(")[0].strip() for line in listed.stdout.splitlines()]
+        gpu = f", {len(names)} x {names[0]}" if names else ""
+    except (OSError, subprocess.SubprocessError, IndexError):
+        pass
+    cores = len(os.sched_getaffinity(0))
+    share = f" (of {os.cpu_count()})" if cores != os.cpu_count() else ""
+    return f"{cores} cores{share}, {cpu}{gpu}, Python {platform.python_version()}"
+
+
+def env(**extra: str) -> dict[str, str]:
+    """The environment for a studycli child: this checkout first on the path."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        **extra,
+    }
+
+
+def timed(command: list[str], environ: dict[str, str], cwd: Path = ROOT) -> float:
+    """Seconds `command` took, start to exit (its output discarded; a failure raises)."""
+    started = time.perf_counter()
+    subprocess.run(
+        command,
+        env=environ,
+        cwd=cwd,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    return time.perf_counter() - started
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def report(name: str, figure: str, target: str, ok: bool) -> str:
+    """One target's line: what, the measured figure, the target, PASS/FAIL."""
+    line = f"{name:44} {figure:>26}   target {target:18} {verdict(ok)}"
+    print(line, flush=True)
+    return line

@@ -1,0 +1,261 @@
+"""Targets 3 and 5: `studycli check` over every shipped card, against its ideal, and on a GPU.
+
+The ideal (issue 13): torch's import plus the in-process time of every candidate (reference,
+variants, starter, wrong answers) run one after another in one process on one thread, divided
+by the cores. `studycli check --jobs <cores>` runs the same candidates, each isolated in its own
+process, through the `studycli` console script as a user runs it; the ratio is its wall time
+over the ideal.
+
+With --gpu, `studycli check --device cuda` and the CPU run are timed side by side on the same
+machine instead (target 5: the CUDA run no slower than the CPU run).
+
+    python bench/check_all.py [--jobs N] [--gpu] [--cards ID ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import PYTHON, ROOT, env, machine, median, report
+
+CHECK_LIMIT = 1.3
+
+
+def studycli() -> list[str]:
+    """The console script next to this Python (as users run it), else `python -m studycli`."""
+    script = Path(PYTHON).parent / "studycli"
+    return [str(script)] if script.exists() else [PYTHON, "-m", "studycli"]
+
+
+def torch_import(environ: dict[str, str]) -> tuple[float, float]:
+    """torch's import: (wall, CPU) seconds, medians of three fresh processes."""
+    probe = (
+        "import time; t, c = time.perf_counter(), time.process_time(); import torch; "
+        "print(time.perf_counter() - t, time.process_time() - c)"
+    )
+    runs = [
+        subprocess.run([PYTHON, "-c", probe], env=environ, capture_output=True, text=True,
+                       check=True).stdout.split()
+        for _ in range(3)
+    ]  # fmt: skip
+    return median([float(r[0]) for r in runs]), median([float(r[1]) for r in runs])
+
+
+def tree_cpu(command: list[str], environ: dict[str, str]) -> tuple[float, float, str]:
+    """Run `command`: (wall seconds, CPU seconds of its whole process tree, stdout).
+
+    This process becomes a subreaper, so that the fork server (orphaned when the command
+    exits) is reaped here, with its children's CPU time.
+    """
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    out = subprocess.run(command, env=environ, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    with contextlib.suppress(ChildProcessError):
+        while True:
+            os.waitpid(-1, 0)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if out.returncode not in (0, 1):
+        print(out.stderr[-1000:])
+    return wall, cpu, out.stdout
+
+
+def in_process(cards: list[str]) -> None:
+    """(The --in-process mode.) Run every candidate here, one after another; print their times."""
+    import resource
+
+    import torch
+
+    torch.set_num_threads(1)
+    # the memory cap each check has (4096 MB more than now): a wrong answer that blows the
+    # memory up raises MemoryError here, as there, instead of bringing the kernel's OOM killer
+    with open("/proc/self/status", encoding="ascii") as status:
+        size = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
+    resource.setrlimit(resource.RLIMIT_AS, ((size + 4096 * 1024) * 1024, resource.RLIM_INFINITY))
+    sys.path.insert(0, str(ROOT))
+    from studycli.check import runner
+    from studycli.check.verify import plan
+    from studycli.content.loader import load_content
+
+    content = load_content(ROOT)
+    chosen = [content.get(c) for c in cards] if cards else list(content.cards.values())
+    times = {}
+    cpu = time.process_time()
+    for card in chosen:
+        if not card.runnable:
+            continue
+        for job in plan(card, content):
+            started = time.perf_counter()
+            try:
+                module = runner._load_solution(job.solutions_dir, job.check_module)
+                impl, _ = runner._resolve(job)
+                getattr(module, job.check_function)(impl, device="cpu")
+            except BaseException:  # a rejected candidate is timed as well as an accepted one
+                pass
+            candidate = job.candidate
+            times[f"{card.id}/{candidate.kind}/{candidate.index}"] = time.perf_counter() - started
+    print(json.dumps({"times": times, "cpu": time.process_time() - cpu}))
+
+
+TIMELINE = """
+import sys, time, threading, json
+T0 = time.perf_counter()
+from pathlib import Path
+from studycli.check import runner, verify
+from studycli.content.loader import load_content
+
+device, jobs = sys.argv[1], int(sys.argv[2])
+runner.warm_up(device)
+content = load_content(Path(sys.argv[3]))
+cards = list(content.cards.values())
+verify.warm_up(cards, content, device)
+runnable = verify.checkable(cards, content)
+linted = time.perf_counter() - T0
+log = []
+run_job = verify.run_job
+
+
+def timed(job):
+    started = time.perf_counter() - T0
+    outcome = run_job(job)
+    log.append((started, time.perf_counter() - T0, outcome.seconds, job.check_module,
+                job.candidate.kind, outcome.status))
+    return outcome
+
+
+verify.run_job = timed
+verify.run_checks(runnable, content, jobs=jobs, device=device)
+end = time.perf_counter() - T0
+log.sort()
+print(f"    lint done {linted:.1f} s, first check started {log[0][0]:.1f} s and reported "
+      f"{min(e for _, e, *_ in log):.1f} s, all done {end:.1f} s; {len(log)} checks, in-child "
+      f"seconds {sum(x[2] for x in log):.1f}, slot-seconds {sum(e - s for s, e, *_ in log):.1f}")
+for started, ended, seconds, module, kind, status in sorted(log, key=lambda x: x[0] - x[1])[:5]:
+    print(f"      {started:5.1f}-{ended:5.1f} s {module} {kind} {status} (in child {seconds:.2f} s)")
+"""
+
+
+def timeline(environ: dict[str, str], device: str, jobs: int) -> None:
+    """(A diagnostic, not a target.) When each check ran, in a `check` run in one process."""
+    print(f"  timeline of a check run, --device {device} --jobs {jobs}:", flush=True)
+    out = subprocess.run(
+        [PYTHON, "-c", TIMELINE, device, str(jobs), str(ROOT)],
+        env=environ, cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    print(out.stdout + out.stderr[-1500:], flush=True)
+
+
+def run_check(
+    environ: dict[str, str], jobs: int, device: str, cards: list[str]
+) -> tuple[float, float]:
+    """`studycli check`: (wall seconds, CPU seconds of all its processes)."""
+    command = [*studycli(), "check", *cards, "--jobs", str(jobs), "--device", device, "--json"]
+    seconds, cpu, stdout = tree_cpu(command, environ)
+    results = json.loads(stdout or "[]")
+    failed = [r["id"] for r in results if r["status"] != "pass"]
+    print(
+        f"  studycli check --jobs {jobs} --device {device}: {seconds:.1f} s ({cpu:.1f} CPU s), "
+        f"{len(results) - len(failed)} of {len(results)} cards pass"
+        + (f" (not: {', '.join(failed)})" if failed else ""),
+        flush=True,
+    )
+    return seconds, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--gpu", action="store_true", help="time --device cuda against the CPU")
+    parser.add_argument("--cards", nargs="*", default=[])
+    parser.add_argument(
+        "--diagnose", nargs="*", type=int, default=None, help="with --gpu: timelines of runs "
+        "on the CPU and on CUDA, and on CUDA with these numbers of jobs",
+    )  # fmt: skip
+    parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.in_process:
+        in_process(args.cards)
+        return
+    print(f"machine: {machine()}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="studycli-bench-") as home:
+        environ = env(STUDYCLI_HOME=home)
+        environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        if args.gpu:
+            gpu(environ, args.jobs, args.cards, args.diagnose)
+        else:
+            ideal(environ, args.jobs, args.cards)
+
+
+def ideal(environ: dict[str, str], jobs: int, cards: list[str]) -> None:
+    cores = len(os.sched_getaffinity(0))  # as `check` counts them (taskset makes fewer)
+    importing, importing_cpu = torch_import(environ)
+    out = subprocess.run(
+        [PYTHON, __file__, "--in-process", "--cards", *cards],
+        env=environ, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    measured = json.loads(out.stdout)
+    times = measured["times"]
+    total = sum(times.values())
+    best = importing + total / cores
+    print(
+        f"  ideal: torch import {importing:.2f} s + {len(times)} candidates in process "
+        f"{total:.1f} s / {cores} cores = {best:.1f} s "
+        f"(CPU: {importing_cpu:.1f} + {measured['cpu']:.1f} s)",
+        flush=True,
+    )
+    slowest = sorted(times.items(), key=lambda item: -item[1])[:3]
+    print("  slowest candidates: " + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
+    seconds, cpu = run_check(environ, jobs, "cpu", cards)
+    ratio = seconds / best
+    print(
+        f"  CPU time of the whole check over the ideal's: "
+        f"{cpu / (importing_cpu + measured['cpu']):.2f}x (load average {os.getloadavg()[0]:.1f})"
+    )
+    report(
+        "3. studycli check vs the ideal",
+        f"{seconds:.1f} s / {best:.1f} s = {ratio:.2f}x",
+        f"<= {CHECK_LIMIT}x",
+        ratio <= CHECK_LIMIT,
+    )
+
+
+def gpu(environ: dict[str, str], jobs: int, cards: list[str], diagnose: list[int] | None) -> None:
+    import torch
+
+    if not torch.cuda.is_available():
+        print("  no CUDA device here: target 5 needs a machine with an NVIDIA GPU")
+        return
+    print(f"  GPU: {torch.cuda.get_device_name(0)}", flush=True)
+    # neither run pays for the first read of torch's or CUDA's libraries from disk
+    warm = "import torch; torch.zeros(1, device='cuda'); torch.ones(8) @ torch.ones(8)"
+    subprocess.run([PYTHON, "-c", warm], env=environ, check=True)
+    cpu, _ = run_check(environ, jobs, "cpu", cards)
+    cuda, _ = run_check(environ, jobs, "cuda", cards)
+    report(
+        "5. studycli check --device cuda vs cpu",
+        f"{cuda:.1f} s vs {cpu:.1f} s = {cuda / cpu:.2f}x",
+        "<= 1.0x",
+        cuda <= cpu,
+    )
+    if diagnose is not None:
+        for device, count in [("cpu", jobs), ("cuda", jobs), *(("cuda", n) for n in diagnose)]:
+            timeline(environ, device, count)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Target 4: the learner's wait for feedback on an attempt, after the first.
+
+Through a pseudo-terminal, as a learner works:
+
+- `studycli solve ID --watch`: each save of the attempt file (a different wrong answer each
+  time, then the right one) is timed from the write to the check's outcome on the screen;
+- `studycli review`: on a coding card, `s` runs $EDITOR (a script that puts the next attempt
+  in place and notes when it exits), timed from the editor's exit to the outcome.
+
+The target is 0.2 s plus the check's own time (measured here by running the same checker on the
+same attempts in process). Cards: the test deck's `add-one` (a trivial checker) and the
+shipped `online-softmax` (torch).
+
+    python bench/feedback.py [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import PYTHON, ROOT, env, machine, median, report
+
+LIMIT = 0.2
+FIXTURE = ROOT / "tests" / "fixtures" / "content"
+OUTCOME = r"(✓ passed every case|✗ failed|✗ error|✗ timeout)"
+
+# card: (content folder, wrong answers: each saved (or put in place by the editor) in turn)
+CARDS = {
+    "add-one": (
+        FIXTURE,
+        [f"def add_one(x):\n    return x + {n}\n" for n in range(2, 12)],
+    ),
+    "online-softmax": (
+        ROOT,
+        [
+            "import torch\n\ndef online_softmax(x, block_size):\n"
+            f"    return torch.exp(x) / torch.exp(x).sum(-1, keepdim=True) * {1 + n / 1000}\n"
+            for n in range(1, 11)
+        ],
+    ),
+}
+
+
+def check_seconds(root: Path, card_id: str, sources: list[str], work: Path) -> float:
+    """The check's own time: its checker run on each of `sources` in this process (torch
+    imported), the median (a rejected attempt stops at its first failing case)."""
+    sys.path.insert(0, str(ROOT))
+    from studycli.check import runner
+    from studycli.content.loader import load_content
+    from studycli.content.source import checker_ref, read_module
+
+    card = load_content(root).get(card_id)
+    info = read_module(root / "solutions", card.solution.module)
+    ref = checker_ref(card, info)
+    checker = getattr(runner._load_solution(str(root / "solutions"), ref.module), ref.function)
+    times = []
+    for number, source in enumerate(sources):
+        path = work / f"{card_id}-{number}.py"
+        path.write_text(source)
+        impl = getattr(runner._load_attempt(path), card.solution.function)
+        started = time.perf_counter()
+        with contextlib.suppress(AssertionError):  # rejected: timed all the same
+            checker(impl, device="cpu")
+        times.append(time.perf_counter() - started)
+    return median(times)
+
+
+def spawn(arguments: list[str], environ: dict[str, str]):
+    import pexpect
+
+    return pexpect.spawn(
+        PYTHON, ["-m", "studycli", *arguments], env=environ, cwd=str(ROOT), encoding="utf-8",
+        timeout=60, dimensions=(50, 120),
+    )  # fmt: skip
+
+
+def watch(card_id: str, repeat: int, home: Path, environ: dict[str, str]) -> list[float]:
+    """Seconds from each save to its outcome on screen, `solve --watch` (first save excluded)."""
+    root, wrong = CARDS[card_id]
+    attempt = home / "data" / "attempts" / f"{card_id}.py"
+    child = spawn(["--content", str(root), "solve", card_id, "--watch", "--no-record"], environ)
+    child.expect(OUTCOME)  # the starter, checked once at the start (the first attempt)
+    times = []
+    for source in wrong[: repeat + 1]:
+        time.sleep(0.3)  # a learner types between saves
+        started = time.perf_counter()
+        attempt.write_text(source)
+        child.expect(OUTCOME)
+        times.append(time.perf_counter() - started)
+    child.send("q")
+    child.expect(__import__("pexpect").EOF)
+    return times[1:]
+
+
+EDITOR = """#!{python}
+import os, sys, time
+from pathlib import Path
+attempts = sorted(Path({folder!r}).glob("*.py"))
+count = Path({folder!r}) / "count"
+n = int(count.read_text()) if count.exists() else 0
+count.write_text(str(n + 1))
+Path(sys.argv[1]).write_text(attempts[n % len(attempts)].read_text())
+Path({folder!r}, "exited").write_text(repr(time.time()))
+"""
+
+
+def review(card_id: str, repeat: int, home: Path, environ: dict[str, str]) -> list[float]:
+    """Seconds from the editor's exit to the outcome on screen, `s` in `studycli review`."""
+    root, wrong = CARDS[card_id]
+    folder = home / "editor"
+    folder.mkdir()
+    for number, source in enumerate(wrong):
+        (folder / f"{number:02d}.py").write_text(source)
+    editor = home / "editor.py"
+    editor.write_text(EDITOR.format(python=PYTHON, folder=str(folder)))
+    editor.chmod(0o755)
+    content = home / "one-card"
+    (content / "cards" / "deck").mkdir(parents=True)
+    card_file = next((root / "cards").glob(f"*/{card_id}.yaml"))
+    (content / "cards" / "deck" / card_file.name).write_text(card_file.read_text())
+    os.symlink(root / "solutions", content / "solutions")
+    child = spawn(["--content", str(content), "review"], {**environ, "EDITOR": str(editor)})
+    child.expect("q quit")
+    times = []
+    for _ in range(repeat + 1):
+        time.sleep(0.3)
+        child.send("s")
+        child.expect(OUTCOME)
+        seen = time.time()
+        times.append(seen - float((folder / "exited").read_text()))
+        child.expect("s: edit and run again")
+    child.send("q")
+    child.expect(__import__("pexpect").EOF)
+    return times[1:]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    print(f"machine: {machine()}", flush=True)
+    for card_id, (root, wrong) in CARDS.items():
+        with tempfile.TemporaryDirectory(prefix="studycli-feedback-") as scratch:
+            home = Path(scratch)
+            own = check_seconds(root, card_id, wrong, home)
+            for name, measure in (("solve --watch", watch), ("review, s", review)):
+                where = home / name.split()[0].strip(",")
+                where.mkdir()
+                environ = env(STUDYCLI_HOME=str(where), TERM="dumb", COLUMNS="120")
+                for name_ in ("PYTHONDONTWRITEBYTECODE", "EDITOR", "VISUAL"):
+                    environ.pop(name_, None)
+                times = measure(card_id, args.repeat, where, environ)
+                figure = median(times)
+                report(
+                    f"4. {name}: {card_id}, an attempt's outcome",
+                    f"{figure * 1000:.0f} ms (max {max(times) * 1000:.0f})",
+                    f"<= {(LIMIT + own) * 1000:.0f} ms",
+                    figure <= LIMIT + own,
+                )
+
+
+if __name__ == "__main__":
+    main()

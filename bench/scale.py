@@ -1,0 +1,209 @@
+"""Target 2: a large collection. 10,000 cards and 1,000,000 reviews (bench/synthetic.py):
+
+- `studycli due`: median wall time of fresh processes (the content index warm, as after any
+  earlier command), against 300 ms;
+- a rating committed and the next card shown: a real review session (cli/review_session.py)
+  on that store, keys fed in, timed from the rating key to the next card's front on screen,
+  median over 40 cards, against 20 ms;
+- `studycli import-reviews FILE` of 1,000,000 rows, against 30 s, when the command exists
+  (another branch adds it); skipped with a message until then;
+- the peak resident memory of each, against 500 MB.
+
+    python bench/scale.py [--work DIR] [--cards 10000] [--reviews 1000000] [--repeat 9]
+
+With --work the synthetic collection is kept there and reused by later runs (it takes about a
+minute to write); the store is copied for each run, so runs do not change it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import PYTHON, ROOT, env, machine, median, report
+
+DUE_LIMIT, RATE_LIMIT, IMPORT_LIMIT, MEMORY_LIMIT = 0.300, 0.020, 30.0, 500.0
+
+
+def collection(work: Path, cards: int, reviews: int) -> Path:
+    """The synthetic collection in `work`, written unless one of this size is there."""
+    import synthetic
+
+    stamp = work / f"made-{cards}-{reviews}"
+    if not stamp.exists():
+        for old in work.glob("made-*"):
+            old.unlink()
+        synthetic.make_content(work / "content", cards)
+        ids = synthetic.study_ids(work / "content")
+        synthetic.make_store(work / "reviews.sqlite3", ids, reviews)
+        synthetic.make_csv(work / "reviews.csv", ids, reviews)
+        stamp.touch()
+    return work
+
+
+def measured(command: list[str], environ: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds, peak resident MB, stdout) of one run of `command`."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, env=environ, cwd=ROOT, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if process.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed: {err.read()[-2000:]}")
+        return wall, usage.ru_maxrss / 1024, out.read()
+
+
+def due(work: Path, environ: dict[str, str], repeat: int) -> list[str]:
+    command = [PYTHON, "-m", "studycli", "due"]
+    measured(command, environ)  # the content index is written once, as by any earlier command
+    times, peaks = [], []
+    for _ in range(repeat):
+        wall, peak, _ = measured(command, environ)
+        times.append(wall)
+        peaks.append(peak)
+    figure = median(times)
+    return [
+        report(
+            "2. studycli due, 10k cards, 1M reviews",
+            f"{figure * 1000:.0f} ms (min {min(times) * 1000:.0f})",
+            f"< {DUE_LIMIT * 1000:.0f} ms",
+            figure < DUE_LIMIT,
+        ),
+        ("peak", max(peaks)),
+    ]
+
+
+SESSION = """
+import io, json, sys, time, resource
+from pathlib import Path
+from rich.console import Console
+from studycli.cli.context import now
+from studycli.cli.review_session import ReviewSession
+from studycli.content.loader import load_content
+from studycli.paths import content_index_path
+from studycli.study.api import Study
+from studycli.study.settings import Settings
+
+root, db, count = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+content = load_content(root, index=content_index_path(root))
+times, marks, keys = [], {}, iter([" ", "3"] * count + ["q"])
+
+
+def getkey():
+    if "rated" in marks:  # the next card's front is on screen: the session waits for a key
+        times.append(time.perf_counter() - marks.pop("rated"))
+    key = next(keys)
+    if key == "3":
+        marks["rated"] = time.perf_counter()
+    return key
+
+
+console = Console(file=io.StringIO(), width=100)
+with Study.open(db, Settings()) as study:
+    ReviewSession(console, study, content, list(content.cards.values()), now, getkey).run()
+print(json.dumps({"times": times,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def rating(work: Path, environ: dict[str, str], cards: int = 40) -> list[str]:
+    import json
+
+    with tempfile.TemporaryDirectory(prefix="studycli-scale-") as scratch:
+        db = Path(scratch) / "reviews.sqlite3"
+        shutil.copyfile(work / "reviews.sqlite3", db)
+        out = subprocess.run(
+            [PYTHON, "-c", SESSION, str(work / "content"), str(db), str(cards)],
+            env=environ, cwd=ROOT, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    measured_session = json.loads(out.stdout.splitlines()[-1])
+    times = measured_session["times"]
+    figure = median(times)
+    return [
+        report(
+            "2. rating committed, next card shown",
+            f"{figure * 1000:.1f} ms (max {max(times) * 1000:.0f}, {len(times)} cards)",
+            f"< {RATE_LIMIT * 1000:.0f} ms",
+            figure < RATE_LIMIT,
+        ),
+        ("peak", measured_session["peak_mb"]),
+    ]
+
+
+def import_reviews(work: Path, environ: dict[str, str]) -> list:
+    # HOOK: `studycli import-reviews FILE` (issue 9) is being written on another branch. When
+    # it exists, this times it on the 1,000,000-row CSV into a fresh store.
+    probe = subprocess.run(
+        [PYTHON, "-m", "studycli", "import-reviews", "--help"],
+        env=environ, cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    if probe.returncode != 0:
+        print(
+            f"{'2. import-reviews, 1M rows':44} {'skipped':>26}   target < {IMPORT_LIMIT:.0f} s"
+            "            (no `studycli import-reviews` on this branch yet)"
+        )
+        return []
+    with tempfile.TemporaryDirectory(prefix="studycli-import-") as scratch:
+        fresh = {**environ, "STUDYCLI_DB": str(Path(scratch) / "imported.sqlite3")}
+        wall, peak, _ = measured(
+            [PYTHON, "-m", "studycli", "import-reviews", str(work / "reviews.csv")], fresh
+        )
+    return [
+        report(
+            "2. import-reviews, 1M rows",
+            f"{wall:.1f} s",
+            f"< {IMPORT_LIMIT:.0f} s",
+            wall < IMPORT_LIMIT,
+        ),
+        ("peak", peak),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, help="keep the synthetic collection here")
+    parser.add_argument("--cards", type=int, default=10_000)
+    parser.add_argument("--reviews", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=9)
+    args = parser.parse_args()
+    print(f"machine: {machine()}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="studycli-bench-") as scratch:
+        work = args.work or Path(scratch)
+        work.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        collection(work, args.cards, args.reviews)
+        print(f"collection ready in {time.perf_counter() - started:.0f} s", flush=True)
+        import synthetic
+
+        environ = env(
+            STUDYCLI_HOME=str(Path(scratch) / "home"),
+            STUDYCLI_CONTENT=str(work / "content"),
+            STUDYCLI_DB=str(work / "reviews.sqlite3"),
+            STUDYCLI_NOW=synthetic.NOW.isoformat(),
+            TZ="UTC",
+            COLUMNS="100",
+        )
+        environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        results = due(work, environ, args.repeat) + rating(work, environ)
+        results += import_reviews(work, environ)
+        peak = max(value for item in results if isinstance(item, tuple) for value in item[1:])
+        report(
+            "2. peak memory of any of these",
+            f"{peak:.0f} MB",
+            f"< {MEMORY_LIMIT:.0f} MB",
+            peak < MEMORY_LIMIT,
+        )
+
+
+if __name__ == "__main__":
+    main()

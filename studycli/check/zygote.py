@@ -1,0 +1,527 @@
+"""Warm workers for checks: a server process that has torch imported once, and then either forks
+one child per check (a zygote, on the CPU) or runs the checks itself (on CUDA, where a forked
+child cannot use the device: CUDA is initialised once per worker, not once per check).
+
+Why a server of our own rather than multiprocessing's fork server (the profile of a whole
+`studycli check` on 2 cores, bench/check_all.py): each child multiprocessing forks re-ran the
+`studycli` script to set up its `__main__` (its preload of "__main__" never gets the path in
+Python 3.11) and unpickled its way through multiprocessing's modules, ~170 ms of CPU per check;
+its one server per process cannot preload more later, or for another card; and a fork of a
+process with torch's few hundred megabytes spends most of its time copying page tables, which
+the server here shrinks by collapsing its memory into huge pages (Linux 6.1+). What is left per
+check is the fork, the child's exit and its own work.
+
+The protocol: length-prefixed pickles over two pipes. The parent sends ("run", id, job); the
+server answers ("started", id, pid), then ("result", id, pickled result, output) when the
+check reports and ("exited", id, exit code, output) when its process is gone, `output` being
+the tail of what the check wrote (see `contain`: the server reads each child's output pipe, so
+that a flood of it never blocks the child). A worker that dies takes its running checks with
+it: they end without a report, as a crashed child would.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import pickle
+import select
+import signal
+import struct
+import subprocess
+import sys
+import threading
+from typing import Any
+
+_HEADER = struct.Struct(">I")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+BASE_PRELOAD = (
+    "numpy",
+    "numpy.ma",  # numpy loads these on first use, and checkers use them
+    "numpy.random",
+    "torch",
+    "torch._subclasses.schema_check_mode",  # the dispatch modes of assertions.watch_torch
+    "studycli.assertions",
+    "studycli.check.runner",
+)
+
+
+def write_message(fd: int, message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def read_message(stream) -> Any:
+    """The next message on a binary file, or None at its end."""
+    head = _read_exactly(stream, _HEADER.size)
+    if head is None:
+        return None
+    data = _read_exactly(stream, _HEADER.unpack(head)[0])
+    return None if data is None else pickle.loads(data)
+
+
+def _read_exactly(stream, size: int) -> bytes | None:
+    data = b""
+    while len(data) < size:
+        chunk = stream.read(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+# --- the parent side ------------------------------------------------------------------------
+
+
+class Running:
+    """One check in a worker: its pid once started, its result once reported."""
+
+    def __init__(self, worker: Worker, number: int) -> None:
+        self.worker, self.number = worker, number
+        self.contained = worker.fork  # a child in a session of its own (see contain)
+        self.pid: int | None = None
+        self.result: dict | None = None
+        self.exitcode: int | None = None
+        self.output = ""  # the tail of what it wrote
+        self.reported = threading.Event()  # a result came, or the process is gone
+        self.gone = threading.Event()
+        self._kill = False
+
+    def wait(self, timeout: float | None) -> bool:
+        """Wait for the report (or the end of the process); False if `timeout` passed first."""
+        return self.reported.wait(timeout)
+
+    def kill(self) -> None:
+        """Kill the check: its whole session when contained, else the process running it (a
+        CUDA worker, which goes with it)."""
+        self._kill = True
+        if self.pid is None or self.gone.is_set():
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if self.contained and hasattr(os, "killpg"):
+                try:
+                    os.killpg(self.pid, signal.SIGKILL)  # the group is its leader's pid
+                    return
+                except ProcessLookupError:
+                    pass  # it has not made its session yet
+            os.kill(self.pid, signal.SIGKILL)
+
+    def is_alive(self) -> bool:
+        return self.pid is not None and not self.gone.is_set()
+
+    def _started(self, pid: int) -> None:
+        self.pid = pid
+        if self._kill:
+            self.kill()
+
+    def _ended(self, exitcode: int | None) -> None:
+        self.exitcode = exitcode
+        self.gone.set()
+        self.reported.set()
+
+
+class Worker:
+    """A server process with `preload` imported and `solutions` loaded (a folder and module
+    names). With `fork`, each check runs in a child forked from it; without, in the worker
+    itself, one at a time."""
+
+    def __init__(
+        self,
+        preload: tuple[str, ...] = (),
+        solutions: tuple[str, tuple[str, ...]] | None = None,
+        *,
+        fork: bool = True,
+        device: str = "cpu",
+    ) -> None:
+        self.fork, self.device = fork, device
+        requests_read, self._requests = os.pipe()
+        replies, replies_write = os.pipe()
+        environ = dict(os.environ)
+        for name in THREAD_VARIABLES:  # one thread each: checks run side by side, one per core
+            environ.setdefault(name, "1")
+        code = f"import sys; sys.path[:] = {sys.path!r}; from {__name__} import serve; serve()"
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code, str(requests_read), str(replies_write)],
+            pass_fds=(requests_read, replies_write),
+            env=environ,
+            stdin=subprocess.DEVNULL,
+        )
+        os.close(requests_read)
+        os.close(replies_write)
+        self._replies = os.fdopen(replies, "rb")
+        self._lock = threading.Lock()
+        self._running: dict[int, Running] = {}
+        self._number = 0
+        self.ready = threading.Event()
+        self.dead = False
+        self.memory: dict[str, float] = {}  # what a CUDA worker reports after each check
+        self._send(("config", self._config((*BASE_PRELOAD, *preload), solutions)))
+        threading.Thread(target=self._read, name="studycli-worker", daemon=True).start()
+        _WORKERS.append(self)
+
+    def preload(self, preload: tuple[str, ...], solutions: tuple | None) -> None:
+        """Import more in the running server (the checks started later find them)."""
+        self._send(("preload", self._config(preload, solutions)))
+
+    def submit(self, job: Any) -> Running:
+        """Start `job` (a runner.Job); its Running says when it reports."""
+        with self._lock:
+            self._number += 1
+            running = Running(self, self._number)
+            self._running[running.number] = running
+        if not self._send(("run", running.number, job)):
+            self._forget(running.number, None)
+        return running
+
+    def _config(self, preload: tuple[str, ...], solutions: tuple | None) -> dict[str, Any]:
+        return {"preload": list(preload), "solutions": solutions, "fork": self.fork,
+                "device": self.device}  # fmt: skip
+
+    @property
+    def busy(self) -> int:
+        return len(self._running)
+
+    def close(self) -> None:
+        """Let the server go (it kills what it still runs), and reap it."""
+        with contextlib.suppress(OSError):
+            os.close(self._requests)
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        with contextlib.suppress(ValueError):
+            _WORKERS.remove(self)
+
+    def _send(self, message: Any) -> bool:
+        try:
+            with self._lock:
+                write_message(self._requests, message)
+            return True
+        except OSError:  # the server is gone
+            return False
+
+    def _read(self) -> None:
+        while (message := read_message(self._replies)) is not None:
+            kind, number, value, *output = message
+            running = self._running.get(number)
+            if running is not None and output:
+                running.output = output[0]
+            if kind == "ready":
+                self.ready.set()
+            elif kind == "memory":
+                self.memory = value
+            elif running is None:
+                continue
+            elif kind == "started":
+                running._started(value)
+            elif kind == "result":
+                running.result = pickle.loads(value)
+                running.reported.set()
+            elif kind == "exited":
+                self._forget(number, value)
+        self.dead = True  # the server died, or was closed: so did what it ran
+        self.ready.set()
+        for number in list(self._running):
+            self._forget(number, None)
+        self._replies.close()
+
+    def _forget(self, number: int, exitcode: int | None) -> None:
+        with self._lock:
+            running = self._running.pop(number, None)
+        if running is not None:
+            running._ended(exitcode)
+
+
+_WORKERS: list[Worker] = []
+
+
+@atexit.register
+def _close_all() -> None:
+    for worker in list(_WORKERS):
+        worker.close()
+
+
+# --- the server side ------------------------------------------------------------------------
+
+
+def serve() -> None:
+    """The server's main loop (`python -c ... serve() REQUESTS_FD REPLIES_FD`)."""
+    requests, replies = int(sys.argv[1]), int(sys.argv[2])
+    stream = os.fdopen(requests, "rb", buffering=0)  # unbuffered: select sees what is unread
+    kind, config = read_message(stream)
+    assert kind == "config"
+    _prepare(config)
+    write_message(replies, ("ready", 0, os.getpid()))  # (preload may print: not on this pipe)
+    if config["fork"]:
+        _Zygote(stream, replies).loop()
+    else:
+        _serve_inline(stream, replies, config["device"])
+
+
+def _prepare(config: dict) -> None:
+    """Import what checks need, load the solution modules, and make forks cheap."""
+    import gc
+    import importlib
+    import linecache
+
+    gc.disable()  # no collections while importing: they take a fifth of torch's import
+    for name in config["preload"]:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    from studycli.check import runner
+
+    folder, names = config["solutions"] or ("", ())
+    for name in names:
+        with contextlib.suppress(Exception):  # a broken module is the check's to report
+            module = runner._load_solution(folder, name)
+            linecache.getlines(module.__file__)  # what a rejected answer's traceback shows
+    if config["device"] == "cuda":
+        with contextlib.suppress(Exception):  # no device: each check says so
+            import torch
+
+            torch.zeros(1, device="cuda")  # the CUDA context, once for this worker
+    gc.freeze()  # collections (a child's, or a worker's between checks) skip all this
+    if config["fork"] and sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError, ValueError):
+            _collapse()
+    gc.enable()
+
+
+def _collapse() -> None:
+    """Back the server's anonymous memory with huge pages (MADV_COLLAPSE, Linux 6.1+; else a
+    no-op): a fork copies a page table entry per page, and a child's exit drops them, so 2 MB
+    pages instead of 4 kB ones make both several times cheaper (the kernel's copy_page_range
+    topped the profile of a whole `studycli check`)."""
+    import ctypes
+
+    madvise = ctypes.CDLL(None, use_errno=True).madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    huge = 1 << 21
+    with open("/proc/self/maps", encoding="ascii", errors="replace") as maps:
+        regions = [line.split() for line in maps]
+    for fields in regions:
+        if fields[1] != "rw-p" or (len(fields) > 5 and fields[5] != "[heap]"):
+            continue  # files, stacks and shared memory stay as they are
+        low, high = (int(bound, 16) for bound in fields[0].split("-"))
+        start, end = (low + huge - 1) & ~(huge - 1), high & ~(huge - 1)
+        if end > start:
+            madvise(start, end - start, 25)  # MADV_COLLAPSE
+
+
+class _PipeSender:
+    """What runner._child sends its report through: one length-prefixed pickle on a pipe."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def send(self, result: Any) -> None:
+        write_message(self.fd, result)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+class _Zygote:
+    """Forks a child per check and relays what it reports and how it ends."""
+
+    def __init__(self, stream, replies: int) -> None:
+        self.stream, self.replies = stream, replies
+        self.wakeup_read, wakeup = os.pipe()
+        os.set_blocking(self.wakeup_read, False)
+        os.set_blocking(wakeup, False)
+        signal.set_wakeup_fd(wakeup)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.children: dict[int, int] = {}  # pid -> check number
+        self.pipes: dict[int, tuple[int, bytearray]] = {}  # report pipe -> (check, bytes so far)
+        self.outputs: dict[int, tuple[int, Any]] = {}  # check -> (output pipe, its tail so far)
+        self.tails: dict[int, int] = {}  # output pipes still open -> their check
+        self.relayed: set[int] = set()  # checks whose report went to the parent
+
+    def loop(self) -> None:
+        requests = self.stream.fileno()
+        while True:
+            ready, _, _ = select.select(
+                [requests, self.wakeup_read, *self.pipes, *self.tails], [], []
+            )
+            for fd in ready:
+                if fd == requests:
+                    message = read_message(self.stream)
+                    if message is None:  # the parent is gone: so are its checks
+                        self._kill_all()
+                        return
+                    if message[0] == "preload":
+                        _prepare(message[1])
+                    else:
+                        self._fork(*message[1:])
+                elif fd == self.wakeup_read:
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(fd, 4096)
+                    self._reap()
+                elif fd in self.pipes:  # (not closed earlier in this round)
+                    self._drain(fd)
+                elif fd in self.tails:
+                    self._read_output(fd)
+
+    def _fork(self, number: int, job: Any) -> None:
+        from studycli.check import contain, runner
+
+        read, write = os.pipe()
+        output_read, output_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            self._child(read, output_read, job, _PipeSender(write), _PipeSender(output_write))
+        os.close(write)
+        os.close(output_write)
+        os.set_blocking(read, False)
+        os.set_blocking(output_read, False)
+        self.children[pid] = number
+        self.pipes[read] = (number, bytearray())
+        self.outputs[number] = (output_read, contain.OutputTail(runner.OUTPUT_LIMIT))
+        self.tails[output_read] = number
+        write_message(self.replies, ("started", number, pid))
+
+    def _child(self, read: int, output_read: int, job: Any, sender, output) -> None:
+        code = 1
+        try:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            for fd in (read, output_read, self.stream.fileno(), self.replies, self.wakeup_read):
+                os.close(fd)
+            from studycli.check import runner
+
+            runner._child(job, sender, output)  # contained: it closes what else it inherited
+            code = 0
+        finally:
+            os._exit(code)
+
+    def _read_output(self, fd: int) -> None:
+        """Keep what the pipe holds now; close it at its end (every writer closed it)."""
+        tail = self.outputs[self.tails[fd]][1]
+        while select.select([fd], [], [], 0)[0]:
+            if not tail.read(fd):
+                del self.tails[fd]
+                os.close(fd)
+                return
+
+    def _output(self, number: int) -> str:
+        """The tail of what check `number` wrote so far."""
+        if number not in self.outputs:
+            return ""
+        fd, tail = self.outputs[number]
+        if fd in self.tails:
+            self._read_output(fd)
+        return tail.text()
+
+    def _drain(self, fd: int) -> None:
+        """Read what the check wrote; relay its report as soon as it is whole."""
+        number, data = self.pipes[fd]
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                break
+            if not chunk:
+                del self.pipes[fd]
+                os.close(fd)
+                break
+            data += chunk
+        if number in self.relayed or len(data) < _HEADER.size:
+            return
+        end = _HEADER.size + _HEADER.unpack_from(data)[0]
+        if len(data) >= end:
+            report = bytes(data[_HEADER.size : end])
+            write_message(self.replies, ("result", number, report, self._output(number)))
+            self.relayed.add(number)
+
+    def _reap(self) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            number = self.children.pop(pid, None)
+            if number is None:
+                continue
+            for fd, (owner, _) in list(self.pipes.items()):
+                if owner == number:  # what it wrote before it ended, then no more
+                    self._drain(fd)
+                    if fd in self.pipes:
+                        del self.pipes[fd]
+                        os.close(fd)
+            self.relayed.discard(number)
+            output = self._output(number)
+            pipe = self.outputs.pop(number, None)
+            if pipe is not None and pipe[0] in self.tails:  # its children may hold it: no more
+                del self.tails[pipe[0]]
+                os.close(pipe[0])
+            with contextlib.suppress(ProcessLookupError, PermissionError, AttributeError):
+                os.killpg(pid, signal.SIGKILL)  # whatever it left in its session
+            exitcode = os.waitstatus_to_exitcode(status)
+            write_message(self.replies, ("exited", number, exitcode, output))
+
+    def _kill_all(self) -> None:
+        for pid in self.children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _serve_inline(stream, replies: int, device: str) -> None:
+    """Run each check here, one after another (a CUDA worker). Each starts from the same random
+    state, as a forked child would; after each, report the memory still held (its garbage
+    collected), so that the parent can replace a worker that leaks."""
+    import gc
+    import random
+
+    import numpy
+    import torch
+
+    from studycli.check import runner
+
+    class _Keep:
+        result: Any = None
+
+        def send(self, result: Any) -> None:
+            self.result = result
+
+        def close(self) -> None:
+            pass
+
+    while (message := read_message(stream)) is not None:
+        if message[0] == "preload":
+            _prepare(message[1])
+            continue
+        _, number, job = message
+        write_message(replies, ("started", number, os.getpid()))
+        random.seed(0)
+        numpy.random.seed(0)
+        torch.manual_seed(0)
+        kept = _Keep()
+        runner._child(job, kept)
+        gc.collect()
+        write_message(replies, ("memory", 0, _memory(device)))  # before the result it goes with
+        write_message(replies, ("result", number, pickle.dumps(kept.result)))
+        write_message(replies, ("exited", number, 0))
+
+
+def _memory(device: str) -> dict[str, float]:
+    """MB held now: on the device (torch's allocator) and in host memory (resident)."""
+    held = {"rss_mb": 0.0, "device_mb": 0.0}
+    with contextlib.suppress(OSError, StopIteration, ValueError):
+        with open("/proc/self/status", encoding="ascii") as status:
+            line = next(line for line in status if line.startswith("VmRSS:"))
+        held["rss_mb"] = int(line.split()[1]) / 1024
+    if device == "cuda":
+        with contextlib.suppress(Exception):
+            import torch
+
+            held["device_mb"] = torch.cuda.memory_allocated() / 2**20
+    return held

@@ -1,0 +1,155 @@
+"""Tables of many plain rows (`list`, `due`), laid out here rather than by rich.table.Table.
+
+Rich measures and renders every cell as a renderable of its own, and every line of output as
+segments: 450 rows took `studycli list` longer than everything else it does. These tables hold
+only short plain strings, so the layout is simple arithmetic: each column as wide as its widest
+cell, the widest wrapping columns narrowed (text wrapped at spaces) when the table is wider
+than the terminal. They look like Rich's default table (a heavy head, a light body). The title
+and the head go through the console (styles, colour as the terminal allows); the body's plain
+lines are written to the console's file as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.text import Text
+
+MIN_WRAPPED = 10  # a wrapping column is never made narrower than this (or its header)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its header, how its cells align, and whether they may wrap when space is short."""
+
+    header: str
+    justify: str = "left"  # or "right"
+    wrap: bool = False
+
+
+def print_table(
+    console: Console,
+    title: str,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    *,
+    bold_rows: frozenset[int] = frozenset(),
+) -> None:
+    """Print the table, at most the console's width where the columns allow.
+
+    Args:
+        console: where to print (its width and its file).
+        title: shown centred above, in italics.
+        columns: the columns, left to right.
+        rows: one string per column each.
+        bold_rows: indices of rows shown in bold (a total, say).
+    """
+    widths = [
+        max([_width(column.header), *(_width(row[i]) for row in rows)])
+        for i, column in enumerate(columns)
+    ]
+    _narrow(widths, columns, console.width)
+    head = Text(no_wrap=True, overflow="ignore")
+    head.append(title.center(sum(widths) + 3 * len(columns) + 1).rstrip() + "\n", style="italic")
+    head.append(_rule("┏", "━", "┳", "┓", widths) + "\n")
+    for i, column in enumerate(columns):
+        head.append("┃ " if i == 0 else " ┃ ")
+        head.append(_pad(column.header, widths[i], column.justify), style="bold")
+    head.append(" ┃\n" + _rule("┡", "━", "╇", "┩", widths))
+    console.print(head, soft_wrap=True)
+    body: list[str] = []
+    for number, row in enumerate(rows):
+        lines = _row(row, columns, widths)
+        if number in bold_rows:
+            _write(console, body)
+            console.print(Text("\n".join(lines), style="bold"), soft_wrap=True)
+        else:
+            body += lines
+    body.append(_rule("└", "─", "┴", "┘", widths))
+    _write(console, body)
+
+
+def _row(row: Sequence[str], columns: Sequence[Column], widths: list[int]) -> list[str]:
+    cells = [_lines(row[i], widths[i], column.wrap) for i, column in enumerate(columns)]
+    height = max(len(lines) for lines in cells)
+    return [
+        "│ "
+        + " │ ".join(
+            _pad(lines[line] if line < len(lines) else "", widths[i], columns[i].justify)
+            for i, lines in enumerate(cells)
+        )
+        + " │"
+        for line in range(height)
+    ]
+
+
+def _write(console: Console, lines: list[str]) -> None:
+    if lines:
+        console.file.write("\n".join(lines) + "\n")
+        lines.clear()
+
+
+def _narrow(widths: list[int], columns: Sequence[Column], width: int) -> None:
+    """Narrow the widest wrapping column, one cell at a time, until the table fits (or none
+    can give more)."""
+    excess = sum(widths) + 3 * len(columns) + 1 - width
+    floors = [max(MIN_WRAPPED, _width(column.header)) for column in columns]
+    while excess > 0:
+        candidates = [
+            i for i, column in enumerate(columns) if column.wrap and widths[i] > floors[i]
+        ]
+        if not candidates:
+            return
+        widest = max(candidates, key=lambda i: widths[i])
+        widths[widest] -= 1
+        excess -= 1
+
+
+def _width(text: str) -> int:
+    return len(text) if text.isascii() else cell_len(text)
+
+
+def _lines(cell: str, width: int, wrap: bool) -> list[str]:
+    """The cell in lines of at most `width` cells: wrapped at spaces, a longer word folded."""
+    if not wrap or _width(cell) <= width:
+        return [cell]
+    lines: list[str] = []
+    line = ""
+    for word in cell.split():
+        while _width(word) > width:  # fold a word longer than the column
+            if line:
+                lines.append(line)
+                line = ""
+            cut = _fit(word, width)
+            lines.append(word[:cut])
+            word = word[cut:]
+        if not line:
+            line = word
+        elif _width(line) + 1 + _width(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    return [*lines, line] if line or not lines else lines
+
+
+def _fit(word: str, width: int) -> int:
+    """How many of `word`'s characters fill `width` cells (at least one)."""
+    used = 0
+    for count, character in enumerate(word):
+        used += cell_len(character)
+        if used > width:
+            return max(1, count)
+    return len(word)
+
+
+def _pad(cell: str, width: int, justify: str) -> str:
+    space = " " * (width - _width(cell))
+    return space + cell if justify == "right" else cell + space
+
+
+def _rule(left: str, line: str, cross: str, right: str, widths: list[int]) -> str:
+    return left + cross.join(line * (w + 2) for w in widths) + right

@@ -1,0 +1,146 @@
+"""The warm workers that run checks (check/zygote.py through runner.run_job): each CPU check in
+a child of its own, forked from one long-lived worker that can import more while it runs;
+device workers that keep running checks themselves and are replaced when they die or leak."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from studycli.check import runner
+from studycli.check.runner import Candidate, Job, run_job
+
+WORKER = '''
+import os
+import sys
+
+
+def pid(x):
+    """Return x."""
+    return x
+
+
+def check_pid(impl, device="cpu"):
+    print("pid", os.getpid())
+    assert impl(1) == 1
+
+
+def check_module_loaded(impl, device="cpu"):
+    assert "wave" in sys.modules, "wave is not imported here"
+
+
+def check_threads(impl, device="cpu"):
+    import torch
+
+    print("threads", torch.get_num_threads())
+
+
+def check_die(impl, device="cpu"):
+    os._exit(3)
+
+
+def check_leak(impl, device="cpu"):
+    import builtins
+
+    builtins.__dict__.setdefault("_studycli_test_leak", []).append(bytearray(300 * 2**20))
+    print("pid", os.getpid())
+'''
+
+
+@pytest.fixture
+def solutions(tmp_path):
+    folder = tmp_path / "solutions"
+    folder.mkdir()
+    (folder / "worker.py").write_text(WORKER)
+    return folder
+
+
+def job(folder, check: str, **options) -> Job:
+    return Job(str(folder), "worker", check, Candidate("reference", "pid", "worker"), **options)
+
+
+def printed(outcome, word: str) -> int:
+    return int(
+        next(line.split()[1] for line in outcome.output.splitlines() if line.startswith(word))
+    )
+
+
+def test_each_cpu_check_runs_in_a_child_of_its_own_forked_from_one_worker(solutions):
+    first, second = run_job(job(solutions, "check_pid")), run_job(job(solutions, "check_pid"))
+    assert first.status == second.status == "pass", (first, second)
+    server = runner._pool.zygote.process.pid
+    assert len({printed(first, "pid"), printed(second, "pid"), server, os.getpid()}) == 4
+
+
+def test_a_running_worker_imports_what_is_preloaded_later(solutions):
+    run_job(job(solutions, "check_pid"))  # the worker runs
+    runner.preload(["wave"])
+    outcome = run_job(job(solutions, "check_module_loaded"))
+    assert outcome.status == "pass", outcome.message
+
+
+def test_checks_keep_to_their_share_of_threads(solutions):
+    assert printed(run_job(job(solutions, "check_threads", threads=1)), "threads") == 1
+    assert printed(run_job(job(solutions, "check_threads", threads=2)), "threads") == 2
+
+
+def test_a_solution_module_edited_while_the_worker_runs_is_loaded_again(solutions):
+    runner.preload([], solutions=(str(solutions), ["worker"]))
+    assert run_job(job(solutions, "check_pid")).status == "pass"
+    module = solutions / "worker.py"
+    module.write_text(WORKER.replace("assert impl(1) == 1", "assert impl(1) == 2, 'edited'"))
+    outcome = run_job(job(solutions, "check_pid"))
+    assert outcome.status == "fail" and "edited" in outcome.message
+
+
+def test_an_attempt_saved_twice_within_a_second_is_checked_as_last_saved(tmp_path):
+    """A cached .pyc would look fresh: same size, same mtime (to the second)."""
+    from .conftest import FIXTURE_CONTENT
+
+    attempt = tmp_path / "attempt.py"
+    attempt.write_text("def add_one(x):\n    return x + 2\n")
+    stamp = attempt.stat().st_mtime_ns
+    check = Job(
+        str(FIXTURE_CONTENT / "solutions"),
+        "arith",
+        "check_add_one",
+        Candidate("file", "add_one", path=str(attempt)),
+    )
+    assert run_job(check).status == "fail"
+    attempt.write_text("def add_one(x):\n    return x + 1\n")  # the same size
+    os.utime(attempt, ns=(stamp, stamp))
+    assert run_job(check).status == "pass"
+
+
+def test_a_device_worker_keeps_running_checks_and_a_dead_one_is_replaced(solutions):
+    """Off the CPU (CUDA: initialised once per worker) a worker runs the checks itself. These
+    checkers ignore their device, so this runs without a GPU."""
+    first = run_job(job(solutions, "check_pid", device="cuda"))
+    second = run_job(job(solutions, "check_pid", device="cuda"))
+    assert printed(first, "pid") == printed(second, "pid") != os.getpid()
+    died = run_job(job(solutions, "check_die", device="cuda"))
+    assert died.status == "error" and "died" in died.message
+    after = run_job(job(solutions, "check_pid", device="cuda"))
+    assert after.status == "pass" and printed(after, "pid") != printed(first, "pid")
+
+
+def test_a_device_worker_that_leaks_memory_is_replaced(solutions, monkeypatch):
+    monkeypatch.setattr(runner, "HOST_LEAK_MB", 100)
+    first = run_job(job(solutions, "check_pid", device="cuda"))
+    leaked = run_job(job(solutions, "check_leak", device="cuda"))
+    assert printed(leaked, "pid") == printed(first, "pid")
+    after = run_job(job(solutions, "check_pid", device="cuda"))
+    assert printed(after, "pid") != printed(first, "pid")
+
+
+def test_a_device_check_past_its_time_limit_takes_its_worker_with_it(solutions):
+    hang = WORKER + "\n\ndef check_hang(impl, device='cpu'):\n    while True:\n        pass\n"
+    (solutions / "worker.py").write_text(hang)
+    first = run_job(job(solutions, "check_pid", device="cuda"))
+    started = time.monotonic()
+    outcome = run_job(job(solutions, "check_hang", device="cuda", timeout=2.0))
+    assert outcome.status == "timeout" and time.monotonic() - started < 10
+    after = run_job(job(solutions, "check_pid", device="cuda"))
+    assert after.status == "pass" and printed(after, "pid") != printed(first, "pid")

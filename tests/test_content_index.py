@@ -1,0 +1,192 @@
+"""The content index (content/index.py): a cached load gives exactly what reading every file
+gives; an edited, added or removed card is read again; a corrupt, foreign or stale index is
+rebuilt, never trusted over the files; `lint` always reads the files."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from studycli.content import index as content_index
+from studycli.content import loader
+from studycli.content.card import Card
+from studycli.content.loader import load_content
+from studycli.paths import content_index_path
+
+from .conftest import FIXTURE_CONTENT, REPO_ROOT, write_card
+
+AN_HOUR_AGO = time.time() - 3600
+
+
+def settle(root) -> None:
+    """Date every card file an hour back: an index written now is then not 'racy' for them."""
+    for path in (root / "cards").rglob("*.y*ml"):
+        os.utime(path, (AN_HOUR_AGO, AN_HOUR_AGO))
+
+
+def same(a, b) -> None:
+    assert list(a.cards) == list(b.cards)
+    for card_id, card in a.cards.items():
+        assert card == b.cards[card_id] and b.cards[card_id] == card
+        assert card.path == b.cards[card_id].path
+    assert [(p.path, p.message, p.line, p.card_id) for p in a.problems] == [
+        (p.path, p.message, p.line, p.card_id) for p in b.problems
+    ]
+
+
+@pytest.fixture
+def indexed(content_copy, tmp_path):
+    """(content folder, index file) with the index written and every file 'settled'."""
+    write_card(content_copy, "basics", "broken", "id: broken\nkind: essay\n")  # problems too
+    settle(content_copy)
+    index = tmp_path / "cache" / "content.index"
+    load_content(content_copy, index=index)
+    return content_copy, index
+
+
+def no_parsing(monkeypatch):
+    def refuse(*args):
+        raise AssertionError("a card file was parsed")
+
+    monkeypatch.setattr(loader, "_parse_file", refuse)
+
+
+def test_a_warm_index_gives_what_the_files_give_without_parsing_one(indexed, monkeypatch):
+    root, index = indexed
+    files = load_content(root)
+    no_parsing(monkeypatch)
+    cached = load_content(root, index=index)
+    same(files, cached)
+    assert any("kind 'essay'" in p.message for p in cached.problems)
+
+
+def test_the_shipped_content_loads_the_same_through_the_index(tmp_path):
+    root = tmp_path / "shipped"
+    shutil.copytree(REPO_ROOT / "cards", root / "cards")
+    settle(root)
+    index = tmp_path / "content.index"
+    load_content(root, index=index)
+    files, cached = load_content(root), load_content(root, index=index)
+    same(files, cached)
+    lazy = load_content(root, index=index)  # (comparing cards above read all their text)
+    items = [item for card in lazy.cards.values() for item in card.study_items()]
+    assert all("prompt" not in vars(item) for item in items)  # made without reading text
+    assert any(item.cloze for item in items)  # cloze cards, one item per deletion
+    assert items == [item for card in files.cards.values() for item in card.study_items()]
+
+
+def test_long_text_is_read_on_first_use_and_survives_pickling(indexed):
+    root, index = indexed
+    card = load_content(root, index=index).get("triangle-derivation")
+    assert "prompt" not in vars(card) and "path" not in vars(card)  # not read yet
+    assert card.steps[0].startswith("Write S forwards")
+    assert card.path == root / "cards" / "numbers" / "triangle-derivation.yaml"
+    copy = pickle.loads(pickle.dumps(card))
+    assert copy == card and copy.prompt == card.prompt
+    assert isinstance(copy, Card) and hash(copy) == hash(card)
+
+
+def test_an_edited_added_or_removed_card_is_read_again(indexed):
+    root, index = indexed
+    path = root / "cards" / "basics" / "bias-concept.yaml"
+    path.write_text(path.read_text().replace("the origin", "zero, the origin"))
+    write_card(root, "numbers", "new-card", load_card_text(root, "poisson-concept", "new-card"))
+    (root / "cards" / "numbers" / "poisson-concept.yaml").unlink()
+    cached = load_content(root, index=index)
+    same(load_content(root), cached)
+    assert "zero, the origin" in cached.get("bias-concept").answer
+    assert "new-card" in cached.cards and "poisson-concept" not in cached.cards
+
+
+def load_card_text(root, card_id: str, new_id: str) -> str:
+    text = next(root.glob(f"cards/*/{card_id}.yaml")).read_text()
+    return text.replace(f"id: {card_id}", f"id: {new_id}")
+
+
+def test_a_same_size_edit_within_the_mtime_resolution_is_read_again(content_copy, tmp_path):
+    """An entry as new as its index is 'racy' (a second edit in the same clock tick keeps the
+    mtime): it is parsed again until the file is older than the index by RACY_NS."""
+    index = tmp_path / "content.index"
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    text = path.read_text()
+    path.write_text(text)  # edited just now
+    load_content(content_copy, index=index)
+    stamp = path.stat().st_mtime_ns
+    path.write_text(text.replace("origin", "ORIGIN"))  # the same size, the same mtime
+    os.utime(path, ns=(stamp, stamp))
+    assert "ORIGIN" in load_content(content_copy, index=index).get("bias-concept").answer
+    settle(content_copy)  # once older than the index by RACY_NS, the entry is used again
+    load_content(content_copy, index=index)
+    assert content_index.read(index, content_copy).trusted(
+        "basics/bias-concept.yaml", path.stat().st_size, path.stat().st_mtime_ns
+    )
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"not an index at all",
+        lambda data: data[: len(data) // 2],  # cut short
+        lambda data: data[:-10] + bytes(10),  # bits flipped: the checksum fails
+        lambda data: b"",
+    ],
+)
+def test_a_corrupt_index_is_rebuilt_silently(indexed, damage):
+    root, index = indexed
+    index.write_bytes(damage(index.read_bytes()))
+    same(load_content(root), load_content(root, index=index))
+    assert content_index.read(index, root).entries  # rewritten whole
+
+
+def test_an_index_of_another_folder_is_not_used(indexed, tmp_path, monkeypatch):
+    root, index = indexed
+    other = tmp_path / "other"
+    shutil.copytree(FIXTURE_CONTENT, other)
+    settle(other)
+    assert content_index.read(index, other).entries == {}
+    same(load_content(other), load_content(other, index=index))
+
+
+def test_lint_reads_the_files_even_when_the_index_would_say_otherwise(cli, indexed):
+    """A card broken with its size and mtime kept would fool the index; lint is not fooled."""
+    root, index = indexed
+    path = root / "cards" / "basics" / "bias-concept.yaml"
+    info = path.stat()
+    text = path.read_text()
+    path.write_text(text.replace("kind: concept", "kind: concpt "))  # the same size
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    result = cli("--content", root, "lint")
+    assert result.exit_code == 1 and "kind 'concpt' must be one of" in result.output
+
+
+def test_the_cli_keeps_its_index_in_the_cache_folder(cli, content_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDYCLI_CACHE", str(tmp_path / "cache"))
+    assert cli("--content", content_copy, "list").exit_code == 0
+    index = content_index_path(content_copy)
+    assert index.parent == tmp_path / "cache" and index.is_file()
+    assert content_index.read(index, content_copy.resolve()).entries
+
+
+PROBE = """
+import sys
+from typer.testing import CliRunner
+from studycli.cli import app
+result = CliRunner().invoke(app, sys.argv[1:])
+print(result.exit_code, "yaml" in sys.modules)
+"""
+
+
+def test_a_warm_index_needs_no_yaml_parser(content_copy, tmp_path):
+    settle(content_copy)
+    environ = {**os.environ, "STUDYCLI_CACHE": str(tmp_path / "cache")}
+    command = [sys.executable, "-c", PROBE, "--content", str(content_copy), "list"]
+    cold = subprocess.run(command, capture_output=True, text=True, env=environ, cwd=REPO_ROOT)
+    warm = subprocess.run(command, capture_output=True, text=True, env=environ, cwd=REPO_ROOT)
+    assert cold.stdout.split() == ["0", "True"], cold.stderr
+    assert warm.stdout.split() == ["0", "False"], warm.stderr
