@@ -197,14 +197,20 @@ def test_rebuild_repairs_a_drifted_state_table(tmp_path):
 
 def test_what_is_due_is_read_through_the_due_index(tmp_path):
     """Migration 0003: the due time and fsrs state come out of each card's fsrs JSON, indexed,
-    so a large collection's due cards are found without reading every card's state."""
+    so a large collection's due cards (and the cards that are not new) are found without
+    reading every card's state: every query the queue makes uses an index."""
     with open_store(tmp_path) as store:
-        plan = store.conn.execute(
-            "EXPLAIN QUERY PLAN SELECT card_id, fsrs_state, due FROM cards"
-            " WHERE suspended = 0 AND fsrs IS NOT NULL AND due <= ? ORDER BY due, card_id",
-            ("2025-03-01T09:00:00.000000+00:00",),
-        ).fetchall()
-        assert any("cards_by_due" in row[-1] for row in plan), plan
+        sql = []
+        store.conn.set_trace_callback(sql.append)
+        store.schedule(NOW)
+        store.earliest_due({"add-one"})
+        store.conn.set_trace_callback(None)
+        for query in (q for q in sql if q.startswith("SELECT") and "cards" in q):
+            plan = store.conn.execute("EXPLAIN QUERY PLAN " + query).fetchall()
+            assert any("cards_by_due" in row[-1] or "cards_not_new" in row[-1] for row in plan), (
+                query,
+                plan,
+            )
 
 
 def test_the_due_index_migration_applies_to_a_database_that_has_cards(tmp_path):

@@ -121,15 +121,13 @@ MIGRATIONS: list[tuple[str, str]] = [
     (
         "0003_due_index",
         """
-        -- Each card's fsrs state and due time, read by SQLite from its fsrs JSON (never stored
-        -- twice), and indexed: what is due is found without reading every card's state. Due
+        -- Each card's due time and fsrs state, indexed as SQLite reads them from its fsrs JSON
+        -- (stored once, there): what is due is found without reading every card's state. Due
         -- times are fsrs's UTC ISO-8601 text, whose order is time order. The second index
-        -- holds the ids of the cards that are not new (studied or suspended).
-        ALTER TABLE cards ADD COLUMN due TEXT
-            GENERATED ALWAYS AS (json_extract(fsrs, '$.due')) VIRTUAL;
-        ALTER TABLE cards ADD COLUMN fsrs_state INTEGER
-            GENERATED ALWAYS AS (json_extract(fsrs, '$.state')) VIRTUAL;
-        CREATE INDEX cards_by_due ON cards (due, card_id, fsrs_state)
+        -- holds the ids of the cards that are not new (studied or suspended). The store's
+        -- queries repeat these expressions word for word, or SQLite would not use the index.
+        CREATE INDEX cards_by_due
+            ON cards (json_extract(fsrs, '$.due'), card_id, json_extract(fsrs, '$.state'))
             WHERE suspended = 0 AND fsrs IS NOT NULL;
         CREATE INDEX cards_not_new ON cards (card_id) WHERE fsrs IS NOT NULL OR suspended = 1;
     """,

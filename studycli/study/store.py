@@ -125,6 +125,11 @@ class Review:
         }
 
 
+# A card's due time and fsrs state, as the index cards_by_due (migration 0003) holds them.
+_DUE = "json_extract(fsrs, '$.due')"
+_STATE = "json_extract(fsrs, '$.state')"
+
+
 @dataclass(frozen=True)
 class Schedule:
     """What the queue reads of the store: the cards due up to a time, and which are not new.
@@ -232,8 +237,8 @@ class Store:
         Reads only the rows it returns (an index on the due time), not every card's state.
         """
         due = self.conn.execute(
-            "SELECT card_id, fsrs_state, due FROM cards"
-            " WHERE suspended = 0 AND fsrs IS NOT NULL AND due <= ? ORDER BY due, card_id",
+            f"SELECT card_id, {_STATE}, {_DUE} FROM cards"
+            f" WHERE suspended = 0 AND fsrs IS NOT NULL AND {_DUE} <= ? ORDER BY {_DUE}, card_id",
             (iso(until),),
         ).fetchall()
         return Schedule(due=due, seen=self.not_new() if seen is None else seen)
@@ -254,8 +259,8 @@ class Store:
     def earliest_due(self, card_ids: Container[str]) -> datetime | None:
         """When the first of these cards (studied, not suspended) falls due; None if none."""
         rows = self.conn.execute(
-            "SELECT card_id, due FROM cards"
-            " WHERE suspended = 0 AND fsrs IS NOT NULL ORDER BY due, card_id"
+            f"SELECT card_id, {_DUE} FROM cards"
+            f" WHERE suspended = 0 AND fsrs IS NOT NULL ORDER BY {_DUE}, card_id"
         )
         for card_id, due in rows:
             if card_id in card_ids:
