@@ -144,3 +144,23 @@ def test_a_device_check_past_its_time_limit_takes_its_worker_with_it(solutions):
     assert outcome.status == "timeout" and time.monotonic() - started < 10
     after = run_job(job(solutions, "check_pid", device="cuda"))
     assert after.status == "pass" and printed(after, "pid") != printed(first, "pid")
+
+
+def test_a_checks_time_limit_counts_from_its_start_not_from_its_workers(monkeypatch):
+    """A check sent to a worker still importing torch waits for it; its limit starts when it
+    runs (a cold start takes longer than this limit)."""
+    from .conftest import FIXTURE_CONTENT
+
+    fresh = runner._Pool()
+    monkeypatch.setattr(runner, "_pool", fresh)
+    quick = Job(
+        str(FIXTURE_CONTENT / "solutions"),
+        "arith",
+        "check_add_one",
+        Candidate("reference", "add_one", "arith"),
+        timeout=0.5,
+    )
+    try:
+        assert run_job(quick).status == "pass"
+    finally:
+        fresh.zygote.close()

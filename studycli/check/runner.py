@@ -158,11 +158,15 @@ def clear_stop() -> None:
 
 def _wait(running, job: Job):
     """The child's report (None if it died silently), or an Outcome if it had to be killed.
-    Meanwhile the child's output is read as it comes, so that a flood of it never blocks.
+    (Its worker reads the child's output as it comes, so that a flood of it never blocks.)
 
     On the CPU the child caps its own address space. CUDA reserves far more address space than
     it uses, so there the parent watches the worker's resident memory instead.
     """
+    # The limit counts from the check's start, not from the worker's: a check sent while the
+    # worker still imports torch (or, on CUDA, runs the check before it) waits for it first.
+    if not running.started.wait(WORKER_START_LIMIT):
+        return Outcome(Status.ERROR, "the worker that runs checks did not start", 0.0)
     deadline = time.monotonic() + job.timeout
     watch = job.device != "cpu" and job.memory_mb
     baseline = None
@@ -211,6 +215,7 @@ LAZY_IMPORTS = {
     "torch.func": ("torch._dynamo",),
     "torch.compile": ("torch._dynamo",),
 }
+WORKER_START_LIMIT = 600.0  # seconds a worker may take to start (torch's import, CUDA's)
 # A CUDA worker holding this much more (device memory, or host memory) than after its first
 # check is replaced by a fresh one.
 CUDA_LEAK_MB = 512
@@ -355,6 +360,8 @@ class _Spawned:
         self.exitcode: int | None = None
         self.output = ""  # Python's, in the result (no C-level capture here)
         self.contained = False
+        self.started = threading.Event()
+        self.started.set()  # a spawned process starts its own interpreter: its limit counts
         self.gone = threading.Event()
 
     def wait(self, timeout: float | None) -> bool:

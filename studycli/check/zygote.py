@@ -85,6 +85,7 @@ class Running:
         self.result: dict | None = None
         self.exitcode: int | None = None
         self.output = ""  # the tail of what it wrote
+        self.started = threading.Event()  # it runs (its time limit counts from here), or is gone
         self.reported = threading.Event()  # a result came, or the process is gone
         self.gone = threading.Event()
         self._kill = False
@@ -97,7 +98,11 @@ class Running:
         """Kill the check: its whole session when contained, else the process running it (a
         CUDA worker, which goes with it)."""
         self._kill = True
-        if self.pid is None or self.gone.is_set():
+        if self.pid is None:  # not started yet: killed as it starts; nobody waits for it
+            self.started.set()
+            self.reported.set()
+            return
+        if self.gone.is_set():
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             if self.contained and hasattr(os, "killpg"):
@@ -113,12 +118,14 @@ class Running:
 
     def _started(self, pid: int) -> None:
         self.pid = pid
+        self.started.set()
         if self._kill:
             self.kill()
 
     def _ended(self, exitcode: int | None) -> None:
         self.exitcode = exitcode
         self.gone.set()
+        self.started.set()
         self.reported.set()
 
 
