@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from studycli.errors import StudyError
@@ -91,7 +90,9 @@ def _percent(rate: float | None) -> str:
     return "-" if rate is None else f"{rate:.1%}"
 
 
-def _retention_table(retention: dict[str, Retention]) -> Table:
+def _retention_table(retention: dict[str, Retention]) -> RenderableType:
+    from rich.table import Table  # here: every command imports this module, few print tables
+
     table = Table(
         title="true retention, last 30 days",
         title_justify="left",
@@ -108,7 +109,9 @@ def _retention_table(retention: dict[str, Retention]) -> Table:
     return table
 
 
-def _topics_table(topics: list[TopicStats]) -> Table:
+def _topics_table(topics: list[TopicStats]) -> RenderableType:
+    from rich.table import Table
+
     table = Table(
         title="topics, weakest first",
         title_justify="left",

@@ -13,20 +13,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fsrs import Rating
 
 from studycli.content.card import Card
 
-from . import optimize
 from . import rating as core
-from .cram import CramQueue, cram_order
 from .queue import Due, due_from, leeches, next_due
-from .review_io import ImportResult, export_reviews, import_reviews
-from .review_log_csv import read_reviews
 from .settings import Settings
-from .stats import Stats, stats
 from .store import CardState, Review, ReviewMethod, Store, parse_time
+
+if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (~20 ms)
+    from . import optimize
+    from .cram import CramQueue
+    from .review_io import ImportResult
+    from .stats import Stats
 
 __all__ = ["CardState", "DueCounts", "Rated", "Review", "ReviewMethod", "Study", "study_items"]
 
@@ -76,6 +78,9 @@ def fit_file(path: Path, settings: Settings, tz: tzinfo | None = None) -> optimi
         ImportFormatError: the file is unreadable or has bad rows.
         StudyError: too few reviews to fit.
     """
+    from . import optimize
+    from .review_log_csv import read_reviews
+
     rows = read_reviews(path)
     items, reviews, cards = optimize.fsrs_items(
         ((r.card_id, r.rating, r.reviewed_at) for r in rows), settings.day_starts_at, tz
@@ -199,6 +204,8 @@ class Study:
 
     def cram_queue(self, items: list[Card], now: datetime, limit: int | None = None) -> CramQueue:
         """A cram session over `items`: weakest first, due or not (see `cram`)."""
+        from .cram import CramQueue, cram_order
+
         return CramQueue(cram_order(items, self.store.states(), now, self.settings)[:limit])
 
     def cram_rate(
@@ -251,6 +258,8 @@ class Study:
     ) -> Stats:
         """Where the learner stands on `items` (see `stats.stats`); `elsewhere` also counts the
         log's cards that are not in the content."""
+        from .stats import stats
+
         return stats(self.store, items, self.settings, now, tz, elsewhere=elsewhere)
 
     def import_reviews(self, path: Path, items: list[Card], now: datetime) -> ImportResult:
@@ -265,6 +274,9 @@ class Study:
         Raises:
             ImportFormatError: the file is unreadable or has bad rows (nothing is written).
         """
+        from .review_io import import_reviews
+        from .review_log_csv import read_reviews
+
         rows = read_reviews(path, now=now)
         hashes = {item.id: item.content_hash for item in items}
         self._seen = None  # cards the import studies are not new any more
@@ -272,6 +284,8 @@ class Study:
 
     def export_reviews(self, path: Path) -> int:
         """Write the log (undone and cram ratings left out) to `path` as CSV; how many rows."""
+        from .review_io import export_reviews
+
         return export_reviews(self.store, path)
 
     def fit(self, tz: tzinfo | None = None) -> optimize.Fit:
@@ -285,5 +299,7 @@ class Study:
             (card_id, rating, parse_time(moment))
             for card_id, rating, moment, _, _ in self.store.scheduled_log()
         )
+        from . import optimize
+
         items, reviews, cards = optimize.fsrs_items(history, self.settings.day_starts_at, tz)
         return optimize.fit(items, reviews=reviews, cards=cards)
