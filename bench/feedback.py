@@ -87,11 +87,15 @@ def watch(card_id: str, repeat: int, home: Path, environ: dict[str, str]) -> lis
     attempt = home / "data" / "attempts" / f"{card_id}.py"
     child = spawn(["--content", str(root), "solve", card_id, "--watch", "--no-record"], environ)
     child.expect(OUTCOME)  # the starter, checked once at the start (the first attempt)
+    import pexpect
+
     times = []
-    for source in wrong[: repeat + 1]:
-        time.sleep(0.3)  # a learner types between saves
+    for number, source in enumerate(wrong[: repeat + 1]):
+        child.expect(pexpect.TIMEOUT, timeout=0.3)  # a learner types; what was shown is read
+        saved = attempt.with_name(f".saving-{number}.py")
+        saved.write_text(source)
         started = time.perf_counter()
-        attempt.write_text(source)
+        os.replace(saved, attempt)  # saved at once, as editors do: one change to see
         child.expect(OUTCOME)
         times.append(time.perf_counter() - started)
     child.send("q")

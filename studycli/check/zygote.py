@@ -158,11 +158,13 @@ class Worker:
         os.close(requests_read)
         os.close(replies_write)
         self._replies = os.fdopen(replies, "rb")
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the checks running
+        self._sending = threading.Lock()
         self._running: dict[int, Running] = {}
         self._number = 0
         self.ready = threading.Event()
         self.dead = False
+        self._closed = False
         self.memory: dict[str, float] = {}  # what a CUDA worker reports after each check
         self._send(("config", self._config((*BASE_PRELOAD, *preload), solutions)))
         threading.Thread(target=self._read, name="studycli-worker", daemon=True).start()
@@ -186,14 +188,14 @@ class Worker:
         return {"preload": list(preload), "solutions": solutions, "fork": self.fork,
                 "device": self.device}  # fmt: skip
 
-    @property
-    def busy(self) -> int:
-        return len(self._running)
-
     def close(self) -> None:
         """Let the server go (it kills what it still runs), and reap it."""
-        with contextlib.suppress(OSError):
-            os.close(self._requests)
+        with self._sending:
+            if self._closed:
+                return
+            self._closed = True
+            with contextlib.suppress(OSError):
+                os.close(self._requests)
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -204,7 +206,9 @@ class Worker:
 
     def _send(self, message: Any) -> bool:
         try:
-            with self._lock:
+            with self._sending:  # its own lock: a full pipe never holds up the reply reader
+                if self._closed:
+                    return False
                 write_message(self._requests, message)
             return True
         except OSError:  # the server is gone
