@@ -29,40 +29,11 @@ class ModuleInfo:
                 return node
         return None
 
-    def listed(self, table: str) -> dict[str, int]:
-        """For `WRONG_ANSWERS` or `CORRECT_VARIANTS`: entries per function name.
-
-        Reads `TABLE = {"f": [a, b]}` and `TABLE["f"] = [a, b]` at module top level.
-        """
-        counts: dict[str, int] = {}
-        for node in self.tree.body:
-            if not isinstance(node, (ast.Assign, ast.AnnAssign)):
-                continue
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                if (
-                    isinstance(target, ast.Name)
-                    and target.id == table
-                    and isinstance(node.value, ast.Dict)
-                ):
-                    for key, value in zip(node.value.keys, node.value.values):
-                        if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                            counts[key.value] = _length(value)
-                elif (
-                    isinstance(target, ast.Subscript)
-                    and isinstance(target.value, ast.Name)
-                    and target.value.id == table
-                    and isinstance(target.slice, ast.Constant)
-                ):
-                    counts[str(target.slice.value)] = (
-                        _length(node.value) if node.value is not None else 0
-                    )
-        return counts
-
-    def table_entries(self, table: str, function: str) -> list[ast.expr]:
-        """The expressions listed in `TABLE["function"]` (`TABLE = {"f": [a, b]}` or
-        `TABLE["f"] = [a, b]` at module top level), in order; the last assignment wins."""
-        entries: list[ast.expr] = []
+    def tables(self, table: str) -> dict[str, list[ast.expr]]:
+        """For `WRONG_ANSWERS` or `CORRECT_VARIANTS`: the expressions listed per function name,
+        in order. Reads `TABLE = {"f": [a, b]}` and `TABLE["f"] = [a, b]` at module top level;
+        the last assignment wins."""
+        found: dict[str, list[ast.expr]] = {}
         for node in self.tree.body:
             if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
                 continue
@@ -74,17 +45,24 @@ class ModuleInfo:
                     and isinstance(node.value, ast.Dict)
                 ):
                     for key, value in zip(node.value.keys, node.value.values):
-                        if isinstance(key, ast.Constant) and key.value == function:
-                            entries = _elements(value)
+                        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                            found[key.value] = _elements(value)
                 elif (
                     isinstance(target, ast.Subscript)
                     and isinstance(target.value, ast.Name)
                     and target.value.id == table
                     and isinstance(target.slice, ast.Constant)
-                    and target.slice.value == function
                 ):
-                    entries = _elements(node.value)
-        return entries
+                    found[str(target.slice.value)] = _elements(node.value)
+        return found
+
+    def listed(self, table: str) -> dict[str, int]:
+        """For `WRONG_ANSWERS` or `CORRECT_VARIANTS`: entries per function name."""
+        return {name: len(entries) for name, entries in self.tables(table).items()}
+
+    def table_entries(self, table: str, function: str) -> list[ast.expr]:
+        """The expressions listed in `TABLE["function"]`, in order."""
+        return self.tables(table).get(function, [])
 
     def expected_failures(self, table: str, function: str) -> list[str | None]:
         """For each entry of `TABLE["function"]`, the text its `@fails_with("...")` declares
@@ -122,10 +100,6 @@ def declared_failure(function: ast.FunctionDef | None) -> str | None:
         ):
             return decorator.args[0].value
     return None
-
-
-def _length(node: ast.expr) -> int:
-    return len(node.elts) if isinstance(node, (ast.List, ast.Tuple)) else 0
 
 
 def module_path(solutions_dir: Path, module: str) -> Path:
