@@ -52,7 +52,7 @@ def session(tmp_path):
             env=environment,
             cwd=str(REPO_ROOT),
             encoding="utf-8",
-            timeout=20,
+            timeout=60,
             dimensions=(50, 100),
         )
         children.append(child)

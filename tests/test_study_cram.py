@@ -148,7 +148,7 @@ def test_a_cram_session_in_a_real_terminal(db, tmp_path):
         env=environment,
         cwd=str(REPO_ROOT),
         encoding="utf-8",
-        timeout=20,
+        timeout=60,
         dimensions=(50, 100),
     )
     try:

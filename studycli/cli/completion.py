@@ -7,6 +7,7 @@ folder's file and folder names (`content.catalog`) and imports neither numpy nor
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -48,3 +49,12 @@ def complete_topic(incomplete: str) -> list[str]:
     from studycli.content.catalog import topic_slugs
 
     return _matching(topic_slugs(), incomplete)
+
+
+# The card filters most commands share, completed from the content.
+DeckOption = Annotated[
+    str | None, typer.Option(help="Only this deck.", autocompletion=complete_deck)
+]
+TopicOption = Annotated[
+    str | None, typer.Option(help="Only this topic slug.", autocompletion=complete_topic)
+]

@@ -13,7 +13,7 @@ from studycli.check.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from studycli.study.settings import LEECH_LAPSES
 
 from .app import app, options, stdout
-from .completion import complete_card_id, complete_deck, complete_topic
+from .completion import DeckOption, TopicOption, complete_card_id
 
 STATUS_STYLE = {
     "pass": "green",
@@ -225,12 +225,8 @@ def show(
 @app.command("list")
 def list_cards(
     ctx: typer.Context,
-    deck: Annotated[
-        str | None, typer.Option(help="Only this deck.", autocompletion=complete_deck)
-    ] = None,
-    topic: Annotated[
-        str | None, typer.Option(help="Only this topic slug.", autocompletion=complete_topic)
-    ] = None,
+    deck: DeckOption = None,
+    topic: TopicOption = None,
     kind: Annotated[str | None, typer.Option(help="concept, derivation or coding.")] = None,
     leeches: Annotated[
         bool,

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from .app import app, options, stdout
-from .completion import complete_deck, complete_topic
+from .completion import DeckOption, TopicOption
 from .context import now
 
 
@@ -17,12 +17,8 @@ from .context import now
 def export_anki(
     ctx: typer.Context,
     out: Annotated[Path, typer.Argument(metavar="OUT.apkg", help="The Anki package to write.")],
-    deck: Annotated[
-        str | None, typer.Option(help="Only this deck.", autocompletion=complete_deck)
-    ] = None,
-    topic: Annotated[
-        str | None, typer.Option(help="Only this topic slug.", autocompletion=complete_topic)
-    ] = None,
+    deck: DeckOption = None,
+    topic: TopicOption = None,
     kind: Annotated[str | None, typer.Option(help="concept, derivation or coding.")] = None,
 ) -> None:
     """Export cards to an Anki package: one Anki deck "studycli::<deck>" per deck.

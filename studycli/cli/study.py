@@ -16,19 +16,15 @@ from studycli.errors import StudyError
 from studycli.study.settings import Settings
 
 from .app import app, options, stdout
-from .completion import complete_card_id, complete_deck, complete_topic
+from .completion import DeckOption, TopicOption, complete_card_id
 from .context import now, open_study, settings
 
 
 @app.command()
 def review(
     ctx: typer.Context,
-    deck: Annotated[
-        str | None, typer.Option(help="Only this deck.", autocompletion=complete_deck)
-    ] = None,
-    topic: Annotated[
-        str | None, typer.Option(help="Only this topic slug.", autocompletion=complete_topic)
-    ] = None,
+    deck: DeckOption = None,
+    topic: TopicOption = None,
     tag: Annotated[str | None, typer.Option(help="Only cards with this tag.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many cards.")] = None,
 ) -> None:
