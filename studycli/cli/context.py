@@ -7,6 +7,7 @@ it, for tests and for recording a session.
 from __future__ import annotations
 
 import os
+import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,8 @@ from studycli.errors import StudyError
 from .app import options
 
 if TYPE_CHECKING:
+    from studycli.content.card import Card
+    from studycli.content.loader import Content
     from studycli.study.api import Study
     from studycli.study.settings import Settings
 
@@ -36,6 +39,31 @@ def now() -> datetime:
             "e.g. 2025-03-01T09:00:00+00:00 (or unset it to use the clock)"
         )
     return moment.astimezone(UTC)
+
+
+def session_cards(
+    ctx: typer.Context,
+    command: str,
+    elsewhere: str,
+    deck: str | None,
+    topic: str | None,
+    tag: str | None,
+) -> tuple[Content, list[Card]]:
+    """The content and the cards an interactive session (`review`, `cram`) studies.
+
+    Raises:
+        StudyError: stdin is not a terminal (`elsewhere` says what scripts can use), or no
+            card matches the filters.
+    """
+    if not sys.stdin.isatty():
+        raise StudyError(
+            f"`studycli {command}` reads keys from a terminal: run it in one ({elsewhere})"
+        )
+    content = options(ctx).load()
+    cards = content.select(deck=deck, topic=topic, tag=tag)
+    if not cards:
+        raise StudyError("no cards match those filters: `studycli list` shows decks and topics")
+    return content, cards
 
 
 def settings() -> Settings:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
-from studycli.errors import StudyError
-
-from .app import app, options, stdout
-from .context import now, open_study
+from .app import app, stdout
+from .context import now, open_study, session_cards
 
 
 @app.command()
@@ -35,15 +32,9 @@ def cram(
     from .review_session import ReviewSession
     from .terminal import getkey
 
-    if not sys.stdin.isatty():
-        raise StudyError(
-            "`studycli cram` reads keys from a terminal: run it in one "
-            "(`studycli stats --json` shows the weakest topics to scripts)"
-        )
-    content = options(ctx).load()
-    cards = content.select(deck=deck, topic=topic, tag=tag)
-    if not cards:
-        raise StudyError("no cards match those filters: `studycli list` shows decks and topics")
+    content, cards = session_cards(
+        ctx, "cram", "`studycli stats --json` shows the weakest topics to scripts", deck, topic, tag
+    )
     with open_study(ctx) as study:
         queue = study.cram_queue(study_items(cards), now(), limit)
         session = ReviewSession(

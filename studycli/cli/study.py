@@ -12,12 +12,11 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from studycli.errors import StudyError
 from studycli.study.settings import Settings
 
 from .app import app, options, stdout
 from .completion import DeckOption, TopicOption, complete_card_id
-from .context import now, open_study, settings
+from .context import now, open_study, session_cards, settings
 
 
 @app.command()
@@ -39,15 +38,14 @@ def review(
     from .review_session import ReviewSession
     from .terminal import getkey
 
-    if not sys.stdin.isatty():
-        raise StudyError(
-            "`studycli review` reads keys from a terminal: run it in one "
-            "(scripts can use `studycli due --json` and `studycli solve`)"
-        )
-    content = options(ctx).load()
-    cards = content.select(deck=deck, topic=topic, tag=tag)
-    if not cards:
-        raise StudyError("no cards match those filters: `studycli list` shows decks and topics")
+    content, cards = session_cards(
+        ctx,
+        "review",
+        "scripts can use `studycli due --json` and `studycli solve`",
+        deck,
+        topic,
+        tag,
+    )
     with open_study(ctx) as study:
         ReviewSession(stdout(), study, content, cards, clock=now, getkey=getkey, limit=limit).run()
 
