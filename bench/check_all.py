@@ -75,7 +75,7 @@ def tree_cpu(command: list[str], environ: dict[str, str]) -> tuple[float, float,
     return wall, cpu, out.stdout
 
 
-def in_process(cards: list[str]) -> None:
+def in_process(cards: list[str], device: str = "cpu") -> None:
     """(The --in-process mode.) Run every candidate here, one after another; print their times."""
     import resource
 
@@ -104,7 +104,7 @@ def in_process(cards: list[str]) -> None:
             try:
                 module = runner._load_solution(job.solutions_dir, job.check_module)
                 impl, _ = runner._resolve(job)
-                getattr(module, job.check_function)(impl, device="cpu")
+                getattr(module, job.check_function)(impl, device=device)
             except BaseException:  # a rejected candidate is timed as well as an accepted one
                 pass
             candidate = job.candidate
@@ -150,6 +150,25 @@ for started, ended, seconds, module, kind, status in sorted(log, key=lambda x: x
 """
 
 
+def candidates(environ: dict[str, str], cards: list[str]) -> None:
+    """(A diagnostic, not a target.) The candidates slowest on CUDA, run in one process on one
+    thread, with their time on the CPU."""
+    times = {}
+    for device in ("cpu", "cuda"):
+        out = subprocess.run(
+            [PYTHON, __file__, "--in-process", "--device", device, "--cards", *cards],
+            env=environ, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        times[device] = json.loads(out.stdout)["times"]
+    total = {device: sum(t.values()) for device, t in times.items()}
+    print(
+        f"  in one process: all candidates {total['cpu']:.1f} s on the CPU, "
+        f"{total['cuda']:.1f} s on CUDA; slowest on CUDA (CUDA s / CPU s):"
+    )
+    for name, seconds in sorted(times["cuda"].items(), key=lambda item: -item[1])[:15]:
+        print(f"    {name}: {seconds:.2f} / {times['cpu'].get(name, float('nan')):.2f}")
+
+
 def timeline(environ: dict[str, str], device: str, jobs: int) -> None:
     """(A diagnostic, not a target.) When each check ran, in a `check` run in one process."""
     print(f"  timeline of a check run, --device {device} --jobs {jobs}:", flush=True)
@@ -187,9 +206,10 @@ def main() -> None:
         "on the CPU and on CUDA, and on CUDA with these numbers of jobs",
     )  # fmt: skip
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--device", default="cpu", help=argparse.SUPPRESS)  # with --in-process
     args = parser.parse_args()
     if args.in_process:
-        in_process(args.cards)
+        in_process(args.cards, args.device)
         return
     print(f"machine: {machine()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="studycli-bench-") as home:
@@ -253,6 +273,7 @@ def gpu(environ: dict[str, str], jobs: int, cards: list[str], diagnose: list[int
         cuda <= cpu,
     )
     if diagnose is not None:
+        candidates(environ, cards)
         for device, count in [("cpu", jobs), ("cuda", jobs), *(("cuda", n) for n in diagnose)]:
             timeline(environ, device, count)
 

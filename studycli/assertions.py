@@ -229,23 +229,39 @@ def watch_torch() -> Iterator[TorchWatch]:
             out = impl(q, k, v)
         expect(seen.numel < n_q * n_k // 8, what, f"built a tensor of {seen.numel} elements")
     """
+    with _watch(sizes=True) as record:
+        yield record
+
+
+@contextmanager
+def _watch(*, sizes: bool) -> Iterator[TorchWatch]:
+    """`watch_torch`; without `sizes` only the names are recorded. The mode runs for every
+    operation of the learner's code, so it does as little as it can (a check of a loop over
+    single rows calls it hundreds of thousands of times)."""
     import torch
     from torch.overrides import TorchFunctionMode
 
     record = TorchWatch()
+    called = record.called
+    tensor = torch.Tensor
 
     def visit(value: Any) -> None:
-        if isinstance(value, torch.Tensor):
-            record.numel = max(record.numel, value.numel())
+        if isinstance(value, tensor):
+            if (numel := value.numel()) > record.numel:
+                record.numel = numel
         elif isinstance(value, (tuple, list)):
             for item in value:
                 visit(item)
 
     class _Watch(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
-            record.called.add(getattr(func, "__name__", str(func)))
+            try:
+                called.add(func.__name__)
+            except AttributeError:
+                called.add(str(func))
             result = func(*args, **(kwargs or {}))
-            visit(result)
+            if sizes:
+                visit(result)
             return result
 
     with _Watch():
@@ -260,7 +276,7 @@ def forbid(impl: Callable, *names: str, reason: str) -> Callable:
     """
 
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        with watch_torch() as seen:
+        with _watch(sizes=False) as seen:
             result = impl(*args, **kwargs)
         used = sorted(seen.called & set(names))
         if used:

@@ -12,7 +12,7 @@ from studycli.check.runner import Candidate, Job, run_job
 from studycli.check.verify import run_checks
 from studycli.content.loader import load_content
 
-from .conftest import FIXTURE_CONTENT, write_card
+from .conftest import FIXTURE_CONTENT, REPO_ROOT, write_card
 
 TROUBLE = '''
 from studycli.assertions import assert_equal, call, fails_with
@@ -290,3 +290,42 @@ def test_a_wrong_answer_rejected_for_another_reason_than_it_declares_fails_the_c
     assert result.status == "fail"
     assert "_wrong_plus_one" in result.message and "not for its mistake" in result.message
     assert "'off by one'" in result.message and "_wrong_square" not in result.message
+
+
+DEVICE_CHECKERS = '''
+def check_ignores(impl, device="cpu"):
+    assert impl(2) == 3
+
+
+def check_builds_on_it(impl, device="cpu"):
+    import torch
+    assert impl(torch.ones(2, device=device)).sum() == 4
+
+
+def check_passes_it_on(impl, device="cpu"):
+    _cases(impl, device)
+'''
+
+
+def test_a_checker_uses_its_device_only_when_its_body_names_it(tmp_path):
+    from studycli.content.source import read_module
+
+    (tmp_path / "devices.py").write_text(DEVICE_CHECKERS)
+    info = read_module(tmp_path, "devices")
+    assert not info.uses_device("check_ignores")
+    assert info.uses_device("check_builds_on_it")
+    assert info.uses_device("check_passes_it_on")
+    assert info.uses_device("no_such_checker")  # unknown: assume it does
+
+
+def test_with_cuda_a_checker_that_ignores_the_device_is_planned_on_the_cpu():
+    """`check --device cuda` sends only the checks whose checker uses the device to the GPU's
+    workers; the others run in the CPU's (the same check, without a CUDA context)."""
+    from studycli.check.verify import plan
+
+    content = load_content(REPO_ROOT)
+    planned = {
+        card_id: {job.device for job in plan(content.get(card_id), content, device="cuda")}
+        for card_id in ("sliding-window-max", "flash-attention")
+    }
+    assert planned == {"sliding-window-max": {"cpu"}, "flash-attention": {"cuda"}}

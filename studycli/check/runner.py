@@ -220,6 +220,7 @@ WORKER_START_LIMIT = 600.0  # seconds a worker may take to start (torch's import
 # check is replaced by a fresh one.
 CUDA_LEAK_MB = 512
 HOST_LEAK_MB = 2048
+DEVICE_WORKERS = 4
 
 
 def cores() -> int:
@@ -251,15 +252,20 @@ def preload(modules: Iterable[str], solutions: tuple[str, list[str]] | None = No
     _pool.preload(tuple(modules), solutions)
 
 
+def device_workers(jobs: int) -> int:
+    """How many checks run on one GPU at once, each in its own worker: more than a few only
+    time-slice the device between their contexts (and each holds a CUDA context's memory)."""
+    return max(1, min(jobs, DEVICE_WORKERS))
+
+
 def warm_up(device: str = "cpu", workers: int = 1) -> None:
-    """Start the worker for checks on `device` now, in the background, so that the first check
+    """Start the workers for checks on `device` now, in the background, so that the first check
     finds torch (and what was preloaded) imported: on the CPU the one that forks every check
-    (a check started meanwhile waits for it), on CUDA `workers` of them, one per check to be
-    run at once."""
-    if device == "cpu":
-        _pool.worker(device)
-    else:
-        _pool.start(device, workers)
+    (a check started meanwhile waits for it); on CUDA that one too (for the checkers that ignore
+    the device) and `device_workers(workers)` device workers."""
+    _pool.worker("cpu")
+    if device != "cpu":
+        _pool.start(device, device_workers(workers))
 
 
 class _Pool:

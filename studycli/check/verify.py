@@ -27,6 +27,7 @@ from .runner import (
     Status,
     clear_stop,
     cores,
+    device_workers,
     kill_all,
     lazy_modules,
     preload,
@@ -97,6 +98,9 @@ def plan(
             for i in range(count)
         ]
     candidates.append(Candidate("code", function, code=starter_for(card, info)))
+    checker = info if check.module == module else read_module(content.solutions_dir, check.module)
+    if not checker.uses_device(check.function):
+        device = "cpu"  # the checker makes no tensor on the device: the CPU's workers run it
     return [
         Job(str(content.solutions_dir), check.module, check.function, c, device, timeout, memory_mb)
         for c in candidates
@@ -189,7 +193,10 @@ def run_checks(
     }
     warm_up(cards, content, device)
     collected: dict[str, list[tuple[Job, Outcome]]] = {card_id: [] for card_id in planned}
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    # Checks on a GPU take turns on it in a few device workers; the CPU's share out the cores.
+    pools = {"cpu": ThreadPoolExecutor(max_workers=max(1, jobs))}
+    if device != "cpu":
+        pools[device] = ThreadPoolExecutor(max_workers=device_workers(jobs))
     # The longest jobs first, so that none is left to run alone at the end: the candidates that
     # pass run every case of their checker, while most wrong answers fail at an early one.
     queue = sorted(
@@ -197,7 +204,7 @@ def run_checks(
         key=lambda item: _ORDER.get(item[1].candidate.kind, 1),
     )
     try:
-        futures = {pool.submit(run_job, job): (card_id, job) for card_id, job in queue}
+        futures = {pools[job.device].submit(run_job, job): (card_id, job) for card_id, job in queue}
         for future in as_completed(futures):
             card_id, job = futures[future]
             outcome = future.result()
@@ -205,11 +212,13 @@ def run_checks(
             if on_job_done is not None:
                 on_job_done(job, outcome)
     except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
+        for pool in pools.values():
+            pool.shutdown(wait=False, cancel_futures=True)
         kill_all()
         raise
     finally:
-        pool.shutdown(wait=True)
+        for pool in pools.values():
+            pool.shutdown(wait=True)
         clear_stop()  # every job has returned: a later run in this process starts afresh
     return [
         _not_done_result(card.id, unfinished[card.id])

@@ -86,7 +86,11 @@ def check(
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds each check may take.")] = DEFAULT_TIMEOUT,
     device: Annotated[
-        str, typer.Option(help="cpu or cuda: where checkers put their tensors.")
+        str,
+        typer.Option(
+            help="cpu or cuda: where checkers put their tensors (a checker that ignores its "
+            "device runs on the CPU either way)."
+        ),
     ] = "cpu",
     memory: Annotated[
         int, typer.Option(help="Memory cap of each check, in MB.")

@@ -72,6 +72,19 @@ class ModuleInfo:
             for e in self.table_entries(table, function)
         ]
 
+    def uses_device(self, function: str) -> bool:
+        """Whether checker `function` uses its `device` parameter (passes it on or builds a
+        tensor with it). One that never names it checks the same thing on any device. Unknown
+        functions count as using it."""
+        node = self.function(function)
+        if node is None:
+            return True
+        return any(
+            isinstance(name, ast.Name) and name.id == "device"
+            for statement in node.body
+            for name in ast.walk(statement)
+        )
+
     def imports(self) -> list[str]:
         """The module's top-level import lines, for the starter (studycli's own left out)."""
         source_lines = self.source.splitlines()
