@@ -9,7 +9,11 @@ over the ideal.
 With --gpu, `studycli check --device cuda` and the CPU run are timed side by side on the same
 machine instead (target 5: the CUDA run no slower than the CPU run).
 
-    python bench/check_all.py [--jobs N] [--gpu] [--cards ID ...]
+Each `check` is run once first, not counted (as after any earlier run: the files read from disk
+are in the page cache, and the seconds each check took are in the cache folder, so that the
+longest start first), then `--repeat` times; the median counts.
+
+    python bench/check_all.py [--jobs N] [--gpu] [--repeat 3] [--cards ID ...]
 """
 
 from __future__ import annotations
@@ -75,7 +79,7 @@ def tree_cpu(command: list[str], environ: dict[str, str]) -> tuple[float, float,
     return wall, cpu, out.stdout
 
 
-def in_process(cards: list[str], device: str = "cpu") -> None:
+def in_process(cards: list[str]) -> None:
     """(The --in-process mode.) Run every candidate here, one after another; print their times."""
     import resource
 
@@ -104,7 +108,7 @@ def in_process(cards: list[str], device: str = "cpu") -> None:
             try:
                 module = runner._load_solution(job.solutions_dir, job.check_module)
                 impl, _ = runner._resolve(job)
-                getattr(module, job.check_function)(impl, device=device)
+                getattr(module, job.check_function)(impl, device="cpu")
             except BaseException:  # a rejected candidate is timed as well as an accepted one
                 pass
             candidate = job.candidate
@@ -118,9 +122,10 @@ T0 = time.perf_counter()
 from pathlib import Path
 from studycli.check import runner, verify
 from studycli.content.loader import load_content
+from studycli.paths import check_times_path
 
 device, jobs = sys.argv[1], int(sys.argv[2])
-runner.warm_up(device)
+runner.warm_up(device, jobs)
 content = load_content(Path(sys.argv[3]))
 cards = list(content.cards.values())
 verify.warm_up(cards, content, device)
@@ -134,39 +139,29 @@ def timed(job):
     started = time.perf_counter() - T0
     outcome = run_job(job)
     log.append((started, time.perf_counter() - T0, outcome.seconds, job.check_module,
-                job.candidate.kind, outcome.status))
+                job.candidate.kind, outcome.status, job.device))
     return outcome
 
 
 verify.run_job = timed
-verify.run_checks(runnable, content, jobs=jobs, device=device)
+verify.run_checks(runnable, content, jobs=jobs, device=device, times=check_times_path())
 end = time.perf_counter() - T0
 log.sort()
 print(f"    lint done {linted:.1f} s, first check started {log[0][0]:.1f} s and reported "
       f"{min(e for _, e, *_ in log):.1f} s, all done {end:.1f} s; {len(log)} checks, in-child "
-      f"seconds {sum(x[2] for x in log):.1f}, slot-seconds {sum(e - s for s, e, *_ in log):.1f}")
-for started, ended, seconds, module, kind, status in sorted(log, key=lambda x: x[0] - x[1])[:5]:
+      f"seconds {sum(x[2] for x in log):.1f}, slot-seconds {sum(e - s for s, e, *_ in log):.1f}, "
+      f"CPU of this process {time.process_time():.1f} s")
+for started, ended, seconds, module, kind, status, _ in sorted(log, key=lambda x: x[0] - x[1])[:5]:
     print(f"      {started:5.1f}-{ended:5.1f} s {module} {kind} {status} (in child {seconds:.2f} s)")
+for where in sorted({entry[6] for entry in log}):
+    mine = [entry for entry in log if entry[6] == where]
+    print(f"    on {where}: {len(mine)} checks, {min(e[0] for e in mine):.1f}-"
+          f"{max(e[1] for e in mine):.1f} s, in-child seconds {sum(e[2] for e in mine):.1f}, "
+          f"slot-seconds {sum(e[1] - e[0] for e in mine):.1f}; the last to end:")
+    for started, ended, seconds, module, kind, status, _ in sorted(mine, key=lambda e: -e[1])[:4]:
+        print(f"      {started:5.1f}-{ended:5.1f} s {module} {kind} {status} (in child "
+              f"{seconds:.2f} s)")
 """
-
-
-def candidates(environ: dict[str, str], cards: list[str]) -> None:
-    """(A diagnostic, not a target.) The candidates slowest on CUDA, run in one process on one
-    thread, with their time on the CPU."""
-    times = {}
-    for device in ("cpu", "cuda"):
-        out = subprocess.run(
-            [PYTHON, __file__, "--in-process", "--device", device, "--cards", *cards],
-            env=environ, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        times[device] = json.loads(out.stdout)["times"]
-    total = {device: sum(t.values()) for device, t in times.items()}
-    print(
-        f"  in one process: all candidates {total['cpu']:.1f} s on the CPU, "
-        f"{total['cuda']:.1f} s on CUDA; slowest on CUDA (CUDA s / CPU s):"
-    )
-    for name, seconds in sorted(times["cuda"].items(), key=lambda item: -item[1])[:15]:
-        print(f"    {name}: {seconds:.2f} / {times['cpu'].get(name, float('nan')):.2f}")
 
 
 def timeline(environ: dict[str, str], device: str, jobs: int) -> None:
@@ -179,8 +174,25 @@ def timeline(environ: dict[str, str], device: str, jobs: int) -> None:
     print(out.stdout + out.stderr[-1500:], flush=True)
 
 
+def run_checks(
+    environ: dict[str, str], jobs: int, devices: list[str], cards: list[str], repeat: int
+) -> dict[str, tuple[float, float]]:
+    """`studycli check` on each device: once not counted, then `repeat` times interleaved;
+    (median wall seconds, median CPU seconds) per device."""
+    for device in devices:
+        run_check(environ, jobs, device, cards, "not counted")
+    runs: dict[str, list[tuple[float, float]]] = {device: [] for device in devices}
+    for _ in range(repeat):
+        for device in devices:
+            runs[device].append(run_check(environ, jobs, device, cards))
+    return {
+        device: (median([r[0] for r in found]), median([r[1] for r in found]))
+        for device, found in runs.items()
+    }
+
+
 def run_check(
-    environ: dict[str, str], jobs: int, device: str, cards: list[str]
+    environ: dict[str, str], jobs: int, device: str, cards: list[str], note: str = ""
 ) -> tuple[float, float]:
     """`studycli check`: (wall seconds, CPU seconds of all its processes)."""
     command = [*studycli(), "check", *cards, "--jobs", str(jobs), "--device", device, "--json"]
@@ -190,7 +202,8 @@ def run_check(
     print(
         f"  studycli check --jobs {jobs} --device {device}: {seconds:.1f} s ({cpu:.1f} CPU s), "
         f"{len(results) - len(failed)} of {len(results)} cards pass"
-        + (f" (not: {', '.join(failed)})" if failed else ""),
+        + (f" (not: {', '.join(failed)})" if failed else "")
+        + (f" ({note})" if note else ""),
         flush=True,
     )
     return seconds, cpu
@@ -201,27 +214,27 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--gpu", action="store_true", help="time --device cuda against the CPU")
     parser.add_argument("--cards", nargs="*", default=[])
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--diagnose", nargs="*", type=int, default=None, help="with --gpu: timelines of runs "
         "on the CPU and on CUDA, and on CUDA with these numbers of jobs",
     )  # fmt: skip
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--device", default="cpu", help=argparse.SUPPRESS)  # with --in-process
     args = parser.parse_args()
     if args.in_process:
-        in_process(args.cards, args.device)
+        in_process(args.cards)
         return
     print(f"machine: {machine()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="studycli-bench-") as home:
         environ = env(STUDYCLI_HOME=home)
         environ.pop("PYTHONDONTWRITEBYTECODE", None)
         if args.gpu:
-            gpu(environ, args.jobs, args.cards, args.diagnose)
+            gpu(environ, args.jobs, args.cards, args.diagnose, args.repeat)
         else:
-            ideal(environ, args.jobs, args.cards)
+            ideal(environ, args.jobs, args.cards, args.repeat)
 
 
-def ideal(environ: dict[str, str], jobs: int, cards: list[str]) -> None:
+def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> None:
     cores = len(os.sched_getaffinity(0))  # as `check` counts them (taskset makes fewer)
     importing, importing_cpu = torch_import(environ)
     out = subprocess.run(
@@ -240,7 +253,7 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str]) -> None:
     )
     slowest = sorted(times.items(), key=lambda item: -item[1])[:3]
     print("  slowest candidates: " + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
-    seconds, cpu = run_check(environ, jobs, "cpu", cards)
+    seconds, cpu = run_checks(environ, jobs, ["cpu"], cards, repeat)["cpu"]
     ratio = seconds / best
     print(
         f"  CPU time of the whole check over the ideal's: "
@@ -254,7 +267,9 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str]) -> None:
     )
 
 
-def gpu(environ: dict[str, str], jobs: int, cards: list[str], diagnose: list[int] | None) -> None:
+def gpu(
+    environ: dict[str, str], jobs: int, cards: list[str], diagnose: list[int] | None, repeat: int
+) -> None:
     import torch
 
     if not torch.cuda.is_available():
@@ -264,8 +279,8 @@ def gpu(environ: dict[str, str], jobs: int, cards: list[str], diagnose: list[int
     # neither run pays for the first read of torch's or CUDA's libraries from disk
     warm = "import torch; torch.zeros(1, device='cuda'); torch.ones(8) @ torch.ones(8)"
     subprocess.run([PYTHON, "-c", warm], env=environ, check=True)
-    cpu, _ = run_check(environ, jobs, "cpu", cards)
-    cuda, _ = run_check(environ, jobs, "cuda", cards)
+    medians = run_checks(environ, jobs, ["cpu", "cuda"], cards, repeat)
+    cpu, cuda = medians["cpu"][0], medians["cuda"][0]
     report(
         "5. studycli check --device cuda vs cpu",
         f"{cuda:.1f} s vs {cpu:.1f} s = {cuda / cpu:.2f}x",
@@ -273,7 +288,6 @@ def gpu(environ: dict[str, str], jobs: int, cards: list[str], diagnose: list[int
         cuda <= cpu,
     )
     if diagnose is not None:
-        candidates(environ, cards)
         for device, count in [("cpu", jobs), ("cuda", jobs), *(("cuda", n) for n in diagnose)]:
             timeline(environ, device, count)
 

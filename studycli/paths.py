@@ -80,6 +80,11 @@ def content_index_path(content: Path) -> Path:
     return cache_dir() / f"content-{key}.index"
 
 
+def check_times_path() -> Path:
+    """How long each check took last time it ran (`check` starts the longest first)."""
+    return cache_dir() / "check-times.json"
+
+
 def database_path(option: str | Path | None = None) -> Path:
     """The review database: `--db`, then `STUDYCLI_DB`, then `<data dir>/reviews.sqlite3`."""
     chosen = option or os.environ.get("STUDYCLI_DB")

@@ -292,7 +292,7 @@ def test_a_wrong_answer_rejected_for_another_reason_than_it_declares_fails_the_c
     assert "'off by one'" in result.message and "_wrong_square" not in result.message
 
 
-DEVICE_CHECKERS = '''
+DEVICE_CHECKERS = """
 def check_ignores(impl, device="cpu"):
     assert impl(2) == 3
 
@@ -304,7 +304,7 @@ def check_builds_on_it(impl, device="cpu"):
 
 def check_passes_it_on(impl, device="cpu"):
     _cases(impl, device)
-'''
+"""
 
 
 def test_a_checker_uses_its_device_only_when_its_body_names_it(tmp_path):
@@ -329,3 +329,26 @@ def test_with_cuda_a_checker_that_ignores_the_device_is_planned_on_the_cpu():
         for card_id in ("sliding-window-max", "flash-attention")
     }
     assert planned == {"sliding-window-max": {"cpu"}, "flash-attention": {"cuda"}}
+
+
+def test_the_checks_that_took_longest_last_time_start_first(tmp_path):
+    """`times` keeps each check's seconds; the next run starts the longest first (one at a time
+    here, so the order they end in is the order they started in). A corrupt file is ignored."""
+    from studycli.check import durations
+
+    content = load_content(FIXTURE_CONTENT)
+    card = content.get("add-one")
+    times = tmp_path / "check-times.json"
+    times.write_text("{not json")
+    run_checks([card], content, jobs=1, times=times)
+    recorded = json.loads(times.read_text())
+    assert recorded and all(isinstance(v, float) for v in recorded.values())
+    assert {name.split("/")[3] for name in recorded} == {"reference", "variant", "wrong"}
+
+    slow_wrong = next(name for name in recorded if name.endswith("/wrong/1"))
+    times.write_text(json.dumps({**recorded, slow_wrong: 99.0}))
+    order: list = []
+    run_checks([card], content, jobs=1, times=times, on_job_done=lambda j, o: order.append(j))
+    assert durations.key(order[0]) == slow_wrong
+    assert order[-1].candidate.kind == "code"  # never timed, guessed the shortest
+    assert json.loads(times.read_text())[slow_wrong] < 99.0  # this run's time replaces it

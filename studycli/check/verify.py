@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from studycli.content.card import Card
 from studycli.content.loader import Content
@@ -18,6 +19,7 @@ from studycli.content.scaffold import not_done
 from studycli.content.source import checker_ref, read_module, starter_for
 from studycli.errors import StudyError
 
+from . import durations
 from .runner import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT,
@@ -107,9 +109,6 @@ def plan(
     ]
 
 
-_ORDER = {"reference": 0, "variant": 0, "wrong": 1, "code": 2}  # the order jobs start in
-
-
 def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
     """Fold a card's job outcomes into one status and the message that explains it."""
     result = CardResult(card_id)
@@ -173,11 +172,14 @@ def run_checks(
     timeout: float = DEFAULT_TIMEOUT,
     memory_mb: int = DEFAULT_MEMORY_MB,
     on_job_done: Callable[[Job, Outcome], None] | None = None,
+    times: Path | None = None,
 ) -> list[CardResult]:
     """Verify every card, running up to `jobs` isolated checks at a time.
 
     A card that is not filled in yet (see `scaffold.not_done`) is reported "not done" without
     running anything. Returns one `CardResult` per card reported, in the order of `cards`.
+    With `times` (a file, see `durations`), the checks that took longest last time start first
+    and this run's times are recorded there.
     """
     unfinished = {
         card.id: reasons for card in cards if (reasons := not_done(card, content.solutions_dir))
@@ -197,11 +199,11 @@ def run_checks(
     pools = {"cpu": ThreadPoolExecutor(max_workers=max(1, jobs))}
     if device != "cpu":
         pools[device] = ThreadPoolExecutor(max_workers=device_workers(jobs))
-    # The longest jobs first, so that none is left to run alone at the end: the candidates that
-    # pass run every case of their checker, while most wrong answers fail at an early one.
+    # The longest jobs first, so that none is left to run alone at the end.
+    known = durations.load(times) if times is not None else {}
     queue = sorted(
         ((card_id, job) for card_id, card_jobs in planned.items() for job in card_jobs),
-        key=lambda item: _ORDER.get(item[1].candidate.kind, 1),
+        key=lambda item: -durations.expected(item[1], known),
     )
     try:
         futures = {pools[job.device].submit(run_job, job): (card_id, job) for card_id, job in queue}
@@ -220,6 +222,8 @@ def run_checks(
         for pool in pools.values():
             pool.shutdown(wait=True)
         clear_stop()  # every job has returned: a later run in this process starts afresh
+    if times is not None:
+        durations.save(times, known, [done for results in collected.values() for done in results])
     return [
         _not_done_result(card.id, unfinished[card.id])
         if card.id in unfinished

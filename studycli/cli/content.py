@@ -112,6 +112,7 @@ def check(
     from studycli.check import runner
     from studycli.check.verify import checkable, run_checks, warm_up
     from studycli.errors import StudyError
+    from studycli.paths import check_times_path
 
     if device not in ("cpu", "cuda"):
         raise StudyError(f"--device must be cpu or cuda, not {device!r}")
@@ -129,7 +130,13 @@ def check(
     try:
         if as_json:
             results = run_checks(
-                runnable, content, jobs=jobs, device=device, timeout=timeout, memory_mb=memory
+                runnable,
+                content,
+                jobs=jobs,
+                device=device,
+                timeout=timeout,
+                memory_mb=memory,
+                times=check_times_path(),
             )
             print(json.dumps([r.to_dict() for r in results], indent=2))
         else:
@@ -169,6 +176,7 @@ def _check_with_progress(cards, content, jobs, device, timeout, memory):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from studycli.check.verify import count_jobs, run_checks
+    from studycli.paths import check_times_path
 
     with Progress(
         "[progress.description]{task.description}",
@@ -187,6 +195,7 @@ def _check_with_progress(cards, content, jobs, device, timeout, memory):
             timeout=timeout,
             memory_mb=memory,
             on_job_done=lambda job, outcome: progress.advance(task),
+            times=check_times_path(),
         )
 
 

@@ -1,0 +1,63 @@
+"""How long each check took the last time it ran, so that a run starts the longest first.
+
+A run of many checks on a few cores ends when its last check does: one long check started late
+runs alone at the end. `check` orders its jobs by the seconds each took last time (kept per
+device in a small JSON file in the cache folder) and, for a job never timed, by its kind (a
+candidate that passes runs every case of its checker, most wrong answers fail at an early one).
+The file is a cache: a missing, unreadable or foreign one is ignored and written afresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from .runner import Job, Outcome
+
+# What a job never timed is taken to last, by its candidate's kind.
+GUESS = {"reference": 1.0, "variant": 1.0, "wrong": 0.1, "code": 0.0}
+
+
+def key(job: Job) -> str | None:
+    """A job's name from run to run; None for a learner's file or code (never the same twice)."""
+    candidate = job.candidate
+    if candidate.kind not in ("reference", "variant", "wrong"):
+        return None
+    return (
+        f"{job.device}/{job.check_module}.{job.check_function}/{candidate.module}."
+        f"{candidate.function}/{candidate.kind}/{candidate.index}"
+    )
+
+
+def load(path: Path) -> dict[str, float]:
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {k: float(v) for k, v in found.items() if isinstance(v, (int, float))}
+
+
+def expected(job: Job, known: dict[str, float]) -> float:
+    name = key(job)
+    if name is not None and name in known:
+        return known[name]
+    return GUESS.get(job.candidate.kind, 0.1)
+
+
+def save(path: Path, known: dict[str, float], done: Iterable[tuple[Job, Outcome]]) -> None:
+    """Record the seconds of `done` on top of `known`; a failure to write is no failure of the
+    run (the cache folder may be read-only)."""
+    merged = dict(known)
+    for job, outcome in done:
+        if (name := key(job)) is not None:
+            merged[name] = round(outcome.seconds, 4)
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(merged, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, path)
