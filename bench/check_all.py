@@ -125,6 +125,7 @@ from studycli.content.loader import load_content
 from studycli.paths import check_times_path
 
 device, jobs = sys.argv[1], int(sys.argv[2])
+runner.DEVICE_WORKERS = int(sys.argv[4])
 runner.warm_up(device, jobs)
 content = load_content(Path(sys.argv[3]))
 cards = list(content.cards.values())
@@ -161,14 +162,21 @@ for where in sorted({entry[6] for entry in log}):
     for started, ended, seconds, module, kind, status, _ in sorted(mine, key=lambda e: -e[1])[:4]:
         print(f"      {started:5.1f}-{ended:5.1f} s {module} {kind} {status} (in child "
               f"{seconds:.2f} s)")
+    by_module = {}
+    for entry in mine:
+        by_module[entry[3]] = by_module.get(entry[3], 0.0) + entry[2]
+    print("      in-child seconds by module: " + ", ".join(
+        f"{m} {t:.2f}" for m, t in sorted(by_module.items(), key=lambda i: -i[1])[:12]))
 """
 
 
-def timeline(environ: dict[str, str], device: str, jobs: int) -> None:
-    """(A diagnostic, not a target.) When each check ran, in a `check` run in one process."""
-    print(f"  timeline of a check run, --device {device} --jobs {jobs}:", flush=True)
+def timeline(environ: dict[str, str], device: str, jobs: int, workers: int) -> None:
+    """(A diagnostic, not a target.) When each check ran, in a `check` run in one process, with
+    `workers` device workers."""
+    print(f"  timeline of a check run, --device {device} --jobs {jobs}, {workers} device "
+          "workers:", flush=True)  # fmt: skip
     out = subprocess.run(
-        [PYTHON, "-c", TIMELINE, device, str(jobs), str(ROOT)],
+        [PYTHON, "-c", TIMELINE, device, str(jobs), str(ROOT), str(workers)],
         env=environ, cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip
     print(out.stdout + out.stderr[-1500:], flush=True)
@@ -217,7 +225,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--diagnose", nargs="*", type=int, default=None, help="with --gpu: timelines of runs "
-        "on the CPU and on CUDA, and on CUDA with these numbers of jobs",
+        "on the CPU and on CUDA (with these numbers of device workers)",
     )  # fmt: skip
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -288,8 +296,10 @@ def gpu(
         cuda <= cpu,
     )
     if diagnose is not None:
-        for device, count in [("cpu", jobs), ("cuda", jobs), *(("cuda", n) for n in diagnose)]:
-            timeline(environ, device, count)
+        from studycli.check.runner import DEVICE_WORKERS
+
+        for device, workers in [("cpu", 0), *(("cuda", n) for n in diagnose or [DEVICE_WORKERS])]:
+            timeline(environ, device, jobs, workers)
 
 
 if __name__ == "__main__":

@@ -195,10 +195,15 @@ def run_checks(
     }
     warm_up(cards, content, device)
     collected: dict[str, list[tuple[Job, Outcome]]] = {card_id: [] for card_id in planned}
-    # Checks on a GPU take turns on it in a few device workers; the CPU's share out the cores.
-    pools = {"cpu": ThreadPoolExecutor(max_workers=max(1, jobs))}
-    if device != "cpu":
-        pools[device] = ThreadPoolExecutor(max_workers=device_workers(jobs))
+    # Checks on a GPU take turns on it in a few device workers, each busy on a core of its
+    # own (launching kernels, waiting for them); the CPU's checks share out the other cores.
+    on_device = device != "cpu" and any(
+        job.device != "cpu" for card_jobs in planned.values() for job in card_jobs
+    )
+    held = device_workers(jobs) if on_device else 0
+    pools = {"cpu": ThreadPoolExecutor(max_workers=max(1, jobs - held))}
+    if on_device:
+        pools[device] = ThreadPoolExecutor(max_workers=held)
     # The longest jobs first, so that none is left to run alone at the end.
     known = durations.load(times) if times is not None else {}
     queue = sorted(
