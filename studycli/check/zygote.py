@@ -43,6 +43,8 @@ BASE_PRELOAD = (
     "torch._subclasses.schema_check_mode",  # the dispatch modes of assertions.watch_torch
     "studycli.assertions",
     "studycli.check.runner",
+    "resource",  # each check caps its memory with it
+    "traceback",  # a rejected answer's report quotes its traceback
 )
 
 
