@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -82,4 +84,31 @@ def stdout() -> Console:
 def main() -> None:
     # One program name however it is started (`studycli`, `python -m studycli`), so that shell
     # completion's variable is always _STUDYCLI_COMPLETE.
-    app(prog_name="studycli")
+    invoked(sys.argv[1:])(prog_name="studycli")
+
+
+_GLOBAL_OPTIONS = ("--content", "--db")
+
+
+def invoked(args: list[str]) -> typer.Typer:
+    """The app with only the command that `args` runs registered, when the command line names
+    one plainly; else the whole app (help, completion, an unknown command).
+
+    Typer turns every registered command into a click command on each call, ~30 ms for them
+    all; a command line runs one, and its help, usage and errors read the same either way.
+    """
+    rest = iter(args)
+    for arg in rest:
+        if arg in _GLOBAL_OPTIONS:
+            next(rest, None)
+        elif not arg.startswith(tuple(f"{option}=" for option in _GLOBAL_OPTIONS)):
+            break
+    else:
+        return app
+    for info in app.registered_commands:
+        assert info.callback is not None
+        if arg == (info.name or info.callback.__name__.lower().replace("_", "-")):
+            only = copy.copy(app)
+            only.registered_commands = [info]
+            return only
+    return app

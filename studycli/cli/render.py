@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
-from rich.markdown import Markdown
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.text import Text
 
 from studycli.content import cloze
 from studycli.content.card import Card, Kind
+
+from .markdown import markdown
 
 KIND_STYLE = {"concept": "cyan", "derivation": "magenta", "coding": "green", "cloze": "blue"}
 
@@ -27,12 +27,12 @@ def prompt(card: Card) -> RenderableType:
     text = card.prompt
     if card.kind == Kind.CLOZE:
         text = cloze.blank(text, card.cloze, lambda d: f"**[{d.hint or '...'}]**")
-    return Panel(Markdown(text), title="Question", title_align="left", border_style="blue")
+    return Panel(markdown(text), title="Question", title_align="left", border_style="blue")
 
 
 def step(card: Card, index: int) -> RenderableType:
     return Panel(
-        Markdown(card.steps[index]),
+        markdown(card.steps[index]),
         title=f"Step {index + 1} of {len(card.steps)}",
         title_align="left",
         border_style="magenta",
@@ -45,20 +45,32 @@ def answer(card: Card) -> RenderableType:
         text = cloze.reveal(card.prompt, card.cloze, lambda hidden: f"**{hidden}**")
     else:
         text = card.answer or "_(no written answer: run the checker)_"
-    shown = Panel(Markdown(text), title="Answer", title_align="left", border_style="green")
+    shown = Panel(markdown(text), title="Answer", title_align="left", border_style="green")
     if not card.explanation:
         return shown
-    why = Panel(Markdown(card.explanation), title="Why", title_align="left", border_style="dim")
+    why = Panel(markdown(card.explanation), title="Why", title_align="left", border_style="dim")
     return Group(shown, why)
 
 
 def code(source: str, title: str) -> RenderableType:
-    return Panel(
-        Syntax(source, "python", theme="ansi_dark", line_numbers=False, word_wrap=True),
-        title=title,
-        title_align="left",
-        border_style="dim",
-    )
+    return Panel(_Python(source), title=title, title_align="left", border_style="dim")
+
+
+class _Python:
+    """Python source, highlighted on a colour terminal. Without colour it is the plain text
+    that `Syntax` would lay out, without lexing it (pygments' Python lexer compiles its
+    patterns on first use: tens of milliseconds)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if console.color_system is None:
+            yield Text(self.source.expandtabs(4))
+            return
+        from rich.syntax import Syntax
+
+        yield Syntax(self.source, "python", theme="ansi_dark", line_numbers=False, word_wrap=True)
 
 
 def full(card: Card, *, with_answer: bool, starter: str | None = None) -> RenderableType:

@@ -1,0 +1,239 @@
+"""Card text (Markdown) as a Rich renderable, without Rich's Markdown parser where the text
+does not need it.
+
+Rich's `Markdown` imports markdown-it and pygments, about a fifth of a command's start-up, and
+most card texts are paragraphs with `inline code`, **bold** and *italic*, some with a bullet
+list. `markdown(text)` renders exactly that subset itself, segment for segment as Rich's
+`Markdown` does (tests/test_cli_markdown.py compares the two on every shipped card text, with
+and without colour), and hands any other text to Rich's `Markdown`. The subset is checked
+conservatively: anything that could be other Markdown (headings, quotes, numbered lists, code
+blocks, links, HTML, escapes, entities, tables, nested or ambiguous emphasis, `_` that could
+open emphasis) is left to Rich.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.segment import Segment
+from rich.text import Text
+
+# A line that could begin a block other than a paragraph, or be a setext underline, a
+# thematic break or a table's delimiter row.
+_BLOCK_START = re.compile(r"[#>|<\[]|[-+*](?:\s|$)|\d{1,9}[.)](?:\s|$)|[\s*_=:|+-]*$")
+# Inline syntax outside code spans that the subset leaves to Rich: escapes, entities, HTML
+# and autolinks, strikethrough, links and images.
+_OTHER_INLINE = re.compile(r"[\\&]|~~|\]\(|<[A-Za-z/!?]")
+_DELIMITERS = re.compile(r"\*+|_+")
+
+STRONG, EMPHASIS, CODE = "markdown.strong", "markdown.em", "markdown.code"
+
+# A run of text with the inline styles it is in; a paragraph is a list of runs.
+Run = tuple[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class _Bullets:
+    items: list[list[Run]]
+
+
+def markdown(text: str) -> RenderableType:
+    """`text` rendered as Rich's `Markdown(text)` renders it."""
+    blocks = _blocks(text)
+    if blocks is None:
+        from rich.markdown import Markdown
+
+        return Markdown(text)
+    return _Subset(blocks)
+
+
+class _Subset:
+    """Paragraphs and bullet lists, laid out as Rich's `Markdown` lays them out."""
+
+    def __init__(self, blocks: list[list[Run] | _Bullets]) -> None:
+        self.blocks = blocks
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        options = options.update(height=None)
+        base = console.get_style("none")
+        for index, block in enumerate(self.blocks):
+            if index or isinstance(block, _Bullets):  # Rich's quirk: a blank line before any list
+                yield Segment.line()
+            if isinstance(block, _Bullets):
+                yield from _bullets(console, options, block, base)
+            else:
+                yield from console.render(_paragraph(console, block, base), options)
+
+
+def _paragraph(console: Console, runs: list[Run], style) -> Text:
+    text = Text(justify="left")
+    style = style + console.get_style("markdown.paragraph", default="none")
+    for chunk, names in runs:
+        run_style = style
+        for name in names:
+            run_style = run_style + console.get_style(name, default="none")
+        text.append(chunk, run_style)
+    return text
+
+
+def _bullets(console: Console, options: ConsoleOptions, bullets: _Bullets, base) -> RenderResult:
+    item_style = base + console.get_style("markdown.item", default="none")
+    bullet_style = console.get_style("markdown.item.bullet", default="none")
+    item_options = options.update(width=options.max_width - 3)
+    for item in bullets.items:
+        paragraph = _paragraph(console, item, item_style)
+        lines = console.render_lines(paragraph, item_options, style=item_style)
+        for index, line in enumerate(lines):
+            yield Segment(" • " if index == 0 else "   ", bullet_style)
+            yield from line
+            yield Segment("\n")
+
+
+def _blocks(text: str) -> list[list[Run] | _Bullets] | None:
+    """The paragraphs and bullet lists of `text`, or None when it is more than that."""
+    if "\t" in text or "\r" in text:
+        return None
+    groups: list[list[str]] = [[]]
+    for line in text.split("\n"):
+        if line != line.rstrip():  # a hard break, or a blank line of spaces
+            return None
+        if line:
+            groups[-1].append(line)
+        elif groups[-1]:
+            groups.append([])
+    blocks: list[list[Run] | _Bullets] = []
+    for lines in filter(None, groups):
+        if lines[0].startswith("- "):
+            if blocks and isinstance(blocks[-1], _Bullets):
+                return None  # a blank line between items: a loose list
+            block = _bullet_list(lines)
+        elif all(_plain(line) for line in lines):
+            block = _inline("\n".join(lines))
+        else:
+            return None
+        if block is None:
+            return None
+        blocks.append(block)
+    return blocks
+
+
+def _plain(line: str) -> bool:
+    """Whether `line` can only be a paragraph's line (or a list item's text)."""
+    return not line[0].isspace() and not _BLOCK_START.match(line)
+
+
+def _bullet_list(lines: list[str]) -> _Bullets | None:
+    items: list[list[str]] = []
+    for line in lines:
+        if line.startswith("- "):
+            items.append([line[2:]])
+        elif line.startswith("  "):
+            items[-1].append(line[2:])
+        else:
+            return None
+    paragraphs = []
+    for item in items:
+        if not all(line and _plain(line) for line in item):
+            return None
+        runs = _inline("\n".join(item))
+        if runs is None:
+            return None
+        paragraphs.append(runs)
+    return _Bullets(paragraphs)
+
+
+def _inline(source: str) -> list[Run] | None:
+    """The runs of a paragraph's text: code spans, matched `*`/`**` pairs, soft breaks."""
+    if "``" in source:
+        return None
+    pieces = source.split("`")
+    if len(pieces) % 2 == 0:
+        return None  # a backtick left open
+    code_spans, offset = [], 0
+    for index, piece in enumerate(pieces):
+        if index % 2:
+            code_spans.append((offset - 1, offset + len(piece) + 1))
+        elif _OTHER_INLINE.search(piece):
+            return None
+        offset += len(piece) + 1
+    marks = _emphasis(source, code_spans)
+    if marks is None:
+        return None
+    events = sorted([*((start, end, "code") for start, end in code_spans), *marks])
+    runs: list[Run] = []
+    styles: list[str] = []
+    position = 0
+    for start, end, kind in events:
+        _text(runs, source[position:start], tuple(styles))
+        if kind == "code":
+            runs.append((_code(source[start + 1 : end - 1]), (*styles, CODE)))
+        elif kind.startswith("open"):
+            styles.append(STRONG if end - start == 2 else EMPHASIS)
+        else:
+            styles.pop()
+        position = end
+    _text(runs, source[position:], tuple(styles))
+    return runs
+
+
+def _text(runs: list[Run], text: str, styles: tuple[str, ...]) -> None:
+    """Text and the soft breaks in it, each its own run (as markdown-it tokenises them)."""
+    for index, line in enumerate(text.split("\n")):
+        if index:
+            runs.append((" ", styles))
+        if line:
+            runs.append((line, styles))
+
+
+def _code(content: str) -> str:
+    content = content.replace("\n", " ")
+    if content.startswith(" ") and content.endswith(" ") and content.strip(" "):
+        return content[1:-1]
+    return content
+
+
+def _emphasis(source: str, code_spans: list[tuple[int, int]]) -> list[tuple[int, int, str]] | None:
+    """The `*` and `**` pairs of `source` as (start, end, "open"/"close"); None when its
+    emphasis is more than strictly alternating pairs of the same length, or a `_` could
+    open emphasis."""
+    marks: list[tuple[int, int, str]] = []
+    for match in _DELIMITERS.finditer(source):
+        start, end = match.span()
+        if any(a <= start < b for a, b in code_spans):
+            continue
+        before = source[start - 1] if start else " "
+        after = source[end] if end < len(source) else " "
+        left = not _space(after) and (
+            not _punctuation(after) or _space(before) or _punctuation(before)
+        )
+        right = not _space(before) and (
+            not _punctuation(before) or _space(after) or _punctuation(after)
+        )
+        if match.group()[0] == "_":
+            if left and (not right or _punctuation(before)):
+                return None
+            continue
+        if (left and right) or end - start > 2:
+            return None
+        if left:
+            if marks and marks[-1][2] == "open":
+                return None
+            marks.append((start, end, "open"))
+        elif right:
+            if not marks or marks[-1][2] != "open" or marks[-1][1] - marks[-1][0] != end - start:
+                return None
+            marks.append((start, end, "close"))
+    if marks and marks[-1][2] == "open":
+        return None
+    return marks
+
+
+def _space(char: str) -> bool:
+    return char in "\t\n\v\f\r" or unicodedata.category(char) == "Zs"
+
+
+def _punctuation(char: str) -> bool:
+    return unicodedata.category(char)[0] in "PS"
