@@ -3,19 +3,19 @@ does not need it.
 
 Rich's `Markdown` imports markdown-it and pygments, about a fifth of a command's start-up, and
 most card texts are paragraphs with `inline code`, **bold** and *italic*, some with a bullet
-list. `markdown(text)` renders exactly that subset itself, segment for segment as Rich's
-`Markdown` does (tests/test_cli_markdown.py compares the two on every shipped card text, with
-and without colour), and hands any other text to Rich's `Markdown`. The subset is checked
-conservatively: anything that could be other Markdown (headings, quotes, numbered lists, code
-blocks, links, HTML, escapes, entities, tables, nested or ambiguous emphasis, `_` that could
-open emphasis) is left to Rich.
+list or an indented code block. `markdown(text)` renders exactly that subset itself, segment
+for segment as Rich's `Markdown` does (a code block through the same `Syntax` call;
+tests/test_cli_markdown.py compares the two on every shipped card text, with and without
+colour), and hands any other text to Rich's `Markdown`. The subset is checked conservatively:
+anything that could be other Markdown (headings, quotes, numbered lists, fences, links, HTML,
+escapes, entities, tables, nested or ambiguous emphasis, `_` that could open emphasis, loose
+lists) is left to Rich.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.segment import Segment
@@ -35,9 +35,22 @@ STRONG, EMPHASIS, CODE = "markdown.strong", "markdown.em", "markdown.code"
 Run = tuple[str, tuple[str, ...]]
 
 
-@dataclass(frozen=True)
 class _Bullets:
-    items: list[list[Run]]
+    def __init__(self, items: list[list[Run]]) -> None:
+        self.items = items
+
+
+class _CodeBlock:
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.syntax import Syntax
+
+        yield Syntax(self.code, "text", theme="monokai", word_wrap=True, padding=1)
+
+
+Block = list[Run] | _Bullets | _CodeBlock
 
 
 def markdown(text: str) -> RenderableType:
@@ -53,7 +66,7 @@ def markdown(text: str) -> RenderableType:
 class _Subset:
     """Paragraphs and bullet lists, laid out as Rich's `Markdown` lays them out."""
 
-    def __init__(self, blocks: list[list[Run] | _Bullets]) -> None:
+    def __init__(self, blocks: list[Block]) -> None:
         self.blocks = blocks
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -64,6 +77,8 @@ class _Subset:
                 yield Segment.line()
             if isinstance(block, _Bullets):
                 yield from _bullets(console, options, block, base)
+            elif isinstance(block, _CodeBlock):
+                yield from console.render(block, options)
             else:
                 yield from console.render(_paragraph(console, block, base), options)
 
@@ -92,8 +107,8 @@ def _bullets(console: Console, options: ConsoleOptions, bullets: _Bullets, base)
             yield Segment("\n")
 
 
-def _blocks(text: str) -> list[list[Run] | _Bullets] | None:
-    """The paragraphs and bullet lists of `text`, or None when it is more than that."""
+def _blocks(text: str) -> list[Block] | None:
+    """The paragraphs, bullet lists and code blocks of `text`, or None when it is more."""
     if "\t" in text or "\r" in text:
         return None
     groups: list[list[str]] = [[]]
@@ -104,12 +119,16 @@ def _blocks(text: str) -> list[list[Run] | _Bullets] | None:
             groups[-1].append(line)
         elif groups[-1]:
             groups.append([])
-    blocks: list[list[Run] | _Bullets] = []
+    blocks: list[Block] = []
     for lines in filter(None, groups):
+        after = blocks[-1] if blocks else None
+        if isinstance(after, _Bullets | _CodeBlock) and lines[0].startswith(("- ", " ")):
+            return None  # a loose list item, or a code block with a blank line
+        block: Block | None
         if lines[0].startswith("- "):
-            if blocks and isinstance(blocks[-1], _Bullets):
-                return None  # a blank line between items: a loose list
             block = _bullet_list(lines)
+        elif all(line.startswith("    ") for line in lines):
+            block = _CodeBlock("\n".join(line[4:] for line in lines))
         elif all(_plain(line) for line in lines):
             block = _inline("\n".join(lines))
         else:

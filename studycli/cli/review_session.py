@@ -17,14 +17,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from fsrs import Rating
 from rich.console import Console
 from rich.text import Text
 
-from studycli.check.runner import Outcome
-from studycli.check.solve import ensure_attempt, rating_for, warm_up
 from studycli.content.card import Card, Kind
 from studycli.content.loader import Content
 from studycli.errors import StudyError
@@ -35,6 +33,9 @@ from studycli.study.queue import Due
 from . import render
 from .solve_flow import Hints, Limits, check, edit
 from .terminal import ENTER
+
+if TYPE_CHECKING:  # the checking machinery is imported once a card is on screen
+    from studycli.check.runner import Outcome
 
 RATING_STYLE = {
     Rating.Again: "red",
@@ -80,6 +81,8 @@ class _Card:
         return self.hints.shown + self.steps_shown + int(self.answer_before_check)
 
     def check_rating(self, chosen: int | None = None) -> Rating:
+        from studycli.check.solve import rating_for
+
         assert self.outcome is not None
         return rating_for(
             self.outcome, chosen, hints_shown=self.help_seen, failed_runs=self.failed_runs
@@ -238,6 +241,8 @@ class ReviewSession:
         keys += " · h hint" if card.hints else ""
         self.console.print(Text(keys + " · u undo · q quit", style="dim"))
         if card.runnable:  # its check's worker gets torch imported while the learner reads
+            from studycli.check.solve import warm_up
+
             warm_up(card, self.content)
 
     def _reveal(self, shown: _Card) -> bool:
@@ -268,6 +273,8 @@ class ReviewSession:
         return bar
 
     def _solve(self, shown: _Card) -> None:
+        from studycli.check.solve import ensure_attempt
+
         card = shown.card
         limits = Limits(self.settings.check_timeout, self.settings.check_memory_mb)
         try:

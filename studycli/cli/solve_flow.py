@@ -10,23 +10,23 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fsrs import Rating
 from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
-from rich.syntax import Syntax
-from rich.table import Table
 from rich.text import Text
 
-from studycli.check import solve
-from studycli.check.runner import Outcome
 from studycli.content.card import Card
 from studycli.content.loader import Content
 from studycli.errors import StudyError
 from studycli.study.scheduler import RATING_NAMES
 
 from .terminal import ENTER, key_poller
+
+if TYPE_CHECKING:  # the checking machinery is imported on the first check, not to show a card
+    from studycli.check.runner import Outcome
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class Attempt:
     failed_runs: int = 0
 
     def rating(self, chosen: int | None = None) -> Rating:
+        from studycli.check import solve
+
         return solve.rating_for(
             self.outcome, chosen, hints_shown=self.hints_shown, failed_runs=self.failed_runs
         )
@@ -88,6 +90,8 @@ def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None
     Raises:
         StudyError: no editor is set and there is no terminal to wait on (`getkey` is None).
     """
+    from studycli.check import solve
+
     command = solve.editor_command()
     if command is not None:
         solve.open_editor(path, command)
@@ -107,6 +111,8 @@ def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None
 
 def check(console: Console, card: Card, content: Content, path: Path, limits: Limits) -> Outcome:
     """Run the check on `path` and show the outcome."""
+    from studycli.check import solve
+
     console.print(
         Text(
             f"checking {path.name} (limit {limits.timeout:g} s, {limits.memory_mb} MB) ...",
@@ -122,6 +128,11 @@ def check(console: Console, card: Card, content: Content, path: Path, limits: Li
 
 def outcome_view(outcome: Outcome):
     """Pass, or the failing case: the call, expected vs actual, the learner's traceback."""
+    from rich.syntax import Syntax
+    from rich.table import Table
+
+    from studycli.check import solve
+
     if outcome.status == "pass":
         return Text(f"✓ passed every case in {outcome.seconds:.2f} s", style="bold green")
     title = {"fail": "✗ failed", "error": "✗ error", "timeout": "✗ timeout"}[outcome.status]
