@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -40,6 +39,8 @@ def lint(
     content = options(ctx).load(cached=False)
     problems = run_lint(content)
     if as_json:
+        import json
+
         print(
             json.dumps(
                 [
@@ -129,6 +130,8 @@ def check(
     runnable = checkable(cards, content)
     try:
         if as_json:
+            import json
+
             results = run_checks(
                 runnable,
                 content,
@@ -263,6 +266,8 @@ def list_cards(
         with open_study(ctx) as study:
             cards = study.leeches(study_items(cards))
     if as_json:
+        import json
+
         print(
             json.dumps(
                 [

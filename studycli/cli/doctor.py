@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -41,6 +40,8 @@ def doctor(
         )
         return
     if as_json:
+        import json
+
         print(json.dumps(report.to_dict(), indent=2))
     else:
         _show(report, dry_run)

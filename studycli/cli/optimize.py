@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -77,6 +76,8 @@ def optimize(
     if saved:
         save_parameters(settings_file, result.parameters)
     if as_json:
+        import json
+
         print(json.dumps({**result.to_dict(), "written": str(settings_file) if saved else None}))
     else:
         _render(result, from_csv, settings_file if saved else None)

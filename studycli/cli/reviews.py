@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +37,8 @@ def import_reviews(
     with open_study(ctx) as study:
         result = study.import_reviews(file, items, now())
     if as_json:
+        import json
+
         print(json.dumps(result.to_dict(), indent=2))
         return
     line = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -48,6 +47,8 @@ def stats(
     with open_study(ctx) as study:
         figures = study.stats(study_items(cards), now(), elsewhere=deck is None and topic is None)
     if as_json:
+        import json
+
         print(json.dumps(figures.to_dict(), indent=2))
         return
     scope = " · ".join(f for f in (deck, topic) if f) or "all cards"

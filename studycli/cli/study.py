@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from datetime import datetime
@@ -175,6 +174,8 @@ def due(
     with open_study(ctx) as study:
         counts = study.due_counts(items, moment)
     if as_json:
+        import json
+
         print(json.dumps(counts.to_dict(), indent=2))
         return
     from .table import Column, print_table
@@ -219,6 +220,8 @@ def history(
     with open_study(ctx) as study:
         reviews = study.history(card)
     if as_json:
+        import json
+
         print(json.dumps([r.to_dict() for r in reviews], indent=2))
         return
     from rich.table import Table

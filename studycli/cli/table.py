@@ -75,15 +75,12 @@ def print_table(
 def _row(row: Sequence[str], columns: Sequence[Column], widths: list[int]) -> list[str]:
     cells = [_lines(row[i], widths[i], column.wrap) for i, column in enumerate(columns)]
     height = max(len(lines) for lines in cells)
-    return [
-        "│ "
-        + " │ ".join(
-            _pad(lines[line] if line < len(lines) else "", widths[i], columns[i].justify)
-            for i, lines in enumerate(cells)
-        )
-        + " │"
-        for line in range(height)
+    padded = [
+        [_pad(line, widths[i], columns[i].justify) for line in lines]
+        + [" " * widths[i]] * (height - len(lines))
+        for i, lines in enumerate(cells)
     ]
+    return ["│ " + " │ ".join(parts) + " │" for parts in zip(*padded)]
 
 
 def _write(console: Console, lines: list[str]) -> None:

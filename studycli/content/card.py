@@ -40,6 +40,8 @@ class Ref:
 
 @dataclass(frozen=True)
 class Card:
+    """A card as its file declares it, or one study item of a cloze card (`study_items`)."""
+
     id: str
     kind: Kind
     topic: str

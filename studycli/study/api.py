@@ -15,16 +15,15 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fsrs import Rating
-
 from studycli.content.card import Card
 
-from . import rating as core
 from .queue import Due, due_from, leeches, next_due
 from .settings import Settings
 from .store import CardState, Review, ReviewMethod, Store, parse_time
 
 if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (~20 ms)
+    from fsrs import Rating
+
     from . import optimize
     from .cram import CramQueue
     from .review_io import ImportResult
@@ -43,7 +42,9 @@ class Rated:
 
     @property
     def leech(self) -> bool:
-        return core.is_leech(self.state)
+        from .rating import is_leech
+
+        return is_leech(self.state)
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,8 @@ class Study:
 
     def flags(self, item: Card) -> list[str]:
         """What to tell the learner about an item before it is studied."""
+        from . import rating as core
+
         state = self.store.state(item.id)
         flags = []
         if core.is_edited(item, state):
@@ -173,6 +176,8 @@ class Study:
 
     def preview(self, item: Card, now: datetime) -> dict[Rating, timedelta]:
         """The interval each rating would give `item` at `now` (the rating keys' labels)."""
+        from . import rating as core
+
         return core.preview(item.id, self.store.state(item.id), now, self.settings)
 
     def rate(
@@ -186,6 +191,8 @@ class Study:
         duration_ms: int | None = None,
     ) -> Rated:
         """Schedule `item` with `rating` at `now` and commit the review before returning."""
+        from . import rating as core
+
         review = core.rate(
             self.store,
             item,
@@ -218,6 +225,8 @@ class Study:
         duration_ms: int | None = None,
     ) -> Review:
         """Log a cram rating: committed before returning; the item's schedule is unchanged."""
+        from . import rating as core
+
         return core.cram(
             self.store,
             item,
@@ -230,6 +239,8 @@ class Study:
 
     def undo(self, review_id: int, now: datetime) -> CardState:
         """Undo one review: the item goes back exactly as it was; the log marks it undone."""
+        from . import rating as core
+
         self._seen = None
         return core.undo(self.store, review_id, now)
 

@@ -17,7 +17,6 @@ from fsrs import State
 
 from studycli.content.card import Card
 
-from .rating import is_leech
 from .settings import Settings
 from .store import CardState, Schedule, Store, iso
 
@@ -163,4 +162,6 @@ def prerequisite_order(cards: list[Card]) -> list[Card]:
 
 def leeches(cards: list[Card], states: dict[str, CardState]) -> list[Card]:
     """Cards forgotten `settings.LEECH_LAPSES` times or more."""
+    from .rating import is_leech
+
     return [card for card in cards if is_leech(states.get(card.id))]
