@@ -73,11 +73,16 @@ def cache_dir() -> Path:
 
 
 def content_index_path(content: Path) -> Path:
-    """Where the index of the content folder `content` is cached (one file per folder)."""
-    import hashlib
+    """Where the index of the content folder `content` is cached (one file per folder).
 
-    key = hashlib.sha256(str(content.resolve()).encode("utf-8")).hexdigest()[:16]
-    return cache_dir() / f"content-{key}.index"
+    The name is two checksums of the folder's path: zlib is loaded anyway to read the index,
+    hashlib would load OpenSSL (a few ms of every command). Two folders whose paths collided
+    would only take turns rebuilding the file: it records the folder it indexes.
+    """
+    import zlib
+
+    path = str(content.resolve()).encode("utf-8")
+    return cache_dir() / f"content-{zlib.crc32(path):08x}{zlib.adler32(path):08x}.index"
 
 
 def check_times_path() -> Path:

@@ -111,25 +111,29 @@ def _width(text: str) -> int:
 
 def _lines(cell: str, width: int, wrap: bool) -> list[str]:
     """The cell in lines of at most `width` cells: wrapped at spaces, a longer word folded."""
-    if not wrap or _width(cell) <= width:
+    measure = len if cell.isascii() else cell_len
+    if not wrap or measure(cell) <= width:
         return [cell]
     lines: list[str] = []
-    line = ""
+    line, used = "", 0
     for word in cell.split():
-        while _width(word) > width:  # fold a word longer than the column
+        size = measure(word)
+        while size > width:  # fold a word longer than the column
             if line:
                 lines.append(line)
-                line = ""
+                line, used = "", 0
             cut = _fit(word, width)
             lines.append(word[:cut])
             word = word[cut:]
+            size = measure(word)
         if not line:
-            line = word
-        elif _width(line) + 1 + _width(word) <= width:
+            line, used = word, size
+        elif used + 1 + size <= width:
             line += " " + word
+            used += 1 + size
         else:
             lines.append(line)
-            line = word
+            line, used = word, size
     return [*lines, line] if line or not lines else lines
 
 
@@ -144,7 +148,9 @@ def _fit(word: str, width: int) -> int:
 
 
 def _pad(cell: str, width: int, justify: str) -> str:
-    space = " " * (width - _width(cell))
+    if cell.isascii():
+        return cell.rjust(width) if justify == "right" else cell.ljust(width)
+    space = " " * (width - cell_len(cell))
     return space + cell if justify == "right" else cell + space
 
 
