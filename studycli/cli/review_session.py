@@ -31,11 +31,12 @@ from studycli.study.api import Review, ReviewMethod, Study, study_items
 from studycli.study.queue import Due
 
 from . import render
-from .solve_flow import Hints, Limits, check, edit
 from .terminal import ENTER
 
-if TYPE_CHECKING:  # the checking machinery is imported once a card is on screen
+if TYPE_CHECKING:  # the solve flow and the checking machinery: imported once a card is shown
     from studycli.check.runner import Outcome
+
+    from .solve_flow import Hints
 
 RATING_STYLE = {
     Rating.Again: "red",
@@ -72,6 +73,8 @@ class _Card:
     hints: Hints = field(init=False)
 
     def __post_init__(self) -> None:
+        from .solve_flow import Hints
+
         self.hints = Hints(self.card)
 
     @property
@@ -274,6 +277,8 @@ class ReviewSession:
 
     def _solve(self, shown: _Card) -> None:
         from studycli.check.solve import ensure_attempt
+
+        from .solve_flow import Limits, check, edit
 
         card = shown.card
         limits = Limits(self.settings.check_timeout, self.settings.check_memory_mb)
