@@ -1,0 +1,193 @@
+"""The fast card-text path (cli/markdown.py) renders what Rich's Markdown renders, byte for byte,
+on every shipped card text, with and without colour; anything outside its subset goes to Rich.
+The same for a starter without colour (plain text instead of a lexed `Syntax`)."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.syntax import Syntax
+
+from studycli.cli import render
+from studycli.cli.markdown import markdown
+from studycli.content import cloze
+from studycli.content.card import Kind
+from studycli.content.loader import load_content
+from studycli.content.source import card_starter
+
+from .conftest import REPO_ROOT
+
+EXAMPLES = int(os.environ.get("STUDYCLI_EXAMPLES", "150"))
+CONSOLES = [(40, None), (100, None), (100, "truecolor"), (57, "256")]  # (width, colour system)
+
+
+def rendered(renderable, width: int, colours: str | None) -> str:
+    console = Console(
+        file=io.StringIO(),
+        width=width,
+        force_terminal=colours is not None,
+        color_system=colours,
+        legacy_windows=False,
+    )
+    console.print(Panel(renderable, title="Question"))
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def shipped_texts() -> list[tuple[str, str]]:
+    """Every text a card shows as Markdown, as `render` passes it: prompts (a cloze card's
+    blanked and revealed for each deletion), answers, explanations, steps."""
+    content = load_content(REPO_ROOT)
+    texts = []
+    for card in content.cards.values():
+        texts += [(card.id, text) for text in (card.answer, card.explanation, *card.steps)]
+        if card.kind == Kind.CLOZE:
+            for item in card.study_items():
+                texts.append(
+                    (item.id, cloze.blank(card.prompt, item.cloze, lambda d: f"**[{d.hint}]**"))
+                )
+                texts.append((item.id, cloze.reveal(card.prompt, item.cloze, lambda h: f"**{h}**")))
+        else:
+            texts.append((card.id, card.prompt))
+    return [(card_id, text) for card_id, text in texts if text]
+
+
+SHIPPED = shipped_texts()
+
+
+def test_most_shipped_texts_take_the_fast_path():
+    """The test below compares something: the subset covers most cards (and the card the
+    start-up benchmark shows)."""
+    fast = [text for _, text in SHIPPED if not isinstance(markdown(text), Markdown)]
+    assert len(fast) > 0.8 * len(SHIPPED)
+    flash = load_content(REPO_ROOT).get("flash-attention")
+    assert not isinstance(markdown(flash.prompt), Markdown)
+
+
+@pytest.mark.parametrize(("width", "colours"), CONSOLES)
+def test_every_shipped_text_renders_as_rich_markdown_renders_it(width, colours):
+    for card_id, text in SHIPPED:
+        expected = rendered(Markdown(text), width, colours)
+        assert rendered(markdown(text), width, colours) == expected, card_id
+
+
+SUBSET = [
+    "One paragraph.",
+    "Two lines\nof one paragraph.\n\nAnd a second paragraph.",
+    "Inline `code`, ` a ` and `a\nb` across lines.",
+    "**Bold** and *italic*, **bold with `code` in it**, *(parenthesised)* here.",
+    "**Starts a line.** then text; a lone * star and 2 * 3 and snake_case_name.",
+    "- first item\n- second item, wrapped\n  onto a continuation line\n- `code` item",
+    "Intro:\n\n- a\n- b\n\nAfter the list.",
+    "Code:\n\n    x = [1, 2, 3]\n      indented more\n\nAfter the code.",
+    "    code first\n\nthen prose",
+    "Unicode: ≤ ≠ √d, **ünï**, *κ*, x_i, m_{t-1}, a < b, 3 > 2, ~ 10, [x] (y), 1. in text.",
+    "",
+]
+OTHER = [
+    "# Heading",
+    "> quote",
+    "1. one\n2. two",
+    "* star item",
+    "+ plus item",
+    "_emphasis_ with underscores",
+    "__strong__",
+    "an \\* escape",
+    "an &amp; entity",
+    "<b>html</b>",
+    "a [link](https://example.org)",
+    "***both***",
+    "*a **nested** b*",
+    "line with a hard break  \nnext",
+    "tab\tinside",
+    "- loose\n\n- list",
+    "---",
+    "Title\n=====",
+    "a | b\n--|--\n1 | 2",
+    "```\nfenced\n```",
+    "~~struck~~",
+    "`unclosed code",
+    "**unclosed bold",
+    "Para\n    not code: a continuation",
+    "- item\n    more indented continuation",
+]
+
+
+@pytest.mark.parametrize("text", SUBSET)
+def test_the_subset_renders_as_rich_markdown(text):
+    assert not isinstance(markdown(text), Markdown)
+    for width, colours in CONSOLES:
+        assert rendered(markdown(text), width, colours) == rendered(Markdown(text), width, colours)
+
+
+@pytest.mark.parametrize("text", OTHER)
+def test_other_markdown_goes_to_rich(text):
+    assert isinstance(markdown(text), Markdown)
+
+
+MARKDOWN_CHARACTERS = st.lists(
+    st.sampled_from([*"ab1 `*_-\n#>.[]()<&\\~|=+:!", "é", "·", "    ", "- ", "\n\n", "**"]),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(MARKDOWN_CHARACTERS)
+@example("a *b* c")
+@example("- a\n  *b*\n- `c`")
+def test_any_text_renders_as_rich_markdown_or_is_left_to_it(text):
+    fast = markdown(text)
+    if isinstance(fast, Markdown):
+        return
+    for width, colours in CONSOLES[1:3]:
+        assert rendered(fast, width, colours) == rendered(Markdown(text), width, colours)
+
+
+def printed(renderable, width: int, colours: str | None) -> str:
+    console = Console(
+        file=io.StringIO(),
+        width=width,
+        force_terminal=colours is not None,
+        color_system=colours,
+        legacy_windows=False,
+    )
+    console.print(renderable)
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def highlighted(source: str) -> Panel:
+    """A starter as it was always shown: its Python lexed by `Syntax`."""
+    syntax = Syntax(source, "python", theme="ansi_dark", line_numbers=False, word_wrap=True)
+    return Panel(syntax, title="Starter", title_align="left", border_style="dim")
+
+
+def test_a_starter_without_colour_is_the_text_syntax_would_lay_out():
+    content = load_content(REPO_ROOT)
+    starters = [
+        card_starter(card, content.solutions_dir)
+        for card in content.cards.values()
+        if card.runnable
+    ]
+    starters += [
+        "\tdef f():\n\t\treturn 1",
+        "no newline at the end",
+        "x = 1\n\n\n",
+        "y = " + "9" * 150,
+    ]
+    for source in starters:
+        for width in (40, 100):
+            expected = printed(highlighted(source), width, None)
+            assert printed(render.code(source, "Starter"), width, None) == expected
+
+
+def test_a_starter_on_a_colour_terminal_is_highlighted():
+    source = "def f(x):\n    return x + 1\n"
+    expected = printed(highlighted(source), 80, "256")
+    assert printed(render.code(source, "Starter"), 80, "256") == expected
+    assert "\x1b[" in expected
