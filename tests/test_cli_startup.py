@@ -1,0 +1,141 @@
+"""Start-up: a command line converts only the command it runs, which reads as the whole app
+would; `due`, `list` and `show` import nothing they do not use, and `review` shows a card
+before it imports the solve flow or the checking machinery."""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+import sys
+
+import pytest
+
+from studycli.cli.app import app, invoked
+
+from .conftest import FIXTURE_CONTENT, REPO_ROOT
+
+
+def names(typer_app) -> list[str]:
+    return [info.name or info.callback.__name__ for info in typer_app.registered_commands]
+
+
+@pytest.mark.parametrize(
+    ("args", "command"),
+    [
+        (["due"], "due"),
+        (["list", "--json"], "list"),
+        (["--content", "x", "--db=y.sqlite3", "show", "add-one"], "show"),
+        (["--db", "y", "export-anki", "out.apkg"], "export-anki"),
+    ],
+)
+def test_a_command_line_registers_only_its_command(args, command):
+    assert names(invoked(args)) == [command]
+    assert len(names(app)) > 10  # the app itself keeps them all
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["dux"], ["--content"], ["--content", "x"]])
+def test_help_completion_and_unknown_commands_get_the_whole_app(args):
+    assert invoked(args) is app
+
+
+WHOLE_APP = "from studycli.cli import app; app(prog_name='studycli')"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--content", str(FIXTURE_CONTENT), "list"],
+        [f"--content={FIXTURE_CONTENT}", "show", "add-one", "--answer"],
+        ["--content", str(FIXTURE_CONTENT), "due", "--json"],
+        ["show"],
+        ["dux"],
+        ["due", "--help"],
+        ["list", "--kind"],
+        ["--help"],
+    ],
+)
+def test_a_command_line_reads_as_with_the_whole_app(args):
+    """Output, errors (usage, suggestions) and exit code are the same either way."""
+    env = {"COLUMNS": "100", "STUDYCLI_NOW": "2026-01-01T09:00:00+00:00"}
+    fast = run([sys.executable, "-m", "studycli", *args], env)
+    whole = run([sys.executable, "-c", WHOLE_APP, *args], env)
+    assert fast == whole
+    assert fast[1] or fast[2]
+
+
+def run(command: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    import os
+
+    out = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        check=False,
+    )
+    return out.returncode, out.stdout, out.stderr
+
+
+PROBE = """
+import sys
+from studycli.cli import main
+sys.argv = ["studycli", *sys.argv[1:]]
+try:
+    main()
+except SystemExit:
+    pass
+print(*sorted(sys.modules), file=sys.stderr)
+"""
+NEVER = ["rich.markdown", "markdown_it", "pygments", "torch", "numpy", "yaml"]
+
+
+@pytest.mark.parametrize(
+    ("args", "absent"),
+    [
+        (["list"], [*NEVER, "json", "sqlite3", "fsrs", "hashlib", "studycli.study.api"]),
+        (["show", "add-one"], [*NEVER, "json", "sqlite3", "fsrs", "hashlib", "rich.syntax"]),
+        (["due"], [*NEVER, "hashlib", "rich.syntax", "studycli.study.rating"]),
+    ],
+)
+def test_a_command_imports_only_what_it_uses(args, absent):
+    """With a warm content index (a first run writes it) and output to a pipe (no colour);
+    what the framework imports itself (typer may import pydantic, and it hashlib) aside."""
+    command = [sys.executable, "-c", PROBE, "--content", str(FIXTURE_CONTENT), *args]
+    subprocess.run(command, capture_output=True, check=True, cwd=REPO_ROOT)
+    out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    loaded = set(out.stderr.splitlines()[-1].split()) - framework_modules()
+    assert out.stdout
+    assert [name for name in absent if name in loaded] == []
+
+
+FLOOR = """
+import runpy, sys
+sys.argv = ["floor_app.py", "hello"]
+try:
+    runpy.run_path("bench/floor_app.py", run_name="__main__")
+except SystemExit:
+    pass
+print(*sorted(sys.modules), file=sys.stderr)
+"""
+
+
+@functools.cache
+def framework_modules() -> frozenset[str]:
+    """The modules a two-command Typer app printing a Rich line imports (bench/floor_app.py)."""
+    out = subprocess.run(
+        [sys.executable, "-c", FLOOR], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+    )
+    return frozenset(out.stderr.splitlines()[-1].split())
+
+
+def test_the_review_session_module_leaves_the_solve_flow_and_checks_for_later():
+    probe = "import sys, studycli.cli.review_session; print(*sorted(sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+    )
+    loaded = out.stdout.split()
+    assert "studycli.cli.review_session" in loaded
+    later = ["studycli.cli.solve_flow", "studycli.check.solve", "studycli.check.runner"]
+    later += ["rich.syntax", "rich.markdown"]
+    assert [name for name in later if name in loaded] == []
