@@ -139,3 +139,27 @@ def test_the_review_session_module_leaves_the_solve_flow_and_checks_for_later():
     later = ["studycli.cli.solve_flow", "studycli.check.solve", "studycli.check.runner"]
     later += ["rich.syntax", "rich.markdown"]
     assert [name for name in later if name in loaded] == []
+
+
+TYPE_AHEAD = """
+import time
+from studycli.cli.terminal import getkey
+print("drawing", flush=True)
+time.sleep(0.5)  # the rest of a card being drawn, the session's modules imported
+print("got", repr(getkey()), flush=True)
+"""
+
+
+def test_a_key_pressed_while_the_card_is_drawn_is_not_lost():
+    """`review` imports the solve flow after the card is on screen: a key pressed meanwhile
+    (before raw mode) must still be read."""
+    import pexpect
+
+    child = pexpect.spawn(
+        sys.executable, ["-c", TYPE_AHEAD], cwd=str(REPO_ROOT), encoding="utf-8", timeout=60
+    )
+    child.expect("drawing")
+    child.send("q")
+    child.expect(r"got '(.*)'")
+    assert child.match.group(1) == "q"
+    child.expect(pexpect.EOF)

@@ -18,10 +18,27 @@ CTRL_C, CTRL_D = "\x03", "\x04"
 
 
 def getkey() -> str:
-    """Wait for one key press (read in raw mode)."""
-    import typer
+    """Wait for one key press (read in raw mode).
 
-    return typer.getchar()
+    A key pressed before the call, while a card was still being drawn, counts: raw mode is
+    entered without flushing the input (click's `getchar` flushes it, losing that key).
+    """
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    tty.setraw(fd, termios.TCSANOW)
+    try:
+        key = os.read(fd, 32).decode(sys.stdin.encoding or "utf-8", "replace")
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        sys.stdout.flush()
+    if key == CTRL_C:
+        raise KeyboardInterrupt
+    if key in (CTRL_D, ""):
+        raise EOFError
+    return key
 
 
 @contextmanager
