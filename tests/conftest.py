@@ -40,7 +40,9 @@ def content_copy(tmp_path) -> Path:
 @pytest.fixture
 def cli():
     """Invoke the CLI in-process: cli("--content", path, "lint") -> Result."""
-    from studycli.cli import app
+    from studycli.cli.app import whole_app
+
+    app = whole_app()
 
     runner = CliRunner()
 

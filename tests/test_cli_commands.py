@@ -8,9 +8,11 @@ import sys
 
 import pytest
 
-from studycli.cli import app
+from studycli.cli.app import whole_app
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
+
+app = whole_app()
 
 COMMANDS = sorted(command.name or command.callback.__name__ for command in app.registered_commands)
 
@@ -31,7 +33,8 @@ def test_every_command_has_help_with_an_example(cli, command):
 PROBE = """
 import sys
 from typer.testing import CliRunner
-from studycli.cli import app
+from studycli.cli.app import whole_app
+app = whole_app()
 result = CliRunner().invoke(app, sys.argv[1:])
 heavy = ("torch", "numpy", "fsrs.optimizer", "pandas", "studycli.check.zygote")
 print(result.exit_code, *(name in sys.modules for name in heavy))

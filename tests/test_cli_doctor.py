@@ -66,7 +66,7 @@ def test_the_cli_with_no_database_yet_creates_none(cli, tmp_path):
 
 def test_doctor_imports_neither_torch_nor_numpy(tmp_path):
     probe = (
-        "import sys\nfrom typer.testing import CliRunner\nfrom studycli.cli import app\n"
+        "import sys\nfrom typer.testing import CliRunner\nfrom studycli.cli.app import whole_app\napp = whole_app()\n"
         "result = CliRunner().invoke(app, sys.argv[1:])\n"
         "print(result.exit_code, 'torch' in sys.modules, 'numpy' in sys.modules)\n"
     )

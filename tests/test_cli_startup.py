@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from studycli.cli.app import app, invoked
+from studycli.cli.app import COMMANDS, app, invoked, whole_app
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
 
@@ -30,15 +30,37 @@ def names(typer_app) -> list[str]:
 )
 def test_a_command_line_registers_only_its_command(args, command):
     assert names(invoked(args)) == [command]
-    assert len(names(app)) > 10  # the app itself keeps them all
+    assert len(names(whole_app())) > 10  # the app itself keeps them all
 
 
 @pytest.mark.parametrize("args", [[], ["--help"], ["dux"], ["--content"], ["--content", "x"]])
 def test_help_completion_and_unknown_commands_get_the_whole_app(args):
     assert invoked(args) is app
+    assert set(names(app)) >= set(COMMANDS)
 
 
-WHOLE_APP = "from studycli.cli import app; app(prog_name='studycli')"
+def test_every_command_is_registered_by_the_module_the_table_names():
+    registered = {
+        info.name or info.callback.__name__.lower().replace("_", "-"): info.callback.__module__
+        for info in whole_app().registered_commands
+    }
+    assert registered == {name: f"studycli.cli.{module}" for name, module in COMMANDS.items()}
+
+
+def test_a_command_line_imports_only_its_commands_module():
+    probe = (
+        "import sys; from studycli.cli.app import invoked; invoked(sys.argv[1:]); "
+        "print(*sorted(m for m in sys.modules if m.startswith('studycli.cli.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, "due"], capture_output=True, text=True, check=True
+    )
+    loaded = set(out.stdout.split())
+    assert "studycli.cli.study" in loaded
+    assert not loaded & {f"studycli.cli.{m}" for m in ("authoring", "stats", "doctor", "export")}
+
+
+WHOLE_APP = "from studycli.cli.app import whole_app; whole_app()(prog_name='studycli')"
 
 
 @pytest.mark.parametrize(

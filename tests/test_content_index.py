@@ -176,7 +176,8 @@ def test_the_cli_keeps_its_index_in_the_cache_folder(cli, content_copy, tmp_path
 PROBE = """
 import sys
 from typer.testing import CliRunner
-from studycli.cli import app
+from studycli.cli.app import whole_app
+app = whole_app()
 result = CliRunner().invoke(app, sys.argv[1:])
 print(result.exit_code, "yaml" in sys.modules)
 """
