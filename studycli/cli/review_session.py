@@ -19,31 +19,27 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Protocol
 
-from fsrs import Rating
 from rich.console import Console
 from rich.text import Text
 
 from studycli.content.card import Card, Kind
 from studycli.content.loader import Content
 from studycli.errors import StudyError
-from studycli.study import scheduler as sched
 from studycli.study.api import Review, ReviewMethod, Study, study_items
 from studycli.study.queue import Due
 
 from . import render
 from .terminal import ENTER
 
-if TYPE_CHECKING:  # the solve flow and the checking machinery: imported once a card is shown
+if TYPE_CHECKING:  # the solve flow, the checking machinery, the scheduler: imported once a card
+    # is shown (the first card is on screen sooner)
+    from fsrs import Rating
+
     from studycli.check.runner import Outcome
 
     from .solve_flow import Hints
 
-RATING_STYLE = {
-    Rating.Again: "red",
-    Rating.Hard: "yellow",
-    Rating.Good: "green",
-    Rating.Easy: "cyan",
-}
+RATING_STYLE = {1: "red", 2: "yellow", 3: "green", 4: "cyan"}  # Again, Hard, Good, Easy
 
 
 @dataclass
@@ -220,6 +216,8 @@ class ReviewSession:
                 if self._reveal(shown):
                     return "rated"
             elif len(key) == 1 and key in "1234" and (shown.answer_shown or shown.outcome):
+                from fsrs import Rating
+
                 if self._rate(shown, Rating(int(key))):
                     return "rated"
             elif key == "s" and card.runnable:
@@ -263,12 +261,17 @@ class ReviewSession:
             return self._rate(shown, shown.check_rating())
         return False
 
-    def _rating_bar(self, card: Card, allowed: tuple[Rating, ...] = tuple(Rating)) -> Text:
-        """The rating keys, each with the interval it gives (when the session reschedules)."""
+    def _rating_bar(self, card: Card, allowed: tuple[Rating, ...] | None = None) -> Text:
+        """The rating keys (all by default), each with the interval it gives (when the session
+        reschedules)."""
+        from fsrs import Rating
+
+        from studycli.study import scheduler as sched
+
         intervals = self.study.preview(card, self.clock()) if self.reschedule else {}
         bar = Text()
-        for rating in allowed:
-            bar.append(f" {int(rating)} ", style=f"bold reverse {RATING_STYLE[rating]}")
+        for rating in allowed or tuple(Rating):
+            bar.append(f" {int(rating)} ", style=f"bold reverse {RATING_STYLE[int(rating)]}")
             bar.append(f" {sched.RATING_NAMES[rating]}")
             if rating in intervals:
                 bar.append(f" {sched.format_interval(intervals[rating])}")
@@ -276,7 +279,10 @@ class ReviewSession:
         return bar
 
     def _solve(self, shown: _Card) -> None:
+        from fsrs import Rating
+
         from studycli.check.solve import ensure_attempt
+        from studycli.study import scheduler as sched
 
         from .solve_flow import Limits, check, edit
 
@@ -304,6 +310,10 @@ class ReviewSession:
             self.console.print(Text("Enter: Again · s: edit and run again", style="dim"))
 
     def _rate(self, shown: _Card, rating: Rating) -> bool:
+        from fsrs import Rating
+
+        from studycli.study import scheduler as sched
+
         outcome = shown.outcome
         if outcome is not None and shown.check_rating(rating) != rating:
             self.console.print(
@@ -369,6 +379,8 @@ class ReviewSession:
             return False
         item = next((i for i in self.items if i.id == entry.card_id), None)
         if item is not None:
+            from fsrs import Rating
+
             self.queue.undone(item, Rating(entry.rating))
         self.console.print(Text(f"undone: {entry.card_id} is back as it was", style="yellow"))
         return True
@@ -376,7 +388,7 @@ class ReviewSession:
     def _summary(self, seconds: float, interrupted: bool) -> Summary:
         return Summary(
             reviewed=len(self.done),
-            again=sum(1 for r in self.done if r.rating == Rating.Again),
+            again=sum(1 for r in self.done if r.rating == 1),  # Again
             seconds=seconds,
             next_due=self.study.next_due(self.items),
             interrupted=interrupted,
@@ -393,5 +405,7 @@ def summary_view(summary: Summary, now: datetime) -> Text:
     elif summary.next_due <= now:
         text.append("more cards are due now")
     else:
+        from studycli.study import scheduler as sched
+
         text.append(f"next due in {sched.format_interval(summary.next_due - now)}")
     return text
