@@ -286,12 +286,10 @@ class Study:
             ImportFormatError: the file is unreadable or has bad rows (nothing is written).
         """
         from .review_io import import_reviews
-        from .review_log_csv import read_reviews
 
-        rows = read_reviews(path, now=now)
         hashes = {item.id: item.content_hash for item in items}
         self._seen = None  # cards the import studies are not new any more
-        return import_reviews(self.store, rows, self.settings, hashes)
+        return import_reviews(self.store, path, self.settings, hashes, now=now)
 
     def export_reviews(self, path: Path) -> int:
         """Write the log (undone and cram ratings left out) to `path` as CSV; how many rows."""

@@ -15,15 +15,17 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from . import scheduler as sched
 from .rating import scheduler_from_json
 from .replay import CardReplay
-from .review_log_csv import ReviewRow, write_reviews
+from .review_log_csv import read_chunks, write_reviews
 from .settings import Settings
 from .store import CardState, ReviewMethod, Store, iso, parse_time
 
@@ -51,37 +53,55 @@ class ImportResult:
 
 
 def import_reviews(
-    store: Store, rows: list[ReviewRow], settings: Settings, content_hashes: Mapping[str, str]
+    store: Store,
+    path: Path,
+    settings: Settings,
+    content_hashes: Mapping[str, str],
+    *,
+    now: datetime | None = None,
 ) -> ImportResult:
-    """Merge `rows` (already checked, see `review_log_csv.read_reviews`) into the log.
+    """Merge the review log CSV at `path` into the log, in one transaction.
+
+    The file is read in chunks into a temporary table (where its duplicates fall out) and
+    checked as it goes; a bad row anywhere refuses the whole file with every bad line, and
+    the transaction rolls back. Then the reviews the log has already are left out, and the
+    touched cards are replayed a few hundred at a time in card order: memory stays bounded
+    by a chunk, whatever the size of the file or the log.
 
     Args:
         store: the open review database.
-        rows: the reviews to merge, any order.
+        path: the CSV file (format: review_log_csv).
         settings: the learner's settings; the imported reviews are scheduled with them.
         content_hashes: the content hash of every study item in the content, by id (an
             imported review of a known card carries it, so the card is not flagged edited).
+        now: a review later than this is a bad row.
 
     Returns:
         What was added (nothing, when the log has every row already).
+
+    Raises:
+        ImportFormatError: the file is unreadable or has bad rows (nothing is written).
     """
-    with store.transaction():  # what is read to plan the merge cannot change under it
-        fresh: dict[tuple[str, str], ReviewRow] = {}
-        for row in rows:
-            fresh.setdefault((row.card_id, iso(row.reviewed_at)), row)
-        for key in store.scheduled_identities({card_id for card_id, _ in fresh}):
-            fresh.pop(key, None)
-        touched = {card_id for card_id, _ in fresh}
-        if fresh:
-            scheduler_json = sched.make_scheduler(settings).to_json()
-            merge = _Merge(store, fresh, scheduler_json, content_hashes)
-            store.append(merge.rows(), scheduler_json, merge.states, count=len(fresh))
+    scheduler_json = sched.make_scheduler(settings).to_json()
+    rows = 0
+    with store.importing(scheduler_json) as scheduler_id:  # one transaction
+        for chunk in read_chunks(path, now=now):
+            rows += len(chunk)
+            store.stage((r.card_id, iso(r.reviewed_at), r.rating, r.duration_ms) for r in chunk)
+        store.unstage_logged()
+        cards = store.staged_cards()
+        added = sum(count for _, count in cards)
+        if added:
+            merge = _Merge(store, scheduler_json, content_hashes)
+            with store.bulk(added):
+                for new_rows, states in merge.replayed(cards, added):
+                    store.append_imported(new_rows, scheduler_id, states)
     return ImportResult(
-        rows=len(rows),
-        added=len(fresh),
-        duplicates=len(rows) - len(fresh),
-        cards=len(touched),
-        unknown=sum(card_id not in content_hashes for card_id in touched),
+        rows=rows,
+        added=added,
+        duplicates=rows - added,
+        cards=len(cards),
+        unknown=sum(card_id not in content_hashes for card_id, _ in cards),
     )
 
 
@@ -92,104 +112,119 @@ def export_reviews(store: Store, path: Path) -> int:
 
 
 PARALLEL_FROM = 20_000  # new reviews from which the replay is spread over the CPU cores
+CHUNK_REVIEWS = 20_000  # about this many new reviews are replayed and written at a time
 
 
 class _Merge:
-    """The touched cards' histories, old and new reviews in time order, replayed: yields the
-    rows to insert, then gives the cards' new states.
+    """The touched cards' histories, old and new reviews in time order, replayed a chunk of
+    cards at a time: gives each chunk's rows to insert and its cards' new states.
 
-    A large import replays its cards in forked worker processes (the cards are independent;
-    fsrs's scheduling is most of an import's time), while this process inserts the rows they
-    send back, in card order, so the result does not depend on how many cores did it.
+    A large import replays its chunks in forked worker processes (the cards are
+    independent; fsrs's scheduling is most of an import's time) while this process reads the
+    next chunks and writes the ones that are done, in card order, so the result does not
+    depend on how many cores did it. At most two chunks per worker are in flight.
     """
 
-    def __init__(
-        self,
-        store: Store,
-        fresh: dict[tuple[str, str], ReviewRow],
-        scheduler_json: str,
-        content_hashes: Mapping[str, str],
-    ) -> None:
-        self.scheduler = scheduler_from_json(scheduler_json)
-        self.content_hashes = content_hashes
+    def __init__(self, store: Store, scheduler_json: str, content_hashes: Mapping[str, str]):
+        self.store = store
+        self.scheduler_json = scheduler_json
         self.schedulers = store.schedulers()
-        self.suspended = {c for c, state in store.states().items() if state.suspended}
-        self.size = len(fresh)
-        # per card: (time as stored, 0 for a logged review / 1 for a new one, payload)
-        self.history: dict[str, list[tuple]] = defaultdict(list)
-        for card_id, rating, moment, scheduler_id, content_hash in store.scheduled_log(
-            {card_id for card_id, _ in fresh}
-        ):
-            self.history[card_id].append((moment, 0, rating, scheduler_id, content_hash))
-        for order, ((card_id, moment), row) in enumerate(fresh.items()):
-            self.history[card_id].append((moment, 1, order, row))
-        self._states: list[CardState] = []
+        self.content_hashes = content_hashes
+        self.suspended = store.suspended()
 
-    def rows(self) -> Iterator[tuple]:
-        cards = list(self.history)
-        workers = _workers() if self.size >= PARALLEL_FROM else 1
+    def replayed(
+        self, cards: list[tuple[str, int]], size: int
+    ) -> Iterator[tuple[list[tuple], list[CardState]]]:
+        """Per chunk of `cards` ((card_id, staged reviews), by id): (rows, states)."""
+        chunks = (self._chunk(first, last) for first, last in _ranges(cards, CHUNK_REVIEWS))
+        workers = _workers() if size >= PARALLEL_FROM else 1
         if workers == 1:
-            rows, self._states = self.replay(cards)
-            yield from rows
+            for chunk in chunks:
+                yield _replay(self.scheduler_json, self.schedulers, chunk)
             return
-        global _ACTIVE
-        _ACTIVE = self  # the workers inherit it when forked: nothing is pickled on the way in
-        chunks = [cards[start : start + 500] for start in range(0, len(cards), 500)]
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for rows, states in pool.imap(_replay_chunk, chunks):
-                    self._states.extend(states)
-                    yield from rows
-        finally:
-            _ACTIVE = None
+        replay = partial(_replay, self.scheduler_json, self.schedulers)
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pending: deque = deque()
+            for chunk in chunks:
+                pending.append(pool.apply_async(replay, (chunk,)))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().get()
+            while pending:
+                yield pending.popleft().get()
 
-    def states(self) -> list[CardState]:
-        """The touched cards' states after the merge (once `rows` is exhausted)."""
-        return self._states
+    def _chunk(self, first: str, last: str) -> list[tuple]:
+        """The histories of the staged cards from `first` to `last`: per card (card_id,
+        suspended, content hash for its imported reviews, its entries), where an entry is
+        (time as stored, 0, rating, scheduler_id, content_hash) for a logged review and
+        (time as stored, 1, rating, duration_ms) for a new one."""
+        logged, staged = self.store.staged_histories(first, last)
+        history: dict[str, list[tuple]] = defaultdict(list)
+        for card_id, rating, moment, scheduler_id, content_hash in logged:
+            history[card_id].append((moment, 0, rating, scheduler_id, content_hash))
+        for card_id, moment, rating, duration_ms in staged:
+            history[card_id].append((moment, 1, rating, duration_ms))
+        return [
+            (
+                card_id,
+                card_id in self.suspended,
+                self.content_hashes.get(card_id, ""),
+                history[card_id],
+            )
+            for card_id in sorted(history)
+        ]
 
-    def replay(self, cards: list[str]) -> tuple[list[tuple], list[CardState]]:
-        """Replay these cards: the rows of their new reviews, and their states after."""
-        rows: list[tuple] = []
-        states = []
-        for card_id in cards:
-            entries = self.history[card_id]
-            entries.sort(key=lambda entry: entry[:3])
-            replay = CardReplay(CardState(card_id=card_id, suspended=card_id in self.suspended))
-            content_hash = self.content_hashes.get(card_id, "")
-            for entry in entries:
-                if entry[1] == 0:
-                    _, _, rating, scheduler_id, logged_hash = entry
-                    scheduler = scheduler_from_json(self.schedulers[scheduler_id])
-                    replay.apply(rating, parse_time(entry[0]), scheduler, logged_hash)
-                    continue
-                row: ReviewRow = entry[3]
-                queue = replay.queue
-                replay.apply(row.rating, row.reviewed_at, self.scheduler, content_hash)
-                rows.append(
-                    (
-                        card_id,
-                        row.rating,
-                        entry[0],
-                        row.duration_ms,
-                        _IMPORT,
-                        None,
-                        content_hash,
-                        queue.value,
-                        None,  # state_before: for undo, which an imported review never has
-                        replay.fsrs_json(),
-                    )
+
+def _ranges(cards: list[tuple[str, int]], reviews: int) -> Iterator[tuple[str, str]]:
+    """(first, last) card ids of consecutive runs of `cards` holding about `reviews` each."""
+    start, count = 0, 0
+    for index, (_, staged) in enumerate(cards):
+        count += staged
+        if count >= reviews or index == len(cards) - 1:
+            yield cards[start][0], cards[index][0]
+            start, count = index + 1, 0
+
+
+def _replay(
+    scheduler_json: str, schedulers: dict[int, str], chunk: list[tuple]
+) -> tuple[list[tuple], list[CardState]]:
+    """Replay the cards of a chunk (see `_Merge._chunk`): the rows of their new reviews, and
+    their states after. Runs here or in a worker process."""
+    scheduler = scheduler_from_json(scheduler_json)
+    rows: list[tuple] = []
+    states = []
+    for card_id, suspended, content_hash, entries in chunk:
+        entries.sort(key=lambda entry: entry[:3])
+        replay = CardReplay(CardState(card_id=card_id, suspended=suspended))
+        for entry in entries:
+            if entry[1] == 0:
+                moment, _, rating, scheduler_id, logged_hash = entry
+                replay.apply(
+                    rating, parse_time(moment), scheduler_from_json(schedulers[scheduler_id]),
+                    logged_hash,
+                )  # fmt: skip
+                continue
+            moment, _, rating, duration_ms = entry
+            queue = replay.queue
+            replay.apply(rating, parse_time(moment), scheduler, content_hash)
+            rows.append(
+                (
+                    card_id,
+                    rating,
+                    moment,
+                    duration_ms,
+                    _IMPORT,
+                    None,
+                    content_hash,
+                    queue.value,
+                    None,  # state_before: for undo, which an imported review never has
+                    replay.fsrs_json(),
                 )
-            states.append(replay.state())
-        return rows, states
+            )
+        states.append(replay.state())
+    return rows, states
 
 
 _IMPORT = ReviewMethod.IMPORT.value
-_ACTIVE: _Merge | None = None  # the merge a forked worker replays
-
-
-def _replay_chunk(cards: list[str]) -> tuple[list[tuple], list[CardState]]:
-    assert _ACTIVE is not None, "a replay worker must be forked from the importing process"
-    return _ACTIVE.replay(cards)
 
 
 def _workers() -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -55,9 +55,26 @@ def read_reviews(path: Path, *, now: datetime | None = None) -> list[ReviewRow]:
         ImportFormatError: the file cannot be read, has no header or lacks a column, or has
             bad rows; the message names the file, each bad line and its fix.
     """
+    return [row for chunk in read_chunks(path, now=now) for row in chunk]
+
+
+def read_chunks(
+    path: Path, *, now: datetime | None = None, size: int = 50_000
+) -> Iterator[list[ReviewRow]]:
+    """The rows of the CSV at `path` in file order, `size` at a time, checked as they come: a
+    large file is never held whole.
+
+    Once a bad row is met no more rows are given, but the rest of the file is still checked;
+    when the file is done, ImportFormatError names every bad line (see `read_reviews`). So a
+    consumer that writes the rows as they come must do it in a transaction that this error
+    rolls back, to keep a bad file all-or-nothing.
+
+    Raises:
+        ImportFormatError: as `read_reviews`, raised after the last chunk.
+    """
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            return _read(csv.reader(handle), path, now)
+            yield from _read(csv.reader(handle), path, now, size)
     except OSError as exc:
         raise ImportFormatError(
             f"cannot read the review log {path}: {exc.strerror or exc}"
@@ -96,26 +113,37 @@ def write_reviews(path: Path, rows: Iterable[tuple[str, int, str, int | None]]) 
     return count
 
 
-def _read(reader, path: Path, now: datetime | None) -> list[ReviewRow]:
+def _read(reader, path: Path, now: datetime | None, size: int) -> Iterator[list[ReviewRow]]:
     column = _columns(next(reader, []), path)
     card, rating, time = column["card_id"], column["review_rating"], column["review_time"]
     duration = column.get("review_duration")
     width = max(column.values()) + 1
     rows: list[ReviewRow] = []
-    bad: list[tuple[int, str]] = []
+    shown: list[tuple[int, str]] = []  # the first SHOWN_ERRORS bad lines; the rest counted
+    bad = 0
     for row in reader:
         if len(row) >= width:
             try:  # the fast path: a well-formed row
-                rows.append(_row(row[card], row[rating], row[time], row, duration, now))
-                continue
+                good = _row(row[card], row[rating], row[time], row, duration, now)
             except ValueError:
                 pass
+            else:
+                if not bad:
+                    rows.append(good)
+                    if len(rows) >= size:
+                        yield rows
+                        rows = []
+                continue
         if not any(cell.strip() for cell in row):
             continue  # blank lines (a trailing newline) are not reviews
-        bad.append((reader.line_num, _problem(row, column, now)))
+        bad += 1
+        rows = []
+        if len(shown) < SHOWN_ERRORS:
+            shown.append((reader.line_num, _problem(row, column, now)))
     if bad:
-        raise ImportFormatError(_refusal(path, bad))
-    return rows
+        raise ImportFormatError(_refusal(path, shown, bad))
+    if rows:
+        yield rows
 
 
 def _columns(header: list[str], path: Path) -> dict[str, int]:
@@ -197,15 +225,16 @@ def _problem(row: list[str], column: dict[str, int], now: datetime | None) -> st
     )
 
 
-def _refusal(path: Path, bad: list[tuple[int, str]]) -> str:
-    if len(bad) == 1:
-        line, problem = bad[0]
+def _refusal(path: Path, shown: list[tuple[int, str]], bad: int) -> str:
+    """The message for a refused file: its `bad` bad lines, of which `shown` the first."""
+    if bad == 1:
+        line, problem = shown[0]
         return f"{path}, line {line}: {problem}"
-    shown = [f"  line {line}: {problem}" for line, problem in bad[:SHOWN_ERRORS]]
-    more = len(bad) - SHOWN_ERRORS
+    listed = [f"  line {line}: {problem}" for line, problem in shown[:SHOWN_ERRORS]]
+    more = bad - SHOWN_ERRORS
     if more > 0:
-        shown.append(f"  ... and {more:,} more bad lines")
+        listed.append(f"  ... and {more:,} more bad lines")
     return (
-        f"{path} has {len(bad):,} bad lines, so none of it was read: fix each, then try again\n"
-        + "\n".join(shown)
+        f"{path} has {bad:,} bad lines, so none of it was read: fix each, then try again\n"
+        + "\n".join(listed)
     )

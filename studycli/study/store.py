@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Collection, Container, Iterable, Iterator
+from collections.abc import Collection, Container, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -151,7 +151,8 @@ _REVIEW_COLUMNS = (
 _REVIEW_FROM = (
     "reviews r JOIN schedulers s ON s.id = r.scheduler_id LEFT JOIN undos u ON u.review_id = r.id"
 )
-_IMPORT_CACHE_KIB = 512 * 1024  # page cache while importing: at most this much memory
+_IMPORT_CACHE_KIB = 64 * 1024  # page cache while importing: at most this much memory
+_STAGE_CACHE_KIB = 32 * 1024  # the same for the temporary table of the file's reviews
 _BULK_FROM = 10_000  # an import of this many reviews or more may rebuild the indexes
 _UNDONE_JOIN = "LEFT JOIN undos u ON u.review_id = r.id"
 _LOG_FROM = f"reviews r {_UNDONE_JOIN}"
@@ -315,63 +316,124 @@ class Store:
                 _write_state(conn, after)
         return replace(review, id=cursor.lastrowid)
 
-    def append(
-        self,
-        rows: Iterable[tuple],
-        scheduler: str,
-        states: Callable[[], list[CardState]],
-        *,
-        count: int = 0,
-    ) -> None:
-        """Append many reviews and overwrite their cards' states (import). Call it inside
-        `transaction()`, with the reads that planned it, so that no rating slips in between.
+    # --- importing a log (review_io): staged in a temporary table, then replayed by card ----
 
-        Args:
-            rows: per review (card_id, rating, reviewed_at as `iso()`, duration_ms, method,
-                check_status, content_hash, queue, state_before JSON or None, state_after);
-                consumed inside the transaction, so it may be computed as it goes.
-            scheduler: the fsrs `Scheduler.to_json()` every one of them was scheduled with.
-            states: called once `rows` is consumed: the cards' states after them.
-            count: how many rows there are, if known. When they at least double the log, the
-                log's indexes are dropped first and made again after (a bulk load: sorting
-                once is cheaper than a million B-tree inserts).
+    @contextmanager
+    def importing(self, scheduler: str) -> Iterator[int]:
+        """The frame of an import: one write transaction (a failure or a kill anywhere in it
+        leaves the store as it was), an empty temporary table `staged` for the file's
+        reviews (see `stage`), a bounded page cache; yields the id of `scheduler` (the fsrs
+        `Scheduler.to_json()` the imported reviews are scheduled with).
         """
-        if not self.conn.in_transaction:
-            raise RuntimeError("Store.append must run inside Store.transaction()")
-        scheduler_id = _scheduler_id(self.conn, scheduler)
-        # a large import touches index pages all over: keep them in memory until the commit
-        cache = self.conn.execute("PRAGMA cache_size").fetchone()[0]
-        self.conn.execute(f"PRAGMA cache_size = {-_IMPORT_CACHE_KIB}")
+        with self.transaction() as conn:
+            cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+            temp_cache = conn.execute("PRAGMA temp.cache_size").fetchone()[0]
+            conn.execute(f"PRAGMA cache_size = {-_IMPORT_CACHE_KIB}")
+            conn.execute(f"PRAGMA temp.cache_size = {-_STAGE_CACHE_KIB}")
+            conn.execute("DROP TABLE IF EXISTS temp.staged")
+            # a review's identity is (card, time): the first of a file's duplicates stays
+            conn.execute(
+                "CREATE TEMP TABLE staged (card_id TEXT NOT NULL, reviewed_at TEXT NOT NULL,"
+                " rating INTEGER NOT NULL, duration_ms INTEGER,"
+                " PRIMARY KEY (card_id, reviewed_at)) WITHOUT ROWID"
+            )
+            try:
+                yield _scheduler_id(conn, scheduler)
+            finally:
+                conn.execute("DROP TABLE IF EXISTS temp.staged")
+                conn.execute(f"PRAGMA cache_size = {int(cache)}")
+                conn.execute(f"PRAGMA temp.cache_size = {int(temp_cache)}")
+
+    def stage(self, rows: Iterable[tuple[str, str, int, int | None]]) -> None:
+        """Add reviews (card_id, reviewed_at as `iso()`, rating, duration_ms) to `staged`;
+        one the table has already (same card and time) is left out."""
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO temp.staged (card_id, reviewed_at, rating, duration_ms)"
+            " VALUES (?, ?, ?, ?)",
+            rows,
+        )
+
+    def unstage_logged(self) -> None:
+        """Leave out of `staged` every review the schedule has already (same card and time)."""
+        self.conn.execute(
+            "DELETE FROM temp.staged WHERE EXISTS (SELECT 1 FROM reviews r"
+            f" {_UNDONE_JOIN} WHERE r.reviewed_at = staged.reviewed_at"
+            f" AND r.card_id = staged.card_id AND {SCHEDULED})"
+        )
+
+    def staged_cards(self) -> list[tuple[str, int]]:
+        """(card_id, how many staged reviews) of each card with staged reviews, by id."""
+        return self.conn.execute(
+            "SELECT card_id, COUNT(*) FROM temp.staged GROUP BY card_id ORDER BY card_id"
+        ).fetchall()
+
+    def suspended(self) -> set[str]:
+        """The ids of the suspended cards."""
+        return {c for (c,) in self.conn.execute("SELECT card_id FROM cards WHERE suspended = 1")}
+
+    def staged_histories(self, first: str, last: str) -> tuple[list[tuple], list[tuple]]:
+        """The cards with staged reviews whose ids are from `first` to `last`: their reviews
+        in the schedule, as (card_id, rating, reviewed_at, scheduler_id, content_hash) in
+        time order (ties by id), and their staged reviews, as (card_id, reviewed_at, rating,
+        duration_ms) by card then time."""
+        logged = self.conn.execute(
+            "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash"
+            f" FROM reviews r {_UNDONE_JOIN} WHERE r.card_id BETWEEN :first AND :last"
+            " AND r.card_id IN"
+            "  (SELECT card_id FROM temp.staged WHERE card_id BETWEEN :first AND :last)"
+            f" AND {SCHEDULED} ORDER BY r.reviewed_at, r.id",
+            {"first": first, "last": last},
+        ).fetchall()
+        staged = self.conn.execute(
+            "SELECT card_id, reviewed_at, rating, duration_ms FROM temp.staged"
+            " WHERE card_id BETWEEN ? AND ? ORDER BY card_id, reviewed_at",
+            (first, last),
+        ).fetchall()
+        return logged, staged
+
+    @contextmanager
+    def bulk(self, count: int) -> Iterator[None]:
+        """Around appending `count` reviews inside `importing`: when they at least double the
+        log, its time index is dropped first and made again after (sorting once is cheaper
+        than a million B-tree inserts at random places). The card index stays: the import
+        reads each card's history through it, and appends to it in card order."""
         indexes: list[tuple[str, str]] = []
         if count >= _BULK_FROM and count >= self._size():
             indexes = self.conn.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
-                " AND tbl_name = 'reviews' AND sql IS NOT NULL"
+                " AND tbl_name = 'reviews' AND sql IS NOT NULL AND name != 'reviews_by_card'"
             ).fetchall()
-        try:
-            for name, _ in indexes:
-                self.conn.execute(f'DROP INDEX "{name}"')
-            self._append(rows, scheduler_id, states)
-            for _, sql in indexes:
-                self.conn.execute(sql)
-        finally:
-            self.conn.execute(f"PRAGMA cache_size = {int(cache)}")
+        for name, _ in indexes:
+            self.conn.execute(f'DROP INDEX "{name}"')
+        yield
+        for _, sql in indexes:
+            self.conn.execute(sql)
 
-    def _size(self) -> int:
-        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'reviews'").fetchone()
-        return int(row[0]) if row else 0
-
-    def _append(
-        self, rows: Iterable[tuple], scheduler_id: int, states: Callable[[], list[CardState]]
+    def append_imported(
+        self, rows: Iterable[tuple], scheduler_id: int, states: Iterable[CardState]
     ) -> None:
+        """Append imported reviews and overwrite their cards' states, inside `importing`.
+
+        Args:
+            rows: per review (card_id, rating, reviewed_at as `iso()`, duration_ms, method,
+                check_status, content_hash, queue, state_before JSON or None, state_after).
+            scheduler_id: what `importing` gave.
+            states: the cards' states after them.
+        """
+        if not self.conn.in_transaction:
+            raise RuntimeError("Store.append_imported must run inside Store.importing()")
         self.conn.executemany(
             "INSERT INTO reviews (card_id, rating, reviewed_at, duration_ms, method,"
             " check_status, content_hash, queue, state_before, state_after, scheduler_id)"
             f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {int(scheduler_id)})",
             rows,
         )
-        for state in states():
+        for state in states:
             _write_state(self.conn, state)
+
+    def _size(self) -> int:
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'reviews'").fetchone()
+        return int(row[0]) if row else 0
 
     # --- the schedule's log, lean (replay, import, export, optimize, stats) -------------------
 
@@ -389,12 +451,6 @@ class Store:
             " ORDER BY r.reviewed_at, r.id"
         )
         return self.conn.execute(sql).fetchall()
-
-    def scheduled_identities(self, card_ids: Collection[str]) -> set[tuple[str, str]]:
-        """(card_id, reviewed_at as stored) of the schedule's reviews of `card_ids`: what makes
-        two reviews the same review."""
-        sql = f"SELECT r.card_id, r.reviewed_at FROM {self._selected_from(card_ids)} WHERE {SCHEDULED}"
-        return set(self.conn.execute(sql).fetchall())
 
     def exported_rows(self) -> Iterator[tuple[str, int, str, int | None]]:
         """(card_id, rating, reviewed_at as stored, duration_ms) of the schedule's reviews, in
