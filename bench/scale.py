@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -48,19 +49,71 @@ def collection(work: Path, cards: int, reviews: int) -> Path:
     return work
 
 
+def _tree(root: int) -> list[int]:
+    """`root` and every process descended from it, now."""
+    pids, index = [root], 0
+    while index < len(pids):
+        pid = pids[index]
+        index += 1
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as children:
+                    pids.extend(int(child) for child in children.read().split())
+        except OSError:  # it exited meanwhile
+            continue
+    return pids
+
+
+def _pss_kib(pid: int) -> int:
+    """The proportional set size of `pid` in KiB (a page shared by n processes counts 1/n in
+    each), 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            return next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
+    except (OSError, StopIteration, ValueError):
+        return 0
+
+
+class TreeMemory(threading.Thread):
+    """The peak of the summed proportional set size of a process and all its descendants
+    (worker processes included), sampled every `interval` seconds while it runs."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak_kib = pid, interval, 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(self.interval):
+            total = sum(_pss_kib(pid) for pid in _tree(self.pid))
+            self.peak_kib = max(self.peak_kib, total)
+
+
 def measured(command: list[str], environ: dict[str, str]) -> tuple[float, float, str]:
-    """(wall seconds, peak resident MB, stdout) of one run of `command`."""
+    """(wall seconds, peak MB, stdout) of one run of `command`.
+
+    The peak is the larger of two: the largest resident set of any one process of the
+    command (wait4's ru_maxrss, which covers the waited-for descendants but takes their
+    maximum, not their sum) and the summed proportional set size of the whole process tree
+    (the command and its worker processes together), sampled every 50 ms on Linux.
+    """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         process = subprocess.Popen(command, env=environ, cwd=ROOT, stdout=out, stderr=err)
+        sampler = TreeMemory(process.pid)
+        if os.path.exists(f"/proc/{process.pid}/smaps_rollup"):
+            sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
+        sampler.done.set()
+        if sampler.is_alive():
+            sampler.join()
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         if process.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed: {err.read()[-2000:]}")
-        return wall, usage.ru_maxrss / 1024, out.read()
+        return wall, max(usage.ru_maxrss, sampler.peak_kib) / 1024, out.read()
 
 
 def due(work: Path, environ: dict[str, str], repeat: int) -> list[str]:

@@ -419,3 +419,159 @@ def test_an_imported_review_cannot_be_undone_and_the_card_keeps_its_row(tmp_path
         with pytest.raises(StoreError, match="imported and cannot be undone"):
             study.undo(review.id, LATER)  # type: ignore[arg-type]
         assert study.state("add-one") == before is not None
+
+
+# --- a large file, a chunk at a time -----------------------------------------------------------
+
+
+def _small_chunks(monkeypatch, rows: int = 5, reviews: int = 4) -> None:
+    """Read `rows` lines and replay about `reviews` reviews at a time: every boundary is met."""
+    monkeypatch.setattr(review_io, "READ_ROWS", rows)
+    monkeypatch.setattr(review_io, "CHUNK_REVIEWS", reviews)
+
+
+def _history(tmp_path: Path) -> Path:
+    """A log on one machine (to merge into) and a CSV of another's: 30 reviews of 4 cards,
+    two of them also in the log, with duplicates in the file across read chunks."""
+    _machine(tmp_path / "template.sqlite3", [("add-one", 3, NOW), ("bias-concept", 1, NOW)])
+    lines = []
+    for day in range(1, 8):
+        for card_id in ("add-one", "bias-concept", "poisson-concept", "elsewhere-card"):
+            moment = NOW - timedelta(days=40 - 5 * day, hours=day)
+            lines.append(f"{card_id},{1 + (day * len(card_id)) % 4},{moment.isoformat()},{day}")
+    lines.insert(9, lines[1].replace(",3,", ",1,").replace(",2,", ",1,"))  # a later duplicate
+    lines += lines[:2]  # the first two again, a few chunks later
+    return write_csv(tmp_path / "other.csv", lines)
+
+
+def test_an_import_in_small_chunks_writes_what_one_chunk_does(tmp_path, monkeypatch):
+    """Read 5 rows and replay 4 reviews at a time, or all at once: the same log and states,
+    duplicates across chunks kept once (the first of them), logged and new reviews merged."""
+    csv = _history(tmp_path)
+    one, many = tmp_path / "one.sqlite3", tmp_path / "many.sqlite3"
+    for db in (one, many):
+        db.write_bytes((tmp_path / "template.sqlite3").read_bytes())
+    with open_study(one) as study:
+        whole = study.import_reviews(csv, items(), NOW)
+    _small_chunks(monkeypatch)
+    with open_study(many) as study:
+        chunked = study.import_reviews(csv, items(), NOW)
+    assert whole == chunked
+    assert (whole.rows, whole.added, whole.duplicates, whole.cards) == (31, 28, 3, 4)
+    with Store.open(one) as a, Store.open(many) as b:
+        assert rows(a) == rows(b)
+        assert core.rebuild(b) == b.states()
+        first = b.conn.execute(
+            "SELECT rating FROM reviews WHERE card_id = 'bias-concept' AND method = 'import'"
+            " ORDER BY reviewed_at LIMIT 1"
+        ).fetchone()
+    assert first == (int(csv.read_text().splitlines()[2].split(",")[1]),)
+
+
+def test_the_parallel_replay_in_small_chunks_writes_what_the_serial_one_does(
+    tmp_path, monkeypatch
+):
+    csv = _history(tmp_path)
+    serial, parallel = tmp_path / "serial.sqlite3", tmp_path / "parallel.sqlite3"
+    for db in (serial, parallel):
+        db.write_bytes((tmp_path / "template.sqlite3").read_bytes())
+    with open_study(serial) as study:
+        study.import_reviews(csv, items(), NOW)
+    _small_chunks(monkeypatch)
+    monkeypatch.setattr(review_io, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(review_io, "_workers", lambda: 2)
+    with open_study(parallel) as study:
+        study.import_reviews(csv, items(), NOW)
+    with Store.open(serial) as one, Store.open(parallel) as other:
+        assert rows(one) == rows(other)
+
+
+def test_a_bad_row_in_the_last_chunk_refuses_the_file_and_leaves_the_store_unchanged(
+    tmp_path, monkeypatch
+):
+    """Earlier chunks were already staged when the bad rows come: all of it is rolled back,
+    and every bad line is named."""
+    csv = _history(tmp_path)
+    lines = csv.read_text().splitlines()
+    lines[-1] = lines[-1].replace("+00:00", "")  # no timezone
+    lines[-3] = "," + lines[-3].split(",", 1)[1]  # no card id
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "template.sqlite3"
+    with Store.open(db) as store:
+        before = rows(store)
+    _small_chunks(monkeypatch)
+    with open_study(db) as study:
+        with pytest.raises(ImportFormatError) as error:
+            study.import_reviews(csv, items(), NOW)
+    message = str(error.value)
+    assert message.startswith(f"{csv} has 2 bad lines, so none of it was read")
+    assert f"line {len(lines) - 2}: the card_id cell is empty" in message
+    assert f"line {len(lines)}: review_time" in message and "has no timezone" in message
+    with Store.open(db) as store:
+        assert rows(store) == before
+        assert store.conn.execute("SELECT name FROM temp.sqlite_master").fetchall() == []
+
+
+def test_a_failure_mid_replay_leaves_the_store_as_it_was(tmp_path, monkeypatch):
+    """The import is one transaction: an error after some chunks were written rolls all
+    of them back (a kill does too: see the next test)."""
+    csv = _history(tmp_path)
+    db = tmp_path / "template.sqlite3"
+    with Store.open(db) as store:
+        before = rows(store)
+    _small_chunks(monkeypatch)
+    written = []
+    append = Store.append_imported
+
+    def failing(self, new_rows, scheduler_id, states):
+        if written:
+            raise OSError("disk full")
+        written.append(len(new_rows))
+        append(self, new_rows, scheduler_id, states)
+
+    monkeypatch.setattr(Store, "append_imported", failing)
+    with open_study(db) as study, pytest.raises(OSError, match="disk full"):
+        study.import_reviews(csv, items(), NOW)
+    assert written and written[0] > 0  # a chunk was written before the failure
+    with Store.open(db) as store:
+        assert rows(store) == before
+
+
+KILLED_MID_IMPORT = """
+import os, signal, sys
+from pathlib import Path
+from studycli.study import review_io
+from studycli.study.store import Store
+from studycli.study.settings import Settings
+
+written = []
+append = Store.append_imported
+
+def killed(self, new_rows, scheduler_id, states):
+    if written:  # the second chunk: the first is written, uncommitted
+        os.kill(os.getpid(), signal.SIGKILL)
+    written.append(len(new_rows))
+    append(self, new_rows, scheduler_id, states)
+
+Store.append_imported = killed
+review_io.READ_ROWS, review_io.CHUNK_REVIEWS = 5, 4
+with Store.open(Path(sys.argv[1])) as store:
+    review_io.import_reviews(store, Path(sys.argv[2]), Settings(), {})
+"""
+
+
+def test_an_import_killed_mid_replay_leaves_the_store_as_it_was(tmp_path):
+    import subprocess
+    import sys
+
+    csv = _history(tmp_path)
+    db = tmp_path / "template.sqlite3"
+    with Store.open(db) as store:
+        before = rows(store)
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_IMPORT, str(db), str(csv)], capture_output=True
+    )
+    assert done.returncode == -9, done.stderr
+    with Store.open(db) as store:
+        assert store.integrity_problems() == []
+        assert rows(store) == before

@@ -137,14 +137,10 @@ class Study:
     def due_counts(self, items: list[Card], now: datetime) -> DueCounts:
         """How many reviews, learning and new items are due now, in all and per deck."""
         queue = self.queue(items, now)
-        decks = {
-            deck: {
-                "due": sum(c.deck == deck for c in queue.review),
-                "learning": sum(c.deck == deck for c in queue.learning),
-                "new": sum(c.deck == deck for c in queue.new),
-            }
-            for deck in sorted({c.deck for c in items})
-        }
+        decks = {deck: {"due": 0, "learning": 0, "new": 0} for deck in sorted({c.deck for c in items})}
+        for name, group in (("due", queue.review), ("learning", queue.learning), ("new", queue.new)):
+            for card in group:
+                decks[card.deck][name] += 1
         return DueCounts(
             due=len(queue.review),
             learning=len(queue.learning),

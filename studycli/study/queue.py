@@ -118,7 +118,9 @@ def due_now(
             learning.append(card)
         else:
             ahead.append(card)
-    new = [card for card in cards if card.id not in schedule.seen]
+    # a set difference rather than a test per card (prerequisite_order does not depend on
+    # the order it is given the cards in)
+    new = [by_id[card_id] for card_id in by_id.keys() - schedule.seen]
     reviews_left = max(0, settings.reviews_per_day - done_today.get("review", 0))
     new_left = max(0, settings.new_per_day - done_today.get("new", 0))
     return Due(

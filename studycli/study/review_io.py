@@ -85,7 +85,7 @@ def import_reviews(
     scheduler_json = sched.make_scheduler(settings).to_json()
     rows = 0
     with store.importing(scheduler_json) as scheduler_id:  # one transaction
-        for chunk in read_chunks(path, now=now):
+        for chunk in read_chunks(path, now=now, size=READ_ROWS):
             rows += len(chunk)
             store.stage((r.card_id, iso(r.reviewed_at), r.rating, r.duration_ms) for r in chunk)
         store.unstage_logged()
@@ -113,6 +113,7 @@ def export_reviews(store: Store, path: Path) -> int:
 
 PARALLEL_FROM = 20_000  # new reviews from which the replay is spread over the CPU cores
 CHUNK_REVIEWS = 20_000  # about this many new reviews are replayed and written at a time
+READ_ROWS = 50_000  # rows of the file parsed and staged at a time
 
 
 class _Merge:
