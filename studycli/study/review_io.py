@@ -88,7 +88,7 @@ def import_reviews(
         for chunk in read_chunks(path, now=now, size=READ_ROWS):
             rows += len(chunk)
             store.stage((r.card_id, iso(r.reviewed_at), r.rating, r.duration_ms) for r in chunk)
-        store.unstage_logged()
+        store.settle_staged()
         cards = store.staged_cards()
         added = sum(count for _, count in cards)
         if added:

@@ -330,8 +330,14 @@ class Store:
             temp_cache = conn.execute("PRAGMA temp.cache_size").fetchone()[0]
             conn.execute(f"PRAGMA cache_size = {-_IMPORT_CACHE_KIB}")
             conn.execute(f"PRAGMA temp.cache_size = {-_STAGE_CACHE_KIB}")
-            conn.execute("DROP TABLE IF EXISTS temp.staged")
-            # a review's identity is (card, time): the first of a file's duplicates stays
+            for table in ("staged", "staged_rows"):
+                conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+            # the file's rows as they come (appended: cheap), then sorted once into `staged`,
+            # where a review's identity, (card, time), is the key
+            conn.execute(
+                "CREATE TEMP TABLE staged_rows (card_id TEXT NOT NULL,"
+                " reviewed_at TEXT NOT NULL, rating INTEGER NOT NULL, duration_ms INTEGER)"
+            )
             conn.execute(
                 "CREATE TEMP TABLE staged (card_id TEXT NOT NULL, reviewed_at TEXT NOT NULL,"
                 " rating INTEGER NOT NULL, duration_ms INTEGER,"
@@ -340,21 +346,29 @@ class Store:
             try:
                 yield _scheduler_id(conn, scheduler)
             finally:
-                conn.execute("DROP TABLE IF EXISTS temp.staged")
+                for table in ("staged", "staged_rows"):
+                    conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
                 conn.execute(f"PRAGMA cache_size = {int(cache)}")
                 conn.execute(f"PRAGMA temp.cache_size = {int(temp_cache)}")
 
     def stage(self, rows: Iterable[tuple[str, str, int, int | None]]) -> None:
-        """Add reviews (card_id, reviewed_at as `iso()`, rating, duration_ms) to `staged`;
-        one the table has already (same card and time) is left out."""
+        """Add reviews (card_id, reviewed_at as `iso()`, rating, duration_ms) to the import,
+        in file order (see `settle_staged`)."""
         self.conn.executemany(
-            "INSERT OR IGNORE INTO temp.staged (card_id, reviewed_at, rating, duration_ms)"
+            "INSERT INTO temp.staged_rows (card_id, reviewed_at, rating, duration_ms)"
             " VALUES (?, ?, ?, ?)",
             rows,
         )
 
-    def unstage_logged(self) -> None:
-        """Leave out of `staged` every review the schedule has already (same card and time)."""
+    def settle_staged(self) -> None:
+        """Once every row is staged: keep one review per (card, time), the first the file
+        gives, in `staged`, and leave out those the schedule has already."""
+        self.conn.execute(
+            "INSERT OR IGNORE INTO temp.staged (card_id, reviewed_at, rating, duration_ms)"
+            " SELECT card_id, reviewed_at, rating, duration_ms FROM temp.staged_rows"
+            " ORDER BY card_id, reviewed_at, rowid"
+        )
+        self.conn.execute("DROP TABLE temp.staged_rows")
         self.conn.execute(
             "DELETE FROM temp.staged WHERE EXISTS (SELECT 1 FROM reviews r"
             f" {_UNDONE_JOIN} WHERE r.reviewed_at = staged.reviewed_at"
