@@ -247,3 +247,21 @@ def test_a_study_keeps_its_queue_up_to_date_with_its_own_and_others_ratings(tmp_
         }
         study.set_suspended([content.get("poisson-concept")], True)
         assert [c.id for c in study.queue(cards, NOW).new] == ["triangle-derivation"]
+
+
+def test_the_card_index_is_kept_for_the_same_cards_and_made_again_for_others():
+    from studycli.study.api import study_items
+    from studycli.study.queue import CardIndex
+
+    cards = study_items(fixture_content().cards.values())
+    index = CardIndex()
+    first = index.of(cards)
+    assert first == {card.id: card for card in cards}
+    assert index.of(cards) is first  # the same list: the same dict, not made again
+    assert index.of(list(cards)) is first  # the same cards in another list
+    fewer = cards[:3]
+    assert index.of(fewer) == {card.id: card for card in fewer}
+    swapped = [cards[1], cards[0], *cards[2:3]]
+    assert list(index.of(swapped)) == [cards[1].id, cards[0].id, cards[2].id]
+    cards.append(cards.pop(0))  # changed in place, same length: made again, in the new order
+    assert list(index.of(cards))[-1] == cards[-1].id

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from studycli.content.card import Card
 
-from .queue import Due, due_from, leeches, next_due
+from .queue import CardIndex, Due, due_from, leeches, next_due
 from .settings import Settings
 from .store import CardState, Review, ReviewMethod, Store, parse_time
 
@@ -100,6 +100,7 @@ class Study:
         # after an undo or a suspension, or when another process wrote to the database.
         self._seen: set[str] | None = None
         self._seen_version = -1
+        self._index = CardIndex()  # the items of the last queue by id, kept between queues
 
     @classmethod
     def open(cls, path: Path, settings: Settings) -> Study:
@@ -126,7 +127,8 @@ class Study:
 
     def queue(self, items: list[Card], now: datetime, tz: tzinfo | None = None) -> Due:
         """What is due at `now` among `items`, in the order to show it, daily limits applied."""
-        return due_from(self.store, items, now, self.settings, tz, self._not_new())
+        by_id = self._index.of(items)
+        return due_from(self.store, items, now, self.settings, tz, self._not_new(), by_id)
 
     def _not_new(self) -> set[str]:
         version = self.store.data_version()

@@ -9,6 +9,8 @@ cards never show.
 from __future__ import annotations
 
 import heapq
+import operator
+from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -71,6 +73,7 @@ def due_from(
     settings: Settings,
     tz: tzinfo | None = None,
     seen: AbstractSet[str] | None = None,
+    by_id: Mapping[str, Card] | None = None,
 ) -> Due:
     """What is due at `now` among `cards`, read from `store`.
 
@@ -81,10 +84,11 @@ def due_from(
         settings: the daily limits and the hour the study day starts.
         tz: the learner's time zone; None for the system's local zone.
         seen: the ids of the cards that are not new, if known (`Store.not_new`).
+        by_id: `cards` by id, if known (see `CardIndex`).
     """
     day = study_day_start(now, settings.day_starts_at, tz)
     schedule = store.schedule(now + LEARN_AHEAD, seen)
-    return due_now(cards, schedule, now, settings, store.counts_since(day))
+    return due_now(cards, schedule, now, settings, store.counts_since(day), by_id)
 
 
 def due_now(
@@ -93,6 +97,7 @@ def due_now(
     now: datetime,
     settings: Settings,
     done_today: dict[str, int],
+    by_id: Mapping[str, Card] | None = None,
 ) -> Due:
     """Sort `cards` into what is due at `now`.
 
@@ -103,8 +108,10 @@ def due_now(
         now: the current time, timezone-aware.
         settings: the daily limits.
         done_today: ratings so far this study day per queue (`Store.counts_since`).
+        by_id: `cards` by id, when the caller keeps it between queues (see `CardIndex`).
     """
-    by_id = {card.id: card for card in cards}
+    if by_id is None:
+        by_id = {card.id: card for card in cards}
     moment = iso(now)
     learning, review, ahead = [], [], []
     for card_id, state, due in schedule.due:  # in due order
@@ -118,9 +125,8 @@ def due_now(
             learning.append(card)
         else:
             ahead.append(card)
-    # a set difference rather than a test per card (prerequisite_order does not depend on
-    # the order it is given the cards in)
-    new = [by_id[card_id] for card_id in by_id.keys() - schedule.seen]
+    seen = schedule.seen
+    new = [card for card_id, card in by_id.items() if card_id not in seen]
     reviews_left = max(0, settings.reviews_per_day - done_today.get("review", 0))
     new_left = max(0, settings.new_per_day - done_today.get("new", 0))
     return Due(
@@ -129,6 +135,21 @@ def due_now(
         new=prerequisite_order(new)[:new_left],
         ahead=ahead,
     )
+
+
+class CardIndex:
+    """Cards by id, made again only when it is asked for other cards: a review session asks
+    for a queue per card shown, over the same list of thousands of cards."""
+
+    def __init__(self) -> None:
+        self._cards: list[Card] = []
+        self._by_id: dict[str, Card] = {}
+
+    def of(self, cards: list[Card]) -> dict[str, Card]:
+        """`cards` by id (the same dict as last time when `cards` holds the same objects)."""
+        if len(cards) != len(self._cards) or not all(map(operator.is_, cards, self._cards)):
+            self._cards, self._by_id = list(cards), {card.id: card for card in cards}
+        return self._by_id
 
 
 def next_due(store: Store, cards: list[Card]) -> datetime | None:
