@@ -468,9 +468,7 @@ def test_an_import_in_small_chunks_writes_what_one_chunk_does(tmp_path, monkeypa
     assert first == (int(csv.read_text().splitlines()[2].split(",")[1]),)
 
 
-def test_the_parallel_replay_in_small_chunks_writes_what_the_serial_one_does(
-    tmp_path, monkeypatch
-):
+def test_the_parallel_replay_in_small_chunks_writes_what_the_serial_one_does(tmp_path, monkeypatch):
     csv = _history(tmp_path)
     serial, parallel = tmp_path / "serial.sqlite3", tmp_path / "parallel.sqlite3"
     for db in (serial, parallel):
@@ -500,9 +498,8 @@ def test_a_bad_row_in_the_last_chunk_refuses_the_file_and_leaves_the_store_uncha
     with Store.open(db) as store:
         before = rows(store)
     _small_chunks(monkeypatch)
-    with open_study(db) as study:
-        with pytest.raises(ImportFormatError) as error:
-            study.import_reviews(csv, items(), NOW)
+    with open_study(db) as study, pytest.raises(ImportFormatError) as error:
+        study.import_reviews(csv, items(), NOW)
     message = str(error.value)
     assert message.startswith(f"{csv} has 2 bad lines, so none of it was read")
     assert f"line {len(lines) - 2}: the card_id cell is empty" in message

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from studycli.content.card import Card
 
-from .queue import CardIndex, Due, due_from, leeches, next_due
+from .queue import CardIndex, Due, due_from, leeches
 from .settings import Settings
 from .store import CardState, Review, ReviewMethod, Store, parse_time
 
@@ -139,8 +139,9 @@ class Study:
     def due_counts(self, items: list[Card], now: datetime) -> DueCounts:
         """How many reviews, learning and new items are due now, in all and per deck."""
         queue = self.queue(items, now)
-        decks = {deck: {"due": 0, "learning": 0, "new": 0} for deck in sorted({c.deck for c in items})}
-        for name, group in (("due", queue.review), ("learning", queue.learning), ("new", queue.new)):
+        counted = (("due", queue.review), ("learning", queue.learning), ("new", queue.new))
+        decks = {deck: {name: 0 for name, _ in counted} for deck in sorted({c.deck for c in items})}
+        for name, group in counted:
             for card in group:
                 decks[card.deck][name] += 1
         return DueCounts(
@@ -153,7 +154,7 @@ class Study:
 
     def next_due(self, items: list[Card]) -> datetime | None:
         """When the earliest of these items (studied, not suspended) falls due."""
-        return next_due(self.store, items)
+        return self.store.earliest_due(self._index.of(items))
 
     def leeches(self, items: list[Card]) -> list[Card]:
         return leeches(items, self.store.states())

@@ -152,11 +152,6 @@ class CardIndex:
         return self._by_id
 
 
-def next_due(store: Store, cards: list[Card]) -> datetime | None:
-    """When the earliest of these cards (studied, not suspended) falls due; None if none."""
-    return store.earliest_due({card.id for card in cards})
-
-
 def prerequisite_order(cards: list[Card]) -> list[Card]:
     """`cards` ordered so that each card's `requires` (among them) come before it.
 
