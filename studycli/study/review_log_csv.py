@@ -9,8 +9,10 @@ timezone offset, review_duration milliseconds (optional: the column may be left 
 left empty). Columns may come in any order; other columns are ignored. Lines are counted as an
 editor counts them (the header is line 1), so every error points at the line to fix.
 
-Reading checks every row before returning any: a file with bad rows is refused whole, with each
-bad line and its fix, so that nothing is ever half-imported.
+Reading checks every row: a file with bad rows is refused whole, with each bad line and its fix,
+so that nothing is ever half-imported. `read_reviews` returns the rows once all are checked;
+`read_chunks` gives them a chunk at a time, for a reader that writes inside a transaction which
+the refusal, raised after the last chunk, rolls back.
 """
 
 from __future__ import annotations

@@ -345,9 +345,9 @@ class Store:
             )
             try:
                 yield _scheduler_id(conn, scheduler)
-            finally:
-                for table in ("staged", "staged_rows"):
+                for table in ("staged", "staged_rows"):  # on a failure, the rollback does it
                     conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+            finally:
                 conn.execute(f"PRAGMA cache_size = {int(cache)}")
                 conn.execute(f"PRAGMA temp.cache_size = {int(temp_cache)}")
 
