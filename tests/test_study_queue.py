@@ -273,3 +273,19 @@ def test_the_queue_s_review_state_is_fsrs_s():
     from studycli.study.queue import REVIEW_STATE
 
     assert State.Review.value == REVIEW_STATE
+
+
+def test_the_card_index_s_new_cards_follow_a_growing_seen_set_and_a_new_one():
+    from studycli.study.api import study_items
+    from studycli.study.queue import CardIndex
+
+    cards = study_items(fixture_content().cards.values())
+    index = CardIndex()
+    index.of(cards)
+    seen = {cards[0].id}
+    assert index.unseen(seen) == cards[1:]
+    seen.add(cards[1].id)  # rated: the same set, grown
+    assert index.unseen(seen) == cards[2:]
+    assert index.unseen({cards[2].id}) == [cards[0], cards[1], *cards[3:]]  # another set
+    index.of(cards[:2])  # other cards: worked out again
+    assert index.unseen(set()) == cards[:2]

@@ -127,8 +127,8 @@ class Study:
 
     def queue(self, items: list[Card], now: datetime, tz: tzinfo | None = None) -> Due:
         """What is due at `now` among `items`, in the order to show it, daily limits applied."""
-        by_id = self._index.of(items)
-        return due_from(self.store, items, now, self.settings, tz, self._not_new(), by_id)
+        seen = self._not_new()
+        return due_from(self.store, items, now, self.settings, tz, seen, self._index)
 
     def _not_new(self) -> set[str]:
         version = self.store.data_version()

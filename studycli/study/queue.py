@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import heapq
 import operator
-from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -74,7 +73,7 @@ def due_from(
     settings: Settings,
     tz: tzinfo | None = None,
     seen: AbstractSet[str] | None = None,
-    by_id: Mapping[str, Card] | None = None,
+    index: CardIndex | None = None,
 ) -> Due:
     """What is due at `now` among `cards`, read from `store`.
 
@@ -85,11 +84,11 @@ def due_from(
         settings: the daily limits and the hour the study day starts.
         tz: the learner's time zone; None for the system's local zone.
         seen: the ids of the cards that are not new, if known (`Store.not_new`).
-        by_id: `cards` by id, if known (see `CardIndex`).
+        index: what the caller keeps of `cards` between queues (see `CardIndex`).
     """
     day = study_day_start(now, settings.day_starts_at, tz)
     schedule = store.schedule(now + LEARN_AHEAD, seen)
-    return due_now(cards, schedule, now, settings, store.counts_since(day), by_id)
+    return due_now(cards, schedule, now, settings, store.counts_since(day), index)
 
 
 def due_now(
@@ -98,7 +97,7 @@ def due_now(
     now: datetime,
     settings: Settings,
     done_today: dict[str, int],
-    by_id: Mapping[str, Card] | None = None,
+    index: CardIndex | None = None,
 ) -> Due:
     """Sort `cards` into what is due at `now`.
 
@@ -109,10 +108,10 @@ def due_now(
         now: the current time, timezone-aware.
         settings: the daily limits.
         done_today: ratings so far this study day per queue (`Store.counts_since`).
-        by_id: `cards` by id, when the caller keeps it between queues (see `CardIndex`).
+        index: what the caller keeps of `cards` between queues (see `CardIndex`).
     """
-    if by_id is None:
-        by_id = {card.id: card for card in cards}
+    index = index or CardIndex()
+    by_id = index.of(cards)
     moment = iso(now)
     learning, review, ahead = [], [], []
     for card_id, state, due in schedule.due:  # in due order
@@ -126,8 +125,7 @@ def due_now(
             learning.append(card)
         else:
             ahead.append(card)
-    seen = schedule.seen
-    new = [card for card_id, card in by_id.items() if card_id not in seen]
+    new = index.unseen(schedule.seen)
     reviews_left = max(0, settings.reviews_per_day - done_today.get("review", 0))
     new_left = max(0, settings.new_per_day - done_today.get("new", 0))
     return Due(
@@ -139,18 +137,38 @@ def due_now(
 
 
 class CardIndex:
-    """Cards by id, made again only when it is asked for other cards: a review session asks
-    for a queue per card shown, over the same list of thousands of cards."""
+    """What a queue works out from its cards alone, kept for the next queue over the same
+    cards: a review session asks for a queue per card shown, over thousands of cards, and
+    walking them all again costs milliseconds (their objects are out of the CPU's caches by
+    then). Made again when asked about other cards."""
 
     def __init__(self) -> None:
         self._cards: list[Card] = []
         self._by_id: dict[str, Card] = {}
+        self._unseen: list[Card] | None = None
+        self._seen: AbstractSet[str] = frozenset()
+        self._seen_size = 0
 
     def of(self, cards: list[Card]) -> dict[str, Card]:
         """`cards` by id (the same dict as last time when `cards` holds the same objects)."""
         if len(cards) != len(self._cards) or not all(map(operator.is_, cards, self._cards)):
             self._cards, self._by_id = list(cards), {card.id: card for card in cards}
+            self._unseen = None
         return self._by_id
+
+    def unseen(self, seen: AbstractSet[str]) -> list[Card]:
+        """The cards of the last `of` whose ids are not in `seen` (the new cards).
+
+        Asked again with the same set object, grown since (a `Study`'s not-new ids only grow
+        between queues, by its own ratings; anything else makes it a new set), only the last
+        answer is filtered again.
+        """
+        if self._unseen is None or seen is not self._seen:
+            self._unseen = [card for card_id, card in self._by_id.items() if card_id not in seen]
+        elif len(seen) != self._seen_size:
+            self._unseen = [card for card in self._unseen if card.id not in seen]
+        self._seen, self._seen_size = seen, len(seen)
+        return self._unseen
 
 
 def prerequisite_order(cards: list[Card]) -> list[Card]:
