@@ -289,3 +289,21 @@ def test_the_card_index_s_new_cards_follow_a_growing_seen_set_and_a_new_one():
     assert index.unseen({cards[2].id}) == [cards[0], cards[1], *cards[3:]]  # another set
     index.of(cards[:2])  # other cards: worked out again
     assert index.unseen(set()) == cards[:2]
+
+
+def test_a_deck_s_queue_finds_its_first_reviews_past_many_of_other_decks(tmp_path):
+    """The store reads review cards a page at a time and stops at the daily limit: a queue
+    over one deck, whose cards are few among many due, still gets its first reviews in due
+    order, the same as parsing every card's state gives (pages of 64, then 256, ...)."""
+    cards = [_card(f"c{i:03d}", deck="ab"[i % 7 == 0]) for i in range(300)]
+    config = replace(NO_FUZZ, reviews_per_day=12, new_per_day=0)
+    with open_store(tmp_path) as store:
+        for i, card in enumerate(cards):
+            core.rate(store, card, 4, NOW + timedelta(minutes=(i * 37) % 300), config)  # Review
+        later = NOW + timedelta(days=60)
+        few = [card for card in cards if card.deck == "b"]
+        day = study_day_start(later, config.day_starts_at, UTC)
+        for chosen in (few, cards, few[:1], []):
+            expected = _old_due_now(chosen, store.states(), later, config, store.counts_since(day))
+            assert _due(store, chosen, later, config) == expected
+        assert len(_due(store, few, later, config).review) == 12

@@ -15,7 +15,7 @@ from studycli.errors import StoreError
 from studycli.study import migrations
 from studycli.study import rating as core
 from studycli.study.settings import Settings
-from studycli.study.store import CardState, Review, Store
+from studycli.study.store import CardState, Review, ReviewCap, Store
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store, rows
 
@@ -203,6 +203,7 @@ def test_what_is_due_is_read_through_the_due_index(tmp_path):
         sql = []
         store.conn.set_trace_callback(sql.append)
         store.schedule(NOW)
+        store.schedule(NOW, reviews=ReviewCap(NOW, {"add-one"}, 5))  # the queue's, capped
         store.earliest_due({"add-one"})
         store.conn.set_trace_callback(None)
         for query in (q for q in sql if q.startswith("SELECT") and "cards" in q):

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from studycli.content.card import Card
 
 from .settings import Settings
-from .store import CardState, Schedule, Store, iso
+from .store import CardState, ReviewCap, Schedule, Store, iso
 
 LEARN_AHEAD = timedelta(minutes=20)  # as Anki: with nothing else left, show learning cards early
 # fsrs's State.Review, as the due index holds it: the queue needs neither fsrs nor the rating
@@ -86,9 +86,11 @@ def due_from(
         seen: the ids of the cards that are not new, if known (`Store.not_new`).
         index: what the caller keeps of `cards` between queues (see `CardIndex`).
     """
-    day = study_day_start(now, settings.day_starts_at, tz)
-    schedule = store.schedule(now + LEARN_AHEAD, seen)
-    return due_now(cards, schedule, now, settings, store.counts_since(day), index)
+    index = index or CardIndex()
+    done_today = store.counts_since(study_day_start(now, settings.day_starts_at, tz))
+    cap = ReviewCap(now, index.of(cards), _reviews_left(settings, done_today))
+    schedule = store.schedule(now + LEARN_AHEAD, seen, reviews=cap)
+    return due_now(cards, schedule, now, settings, done_today, index)
 
 
 def due_now(
@@ -114,7 +116,7 @@ def due_now(
     by_id = index.of(cards)
     moment = iso(now)
     learning, review, ahead = [], [], []
-    for card_id, state, due in schedule.due:  # in due order
+    for card_id, state, due in schedule.due:  # each kind in due order
         card = by_id.get(card_id)
         if card is None:
             continue
@@ -126,7 +128,7 @@ def due_now(
         else:
             ahead.append(card)
     new = index.unseen(schedule.seen)
-    reviews_left = max(0, settings.reviews_per_day - done_today.get("review", 0))
+    reviews_left = _reviews_left(settings, done_today)
     new_left = max(0, settings.new_per_day - done_today.get("new", 0))
     return Due(
         learning=learning,
@@ -134,6 +136,10 @@ def due_now(
         new=prerequisite_order(new)[:new_left],
         ahead=ahead,
     )
+
+
+def _reviews_left(settings: Settings, done_today: dict[str, int]) -> int:
+    return max(0, settings.reviews_per_day - done_today.get("review", 0))
 
 
 class CardIndex:

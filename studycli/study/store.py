@@ -135,12 +135,26 @@ class Schedule:
     """What the queue reads of the store: the cards due up to a time, and which are not new.
 
     `due` holds (card id, fsrs state value, due time as stored text) of every studied,
-    unsuspended card due by then, by due time then id. `seen` holds the ids of every card that
+    unsuspended card due by then, by due time then id (with a `ReviewCap`: the cards that are
+    not in review so, then the capped review cards so). `seen` holds the ids of every card that
     is not new: studied, or suspended.
     """
 
     due: list[tuple[str, int, str]]
     seen: AbstractSet[str]
+
+
+_REVIEW_STATE = 2  # fsrs's State.Review, as fsrs's JSON holds it (see queue.REVIEW_STATE)
+
+
+@dataclass(frozen=True)
+class ReviewCap:
+    """Of the cards in review, what a queue can show: the first `limit` of `cards` that are
+    due by `now` (see `Store.schedule`)."""
+
+    now: datetime
+    cards: Container[str]
+    limit: int
 
 
 _REVIEW_COLUMNS = (
@@ -231,18 +245,56 @@ class Store:
         rows = self.conn.execute(f"SELECT {_STATE_COLUMNS} FROM cards ORDER BY card_id")
         return {row[0]: _state(row) for row in rows}
 
-    def schedule(self, until: datetime, seen: AbstractSet[str] | None = None) -> Schedule:
+    def schedule(
+        self,
+        until: datetime,
+        seen: AbstractSet[str] | None = None,
+        *,
+        reviews: ReviewCap | None = None,
+    ) -> Schedule:
         """The cards due at or before `until` and the cards that are not new (see `Schedule`);
-        `seen` when the caller knows them already (see `not_new`).
+        `seen` when the caller knows them already (see `not_new`). With `reviews`, the cards
+        in review (fsrs's State.Review) are only those the cap asks for: the first that a
+        queue can show today, rather than every review card due (thousands, in a large
+        collection studied every few days).
 
         Reads only the rows it returns (an index on the due time), not every card's state.
         """
-        due = self.conn.execute(
-            f"SELECT card_id, {_STATE}, {_DUE} FROM cards"
-            f" WHERE suspended = 0 AND fsrs IS NOT NULL AND {_DUE} <= ? ORDER BY {_DUE}, card_id",
-            (iso(until),),
-        ).fetchall()
+        if reviews is None:
+            due = self.conn.execute(
+                f"SELECT card_id, {_STATE}, {_DUE} FROM cards WHERE suspended = 0"
+                f" AND fsrs IS NOT NULL AND {_DUE} <= ? ORDER BY {_DUE}, card_id",
+                (iso(until),),
+            ).fetchall()
+        else:
+            due = self.conn.execute(
+                f"SELECT card_id, {_STATE}, {_DUE} FROM cards WHERE suspended = 0"
+                f" AND fsrs IS NOT NULL AND {_DUE} <= ? AND {_STATE} != {_REVIEW_STATE}"
+                f" ORDER BY {_DUE}, card_id",
+                (iso(until),),
+            ).fetchall()
+            due += self._first_reviews(reviews)
         return Schedule(due=due, seen=self.not_new() if seen is None else seen)
+
+    def _first_reviews(self, cap: ReviewCap) -> list[tuple[str, int, str]]:
+        """The review cards due by `cap.now`, by due time then id, the first `cap.limit` of
+        those in `cap.cards`: read a page at a time (one page, when most cards are wanted)."""
+        found: list[tuple[str, int, str]] = []
+        after = ("", "")
+        page = max(cap.limit, 64)
+        while len(found) < cap.limit:
+            rows = self.conn.execute(
+                f"SELECT card_id, {_STATE}, {_DUE} FROM cards WHERE suspended = 0"
+                f" AND fsrs IS NOT NULL AND {_DUE} BETWEEN ?2 AND ?1 AND ({_DUE}, card_id) > (?2, ?3)"
+                f" AND {_STATE} = {_REVIEW_STATE} ORDER BY {_DUE}, card_id LIMIT {int(page)}",
+                (iso(cap.now), *after),
+            ).fetchall()
+            found += (row for row in rows if row[0] in cap.cards)
+            if len(rows) < page:
+                break
+            after = (rows[-1][2], rows[-1][0])
+            page *= 4
+        return found[: cap.limit]
 
     def not_new(self) -> set[str]:
         """The ids of the cards that are not new: studied, or suspended (read from an index;
