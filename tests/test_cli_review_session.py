@@ -16,7 +16,7 @@ from fsrs import Rating
 
 from studycli.content.loader import load_content
 from studycli.study import rating as core
-from studycli.study import scheduler as sched
+from studycli.study.labels import RATING_NAMES, format_interval
 from studycli.study.settings import load_settings
 from studycli.study.store import Store
 
@@ -87,9 +87,7 @@ def test_reveal_rate_undo_and_quit(session):
     child.expect("加一")
     # the rating keys carry the intervals fsrs gives a new card at NOW
     intervals = core.preview("add-one", None, NOW, load_settings(session.config))
-    labels = [
-        f"{int(r)} +{sched.RATING_NAMES[r]} {sched.format_interval(intervals[r])}" for r in Rating
-    ]
+    labels = [f"{int(r)} +{RATING_NAMES[r]} {format_interval(intervals[r])}" for r in Rating]
     child.expect(" +".join(labels))
     child.send("3")
     child.expect("Why a neuron needs a bias")

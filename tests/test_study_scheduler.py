@@ -12,6 +12,7 @@ from fsrs import Rating, Scheduler, State
 
 from studycli.study import rating as core
 from studycli.study import scheduler as sched
+from studycli.study.labels import format_interval
 from studycli.study.settings import Settings
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store
@@ -135,7 +136,7 @@ def test_new_card_due_now_and_naive_times_refused():
     ],
 )
 def test_interval_labels(seconds, label):
-    assert sched.format_interval(timedelta(seconds=seconds)) == label
+    assert format_interval(timedelta(seconds=seconds)) == label
 
 
 def test_times_in_other_zones_are_converted_to_utc(tmp_path):

@@ -26,6 +26,7 @@ from studycli.content.card import Card, Kind
 from studycli.content.loader import Content
 from studycli.errors import StudyError
 from studycli.study.api import Review, ReviewMethod, Study, study_items
+from studycli.study.labels import RATING_NAMES, format_interval
 from studycli.study.queue import Due
 
 from . import render
@@ -266,15 +267,13 @@ class ReviewSession:
         reschedules)."""
         from fsrs import Rating
 
-        from studycli.study import scheduler as sched
-
         intervals = self.study.preview(card, self.clock()) if self.reschedule else {}
         bar = Text()
         for rating in allowed or tuple(Rating):
             bar.append(f" {int(rating)} ", style=f"bold reverse {RATING_STYLE[int(rating)]}")
-            bar.append(f" {sched.RATING_NAMES[rating]}")
+            bar.append(f" {RATING_NAMES[rating]}")
             if rating in intervals:
-                bar.append(f" {sched.format_interval(intervals[rating])}")
+                bar.append(f" {format_interval(intervals[rating])}")
             bar.append("   ")
         return bar
 
@@ -282,7 +281,6 @@ class ReviewSession:
         from fsrs import Rating
 
         from studycli.check.solve import ensure_attempt
-        from studycli.study import scheduler as sched
 
         from .solve_flow import Limits, check, edit
 
@@ -302,7 +300,7 @@ class ReviewSession:
             self.console.print(render.answer(card))
             shown.answer_shown = True
         if outcome.status == "pass":
-            default = sched.RATING_NAMES[shown.check_rating()]
+            default = RATING_NAMES[shown.check_rating()]
             self.console.print(self._rating_bar(card, (Rating.Hard, Rating.Good, Rating.Easy)))
             self.console.print(Text(f"Enter: {default} · s: edit and run again", style="dim"))
         else:
@@ -311,8 +309,6 @@ class ReviewSession:
 
     def _rate(self, shown: _Card, rating: Rating) -> bool:
         from fsrs import Rating
-
-        from studycli.study import scheduler as sched
 
         outcome = shown.outcome
         if outcome is not None and shown.check_rating(rating) != rating:
@@ -335,9 +331,7 @@ class ReviewSession:
             self.queue.rated(shown.card, rating)
             again = " (it comes back later in this session)" if rating == Rating.Again else ""
             self.console.print(
-                Text(
-                    f"{sched.RATING_NAMES[rating]}: logged, schedule unchanged{again}", style="dim"
-                )
+                Text(f"{RATING_NAMES[rating]}: logged, schedule unchanged{again}", style="dim")
             )
             return True
         rated = self.study.rate(
@@ -352,8 +346,7 @@ class ReviewSession:
         self.queue.rated(shown.card, rating)
         self.console.print(
             Text(
-                f"{sched.RATING_NAMES[rating]}: due again in "
-                f"{sched.format_interval(rated.due - self.clock())}",
+                f"{RATING_NAMES[rating]}: due again in {format_interval(rated.due - self.clock())}",
                 style="dim",
             )
         )
@@ -405,7 +398,5 @@ def summary_view(summary: Summary, now: datetime) -> Text:
     elif summary.next_due <= now:
         text.append("more cards are due now")
     else:
-        from studycli.study import scheduler as sched
-
-        text.append(f"next due in {sched.format_interval(summary.next_due - now)}")
+        text.append(f"next due in {format_interval(summary.next_due - now)}")
     return text

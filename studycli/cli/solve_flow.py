@@ -21,7 +21,7 @@ from rich.text import Text
 from studycli.content.card import Card
 from studycli.content.loader import Content
 from studycli.errors import StudyError
-from studycli.study.scheduler import RATING_NAMES
+from studycli.study.labels import RATING_NAMES
 
 from .terminal import ENTER, key_poller
 

@@ -132,7 +132,7 @@ def _record_check(ctx: typer.Context, card, attempt, started: float, getkey) -> 
     """Record the check's rating: on a pass, the learner's choice when a terminal is there to
     ask (Enter takes the graded default), else the default."""
     from studycli.study.api import ReviewMethod
-    from studycli.study.scheduler import RATING_NAMES, format_interval
+    from studycli.study.labels import RATING_NAMES, format_interval
 
     from .solve_flow import choose_rating
 
@@ -192,7 +192,7 @@ def due(
 
 
 def _next_due_line(upcoming: datetime | None, moment: datetime) -> str:
-    from studycli.study.scheduler import format_interval
+    from studycli.study.labels import format_interval
 
     if upcoming is None:
         return "no card studied yet: `studycli review` starts with the new cards"
@@ -215,7 +215,7 @@ def history(
 
     Example: studycli history --card online-softmax
     """
-    from studycli.study.scheduler import RATING_NAMES
+    from studycli.study.labels import RATING_NAMES
 
     with open_study(ctx) as study:
         reviews = study.history(card)

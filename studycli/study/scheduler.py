@@ -23,13 +23,6 @@ from fsrs import Rating, Scheduler, State
 
 from .settings import Settings
 
-RATING_NAMES: dict[int, str] = {
-    Rating.Again: "Again",
-    Rating.Hard: "Hard",
-    Rating.Good: "Good",
-    Rating.Easy: "Easy",
-}
-
 
 class Queue(StrEnum):
     """What a card was before a rating: never studied, in (re)learning steps, or in review."""
@@ -104,23 +97,6 @@ def preview(scheduler: Scheduler, card: FsrsCard, now: datetime) -> dict[Rating,
 def queue_name(card: FsrsCard | None) -> Queue:
     """new, learning, review or relearning."""
     return Queue.NEW if card is None else QUEUE_NAMES[card.state]
-
-
-def format_interval(interval: timedelta) -> str:
-    """A short label as Anki shows it: 45s, 10m, 3h, 4d, 2.5mo, 1.2y."""
-    seconds = interval.total_seconds()
-    if seconds < 60:
-        return f"{max(0, round(seconds))}s"
-    if seconds < 3600:
-        return f"{round(seconds / 60)}m"
-    if seconds < 86400:
-        return f"{round(seconds / 3600)}h"
-    days = seconds / 86400
-    if days < 30:
-        return f"{round(days)}d"
-    if days < 365:
-        return f"{days / 30:.1f}".rstrip("0").rstrip(".") + "mo"
-    return f"{days / 365:.1f}".rstrip("0").rstrip(".") + "y"
 
 
 def _utc(moment: datetime) -> datetime:
