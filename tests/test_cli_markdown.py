@@ -29,15 +29,8 @@ CONSOLES = [(40, None), (100, None), (100, "truecolor"), (57, "256")]  # (width,
 
 
 def rendered(renderable, width: int, colours: str | None) -> str:
-    console = Console(
-        file=io.StringIO(),
-        width=width,
-        force_terminal=colours is not None,
-        color_system=colours,
-        legacy_windows=False,
-    )
-    console.print(Panel(renderable, title="Question"))
-    return console.file.getvalue()  # type: ignore[attr-defined]
+    """`renderable` in a card's panel, as a console of that width and colour system prints it."""
+    return printed(Panel(renderable, title="Question"), width, colours)
 
 
 def shipped_texts() -> list[tuple[str, str]]:
