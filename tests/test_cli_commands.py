@@ -122,3 +122,43 @@ def test_show_with_a_broken_solution_module_is_a_clean_error(cli, content_copy):
     result = cli("--content", content_copy, "show", "add-one")
     assert result.exit_code == 1
     assert "cannot read solutions/arith.py" in result.stderr and "Traceback" not in result.output
+
+
+def _list_output(columns: int, *args: str, content=REPO_ROOT) -> str:
+    import os
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "studycli", "--content", str(content), "list", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COLUMNS": str(columns)},
+    )
+    return out.stdout
+
+
+def test_list_fits_an_80_column_terminal_by_hiding_columns_and_says_which():
+    """The shipped ids are up to 54 characters: at 80 columns the topic, deck and kind columns
+    are left out (named under the table), ids stay whole and titles wrap."""
+    from rich.cells import cell_len
+
+    from studycli.content.loader import load_content
+
+    narrow = _list_output(80)
+    assert max(cell_len(line) for line in narrow.splitlines()) <= 80
+    assert "hidden to fit 80 columns: topic, deck, kind (--json shows all)" in narrow
+    cells = {cell.strip() for line in narrow.splitlines() for cell in line.split("│")}
+    assert set(load_content(REPO_ROOT).cards) <= cells  # every id whole, in a cell of its own
+
+    wide = _list_output(250)
+    assert "hidden to fit" not in wide
+    assert all(f" {name} " in wide.splitlines()[2] for name in ("kind", "deck", "topic"))
+
+
+def test_list_leaves_out_the_columns_its_filters_fix():
+    out = _list_output(100, "--deck", "numbers", content=FIXTURE_CONTENT)
+    head = out.splitlines()[2]
+    assert "2 cards · deck numbers" in out.splitlines()[0]
+    assert " deck " not in head and " topic " in head and " kind " in head

@@ -287,6 +287,18 @@ def list_cards(
         return
     from .table import Column, print_table
 
-    columns = [Column("id"), Column("kind"), Column("deck"), Column("topic")]
-    rows = [(c.id, c.kind.value, c.deck, c.topic, c.title) for c in cards]
-    print_table(stdout(), f"{len(cards)} cards", [*columns, Column("title", wrap=True)], rows)
+    # A column the filter makes the same on every row is left out (the title says it); the
+    # others, when the terminal is narrow, topic first, then deck, then kind (ids stay whole).
+    every = [
+        (Column("id"), lambda c: c.id, None),
+        (Column("kind", hide=1), lambda c: c.kind.value, kind),
+        (Column("deck", hide=2), lambda c: c.deck, deck),
+        (Column("topic", hide=3), lambda c: c.topic, topic),
+        (Column("title", wrap=True), lambda c: c.title, None),
+    ]
+    shown = [(column, cell) for column, cell, chosen in every if chosen is None]
+    title = f"{len(cards)} cards" + "".join(
+        f" · {column.header} {chosen}" for column, _, chosen in every if chosen is not None
+    )
+    rows = [[cell(c) for _, cell in shown] for c in cards]
+    print_table(stdout(), title, [column for column, _ in shown], rows)

@@ -4,9 +4,10 @@ Rich measures and renders every cell as a renderable of its own, and every line 
 segments: 450 rows took `studycli list` longer than everything else it does. These tables hold
 only short plain strings, so the layout is simple arithmetic: each column as wide as its widest
 cell, the widest wrapping columns narrowed (text wrapped at spaces) when the table is wider
-than the terminal. They look like Rich's default table (a heavy head, a light body). The title
-and the head go through the console (styles, colour as the terminal allows); the body's plain
-lines are written to the console's file as they are.
+than the terminal, and when that is not enough the columns that may be hidden left out (the
+least needed first; a line under the table names them). They look like Rich's default table (a
+heavy head, a light body). The title and the head go through the console (styles, colour as the
+terminal allows); the body's plain lines are written to the console's file as they are.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ MIN_WRAPPED = 10  # a wrapping column is never made narrower than this (or its h
 
 @dataclass(frozen=True)
 class Column:
-    """A column: its header, how its cells align, and whether they may wrap when space is short."""
+    """A column: its header, how its cells align, whether they may wrap when space is short, and
+    whether the column may be left out when even that is not enough (`hide`: 0 never; the
+    highest goes first)."""
 
     header: str
     justify: str = "left"  # or "right"
     wrap: bool = False
+    hide: int = 0
 
 
 def print_table(
@@ -47,13 +51,22 @@ def print_table(
         rows: one string per column each.
         bold_rows: indices of rows shown in bold (a total, say).
     """
-    widths = [
-        max([_width(column.header), *(_width(row[i]) for row in rows)])
-        for i, column in enumerate(columns)
-    ]
-    _narrow(widths, columns, console.width)
+    hidden = []
+    while True:
+        widths = [
+            max([_width(column.header), *(_width(row[i]) for row in rows)])
+            for i, column in enumerate(columns)
+        ]
+        _narrow(widths, columns, console.width)
+        spare = [i for i, column in enumerate(columns) if column.hide]
+        if _total(widths) <= console.width or not spare:
+            break
+        gone = max(spare, key=lambda i: columns[i].hide)
+        hidden.append(columns[gone].header)
+        columns = [column for i, column in enumerate(columns) if i != gone]
+        rows = [[cell for i, cell in enumerate(row) if i != gone] for row in rows]
     head = Text(no_wrap=True, overflow="ignore")
-    head.append(title.center(sum(widths) + 3 * len(columns) + 1).rstrip() + "\n", style="italic")
+    head.append(title.center(_total(widths)).rstrip() + "\n", style="italic")
     head.append(_rule("┏", "━", "┳", "┓", widths) + "\n")
     for i, column in enumerate(columns):
         head.append("┃ " if i == 0 else " ┃ ")
@@ -70,6 +83,18 @@ def print_table(
             body += lines
     body.append(_rule("└", "─", "┴", "┘", widths))
     _write(console, body)
+    if hidden:
+        console.print(
+            Text(
+                f"hidden to fit {console.width} columns: {', '.join(hidden)} (--json shows all)",
+                style="dim",
+            )
+        )
+
+
+def _total(widths: list[int]) -> int:
+    """The table's width with these column widths: the cells, their padding and the borders."""
+    return sum(widths) + 3 * len(widths) + 1
 
 
 def _row(row: Sequence[str], columns: Sequence[Column], widths: list[int]) -> list[str]:
@@ -92,7 +117,7 @@ def _write(console: Console, lines: list[str]) -> None:
 def _narrow(widths: list[int], columns: Sequence[Column], width: int) -> None:
     """Narrow the widest wrapping column, one cell at a time, until the table fits (or none
     can give more)."""
-    excess = sum(widths) + 3 * len(columns) + 1 - width
+    excess = _total(widths) - width
     floors = [max(MIN_WRAPPED, _width(column.header)) for column in columns]
     while excess > 0:
         candidates = [
