@@ -1,0 +1,129 @@
+"""Target 1 without a quiet machine: instructions executed (valgrind's callgrind), which a busy
+machine does not change, for `due`, `list`, `show` and `review` up to its first card, against
+the floor (bench/floor_app.py; for `review`, the floor up to its line).
+
+Wall-clock ratios depend on the machine's load; instruction counts do not, and track them: on
+2026-12-01, run with a Python whose typer is the quiet host's (0.27, no pydantic), they gave
+1.38x, 1.34x, 1.40x and 1.62x where the host measured 1.27x, 1.34x, 1.36x and 1.63x.
+
+    python bench/instructions.py [--python PATH] [due list show review]
+
+--python: the interpreter to measure with (a virtual environment with studycli's dependencies;
+this checkout is put on its path). Needs valgrind (`apt-get install valgrind`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, report
+
+LIMIT = 1.25
+COMMANDS = {"due": ["due"], "list": ["list"], "show": ["show", "flash-attention"]}
+# Run up to a front's last line, then leave at once: what `review` costs to its first card.
+FRONT = """
+import os, sys
+sys.argv = ["studycli", "review"]
+from studycli.cli import review_session
+def front(self, card):
+    review_session.warm_up = None
+    self.console.rule(review_session.Text(self.queue.status(), style="dim"))
+    self.console.print(review_session.render.header(card))
+    self.console.print(review_session.render.prompt(card))
+    sys.stdout.flush(); os._exit(0)
+review_session.ReviewSession._show_front = front
+from studycli.cli import main
+main()
+"""
+FLOOR_LINE = """
+import os, sys
+sys.argv = ["floor", "hello"]
+source = open({floor!r}).read()
+try:
+    exec(source.replace('if __name__ == "__main__":', 'if True:'))
+except SystemExit:
+    pass
+sys.stdout.flush(); os._exit(0)
+"""
+
+
+def counted(python: str, argv: list[str], environ: dict[str, str], pty: bool = False) -> float:
+    """Millions of instructions of one run (after one run not counted: bytecode, the index)."""
+    command = [python, *argv]
+    if pty:  # the review session needs a terminal
+        import pexpect
+
+        def run(prefix: list[str]) -> str:
+            child = pexpect.spawn(
+                prefix[0], [*prefix[1:], *command], env=environ, cwd=str(ROOT),
+                encoding="utf-8", timeout=600, dimensions=(50, 100),
+            )  # fmt: skip
+            child.expect(pexpect.EOF)
+            child.close()
+            return child.before or ""
+
+        run(["env"])
+        out = run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"])
+    else:
+        subprocess.run(command, env=environ, cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
+        out = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+            env=environ, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        ).stderr  # fmt: skip
+    found = re.search(r"Collected : (\d+)", out)
+    if found is None:
+        raise SystemExit(f"no count from valgrind for {argv}: {out[-500:]}")
+    return int(found.group(1)) / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("commands", nargs="*", default=[*COMMANDS, "review"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="studycli-bench-") as home:
+        environ = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "PYTHONHASHSEED": "0",
+            "STUDYCLI_HOME": home,
+            "STUDYCLI_CONTENT": str(ROOT),
+            "TERM": "xterm-256color",
+            "COLUMNS": "100",
+        }
+        environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        version = subprocess.run(
+            [args.python, "-c", "import typer; print(typer.__version__)"],
+            env=environ, capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        print(f"instructions (callgrind), {args.python}, typer {version}")
+        floor = counted(args.python, [str(ROOT / "bench" / "floor_app.py"), "hello"], environ)
+        print(f"floor: {floor:.0f} M")
+        for name in args.commands:
+            if name == "review":
+                line = FLOOR_LINE.format(floor=str(ROOT / "bench" / "floor_app.py"))
+                base = counted(args.python, ["-c", line], environ, pty=True)
+                value = counted(args.python, ["-c", FRONT], environ, pty=True)
+                what = f"{value:.0f} M vs {base:.0f} M to the floor's line"
+            else:
+                base = floor
+                value = counted(args.python, ["-m", "studycli", *COMMANDS[name]], environ)
+                what = f"{value:.0f} M"
+            ratio = value / base
+            report(
+                f"1. studycli {name} vs the floor, in instructions",
+                f"{what}: {ratio:.2f}x",
+                f"<= {LIMIT}x",
+                ratio <= LIMIT,
+            )
+
+
+if __name__ == "__main__":
+    main()
