@@ -267,10 +267,10 @@ def test_the_card_index_is_kept_for_the_same_cards_and_made_again_for_others():
     assert list(index.of(cards))[-1] == cards[-1].id
 
 
-def test_the_queue_s_review_state_is_fsrs_s():
+def test_the_store_s_review_state_is_fsrs_s():
     from fsrs import State
 
-    from studycli.study.queue import REVIEW_STATE
+    from studycli.study.store import REVIEW_STATE
 
     assert State.Review.value == REVIEW_STATE
 

@@ -17,12 +17,9 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from studycli.content.card import Card
 
 from .settings import Settings
-from .store import CardState, ReviewCap, Schedule, Store, iso
+from .store import REVIEW_STATE, CardState, ReviewCap, Schedule, Store, iso
 
 LEARN_AHEAD = timedelta(minutes=20)  # as Anki: with nothing else left, show learning cards early
-# fsrs's State.Review, as the due index holds it: the queue needs neither fsrs nor the rating
-# module (~10 ms of imports) to count what is due (a test checks it is fsrs's value)
-REVIEW_STATE = 2
 
 
 def study_day_start(now: datetime, day_starts_at: int, tz: tzinfo | None = None) -> datetime:

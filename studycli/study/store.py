@@ -144,7 +144,9 @@ class Schedule:
     seen: AbstractSet[str]
 
 
-_REVIEW_STATE = 2  # fsrs's State.Review, as fsrs's JSON holds it (see queue.REVIEW_STATE)
+# fsrs's State.Review, as fsrs's JSON holds it: the queue counts what is due without importing
+# fsrs (a test checks it is fsrs's value)
+REVIEW_STATE = 2
 
 
 @dataclass(frozen=True)
@@ -260,19 +262,13 @@ class Store:
 
         Reads only the rows it returns (an index on the due time), not every card's state.
         """
-        if reviews is None:
-            due = self.conn.execute(
-                f"SELECT card_id, {_STATE}, {_DUE} FROM cards WHERE suspended = 0"
-                f" AND fsrs IS NOT NULL AND {_DUE} <= ? ORDER BY {_DUE}, card_id",
-                (iso(until),),
-            ).fetchall()
-        else:
-            due = self.conn.execute(
-                f"SELECT card_id, {_STATE}, {_DUE} FROM cards WHERE suspended = 0"
-                f" AND fsrs IS NOT NULL AND {_DUE} <= ? AND {_STATE} != {_REVIEW_STATE}"
-                f" ORDER BY {_DUE}, card_id",
-                (iso(until),),
-            ).fetchall()
+        capped = f" AND {_STATE} != {REVIEW_STATE}" if reviews is not None else ""
+        due = self.conn.execute(
+            f"SELECT card_id, {_STATE}, {_DUE} FROM cards WHERE suspended = 0"
+            f" AND fsrs IS NOT NULL AND {_DUE} <= ?{capped} ORDER BY {_DUE}, card_id",
+            (iso(until),),
+        ).fetchall()
+        if reviews is not None:
             due += self._first_reviews(reviews)
         return Schedule(due=due, seen=self.not_new() if seen is None else seen)
 
@@ -286,7 +282,7 @@ class Store:
             rows = self.conn.execute(
                 f"SELECT card_id, {_STATE}, {_DUE} FROM cards WHERE suspended = 0"
                 f" AND fsrs IS NOT NULL AND {_DUE} BETWEEN ?2 AND ?1 AND ({_DUE}, card_id) > (?2, ?3)"
-                f" AND {_STATE} = {_REVIEW_STATE} ORDER BY {_DUE}, card_id LIMIT {int(page)}",
+                f" AND {_STATE} = {REVIEW_STATE} ORDER BY {_DUE}, card_id LIMIT {int(page)}",
                 (iso(cap.now), *after),
             ).fetchall()
             found += (row for row in rows if row[0] in cap.cards)
