@@ -196,3 +196,12 @@ def test_the_fuzz_is_the_draw_of_a_generator_seeded_per_card_and_previous_review
     finally:
         fsrs_module.random = original
     assert drawn == expected
+
+
+def test_the_rating_labels_are_fsrs_s_ratings():
+    from fsrs import Rating
+
+    from studycli.study import labels
+
+    assert {int(r): r.name for r in Rating} == labels.RATING_NAMES
+    assert tuple(Rating) == (labels.AGAIN, labels.HARD, labels.GOOD, labels.EASY)

@@ -26,7 +26,7 @@ from studycli.content.card import Card, Kind
 from studycli.content.loader import Content
 from studycli.errors import StudyError
 from studycli.study.api import Review, ReviewMethod, Study, study_items
-from studycli.study.labels import RATING_NAMES, format_interval
+from studycli.study.labels import AGAIN, EASY, GOOD, HARD, RATING_NAMES, format_interval
 from studycli.study.queue import Due
 
 from . import render
@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # the solve flow, the checking machinery, the scheduler: impo
 
     from .solve_flow import Hints
 
-RATING_STYLE = {1: "red", 2: "yellow", 3: "green", 4: "cyan"}  # Again, Hard, Good, Easy
+RATING_STYLE = {AGAIN: "red", HARD: "yellow", GOOD: "green", EASY: "cyan"}
 
 
 @dataclass
@@ -381,7 +381,7 @@ class ReviewSession:
     def _summary(self, seconds: float, interrupted: bool) -> Summary:
         return Summary(
             reviewed=len(self.done),
-            again=sum(1 for r in self.done if r.rating == 1),  # Again
+            again=sum(1 for r in self.done if r.rating == AGAIN),
             seconds=seconds,
             next_due=self.study.next_due(self.items),
             interrupted=interrupted,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-RATING_NAMES: dict[int, str] = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}  # fsrs's Rating
+AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4  # fsrs's Rating values (a test checks them)
+RATING_NAMES: dict[int, str] = {AGAIN: "Again", HARD: "Hard", GOOD: "Good", EASY: "Easy"}
 
 
 def format_interval(interval: timedelta) -> str:
