@@ -5,6 +5,7 @@ One resolver per location, each with an environment override, so tests never tou
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -105,3 +106,24 @@ def config_path() -> Path:
 def attempts_dir() -> Path:
     """Where `solve` keeps the learner's attempt files between sessions."""
     return data_dir() / "attempts"
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write `data` as the file `path` in one step: a crash leaves the old file or the new one,
+    never part of one, and no temporary file behind (made in the same folder, then renamed).
+
+    Raises:
+        OSError: the folder cannot be made or written (the old file is left as it was).
+    """
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

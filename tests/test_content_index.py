@@ -191,3 +191,25 @@ def test_a_warm_index_needs_no_yaml_parser(content_copy, tmp_path):
     warm = subprocess.run(command, capture_output=True, text=True, env=environ, cwd=REPO_ROOT)
     assert cold.stdout.split() == ["0", "True"], cold.stderr
     assert warm.stdout.split() == ["0", "False"], warm.stderr
+
+
+def test_a_file_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
+    """`paths.replace_file` (the index, the check times and the settings are written with it):
+    a write that fails leaves the old file as it was and no temporary file behind."""
+    import os
+
+    from studycli.paths import replace_file
+
+    target = tmp_path / "deep" / "file.bin"
+    replace_file(target, b"first")
+    replace_file(target, b"second")
+    assert target.read_bytes() == b"second"
+
+    def refuse(source, destination):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        replace_file(target, b"third")
+    assert target.read_bytes() == b"second"
+    assert [p.name for p in target.parent.iterdir()] == ["file.bin"]

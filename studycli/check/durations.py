@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
+
+from studycli.paths import replace_file
 
 from .runner import Job, Outcome
 
@@ -57,7 +58,4 @@ def save(path: Path, known: dict[str, float], done: Iterable[tuple[Job, Outcome]
         if (name := key(job)) is not None:
             merged[name] = round(outcome.seconds, 4)
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(merged, sort_keys=True), encoding="utf-8")
-        os.replace(temporary, path)
+        replace_file(path, json.dumps(merged, sort_keys=True).encode("utf-8"))

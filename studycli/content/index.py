@@ -24,12 +24,13 @@ import mmap
 import os
 import struct
 import sys
-import tempfile
 import zlib
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
+
+from studycli.paths import replace_file
 
 from . import cloze
 from .card import Card, Kind, Ref
@@ -129,18 +130,8 @@ def write(path: Path, root: Path, entries: dict[str, Entry], bodies: dict[str, t
     heads = marshal.dumps((FORMAT, _signature(), str(root), entries))
     body = marshal.dumps(bodies)
     header = _HEADER.pack(zlib.crc32(heads), len(heads), zlib.crc32(body))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=".index-")
-    except OSError:
-        return
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(MAGIC + header + heads + body)
-        os.replace(name, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
+    with contextlib.suppress(OSError):
+        replace_file(path, MAGIC + header + heads + body)
 
 
 def split(card: Card) -> tuple[tuple, tuple]:

@@ -17,7 +17,6 @@ parameters = [0.212, ...]        # the 21 FSRS weights (default: fsrs's); `study
 from __future__ import annotations
 
 import math
-import os
 import re
 from dataclasses import dataclass, fields
 from datetime import timedelta
@@ -102,11 +101,10 @@ def save_parameters(path: Path, parameters: list[float] | tuple[float, ...]) -> 
             text = tomli_w.dumps(wanted)  # the text edit fell short: rewrite (comments are lost)
     except tomllib.TOMLDecodeError:
         text = tomli_w.dumps(wanted)
+    from studycli.paths import replace_file
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)  # atomic: a crash leaves the old file or the new one
+        replace_file(path, text.encode("utf-8"))
     except OSError as exc:
         raise ConfigError(f"cannot write the settings file {path}: {exc}") from None
 
