@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -50,6 +51,22 @@ def cli():
         return runner.invoke(app, [str(a) for a in args], input=input)
 
     return invoke
+
+
+def terminal_env(db: Path, config: Path, home: Path, now, **extra: str) -> dict[str, str]:
+    """The environment of studycli on a pseudo-terminal in a test: its own database, settings
+    and home, a fixed clock (`now`), a plain terminal 100 columns wide, UTC."""
+    return {
+        **os.environ,
+        "STUDYCLI_DB": str(db),
+        "STUDYCLI_CONFIG": str(config),
+        "STUDYCLI_HOME": str(home),
+        "STUDYCLI_NOW": now.isoformat(),
+        "TERM": "dumb",
+        "COLUMNS": "100",
+        "TZ": "UTC",
+        **extra,
+    }
 
 
 def write_card(root: Path, deck: str, name: str, text: str) -> Path:

@@ -32,7 +32,7 @@ import pytest
 from studycli.study import rating as core
 from studycli.study.store import Store
 
-from .conftest import FIXTURE_CONTENT, REPO_ROOT
+from .conftest import FIXTURE_CONTENT, REPO_ROOT, terminal_env
 from .study_support import NOW
 
 RULE = re.compile(r"new \d+ · learning \d+ · review \d+")
@@ -87,16 +87,7 @@ def spawn(tmp_path):
         child = pexpect.spawn(
             sys.executable,
             ["-m", "studycli", "--content", str(FIXTURE_CONTENT), "review"],
-            env={
-                **os.environ,
-                "STUDYCLI_DB": str(database),
-                "STUDYCLI_CONFIG": str(config),
-                "STUDYCLI_HOME": str(tmp_path / "home"),
-                "STUDYCLI_NOW": now.isoformat(),
-                "TERM": "dumb",
-                "COLUMNS": "100",
-                "TZ": "UTC",
-            },
+            env=terminal_env(database, config, tmp_path / "home", now),
             cwd=str(REPO_ROOT),
             encoding="utf-8",
             timeout=30,

@@ -3,7 +3,6 @@ reveal, rate, undo, quit, Ctrl-C, SIGKILL, an edited card, and answering by runn
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import sys
@@ -20,7 +19,7 @@ from studycli.study.labels import RATING_NAMES, format_interval
 from studycli.study.settings import load_settings
 from studycli.study.store import Store
 
-from .conftest import FIXTURE_CONTENT, REPO_ROOT
+from .conftest import FIXTURE_CONTENT, REPO_ROOT, terminal_env
 from .study_support import NOW, rows
 
 FRONT = "q quit"  # the last line of every card's front
@@ -35,17 +34,7 @@ def session(tmp_path):
     children = []
 
     def spawn(content: Path = FIXTURE_CONTENT, now=NOW, *extra: str, **env: str):
-        environment = {
-            **os.environ,
-            "STUDYCLI_DB": str(db),
-            "STUDYCLI_CONFIG": str(config),
-            "STUDYCLI_HOME": str(tmp_path / "home"),
-            "STUDYCLI_NOW": now.isoformat(),
-            "TERM": "dumb",
-            "COLUMNS": "100",
-            "TZ": "UTC",
-            **env,
-        }
+        environment = terminal_env(db, config, tmp_path / "home", now, **env)
         child = pexpect.spawn(
             sys.executable,
             ["-m", "studycli", "--content", str(content), "review", *extra],
@@ -300,10 +289,7 @@ def test_each_cloze_deletion_is_studied_and_scheduled_on_its_own(tmp_path, conte
 
 
 def test_a_pass_after_a_hint_offers_hard_on_enter(tmp_path, monkeypatch):
-    answer = tmp_path / "answer.py"
-    answer.write_text("def add_one(x):\n    return x + 1\n")
-    monkeypatch.setenv("EDITOR", f"cp {answer}")
-    monkeypatch.delenv("VISUAL", raising=False)
+    _editor_writes_the_answer(tmp_path, monkeypatch)
     content = load_content(FIXTURE_CONTENT)
     summary, reviews, text = _run_in_process(tmp_path, "hs\rq", cards=[content.get("add-one")])
     assert "Hint 1 of 2" in text and "Enter: Hard · s: edit and run again" in text
@@ -333,13 +319,18 @@ def test_a_pass_after_a_failed_run_offers_hard_and_a_choice_still_counts(tmp_pat
 
 
 def test_reading_the_answer_before_solving_counts_as_help(tmp_path, monkeypatch):
+    _editor_writes_the_answer(tmp_path, monkeypatch)
+    content = load_content(FIXTURE_CONTENT)
+    _, reviews, text = _run_in_process(tmp_path, " s\rq", cards=[content.get("add-one")])
+    assert "Enter: Hard" in text and [r.rating for r in reviews] == [2]
+
+
+def _editor_writes_the_answer(tmp_path, monkeypatch) -> None:
+    """The "editor" opened on add-one's attempt writes a right answer into it."""
     answer = tmp_path / "answer.py"
     answer.write_text("def add_one(x):\n    return x + 1\n")
     monkeypatch.setenv("EDITOR", f"cp {answer}")
     monkeypatch.delenv("VISUAL", raising=False)
-    content = load_content(FIXTURE_CONTENT)
-    _, reviews, text = _run_in_process(tmp_path, " s\rq", cards=[content.get("add-one")])
-    assert "Enter: Hard" in text and [r.rating for r in reviews] == [2]
 
 
 def _run_keys(tmp_path, getkey, cards):

@@ -4,7 +4,6 @@ cram queue, in-process and through a real pseudo-terminal."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from datetime import timedelta
@@ -20,7 +19,7 @@ from studycli.study.api import Study, study_items
 from studycli.study.cram import CramQueue, cram_order
 from studycli.study.store import Store
 
-from .conftest import FIXTURE_CONTENT, REPO_ROOT
+from .conftest import FIXTURE_CONTENT, REPO_ROOT, terminal_env
 from .study_support import NO_FUZZ, NOW, fixture_content, rows
 
 
@@ -133,15 +132,7 @@ def test_cram_needs_a_terminal(cli):
 def test_a_cram_session_in_a_real_terminal(db, tmp_path):
     config = tmp_path / "settings.toml"
     config.write_text("enable_fuzzing = false\n")
-    environment = {
-        **os.environ,
-        "STUDYCLI_DB": str(db),
-        "STUDYCLI_CONFIG": str(config),
-        "STUDYCLI_HOME": str(tmp_path / "home"),
-        "STUDYCLI_NOW": NOW.isoformat(),
-        "TERM": "dumb",
-        "TZ": "UTC",
-    }
+    environment = terminal_env(db, config, tmp_path / "home", NOW)
     child = pexpect.spawn(
         sys.executable,
         ["-m", "studycli", "--content", str(FIXTURE_CONTENT), "cram", "--deck", "basics"],
