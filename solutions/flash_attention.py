@@ -413,26 +413,37 @@ def _tiled(
     return out
 
 
-def _variant_one_query_at_a_time(q, k, v, block_q=64, block_k=64, causal=False):
-    """Each query row on its own (block_q ignored), keys in tiles, scaled by 1/sqrt(d) up front."""
-    d = q.shape[-1]
-    out = []
-    for i in range(q.shape[-2]):
-        qi = q[..., i : i + 1, :].double() / math.sqrt(d)
-        m = torch.full(qi.shape[:-1] + (1,), float("-inf"), dtype=torch.float64, device=q.device)
-        l = torch.zeros_like(m)
-        acc = torch.zeros(*qi.shape[:-1], v.shape[-1], dtype=torch.float64, device=q.device)
-        stop = min(i + 1, k.shape[-2]) if causal else k.shape[-2]
-        for ks in range(0, stop, block_k):
-            ke = min(ks + block_k, stop)
-            s = qi @ k[..., ks:ke, :].double().transpose(-1, -2)
-            m_new = torch.maximum(m, s.amax(-1, keepdim=True))
-            p = torch.exp(s - m_new)
-            l = l * torch.exp(m - m_new) + p.sum(-1, keepdim=True)
-            acc = acc * torch.exp(m - m_new) + p @ v[..., ks:ke, :].double()
-            m = m_new
-        out.append(acc / l)
-    return torch.cat(out, dim=-2).to(q.dtype)
+def _variant_key_tiles_outside(q, k, v, block_q=64, block_k=64, causal=False):
+    """FlashAttention-1's loop order: key/value tiles outside, query tiles inside, every row's
+    running max, denominator and accumulator kept between key tiles (FlashAttention-2, the
+    reference, swaps the loops); the keys, not the queries, scaled by 1/sqrt(d)."""
+    *batch, n_q, d = q.shape
+    n_k, dv = k.shape[-2], v.shape[-1]
+    dtype = torch.promote_types(q.dtype, torch.float32)
+    m = torch.full((*batch, n_q, 1), float("-inf"), dtype=dtype, device=q.device)
+    l = torch.zeros((*batch, n_q, 1), dtype=dtype, device=q.device)
+    acc = torch.zeros((*batch, n_q, dv), dtype=dtype, device=q.device)
+    for ks in range(0, n_k, block_k):
+        k_tile = k[..., ks : ks + block_k, :].to(dtype) / math.sqrt(d)
+        v_tile = v[..., ks : ks + block_k, :].to(dtype)
+        for qs in range(0, n_q, block_q):
+            rows = slice(qs, min(qs + block_q, n_q))
+            if causal and ks >= rows.stop:
+                continue  # every key of this tile lies in the future of these queries
+            scores = q[..., rows, :].to(dtype) @ k_tile.transpose(-1, -2)
+            if causal:
+                hidden = torch.arange(ks, ks + k_tile.shape[-2], device=q.device) > torch.arange(
+                    rows.start, rows.stop, device=q.device
+                ).unsqueeze(-1)
+                scores = scores.masked_fill(hidden, float("-inf"))
+            # Key 0 is visible to every query and sits in the first key tile: m is finite here.
+            m_new = torch.maximum(m[..., rows, :], scores.amax(dim=-1, keepdim=True))
+            p = torch.exp(scores - m_new)
+            correction = torch.exp(m[..., rows, :] - m_new)
+            l[..., rows, :] = l[..., rows, :] * correction + p.sum(dim=-1, keepdim=True)
+            acc[..., rows, :] = acc[..., rows, :] * correction + p @ v_tile
+            m[..., rows, :] = m_new
+    return acc / l
 
 
 @fails_with("the answer calls scaled_dot_product_attention")
@@ -464,5 +475,5 @@ WRONG_ANSWERS = {
 }
 
 CORRECT_VARIANTS = {
-    "flash_attention": [_variant_one_query_at_a_time],
+    "flash_attention": [_variant_key_tiles_outside],
 }

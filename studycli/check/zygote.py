@@ -190,14 +190,18 @@ class Worker:
         return {"preload": list(preload), "solutions": solutions, "fork": self.fork,
                 "device": self.device}  # fmt: skip
 
-    def close(self) -> None:
-        """Let the server go (it kills what it still runs), and reap it."""
+    def let_go(self) -> None:
+        """Tell the server to end (it kills what it still runs, and exits), without waiting."""
         with self._sending:
             if self._closed:
                 return
             self._closed = True
             with contextlib.suppress(OSError):
                 os.close(self._requests)
+
+    def close(self) -> None:
+        """Let the server go (it kills what it still runs), and reap it."""
+        self.let_go()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -253,7 +257,11 @@ _WORKERS: list[Worker] = []
 
 @atexit.register
 def _close_all() -> None:
-    for worker in list(_WORKERS):
+    """Every worker told to end at once, then reaped: they exit side by side, not in turn."""
+    workers = list(_WORKERS)
+    for worker in workers:
+        worker.let_go()
+    for worker in workers:
         worker.close()
 
 
@@ -272,6 +280,11 @@ def serve() -> None:
         _Zygote(stream, replies).loop()
     else:
         _serve_inline(stream, replies, config["device"])
+    # Told to end: leave without Python's and torch's clean-up (a CUDA worker's took a second
+    # or more, and the command that started it waits for it); the system frees it all.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _prepare(config: dict) -> None:
