@@ -9,20 +9,20 @@ importing and exporting the review log; fitting the FSRS parameters. Items are `
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from studycli.content.card import Card
-
-from .queue import CardIndex, Due, due_from, leeches
+from .queue import CardIndex, Due, Item, ItemT, due_from, leeches
 from .settings import Settings
 from .store import CardState, Review, ReviewMethod, Store, parse_time
 
 if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (~20 ms)
     from fsrs import Rating
+
+    from studycli.content.card import Card
 
     from . import optimize
     from .cram import CramQueue
@@ -100,7 +100,9 @@ class Study:
         # after an undo or a suspension, or when another process wrote to the database.
         self._seen: set[str] | None = None
         self._seen_version = -1
-        self._index = CardIndex()  # the items of the last queue by id, kept between queues
+        self._index: CardIndex[Item] = (
+            CardIndex()
+        )  # the items of the last queue by id, kept between queues
 
     @classmethod
     def open(cls, path: Path, settings: Settings) -> Study:
@@ -125,10 +127,14 @@ class Study:
     def state(self, item_id: str) -> CardState | None:
         return self.store.state(item_id)
 
-    def queue(self, items: list[Card], now: datetime, tz: tzinfo | None = None) -> Due:
+    def queue(self, items: list[Card], now: datetime, tz: tzinfo | None = None) -> Due[Card]:
         """What is due at `now` among `items`, in the order to show it, daily limits applied."""
+        return self._queue(items, now, tz)
+
+    def _queue(self, items: Sequence[ItemT], now: datetime, tz: tzinfo | None = None) -> Due[ItemT]:
         seen = self._not_new()
-        return due_from(self.store, items, now, self.settings, tz, seen, self._index)
+        index: CardIndex[ItemT] = self._index  # type: ignore[assignment]  # made again for others
+        return due_from(self.store, items, now, self.settings, tz, seen, index)
 
     def _not_new(self) -> set[str]:
         version = self.store.data_version()
@@ -136,9 +142,10 @@ class Study:
             self._seen, self._seen_version = self.store.not_new(), version
         return self._seen
 
-    def due_counts(self, items: list[Card], now: datetime) -> DueCounts:
-        """How many reviews, learning and new items are due now, in all and per deck."""
-        queue = self.queue(items, now)
+    def due_counts(self, items: Sequence[Item], now: datetime) -> DueCounts:
+        """How many reviews, learning and new items are due now, in all and per deck. `items`
+        are cards' study items, or `StudyItem` rows (`loader.load_study_items`: no card made)."""
+        queue = self._queue(items, now)
         counted = (("due", queue.review), ("learning", queue.learning), ("new", queue.new))
         decks = {deck: {name: 0 for name, _ in counted} for deck in sorted({c.deck for c in items})}
         for name, group in counted:
@@ -152,7 +159,7 @@ class Study:
             decks=decks,
         )
 
-    def next_due(self, items: list[Card]) -> datetime | None:
+    def next_due(self, items: Sequence[Item]) -> datetime | None:
         """When the earliest of these items (studied, not suspended) falls due."""
         return self.store.earliest_due(self._index.of(items))
 
