@@ -7,7 +7,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import cloze
 from .fields import (
     CARD_FIELDS,
     FIELDS,
@@ -65,6 +64,8 @@ class Card:
         number, each a copy whose `id` is `<card id>#c<n>` (its own schedule and history)."""
         if self.kind != Kind.CLOZE or self.cloze is not None:
             return [self]
+        from . import cloze  # here, not at the top: `list` and `show` need none
+
         return [
             replace(self, id=cloze.study_id(self.id, n), cloze=n)
             for n in cloze.numbers(self.prompt)
@@ -73,6 +74,8 @@ class Card:
     @property
     def card_id(self) -> str:
         """The id of the card in the content (a cloze item's id without its `#c<n>`)."""
+        from . import cloze
+
         return cloze.split_study_id(self.id)[0]
 
     @property
@@ -182,6 +185,8 @@ def _check_kind_rules(data: dict) -> list[str]:
             problems.append(f"{spec.name!r} needs a {spec.needs!r} to {spec.name}")
     prompt = data.get("prompt")
     if kind == Kind.CLOZE and isinstance(prompt, str):
+        from . import cloze
+
         problems += cloze.problems(prompt)
     return problems
 

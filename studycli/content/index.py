@@ -25,7 +25,6 @@ import marshal
 import mmap
 import os
 import struct
-import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path

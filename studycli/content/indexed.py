@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import cloze
 from .card import Card, Kind, Ref
 from .index import BODY, HEAD, NAMES
 
@@ -53,11 +52,13 @@ class IndexedCard(Card):
             return super().study_items() if self.kind == Kind.CLOZE else [self]
         if self.cloze is not None:
             return [self]
+        from .cloze import study_id
+
         items: list[Card] = []
         for number in numbers:
             item = object.__new__(IndexedCard)
             item.__dict__.update(self.__dict__)
-            item.__dict__.update(id=cloze.study_id(self.id, number), cloze=number)
+            item.__dict__.update(id=study_id(self.id, number), cloze=number)
             item.__dict__["_cloze_numbers"] = None
             items.append(item)
         return items

@@ -25,12 +25,11 @@ from typing import Any
 
 from studycli.errors import ConfigError
 
+from .labels import LEECH_LAPSES  # noqa: F401  (named here too, as before)
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "": 60, "h": 3600, "d": 86400}
 _LONGEST = timedelta.max.total_seconds()
-
-
-LEECH_LAPSES = 8  # as Anki: a card forgotten this many times is a leech
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ that they also sort as text.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Collection, Container, Iterable, Iterator
 from collections.abc import Set as AbstractSet
@@ -339,6 +338,8 @@ class Store:
         Returns:
             The review with its `id`.
         """
+        import json  # here, not at the top: `due` needs none (~1 ms)
+
         with self.transaction() as conn:
             scheduler_id = _scheduler_id(conn, review.scheduler)
             before = json.dumps(review.state_before.to_dict()) if review.state_before else None
@@ -682,6 +683,8 @@ def _scheduler_id(conn: sqlite3.Connection, settings: str) -> int:
 
 
 def _review(row: tuple) -> Review:
+    import json
+
     before = CardState.from_dict(json.loads(row[10])) if row[10] else None
     return Review(
         id=row[0],
