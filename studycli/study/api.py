@@ -10,10 +10,9 @@ importing and exporting the review log; fitting the FSRS parameters. Items are `
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .queue import CardIndex, Due, Item, ItemT, due_from, leeches
 from .settings import Settings
@@ -32,8 +31,7 @@ if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (
 __all__ = ["CardState", "DueCounts", "Rated", "Review", "ReviewMethod", "Study", "study_items"]
 
 
-@dataclass(frozen=True)
-class Rated:
+class Rated(NamedTuple):  # named tuples: cheaper than frozen dataclasses at start-up
     """A recorded rating: the review (its id undoes it), the state after and when it is due."""
 
     review: Review
@@ -47,8 +45,7 @@ class Rated:
         return is_leech(self.state)
 
 
-@dataclass(frozen=True)
-class DueCounts:
+class DueCounts(NamedTuple):
     """What is due now, in all and per deck: reviews, learning cards, new cards for today."""
 
     due: int

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 from studycli.errors import StoreError
 
@@ -129,8 +129,7 @@ _DUE = "json_extract(fsrs, '$.due')"
 _STATE = "json_extract(fsrs, '$.state')"
 
 
-@dataclass(frozen=True)
-class Schedule:
+class Schedule(NamedTuple):  # a named tuple: cheaper than a frozen dataclass at start-up
     """What the queue reads of the store: the cards due up to a time, and which are not new.
 
     `due` holds (card id, fsrs state value, due time as stored text) of every studied,
@@ -148,8 +147,7 @@ class Schedule:
 REVIEW_STATE = 2
 
 
-@dataclass(frozen=True)
-class ReviewCap:
+class ReviewCap(NamedTuple):
     """Of the cards in review, what a queue can show: the first `limit` of `cards` that are
     due by `now` (see `Store.schedule`)."""
 
