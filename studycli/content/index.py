@@ -48,7 +48,9 @@ NAMES = (
 HEAD = ("id", "kind", "topic", "title", "deck", "tags", "requires", "solution", "check", "cloze")
 NUMBERS = len(HEAD)  # a head row's last value: a cloze card's deletion numbers, else None
 BODY = tuple(name for name in NAMES if name not in HEAD and name != "path")
-_PARSER_FILES = ("card.py", "fields.py", "cloze.py", "loader.py", "index.py", "indexed.py")
+_PARSER_FILES = (
+    "card.py", "kind.py", "fields.py", "parse.py", "cloze.py", "loader.py", "index.py", "indexed.py",
+)  # fmt: skip
 _HEADER = struct.Struct(">IQI")  # the heads' checksum and length, the bodies' checksum
 
 

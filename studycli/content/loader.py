@@ -227,8 +227,8 @@ def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tu
         return None, (), (("a card lives at cards/<deck>/<id>.yaml: move it into a deck folder",),)
     import yaml  # only when a file is read: a warm index needs no YAML parser
 
-    from .card import parse_card
     from .indexed import split
+    from .parse import parse_card
 
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_yaml_loader(yaml))
