@@ -184,8 +184,10 @@ def _entries(
         entries[relative] = entry
         found.append((relative, entry))
     if index is not None and (fresh or entries.keys() != cached.entries.keys()):
-        bodies = {
-            relative: fresh[relative] if relative in fresh else cached.body(relative, Path())
+        bodies = {  # a damaged body section: the unchanged files are read again
+            relative: fresh[relative]
+            if relative in fresh
+            else cached.body(relative, Path(folder, relative))
             for relative, entry in entries.items()
             if entry[2] is not None
         }
