@@ -6,7 +6,13 @@ Wall-clock ratios depend on the machine's load; instruction counts do not, and t
 2026-12-01, run with a Python whose typer is the quiet host's (0.27, no pydantic), they gave
 1.38x, 1.34x, 1.40x and 1.62x where the host measured 1.27x, 1.34x, 1.36x and 1.63x.
 
-    python bench/instructions.py [--python PATH] [due list show review]
+Target 2 the same way: `due-scale` counts `studycli due` on the synthetic collection of
+bench/scale.py (10,000 cards, 1,000,000 reviews; `--work` names the folder that holds it, as
+for bench/scale.py, which writes it when it is missing), with a copy of its review store and
+bench/scale.py's environment (its `now`, UTC), against the floor: on 2026-12-01 the host's
+wall time for it was about the floor's times the instructions' ratio.
+
+    python bench/instructions.py [--python PATH] [--work DIR] [due list show review due-scale]
 
 --python: the interpreter to measure with (a virtual environment with studycli's dependencies;
 this checkout is put on its path). Needs valgrind (`apt-get install valgrind`).
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, report
 
 LIMIT = 1.25
+SCALE_LIMIT = 0.300  # seconds, target 2's `due`; estimated as the floor's wall time x the ratio
+FLOOR_WALL = 0.120  # the floor on the quiet host (typer 0.27), 2026-12-01
 COMMANDS = {"due": ["due"], "list": ["list"], "show": ["show", "flash-attention"]}
 # Run up to a front's last line, then leave at once: what `review` costs to its first card.
 FRONT = """
@@ -83,9 +92,31 @@ def counted(python: str, argv: list[str], environ: dict[str, str], pty: bool = F
     return int(found.group(1)) / 1e6
 
 
+def due_at_scale(python: str, work: Path | None, environ: dict[str, str], home: str) -> float:
+    """Millions of instructions of `studycli due` on the scale collection (a copy of its store;
+    the content index written by the first, uncounted run)."""
+    import scale
+    import synthetic
+
+    with tempfile.TemporaryDirectory(prefix="studycli-scale-") as scratch:
+        folder = scale.collection(work or Path(scratch), 10_000, 1_000_000)
+        store = Path(scratch) / "reviews.sqlite3"
+        shutil.copyfile(folder / "reviews.sqlite3", store)
+        at_scale = {
+            **environ,
+            "STUDYCLI_HOME": str(Path(home) / "scale"),
+            "STUDYCLI_CONTENT": str(folder / "content"),
+            "STUDYCLI_DB": str(store),
+            "STUDYCLI_NOW": synthetic.NOW.isoformat(),
+            "TZ": "UTC",
+        }
+        return counted(python, ["-m", "studycli", "due"], at_scale)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--work", type=Path, help="the scale collection (see bench/scale.py)")
     parser.add_argument("commands", nargs="*", default=[*COMMANDS, "review"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="studycli-bench-") as home:
@@ -107,6 +138,15 @@ def main() -> None:
         floor = counted(args.python, [str(ROOT / "bench" / "floor_app.py"), "hello"], environ)
         print(f"floor: {floor:.0f} M")
         for name in args.commands:
+            if name == "due-scale":
+                value = due_at_scale(args.python, args.work, environ, home)
+                report(
+                    "2. studycli due, 10k cards, 1M reviews",
+                    f"{value:.0f} M: {value / floor:.2f}x, ~{FLOOR_WALL * value / floor * 1000:.0f} ms",
+                    f"< {SCALE_LIMIT * 1000:.0f} ms",
+                    FLOOR_WALL * value / floor < SCALE_LIMIT,
+                )
+                continue
             if name == "review":
                 line = FLOOR_LINE.format(floor=str(ROOT / "bench" / "floor_app.py"))
                 base = counted(args.python, ["-c", line], environ, pty=True)

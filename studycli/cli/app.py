@@ -51,6 +51,15 @@ class Options:
         root = content_dir(self.content)
         return load_content(root, index=content_index_path(root) if cached else None)
 
+    def study_items(self):
+        """The study items of the content folder as rows (id, deck, requires), through the
+        content index, no card made: what `due` counts."""
+        from studycli.content.loader import load_study_items
+        from studycli.paths import content_dir, content_index_path
+
+        root = content_dir(self.content)
+        return load_study_items(root, index=content_index_path(root))
+
 
 @app.callback()
 def _global(

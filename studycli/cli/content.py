@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from studycli.check.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
-from studycli.study.settings import LEECH_LAPSES
+from studycli.study.labels import LEECH_LAPSES
 
 from .app import app, options, stdout
 from .completion import DeckOption, TopicOption, complete_card_id

@@ -167,9 +167,7 @@ def due(
 
     Example: studycli due --json
     """
-    from studycli.study.api import study_items
-
-    items = study_items(options(ctx).load().cards.values())
+    items = options(ctx).study_items()
     moment = now()
     with open_study(ctx) as study:
         counts = study.due_counts(items, moment)

@@ -12,18 +12,13 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .kind import Kind
+
 FORMAT_VERSION = 1
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 REFERENCE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*:[A-Za-z_][A-Za-z0-9_]*$")
 # Where a text must hold more than whitespace (str.strip() leaves something).
 NON_BLANK = r"\S"
-
-
-class Kind(StrEnum):
-    CONCEPT = "concept"
-    DERIVATION = "derivation"
-    CODING = "coding"
-    CLOZE = "cloze"
 
 
 class Type(StrEnum):

@@ -12,7 +12,9 @@ git treats "racily clean" files), and the index rewritten, until the file is old
 
 Most commands (`due`, `list`) read only a card's id, kind, deck, topic, title, tags and
 references, so a card from the index carries its long text (prompt, answer, steps, hints,
-starter, explanation) and its path unread until one of them is first used.
+starter, explanation) and its path unread until one of them is first used (`indexed`); `due`
+reads only the head rows, and makes no card at all (`loader.load_study_items`). This module
+imports nothing of the card format, so that `due` need not.
 """
 
 from __future__ import annotations
@@ -23,17 +25,12 @@ import marshal
 import mmap
 import os
 import struct
-import sys
 import zlib
 from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from studycli.paths import replace_file
-
-from . import cloze
-from .card import Card, Kind, Ref
 
 FORMAT = 2
 MAGIC = b"studycli content index\n"
@@ -42,12 +39,18 @@ RACY_NS = 3_000_000_000  # FAT keeps mtimes to 2 s; every other file system does
 # An entry: (size, mtime_ns, the card's head row or None, problems as (message, line, card_id)).
 Entry = tuple[int, int, tuple | None, tuple]
 
-NAMES = tuple(f.name for f in fields(Card))
+# Card's fields in order (a test holds them to `dataclasses.fields(Card)`: named here, so that
+# reading the index needs no card class), those of the head row, then the deletion numbers.
+NAMES = (
+    "id", "kind", "topic", "title", "prompt", "deck", "path", "answer", "tags", "hints",
+    "requires", "steps", "solution", "check", "starter", "explanation", "cloze",
+)  # fmt: skip
 HEAD = ("id", "kind", "topic", "title", "deck", "tags", "requires", "solution", "check", "cloze")
+NUMBERS = len(HEAD)  # a head row's last value: a cloze card's deletion numbers, else None
 BODY = tuple(name for name in NAMES if name not in HEAD and name != "path")
-_SHARED = ("topic", "deck", "tags")  # values many cards share
-_KINDS = {kind.value: kind for kind in Kind}
-_PARSER_FILES = ("card.py", "fields.py", "cloze.py", "loader.py", "index.py")
+_PARSER_FILES = (
+    "card.py", "kind.py", "fields.py", "parse.py", "cloze.py", "loader.py", "index.py", "indexed.py",
+)  # fmt: skip
 _HEADER = struct.Struct(">IQI")  # the heads' checksum and length, the bodies' checksum
 
 
@@ -132,111 +135,6 @@ def write(path: Path, root: Path, entries: dict[str, Entry], bodies: dict[str, t
     header = _HEADER.pack(zlib.crc32(heads), len(heads), zlib.crc32(body))
     with contextlib.suppress(OSError):
         replace_file(path, MAGIC + header + heads + body)
-
-
-def split(card: Card) -> tuple[tuple, tuple]:
-    """A card as plain values (marshal writes only those): its head row and its body row. The
-    path is not kept: it is derived from where the file is."""
-    head = []
-    for name in HEAD:
-        value = getattr(card, name)
-        if isinstance(value, Kind):
-            value = value.value
-        elif isinstance(value, Ref):
-            value = (value.module, value.function)
-        elif name in _SHARED:  # written once, then referenced: the index reads much faster
-            value = sys.intern(value) if isinstance(value, str) else tuple(map(sys.intern, value))
-        head.append(value)
-    # a cloze card's deletion numbers, so that its study items need not read its prompt
-    numbers = [item.cloze for item in card.study_items()] if card.kind == Kind.CLOZE else None
-    head.append(tuple(numbers) if numbers is not None else None)
-    return tuple(head), tuple(getattr(card, name) for name in BODY)
-
-
-class IndexedCard(Card):
-    """A card built from index rows, whose body and path are read on first use (see `_Lazy`)."""
-
-    def _read(self, name: str) -> None:
-        values = self.__dict__
-        index, relative, cards_dir = values["_index"]
-        if name == "path":
-            values["path"] = Path(cards_dir, relative)
-        else:
-            values.update(zip(BODY, index.body(relative, self.path), strict=True))
-
-    def study_items(self) -> list[Card]:
-        """As Card.study_items, but a cloze card's items are made from the deletion numbers
-        the index keeps, as cheap copies that read the text only when it is shown."""
-        numbers = self.__dict__.get("_cloze_numbers")
-        if numbers is None:
-            return super().study_items() if self.kind == Kind.CLOZE else [self]
-        if self.cloze is not None:
-            return [self]
-        items: list[Card] = []
-        for number in numbers:
-            item = object.__new__(IndexedCard)
-            item.__dict__.update(self.__dict__)
-            item.__dict__.update(id=cloze.study_id(self.id, number), cloze=number)
-            item.__dict__["_cloze_numbers"] = None
-            items.append(item)
-        return items
-
-    def __eq__(self, other: object) -> bool:  # equal to any Card with the same fields
-        if not isinstance(other, Card):
-            return NotImplemented
-        return all(getattr(self, name) == getattr(other, name) for name in NAMES)
-
-    __hash__ = Card.__hash__
-
-    def __getstate__(self) -> dict[str, Any]:  # pickle and copy get every field, read
-        return {name: getattr(self, name) for name in NAMES}
-
-
-class _Lazy:
-    """A body field (or the path) of an IndexedCard: read from the index the first time.
-
-    It takes the place of the dataclass's class attribute (the field's default), which would
-    answer for a value not read yet. Once read, the value is in the instance's __dict__, which
-    Python consults first: the descriptor is not called again.
-    """
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __get__(self, card: IndexedCard | None, owner: type) -> Any:
-        if card is None:
-            return getattr(Card, self.name)
-        values = card.__dict__
-        if self.name not in values:
-            card._read(self.name)
-        return values[self.name]
-
-
-for _name in (*BODY, "path"):
-    setattr(IndexedCard, _name, _Lazy(_name))
-
-
-def card(head: tuple, refs: dict[Any, Ref], rest: tuple) -> IndexedCard:
-    """The card of a head row; `rest` is (path, body row), or (index, relative, cards_dir) to
-    read them on first use. `refs` shares equal Refs between cards."""
-    # As pickle and copy do: set the fields without running __init__ again. The values were
-    # validated by parse_card when the file was read, and the dataclass has no __post_init__.
-    built = object.__new__(IndexedCard)
-    values = built.__dict__
-    values.update(zip(HEAD, head))
-    values["_cloze_numbers"] = head[len(HEAD)]
-    values["kind"] = _KINDS[values["kind"]]
-    for name in ("solution", "check"):
-        ref = values[name]
-        if ref is not None:
-            values[name] = refs.get(ref) or refs.setdefault(ref, Ref(*ref))
-    if len(rest) == 2:
-        values["path"] = rest[0]
-        values.update(zip(BODY, rest[1], strict=True))
-        values["_cloze_numbers"] = None  # the card is whole: Card.study_items will do
-    else:
-        values["_index"] = rest
-    return built
 
 
 @functools.cache

@@ -6,11 +6,14 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from studycli.errors import CardNotFound, ContentError
 
 from . import index as _index
-from .card import Card, CardProblem, parse_card
+
+if TYPE_CHECKING:  # imported where used: `due` makes no card (load_study_items)
+    from .card import Card, CardProblem
 
 
 @dataclass
@@ -75,42 +78,26 @@ def load_content(root: Path, *, index: Path | None = None) -> Content:
             path, size and mtime, are not parsed again, and the index is rewritten when any
             file was. None reads every file (as `lint` does).
     """
-    cards_dir = root / "cards"
-    if not cards_dir.is_dir():
-        raise ContentError(f"{root} has no cards/ folder")
-    cached = _index.read(index, root) if index is not None else _index.Index({})
-    cached.reparse = _body_of
-    folder = str(cards_dir)
+    from .card import CardProblem
+    from .indexed import card as make
+
+    cached, found, fresh = _entries(root, index)
+    folder = str(root / "cards")
     content = Content(root=root)
     cards = content.cards
-    entries: dict[str, _index.Entry] = {}
-    fresh: dict[str, tuple] = {}  # the bodies of the files parsed now
     refs: dict = {}
-    known, settled = cached.entries.get, cached.written - _index.RACY_NS  # (Index.trusted, inline)
-    make = _index.card
-    for relative, depth, size, mtime_ns in _scan(str(cards_dir)):
-        if size < 0:  # a .yml file
+    for relative, entry in found:
+        if entry is None:  # a .yml file
             content.problems.append(
                 CardProblem(Path(folder, relative), "card files end in .yaml: rename it")
             )
             continue
-        entry = known(relative)
-        if entry is not None and (entry[0] != size or entry[1] != mtime_ns or mtime_ns >= settled):
-            entry = None
-        if entry is None:
-            path = Path(folder, relative)
-            head, body, problems = _parse_file(path, relative, depth)
-            entry = (size, mtime_ns, head, problems)
-            rest: tuple = (path, body)
-            if head is not None:
-                fresh[relative] = body
-        else:
-            rest = (cached, relative, folder)
-        entries[relative] = entry
         if entry[3]:
             path = Path(folder, relative)
             content.problems += [CardProblem(path, *problem) for problem in entry[3]]
         if entry[2] is not None:
+            body = fresh.get(relative)
+            rest = (cached, relative, folder) if body is None else (Path(folder, relative), body)
             card = make(entry[2], refs, rest)
             if card.id in cards:
                 content.problems.append(
@@ -122,14 +109,90 @@ def load_content(root: Path, *, index: Path | None = None) -> Content:
                 )
             else:
                 cards[card.id] = card
+    return content
+
+
+class StudyItem(NamedTuple):
+    """What `due` needs of a study item (see `Card.study_items`): its id, its card's deck and
+    the ids of the cards its card requires."""
+
+    id: str
+    deck: str
+    requires: tuple[str, ...]
+
+
+def load_study_items(root: Path, *, index: Path | None = None) -> list[StudyItem]:
+    """The study items of the cards under `root`, as `load_content(root, index=index)`'s cards
+    give them (`Card.study_items`, in the same order), made from the index's head rows alone:
+    no card is made, and a file the index still stands for is not read.
+
+    Raises:
+        ContentError: `root` has no cards/ folder.
+    """
+    from .cloze import study_id
+
+    _, found, _ = _entries(root, index)
+    items: list[StudyItem] = []
+    ids: set[str] = set()
+    make = tuple.__new__
+    for _relative, entry in found:
+        head = entry and entry[2]
+        if not head or head[0] in ids:  # unusable, or a duplicate id (the first file keeps it)
+            continue
+        card_id, deck, requires, numbers = head[0], head[4], head[6], head[_index.NUMBERS]
+        ids.add(card_id)
+        if numbers is None:
+            items.append(make(StudyItem, (card_id, deck, requires)))
+        else:
+            items += [make(StudyItem, (study_id(card_id, n), deck, requires)) for n in numbers]
+    return items
+
+
+def _entries(
+    root: Path, index: Path | None
+) -> tuple[_index.Index, list[tuple[str, _index.Entry | None]], dict[str, tuple]]:
+    """Every card file under `root/cards` in path order, with its index entry (None for a
+    `.yml` file): from the index where it still stands for the file, else parsed now; the
+    index it read; and the body rows of the files parsed now. The index is rewritten when any
+    file was parsed, or the files are not those it holds.
+
+    Raises:
+        ContentError: `root` has no cards/ folder.
+    """
+    cards_dir = root / "cards"
+    if not cards_dir.is_dir():
+        raise ContentError(f"{root} has no cards/ folder")
+    cached = _index.read(index, root) if index is not None else _index.Index({})
+    cached.reparse = _body_of
+    folder = str(cards_dir)
+    found: list[tuple[str, _index.Entry | None]] = []
+    entries: dict[str, _index.Entry] = {}
+    fresh: dict[str, tuple] = {}  # the bodies of the files parsed now
+    known, settled = cached.entries.get, cached.written - _index.RACY_NS  # (Index.trusted, inline)
+    for relative, depth, size, mtime_ns in _scan(folder):
+        if size < 0:  # a .yml file
+            found.append((relative, None))
+            continue
+        entry = known(relative)
+        if entry is not None and (entry[0] != size or entry[1] != mtime_ns or mtime_ns >= settled):
+            entry = None
+        if entry is None:
+            head, body, problems = _parse_file(Path(folder, relative), relative, depth)
+            entry = (size, mtime_ns, head, problems)
+            if head is not None:
+                fresh[relative] = body
+        entries[relative] = entry
+        found.append((relative, entry))
     if index is not None and (fresh or entries.keys() != cached.entries.keys()):
-        bodies = {
-            relative: fresh[relative] if relative in fresh else cached.body(relative, Path())
+        bodies = {  # a damaged body section: the unchanged files are read again
+            relative: fresh[relative]
+            if relative in fresh
+            else cached.body(relative, Path(folder, relative))
             for relative, entry in entries.items()
             if entry[2] is not None
         }
         _index.write(index, root, entries, bodies)
-    return content
+    return cached, found, fresh
 
 
 def _scan(folder: str, prefix: str = "", depth: int = 1) -> list[tuple[str, int, int, int]]:
@@ -166,6 +229,9 @@ def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tu
         return None, (), (("a card lives at cards/<deck>/<id>.yaml: move it into a deck folder",),)
     import yaml  # only when a file is read: a warm index needs no YAML parser
 
+    from .indexed import split
+    from .parse import parse_card
+
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_yaml_loader(yaml))
     except UnicodeDecodeError:
@@ -180,7 +246,7 @@ def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tu
     found = tuple((message, None, card_id) for message in problems)
     if card is None:
         return None, (), found
-    return (*_index.split(card), found)
+    return (*split(card), found)
 
 
 def _yaml_loader(yaml):

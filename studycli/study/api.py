@@ -9,20 +9,19 @@ importing and exporting the review log; fitting the FSRS parameters. Items are `
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from studycli.content.card import Card
-
-from .queue import CardIndex, Due, due_from, leeches
+from .queue import CardIndex, Due, Item, ItemT, due_from, leeches
 from .settings import Settings
 from .store import CardState, Review, ReviewMethod, Store, parse_time
 
 if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (~20 ms)
     from fsrs import Rating
+
+    from studycli.content.card import Card
 
     from . import optimize
     from .cram import CramQueue
@@ -32,8 +31,7 @@ if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (
 __all__ = ["CardState", "DueCounts", "Rated", "Review", "ReviewMethod", "Study", "study_items"]
 
 
-@dataclass(frozen=True)
-class Rated:
+class Rated(NamedTuple):  # named tuples: cheaper than frozen dataclasses at start-up
     """A recorded rating: the review (its id undoes it), the state after and when it is due."""
 
     review: Review
@@ -47,8 +45,7 @@ class Rated:
         return is_leech(self.state)
 
 
-@dataclass(frozen=True)
-class DueCounts:
+class DueCounts(NamedTuple):
     """What is due now, in all and per deck: reviews, learning cards, new cards for today."""
 
     due: int
@@ -100,7 +97,9 @@ class Study:
         # after an undo or a suspension, or when another process wrote to the database.
         self._seen: set[str] | None = None
         self._seen_version = -1
-        self._index = CardIndex()  # the items of the last queue by id, kept between queues
+        self._index: CardIndex[Item] = (
+            CardIndex()
+        )  # the items of the last queue by id, kept between queues
 
     @classmethod
     def open(cls, path: Path, settings: Settings) -> Study:
@@ -125,10 +124,14 @@ class Study:
     def state(self, item_id: str) -> CardState | None:
         return self.store.state(item_id)
 
-    def queue(self, items: list[Card], now: datetime, tz: tzinfo | None = None) -> Due:
+    def queue(self, items: list[Card], now: datetime, tz: tzinfo | None = None) -> Due[Card]:
         """What is due at `now` among `items`, in the order to show it, daily limits applied."""
+        return self._queue(items, now, tz)
+
+    def _queue(self, items: Sequence[ItemT], now: datetime, tz: tzinfo | None = None) -> Due[ItemT]:
         seen = self._not_new()
-        return due_from(self.store, items, now, self.settings, tz, seen, self._index)
+        index: CardIndex[ItemT] = self._index  # type: ignore[assignment]  # made again for others
+        return due_from(self.store, items, now, self.settings, tz, seen, index)
 
     def _not_new(self) -> set[str]:
         version = self.store.data_version()
@@ -136,9 +139,10 @@ class Study:
             self._seen, self._seen_version = self.store.not_new(), version
         return self._seen
 
-    def due_counts(self, items: list[Card], now: datetime) -> DueCounts:
-        """How many reviews, learning and new items are due now, in all and per deck."""
-        queue = self.queue(items, now)
+    def due_counts(self, items: Sequence[Item], now: datetime) -> DueCounts:
+        """How many reviews, learning and new items are due now, in all and per deck. `items`
+        are cards' study items, or `StudyItem` rows (`loader.load_study_items`: no card made)."""
+        queue = self._queue(items, now)
         counted = (("due", queue.review), ("learning", queue.learning), ("new", queue.new))
         decks = {deck: {name: 0 for name, _ in counted} for deck in sorted({c.deck for c in items})}
         for name, group in counted:
@@ -152,7 +156,7 @@ class Study:
             decks=decks,
         )
 
-    def next_due(self, items: list[Card]) -> datetime | None:
+    def next_due(self, items: Sequence[Item]) -> datetime | None:
         """When the earliest of these items (studied, not suspended) falls due."""
         return self.store.earliest_due(self._index.of(items))
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4  # fsrs's Rating values (a test checks them)
 RATING_NAMES: dict[int, str] = {AGAIN: "Again", HARD: "Hard", GOOD: "Good", EASY: "Easy"}
+LEECH_LAPSES = 8  # as Anki: a card forgotten this many times is a leech
 
 
 def format_interval(interval: timedelta) -> str:

@@ -10,14 +10,34 @@ from __future__ import annotations
 
 import heapq
 import operator
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-
-from studycli.content.card import Card
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from .settings import Settings
-from .store import REVIEW_STATE, CardState, ReviewCap, Schedule, Store, iso
+from .store import REVIEW_STATE, ReviewCap, Schedule, Store, iso
+
+if TYPE_CHECKING:
+    from .store import CardState
+
+
+class Item(Protocol):
+    """What the queue reads of a study item: a `Card` (`Card.study_items`), or the
+    `StudyItem` rows that `due` counts without making cards (`loader.load_study_items`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def deck(self) -> str: ...
+
+    @property
+    def requires(self) -> tuple[str, ...]: ...
+
+
+ItemT = TypeVar("ItemT", bound=Item)  # the queue gives back the items it was given
 
 LEARN_AHEAD = timedelta(minutes=20)  # as Anki: with nothing else left, show learning cards early
 
@@ -46,15 +66,15 @@ def study_date(moment: datetime, day_starts_at: int, tz: tzinfo | None = None) -
 
 
 @dataclass(frozen=True)
-class Due:
+class Due(Generic[ItemT]):
     """The cards to study, each list in the order they are shown."""
 
-    learning: list[Card] = field(default_factory=list)
-    review: list[Card] = field(default_factory=list)
-    new: list[Card] = field(default_factory=list)
-    ahead: list[Card] = field(default_factory=list)  # learning cards due within LEARN_AHEAD
+    learning: list[ItemT] = field(default_factory=list)
+    review: list[ItemT] = field(default_factory=list)
+    new: list[ItemT] = field(default_factory=list)
+    ahead: list[ItemT] = field(default_factory=list)  # learning cards due within LEARN_AHEAD
 
-    def next(self, exclude: frozenset[str] = frozenset()) -> Card | None:
+    def next(self, exclude: frozenset[str] = frozenset()) -> ItemT | None:
         """The card to show now; learning cards due soon only when nothing else is left."""
         for group in (self.learning, self.review, self.new, self.ahead):
             for card in group:
@@ -65,13 +85,13 @@ class Due:
 
 def due_from(
     store: Store,
-    cards: list[Card],
+    cards: Sequence[ItemT],
     now: datetime,
     settings: Settings,
     tz: tzinfo | None = None,
     seen: AbstractSet[str] | None = None,
-    index: CardIndex | None = None,
-) -> Due:
+    index: CardIndex[ItemT] | None = None,
+) -> Due[ItemT]:
     """What is due at `now` among `cards`, read from `store`.
 
     Args:
@@ -91,13 +111,13 @@ def due_from(
 
 
 def due_now(
-    cards: list[Card],
+    cards: Sequence[ItemT],
     schedule: Schedule,
     now: datetime,
     settings: Settings,
     done_today: dict[str, int],
-    index: CardIndex | None = None,
-) -> Due:
+    index: CardIndex[ItemT] | None = None,
+) -> Due[ItemT]:
     """Sort `cards` into what is due at `now`.
 
     Args:
@@ -112,7 +132,9 @@ def due_now(
     index = index or CardIndex()
     by_id = index.of(cards)
     moment = iso(now)
-    learning, review, ahead = [], [], []
+    learning: list[ItemT] = []
+    review: list[ItemT] = []
+    ahead: list[ItemT] = []
     for card_id, state, due in schedule.due:  # each kind in due order
         card = by_id.get(card_id)
         if card is None:
@@ -139,27 +161,27 @@ def _reviews_left(settings: Settings, done_today: dict[str, int]) -> int:
     return max(0, settings.reviews_per_day - done_today.get("review", 0))
 
 
-class CardIndex:
+class CardIndex(Generic[ItemT]):
     """What a queue works out from its cards alone, kept for the next queue over the same
     cards: a review session asks for a queue per card shown, over thousands of cards, and
     walking them all again costs milliseconds (their objects are out of the CPU's caches by
     then). Made again when asked about other cards."""
 
     def __init__(self) -> None:
-        self._cards: list[Card] = []
-        self._by_id: dict[str, Card] = {}
-        self._unseen: list[Card] | None = None
+        self._cards: list[ItemT] = []
+        self._by_id: dict[str, ItemT] = {}
+        self._unseen: list[ItemT] | None = None
         self._seen: AbstractSet[str] = frozenset()
         self._seen_size = 0
 
-    def of(self, cards: list[Card]) -> dict[str, Card]:
+    def of(self, cards: Sequence[ItemT]) -> dict[str, ItemT]:
         """`cards` by id (the same dict as last time when `cards` holds the same objects)."""
         if len(cards) != len(self._cards) or not all(map(operator.is_, cards, self._cards)):
             self._cards, self._by_id = list(cards), {card.id: card for card in cards}
             self._unseen = None
         return self._by_id
 
-    def unseen(self, seen: AbstractSet[str]) -> list[Card]:
+    def unseen(self, seen: AbstractSet[str]) -> list[ItemT]:
         """The cards of the last `of` whose ids are not in `seen` (the new cards).
 
         Asked again with the same set object, grown since (a `Study`'s not-new ids only grow
@@ -174,7 +196,7 @@ class CardIndex:
         return self._unseen
 
 
-def prerequisite_order(cards: list[Card]) -> list[Card]:
+def prerequisite_order(cards: list[ItemT]) -> list[ItemT]:
     """`cards` ordered so that each card's `requires` (among them) come before it.
 
     Ties break by deck then id, so the order is stable. A cycle (which `lint` reports) does
@@ -188,7 +210,7 @@ def prerequisite_order(cards: list[Card]) -> list[Card]:
             unlocks[need].append(card_id)
     ready = [(by_id[i].deck, i) for i, needs in waiting.items() if not needs]
     heapq.heapify(ready)
-    ordered: list[Card] = []
+    ordered: list[ItemT] = []
     while ready:
         _, card_id = heapq.heappop(ready)
         ordered.append(by_id[card_id])
@@ -200,7 +222,7 @@ def prerequisite_order(cards: list[Card]) -> list[Card]:
     return ordered + sorted((c for c in cards if c.id not in placed), key=lambda c: (c.deck, c.id))
 
 
-def leeches(cards: list[Card], states: dict[str, CardState]) -> list[Card]:
+def leeches(cards: list[ItemT], states: dict[str, CardState]) -> list[ItemT]:
     """Cards forgotten `settings.LEECH_LAPSES` times or more."""
     from .rating import is_leech
 

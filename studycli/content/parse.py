@@ -1,0 +1,163 @@
+"""Parsing a card: one YAML mapping validated against the card format (`fields`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .card import Card, Ref
+from .fields import (
+    CARD_FIELDS,
+    FIELDS,
+    FORMAT_VERSION,
+    ID_PATTERN,
+    REFERENCE_PATTERN,
+    Field,
+    Kind,
+    Type,
+)
+
+
+def parse_card(data: Any, path: Path, deck: str) -> tuple[Card | None, list[str]]:
+    """Validate one card's YAML mapping against the card format (`fields.CARD_FIELDS`).
+
+    Returns the card (None when it is unusable) and every problem found, each a sentence that
+    says how to fix it. Cross-card rules (unique ids, `requires`, solutions) live in `lint`.
+    """
+    if not isinstance(data, dict):
+        return None, [
+            f"the file must hold one YAML mapping (key: value lines), not {type(data).__name__}"
+        ]
+    version = data.get("format_version", FORMAT_VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or version > FORMAT_VERSION:
+        return None, [
+            f"format_version {version!r} is newer than this studycli reads ({FORMAT_VERSION}): "
+            "upgrade studycli (pip install -U studycli)"
+        ]
+    if version < 1:
+        return None, [f"format_version {version!r} must be 1 to {FORMAT_VERSION}"]
+    problems: list[str] = []
+    for key in sorted(set(data) - FIELDS, key=str):
+        close = _closest(str(key))
+        problems.append(f"unknown field {key!r}" + (f": did you mean {close!r}?" if close else ""))
+    for spec in CARD_FIELDS:
+        problems += _check_value(spec, data)
+    problems += _check_identity(data, path)
+    problems += _check_kind_rules(data)
+    if problems:
+        return None, problems
+    return _build(data, path, deck), []
+
+
+def _check_value(spec: Field, data: dict) -> list[str]:
+    """The problems with one field's value, whatever the card's kind."""
+    key = spec.name
+    value = data.get(key)
+    problems = []
+    if spec.required and not _is_text(value):
+        problems.append(f"missing required field {key!r} (a non-empty string)")
+    if key not in data:
+        return problems
+    if spec.type is Type.TEXT and not isinstance(value, str):
+        problems.append(f"field {key!r} must be a string (use `{key}: |` for multi-line text)")
+    elif spec.type is Type.LIST and not (
+        isinstance(value, list) and all(_is_text(item) for item in value)
+    ):
+        problems.append(f"field {key!r} must be a list of non-empty strings")
+    elif spec.type is Type.REF and not (isinstance(value, str) and REFERENCE_PATTERN.match(value)):
+        problems.append(
+            f"{key} {value!r} must be 'module:function' naming a module in solutions/ "
+            "(no paths, no dots)"
+        )
+    return problems
+
+
+def _check_identity(data: dict, path: Path) -> list[str]:
+    card_id = data.get("id")
+    if not isinstance(card_id, str):
+        return []
+    problems = []
+    if not ID_PATTERN.match(card_id):
+        problems.append(
+            f"id {card_id!r} must be kebab-case: lowercase letters, digits and single dashes"
+        )
+    if card_id != path.stem:
+        problems.append(
+            f"id {card_id!r} must equal the file name: rename the file to {card_id}.yaml"
+        )
+    return problems
+
+
+def _check_kind_rules(data: dict) -> list[str]:
+    """The fields a card of its kind must have and must leave out."""
+    kind = data.get("kind")
+    if not isinstance(kind, str) or kind not in {k.value for k in Kind}:
+        return [f"kind {kind!r} must be one of: {', '.join(k.value for k in Kind)}"]
+    problems = []
+    for spec in CARD_FIELDS:
+        present = spec.name in data
+        if present and Kind(kind) not in spec.kinds:
+            problems.append(_not_allowed(spec, Kind(kind)))
+        elif Kind(kind) in spec.needed_by and not _filled(spec, data):
+            problems.append(f"a {kind} card needs {spec.need_phrase}")
+        if present and spec.needs and spec.needs not in data:
+            problems.append(f"{spec.name!r} needs a {spec.needs!r} to {spec.name}")
+    prompt = data.get("prompt")
+    if kind == Kind.CLOZE and isinstance(prompt, str):
+        from . import cloze
+
+        problems += cloze.problems(prompt)
+    return problems
+
+
+def _not_allowed(spec: Field, kind: Kind) -> str:
+    if kind is Kind.CLOZE:
+        return (
+            f"a cloze card has no {spec.name!r}: the deletions in its prompt are what is recalled"
+            + (" (put what explains them in 'explanation')" if spec.name == "answer" else "")
+        )
+    allowed = " or ".join(k.value for k in spec.kinds)
+    return f"a {kind} card has no {spec.name!r}: remove it, or make it a {allowed} card"
+
+
+def _filled(spec: Field, data: dict) -> bool:
+    value = data.get(spec.name)
+    if spec.type is Type.TEXT:
+        return _is_text(value)
+    if spec.type is Type.LIST:
+        return bool(value)
+    return spec.name in data
+
+
+def _build(data: dict, path: Path, deck: str) -> Card:
+    solution = Ref.parse(data["solution"]) if data.get("solution") else None
+    check = Ref.parse(data["check"]) if data.get("check") else None
+    return Card(
+        id=data["id"],
+        kind=Kind(data["kind"]),
+        topic=data["topic"],
+        title=data["title"].strip(),
+        prompt=data["prompt"].strip(),
+        deck=deck,
+        path=path,
+        answer=(data.get("answer") or "").strip(),
+        tags=tuple(data.get("tags", [])),
+        hints=tuple(h.strip() for h in data.get("hints", [])),
+        requires=tuple(data.get("requires", [])),
+        steps=tuple(s.strip() for s in data.get("steps", [])),
+        solution=solution,
+        check=check,
+        starter=data.get("starter"),
+        explanation=(data.get("explanation") or "").strip(),
+    )
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _closest(key: str) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(key, sorted(FIELDS), n=1, cutoff=0.6)
+    return matches[0] if matches else None
