@@ -13,7 +13,7 @@ Each `check` is run once first, not counted (as after any earlier run: the files
 are in the page cache, and the seconds each check took are in the cache folder, so that the
 longest start first), then `--repeat` times; the median counts.
 
-    python bench/check_all.py [--jobs N] [--gpu] [--repeat 3] [--cards ID ...]
+    python bench/check_all.py [--jobs N] [--gpu [--mps]] [--repeat 3] [--cards ID ...]
 """
 
 from __future__ import annotations
@@ -227,6 +227,10 @@ def main() -> None:
         "--diagnose", nargs="*", type=int, default=None, help="with --gpu: timelines of runs "
         "on the CPU and on CUDA (with these numbers of device workers)",
     )  # fmt: skip
+    parser.add_argument(
+        "--mps", action="store_true", help="with --gpu: also time both with a private CUDA MPS "
+        "daemon running (nvidia-cuda-mps-control)",
+    )  # fmt: skip
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.in_process:
@@ -237,7 +241,7 @@ def main() -> None:
         environ = env(STUDYCLI_HOME=home)
         environ.pop("PYTHONDONTWRITEBYTECODE", None)
         if args.gpu:
-            gpu(environ, args.jobs, args.cards, args.diagnose, args.repeat)
+            gpu(environ, args.jobs, args.cards, args.diagnose, args.repeat, args.mps)
         else:
             ideal(environ, args.jobs, args.cards, args.repeat)
 
@@ -275,8 +279,36 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> 
     )
 
 
+@contextlib.contextmanager
+def mps_daemon(environ: dict[str, str]):
+    """A private MPS control daemon (its pipe and log in a temporary folder, so that nothing
+    else on the machine uses it) for the duration: the environment whose CUDA processes are
+    its clients, or None where there is no MPS."""
+    import shutil
+
+    control = shutil.which("nvidia-cuda-mps-control")
+    if control is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="studycli-mps-") as folder:
+        served = {**environ, "CUDA_MPS_PIPE_DIRECTORY": folder,
+                  "CUDA_MPS_LOG_DIRECTORY": folder}  # fmt: skip
+        subprocess.run([control, "-d"], env=served, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)  # fmt: skip
+        try:
+            yield served
+        finally:
+            subprocess.run([control], input="quit\n", env=served, text=True, check=False)
+            time.sleep(1)  # its server exits after the daemon's answer
+
+
 def gpu(
-    environ: dict[str, str], jobs: int, cards: list[str], diagnose: list[int] | None, repeat: int
+    environ: dict[str, str],
+    jobs: int,
+    cards: list[str],
+    diagnose: list[int] | None,
+    repeat: int,
+    mps: bool = False,
 ) -> None:
     import torch
 
@@ -287,14 +319,28 @@ def gpu(
     # neither run pays for the first read of torch's or CUDA's libraries from disk
     warm = "import torch; torch.zeros(1, device='cuda'); torch.ones(8) @ torch.ones(8)"
     subprocess.run([PYTHON, "-c", warm], env=environ, check=True)
-    medians = run_checks(environ, jobs, ["cpu", "cuda"], cards, repeat)
-    cpu, cuda = medians["cpu"][0], medians["cuda"][0]
-    report(
-        "5. studycli check --device cuda vs cpu",
-        f"{cuda:.1f} s vs {cpu:.1f} s = {cuda / cpu:.2f}x",
-        "<= 1.0x",
-        cuda <= cpu,
-    )
+    # The daemon starts before the first `check` makes this process a subreaper (tree_cpu),
+    # so that it is not adopted here, where tree_cpu would wait for it to exit.
+    with mps_daemon(environ) if mps else contextlib.nullcontext(None) as served:
+        medians = run_checks(environ, jobs, ["cpu", "cuda"], cards, repeat)
+        cpu, cuda = medians["cpu"][0], medians["cuda"][0]
+        report(
+            "5. studycli check --device cuda vs cpu",
+            f"{cuda:.1f} s vs {cpu:.1f} s = {cuda / cpu:.2f}x",
+            "<= 1.0x",
+            cuda <= cpu,
+        )
+        if mps and served is None:
+            print("  no nvidia-cuda-mps-control here: nothing measured under MPS")
+        elif served is not None:
+            medians = run_checks(served, jobs, ["cpu", "cuda"], cards, repeat)
+            cpu, cuda = medians["cpu"][0], medians["cuda"][0]
+            report(
+                "5. the same, CUDA's MPS running (its clients: twice the device workers)",
+                f"{cuda:.1f} s vs {cpu:.1f} s = {cuda / cpu:.2f}x",
+                "<= 1.0x",
+                cuda <= cpu,
+            )
     if diagnose is not None:
         from studycli.check.runner import DEVICE_WORKERS
 
