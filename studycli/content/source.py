@@ -8,6 +8,7 @@ the module's syntax tree.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -119,6 +120,34 @@ def module_path(solutions_dir: Path, module: str) -> Path:
     return solutions_dir / f"{module}.py"
 
 
+def _head(path: Path, function: str) -> ModuleInfo | None:
+    """The module up to the end of top-level `function`, parsed, where that is all a starter
+    needs (the reference comes first in a solution module, its checker after: `show` parsed
+    ten times what it used). None, for the whole module to be read, where `function` is not
+    found, the cut is not at a statement's end (the text up to it does not parse, or does not
+    end with `function`), or an import follows it."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    found = re.search(rf"^def {re.escape(function)}\b", source, re.MULTILINE)
+    if found is None:
+        return None
+    body = source.find("\n", found.end()) + 1 or len(source)  # the line after `def ...`
+    after = re.search(r"^[^\s#]", source[body:], re.MULTILINE)  # the next top-level line
+    end = body + after.start() if after else len(source)
+    if re.search(r"^(?:import|from)\s", source[end:], re.MULTILINE):
+        return None
+    try:
+        tree = ast.parse(source[:end], filename=str(path))
+    except SyntaxError:
+        return None
+    last = tree.body[-1] if tree.body else None
+    if not isinstance(last, ast.FunctionDef) or last.name != function:
+        return None
+    return ModuleInfo(path=path, tree=tree, source=source[:end])
+
+
 @lru_cache(maxsize=256)
 def _read(path: Path, mtime: float) -> ModuleInfo:
     source = path.read_text(encoding="utf-8")
@@ -200,6 +229,10 @@ def card_starter(card: Card, solutions_dir: Path) -> str:
     from studycli.errors import ContentError
 
     assert card.solution is not None
+    if card.starter is None:
+        head = _head(module_path(solutions_dir, card.solution.module), card.solution.function)
+        if head is not None:
+            return default_starter(head, card.solution.function)
     info = card_module(card, solutions_dir)
     if card.starter is None and info.function(card.solution.function) is None:
         raise ContentError(
