@@ -163,6 +163,19 @@ def test_a_code_block_is_drawn_without_pygments():
     assert out.rstrip().endswith("[]")
 
 
+def test_ascii_spaces_and_punctuation_are_unicodes():
+    """The emphasis rules' ASCII fast path says what unicodedata says, for every ASCII char."""
+    import unicodedata
+
+    from studycli.cli.markdown import _punctuation, _space
+
+    for char in map(chr, range(128)):
+        category = unicodedata.category(char)
+        assert _space(char) == (char in "\t\n\v\f\r" or category == "Zs"), repr(char)
+        assert _punctuation(char) == (category[0] in "PS"), repr(char)
+    assert _space("\u3000") and _punctuation("·") and not _punctuation("é")
+
+
 MARKDOWN_CHARACTERS = st.lists(
     st.sampled_from(
         [*"ab1 `*_-\n#>.[]()<&\\~|=+:!", "é", "·", "    ", "- ", "\n\n", "**", "\n```\n"]

@@ -16,7 +16,6 @@ loose lists) is left to Rich.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.padding import Padding
@@ -293,9 +292,23 @@ def _emphasis(source: str, code_spans: list[tuple[int, int]]) -> list[tuple[int,
     return marks
 
 
+# ASCII answered without unicodedata (imported only for other characters): its spaces and its
+# punctuation, every one of which is in Unicode's P or S categories.
+_ASCII_SPACE = frozenset(" \t\n\v\f\r")
+_ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
 def _space(char: str) -> bool:
-    return char in "\t\n\v\f\r" or unicodedata.category(char) == "Zs"
+    if char.isascii():
+        return char in _ASCII_SPACE
+    import unicodedata
+
+    return unicodedata.category(char) == "Zs"
 
 
 def _punctuation(char: str) -> bool:
+    if char.isascii():
+        return char in _ASCII_PUNCTUATION
+    import unicodedata
+
     return unicodedata.category(char)[0] in "PS"
