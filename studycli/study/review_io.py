@@ -113,7 +113,7 @@ def export_reviews(store: Store, path: Path) -> int:
 
 
 PARALLEL_FROM = 20_000  # new reviews from which the replay is spread over the CPU cores
-CHUNK_REVIEWS = 20_000  # about this many new reviews are replayed and written at a time
+CHUNK_REVIEWS = 10_000  # about this many new reviews are replayed and written at a time
 READ_ROWS = 50_000  # rows of the file parsed and staged at a time
 
 
@@ -242,15 +242,15 @@ def _workers() -> int:
     `MAX_WORKERS`, where worker processes can be forked (Linux); else 1 (the replay runs here).
 
     The cap bounds the import's peak memory (the summed PSS of this process and its workers)
-    whatever the core count. Each worker adds what it writes of its own: its chunk of about
-    `CHUNK_REVIEWS` reviews in and out, fsrs's objects, and the pages of this process's heap
-    that its allocations land in (copied on write), about 30 MB (28 MB private on the 2-core
-    box, Python 3.11); this process peaks near 260-290 MB (its page caches, 64 + 32 MB, the
-    content, two chunks per worker in flight), and what the two share counts once. With 4
-    workers that is about 260 + 4 x 35 = 400 MB, under the 500 MB target with room; 8 workers
-    took the tree to 539 MB on a 16-core machine. More workers than 4 do not make the import
-    faster there: fsrs's replay (about 23 us a review) spread over 4 workers keeps up with this
-    process, which reads, sorts and writes every row.
+    whatever the core count. This process peaks near 270-290 MB (its page caches, 64 + 32 MB,
+    the content, two chunks per worker in flight); each worker adds what it writes of its
+    own: its chunk of about `CHUNK_REVIEWS` reviews in and out, fsrs's objects, and the pages
+    of this process's heap that its allocations land in (copied on write), 25-30 MB. Measured
+    on the 1,000,000-row file (2-core box, Python 3.11, forcing the worker count): 4 workers
+    340 MB for the tree, 2 workers 281 MB; 8 workers with 20,000-review chunks (before the
+    cap) 618 MB, and 539 MB on a 16-core host. More than 4 would not make the import faster:
+    fsrs's replay (about 23 us a review) over 4 workers keeps up with this process, which
+    reads, sorts and writes every row.
     """
     if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
         return 1
