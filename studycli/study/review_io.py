@@ -248,9 +248,10 @@ def _workers() -> int:
     of this process's heap that its allocations land in (copied on write), 25-30 MB. Measured
     on the 1,000,000-row file (2-core box, Python 3.11, forcing the worker count): 4 workers
     340 MB for the tree, 2 workers 281 MB; 8 workers with 20,000-review chunks (before the
-    cap) 618 MB, and 539 MB on a 16-core host. More than 4 would not make the import faster:
-    fsrs's replay (about 23 us a review) over 4 workers keeps up with this process, which
-    reads, sorts and writes every row.
+    cap) 618 MB, and 539 MB on a 16-core host. The replay, fsrs's ~23 us a review, is then
+    ~6 s of CPU per worker for a million reviews, alongside this process, which reads, sorts
+    and writes every row (the import took 27.0 s with 8 workers on that host; with 4 it is to
+    be measured there; on the 2-core box, 4 workers took 39-44 s, 2 workers 53-54 s).
     """
     if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
         return 1
