@@ -13,6 +13,7 @@
   session's check worker, which target 4 starts with torch imported; the replay workers).
 
     python bench/scale.py [--work DIR] [--cards 10000] [--reviews 1000000] [--repeat 9]
+                          [--import-workers N]
 
 With --work the synthetic collection is kept there and reused by later runs (it takes about a
 minute to write); the store is copied for each run, so runs do not change it.
@@ -231,7 +232,17 @@ def _parts(command: str, own: str, children: str, peak: Peak) -> str:
     return line
 
 
-def import_reviews(work: Path, environ: dict[str, str]) -> list:
+FORCED_WORKERS = """
+import sys
+from studycli.study import review_io
+review_io._workers = lambda: int(sys.argv.pop(1))
+sys.argv[0] = "studycli"
+from studycli.cli import main
+main()
+"""
+
+
+def import_reviews(work: Path, environ: dict[str, str], workers: int | None = None) -> list:
     # HOOK: `studycli import-reviews FILE` (issue 9) is being written on another branch. When
     # it exists, this times it on the 1,000,000-row CSV into a fresh store.
     probe = subprocess.run(
@@ -246,12 +257,13 @@ def import_reviews(work: Path, environ: dict[str, str]) -> list:
         return []
     with tempfile.TemporaryDirectory(prefix="studycli-import-") as scratch:
         fresh = {**environ, "STUDYCLI_DB": str(Path(scratch) / "imported.sqlite3")}
-        wall, peak, _ = measured(
-            [PYTHON, "-m", "studycli", "import-reviews", str(work / "reviews.csv")], fresh
-        )
+        command = [PYTHON, "-m", "studycli"]
+        if workers is not None:  # the replay's worker count forced (its cap is review_io's)
+            command = [PYTHON, "-c", FORCED_WORKERS, str(workers)]
+        wall, peak, _ = measured([*command, "import-reviews", str(work / "reviews.csv")], fresh)
     return [
         report(
-            "2. import-reviews, 1M rows",
+            "2. import-reviews, 1M rows" + (f", {workers} workers" if workers else ""),
             f"{wall:.1f} s",
             f"< {IMPORT_LIMIT:.0f} s",
             wall < IMPORT_LIMIT,
@@ -267,6 +279,9 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=10_000)
     parser.add_argument("--reviews", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument(
+        "--import-workers", type=int, help="force the import's replay workers (default: its own)"
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="studycli-bench-") as scratch:
@@ -287,7 +302,7 @@ def main() -> None:
         )
         environ.pop("PYTHONDONTWRITEBYTECODE", None)
         results = due(work, environ, args.repeat) + rating(work, environ)
-        results += import_reviews(work, environ)
+        results += import_reviews(work, environ, args.import_workers)
         peaks = dict(item for item in results if isinstance(item, tuple))
         peak = max(peaks.values())
         print("   peak memory: " + ", ".join(f"{k} {v:.0f} MB" for k, v in peaks.items()))
