@@ -235,7 +235,8 @@ def _parts(command: str, own: str, children: str, peak: Peak) -> str:
 FORCED_WORKERS = """
 import sys
 from studycli.study import review_io
-review_io._workers = lambda: int(sys.argv.pop(1))
+workers = int(sys.argv.pop(1))
+review_io._workers = lambda: workers
 sys.argv[0] = "studycli"
 from studycli.cli import main
 main()

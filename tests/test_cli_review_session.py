@@ -3,9 +3,9 @@ reveal, rate, undo, quit, Ctrl-C, SIGKILL, an edited card, and answering by runn
 
 from __future__ import annotations
 
-import io
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -237,15 +237,23 @@ from studycli.cli import main
 main()
 """
 
+# The question panel as Rich's Markdown draws it on the pty's console (100 columns, 256 colours).
+RICH_QUESTION = """
+import io, sys
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system="256")
+question = Panel(Markdown(sys.argv[1]), title="Question", title_align="left", border_style="blue")
+console.print(question)
+sys.stdout.write(console.file.getvalue())
+"""
+
 
 def test_a_coding_card_with_code_blocks_shows_as_rich_draws_it_before_its_worker(tmp_path):
     """The first card's front on a colour pty: its prompt's code blocks (indented and fenced,
     no language) exactly as Rich's Markdown draws them through `Syntax`; all of it on screen
     while the card's check worker has not even started (the worker starts after the front)."""
-    from rich.console import Console
-    from rich.markdown import Markdown
-    from rich.panel import Panel
-
     content = tmp_path / "content"
     shutil.copytree(FIXTURE_CONTENT, content, ignore=shutil.ignore_patterns("__pycache__"))
     card = content / "cards" / "basics" / "add-one.yaml"
@@ -269,13 +277,10 @@ def test_a_coding_card_with_code_blocks_shows_as_rich_draws_it_before_its_worker
     try:
         child.expect(FRONT)
         shown = (child.before or "").replace("\r\n", "\n")
-        expected = Console(
-            file=io.StringIO(), width=100, force_terminal=True, color_system="256"
-        )  # the pty's console: 100 columns, 256 colours
-        expected.print(
-            Panel(Markdown(CODE_PROMPT), title="Question", title_align="left", border_style="blue")
-        )
-        drawn = expected.file.getvalue()  # type: ignore[attr-defined]
+        drawn = subprocess.run(  # in a fresh process: Rich keeps colour caches per process
+            [sys.executable, "-c", RICH_QUESTION, CODE_PROMPT],
+            env=environment, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
         assert "\x1b[48;5;235m" in drawn and "add_one(-1)  ->  0" in drawn  # monokai, on the pty
         assert drawn in shown
         child.expect(pexpect.TIMEOUT, timeout=0.5)
