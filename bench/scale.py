@@ -8,9 +8,12 @@
 - `studycli import-reviews FILE` of 1,000,000 rows, against 30 s, when the command exists
   (another branch adds it); skipped with a message until then;
 - the peak memory of each, against 500 MB: of a command, the larger of its largest process
-  (wait4's ru_maxrss) and the summed PSS of its whole process tree, workers included (sampled).
+  (wait4's ru_maxrss) and the summed PSS of its whole process tree, workers included (sampled);
+  for the review session and the import, the process and its workers also apart (the review
+  session's check worker, which target 4 starts with torch imported; the replay workers).
 
     python bench/scale.py [--work DIR] [--cards 10000] [--reviews 1000000] [--repeat 9]
+                          [--import-workers N]
 
 With --work the synthetic collection is kept there and reused by later runs (it takes about a
 minute to write); the store is copied for each run, so runs do not change it.
@@ -27,6 +30,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PYTHON, ROOT, env, machine, median, report
@@ -76,27 +80,45 @@ def _pss_kib(pid: int) -> int:
 
 
 class TreeMemory(threading.Thread):
-    """The peak of the summed proportional set size of a process and all its descendants
-    (worker processes included), sampled every `interval` seconds while it runs."""
+    """Peaks of the proportional set size of a process and of its descendants (worker
+    processes: the import's replay workers, a review session's check worker), sampled every
+    `interval` seconds while it runs: of the process alone (`own_kib`), of its descendants
+    together (`children_kib`) and of the whole tree (`peak_kib`), each its own maximum."""
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         super().__init__(daemon=True)
-        self.pid, self.interval, self.peak_kib = pid, interval, 0
+        self.pid, self.interval = pid, interval
+        self.own_kib = self.children_kib = self.peak_kib = 0
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(self.interval):
-            total = sum(_pss_kib(pid) for pid in _tree(self.pid))
-            self.peak_kib = max(self.peak_kib, total)
+            pids = _tree(self.pid)
+            own = _pss_kib(self.pid)
+            children = sum(_pss_kib(pid) for pid in pids[1:])
+            self.own_kib = max(self.own_kib, own)
+            self.children_kib = max(self.children_kib, children)
+            self.peak_kib = max(self.peak_kib, own + children)
 
 
-def measured(command: list[str], environ: dict[str, str]) -> tuple[float, float, str]:
-    """(wall seconds, peak MB, stdout) of one run of `command`.
+class Peak(NamedTuple):
+    """A command's peak memory in MB: `total` is what the target counts (the larger of its
+    largest single process and its whole tree's summed PSS); `own` the command's process
+    alone, `children` its worker processes together (sampled PSS; 0 without /proc)."""
+
+    total: float
+    own: float
+    children: float
+
+
+def measured(command: list[str], environ: dict[str, str]) -> tuple[float, Peak, str]:
+    """(wall seconds, peak memory, stdout) of one run of `command`.
 
     The peak is the larger of two: the largest resident set of any one process of the
     command (wait4's ru_maxrss, which covers the waited-for descendants but takes their
     maximum, not their sum) and the summed proportional set size of the whole process tree
-    (the command and its worker processes together), sampled every 50 ms on Linux.
+    (the command and its worker processes together), sampled every 50 ms on Linux; with the
+    process's and its workers' own peaks beside it.
     """
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
@@ -114,7 +136,12 @@ def measured(command: list[str], environ: dict[str, str]) -> tuple[float, float,
         err.seek(0)
         if process.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed: {err.read()[-2000:]}")
-        return wall, max(usage.ru_maxrss, sampler.peak_kib) / 1024, out.read()
+        peak = Peak(
+            max(usage.ru_maxrss, sampler.peak_kib) / 1024,
+            sampler.own_kib / 1024,
+            sampler.children_kib / 1024,
+        )
+        return wall, peak, out.read()
 
 
 def due(work: Path, environ: dict[str, str], repeat: int) -> list[str]:
@@ -124,7 +151,7 @@ def due(work: Path, environ: dict[str, str], repeat: int) -> list[str]:
     for _ in range(repeat):
         wall, peak, _ = measured(command, environ)
         times.append(wall)
-        peaks.append(peak)
+        peaks.append(peak.total)
     figure = median(times)
     return [
         report(
@@ -190,11 +217,33 @@ def rating(work: Path, environ: dict[str, str], cards: int = 40) -> list[str]:
             f"< {RATE_LIMIT * 1000:.0f} ms",
             figure < RATE_LIMIT,
         ),
-        ("review", max(peak, measured_session["peak_mb"])),
+        _parts("review", "the session", "its check worker (torch)", peak),
+        ("review", max(peak.total, measured_session["peak_mb"])),
     ]
 
 
-def import_reviews(work: Path, environ: dict[str, str]) -> list:
+def _parts(command: str, own: str, children: str, peak: Peak) -> str:
+    """The line that splits a command's peak between its process and its workers."""
+    line = (
+        f"   {command}'s memory: {own} {peak.own:.0f} MB, {children} {peak.children:.0f} MB;"
+        f" together {peak.total:.0f} MB (summed PSS, each part at its own peak)"
+    )
+    print(line, flush=True)
+    return line
+
+
+FORCED_WORKERS = """
+import sys
+from studycli.study import review_io
+workers = int(sys.argv.pop(1))
+review_io._workers = lambda: workers
+sys.argv[0] = "studycli"
+from studycli.cli import main
+main()
+"""
+
+
+def import_reviews(work: Path, environ: dict[str, str], workers: int | None = None) -> list:
     # HOOK: `studycli import-reviews FILE` (issue 9) is being written on another branch. When
     # it exists, this times it on the 1,000,000-row CSV into a fresh store.
     probe = subprocess.run(
@@ -209,17 +258,19 @@ def import_reviews(work: Path, environ: dict[str, str]) -> list:
         return []
     with tempfile.TemporaryDirectory(prefix="studycli-import-") as scratch:
         fresh = {**environ, "STUDYCLI_DB": str(Path(scratch) / "imported.sqlite3")}
-        wall, peak, _ = measured(
-            [PYTHON, "-m", "studycli", "import-reviews", str(work / "reviews.csv")], fresh
-        )
+        command = [PYTHON, "-m", "studycli"]
+        if workers is not None:  # the replay's worker count forced (its cap is review_io's)
+            command = [PYTHON, "-c", FORCED_WORKERS, str(workers)]
+        wall, peak, _ = measured([*command, "import-reviews", str(work / "reviews.csv")], fresh)
     return [
         report(
-            "2. import-reviews, 1M rows",
+            "2. import-reviews, 1M rows" + (f", {workers} workers" if workers else ""),
             f"{wall:.1f} s",
             f"< {IMPORT_LIMIT:.0f} s",
             wall < IMPORT_LIMIT,
         ),
-        ("import-reviews", peak),
+        _parts("import-reviews", "the importing process", "its replay workers", peak),
+        ("import-reviews", peak.total),
     ]
 
 
@@ -229,6 +280,9 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=10_000)
     parser.add_argument("--reviews", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument(
+        "--import-workers", type=int, help="force the import's replay workers (default: its own)"
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="studycli-bench-") as scratch:
@@ -249,7 +303,7 @@ def main() -> None:
         )
         environ.pop("PYTHONDONTWRITEBYTECODE", None)
         results = due(work, environ, args.repeat) + rating(work, environ)
-        results += import_reviews(work, environ)
+        results += import_reviews(work, environ, args.import_workers)
         peaks = dict(item for item in results if isinstance(item, tuple))
         peak = max(peaks.values())
         print("   peak memory: " + ", ".join(f"{k} {v:.0f} MB" for k, v in peaks.items()))

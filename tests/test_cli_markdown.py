@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -16,7 +18,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 
 from studycli.cli import render
-from studycli.cli.markdown import markdown
+from studycli.cli.markdown import MONOKAI_BACKGROUND, MONOKAI_TEXT, markdown
 from studycli.content import cloze
 from studycli.content.card import Kind
 from studycli.content.loader import load_content
@@ -80,6 +82,9 @@ SUBSET = [
     "Intro:\n\n- a\n- b\n\nAfter the list.",
     "Code:\n\n    x = [1, 2, 3]\n      indented more\n\nAfter the code.",
     "    code first\n\nthen prose",
+    "Fenced:\n\n```\nx = f(a)  ->  [3, 3]\n    indented inside\n- not a list\n```\n\nAfter.",
+    "```text\nplain text, " + "long " * 30 + "enough to wrap\n```",
+    "- a list\n\n```\ncode after it\n```\n\nThen prose.",
     "Unicode: ≤ ≠ √d, **ünï**, *κ*, x_i, m_{t-1}, a < b, 3 > 2, ~ 10, [x] (y), 1. in text.",
     "",
 ]
@@ -103,7 +108,13 @@ OTHER = [
     "---",
     "Title\n=====",
     "a | b\n--|--\n1 | 2",
-    "```\nfenced\n```",
+    "```python\nx = 1\n```",
+    "```\nblank\n\nline inside\n```",
+    "```\nunclosed",
+    "```\n```",
+    "```\na\n````",
+    "~~~\ntilde fence\n~~~",
+    "Para\n```\nfence interrupting it\n```",
     "~~struck~~",
     "`unclosed code",
     "**unclosed bold",
@@ -124,8 +135,51 @@ def test_other_markdown_goes_to_rich(text):
     assert isinstance(markdown(text), Markdown)
 
 
+def test_code_blocks_use_monokai_as_rich_syntax_does():
+    """The fast code block's two styles are those `Syntax` takes from pygments' monokai."""
+    from pygments.token import Token
+    from rich.syntax import PygmentsSyntaxTheme
+
+    theme = PygmentsSyntaxTheme("monokai")
+    assert theme.get_background_style() == MONOKAI_BACKGROUND
+    assert theme.get_style_for_token(Token.Text) == MONOKAI_TEXT
+
+
+def test_a_code_block_is_drawn_without_pygments():
+    """A card text with indented and fenced code renders without importing pygments (7 ms of
+    `review`'s first card) or markdown-it."""
+    script = (
+        "import sys\n"
+        "from rich.console import Console\n"
+        "from studycli.cli.markdown import markdown\n"
+        "text = 'Code:\\n\\n    x = 1\\n\\n```\\ny = 2\\n```'\n"
+        "Console(force_terminal=True, color_system='truecolor', width=60).print(markdown(text))\n"
+        "print(sorted(m for m in ('pygments', 'markdown_it', 'rich.syntax') if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert "x = 1" in out and "y = 2" in out and "48;2;39;40;34" in out  # monokai's background
+    assert out.rstrip().endswith("[]")
+
+
+def test_ascii_spaces_and_punctuation_are_unicodes():
+    """The emphasis rules' ASCII fast path says what unicodedata says, for every ASCII char."""
+    import unicodedata
+
+    from studycli.cli.markdown import _punctuation, _space
+
+    for char in map(chr, range(128)):
+        category = unicodedata.category(char)
+        assert _space(char) == (char in "\t\n\v\f\r" or category == "Zs"), repr(char)
+        assert _punctuation(char) == (category[0] in "PS"), repr(char)
+    assert _space("\u3000") and _punctuation("·") and not _punctuation("é")
+
+
 MARKDOWN_CHARACTERS = st.lists(
-    st.sampled_from([*"ab1 `*_-\n#>.[]()<&\\~|=+:!", "é", "·", "    ", "- ", "\n\n", "**"]),
+    st.sampled_from(
+        [*"ab1 `*_-\n#>.[]()<&\\~|=+:!", "é", "·", "    ", "- ", "\n\n", "**", "\n```\n"]
+    ),
     max_size=40,
 ).map("".join)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import shutil
 import signal
+import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -212,6 +214,82 @@ def test_solving_a_coding_card_in_the_session_rates_it_by_the_check(session, tmp
         "check",
         "pass",
     )
+
+
+CODE_PROMPT = (
+    "Write `add_one(x)` that returns `x + 1`:\n\n"
+    "    add_one(1)  ->  2\n\n"
+    "```\nadd_one(-1)  ->  0\n```\n\n"
+    "Then return.\n"
+)
+# `studycli review` whose check worker starts only once the test lets it: the front must be
+# on screen while its start is still pending.
+HELD_WORKER = """
+import pathlib, sys, time
+import studycli.check.solve as solve
+started = pathlib.Path(sys.argv.pop(1))
+def held(card, content):
+    started.write_text(card.id)
+    time.sleep(120)
+solve.warm_up = held
+sys.argv[0] = "studycli"
+from studycli.cli import main
+main()
+"""
+
+# The question panel as Rich's Markdown draws it on the pty's console (100 columns, 256 colours).
+RICH_QUESTION = """
+import io, sys
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+console = Console(file=io.StringIO(), width=100, force_terminal=True, color_system="256")
+question = Panel(Markdown(sys.argv[1]), title="Question", title_align="left", border_style="blue")
+console.print(question)
+sys.stdout.write(console.file.getvalue())
+"""
+
+
+def test_a_coding_card_with_code_blocks_shows_as_rich_draws_it_before_its_worker(tmp_path):
+    """The first card's front on a colour pty: its prompt's code blocks (indented and fenced,
+    no language) exactly as Rich's Markdown draws them through `Syntax`; all of it on screen
+    while the card's check worker has not even started (the worker starts after the front)."""
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content, ignore=shutil.ignore_patterns("__pycache__"))
+    card = content / "cards" / "basics" / "add-one.yaml"
+    old = "prompt: |\n  Write `add_one(x)` that returns `x + 1`.\n"
+    assert old in card.read_text()
+    indented = "".join(f"  {line}\n" if line else "\n" for line in CODE_PROMPT.splitlines())
+    card.write_text(card.read_text().replace(old, "prompt: |\n" + indented))
+    started = tmp_path / "worker-started"
+    config = tmp_path / "settings.toml"
+    config.write_text("enable_fuzzing = false\n")
+    environment = terminal_env(
+        tmp_path / "db.sqlite3", config, tmp_path / "home", NOW, TERM="xterm-256color"
+    )
+    for name in ("COLORTERM", "NO_COLOR", "FORCE_COLOR"):  # 256 colours, as the pty says
+        environment.pop(name, None)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-c", HELD_WORKER, str(started), "--content", str(content), "review"],
+        env=environment, cwd=str(REPO_ROOT), encoding="utf-8", timeout=60, dimensions=(50, 100),
+    )  # fmt: skip
+    try:
+        child.expect(FRONT)
+        shown = (child.before or "").replace("\r\n", "\n")
+        drawn = subprocess.run(  # in a fresh process: Rich keeps colour caches per process
+            [sys.executable, "-c", RICH_QUESTION, CODE_PROMPT],
+            env=environment, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        assert "\x1b[48;5;235m" in drawn and "add_one(-1)  ->  0" in drawn  # monokai, on the pty
+        assert drawn in shown
+        child.expect(pexpect.TIMEOUT, timeout=0.5)
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:  # the worker starts next
+            time.sleep(0.05)
+        assert started.read_text() == "add-one"
+    finally:
+        child.kill(signal.SIGKILL)
 
 
 # --- the same loop in-process, keys from a list (fast, for the paths pexpect does not walk) ---

@@ -5,7 +5,9 @@ machines' histories (replayed in time order), bad files refused whole, and the e
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -284,6 +286,36 @@ def test_the_parallel_replay_writes_what_the_serial_one_does(tmp_path, monkeypat
         study.import_reviews(SAMPLE, items(), LATER)
     with Store.open(serial) as one, Store.open(parallel) as other:
         assert rows(one) == rows(other)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the replay forks workers on Linux only")
+def test_the_replay_workers_are_capped_whatever_the_cores(tmp_path, monkeypatch):
+    """On a 64-core machine a large import forks MAX_WORKERS replay workers, not 64 (each
+    costs ~30 MB: the cap bounds the import's memory), and writes what the serial replay
+    writes; on 2 cores it forks 2."""
+    import multiprocessing.pool
+
+    serial = tmp_path / "serial.sqlite3"
+    with open_study(serial, Settings()) as study:
+        study.import_reviews(SAMPLE, items(), LATER)
+    forked: list[int] = []
+    pool_init = multiprocessing.pool.Pool.__init__
+
+    def counted(self, processes=None, *args, **kwargs):
+        forked.append(processes)
+        pool_init(self, processes, *args, **kwargs)
+
+    monkeypatch.setattr(multiprocessing.pool.Pool, "__init__", counted)
+    monkeypatch.setattr(review_io, "PARALLEL_FROM", 1)
+    for cores, expected in ((64, review_io.MAX_WORKERS), (2, 2)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid, n=cores: set(range(n)))
+        db = tmp_path / f"{cores}.sqlite3"
+        with open_study(db, Settings()) as study:
+            study.import_reviews(SAMPLE, items(), LATER)
+        assert forked.pop() == expected
+        with Store.open(serial) as one, Store.open(db) as other:
+            assert rows(one) == rows(other)
+    assert review_io.MAX_WORKERS <= 4  # the bound that _workers explains
 
 
 # --- the commands ------------------------------------------------------------------------------

@@ -3,22 +3,24 @@ does not need it.
 
 Rich's `Markdown` imports markdown-it and pygments, about a fifth of a command's start-up, and
 most card texts are paragraphs with `inline code`, **bold** and *italic*, some with a bullet
-list or an indented code block. `markdown(text)` renders exactly that subset itself, segment
-for segment as Rich's `Markdown` does (a code block through the same `Syntax` call;
-tests/test_cli_markdown.py compares the two on every shipped card text, with and without
-colour), and hands any other text to Rich's `Markdown`. The subset is checked conservatively:
-anything that could be other Markdown (headings, quotes, numbered lists, fences, links, HTML,
-escapes, entities, tables, nested or ambiguous emphasis, `_` that could open emphasis, loose
-lists) is left to Rich.
+list or a code block with no language (indented, or fenced with none or `text`). `markdown(text)`
+renders exactly that subset itself, segment for segment as Rich's `Markdown` does (a code
+block as `Syntax` draws plain text, without importing pygments; tests/test_cli_markdown.py
+compares the two on every shipped card text, with and without colour), and hands any other
+text to Rich's `Markdown`. The subset is checked conservatively: anything that could be other
+Markdown (headings, quotes, numbered lists, fences with a language or a blank line, links,
+HTML, escapes, entities, tables, nested or ambiguous emphasis, `_` that could open emphasis,
+loose lists) is left to Rich.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.padding import Padding
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 
 # A line that could begin a block other than a paragraph, or be a setext underline, a
@@ -28,8 +30,13 @@ _BLOCK_START = re.compile(r"[#>|<\[]|[-+*](?:\s|$)|\d{1,9}[.)](?:\s|$)|[\s*_=:|+
 # and autolinks, strikethrough, links and images.
 _OTHER_INLINE = re.compile(r"[\\&]|~~|\]\(|<[A-Za-z/!?]")
 _DELIMITERS = re.compile(r"\*+|_+")
+_FENCES = ("```", "```text")  # the opening lines of the fenced code blocks drawn as text
 
 STRONG, EMPHASIS, CODE = "markdown.strong", "markdown.em", "markdown.code"
+# pygments' monokai (the theme of Rich's Markdown code blocks): its background, and the style
+# `PygmentsSyntaxTheme` gives its Text token.
+MONOKAI_BACKGROUND = Style(bgcolor="#272822")
+MONOKAI_TEXT = Style(color="#f8f8f2", bgcolor="#272822", bold=False, italic=False, underline=False)
 
 # A run of text with the inline styles it is in; a paragraph is a list of runs.
 Run = tuple[str, tuple[str, ...]]
@@ -41,13 +48,36 @@ class _Bullets:
 
 
 class _CodeBlock:
+    """A code block with no language (indented, or fenced with none or `text`), laid out as
+    Rich's Markdown lays it out through `Syntax(code, "text", theme="monokai", word_wrap=True,
+    padding=1)`, without pygments: the "text" lexer makes the whole block one token, so it is
+    monokai's text colour on monokai's background (tests/test_cli_markdown.py pins both to
+    pygments' monokai), padded by one cell of the background on every side."""
+
     def __init__(self, code: str) -> None:
         self.code = code
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        from rich.syntax import Syntax
+        yield Padding(_CodeLines(self.code), style=MONOKAI_BACKGROUND, pad=1)
 
-        yield Syntax(self.code, "text", theme="monokai", word_wrap=True, padding=1)
+
+class _CodeLines:
+    """The lines of a code block inside its padding: `Syntax._get_syntax`'s word-wrapped path."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        text = Text(justify="left", style=MONOKAI_BACKGROUND, tab_size=4, no_wrap=False)
+        text.append(self.code + "\n", MONOKAI_TEXT)
+        line_options = options.update(height=None, justify="left")
+        new_line = Segment.line()
+        for line in text.split("\n", allow_blank=False):
+            for wrapped in console.render_lines(
+                line, line_options, style=MONOKAI_BACKGROUND, pad=True
+            ):
+                yield from wrapped
+                yield new_line
 
 
 Block = list[Run] | _Bullets | _CodeBlock
@@ -125,7 +155,9 @@ def _blocks(text: str) -> list[Block] | None:
         if isinstance(after, _Bullets | _CodeBlock) and lines[0].startswith(("- ", " ")):
             return None  # a loose list item, or a code block with a blank line
         block: Block | None
-        if lines[0].startswith("- "):
+        if lines[0] in _FENCES:
+            block = _fence(lines)
+        elif lines[0].startswith("- "):
             block = _bullet_list(lines)
         elif all(line.startswith("    ") for line in lines):
             block = _CodeBlock("\n".join(line[4:] for line in lines))
@@ -137,6 +169,16 @@ def _blocks(text: str) -> list[Block] | None:
             return None
         blocks.append(block)
     return blocks
+
+
+def _fence(lines: list[str]) -> _CodeBlock | None:
+    """A fenced code block with no language (or `text`), closed by the group's last line."""
+    body = lines[1:-1]
+    if not body or lines[-1] != "```":
+        return None
+    if any(line.lstrip(" ").startswith(("```", "~~~")) for line in body):
+        return None  # a fence closed early, or another opened
+    return _CodeBlock("\n".join(body))
 
 
 def _plain(line: str) -> bool:
@@ -250,9 +292,23 @@ def _emphasis(source: str, code_spans: list[tuple[int, int]]) -> list[tuple[int,
     return marks
 
 
+# ASCII answered without unicodedata (imported only for other characters): its spaces and its
+# punctuation, every one of which is in Unicode's P or S categories.
+_ASCII_SPACE = frozenset(" \t\n\v\f\r")
+_ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
 def _space(char: str) -> bool:
-    return char in "\t\n\v\f\r" or unicodedata.category(char) == "Zs"
+    if char.isascii():
+        return char in _ASCII_SPACE
+    import unicodedata
+
+    return unicodedata.category(char) == "Zs"
 
 
 def _punctuation(char: str) -> bool:
+    if char.isascii():
+        return char in _ASCII_PUNCTUATION
+    import unicodedata
+
     return unicodedata.category(char)[0] in "PS"

@@ -12,6 +12,7 @@ history from elsewhere stays history.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -112,7 +113,7 @@ def export_reviews(store: Store, path: Path) -> int:
 
 
 PARALLEL_FROM = 20_000  # new reviews from which the replay is spread over the CPU cores
-CHUNK_REVIEWS = 20_000  # about this many new reviews are replayed and written at a time
+CHUNK_REVIEWS = 10_000  # about this many new reviews are replayed and written at a time
 READ_ROWS = 50_000  # rows of the file parsed and staged at a time
 
 
@@ -144,7 +145,12 @@ class _Merge:
                 yield _replay(self.scheduler_json, self.schedulers, chunk)
             return
         replay = partial(_replay, self.scheduler_json, self.schedulers)
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        gc.freeze()  # the workers' collections leave the objects they inherit alone (unwritten)
+        try:
+            pool = multiprocessing.get_context("fork").Pool(workers)
+        finally:
+            gc.unfreeze()
+        with pool:
             pending: deque = deque()
             for chunk in chunks:
                 pending.append(pool.apply_async(replay, (chunk,)))
@@ -228,9 +234,25 @@ def _replay(
 _IMPORT = ReviewMethod.IMPORT.value
 
 
+MAX_WORKERS = 4  # replay workers at most, whatever the cores: bounds the import's memory
+
+
 def _workers() -> int:
-    """Worker processes for a large replay: one per core this process may use, where worker
-    processes can be forked (Linux); else 1 (the replay runs here)."""
+    """Worker processes for a large replay: one per core this process may use, at most
+    `MAX_WORKERS`, where worker processes can be forked (Linux); else 1 (the replay runs here).
+
+    The cap bounds the import's peak memory (the summed PSS of this process and its workers)
+    whatever the core count. This process peaks near 270-290 MB (its page caches, 64 + 32 MB,
+    the content, two chunks per worker in flight); each worker adds what it writes of its
+    own: its chunk of about `CHUNK_REVIEWS` reviews in and out, fsrs's objects, and the pages
+    of this process's heap that its allocations land in (copied on write), 25-30 MB. Measured
+    on the 1,000,000-row file (2-core box, Python 3.11, forcing the worker count): 4 workers
+    340 MB for the tree, 2 workers 281 MB; 8 workers with 20,000-review chunks (before the
+    cap) 618 MB, and 539 MB on a 16-core host. The replay, fsrs's ~23 us a review, is then
+    ~6 s of CPU per worker for a million reviews, alongside this process, which reads, sorts
+    and writes every row (the import took 27.0 s with 8 workers on that host; with 4 it is to
+    be measured there; on the 2-core box, 4 workers took 39-44 s, 2 workers 53-54 s).
+    """
     if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    return max(1, min(8, len(os.sched_getaffinity(0))))
+    return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0))))
