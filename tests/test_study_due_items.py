@@ -85,7 +85,7 @@ def test_counts_from_rows_equal_counts_from_cards(generated, tmp_path, later, ne
     content = generated / "content"
     cards = study_items(load_content(content).cards.values())
     rows = load_study_items(content, index=tmp_path / "content.index")
-    settings = dataclasses.replace(NO_FUZZ, new_per_day=new_per_day, reviews_per_day=50)
+    settings = NO_FUZZ._replace(new_per_day=new_per_day, reviews_per_day=50)
     now = synthetic.NOW + later
     with Study.open(generated / "reviews.sqlite3", settings) as study:
         from_card_items = study.due_counts(cards, now)

@@ -4,7 +4,6 @@ daily limits counted per study day (rolling over at 4 am local), suspended cards
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -51,7 +50,7 @@ def test_the_study_day_starts_at_the_configured_local_hour():
 def test_the_new_card_limit_is_per_study_day_and_rolls_over_at_4_am(tmp_path):
     content = fixture_content()
     cards = list(content.cards.values())
-    config = replace(NO_FUZZ, new_per_day=2)
+    config = NO_FUZZ._replace(new_per_day=2)
     evening = datetime(2025, 3, 1, 23, 0, tzinfo=UTC)
     with open_store(tmp_path) as store:
         first = _due(store, cards, evening, config)
@@ -64,7 +63,7 @@ def test_the_new_card_limit_is_per_study_day_and_rolls_over_at_4_am(tmp_path):
 
 def test_undone_ratings_do_not_count_against_the_daily_limit(tmp_path):
     content = fixture_content()
-    config = replace(NO_FUZZ, new_per_day=1)
+    config = NO_FUZZ._replace(new_per_day=1)
     with open_store(tmp_path) as store:
         entry = core.rate(store, content.get("add-one"), 4, NOW, config)
         assert _due(store, list(content.cards.values()), NOW, config).new == []
@@ -85,6 +84,27 @@ def test_new_cards_come_prerequisites_first():
 def test_a_prerequisite_cycle_does_not_hang():
     cards = [_card("a", requires=["b"]), _card("b", requires=["a"]), _card("c")]
     assert [c.id for c in prerequisite_order(cards)] == ["c", "a", "b"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from("abcdefgh"),
+            st.sampled_from("xy"),
+            st.sets(st.sampled_from("abcdefghz")),
+        ),
+        max_size=12,
+    ),
+    st.integers(0, 14),
+)
+def test_the_first_cards_of_the_order_are_the_orders_first(specs, limit):
+    """With a limit (a review's new cards for today), the order stops early: its first cards
+    are those of the whole order, with cycles, duplicate ids and unknown requires."""
+    cards = [_card(i, deck=deck, requires=sorted(needs)) for i, deck, needs in specs]
+    whole = prerequisite_order(cards)
+    assert prerequisite_order(cards, limit) == whole[:limit]
+    assert {c.id for c in whole} == {c.id for c in cards}
 
 
 def test_learning_first_then_reviews_by_due_date_then_new(tmp_path):
@@ -134,7 +154,7 @@ def test_suspended_cards_never_show_and_come_back_as_they_were(tmp_path):
 def test_the_daily_review_limit(tmp_path):
     content = fixture_content()
     cards = list(content.cards.values())
-    config = replace(NO_FUZZ, reviews_per_day=1)
+    config = NO_FUZZ._replace(reviews_per_day=1)
     with open_store(tmp_path) as store:
         for card in cards:
             core.rate(store, card, 4, NOW, config)
@@ -210,7 +230,7 @@ def test_the_indexed_queue_equals_the_queue_from_every_state(tmp_path_factory, s
     every card's state gave, in the same order, limits included."""
     rng = random.Random(seed)
     cards = [_card(f"c{i:02d}", deck=rng.choice("ab")) for i in range(40)]
-    config = replace(NO_FUZZ, new_per_day=rng.randint(0, 8), reviews_per_day=rng.randint(0, 8))
+    config = NO_FUZZ._replace(new_per_day=rng.randint(0, 8), reviews_per_day=rng.randint(0, 8))
     with open_store(tmp_path_factory.mktemp("queue")) as store:
         moment = NOW
         for _ in range(rng.randint(0, 120)):
@@ -296,7 +316,7 @@ def test_a_deck_s_queue_finds_its_first_reviews_past_many_of_other_decks(tmp_pat
     over one deck, whose cards are few among many due, still gets its first reviews in due
     order, the same as parsing every card's state gives (pages of 64, then 256, ...)."""
     cards = [_card(f"c{i:03d}", deck="ab"[i % 7 == 0]) for i in range(300)]
-    config = replace(NO_FUZZ, reviews_per_day=12, new_per_day=0)
+    config = NO_FUZZ._replace(reviews_per_day=12, new_per_day=0)
     with open_store(tmp_path) as store:
         for i, card in enumerate(cards):
             core.rate(store, card, 4, NOW + timedelta(minutes=(i * 37) % 300), config)  # Review

@@ -68,14 +68,14 @@ def solve(
         float | None,
         typer.Option(
             help="Seconds the check may take "
-            f"(default: check_timeout in settings, {Settings.check_timeout:g})."
+            f"(default: check_timeout in settings, {Settings().check_timeout:g})."
         ),
     ] = None,
     memory: Annotated[
         int | None,
         typer.Option(
             help="Memory cap of the check in MB "
-            f"(default: check_memory_mb in settings, {Settings.check_memory_mb})."
+            f"(default: check_memory_mb in settings, {Settings().check_memory_mb})."
         ),
     ] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Do not record a review.")] = False,

@@ -152,7 +152,7 @@ def due_now(
     return Due(
         learning=learning,
         review=review[:reviews_left],
-        new=prerequisite_order(new)[:new_left],
+        new=prerequisite_order(new, new_left),
         ahead=ahead,
     )
 
@@ -196,30 +196,38 @@ class CardIndex(Generic[ItemT]):
         return self._unseen
 
 
-def prerequisite_order(cards: list[ItemT]) -> list[ItemT]:
-    """`cards` ordered so that each card's `requires` (among them) come before it.
+def prerequisite_order(cards: list[ItemT], limit: int | None = None) -> list[ItemT]:
+    """`cards` ordered so that each card's `requires` (among them) come before it; with
+    `limit`, only the first `limit` of that order (a review shows 20 of 700 new cards).
 
     Ties break by deck then id, so the order is stable. A cycle (which `lint` reports) does
     not hang: its cards follow in deck, id order.
     """
     by_id = {card.id: card for card in cards}
-    waiting = {card.id: {r for r in card.requires if r in by_id and r != card.id} for card in cards}
-    unlocks: dict[str, list[str]] = {card_id: [] for card_id in by_id}
-    for card_id, needs in waiting.items():
-        for need in needs:
-            unlocks[need].append(card_id)
-    ready = [(by_id[i].deck, i) for i, needs in waiting.items() if not needs]
+    waiting: dict[str, set[str]] = {}  # the cards still waiting for some of their requires
+    unlocks: dict[str, list[str]] = {}
+    for card_id, card in by_id.items():
+        needs = {r for r in card.requires if r in by_id and r != card_id} if card.requires else ()
+        if needs:
+            waiting[card_id] = needs
+            for need in needs:
+                unlocks.setdefault(need, []).append(card_id)
+    ready = [(card.deck, card_id) for card_id, card in by_id.items() if card_id not in waiting]
     heapq.heapify(ready)
     ordered: list[ItemT] = []
-    while ready:
+    wanted = len(cards) if limit is None else limit
+    while ready and len(ordered) < wanted:
         _, card_id = heapq.heappop(ready)
         ordered.append(by_id[card_id])
-        for follower in unlocks[card_id]:
+        for follower in unlocks.get(card_id, ()):
             waiting[follower].discard(card_id)
             if not waiting[follower]:
                 heapq.heappush(ready, (by_id[follower].deck, follower))
+    if len(ordered) >= wanted:
+        return ordered[:wanted]
     placed = {card.id for card in ordered}
-    return ordered + sorted((c for c in cards if c.id not in placed), key=lambda c: (c.deck, c.id))
+    left = sorted((c for c in cards if c.id not in placed), key=lambda c: (c.deck, c.id))
+    return (ordered + left)[:wanted]
 
 
 def leeches(cards: list[ItemT], states: dict[str, CardState]) -> list[ItemT]:
