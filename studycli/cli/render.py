@@ -6,7 +6,6 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.panel import Panel
 from rich.text import Text
 
-from studycli.content import cloze
 from studycli.content.card import Card, Kind
 
 from .markdown import markdown
@@ -26,6 +25,8 @@ def prompt(card: Card) -> RenderableType:
     """The question; for a cloze card its text with the deletion being asked blanked."""
     text = card.prompt
     if card.kind == Kind.CLOZE:
+        from studycli.content import cloze
+
         text = cloze.blank(text, card.cloze, lambda d: f"**[{d.hint or '...'}]**")
     return Panel(markdown(text), title="Question", title_align="left", border_style="blue")
 
@@ -42,6 +43,8 @@ def step(card: Card, index: int) -> RenderableType:
 def answer(card: Card) -> RenderableType:
     """The answer (a cloze card's text with its deletion shown), then the explanation."""
     if card.kind == Kind.CLOZE:
+        from studycli.content import cloze
+
         text = cloze.reveal(card.prompt, card.cloze, lambda hidden: f"**{hidden}**")
     else:
         text = card.answer or "_(no written answer: run the checker)_"

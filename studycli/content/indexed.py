@@ -63,13 +63,6 @@ class IndexedCard(Card):
             items.append(item)
         return items
 
-    def __eq__(self, other: object) -> bool:  # equal to any Card with the same fields
-        if not isinstance(other, Card):
-            return NotImplemented
-        return all(getattr(self, name) == getattr(other, name) for name in NAMES)
-
-    __hash__ = Card.__hash__
-
     def __getstate__(self) -> dict[str, Any]:  # pickle and copy get every field, read
         return {name: getattr(self, name) for name in NAMES}
 

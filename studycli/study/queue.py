@@ -12,9 +12,8 @@ import heapq
 import operator
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, NamedTuple, Protocol, TypeVar
 
 from .settings import Settings
 from .store import REVIEW_STATE, ReviewCap, Schedule, Store, iso
@@ -65,14 +64,13 @@ def study_date(moment: datetime, day_starts_at: int, tz: tzinfo | None = None) -
     return (moment.astimezone(tz) - timedelta(hours=day_starts_at)).date()
 
 
-@dataclass(frozen=True)
-class Due(Generic[ItemT]):
+class Due(NamedTuple, Generic[ItemT]):  # a named tuple: cheaper to make than a dataclass
     """The cards to study, each list in the order they are shown."""
 
-    learning: list[ItemT] = field(default_factory=list)
-    review: list[ItemT] = field(default_factory=list)
-    new: list[ItemT] = field(default_factory=list)
-    ahead: list[ItemT] = field(default_factory=list)  # learning cards due within LEARN_AHEAD
+    learning: list[ItemT]
+    review: list[ItemT]
+    new: list[ItemT]
+    ahead: list[ItemT]  # learning cards due within LEARN_AHEAD
 
     def next(self, exclude: frozenset[str] = frozenset()) -> ItemT | None:
         """The card to show now; learning cards due soon only when nothing else is left."""

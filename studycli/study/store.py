@@ -15,11 +15,20 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NamedTuple, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 from studycli.errors import StoreError
 
 from . import database
+
+if TYPE_CHECKING:  # (a TypedDict costs a class to make: annotations only need its name)
+
+    class CardStateDict(TypedDict):
+        card_id: str
+        fsrs: str | None
+        content_hash: str | None
+        lapses: int
+        reps: int
 
 
 def iso(moment: datetime) -> str:
@@ -45,14 +54,6 @@ class ReviewMethod(StrEnum):
 
 # The reviews that make up the schedule: not undone, not cram (a filter over `r` and `u`).
 SCHEDULED = f"u.review_id IS NULL AND r.method != '{ReviewMethod.CRAM}'"
-
-
-class CardStateDict(TypedDict):
-    card_id: str
-    fsrs: str | None
-    content_hash: str | None
-    lapses: int
-    reps: int
 
 
 class CardState(NamedTuple):  # named tuples: a frozen dataclass costs ~1 ms at start-up
