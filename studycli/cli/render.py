@@ -10,6 +10,8 @@ from studycli.content.card import Card, Kind
 
 from .markdown import markdown
 
+# Titles are given as Text: a str title is parsed as markup, and the first markup parsed imports
+# Rich's table of emoji names (a few milliseconds before the first card shows).
 KIND_STYLE = {"concept": "cyan", "derivation": "magenta", "coding": "green", "cloze": "blue"}
 
 
@@ -28,13 +30,13 @@ def prompt(card: Card) -> RenderableType:
         from studycli.content import cloze
 
         text = cloze.blank(text, card.cloze, lambda d: f"**[{d.hint or '...'}]**")
-    return Panel(markdown(text), title="Question", title_align="left", border_style="blue")
+    return Panel(markdown(text), title=Text("Question"), title_align="left", border_style="blue")
 
 
 def step(card: Card, index: int) -> RenderableType:
     return Panel(
         markdown(card.steps[index]),
-        title=f"Step {index + 1} of {len(card.steps)}",
+        title=Text(f"Step {index + 1} of {len(card.steps)}"),
         title_align="left",
         border_style="magenta",
     )
@@ -48,15 +50,17 @@ def answer(card: Card) -> RenderableType:
         text = cloze.reveal(card.prompt, card.cloze, lambda hidden: f"**{hidden}**")
     else:
         text = card.answer or "_(no written answer: run the checker)_"
-    shown = Panel(markdown(text), title="Answer", title_align="left", border_style="green")
+    shown = Panel(markdown(text), title=Text("Answer"), title_align="left", border_style="green")
     if not card.explanation:
         return shown
-    why = Panel(markdown(card.explanation), title="Why", title_align="left", border_style="dim")
+    why = Panel(
+        markdown(card.explanation), title=Text("Why"), title_align="left", border_style="dim"
+    )
     return Group(shown, why)
 
 
 def code(source: str, title: str) -> RenderableType:
-    return Panel(_Python(source), title=title, title_align="left", border_style="dim")
+    return Panel(_Python(source), title=Text(title), title_align="left", border_style="dim")
 
 
 class _Python:

@@ -26,7 +26,7 @@ from studycli.errors import ConfigError
 
 from .labels import LEECH_LAPSES  # noqa: F401  (named here too, as before)
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_DURATION = r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$"  # compiled (by `re`) on first use
 _UNIT_SECONDS = {"s": 1, "m": 60, "": 60, "h": 3600, "d": 86400}
 _LONGEST = timedelta.max.total_seconds()
 
@@ -183,7 +183,7 @@ def parse_duration(value: Any) -> timedelta | None:
     if isinstance(value, (int, float)):
         seconds = float(value) * 60
     else:
-        match = _DURATION.match(value) if isinstance(value, str) else None
+        match = re.match(_DURATION, value) if isinstance(value, str) else None
         if not match:
             return None
         seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
