@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import copy
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import typer
 from rich.console import Console
@@ -37,8 +36,7 @@ app = typer.Typer(
 )
 
 
-@dataclass
-class Options:
+class Options(NamedTuple):  # (a named tuple: every command makes the class)
     content: Path | None
     db: Path | None
 
