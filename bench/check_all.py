@@ -279,6 +279,15 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> 
     )
 
 
+def side_by_side(
+    environ: dict[str, str], jobs: int, cards: list[str], repeat: int, title: str
+) -> None:
+    """`check --device cuda` against `check` on the CPU, reported against target 5."""
+    medians = run_checks(environ, jobs, ["cpu", "cuda"], cards, repeat)
+    cpu, cuda = medians["cpu"][0], medians["cuda"][0]
+    report(title, f"{cuda:.1f} s vs {cpu:.1f} s = {cuda / cpu:.2f}x", "<= 1.0x", cuda <= cpu)
+
+
 @contextlib.contextmanager
 def mps_daemon(environ: dict[str, str]):
     """A private MPS control daemon (its pipe and log in a temporary folder, so that nothing
@@ -322,25 +331,12 @@ def gpu(
     # The daemon starts before the first `check` makes this process a subreaper (tree_cpu),
     # so that it is not adopted here, where tree_cpu would wait for it to exit.
     with mps_daemon(environ) if mps else contextlib.nullcontext(None) as served:
-        medians = run_checks(environ, jobs, ["cpu", "cuda"], cards, repeat)
-        cpu, cuda = medians["cpu"][0], medians["cuda"][0]
-        report(
-            "5. studycli check --device cuda vs cpu",
-            f"{cuda:.1f} s vs {cpu:.1f} s = {cuda / cpu:.2f}x",
-            "<= 1.0x",
-            cuda <= cpu,
-        )
+        side_by_side(environ, jobs, cards, repeat, "5. studycli check --device cuda vs cpu")
         if mps and served is None:
             print("  no nvidia-cuda-mps-control here: nothing measured under MPS")
         elif served is not None:
-            medians = run_checks(served, jobs, ["cpu", "cuda"], cards, repeat)
-            cpu, cuda = medians["cpu"][0], medians["cuda"][0]
-            report(
-                "5. the same, CUDA's MPS running (its clients: twice the device workers)",
-                f"{cuda:.1f} s vs {cpu:.1f} s = {cuda / cpu:.2f}x",
-                "<= 1.0x",
-                cuda <= cpu,
-            )
+            title = "5. the same, CUDA's MPS running (its clients: twice the device workers)"
+            side_by_side(served, jobs, cards, repeat, title)
     if diagnose is not None:
         from studycli.check.runner import DEVICE_WORKERS
 
