@@ -186,7 +186,9 @@ def due(
     ]
     rows.append(("all", *(str(n) for n in (counts.due, counts.learning, counts.new))))
     print_table(console, "due now", columns, rows, bold_rows=frozenset({len(rows) - 1}))
-    console.print(_next_due_line(counts.next_due, moment))
+    from rich.text import Text
+
+    console.print(Text(_next_due_line(counts.next_due, moment)))  # no markup: Rich's emoji table
 
 
 def _next_due_line(upcoming: datetime | None, moment: datetime) -> str:
