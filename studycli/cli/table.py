@@ -50,20 +50,25 @@ def print_table(
         rows: one string per column each.
         bold_rows: indices of rows shown in bold (a total, say).
     """
+    every = list(columns)
+    natural = [
+        max([_width(column.header), *(_width(row[i]) for row in rows)])
+        for i, column in enumerate(every)
+    ]
+    shown = list(range(len(every)))  # the columns kept, by index: measured once, above
     hidden = []
     while True:
-        widths = [
-            max([_width(column.header), *(_width(row[i]) for row in rows)])
-            for i, column in enumerate(columns)
-        ]
+        columns = [every[i] for i in shown]
+        widths = [natural[i] for i in shown]
         _narrow(widths, columns, console.width)
-        spare = [i for i, column in enumerate(columns) if column.hide]
+        spare = [k for k, column in enumerate(columns) if column.hide]
         if _total(widths) <= console.width or not spare:
             break
-        gone = max(spare, key=lambda i: columns[i].hide)
+        gone = max(spare, key=lambda k: columns[k].hide)
         hidden.append(columns[gone].header)
-        columns = [column for i, column in enumerate(columns) if i != gone]
-        rows = [[cell for i, cell in enumerate(row) if i != gone] for row in rows]
+        del shown[gone]
+    if hidden:
+        rows = [[row[i] for i in shown] for row in rows]
     head = Text(no_wrap=True, overflow="ignore")
     head.append(title.center(_total(widths)).rstrip() + "\n", style="italic")
     head.append(_rule("┏", "━", "┳", "┓", widths) + "\n")
