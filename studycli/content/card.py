@@ -42,7 +42,7 @@ class Ref(NamedTuple):  # named tuples here: a frozen dataclass costs ~0.5-1 ms 
         return f"{self.module}:{self.function}"
 
 
-@dataclass(frozen=True, eq=False, repr=False)  # (the three below: ~60% of making the class)
+@dataclass(frozen=True, eq=False, repr=False)  # (the three below: ~25% of making the class)
 class Card:
     """A card as its file declares it, or one study item of a cloze card (`study_items`)."""
 
