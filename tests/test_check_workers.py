@@ -172,3 +172,26 @@ def test_twice_the_device_workers_run_side_by_side_under_mps(tmp_path, monkeypat
     (tmp_path / "control").touch()  # the pipe MPS's control daemon listens on
     assert runner.device_workers(16) == runner.MPS_DEVICE_WORKERS > runner.DEVICE_WORKERS
     assert runner.device_workers(3) == 3
+
+
+def test_at_exit_every_worker_is_told_to_end_before_any_is_waited_for(monkeypatch):
+    """So that they exit side by side: a CUDA worker's exit took a second, and a command whose
+    output is piped waits for all of them."""
+    from studycli.check import zygote
+
+    calls = []
+
+    class Fake:
+        def __init__(self, name):
+            self.name = name
+
+        def let_go(self):
+            calls.append(("let go", self.name))
+
+        def close(self):
+            calls.append(("reap", self.name))
+
+    monkeypatch.setattr(zygote, "_WORKERS", [Fake("a"), Fake("b"), Fake("c")])
+    zygote._close_all()
+    assert calls[:3] == [("let go", "a"), ("let go", "b"), ("let go", "c")]
+    assert {name for what, name in calls[3:] if what == "reap"} == {"a", "b", "c"}
