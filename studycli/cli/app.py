@@ -44,19 +44,24 @@ class Options(NamedTuple):  # (a named tuple: every command makes the class)
         """The content folder, loaded (problems kept for lint). `cached` goes through the content
         index in the cache folder; `lint` and `check` read every file instead."""
         from studycli.content.loader import load_content
-        from studycli.paths import content_dir, content_index_path
 
-        root = content_dir(self.content)
-        return load_content(root, index=content_index_path(root) if cached else None)
+        root, index = self._content()
+        return load_content(root, index=index if cached else None)
 
     def study_items(self):
         """The study items of the content folder as rows (id, deck, requires), through the
         content index, no card made: what `due` counts."""
         from studycli.content.loader import load_study_items
+
+        root, index = self._content()
+        return load_study_items(root, index=index)
+
+    def _content(self) -> tuple[Path, Path]:
+        """The content folder and its index in the cache folder."""
         from studycli.paths import content_dir, content_index_path
 
         root = content_dir(self.content)
-        return load_study_items(root, index=content_index_path(root))
+        return root, content_index_path(root)
 
 
 @app.callback()

@@ -70,7 +70,9 @@ class Card:
     def __eq__(self, other: object) -> bool:  # as the dataclass's, and across subclasses
         if not isinstance(other, Card):
             return NotImplemented
-        return self._values() == other._values()
+        # field by field, stopping at the first difference: a card from the index reads its
+        # long text only if the two agree up to it
+        return all(getattr(self, name) == getattr(other, name) for name in _NAMES)
 
     def __hash__(self) -> int:
         return hash(self._values())

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .card import Card, Kind, Ref
-from .index import BODY, HEAD, NAMES
+from .index import BODY, HEAD, NAMES, NUMBERS
 
 _SHARED = ("topic", "deck", "tags")  # values many cards share
 _KINDS = {kind.value: kind for kind in Kind}
@@ -99,7 +99,7 @@ def card(head: tuple, refs: dict[Any, Ref], rest: tuple) -> IndexedCard:
     built = object.__new__(IndexedCard)
     values = built.__dict__
     values.update(zip(HEAD, head))
-    values["_cloze_numbers"] = head[len(HEAD)]
+    values["_cloze_numbers"] = head[NUMBERS]
     values["kind"] = _KINDS[values["kind"]]
     for name in ("solution", "check"):
         ref = values[name]
