@@ -7,13 +7,14 @@ process, through the `studycli` console script as a user runs it; the ratio is i
 over the ideal.
 
 With --gpu, `studycli check --device cuda` and the CPU run are timed side by side on the same
-machine instead (target 5: the CUDA run no slower than the CPU run).
+machine instead (target 5: the CUDA run no slower than the CPU run); `check` starts its private
+CUDA MPS daemon where the machine has one, and `--device cuda --no-mps` is timed beside them.
 
 Each `check` is run once first, not counted (as after any earlier run: the files read from disk
 are in the page cache, and the seconds each check took are in the cache folder, so that the
 longest start first), then `--repeat` times; the median counts.
 
-    python bench/check_all.py [--jobs N] [--gpu [--mps]] [--repeat 3] [--cards ID ...]
+    python bench/check_all.py [--jobs N] [--gpu [--diagnose [N ...]]] [--repeat 3] [--cards ID ...]
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -125,7 +127,10 @@ from studycli.content.loader import load_content
 from studycli.paths import check_times_path
 
 device, jobs = sys.argv[1], int(sys.argv[2])
-runner.DEVICE_WORKERS = int(sys.argv[4])
+runner.DEVICE_WORKERS = runner.MPS_DEVICE_WORKERS = int(sys.argv[4])
+from studycli.check import mps
+daemon = mps.private_daemon(sys.argv[5] == "1")
+daemon.__enter__()
 runner.warm_up(device, jobs)
 content = load_content(Path(sys.argv[3]))
 cards = list(content.cards.values())
@@ -156,7 +161,8 @@ for started, ended, seconds, module, kind, status, _ in sorted(log, key=lambda x
     print(f"      {started:5.1f}-{ended:5.1f} s {module} {kind} {status} (in child {seconds:.2f} s)")
 for where in sorted({entry[6] for entry in log}):
     mine = [entry for entry in log if entry[6] == where]
-    print(f"    on {where}: {len(mine)} checks, {min(e[0] for e in mine):.1f}-"
+    print(f"    on {where}: {len(mine)} checks, first reported {min(e[1] for e in mine):.1f} s, "
+          f"{min(e[0] for e in mine):.1f}-"
           f"{max(e[1] for e in mine):.1f} s, in-child seconds {sum(e[2] for e in mine):.1f}, "
           f"slot-seconds {sum(e[1] - e[0] for e in mine):.1f}; the last to end:")
     for started, ended, seconds, module, kind, status, _ in sorted(mine, key=lambda e: -e[1])[:4]:
@@ -167,16 +173,17 @@ for where in sorted({entry[6] for entry in log}):
         by_module[entry[3]] = by_module.get(entry[3], 0.0) + entry[2]
     print("      in-child seconds by module: " + ", ".join(
         f"{m} {t:.2f}" for m, t in sorted(by_module.items(), key=lambda i: -i[1])[:12]))
+daemon.__exit__(None, None, None)
 """
 
 
-def timeline(environ: dict[str, str], device: str, jobs: int, workers: int) -> None:
+def timeline(environ: dict[str, str], device: str, jobs: int, workers: int, mps: bool) -> None:
     """(A diagnostic, not a target.) When each check ran, in a `check` run in one process, with
-    `workers` device workers."""
+    `workers` device workers, under a private MPS daemon or not."""
     print(f"  timeline of a check run, --device {device} --jobs {jobs}, {workers} device "
-          "workers:", flush=True)  # fmt: skip
+          f"workers{', MPS' if mps else ''}:", flush=True)  # fmt: skip
     out = subprocess.run(
-        [PYTHON, "-c", TIMELINE, device, str(jobs), str(ROOT), str(workers)],
+        [PYTHON, "-c", TIMELINE, device, str(jobs), str(ROOT), str(workers), str(int(mps))],
         env=environ, cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip
     print(out.stdout + out.stderr[-1500:], flush=True)
@@ -203,7 +210,9 @@ def run_check(
     environ: dict[str, str], jobs: int, device: str, cards: list[str], note: str = ""
 ) -> tuple[float, float]:
     """`studycli check`: (wall seconds, CPU seconds of all its processes)."""
-    command = [*studycli(), "check", *cards, "--jobs", str(jobs), "--device", device, "--json"]
+    device, *more = device.split()  # "cuda --no-mps": the options after the device
+    command = [*studycli(), "check", *cards, "--jobs", str(jobs), "--device", device, *more,
+               "--json"]  # fmt: skip
     seconds, cpu, stdout = tree_cpu(command, environ)
     results = json.loads(stdout or "[]")
     failed = [r["id"] for r in results if r["status"] != "pass"]
@@ -227,10 +236,6 @@ def main() -> None:
         "--diagnose", nargs="*", type=int, default=None, help="with --gpu: timelines of runs "
         "on the CPU and on CUDA (with these numbers of device workers)",
     )  # fmt: skip
-    parser.add_argument(
-        "--mps", action="store_true", help="with --gpu: also time both with a private CUDA MPS "
-        "daemon running (nvidia-cuda-mps-control)",
-    )  # fmt: skip
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.in_process:
@@ -241,7 +246,7 @@ def main() -> None:
         environ = env(STUDYCLI_HOME=home)
         environ.pop("PYTHONDONTWRITEBYTECODE", None)
         if args.gpu:
-            gpu(environ, args.jobs, args.cards, args.diagnose, args.repeat, args.mps)
+            gpu(environ, args.jobs, args.cards, args.diagnose, args.repeat)
         else:
             ideal(environ, args.jobs, args.cards, args.repeat)
 
@@ -279,69 +284,35 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> 
     )
 
 
-def side_by_side(
-    environ: dict[str, str], jobs: int, cards: list[str], repeat: int, title: str
-) -> None:
-    """`check --device cuda` against `check` on the CPU, reported against target 5."""
-    medians = run_checks(environ, jobs, ["cpu", "cuda"], cards, repeat)
-    cpu, cuda = medians["cpu"][0], medians["cuda"][0]
-    report(title, f"{cuda:.1f} s vs {cpu:.1f} s = {cuda / cpu:.2f}x", "<= 1.0x", cuda <= cpu)
-
-
-@contextlib.contextmanager
-def mps_daemon(environ: dict[str, str]):
-    """A private MPS control daemon (its pipe and log in a temporary folder, so that nothing
-    else on the machine uses it) for the duration: the environment whose CUDA processes are
-    its clients, or None where there is no MPS."""
-    import shutil
-
-    control = shutil.which("nvidia-cuda-mps-control")
-    if control is None:
-        yield None
-        return
-    with tempfile.TemporaryDirectory(prefix="studycli-mps-") as folder:
-        served = {**environ, "CUDA_MPS_PIPE_DIRECTORY": folder,
-                  "CUDA_MPS_LOG_DIRECTORY": folder}  # fmt: skip
-        subprocess.run([control, "-d"], env=served, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)  # fmt: skip
-        try:
-            yield served
-        finally:
-            subprocess.run([control], input="quit\n", env=served, text=True, check=False)
-            time.sleep(1)  # its server exits after the daemon's answer
-
-
 def gpu(
-    environ: dict[str, str],
-    jobs: int,
-    cards: list[str],
-    diagnose: list[int] | None,
-    repeat: int,
-    mps: bool = False,
+    environ: dict[str, str], jobs: int, cards: list[str], diagnose: list[int] | None, repeat: int
 ) -> None:
     import torch
+
+    from studycli.check import mps
+    from studycli.check.runner import DEVICE_WORKERS, MPS_DEVICE_WORKERS
 
     if not torch.cuda.is_available():
         print("  no CUDA device here: target 5 needs a machine with an NVIDIA GPU")
         return
-    print(f"  GPU: {torch.cuda.get_device_name(0)}", flush=True)
+    print(f"  GPU: {torch.cuda.get_device_name(0)}; MPS's control program: "
+          f"{shutil.which(mps.CONTROL) or 'none'}", flush=True)  # fmt: skip
     # neither run pays for the first read of torch's or CUDA's libraries from disk
     warm = "import torch; torch.zeros(1, device='cuda'); torch.ones(8) @ torch.ones(8)"
     subprocess.run([PYTHON, "-c", warm], env=environ, check=True)
-    # The daemon starts before the first `check` makes this process a subreaper (tree_cpu),
-    # so that it is not adopted here, where tree_cpu would wait for it to exit.
-    with mps_daemon(environ) if mps else contextlib.nullcontext(None) as served:
-        side_by_side(environ, jobs, cards, repeat, "5. studycli check --device cuda vs cpu")
-        if mps and served is None:
-            print("  no nvidia-cuda-mps-control here: nothing measured under MPS")
-        elif served is not None:
-            title = "5. the same, CUDA's MPS running (its clients: twice the device workers)"
-            side_by_side(served, jobs, cards, repeat, title)
+    runs = ["cpu", "cuda", "cuda --no-mps"]
+    medians = run_checks(environ, jobs, runs, cards, repeat)
+    cpu, cuda, alone = (medians[run][0] for run in runs)
+    report("5. studycli check --device cuda vs cpu", f"{cuda:.1f} s vs {cpu:.1f} s = "
+           f"{cuda / cpu:.2f}x", "<= 1.0x", cuda <= cpu)  # fmt: skip
+    print(f"   without MPS (--no-mps): {alone:.1f} s = {alone / cpu:.2f}x", flush=True)
     if diagnose is not None:
-        from studycli.check.runner import DEVICE_WORKERS
-
-        for device, workers in [("cpu", 0), *(("cuda", n) for n in diagnose or [DEVICE_WORKERS])]:
-            timeline(environ, device, jobs, workers)
+        for device, workers, served in [
+            ("cpu", 0, False),
+            *(("cuda", n, True) for n in diagnose or [MPS_DEVICE_WORKERS]),
+            *(("cuda", n, False) for n in diagnose or [DEVICE_WORKERS]),
+        ]:
+            timeline(environ, device, jobs, workers, served)
 
 
 if __name__ == "__main__":

@@ -167,7 +167,7 @@ def test_a_checks_time_limit_counts_from_its_start_not_from_its_workers(monkeypa
 
 
 def test_twice_the_device_workers_run_side_by_side_under_mps(tmp_path, monkeypatch):
-    monkeypatch.setenv("CUDA_MPS_PIPE_DIRECTORY", str(tmp_path))
+    monkeypatch.setenv("CUDA_MPS_PIPE_DIRECTORY", str(tmp_path))  # as mps.private_daemon sets
     assert runner.device_workers(16) == runner.DEVICE_WORKERS
     (tmp_path / "control").touch()  # the pipe MPS's control daemon listens on
     assert runner.device_workers(16) == runner.MPS_DEVICE_WORKERS > runner.DEVICE_WORKERS
@@ -182,8 +182,8 @@ def test_at_exit_every_worker_is_told_to_end_before_any_is_waited_for(monkeypatc
     calls = []
 
     class Fake:
-        def __init__(self, name):
-            self.name = name
+        def __init__(self, name, device="cpu"):
+            self.name, self.device = name, device
 
         def let_go(self):
             calls.append(("let go", self.name))
@@ -191,7 +191,8 @@ def test_at_exit_every_worker_is_told_to_end_before_any_is_waited_for(monkeypatc
         def close(self):
             calls.append(("reap", self.name))
 
-    monkeypatch.setattr(zygote, "_WORKERS", [Fake("a"), Fake("b"), Fake("c")])
+    monkeypatch.setattr(zygote, "_WORKERS", [Fake("a"), Fake("b"), Fake("c", "cuda")])
     zygote._close_all()
     assert calls[:3] == [("let go", "a"), ("let go", "b"), ("let go", "c")]
-    assert {name for what, name in calls[3:] if what == "reap"} == {"a", "b", "c"}
+    # the CUDA worker is left to exit on its own (its context's teardown is slow)
+    assert {name for what, name in calls[3:] if what == "reap"} == {"a", "b"}

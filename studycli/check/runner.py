@@ -32,7 +32,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from . import contain
+from . import contain, mps
 from .limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 
 OUTPUT_LIMIT = 4000  # bytes of a check's output kept (its tail)
@@ -221,7 +221,7 @@ WORKER_START_LIMIT = 600.0  # seconds a worker may take to start (torch's import
 CUDA_LEAK_MB = 512
 HOST_LEAK_MB = 2048
 DEVICE_WORKERS = 4
-MPS_DEVICE_WORKERS = 8  # under CUDA's Multi-Process Service (see `mps_running`)
+MPS_DEVICE_WORKERS = 8  # under CUDA's Multi-Process Service (see mps.py)
 
 
 def cores() -> int:
@@ -258,16 +258,8 @@ def device_workers(jobs: int) -> int:
     few only time-slice the device between their contexts (a check's many small kernels then
     wait for the others' turns: with 4 workers each ran at about half its speed alone); under
     MPS their kernels run side by side, and twice as many workers pay."""
-    limit = MPS_DEVICE_WORKERS if mps_running() else DEVICE_WORKERS
+    limit = MPS_DEVICE_WORKERS if mps.running() else DEVICE_WORKERS
     return max(1, min(jobs, limit))
-
-
-def mps_running() -> bool:
-    """Whether CUDA's Multi-Process Service runs for this user (its control daemon's pipe is
-    where CUDA looks for it: $CUDA_MPS_PIPE_DIRECTORY, else /tmp/nvidia-mps); the device
-    workers then become its clients. It is started with `nvidia-cuda-mps-control -d`."""
-    folder = os.environ.get("CUDA_MPS_PIPE_DIRECTORY") or "/tmp/nvidia-mps"
-    return os.path.exists(os.path.join(folder, "control"))
 
 
 def warm_up(device: str = "cpu", workers: int = 1) -> None:

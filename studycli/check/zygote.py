@@ -257,12 +257,15 @@ _WORKERS: list[Worker] = []
 
 @atexit.register
 def _close_all() -> None:
-    """Every worker told to end at once, then reaped: they exit side by side, not in turn."""
+    """Every worker told to end at once, so that they exit side by side, not in turn; then the
+    CPU's reaped. A CUDA worker is left to exit on its own: the teardown of its CUDA context
+    takes 0.4-0.5 s after its last check, and it has let go of the command's output first."""
     workers = list(_WORKERS)
     for worker in workers:
         worker.let_go()
     for worker in workers:
-        worker.close()
+        if worker.device == "cpu":
+            worker.close()
 
 
 # --- the server side ------------------------------------------------------------------------
@@ -281,9 +284,14 @@ def serve() -> None:
     else:
         _serve_inline(stream, replies, config["device"])
     # Told to end: leave without Python's and torch's clean-up (a CUDA worker's took a second
-    # or more, and the command that started it waits for it); the system frees it all.
+    # or more); the system frees it all. The output it shares with the command is let go first:
+    # the system tears down its memory (CUDA's, slowly) before it closes its files, and a
+    # reader of the command's output (a pipe) waits until every writer has closed it.
     sys.stdout.flush()
     sys.stderr.flush()
+    nowhere = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(nowhere, 1)
+    os.dup2(nowhere, 2)
     os._exit(0)
 
 

@@ -99,6 +99,14 @@ def check(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per card.")
     ] = False,
+    use_mps: Annotated[
+        bool,
+        typer.Option(
+            "--mps/--no-mps",
+            help="With --device cuda: start a private CUDA MPS daemon for the run where the "
+            "machine has one and none runs, so that the checks' kernels run side by side.",
+        ),
+    ] = True,
 ) -> None:
     """Prove each card's reference passes its checker and its starter and wrong answers fail it.
 
@@ -110,14 +118,32 @@ def check(
     Example: studycli check --changed origin/main   (a pull request's cards)
     """
 
-    from studycli.check import runner
-    from studycli.check.verify import checkable, run_checks, warm_up
+    from studycli.check import mps, runner
     from studycli.errors import StudyError
-    from studycli.paths import check_times_path
 
     if device not in ("cpu", "cuda"):
         raise StudyError(f"--device must be cpu or cuda, not {device!r}")
-    jobs = jobs or runner.cores()
+    with mps.private_daemon(wanted=use_mps and device != "cpu"):  # before a worker starts
+        results = _checked(ctx, card_ids, changed, jobs or runner.cores(), timeout, device,
+                           memory, as_json)  # fmt: skip
+    failed = [r for r in results if r.status != "pass"]
+    if not as_json:
+        not_done = sum(r.status == "not done" for r in results)
+        stdout().print(
+            f"{len(results) - len(failed)} of {len(results)} cards pass"
+            + (f"; [red]{len(failed)} do not[/]" if failed else "")
+            + (f" ({not_done} not done yet)" if not_done else "")
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
+def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
+    """`check`'s run: the results, printed as JSON or as a table."""
+    from studycli.check import runner
+    from studycli.check.verify import checkable, run_checks, warm_up
+    from studycli.paths import check_times_path
+
     runner.warm_up(device, jobs)  # torch's import starts in the worker while the content loads
     content = options(ctx).load(cached=False)
     if changed:
@@ -148,16 +174,7 @@ def check(
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted: the running checks were stopped")
         raise typer.Exit(130) from None
-    failed = [r for r in results if r.status != "pass"]
-    if not as_json:
-        not_done = sum(r.status == "not done" for r in results)
-        stdout().print(
-            f"{len(results) - len(failed)} of {len(results)} cards pass"
-            + (f"; [red]{len(failed)} do not[/]" if failed else "")
-            + (f" ({not_done} not done yet)" if not_done else "")
-        )
-    if failed:
-        raise typer.Exit(1)
+    return results
 
 
 def _changed(content, refs: list[str]):
