@@ -160,6 +160,14 @@ def main() -> None:
     parser.add_argument("--cards", type=int, default=10_000)
     args = parser.parse_args()
     print(f"machine: {machine()}")
+    # The floor is the framework's own, so it moves with typer's version (0.29.2 imports
+    # pydantic as it starts, 0.27.2 did not) and rich's: each run names them.
+    versions = subprocess.run(
+        [PYTHON, "-c", "from importlib.metadata import version as v; "
+         "print(*(f'{n} {v(n)}' for n in ('typer', 'rich')), sep=', ')"],
+        capture_output=True, text=True, check=True, env=env(),
+    ).stdout.strip()  # fmt: skip
+    print(f"framework: {versions}")
     with tempfile.TemporaryDirectory(prefix="studycli-bench-") as work:
         startup(args.repeat, Path(work) / "home")
         index_at_scale(args.cards, args.repeat, Path(work))

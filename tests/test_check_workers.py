@@ -166,7 +166,7 @@ def test_a_checks_time_limit_counts_from_its_start_not_from_its_workers(monkeypa
         fresh.zygote.close()
 
 
-def test_twice_the_device_workers_run_side_by_side_under_mps(tmp_path, monkeypatch):
+def test_more_device_workers_run_side_by_side_under_mps(tmp_path, monkeypatch):
     monkeypatch.setenv("CUDA_MPS_PIPE_DIRECTORY", str(tmp_path))  # as mps.private_daemon sets
     assert runner.device_workers(16) == runner.DEVICE_WORKERS
     (tmp_path / "control").touch()  # the pipe MPS's control daemon listens on
