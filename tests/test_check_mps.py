@@ -126,3 +126,27 @@ def test_check_on_cuda_starts_it_and_no_mps_does_not(control, monkeypatch, tmp_p
         ["-d", ""],
         ["", "quit"],
     ]
+
+
+KILLED = """
+import os, signal, sys
+from studycli.check import mps
+with mps.private_daemon():
+    print(os.environ[mps.PIPE_VARIABLE], flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_command_killed_mid_run_leaves_no_daemon_behind(control, tmp_path):
+    """Its end of the quitter's input closes with it, however it dies."""
+    import subprocess
+    import sys
+
+    calls = control()
+    environ = {**os.environ, "TMPDIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", KILLED], env=environ, capture_output=True, text=True)
+    assert out.returncode == -9
+    folder = out.stdout.strip()
+    assert folder.startswith(str(tmp_path))
+    _quit(tmp_path)
+    assert ["", "quit", folder, folder] in calls() and not _left(tmp_path)

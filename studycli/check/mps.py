@@ -8,8 +8,8 @@ workers' kernels run side by side, and the run takes about the CPU run's time.
 So, where the machine has MPS's control program and no MPS daemon serves this user already,
 `check --device cuda` starts one of its own for the run (`private_daemon`): its pipes and log
 in a new temporary folder, which only the run's workers are told of, so that nothing else on
-the machine becomes its client; it is told to quit when the run ends, and quits once the
-workers have exited.
+the machine becomes its client; it is told to quit when the run ends (or the command dies),
+and quits once the workers have exited.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from typing import IO
 
 CONTROL = "nvidia-cuda-mps-control"
 PIPE_VARIABLE = "CUDA_MPS_PIPE_DIRECTORY"
@@ -54,6 +55,7 @@ def private_daemon(wanted: bool = True) -> Iterator[bool]:
         shutil.rmtree(folder, ignore_errors=True)
         yield False
         return
+    ended = _quitter(control, served)
     saved = {name: os.environ.get(name) for name in served}
     os.environ.update(served)
     try:
@@ -64,22 +66,30 @@ def private_daemon(wanted: bool = True) -> Iterator[bool]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        _quit_later(control, served)
+        ended.close()
 
 
-def _quit_later(control: str, served: dict[str, str]) -> None:
-    """Tell the daemon to quit, and remove its folder after it, without waiting: its answer
-    comes once its clients have exited, and the run's device workers are still running now
-    (they are told to end as this process exits, and leave without waiting for it)."""
-    script = '(echo quit | "$0"; rm -rf "$1") >/dev/null 2>&1 &'  # the shell returns at once
-    subprocess.run(
+_QUITTERS: list[subprocess.Popen] = []  # (kept: they outlive the runs that started them)
+
+
+def _quitter(control: str, served: dict[str, str]) -> IO[bytes]:
+    """Start a process that tells the daemon to quit, and removes its folder, once its input
+    (returned) closes: when the run ends, or when this process dies however it dies (the
+    system closes its end then), so that no daemon outlives its run. A quit is answered only once the daemon's clients have
+    exited, so nothing waits for it: the run's device workers are told to end as this process
+    exits, and leave without waiting for it either."""
+    script = 'read -r _; echo quit | "$0"; rm -rf "$1"'
+    quitter = subprocess.Popen(
         ["/bin/sh", "-c", script, control, served[PIPE_VARIABLE]],
         env={**os.environ, **served},
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # not stopped by a Ctrl-C meant for the command
     )
+    _QUITTERS.append(quitter)
+    assert quitter.stdin is not None
+    return quitter.stdin
 
 
 def _start(control: str, served: dict[str, str]) -> bool:

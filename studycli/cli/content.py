@@ -104,7 +104,8 @@ def check(
         typer.Option(
             "--mps/--no-mps",
             help="With --device cuda: start a private CUDA MPS daemon for the run where the "
-            "machine has one and none runs, so that the checks' kernels run side by side.",
+            "machine has one and none runs, so that the checks' kernels run side by side "
+            "(--no-mps where the GPU's set-up keeps its server from starting).",
         ),
     ] = True,
 ) -> None:
