@@ -75,9 +75,9 @@ _QUITTERS: list[subprocess.Popen] = []  # (kept: they outlive the runs that star
 def _quitter(control: str, served: dict[str, str]) -> IO[bytes]:
     """Start a process that tells the daemon to quit, and removes its folder, once its input
     (returned) closes: when the run ends, or when this process dies however it dies (the
-    system closes its end then), so that no daemon outlives its run. A quit is answered only once the daemon's clients have
-    exited, so nothing waits for it: the run's device workers are told to end as this process
-    exits, and leave without waiting for it either."""
+    system closes its end then), so that no daemon outlives its run. A quit is answered only
+    once the daemon's clients have exited, so nothing waits for it: the run's device workers
+    are told to end as this process exits, and leave without waiting for it either."""
     script = 'read -r _; echo quit | "$0"; rm -rf "$1"'
     quitter = subprocess.Popen(
         ["/bin/sh", "-c", script, control, served[PIPE_VARIABLE]],
@@ -107,11 +107,13 @@ def _start(control: str, served: dict[str, str]) -> bool:
         return False
     # Its server now, not when the first worker connects (half a second on an H200), while
     # the workers import torch; without waiting for the answer.
-    script = 'echo "start_server -uid $1" | "$0" >/dev/null 2>&1 &'
+    script = 'echo "start_server -uid $1" | "$0" &'
     subprocess.run(
         ["/bin/sh", "-c", script, control, str(os.getuid())],
         env={**os.environ, **served},
         stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,  # (the command's output is not held open by it)
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     return True
