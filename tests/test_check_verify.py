@@ -331,6 +331,30 @@ def test_with_cuda_a_checker_that_ignores_the_device_is_planned_on_the_cpu():
     assert planned == {"sliding-window-max": {"cpu"}, "flash-attention": {"cuda"}}
 
 
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, monkeypatch):
+    """AdamW's and the directional derivative's checkers use the device: on CUDA the CPU's
+    worker is not held up importing torch._dynamo for them (about a second) before its first
+    check; on the CPU it is what runs them, so it imports it."""
+    from studycli.check import verify
+
+    preloaded: dict[str, list[str]] = {}
+    loaded = []
+
+    def preload(modules, solutions=None, device=None):
+        preloaded.setdefault(device, []).extend(modules)
+        loaded.append(solutions)
+
+    monkeypatch.setattr(verify, "preload", preload)
+    monkeypatch.setattr(verify, "runner_warm_up", lambda device: None)
+    content = load_content(REPO_ROOT)
+    verify.warm_up(list(content.cards.values()), content, device)
+    assert "torch._dynamo" in preloaded[device]
+    assert ("torch._dynamo" in preloaded["cpu"]) == (device == "cpu")
+    solutions = {card.solution.module for card in content.cards.values() if card.solution}
+    assert all(solutions <= set(modules) for _, modules in loaded)
+
+
 def test_the_checks_that_took_longest_last_time_start_first(tmp_path):
     """`times` keeps each check's seconds; the next run starts the longest first (one at a time
     here, so the order they end in is the order they started in). A corrupt file is ignored."""

@@ -196,3 +196,34 @@ def test_at_exit_every_worker_is_told_to_end_before_any_is_waited_for(monkeypatc
     assert calls[:3] == [("let go", "a"), ("let go", "b"), ("let go", "c")]
     # the CUDA worker is left to exit on its own (its context's teardown is slow)
     assert {name for what, name in calls[3:] if what == "reap"} == {"a", "b"}
+
+
+def test_modules_preloaded_for_one_device_go_to_its_workers_only():
+    sent = []
+
+    class Fake:
+        dead = False
+
+        def __init__(self, device):
+            self.device = device
+
+        def preload(self, modules, solutions):
+            sent.append((self.device, modules, solutions))
+
+    pool = runner._Pool()
+    pool.zygote, pool.idle = Fake("cpu"), [Fake("cuda"), Fake("cuda")]
+    pool.preload(("torch._dynamo",), ("solutions", ["adamw"]), "cuda")
+    assert sent == [
+        (d, m, ("solutions", ("adamw",)))
+        for d, m in [("cpu", ()), ("cuda", ("torch._dynamo",)), ("cuda", ("torch._dynamo",))]
+    ]
+    sent.clear()
+    pool.preload(("torch._dynamo", "torch.profiler"), None, None)  # every worker
+    assert sent == [
+        ("cpu", ("torch._dynamo", "torch.profiler"), None),
+        *[("cuda", ("torch.profiler",), None)] * 2,
+    ]
+    assert pool.modules == {
+        "cpu": ("torch._dynamo", "torch.profiler"),
+        "device": ("torch._dynamo", "torch.profiler"),
+    }

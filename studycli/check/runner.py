@@ -245,14 +245,20 @@ def lazy_modules(sources: Iterable[str]) -> list[str]:
     return list(found)
 
 
-def preload(modules: Iterable[str], solutions: tuple[str, list[str]] | None = None) -> None:
+def preload(
+    modules: Iterable[str],
+    solutions: tuple[str, list[str]] | None = None,
+    device: str | None = None,
+) -> None:
     """Have the workers import `modules` too, so that no check pays for them, and load the
     solution modules `solutions` (a folder and module names) as each check would.
 
     A worker started later starts with them; one already running imports them (the checks
-    started after that find them).
+    started after that find them). `device`: only the workers of checks on it import
+    `modules` ("cpu": the one that forks the CPU's checks; else the device workers); None:
+    all of them.
     """
-    _pool.preload(tuple(modules), solutions)
+    _pool.preload(tuple(modules), solutions, device)
 
 
 def device_workers(jobs: int) -> int:
@@ -274,22 +280,29 @@ def warm_up(device: str = "cpu", workers: int = 1) -> None:
         _pool.start(device, device_workers(workers))
 
 
+def _side(device: str) -> str:
+    """Which workers run checks on `device`: the CPU's ("cpu"), or the device workers."""
+    return "cpu" if device == "cpu" else "device"
+
+
 class _Pool:
     """The workers: one zygote for the CPU, which forks a child per check; for CUDA, a worker
     per check running at once, each keeping its CUDA context from check to check."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.modules: tuple[str, ...] = ()
+        self.modules: dict[str, tuple[str, ...]] = {"cpu": (), "device": ()}  # to import
         self.solutions: tuple[str, tuple[str, ...]] | None = None
         self.zygote: Any = None
         self.idle: list[Any] = []  # CUDA workers waiting for a check
         self.baseline: dict[int, tuple[float, float]] = {}  # a CUDA worker's memory at first
 
-    def preload(self, modules: tuple[str, ...], solutions) -> None:
+    def preload(self, modules: tuple[str, ...], solutions, device: str | None = None) -> None:
+        sides = ("cpu", "device") if device is None else (_side(device),)
         with self.lock:
-            new = tuple(m for m in modules if m not in self.modules)
-            self.modules += new
+            new = {side: tuple(m for m in modules if m not in self.modules[side]) for side in sides}
+            for side in sides:
+                self.modules[side] += new[side]
             if solutions is not None:
                 known = (
                     self.solutions[1]
@@ -302,9 +315,10 @@ class _Pool:
             else:
                 loaded = True
             running = [w for w in [self.zygote, *self.idle] if w is not None and not w.dead]
-        if new or not loaded:
-            for worker in running:
-                worker.preload(new, None if loaded else self.solutions)
+        for worker in running:
+            more = new.get(_side(worker.device), ())
+            if more or not loaded:
+                worker.preload(more, None if loaded else self.solutions)
 
     def worker(self, device: str) -> Any:
         """The worker for a check on `device`; None where there is no fork (Windows: a process
@@ -319,9 +333,10 @@ class _Pool:
                     worker = self.idle.pop()
                     if not worker.dead:
                         return worker
-                return zygote.Worker(self.modules, self.solutions, fork=False, device=device)
+                modules = self.modules["device"]
+                return zygote.Worker(modules, self.solutions, fork=False, device=device)
             if self.zygote is None or self.zygote.dead:
-                self.zygote = zygote.Worker(self.modules, self.solutions)
+                self.zygote = zygote.Worker(self.modules["cpu"], self.solutions)
             return self.zygote
 
     def start(self, device: str, count: int) -> None:
@@ -333,7 +348,7 @@ class _Pool:
         with self.lock:
             while len([w for w in self.idle if not w.dead]) < count:
                 self.idle.append(
-                    zygote.Worker(self.modules, self.solutions, fork=False, device=device)
+                    zygote.Worker(self.modules["device"], self.solutions, fork=False, device=device)
                 )
 
     def release(self, worker: Any, job: Job, result: dict | None) -> None:
