@@ -92,6 +92,27 @@ def test_long_text_is_read_on_first_use_and_survives_pickling(indexed):
     assert isinstance(copy, Card) and hash(copy) == hash(card)
 
 
+def test_a_damaged_card_text_in_the_index_is_read_from_its_file(indexed):
+    """Each card's long text has its own checksum: a damaged one is read from its file, and
+    the other cards' still come from the index, one card's at a time."""
+    root, index = indexed
+    data = index.read_bytes()
+    assert data.count(b"Write S forwards") == 1
+    index.write_bytes(data.replace(b"Write S forwards", b"Write S backward"))
+    cached = content_index.read(index, root)
+    reparsed = []
+    cached.reparse = lambda path: reparsed.append(path.name) or loader._body_of(path)
+    damaged = "numbers/triangle-derivation.yaml"
+    assert cached.body(damaged, root / "cards" / damaged)
+    assert reparsed == ["triangle-derivation.yaml"] and list(cached._bodies) == [damaged]
+    others = [relative for relative, entry in cached.entries.items() if entry[2]]
+    for relative in others:
+        cached.body(relative, root / "cards" / relative)
+    assert reparsed == ["triangle-derivation.yaml"] and len(others) > 3
+    card = load_content(root, index=index).get("triangle-derivation")
+    assert card.steps[0].startswith("Write S forwards")
+
+
 def test_an_edited_added_or_removed_card_is_read_again(indexed):
     root, index = indexed
     path = root / "cards" / "basics" / "bias-concept.yaml"

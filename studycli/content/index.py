@@ -32,7 +32,7 @@ from typing import Any
 
 from studycli.paths import replace_file
 
-FORMAT = 2
+FORMAT = 3  # 3: each card's body row marshalled on its own
 MAGIC = b"studycli content index\n"
 RACY_NS = 3_000_000_000  # FAT keeps mtimes to 2 s; every other file system does better
 
@@ -51,7 +51,7 @@ BODY = tuple(name for name in NAMES if name not in HEAD and name != "path")
 _PARSER_FILES = (
     "card.py", "kind.py", "fields.py", "parse.py", "cloze.py", "loader.py", "index.py", "indexed.py",
 )  # fmt: skip
-_HEADER = struct.Struct(">IQI")  # the heads' checksum and length, the bodies' checksum
+_HEADER = struct.Struct(">IQI")  # the heads' checksum and length; the body rows' length
 
 
 class Index:
@@ -62,14 +62,16 @@ class Index:
         self,
         entries: dict[str, Entry],
         body: Any = b"",
-        checksum: int = 0,
+        length: int = 0,
         written: int = 0,
     ) -> None:
         self.entries = entries
         self.written = written  # the index file's mtime (ns): entries newer than it are racy
         self.reparse: Callable[[Path], tuple] | None = None  # a file's body row, from the file
-        self._body, self._checksum = body, checksum
-        self._bodies: dict[str, tuple] | None = None
+        self._body, self._length = body, length
+        # Each card's body row, still marshalled, with its checksum: read on first use.
+        self._blobs: dict[str, tuple[int, bytes]] | None = None
+        self._bodies: dict[str, tuple] = {}
 
     def trusted(self, relative: str, size: int, mtime_ns: int) -> Entry | None:
         """The entry of a file of this size and mtime, if the index still stands for it."""
@@ -84,18 +86,31 @@ class Index:
         return None
 
     def body(self, relative: str, path: Path) -> tuple:
-        """The body row of the card at `relative`; from its file if the index's is unusable."""
-        if self._bodies is None:
-            self._bodies = {}
-            with contextlib.suppress(Exception):  # a damaged body: each card reads its file
-                if zlib.crc32(self._body) == self._checksum:
-                    self._bodies = marshal.loads(self._body)
-            self._body = b""
+        """The body row of the card at `relative`; from its file if the index's is unusable.
+
+        Only this card's row is checked and unmarshalled: a session that shows one card reads
+        one (every card's long text, checked and unmarshalled, cost 5 M instructions before
+        the first card).
+        """
         found = self._bodies.get(relative)
-        if found is None:
+        if found is not None:
+            return found
+        if self._blobs is None:
+            self._blobs = {}
+            with contextlib.suppress(Exception):  # a damaged section: each card reads its file
+                if len(self._body) == self._length:  # (not cut short)
+                    self._blobs = marshal.loads(self._body)
+            self._body = b""
+        try:
+            checksum, blob = self._blobs[relative]
+            if zlib.crc32(blob) != checksum:
+                raise ValueError(relative)
+            found = marshal.loads(blob)
+        except Exception:  # not there, or damaged
             if self.reparse is None:
-                raise KeyError(relative)
-            found = self._bodies[relative] = self.reparse(path)
+                raise KeyError(relative) from None
+            found = self.reparse(path)
+        self._bodies[relative] = found
         return found
 
 
@@ -113,7 +128,7 @@ def read(path: Path, root: Path) -> Index:
         view = memoryview(data)
         if view[: len(MAGIC)] != MAGIC:
             return Index({})
-        heads_sum, heads_length, body_sum = _HEADER.unpack_from(data, len(MAGIC))
+        heads_sum, heads_length, body_length = _HEADER.unpack_from(data, len(MAGIC))
         start = len(MAGIC) + _HEADER.size
         heads = view[start : start + heads_length]
         if zlib.crc32(heads) != heads_sum:
@@ -125,14 +140,15 @@ def read(path: Path, root: Path) -> Index:
         entries, dict
     ):
         return Index({})
-    return Index(entries, view[start + heads_length :], body_sum, written)
+    return Index(entries, view[start + heads_length :], body_length, written)
 
 
 def write(path: Path, root: Path, entries: dict[str, Entry], bodies: dict[str, tuple]) -> None:
     """Replace the index atomically; a cache folder that cannot be written is not an error."""
     heads = marshal.dumps((FORMAT, _signature(), str(root), entries))
-    body = marshal.dumps(bodies)
-    header = _HEADER.pack(zlib.crc32(heads), len(heads), zlib.crc32(body))
+    blobs = {relative: marshal.dumps(row) for relative, row in bodies.items()}
+    body = marshal.dumps({relative: (zlib.crc32(blob), blob) for relative, blob in blobs.items()})
+    header = _HEADER.pack(zlib.crc32(heads), len(heads), len(body))  # each row has its checksum
     with contextlib.suppress(OSError):
         replace_file(path, MAGIC + header + heads + body)
 
