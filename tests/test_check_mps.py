@@ -144,7 +144,9 @@ def test_a_command_killed_mid_run_leaves_no_daemon_behind(control, tmp_path):
 
     calls = control()
     environ = {**os.environ, "TMPDIR": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", KILLED], env=environ, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", KILLED], env=environ, capture_output=True, text=True
+    )
     assert out.returncode == -9
     folder = out.stdout.strip()
     assert folder.startswith(str(tmp_path))
