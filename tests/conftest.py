@@ -30,6 +30,18 @@ def isolated_home(tmp_path_factory, monkeypatch):
     return home
 
 
+@pytest.fixture(autouse=True, scope="session")
+def workers_reaped():
+    """After the last test, the check workers still running are ended and waited for. (A
+    command leaves its CUDA workers to exit on their own, unwaited; the test process, which
+    outlives them, reaps them.)"""
+    yield
+    from studycli.check import zygote
+
+    for worker in list(zygote._WORKERS):
+        worker.close()
+
+
 @pytest.fixture
 def content_copy(tmp_path) -> Path:
     """A writable copy of the fixture deck."""

@@ -69,27 +69,29 @@ def private_daemon(wanted: bool = True) -> Iterator[bool]:
         ended.close()
 
 
-_QUITTERS: list[subprocess.Popen] = []  # (kept: they outlive the runs that started them)
-
-
 def _quitter(control: str, served: dict[str, str]) -> IO[bytes]:
     """Start a process that tells the daemon to quit, and removes its folder, once its input
     (returned) closes: when the run ends, or when this process dies however it dies (the
     system closes its end then), so that no daemon outlives its run. A quit is answered only
     once the daemon's clients have exited, so nothing waits for it: the run's device workers
     are told to end as this process exits, and leave without waiting for it either."""
-    script = 'read -r _; echo quit | "$0"; rm -rf "$1"'
-    quitter = subprocess.Popen(
-        ["/bin/sh", "-c", script, control, served[PIPE_VARIABLE]],
-        env={**os.environ, **served},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # not stopped by a Ctrl-C meant for the command
-    )
-    _QUITTERS.append(quitter)
-    assert quitter.stdin is not None
-    return quitter.stdin
+    # The shell started here leaves the waiting to a child of its own and returns, so that
+    # the quitter is nobody's child here (nothing has to reap it).
+    script = '(read -r _; echo quit | "$0"; rm -rf "$1") &'
+    read, write = os.pipe()
+    try:
+        subprocess.run(
+            ["/bin/sh", "-c", script, control, served[PIPE_VARIABLE]],
+            env={**os.environ, **served},
+            stdin=read,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # not stopped by a Ctrl-C meant for the command
+            check=False,
+        )
+    finally:
+        os.close(read)
+    return os.fdopen(write, "wb")
 
 
 def _start(control: str, served: dict[str, str]) -> bool:
