@@ -75,20 +75,10 @@ def _quitter(control: str, served: dict[str, str]) -> IO[bytes]:
     system closes its end then), so that no daemon outlives its run. A quit is answered only
     once the daemon's clients have exited, so nothing waits for it: the run's device workers
     are told to end as this process exits, and leave without waiting for it either."""
-    # The shell started here leaves the waiting to a child of its own and returns, so that
-    # the quitter is nobody's child here (nothing has to reap it).
-    script = '(read -r _; echo quit | "$0"; rm -rf "$1") &'
     read, write = os.pipe()
     try:
-        subprocess.run(
-            ["/bin/sh", "-c", script, control, served[PIPE_VARIABLE]],
-            env={**os.environ, **served},
-            stdin=read,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # not stopped by a Ctrl-C meant for the command
-            check=False,
-        )
+        script = 'read -r _; echo quit | "$0"; rm -rf "$1"'
+        _in_background(script, control, served[PIPE_VARIABLE], served, read)
     finally:
         os.close(read)
     return os.fdopen(write, "wb")
@@ -109,13 +99,24 @@ def _start(control: str, served: dict[str, str]) -> bool:
         return False
     # Its server now, not when the first worker connects (half a second on an H200), while
     # the workers import torch; without waiting for the answer.
-    script = 'echo "start_server -uid $1" | "$0" &'
+    script = 'echo "start_server -uid $1" | "$0"'
+    _in_background(script, control, str(os.getuid()), served, subprocess.DEVNULL)
+    return True
+
+
+def _in_background(
+    script: str, control: str, argument: str, served: dict[str, str], stdin: int
+) -> None:
+    """Run the shell `script` ($0: the control program, $1: `argument`) on its own: the shell
+    started here hands it to a child of its own and returns, so that nothing here has to reap
+    it. In its own session (a Ctrl-C meant for the command does not stop it), with no hold on
+    the command's output."""
     subprocess.run(
-        ["/bin/sh", "-c", script, control, str(os.getuid())],
+        ["/bin/sh", "-c", f"({script}) >/dev/null 2>&1 &", control, argument],
         env={**os.environ, **served},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,  # (the command's output is not held open by it)
+        stdin=stdin,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        check=False,
     )
-    return True

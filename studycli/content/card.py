@@ -64,9 +64,6 @@ class Card:
     explanation: str = ""
     cloze: int | None = None  # on a study item of a cloze card: the deletion number it asks
 
-    def _values(self) -> tuple:
-        return tuple(getattr(self, name) for name in _NAMES)
-
     def __eq__(self, other: object) -> bool:  # as the dataclass's, and across subclasses
         if not isinstance(other, Card):
             return NotImplemented
@@ -75,7 +72,7 @@ class Card:
         return all(getattr(self, name) == getattr(other, name) for name in _NAMES)
 
     def __hash__(self) -> int:
-        return hash(self._values())
+        return hash(tuple(getattr(self, name) for name in _NAMES))
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in _NAMES)

@@ -121,6 +121,10 @@ class StudyItem(NamedTuple):
     requires: tuple[str, ...]
 
 
+_ID, _DECK, _REQUIRES = (_index.HEAD.index(name) for name in ("id", "deck", "requires"))
+_NUMBERS = _index.NUMBERS
+
+
 def load_study_items(root: Path, *, index: Path | None = None) -> list[StudyItem]:
     """The study items of the cards under `root`, as `load_content(root, index=index)`'s cards
     give them (`Card.study_items`, in the same order), made from the index's head rows alone:
@@ -137,9 +141,9 @@ def load_study_items(root: Path, *, index: Path | None = None) -> list[StudyItem
     make = tuple.__new__
     for _relative, entry in found:
         head = entry and entry[2]
-        if not head or head[0] in ids:  # unusable, or a duplicate id (the first file keeps it)
+        if not head or head[_ID] in ids:  # unusable, or a duplicate id (the first file keeps it)
             continue
-        card_id, deck, requires, numbers = head[0], head[4], head[6], head[_index.NUMBERS]
+        card_id, deck, requires, numbers = head[_ID], head[_DECK], head[_REQUIRES], head[_NUMBERS]
         ids.add(card_id)
         if numbers is None:
             items.append(make(StudyItem, (card_id, deck, requires)))

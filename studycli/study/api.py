@@ -97,9 +97,8 @@ class Study:
         # after an undo or a suspension, or when another process wrote to the database.
         self._seen: set[str] | None = None
         self._seen_version = -1
-        self._index: CardIndex[Item] = (
-            CardIndex()
-        )  # the items of the last queue by id, kept between queues
+        # the items of the last queue by id, kept between queues
+        self._index: CardIndex[Item] = CardIndex()
 
     @classmethod
     def open(cls, path: Path, settings: Settings) -> Study:

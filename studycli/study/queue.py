@@ -229,7 +229,7 @@ def prerequisite_order(cards: list[ItemT], limit: int | None = None) -> list[Ite
 
 
 def leeches(cards: list[ItemT], states: dict[str, CardState]) -> list[ItemT]:
-    """Cards forgotten `settings.LEECH_LAPSES` times or more."""
+    """Cards forgotten `labels.LEECH_LAPSES` times or more."""
     from .rating import is_leech
 
     return [card for card in cards if is_leech(states.get(card.id))]

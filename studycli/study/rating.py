@@ -17,8 +17,9 @@ from fsrs import Rating, Scheduler
 from studycli.content.card import Card
 
 from . import scheduler as sched
+from .labels import LEECH_LAPSES
 from .replay import CardReplay
-from .settings import LEECH_LAPSES, Settings
+from .settings import Settings
 from .store import CardState, Review, ReviewMethod, Store, parse_time
 
 

@@ -250,8 +250,8 @@ def _workers() -> int:
     340 MB for the tree, 2 workers 281 MB; 8 workers with 20,000-review chunks (before the
     cap) 618 MB, and 539 MB on a 16-core host. The replay, fsrs's ~23 us a review, is then
     ~6 s of CPU per worker for a million reviews, alongside this process, which reads, sorts
-    and writes every row (the import took 27.0 s with 8 workers on that host; with 4 it is to
-    be measured there; on the 2-core box, 4 workers took 39-44 s, 2 workers 53-54 s).
+    and writes every row (the import took 27.0 s with 8 workers on that host, 24.8-25.7 s
+    with 4; on the 2-core box, 4 workers took 39-44 s, 2 workers 53-54 s).
     """
     if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
         return 1

@@ -24,8 +24,6 @@ from typing import Any, NamedTuple
 
 from studycli.errors import ConfigError
 
-from .labels import LEECH_LAPSES  # noqa: F401  (named here too, as before)
-
 _DURATION = r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$"  # compiled (by `re`) on first use
 _UNIT_SECONDS = {"s": 1, "m": 60, "": 60, "h": 3600, "d": 86400}
 _LONGEST = timedelta.max.total_seconds()
