@@ -9,11 +9,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from datetime import timedelta
 
 import pytest
 
 from studycli.content import index as content_index
+from studycli.content import loader
 from studycli.content.card import Card
 from studycli.content.loader import load_content, load_study_items
 from studycli.study.api import Study, study_items
@@ -122,3 +124,87 @@ def test_due_makes_no_card_through_a_warm_index(content_copy, tmp_path):
     assert "'yaml'" in cold.stdout.splitlines()[-1], cold.stderr
     assert warm.stdout.splitlines()[-1] == "[]", warm.stderr
     assert "all" in warm.stdout
+
+
+def settled(root) -> None:
+    """Every card file dated an hour back: not 'racy' for an index written now."""
+    for path in (root / "cards").rglob("*.y*ml"):
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+
+
+def study_section(index) -> tuple[int, int]:
+    """Where the index file keeps its study rows: (offset, length)."""
+    data = index.read_bytes()
+    sizes = content_index._HEADER.unpack_from(data, len(content_index.MAGIC))
+    start = len(content_index.MAGIC) + content_index._HEADER.size + sizes[1] + sizes[3]
+    return start, sizes[5]
+
+
+def rows_from_section(root, index):
+    return content_index.read(index, root).study_rows(loader._scan(str(root / "cards")))
+
+
+def test_a_warm_index_gives_the_rows_without_reading_an_entry(content_copy, tmp_path, monkeypatch):
+    settled(content_copy)
+    index = tmp_path / "content.index"
+    expected = from_cards(content_copy)
+    assert from_rows(content_copy, index) == expected  # written
+
+    def refuse(*args):
+        raise AssertionError("an entry was read, or a file parsed")
+
+    monkeypatch.setattr(content_index.Index, "entries", property(refuse))
+    monkeypatch.setattr(loader, "_parse_file", refuse)
+    assert from_rows(content_copy, index) == expected
+
+
+def test_study_rows_are_not_used_for_files_changed_since(content_copy, tmp_path):
+    """A touched file (its mtime), a new one or a removed one: the rows come from the entries
+    and the files read again, and the index is rewritten with rows the next call can use."""
+    settled(content_copy)
+    index = tmp_path / "content.index"
+    from_rows(content_copy, index)
+    assert rows_from_section(content_copy, index) is not None
+    bias = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    changes = [
+        lambda: os.utime(bias, (time.time() - 60, time.time() - 60)),
+        lambda: write_card(content_copy, "numbers", "extra", "id: extra\nkind: essay\n"),
+        lambda: (content_copy / "cards" / "numbers" / "extra.yaml").unlink(),
+    ]
+    for change in changes:
+        change()
+        assert rows_from_section(content_copy, index) is None
+        settled(content_copy)
+        assert rows_from_section(content_copy, index) is None  # (mtimes changed again)
+        assert from_rows(content_copy, index) == from_cards(content_copy)
+        assert rows_from_section(content_copy, index) == [
+            tuple(r) for r in from_cards(content_copy)
+        ]
+
+
+def test_study_rows_are_not_used_for_a_racy_file(content_copy, tmp_path):
+    """A file as new as the index (a second same-size edit in its clock tick keeps the mtime)."""
+    index = tmp_path / "content.index"
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    path.write_text(path.read_text())  # edited just now
+    from_rows(content_copy, index)
+    assert rows_from_section(content_copy, index) is None
+    assert from_rows(content_copy, index) == from_cards(content_copy)
+
+
+def test_damaged_study_rows_are_made_again_from_the_entries(content_copy, tmp_path, monkeypatch):
+    settled(content_copy)
+    index = tmp_path / "content.index"
+    expected = from_rows(content_copy, index)
+    start, length = study_section(index)
+    data = bytearray(index.read_bytes())
+    data[start + length // 2] ^= 0xFF
+    index.write_bytes(bytes(data))
+    assert rows_from_section(content_copy, index) is None
+
+    def refuse(*args):
+        raise AssertionError("a file was parsed")
+
+    monkeypatch.setattr(loader, "_parse_file", refuse)  # the entries are sound: no file read
+    assert from_rows(content_copy, index) == expected
+    assert rows_from_section(content_copy, index) == [tuple(r) for r in expected]  # rewritten

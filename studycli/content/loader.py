@@ -127,18 +127,31 @@ _NUMBERS = _index.NUMBERS
 
 def load_study_items(root: Path, *, index: Path | None = None) -> list[StudyItem]:
     """The study items of the cards under `root`, as `load_content(root, index=index)`'s cards
-    give them (`Card.study_items`, in the same order), made from the index's head rows alone:
-    no card is made, and a file the index still stands for is not read.
+    give them (`Card.study_items`, in the same order), no card made: from the index's study
+    rows while the files are those it was written from, else from its entries (a file it no
+    longer stands for is read, and the index rewritten).
 
     Raises:
         ContentError: `root` has no cards/ folder.
     """
+    make = tuple.__new__
+    cached, scan = None, None
+    if index is not None:
+        folder = str(_cards_dir(root))
+        cached, scan = _index.read(index, root), _scan(folder)
+        rows = cached.study_rows(scan)
+        if rows is not None:
+            return [make(StudyItem, row) for row in rows]
+    _, found, _ = _entries(root, index, cached=cached, scan=scan, rewrite=True)
+    return [make(StudyItem, row) for row in _study_rows(found)]
+
+
+def _study_rows(found: list[tuple[str, _index.Entry | None]]) -> list[tuple]:
+    """(id, deck, requires) of each study item of these files' cards, in order."""
     from .cloze import study_id
 
-    _, found, _ = _entries(root, index)
-    items: list[StudyItem] = []
+    rows: list[tuple] = []
     ids: set[str] = set()
-    make = tuple.__new__
     for _relative, entry in found:
         head = entry and entry[2]
         if not head or head[_ID] in ids:  # unusable, or a duplicate id (the first file keeps it)
@@ -146,34 +159,47 @@ def load_study_items(root: Path, *, index: Path | None = None) -> list[StudyItem
         card_id, deck, requires, numbers = head[_ID], head[_DECK], head[_REQUIRES], head[_NUMBERS]
         ids.add(card_id)
         if numbers is None:
-            items.append(make(StudyItem, (card_id, deck, requires)))
+            rows.append((card_id, deck, requires))
         else:
-            items += [make(StudyItem, (study_id(card_id, n), deck, requires)) for n in numbers]
-    return items
+            rows += [(study_id(card_id, n), deck, requires) for n in numbers]
+    return rows
+
+
+def _cards_dir(root: Path) -> Path:
+    cards_dir = root / "cards"
+    if not cards_dir.is_dir():
+        raise ContentError(f"{root} has no cards/ folder")
+    return cards_dir
 
 
 def _entries(
-    root: Path, index: Path | None
+    root: Path,
+    index: Path | None,
+    *,
+    cached: _index.Index | None = None,
+    scan: list[_index.Stamp] | None = None,
+    rewrite: bool = False,
 ) -> tuple[_index.Index, list[tuple[str, _index.Entry | None]], dict[str, tuple]]:
     """Every card file under `root/cards` in path order, with its index entry (None for a
     `.yml` file): from the index where it still stands for the file, else parsed now; the
     index it read; and the body rows of the files parsed now. The index is rewritten when any
-    file was parsed, or the files are not those it holds.
+    file was parsed, the files are not those it holds, or `rewrite` (its study rows are stale).
+    `cached` and `scan`: the index and the scan, when the caller has them already.
 
     Raises:
         ContentError: `root` has no cards/ folder.
     """
-    cards_dir = root / "cards"
-    if not cards_dir.is_dir():
-        raise ContentError(f"{root} has no cards/ folder")
-    cached = _index.read(index, root) if index is not None else _index.Index({})
+    folder = str(_cards_dir(root))
+    if cached is None:
+        cached = _index.read(index, root) if index is not None else _index.Index()
     cached.reparse = _body_of
-    folder = str(cards_dir)
     found: list[tuple[str, _index.Entry | None]] = []
     entries: dict[str, _index.Entry] = {}
     fresh: dict[str, tuple] = {}  # the bodies of the files parsed now
     known, settled = cached.entries.get, cached.written - _index.RACY_NS  # (Index.trusted, inline)
-    for relative, depth, size, mtime_ns in _scan(folder):
+    if scan is None:
+        scan = _scan(folder)
+    for relative, depth, size, mtime_ns in scan:
         if size < 0:  # a .yml file
             found.append((relative, None))
             continue
@@ -187,7 +213,7 @@ def _entries(
                 fresh[relative] = body
         entries[relative] = entry
         found.append((relative, entry))
-    if index is not None and (fresh or entries.keys() != cached.entries.keys()):
+    if index is not None and (rewrite or fresh or entries.keys() != cached.entries.keys()):
         bodies = {  # a damaged body section: the unchanged files are read again
             relative: fresh[relative]
             if relative in fresh
@@ -195,16 +221,16 @@ def _entries(
             for relative, entry in entries.items()
             if entry[2] is not None
         }
-        _index.write(index, root, entries, bodies)
+        _index.write(index, root, entries, bodies, (scan, _study_rows(found)))
     return cached, found, fresh
 
 
-def _scan(folder: str, prefix: str = "", depth: int = 1) -> list[tuple[str, int, int, int]]:
+def _scan(folder: str, prefix: str = "", depth: int = 1) -> list[_index.Stamp]:
     """Every card file under `folder`, in path order: (its path relative to the cards folder,
     its depth there, size, mtime in ns). A `.yml` file has size -1. Hidden files are skipped
     and symlinked folders not followed, as `Path.rglob` does. One stat per card file, relative
     to its open folder: with 10,000 cards, the stats are most of a warm index's load."""
-    found: list[tuple[str, int, int, int]] = []
+    found: list[_index.Stamp] = []
     relative = os.stat in os.supports_dir_fd and os.listdir in os.supports_fd  # not Windows
     descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if relative else -1
     try:
