@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, NamedTuple, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -16,6 +16,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from studycli.errors import StudyError
+from studycli.records import Record
 
 
 class _Group(TyperGroup):
@@ -39,7 +40,7 @@ app = typer.Typer(
 )
 
 
-class Options(NamedTuple):  # (a named tuple: every command makes the class)
+class Options(Record):  # (a named tuple: every command makes the class)
     content: Path | None
     db: Path | None
 

@@ -13,16 +13,17 @@ terminal allows); the body's plain lines are written to the console's file as th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
+from studycli.records import Record
+
 MIN_WRAPPED = 10  # a wrapping column is never made narrower than this (or its header)
 
 
-class Column(NamedTuple):  # a named tuple: cheaper than a frozen dataclass at start-up
+class Column(Record):  # a named tuple: cheaper than a frozen dataclass at start-up
     """A column: its header, how its cells align, whether they may wrap when space is short, and
     whether the column may be left out when even that is not enough (`hide`: 0 never; the
     highest goes first)."""

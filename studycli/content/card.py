@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
+
+from studycli.records import Record
 
 from .kind import Kind
 
@@ -27,7 +29,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class Ref(NamedTuple):  # named tuples here: a frozen dataclass costs ~0.5-1 ms at start-up
+class Ref(Record):  # named tuples here: a frozen dataclass costs ~0.5-1 ms at start-up
     """A `module:function` reference into `solutions/`."""
 
     module: str
@@ -121,7 +123,7 @@ class Card:
 _NAMES = tuple(Card.__dataclass_fields__)
 
 
-class CardProblem(NamedTuple):
+class CardProblem(Record):
     """One problem found in the content, tied to the file (and line) where it is."""
 
     path: Path

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import NamedTuple
+
+from studycli.records import Record
 
 # A deletion, {{cN::text}} or {{cN::text::hint}}: compiled (by `re`, cached) on first use, as a
 # queue of cloze cards needs only `study_id`.
@@ -17,7 +18,7 @@ DELETION = r"(?s)\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}"
 SEPARATOR = "#c"
 
 
-class Deletion(NamedTuple):  # a named tuple: a frozen dataclass costs ~1 ms at import
+class Deletion(Record):  # a named tuple: a frozen dataclass costs ~1 ms at import
     number: int
     text: str
     hint: str | None

@@ -6,9 +6,10 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from studycli.errors import CardNotFound, ContentError
+from studycli.records import Record
 
 from . import index as _index
 
@@ -112,7 +113,7 @@ def load_content(root: Path, *, index: Path | None = None) -> Content:
     return content
 
 
-class StudyItem(NamedTuple):
+class StudyItem(Record):
     """What `due` needs of a study item (see `Card.study_items`): its id, its card's deck and
     the ids of the cards its card requires."""
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from studycli.records import Record
 
 from .queue import CardIndex, Due, Item, ItemT, due_from, leeches
 from .settings import Settings
@@ -31,7 +33,7 @@ if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (
 __all__ = ["CardState", "DueCounts", "Rated", "Review", "ReviewMethod", "Study", "study_items"]
 
 
-class Rated(NamedTuple):  # named tuples: cheaper than frozen dataclasses at start-up
+class Rated(Record):  # named tuples: cheaper than frozen dataclasses at start-up
     """A recorded rating: the review (its id undoes it), the state after and when it is due."""
 
     review: Review
@@ -45,7 +47,7 @@ class Rated(NamedTuple):  # named tuples: cheaper than frozen dataclasses at sta
         return is_leech(self.state)
 
 
-class DueCounts(NamedTuple):
+class DueCounts(Record):
     """What is due now, in all and per deck: reviews, learning cards, new cards for today."""
 
     due: int

@@ -22,9 +22,9 @@ import os
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
 
 from studycli.errors import ImportFormatError
+from studycli.records import Record
 
 REQUIRED = ("card_id", "review_rating", "review_time")
 OPTIONAL = ("review_duration",)
@@ -34,7 +34,7 @@ SHOWN_ERRORS = 20  # a refused file lists this many bad lines in full, then coun
 _RATINGS = {"1": 1, "2": 2, "3": 3, "4": 4}
 
 
-class ReviewRow(NamedTuple):
+class ReviewRow(Record):
     """One review of a CSV log. `reviewed_at` is in UTC."""
 
     card_id: str

@@ -20,16 +20,17 @@ import math
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from studycli.errors import ConfigError
+from studycli.records import Record
 
 _DURATION = r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$"  # compiled (by `re`) on first use
 _UNIT_SECONDS = {"s": 1, "m": 60, "": 60, "h": 3600, "d": 86400}
 _LONGEST = timedelta.max.total_seconds()
 
 
-class Settings(NamedTuple):  # a named tuple: a frozen dataclass costs ~1.5 ms at start-up
+class Settings(Record):  # a named tuple: a frozen dataclass costs ~1.5 ms at start-up
     desired_retention: float = 0.9
     learning_steps: tuple[timedelta, ...] = (timedelta(minutes=1), timedelta(minutes=10))
     relearning_steps: tuple[timedelta, ...] = (timedelta(minutes=10),)
@@ -136,7 +137,7 @@ def parse_settings(data: dict[str, Any], path: Path) -> Settings:
     return Settings(**values)
 
 
-class _Where(NamedTuple):  # a named tuple: cheaper than a frozen dataclass at start-up
+class _Where(Record):  # a named tuple: cheaper than a frozen dataclass at start-up
     key: str
     path: Path
 

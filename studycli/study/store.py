@@ -15,9 +15,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from studycli.errors import StoreError
+from studycli.records import Record
 
 from . import database
 
@@ -56,7 +57,7 @@ class ReviewMethod(StrEnum):
 SCHEDULED = f"u.review_id IS NULL AND r.method != '{ReviewMethod.CRAM}'"
 
 
-class CardState(NamedTuple):  # named tuples: a frozen dataclass costs ~1 ms at start-up
+class CardState(Record):  # named tuples: a frozen dataclass costs ~1 ms at start-up
     """One card's scheduling state. `fsrs` is fsrs's `Card.to_json()`, None while new."""
 
     card_id: str
@@ -88,7 +89,7 @@ class CardState(NamedTuple):  # named tuples: a frozen dataclass costs ~1 ms at 
         )
 
 
-class Review(NamedTuple):
+class Review(Record):
     """One rating in the log. `queue` is what the card was before it: new, learning, review or
     relearning. `scheduler` is the fsrs `Scheduler.to_json()` it was scheduled with."""
 
@@ -127,7 +128,7 @@ _DUE = "json_extract(fsrs, '$.due')"
 _STATE = "json_extract(fsrs, '$.state')"
 
 
-class Schedule(NamedTuple):
+class Schedule(Record):
     """What the queue reads of the store: the cards due up to a time, and which are not new.
 
     `due` holds (card id, fsrs state value, due time as stored text) of every studied,
@@ -145,7 +146,7 @@ class Schedule(NamedTuple):
 REVIEW_STATE = 2
 
 
-class ReviewCap(NamedTuple):
+class ReviewCap(Record):
     """Of the cards in review, what a queue can show: the first `limit` of `cards` that are
     due by `now` (see `Store.schedule`)."""
 

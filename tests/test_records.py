@@ -1,0 +1,110 @@
+"""`Record` (studycli/records.py) makes the class `typing.NamedTuple` makes from the same body,
+without checking each annotation."""
+
+from __future__ import annotations
+
+import pickle
+import typing
+
+import pytest
+
+from studycli.records import Record
+
+
+class Point(Record):
+    """A point, maybe named."""
+
+    x: int
+    y: int
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+
+    def norm1(self) -> int:
+        return abs(self.x) + abs(self.y)
+
+    @classmethod
+    def origin(cls) -> Point:
+        return cls(0, 0)
+
+    @property
+    def named(self) -> bool:
+        return self.name is not None
+
+
+class TypedPoint(typing.NamedTuple):
+    """A point, maybe named."""
+
+    x: int
+    y: int
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+
+    def norm1(self) -> int:
+        return abs(self.x) + abs(self.y)
+
+    @classmethod
+    def origin(cls) -> TypedPoint:
+        return cls(0, 0)
+
+    @property
+    def named(self) -> bool:
+        return self.name is not None
+
+
+def test_a_record_is_the_named_tuple_typing_makes():
+    for cls in (Point, TypedPoint):
+        point = cls(3, -4)
+        assert isinstance(point, tuple) and point == (3, -4, None, ())
+        assert cls._fields == ("x", "y", "name", "tags")
+        assert cls._field_defaults == {"name": None, "tags": ()}
+        assert point.norm1() == 7 and cls.origin() == (0, 0, None, ())
+        assert not point.named and point._replace(name="p").named
+        assert point._asdict() == {"x": 3, "y": -4, "name": None, "tags": ()}
+        assert cls.__doc__ == "A point, maybe named."
+        assert cls.__module__ == __name__ and cls.__qualname__ == cls.__name__
+        assert pickle.loads(pickle.dumps(point)) == point
+        with pytest.raises(AttributeError):
+            point.x = 1  # type: ignore[misc]
+        with pytest.raises(TypeError):
+            cls(1)  # type: ignore[call-arg]
+    assert repr(Point(1, 2)) == repr(TypedPoint(1, 2)).replace("TypedPoint", "Point")
+    hints = typing.get_type_hints(Point)
+    assert hints == typing.get_type_hints(TypedPoint)
+    assert hints["tags"] == tuple[str, ...]
+
+
+def test_the_stores_records_pickle_and_compare_as_before():
+    from studycli.content.card import Ref
+    from studycli.study.store import CardState
+
+    state = CardState("add-one", lapses=2)
+    assert (
+        state == ("add-one", None, None, 2, 0, False) and pickle.loads(pickle.dumps(state)) == state
+    )
+    assert CardState.from_dict(state.to_dict(), suspended=True).suspended
+    assert str(Ref("m", "f")) == "m:f" and repr(Ref("m", "f")) == "Ref(module='m', function='f')"
+    assert Ref("m", "f") == Ref("m", "f")
+
+
+def test_a_record_refuses_what_typing_refuses():
+    with pytest.raises(TypeError, match="without a default follows"):
+
+        class Bad(Record):
+            x: int = 0
+            y: int
+
+    with pytest.raises(AttributeError, match="cannot set _replace"):
+
+        class Clash(Record):
+            x: int
+
+            def _replace(self):  # type: ignore[override]
+                return self
+
+    with pytest.raises(TypeError, match="super"):
+
+        class Calls(Record):
+            x: int
+
+            def __repr__(self) -> str:
+                return super().__repr__()
