@@ -11,26 +11,35 @@ which `typing.NamedTuple` compiles into a `ForwardRef`, field by field. That mad
 class cost 2-4 times a plain named tuple to make: about 0.4 ms more a class on Python 3.12 (a
 13-field one: 0.57 against 0.17 ms) and 0.2 ms on 3.11, paid on every command's start-up for
 each of the dozen records it imports. `__annotations__` keeps the strings, as `typing.NamedTuple`
-keeps its ForwardRefs: `typing.get_type_hints` reads either.
+keeps its ForwardRefs: `typing.get_type_hints` reads either. A generic record,
+`class Due(Record, Generic[T])`, is a plain named tuple at run time (`Due[int]` is `Due`): as a
+`typing.NamedTuple` it cost 2.2 ms to make on 3.11 and 4.4 ms on 3.12.
 """
 
 from __future__ import annotations
 
 import collections
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 # What the class statement puts in a namespace that is not a field, a default or a method.
-_OWN = frozenset({"__module__", "__qualname__", "__annotations__", "__orig_bases__"})
+_OWN = frozenset(
+    {"__module__", "__qualname__", "__annotations__", "__orig_bases__", "__parameters__"}
+)
 _FORBIDDEN = frozenset({"__new__", "__init__", "__slots__", "__getnewargs__", "_fields",
                         "_field_defaults", "_make", "_replace", "_asdict", "_source"})  # fmt: skip
+
+
+@classmethod  # type: ignore[misc]
+def _itself(cls: type, item: Any) -> type:
+    return cls
 
 
 class _RecordMeta(type):
     def __new__(mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> Any:
         if not bases:  # Record itself
             return super().__new__(mcls, name, bases, namespace)
-        if bases != (Record,):
-            raise TypeError(f"{name}: a Record subclasses Record alone")
+        if bases[0] is not Record or any(base is not Generic for base in bases[1:]):
+            raise TypeError(f"{name}: a Record subclasses Record (and Generic[...]) alone")
         if "__classcell__" in namespace:
             raise TypeError(f"{name}: a Record's methods cannot use super() without arguments")
         fields = list(namespace.get("__annotations__", {}))
@@ -41,6 +50,8 @@ class _RecordMeta(type):
         made = collections.namedtuple(name, fields, defaults=defaults, module=module)  # type: ignore[misc]
         made.__qualname__ = namespace.get("__qualname__", name)
         made.__annotations__ = dict(namespace.get("__annotations__", {}))
+        if len(bases) > 1:  # Record, Generic[T]: subscripting gives the class, as for typing's
+            made.__class_getitem__ = _itself  # type: ignore[method-assign, assignment]
         for key, value in namespace.items():
             if key in _FORBIDDEN:
                 raise AttributeError(f"{name}: a Record cannot set {key}")

@@ -64,9 +64,9 @@ def test_a_record_is_the_named_tuple_typing_makes():
         assert cls.__module__ == __name__ and cls.__qualname__ == cls.__name__
         assert pickle.loads(pickle.dumps(point)) == point
         with pytest.raises(AttributeError):
-            point.x = 1  # type: ignore[misc]
+            point.x = 1
         with pytest.raises(TypeError):
-            cls(1)  # type: ignore[call-arg]
+            cls(1)
     assert repr(Point(1, 2)) == repr(TypedPoint(1, 2)).replace("TypedPoint", "Point")
     hints = typing.get_type_hints(Point)
     assert hints == typing.get_type_hints(TypedPoint)
@@ -98,7 +98,7 @@ def test_a_record_refuses_what_typing_refuses():
         class Clash(Record):
             x: int
 
-            def _replace(self):  # type: ignore[override]
+            def _replace(self):
                 return self
 
     with pytest.raises(TypeError, match="super"):
@@ -108,3 +108,24 @@ def test_a_record_refuses_what_typing_refuses():
 
             def __repr__(self) -> str:
                 return super().__repr__()
+
+
+T = typing.TypeVar("T")
+
+
+class Pair(Record, typing.Generic[T]):
+    first: T
+    second: T
+
+    def swapped(self) -> Pair[T]:
+        return Pair(self.second, self.first)
+
+
+def test_a_generic_record_is_a_named_tuple_that_subscripting_leaves_as_it_is():
+    pair = Pair(1, 2)
+    assert pair.swapped() == (2, 1) and Pair[int] is Pair and isinstance(pair, tuple)
+    assert Pair._fields == ("first", "second") and pickle.loads(pickle.dumps(pair)) == pair
+    with pytest.raises(TypeError, match="Record"):
+
+        class Mixed(Record, dict):
+            x: int

@@ -13,7 +13,9 @@ import operator
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Generic, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+from studycli.records import Record
 
 from .settings import Settings
 from .store import REVIEW_STATE, ReviewCap, Schedule, Store, iso
@@ -64,7 +66,7 @@ def study_date(moment: datetime, day_starts_at: int, tz: tzinfo | None = None) -
     return (moment.astimezone(tz) - timedelta(hours=day_starts_at)).date()
 
 
-class Due(NamedTuple, Generic[ItemT]):  # a named tuple: cheaper to make than a dataclass
+class Due(Record, Generic[ItemT]):  # a named tuple: cheaper to make than a dataclass
     """The cards to study, each list in the order they are shown."""
 
     learning: list[ItemT]
