@@ -333,26 +333,37 @@ def test_with_cuda_a_checker_that_ignores_the_device_is_planned_on_the_cpu():
 
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
 def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, monkeypatch):
-    """AdamW's and the directional derivative's checkers use the device: on CUDA the CPU's
-    worker is not held up importing torch._dynamo for them (about a second) before its first
-    check; on the CPU it is what runs them, so it imports it."""
+    """AdamW's and the directional derivative's checkers import torch._dynamo on first use
+    (1-2 s): on the CPU their checks fork from a worker of their own that imports it, and the
+    others from one that does not; on CUDA their checkers use the device, so the device workers
+    import it, and no CPU worker does."""
     from studycli.check import verify
 
-    preloaded: dict[str, list[str]] = {}
+    preloaded: dict[str | None, list[str]] = {}
     loaded = []
+    started: list[tuple] = []
 
     def preload(modules, solutions=None, device=None):
         preloaded.setdefault(device, []).extend(modules)
         loaded.append(solutions)
 
     monkeypatch.setattr(verify, "preload", preload)
-    monkeypatch.setattr(verify, "runner_warm_up", lambda device: None)
+    monkeypatch.setattr(verify, "runner_warm_up", lambda device, lazy: started.extend(lazy))
     content = load_content(REPO_ROOT)
     verify.warm_up(list(content.cards.values()), content, device)
-    assert "torch._dynamo" in preloaded[device]
-    assert ("torch._dynamo" in preloaded["cpu"]) == (device == "cpu")
+    if device == "cpu":
+        assert sorted(started) == ["torch._dynamo", "torch.profiler"]
+        assert all(not modules for modules in preloaded.values())
+    else:
+        assert started == [] and "torch._dynamo" in preloaded[device]
     solutions = {card.solution.module for card in content.cards.values() if card.solution}
     assert all(solutions <= set(modules) for _, modules in loaded)
+    jobs = {
+        card_id: {job.lazy for job in verify.plan(content.get(card_id), content, device=device)}
+        for card_id in ("adamw-step", "sliding-window-max")
+    }
+    heavy = ("torch._dynamo", "torch.profiler") if device == "cpu" else ()
+    assert jobs == {"adamw-step": {heavy}, "sliding-window-max": {()}}
 
 
 def test_the_checks_that_took_longest_last_time_start_first(tmp_path):

@@ -70,8 +70,25 @@ def printed(outcome, word: str) -> int:
 def test_each_cpu_check_runs_in_a_child_of_its_own_forked_from_one_worker(solutions):
     first, second = run_job(job(solutions, "check_pid")), run_job(job(solutions, "check_pid"))
     assert first.status == second.status == "pass", (first, second)
-    server = runner._pool.zygote.process.pid
+    server = runner._pool.zygotes["light"].process.pid
     assert len({printed(first, "pid"), printed(second, "pid"), server, os.getpid()}) == 4
+
+
+def test_a_check_that_imports_more_forks_from_a_worker_of_its_own(solutions, monkeypatch):
+    """A checker that imports something on first use (`Job.lazy`) runs in a child of a worker
+    that imported it; the other checks fork from one that did not."""
+    fresh = runner._Pool()
+    monkeypatch.setattr(runner, "_pool", fresh)
+    try:
+        plain = run_job(job(solutions, "check_module_loaded"))
+        assert plain.status == "fail"  # `wave` is not imported where the plain checks fork
+        heavy = run_job(job(solutions, "check_module_loaded", lazy=("wave",)))
+        assert heavy.status == "pass", heavy.message
+        assert set(fresh.zygotes) == {"light", "heavy"} and fresh.lazy == ("wave",)
+        assert run_job(job(solutions, "check_module_loaded")).status == "fail"
+    finally:
+        for worker in fresh.zygotes.values():
+            worker.close()
 
 
 def test_a_running_worker_imports_what_is_preloaded_later(solutions):
@@ -163,7 +180,7 @@ def test_a_checks_time_limit_counts_from_its_start_not_from_its_workers(monkeypa
     try:
         assert run_job(quick).status == "pass"
     finally:
-        fresh.zygote.close()
+        fresh.zygotes["light"].close()
 
 
 def test_more_device_workers_run_side_by_side_under_mps(tmp_path, monkeypatch):
@@ -211,7 +228,7 @@ def test_modules_preloaded_for_one_device_go_to_its_workers_only():
             sent.append((self.device, modules, solutions))
 
     pool = runner._Pool()
-    pool.zygote, pool.idle = Fake("cpu"), [Fake("cuda"), Fake("cuda")]
+    pool.zygotes, pool.idle = {"light": Fake("cpu")}, [Fake("cuda"), Fake("cuda")]
     pool.preload(("torch._dynamo",), ("solutions", ["adamw"]), "cuda")
     assert sent == [
         (d, m, ("solutions", ("adamw",)))

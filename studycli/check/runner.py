@@ -84,6 +84,10 @@ class Job:
     timeout: float = DEFAULT_TIMEOUT
     memory_mb: int = DEFAULT_MEMORY_MB
     threads: int = 1  # torch's threads in the child: cores / checks run side by side
+    # What its checker imports on first use (`lazy_modules`). On the CPU, checks that import
+    # something fork from a worker of their own that imported it: the others fork from a
+    # lighter one, faster (see `_Pool.worker`).
+    lazy: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,7 @@ def run_job(job: Job) -> Outcome:
 
     Whatever the outcome, nothing the check started is left running when this returns.
     """
-    worker = _pool.worker(job.device)
+    worker = _pool.worker(job.device, job.lazy)
     running = worker.submit(job) if worker is not None else _Spawned(job)
     started = time.monotonic()
     _LIVE.add(running)
@@ -270,12 +274,15 @@ def device_workers(jobs: int) -> int:
     return max(1, min(jobs, limit))
 
 
-def warm_up(device: str = "cpu", workers: int = 1) -> None:
+def warm_up(device: str = "cpu", workers: int = 1, lazy: tuple[str, ...] = ()) -> None:
     """Start the workers for checks on `device` now, in the background, so that the first check
     finds torch (and what was preloaded) imported: on the CPU the one that forks every check
-    (a check started meanwhile waits for it); on CUDA that one too (for the checkers that ignore
-    the device) and `device_workers(workers)` device workers."""
+    (a check started meanwhile waits for it), and with `lazy` the one for the checks that
+    import those modules on first use (see `Job.lazy`); on CUDA those too (for the checkers
+    that ignore the device) and `device_workers(workers)` device workers."""
     _pool.worker("cpu")
+    if lazy:
+        _pool.worker("cpu", lazy)
     if device != "cpu":
         _pool.start(device, device_workers(workers))
 
@@ -286,14 +293,23 @@ def _side(device: str) -> str:
 
 
 class _Pool:
-    """The workers: one zygote for the CPU, which forks a child per check; for CUDA, a worker
-    per check running at once, each keeping its CUDA context from check to check."""
+    """The workers: zygotes for the CPU, which fork a child per check; for CUDA, a worker per
+    check running at once, each keeping its CUDA context from check to check.
+
+    The CPU's checks fork from a zygote that imported what every check needs, except those
+    whose checkers import more on first use (`Job.lazy`: torch._dynamo for an optimizer's
+    step), which fork from a zygote of their own that imported that too. A fork and its exit
+    cost with the size of the process they copy: on the 2-core box a trivial check forked from
+    torch's import took 17.5 ms, from torch and torch._dynamo 23.5 ms. And the two zygotes
+    import side by side: the lighter is ready first (torch._dynamo is 1-2 s more)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.modules: dict[str, tuple[str, ...]] = {"cpu": (), "device": ()}  # to import
         self.solutions: tuple[str, tuple[str, ...]] | None = None
-        self.zygote: Any = None
+        # "light", and "heavy" for the checks with a `Job.lazy`: it imports `self.lazy` too
+        self.zygotes: dict[str, Any] = {}
+        self.lazy: tuple[str, ...] = ()
         self.idle: list[Any] = []  # CUDA workers waiting for a check
         self.baseline: dict[int, tuple[float, float]] = {}  # a CUDA worker's memory at first
 
@@ -314,15 +330,15 @@ class _Pool:
                 self.solutions = fresh
             else:
                 loaded = True
-            running = [w for w in [self.zygote, *self.idle] if w is not None and not w.dead]
+            running = [w for w in [*self.zygotes.values(), *self.idle] if not w.dead]
         for worker in running:
             more = new.get(_side(worker.device), ())
             if more or not loaded:
                 worker.preload(more, None if loaded else self.solutions)
 
-    def worker(self, device: str) -> Any:
-        """The worker for a check on `device`; None where there is no fork (Windows: a process
-        is spawned for each check instead)."""
+    def worker(self, device: str, lazy: tuple[str, ...] = ()) -> Any:
+        """The worker for a check on `device` whose checker imports `lazy` on first use; None
+        where there is no fork (Windows: a process is spawned for each check instead)."""
         if not hasattr(os, "fork"):
             return None
         from . import zygote
@@ -335,9 +351,16 @@ class _Pool:
                         return worker
                 modules = self.modules["device"]
                 return zygote.Worker(modules, self.solutions, fork=False, device=device)
-            if self.zygote is None or self.zygote.dead:
-                self.zygote = zygote.Worker(self.modules["cpu"], self.solutions)
-            return self.zygote
+            kind = "heavy" if lazy else "light"
+            more = tuple(m for m in lazy if m not in self.lazy)
+            self.lazy += more
+            found = self.zygotes.get(kind)
+            if found is None or found.dead:
+                modules = (*self.modules["cpu"], *(self.lazy if lazy else ()))
+                found = self.zygotes[kind] = zygote.Worker(modules, self.solutions)
+            elif more:
+                found.preload(more, None)
+            return found
 
     def start(self, device: str, count: int) -> None:
         """Start device workers until `count` are idle."""

@@ -7,7 +7,6 @@ own isolated job (see `runner`), in parallel.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -101,10 +100,30 @@ def plan(
         ]
     candidates.append(Candidate("code", function, code=starter_for(card, info)))
     device = _runs_on(card, content, device, info)
+    lazy = _lazy(card, content) if device == "cpu" else ()  # (device workers: `warm_up`)
     return [
-        Job(str(content.solutions_dir), check.module, check.function, c, device, timeout, memory_mb)
+        Job(
+            str(content.solutions_dir),
+            check.module,
+            check.function,
+            c,
+            device,
+            timeout,
+            memory_mb,
+            lazy=lazy,
+        )
         for c in candidates
     ]
+
+
+def _lazy(card: Card, content: Content) -> tuple[str, ...]:
+    """What the checker of `card` imports on first use (`runner.lazy_modules`), in order."""
+    refs = {ref.module for ref in (card.solution, card.check) if ref}
+    try:
+        sources = [read_module(content.solutions_dir, module).source for module in sorted(refs)]
+    except (OSError, SyntaxError):  # lint reports those
+        return ()
+    return tuple(sorted(lazy_modules(sources)))
 
 
 def _runs_on(card: Card, content: Content, device: str, info=None) -> str:
@@ -258,23 +277,21 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu") -> None:
     loaded and what their checkers import on first use (see `runner.lazy_modules`) imported,
     so that they are ready when the checks run.
 
-    Each worker imports only what the checks it runs need: in a run on CUDA, the CPU's worker
-    does not import `torch._dynamo` (~1 s, more than torch's own import on 2 cores) for the
-    optimizer checks the device workers run, before the first of its own checks.
+    Each worker imports only what the checks it runs need: the CPU's checks whose checkers
+    import something on first use (torch._dynamo for an optimizer's step, 1-2 s) fork from a
+    worker of their own that imports it (`Job.lazy`), so that the others fork from a lighter
+    one, which is ready sooner; in a run on CUDA, the device workers import what theirs need.
     """
     modules: set[str] = set()
     lazy: dict[str, dict[str, None]] = {"cpu": {}, device: {}}  # (ordered sets)
     for card in cards:
-        refs = {ref.module for ref in (card.solution, card.check) if ref}
-        modules |= refs
-        with contextlib.suppress(OSError, SyntaxError):  # lint reports those
-            sources = [read_module(content.solutions_dir, module).source for module in refs]
-            where = _runs_on(card, content, device) if card.solution else "cpu"
-            lazy[where].update(dict.fromkeys(lazy_modules(sources)))
+        modules |= {ref.module for ref in (card.solution, card.check) if ref}
+        if card.solution is not None:
+            lazy[_runs_on(card, content, device)].update(dict.fromkeys(_lazy(card, content)))
     solutions = (str(content.solutions_dir), sorted(modules))
-    for where, needed in lazy.items():
-        preload(list(needed), solutions=solutions, device=where)
-    runner_warm_up(device)
+    on_device = list(lazy[device]) if device != "cpu" else []
+    preload(on_device, solutions=solutions, device=device if on_device else None)
+    runner_warm_up(device, lazy=tuple(lazy["cpu"]))
 
 
 def count_jobs(cards: list[Card], content: Content) -> int:
