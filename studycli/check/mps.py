@@ -77,7 +77,7 @@ def _quitter(control: str, served: dict[str, str]) -> IO[bytes]:
     are told to end as this process exits, and leave without waiting for it either."""
     read, write = os.pipe()
     try:
-        script = 'read -r _; echo quit | "$0"; rm -rf "$1"'
+        script = 'read -r _ <&3; echo quit | "$0"; rm -rf "$1"'  # (fd 3: see _in_background)
         _in_background(script, control, served[PIPE_VARIABLE], served, read)
     finally:
         os.close(read)
@@ -110,9 +110,11 @@ def _in_background(
     """Run the shell `script` ($0: the control program, $1: `argument`) on its own: the shell
     started here hands it to a child of its own and returns, so that nothing here has to reap
     it. In its own session (a Ctrl-C meant for the command does not stop it), with no hold on
-    the command's output."""
+    the command's output. `stdin` reaches the script as descriptor 3: a shell gives a command
+    it runs in the background /dev/null as its standard input (so `read` there returned at
+    once, and the daemon was told to quit as soon as it started)."""
     subprocess.run(
-        ["/bin/sh", "-c", f"({script}) >/dev/null 2>&1 &", control, argument],
+        ["/bin/sh", "-c", f"exec 3<&0; ({script}) >/dev/null 2>&1 &", control, argument],
         env={**os.environ, **served},
         stdin=stdin,
         stdout=subprocess.DEVNULL,
