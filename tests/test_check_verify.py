@@ -387,3 +387,17 @@ def test_the_checks_that_took_longest_last_time_start_first(tmp_path):
     assert durations.key(order[0]) == slow_wrong
     assert order[-1].candidate.kind == "code"  # never timed, guessed the shortest
     assert json.loads(times.read_text())[slow_wrong] < 99.0  # this run's time replaces it
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_warming_up_skips_a_solution_module_that_does_not_parse(device, content_copy, monkeypatch):
+    """`check` starts its workers while lint still runs: a broken module is lint's to report."""
+    from studycli.check import verify
+
+    (content_copy / "solutions" / "arith.py").write_text("def add_one(x:\n")
+    started = []
+    monkeypatch.setattr(verify, "preload", lambda modules, solutions=None, device=None: None)
+    monkeypatch.setattr(verify, "runner_warm_up", lambda device, lazy: started.append(lazy))
+    content = load_content(content_copy)
+    verify.warm_up(list(content.cards.values()), content, device)
+    assert started == [()]

@@ -7,6 +7,7 @@ own isolated job (see `runner`), in parallel.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -286,8 +287,10 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu") -> None:
     lazy: dict[str, dict[str, None]] = {"cpu": {}, device: {}}  # (ordered sets)
     for card in cards:
         modules |= {ref.module for ref in (card.solution, card.check) if ref}
-        if card.solution is not None:
-            lazy[_runs_on(card, content, device)].update(dict.fromkeys(_lazy(card, content)))
+        with contextlib.suppress(OSError, SyntaxError):  # lint reports those
+            if card.solution is not None:
+                where = _runs_on(card, content, device)
+                lazy[where].update(dict.fromkeys(_lazy(card, content)))
     solutions = (str(content.solutions_dir), sorted(modules))
     on_device = list(lazy[device]) if device != "cpu" else []
     preload(on_device, solutions=solutions, device=device if on_device else None)
