@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from studycli.check import contain
 from studycli.check.runner import OUTPUT_LIMIT, Candidate, Job, Outcome, run_job
 from studycli.check.verify import run_checks
 from studycli.content.loader import load_content
@@ -240,3 +241,20 @@ def test_a_second_check_run_in_one_process_works_after_ctrl_c(tmp_path):
         run_checks([card], content, jobs=1, on_job_done=interrupt)
     [result] = run_checks([card], content, jobs=2)
     assert result.status == "pass", result.message
+
+
+def test_the_users_processes_are_counted_at_most_once_a_second(monkeypatch):
+    """The forking worker counts them (all of /proc) before each fork, at most once a second,
+    and each check caps its processes from the count it inherits instead of counting again."""
+    counts, clock = [], [100.0]
+    monkeypatch.setattr(contain, "_COUNTED", None)
+    monkeypatch.setattr(contain, "_user_tasks", lambda: counts.append(1) or 40 + len(counts))
+    monkeypatch.setattr(contain.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(contain.os, "geteuid", lambda: 1000)
+    assert contain.count_user_tasks() == 41
+    clock[0] += 0.9
+    assert contain.count_user_tasks() == 41 and len(counts) == 1
+    clock[0] += 0.2
+    assert contain.count_user_tasks() == 42 and len(counts) == 2
+    monkeypatch.setattr(contain.os, "geteuid", lambda: 0)  # root: no cap applies, no count
+    assert contain.count_user_tasks() is None and len(counts) == 2

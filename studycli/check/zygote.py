@@ -408,6 +408,7 @@ class _Zygote:
 
         read, write = os.pipe()
         output_read, output_write = os.pipe()
+        contain.count_user_tasks()  # recent enough for the child to cap its processes from
         pid = os.fork()
         if pid == 0:
             self._child(read, output_read, job, _PipeSender(write), _PipeSender(output_write))
