@@ -38,16 +38,16 @@ FLOOR_WALL = 0.120  # the floor on the quiet host (typer 0.27), 2026-12-01
 COMMANDS = {"due": ["due"], "list": ["list"], "show": ["show", "flash-attention"]}
 # Run up to a front's last line, then leave at once: what `review` costs to its first card.
 FRONT = """
-import os, sys
+import os, sys, types
 sys.argv = ["studycli", "review"]
 from studycli.cli import review_session
-def front(self, card):
-    review_session.warm_up = None
-    self.console.rule(review_session.Text(self.queue.status(), style="dim"))
-    self.console.print(review_session.render.header(card))
-    self.console.print(review_session.render.prompt(card))
+def leave(*args):
     sys.stdout.flush(); os._exit(0)
-review_session.ReviewSession._show_front = front
+# The front as the learner gets it (its flags included), up to its last line: a coding card's
+# worker, started after that line, is left out.
+sys.modules["studycli.check.solve"] = types.SimpleNamespace(warm_up=leave)
+real = review_session.ReviewSession._show_front
+review_session.ReviewSession._show_front = lambda self, card: (real(self, card), leave())
 from studycli.cli import main
 main()
 """

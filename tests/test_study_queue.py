@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from studycli.content.card import Card, Kind
+from studycli.study import labels
 from studycli.study import rating as core
 from studycli.study.queue import due_from, leeches, prerequisite_order, study_day_start
 from studycli.study.store import CardState, Store
@@ -185,7 +186,7 @@ def test_lapses_count_forgotten_review_cards(tmp_path):
             core.rate(store, card, 1, moment, NO_FUZZ)  # again while relearning: no lapse
             core.rate(store, card, 4, moment, NO_FUZZ)  # back to Review
         assert store.state(card.id).lapses == 8
-        assert core.is_leech(store.state(card.id))
+        assert labels.is_leech(store.state(card.id))
 
 
 def _old_due_now(cards, states, now, config, done_today):

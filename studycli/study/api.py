@@ -42,7 +42,7 @@ class Rated(Record):  # named tuples: cheaper than frozen dataclasses at start-u
 
     @property
     def leech(self) -> bool:
-        from .rating import is_leech
+        from .labels import is_leech
 
         return is_leech(self.state)
 
@@ -166,13 +166,13 @@ class Study:
 
     def flags(self, item: Card) -> list[str]:
         """What to tell the learner about an item before it is studied."""
-        from . import rating as core
+        from .labels import is_edited, is_leech  # (not rating: fsrs is not needed yet)
 
         state = self.store.state(item.id)
         flags = []
-        if core.is_edited(item, state):
+        if is_edited(item, state):
             flags.append("edited since your last review")
-        if state is not None and core.is_leech(state):
+        if state is not None and is_leech(state):
             flags.append(f"leech: forgotten {state.lapses} times")
         return flags
 

@@ -232,6 +232,6 @@ def prerequisite_order(cards: list[ItemT], limit: int | None = None) -> list[Ite
 
 def leeches(cards: list[ItemT], states: dict[str, CardState]) -> list[ItemT]:
     """Cards forgotten `labels.LEECH_LAPSES` times or more."""
-    from .rating import is_leech
+    from .labels import is_leech
 
     return [card for card in cards if is_leech(states.get(card.id))]

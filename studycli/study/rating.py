@@ -17,7 +17,6 @@ from fsrs import Rating, Scheduler
 from studycli.content.card import Card
 
 from . import scheduler as sched
-from .labels import LEECH_LAPSES
 from .replay import CardReplay
 from .settings import Settings
 from .store import CardState, Review, ReviewMethod, Store, parse_time
@@ -26,15 +25,6 @@ from .store import CardState, Review, ReviewMethod, Store, parse_time
 def fsrs_card(state: CardState | None) -> FsrsCard | None:
     """The fsrs card of a stored state; None for a card never rated."""
     return FsrsCard.from_json(state.fsrs) if state is not None and state.fsrs else None
-
-
-def is_leech(state: CardState | None) -> bool:
-    return state is not None and state.lapses >= LEECH_LAPSES
-
-
-def is_edited(card: Card, state: CardState | None) -> bool:
-    """The card's text changed since its last review (its history is kept, it is flagged)."""
-    return state is not None and state.reps > 0 and state.content_hash != card.content_hash
 
 
 def advance(
