@@ -171,8 +171,7 @@ def test_the_review_session_module_leaves_the_solve_flow_and_checks_for_later():
 
 
 FLAGS = """
-import sys
-from datetime import UTC, datetime
+import json, sys
 from pathlib import Path
 from studycli.content.loader import load_content
 from studycli.study.api import Study
@@ -185,7 +184,6 @@ with Study.open(Path(sys.argv[2]), Settings()) as study:
     loaded = [m for m in ("fsrs", "hashlib", "studycli.study.rating") if m in sys.modules]
     study.store.replace_states([CardState("add-one", content_hash="old", reps=3, lapses=9)])
     studied = study.flags(card)
-import json
 print(json.dumps({"new": new, "loaded": loaded, "studied": studied, "fsrs": "fsrs" in sys.modules}))
 """
 

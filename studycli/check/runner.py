@@ -356,7 +356,7 @@ class _Pool:
             self.lazy += more
             found = self.zygotes.get(kind)
             if found is None or found.dead:
-                modules = (*self.modules["cpu"], *(self.lazy if lazy else ()))
+                modules = self.modules["cpu"] + (self.lazy if kind == "heavy" else ())
                 found = self.zygotes[kind] = zygote.Worker(modules, self.solutions)
             elif more:
                 found.preload(more, None)

@@ -292,8 +292,8 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu") -> None:
                 where = _runs_on(card, content, device)
                 lazy[where].update(dict.fromkeys(_lazy(card, content)))
     solutions = (str(content.solutions_dir), sorted(modules))
-    on_device = list(lazy[device]) if device != "cpu" else []
-    preload(on_device, solutions=solutions, device=device if on_device else None)
+    # the device workers' modules; the CPU's go to a zygote of their own (runner_warm_up)
+    preload(list(lazy[device]) if device != "cpu" else [], solutions=solutions, device=device)
     runner_warm_up(device, lazy=tuple(lazy["cpu"]))
 
 
