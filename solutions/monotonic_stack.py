@@ -114,7 +114,7 @@ def check_next_greater(impl, device="cpu") -> None:
     # Complexity: n elements in random order vs. in descending order (every element waits until
     # the end). A stack does O(n) work on both; scanning right from every i is O(n^2) on the second.
     rng = random.Random(1)
-    n = 4_000
+    n = 2_500
     shuffled = [rng.randint(-(10**6), 10**6) for _ in range(n)]
     descending = sorted(shuffled, reverse=True)
     t_random = _best_time(impl, shuffled, f"next_greater(random list of length {n})", 3)

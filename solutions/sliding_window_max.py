@@ -145,7 +145,7 @@ def check_max_sliding_window(impl, device="cpu") -> None:
 
     # Complexity: the same n with a small and a large k. O(n) barely notices k; O(n k) grows ~k-fold.
     rng = random.Random(1)
-    n, small, large = 100_000, 8, 500
+    n, small, large = 30_000, 8, 500
     nums = [rng.randint(-(10**6), 10**6) for _ in range(n)]
     t_small = _best_time(impl, nums, small, 2)
     t_large = _best_time(impl, nums, large, 1)
