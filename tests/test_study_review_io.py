@@ -21,7 +21,7 @@ from studycli.study import rating as core
 from studycli.study.api import Study, study_items
 from studycli.study.review_log_csv import read_reviews, write_reviews
 from studycli.study.settings import Settings
-from studycli.study.store import CardState, Store, iso
+from studycli.study.store import CardState, Store, iso, iso_text
 
 from .conftest import FIXTURE_CONTENT
 from .study_support import NO_FUZZ, NOW, fixture_content, rows
@@ -420,6 +420,34 @@ def test_any_rows_written_read_back_as_they_were(tmp_path_factory, rows):
     assert read_reviews(path) == [
         (card, rating, moment.astimezone(UTC), duration) for card, rating, moment, duration in rows
     ]
+
+
+WRITTEN = [  # review_time as logs write it: (timespec, separator, how UTC is written)
+    (timespec, separator, utc)
+    for timespec in ("seconds", "milliseconds", "microseconds", "minutes", "auto")
+    for separator in ("T", " ")
+    for utc in ("+00:00", "Z", "+05:30", "-00:00")
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    written=st.sampled_from(WRITTEN),
+)
+def test_a_time_taken_from_the_files_text_is_the_time_as_stored(moment, written):
+    """The import stages a UTC time from its text without formatting it again (`iso_text`):
+    whatever shape the file writes it in, that is `iso()` of the time, or nothing."""
+    timespec, separator, utc = written
+    zone = timezone(timedelta(hours=5, minutes=30)) if utc == "+05:30" else UTC
+    text = moment.replace(tzinfo=zone).isoformat(separator, timespec)
+    if utc in ("Z", "-00:00"):
+        text = text.removesuffix("+00:00") + utc
+    parsed = datetime.fromisoformat(text)
+    taken = iso_text(text)
+    assert taken is None or taken == iso(parsed), text
+    if separator == "T" and utc in ("+00:00", "Z") and timespec != "minutes":
+        assert taken is not None, text  # the shapes logs write: no formatting again
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -28,7 +28,7 @@ from .rating import scheduler_from_json
 from .replay import CardReplay
 from .review_log_csv import read_chunks, write_reviews
 from .settings import Settings
-from .store import CardState, ReviewMethod, Store, iso, parse_time
+from .store import CardState, ReviewMethod, Store, iso, iso_text, parse_time
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,9 @@ def import_reviews(
     scheduler_json = sched.make_scheduler(settings).to_json()
     rows = 0
     with store.importing(scheduler_json) as scheduler_id:  # one transaction
-        for chunk in read_chunks(path, now=now, size=READ_ROWS):
+        for chunk in read_chunks(path, now=now, size=READ_ROWS, make=_staged):
             rows += len(chunk)
-            store.stage((r.card_id, iso(r.reviewed_at), r.rating, r.duration_ms) for r in chunk)
+            store.stage(chunk)
         store.settle_staged()
         cards = store.staged_cards()
         added = sum(count for _, count in cards)
@@ -104,6 +104,13 @@ def import_reviews(
         cards=len(cards),
         unknown=sum(card_id not in content_hashes for card_id, _ in cards),
     )
+
+
+def _staged(
+    card_id: str, rating: int, moment: datetime, duration_ms: int | None, text: str
+) -> tuple[str, str, int, int | None]:
+    """A row of the file as `Store.stage` takes it, its time as the store writes it."""
+    return card_id, iso_text(text) or iso(moment), rating, duration_ms
 
 
 def export_reviews(store: Store, path: Path) -> int:

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from studycli.errors import ImportFormatError
 from studycli.records import Record
@@ -43,6 +44,18 @@ class ReviewRow(Record):
     duration_ms: int | None
 
 
+Row = TypeVar("Row")
+# What a reader makes of each checked row: from (card_id, rating, review time in UTC,
+# duration_ms or None, the review_time cell as the file writes it).
+MakeRow = Callable[[str, int, datetime, "int | None", str], Row]
+
+
+def _review_row(
+    card: str, rating: int, moment: datetime, duration: int | None, _: str
+) -> ReviewRow:
+    return ReviewRow(card, rating, moment, duration)
+
+
 def read_reviews(path: Path, *, now: datetime | None = None) -> list[ReviewRow]:
     """Read and check every row of the CSV at `path`, in file order.
 
@@ -57,14 +70,18 @@ def read_reviews(path: Path, *, now: datetime | None = None) -> list[ReviewRow]:
         ImportFormatError: the file cannot be read, has no header or lacks a column, or has
             bad rows; the message names the file, each bad line and its fix.
     """
-    return [row for chunk in read_chunks(path, now=now) for row in chunk]
+    return [row for chunk in read_chunks(path, now=now, make=_review_row) for row in chunk]
 
 
 def read_chunks(
-    path: Path, *, now: datetime | None = None, size: int = 50_000
-) -> Iterator[list[ReviewRow]]:
+    path: Path,
+    *,
+    now: datetime | None = None,
+    size: int = 50_000,
+    make: MakeRow[Row],
+) -> Iterator[list[Row]]:
     """The rows of the CSV at `path` in file order, `size` at a time, checked as they come: a
-    large file is never held whole.
+    large file is never held whole. Each row is what `make` makes of it (see `MakeRow`).
 
     Once a bad row is met no more rows are given, but the rest of the file is still checked;
     when the file is done, ImportFormatError names every bad line (see `read_reviews`). So a
@@ -76,7 +93,7 @@ def read_chunks(
     """
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            yield from _read(csv.reader(handle), path, now, size)
+            yield from _read(csv.reader(handle), path, now, size, make)
     except OSError as exc:
         raise ImportFormatError(
             f"cannot read the review log {path}: {exc.strerror or exc}"
@@ -115,18 +132,20 @@ def write_reviews(path: Path, rows: Iterable[tuple[str, int, str, int | None]]) 
     return count
 
 
-def _read(reader, path: Path, now: datetime | None, size: int) -> Iterator[list[ReviewRow]]:
+def _read(
+    reader, path: Path, now: datetime | None, size: int, make: MakeRow[Row]
+) -> Iterator[list[Row]]:
     column = _columns(next(reader, []), path)
     card, rating, time = column["card_id"], column["review_rating"], column["review_time"]
     duration = column.get("review_duration")
     width = max(column.values()) + 1
-    rows: list[ReviewRow] = []
+    rows: list[Row] = []
     shown: list[tuple[int, str]] = []  # the first SHOWN_ERRORS bad lines; the rest counted
     bad = 0
     for row in reader:
         if len(row) >= width:
             try:  # the fast path: a well-formed row
-                good = _row(row[card], row[rating], row[time], row, duration, now)
+                good = _row(row[card], row[rating], row[time], row, duration, now, make)
             except ValueError:
                 pass
             else:
@@ -165,12 +184,19 @@ def _columns(header: list[str], path: Path) -> dict[str, int]:
 
 
 def _row(
-    card: str, rating: str, time: str, row: list[str], duration: int | None, now: datetime | None
-) -> ReviewRow:
+    card: str,
+    rating: str,
+    time: str,
+    row: list[str],
+    duration: int | None,
+    now: datetime | None,
+    make: MakeRow[Row],
+) -> Row:
     """A well-formed row, or ValueError (then `_problem` says what is wrong)."""
     card = card.strip()
     score = _RATINGS.get(rating.strip())
-    moment = datetime.fromisoformat(time.strip())
+    time = time.strip()
+    moment = datetime.fromisoformat(time)
     if not card or score is None or moment.tzinfo is None:
         raise ValueError
     try:
@@ -184,7 +210,7 @@ def _row(
         if not text.isdigit():
             raise ValueError
         milliseconds = int(text)
-    return ReviewRow(card, score, moment, milliseconds)
+    return make(card, score, moment, milliseconds, time)
 
 
 def _problem(row: list[str], column: dict[str, int], now: datetime | None) -> str:

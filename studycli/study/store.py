@@ -39,6 +39,28 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def iso_text(text: str) -> str | None:
+    """`iso()` of the time that ISO-8601 `text` (already parsed: it is a valid time) writes,
+    made from the text alone where it is UTC with a whole second, milliseconds or microseconds,
+    as review logs write it (an export, the FSRS tools); else None. A fifth of `iso`'s time: an
+    import of a million reviews spent 2 s formatting times again."""
+    if text.endswith("+00:00"):
+        clock = text[:-6]
+    elif text.endswith("Z"):
+        clock = text[:-1]
+    else:
+        return None
+    if len(clock) == 19:
+        clock += ".000000"
+    elif len(clock) == 23:
+        clock += "000"
+    elif len(clock) != 26:
+        return None
+    if clock[4] + clock[7] + clock[10] + clock[13] + clock[16] + clock[19] != "--T::.":
+        return None  # another of the shapes `fromisoformat` reads (basic format, a space...)
+    return clock + "+00:00"
+
+
 def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
