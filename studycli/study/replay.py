@@ -38,7 +38,7 @@ class CardReplay:
         A new card starts due at `moment`; an Again given to a card in review is a lapse.
         """
         previous = self.fsrs or sched.new_card(self.card_id, moment)
-        self.fsrs = sched.review(scheduler, previous, Rating(rating), moment)
+        self.fsrs = sched.review(scheduler, previous, rating, moment)
         self._json = None
         if rating == Rating.Again and previous.state == State.Review:
             self.lapses += 1
