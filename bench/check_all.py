@@ -14,7 +14,8 @@ Each `check` is run once first, not counted (as after any earlier run: the files
 are in the page cache, and the seconds each check took are in the cache folder, so that the
 longest start first), then `--repeat` times; the median counts.
 
-    python bench/check_all.py [--jobs N] [--gpu [--diagnose [N ...]]] [--repeat 3] [--cards ID ...]
+    python bench/check_all.py [--jobs N] [--gpu [--diagnose [N ...]] [--device-workers N ...]]
+                              [--repeat 3] [--cards ID ...]
 """
 
 from __future__ import annotations
@@ -206,18 +207,33 @@ def run_checks(
     }
 
 
+# `studycli check` with its number of device workers forced (`--device-workers`): a comparison
+FORCED_WORKERS = """
+import sys
+from studycli.check import runner
+runner.MPS_DEVICE_WORKERS = runner.DEVICE_WORKERS = int(sys.argv.pop(1))
+sys.argv[0] = "studycli"
+from studycli.cli import main
+main()
+"""
+
+
 def run_check(
     environ: dict[str, str], jobs: int, device: str, cards: list[str], note: str = ""
 ) -> tuple[float, float]:
-    """`studycli check`: (wall seconds, CPU seconds of all its processes)."""
+    """`studycli check`: (wall seconds, CPU seconds of all its processes). `device` may carry
+    options ("cuda --no-mps"), and "@N" to force N device workers ("cuda@8")."""
     device, *more = device.split()  # "cuda --no-mps": the options after the device
-    command = [*studycli(), "check", *cards, "--jobs", str(jobs), "--device", device, *more,
+    device, _, workers = device.partition("@")
+    program = [PYTHON, "-c", FORCED_WORKERS, workers] if workers else studycli()
+    command = [*program, "check", *cards, "--jobs", str(jobs), "--device", device, *more,
                "--json"]  # fmt: skip
     seconds, cpu, stdout = tree_cpu(command, environ)
     results = json.loads(stdout or "[]")
     failed = [r["id"] for r in results if r["status"] != "pass"]
+    shown = f"{device} ({workers} device workers)" if workers else device
     print(
-        f"  studycli check --jobs {jobs} --device {device}: {seconds:.1f} s ({cpu:.1f} CPU s), "
+        f"  studycli check --jobs {jobs} --device {shown}: {seconds:.1f} s ({cpu:.1f} CPU s), "
         f"{len(results) - len(failed)} of {len(results)} cards pass"
         + (f" (not: {', '.join(failed)})" if failed else "")
         + (f" ({note})" if note else ""),
@@ -236,6 +252,10 @@ def main() -> None:
         "--diagnose", nargs="*", type=int, default=None, help="with --gpu: timelines of runs "
         "on the CPU and on CUDA (with these numbers of device workers)",
     )  # fmt: skip
+    parser.add_argument(
+        "--device-workers", nargs="*", type=int, default=[], help="with --gpu: also time "
+        "`check --device cuda` with these numbers of device workers forced",
+    )  # fmt: skip
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.in_process:
@@ -246,7 +266,7 @@ def main() -> None:
         environ = env(STUDYCLI_HOME=home)
         environ.pop("PYTHONDONTWRITEBYTECODE", None)
         if args.gpu:
-            gpu(environ, args.jobs, args.cards, args.diagnose, args.repeat)
+            gpu(environ, args.jobs, args.cards, args.diagnose, args.repeat, args.device_workers)
         else:
             ideal(environ, args.jobs, args.cards, args.repeat)
 
@@ -285,7 +305,12 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> 
 
 
 def gpu(
-    environ: dict[str, str], jobs: int, cards: list[str], diagnose: list[int] | None, repeat: int
+    environ: dict[str, str],
+    jobs: int,
+    cards: list[str],
+    diagnose: list[int] | None,
+    repeat: int,
+    device_workers: list[int],
 ) -> None:
     import torch
 
@@ -300,12 +325,20 @@ def gpu(
     # neither run pays for the first read of torch's or CUDA's libraries from disk
     warm = "import torch; torch.zeros(1, device='cuda'); torch.ones(8) @ torch.ones(8)"
     subprocess.run([PYTHON, "-c", warm], env=environ, check=True)
-    runs = ["cpu", "cuda", "cuda --no-mps"]
+    forced = [f"cuda@{count}" for count in device_workers]
+    runs = ["cpu", "cuda", "cuda --no-mps", *forced]
     medians = run_checks(environ, jobs, runs, cards, repeat)
-    cpu, cuda, alone = (medians[run][0] for run in runs)
+    cpu, cuda, alone = (medians[run][0] for run in runs[:3])
     report("5. studycli check --device cuda vs cpu", f"{cuda:.1f} s vs {cpu:.1f} s = "
            f"{cuda / cpu:.2f}x", "<= 1.0x", cuda <= cpu)  # fmt: skip
     print(f"   without MPS (--no-mps): {alone:.1f} s = {alone / cpu:.2f}x", flush=True)
+    for run in forced:
+        seconds = medians[run][0]
+        print(
+            f"   with {run.partition('@')[2]} device workers: {seconds:.1f} s = "
+            f"{seconds / cpu:.2f}x",
+            flush=True,
+        )
     if diagnose is not None:
         for device, workers, served in [
             ("cpu", 0, False),
