@@ -128,7 +128,7 @@ from studycli.content.loader import load_content
 from studycli.paths import check_times_path
 
 device, jobs = sys.argv[1], int(sys.argv[2])
-runner.DEVICE_WORKERS = runner.MPS_DEVICE_WORKERS = int(sys.argv[4])
+runner.device_workers = verify.device_workers = lambda jobs, count=int(sys.argv[4]): count
 from studycli.check import mps
 daemon = mps.private_daemon(sys.argv[5] == "1")
 daemon.__enter__()
@@ -210,8 +210,8 @@ def run_checks(
 # `studycli check` with its number of device workers forced (`--device-workers`): a comparison
 FORCED_WORKERS = """
 import sys
-from studycli.check import runner
-runner.MPS_DEVICE_WORKERS = runner.DEVICE_WORKERS = int(sys.argv.pop(1))
+from studycli.check import runner, verify
+runner.device_workers = verify.device_workers = lambda jobs, count=int(sys.argv.pop(1)): count
 sys.argv[0] = "studycli"
 from studycli.cli import main
 main()
@@ -315,7 +315,7 @@ def gpu(
     import torch
 
     from studycli.check import mps
-    from studycli.check.runner import DEVICE_WORKERS, MPS_DEVICE_WORKERS
+    from studycli.check.runner import DEVICE_WORKERS, MPS_DEVICE_SHARE
 
     if not torch.cuda.is_available():
         print("  no CUDA device here: target 5 needs a machine with an NVIDIA GPU")
@@ -342,7 +342,7 @@ def gpu(
     if diagnose is not None:
         for device, workers, served in [
             ("cpu", 0, False),
-            *(("cuda", n, True) for n in diagnose or [MPS_DEVICE_WORKERS]),
+            *(("cuda", n, True) for n in diagnose or [round(jobs * MPS_DEVICE_SHARE)]),
             *(("cuda", n, False) for n in diagnose or [DEVICE_WORKERS]),
         ]:
             timeline(environ, device, jobs, workers, served)

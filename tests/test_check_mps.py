@@ -65,7 +65,7 @@ def test_a_private_daemon_serves_the_run_and_quits_after_it(control, tmp_path):
         folder = os.environ[mps.PIPE_VARIABLE]
         assert served and mps.running()
         assert os.environ[mps.LOG_VARIABLE] == folder and _left(tmp_path)
-        assert runner.device_workers(16) == runner.MPS_DEVICE_WORKERS
+        assert runner.device_workers(16) == round(16 * runner.MPS_DEVICE_SHARE)
         time.sleep(0.5)  # the run goes on: the daemon is not told to quit before it ends
         assert mps.running() and not any(call[1] == "quit" for call in calls())
     assert mps.PIPE_VARIABLE not in os.environ and mps.LOG_VARIABLE not in os.environ
