@@ -76,7 +76,8 @@ def test_each_cpu_check_runs_in_a_child_of_its_own_forked_from_one_worker(soluti
 
 def test_a_check_that_imports_more_forks_from_a_worker_of_its_own(solutions, monkeypatch):
     """A checker that imports something on first use (`Job.lazy`) runs in a child of a worker
-    that imported it; the other checks fork from one that did not."""
+    that imported it; the other checks fork from one that did not. That worker is forked from
+    the other, torch already imported, and ends when told to."""
     fresh = runner._Pool()
     monkeypatch.setattr(runner, "_pool", fresh)
     try:
@@ -86,9 +87,23 @@ def test_a_check_that_imports_more_forks_from_a_worker_of_its_own(solutions, mon
         assert heavy.status == "pass", heavy.message
         assert set(fresh.zygotes) == {"light", "heavy"} and fresh.lazy == ("wave",)
         assert run_job(job(solutions, "check_module_loaded")).status == "fail"
+        light, forked = fresh.zygotes["light"], fresh.zygotes["heavy"]
+        assert forked.process is None and _parent(forked.pid) == light.process.pid
+        assert "torch" in _mapped(forked.pid)  # inherited, not imported again
     finally:
         for worker in fresh.zygotes.values():
             worker.close()
+    assert forked.dead  # its server ended (its end of the pipe closed) when told to
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+def _mapped(pid: int) -> str:
+    with open(f"/proc/{pid}/maps") as maps:
+        return maps.read()
 
 
 def test_a_running_worker_imports_what_is_preloaded_later(solutions):

@@ -304,8 +304,8 @@ class _Pool:
     whose checkers import more on first use (`Job.lazy`: torch._dynamo for an optimizer's
     step), which fork from a zygote of their own that imported that too. A fork and its exit
     cost with the size of the process they copy: on the 2-core box a trivial check forked from
-    torch's import took 17.5 ms, from torch and torch._dynamo 23.5 ms. And the two zygotes
-    import side by side: the lighter is ready first (torch._dynamo is 1-2 s more)."""
+    torch's import took 17.5 ms, from torch and torch._dynamo 23.5 ms. The heavy zygote is
+    forked from the light one once that has imported torch, and imports torch._dynamo on top."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -361,7 +361,11 @@ class _Pool:
             found = self.zygotes.get(kind)
             if found is None or found.dead:
                 modules = self.modules["cpu"] + (self.lazy if kind == "heavy" else ())
-                found = self.zygotes[kind] = zygote.Worker(modules, self.solutions)
+                # the heavy one is forked from the light one, torch imported (else it would
+                # import torch again beside it: 1.5 s of CPU on the 2-core box)
+                light = self.zygotes.get("light") if kind == "heavy" else None
+                parent = light if light is not None and not light.dead else None
+                found = self.zygotes[kind] = zygote.Worker(modules, self.solutions, parent=parent)
             elif more:
                 found.preload(more, None)
             return found

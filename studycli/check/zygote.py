@@ -27,10 +27,12 @@ import os
 import pickle
 import select
 import signal
+import socket
 import struct
 import subprocess
 import sys
 import threading
+import time
 from typing import Any
 
 _HEADER = struct.Struct(">I")
@@ -143,23 +145,13 @@ class Worker:
         *,
         fork: bool = True,
         device: str = "cpu",
+        parent: Worker | None = None,
     ) -> None:
+        """With `parent` (a running zygote), the server is forked from it, with what it
+        imported, and imports `preload` more; else it is a new interpreter."""
         self.fork, self.device = fork, device
         requests_read, self._requests = os.pipe()
         replies, replies_write = os.pipe()
-        environ = dict(os.environ)
-        for name in THREAD_VARIABLES:  # one thread each: checks run side by side, one per core
-            environ.setdefault(name, "1")
-        code = f"import sys; sys.path[:] = {sys.path!r}; from {__name__} import serve; serve()"
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", code, str(requests_read), str(replies_write)],
-            pass_fds=(requests_read, replies_write),
-            env=environ,
-            stdin=subprocess.DEVNULL,
-        )
-        os.close(requests_read)
-        os.close(replies_write)
-        self._replies = os.fdopen(replies, "rb")
         self._lock = threading.Lock()  # the checks running
         self._sending = threading.Lock()
         self._running: dict[int, Running] = {}
@@ -168,9 +160,50 @@ class Worker:
         self.dead = False
         self._closed = False
         self.memory: dict[str, float] = {}  # what a CUDA worker reports after each check
-        self._send(("config", self._config((*BASE_PRELOAD, *preload), solutions)))
+        self.pid: int | None = None  # the server's (said with "ready")
+        self.process: subprocess.Popen | None = None
+        self._channel: socket.socket | None = None  # to hand pipes to a server it forks
+        config = self._config(preload if parent else (*BASE_PRELOAD, *preload), solutions)
+        if parent is not None and parent._spawn(config, requests_read, replies_write):
+            pass
+        else:
+            if parent is not None:  # it is gone: a server of its own, then
+                config = self._config((*BASE_PRELOAD, *preload), solutions)
+            self._start(requests_read, replies_write)
+            self._send(("config", config))
+        os.close(requests_read)
+        os.close(replies_write)
+        self._replies = os.fdopen(replies, "rb")
         threading.Thread(target=self._read, name="studycli-worker", daemon=True).start()
         _WORKERS.append(self)
+
+    def _start(self, requests_read: int, replies_write: int) -> None:
+        """The server as a new interpreter, with a channel to hand it pipes (see `_spawn`)."""
+        environ = dict(os.environ)
+        for name in THREAD_VARIABLES:  # one thread each: checks run side by side, one per core
+            environ.setdefault(name, "1")
+        code = f"import sys; sys.path[:] = {sys.path!r}; from {__name__} import serve; serve()"
+        self._channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code, str(requests_read), str(replies_write),
+             str(theirs.fileno())],
+            pass_fds=(requests_read, replies_write, theirs.fileno()),
+            env=environ,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        theirs.close()
+
+    def _spawn(self, config: dict[str, Any], requests_read: int, replies_write: int) -> bool:
+        """Have this zygote fork a zygote server of its own on these pipes (False: it is gone)."""
+        with self._sending:
+            if self._closed or self._channel is None:
+                return False
+            try:
+                write_message(self._requests, ("spawn", config))
+                socket.send_fds(self._channel, [b"+"], [requests_read, replies_write])
+            except OSError:
+                return False
+        return True
 
     def preload(self, preload: tuple[str, ...], solutions: tuple | None) -> None:
         """Import more in the running server (the checks started later find them)."""
@@ -198,15 +231,26 @@ class Worker:
             self._closed = True
             with contextlib.suppress(OSError):
                 os.close(self._requests)
+            if self._channel is not None:
+                self._channel.close()
 
     def close(self) -> None:
-        """Let the server go (it kills what it still runs), and reap it."""
+        """Let the server go (it kills what it still runs), and reap it (one forked from
+        another server: wait for it to go, its parent reaps it)."""
         self.let_go()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        else:
+            deadline = time.monotonic() + 5
+            while not self.dead and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if not self.dead and self.pid is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(self.pid, signal.SIGKILL)
         with contextlib.suppress(ValueError):
             _WORKERS.remove(self)
 
@@ -227,6 +271,7 @@ class Worker:
             if running is not None and output:
                 running.output = output[0]
             if kind == "ready":
+                self.pid = value
                 self.ready.set()
             elif kind == "memory":
                 self.memory = value
@@ -272,15 +317,22 @@ def _close_all() -> None:
 
 
 def serve() -> None:
-    """The server's main loop (`python -c ... serve() REQUESTS_FD REPLIES_FD`)."""
+    """The server's main loop (`python -c ... serve() REQUESTS_FD REPLIES_FD CHANNEL_FD`: the
+    channel, a Unix socket, hands a zygote the pipes of a server it is to fork)."""
     requests, replies = int(sys.argv[1]), int(sys.argv[2])
+    channel = socket.socket(fileno=int(sys.argv[3])) if len(sys.argv) > 3 else None
     stream = os.fdopen(requests, "rb", buffering=0)  # unbuffered: select sees what is unread
     kind, config = read_message(stream)
     assert kind == "config"
+    _serve(stream, replies, config, channel)
+
+
+def _serve(stream, replies: int, config: dict, channel: socket.socket | None) -> None:
+    """Prepare as `config` says, say so, serve until told to end, and leave."""
     _prepare(config)
     write_message(replies, ("ready", 0, os.getpid()))  # (preload may print: not on this pipe)
     if config["fork"]:
-        _Zygote(stream, replies).loop()
+        _Zygote(stream, replies, channel).loop()
     else:
         _serve_inline(stream, replies, config["device"])
     # Told to end: leave without Python's and torch's clean-up (a CUDA worker's took a second
@@ -365,12 +417,12 @@ class _PipeSender:
 class _Zygote:
     """Forks a child per check and relays what it reports and how it ends."""
 
-    def __init__(self, stream, replies: int) -> None:
-        self.stream, self.replies = stream, replies
-        self.wakeup_read, wakeup = os.pipe()
+    def __init__(self, stream, replies: int, channel: socket.socket | None = None) -> None:
+        self.stream, self.replies, self.channel = stream, replies, channel
+        self.wakeup_read, self.wakeup = os.pipe()
         os.set_blocking(self.wakeup_read, False)
-        os.set_blocking(wakeup, False)
-        signal.set_wakeup_fd(wakeup)
+        os.set_blocking(self.wakeup, False)
+        signal.set_wakeup_fd(self.wakeup)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         self.children: dict[int, int] = {}  # pid -> check number
         self.pipes: dict[int, tuple[int, bytearray]] = {}  # report pipe -> (check, bytes so far)
@@ -392,6 +444,8 @@ class _Zygote:
                         return
                     if message[0] == "preload":
                         _prepare(message[1])
+                    elif message[0] == "spawn":
+                        self._spawn(message[1])
                     else:
                         self._fork(*message[1:])
                 elif fd == self.wakeup_read:
@@ -402,6 +456,31 @@ class _Zygote:
                     self._drain(fd)
                 elif fd in self.tails:
                     self._read_output(fd)
+
+    def _spawn(self, config: dict) -> None:
+        """Fork a zygote server on the pipes the parent hands over the channel: it starts with
+        all this one imported (torch, the solution modules), imports `config`'s preload more,
+        and serves as this one does. (This one reaps it, with its checks.)"""
+        assert self.channel is not None
+        _, fds, _, _ = socket.recv_fds(self.channel, 1, 2)
+        requests, replies = fds
+        if os.fork() == 0:
+            code = 1
+            try:
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                mine = [self.stream.fileno(), self.replies, self.wakeup_read, self.wakeup,
+                        self.channel.fileno(), *self.pipes, *self.tails]  # fmt: skip
+                for fd in mine:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+                stream = os.fdopen(requests, "rb", buffering=0)
+                _serve(stream, replies, config, None)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(requests)
+        os.close(replies)
 
     def _fork(self, number: int, job: Any) -> None:
         from studycli.check import contain, runner
