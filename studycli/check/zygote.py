@@ -462,7 +462,15 @@ class _Zygote:
         all this one imported (torch, the solution modules), imports `config`'s preload more,
         and serves as this one does. (This one reaps it, with its checks.)"""
         assert self.channel is not None
-        _, fds, _, _ = socket.recv_fds(self.channel, 1, 2)
+        self.channel.settimeout(10.0)  # the parent sends the pipes right after the message
+        try:
+            _, fds, _, _ = socket.recv_fds(self.channel, 1, 2)
+        except OSError:  # (a timeout too) the parent is gone or failed: no server to fork
+            return
+        if len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            return
         requests, replies = fds
         if os.fork() == 0:
             code = 1
