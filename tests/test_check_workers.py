@@ -96,6 +96,27 @@ def test_a_check_that_imports_more_forks_from_a_worker_of_its_own(solutions, mon
     assert forked.dead  # its server ended (its end of the pipe closed) when told to
 
 
+def test_a_spawn_whose_pipes_never_come_does_not_hold_the_worker(solutions, monkeypatch):
+    """A zygote told to fork a server reads its pipes from the channel next; when they never
+    come (the command failed between the two), it gives up and goes on forking checks."""
+    from studycli.check import zygote
+
+    fresh = runner._Pool()
+    monkeypatch.setattr(runner, "_pool", fresh)
+    try:
+        assert run_job(job(solutions, "check_pid")).status == "pass"
+        light = fresh.zygotes["light"]
+        with light._sending:  # the message, and no pipes after it
+            zygote.write_message(light._requests, ("spawn", light._config((), None)))
+        started = time.monotonic()
+        outcome = run_job(job(solutions, "check_pid"))
+        assert outcome.status == "pass", outcome.message
+        assert time.monotonic() - started < 30
+    finally:
+        for worker in fresh.zygotes.values():
+            worker.close()
+
+
 def _parent(pid: int) -> int:
     with open(f"/proc/{pid}/stat") as stat:
         return int(stat.read().rsplit(")", 1)[1].split()[1])
