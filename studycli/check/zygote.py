@@ -16,7 +16,9 @@ server answers ("started", id, pid), then ("result", id, pickled result, output)
 check reports and ("exited", id, exit code, output) when its process is gone, `output` being
 the tail of what the check wrote (see `contain`: the server reads each child's output pipe, so
 that a flood of it never blocks the child). A worker that dies takes its running checks with
-it: they end without a report, as a crashed child would.
+it: they end without a report, as a crashed child would. A zygote can also fork a server of
+its own (("spawn", config), then the server's two pipes over a Unix socket): a second zygote
+that starts with everything the first imported.
 """
 
 from __future__ import annotations
@@ -163,14 +165,12 @@ class Worker:
         self.pid: int | None = None  # the server's (said with "ready")
         self.process: subprocess.Popen | None = None
         self._channel: socket.socket | None = None  # to hand pipes to a server it forks
-        config = self._config(preload if parent else (*BASE_PRELOAD, *preload), solutions)
-        if parent is not None and parent._spawn(config, requests_read, replies_write):
-            pass
-        else:
-            if parent is not None:  # it is gone: a server of its own, then
-                config = self._config((*BASE_PRELOAD, *preload), solutions)
+        forked = parent is not None and parent._spawn(
+            self._config(preload, solutions), requests_read, replies_write
+        )
+        if not forked:  # (or its parent is gone) a new interpreter
             self._start(requests_read, replies_write)
-            self._send(("config", config))
+            self._send(("config", self._config((*BASE_PRELOAD, *preload), solutions)))
         os.close(requests_read)
         os.close(replies_write)
         self._replies = os.fdopen(replies, "rb")
