@@ -34,7 +34,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 from typing import Any
 
 _HEADER = struct.Struct(">I")
@@ -160,6 +159,7 @@ class Worker:
         self._number = 0
         self.ready = threading.Event()
         self.dead = False
+        self.ended = threading.Event()  # set with `dead`: the server's end of the pipe closed
         self._closed = False
         self.memory: dict[str, float] = {}  # what a CUDA worker reports after each check
         self.pid: int | None = None  # the server's (said with "ready")
@@ -178,20 +178,25 @@ class Worker:
         _WORKERS.append(self)
 
     def _start(self, requests_read: int, replies_write: int) -> None:
-        """The server as a new interpreter, with a channel to hand it pipes (see `_spawn`)."""
+        """The server as a new interpreter; a zygote's with a channel to hand it the pipes of
+        a server to fork (see `_spawn`)."""
         environ = dict(os.environ)
         for name in THREAD_VARIABLES:  # one thread each: checks run side by side, one per core
             environ.setdefault(name, "1")
         code = f"import sys; sys.path[:] = {sys.path!r}; from {__name__} import serve; serve()"
-        self._channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        passed = [requests_read, replies_write]
+        theirs = None
+        if self.fork:
+            self._channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            passed.append(theirs.fileno())
         self.process = subprocess.Popen(
-            [sys.executable, "-c", code, str(requests_read), str(replies_write),
-             str(theirs.fileno())],
-            pass_fds=(requests_read, replies_write, theirs.fileno()),
+            [sys.executable, "-c", code, *map(str, passed)],
+            pass_fds=passed,
             env=environ,
             stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        theirs.close()
+        )
+        if theirs is not None:
+            theirs.close()
 
     def _spawn(self, config: dict[str, Any], requests_read: int, replies_write: int) -> bool:
         """Have this zygote fork a zygote server of its own on these pipes (False: it is gone)."""
@@ -244,13 +249,9 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        else:
-            deadline = time.monotonic() + 5
-            while not self.dead and time.monotonic() < deadline:
-                time.sleep(0.01)
-            if not self.dead and self.pid is not None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(self.pid, signal.SIGKILL)
+        elif not self.ended.wait(5) and self.pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.pid, signal.SIGKILL)
         with contextlib.suppress(ValueError):
             _WORKERS.remove(self)
 
@@ -286,6 +287,7 @@ class Worker:
                 self._forget(number, value)
         self.dead = True  # the server died, or was closed: so did what it ran
         self.ready.set()
+        self.ended.set()
         for number in list(self._running):
             self._forget(number, None)
         self._replies.close()
