@@ -334,36 +334,41 @@ def test_with_cuda_a_checker_that_ignores_the_device_is_planned_on_the_cpu():
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
 def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, monkeypatch):
     """AdamW's and the directional derivative's checkers import torch._dynamo on first use
-    (1-2 s): on the CPU their checks fork from a worker of their own that imports it, and the
-    others from one that does not; on CUDA their checkers use the device, so the device workers
-    import it, and no CPU worker does."""
+    (1-2 s): their checks run where it is imported (on the CPU, forked from a zygote of their
+    own; on CUDA, whose device their checkers use, in device workers forked from it), and the
+    others where it is not. No worker is told to import it for every check."""
     from studycli.check import verify
 
     preloaded: dict[str | None, list[str]] = {}
     loaded = []
-    started: list[tuple] = []
+    started: dict[str, list[str]] = {}
 
     def preload(modules, solutions=None, device=None):
         preloaded.setdefault(device, []).extend(modules)
         loaded.append(solutions)
 
+    def warm_up(device, lazy, device_lazy):
+        started.update(cpu=list(lazy), device=list(device_lazy))
+
     monkeypatch.setattr(verify, "preload", preload)
-    monkeypatch.setattr(verify, "runner_warm_up", lambda device, lazy: started.extend(lazy))
+    monkeypatch.setattr(verify, "runner_warm_up", warm_up)
     content = load_content(REPO_ROOT)
     verify.warm_up(list(content.cards.values()), content, device)
-    if device == "cpu":
-        assert sorted(started) == ["torch._dynamo", "torch.profiler"]
-        assert all(not modules for modules in preloaded.values())
-    else:
-        assert started == [] and "torch._dynamo" in preloaded[device]
+    lazy = ["torch._dynamo", "torch.profiler"]
+    assert sorted(started["cpu" if device == "cpu" else "device"]) == lazy
+    if device != "cpu":
+        assert started["cpu"] == []  # their checkers use the device: no CPU check imports it
+    assert all(not modules for modules in preloaded.values())
     solutions = {card.solution.module for card in content.cards.values() if card.solution}
     assert all(solutions <= set(modules) for _, modules in loaded)
     jobs = {
-        card_id: {job.lazy for job in verify.plan(content.get(card_id), content, device=device)}
+        card_id: {
+            (job.device, job.lazy)
+            for job in verify.plan(content.get(card_id), content, device=device)
+        }
         for card_id in ("adamw-step", "sliding-window-max")
     }
-    heavy = ("torch._dynamo", "torch.profiler") if device == "cpu" else ()
-    assert jobs == {"adamw-step": {heavy}, "sliding-window-max": {()}}
+    assert jobs == {"adamw-step": {(device, tuple(lazy))}, "sliding-window-max": {("cpu", ())}}
 
 
 def test_the_checks_that_took_longest_last_time_start_first(tmp_path):
@@ -397,7 +402,9 @@ def test_warming_up_skips_a_solution_module_that_does_not_parse(device, content_
     (content_copy / "solutions" / "arith.py").write_text("def add_one(x:\n")
     started = []
     monkeypatch.setattr(verify, "preload", lambda modules, solutions=None, device=None: None)
-    monkeypatch.setattr(verify, "runner_warm_up", lambda device, lazy: started.append(lazy))
+    monkeypatch.setattr(
+        verify, "runner_warm_up", lambda device, lazy, device_lazy: started.append(lazy)
+    )
     content = load_content(content_copy)
     verify.warm_up(list(content.cards.values()), content, device)
     assert started == [()]

@@ -28,6 +28,7 @@ def check_pid(impl, device="cpu"):
 
 
 def check_module_loaded(impl, device="cpu"):
+    print("pid", os.getpid())
     assert "wave" in sys.modules, "wave is not imported here"
 
 
@@ -39,6 +40,16 @@ def check_threads(impl, device="cpu"):
 
 def check_die(impl, device="cpu"):
     os._exit(3)
+
+
+def check_device_environment(impl, device="cpu"):
+    print("mps", os.environ.get("CUDA_MPS_PIPE_DIRECTORY"))
+    print("pid", os.getpid())
+
+
+def check_not_poisoned(impl, device="cpu"):
+    assert "poison_fork" not in sys.modules, "runs where the zygote's modules are"
+    print("pid", os.getpid())
 
 
 def check_leak(impl, device="cpu"):
@@ -115,6 +126,64 @@ def test_a_spawn_whose_pipes_never_come_does_not_hold_the_worker(solutions, monk
     finally:
         for worker in fresh.zygotes.values():
             worker.close()
+
+
+def test_a_device_worker_is_forked_from_a_zygote_and_takes_the_command_s_environment(
+    solutions, monkeypatch, tmp_path
+):
+    """A CUDA worker starts as a fork of the CPU's zygote (torch imported, CUDA never touched):
+    the light one, or for a check with a `Job.lazy` the heavy one. It takes the MPS daemon's
+    variables as the command has them when it is forked, not as they were when the zygote
+    started. (These checkers ignore their device, so this runs without a GPU.)"""
+    fresh = runner._Pool()
+    monkeypatch.setattr(runner, "_pool", fresh)
+    monkeypatch.delenv("CUDA_MPS_PIPE_DIRECTORY", raising=False)
+    try:
+        assert run_job(job(solutions, "check_pid")).status == "pass"  # the zygote, started
+        monkeypatch.setenv("CUDA_MPS_PIPE_DIRECTORY", str(tmp_path))  # as private_daemon does
+        plain = run_job(job(solutions, "check_device_environment", device="cuda"))
+        assert plain.status == "pass", plain.message
+        assert f"mps {tmp_path}" in plain.output
+        light = fresh.zygotes["light"]
+        assert _parent(printed(plain, "pid")) == light.process.pid
+        heavy = run_job(job(solutions, "check_module_loaded", device="cuda", lazy=("wave",)))
+        assert heavy.status == "pass", heavy.message
+        assert _parent(fresh.zygotes["heavy"].pid) == light.process.pid
+        assert _parent(printed(heavy, "pid")) == fresh.zygotes["heavy"].pid
+        again = run_job(job(solutions, "check_module_loaded", device="cuda"))
+        assert again.status == "fail"  # the light worker took it: no `wave` there
+        assert len(fresh.kinds) == 2
+    finally:
+        _close_pool(fresh)
+
+
+def test_a_device_worker_whose_zygote_touched_cuda_starts_a_new_interpreter(
+    solutions, monkeypatch, tmp_path
+):
+    """Where the zygote cannot hand its forks a usable CUDA (a solution module asked about
+    the device as it was imported), a device worker forked from it becomes a new interpreter,
+    on the same pipes, with none of the zygote's modules."""
+    (tmp_path / "poison_fork.py").write_text(
+        "import torch\ntorch.cuda._is_in_bad_fork = lambda: True  # as after cuInit\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fresh = runner._Pool()
+    monkeypatch.setattr(runner, "_pool", fresh)
+    fresh.modules["cpu"] = ("poison_fork",)
+    try:
+        assert run_job(job(solutions, "check_not_poisoned")).status == "fail"  # a plain fork
+        outcome = run_job(job(solutions, "check_not_poisoned", device="cuda"))
+        assert outcome.status == "pass", outcome.message
+        assert _parent(printed(outcome, "pid")) == fresh.zygotes["light"].process.pid
+        second = run_job(job(solutions, "check_not_poisoned", device="cuda"))
+        assert printed(second, "pid") == printed(outcome, "pid")  # it goes on serving
+    finally:
+        _close_pool(fresh)
+
+
+def _close_pool(pool) -> None:
+    for worker in [*pool.idle, *pool.zygotes.values()]:
+        worker.close()
 
 
 def _parent(pid: int) -> int:

@@ -84,9 +84,9 @@ class Job:
     timeout: float = DEFAULT_TIMEOUT
     memory_mb: int = DEFAULT_MEMORY_MB
     threads: int = 1  # torch's threads in the child: cores / checks run side by side
-    # What its checker imports on first use (`lazy_modules`). On the CPU, checks that import
-    # something fork from a worker of their own that imported it: the others fork from a
-    # lighter one, faster (see `_Pool.worker`).
+    # What its checker imports on first use (`lazy_modules`). Checks that import something
+    # fork from a worker of their own that imported it (on CUDA: run in a device worker forked
+    # from it): the others fork from a lighter one, ready sooner (see `_Pool.worker`).
     lazy: tuple[str, ...] = ()
 
 
@@ -230,6 +230,9 @@ DEVICE_WORKERS = 4
 # and the CPU's are done long before them: on an H200 host `check --jobs 16` took 6.3 s with
 # 6 device workers, 5.7 s with 8 and 5.7 s with 10 (the CPU run 5.6 s; medians of 3).
 MPS_DEVICE_SHARE = 0.6
+# Device workers started ahead for the checks with a `Job.lazy` (AdamW's, 0.8 in-child seconds
+# of the shipped cards' checks on CUDA); more are forked if they are all busy.
+HEAVY_DEVICE_WORKERS = 2
 
 
 def cores() -> int:
@@ -278,17 +281,25 @@ def device_workers(jobs: int) -> int:
     return max(1, min(jobs, DEVICE_WORKERS))
 
 
-def warm_up(device: str = "cpu", workers: int = 1, lazy: tuple[str, ...] = ()) -> None:
+def warm_up(
+    device: str = "cpu",
+    workers: int = 1,
+    lazy: tuple[str, ...] = (),
+    device_lazy: tuple[str, ...] = (),
+) -> None:
     """Start the workers for checks on `device` now, in the background, so that the first check
     finds torch (and what was preloaded) imported: on the CPU the one that forks every check
     (a check started meanwhile waits for it), and with `lazy` the one for the checks that
     import those modules on first use (see `Job.lazy`); on CUDA those too (for the checkers
-    that ignore the device) and `device_workers(workers)` device workers."""
+    that ignore the device) and `device_workers(workers)` device workers, and with
+    `device_lazy` a few for the device's checks that import it (`HEAVY_DEVICE_WORKERS`)."""
     _pool.worker("cpu")
     if lazy:
         _pool.worker("cpu", lazy)
     if device != "cpu":
         _pool.start(device, device_workers(workers))
+        if device_lazy:
+            _pool.start(device, HEAVY_DEVICE_WORKERS, device_lazy)
 
 
 def _side(device: str) -> str:
@@ -305,7 +316,11 @@ class _Pool:
     step), which fork from a zygote of their own that imported that too. A fork and its exit
     cost with the size of the process they copy: on the 2-core box a trivial check forked from
     torch's import took 17.5 ms, from torch and torch._dynamo 23.5 ms. The heavy zygote is
-    forked from the light one once that has imported torch, and imports torch._dynamo on top."""
+    forked from the light one once that has imported torch, and imports torch._dynamo on top.
+
+    A CUDA worker is forked from a zygote too, the heavy one for the checks with a `Job.lazy`,
+    and then initialises CUDA and runs its checks itself (a CUDA context cannot cross a fork,
+    so the zygotes never touch CUDA)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -315,6 +330,7 @@ class _Pool:
         self.zygotes: dict[str, Any] = {}
         self.lazy: tuple[str, ...] = ()
         self.idle: list[Any] = []  # CUDA workers waiting for a check
+        self.kinds: dict[int, str] = {}  # a CUDA worker's: the zygote it was forked from
         self.baseline: dict[int, tuple[float, float]] = {}  # a CUDA worker's memory at first
 
     def preload(self, modules: tuple[str, ...], solutions, device: str | None = None) -> None:
@@ -345,42 +361,68 @@ class _Pool:
         where there is no fork (Windows: a process is spawned for each check instead)."""
         if not hasattr(os, "fork"):
             return None
+        kind = "heavy" if lazy else "light"
+        with self.lock:
+            if device == "cpu":
+                return self._zygote(kind, lazy)
+            # A heavy check takes a heavy worker; a light one a light worker, else a heavy one.
+            fits = [w for w in self.idle if kind in ("light", self.kinds.get(id(w)))]
+            fits.sort(key=lambda w: self.kinds.get(id(w)) == kind)  # its own kind last
+            while fits:
+                worker = fits.pop()
+                self.idle.remove(worker)
+                if not worker.dead:
+                    return worker
+            return self._device_worker(device, kind, lazy)
+
+    def _zygote(self, kind: str, lazy: tuple[str, ...] = ()) -> Any:
+        """The CPU's zygote of `kind`, started if it is not running ("heavy" imports `lazy`
+        too, forked from the light one once that imported torch: else it would import torch
+        again beside it, 1.5 s of CPU on the 2-core box). (With `self.lock` held.)"""
         from . import zygote
 
-        with self.lock:
-            if device != "cpu":
-                while self.idle:
-                    worker = self.idle.pop()
-                    if not worker.dead:
-                        return worker
-                modules = self.modules["device"]
-                return zygote.Worker(modules, self.solutions, fork=False, device=device)
-            kind = "heavy" if lazy else "light"
-            more = tuple(m for m in lazy if m not in self.lazy)
-            self.lazy += more
-            found = self.zygotes.get(kind)
-            if found is None or found.dead:
-                modules = self.modules["cpu"] + (self.lazy if kind == "heavy" else ())
-                # the heavy one is forked from the light one, torch imported (else it would
-                # import torch again beside it: 1.5 s of CPU on the 2-core box)
-                light = self.zygotes.get("light") if kind == "heavy" else None
-                parent = light if light is not None and not light.dead else None
-                found = self.zygotes[kind] = zygote.Worker(modules, self.solutions, parent=parent)
-            elif more:
-                found.preload(more, None)
-            return found
+        more = tuple(m for m in lazy if m not in self.lazy)
+        self.lazy += more
+        found = self.zygotes.get(kind)
+        if found is None or found.dead:
+            modules = self.modules["cpu"] + (self.lazy if kind == "heavy" else ())
+            parent = self._zygote("light") if kind == "heavy" else None
+            found = self.zygotes[kind] = zygote.Worker(modules, self.solutions, parent=parent)
+        elif more:
+            found.preload(more, None)
+        return found
 
-    def start(self, device: str, count: int) -> None:
-        """Start device workers until `count` are idle."""
+    def _device_worker(self, device: str, kind: str, lazy: tuple[str, ...] = ()) -> Any:
+        """A new worker for checks on `device`, forked from the CPU's zygote of `kind` (torch
+        and the solution modules imported, CUDA not touched): it initialises CUDA, 0.4 s on an
+        H200, where a new interpreter took 2-3 s more for torch's import and torch._dynamo's.
+        (With `self.lock` held.)"""
+        from . import zygote
+
+        parent = self._zygote(kind, lazy)
+        modules = self.modules["device"] + (self.lazy if kind == "heavy" else ())
+        worker = zygote.Worker(modules, self.solutions, fork=False, device=device, parent=parent)
+        self.kinds[id(worker)] = kind
+        return worker
+
+    def start(self, device: str, count: int, lazy: tuple[str, ...] = ()) -> None:
+        """Start device workers until `count` of them are idle (with `lazy`: `count` of those
+        for the checks that import it, see `Job.lazy`)."""
         if not hasattr(os, "fork"):
             return
-        from . import zygote
-
+        kind = "heavy" if lazy else "light"
         with self.lock:
-            while len([w for w in self.idle if not w.dead]) < count:
-                self.idle.append(
-                    zygote.Worker(self.modules["device"], self.solutions, fork=False, device=device)
+            while (
+                len(
+                    [
+                        w
+                        for w in self.idle
+                        if not w.dead and kind in ("light", self.kinds.get(id(w)))
+                    ]
                 )
+                < count
+            ):
+                self.idle.append(self._device_worker(device, kind, lazy))
 
     def release(self, worker: Any, job: Job, result: dict | None) -> None:
         """After a check: a CUDA worker goes back to the idle ones, unless it died, leaks or
@@ -393,6 +435,7 @@ class _Pool:
         leaks = held[0] > first[0] + CUDA_LEAK_MB or held[1] > first[1] + HOST_LEAK_MB
         if worker.dead or broken or leaks:
             self.baseline.pop(id(worker), None)
+            self.kinds.pop(id(worker), None)
             threading.Thread(target=worker.close, daemon=True).start()
             return
         with self.lock:

@@ -101,7 +101,7 @@ def plan(
         ]
     candidates.append(Candidate("code", function, code=starter_for(card, info)))
     device = _runs_on(card, content, device, info)
-    lazy = _lazy(card, content) if device == "cpu" else ()  # (device workers: `warm_up`)
+    lazy = _lazy(card, content)
     return [
         Job(
             str(content.solutions_dir),
@@ -281,7 +281,7 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu") -> None:
     Each worker imports only what the checks it runs need: the CPU's checks whose checkers
     import something on first use (torch._dynamo for an optimizer's step, 1-2 s) fork from a
     worker of their own that imports it (`Job.lazy`), so that the others fork from a lighter
-    one, which is ready sooner; in a run on CUDA, the device workers import what theirs need.
+    one, which is ready sooner; in a run on CUDA, so do the device's (see `runner.warm_up`).
     """
     modules: set[str] = set()
     lazy: dict[str, dict[str, None]] = {"cpu": {}, device: {}}  # (ordered sets)
@@ -292,9 +292,8 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu") -> None:
                 where = _runs_on(card, content, device)
                 lazy[where].update(dict.fromkeys(_lazy(card, content)))
     solutions = (str(content.solutions_dir), sorted(modules))
-    # the device workers' modules; the CPU's go to a zygote of their own (runner_warm_up)
-    preload(list(lazy[device]) if device != "cpu" else [], solutions=solutions, device=device)
-    runner_warm_up(device, lazy=tuple(lazy["cpu"]))
+    preload([], solutions=solutions)
+    runner_warm_up(device, lazy=tuple(lazy["cpu"]), device_lazy=tuple(lazy[device]))
 
 
 def count_jobs(cards: list[Card], content: Content) -> int:
