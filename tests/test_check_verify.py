@@ -347,7 +347,7 @@ def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, mon
         preloaded.setdefault(device, []).extend(modules)
         loaded.append(solutions)
 
-    def warm_up(device, lazy, device_lazy):
+    def warm_up(device, jobs, lazy, device_lazy):
         started.update(cpu=list(lazy), device=list(device_lazy))
 
     monkeypatch.setattr(verify, "preload", preload)
@@ -403,7 +403,7 @@ def test_warming_up_skips_a_solution_module_that_does_not_parse(device, content_
     started = []
     monkeypatch.setattr(verify, "preload", lambda modules, solutions=None, device=None: None)
     monkeypatch.setattr(
-        verify, "runner_warm_up", lambda device, lazy, device_lazy: started.append(lazy)
+        verify, "runner_warm_up", lambda device, jobs, lazy, device_lazy: started.append(lazy)
     )
     content = load_content(content_copy)
     verify.warm_up(list(content.cards.values()), content, device)

@@ -224,7 +224,7 @@ def run_checks(
         for card in cards
         if card.runnable and card.id not in unfinished
     }
-    warm_up(cards, content, device)
+    warm_up(cards, content, device, jobs)
     collected: dict[str, list[tuple[Job, Outcome]]] = {card_id: [] for card_id in planned}
     # Checks on a GPU take turns on it in a few device workers, each busy on a core of its
     # own (launching kernels, waiting for them); the CPU's checks share out the other cores.
@@ -273,7 +273,7 @@ def _not_done_result(card_id: str, reasons: list[str]) -> CardResult:
     return CardResult(card_id, Status.NOT_DONE, 0.0, "not done yet: " + "; ".join(reasons))
 
 
-def warm_up(cards: list[Card], content: Content, device: str = "cpu") -> None:
+def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int = 1) -> None:
     """Start the checks' workers in the background, with the solution modules of `cards`
     loaded and what their checkers import on first use (see `runner.lazy_modules`) imported,
     so that they are ready when the checks run.
@@ -282,6 +282,8 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu") -> None:
     import something on first use (torch._dynamo for an optimizer's step, 1-2 s) fork from a
     worker of their own that imports it (`Job.lazy`), so that the others fork from a lighter
     one, which is ready sooner; in a run on CUDA, so do the device's (see `runner.warm_up`).
+    The device workers for `jobs` checks at a time are forked from the CPU's zygotes after
+    these modules are loaded there, so that they start with them.
     """
     modules: set[str] = set()
     lazy: dict[str, dict[str, None]] = {"cpu": {}, device: {}}  # (ordered sets)
@@ -293,7 +295,7 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu") -> None:
                 lazy[where].update(dict.fromkeys(_lazy(card, content)))
     solutions = (str(content.solutions_dir), sorted(modules))
     preload([], solutions=solutions)
-    runner_warm_up(device, lazy=tuple(lazy["cpu"]), device_lazy=tuple(lazy[device]))
+    runner_warm_up(device, jobs, lazy=tuple(lazy["cpu"]), device_lazy=tuple(lazy[device]))
 
 
 def count_jobs(cards: list[Card], content: Content) -> int:

@@ -145,7 +145,7 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
     from studycli.check.verify import checkable, run_checks, warm_up
     from studycli.paths import check_times_path
 
-    runner.warm_up(device, jobs)  # torch's import starts in the worker while the content loads
+    runner.warm_up()  # torch's import starts in the CPU's zygote while the content loads
     content = options(ctx).load(cached=False)
     if changed:
         cards = _changed(content, card_ids or [])
@@ -153,7 +153,7 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
         cards = [content.get(i) for i in card_ids]
     else:
         cards = list(content.cards.values())
-    warm_up(cards, content, device)  # what the checkers need, while lint runs here
+    warm_up(cards, content, device, jobs)  # what the checkers need, while lint runs here
     runnable = checkable(cards, content)
     try:
         if as_json:
