@@ -128,31 +128,52 @@ def test_a_spawn_whose_pipes_never_come_does_not_hold_the_worker(solutions, monk
             worker.close()
 
 
-def test_a_device_worker_is_forked_from_a_zygote_and_takes_the_command_s_environment(
+def test_a_device_worker_for_checks_that_import_more_is_forked_from_their_zygote(
     solutions, monkeypatch, tmp_path
 ):
-    """A CUDA worker starts as a fork of the CPU's zygote (torch imported, CUDA never touched):
-    the light one, or for a check with a `Job.lazy` the heavy one. It takes the MPS daemon's
-    variables as the command has them when it is forked, not as they were when the zygote
-    started. (These checkers ignore their device, so this runs without a GPU.)"""
+    """A CUDA worker for checks with a `Job.lazy` is forked from the zygote that imported it
+    (torch._dynamo: 1.2 s more in a new interpreter), CUDA never touched there; it takes the
+    MPS daemon's variables as the command has them when it is forked, not as they were when
+    the zygote started. The other CUDA workers are new interpreters (they make their CUDA
+    context while torch imports). (These checkers ignore their device: no GPU needed.)"""
     fresh = runner._Pool()
     monkeypatch.setattr(runner, "_pool", fresh)
     monkeypatch.delenv("CUDA_MPS_PIPE_DIRECTORY", raising=False)
     try:
-        assert run_job(job(solutions, "check_pid")).status == "pass"  # the zygote, started
+        plain = run_job(job(solutions, "check_module_loaded", device="cuda"))
+        assert plain.status == "fail"  # no `wave` in a light worker
+        assert _parent(printed(plain, "pid")) == os.getpid()
         monkeypatch.setenv("CUDA_MPS_PIPE_DIRECTORY", str(tmp_path))  # as private_daemon does
-        plain = run_job(job(solutions, "check_device_environment", device="cuda"))
-        assert plain.status == "pass", plain.message
-        assert f"mps {tmp_path}" in plain.output
-        light = fresh.zygotes["light"]
-        assert _parent(printed(plain, "pid")) == light.process.pid
-        heavy = run_job(job(solutions, "check_module_loaded", device="cuda", lazy=("wave",)))
+        heavy = run_job(job(solutions, "check_device_environment", device="cuda", lazy=("wave",)))
         assert heavy.status == "pass", heavy.message
-        assert _parent(fresh.zygotes["heavy"].pid) == light.process.pid
-        assert _parent(printed(heavy, "pid")) == fresh.zygotes["heavy"].pid
+        assert f"mps {tmp_path}" in heavy.output
+        zygotes = fresh.zygotes
+        assert _parent(printed(heavy, "pid")) == zygotes["heavy"].pid
+        assert _parent(zygotes["heavy"].pid) == zygotes["light"].process.pid
+        loaded = run_job(job(solutions, "check_module_loaded", device="cuda", lazy=("wave",)))
+        assert loaded.status == "pass" and printed(loaded, "pid") == printed(heavy, "pid")
         again = run_job(job(solutions, "check_module_loaded", device="cuda"))
-        assert again.status == "fail"  # the light worker took it: no `wave` there
-        assert len(fresh.kinds) == 2
+        assert again.status == "fail"  # a light check takes the idle light worker first
+        assert printed(again, "pid") == printed(plain, "pid")
+    finally:
+        _close_pool(fresh)
+
+
+def test_a_heavy_device_worker_takes_the_place_of_an_idle_light_one_at_the_limit(
+    solutions, monkeypatch
+):
+    """Each CUDA worker holds a CUDA context: a heavy one started when there are `limit`
+    already closes an idle light one."""
+    fresh = runner._Pool()
+    monkeypatch.setattr(runner, "_pool", fresh)
+    fresh.limit = 1
+    try:
+        assert run_job(job(solutions, "check_pid", device="cuda")).status == "pass"
+        (light,) = fresh.idle
+        outcome = run_job(job(solutions, "check_module_loaded", device="cuda", lazy=("wave",)))
+        assert outcome.status == "pass", outcome.message
+        assert light.ended.wait(30) and light not in fresh.idle
+        assert list(fresh.kinds.values()) == ["heavy"]
     finally:
         _close_pool(fresh)
 
@@ -170,15 +191,33 @@ def test_a_device_worker_whose_zygote_touched_cuda_starts_a_new_interpreter(
     fresh = runner._Pool()
     monkeypatch.setattr(runner, "_pool", fresh)
     fresh.modules["cpu"] = ("poison_fork",)
+    heavy = {"lazy": ("wave",)}
     try:
-        assert run_job(job(solutions, "check_not_poisoned")).status == "fail"  # a plain fork
-        outcome = run_job(job(solutions, "check_not_poisoned", device="cuda"))
+        assert run_job(job(solutions, "check_not_poisoned", **heavy)).status == "fail"  # forks
+        outcome = run_job(job(solutions, "check_not_poisoned", device="cuda", **heavy))
         assert outcome.status == "pass", outcome.message
-        assert _parent(printed(outcome, "pid")) == fresh.zygotes["light"].process.pid
-        second = run_job(job(solutions, "check_not_poisoned", device="cuda"))
+        assert _parent(printed(outcome, "pid")) == fresh.zygotes["heavy"].pid
+        second = run_job(job(solutions, "check_not_poisoned", device="cuda", **heavy))
         assert printed(second, "pid") == printed(outcome, "pid")  # it goes on serving
     finally:
         _close_pool(fresh)
+
+
+def test_a_device_worker_makes_its_cuda_context_through_the_driver(monkeypatch):
+    """While its torch imports: the primary context of device 0, the one torch then uses."""
+    import ctypes
+
+    from studycli.check import zygote
+
+    calls = []
+
+    class Driver:
+        def __getattr__(self, name):
+            return lambda *args: calls.append(name) or 0
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: calls.append(name) or Driver())
+    zygote._make_cuda_context().join(10)
+    assert calls == ["libcuda.so.1", "cuInit", "cuDeviceGet", "cuDevicePrimaryCtxRetain"]
 
 
 def _close_pool(pool) -> None:

@@ -285,21 +285,25 @@ def warm_up(
     device: str = "cpu",
     workers: int = 1,
     lazy: tuple[str, ...] = (),
-    device_lazy: tuple[str, ...] = (),
+    device_lazy: tuple[str, ...] | None = None,
 ) -> None:
     """Start the workers for checks on `device` now, in the background, so that the first check
     finds torch (and what was preloaded) imported: on the CPU the one that forks every check
     (a check started meanwhile waits for it), and with `lazy` the one for the checks that
     import those modules on first use (see `Job.lazy`); on CUDA those too (for the checkers
-    that ignore the device) and `device_workers(workers)` device workers, and with
-    `device_lazy` a few for the device's checks that import it (`HEAVY_DEVICE_WORKERS`)."""
+    that ignore the device) and `device_workers(workers)` device workers. Of those, a few
+    (`HEAVY_DEVICE_WORKERS`) are for the device's checks that import `device_lazy`; while it
+    is not known (None), their room is kept."""
     _pool.worker("cpu")
     if lazy:
         _pool.worker("cpu", lazy)
     if device != "cpu":
-        _pool.start(device, device_workers(workers))
+        total = device_workers(workers)
+        heavy = min(HEAVY_DEVICE_WORKERS, total // 2)
+        _pool.limit = total
+        _pool.start(device, total - heavy if device_lazy is None or device_lazy else total)
         if device_lazy:
-            _pool.start(device, HEAVY_DEVICE_WORKERS, device_lazy)
+            _pool.start(device, heavy, device_lazy)
 
 
 def _side(device: str) -> str:
@@ -318,9 +322,9 @@ class _Pool:
     torch's import took 17.5 ms, from torch and torch._dynamo 23.5 ms. The heavy zygote is
     forked from the light one once that has imported torch, and imports torch._dynamo on top.
 
-    A CUDA worker is forked from a zygote too, the heavy one for the checks with a `Job.lazy`,
-    and then initialises CUDA and runs its checks itself (a CUDA context cannot cross a fork,
-    so the zygotes never touch CUDA)."""
+    A CUDA worker for the checks with a `Job.lazy` is forked from the heavy zygote, and then
+    initialises CUDA and runs its checks itself (a CUDA context cannot cross a fork, so the
+    zygotes never touch CUDA); the others are new interpreters (see `_device_worker`)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -330,7 +334,8 @@ class _Pool:
         self.zygotes: dict[str, Any] = {}
         self.lazy: tuple[str, ...] = ()
         self.idle: list[Any] = []  # CUDA workers waiting for a check
-        self.kinds: dict[int, str] = {}  # a CUDA worker's: the zygote it was forked from
+        self.kinds: dict[int, str] = {}  # every live CUDA worker's: light or heavy
+        self.limit = DEVICE_WORKERS  # CUDA workers at most, where a heavy one is wanted
         self.baseline: dict[int, tuple[float, float]] = {}  # a CUDA worker's memory at first
 
     def preload(self, modules: tuple[str, ...], solutions, device: str | None = None) -> None:
@@ -373,6 +378,7 @@ class _Pool:
                 self.idle.remove(worker)
                 if not worker.dead:
                     return worker
+                self.kinds.pop(id(worker), None)
             return self._device_worker(device, kind, lazy)
 
     def _zygote(self, kind: str, lazy: tuple[str, ...] = ()) -> Any:
@@ -393,17 +399,33 @@ class _Pool:
         return found
 
     def _device_worker(self, device: str, kind: str, lazy: tuple[str, ...] = ()) -> Any:
-        """A new worker for checks on `device`, forked from the CPU's zygote of `kind` (torch
-        and the solution modules imported, CUDA not touched): it initialises CUDA, 0.4 s on an
-        H200, where a new interpreter took 2-3 s more for torch's import and torch._dynamo's.
-        (With `self.lock` held.)"""
+        """A new worker for checks on `device`. (With `self.lock` held.)
+
+        A light one is a new interpreter that makes its CUDA context while torch imports (see
+        `zygote.serve`): on an H200 under MPS, ten of them had CUDA ready 2.1-2.5 s after they
+        started, where ten forked from a zygote at once took 1.0-1.2 s after the zygote's own
+        2 s. A heavy one is forked from the heavy zygote, torch._dynamo imported (1.2 s more
+        in a new interpreter); it takes the place of an idle light one when there are `limit`
+        device workers already, each holding a CUDA context."""
         from . import zygote
 
-        parent = self._zygote(kind, lazy)
+        parent = None
+        if kind == "heavy":
+            parent = self._zygote(kind, lazy)
+            light = [w for w in self.idle if self.kinds.get(id(w)) == "light"]
+            if light and len(self.kinds) >= self.limit:
+                self.idle.remove(light[0])
+                self._retire(light[0])
         modules = self.modules["device"] + (self.lazy if kind == "heavy" else ())
         worker = zygote.Worker(modules, self.solutions, fork=False, device=device, parent=parent)
         self.kinds[id(worker)] = kind
         return worker
+
+    def _retire(self, worker: Any) -> None:
+        """Close a device worker, in the background (it may still be starting)."""
+        self.baseline.pop(id(worker), None)
+        self.kinds.pop(id(worker), None)
+        threading.Thread(target=worker.close, daemon=True).start()
 
     def start(self, device: str, count: int, lazy: tuple[str, ...] = ()) -> None:
         """Start device workers until `count` of them are idle (with `lazy`: `count` of those
@@ -434,9 +456,7 @@ class _Pool:
         broken = result is None or "CUDA error" in str(result.get("message", ""))
         leaks = held[0] > first[0] + CUDA_LEAK_MB or held[1] > first[1] + HOST_LEAK_MB
         if worker.dead or broken or leaks:
-            self.baseline.pop(id(worker), None)
-            self.kinds.pop(id(worker), None)
-            threading.Thread(target=worker.close, daemon=True).start()
+            self._retire(worker)
             return
         with self.lock:
             self.idle.append(worker)

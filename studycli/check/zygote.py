@@ -42,6 +42,7 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 # now, not as it was when the zygote started (mps.private_daemon sets them).
 DEVICE_VARIABLES = ("CUDA_MPS_PIPE_DIRECTORY", "CUDA_MPS_LOG_DIRECTORY")
 _CONFIG_VARIABLE = "STUDYCLI_WORKER_CONFIG"  # a server's config, when it is not on its pipe
+WORKER_CONTEXT_LIMIT = 60.0  # seconds a device worker waits for the driver to make its context
 BASE_PRELOAD = (
     "numpy",
     "numpy.ma",  # numpy loads these on first use, and checkers use them
@@ -331,7 +332,32 @@ def serve() -> None:
     else:
         kind, config = read_message(stream)
         assert kind == "config"
+    if config["device"] == "cuda":
+        _CONTEXT.append(_make_cuda_context())
     _serve(stream, replies, config, channel)
+
+
+_CONTEXT: list[threading.Thread] = []  # the thread making this process's CUDA context
+
+
+def _make_cuda_context() -> threading.Thread:
+    """Make the device's primary CUDA context (the one torch uses) through the driver, in a
+    thread, while this process imports torch: ctypes lets go of the GIL while the driver works,
+    and so the context, made at once by every device worker of a run (0.5-1 s on an H200 under
+    MPS), is ready when torch is. Where there is no driver, nothing is done (torch says so)."""
+
+    def make() -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            driver = ctypes.CDLL("libcuda.so.1")
+            device, context = ctypes.c_int(), ctypes.c_void_p()
+            if driver.cuInit(0) == 0 and driver.cuDeviceGet(ctypes.byref(device), 0) == 0:
+                driver.cuDevicePrimaryCtxRetain(ctypes.byref(context), device)
+
+    thread = threading.Thread(target=make, name="studycli-cuda-context", daemon=True)
+    thread.start()
+    return thread
 
 
 def _serve(stream, replies: int, config: dict, channel: socket.socket | None) -> None:
@@ -377,6 +403,8 @@ def _prepare(config: dict) -> None:
         else:
             os.environ[name] = value
     if config["device"] == "cuda":
+        for thread in _CONTEXT:
+            thread.join(WORKER_CONTEXT_LIMIT)
         with contextlib.suppress(Exception):  # no device: each check says so
             import torch
 

@@ -145,7 +145,7 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
     from studycli.check.verify import checkable, run_checks, warm_up
     from studycli.paths import check_times_path
 
-    runner.warm_up()  # torch's import starts in the CPU's zygote while the content loads
+    runner.warm_up(device, jobs)  # torch's import starts in the workers while the content loads
     content = options(ctx).load(cached=False)
     if changed:
         cards = _changed(content, card_ids or [])
