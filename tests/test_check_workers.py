@@ -52,6 +52,20 @@ def check_not_poisoned(impl, device="cpu"):
     print("pid", os.getpid())
 
 
+def check_counted(impl, device="cpu"):
+    """Fails as its module's `FAULT` says (a device fault, or a wrong answer), `FAULTS` times."""
+    from pathlib import Path
+
+    runs = Path(__file__).with_name("runs.txt")
+    count = len(runs.read_text()) if runs.exists() else 0
+    runs.write_text("x" * (count + 1))
+    if count < FAULTS:
+        raise RuntimeError(FAULT) if FAULT.startswith("CUDA") else AssertionError(FAULT)
+
+
+FAULT, FAULTS = "CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`", 1
+
+
 def check_leak(impl, device="cpu"):
     import builtins
 
@@ -285,6 +299,31 @@ def test_a_device_worker_keeps_running_checks_and_a_dead_one_is_replaced(solutio
     assert died.status == "error" and "died" in died.message
     after = run_job(job(solutions, "check_pid", device="cuda"))
     assert after.status == "pass" and printed(after, "pid") != printed(first, "pid")
+
+
+@pytest.mark.parametrize(
+    ("fault", "faults", "runs", "status"),
+    [
+        (
+            "CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`",
+            1,
+            2,
+            "pass",
+        ),
+        ("CUDA error: an illegal memory access was encountered", 5, 2, "error"),
+        ("the answer is off by one", 1, 1, "fail"),  # the answer's own failure: not again
+    ],
+)
+def test_a_device_check_that_meets_a_fault_of_the_device_runs_once_more(
+    solutions, fault, faults, runs, status
+):
+    module = solutions / "worker.py"
+    module.write_text(
+        module.read_text().replace("FAULT, FAULTS =", f"FAULT, FAULTS = {fault!r}, {faults}  #")
+    )
+    outcome = run_job(job(solutions, "check_counted", device="cuda"))
+    assert outcome.status == status, outcome.message
+    assert len((solutions / "runs.txt").read_text()) == runs
 
 
 def test_a_device_worker_that_leaks_memory_is_replaced(solutions, monkeypatch):

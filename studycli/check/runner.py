@@ -108,8 +108,29 @@ class Outcome:
 def run_job(job: Job) -> Outcome:
     """Run one job in an isolated child and wait at most `job.timeout` seconds for it.
 
-    Whatever the outcome, nothing the check started is left running when this returns.
+    Whatever the outcome, nothing the check started is left running when this returns. A check
+    on a GPU that meets a fault of the device's libraries (`DEVICE_FAULTS`) runs once more, in
+    a fresh worker, before that counts: on an H200 under MPS, runs of `check --device cuda`
+    now and then met cuBLAS or cuSOLVER failing to make a handle, in a check that passed in
+    every other run.
     """
+    outcome = _run_once(job)
+    failed = outcome.status in (Status.FAIL, Status.ERROR)
+    if job.device != "cpu" and failed and _device_fault(outcome.message):
+        outcome = _run_once(job)  # (the worker that met it was replaced: `_Pool.release`)
+    return outcome
+
+
+# What CUDA and its libraries say about a fault of the device or of a worker's context (a
+# handle they could not make, a context that broke), never about an answer as such.
+DEVICE_FAULTS = ("CUDA error", "CUBLAS_STATUS_", "CUSOLVER_STATUS_", "CUDNN_STATUS_", "CUFFT_")
+
+
+def _device_fault(message: str) -> bool:
+    return any(fault in message for fault in DEVICE_FAULTS)
+
+
+def _run_once(job: Job) -> Outcome:
     worker = _pool.worker(job.device, job.lazy)
     running = worker.submit(job) if worker is not None else _Spawned(job)
     started = time.monotonic()
@@ -448,12 +469,12 @@ class _Pool:
 
     def release(self, worker: Any, job: Job, result: dict | None) -> None:
         """After a check: a CUDA worker goes back to the idle ones, unless it died, leaks or
-        met a CUDA error (then it is closed: the next check starts a fresh one)."""
+        met a fault of the device (then it is closed: the next check starts a fresh one)."""
         if job.device == "cpu":
             return
         held = (worker.memory.get("device_mb", 0.0), worker.memory.get("rss_mb", 0.0))
         first = self.baseline.setdefault(id(worker), held)
-        broken = result is None or "CUDA error" in str(result.get("message", ""))
+        broken = result is None or _device_fault(str(result.get("message", "")))
         leaks = held[0] > first[0] + CUDA_LEAK_MB or held[1] > first[1] + HOST_LEAK_MB
         if worker.dead or broken or leaks:
             self._retire(worker)

@@ -224,8 +224,8 @@ class Worker:
         return running
 
     def _config(self, preload: tuple[str, ...], solutions: tuple | None) -> dict[str, Any]:
-        config = {"preload": list(preload), "solutions": solutions, "fork": self.fork,
-                  "device": self.device}  # fmt: skip
+        config: dict[str, Any] = {"preload": list(preload), "solutions": solutions,
+                                  "fork": self.fork, "device": self.device}  # fmt: skip
         if self.device != "cpu":  # the MPS daemon it is to use, if any (a zygote forks it)
             config["environ"] = {name: os.environ.get(name) for name in DEVICE_VARIABLES}
         return config
