@@ -343,9 +343,9 @@ class _Pool:
     torch's import took 17.5 ms, from torch and torch._dynamo 23.5 ms. The heavy zygote is
     forked from the light one once that has imported torch, and imports torch._dynamo on top.
 
-    A CUDA worker for the checks with a `Job.lazy` is forked from the heavy zygote, and then
-    initialises CUDA and runs its checks itself (a CUDA context cannot cross a fork, so the
-    zygotes never touch CUDA); the others are new interpreters (see `_device_worker`)."""
+    A CUDA worker runs its checks itself, one after another, in its CUDA context; the checks
+    with a `Job.lazy` run in heavy ones, which import it, the others in light ones, ready
+    sooner (see `_device_worker`)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -354,6 +354,7 @@ class _Pool:
         # "light", and "heavy" for the checks with a `Job.lazy`: it imports `self.lazy` too
         self.zygotes: dict[str, Any] = {}
         self.lazy: tuple[str, ...] = ()
+        self.device_lazy: tuple[str, ...] = ()  # what the heavy device workers import
         self.idle: list[Any] = []  # CUDA workers waiting for a check
         self.kinds: dict[int, str] = {}  # every live CUDA worker's: light or heavy
         self.limit = DEVICE_WORKERS  # CUDA workers at most, where a heavy one is wanted
@@ -413,32 +414,28 @@ class _Pool:
         found = self.zygotes.get(kind)
         if found is None or found.dead:
             modules = self.modules["cpu"] + (self.lazy if kind == "heavy" else ())
-            parent = self._zygote("light") if kind == "heavy" else None
+            light = self.zygotes.get("light") if kind == "heavy" else None
+            parent = light if light is not None and not light.dead else None
             found = self.zygotes[kind] = zygote.Worker(modules, self.solutions, parent=parent)
         elif more:
             found.preload(more, None)
         return found
 
     def _device_worker(self, device: str, kind: str, lazy: tuple[str, ...] = ()) -> Any:
-        """A new worker for checks on `device`. (With `self.lock` held.)
-
-        A light one is a new interpreter that makes its CUDA context while torch imports (see
-        `zygote.serve`): on an H200 under MPS, ten of them had CUDA ready 2.1-2.5 s after they
-        started, where ten forked from a zygote at once took 1.0-1.2 s after the zygote's own
-        2 s. A heavy one is forked from the heavy zygote, torch._dynamo imported (1.2 s more
-        in a new interpreter); it takes the place of an idle light one when there are `limit`
-        device workers already, each holding a CUDA context."""
+        """A new worker for checks on `device`, a new interpreter (see `zygote.serve`: it makes
+        its CUDA context while torch imports); a heavy one imports what the checks with a
+        `Job.lazy` import too, and takes the place of an idle light one when there are `limit`
+        device workers already, each holding a CUDA context. (With `self.lock` held.)"""
         from . import zygote
 
-        parent = None
+        self.device_lazy += tuple(m for m in lazy if m not in self.device_lazy)
         if kind == "heavy":
-            parent = self._zygote(kind, lazy)
             light = [w for w in self.idle if self.kinds.get(id(w)) == "light"]
             if light and len(self.kinds) >= self.limit:
                 self.idle.remove(light[0])
                 self._retire(light[0])
-        modules = self.modules["device"] + (self.lazy if kind == "heavy" else ())
-        worker = zygote.Worker(modules, self.solutions, fork=False, device=device, parent=parent)
+        modules = self.modules["device"] + (self.device_lazy if kind == "heavy" else ())
+        worker = zygote.Worker(modules, self.solutions, fork=False, device=device)
         self.kinds[id(worker)] = kind
         return worker
 

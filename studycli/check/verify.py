@@ -281,9 +281,8 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int 
     Each worker imports only what the checks it runs need: the CPU's checks whose checkers
     import something on first use (torch._dynamo for an optimizer's step, 1-2 s) fork from a
     worker of their own that imports it (`Job.lazy`), so that the others fork from a lighter
-    one, which is ready sooner; in a run on CUDA, so do the device's (see `runner.warm_up`).
-    The device workers for `jobs` checks at a time that run those checks are forked from the
-    CPU's worker that imports it once the solution modules are loaded there.
+    one, which is ready sooner; in a run on CUDA, so do the device's: a few of the device
+    workers for `jobs` checks at a time import it (see `runner.warm_up`).
     """
     modules: set[str] = set()
     lazy: dict[str, dict[str, None]] = {"cpu": {}, device: {}}  # (ordered sets)

@@ -17,8 +17,8 @@ check reports and ("exited", id, exit code, output) when its process is gone, `o
 the tail of what the check wrote (see `contain`: the server reads each child's output pipe, so
 that a flood of it never blocks the child). A worker that dies takes its running checks with
 it: they end without a report, as a crashed child would. A zygote can also fork a server of
-its own (("spawn", config), then the server's two pipes over a Unix socket): a second zygote,
-or a device worker, that starts with everything the first imported.
+its own (("spawn", config), then the server's two pipes over a Unix socket): a second zygote
+that starts with everything the first imported.
 """
 
 from __future__ import annotations
@@ -38,10 +38,6 @@ from typing import Any
 
 _HEADER = struct.Struct(">I")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-# What a device worker forked from a zygote takes from the command's environment as it is
-# now, not as it was when the zygote started (mps.private_daemon sets them).
-DEVICE_VARIABLES = ("CUDA_MPS_PIPE_DIRECTORY", "CUDA_MPS_LOG_DIRECTORY")
-_CONFIG_VARIABLE = "STUDYCLI_WORKER_CONFIG"  # a server's config, when it is not on its pipe
 WORKER_CONTEXT_LIMIT = 60.0  # seconds a device worker waits for the driver to make its context
 BASE_PRELOAD = (
     "numpy",
@@ -170,41 +166,47 @@ class Worker:
         self.pid: int | None = None  # the server's (said with "ready")
         self.process: subprocess.Popen | None = None
         self._channel: socket.socket | None = None  # to hand pipes to a server it forks
-        passed = [requests_read, replies_write]  # the server's ends (and a zygote's channel)
-        if fork:
-            self._channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-            passed.append(theirs.detach())
-        forked = parent is not None and parent._spawn(self._config(preload, solutions), passed)
+        forked = parent is not None and parent._spawn(
+            self._config(preload, solutions), requests_read, replies_write
+        )
         if not forked:  # (or its parent is gone) a new interpreter
-            self._start(passed)
+            self._start(requests_read, replies_write)
             self._send(("config", self._config((*BASE_PRELOAD, *preload), solutions)))
-        for fd in passed:
-            os.close(fd)
+        os.close(requests_read)
+        os.close(replies_write)
         self._replies = os.fdopen(replies, "rb")
         threading.Thread(target=self._read, name="studycli-worker", daemon=True).start()
         _WORKERS.append(self)
 
-    def _start(self, passed: list[int]) -> None:
-        """The server as a new interpreter on these descriptors (see `serve`)."""
+    def _start(self, requests_read: int, replies_write: int) -> None:
+        """The server as a new interpreter; a zygote's with a channel to hand it the pipes of
+        a server to fork (see `_spawn`)."""
         environ = dict(os.environ)
         for name in THREAD_VARIABLES:  # one thread each: checks run side by side, one per core
             environ.setdefault(name, "1")
+        code = f"import sys; sys.path[:] = {sys.path!r}; from {__name__} import serve; serve()"
+        passed = [requests_read, replies_write]
+        theirs = None
+        if self.fork:
+            self._channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            passed.append(theirs.fileno())
         self.process = subprocess.Popen(
-            _server_command(passed),
+            [sys.executable, "-c", code, *map(str, passed)],
             pass_fds=passed,
             env=environ,
             stdin=subprocess.DEVNULL,
         )
+        if theirs is not None:
+            theirs.close()
 
-    def _spawn(self, config: dict[str, Any], passed: list[int]) -> bool:
-        """Have this zygote fork a server of its own on these descriptors (see `serve`; False:
-        it is gone)."""
+    def _spawn(self, config: dict[str, Any], requests_read: int, replies_write: int) -> bool:
+        """Have this zygote fork a zygote server of its own on these pipes (False: it is gone)."""
         with self._sending:
             if self._closed or self._channel is None:
                 return False
             try:
                 write_message(self._requests, ("spawn", config))
-                socket.send_fds(self._channel, [b"+"], passed)
+                socket.send_fds(self._channel, [b"+"], [requests_read, replies_write])
             except OSError:
                 return False
         return True
@@ -224,11 +226,8 @@ class Worker:
         return running
 
     def _config(self, preload: tuple[str, ...], solutions: tuple | None) -> dict[str, Any]:
-        config: dict[str, Any] = {"preload": list(preload), "solutions": solutions,
-                                  "fork": self.fork, "device": self.device}  # fmt: skip
-        if self.device != "cpu":  # the MPS daemon it is to use, if any (a zygote forks it)
-            config["environ"] = {name: os.environ.get(name) for name in DEVICE_VARIABLES}
-        return config
+        return {"preload": list(preload), "solutions": solutions, "fork": self.fork,
+                "device": self.device}  # fmt: skip
 
     def let_go(self) -> None:
         """Tell the server to end (it kills what it still runs, and exits), without waiting."""
@@ -326,12 +325,8 @@ def serve() -> None:
     requests, replies = int(sys.argv[1]), int(sys.argv[2])
     channel = socket.socket(fileno=int(sys.argv[3])) if len(sys.argv) > 3 else None
     stream = os.fdopen(requests, "rb", buffering=0)  # unbuffered: select sees what is unread
-    handed = os.environ.pop(_CONFIG_VARIABLE, None)  # (see `_exec_fresh`)
-    if handed is not None:
-        config = pickle.loads(bytes.fromhex(handed))
-    else:
-        kind, config = read_message(stream)
-        assert kind == "config"
+    kind, config = read_message(stream)
+    assert kind == "config"
     if config["device"] == "cuda":
         _CONTEXT.append(_make_cuda_context())
     _serve(stream, replies, config, channel)
@@ -341,10 +336,13 @@ _CONTEXT: list[threading.Thread] = []  # the thread making this process's CUDA c
 
 
 def _make_cuda_context() -> threading.Thread:
-    """Make the device's primary CUDA context (the one torch uses) through the driver, in a
-    thread, while this process imports torch: ctypes lets go of the GIL while the driver works,
-    and so the context, made at once by every device worker of a run (0.5-1 s on an H200 under
-    MPS), is ready when torch is. Where there is no driver, nothing is done (torch says so)."""
+    """Make the device's primary CUDA context (the one torch then uses) through the driver, in
+    a thread, while this process imports torch: ctypes lets go of the GIL while the driver
+    works. Every device worker of a run makes its context at once, and made together they take
+    a while (ten forked from a process with torch imported: 1.0-1.2 s on an H200 under MPS);
+    so made, ten new interpreters had CUDA ready 2.1-2.5 s after they started, where ten that
+    made it after torch's import had it at 2.7-3.4 s. Without a driver nothing is done (torch
+    then says so)."""
 
     def make() -> None:
         with contextlib.suppress(OSError, AttributeError):
@@ -397,11 +395,6 @@ def _prepare(config: dict) -> None:
         with contextlib.suppress(Exception):  # a broken module is the check's to report
             module = runner._load_solution(folder, name)
             linecache.getlines(module.__file__)  # what a rejected answer's traceback shows
-    for name, value in config.get("environ", {}).items():  # before CUDA reads them
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
     if config["device"] == "cuda":
         for thread in _CONTEXT:
             thread.join(WORKER_CONTEXT_LIMIT)
@@ -435,30 +428,6 @@ def _collapse() -> None:
         start, end = (low + huge - 1) & ~(huge - 1), high & ~(huge - 1)
         if end > start:
             madvise(start, end - start, 25)  # MADV_COLLAPSE
-
-
-def _cuda_unusable_here() -> bool:
-    """Whether CUDA cannot start in this process, forked from one that touched it (a solution
-    module that asked torch.cuda.is_available() as it was imported, say)."""
-    torch = sys.modules.get("torch")
-    return torch is not None and bool(torch.cuda._is_in_bad_fork())
-
-
-def _exec_fresh(requests: int, replies: int, config: dict) -> None:
-    """Become a new interpreter serving `config` on these pipes (a device worker whose zygote
-    cannot hand it a usable CUDA): what `Worker._start` would have started."""
-    for fd in (requests, replies):
-        os.set_inheritable(fd, True)
-    fresh = {**config, "preload": list(dict.fromkeys((*BASE_PRELOAD, *config["preload"])))}
-    os.environ[_CONFIG_VARIABLE] = pickle.dumps(fresh).hex()
-    command = _server_command([requests, replies])
-    os.execv(command[0], command)
-
-
-def _server_command(fds: list[int]) -> list[str]:
-    """A new interpreter running `serve` on these descriptors, with this one's import path."""
-    code = f"import sys; sys.path[:] = {sys.path!r}; from {__name__} import serve; serve()"
-    return [sys.executable, "-c", code, *map(str, fds)]
 
 
 class _PipeSender:
@@ -522,22 +491,20 @@ class _Zygote:
                     self._read_output(fd)
 
     def _spawn(self, config: dict) -> None:
-        """Fork a server on the pipes the parent hands over the channel: it starts with all
-        this one imported (torch, the solution modules), imports `config`'s preload more, and
-        serves as `config` says: a zygote as this one, or a device worker, which initialises
-        CUDA (never touched here) as a new interpreter would, without importing torch again.
-        (This one reaps it, with its checks.)"""
+        """Fork a zygote server on the pipes the parent hands over the channel: it starts with
+        all this one imported (torch, the solution modules), imports `config`'s preload more,
+        and serves as this one does. (This one reaps it, with its checks.)"""
         assert self.channel is not None
         self.channel.settimeout(10.0)  # the parent sends the pipes right after the message
         try:
-            _, fds, _, _ = socket.recv_fds(self.channel, 1, 3)
+            _, fds, _, _ = socket.recv_fds(self.channel, 1, 2)
         except OSError:  # (a timeout too) the parent is gone or failed: no server to fork
             return
-        if len(fds) not in (2, 3):
+        if len(fds) != 2:
             for fd in fds:
                 os.close(fd)
             return
-        requests, replies, *channel = fds  # (a zygote's channel of its own)
+        requests, replies = fds
         if os.fork() == 0:
             code = 1
             try:
@@ -548,17 +515,13 @@ class _Zygote:
                 for fd in mine:
                     with contextlib.suppress(OSError):
                         os.close(fd)
-                if config["device"] != "cpu" and _cuda_unusable_here():
-                    _exec_fresh(requests, replies, config)
                 stream = os.fdopen(requests, "rb", buffering=0)
-                _serve(
-                    stream, replies, config, socket.socket(fileno=channel[0]) if channel else None
-                )
+                _serve(stream, replies, config, None)
                 code = 0
             finally:
                 os._exit(code)
-        for fd in fds:
-            os.close(fd)
+        os.close(requests)
+        os.close(replies)
 
     def _fork(self, number: int, job: Any) -> None:
         from studycli.check import contain, runner
