@@ -135,7 +135,7 @@ daemon.__enter__()
 runner.warm_up(device, jobs)
 content = load_content(Path(sys.argv[3]))
 cards = list(content.cards.values())
-verify.warm_up(cards, content, device)
+verify.warm_up(cards, content, device, jobs)
 runnable = verify.checkable(cards, content)
 linted = time.perf_counter() - T0
 log = []

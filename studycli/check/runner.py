@@ -321,7 +321,7 @@ def warm_up(
     if device != "cpu":
         total = device_workers(workers)
         heavy = min(HEAVY_DEVICE_WORKERS, total // 2)
-        _pool.limit = total
+        _pool.limit = max(_pool.limit, total)
         _pool.start(device, total - heavy if device_lazy is None or device_lazy else total)
         if device_lazy:
             _pool.start(device, heavy, device_lazy)
