@@ -95,8 +95,8 @@ def import_reviews(
         if added:
             merge = _Merge(store, scheduler_json, content_hashes)
             with store.bulk(added):
-                for new_rows, states in merge.replayed(cards, added):
-                    store.append_imported(new_rows, scheduler_id, states)
+                for values, states in merge.replayed(cards, added):
+                    store.append_imported(values, scheduler_id, states)
     return ImportResult(
         rows=rows,
         added=added,
@@ -143,8 +143,9 @@ class _Merge:
 
     def replayed(
         self, cards: list[tuple[str, int]], size: int
-    ) -> Iterator[tuple[list[tuple], list[CardState]]]:
-        """Per chunk of `cards` ((card_id, staged reviews), by id): (rows, states)."""
+    ) -> Iterator[tuple[list, list[CardState]]]:
+        """Per chunk of `cards` ((card_id, staged reviews), by id): (values, states), the
+        values of its new reviews as `Store.append_imported` takes them."""
         chunks = (self._chunk(first, last) for first, last in _ranges(cards, CHUNK_REVIEWS))
         workers = _workers() if size >= PARALLEL_FROM else 1
         if workers == 1:
@@ -200,11 +201,13 @@ def _ranges(cards: list[tuple[str, int]], reviews: int) -> Iterator[tuple[str, s
 
 def _replay(
     scheduler_json: str, schedulers: dict[int, str], chunk: list[tuple]
-) -> tuple[list[tuple], list[CardState]]:
-    """Replay the cards of a chunk (see `_Merge._chunk`): the rows of their new reviews, and
-    their states after. Runs here or in a worker process."""
+) -> tuple[list, list[CardState]]:
+    """Replay the cards of a chunk (see `_Merge._chunk`): the values of their new reviews,
+    one after another as `Store.append_imported` takes them (a flat list: cheaper to make,
+    to send back from a worker and to bind than a tuple per review), and their states
+    after. Runs here or in a worker process."""
     scheduler = scheduler_from_json(scheduler_json)
-    rows: list[tuple] = []
+    rows: list = []
     states = []
     for card_id, suspended, content_hash, entries in chunk:
         entries.sort(key=lambda entry: entry[:3])
@@ -220,19 +223,17 @@ def _replay(
             moment, _, rating, duration_ms = entry
             queue = replay.queue
             replay.apply(rating, parse_time(moment), scheduler, content_hash)
-            rows.append(
-                (
-                    card_id,
-                    rating,
-                    moment,
-                    duration_ms,
-                    _IMPORT,
-                    None,
-                    content_hash,
-                    queue.value,
-                    None,  # state_before: for undo, which an imported review never has
-                    replay.fsrs_json(),
-                )
+            rows += (  # the values of one review, as `Store.append_imported` takes them
+                card_id,
+                rating,
+                moment,
+                duration_ms,
+                _IMPORT,
+                None,
+                content_hash,
+                queue.value,
+                None,  # state_before: for undo, which an imported review never has
+                replay.fsrs_json(),
             )
         states.append(replay.state())
     return rows, states
