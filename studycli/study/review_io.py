@@ -86,7 +86,7 @@ def import_reviews(
     scheduler_json = sched.make_scheduler(settings).to_json()
     rows = 0
     with store.importing(scheduler_json) as scheduler_id:  # one transaction
-        for chunk in read_chunks(path, now=now, size=READ_ROWS, make=_staged):
+        for chunk in _parsed(path, now):
             rows += len(chunk)
             store.stage(chunk)
         store.settle_staged()
@@ -113,6 +113,68 @@ def _staged(
     return card_id, iso_text(text) or iso(moment), rating, duration_ms
 
 
+def _parsed(path: Path, now: datetime | None) -> Iterator[list[tuple]]:
+    """The rows of the file as `Store.stage` takes them, `READ_ROWS` at a time, checked
+    (see `read_chunks`: its ImportFormatError comes after the last chunk).
+
+    A large file is parsed in a forked process, which sends each chunk as it is done, while
+    this one stages the chunk before: parsing and checking (csv, fromisoformat) is most of
+    the reading, and the other core would idle meanwhile. A pipe holds at most a chunk in
+    flight: the reader waits while this process is behind, so memory stays bounded.
+    """
+    chunks = partial(read_chunks, path, now=now, size=READ_ROWS, make=_staged)
+    if _workers() == 1 or _file_size(path) < PARSE_APART_FROM:
+        yield from chunks()
+        return
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    gc.freeze()  # (as for the replay's workers: the reader's collections leave them alone)
+    try:
+        reader = context.Process(target=_send_chunks, args=(sender, chunks), daemon=True)
+        reader.start()
+    finally:
+        gc.unfreeze()
+        sender.close()
+    try:
+        while True:
+            try:
+                message = receiver.recv()
+            except EOFError:
+                reader.join()
+                raise RuntimeError(
+                    f"the process reading {path} stopped (exit code {reader.exitcode})"
+                ) from None
+            if message is None:
+                break
+            if isinstance(message, BaseException):
+                raise message
+            yield message
+    finally:
+        receiver.close()
+        if reader.is_alive():  # this import failed or was stopped: the reader is not needed
+            reader.terminate()
+        reader.join()
+
+
+def _send_chunks(sender, chunks: partial[Iterator[list[tuple]]]) -> None:
+    """In the reader process: each chunk, then None, or the error reading raised."""
+    try:
+        for chunk in chunks():
+            sender.send(chunk)
+        sender.send(None)
+    except Exception as exc:  # ImportFormatError: raised by the importing process
+        sender.send(exc)
+    finally:
+        sender.close()
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # (read_chunks says what is wrong)
+
+
 def export_reviews(store: Store, path: Path) -> int:
     """Write the learner's history (every review that makes the schedule: undone and cram
     ratings left out) to `path` as CSV, oldest first. Returns how many reviews."""
@@ -122,6 +184,7 @@ def export_reviews(store: Store, path: Path) -> int:
 PARALLEL_FROM = 20_000  # new reviews from which the replay is spread over the CPU cores
 CHUNK_REVIEWS = 10_000  # about this many new reviews are replayed and written at a time
 READ_ROWS = 50_000  # rows of the file parsed and staged at a time
+PARSE_APART_FROM = 4 << 20  # bytes of CSV (~50,000 rows) from which a process parses it apart
 
 
 class _Merge:
