@@ -232,13 +232,15 @@ class _Merge:
 
     def _chunk(self, first: str, last: str) -> list[tuple]:
         """The histories of the staged cards from `first` to `last`: per card (card_id,
-        suspended, content hash for its imported reviews, its entries), where an entry is
-        (time as stored, 0, rating, scheduler_id, content_hash) for a logged review and
-        (time as stored, 1, rating, duration_ms) for a new one."""
+        suspended, content hash for its imported reviews, its entries, whether the log has
+        any of them), where an entry is (time as stored, 0, rating, scheduler_id,
+        content_hash) for a logged review and (time as stored, 1, rating, duration_ms) for a
+        new one; a card's new ones come in time order."""
         logged, staged = self.store.staged_histories(first, last)
         history: dict[str, list[tuple]] = defaultdict(list)
         for card_id, rating, moment, scheduler_id, content_hash in logged:
             history[card_id].append((moment, 0, rating, scheduler_id, content_hash))
+        merged = set(history)
         for card_id, moment, rating, duration_ms in staged:
             history[card_id].append((moment, 1, rating, duration_ms))
         return [
@@ -247,6 +249,7 @@ class _Merge:
                 card_id in self.suspended,
                 self.content_hashes.get(card_id, ""),
                 history[card_id],
+                card_id in merged,
             )
             for card_id in sorted(history)
         ]
@@ -272,8 +275,9 @@ def _replay(
     scheduler = scheduler_from_json(scheduler_json)
     rows: list = []
     states = []
-    for card_id, suspended, content_hash, entries in chunk:
-        entries.sort(key=lambda entry: entry[:3])
+    for card_id, suspended, content_hash, entries, merged in chunk:
+        if merged:  # (else its new reviews only, in time order already)
+            entries.sort(key=lambda entry: entry[:3])
         replay = CardReplay(CardState(card_id=card_id, suspended=suspended))
         for entry in entries:
             if entry[1] == 0:
@@ -284,7 +288,7 @@ def _replay(
                 )  # fmt: skip
                 continue
             moment, _, rating, duration_ms = entry
-            queue = replay.queue
+            queue = _NEW if replay.fsrs is None else _QUEUES[replay.fsrs.state]
             replay.apply(rating, parse_time(moment), scheduler, content_hash)
             rows += (  # the values of one review, as `Store.append_imported` takes them
                 card_id,
@@ -294,7 +298,7 @@ def _replay(
                 _IMPORT,
                 None,
                 content_hash,
-                queue.value,
+                queue,
                 None,  # state_before: for undo, which an imported review never has
                 replay.fsrs_json(),
             )
@@ -303,6 +307,8 @@ def _replay(
 
 
 _IMPORT = ReviewMethod.IMPORT.value
+_NEW = sched.Queue.NEW.value  # what `CardReplay.queue` says, as text: fsrs state -> queue
+_QUEUES = {state: queue.value for state, queue in sched.QUEUE_NAMES.items()}
 
 
 MAX_WORKERS = 4  # replay workers at most, whatever the cores: bounds the import's memory
