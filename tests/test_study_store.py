@@ -286,3 +286,25 @@ def test_appended_imports_keep_their_order_and_values(tmp_path, count):
             " ORDER BY id"
         ).fetchall()
     assert written == [(*review, scheduler_id) for review in reviews]
+
+
+def test_a_cards_staged_reviews_come_back_whole_and_in_time_order(tmp_path):
+    """`staged_histories` gives each card's staged reviews as one text, which
+    `staged_reviews` takes apart: every review, its duration or None, by time."""
+    from studycli.study.store import staged_reviews
+
+    staged = [
+        ("b", "2024-01-02T00:00:00.000000+00:00", 2, None),
+        ("a", "2024-01-03T00:00:00.000000+00:00", 4, 0),
+        ("a", "2024-01-01T00:00:00.250000+00:00", 1, 12345678901234),
+        ("a", "2023-12-31T23:59:59.999999+00:00", 3, None),
+    ]
+    with open_store(tmp_path) as store, store.importing("{}"):
+        store.stage(staged)
+        store.settle_staged()
+        logged, texts = store.staged_histories("a", "b")
+    assert logged == [] and [card for card, _ in texts] == ["a", "b"]
+    assert {card: staged_reviews(text) for card, text in texts} == {
+        card: sorted((moment, rating, ms) for c, moment, rating, ms in staged if c == card)
+        for card in ("a", "b")
+    }

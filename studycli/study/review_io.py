@@ -28,7 +28,7 @@ from .rating import scheduler_from_json
 from .replay import CardReplay
 from .review_log_csv import read_chunks, write_reviews
 from .settings import Settings
-from .store import CardState, ReviewMethod, Store, iso, iso_text, parse_time
+from .store import CardState, ReviewMethod, Store, iso, iso_text, parse_time, staged_reviews
 
 
 @dataclass(frozen=True)
@@ -231,27 +231,24 @@ class _Merge:
                 yield pending.popleft().get()
 
     def _chunk(self, first: str, last: str) -> list[tuple]:
-        """The histories of the staged cards from `first` to `last`: per card (card_id,
-        suspended, content hash for its imported reviews, its entries, whether the log has
-        any of them), where an entry is (time as stored, 0, rating, scheduler_id,
-        content_hash) for a logged review and (time as stored, 1, rating, duration_ms) for a
-        new one; a card's new ones come in time order."""
+        """The histories of the staged cards from `first` to `last`, by id: per card
+        (card_id, suspended, content hash for its imported reviews, its logged reviews,
+        its new ones), where a logged review is (time as stored, 0, rating, scheduler_id,
+        content_hash), in time order, and the new ones are one text (see
+        `Store.staged_histories`: the worker takes it apart)."""
         logged, staged = self.store.staged_histories(first, last)
         history: dict[str, list[tuple]] = defaultdict(list)
         for card_id, rating, moment, scheduler_id, content_hash in logged:
             history[card_id].append((moment, 0, rating, scheduler_id, content_hash))
-        merged = set(history)
-        for card_id, moment, rating, duration_ms in staged:
-            history[card_id].append((moment, 1, rating, duration_ms))
         return [
             (
                 card_id,
                 card_id in self.suspended,
                 self.content_hashes.get(card_id, ""),
-                history[card_id],
-                card_id in merged,
+                history.get(card_id, []),
+                reviews,
             )
-            for card_id in sorted(history)
+            for card_id, reviews in staged
         ]
 
 
@@ -275,8 +272,12 @@ def _replay(
     scheduler = scheduler_from_json(scheduler_json)
     rows: list = []
     states = []
-    for card_id, suspended, content_hash, entries, merged in chunk:
-        if merged:  # (else its new reviews only, in time order already)
+    for card_id, suspended, content_hash, logged, reviews in chunk:
+        entries: list[tuple] = [
+            (moment, 1, rating, duration) for moment, rating, duration in staged_reviews(reviews)
+        ]
+        if logged:  # old and new reviews in time order (the new ones are in order already)
+            entries += logged
             entries.sort(key=lambda entry: entry[:3])
         replay = CardReplay(CardState(card_id=card_id, suspended=suspended))
         for entry in entries:

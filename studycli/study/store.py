@@ -464,8 +464,12 @@ class Store:
     def staged_histories(self, first: str, last: str) -> tuple[list[tuple], list[tuple]]:
         """The cards with staged reviews whose ids are from `first` to `last`: their reviews
         in the schedule, as (card_id, rating, reviewed_at, scheduler_id, content_hash) in
-        time order (ties by id), and their staged reviews, as (card_id, reviewed_at, rating,
-        duration_ms) by card then time."""
+        time order (ties by id), and, per card by id, its staged reviews in one text, as
+        (card_id, text): "reviewed_at rating duration_ms" per review (duration_ms empty when
+        None), joined by commas, in no particular order (see `staged_reviews`).
+
+        One row per card, not per review: a million staged reviews are a few thousand rows
+        to read here and to send to a replay worker, which takes them apart."""
         logged = self.conn.execute(
             "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash"
             f" FROM reviews r {_UNDONE_JOIN} WHERE r.card_id BETWEEN :first AND :last"
@@ -475,8 +479,9 @@ class Store:
             {"first": first, "last": last},
         ).fetchall()
         staged = self.conn.execute(
-            "SELECT card_id, reviewed_at, rating, duration_ms FROM temp.staged"
-            " WHERE card_id BETWEEN ? AND ? ORDER BY card_id, reviewed_at",
+            "SELECT card_id, group_concat(reviewed_at || ' ' || rating || ' '"
+            " || ifnull(duration_ms, ''), ',') FROM temp.staged"
+            " WHERE card_id BETWEEN ? AND ? GROUP BY card_id ORDER BY card_id",
             (first, last),
         ).fetchall()
         return logged, staged
@@ -696,6 +701,17 @@ class Store:
 
 
 _STATE_COLUMNS = "card_id, fsrs, content_hash, lapses, reps, suspended"
+
+
+def staged_reviews(text: str) -> list[tuple[str, int, int | None]]:
+    """A card's staged reviews from `Store.staged_histories`'s text: (reviewed_at, rating,
+    duration_ms) in time order."""
+    reviews = text.split(",")
+    reviews.sort()  # the times have one shape (`iso`): text order is time order
+    return [
+        (moment, int(rating), int(duration) if duration else None)
+        for moment, rating, duration in (review.split(" ") for review in reviews)
+    ]
 
 
 def _state(row: tuple) -> CardState:
