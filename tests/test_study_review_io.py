@@ -569,6 +569,93 @@ def test_a_bad_row_in_the_last_chunk_refuses_the_file_and_leaves_the_store_uncha
         assert store.conn.execute("SELECT name FROM temp.sqlite_master").fetchall() == []
 
 
+def _parse_apart(monkeypatch) -> None:
+    """Parse every file in a forked reader process, as a large file is."""
+    monkeypatch.setattr(review_io, "PARSE_APART_FROM", 0)
+    monkeypatch.setattr(review_io, "_workers", lambda: 2)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the reader is forked on Linux only")
+def test_a_file_parsed_in_a_reader_process_imports_as_one_read_here(tmp_path, monkeypatch):
+    """The reader sends the checked chunks in file order: the same log, states and counts
+    (duplicates across chunks kept once, the first), and no process left behind."""
+    import multiprocessing
+
+    csv = _history(tmp_path)
+    here, apart = tmp_path / "here.sqlite3", tmp_path / "apart.sqlite3"
+    for db in (here, apart):
+        db.write_bytes((tmp_path / "template.sqlite3").read_bytes())
+    _small_chunks(monkeypatch)
+    with open_study(here) as study:
+        serial = study.import_reviews(csv, items(), NOW)
+    _parse_apart(monkeypatch)
+    send = review_io._send_chunks
+
+    def sending(sender, chunks):  # (in the reader: it leaves a mark with its pid)
+        (tmp_path / "reader").write_text(str(os.getpid()))
+        send(sender, chunks)
+
+    monkeypatch.setattr(review_io, "_send_chunks", sending)
+    with open_study(apart) as study:
+        assert study.import_reviews(csv, items(), NOW) == serial
+    assert int((tmp_path / "reader").read_text()) != os.getpid()
+    assert multiprocessing.active_children() == []
+    with Store.open(here) as one, Store.open(apart) as other:
+        assert rows(one) == rows(other)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the reader is forked on Linux only")
+def test_a_file_parsed_in_a_reader_process_is_refused_with_the_same_message(tmp_path, monkeypatch):
+    """Bad rows, a file that is not there or not UTF-8: the reader's error is raised here,
+    word for word what reading here says, and nothing is written."""
+    good = _history(tmp_path)
+    lines = good.read_text().splitlines()
+    lines[-1] = lines[-1].replace("+00:00", "")
+    lines[-3] = "," + lines[-3].split(",", 1)[1]
+    bad = write_csv(tmp_path / "bad.csv", lines[1:])
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(HEADER.encode() + b"add-one,3,\xff\xfe,1\n")
+    db = tmp_path / "template.sqlite3"
+    with Store.open(db) as store:
+        before = rows(store)
+    _small_chunks(monkeypatch)
+    monkeypatch.setattr(review_io, "_workers", lambda: 2)
+    for path in (bad, tmp_path / "missing.csv", binary):
+        messages = []
+        for apart in (False, True):
+            monkeypatch.setattr(review_io, "PARSE_APART_FROM", 0 if apart else 1 << 60)
+            with open_study(db) as study, pytest.raises(ImportFormatError) as error:
+                study.import_reviews(path, items(), NOW)
+            messages.append(str(error.value))
+        assert messages[0] == messages[1]
+    with Store.open(db) as store:
+        assert rows(store) == before
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the reader is forked on Linux only")
+def test_a_failure_while_staging_stops_the_reader_process(tmp_path, monkeypatch):
+    import multiprocessing
+
+    csv = _history(tmp_path)
+    db = tmp_path / "template.sqlite3"
+    with Store.open(db) as store:
+        before = rows(store)
+    _small_chunks(monkeypatch)
+    _parse_apart(monkeypatch)
+    stage = Store.stage
+
+    def failing(self, chunk):
+        stage(self, chunk)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Store, "stage", failing)
+    with open_study(db) as study, pytest.raises(OSError, match="disk full"):
+        study.import_reviews(csv, items(), NOW)
+    assert multiprocessing.active_children() == []
+    with Store.open(db) as store:
+        assert rows(store) == before
+
+
 def test_a_failure_mid_replay_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     """The import is one transaction: an error after some chunks were written rolls all
     of them back (a kill does too: see the next test)."""

@@ -205,3 +205,22 @@ def test_the_rating_labels_are_fsrs_s_ratings():
 
     assert {int(r): r.name for r in Rating} == labels.RATING_NAMES
     assert tuple(Rating) == (labels.AGAIN, labels.HARD, labels.GOOD, labels.EASY)
+
+
+def test_fsrs_copies_a_card_as_the_copy_module_would():
+    """fsrs copies the card at every review: the quick copier makes what copy's own route
+    (`__reduce_ex__`) makes, a new card of equal fields, and leaves the original alone."""
+    import copy
+
+    from fsrs import Card
+
+    assert "__copy__" in vars(Card)  # installed: this fsrs's Card is a plain dataclass
+    card = sched.new_card("add-one", NOW)
+    for rating in (Rating.Good, Rating.Again, Rating.Good):
+        before = dict(vars(card))
+        quick = copy.copy(card)
+        generic = copy._reconstruct(card, None, *card.__reduce_ex__(4))  # type: ignore[attr-defined]
+        assert quick is not card and type(quick) is Card
+        assert vars(quick) == vars(generic) == before
+        card = sched.review(Scheduler(), card, rating, NOW + timedelta(days=3))
+        assert vars(quick) == before  # the review changed a copy

@@ -260,3 +260,51 @@ def test_the_schedule_orders_by_due_time_and_knows_what_is_not_new(tmp_path):
             == core.fsrs_card(store.state("bias-concept")).due
         )
         assert store.earliest_due({"triangle-derivation"}) is None
+
+
+@pytest.mark.parametrize("count", [0, 1, 89, 90, 91, 2 * 90 + 7])
+def test_appended_imports_keep_their_order_and_values(tmp_path, count):
+    """`append_imported` takes the values flat and writes many reviews per statement: each
+    review gets its values and the ids follow the given order, whole statements or not."""
+    from studycli.study.store import IMPORTED_COLUMNS
+
+    reviews = [
+        (f"card-{index % 7}", 1 + index % 4, f"2024-01-01T00:00:{index:06d}+00:00",
+         None if index % 3 else index, "import", None, "hash", "review", None, f'{{"n": {index}}}')
+        for index in range(count)
+    ]  # fmt: skip
+    with open_store(tmp_path) as store:
+        with store.importing("{}") as scheduler_id:
+            store.append_imported(
+                [value for review in reviews for value in review], scheduler_id, []
+            )
+            with pytest.raises(ValueError):
+                store.append_imported([1] * (IMPORTED_COLUMNS + 1), scheduler_id, [])
+        written = store.conn.execute(
+            "SELECT card_id, rating, reviewed_at, duration_ms, method, check_status,"
+            " content_hash, queue, state_before, state_after, scheduler_id FROM reviews"
+            " ORDER BY id"
+        ).fetchall()
+    assert written == [(*review, scheduler_id) for review in reviews]
+
+
+def test_a_cards_staged_reviews_come_back_whole_and_in_time_order(tmp_path):
+    """`staged_histories` gives each card's staged reviews as one text, which
+    `staged_reviews` takes apart: every review, its duration or None, by time."""
+    from studycli.study.store import staged_reviews
+
+    staged = [
+        ("b", "2024-01-02T00:00:00.000000+00:00", 2, None),
+        ("a", "2024-01-03T00:00:00.000000+00:00", 4, 0),
+        ("a", "2024-01-01T00:00:00.250000+00:00", 1, 12345678901234),
+        ("a", "2023-12-31T23:59:59.999999+00:00", 3, None),
+    ]
+    with open_store(tmp_path) as store, store.importing("{}"):
+        store.stage(staged)
+        store.settle_staged()
+        logged, texts = store.staged_histories("a", "b")
+    assert logged == [] and [card for card, _ in texts] == ["a", "b"]
+    assert {card: staged_reviews(text) for card, text in texts} == {
+        card: sorted((moment, rating, ms) for c, moment, rating, ms in staged if c == card)
+        for card in ("a", "b")
+    }

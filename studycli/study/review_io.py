@@ -28,7 +28,7 @@ from .rating import scheduler_from_json
 from .replay import CardReplay
 from .review_log_csv import read_chunks, write_reviews
 from .settings import Settings
-from .store import CardState, ReviewMethod, Store, iso, iso_text, parse_time
+from .store import CardState, ReviewMethod, Store, iso, iso_text, parse_time, staged_reviews
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def import_reviews(
     scheduler_json = sched.make_scheduler(settings).to_json()
     rows = 0
     with store.importing(scheduler_json) as scheduler_id:  # one transaction
-        for chunk in read_chunks(path, now=now, size=READ_ROWS, make=_staged):
+        for chunk in _parsed(path, now):
             rows += len(chunk)
             store.stage(chunk)
         store.settle_staged()
@@ -95,8 +95,8 @@ def import_reviews(
         if added:
             merge = _Merge(store, scheduler_json, content_hashes)
             with store.bulk(added):
-                for new_rows, states in merge.replayed(cards, added):
-                    store.append_imported(new_rows, scheduler_id, states)
+                for values, states in merge.replayed(cards, added):
+                    store.append_imported(values, scheduler_id, states)
     return ImportResult(
         rows=rows,
         added=added,
@@ -113,6 +113,68 @@ def _staged(
     return card_id, iso_text(text) or iso(moment), rating, duration_ms
 
 
+def _parsed(path: Path, now: datetime | None) -> Iterator[list[tuple]]:
+    """The rows of the file as `Store.stage` takes them, `READ_ROWS` at a time, checked
+    (see `read_chunks`: its ImportFormatError comes after the last chunk).
+
+    A large file is parsed in a forked process, which sends each chunk as it is done, while
+    this one stages the chunk before: parsing and checking (csv, fromisoformat) is most of
+    the reading, and the other core would idle meanwhile. A pipe holds at most a chunk in
+    flight: the reader waits while this process is behind, so memory stays bounded.
+    """
+    chunks = partial(read_chunks, path, now=now, size=READ_ROWS, make=_staged)
+    if _workers() == 1 or _file_size(path) < PARSE_APART_FROM:
+        yield from chunks()
+        return
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    gc.freeze()  # (as for the replay's workers: the reader's collections leave them alone)
+    try:
+        reader = context.Process(target=_send_chunks, args=(sender, chunks), daemon=True)
+        reader.start()
+    finally:
+        gc.unfreeze()
+        sender.close()
+    try:
+        while True:
+            try:
+                message = receiver.recv()
+            except EOFError:
+                reader.join()
+                raise RuntimeError(
+                    f"the process reading {path} stopped (exit code {reader.exitcode})"
+                ) from None
+            if message is None:
+                break
+            if isinstance(message, BaseException):
+                raise message
+            yield message
+    finally:
+        receiver.close()
+        if reader.is_alive():  # this import failed or was stopped: the reader is not needed
+            reader.terminate()
+        reader.join()
+
+
+def _send_chunks(sender, chunks: partial[Iterator[list[tuple]]]) -> None:
+    """In the reader process: each chunk, then None, or the error reading raised."""
+    try:
+        for chunk in chunks():
+            sender.send(chunk)
+        sender.send(None)
+    except Exception as exc:  # ImportFormatError: raised by the importing process
+        sender.send(exc)
+    finally:
+        sender.close()
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # (read_chunks says what is wrong)
+
+
 def export_reviews(store: Store, path: Path) -> int:
     """Write the learner's history (every review that makes the schedule: undone and cram
     ratings left out) to `path` as CSV, oldest first. Returns how many reviews."""
@@ -122,6 +184,7 @@ def export_reviews(store: Store, path: Path) -> int:
 PARALLEL_FROM = 20_000  # new reviews from which the replay is spread over the CPU cores
 CHUNK_REVIEWS = 10_000  # about this many new reviews are replayed and written at a time
 READ_ROWS = 50_000  # rows of the file parsed and staged at a time
+PARSE_APART_FROM = 4 << 20  # bytes of CSV (~50,000 rows) from which a process parses it apart
 
 
 class _Merge:
@@ -143,8 +206,9 @@ class _Merge:
 
     def replayed(
         self, cards: list[tuple[str, int]], size: int
-    ) -> Iterator[tuple[list[tuple], list[CardState]]]:
-        """Per chunk of `cards` ((card_id, staged reviews), by id): (rows, states)."""
+    ) -> Iterator[tuple[list, list[CardState]]]:
+        """Per chunk of `cards` ((card_id, staged reviews), by id): (values, states), the
+        values of its new reviews as `Store.append_imported` takes them."""
         chunks = (self._chunk(first, last) for first, last in _ranges(cards, CHUNK_REVIEWS))
         workers = _workers() if size >= PARALLEL_FROM else 1
         if workers == 1:
@@ -167,24 +231,24 @@ class _Merge:
                 yield pending.popleft().get()
 
     def _chunk(self, first: str, last: str) -> list[tuple]:
-        """The histories of the staged cards from `first` to `last`: per card (card_id,
-        suspended, content hash for its imported reviews, its entries), where an entry is
-        (time as stored, 0, rating, scheduler_id, content_hash) for a logged review and
-        (time as stored, 1, rating, duration_ms) for a new one."""
+        """The histories of the staged cards from `first` to `last`, by id: per card
+        (card_id, suspended, content hash for its imported reviews, its logged reviews,
+        its new ones), where a logged review is (time as stored, 0, rating, scheduler_id,
+        content_hash), in time order, and the new ones are one text (see
+        `Store.staged_histories`: the worker takes it apart)."""
         logged, staged = self.store.staged_histories(first, last)
         history: dict[str, list[tuple]] = defaultdict(list)
         for card_id, rating, moment, scheduler_id, content_hash in logged:
             history[card_id].append((moment, 0, rating, scheduler_id, content_hash))
-        for card_id, moment, rating, duration_ms in staged:
-            history[card_id].append((moment, 1, rating, duration_ms))
         return [
             (
                 card_id,
                 card_id in self.suspended,
                 self.content_hashes.get(card_id, ""),
-                history[card_id],
+                history.get(card_id, []),
+                reviews,
             )
-            for card_id in sorted(history)
+            for card_id, reviews in staged
         ]
 
 
@@ -200,14 +264,21 @@ def _ranges(cards: list[tuple[str, int]], reviews: int) -> Iterator[tuple[str, s
 
 def _replay(
     scheduler_json: str, schedulers: dict[int, str], chunk: list[tuple]
-) -> tuple[list[tuple], list[CardState]]:
-    """Replay the cards of a chunk (see `_Merge._chunk`): the rows of their new reviews, and
-    their states after. Runs here or in a worker process."""
+) -> tuple[list, list[CardState]]:
+    """Replay the cards of a chunk (see `_Merge._chunk`): the values of their new reviews,
+    one after another as `Store.append_imported` takes them (a flat list: cheaper to make,
+    to send back from a worker and to bind than a tuple per review), and their states
+    after. Runs here or in a worker process."""
     scheduler = scheduler_from_json(scheduler_json)
-    rows: list[tuple] = []
+    rows: list = []
     states = []
-    for card_id, suspended, content_hash, entries in chunk:
-        entries.sort(key=lambda entry: entry[:3])
+    for card_id, suspended, content_hash, logged, reviews in chunk:
+        entries: list[tuple] = [
+            (moment, 1, rating, duration) for moment, rating, duration in staged_reviews(reviews)
+        ]
+        if logged:  # old and new reviews in time order (the new ones are in order already)
+            entries += logged
+            entries.sort(key=lambda entry: entry[:3])
         replay = CardReplay(CardState(card_id=card_id, suspended=suspended))
         for entry in entries:
             if entry[1] == 0:
@@ -218,27 +289,27 @@ def _replay(
                 )  # fmt: skip
                 continue
             moment, _, rating, duration_ms = entry
-            queue = replay.queue
+            queue = _NEW if replay.fsrs is None else _QUEUES[replay.fsrs.state]
             replay.apply(rating, parse_time(moment), scheduler, content_hash)
-            rows.append(
-                (
-                    card_id,
-                    rating,
-                    moment,
-                    duration_ms,
-                    _IMPORT,
-                    None,
-                    content_hash,
-                    queue.value,
-                    None,  # state_before: for undo, which an imported review never has
-                    replay.fsrs_json(),
-                )
+            rows += (  # the values of one review, as `Store.append_imported` takes them
+                card_id,
+                rating,
+                moment,
+                duration_ms,
+                _IMPORT,
+                None,
+                content_hash,
+                queue,
+                None,  # state_before: for undo, which an imported review never has
+                replay.fsrs_json(),
             )
         states.append(replay.state())
     return rows, states
 
 
 _IMPORT = ReviewMethod.IMPORT.value
+_NEW = sched.Queue.NEW.value  # what `CardReplay.queue` says, as text: fsrs state -> queue
+_QUEUES = {state: queue.value for state, queue in sched.QUEUE_NAMES.items()}
 
 
 MAX_WORKERS = 4  # replay workers at most, whatever the cores: bounds the import's memory

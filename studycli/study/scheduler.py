@@ -147,3 +147,19 @@ _GENERATOR = random.Random()  # reseeded for every draw; never the global one
 if not callable(getattr(_fsrs_scheduler, "random", None)):
     raise ImportError("this fsrs version draws its fuzz differently: pin fsrs>=6,<7")
 _fsrs_scheduler.random = _fuzz_draw
+
+
+def _copy_card(card: FsrsCard) -> FsrsCard:
+    """`copy.copy(card)` as copy makes it (a new Card, its `__dict__` the same values), without
+    copy's generic route (`__reduce_ex__`, `_reconstruct`): fsrs copies the card at every
+    review, and that route was a tenth of a replay's review."""
+    copied = object.__new__(FsrsCard)
+    copied.__dict__.update(card.__dict__)
+    return copied
+
+
+# fsrs.scheduler reviews `copy(card)`: a class's own `__copy__` is what `copy.copy` calls first
+# (fsrs's Card has a plain `__dict__` and no copier of its own; a version that changes either
+# keeps its own way)
+if "__copy__" not in vars(FsrsCard) and "__slots__" not in vars(FsrsCard):
+    FsrsCard.__copy__ = _copy_card  # type: ignore[attr-defined]

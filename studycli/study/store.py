@@ -9,7 +9,7 @@ that they also sort as text.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Container, Iterable, Iterator
+from collections.abc import Collection, Container, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -188,6 +188,12 @@ _REVIEW_FROM = (
 _IMPORT_CACHE_KIB = 64 * 1024  # page cache while importing: at most this much memory
 _STAGE_CACHE_KIB = 32 * 1024  # the same for the temporary table of the file's reviews
 _BULK_FROM = 10_000  # an import of this many reviews or more may rebuild the indexes
+_APPEND_ROWS = 90  # imported reviews per INSERT (900 values: SQLite before 3.32 takes 999)
+_APPEND_SQL = (
+    "INSERT INTO reviews (card_id, rating, reviewed_at, duration_ms, method, check_status,"
+    " content_hash, queue, state_before, state_after, scheduler_id) VALUES "
+)
+IMPORTED_COLUMNS = 10  # values per review that `Store.append_imported` takes
 _UNDONE_JOIN = "LEFT JOIN undos u ON u.review_id = r.id"
 _LOG_FROM = f"reviews r {_UNDONE_JOIN}"
 
@@ -458,8 +464,12 @@ class Store:
     def staged_histories(self, first: str, last: str) -> tuple[list[tuple], list[tuple]]:
         """The cards with staged reviews whose ids are from `first` to `last`: their reviews
         in the schedule, as (card_id, rating, reviewed_at, scheduler_id, content_hash) in
-        time order (ties by id), and their staged reviews, as (card_id, reviewed_at, rating,
-        duration_ms) by card then time."""
+        time order (ties by id), and, per card by id, its staged reviews in one text, as
+        (card_id, text): "reviewed_at rating duration_ms" per review (duration_ms empty when
+        None), joined by commas, in no particular order (see `staged_reviews`).
+
+        One row per card, not per review: a million staged reviews are a few thousand rows
+        to read here and to send to a replay worker, which takes them apart."""
         logged = self.conn.execute(
             "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash"
             f" FROM reviews r {_UNDONE_JOIN} WHERE r.card_id BETWEEN :first AND :last"
@@ -469,8 +479,9 @@ class Store:
             {"first": first, "last": last},
         ).fetchall()
         staged = self.conn.execute(
-            "SELECT card_id, reviewed_at, rating, duration_ms FROM temp.staged"
-            " WHERE card_id BETWEEN ? AND ? ORDER BY card_id, reviewed_at",
+            "SELECT card_id, group_concat(reviewed_at || ' ' || rating || ' '"
+            " || ifnull(duration_ms, ''), ',') FROM temp.staged"
+            " WHERE card_id BETWEEN ? AND ? GROUP BY card_id ORDER BY card_id",
             (first, last),
         ).fetchall()
         return logged, staged
@@ -494,24 +505,40 @@ class Store:
             self.conn.execute(sql)
 
     def append_imported(
-        self, rows: Iterable[tuple], scheduler_id: int, states: Iterable[CardState]
+        self, values: Sequence[Any], scheduler_id: int, states: Iterable[CardState]
     ) -> None:
         """Append imported reviews and overwrite their cards' states, inside `importing`.
 
         Args:
-            rows: per review (card_id, rating, reviewed_at as `iso()`, duration_ms, method,
-                check_status, content_hash, queue, state_before JSON or None, state_after).
+            values: the reviews' values one after another, `IMPORTED_COLUMNS` per review
+                (card_id, rating, reviewed_at as `iso()`, duration_ms, method, check_status,
+                content_hash, queue, state_before JSON or None, state_after), in the order
+                they are to be appended (their ids follow it).
             scheduler_id: what `importing` gave.
             states: the cards' states after them.
         """
         if not self.conn.in_transaction:
             raise RuntimeError("Store.append_imported must run inside Store.importing()")
-        self.conn.executemany(
-            "INSERT INTO reviews (card_id, rating, reviewed_at, duration_ms, method,"
-            " check_status, content_hash, queue, state_before, state_after, scheduler_id)"
-            f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {int(scheduler_id)})",
-            rows,
-        )
+        if len(values) % IMPORTED_COLUMNS:
+            raise ValueError(f"append_imported takes {IMPORTED_COLUMNS} values per review")
+        # many reviews per INSERT: a statement per review (executemany) costs SQLite its
+        # per-statement work (AUTOINCREMENT's sqlite_sequence row, a reset) a million times
+        # over, a third of the insert's time
+        row = f"({', '.join('?' * IMPORTED_COLUMNS)}, {int(scheduler_id)})"
+        step = _APPEND_ROWS * IMPORTED_COLUMNS
+        whole = len(values) - len(values) % step
+        if whole:
+            many = _APPEND_SQL + ", ".join([row] * _APPEND_ROWS)
+            for start in range(0, whole, step):
+                self.conn.execute(many, values[start : start + step])
+        if whole < len(values):  # the last few, a statement each
+            self.conn.executemany(
+                _APPEND_SQL + row,
+                (
+                    values[start : start + IMPORTED_COLUMNS]
+                    for start in range(whole, len(values), IMPORTED_COLUMNS)
+                ),
+            )
         for state in states:
             _write_state(self.conn, state)
 
@@ -674,6 +701,17 @@ class Store:
 
 
 _STATE_COLUMNS = "card_id, fsrs, content_hash, lapses, reps, suspended"
+
+
+def staged_reviews(text: str) -> list[tuple[str, int, int | None]]:
+    """A card's staged reviews from `Store.staged_histories`'s text: (reviewed_at, rating,
+    duration_ms) in time order."""
+    reviews = text.split(",")
+    reviews.sort()  # the times have one shape (`iso`): text order is time order
+    return [
+        (moment, int(rating), int(duration) if duration else None)
+        for moment, rating, duration in (review.split(" ") for review in reviews)
+    ]
 
 
 def _state(row: tuple) -> CardState:
