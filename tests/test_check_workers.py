@@ -384,3 +384,34 @@ def test_modules_preloaded_for_one_device_go_to_its_workers_only():
         "cpu": ("torch._dynamo", "torch.profiler"),
         "device": ("torch._dynamo", "torch.profiler"),
     }
+
+
+def test_a_run_on_cuda_keeps_room_for_heavy_device_workers_until_it_knows(monkeypatch):
+    """The command starts its device workers before it has read the cards: it keeps room for
+    the heavy ones (`HEAVY_DEVICE_WORKERS`), which it starts once it knows that some checks
+    on the device import more, and fills the room with light ones if none do."""
+    started = []
+
+    class Pool:
+        limit = 0
+
+        def worker(self, device, lazy=()):
+            started.append(("zygote", lazy))
+
+        def start(self, device, count, lazy=()):
+            started.append((device, count, lazy))
+
+    monkeypatch.setattr(runner, "_pool", Pool())
+    monkeypatch.setattr(runner, "device_workers", lambda jobs: jobs // 2)
+    runner.warm_up("cuda", 16)
+    assert started == [("zygote", ()), ("cuda", 8 - runner.HEAVY_DEVICE_WORKERS, ())]
+    started.clear()
+    runner.warm_up("cuda", 16, device_lazy=("torch._dynamo",))
+    assert started[1:] == [
+        ("cuda", 8 - runner.HEAVY_DEVICE_WORKERS, ()),
+        ("cuda", runner.HEAVY_DEVICE_WORKERS, ("torch._dynamo",)),
+    ]
+    started.clear()
+    runner.warm_up("cuda", 16, device_lazy=())
+    assert started[1:] == [("cuda", 8, ())]
+    assert runner._pool.limit == 8

@@ -85,8 +85,8 @@ class Job:
     memory_mb: int = DEFAULT_MEMORY_MB
     threads: int = 1  # torch's threads in the child: cores / checks run side by side
     # What its checker imports on first use (`lazy_modules`). Checks that import something
-    # fork from a worker of their own that imported it (on CUDA: run in a device worker forked
-    # from it): the others fork from a lighter one, ready sooner (see `_Pool.worker`).
+    # fork from a worker of their own that imported it (on CUDA: run in device workers that
+    # imported it): the others from a lighter one, ready sooner (see `_Pool.worker`).
     lazy: tuple[str, ...] = ()
 
 
@@ -251,8 +251,9 @@ DEVICE_WORKERS = 4
 # and the CPU's are done long before them: on an H200 host `check --jobs 16` took 6.3 s with
 # 6 device workers, 5.7 s with 8 and 5.7 s with 10 (the CPU run 5.6 s; medians of 3).
 MPS_DEVICE_SHARE = 0.6
-# Device workers started ahead for the checks with a `Job.lazy` (AdamW's, 0.8 in-child seconds
-# of the shipped cards' checks on CUDA); more are forked if they are all busy.
+# Device workers started ahead for the checks with a `Job.lazy` (AdamW's and the directional
+# derivative's, a few seconds of the shipped cards' checks on CUDA); more are started, in place
+# of idle light ones, when these are all busy.
 HEAVY_DEVICE_WORKERS = 2
 
 
@@ -322,7 +323,7 @@ def warm_up(
         total = device_workers(workers)
         heavy = min(HEAVY_DEVICE_WORKERS, total // 2)
         _pool.limit = max(_pool.limit, total)
-        _pool.start(device, total - heavy if device_lazy is None or device_lazy else total)
+        _pool.start(device, total if device_lazy == () else total - heavy)  # the light ones
         if device_lazy:
             _pool.start(device, heavy, device_lazy)
 
@@ -393,7 +394,7 @@ class _Pool:
             if device == "cpu":
                 return self._zygote(kind, lazy)
             # A heavy check takes a heavy worker; a light one a light worker, else a heavy one.
-            fits = [w for w in self.idle if kind in ("light", self.kinds.get(id(w)))]
+            fits = self._fits(kind)
             fits.sort(key=lambda w: self.kinds.get(id(w)) == kind)  # its own kind last
             while fits:
                 worker = fits.pop()
@@ -439,6 +440,10 @@ class _Pool:
         self.kinds[id(worker)] = kind
         return worker
 
+    def _fits(self, kind: str) -> list[Any]:
+        """The idle device workers a check of `kind` can take (a light one takes any)."""
+        return [w for w in self.idle if kind in ("light", self.kinds.get(id(w)))]
+
     def _retire(self, worker: Any) -> None:
         """Close a device worker, in the background (it may still be starting)."""
         self.baseline.pop(id(worker), None)
@@ -452,16 +457,7 @@ class _Pool:
             return
         kind = "heavy" if lazy else "light"
         with self.lock:
-            while (
-                len(
-                    [
-                        w
-                        for w in self.idle
-                        if not w.dead and kind in ("light", self.kinds.get(id(w)))
-                    ]
-                )
-                < count
-            ):
+            while len([w for w in self._fits(kind) if not w.dead]) < count:
                 self.idle.append(self._device_worker(device, kind, lazy))
 
     def release(self, worker: Any, job: Job, result: dict | None) -> None:
