@@ -605,6 +605,31 @@ def test_a_file_parsed_in_a_reader_process_imports_as_one_read_here(tmp_path, mo
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the reader is forked on Linux only")
+def test_a_reader_process_that_dies_refuses_the_import_with_a_message(tmp_path, monkeypatch):
+    """Killed midway (out of memory, say): a message that says so, and nothing written."""
+    from studycli.errors import StudyError
+
+    csv = _history(tmp_path)
+    db = tmp_path / "db.sqlite3"
+    db.write_bytes((tmp_path / "template.sqlite3").read_bytes())
+    with Store.open(db) as store:
+        before = rows(store)
+    _small_chunks(monkeypatch)
+    _parse_apart(monkeypatch)
+
+    def dying(sender, chunks):  # one chunk, then the reader is gone
+        sender.send(next(chunks()))
+        os._exit(9)
+
+    monkeypatch.setattr(review_io, "_send_chunks", dying)
+    with open_study(db) as study, pytest.raises(StudyError) as error:
+        study.import_reviews(csv, items(), NOW)
+    assert str(error.value).startswith(f"the process reading {csv} stopped (exit code 9)")
+    with Store.open(db) as store:
+        assert rows(store) == before
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the reader is forked on Linux only")
 def test_a_file_parsed_in_a_reader_process_is_refused_with_the_same_message(tmp_path, monkeypatch):
     """Bad rows, a file that is not there or not UTF-8: the reader's error is raised here,
     word for word what reading here says, and nothing is written."""

@@ -23,6 +23,8 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+from studycli.errors import StudyError
+
 from . import scheduler as sched
 from .rating import scheduler_from_json
 from .replay import CardReplay
@@ -141,8 +143,9 @@ def _parsed(path: Path, now: datetime | None) -> Iterator[list[tuple]]:
                 message = receiver.recv()
             except EOFError:
                 reader.join()
-                raise RuntimeError(
-                    f"the process reading {path} stopped (exit code {reader.exitcode})"
+                raise StudyError(
+                    f"the process reading {path} stopped (exit code {reader.exitcode}) before"
+                    " the end of the file, so nothing was imported: run the import again"
                 ) from None
             if message is None:
                 break
