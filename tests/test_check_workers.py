@@ -106,8 +106,7 @@ def test_a_check_that_imports_more_forks_from_a_worker_of_its_own(solutions, mon
         assert forked.process is None and _parent(forked.pid) == light.process.pid
         assert "torch" in _mapped(forked.pid)  # inherited, not imported again
     finally:
-        for worker in fresh.zygotes.values():
-            worker.close()
+        _close_pool(fresh)
     assert forked.dead  # its server ended (its end of the pipe closed) when told to
 
 
@@ -128,8 +127,7 @@ def test_a_spawn_whose_pipes_never_come_does_not_hold_the_worker(solutions, monk
         assert outcome.status == "pass", outcome.message
         assert time.monotonic() - started < 30
     finally:
-        for worker in fresh.zygotes.values():
-            worker.close()
+        _close_pool(fresh)
 
 
 def test_device_checks_that_import_more_run_in_device_workers_that_imported_it(

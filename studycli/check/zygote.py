@@ -327,12 +327,7 @@ def serve() -> None:
     stream = os.fdopen(requests, "rb", buffering=0)  # unbuffered: select sees what is unread
     kind, config = read_message(stream)
     assert kind == "config"
-    if config["device"] == "cuda":
-        _CONTEXT.append(_make_cuda_context())
     _serve(stream, replies, config, channel)
-
-
-_CONTEXT: list[threading.Thread] = []  # the thread making this process's CUDA context
 
 
 def _make_cuda_context() -> threading.Thread:
@@ -360,7 +355,7 @@ def _make_cuda_context() -> threading.Thread:
 
 def _serve(stream, replies: int, config: dict, channel: socket.socket | None) -> None:
     """Prepare as `config` says, say so, serve until told to end, and leave."""
-    _prepare(config)
+    _prepare(config, _make_cuda_context() if config["device"] == "cuda" else None)
     write_message(replies, ("ready", 0, os.getpid()))  # (preload may print: not on this pipe)
     if config["fork"]:
         _Zygote(stream, replies, channel).loop()
@@ -378,8 +373,10 @@ def _serve(stream, replies: int, config: dict, channel: socket.socket | None) ->
     os._exit(0)
 
 
-def _prepare(config: dict) -> None:
-    """Import what checks need, load the solution modules, and make forks cheap."""
+def _prepare(config: dict, context: threading.Thread | None = None) -> None:
+    """Import what checks need, load the solution modules, and make forks cheap; on CUDA, set
+    up the device once `context` (the thread making its context, see `_make_cuda_context`)
+    is done."""
     import gc
     import importlib
     import linecache
@@ -396,8 +393,8 @@ def _prepare(config: dict) -> None:
             module = runner._load_solution(folder, name)
             linecache.getlines(module.__file__)  # what a rejected answer's traceback shows
     if config["device"] == "cuda":
-        for thread in _CONTEXT:
-            thread.join(WORKER_CONTEXT_LIMIT)
+        if context is not None:
+            context.join(WORKER_CONTEXT_LIMIT)
         with contextlib.suppress(Exception):  # no device: each check says so
             import torch
 
