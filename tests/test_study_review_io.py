@@ -21,7 +21,7 @@ from studycli.study import rating as core
 from studycli.study.api import Study, study_items
 from studycli.study.review_log_csv import read_reviews, write_reviews
 from studycli.study.settings import Settings
-from studycli.study.store import CardState, Store, iso, iso_text
+from studycli.study.store import CardState, Store, iso, iso_text, isoformat_of, parse_time
 
 from .conftest import FIXTURE_CONTENT
 from .study_support import NO_FUZZ, NOW, fixture_content, rows
@@ -448,6 +448,10 @@ def test_a_time_taken_from_the_files_text_is_the_time_as_stored(moment, written)
     assert taken is None or taken == iso(parsed), text
     if separator == "T" and utc in ("+00:00", "Z") and timespec != "minutes":
         assert taken is not None, text  # the shapes logs write: no formatting again
+    # and the replay writes the stored time as fsrs would, from that text alone
+    stored = iso(parsed)
+    assert isoformat_of(stored) == parse_time(stored).isoformat(), stored
+    assert isoformat_of(text) == parse_time(text).isoformat(), text
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -184,7 +184,8 @@ def test_the_fuzz_is_the_draw_of_a_generator_seeded_per_card_and_previous_review
                 stability=10.0 + 7 * index,
                 difficulty=5.0,
                 due=NOW,
-                last_review=NOW - timedelta(days=index + 3),
+                # whole seconds and not: fsrs's isoformat() leaves out a zero fraction
+                last_review=NOW - timedelta(days=index + 3, microseconds=index % 3 * 250_000),
             )
             key = f"{index}|{card.last_review.isoformat()}"
             expected.append(
@@ -224,3 +225,41 @@ def test_fsrs_copies_a_card_as_the_copy_module_would():
         assert vars(quick) == vars(generic) == before
         card = sched.review(Scheduler(), card, rating, NOW + timedelta(days=3))
         assert vars(quick) == before  # the review changed a copy
+
+
+def test_isoformat_is_the_moments_own_for_the_very_object_only():
+    """`sched.isoformat` keeps its last answers by the moment's identity: an equal time in
+    another zone is written in that zone, and a remembered text serves only its own moment."""
+    tokyo = timezone(timedelta(hours=9))
+    moment = NOW + timedelta(microseconds=1)
+    same_in_tokyo = moment.astimezone(tokyo)
+    assert moment == same_in_tokyo
+    for asked in (moment, same_in_tokyo, moment, NOW, same_in_tokyo):
+        assert sched.isoformat(asked) == asked.isoformat()
+    later = NOW + timedelta(days=1)
+    sched.remember_isoformat(later, later.isoformat())
+    assert sched.isoformat(later) == later.isoformat()
+    assert sched.isoformat(later + timedelta(0)) == later.isoformat()
+    equal = datetime.fromisoformat(later.isoformat())  # equal, not the same object
+    assert equal is not later and sched.isoformat(equal.astimezone(tokyo)).endswith("+09:00")
+
+
+def test_a_replayed_import_steps_each_card_as_a_live_rating_would():
+    """The import's replay (`review_io._replay`, which writes each review's time from its
+    text) gives the states and per-review JSON that rating the card live gives."""
+    from studycli.study import review_io
+    from studycli.study.replay import CardReplay
+    from studycli.study.store import CardState, iso
+
+    scheduler = sched.make_scheduler(Settings(enable_fuzzing=True))
+    moments = [NOW + timedelta(days=day * 1.7, microseconds=day % 2 * 5000) for day in range(40)]
+    ratings = [(1 + day * 7 % 4) for day in range(40)]
+    text = ",".join(f"{iso(m)} {r} 1000" for m, r in zip(moments, ratings, strict=True))
+    rows, states = review_io._replay(scheduler.to_json(), {}, [("card", False, "h", [], text)])
+    live = CardReplay(CardState(card_id="card"))
+    expected = []
+    for moment, rating in zip(moments, ratings, strict=True):
+        live.apply(rating, moment, scheduler, "h")
+        expected.append(live.fsrs.to_json())
+    assert rows[9::10] == expected  # each review's state after, as fsrs writes it
+    assert states == [live.state()]

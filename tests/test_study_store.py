@@ -308,3 +308,18 @@ def test_a_cards_staged_reviews_come_back_whole_and_in_time_order(tmp_path):
         card: sorted((moment, rating, ms) for c, moment, rating, ms in staged if c == card)
         for card in ("a", "b")
     }
+
+
+def test_an_import_sorts_with_helper_threads_and_leaves_the_connection_as_it_was(tmp_path):
+    """`importing` bounds the page caches and lets SQLite's sorts use `sort_threads` helper
+    threads while it lasts; after it (done or failed) the connection's settings are back."""
+    pragmas = ("cache_size", "temp.cache_size", "threads")
+    with open_store(tmp_path) as store:
+        before = {p: store.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in pragmas}
+        with store.importing("{}", sort_threads=1):
+            assert store.conn.execute("PRAGMA threads").fetchone()[0] == 1
+            assert store.conn.execute("PRAGMA cache_size").fetchone()[0] < 0  # KiB: bounded
+        with pytest.raises(RuntimeError), store.importing("{}", sort_threads=1):
+            raise RuntimeError("the import failed")
+        after = {p: store.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in pragmas}
+    assert after == before and before["threads"] == 0

@@ -30,7 +30,16 @@ from .rating import scheduler_from_json
 from .replay import CardReplay
 from .review_log_csv import read_chunks, write_reviews
 from .settings import Settings
-from .store import CardState, ReviewMethod, Store, iso, iso_text, parse_time, staged_reviews
+from .store import (
+    CardState,
+    ReviewMethod,
+    Store,
+    iso,
+    iso_text,
+    isoformat_of,
+    parse_time,
+    staged_reviews,
+)
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,8 @@ def import_reviews(
     """
     scheduler_json = sched.make_scheduler(settings).to_json()
     rows = 0
-    with store.importing(scheduler_json) as scheduler_id:  # one transaction
+    # one transaction; the cores that replay also sort (the time index made again)
+    with store.importing(scheduler_json, sort_threads=_workers() - 1) as scheduler_id:
         for chunk in _parsed(path, now):
             rows += len(chunk)
             store.stage(chunk)
@@ -293,7 +303,10 @@ def _replay(
                 continue
             moment, _, rating, duration_ms = entry
             queue = _NEW if replay.fsrs is None else _QUEUES[replay.fsrs.state]
-            replay.apply(rating, parse_time(moment), scheduler, content_hash)
+            reviewed_at = parse_time(moment)
+            replay.apply(rating, reviewed_at, scheduler, content_hash)
+            # the state's JSON and the card's next fuzz draw write this time: from its text
+            sched.remember_isoformat(reviewed_at, isoformat_of(moment))
             rows += (  # the values of one review, as `Store.append_imported` takes them
                 card_id,
                 rating,

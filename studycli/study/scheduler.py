@@ -116,7 +116,7 @@ def card_json(card: FsrsCard) -> str:
     step = "null" if card.step is None else card.step
     stability = "null" if card.stability is None else repr(card.stability)
     difficulty = "null" if card.difficulty is None else repr(card.difficulty)
-    last = "null" if card.last_review is None else f'"{card.last_review.isoformat()}"'
+    last = "null" if card.last_review is None else f'"{isoformat(card.last_review)}"'
     return (
         f'{{"card_id": {card.card_id}, "state": {card.state.value}, "step": {step}, '
         f'"stability": {stability}, "difficulty": {difficulty}, '
@@ -134,13 +134,40 @@ def _fuzz_draw() -> float:
     card = _REVIEWED.get()
     if card is None:  # fsrs used outside `review`: its own behaviour
         return random.random()
-    last = card.last_review.isoformat() if card.last_review else "new"
+    last = isoformat(card.last_review) if card.last_review else "new"
     digest = hashlib.sha256(f"{card.card_id}|{last}".encode()).digest()
-    _GENERATOR.seed(int.from_bytes(digest[:8], "big"))
+    _seed(int.from_bytes(digest[:8], "big"))
     return _GENERATOR.random()
 
 
 _GENERATOR = random.Random()  # reseeded for every draw; never the global one
+# `_GENERATOR.seed(n)` for an int n is the C generator's own seeding and nothing else
+# (random.Random.seed only converts str and bytes first): called directly, a fifth less
+_seed = super(random.Random, _GENERATOR).seed
+
+
+def isoformat(moment: datetime) -> str:
+    """`moment.isoformat()`, kept for the last two moments asked (or given to
+    `remember_isoformat`). A review's time is written in the card's state after it, then
+    seeds the fuzz of the card's next review: one formatting (a microsecond) serves both."""
+    newest, older = _ISOFORMATS
+    if moment is newest[0]:  # the very object (a datetime never changes), not an equal one:
+        return newest[1]  # equal times in other zones write differently
+    if moment is older[0]:
+        return older[1]
+    text = moment.isoformat()
+    remember_isoformat(moment, text)
+    return text
+
+
+def remember_isoformat(moment: datetime, text: str) -> None:
+    """Keep `text` as `moment.isoformat()` (the caller knows it already, from the text the
+    time was read from)."""
+    global _ISOFORMATS
+    _ISOFORMATS = ((moment, text), _ISOFORMATS[0])  # one assignment: a reader sees whole pairs
+
+
+_ISOFORMATS: tuple[tuple[datetime | None, str], tuple[datetime | None, str]] = ((None, ""),) * 2
 
 
 # fsrs.scheduler does `from random import random` and calls `random()` for its fuzz.
