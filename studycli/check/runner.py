@@ -251,10 +251,10 @@ DEVICE_WORKERS = 4
 # and the CPU's are done long before them: on an H200 host `check --jobs 16` took 6.3 s with
 # 6 device workers, 5.7 s with 8 and 5.7 s with 10 (the CPU run 5.6 s; medians of 3).
 MPS_DEVICE_SHARE = 0.6
-# Device workers started ahead for the checks with a `Job.lazy` (AdamW's and the directional
-# derivative's, a few seconds of the shipped cards' checks on CUDA); more are started, in place
-# of idle light ones, when these are all busy.
-HEAVY_DEVICE_WORKERS = 2
+# Device workers that import, once they have torch, what the checks with a `Job.lazy` import
+# (AdamW's and the directional derivative's, a few seconds of the shipped cards' checks on
+# CUDA), told as soon as the cards are read; an idle light one does too when these are busy.
+HEAVY_DEVICE_WORKERS = 3
 
 
 def cores() -> int:
@@ -313,19 +313,16 @@ def warm_up(
     finds torch (and what was preloaded) imported: on the CPU the one that forks every check
     (a check started meanwhile waits for it), and with `lazy` the one for the checks that
     import those modules on first use (see `Job.lazy`); on CUDA those too (for the checkers
-    that ignore the device) and `device_workers(workers)` device workers. Of those, a few
-    (`HEAVY_DEVICE_WORKERS`) are for the device's checks that import `device_lazy`; while it
-    is not known (None), their room is kept."""
+    that ignore the device) and `device_workers(workers)` device workers. With `device_lazy`,
+    a few of those (`HEAVY_DEVICE_WORKERS`) import it too, for the device's checks that do."""
     _pool.worker("cpu")
     if lazy:
         _pool.worker("cpu", lazy)
     if device != "cpu":
         total = device_workers(workers)
-        heavy = min(HEAVY_DEVICE_WORKERS, total // 2)
-        _pool.limit = max(_pool.limit, total)
-        _pool.start(device, total if device_lazy == () else total - heavy)  # the light ones
+        _pool.start(device, total)
         if device_lazy:
-            _pool.start(device, heavy, device_lazy)
+            _pool.make_heavy(min(HEAVY_DEVICE_WORKERS, total // 2), device_lazy)
 
 
 def _side(device: str) -> str:
@@ -344,9 +341,10 @@ class _Pool:
     torch's import took 17.5 ms, from torch and torch._dynamo 23.5 ms. The heavy zygote is
     forked from the light one once that has imported torch, and imports torch._dynamo on top.
 
-    A CUDA worker runs its checks itself, one after another, in its CUDA context; the checks
-    with a `Job.lazy` run in heavy ones, which import it, the others in light ones, ready
-    sooner (see `_device_worker`)."""
+    A CUDA worker runs its checks itself, one after another, in its CUDA context. Each starts
+    light, a new interpreter (see `_device_worker`); the checks with a `Job.lazy` run in heavy
+    ones, light ones told to import it too (`make_heavy`): started as such, they would be
+    ready a second and more later, and take the light checks' share of the device meanwhile."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -358,7 +356,7 @@ class _Pool:
         self.device_lazy: tuple[str, ...] = ()  # what the heavy device workers import
         self.idle: list[Any] = []  # CUDA workers waiting for a check
         self.kinds: dict[int, str] = {}  # every live CUDA worker's: light or heavy
-        self.limit = DEVICE_WORKERS  # CUDA workers at most, where a heavy one is wanted
+        self.freed = threading.Condition(self.lock)  # a CUDA worker went back to the idle ones
         self.baseline: dict[int, tuple[float, float]] = {}  # a CUDA worker's memory at first
 
     def preload(self, modules: tuple[str, ...], solutions, device: str | None = None) -> None:
@@ -393,16 +391,39 @@ class _Pool:
         with self.lock:
             if device == "cpu":
                 return self._zygote(kind, lazy)
-            # A heavy check takes a heavy worker; a light one a light worker, else a heavy one.
-            fits = self._fits(kind)
-            fits.sort(key=lambda w: self.kinds.get(id(w)) == kind)  # its own kind last
-            while fits:
-                worker = fits.pop()
-                self.idle.remove(worker)
-                if not worker.dead:
-                    return worker
-                self.kinds.pop(id(worker), None)
-            return self._device_worker(device, kind, lazy)
+            while True:
+                found = self._idle_device_worker(kind, lazy)
+                if found is not None:
+                    return found
+                if kind == "light" or self._heavy() < HEAVY_DEVICE_WORKERS:
+                    return self._device_worker(device, kind, lazy)
+                # a heavy worker's checks are short: one is free sooner than another light
+                # worker would have imported `lazy` (1.2 s for torch._dynamo)
+                self.freed.wait(0.5)
+
+    def _idle_device_worker(self, kind: str, lazy: tuple[str, ...]) -> Any:
+        """An idle device worker for a check of `kind`, taken from the idle ones, or None: for
+        a light check a light one, else a heavy one; for a heavy check a heavy one, else,
+        while there are fewer than `HEAVY_DEVICE_WORKERS`, a light one told to import `lazy`
+        (`_make_heavy`). (With `self.lock` held.)"""
+        fits = [w for w in self.idle if not w.dead]
+        for worker in [w for w in self.idle if w.dead]:
+            self.idle.remove(worker)
+            self.kinds.pop(id(worker), None)
+        if kind == "heavy" and self._heavy() >= HEAVY_DEVICE_WORKERS:
+            fits = [w for w in fits if self.kinds.get(id(w)) == "heavy"]
+        if not fits:
+            return None
+        fits.sort(key=lambda w: self.kinds.get(id(w)) == kind)  # its own kind last
+        worker = fits[-1]
+        self.idle.remove(worker)
+        if kind == "heavy":
+            self._make_heavy(worker, lazy)
+        return worker
+
+    def _heavy(self) -> int:
+        """How many device workers are heavy, busy or idle. (With `self.lock` held.)"""
+        return sum(kind == "heavy" for kind in self.kinds.values())
 
     def _zygote(self, kind: str, lazy: tuple[str, ...] = ()) -> Any:
         """The CPU's zygote of `kind`, started if it is not running ("heavy" imports `lazy`
@@ -425,40 +446,45 @@ class _Pool:
     def _device_worker(self, device: str, kind: str, lazy: tuple[str, ...] = ()) -> Any:
         """A new worker for checks on `device`, a new interpreter (see `zygote.serve`: it makes
         its CUDA context while torch imports); a heavy one imports what the checks with a
-        `Job.lazy` import too, and takes the place of an idle light one when there are `limit`
-        device workers already, each holding a CUDA context. (With `self.lock` held.)"""
+        `Job.lazy` import too. (With `self.lock` held.)"""
         from . import zygote
 
         self.device_lazy += tuple(m for m in lazy if m not in self.device_lazy)
-        if kind == "heavy":
-            light = [w for w in self.idle if self.kinds.get(id(w)) == "light"]
-            if light and len(self.kinds) >= self.limit:
-                self.idle.remove(light[0])
-                self._retire(light[0])
         modules = self.modules["device"] + (self.device_lazy if kind == "heavy" else ())
         worker = zygote.Worker(modules, self.solutions, fork=False, device=device)
         self.kinds[id(worker)] = kind
         return worker
 
-    def _fits(self, kind: str) -> list[Any]:
-        """The idle device workers a check of `kind` can take (a light one takes any)."""
-        return [w for w in self.idle if kind in ("light", self.kinds.get(id(w)))]
+    def make_heavy(self, count: int, lazy: tuple[str, ...]) -> None:
+        """Have idle light device workers (started or starting) import `lazy` too, until
+        `count` device workers have."""
+        with self.lock:
+            light = [w for w in self.idle if not w.dead and self.kinds.get(id(w)) == "light"]
+            for worker in light[: max(0, count - self._heavy())]:
+                self._make_heavy(worker, lazy)
+
+    def _make_heavy(self, worker: Any, lazy: tuple[str, ...]) -> None:
+        """(With `self.lock` held.)"""
+        self.device_lazy += tuple(m for m in lazy if m not in self.device_lazy)
+        if self.kinds.get(id(worker)) != "heavy":
+            worker.preload(self.device_lazy, None)
+            self.kinds[id(worker)] = "heavy"
 
     def _retire(self, worker: Any) -> None:
         """Close a device worker, in the background (it may still be starting)."""
         self.baseline.pop(id(worker), None)
-        self.kinds.pop(id(worker), None)
+        with self.lock:
+            self.kinds.pop(id(worker), None)
+            self.freed.notify_all()
         threading.Thread(target=worker.close, daemon=True).start()
 
-    def start(self, device: str, count: int, lazy: tuple[str, ...] = ()) -> None:
-        """Start device workers until `count` of them are idle (with `lazy`: `count` of those
-        for the checks that import it, see `Job.lazy`)."""
+    def start(self, device: str, count: int) -> None:
+        """Start light device workers until `count` device workers are idle."""
         if not hasattr(os, "fork"):
             return
-        kind = "heavy" if lazy else "light"
         with self.lock:
-            while len([w for w in self._fits(kind) if not w.dead]) < count:
-                self.idle.append(self._device_worker(device, kind, lazy))
+            while len([w for w in self.idle if not w.dead]) < count:
+                self.idle.append(self._device_worker(device, "light"))
 
     def release(self, worker: Any, job: Job, result: dict | None) -> None:
         """After a check: a CUDA worker goes back to the idle ones, unless it died, leaks or
@@ -474,6 +500,7 @@ class _Pool:
             return
         with self.lock:
             self.idle.append(worker)
+            self.freed.notify_all()
 
 
 _pool = _Pool()
