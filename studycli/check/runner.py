@@ -253,7 +253,7 @@ DEVICE_WORKERS = 4
 MPS_DEVICE_SHARE = 0.6
 # Device workers that import, once they have torch, what the checks with a `Job.lazy` import
 # (AdamW's and the directional derivative's, a few seconds of the shipped cards' checks on
-# CUDA), told as soon as the cards are read; an idle light one does too when these are busy.
+# CUDA), told as soon as the cards are read; a check for them waits while all are busy.
 HEAVY_DEVICE_WORKERS = 3
 
 
