@@ -343,8 +343,9 @@ class _Pool:
 
     A CUDA worker runs its checks itself, one after another, in its CUDA context. Each starts
     light, a new interpreter (see `_device_worker`); the checks with a `Job.lazy` run in heavy
-    ones, light ones told to import it too (`make_heavy`): started as such, they would be
-    ready a second and more later, and take the light checks' share of the device meanwhile."""
+    ones, light ones told to import it too (`make_heavy`). (Heavy ones started as new
+    interpreters were ready 2 s after the light ones, and the checks that waited for them
+    ended the run.)"""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()

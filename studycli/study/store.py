@@ -406,8 +406,8 @@ class Store:
     def importing(self, scheduler: str, *, sort_threads: int = 0) -> Iterator[int]:
         """The frame of an import: one write transaction (a failure or a kill anywhere in it
         leaves the store as it was), an empty temporary table `staged` for the file's
-        reviews (see `stage`), a bounded page cache, SQLite's sorts (the staged rows, an
-        index made again) helped by `sort_threads` threads; yields the id of `scheduler` (the fsrs
+        reviews (see `stage`), a bounded page cache, SQLite's sorts (the staged rows, an index
+        made again) helped by `sort_threads` threads; yields the id of `scheduler` (the fsrs
         `Scheduler.to_json()` the imported reviews are scheduled with).
         """
         with self.transaction() as conn:
