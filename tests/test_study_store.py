@@ -262,15 +262,17 @@ def test_the_schedule_orders_by_due_time_and_knows_what_is_not_new(tmp_path):
         assert store.earliest_due({"triangle-derivation"}) is None
 
 
-@pytest.mark.parametrize("count", [0, 1, 89, 90, 91, 2 * 90 + 7])
+@pytest.mark.parametrize("count", [0, 1, 141, 142, 143, 2 * 142 + 7])
 def test_appended_imports_keep_their_order_and_values(tmp_path, count):
-    """`append_imported` takes the values flat and writes many reviews per statement: each
-    review gets its values and the ids follow the given order, whole statements or not."""
+    """`append_imported` takes the values flat and writes many reviews per statement (142):
+    each review gets its values, and the ids follow the given order, whole statements or
+    not; every imported review is written with method "import", no check status and no
+    state before."""
     from studycli.study.store import IMPORTED_COLUMNS
 
     reviews = [
         (f"card-{index % 7}", 1 + index % 4, f"2024-01-01T00:00:{index:06d}+00:00",
-         None if index % 3 else index, "import", None, "hash", "review", None, f'{{"n": {index}}}')
+         None if index % 3 else index, "hash", "review", f'{{"n": {index}}}')
         for index in range(count)
     ]  # fmt: skip
     with open_store(tmp_path) as store:
@@ -281,11 +283,11 @@ def test_appended_imports_keep_their_order_and_values(tmp_path, count):
             with pytest.raises(ValueError):
                 store.append_imported([1] * (IMPORTED_COLUMNS + 1), scheduler_id, [])
         written = store.conn.execute(
-            "SELECT card_id, rating, reviewed_at, duration_ms, method, check_status,"
-            " content_hash, queue, state_before, state_after, scheduler_id FROM reviews"
+            "SELECT card_id, rating, reviewed_at, duration_ms, content_hash, queue,"
+            " state_after, method, check_status, state_before, scheduler_id FROM reviews"
             " ORDER BY id"
         ).fetchall()
-    assert written == [(*review, scheduler_id) for review in reviews]
+    assert written == [(*review, "import", None, None, scheduler_id) for review in reviews]
 
 
 def test_a_cards_staged_reviews_come_back_whole_and_in_time_order(tmp_path):

@@ -32,7 +32,6 @@ from .review_log_csv import read_chunks, write_reviews
 from .settings import Settings
 from .store import (
     CardState,
-    ReviewMethod,
     Store,
     iso,
     iso_text,
@@ -312,18 +311,14 @@ def _replay(
                 rating,
                 moment,
                 duration_ms,
-                _IMPORT,
-                None,
                 content_hash,
                 queue,
-                None,  # state_before: for undo, which an imported review never has
                 replay.fsrs_json(),
             )
         states.append(replay.state())
     return rows, states
 
 
-_IMPORT = ReviewMethod.IMPORT.value
 _NEW = sched.Queue.NEW.value  # what `CardReplay.queue` says, as text: fsrs state -> queue
 _QUEUES = {state: queue.value for state, queue in sched.QUEUE_NAMES.items()}
 
