@@ -155,6 +155,30 @@ def test_unknown_card_id_suggests_close_ones():
         load_content(FIXTURE_CONTENT).get("add-on")
 
 
+def test_a_card_is_made_and_kept_as_a_frozen_dataclass_would():
+    """`Card`'s hand-written `__init__` takes the fields in order with their defaults, as the
+    dataclass's would, and a card cannot be changed in place: `replace` makes a copy."""
+    import dataclasses
+    import inspect
+
+    from studycli.content.card import Card
+
+    fields = dataclasses.fields(Card)
+    parameters = list(inspect.signature(Card).parameters.values())
+    assert [p.name for p in parameters] == [f.name for f in fields]
+    assert [p.default for p in parameters] == [
+        inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default for f in fields
+    ]
+    card = load_content(FIXTURE_CONTENT).get("bias-concept")
+    made = Card(*(getattr(card, f.name) for f in fields))
+    assert made == card and vars(made) == {f.name: getattr(card, f.name) for f in fields}
+    for change in (lambda: setattr(made, "title", "x"), lambda: delattr(made, "title")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            change()
+    assert made.title == card.title
+    assert dataclasses.replace(made, title="x").title == "x" and made.title == card.title
+
+
 def test_content_hash_changes_with_the_text_only():
     card = load_content(FIXTURE_CONTENT).get("bias-concept")
     import dataclasses
