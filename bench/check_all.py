@@ -272,29 +272,37 @@ def main() -> None:
 
 
 def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> None:
+    """Target 3. The ideal's in-process time is measured `repeat` times too, each beside a
+    `check` run (interleaved: the box's speed drifts), and its median counts: measured once,
+    it moved 8.2-13.0 s between runs on the 2-core box (the first candidate to use torch.func
+    pays its import, 1.2-3.7 s)."""
     cores = len(os.sched_getaffinity(0))  # as `check` counts them (taskset makes fewer)
     importing, importing_cpu = torch_import(environ)
-    out = subprocess.run(
-        [PYTHON, __file__, "--in-process", "--cards", *cards],
-        env=environ, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    measured = json.loads(out.stdout)
-    times = measured["times"]
-    total = sum(times.values())
+    run_check(environ, jobs, "cpu", cards, "not counted")
+    rounds = []
+    for _ in range(repeat):
+        out = subprocess.run(
+            [PYTHON, __file__, "--in-process", "--cards", *cards],
+            env=environ, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        measured = json.loads(out.stdout)
+        rounds.append((sum(measured["times"].values()), measured["cpu"], measured["times"],
+                       *run_check(environ, jobs, "cpu", cards)))  # fmt: skip
+    total, in_cpu = median([r[0] for r in rounds]), median([r[1] for r in rounds])
+    seconds, cpu = median([r[3] for r in rounds]), median([r[4] for r in rounds])
     best = importing + total / cores
     print(
-        f"  ideal: torch import {importing:.2f} s + {len(times)} candidates in process "
-        f"{total:.1f} s / {cores} cores = {best:.1f} s "
-        f"(CPU: {importing_cpu:.1f} + {measured['cpu']:.1f} s)",
+        f"  ideal: torch import {importing:.2f} s + {len(rounds[0][2])} candidates in process "
+        f"{total:.1f} s (median of {', '.join(f'{r[0]:.1f}' for r in rounds)}) / {cores} cores"
+        f" = {best:.1f} s (CPU: {importing_cpu:.1f} + {in_cpu:.1f} s)",
         flush=True,
     )
-    slowest = sorted(times.items(), key=lambda item: -item[1])[:3]
-    print("  slowest candidates: " + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
-    seconds, cpu = run_checks(environ, jobs, ["cpu"], cards, repeat)["cpu"]
+    slowest = sorted(rounds[-1][2].items(), key=lambda item: -item[1])[:3]
+    print("  slowest candidates (last round): " + ", ".join(f"{k} {v:.1f} s" for k, v in slowest))
     ratio = seconds / best
     print(
         f"  CPU time of the whole check over the ideal's: "
-        f"{cpu / (importing_cpu + measured['cpu']):.2f}x (load average {os.getloadavg()[0]:.1f})"
+        f"{cpu / (importing_cpu + in_cpu):.2f}x (load average {os.getloadavg()[0]:.1f})"
     )
     report(
         "3. studycli check vs the ideal",
