@@ -450,7 +450,7 @@ class _Pool:
         `Job.lazy` import too. (With `self.lock` held.)"""
         from . import zygote
 
-        self.device_lazy += tuple(m for m in lazy if m not in self.device_lazy)
+        self._add_device_lazy(lazy)
         modules = self.modules["device"] + (self.device_lazy if kind == "heavy" else ())
         worker = zygote.Worker(modules, self.solutions, fork=False, device=device)
         self.kinds[id(worker)] = kind
@@ -466,10 +466,14 @@ class _Pool:
 
     def _make_heavy(self, worker: Any, lazy: tuple[str, ...]) -> None:
         """(With `self.lock` held.)"""
-        self.device_lazy += tuple(m for m in lazy if m not in self.device_lazy)
+        self._add_device_lazy(lazy)
         if self.kinds.get(id(worker)) != "heavy":
             worker.preload(self.device_lazy, None)
             self.kinds[id(worker)] = "heavy"
+
+    def _add_device_lazy(self, lazy: tuple[str, ...]) -> None:
+        """What the heavy device workers import grows by `lazy`. (With `self.lock` held.)"""
+        self.device_lazy += tuple(m for m in lazy if m not in self.device_lazy)
 
     def _retire(self, worker: Any) -> None:
         """Close a device worker, in the background (it may still be starting)."""

@@ -44,7 +44,7 @@ def iso_text(text: str) -> str | None:
     made from the text alone where it is UTC with a whole second, milliseconds or microseconds,
     as review logs write it (an export, the FSRS tools); else None. A fifth of `iso`'s time: an
     import of a million reviews spent 2 s formatting times again."""
-    if len(text) == 32 and text[26:] == "+00:00" and text[4:20:3] == "--T::.":
+    if _stored_shape(text):
         return text  # in that shape already (an export's): the most common
     if text.endswith("+00:00"):
         clock = text[:-6]
@@ -70,9 +70,15 @@ def parse_time(text: str) -> datetime:
 def isoformat_of(text: str) -> str:
     """`parse_time(text).isoformat()`; from `text` alone where it is in `iso()`'s shape (as
     the store keeps times): the same, less a zero fraction of a second."""
-    if len(text) != 32 or text[26:] != "+00:00" or text[4:20:3] != "--T::.":
+    if not _stored_shape(text):
         return parse_time(text).isoformat()
     return text[:19] + text[26:] if text[20:26] == "000000" else text
+
+
+def _stored_shape(text: str) -> bool:
+    """Whether `text` (a valid ISO-8601 time) is in `iso()`'s shape: UTC with microseconds,
+    "YYYY-MM-DDTHH:MM:SS.ffffff+00:00" (the characters at 4, 7, 10, 13, 16 and 19: "--T::.")."""
+    return len(text) == 32 and text[26:] == "+00:00" and text[4:20:3] == "--T::."
 
 
 class ReviewMethod(StrEnum):
