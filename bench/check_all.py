@@ -4,7 +4,10 @@ The ideal (issue 13): torch's import plus the in-process time of every candidate
 variants, starter, wrong answers) run one after another in one process on one thread, divided
 by the cores. `studycli check --jobs <cores>` runs the same candidates, each isolated in its own
 process, through the `studycli` console script as a user runs it; the ratio is its wall time
-over the ideal.
+over the ideal. Beside it, the isolation floor: what a trivial check costs through the same
+runner (forked from the same zygote, torch imported), most of it in the kernel (the fork, the
+child's page faults and exit). Added for every candidate to the ideal's work, it gives the
+least time any run keeping each candidate in its own process can take on this machine.
 
 With --gpu, `studycli check --device cuda` and the CPU run are timed side by side on the same
 machine instead (target 5: the CUDA run no slower than the CPU run); `check` starts its private
@@ -178,6 +181,49 @@ daemon.__exit__(None, None, None)
 """
 
 
+# (The isolation floor.) `count` trivial checks (the test deck's add_one) through the runner,
+# `jobs` at a time, after one that starts the worker: forked from the same zygote, with torch
+# imported, as every check of a `check` run. Prints the CPU seconds they took in the kernel
+# (the zygote's and its reaped children's system time, from /proc: forks, faults, exits) and
+# in all (with user time, and this process's).
+FLOOR = """
+import os, resource, sys
+from concurrent.futures import ThreadPoolExecutor
+from studycli.check import runner
+from studycli.check.runner import Candidate, Job, run_job
+fixture, count, jobs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+runner.preload([], solutions=(fixture, ["arith"]))  # as `check` loads the solution modules
+job = Job(fixture, "arith", "check_add_one", Candidate("reference", "add_one", "arith"))
+assert run_job(job).status == "pass"
+zygote = runner._pool.zygotes["light"].pid
+def cpu():
+    with open(f"/proc/{zygote}/stat") as stat:
+        user, system, children_user, children_system = map(
+            int, stat.read().rpartition(")")[2].split()[11:15])
+    tick, mine = os.sysconf("SC_CLK_TCK"), resource.getrusage(resource.RUSAGE_SELF)
+    kernel = (system + children_system) / tick
+    return kernel, kernel + (user + children_user) / tick + mine.ru_utime + mine.ru_stime
+before = cpu()
+with ThreadPoolExecutor(jobs) as pool:
+    assert all(outcome.status == "pass" for outcome in pool.map(run_job, [job] * count))
+print(*(after - first for after, first in zip(cpu(), before)))
+"""
+FLOOR_CHECKS = 400
+
+
+def isolation_floor(environ: dict[str, str], jobs: int) -> tuple[float, float]:
+    """CPU seconds one isolated check costs whatever it runs (a trivial check's): in the
+    kernel (forking it from the zygote, its page faults, its exit), and in all (with the
+    runner's own work for it in this process, the zygote and the child)."""
+    fixture = ROOT / "tests" / "fixtures" / "content" / "solutions"
+    out = subprocess.run(
+        [PYTHON, "-c", FLOOR, str(fixture), str(FLOOR_CHECKS), str(jobs)],
+        env=environ, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    kernel, whole = (float(seconds) / FLOOR_CHECKS for seconds in out.stdout.split())
+    return kernel, whole
+
+
 def timeline(environ: dict[str, str], device: str, jobs: int, workers: int, mps: bool) -> None:
     """(A diagnostic, not a target.) When each check ran, in a `check` run in one process, with
     `workers` device workers, under a private MPS daemon or not."""
@@ -275,7 +321,8 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> 
     """Target 3. The ideal's in-process time is measured `repeat` times too, each beside a
     `check` run (interleaved: the box's speed drifts), and its median counts: measured once,
     it moved 8.2-13.0 s between runs on the 2-core box (the first candidate to use torch.func
-    pays its import, 1.2-3.7 s)."""
+    pays its import, 1.2-3.7 s). So is the isolation floor (`isolation_floor`), and with it
+    the least time any run that keeps each candidate in its own process can take here."""
     cores = len(os.sched_getaffinity(0))  # as `check` counts them (taskset makes fewer)
     importing, importing_cpu = torch_import(environ)
     run_check(environ, jobs, "cpu", cards, "not counted")
@@ -287,9 +334,11 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> 
         )  # fmt: skip
         measured = json.loads(out.stdout)
         rounds.append((sum(measured["times"].values()), measured["cpu"], measured["times"],
-                       *run_check(environ, jobs, "cpu", cards)))  # fmt: skip
+                       *run_check(environ, jobs, "cpu", cards),
+                       *isolation_floor(environ, jobs)))  # fmt: skip
     total, in_cpu = median([r[0] for r in rounds]), median([r[1] for r in rounds])
     seconds, cpu = median([r[3] for r in rounds]), median([r[4] for r in rounds])
+    kernel, whole = median([r[5] for r in rounds]), median([r[6] for r in rounds])
     best = importing + total / cores
     print(
         f"  ideal: torch import {importing:.2f} s + {len(rounds[0][2])} candidates in process "
@@ -304,6 +353,19 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> 
         f"  CPU time of the whole check over the ideal's: "
         f"{cpu / (importing_cpu + in_cpu):.2f}x (load average {os.getloadavg()[0]:.1f})"
     )
+    # What isolating each candidate costs before any of it runs: the best a check run can do
+    # is the ideal with that added to the work the cores share.
+    candidates = len(rounds[0][2])
+    print(
+        f"  isolation floor: a trivial isolated check costs {whole * 1000:.1f} ms of CPU, "
+        f"{kernel * 1000:.1f} ms of it in the kernel (its fork from the zygote, faults, exit)"
+    )
+    for what, floor in (("the kernel's share alone", kernel), ("the whole floor", whole)):
+        bound = importing + (total + candidates * floor) / cores
+        print(
+            f"    with {what}, {candidates} isolated candidates can take no less than "
+            f"{bound:.1f} s = {bound / best:.2f}x the ideal on this machine"
+        )
     report(
         "3. studycli check vs the ideal",
         f"{seconds:.1f} s / {best:.1f} s = {ratio:.2f}x",
