@@ -119,6 +119,30 @@ def test_a_check_that_imports_more_forks_from_a_worker_of_its_own(solutions, mon
     assert forked.dead  # its server ended (its end of the pipe closed) when told to
 
 
+def test_lazy_modules_leave_out_packages_that_are_not_installed(monkeypatch):
+    """scipy is optional: a checker that makes its matcher refuse imports scipy.optimize on
+    first use where scipy is installed (so its checks fork from a worker that imported it),
+    and nothing where it is not (so they fork from the light one, ready sooner)."""
+    hungarian = "import numpy as np\n...\n    import scipy.optimize\n"
+    installed = {"torch": True, "numpy": True, "scipy": False}
+    monkeypatch.setattr(runner, "_installed", lambda module: installed[module.split(".")[0]])
+    assert runner.lazy_modules([hungarian]) == []
+    assert runner.lazy_modules([hungarian, "torch.optim.AdamW"]) == [
+        "torch._dynamo",
+        "torch.profiler",
+    ]
+    installed["scipy"] = True
+    assert runner.lazy_modules([hungarian]) == ["scipy.optimize"]
+
+
+def test_installed_finds_a_package_without_importing_it():
+    import sys
+
+    assert "pydoc_data" not in sys.modules  # (the standard library's, never imported here)
+    assert runner._installed("pydoc_data.topics") and not runner._installed("no_such_package.x")
+    assert "pydoc_data" not in sys.modules
+
+
 def test_a_spawn_whose_pipes_never_come_does_not_hold_the_worker(solutions, monkeypatch):
     """A zygote told to fork a server reads its pipes from the channel next; when they never
     come (the command failed between the two), it gives up and goes on forking checks."""

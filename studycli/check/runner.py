@@ -21,6 +21,7 @@ first check.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import threading
@@ -233,12 +234,16 @@ def _crash_message(exitcode: int | None) -> str:
     return f"the process exited with status {exitcode} before reporting (a call to os._exit()?)"
 
 
-# Modules that a library imports the first time one of its functions is called, by what a
-# solution module's source uses. Each child would import them again; the worker does once.
+# Modules that a library (or a checker) imports the first time one of its functions is
+# called, by what a solution module's source uses. Each child would import them again; the
+# worker does once. Those of a package that is not installed are left out (`lazy_modules`).
 LAZY_IMPORTS = {
     "torch.optim": ("torch._dynamo", "torch.profiler"),  # an optimizer's step(): 1.4 s
     "torch.func": ("torch._dynamo",),
     "torch.compile": ("torch._dynamo",),
+    # hungarian's checker makes scipy's matcher refuse, where scipy is installed: each of its
+    # checks imported scipy.optimize, 0.3-0.4 s, the tail of a run on the 16-core host
+    "scipy": ("scipy.optimize",),
 }
 WORKER_START_LIMIT = 600.0  # seconds a worker may take to start (torch's import, CUDA's)
 # A CUDA worker holding this much more (device memory, or host memory) than after its first
@@ -267,13 +272,23 @@ def cores() -> int:
 
 
 def lazy_modules(sources: Iterable[str]) -> list[str]:
-    """The modules checkers with these solution-module sources import on first use."""
+    """The modules checkers with these solution-module sources import on first use (of the
+    packages installed here)."""
     found: dict[str, None] = {}
     for source in sources:
         for used, modules in LAZY_IMPORTS.items():
             if used in source:
-                found.update(dict.fromkeys(modules))
+                found.update(dict.fromkeys(m for m in modules if _installed(m)))
     return list(found)
+
+
+@functools.cache
+def _installed(module: str) -> bool:
+    """Whether the package of `module` is there to import (scipy is optional); it is not
+    imported."""
+    import importlib.util
+
+    return importlib.util.find_spec(module.partition(".")[0]) is not None
 
 
 def preload(
