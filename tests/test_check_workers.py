@@ -28,6 +28,13 @@ def check_pid(impl, device="cpu"):
     assert impl(1) == 1
 
 
+def check_parent(impl, device="cpu"):
+    import time
+
+    print("parent", os.getppid())
+    time.sleep(0.5)
+
+
 def check_module_loaded(impl, device="cpu"):
     print("pid", os.getpid())
     assert "wave" in sys.modules, "wave is not imported here"
@@ -96,6 +103,28 @@ def test_each_cpu_check_runs_in_a_child_of_its_own_forked_from_one_worker(soluti
     assert first.status == second.status == "pass", (first, second)
     server = runner._pool.zygotes["light"].process.pid
     assert len({printed(first, "pid"), printed(second, "pid"), server, os.getpid()}) == 4
+
+
+def test_many_checks_at_once_fork_from_several_zygotes(solutions, monkeypatch):
+    """With `jobs` checks at a time, the CPU's checks fork from `light_zygotes(jobs)` zygotes,
+    new interpreters, each given the next check while it runs the fewest."""
+    fresh = runner._Pool()
+    monkeypatch.setattr(runner, "_pool", fresh)
+    try:
+        runner.warm_up("cpu", 2 * runner.CHECKS_PER_ZYGOTE)
+        assert sorted(fresh.zygotes) == ["light", "light 2"]
+        for worker in fresh.zygotes.values():
+            assert worker.ready.wait(runner.WORKER_START_LIMIT)
+        # started one after another, as `run_job` does, without waiting for them to end
+        running = [fresh.worker("cpu").submit(job(solutions, "check_parent")) for _ in range(4)]
+        for check in running:
+            assert check.wait(30) and check.result["status"] == "pass", check.result
+        parents = [int(check.output.split()[1]) for check in running]
+        pids = {worker.process.pid for worker in fresh.zygotes.values()}
+        assert sorted(parents.count(pid) for pid in pids) == [2, 2]
+    finally:
+        _close_pool(fresh)
+    assert [runner.light_zygotes(jobs) for jobs in (1, 2, 7, 8, 16, 64)] == [1, 1, 1, 2, 4, 4]
 
 
 def test_a_check_that_imports_more_forks_from_a_worker_of_its_own(solutions, monkeypatch):

@@ -225,6 +225,11 @@ class Worker:
             self._forget(running.number, None)
         return running
 
+    def running(self) -> int:
+        """How many of its checks have not ended yet."""
+        with self._lock:
+            return len(self._running)
+
     def _config(self, preload: tuple[str, ...], solutions: tuple | None) -> dict[str, Any]:
         return {"preload": list(preload), "solutions": solutions, "fork": self.fork,
                 "device": self.device}  # fmt: skip
