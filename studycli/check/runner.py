@@ -366,10 +366,10 @@ class _Pool:
     The CPU's checks fork from a zygote that imported what every check needs (from several,
     when many run at once: `light_zygotes`), except those whose checkers import more on first
     use (`Job.lazy`: torch._dynamo for an optimizer's step), which fork from a zygote of their
-    own that imported that too. A fork and its exit
-    cost with the size of the process they copy: on the 2-core box a trivial check forked from
-    torch's import took 17.5 ms, from torch and torch._dynamo 23.5 ms. The heavy zygote is
-    forked from the light one once that has imported torch, and imports torch._dynamo on top.
+    own that imported that too. A fork and its exit cost with the size of the process they
+    copy: on the 2-core box a trivial check forked from torch's import took 17.5 ms, from
+    torch and torch._dynamo 23.5 ms. The heavy zygote is forked from the (first) light one
+    once that has imported torch, and imports torch._dynamo on top.
 
     A CUDA worker runs its checks itself, one after another, in its CUDA context. Each starts
     light, a new interpreter (see `_device_worker`); the checks with a `Job.lazy` run in heavy
