@@ -195,7 +195,7 @@ fixture, count, jobs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 runner.preload([], solutions=(fixture, ["arith"]))  # as `check` loads the solution modules
 job = Job(fixture, "arith", "check_add_one", Candidate("reference", "add_one", "arith"))
 assert run_job(job).status == "pass"
-zygote = runner._pool.zygotes["light"].pid
+zygote = runner._pool.zygotes["light"].pid  # (the one: no `warm_up` asked for more)
 def cpu():
     with open(f"/proc/{zygote}/stat") as stat:
         user, system, children_user, children_system = map(
