@@ -340,8 +340,9 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> 
     seconds, cpu = median([r[3] for r in rounds]), median([r[4] for r in rounds])
     kernel, whole = median([r[5] for r in rounds]), median([r[6] for r in rounds])
     best = importing + total / cores
+    candidates = len(rounds[0][2])
     print(
-        f"  ideal: torch import {importing:.2f} s + {len(rounds[0][2])} candidates in process "
+        f"  ideal: torch import {importing:.2f} s + {candidates} candidates in process "
         f"{total:.1f} s (median of {', '.join(f'{r[0]:.1f}' for r in rounds)}) / {cores} cores"
         f" = {best:.1f} s (CPU: {importing_cpu:.1f} + {in_cpu:.1f} s)",
         flush=True,
@@ -355,7 +356,6 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> 
     )
     # What isolating each candidate costs before any of it runs: the best a check run can do
     # is the ideal with that added to the work the cores share.
-    candidates = len(rounds[0][2])
     print(
         f"  isolation floor: a trivial isolated check costs {whole * 1000:.1f} ms of CPU, "
         f"{kernel * 1000:.1f} ms of it in the kernel (its fork from the zygote, faults, exit)"

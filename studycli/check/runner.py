@@ -337,13 +337,12 @@ def warm_up(
     that ignore the device) and `device_workers(workers)` device workers. With `device_lazy`,
     a few of those (`HEAVY_DEVICE_WORKERS`) import it too, for the device's checks that do.
     The CPU's checks fork from `light_zygotes` light zygotes, by how many run at once."""
-    on_cpu = workers if device == "cpu" else max(1, workers - device_workers(workers))
-    _pool.light_count = light_zygotes(on_cpu)
+    total = device_workers(workers) if device != "cpu" else 0  # the device's, of `workers`
+    _pool.light_count = light_zygotes(max(1, workers - total))
     _pool.worker("cpu")
     if lazy:
         _pool.worker("cpu", lazy)
     if device != "cpu":
-        total = device_workers(workers)
         _pool.start(device, total)
         if device_lazy:
             _pool.make_heavy(min(HEAVY_DEVICE_WORKERS, total // 2), device_lazy)
