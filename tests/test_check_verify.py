@@ -408,3 +408,38 @@ def test_warming_up_skips_a_solution_module_that_does_not_parse(device, content_
     content = load_content(content_copy)
     verify.warm_up(list(content.cards.values()), content, device)
     assert started == [()]
+
+
+def test_a_free_slot_takes_the_longest_check_whose_worker_is_ready():
+    """While the zygote some checks fork from is still starting, a free slot takes the next
+    check that can start at once; with none that can, the first (the longest)."""
+    from studycli.check.verify import Picker
+
+    def job(name: str, lazy: tuple[str, ...] = ()) -> Job:
+        return Job(
+            "solutions", "arith", name, Candidate("reference", "add_one", "arith"), lazy=lazy
+        )
+
+    starting = {"torch._dynamo"}
+    queue = [
+        ("a", job("slow", ("torch._dynamo",))),
+        ("b", job("mid")),
+        ("c", job("short", ("torch._dynamo",))),
+    ]
+    picker = Picker(queue, lambda j: not starting.intersection(j.lazy))
+    assert picker.take()[0] == "b"
+    assert picker.take()[0] == "a"  # only checks whose worker is starting: the longest
+    starting.clear()
+    assert picker.take()[0] == "c"
+
+
+def test_a_check_whose_worker_is_still_starting_lets_the_others_go_first(monkeypatch):
+    """`run_checks` hands out its checks through a `Picker` asking `runner.ready`."""
+    from studycli.check import verify
+
+    content = load_content(FIXTURE_CONTENT)
+    monkeypatch.setattr(verify, "ready", lambda job: job.candidate.kind != "reference")
+    order: list = []
+    run_checks([content.get("add-one")], content, jobs=1, on_job_done=lambda j, o: order.append(j))
+    assert len(order) > 2 and order[-1].candidate.kind == "reference"
+    assert all(job.candidate.kind != "reference" for job in order[:-1])

@@ -5,6 +5,7 @@ device workers that keep running checks themselves and are replaced when they di
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -475,3 +476,24 @@ def test_a_run_on_cuda_makes_some_device_workers_heavy_once_it_knows(monkeypatch
     started.clear()
     runner.warm_up("cuda", 2, device_lazy=("torch._dynamo",))
     assert started[1:] == [("cuda", 1), ("heavy", 0, ("torch._dynamo",))]
+
+
+def test_a_cpu_check_is_ready_once_a_zygote_it_forks_from_is():
+    """`runner.ready`: whether a check would start at once. A check on the CPU forks from a
+    light zygote (any of them), one with a `Job.lazy` from the heavy one; none started yet
+    counts as ready (waiting would start none), and a device's checks always are."""
+
+    class Fake:
+        def __init__(self) -> None:
+            self.ready, self.dead = threading.Event(), False
+
+    pool = runner._Pool()
+    lazy = ("torch._dynamo",)
+    assert pool.ready("cpu", ()) and pool.ready("cpu", lazy)
+    pool.zygotes = {"light": Fake(), "light 2": Fake(), "heavy": Fake()}
+    assert not pool.ready("cpu", ()) and not pool.ready("cpu", lazy)
+    assert pool.ready("cuda", lazy)
+    pool.zygotes["light 2"].ready.set()
+    assert pool.ready("cpu", ()) and not pool.ready("cpu", lazy)
+    pool.zygotes["heavy"].ready.set()
+    assert pool.ready("cpu", lazy)

@@ -313,6 +313,13 @@ def preload(
     _pool.preload(tuple(modules), solutions, device)
 
 
+def ready(job: Job) -> bool:
+    """Whether a check of `job` would start at once: on the CPU, whether a zygote it forks
+    from has started (none asked for yet counts as ready: waiting would not start one); a
+    check on a device, always (its workers are started up front)."""
+    return _pool.ready(job.device, job.lazy)
+
+
 def device_workers(jobs: int) -> int:
     """How many checks run on one GPU at once, each in its own worker. Without MPS, more than a
     few only time-slice the device between their contexts (a check's many small kernels then
@@ -413,6 +420,17 @@ class _Pool:
             more = new.get(_side(worker.device), ())
             if more or not loaded:
                 worker.preload(more, None if loaded else self.solutions)
+
+    def ready(self, device: str, lazy: tuple[str, ...]) -> bool:
+        if device != "cpu":
+            return True
+        with self.lock:
+            found = [
+                worker
+                for name, worker in self.zygotes.items()
+                if (name == "heavy") == bool(lazy) and not worker.dead
+            ]
+        return not found or any(worker.ready.is_set() for worker in found)
 
     def worker(self, device: str, lazy: tuple[str, ...] = ()) -> Any:
         """The worker for a check on `device` whose checker imports `lazy` on first use; None
