@@ -85,8 +85,13 @@ def tree_cpu(command: list[str], environ: dict[str, str]) -> tuple[float, float,
     return wall, cpu, out.stdout
 
 
-def in_process(cards: list[str]) -> None:
-    """(The --in-process mode.) Run every candidate here, one after another; print their times."""
+def in_process(cards: list[str], share: str | None = None, warm: bool = False) -> None:
+    """(The --in-process mode.) Run every candidate here, one after another; print their times.
+    With `share` (a folder), run only the candidates this process claims there first (one
+    file each, made with O_EXCL), in the order of `share`/order.json (longest first) if given:
+    processes started together split the candidates among them, each taking the next
+    unclaimed one. With `warm`, run them all once first, untimed (what they import on first
+    use is then imported)."""
     import resource
 
     import torch
@@ -104,22 +109,41 @@ def in_process(cards: list[str]) -> None:
 
     content = load_content(ROOT)
     chosen = [content.get(c) for c in cards] if cards else list(content.cards.values())
+    jobs = {
+        f"{card.id}/{job.candidate.kind}/{job.candidate.index}": job
+        for card in chosen
+        if card.runnable
+        for job in plan(card, content)
+    }
+    order = list(jobs)
+    if share and os.path.exists(os.path.join(share, "order.json")):
+        with open(os.path.join(share, "order.json"), encoding="utf-8") as listed:
+            order = [key for key in json.load(listed) if key in jobs]
+            order += [key for key in jobs if key not in order]
+
+    def run(job) -> float:
+        started = time.perf_counter()
+        try:
+            module = runner._load_solution(job.solutions_dir, job.check_module)
+            impl, _ = runner._resolve(job)
+            getattr(module, job.check_function)(impl, device="cpu")
+        except BaseException:  # a rejected candidate is timed as well as an accepted one
+            pass
+        return time.perf_counter() - started
+
+    for job in jobs.values() if warm else ():
+        run(job)
     times = {}
     cpu = time.process_time()
-    for card in chosen:
-        if not card.runnable:
-            continue
-        for job in plan(card, content):
-            started = time.perf_counter()
+    for number, key in enumerate(order):
+        if share:
             try:
-                module = runner._load_solution(job.solutions_dir, job.check_module)
-                impl, _ = runner._resolve(job)
-                getattr(module, job.check_function)(impl, device="cpu")
-            except BaseException:  # a rejected candidate is timed as well as an accepted one
-                pass
-            candidate = job.candidate
-            times[f"{card.id}/{candidate.kind}/{candidate.index}"] = time.perf_counter() - started
-    print(json.dumps({"times": times, "cpu": time.process_time() - cpu}))
+                os.close(os.open(os.path.join(share, str(number)), os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                continue  # another process runs it
+        times[key] = run(jobs[key])
+    print(json.dumps({"times": times, "cpu": time.process_time() - cpu}), flush=True)
+    os._exit(0)  # torch's clean-up at exit takes 0.4-0.5 s on the 2-core box: not the work's
 
 
 TIMELINE = """
@@ -209,6 +233,47 @@ with ThreadPoolExecutor(jobs) as pool:
 print(*(after - first for after, first in zip(cpu(), before)))
 """
 FLOOR_CHECKS = 400
+
+
+def shared_in_process(
+    environ: dict[str, str], cores: int, cards: list[str], times: dict[str, float]
+) -> tuple[float, float]:
+    """The candidates in process, not isolated, split over `cores` processes started together
+    (each imports torch, then takes the next unclaimed candidate, longest first by `times`):
+    (wall seconds, the candidates' summed seconds). What the machine's cores give when they
+    share the work with no isolation at all; the ideal assumes they give `cores` times one."""
+    with tempfile.TemporaryDirectory(prefix="studycli-share-") as share:
+        Path(share, "order.json").write_text(json.dumps(sorted(times, key=lambda k: -times[k])))
+        command = [PYTHON, __file__, "--in-process", "--share", share, "--cards", *cards]
+        started = time.perf_counter()
+        workers = [
+            subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, text=True)
+            for _ in range(cores)
+        ]
+        outs = [worker.communicate()[0] for worker in workers]
+        wall = time.perf_counter() - started
+    return wall, sum(sum(json.loads(out)["times"].values()) for out in outs)
+
+
+def scaling(environ: dict[str, str], cores: int, cards: list[str]) -> tuple[float, float]:
+    """How much slower one core runs the candidates while every core runs them: the seconds
+    all the candidates took in process, warm (each run once before), in one process alone and
+    (the median) in each of `cores` processes started together. The ideal counts `cores` times
+    the work of one core alone; shared caches, memory bandwidth, a lower clock with every core
+    busy or cores that are threads of one core make it less."""
+    command = [PYTHON, __file__, "--in-process", "--warm", "--cards", *cards]
+
+    def seconds(out: str) -> float:
+        return sum(json.loads(out)["times"].values())
+
+    alone = seconds(subprocess.run(command, env=environ, capture_output=True, text=True,
+                                   check=True).stdout)  # fmt: skip
+    workers = [
+        subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, text=True)
+        for _ in range(cores)
+    ]
+    together = median([seconds(worker.communicate()[0]) for worker in workers])
+    return alone, together
 
 
 def isolation_floor(environ: dict[str, str], jobs: int) -> tuple[float, float]:
@@ -303,9 +368,11 @@ def main() -> None:
         "`check --device cuda` with these numbers of device workers forced",
     )  # fmt: skip
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--share", help=argparse.SUPPRESS)
+    parser.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.in_process:
-        in_process(args.cards)
+        in_process(args.cards, args.share, args.warm)
         return
     print(f"machine: {machine()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="studycli-bench-") as home:
@@ -335,10 +402,12 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> 
         measured = json.loads(out.stdout)
         rounds.append((sum(measured["times"].values()), measured["cpu"], measured["times"],
                        *run_check(environ, jobs, "cpu", cards),
-                       *isolation_floor(environ, jobs)))  # fmt: skip
+                       *isolation_floor(environ, jobs),
+                       *shared_in_process(environ, cores, cards, measured["times"])))  # fmt: skip
     total, in_cpu = median([r[0] for r in rounds]), median([r[1] for r in rounds])
     seconds, cpu = median([r[3] for r in rounds]), median([r[4] for r in rounds])
     kernel, whole = median([r[5] for r in rounds]), median([r[6] for r in rounds])
+    shared, shared_total = median([r[7] for r in rounds]), median([r[8] for r in rounds])
     best = importing + total / cores
     candidates = len(rounds[0][2])
     print(
@@ -366,6 +435,21 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> 
             f"    with {what}, {candidates} isolated candidates can take no less than "
             f"{bound:.1f} s = {bound / best:.2f}x the ideal on this machine"
         )
+    # What the cores give together, isolation aside: the ideal counts `cores` times one core
+    print(
+        f"  not isolated: the candidates in process split over {cores} processes started "
+        f"together took {shared:.1f} s = {shared / best:.2f}x the ideal (their own time "
+        f"{shared_total:.1f} s, {shared_total / total:.2f}x theirs one process alone: each "
+        f"process imports what they use on first use); check over it: {seconds / shared:.2f}x"
+    )
+    alone, together = scaling(environ, cores, cards)
+    slower = together / alone
+    scaled = importing + total * slower / cores
+    print(
+        f"  the cores together: warm, the candidates took {alone:.1f} s in one process alone, "
+        f"{together:.1f} s in each of {cores} at once ({slower:.2f}x; the ideal counts 1.00x). "
+        f"With that, the ideal would be {scaled:.1f} s, and check {seconds / scaled:.2f}x it"
+    )
     report(
         "3. studycli check vs the ideal",
         f"{seconds:.1f} s / {best:.1f} s = {ratio:.2f}x",
