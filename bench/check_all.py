@@ -7,7 +7,10 @@ process, through the `studycli` console script as a user runs it; the ratio is i
 over the ideal. Beside it, the isolation floor: what a trivial check costs through the same
 runner (forked from the same zygote, torch imported), most of it in the kernel (the fork, the
 child's page faults and exit). Added for every candidate to the ideal's work, it gives the
-least time any run keeping each candidate in its own process can take on this machine.
+least time any run keeping each candidate in its own process can take on this machine. Two
+more lines compare without isolation: the candidates in process split over one process per
+core started together, and the cores' own scaling (the candidates warm, in one process alone
+against one process per core at once), which the ideal takes to be 1.00x.
 
 With --gpu, `studycli check --device cuda` and the CPU run are timed side by side on the same
 machine instead (target 5: the CUDA run no slower than the CPU run); `check` starts its private

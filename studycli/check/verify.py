@@ -281,9 +281,10 @@ def run_checks(
 class Picker:
     """Hands a free slot its next check: the first of `queue` (longest first) whose worker is
     ready (`is_ready`), else the first. A check whose worker is still starting holds its slot
-    while it waits: on the 16-core host, the checks forking from the zygote that imports
-    torch._dynamo and scipy.optimize held slots for 1.5-3.3 s while light checks waited, and
-    taking those first made `check --jobs 16` 4.35 -> 3.77 s (medians of 6 interleaved runs)."""
+    while it waits: on the 16-core host, checks forking from the heavy zygote (torch._dynamo,
+    scipy.optimize) held slots for 1.6-3.3 s, for 0.2-0.44 s of work, while light checks
+    waited; taking the light ones first made `check --jobs 16` 4.35 -> 3.77 s and 4.68 ->
+    4.01 s (medians of 6 and 8 interleaved runs)."""
 
     def __init__(self, queue: list[tuple[str, Job]], is_ready: Callable[[Job], bool]) -> None:
         self.queue, self.is_ready = queue, is_ready
