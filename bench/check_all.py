@@ -238,6 +238,30 @@ print(*(after - first for after, first in zip(cpu(), before)))
 FLOOR_CHECKS = 400
 
 
+def in_process_runs(
+    environ: dict[str, str], count: int, cards: list[str], *options: str
+) -> tuple[float, list[dict]]:
+    """`count` processes of the --in-process mode (with `options`) started together: (wall
+    seconds until the last ended, what each printed)."""
+    command = [PYTHON, __file__, "--in-process", *options, "--cards", *cards]
+    started = time.perf_counter()
+    workers = [
+        subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, text=True)
+        for _ in range(count)
+    ]
+    outs = [worker.communicate()[0] for worker in workers]
+    wall = time.perf_counter() - started
+    for worker in workers:
+        if worker.returncode:
+            raise subprocess.CalledProcessError(worker.returncode, command)
+    return wall, [json.loads(out) for out in outs]
+
+
+def summed(measured: dict) -> float:
+    """The seconds of all the candidates an --in-process run timed."""
+    return sum(measured["times"].values())
+
+
 def shared_in_process(
     environ: dict[str, str], cores: int, cards: list[str], times: dict[str, float]
 ) -> tuple[float, float]:
@@ -247,15 +271,8 @@ def shared_in_process(
     share the work with no isolation at all; the ideal assumes they give `cores` times one."""
     with tempfile.TemporaryDirectory(prefix="studycli-share-") as share:
         Path(share, "order.json").write_text(json.dumps(sorted(times, key=lambda k: -times[k])))
-        command = [PYTHON, __file__, "--in-process", "--share", share, "--cards", *cards]
-        started = time.perf_counter()
-        workers = [
-            subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, text=True)
-            for _ in range(cores)
-        ]
-        outs = [worker.communicate()[0] for worker in workers]
-        wall = time.perf_counter() - started
-    return wall, sum(sum(json.loads(out)["times"].values()) for out in outs)
+        wall, measured = in_process_runs(environ, cores, cards, "--share", share)
+    return wall, sum(summed(part) for part in measured)
 
 
 def scaling(environ: dict[str, str], cores: int, cards: list[str]) -> tuple[float, float]:
@@ -264,19 +281,9 @@ def scaling(environ: dict[str, str], cores: int, cards: list[str]) -> tuple[floa
     (the median) in each of `cores` processes started together. The ideal counts `cores` times
     the work of one core alone; shared caches, memory bandwidth, a lower clock with every core
     busy or cores that are threads of one core make it less."""
-    command = [PYTHON, __file__, "--in-process", "--warm", "--cards", *cards]
-
-    def seconds(out: str) -> float:
-        return sum(json.loads(out)["times"].values())
-
-    alone = seconds(subprocess.run(command, env=environ, capture_output=True, text=True,
-                                   check=True).stdout)  # fmt: skip
-    workers = [
-        subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, text=True)
-        for _ in range(cores)
-    ]
-    together = median([seconds(worker.communicate()[0]) for worker in workers])
-    return alone, together
+    _, [alone] = in_process_runs(environ, 1, cards, "--warm")
+    _, together = in_process_runs(environ, cores, cards, "--warm")
+    return summed(alone), median([summed(measured) for measured in together])
 
 
 def isolation_floor(environ: dict[str, str], jobs: int) -> tuple[float, float]:
@@ -398,12 +405,8 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> 
     run_check(environ, jobs, "cpu", cards, "not counted")
     rounds = []
     for _ in range(repeat):
-        out = subprocess.run(
-            [PYTHON, __file__, "--in-process", "--cards", *cards],
-            env=environ, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        measured = json.loads(out.stdout)
-        rounds.append((sum(measured["times"].values()), measured["cpu"], measured["times"],
+        _, [measured] = in_process_runs(environ, 1, cards)
+        rounds.append((summed(measured), measured["cpu"], measured["times"],
                        *run_check(environ, jobs, "cpu", cards),
                        *isolation_floor(environ, jobs),
                        *shared_in_process(environ, cores, cards, measured["times"])))  # fmt: skip

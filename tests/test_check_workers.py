@@ -490,7 +490,7 @@ def test_a_cpu_check_is_ready_once_a_zygote_it_forks_from_is():
     pool = runner._Pool()
     lazy = ("torch._dynamo",)
     assert pool.ready("cpu", ()) and pool.ready("cpu", lazy)
-    pool.zygotes = {"light": Fake(), "light 2": Fake(), "heavy": Fake()}
+    pool.light_count, pool.zygotes = 2, {"light": Fake(), "light 2": Fake(), "heavy": Fake()}
     assert not pool.ready("cpu", ()) and not pool.ready("cpu", lazy)
     assert pool.ready("cuda", lazy)
     pool.zygotes["light 2"].ready.set()

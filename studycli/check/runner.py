@@ -425,11 +425,8 @@ class _Pool:
         if device != "cpu":
             return True
         with self.lock:
-            found = [
-                worker
-                for name, worker in self.zygotes.items()
-                if (name == "heavy") == bool(lazy) and not worker.dead
-            ]
+            names = ["heavy"] if lazy else self._light_names()
+            found = [w for name in names if (w := self.zygotes.get(name)) and not w.dead]
         return not found or any(worker.ready.is_set() for worker in found)
 
     def worker(self, device: str, lazy: tuple[str, ...] = ()) -> Any:
@@ -501,7 +498,7 @@ class _Pool:
         start), the ready one with the fewest checks running. (With `self.lock` held.)"""
         from . import zygote
 
-        names = ["light", *(f"light {number}" for number in range(2, self.light_count + 1))]
+        names = self._light_names()
         for name in names:
             found = self.zygotes.get(name)
             if found is None or found.dead:
@@ -510,6 +507,10 @@ class _Pool:
             (self.zygotes[name] for name in names),
             key=lambda worker: (not worker.ready.is_set(), worker.running()),
         )
+
+    def _light_names(self) -> list[str]:
+        """The names of the `light_count` light zygotes in `self.zygotes`."""
+        return ["light", *(f"light {number}" for number in range(2, self.light_count + 1))]
 
     def _device_worker(self, device: str, kind: str, lazy: tuple[str, ...] = ()) -> Any:
         """A new worker for checks on `device`, a new interpreter (see `zygote.serve`: it makes
