@@ -4,11 +4,12 @@ one check is that check's outcome while the run goes on."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
 
-from studycli.check.runner import Candidate, Job, run_job
+from studycli.check.runner import Candidate, Job, lazy_modules, run_job
 from studycli.check.verify import run_checks
 from studycli.content.loader import load_content
 
@@ -347,8 +348,8 @@ def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, mon
         preloaded.setdefault(device, []).extend(modules)
         loaded.append(solutions)
 
-    def warm_up(device, jobs, lazy, device_lazy):
-        started.update(cpu=list(lazy), device=list(device_lazy))
+    def warm_up(device, jobs, lazy, device_lazy, torchless):
+        started.update(cpu=list(lazy), device=list(device_lazy), torchless=list(torchless))
 
     monkeypatch.setattr(verify, "preload", preload)
     monkeypatch.setattr(verify, "runner_warm_up", warm_up)
@@ -356,6 +357,9 @@ def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, mon
     verify.warm_up(list(content.cards.values()), content, device)
     lazy = ["torch._dynamo", "torch.profiler"]
     assert sorted(started["cpu" if device == "cpu" else "device"]) == lazy
+    # the hungarian algorithm's checker imports scipy's matcher, where it is installed: its
+    # checks do not use torch
+    assert started["torchless"] == lazy_modules(["import scipy"])
     if device != "cpu":
         assert started["cpu"] == []  # their checkers use the device: no CPU check imports it
     assert all(not modules for modules in preloaded.values())
@@ -403,7 +407,9 @@ def test_warming_up_skips_a_solution_module_that_does_not_parse(device, content_
     started = []
     monkeypatch.setattr(verify, "preload", lambda modules, solutions=None, device=None: None)
     monkeypatch.setattr(
-        verify, "runner_warm_up", lambda device, jobs, lazy, device_lazy: started.append(lazy)
+        verify,
+        "runner_warm_up",
+        lambda device, jobs, lazy, device_lazy, torchless: started.append(lazy),
     )
     content = load_content(content_copy)
     verify.warm_up(list(content.cards.values()), content, device)
@@ -426,20 +432,61 @@ def test_a_free_slot_takes_the_longest_check_whose_worker_is_ready():
         ("b", job("mid")),
         ("c", job("short", ("torch._dynamo",))),
     ]
-    picker = Picker(queue, lambda j: not starting.intersection(j.lazy))
+    picker = Picker(queue, lambda j: not starting.intersection(j.lazy), patience=0.05)
     assert picker.take()[0] == "b"
     assert picker.take()[0] == "a"  # only checks whose worker is starting: the longest
     starting.clear()
     assert picker.take()[0] == "c"
 
 
-def test_a_check_whose_worker_is_still_starting_lets_the_others_go_first(monkeypatch):
-    """`run_checks` hands out its checks through a `Picker` asking `runner.ready`."""
+def test_while_no_worker_is_ready_a_free_slot_waits_for_one():
+    """At the start no worker is ready: the slot waits for the first that is (the torchless
+    zygote, while torch's import goes on), rather than take a check that would wait longer."""
+    from studycli.check.verify import Picker
+
+    def job(torch: bool) -> Job:
+        return Job(
+            "solutions", "arith", "check", Candidate("reference", "add_one", "arith"), torch=torch
+        )
+
+    torch_ready = threading.Event()
+    picker = Picker([("long", job(True)), ("short", job(False))], lambda j: not j.torch)
+    threading.Timer(0.3, torch_ready.set).start()
+    started = time.monotonic()
+    assert picker.take()[0] == "short" and time.monotonic() - started < 0.3
+    picker = Picker([("long", job(True)), ("short", job(False))], lambda j: torch_ready.is_set())
+    torch_ready.clear()
+    threading.Timer(0.3, torch_ready.set).start()
+    started = time.monotonic()
+    assert picker.take()[0] == "long" and time.monotonic() - started >= 0.25
+
+
+def test_checks_that_do_not_use_torch_are_planned_to_fork_from_a_zygote_without_it():
+    from studycli.check.verify import plan
+
+    content = load_content(REPO_ROOT)
+    planned = {
+        card_id: {job.torch for job in plan(content.get(card_id), content)}
+        for card_id in ("sliding-window-max", "flash-attention", "voc-ap")
+    }
+    assert planned == {"sliding-window-max": {False}, "flash-attention": {True}, "voc-ap": {False}}
+
+
+def test_a_check_whose_worker_is_still_starting_lets_the_others_go_first(content_copy, monkeypatch):
+    """`run_checks` hands out its checks through a `Picker` asking `runner.ready`: here the
+    zygote of the checks that use torch is ready, the torchless one never is."""
     from studycli.check import verify
 
-    content = load_content(FIXTURE_CONTENT)
-    monkeypatch.setattr(verify, "ready", lambda job: job.candidate.kind != "reference")
+    source = (content_copy / "solutions" / "arith.py").read_text()
+    (content_copy / "solutions" / "tensors.py").write_text("# (uses torch)\n" + source)
+    card = (content_copy / "cards" / "basics" / "add-one.yaml").read_text()
+    edited = card.replace("id: add-one", "id: add-one-t").replace("arith:", "tensors:")
+    write_card(content_copy, "basics", "add-one-t", edited)
+    content = load_content(content_copy)
+    monkeypatch.setattr(verify, "ready", lambda job: job.torch)
+    monkeypatch.setattr(verify, "PATIENCE", 0.01)
     order: list = []
-    run_checks([content.get("add-one")], content, jobs=1, on_job_done=lambda j, o: order.append(j))
-    assert len(order) > 2 and order[-1].candidate.kind == "reference"
-    assert all(job.candidate.kind != "reference" for job in order[:-1])
+    cards = [content.get("add-one"), content.get("add-one-t")]
+    run_checks(cards, content, jobs=1, on_job_done=lambda j, o: order.append(j))
+    assert [job.torch for job in order] == sorted((job.torch for job in order), reverse=True)
+    assert {job.candidate.module for job in order if job.torch} == {"tensors", ""}

@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import pytest
 
@@ -81,6 +82,25 @@ def check_leak(impl, device="cpu"):
 '''
 
 
+PLAIN = """
+import os
+import sys
+
+LOADED_IN = os.getpid()
+HEAVY = "to" + "rch"  # (spelled so that this module never names it)
+
+
+def same(x):
+    return x
+
+
+def check_plain(impl, device="cpu"):
+    print("loaded_in", LOADED_IN)
+    assert HEAVY not in sys.modules, "it is imported here"
+    assert "studycli_solutions.worker" not in sys.modules, "a module that names it is loaded"
+"""
+
+
 @pytest.fixture
 def solutions(tmp_path):
     folder = tmp_path / "solutions"
@@ -139,7 +159,7 @@ def test_a_check_that_imports_more_forks_from_a_worker_of_its_own(solutions, mon
         assert plain.status == "fail"  # `wave` is not imported where the plain checks fork
         heavy = run_job(job(solutions, "check_module_loaded", lazy=("wave",)))
         assert heavy.status == "pass", heavy.message
-        assert set(fresh.zygotes) == {"light", "heavy"} and fresh.lazy == ("wave",)
+        assert set(fresh.zygotes) == {"light", "heavy"} and fresh.lazy["heavy"] == ("wave",)
         assert run_job(job(solutions, "check_module_loaded")).status == "fail"
         light, forked = fresh.zygotes["light"], fresh.zygotes["heavy"]
         assert forked.process is None and _parent(forked.pid) == light.process.pid
@@ -147,6 +167,29 @@ def test_a_check_that_imports_more_forks_from_a_worker_of_its_own(solutions, mon
     finally:
         _close_pool(fresh)
     assert forked.dead  # its server ended (its end of the pipe closed) when told to
+
+
+def test_a_check_that_does_not_use_torch_forks_from_a_zygote_without_it(solutions, monkeypatch):
+    """`Job.torch` false: the check forks from a zygote that never imports torch, nor loads
+    the solution modules that name it (it loads the others, as the light one does)."""
+    (solutions / "plain.py").write_text(PLAIN)
+    fresh = runner._Pool()
+    monkeypatch.setattr(runner, "_pool", fresh)
+    try:
+        runner.preload([], solutions=(str(solutions), ["plain", "worker"]))
+        runner.warm_up("cpu", 1, torchless=())
+        plain = Job(
+            str(solutions), "plain", "check_plain", Candidate("reference", "same", "plain"),
+            torch=False,
+        )  # fmt: skip
+        outcome = run_job(plain)
+        assert outcome.status == "pass", outcome.message
+        assert printed(outcome, "loaded_in") == fresh.zygotes["torchless"].process.pid
+        assert "torch" not in _mapped(fresh.zygotes["torchless"].process.pid)
+        outcome = run_job(replace(plain, torch=True))
+        assert outcome.status == "fail" and "it is imported here" in outcome.message
+    finally:
+        _close_pool(fresh)
 
 
 def test_lazy_modules_leave_out_packages_that_are_not_installed(monkeypatch):
@@ -497,3 +540,8 @@ def test_a_cpu_check_is_ready_once_a_zygote_it_forks_from_is():
     assert pool.ready("cpu", ()) and not pool.ready("cpu", lazy)
     pool.zygotes["heavy"].ready.set()
     assert pool.ready("cpu", lazy)
+    assert pool.ready("cpu", (), torch=False)  # none started
+    pool.zygotes["torchless"] = Fake()
+    assert not pool.ready("cpu", (), torch=False) and not pool.ready("cpu", lazy, torch=False)
+    pool.zygotes["torchless"].ready.set()
+    assert pool.ready("cpu", lazy, torch=False)

@@ -89,6 +89,10 @@ class Job:
     # fork from a worker of their own that imported it (on CUDA: run in device workers that
     # imported it): the others from a lighter one, ready sooner (see `_Pool.worker`).
     lazy: tuple[str, ...] = ()
+    # Whether its checker or answer may use torch (`uses_torch`): the CPU's checks that cannot
+    # fork from a zygote without it, ready in a tenth of a second, while torch's import (1.2 s)
+    # goes on in the others.
+    torch: bool = True
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,7 @@ def _device_fault(message: str) -> bool:
 
 
 def _run_once(job: Job) -> Outcome:
-    worker = _pool.worker(job.device, job.lazy)
+    worker = _pool.worker(job.device, job.lazy, job.torch)
     running = worker.submit(job) if worker is not None else _Spawned(job)
     started = time.monotonic()
     _LIVE.add(running)
@@ -277,6 +281,13 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def uses_torch(sources: Iterable[str]) -> bool:
+    """Whether code with these sources may use torch: whether any names it. (A checker that
+    names it nowhere may still reach it through a library; its check then imports torch
+    itself: slower, never wrong.)"""
+    return any("torch" in source for source in sources)
+
+
 def lazy_modules(sources: Iterable[str]) -> list[str]:
     """The modules checkers with these solution-module sources import on first use (of the
     packages installed here)."""
@@ -317,7 +328,7 @@ def ready(job: Job) -> bool:
     """Whether a check of `job` would start at once: on the CPU, whether a zygote it forks
     from has started (none asked for yet counts as ready: waiting would not start one); a
     check on a device, always (its workers are started up front)."""
-    return _pool.ready(job.device, job.lazy)
+    return _pool.ready(job.device, job.lazy, job.torch)
 
 
 def device_workers(jobs: int) -> int:
@@ -336,6 +347,7 @@ def warm_up(
     workers: int = 1,
     lazy: tuple[str, ...] = (),
     device_lazy: tuple[str, ...] | None = None,
+    torchless: tuple[str, ...] | None = None,
 ) -> None:
     """Start the workers for checks on `device` now, in the background, so that the first check
     finds torch (and what was preloaded) imported: on the CPU the one that forks every check
@@ -343,12 +355,16 @@ def warm_up(
     import those modules on first use (see `Job.lazy`); on CUDA those too (for the checkers
     that ignore the device) and `device_workers(workers)` device workers. With `device_lazy`,
     a few of those (`HEAVY_DEVICE_WORKERS`) import it too, for the device's checks that do.
-    The CPU's checks fork from `light_zygotes` light zygotes, by how many run at once."""
+    With `torchless` (what they import on first use), the one for the checks that do not use
+    torch (see `Job.torch`). The CPU's checks fork from `light_zygotes` light zygotes, by how
+    many run at once."""
     total = device_workers(workers) if device != "cpu" else 0  # the device's, of `workers`
     _pool.light_count = light_zygotes(max(1, workers - total))
     _pool.worker("cpu")
     if lazy:
         _pool.worker("cpu", lazy)
+    if torchless is not None:
+        _pool.worker("cpu", torchless, torch=False)
     if device != "cpu":
         _pool.start(device, total)
         if device_lazy:
@@ -358,6 +374,11 @@ def warm_up(
 def light_zygotes(checks: int) -> int:
     """How many light zygotes fork the CPU's checks when `checks` run at once."""
     return max(1, min(MAX_LIGHT_ZYGOTES, checks // CHECKS_PER_ZYGOTE))
+
+
+def _kind(lazy: tuple[str, ...], torch: bool) -> str:
+    """Which of the CPU's zygotes a check forks from (see `_Pool`)."""
+    return "torchless" if not torch else "heavy" if lazy else "light"
 
 
 def _side(device: str) -> str:
@@ -375,7 +396,9 @@ class _Pool:
     own that imported that too. A fork and its exit cost with the size of the process they
     copy: on the 2-core box a trivial check forked from torch's import took 17.5 ms, from
     torch and torch._dynamo 23.5 ms. The heavy zygote is forked from the (first) light one
-    once that has imported torch, and imports torch._dynamo on top.
+    once that has imported torch, and imports torch._dynamo on top. The checks that do not use
+    torch (`Job.torch`: a sliding-window maximum's, a quarter of the shipped cards' check time)
+    fork from a torchless zygote, a new interpreter ready long before torch is imported.
 
     A CUDA worker runs its checks itself, one after another, in its CUDA context. Each starts
     light, a new interpreter (see `_device_worker`); the checks with a `Job.lazy` run in heavy
@@ -387,11 +410,12 @@ class _Pool:
         self.lock = threading.Lock()
         self.modules: dict[str, tuple[str, ...]] = {"cpu": (), "device": ()}  # to import
         self.solutions: tuple[str, tuple[str, ...]] | None = None
-        # "light" ("light 2", ... up to `light_count`, see `_light`), and "heavy" for the
-        # checks with a `Job.lazy`: it imports `self.lazy` too
+        # "light" ("light 2", ... up to `light_count`, see `_light`); "heavy" for the checks
+        # with a `Job.lazy`, which imports `self.lazy["heavy"]` too; "torchless" for those
+        # without `Job.torch`, which imports `self.lazy["torchless"]` and not torch
         self.zygotes: dict[str, Any] = {}
         self.light_count = 1
-        self.lazy: tuple[str, ...] = ()
+        self.lazy: dict[str, tuple[str, ...]] = {"heavy": (), "torchless": ()}
         self.device_lazy: tuple[str, ...] = ()  # what the heavy device workers import
         self.idle: list[Any] = []  # CUDA workers waiting for a check
         self.kinds: dict[int, str] = {}  # every live CUDA worker's: light or heavy
@@ -421,23 +445,25 @@ class _Pool:
             if more or not loaded:
                 worker.preload(more, None if loaded else self.solutions)
 
-    def ready(self, device: str, lazy: tuple[str, ...]) -> bool:
+    def ready(self, device: str, lazy: tuple[str, ...], torch: bool = True) -> bool:
         if device != "cpu":
             return True
         with self.lock:
-            names = ["heavy"] if lazy else self._light_names()
+            kind = _kind(lazy, torch)
+            names = self._light_names() if kind == "light" else [kind]
             found = [w for name in names if (w := self.zygotes.get(name)) and not w.dead]
         return not found or any(worker.ready.is_set() for worker in found)
 
-    def worker(self, device: str, lazy: tuple[str, ...] = ()) -> Any:
-        """The worker for a check on `device` whose checker imports `lazy` on first use; None
-        where there is no fork (Windows: a process is spawned for each check instead)."""
+    def worker(self, device: str, lazy: tuple[str, ...] = (), torch: bool = True) -> Any:
+        """The worker for a check on `device` whose checker imports `lazy` on first use (and
+        uses `torch`, on the CPU); None where there is no fork (Windows: a process is spawned
+        for each check instead)."""
         if not hasattr(os, "fork"):
             return None
-        kind = "heavy" if lazy else "light"
         with self.lock:
             if device == "cpu":
-                return self._zygote(kind, lazy)
+                return self._zygote(_kind(lazy, torch), lazy)
+            kind = "heavy" if lazy else "light"
             while True:
                 found = self._idle_device_worker(kind, lazy)
                 if found is not None:
@@ -473,21 +499,26 @@ class _Pool:
         return sum(kind == "heavy" for kind in self.kinds.values())
 
     def _zygote(self, kind: str, lazy: tuple[str, ...] = ()) -> Any:
-        """The CPU's zygote of `kind`, started if it is not running ("heavy" imports `lazy`
-        too, forked from the light one once that imported torch: else it would import torch
-        again beside it, 1.5 s of CPU on the 2-core box). (With `self.lock` held.)"""
+        """The CPU's zygote of `kind`, started if it is not running: "heavy" imports `lazy`
+        too, forked from the light one once that imported torch (else it would import torch
+        again beside it, 1.5 s of CPU on the 2-core box); "torchless" imports `lazy` but not
+        torch, a new interpreter. (With `self.lock` held.)"""
         from . import zygote
 
-        more = tuple(m for m in lazy if m not in self.lazy)
-        self.lazy += more
         if kind == "light":
             return self._light()
+        more = tuple(m for m in lazy if m not in self.lazy[kind])
+        self.lazy[kind] += more
         found = self.zygotes.get(kind)
         if found is None or found.dead:
-            modules = self.modules["cpu"] + (self.lazy if kind == "heavy" else ())
-            light = self.zygotes.get("light") if kind == "heavy" else None
-            parent = light if light is not None and not light.dead else None
-            found = self.zygotes[kind] = zygote.Worker(modules, self.solutions, parent=parent)
+            modules = self.modules["cpu"] + self.lazy[kind]
+            if kind == "torchless":
+                found = zygote.Worker(modules, self.solutions, torch=False)
+            else:
+                light = self.zygotes.get("light")
+                parent = light if light is not None and not light.dead else None
+                found = zygote.Worker(modules, self.solutions, parent=parent)
+            self.zygotes[kind] = found
         elif more:
             found.preload(more, None)
         return found
@@ -720,7 +751,11 @@ def _set_threads(threads: int) -> None:
 
 
 def _load_solution(solutions_dir: str, module: str):
-    return _load_file(Path(solutions_dir) / f"{module}.py", f"studycli_solutions.{module}")
+    return _load_file(solution_path(solutions_dir, module), f"studycli_solutions.{module}")
+
+
+def solution_path(solutions_dir: str, module: str) -> Path:
+    return Path(solutions_dir) / f"{module}.py"
 
 
 def _load_file(path: Path, name: str):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
@@ -36,6 +37,7 @@ from .runner import (
     preload,
     ready,
     run_job,
+    uses_torch,
 )
 from .runner import warm_up as runner_warm_up
 
@@ -101,9 +103,12 @@ def plan(
             )
             for i in range(count)
         ]
-    candidates.append(Candidate("code", function, code=starter_for(card, info)))
+    starter = starter_for(card, info)
+    candidates.append(Candidate("code", function, code=starter))
     device = _runs_on(card, content, device, info)
-    lazy = _lazy(card, content)
+    sources = _sources(card, content)
+    lazy = _lazy(sources)
+    torch = sources is None or uses_torch([*sources, starter])
     return [
         Job(
             str(content.solutions_dir),
@@ -114,19 +119,24 @@ def plan(
             timeout,
             memory_mb,
             lazy=lazy,
+            torch=torch,
         )
         for c in candidates
     ]
 
 
-def _lazy(card: Card, content: Content) -> tuple[str, ...]:
-    """What the checker of `card` imports on first use (`runner.lazy_modules`), in order."""
+def _sources(card: Card, content: Content) -> list[str] | None:
+    """The sources of `card`'s solution and checker modules; None if one cannot be read."""
     refs = {ref.module for ref in (card.solution, card.check) if ref}
     try:
-        sources = [read_module(content.solutions_dir, module).source for module in sorted(refs)]
+        return [read_module(content.solutions_dir, module).source for module in sorted(refs)]
     except (OSError, SyntaxError):  # lint reports those
-        return ()
-    return tuple(sorted(lazy_modules(sources)))
+        return None
+
+
+def _lazy(sources: list[str] | None) -> tuple[str, ...]:
+    """What a checker in these sources imports on first use (`runner.lazy_modules`), in order."""
+    return tuple(sorted(lazy_modules(sources or [])))
 
 
 def _runs_on(card: Card, content: Content, device: str, info=None) -> str:
@@ -278,22 +288,54 @@ def run_checks(
     ]
 
 
+# Seconds a free slot waits for a check whose worker is ready, while none is: torch's import
+# takes 1-2 s (more from a cold disk); past this, it takes the first and waits for its worker.
+PATIENCE = 10.0
+
+
 class Picker:
     """Hands a free slot its next check: the first of `queue` (longest first) whose worker is
-    ready (`is_ready`), else the first. A check whose worker is still starting holds its slot
-    while it waits: on the 16-core host, checks forking from the heavy zygote (torch._dynamo,
-    scipy.optimize) held slots for 1.6-3.3 s, for 0.2-0.44 s of work, while light checks
-    waited; taking the light ones first made `check --jobs 16` 4.35 -> 3.77 s and 4.68 ->
-    4.01 s (medians of 6 and 8 interleaved runs)."""
+    ready (`is_ready`); while none is, it waits for one, up to `patience` seconds, then takes
+    the first.
 
-    def __init__(self, queue: list[tuple[str, Job]], is_ready: Callable[[Job], bool]) -> None:
+    A check whose worker is still starting would hold its slot while it waits: on the 16-core
+    host, checks forking from the heavy zygote (torch._dynamo, scipy.optimize) held slots for
+    1.6-3.3 s, for 0.2-0.44 s of work, while light checks waited; taking the light ones first
+    made `check --jobs 16` 4.35 -> 3.77 s and 4.68 -> 4.01 s (medians of 6 and 8 interleaved
+    runs). Waiting at the start lets the checks that do not use torch take every slot while
+    torch's import goes on (`Job.torch`)."""
+
+    POLL = 0.005  # seconds between looks while no worker is ready
+
+    def __init__(
+        self,
+        queue: list[tuple[str, Job]],
+        is_ready: Callable[[Job], bool],
+        patience: float | None = None,
+    ) -> None:
         self.queue, self.is_ready = queue, is_ready
+        self.patience = PATIENCE if patience is None else patience
         self.lock = threading.Lock()
 
     def take(self) -> tuple[str, Job]:
-        with self.lock:
-            found = next((i for i, item in enumerate(self.queue) if self.is_ready(item[1])), 0)
-            return self.queue.pop(found)
+        deadline = time.monotonic() + self.patience
+        while True:
+            with self.lock:
+                found = self._first_ready()
+                if found is not None or time.monotonic() >= deadline:
+                    return self.queue.pop(found or 0)
+            time.sleep(self.POLL)
+
+    def _first_ready(self) -> int | None:
+        """(With `self.lock` held.) Each kind of worker is asked once."""
+        asked: dict[tuple, bool] = {}
+        for i, (_, job) in enumerate(self.queue):
+            kind = (job.device, job.lazy, job.torch)
+            if kind not in asked:
+                asked[kind] = self.is_ready(job)
+            if asked[kind]:
+                return i
+        return None
 
 
 def _not_done_result(card_id: str, reasons: list[str]) -> CardResult:
@@ -312,16 +354,27 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int 
     workers for `jobs` checks at a time import it (see `runner.warm_up`).
     """
     modules: set[str] = set()
-    lazy: dict[str, dict[str, None]] = {"cpu": {}, device: {}}  # (ordered sets)
+    # (ordered sets) "torchless": the CPU's checks that do not use torch (`Job.torch`)
+    lazy: dict[str, dict[str, None]] = {"cpu": {}, device: {}, "torchless": {}}
+    torchless = False
     for card in cards:
         modules |= {ref.module for ref in (card.solution, card.check) if ref}
         with contextlib.suppress(OSError, SyntaxError):  # lint reports those
             if card.solution is not None:
                 where = _runs_on(card, content, device)
-                lazy[where].update(dict.fromkeys(_lazy(card, content)))
+                sources = _sources(card, content)
+                if where == "cpu" and sources is not None and not uses_torch(sources):
+                    where, torchless = "torchless", True
+                lazy[where].update(dict.fromkeys(_lazy(sources)))
     solutions = (str(content.solutions_dir), sorted(modules))
     preload([], solutions=solutions)
-    runner_warm_up(device, jobs, lazy=tuple(lazy["cpu"]), device_lazy=tuple(lazy[device]))
+    runner_warm_up(
+        device,
+        jobs,
+        lazy=tuple(lazy["cpu"]),
+        device_lazy=tuple(lazy[device]),
+        torchless=tuple(lazy["torchless"]) if torchless else None,
+    )
 
 
 def count_jobs(cards: list[Card], content: Content) -> int:

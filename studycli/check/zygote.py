@@ -52,6 +52,14 @@ BASE_PRELOAD = (
 )
 
 
+def _is_torch(module: str) -> bool:
+    return module.partition(".")[0] == "torch"
+
+
+# A torchless zygote's (for the checks that do not use torch): ready in a tenth of a second
+TORCHLESS_PRELOAD = tuple(name for name in BASE_PRELOAD if not _is_torch(name))
+
+
 def write_message(fd: int, message: Any) -> None:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     view = memoryview(_HEADER.pack(len(data)) + data)
@@ -148,10 +156,13 @@ class Worker:
         fork: bool = True,
         device: str = "cpu",
         parent: Worker | None = None,
+        torch: bool = True,
     ) -> None:
         """With `parent` (a running zygote), the server is forked from it, with what it
-        imported, and imports `preload` more; else it is a new interpreter."""
-        self.fork, self.device = fork, device
+        imported, and imports `preload` more; else it is a new interpreter. Without `torch`,
+        it never imports torch, nor the solution modules that use it (their checks load them
+        themselves)."""
+        self.fork, self.device, self.torch = fork, device, torch
         requests_read, self._requests = os.pipe()
         replies, replies_write = os.pipe()
         self._lock = threading.Lock()  # the checks running
@@ -171,7 +182,8 @@ class Worker:
         )
         if not forked:  # (or its parent is gone) a new interpreter
             self._start(requests_read, replies_write)
-            self._send(("config", self._config((*BASE_PRELOAD, *preload), solutions)))
+            base = BASE_PRELOAD if torch else TORCHLESS_PRELOAD
+            self._send(("config", self._config((*base, *preload), solutions)))
         os.close(requests_read)
         os.close(replies_write)
         self._replies = os.fdopen(replies, "rb")
@@ -232,7 +244,7 @@ class Worker:
 
     def _config(self, preload: tuple[str, ...], solutions: tuple | None) -> dict[str, Any]:
         return {"preload": list(preload), "solutions": solutions, "fork": self.fork,
-                "device": self.device}  # fmt: skip
+                "device": self.device, "torch": self.torch}  # fmt: skip
 
     def let_go(self) -> None:
         """Tell the server to end (it kills what it still runs, and exits), without waiting."""
@@ -387,14 +399,18 @@ def _prepare(config: dict, context: threading.Thread | None = None) -> None:
     import linecache
 
     gc.disable()  # no collections while importing: they take a fifth of torch's import
+    torch = config.get("torch", True)
     for name in config["preload"]:
         with contextlib.suppress(ImportError):
-            importlib.import_module(name)
+            if torch or not _is_torch(name):
+                importlib.import_module(name)
     from studycli.check import runner
 
     folder, names = config["solutions"] or ("", ())
     for name in names:
         with contextlib.suppress(Exception):  # a broken module is the check's to report
+            if not torch and runner.uses_torch([runner.solution_path(folder, name).read_text()]):
+                continue
             module = runner._load_solution(folder, name)
             linecache.getlines(module.__file__)  # what a rejected answer's traceback shows
     if config["device"] == "cuda":
