@@ -1,8 +1,9 @@
 """Running a checker on one candidate answer, isolated in its own process.
 
 Every check runs in a child forked from a warm worker (see `zygote`) that has numpy and torch
-already imported, so a check starts in milliseconds, yet a crash, a hang or a memory blow-up in
-it is that check's outcome and never the caller's. The child runs in a session of its own (see
+already imported (numpy alone for a check that does not use torch), so a check starts in
+milliseconds, yet a crash, a hang or a memory blow-up in it is that check's outcome and never
+the caller's. The child runs in a session of its own (see
 `contain`: its whole process group is killed at the time limit and after it reports, its
 processes are capped, stdin is closed, inherited descriptors are closed, and its output, from
 Python or C, is captured and cut to its tail); the parent enforces the wall-clock limit and
