@@ -91,7 +91,7 @@ class Job:
     # imported it): the others from a lighter one, ready sooner (see `_Pool.worker`).
     lazy: tuple[str, ...] = ()
     # Whether its checker or answer may use torch (`uses_torch`): the CPU's checks that cannot
-    # fork from a zygote without it, ready in a tenth of a second, while torch's import (1.2 s)
+    # fork from a zygote without it, ready in 0.15-0.2 s, while torch's import (1.2-1.7 s)
     # goes on in the others.
     torch: bool = True
 

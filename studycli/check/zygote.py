@@ -56,7 +56,8 @@ def _is_torch(module: str) -> bool:
     return module.partition(".")[0] == "torch"
 
 
-# A torchless zygote's (for the checks that do not use torch): ready in a tenth of a second
+# A torchless zygote's (for the checks that do not use torch): ready in 0.15-0.2 s on the box,
+# where one with torch takes 1.7 s
 TORCHLESS_PRELOAD = tuple(name for name in BASE_PRELOAD if not _is_torch(name))
 
 
