@@ -461,6 +461,22 @@ def test_while_no_worker_is_ready_a_free_slot_waits_for_one():
     assert picker.take()[0] == "long" and time.monotonic() - started >= 0.25
 
 
+def test_a_device_slot_keeps_to_its_card_while_it_has_checks_left():
+    """On a device, a slot takes its last card's next check (a CUDA worker pays for a card's
+    first check once), else the first; on the CPU (a fresh child each check), the first."""
+    from studycli.check.verify import Picker
+
+    def job(device: str) -> Job:
+        return Job("solutions", "arith", "check", Candidate("reference", "add_one", "arith"),
+                   device=device)  # fmt: skip
+
+    for device, sticky in (("cuda", True), ("cpu", False)):
+        queue = [("a", job(device)), ("b", job(device)), ("a", job(device)), ("b", job(device))]
+        picker = Picker(queue, lambda j: True, sticky=sticky)
+        taken = [picker.take("b")[0], picker.take("b")[0], picker.take("b")[0]]
+        assert taken == (["b", "b", "a"] if sticky else ["a", "b", "a"])
+
+
 def test_checks_that_do_not_use_torch_are_planned_to_fork_from_a_zygote_without_it():
     from studycli.check.verify import plan
 

@@ -521,6 +521,18 @@ def test_a_run_on_cuda_makes_some_device_workers_heavy_once_it_knows(monkeypatch
     assert started[1:] == [("cuda", 1), ("heavy", 0, ("torch._dynamo",))]
 
 
+def test_a_thread_gets_the_idle_device_worker_it_ran_its_last_check_in():
+    class Fake:
+        dead = False
+
+    pool = runner._Pool()
+    mine, other = Fake(), Fake()
+    pool.idle, pool.kinds = [mine, other], {id(mine): "light", id(other): "light"}
+    pool.last[threading.get_ident()] = mine
+    assert pool._idle_device_worker("light", ()) is mine
+    assert pool._idle_device_worker("light", ()) is other  # the only one left
+
+
 def test_a_cpu_check_is_ready_once_a_zygote_it_forks_from_is():
     """`runner.ready`: whether a check would start at once. A check on the CPU forks from a
     light zygote (any of them), one with a `Job.lazy` from the heavy one; none started yet

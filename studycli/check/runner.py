@@ -422,6 +422,7 @@ class _Pool:
         self.kinds: dict[int, str] = {}  # every live CUDA worker's: light or heavy
         self.freed = threading.Condition(self.lock)  # a CUDA worker went back to the idle ones
         self.baseline: dict[int, tuple[float, float]] = {}  # a CUDA worker's memory at first
+        self.last: dict[int, Any] = {}  # a thread's last CUDA worker (see `_idle_device_worker`)
 
     def preload(self, modules: tuple[str, ...], solutions, device: str | None = None) -> None:
         sides = ("cpu", "device") if device is None else (_side(device),)
@@ -467,10 +468,11 @@ class _Pool:
             kind = "heavy" if lazy else "light"
             while True:
                 found = self._idle_device_worker(kind, lazy)
+                if found is None and (kind == "light" or self._heavy() < HEAVY_DEVICE_WORKERS):
+                    found = self._device_worker(device, kind, lazy)
                 if found is not None:
+                    self.last[threading.get_ident()] = found
                     return found
-                if kind == "light" or self._heavy() < HEAVY_DEVICE_WORKERS:
-                    return self._device_worker(device, kind, lazy)
                 # a heavy worker's checks are short: one is free sooner than another light
                 # worker would have imported `lazy` (1.2 s for torch._dynamo)
                 self.freed.wait(0.5)
@@ -479,7 +481,10 @@ class _Pool:
         """An idle device worker for a check of `kind`, taken from the idle ones, or None: for
         a light check a light one, else a heavy one; for a heavy check a heavy one, else,
         while there are fewer than `HEAVY_DEVICE_WORKERS`, a light one told to import `lazy`
-        (`_make_heavy`). (With `self.lock` held.)"""
+        (`_make_heavy`). Of those, the one this thread ran its last check in: a thread runs a
+        card's checks one after another (`verify.Picker`), and a worker pays for a card's
+        first check (its kernels loaded, its libraries' handles made) once. (With
+        `self.lock` held.)"""
         fits = [w for w in self.idle if not w.dead]
         for worker in [w for w in self.idle if w.dead]:
             self.idle.remove(worker)
@@ -488,7 +493,8 @@ class _Pool:
             fits = [w for w in fits if self.kinds.get(id(w)) == "heavy"]
         if not fits:
             return None
-        fits.sort(key=lambda w: self.kinds.get(id(w)) == kind)  # its own kind last
+        mine = self.last.get(threading.get_ident())
+        fits.sort(key=lambda w: (self.kinds.get(id(w)) == kind, w is mine))  # the best last
         worker = fits[-1]
         self.idle.remove(worker)
         if kind == "heavy":
