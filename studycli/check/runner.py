@@ -259,8 +259,10 @@ DEVICE_WORKERS = 4
 # Under CUDA's MPS (mps.py): this share of the jobs, the rest for the CPU's checks. In a run on
 # CUDA the device's checks are most of the work (389 of the 560 checks of the shipped cards),
 # and the CPU's are done long before them: on an H200 host `check --jobs 16` took 6.3 s with
-# 6 device workers, 5.7 s with 8 and 5.7 s with 10 (the CPU run 5.6 s; medians of 3).
-MPS_DEVICE_SHARE = 0.6
+# 6 device workers, 5.7 s with 8 and 5.7 s with 10 (the CPU run 5.6 s; medians of 3); once a
+# device slot kept to its card (`verify.Picker`), 4.9 s with 10, 4.6 s with 12 (faster in each
+# of 3 interleaved rounds) and 5.5 s with 14 (the CPU run 3.7 s).
+MPS_DEVICE_SHARE = 0.75
 # Device workers that import, once they have torch, what the checks with a `Job.lazy` import
 # (AdamW's and the directional derivative's, a few seconds of the shipped cards' checks on
 # CUDA), told as soon as the cards are read; a check for them waits while all are busy.
