@@ -264,7 +264,7 @@ def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tu
     from .parse import parse_card
 
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_yaml_loader(yaml))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())
     except UnicodeDecodeError:
         return None, (), (("the file is not UTF-8 text: save it as UTF-8",),)
     except yaml.YAMLError as exc:
@@ -280,8 +280,12 @@ def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tu
     return (*split(card), found)
 
 
-def _yaml_loader(yaml):
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
+def yaml_loader():
+    """PyYAML's safe loader: libyaml's when present, 10x faster (the topic list: 4 ms against
+    33 ms)."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _body_of(path: Path) -> tuple:

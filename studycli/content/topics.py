@@ -8,6 +8,8 @@ from importlib import resources
 
 import yaml
 
+from .loader import yaml_loader
+
 
 @dataclass(frozen=True)
 class Topic:
@@ -27,7 +29,7 @@ class RequiredCard:
 @lru_cache(maxsize=1)
 def _data() -> dict:
     text = resources.files("studycli.content").joinpath("topics.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=yaml_loader())
 
 
 def topics() -> dict[str, Topic]:
