@@ -253,10 +253,10 @@ def run_checks(
         ((card_id, job) for card_id, card_jobs in planned.items() for job in card_jobs),
         key=lambda item: -durations.expected(item[1], known),
     )
-    pickers = {
-        where: Picker([item for item in queue if item[1].device == where], ready, sticky=True)
-        if where != "cpu"
-        else Picker([item for item in queue if item[1].device == where], ready)
+    pickers = {  # a device's slots keep to their cards (see `Picker`)
+        where: Picker(
+            [item for item in queue if item[1].device == where], ready, sticky=where != "cpu"
+        )
         for where in pools
     }
     last = threading.local()  # the card of the slot's last check
