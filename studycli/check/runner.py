@@ -588,6 +588,7 @@ class _Pool:
         self.baseline.pop(id(worker), None)
         with self.lock:
             self.kinds.pop(id(worker), None)
+            self.last = {thread: w for thread, w in self.last.items() if w is not worker}
             self.freed.notify_all()
         threading.Thread(target=worker.close, daemon=True).start()
 
@@ -760,11 +761,9 @@ def _set_threads(threads: int) -> None:
 
 
 def _load_solution(solutions_dir: str, module: str):
-    return _load_file(solution_path(solutions_dir, module), f"studycli_solutions.{module}")
+    from studycli.content.source import module_path
 
-
-def solution_path(solutions_dir: str, module: str) -> Path:
-    return Path(solutions_dir) / f"{module}.py"
+    return _load_file(module_path(Path(solutions_dir), module), f"studycli_solutions.{module}")
 
 
 def _load_file(path: Path, name: str):

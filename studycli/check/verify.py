@@ -108,7 +108,7 @@ def plan(
     device = _runs_on(card, content, device, info)
     sources = _sources(card, content)
     lazy = _lazy(sources)
-    torch = sources is None or uses_torch([*sources, starter])
+    torch = _uses_torch(sources, starter)
     return [
         Job(
             str(content.solutions_dir),
@@ -132,6 +132,11 @@ def _sources(card: Card, content: Content) -> list[str] | None:
         return [read_module(content.solutions_dir, module).source for module in sorted(refs)]
     except (OSError, SyntaxError):  # lint reports those
         return None
+
+
+def _uses_torch(sources: list[str] | None, *more: str) -> bool:
+    """Whether checks with these sources (None: unread) may use torch (`Job.torch`)."""
+    return sources is None or uses_torch([*sources, *more])
 
 
 def _lazy(sources: list[str] | None) -> tuple[str, ...]:
@@ -381,7 +386,7 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int 
             if card.solution is not None:
                 where = _runs_on(card, content, device)
                 sources = _sources(card, content)
-                if where == "cpu" and sources is not None and not uses_torch(sources):
+                if where == "cpu" and not _uses_torch(sources):
                     where, torchless = "torchless", True
                 lazy[where].update(dict.fromkeys(_lazy(sources)))
     solutions = (str(content.solutions_dir), sorted(modules))

@@ -410,8 +410,8 @@ def _prepare(config: dict, context: threading.Thread | None = None) -> None:
     folder, names = config["solutions"] or ("", ())
     for name in names:
         with contextlib.suppress(Exception):  # a broken module is the check's to report
-            if not torch and runner.uses_torch([runner.solution_path(folder, name).read_text()]):
-                continue
+            if not torch and _names_torch(folder, name):
+                continue  # a torchless zygote loads only the modules that never name torch
             module = runner._load_solution(folder, name)
             linecache.getlines(module.__file__)  # what a rejected answer's traceback shows
     if config["device"] == "cuda":
@@ -426,6 +426,16 @@ def _prepare(config: dict, context: threading.Thread | None = None) -> None:
         with contextlib.suppress(OSError, AttributeError, ValueError):
             _collapse()
     gc.enable()
+
+
+def _names_torch(folder: str, module: str) -> bool:
+    """Whether solution module `module` in `folder` names torch (`runner.uses_torch`)."""
+    from pathlib import Path
+
+    from studycli.check.runner import uses_torch
+    from studycli.content.source import module_path
+
+    return uses_torch([module_path(Path(folder), module).read_text(encoding="utf-8")])
 
 
 def _collapse() -> None:
