@@ -334,12 +334,22 @@ def test_with_cuda_a_checker_that_ignores_the_device_is_planned_on_the_cpu():
 
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
 def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, monkeypatch):
-    """AdamW's and the directional derivative's checkers import torch._dynamo on first use
-    (1-2 s): their checks run where it is imported (on the CPU, forked from a zygote of their
-    own; on CUDA, whose device their checkers use, in device workers forked from it), and the
-    others where it is not. No worker is told to import it for every check."""
-    from studycli.check import verify
+    """A checker that imports torch._dynamo on first use (1-2 s; as AdamW's did when it made
+    an optimizer object: here its source is taken to): its checks run where it is imported
+    (on the CPU, forked from a zygote of their own; on CUDA, whose device its checker uses, in
+    device workers told to import it), and the others where it is not. No worker is told to
+    import it for every check."""
+    import re
 
+    from studycli.check import runner, verify
+
+    lazy = ["torch._dynamo", "torch.profiler"]
+    patterns = runner._lazy_patterns()
+    monkeypatch.setattr(
+        runner,
+        "_lazy_patterns",
+        lambda: [(re.compile(r"def adamw_step\b"), tuple(lazy)), *patterns],
+    )
     preloaded: dict[str | None, list[str]] = {}
     loaded = []
     started: dict[str, list[str]] = {}
@@ -355,7 +365,6 @@ def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, mon
     monkeypatch.setattr(verify, "runner_warm_up", warm_up)
     content = load_content(REPO_ROOT)
     verify.warm_up(list(content.cards.values()), content, device)
-    lazy = ["torch._dynamo", "torch.profiler"]
     assert sorted(started["cpu" if device == "cpu" else "device"]) == lazy
     # the hungarian algorithm's checker imports scipy's matcher, where it is installed: its
     # checks do not use torch

@@ -200,12 +200,57 @@ def test_lazy_modules_leave_out_packages_that_are_not_installed(monkeypatch):
     installed = {"torch": True, "numpy": True, "scipy": False}
     monkeypatch.setattr(runner, "_installed", lambda module: installed[module.split(".")[0]])
     assert runner.lazy_modules([hungarian]) == []
-    assert runner.lazy_modules([hungarian, "torch.optim.AdamW"]) == [
+    assert runner.lazy_modules([hungarian, "torch.optim.AdamW(params)"]) == [
         "torch._dynamo",
         "torch.profiler",
     ]
     installed["scipy"] = True
     assert runner.lazy_modules([hungarian]) == ["scipy.optimize"]
+
+
+# What a checker's source may do, and whether that imports torch._dynamo on first use
+USES = {
+    "torch.optim.AdamW([torch.zeros(2, requires_grad=True)])": True,
+    "from torch.optim import SGD\nSGD([torch.zeros(2, requires_grad=True)], lr=0.1)": True,
+    "from torch.optim import adamw\n"
+    "z = torch.zeros(2)\n"
+    "adamw.adamw([z.clone()], [z + 1], [z.clone()], [z.clone()], [], [torch.tensor(0.0)],"
+    " amsgrad=False, beta1=0.9, beta2=0.99, lr=0.1, weight_decay=0.1, eps=1e-8, maximize=False)": (
+        False
+    ),
+    "torch.func.grad(lambda x: (x * x).sum())(torch.ones(2))": True,
+    "torch.func.jvp(lambda x: (x * x).sum(), (torch.ones(2),), (torch.ones(2),))": False,
+    "# the same numbers as torch.optim.AdamW": False,
+}
+
+
+def test_lazy_modules_say_what_imports_torch_dynamo_on_first_use():
+    """`lazy_modules` tells an optimizer object, and torch.func's reverse mode, from
+    torch.optim's functional updates and forward mode, as the torch installed here does:
+    each use runs in a child of an interpreter with torch imported, which says whether
+    torch._dynamo got imported."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import os, sys, torch\n"
+        "for use in sys.argv[1:]:\n"
+        "    read, write = os.pipe()\n"
+        "    if os.fork() == 0:\n"
+        "        exec(use)\n"
+        "        os.write(write, b'1' if 'torch._dynamo' in sys.modules else b'0')\n"
+        "        os._exit(0)\n"
+        "    os.close(write)\n"
+        "    print(os.read(read, 1).decode(), flush=True)\n"
+        "    os.wait()\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *USES], capture_output=True, text=True, check=True
+    ).stdout.split()
+    imported = dict(zip(USES, (flag == "1" for flag in out)))
+    assert imported == USES  # the torch installed here does as USES says
+    for use, imports in USES.items():
+        assert ("torch._dynamo" in runner.lazy_modules([use])) == imports, use
 
 
 def test_installed_finds_a_package_without_importing_it():

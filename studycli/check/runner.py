@@ -25,6 +25,7 @@ import contextlib
 import functools
 import io
 import os
+import re
 import threading
 import time
 from collections.abc import Iterable
@@ -240,15 +241,24 @@ def _crash_message(exitcode: int | None) -> str:
 
 
 # Modules that a library (or a checker) imports the first time one of its functions is
-# called, by what a solution module's source uses. Each child would import them again; the
-# worker does once. Those of a package that is not installed are left out (`lazy_modules`).
+# called, by a pattern of what a solution module's source uses (its text, docstrings too: a
+# match that is not a call only makes its checks start later). Each child would import them
+# again; the worker does once. Those of a package that is not installed are left out
+# (`lazy_modules`). What imports torch._dynamo (1.4 s), as of torch 2.13:
 LAZY_IMPORTS = {
-    "torch.optim": ("torch._dynamo", "torch.profiler"),  # an optimizer's step(): 1.4 s
-    "torch.func": ("torch._dynamo",),
-    "torch.compile": ("torch._dynamo",),
+    # an optimizer object, made (torch.optim.AdamW(...)) or imported by its class's name, and
+    # its step(); not torch.optim's functional updates (torch.optim.adamw.adamw)
+    r"\boptim\.[A-Z]\w*\(|\bfrom torch\.optim import [^\n]*\b[A-Z]": (
+        "torch._dynamo",
+        "torch.profiler",
+    ),
+    # torch.func's reverse mode; not its jvp, jacfwd or vmap
+    r"\bfunc\.(?:vjp|grad|grad_and_value|jacrev|hessian)\b"
+    r"|\bfrom torch\.func import [^\n]*\b(?:vjp|grad|jacrev|hessian)\b": ("torch._dynamo",),
+    r"\btorch\.compile\b": ("torch._dynamo",),
     # hungarian's checker makes scipy's matcher refuse, where scipy is installed: each of its
     # checks imported scipy.optimize, 0.3-0.4 s, the tail of a run on the 16-core host
-    "scipy": ("scipy.optimize",),
+    r"\bscipy\b": ("scipy.optimize",),
 }
 WORKER_START_LIMIT = 600.0  # seconds a worker may take to start (torch's import, CUDA's)
 # A CUDA worker holding this much more (device memory, or host memory) than after its first
@@ -296,10 +306,15 @@ def lazy_modules(sources: Iterable[str]) -> list[str]:
     packages installed here)."""
     found: dict[str, None] = {}
     for source in sources:
-        for used, modules in LAZY_IMPORTS.items():
-            if used in source:
+        for used, modules in _lazy_patterns():
+            if used.search(source):
                 found.update(dict.fromkeys(m for m in modules if _installed(m)))
     return list(found)
+
+
+@functools.cache
+def _lazy_patterns() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
+    return [(re.compile(pattern), modules) for pattern, modules in LAZY_IMPORTS.items()]
 
 
 @functools.cache
