@@ -219,16 +219,16 @@ USES = {
         False
     ),
     "torch.func.grad(lambda x: (x * x).sum())(torch.ones(2))": True,
-    "torch.func.jvp(lambda x: (x * x).sum(), (torch.ones(2),), (torch.ones(2),))": False,
+    "x = torch.ones(2, dtype=torch.float64)\ntorch.func.jvp(lambda x: (2 * x).sum(), (x,), (x,))": True,
+    "torch.sin(torch.ones(2)).sum()": False,
     "# the same numbers as torch.optim.AdamW": False,
 }
 
 
 def test_lazy_modules_say_what_imports_torch_dynamo_on_first_use():
-    """`lazy_modules` tells an optimizer object, and torch.func's reverse mode, from
-    torch.optim's functional updates and forward mode, as the torch installed here does:
-    each use runs in a child of an interpreter with torch imported, which says whether
-    torch._dynamo got imported."""
+    """`lazy_modules` tells an optimizer object and torch.func from torch.optim's functional
+    updates, as the torch installed here does: each use runs in a child of an interpreter
+    with torch imported, which says whether torch._dynamo got imported."""
     import subprocess
     import sys
 
