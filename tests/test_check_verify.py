@@ -358,8 +358,9 @@ def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, mon
         preloaded.setdefault(device, []).extend(modules)
         loaded.append(solutions)
 
-    def warm_up(device, jobs, lazy, device_lazy, torchless):
+    def warm_up(device, jobs, lazy, device_lazy, heavy, torchless):
         started.update(cpu=list(lazy), device=list(device_lazy), torchless=list(torchless))
+        started.update(heavy=heavy)
 
     monkeypatch.setattr(verify, "preload", preload)
     monkeypatch.setattr(verify, "runner_warm_up", warm_up)
@@ -382,6 +383,15 @@ def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, mon
         for card_id in ("adamw-step", "sliding-window-max")
     }
     assert jobs == {"adamw-step": {(device, tuple(lazy))}, "sliding-window-max": {("cpu", ())}}
+    # as many heavy device workers as there are device checks to run in them, at most
+    on_device = [
+        job
+        for card in content.cards.values()
+        if card.runnable
+        for job in verify.plan(card, content, device=device)
+        if job.device != "cpu" and job.lazy and job.candidate.kind != "code"
+    ]
+    assert started["heavy"] == len(on_device) and (device == "cpu") == (not on_device)
 
 
 def test_the_checks_that_took_longest_last_time_start_first(tmp_path):
@@ -418,7 +428,7 @@ def test_warming_up_skips_a_solution_module_that_does_not_parse(device, content_
     monkeypatch.setattr(
         verify,
         "runner_warm_up",
-        lambda device, jobs, lazy, device_lazy, torchless: started.append(lazy),
+        lambda device, jobs, lazy, device_lazy, heavy, torchless: started.append(lazy),
     )
     content = load_content(content_copy)
     verify.warm_up(list(content.cards.values()), content, device)
@@ -515,3 +525,102 @@ def test_a_check_whose_worker_is_still_starting_lets_the_others_go_first(content
     run_checks(cards, content, jobs=1, on_job_done=lambda j, o: order.append(j))
     assert [job.torch for job in order] == sorted((job.torch for job in order), reverse=True)
     assert {job.candidate.module for job in order if job.torch} == {"tensors", ""}
+
+
+SPLIT = '''"""A module whose docstring names torch.func."""
+
+import torch
+
+
+def slope(f, x):
+    """The derivative of f at x (torch.func's jvp would do: ‖this‖ is a docstring)."""
+    return _helper(f, x)
+
+
+def _helper(f, x):
+    "Reverse mode."
+    (grad,) = torch.autograd.grad(f(x), x)
+    return grad
+
+
+def check_slope(impl, device="cpu"):
+    return _variant_called(impl)
+
+
+@fails_with("forward mode")
+def _variant_forward(f, x):
+    """Forward mode, ‖v‖."""
+    return torch.func.jvp(f, (x,), (torch.ones_like(x),))[1]
+
+
+def _variant_called(f, x):
+    return _helper(f, x)
+
+
+def _wrong_twice(f, x):
+    """Twice the slope."""
+    return 2 * _helper(f, x)
+
+
+WRONG_ANSWERS = {"slope": [_wrong_twice]}
+CORRECT_VARIANTS = {"slope": [_variant_forward, _variant_called, lambda f, x: _helper(f, x)]}
+'''
+
+
+def test_a_modules_code_splits_off_the_answers_only_its_tables_name(tmp_path):
+    """`code_parts`: the code without docstrings (the tree's column offsets are bytes: the
+    non-ASCII ones must not shift a cut), the functions that only the tables name on their
+    own, and everything else, a variant that the checker calls too among it."""
+    from studycli.content.source import read_module
+
+    (tmp_path / "split.py").write_text(SPLIT, encoding="utf-8")
+    rest, own = read_module(tmp_path, "split").code_parts
+    assert set(own) == {"_variant_forward", "_wrong_twice"}
+    assert own["_variant_forward"].startswith('@fails_with("forward mode")\ndef _variant_forward(')
+    assert "torch.func.jvp(f" in own["_variant_forward"]
+    assert "torch.func" not in rest and "‖" not in rest and "Reverse mode" not in rest
+    assert "def _variant_called(f, x):\n    return _helper(f, x)" in rest
+    assert '    \n    (grad,) = torch.autograd.grad(f(x), x)\n' in rest
+    # every line of code is in exactly one part
+    code = [line for line in (rest + "".join(own.values())).splitlines() if line.strip()]
+    assert sorted(code) == sorted(
+        line for line in SPLIT.splitlines() if line.strip() and '"' not in line.strip()[:1]
+    )
+
+
+def test_only_a_check_whose_own_code_imports_something_waits_for_it(content_copy):
+    """A check is heavy (`Job.lazy`) by what it may run: its modules' code but the other
+    answers' own functions, and its own; not by what a docstring names."""
+    from studycli.check import verify
+
+    pytest.importorskip("torch")
+    (content_copy / "solutions" / "split.py").write_text(SPLIT, encoding="utf-8")
+    write_card(
+        content_copy,
+        "basics",
+        "slope",
+        "id: slope\nkind: coding\ntopic: poisson\ntitle: Slope\n"
+        "prompt: |\n  Take the slope.\nsolution: split:slope\n",
+    )
+    content = load_content(content_copy)
+    jobs = verify.plan(content.get("slope"), content)
+    heavy = {(job.candidate.kind, job.candidate.index) for job in jobs if job.lazy}
+    assert heavy == {("variant", 0)}
+    assert next(job for job in jobs if job.lazy).lazy == ("torch._dynamo",)
+
+
+def test_of_the_shipped_checks_only_forward_mode_autograd_imports_torch_dynamo():
+    """The directional derivative's forward-mode variant imports torch._dynamo (`runner`'s
+    `LAZY_IMPORTS`); its card's other checks, and every other card's, do not wait for it."""
+    from studycli.check import verify
+
+    pytest.importorskip("torch")
+    content = load_content(REPO_ROOT)
+    heavy = [
+        (card.id, job.candidate.kind, job.candidate.index)
+        for card in content.cards.values()
+        if card.runnable
+        for job in verify.plan(card, content)
+        if "torch._dynamo" in job.lazy
+    ]
+    assert heavy == [("directional-derivative", "variant", 1)]

@@ -541,7 +541,7 @@ def test_modules_preloaded_for_one_device_go_to_its_workers_only():
 def test_a_run_on_cuda_makes_some_device_workers_heavy_once_it_knows(monkeypatch):
     """The command starts its device workers before it has read the cards, all light; once it
     knows that some checks on the device import more, a few of them (`HEAVY_DEVICE_WORKERS`,
-    at most half) import it too."""
+    at most half, and no more than there are such checks) import it too."""
     started = []
 
     class Pool:
@@ -561,6 +561,9 @@ def test_a_run_on_cuda_makes_some_device_workers_heavy_once_it_knows(monkeypatch
     started.clear()
     runner.warm_up("cuda", 16, device_lazy=("torch._dynamo",))
     assert started[1:] == [("cuda", 8), ("heavy", runner.HEAVY_DEVICE_WORKERS, ("torch._dynamo",))]
+    started.clear()
+    runner.warm_up("cuda", 16, device_lazy=("torch._dynamo",), heavy=1)  # one check needs it
+    assert started[1:] == [("cuda", 8), ("heavy", 1, ("torch._dynamo",))]
     started.clear()
     runner.warm_up("cuda", 2, device_lazy=("torch._dynamo",))
     assert started[1:] == [("cuda", 1), ("heavy", 0, ("torch._dynamo",))]

@@ -365,13 +365,15 @@ def warm_up(
     lazy: tuple[str, ...] = (),
     device_lazy: tuple[str, ...] | None = None,
     torchless: tuple[str, ...] | None = None,
+    heavy: int = HEAVY_DEVICE_WORKERS,
 ) -> None:
     """Start the workers for checks on `device` now, in the background, so that the first check
     finds torch (and what was preloaded) imported: on the CPU the one that forks every check
     (a check started meanwhile waits for it), and with `lazy` the one for the checks that
     import those modules on first use (see `Job.lazy`); on CUDA those too (for the checkers
     that ignore the device) and `device_workers(workers)` device workers. With `device_lazy`,
-    a few of those (`HEAVY_DEVICE_WORKERS`) import it too, for the device's checks that do.
+    a few of those (`HEAVY_DEVICE_WORKERS`, no more than `heavy`, the device's checks that
+    import it) import it too, for those checks.
     With `torchless` (what they import on first use), the one for the checks that do not use
     torch (see `Job.torch`). The CPU's checks fork from `light_zygotes` light zygotes, by how
     many run at once."""
@@ -385,7 +387,7 @@ def warm_up(
     if device != "cpu":
         _pool.start(device, total)
         if device_lazy:
-            _pool.make_heavy(min(HEAVY_DEVICE_WORKERS, total // 2), device_lazy)
+            _pool.make_heavy(min(HEAVY_DEVICE_WORKERS, total // 2, heavy), device_lazy)
 
 
 def light_zygotes(checks: int) -> int:

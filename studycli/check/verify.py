@@ -7,6 +7,7 @@ own isolated job (see `runner`), in parallel.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import threading
 import time
@@ -18,7 +19,13 @@ from pathlib import Path
 from studycli.content.card import Card
 from studycli.content.loader import Content
 from studycli.content.scaffold import not_done
-from studycli.content.source import checker_ref, read_module, starter_for
+from studycli.content.source import (
+    ModuleInfo,
+    checker_ref,
+    code_without_docstrings,
+    read_module,
+    starter_for,
+)
 from studycli.errors import StudyError
 
 from . import durations
@@ -88,6 +95,30 @@ def plan(
     assert card.solution is not None
     info = read_module(content.solutions_dir, card.solution.module)
     check = checker_ref(card, info)
+    starter = starter_for(card, info)
+    candidates = [*_candidates(card, info), Candidate("code", card.solution.function, code=starter)]
+    device = _runs_on(card, content, device, info)
+    sources = _sources(card, content)
+    torch = _uses_torch(sources, starter)
+    return [
+        Job(
+            str(content.solutions_dir),
+            check.module,
+            check.function,
+            c,
+            device,
+            timeout,
+            memory_mb,
+            lazy=lazy,
+            torch=torch,
+        )
+        for c, lazy in zip(candidates, _lazy(card, content, info, candidates))
+    ]
+
+
+def _candidates(card: Card, info: ModuleInfo) -> list[Candidate]:
+    """The answers that verify `card` but its starter: reference, variants, wrong answers."""
+    assert card.solution is not None
     function, module = card.solution.function, card.solution.module
     candidates = [Candidate("reference", function, module)]
     for kind, table in (("variant", "CORRECT_VARIANTS"), ("wrong", "WRONG_ANSWERS")):
@@ -103,26 +134,7 @@ def plan(
             )
             for i in range(count)
         ]
-    starter = starter_for(card, info)
-    candidates.append(Candidate("code", function, code=starter))
-    device = _runs_on(card, content, device, info)
-    sources = _sources(card, content)
-    lazy = _lazy(sources)
-    torch = _uses_torch(sources, starter)
-    return [
-        Job(
-            str(content.solutions_dir),
-            check.module,
-            check.function,
-            c,
-            device,
-            timeout,
-            memory_mb,
-            lazy=lazy,
-            torch=torch,
-        )
-        for c in candidates
-    ]
+    return candidates
 
 
 def _sources(card: Card, content: Content) -> list[str] | None:
@@ -139,9 +151,35 @@ def _uses_torch(sources: list[str] | None, *more: str) -> bool:
     return sources is None or uses_torch([*sources, *more])
 
 
-def _lazy(sources: list[str] | None) -> tuple[str, ...]:
-    """What a checker in these sources imports on first use (`runner.lazy_modules`), in order."""
-    return tuple(sorted(lazy_modules(sources or [])))
+TABLES = {"variant": "CORRECT_VARIANTS", "wrong": "WRONG_ANSWERS"}
+
+
+def _lazy(
+    card: Card, content: Content, info: ModuleInfo, candidates: list[Candidate]
+) -> list[tuple[str, ...]]:
+    """What the check of each of `candidates` imports on first use (`runner.lazy_modules`):
+    what its modules' code imports, but the wrong answers' and variants' own functions
+    (`ModuleInfo.code_parts`), and what its own function or code does. Docstrings are left
+    out: a card's text may name what its reference does not use. (One variant of the
+    directional derivative uses forward-mode autograd, which imports torch._dynamo: its 12
+    other checks need not wait for it.)"""
+    refs = {ref.module for ref in (card.solution, card.check) if ref}
+    try:
+        infos = [read_module(content.solutions_dir, module) for module in sorted(refs)]
+    except (OSError, SyntaxError):  # lint reports those
+        return [() for _ in candidates]
+    shared = set(lazy_modules(found.code_parts[0] for found in infos))
+    own = info.code_parts[1]
+    lazies = []
+    for candidate in candidates:
+        if candidate.kind in TABLES:
+            entries = info.table_entries(TABLES[candidate.kind], candidate.function)
+            entry = entries[candidate.index] if candidate.index < len(entries) else None
+            text = own.get(entry.id, "") if isinstance(entry, ast.Name) else ""
+        else:
+            text = code_without_docstrings(candidate.code) if candidate.code else ""
+        lazies.append(tuple(sorted(shared.union(lazy_modules([text]) if text else ()))))
+    return lazies
 
 
 def _runs_on(card: Card, content: Content, device: str, info=None) -> str:
@@ -374,21 +412,25 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int 
     import something on first use (torch._dynamo for an optimizer's step, 1-2 s) fork from a
     worker of their own that imports it (`Job.lazy`), so that the others fork from a lighter
     one, which is ready sooner; in a run on CUDA, so do the device's: a few of the device
-    workers for `jobs` checks at a time import it (see `runner.warm_up`).
+    workers for `jobs` checks at a time import it (see `runner.warm_up`), no more than there
+    are such checks.
     """
     modules: set[str] = set()
     # (ordered sets) "torchless": the CPU's checks that do not use torch (`Job.torch`)
     lazy: dict[str, dict[str, None]] = {"cpu": {}, device: {}, "torchless": {}}
     torchless = False
+    heavy = 0  # the device's checks that import something on first use
     for card in cards:
         modules |= {ref.module for ref in (card.solution, card.check) if ref}
         with contextlib.suppress(OSError, SyntaxError):  # lint reports those
             if card.solution is not None:
-                where = _runs_on(card, content, device)
-                sources = _sources(card, content)
-                if where == "cpu" and not _uses_torch(sources):
+                info = read_module(content.solutions_dir, card.solution.module)
+                where = _runs_on(card, content, device, info)
+                if where == "cpu" and not _uses_torch(_sources(card, content)):
                     where, torchless = "torchless", True
-                lazy[where].update(dict.fromkeys(_lazy(sources)))
+                for found in _lazy(card, content, info, _candidates(card, info)):
+                    lazy[where].update(dict.fromkeys(found))
+                    heavy += bool(found) and where not in ("cpu", "torchless")
     solutions = (str(content.solutions_dir), sorted(modules))
     preload([], solutions=solutions)
     runner_warm_up(
@@ -396,6 +438,7 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int 
         jobs,
         lazy=tuple(lazy["cpu"]),
         device_lazy=tuple(lazy[device]),
+        heavy=heavy,
         torchless=tuple(lazy["torchless"]) if torchless else None,
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from .card import Card, Ref
@@ -86,6 +86,56 @@ class ModuleInfo:
             for name in ast.walk(statement)
         )
 
+    @cached_property
+    def code_parts(self) -> tuple[str, dict[str, str]]:
+        """The module's code, docstrings left out, split into the functions that only the
+        tables (`WRONG_ANSWERS`, `CORRECT_VARIANTS`) name, by name, and the rest: what a check
+        of a wrong answer or a variant may run is the rest and that answer's own function
+        (`verify.plan` tells from these what each check imports on first use)."""
+        data = self.source.encode("utf-8")  # (the tree's column offsets count UTF-8 bytes)
+        starts = [0]
+        for line in data.splitlines(keepends=True):
+            starts.append(starts[-1] + len(line))
+        docstrings = [
+            (starts[node.lineno - 1] + node.col_offset, starts[end - 1] + node.end_col_offset)
+            for node in sorted(_docstrings(self.tree.body), key=lambda n: (n.lineno, n.col_offset))
+            if (end := node.end_lineno) is not None and node.end_col_offset is not None
+        ]
+
+        def text(start: int, end: int) -> str:
+            kept, at = [], start
+            for low, high in docstrings:
+                if start <= low and high <= end:
+                    kept.append(data[at:low])
+                    at = high
+            return b"".join([*kept, data[at:end]]).decode("utf-8", errors="replace")
+
+        listed = [
+            entry.id
+            for table in ("WRONG_ANSWERS", "CORRECT_VARIANTS")
+            for entries in self.tables(table).values()
+            for entry in entries
+            if isinstance(entry, ast.Name)
+        ]
+        own: dict[str, tuple[int, int]] = {}
+        for node in self.tree.body:
+            # named nowhere else (no call from a checker or another answer, no alias; a longer
+            # name containing it counts too, which only keeps it in the rest)
+            if (
+                isinstance(node, ast.FunctionDef)
+                and node.name in listed
+                and node.end_lineno
+                and self.source.count(node.name) == 1 + listed.count(node.name)
+            ):
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                own[node.name] = (starts[first - 1], starts[node.end_lineno])
+        rest, at = [], 0
+        for low, high in sorted(own.values()):
+            rest.append(text(at, low))
+            at = high
+        rest.append(text(at, len(data)))
+        return "".join(rest), {name: text(*span) for name, span in own.items()}
+
     def imports(self) -> list[str]:
         """The module's top-level import lines, for the starter (studycli's own left out)."""
         source_lines = self.source.splitlines()
@@ -96,6 +146,30 @@ class ModuleInfo:
                 if "studycli" not in text:
                     lines.append(text)
         return lines
+
+
+def code_without_docstrings(source: str) -> str:
+    """`source` with its docstrings left out (as it is, where it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    return ModuleInfo(path=Path(), tree=tree, source=source).code_parts[0]
+
+
+def _docstrings(body: list) -> list[ast.expr]:
+    """The bare strings in `body` and in the bodies within it: docstrings (and any other string
+    statement, which does nothing either)."""
+    found: list[ast.expr] = []
+    for node in body:
+        value = node.value if isinstance(node, ast.Expr) else None
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            found.append(value)
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            inner = getattr(node, field, None)
+            if isinstance(inner, list):
+                found += _docstrings(inner)
+    return found
 
 
 def _elements(node: ast.expr) -> list[ast.expr]:
