@@ -580,7 +580,7 @@ def test_a_modules_code_splits_off_the_answers_only_its_tables_name(tmp_path):
     assert "torch.func.jvp(f" in own["_variant_forward"]
     assert "torch.func" not in rest and "‖" not in rest and "Reverse mode" not in rest
     assert "def _variant_called(f, x):\n    return _helper(f, x)" in rest
-    assert "    \n    (grad,) = torch.autograd.grad(f(x), x)\n" in rest
+    assert '    \n    (grad,) = torch.autograd.grad(f(x), x)\n' in rest
     # every line of code is in exactly one part
     code = [line for line in (rest + "".join(own.values())).splitlines() if line.strip()]
     assert sorted(code) == sorted(
@@ -624,60 +624,3 @@ def test_of_the_shipped_checks_only_forward_mode_autograd_imports_torch_dynamo()
         if "torch._dynamo" in job.lazy
     ]
     assert heavy == [("directional-derivative", "variant", 1)]
-
-
-@pytest.mark.parametrize("lazy_checks", [1, 2])
-def test_a_lone_cpu_check_that_imports_something_imports_it_in_its_own_child(
-    lazy_checks, content_copy, monkeypatch
-):
-    """A zygote of its own for the CPU's checks that import something on first use pays for
-    it once: for one check, that check imports it in its child instead (`Job.lazy` dropped),
-    and `warm_up` starts no such zygote; from `HEAVY_ZYGOTE_CHECKS` on, they share one."""
-    import re
-
-    from studycli.check import runner, verify
-    from studycli.check.runner import Outcome, Status
-
-    pytest.importorskip("torch")
-    assert verify.HEAVY_ZYGOTE_CHECKS == 2
-    source = SPLIT
-    if lazy_checks == 2:
-        source = source.replace("[_wrong_twice]", "[_wrong_forward]") + (
-            "\n\ndef _wrong_forward(f, x):\n    return torch.func.jvp(f, (x,), (x,))[1] * 2\n"
-        )
-    (content_copy / "solutions" / "split.py").write_text(source, encoding="utf-8")
-    write_card(
-        content_copy,
-        "basics",
-        "slope",
-        "id: slope\nkind: coding\ntopic: poisson\ntitle: Slope\n"
-        "prompt: |\n  Take the slope.\nsolution: split:slope\n",
-    )
-    # and a card whose checks do not use torch, and import something (they fork from the
-    # torchless zygote, which imports it: they do not count)
-    with (content_copy / "solutions" / "arith.py").open("a", encoding="utf-8") as arith:
-        arith.write("\n# WITHOUT_TORCH\n")
-    patterns = runner._lazy_patterns()
-    monkeypatch.setattr(
-        runner, "_lazy_patterns", lambda: [(re.compile("WITHOUT_TORCH"), ("json",)), *patterns]
-    )
-    started: list[tuple[str, ...]] = []
-    ran: list[Job] = []
-    monkeypatch.setattr(verify, "preload", lambda modules, solutions=None, device=None: None)
-    monkeypatch.setattr(
-        verify,
-        "runner_warm_up",
-        lambda device, jobs, lazy, device_lazy, heavy, torchless: started.append(lazy),
-    )
-    monkeypatch.setattr(
-        verify, "run_job", lambda job: ran.append(job) or Outcome(Status.PASS, "passed", 0.0)
-    )
-    content = load_content(content_copy)
-    run_checks([content.get("slope"), content.get("add-one")], content, jobs=2)
-    assert all(job.lazy == ("json",) for job in ran if not job.torch)
-    heavy = [job for job in ran if job.lazy and job.torch]
-    if lazy_checks == 1:
-        assert started == [()] and heavy == []
-    else:
-        assert started == [("torch._dynamo",)]
-        assert sorted(job.candidate.kind for job in heavy) == ["variant", "wrong"]

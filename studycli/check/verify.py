@@ -279,11 +279,6 @@ def run_checks(
         for card in cards
         if card.runnable and card.id not in unfinished
     }
-    if not _heavy_zygote([job for card_jobs in planned.values() for job in card_jobs]):
-        planned = {
-            card_id: [replace(job, lazy=()) if _heavy(job) else job for job in card_jobs]
-            for card_id, card_jobs in planned.items()
-        }
     warm_up(cards, content, device, jobs)
     collected: dict[str, list[tuple[Job, Outcome]]] = {card_id: [] for card_id in planned}
     # Checks on a GPU take turns on it in a few device workers, each busy on a core of its
@@ -339,29 +334,6 @@ def run_checks(
         for card in cards
         if card.id in unfinished or card.id in planned
     ]
-
-
-# The CPU's checks that import something on first use (`Job.lazy`) fork from a zygote of their
-# own that imported it where there are at least this many; fewer import it each in its child.
-# Such a zygote pays for the import and for its huge pages once (`zygote._collapse`: on the
-# 2-core box 1.4 s and 0.3-0.4 s of CPU for torch._dynamo, a check's own import 1.4 s), and it
-# starts once the light zygote has imported torch: on the H200 host the one check that needs
-# torch._dynamo (of 560) started at 2.94-3.09 s in it and ended the run, 0.1-0.4 s after the
-# others (`check --jobs 16`).
-HEAVY_ZYGOTE_CHECKS = 2
-
-
-def _heavy_zygote(jobs: list[Job]) -> bool:
-    """Whether the CPU's checks with a `Job.lazy` among `jobs` fork from a zygote of their own.
-    (Starters left out of the count, as `warm_up` does not make them.)"""
-    counted = [job for job in jobs if _heavy(job) and job.candidate.kind != "code"]
-    return len(counted) >= HEAVY_ZYGOTE_CHECKS
-
-
-def _heavy(job: Job) -> bool:
-    """Whether `job` forks from the heavy zygote, where there is one. (Those that do not use
-    torch fork from the torchless zygote, whatever they import: it imports that too.)"""
-    return job.device == "cpu" and job.torch and bool(job.lazy)
 
 
 # Seconds a free slot waits for a check whose worker is ready, while none is: torch's import
@@ -438,9 +410,8 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int 
 
     Each worker imports only what the checks it runs need: the CPU's checks whose checkers
     import something on first use (torch._dynamo for an optimizer's step, 1-2 s) fork from a
-    worker of their own that imports it (`Job.lazy`), where there are a few of them
-    (`HEAVY_ZYGOTE_CHECKS`), so that the others fork from a lighter one, which is ready
-    sooner; in a run on CUDA, so do the device's: a few of the device
+    worker of their own that imports it (`Job.lazy`), so that the others fork from a lighter
+    one, which is ready sooner; in a run on CUDA, so do the device's: a few of the device
     workers for `jobs` checks at a time import it (see `runner.warm_up`), no more than there
     are such checks.
     """
@@ -448,7 +419,7 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int 
     # (ordered sets) "torchless": the CPU's checks that do not use torch (`Job.torch`)
     lazy: dict[str, dict[str, None]] = {"cpu": {}, device: {}, "torchless": {}}
     torchless = False
-    heavy = {"cpu": 0, device: 0, "torchless": 0}  # the checks that import something on first use
+    heavy = 0  # the device's checks that import something on first use
     for card in cards:
         modules |= {ref.module for ref in (card.solution, card.check) if ref}
         with contextlib.suppress(OSError, SyntaxError):  # lint reports those
@@ -459,15 +430,15 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int 
                     where, torchless = "torchless", True
                 for found in _lazy(card, content, info, _candidates(card, info)):
                     lazy[where].update(dict.fromkeys(found))
-                    heavy[where] += bool(found)
+                    heavy += bool(found) and where not in ("cpu", "torchless")
     solutions = (str(content.solutions_dir), sorted(modules))
     preload([], solutions=solutions)
     runner_warm_up(
         device,
         jobs,
-        lazy=tuple(lazy["cpu"]) if heavy["cpu"] >= HEAVY_ZYGOTE_CHECKS else (),
+        lazy=tuple(lazy["cpu"]),
         device_lazy=tuple(lazy[device]),
-        heavy=heavy[device] if device != "cpu" else 0,
+        heavy=heavy,
         torchless=tuple(lazy["torchless"]) if torchless else None,
     )
 
