@@ -241,8 +241,9 @@ def _crash_message(exitcode: int | None) -> str:
 
 
 # Modules that a library (or a checker) imports the first time one of its functions is
-# called, by a pattern of what a solution module's source uses (its text, docstrings too: a
-# match that is not a call only makes its checks start later). Each child would import them
+# called, by a pattern of what the code a check may run uses (`verify.plan`: its modules'
+# code, docstrings and the other answers' own functions left out; a match in a comment only
+# makes the check start later). Each child would import them
 # again; the worker does once. Those of a package that is not installed are left out
 # (`lazy_modules`). (Each pattern starts with a literal: the search then skips to it, 40x
 # faster over the shipped modules than one starting with \b.) As of torch 2.13:
