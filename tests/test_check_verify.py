@@ -580,7 +580,7 @@ def test_a_modules_code_splits_off_the_answers_only_its_tables_name(tmp_path):
     assert "torch.func.jvp(f" in own["_variant_forward"]
     assert "torch.func" not in rest and "‖" not in rest and "Reverse mode" not in rest
     assert "def _variant_called(f, x):\n    return _helper(f, x)" in rest
-    assert '    \n    (grad,) = torch.autograd.grad(f(x), x)\n' in rest
+    assert "    \n    (grad,) = torch.autograd.grad(f(x), x)\n" in rest
     # every line of code is in exactly one part
     code = [line for line in (rest + "".join(own.values())).splitlines() if line.strip()]
     assert sorted(code) == sorted(
