@@ -98,8 +98,8 @@ def plan(
     starter = starter_for(card, info)
     candidates = [*_candidates(card, info), Candidate("code", card.solution.function, code=starter)]
     device = _runs_on(card, content, device, info)
-    sources = _sources(card, content)
-    torch = _uses_torch(sources, starter)
+    modules = _modules(card, content)
+    torch = _uses_torch(modules, starter)
     return [
         Job(
             str(content.solutions_dir),
@@ -112,8 +112,12 @@ def plan(
             lazy=lazy,
             torch=torch,
         )
-        for c, lazy in zip(candidates, _lazy(card, content, info, candidates))
+        for c, lazy in zip(candidates, _lazy(modules, info, candidates))
     ]
+
+
+# The kinds of candidate a solution module lists, and the table each is listed in
+TABLES = {"variant": "CORRECT_VARIANTS", "wrong": "WRONG_ANSWERS"}
 
 
 def _candidates(card: Card, info: ModuleInfo) -> list[Candidate]:
@@ -121,7 +125,7 @@ def _candidates(card: Card, info: ModuleInfo) -> list[Candidate]:
     assert card.solution is not None
     function, module = card.solution.function, card.solution.module
     candidates = [Candidate("reference", function, module)]
-    for kind, table in (("variant", "CORRECT_VARIANTS"), ("wrong", "WRONG_ANSWERS")):
+    for kind, table in TABLES.items():
         count = info.listed(table).get(function, 0)
         declared = info.expected_failures(table, function) if kind == "wrong" else []
         candidates += [
@@ -137,25 +141,26 @@ def _candidates(card: Card, info: ModuleInfo) -> list[Candidate]:
     return candidates
 
 
-def _sources(card: Card, content: Content) -> list[str] | None:
-    """The sources of `card`'s solution and checker modules; None if one cannot be read."""
-    refs = {ref.module for ref in (card.solution, card.check) if ref}
+def _module_names(card: Card) -> set[str]:
+    """The solution modules `card`'s checks load: its solution's and its checker's."""
+    return {ref.module for ref in (card.solution, card.check) if ref}
+
+
+def _modules(card: Card, content: Content) -> list[ModuleInfo] | None:
+    """`card`'s solution and checker modules, parsed; None if one cannot be read."""
     try:
-        return [read_module(content.solutions_dir, module).source for module in sorted(refs)]
+        return [read_module(content.solutions_dir, name) for name in sorted(_module_names(card))]
     except (OSError, SyntaxError):  # lint reports those
         return None
 
 
-def _uses_torch(sources: list[str] | None, *more: str) -> bool:
-    """Whether checks with these sources (None: unread) may use torch (`Job.torch`)."""
-    return sources is None or uses_torch([*sources, *more])
-
-
-TABLES = {"variant": "CORRECT_VARIANTS", "wrong": "WRONG_ANSWERS"}
+def _uses_torch(modules: list[ModuleInfo] | None, *more: str) -> bool:
+    """Whether checks with these modules (None: unread) may use torch (`Job.torch`)."""
+    return modules is None or uses_torch([*(found.source for found in modules), *more])
 
 
 def _lazy(
-    card: Card, content: Content, info: ModuleInfo, candidates: list[Candidate]
+    modules: list[ModuleInfo] | None, info: ModuleInfo, candidates: list[Candidate]
 ) -> list[tuple[str, ...]]:
     """What the check of each of `candidates` imports on first use (`runner.lazy_modules`):
     what its modules' code imports, but the wrong answers' and variants' own functions
@@ -163,12 +168,9 @@ def _lazy(
     out: a card's text may name what its reference does not use. (One variant of the
     directional derivative uses forward-mode autograd, which imports torch._dynamo: its 12
     other checks need not wait for it.)"""
-    refs = {ref.module for ref in (card.solution, card.check) if ref}
-    try:
-        infos = [read_module(content.solutions_dir, module) for module in sorted(refs)]
-    except (OSError, SyntaxError):  # lint reports those
+    if modules is None:  # one cannot be read: lint reports it
         return [() for _ in candidates]
-    shared = set(lazy_modules(found.code_parts[0] for found in infos))
+    shared = set(lazy_modules(found.code_parts[0] for found in modules))
     own = info.code_parts[1]
     lazies = []
     for candidate in candidates:
@@ -415,23 +417,24 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int 
     workers for `jobs` checks at a time import it (see `runner.warm_up`), no more than there
     are such checks.
     """
-    modules: set[str] = set()
+    names: set[str] = set()
     # (ordered sets) "torchless": the CPU's checks that do not use torch (`Job.torch`)
     lazy: dict[str, dict[str, None]] = {"cpu": {}, device: {}, "torchless": {}}
     torchless = False
     heavy = 0  # the device's checks that import something on first use
     for card in cards:
-        modules |= {ref.module for ref in (card.solution, card.check) if ref}
+        names |= _module_names(card)
         with contextlib.suppress(OSError, SyntaxError):  # lint reports those
             if card.solution is not None:
                 info = read_module(content.solutions_dir, card.solution.module)
                 where = _runs_on(card, content, device, info)
-                if where == "cpu" and not _uses_torch(_sources(card, content)):
+                modules = _modules(card, content)
+                if where == "cpu" and not _uses_torch(modules):
                     where, torchless = "torchless", True
-                for found in _lazy(card, content, info, _candidates(card, info)):
+                for found in _lazy(modules, info, _candidates(card, info)):
                     lazy[where].update(dict.fromkeys(found))
                     heavy += bool(found) and where not in ("cpu", "torchless")
-    solutions = (str(content.solutions_dir), sorted(modules))
+    solutions = (str(content.solutions_dir), sorted(names))
     preload([], solutions=solutions)
     runner_warm_up(
         device,
