@@ -624,3 +624,18 @@ def test_of_the_shipped_checks_only_forward_mode_autograd_imports_torch_dynamo()
         if "torch._dynamo" in job.lazy
     ]
     assert heavy == [("directional-derivative", "variant", 1)]
+
+
+def test_a_solution_module_that_raises_on_import_is_reported_once_with_its_error(content_copy):
+    """A module that cannot be imported (a missing package, a mistake at its top level) is the
+    card's one error, with the module's own exception: not the checker "missing" in it, once
+    per candidate (the half-run module was kept and each later check found it empty)."""
+    module = content_copy / "solutions" / "arith.py"
+    module.write_text("import no_such_package_here\n" + module.read_text())
+    content = load_content(content_copy)
+    [result] = run_checks([content.cards["add-one"]], content, jobs=2, timeout=20)
+    assert result.status == "error"
+    assert result.message == (
+        "importing solutions/arith.py raised ModuleNotFoundError: No module named "
+        "'no_such_package_here' (the card's checks could not run)"
+    )

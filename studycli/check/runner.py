@@ -738,6 +738,8 @@ def _child(job: Job, sender, output=None) -> None:
 
 
 def _describe_error(exc: BaseException, job: Job) -> str:
+    if isinstance(exc, SolutionImportError):
+        return str(exc)
     if isinstance(exc, SystemExit):
         return f"the code called exit ({exc.code!r}) instead of returning a value"
     text = f"{type(exc).__name__}: {exc}"
@@ -798,8 +800,25 @@ def _load_file(path: Path, name: str):
     module = importlib.util.module_from_spec(spec)
     module.__studycli_stamp__ = stamp  # type: ignore[attr-defined]
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as exc:
+        del sys.modules[name]  # half run: the next check imports it again, and fails the same
+        if isinstance(exc, Exception):
+            where = f"{path.parent.name}/{path.name}"
+            raise SolutionImportError(
+                f"{IMPORT_FAILED}{where} raised {type(exc).__name__}: {exc}"
+            ) from exc
+        raise
     return module
+
+
+IMPORT_FAILED = "importing "  # how a SolutionImportError's message starts
+
+
+class SolutionImportError(ImportError):
+    """A solution module raised while it was imported (a missing package, a mistake at its
+    top level): what each of its checks reports, rather than the checker found missing."""
 
 
 def _load_attempt(path: Path):

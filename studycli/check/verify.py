@@ -32,6 +32,7 @@ from . import durations
 from .runner import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT,
+    IMPORT_FAILED,
     Candidate,
     Job,
     Outcome,
@@ -201,6 +202,11 @@ def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
     """Fold a card's job outcomes into one status and the message that explains it."""
     result = CardResult(card_id)
     result.seconds = sum(outcome.seconds for _, outcome in results)
+    broken = sorted({o.message for _, o in results if o.status == "error" and _import_failed(o)})
+    if broken:  # every check of the card met it: said once, not once per candidate
+        result.status = Status.ERROR
+        result.message = "; ".join(broken) + " (the card's checks could not run)"
+        return result
     problems: list[tuple[str, str]] = []
     for job, outcome in results:
         name = _name(job.candidate, outcome)
@@ -233,6 +239,11 @@ def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
         )
         result.message = f"{accepted}; starter and {kinds.count('wrong')} wrong answer(s) rejected"
     return result
+
+
+def _import_failed(outcome: Outcome) -> bool:
+    """Whether the check met its solution module raising as it was imported."""
+    return outcome.message.startswith(IMPORT_FAILED)
 
 
 def _rejected_for_another_reason(candidate: Candidate, outcome: Outcome) -> bool:
