@@ -160,3 +160,21 @@ def test_lint_cli_passes_on_clean_content(cli):
     result = cli("--content", FIXTURE_CONTENT, "lint")
     assert result.exit_code == 0, result.output
     assert "4 cards, 0 problem(s)" in result.stdout
+
+
+def test_a_solution_module_imports_only_what_every_install_has(content_copy):
+    """At its top level: the standard library, numpy, torch and studycli.assertions; not another
+    package (it would fail only when `check` imports it), nor another solution module. Inside a
+    function an optional import is the function's business."""
+    module = content_copy / "solutions" / "arith.py"
+    module.write_text(
+        "import json\nimport numpy as np\nfrom torch import nn\n"
+        "import scipy.optimize\nfrom studycli.content import loader\nfrom . import other\n"
+        "def _optional():\n    import scipy\n" + module.read_text()
+    )
+    found = [(p.line, p.message.split(":")[0]) for p in lint(load_content(content_copy))]
+    assert found == [
+        (4, "imports 'scipy.optimize'"),
+        (5, "imports 'studycli.content'"),
+        (6, "imports '.other'"),
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 from .card import Card, CardProblem
@@ -40,6 +41,7 @@ def lint(content: Content) -> list[CardProblem]:
             problems += _lint_solution(card, content.solutions_dir)
     problems += _lint_cycles(content)
     problems += _lint_orphans(content)
+    problems += _lint_imports(content)
     return sorted(problems, key=lambda p: (str(p.path), p.line or 0))
 
 
@@ -186,6 +188,57 @@ def _lint_cycles(content: Content) -> list[CardProblem]:
         if card_id not in state:
             visit(card_id, [card_id])
     return problems
+
+
+ALLOWED_IMPORTS = ("numpy", "torch", "studycli.assertions")  # beside the standard library
+
+
+def _lint_imports(content: Content) -> list[CardProblem]:
+    """A solution module imports, at its top level, only the standard library, numpy, torch
+    and studycli.assertions: what every install has (a missing package would otherwise show
+    only when `check` imports it). An optional one is imported inside the function that
+    needs it."""
+    names = {
+        ref.module
+        for card in content.cards.values()
+        if card.runnable
+        for ref in (card.solution, card.check)
+        if ref is not None
+    }
+    problems = []
+    for name in sorted(names):
+        try:
+            info = read_module(content.solutions_dir, name)
+        except (OSError, SyntaxError):
+            continue  # reported with its card
+        for node in info.tree.body:
+            if isinstance(node, ast.Import):
+                imported = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                imported = ["." * node.level + (node.module or node.names[0].name)]
+            else:
+                continue
+            problems += [
+                CardProblem(
+                    info.path,
+                    f"imports {module!r}: a solution module imports only the standard library, "
+                    "numpy, torch and studycli.assertions at its top level (not another solution "
+                    "module); import an optional package inside the function that needs it",
+                    node.lineno,
+                )
+                for module in imported
+                if not _allowed_import(module)
+            ]
+    return problems
+
+
+def _allowed_import(module: str) -> bool:
+    if module.startswith("."):
+        return False
+    top = module.partition(".")[0]
+    if top == "studycli":
+        return any(module == name or module.startswith(name + ".") for name in ALLOWED_IMPORTS)
+    return top in sys.stdlib_module_names or top in ALLOWED_IMPORTS
 
 
 def _lint_orphans(content: Content) -> list[CardProblem]:
