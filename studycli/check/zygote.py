@@ -208,6 +208,10 @@ class Worker:
             pass_fds=passed,
             env=environ,
             stdin=subprocess.DEVNULL,
+            # a process group of its own: Ctrl-C at the terminal interrupts the command, which
+            # stops the checks and ends its workers, and not each worker too (each printed a
+            # traceback of where the signal found it)
+            process_group=0 if os.name == "posix" else None,
         )
         if theirs is not None:
             theirs.close()
