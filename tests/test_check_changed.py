@@ -142,3 +142,18 @@ def test_check_changed_cli_checks_only_the_edited_card(cli, repo):
     assert [r["id"] for r in json.loads(explicit.stdout)] == ["add-one"]
     two = cli("--content", repo, "check", "--changed", "main", "add-one")
     assert two.exit_code == 1 and "at most one argument, the git ref" in two.stderr
+
+
+def test_a_changed_card_file_that_does_not_load_fails_the_check(cli, repo):
+    """Not a card, so no check of it would run: `check --changed` said "0 of 0 cards pass" and
+    exited 0, a pull request's proof with nothing in it. It names the file and sends to lint."""
+    path = repo / "cards" / "basics" / "add-one.yaml"
+    path.write_text(path.read_text().replace("title:", "  title:", 1))
+    found = changed_cards(load_content(repo))
+    assert found.broken == (path,)
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 1
+    assert (
+        "cards/basics/add-one.yaml: changed, and not a card that loads: `studycli lint` says why"
+        in result.stderr
+    )

@@ -642,3 +642,15 @@ def test_a_solution_module_that_raises_on_import_is_reported_once_with_its_error
         "importing solutions/arith.py raised ModuleNotFoundError: No module named "
         "'no_such_package_here' (the card's checks could not run)"
     )
+
+
+def test_checking_a_card_without_a_checker_says_so(cli):
+    """A concept card asked for by name ran nothing and printed an empty table: "0 of 0 cards
+    pass". It says which cards have nothing to run, and why."""
+    result = cli("--content", FIXTURE_CONTENT, "check", "bias-concept", "add-one")
+    assert result.exit_code == 0, result.output
+    assert (
+        "nothing to run for bias-concept: only coding and derivation cards have checkers"
+        in result.stderr
+    )
+    assert "1 of 1 cards pass" in result.stdout

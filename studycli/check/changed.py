@@ -29,6 +29,7 @@ class Changed:
     cards: list[Card]
     note: str
     base: str | None = None  # the commit compared with; None when every card is checked
+    broken: tuple[Path, ...] = ()  # changed card files that did not load (lint says why)
 
 
 def changed_cards(content: Content, ref: str | None = None) -> Changed:
@@ -41,7 +42,8 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
 
     Returns:
         The changed cards sorted by deck then id, or every card (with a note saying why) when
-        the folder is not in a git repository or the ref is unknown.
+        the folder is not in a git repository or the ref is unknown; and the changed files
+        that did not load as cards.
     """
     everything = sorted(content.cards.values(), key=lambda c: (c.deck, c.id))
     if shutil.which("git") is None:
@@ -69,7 +71,8 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
             named is not None and named.module in modules for named in (card.solution, card.check)
         )
     ]
-    return Changed(chosen, f"{described}: {len(chosen)} card(s) to check", base)
+    broken = tuple(sorted({p.path for p in content.problems if p.path.resolve() in paths}))
+    return Changed(chosen, f"{described}: {len(chosen)} card(s) to check", base, broken)
 
 
 def _base(repo: Path, ref: str | None) -> tuple[str | None, str]:

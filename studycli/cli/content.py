@@ -155,6 +155,14 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
         cards = list(content.cards.values())
     warm_up(cards, content, device, jobs)  # what the checkers need, while lint runs here
     runnable = checkable(cards, content)
+    if card_ids or changed:  # the cards asked for by name (or by a diff) that have no checks
+        checked = {card.id for card in runnable}
+        if skipped := [card.id for card in cards if card.id not in checked]:
+            Console(stderr=True, highlight=False).print(
+                f"nothing to run for {', '.join(skipped)}: only coding and derivation cards "
+                "have checkers (`studycli review` studies the others)",
+                soft_wrap=True,
+            )
     try:
         if as_json:
             import json
@@ -190,7 +198,18 @@ def _changed(content, refs: list[str]):
         )
     found = changed_cards(content, refs[0] if refs else None)
     Console(stderr=True, highlight=False).print(f"--changed: {escape(found.note)}", soft_wrap=True)
+    if found.broken:
+        shown = ", ".join(_shown(path, content.root) for path in found.broken)
+        raise StudyError(f"{shown}: changed, and not a card that loads: `studycli lint` says why")
     return found.cards
+
+
+def _shown(path, root) -> str:
+    """`path` relative to `root` where it lies inside it."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
 
 
 def _check_with_progress(cards, content, jobs, device, timeout, memory):
