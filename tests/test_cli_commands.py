@@ -162,3 +162,21 @@ def test_list_leaves_out_the_columns_its_filters_fix():
     head = out.splitlines()[2]
     assert "2 cards · deck numbers" in out.splitlines()[0]
     assert " deck " not in head and " topic " in head and " kind " in head
+
+
+def test_a_filter_no_card_has_is_an_error_with_the_closest(cli):
+    """A typo in a filter listed nothing and exited 0 ("0 cards · deck visoin"); now it says
+    which value no card has, and the closest ones."""
+    deck = cli("--content", FIXTURE_CONTENT, "list", "--deck", "basic")
+    assert deck.exit_code == 1
+    assert "no card has deck 'basic'; did you mean basics?" in deck.stderr
+    kind = cli("--content", FIXTURE_CONTENT, "list", "--kind", "code")
+    assert (
+        kind.exit_code == 1
+        and "no card has kind 'code'; did you mean cloze, coding?" in kind.stderr
+    )
+    topic = cli("--content", FIXTURE_CONTENT, "stats", "--topic", "zzz")
+    assert topic.exit_code == 1 and "no card has topic 'zzz'; topics: " in topic.stderr
+    assert "Traceback" not in deck.output + kind.output + topic.output
+    fine = cli("--content", FIXTURE_CONTENT, "list", "--deck", "basics", "--kind", "cloze")
+    assert fine.exit_code == 0, fine.output  # a known deck and kind with no card between them

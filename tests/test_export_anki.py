@@ -188,8 +188,9 @@ def test_markdown_is_escaped_html_with_breaks_and_code_blocks():
 
 def test_cli_errors_are_one_line_on_stderr(cli, tmp_path):
     nothing = cli(
-        "--content", FIXTURE_CONTENT, "export-anki", tmp_path / "x.apkg", "--deck", "nope"
-    )
+        "--content", FIXTURE_CONTENT, "export-anki", tmp_path / "x.apkg", "--deck", "numbers",
+        "--kind", "coding",
+    )  # fmt: skip
     assert nothing.exit_code == 1 and "no cards to export" in nothing.stderr
     assert not (tmp_path / "x.apkg").exists()
     wrong = cli("--content", FIXTURE_CONTENT, "export-anki", tmp_path / "x.zip")

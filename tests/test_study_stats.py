@@ -201,7 +201,7 @@ def test_cli_json_keys_and_shapes(cli, monkeypatch):
     assert data["streak"] == 0
     topic = cli("--content", FIXTURE_CONTENT, "stats", "--topic", "poisson", "--json")
     assert [t["topic"] for t in json.loads(topic.stdout)["topics"]] == ["poisson"]
-    none = cli("--content", FIXTURE_CONTENT, "stats", "--deck", "nope")
+    none = cli("--content", FIXTURE_CONTENT, "stats", "--deck", "basics", "--topic", "poisson")
     assert none.exit_code == 1 and "no cards match" in none.stderr
 
 

@@ -280,7 +280,7 @@ def list_cards(
     ctx: typer.Context,
     deck: DeckOption = None,
     topic: TopicOption = None,
-    kind: Annotated[str | None, typer.Option(help="concept, derivation or coding.")] = None,
+    kind: Annotated[str | None, typer.Option(help="concept, cloze, derivation or coding.")] = None,
     leeches: Annotated[
         bool,
         typer.Option(

@@ -19,7 +19,7 @@ def export_anki(
     out: Annotated[Path, typer.Argument(metavar="OUT.apkg", help="The Anki package to write.")],
     deck: DeckOption = None,
     topic: TopicOption = None,
-    kind: Annotated[str | None, typer.Option(help="concept, derivation or coding.")] = None,
+    kind: Annotated[str | None, typer.Option(help="concept, cloze, derivation or coding.")] = None,
 ) -> None:
     """Export cards to an Anki package: one Anki deck "studycli::<deck>" per deck.
 

@@ -55,7 +55,28 @@ class Content:
         kind: str | None = None,
         tag: str | None = None,
     ) -> list[Card]:
-        """Cards matching every given filter, sorted by deck then id."""
+        """Cards matching every given filter, sorted by deck then id.
+
+        Raises:
+            ContentError: a deck, topic or kind that no card has (a typo, most likely), with
+                the closest as suggestions.
+        """
+        from .kind import Kind
+
+        for what, value, known in (
+            ("deck", deck, {card.deck for card in self.cards.values()}),
+            ("topic", topic, {card.topic for card in self.cards.values()}),
+            ("kind", kind, {k.value for k in Kind}),
+        ):
+            if value is not None and value not in known:
+                import difflib
+
+                close = difflib.get_close_matches(value, sorted(known), n=3)
+                tip = f"did you mean {', '.join(close)}?" if close else f"{what}s: "
+                raise ContentError(
+                    f"no card has {what} {value!r}; "
+                    + (tip if close else tip + ", ".join(sorted(known)))
+                )
         chosen = [
             card
             for card in self.cards.values()
