@@ -108,6 +108,7 @@ def test_without_a_daemon_the_workers_run_as_they_would(case, control, tmp_path)
 
 def test_check_on_cuda_starts_it_and_no_mps_does_not(control, monkeypatch, tmp_path):
     """Through the command, with the run itself left out (no GPU here)."""
+    from studycli.check import runner as check_runner
     from studycli.cli import app, content
 
     calls = control()
@@ -118,6 +119,7 @@ def test_check_on_cuda_starts_it_and_no_mps_does_not(control, monkeypatch, tmp_p
         return []
 
     monkeypatch.setattr(content, "_checked", run)
+    monkeypatch.setattr(check_runner, "torch_gpu_build", lambda: True)  # the box's is CPU-only
     runner_ = CliRunner()
     assert runner_.invoke(app.whole_app(), ["check", "--device", "cuda"]).exit_code == 0
     assert runner_.invoke(app.whole_app(), ["check", "--device", "cpu"]).exit_code == 0

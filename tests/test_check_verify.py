@@ -654,3 +654,37 @@ def test_checking_a_card_without_a_checker_says_so(cli):
         in result.stderr
     )
     assert "1 of 1 cards pass" in result.stdout
+
+
+def test_torchs_build_is_read_from_its_version_file(tmp_path):
+    from studycli.check.runner import torch_gpu_build
+
+    version = tmp_path / "version.py"
+    cpu = "\n".join(
+        [
+            "from typing import Optional",
+            "__version__ = '2.13.0+cpu'",
+            "cuda: Optional[str] = None",
+            "hip: Optional[str] = None",
+        ]
+    )
+    version.write_text(cpu)
+    assert torch_gpu_build(version) is False
+    version.write_text(cpu.replace("cuda: Optional[str] = None", "cuda: Optional[str] = '13.0'"))
+    assert torch_gpu_build(version) is True
+    version.write_text(cpu.replace("hip: Optional[str] = None", "hip = '6.2'"))
+    assert torch_gpu_build(version) is True
+    version.write_text("something else\n")
+    assert torch_gpu_build(version) is None  # not told: the checks find out
+
+
+def test_check_on_cuda_with_a_cpu_build_of_torch_is_one_clear_error(cli, monkeypatch):
+    """Each candidate failed with "Torch not compiled with CUDA enabled", in a long cell per
+    card; now the run does not start, and says what to do."""
+    from studycli.check import runner
+
+    monkeypatch.setattr(runner, "torch_gpu_build", lambda: False)
+    result = cli("--content", FIXTURE_CONTENT, "check", "add-one", "--device", "cuda")
+    assert result.exit_code == 1
+    assert "the installed torch is built for the CPU only" in result.stderr
+    assert "use --device cpu, or install a CUDA build of torch" in result.stderr

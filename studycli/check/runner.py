@@ -285,6 +285,36 @@ CHECKS_PER_ZYGOTE = 4
 MAX_LIGHT_ZYGOTES = 4
 
 
+def torch_gpu_build(version_file: Path | None = None) -> bool | None:
+    """Whether the installed torch was built for a GPU (CUDA or ROCm), read from its
+    `torch/version.py` without importing torch (a second or more); None when that cannot be
+    told (no torch, or a file not as expected)."""
+    import ast
+    import importlib.util
+
+    if version_file is None:
+        spec = importlib.util.find_spec("torch")
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        version_file = Path(next(iter(spec.submodule_search_locations)), "version.py")
+    try:
+        tree = ast.parse(version_file.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    found: dict[str, object] = {}
+    for node in tree.body:
+        targets: list[ast.expr] = [node.target] if isinstance(node, ast.AnnAssign) else []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        value = getattr(node, "value", None)
+        for target in targets:
+            if isinstance(target, ast.Name) and isinstance(value, ast.Constant):
+                found[target.id] = value.value
+    if "cuda" not in found:
+        return None
+    return found.get("cuda") is not None or found.get("hip") is not None
+
+
 def cores() -> int:
     """The cores this process may run on (fewer than the machine's under a CPU affinity or
     a container's cpuset)."""

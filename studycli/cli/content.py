@@ -124,6 +124,11 @@ def check(
 
     if device not in ("cpu", "cuda"):
         raise StudyError(f"--device must be cpu or cuda, not {device!r}")
+    if device == "cuda" and runner.torch_gpu_build() is False:
+        raise StudyError(
+            "--device cuda: the installed torch is built for the CPU only (every check would "
+            "fail on it): use --device cpu, or install a CUDA build of torch"
+        )
     with mps.private_daemon(wanted=use_mps and device != "cpu"):  # before a worker starts
         results = _checked(ctx, card_ids, changed, jobs or runner.cores(), timeout, device,
                            memory, as_json)  # fmt: skip
