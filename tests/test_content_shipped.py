@@ -117,6 +117,15 @@ def test_readme_deck_table_matches_the_content():
             kinds["coding"],
             sum(kinds.values()),
         )
-    assert rows == expected, "update the deck table in README.md"
-    assert f"{len(CARDS)} cards over the" in readme
-    assert f"{sum(c.runnable for c in CARDS.values())} of them are" in readme
+    table = "\n".join(
+        ["| deck | concept | cloze | derivation | coding | total |", "|---|---:|---:|---:|---:|---:|"]
+        + [
+            "| " + (f"**{deck}**" if deck == "all" else deck) + " | "
+            + " | ".join(str(n) for n in counts) + " |"
+            for deck, counts in expected.items()
+        ]
+    )  # fmt: skip
+    assert rows == expected, f"a card was added or removed: in README.md, put\n{table}\n"
+    runnable = sum(c.runnable for c in CARDS.values())
+    for sentence in (f"{len(CARDS)} cards over the", f"{runnable} of them are"):
+        assert sentence in readme, f"a card was added or removed: README.md says {sentence!r}"
