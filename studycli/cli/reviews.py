@@ -46,7 +46,7 @@ def import_reviews(
         f"({result.duplicates:,} already in your log)"
     )
     if result.cards:
-        line += f"; {result.cards:,} cards rescheduled"
+        line += f"; {result.cards:,} card{'' if result.cards == 1 else 's'} rescheduled"
     if result.unknown:
         line += f", {result.unknown:,} of them not in the content (their history is kept)"
     stdout().print(line, soft_wrap=True)

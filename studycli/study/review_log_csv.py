@@ -226,6 +226,12 @@ def _problem(row: list[str], column: dict[str, int], now: datetime | None) -> st
                 f"the {name} cell is empty: every review needs {', '.join(REQUIRED)} "
                 f"(the row has {len(row)} of {len(column)} columns)"
             )
+    width = max(column.values()) + 1
+    if len(row) < width:
+        return (
+            f"the row has {len(row)} of the header's {width} columns: give every column, an "
+            "empty one as nothing between two commas (e.g. a trailing comma)"
+        )
     rating = cell("review_rating")
     if rating not in _RATINGS:
         return f"review_rating {rating!r} is not 1-4: use 1 Again, 2 Hard, 3 Good or 4 Easy"
