@@ -76,6 +76,77 @@ def test_history_is_newest_first_and_filters_by_card(cli):
     assert "2 Hard" in table and "self" in table
 
 
+def _rate_many(count: int) -> list[str]:
+    """Rate add-one `count` times a minute apart, the last at NOW; return the times as
+    `history` shows them, newest first."""
+    moments = [NOW - timedelta(minutes=count - 1 - i) for i in range(count)]
+    for moment in moments:
+        _rate("add-one", 3, moment)
+    return [moment.strftime("%Y-%m-%d %H:%M") for moment in reversed(moments)]
+
+
+def _table_column(text: str, column: int = 0) -> list[str]:
+    """A column of `history`'s table, top to bottom."""
+    return [line.split("│")[1 + column].strip() for line in text.splitlines() if line[0] == "│"]
+
+
+def test_history_shows_the_newest_50_and_says_how_many_are_older(cli):
+    newest_first = _rate_many(53)
+    shown = run(cli, "history")
+    assert shown.exit_code == 0, shown.output
+    assert _table_column(shown.stdout) == newest_first[:50]
+    assert "the latest 50 of 53 reviews" in shown.stdout
+    last = shown.stdout.rstrip().splitlines()[-1]
+    assert last == "3 older reviews not shown: `studycli history --limit 0` shows all"
+
+
+def test_history_limit_picks_how_many_and_0_shows_all(cli):
+    newest_first = _rate_many(53)
+    for flag in ("--limit", "-n"):
+        three = run(cli, "history", flag, "3").stdout
+        assert _table_column(three) == newest_first[:3]
+        assert "50 older reviews not shown" in three
+    every = run(cli, "history", "--limit", "0").stdout
+    assert _table_column(every) == newest_first and "older" not in every
+    exact = run(cli, "history", "--limit", "53").stdout
+    assert len(_table_column(exact)) == 53 and "older" not in exact
+    assert run(cli, "history", "--limit", "-1").exit_code == 2
+
+
+def test_history_json_prints_every_review_unless_limited(cli):
+    """Scripts read `history --json` whole, as before --limit: only an explicit one cuts it."""
+    _rate_many(53)
+    every = json.loads(run(cli, "history", "--json").stdout)
+    assert len(every) == 53 and every[0]["reviewed_at"].startswith(NOW.date().isoformat())
+    assert json.loads(run(cli, "history", "--json", "--limit", "3").stdout) == every[:3]
+    assert json.loads(run(cli, "history", "--json", "-n", "0").stdout) == every
+
+
+def test_history_of_a_card_counts_only_its_own_older_reviews(cli):
+    _rate_many(3)
+    _rate("bias-concept", 3)
+    shown = run(cli, "history", "--card", "add-one", "-n", "1").stdout
+    assert _table_column(shown, 1) == ["add-one"]
+    assert "2 older reviews not shown: `studycli history --card add-one --limit 0`" in shown
+
+
+def test_history_of_a_cloze_card_is_its_items(cli, tmp_path):
+    """A cloze card's id names no review of its own: its items' reviews (card#c1, ...) are its
+    history, and no other card's, however its id compares."""
+    ids = ["deep#c1", "deeper", "deep#c2", "deep#d1", "deep#c1", "dee"]
+    lines = [
+        f"{card_id},3,{(NOW - timedelta(minutes=i + 1)).isoformat()},"
+        for i, card_id in enumerate(ids)
+    ]
+    csv = tmp_path / "log.csv"
+    csv.write_text("card_id,review_rating,review_time,review_duration\n" + "\n".join(lines))
+    assert run(cli, "import-reviews", csv).exit_code == 0
+    entries = json.loads(run(cli, "history", "--card", "deep", "--json").stdout)
+    assert sorted(e["card"] for e in entries) == ["deep#c1", "deep#c1", "deep#c2"]
+    shown = run(cli, "history", "--card", "deep", "-n", "2").stdout
+    assert len(_table_column(shown)) == 2 and "\n1 older review not shown" in shown
+
+
 def test_suspend_and_unsuspend(cli):
     assert run(cli, "suspend", "add-one").exit_code == 0
     assert json.loads(run(cli, "due", "--json").stdout)["new"] == 3

@@ -6,16 +6,18 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from studycli.study.settings import Settings
 
 from .app import app, options, stdout
 from .completion import DeckOption, TopicOption, complete_card_id
 from .context import now, open_study, session_cards, settings
+
+if TYPE_CHECKING:
+    from studycli.study.api import Review
 
 
 @app.command()
@@ -202,6 +204,9 @@ def _next_due_line(upcoming: datetime | None, moment: datetime) -> str:
     return f"next card due in {format_interval(upcoming - moment)} ({when})"
 
 
+HISTORY_LIMIT = 50  # reviews `history` shows unless told
+
+
 @app.command()
 def history(
     ctx: typer.Context,
@@ -209,45 +214,81 @@ def history(
         str | None,
         typer.Option("--card", help="Only this card's reviews.", autocompletion=complete_card_id),
     ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            "-n",
+            min=0,
+            help=f"The latest N reviews (default {HISTORY_LIMIT}; with --json all); 0 for all.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reviews as JSON.")] = False,
 ) -> None:
-    """Show the review log, newest first (undone ratings left out).
+    """Show the review log, the latest recorded first (undone ratings left out): by default the
+    latest 50 reviews and a line counting the older ones. `--json` prints every review unless
+    --limit is given.
 
-    Example: studycli history --card online-softmax
+    Example: studycli history --card online-softmax --limit 10
     """
-    from studycli.study.labels import RATING_NAMES
-
+    if limit is None:
+        limit = 0 if as_json else HISTORY_LIMIT  # JSON is for scripts: all, as it always was
     with open_study(ctx) as study:
-        reviews = study.history(card)
+        reviews = study.history(card, limit=limit or None)
+        total = study.history_size(card) if limit and len(reviews) == limit else len(reviews)
     if as_json:
         import json
 
         print(json.dumps([r.to_dict() for r in reviews], indent=2))
         return
-    from rich.table import Table
+    _print_history(reviews, total, card)
 
-    table = Table(title=f"{len(reviews)} reviews" + (f" of {card}" if card else ""))
-    table.add_column("when", no_wrap=True)
-    table.add_column(
-        "card", no_wrap=True, min_width=max((len(r.card_id) for r in reviews), default=4)
+
+def _print_history(reviews: list[Review], total: int, card: str | None) -> None:
+    """The reviews as a table, and a line saying how many older ones it leaves out."""
+    from rich.text import Text
+
+    from .table import Column, print_table
+
+    console = stdout()
+    title = (
+        f"{total:,} reviews"
+        if len(reviews) == total
+        else f"the latest {len(reviews)} of {total:,} reviews"
     )
-    for column in ("rating", "how", "seconds"):
-        table.add_column(column, justify="right" if column == "seconds" else "left")
-    for r in reviews:
-        how = str(r.method)
-        if r.check_status is not None:
-            how = (
-                f"check: {r.check_status}" if how == "check" else f"{how}, check: {r.check_status}"
-            )
-        seconds = f"{r.duration_ms / 1000:.1f}" if r.duration_ms is not None else ""
-        table.add_row(
-            r.reviewed_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-            escape(r.card_id),
-            f"{r.rating} {RATING_NAMES[r.rating]}",
-            how,
-            seconds,
-        )
-    stdout().print(table)
+    columns = [
+        Column("when"),
+        Column("card"),
+        Column("rating"),
+        Column("how", wrap=True),
+        Column("seconds", justify="right", hide=1),
+    ]
+    print_table(
+        console,
+        title + (f" of {card}" if card else ""),
+        columns,
+        [_history_row(r) for r in reviews],
+    )
+    older = total - len(reviews)
+    if older:
+        command = "studycli history" + (f" --card {card}" if card else "") + " --limit 0"
+        noun = "review" if older == 1 else "reviews"
+        console.print(Text(f"{older:,} older {noun} not shown: `{command}` shows all"))
+
+
+def _history_row(r: Review) -> tuple[str, str, str, str, str]:
+    from studycli.study.labels import RATING_NAMES
+
+    how = str(r.method)
+    if r.check_status is not None:
+        how = f"check: {r.check_status}" if how == "check" else f"{how}, check: {r.check_status}"
+    return (
+        r.reviewed_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+        r.card_id,
+        f"{r.rating} {RATING_NAMES[r.rating]}",
+        how,
+        f"{r.duration_ms / 1000:.1f}" if r.duration_ms is not None else "",
+    )
 
 
 @app.command()

@@ -250,16 +250,22 @@ class Study:
 
     # --- history and suspension --------------------------------------------------------------
 
-    def history(self, item_id: str | None = None) -> list[Review]:
-        """Reviews newest first (undone ones left out); of one item, or of every item of a
-        card when `item_id` is a cloze card's id."""
-        if item_id is None:
-            return self.store.reviews()
-        reviews = self.store.reviews(card_id=item_id)
-        prefix = f"{item_id}#c"
-        if not reviews:
-            reviews = [r for r in self.store.reviews() if r.card_id.startswith(prefix)]
-        return reviews
+    def history(self, item_id: str | None = None, *, limit: int | None = None) -> list[Review]:
+        """Reviews newest first (undone ones left out), at most `limit`; of one item, or of every
+        item of a card when `item_id` is a cloze card's id."""
+        card_id, prefix = self._history_of(item_id)
+        return self.store.reviews(card_id, card_prefix=prefix, limit=limit)
+
+    def history_size(self, item_id: str | None = None) -> int:
+        """How many reviews `history(item_id)` gives without a limit."""
+        card_id, prefix = self._history_of(item_id)
+        return self.store.count_reviews(card_id, card_prefix=prefix)
+
+    def _history_of(self, item_id: str | None) -> tuple[str | None, str | None]:
+        """The store's filter for `item_id`'s history: its own reviews, else a cloze card's."""
+        if item_id is None or self.store.count_reviews(item_id):
+            return item_id, None
+        return None, f"{item_id}#c"
 
     def set_suspended(self, items: list[Card], suspended: bool) -> None:
         self._seen = None

@@ -685,26 +685,27 @@ class Store:
         self,
         card_id: str | None = None,
         *,
+        card_prefix: str | None = None,
         include_undone: bool = False,
         since: datetime | None = None,
         oldest_first: bool = False,
         limit: int | None = None,
     ) -> list[Review]:
-        """Reviews, newest first unless `oldest_first`; undone ones only when asked."""
-        where, params = [], []
-        if card_id is not None:
-            where.append("r.card_id = ?")
-            params.append(card_id)
-        if not include_undone:
-            where.append("u.review_id IS NULL")
-        if since is not None:
-            where.append("r.reviewed_at >= ?")
-            params.append(iso(since))
-        sql = f"SELECT {_REVIEW_COLUMNS} FROM {_REVIEW_FROM}"
-        sql += (" WHERE " + " AND ".join(where)) if where else ""
+        """Reviews, newest first unless `oldest_first`; undone ones only when asked; of one card,
+        or of the cards whose ids start with `card_prefix`; at most `limit`."""
+        where, params = _review_filter(card_id, card_prefix, include_undone, since)
+        sql = f"SELECT {_REVIEW_COLUMNS} FROM {_REVIEW_FROM}{where}"
         sql += " ORDER BY r.id" + ("" if oldest_first else " DESC")
         sql += f" LIMIT {int(limit)}" if limit is not None else ""
         return [_review(row) for row in self.conn.execute(sql, params)]
+
+    def count_reviews(self, card_id: str | None = None, *, card_prefix: str | None = None) -> int:
+        """How many reviews `reviews` gives with these filters (and no limit)."""
+        where, params = _review_filter(card_id, card_prefix, False, None)
+        (count,) = self.conn.execute(
+            f"SELECT COUNT(*) FROM {_REVIEW_FROM}{where}", params
+        ).fetchone()
+        return count
 
     def counts_since(self, since: datetime) -> dict[str, int]:
         """Ratings since `since` (not undone, not cram) per queue: how many new cards were
@@ -724,6 +725,25 @@ class Store:
 
 
 _STATE_COLUMNS = "card_id, fsrs, content_hash, lapses, reps, suspended"
+
+
+def _review_filter(
+    card_id: str | None, card_prefix: str | None, include_undone: bool, since: datetime | None
+) -> tuple[str, list[str]]:
+    """The WHERE clause (empty, or with a leading space) of `Store.reviews` and its parameters."""
+    where, params = [], []
+    if card_id is not None:
+        where.append("r.card_id = ?")
+        params.append(card_id)
+    if card_prefix:  # a range, not LIKE: no wildcards to escape, and reviews_by_card serves it
+        where.append("r.card_id >= ? AND r.card_id < ?")
+        params += [card_prefix, card_prefix[:-1] + chr(ord(card_prefix[-1]) + 1)]
+    if not include_undone:
+        where.append("u.review_id IS NULL")
+    if since is not None:
+        where.append("r.reviewed_at >= ?")
+        params.append(iso(since))
+    return (" WHERE " + " AND ".join(where)) if where else "", params
 
 
 def staged_reviews(text: str) -> list[tuple[str, int, int | None]]:
