@@ -21,7 +21,10 @@ def test_fixture_content_is_clean():
 def test_unknown_topic(content_copy):
     path = content_copy / "cards" / "basics" / "bias-concept.yaml"
     path.write_text(path.read_text().replace("topic: bias", "topic: biass"))
-    assert any("unknown topic 'biass'" in m for m in messages(content_copy))
+    assert (
+        "unknown topic 'biass': did you mean bias? use a slug from studycli/content/topics.yaml"
+        in messages(content_copy)
+    )
 
 
 def test_requires_unknown_card_and_cycles(content_copy):

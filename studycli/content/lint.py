@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import difflib
 import sys
 from pathlib import Path
 
@@ -28,10 +29,13 @@ def lint(content: Content) -> list[CardProblem]:
     known_topics = topics()
     for card in content.cards.values():
         if card.topic not in known_topics:
+            close = difflib.get_close_matches(card.topic, list(known_topics), n=3)
             problems.append(
                 _problem(
                     card,
-                    f"unknown topic {card.topic!r}: use a slug from studycli/content/topics.yaml",
+                    f"unknown topic {card.topic!r}: "
+                    + (f"did you mean {', '.join(close)}? " if close else "")
+                    + "use a slug from studycli/content/topics.yaml",
                 )
             )
         for required in card.requires:
