@@ -186,31 +186,94 @@ def test_failing_cases_are_split_for_the_diff():
     assert solve.failing_case("something else broke") is None
 
 
-def test_watch_reruns_on_save_until_it_passes(tmp_path):
-    """Driven in-process: a thread saves a fixed answer while `watch` polls the file."""
+def test_a_failed_case_shows_its_hint_once():
+    from rich.console import Console
+
+    from studycli.cli.solve_flow import outcome_view
+
+    hint = "answer 0 is -1, but nums[3] = 4 > nums[0] = 2"
+    message = (
+        "next_greater([2, 1, 2, 4, 3]): expected [3, 2, 3, -1, -1], got [-1, -1, -1, -1, -1]"
+        f"\n  hint: {hint}"
+    )
+    console = Console(record=True, width=200)
+    console.print(outcome_view(Outcome("fail", message, 0.1)))
+    text = console.export_text()
+    assert text.count(hint) == 1 and text.count("hint:") == 1
+    case = solve.failing_case(message)  # the hint is not part of the actual value
+    assert case is not None and case.actual == "[-1, -1, -1, -1, -1]"
+
+
+def _save(path, text: str) -> None:
+    """Save as an editor does, whole at once: `watch` never sees a half-written file."""
+    partial = path.with_suffix(".saving")
+    partial.write_text(text)
+    partial.replace(path)
+
+
+def _watch_saving(tmp_path, monkeypatch, *saves: str, first: str | None = None):
+    """Run `watch` on an add-one attempt (`first`, else the untouched starter); after each
+    check, a thread saves the next of `saves`. Returns the attempt and the console's text."""
     import threading
 
     from rich.console import Console
 
-    from studycli.cli.solve_flow import Limits, watch
+    from studycli.cli import solve_flow
 
     content = fixture_content()
+    card = content.get("add-one")
     path = tmp_path / "attempt.py"
-    path.write_text(WRONG)
+    if first is not None:
+        path.write_text(first)
+    solve.ensure_attempt(card, content, path)
     console = Console(record=True, width=100)
+    checked = threading.Semaphore(0)
+    check = solve_flow.check
 
-    def save_fix():
-        time.sleep(1.5)
-        path.write_text(CORRECT + "\n# fixed\n")
+    def check_and_signal(*args):
+        outcome = check(*args)
+        checked.release()
+        return outcome
 
-    saver = threading.Thread(target=save_fix)
+    def save_each():
+        for text in saves:
+            checked.acquire(timeout=30)  # else save anyway: fail on the counts, never hang
+            time.sleep(0.05)  # a later modification time than the check's
+            _save(path, text)
+
+    monkeypatch.setattr(solve_flow, "check", check_and_signal)
+    saver = threading.Thread(target=save_each)
     saver.start()
-    attempt = watch(console, content.get("add-one"), content, path, Limits(10, 1024))
+    attempt = solve_flow.watch(console, card, content, path, solve_flow.Limits(10, 1024))
     saver.join()
+    return attempt, console.export_text()
+
+
+def test_watch_reruns_on_save_until_it_passes(tmp_path, monkeypatch):
+    """Driven in-process: a thread saves a fixed answer while `watch` polls the file."""
+    attempt, text = _watch_saving(tmp_path, monkeypatch, CORRECT + "\n# fixed\n", first=WRONG)
     assert attempt.outcome.status == "pass"
-    text = console.export_text()
     assert text.index("failed") < text.index("passed")
     assert (attempt.failed_runs, attempt.hints_shown) == (1, 0)
+    assert attempt.rating() == 2 and attempt.how() == "1 failed run first"  # Hard by default
+
+
+def test_watch_does_not_count_the_starter_as_a_failed_run(tmp_path, monkeypatch):
+    from studycli.content.source import card_starter
+
+    content = fixture_content()
+    starter = card_starter(content.get("add-one"), content.solutions_dir)
+    attempt, text = _watch_saving(tmp_path, monkeypatch, starter, CORRECT)
+    assert attempt.outcome.status == "pass"
+    assert text.count("checking attempt.py") == 3  # the starter, saved unchanged, the answer
+    assert attempt.failed_runs == 0
+    assert attempt.rating() == 3 and attempt.how() == "first try"  # Good by default
+
+
+def test_watch_counts_a_wrong_save_after_the_starter(tmp_path, monkeypatch):
+    attempt, text = _watch_saving(tmp_path, monkeypatch, WRONG, CORRECT)
+    assert attempt.outcome.status == "pass" and text.count("checking attempt.py") == 3
+    assert attempt.failed_runs == 1
     assert attempt.rating() == 2 and attempt.how() == "1 failed run first"  # Hard by default
 
 
@@ -273,7 +336,7 @@ def test_a_first_try_pass_offers_good_and_the_learner_may_choose(tmp_path, key, 
     assert _recorded(tmp_path) == [(recorded, "check")]
 
 
-def test_a_watched_pass_after_a_hint_and_a_failed_run_offers_hard(tmp_path):
+def test_a_watched_pass_after_a_hint_offers_hard_not_counting_the_starter(tmp_path):
     import time as clock
 
     child = _spawn_solve(tmp_path, "--watch")
@@ -283,17 +346,55 @@ def test_a_watched_pass_after_a_hint_and_a_failed_run_offers_hard(tmp_path):
     child.send("h")
     child.expect("Hint 1 of 2")
     clock.sleep(0.1)
-    with open(path, "w") as handle:
-        handle.write(CORRECT)
+    _save(path, CORRECT)
     child.expect("passed every case")
-    child.expect(r"Enter: Hard \(1 hint, 1 failed run first\)")
+    child.expect(r"Enter: Hard \(1 hint\) ")  # the starter's failed check is not the learner's
     child.send("\r")
     child.expect("recorded Hard")
     child.expect(pexpect_eof())
     assert _recorded(tmp_path) == [(2, "check")]
 
 
+def test_a_watched_first_save_that_passes_offers_good(tmp_path):
+    import time as clock
+
+    child = _spawn_solve(tmp_path, "--watch")
+    child.expect("watching")
+    child.expect("failed")  # the starter, checked when the watch starts
+    clock.sleep(0.1)
+    _save(tmp_path / "home" / "data" / "attempts" / "add-one.py", CORRECT)
+    child.expect("passed every case")
+    child.expect(r"Enter: Good \(first try\)")
+    child.send("\r")
+    child.expect("recorded Good")
+    child.expect(pexpect_eof())
+    assert _recorded(tmp_path) == [(3, "check")]
+
+
 def pexpect_eof():
     import pexpect
 
     return pexpect.EOF
+
+
+def test_ctrl_c_during_a_check_stops_it_records_nothing_and_says_so(tmp_path, cli):
+    """Ctrl-C reaches the terminal's process group: the command says it was interrupted, with
+    no traceback (the checking worker printed one, where the signal found it)."""
+    import os
+    import signal
+    import subprocess
+
+    loop = tmp_path / "loop.py"
+    loop.write_text(LOOPS)
+    command = [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), "solve",
+               "add-one", "--file", str(loop), "--timeout", "60"]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, process_group=0
+    )
+    time.sleep(4)  # the looping check is running by now
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "interrupted: the check was stopped; nothing was recorded" in err
+    assert "Traceback" not in err
+    assert _history(cli) == []

@@ -27,7 +27,7 @@ from studycli.paths import attempts_dir
 from . import runner
 from .runner import Candidate, Job, Outcome, run_job
 
-_EXPECTED_GOT = re.compile(r"expected (?P<expected>.+?),? got (?P<actual>.+?)(?: \(|$)", re.S)
+_EXPECTED_GOT = re.compile(r"expected (?P<expected>.+?),? got (?P<actual>.+?)(?: \(|$)")
 
 
 def attempt_path(card_id: str) -> Path:
@@ -205,8 +205,12 @@ class FailingCase:
 
 
 def failing_case(message: str) -> FailingCase | None:
-    """Parse "add_one(3): expected 4, got 5" (the shape `assertions` writes); None otherwise."""
-    what, _, rest = message.partition(": ")
+    """Parse "add_one(3): expected 4, got 5" (the shape `assertions` writes); None otherwise.
+
+    Only the first line is the case: the lines after it (the hint `assertions` adds) are not
+    part of the actual value, and the outcome view shows them below the case.
+    """
+    what, _, rest = message.partition("\n")[0].partition(": ")
     match = _EXPECTED_GOT.search(rest)
     if not rest or match is None:
         return None

@@ -184,10 +184,15 @@ WATCH_POLL = 0.05  # seconds between looks at the file: a save is checked this s
 
 def watch(console: Console, card: Card, content: Content, path: Path, limits: Limits) -> Attempt:
     """Check `path`, then again on every save until it passes; `h` shows the next hint,
-    `q` stops. Returns the last outcome, with the hints shown and the failed runs before it."""
+    `q` stops. Returns the last outcome, with the hints shown and the failed runs before it:
+    checks of the learner's code, not of the untouched starter (checked when the watch starts,
+    or saved unchanged), which is no attempt of theirs."""
+    from studycli.check import solve
+
     console.print(f"watching [bold]{escape(str(path))}[/]: save to re-run · h next hint · q stop")
     hints = Hints(card)
     seen = _stamp(path)
+    counts = not solve.is_untouched(card, content, path)  # the starter's check is no attempt
     outcome = check(console, card, content, path, limits)
     failed = 0
     with key_poller() as poll:
@@ -200,7 +205,9 @@ def watch(console: Console, card: Card, content: Content, path: Path, limits: Li
             stamp = _stamp(path)
             if stamp != seen:
                 seen = stamp
-                failed += 1
+                if counts:  # the check before this one did not pass
+                    failed += 1
+                counts = not solve.is_untouched(card, content, path)
                 outcome = check(console, card, content, path, limits)
     return Attempt(outcome, hints_shown=hints.shown, failed_runs=failed)
 
