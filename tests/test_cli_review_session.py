@@ -384,7 +384,9 @@ def test_a_pass_after_a_failed_run_offers_hard_and_a_choice_still_counts(tmp_pat
     content = load_content(FIXTURE_CONTENT)
 
     def keys():
-        yield "s"  # the untouched starter fails
+        attempts_dir().mkdir(parents=True, exist_ok=True)
+        (attempts_dir() / "add-one.py").write_text("def add_one(x):\n    return x\n")
+        yield "s"  # a wrong answer fails
         (attempts_dir() / "add-one.py").write_text("def add_one(x):\n    return x + 1\n")
         yield "s"  # now it passes, after one failed run
         yield "3"  # the learner picks Good over the offered Hard
@@ -393,6 +395,28 @@ def test_a_pass_after_a_failed_run_offers_hard_and_a_choice_still_counts(tmp_pat
     pressed = keys()
     summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [content.get("add-one")])
     assert "Enter: Again" in text and "Enter: Hard" in text
+    assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
+
+
+def test_the_untouched_starters_check_is_no_failed_run(tmp_path, monkeypatch):
+    """`s`, then leaving the editor with the starter as it was: its check fails, but it is no
+    attempt of the learner's, and the pass that follows is a first try (as in solve --watch)."""
+    from studycli.paths import attempts_dir
+
+    monkeypatch.setenv("EDITOR", "true")
+    monkeypatch.delenv("VISUAL", raising=False)
+    content = load_content(FIXTURE_CONTENT)
+
+    def keys():
+        yield "s"  # the untouched starter fails
+        (attempts_dir() / "add-one.py").write_text("def add_one(x):\n    return x + 1\n")
+        yield "s"
+        yield "\r"
+        yield "q"
+
+    pressed = keys()
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [content.get("add-one")])
+    assert "Enter: Again" in text and "Enter: Good" in text
     assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
 
 

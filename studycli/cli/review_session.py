@@ -72,8 +72,9 @@ class _Card:
         self.steps_shown = 0
         self.answer_shown = False
         self.answer_before_check = False  # the answer was read before the code was checked
-        self.failed_runs = 0  # checks that failed before the current outcome
+        self.failed_runs = 0  # checks of the learner's code that failed before the outcome
         self.outcome: Outcome | None = None
+        self.outcome_was_starter = False  # the outcome is the untouched starter's: no attempt
         self.started = time.monotonic()
         self.hints: Hints = Hints(card)
 
@@ -285,7 +286,7 @@ class ReviewSession:
     def _solve(self, shown: _Card) -> None:
         from fsrs import Rating
 
-        from studycli.check.solve import ensure_attempt
+        from studycli.check.solve import ensure_attempt, is_untouched
 
         from .solve_flow import Limits, check, edit
 
@@ -294,13 +295,14 @@ class ReviewSession:
         try:
             path = ensure_attempt(card, self.content)
             edit(self.console, path, self.getkey)
+            starter = is_untouched(card, self.content, path)
             outcome = check(self.console, card, self.content, path, limits)
         except StudyError as exc:  # a broken editor or card ends this attempt, not the session
             self.console.print(Text(f"error: {exc}", style="bold red"))
             return
         if shown.outcome is not None and shown.outcome.status != "pass":
-            shown.failed_runs += 1
-        shown.outcome = outcome
+            shown.failed_runs += not shown.outcome_was_starter
+        shown.outcome, shown.outcome_was_starter = outcome, starter
         if not shown.answer_shown:
             self.console.print(render.answer(card))
             shown.answer_shown = True
