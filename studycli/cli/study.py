@@ -119,10 +119,16 @@ def solve(
     interactive = sys.stdin.isatty()
     if file is None and not no_edit and not watch:
         edit(console, path, getkey if interactive else None)
-    if watch:
-        attempt = watch_file(console, card, content, path, limits)
-    else:
-        attempt = Attempt(check(console, card, content, path, limits))
+    try:
+        if watch:
+            attempt = watch_file(console, card, content, path, limits)
+        else:
+            attempt = Attempt(check(console, card, content, path, limits))
+    except KeyboardInterrupt:
+        from rich.console import Console
+
+        Console(stderr=True).print("interrupted: the check was stopped; nothing was recorded")
+        raise typer.Exit(130) from None
     if is_untouched(card, content, path):
         console.print("not recorded: the attempt is still the starter (write your answer first)")
     elif not no_record:
