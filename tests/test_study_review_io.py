@@ -754,9 +754,8 @@ def test_a_row_short_of_the_headers_columns_says_so(tmp_path):
     """A row without its last (optional) cell was refused for a review_duration of '' not
     being a number, "or leave the cell empty": what it had done. It says what is missing."""
     csv = write_csv(tmp_path / "short.csv", ["add-one,3,2025-02-27T10:00:00+00:00"])
-    with open_study(tmp_path / "db.sqlite3") as study:
-        with pytest.raises(ImportFormatError) as error:
-            study.import_reviews(csv, items(), NOW)
+    with open_study(tmp_path / "db.sqlite3") as study, pytest.raises(ImportFormatError) as error:
+        study.import_reviews(csv, items(), NOW)
     assert str(error.value) == (
         f"{csv}, line 2: the row has 3 of the header's 4 columns: give every column, an empty "
         "one as nothing between two commas (e.g. a trailing comma)"
