@@ -256,7 +256,11 @@ def test_a_fit_that_does_not_beat_the_defaults_is_not_accepted(tmp_path):
 def test_too_few_reviews_is_a_clear_error():
     items, reviews, cards = sample_items()
     with pytest.raises(StudyError, match=r"at least 64 .*--from-csv FILE"):
-        core.fit(items[:63], reviews=300, cards=cards, source="sample")
+        core.fit(items[:63], reviews=300, cards=cards)
+    # a file that is too short is not sent to fit to a file
+    with pytest.raises(StudyError, match=r"at least 64") as short_file:
+        core.fit(items[:63], reviews=300, cards=cards, source="sample.csv")
+    assert "--from-csv" not in str(short_file.value)
 
 
 def test_the_fit_of_your_own_log_leaves_undone_and_cram_ratings_out(tmp_path, monkeypatch):

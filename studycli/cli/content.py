@@ -97,7 +97,7 @@ def check(
         int, typer.Option(help="Memory cap of each check, in MB.")
     ] = DEFAULT_MEMORY_MB,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object per card.")
+        bool, typer.Option("--json", help="Print a JSON array, an object per card.")
     ] = False,
     use_mps: Annotated[
         bool,

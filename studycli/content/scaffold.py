@@ -216,7 +216,8 @@ def not_done(card: Card, solutions_dir: Path) -> list[str]:
         "steps": list(card.steps),
     }
     marked = [name for name, values in texts.items() if any(v.startswith(TODO) for v in values)]
-    reasons = [f"{', '.join(marked)} still begin with {TODO}"] if marked else []
+    verb = "begins" if len(marked) == 1 else "begin"
+    reasons = [f"{', '.join(marked)} still {verb} with {TODO}"] if marked else []
     if card.solution is None:
         return reasons
     try:

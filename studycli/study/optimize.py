@@ -109,7 +109,10 @@ def fsrs_items(
     return [item for _, item in timed], reviews, len(by_card)
 
 
-def fit(items: Sequence[Item], *, reviews: int, cards: int, source: str = "your reviews") -> Fit:
+YOURS = "your reviews"  # `fit`'s history when it is the review store's, not a file
+
+
+def fit(items: Sequence[Item], *, reviews: int, cards: int, source: str = YOURS) -> Fit:
     """Fit FSRS parameters to `items` (time order) and measure them on held-out reviews.
 
     Args:
@@ -124,8 +127,8 @@ def fit(items: Sequence[Item], *, reviews: int, cards: int, source: str = "your 
         raise StudyError(
             f"{source}: {reviews} reviews, of which {len(items)} come on a later day than the "
             f"card's previous review; fitting needs at least {MIN_ITEMS} of those: keep "
-            "reviewing and try again later (the defaults serve well until then), or fit to an "
-            "exported history with --from-csv FILE"
+            "reviewing and try again later (the defaults serve well until then)"
+            + (", or fit to a longer history with --from-csv FILE" if source == YOURS else "")
         )
     import fsrs_rs_python as rs
 
