@@ -180,3 +180,16 @@ def test_a_filter_no_card_has_is_an_error_with_the_closest(cli):
     assert "Traceback" not in deck.output + kind.output + topic.output
     fine = cli("--content", FIXTURE_CONTENT, "list", "--deck", "basics", "--kind", "cloze")
     assert fine.exit_code == 0, fine.output  # a known deck and kind with no card between them
+
+
+def test_show_takes_a_cloze_deletions_id_as_history_prints_it(cli, content_copy):
+    (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
+        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: 'E[X] = {{c1::λ}}'\n",
+        encoding="utf-8",
+    )
+    shown = cli("--content", content_copy, "show", "poisson-cloze#c1")
+    assert shown.exit_code == 0, shown.output
+    assert "Poisson moments" in shown.stdout
+    unknown = cli("--content", content_copy, "show", "poisson-cloze#c")
+    assert unknown.exit_code == 1 and "no card with id 'poisson-cloze#c'" in unknown.stderr

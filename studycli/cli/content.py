@@ -274,7 +274,12 @@ def show(
 
     from . import render
 
+    from studycli.content.cloze import SEPARATOR
+
     content = options(ctx).load()
+    base, _, number = card_id.rpartition(SEPARATOR)
+    if base in content.cards and number.isdigit():
+        card_id = base  # a cloze deletion's id, as history and review print it: its card
     card = content.get(card_id)
     starter = card_starter(card, content.solutions_dir) if card.runnable else None
     stdout().print(render.full(card, with_answer=answer, starter=starter))
