@@ -270,11 +270,10 @@ def show(
 
     Example: studycli show online-softmax --answer
     """
+    from studycli.content.cloze import SEPARATOR
     from studycli.content.source import card_starter
 
     from . import render
-
-    from studycli.content.cloze import SEPARATOR
 
     content = options(ctx).load()
     base, _, number = card_id.rpartition(SEPARATOR)
