@@ -125,7 +125,11 @@ def test_new_card_due_now_and_naive_times_refused():
     [
         (30, "30s"),
         (60, "1m"),
+        (59.996, "1m"),  # a rating bar's 1m confirmed a few ms later: not 60s
         (330, "6m"),
+        (329.996, "6m"),  # 5.5 minutes a moment later: not 5m
+        (3599.7, "1h"),
+        (23.5 * 3600, "1d"),
         (600, "10m"),
         (3 * 3600, "3h"),
         (86400, "1d"),

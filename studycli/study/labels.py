@@ -4,6 +4,7 @@ the scheduler's, was 20 ms on the 2-core box before the first card showed)."""
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -28,16 +29,23 @@ def is_edited(card: Card, state: CardState | None) -> bool:
 
 def format_interval(interval: timedelta) -> str:
     """A short label as Anki shows it: 45s, 10m, 3h, 4d, 2.5mo, 1.2y."""
-    seconds = interval.total_seconds()
+    # whole seconds first, then halves rounded up: the interval a rating bar previews and the
+    # one confirmed a moment later (a few ms less) get the same label (1m, not 60s; 6m, not 5m)
+    seconds = max(0, _half_up(interval.total_seconds()))
     if seconds < 60:
-        return f"{max(0, round(seconds))}s"
-    if seconds < 3600:
-        return f"{round(seconds / 60)}m"
-    if seconds < 86400:
-        return f"{round(seconds / 3600)}h"
+        return f"{seconds}s"
+    if (minutes := _half_up(seconds / 60)) < 60:
+        return f"{minutes}m"
+    if (hours := _half_up(seconds / 3600)) < 24:
+        return f"{hours}h"
     days = seconds / 86400
-    if days < 30:
-        return f"{round(days)}d"
+    if _half_up(days) < 30:
+        return f"{_half_up(days)}d"
     if days < 365:
         return f"{days / 30:.1f}".rstrip("0").rstrip(".") + "mo"
     return f"{days / 365:.1f}".rstrip("0").rstrip(".") + "y"
+
+
+def _half_up(value: float) -> int:
+    """`value` rounded to the nearest whole number, halves up (round() takes them to even)."""
+    return math.floor(value + 0.5)
