@@ -137,7 +137,12 @@ def test_duplicate_ids_across_decks(tmp_path):
     write_card(tmp_path, "two", "same", GOOD.format(id="same"))
     content = load_content(tmp_path)
     assert len(content.cards) == 1
-    assert any("duplicate id 'same'" in p.message for p in content.problems)
+    [kept] = content.cards.values()
+    [problem] = [p for p in content.problems if "duplicate id" in p.message]
+    # the other file named as the problem's own is: relative to the content folder
+    assert problem.message == (
+        f"duplicate id 'same': {kept.path.relative_to(tmp_path)} already uses it"
+    )
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
