@@ -204,17 +204,11 @@ def _changed(content, refs: list[str]):
     found = changed_cards(content, refs[0] if refs else None)
     Console(stderr=True, highlight=False).print(f"--changed: {escape(found.note)}", soft_wrap=True)
     if found.broken:
-        shown = ", ".join(_shown(path, content.root) for path in found.broken)
+        from studycli.content.card import shown_path
+
+        shown = ", ".join(str(shown_path(path, content.root)) for path in found.broken)
         raise StudyError(f"{shown}: changed, and not a card that loads: `studycli lint` says why")
     return found.cards
-
-
-def _shown(path, root) -> str:
-    """`path` relative to `root` where it lies inside it."""
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
 
 
 def _check_with_progress(cards, content, jobs, device, timeout, memory):

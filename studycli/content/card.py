@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import FrozenInstanceError, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -170,8 +169,14 @@ class CardProblem(Record):
     card_id: str | None = None
 
     def location(self, root: Path | None = None) -> str:
-        shown = self.path
-        if root is not None:
-            with contextlib.suppress(ValueError):
-                shown = self.path.relative_to(root)
+        shown = self.path if root is None else shown_path(self.path, root)
         return f"{shown}:{self.line}" if self.line else str(shown)
+
+
+def shown_path(path: Path, root: Path) -> Path:
+    """`path` as problems show a file: relative to the content folder `root` where it lies in
+    it."""
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        return path

@@ -122,11 +122,13 @@ def load_content(root: Path, *, index: Path | None = None) -> Content:
             rest = (cached, relative, folder) if body is None else (Path(folder, relative), body)
             card = make(entry[2], refs, rest)
             if card.id in cards:
+                from .card import shown_path
+
                 content.problems.append(
                     CardProblem(
                         card.path,
                         f"duplicate id {card.id!r}: "
-                        f"{_relative(cards[card.id].path, root)} already uses it",
+                        f"{shown_path(cards[card.id].path, root)} already uses it",
                         card_id=card.id,
                     )
                 )
@@ -316,11 +318,3 @@ def _body_of(path: Path) -> tuple:
     if head is None:
         raise ContentError(f"{path} changed while studycli read it: {problems[0][0]}")
     return body
-
-
-def _relative(path: Path, root: Path) -> Path:
-    """`path` as lint shows a file: relative to the content folder where it lies in it."""
-    try:
-        return path.relative_to(root)
-    except ValueError:
-        return path
