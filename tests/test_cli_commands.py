@@ -193,3 +193,15 @@ def test_show_takes_a_cloze_deletions_id_as_history_prints_it(cli, content_copy)
     assert "Poisson moments" in shown.stdout
     unknown = cli("--content", content_copy, "show", "poisson-cloze#c")
     assert unknown.exit_code == 1 and "no card with id 'poisson-cloze#c'" in unknown.stderr
+
+
+def test_help_keeps_each_paragraph_of_a_docstring_whole():
+    """Rich's help kept the docstring's own line breaks and wrapped to the terminal too: at 80
+    columns sentences broke in their middle ("failed runs" / "first (in a terminal ...")."""
+    from typer.testing import CliRunner
+
+    from studycli.cli.app import whole_app
+
+    wide = CliRunner().invoke(whole_app(), ["solve", "--help"], env={"COLUMNS": "400"})
+    assert wide.exit_code == 0
+    assert "Hard when it took hints or failed runs first (in a terminal you may pick" in wide.stdout

@@ -20,7 +20,14 @@ from studycli.records import Record
 
 
 class _Group(TyperGroup):
-    """Renders a `StudyError` from any command as one short line on stderr, exit 1."""
+    """Renders a `StudyError` from any command as one short line on stderr, exit 1; gives each
+    command's help its paragraphs whole (see `_reflowed`)."""
+
+    def get_command(self, ctx: typer.Context, cmd_name: str):  # type: ignore[override]
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and command.help:
+            command.help = _reflowed(command.help)
+        return command
 
     def invoke(self, ctx: typer.Context):  # type: ignore[override]
         try:
@@ -28,6 +35,15 @@ class _Group(TyperGroup):
         except StudyError as exc:
             Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from None
+
+
+def _reflowed(text: str) -> str:
+    """A docstring's paragraphs each on one line: Rich's help keeps the source's line breaks
+    and wraps to the terminal too, so at 80 columns sentences broke in their middle."""
+    import inspect
+
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
 
 
 app = typer.Typer(
