@@ -18,6 +18,7 @@ from pathlib import Path
 
 from studycli.content.card import Card
 from studycli.content.loader import Content
+from studycli.content.source import module_names
 
 DEFAULT_BRANCH = "main"
 
@@ -64,12 +65,7 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
     solutions = content.solutions_dir.resolve()
     modules = {p.stem for p in paths if p.parent == solutions and p.suffix == ".py"}
     chosen = [
-        card
-        for card in everything
-        if card.path.resolve() in paths
-        or any(
-            named is not None and named.module in modules for named in (card.solution, card.check)
-        )
+        card for card in everything if card.path.resolve() in paths or module_names(card) & modules
     ]
     broken = tuple(sorted({p.path for p in content.problems if p.path.resolve() in paths}))
     return Changed(chosen, f"{described}: {len(chosen)} card(s) to check", base, broken)

@@ -23,6 +23,7 @@ from studycli.content.source import (
     ModuleInfo,
     checker_ref,
     code_without_docstrings,
+    module_names,
     read_module,
     starter_for,
 )
@@ -142,15 +143,10 @@ def _candidates(card: Card, info: ModuleInfo) -> list[Candidate]:
     return candidates
 
 
-def _module_names(card: Card) -> set[str]:
-    """The solution modules `card`'s checks load: its solution's and its checker's."""
-    return {ref.module for ref in (card.solution, card.check) if ref}
-
-
 def _modules(card: Card, content: Content) -> list[ModuleInfo] | None:
     """`card`'s solution and checker modules, parsed; None if one cannot be read."""
     try:
-        return [read_module(content.solutions_dir, name) for name in sorted(_module_names(card))]
+        return [read_module(content.solutions_dir, name) for name in sorted(module_names(card))]
     except (OSError, SyntaxError):  # lint reports those
         return None
 
@@ -434,7 +430,7 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int 
     torchless = False
     heavy = 0  # the device's checks that import something on first use
     for card in cards:
-        names |= _module_names(card)
+        names |= module_names(card)
         with contextlib.suppress(OSError, SyntaxError):  # lint reports those
             if card.solution is not None:
                 info = read_module(content.solutions_dir, card.solution.module)

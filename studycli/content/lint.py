@@ -13,6 +13,7 @@ from .source import (
     ModuleInfo,
     checker_ref,
     declared_failure,
+    module_names,
     module_path,
     parameters,
     read_module,
@@ -203,11 +204,7 @@ def _lint_imports(content: Content) -> list[CardProblem]:
     only when `check` imports it). An optional one is imported inside the function that
     needs it."""
     names = {
-        ref.module
-        for card in content.cards.values()
-        if card.runnable
-        for ref in (card.solution, card.check)
-        if ref is not None
+        name for card in content.cards.values() if card.runnable for name in module_names(card)
     }
     problems = []
     for name in sorted(names):
@@ -248,11 +245,7 @@ def _allowed_import(module: str) -> bool:
 def _lint_orphans(content: Content) -> list[CardProblem]:
     if not content.solutions_dir.is_dir():
         return []
-    used = set()
-    for card in content.cards.values():
-        for ref in (card.solution, card.check):
-            if ref is not None:
-                used.add(ref.module)
+    used = {name for card in content.cards.values() for name in module_names(card)}
     return [
         CardProblem(path, "orphan solution module: no card names it in 'solution' or 'check'")
         for path in sorted(content.solutions_dir.glob("*.py"))

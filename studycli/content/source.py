@@ -190,6 +190,12 @@ def declared_failure(function: ast.FunctionDef | None) -> str | None:
     return None
 
 
+def module_names(card: Card) -> set[str]:
+    """The solution modules `card` names: its solution's and its checker's (none for a card
+    that runs no code)."""
+    return {ref.module for ref in (card.solution, card.check) if ref is not None}
+
+
 def module_path(solutions_dir: Path, module: str) -> Path:
     return solutions_dir / f"{module}.py"
 
