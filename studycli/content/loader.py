@@ -63,20 +63,24 @@ class Content:
         """
         from .kind import Kind
 
-        for what, value, known in (
-            ("deck", deck, {card.deck for card in self.cards.values()}),
-            ("topic", topic, {card.topic for card in self.cards.values()}),
-            ("kind", kind, {k.value for k in Kind}),
-        ):
-            if value is not None and value not in known:
+        for what, value in (("deck", deck), ("topic", topic), ("kind", kind)):
+            if value is None:
+                continue
+            known = (
+                {k.value for k in Kind}
+                if what == "kind"
+                else {getattr(card, what) for card in self.cards.values()}
+            )
+            if value not in known:
                 import difflib
 
                 close = difflib.get_close_matches(value, sorted(known), n=3)
-                tip = f"did you mean {', '.join(close)}?" if close else f"{what}s: "
-                raise ContentError(
-                    f"no card has {what} {value!r}; "
-                    + (tip if close else tip + ", ".join(sorted(known)))
+                tip = (
+                    f"did you mean {', '.join(close)}?"
+                    if close
+                    else f"{what}s: {', '.join(sorted(known))}"
                 )
+                raise ContentError(f"no card has {what} {value!r}; {tip}")
         chosen = [
             card
             for card in self.cards.values()
