@@ -147,6 +147,23 @@ def test_history_of_a_cloze_card_is_its_items(cli, tmp_path):
     assert len(_table_column(shown)) == 2 and "\n1 older review not shown" in shown
 
 
+def test_history_lists_an_imported_older_review_below_todays(cli, tmp_path):
+    """An imported log is recorded after today's ratings, but its reviews are older: history
+    goes by when a card was reviewed, not by when the log got the row."""
+    _rate("add-one", 3, NOW)
+    csv = tmp_path / "laptop.csv"
+    csv.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        f"bias-concept,4,{(NOW - timedelta(days=3)).isoformat()},\n"
+    )
+    assert run(cli, "import-reviews", csv).exit_code == 0
+    entries = json.loads(run(cli, "history", "--json").stdout)
+    assert [e["card"] for e in entries] == ["add-one", "bias-concept"]
+    assert _table_column(run(cli, "history").stdout, 1) == ["add-one", "bias-concept"]
+    latest = json.loads(run(cli, "history", "--json", "-n", "1").stdout)
+    assert [e["card"] for e in latest] == ["add-one"]
+
+
 def test_suspend_and_unsuspend(cli):
     assert run(cli, "suspend", "add-one").exit_code == 0
     assert json.loads(run(cli, "due", "--json").stdout)["new"] == 3

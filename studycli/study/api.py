@@ -251,10 +251,10 @@ class Study:
     # --- history and suspension --------------------------------------------------------------
 
     def history(self, item_id: str | None = None, *, limit: int | None = None) -> list[Review]:
-        """Reviews newest first (undone ones left out), at most `limit`; of one item, or of every
-        item of a card when `item_id` is a cloze card's id."""
+        """Reviews, the latest reviewed first (undone ones left out), at most `limit`; of one
+        item, or of every item of a card when `item_id` is a cloze card's id."""
         card_id, prefix = self._history_of(item_id)
-        return self.store.reviews(card_id, card_prefix=prefix, limit=limit)
+        return self.store.reviews(card_id, card_prefix=prefix, by_time=True, limit=limit)
 
     def history_size(self, item_id: str | None = None) -> int:
         """How many reviews `history(item_id)` gives without a limit."""

@@ -689,13 +689,19 @@ class Store:
         include_undone: bool = False,
         since: datetime | None = None,
         oldest_first: bool = False,
+        by_time: bool = False,
         limit: int | None = None,
     ) -> list[Review]:
-        """Reviews, newest first unless `oldest_first`; undone ones only when asked; of one card,
-        or of the cards whose ids start with `card_prefix`; at most `limit`."""
+        """Reviews, the latest recorded first unless `oldest_first`, or the latest reviewed with
+        `by_time` (an imported log records old reviews after newer ones); undone ones only when
+        asked; of one card, or of the cards whose ids start with `card_prefix`; at most
+        `limit`."""
         where, params = _review_filter(card_id, card_prefix, include_undone, since)
         sql = f"SELECT {_REVIEW_COLUMNS} FROM {_REVIEW_FROM}{where}"
-        sql += " ORDER BY r.id" + ("" if oldest_first else " DESC")
+        order = " DESC" if not oldest_first else ""
+        sql += (
+            f" ORDER BY r.reviewed_at{order}, r.id{order}" if by_time else f" ORDER BY r.id{order}"
+        )
         sql += f" LIMIT {int(limit)}" if limit is not None else ""
         return [_review(row) for row in self.conn.execute(sql, params)]
 
