@@ -148,6 +148,24 @@ def test_a_deck_or_topic_filter_and_history_from_elsewhere(history, tmp_path):
     assert deck.reviews_per_day[-2].count == 1
 
 
+def test_the_forecast_counts_only_items_of_the_content(history, tmp_path):
+    """History imported for a card the content does not have may count in the history's
+    figures, but `review` never shows that card: it is no work to come."""
+    csv = tmp_path / "elsewhere.csv"
+    csv.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        "from-another-app,3,2025-02-28T12:00:00+00:00,\n"
+    )
+    history.import_reviews(csv, items(), NOW)
+    foreign = FsrsCard.from_json(history.state("from-another-app").fsrs)
+    assert foreign.due < NOW + timedelta(days=30)  # it would fall in the forecast's window
+    everything = history.stats(items(), NOW, UTC, elsewhere=True)
+    only_content = history.stats(items(), NOW, UTC)
+    assert everything.forecast == only_content.forecast
+    assert everything.reviews_per_day[-2].count == only_content.reviews_per_day[-2].count + 1
+    assert (everything.study_items, everything.cards, everything.not_in_content) == (4, 4, 1)
+
+
 # --- true retention, as Anki defines it ----------------------------------------------------------
 
 
@@ -194,6 +212,7 @@ def test_cli_json_keys_and_shapes(cli, monkeypatch):
     data = json.loads(result.stdout)
     for key in ("cards_by_state", "reviews_per_day", "forecast", "true_retention", "topics"):
         assert key in data
+    assert (data["study_items"], data["cards"], data["not_in_content"]) == (4, 4, 0)
     assert len(data["reviews_per_day"]) == 30 and len(data["forecast"]) == 30
     assert set(data["reviews_per_day"][0]) == {"date", "count"}
     assert data["reviews_per_day"][0]["date"] < data["reviews_per_day"][-1]["date"]
@@ -217,6 +236,9 @@ def _busy_stats() -> core.Stats:
             "relearning": 12,
             "suspended": 3,
         },
+        study_items=9000,
+        cards=6543,
+        not_in_content=195,
         reviews_per_day=[
             core.DayCount(TODAY - timedelta(days=29 - i), (i * 37) % 400) for i in range(30)
         ],
@@ -242,7 +264,8 @@ def test_the_screen_fits_80_columns_with_nothing_cut(monkeypatch):
     assert max(len(line) for line in lines) <= 80
     for slug in all_topics():  # every topic whole on its own line: no wrap, no ellipsis
         assert any(line.split() and line.split()[0] == slug for line in lines), slug
-    assert "new 1234 · learning 56 · review 7890 · relearning 12 · suspended 3" in text
+    assert "items   new 1234 · learning 56 · review 7890 · relearning 12 · suspended 3" in text
+    assert "9000 study items from 6543 cards" in text and "195 more only in imported" in text
     assert "365 days in a row" in text
     assert "…" not in text
     chart = [line for line in lines if line.rstrip().endswith(("█", "▁")) or "┤" in line]
@@ -265,6 +288,53 @@ def test_the_cli_screen_on_the_fixture_deck(cli, monkeypatch, tmp_path):
         "random-walk",
     ):
         assert part in result.stdout
+    assert "items   new 4 · learning 0" in result.stdout  # a card per item: no note needed
+    assert "study items" not in result.stdout
+
+
+def test_the_header_says_how_many_cards_its_study_items_come_from(cli, monkeypatch, content_copy):
+    """A cloze card is studied once per deletion: the header counts items, and says so when
+    there are more of them than the cards `studycli list` shows."""
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    monkeypatch.setenv("COLUMNS", "80")
+    (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
+        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::λ}}'\n"
+        "explanation: Both come from the generating function.\n",
+        encoding="utf-8",
+    )
+    listed = cli("--content", content_copy, "list", "--json")
+    assert len(json.loads(listed.stdout)) == 5  # the fixture's 4 cards and the cloze card
+    screen = cli("--content", content_copy, "stats")
+    assert screen.exit_code == 0, screen.output
+    assert "items   new 6 · learning 0 · review 0" in screen.stdout  # two deletions: 6 items
+    assert "6 study items from 5 cards: a cloze card is one per deletion" in screen.stdout
+    assert "cards   new" not in screen.stdout
+    data = json.loads(cli("--content", content_copy, "stats", "--json").stdout)
+    assert sum(data["cards_by_state"].values()) == data["study_items"] == 6
+    assert (data["cards"], data["not_in_content"]) == (5, 0)
+
+
+def test_the_cli_forecast_leaves_out_imported_cards_review_never_shows(cli, monkeypatch, tmp_path):
+    """Reviews imported for a card id the content lacks: its history counts, its due date
+    does not (`review` never shows it), and the header says where the extra item comes from."""
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    monkeypatch.setenv("COLUMNS", "80")
+    csv = tmp_path / "elsewhere.csv"
+    csv.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        "from-another-app,3,2025-02-28T12:00:00+00:00,\n"
+    )
+    imported = cli("--content", FIXTURE_CONTENT, "import-reviews", csv)
+    assert imported.exit_code == 0, imported.output
+    data = json.loads(cli("--content", FIXTURE_CONTENT, "stats", "--json").stdout)
+    assert [d for d in data["forecast"] if d["count"]] == []  # nothing of the content studied
+    assert [d["date"] for d in data["reviews_per_day"] if d["count"]] == ["2025-02-28"]
+    assert data["cards_by_state"]["new"] == 4 and data["not_in_content"] == 1
+    screen = cli("--content", FIXTURE_CONTENT, "stats").stdout
+    assert "due forecast, next 30 days  (0 due)" in screen
+    assert "4 study items, one per card of the content" in screen
+    assert "and 1 more only in imported history: not in the content, never shown" in screen
 
 
 def test_true_retention_of_an_imported_history_uses_the_interval_before_each_review(tmp_path):

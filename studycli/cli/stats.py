@@ -25,16 +25,19 @@ def stats(
     topic: Annotated[str | None, typer.Option(help="Only this topic slug.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
-    """Show where you stand: cards by state, reviews per day, the due forecast, true
+    """Show where you stand: study items by state, reviews per day, the due forecast, true
     retention, your weakest topics and your streak.
 
-    Days are study days (they roll over at day_starts_at). True retention is Anki's: reviews of
-    cards in the review state over the last 30 days, Again a fail; young cards had an interval
-    under 21 days, mature ones 21 or more. Topics are listed weakest first, by the average
-    predicted recall of their studied cards. Without --deck or --topic, history imported for
-    cards that are not in the content counts too (in all but the topics). `--json` prints
-    {"cards_by_state", "reviews_per_day": [{"date", "count"}], "forecast", "true_retention",
-    "topics", "streak", "today"}.
+    A study item is what one review asks: a card, or one deletion of a cloze card, so there
+    can be more items than cards. Days are study days (they roll over at day_starts_at). True
+    retention is Anki's: reviews of cards in the review state over the last 30 days, Again a
+    fail; young cards had an interval under 21 days, mature ones 21 or more. Topics are listed
+    weakest first, by the average predicted recall of their studied cards. Without --deck or
+    --topic, history imported for cards that are not in the content counts too, in the items
+    by state, reviews per day, true retention and the streak; never in the due forecast or the
+    topics (`review` never shows those cards). `--json` prints {"cards_by_state" (study items),
+    "study_items", "cards", "not_in_content", "reviews_per_day": [{"date", "count"}],
+    "forecast", "true_retention", "topics", "streak", "today"}.
 
     Example: studycli stats --topic flash-attention
     """
@@ -59,8 +62,10 @@ def view(figures: Stats, scope: str) -> RenderableType:
     """The stats screen: header lines, two column charts, the retention and topic tables."""
     counts = figures.cards_by_state
     header = Text()
-    header.append("cards   ", style="bold")
+    header.append("items   ", style="bold")
     header.append(" · ".join(f"{name} {counts[name]}" for name in counts))
+    for line in _items_note(figures):
+        header.append(f"\n        {line}", style="dim")
     header.append("\nstreak  ", style="bold")
     days = figures.streak
     header.append(f"{days} day{'s' if days != 1 else ''} in a row" if days else "none yet")
@@ -78,6 +83,20 @@ def view(figures: Stats, scope: str) -> RenderableType:
         Text(),
         _topics_table(figures.topics),
     )
+
+
+def _items_note(figures: Stats) -> list[str]:
+    """What the items counted above are, when they are not simply the content's cards: a
+    learner who sees more items than `studycli list` shows cards should not have to guess."""
+    items, cards, others = figures.study_items, figures.cards, figures.not_in_content
+    lines = []
+    if items != cards:
+        lines.append(f"{items} study items from {cards} cards: a cloze card is one per deletion")
+    elif others:
+        lines.append(f"{items} study items, one per card of the content")
+    if others:
+        lines.append(f"and {others} more only in imported history: not in the content, never shown")
+    return lines
 
 
 def _titled(title: str, note: str) -> Text:

@@ -278,7 +278,8 @@ class Study:
         self, items: list[Card], now: datetime, tz: tzinfo | None = None, *, elsewhere: bool = False
     ) -> Stats:
         """Where the learner stands on `items` (see `stats.stats`); `elsewhere` also counts the
-        log's cards that are not in the content."""
+        log's cards that are not in the content, in every figure but the forecast and the
+        topics."""
         from .stats import stats
 
         return stats(self.store, items, self.settings, now, tz, elsewhere=elsewhere)

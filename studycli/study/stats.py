@@ -1,4 +1,4 @@
-"""Where the learner stands (`studycli stats`): cards by state, reviews per day, the due
+"""Where the learner stands (`studycli stats`): study items by state, reviews per day, the due
 forecast, true retention, the weakest topics, the streak.
 
 Days are study days: they roll over at `day_starts_at` in the learner's time zone, as the daily
@@ -8,6 +8,8 @@ interval under 21 days before the review, mature ones 21 or more. A topic's rete
 same share over the whole log; its recall is fsrs's predicted probability of recall now,
 averaged over its studied cards. Topics are listed weakest first (lowest recall; topics with
 nothing studied last). Reviews per day and the streak count every rating, cram included.
+The forecast counts only the given items: a card known only from imported history is never
+shown, so it is no work to come.
 """
 
 from __future__ import annotations
@@ -85,10 +87,17 @@ class TopicStats:
 
 @dataclass(frozen=True)
 class Stats:
+    """The figures. `cards_by_state` counts study items (a cloze card is one per deletion):
+    the `study_items` made from `cards` cards of the content, and `not_in_content` more known
+    only from imported history."""
+
     today: date
-    cards_by_state: dict[str, int]
+    cards_by_state: dict[str, int]  # its name predates cloze cards; kept for --json
+    study_items: int
+    cards: int
+    not_in_content: int
     reviews_per_day: list[DayCount]  # the last 30 study days, oldest first, today last
-    forecast: list[DayCount]  # cards due on each of the next 30 study days (overdue: today)
+    forecast: list[DayCount]  # items due on each of the next 30 study days (overdue: today)
     true_retention: dict[str, Retention]  # young, mature, all
     topics: list[TopicStats]  # weakest first
     streak: int  # study days in a row with a rating, up to today (or yesterday)
@@ -97,6 +106,9 @@ class Stats:
         return {
             "today": self.today.isoformat(),
             "cards_by_state": self.cards_by_state,
+            "study_items": self.study_items,
+            "cards": self.cards,
+            "not_in_content": self.not_in_content,
             "reviews_per_day": [d.to_dict() for d in self.reviews_per_day],
             "forecast": [d.to_dict() for d in self.forecast],
             "true_retention": {k: v.to_dict() for k, v in self.true_retention.items()},
@@ -123,12 +135,11 @@ def stats(
         now: the current time, timezone-aware.
         tz: the learner's time zone (None: the system's).
         elsewhere: also count the store's cards that are not in the content (history
-            imported from elsewhere): in every figure but the topics.
+            imported from elsewhere): in every figure but the forecast and the topics.
     """
     states = store.states()
-    pool = {item.id for item in items}
-    if elsewhere:
-        pool |= set(states)
+    content = {item.id for item in items}
+    pool = content | set(states) if elsewhere else content
     today = study_date(now, settings.day_starts_at, tz)
     day = partial(study_date, day_starts_at=settings.day_starts_at, tz=tz)
     first = today - timedelta(days=DAYS - 1)
@@ -142,11 +153,14 @@ def stats(
     return Stats(
         today=today,
         cards_by_state=_by_state(pool, states),
+        study_items=len(content),
+        cards=len({item.card_id for item in items}),
+        not_in_content=len(pool) - len(content),
         reviews_per_day=[
             DayCount(first + timedelta(days=i), per_day[first + timedelta(days=i)])
             for i in range(DAYS)
         ],
-        forecast=_forecast(pool, states, today, day),
+        forecast=_forecast(content, states, today, day),
         true_retention=_true_retention(recent),
         topics=_topics(items, states, store.review_outcomes(), settings, now),
         streak=_streak(store, None if elsewhere else pool, now, settings, tz),
