@@ -3,6 +3,7 @@ reveal, rate, undo, quit, Ctrl-C, SIGKILL, an edited card, and answering by runn
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import subprocess
@@ -108,6 +109,17 @@ def test_reveal_rate_undo_and_quit(session):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_review_limit_caps_the_status_line_on_the_terminal(session):
+    child = session(FIXTURE_CONTENT, NOW, "--limit", "2")
+    child.expect("new 2 · learning 0 · review 0")  # four new cards, two for this session
+    child.expect(FRONT)
+    _rate(child, "3")
+    child.expect("new 1 · learning 1 · review 0")
+    child.expect(FRONT)
+    child.send("q")
+    child.expect(pexpect.EOF)
 
 
 def test_a_derivation_reveals_one_step_per_key(session):
@@ -324,6 +336,45 @@ def test_limit_finishes_started_cards_through_their_learning_steps(tmp_path):
     assert [(r.card_id, r.queue) for r in reviews] == [("add-one", "new"), ("add-one", "learning")]
     assert summary.reviewed == 2 and "Nothing more is due now." in text
     assert "Good: due again in 2d" in text and "next due in 2d" in text
+
+
+STATUS = re.compile(r"new \d+ · learning \d+ · review \d+")
+
+
+def test_with_a_limit_the_status_line_counts_what_the_session_still_shows(tmp_path):
+    """--limit 3 over the fixture's four new cards: the line above each card counts the cards
+    this session will still show, the one on screen included. A card rated Again comes back as
+    learning; an undo brings its card back as new; after the third card only those three are
+    finished, through their learning steps."""
+    keys = (
+        " 1"  # add-one: Again, back in a minute
+        "u"  # on bias-concept: undo add-one's Again
+        " 3"  # add-one again: Good, back in 10 minutes
+        " 3"  # bias-concept: Good
+        " 3"  # poisson-concept: Good; the limit is reached
+        " 3 3 3"  # the three learning cards graduate
+    )
+    _, reviews, text = _run_in_process(tmp_path, keys, limit=3)
+    assert STATUS.findall(text) == [
+        "new 3 · learning 0 · review 0",  # add-one on screen, then two more new cards
+        "new 2 · learning 1 · review 0",  # bias-concept on screen, one more; add-one learning
+        "new 3 · learning 0 · review 0",  # add-one new again, bias-concept, one more
+        "new 2 · learning 1 · review 0",
+        "new 1 · learning 2 · review 0",  # poisson-concept: the third and last new card
+        "new 0 · learning 3 · review 0",
+        "new 0 · learning 2 · review 0",
+        "new 0 · learning 1 · review 0",
+    ]
+    assert {r.card_id for r in reviews} == {"add-one", "bias-concept", "poisson-concept"}
+    assert "Nothing more is due now." in text
+
+
+def test_without_a_limit_the_status_line_counts_everything_due(tmp_path):
+    _, _, text = _run_in_process(tmp_path, " 1q")
+    assert STATUS.findall(text) == [
+        "new 4 · learning 0 · review 0",
+        "new 3 · learning 1 · review 0",
+    ]
 
 
 def test_hints_come_one_per_key_and_nothing_due_is_said(tmp_path):

@@ -149,8 +149,23 @@ class DueQueue:
 
     def status(self) -> str:
         due, self._front = self._front or self._due(), None  # one queue per card shown
-        learning = len(due.learning) + len(due.ahead)
-        return f"new {len(due.new)} · learning {learning} · review {len(due.review)}"
+        learning, review, new, ahead = self._left(due)
+        return f"new {new} · learning {learning + ahead} · review {review}"
+
+    def _left(self, due: Due) -> list[int]:
+        """How many of `due`'s learning, review, new and ahead cards this session still shows,
+        the one on screen included. With a limit, a card already shown counts (it is finished),
+        and the others only as far as the limit leaves room, in the order they come."""
+        groups = (due.learning, due.review, due.new, due.ahead)  # `Due.next`'s order
+        if self.limit is None:
+            return [len(group) for group in groups]
+        room, counts = self.limit - len(self.seen), []
+        for group in groups:
+            shown = sum(1 for card in group if card.id in self.seen)
+            taken = min(room, len(group) - shown)
+            room -= taken
+            counts.append(shown + taken)
+        return counts
 
 
 class ReviewSession:
