@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from studycli.check.runner import Candidate, Job, lazy_modules, run_job
-from studycli.check.verify import run_checks
+from studycli.check.runner import Candidate, Job, Outcome, lazy_modules, run_job
+from studycli.check.verify import SLOW_CHECK, run_checks, verdict
 from studycli.content.loader import load_content
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT, write_card
@@ -171,6 +171,30 @@ def test_check_run_goes_on_past_hangs_crashes_and_blowups(trouble):
         "1 correct variant(s) pass; starter and 2 wrong answer(s) rejected"
         in results["add-one"].message
     )
+
+
+def test_a_pass_whose_correct_answer_checks_slowly_says_so():
+    """The learner waits for a correct answer's check at every attempt: a card whose reference
+    or variant takes longer than SLOW_CHECK still passes, with a note naming the slowest."""
+
+    def results(reference: float, variant: float, wrong: float) -> list[tuple[Job, Outcome]]:
+        kinds = (("reference", reference, "pass"), ("variant", variant, "pass"),
+                 ("wrong", wrong, "fail"), ("code", 0.01, "fail"))  # fmt: skip
+        return [
+            (job(FIXTURE_CONTENT, Candidate(kind, "add_one", "arith")),
+             Outcome(status, "", seconds, label="_loop" if kind == "variant" else ""))
+            for kind, seconds, status in kinds
+        ]  # fmt: skip
+
+    quick = verdict("add-one", results(0.2, 0.3, SLOW_CHECK * 5))  # a slow wrong answer: fine
+    assert quick.status == "pass" and "slow" not in quick.message
+    slow = verdict("add-one", results(0.2, SLOW_CHECK + 1.5, 0.1))
+    assert slow.status == "pass"
+    assert slow.message.endswith(
+        f"; slow: correct variant _loop's check took {SLOW_CHECK + 1.5:.1f} s, which a learner "
+        f"waits for every attempt (keep it under {SLOW_CHECK:.0f} s: fewer or smaller cases)"
+    )
+    assert "the reference's check took" in verdict("add-one", results(9.0, 0.1, 0.1)).message
 
 
 def test_check_cli_json_and_exit_codes(cli, trouble):

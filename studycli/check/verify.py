@@ -120,6 +120,9 @@ def plan(
 
 # The kinds of candidate a solution module lists, and the table each is listed in
 TABLES = {"variant": "CORRECT_VARIANTS", "wrong": "WRONG_ANSWERS"}
+# A correct answer's check that takes longer than this is reported with the card's pass: the
+# learner waits that long for every attempt (in `solve --watch`, at each save)
+SLOW_CHECK = 2.0
 
 
 def _candidates(card: Card, info: ModuleInfo) -> list[Candidate]:
@@ -234,7 +237,23 @@ def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
             f"reference and {variants} correct variant(s) pass" if variants else "reference passes"
         )
         result.message = f"{accepted}; starter and {kinds.count('wrong')} wrong answer(s) rejected"
+        result.message += _slow(results)
     return result
+
+
+def _slow(results: list[tuple[Job, Outcome]]) -> str:
+    """A note on the slowest correct answer's check when it is over `SLOW_CHECK`: a pass, but
+    one the author should hear of (its checker's cases are too many or too large)."""
+    correct = [
+        (o.seconds, _name(job.candidate, o)) for job, o in results if job.candidate.expect_pass
+    ]
+    seconds, name = max(correct, default=(0.0, ""))
+    if seconds <= SLOW_CHECK:
+        return ""
+    return (
+        f"; slow: {name}'s check took {seconds:.1f} s, which a learner waits for every attempt "
+        f"(keep it under {SLOW_CHECK:.0f} s: fewer or smaller cases)"
+    )
 
 
 def _import_failed(outcome: Outcome) -> bool:
