@@ -181,3 +181,107 @@ def test_a_solution_module_imports_only_what_every_install_has(content_copy):
         (5, "imports 'studycli.content'"),
         (6, "imports '.other'"),
     ]
+
+
+def lines_of(path):
+    """The 1-based line of each `key:` at the start of a line of the card file at `path`."""
+    return {
+        line.split(":", 1)[0]: number
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if line[:1].isalpha()
+    }
+
+
+def test_latex_in_card_text_is_reported_at_its_field(content_copy):
+    """LaTeX does not read in a terminal: lint names the field, the marker and what to write."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    path.write_text(
+        path.read_text().replace("the bias shifts", "the bias $$b$$ shifts")
+        + "explanation: A \\frac{1}{2} and a \\sqrt{2}.\n"
+        + "hints:\n  - A plane.\n  - The sum \\sum_i w_i x_i.\n"
+    )
+    found = {(p.line, p.message) for p in lint(load_content(content_copy))}
+    keys = lines_of(path)
+    assert {line for line, _ in found} == {keys["answer"], keys["explanation"], keys["hints"]}
+    text = dict(found)
+    assert text[keys["answer"]].startswith("answer has LaTeX ($$), which does not read in a")
+    assert text[keys["explanation"]].startswith("explanation has LaTeX (\\frac, \\sqrt)")
+    assert "\\frac: a / b; \\sqrt: sqrt(x), or √x" in text[keys["explanation"]]
+    assert text[keys["hints"]].startswith("hint 2 has LaTeX (\\sum)")
+    assert "plain text or Unicode, e.g. exp(x_i) / sum_j exp(x_j)" in text[keys["hints"]]
+
+
+def test_a_concept_answer_over_90_words_is_reported(content_copy):
+    """The minimum information principle: the why goes in `explanation`, never rated."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    original = path.read_text()
+
+    def answer_of(words):  # the original answer becomes the explanation
+        answer = "answer: |\n  " + " ".join(["word"] * words) + "\nexplanation: |\n"
+        path.write_text(original.replace("answer: |\n", answer))
+
+    answer_of(91)
+    [problem] = lint(load_content(content_copy))
+    assert (problem.path, problem.line, problem.card_id) == (path, 7, "bias-concept")
+    assert problem.message.startswith("the answer has 91 words; a concept answer is recalled")
+    assert "move the why into 'explanation', which is never rated" in problem.message
+    answer_of(90)
+    assert messages(content_copy) == []  # the limit itself passes
+
+
+def test_field_problems_name_the_line_of_the_field(cli, content_copy):
+    """Lint's own field rules and the loader's schema errors point at the field's key."""
+    concept = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    concept.write_text(
+        "# yaml-language-server: $schema=../schema.json\n"
+        + concept.read_text().replace("topic: bias", "topic: biass")
+        + "requires:\n  - ghost\n"
+    )
+    coding = content_copy / "cards" / "basics" / "add-one.yaml"
+    coding.write_text(coding.read_text().replace("arith:add_one", "missing:add_one"))
+    unknown = write_card(  # schema errors: the card does not load
+        content_copy,
+        "numbers",
+        "unknown-field",
+        "id: unknown-field\nkind: concept\ntopic: bias\ntitle: T\nprompt: |\n  P?\n"
+        "answer: A.\ntpoic: bias\nhints: [ok, '']\n",
+    )
+    cloze = write_card(
+        content_copy,
+        "numbers",
+        "bad-cloze",
+        "id: bad-cloze\nkind: cloze\ntopic: bias\ntitle: T\n\nprompt: |\n  x = {{c2::y}}\n",
+    )
+    found = {(p.path.name, p.line, p.message) for p in lint(load_content(content_copy))}
+    start = {(name, line, message[:30]) for name, line, message in found}
+    assert start == {
+        ("bias-concept.yaml", lines_of(concept)["topic"], "unknown topic 'biass': did you"),
+        ("bias-concept.yaml", lines_of(concept)["requires"], "requires 'ghost', which no car"),
+        ("add-one.yaml", lines_of(coding)["solution"], "solution missing:add_one: ther"),
+        ("unknown-field.yaml", lines_of(unknown)["tpoic"], "unknown field 'tpoic': did you"),
+        ("unknown-field.yaml", lines_of(unknown)["hints"], "field 'hints' must be a list o"),
+        ("bad-cloze.yaml", lines_of(cloze)["prompt"], "deletion numbers [2] skip a nu"),
+    }
+    result = cli("--content", content_copy, "lint")
+    topic = lines_of(concept)["topic"]
+    assert f"cards/basics/bias-concept.yaml:{topic}: unknown topic 'biass'" in result.stderr
+
+
+def test_a_card_that_does_not_load_leaves_its_solution_module_no_orphan(content_copy):
+    """A card file with broken YAML or a schema error registers no module: its module is not
+    reported as an orphan besides (the card's own problem is the one to fix)."""
+    basics = content_copy / "cards" / "basics" / "add-one.yaml"
+    basics.write_text(basics.read_text().replace("title: Add one", 'title: "Add one\n  x: ['))
+    numbers = content_copy / "cards" / "numbers" / "triangle-derivation.yaml"
+    numbers.write_text(numbers.read_text().replace("kind: derivation", "kind: derivaton"))
+    (content_copy / "solutions" / "stray.py").write_text("def f():\n    return 1\n")
+    found = [(p.path.name, p.message) for p in lint(load_content(content_copy))]
+    assert sorted(name for name, _ in found) == [
+        "add-one.yaml",
+        "stray.py",
+        "triangle-derivation.yaml",
+    ]
+    assert any(m.startswith("YAML syntax error") for name, m in found if name == "add-one.yaml")
+    assert ("stray.py", "orphan solution module: no card names it in 'solution' or 'check'") in (
+        found
+    )

@@ -49,12 +49,11 @@ def _words(text: str) -> int:
 
 def test_concept_answers_are_short_enough_to_be_learnt():
     """The minimum information principle: an answer is recalled and judged in seconds. What
-    explains it lives in `explanation`, which is never rated."""
+    explains it lives in `explanation`, which is never rated. `lint` refuses a concept answer
+    over 90 words, card by card (test_content_lints_clean); this pins the collection's median."""
     lengths = sorted(_words(c.answer) for c in CARDS.values() if c.kind is Kind.CONCEPT)
     median = lengths[len(lengths) // 2]
-    long = [c.id for c in CARDS.values() if c.kind is Kind.CONCEPT and _words(c.answer) > 90]
     assert median <= 50, f"median concept answer is {median} words; move the why to explanation"
-    assert len(long) <= 0.05 * len(lengths), f"answers over 90 words: {long}"
 
 
 def test_no_card_sends_the_learner_to_another_card_for_its_answer():
@@ -91,13 +90,6 @@ def test_derivations_have_several_steps():
 
 def test_flash_attention_builds_on_the_online_softmax():
     assert "online-softmax" in CARDS["flash-attention"].requires
-
-
-def test_no_latex_in_card_text():
-    for card in CARDS.values():
-        text = " ".join([card.prompt, card.answer, *card.steps, *card.hints])
-        for marker in ("\\frac", "\\sum", "\\sqrt", "$$"):
-            assert marker not in text, f"{card.id}: LaTeX {marker!r} does not read in a terminal"
 
 
 def test_readme_deck_table_matches_the_content():

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
 import sys
 from pathlib import Path
 
 from .card import Card, CardProblem
+from .key_lines import KeyLines
+from .lint_text import lint_text
 from .loader import Content
 from .source import (
     ModuleInfo,
@@ -25,15 +28,18 @@ MIN_WRONG_ANSWERS = 2
 
 
 def lint(content: Content) -> list[CardProblem]:
-    """All problems in the content: loading, topics, prerequisites, solutions, orphans."""
-    problems = list(content.problems)
+    """All problems in the content: loading, topics, prerequisites, text, solutions, orphans.
+    A problem with one field of a card file is reported at the line of that field's key."""
+    where = KeyLines()
+    problems = [where.locate(problem) for problem in content.problems]
     known_topics = topics()
     for card in content.cards.values():
         if card.topic not in known_topics:
             close = difflib.get_close_matches(card.topic, list(known_topics), n=3)
             problems.append(
-                _problem(
+                where.problem(
                     card,
+                    "topic",
                     f"unknown topic {card.topic!r}: "
                     + (f"did you mean {', '.join(close)}? " if close else "")
                     + "use a slug from studycli/content/topics.yaml",
@@ -41,25 +47,28 @@ def lint(content: Content) -> list[CardProblem]:
             )
         for required in card.requires:
             if required not in content.cards:
-                problems.append(_problem(card, f"requires {required!r}, which no card has"))
+                problems.append(
+                    where.problem(card, "requires", f"requires {required!r}, which no card has")
+                )
+        problems += lint_text(card, where)
         if card.runnable:
-            problems += _lint_solution(card, content.solutions_dir)
-    problems += _lint_cycles(content)
+            problems += _lint_solution(card, content.solutions_dir, where)
+    problems += _lint_cycles(content, where)
     problems += _lint_orphans(content)
     problems += _lint_imports(content)
     return sorted(problems, key=lambda p: (str(p.path), p.line or 0))
 
 
-def _problem(card: Card, message: str) -> CardProblem:
-    return CardProblem(card.path, message, card_id=card.id)
-
-
-def _lint_solution(card: Card, solutions_dir: Path) -> list[CardProblem]:
+def _lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[CardProblem]:
     assert card.solution is not None
     ref = card.solution
     path = module_path(solutions_dir, ref.module)
     if not path.is_file():
-        return [_problem(card, f"solution {ref}: there is no solutions/{ref.module}.py")]
+        return [
+            where.problem(
+                card, "solution", f"solution {ref}: there is no solutions/{ref.module}.py"
+            )
+        ]
     try:
         info = read_module(solutions_dir, ref.module)
     except SyntaxError as exc:
@@ -67,8 +76,9 @@ def _lint_solution(card: Card, solutions_dir: Path) -> list[CardProblem]:
     reference = info.function(ref.function)
     if reference is None:
         return [
-            _problem(
+            where.problem(
                 card,
+                "solution",
                 f"solution {ref}: solutions/{ref.module}.py defines no "
                 f"top-level function {ref.function!r}",
             )
@@ -76,13 +86,16 @@ def _lint_solution(card: Card, solutions_dir: Path) -> list[CardProblem]:
     problems = []
     check = checker_ref(card, info)
     if check.module != ref.module and not module_path(solutions_dir, check.module).is_file():
-        problems.append(_problem(card, f"check {check}: there is no solutions/{check.module}.py"))
+        problems.append(
+            where.problem(card, "check", f"check {check}: there is no solutions/{check.module}.py")
+        )
     elif (
         read_module(solutions_dir, check.module) if check.module != ref.module else info
     ).function(check.function) is None:
         problems.append(
-            _problem(
+            where.problem(
                 card,
+                ("check", "solution"),
                 f"no checker: define check_{ref.function}(impl, device='cpu') "
                 f"in solutions/{ref.module}.py, or name one with 'check:'",
             )
@@ -90,8 +103,9 @@ def _lint_solution(card: Card, solutions_dir: Path) -> list[CardProblem]:
     wrong = info.listed("WRONG_ANSWERS").get(ref.function, 0)
     if wrong < MIN_WRONG_ANSWERS:
         problems.append(
-            _problem(
+            where.problem(
                 card,
+                "solution",
                 f"solutions/{ref.module}.py lists {wrong} wrong answer(s) for "
                 f"{ref.function!r} in WRONG_ANSWERS; at least "
                 f"{MIN_WRONG_ANSWERS} are needed (a dict literal of lists, so lint can "
@@ -99,7 +113,7 @@ def _lint_solution(card: Card, solutions_dir: Path) -> list[CardProblem]:
             )
         )
     problems += _lint_declared_failures(card, info)
-    problems += _lint_starter(card, info, parameters(reference))
+    problems += _lint_starter(card, info, parameters(reference), where)
     return problems
 
 
@@ -144,23 +158,29 @@ def _lint_declared_failures(card: Card, info: ModuleInfo) -> list[CardProblem]:
     return problems
 
 
-def _lint_starter(card: Card, info: ModuleInfo, expected: list[str]) -> list[CardProblem]:
+def _lint_starter(
+    card: Card, info: ModuleInfo, expected: list[str], where: KeyLines
+) -> list[CardProblem]:
     assert card.solution is not None
     name = card.solution.function
+    at = ("starter", "solution")  # no starter: the reference's signature makes it
     try:
         tree = ast.parse(starter_for(card, info))
     except SyntaxError as exc:
         return [
-            _problem(card, f"the starter does not compile: {exc.msg} (starter line {exc.lineno})")
+            where.problem(
+                card, at, f"the starter does not compile: {exc.msg} (starter line {exc.lineno})"
+            )
         ]
     defined = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
     if not defined:
-        return [_problem(card, f"the starter must define {name}({', '.join(expected)})")]
+        return [where.problem(card, at, f"the starter must define {name}({', '.join(expected)})")]
     found = parameters(defined[0])
     if found != expected:
         return [
-            _problem(
+            where.problem(
                 card,
+                at,
                 f"the starter's {name} takes ({', '.join(found)}); the reference "
                 f"takes ({', '.join(expected)})",
             )
@@ -168,7 +188,7 @@ def _lint_starter(card: Card, info: ModuleInfo, expected: list[str]) -> list[Car
     return []
 
 
-def _lint_cycles(content: Content) -> list[CardProblem]:
+def _lint_cycles(content: Content, where: KeyLines) -> list[CardProblem]:
     """Report each `requires` cycle once, on the card where it was found."""
     state: dict[str, int] = {}  # 1 visiting, 2 done
     problems = []
@@ -181,8 +201,10 @@ def _lint_cycles(content: Content) -> list[CardProblem]:
             if state.get(nxt) == 1:
                 cycle = trail[trail.index(nxt) :] + [nxt] if nxt in trail else [card_id, nxt]
                 problems.append(
-                    _problem(
-                        content.cards[card_id], "requires forms a cycle: " + " -> ".join(cycle)
+                    where.problem(
+                        content.cards[card_id],
+                        "requires",
+                        "requires forms a cycle: " + " -> ".join(cycle),
                     )
                 )
             elif state.get(nxt) is None:
@@ -243,11 +265,41 @@ def _allowed_import(module: str) -> bool:
 
 
 def _lint_orphans(content: Content) -> list[CardProblem]:
+    """A module of solutions/ that no card names. One that a card file which did not load
+    names (a cheap search of its text) is left out: that card's problem is the one to fix."""
     if not content.solutions_dir.is_dir():
         return []
     used = {name for card in content.cards.values() for name in module_names(card)}
-    return [
-        CardProblem(path, "orphan solution module: no card names it in 'solution' or 'check'")
+    orphans = [
+        path
         for path in sorted(content.solutions_dir.glob("*.py"))
         if not path.name.startswith("_") and path.stem not in used
     ]
+    if orphans:
+        unloaded = _unloaded_card_texts(content)
+        orphans = [
+            path
+            for path in orphans
+            if not any(re.search(rf"(?<!\w){re.escape(path.stem)}(?!\w)", t) for t in unloaded)
+        ]
+    return [
+        CardProblem(path, "orphan solution module: no card names it in 'solution' or 'check'")
+        for path in orphans
+    ]
+
+
+def _unloaded_card_texts(content: Content) -> list[str]:
+    """The text of each card file with a problem that made no card (broken YAML, a schema
+    error, a duplicate id, a .yml name)."""
+    loaded = {card.path for card in content.cards.values()}
+    cards_dir = content.root / "cards"
+    paths = {
+        p.path for p in content.problems if p.path not in loaded and cards_dir in p.path.parents
+    }
+    texts = []
+    for path in sorted(paths):
+        try:
+            texts.append(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+    return texts
