@@ -285,3 +285,16 @@ def test_a_card_that_does_not_load_leaves_its_solution_module_no_orphan(content_
     assert ("stray.py", "orphan solution module: no card names it in 'solution' or 'check'") in (
         found
     )
+
+
+def test_a_card_that_does_not_load_is_no_missing_prerequisite_besides(content_copy):
+    """A card that requires a card whose file does not load gets no "which no card has" of
+    its own: the broken file's problem is the one to fix. A prerequisite no file has still
+    counts."""
+    broken = content_copy / "cards" / "basics" / "add-one.yaml"
+    broken.write_text(broken.read_text().replace("kind: coding", "kind: codng"))
+    concept = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    concept.write_text(concept.read_text() + "requires:\n  - add-one\n  - ghost\n")
+    found = [(p.path.name, p.message) for p in lint(load_content(content_copy))]
+    assert [name for name, _ in found] == ["add-one.yaml", "bias-concept.yaml"]
+    assert found[1][1] == "requires 'ghost', which no card has"

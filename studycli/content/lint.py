@@ -32,6 +32,8 @@ def lint(content: Content) -> list[CardProblem]:
     A problem with one field of a card file is reported at the line of that field's key."""
     where = KeyLines()
     problems = [where.locate(problem) for problem in content.problems]
+    unloaded = _unloaded_cards(content)  # their own problems are the ones to report
+    unloaded_ids = {path.stem for path in unloaded}
     known_topics = topics()
     for card in content.cards.values():
         if card.topic not in known_topics:
@@ -46,7 +48,7 @@ def lint(content: Content) -> list[CardProblem]:
                 )
             )
         for required in card.requires:
-            if required not in content.cards:
+            if required not in content.cards and required not in unloaded_ids:
                 problems.append(
                     where.problem(card, "requires", f"requires {required!r}, which no card has")
                 )
@@ -54,7 +56,7 @@ def lint(content: Content) -> list[CardProblem]:
         if card.runnable:
             problems += _lint_solution(card, content.solutions_dir, where)
     problems += _lint_cycles(content, where)
-    problems += _lint_orphans(content)
+    problems += _lint_orphans(content, unloaded)
     problems += _lint_imports(content)
     return sorted(problems, key=lambda p: (str(p.path), p.line or 0))
 
@@ -264,9 +266,10 @@ def _allowed_import(module: str) -> bool:
     return top in sys.stdlib_module_names or top in ALLOWED_IMPORTS
 
 
-def _lint_orphans(content: Content) -> list[CardProblem]:
+def _lint_orphans(content: Content, unloaded: list[Path]) -> list[CardProblem]:
     """A module of solutions/ that no card names. One that a card file which did not load
-    names (a cheap search of its text) is left out: that card's problem is the one to fix."""
+    (`unloaded`) names, by a search of its text, is left out: that card's problem is the one
+    to fix."""
     if not content.solutions_dir.is_dir():
         return []
     used = {name for card in content.cards.values() for name in module_names(card)}
@@ -275,12 +278,12 @@ def _lint_orphans(content: Content) -> list[CardProblem]:
         for path in sorted(content.solutions_dir.glob("*.py"))
         if not path.name.startswith("_") and path.stem not in used
     ]
-    if orphans:
-        unloaded = _unloaded_card_texts(content)
+    if orphans and unloaded:
+        texts = [_text(path) for path in unloaded]
         orphans = [
             path
             for path in orphans
-            if not any(re.search(rf"(?<!\w){re.escape(path.stem)}(?!\w)", t) for t in unloaded)
+            if not any(re.search(rf"(?<!\w){re.escape(path.stem)}(?!\w)", t) for t in texts)
         ]
     return [
         CardProblem(path, "orphan solution module: no card names it in 'solution' or 'check'")
@@ -288,18 +291,18 @@ def _lint_orphans(content: Content) -> list[CardProblem]:
     ]
 
 
-def _unloaded_card_texts(content: Content) -> list[str]:
-    """The text of each card file with a problem that made no card (broken YAML, a schema
-    error, a duplicate id, a .yml name)."""
+def _unloaded_cards(content: Content) -> list[Path]:
+    """The card files with a problem that made no card (broken YAML, a schema error, a
+    duplicate id, a .yml name). A card's file is named by its id."""
     loaded = {card.path for card in content.cards.values()}
     cards_dir = content.root / "cards"
-    paths = {
-        p.path for p in content.problems if p.path not in loaded and cards_dir in p.path.parents
-    }
-    texts = []
-    for path in sorted(paths):
-        try:
-            texts.append(path.read_text(encoding="utf-8", errors="replace"))
-        except OSError:
-            continue
-    return texts
+    return sorted(
+        {p.path for p in content.problems if p.path not in loaded and cards_dir in p.path.parents}
+    )
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
