@@ -6,10 +6,13 @@ be written are in test_study_database.py.)"""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
-from .conftest import FIXTURE_CONTENT
+from .conftest import FIXTURE_CONTENT, terminal_env
+from .study_support import NOW
 
 CORRECT = "def add_one(x):\n    return x + 1\n"
 
@@ -77,3 +80,28 @@ def test_a_setting_out_of_range(cli, tmp_path, monkeypatch, setting, key):
     attempt.write_text(CORRECT)
     line = one_line(cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt))
     assert str(config) in line and key in line and "set it to" in line
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_an_output_that_is_not_utf8_gets_what_it_can_show(tmp_path, encoding):
+    """Card text is Unicode; a terminal in latin-1 (or ASCII) cannot show all of it. The
+    command still runs: a character the output cannot encode is a `?`, tables are drawn in
+    ASCII, and there is no UnicodeEncodeError."""
+    env = terminal_env(
+        tmp_path / "db.sqlite3", tmp_path / "settings.toml", tmp_path, NOW,
+        PYTHONIOENCODING=encoding,
+    )  # fmt: skip
+    card = FIXTURE_CONTENT / "cards" / "numbers" / "poisson-concept.yaml"
+    assert "λ" in card.read_text(encoding="utf-8")  # a character neither encoding has
+    for args in (["due"], ["list"], ["show", "poisson-concept", "--answer"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), *args],
+            env=env, capture_output=True, check=False,
+        )  # fmt: skip
+        out = done.stdout.decode(encoding)
+        assert done.returncode == 0, done.stderr.decode(encoding, "replace")
+        assert "UnicodeEncodeError" not in done.stderr.decode(encoding, "replace")
+        if args[0] != "show":
+            assert out.splitlines()[1].startswith("+-") and "| " in out, out
+        else:
+            assert "?" in out

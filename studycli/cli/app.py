@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import copy
+import io
 import os
 import sys
 import threading
@@ -114,6 +115,7 @@ def stdout() -> Console:
 
 
 def main() -> None:
+    _replace_what_the_terminal_cannot_show()
     # One program name however it is started (`studycli`, `python -m studycli`), so that shell
     # completion's variable is always _STUDYCLI_COMPLETE.
     try:
@@ -121,6 +123,17 @@ def main() -> None:
     except SystemExit as done:
         _leave(done.code)
     _leave(0)
+
+
+def _replace_what_the_terminal_cannot_show() -> None:
+    """On an output that is not UTF-8 (a latin-1 locale, PYTHONIOENCODING=ascii), a character
+    it cannot encode is written as `?`: card text is Unicode (θ, ‖x‖², √d), and one such
+    character would otherwise end the command with a UnicodeEncodeError. (Rich draws its
+    boxes in ASCII there by itself.)"""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding != "utf8" and isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
 
 
 def _leave(code: str | int | None) -> NoReturn:
