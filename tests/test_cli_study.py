@@ -164,11 +164,39 @@ def test_history_lists_an_imported_older_review_below_todays(cli, tmp_path):
     assert [e["card"] for e in latest] == ["add-one"]
 
 
+def test_history_of_an_unknown_card_suggests_ids(cli, tmp_path):
+    """A typo is not an empty history: the closest ids, as `suspend` gives them. A card of
+    the content not studied yet, and one the content no longer has, with history, are no
+    typos."""
+    typo = run(cli, "history", "--card", "add-on")
+    assert typo.exit_code == 1 and "did you mean add-one" in typo.stderr
+    assert run(cli, "history", "--card", "add-one").exit_code == 0
+    csv = tmp_path / "old.csv"
+    csv.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        f"removed-card,3,{(NOW - timedelta(days=1)).isoformat()},\n"
+    )
+    assert run(cli, "import-reviews", csv).exit_code == 0
+    gone = run(cli, "history", "--card", "removed-card")
+    assert gone.exit_code == 0 and "removed-card" in gone.stdout
+
+
 def test_suspend_and_unsuspend(cli):
     assert run(cli, "suspend", "add-one").exit_code == 0
     assert json.loads(run(cli, "due", "--json").stdout)["new"] == 3
     assert run(cli, "unsuspend", "add-one").exit_code == 0
     assert json.loads(run(cli, "due", "--json").stdout)["new"] == 4
+
+
+def test_suspend_and_unsuspend_say_when_nothing_changes(cli):
+    assert run(cli, "unsuspend", "add-one").stdout.strip() == (
+        "add-one is not suspended: it is in reviews already"
+    )
+    assert run(cli, "suspend", "add-one").stdout.startswith("suspended add-one: ")
+    again = run(cli, "suspend", "add-one")
+    assert again.exit_code == 0
+    assert again.stdout.startswith("add-one is suspended already: `studycli unsuspend add-one`")
+    assert run(cli, "unsuspend", "add-one").stdout.strip() == "add-one is back in reviews"
 
 
 def test_suspending_an_unknown_card_suggests_ids(cli):

@@ -242,6 +242,8 @@ def history(
     with open_study(ctx) as study:
         reviews = study.history(card, limit=limit or None)
         total = study.history_size(card) if limit and len(reviews) == limit else len(reviews)
+    if card and not reviews:  # a typo, or a card of the content not studied yet?
+        options(ctx).load().get(card.partition("#")[0])  # an unknown id: the closest ones
     if as_json:
         import json
 
@@ -323,8 +325,17 @@ def unsuspend(
 
 def _set_suspended(ctx: typer.Context, card_id: str, suspended: bool) -> None:
     card = options(ctx).load().get(card_id)
+    items = card.study_items()
     with open_study(ctx) as study:
-        study.set_suspended(card.study_items(), suspended)
+        states = [study.state(item.id) for item in items]
+        if all(bool(state and state.suspended) == suspended for state in states):
+            stdout().print(
+                f"{card.id} is suspended already: `studycli unsuspend {card.id}` brings it back"
+                if suspended
+                else f"{card.id} is not suspended: it is in reviews already"
+            )
+            return
+        study.set_suspended(items, suspended)
     stdout().print(
         f"suspended {card.id}: `studycli unsuspend {card.id}` brings it back"
         if suspended
