@@ -208,7 +208,21 @@ def test_list_leeches(cli):
     with Store.open(database_path()) as store:
         store.replace_states([CardState("bias-concept", lapses=8), CardState("add-one", lapses=2)])
     result = run(cli, "list", "--leeches", "--json")
-    assert [c["id"] for c in json.loads(result.stdout)] == ["bias-concept"]
+    assert [(c["id"], c["lapses"]) for c in json.loads(result.stdout)] == [("bias-concept", 8)]
+    table = run(cli, "list", "--leeches").stdout
+    assert table.splitlines()[0].strip() == "1 leech"
+    assert [line.split("│")[-2].strip() for line in table.splitlines() if "bias" in line] == ["8"]
+    assert "lapses" not in run(cli, "list", "--json").stdout
+    assert (
+        run(cli, "list", "--deck", "numbers").stdout.splitlines()[0].strip().startswith("2 cards")
+    )
+
+
+def test_list_leeches_when_there_are_none(cli):
+    result = run(cli, "list", "--leeches")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "no leeches: no card was forgotten 8 times or more"
+    assert json.loads(run(cli, "list", "--leeches", "--json").stdout) == []
 
 
 def test_review_needs_a_terminal(cli):

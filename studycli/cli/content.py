@@ -298,6 +298,7 @@ def list_cards(
     """
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, kind=kind)
+    lapses: dict[str, int] = {}  # with --leeches: how often each was forgotten
     if leeches:
         from studycli.study.api import study_items
 
@@ -305,6 +306,7 @@ def list_cards(
 
         with open_study(ctx) as study:
             cards = study.leeches(study_items(cards))
+            lapses = {c.id: state.lapses for c in cards if (state := study.state(c.id))}
     if as_json:
         import json
 
@@ -317,6 +319,7 @@ def list_cards(
                         "deck": c.deck,
                         "topic": c.topic,
                         "title": c.title,
+                        **({"lapses": lapses.get(c.id, 0)} if leeches else {}),
                     }
                     for c in cards
                 ],
@@ -324,6 +327,9 @@ def list_cards(
                 ensure_ascii=False,
             )
         )
+        return
+    if leeches and not cards:
+        stdout().print(f"no leeches: no card was forgotten {LEECH_LAPSES} times or more")
         return
     from .table import Column, print_table
 
@@ -336,8 +342,11 @@ def list_cards(
         (Column("topic", hide=3), lambda c: c.topic, topic),
         (Column("title", wrap=True), lambda c: c.title, None),
     ]
+    if leeches:
+        every.append((Column("lapses", justify="right"), lambda c: str(lapses.get(c.id, 0)), None))
     shown = [(column, cell) for column, cell, chosen in every if chosen is None]
-    title = f"{len(cards)} cards" + "".join(
+    one, many = ("leech", "leeches") if leeches else ("card", "cards")
+    title = f"{len(cards)} {one if len(cards) == 1 else many}" + "".join(
         f" · {column.header} {chosen}" for column, _, chosen in every if chosen is not None
     )
     rows = [[cell(c) for _, cell in shown] for c in cards]

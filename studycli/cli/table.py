@@ -202,5 +202,5 @@ def _pad(cell: str, width: int, justify: str) -> str:
 
 def _rule(parts: str, widths: list[int]) -> str:
     """A border line: `parts` is its left end, line, crossing and right end."""
-    left, line, cross, right = parts
+    left, line, cross, right = parts[0], parts[1], parts[2], parts[3]
     return left + cross.join(line * (w + 2) for w in widths) + right
