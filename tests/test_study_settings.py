@@ -84,6 +84,20 @@ def test_an_invalid_value_names_the_key_the_file_and_the_fix(tmp_path, line, key
     assert key in message and str(path) in message and "set it to" in message
 
 
+@pytest.mark.parametrize(
+    "line, wanted",
+    [
+        ("check_memory_mb = 5", "a whole number from 64 to 1048576 "),
+        ("desired_retention = 0.5", "a number from 0.7 to 0.99 "),
+        ("check_timeout = 0", "a number from 0.1 to 3600 "),
+    ],
+)
+def test_a_range_is_written_as_a_person_writes_it(tmp_path, line, wanted):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_write(tmp_path, line + "\n"))
+    assert f"set it to {wanted}" in str(caught.value)
+
+
 def test_an_unknown_key_suggests_the_right_one(tmp_path):
     with pytest.raises(ConfigError, match="did you mean 'new_per_day'"):
         load_settings(_write(tmp_path, "new_cards_per_day = 10\n"))

@@ -148,12 +148,17 @@ class _Where(Record):  # a named tuple: cheaper than a frozen dataclass at start
         )
 
 
+def _plain(number: float) -> str:
+    """`number` as a person writes it: 1048576, 0.99 (`:g` writes 1.04858e+06)."""
+    return str(int(number)) if number == int(number) else repr(number)
+
+
 def _number(low: float, high: float, integer: bool):
     def validate(value: Any, where: _Where):
         is_number = isinstance(value, int) if integer else isinstance(value, (int, float))
         if isinstance(value, bool) or not is_number or not low <= value <= high:
             kind = "a whole number" if integer else "a number"
-            raise where.fail(f"{kind} from {low:g} to {high:g}", value)
+            raise where.fail(f"{kind} from {_plain(low)} to {_plain(high)}", value)
         return value if integer else float(value)
 
     return validate
