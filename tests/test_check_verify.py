@@ -11,6 +11,7 @@ import pytest
 
 from studycli.check.runner import Candidate, Job, Outcome, lazy_modules, run_job
 from studycli.check.verify import SLOW_CHECK, run_checks, verdict
+from studycli.cli.content import SKIPPED_NAMED
 from studycli.content.loader import load_content
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT, write_card
@@ -678,6 +679,20 @@ def test_checking_a_card_without_a_checker_says_so(cli):
         in result.stderr
     )
     assert "1 of 1 cards pass" in result.stdout
+
+
+def test_many_cards_without_a_checker_are_counted_not_all_named(cli, content_copy):
+    """`check --changed` with a ref git does not know checks every card: the cards without
+    checks (hundreds in the shipped content) are named up to SKIPPED_NAMED, then counted."""
+    concept = (content_copy / "cards" / "basics" / "bias-concept.yaml").read_text()
+    ids = [f"concept-{n}" for n in range(SKIPPED_NAMED + 2)]
+    for card_id in ids:
+        write_card(content_copy, "basics", card_id, concept.replace("bias-concept", card_id))
+    result = cli("--content", content_copy, "check", *ids, "add-one")
+    assert result.exit_code == 0, result.output
+    named = ", ".join(ids[:SKIPPED_NAMED])
+    assert f"nothing to run for {named} and 2 more cards: only coding" in result.stderr
+    assert ids[-1] not in result.stderr
 
 
 def test_torchs_build_is_read_from_its_version_file(tmp_path):

@@ -144,6 +144,9 @@ def check(
         raise typer.Exit(1)
 
 
+SKIPPED_NAMED = 5  # the cards without checks named when asked for (`--changed` may be all)
+
+
 def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
     """`check`'s run: the results, printed as JSON or as a table."""
     from studycli.check import runner
@@ -163,8 +166,11 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
     if card_ids or changed:  # the cards asked for by name (or by a diff) that have no checks
         checked = {card.id for card in runnable}
         if skipped := [card.id for card in cards if card.id not in checked]:
+            named = ", ".join(skipped[:SKIPPED_NAMED])
+            if len(skipped) > SKIPPED_NAMED:
+                named += f" and {len(skipped) - SKIPPED_NAMED} more cards"
             Console(stderr=True, highlight=False).print(
-                f"nothing to run for {', '.join(skipped)}: only coding and derivation cards "
+                f"nothing to run for {named}: only coding and derivation cards "
                 "have checkers (`studycli review` studies the others)",
                 soft_wrap=True,
             )
