@@ -95,8 +95,10 @@ def test_undo_restores_every_row_exactly_and_marks_the_review(tmp_path):
         assert rows(store)["cards"] == before
         assert [r.id for r in store.reviews(include_undone=True) if r.undone] == [last.id]
         assert last.id not in [r.id for r in store.reviews()]
-        with pytest.raises(StoreError, match="cannot be undone"):
+        with pytest.raises(StoreError, match=r"^bias-concept's rating was undone already$"):
             core.undo(store, last.id, NOW)
+        with pytest.raises(StoreError, match=r"^the log has no review 999 to undo$"):
+            core.undo(store, 999, NOW)
 
 
 def test_undoing_a_first_review_leaves_no_row(tmp_path):

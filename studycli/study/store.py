@@ -662,10 +662,14 @@ class Store:
         """
         with self.transaction() as conn:
             review = self._review(review_id)
-            latest = self.reviews(card_id=review.card_id, limit=1) if review else []
-            if review is None or review.undone or latest[0].id != review_id:
+            if review is None:
+                raise StoreError(f"the log has no review {review_id} to undo")
+            if review.undone:
+                raise StoreError(f"{review.card_id}'s rating was undone already")
+            if self.reviews(card_id=review.card_id, limit=1)[0].id != review_id:
                 raise StoreError(
-                    f"review {review_id} cannot be undone: only a card's latest review can, once"
+                    f"{review.card_id} was rated again since (in another session?): only a "
+                    "card's latest review can be undone"
                 )
             if review.method == ReviewMethod.IMPORT:
                 raise StoreError(
