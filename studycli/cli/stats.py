@@ -136,6 +136,9 @@ def _topics_table(topics: list[TopicStats]) -> RenderableType:
         title="topics, weakest first",
         title_justify="left",
         title_style="bold",
+        caption="reviews and retention count the reviews of learnt cards only",
+        caption_justify="left",
+        caption_style="dim",
         box=None,
         padding=(0, 1),
     )
