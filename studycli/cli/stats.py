@@ -82,6 +82,7 @@ def view(figures: Stats, scope: str) -> RenderableType:
         _retention_table(figures.true_retention),
         Text(),
         _topics_table(figures.topics),
+        Text(" reviews and retention count the reviews of learnt cards only", style="dim"),
     )
 
 
@@ -136,9 +137,6 @@ def _topics_table(topics: list[TopicStats]) -> RenderableType:
         title="topics, weakest first",
         title_justify="left",
         title_style="bold",
-        caption="reviews and retention count the reviews of learnt cards only",
-        caption_justify="left",
-        caption_style="dim",
         box=None,
         padding=(0, 1),
     )
