@@ -76,6 +76,16 @@ def test_show_renders_prompt_starter_and_answer(cli):
     assert "加一" in with_answer.stdout
 
 
+@pytest.mark.parametrize("columns", [60, 250])
+def test_a_cards_text_is_at_most_100_columns_wide(cli, monkeypatch, columns):
+    """Lines of text far longer than 100 columns are hard to read: on a wide terminal the
+    card's panels stop there; on a narrow one they take its width."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    shown = cli("show", "online-softmax", "--answer").stdout.splitlines()  # the shipped card
+    panel = [line for line in shown if line.startswith(("╭", "│", "╰"))]
+    assert panel and max(len(line) for line in panel) == min(columns, 100)
+
+
 def test_show_derivation_lists_its_steps_with_the_answer(cli):
     result = cli("--content", FIXTURE_CONTENT, "show", "triangle-derivation", "--answer")
     assert "Step 1 of 3" in result.stdout and "Step 3 of 3" in result.stdout

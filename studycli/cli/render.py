@@ -13,6 +13,9 @@ from .markdown import markdown
 # Titles are given as Text: a str title is parsed as markup, and the first markup parsed imports
 # Rich's table of emoji names (a few milliseconds before the first card shows).
 KIND_STYLE = {"concept": "cyan", "derivation": "magenta", "coding": "green", "cloze": "blue"}
+# A card's panels are at most this wide: lines of text much longer are hard to read (and the
+# terminal's width is used where it is narrower)
+TEXT_WIDTH = 100
 
 
 def header(card: Card) -> Text:
@@ -30,7 +33,13 @@ def prompt(card: Card) -> RenderableType:
         from studycli.content import cloze
 
         text = cloze.blank(text, card.cloze, lambda d: f"**[{d.hint or '...'}]**")
-    return Panel(markdown(text), title=Text("Question"), title_align="left", border_style="blue")
+    return Panel(
+        markdown(text),
+        title=Text("Question"),
+        title_align="left",
+        border_style="blue",
+        width=TEXT_WIDTH,
+    )
 
 
 def step(card: Card, index: int) -> RenderableType:
@@ -39,6 +48,7 @@ def step(card: Card, index: int) -> RenderableType:
         title=Text(f"Step {index + 1} of {len(card.steps)}"),
         title_align="left",
         border_style="magenta",
+        width=TEXT_WIDTH,
     )
 
 
@@ -50,17 +60,29 @@ def answer(card: Card) -> RenderableType:
         text = cloze.reveal(card.prompt, card.cloze, lambda hidden: f"**{hidden}**")
     else:
         text = card.answer or "_(no written answer: run the checker)_"
-    shown = Panel(markdown(text), title=Text("Answer"), title_align="left", border_style="green")
+    shown = Panel(
+        markdown(text),
+        title=Text("Answer"),
+        title_align="left",
+        border_style="green",
+        width=TEXT_WIDTH,
+    )
     if not card.explanation:
         return shown
     why = Panel(
-        markdown(card.explanation), title=Text("Why"), title_align="left", border_style="dim"
+        markdown(card.explanation),
+        title=Text("Why"),
+        title_align="left",
+        border_style="dim",
+        width=TEXT_WIDTH,
     )
     return Group(shown, why)
 
 
 def code(source: str, title: str) -> RenderableType:
-    return Panel(_Python(source), title=Text(title), title_align="left", border_style="dim")
+    return Panel(
+        _Python(source), title=Text(title), title_align="left", border_style="dim", width=TEXT_WIDTH
+    )
 
 
 class _Python:
