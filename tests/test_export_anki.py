@@ -176,12 +176,12 @@ def test_ids_are_derived_so_two_exports_agree(tmp_path):
     assert first.decks[0].notes[0].guid == genanki.guid_for("add-one")
 
 
-def test_markdown_is_escaped_html_with_breaks_and_code_blocks():
+def test_markdown_is_escaped_html_with_soft_breaks_and_code_blocks():
     text = "a <b>bold</b> & `x<1`\nnext line ‖x‖² √d\n\n```python\nif x < 1:\n    pass\n```"
     html = markdown_html(text)
 
-    assert "a &lt;b&gt;bold&lt;/b&gt; &amp; <code>x&lt;1</code><br />" in html
-    assert "next line ‖x‖² √d" in html
+    assert "<p>a &lt;b&gt;bold&lt;/b&gt; &amp; <code>x&lt;1</code>\nnext line ‖x‖² √d</p>" in html
+    assert "<br" not in html
     assert '<pre><code class="language-python">if x &lt; 1:\n    pass\n</code></pre>' in html
     assert markdown_html("one paragraph") == "one paragraph"
 
@@ -246,3 +246,82 @@ def test_a_cloze_card_is_an_anki_cloze_note_with_one_card_per_deletion(
     assert "generating function" in first.answer()
     assert notes["poisson-concept"]["Explanation"] == "The sum of many rare events."
     assert "The sum of many rare events." in notes["poisson-concept"].cards()[0].answer()
+
+
+WRAPPED_CARD = """\
+id: wrapped-concept
+kind: concept
+topic: poisson
+title: Wrapped text
+prompt: |
+  A Poisson process counts events that arrive independently at a constant rate λ; this
+  question is hard-wrapped in its card file, as every card is, and reads as one paragraph.
+answer: |
+  Both moments are λ, a code block keeps its lines:
+
+      E[X]   = λ
+      Var(X) = λ
+
+  and so does a list:
+
+  - the mean, E[X] = λ
+  - the variance, Var(X) = λ
+
+  A line that ends in a backslash\\
+  breaks where it says.
+explanation: |
+  Differentiate the generating function exp(λ (z - 1)) once for the mean and twice for the
+  second moment, then subtract the mean squared.
+"""
+
+
+def test_wrapped_text_reflows_in_anki_and_structures_keep_their_lines(tmp_path, anki, content_copy):
+    """The card files are hard-wrapped at ~95 columns: in Anki a paragraph is one paragraph
+    (its line breaks are soft, as the terminal shows them), while lists, code blocks and hard
+    breaks keep their lines."""
+    (content_copy / "cards" / "numbers" / "wrapped-concept.yaml").write_text(WRAPPED_CARD, "utf-8")
+    anki.import_package(export_fixture(tmp_path, content_copy, deck="numbers"))
+    note = notes_by_id(anki)["wrapped-concept"]
+
+    assert note["Prompt"] == (
+        "A Poisson process counts events that arrive independently at a constant rate λ; this\n"
+        "question is hard-wrapped in its card file, as every card is, and reads as one paragraph."
+    )
+    assert "<br" not in note["Prompt"] + note["Explanation"]
+    assert note["Explanation"].count("\n") == 1 and "<p>" not in note["Explanation"]
+    assert note["Answer"] == (
+        "<p>Both moments are λ, a code block keeps its lines:</p>\n"
+        "<pre><code>E[X]   = λ\nVar(X) = λ\n</code></pre>\n"
+        "<p>and so does a list:</p>\n"
+        "<ul>\n<li>the mean, E[X] = λ</li>\n<li>the variance, Var(X) = λ</li>\n</ul>\n"
+        "<p>A line that ends in a backslash<br />\nbreaks where it says.</p>"
+    )
+    question = note.cards()[0].question()  # as Anki renders the card
+    assert "constant rate λ; this\nquestion is hard-wrapped" in question and "<br" not in question
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        WRAPPED_CARD,
+        "a paragraph\nwrapped\n\n1. one\n2. two\n   continued",
+        "hard  \nbreak\n\n```\ncode\n  kept\n```",
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n~~gone~~ *and*\n**strong**",
+        "PA   = Σ_i p_ii / Σ_i Σ_j p_ij\nMPA  = 1/(k+1) · Σ_i p_ii / Σ_j p_ij",
+    ],
+)
+def test_anki_parses_card_text_as_the_terminal_does(text):
+    """The same blocks and breaks as `studycli show` (Rich's Markdown): a line the terminal
+    reflows is reflowed in Anki too, and one it keeps is kept."""
+    from rich.markdown import Markdown
+
+    from studycli.export.anki import _MARKDOWN
+
+    def structure(tokens) -> list[str]:
+        return [
+            kind
+            for token in tokens
+            for kind in (token.type, *(c.type for c in token.children or ()))
+        ]
+
+    assert structure(_MARKDOWN.parse(text)) == structure(Markdown(text).parsed)

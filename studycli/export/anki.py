@@ -68,9 +68,12 @@ pre { background: #f4f4f4; padding: 8px; overflow-x: auto; font-size: 14px; }
 .cloze { font-weight: bold; color: #27a; }
 """
 
-# CommonMark with raw HTML off, so `<`, `>` and `&` in card text are escaped, not interpreted;
-# `breaks` keeps the card's line breaks as <br>.
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True})
+# Card text parsed as the terminal parses it (Rich's Markdown: CommonMark with tables and
+# strikethrough), so a card has the same lines in Anki as in `studycli show`: a single newline is
+# a soft break (the card files are hard-wrapped, and a phone reflows the paragraph), while code
+# blocks, lists, tables and hard breaks (a line ending in two spaces or a backslash) keep
+# theirs. Raw HTML is off, so `<`, `>` and `&` in card text are escaped, not interpreted.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["strikethrough", "table"])
 
 
 def stable_id(name: str) -> int:
@@ -109,7 +112,8 @@ def cloze_model() -> genanki.Model:
 
 
 def markdown_html(text: str) -> str:
-    """Card Markdown as simple HTML: escaped, line breaks kept, code spans and fenced blocks."""
+    """Card Markdown as simple HTML: escaped, paragraphs reflowed (see `_MARKDOWN`), code spans
+    and blocks, lists."""
     rendered = _MARKDOWN.render(text).strip()
     # A single paragraph needs no <p> wrapper (it would add a margin inside list items).
     if rendered.startswith("<p>") and rendered.endswith("</p>") and rendered.count("<p>") == 1:
