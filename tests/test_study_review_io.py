@@ -21,7 +21,15 @@ from studycli.study import rating as core
 from studycli.study.api import Study, study_items
 from studycli.study.review_log_csv import read_reviews, write_reviews
 from studycli.study.settings import Settings
-from studycli.study.store import CardState, Store, iso, iso_text, isoformat_of, parse_time
+from studycli.study.store import (
+    CardState,
+    ReviewMethod,
+    Store,
+    iso,
+    iso_text,
+    isoformat_of,
+    parse_time,
+)
 
 from .conftest import FIXTURE_CONTENT
 from .study_support import NO_FUZZ, NOW, fixture_content, rows
@@ -343,12 +351,93 @@ def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
     out = tmp_path / "out.csv"
     exported = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
     assert exported.exit_code == 0 and "wrote 2 reviews" in exported.stdout
+    assert "not in the file" not in exported.stdout  # nothing stayed behind: nothing said
     assert parsed(out) == parsed(csv)
     bad = write_csv(tmp_path / "bad.csv", ["add-one,3,2030-01-01T00:00:00+00:00,", "x,3,now,"])
     refused = cli("--content", FIXTURE_CONTENT, "import-reviews", bad)
     assert refused.exit_code == 1 and "Traceback" not in refused.output
     assert "2 bad lines" in refused.stderr and "line 2: review_time" in refused.stderr
     assert "in the future" in refused.stderr and "line 3: review_time 'now'" in refused.stderr
+
+
+def test_an_export_counts_what_its_file_has_no_place_for(cli, tmp_path, monkeypatch):
+    """Cram ratings (not written), suspensions and check outcomes (the rating is written, the
+    check's outcome is not: an import logs it as `import`) stay behind when a learner moves
+    machines: export-reviews says how many of each. Undone ratings are not history: not
+    counted."""
+    db, out = tmp_path / "db.sqlite3", tmp_path / "out.csv"
+    monkeypatch.setenv("STUDYCLI_DB", str(db))
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    content = fixture_content()
+    add_one, bias, poisson = (
+        content.get(i) for i in ("add-one", "bias-concept", "poisson-concept")
+    )
+    day = timedelta(days=1)
+    with open_study(db) as study:
+        study.rate(add_one, 3, NOW - 3 * day, method=ReviewMethod.CHECK, check_status="pass")
+        study.rate(bias, 3, NOW - 3 * day)
+        study.cram_rate(bias, 1, NOW - 2 * day)
+        study.cram_rate(add_one, 4, NOW - 2 * day)
+        undone = study.cram_rate(add_one, 2, NOW - day)
+        study.undo(undone.id, NOW - day)
+        undone = study.rate(poisson, 1, NOW - day, method=ReviewMethod.CHECK, check_status="fail")
+        study.undo(undone.review.id or 0, NOW - day)
+        study.set_suspended([poisson], True)
+        assert study.export_reviews(out) == 2
+        assert review_io.left_out(study.store) == review_io.LeftOut(cram=2, suspended=1, checked=1)
+
+    exported = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
+    assert exported.exit_code == 0, exported.output
+    assert " ".join(exported.stdout.split()) == (
+        f"wrote 2 reviews to {out}; not in the file: 2 cram ratings, 1 suspension, 1 check"
+        " outcome (py-fsrs's format has no place for them)"
+    )
+    with open_study(tmp_path / "new.sqlite3") as study:  # where they would have gone
+        study.import_reviews(out, items(), NOW)
+        assert sorted((r.card_id, r.method) for r in study.history()) == [
+            ("add-one", "import"),
+            ("bias-concept", "import"),
+        ]
+        assert review_io.left_out(study.store) == review_io.LeftOut(0, 0, 0)
+
+
+def test_imported_reviews_are_scheduled_with_the_settings_of_now_and_the_import_says_so(
+    cli, tmp_path, monkeypatch
+):
+    """The file holds no settings. A learner who lowered desired_retention after a card's last
+    review gets that card, on the new machine, with the same stability and difficulty but the
+    due date the current settings give; a card last reviewed under the current settings comes
+    out exactly as it was. import-reviews names the settings it scheduled with."""
+    before, now_settings = Settings(enable_fuzzing=False, desired_retention=0.95), NO_FUZZ
+    content = fixture_content()
+    day = timedelta(days=1)
+    old, export = tmp_path / "old.sqlite3", tmp_path / "old.csv"
+    with open_study(old, before) as study:
+        for card_id in ("add-one", "bias-concept"):
+            study.rate(content.get(card_id), 3, NOW - 20 * day)
+            study.rate(content.get(card_id), 3, NOW - 19 * day)
+    with open_study(old, now_settings) as study:  # desired_retention changed: 0.95 -> 0.9
+        study.rate(content.get("bias-concept"), 3, NOW - 10 * day)
+        study.export_reviews(export)
+        there = {card_id: study.state(card_id) for card_id in ("add-one", "bias-concept")}
+    config = tmp_path / "settings.toml"
+    config.write_text("desired_retention = 0.9\nenable_fuzzing = false\n", "utf-8")
+    monkeypatch.setenv("STUDYCLI_CONFIG", str(config))
+    monkeypatch.setenv("STUDYCLI_DB", str(tmp_path / "new.sqlite3"))
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+
+    imported = cli("--content", FIXTURE_CONTENT, "import-reviews", export)
+    assert imported.exit_code == 0, imported.output
+    assert "2 cards rescheduled with your current settings (desired_retention 0.9)" in (
+        " ".join(imported.stdout.split())
+    )
+    with open_study(tmp_path / "new.sqlite3") as study:
+        here = {card_id: study.state(card_id) for card_id in ("add-one", "bias-concept")}
+    assert here["bias-concept"] == there["bias-concept"]
+    old_card, new_card = (json.loads(state.fsrs) for state in (there["add-one"], here["add-one"]))
+    assert old_card["stability"] == new_card["stability"]
+    assert old_card["difficulty"] == new_card["difficulty"]
+    assert new_card["due"] > old_card["due"]  # 0.9 asks for less recall than 0.95 did: later
 
 
 def test_history_shows_imported_and_cram_ratings_by_method(cli, tmp_path, monkeypatch):

@@ -26,8 +26,10 @@ def import_reviews(
     in your log (same card, same time) is skipped, so importing twice changes nothing and
     importing another machine's export gives the union of both histories. The cards whose
     history changed are rescheduled by replaying their reviews in time order; imported reviews
-    are scheduled with your current settings. Reviews of cards that are not in the content are
-    kept. `--json` prints {"rows", "added", "duplicates", "cards", "unknown_cards"}.
+    are scheduled with your current settings (the file has none), so a card last reviewed
+    elsewhere under other settings (another desired_retention) can fall due on another date
+    than it did there. Reviews of cards that are not in the content are kept. `--json` prints
+    {"rows", "added", "duplicates", "cards", "unknown_cards"}.
 
     Example: studycli import-reviews laptop-reviews.csv
     """
@@ -36,6 +38,7 @@ def import_reviews(
     items = study_items(options(ctx).load().cards.values())
     with open_study(ctx) as study:
         result = study.import_reviews(file, items, now())
+        retention = study.settings.desired_retention
     if as_json:
         import json
 
@@ -45,8 +48,11 @@ def import_reviews(
         f"imported {result.added:,} of {result.rows:,} reviews from {escape(str(file))} "
         f"({result.duplicates:,} already in your log)"
     )
-    if result.cards:
-        line += f"; {result.cards:,} card{'' if result.cards == 1 else 's'} rescheduled"
+    if result.cards:  # the file carries no settings: the replay used this machine's (README)
+        line += (
+            f"; {result.cards:,} card{'' if result.cards == 1 else 's'} rescheduled with your"
+            f" current settings (desired_retention {retention:g})"
+        )
     if result.unknown:
         line += f", {result.unknown:,} of them not in the content (their history is kept)"
     stdout().print(line, soft_wrap=True)
@@ -61,11 +67,30 @@ def export_reviews(
     merge with `import-reviews` there, or fit parameters elsewhere.
 
     Columns card_id,review_rating,review_time,review_duration (py-fsrs's format, times in UTC
-    with microseconds). Undone ratings and cram ratings are left out: what is written is the
-    history your schedule is made of.
+    with microseconds). What is written is the history your schedule is made of: undone
+    ratings are left out. The format has no place for cram ratings (left out: they never moved
+    your schedule), suspensions, or a check's outcome (a rating a check decided is written as a
+    plain rating): the command counts what stays behind.
 
     Example: studycli export-reviews ~/Dropbox/reviews.csv
     """
+    from studycli.study.review_io import left_out
+
     with open_study(ctx) as study:
         count = study.export_reviews(file)
-    stdout().print(f"wrote {count:,} reviews to {escape(str(file))}", soft_wrap=True)
+        missing = left_out(study.store)  # (to move behind `Study.export_reviews`)
+    line = f"wrote {count:,} reviews to {escape(str(file))}"
+    behind = [
+        _counted(missing.cram, "cram rating"),
+        _counted(missing.suspended, "suspension"),
+        _counted(missing.checked, "check outcome"),
+    ]
+    if any(behind):
+        listed = ", ".join(part for part in behind if part)
+        line += f"; not in the file: {listed} (py-fsrs's format has no place for them)"
+    stdout().print(line, soft_wrap=True)
+
+
+def _counted(count: int, noun: str) -> str:
+    """How many of `noun` ("3 suspensions", "1 suspension"), or "" when none."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}" if count else ""

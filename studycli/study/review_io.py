@@ -32,6 +32,7 @@ from .review_log_csv import read_chunks, write_reviews
 from .settings import Settings
 from .store import (
     CardState,
+    ReviewMethod,
     Store,
     iso,
     iso_text,
@@ -189,8 +190,34 @@ def _file_size(path: Path) -> int:
 
 def export_reviews(store: Store, path: Path) -> int:
     """Write the learner's history (every review that makes the schedule: undone and cram
-    ratings left out) to `path` as CSV, oldest first. Returns how many reviews."""
+    ratings left out) to `path` as CSV, oldest first. Returns how many reviews (`left_out`
+    says what the file has no place for)."""
     return write_reviews(path, store.exported_rows())
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """What the log holds and an export cannot carry (py-fsrs's four columns have no place for
+    it), so that a learner moving machines knows what stays behind. cram: cram ratings (not
+    written: they never moved the schedule); suspended: suspended cards (not written: no
+    review says it); checked: of the reviews written, those a check decided, written as plain
+    ratings (an import logs them as `import`, the check's outcome lost). Undone ratings are not
+    counted: they are not history."""
+
+    cram: int
+    suspended: int
+    checked: int
+
+
+def left_out(store: Store) -> LeftOut:
+    """What `export_reviews` leaves out of the file, or writes without its detail (see
+    `LeftOut`)."""
+    methods = store.methods_count()
+    return LeftOut(
+        cram=methods.get(ReviewMethod.CRAM, 0),
+        suspended=len(store.suspended()),
+        checked=methods.get(ReviewMethod.CHECK, 0),
+    )
 
 
 PARALLEL_FROM = 20_000  # new reviews from which the replay is spread over the CPU cores

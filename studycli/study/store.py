@@ -594,6 +594,14 @@ class Store:
             f" WHERE {SCHEDULED} ORDER BY r.reviewed_at, r.id"
         )
 
+    def methods_count(self) -> dict[str, int]:
+        """How many reviews of the log (undone ones left out) were rated each way (`method`):
+        self, check, import, cram."""
+        rows = self.conn.execute(
+            f"SELECT r.method, COUNT(*) FROM {_LOG_FROM} WHERE u.review_id IS NULL GROUP BY r.method"
+        )
+        return dict(rows.fetchall())
+
     def recent_reviews(self, since: datetime) -> list[tuple]:
         """Every rating since `since` (cram included, undone ones not), in time order, as
         (card_id, rating, reviewed_at as stored, method, queue, previous), where `previous` is
