@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from studycli.content.lint import lint
+from studycli.content.lint_text import joined_line
 from studycli.content.loader import load_content
 
 from .conftest import FIXTURE_CONTENT, write_card
@@ -298,3 +301,39 @@ def test_a_card_that_does_not_load_is_no_missing_prerequisite_besides(content_co
     found = [(p.path.name, p.message) for p in lint(load_content(content_copy))]
     assert [name for name, _ in found] == ["add-one.yaml", "bias-concept.yaml"]
     assert found[1][1] == "requires 'ghost', which no card has"
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("For each block:\n  m = max(m, x)\n  s = s + 1", 2),  # meant apart, joined
+        ("I = a\n    = b", 2),
+        ("For each block:\n```\n  m = max(m, x)\n  s = s + 1\n```", None),
+        ("Code:\n\n    a = 1\n    b = 2\n\nThen.", None),  # an indented block
+        ("Pitfalls:\n- one\n  continued\n- two", None),  # a list item's continuation
+        ("1. first\n   more\n2. second", None),
+        ("plain\nwrapped\nparagraph", None),
+        ("- item\n\ntext\n  joined", 4),  # the list ended at the paragraph
+    ],
+)
+def test_joined_line_finds_an_indented_line_that_continues_a_paragraph(text, line):
+    assert joined_line(text) == line
+
+
+def test_lines_that_markdown_joins_into_a_paragraph_are_reported(content_copy):
+    """Formulas indented under a line of prose look apart in the card file, but Markdown
+    joins them into one run-on paragraph in the terminal and in Anki."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "answer: |\n", "answer: |\n  With r = 2:\n    A = r + 1\n    B = r\n", 1
+        )
+    )
+    [problem] = lint(load_content(content_copy))
+    assert problem.line == lines_of(path)["answer"]
+    assert problem.message.startswith(
+        "answer, line 2: an indented line under a paragraph's line is joined to it"
+    )
+    assert "put lines that must stay apart between ``` lines, or make them a list" in (
+        problem.message
+    )
