@@ -228,10 +228,10 @@ def _watch_saving(tmp_path, monkeypatch, *saves: str, first: str | None = None):
     solve.ensure_attempt(card, content, path)
     console = Console(record=True, width=100)
     checked = threading.Semaphore(0)
-    check = solve_flow.check
+    run_check = solve.run_check
 
-    def check_and_signal(*args):
-        outcome = check(*args)
+    def check_and_signal(*args, **kwargs):
+        outcome = run_check(*args, **kwargs)
         checked.release()
         return outcome
 
@@ -241,7 +241,7 @@ def _watch_saving(tmp_path, monkeypatch, *saves: str, first: str | None = None):
             time.sleep(0.05)  # a later modification time than the check's
             _save(path, text)
 
-    monkeypatch.setattr(solve_flow, "check", check_and_signal)
+    monkeypatch.setattr(solve, "run_check", check_and_signal)  # (in the check's thread)
     saver = threading.Thread(target=save_each)
     saver.start()
     attempt = solve_flow.watch(console, card, content, path, solve_flow.Limits(10, 1024))

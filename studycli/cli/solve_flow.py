@@ -7,6 +7,7 @@ files, the isolated check, the rating) is in `solve.py`; this module only talks 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,17 +114,19 @@ def check(console: Console, card: Card, content: Content, path: Path, limits: Li
     """Run the check on `path` and show the outcome."""
     from studycli.check import solve
 
-    console.print(
-        Text(
-            f"checking {path.name} (limit {limits.timeout:g} s, {limits.memory_mb} MB) ...",
-            style="dim",
-        )
-    )
+    console.print(_checking(path, limits))
     outcome = solve.run_check(
         card, content, path, timeout=limits.timeout, memory_mb=limits.memory_mb
     )
     console.print(outcome_view(outcome))
     return outcome
+
+
+def _checking(path: Path, limits: Limits) -> Text:
+    return Text(
+        f"checking {path.name} (limit {limits.timeout:g} s, {limits.memory_mb} MB) ...",
+        style="dim",
+    )
 
 
 def outcome_view(outcome: Outcome):
@@ -169,7 +172,10 @@ class Hints:
         """The next hint's panel, or a line saying there are no more."""
         hints = self.card.hints
         if self.shown >= len(hints):
-            return Text("no more hints: `studycli show --answer` shows the answer", style="dim")
+            return Text(
+                f"no more hints: `studycli show {self.card.id} --answer` shows the answer",
+                style="dim",
+            )
         self.shown += 1
         return Panel(
             Text(hints[self.shown - 1]),
@@ -179,37 +185,119 @@ class Hints:
         )
 
 
-WATCH_POLL = 0.05  # seconds between looks at the file: a save is checked this soon at most
+WATCH_POLL = 0.05  # seconds between looks at the file and the keys: a save is checked this soon
 
 
-def watch(console: Console, card: Card, content: Content, path: Path, limits: Limits) -> Attempt:
+def watch(
+    console: Console, card: Card, content: Content, path: Path, limits: Limits
+) -> Attempt | None:
     """Check `path`, then again on every save until it passes; `h` shows the next hint,
     `q` stops. Returns the last outcome, with the hints shown and the failed runs before it:
     checks of the learner's code, not of the untouched starter (checked when the watch starts,
-    or saved unchanged), which is no attempt of theirs."""
+    or saved unchanged), which is no attempt of theirs.
+
+    Each check runs in a thread while the keys and the file are still read: `q` stops it at
+    once, and so does a save (which then checks the new file). A check stopped so is no attempt:
+    None when `q` came before any check of the learner's code finished (nothing to record).
+    """
     from studycli.check import solve
 
-    console.print(f"watching [bold]{escape(str(path))}[/]: save to re-run · h next hint · q stop")
     hints = Hints(card)
-    seen = _stamp(path)
-    counts = not solve.is_untouched(card, content, path)  # the starter's check is no attempt
-    outcome = check(console, card, content, path, limits)
     failed = 0
-    with key_poller() as poll:
-        while outcome.status != "pass":
-            key = poll(WATCH_POLL)
-            if key == "q":
-                break
-            if key == "h":
-                console.print(hints.next())
-            stamp = _stamp(path)
-            if stamp != seen:
-                seen = stamp
-                if counts:  # the check before this one did not pass
-                    failed += 1
-                counts = not solve.is_untouched(card, content, path)
-                outcome = check(console, card, content, path, limits)
-    return Attempt(outcome, hints_shown=hints.shown, failed_runs=failed)
+    last: _Run | None = None  # the last check that finished
+    with key_poller() as poll:  # before the first check: a key pressed during it counts
+        console.print(
+            f"watching [bold]{escape(str(path))}[/]: save to re-run · h next hint · q stop"
+        )
+        seen = _stamp(path)
+        run: _Run | None = _Run(console, card, content, path, limits)
+        try:
+            while True:
+                if run is not None:
+                    run.finished.wait(WATCH_POLL)  # wakes as soon as the check ends
+                key = poll(0 if run is not None else WATCH_POLL)
+                if run is not None and run.finished.is_set():
+                    console.print(outcome_view(run.result()))
+                    last, run = run, None
+                    if last.outcome.status == "pass":
+                        break
+                if key == "q":
+                    break
+                if key == "h":
+                    console.print(hints.next())
+                stamp = _stamp(path)
+                if stamp != seen:
+                    seen = stamp
+                    if run is not None:
+                        run.stop(console, "the file changed")
+                    elif last is not None and last.counts:  # it did not pass
+                        failed += 1
+                    run = _Run(console, card, content, path, limits)
+        except BaseException:  # Ctrl-C, Ctrl-D or an error: the caller says what happened
+            if run is not None:
+                run.stop(console, None)
+            raise
+        if run is not None:
+            run.stop(console, "q pressed")
+    if last is None or (not last.counts and not solve.is_untouched(card, content, path)):
+        return None  # (the untouched starter's outcome is returned: the caller says so)
+    return Attempt(last.outcome, hints_shown=hints.shown, failed_runs=failed)
+
+
+class _Run:
+    """One check of the attempt file, in a thread of its own; `finished` is set when it ends."""
+
+    def __init__(
+        self, console: Console, card: Card, content: Content, path: Path, limits: Limits
+    ) -> None:
+        from studycli.check import solve
+
+        console.print(_checking(path, limits))
+        self.counts = not solve.is_untouched(card, content, path)  # the starter's is no attempt
+        self.finished = threading.Event()
+        self._outcome: Outcome | None = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._outcome = solve.run_check(
+                    card, content, path, timeout=limits.timeout, memory_mb=limits.memory_mb
+                )
+            except BaseException as exc:  # raised again in the watch's thread, by `result`
+                self._error = exc
+            finally:
+                self.finished.set()
+
+        self._thread = threading.Thread(target=run, name="studycli-check", daemon=True)
+        self._thread.start()
+
+    @property
+    def outcome(self) -> Outcome:
+        """A finished check's outcome."""
+        assert self._outcome is not None
+        return self._outcome
+
+    def result(self) -> Outcome:
+        """The finished check's outcome.
+
+        Raises:
+            StudyError, ContentError: what the check raised (an attempt it cannot read, a
+                broken solution module), as `check` does.
+        """
+        if self._error is not None:
+            raise self._error
+        return self.outcome
+
+    def stop(self, console: Console, why: str | None) -> None:
+        """Kill the check with the runner's stop (Ctrl-C's), wait for its thread, end the
+        stop; say why in one dim line (None: say nothing)."""
+        from studycli.check import runner
+
+        runner.kill_all()
+        self._thread.join()
+        runner.clear_stop()  # its job has returned: the next check runs
+        if why is not None:
+            console.print(Text(f"stopped: {why}", style="dim"))
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

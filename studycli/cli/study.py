@@ -129,6 +129,9 @@ def solve(
 
         Console(stderr=True).print("interrupted: the check was stopped; nothing was recorded")
         raise typer.Exit(130) from None
+    if attempt is None:  # `q` in --watch before a check of the learner's code finished
+        console.print("nothing recorded: no check of your code finished")
+        raise typer.Exit(1)
     if is_untouched(card, content, path):
         console.print("not recorded: the attempt is still the starter (write your answer first)")
     elif not no_record:

@@ -1,0 +1,132 @@
+"""`solve --watch` on a pseudo-terminal while a check runs: `q`, a new save and `h` act at once,
+not when the check ends (an infinite loop's check ends only at its time limit).
+
+The limit is set high (`LIMIT`) and each reaction must come well within a third of it: these
+machines are noisy, so the bound is relative to the limit that the old behaviour waited for.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pexpect
+import pytest
+
+from .test_check_solve import CORRECT, LOOPS, WRONG, _recorded, _save, _spawn_solve
+
+LIMIT = 30  # check_timeout, seconds: what a looping check would take to end by itself
+PROMPTLY = LIMIT / 3
+
+
+@pytest.fixture
+def watching(tmp_path):
+    """watching(*args) -> (child, its output so far): `solve add-one --watch` with the check's
+    limit at LIMIT s."""
+    config = tmp_path / "home" / "config" / "settings.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f"check_timeout = {LIMIT}\n")
+    children = []
+
+    def spawn(*args: str):
+        child = _spawn_solve(tmp_path, "--watch", *args)
+        child.logfile_read = io.StringIO()
+        children.append(child)
+        child.expect("watching")
+        return child
+
+    yield spawn
+    for child in children:
+        if child.isalive():
+            child.terminate(force=True)
+
+
+def _within(child, pattern, what: str) -> float:
+    """Seconds until `pattern` shows; fails unless it does within PROMPTLY."""
+    started = time.monotonic()
+    try:
+        child.expect(pattern, timeout=PROMPTLY)
+    except pexpect.TIMEOUT:
+        pytest.fail(f"{what}: not within {PROMPTLY:g} s (the check's limit is {LIMIT} s)")
+    return time.monotonic() - started
+
+
+def _attempt(tmp_path):
+    return tmp_path / "home" / "data" / "attempts" / "add-one.py"
+
+
+def _looping(child, path) -> None:
+    """Save an infinite loop and wait until its check has surely started."""
+    time.sleep(0.1)  # a later modification time than the last check's
+    _save(path, LOOPS)
+    child.expect("checking")
+    time.sleep(0.5)
+
+
+def _output(child) -> str:
+    return child.logfile_read.getvalue()
+
+
+def test_q_during_a_looping_check_stops_it_at_once_and_records_the_last_finished(
+    tmp_path, watching
+):
+    child = watching()
+    child.expect("failed")  # the starter
+    time.sleep(0.1)
+    _save(_attempt(tmp_path), WRONG)
+    child.expect("failed")  # the learner's wrong answer: a finished check of their code
+    _looping(child, _attempt(tmp_path))
+    child.send("q")
+    _within(child, pexpect.EOF, "exit after q")
+    child.close()
+    assert child.exitstatus == 1
+    assert "stopped: q pressed" in _output(child) and "Traceback" not in _output(child)
+    assert _recorded(tmp_path) == [(1, "check")]  # Again, for the wrong answer that failed
+
+
+def test_a_save_during_a_looping_check_checks_the_new_file_at_once(tmp_path, watching):
+    """The loop's stopped check is no failed run: the pass is a first try (Good)."""
+    child = watching()
+    child.expect("failed")  # the starter, which is no attempt
+    _looping(child, _attempt(tmp_path))
+    _save(_attempt(tmp_path), CORRECT)
+    _within(child, "passed every case", "the new file's pass")
+    child.expect(r"Enter: Good \(first try\)")
+    child.send("\r")
+    child.expect("recorded Good")
+    child.expect(pexpect.EOF)
+    out = _output(child)
+    assert "stopped: the file changed" in out
+    assert "Traceback" not in out and "✗ error" not in out and "✗ timeout" not in out
+    assert _recorded(tmp_path) == [(3, "check")]
+
+
+def test_q_during_the_first_check_exits_at_once_and_records_nothing(tmp_path, watching):
+    """Quitting before any check of one's code finished is no attempt."""
+    loop = tmp_path / "loop.py"
+    loop.write_text(LOOPS)
+    child = watching("--file", str(loop))
+    child.expect("checking")
+    time.sleep(0.5)
+    child.send("q")
+    _within(child, pexpect.EOF, "exit after q during the first check")
+    child.close()
+    assert child.exitstatus == 1
+    out = _output(child)
+    assert "nothing recorded" in out and "Traceback" not in out and "✗" not in out
+    assert _recorded(tmp_path) == []
+
+
+def test_h_during_a_looping_check_shows_the_hints_at_once(tmp_path, watching):
+    child = watching()
+    child.expect("failed")
+    _looping(child, _attempt(tmp_path))
+    child.send("h")
+    _within(child, "Hint 1 of 2", "the first hint")
+    child.send("h")
+    _within(child, "Hint 2 of 2", "the second hint")
+    child.send("h")  # no more: the line names the command that shows this card's answer
+    _within(child, "no more hints: `studycli show add-one --answer`", "the last line")
+    child.send("q")
+    _within(child, pexpect.EOF, "exit after q")
+    assert _recorded(tmp_path) == []  # the loop's check never finished: nothing to record
