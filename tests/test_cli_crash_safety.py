@@ -229,3 +229,23 @@ def test_sigkill_200_times_loses_no_acknowledged_rating(spawn):
     figures = _kill_harness(spawn, kills=kills, seed=20)
     print(f"\n{kills} kills: {figures}")
     assert figures["acknowledged"] > kills
+
+
+# --- a database that cannot be written -------------------------------------------------------
+
+
+def test_a_session_on_a_database_it_cannot_write_stops_before_the_first_card(spawn):
+    """It showed a card, let the learner reveal it, and failed only at the rating."""
+    from .test_study_database import rated_database, unwritable
+
+    rated_database(spawn.db)
+    with unwritable(spawn.db) as how:
+        session = spawn(NOW)
+        shown = session.child.expect([RULE, pexpect.EOF])
+        output = session.child.before
+        session.child.close()
+    assert shown == 1, "a card was shown: " + output
+    assert session.child.exitstatus == 1
+    assert f"cannot write the review database {spawn.db}" in " ".join(output.split())
+    assert ("chattr -i" if how == "chattr" else "chmod u+rw") in output
+    assert "Traceback" not in output

@@ -4,6 +4,8 @@ a damaged file, no database yet, and no torch at start-up."""
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
 import sys
 from datetime import timedelta
@@ -15,7 +17,7 @@ from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
 from .study_support import NO_FUZZ, NOW, damage, fixture_content
-from .test_study_doctor import drift, reviewed
+from .test_study_doctor import damage_leaf, drift, rated_many, reviewed
 
 
 def _doctor(cli, path: Path, *args: str):
@@ -80,3 +82,48 @@ def test_doctor_imports_neither_torch_nor_numpy(tmp_path):
         cwd=REPO_ROOT,
     )
     assert out.stdout.split() == ["0", "False", "False"], out.stderr
+
+
+def _run_as_printed(cli, command: str):
+    """Run one line the doctor printed: `mv A B`, or `studycli ARGS` (in-process)."""
+    words = shlex.split(command)
+    if words[0] == "mv":
+        os.rename(words[1], words[2])
+        return None
+    assert words[0] == "studycli"
+    result = cli("--content", FIXTURE_CONTENT, *words[1:])
+    assert result.exit_code == 0, (command, result.output)
+    return result
+
+
+def test_the_commands_given_for_damaged_card_states_save_the_whole_history(cli, tmp_path):
+    """Damage only in `cards`: the doctor said "restore a backup ..., or start a new one",
+    which throws the history away, while `export-reviews` read the whole log."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path)
+    with Store.open(path) as store:  # every review of the schedule (the undone one is not)
+        history = sorted((r.reviewed_at, r.card_id, r.rating) for r in store.reviews())
+    damage(path, "cards")
+    result = _doctor(cli, path)
+    assert result.exit_code == 1 and "integrity check failed" in result.stdout
+    assert "reads in full (300 reviews)" in result.stdout
+    assert "start a new one" not in result.stdout and "Traceback" not in result.output
+    commands = [line.strip() for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert [c.split()[0] for c in commands] == ["studycli", "mv", "studycli"], result.stdout
+    for command in commands:
+        _run_as_printed(cli, command)
+    assert _doctor(cli, path).exit_code == 0  # a new, healthy database
+    with Store.open(path) as store:
+        saved = sorted((r.reviewed_at, r.card_id, r.rating) for r in store.reviews())
+    assert saved == history and len(saved) == 299
+    assert Path(f"{path}.damaged").exists()  # kept
+
+
+def test_a_damaged_log_keeps_the_advice_to_restore_a_backup_and_says_what_reads(cli, tmp_path):
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path)
+    damage_leaf(path, "reviews")
+    result = _doctor(cli, path)
+    text = " ".join(result.stdout.split())
+    assert result.exit_code == 1 and "reviews read, then:" in text
+    assert "restore a backup" in text and "export-reviews" not in text

@@ -7,12 +7,16 @@ The rule under test: busy is waited for and, past the timeout, called busy; only
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +25,7 @@ import pytest
 from studycli.errors import StoreError
 from studycli.study import database, migrations
 from studycli.study import rating as core
+from studycli.study.api import Study
 from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
@@ -290,3 +295,177 @@ def test_the_released_second_migration_backs_up_a_first_schema_database(tmp_path
         assert [row[0] for row in old.execute("SELECT name FROM migrations")] == RELEASED[:1]
         assert old.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 3
     old.close()
+
+
+# --- a database that cannot be written -----------------------------------------------------
+# Root ignores permission bits, so as root a file is made immutable (chattr +i) and a
+# read-only medium is a read-only bind mount; otherwise the permission bits do it.
+
+
+@contextmanager
+def unwritable(target: Path) -> Iterator[str]:
+    """`target` (a file or a folder) made unwritable, root included; yields how."""
+    if os.geteuid() != 0:
+        mode = target.stat().st_mode
+        target.chmod(mode & ~0o222)
+        try:
+            yield "chmod"
+        finally:
+            target.chmod(mode)
+        return
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", target], capture_output=True).returncode:
+        pytest.skip("as root only an immutable file cannot be written: chattr +i fails here")
+    try:
+        yield "chattr"
+    finally:
+        subprocess.run([chattr, "-i", target], check=True)
+
+
+@contextmanager
+def read_only_medium(folder: Path) -> Iterator[tuple[Path, str]]:
+    """`folder` as a mounted backup shows it: (the folder to use, how it was made read-only).
+    As root, a read-only bind mount of it (else every file and the folder made immutable);
+    otherwise the folder and its files with their write bits off."""
+    if os.geteuid() == 0:
+        target = folder.with_name(folder.name + "-mounted")
+        target.mkdir()
+        mounted = subprocess.run(
+            ["mount", "--bind", "-o", "ro", folder, target], capture_output=True
+        )
+        if mounted.returncode == 0:
+            try:
+                yield target, "mount"
+            finally:  # lazily where a failed test left a file open in it
+                if subprocess.run(["umount", target], capture_output=True).returncode:
+                    subprocess.run(["umount", "--lazy", target], check=True)
+            return
+    with ExitStack() as stack:
+        how = ""
+        for part in [*sorted(p for p in folder.iterdir() if p.is_file()), folder]:
+            how = stack.enter_context(unwritable(part))
+        yield folder, how
+
+
+def reviews_in_wal(folder: Path, ratings: int, shm: bool) -> Path:
+    """A database in `folder` whose last `ratings` ratings are in its -wal file only, as a
+    copy taken while studycli was running leaves it (with or without its -shm file)."""
+    live = folder.parent / "live" / "reviews.sqlite3"
+    live.parent.mkdir()
+    rated_database(live)  # 3 ratings, checkpointed into the file
+    content = fixture_content()
+    with Store.open(live) as store:
+        for i in range(ratings):
+            core.rate(store, content.get("add-one"), 3, NOW + timedelta(days=10 + i), NO_FUZZ)
+        folder.mkdir(exist_ok=True)
+        for suffix in ("", "-wal", *(["-shm"] if shm else [])):
+            shutil.copyfile(f"{live}{suffix}", folder / f"reviews.sqlite3{suffix}")
+    assert (folder / "reviews.sqlite3-wal").stat().st_size > 0
+    return folder / "reviews.sqlite3"
+
+
+def test_a_database_that_cannot_be_written_is_refused_on_opening_to_write(tmp_path):
+    """An immutable file opened fine and failed at the first rating, after the work."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    with unwritable(path) as how:
+        with pytest.raises(StoreError) as caught:
+            Store.open(path)
+        with Study.open(path, NO_FUZZ, write=False) as study:  # reading still works
+            assert len(study.history()) == 3
+    message = str(caught.value)
+    assert f"cannot write the review database {path}" in message, message
+    fix = "chattr -i" if how == "chattr" else "chmod u+rw"
+    assert fix in message and "mv " not in message
+
+
+def test_a_read_only_medium_is_read_and_named_when_writing(tmp_path):
+    folder = tmp_path / "backup"
+    folder.mkdir()
+    rated_database(folder / "reviews.sqlite3")  # closed cleanly: no -wal, no -shm
+    with read_only_medium(folder) as (where, how):
+        path = where / "reviews.sqlite3"
+        with Study.open(path, NO_FUZZ, write=False) as study:
+            assert len(study.history()) == 3
+        assert database.integrity_problems(path) == []  # not "damaged" for want of a -shm
+        with pytest.raises(StoreError) as caught:
+            Study.open(path, NO_FUZZ)
+    message = str(caught.value)
+    assert str(path) in message and "mv " not in message
+    if how == "mount":
+        assert "read-only filesystem" in message and "chmod" not in message, message
+
+
+@pytest.mark.parametrize("shm", [True, False], ids=["with-shm", "without-shm"])
+def test_reviews_in_a_wal_file_on_a_read_only_medium_are_read_or_reported(tmp_path, shm):
+    """SQLite opens a WAL database on a read-only medium without a -shm file only as
+    `immutable`, which ignores the -wal file: its reviews would be silently left out."""
+    path = reviews_in_wal(tmp_path / "backup", ratings=2, shm=shm)
+    with read_only_medium(path.parent) as (where, _):
+        copy = where / path.name
+        if shm:
+            with Study.open(copy, NO_FUZZ, write=False) as study:
+                assert len(study.history()) == 5  # the 2 in the -wal file too
+            return
+        with pytest.raises(StoreError) as caught:
+            Study.open(copy, NO_FUZZ, write=False)
+    message = str(caught.value)
+    assert "its reviews.sqlite3-wal file holds reviews not yet in reviews.sqlite3" in message
+    assert "copy reviews.sqlite3 and reviews.sqlite3-wal together" in message
+
+
+def test_a_read_only_medium_holding_an_older_schema_says_it_cannot_be_upgraded(
+    tmp_path, monkeypatch
+):
+    folder = tmp_path / "backup"
+    folder.mkdir()
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
+    monkeypatch.setattr(migrations, "NAMES", migrations.NAMES[:1])
+    rated_database(folder / "reviews.sqlite3")
+    monkeypatch.undo()
+    with read_only_medium(folder) as (where, _), pytest.raises(StoreError) as caught:
+        Study.open(where / "reviews.sqlite3", NO_FUZZ, write=False)
+    message = str(caught.value)
+    assert migrations.NAMES[1] in message and "copy" in message and "--db" in message
+
+
+def test_the_commands_that_only_read_are_commands_and_the_writers_are_not_among_them():
+    from studycli.cli.app import COMMANDS
+    from studycli.cli.context import READS_ONLY
+
+    assert set(COMMANDS) >= READS_ONLY
+    writers = {"review", "solve", "cram", "suspend", "unsuspend", "import-reviews", "doctor"}
+    assert not READS_ONLY & writers
+
+
+def test_read_commands_work_on_a_read_only_medium_and_writers_say_why_not(cli, tmp_path):
+    """A mounted backup: every command said "cannot write in <folder> ... chmod u+rwx", even
+    `export-reviews`, the way to rescue the history from it."""
+    folder = tmp_path / "backup"
+    folder.mkdir()
+    rated_database(folder / "reviews.sqlite3")
+    exported = tmp_path / "saved.csv"
+    with read_only_medium(folder) as (where, how):
+        path = where / "reviews.sqlite3"
+        results = {
+            args[0]: cli("--content", FIXTURE_CONTENT, "--db", path, *args)
+            for args in (
+                ("due", "--json"),
+                ("stats", "--json"),
+                ("history", "--json"),
+                ("export-reviews", exported),
+                ("list", "--leeches"),
+                ("doctor", "--dry-run"),
+                ("suspend", "add-one"),
+            )
+        }
+    for name, result in results.items():
+        assert "Traceback" not in result.output, (name, result.output)
+        if name != "suspend":
+            assert result.exit_code == 0, (name, result.output)
+    assert len(exported.read_text().splitlines()) == 1 + 3
+    assert len(json.loads(results["history"].stdout)) == 3
+    refused = results["suspend"]
+    assert refused.exit_code == 1 and str(path) in refused.stderr
+    if how == "mount":
+        assert "read-only filesystem" in refused.stderr and "chmod" not in refused.stderr

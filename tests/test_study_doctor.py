@@ -7,9 +7,11 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from studycli.study import database
 from studycli.study import rating as core
-from studycli.study.doctor import examine
+from studycli.study.doctor import examine, examine_database, salvage_commands
 from studycli.study.store import Store
 
 from .study_support import NO_FUZZ, NOW, damage, fixture_content, rows
@@ -85,3 +87,82 @@ def test_a_damaged_file_is_reported_and_not_repaired(tmp_path):
         report = examine(store)
     assert report.integrity and not report.healthy and not report.repaired
     assert not database.backup_path(path, "repair").exists()
+
+
+def rated_many(path: Path, count: int = 300) -> None:
+    """A log of `count` reviews over two cards (several pages of it), the last one undone."""
+    content = fixture_content()
+    with Store.open(path) as store:
+        for i in range(count):
+            card = content.get(("bias-concept", "add-one")[i % 2])
+            last = core.rate(store, card, 3, NOW + timedelta(days=i), NO_FUZZ)
+        core.undo(store, last.id, NOW + timedelta(days=count))  # type: ignore[arg-type]
+
+
+def damage_leaf(path: Path, table: str) -> None:
+    """Garbage over a leaf page in the middle of `table` (found through SQLite's dbstat)."""
+    with sqlite3.connect(path) as conn:
+        try:
+            leaves = conn.execute(
+                "SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf' ORDER BY pageno",
+                (table,),
+            ).fetchall()
+        except sqlite3.OperationalError:
+            pytest.skip("this SQLite has no dbstat table to find a table's pages with")
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    assert len(leaves) > 2, f"{table} should span several pages"
+    with open(path, "r+b") as handle:
+        handle.seek((leaves[len(leaves) // 2][0] - 1) * size)
+        handle.write(b"\xff" * size)
+
+
+def test_damage_only_in_the_card_states_gives_the_commands_that_save_the_log(tmp_path):
+    """The advice was "restore a backup, or start a new one" (the history thrown away), while
+    the log, which every state is rebuilt from, read in full."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path)
+    damage(path, "cards")
+    report = examine_database(path)
+    assert report is not None and report.integrity and not report.healthy
+    assert report.log == database.LogReading(reviews=300, complete=True)
+    db, saved = str(path), f"{path}.saved.csv"
+    assert report.salvage == [
+        f"studycli --db {db} export-reviews {saved}",
+        f"mv {db} {path}.damaged",
+        f"studycli --db {db} import-reviews {saved}",
+    ]
+    assert not database.backup_path(path, "repair").exists()  # nothing written
+
+
+def test_a_damaged_log_says_how_much_of_it_reads_and_offers_no_export(tmp_path):
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path)
+    damage_leaf(path, "reviews")
+    report = examine_database(path)
+    assert report is not None and report.log is not None and not report.log.complete
+    assert 0 < report.log.reviews < 300 and report.salvage == []
+    assert f"{report.log.reviews} reviews read, then:" in (report.log.problem or "")
+
+
+def test_a_review_missing_from_the_log_without_an_error_is_found(tmp_path):
+    """A damaged page SQLite skips without an error: the ids, 1 to the last, show the gap."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path, count=5)
+    with Store.open(path) as store:
+        store.conn.execute("DROP TRIGGER reviews_append_only_delete")
+        store.conn.execute("DELETE FROM reviews WHERE id = 2")
+        reading = database.read_log(store.conn, store.exported_rows)
+    assert reading == database.LogReading(4, False, "4 reviews read, 1 missing")
+
+
+def test_the_salvage_moves_the_files_sqlite_keeps_beside_the_database_and_overwrites_none(
+    tmp_path,
+):
+    path = tmp_path / "reviews.sqlite3"
+    for name in (f"{path.name}.damaged", f"{path.name}.saved.csv", f"{path.name}-wal"):
+        (tmp_path / name).write_text("kept")
+    commands = salvage_commands(path)
+    assert commands[0].endswith(f"export-reviews {path}.saved.csv-2")
+    assert f"mv {path}-wal {path}.damaged-2-wal" in commands
+    assert commands[-1].endswith(f"import-reviews {path}.saved.csv-2")

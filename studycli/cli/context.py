@@ -74,9 +74,22 @@ def settings() -> Settings:
     return load_settings(config_path())
 
 
-def open_study(ctx: typer.Context) -> Study:
-    """The review database of `--db` (or the default one) with the learner's settings."""
+# The commands that only read the review database. They open one they cannot write (a backup
+# on a read-only medium, an immutable file) read-only, so that `export-reviews` can still
+# rescue a history; every other command finds out on opening that it cannot write, before a
+# session shows its first card. (`optimize --write` writes settings.toml, not the database.)
+READS_ONLY = frozenset({"due", "history", "stats", "export-reviews", "list", "optimize"})
+
+
+def open_study(ctx: typer.Context, *, write: bool | None = None) -> Study:
+    """The review database of `--db` (or the default one) with the learner's settings.
+
+    `write` says whether the command writes it; by default, unless the command is one of
+    `READS_ONLY`.
+    """
     from studycli.paths import database_path
     from studycli.study.api import Study
 
-    return Study.open(database_path(options(ctx).db), settings())
+    if write is None:
+        write = ctx.info_name not in READS_ONLY
+    return Study.open(database_path(options(ctx).db), settings(), write=write)

@@ -57,11 +57,7 @@ def _show(report, dry_run: bool) -> None:
             f"{escape('; '.join(report.integrity[:5]))}",
             soft_wrap=True,
         )
-        console.print(
-            "nothing was repaired (a damaged log would spread the damage): move the file "
-            "aside and restore a backup (the .bak files next to it), or start a new one",
-            soft_wrap=True,
-        )
+        _show_damaged(report)
         return
     console.print(f"integrity check: ok ({where})", soft_wrap=True)
     replay = f"replayed {report.reviews} reviews of {report.cards} cards"
@@ -83,3 +79,40 @@ def _show(report, dry_run: bool) -> None:
         )
     else:
         console.print("[bold red]the repair did not take[/]: keep the backup and report this")
+
+
+def _show_damaged(report) -> None:
+    """What to do with a damaged file: save its history when the whole log still reads."""
+    console = stdout()
+    log = report.log
+    if log is not None and log.complete and report.salvage:
+        console.print(
+            f"nothing was repaired in it (writing to a damaged file can spread the damage), "
+            f"but its review log still reads in full ({log.reviews:,} reviews): save your "
+            "history and rebuild the database from it with",
+            soft_wrap=True,
+        )
+        for command in report.salvage:
+            console.print(f"  {escape(command)}", soft_wrap=True, highlight=False)
+        console.print(
+            "the import replays the log into every card's state; suspensions and cram "
+            "ratings are not carried over. Keep the damaged file until the new database "
+            "looks right (`studycli history`)",
+            soft_wrap=True,
+        )
+        return
+    if log is not None and log.problem:
+        console.print(
+            f"the review log cannot be saved from it whole ({escape(log.problem)})",
+            soft_wrap=True,
+        )
+    backups = (
+        "the backups next to it: " + ", ".join(escape(p.name) for p in report.backups)
+        if report.backups
+        else "a copy you kept: no backup lies next to it"
+    )
+    console.print(
+        "nothing was repaired (a damaged log would spread the damage): move the file "
+        f"aside and restore a backup ({backups}), or start a new one",
+        soft_wrap=True,
+    )

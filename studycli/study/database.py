@@ -1,8 +1,10 @@
 """Opening the review database: waiting while it is busy, one migration when several processes
-start at once, a backup before every migration, and errors that say what is really wrong.
+start at once, a backup before every migration, a check on opening that a writer can write,
+reading (read-only) what cannot be written, and errors that say what is really wrong.
 
 Part of the store (SQL lives only here, in `store.py` and in `migrations.py`): `Store.open`
-calls `connect`, `Store.__exit__` calls `explain`, and `doctor` uses `backup`.
+calls `connect`, `Store.__exit__` calls `explain`, and `doctor` uses `backup`, `snapshot`
+and `read_log` (how much of a damaged file's review log still reads).
 
 The rule for messages: "busy" or "locked" is never called corrupt, and no message advises
 moving a database aside unless `PRAGMA integrity_check` finds it damaged (or cannot read it
@@ -14,12 +16,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
 from studycli.errors import StoreError
+from studycli.records import Record
 
 from . import migrations
 
@@ -30,14 +34,24 @@ _NO_ACCESS = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_P
 _T = TypeVar("_T")
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, *, write: bool = True) -> sqlite3.Connection:
     """Open (creating if needed), switch to WAL and migrate the database at `path`.
+
+    Args:
+        write: the caller will write. The database is then checked to take a write before
+            this returns (a review session finds out before its first card, not at its
+            first rating, that its ratings could not be saved). False for a command that
+            only reads: where the database, its folder or its -wal and -shm files cannot be
+            written (a backup on a read-only medium, an immutable file) it is opened
+            read-only instead, neither created nor migrated (see `_connect_read_only`).
 
     Raises:
         StoreError: one line saying what is wrong and the fix; the file is never overwritten.
     """
     if path.is_dir():
         raise StoreError(f"the review database {path} is a folder: pass a file path to --db")
+    if not write and path.exists() and not _can_write(path):
+        return _connect_read_only(path)
     _make_folder(path.parent)
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT)
@@ -45,6 +59,8 @@ def connect(path: Path) -> sqlite3.Connection:
         raise explain(path, exc) from None
     try:
         when_free(lambda: _prepare(conn, path))
+        if write:
+            _try_a_write(conn, path)
     except sqlite3.Error as exc:
         conn.close()
         raise explain(path, exc) from None
@@ -91,11 +107,38 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
     migrations.migrate(conn, before=lambda name: backup(path, backup_path(path, name)))
 
 
-def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
-    """Refuse a file that is not ours (or from a newer studycli) before writing anything."""
+def _try_a_write(conn: sqlite3.Connection, path: Path) -> None:
+    """Write a row as it is, and roll back: SQLITE_READONLY now, rather than at the first
+    rating, when SQLite opened the file read-only (an immutable file, a read-only medium).
+    (BEGIN IMMEDIATE alone succeeds there: only a write finds out.) Some microseconds; nothing
+    reaches the file. While another process writes, the access check answers instead: a
+    session does not wait at its start for another's import."""
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        if not _can_write(path):
+            raise unwritable(path, "no write access") from None
+        return
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+    try:
+        conn.execute(
+            "UPDATE migrations SET name = name WHERE rowid = (SELECT max(rowid) FROM migrations)"
+        )
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
+def _check_identity(conn: sqlite3.Connection, path: Path) -> set[str]:
+    """Refuse a file that is not ours (or from a newer studycli) before writing anything; its
+    tables."""
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not tables:
-        return
+        return tables
     if "migrations" not in tables:
         raise StoreError(
             f"{path} is an SQLite database of another program, not a studycli review "
@@ -107,6 +150,108 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> None:
             f"{path} was written by a newer studycli (schema {unknown[-1]}): "
             "upgrade studycli (pip install -U studycli) to use it; this version leaves it as it is"
         )
+    return tables
+
+
+# --- reading what cannot be written --------------------------------------------------------
+
+
+def _can_write(path: Path) -> bool:
+    """Whether the database at `path`, its folder and its -wal and -shm files (where they
+    exist) can be written: what SQLite needs to open it in WAL mode for writing."""
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return False
+    return all(not part.exists() or os.access(part, os.R_OK | os.W_OK) for part in _files_of(path))
+
+
+def _files_of(path: Path) -> tuple[Path, Path, Path]:
+    """The database file and its -wal and -shm files."""
+    return path, Path(f"{path}-wal"), Path(f"{path}-shm")
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """The database at `path`, read-only (see `_open_for_reading`): for a command that only
+    reads a database it cannot write.
+
+    Raises:
+        StoreError: the file cannot be read, is not ours, or needs a migration, which cannot
+            be written.
+    """
+    try:
+        conn = _open_for_reading(path)
+    except sqlite3.Error as exc:
+        raise explain(path, exc) from None
+    try:
+        tables = when_free(lambda: _check_identity(conn, path))
+        applied = migrations.applied(conn) if tables else []
+    except sqlite3.Error as exc:
+        conn.close()
+        raise explain(path, exc) from None
+    except BaseException:
+        conn.close()
+        raise
+    pending = [name for name in migrations.NAMES if name not in applied]
+    if pending:
+        conn.close()
+        raise StoreError(
+            f"the review database {path} must be set up or upgraded for this studycli "
+            f"(schema {pending[0]}), which means writing it, and it cannot be written there "
+            f"({_why_unwritable(path)}): copy {path.name} (with {path.name}-wal, if there is "
+            "one) to a folder you can write and point --db (or STUDYCLI_DB) at the copy"
+        )
+    return conn
+
+
+def _open_for_reading(path: Path, timeout: float = BUSY_TIMEOUT) -> sqlite3.Connection:
+    """A read-only connection to the database at `path`, which has read its schema.
+
+    SQLite reads a WAL database read-only when its -shm file exists, or can be made, and
+    then reads what the -wal file holds too. On a read-only medium without a -shm file it can
+    only open the file as `immutable`, which ignores any -wal file: that is done only when
+    there is no -wal file with something in it; otherwise the reviews it holds would be
+    silently left out, and this says so instead.
+
+    Raises:
+        sqlite3.Error: as SQLite raised it (busy, cannot open, not a database ...).
+        StoreError: a -wal file holds reviews that cannot be read.
+    """
+    uri = path.resolve().as_uri()
+    try:
+        return _first_read(f"{uri}?mode=ro", timeout)
+    except sqlite3.OperationalError as exc:
+        if _code(exc) != sqlite3.SQLITE_CANTOPEN:
+            raise
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise StoreError(
+            f"cannot read the review database {path}: its {wal.name} file holds reviews not "
+            f"yet in {path.name}, and SQLite reads them only with a {path.name}-shm file, "
+            f"which cannot be made there ({_why_unwritable(path)}): copy {path.name} and "
+            f"{wal.name} together to a folder you can write and point --db (or STUDYCLI_DB) "
+            "at the copy"
+        )
+    return _first_read(f"{uri}?immutable=1", timeout)  # the file holds everything
+
+
+def _first_read(uri: str, timeout: float) -> sqlite3.Connection:
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        when_free(lambda: conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone(), timeout)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _code(exc: BaseException) -> int:
+    """SQLite's primary result code of `exc` (0 when it carries none)."""
+    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+
+
+def read_only(conn: sqlite3.Connection) -> bool:
+    """Whether `conn` was opened read-only (see `connect`'s `write`)."""
+    return bool(conn.execute("PRAGMA query_only").fetchone()[0])
 
 
 def _make_folder(folder: Path) -> None:
@@ -127,6 +272,19 @@ def _why_not_folder(folder: Path, exc: OSError) -> str:
     return str(exc.strerror or exc)
 
 
+@contextlib.contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction: what is read inside it comes from one state of the database,
+    whatever other processes commit meanwhile. Takes no lock that stops a writer, and works
+    on a read-only connection (where `Store.transaction` cannot)."""
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
 # --- what went wrong -----------------------------------------------------------------------
 
 
@@ -138,9 +296,9 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
     """
     if is_busy(exc):
         return _busy(path)
-    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    code = _code(exc)
     if code in _NO_ACCESS:
-        return _unwritable(path, exc)
+        return unwritable(path, exc)
     if code == sqlite3.SQLITE_FULL:
         return StoreError(
             f"the disk holding the review database {path} is full: free some space and run "
@@ -148,16 +306,19 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
         )
     try:
         problems = integrity_problems(path)
+    except StoreError as unreadable:
+        return unreadable
     except sqlite3.Error as again:
         if is_busy(again):
             return _busy(path)
-        return _unwritable(path, again)
+        return unwritable(path, again)
     if problems:
         return StoreError(
             f"{path} is damaged, or not a studycli review database at all (integrity check: "
             f"{problems[0]}): move it aside (mv '{path}' '{path}.damaged') to start a new "
             f"one or to restore a backup ({path.name}.before-*.bak next to it), or point "
-            "--db / STUDYCLI_DB at another file"
+            "--db / STUDYCLI_DB at another file; first run `studycli doctor`, which says "
+            "whether your review history can be saved from it"
         )
     return StoreError(
         f"the review database {path} failed ({exc}), but its integrity check passes: nothing "
@@ -173,18 +334,35 @@ def _busy(path: Path) -> StoreError:
     )
 
 
-def _unwritable(path: Path, exc: sqlite3.Error) -> StoreError:
+def unwritable(path: Path, exc: object) -> StoreError:
+    """The StoreError for the database at `path` that cannot be written (`exc` says how that
+    showed): what stops the writing, and its fix."""
     folder = path.parent
-    if not os.access(folder, os.W_OK | os.X_OK):
+    elsewhere = "or point --db (or STUDYCLI_DB) at a file in a folder you can write"
+    if _on_read_only_filesystem(folder):
+        return StoreError(
+            f"the review database {path} is on a read-only filesystem ({exc}): the commands "
+            "that only read it work there (due, stats, history, export-reviews, doctor "
+            "--dry-run); to study or "
+            f"change it, copy {path.name} (with {path.name}-wal, if there is one) to a folder "
+            "you can write and point --db (or STUDYCLI_DB) at the copy, or mount the "
+            "filesystem read-write"
+        )
+    part = _unwritable_part(path)
+    if part == folder:
         return StoreError(
             f"cannot write in {folder}, the folder of the review database {path} ({exc}): "
-            f"make it writable (chmod u+rwx '{folder}'), or point --db / STUDYCLI_DB at a "
-            "file in a folder you can write"
+            f"{_make_writable(folder, 'u+rwx')}, {elsewhere}"
         )
-    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+    if part == path:
         return StoreError(
-            f"cannot write the review database {path} ({exc}): make it writable "
-            f"(chmod u+rw '{path}'), or point --db / STUDYCLI_DB at another file"
+            f"cannot write the review database {path} ({exc}): "
+            f"{_make_writable(path, 'u+rw')}, or point --db / STUDYCLI_DB at another file"
+        )
+    if part is not None:
+        return StoreError(
+            f"cannot write {part}, which SQLite keeps next to the review database {path} "
+            f"({exc}): {_make_writable(part, 'u+rw')}, {elsewhere}"
         )
     return StoreError(
         f"cannot open the review database {path} ({exc}): check that you can write it and "
@@ -192,16 +370,70 @@ def _unwritable(path: Path, exc: sqlite3.Error) -> StoreError:
     )
 
 
+def _unwritable_part(path: Path) -> Path | None:
+    """The first of the folder, the file and its -wal and -shm files that cannot be written
+    (None: all can, or do not exist yet)."""
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        return path.parent
+    for part in _files_of(path):
+        if part.exists() and not os.access(part, os.R_OK | os.W_OK):
+            return part
+    return None
+
+
+def _why_unwritable(path: Path) -> str:
+    """Why the database at `path` cannot be written, in a few words."""
+    if _on_read_only_filesystem(path.parent):
+        return "a read-only filesystem"
+    part = _unwritable_part(path)
+    return f"{part or path} cannot be written"
+
+
+def _on_read_only_filesystem(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _make_writable(target: Path, bits: str) -> str:
+    """How to make `target` writable: chmod, or, where its permission bits allow writing and
+    the system still refuses (root is refused only so), the immutable flag."""
+    try:
+        mode = target.stat()
+    except OSError:
+        return f"make it writable (chmod {bits} '{target}')"
+    if os.geteuid() == 0:
+        allowed = True
+    elif mode.st_uid == os.geteuid():
+        allowed = bool(mode.st_mode & stat.S_IWUSR)
+    elif mode.st_gid == os.getegid() or mode.st_gid in os.getgroups():
+        allowed = bool(mode.st_mode & stat.S_IWGRP)
+    else:
+        allowed = bool(mode.st_mode & stat.S_IWOTH)
+    if not allowed:
+        return f"make it writable (chmod {bits} '{target}')"
+    listing = "lsattr -d" if target.is_dir() else "lsattr"
+    return (
+        f"its permissions allow writing but the system refuses: it is probably immutable "
+        f"(`{listing} '{target}'` shows an i); clear that (chattr -i '{target}', as root)"
+    )
+
+
 def integrity_problems(path: Path) -> list[str]:
     """What `PRAGMA integrity_check` finds wrong in the database at `path` ([] when intact).
 
-    The file is opened read-only. A file SQLite cannot read at all ("file is not a
-    database") is a problem too. Raises sqlite3.OperationalError when it is busy.
+    The file is opened read-only (see `_open_for_reading`). A file SQLite cannot read at all
+    ("file is not a database") is a problem too; one it cannot open (no access) is not.
+
+    Raises:
+        sqlite3.OperationalError: it is busy, or cannot be opened.
+        StoreError: its -wal file cannot be read.
     """
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        conn = _open_for_reading(path, timeout=5)
     except sqlite3.Error as exc:
-        if is_busy(exc):
+        if is_busy(exc) or _code(exc) in _NO_ACCESS:
             raise
         return [str(exc)]
     try:
@@ -222,6 +454,63 @@ def check_integrity(conn: sqlite3.Connection) -> list[str]:
     for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check"):
         problems.append(f"{table} row {rowid} refers to a missing row of {parent}")
     return problems
+
+
+# every column of the log, so that every page of it is read (long states overflow the row)
+_LOG_COLUMNS = (
+    "id, method, card_id, rating, reviewed_at, duration_ms, check_status, content_hash, queue,"
+    " scheduler_id, state_before, state_after"
+)
+
+
+class LogReading(Record):
+    """How much of the review log reads from a file whose integrity check fails: `reviews`
+    rows read; `complete` when that is every review and `export-reviews` reads every one of
+    the schedule's; else `problem` says what stopped it."""
+
+    reviews: int
+    complete: bool
+    problem: str | None = None
+
+
+def read_log(conn: sqlite3.Connection, exported: Callable[[], Iterable[object]]) -> LogReading:
+    """Read every row of the review log (`reviews` and `undos`) from the tables themselves,
+    no index used, then the schedule's reviews through `exported` (the query
+    `export-reviews` runs, through the indexes it uses): whether a damaged file's history
+    can be saved whole by exporting it.
+
+    The log is append-only and its ids (AUTOINCREMENT) run from 1 without a gap, so a review
+    lost in a damaged page that SQLite skips without an error still shows as a missing id.
+    """
+    read = last = 0
+    cram: set[int] = set()
+    try:
+        for row in conn.execute(f"SELECT {_LOG_COLUMNS} FROM reviews NOT INDEXED"):
+            read, last = read + 1, max(last, row[0])
+            if row[1] == "cram":
+                cram.add(row[0])
+        undone = {row[0] for row in conn.execute("SELECT * FROM undos NOT INDEXED")}
+    except sqlite3.DatabaseError as exc:
+        if is_busy(exc):
+            raise
+        return LogReading(read, False, f"{read} reviews read, then: {exc}")
+    with contextlib.suppress(sqlite3.DatabaseError):
+        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'reviews'").fetchone()
+        last = max(last, int(row[0]) if row else 0)
+    if read != last:
+        return LogReading(read, False, f"{read} reviews read, {last - read} missing")
+    scheduled = read - len(cram) - len({i for i in undone if i not in cram and i <= last})
+    try:
+        written = sum(1 for _ in exported())
+    except sqlite3.DatabaseError as exc:
+        if is_busy(exc):
+            raise
+        return LogReading(read, False, f"{read} reviews read, but an export fails: {exc}")
+    if written != scheduled:
+        return LogReading(
+            read, False, f"{read} reviews read, but an export gives {written} of {scheduled}"
+        )
+    return LogReading(read, True)
 
 
 # --- backups -------------------------------------------------------------------------------

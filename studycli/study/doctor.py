@@ -5,12 +5,17 @@ from it (see `rating.rebuild`) and kept for speed. The doctor runs SQLite's inte
 replays the log, and compares the replay with the stored states. Where they differ it writes a
 backup of the database next to it, then stores the replayed states, in one transaction that
 holds the write lock (a review session in another terminal waits meanwhile). A damaged file is
-reported and left alone: replaying a damaged log would spread the damage.
+reported and left alone: replaying a damaged log would spread the damage. Its log is read
+in full, though, where it still can be: the history can then be saved by exporting it and
+importing it into a new database (`salvage_commands`), even when a backup is old or missing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import contextlib
+import glob
+import shlex
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +29,11 @@ from .store import Store
 @dataclass(frozen=True)
 class Report:
     """What the doctor found and did. `drifted` are the cards whose stored state differed
-    from the replay of the log; `repaired` says whether they were overwritten with it."""
+    from the replay of the log; `repaired` says whether they were overwritten with it.
+
+    For a damaged file (`integrity` not empty): `log` says how much of the review log still
+    reads; `salvage` holds the commands that save it into a new database, when all of it
+    does; `backups` are the backups next to it."""
 
     path: Path
     integrity: list[str] = field(default_factory=list)  # [] when the file is intact
@@ -33,6 +42,9 @@ class Report:
     drifted: list[str] = field(default_factory=list)
     repaired: bool = False
     backup: Path | None = None
+    log: database.LogReading | None = None
+    salvage: list[str] = field(default_factory=list)
+    backups: list[Path] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
@@ -40,7 +52,7 @@ class Report:
         return not self.integrity and (not self.drifted or self.repaired)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "database": str(self.path),
             "integrity_problems": self.integrity,
             "reviews_replayed": self.reviews,
@@ -50,19 +62,34 @@ class Report:
             "backup": str(self.backup) if self.backup else None,
             "healthy": self.healthy,
         }
+        if self.log is not None:
+            found["review_log"] = {
+                "reviews_read": self.log.reviews,
+                "complete": self.log.complete,
+                "problem": self.log.problem,
+            }
+            found["salvage_commands"] = self.salvage
+            found["backups"] = [str(path) for path in self.backups]
+        return found
 
 
 def examine_database(path: Path, *, repair: bool = True) -> Report | None:
     """Open the review database at `path` and `examine` it; None when there is none yet (the
-    doctor creates none).
+    doctor creates none). A database that cannot be written is opened read-only: it can be
+    checked, not repaired.
 
     Raises:
         StoreError: the file cannot be opened (see `Store.open`), or as `examine`.
     """
     if not path.exists():
         return None
-    with Store.open(path) as store:
-        return examine(store, repair=repair)
+    with Store(database.connect(path, write=False), path) as store:
+        report = examine(store, repair=repair)
+    if report.log is None:
+        return report
+    # after the store is closed: which of the files SQLite keeps beside it are left to move
+    salvage = salvage_commands(path) if report.log.complete else []
+    return replace(report, salvage=salvage, backups=_backups(path))
 
 
 def examine(store: Store, *, repair: bool = True) -> Report:
@@ -72,13 +99,17 @@ def examine(store: Store, *, repair: bool = True) -> Report:
         The report (a damaged file is reported, never repaired).
 
     Raises:
-        StoreError: the backup cannot be written (nothing is changed then), or the log
-            cannot be replayed.
+        StoreError: the backup cannot be written, or the database cannot be written at all
+            (nothing is changed then), or the log cannot be replayed.
     """
     problems = store.integrity_problems()
     if problems:
-        return Report(store.path, integrity=problems)
-    with store.transaction():  # nothing changes between the comparison and the repair
+        log = database.read_log(store.conn, store.exported_rows)
+        return Report(store.path, integrity=problems, log=log)
+    read_only = database.read_only(store.conn)
+    # nothing changes between the comparison and the repair: the write lock when repairing
+    held = store.transaction() if repair and not read_only else database.snapshot(store.conn)
+    with held:
         stored = store.states()
         try:
             replayed = rebuild(store)
@@ -96,6 +127,10 @@ def examine(store: Store, *, repair: bool = True) -> Report:
         )
         if not drifted or not repair:
             return report
+        if read_only:
+            raise database.unwritable(
+                store.path, f"{len(drifted)} card state(s) to repair, and it cannot be written"
+            )
         copy = database.backup(store.path, database.backup_path(store.path, "repair"))
         store.replace_states([replayed[i] for i in drifted])
     return Report(
@@ -106,3 +141,36 @@ def examine(store: Store, *, repair: bool = True) -> Report:
         repaired=rebuild(store) == store.states(),
         backup=copy,
     )
+
+
+def salvage_commands(path: Path) -> list[str]:
+    """The shell commands that save the review log of the damaged database at `path` into a
+    new database at the same path: export it, move the damaged file aside (with the -wal and
+    -shm files SQLite keeps beside it, whose pages belong to it and must never meet a new
+    database), and import the export, which rebuilds every card's state from the log."""
+    saved = _unused(path.with_name(f"{path.name}.saved.csv"))
+    aside = _unused(path.with_name(f"{path.name}.damaged"))
+    db, csv = shlex.quote(str(path)), shlex.quote(str(saved))
+    commands = [f"studycli --db {db} export-reviews {csv}"]
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(OSError):
+            if Path(f"{path}{suffix}").exists():
+                commands.append(
+                    f"mv {shlex.quote(f'{path}{suffix}')} {shlex.quote(f'{aside}{suffix}')}"
+                )
+    commands.append(f"studycli --db {db} import-reviews {csv}")
+    return commands
+
+
+def _backups(path: Path) -> list[Path]:
+    """The backups of the database at `path` that lie next to it (see `database.backup_path`)."""
+    return sorted(path.parent.glob(f"{glob.escape(path.name)}.before-*.bak"))
+
+
+def _unused(path: Path) -> Path:
+    """`path`, or `path` with -2, -3 ... added where a file of that name exists already."""
+    candidate, number = path, 1
+    while candidate.exists() or Path(f"{candidate}-wal").exists():
+        number += 1
+        candidate = path.with_name(f"{path.name}-{number}")
+    return candidate
