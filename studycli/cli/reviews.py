@@ -74,15 +74,13 @@ def export_reviews(
 
     Example: studycli export-reviews ~/Dropbox/reviews.csv
     """
-    from studycli.study.review_io import left_out
-
     with open_study(ctx) as study:
         count = study.export_reviews(file)
-        missing = left_out(study.store)  # (to move behind `Study.export_reviews`)
+        missing = study.left_out_of_export()
     line = f"wrote {count:,} reviews to {escape(str(file))}"
     behind = [
         _counted(missing.cram, "cram rating"),
-        _counted(missing.suspended, "suspension"),
+        _counted(missing.suspended or 0, "suspension"),
         _counted(missing.checked, "check outcome"),
     ]
     if any(behind):

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (
 
     from . import optimize
     from .cram import CramQueue
-    from .review_io import ImportResult
+    from .review_io import ImportResult, LeftOut
     from .stats import Stats
 
 __all__ = ["CardState", "DueCounts", "Rated", "Review", "ReviewMethod", "Study", "study_items"]
@@ -103,13 +103,22 @@ class Study:
         self._index: CardIndex[Item] = CardIndex()
 
     @classmethod
-    def open(cls, path: Path, settings: Settings) -> Study:
+    def open(cls, path: Path, settings: Settings, *, write: bool = True) -> Study:
         """Open (creating and migrating if needed) the review database at `path`.
 
+        Args:
+            write: whether the command writes; False opens a database that cannot be written
+                read-only instead of failing (see `database.connect`).
+
         Raises:
-            StoreError: the file cannot be opened or is not a studycli database.
+            StoreError: the file cannot be opened or is not a studycli database; or, when
+                `write`, it cannot be written.
         """
-        return cls(Store.open(path), settings)
+        if write:
+            return cls(Store.open(path), settings)
+        from . import database
+
+        return cls(Store(database.connect(path, write=False), path), settings)
 
     def close(self) -> None:
         self.store.close()
@@ -307,6 +316,12 @@ class Study:
         from .review_io import export_reviews
 
         return export_reviews(self.store, path)
+
+    def left_out_of_export(self) -> LeftOut:
+        """What `export_reviews` cannot write (cram ratings, suspensions, check outcomes)."""
+        from .review_io import left_out
+
+        return left_out(self.store)
 
     def fit(self, tz: tzinfo | None = None) -> optimize.Fit:
         """Fit FSRS parameters to this log (undone and cram ratings left out) and prove them

@@ -205,7 +205,7 @@ class LeftOut:
     counted: they are not history."""
 
     cram: int
-    suspended: int
+    suspended: int | None  # None: the cards table does not read (a damaged file)
     checked: int
 
 
@@ -215,7 +215,7 @@ def left_out(store: Store) -> LeftOut:
     methods = store.methods_count()
     return LeftOut(
         cram=methods.get(ReviewMethod.CRAM, 0),
-        suspended=len(store.suspended()),
+        suspended=store.suspended_count(),
         checked=methods.get(ReviewMethod.CHECK, 0),
     )
 

@@ -594,6 +594,17 @@ class Store:
             f" WHERE {SCHEDULED} ORDER BY r.reviewed_at, r.id"
         )
 
+    def suspended_count(self) -> int | None:
+        """How many cards are suspended; None where the cards table does not read (a damaged
+        file whose log still exports: `doctor` sends the learner to export it)."""
+        try:
+            (count,) = self.conn.execute(
+                "SELECT COUNT(*) FROM cards WHERE suspended = 1"
+            ).fetchone()
+        except sqlite3.DatabaseError:
+            return None
+        return count
+
     def methods_count(self) -> dict[str, int]:
         """How many reviews of the log (undone ones left out) were rated each way (`method`):
         self, check, import, cram."""
