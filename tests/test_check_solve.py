@@ -71,6 +71,26 @@ def test_no_record_leaves_the_log_alone(cli, attempt):
     assert _history(cli) == []
 
 
+def test_a_database_the_rating_cannot_go_to_is_said_before_the_check(cli, attempt):
+    """The check ran (and the learner's work was done) before the rating failed to be saved:
+    now the database is opened, as a writer, first. With --no-record it is not needed."""
+    from studycli.paths import database_path
+
+    from .test_study_database import rated_database, unwritable
+
+    rated_database(database_path())
+    with unwritable(database_path()):
+        refused = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(CORRECT))
+        assert refused.exit_code == 1
+        assert "cannot write the review database" in " ".join(refused.stderr.split())
+        assert "checking" not in refused.stdout and "passed" not in refused.stdout
+        unrecorded = cli(
+            "--content", FIXTURE_CONTENT, "solve", "add-one", "--no-record",
+            "--file", attempt(CORRECT),
+        )  # fmt: skip
+        assert unrecorded.exit_code == 0 and "passed" in unrecorded.stdout
+
+
 def test_an_infinite_loop_is_ended_by_the_time_limit(cli, attempt):
     started = time.monotonic()
     result = cli(

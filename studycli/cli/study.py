@@ -115,6 +115,8 @@ def solve(
     if file is not None:
         read_attempt(file)  # missing, a folder, unreadable or not text: say so before anything
     path = file or ensure_attempt(card, content)
+    if not no_record:  # a database the rating cannot go to: said before the learner's work
+        open_study(ctx).close()
     started = time.monotonic()
     interactive = sys.stdin.isatty()
     if file is None and not no_edit and not watch:
