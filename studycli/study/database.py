@@ -57,17 +57,24 @@ def connect(path: Path, *, write: bool = True) -> sqlite3.Connection:
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT)
     except sqlite3.Error as exc:
         raise explain(path, exc) from None
-    try:
+    with _closed_on_error(conn, path):
         when_free(lambda: _prepare(conn, path))
         if write:
             _try_a_write(conn, path)
+    return conn
+
+
+@contextlib.contextmanager
+def _closed_on_error(conn: sqlite3.Connection, path: Path) -> Iterator[None]:
+    """Close `conn` when the block raises; an SQLite error comes out as `explain`'s."""
+    try:
+        yield
     except sqlite3.Error as exc:
         conn.close()
         raise explain(path, exc) from None
     except BaseException:
         conn.close()
         raise
-    return conn
 
 
 def when_free(step: Callable[[], _T], timeout: float = BUSY_TIMEOUT) -> _T:
@@ -181,15 +188,9 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
         conn = _open_for_reading(path)
     except sqlite3.Error as exc:
         raise explain(path, exc) from None
-    try:
+    with _closed_on_error(conn, path):
         tables = when_free(lambda: _check_identity(conn, path))
         applied = migrations.applied(conn) if tables else []
-    except sqlite3.Error as exc:
-        conn.close()
-        raise explain(path, exc) from None
-    except BaseException:
-        conn.close()
-        raise
     pending = [name for name in migrations.NAMES if name not in applied]
     if pending:
         conn.close()
