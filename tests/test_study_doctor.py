@@ -127,9 +127,15 @@ def test_damage_only_in_the_card_states_gives_the_commands_that_save_the_log(tmp
     assert report is not None and report.integrity and not report.healthy
     assert report.log == database.LogReading(reviews=300, complete=True)
     db, saved = str(path), f"{path}.saved.csv"
+    beside = [  # SQLite's files beside it (a reader of a WAL database may make them)
+        f"test -e {db}{suffix} && mv {db}{suffix} {path}.damaged{suffix}"
+        for suffix in ("-wal", "-shm")
+        if Path(f"{db}{suffix}").exists()
+    ]
     assert report.salvage == [
         f"studycli --db {db} export-reviews {saved}",
         f"mv {db} {path}.damaged",
+        *beside,
         f"studycli --db {db} import-reviews {saved}",
     ]
     assert not database.backup_path(path, "repair").exists()  # nothing written
@@ -164,5 +170,29 @@ def test_the_salvage_moves_the_files_sqlite_keeps_beside_the_database_and_overwr
         (tmp_path / name).write_text("kept")
     commands = salvage_commands(path)
     assert commands[0].endswith(f"export-reviews {path}.saved.csv-2")
-    assert f"mv {path}-wal {path}.damaged-2-wal" in commands
+    assert f"test -e {path}-wal && mv {path}-wal {path}.damaged-2-wal" in commands
     assert commands[-1].endswith(f"import-reviews {path}.saved.csv-2")
+
+
+@pytest.mark.parametrize("repair", [False, True], ids=["dry-run", "repair"])
+def test_a_damaged_file_and_its_wal_are_left_byte_for_byte(tmp_path, repair):
+    """The doctor said it wrote nothing to a damaged file, but closing its connection folded
+    the -wal (maybe the only copy of the latest ratings) into the file and deleted it."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path, count=60)
+    damage(path, "cards")
+    with sqlite3.connect(path) as conn:  # ratings in the -wal only, as after a crash
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        conn.execute("INSERT INTO undos (review_id, undone_at) VALUES (1, 'x')")
+        copy = tmp_path / "copy"
+        copy.mkdir()
+        for suffix in ("", "-wal"):
+            Path(f"{path}{suffix}").replace(copy / f"{path.name}{suffix}")
+    conn.close()
+    path = copy / path.name
+    wal = Path(f"{path}-wal")
+    before = path.read_bytes(), wal.read_bytes()
+    assert before[1]  # something in the -wal
+    report = examine_database(path, repair=repair)
+    assert report is not None and report.integrity
+    assert (path.read_bytes(), wal.read_bytes()) == before

@@ -95,9 +95,9 @@ def _show_damaged(report) -> None:
         for command in report.salvage:
             console.print(f"  {escape(command)}", soft_wrap=True, highlight=False)
         console.print(
-            "the import replays the log into every card's state; suspensions and cram "
-            "ratings are not carried over. Keep the damaged file until the new database "
-            "looks right (`studycli history`)",
+            "the import replays the log into every card's state; suspensions, cram ratings "
+            "and checks' outcomes (their ratings are kept) are not carried over. Keep the "
+            "damaged file until the new database looks right (`studycli history`)",
             soft_wrap=True,
         )
         return

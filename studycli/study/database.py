@@ -43,7 +43,7 @@ def connect(path: Path, *, write: bool = True) -> sqlite3.Connection:
             first rating, that its ratings could not be saved). False for a command that
             only reads: where the database, its folder or its -wal and -shm files cannot be
             written (a backup on a read-only medium, an immutable file) it is opened
-            read-only instead, neither created nor migrated (see `_connect_read_only`).
+            read-only instead, neither created nor migrated (see `connect_read_only`).
 
     Raises:
         StoreError: one line saying what is wrong and the fix; the file is never overwritten.
@@ -51,7 +51,7 @@ def connect(path: Path, *, write: bool = True) -> sqlite3.Connection:
     if path.is_dir():
         raise StoreError(f"the review database {path} is a folder: pass a file path to --db")
     if not write and path.exists() and not _can_write(path):
-        return _connect_read_only(path)
+        return connect_read_only(path)
     _make_folder(path.parent)
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT)
@@ -176,7 +176,7 @@ def _files_of(path: Path) -> tuple[Path, Path, Path]:
     return path, Path(f"{path}-wal"), Path(f"{path}-shm")
 
 
-def _connect_read_only(path: Path) -> sqlite3.Connection:
+def connect_read_only(path: Path) -> sqlite3.Connection:
     """The database at `path`, read-only (see `_open_for_reading`): for a command that only
     reads a database it cannot write.
 

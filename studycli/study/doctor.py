@@ -83,8 +83,16 @@ def examine_database(path: Path, *, repair: bool = True) -> Report | None:
     """
     if not path.exists():
         return None
-    with Store(database.connect(path, write=False), path) as store:
-        report = examine(store, repair=repair)
+    try:  # read-only first: a damaged file (or a dry run) is never written, not even by the
+        # checkpoint that closing a writer makes, which would fold its -wal into it
+        reader = database.connect_read_only(path)
+    except StoreError:  # a schema to upgrade first, or no way to read it so: as before
+        reader = database.connect(path, write=False)
+    with Store(reader, path) as store:
+        report = examine(store, repair=False)
+    if repair and report.drifted and not report.integrity:  # only now open it to write
+        with Store(database.connect(path), path) as store:
+            report = examine(store, repair=True)
     if report.log is None:
         return report
     # after the store is closed: which of the files SQLite keeps beside it are left to move
@@ -151,13 +159,15 @@ def salvage_commands(path: Path) -> list[str]:
     saved = _unused(path.with_name(f"{path.name}.saved.csv"))
     aside = _unused(path.with_name(f"{path.name}.damaged"))
     db, csv = shlex.quote(str(path)), shlex.quote(str(saved))
-    commands = [f"studycli --db {db} export-reviews {csv}"]
-    for suffix in ("", "-wal", "-shm"):
+    commands = [
+        f"studycli --db {db} export-reviews {csv}",
+        f"mv {db} {shlex.quote(str(aside))}",
+    ]
+    for suffix in ("-wal", "-shm"):  # (the export, closing, may fold them into the file)
         with contextlib.suppress(OSError):
             if Path(f"{path}{suffix}").exists():
-                commands.append(
-                    f"mv {shlex.quote(f'{path}{suffix}')} {shlex.quote(f'{aside}{suffix}')}"
-                )
+                here, there = shlex.quote(f"{path}{suffix}"), shlex.quote(f"{aside}{suffix}")
+                commands.append(f"test -e {here} && mv {here} {there}")
     commands.append(f"studycli --db {db} import-reviews {csv}")
     return commands
 
