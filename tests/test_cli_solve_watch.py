@@ -130,3 +130,26 @@ def test_h_during_a_looping_check_shows_the_hints_at_once(tmp_path, watching):
     child.send("q")
     _within(child, pexpect.EOF, "exit after q")
     assert _recorded(tmp_path) == []  # the loop's check never finished: nothing to record
+
+
+def test_a_file_deleted_and_written_again_is_waited_for_and_finished_attempts_kept(
+    tmp_path, watching
+):
+    """Some editors and sync tools delete the file, then write it: the check of the missing
+    file ended the watch ("no such file") and threw away the wrong answer that had failed."""
+    child = watching()
+    child.expect("failed")  # the starter
+    time.sleep(0.1)
+    _save(_attempt(tmp_path), WRONG)
+    child.expect("failed")  # a finished check of the learner's code
+    _attempt(tmp_path).unlink()
+    _within(child, "waiting for add-one.py to be saved again", "the wait for the file")
+    time.sleep(0.3)
+    _save(_attempt(tmp_path), CORRECT)
+    _within(child, "passed every case", "the pass once the file is back")
+    child.expect(r"Enter: Hard \(1 failed run first\)")
+    child.send("\r")
+    child.expect(pexpect.EOF)
+    out = _output(child)
+    assert "no such file" not in out and "Traceback" not in out
+    assert _recorded(tmp_path) == [(2, "check")]  # Hard: the wrong answer counted, once

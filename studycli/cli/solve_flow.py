@@ -217,10 +217,12 @@ def watch(
                     run.finished.wait(WATCH_POLL)  # wakes as soon as the check ends
                 key = poll(0 if run is not None else WATCH_POLL)
                 if run is not None and run.finished.is_set():
-                    console.print(outcome_view(run.result()))
-                    last, run = run, None
-                    if last.outcome.status == "pass":
-                        break
+                    finished, run = run, None
+                    if not finished.gone(path):  # (gone: deleted to be written again)
+                        console.print(outcome_view(finished.result()))
+                        last = finished
+                        if last.outcome.status == "pass":
+                            break
                 if key == "q":
                     break
                 if key == "h":
@@ -230,9 +232,15 @@ def watch(
                     seen = stamp
                     if run is not None:
                         run.stop(console, "the file changed")
-                    elif last is not None and last.counts:  # it did not pass
-                        failed += 1
-                    run = _Run(console, card, content, path, limits)
+                    elif last is not None and last.counts and not last.superseded:
+                        failed += 1  # it did not pass (counted once: the file may come back)
+                        last.superseded = True
+                    if stamp is None:
+                        console.print(
+                            Text(f"waiting for {path.name} to be saved again", style="dim")
+                        )
+                    else:
+                        run = _Run(console, card, content, path, limits)
         except BaseException:  # Ctrl-C, Ctrl-D or an error: the caller says what happened
             if run is not None:
                 run.stop(console, None)
@@ -254,6 +262,8 @@ class _Run:
 
         console.print(_checking(path, limits))
         self.counts = not solve.is_untouched(card, content, path)  # the starter's is no attempt
+        self.superseded = False  # a later save made it a failed run before the outcome
+        self.stamp = _stamp(path)  # the file it checks
         self.finished = threading.Event()
         self._outcome: Outcome | None = None
         self._error: BaseException | None = None
@@ -287,6 +297,15 @@ class _Run:
         if self._error is not None:
             raise self._error
         return self.outcome
+
+    def gone(self, path: Path) -> bool:
+        """Whether the check could not read the attempt because the file went away or was
+        written again meanwhile (an editor that deletes and writes it, a sync tool): no
+        outcome; the next save is checked."""
+        from studycli.errors import StudyError
+
+        now = _stamp(path)
+        return isinstance(self._error, StudyError) and (now is None or now != self.stamp)
 
     def stop(self, console: Console, why: str | None) -> None:
         """Kill the check with the runner's stop (Ctrl-C's), wait for its thread, end the
