@@ -104,4 +104,17 @@ def test_an_output_that_is_not_utf8_gets_what_it_can_show(tmp_path, encoding):
         if args[0] != "show":
             assert out.splitlines()[1].startswith("+-") and "| " in out, out
         else:
-            assert "?" in out
+            assert "Poisson(lambda)" in out and "Both are lambda." in out  # not "?"
+
+
+def test_a_non_utf8_output_keeps_what_a_cards_maths_means():
+    """ "Every exponent is ≤ 0" read "Every exponent is ? 0" on a latin-1 terminal: the
+    symbols card text uses have an ASCII spelling, and only what has none is a `?`."""
+    shipped = subprocess.run(
+        [sys.executable, "-m", "studycli", "show", "online-softmax", "--answer"],
+        env={**os.environ, "PYTHONIOENCODING": "ascii", "COLUMNS": "100"},
+        capture_output=True, check=True,
+    ).stdout.decode("ascii")  # fmt: skip
+    text = " ".join(shipped.split())
+    assert "Every exponent is <= 0" in text and "+ sum_j exp(b_j - m_new)" in text
+    assert "?" not in text  # nothing of it lost (the card has no "?" of its own)

@@ -127,13 +127,51 @@ def main() -> None:
 
 def _replace_what_the_terminal_cannot_show() -> None:
     """On an output that is not UTF-8 (a latin-1 locale, PYTHONIOENCODING=ascii), a character
-    it cannot encode is written as `?`: card text is Unicode (θ, ‖x‖², √d), and one such
-    character would otherwise end the command with a UnicodeEncodeError. (Rich draws its
-    boxes in ASCII there by itself.)"""
-    for stream in (sys.stdout, sys.stderr):
-        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
-        if encoding != "utf8" and isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(errors="replace")
+    it cannot encode is written in ASCII (`ASCII_FOR`: ≤ as <=, Σ as sum, θ as theta, a
+    chart's bars as #), else as `?`: card text is Unicode, and one such character would
+    otherwise end the command with a UnicodeEncodeError, or, as `?`, turn "≤ 0" into "? 0".
+    (Rich draws its boxes in ASCII there by itself.)"""
+    streams = [
+        stream
+        for stream in (sys.stdout, sys.stderr)
+        if isinstance(stream, io.TextIOWrapper)
+        and (stream.encoding or "").lower().replace("-", "").replace("_", "") != "utf8"
+    ]
+    if streams:
+        import codecs
+
+        codecs.register_error("studycli-ascii", _in_ascii)
+    for stream in streams:
+        stream.reconfigure(errors="studycli-ascii")
+
+
+def _in_ascii(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeEncodeError)
+    text = error.object[error.start : error.end]
+    return "".join(ASCII_FOR.get(char, "?") for char in text), error.end
+
+
+# What card text and charts use that a non-UTF-8 terminal may lack, in ASCII
+# fmt: off
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "eps", "η": "eta",
+    "θ": "theta", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "π": "pi", "ρ": "rho",
+    "σ": "sigma", "τ": "tau", "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega", "Δ": "Delta",
+    "Θ": "Theta", "Λ": "Lambda", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega",
+}
+ASCII_FOR = {
+    **dict.fromkeys("▁▂▃▄▅▆▇█▏▎▍▌▋▊▉", "#"),
+    **dict(zip("│┃─━└┘┌┐├┤┬┴┼╭╮╯╰", "||--" + "+" * 13, strict=True)),
+    **_GREEK,
+    "Σ": "sum", "Π": "prod",  # as card text uses them
+    "≤": "<=", "≥": ">=", "≠": "!=", "≈": "~", "∑": "sum", "∏": "prod", "√": "sqrt",
+    "∞": "inf", "→": "->", "←": "<-", "⇒": "=>", "∇": "grad", "∂": "d", "∈": " in ",
+    "∉": " not in ", "∅": "{}", "⊙": "(.)", "⊗": "(x)", "·": "*", "×": "x", "−": "-",
+    "‖": "||", "²": "^2", "³": "^3", "ᵀ": "^T", "⁻": "^-", "¹": "1", "₀": "0", "₁": "1",
+    "…": "...", "—": "--", "–": "-", "✓": "v", "✗": "x", "•": "*", "‘": "'", "’": "'",
+    "“": '"', "”": '"', "ℝ": "R",
+}
+# fmt: on
 
 
 def _leave(code: str | int | None) -> NoReturn:
