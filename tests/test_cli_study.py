@@ -218,6 +218,13 @@ def test_list_leeches(cli):
     )
 
 
+def test_leeches_come_most_forgotten_first(cli):
+    with Store.open(database_path()) as store:
+        store.replace_states([CardState("add-one", lapses=9), CardState("bias-concept", lapses=12)])
+    listed = json.loads(run(cli, "list", "--leeches", "--json").stdout)
+    assert [(c["id"], c["lapses"]) for c in listed] == [("bias-concept", 12), ("add-one", 9)]
+
+
 def test_list_leeches_when_there_are_none(cli):
     result = run(cli, "list", "--leeches")
     assert result.exit_code == 0

@@ -219,3 +219,15 @@ def test_any_text_file_loads_or_reports(tmp_path_factory, text):
     (root / "cards" / "deck" / "x.yaml").write_text(text, encoding="utf-8")
     content = load_content(root)
     assert len(content.cards) + len({str(p.path) for p in content.problems}) == 1
+
+
+def test_an_id_that_differs_from_its_file_name_names_both(content_copy):
+    """The advice was only "rename the file to <the id>.yaml": for a typo in the id, that
+    breaks every card that requires the right name."""
+    path = content_copy / "cards" / "basics" / "add-one.yaml"
+    path.write_text(path.read_text().replace("id: add-one", "id: add-oen"))
+    [problem] = load_content(content_copy).problems
+    assert problem.message.startswith(
+        "id 'add-oen' must equal the file name 'add-one': fix the id if it is the typo, or "
+        "rename the file to add-oen.yaml"
+    )

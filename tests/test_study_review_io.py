@@ -329,6 +329,18 @@ def test_the_replay_workers_are_capped_whatever_the_cores(tmp_path, monkeypatch)
 # --- the commands ------------------------------------------------------------------------------
 
 
+def test_a_row_twice_in_a_file_is_not_said_to_be_in_the_log(cli, tmp_path, monkeypatch):
+    """A fresh database has no review: the skipped row was the file's own repeat."""
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    row = "add-one,3,2025-02-27T10:00:00+00:00,900"
+    result = cli(
+        "--content", FIXTURE_CONTENT, "import-reviews", write_csv(tmp_path / "in.csv", [row, row])
+    )
+    assert result.exit_code == 0, result.output
+    assert "imported 1 of 2 reviews" in result.stdout
+    assert "(1 already in your log, or in the file twice)" in " ".join(result.stdout.split())
+
+
 def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
     csv = write_csv(

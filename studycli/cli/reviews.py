@@ -46,7 +46,7 @@ def import_reviews(
         return
     line = (
         f"imported {result.added:,} of {result.rows:,} reviews from {escape(str(file))} "
-        f"({result.duplicates:,} already in your log)"
+        f"({result.duplicates:,} already in your log, or in the file twice)"
     )
     if result.cards:  # the file carries no settings: the replay used this machine's (README)
         line += (

@@ -83,7 +83,9 @@ def _check_identity(data: dict, path: Path) -> list[str]:
         )
     if card_id != path.stem:
         problems.append(
-            f"id {card_id!r} must equal the file name: rename the file to {card_id}.yaml"
+            f"id {card_id!r} must equal the file name {path.stem!r}: fix the id if it is the "
+            f"typo, or rename the file to {card_id}.yaml (an id is a card's key for good: never "
+            "rename a published card)"
         )
     return problems
 

@@ -231,7 +231,8 @@ def prerequisite_order(cards: list[ItemT], limit: int | None = None) -> list[Ite
 
 
 def leeches(cards: list[ItemT], states: dict[str, CardState]) -> list[ItemT]:
-    """Cards forgotten `labels.LEECH_LAPSES` times or more."""
+    """Cards forgotten `labels.LEECH_LAPSES` times or more, the most forgotten first."""
     from .labels import is_leech
 
-    return [card for card in cards if is_leech(states.get(card.id))]
+    found = [card for card in cards if is_leech(states.get(card.id))]
+    return sorted(found, key=lambda card: -states[card.id].lapses)
