@@ -14,7 +14,7 @@ from studycli.paths import config_path, database_path
 from studycli.study import rating as core
 from studycli.study.store import CardState, Store
 
-from .conftest import FIXTURE_CONTENT, REPO_ROOT
+from .conftest import FIXTURE_CONTENT, REPO_ROOT, write_card
 from .study_support import NO_FUZZ, NOW, fixture_content
 
 
@@ -295,3 +295,27 @@ def test_a_card_removed_from_the_content_keeps_its_history(cli, content_copy):
     assert [e["card"] for e in entries] == ["bias-concept"]
     with Store.open(database_path()) as store:
         assert store.state("bias-concept").reps == 1
+
+
+def test_one_deletion_of_a_cloze_card_can_be_suspended(cli, content_copy):
+    """`history` shows a cloze card's deletions as card#c1, card#c2: suspend takes them too."""
+    write_card(
+        content_copy, "numbers", "poisson-cloze",
+        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::λ}}'\n",
+    )  # fmt: skip
+
+    def new() -> int:
+        return json.loads(cli("--content", content_copy, "due", "--json").stdout)["new"]
+
+    assert new() == 6  # the fixture's four cards and the cloze card's two deletions
+    done = cli("--content", content_copy, "suspend", "poisson-cloze#c1")
+    assert done.exit_code == 0 and done.stdout.startswith("suspended poisson-cloze#c1: ")
+    assert new() == 5
+    unknown = cli("--content", content_copy, "suspend", "poisson-cloze#c3")
+    assert unknown.exit_code == 1
+    assert "poisson-cloze has no study item poisson-cloze#c3: it has poisson-cloze#c1, " in (
+        unknown.stderr
+    )
+    assert cli("--content", content_copy, "unsuspend", "poisson-cloze").exit_code == 0
+    assert new() == 6

@@ -309,7 +309,8 @@ def suspend(
     ctx: typer.Context,
     card_id: Annotated[str, typer.Argument(autocompletion=complete_card_id)],
 ) -> None:
-    """Keep a card out of reviews (its history and schedule are kept).
+    """Keep a card out of reviews (its history and schedule are kept); `card#c2` keeps one
+    deletion of a cloze card out.
 
     Example: studycli suspend flash-attention
     """
@@ -329,20 +330,29 @@ def unsuspend(
 
 
 def _set_suspended(ctx: typer.Context, card_id: str, suspended: bool) -> None:
-    card = options(ctx).load().get(card_id)
+    """(Un)suspend a card (every deletion of a cloze card), or one deletion (`card#c2`, as
+    `history` shows it)."""
+    from studycli.errors import StudyError
+
+    card = options(ctx).load().get(card_id.partition("#")[0])
     items = card.study_items()
+    if "#" in card_id:
+        items = [item for item in items if item.id == card_id]
+        if not items:
+            known = ", ".join(item.id for item in card.study_items())
+            raise StudyError(f"{card.id} has no study item {card_id}: it has {known}")
     with open_study(ctx) as study:
         states = [study.state(item.id) for item in items]
         if all(bool(state and state.suspended) == suspended for state in states):
             stdout().print(
-                f"{card.id} is suspended already: `studycli unsuspend {card.id}` brings it back"
+                f"{card_id} is suspended already: `studycli unsuspend {card_id}` brings it back"
                 if suspended
-                else f"{card.id} is not suspended: it is in reviews already"
+                else f"{card_id} is not suspended: it is in reviews already"
             )
             return
         study.set_suspended(items, suspended)
     stdout().print(
-        f"suspended {card.id}: `studycli unsuspend {card.id}` brings it back"
+        f"suspended {card_id}: `studycli unsuspend {card_id}` brings it back"
         if suspended
-        else f"{card.id} is back in reviews"
+        else f"{card_id} is back in reviews"
     )
