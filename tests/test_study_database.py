@@ -165,6 +165,24 @@ def test_damage_found_while_in_use_is_confirmed_by_the_integrity_check(tmp_path)
     assert "damaged" in message and f"mv '{path}'" in message and "--db" in message
 
 
+def test_damage_names_a_backup_only_where_one_lies_beside_the_file(tmp_path):
+    """It said "restore a backup (reviews.sqlite3.before-*.bak next to it)" beside a file that
+    had none, while doctor said there was none."""
+
+    def message() -> str:
+        with pytest.raises(StoreError) as caught, Store.open(path) as store:
+            store.reviews()
+        return " ".join(str(caught.value).split())
+
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path, ratings=300)
+    damage(path)
+    assert "restore a backup" not in message() and "first run `studycli doctor`" in message()
+    kept = database.backup_path(path, "0003_indexes")
+    kept.write_bytes(b"a backup")
+    assert f"or to restore a backup ({kept.name} next to it)" in message()
+
+
 def test_an_error_on_an_intact_file_never_advises_moving_it(tmp_path):
     path = tmp_path / "reviews.sqlite3"
     rated_database(path)

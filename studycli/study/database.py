@@ -14,6 +14,7 @@ at all).
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import sqlite3
 import stat
@@ -314,12 +315,13 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
             return _busy(path)
         return unwritable(path, again)
     if problems:
+        found = backups(path)
+        restore = f" or to restore a backup ({found[-1].name} next to it)" if found else ""
         return StoreError(
             f"{path} is damaged, or not a studycli review database at all (integrity check: "
-            f"{problems[0]}): move it aside (mv '{path}' '{path}.damaged') to start a new "
-            f"one or to restore a backup ({path.name}.before-*.bak next to it), or point "
-            "--db / STUDYCLI_DB at another file; first run `studycli doctor`, which says "
-            "whether your review history can be saved from it"
+            f"{problems[0]}): first run `studycli doctor`, which says whether your review "
+            f"history can be saved from it; then move it aside (mv '{path}' '{path}.damaged') "
+            f"to start a new one{restore}, or point --db / STUDYCLI_DB at another file"
         )
     return StoreError(
         f"the review database {path} failed ({exc}), but its integrity check passes: nothing "
@@ -515,6 +517,13 @@ def read_log(conn: sqlite3.Connection, exported: Callable[[], Iterable[object]])
 
 
 # --- backups -------------------------------------------------------------------------------
+
+
+def backups(path: Path) -> list[Path]:
+    """The backups of the database at `path` that lie next to it (`backup_path`'s), the
+    latest written last."""
+    found = path.parent.glob(f"{glob.escape(path.name)}.before-*.bak")
+    return sorted(found, key=lambda backup: (backup.stat().st_mtime_ns, backup.name))
 
 
 def backup_path(path: Path, reason: str) -> Path:

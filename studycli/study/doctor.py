@@ -13,7 +13,6 @@ importing it into a new database (`salvage_commands`), even when a backup is old
 from __future__ import annotations
 
 import contextlib
-import glob
 import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -97,7 +96,7 @@ def examine_database(path: Path, *, repair: bool = True) -> Report | None:
         return report
     # after the store is closed: which of the files SQLite keeps beside it are left to move
     salvage = salvage_commands(path) if report.log.complete else []
-    return replace(report, salvage=salvage, backups=_backups(path))
+    return replace(report, salvage=salvage, backups=database.backups(path))
 
 
 def examine(store: Store, *, repair: bool = True) -> Report:
@@ -170,11 +169,6 @@ def salvage_commands(path: Path) -> list[str]:
                 commands.append(f"test -e {here} && mv {here} {there}")
     commands.append(f"studycli --db {db} import-reviews {csv}")
     return commands
-
-
-def _backups(path: Path) -> list[Path]:
-    """The backups of the database at `path` that lie next to it (see `database.backup_path`)."""
-    return sorted(path.parent.glob(f"{glob.escape(path.name)}.before-*.bak"))
 
 
 def _unused(path: Path) -> Path:
