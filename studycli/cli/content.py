@@ -270,16 +270,13 @@ def show(
 
     Example: studycli show online-softmax --answer
     """
-    from studycli.content.cloze import SEPARATOR
+    from studycli.content.cloze import split_study_id
     from studycli.content.source import card_starter
 
     from . import render
 
     content = options(ctx).load()
-    base, _, number = card_id.rpartition(SEPARATOR)
-    if base in content.cards and number.isdigit():
-        card_id = base  # a cloze deletion's id, as history and review print it: its card
-    card = content.get(card_id)
+    card = content.get(split_study_id(card_id)[0])  # a cloze deletion's id: its card
     starter = card_starter(card, content.solutions_dir) if card.runnable else None
     stdout().print(render.full(card, with_answer=answer, starter=starter))
 

@@ -248,7 +248,9 @@ def history(
         reviews = study.history(card, limit=limit or None)
         total = study.history_size(card) if limit and len(reviews) == limit else len(reviews)
     if card and not reviews:  # a typo, or a card of the content not studied yet?
-        options(ctx).load().get(card.partition("#")[0])  # an unknown id: the closest ones
+        from studycli.content.cloze import split_study_id
+
+        options(ctx).load().get(split_study_id(card)[0])  # an unknown id: the closest ones
     if as_json:
         import json
 
@@ -332,11 +334,13 @@ def unsuspend(
 def _set_suspended(ctx: typer.Context, card_id: str, suspended: bool) -> None:
     """(Un)suspend a card (every deletion of a cloze card), or one deletion (`card#c2`, as
     `history` shows it)."""
+    from studycli.content.cloze import split_study_id
     from studycli.errors import StudyError
 
-    card = options(ctx).load().get(card_id.partition("#")[0])
+    base, number = split_study_id(card_id)
+    card = options(ctx).load().get(base)
     items = card.study_items()
-    if "#" in card_id:
+    if number is not None:
         items = [item for item in items if item.id == card_id]
         if not items:
             known = ", ".join(item.id for item in card.study_items())
