@@ -161,7 +161,8 @@ _GREEK = {
 }
 ASCII_FOR = {
     **dict.fromkeys("▁▂▃▄▅▆▇█▏▎▍▌▋▊▉", "#"),
-    **dict(zip("│┃─━└┘┌┐├┤┬┴┼╭╮╯╰", "||--" + "+" * 13, strict=True)),
+    **dict(zip("│┃─━", "||--", strict=True)),  # the borders of list's and due's tables too
+    **dict.fromkeys("└┘┌┐├┤┬┴┼╭╮╯╰┏┓┗┛┣┫┳┻╋┡┩╇", "+"),
     **_GREEK,
     "Σ": "sum", "Π": "prod",  # as card text uses them
     "≤": "<=", "≥": ">=", "≠": "!=", "≈": "~", "∑": "sum", "∏": "prod", "√": "sqrt",

@@ -23,21 +23,6 @@ from studycli.records import Record
 MIN_WRAPPED = 10  # a wrapping column is never made narrower than this (or its header)
 
 
-class Lines(Record):
-    """A table's border characters: each rule's left end, line, crossing and right end, the
-    head's bar and the body's."""
-
-    top: str
-    head: str
-    below_head: str
-    cell: str
-    bottom: str
-
-
-UNICODE = Lines("┏━┳┓", "┃", "┡━╇┩", "│", "└─┴┘")  # Rich's default: a heavy head, a light body
-ASCII = Lines("+-++", "|", "+-++", "|", "+-++")  # where the output is not UTF-8
-
-
 class Column(Record):  # a named tuple: cheaper than a frozen dataclass at start-up
     """A column: its header, how its cells align, whether they may wrap when space is short, and
     whether the column may be left out when even that is not enough (`hide`: 0 never; the
@@ -85,24 +70,23 @@ def print_table(
         del shown[gone]
     if hidden:
         rows = [[row[i] for i in shown] for row in rows]
-    lines_of = UNICODE if console.encoding.startswith("utf") else ASCII  # as Rich's boxes
     head = Text(no_wrap=True, overflow="ignore")
     head.append(title.center(_total(widths)).rstrip() + "\n", style="italic")
-    head.append(_rule(lines_of.top, widths) + "\n")
+    head.append(_rule("┏", "━", "┳", "┓", widths) + "\n")
     for i, column in enumerate(columns):
-        head.append(f"{lines_of.head} " if i == 0 else f" {lines_of.head} ")
+        head.append("┃ " if i == 0 else " ┃ ")
         head.append(_pad(column.header, widths[i], column.justify), style="bold")
-    head.append(f" {lines_of.head}\n" + _rule(lines_of.below_head, widths))
+    head.append(" ┃\n" + _rule("┡", "━", "╇", "┩", widths))
     console.print(head, soft_wrap=True)
     body: list[str] = []
     for number, row in enumerate(rows):
-        lines = _row(row, columns, widths, lines_of.cell)
+        lines = _row(row, columns, widths)
         if number in bold_rows:
             _write(console, body)
             console.print(Text("\n".join(lines), style="bold"), soft_wrap=True)
         else:
             body += lines
-    body.append(_rule(lines_of.bottom, widths))
+    body.append(_rule("└", "─", "┴", "┘", widths))
     _write(console, body)
     if hidden:
         console.print(
@@ -118,7 +102,7 @@ def _total(widths: list[int]) -> int:
     return sum(widths) + 3 * len(widths) + 1
 
 
-def _row(row: Sequence[str], columns: Sequence[Column], widths: list[int], bar: str) -> list[str]:
+def _row(row: Sequence[str], columns: Sequence[Column], widths: list[int]) -> list[str]:
     cells = [_lines(row[i], widths[i], column.wrap) for i, column in enumerate(columns)]
     height = max(len(lines) for lines in cells)
     padded = [
@@ -126,7 +110,7 @@ def _row(row: Sequence[str], columns: Sequence[Column], widths: list[int], bar: 
         + [" " * widths[i]] * (height - len(lines))
         for i, lines in enumerate(cells)
     ]
-    return [f"{bar} " + f" {bar} ".join(parts) + f" {bar}" for parts in zip(*padded)]
+    return ["│ " + " │ ".join(parts) + " │" for parts in zip(*padded)]
 
 
 def _write(console: Console, lines: list[str]) -> None:
@@ -200,7 +184,5 @@ def _pad(cell: str, width: int, justify: str) -> str:
     return space + cell if justify == "right" else cell + space
 
 
-def _rule(parts: str, widths: list[int]) -> str:
-    """A border line: `parts` is its left end, line, crossing and right end."""
-    left, line, cross, right = parts[0], parts[1], parts[2], parts[3]
+def _rule(left: str, line: str, cross: str, right: str, widths: list[int]) -> str:
     return left + cross.join(line * (w + 2) for w in widths) + right
