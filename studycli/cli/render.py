@@ -18,6 +18,11 @@ KIND_STYLE = {"concept": "cyan", "derivation": "magenta", "coding": "green", "cl
 TEXT_WIDTH = 100
 
 
+def _panel(body: RenderableType, title: str, style: str) -> Panel:
+    """A card's part in a box titled on the left, at most `TEXT_WIDTH` wide."""
+    return Panel(body, title=Text(title), title_align="left", border_style=style, width=TEXT_WIDTH)
+
+
 def header(card: Card) -> Text:
     text = Text()
     text.append(f" {card.kind.value} ", style=f"bold reverse {KIND_STYLE[card.kind.value]}")
@@ -33,23 +38,11 @@ def prompt(card: Card) -> RenderableType:
         from studycli.content import cloze
 
         text = cloze.blank(text, card.cloze, lambda d: f"**[{d.hint or '...'}]**")
-    return Panel(
-        markdown(text),
-        title=Text("Question"),
-        title_align="left",
-        border_style="blue",
-        width=TEXT_WIDTH,
-    )
+    return _panel(markdown(text), "Question", "blue")
 
 
 def step(card: Card, index: int) -> RenderableType:
-    return Panel(
-        markdown(card.steps[index]),
-        title=Text(f"Step {index + 1} of {len(card.steps)}"),
-        title_align="left",
-        border_style="magenta",
-        width=TEXT_WIDTH,
-    )
+    return _panel(markdown(card.steps[index]), f"Step {index + 1} of {len(card.steps)}", "magenta")
 
 
 def answer(card: Card) -> RenderableType:
@@ -60,29 +53,15 @@ def answer(card: Card) -> RenderableType:
         text = cloze.reveal(card.prompt, card.cloze, lambda hidden: f"**{hidden}**")
     else:
         text = card.answer or "_(no written answer: run the checker)_"
-    shown = Panel(
-        markdown(text),
-        title=Text("Answer"),
-        title_align="left",
-        border_style="green",
-        width=TEXT_WIDTH,
-    )
+    shown = _panel(markdown(text), "Answer", "green")
     if not card.explanation:
         return shown
-    why = Panel(
-        markdown(card.explanation),
-        title=Text("Why"),
-        title_align="left",
-        border_style="dim",
-        width=TEXT_WIDTH,
-    )
+    why = _panel(markdown(card.explanation), "Why", "dim")
     return Group(shown, why)
 
 
 def code(source: str, title: str) -> RenderableType:
-    return Panel(
-        _Python(source), title=Text(title), title_align="left", border_style="dim", width=TEXT_WIDTH
-    )
+    return _panel(_Python(source), title, "dim")
 
 
 class _Python:
