@@ -50,8 +50,8 @@ def import_reviews(
     )
     if result.cards:  # the file carries no settings: the replay used this machine's (README)
         line += (
-            f"; {result.cards:,} card{'' if result.cards == 1 else 's'} rescheduled with your"
-            f" current settings (desired_retention {retention:g})"
+            f"; {_counted(result.cards, 'card')} rescheduled with your current settings"
+            f" (desired_retention {retention:g})"
         )
     if result.unknown:
         line += f", {result.unknown:,} of them not in the content (their history is kept)"
