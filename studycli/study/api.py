@@ -114,11 +114,7 @@ class Study:
             StoreError: the file cannot be opened or is not a studycli database; or, when
                 `write`, it cannot be written.
         """
-        if write:
-            return cls(Store.open(path), settings)
-        from . import database
-
-        return cls(Store(database.connect(path, write=False), path), settings)
+        return cls(Store.open(path, write=write), settings)
 
     def close(self) -> None:
         self.store.close()

@@ -90,7 +90,7 @@ def examine_database(path: Path, *, repair: bool = True) -> Report | None:
     with Store(reader, path) as store:
         report = examine(store, repair=False)
     if repair and report.drifted and not report.integrity:  # only now open it to write
-        with Store(database.connect(path), path) as store:
+        with Store.open(path) as store:
             report = examine(store, repair=True)
     if report.log is None:
         return report

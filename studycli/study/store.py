@@ -223,8 +223,9 @@ class Store:
         self._selected: frozenset[str] | None = None  # what the temporary table holds
 
     @classmethod
-    def open(cls, path: Path) -> Store:
-        """Open (creating if needed) and migrate the database at `path`.
+    def open(cls, path: Path, *, write: bool = True) -> Store:
+        """Open (creating if needed) and migrate the database at `path`; without `write`, one
+        that cannot be written is opened read-only instead (see `database.connect`).
 
         Raises:
             StoreError: the file is not a studycli database, is damaged, is from a newer
@@ -232,7 +233,7 @@ class Store:
                 (another process writing). The file is never overwritten. A busy database
                 is waited for, never reported as damaged (see `database.explain`).
         """
-        return cls(database.connect(path), path)
+        return cls(database.connect(path, write=write), path)
 
     def close(self) -> None:
         self.conn.close()
