@@ -251,11 +251,6 @@ def _code(exc: BaseException) -> int:
     return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
 
 
-def read_only(conn: sqlite3.Connection) -> bool:
-    """Whether `conn` was opened read-only (see `connect`'s `write`)."""
-    return bool(conn.execute("PRAGMA query_only").fetchone()[0])
-
-
 def _make_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)

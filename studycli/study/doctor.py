@@ -106,17 +106,16 @@ def examine(store: Store, *, repair: bool = True) -> Report:
         The report (a damaged file is reported, never repaired).
 
     Raises:
-        StoreError: the backup cannot be written, or the database cannot be written at all
-            (nothing is changed then), or the log cannot be replayed.
+        StoreError: the backup or the database cannot be written (nothing is changed then),
+            or the log cannot be replayed.
     """
     problems = store.integrity_problems()
     if problems:
         log = database.read_log(store.conn, store.exported_rows)
         return Report(store.path, integrity=problems, log=log)
-    read_only = database.read_only(store.conn)
     # nothing changes between the comparison and the repair: the write lock when repairing
-    held = store.transaction() if repair and not read_only else database.snapshot(store.conn)
-    with held:
+    # (`examine_database` repairs through a store it opened to write)
+    with store.transaction() if repair else database.snapshot(store.conn):
         stored = store.states()
         try:
             replayed = rebuild(store)
@@ -128,16 +127,12 @@ def examine(store: Store, *, repair: bool = True) -> Report:
         drifted = sorted(i for i in replayed if stored.get(i) != replayed[i])
         report = Report(
             store.path,
-            reviews=len(store.reviews()),
+            reviews=store.count_reviews(),
             cards=len(replayed),
             drifted=drifted,
         )
         if not drifted or not repair:
             return report
-        if read_only:
-            raise database.unwritable(
-                store.path, f"{len(drifted)} card state(s) to repair, and it cannot be written"
-            )
         copy = database.backup(store.path, database.backup_path(store.path, "repair"))
         store.replace_states([replayed[i] for i in drifted])
     return Report(
