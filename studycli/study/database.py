@@ -167,9 +167,7 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> set[str]:
 def _can_write(path: Path) -> bool:
     """Whether the database at `path`, its folder and its -wal and -shm files (where they
     exist) can be written: what SQLite needs to open it in WAL mode for writing."""
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        return False
-    return all(not part.exists() or os.access(part, os.R_OK | os.W_OK) for part in _files_of(path))
+    return _unwritable_part(path) is None
 
 
 def _files_of(path: Path) -> tuple[Path, Path, Path]:
