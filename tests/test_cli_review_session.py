@@ -307,7 +307,9 @@ def test_a_coding_card_with_code_blocks_shows_as_rich_draws_it_before_its_worker
 # --- the same loop in-process, keys from a list (fast, for the paths pexpect does not walk) ---
 
 
-def _run_in_process(tmp_path, keys: str, limit=None, cards=None, root=FIXTURE_CONTENT):
+def _run_in_process(
+    tmp_path, keys: str, limit=None, cards=None, root=FIXTURE_CONTENT, now=NOW, bury=True
+):
     from rich.console import Console
 
     from studycli.cli.review_session import ReviewSession
@@ -317,13 +319,14 @@ def _run_in_process(tmp_path, keys: str, limit=None, cards=None, root=FIXTURE_CO
     content = load_content(root)
     console = Console(record=True, width=100, color_system=None)
     pressed = iter(keys)
-    with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as study:
+    settings = Settings(enable_fuzzing=False, bury_siblings=bury)
+    with Study.open(tmp_path / "db.sqlite3", settings) as study:
         summary = ReviewSession(
             console,
             study,
             content,
             cards if cards is not None else list(content.cards.values()),
-            clock=lambda: NOW,
+            clock=lambda: now,
             getkey=lambda: next(pressed),
             limit=limit,
         ).run()
@@ -394,15 +397,21 @@ def test_a_failing_editor_ends_the_attempt_not_the_session(tmp_path, monkeypatch
     assert [(r.card_id, r.rating, r.method) for r in reviews] == [("add-one", 1, "self")]
 
 
-def test_each_cloze_deletion_is_studied_and_scheduled_on_its_own(tmp_path, content_copy):
+def _poisson_cloze(content_copy):
     (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
         "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
         "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::the mean::a parameter}}'\n"
         "explanation: Both come from the generating function.\n",
         encoding="utf-8",
     )
-    cards = [load_content(content_copy).cards["poisson-cloze"]]
-    summary, reviews, text = _run_in_process(tmp_path, " 3 1q", cards=cards, root=content_copy)
+    return [load_content(content_copy).cards["poisson-cloze"]]
+
+
+def test_each_cloze_deletion_is_studied_and_scheduled_on_its_own(tmp_path, content_copy):
+    cards = _poisson_cloze(content_copy)
+    summary, reviews, text = _run_in_process(
+        tmp_path, " 3 1q", cards=cards, root=content_copy, bury=False
+    )
 
     assert [(r.card_id, r.rating) for r in reviews] == [
         ("poisson-cloze#c1", 3),
@@ -412,6 +421,22 @@ def test_each_cloze_deletion_is_studied_and_scheduled_on_its_own(tmp_path, conte
     assert "E[X] = λ and Var(X) = [a parameter]" in text  # c2 asked, c1 shown
     assert "Both come from the generating function." in text  # the explanation, after
     assert summary.reviewed == 2
+
+
+def test_a_cloze_cards_deletions_are_studied_one_a_day(tmp_path, content_copy):
+    """As Anki buries siblings: once c1 is rated, c2 (whose text shows c1's answer) waits for
+    the next study day, even in a session that has nothing else to show."""
+    cards = _poisson_cloze(content_copy)
+    summary, reviews, text = _run_in_process(tmp_path, " 4q", cards=cards, root=content_copy)
+    assert [(r.card_id, r.rating) for r in reviews] == [("poisson-cloze#c1", 4)]
+    assert "E[X] = λ and Var(X) = [a parameter]" not in text and summary.reviewed == 1
+
+    tomorrow = NOW + timedelta(days=1)
+    summary, reviews, text = _run_in_process(
+        tmp_path, " 3q", cards=cards, root=content_copy, now=tomorrow
+    )
+    assert [(r.card_id, r.rating) for r in reviews][1:] == [("poisson-cloze#c2", 3)]
+    assert "E[X] = λ and Var(X) = [a parameter]" in text
 
 
 # --- a pass is graded by how it was reached ------------------------------------------------------

@@ -328,3 +328,57 @@ def test_a_deck_s_queue_finds_its_first_reviews_past_many_of_other_decks(tmp_pat
             expected = _old_due_now(chosen, store.states(), later, config, store.counts_since(day))
             assert _due(store, chosen, later, config) == expected
         assert len(_due(store, few, later, config).review) == 12
+
+
+# --- siblings: a cloze card's deletions, one a day ---------------------------------------------
+
+
+def _ids(cards) -> list[str]:
+    return [card.id for card in cards]
+
+
+def test_new_siblings_come_one_a_day_and_the_limit_is_filled_with_other_cards(tmp_path):
+    cards = [_card(i) for i in ("a#c1", "a#c2", "a#c3", "b", "c#c1", "c#c2", "d")]
+    config = NO_FUZZ._replace(new_per_day=4)
+    with open_store(tmp_path) as store:
+        assert _ids(_due(store, cards, NOW, config).new) == ["a#c1", "b", "c#c1", "d"]
+        entry = core.rate(store, cards[0], 4, NOW, config)
+        assert _ids(_due(store, cards, NOW, config).new) == ["b", "c#c1", "d"]
+        tomorrow = NOW + timedelta(days=1)
+        assert _ids(_due(store, cards, tomorrow, config).new)[:2] == ["a#c2", "b"]
+        core.undo(store, entry.id, NOW)  # an undone rating buries nothing
+        assert _ids(_due(store, cards, NOW, config).new) == ["a#c1", "b", "c#c1", "d"]
+        unburied = config._replace(bury_siblings=False)
+        assert _ids(_due(store, cards, NOW, unburied).new) == ["a#c1", "a#c2", "a#c3", "b"]
+
+
+def test_review_siblings_due_together_are_shown_on_different_days(tmp_path):
+    first, second = _card("a#c1"), _card("a#c2")
+    with open_store(tmp_path) as store:
+        # both learnt on the same day, with the same ratings
+        for card in (first, second):
+            core.rate(store, card, 4, NOW, NO_FUZZ)
+        later = store.earliest_due([first.id]) + timedelta(hours=1)
+        assert store.earliest_due([second.id]) <= later
+        assert _ids(_due(store, [first, second], later).review) == ["a#c1"]
+        core.rate(store, first, 3, later, NO_FUZZ)
+        assert _due(store, [first, second], later).review == []
+        next_day = later + timedelta(days=1)
+        assert "a#c2" in _ids(_due(store, [first, second], next_day).review)
+        unburied = NO_FUZZ._replace(bury_siblings=False)
+        assert _ids(_due(store, [first, second], later, unburied).review) == ["a#c2"]
+
+
+def test_a_sibling_in_learning_holds_back_the_others(tmp_path):
+    first, second = _card("a#c1"), _card("a#c2")
+    with open_store(tmp_path) as store:
+        core.rate(store, first, 1, NOW, NO_FUZZ)  # Again: in learning, due in a minute
+        soon = NOW + timedelta(minutes=5)
+        due = _due(store, [first, second], soon)
+        assert _ids(due.learning) == ["a#c1"] and due.new == []
+
+
+def test_a_card_that_requires_a_cloze_card_waits_for_its_first_deletion():
+    cards = [_card("a-uses-it", requires=["z-cloze"]), _card("z-cloze#c1"), _card("z-cloze#c2")]
+    assert _ids(prerequisite_order(cards)) == ["z-cloze#c1", "a-uses-it", "z-cloze#c2"]
+    assert _ids(prerequisite_order(cards[::2])) == ["a-uses-it", "z-cloze#c2"]  # c1 seen

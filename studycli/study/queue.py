@@ -4,6 +4,11 @@ Order, as Anki: learning cards that are due, then review cards by due date, then
 prerequisites (`requires`) first. New cards and reviews are capped per study day, and the study
 day rolls over at a local hour (`day_starts_at`), while every stored time is UTC. Suspended
 cards never show.
+
+Siblings, as Anki buries them: the deletions of one cloze card (`<card id>#c<n>`) are
+studied one a day. Once one is rated in a study day, or shown before it in the queue (a card
+in learning first, then a review, then a new card), its review and new siblings wait for the
+next day (`bury_siblings`; cards in learning are never held back).
 """
 
 from __future__ import annotations
@@ -104,10 +109,12 @@ def due_from(
         index: what the caller keeps of `cards` between queues (see `CardIndex`).
     """
     index = index or CardIndex()
-    done_today = store.counts_since(study_day_start(now, settings.day_starts_at, tz))
+    day_start = study_day_start(now, settings.day_starts_at, tz)
+    done_today = store.counts_since(day_start)
     cap = ReviewCap(now, index.of(cards), _reviews_left(settings, done_today))
     schedule = store.schedule(now + LEARN_AHEAD, seen, reviews=cap)
-    return due_now(cards, schedule, now, settings, done_today, index)
+    studied = store.families_since(day_start) if settings.bury_siblings else None
+    return due_now(cards, schedule, now, settings, done_today, index, studied)
 
 
 def due_now(
@@ -117,6 +124,7 @@ def due_now(
     settings: Settings,
     done_today: dict[str, int],
     index: CardIndex[ItemT] | None = None,
+    studied: AbstractSet[str] | None = None,
 ) -> Due[ItemT]:
     """Sort `cards` into what is due at `now`.
 
@@ -128,6 +136,8 @@ def due_now(
         settings: the daily limits.
         done_today: ratings so far this study day per queue (`Store.counts_since`).
         index: what the caller keeps of `cards` between queues (see `CardIndex`).
+        studied: the families (`family`) of the cloze items rated this study day, whose
+            other review and new items wait for the next day; None buries no sibling.
     """
     index = index or CardIndex()
     by_id = index.of(cards)
@@ -149,12 +159,38 @@ def due_now(
     new = index.unseen(schedule.seen)
     reviews_left = _reviews_left(settings, done_today)
     new_left = max(0, settings.new_per_day - done_today.get("new", 0))
+    taken = None
+    if studied is not None:
+        taken = set(studied)
+        taken.update(family for card in learning if (family := _family(card.id)))
+        review = _unburied(review, taken)
     return Due(
         learning=learning,
         review=review[:reviews_left],
-        new=prerequisite_order(new, new_left),
+        new=prerequisite_order(new, new_left, taken),
         ahead=ahead,
     )
+
+
+def _family(item_id: str) -> str | None:
+    """The card a cloze item belongs to (`card#c2` -> `card`); None for a card that is its
+    own only item. (Not `cloze.split_study_id`: `due` imports no card module.)"""
+    cut = item_id.find("#")
+    return item_id[:cut] if cut > 0 else None
+
+
+def _unburied(items: list[ItemT], taken: set[str]) -> list[ItemT]:
+    """`items` less those whose card has an item in `taken` or earlier in `items`; adds the
+    families of those kept to `taken`."""
+    kept = []
+    for item in items:
+        family = _family(item.id)
+        if family is not None:
+            if family in taken:
+                continue
+            taken.add(family)
+        kept.append(item)
+    return kept
 
 
 def _reviews_left(settings: Settings, done_today: dict[str, int]) -> int:
@@ -196,18 +232,26 @@ class CardIndex(Generic[ItemT]):
         return self._unseen
 
 
-def prerequisite_order(cards: list[ItemT], limit: int | None = None) -> list[ItemT]:
+def prerequisite_order(
+    cards: list[ItemT], limit: int | None = None, taken: set[str] | None = None
+) -> list[ItemT]:
     """`cards` ordered so that each card's `requires` (among them) come before it; with
     `limit`, only the first `limit` of that order (a review shows 20 of 700 new cards).
 
     Ties break by deck then id, so the order is stable. A cycle (which `lint` reports) does
-    not hang: its cards follow in deck, id order.
+    not hang: its cards follow in deck, id order. With `taken` (cloze families, see
+    `due_now`), a cloze item whose card is in it, or has an item earlier in the order, is
+    left out (and the items that require it wait with it); `taken` gains the families kept.
     """
     by_id = {card.id: card for card in cards}
     waiting: dict[str, set[str]] = {}  # the cards still waiting for some of their requires
     unlocks: dict[str, list[str]] = {}
     for card_id, card in by_id.items():
-        needs = {r for r in card.requires if r in by_id and r != card_id} if card.requires else ()
+        if not card.requires:
+            continue
+        # a card that requires a cloze card waits for its first deletion, while it is new
+        needs = {r if r in by_id else f"{r}#c1" for r in card.requires}
+        needs = {r for r in needs if r in by_id and r != card_id}
         if needs:
             waiting[card_id] = needs
             for need in needs:
@@ -218,6 +262,10 @@ def prerequisite_order(cards: list[ItemT], limit: int | None = None) -> list[Ite
     wanted = len(cards) if limit is None else limit
     while ready and len(ordered) < wanted:
         _, card_id = heapq.heappop(ready)
+        if taken is not None and (family := _family(card_id)) is not None:
+            if family in taken:
+                continue
+            taken.add(family)
         ordered.append(by_id[card_id])
         for follower in unlocks.get(card_id, ()):
             waiting[follower].discard(card_id)
@@ -227,6 +275,8 @@ def prerequisite_order(cards: list[ItemT], limit: int | None = None) -> list[Ite
         return ordered[:wanted]
     placed = {card.id for card in ordered}
     left = sorted((c for c in cards if c.id not in placed), key=lambda c: (c.deck, c.id))
+    if taken is not None:
+        left = _unburied(left, taken)
     return (ordered + left)[:wanted]
 
 

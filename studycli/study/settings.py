@@ -8,6 +8,7 @@ new_per_day = 20
 reviews_per_day = 200
 day_starts_at = 4                # the local hour at which the study day rolls over (as Anki)
 enable_fuzzing = true            # spread intervals a little so cards do not clump
+bury_siblings = true             # a cloze card's deletions: one a day (as Anki's burying)
 check_timeout = 10               # seconds a coding answer's check may run
 check_memory_mb = 1024           # memory cap of that check
 parameters = [0.212, ...]        # the 21 FSRS weights (default: fsrs's); `studycli optimize
@@ -39,6 +40,7 @@ class Settings(Record):  # a named tuple: a frozen dataclass costs ~1.5 ms at st
     reviews_per_day: int = 200
     day_starts_at: int = 4
     enable_fuzzing: bool = True
+    bury_siblings: bool = True
     check_timeout: float = 10.0
     check_memory_mb: int = 1024
     parameters: tuple[float, ...] | None = None  # None: fsrs's default weights
@@ -234,6 +236,7 @@ _VALIDATORS = {
     "reviews_per_day": _number(0, 100000, integer=True),
     "day_starts_at": _number(0, 23, integer=True),
     "enable_fuzzing": _boolean,
+    "bury_siblings": _boolean,
     "check_timeout": _number(0.1, 3600, integer=False),
     "check_memory_mb": _number(64, 1048576, integer=True),
     "parameters": _parameters,

@@ -747,6 +747,17 @@ class Store:
         )
         return dict(rows.fetchall())
 
+    def families_since(self, since: datetime) -> set[str]:
+        """The cloze cards (`card` of `card#c<n>`) with an item rated since `since` (not
+        undone, not cram): their other items wait for the next study day (`queue.due_now`)."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT substr(r.card_id, 1, instr(r.card_id, '#') - 1)"
+            f" FROM {_LOG_FROM} WHERE {SCHEDULED} AND r.reviewed_at >= ?"
+            " AND instr(r.card_id, '#') > 1",
+            (iso(since),),
+        )
+        return {family for (family,) in rows}
+
     def _review(self, review_id: int) -> Review | None:
         row = self.conn.execute(
             f"SELECT {_REVIEW_COLUMNS} FROM {_REVIEW_FROM} WHERE r.id = ?", (review_id,)
