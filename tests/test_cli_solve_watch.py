@@ -67,21 +67,37 @@ def _output(child) -> str:
     return child.logfile_read.getvalue()
 
 
+@pytest.mark.parametrize("key, said", [("q", "q pressed"), ("\x03", "Ctrl-C pressed")])
 def test_q_during_a_looping_check_stops_it_at_once_and_records_the_last_finished(
-    tmp_path, watching
+    tmp_path, watching, key, said
 ):
+    """Ctrl-C ends a watch as q does: the wrong answer that failed is the attempt."""
     child = watching()
     child.expect("failed")  # the starter
     time.sleep(0.1)
     _save(_attempt(tmp_path), WRONG)
     child.expect("failed")  # the learner's wrong answer: a finished check of their code
     _looping(child, _attempt(tmp_path))
-    child.send("q")
-    _within(child, pexpect.EOF, "exit after q")
+    child.send(key)
+    _within(child, pexpect.EOF, f"exit after {said}")
     child.close()
     assert child.exitstatus == 1
-    assert "stopped: q pressed" in _output(child) and "Traceback" not in _output(child)
+    assert f"stopped: {said}" in _output(child) and "Traceback" not in _output(child)
     assert _recorded(tmp_path) == [(1, "check")]  # Again, for the wrong answer that failed
+
+
+def test_ctrl_c_after_a_failed_check_records_it(tmp_path, watching):
+    child = watching()
+    child.expect("failed")  # the starter
+    time.sleep(0.1)
+    _save(_attempt(tmp_path), WRONG)
+    child.expect("failed")
+    child.sendintr()
+    _within(child, "recorded Again", "the failed attempt recorded")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1 and "interrupted" not in _output(child)
+    assert _recorded(tmp_path) == [(1, "check")]
 
 
 def test_a_save_during_a_looping_check_checks_the_new_file_at_once(tmp_path, watching):

@@ -192,7 +192,7 @@ def watch(
     console: Console, card: Card, content: Content, path: Path, limits: Limits
 ) -> Attempt | None:
     """Check `path`, then again on every save until it passes; `h` shows the next hint,
-    `q` stops. Returns the last outcome, with the hints shown and the failed runs before it:
+    `q` (or Ctrl-C) stops. Returns the last outcome, with the hints shown and the failed runs before it:
     checks of the learner's code, not of the untouched starter (checked when the watch starts,
     or saved unchanged), which is no attempt of theirs.
 
@@ -205,6 +205,7 @@ def watch(
     hints = Hints(card)
     failed = 0
     last: _Run | None = None  # the last check that finished
+    stopped_by = "q pressed"
     with key_poller() as poll:  # before the first check: a key pressed during it counts
         console.print(
             f"watching [bold]{escape(str(path))}[/]: save to re-run · h next hint · q stop"
@@ -241,12 +242,14 @@ def watch(
                         )
                     else:
                         run = _Run(console, card, content, path, limits)
-        except BaseException:  # Ctrl-C, Ctrl-D or an error: the caller says what happened
+        except KeyboardInterrupt:  # Ctrl-C: as q (the last finished check is the attempt)
+            stopped_by = "Ctrl-C pressed"
+        except BaseException:  # Ctrl-D or an error: the caller says what happened
             if run is not None:
                 run.stop(console, None)
             raise
         if run is not None:
-            run.stop(console, "q pressed")
+            run.stop(console, stopped_by)
     if last is None or (not last.counts and not solve.is_untouched(card, content, path)):
         return None  # (the untouched starter's outcome is returned: the caller says so)
     return Attempt(last.outcome, hints_shown=hints.shown, failed_runs=failed)
