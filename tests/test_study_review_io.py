@@ -523,6 +523,20 @@ def test_any_rows_written_read_back_as_they_were(tmp_path_factory, rows):
     ]
 
 
+def test_an_export_whose_rows_fail_midway_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("the old export\n", encoding="utf-8")
+
+    def rows():
+        yield ("a", 3, "2025-03-01T09:00:00+00:00", None)
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    with pytest.raises(sqlite3.DatabaseError):
+        write_reviews(path, rows())
+    assert path.read_text(encoding="utf-8") == "the old export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
+
+
 WRITTEN = [  # review_time as logs write it: (timespec, separator, how UTC is written)
     (timespec, separator, utc)
     for timespec in ("seconds", "milliseconds", "microseconds", "minutes", "auto")

@@ -129,6 +129,9 @@ def write_reviews(path: Path, rows: Iterable[tuple[str, int, str, int | None]]) 
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise ImportFormatError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:  # the rows failed (the database, Ctrl-C): no half file is left
+        temporary.unlink(missing_ok=True)
+        raise
     return count
 
 
