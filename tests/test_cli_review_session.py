@@ -474,9 +474,10 @@ def test_a_pass_after_a_failed_run_offers_hard_and_a_choice_still_counts(tmp_pat
     assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
 
 
-def test_the_untouched_starters_check_is_no_failed_run(tmp_path, monkeypatch):
-    """`s`, then leaving the editor with the starter as it was: its check fails, but it is no
-    attempt of the learner's, and the pass that follows is a first try (as in solve --watch)."""
+def test_the_untouched_starter_is_not_checked_and_the_answer_stays_hidden(tmp_path, monkeypatch):
+    """`s`, then leaving the editor with the starter as it was: no attempt of the learner's, so
+    nothing is checked and the answer is not shown (its check would fail, show the answer, and
+    the pass copied from it would count as a first try); the pass that follows is Good."""
     from studycli.paths import attempts_dir
 
     monkeypatch.setenv("EDITOR", "true")
@@ -484,7 +485,7 @@ def test_the_untouched_starters_check_is_no_failed_run(tmp_path, monkeypatch):
     content = load_content(FIXTURE_CONTENT)
 
     def keys():
-        yield "s"  # the untouched starter fails
+        yield "s"  # the untouched starter
         (attempts_dir() / "add-one.py").write_text("def add_one(x):\n    return x + 1\n")
         yield "s"
         yield "\r"
@@ -492,7 +493,10 @@ def test_the_untouched_starters_check_is_no_failed_run(tmp_path, monkeypatch):
 
     pressed = keys()
     summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [content.get("add-one")])
-    assert "Enter: Again" in text and "Enter: Good" in text
+    before, _, after = text.partition("add-one.py is still the starter: write your answer in it")
+    assert after, text
+    assert "checking" not in before and "Answer" not in before and "Enter: Again" not in text
+    assert "Enter: Good" in after
     assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
 
 

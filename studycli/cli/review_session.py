@@ -74,7 +74,6 @@ class _Card:
         self.answer_before_check = False  # the answer was read before the code was checked
         self.failed_runs = 0  # checks of the learner's code that failed before the outcome
         self.outcome: Outcome | None = None
-        self.outcome_was_starter = False  # the outcome is the untouched starter's: no attempt
         self.started = time.monotonic()
         self.hints: Hints = Hints(card)
 
@@ -310,14 +309,22 @@ class ReviewSession:
         try:
             path = ensure_attempt(card, self.content)
             edit(self.console, path, self.getkey)
-            starter = is_untouched(card, self.content, path)
+            if is_untouched(card, self.content, path):  # no attempt: nothing checked or shown
+                self.console.print(
+                    Text(
+                        f"{path.name} is still the starter: write your answer in it, save, and "
+                        "press s again (Enter shows the answer)",
+                        style="yellow",
+                    )
+                )
+                return
             outcome = check(self.console, card, self.content, path, limits)
         except StudyError as exc:  # a broken editor or card ends this attempt, not the session
             self.console.print(Text(f"error: {exc}", style="bold red"))
             return
         if shown.outcome is not None and shown.outcome.status != "pass":
-            shown.failed_runs += not shown.outcome_was_starter
-        shown.outcome, shown.outcome_was_starter = outcome, starter
+            shown.failed_runs += 1
+        shown.outcome = outcome
         if not shown.answer_shown:
             self.console.print(render.answer(card))
             shown.answer_shown = True
