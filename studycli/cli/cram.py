@@ -30,12 +30,12 @@ def cram(
     from studycli.study.api import study_items
 
     from .review_session import ReviewSession
-    from .terminal import getkey
+    from .terminal import getkey, quiet_keys
 
     content, cards = session_cards(
         ctx, "cram", "`studycli stats --json` shows the weakest topics to scripts", deck, topic, tag
     )
-    with open_study(ctx) as study:
+    with open_study(ctx) as study, quiet_keys():
         queue = study.cram_queue(study_items(cards), now(), limit)
         session = ReviewSession(
             stdout(), study, content, cards, clock=now, getkey=getkey, queue=queue, reschedule=False

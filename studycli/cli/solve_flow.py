@@ -24,7 +24,7 @@ from studycli.content.loader import Content
 from studycli.errors import StudyError
 from studycli.study.labels import RATING_NAMES
 
-from .terminal import ENTER, key_poller
+from .terminal import ENTER, key_poller, normal_terminal
 
 if TYPE_CHECKING:  # the checking machinery is imported on the first check, not to show a card
     from studycli.check.runner import Outcome
@@ -95,7 +95,8 @@ def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None
 
     command = solve.editor_command()
     if command is not None:
-        solve.open_editor(path, command)
+        with normal_terminal():  # the terminal as the session found it
+            solve.open_editor(path, command)
         return
     if getkey is None:
         raise StudyError(

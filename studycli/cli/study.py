@@ -37,7 +37,7 @@ def review(
     Example: studycli review --deck transformers --limit 20
     """
     from .review_session import ReviewSession
-    from .terminal import getkey
+    from .terminal import getkey, quiet_keys
 
     content, cards = session_cards(
         ctx,
@@ -47,7 +47,7 @@ def review(
         topic,
         tag,
     )
-    with open_study(ctx) as study:
+    with open_study(ctx) as study, quiet_keys():
         ReviewSession(stdout(), study, content, cards, clock=now, getkey=getkey, limit=limit).run()
 
 

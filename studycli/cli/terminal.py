@@ -1,7 +1,10 @@
 """Reading single key presses: blocking (`getkey`) or with a timeout (`key_poller`).
 
 Both work on a real terminal or a pseudo-terminal. Ctrl-C arrives as KeyboardInterrupt and
-Ctrl-D as EOFError, whichever way keys are read.
+Ctrl-D as EOFError, whichever way keys are read. A session that reads keys one after another
+holds the terminal in `quiet_keys` mode, so that keys typed ahead while a card is drawn are
+neither echoed nor lost; a program it runs (the editor) gets the terminal as it was
+(`normal_terminal`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from contextlib import contextmanager
 
 ENTER = ("\r", "\n")
 CTRL_C, CTRL_D = "\x03", "\x04"
+ESCAPE = 0x1B
+_before_quiet: list[list] = []  # the terminal's attributes before each open `quiet_keys`
 
 
 def getkey() -> str:
@@ -30,7 +35,7 @@ def getkey() -> str:
     saved = termios.tcgetattr(fd)
     tty.setraw(fd, termios.TCSANOW)
     try:
-        key = os.read(fd, 32).decode(sys.stdin.encoding or "utf-8", "replace")
+        key = _one_key(fd).decode(sys.stdin.encoding or "utf-8", "replace")
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         sys.stdout.flush()
@@ -41,6 +46,95 @@ def getkey() -> str:
     return key
 
 
+def _one_key(fd: int) -> bytes:
+    """The bytes of one key press: a character (UTF-8: its lead byte says how many follow), or
+    an escape sequence (an arrow key sends three bytes). Keys typed after it stay unread: read
+    together, " 3" (reveal, then Good) would be one unknown key, and both would be lost."""
+    first = os.read(fd, 1)
+    if not first:
+        return first
+    lead = first[0]
+    if lead == ESCAPE:
+        return first + _escape_sequence(fd)
+    follow = 3 if lead >= 0xF0 else 2 if lead >= 0xE0 else 1 if lead >= 0xC0 else 0
+    return first + _read_exactly(fd, follow)
+
+
+def _escape_sequence(fd: int) -> bytes:
+    """What follows an escape byte that came with it: `[` or `O`, parameters, then the final
+    byte (0x40-0x7E); nothing for the Escape key alone."""
+    sequence = b""
+    while select.select([fd], [], [], 0.01)[0]:
+        byte = os.read(fd, 1)
+        if not byte:
+            break
+        sequence += byte
+        if len(sequence) == 1 and byte not in b"[O":
+            break  # Alt+key: the escape and that key
+        if (len(sequence) > 1 and 0x40 <= byte[0] <= 0x7E) or len(sequence) >= 16:
+            break
+    return sequence
+
+
+def _read_exactly(fd: int, count: int) -> bytes:
+    data = b""
+    while len(data) < count:
+        more = os.read(fd, count - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
+@contextmanager
+def quiet_keys() -> Iterator[None]:
+    """Hold the terminal in cbreak mode (no echo, no line editing; Ctrl-C still interrupts)
+    while a session reads keys: a key typed while a card is drawn is not echoed onto it, and
+    waits for `getkey`. Without a terminal on stdin, nothing changes."""
+    fd = _terminal()
+    if fd is None:
+        yield
+        return
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(fd)
+    tty.setcbreak(fd, termios.TCSANOW)  # TCSANOW: keys typed already are kept
+    _before_quiet.append(saved)
+    try:
+        yield
+    finally:
+        _before_quiet.pop()
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+@contextmanager
+def normal_terminal() -> Iterator[None]:
+    """The terminal as it was before `quiet_keys`, for a program the session runs (the
+    editor); the quiet mode again after it."""
+    fd = _terminal()
+    if fd is None or not _before_quiet:
+        yield
+        return
+    import termios
+
+    quiet = termios.tcgetattr(fd)
+    termios.tcsetattr(fd, termios.TCSADRAIN, _before_quiet[-1])
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, quiet)
+
+
+def _terminal() -> int | None:
+    """stdin's descriptor when it is a terminal."""
+    try:
+        fd = sys.stdin.fileno()
+        return fd if os.isatty(fd) else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 @contextmanager
 def key_poller() -> Iterator[Callable[[float], str | None]]:
     """A function `poll(seconds)` -> the key pressed within `seconds`, or None.
@@ -48,19 +142,15 @@ def key_poller() -> Iterator[Callable[[float], str | None]]:
     The terminal is in cbreak mode (keys arrive without Enter, Ctrl-C still interrupts) while
     the context is open. Without a terminal on stdin, `poll` just waits.
     """
-    try:
-        fd = sys.stdin.fileno()
-        interactive = os.isatty(fd)
-    except (AttributeError, OSError, ValueError):
-        fd, interactive = -1, False
-    if not interactive:
+    fd = _terminal()
+    if fd is None:
         yield lambda seconds: time.sleep(seconds)
         return
     import termios
     import tty
 
     saved = termios.tcgetattr(fd)
-    tty.setcbreak(fd)
+    tty.setcbreak(fd, termios.TCSANOW)  # TCSANOW: keys typed already are kept
     try:
         yield lambda seconds: _read_key(fd, seconds)
     finally:
@@ -71,7 +161,7 @@ def _read_key(fd: int, seconds: float) -> str | None:
     ready, _, _ = select.select([fd], [], [], seconds)
     if not ready:
         return None
-    key = os.read(fd, 1).decode("utf-8", "replace")
+    key = _one_key(fd).decode("utf-8", "replace")
     if key == CTRL_C:
         raise KeyboardInterrupt
     if key in (CTRL_D, ""):

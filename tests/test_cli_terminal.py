@@ -1,0 +1,57 @@
+"""Keys on a pseudo-terminal: typed ahead while a card is drawn, they are read one by one and
+not echoed onto the card; an editor run from a session gets the terminal as it was."""
+
+from __future__ import annotations
+
+import sys
+
+import pexpect
+
+from .conftest import REPO_ROOT
+
+SESSION = """
+import sys, termios, time
+from studycli.cli.terminal import getkey, normal_terminal, quiet_keys
+with quiet_keys():
+    print("drawing", flush=True)
+    time.sleep(1.0)  # a card being drawn: the keys arrive meanwhile
+    keys = [getkey() for _ in range(int(sys.argv[1]))]
+    print("got", repr(keys), flush=True)
+    echo = lambda: bool(termios.tcgetattr(0)[3] & termios.ECHO)
+    quiet = echo()
+    with normal_terminal():
+        editor = echo()
+    print("echo", quiet, editor, echo(), flush=True)
+print("echo after", bool(termios.tcgetattr(0)[3] & termios.ECHO), flush=True)
+"""
+
+
+def _session(keys: str, count: int) -> tuple[str, str]:
+    """(what the terminal showed while the card was drawn, what getkey read)."""
+    child = pexpect.spawn(
+        sys.executable, ["-c", SESSION, str(count)], cwd=str(REPO_ROOT), encoding="utf-8",
+        timeout=60,
+    )  # fmt: skip
+    child.expect("drawing")
+    child.send(keys)
+    child.expect(r"got (.*)\r\n")
+    shown, read = child.before, child.match.group(1)
+    child.expect(r"echo (\w+) (\w+) (\w+)")
+    assert child.match.groups() == ("False", "True", "False")  # quiet, the editor's, quiet again
+    child.expect(r"echo after (\w+)")
+    assert child.match.group(1) == "True"
+    child.expect(pexpect.EOF)
+    return shown, read
+
+
+def test_keys_typed_ahead_are_read_one_by_one_and_not_echoed():
+    """Space then 3 (reveal, then Good), pressed before the card is drawn: two keys (read
+    together they made one unknown key, and both were lost), neither shown on the card."""
+    shown, read = _session(" 3q", 3)
+    assert read == "[' ', '3', 'q']"
+    assert "3" not in shown and "q" not in shown
+
+
+def test_an_escape_sequence_and_a_wide_character_are_one_key_each():
+    shown, read = _session("\x1b[Aé\x1bOPx", 4)
+    assert read == r"['\x1b[A', 'é', '\x1bOP', 'x']"
