@@ -13,6 +13,7 @@ SESSION = """
 import sys, termios, time
 from studycli.cli.terminal import getkey, normal_terminal, quiet_keys
 with quiet_keys():
+    print("first", repr(getkey()), flush=True)  # the quiet mode starts with the first key
     print("drawing", flush=True)
     time.sleep(1.0)  # a card being drawn: the keys arrive meanwhile
     keys = [getkey() for _ in range(int(sys.argv[1]))]
@@ -32,9 +33,11 @@ def _session(keys: str, count: int) -> tuple[str, str]:
         sys.executable, ["-c", SESSION, str(count)], cwd=str(REPO_ROOT), encoding="utf-8",
         timeout=60,
     )  # fmt: skip
+    child.send("a")
+    child.expect("first 'a'")
     child.expect("drawing")
     child.send(keys)
-    child.expect(r"got (.*)\r\n")
+    child.expect(r"got (\[.*?\])\r\n")  # (pexpect's `.` matches newlines)
     shown, read = child.before, child.match.group(1)
     child.expect(r"echo (\w+) (\w+) (\w+)")
     assert child.match.groups() == ("False", "True", "False")  # quiet, the editor's, quiet again

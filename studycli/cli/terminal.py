@@ -19,7 +19,14 @@ from contextlib import contextmanager
 ENTER = ("\r", "\n")
 CTRL_C, CTRL_D = "\x03", "\x04"
 ESCAPE = 0x1B
-_before_quiet: list[list] = []  # the terminal's attributes before each open `quiet_keys`
+
+
+class _Quiet:
+    """`quiet_keys`'s state: whether a session asked for it, and the terminal's attributes
+    from before the first key switched to it (None until then)."""
+
+    wanted = False
+    before: list | None = None
 
 
 def getkey() -> str:
@@ -32,6 +39,9 @@ def getkey() -> str:
     import tty
 
     fd = sys.stdin.fileno()
+    if _Quiet.wanted and _Quiet.before is None:
+        _Quiet.before = termios.tcgetattr(fd)
+        tty.setcbreak(fd, termios.TCSANOW)  # TCSANOW: keys typed already are kept
     saved = termios.tcgetattr(fd)
     tty.setraw(fd, termios.TCSANOW)
     try:
@@ -90,22 +100,20 @@ def _read_exactly(fd: int, count: int) -> bytes:
 def quiet_keys() -> Iterator[None]:
     """Hold the terminal in cbreak mode (no echo, no line editing; Ctrl-C still interrupts)
     while a session reads keys: a key typed while a card is drawn is not echoed onto it, and
-    waits for `getkey`. Without a terminal on stdin, nothing changes."""
-    fd = _terminal()
-    if fd is None:
-        yield
-        return
-    import termios
-    import tty
-
-    saved = termios.tcgetattr(fd)
-    tty.setcbreak(fd, termios.TCSANOW)  # TCSANOW: keys typed already are kept
-    _before_quiet.append(saved)
+    waits for `getkey`. The mode starts with the first `getkey` (the terminal modules cost
+    2 M instructions, not spent before the first card), and the terminal is restored at the
+    end. Without a terminal on stdin, nothing changes."""
+    _Quiet.wanted = True
     try:
         yield
     finally:
-        _before_quiet.pop()
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        _Quiet.wanted = False
+        before, _Quiet.before = _Quiet.before, None
+        fd = _terminal()
+        if before is not None and fd is not None:
+            import termios
+
+            termios.tcsetattr(fd, termios.TCSADRAIN, before)
 
 
 @contextmanager
@@ -113,13 +121,13 @@ def normal_terminal() -> Iterator[None]:
     """The terminal as it was before `quiet_keys`, for a program the session runs (the
     editor); the quiet mode again after it."""
     fd = _terminal()
-    if fd is None or not _before_quiet:
+    if fd is None or _Quiet.before is None:
         yield
         return
     import termios
 
     quiet = termios.tcgetattr(fd)
-    termios.tcsetattr(fd, termios.TCSADRAIN, _before_quiet[-1])
+    termios.tcsetattr(fd, termios.TCSADRAIN, _Quiet.before)
     try:
         yield
     finally:

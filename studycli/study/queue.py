@@ -110,11 +110,18 @@ def due_from(
     """
     index = index or CardIndex()
     day_start = study_day_start(now, settings.day_starts_at, tz)
-    done_today = store.counts_since(day_start)
+    done_today, studied = store.studied_since(day_start)
     cap = ReviewCap(now, index.of(cards), _reviews_left(settings, done_today))
     schedule = store.schedule(now + LEARN_AHEAD, seen, reviews=cap)
-    studied = store.families_since(day_start) if settings.bury_siblings else None
-    return due_now(cards, schedule, now, settings, done_today, index, studied)
+    return due_now(
+        cards,
+        schedule,
+        now,
+        settings,
+        done_today,
+        index,
+        studied if settings.bury_siblings else None,
+    )
 
 
 def due_now(
@@ -136,7 +143,7 @@ def due_now(
         settings: the daily limits.
         done_today: ratings so far this study day per queue (`Store.counts_since`).
         index: what the caller keeps of `cards` between queues (see `CardIndex`).
-        studied: the families (`family`) of the cloze items rated this study day, whose
+        studied: the cloze cards (`_family`) with an item rated this study day, whose
             other review and new items wait for the next day; None buries no sibling.
     """
     index = index or CardIndex()
@@ -249,9 +256,14 @@ def prerequisite_order(
     for card_id, card in by_id.items():
         if not card.requires:
             continue
-        # a card that requires a cloze card waits for its first deletion, while it is new
-        needs = {r if r in by_id else f"{r}#c1" for r in card.requires}
-        needs = {r for r in needs if r in by_id and r != card_id}
+        needs = set()
+        for need in card.requires:
+            if need not in by_id:  # a cloze card: its first deletion, while it is new
+                need = f"{need}#c1"
+                if need not in by_id:
+                    continue
+            if need != card_id:
+                needs.add(need)
         if needs:
             waiting[card_id] = needs
             for need in needs:

@@ -740,23 +740,23 @@ class Store:
     def counts_since(self, since: datetime) -> dict[str, int]:
         """Ratings since `since` (not undone, not cram) per queue: how many new cards were
         introduced and how many review cards were answered, for the daily limits."""
-        rows = self.conn.execute(
-            f"SELECT r.queue, COUNT(*) FROM {_REVIEW_FROM} WHERE {SCHEDULED}"
-            " AND r.reviewed_at >= ? GROUP BY r.queue",
-            (iso(since),),
-        )
-        return dict(rows.fetchall())
+        return self.studied_since(since)[0]
 
-    def families_since(self, since: datetime) -> set[str]:
-        """The cloze cards (`card` of `card#c<n>`) with an item rated since `since` (not
-        undone, not cram): their other items wait for the next study day (`queue.due_now`)."""
-        rows = self.conn.execute(
-            "SELECT DISTINCT substr(r.card_id, 1, instr(r.card_id, '#') - 1)"
-            f" FROM {_LOG_FROM} WHERE {SCHEDULED} AND r.reviewed_at >= ?"
-            " AND instr(r.card_id, '#') > 1",
+    def studied_since(self, since: datetime) -> tuple[dict[str, int], set[str]]:
+        """What the queue needs of the ratings since `since` (not undone, not cram): their
+        counts per queue (`counts_since`), and the cloze cards (`card` of `card#c<n>`) with an
+        item rated, whose other items wait for the next study day (`queue.due_now`). One
+        query: a study day holds hundreds of ratings at most."""
+        counts: dict[str, int] = {}
+        families = set()
+        for queue, card_id in self.conn.execute(
+            f"SELECT r.queue, r.card_id FROM {_LOG_FROM} WHERE {SCHEDULED} AND r.reviewed_at >= ?",
             (iso(since),),
-        )
-        return {family for (family,) in rows}
+        ):
+            counts[queue] = counts.get(queue, 0) + 1
+            if (cut := card_id.find("#")) > 0:
+                families.add(card_id[:cut])
+        return counts, families
 
     def _review(self, review_id: int) -> Review | None:
         row = self.conn.execute(
