@@ -86,6 +86,20 @@ def test_a_cards_text_is_at_most_100_columns_wide(cli, monkeypatch, columns):
     assert panel and max(len(line) for line in panel) == min(columns, 100)
 
 
+@pytest.mark.parametrize("columns", [80, 100, 200])
+def test_a_cards_header_never_splits_where_it_is(cli, monkeypatch, columns):
+    """Kind, title, then deck · topic · id: on one line where they fit, else the second part
+    on a line of its own (wrapped as one text, the id was split across two lines)."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    first, second = cli("show", "sliding-window-max").stdout.splitlines()[:2]  # the shipped card
+    where = "algorithms · sliding-window-max · sliding-window-max"
+    assert first.startswith(" coding ") and "Sliding-window maximum" in first
+    if len(first) <= columns and first.endswith(where):
+        assert columns >= 100 and second.startswith("╭")
+    else:
+        assert second == f" {where}", (first, second)
+
+
 def test_show_derivation_lists_its_steps_with_the_answer(cli):
     result = cli("--content", FIXTURE_CONTENT, "show", "triangle-derivation", "--answer")
     assert "Step 1 of 3" in result.stdout and "Step 3 of 3" in result.stdout

@@ -23,12 +23,28 @@ def _panel(body: RenderableType, title: str, style: str) -> Panel:
     return Panel(body, title=Text(title), title_align="left", border_style=style, width=TEXT_WIDTH)
 
 
-def header(card: Card) -> Text:
-    text = Text()
-    text.append(f" {card.kind.value} ", style=f"bold reverse {KIND_STYLE[card.kind.value]}")
-    text.append(f"  {card.title}", style="bold")
-    text.append(f"   {card.deck} · {card.topic} · {card.id}", style="dim")
-    return text
+def header(card: Card) -> _Header:
+    """The card's kind, title, and where it is (deck · topic · id)."""
+    return _Header(card)
+
+
+class _Header:
+    """The header on one line where it fits; else where it is goes on a line of its own
+    (wrapped with the title, the id was split across two lines)."""
+
+    def __init__(self, card: Card) -> None:
+        self.title = Text()
+        kind = card.kind.value
+        self.title.append(f" {kind} ", style=f"bold reverse {KIND_STYLE[kind]}")
+        self.title.append(f"  {card.title}", style="bold")
+        self.where = Text(f"{card.deck} · {card.topic} · {card.id}", style="dim")
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.title.cell_len + 3 + self.where.cell_len <= options.max_width:
+            yield Text.assemble(self.title, "   ", self.where)
+        else:
+            yield self.title
+            yield Text.assemble(" ", self.where)
 
 
 def prompt(card: Card) -> RenderableType:
