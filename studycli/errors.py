@@ -23,6 +23,15 @@ class StoreError(StudyError):
     """The review database cannot be opened, migrated or written."""
 
 
+class StoreBusy(StoreError):
+    """Another process kept the review database locked longer than a command waits: nothing
+    is wrong with it, and the same step works once that process is done."""
+
+    def __init__(self, message: str, why: str) -> None:
+        super().__init__(message)
+        self.why = why  # what kept it busy, for a message of the caller's own
+
+
 class ConfigError(StudyError):
     """The settings file is unreadable or holds an invalid value."""
 

@@ -563,3 +563,36 @@ def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_p
         "review can be undone"
     ) in " ".join(text.split())
     assert ratings == [3, 1]  # both kept: the other session's rating is not rolled back
+
+
+def test_a_rating_the_database_is_too_busy_for_keeps_the_card_to_rate_again(tmp_path, monkeypatch):
+    """Another command (an import of a large log) holding the database past the wait: the
+    rating is not saved, the session goes on with the card still on screen, and the same key
+    saves it once the database is free (the session used to end with an error)."""
+    import sqlite3
+
+    from studycli.study import database
+
+    monkeypatch.setattr(database, "BUSY_TIMEOUT", 0.2)
+    content = load_content(FIXTURE_CONTENT)
+    held = []
+
+    def keys():
+        yield " "
+        lock = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")
+        held.append(lock)
+        yield "3"  # not saved: the database is busy
+        lock.execute("ROLLBACK")
+        yield "3"
+        yield "q"
+
+    pressed = keys()
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [content.get("add-one")])
+    said = " ".join(text.split())  # (the console wraps the line)
+    assert (
+        "Good was not saved: the review database is busy: another studycli command (or another "
+        "program) kept it locked for 0.2 s; press 3 again to try again, or q to quit" in said
+    )
+    assert "interrupted" not in text
+    assert [(r.card_id, r.rating) for r in reviews] == [("add-one", 3)] and held

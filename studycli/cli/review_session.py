@@ -23,7 +23,7 @@ from rich.text import Text
 
 from studycli.content.card import Card, Kind
 from studycli.content.loader import Content
-from studycli.errors import StudyError
+from studycli.errors import StoreBusy, StudyError
 from studycli.study.api import Review, ReviewMethod, Study, study_items
 from studycli.study.labels import AGAIN, EASY, GOOD, HARD, RATING_NAMES, format_interval
 from studycli.study.queue import Due
@@ -337,8 +337,6 @@ class ReviewSession:
             self.console.print(Text("Enter: Again · s: edit and run again", style="dim"))
 
     def _rate(self, shown: _Card, rating: Rating) -> bool:
-        from fsrs import Rating
-
         outcome = shown.outcome
         if outcome is not None and shown.check_rating(rating) != rating:
             self.console.print(
@@ -350,6 +348,23 @@ class ReviewSession:
                 )
             )
             return False
+        try:
+            return self._save(shown, rating)
+        except StoreBusy as busy:  # an import holding the database: the card stays, to retry
+            self.console.print(
+                Text(
+                    f"{RATING_NAMES[rating]} was not saved: {busy.why}; press {int(rating)} "
+                    "again to try again, or q to quit",
+                    style="bold yellow",
+                )
+            )
+            return False
+
+    def _save(self, shown: _Card, rating: Rating) -> bool:
+        """Commit the rating of the card on screen and say when it comes back."""
+        from fsrs import Rating
+
+        outcome = shown.outcome
         duration = int((time.monotonic() - shown.started) * 1000)
         status = outcome.status if outcome else None
         if not self.reschedule:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from studycli.errors import StoreError
+from studycli.errors import StoreBusy, StoreError
 from studycli.records import Record
 
 from . import migrations
@@ -322,11 +322,12 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
     )
 
 
-def _busy(path: Path) -> StoreError:
-    return StoreError(
-        f"the review database {path} is busy: another studycli command (or another program) "
-        f"kept it locked for {BUSY_TIMEOUT:g} s; let that one finish and run the command again "
-        "(the database is fine)"
+def _busy(path: Path) -> StoreBusy:
+    why = f"another studycli command (or another program) kept it locked for {BUSY_TIMEOUT:g} s"
+    return StoreBusy(
+        f"the review database {path} is busy: {why}; let that one finish and run the command "
+        "again (the database is fine)",
+        f"the review database is busy: {why}",
     )
 
 

@@ -252,11 +252,19 @@ class Store:
 
         It takes the write lock at once (waiting while another process holds it), so what is
         read inside it is still true when it commits. Nested use joins the outer one.
+
+        Raises:
+            StoreBusy: another process kept the lock past the wait (nothing was written).
         """
         if self.conn.in_transaction:
             yield self.conn
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if database.is_busy(exc):
+                raise database.explain(self.path, exc) from None
+            raise
         try:
             yield self.conn
         except BaseException:
