@@ -35,6 +35,18 @@ def _rate(card_id: str, rating: int, when=NOW):
         return core.rate(store, fixture_content().get(card_id), rating, when, NO_FUZZ)
 
 
+def test_due_with_only_an_imported_history_of_other_cards_says_none_of_these_is_scheduled(
+    cli, tmp_path
+):
+    """A log imported from elsewhere (cards not in this content) is a history, not "no card
+    studied yet"."""
+    log = tmp_path / "log.csv"
+    log.write_text("card_id,review_rating,review_time\nelsewhere,3,2025-02-27T09:00:00+00:00\n")
+    assert run(cli, "import-reviews", str(log)).exit_code == 0
+    said = run(cli, "due").stdout
+    assert "none of these cards is scheduled yet: `studycli review` starts with the new" in said
+
+
 def test_due_json_on_a_fresh_database(cli):
     result = run(cli, "due", "--json")
     assert result.exit_code == 0, result.output

@@ -208,7 +208,7 @@ def _next_due_line(upcoming: datetime | None, moment: datetime) -> str:
     from studycli.study.labels import format_interval
 
     if upcoming is None:
-        return "no card studied yet: `studycli review` starts with the new cards"
+        return "none of these cards is scheduled yet: `studycli review` starts with the new cards"
     when = upcoming.astimezone().strftime("%Y-%m-%d %H:%M")
     if upcoming <= moment:
         return f"cards are due now (the oldest since {when})"
