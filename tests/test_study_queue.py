@@ -382,3 +382,16 @@ def test_a_card_that_requires_a_cloze_card_waits_for_its_first_deletion():
     cards = [_card("a-uses-it", requires=["z-cloze"]), _card("z-cloze#c1"), _card("z-cloze#c2")]
     assert _ids(prerequisite_order(cards)) == ["z-cloze#c1", "a-uses-it", "z-cloze#c2"]
     assert _ids(prerequisite_order(cards[::2])) == ["a-uses-it", "z-cloze#c2"]  # c1 seen
+
+
+def test_a_buried_review_sibling_leaves_its_place_in_the_days_limit_to_another_card(tmp_path):
+    """Two reviews a day: a#c1 and a#c2 come first by due time, b after them. a#c2 waits for
+    the next day, and b takes its place today (the store's first two were a#c1 and a#c2)."""
+    cards = [_card("a#c1"), _card("a#c2"), _card("b")]
+    config = NO_FUZZ._replace(reviews_per_day=2)
+    with open_store(tmp_path) as store:
+        for minutes, card in enumerate(cards):  # learnt a minute apart: due in that order
+            core.rate(store, card, 4, NOW + timedelta(minutes=minutes), config)
+        later = store.earliest_due(["b"]) + timedelta(hours=1)
+        assert store.earliest_due(["a#c1"]) < store.earliest_due(["a#c2"]) < later
+        assert _ids(_due(store, cards, later, config).review) == ["a#c1", "b"]

@@ -111,17 +111,19 @@ def due_from(
     index = index or CardIndex()
     day_start = study_day_start(now, settings.day_starts_at, tz)
     done_today, studied = store.studied_since(day_start)
-    cap = ReviewCap(now, index.of(cards), _reviews_left(settings, done_today))
-    schedule = store.schedule(now + LEARN_AHEAD, seen, reviews=cap)
-    return due_now(
-        cards,
-        schedule,
-        now,
-        settings,
-        done_today,
-        index,
-        studied if settings.bury_siblings else None,
-    )
+    buried = studied if settings.bury_siblings else None
+    wanted = _reviews_left(settings, done_today)
+    extra = 0  # reviews read beyond the day's limit, for the siblings that wait
+    while True:
+        cap = ReviewCap(now, index.of(cards), wanted + extra)
+        schedule = store.schedule(now + LEARN_AHEAD, seen, reviews=cap)
+        due = due_now(cards, schedule, now, settings, done_today, index, buried)
+        if buried is None or len(due.review) >= wanted:
+            return due
+        read = sum(1 for _, state, _ in schedule.due if state == REVIEW_STATE)
+        if read < cap.limit:  # every review due was read
+            return due
+        extra = max(16, 2 * extra)
 
 
 def due_now(
