@@ -596,3 +596,28 @@ def test_a_rating_the_database_is_too_busy_for_keeps_the_card_to_rate_again(tmp_
     )
     assert "interrupted" not in text
     assert [(r.card_id, r.rating) for r in reviews] == [("add-one", 3)] and held
+
+
+def test_ctrl_c_during_a_check_stops_the_check_not_the_session(session, tmp_path):
+    """An attempt that loops: Ctrl-C stops its check at once and the card stays on screen
+    (it ended the whole session, and the check ran on to its time limit)."""
+    from .test_check_solve import LOOPS
+
+    session.config.write_text("enable_fuzzing = false\ncheck_timeout = 30\n")
+    looping = tmp_path / "loops.py"
+    looping.write_text(LOOPS)
+    child = session(EDITOR=f"cp {looping}")
+    child.expect(FRONT)
+    child.send("s")
+    child.expect("checking")
+    time.sleep(0.5)  # the loop has surely started
+    started = time.monotonic()
+    child.sendintr()
+    child.expect("stopped: Ctrl-C pressed; the check did not finish", timeout=10)
+    assert time.monotonic() - started < 10  # not the check's 30 s limit
+    child.send(" ")  # the card is still there: its answer shows
+    child.expect("Again")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    out = child.before or ""
+    assert "interrupted" not in out and "Traceback" not in out

@@ -322,6 +322,15 @@ class ReviewSession:
         except StudyError as exc:  # a broken editor or card ends this attempt, not the session
             self.console.print(Text(f"error: {exc}", style="bold red"))
             return
+        except KeyboardInterrupt:  # stops the check, not the session (a second one ends it)
+            self.console.print(
+                Text(
+                    "stopped: Ctrl-C pressed; the check did not finish, so nothing changed "
+                    "(s runs it again)",
+                    style="yellow",
+                )
+            )
+            return
         if shown.outcome is not None and shown.outcome.status != "pass":
             shown.failed_runs += 1
         shown.outcome = outcome

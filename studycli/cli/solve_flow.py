@@ -112,13 +112,20 @@ def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None
 
 
 def check(console: Console, card: Card, content: Content, path: Path, limits: Limits) -> Outcome:
-    """Run the check on `path` and show the outcome."""
-    from studycli.check import solve
+    """Run the check on `path` and show the outcome.
 
-    console.print(_checking(path, limits))
-    outcome = solve.run_check(
-        card, content, path, timeout=limits.timeout, memory_mb=limits.memory_mb
-    )
+    Raises:
+        KeyboardInterrupt: Ctrl-C during the check, once the check is stopped (its process
+            killed, the runner ready for the next one).
+    """
+    run = _Run(console, card, content, path, limits)
+    try:
+        while not run.finished.wait(WATCH_POLL):
+            pass
+    except KeyboardInterrupt:
+        run.stop(console, None)
+        raise
+    outcome = run.result()
     console.print(outcome_view(outcome))
     return outcome
 
