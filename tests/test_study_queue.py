@@ -370,11 +370,12 @@ def test_review_siblings_due_together_are_shown_on_different_days(tmp_path):
 
 
 def test_a_sibling_in_learning_holds_back_the_others(tmp_path):
+    """a#c1 failed yesterday and still in learning today (nothing rated today): shown first,
+    it holds back its new sibling."""
     first, second = _card("a#c1"), _card("a#c2")
     with open_store(tmp_path) as store:
-        core.rate(store, first, 1, NOW, NO_FUZZ)  # Again: in learning, due in a minute
-        soon = NOW + timedelta(minutes=5)
-        due = _due(store, [first, second], soon)
+        core.rate(store, first, 1, NOW - timedelta(days=1), NO_FUZZ)  # Again: in learning
+        due = _due(store, [first, second], NOW)
         assert _ids(due.learning) == ["a#c1"] and due.new == []
 
 
