@@ -114,6 +114,7 @@ VALID = {
     "reviews_per_day": st.integers(0, 100000),
     "day_starts_at": st.integers(0, 23),
     "enable_fuzzing": st.booleans(),
+    "bury_siblings": st.booleans(),
     "check_timeout": st.floats(0.1, 3600),
     "check_memory_mb": st.integers(64, 1048576),
 }

@@ -43,6 +43,7 @@ new_per_day = 5
 reviews_per_day = 50
 day_starts_at = 0
 enable_fuzzing = false
+bury_siblings = false
 check_timeout = 2.5
 check_memory_mb = 512
 """,
@@ -57,6 +58,7 @@ check_memory_mb = 512
         reviews_per_day=50,
         day_starts_at=0,
         enable_fuzzing=False,
+        bury_siblings=False,
         check_timeout=2.5,
         check_memory_mb=512,
     )
@@ -71,6 +73,7 @@ check_memory_mb = 512
         ("new_per_day = 2.5", "new_per_day"),
         ("day_starts_at = 24", "day_starts_at"),
         ('enable_fuzzing = "yes"', "enable_fuzzing"),
+        ("bury_siblings = 1", "bury_siblings"),
         ('learning_steps = ["10 minutes"]', "learning_steps"),
         ('learning_steps = "1m"', "learning_steps"),
         ("maximum_interval = true", "maximum_interval"),
