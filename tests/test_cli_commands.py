@@ -86,18 +86,19 @@ def test_a_cards_text_is_at_most_100_columns_wide(cli, monkeypatch, columns):
     assert panel and max(len(line) for line in panel) == min(columns, 100)
 
 
-@pytest.mark.parametrize("columns", [80, 100, 200])
-def test_a_cards_header_never_splits_where_it_is(cli, monkeypatch, columns):
-    """Kind, title, then deck · topic · id: on one line where they fit, else the second part
-    on a line of its own (wrapped as one text, the id was split across two lines)."""
+@pytest.mark.parametrize("columns, one_line", [(80, False), (100, False), (200, True)])
+def test_a_cards_header_never_splits_where_it_is(cli, monkeypatch, columns, one_line):
+    """Kind, title, then deck · topic · id: on one line where they fit (117 columns here),
+    else the second part on a line of its own (wrapped as one text, the id was split across
+    two lines)."""
     monkeypatch.setenv("COLUMNS", str(columns))
     first, second = cli("show", "sliding-window-max").stdout.splitlines()[:2]  # the shipped card
+    title = " coding   Sliding-window maximum in O(n) with a monotonic deque"
     where = "algorithms · sliding-window-max · sliding-window-max"
-    assert first.startswith(" coding ") and "Sliding-window maximum" in first
-    if len(first) <= columns and first.endswith(where):
-        assert columns >= 100 and second.startswith("╭")
+    if one_line:
+        assert first.rstrip() == f"{title}   {where}" and second.startswith("╭")
     else:
-        assert second == f" {where}", (first, second)
+        assert (first.rstrip(), second.rstrip()) == (title, f" {where}")
 
 
 def test_show_derivation_lists_its_steps_with_the_answer(cli):

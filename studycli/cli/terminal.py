@@ -49,6 +49,11 @@ def getkey() -> str:
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         sys.stdout.flush()
+    return _as_key(key)
+
+
+def _as_key(key: str) -> str:
+    """`key`, or Ctrl-C raised as KeyboardInterrupt, Ctrl-D (or the end of input) as EOFError."""
     if key == CTRL_C:
         raise KeyboardInterrupt
     if key in (CTRL_D, ""):
@@ -169,9 +174,4 @@ def _read_key(fd: int, seconds: float) -> str | None:
     ready, _, _ = select.select([fd], [], [], seconds)
     if not ready:
         return None
-    key = _one_key(fd).decode("utf-8", "replace")
-    if key == CTRL_C:
-        raise KeyboardInterrupt
-    if key in (CTRL_D, ""):
-        raise EOFError
-    return key
+    return _as_key(_one_key(fd).decode("utf-8", "replace"))

@@ -110,8 +110,10 @@ def due_from(
     """
     index = index or CardIndex()
     day_start = study_day_start(now, settings.day_starts_at, tz)
-    done_today, studied = store.studied_since(day_start)
-    buried = studied if settings.bury_siblings else None
+    done_today, rated = store.studied_since(day_start)
+    buried = None  # the cloze cards with an item rated today, when siblings are buried
+    if settings.bury_siblings:
+        buried = {family for item_id in rated if (family := _family(item_id))}
     wanted = _reviews_left(settings, done_today)
     extra = 0  # reviews read beyond the day's limit, for the siblings that wait
     while True:
@@ -143,7 +145,7 @@ def due_now(
             the cards that are not new.
         now: the current time, timezone-aware.
         settings: the daily limits.
-        done_today: ratings so far this study day per queue (`Store.counts_since`).
+        done_today: ratings so far this study day per queue (`Store.studied_since`).
         index: what the caller keeps of `cards` between queues (see `CardIndex`).
         studied: the cloze cards (`_family`) with an item rated this study day, whose
             other review and new items wait for the next day; None buries no sibling.
@@ -188,18 +190,21 @@ def _family(item_id: str) -> str | None:
     return item_id[:cut] if cut > 0 else None
 
 
+def _shown_today(item_id: str, taken: set[str]) -> bool:
+    """Whether the item can be shown today: not a cloze item whose card is in `taken` (the
+    cards with an item rated or shown before it); a cloze item that can takes its card."""
+    family = _family(item_id)
+    if family is None:
+        return True
+    if family in taken:
+        return False
+    taken.add(family)
+    return True
+
+
 def _unburied(items: list[ItemT], taken: set[str]) -> list[ItemT]:
-    """`items` less those whose card has an item in `taken` or earlier in `items`; adds the
-    families of those kept to `taken`."""
-    kept = []
-    for item in items:
-        family = _family(item.id)
-        if family is not None:
-            if family in taken:
-                continue
-            taken.add(family)
-        kept.append(item)
-    return kept
+    """`items` less the siblings that wait for the next day (`_shown_today`), in order."""
+    return [item for item in items if _shown_today(item.id, taken)]
 
 
 def _reviews_left(settings: Settings, done_today: dict[str, int]) -> int:
@@ -276,10 +281,8 @@ def prerequisite_order(
     wanted = len(cards) if limit is None else limit
     while ready and len(ordered) < wanted:
         _, card_id = heapq.heappop(ready)
-        if taken is not None and (family := _family(card_id)) is not None:
-            if family in taken:
-                continue
-            taken.add(family)
+        if taken is not None and not _shown_today(card_id, taken):
+            continue
         ordered.append(by_id[card_id])
         for follower in unlocks.get(card_id, ()):
             waiting[follower].discard(card_id)

@@ -752,19 +752,17 @@ class Store:
 
     def studied_since(self, since: datetime) -> tuple[dict[str, int], set[str]]:
         """What the queue needs of the ratings since `since` (not undone, not cram): their
-        counts per queue (`counts_since`), and the cloze cards (`card` of `card#c<n>`) with an
-        item rated, whose other items wait for the next study day (`queue.due_now`). One
-        query: a study day holds hundreds of ratings at most."""
+        counts per queue (`counts_since`), and the ids rated. One query: a study day holds
+        hundreds of ratings at most."""
         counts: dict[str, int] = {}
-        families = set()
+        rated = set()
         for queue, card_id in self.conn.execute(
             f"SELECT r.queue, r.card_id FROM {_LOG_FROM} WHERE {SCHEDULED} AND r.reviewed_at >= ?",
             (iso(since),),
         ):
             counts[queue] = counts.get(queue, 0) + 1
-            if (cut := card_id.find("#")) > 0:
-                families.add(card_id[:cut])
-        return counts, families
+            rated.add(card_id)
+        return counts, rated
 
     def _review(self, review_id: int) -> Review | None:
         row = self.conn.execute(
