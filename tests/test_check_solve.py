@@ -91,6 +91,85 @@ def test_a_database_the_rating_cannot_go_to_is_said_before_the_check(cli, attemp
         assert unrecorded.exit_code == 0 and "passed" in unrecorded.stdout
 
 
+@pytest.fixture
+def busy_after_the_check(monkeypatch):
+    """Another process (an import of a large log) takes the database's write lock while the
+    check runs and keeps it past the wait (shortened to 0.2 s); `release()` ends it."""
+    import sqlite3
+
+    from studycli.cli import solve_flow
+    from studycli.paths import database_path
+    from studycli.study import database
+
+    monkeypatch.setattr(database, "BUSY_TIMEOUT", 0.2)
+    held: list[sqlite3.Connection] = []
+    real_check = solve_flow.check
+
+    def check_then_lock(*args, **kwargs):
+        outcome = real_check(*args, **kwargs)
+        lock = sqlite3.connect(database_path(), isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")
+        held.append(lock)
+        return outcome
+
+    monkeypatch.setattr(solve_flow, "check", check_then_lock)
+
+    class Busy:
+        @staticmethod
+        def release() -> None:
+            for lock in held:
+                lock.execute("ROLLBACK")
+                lock.close()
+            held.clear()
+
+    yield Busy
+    Busy.release()
+
+
+def test_a_rating_the_busy_database_refuses_says_how_to_record_it(
+    cli, attempt, busy_after_the_check
+):
+    """No terminal to ask on: the error says the rating was not recorded and the command that
+    records it once the database is free (it said only to run the command again)."""
+    answer = attempt(CORRECT)
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", answer)
+    assert result.exit_code == 1 and "passed" in result.stdout
+    said = " ".join(result.stderr.split())
+    assert "Good was not recorded: the review database is busy" in said
+    assert f"studycli solve add-one --no-edit --file {answer}" in said
+    busy_after_the_check.release()
+    assert _history(cli) == []
+
+
+def test_a_rating_the_busy_database_refuses_is_tried_again_on_enter(
+    cli, attempt, busy_after_the_check, monkeypatch
+):
+    """In a terminal the rating waits for the learner: Enter tries again once the database is
+    free (the check's rating was lost, and the learner had to run the check again)."""
+    from studycli.cli import terminal
+
+    def keys():
+        yield "4"  # Easy, chosen after the pass
+        yield "x"  # not Enter: nothing happens
+        busy_after_the_check.release()
+        yield "\r"
+
+    pressed = keys()
+    monkeypatch.setattr(terminal, "getkey", lambda: next(pressed))
+    from types import SimpleNamespace
+
+    from studycli.cli import study
+
+    terminal_stdin = SimpleNamespace(isatty=lambda: True)  # (the runner replaces sys.stdin)
+    monkeypatch.setattr(study, "sys", SimpleNamespace(stdin=terminal_stdin))
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(CORRECT))
+    said = " ".join(result.stdout.split())
+    assert "Easy was not recorded: the review database is busy" in said
+    assert "press Enter to try again, or q to give up" in said
+    assert result.exit_code == 0 and "recorded Easy" in said
+    assert [(e["rating"], e["method"]) for e in _history(cli)] == [(4, "check")]
+
+
 def test_an_infinite_loop_is_ended_by_the_time_limit(cli, attempt):
     started = time.monotonic()
     result = cli(

@@ -138,31 +138,54 @@ def solve(
     if is_untouched(card, content, path):
         console.print("not recorded: the attempt is still the starter (write your answer first)")
     elif not no_record:
-        _record_check(ctx, card, attempt, started, getkey if interactive else None)
+        _record_check(ctx, card, attempt, path, started, getkey if interactive else None)
     raise typer.Exit(0 if attempt.outcome.status == "pass" else 1)
 
 
-def _record_check(ctx: typer.Context, card, attempt, started: float, getkey) -> None:
+def _record_check(ctx: typer.Context, card, attempt, path: Path, started: float, getkey) -> None:
     """Record the check's rating: on a pass, the learner's choice when a terminal is there to
-    ask (Enter takes the graded default), else the default."""
+    ask (Enter takes the graded default), else the default. A database kept busy past the wait
+    (an import of a large log) is tried again on Enter where there is a terminal; else the
+    error says how to record it later."""
+    from rich.text import Text
+
+    from studycli.errors import StoreBusy
     from studycli.study.api import ReviewMethod
     from studycli.study.labels import RATING_NAMES, format_interval
 
     from .solve_flow import choose_rating
+    from .terminal import ENTER
 
     rating = attempt.rating()
     if attempt.outcome.status == "pass" and getkey is not None:
         rating = choose_rating(stdout(), attempt, getkey)
-    moment = now()
-    with open_study(ctx) as study:
-        rated = study.rate(
-            card,
-            rating,
-            moment,
-            method=ReviewMethod.CHECK,
-            check_status=attempt.outcome.status,
-            duration_ms=int((time.monotonic() - started) * 1000),
-        )
+    while True:
+        moment = now()
+        try:
+            with open_study(ctx) as study:
+                rated = study.rate(
+                    card,
+                    rating,
+                    moment,
+                    method=ReviewMethod.CHECK,
+                    check_status=attempt.outcome.status,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                )
+            break
+        except StoreBusy as busy:
+            unsaved = f"{RATING_NAMES[rating]} was not recorded: {busy.why}"
+            if getkey is None:
+                raise StoreBusy(
+                    f"{unsaved}; once it is free, `studycli solve {card.id} --no-edit --file "
+                    f"{path}` checks your attempt again and records it",
+                    busy.why,
+                ) from None
+            stdout().print(
+                Text(f"{unsaved}; press Enter to try again, or q to give up", style="bold yellow")
+            )
+            while (key := getkey()) not in ENTER:
+                if key == "q":
+                    raise typer.Exit(1) from None
     stdout().print(
         f"recorded {RATING_NAMES[rated.review.rating]}: due again in "
         f"{format_interval(rated.due - moment)}"
