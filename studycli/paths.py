@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from .errors import ContentError
 
@@ -109,21 +111,58 @@ def attempts_dir() -> Path:
 
 
 def replace_file(path: Path, data: bytes) -> None:
-    """Write `data` as the file `path` in one step: a crash leaves the old file or the new one,
-    never part of one, and no temporary file behind (made in the same folder, then renamed).
+    """Write `data` as the file `path` in one step (see `replacing`).
 
     Raises:
         OSError: the folder cannot be made or written (the old file is left as it was).
     """
+    with replacing(path, "wb") as handle:
+        handle.write(data)
+
+
+@contextlib.contextmanager
+def replacing(path: Path, mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
+    """A file open to write (`open`'s `mode` and `options`) that becomes `path` in one step
+    when the block ends: a crash, or an exception out of the block, leaves the old file as it
+    was and no temporary file behind (made in the same folder, then renamed over it).
+
+    Where `path` is a symbolic link, the file it points to is replaced and the link kept (a
+    settings file linked from a dotfiles folder, an export into a synced folder); an existing
+    file keeps its permissions. Where it is not a regular file (a named pipe, a terminal,
+    /dev/stdout), it is written in place: it cannot be replaced.
+
+    Raises:
+        OSError: the folder cannot be made or written (the old file is left as it was).
+    """
+    import stat
     import tempfile
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    target = Path(os.path.realpath(path))
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
+        old = target.stat()
+    except FileNotFoundError:
+        old = None
+    if old is not None and not stat.S_ISREG(old.st_mode):
+        with target.open(mode, **options) as handle:
+            yield handle
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, mode, **options) as handle:
+            yield handle
+        os.chmod(temporary, stat.S_IMODE(old.st_mode) if old else 0o666 & ~_umask())
+        os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (which a new file's permissions leave out); reading it sets it."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -234,3 +234,42 @@ def test_a_file_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
         replace_file(target, b"third")
     assert target.read_bytes() == b"second"
     assert [p.name for p in target.parent.iterdir()] == ["file.bin"]
+
+
+def test_a_replaced_file_keeps_its_link_and_its_permissions(tmp_path):
+    """Through a symbolic link (a settings file kept in a dotfiles folder, an export into a
+    synced one) the file it points to is replaced and the link stays; an existing file keeps
+    its mode, a new one gets the umask's; a named pipe is written into, not replaced. (The link
+    itself was replaced by a plain file, the file it pointed to left as it was.)"""
+    import os
+    import stat
+    import threading
+
+    from studycli.paths import replace_file
+
+    real = tmp_path / "dotfiles" / "settings.toml"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    real.chmod(0o600)
+    link = tmp_path / "settings.toml"
+    link.symlink_to(real)
+    replace_file(link, b"new")
+    assert link.is_symlink() and real.read_bytes() == b"new"
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert sorted(p.name for p in real.parent.iterdir()) == ["settings.toml"]
+
+    mask = os.umask(0o027)
+    try:
+        replace_file(tmp_path / "fresh", b"x")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "fresh").stat().st_mode) == 0o640
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    read: list[bytes] = []
+    reader = threading.Thread(target=lambda: read.append(pipe.read_bytes()))
+    reader.start()
+    replace_file(pipe, b"through the pipe")
+    reader.join(timeout=10)
+    assert read == [b"through the pipe"] and stat.S_ISFIFO(pipe.stat().st_mode)

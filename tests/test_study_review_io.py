@@ -537,6 +537,37 @@ def test_an_export_whose_rows_fail_midway_leaves_the_old_file_and_no_temporary(t
     assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]
 
 
+def test_an_export_never_overwrites_the_database_it_reads(cli, tmp_path, monkeypatch):
+    """`export-reviews` given the database's own path (or its -wal) refuses, and the history
+    stays (it wrote the CSV over the database, which then read as damaged)."""
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    db = tmp_path / "reviews.sqlite3"
+    monkeypatch.setenv("STUDYCLI_DB", str(db))
+    csv = write_csv(tmp_path / "in.csv", ["add-one,3,2025-02-27T10:00:00+00:00,900"])
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", csv).exit_code == 0
+    (tmp_path / "link").symlink_to(db)
+    for target in (db, tmp_path / f"{db.name}-wal", tmp_path / "link"):
+        refused = cli("--content", FIXTURE_CONTENT, "export-reviews", target)
+        assert refused.exit_code == 1, refused.output
+        assert f"{target} is your review database" in " ".join(refused.stderr.split())
+    history = cli("--content", FIXTURE_CONTENT, "history", "--json")
+    assert [entry["card"] for entry in json.loads(history.stdout)] == ["add-one"]
+
+
+def test_an_export_to_a_dash_is_written_to_standard_output(cli, tmp_path, monkeypatch):
+    """`-` is standard output (to pipe it on), the count said on stderr; it wrote a file
+    named -."""
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    monkeypatch.chdir(tmp_path)
+    csv = write_csv(tmp_path / "in.csv", ["add-one,3,2025-02-27T10:00:00+00:00,900"])
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", csv).exit_code == 0
+    result = cli("--content", FIXTURE_CONTENT, "export-reviews", "-")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == csv.read_text(encoding="utf-8").replace("+00:00,", ".000000+00:00,")
+    assert "wrote 1 review to standard output" in result.stderr
+    assert not (tmp_path / "-").exists()
+
+
 WRITTEN = [  # review_time as logs write it: (timespec, separator, how UTC is written)
     (timespec, separator, utc)
     for timespec in ("seconds", "milliseconds", "microseconds", "minutes", "auto")

@@ -61,7 +61,13 @@ def import_reviews(
 @app.command("export-reviews")
 def export_reviews(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="The CSV file to write (replaced if it exists).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The CSV file to write (replaced if it exists; through a link, the file it "
+            "points to); - writes it to standard output."
+        ),
+    ],
 ) -> None:
     """Write your review history to a CSV file, oldest first: to move to another machine,
     merge with `import-reviews` there, or fit parameters elsewhere.
@@ -74,10 +80,11 @@ def export_reviews(
 
     Example: studycli export-reviews ~/Dropbox/reviews.csv
     """
+    to_stdout = str(file) == "-"
     with open_study(ctx) as study:
         count = study.export_reviews(file)
         missing = study.left_out_of_export()
-    line = f"wrote {count:,} reviews to {escape(str(file))}"
+    line = f"wrote {count:,} review{'' if count == 1 else 's'} to {'standard output' if to_stdout else escape(str(file))}"
     behind = [
         _counted(missing.cram, "cram rating"),
         _counted(missing.suspended or 0, "suspension"),
@@ -86,7 +93,12 @@ def export_reviews(
     if any(behind):
         listed = ", ".join(part for part in behind if part)
         line += f"; not in the file: {listed} (py-fsrs's format has no place for them)"
-    stdout().print(line, soft_wrap=True)
+    if to_stdout:  # the rows are the output: the count goes beside them
+        from rich.console import Console
+
+        Console(stderr=True).print(line, soft_wrap=True)
+    else:
+        stdout().print(line, soft_wrap=True)
 
 
 def _counted(count: int, noun: str) -> str:

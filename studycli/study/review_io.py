@@ -191,8 +191,23 @@ def _file_size(path: Path) -> int:
 def export_reviews(store: Store, path: Path) -> int:
     """Write the learner's history (every review that makes the schedule: undone and cram
     ratings left out) to `path` as CSV, oldest first. Returns how many reviews (`left_out`
-    says what the file has no place for)."""
+    says what the file has no place for).
+
+    Raises:
+        StudyError: `path` is the database itself, or one of the files SQLite keeps beside it.
+        ImportFormatError: `path` cannot be written.
+    """
+    if str(path) != "-":
+        target = os.path.realpath(path)
+        if any(target == os.path.realpath(f"{store.path}{end}") for end in DATABASE_FILES):
+            raise StudyError(
+                f"{path} is your review database ({store.path}): an export there would "
+                "overwrite your history; write it to a file of its own, such as reviews.csv"
+            )
     return write_reviews(path, store.exported_rows())
+
+
+DATABASE_FILES = ("", "-wal", "-shm", "-journal")  # the database and what SQLite keeps by it
 
 
 @dataclass(frozen=True)

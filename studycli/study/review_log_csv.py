@@ -17,14 +17,16 @@ the refusal, raised after the last chunk, rolls back.
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 
 from studycli.errors import ImportFormatError
+from studycli.paths import replacing
 from studycli.records import Record
 
 REQUIRED = ("card_id", "review_rating", "review_time")
@@ -108,7 +110,8 @@ def read_chunks(
 
 def write_reviews(path: Path, rows: Iterable[tuple[str, int, str, int | None]]) -> int:
     """Write `rows` (card_id, rating, review time as ISO-8601 text, duration_ms or None) to
-    `path` under the header, atomically: a crash leaves the old file or the whole new one.
+    `path` under the header, atomically: a crash leaves the old file or the whole new one
+    (see `paths.replacing`). "-" writes them to standard output.
 
     Returns:
         How many rows were written.
@@ -116,23 +119,24 @@ def write_reviews(path: Path, rows: Iterable[tuple[str, int, str, int | None]]) 
     Raises:
         ImportFormatError: the file cannot be written.
     """
-    temporary = path.with_name(f".{path.name}.tmp")
     count = 0
     try:
-        with temporary.open("w", encoding="utf-8", newline="") as handle:
+        with _writing(path) as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(COLUMNS)
             for card_id, rating, moment, duration in rows:
                 writer.writerow((card_id, rating, moment, "" if duration is None else duration))
                 count += 1
-        os.replace(temporary, path)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise ImportFormatError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:  # the rows failed (the database, Ctrl-C): no half file is left
-        temporary.unlink(missing_ok=True)
-        raise
     return count
+
+
+def _writing(path: Path) -> contextlib.AbstractContextManager[IO[str]]:
+    """The file to write the CSV to: "-" is standard output."""
+    if str(path) == "-":
+        return contextlib.nullcontext(sys.stdout)
+    return replacing(path, "w", encoding="utf-8", newline="")
 
 
 def _read(
