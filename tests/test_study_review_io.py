@@ -178,6 +178,40 @@ def test_a_bad_row_refuses_the_whole_file_and_writes_nothing(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        (
+            "add-one,3,2025-02-27T10:00:00+00:00,99999999999999999999999",
+            "review_duration '99999999999999999999999' is not a whole number of milliseconds "
+            "(at most 12 digits)",
+        ),
+        (
+            "add-one,3,2025-02-27T10:00:00+00:00,\u0663",
+            "review_duration '\u0663' is not a whole number of milliseconds",
+        ),
+        (
+            "add-one,3,2025-02-27T10:00:00+00:00,25,7",
+            "the row has 5 cells, the header 4: a cell with a comma in it must be quoted",
+        ),
+        (
+            "add\x00one,3,2025-02-27T10:00:00+00:00,",
+            "card_id 'add\\x00one' holds a control character",
+        ),
+    ],
+)
+def test_a_row_sqlite_cannot_hold_or_the_header_does_not_fit_is_named(tmp_path, line, problem):
+    """A duration past SQLite's integers (a traceback), digits of another script, a row longer
+    than the header (a comma unquoted: its cells shift) and a card id with a control
+    character are refused by line, with the fix (they were taken, or crashed the import)."""
+    csv = write_csv(tmp_path / "odd.csv", [line])
+    with open_study(tmp_path / "db.sqlite3") as study:
+        with pytest.raises(ImportFormatError) as error:
+            study.import_reviews(csv, items(), NOW)
+        assert study.history() == []
+    assert str(error.value).startswith(f"{csv}, line 2: {problem}")
+
+
 def test_a_review_twice_in_a_file_or_at_another_precision_is_one_review(tmp_path):
     csv = write_csv(
         tmp_path / "twice.csv",

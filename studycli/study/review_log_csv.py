@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -142,15 +143,17 @@ def _writing(path: Path) -> contextlib.AbstractContextManager[IO[str]]:
 def _read(
     reader, path: Path, now: datetime | None, size: int, make: MakeRow[Row]
 ) -> Iterator[list[Row]]:
-    column = _columns(next(reader, []), path)
+    header = next(reader, [])
+    column = _columns(header, path)
     card, rating, time = column["card_id"], column["review_rating"], column["review_time"]
     duration = column.get("review_duration")
     width = max(column.values()) + 1
+    cells = max(len(header), width)  # more than the header's: a comma in a cell, unquoted
     rows: list[Row] = []
     shown: list[tuple[int, str]] = []  # the first SHOWN_ERRORS bad lines; the rest counted
     bad = 0
     for row in reader:
-        if len(row) >= width:
+        if width <= len(row) <= cells:
             try:  # the fast path: a well-formed row
                 good = _row(row[card], row[rating], row[time], row, duration, now, make)
             except ValueError:
@@ -167,7 +170,7 @@ def _read(
         bad += 1
         rows = []
         if len(shown) < SHOWN_ERRORS:
-            shown.append((reader.line_num, _problem(row, column, now)))
+            shown.append((reader.line_num, _problem(row, column, cells, now)))
     if bad:
         raise ImportFormatError(_refusal(path, shown, bad))
     if rows:
@@ -204,7 +207,7 @@ def _row(
     score = _RATINGS.get(rating.strip())
     time = time.strip()
     moment = datetime.fromisoformat(time)
-    if not card or score is None or moment.tzinfo is None:
+    if not card or _CONTROL.search(card) or score is None or moment.tzinfo is None:
         raise ValueError
     try:
         moment = moment.astimezone(UTC)
@@ -214,13 +217,17 @@ def _row(
         raise ValueError
     milliseconds = None
     if duration is not None and (text := row[duration].strip()):
-        if not text.isdigit():
+        if not _DURATION.fullmatch(text):
             raise ValueError
         milliseconds = int(text)
     return make(card, score, moment, milliseconds, time)
 
 
-def _problem(row: list[str], column: dict[str, int], now: datetime | None) -> str:
+_DURATION = re.compile(r"[0-9]{1,12}")  # milliseconds: ASCII digits, under 31 years
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # a NUL, a line feed, an escape ...
+
+
+def _problem(row: list[str], column: dict[str, int], cells: int, now: datetime | None) -> str:
     """What is wrong with a row that `_row` refused, and how to fix it."""
 
     def cell(name: str) -> str:
@@ -239,6 +246,14 @@ def _problem(row: list[str], column: dict[str, int], now: datetime | None) -> st
             f"the row has {len(row)} of the header's {width} columns: give every column, an "
             "empty one as nothing between two commas (e.g. a trailing comma)"
         )
+    if len(row) > cells:
+        return (
+            f"the row has {len(row)} cells, the header {cells}: a cell with a comma in it "
+            'must be quoted ("like, this")'
+        )
+    card = cell("card_id")
+    if _CONTROL.search(card):
+        return f"card_id {card!r} holds a control character: a card id is text without them"
     rating = cell("review_rating")
     if rating not in _RATINGS:
         return f"review_rating {rating!r} is not 1-4: use 1 Again, 2 Hard, 3 Good or 4 Easy"
@@ -261,8 +276,8 @@ def _problem(row: list[str], column: dict[str, int], now: datetime | None) -> st
             "check the clock of the machine that wrote it"
         )
     return (
-        f"review_duration {cell('review_duration')!r} is not a whole number of milliseconds: "
-        "write it as e.g. 25060, or leave the cell empty"
+        f"review_duration {cell('review_duration')!r} is not a whole number of milliseconds "
+        "(at most 12 digits): write it as e.g. 25060, or leave the cell empty"
     )
 
 
