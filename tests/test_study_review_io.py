@@ -266,6 +266,23 @@ def test_two_machines_exports_merge_into_the_same_union_either_way(tmp_path):
     assert states_a == states_b
 
 
+def test_an_export_made_before_an_undo_does_not_bring_the_rating_back(tmp_path):
+    """Rate, export (a synced file), undo, import that file: the undone review is the same
+    review (same card, same time), so nothing is added and the card stays as the undo left it
+    (the rating came back, beside its undone copy)."""
+    from fsrs import Rating
+
+    card = fixture_content().get("add-one")
+    export = tmp_path / "before-undo.csv"
+    with open_study(tmp_path / "db.sqlite3") as study:
+        rated = study.rate(card, Rating.Good, NOW)
+        study.export_reviews(export)
+        study.undo(rated.review.id, NOW + timedelta(minutes=1))
+        result = study.import_reviews(export, items(), NOW + timedelta(minutes=2))
+        assert (result.added, result.duplicates) == (0, 1)
+        assert study.history("add-one") == [] and study.state("add-one") is None
+
+
 def test_a_merged_history_is_replayed_in_time_order(tmp_path):
     """add-one: laptop at day 0 and day 3, desktop at day 1 in between. After the merge its
     state is that of the three ratings in time order, and a rebuild agrees."""

@@ -23,7 +23,7 @@ def import_reviews(
     Columns card_id,review_rating,review_time,review_duration (py-fsrs's format: ratings 1-4,
     ISO-8601 times with a timezone, durations in ms, optional). Every row is checked first: a
     file with a bad row is refused whole, each bad line named with its fix. A review already
-    in your log (same card, same time) is skipped, so importing twice changes nothing and
+    in your log (same card, same time, undone ones too) is skipped, so importing twice changes nothing and
     importing another machine's export gives the union of both histories. The cards whose
     history changed are rescheduled by replaying their reviews in time order; imported reviews
     are scheduled with your current settings (the file has none), so a card last reviewed

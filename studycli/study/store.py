@@ -92,7 +92,8 @@ class ReviewMethod(StrEnum):
 
 
 # The reviews that make up the schedule: not undone, not cram (a filter over `r` and `u`).
-SCHEDULED = f"u.review_id IS NULL AND r.method != '{ReviewMethod.CRAM}'"
+NOT_CRAM = f"r.method != '{ReviewMethod.CRAM}'"
+SCHEDULED = f"u.review_id IS NULL AND {NOT_CRAM}"
 
 
 class CardState(Record):  # named tuples: a frozen dataclass costs ~1 ms at start-up
@@ -465,7 +466,9 @@ class Store:
 
     def settle_staged(self) -> None:
         """Once every row is staged: keep one review per (card, time), the first the file
-        gives, in `staged`, and leave out those the schedule has already."""
+        gives, in `staged`, and leave out those the log has already: in the schedule, or
+        undone (an export made before the undo brings the rating back, not the undone one
+        back to life)."""
         self.conn.execute(
             "INSERT OR IGNORE INTO temp.staged (card_id, reviewed_at, rating, duration_ms)"
             " SELECT card_id, reviewed_at, rating, duration_ms FROM temp.staged_rows"
@@ -476,8 +479,8 @@ class Store:
         # in the time index per staged row: half the time when the log has them all
         self.conn.execute(
             "DELETE FROM temp.staged WHERE (card_id, reviewed_at) IN"
-            f" (SELECT r.card_id, r.reviewed_at FROM reviews r {_UNDONE_JOIN}"
-            f" WHERE r.card_id IN (SELECT card_id FROM temp.staged) AND {SCHEDULED})"
+            " (SELECT r.card_id, r.reviewed_at FROM reviews r"
+            f" WHERE r.card_id IN (SELECT card_id FROM temp.staged) AND {NOT_CRAM})"
         )
 
     def staged_cards(self) -> list[tuple[str, int]]:
