@@ -378,6 +378,24 @@ def test_cli_json_and_write_keep_other_settings(cli, isolated_home):
     assert settings.new_per_day == 7 and settings.enable_fuzzing is False
 
 
+def test_cli_write_replaces_invalid_parameters_it_was_told_to_fix(cli, isolated_home):
+    """The error for an invalid `parameters` says to set 21 numbers "as `studycli optimize
+    --write` saves": that command now does, where it refused with the same error; the other
+    settings are still checked."""
+    settings_file = isolated_home / "config" / "settings.toml"
+    settings_file.parent.mkdir(parents=True)
+    settings_file.write_text("parameters = [1, 2, 3]\nnew_per_day = 7\n", encoding="utf-8")
+    assert "studycli optimize --write" in cli("due").stderr  # what the error advises
+    result = cli("optimize", "--from-csv", SAMPLE, "--write", "--json")
+    assert result.exit_code == 0, result.output
+    settings = load_settings(settings_file)
+    assert settings.parameters == tuple(json.loads(result.stdout)["parameters"])
+    assert settings.new_per_day == 7
+    settings_file.write_text("parameters = [1, 2, 3]\nnew_per_day = -1\n", encoding="utf-8")
+    refused = cli("optimize", "--from-csv", SAMPLE, "--write")
+    assert refused.exit_code == 1 and "new_per_day = -1 is invalid" in refused.stderr
+
+
 def test_cli_write_refuses_a_fit_that_is_not_better_with_the_figures(cli, tmp_path, isolated_home):
     result = cli("optimize", "--from-csv", subset_csv(tmp_path, 80), "--write")
     assert result.exit_code == 1

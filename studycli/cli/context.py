@@ -66,12 +66,13 @@ def session_cards(
     return content, cards
 
 
-def settings() -> Settings:
-    """The learner's settings (settings.toml in the config folder, or the defaults)."""
+def settings(*, parameters: bool = True) -> Settings:
+    """The learner's settings (settings.toml in the config folder, or the defaults); see
+    `load_settings` for `parameters`."""
     from studycli.paths import config_path
     from studycli.study.settings import load_settings
 
-    return load_settings(config_path())
+    return load_settings(config_path(), parameters=parameters)
 
 
 # The commands that only read the review database. They open one they cannot write (a backup
@@ -81,8 +82,11 @@ def settings() -> Settings:
 READS_ONLY = frozenset({"due", "history", "stats", "export-reviews", "list", "optimize"})
 
 
-def open_study(ctx: typer.Context, *, write: bool | None = None) -> Study:
-    """The review database of `--db` (or the default one) with the learner's settings.
+def open_study(
+    ctx: typer.Context, *, write: bool | None = None, config: Settings | None = None
+) -> Study:
+    """The review database of `--db` (or the default one) with the learner's settings (or
+    `config`).
 
     `write` says whether the command writes it; by default, unless the command is one of
     `READS_ONLY`.
@@ -92,4 +96,4 @@ def open_study(ctx: typer.Context, *, write: bool | None = None) -> Study:
 
     if write is None:
         write = ctx.info_name not in READS_ONLY
-    return Study.open(database_path(options(ctx).db), settings(), write=write)
+    return Study.open(database_path(options(ctx).db), config or settings(), write=write)

@@ -66,10 +66,11 @@ def optimize(
         Console(stderr=True).print(
             f"fitting FSRS parameters to {escape(source)} ...", highlight=False
         )
+    config = settings(parameters=False)  # the fit is new: an invalid one is what it replaces
     if from_csv is not None:
-        result = fit_file(from_csv, settings())
+        result = fit_file(from_csv, config)
     else:
-        with open_study(ctx) as study:
+        with open_study(ctx, config=config) as study:
             result = study.fit()
     settings_file = config_path()
     saved = write and result.accepted

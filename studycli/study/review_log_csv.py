@@ -143,7 +143,7 @@ def _writing(path: Path) -> contextlib.AbstractContextManager[IO[str]]:
 def _read(
     reader, path: Path, now: datetime | None, size: int, make: MakeRow[Row]
 ) -> Iterator[list[Row]]:
-    header = next(reader, [])
+    header: list[str] = next(reader, [])
     column = _columns(header, path)
     card, rating, time = column["card_id"], column["review_rating"], column["review_time"]
     duration = column.get("review_duration")

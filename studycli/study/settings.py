@@ -49,13 +49,18 @@ class Settings(Record):  # a named tuple: a frozen dataclass costs ~1.5 ms at st
 KEYS = list(Settings._fields)
 
 
-def load_settings(path: Path) -> Settings:
-    """Read `path` (a missing file means all defaults).
+def load_settings(path: Path, *, parameters: bool = True) -> Settings:
+    """Read `path` (a missing file means all defaults). `parameters=False` leaves out the
+    `parameters` key, the defaults' in its place: what `optimize` fits anew, so that an
+    invalid one does not stop the command that replaces it.
 
     Raises:
         ConfigError: naming the file, the key and the fix, for bad TOML or an invalid value.
     """
-    return parse_settings(_read_toml(path), path)
+    data = _read_toml(path)
+    if not parameters:
+        data.pop("parameters", None)
+    return parse_settings(data, path)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
