@@ -32,6 +32,15 @@ class StoreBusy(StoreError):
         self.why = why  # what kept it busy, for a message of the caller's own
 
 
+class StoreDamaged(StoreError):
+    """The review database's file fails SQLite's integrity check, or is no SQLite database at
+    all: `problems` says what the check found."""
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
 class ConfigError(StudyError):
     """The settings file is unreadable or holds an invalid value."""
 

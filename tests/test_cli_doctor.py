@@ -63,6 +63,41 @@ def test_the_cli_with_no_database_yet_creates_none(cli, tmp_path):
     result = _doctor(cli, path)
     assert result.exit_code == 0 and "nothing to check" in result.stdout
     assert not path.exists()
+    as_json = _doctor(cli, path, "--json")  # JSON, as asked (it printed the sentence)
+    assert as_json.exit_code == 0
+    assert json.loads(as_json.stdout) == {"database": str(path), "exists": False, "healthy": True}
+    assert not path.exists()
+
+
+def test_a_file_that_does_not_open_gets_the_doctors_report(cli, tmp_path):
+    """A truncated file (its schema does not read): the doctor reports it, with what to do,
+    where its error told the learner to run the doctor, from the doctor itself."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path)
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 3])
+    for args in ((), ("--dry-run",)):
+        result = _doctor(cli, path, *args)
+        text = " ".join(result.stdout.split())
+        assert result.exit_code == 1 and result.stderr == "", result.output
+        assert "integrity check failed" in text and "does not open as a database" in text
+        assert "restore a backup" in text and "run `studycli doctor`" not in result.output
+    report = json.loads(_doctor(cli, path, "--json").stdout)
+    assert report["healthy"] is False and report["review_log"]["complete"] is False
+
+
+def test_a_file_that_is_no_sqlite_database_is_not_called_damaged(cli, tmp_path):
+    """A CSV export passed as --db (or random bytes): every command says it is no SQLite
+    database and to point --db at the review database; the doctor reports the same."""
+    path = tmp_path / "reviews.csv"
+    path.write_text("card_id,review_rating,review_time,review_duration\n", encoding="utf-8")
+    stats = cli("--content", FIXTURE_CONTENT, "--db", path, "stats")
+    said = " ".join(stats.stderr.split())
+    assert stats.exit_code == 1 and f"{path} is not an SQLite database" in said
+    assert "point --db / STUDYCLI_DB at your review database" in said and "damaged," not in said
+    doctor = _doctor(cli, path)
+    assert doctor.exit_code == 1 and "no SQLite database" in " ".join(doctor.stdout.split())
+    assert path.read_text(encoding="utf-8").startswith("card_id,")  # untouched
 
 
 def test_doctor_imports_neither_torch_nor_numpy(tmp_path):

@@ -33,6 +33,11 @@ def doctor(
     path = database_path(options(ctx).db)
     report = examine_database(path, repair=not dry_run)
     if report is None:
+        if as_json:
+            import json
+
+            print(json.dumps({"database": str(path), "exists": False, "healthy": True}))
+            return
         stdout().print(
             f"no review database at {escape(str(path))} yet: nothing to check "
             "(your first review creates it)",

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from studycli.errors import StoreBusy, StoreError
+from studycli.errors import StoreBusy, StoreDamaged, StoreError
 from studycli.records import Record
 
 from . import migrations
@@ -310,16 +310,38 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
     if problems:
         found = backups(path)
         restore = f" or to restore a backup ({found[-1].name} next to it)" if found else ""
-        return StoreError(
+        if not is_sqlite(path):
+            return StoreDamaged(
+                f"{path} is not an SQLite database (it does not start as one does): point --db "
+                "/ STUDYCLI_DB at your review database; if this file was it, its reviews are "
+                f"lost: move it aside (mv '{path}' '{path}.damaged') to start a new one{restore}",
+                [NOT_SQLITE],
+            )
+        return StoreDamaged(
             f"{path} is damaged, or not a studycli review database at all (integrity check: "
             f"{problems[0]}): first run `studycli doctor`, which says whether your review "
             f"history can be saved from it; then move it aside (mv '{path}' '{path}.damaged') "
-            f"to start a new one{restore}, or point --db / STUDYCLI_DB at another file"
+            f"to start a new one{restore}, or point --db / STUDYCLI_DB at another file",
+            problems,
         )
     return StoreError(
         f"the review database {path} failed ({exc}), but its integrity check passes: nothing "
         "is damaged; run the command again (`studycli doctor` checks it in full)"
     )
+
+
+NOT_SQLITE = "not an SQLite database: the file does not start with SQLite's header"
+
+
+def is_sqlite(path: Path) -> bool:
+    """Whether the file at `path` starts as an SQLite database does (an empty one counts: SQLite
+    makes a database of it)."""
+    try:
+        with path.open("rb") as handle:
+            start = handle.read(16)
+    except OSError:
+        return True  # unreadable: not for this to say
+    return not start or start == b"SQLite format 3\x00"
 
 
 def _busy(path: Path) -> StoreBusy:

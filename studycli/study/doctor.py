@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from studycli.errors import StoreError
+from studycli.errors import StoreDamaged, StoreError
 
 from . import database
 from .rating import rebuild
@@ -53,6 +53,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         found: dict[str, Any] = {
             "database": str(self.path),
+            "exists": True,
             "integrity_problems": self.integrity,
             "reviews_replayed": self.reviews,
             "cards_compared": self.cards,
@@ -85,8 +86,13 @@ def examine_database(path: Path, *, repair: bool = True) -> Report | None:
     try:  # read-only first: a damaged file (or a dry run) is never written, not even by the
         # checkpoint that closing a writer makes, which would fold its -wal into it
         reader = database.connect_read_only(path)
+    except StoreDamaged as damaged:  # not even its schema reads (or it is no SQLite file)
+        return _unopened(path, damaged)
     except StoreError:  # a schema to upgrade first, or no way to read it so: as before
-        reader = database.connect(path, write=False)
+        try:
+            reader = database.connect(path, write=False)
+        except StoreDamaged as damaged:
+            return _unopened(path, damaged)
     with Store(reader, path) as store:
         report = examine(store, repair=False)
     if repair and report.drifted and not report.integrity:  # only now open it to write
@@ -97,6 +103,21 @@ def examine_database(path: Path, *, repair: bool = True) -> Report | None:
     # after the store is closed: which of the files SQLite keeps beside it are left to move
     salvage = salvage_commands(path) if report.log.complete else []
     return replace(report, salvage=salvage, backups=database.backups(path))
+
+
+def _unopened(path: Path, damaged: StoreDamaged) -> Report:
+    """The report on a file that does not open as a database: nothing of its log reads."""
+    problem = (
+        "it is no SQLite database"
+        if damaged.problems == [database.NOT_SQLITE]
+        else "the file does not open as a database"
+    )
+    return Report(
+        path,
+        integrity=damaged.problems,
+        log=database.LogReading(0, complete=False, problem=problem),
+        backups=database.backups(path),
+    )
 
 
 def examine(store: Store, *, repair: bool = True) -> Report:
