@@ -63,6 +63,32 @@ def test_a_wrong_attempt_fails_shows_the_failing_case_and_records_again(cli, att
     assert _history(cli)[0]["rating"] == 1
 
 
+def test_what_the_attempt_prints_reaches_the_terminal_as_text_not_as_control(
+    cli, attempt, monkeypatch
+):
+    """Escape sequences an attempt prints or raises (clear the screen, the alternate screen,
+    the window's title) are shown written out, a progress bar as its last state, and a
+    traceback wraps rather than losing its line number off the edge of 80 columns."""
+    monkeypatch.setenv("COLUMNS", "80")
+    noisy = attempt(
+        "import sys\n"
+        "def add_one(x):\n"
+        '    sys.stdout.write("\\x1b[2J\\x1b[?1049h\\x1b]0;HACKED\\x07\\n 10%\\r 100%\\n")\n'
+        '    raise ValueError("\\x1b[?25l hidden cursor")\n'
+    )
+    deep = noisy.parent / ("a-folder-name-long-enough-to-push-the-line-number-away" * 2)
+    deep.mkdir()
+    moved = noisy.rename(deep / noisy.name)
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", moved, "--no-record")
+    assert result.exit_code == 1
+    out = result.stdout
+    assert "\x1b" not in out and "\x07" not in out  # no control character at all
+    assert "\\x1b[2J\\x1b[?1049h\\x1b]0;HACKED\\x07" in out
+    assert "100%" in out and "10%" not in out
+    assert "\\x1b[?25l hidden cursor" in out
+    assert "line 4" in " ".join(out.replace("│", " ").split())
+
+
 def test_no_record_leaves_the_log_alone(cli, attempt):
     result = cli(
         "--content", FIXTURE_CONTENT, "solve", "add-one", "--no-record", "--file", attempt(CORRECT)

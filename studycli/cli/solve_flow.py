@@ -7,6 +7,7 @@ files, the isolated check, the rating) is in `solve.py`; this module only talks 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -147,26 +148,46 @@ def outcome_view(outcome: Outcome):
     if outcome.status == "pass":
         return Text(f"✓ passed every case in {outcome.seconds:.2f} s", style="bold green")
     title = {"fail": "✗ failed", "error": "✗ error", "timeout": "✗ timeout"}[outcome.status]
-    parts: list = [Text(outcome.message)]
-    case = solve.failing_case(outcome.message) if outcome.status == "fail" else None
+    message = as_shown(outcome.message)  # the learner's code wrote some of it
+    parts: list = [Text(message)]
+    case = solve.failing_case(message) if outcome.status == "fail" else None
     if case is not None:
         table = Table(show_header=False, box=None, padding=(0, 1))
         table.add_row(Text("call", style="dim"), Text(case.what))
         table.add_row(Text("expected", style="green"), Text(case.expected, style="green"))
         table.add_row(Text("actual", style="red"), Text(case.actual, style="red"))
-        parts = [table, *[Text(line, style="yellow") for line in outcome.message.splitlines()[1:]]]
-    if outcome.traceback:
-        parts.append(Syntax(outcome.traceback.rstrip(), "pytb", theme="ansi_dark"))
+        parts = [table, *[Text(line, style="yellow") for line in message.splitlines()[1:]]]
+    if outcome.traceback:  # wrapped, not cut: a long path hid the line number at 80 columns
+        traceback = as_shown(outcome.traceback.rstrip())
+        parts.append(Syntax(traceback, "pytb", theme="ansi_dark", word_wrap=True))
     if outcome.output.strip():
         parts.append(
             Panel(
-                Text(outcome.output.rstrip()[-2000:]),
+                Text(as_shown(outcome.output).rstrip()[-2000:]),
                 title="your output",
                 title_align="left",
                 border_style="dim",
             )
         )
     return Panel(Group(*parts), title=title, title_align="left", border_style="red")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and line feed
+
+
+def as_shown(text: str) -> str:
+    """`text` that the learner's code wrote (its output, an exception's message), safe to
+    print: each line as a terminal leaves it after carriage returns (a progress bar's last
+    state), and every other control character written out (an escape as \\x1b), so that none
+    reaches the terminal (a printed escape sequence cleared the screen, switched to the
+    alternate screen or hid the cursor after the command ended)."""
+    if "\r" in text:
+        lines = []
+        for line in text.replace("\r\n", "\n").split("\n"):
+            drawn = [part for part in line.split("\r") if part]
+            lines.append(drawn[-1] if drawn else "")
+        text = "\n".join(lines)
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
 
 
 class Hints:
