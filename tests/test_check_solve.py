@@ -461,6 +461,26 @@ def test_a_first_try_pass_offers_good_and_the_learner_may_choose(tmp_path, key, 
     assert _recorded(tmp_path) == [(recorded, "check")]
 
 
+@pytest.mark.parametrize(
+    "key, said, status",
+    [("q", "nothing recorded (q)", 0), ("\x03", "interrupted: nothing was recorded", 130)],
+)
+def test_q_or_ctrl_c_after_a_pass_records_nothing_and_says_so(tmp_path, key, said, status):
+    """The choice after a pass took only Enter, 2, 3 and 4: q did nothing, and Ctrl-C ended
+    the command without a word, the pass unrecorded."""
+    answer = tmp_path / "answer.py"
+    answer.write_text(CORRECT)
+    child = _spawn_solve(tmp_path, "--file", str(answer))
+    child.expect("q: record nothing")
+    child.send(key)
+    child.expect_exact(said)
+    child.expect_exact("studycli solve add-one --no-edit` checks it again to record it")
+    child.expect(pexpect_eof())
+    child.close()
+    assert child.exitstatus == status
+    assert _recorded(tmp_path) == []
+
+
 def test_a_watched_pass_after_a_hint_offers_hard_not_counting_the_starter(tmp_path):
     import time as clock
 

@@ -67,8 +67,13 @@ class Attempt:
         return ", ".join(reasons) if reasons else "first try"
 
 
-def choose_rating(console: Console, attempt: Attempt, getkey: Callable[[], str]) -> Rating:
-    """After a pass: offer Hard, Good and Easy with the graded default on Enter."""
+def choose_rating(console: Console, attempt: Attempt, getkey: Callable[[], str]) -> Rating | None:
+    """After a pass: offer Hard, Good and Easy with the graded default on Enter; None when the
+    learner chooses to record nothing (q).
+
+    Raises:
+        KeyboardInterrupt: Ctrl-C.
+    """
     default = attempt.rating()
     bar = Text()
     for rating in (Rating.Hard, Rating.Good, Rating.Easy):
@@ -76,12 +81,18 @@ def choose_rating(console: Console, attempt: Attempt, getkey: Callable[[], str])
         bar.append(f" {RATING_NAMES[rating]}   ")
     console.print(bar)
     console.print(
-        Text(f"Enter: {RATING_NAMES[default]} ({attempt.how()}) · 2, 3 or 4 to choose", style="dim")
+        Text(
+            f"Enter: {RATING_NAMES[default]} ({attempt.how()}) · 2, 3 or 4 to choose · "
+            "q: record nothing",
+            style="dim",
+        )
     )
     while True:
         key = getkey()
         if key in ENTER:
             return default
+        if key == "q":
+            return None
         if key in ("2", "3", "4"):
             return Rating(int(key))
 

@@ -158,7 +158,16 @@ def _record_check(ctx: typer.Context, card, attempt, path: Path, started: float,
 
     rating = attempt.rating()
     if attempt.outcome.status == "pass" and getkey is not None:
-        rating = choose_rating(stdout(), attempt, getkey)
+        again = f"`studycli solve {card.id} --no-edit` checks it again to record it"
+        try:
+            chosen = choose_rating(stdout(), attempt, getkey)
+        except KeyboardInterrupt:  # (a pass was lost without a word)
+            stdout().print(f"interrupted: nothing was recorded; {again}", soft_wrap=True)
+            raise typer.Exit(130) from None
+        if chosen is None:
+            stdout().print(f"nothing recorded (q); {again}", soft_wrap=True)
+            return
+        rating = chosen
     while True:
         moment = now()
         try:
