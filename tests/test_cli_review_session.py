@@ -553,7 +553,7 @@ def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_p
 
     pressed = keys()
     with Study.open(db, settings) as study:
-        ReviewSession(
+        summary = ReviewSession(
             console, study, content, [card], clock=lambda: NOW, getkey=lambda: next(pressed)
         ).run()
         ratings = [r.rating for r in study.history()[::-1]]
@@ -563,6 +563,7 @@ def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_p
         "review can be undone"
     ) in " ".join(text.split())
     assert ratings == [3, 1]  # both kept: the other session's rating is not rolled back
+    assert summary.reviewed == 1  # the rating that stayed is still this session's (it said 0)
 
 
 def test_a_rating_the_database_is_too_busy_for_keeps_the_card_to_rate_again(tmp_path, monkeypatch):

@@ -417,12 +417,13 @@ class ReviewSession:
         if not self.done:
             self.console.print(Text("nothing to undo in this session", style="yellow"))
             return False
-        entry = self.done.pop()
+        entry = self.done[-1]
         try:
             self.study.undo(entry.id, self.clock())  # type: ignore[arg-type]
         except StudyError as exc:  # e.g. another session has rated the card since
             self.console.print(Text(f"cannot undo: {exc}", style="yellow"))
-            return False
+            return False  # the rating stands, and stays this session's
+        self.done.pop()
         item = next((i for i in self.items if i.id == entry.card_id), None)
         if item is not None:
             from fsrs import Rating
