@@ -146,7 +146,8 @@ def test_cli_filters_choose_the_exported_cards(cli, tmp_path, anki, filters, exp
     result = cli("--content", FIXTURE_CONTENT, "export-anki", out, *options)
 
     assert result.exit_code == 0, result.output
-    assert f"exported {len(expected)} cards" in result.stdout
+    noun = "card" if len(expected) == 1 else "cards"  # (it said "1 cards")
+    assert f"exported {len(expected)} {noun} in 1 deck to" in result.stdout
     anki.import_package(out)
     assert set(notes_by_id(anki)) == expected
 

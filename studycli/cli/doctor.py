@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from studycli.study.labels import counted
+
 from .app import app, options, stdout
 
 
@@ -65,7 +67,7 @@ def _show(report, dry_run: bool) -> None:
         _show_damaged(report)
         return
     console.print(f"integrity check: ok ({where})", soft_wrap=True)
-    replay = f"replayed {report.reviews} reviews of {report.cards} cards"
+    replay = f"replayed {counted(report.reviews, 'review')} of {counted(report.cards, 'card')}"
     if not report.drifted:
         console.print(f"{replay}: every stored card state matches the log")
         return
@@ -93,7 +95,7 @@ def _show_damaged(report) -> None:
     if log is not None and log.complete and report.salvage:
         console.print(
             f"nothing was repaired in it (writing to a damaged file can spread the damage), "
-            f"but its review log still reads in full ({log.reviews:,} reviews): save your "
+            f"but its review log still reads in full ({counted(log.reviews, 'review')}): save your "
             "history and rebuild the database from it with",
             soft_wrap=True,
         )

@@ -34,11 +34,13 @@ def export_anki(
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, kind=kind)
     counts = write_export(cards, content.solutions_dir, out, now())
+    from studycli.study.labels import counted
+
     console = stdout()
     for name, count in counts.items():
-        console.print(f"  {escape(name)}: {count} cards")
+        console.print(f"  {escape(name)}: {counted(count, 'card')}")
     console.print(
-        f"exported {sum(counts.values())} cards in {len(counts)} deck(s) to "
+        f"exported {counted(sum(counts.values()), 'card')} in {counted(len(counts), 'deck')} to "
         f"{escape(str(out))}; in Anki: File > Import",
         soft_wrap=True,
     )

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from studycli.study.labels import counted
+
 from .app import app, options, stdout
 from .context import now, open_study
 
@@ -84,7 +86,8 @@ def export_reviews(
     with open_study(ctx) as study:
         count = study.export_reviews(file)
         missing = study.left_out_of_export()
-    line = f"wrote {count:,} review{'' if count == 1 else 's'} to {'standard output' if to_stdout else escape(str(file))}"
+    line = f"wrote {counted(count, 'review')} to "
+    line += "standard output" if to_stdout else escape(str(file))
     behind = [
         _counted(missing.cram, "cram rating"),
         _counted(missing.suspended or 0, "suspension"),
@@ -103,4 +106,4 @@ def export_reviews(
 
 def _counted(count: int, noun: str) -> str:
     """How many of `noun` ("3 suspensions", "1 suspension"), or "" when none."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}" if count else ""
+    return counted(count, noun) if count else ""

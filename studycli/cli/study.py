@@ -299,10 +299,12 @@ def _print_history(reviews: list[Review], total: int, card: str | None) -> None:
     from .table import Column, print_table
 
     console = stdout()
+    from studycli.study.labels import counted
+
     title = (
-        f"{total:,} reviews"
+        counted(total, "review")
         if len(reviews) == total
-        else f"the latest {len(reviews)} of {total:,} reviews"
+        else f"the latest {len(reviews)} of {counted(total, 'review')}"
     )
     columns = [
         Column("when"),

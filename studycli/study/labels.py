@@ -18,6 +18,11 @@ RATING_NAMES: dict[int, str] = {AGAIN: "Again", HARD: "Hard", GOOD: "Good", EASY
 LEECH_LAPSES = 8  # as Anki: a card forgotten this many times is a leech
 
 
+def counted(count: int, noun: str) -> str:
+    """`count` of `noun`, in words: "1 review", "12,580 reviews", "0 cards"."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def is_leech(state: CardState | None) -> bool:
     return state is not None and state.lapses >= LEECH_LAPSES
 
