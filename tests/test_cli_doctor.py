@@ -10,6 +10,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from studycli.study import database
 from studycli.study import rating as core
 from studycli.study.store import Store
@@ -44,6 +46,27 @@ def test_the_cli_reports_repairs_and_exits_by_health(cli, tmp_path):
 
     report = json.loads(_doctor(cli, path, "--json").stdout)
     assert report["healthy"] and report["drifted"] == [] and report["integrity_problems"] == []
+
+
+@pytest.mark.parametrize("edited", ["{}", '{"card_id": 1, "state": 9}', "[]"])
+def test_a_state_edited_by_hand_sends_the_learner_to_the_doctor_which_repairs_it(
+    cli, tmp_path, edited
+):
+    """`stats` read a stored state the fsrs package cannot (a KeyError's traceback); now it
+    names the card and the doctor, and after the doctor's repair it works."""
+    import sqlite3
+
+    path = tmp_path / "reviews.sqlite3"
+    reviewed(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE cards SET fsrs = ? WHERE card_id = 'add-one'", (edited,))
+    conn.close()
+    stats = cli("--content", FIXTURE_CONTENT, "--db", path, "stats")
+    said = " ".join(stats.stderr.split())
+    assert stats.exit_code == 1 and "Traceback" not in stats.output
+    assert "the stored state of add-one does not read" in said and "studycli doctor" in said
+    assert _doctor(cli, path).exit_code == 0
+    assert cli("--content", FIXTURE_CONTENT, "--db", path, "stats").exit_code == 0
 
 
 def test_the_cli_says_a_damaged_file_is_damaged(cli, tmp_path):

@@ -15,6 +15,7 @@ from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler
 
 from studycli.content.card import Card
+from studycli.errors import StoreError
 
 from . import scheduler as sched
 from .replay import CardReplay
@@ -23,8 +24,21 @@ from .store import CardState, Review, ReviewMethod, Store, parse_time
 
 
 def fsrs_card(state: CardState | None) -> FsrsCard | None:
-    """The fsrs card of a stored state; None for a card never rated."""
-    return FsrsCard.from_json(state.fsrs) if state is not None and state.fsrs else None
+    """The fsrs card of a stored state; None for a card never rated.
+
+    Raises:
+        StoreError: the stored state does not read (edited by hand, or damaged): the doctor
+            rebuilds it from the log.
+    """
+    if state is None or not state.fsrs:
+        return None
+    try:
+        return FsrsCard.from_json(state.fsrs)
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise StoreError(
+            f"the stored state of {state.card_id} does not read ({type(exc).__name__}: {exc}): "
+            "run `studycli doctor`, which rebuilds every card's state from the review log"
+        ) from None
 
 
 def advance(

@@ -27,6 +27,7 @@ from studycli.content.card import Card
 
 from . import scheduler as sched
 from .queue import study_date, study_day_start
+from .rating import fsrs_card
 from .settings import Settings
 from .store import CardState, ReviewMethod, Store, parse_time
 
@@ -171,7 +172,7 @@ def _by_state(pool: Collection[str], states: dict[str, CardState]) -> dict[str, 
     counts = dict.fromkeys(STATES, 0)
     for card_id in pool:
         state = states.get(card_id)
-        card = _fsrs(state)
+        card = fsrs_card(state)
         if state is not None and state.suspended:
             counts["suspended"] += 1
         elif card is None:
@@ -190,7 +191,7 @@ def _forecast(
     due: Counter[date] = Counter()
     for card_id in pool:
         state = states.get(card_id)
-        card = _fsrs(state)
+        card = fsrs_card(state)
         if card is None or (state is not None and state.suspended):
             continue
         due[max(today, day(card.due))] += 1
@@ -241,7 +242,7 @@ def _topics(
             reviews, ok = outcomes.get(item.id, (0, 0))
             passed, total = passed + ok, total + reviews
             state = states.get(item.id)
-            card = _fsrs(state)
+            card = fsrs_card(state)
             if card is not None and state is not None and not state.suspended:
                 recalls.append(scheduler.get_card_retrievability(card, now))
         found.append(
@@ -285,6 +286,3 @@ def _streak(
             break
     return streak
 
-
-def _fsrs(state: CardState | None) -> FsrsCard | None:
-    return FsrsCard.from_json(state.fsrs) if state is not None and state.fsrs else None
