@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import sys
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -957,3 +958,86 @@ def test_a_row_short_of_the_headers_columns_says_so(tmp_path):
         f"{csv}, line 2: the row has 3 of the header's 4 columns: give every column, an empty "
         "one as nothing between two commas (e.g. a trailing comma)"
     )
+
+
+# --- Ctrl-C and a killed import: its helper processes ----------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` forked that are still running (Linux's /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(child) for child in task.read_text().split()]
+    return found
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the helpers are forked on Linux only")
+def test_ctrl_c_during_a_large_import_stops_it_quietly_and_imports_nothing(tmp_path):
+    """Ctrl-C while the replay's workers run: the command says nothing was imported, and no
+    helper prints a traceback (each worker printed a KeyboardInterrupt's)."""
+    import pexpect
+
+    lines = [
+        f"card{card},{1 + (card + day) % 4},{(NOW - timedelta(days=3000 - day)).isoformat()},900"
+        for card in range(600)
+        for day in range(0, 3000, 30)
+    ]  # 60,000 reviews: parsed apart and replayed by workers (PARALLEL_FROM)
+    csv = write_csv(tmp_path / "big.csv", lines)
+    db = tmp_path / "db.sqlite3"
+    env = {**os.environ, "STUDYCLI_DB": str(db), "STUDYCLI_HOME": str(tmp_path / "home")}
+    child = pexpect.spawn(
+        sys.executable, ["-m", "studycli", "import-reviews", str(csv)], env=env,
+        encoding="utf-8", timeout=120,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while len(_children(child.pid)) < min(2, review_io._workers()) and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the replay's workers are there (one core: none come)
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    said = child.before
+    assert "Traceback" not in said and "KeyboardInterrupt" not in said, said
+    assert "interrupted: nothing was imported" in said and child.exitstatus == 130
+    with Store.open(db) as store:
+        assert store.count_reviews() == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the helpers are forked on Linux only")
+def test_a_helper_ignores_ctrl_c_and_dies_with_the_importing_process(tmp_path):
+    """`review_io.helper_of`: Ctrl-C is the importing process's to handle, and a helper of a
+    killed import does not run on (orphans wrote BrokenPipeError tracebacks to the terminal)."""
+    import signal
+    import subprocess
+
+    script = (
+        "import os, sys, time\n"
+        "from studycli.study.review_io import helper_of\n"
+        "parent = os.getpid()\n"
+        "if os.fork() == 0:\n"
+        "    helper_of(parent)\n"
+        "    time.sleep(60)\n"
+        "    os._exit(0)\n"
+        "time.sleep(60)\n"
+    )
+    importing = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 30
+    while not (helpers := _children(importing.pid)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    [helper] = helpers
+    time.sleep(0.5)  # (helper_of has run)
+    os.kill(helper, signal.SIGINT)
+    time.sleep(0.2)
+    assert Path(f"/proc/{helper}").exists()  # ignored
+    importing.kill()
+    importing.wait()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{helper}").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not Path(f"/proc/{helper}").exists() or _zombie(helper)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] == "Z"
+    except OSError:
+        return True

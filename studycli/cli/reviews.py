@@ -39,7 +39,15 @@ def import_reviews(
 
     items = study_items(options(ctx).load().cards.values())
     with open_study(ctx) as study:
-        result = study.import_reviews(file, items, now())
+        try:
+            result = study.import_reviews(file, items, now())
+        except KeyboardInterrupt:  # the import is one transaction: rolled back whole
+            from rich.console import Console
+
+            Console(stderr=True, highlight=False).print(
+                "interrupted: nothing was imported (your log is as it was)"
+            )
+            raise typer.Exit(130) from None
         retention = study.settings.desired_retention
     if as_json:
         import json

@@ -12,6 +12,7 @@ history from elsewhere stays history.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import os
@@ -142,7 +143,9 @@ def _parsed(path: Path, now: datetime | None) -> Iterator[list[tuple]]:
     receiver, sender = context.Pipe(duplex=False)
     gc.freeze()  # (as for the replay's workers: the reader's collections leave them alone)
     try:
-        reader = context.Process(target=_send_chunks, args=(sender, chunks), daemon=True)
+        reader = context.Process(
+            target=_send_chunks, args=(sender, chunks, os.getpid()), daemon=True
+        )
         reader.start()
     finally:
         gc.unfreeze()
@@ -169,8 +172,9 @@ def _parsed(path: Path, now: datetime | None) -> Iterator[list[tuple]]:
         reader.join()
 
 
-def _send_chunks(sender, chunks: partial[Iterator[list[tuple]]]) -> None:
+def _send_chunks(sender, chunks: partial[Iterator[list[tuple]]], parent: int) -> None:
     """In the reader process: each chunk, then None, or the error reading raised."""
+    helper_of(parent)
     try:
         for chunk in chunks():
             sender.send(chunk)
@@ -179,6 +183,23 @@ def _send_chunks(sender, chunks: partial[Iterator[list[tuple]]]) -> None:
         sender.send(exc)
     finally:
         sender.close()
+
+
+def helper_of(parent: int) -> None:
+    """Called first in a process forked to help process `parent` (the import's reader and
+    replay workers): Ctrl-C is the parent's to handle (it stops its helpers; each of them
+    printed a KeyboardInterrupt traceback), and the helper dies with the parent (helpers of
+    a killed import ran on, printing BrokenPipeError tracebacks into the terminal)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError, AttributeError):  # (Linux's; forked helpers are too)
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before that took hold
+        os._exit(1)
 
 
 def _file_size(path: Path) -> int:
@@ -272,7 +293,9 @@ class _Merge:
         replay = partial(_replay, self.scheduler_json, self.schedulers)
         gc.freeze()  # the workers' collections leave the objects they inherit alone (unwritten)
         try:
-            pool = multiprocessing.get_context("fork").Pool(workers)
+            pool = multiprocessing.get_context("fork").Pool(
+                workers, initializer=helper_of, initargs=(os.getpid(),)
+            )
         finally:
             gc.unfreeze()
         with pool:

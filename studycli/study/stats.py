@@ -285,4 +285,3 @@ def _streak(
         else:
             break
     return streak
-
