@@ -793,9 +793,9 @@ def test_a_file_parsed_in_a_reader_process_imports_as_one_read_here(tmp_path, mo
     _parse_apart(monkeypatch)
     send = review_io._send_chunks
 
-    def sending(sender, chunks):  # (in the reader: it leaves a mark with its pid)
+    def sending(sender, chunks, parent):  # (in the reader: it leaves a mark with its pid)
         (tmp_path / "reader").write_text(str(os.getpid()))
-        send(sender, chunks)
+        send(sender, chunks, parent)
 
     monkeypatch.setattr(review_io, "_send_chunks", sending)
     with open_study(apart) as study:
@@ -819,7 +819,7 @@ def test_a_reader_process_that_dies_refuses_the_import_with_a_message(tmp_path, 
     _small_chunks(monkeypatch)
     _parse_apart(monkeypatch)
 
-    def dying(sender, chunks):  # one chunk, then the reader is gone
+    def dying(sender, chunks, parent):  # one chunk, then the reader is gone
         sender.send(next(chunks()))
         os._exit(9)
 

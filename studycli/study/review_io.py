@@ -141,14 +141,13 @@ def _parsed(path: Path, now: datetime | None) -> Iterator[list[tuple]]:
         return
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    gc.freeze()  # (as for the replay's workers: the reader's collections leave them alone)
     try:
-        reader = context.Process(
-            target=_send_chunks, args=(sender, chunks, os.getpid()), daemon=True
-        )
-        reader.start()
+        with forking_helpers():
+            reader = context.Process(
+                target=_send_chunks, args=(sender, chunks, os.getpid()), daemon=True
+            )
+            reader.start()
     finally:
-        gc.unfreeze()
         sender.close()
     try:
         while True:
@@ -185,6 +184,24 @@ def _send_chunks(sender, chunks: partial[Iterator[list[tuple]]], parent: int) ->
         sender.close()
 
 
+@contextlib.contextmanager
+def forking_helpers() -> Iterator[None]:
+    """Around forking the import's helper processes (which call `helper_of` first): their
+    garbage collections leave the objects they inherit alone (frozen: not written, so not
+    copied), and they start with Ctrl-C blocked (one pressed between a fork and `helper_of`
+    was a traceback). This process's Ctrl-C is held meanwhile, and comes once they are
+    forked."""
+    import signal
+
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def helper_of(parent: int) -> None:
     """Called first in a process forked to help process `parent` (the import's reader and
     replay workers): Ctrl-C is the parent's to handle (it stops its helpers; each of them
@@ -193,6 +210,7 @@ def helper_of(parent: int) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # (`forking_helpers`)
     with contextlib.suppress(OSError, AttributeError):  # (Linux's; forked helpers are too)
         import ctypes
 
@@ -291,13 +309,10 @@ class _Merge:
                 yield _replay(self.scheduler_json, self.schedulers, chunk)
             return
         replay = partial(_replay, self.scheduler_json, self.schedulers)
-        gc.freeze()  # the workers' collections leave the objects they inherit alone (unwritten)
-        try:
+        with forking_helpers():
             pool = multiprocessing.get_context("fork").Pool(
                 workers, initializer=helper_of, initargs=(os.getpid(),)
             )
-        finally:
-            gc.unfreeze()
         with pool:
             pending: deque = deque()
             for chunk in chunks:
