@@ -481,6 +481,22 @@ def test_q_or_ctrl_c_after_a_pass_records_nothing_and_says_so(tmp_path, key, sai
     assert _recorded(tmp_path) == []
 
 
+def test_ctrl_c_that_ends_the_editor_checks_and_records_nothing(tmp_path, monkeypatch):
+    """`solve` whose editor a Ctrl-C ends: it says nothing was checked (click's "Aborted!"
+    said nothing of the attempt)."""
+    import time as clock
+
+    monkeypatch.setenv("EDITOR", "sh -c 'sleep 30'")  # (the attempt's path: its $0)
+    monkeypatch.setenv("VISUAL", "")
+    child = _spawn_solve(tmp_path)
+    clock.sleep(1.0)  # the editor runs
+    child.sendintr()
+    child.expect_exact("interrupted: Ctrl-C ended the editor; nothing was checked or recorded")
+    child.expect(pexpect_eof())
+    child.close()
+    assert child.exitstatus == 130 and _recorded(tmp_path) == []
+
+
 def test_a_watched_pass_after_a_hint_offers_hard_not_counting_the_starter(tmp_path):
     import time as clock
 

@@ -202,6 +202,49 @@ def test_an_edited_card_keeps_its_history_and_is_flagged(session, tmp_path):
     assert edited.content_hash != state_before_edit.content_hash
 
 
+def test_ctrl_c_in_an_editor_that_takes_it_is_the_editors(session, tmp_path):
+    """An editor that handles Ctrl-C itself goes on, and its saved answer is checked (the
+    session took the Ctrl-C, killed the editor with its unsaved work, and said a check had
+    not finished)."""
+    answer = tmp_path / "answer.py"
+    answer.write_text("def add_one(x):\n    return x + 1\n")
+    editor = tmp_path / "editor.py"
+    editor.write_text(
+        "import shutil, signal, sys, time\n"
+        "signal.signal(signal.SIGINT, lambda *_: print('editor: Ctrl-C is mine', flush=True))\n"
+        "print('editing', flush=True)\n"
+        "time.sleep(1.5)\n"
+        f"shutil.copy({str(answer)!r}, sys.argv[1])\n"
+    )
+    child = session(EDITOR=f"{sys.executable} {editor}", VISUAL="")
+    child.expect(FRONT)
+    child.send("s")
+    child.expect("editing")
+    child.sendintr()
+    child.expect("editor: Ctrl-C is mine")
+    child.expect("passed every case")
+    child.send("\r")
+    child.expect("Good: due again in")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    assert "did not finish" not in child.before
+
+
+def test_ctrl_c_that_ends_the_editor_checks_nothing_and_keeps_the_card(session, tmp_path):
+    """An editor the Ctrl-C ends: nothing is checked, the message says so (it said a check
+    had not finished), and the card is still there."""
+    child = session(EDITOR="sh -c 'sleep 30'", VISUAL="")  # (the file: its $0)
+    child.expect(FRONT)
+    child.send("s")
+    time.sleep(0.5)  # the editor runs
+    child.sendintr()
+    child.expect("stopped: Ctrl-C ended the editor; nothing was checked")
+    child.send(" ")
+    child.expect("Answer")
+    child.send("q")
+    child.expect(pexpect.EOF)
+
+
 def test_solving_a_coding_card_in_the_session_rates_it_by_the_check(session, tmp_path):
     answer = tmp_path / "answer.py"
     answer.write_text("def add_one(x):\n    return x + 1\n")

@@ -108,20 +108,36 @@ def editor_command(environ: Mapping[str, str] | None = None) -> list[str] | None
 def open_editor(path: Path, command: list[str]) -> None:
     """Run the editor on `path` and wait for it to exit.
 
+    Ctrl-C is the editor's while it runs, as git does: this process ignores it, so that an
+    editor that takes Ctrl-C for itself keeps the learner's work (subprocess.run killed the
+    editor on the KeyboardInterrupt, unsaved text and all).
+
     Raises:
         StudyError: the editor cannot be started or exits with an error.
+        KeyboardInterrupt: the editor itself was ended by the Ctrl-C.
     """
+    import signal
+    import threading
+
     try:
-        result = subprocess.run([*command, str(path)], check=False)
+        editor = subprocess.Popen([*command, str(path)])
     except OSError as exc:
         raise StudyError(
             f"cannot start the editor {command[0]!r} ({exc}): set $EDITOR to an "
             "editor on your PATH, e.g. export EDITOR=nano"
         ) from None
-    if result.returncode != 0:
+    here = threading.current_thread() is threading.main_thread()  # (signals are its alone)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if here else None
+    try:
+        status = editor.wait()
+    finally:
+        if here:
+            signal.signal(signal.SIGINT, previous)
+    if status == -signal.SIGINT:
+        raise KeyboardInterrupt
+    if status != 0:
         raise StudyError(
-            f"the editor {' '.join(command)!r} exited with status "
-            f"{result.returncode}; your file is {path}"
+            f"the editor {' '.join(command)!r} exited with status {status}; your file is {path}"
         )
 
 

@@ -309,6 +309,19 @@ class ReviewSession:
         try:
             path = ensure_attempt(card, self.content)
             edit(self.console, path, self.getkey)
+        except StudyError as exc:  # a broken editor or card ends this attempt, not the session
+            self.console.print(Text(f"error: {exc}", style="bold red"))
+            return
+        except KeyboardInterrupt:  # the editor's own Ctrl-C ended it: no check was started
+            self.console.print(
+                Text(
+                    f"stopped: Ctrl-C ended the editor; nothing was checked ({path.name} is as "
+                    "it was last saved; s opens it again)",
+                    style="yellow",
+                )
+            )
+            return
+        try:
             if is_untouched(card, self.content, path):  # no attempt: nothing checked or shown
                 self.console.print(
                     Text(

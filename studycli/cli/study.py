@@ -121,7 +121,17 @@ def solve(
     started = time.monotonic()
     interactive = sys.stdin.isatty()
     if file is None and not no_edit and not watch:
-        edit(console, path, getkey if interactive else None)
+        try:
+            edit(console, path, getkey if interactive else None)
+        except KeyboardInterrupt:  # the editor's own Ctrl-C ended it
+            from rich.markup import escape
+
+            console.print(
+                f"interrupted: Ctrl-C ended the editor; nothing was checked or recorded "
+                f"({escape(str(path))} is as it was last saved)",
+                soft_wrap=True,
+            )
+            raise typer.Exit(130) from None
     try:
         if watch:
             attempt = watch_file(console, card, content, path, limits)
