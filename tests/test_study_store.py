@@ -68,7 +68,7 @@ def test_the_cli_reports_a_corrupt_database_without_a_traceback(cli, tmp_path):
     path.write_text("not sqlite")
     result = cli("--content", FIXTURE_CONTENT, "--db", path, "due")
     assert result.exit_code == 1
-    assert "not a studycli review database" in result.stderr
+    assert f"{path} is not an SQLite database" in " ".join(result.stderr.split())
     assert "Traceback" not in result.output
 
 
