@@ -63,6 +63,33 @@ def test_due_json_on_a_fresh_database(cli):
     }
 
 
+def test_each_decks_counts_are_what_review_of_that_deck_shows(cli, tmp_path, monkeypatch):
+    """The day's limits apply to each deck on its own, as `review --deck D` applies them (and
+    Anki's deck list counts): with one new card a day, each deck has one, and all has one.
+    The day's new card was given to the first deck, and the other showed 0 new cards where
+    `review --deck numbers` showed one."""
+    config = tmp_path / "settings.toml"
+    config.write_text("new_per_day = 1\nreviews_per_day = 1\n", encoding="utf-8")
+    monkeypatch.setenv("STUDYCLI_CONFIG", str(config))
+    _rate("bias-concept", 4, NOW - timedelta(days=30))  # basics: a review due
+    _rate("poisson-concept", 4, NOW - timedelta(days=30))  # numbers: a review due
+    data = json.loads(run(cli, "due", "--json").stdout)
+    assert (data["due"], data["new"]) == (1, 1)
+    assert data["decks"] == {
+        "basics": {"due": 1, "learning": 0, "new": 1},
+        "numbers": {"due": 1, "learning": 0, "new": 1},
+    }
+    from studycli.content.loader import load_content
+    from studycli.study.api import Study, study_items
+    from studycli.study.settings import load_settings
+
+    cards = load_content(FIXTURE_CONTENT).cards.values()
+    with Study.open(database_path(), load_settings(config)) as study:
+        for deck, counts in data["decks"].items():
+            queue = study.queue([c for c in study_items(cards) if c.deck == deck], NOW)
+            assert (len(queue.review), len(queue.new)) == (counts["due"], counts["new"])
+
+
 def test_due_counts_reviews_learning_and_new_per_deck(cli, monkeypatch):
     _rate("bias-concept", 4, NOW - timedelta(days=30))  # a review card, due by now
     _rate("add-one", 1, NOW - timedelta(minutes=5))  # learning, due a minute later

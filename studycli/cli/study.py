@@ -218,6 +218,8 @@ def due(
 ) -> None:
     """Count what is due now, per deck, and say when the next card falls due.
 
+    A deck's counts are what `studycli review --deck D` shows, the day's limits applied to it
+    alone (as Anki's deck list counts), so the decks' counts can add up to more than all's.
     `--json` prints {"due", "learning", "new", "next_due", "decks": {deck: {...}}}: reviews due
     now, learning cards due now, new cards available today (after the daily limits).
 

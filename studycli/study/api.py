@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from studycli.records import Record
 
-from .queue import CardIndex, Due, Item, ItemT, due_from, leeches
+from .queue import CardIndex, Due, Item, ItemT, due_by_deck, due_from, leeches
 from .settings import Settings
 from .store import CardState, Review, ReviewMethod, Store, parse_time
 
@@ -146,20 +146,21 @@ class Study:
         return self._seen
 
     def due_counts(self, items: Sequence[Item], now: datetime) -> DueCounts:
-        """How many reviews, learning and new items are due now, in all and per deck. `items`
-        are cards' study items, or `StudyItem` rows (`loader.load_study_items`: no card made)."""
-        queue = self._queue(items, now)
-        counted = (("due", queue.review), ("learning", queue.learning), ("new", queue.new))
-        decks = {deck: {name: 0 for name, _ in counted} for deck in sorted({c.deck for c in items})}
-        for name, group in counted:
-            for card in group:
-                decks[card.deck][name] += 1
+        """How many reviews, learning and new items are due now, in all and in each deck on its
+        own (what `review --deck D` shows: the day's limits apply to each, so the decks' counts
+        need not add up to the whole's). `items` are cards' study items, or `StudyItem` rows
+        (`loader.load_study_items`: no card made)."""
+        seen = self._not_new()
+        queue, decks = due_by_deck(self.store, items, now, self.settings, None, seen, self._index)
         return DueCounts(
             due=len(queue.review),
             learning=len(queue.learning),
             new=len(queue.new),
             next_due=self.next_due(items),
-            decks=decks,
+            decks={
+                deck: {"due": len(d.review), "learning": len(d.learning), "new": len(d.new)}
+                for deck, d in decks.items()
+            },
         )
 
     def next_due(self, items: Sequence[Item]) -> datetime | None:

@@ -109,11 +109,7 @@ def due_from(
         index: what the caller keeps of `cards` between queues (see `CardIndex`).
     """
     index = index or CardIndex()
-    day_start = study_day_start(now, settings.day_starts_at, tz)
-    done_today, rated = store.studied_since(day_start)
-    buried = None  # the cloze cards with an item rated today, when siblings are buried
-    if settings.bury_siblings:
-        buried = {family for item_id in rated if (family := _family(item_id))}
+    done_today, buried = _today(store, now, settings, tz)
     wanted = _reviews_left(settings, done_today)
     extra = 0  # reviews read beyond the day's limit, for the siblings that wait
     while True:
@@ -126,6 +122,44 @@ def due_from(
         if read < cap.limit:  # every review due was read
             return due
         extra = max(16, 2 * extra)
+
+
+def due_by_deck(
+    store: Store,
+    cards: Sequence[ItemT],
+    now: datetime,
+    settings: Settings,
+    tz: tzinfo | None = None,
+    seen: AbstractSet[str] | None = None,
+    index: CardIndex[ItemT] | None = None,
+) -> tuple[Due[ItemT], dict[str, Due[ItemT]]]:
+    """What is due at `now` among all of `cards` (as `due_from`), and in each of their decks
+    on its own: what `studycli review --deck D` would show, the day's limits applied to each
+    (as Anki's deck list counts them), so that the decks' counts need not add up to the
+    whole's. One read of the schedule, with every review due in it. See `due_from` for the
+    arguments."""
+    done_today, buried = _today(store, now, settings, tz)
+    schedule = store.schedule(now + LEARN_AHEAD, seen)
+    whole = due_now(cards, schedule, now, settings, done_today, index, buried)
+    decks: dict[str, list[ItemT]] = {}
+    for card in cards:
+        decks.setdefault(card.deck, []).append(card)
+    return whole, {
+        deck: due_now(members, schedule, now, settings, done_today, None, buried)
+        for deck, members in sorted(decks.items())
+    }
+
+
+def _today(
+    store: Store, now: datetime, settings: Settings, tz: tzinfo | None
+) -> tuple[dict[str, int], set[str] | None]:
+    """The ratings so far this study day per queue (`Store.studied_since`), and the cloze
+    cards with an item rated in it, whose siblings wait (None when siblings are not
+    buried)."""
+    done_today, rated = store.studied_since(study_day_start(now, settings.day_starts_at, tz))
+    if not settings.bury_siblings:
+        return done_today, None
+    return done_today, {family for item_id in rated if (family := _family(item_id))}
 
 
 def due_now(
