@@ -360,3 +360,24 @@ def test_one_deletion_of_a_cloze_card_can_be_suspended(cli, content_copy):
     )
     assert cli("--content", content_copy, "unsuspend", "poisson-cloze").exit_code == 0
     assert new() == 6
+
+
+def test_every_command_taking_an_item_id_reads_a_deletions_id_alike(cli, content_copy):
+    """`card#cN` is checked against the card's deletions by every command, as suspend did:
+    `history` said "0 reviews of" a deletion that does not exist, `show` showed the card, and
+    `solve` of a cloze deletion said no card has that id."""
+    write_card(
+        content_copy, "numbers", "poisson-cloze",
+        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::λ}}'\n",
+    )  # fmt: skip
+    for command in (("history", "--card"), ("show",), ("suspend",)):
+        for wrong in ("bias-concept#c1", "poisson-cloze#c3"):
+            result = cli("--content", content_copy, *command, wrong)
+            assert result.exit_code == 1, (command, wrong, result.output)
+            assert f"has no study item {wrong}: it has " in " ".join(result.stderr.split())
+    shown = cli("--content", content_copy, "show", "poisson-cloze#c2")
+    assert shown.exit_code == 0 and "Poisson moments" in shown.stdout
+    solved = cli("--content", content_copy, "solve", "poisson-cloze#c1", "--no-edit")
+    assert solved.exit_code == 1
+    assert "poisson-cloze is a cloze card with no solution to run" in solved.stderr

@@ -270,13 +270,12 @@ def show(
 
     Example: studycli show online-softmax --answer
     """
-    from studycli.content.cloze import split_study_id
     from studycli.content.source import card_starter
 
     from . import render
 
     content = options(ctx).load()
-    card = content.get(split_study_id(card_id)[0])  # a cloze deletion's id: its card
+    card, _ = content.card_of(card_id)  # a cloze deletion's id: its card
     starter = card_starter(card, content.solutions_dir) if card.runnable else None
     stdout().print(render.full(card, with_answer=answer, starter=starter))
 

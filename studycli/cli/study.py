@@ -107,7 +107,7 @@ def solve(
     from .terminal import getkey
 
     content = options(ctx).load()
-    card = content.get(card_id)
+    card, _ = content.card_of(card_id)  # (a cloze deletion's id: its card, not runnable)
     require_runnable(card)
     warm_up(card, content)  # torch's import in the checking worker, while the learner edits
     config = settings()
@@ -293,9 +293,7 @@ def history(
         reviews = study.history(card, limit=limit or None)
         total = study.history_size(card) if limit and len(reviews) == limit else len(reviews)
     if card and not reviews:  # a typo, or a card of the content not studied yet?
-        from studycli.content.cloze import split_study_id
-
-        options(ctx).load().get(split_study_id(card)[0])  # an unknown id: the closest ones
+        options(ctx).load().card_of(card)  # an unknown id: the closest ones
     if as_json:
         import json
 
@@ -381,17 +379,8 @@ def unsuspend(
 def _set_suspended(ctx: typer.Context, card_id: str, suspended: bool) -> None:
     """(Un)suspend a card (every deletion of a cloze card), or one deletion (`card#c2`, as
     `history` shows it)."""
-    from studycli.content.cloze import split_study_id
-    from studycli.errors import StudyError
 
-    base, number = split_study_id(card_id)
-    card = options(ctx).load().get(base)
-    items = card.study_items()
-    if number is not None:
-        items = [item for item in items if item.id == card_id]
-        if not items:
-            known = ", ".join(item.id for item in card.study_items())
-            raise StudyError(f"{card.id} has no study item {card_id}: it has {known}")
+    _, items = options(ctx).load().card_of(card_id)
     with open_study(ctx) as study:
         states = [study.state(item.id) for item in items]
         if all(bool(state and state.suspended) == suspended for state in states):

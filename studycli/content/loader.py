@@ -48,6 +48,28 @@ class Content:
             )
             raise CardNotFound(f"no card with id {card_id!r}{tip}") from None
 
+    def card_of(self, item_id: str) -> tuple[Card, list[Card]]:
+        """The card of a study item's id (a card's own id, or `card#c2` for one deletion of a
+        cloze card), and the study items that id names (every item of the card, for its own
+        id).
+
+        Raises:
+            CardNotFound: no card has that id (with the closest as suggestions), or the card
+                has no such item (with the ones it has).
+        """
+        from .cloze import split_study_id
+
+        base, number = split_study_id(item_id)
+        card = self.get(base)
+        items = card.study_items()
+        if number is None:
+            return card, items
+        named = [item for item in items if item.id == item_id]
+        if not named:
+            known = ", ".join(item.id for item in items)
+            raise CardNotFound(f"{card.id} has no study item {item_id}: it has {known}")
+        return card, named
+
     def select(
         self,
         deck: str | None = None,
