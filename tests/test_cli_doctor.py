@@ -154,14 +154,19 @@ def _run_as_printed(cli, command: str):
     return result
 
 
-def test_the_commands_given_for_damaged_card_states_save_the_whole_history(cli, tmp_path):
+@pytest.mark.parametrize("damaged", ["cards", "reviews_by_time"])
+def test_the_commands_given_for_a_damaged_file_whose_log_reads_save_the_whole_history(
+    cli, tmp_path, damaged
+):
     """Damage only in `cards`: the doctor said "restore a backup ..., or start a new one",
-    which throws the history away, while `export-reviews` read the whole log."""
+    which throws the history away, while `export-reviews` read the whole log. Damage only in
+    the log's time index: the log read whole, but the export read through that index and
+    failed, so no command was given (the export now reads the table itself)."""
     path = tmp_path / "reviews.sqlite3"
     rated_many(path)
     with Store.open(path) as store:  # every review of the schedule (the undone one is not)
         history = sorted((r.reviewed_at, r.card_id, r.rating) for r in store.reviews())
-    damage(path, "cards")
+    damage_leaf(path, damaged) if damaged == "reviews_by_time" else damage(path, damaged)
     result = _doctor(cli, path)
     assert result.exit_code == 1 and "integrity check failed" in result.stdout
     assert "reads in full (300 reviews)" in result.stdout

@@ -494,9 +494,9 @@ class LogReading(Record):
 
 def read_log(conn: sqlite3.Connection, exported: Callable[[], Iterable[object]]) -> LogReading:
     """Read every row of the review log (`reviews` and `undos`) from the tables themselves,
-    no index used, then the schedule's reviews through `exported` (the query
-    `export-reviews` runs, through the indexes it uses): whether a damaged file's history
-    can be saved whole by exporting it.
+    no index used, then the schedule's reviews through `exported` (the query `export-reviews`
+    falls back to where its indexes are damaged): whether a damaged file's history can be
+    saved whole by exporting it.
 
     The log is append-only and its ids (AUTOINCREMENT) run from 1 without a gap, so a review
     lost in a damaged page that SQLite skips without an error still shows as a missing id.

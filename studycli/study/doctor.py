@@ -132,7 +132,7 @@ def examine(store: Store, *, repair: bool = True) -> Report:
     """
     problems = store.integrity_problems()
     if problems:
-        log = database.read_log(store.conn, store.exported_rows)
+        log = database.read_log(store.conn, lambda: store.exported_rows(indexed=False))
         return Report(store.path, integrity=problems, log=log)
     # nothing changes between the comparison and the repair: the write lock when repairing
     # (`examine_database` repairs through a store it opened to write)

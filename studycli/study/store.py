@@ -598,12 +598,20 @@ class Store:
         )
         return self.conn.execute(sql).fetchall()
 
-    def exported_rows(self) -> Iterator[tuple[str, int, str, int | None]]:
+    def exported_rows(self, *, indexed: bool = True) -> Iterator[tuple[str, int, str, int | None]]:
         """(card_id, rating, reviewed_at as stored, duration_ms) of the schedule's reviews, in
-        time order: what `export-reviews` writes."""
+        time order: what `export-reviews` writes. `indexed=False` reads the tables themselves
+        and sorts (slower): the same rows from a file whose indexes are damaged."""
+        if indexed:
+            return self.conn.execute(
+                f"SELECT r.card_id, r.rating, r.reviewed_at, r.duration_ms FROM {_LOG_FROM}"
+                f" WHERE {SCHEDULED} ORDER BY r.reviewed_at, r.id"
+            )
         return self.conn.execute(
-            f"SELECT r.card_id, r.rating, r.reviewed_at, r.duration_ms FROM {_LOG_FROM}"
-            f" WHERE {SCHEDULED} ORDER BY r.reviewed_at, r.id"
+            "SELECT card_id, rating, reviewed_at, duration_ms FROM reviews NOT INDEXED"
+            f" WHERE method != '{ReviewMethod.CRAM}'"
+            " AND id NOT IN (SELECT review_id FROM undos NOT INDEXED)"
+            " ORDER BY reviewed_at, id"
         )
 
     def suspended_count(self) -> int | None:
