@@ -80,9 +80,15 @@ def read_attempt(path: Path) -> str:
             f"{path} is not UTF-8 text (byte {exc.start}): save your attempt as UTF-8 Python source"
         ) from None
     except IsADirectoryError:
-        raise StudyError(f"{path} is a folder: pass the attempt's .py file") from None
+        raise StudyError(
+            f"{path} is a folder, not an attempt: give your attempt's .py file (--file), or "
+            "move the folder away"
+        ) from None
     except FileNotFoundError:
-        raise StudyError(f"{path}: no such file: pass the path of your attempt") from None
+        raise StudyError(
+            f"{path}: no such file (moved or deleted?): give your attempt's path (--file), or "
+            "solve without --file to start again from the starter"
+        ) from None
     except OSError as exc:
         raise StudyError(
             f"cannot read the attempt {path} ({exc.strerror or exc}): make it readable "
