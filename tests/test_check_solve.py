@@ -405,6 +405,7 @@ def test_watch_counts_a_wrong_save_after_the_starter(tmp_path, monkeypatch):
 def test_the_solve_error_for_a_missing_file(cli, tmp_path):
     result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", tmp_path / "nope.py")
     assert result.exit_code == 1 and "no such file" in result.stderr
+    assert "give your attempt's path (--file)" in " ".join(result.stderr.split())
 
 
 def test_require_runnable_raises_a_study_error():
