@@ -221,7 +221,8 @@ def test_a_data_folder_that_cannot_be_created_is_one_line_naming_it(cli, tmp_pat
     blocker = tmp_path / "home"
     blocker.write_text("a file where the data folder should go")
     monkeypatch.setenv("STUDYCLI_HOME", str(blocker))
-    result = cli("--content", FIXTURE_CONTENT, "due")
+    assert cli("--content", FIXTURE_CONTENT, "due").exit_code == 0  # reads: makes nothing
+    result = cli("--content", FIXTURE_CONTENT, "suspend", "add-one")  # writes: makes it
     assert result.exit_code == 1
     [line] = result.stderr.strip().splitlines()
     assert f"cannot create the folder {blocker / 'data'}" in line and f"{blocker} is a file" in line
@@ -487,3 +488,18 @@ def test_read_commands_work_on_a_read_only_medium_and_writers_say_why_not(cli, t
     assert refused.exit_code == 1 and str(path) in refused.stderr
     if how == "mount":
         assert "read-only filesystem" in refused.stderr and "chmod" not in refused.stderr
+
+
+def test_a_command_that_only_reads_makes_no_database_where_there_is_none(cli, tmp_path):
+    """`due`, `stats`, `history`, `list`, `export-reviews` before any review: they show an
+    empty history and make nothing (they made the database and every folder to it, wherever
+    --db pointed); the first command that writes makes it."""
+    from .conftest import FIXTURE_CONTENT
+
+    path = tmp_path / "not" / "yet" / "reviews.sqlite3"
+    for command in (["due"], ["stats"], ["history"], ["list"], ["export-reviews", "-"]):
+        result = cli("--content", FIXTURE_CONTENT, "--db", path, *command)
+        assert result.exit_code == 0, (command, result.output)
+    assert not (tmp_path / "not").exists()
+    assert cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one").exit_code == 0
+    assert path.exists()

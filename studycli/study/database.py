@@ -42,7 +42,8 @@ def connect(path: Path, *, write: bool = True) -> sqlite3.Connection:
         write: the caller will write. The database is then checked to take a write before
             this returns (a review session finds out before its first card, not at its
             first rating, that its ratings could not be saved). False for a command that
-            only reads: where the database, its folder or its -wal and -shm files cannot be
+            only reads: where there is no database yet, an empty one in memory is read (none
+            is made); where the database, its folder or its -wal and -shm files cannot be
             written (a backup on a read-only medium, an immutable file) it is opened
             read-only instead, neither created nor migrated (see `connect_read_only`).
 
@@ -51,7 +52,9 @@ def connect(path: Path, *, write: bool = True) -> sqlite3.Connection:
     """
     if path.is_dir():
         raise StoreError(f"the review database {path} is a folder: pass a file path to --db")
-    if not write and path.exists() and not _can_write(path):
+    if not write and not path.exists():  # nothing reviewed yet: nothing to read, none made
+        return _empty()
+    if not write and not _can_write(path):
         return connect_read_only(path)
     _make_folder(path.parent)
     try:
@@ -62,6 +65,15 @@ def connect(path: Path, *, write: bool = True) -> sqlite3.Connection:
         when_free(lambda: _prepare(conn, path))
         if write:
             _try_a_write(conn, path)
+    return conn
+
+
+def _empty() -> sqlite3.Connection:
+    """An empty review database in memory: what a command that only reads sees where no
+    database is yet (`due`, `stats` before the first review made one, and the folders for
+    it, wherever --db pointed). (Not query-only: a read may stage ids in a temporary table.)"""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrations.migrate(conn)
     return conn
 
 
