@@ -103,3 +103,20 @@ def test_the_whole_contributor_path(cli, content_copy):
     edit(content_copy / "solutions" / "arith.py", "return x + 1\n", "return 1 + x\n")
     code, found = verdicts(cli, content_copy, "--changed")
     assert code == 0 and sorted(found) == ["add-one", "triangle-derivation"]
+
+
+def test_a_solution_module_that_hangs_on_import_is_its_checks_timeout(cli, content_copy):
+    """A loop at a solution module's top level: the run ends within the checks' own limit,
+    the module's checks time out (the worker loaded every module before serving, so the
+    whole run waited ten minutes per worker and then said the worker did not start; a
+    slow import was not counted in the check's time at all)."""
+    import time
+
+    module = content_copy / "solutions" / "arith.py"
+    module.write_text("import time\nwhile True:\n    time.sleep(0.1)\n" + module.read_text())
+    started = time.monotonic()
+    result = cli("--content", content_copy, "check", "add-one", "--timeout", "2", "--json")
+    assert time.monotonic() - started < 60
+    [found] = json.loads(result.stdout)
+    assert result.exit_code == 1 and found["status"] == "timeout", found
+    assert "did not start" not in found["message"]

@@ -34,6 +34,7 @@ import struct
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 _HEADER = struct.Struct(">I")
@@ -416,7 +417,8 @@ def _prepare(config: dict, context: threading.Thread | None = None) -> None:
         with contextlib.suppress(Exception):  # a broken module is the check's to report
             if not torch and _names_torch(folder, name):
                 continue  # a torchless zygote loads only the modules that never name torch
-            module = runner._load_solution(folder, name)
+            with _at_most(SOLUTION_LOAD_LIMIT):
+                module = runner._load_solution(folder, name)
             linecache.getlines(module.__file__)  # what a rejected answer's traceback shows
     if config["device"] == "cuda":
         if context is not None:
@@ -430,6 +432,34 @@ def _prepare(config: dict, context: threading.Thread | None = None) -> None:
         with contextlib.suppress(OSError, AttributeError, ValueError):
             _collapse()
     gc.enable()
+
+
+# A solution module loads in milliseconds. One that takes longer (a loop or a sleep at its top
+# level) is left to its checks, which load it within their own time limit: loaded here, it held
+# up every check of the run until the worker's start-up limit, ten minutes, and then each said
+# that the worker did not start.
+SOLUTION_LOAD_LIMIT = 2.0
+
+
+class _TooSlow(Exception):
+    """A step that `_at_most` stopped."""
+
+
+@contextlib.contextmanager
+def _at_most(seconds: float) -> Iterator[None]:
+    """Stop the block with `_TooSlow` once it has taken `seconds` (a timer's signal, so only
+    where Python code runs: enough for a module's top level)."""
+
+    def stop(*_: object) -> None:
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _names_torch(folder: str, module: str) -> bool:
