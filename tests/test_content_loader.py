@@ -65,6 +65,24 @@ def test_unicode_text_survives(tmp_path):
             lambda t: t.replace("prompt: A question?", "prompt: [1, 2]"),
             "field 'prompt' must be a string",
         ),
+        # a format_version of the wrong type said "upgrade studycli" and hid every other
+        # problem of the card (here the title's)
+        (
+            lambda t: t.replace("title: A title", "title: 42") + 'format_version: "1"\n',
+            "format_version '1' must be a whole number such as 1",
+        ),
+        (
+            lambda t: t.replace("title: A title", "title: 42") + 'format_version: "1"\n',
+            "field 'title' must be a string",
+        ),
+        (lambda t: t + "format_version: 0\n", "format_version 0 is not a version of the card"),
+        (lambda t: t.replace("title: A title", "title: '  '"), "field 'title' is empty"),
+        (lambda t: t + "answer: Another.\n", "duplicate key 'answer' (first on line"),
+        (
+            lambda t: t.replace("prompt: A question?", "prompt: |\n\tA question?"),
+            "indent with spaces, not tabs",
+        ),
+        (lambda t: t + "---\nid: two\n", "one card per file, without `---` lines"),
     ],
 )
 def test_each_schema_problem_has_its_own_message(tmp_path, edit, expected):
@@ -92,7 +110,31 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
 
 
 def test_not_a_mapping(tmp_path):
-    assert any("one YAML mapping" in m for m in problems_for(tmp_path, "- just\n- a list\n"))
+    assert any(
+        "(a YAML mapping), not a list" in m for m in problems_for(tmp_path, "- just\n- a list\n")
+    )
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n"])
+def test_an_empty_file_says_it_holds_no_card(tmp_path, text):
+    """(It said the file must hold a mapping, "not NoneType".)"""
+    assert problems_for(tmp_path, text) == [
+        "the file holds no card: write its fields as `key: value` lines"
+    ]
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda t: t.replace("kind: concept\n", ""), "missing required field 'kind'"),
+        (lambda t: t.replace("title: A title", "title: 42"), "field 'title' must be a string"),
+    ],
+)
+def test_one_problem_is_said_once(tmp_path, edit, expected):
+    """A missing kind also said "kind None must be one of ..."; a title of 42 also said
+    "missing required field 'title'"."""
+    messages = problems_for(tmp_path, edit(GOOD.format(id="the-card")))
+    assert len(messages) == 1 and expected in messages[0], messages
 
 
 def test_not_utf8(tmp_path):

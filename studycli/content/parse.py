@@ -24,19 +24,30 @@ def parse_card(data: Any, path: Path, deck: str) -> tuple[Card | None, list[str]
     Returns the card (None when it is unusable) and every problem found, each a sentence that
     says how to fix it. Cross-card rules (unique ids, `requires`, solutions) live in `lint`.
     """
+    if data is None:
+        return None, ["the file holds no card: write its fields as `key: value` lines"]
     if not isinstance(data, dict):
+        what = "a list" if isinstance(data, list) else "a single value"
         return None, [
-            f"the file must hold one YAML mapping (key: value lines), not {type(data).__name__}"
+            f"the file must hold one card as `key: value` lines (a YAML mapping), not {what}"
         ]
+    problems: list[str] = []
     version = data.get("format_version", FORMAT_VERSION)
-    if isinstance(version, bool) or not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int):
+        problems.append(
+            f"format_version {version!r} must be a whole number such as {FORMAT_VERSION} (or "
+            "leave it out)"
+        )
+    elif version > FORMAT_VERSION:
         return None, [
             f"format_version {version!r} is newer than this studycli reads ({FORMAT_VERSION}): "
             "upgrade studycli (pip install -U studycli)"
         ]
-    if version < 1:
-        return None, [f"format_version {version!r} must be 1 to {FORMAT_VERSION}"]
-    problems: list[str] = []
+    elif version < 1:
+        problems.append(
+            f"format_version {version!r} is not a version of the card format: the versions "
+            f"are 1 to {FORMAT_VERSION} (or leave it out)"
+        )
     for key in sorted(set(data) - FIELDS, key=str):
         close = _closest(str(key))
         problems.append(f"unknown field {key!r}" + (f": did you mean {close!r}?" if close else ""))
@@ -54,10 +65,12 @@ def _check_value(spec: Field, data: dict) -> list[str]:
     key = spec.name
     value = data.get(key)
     problems = []
-    if spec.required and not _is_text(value):
-        problems.append(f"missing required field {key!r} (a non-empty string)")
-    if key not in data:
+    if key not in data or (value is None and spec.required):  # (`key:` alone is None)
+        if spec.required:
+            problems.append(f"missing required field {key!r} (a non-empty string)")
         return problems
+    if spec.required and isinstance(value, str) and not value.strip():
+        return [f"field {key!r} is empty: give it its text"]
     if spec.type is Type.TEXT and not isinstance(value, str):
         problems.append(f"field {key!r} must be a string (use `{key}: |` for multi-line text)")
     elif spec.type is Type.LIST and not (
@@ -93,6 +106,8 @@ def _check_identity(data: dict, path: Path) -> list[str]:
 def _check_kind_rules(data: dict) -> list[str]:
     """The fields a card of its kind must have and must leave out."""
     kind = data.get("kind")
+    if kind is None:
+        return []  # (missing: `_check_value` says so)
     if not isinstance(kind, str) or kind not in {k.value for k in Kind}:
         return [f"kind {kind!r} must be one of: {', '.join(k.value for k in Kind)}"]
     problems = []
