@@ -69,7 +69,10 @@ def _check_value(spec: Field, data: dict) -> list[str]:
         if spec.required:
             problems.append(f"missing required field {key!r} (a non-empty string)")
         return problems
-    if spec.required and isinstance(value, str) and not value.strip():
+    if spec.required and not isinstance(value, str):
+        multi_line = f" (use `{key}: |` for multi-line text)" if spec.type is Type.TEXT else ""
+        return [f"field {key!r} must be a string{multi_line}"]
+    if spec.required and not value.strip():
         return [f"field {key!r} is empty: give it its text"]
     if spec.type is Type.TEXT and not isinstance(value, str):
         problems.append(f"field {key!r} must be a string (use `{key}: |` for multi-line text)")
