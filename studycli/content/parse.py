@@ -64,16 +64,17 @@ def _check_value(spec: Field, data: dict) -> list[str]:
     """The problems with one field's value, whatever the card's kind."""
     key = spec.name
     value = data.get(key)
-    problems = []
-    if key not in data or (value is None and spec.required):  # (`key:` alone is None)
-        if spec.required:
-            problems.append(f"missing required field {key!r} (a non-empty string)")
+    problems: list[str] = []
+    if spec.required:
+        if value is None:  # (missing, or `key:` with nothing after it)
+            return [f"missing required field {key!r} (a non-empty string)"]
+        if not isinstance(value, str):
+            multi_line = f" (use `{key}: |` for multi-line text)" if spec.type is Type.TEXT else ""
+            return [f"field {key!r} must be a string{multi_line}"]
+        if not value.strip():
+            return [f"field {key!r} is empty: give it its text"]
+    if key not in data:
         return problems
-    if spec.required and not isinstance(value, str):
-        multi_line = f" (use `{key}: |` for multi-line text)" if spec.type is Type.TEXT else ""
-        return [f"field {key!r} must be a string{multi_line}"]
-    if spec.required and not value.strip():
-        return [f"field {key!r} is empty: give it its text"]
     if spec.type is Type.TEXT and not isinstance(value, str):
         problems.append(f"field {key!r} must be a string (use `{key}: |` for multi-line text)")
     elif spec.type is Type.LIST and not (
