@@ -230,3 +230,20 @@ def test_help_keeps_each_paragraph_of_a_docstring_whole():
     wide = CliRunner().invoke(whole_app(), ["solve", "--help"], env={"COLUMNS": "400"})
     assert wide.exit_code == 0
     assert "Hard when it took hints or failed runs first (in a terminal you may pick" in wide.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "add-one", "--timeout", "-1"],
+        ["check", "add-one", "--timeout", "0"],
+        ["check", "add-one", "--memory", "1"],
+        ["solve", "add-one", "--no-edit", "--timeout", "0"],
+    ],
+)
+def test_a_limit_that_no_check_can_keep_is_a_usage_error(cli, args):
+    """`--timeout -1` ran every check into "did not finish in -1 s"."""
+    from .conftest import FIXTURE_CONTENT
+
+    result = cli("--content", FIXTURE_CONTENT, *args)
+    assert result.exit_code == 2 and "Invalid value" in result.output, result.output

@@ -74,6 +74,19 @@ def test_checker_and_wrong_answers_are_required(content_copy):
     assert any("lists 1 wrong answer(s) for 'triangle'" in m for m in found)
 
 
+def test_a_named_checker_that_is_not_there_is_named(content_copy):
+    """`check: arith:check_nope`: lint said to define check_add_one or name one with
+    'check:', which the card had done."""
+    card = content_copy / "cards" / "basics" / "add-one.yaml"
+    card.write_text(card.read_text() + "check: arith:check_nope\n")
+    found = messages(content_copy)
+    assert any(
+        "check arith:check_nope: solutions/arith.py defines no function 'check_nope'" in m
+        for m in found
+    ), found
+    assert not any("no checker: define" in m for m in found)
+
+
 def test_every_wrong_answer_declares_its_failure(content_copy):
     module = content_copy / "solutions" / "arith.py"
     source = module.read_text()

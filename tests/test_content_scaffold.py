@@ -95,6 +95,8 @@ def test_new_never_overwrites(cli, content_copy):
     [
         (["concept", "Bad_Id", "--topic", "bias"], "must be kebab-case"),
         (["coding", "2d-thing", "--topic", "bias"], "'2d_thing' is not a Python name"),
+        # (it said "not a Python name; pick an id that starts with a letter")
+        (["coding", "class", "--topic", "bias"], "'class' is a Python keyword"),
         (["concept", "fine-id", "--topic", "biass"], "unknown topic 'biass': did you mean bias"),
         (["concept", "fine-id", "--topic", "bias", "--deck", "Bad Deck"], "must be kebab-case"),
         (["essay", "fine-id", "--topic", "bias"], "Invalid value"),

@@ -85,7 +85,9 @@ def check(
         int | None,
         typer.Option("--jobs", "-j", min=1, help="Checks run at once (default: one per core)."),
     ] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds each check may take.")] = DEFAULT_TIMEOUT,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds each check may take.")
+    ] = DEFAULT_TIMEOUT,
     device: Annotated[
         str,
         typer.Option(
@@ -94,7 +96,7 @@ def check(
         ),
     ] = "cpu",
     memory: Annotated[
-        int, typer.Option(help="Memory cap of each check, in MB.")
+        int, typer.Option(min=64, help="Memory cap of each check, in MB.")
     ] = DEFAULT_MEMORY_MB,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON array, an object per card.")
@@ -170,8 +172,8 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
             if len(skipped) > SKIPPED_NAMED:
                 named += f" and {len(skipped) - SKIPPED_NAMED} more cards"
             Console(stderr=True, highlight=False).print(
-                f"nothing to run for {named}: only coding and derivation cards "
-                "have checkers (`studycli review` studies the others)",
+                f"nothing to run for {named}: only coding cards and derivation cards with a "
+                "`solution:` have checkers (`studycli review` studies the others)",
                 soft_wrap=True,
             )
     try:

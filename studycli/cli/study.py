@@ -69,13 +69,15 @@ def solve(
     timeout: Annotated[
         float | None,
         typer.Option(
+            min=0.1,
             help="Seconds the check may take "
-            f"(default: check_timeout in settings, {Settings().check_timeout:g})."
+            f"(default: check_timeout in settings, {Settings().check_timeout:g}).",
         ),
     ] = None,
     memory: Annotated[
         int | None,
         typer.Option(
+            min=64,
             help="Memory cap of the check in MB "
             f"(default: check_memory_mb in settings, {Settings().check_memory_mb})."
         ),

@@ -94,11 +94,15 @@ def _lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[Car
     elif (
         read_module(solutions_dir, check.module) if check.module != ref.module else info
     ).function(check.function) is None:
+        named = card.check is not None
         problems.append(
             where.problem(
                 card,
                 ("check", "solution"),
-                f"no checker: define check_{ref.function}(impl, device='cpu') "
+                f"check {check}: solutions/{check.module}.py defines no function "
+                f"{check.function!r}"
+                if named
+                else f"no checker: define check_{ref.function}(impl, device='cpu') "
                 f"in solutions/{ref.module}.py, or name one with 'check:'",
             )
         )

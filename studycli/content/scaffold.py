@@ -69,7 +69,13 @@ def plan_card(content: Content, kind: Kind, card_id: str, topic: str, deck: str 
     if not ID_PATTERN.match(request.deck):
         raise ContentError(f"deck {request.deck!r} must be kebab-case, like the deck folders")
     if kind is Kind.CODING:
-        if not request.module.isidentifier() or keyword.iskeyword(request.module):
+        if keyword.iskeyword(request.module):
+            raise ContentError(
+                f"a coding card's id names its solution module: {request.module!r} is a Python "
+                f"keyword, which cannot be a module's name; pick another id (e.g. "
+                f"{card_id}-count)"
+            )
+        if not request.module.isidentifier():
             raise ContentError(
                 f"a coding card's id names its solution module: {request.module!r} is not a "
                 "Python name; pick an id that starts with a letter"
