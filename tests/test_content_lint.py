@@ -87,6 +87,23 @@ def test_a_named_checker_that_is_not_there_is_named(content_copy):
     assert not any("no checker: define" in m for m in found)
 
 
+def test_a_table_key_no_card_solves_is_a_typo_lint_names(content_copy):
+    """`CORRECT_VARIANTS = {"add_on": [...]}`: lint and check passed, and the variants were
+    never run."""
+    module = content_copy / "solutions" / "arith.py"
+    module.write_text(
+        module.read_text() + "\n\ndef _variant(x):\n    return 1 + x\n\n\n"
+        'CORRECT_VARIANTS = {"add_on": [_variant]}\n'
+    )
+    found = [(p.path.name, p.line, p.message) for p in lint(load_content(content_copy))]
+    [(name, line, message)] = [f for f in found if "CORRECT_VARIANTS" in f[2]]
+    assert name == "arith.py" and line == len(module.read_text().splitlines())
+    assert message == (
+        "CORRECT_VARIANTS['add_on']: no card's solution is arith:add_on, so check never runs "
+        "these: did you mean 'add_one'?"
+    )
+
+
 def test_every_wrong_answer_declares_its_failure(content_copy):
     module = content_copy / "solutions" / "arith.py"
     source = module.read_text()

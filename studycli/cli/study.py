@@ -79,7 +79,7 @@ def solve(
         typer.Option(
             min=64,
             help="Memory cap of the check in MB "
-            f"(default: check_memory_mb in settings, {Settings().check_memory_mb})."
+            f"(default: check_memory_mb in settings, {Settings().check_memory_mb}).",
         ),
     ] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Do not record a review.")] = False,

@@ -57,6 +57,7 @@ def lint(content: Content) -> list[CardProblem]:
             problems += _lint_solution(card, content.solutions_dir, where)
     problems += _lint_cycles(content, where)
     problems += _lint_orphans(content, unloaded)
+    problems += _lint_tables(content, unloaded)
     problems += _lint_imports(content)
     return sorted(problems, key=lambda p: (str(p.path), p.line or 0))
 
@@ -99,8 +100,7 @@ def _lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[Car
             where.problem(
                 card,
                 ("check", "solution"),
-                f"check {check}: solutions/{check.module}.py defines no function "
-                f"{check.function!r}"
+                f"check {check}: solutions/{check.module}.py defines no function {check.function!r}"
                 if named
                 else f"no checker: define check_{ref.function}(impl, device='cpu') "
                 f"in solutions/{ref.module}.py, or name one with 'check:'",
@@ -293,6 +293,43 @@ def _lint_orphans(content: Content, unloaded: list[Path]) -> list[CardProblem]:
         CardProblem(path, "orphan solution module: no card names it in 'solution' or 'check'")
         for path in orphans
     ]
+
+
+def _lint_tables(content: Content, unloaded: list[Path]) -> list[CardProblem]:
+    """A name in a module's WRONG_ANSWERS or CORRECT_VARIANTS that no card's `solution` in it
+    is: a typo whose entries `check` never runs (a variant list keyed 'my_codin' passed lint
+    and check, and was never tried). A name a card file that did not load mentions is left
+    out: that card's problem is the one to fix."""
+    solved: dict[str, set[str]] = {}
+    for card in content.cards.values():
+        if card.solution is not None:
+            solved.setdefault(card.solution.module, set()).add(card.solution.function)
+    # a card whose solution names another module by mistake has that problem said already
+    anywhere = {name for functions in solved.values() for name in functions}
+    texts = [_text(path) for path in unloaded]
+    problems = []
+    for module, functions in sorted(solved.items()):
+        if not module_path(content.solutions_dir, module).is_file():
+            continue  # (the card's own problem)
+        try:
+            info = read_module(content.solutions_dir, module)
+        except SyntaxError:
+            continue  # (said by `_lint_solution`)
+        for table in ("WRONG_ANSWERS", "CORRECT_VARIANTS"):
+            for name, line in info.table_lines(table).items():
+                if name in anywhere or any(re.search(rf"\b{re.escape(name)}\b", t) for t in texts):
+                    continue
+                close = difflib.get_close_matches(name, sorted(functions), n=1)
+                fix = f"did you mean {close[0]!r}?" if close else "name a card's solution function"
+                problems.append(
+                    CardProblem(
+                        info.path,
+                        f"{table}[{name!r}]: no card's solution is {module}:{name}, so check "
+                        f"never runs these: {fix}",
+                        line,
+                    )
+                )
+    return problems
 
 
 def _unloaded_cards(content: Content) -> list[Path]:

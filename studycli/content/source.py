@@ -34,7 +34,14 @@ class ModuleInfo:
         """For `WRONG_ANSWERS` or `CORRECT_VARIANTS`: the expressions listed per function name,
         in order. Reads `TABLE = {"f": [a, b]}` and `TABLE["f"] = [a, b]` at module top level;
         the last assignment wins."""
-        found: dict[str, list[ast.expr]] = {}
+        return {name: entries for name, (entries, _) in self._table(table).items()}
+
+    def table_lines(self, table: str) -> dict[str, int]:
+        """The line where each function name of `tables(table)` is given its entries."""
+        return {name: line for name, (_, line) in self._table(table).items()}
+
+    def _table(self, table: str) -> dict[str, tuple[list[ast.expr], int]]:
+        found: dict[str, tuple[list[ast.expr], int]] = {}
         for node in self.tree.body:
             if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
                 continue
@@ -47,14 +54,14 @@ class ModuleInfo:
                 ):
                     for key, value in zip(node.value.keys, node.value.values):
                         if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                            found[key.value] = _elements(value)
+                            found[key.value] = (_elements(value), key.lineno)
                 elif (
                     isinstance(target, ast.Subscript)
                     and isinstance(target.value, ast.Name)
                     and target.value.id == table
                     and isinstance(target.slice, ast.Constant)
                 ):
-                    found[str(target.slice.value)] = _elements(node.value)
+                    found[str(target.slice.value)] = (_elements(node.value), node.lineno)
         return found
 
     def listed(self, table: str) -> dict[str, int]:
