@@ -157,3 +157,27 @@ def test_a_changed_card_file_that_does_not_load_fails_the_check(cli, repo):
         "cards/basics/add-one.yaml: changed, and not a card that loads: `studycli lint` says why"
         in result.stderr
     )
+
+
+def test_a_published_cards_id_renamed_fails_the_check(cli, repo):
+    """`git mv` of a card on main to a new id, the id changed to match: lint and `check
+    --changed` passed, and every learner's history of the card would have stayed behind."""
+    old = repo / "cards" / "basics" / "bias-concept.yaml"
+    new = old.with_name("neuron-bias.yaml")
+    git(repo, "mv", str(old), str(new))
+    new.write_text(new.read_text().replace("id: bias-concept", "id: neuron-bias"))
+    git(repo, "commit", "-q", "-am", "a better id")
+    assert changed_cards(load_content(repo)).renamed == (("bias-concept", "neuron-bias"),)
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 1
+    said = " ".join(result.stderr.split())
+    assert "card ids renamed: bias-concept -> neuron-bias." in said
+    assert "Keep the id (change the title instead)" in said
+
+
+def test_a_card_moved_to_another_deck_keeps_its_id_and_passes(repo):
+    """Moving a file between decks keeps its name, so its id: no rename."""
+    old = repo / "cards" / "basics" / "bias-concept.yaml"
+    git(repo, "mv", str(old), str(repo / "cards" / "numbers" / old.name))
+    git(repo, "commit", "-q", "-m", "another deck")
+    assert changed_cards(load_content(repo)).renamed == ()

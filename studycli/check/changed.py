@@ -31,6 +31,7 @@ class Changed:
     note: str
     base: str | None = None  # the commit compared with; None when every card is checked
     broken: tuple[Path, ...] = ()  # changed card files that did not load (lint says why)
+    renamed: tuple[tuple[str, str], ...] = ()  # (old id, new id) of card files git saw moved
 
 
 def changed_cards(content: Content, ref: str | None = None) -> Changed:
@@ -68,7 +69,29 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         card for card in everything if card.path.resolve() in paths or module_names(card) & modules
     ]
     broken = tuple(sorted({p.path for p in content.problems if p.path.resolve() in paths}))
-    return Changed(chosen, f"{described}: {len(chosen)} card(s) to check", base, broken)
+    renamed = _renamed_ids(repo, base, content.root.resolve() / "cards")
+    return Changed(chosen, f"{described}: {len(chosen)} card(s) to check", base, broken, renamed)
+
+
+def _renamed_ids(repo: Path, base: str, cards: Path) -> tuple[tuple[str, str], ...]:
+    """(old id, new id) of each card file git finds renamed since `base` under another name
+    (a card's file is named by its id): a published id changed, which leaves every learner's
+    history of it behind. A file moved to another deck, its name kept, is not one."""
+    listed = _git(repo, "diff", "--name-status", "-M", "-z", base, "--") or ""
+    fields = listed.split("\0")
+    found = []
+    index = 0
+    while index < len(fields) - 1:
+        status = fields[index]
+        if status.startswith(("R", "C")):
+            old, new = (repo / fields[index + 1]).resolve(), (repo / fields[index + 2]).resolve()
+            index += 3
+            cards_both = all(p.suffix == ".yaml" and cards in p.parents for p in (old, new))
+            if status.startswith("R") and cards_both and old.stem != new.stem:
+                found.append((old.stem, new.stem))
+        else:
+            index += 2
+    return tuple(found)
 
 
 def _base(repo: Path, ref: str | None) -> tuple[str | None, str]:

@@ -216,6 +216,14 @@ def _changed(content, refs: list[str]):
 
         shown = ", ".join(str(shown_path(path, content.root)) for path in found.broken)
         raise StudyError(f"{shown}: changed, and not a card that loads: `studycli lint` says why")
+    if found.renamed:
+        moved = ", ".join(f"{old} -> {new}" for old, new in found.renamed)
+        raise StudyError(
+            f"card ids renamed: {moved}. An id is the key of every learner's review history: "
+            "renamed, the old one's reviews stay behind and the card starts again as new. Keep "
+            "the id (change the title instead); a card that is truly another gets a new file "
+            "beside the old one, which is removed on its own"
+        )
     return found.cards
 
 
