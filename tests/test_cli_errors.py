@@ -118,3 +118,25 @@ def test_a_non_utf8_output_keeps_what_a_cards_maths_means():
     text = " ".join(shipped.split())
     assert "Every exponent is <= 0" in text and "+ sum_j exp(b_j - m_new)" in text
     assert "?" not in text  # nothing of it lost (the card has no "?" of its own)
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (["check", "no-such-id", "--json"], "no card with id 'no-such-id'"),
+        (["history", "--card", "no-such-id", "--json"], "no card with id 'no-such-id'"),
+        (["import-reviews", "missing.csv", "--json"], "missing.csv"),
+    ],
+)
+def test_an_error_under_json_is_json_on_stdout_too(cli, tmp_path, monkeypatch, args, said):
+    """A script reading a --json command's stdout got nothing at all on an error (the message
+    was on stderr only): now {"error": message} there, the same line on stderr, exit 1."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    result = cli("--content", FIXTURE_CONTENT, *args)
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)["error"]
+    assert said in error and said in " ".join(result.stderr.split())
+    plain = cli("--content", FIXTURE_CONTENT, *[a for a in args if a != "--json"])
+    assert plain.exit_code == 1 and plain.stdout == ""

@@ -21,8 +21,10 @@ from studycli.records import Record
 
 
 class _Group(TyperGroup):
-    """Renders a `StudyError` from any command as one short line on stderr, exit 1; gives each
-    command's help its paragraphs whole (see `_reflowed`)."""
+    """Renders a `StudyError` from any command as one short line on stderr, exit 1 (and, for
+    a command given --json, as {"error": message} on stdout too, so that a script reading
+    stdout gets JSON whatever happened); gives each command's help its paragraphs whole (see
+    `_reflowed`)."""
 
     def get_command(self, ctx: typer.Context, cmd_name: str):  # type: ignore[override]
         command = super().get_command(ctx, cmd_name)
@@ -31,10 +33,16 @@ class _Group(TyperGroup):
         return command
 
     def invoke(self, ctx: typer.Context):  # type: ignore[override]
+        # the command's own arguments, read before the group hands them over (and clears them)
+        given = (*getattr(ctx, "_protected_args", ()), *ctx.args)
         try:
             return super().invoke(ctx)
         except StudyError as exc:
             Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+            if "--json" in given:
+                import json
+
+                print(json.dumps({"error": str(exc)}))
             raise typer.Exit(1) from None
 
 
