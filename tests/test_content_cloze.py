@@ -54,9 +54,16 @@ def test_reveal_marks_the_asked_deletion():
         ("no deletion here", "at least one deletion"),
         ("a {{c1::x}} and {{c3::y}}", "skip a number"),
         ("a {{c1::}} b", "hides nothing"),
-        ("a {{c1::x}} b }}", "unbalanced"),
-        ("a {{c1::x {{c2::y}} }}", "nested"),
+        ("a {{c1::x}} b }}", "malformed deletion 'b }}'"),
+        # the nested one is c2, inside c1 (it said c1 was nested, and added an "unbalanced")
+        ("a {{c1::x {{c2::y}} }}", "deletion c2 is inside c1: deletions cannot nest"),
         ("a {{c0::x}}", "numbered from c1"),
+        # a lone deletion mistyped said "needs at least one deletion"
+        ("a {{c1::one or two} dims", "malformed deletion '{{c1::one or two} dims'"),
+        ("a {{c1:x}}", "malformed deletion '{{c1:x}}'"),
+        ("a {{ c1::x }}", "malformed deletion '{{ c1::x }}'"),
+        ("a {C1::x}}", "malformed deletion '{C1::x}}'"),
+        ("a {{c1::x::h::extra}}", "deletion c1 has '::' in its hint"),
     ],
 )
 def test_lint_names_each_syntax_problem(text, problem):

@@ -40,28 +40,36 @@ def numbers(text: str) -> list[int]:
 def problems(text: str) -> list[str]:
     """What is wrong with the cloze syntax of `text`, each with its fix."""
     found = deletions(text)
+    odd = _malformed(text)
+    written = "{{c1::the hidden text}} (optionally {{c1::text::hint}})"
     if not found:
-        return [
-            "a cloze card needs at least one deletion in its prompt, "
-            "written {{c1::the hidden text}} (optionally {{c1::text::hint}})"
-        ]
+        if odd is not None:  # (it said "needs at least one deletion", of a deletion mistyped)
+            return [f"malformed deletion {odd!r}: write it {written}"]
+        return [f"a cloze card needs at least one deletion in its prompt, written {written}"]
     issues = []
+    nested = False
     for deletion in found:
+        name = f"c{deletion.number}"
         if deletion.number < 1:
-            issues.append(f"deletion c{deletion.number} must be numbered from c1")
+            issues.append(f"deletion {name} must be numbered from c1")
         if not deletion.text.strip():
-            issues.append(
-                f"deletion c{deletion.number} hides nothing: put text after 'c{deletion.number}::'"
-            )
+            issues.append(f"deletion {name} hides nothing: put text after '{name}::'")
         if "{{" in deletion.text:
+            nested = True
+            inner = re.search(r"\{\{\s*c(\d+)", deletion.text)
+            other = f"deletion c{inner.group(1)}" if inner else "a deletion"
             issues.append(
-                f"deletion c{deletion.number} is nested inside another: close it with }} first"
+                f"{other} is inside {name}: deletions cannot nest; close {name} with }}}} "
+                "before the next one opens"
             )
-    stray = re.sub(DELETION, "", text)
-    if "{{" in stray or "}}" in stray:
+        if deletion.hint is not None and "::" in deletion.hint:
+            issues.append(
+                f"deletion {name} has '::' in its hint: one hint at most, {{{{{name}::text::hint}}}}"
+            )
+    if odd is not None and not nested:
         issues.append(
-            "unbalanced or malformed deletion: each is {{cN::text}} with N a number, "
-            "opened with {{ and closed with }}"
+            f"malformed deletion {odd!r}: each is {{{{cN::text}}}} with N a number, opened with "
+            "{{ and closed with }}"
         )
     expected = list(range(1, len(numbers(text)) + 1))
     if numbers(text) != expected and not issues:
@@ -70,6 +78,25 @@ def problems(text: str) -> list[str]:
             "(each number is one study item)"
         )
     return issues
+
+
+# What looks like a deletion gone wrong, in a prompt with its well-formed deletions taken out:
+# a pair of braces, or one brace before c and a number (`{c1::`, `{{ c1::`, `{{C1:`).
+_SUSPECT = r"\{\{|\}\}|\{\s*[cC]\s*\d+\s*:"
+
+
+def _malformed(text: str) -> str | None:
+    """The first stretch of `text` outside its well-formed deletions that looks like a
+    deletion gone wrong (up to 30 characters of it, as written), or None."""
+    spans = [m.span() for m in re.finditer(DELETION, text)]
+    for found in re.finditer(_SUSPECT, text):
+        start = found.start()
+        if any(a <= start < b for a, b in spans):
+            continue
+        if text[start] == "}":  # a closing pair: show what leads up to it
+            start = max(start - 20, max((b for _, b in spans if b <= start), default=0))
+        return " ".join(text[start : start + 30].split())
+    return None
 
 
 def blank(text: str, number: int | None, mask: Callable[[Deletion], str] | None = None) -> str:
