@@ -174,6 +174,21 @@ def test_check_run_goes_on_past_hangs_crashes_and_blowups(trouble):
     )
 
 
+def test_a_checker_that_hangs_is_said_as_the_references_problem_first():
+    """A checker that hangs times out on every candidate: the reference's timeout comes first
+    (it came after the variant's and the wrong answers'), and the wrong answers are not said
+    to be rejected "but not for their mistake" (a timeout is no rejection)."""
+    hung = Outcome("timeout", "did not finish in 3 s: an infinite loop?", 3.0)
+    found = [
+        (job(FIXTURE_CONTENT, Candidate(kind, "add_one", "arith", fails_with=expected)), hung)
+        for kind, expected in (("wrong", "expected -2"), ("variant", None), ("reference", None))
+    ]
+    result = verdict("add-one", found)
+    assert result.status == "timeout"
+    assert result.message.startswith("the reference should pass but got timeout")
+    assert "not for its mistake" not in result.message
+
+
 def test_a_pass_whose_correct_answer_checks_slowly_says_so():
     """The learner waits for a correct answer's check at every attempt: a card whose reference
     or variant takes longer than SLOW_CHECK still passes, with a note naming the slowest."""

@@ -207,7 +207,12 @@ def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
         result.message = "; ".join(broken) + " (the card's checks could not run)"
         return result
     problems: list[tuple[str, str]] = []
-    for job, outcome in results:
+    # a reference that does not pass (a checker that hangs or raises, say) is the cause to
+    # read first, and the wrong answers' rejections then say nothing of their mistakes
+    reference_passes = all(
+        o.status == "pass" for job, o in results if job.candidate.kind == "reference"
+    )
+    for job, outcome in sorted(results, key=lambda found: _ORDER.get(found[0].candidate.kind, 2)):
         name = _name(job.candidate, outcome)
         if job.candidate.expect_pass and outcome.status != "pass":
             problems.append(
@@ -215,7 +220,7 @@ def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
             )
         elif not job.candidate.expect_pass and outcome.status == "pass":
             problems.append(("fail", f"{name} should fail but the checker accepted it"))
-        elif _rejected_for_another_reason(job.candidate, outcome):
+        elif reference_passes and _rejected_for_another_reason(job.candidate, outcome):
             problems.append(
                 (
                     "fail",
@@ -239,6 +244,9 @@ def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
         result.message = f"{accepted}; starter and {kinds.count('wrong')} wrong answer(s) rejected"
         result.message += _slow(results)
     return result
+
+
+_ORDER = {"reference": 0, "variant": 1, "code": 2, "wrong": 3}  # problems said in this order
 
 
 def _slow(results: list[tuple[Job, Outcome]]) -> str:
