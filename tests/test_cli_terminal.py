@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 import pexpect
+import pytest
 
 from .conftest import REPO_ROOT
 
@@ -58,3 +59,31 @@ def test_keys_typed_ahead_are_read_one_by_one_and_not_echoed():
 def test_an_escape_sequence_and_a_wide_character_are_one_key_each():
     shown, read = _session("\x1b[Aé\x1bOPx", 4)
     assert read == r"['\x1b[A', 'é', '\x1bOP', 'x']"
+
+
+@pytest.mark.parametrize("width", [40, 54, 55, 100])
+def test_the_rating_keys_wrap_between_keys_never_inside_one(width):
+    """At 40 columns "3  Good" ended one line and its interval "10m" began the next."""
+    from rich.console import Console
+
+    from studycli.cli.render import KeyBar
+
+    console = Console(record=True, width=width, color_system=None)
+    options = [("1", "Again 1m"), ("2", "Hard 6m"), ("3", "Good 10m"), ("4", "Easy 7d")]
+    console.print(KeyBar([(key, words, "bold reverse") for key, words in options]))
+    lines = console.export_text().splitlines()
+    shown = [f" {key}  {words}" for key, words in options]
+    assert all(len(line) <= width for line in lines)
+    assert [part for line in lines for part in _options_in(line, shown)] == shown
+    assert len(lines) == (1 if width >= 55 else 2)  # 55: the four side by side
+
+
+def _options_in(line: str, options: list[str]) -> list[str]:
+    """The options `line` is made of, in order (each as shown, three spaces apart)."""
+    found, rest = [], line.rstrip()
+    while rest:
+        match = next((o for o in options if rest.startswith(o)), None)
+        assert match is not None, f"not an option: {rest!r} (line {line!r})"
+        found.append(match)
+        rest = rest[len(match) :].removeprefix("   ")
+    return found

@@ -47,6 +47,26 @@ class _Header:
             yield Text.assemble(" ", self.where)
 
 
+class KeyBar:
+    """Keys and what each does (` 3 ` in its style, then " Good 10m"), on as few lines as the
+    width allows, a line never ending inside one (at 40 columns "Good" was left on one line
+    and its interval "10m" began the next)."""
+
+    def __init__(self, keys: list[tuple[str, str, str]]) -> None:
+        self.keys = [  # (key, what it does, the key's style)
+            Text.assemble((f" {key} ", style), f" {words}") for key, words, style in keys
+        ]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        line, gap = Text(), "   "
+        for key in self.keys:
+            if line.cell_len and line.cell_len + len(gap) + key.cell_len > options.max_width:
+                yield line
+                line = Text()
+            line = Text.assemble(line, gap, key) if line.cell_len else key.copy()
+        yield line
+
+
 def prompt(card: Card) -> RenderableType:
     """The question; for a cloze card its text with the deletion being asked blanked."""
     text = card.prompt

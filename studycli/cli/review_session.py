@@ -282,20 +282,23 @@ class ReviewSession:
             return self._rate(shown, shown.check_rating())
         return False
 
-    def _rating_bar(self, card: Card, allowed: tuple[Rating, ...] | None = None) -> Text:
+    def _rating_bar(self, card: Card, allowed: tuple[Rating, ...] | None = None) -> render.KeyBar:
         """The rating keys (all by default), each with the interval it gives (when the session
         reschedules)."""
         from fsrs import Rating
 
         intervals = self.study.preview(card, self.clock()) if self.reschedule else {}
-        bar = Text()
-        for rating in allowed or tuple(Rating):
-            bar.append(f" {int(rating)} ", style=f"bold reverse {RATING_STYLE[int(rating)]}")
-            bar.append(f" {RATING_NAMES[rating]}")
-            if rating in intervals:
-                bar.append(f" {format_interval(intervals[rating])}")
-            bar.append("   ")
-        return bar
+        return render.KeyBar(
+            [
+                (
+                    str(int(rating)),
+                    RATING_NAMES[rating]
+                    + (f" {format_interval(intervals[rating])}" if rating in intervals else ""),
+                    f"bold reverse {RATING_STYLE[int(rating)]}",
+                )
+                for rating in allowed or tuple(Rating)
+            ]
+        )
 
     def _solve(self, shown: _Card) -> None:
         from fsrs import Rating

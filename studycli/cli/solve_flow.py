@@ -75,11 +75,10 @@ def choose_rating(console: Console, attempt: Attempt, getkey: Callable[[], str])
         KeyboardInterrupt: Ctrl-C.
     """
     default = attempt.rating()
-    bar = Text()
-    for rating in (Rating.Hard, Rating.Good, Rating.Easy):
-        bar.append(f" {int(rating)} ", style="bold reverse")
-        bar.append(f" {RATING_NAMES[rating]}   ")
-    console.print(bar)
+    from .render import KeyBar
+
+    choices = (Rating.Hard, Rating.Good, Rating.Easy)
+    console.print(KeyBar([(str(int(r)), RATING_NAMES[r], "bold reverse") for r in choices]))
     console.print(
         Text(
             f"Enter: {RATING_NAMES[default]} ({attempt.how()}) · 2, 3 or 4 to choose · "
