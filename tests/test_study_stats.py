@@ -256,6 +256,25 @@ def _busy_stats() -> core.Stats:
     )
 
 
+@pytest.mark.parametrize("width, per_day", [(80, 2), (40, 1), (30, 1)])
+def test_a_column_chart_is_drawn_for_the_width_it_is_printed_at(width, per_day):
+    """Two characters a day where they fit, else one, else the latest days that fit: at 40
+    columns the 67-column chart wrapped, its bars and axis spilling onto other lines."""
+    from datetime import date, timedelta
+
+    from studycli.cli.charts import column_chart
+
+    days = [date(2025, 3, 1) + timedelta(days=i) for i in range(30)]
+    values = [(i * 7) % 13 for i in range(30)]
+    console = Console(width=width, record=True, color_system=None)
+    console.print(column_chart(values, days))
+    lines = console.export_text().splitlines()
+    assert len(lines) == 6 + 2 and max(len(line) for line in lines) <= width  # nothing wrapped
+    axis = next(line for line in lines if "└" in line)
+    assert len(axis.split("└")[1]) == min(per_day * 30, width - 4)  # the days it shows
+    assert lines[-1].rstrip().endswith(days[-1].strftime("%m-%d"))  # the latest day is there
+
+
 def test_the_screen_fits_80_columns_with_nothing_cut(monkeypatch):
     console = Console(width=80, record=True, color_system=None)
     console.print(view(_busy_stats(), "all cards"))

@@ -1,7 +1,8 @@
 """Terminal charts drawn with Unicode blocks: a column per day, a bar per figure.
 
-Plain Rich `Text`, so they print anywhere Rich does and fit a given width: a 30-day column
-chart is 2 characters a day plus its axis, 67 columns in all.
+Rich `Text` (a column chart drawn for the width it is printed at), so they print anywhere Rich
+does: a 30-day column chart is 2 characters a day plus its axis, 67 columns in all, or 1 a
+day where that does not fit.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 _EIGHTHS = " ▁▂▃▄▅▆▇█"
@@ -17,24 +19,45 @@ _BAR_EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 def column_chart(
     values: Sequence[int], days: Sequence[date], *, height: int = 6, style: str = "cyan"
-) -> Text:
+) -> ColumnChart:
     """A column per value (one per day), scaled to the largest, with a y axis that shows the
     largest value and an x axis labelled with the first, middle and last day.
 
     A value above zero always shows at least a sliver, so a day studied is never blank.
     """
-    top = max(values, default=0)
-    label = len(str(top))
-    text = Text()
-    for row in range(height - 1, -1, -1):
-        axis = str(top) if row == height - 1 and top else ""
-        text.append(f"{axis:>{label}} {'┤' if axis else '│'}", style="dim")
-        for value in values:
-            text.append(_cell(value, top, height, row) + " ", style=style)
-        text.append("\n")
-    text.append(f"{'0':>{label}} └" + "─" * (2 * len(values)) + "\n", style="dim")
-    text.append(_day_labels(days, label + 2), style="dim")
-    return text
+    return ColumnChart(values, days, height, style)
+
+
+class ColumnChart:
+    """`column_chart`'s chart, drawn for the width it is printed at: two characters a day
+    where they fit, else one (30 days in 36 columns), else the latest days that fit (at 40
+    columns the 67-column chart wrapped, its columns and axis spilling onto other lines)."""
+
+    def __init__(self, values: Sequence[int], days: Sequence[date], height: int, style: str):
+        self.values, self.days, self.height, self.style = list(values), list(days), height, style
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        label = len(str(max(self.values, default=0)))
+        room = options.max_width - label - 2
+        step = 2 if 2 * len(self.values) <= room else 1
+        shown = max(1, min(len(self.values), room // step))
+        yield self.draw(self.values[-shown:], self.days[-shown:], step)
+
+    def draw(self, values: list[int], days: list[date], step: int = 2) -> Text:
+        """The chart of `values`, `step` characters a day."""
+        top = max(values, default=0)
+        label = len(str(top))
+        gap = " " * (step - 1)
+        text = Text()
+        for row in range(self.height - 1, -1, -1):
+            axis = str(top) if row == self.height - 1 and top else ""
+            text.append(f"{axis:>{label}} {'┤' if axis else '│'}", style="dim")
+            for value in values:
+                text.append(_cell(value, top, self.height, row) + gap, style=self.style)
+            text.append("\n")
+        text.append(f"{'0':>{label}} └" + "─" * (step * len(values)) + "\n", style="dim")
+        text.append(_day_labels(days, label + 2, step), style="dim")
+        return text
 
 
 def _cell(value: int, top: int, height: int, row: int) -> str:
@@ -48,14 +71,14 @@ def _cell(value: int, top: int, height: int, row: int) -> str:
     return _EIGHTHS[max(1, round((filled - row) * 8))]
 
 
-def _day_labels(days: Sequence[date], indent: int) -> str:
+def _day_labels(days: Sequence[date], indent: int, step: int = 2) -> str:
     if not days:
         return ""
-    width = 2 * len(days)
+    width = max(step * len(days), 5)
     line = [" "] * width
     for index in (0, len(days) // 2, len(days) - 1):
         label = days[index].strftime("%m-%d")
-        start = min(max(0, 2 * index - len(label) // 2), width - len(label))
+        start = min(max(0, step * index - len(label) // 2), width - len(label))
         line[start : start + len(label)] = label
     return " " * indent + "".join(line)
 
