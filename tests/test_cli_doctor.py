@@ -192,3 +192,37 @@ def test_a_damaged_log_keeps_the_advice_to_restore_a_backup_and_says_what_reads(
     text = " ".join(result.stdout.split())
     assert result.exit_code == 1 and "reviews read, then:" in text
     assert "restore a backup" in text and "export-reviews" not in text
+
+
+def test_a_damaged_file_on_a_read_only_medium_is_saved_into_a_folder_that_can_be_written(
+    cli, tmp_path, monkeypatch
+):
+    """The commands exported the history next to the damaged file and moved it aside: on a
+    read-only medium (a mounted backup) both failed. Now the export and a new database go to
+    the data folder, and the damaged file stays where it is."""
+    from .test_study_database import read_only_medium
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("STUDYCLI_HOME", str(home))
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    path = backup / "reviews.sqlite3"
+    rated_many(path)
+    with Store.open(path) as store:
+        history = sorted((r.reviewed_at, r.card_id, r.rating) for r in store.reviews())
+    damage(path, "cards")
+    with read_only_medium(backup) as (mounted, _):
+        damaged = mounted / path.name
+        result = _doctor(cli, damaged)
+        said = " ".join(result.stdout.split())
+        assert result.exit_code == 1 and "reads in full (300 reviews)" in said
+        new = home / "data" / "reviews.saved.sqlite3"
+        assert f"the history goes into a new database, {new}" in said
+        commands = [line.strip() for line in result.stdout.splitlines() if line.startswith("  ")]
+        assert [c.split()[0] for c in commands] == ["studycli", "studycli"], commands
+        for command in commands:
+            _run_as_printed(cli, command)
+    assert _doctor(cli, new).exit_code == 0
+    with Store.open(new) as store:
+        saved = sorted((r.reviewed_at, r.card_id, r.rating) for r in store.reviews())
+    assert saved == history and len(saved) == 299

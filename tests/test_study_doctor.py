@@ -168,7 +168,8 @@ def test_the_salvage_moves_the_files_sqlite_keeps_beside_the_database_and_overwr
     path = tmp_path / "reviews.sqlite3"
     for name in (f"{path.name}.damaged", f"{path.name}.saved.csv", f"{path.name}-wal"):
         (tmp_path / name).write_text("kept")
-    commands = salvage_commands(path)
+    commands, elsewhere = salvage_commands(path)
+    assert elsewhere is None
     assert commands[0].endswith(f"export-reviews {path}.saved.csv-2")
     assert f"test -e {path}-wal && mv {path}-wal {path}.damaged-2-wal" in commands
     assert commands[-1].endswith(f"import-reviews {path}.saved.csv-2")

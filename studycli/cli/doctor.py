@@ -101,6 +101,13 @@ def _show_damaged(report) -> None:
         )
         for command in report.salvage:
             console.print(f"  {escape(command)}", soft_wrap=True, highlight=False)
+        if report.salvaged_to is not None:
+            console.print(
+                f"(its folder cannot be written, so the history goes into a new database, "
+                f"{escape(str(report.salvaged_to))}: use it with --db or STUDYCLI_DB, or copy it "
+                "to where the damaged one was once that can be written)",
+                soft_wrap=True,
+            )
         console.print(
             "the import replays the log into every card's state; suspensions, cram ratings "
             "and checks' outcomes (their ratings are kept) are not carried over. Keep the "

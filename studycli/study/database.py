@@ -420,6 +420,11 @@ def _why_unwritable(path: Path) -> str:
     return f"{part or path} cannot be written"
 
 
+def folder_writable(folder: Path) -> bool:
+    """Whether files can be made, moved and written in `folder` (not a read-only medium)."""
+    return os.access(folder, os.W_OK | os.X_OK) and not _on_read_only_filesystem(folder)
+
+
 def _on_read_only_filesystem(folder: Path) -> bool:
     try:
         return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)

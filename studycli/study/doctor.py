@@ -44,6 +44,7 @@ class Report:
     log: database.LogReading | None = None
     salvage: list[str] = field(default_factory=list)
     backups: list[Path] = field(default_factory=list)
+    salvaged_to: Path | None = None  # where `salvage` makes the new database, when not at path
 
     @property
     def healthy(self) -> bool:
@@ -69,6 +70,7 @@ class Report:
                 "problem": self.log.problem,
             }
             found["salvage_commands"] = self.salvage
+            found["salvaged_to"] = str(self.salvaged_to or self.path) if self.salvage else None
             found["backups"] = [str(path) for path in self.backups]
         return found
 
@@ -101,8 +103,8 @@ def examine_database(path: Path, *, repair: bool = True) -> Report | None:
     if report.log is None:
         return report
     # after the store is closed: which of the files SQLite keeps beside it are left to move
-    salvage = salvage_commands(path) if report.log.complete else []
-    return replace(report, salvage=salvage, backups=database.backups(path))
+    salvage, new = salvage_commands(path) if report.log.complete else ([], None)
+    return replace(report, salvage=salvage, salvaged_to=new, backups=database.backups(path))
 
 
 def _unopened(path: Path, damaged: StoreDamaged) -> Report:
@@ -166,11 +168,24 @@ def examine(store: Store, *, repair: bool = True) -> Report:
     )
 
 
-def salvage_commands(path: Path) -> list[str]:
+def salvage_commands(path: Path) -> tuple[list[str], Path | None]:
     """The shell commands that save the review log of the damaged database at `path` into a
     new database at the same path: export it, move the damaged file aside (with the -wal and
     -shm files SQLite keeps beside it, whose pages belong to it and must never meet a new
-    database), and import the export, which rebuilds every card's state from the log."""
+    database), and import the export, which rebuilds every card's state from the log.
+
+    Where its folder cannot be written (a backup on a read-only medium), the export and the
+    new database go to a folder that can (`salvage_folder`), the damaged file left where it
+    is: the commands, and that new database's path (None when it is `path`)."""
+    if not database.folder_writable(path.parent):
+        home = salvage_folder()
+        saved = _unused(home / f"{path.name}.saved.csv")
+        new = _unused(home / f"{path.stem}.saved{path.suffix}")
+        db, csv = shlex.quote(str(path)), shlex.quote(str(saved))
+        return [
+            f"studycli --db {db} export-reviews {csv}",
+            f"studycli --db {shlex.quote(str(new))} import-reviews {csv}",
+        ], new
     saved = _unused(path.with_name(f"{path.name}.saved.csv"))
     aside = _unused(path.with_name(f"{path.name}.damaged"))
     db, csv = shlex.quote(str(path)), shlex.quote(str(saved))
@@ -184,7 +199,20 @@ def salvage_commands(path: Path) -> list[str]:
                 here, there = shlex.quote(f"{path}{suffix}"), shlex.quote(f"{aside}{suffix}")
                 commands.append(f"test -e {here} && mv {here} {there}")
     commands.append(f"studycli --db {db} import-reviews {csv}")
-    return commands
+    return commands, None
+
+
+def salvage_folder() -> Path:
+    """A folder to save a history into when the damaged file's own cannot be written: the
+    data folder, else the current one, else the home folder."""
+    from studycli.paths import data_dir
+
+    for folder in (data_dir(), Path.cwd(), Path.home()):
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+            if database.folder_writable(folder):
+                return folder
+    return Path.cwd()  # (the export will say it cannot write there)
 
 
 def _unused(path: Path) -> Path:
