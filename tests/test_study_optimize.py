@@ -405,8 +405,10 @@ def test_cli_write_refuses_a_fit_that_is_not_better_with_the_figures(cli, tmp_pa
     assert not (isolated_home / "config" / "settings.toml").exists()
     as_json = cli("optimize", "--from-csv", subset_csv(tmp_path, 80), "--write", "--json")
     assert as_json.exit_code == 1
-    shown = json.loads(as_json.stdout)
+    shown = json.loads(as_json.stdout)  # one object, the refusal in it
     assert shown["accepted"] is False and shown["written"] is None
+    assert shown["error"].startswith("not saved: the fitted parameters do not beat")
+    assert "not saved" in as_json.stderr
 
 
 def test_cli_table_shows_the_parameters_and_the_proof(cli):

@@ -38,12 +38,17 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except StudyError as exc:
-            Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+            print_error(str(exc))
             if "--json" in given:
                 import json
 
                 print(json.dumps({"error": str(exc)}))
             raise typer.Exit(1) from None
+
+
+def print_error(message: str) -> None:
+    """An error, as every command says one: one line on stderr."""
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
 
 
 def _reflowed(text: str) -> str:

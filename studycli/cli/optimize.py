@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from studycli.errors import StudyError
 
-from .app import app, stdout
+from .app import app, print_error, stdout
 from .context import open_study, settings
 
 if TYPE_CHECKING:
@@ -76,19 +76,27 @@ def optimize(
     saved = write and result.accepted
     if saved:
         save_parameters(settings_file, result.parameters)
-    if as_json:
-        import json
-
-        print(json.dumps({**result.to_dict(), "written": str(settings_file) if saved else None}))
-    else:
-        _render(result, from_csv, settings_file if saved else None)
+    refused = None
     if write and not result.accepted:
-        raise StudyError(
+        refused = (
             "not saved: the fitted parameters do not beat the defaults on held-out reviews "
             f"(log loss {result.log_loss_fitted:.4f} vs {result.log_loss_default:.4f}, "
             f"RMSE(bins) {result.rmse_bins_fitted:.4f} vs {result.rmse_bins_default:.4f}; "
             "lower is better): keep the defaults, and try again when you have more reviews"
         )
+    if as_json:  # one JSON object, the refusal in it (not a second object after it)
+        import json
+
+        written = str(settings_file) if saved else None
+        shown = {**result.to_dict(), "written": written, **({"error": refused} if refused else {})}
+        print(json.dumps(shown))
+        if refused:
+            print_error(refused)
+            raise typer.Exit(1)
+        return
+    _render(result, from_csv, settings_file if saved else None)
+    if refused:
+        raise StudyError(refused)
 
 
 def _render(result: Fit, from_csv: Path | None, written: Path | None) -> None:
