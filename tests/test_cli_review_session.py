@@ -609,6 +609,41 @@ def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_p
     assert summary.reviewed == 1  # the rating that stayed is still this session's (it said 0)
 
 
+def test_a_card_rated_in_another_session_while_on_screen_is_not_rated_twice(tmp_path):
+    """Two sessions started together show the same first card; the one rated second counted
+    a second review of it, moments after the first. Now it says so and saves nothing."""
+    from rich.console import Console
+
+    from studycli.cli.review_session import ReviewSession
+    from studycli.study.api import Study
+    from studycli.study.settings import Settings
+
+    content = load_content(FIXTURE_CONTENT)
+    card = content.cards["bias-concept"]
+    console = Console(record=True, width=100, color_system=None)
+    settings = Settings(enable_fuzzing=False)
+    db = tmp_path / "db.sqlite3"
+
+    def keys():
+        yield " "
+        with Study.open(db, settings) as other:  # the other terminal rates it meanwhile
+            other.rate(card, Rating.Easy, NOW + timedelta(seconds=30))
+        yield "3"
+        yield "q"
+
+    pressed = keys()
+    with Study.open(db, settings) as study:
+        summary = ReviewSession(
+            console, study, content, [card], clock=lambda: NOW, getkey=lambda: next(pressed)
+        ).run()
+        ratings = [r.rating for r in study.history()]
+    said = " ".join(console.export_text().split())
+    assert (
+        "not saved: bias-concept was rated Easy in another session while it was on screen" in said
+    )
+    assert ratings == [4] and summary.reviewed == 0
+
+
 def test_a_rating_the_database_is_too_busy_for_keeps_the_card_to_rate_again(tmp_path, monkeypatch):
     """Another command (an import of a large log) holding the database past the wait: the
     rating is not saved, the session goes on with the card still on screen, and the same key

@@ -65,10 +65,11 @@ class Summary:
 class _Card:
     """What the learner has seen of the card on screen."""
 
-    def __init__(self, card: Card) -> None:
+    def __init__(self, card: Card, shown_at: datetime) -> None:
         from .solve_flow import Hints
 
         self.card = card
+        self.shown_at = shown_at  # (another session's rating since then makes this one moot)
         self.steps_shown = 0
         self.answer_shown = False
         self.answer_before_check = False  # the answer was read before the code was checked
@@ -228,7 +229,7 @@ class ReviewSession:
         """Show `card` and handle keys until it is rated, undone past, or the session quits."""
         self.seen.add(card.id)
         self._show_front(card)
-        shown = _Card(card)
+        shown = _Card(card, self.clock())
         while True:
             key = self.getkey()
             if key in ENTER or key == " ":
@@ -401,6 +402,20 @@ class ReviewSession:
             again = " (it comes back later in this session)" if rating == Rating.Again else ""
             self.console.print(
                 Text(f"{RATING_NAMES[rating]}: logged, schedule unchanged{again}", style="dim")
+            )
+            return True
+        other = self.study.rated_elsewhere(
+            shown.card.id, shown.shown_at, {r.id for r in self.done if r.id is not None}
+        )
+        if other is not None:  # two sessions at once: the card was studied there meanwhile
+            self.queue.rated(shown.card, rating)
+            self.console.print(
+                Text(
+                    f"not saved: {shown.card.id} was rated {RATING_NAMES[other.rating]} in "
+                    "another session while it was on screen here (a second rating would count "
+                    "a second review of it now)",
+                    style="yellow",
+                )
             )
             return True
         rated = self.study.rate(
