@@ -575,73 +575,50 @@ def _run_keys(tmp_path, getkey, cards):
     return summary, reviews, console.export_text()
 
 
-def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_path):
-    from rich.console import Console
-
-    from studycli.cli.review_session import ReviewSession
+def _other_session_rates(tmp_path, card_id: str, rating: Rating, when) -> None:
+    """A second session, in another terminal, on the database `_run_keys` uses, rates."""
     from studycli.study.api import Study
     from studycli.study.settings import Settings
 
-    content = load_content(FIXTURE_CONTENT)
-    card = content.cards["bias-concept"]
-    console = Console(record=True, width=100, color_system=None)
-    settings = Settings(enable_fuzzing=False)
-    db = tmp_path / "db.sqlite3"
+    card = load_content(FIXTURE_CONTENT).cards[card_id]
+    with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as other:
+        other.rate(card, rating, when)
 
+
+def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_path):
     def keys():
         yield from " 3"  # this session rates the card Good
-        with Study.open(db, settings) as other:  # a second session rates it too
-            other.rate(card, Rating.Again, NOW + timedelta(seconds=1))
+        _other_session_rates(tmp_path, "bias-concept", Rating.Again, NOW + timedelta(seconds=1))
         yield from "uq"
 
     pressed = keys()
-    with Study.open(db, settings) as study:
-        summary = ReviewSession(
-            console, study, content, [card], clock=lambda: NOW, getkey=lambda: next(pressed)
-        ).run()
-        ratings = [r.rating for r in study.history()[::-1]]
-    text = console.export_text()
+    card = load_content(FIXTURE_CONTENT).cards["bias-concept"]
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [card])
     assert (
         "cannot undo: bias-concept was rated again since (in another session?): only a card's latest "
         "review can be undone"
     ) in " ".join(text.split())
-    assert ratings == [3, 1]  # both kept: the other session's rating is not rolled back
+    assert [r.rating for r in reviews] == [3, 1]  # both kept: the other's is not rolled back
     assert summary.reviewed == 1  # the rating that stayed is still this session's (it said 0)
 
 
 def test_a_card_rated_in_another_session_while_on_screen_is_not_rated_twice(tmp_path):
     """Two sessions started together show the same first card; the one rated second counted
     a second review of it, moments after the first. Now it says so and saves nothing."""
-    from rich.console import Console
-
-    from studycli.cli.review_session import ReviewSession
-    from studycli.study.api import Study
-    from studycli.study.settings import Settings
-
-    content = load_content(FIXTURE_CONTENT)
-    card = content.cards["bias-concept"]
-    console = Console(record=True, width=100, color_system=None)
-    settings = Settings(enable_fuzzing=False)
-    db = tmp_path / "db.sqlite3"
 
     def keys():
-        yield " "
-        with Study.open(db, settings) as other:  # the other terminal rates it meanwhile
-            other.rate(card, Rating.Easy, NOW + timedelta(seconds=30))
-        yield "3"
-        yield "q"
+        yield " "  # the answer: then the other terminal rates the card meanwhile
+        _other_session_rates(tmp_path, "bias-concept", Rating.Easy, NOW + timedelta(seconds=30))
+        yield from "3q"
 
     pressed = keys()
-    with Study.open(db, settings) as study:
-        summary = ReviewSession(
-            console, study, content, [card], clock=lambda: NOW, getkey=lambda: next(pressed)
-        ).run()
-        ratings = [r.rating for r in study.history()]
-    said = " ".join(console.export_text().split())
+    card = load_content(FIXTURE_CONTENT).cards["bias-concept"]
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [card])
+    said = " ".join(text.split())
     assert (
         "not saved: bias-concept was rated Easy in another session while it was on screen" in said
     )
-    assert ratings == [4] and summary.reviewed == 0
+    assert [r.rating for r in reviews] == [4] and summary.reviewed == 0
 
 
 def test_a_rating_the_database_is_too_busy_for_keeps_the_card_to_rate_again(tmp_path, monkeypatch):
