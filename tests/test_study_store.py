@@ -108,6 +108,17 @@ def test_undoing_a_first_review_leaves_no_row(tmp_path):
         assert rows(store)["cards"] == []
 
 
+def test_undoing_a_first_review_keeps_a_suspension_made_since(tmp_path):
+    """Rated new in one terminal, suspended in another, then the rating undone: the card is
+    new again and still suspended (its row was deleted, and the suspension with it)."""
+    with open_store(tmp_path) as store:
+        first = core.rate(store, fixture_content().get("add-one"), 3, NOW, NO_FUZZ)
+        store.set_suspended("add-one", True)
+        core.undo(store, first.id, NOW)
+        assert store.state("add-one") == CardState("add-one", suspended=True)
+        assert store.suspended() == {"add-one"}
+
+
 def test_only_a_cards_latest_review_can_be_undone(tmp_path):
     card = fixture_content().get("add-one")
     with open_store(tmp_path) as store:

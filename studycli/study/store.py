@@ -719,7 +719,11 @@ class Store:
                 "INSERT INTO undos (review_id, undone_at) VALUES (?, ?)", (review_id, iso(now))
             )
             if review.state_before is None:  # the card had no row before its first rating
-                conn.execute("DELETE FROM cards WHERE card_id = ?", (review.card_id,))
+                conn.execute(
+                    "DELETE FROM cards WHERE card_id = ? AND suspended = 0", (review.card_id,)
+                )  # a suspension made since stays, on the card new again (as `suspend` leaves
+                # a card never rated: a row with no state); it was deleted with the row
+                _write_state(conn, CardState(card_id=review.card_id), only_existing=True)
             else:
                 _write_state(conn, review.state_before)
         return self.state(review.card_id) or CardState(card_id=review.card_id)
@@ -826,12 +830,21 @@ def _state(row: tuple) -> CardState:
     )
 
 
-def _write_state(conn: sqlite3.Connection, state: CardState) -> None:
+def _write_state(conn: sqlite3.Connection, state: CardState, only_existing: bool = False) -> None:
+    """Set a card's scheduling state (its suspension kept); `only_existing`: only where the
+    card has a row already."""
+    values = (state.fsrs, state.content_hash, state.lapses, state.reps, state.card_id)
+    if only_existing:
+        conn.execute(
+            "UPDATE cards SET fsrs = ?, content_hash = ?, lapses = ?, reps = ? WHERE card_id = ?",
+            values,
+        )
+        return
     conn.execute(
-        "INSERT INTO cards (card_id, fsrs, content_hash, lapses, reps) VALUES (?, ?, ?, ?, ?)"
+        "INSERT INTO cards (fsrs, content_hash, lapses, reps, card_id) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (card_id) DO UPDATE SET fsrs = excluded.fsrs,"
         " content_hash = excluded.content_hash, lapses = excluded.lapses, reps = excluded.reps",
-        (state.card_id, state.fsrs, state.content_hash, state.lapses, state.reps),
+        values,
     )
 
 
