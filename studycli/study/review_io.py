@@ -16,7 +16,6 @@ import contextlib
 import gc
 import multiprocessing
 import os
-import sqlite3
 import sys
 from collections import defaultdict, deque
 from collections.abc import Iterator, Mapping
@@ -27,7 +26,6 @@ from pathlib import Path
 
 from studycli.errors import StudyError
 
-from . import database
 from . import scheduler as sched
 from .rating import scheduler_from_json
 from .replay import CardReplay
@@ -245,14 +243,7 @@ def export_reviews(store: Store, path: Path) -> int:
                 f"{path} is your review database ({store.path}): an export there would "
                 "overwrite your history; write it to a file of its own, such as reviews.csv"
             )
-    try:
-        return write_reviews(path, store.exported_rows())
-    except sqlite3.DatabaseError as exc:  # (the old file is left as it was)
-        if database.is_busy(exc):
-            raise
-    # a damaged index (the doctor sends the learner here to save the history of a damaged
-    # file): the tables themselves, read whole; an error now is the log's own
-    return write_reviews(path, store.exported_rows(indexed=False))
+    return store.exporting(partial(write_reviews, path))
 
 
 DATABASE_FILES = ("", "-wal", "-shm", "-journal")  # the database and what SQLite keeps by it

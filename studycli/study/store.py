@@ -9,18 +9,20 @@ that they also sort as text.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from studycli.errors import StoreError
 from studycli.records import Record
 
 from . import database
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:  # (a TypedDict costs a class to make: annotations only need its name)
 
@@ -613,6 +615,17 @@ class Store:
             " AND id NOT IN (SELECT review_id FROM undos NOT INDEXED)"
             " ORDER BY reviewed_at, id"
         )
+
+    def exporting(self, write: Callable[[Iterator[tuple[str, int, str, int | None]]], _T]) -> _T:
+        """`write(rows)` of `exported_rows`; where reading them through the indexes fails (a
+        damaged index: the doctor sends the learner to export the history of a damaged file),
+        again with the tables themselves read whole (an error then is the log's own)."""
+        try:
+            return write(self.exported_rows())
+        except sqlite3.DatabaseError as exc:  # (`write` leaves no half file)
+            if database.is_busy(exc):
+                raise
+        return write(self.exported_rows(indexed=False))
 
     def suspended_count(self) -> int | None:
         """How many cards are suspended; None where the cards table does not read (a damaged
