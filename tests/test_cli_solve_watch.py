@@ -76,7 +76,7 @@ def test_q_during_a_looping_check_stops_it_at_once_and_records_the_last_finished
     child.expect("failed")  # the starter
     time.sleep(0.1)
     _save(_attempt(tmp_path), WRONG)
-    child.expect("failed")  # the learner's wrong answer: a finished check of their code
+    child.expect("expected")  # the learner's wrong answer: a finished check of their code
     _looping(child, _attempt(tmp_path))
     child.send(key)
     _within(child, pexpect.EOF, f"exit after {said}")
@@ -91,7 +91,9 @@ def test_ctrl_c_after_a_failed_check_records_it(tmp_path, watching):
     child.expect("failed")  # the starter
     time.sleep(0.1)
     _save(_attempt(tmp_path), WRONG)
-    child.expect("failed")
+    child.expect(
+        "expected"
+    )  # the wrong answer: its failing case (the starter printed "failed" twice)
     child.sendintr()
     _within(child, "recorded Again", "the failed attempt recorded")
     child.expect(pexpect.EOF)
@@ -157,7 +159,7 @@ def test_a_file_deleted_and_written_again_is_waited_for_and_finished_attempts_ke
     child.expect("failed")  # the starter
     time.sleep(0.1)
     _save(_attempt(tmp_path), WRONG)
-    child.expect("failed")  # a finished check of the learner's code
+    child.expect("expected")  # a finished check of the learner's code
     _attempt(tmp_path).unlink()
     _within(child, "waiting for add-one.py to be saved again", "the wait for the file")
     time.sleep(0.3)
