@@ -80,6 +80,9 @@ def complete(words: str, cword: int, shell: str = "bash") -> subprocess.Complete
         ("studycli new concept my-card --topic poiss", 5, ["poisson"]),
         ("studycli new concept my-card --topic bias --deck num", 7, ["numbers"]),
         ("studycli new cod", 2, ["coding"]),
+        # (cram and stats completed neither)
+        ("studycli cram --deck n", 3, ["numbers"]),
+        ("studycli stats --topic random", 3, ["random-walk"]),
     ],
 )
 def test_a_tab_press_completes_without_numpy_or_torch(words, cword, expected):

@@ -7,14 +7,15 @@ from typing import Annotated
 import typer
 
 from .app import app, stdout
+from .completion import DeckOption, TopicOption
 from .context import now, open_study, session_cards
 
 
 @app.command()
 def cram(
     ctx: typer.Context,
-    deck: Annotated[str | None, typer.Option(help="Only this deck.")] = None,
-    topic: Annotated[str | None, typer.Option(help="Only this topic slug.")] = None,
+    deck: DeckOption = None,
+    topic: TopicOption = None,
     tag: Annotated[str | None, typer.Option(help="Only cards with this tag.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many cards.")] = None,
 ) -> None:

@@ -12,6 +12,7 @@ from studycli.errors import StudyError
 
 from . import charts
 from .app import app, options, stdout
+from .completion import DeckOption, TopicOption
 from .context import now, open_study
 
 if TYPE_CHECKING:
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
 @app.command()
 def stats(
     ctx: typer.Context,
-    deck: Annotated[str | None, typer.Option(help="Only this deck.")] = None,
-    topic: Annotated[str | None, typer.Option(help="Only this topic slug.")] = None,
+    deck: DeckOption = None,
+    topic: TopicOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Show where you stand: study items by state, reviews per day, the due forecast, true
