@@ -215,9 +215,11 @@ class Hints:
                 f"no more hints: `studycli show {self.card.id} --answer` shows the answer",
                 style="dim",
             )
+        from .markdown import markdown
+
         self.shown += 1
         return Panel(
-            Text(hints[self.shown - 1]),
+            markdown(hints[self.shown - 1]),  # (Markdown, as the card's other text)
             title=f"Hint {self.shown} of {len(hints)}",
             title_align="left",
             border_style="yellow",
