@@ -400,3 +400,29 @@ def test_stats_of_the_imported_sample_count_every_review_of_the_window(tmp_path)
     assert sum(figures.cards_by_state.values()) == 1_205 + 4
     assert figures.true_retention["all"].total > 0 and figures.streak >= 1
     assert sum(d.count for d in only_content.reviews_per_day) == 0
+
+
+def test_the_readme_stats_screen_is_what_the_demo_history_gives(tmp_path):
+    """The README's stats screen is `scripts/demo_history.py`'s history as `stats` shows it
+    (it had gone stale: another count of reviews, due cards and new items)."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import REPO_ROOT
+
+    db = tmp_path / "demo.sqlite3"
+    env = {**os.environ, "TZ": "UTC", "COLUMNS": "80", "STUDYCLI_DB": str(db),
+           "STUDYCLI_HOME": str(tmp_path / "home"), "STUDYCLI_NOW": "2025-03-01T20:00:00+00:00"}  # fmt: skip
+    subprocess.run(
+        [sys.executable, "scripts/demo_history.py", str(db)], cwd=REPO_ROOT, env=env, check=True,
+        capture_output=True,
+    )  # fmt: skip
+    shown = subprocess.run(
+        [sys.executable, "-m", "studycli", "stats", "--deck", "transformers"],
+        cwd=REPO_ROOT, env=env, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```text\nstats · transformers · ")[1].split("```")[0]
+    lines = [line.rstrip() for line in shown.splitlines()]
+    assert lines == ("stats · transformers · " + block).splitlines()
