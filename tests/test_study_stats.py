@@ -284,7 +284,7 @@ def test_the_screen_fits_80_columns_with_nothing_cut(monkeypatch):
     for slug in all_topics():  # every topic whole on its own line: no wrap, no ellipsis
         assert any(line.split() and line.split()[0] == slug for line in lines), slug
     assert "items   new 1234 · learning 56 · review 7890 · relearning 12 · suspended 3" in text
-    assert "9000 study items from 6543 cards" in text and "195 more only in imported" in text
+    assert "9000 study items from 6543 cards" in text and "195 more in your history only" in text
     assert "365 days in a row" in text
     assert "…" not in text
     chart = [line for line in lines if line.rstrip().endswith(("█", "▁")) or "┤" in line]
@@ -355,7 +355,7 @@ def test_the_cli_forecast_leaves_out_imported_cards_review_never_shows(cli, monk
     screen = cli("--content", FIXTURE_CONTENT, "stats").stdout
     assert "due forecast, next 30 days  (0 due)" in screen
     assert "4 study items, one per card of the content" in screen
-    assert "and 1 more only in imported history: not in the content, never shown" in screen
+    assert "and 1 more in your history only, not in the content: never shown" in screen
 
 
 def test_true_retention_of_an_imported_history_uses_the_interval_before_each_review(tmp_path):

@@ -97,7 +97,8 @@ def _items_note(figures: Stats) -> list[str]:
     elif others:
         lines.append(f"{items} study items, one per card of the content")
     if others:
-        lines.append(f"and {others} more only in imported history: not in the content, never shown")
+        # (not "imported": a card removed from the content, or renamed, leaves one too)
+        lines.append(f"and {others} more in your history only, not in the content: never shown")
     return lines
 
 
