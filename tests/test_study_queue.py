@@ -82,6 +82,24 @@ def test_new_cards_come_prerequisites_first():
     assert [c.id for c in prerequisite_order(cards)] == ["m-middle", "z-basis", "a-first-by-name"]
 
 
+def test_a_requirement_left_out_by_a_filter_still_comes_first_until_studied(tmp_path):
+    """`review --deck numbers`: both its cards require a card of deck basics; a requirement
+    outside the filtered cards was ignored. Now a card whose requirement was never studied
+    comes after those whose requirements were."""
+    content = fixture_content()
+    numbers = [c for c in content.cards.values() if c.deck == "numbers"]
+    assert {c.id: c.requires for c in numbers} == {
+        "poisson-concept": ("bias-concept",), "triangle-derivation": ("add-one",)
+    }  # fmt: skip
+    with open_store(tmp_path) as store:
+        core.rate(store, content.get("add-one"), 3, NOW, NO_FUZZ)
+        order = [c.id for c in _due(store, numbers, NOW).new]
+    assert order == ["triangle-derivation", "poisson-concept"]  # (by id, poisson came first)
+    cards = [_card("b", requires=["a"]), _card("c")]
+    assert [c.id for c in prerequisite_order(cards, None, None, set())] == ["c", "b"]
+    assert [c.id for c in prerequisite_order(cards, None, None, {"a"})] == ["b", "c"]
+
+
 def test_a_prerequisite_cycle_does_not_hang():
     cards = [_card("a", requires=["b"]), _card("b", requires=["a"]), _card("c")]
     assert [c.id for c in prerequisite_order(cards)] == ["c", "a", "b"]

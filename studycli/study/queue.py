@@ -212,7 +212,7 @@ def due_now(
     return Due(
         learning=learning,
         review=review[:reviews_left],
-        new=prerequisite_order(new, new_left, taken),
+        new=prerequisite_order(new, new_left, taken, schedule.seen),
         ahead=ahead,
     )
 
@@ -281,7 +281,10 @@ class CardIndex(Generic[ItemT]):
 
 
 def prerequisite_order(
-    cards: list[ItemT], limit: int | None = None, taken: set[str] | None = None
+    cards: list[ItemT],
+    limit: int | None = None,
+    taken: set[str] | None = None,
+    studied: AbstractSet[str] | None = None,
 ) -> list[ItemT]:
     """`cards` ordered so that each card's `requires` (among them) come before it; with
     `limit`, only the first `limit` of that order (a review shows 20 of 700 new cards).
@@ -290,6 +293,9 @@ def prerequisite_order(
     not hang: its cards follow in deck, id order. With `taken` (cloze families, see
     `due_now`), a cloze item whose card is in it, or has an item earlier in the order, is
     left out (and the items that require it wait with it); `taken` gains the families kept.
+    With `studied` (the items that are not new), a card that requires one outside `cards`
+    (left out by --deck, --topic or --tag) and never studied comes after the others, as if
+    it waited for it among them (it was released at once).
     """
     by_id = {card.id: card for card in cards}
     waiting: dict[str, set[str]] = {}  # the cards still waiting for some of their requires
@@ -300,9 +306,11 @@ def prerequisite_order(
         needs = set()
         for need in card.requires:
             if need not in by_id:  # a cloze card: its first deletion, while it is new
-                need = f"{need}#c1"
-                if need not in by_id:
-                    continue
+                first = f"{need}#c1"
+                if first in by_id:
+                    need = first
+                elif studied is None or need in studied or first in studied:
+                    continue  # (studied, or no way to know: as before)
             if need != card_id:
                 needs.add(need)
         if needs:
