@@ -63,6 +63,21 @@ def test_due_json_on_a_fresh_database(cli):
     }
 
 
+def test_due_says_cards_are_due_now_when_a_review_falls_due_later_today(cli, monkeypatch):
+    """A review due at 22:00 is due from the study day's start: the table counted it, and the
+    line below said the next card was due in 14 hours."""
+    from datetime import datetime
+
+    evening = datetime(2025, 3, 1, 22, 0, tzinfo=NOW.tzinfo)
+    _rate("bias-concept", 4, evening)  # Easy: due days later at 22:00
+    with Store.open(database_path()) as store:
+        due = core.fsrs_card(store.state("bias-concept")).due
+    monkeypatch.setenv("STUDYCLI_NOW", due.replace(hour=8).isoformat())
+    data = json.loads(run(cli, "due", "--json").stdout)
+    assert data["due"] == 1
+    assert run(cli, "due").stdout.rstrip().endswith("cards are due now")
+
+
 def test_each_decks_counts_are_what_review_of_that_deck_shows(cli, tmp_path, monkeypatch):
     """The day's limits apply to each deck on its own, as `review --deck D` applies them (and
     Anki's deck list counts): with one new card a day, each deck has one, and all has one.

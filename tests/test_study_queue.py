@@ -48,6 +48,25 @@ def test_the_study_day_starts_at_the_configured_local_hour():
     assert study_day_start(day.replace(hour=18), 4, tokyo) == day.replace(day=1, hour=19)
 
 
+def test_a_review_is_due_the_whole_study_day_it_falls_due_in(tmp_path):
+    """Rated at 22:00, a card in review falls due at 22:00 some days later; it was not due the
+    morning of that day (an evening learner's reviews all came most of a day late). As Anki,
+    it is due from the start of that study day (4 am) on, and not before."""
+    card = fixture_content().get("bias-concept")
+    evening = datetime(2025, 3, 1, 22, 0, tzinfo=UTC)
+    with open_store(tmp_path) as store:
+        core.rate(store, card, 4, evening, NO_FUZZ)  # Easy: in review, due days later
+        due = core.fsrs_card(store.state(card.id)).due
+        assert (due.hour, due.minute) == (22, 0) and due.date() > evening.date()
+
+        def reviews_at(hour: int, minute: int = 0, day=due) -> list[str]:
+            moment = day.replace(hour=hour, minute=minute)
+            return [c.id for c in _due(store, [card], moment, NO_FUZZ).review]
+
+        assert reviews_at(8) == reviews_at(4) == reviews_at(21, 59) == ["bias-concept"]
+        assert reviews_at(3, 59) == [] and reviews_at(23, day=due - timedelta(days=1)) == []
+
+
 def test_the_new_card_limit_is_per_study_day_and_rolls_over_at_4_am(tmp_path):
     content = fixture_content()
     cards = list(content.cards.values())
@@ -208,11 +227,13 @@ def test_lapses_count_forgotten_review_cards(tmp_path):
 
 
 def _old_due_now(cards, states, now, config, done_today):
-    """The queue as it was computed before the due index: every card's fsrs state parsed."""
+    """The queue as it was computed before the due index: every card's fsrs state parsed. A
+    card in review is due for the whole study day it falls due in."""
     from fsrs import State
 
-    from studycli.study.queue import LEARN_AHEAD, Due
+    from studycli.study.queue import LEARN_AHEAD, Due, next_day_start
 
+    day_end = next_day_start(now, config.day_starts_at, UTC)
     learning, review, ahead, new = [], [], [], []
     for card in cards:
         state = states.get(card.id)
@@ -222,7 +243,7 @@ def _old_due_now(cards, states, now, config, done_today):
         if current is None:
             new.append(card)
         elif current.state == State.Review:
-            if current.due <= now:
+            if current.due < day_end:
                 review.append((current.due, card.id, card))
         elif current.due <= now:
             learning.append((current.due, card.id, card))

@@ -248,10 +248,13 @@ def due(
     print_table(console, "due now", columns, rows, bold_rows=frozenset({len(rows) - 1}))
     from rich.text import Text
 
-    console.print(Text(_next_due_line(counts.next_due, moment)))  # no markup: Rich's emoji table
+    due_now = bool(counts.due or counts.learning)
+    console.print(Text(_next_due_line(counts.next_due, moment, due_now)))  # no markup: emoji
 
 
-def _next_due_line(upcoming: datetime | None, moment: datetime) -> str:
+def _next_due_line(upcoming: datetime | None, moment: datetime, due_now: bool = False) -> str:
+    """`due`'s last line; `due_now`: the table counts cards due now (a review card is due all
+    the study day it falls due in, while `upcoming`, its due time, may be later today)."""
     from studycli.study.labels import format_interval
 
     if upcoming is None:
@@ -259,6 +262,8 @@ def _next_due_line(upcoming: datetime | None, moment: datetime) -> str:
     when = upcoming.astimezone().strftime("%Y-%m-%d %H:%M")
     if upcoming <= moment:
         return f"cards are due now (the oldest since {when})"
+    if due_now:
+        return "cards are due now"
     return f"next card due in {format_interval(upcoming - moment)} ({when})"
 
 

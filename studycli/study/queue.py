@@ -65,6 +65,12 @@ def study_day_start(now: datetime, day_starts_at: int, tz: tzinfo | None = None)
     return start.astimezone(UTC)
 
 
+def next_day_start(now: datetime, day_starts_at: int, tz: tzinfo | None = None) -> datetime:
+    """The UTC start of the study day after the one holding `now` (a day of 23 or 25 hours
+    where the clocks change)."""
+    return study_day_start(now + timedelta(days=1), day_starts_at, tz)
+
+
 def study_date(moment: datetime, day_starts_at: int, tz: tzinfo | None = None) -> date:
     """The date of the study day holding `moment` (its local time less `day_starts_at` hours),
     the day `study_day_start` begins."""
@@ -112,10 +118,11 @@ def due_from(
     done_today, buried = _today(store, now, settings, tz)
     wanted = _reviews_left(settings, done_today)
     extra = 0  # reviews read beyond the day's limit, for the siblings that wait
+    day_end = next_day_start(now, settings.day_starts_at, tz)
     while True:
-        cap = ReviewCap(now, index.of(cards), wanted + extra)
+        cap = ReviewCap(day_end, index.of(cards), wanted + extra)
         schedule = store.schedule(now + LEARN_AHEAD, seen, reviews=cap)
-        due = due_now(cards, schedule, now, settings, done_today, index, buried)
+        due = due_now(cards, schedule, now, settings, done_today, index, buried, day_end)
         if buried is None or len(due.review) >= wanted:
             return due
         read = sum(1 for _, state, _ in schedule.due if state == REVIEW_STATE)
@@ -139,13 +146,14 @@ def due_by_deck(
     whole's. One read of the schedule, with every review due in it. See `due_from` for the
     arguments."""
     done_today, buried = _today(store, now, settings, tz)
-    schedule = store.schedule(now + LEARN_AHEAD, seen)
-    whole = due_now(cards, schedule, now, settings, done_today, index, buried)
+    day_end = next_day_start(now, settings.day_starts_at, tz)
+    schedule = store.schedule(max(day_end, now + LEARN_AHEAD), seen)
+    whole = due_now(cards, schedule, now, settings, done_today, index, buried, day_end)
     decks: dict[str, list[ItemT]] = {}
     for card in cards:
         decks.setdefault(card.deck, []).append(card)
     return whole, {
-        deck: due_now(members, schedule, now, settings, done_today, None, buried)
+        deck: due_now(members, schedule, now, settings, done_today, None, buried, day_end)
         for deck, members in sorted(decks.items())
     }
 
@@ -170,23 +178,30 @@ def due_now(
     done_today: dict[str, int],
     index: CardIndex[ItemT] | None = None,
     studied: AbstractSet[str] | None = None,
+    day_end: datetime | None = None,
 ) -> Due[ItemT]:
     """Sort `cards` into what is due at `now`.
 
     Args:
         cards: the candidate cards (already filtered by deck, topic or tag).
-        schedule: `Store.schedule(now + LEARN_AHEAD)`: the cards due by then, by due time, and
-            the cards that are not new.
+        schedule: `Store.schedule`: the cards due by `now + LEARN_AHEAD` (reviews by
+            `day_end`), by due time, and the cards that are not new.
         now: the current time, timezone-aware.
         settings: the daily limits.
         done_today: ratings so far this study day per queue (`Store.studied_since`).
         index: what the caller keeps of `cards` between queues (see `CardIndex`).
         studied: the cloze cards (`_family`) with an item rated this study day, whose
             other review and new items wait for the next day; None buries no sibling.
+        day_end: when this study day ends (`next_day_start`): a card in review is due for
+            the whole of the study day it falls due in, as Anki's are (its interval is in
+            days; due at 22:00 after an evening's study, it was not due the next morning);
+            None: at its due time, as a card in learning is.
     """
     index = index or CardIndex()
     by_id = index.of(cards)
     moment = iso(now)
+    reviews_until = iso(day_end) if day_end is not None else moment
+    soon = iso(now + LEARN_AHEAD)
     learning: list[ItemT] = []
     review: list[ItemT] = []
     ahead: list[ItemT] = []
@@ -195,11 +210,11 @@ def due_now(
         if card is None:
             continue
         if state == REVIEW_STATE:
-            if due <= moment:
+            if due < reviews_until:
                 review.append(card)
         elif due <= moment:
             learning.append(card)
-        else:
+        elif due <= soon:
             ahead.append(card)
     new = index.unseen(schedule.seen)
     reviews_left = _reviews_left(settings, done_today)
