@@ -604,6 +604,25 @@ def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_p
     assert summary.reviewed == 1  # the rating that stayed is still this session's (it said 0)
 
 
+def test_undo_of_a_card_suspended_in_another_terminal_does_not_show_it_again(tmp_path):
+    """Rated, suspended elsewhere, then undone here: the card stays suspended (the store keeps
+    it) and the session does not bring it back on screen (it did)."""
+    from studycli.study.store import Store
+
+    def keys():
+        yield from " 4"  # Easy: not back in this session
+        with Store.open(tmp_path / "db.sqlite3") as other:
+            other.set_suspended("bias-concept", True)
+        yield from "uq"
+
+    pressed = keys()
+    cards = load_content(FIXTURE_CONTENT).cards
+    two = [cards["bias-concept"], cards["poisson-concept"]]  # (the undo comes on the second)
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), two)
+    assert "undone: bias-concept is back as it was, and suspended" in " ".join(text.split())
+    assert text.count("Why a neuron needs a bias") == 1 and reviews == []
+
+
 def test_a_card_rated_in_another_session_while_on_screen_is_not_rated_twice(tmp_path):
     """Two sessions started together show the same first card; the one rated second counted
     a second review of it, moments after the first. Now it says so and saves nothing."""

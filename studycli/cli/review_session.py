@@ -456,6 +456,12 @@ class ReviewSession:
             return False  # the rating stands, and stays this session's
         self.done.pop()
         item = next((i for i in self.items if i.id == entry.card_id), None)
+        state = self.study.state(entry.card_id)
+        if state is not None and state.suspended:  # (suspended in another terminal since)
+            self.console.print(
+                Text(f"undone: {entry.card_id} is back as it was, and suspended", style="yellow")
+            )
+            return True
         if item is not None:
             from fsrs import Rating
 
