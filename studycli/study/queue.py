@@ -200,7 +200,8 @@ def due_now(
     index = index or CardIndex()
     by_id = index.of(cards)
     moment = iso(now)
-    reviews_until = iso(day_end) if day_end is not None else moment
+    # a review is due before the study day's end (or, without one, by now)
+    reviews_until = iso(day_end) if day_end is not None else iso(now + timedelta.resolution)
     soon = iso(now + LEARN_AHEAD)
     learning: list[ItemT] = []
     review: list[ItemT] = []
