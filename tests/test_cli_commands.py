@@ -247,3 +247,27 @@ def test_a_limit_that_no_check_can_keep_is_a_usage_error(cli, args):
 
     result = cli("--content", FIXTURE_CONTENT, *args)
     assert result.exit_code == 2 and "Invalid value" in result.output, result.output
+
+
+def test_content_and_db_are_taken_after_the_command_too(tmp_path):
+    """`studycli due --db X` said "No such option: --db": the options every command takes
+    go before its name, and are now moved there from after it (`--` ends that)."""
+    import subprocess
+    import sys
+
+    from studycli.cli.app import hoisted
+
+    from .conftest import FIXTURE_CONTENT, REPO_ROOT
+
+    db = tmp_path / "reviews.sqlite3"
+    run = subprocess.run(
+        [sys.executable, "-m", "studycli", "suspend", "add-one", "--db", str(db),
+         f"--content={FIXTURE_CONTENT}"],
+        cwd=REPO_ROOT, capture_output=True, text=True,
+        env={**__import__("os").environ, "STUDYCLI_HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert db.exists() and not (tmp_path / "home" / "data").exists()
+    assert hoisted(["--db", "a", "history", "--card", "x", "--content", "c", "--", "--db"]) == [
+        "--db", "a", "--content", "c", "history", "--card", "x", "--", "--db"
+    ]  # fmt: skip

@@ -131,8 +131,9 @@ def main() -> None:
     _replace_what_the_terminal_cannot_show()
     # One program name however it is started (`studycli`, `python -m studycli`), so that shell
     # completion's variable is always _STUDYCLI_COMPLETE.
+    args = hoisted(sys.argv[1:])
     try:
-        invoked(sys.argv[1:])(prog_name="studycli")
+        invoked(args)(args=args, prog_name="studycli")
     except SystemExit as done:
         _leave(done.code)
     _leave(0)
@@ -238,6 +239,34 @@ COMMANDS = {
     "unsuspend": "study",
 }
 _GLOBAL_OPTIONS = ("--content", "--db")
+
+
+def hoisted(args: list[str]) -> list[str]:
+    """`args` with `--content` and `--db` given after the command's name moved before it,
+    where they belong (`studycli due --db X` was "No such option: --db"). Nothing after `--`
+    moves."""
+    global_prefixes = tuple(f"{option}=" for option in _GLOBAL_OPTIONS)
+    start = 0
+    while start < len(args):  # past the options given before the command
+        if args[start] in _GLOBAL_OPTIONS:
+            start += 2
+        elif args[start].startswith(global_prefixes):
+            start += 1
+        else:
+            break
+    before, after, index = args[:start], [], start
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            after += args[index:]
+            break
+        if arg in _GLOBAL_OPTIONS and index + 1 < len(args):
+            before += args[index : index + 2]
+            index += 2
+            continue
+        (before if arg.startswith(global_prefixes) else after).append(arg)
+        index += 1
+    return before + after
 
 
 def whole_app() -> typer.Typer:
