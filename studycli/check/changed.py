@@ -83,14 +83,13 @@ def _renamed_ids(repo: Path, base: str, cards: Path) -> tuple[tuple[str, str], .
     index = 0
     while index < len(fields) - 1:
         status = fields[index]
-        if status.startswith(("R", "C")):
-            old, new = (repo / fields[index + 1]).resolve(), (repo / fields[index + 2]).resolve()
-            index += 3
+        paths = 2 if status[:1] in ("R", "C") else 1  # a rename or a copy names two
+        if status[:1] == "R":
+            old, new = ((repo / name).resolve() for name in fields[index + 1 : index + 3])
             cards_both = all(p.suffix == ".yaml" and cards in p.parents for p in (old, new))
-            if status.startswith("R") and cards_both and old.stem != new.stem:
+            if cards_both and old.stem != new.stem:
                 found.append((old.stem, new.stem))
-        else:
-            index += 2
+        index += 1 + paths
     return tuple(found)
 
 

@@ -245,28 +245,22 @@ def hoisted(args: list[str]) -> list[str]:
     """`args` with `--content` and `--db` given after the command's name moved before it,
     where they belong (`studycli due --db X` was "No such option: --db"). Nothing after `--`
     moves."""
-    global_prefixes = tuple(f"{option}=" for option in _GLOBAL_OPTIONS)
-    start = 0
-    while start < len(args):  # past the options given before the command
-        if args[start] in _GLOBAL_OPTIONS:
-            start += 2
-        elif args[start].startswith(global_prefixes):
-            start += 1
-        else:
-            break
-    before, after, index = args[:start], [], start
+    with_value = tuple(f"{option}=" for option in _GLOBAL_OPTIONS)
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
     while index < len(args):
         arg = args[index]
         if arg == "--":
-            after += args[index:]
+            rest += args[index:]
             break
         if arg in _GLOBAL_OPTIONS and index + 1 < len(args):
-            before += args[index : index + 2]
+            front += args[index : index + 2]
             index += 2
             continue
-        (before if arg.startswith(global_prefixes) else after).append(arg)
+        (front if arg.startswith(with_value) else rest).append(arg)
         index += 1
-    return before + after
+    return front + rest
 
 
 def whole_app() -> typer.Typer:

@@ -85,16 +85,10 @@ def examine_database(path: Path, *, repair: bool = True) -> Report | None:
     """
     if not path.exists():
         return None
-    try:  # read-only first: a damaged file (or a dry run) is never written, not even by the
-        # checkpoint that closing a writer makes, which would fold its -wal into it
-        reader = database.connect_read_only(path)
+    try:
+        reader = _reader(path)
     except StoreDamaged as damaged:  # not even its schema reads (or it is no SQLite file)
         return _unopened(path, damaged)
-    except StoreError:  # a schema to upgrade first, or no way to read it so: as before
-        try:
-            reader = database.connect(path, write=False)
-        except StoreDamaged as damaged:
-            return _unopened(path, damaged)
     with Store(reader, path) as store:
         report = examine(store, repair=False)
     if repair and report.drifted and not report.integrity:  # only now open it to write
@@ -105,6 +99,22 @@ def examine_database(path: Path, *, repair: bool = True) -> Report | None:
     # after the store is closed: which of the files SQLite keeps beside it are left to move
     salvage, new = salvage_commands(path) if report.log.complete else ([], None)
     return replace(report, salvage=salvage, salvaged_to=new, backups=database.backups(path))
+
+
+def _reader(path: Path):
+    """A connection that reads the database at `path`: read-only first, so that a damaged file
+    (or a dry run) is never written, not even by the checkpoint that closing a writer makes,
+    which would fold its -wal into it.
+
+    Raises:
+        StoreDamaged: the file does not open as a database. StoreError: as `database.connect`.
+    """
+    try:
+        return database.connect_read_only(path)
+    except StoreDamaged:
+        raise
+    except StoreError:  # a schema to upgrade first, or no way to read it so: as before
+        return database.connect(path, write=False)
 
 
 def _unopened(path: Path, damaged: StoreDamaged) -> Report:

@@ -610,10 +610,9 @@ class Store:
                 f" WHERE {SCHEDULED} ORDER BY r.reviewed_at, r.id"
             )
         return self.conn.execute(
-            "SELECT card_id, rating, reviewed_at, duration_ms FROM reviews NOT INDEXED"
-            f" WHERE method != '{ReviewMethod.CRAM}'"
-            " AND id NOT IN (SELECT review_id FROM undos NOT INDEXED)"
-            " ORDER BY reviewed_at, id"
+            "SELECT r.card_id, r.rating, r.reviewed_at, r.duration_ms FROM reviews r NOT INDEXED"
+            f" WHERE {NOT_CRAM} AND r.id NOT IN (SELECT review_id FROM undos NOT INDEXED)"
+            " ORDER BY r.reviewed_at, r.id"
         )
 
     def exporting(self, write: Callable[[Iterator[tuple[str, int, str, int | None]]], _T]) -> _T:
@@ -732,11 +731,16 @@ class Store:
                 "INSERT INTO undos (review_id, undone_at) VALUES (?, ?)", (review_id, iso(now))
             )
             if review.state_before is None:  # the card had no row before its first rating
+                # a suspension made since stays, on the card new again (as `suspend` leaves a
+                # card never rated: a row with no state); it was deleted with the row
                 conn.execute(
                     "DELETE FROM cards WHERE card_id = ? AND suspended = 0", (review.card_id,)
-                )  # a suspension made since stays, on the card new again (as `suspend` leaves
-                # a card never rated: a row with no state); it was deleted with the row
-                _write_state(conn, CardState(card_id=review.card_id), only_existing=True)
+                )
+                conn.execute(
+                    "UPDATE cards SET fsrs = NULL, content_hash = NULL, lapses = 0, reps = 0"
+                    " WHERE card_id = ?",
+                    (review.card_id,),
+                )
             else:
                 _write_state(conn, review.state_before)
         return self.state(review.card_id) or CardState(card_id=review.card_id)
@@ -843,21 +847,12 @@ def _state(row: tuple) -> CardState:
     )
 
 
-def _write_state(conn: sqlite3.Connection, state: CardState, only_existing: bool = False) -> None:
-    """Set a card's scheduling state (its suspension kept); `only_existing`: only where the
-    card has a row already."""
-    values = (state.fsrs, state.content_hash, state.lapses, state.reps, state.card_id)
-    if only_existing:
-        conn.execute(
-            "UPDATE cards SET fsrs = ?, content_hash = ?, lapses = ?, reps = ? WHERE card_id = ?",
-            values,
-        )
-        return
+def _write_state(conn: sqlite3.Connection, state: CardState) -> None:
     conn.execute(
-        "INSERT INTO cards (fsrs, content_hash, lapses, reps, card_id) VALUES (?, ?, ?, ?, ?)"
+        "INSERT INTO cards (card_id, fsrs, content_hash, lapses, reps) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (card_id) DO UPDATE SET fsrs = excluded.fsrs,"
         " content_hash = excluded.content_hash, lapses = excluded.lapses, reps = excluded.reps",
-        values,
+        (state.card_id, state.fsrs, state.content_hash, state.lapses, state.reps),
     )
 
 
