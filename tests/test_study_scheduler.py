@@ -47,7 +47,12 @@ def test_ratings_move_the_card_exactly_as_fsrs_does(tmp_path):
             moment = NOW + timedelta(minutes=minutes)
             direct, _ = scheduler.review_card(direct, Rating(rating), moment)
             core.rate(store, card, rating, moment, NO_FUZZ)
-            assert store.state(card.id).fsrs == direct.to_json()
+            stored = FsrsCard.from_json(store.state(card.id).fsrs)
+            # fsrs's card, but for a due date Anki's order of intervals may put later
+            assert replace(stored, due=direct.due).to_json() == direct.to_json()
+            assert stored.due >= direct.due and (stored.due - direct.due) % timedelta(
+                days=1
+            ) == timedelta(0)
         state = store.state(card.id)
     assert state.reps == len(SEQUENCE) and state.lapses == 1
     assert direct.state == State.Review
@@ -62,16 +67,13 @@ def test_settings_reach_fsrs():
         enable_fuzzing=False,
     )
     scheduler = sched.make_scheduler(config)
-    assert (
-        scheduler.to_dict()
-        == Scheduler(
-            desired_retention=0.8,
-            learning_steps=(timedelta(minutes=2),),
-            relearning_steps=(),
-            maximum_interval=30,
-            enable_fuzzing=False,
-        ).to_dict()
-    )
+    assert scheduler.to_dict() == Scheduler(
+        desired_retention=0.8,
+        learning_steps=(timedelta(minutes=2),),
+        relearning_steps=(),
+        maximum_interval=30,
+        enable_fuzzing=False,
+    ).to_dict() | {sched.ORDER_KEY: 1}
 
 
 def test_the_preview_labels_are_the_intervals_the_ratings_give(tmp_path):
@@ -268,3 +270,144 @@ def test_a_replayed_import_steps_each_card_as_a_live_rating_would():
     # each review's state after (its last value), as fsrs writes it
     assert rows[IMPORTED_COLUMNS - 1 :: IMPORTED_COLUMNS] == expected
     assert states == [live.state()]
+
+
+def _cards_in_review(count: int, seed: int = 7) -> list[tuple[FsrsCard, datetime]]:
+    """Cards in review, each with a moment to rate it: weak and strong, early, on time, late
+    and on the day of their last review."""
+    rng = random.Random(seed)
+    cards = []
+    for i in range(count):
+        stability = rng.choice((0.3, 0.8, 1.5, 3.0)) if i % 2 else rng.uniform(0.1, 400.0)
+        last = NOW - timedelta(days=rng.uniform(0.0, 2 * stability + 1))
+        card = FsrsCard(
+            card_id=i,
+            state=State.Review,
+            stability=stability,
+            difficulty=rng.uniform(1.0, 10.0),
+            due=last + timedelta(days=max(1, round(stability))),
+            last_review=last,
+        )
+        cards.append((card, NOW))
+    return cards
+
+
+@pytest.mark.parametrize("fuzz", [False, True])
+def test_passing_ratings_of_a_card_in_review_are_a_day_apart_at_least(fuzz):
+    """As Anki and ts-fsrs keep them (fsrs alone gives Hard and Good the same day whenever
+    their stabilities round alike): Hard < Good < Easy in days, and each is fsrs's own
+    interval unless that was not past the rating below it."""
+    settings = Settings(enable_fuzzing=fuzz)
+    ordered, plain = sched.make_scheduler(settings), Scheduler(**_fsrs_args(settings))
+    ties = 0
+    for card, now in _cards_in_review(400):
+        days = {r: _days(ordered, card, r, now) for r in (Rating.Hard, Rating.Good, Rating.Easy)}
+        own = {r: _days(plain, card, r, now) for r in days}
+        ties += own[Rating.Hard] == own[Rating.Good] or own[Rating.Good] == own[Rating.Easy]
+        assert days[Rating.Hard] == own[Rating.Hard]
+        assert days[Rating.Good] == max(own[Rating.Good], days[Rating.Hard] + 1)
+        assert days[Rating.Easy] == max(own[Rating.Easy], days[Rating.Good] + 1)
+        # the card after the rating is fsrs's, its due date aside
+        after = sched.review(ordered, card, Rating.Good, now)
+        fsrs_own = sched.review(plain, card, Rating.Good, now)
+        assert (after.stability, after.difficulty, after.state) == (
+            fsrs_own.stability,
+            fsrs_own.difficulty,
+            fsrs_own.state,
+        )
+    assert ties > 40  # (what the order mends: fsrs alone ties often on these cards)
+
+
+def test_what_the_order_computes_of_a_lower_rating_is_what_fsrs_gives_it(monkeypatch):
+    """`_floor` computes a lower rating's stability by `review_card`'s own steps for a card in
+    review, and skips its fuzz where even the most fuzz could not reach the rating above:
+    both pinned against fsrs itself, fuzz and a short maximum interval included."""
+    for settings in (Settings(enable_fuzzing=True), Settings(maximum_interval=20)):
+        plain = Scheduler(**_fsrs_args(settings))
+        for card, now in _cards_in_review(300, seed=11):
+            for rating in (Rating.Hard, Rating.Good, Rating.Easy):
+                after = sched.review(plain, card, rating, now)  # (fsrs's own: no order)
+                assert sched._stability(plain, card, rating, now) == after.stability
+                interval = plain._next_interval(stability=after.stability)
+                assert (after.due - now).days <= sched._most_fuzzed(plain, interval)
+    fuzzy = Scheduler(enable_fuzzing=True)
+    for draw in (0.0, 0.5, 0.999999):  # the bound holds for any draw
+        monkeypatch.setattr(sched._fsrs_scheduler, "random", lambda draw=draw: draw)
+        for days in range(1, 1000):
+            fuzzed = fuzzy._get_fuzzed_interval(interval=timedelta(days=days)).days
+            assert fuzzed <= sched._most_fuzzed(fuzzy, days)
+
+
+@pytest.mark.parametrize("steps", [(), (10,), (1, 10), (1, 10, 60)])
+@pytest.mark.parametrize("fuzz", [False, True])
+def test_the_order_at_each_step_of_learning_and_relearning(steps, fuzz):
+    """Where the ratings graduate a card from its (re)learning steps, each that does is a day
+    past the one below it that does too (none with no steps: all graduate then; with steps,
+    Hard never does, Good at the last)."""
+    minutes = tuple(timedelta(minutes=m) for m in steps)
+    settings = Settings(learning_steps=minutes, relearning_steps=minutes, enable_fuzzing=fuzz)
+    ordered, plain = sched.make_scheduler(settings), Scheduler(**_fsrs_args(settings))
+    checked = 0
+    for i in range(60):
+        card = sched.new_card(f"card-{i}", NOW)
+        moment = NOW
+        for rating in (Rating.Good,) * (i % 4) + (Rating.Again,) * (i % 3 == 1):
+            card = sched.review(plain, card, rating, moment)
+            moment = card.due + timedelta(hours=i % 5)
+            if card.state is State.Review and i % 3 == 1:
+                moment += timedelta(days=card.stability)  # then the Again: relearning
+        days = {}
+        for rating in (Rating.Hard, Rating.Good, Rating.Easy):
+            own = sched.review(plain, card, rating, moment)
+            if own.state is not State.Review:
+                continue
+            least = max((days[r] + 1 for r in days if r < rating), default=1)
+            days[rating] = max((own.due - moment) // timedelta(days=1), least)
+            assert _days(ordered, card, rating, moment) == days[rating]
+            checked += 1
+    assert checked > 60
+
+
+def test_the_order_at_the_maximum_interval():
+    """A short maximum interval caps every rating, as Anki's does (ties at the cap)."""
+    capped = sched.make_scheduler(Settings(enable_fuzzing=False, maximum_interval=2))
+    strong = FsrsCard(
+        card_id=1, state=State.Review, stability=300.0, difficulty=3.0, due=NOW,
+        last_review=NOW - timedelta(days=300),
+    )  # fmt: skip
+    assert {_days(capped, strong, r, NOW) for r in (Rating.Good, Rating.Easy)} == {2}
+
+
+def test_a_review_logged_before_the_order_is_replayed_as_it_was_scheduled():
+    """The log keeps the scheduler each review was made with: one whose JSON predates the
+    order (fsrs's own `to_json`) replays without it, so that the doctor finds no drift in
+    the states those reviews left; a new review's JSON says it keeps the order."""
+    settings = Settings(enable_fuzzing=False)
+    before = core.scheduler_from_json(Scheduler(**_fsrs_args(settings)).to_json())
+    now = core.scheduler_from_json(sched.make_scheduler(settings).to_json())
+    assert type(before) is Scheduler and isinstance(now, sched.OrderedScheduler)
+    tied = next(
+        (card, moment)
+        for card, moment in _cards_in_review(400)
+        if _days(before, card, Rating.Hard, moment) == _days(before, card, Rating.Good, moment)
+    )
+    assert _days(before, *tied[:1], Rating.Good, tied[1]) == _days(
+        before, tied[0], Rating.Hard, tied[1]
+    )
+    assert (
+        _days(now, tied[0], Rating.Good, tied[1]) == _days(now, tied[0], Rating.Hard, tied[1]) + 1
+    )
+
+
+def _days(scheduler: Scheduler, card: FsrsCard, rating: Rating, now: datetime) -> float:
+    return (sched.review(scheduler, card, rating, now).due - now) / timedelta(days=1)
+
+
+def _fsrs_args(settings: Settings) -> dict:
+    return {
+        "desired_retention": settings.desired_retention,
+        "learning_steps": settings.learning_steps,
+        "relearning_steps": settings.relearning_steps,
+        "maximum_interval": settings.maximum_interval,
+        "enable_fuzzing": settings.enable_fuzzing,
+    }

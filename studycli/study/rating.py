@@ -185,4 +185,4 @@ def rebuild(store: Store, *, write: bool = False) -> dict[str, CardState]:
 @lru_cache(maxsize=32)
 def scheduler_from_json(settings_json: str) -> Scheduler:
     """The fsrs scheduler a review was made with (its `Scheduler.to_json()`), cached."""
-    return Scheduler.from_json(settings_json)
+    return sched.scheduler_from_json(settings_json)

@@ -12,10 +12,12 @@ of a long log fast.
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import fsrs.scheduler as _fsrs_scheduler
 from fsrs import Card as FsrsCard
@@ -50,10 +52,34 @@ def fsrs_card_id(card_id: str) -> int:
     )  # 56 - 3 = 53 bits
 
 
-def make_scheduler(settings: Settings) -> Scheduler:
+class OrderedScheduler(Scheduler):
+    """fsrs's scheduler, with the order Anki (and ts-fsrs) keep among the intervals of the
+    passing ratings: where Good and the rating below it both put a card in review, Hard < Good
+    < Easy in days. fsrs alone gives Hard and Good the same day whenever their stabilities
+    round alike: in half the reviews of cards in review in the FSRS sample log (most of them
+    at one day, where Good then did not move the card on), and Good and Easy the same day in a
+    third of them.
+
+    Its JSON says so (`ORDER_KEY`): a review logged with a scheduler's JSON that does not (one
+    made before this order) is replayed as it was scheduled then."""
+
+    def to_dict(self) -> Any:
+        return {**super().to_dict(), ORDER_KEY: 1}
+
+
+ORDER_KEY = "studycli_interval_order"
+
+
+def scheduler_from_json(text: str) -> Scheduler:
+    """The scheduler a review was made with, from its JSON (`Scheduler.to_json()`)."""
+    source = json.loads(text)
+    return (OrderedScheduler if source.get(ORDER_KEY) else Scheduler).from_dict(source)
+
+
+def make_scheduler(settings: Settings) -> OrderedScheduler:
     """The fsrs scheduler for these settings (fsrs's default weights unless `parameters` set)."""
     weights = {} if settings.parameters is None else {"parameters": settings.parameters}
-    return Scheduler(
+    return OrderedScheduler(
         **weights,
         desired_retention=settings.desired_retention,
         learning_steps=settings.learning_steps,
@@ -84,14 +110,81 @@ def review(
         ValueError: `now` is not timezone-aware.
     """
     now = _utc(now)
+    # (the table, not `Rating(rating)`: an enum's call is 5% of a replay's review)
+    chosen = _RATINGS.get(rating) or Rating(rating)  # (an unknown value: ValueError)
     token = _REVIEWED.set(card)
     try:
-        # (the table, not `Rating(rating)`: an enum's call is 5% of a replay's review)
-        chosen = _RATINGS.get(rating) or Rating(rating)  # (an unknown value: ValueError)
         after, _log = scheduler.review_card(card, chosen, now, duration_ms)
+        if (
+            chosen > Rating.Hard
+            and after.state is State.Review
+            and isinstance(scheduler, OrderedScheduler)
+        ):
+            days = (after.due - now) // _DAY
+            floor = _floor(scheduler, card, _RATINGS[chosen - 1], now, days)
+            if days < floor:
+                after.due = now + floor * _DAY
     finally:
         _REVIEWED.reset(token)
     return after
+
+
+_DAY = timedelta(days=1)
+
+
+def _floor(scheduler: Scheduler, card: FsrsCard, lower: Rating, now: datetime, days: int) -> int:
+    """The fewest days a rating above `lower` may give `card` (with `_REVIEWED` set): a day
+    more than `lower` gives, where `lower` puts the card in review too (else 0). `days`, what
+    fsrs gives the rating above: 0 at once where `lower` cannot reach it (most reviews)."""
+    if card.state is not State.Review:  # (re)learning: a graduation, once or twice a card
+        steps = (
+            scheduler.learning_steps if card.state is State.Learning else scheduler.relearning_steps
+        )
+        if lower is Rating.Hard and card.step is not None and card.step < len(steps):
+            return 0  # (fsrs keeps a card in its steps at Hard)
+        below = review(scheduler, card, lower, now)
+        if below.state is not State.Review:
+            return 0
+        return min((below.due - now) // _DAY + 1, scheduler.maximum_interval)
+    stability = _stability(scheduler, card, lower, now)
+    interval = scheduler._next_interval(stability=stability)
+    # `lower`'s days, fuzzed, and then kept above the rating below it, are at most this
+    if _most_fuzzed(scheduler, interval) + 1 < days:
+        return 0
+    if scheduler.enable_fuzzing and interval >= 3:
+        interval = scheduler._get_fuzzed_interval(interval=interval * _DAY).days
+    if lower > Rating.Hard:
+        interval = max(interval, _floor(scheduler, card, _RATINGS[lower - 1], now, interval))
+    return min(interval + 1, scheduler.maximum_interval)
+
+
+def _stability(scheduler: Scheduler, card: FsrsCard, rating: Rating, now: datetime) -> float:
+    """The stability fsrs's `review_card` gives `card`, in review, rated Hard, Good or Easy at
+    `now`, by its own steps for that case (`tests/test_study_scheduler.py` pins the days)."""
+    assert card.stability is not None and card.difficulty is not None
+    if card.last_review is not None and (now - card.last_review).days < 1:
+        return scheduler._short_term_stability(stability=card.stability, rating=rating)
+    return scheduler._next_stability(
+        difficulty=card.difficulty,
+        stability=card.stability,
+        retrievability=scheduler.get_card_retrievability(card, current_datetime=now),
+        rating=rating,
+    )
+
+
+def _most_fuzzed(scheduler: Scheduler, interval: int) -> int:
+    """The most days fsrs's fuzz can make of `interval` days: it draws within round(interval
+    ± delta), delta as its ranges give it, and rounds the draw (one day past that range at
+    most)."""
+    if not scheduler.enable_fuzzing or interval < 2.5:
+        return interval
+    delta = 1.0
+    for start, end, factor in _FUZZ_RANGES:
+        delta += factor * max(min(interval, end) - start, 0.0)
+    return round(interval + delta) + 1
+
+
+_FUZZ_RANGES = tuple((r["start"], r["end"], r["factor"]) for r in _fsrs_scheduler.FUZZ_RANGES)
 
 
 def preview(scheduler: Scheduler, card: FsrsCard, now: datetime) -> dict[Rating, timedelta]:
@@ -134,10 +227,19 @@ def _fuzz_draw() -> float:
     card = _REVIEWED.get()
     if card is None:  # fsrs used outside `review`: its own behaviour
         return random.random()
+    global _DRAWN
     last = isoformat(card.last_review) if card.last_review else "new"
+    key = (card.card_id, last)
+    if _DRAWN[0] == key:  # the same review's other ratings (`_floor`, `preview`)
+        return _DRAWN[1]
     digest = hashlib.sha256(f"{card.card_id}|{last}".encode()).digest()
     _seed(int.from_bytes(digest[:8], "big"))
-    return _GENERATOR.random()
+    drawn = _GENERATOR.random()
+    _DRAWN = (key, drawn)  # (one assignment: a reader sees whole pairs)
+    return drawn
+
+
+_DRAWN: tuple[tuple[int, str] | None, float] = (None, 0.0)  # the last draw, and for what
 
 
 _GENERATOR = random.Random()  # reseeded for every draw; never the global one
