@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import CheckFailure, assert_close, call, describe, expect, fails_with
 
 
 def min_cost_assignment(cost) -> list[tuple[int, int]]:
@@ -126,7 +126,7 @@ _SCIPY_MESSAGE = (
 
 
 def _refuse_scipy(*args, **kwargs):
-    raise AssertionError(_SCIPY_MESSAGE)
+    raise CheckFailure(_SCIPY_MESSAGE)
 
 
 @contextmanager

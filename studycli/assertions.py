@@ -153,9 +153,10 @@ def assert_close(
         index = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), error.shape))
         where = f"at index {index}: " if got.ndim else ""
         count = int((~close).sum())
+        digits = 6 if f"{want[index]:.6g}" != f"{got[index]:.6g}" else 17  # (3.92 and 3.92)
         _fail(
             what,
-            f"{where}expected {want[index]:.6g}, got {got[index]:.6g} "
+            f"{where}expected {want[index]:.{digits}g}, got {got[index]:.{digits}g} "
             f"({count} of {close.size} values off; atol={atol:g}, rtol={rtol:g})",
             hint,
         )
@@ -199,14 +200,17 @@ def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
     """
     try:
         return impl(*args, **kwargs)
-    except AssertionError:
+    except CheckFailure:
         raise
+    except AssertionError as exc:  # the learner's own `assert`: which input tripped it
+        said = f": {exc}" if str(exc) else ""
+        raise CheckFailure(f"{what}: an assert in the answer failed{said}") from exc
     except NotImplementedError:
-        raise AssertionError(
+        raise CheckFailure(
             f"{what}: not implemented yet (the starter raises NotImplementedError)"
         ) from None
     except Exception as exc:
-        raise AssertionError(f"{what}: raised {type(exc).__name__}: {exc}") from exc
+        raise CheckFailure(f"{what}: raised {type(exc).__name__}: {exc}") from exc
 
 
 class TorchWatch:
@@ -280,7 +284,7 @@ def forbid(impl: Callable, *names: str, reason: str) -> Callable:
             result = impl(*args, **kwargs)
         used = sorted(seen.called & set(names))
         if used:
-            raise AssertionError(f"the answer calls {', '.join(used)}: {reason}")
+            raise CheckFailure(f"the answer calls {', '.join(used)}: {reason}")
         return result
 
     guarded.__name__ = getattr(impl, "__name__", "impl")
@@ -320,8 +324,13 @@ def _item(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+class CheckFailure(AssertionError):
+    """A checker's verdict on the answer (what `_fail`, `call` and `forbid` raise), where a
+    plain AssertionError out of the learner's function is an `assert` of its own."""
+
+
 def _fail(what: str, message: str, hint: str) -> None:
     text = f"{what}: {message}"
     if hint:
         text += f"\n  hint: {hint}"
-    raise AssertionError(text)
+    raise CheckFailure(text)

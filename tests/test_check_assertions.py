@@ -65,6 +65,31 @@ def test_call_turns_exceptions_into_named_failures():
         expect(False, "f", "shape is wrong")
 
 
+def test_an_assert_in_the_answer_names_the_call_and_a_verdict_passes_through():
+    """The learner's own `assert` showed only its message, not which input tripped it; a
+    checker's verdict raised inside the call (forbid's, a refused library) stays as it is."""
+
+    def square_only(cost):
+        if cost.shape[0] != cost.shape[1]:  # (an `assert` here pytest would rewrite)
+            raise AssertionError("square only")
+
+    with pytest.raises(AssertionError) as err:
+        call(square_only, "assign(cost of shape (2, 3))", np.zeros((2, 3)))
+    assert (
+        str(err.value)
+        == "assign(cost of shape (2, 3)): an assert in the answer failed: square only"
+    )
+    with pytest.raises(AssertionError) as err:
+        call(lambda: expect(False, "inner", "refused"), "outer()")
+    assert str(err.value) == "inner: refused"
+
+
+def test_values_that_print_alike_are_shown_with_every_digit():
+    with pytest.raises(AssertionError) as err:
+        assert_close([3.9200001], [3.92], "f", atol=1e-12, rtol=1e-9)
+    assert "expected 3.9199999999999999, got 3.9200001000000002" in str(err.value)
+
+
 def test_watch_torch_sees_intermediates_of_any_torch_op():
     q, k = torch.randn(100, 4), torch.randn(100, 4)
     with watch_torch() as seen:

@@ -311,6 +311,35 @@ def test_failing_cases_are_split_for_the_diff():
     assert solve.failing_case("something else broke") is None
 
 
+def test_a_failing_case_keeps_where_the_output_went_wrong_and_by_how_much():
+    """The output's label and the element's index, and the count and tolerances, were
+    dropped: 'expected 3.92, actual 3.92' told a learner nothing of a dtype's lost digits."""
+    message = (
+        "adamw_step(p, {'lr': 0.1, 'eps': 1e-8}): param: at index (3,): expected 3.92, got "
+        "3.9200001 (4 of 4 values off; atol=1e-12, rtol=1e-09)\n  hint: keep float64"
+    )
+    case = solve.failing_case(message)
+    assert case == solve.FailingCase(
+        what="adamw_step(p, {'lr': 0.1, 'eps': 1e-8})",
+        expected="3.92",
+        actual="3.9200001",
+        where="param: at index (3,)",
+        detail="4 of 4 values off; atol=1e-12, rtol=1e-09",
+    )
+    shape = solve.failing_case("nms(boxes): expected [1, 2], got tensor of shape (3, 4)")
+    assert (shape.actual, shape.detail) == ("tensor of shape (3, 4)", "")
+
+    from rich.console import Console
+
+    from studycli.cli.solve_flow import outcome_view
+
+    console = Console(record=True, width=120)
+    console.print(outcome_view(Outcome("fail", message, 0.1)))
+    text = console.export_text()
+    assert "where" in text and "param: at index (3,)" in text
+    assert "4 of 4 values off; atol=1e-12, rtol=1e-09" in text
+
+
 def test_a_failed_case_shows_its_hint_once():
     from rich.console import Console
 

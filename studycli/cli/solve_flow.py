@@ -164,8 +164,12 @@ def outcome_view(outcome: Outcome):
     if case is not None:
         table = Table(show_header=False, box=None, padding=(0, 1))
         table.add_row(Text("call", style="dim"), Text(case.what))
+        if case.where:
+            table.add_row(Text("where", style="dim"), Text(case.where))
         table.add_row(Text("expected", style="green"), Text(case.expected, style="green"))
         table.add_row(Text("actual", style="red"), Text(case.actual, style="red"))
+        if case.detail:
+            table.add_row(Text(""), Text(case.detail, style="dim"))
         parts = [table, *[Text(line, style="yellow") for line in message.splitlines()[1:]]]
     if outcome.traceback:  # wrapped, not cut: a long path hid the line number at 80 columns
         traceback = as_shown(outcome.traceback.rstrip())
