@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -589,3 +590,54 @@ def test_ctrl_c_during_a_check_stops_it_records_nothing_and_says_so(tmp_path, cl
     assert "interrupted: the check was stopped; nothing was recorded" in err
     assert "Traceback" not in err
     assert _history(cli) == []
+
+
+def test_an_attempt_that_is_not_a_regular_file_is_refused_at_once(tmp_path):
+    """A pipe (`--file <(cat a.py)`) read once then gave the check nothing, and the error was
+    recorded as Again; a fifo with no writer waited forever, /dev/zero filled the memory."""
+    import os
+
+    fifo = tmp_path / "fifo.py"
+    os.mkfifo(fifo)
+    read, write = os.pipe()
+    os.write(write, b"def add_one(x):\n    return x + 1\n")
+    os.close(write)
+    started = time.monotonic()
+    for path in (fifo, f"/dev/fd/{read}", "/dev/zero"):
+        with pytest.raises(StudyError, match="is not a regular file: save your attempt"):
+            solve.read_attempt(Path(path))
+    assert time.monotonic() - started < 5
+    os.close(read)
+    big = tmp_path / "big.py"
+    big.write_bytes(b"#" * (solve.ATTEMPT_LIMIT + 1))
+    with pytest.raises(StudyError, match="is over 5 MB"):
+        solve.read_attempt(big)
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    assert solve.read_attempt(tmp_path / "ok.py") == "x = 1\n"
+
+
+def test_a_traceback_through_a_huge_line_is_cut(cli, attempt):
+    """A line of 2 MB (a literal of data) in a traceback was shown whole: drawing it took 34 s
+    and wrote 2.4 MB to the terminal."""
+    huge = "def add_one(x):\n    return [" + "1, " * 300_000 + "][10**9]\n"
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(huge))
+    assert result.exit_code == 1 and "IndexError" in result.stdout
+    assert len(result.stdout) < 20_000 and "1, 1, 1, 1" in result.stdout
+
+
+def test_escape_sequences_in_a_check_s_message_or_a_file_name_are_written_out():
+    """`check`'s table printed a wrong answer's message raw (a screen clear, an OSC 52
+    clipboard write), and `solve` the attempt file's name."""
+    from rich.console import Console
+
+    from studycli.check.verify import CardResult, Status
+    from studycli.cli.content import _results_table
+    from studycli.cli.solve_flow import Limits, _checking
+
+    console = Console(record=True, width=200, force_terminal=True)
+    message = "raised ValueError: \x1b[2J\x1b]52;c;aGk=\x07 boom"
+    console.print(_results_table([CardResult("add-one", Status.FAIL, 0.1, message)]))
+    console.print(_checking(Path("esc\x1b[2J\x1b]0;TITLE\x07.py"), Limits(10.0, 1024)))
+    text = console.export_text(styles=False)
+    assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b[2J\\x1b]52;c;aGk=\\x07 boom" in text and "esc\\x1b[2J" in text

@@ -239,10 +239,14 @@ def test_help_keeps_each_paragraph_of_a_docstring_whole():
         ["check", "add-one", "--timeout", "0"],
         ["check", "add-one", "--memory", "1"],
         ["solve", "add-one", "--no-edit", "--timeout", "0"],
+        ["check", "add-one", "--timeout", "nan"],
+        ["solve", "add-one", "--no-edit", "--timeout", "nan"],
+        ["solve", "add-one", "--no-edit", "--timeout", "inf"],
     ],
 )
 def test_a_limit_that_no_check_can_keep_is_a_usage_error(cli, args):
-    """`--timeout -1` ran every check into "did not finish in -1 s"."""
+    """`--timeout -1` ran every check into "did not finish in -1 s"; nan and inf turned the
+    limit off (nan passes every comparison of a range)."""
     from .conftest import FIXTURE_CONTENT
 
     result = cli("--content", FIXTURE_CONTENT, *args)

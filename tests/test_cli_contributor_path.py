@@ -120,3 +120,16 @@ def test_a_solution_module_that_hangs_on_import_is_its_checks_timeout(cli, conte
     [found] = json.loads(result.stdout)
     assert result.exit_code == 1 and found["status"] == "timeout", found
     assert "did not start" not in found["message"]
+
+
+def test_a_solution_module_that_exits_on_import_fails_its_checks_and_says_why(cli, content_copy):
+    """`raise SystemExit` at a module's top level took the worker down: every check of the
+    run said its process died; now the module's checks say that its import exited."""
+    module = content_copy / "solutions" / "arith.py"
+    module.write_text('raise SystemExit("top-level exit")\n' + module.read_text())
+    result = cli("--content", content_copy, "check", "--json")
+    found = {entry["id"]: entry for entry in json.loads(result.stdout)}
+    assert result.exit_code == 1 and set(found) == {"add-one", "triangle-derivation"}
+    for entry in found.values():
+        assert "importing solutions/arith.py raised SystemExit: top-level exit" in entry["message"]
+        assert "died" not in entry["message"]

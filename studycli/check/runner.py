@@ -834,7 +834,7 @@ def _load_file(path: Path, name: str):
         spec.loader.exec_module(module)
     except BaseException as exc:
         del sys.modules[name]  # half run: the next check imports it again, and fails the same
-        if isinstance(exc, Exception):
+        if isinstance(exc, Exception | SystemExit):  # (an exit at its top: not the run's)
             where = f"{path.parent.name}/{path.name}"
             raise SolutionImportError(
                 f"{IMPORT_FAILED}{where} raised {type(exc).__name__}: {exc}"
@@ -903,4 +903,13 @@ def _trimmed_traceback(exc: BaseException, job: Job) -> str:
         frames = [f for f in frames if "studycli/runner.py" not in f.filename.replace("\\", "/")]
     if not frames:
         return ""
-    return "".join(traceback.format_list(frames[-5:]))
+    lines = "".join(traceback.format_list(frames[-5:])).splitlines()
+    # a source line can be megabytes (a literal of data): it was shown whole, and drawing it
+    # took longer than the check
+    return "".join(
+        line if len(line) <= TRACEBACK_LINE else line[:TRACEBACK_LINE] + " ...\n"
+        for line in (line + "\n" for line in lines)
+    )
+
+
+TRACEBACK_LINE = 300  # characters of a traceback's line kept

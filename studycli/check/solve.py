@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import shlex
+import stat
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -77,7 +78,20 @@ def read_attempt(path: Path) -> str:
             the file and the fix.
     """
     try:
-        return path.read_text(encoding="utf-8")
+        with open(path, "rb", opener=_no_wait) as handle:
+            kind = os.fstat(handle.fileno()).st_mode
+            if not stat.S_ISREG(kind):  # a pipe reads once (the check reads it again), a
+                raise StudyError(  # fifo with no writer waits, /dev/zero never ends
+                    f"{path} is not a regular file: save your attempt to a .py file and give "
+                    "that (--file)"
+                )
+            data = handle.read(ATTEMPT_LIMIT + 1)
+        if len(data) > ATTEMPT_LIMIT:
+            raise StudyError(
+                f"{path} is over {ATTEMPT_LIMIT // 1_000_000} MB: an attempt is a function, "
+                "not data; give the .py file with your answer (--file)"
+            )
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise StudyError(
             f"{path} is not UTF-8 text (byte {exc.start}): save your attempt as UTF-8 Python source"
@@ -97,6 +111,14 @@ def read_attempt(path: Path) -> str:
             f"cannot read the attempt {path} ({exc.strerror or exc}): make it readable "
             f"(chmod u+r '{path}') or pass another file"
         ) from None
+
+
+ATTEMPT_LIMIT = 5_000_000  # bytes
+
+
+def _no_wait(path: str, flags: int) -> int:
+    """Open without waiting for a writer (a fifo); `read_attempt` refuses what is not a file."""
+    return os.open(path, flags | os.O_NONBLOCK)
 
 
 def require_runnable(card: Card) -> None:

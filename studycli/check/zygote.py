@@ -414,7 +414,7 @@ def _prepare(config: dict, context: threading.Thread | None = None) -> None:
 
     folder, names = config["solutions"] or ("", ())
     for name in names:
-        with contextlib.suppress(Exception):  # a broken module is the check's to report
+        with contextlib.suppress(Exception, SystemExit):  # a broken module: its checks say so
             if not torch and _names_torch(folder, name):
                 continue  # a torchless zygote loads only the modules that never name torch
             with _at_most(SOLUTION_LOAD_LIMIT):

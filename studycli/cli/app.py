@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import copy
 import io
+import math
 import os
 import sys
 import threading
@@ -44,6 +45,14 @@ class _Group(TyperGroup):
 
                 print(json.dumps({"error": str(exc)}))
             raise typer.Exit(1) from None
+
+
+def finite_seconds(value: float | None) -> float | None:
+    """A `--timeout` callback: nan and inf passed its range (every comparison with nan is
+    false) and turned the time limit off."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a number of seconds: give one, such as 10")
+    return value
 
 
 def print_error(message: str) -> None:

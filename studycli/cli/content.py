@@ -11,7 +11,7 @@ from rich.markup import escape
 from studycli.check.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from studycli.study.labels import LEECH_LAPSES
 
-from .app import app, options, stdout
+from .app import app, finite_seconds, options, stdout
 from .completion import DeckOption, TopicOption, complete_card_id
 
 STATUS_STYLE = {
@@ -86,7 +86,10 @@ def check(
         typer.Option("--jobs", "-j", min=1, help="Checks run at once (default: one per core)."),
     ] = None,
     timeout: Annotated[
-        float, typer.Option(min=0.1, help="Seconds each check may take.")
+        float,
+        typer.Option(
+            min=0.1, max=3600, callback=finite_seconds, help="Seconds each check may take."
+        ),
     ] = DEFAULT_TIMEOUT,
     device: Annotated[
         str,
@@ -257,6 +260,8 @@ def _check_with_progress(cards, content, jobs, device, timeout, memory):
 def _results_table(results):
     from rich.table import Table
 
+    from .solve_flow import as_shown  # (a wrong answer's message can carry escape sequences)
+
     table = Table(title="studycli check", show_lines=False)
     table.add_column(
         "card", no_wrap=True, min_width=max((len(r.card_id) for r in results), default=4)
@@ -266,7 +271,9 @@ def _results_table(results):
     table.add_column("message", overflow="fold")
     for r in results:
         style = STATUS_STYLE[r.status]
-        table.add_row(r.card_id, f"[{style}]{r.status}[/]", f"{r.seconds:.2f}", escape(r.message))
+        table.add_row(
+            r.card_id, f"[{style}]{r.status}[/]", f"{r.seconds:.2f}", escape(as_shown(r.message))
+        )
     return table
 
 

@@ -143,7 +143,7 @@ def check(console: Console, card: Card, content: Content, path: Path, limits: Li
 
 def _checking(path: Path, limits: Limits) -> Text:
     return Text(
-        f"checking {path.name} (limit {limits.timeout:g} s, {limits.memory_mb} MB) ...",
+        f"checking {as_shown(path.name)} (limit {limits.timeout:g} s, {limits.memory_mb} MB) ...",
         style="dim",
     )
 

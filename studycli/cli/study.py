@@ -12,7 +12,7 @@ import typer
 
 from studycli.study.settings import Settings
 
-from .app import app, options, stdout
+from .app import app, finite_seconds, options, stdout
 from .completion import DeckOption, TopicOption, complete_card_id
 from .context import now, open_study, session_cards, settings
 
@@ -70,6 +70,8 @@ def solve(
         float | None,
         typer.Option(
             min=0.1,
+            max=3600,
+            callback=finite_seconds,
             help="Seconds the check may take "
             f"(default: check_timeout in settings, {Settings().check_timeout:g}).",
         ),
