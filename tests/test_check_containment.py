@@ -258,3 +258,74 @@ def test_the_users_processes_are_counted_at_most_once_a_second(monkeypatch):
     assert contain.count_user_tasks() == 42 and len(counts) == 2
     monkeypatch.setattr(contain.os, "geteuid", lambda: 0)  # root: no cap applies, no count
     assert contain.count_user_tasks() is None and len(counts) == 2
+
+
+ESCAPES = """
+import os, subprocess, sys, time
+
+def add_one(x):
+    with open({record!r}, "w", buffering=1) as record:
+        sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+        record.write(f"{{subprocess.Popen(sleeper, process_group=0).pid}}\\n")  # a new group
+        record.write(f"{{subprocess.Popen(sleeper, start_new_session=True).pid}}\\n")
+        read, write = os.pipe()
+        pid = os.fork()  # a new group, whose leader exits: its child an orphan meanwhile
+        if pid == 0:
+            os.setpgid(0, 0)
+            orphan = os.fork()
+            if orphan == 0:
+                time.sleep(60)
+                os._exit(0)
+            os.write(write, str(orphan).encode())
+            os._exit(0)
+        os.waitpid(pid, 0)
+        record.write(os.read(read, 64).decode() + "\\n")
+        record.write("started\\n")
+    {then}
+"""
+
+
+@pytest.mark.parametrize("then", [THEN_RETURN, THEN_LOOP])
+def test_processes_that_made_a_group_or_a_session_of_their_own_are_killed_too(tmp_path, then):
+    """The check's session was killed by its process group: a process that made a group of
+    its own (setpgid, setsid) outlived the check."""
+    record = tmp_path / "pids"
+    source = ESCAPES.format(record=str(record), then=then)
+    outcome, seconds = run_timed(attempt_job(tmp_path, source))
+    assert outcome.status in ("fail", "timeout"), outcome
+    lines = record.read_text().splitlines()
+    assert lines[-1] == "started"
+    pids = [int(line) for line in lines[:-1]]
+    deadline = time.monotonic() + SLACK
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in pids if alive(pid)] == []
+
+
+def test_a_check_s_processes_die_with_the_command_that_ran_it(tmp_path):
+    """studycli killed (a closed terminal, SIGKILL) during a check left the check's children
+    running: the worker killed the check's process alone."""
+    import signal
+
+    record = tmp_path / "pids"
+    attempt = tmp_path / "attempt.py"
+    attempt.write_text(ESCAPES.format(record=str(record), then=THEN_LOOP))
+    command = [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), "solve"]
+    solving = subprocess.Popen(
+        [*command, "add-one", "--file", str(attempt), "--timeout", "60", "--no-record"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO_ROOT,
+        env={**os.environ, "STUDYCLI_HOME": str(tmp_path / "home")},
+    )
+    deadline = time.monotonic() + 60
+    while not (record.exists() and record.read_text().endswith("started\n")):
+        assert time.monotonic() < deadline and solving.poll() is None
+        time.sleep(0.05)
+    solving.send_signal(signal.SIGKILL)
+    solving.wait()
+    pids = [int(line) for line in record.read_text().splitlines()[:-1]]
+    deadline = time.monotonic() + SLACK
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in pids if alive(pid)] == []

@@ -525,6 +525,8 @@ class _Zygote:
         self.outputs: dict[int, tuple[int, Any]] = {}  # check -> (output pipe, its tail so far)
         self.tails: dict[int, int] = {}  # output pipes still open -> their check
         self.relayed: set[int] = set()  # checks whose report went to the parent
+        self.servers: set[int] = set()  # the zygote servers this one forked (`_spawn`)
+        self.reaper = _become_subreaper()
 
     def loop(self) -> None:
         requests = self.stream.fileno()
@@ -568,7 +570,8 @@ class _Zygote:
                 os.close(fd)
             return
         requests, replies = fds
-        if os.fork() == 0:
+        pid = os.fork()
+        if pid == 0:
             code = 1
             try:
                 signal.set_wakeup_fd(-1)
@@ -583,6 +586,7 @@ class _Zygote:
                 code = 0
             finally:
                 os._exit(code)
+        self.servers.add(pid)
         os.close(requests)
         os.close(replies)
 
@@ -659,13 +663,14 @@ class _Zygote:
             self.relayed.add(number)
 
     def _reap(self) -> None:
-        while self.children:
+        while True:  # (checks, and what they left: this server is their subreaper)
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
-                return
+                break
             if pid == 0:
-                return
+                break
+            self.servers.discard(pid)
             number = self.children.pop(pid, None)
             if number is None:
                 continue
@@ -685,11 +690,73 @@ class _Zygote:
                 os.killpg(pid, signal.SIGKILL)  # whatever it left in its session
             exitcode = os.waitstatus_to_exitcode(status)
             write_message(self.replies, ("exited", number, exitcode, output))
+        self._sweep()
+
+    def _sweep(self, everything: bool = False) -> None:
+        """Kill what ended checks left running (all that checks left, with `everything`): a
+        check's session is killed by its process group, which a process escapes by making a
+        group of its own (`setpgid`, `setsid`); when its check's processes are gone it is an
+        orphan, and comes to this server, its subreaper, rather than to init. Each one whose
+        session is no running check's is killed, with its group; what it leaves comes here in
+        turn, and is killed when its exit is reaped."""
+        if not self.reaper:
+            return
+        for pid in self._orphans():
+            try:
+                running = not everything and os.getsid(pid) in self.children
+                group = os.getpgid(pid)
+            except OSError:  # gone already
+                continue
+            if running:
+                continue
+            with contextlib.suppress(OSError):
+                if group != os.getpgrp():
+                    os.killpg(group, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
+
+    def _orphans(self) -> list[int]:
+        """This server's children that are neither checks nor servers it forked."""
+        me = os.getpid()
+        try:
+            with open(f"/proc/{me}/task/{me}/children", encoding="ascii") as listing:
+                pids = [int(pid) for pid in listing.read().split()]
+        except (OSError, ValueError):  # (a kernel without the listing: nothing swept)
+            return []
+        return [pid for pid in pids if pid not in self.children and pid not in self.servers]
 
     def _kill_all(self) -> None:
+        """Kill every check's session, and what the checks left (the parent is gone: nobody
+        else will), waiting at most a second for the orphans to come here."""
+        import time
+
         for pid in self.children:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        self.children.clear()  # (nobody to report their ends to)
+        deadline = time.monotonic() + 1.0
+        while self.reaper and time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                while os.waitpid(-1, os.WNOHANG)[0]:
+                    pass
+            if not self._orphans():
+                return
+            self._sweep(everything=True)
+            time.sleep(0.02)
+
+
+def _become_subreaper() -> bool:
+    """Have the orphans of this process's descendants come to it rather than to init
+    (PR_SET_CHILD_SUBREAPER, Linux), so that `_Zygote._sweep` finds what a check left."""
+    if sys.platform != "linux":
+        return False
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def _serve_inline(stream, replies: int, device: str) -> None:
