@@ -200,6 +200,9 @@ def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
     """
     try:
         return impl(*args, **kwargs)
+    except OutOfTime as exc:  # the innermost call names the input it was stuck on
+        exc.what = exc.what or what
+        raise
     except CheckFailure:
         raise
     except AssertionError as exc:  # the learner's own `assert`: which input tripped it
@@ -322,6 +325,17 @@ def gpu_memory_budget(device: Any, limit_mb: float, what: str, *, hint: str = ""
 def _item(value: Any) -> Any:
     """A numpy scalar as the plain Python value it holds (np.int64(3) -> 3)."""
     return value.item() if hasattr(value, "item") else value
+
+
+class OutOfTime(BaseException):
+    """Raised in a check that nears its time limit (a timer of its own, see `runner._child`),
+    so that its report names the call it was in, and the learner's line, where a kill at the
+    limit said only that it did not finish. A BaseException: an answer's `except Exception`
+    does not swallow it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.what: str | None = None
 
 
 class CheckFailure(AssertionError):

@@ -329,3 +329,21 @@ def test_a_check_s_processes_die_with_the_command_that_ran_it(tmp_path):
     while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [pid for pid in pids if alive(pid)] == []
+
+
+def test_a_check_near_its_limit_says_which_call_and_which_line_it_was_in(tmp_path):
+    """A timeout said only "did not finish in 10 s": the check now stops itself just before
+    its limit where Python runs, and reports the call it was in and the learner's line; an
+    `except Exception` in the answer does not swallow that."""
+    source = (
+        "def add_one(x):\n"
+        "    while True:\n"
+        "        try:\n"
+        "            pass  # the loop\n"
+        "        except Exception:\n"
+        "            pass\n"
+    )
+    outcome, seconds = run_timed(attempt_job(tmp_path, source))
+    assert outcome.status == "timeout" and seconds < LIMIT + SLACK
+    assert outcome.message.startswith("add_one(") and "did not finish in 2 s" in outcome.message
+    assert 'attempt.py", line ' in outcome.traceback and "in add_one" in outcome.traceback

@@ -228,8 +228,38 @@ def _resident_mb(pid: int | None) -> float:
         return 0.0
 
 
-def _timeout_message(limit: float) -> str:
-    return f"did not finish in {limit:g} s: an infinite loop, or far too slow for the input sizes?"
+def _timeout_message(limit: float, what: str | None = None) -> str:
+    stuck = f"{what}: " if what else ""
+    return (
+        f"{stuck}did not finish in {limit:g} s: an infinite loop, or far too slow for the "
+        "input sizes?"
+    )
+
+
+def _stop_before(limit: float | None) -> None:
+    """Raise `OutOfTime` in this check a little before its time limit, where Python code runs
+    (the kill at the limit still ends one stuck in C); None: not any more."""
+    import signal
+
+    from studycli.assertions import OutOfTime
+
+    global _STOP_ARMED
+    if limit is None:
+        _STOP_ARMED = False  # (a signal already on its way is then ignored)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return
+
+    def stop(*_: object) -> None:
+        if _STOP_ARMED:
+            raise OutOfTime
+
+    _STOP_ARMED = True
+    signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, max(limit - STOP_AHEAD, limit * 0.8))
+
+
+STOP_AHEAD = 0.3  # seconds before the limit that a check stops itself, to report where it was
+_STOP_ARMED = False
 
 
 def _crash_message(exitcode: int | None) -> str:
@@ -719,8 +749,11 @@ def _child(job: Job, sender, output=None) -> None:
     Without, it is a device worker running checks one after another: only Python's output is
     captured, into the result.
     """
+    from studycli.assertions import OutOfTime
+
     if output is not None:
         contain.enter(output, keep=sender.fileno())
+        _stop_before(job.timeout)  # (a contained check alone: a device worker runs many)
     if job.device == "cpu":
         _limit_memory(job.memory_mb)
     _set_threads(job.threads)
@@ -728,17 +761,26 @@ def _child(job: Job, sender, output=None) -> None:
     started = time.monotonic()
     label = ""
     try:
-        with contextlib.ExitStack() as stack:
-            if output is None:
-                stack.enter_context(redirect_stdout(captured))
-                stack.enter_context(redirect_stderr(captured))
-            checker = getattr(
-                _load_solution(job.solutions_dir, job.check_module), job.check_function
-            )
-            impl, label = _resolve(job)
-            started = time.monotonic()
-            checker(impl, device=job.device)
+        try:
+            with contextlib.ExitStack() as stack:
+                if output is None:
+                    stack.enter_context(redirect_stdout(captured))
+                    stack.enter_context(redirect_stderr(captured))
+                checker = getattr(
+                    _load_solution(job.solutions_dir, job.check_module), job.check_function
+                )
+                impl, label = _resolve(job)
+                started = time.monotonic()
+                checker(impl, device=job.device)
+        finally:
+            _stop_before(None)
         result: dict[str, Any] = {"status": "pass", "message": "passed"}
+    except OutOfTime as exc:
+        result = {
+            "status": "timeout",
+            "message": _timeout_message(job.timeout, exc.what),
+            "traceback": _trimmed_traceback(exc, job),
+        }
     except AssertionError as exc:
         result = {
             "status": "fail",
