@@ -206,14 +206,23 @@ def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
     except CheckFailure:
         raise
     except AssertionError as exc:  # the learner's own `assert`: which input tripped it
-        said = f": {exc}" if str(exc) else ""
+        said = f": {message_of(exc)}" if message_of(exc) else ""
         raise CheckFailure(f"{what}: an assert in the answer failed{said}") from exc
     except NotImplementedError:
         raise CheckFailure(
             f"{what}: not implemented yet (the starter raises NotImplementedError)"
         ) from None
     except Exception as exc:
-        raise CheckFailure(f"{what}: raised {type(exc).__name__}: {exc}") from exc
+        raise CheckFailure(f"{what}: raised {type(exc).__name__}: {message_of(exc)}") from exc
+
+
+def message_of(exc: BaseException) -> str:
+    """`str(exc)`, or a note where the answer's exception cannot say it (its __str__ raises:
+    a check died without a report, and looked like a call to os._exit)."""
+    try:
+        return str(exc)
+    except Exception:
+        return f"{type(exc).__name__} (its message could not be read)"
 
 
 class TorchWatch:

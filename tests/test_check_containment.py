@@ -347,3 +347,19 @@ def test_a_check_near_its_limit_says_which_call_and_which_line_it_was_in(tmp_pat
     assert outcome.status == "timeout" and seconds < LIMIT + SLACK
     assert outcome.message.startswith("add_one(") and "did not finish in 2 s" in outcome.message
     assert 'attempt.py", line ' in outcome.traceback and "in add_one" in outcome.traceback
+
+
+@pytest.mark.parametrize("base", ["Exception", "BaseException", "AssertionError"])
+def test_an_exception_that_cannot_say_its_message_is_still_reported(tmp_path, base):
+    """Its __str__ raised inside the check's report: the check died without one, and was
+    taken for a call to os._exit."""
+    source = (
+        f"class Broken({base}):\n"
+        "    def __str__(self):\n"
+        "        raise RuntimeError('no message')\n\n"
+        "def add_one(x):\n"
+        "    raise Broken()\n"
+    )
+    outcome, _ = run_timed(attempt_job(tmp_path, source))
+    assert outcome.status in ("fail", "error"), outcome
+    assert "Broken (its message could not be read)" in outcome.message, outcome.message

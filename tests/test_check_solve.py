@@ -612,6 +612,11 @@ def test_an_attempt_that_is_not_a_regular_file_is_refused_at_once(tmp_path):
     big.write_bytes(b"#" * (solve.ATTEMPT_LIMIT + 1))
     with pytest.raises(StudyError, match="is over 5 MB"):
         solve.read_attempt(big)
+    loop = tmp_path / "loop.py"
+    loop.symlink_to(tmp_path / "back.py")
+    (tmp_path / "back.py").symlink_to(loop)
+    with pytest.raises(StudyError, match="is a loop of symbolic links"):
+        solve.read_attempt(loop)
     (tmp_path / "ok.py").write_text("x = 1\n")
     assert solve.read_attempt(tmp_path / "ok.py") == "x = 1\n"
 

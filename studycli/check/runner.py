@@ -749,7 +749,7 @@ def _child(job: Job, sender, output=None) -> None:
     Without, it is a device worker running checks one after another: only Python's output is
     captured, into the result.
     """
-    from studycli.assertions import OutOfTime
+    from studycli.assertions import OutOfTime, message_of
 
     if output is not None:
         contain.enter(output, keep=sender.fileno())
@@ -784,7 +784,7 @@ def _child(job: Job, sender, output=None) -> None:
     except AssertionError as exc:
         result = {
             "status": "fail",
-            "message": str(exc) or "the checker rejected the answer",
+            "message": message_of(exc) or "the checker rejected the answer",
             "traceback": _trimmed_traceback(exc, job),
         }
     except MemoryError:
@@ -810,11 +810,13 @@ def _child(job: Job, sender, output=None) -> None:
 
 
 def _describe_error(exc: BaseException, job: Job) -> str:
+    from studycli.assertions import message_of
+
     if isinstance(exc, SolutionImportError):
         return str(exc)
     if isinstance(exc, SystemExit):
         return f"the code called exit ({exc.code!r}) instead of returning a value"
-    text = f"{type(exc).__name__}: {exc}"
+    text = f"{type(exc).__name__}: {message_of(exc)}"
     if "can't allocate memory" in text or "DefaultCPUAllocator" in text:
         return f"ran out of memory (limit {job.memory_mb} MB): {text.splitlines()[0]}"
     return text

@@ -8,6 +8,7 @@ a time limit and a memory cap, so a hang or a blow-up in the attempt is its outc
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import shlex
@@ -107,6 +108,11 @@ def read_attempt(path: Path) -> str:
             "solve without --file to start again from the starter"
         ) from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:  # (not a permission: chmod was no fix)
+            raise StudyError(
+                f"{path} is a loop of symbolic links: point it at your attempt's .py file, or "
+                "pass that file (--file)"
+            ) from None
         raise StudyError(
             f"cannot read the attempt {path} ({exc.strerror or exc}): make it readable "
             f"(chmod u+r '{path}') or pass another file"
