@@ -86,10 +86,21 @@ def describe(value: Any, limit: int = 8) -> str:
         numel = math.prod(int(s) for s in shape)
         if 0 < numel <= limit:
             values = value.detach().cpu().tolist() if kind == "tensor" else value.tolist()
+            if dtype in ("float32", "float16", "bfloat16"):  # 0.9, not 0.8999999761581421
+                values = _shortest(values)
             return f"{kind}({values}, dtype={dtype})"
         return f"{kind} of shape {shape_text}, dtype={dtype}"
     text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _shortest(values: Any) -> Any:
+    """Each float of a (nested) list as the shortest decimal that is the same float32."""
+    import numpy as np
+
+    if isinstance(values, list):
+        return [_shortest(item) for item in values]
+    return float(str(np.float32(values))) if isinstance(values, float) else values
 
 
 def _as_numpy(value: Any):

@@ -19,6 +19,9 @@ from studycli.assertions import (
 
 def test_describe_shows_small_values_and_large_shapes():
     assert describe(torch.tensor([1.0, 2.0])) == "tensor([1.0, 2.0], dtype=float32)"
+    # float32 values as the decimals they stand for, not 0.8999999761581421
+    assert describe(torch.tensor([[0.9], [0.1]])) == "tensor([[0.9], [0.1]], dtype=float32)"
+    assert describe(torch.tensor([0.9], dtype=torch.float64)) == "tensor([0.9], dtype=float64)"
     assert describe(np.zeros((3, 4))) == "array of shape (3, 4), dtype=float64"
     assert describe("x" * 500).endswith("...") and len(describe("x" * 500)) == 120
 
