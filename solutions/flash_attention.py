@@ -123,7 +123,9 @@ def check_flash_attention(impl, device="cpu"):
             )
             if causal and q.shape[-2] != k.shape[-2]:
                 hint = TOP_LEFT
-        hint = _diagnose(got, [(mistake(q, k, v), text) for mistake, text in mistakes], hint)
+        alternatives = [(mistake(q, k, v), text) for mistake, text in mistakes]
+        alternatives.append((_unnormalised_attention(q, k, v, causal), NO_FINAL_DIVISION))
+        hint = _diagnose(got, alternatives, hint)
         assert_close(got, want, what, atol=2e-5, rtol=1e-4, hint=hint)
         return got
 
@@ -184,6 +186,23 @@ def check_flash_attention(impl, device="cpu"):
 
 TOP_LEFT = "with Lq != Lk, query i still sees exactly the keys j <= i (top-left aligned)"
 FULL_MATRIX = "never materialise the Lq x Lk matrix (nor a full causal mask)"
+NO_FINAL_DIVISION = (
+    "the final division acc / l is missing: acc holds the unnormalised sum of "
+    "exp(s - m) v over the keys; divide it by the running denominator l once, after the last "
+    "key tile"
+)
+
+
+def _unnormalised_attention(q, k, v, causal):
+    """What an answer that never divides by l returns: exp(s - rowmax) @ v, whatever the tiles
+    (the accumulator is always rescaled to the final running max)."""
+    q, k, v = q.double(), k.double(), v.double()
+    scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+    if causal:
+        n_q, n_k = scores.shape[-2:]
+        allowed = torch.ones(n_q, n_k, dtype=torch.bool, device=q.device).tril()
+        scores = scores.masked_fill(~allowed, float("-inf"))
+    return torch.exp(scores - scores.amax(dim=-1, keepdim=True)) @ v
 
 
 def _diagnose(got, alternatives, default):
@@ -350,9 +369,15 @@ def _wrong_scale_by_d(q, k, v, block_q=64, block_k=64, causal=False):
 
 
 @fails_with("not each tile normalised on its own")
-def _wrong_no_final_division(q, k, v, block_q=64, block_k=64, causal=False):
+def _wrong_per_tile_normalisation(q, k, v, block_q=64, block_k=64, causal=False):
     """Normalises each key tile by its own sum and adds the tiles up (no global denominator)."""
     return _tiled(q, k, v, block_q, block_k, causal, per_tile_norm=True)
+
+
+@fails_with("the final division acc / l is missing")
+def _wrong_no_final_division(q, k, v, block_q=64, block_k=64, causal=False):
+    """Keeps m, l and acc right but returns acc itself: forgets the final acc / l."""
+    return _tiled(q, k, v, block_q, block_k, causal, divide=False)
 
 
 @fails_with("top-left aligned")
@@ -374,6 +399,7 @@ def _tiled(
     scale=None,
     per_tile_norm=False,
     offset=0,
+    divide=True,
 ):
     *batch, n_q, d = q.shape
     n_k, dv = k.shape[-2], v.shape[-1]
@@ -409,7 +435,7 @@ def _tiled(
             l = l * correction + p.sum(dim=-1, keepdim=True)
             acc = (acc * correction if rescale_acc else acc) + p @ v_tile
             m = m_new
-        out[..., qs : qs + rows, :] = acc / l
+        out[..., qs : qs + rows, :] = acc / l if divide else acc
     return out
 
 
@@ -469,6 +495,7 @@ WRONG_ANSWERS = {
         _wrong_no_acc_rescale,
         _wrong_causal_strict,
         _wrong_scale_by_d,
+        _wrong_per_tile_normalisation,
         _wrong_no_final_division,
         _wrong_bottom_right_causal,
     ],

@@ -245,11 +245,26 @@ def check_min_cost_assignment(impl, device="cpu") -> None:
         _check_assignments(impl)
 
 
+def _call_unmodified(impl, what, cost):
+    """Call the answer on a copy of `cost` and fail if it changed it: subtracting row or column
+    minima keeps the optimal assignment, but the caller's matrix must come back unchanged."""
+    given = cost.copy()
+    pairs = call(impl, what, given)
+    expect(
+        np.array_equal(given, cost, equal_nan=True),
+        what,
+        "modified its input cost in place",
+        hint="reductions such as cost -= cost.min(axis=1, keepdims=True) must work on a copy "
+        "(cost = cost - ..., or np.array(cost, dtype=float)), not on the caller's matrix",
+    )
+    return pairs
+
+
 def _check_assignments(impl) -> None:
     rng = np.random.default_rng(0)
     for cost in itertools.chain(_fixed_cases(), _random_cases(rng)):
         what = f"min_cost_assignment({describe(cost, 16)})"
-        pairs = call(impl, what, cost.copy())
+        pairs = _call_unmodified(impl, what, cost)
         col_of = _validate(pairs, cost, what)
         total = float(cost[np.arange(cost.shape[0]), col_of].sum())
         totals = _brute_force_totals(cost)
@@ -280,7 +295,7 @@ def _check_assignments(impl) -> None:
         else:
             cost = rng.integers(0, 50, (n, m)).astype(np.float64)
         what = f"min_cost_assignment(cost of shape ({n}, {m}), {style} entries)"
-        pairs = call(impl, what, cost.copy())
+        pairs = _call_unmodified(impl, what, cost)
         col_of = _validate(pairs, cost, what)
         expect(
             not _has_improvement(cost, col_of),
@@ -342,6 +357,14 @@ def _wrong_scipy(cost):
     return [(int(r), int(c)) for r, c in zip(rows, cols)]
 
 
+@fails_with("modified its input cost in place")
+def _wrong_reduces_in_place(cost):
+    """Right assignment, but subtracts the row minima from the caller's matrix in place
+    (Munkres' first step written as cost -= ...)."""
+    cost -= cost.min(axis=1, keepdims=True)
+    return min_cost_assignment(cost)
+
+
 WRONG_ANSWERS = {
     "min_cost_assignment": [
         _wrong_greedy_rows,
@@ -349,6 +372,7 @@ WRONG_ANSWERS = {
         _wrong_greedy_global,
         _wrong_maximises,
         _wrong_scipy,
+        _wrong_reduces_in_place,
     ],
 }
 

@@ -40,6 +40,12 @@ def random_masking(x, mask_ratio: float, generator):
 # --- checker --------------------------------------------------------------------------------
 
 
+MASK_INVERTED = (
+    "0 = kept, 1 = removed: yours is inverted (1 where the token is kept); "
+    "as a bool mask, True means removed"
+)
+
+
 def _gen(seed, device):
     return torch.Generator(device=device).manual_seed(seed)
 
@@ -82,10 +88,12 @@ def _check_structure(impl, x, ratio, seed, device):
     expect(
         bool(((mask_f == 0) | (mask_f == 1)).all()), what, "mask holds values other than 0 and 1"
     )
+    counts = mask_f.sum(1)
     assert_equal(
-        mask_f.sum(1),
+        counts,
         torch.full((N,), float(L - keep), dtype=torch.float64),
         f"{what}: removed tokens per row (mask.sum(1))",
+        hint=MASK_INVERTED if bool((counts == keep).all()) else "",
     )
     ids = ids_restore.detach().long().cpu()
     expect(
@@ -103,12 +111,20 @@ def _check_structure(impl, x, ratio, seed, device):
     )
     came_from = torch.zeros(N, L, dtype=torch.float64)
     came_from[hits.any(1)] = 1.0
+    order_hint = (
+        "the mask must be in the original token order: build it in shuffled order "
+        "(L_keep zeros, then ones) and gather it with ids_restore"
+    )
+    hint = order_hint
+    if torch.equal(mask_f, came_from):  # 1 exactly on the kept tokens
+        shuffled_order = torch.equal(mask_f, (torch.arange(L) >= keep).double().expand(N, L))
+        # A mask left in shuffled order can look inverted too when the kept tokens are the last.
+        hint = f"{MASK_INVERTED}; or {order_hint}" if shuffled_order else MASK_INVERTED
     assert_equal(
         mask_f,
         1.0 - came_from,
         f"{what}: mask (0 where the token is in x_kept, in the original order)",
-        hint="the mask must be in the original token order: build it in shuffled order "
-        "(L_keep zeros, then ones) and gather it with ids_restore",
+        hint=hint,
     )
     # The restore property: kept tokens return to their places, removed places get mask tokens.
     sentinel = 1e6
@@ -143,6 +159,7 @@ def _check_structure(impl, x, ratio, seed, device):
 def check_random_masking(impl, device="cpu") -> None:
     gen = torch.Generator().manual_seed(0)
     for N, L, D, ratio in [
+        (1, 4, 1, 0.75),  # first: an inverted mask and one left in shuffled order differ here
         (1, 4, 1, 0.5),
         (2, 16, 3, 0.75),
         (3, 196, 8, 0.75),
@@ -206,7 +223,9 @@ def check_random_masking(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
-def _masking(x, mask_ratio, noise, *, unshuffle_mask=True, invert=True, len_keep=None):
+def _masking(
+    x, mask_ratio, noise, *, unshuffle_mask=True, invert=True, len_keep=None, polarity=True
+):
     N, L, D = x.shape
     if len_keep is None:
         len_keep = int(L * (1 - mask_ratio))
@@ -217,6 +236,8 @@ def _masking(x, mask_ratio, noise, *, unshuffle_mask=True, invert=True, len_keep
     mask[:, :len_keep] = 0
     if unshuffle_mask:
         mask = torch.gather(mask, 1, ids_restore)
+    if not polarity:
+        mask = 1 - mask
     return x_kept, mask, ids_restore if invert else ids_shuffle
 
 
@@ -262,6 +283,13 @@ def _wrong_keep_first(x, mask_ratio, generator):
     return _masking(x, mask_ratio, noise)
 
 
+@fails_with("yours is inverted")
+def _wrong_mask_inverted(x, mask_ratio, generator):
+    """Mask polarity inverted: 1 (True) marks the kept tokens instead of the removed ones."""
+    noise = torch.rand(x.shape[0], x.shape[1], generator=generator, device=x.device)
+    return _masking(x, mask_ratio, noise, polarity=False)
+
+
 WRONG_ANSWERS = {
     "random_masking": [
         _wrong_global_rng,
@@ -270,6 +298,7 @@ WRONG_ANSWERS = {
         _wrong_restore_is_shuffle,
         _wrong_keep_count,
         _wrong_keep_first,
+        _wrong_mask_inverted,
     ],
 }
 

@@ -3,6 +3,8 @@
 Cards: online-softmax (coding), online-softmax-rescaling-derivation (derivation).
 """
 
+from contextlib import contextmanager
+
 import torch
 
 from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
@@ -138,6 +140,69 @@ def check_online_softmax(impl, device="cpu"):
     # float64 inputs are handled as well.
     x64 = torch.randn(3, 23, generator=gen, dtype=torch.float64).to(device) * 10.0
     run(x64, 6)
+
+    _check_block_by_block(impl, gen, device)
+
+
+# Reductions that gather many entries into one (the max and the sum of a softmax).
+_REDUCTIONS = frozenset(
+    {"sum", "nansum", "mean", "nanmean", "amax", "max", "amin", "min", "aminmax", "logsumexp"}
+    | {"prod", "norm"}
+)
+
+TWO_PASS_HINT = (
+    "a max over the whole row, then a sum of exp(x - max), is the two-pass softmax: right "
+    "numbers, but not the online algorithm. Read x[..., start : start + block_size] in turn and "
+    "fold each block into the running state: m_new = max(m, max(block)), "
+    "s = s * exp(m - m_new) + sum(exp(block - m_new))"
+)
+
+
+@contextmanager
+def _widest_reduction():
+    """Watch the torch calls in the block; record the reduction (max, sum, ...) that gathered
+    the most entries into one output value, as {"count": entries, "name": the routine}."""
+    from torch.overrides import TorchFunctionMode
+
+    widest = {"count": 0, "name": ""}
+
+    class _Reductions(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            result = func(*args, **(kwargs or {}))
+            if getattr(func, "__name__", "") in _REDUCTIONS and args:
+                source = args[0]
+                out = result[0] if isinstance(result, tuple) else result
+                if isinstance(source, torch.Tensor) and isinstance(out, torch.Tensor):
+                    count = source.numel() // max(out.numel(), 1)
+                    if count > widest["count"]:
+                        widest.update(count=count, name=func.__name__)
+            return result
+
+    with _Reductions():
+        yield widest
+
+
+def _check_block_by_block(impl, gen, device):
+    """The answer's torch reductions are watched: with 2 <= block_size < n, none may gather a
+    whole row (n entries) at once, as the max and the sum of a two-pass softmax do. A loop over
+    blocks reduces block_size entries at a time, and a vectorised form that reduces each block
+    and then combines the ceil(n / block_size) block summaries reduces fewer than n; code
+    in plain Python floats makes no torch reduction at all."""
+    for shape, block_size in (((3, 40), 8), ((2, 23), 5), ((37,), 2)):
+        x = torch.randn(*shape, generator=gen).to(device) * 3.0
+        n = shape[-1]
+        what = f"online_softmax({describe(x)}, block_size={block_size})"
+        with _widest_reduction() as widest:
+            got = call(impl, what, x.clone(), block_size)
+        expect(
+            widest["count"] < n,
+            what,
+            f"reduced {widest['count']} entries at once with {widest['name']}, a whole row "
+            f"(n = {n}), where one block holds {block_size}: the max and the sum must be "
+            "gathered block by block",
+            hint=TWO_PASS_HINT,
+        )
+        assert_close(got, torch.softmax(x.double(), dim=-1), what, atol=1e-6, rtol=1e-5)
 
 
 @fails_with("multiply the running sum by exp(m_old - m_new)")
@@ -325,6 +390,29 @@ def _wrong_update_inverted(m, s, x_block):
     return m_new, s * factor + torch.exp(x_block - m_new.unsqueeze(-1)).sum(dim=-1)
 
 
+@fails_with("the max and the sum must be gathered block by block")
+def _wrong_two_pass(x, block_size):
+    """The two-pass softmax: ignores block_size, takes the max of the whole row, then the sum of
+    exp(x - max) over it; right numbers, no running state."""
+    m = x.amax(dim=-1, keepdim=True)
+    e = torch.exp(x - m)
+    return e / e.sum(dim=-1, keepdim=True)
+
+
+def _variant_vectorised_blocks(x, block_size):
+    """No Python loop over blocks: pad the row to whole blocks with -inf, reduce every block
+    at once to its (max, sum of exp), then combine the block summaries with the same rescaling."""
+    n = x.shape[-1]
+    blocks = -(-n // block_size)
+    pad = torch.full((*x.shape[:-1], blocks * block_size - n), float("-inf"), dtype=x.dtype)
+    xb = torch.cat((x, pad.to(x.device)), dim=-1).reshape(*x.shape[:-1], blocks, block_size)
+    m_b = xb.amax(dim=-1)  # (..., blocks): every block holds at least one real entry
+    s_b = torch.exp(xb - m_b.unsqueeze(-1)).sum(dim=-1)
+    m = m_b.amax(dim=-1, keepdim=True)
+    s = (s_b * torch.exp(m_b - m)).sum(dim=-1, keepdim=True)
+    return torch.exp(x - m) / s
+
+
 @fails_with("the answer calls softmax")
 def _wrong_calls_library(x, block_size):
     """Calls torch.softmax instead of keeping a running max and sum."""
@@ -338,6 +426,7 @@ WRONG_ANSWERS = {
         _wrong_no_max,
         _wrong_inverted_rescale,
         _wrong_drops_last_block,
+        _wrong_two_pass,
     ],
     "running_stats_update": [
         _wrong_update_no_rescale,
@@ -347,5 +436,5 @@ WRONG_ANSWERS = {
 }
 
 CORRECT_VARIANTS = {
-    "online_softmax": [_variant_scalar_loop],
+    "online_softmax": [_variant_scalar_loop, _variant_vectorised_blocks],
 }

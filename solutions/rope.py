@@ -117,6 +117,22 @@ _HINT_PAIRS = (
 )
 
 
+IN_PLACE_HINT = (
+    "return a new tensor: keep x[..., 0::2] and x[..., 1::2] and write the rotated pairs into a "
+    "fresh tensor (torch.stack(...).flatten(-2), or out = torch.empty_like(x)), never into x"
+)
+
+
+def _call_rope(impl, what, x, positions, **kwargs):
+    """Call the answer and fail at once if it wrote into x (or positions); x is the caller's
+    tensor, so the expected value is computed from an untouched copy either way."""
+    keep_x, keep_pos = x.clone(), positions.clone()
+    out = call(impl, what, x, positions, **kwargs)
+    expect(torch.equal(x, keep_x), what, "modified its input x in place", hint=IN_PLACE_HINT)
+    expect(torch.equal(positions, keep_pos), what, "modified its input positions in place")
+    return out
+
+
 def check_apply_rope(impl, device="cpu"):
     gen = torch.Generator().manual_seed(0)
 
@@ -127,7 +143,7 @@ def check_apply_rope(impl, device="cpu"):
         [[1.0, 0.0], [np.cos(1.0), np.sin(1.0)], [-2 * np.sin(2.0), 2 * np.cos(2.0)]]
     )
     what = f"apply_rope({describe(x)}, positions=[0, 1, 2])"
-    out = call(impl, what, x, pos)
+    out = _call_rope(impl, what, x.clone(), pos)
     hint = "pair (x0, x1) at angle a becomes (x0 cos a - x1 sin a, x0 sin a + x1 cos a)"
     mistakes = [(_rope_complex(_np(x), [0, -1, -2]), DIRECTION_HINT)]
     assert_close(out, want, what, atol=1e-5, rtol=1e-5, hint=_diagnose(out, mistakes, hint))
@@ -148,7 +164,7 @@ def check_apply_rope(impl, device="cpu"):
         x = torch.randn(*shape, generator=gen).to(device)
         pos = torch.randint(0, 60, (n,), generator=gen).to(device)
         what = f"apply_rope(x of shape {shape}, positions={pos.tolist()}, base={base:g})"
-        out = call(impl, what, x, pos, base=base)
+        out = _call_rope(impl, what, x.clone(), pos, base=base)
         p = pos.cpu().numpy()
         mistakes = [
             (_rope_half_split_np(_np(x), p, base), _HINT_PAIRS),
@@ -170,7 +186,7 @@ def check_apply_rope(impl, device="cpu"):
     pos = torch.tensor([0, 17, 250, 1023, 2047], device=device)
     what = f"apply_rope(x of shape (2, 5, 8), positions={pos.tolist()})"
     assert_close(
-        call(impl, what, x, pos),
+        _call_rope(impl, what, x.clone(), pos),
         _rope_complex(_np(x), pos.cpu().numpy()),
         what,
         atol=2e-3,
@@ -178,14 +194,12 @@ def check_apply_rope(impl, device="cpu"):
         hint="theta_i = base ** (-2i / d) for pair i = 0 .. d/2 - 1",
     )
 
-    # float64 in, float64 out, and the input must not be modified.
+    # float64 in, float64 out.
     x = torch.randn(4, 12, generator=gen, dtype=torch.float64).to(device)
-    keep = x.clone()
     pos = torch.arange(4, device=device) * 3
     what = "apply_rope(x of shape (4, 12), dtype=float64, positions=[0, 3, 6, 9])"
-    out = call(impl, what, x, pos)
+    out = _call_rope(impl, what, x.clone(), pos)
     assert_close(out, _rope_complex(_np(x), pos.cpu().numpy()), what, atol=1e-6, rtol=1e-6)
-    assert_close(x, keep, what + " modified its input x", atol=0, rtol=0)
 
     # Rotations preserve norms, and scores depend only on position differences.
     d, n = 16, 6
@@ -194,10 +208,10 @@ def check_apply_rope(impl, device="cpu"):
     for shift in (1, 5, 40):
         pm = torch.randint(0, 50, (n,), generator=gen).to(device)
         pn = torch.randint(0, 50, (n,), generator=gen).to(device)
-        rq = call(impl, "apply_rope(q, positions)", q, pm)
-        rk = call(impl, "apply_rope(k, positions)", k, pn)
-        rq2 = call(impl, "apply_rope(q, positions + shift)", q, pm + shift)
-        rk2 = call(impl, "apply_rope(k, positions + shift)", k, pn + shift)
+        rq = _call_rope(impl, "apply_rope(q, positions)", q.clone(), pm)
+        rk = _call_rope(impl, "apply_rope(k, positions)", k.clone(), pn)
+        rq2 = _call_rope(impl, "apply_rope(q, positions + shift)", q.clone(), pm + shift)
+        rk2 = _call_rope(impl, "apply_rope(k, positions + shift)", k.clone(), pn + shift)
         what = (
             f"the scores rope(q, m) . rope(k, n) with m={pm.tolist()}, n={pn.tolist()} "
             f"vs m + {shift}, n + {shift}"
@@ -328,6 +342,13 @@ def _score_n_minus_m(q, k, delta: int, base: float = 10000.0):
     return rope_relative_score(q, k, -delta, base)
 
 
+@fails_with("modified its input x in place")
+def _rope_in_place(x, positions, base: float = 10000.0):
+    """Right rotation, but writes it into x and returns x (the caller's tensor is changed)."""
+    x.copy_(apply_rope(x, positions, base))
+    return x
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -369,7 +390,12 @@ def _score_via_rotation(q, k, delta: int, base: float = 10000.0):
 
 
 WRONG_ANSWERS = {
-    "apply_rope": [_rope_half_split, _rope_exponent_i_over_d, _rope_wrong_direction],
+    "apply_rope": [
+        _rope_half_split,
+        _rope_exponent_i_over_d,
+        _rope_wrong_direction,
+        _rope_in_place,
+    ],
     "rope_relative_score": [_score_cos_only, _score_n_minus_m],
 }
 

@@ -151,6 +151,23 @@ def _diagnose(got, recall, precision, use_07, default):
     return default
 
 
+def _call_unmodified(impl, what, recall, precision, *rest):
+    """Call the answer on copies of the arrays and fail if it changed them: the caller's
+    recall and precision must come back as they went in."""
+    args = (recall.copy(), precision.copy())
+    got = call(impl, what, *args, *rest)
+    for name, before, after in zip(("recall", "precision"), (recall, precision), args):
+        expect(
+            np.array_equal(before, after, equal_nan=True),
+            what,
+            f"modified its input {name} in place",
+            hint="the caller's arrays must not change: build the padded envelope in a new array "
+            "(np.concatenate, np.maximum.accumulate return new ones), never write into "
+            f"{name}[...]",
+        )
+    return got
+
+
 def check_average_precision(impl, device="cpu") -> None:
     rng = np.random.default_rng(0)
     hints = {
@@ -165,7 +182,7 @@ def check_average_precision(impl, device="cpu") -> None:
                 f"average_precision(recall={describe(np.round(recall, 4))}, "
                 f"precision={describe(np.round(precision, 4))}, use_07_metric={use_07})"
             )
-            got = call(impl, what, recall.copy(), precision.copy(), use_07)
+            got = _call_unmodified(impl, what, recall, precision, use_07)
             expect(got is not None, what, "returned None (a missing `return`?)")
             expect(np.ndim(got) == 0, what, f"returned {describe(got)}, expected one number")
             want = _devkit_ap(recall, precision, use_07)
@@ -177,7 +194,7 @@ def check_average_precision(impl, device="cpu") -> None:
     recall, precision = _from_ranking([1, 0, 0, 1, 1], 7)
     what = "average_precision(recall, precision) with use_07_metric left at its default"
     assert_close(
-        float(call(impl, what, recall, precision)),
+        float(_call_unmodified(impl, what, recall, precision)),
         _devkit_ap(recall, precision, False),
         what,
         atol=1e-6,
@@ -243,6 +260,14 @@ def _wrong_10_thresholds(recall, precision, use_07_metric=False):
     return total / 10.0
 
 
+@fails_with("modified its input precision in place")
+def _wrong_envelope_in_place(recall, precision, use_07_metric=False):
+    """Right AP, but writes the envelope into the caller's precision array (precision[:] = ...)."""
+    if not use_07_metric:
+        precision[:] = np.maximum.accumulate(precision[::-1])[::-1]
+    return average_precision(recall, precision, use_07_metric)
+
+
 WRONG_ANSWERS = {
     "average_precision": [
         _wrong_no_envelope,
@@ -250,6 +275,7 @@ WRONG_ANSWERS = {
         _wrong_mean_over_all_points,
         _wrong_trapezoid,
         _wrong_10_thresholds,
+        _wrong_envelope_in_place,
     ],
 }
 

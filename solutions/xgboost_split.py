@@ -249,6 +249,18 @@ def _check_split_case(impl, x, g, h, lam, gamma, device, dtype=torch.float64, de
         f"{best:.10g} (at threshold {mids[np.argmax(gains)]!r})",
         hint="the threshold returned must be the one that achieves the returned gain",
     )
+    # Ties: only gains equal up to rounding (the tie cases use integers, whose gains tie
+    # exactly in any order of summation), so that a genuinely better split is never called one.
+    tied = mids[gains >= best - 1e-12 * max(1.0, abs(best))]
+    smallest = tied[0]
+    expect(
+        abs(smallest - threshold) <= rtol * max(1.0, abs(smallest)),
+        what,
+        f"the thresholds {describe([float(t) for t in tied], 32)} tie for the best gain "
+        f"{best:.10g}; the smallest, {float(smallest)!r}, must be returned, got {threshold!r}",
+        hint="several thresholds tie: take the FIRST maximum of the gains in ascending order of "
+        "x (torch.argmax and np.argmax return the first), not the last",
+    )
 
 
 def check_best_split(impl, device="cpu") -> None:
@@ -271,8 +283,20 @@ def check_best_split(impl, device="cpu") -> None:
     )
     # The smallest case: two samples.
     _check_split_case(impl, [5.0, 2.0], [1.0, -1.0], [1.0, 1.0], 1.0, 0.0, device)
-    # A tie between 0.5 and 2.5: either is accepted.
+    # Ties: the smallest threshold is returned. Between 0.5 and 2.5 (gain 3/8 each).
     _check_split_case(impl, [0, 1, 2, 3], [1, -1, -1, 1], ones4, 1.0, 0.0, device)
+    # Between 1.5 and 2.5, the samples given in descending order of x.
+    _check_split_case(impl, [3, 2, 1], [-1.0, 0.0, 1.0], [1.0] * 3, 1.0, 0.0, device)
+    # Between 1.5 and 3.5 (of 3 thresholds), with duplicated values, negative gains and gamma.
+    _check_split_case(
+        impl,
+        [4, 1, 2, 4, 3, 1],
+        [1.0, 1.0, -1.0, 1.0, -1.0, 1.0],
+        [1.0] * 6,
+        1.0,
+        0.5,
+        device,
+    )
     # Duplicates: equal values must stay on one side.
     _check_split_case(
         impl,
@@ -561,6 +585,26 @@ def _scan(
     return float(gains[best]), float(thr)
 
 
+def _numpy_gains(x, g, h, reg_lambda, gamma):
+    """The sorted x and the gain of every cut after a sorted sample (-inf between equal values),
+    in numpy: shared by a wrong answer and a correct variant."""
+    xn, gn, hn = (t.detach().cpu().double().numpy() for t in (x, g, h))
+    order = np.argsort(xn, kind="stable")
+    xs, gs, hs = xn[order], gn[order], hn[order]
+    GL, HL = np.cumsum(gs)[:-1], np.cumsum(hs)[:-1]
+    G, H = gs.sum(), hs.sum()
+    gains = (
+        0.5
+        * (
+            GL**2 / (HL + reg_lambda)
+            + (G - GL) ** 2 / (H - HL + reg_lambda)
+            - G**2 / (H + reg_lambda)
+        )
+        - gamma
+    )
+    return xs, np.where(xs[1:] > xs[:-1], gains, -np.inf)
+
+
 @fails_with("not midway between two neighbouring distinct values")
 def _split_threshold_at_value(x, g, h, reg_lambda=1.0, gamma=0.0):
     """Returns the last value on the left (x <= v) as the threshold instead of the midpoint."""
@@ -601,6 +645,15 @@ def _split_unsorted(x, g, h, reg_lambda=1.0, gamma=0.0):
 def _split_between_duplicates(x, g, h, reg_lambda=1.0, gamma=0.0):
     """Cuts between equal x values, a partition no threshold can produce."""
     return _scan(x, g, h, reg_lambda, gamma, skip_duplicates=False)
+
+
+@fails_with("the smallest,")
+def _split_last_tie(x, g, h, reg_lambda=1.0, gamma=0.0):
+    """Returns the largest threshold among splits of equal gain (the last maximum, e.g.
+    `nonzero(gains == best)[-1]`), where the prompt asks for the smallest."""
+    xs, gains = _numpy_gains(x, g, h, reg_lambda, gamma)
+    i = len(gains) - 1 - int(np.argmax(gains[::-1]))
+    return torch.tensor(gains[i]), torch.tensor((xs[i] + xs[i + 1]) / 2)
 
 
 @fails_with("λ is missing")
@@ -695,6 +748,7 @@ WRONG_ANSWERS = {
         _split_allows_empty_side,
         _split_unsorted,
         _split_between_duplicates,
+        _split_last_tie,
     ],
     "leaf_weight": [_leaf_no_lambda, _leaf_means, _leaf_wrong_sign, _leaf_unit_hessians],
     "tree_objective": [
@@ -736,24 +790,10 @@ def _best_split_loop(x, g, h, reg_lambda=1.0, gamma=0.0):
     return [best[0], best[1]]
 
 
-def _best_split_numpy_last_tie(x, g, h, reg_lambda=1.0, gamma=0.0):
-    """numpy, returning 0-d tensors, and the largest threshold among ties."""
-    xn, gn, hn = (t.detach().cpu().double().numpy() for t in (x, g, h))
-    order = np.argsort(xn, kind="stable")
-    xs, gs, hs = xn[order], gn[order], hn[order]
-    GL, HL = np.cumsum(gs)[:-1], np.cumsum(hs)[:-1]
-    G, H = gs.sum(), hs.sum()
-    gains = (
-        0.5
-        * (
-            GL**2 / (HL + reg_lambda)
-            + (G - GL) ** 2 / (H - HL + reg_lambda)
-            - G**2 / (H + reg_lambda)
-        )
-        - gamma
-    )
-    gains = np.where(xs[1:] > xs[:-1], gains, -np.inf)
-    i = len(gains) - 1 - int(np.argmax(gains[::-1]))
+def _best_split_numpy(x, g, h, reg_lambda=1.0, gamma=0.0):
+    """numpy, returning 0-d tensors; np.argmax gives the first (smallest) of tied thresholds."""
+    xs, gains = _numpy_gains(x, g, h, reg_lambda, gamma)
+    i = int(np.argmax(gains))
     return torch.tensor(gains[i]), torch.tensor((xs[i] + xs[i + 1]) / 2)
 
 
@@ -763,6 +803,6 @@ def _leaf_weight_tensor(g, h, reg_lambda=1.0):
 
 
 CORRECT_VARIANTS = {
-    "best_split": [_best_split_loop, _best_split_numpy_last_tie],
+    "best_split": [_best_split_loop, _best_split_numpy],
     "leaf_weight": [_leaf_weight_tensor],
 }
