@@ -22,7 +22,7 @@ def gelu_tanh(x):
         x: float tensor of any shape.
 
     Returns:
-        Tensor of the shape and dtype of x: the same numbers as
+        A new tensor of the shape and dtype of x (x is not modified): the same numbers as
         torch.nn.functional.gelu(x, approximate="tanh").
     """
     # 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))); tanh saturates cleanly for large |x|.
@@ -52,6 +52,22 @@ def _likely_mistake(got, known, default):
     return likely_mistake(got, known, default)
 
 
+def _call_keeping_input(impl, what, x):
+    """`impl(x)`, failing if the answer changed x: the expected values, computed from x after
+    the call, are then those of the input given (an answer that clamps x in place would
+    otherwise move its own target)."""
+    before = x.clone()
+    out = call(impl, what, x)
+    expect(
+        torch.equal(x, before),
+        what,
+        "modified its input x in place",
+        hint="return a new tensor (x.clamp(...), not x.clamp_(...)): the caller's x must not "
+        "change",
+    )
+    return out
+
+
 def check_gelu_tanh(impl, device="cpu"):
     impl = forbid(impl, "gelu", reason="write the tanh approximation's formula")
     from torch.nn.functional import gelu
@@ -59,7 +75,7 @@ def check_gelu_tanh(impl, device="cpu"):
     # Known values: gelu(0) = 0, gelu is close to x for large x and to 0 for very negative x.
     x = torch.tensor([0.0, 1.0, -1.0, 3.0, -3.0], device=device)
     what = f"gelu_tanh({describe(x)})"
-    got = call(impl, what, x)
+    got = _call_keeping_input(impl, what, x)
     c = math.sqrt(2.0 / math.pi)
     x64 = x.double().cpu()
     hint = _likely_mistake(
@@ -99,7 +115,7 @@ def check_gelu_tanh(impl, device="cpu"):
     ]:
         x = (scale * torch.randn(shape, generator=gen)).to(device)
         what = f"gelu_tanh({describe(x)})"
-        out = call(impl, what, x)
+        out = _call_keeping_input(impl, what, x)
         assert_close(
             out,
             gelu(x, approximate="tanh"),
@@ -113,13 +129,14 @@ def check_gelu_tanh(impl, device="cpu"):
     # A dense grid where the exact and approximate forms differ most, in float64 too.
     x = torch.linspace(-6, 6, 2401, dtype=torch.float64, device=device)
     what = "gelu_tanh(linspace(-6, 6, 2401), float64)"
-    assert_close(call(impl, what, x), gelu(x, approximate="tanh"), what, atol=1e-9, rtol=1e-9)
+    got = _call_keeping_input(impl, what, x)
+    assert_close(got, gelu(x, approximate="tanh"), what, atol=1e-9, rtol=1e-9)
 
     # Large magnitudes: no overflow to nan (x^3 is huge, tanh saturates).
     x = torch.tensor([-1e4, -50.0, 50.0, 1e4, 1e12], device=device)
     what = f"gelu_tanh({describe(x)})"
     assert_close(
-        call(impl, what, x),
+        _call_keeping_input(impl, what, x),
         gelu(x, approximate="tanh"),
         what,
         atol=1e-6,
@@ -246,6 +263,14 @@ def _swiglu_fused(x, w, v):
     return torch.nn.functional.silu(both[..., :h]) * both[..., h:]
 
 
+@fails_with("modified its input x in place")
+def _gelu_clamps_input_in_place(x):
+    """Clamps x in place (x.clamp_) before the formula: right values, but the caller's x is
+    changed."""
+    x.clamp_(-20.0, 20.0)
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
+
+
 @fails_with("the answer calls gelu")
 def _wrong_calls_library_gelu_tanh(x):
     """Calls F.gelu(approximate="tanh"), the routine the card is about."""
@@ -261,6 +286,7 @@ WRONG_ANSWERS = {
         _gelu_no_cubic,
         _gelu_sigmoid_approx,
         _gelu_sqrt_2pi,
+        _gelu_clamps_input_in_place,
     ],
     "swiglu": [_swiglu_sigmoid_gate, _swiglu_swapped, _swiglu_silu_after_product],
 }

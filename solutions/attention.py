@@ -189,6 +189,26 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
             hint="exp(1000) overflows: subtract the row maximum before exponentiating",
         )
 
+    # Scores in the thousands can be very negative too: here every score is below -12000, so a
+    # finite stand-in for -inf such as -1e4 is above them all and takes the masked keys' weight.
+    q = torch.full((2, 4), 0.5, device=device)
+    k = -(12000 + torch.arange(4.0, device=device))[:, None].expand(4, 4)
+    v = torch.eye(4, device=device)
+    mask = torch.tensor([[True, False, True, False], [False, True, False, True]], device=device)
+    what = (
+        "scaled_dot_product_attention(q, k with scores [-12000, -12001, -12002, -12003] in every "
+        f"row, v = identity (so the output is the weight matrix), mask={describe(mask)})"
+    )
+    assert_close(
+        call(impl, what, q, k, v, mask),
+        sdpa(q.double(), k.double(), v.double(), attn_mask=mask),
+        what,
+        atol=1e-2,  # float32 scores near -12000 are only good to ~1e-3
+        rtol=1e-2,
+        hint="masked scores must be -inf, below any score: these scores are all under -1e4, so a "
+        "stand-in such as -1e4 is the largest in its row and takes the weight",
+    )
+
 
 # --- wrong answers ----------------------------------------------------------------------------
 
@@ -239,6 +259,16 @@ def _sdpa_unstable_softmax(q, k, v, mask=None):
     return weights / weights.sum(-1, keepdim=True) @ v
 
 
+@fails_with("a stand-in such as -1e4")
+def _sdpa_mask_minus_1e4(q, k, v, mask=None):
+    """Masks with -1e4 instead of -inf: when every allowed score is below -1e4, the masked keys
+    take the weight."""
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, -1e4)
+    return torch.softmax(scores, dim=-1) @ v
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -266,6 +296,7 @@ WRONG_ANSWERS = {
         _sdpa_mask_after_softmax,
         _sdpa_mask_inverted,
         _sdpa_unstable_softmax,
+        _sdpa_mask_minus_1e4,
     ],
 }
 

@@ -135,9 +135,13 @@ def check_clip_loss(impl, device="cpu") -> None:
             _compare(impl, img, txt, temperature)
             _compare(impl, img.double(), txt.double(), temperature)
 
-    # Small temperature: logits up to 1/0.01 = 100, where a plain exp overflows float32.
-    img = torch.randn(16, 32, generator=gen).to(device)
-    txt = (img.cpu() + 0.8 * torch.randn(16, 32, generator=gen)).to(device)
+    # Small temperature: logits up to 1/0.01 = 100, where a plain exp overflows float32 (past
+    # ~88.7). The pairs are near-identical, so the matching logits are close to 100, and four
+    # topics give close negatives, so that the loss is far from 0.
+    topics = torch.randn(4, 32, generator=gen)
+    img = topics.repeat(4, 1) + 0.1 * torch.randn(16, 32, generator=gen)
+    txt = (img + 0.02 * torch.randn(16, 32, generator=gen)).to(device)
+    img = img.to(device)
     _compare(
         impl,
         img,
@@ -237,8 +241,19 @@ def _wrong_times_temperature(image_emb, text_emb, temperature):
     return 0.5 * (_ce(logits) + _ce(logits.t()))
 
 
+@fails_with("exp(100) overflows float32")
+def _wrong_unstable_exp(image_emb, text_emb, temperature):
+    """exp of the logits without subtracting the max: inf / inf = nan once a logit passes
+    ~88.7, as at temperature 0.01."""
+    logits = F.normalize(image_emb, dim=1) @ F.normalize(text_emb, dim=1).t() / temperature
+    e = torch.exp(logits)
+    matching = e.diagonal()
+    return -0.5 * (torch.log(matching / e.sum(1)).mean() + torch.log(matching / e.sum(0)).mean())
+
+
 WRONG_ANSWERS = {
     "clip_loss": [
+        _wrong_unstable_exp,
         _wrong_one_direction,
         _wrong_no_normalisation,
         _wrong_normalise_dim0,

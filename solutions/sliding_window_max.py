@@ -1,5 +1,7 @@
 """Sliding-window maximum (LeetCode 239) with a monotonic deque."""
 
+import bisect
+import heapq
 import random
 import time
 from collections import deque
@@ -83,13 +85,93 @@ def _cases():
         yield nums, k
 
 
-def _best_time(impl, nums, k, repeats):
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call(impl, f"max_sliding_window(nums of length {len(nums)}, k={k})", nums, k)
-        best = min(best, time.perf_counter() - start)
+def _best_times(impl, nums, ks, rounds):
+    """The best CPU time of each k in `ks` over `rounds` rounds that take the k's in turn. CPU
+    time, not wall time: on a busy machine the time spent waiting for a core is not counted."""
+    best = [float("inf")] * len(ks)
+    for _ in range(rounds):
+        for i, k in enumerate(ks):
+            start = time.process_time()
+            call(impl, f"max_sliding_window(nums of length {len(nums)}, k={k})", nums, k)
+            best[i] = min(best[i], time.process_time() - start)
     return best
+
+
+class _OverBudget(BaseException):
+    """Stops an answer past its comparison budget: a BaseException, so that neither `call` nor
+    an `except Exception` in the answer takes it for the answer's own error."""
+
+
+def _counted(values, budget):
+    """`values` as ints that count the order comparisons (<, <=, >, >=) made on them, also after
+    a negation (a heap of -x). The comparison past `budget` raises `_OverBudget`, so an answer
+    that compares too much is stopped as soon as that is known."""
+    made = 0
+
+    def counting(name):
+        compare = getattr(int, name)
+
+        def method(self, other):
+            nonlocal made
+            made += 1
+            if made > budget:
+                raise _OverBudget
+            return compare(self, other)
+
+        return method
+
+    methods = {name: counting(name) for name in ("__lt__", "__le__", "__gt__", "__ge__")}
+    methods["__neg__"] = lambda self: counted(int.__neg__(self))
+    counted = type("CountedInt", (int,), methods)
+    return [counted(value) for value in values]
+
+
+def _check_time_flat_in_k(impl):
+    """O(n k) answers, even vectorised ones (numpy's strided windows), take ~k times longer for
+    a large k; an O(n) one does not. n grows until the difference shows, so that a slow answer
+    fails on the first size that exposes it."""
+    rng = random.Random(1)
+    small = 8
+    for n in (2**12, 2**14, 2**16):
+        large = n // 2
+        nums = [rng.randint(-(10**6), 10**6) for _ in range(n)]
+        t_small, t_large = _best_times(impl, nums, (small, large), 3)
+        for _ in range(2):  # a busy machine still perturbs CPU time a little: re-measure
+            if t_large < 4.0 * t_small:
+                break
+            again = _best_times(impl, nums, (small, large), 1)
+            t_small, t_large = min(t_small, again[0]), min(t_large, again[1])
+        ratio = t_large / max(t_small, 1e-9)
+        expect(
+            ratio < 4.0,
+            f"max_sliding_window(n={n}, k={small}) vs (n={n}, k={large})",
+            f"k={large} took {t_large:.3f} s of CPU time but k={small} {t_small:.3f} s (ratio "
+            f"{ratio:.1f}); an O(n) solution takes about the same time for any k",
+            hint="max() of every window is O(n k), even when numpy computes it: keep a "
+            "monotonic deque of indices instead",
+        )
+
+
+def _check_comparisons(impl):
+    """Count the comparisons between values on a decreasing input. The deque then only expires
+    its front, one comparison per element; a heap or a sorted window pays ~log k per element,
+    a rescan of the window k. Counting is exact where timing cannot tell a log factor from a
+    busy machine."""
+    n, k, per_element = 2**14, 2**10, 5
+    nums = _counted(range(n, 0, -1), budget=per_element * n)
+    what = f"max_sliding_window(nums = [{n}, {n - 1}, ..., 1], k={k})"
+    try:
+        call(impl, what, nums, k)
+    except _OverBudget:
+        expect(
+            False,
+            what,
+            f"made more than {per_element * n} comparisons between values ({per_element} per "
+            "element) and was stopped; an O(n) answer makes at most a few per element",
+            hint="a heap or a sorted window costs O(log k) per element, max() of a window O(k); "
+            "the deque drops every value that can no longer be a maximum, so each index is "
+            "pushed once and popped at most once",
+        )
 
 
 _REPEATS = (
@@ -143,31 +225,14 @@ def check_max_sliding_window(impl, device="cpu") -> None:
                 list(got), _brute(original, k), what, hint=_window_hint(original, k, list(got))
             )
 
-    # Complexity: the same n with a small and a large k. O(n) barely notices k; O(n k) grows ~k-fold.
-    rng = random.Random(1)
-    n, small, large = 30_000, 8, 500
-    nums = [rng.randint(-(10**6), 10**6) for _ in range(n)]
-    t_small = _best_time(impl, nums, small, 2)
-    t_large = _best_time(impl, nums, large, 1)
-    for _ in range(2):  # a busy machine can stall one run: re-measure before failing
-        if t_large / max(t_small, 1e-9) < 4.0:
-            break
-        t_small = min(t_small, _best_time(impl, nums, small, 2))
-        t_large = min(t_large, _best_time(impl, nums, large, 1))
-    ratio = t_large / max(t_small, 1e-9)
-    expect(
-        ratio < 4.0,
-        f"max_sliding_window(n={n}, k={small}) vs (n={n}, k={large})",
-        f"k={large} took {t_large:.3f} s but k={small} took {t_small:.3f} s (ratio {ratio:.1f}); "
-        "an O(n) solution takes about the same time for any k",
-        hint="max(nums[i:i+k]) per window is O(n k): keep a monotonic deque of indices instead",
-    )
+    _check_comparisons(impl)  # exact and fast: catches O(n k) and O(n log k) in plain Python
+    _check_time_flat_in_k(impl)  # what leaves Python's comparisons (numpy) still shows in time
 
 
 # --- wrong answers --------------------------------------------------------------------------
 
 
-@fails_with("an O(n) solution takes about the same time for any k")
+@fails_with("an O(n) answer makes at most a few per element")
 def _wrong_slice_max(nums, k):
     """O(n k): takes max() of every slice; right values, too slow for large k."""
     return [max(nums[i : i + k]) for i in range(len(nums) - k + 1)]
@@ -216,9 +281,45 @@ def _wrong_values_deque_pops_equal(nums, k):
     return out
 
 
+@fails_with("an O(n) solution takes about the same time for any k")
+def _wrong_numpy_windows(nums, k):
+    """O(n k) in numpy: the max of every strided window; vectorised, yet k times the work."""
+    import numpy as np
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    return sliding_window_view(np.asarray(nums), k).max(axis=1).tolist()
+
+
+@fails_with("an O(n) answer makes at most a few per element")
+def _wrong_sorted_window(nums, k):
+    """Keeps the window sorted with bisect.insort: O(log k) comparisons and O(k) shifts a step."""
+    window, out = sorted(nums[: k - 1]), []
+    for i in range(k - 1, len(nums)):
+        bisect.insort(window, nums[i])
+        out.append(window[-1])
+        del window[bisect.bisect_left(window, nums[i - k + 1])]
+    return out
+
+
+@fails_with("an O(n) answer makes at most a few per element")
+def _wrong_heap(nums, k):
+    """A max-heap of (-value, index) with lazy deletion: O(n log n), not the O(n) asked for."""
+    heap, out = [], []
+    for i, x in enumerate(nums):
+        heapq.heappush(heap, (-x, i))
+        while heap[0][1] <= i - k:
+            heapq.heappop(heap)  # stale: its index left the window
+        if i >= k - 1:
+            out.append(-heap[0][0])
+    return out
+
+
 WRONG_ANSWERS = {
     "max_sliding_window": [
         _wrong_slice_max,
+        _wrong_numpy_windows,
+        _wrong_sorted_window,
+        _wrong_heap,
         _wrong_off_by_one_expiry,
         _wrong_no_pop_smaller,
         _wrong_values_deque_pops_equal,
