@@ -49,6 +49,18 @@ def _diagnose(got, alternatives, default):
     return default
 
 
+SOFTMAX_AXIS = (
+    "the softmax ran over the queries (axis -2): each row's weights over the keys (the last "
+    "axis) must sum to 1, so normalise with dim=-1"
+)
+
+
+def _softmax_over_queries(q, k, v):
+    """What an answer that normalises each key's column (softmax over dim -2) returns."""
+    scores = q.double() @ k.double().transpose(-2, -1) / math.sqrt(q.shape[-1])
+    return torch.softmax(scores, dim=-2) @ v.double()
+
+
 def _check_mask_rules(impl, gen, device):
     """With v = I the output IS the weight matrix, so the mask rules can be read off it."""
     lq, lk, d = 6, 5, 8
@@ -123,6 +135,7 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
                 weight_of_key_1(2.0 / math.sqrt(2)),
                 "scaled by sqrt(dv), the value size: the scale uses d, the size of q and k",
             ),
+            (_softmax_over_queries(q, k, v), SOFTMAX_AXIS),
         ],
         "scores are q . k / sqrt(d) with d = 4 here, so the weights are softmax([0, 1])",
     )
@@ -269,6 +282,16 @@ def _sdpa_mask_minus_1e4(q, k, v, mask=None):
     return torch.softmax(scores, dim=-1) @ v
 
 
+@fails_with("each row's weights over the keys (the last axis) must sum to 1")
+def _sdpa_softmax_over_queries(q, k, v, mask=None):
+    """Normalises over the queries (dim=-2) instead of over the keys: each key's column of
+    weights sums to 1, not each query's row."""
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.softmax(scores, dim=-2) @ v
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -297,6 +320,7 @@ WRONG_ANSWERS = {
         _sdpa_mask_inverted,
         _sdpa_unstable_softmax,
         _sdpa_mask_minus_1e4,
+        _sdpa_softmax_over_queries,
     ],
 }
 

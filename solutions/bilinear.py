@@ -54,20 +54,25 @@ def _truth(img, ys, xs):
     return out[0, :, 0, :]
 
 
-def _corners(img, ys, xs, clamp_coords=False, swap=False):
+def _corners(img, ys, xs, clamp_coords=False, swap=False, truncate=False, last_outside=False):
+    """Bilinear sampling, or one of its usual mistakes: clamped coordinates, swapped axes,
+    the top-left neighbour by truncation toward zero (int(), .long()) instead of floor, or the
+    last row and column counted outside the image (yi < H - 1 instead of yi <= H - 1)."""
     C, H, W = img.shape
     if swap:
         ys, xs = xs, ys
     if clamp_coords:
         ys = ys.clamp(0, H - 1)
         xs = xs.clamp(0, W - 1)
-    y0, x0 = torch.floor(ys), torch.floor(xs)
+    round_down = torch.trunc if truncate else torch.floor
+    y0, x0 = round_down(ys), round_down(xs)
+    last_y, last_x = (H - 2, W - 2) if last_outside else (H - 1, W - 1)
     out = img.new_zeros(C, ys.shape[0])
     for dy in (0, 1):
         for dx in (0, 1):
             yi, xi = y0 + dy, x0 + dx
             weight = (1 - (ys - yi).abs()) * (1 - (xs - xi).abs())
-            inside = (yi >= 0) & (yi <= H - 1) & (xi >= 0) & (xi <= W - 1)
+            inside = (yi >= 0) & (yi <= last_y) & (xi >= 0) & (xi <= last_x)
             out += img[:, yi.clamp(0, H - 1).long(), xi.clamp(0, W - 1).long()] * (weight * inside)
     return out
 
@@ -109,6 +114,17 @@ _MISTAKES = (
         _all_or_nothing,
         "a point is zeroed unless all 4 neighbours are inside: zero only the neighbours that "
         "lie outside (a point on the last row or column keeps its value)",
+    ),
+    (
+        lambda img, ys, xs: _corners(img, ys, xs, last_outside=True),
+        "the last row and column were counted outside the image: row H - 1 and column W - 1 "
+        "are inside, so a neighbour is valid for 0 <= yi <= H - 1 and 0 <= xi <= W - 1 "
+        "(not yi < H - 1)",
+    ),
+    (
+        lambda img, ys, xs: _corners(img, ys, xs, truncate=True),
+        "the top-left neighbour needs floor, not truncation toward zero: int() and .long() turn "
+        "-0.5 into 0, where floor gives -1 (use torch.floor before converting to indices)",
     ),
     (
         _nearest,
@@ -253,8 +269,38 @@ def _wrong_nearest(img, ys, xs):
     return img[:, yr.clamp(0, H - 1).long(), xr.clamp(0, W - 1).long()] * inside
 
 
+@fails_with("the last row and column were counted outside the image")
+def _wrong_last_row_outside(img, ys, xs):
+    """Tests a neighbour with yi < H - 1 and xi < W - 1: the last row and column count as
+    outside, so their pixels never contribute."""
+    return _corners(img, ys, xs, last_outside=True)
+
+
+@fails_with("floor, not truncation toward zero")
+def _wrong_truncate(img, ys, xs):
+    """Finds the top-left neighbour with .long() (truncation toward zero): for a coordinate in
+    (-1, 0) it picks 0 and 1 instead of -1 and 0, one of them with a negative weight."""
+    C, H, W = img.shape
+    y0, x0 = ys.long().to(ys.dtype), xs.long().to(xs.dtype)
+    out = img.new_zeros(C, ys.shape[0])
+    for dy in (0, 1):
+        for dx in (0, 1):
+            yi, xi = y0 + dy, x0 + dx
+            weight = (1 - (ys - yi).abs()) * (1 - (xs - xi).abs())
+            inside = (yi >= 0) & (yi <= H - 1) & (xi >= 0) & (xi <= W - 1)
+            out += img[:, yi.clamp(0, H - 1).long(), xi.clamp(0, W - 1).long()] * (weight * inside)
+    return out
+
+
 WRONG_ANSWERS = {
-    "bilinear_sample": [_wrong_clamp, _wrong_swapped_xy, _wrong_all_or_nothing, _wrong_nearest],
+    "bilinear_sample": [
+        _wrong_clamp,
+        _wrong_swapped_xy,
+        _wrong_all_or_nothing,
+        _wrong_nearest,
+        _wrong_last_row_outside,
+        _wrong_truncate,
+    ],
 }
 
 

@@ -71,6 +71,11 @@ def _known_mistakes(img, txt, temperature):
             "average the two directions (image -> text and text -> image); do not add them",
         ),
         (
+            i64.shape[0] * sym(cos / temperature),
+            "summed over the batch: average each direction's cross-entropy over the N pairs "
+            "(reduction='mean', F.cross_entropy's default), not reduction='sum'",
+        ),
+        (
             F.cross_entropy(cos / temperature, target),
             "only the image -> text direction (rows): average it with the text -> image "
             "cross-entropy over the columns (logits.T)",
@@ -116,8 +121,10 @@ def check_clip_loss(impl, device="cpu") -> None:
         torch.tensor([[-3.0, 0.5]], device=device),
         0.07,
     )
-    # Orthogonal unit vectors at temperature 1: log(1 + e^-1) in both directions.
-    eye = torch.eye(2, device=device)
+    # Orthogonal unit vectors at temperature 1: log(1 + 2 e^-1) in both directions. Three
+    # pairs, so that a sum over the batch (3 times the loss) is told from adding the two
+    # directions (2 times).
+    eye = torch.eye(3, device=device)
     _compare(impl, eye, eye, 1.0)
 
     gen = torch.Generator().manual_seed(0)
@@ -251,8 +258,21 @@ def _wrong_unstable_exp(image_emb, text_emb, temperature):
     return -0.5 * (torch.log(matching / e.sum(1)).mean() + torch.log(matching / e.sum(0)).mean())
 
 
+@fails_with("summed over the batch")
+def _wrong_sum_over_batch(image_emb, text_emb, temperature):
+    """Averages the two directions but sums each cross-entropy over the batch
+    (reduction='sum'): N times the loss."""
+    logits = F.normalize(image_emb, dim=1) @ F.normalize(text_emb, dim=1).t() / temperature
+    labels = torch.arange(logits.shape[0], device=logits.device)
+    return 0.5 * (
+        F.cross_entropy(logits, labels, reduction="sum")
+        + F.cross_entropy(logits.t(), labels, reduction="sum")
+    )
+
+
 WRONG_ANSWERS = {
     "clip_loss": [
+        _wrong_sum_over_batch,
         _wrong_unstable_exp,
         _wrong_one_direction,
         _wrong_no_normalisation,

@@ -123,9 +123,13 @@ def check_flash_attention(impl, device="cpu"):
             )
             if causal and q.shape[-2] != k.shape[-2]:
                 hint = TOP_LEFT
-        alternatives = [(mistake(q, k, v), text) for mistake, text in mistakes]
-        alternatives.append((_unnormalised_attention(q, k, v, causal), NO_FINAL_DIVISION))
-        hint = _diagnose(got, alternatives, hint)
+        if not _diagnose(got, [(want, True)], False):  # wrong: name the mistake when known
+            alternatives = [(mistake(q, k, v), text) for mistake, text in mistakes]
+            alternatives.append((_unnormalised_attention(q, k, v, causal), NO_FINAL_DIVISION))
+            if causal:
+                early = _tiled(q, k, v, block_q, block_k, causal, skip_early=True)
+                alternatives.append((early, EARLY_SKIP))
+            hint = _diagnose(got, alternatives, hint)
         assert_close(got, want, what, atol=2e-5, rtol=1e-4, hint=hint)
         return got
 
@@ -186,6 +190,11 @@ def check_flash_attention(impl, device="cpu"):
 
 TOP_LEFT = "with Lq != Lk, query i still sees exactly the keys j <= i (top-left aligned)"
 FULL_MATRIX = "never materialise the Lq x Lk matrix (nor a full causal mask)"
+EARLY_SKIP = (
+    "a key tile was skipped that still holds keys some query of the tile may see (the causal "
+    "break is off by one): the tile's last query qs + rows - 1 sees key qs + rows - 1, so skip "
+    "a key tile only when its first key ks > qs + rows - 1"
+)
 NO_FINAL_DIVISION = (
     "the final division acc / l is missing: acc holds the unnormalised sum of "
     "exp(s - m) v over the keys; divide it by the running denominator l once, after the last "
@@ -386,6 +395,13 @@ def _wrong_bottom_right_causal(q, k, v, block_q=64, block_k=64, causal=False):
     return _tiled(q, k, v, block_q, block_k, causal, offset=k.shape[-2] - q.shape[-2])
 
 
+@fails_with("a key tile was skipped that still holds keys")
+def _wrong_early_tile_skip(q, k, v, block_q=64, block_k=64, causal=False):
+    """Causal tile skip off by one: breaks once ks >= qs + rows - 1, dropping the key tile that
+    starts at the last query's own position."""
+    return _tiled(q, k, v, block_q, block_k, causal, skip_early=True)
+
+
 def _tiled(
     q,
     k,
@@ -400,6 +416,7 @@ def _tiled(
     per_tile_norm=False,
     offset=0,
     divide=True,
+    skip_early=False,
 ):
     *batch, n_q, d = q.shape
     n_k, dv = k.shape[-2], v.shape[-1]
@@ -414,6 +431,8 @@ def _tiled(
         acc = torch.zeros((*batch, rows, dv), dtype=dtype, device=q.device)
         q_pos = torch.arange(qs, qs + rows, device=q.device).unsqueeze(-1) + offset
         for ks in range(0, n_k, block_k):
+            if causal and skip_early and ks >= qs + rows - 1:
+                break  # off by one: this tile still holds key qs + rows - 1
             k_tile = k[..., ks : ks + block_k, :].to(dtype)
             v_tile = v[..., ks : ks + block_k, :].to(dtype)
             scores = q_tile @ k_tile.transpose(-1, -2)
@@ -498,6 +517,7 @@ WRONG_ANSWERS = {
         _wrong_per_tile_normalisation,
         _wrong_no_final_division,
         _wrong_bottom_right_causal,
+        _wrong_early_tile_skip,
     ],
 }
 

@@ -9,8 +9,16 @@ import torch.nn.functional as F
 from studycli.assertions import assert_close, call, describe, expect, fails_with, gpu_memory_budget
 
 # Long enough that an L x L matrix cannot be allocated (2^17 squared floats is 64 GiB), while
-# the linear-time answer needs a few megabytes.
+# the linear-time answer needs a few megabytes (right_first_product: one product, instant).
 _LONG = 1 << 17
+# linear_attention's long case: an L x L float32 matrix is 4 GiB, four times a learner's
+# memory cap, where a chunked causal answer of a few thousand torch calls takes tens of ms (at
+# 2^17, on a loaded machine, seconds). Quadratic work is measured, not timed: `_GROWTH`.
+_LONG_ATTENTION = 1 << 15
+# The tensor elements the answer's torch calls produce, at L and at 4 L: linear work grows 4x,
+# L x L work (score strips over all keys, even a tile at a time) 16x. From 4096 up, chunks of
+# up to ~1400 rows (a chunk's C x C scores) stay under the largest-tensor limit of L^2 / 8.
+_GROWTH = (4096, 16384)
 # On a GPU large enough to hold that matrix, the peak allocation is measured instead: the linear
 # answer's working set (a few (L, d, dv) prefix states at most) stays far below this.
 _BUDGET_MB = 2048
@@ -22,7 +30,7 @@ def linear_attention(q, k, v, causal: bool = False, eps: float = 1e-6):
     out_i = phi(q_i) S / (phi(q_i) . z + eps), where S = sum_j phi(k_j)^T v_j (a d x dv
     matrix) and z = sum_j phi(k_j) (a d vector). Non-causal: the sums run over all j.
     Causal: over j <= i only. Never build the L x L matrix phi(q) phi(k)^T: the cost must
-    be linear in L (the checker runs L = 131072).
+    be linear in L (the checker compares the work at two lengths and runs L = 32768).
 
     Args:
         q: (..., L, d) queries.
@@ -185,28 +193,39 @@ def check_linear_attention(impl, device="cpu"):
     for causal in (False, True):
         run(q, k, v, causal, eps=1e-2)
 
-    # Long sequences: linear in L, no L x L matrix.
-    for causal in (False, True):
-        q, k, v = rand(1, _LONG, 4), rand(1, _LONG, 4), rand(1, _LONG, 2)
+    def long_run(n, causal, count=False):
+        """The answer on a (1, n, 4) input, its rows checked at a few places; with `count`,
+        also the tensor elements its torch calls produced, in all and at most in one."""
+        q, k, v = rand(1, n, 4), rand(1, n, 4), rand(1, n, 2)
         what = (
-            f"linear_attention(q, k of shape (1, {_LONG}, 4), v of shape (1, {_LONG}, 2), "
-            f"causal={causal})"
+            f"linear_attention(q, k of shape (1, {n}, 4), v of shape (1, {n}, 2), causal={causal})"
         )
         hint_long = (
-            f"L = {_LONG}: an L x L matrix does not fit; sum phi(k_j)^T v_j first "
+            f"L = {n}: an L x L matrix does not fit; sum phi(k_j)^T v_j first "
             "(prefix sums when causal)"
         )
+        made = largest = 0
         try:
             with gpu_memory_budget(device, _BUDGET_MB, what, hint=hint_long):
-                got = call(impl, what, q, k, v, causal=causal)
+                if count:
+                    got, made, largest = _counted(impl, what, q, k, v, causal)
+                else:
+                    got = call(impl, what, q, k, v, causal=causal)
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n  hint: {hint_long}") from None
         expect(
-            isinstance(got, torch.Tensor) and tuple(got.shape) == (1, _LONG, 2),
+            largest <= n * n // 8,
             what,
-            f"returned {describe(got)}, expected a tensor of shape (1, {_LONG}, 2)",
+            f"built a tensor of {largest:,} elements; the L x L matrix phi(q) phi(k)^T has "
+            f"{n * n:,}",
+            hint=QUADRATIC,
         )
-        for i in (0, 1, 1000, _LONG // 2, _LONG - 1):
+        expect(
+            isinstance(got, torch.Tensor) and tuple(got.shape) == (1, n, 2),
+            what,
+            f"returned {describe(got)}, expected a tensor of shape (1, {n}, 2)",
+        )
+        for i in (0, 1, 1000, n // 2, n - 1):
             assert_close(
                 got[..., i, :],
                 _row(q, k, v, i, causal, 1e-6),
@@ -215,6 +234,57 @@ def check_linear_attention(impl, device="cpu"):
                 rtol=1e-3,
                 hint=hint,
             )
+        return made
+
+    # Linear work: the elements produced at 4x the length grow 4x, not 16x; then a length
+    # where no L x L matrix fits.
+    short, long = _GROWTH
+    for causal in (False, True):
+        made = [long_run(n, causal, count=True) for n in _GROWTH]
+        ratio = made[1] / max(made[0], 1)
+        expect(
+            ratio < 2 * long / short,
+            f"linear_attention(L = {short}) vs linear_attention(L = {long}), causal={causal}",
+            f"the torch calls produced {made[0]:,} tensor elements at L = {short} and "
+            f"{made[1]:,} at L = {long}, {ratio:.1f} times as many for a {long // short}x longer "
+            f"input: linear work grows {long // short}x, L x L work {(long // short) ** 2}x",
+            hint=QUADRATIC,
+        )
+    for causal in (False, True):
+        long_run(_LONG_ATTENTION, causal)
+
+
+QUADRATIC = (
+    "never build the L x L scores phi(q) phi(k)^T, not even a strip of rows at a time: sum "
+    "phi(k_j)^T v_j first (prefix sums when causal; chunks carry that sum from one to the next)"
+)
+
+
+def _counted(impl, what, q, k, v, causal):
+    """The answer's output, the number of tensor elements its torch calls returned in all (a
+    measure of its work that a busy machine does not change) and the largest tensor."""
+    from torch.overrides import TorchFunctionMode
+
+    seen = [0, 0]  # elements in all, the largest tensor
+
+    def visit(value):
+        if isinstance(value, torch.Tensor):
+            numel = value.numel()
+            seen[0] += numel
+            seen[1] = max(seen[1], numel)
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                visit(item)
+
+    class _Count(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            result = func(*args, **(kwargs or {}))
+            visit(result)
+            return result
+
+    with _Count():
+        got = call(impl, what, q, k, v, causal=causal)
+    return got, seen[0], seen[1]
 
 
 @fails_with("the + 1 is missing")
@@ -245,13 +315,28 @@ def _wrong_exclusive_prefix(q, k, v, causal=False, eps=1e-6):
     return num / ((phi_q * z).sum(-1, keepdim=True) + eps)
 
 
-@fails_with("an L x L matrix does not fit")
+@fails_with("the L x L matrix phi(q) phi(k)^T has")
 def _wrong_quadratic(q, k, v, causal=False, eps=1e-6):
     """Builds the L x L matrix phi(q) phi(k)^T (right values, quadratic memory)."""
     a = (F.elu(q) + 1) @ (F.elu(k) + 1).transpose(-1, -2)
     if causal:
         a = torch.tril(a)
     return (a @ v) / (a.sum(-1, keepdim=True) + eps)
+
+
+@fails_with("linear work grows 4x, L x L work 16x")
+def _wrong_query_strips(q, k, v, causal=False, eps=1e-6):
+    """Scores a strip of 256 queries against every key at a time: never the whole L x L matrix,
+    but all of it in turn, quadratic work."""
+    phi_q, phi_k = F.elu(q) + 1, F.elu(k) + 1
+    n, rows = q.shape[-2], 256
+    outs = []
+    for s in range(0, n, rows):
+        a = phi_q[..., s : s + rows, :] @ phi_k.transpose(-1, -2)  # (..., rows, L)
+        if causal:
+            a = torch.tril(a, diagonal=s)
+        outs.append((a @ v) / (a.sum(-1, keepdim=True) + eps))
+    return torch.cat(outs, dim=-2)
 
 
 @fails_with("eps must be inside the denominator")
@@ -388,6 +473,7 @@ WRONG_ANSWERS = {
         _wrong_causal_full_normaliser,
         _wrong_exclusive_prefix,
         _wrong_quadratic,
+        _wrong_query_strips,
         _wrong_eps_outside,
     ],
     "right_first_product": [_wrong_left_first, _wrong_transposed_state, _wrong_diagonal_state],

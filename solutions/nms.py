@@ -42,25 +42,33 @@ def nms(boxes, scores, iou_threshold: float):
 # --- checker --------------------------------------------------------------------------------
 
 
-def _iou(a, b):
-    """IoU of two boxes given as 4-tuples of Python floats (float64 arithmetic)."""
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
+def _iou(a, b, clamp=True):
+    """IoU of two boxes given as 4-tuples of Python floats (float64 arithmetic); without
+    `clamp`, the mistake of not clamping the overlap's width and height at 0."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    inter = max(0.0, w) * max(0.0, h) if clamp else w * h
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union
+    return inter / union if union else float("inf")
 
 
-def _brute(boxes, scores, thr, reverse_ties=False):
+def _brute(boxes, scores, thr, reverse_ties=False, clamp=True):
     """Plain-Python greedy NMS; ties in score broken by index (or by reversed index)."""
     n = len(boxes)
     sign = -1 if reverse_ties else 1
     order = sorted(range(n), key=lambda i: (-scores[i], sign * i))
     keep = []
     for i in order:
-        if all(_iou(boxes[i], boxes[j]) <= thr for j in keep):
+        if all(_iou(boxes[i], boxes[j], clamp) <= thr for j in keep):
             keep.append(i)
     return keep
+
+
+NO_CLAMP = (
+    "boxes that do not overlap got a nonzero intersection: clamp the overlap's width and "
+    "height at 0, max(0, min(x2) - max(x1)), before multiplying them (two negatives make a "
+    "positive area)"
+)
 
 
 def _indices(got, what):
@@ -106,7 +114,8 @@ def _check_case(impl, boxes, scores, thr, device, hint=""):
     # Ground truth from the float32 values the learner sees.
     boxes64 = [tuple(float(v) for v in row) for row in b.cpu().tolist()]
     scores64 = [float(v) for v in s.cpu().tolist()]
-    what = f"nms(boxes={describe(b) if len(boxes) > 2 else boxes}, scores={describe(s)}, iou_threshold={thr})"
+    shown = boxes if len(boxes) <= 2 else describe(b, 16)  # up to 4 boxes in full
+    what = f"nms(boxes={shown}, scores={describe(s)}, iou_threshold={thr})"
     got = _indices(call(impl, what, b, s, thr), what)
     options = [_brute(boxes64, scores64, thr), _brute(boxes64, scores64, thr, reverse_ties=True)]
     expect(len(set(got)) == len(got), what, f"returned repeated indices {got}")
@@ -121,6 +130,9 @@ def _check_case(impl, boxes, scores, thr, device, hint=""):
     for want in options:
         if sorted(got) == sorted(want):
             return
+    unclamped = [_brute(boxes64, scores64, thr, r, clamp=False) for r in (False, True)]
+    if any(sorted(got) == sorted(wrong) for wrong in unclamped):
+        hint = NO_CLAMP
     assert_equal(got, options[0], what, hint=hint)
 
 
@@ -216,17 +228,13 @@ def check_nms(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
-def _pairwise_iou(boxes, plus_one=False):
+def _pairwise_iou(boxes, plus_one=False, clamp=True):
     e = 1.0 if plus_one else 0.0
     x1, y1, x2, y2 = boxes.unbind(-1)
     areas = (x2 - x1 + e) * (y2 - y1 + e)
-    w = (torch.minimum(x2[:, None], x2[None]) - torch.maximum(x1[:, None], x1[None]) + e).clamp(
-        min=0
-    )
-    h = (torch.minimum(y2[:, None], y2[None]) - torch.maximum(y1[:, None], y1[None]) + e).clamp(
-        min=0
-    )
-    inter = w * h
+    w = torch.minimum(x2[:, None], x2[None]) - torch.maximum(x1[:, None], x1[None]) + e
+    h = torch.minimum(y2[:, None], y2[None]) - torch.maximum(y1[:, None], y1[None]) + e
+    inter = w.clamp(min=0) * h.clamp(min=0) if clamp else w * h
     return inter / (areas[:, None] + areas[None] - inter)
 
 
@@ -271,8 +279,22 @@ def _wrong_suppressed_suppress(boxes, scores, iou_threshold):
     ]
 
 
+@fails_with("clamp the overlap's width and height at 0")
+def _wrong_no_clamp(boxes, scores, iou_threshold):
+    """Multiplies the overlap's width and height without clamping them at 0: two disjoint boxes
+    (both negative) get a positive intersection."""
+    order = torch.argsort(scores, descending=True).tolist()
+    return _greedy(order, _pairwise_iou(boxes, clamp=False), lambda v: v > iou_threshold)
+
+
 WRONG_ANSWERS = {
-    "nms": [_wrong_ge, _wrong_unsorted, _wrong_plus_one, _wrong_suppressed_suppress],
+    "nms": [
+        _wrong_ge,
+        _wrong_unsorted,
+        _wrong_plus_one,
+        _wrong_suppressed_suppress,
+        _wrong_no_clamp,
+    ],
 }
 
 

@@ -55,12 +55,31 @@ def _pmf_call(impl, what, *args):
         raise
 
 
+STIRLING = (
+    "Stirling's approximation of n! is not exact at small n (it gives 1! ≈ 0.922): use "
+    "math.lgamma(n + 1), the exact log n!"
+)
+
+
+def _stirling_log_factorials(n):
+    """log n! as the two usual Stirling approximations (with and without the sqrt(2 pi n))."""
+    if n == 0:
+        return [0.0]
+    crude = n * math.log(n) - n
+    return [crude + 0.5 * math.log(2 * math.pi * n), crude]
+
+
 def _pmf_hint(got, n, rate, t, default):
     try:
         got = float(got)
     except (TypeError, ValueError):
         return default
     want = math.exp(_log_pmf(n, rate * t))
+    mean = rate * t
+    for log_factorial in _stirling_log_factorials(n):
+        stirling = math.exp(n * math.log(mean) - mean - log_factorial)
+        if got != want and math.isclose(got, stirling, rel_tol=1e-7):
+            return STIRLING
     if t != 1 and math.isclose(got, math.exp(_log_pmf(n, rate)), rel_tol=1e-7):
         return "that is the probability for a window of length 1: the mean count is rate * t"
     if got == 0.0 and want > 0.0:
@@ -148,6 +167,14 @@ def _wrong_recurrence_underflow(n: int, rate: float, t: float = 1.0) -> float:
     for i in range(1, n + 1):
         p *= mean / i
     return p
+
+
+@fails_with("Stirling's approximation of n! is not exact")
+def _wrong_stirling(n: int, rate: float, t: float = 1.0) -> float:
+    """Replaces log n! by Stirling's n log n - n + 1/2 log(2 pi n): about 8% off at n = 1."""
+    mean = rate * t
+    log_factorial = n * math.log(n) - n + 0.5 * math.log(2 * math.pi * n) if n > 0 else 0.0
+    return math.exp(n * math.log(mean) - mean - log_factorial)
 
 
 def _variant_lgamma(n: int, rate: float, t: float = 1.0) -> float:
@@ -260,7 +287,12 @@ def _variant_one_minus_exp(t: float, rate: float) -> float:
 
 
 WRONG_ANSWERS = {
-    "poisson_pmf": [_wrong_factorial, _wrong_forgets_t, _wrong_recurrence_underflow],
+    "poisson_pmf": [
+        _wrong_factorial,
+        _wrong_forgets_t,
+        _wrong_recurrence_underflow,
+        _wrong_stirling,
+    ],
     "waiting_time_cdf": [_wrong_survival, _wrong_scale],
 }
 

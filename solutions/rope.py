@@ -104,6 +104,10 @@ DIRECTION_HINT = (
     "rotated the wrong way (by -angle): out[2i] = x[2i] cos a - x[2i+1] sin a, "
     "out[2i+1] = x[2i] sin a + x[2i+1] cos a"
 )
+ROW_INDEX_HINT = (
+    "rotated by the row index p (arange(n)), not by positions[p]: the angle of row p is "
+    "positions[p] * theta_i, and the positions need not be 0, 1, 2, ..."
+)
 EXPONENT_HINT = "theta_i = base ** (-2i / d) with i the pair index: the factor 2 is missing"
 SIN_TERM_HINT = (
     "the sin term is missing: score = sum_i (q0 k0 + q1 k1) cos(delta theta_i) "
@@ -169,7 +173,11 @@ def check_apply_rope(impl, device="cpu"):
         mistakes = [
             (_rope_half_split_np(_np(x), p, base), _HINT_PAIRS),
             (_rope_complex(_np(x), p, base**0.5), EXPONENT_HINT),
+        ]  # with one pair (d = 2) neither changes anything
+        mistakes = mistakes if shape[-1] > 2 else []
+        mistakes += [
             (_rope_complex(_np(x), -p, base), DIRECTION_HINT),
+            (_rope_complex(_np(x), np.arange(n), base), ROW_INDEX_HINT),
         ]
         assert_close(
             out,
@@ -177,7 +185,7 @@ def check_apply_rope(impl, device="cpu"):
             what,
             atol=1e-4,
             rtol=1e-4,
-            hint=_diagnose(out, mistakes if shape[-1] > 2 else mistakes[2:], ""),
+            hint=_diagnose(out, mistakes, ""),
         )
         expect(out.dtype == x.dtype, what, f"returned dtype {out.dtype}, expected {x.dtype}")
 
@@ -349,6 +357,13 @@ def _rope_in_place(x, positions, base: float = 10000.0):
     return x
 
 
+@fails_with("rotated by the row index p (arange(n)), not by positions[p]")
+def _rope_row_index(x, positions, base: float = 10000.0):
+    """Ignores `positions`: rotates row p by p * theta_i (torch.arange(n)), right only when the
+    positions are 0, 1, 2, ..."""
+    return apply_rope(x, torch.arange(x.shape[-2], device=x.device), base)
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -395,6 +410,7 @@ WRONG_ANSWERS = {
         _rope_exponent_i_over_d,
         _rope_wrong_direction,
         _rope_in_place,
+        _rope_row_index,
     ],
     "rope_relative_score": [_score_cos_only, _score_n_minus_m],
 }

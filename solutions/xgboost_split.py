@@ -169,6 +169,10 @@ def _split_hint(got, x, g, h, lam, gamma):
             2 * (_gain_of_partition(L, g, h, lam, gamma) + gamma) - gamma
         ),
         "gamma is not subtracted": lambda L: _gain_of_partition(L, g, h, lam, gamma) + gamma,
+        "γ is inside the 1/2: the gain is 1/2 [G_L²/(H_L + λ) + G_R²/(H_R + λ) - G²/(H + λ)] - γ, "
+        "the whole γ subtracted after halving the bracket": lambda L: (
+            _gain_of_partition(L, g, h, lam, gamma) + gamma / 2
+        ),
         "lambda is missing from the parent term G²/(H + λ)": lambda L: (
             _gain_of_partition(L, g, h, lam, gamma) + 0.5 * (G**2 / (H + lam) - G**2 / H)
         ),
@@ -553,6 +557,7 @@ def _scan(
     half=True,
     parent_lambda=True,
     use_gamma=True,
+    gamma_inside_half=False,
     allow_empty=False,
     sort=True,
     skip_duplicates=True,
@@ -575,6 +580,8 @@ def _scan(
     GR, HR = G - GL, H - HL
     parent = G**2 / (H + lam) if parent_lambda else G**2 / H
     gains = GL**2 / (HL + lam) + GR**2 / (HR + lam) - parent
+    if gamma_inside_half:
+        gains, use_gamma = gains - gamma, False
     if half:
         gains = 0.5 * gains
     if use_gamma:
@@ -627,6 +634,12 @@ def _split_no_half(x, g, h, reg_lambda=1.0, gamma=0.0):
 def _split_no_gamma(x, g, h, reg_lambda=1.0, gamma=0.0):
     """Forgets to subtract γ."""
     return _scan(x, g, h, reg_lambda, gamma, use_gamma=False)
+
+
+@fails_with("γ is inside the 1/2")
+def _split_gamma_inside_half(x, g, h, reg_lambda=1.0, gamma=0.0):
+    """Subtracts γ inside the bracket, 1/2 [... - γ]: only half of γ is paid."""
+    return _scan(x, g, h, reg_lambda, gamma, gamma_inside_half=True)
 
 
 @fails_with("a split with an empty side")
@@ -745,6 +758,7 @@ WRONG_ANSWERS = {
         _split_no_lambda_in_parent,
         _split_no_half,
         _split_no_gamma,
+        _split_gamma_inside_half,
         _split_allows_empty_side,
         _split_unsorted,
         _split_between_duplicates,
