@@ -293,11 +293,12 @@ def _cards_in_review(count: int, seed: int = 7) -> list[tuple[FsrsCard, datetime
 
 
 @pytest.mark.parametrize("fuzz", [False, True])
-def test_passing_ratings_of_a_card_in_review_are_a_day_apart_at_least(fuzz):
+@pytest.mark.parametrize("maximum", [36500, 60])
+def test_passing_ratings_of_a_card_in_review_are_a_day_apart_at_least(fuzz, maximum):
     """As Anki and ts-fsrs keep them (fsrs alone gives Hard and Good the same day whenever
     their stabilities round alike): Hard < Good < Easy in days, and each is fsrs's own
-    interval unless that was not past the rating below it."""
-    settings = Settings(enable_fuzzing=fuzz)
+    interval unless that was not past the rating below it (at most the maximum interval)."""
+    settings = Settings(enable_fuzzing=fuzz, maximum_interval=maximum)
     ordered, plain = sched.make_scheduler(settings), Scheduler(**_fsrs_args(settings))
     ties = 0
     for card, now in _cards_in_review(400):
@@ -305,8 +306,8 @@ def test_passing_ratings_of_a_card_in_review_are_a_day_apart_at_least(fuzz):
         own = {r: _days(plain, card, r, now) for r in days}
         ties += own[Rating.Hard] == own[Rating.Good] or own[Rating.Good] == own[Rating.Easy]
         assert days[Rating.Hard] == own[Rating.Hard]
-        assert days[Rating.Good] == max(own[Rating.Good], days[Rating.Hard] + 1)
-        assert days[Rating.Easy] == max(own[Rating.Easy], days[Rating.Good] + 1)
+        assert days[Rating.Good] == max(own[Rating.Good], min(days[Rating.Hard] + 1, maximum))
+        assert days[Rating.Easy] == max(own[Rating.Easy], min(days[Rating.Good] + 1, maximum))
         # the card after the rating is fsrs's, its due date aside
         after = sched.review(ordered, card, Rating.Good, now)
         fsrs_own = sched.review(plain, card, Rating.Good, now)
@@ -330,12 +331,27 @@ def test_what_the_order_computes_of_a_lower_rating_is_what_fsrs_gives_it(monkeyp
                 assert sched._stability(plain, card, rating, now) == after.stability
                 interval = plain._next_interval(stability=after.stability)
                 assert (after.due - now).days <= sched._most_fuzzed(plain, interval)
-    fuzzy = Scheduler(enable_fuzzing=True)
-    for draw in (0.0, 0.5, 0.999999):  # the bound holds for any draw
+    fuzzy = sched.make_scheduler(Settings(enable_fuzzing=True, maximum_interval=36500))
+    for draw in (0.0, 0.2, 0.5, 0.8, 0.999999):  # for any draw, at every interval:
+        monkeypatch.setattr(sched, "_fuzz_draw", lambda draw=draw: draw)
         monkeypatch.setattr(sched._fsrs_scheduler, "random", lambda draw=draw: draw)
-        for days in range(1, 1000):
-            fuzzed = fuzzy._get_fuzzed_interval(interval=timedelta(days=days)).days
-            assert fuzzed <= sched._most_fuzzed(fuzzy, days)
+        fuzzed = [fuzzy._get_fuzzed_interval(interval=timedelta(days=d)).days for d in range(37000)]
+        for days in range(1, 36500):
+            assert sched._fuzzed(fuzzy, days) == fuzzed[days]  # fsrs's fuzz, step for step
+            assert fuzzed[days] <= sched._most_fuzzed(fuzzy, days)  # the bound
+            # `_SPREAD`: 2 days apart before the fuzz stay apart, 4 stay 2 apart, where the
+            # fuzz's range is not cut by the maximum interval (as `_floor` tests it)
+            if (days + 4) * 1.05 + 4 < 36500:
+                assert fuzzed[days + 2] >= fuzzed[days] + 1
+                assert fuzzed[days + 4] >= fuzzed[days] + 2
+    for stability in (0.01, 0.3, 1.0, 2.5, 17.0, 365.0, 5000.0):  # the unrounded days
+        assert (
+            abs(
+                fuzzy._next_interval(stability=stability)
+                - max(stability * fuzzy.days_per_stability, 1)
+            )
+            <= 0.5
+        )
 
 
 @pytest.mark.parametrize("steps", [(), (10,), (1, 10), (1, 10, 60)])

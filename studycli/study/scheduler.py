@@ -63,6 +63,11 @@ class OrderedScheduler(Scheduler):
     Its JSON says so (`ORDER_KEY`): a review logged with a scheduler's JSON that does not (one
     made before this order) is replayed as it was scheduled then."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # days per unit of stability, before fsrs rounds them (its `_next_interval`)
+        self.days_per_stability = (self.desired_retention ** (1 / self._DECAY) - 1) / self._FACTOR
+
     def to_dict(self) -> Any:
         return {**super().to_dict(), ORDER_KEY: 1}
 
@@ -121,7 +126,8 @@ def review(
             and isinstance(scheduler, OrderedScheduler)
         ):
             days = (after.due - now) // _DAY
-            floor = _floor(scheduler, card, _RATINGS[chosen - 1], now, days)
+            above = after.stability or 0.0
+            floor = _floor(scheduler, card, _RATINGS[chosen - 1], now, days, above)
             if days < floor:
                 after.due = now + floor * _DAY
     finally:
@@ -130,12 +136,24 @@ def review(
 
 
 _DAY = timedelta(days=1)
+# Days before the fuzz between `lower` and the rating above that leave the rating above past
+# `lower`'s floor after it: Hard's floor is its days + 1, Good's (kept past Hard) at most its
+# own days + 2 (`tests/test_study_scheduler.py` checks the fuzz's spread for every interval)
+_SPREAD = {Rating.Hard: 2, Rating.Good: 4}
 
 
-def _floor(scheduler: Scheduler, card: FsrsCard, lower: Rating, now: datetime, days: int) -> int:
+def _floor(
+    scheduler: OrderedScheduler,
+    card: FsrsCard,
+    lower: Rating,
+    now: datetime,
+    days: int,
+    above: float,
+) -> int:
     """The fewest days a rating above `lower` may give `card` (with `_REVIEWED` set): a day
-    more than `lower` gives, where `lower` puts the card in review too (else 0). `days`, what
-    fsrs gives the rating above: 0 at once where `lower` cannot reach it (most reviews)."""
+    more than `lower` gives, where `lower` puts the card in review too (else 0). `days` and
+    `above`, the days and the stability fsrs gives the rating above: 0 at once where `lower`
+    cannot reach those days (most reviews)."""
     if card.state is not State.Review:  # (re)learning: a graduation, once or twice a card
         steps = (
             scheduler.learning_steps if card.state is State.Learning else scheduler.relearning_steps
@@ -146,15 +164,35 @@ def _floor(scheduler: Scheduler, card: FsrsCard, lower: Rating, now: datetime, d
         if below.state is not State.Review:
             return 0
         return min((below.due - now) // _DAY + 1, scheduler.maximum_interval)
+    assert card.stability is not None
+    if card.last_review is not None and (now - card.last_review).days >= 1:
+        # fsrs's recall step scales the growth of S by the rating's factor (Hard w15, Good 1,
+        # Easy w16), the rest the same: `lower`'s stability follows from the one above's (a
+        # hair more, for the rounding). The fuzz (one draw for every rating of a review) keeps
+        # days 2 apart before it apart after it, and 4 apart 2 days apart (`_SPREAD`): where
+        # the unrounded days are a day more apart than that, the rating above is past the
+        # floor already (most reviews: no more is computed).
+        factor = scheduler.parameters[15] if lower is Rating.Hard else 1 / scheduler.parameters[16]
+        most = card.stability + (above - card.stability) * factor * (1 + 1e-9)
+        highest = scheduler._next_interval(stability=most)
+        # (below the maximum interval by more than the fuzz's reach: there its range is cut)
+        if above * scheduler.days_per_stability * 1.05 + 5 < scheduler.maximum_interval:
+            if (above - most) * scheduler.days_per_stability >= _SPREAD[lower] + 1:
+                return 0
+            if scheduler._next_interval(stability=above) - highest >= _SPREAD[lower]:
+                return 0  # (rounded: a day closer at most)
+        if _most_fuzzed(scheduler, highest) + 1 < days:
+            return 0  # (even the most fuzz cannot reach them)
     stability = _stability(scheduler, card, lower, now)
     interval = scheduler._next_interval(stability=stability)
     # `lower`'s days, fuzzed, and then kept above the rating below it, are at most this
     if _most_fuzzed(scheduler, interval) + 1 < days:
         return 0
-    if scheduler.enable_fuzzing and interval >= 3:
-        interval = scheduler._get_fuzzed_interval(interval=interval * _DAY).days
+    interval = _fuzzed(scheduler, interval)
     if lower > Rating.Hard:
-        interval = max(interval, _floor(scheduler, card, _RATINGS[lower - 1], now, interval))
+        interval = max(
+            interval, _floor(scheduler, card, _RATINGS[lower - 1], now, interval, stability)
+        )
     return min(interval + 1, scheduler.maximum_interval)
 
 
@@ -172,16 +210,31 @@ def _stability(scheduler: Scheduler, card: FsrsCard, rating: Rating, now: dateti
     )
 
 
-def _most_fuzzed(scheduler: Scheduler, interval: int) -> int:
-    """The most days fsrs's fuzz can make of `interval` days: it draws within round(interval
-    ± delta), delta as its ranges give it, and rounds the draw (one day past that range at
-    most)."""
+def _fuzzed(scheduler: Scheduler, interval: int) -> int:
+    """fsrs's `_get_fuzzed_interval` of `interval` days, step for step (a third of its time:
+    no timedelta, no function made per call; `tests/test_study_scheduler.py` pins the two
+    equal for any draw), with the reviewed card's own draw."""
     if not scheduler.enable_fuzzing or interval < 2.5:
         return interval
+    low, high = _fuzz_range(scheduler, interval)
+    return min(round(_fuzz_draw() * (high - low + 1) + low), scheduler.maximum_interval)
+
+
+def _most_fuzzed(scheduler: Scheduler, interval: int) -> int:
+    """The most days fsrs's fuzz can make of `interval` days: the top of its range, or a day
+    past it where the draw rounds up."""
+    if not scheduler.enable_fuzzing or interval < 2.5:
+        return interval
+    return min(_fuzz_range(scheduler, interval)[1] + 1, scheduler.maximum_interval)
+
+
+def _fuzz_range(scheduler: Scheduler, interval: int) -> tuple[int, int]:
+    """fsrs's range of fuzzed days for `interval` (its `_get_fuzz_range`)."""
     delta = 1.0
     for start, end, factor in _FUZZ_RANGES:
-        delta += factor * max(min(interval, end) - start, 0.0)
-    return round(interval + delta) + 1
+        delta += factor * max(min(float(interval), end) - start, 0.0)
+    high = min(round(interval + delta), scheduler.maximum_interval)
+    return min(max(2, round(interval - delta)), high), high
 
 
 _FUZZ_RANGES = tuple((r["start"], r["end"], r["factor"]) for r in _fsrs_scheduler.FUZZ_RANGES)
