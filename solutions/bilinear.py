@@ -280,16 +280,7 @@ def _wrong_last_row_outside(img, ys, xs):
 def _wrong_truncate(img, ys, xs):
     """Finds the top-left neighbour with .long() (truncation toward zero): for a coordinate in
     (-1, 0) it picks 0 and 1 instead of -1 and 0, one of them with a negative weight."""
-    C, H, W = img.shape
-    y0, x0 = ys.long().to(ys.dtype), xs.long().to(xs.dtype)
-    out = img.new_zeros(C, ys.shape[0])
-    for dy in (0, 1):
-        for dx in (0, 1):
-            yi, xi = y0 + dy, x0 + dx
-            weight = (1 - (ys - yi).abs()) * (1 - (xs - xi).abs())
-            inside = (yi >= 0) & (yi <= H - 1) & (xi >= 0) & (xi <= W - 1)
-            out += img[:, yi.clamp(0, H - 1).long(), xi.clamp(0, W - 1).long()] * (weight * inside)
-    return out
+    return _corners(img, ys, xs, truncate=True)
 
 
 WRONG_ANSWERS = {

@@ -74,14 +74,19 @@ def flash_attention(q, k, v, block_q: int = 64, block_k: int = 64, causal: bool 
 # --- checker ----------------------------------------------------------------------------------
 
 
-def _attention_float64(q, k, v, causal):
-    q, k, v = q.double(), k.double(), v.double()
+def _scores_float64(q, k, causal):
+    """q . k / sqrt(d) in float64, the keys after each query masked when causal."""
+    q, k = q.double(), k.double()
     scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
     if causal:
         n_q, n_k = scores.shape[-2:]
         allowed = torch.ones(n_q, n_k, dtype=torch.bool, device=q.device).tril()
         scores = scores.masked_fill(~allowed, float("-inf"))
-    return torch.softmax(scores, dim=-1) @ v
+    return scores
+
+
+def _attention_float64(q, k, v, causal):
+    return torch.softmax(_scores_float64(q, k, causal), dim=-1) @ v.double()
 
 
 def check_flash_attention(impl, device="cpu"):
@@ -205,13 +210,8 @@ NO_FINAL_DIVISION = (
 def _unnormalised_attention(q, k, v, causal):
     """What an answer that never divides by l returns: exp(s - rowmax) @ v, whatever the tiles
     (the accumulator is always rescaled to the final running max)."""
-    q, k, v = q.double(), k.double(), v.double()
-    scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
-    if causal:
-        n_q, n_k = scores.shape[-2:]
-        allowed = torch.ones(n_q, n_k, dtype=torch.bool, device=q.device).tril()
-        scores = scores.masked_fill(~allowed, float("-inf"))
-    return torch.exp(scores - scores.amax(dim=-1, keepdim=True)) @ v
+    scores = _scores_float64(q, k, causal)
+    return torch.exp(scores - scores.amax(dim=-1, keepdim=True)) @ v.double()
 
 
 def _diagnose(got, alternatives, default):
