@@ -7,6 +7,7 @@ import torch
 from studycli.assertions import (
     assert_close,
     call,
+    call_unchanged,
     describe,
     expect,
     fails_with,
@@ -54,18 +55,15 @@ def _likely_mistake(got, known, default):
 
 def _call_keeping_input(impl, what, x):
     """`impl(x)`, failing if the answer changed x: the expected values, computed from x after
-    the call, are then those of the input given (an answer that clamps x in place would
-    otherwise move its own target)."""
-    before = x.clone()
-    out = call(impl, what, x)
-    expect(
-        torch.equal(x, before),
+    the call, are then those of the input given."""
+    return call_unchanged(
+        impl,
         what,
-        "modified its input x in place",
+        ("x",),
+        x,
         hint="return a new tensor (x.clamp(...), not x.clamp_(...)): the caller's x must not "
         "change",
     )
-    return out
 
 
 def check_gelu_tanh(impl, device="cpu"):

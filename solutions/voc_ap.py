@@ -2,7 +2,13 @@
 
 import numpy as np
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import (
+    assert_close,
+    call_unchanged,
+    describe,
+    expect,
+    fails_with,
+)
 
 
 def average_precision(recall, precision, use_07_metric: bool = False) -> float:
@@ -152,20 +158,17 @@ def _diagnose(got, recall, precision, use_07, default):
 
 
 def _call_unmodified(impl, what, recall, precision, *rest):
-    """Call the answer on copies of the arrays and fail if it changed them: the caller's
-    recall and precision must come back as they went in."""
-    args = (recall.copy(), precision.copy())
-    got = call(impl, what, *args, *rest)
-    for name, before, after in zip(("recall", "precision"), (recall, precision), args):
-        expect(
-            np.array_equal(before, after, equal_nan=True),
-            what,
-            f"modified its input {name} in place",
-            hint="the caller's arrays must not change: build the padded envelope in a new array "
-            "(np.concatenate, np.maximum.accumulate return new ones), never write into "
-            f"{name}[...]",
-        )
-    return got
+    """The answer on the caller's recall and precision, which must come back as they went in."""
+    return call_unchanged(
+        impl,
+        what,
+        ("recall", "precision"),
+        recall,
+        precision,
+        *rest,
+        hint="the caller's arrays must not change: build the padded envelope in a new array "
+        "(np.concatenate, np.maximum.accumulate return new ones), never write into precision[...]",
+    )
 
 
 def check_average_precision(impl, device="cpu") -> None:

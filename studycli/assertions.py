@@ -217,7 +217,8 @@ def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
     except CheckFailure:
         raise
     except AssertionError as exc:  # the learner's own `assert`: which input tripped it
-        said = f": {message_of(exc)}" if message_of(exc) else ""
+        said = message_of(exc)
+        said = f": {said}" if said else ""
         raise CheckFailure(f"{what}: an assert in the answer failed{said}") from exc
     except NotImplementedError:
         raise CheckFailure(
@@ -225,6 +226,32 @@ def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
         ) from None
     except Exception as exc:
         raise CheckFailure(f"{what}: raised {type(exc).__name__}: {message_of(exc)}") from exc
+
+
+def call_unchanged(
+    impl: Callable, what: str, names: tuple[str, ...], *args: Any, hint: str = "", **kwargs: Any
+) -> Any:
+    """`call`, failing if the answer wrote into one of its leading arguments, named `names`
+    (tensors or arrays): the caller's inputs must come back as they went in, and an answer that
+    changes them in place would otherwise move the target a checker computes from them after."""
+    kept = [_snapshot(arg) for arg in args[: len(names)]]
+    result = call(impl, what, *args, **kwargs)
+    for name, arg, before in zip(names, args, kept, strict=False):
+        expect(_unchanged(arg, before), what, f"modified its input {name} in place", hint=hint)
+    return result
+
+
+def _snapshot(value: Any) -> Any:
+    if type(value).__module__.startswith("torch"):
+        return value.clone()
+    return value.copy() if hasattr(value, "copy") else value
+
+
+def _unchanged(value: Any, before: Any) -> bool:
+    import numpy as np
+
+    value, before = _as_numpy(value), _as_numpy(before)
+    return bool(np.array_equal(value, before, equal_nan=value.dtype.kind in "fc"))
 
 
 def message_of(exc: BaseException) -> str:

@@ -10,6 +10,7 @@ from studycli.assertions import (
     assert_close,
     assert_equal,
     call,
+    call_unchanged,
     describe,
     expect,
     gpu_memory_budget,
@@ -148,3 +149,19 @@ def test_fails_with_marks_the_declared_failure():
         return x
 
     assert wrong.fails_with == "missing rescale" and wrong(3) == 3
+
+
+def test_call_unchanged_fails_an_answer_that_writes_into_its_inputs():
+    def doubles_in_place(x, scale=1.0):
+        x.mul_(2)
+        return x
+
+    x = torch.tensor([1.0, float("nan")], dtype=torch.bfloat16)
+    with pytest.raises(AssertionError, match="f: modified its input x in place"):
+        call_unchanged(doubles_in_place, "f", ("x",), x, hint="copy it")
+    a = np.array([1, 2])
+    with pytest.raises(AssertionError, match="modified its input a in place"):
+        call_unchanged(lambda a, b: a.__iadd__(b), "g", ("a", "b"), a, np.array([1, 1]))
+    # unchanged inputs, NaN included, pass; and the answer's result comes back
+    y = torch.tensor([1.0, float("nan")])
+    assert call_unchanged(lambda y: y + 1, "h", ("y",), y)[0] == 2.0
