@@ -6,7 +6,7 @@ minimiser is x* = -A^-1 b and the minimum value is f(x*) = c - 1/2 b^T A^-1 b.
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call, call_unchanged, describe, expect, fails_with
 
 
 def _cholesky_solve(A: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
@@ -114,14 +114,8 @@ def check_minimize_quadratic(impl, device="cpu") -> None:
         for n in (1, 2, 3, 4, 5, 8, 13, 17, 32, 50, 64):
             A = _random_spd(n, gen, dtype, device)
             b = torch.randn(n, generator=gen, dtype=torch.float64).to(dtype=dtype, device=device)
-            A_in, b_in = A.clone(), b.clone()
             what = f"minimize_quadratic(A: random SPD {n}x{n} {str(dtype)[6:]}, b of shape ({n},))"
-            x = call(impl, what, A_in, b_in)
-            expect(
-                torch.equal(A_in, A) and torch.equal(b_in, b),
-                what,
-                "modified its inputs A or b in place",
-            )
+            x = call_unchanged(impl, what, ("A", "b"), A, b)
             expect(
                 isinstance(x, torch.Tensor),
                 what,
