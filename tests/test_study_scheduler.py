@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -73,7 +74,7 @@ def test_settings_reach_fsrs():
         relearning_steps=(),
         maximum_interval=30,
         enable_fuzzing=False,
-    ).to_dict() | {sched.ORDER_KEY: 1}
+    ).to_dict() | {sched.ORDER_KEY: 1, sched.DRAW_KEY: sched.DIGEST}
 
 
 def test_the_preview_labels_are_the_intervals_the_ratings_give(tmp_path):
@@ -294,10 +295,11 @@ def _cards_in_review(count: int, seed: int = 7) -> list[tuple[FsrsCard, datetime
 
 @pytest.mark.parametrize("fuzz", [False, True])
 @pytest.mark.parametrize("maximum", [36500, 60])
-def test_passing_ratings_of_a_card_in_review_are_a_day_apart_at_least(fuzz, maximum):
+def test_passing_ratings_of_a_card_in_review_are_a_day_apart_at_least(fuzz, maximum, monkeypatch):
     """As Anki and ts-fsrs keep them (fsrs alone gives Hard and Good the same day whenever
     their stabilities round alike): Hard < Good < Easy in days, and each is fsrs's own
     interval unless that was not past the rating below it (at most the maximum interval)."""
+    _fsrs_draws_the_digest(monkeypatch)
     settings = Settings(enable_fuzzing=fuzz, maximum_interval=maximum)
     ordered, plain = sched.make_scheduler(settings), Scheduler(**_fsrs_args(settings))
     ties = 0
@@ -333,11 +335,13 @@ def test_what_the_order_computes_of_a_lower_rating_is_what_fsrs_gives_it(monkeyp
                 assert (after.due - now).days <= sched._most_fuzzed(plain, interval)
     fuzzy = sched.make_scheduler(Settings(enable_fuzzing=True, maximum_interval=36500))
     for draw in (0.0, 0.2, 0.5, 0.8, 0.999999):  # for any draw, at every interval:
-        monkeypatch.setattr(sched, "_fuzz_draw", lambda draw=draw: draw)
+        monkeypatch.setattr(sched, "_fuzz_draw", lambda *_, draw=draw: draw)
         monkeypatch.setattr(sched._fsrs_scheduler, "random", lambda draw=draw: draw)
-        fuzzed = [fuzzy._get_fuzzed_interval(interval=timedelta(days=d)).days for d in range(37000)]
+        own = Scheduler(enable_fuzzing=True, maximum_interval=36500)  # fsrs's, not overridden
+        fuzzed = [own._get_fuzzed_interval(interval=timedelta(days=d)).days for d in range(37000)]
         for days in range(1, 36500):
             assert sched._fuzzed(fuzzy, days) == fuzzed[days]  # fsrs's fuzz, step for step
+            assert fuzzy._get_fuzzed_interval(interval=timedelta(days=days)).days == fuzzed[days]
             assert fuzzed[days] <= sched._most_fuzzed(fuzzy, days)  # the bound
             # `_SPREAD`: 2 days apart before the fuzz stay apart, 4 stay 2 apart, where the
             # fuzz's range is not cut by the maximum interval (as `_floor` tests it)
@@ -356,10 +360,11 @@ def test_what_the_order_computes_of_a_lower_rating_is_what_fsrs_gives_it(monkeyp
 
 @pytest.mark.parametrize("steps", [(), (10,), (1, 10), (1, 10, 60)])
 @pytest.mark.parametrize("fuzz", [False, True])
-def test_the_order_at_each_step_of_learning_and_relearning(steps, fuzz):
+def test_the_order_at_each_step_of_learning_and_relearning(steps, fuzz, monkeypatch):
     """Where the ratings graduate a card from its (re)learning steps, each that does is a day
     past the one below it that does too (none with no steps: all graduate then; with steps,
     Hard never does, Good at the last)."""
+    _fsrs_draws_the_digest(monkeypatch)
     minutes = tuple(timedelta(minutes=m) for m in steps)
     settings = Settings(learning_steps=minutes, relearning_steps=minutes, enable_fuzzing=fuzz)
     ordered, plain = sched.make_scheduler(settings), Scheduler(**_fsrs_args(settings))
@@ -394,6 +399,41 @@ def test_the_order_at_the_maximum_interval():
     assert {_days(capped, strong, r, NOW) for r in (Rating.Good, Rating.Easy)} == {2}
 
 
+def test_the_fuzz_draws_the_digest_itself_and_a_review_logged_before_replays_its_generator():
+    """A scheduler made now draws the top 53 bits of sha256(id|last) as a number in [0, 1):
+    no generator to seed. One read from a review's JSON without `DRAW_KEY` (logged before,
+    the order kept or not) draws as it did then, the first number of a generator seeded
+    with the digest's top 64 bits."""
+    import hashlib
+
+    settings = Settings(enable_fuzzing=True, maximum_interval=36500)
+    made = sched.make_scheduler(settings)
+    assert json.loads(made.to_json())[sched.DRAW_KEY] == sched.DIGEST
+    old_json = json.dumps({k: v for k, v in made.to_dict().items() if k != sched.DRAW_KEY})
+    for scheduler, digest in (
+        (made, True),
+        (core.scheduler_from_json(made.to_json()), True),
+        (core.scheduler_from_json(old_json), False),
+        (core.scheduler_from_json(Scheduler(**_fsrs_args(settings)).to_json()), False),
+    ):
+        for index in range(30):
+            card = FsrsCard(
+                card_id=index, state=State.Review, stability=30.0 + 11 * index, difficulty=5.0,
+                due=NOW, last_review=NOW - timedelta(days=index + 20),
+            )  # fmt: skip
+            hashed = hashlib.sha256(f"{index}|{card.last_review.isoformat()}".encode()).digest()
+            if digest:
+                expected = (int.from_bytes(hashed[:7], "big") >> 3) / 2**53
+            else:
+                expected = random.Random(int.from_bytes(hashed[:8], "big")).random()
+            interval = scheduler._next_interval(
+                stability=sched.review(scheduler, card, Rating.Easy, NOW).stability
+            )
+            low, high = sched._fuzz_range(scheduler, interval)
+            got = sched.review(scheduler, card, Rating.Easy, NOW).due - NOW
+            assert got.days == min(round(expected * (high - low + 1) + low), 36500)
+
+
 def test_a_review_logged_before_the_order_is_replayed_as_it_was_scheduled():
     """The log keeps the scheduler each review was made with: one whose JSON predates the
     order (fsrs's own `to_json`) replays without it, so that the doctor finds no drift in
@@ -413,6 +453,12 @@ def test_a_review_logged_before_the_order_is_replayed_as_it_was_scheduled():
     assert (
         _days(now, tied[0], Rating.Good, tied[1]) == _days(now, tied[0], Rating.Hard, tied[1]) + 1
     )
+
+
+def _fsrs_draws_the_digest(monkeypatch) -> None:
+    """fsrs's own scheduler (the order's reference) draws its fuzz as a scheduler made now
+    does: the two then differ by the order alone."""
+    monkeypatch.setattr(sched._fsrs_scheduler, "random", lambda: sched._fuzz_draw(True))
 
 
 def _days(scheduler: Scheduler, card: FsrsCard, rating: Rating, now: datetime) -> float:

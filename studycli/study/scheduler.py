@@ -1,8 +1,9 @@
 """FSRS scheduling through the `fsrs` package (FSRS-6), with deterministic fuzz.
 
-fsrs draws its interval fuzz with `random.random()`; here that one draw is taken from a
-generator seeded by the card id and the card's previous review time (the global `random` is
-never touched). So a replay of the log gives exactly the intervals the learner got, and the
+fsrs draws its interval fuzz with `random.random()`; here that one draw is the SHA-256 of the
+card id and the card's previous review time, read as a number in [0, 1) (the global `random`
+is never touched; reviews scheduled before this drew the first number of a generator seeded
+with that digest, and replay so: `DRAW_KEY`). So a replay of the log gives exactly the intervals the learner got, and the
 interval shown on a rating key is the one that rating gives even if the key is pressed a while
 later. Different cards, and each review of one card, still draw different fuzz. The seed is
 only computed when fsrs actually draws (an interval of 3 days or more), which keeps a replay
@@ -61,24 +62,43 @@ class OrderedScheduler(Scheduler):
     third of them.
 
     Its JSON says so (`ORDER_KEY`): a review logged with a scheduler's JSON that does not (one
-    made before this order) is replayed as it was scheduled then."""
+    made before this order) is replayed as it was scheduled then. The same for its fuzz's
+    draw (`DRAW_KEY`, see `_fuzz_draw`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.digest_draw = True  # (`scheduler_from_json` sets it from the JSON)
         # days per unit of stability, before fsrs rounds them (its `_next_interval`)
         self.days_per_stability = (self.desired_retention ** (1 / self._DECAY) - 1) / self._FACTOR
 
     def to_dict(self) -> Any:
-        return {**super().to_dict(), ORDER_KEY: 1}
+        return {
+            **super().to_dict(),
+            ORDER_KEY: 1,
+            **({DRAW_KEY: DIGEST} if self.digest_draw else {}),
+        }
+
+    def _get_fuzzed_interval(self, *, interval: timedelta) -> timedelta:
+        """fsrs's own fuzz (`_fuzzed` repeats it step for step), without the function it
+        makes and the range it computes through keyword calls at every review: a fifth of a
+        replay's review went to it."""
+        if interval.days < 2.5:
+            return interval
+        return timedelta(days=_fuzzed(self, interval.days))
 
 
 ORDER_KEY = "studycli_interval_order"
+DRAW_KEY, DIGEST = "studycli_fuzz_draw", "sha256"
 
 
 def scheduler_from_json(text: str) -> Scheduler:
     """The scheduler a review was made with, from its JSON (`Scheduler.to_json()`)."""
     source = json.loads(text)
-    return (OrderedScheduler if source.get(ORDER_KEY) else Scheduler).from_dict(source)
+    if not source.get(ORDER_KEY):
+        return Scheduler.from_dict(source)
+    scheduler = OrderedScheduler.from_dict(source)
+    scheduler.digest_draw = source.get(DRAW_KEY) == DIGEST
+    return scheduler
 
 
 def make_scheduler(settings: Settings) -> OrderedScheduler:
@@ -217,7 +237,8 @@ def _fuzzed(scheduler: Scheduler, interval: int) -> int:
     if not scheduler.enable_fuzzing or interval < 2.5:
         return interval
     low, high = _fuzz_range(scheduler, interval)
-    return min(round(_fuzz_draw() * (high - low + 1) + low), scheduler.maximum_interval)
+    drawn = _fuzz_draw(getattr(scheduler, "digest_draw", False))
+    return min(round(drawn * (high - low + 1) + low), scheduler.maximum_interval)
 
 
 def _most_fuzzed(scheduler: Scheduler, interval: int) -> int:
@@ -274,25 +295,32 @@ def card_json(card: FsrsCard) -> str:
 _REVIEWED: ContextVar[FsrsCard | None] = ContextVar("studycli_reviewed_card", default=None)
 
 
-def _fuzz_draw() -> float:
-    """fsrs's one fuzz draw: the first number of a generator seeded by the reviewed card's id
-    and previous review time (the same number `random.seed(that); random.random()` gives)."""
+def _fuzz_draw(digest: bool = False) -> float:
+    """fsrs's one fuzz draw, from the SHA-256 of the reviewed card's id and previous review
+    time: its top 53 bits as a number in [0, 1) where `digest` (a scheduler whose JSON has
+    `DRAW_KEY`), else, as every review before it, the first number of a generator seeded by
+    that digest's top 64 bits (`random.seed(that); random.random()`): seeding it was a tenth
+    of a replay's instructions."""
     card = _REVIEWED.get()
     if card is None:  # fsrs used outside `review`: its own behaviour
         return random.random()
     global _DRAWN
     last = isoformat(card.last_review) if card.last_review else "new"
-    key = (card.card_id, last)
+    key = (card.card_id, last, digest)
     if _DRAWN[0] == key:  # the same review's other ratings (`_floor`, `preview`)
         return _DRAWN[1]
-    digest = hashlib.sha256(f"{card.card_id}|{last}".encode()).digest()
-    _seed(int.from_bytes(digest[:8], "big"))
-    drawn = _GENERATOR.random()
+    hashed = hashlib.sha256(f"{card.card_id}|{last}".encode()).digest()
+    if digest:
+        drawn = (int.from_bytes(hashed[:7], "big") >> 3) * _TO_UNIT
+    else:
+        _seed(int.from_bytes(hashed[:8], "big"))
+        drawn = _GENERATOR.random()
     _DRAWN = (key, drawn)  # (one assignment: a reader sees whole pairs)
     return drawn
 
 
-_DRAWN: tuple[tuple[int, str] | None, float] = (None, 0.0)  # the last draw, and for what
+_TO_UNIT = 2.0**-53  # 53 bits, 0 to 2**53 - 1, to [0, 1): every float a draw can be is exact
+_DRAWN: tuple[tuple[int, str, bool] | None, float] = (None, 0.0)  # the last draw, and for what
 
 
 _GENERATOR = random.Random()  # reseeded for every draw; never the global one
