@@ -41,6 +41,11 @@ class StoreDamaged(StoreError):
         self.problems = problems
 
 
+class ClockBehind(StudyError):
+    """A rating at a time before the card's last review: the clock is behind the log (a
+    replay, in time order, would put it first and give another state than the one stored)."""
+
+
 class ConfigError(StudyError):
     """The settings file is unreadable or holds an invalid value."""
 

@@ -55,6 +55,22 @@ def test_a_correct_attempt_passes_and_records_good(cli, attempt):
     )
 
 
+def test_a_rating_at_a_time_before_the_cards_last_review_is_refused(cli, attempt, monkeypatch):
+    """A clock behind the log (a hand-set clock, a restored snapshot): the rating would be
+    replayed before the card's last review, and the state stored then was not the log's (the
+    doctor found drift after normal use). It is refused, said, and nothing is written."""
+    solved = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(CORRECT))
+    assert solved.exit_code == 0, solved.output
+    last = _history(cli)[0]["reviewed_at"]
+    monkeypatch.setenv("STUDYCLI_NOW", "2020-01-01T09:00:00+00:00")
+    behind = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(CORRECT))
+    said = " ".join(behind.stderr.split())
+    assert behind.exit_code == 1 and "passed" in behind.stdout
+    assert "not saved: add-one was last reviewed at" in said and "clock" in said
+    assert [entry["reviewed_at"] for entry in _history(cli)] == [last]
+    assert "every stored card state matches" in cli("--content", FIXTURE_CONTENT, "doctor").stdout
+
+
 def test_a_wrong_attempt_fails_shows_the_failing_case_and_records_again(cli, attempt):
     result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(WRONG))
     assert result.exit_code == 1

@@ -484,6 +484,33 @@ def test_a_cloze_cards_deletions_are_studied_one_a_day(tmp_path, content_copy):
     assert "E[X] = λ and Var(X) = [a parameter]" in text
 
 
+def test_a_session_left_with_buried_siblings_says_when_the_next_card_can_be_studied(
+    tmp_path, content_copy
+):
+    """Both deletions due, one studied: its sibling waits for the next study day. The summary
+    said "more cards are due now" (and `due` "cards are due now" under a table of zeros),
+    sending the learner back to a session with nothing to show."""
+    from studycli.study.api import Study, study_items
+    from studycli.study.queue import next_day_start
+    from studycli.study.rating import fsrs_card
+    from studycli.study.settings import Settings
+
+    [card] = _poisson_cloze(content_copy)
+    with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as study:
+        items = {item.id: item for item in study_items([card])}
+        for item in items.values():  # Easy: both in review, due days later
+            study.rate(item, Rating.Easy, NOW)
+        later = max(fsrs_card(study.state(i)).due for i in items) + timedelta(hours=1)  # type: ignore[union-attr]
+    summary, reviews, text = _run_in_process(
+        tmp_path, " 3", cards=[card], root=content_copy, now=later
+    )
+    assert [r.card_id for r in reviews][2:] == [
+        "poisson-cloze#c1"
+    ] and "Nothing more is due now" in text
+    assert summary.next_due == next_day_start(later, Settings().day_starts_at)
+    assert "more cards are due now" not in text and "next due in" in text
+
+
 # --- a pass is graded by how it was reached ------------------------------------------------------
 
 
@@ -698,3 +725,28 @@ def test_ctrl_c_during_a_check_stops_the_check_not_the_session(session, tmp_path
     child.expect(pexpect.EOF)
     out = child.before or ""
     assert "interrupted" not in out and "Traceback" not in out
+
+
+def test_a_rating_refused_for_a_clock_behind_the_log_is_said_and_the_session_goes_on(
+    tmp_path, monkeypatch
+):
+    """`rate` refuses a time before the card's last review (ClockBehind): the session says
+    so, saves nothing, and goes on (it ended with the error). The card is drawn again from the
+    store: here still due (a clock behind the log leaves a card rated since out of the queue)."""
+    from studycli.errors import ClockBehind
+    from studycli.study.api import Study
+
+    rate, refused = Study.rate, []
+
+    def behind_once(self, item, *args, **kwargs):
+        if not refused:
+            refused.append(item.id)
+            raise ClockBehind(f"not saved: {item.id} was last reviewed after the time now")
+        return rate(self, item, *args, **kwargs)
+
+    monkeypatch.setattr(Study, "rate", behind_once)
+    cards = load_content(FIXTURE_CONTENT).cards
+    pressed = iter(" 4 4q")
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [cards["bias-concept"]])
+    assert "not saved: bias-concept was last reviewed after the time now" in text
+    assert [r.card_id for r in reviews] == ["bias-concept"] and summary.reviewed == 1

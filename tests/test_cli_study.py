@@ -396,3 +396,34 @@ def test_every_command_taking_an_item_id_reads_a_deletions_id_alike(cli, content
     solved = cli("--content", content_copy, "solve", "poisson-cloze#c1", "--no-edit")
     assert solved.exit_code == 1
     assert "poisson-cloze is a cloze card with no solution to run" in solved.stderr
+
+
+def test_due_with_only_a_buried_sibling_due_says_when_it_can_be_studied(
+    cli, content_copy, monkeypatch
+):
+    """A cloze card's two deletions due, one studied today: the other waits for the next study
+    day. The table said 0 and the line below "cards are due now (the oldest since ...)"."""
+    from datetime import datetime
+
+    from studycli.content.loader import load_content
+    from studycli.study.api import study_items
+    from studycli.study.queue import next_day_start
+    from studycli.study.settings import Settings
+
+    (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
+        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::the mean}}'\n",
+        encoding="utf-8",
+    )
+    first, second = study_items([load_content(content_copy).cards["poisson-cloze"]])
+    with Store.open(database_path()) as store:
+        for item in (first, second):
+            core.rate(store, item, 4, NOW, NO_FUZZ)
+        later = max(core.fsrs_card(store.state(i.id)).due for i in (first, second))  # type: ignore[union-attr]
+        later += timedelta(hours=1)
+        core.rate(store, first, 3, later, NO_FUZZ)
+    monkeypatch.setenv("STUDYCLI_NOW", (later + timedelta(minutes=1)).isoformat())
+    counts = json.loads(cli("--content", content_copy, "due", "--json").stdout)
+    opens = next_day_start(later, Settings().day_starts_at)
+    assert counts["due"] == 0 and datetime.fromisoformat(counts["next_due"]) == opens
+    assert "next card due in" in cli("--content", content_copy, "due").stdout

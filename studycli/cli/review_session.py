@@ -23,7 +23,7 @@ from rich.text import Text
 
 from studycli.content.card import Card, Kind
 from studycli.content.loader import Content
-from studycli.errors import StoreBusy, StudyError
+from studycli.errors import ClockBehind, StoreBusy, StudyError
 from studycli.study.api import Review, ReviewMethod, Study, study_items
 from studycli.study.labels import AGAIN, EASY, GOOD, HARD, RATING_NAMES, format_interval
 from studycli.study.queue import Due
@@ -196,24 +196,25 @@ class ReviewSession:
         self.settings = study.settings
         self.clock, self.getkey = clock, getkey
         self.queue = queue or DueQueue(study, self.items, clock, limit, tz)
-        self.reschedule = reschedule
+        self.reschedule, self.tz = reschedule, tz
         self.done: list[Review] = []  # this session's ratings, for undo and the summary
         self.seen: set[str] = set()
 
     def run(self) -> Summary:
         """Study until nothing is due, `q`, or Ctrl-C; returns the summary (also printed)."""
         started = time.monotonic()
-        interrupted = False
+        interrupted = finished = False
         try:
             while (card := self._next()) is not None:
                 if self._study(card) == "quit":
                     break
             else:
+                finished = True
                 self.console.print(Text(self._finished(), style="bold"))
         except (KeyboardInterrupt, EOFError):
             interrupted = True
             self.console.print("\n[yellow]interrupted[/]: every rating so far is saved")
-        summary = self._summary(time.monotonic() - started, interrupted)
+        summary = self._summary(time.monotonic() - started, interrupted, finished)
         self.console.print(summary_view(summary, self.clock()))
         return summary
 
@@ -418,14 +419,19 @@ class ReviewSession:
                 )
             )
             return True
-        rated = self.study.rate(
-            shown.card,
-            rating,
-            self.clock(),
-            method=ReviewMethod.CHECK if outcome else ReviewMethod.SELF,
-            check_status=status,
-            duration_ms=duration,
-        )
+        try:
+            rated = self.study.rate(
+                shown.card,
+                rating,
+                self.clock(),
+                method=ReviewMethod.CHECK if outcome else ReviewMethod.SELF,
+                check_status=status,
+                duration_ms=duration,
+            )
+        except ClockBehind as behind:  # (nothing written: the session goes on)
+            self.queue.rated(shown.card, rating)
+            self.console.print(Text(str(behind), style="yellow"))
+            return True
         self.done.append(rated.review)
         self.queue.rated(shown.card, rating)
         self.console.print(
@@ -469,14 +475,25 @@ class ReviewSession:
         self.console.print(Text(f"undone: {entry.card_id} is back as it was", style="yellow"))
         return True
 
-    def _summary(self, seconds: float, interrupted: bool) -> Summary:
+    def _summary(self, seconds: float, interrupted: bool, finished: bool = False) -> Summary:
         return Summary(
             reviewed=len(self.done),
             again=sum(1 for r in self.done if r.rating == AGAIN),
             seconds=seconds,
-            next_due=self.study.next_due(self.items),
+            next_due=self.study.next_due(self.items, self._held_at(finished), self.tz),
             interrupted=interrupted,
         )
+
+    def _held_at(self, finished: bool) -> datetime | None:
+        """Now, where the session ran out of cards and no review or card in learning is due
+        (a limit aside): any card due by now then waits for the next study day (a sibling of
+        a cloze card studied today, a review past the day's limit), and the summary says when
+        the next can be studied, not "more cards are due now" (`Study.next_due`)."""
+        if not (finished and self.reschedule):
+            return None
+        now = self.clock()
+        due = self.study.queue(self.items, now, self.tz)
+        return None if due.review or due.learning else now
 
 
 def summary_view(summary: Summary, now: datetime) -> Text:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from studycli.records import Record
 
-from .queue import CardIndex, Due, Item, ItemT, due_by_deck, due_from, leeches
+from .queue import CardIndex, Due, Item, ItemT, due_by_deck, due_from, leeches, next_day_start
 from .settings import Settings
 from .store import CardState, Review, ReviewMethod, Store, parse_time
 
@@ -156,16 +156,29 @@ class Study:
             due=len(queue.review),
             learning=len(queue.learning),
             new=len(queue.new),
-            next_due=self.next_due(items),
+            next_due=self.next_due(items, None if queue.review or queue.learning else now),
             decks={
                 deck: {"due": len(d.review), "learning": len(d.learning), "new": len(d.new)}
                 for deck, d in decks.items()
             },
         )
 
-    def next_due(self, items: Sequence[Item]) -> datetime | None:
-        """When the earliest of these items (studied, not suspended) falls due."""
-        return self.store.earliest_due(self._index.of(items))
+    def next_due(
+        self, items: Sequence[Item], held_at: datetime | None = None, tz: tzinfo | None = None
+    ) -> datetime | None:
+        """When the earliest of these items (studied, not suspended) falls due.
+
+        `held_at`: a time at which the queue held none of them (no review, no card in
+        learning): any due by then waits for the next study day (a sibling of a cloze card
+        studied today, a review past the day's limit). The answer is then when one can next be
+        studied: the next study day's start, or a due time before it."""
+        ids = self._index.of(items)
+        first = self.store.earliest_due(ids)
+        if held_at is None or first is None or first > held_at:
+            return first
+        later = self.store.earliest_due(ids, after=held_at)
+        day = next_day_start(held_at, self.settings.day_starts_at, tz)
+        return min(later, day) if later is not None else day
 
     def leeches(self, items: list[Card]) -> list[Card]:
         return leeches(items, self.store.states())

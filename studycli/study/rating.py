@@ -8,14 +8,14 @@ another machine replays right; cram ratings and undone ones are not part of it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler
 
 from studycli.content.card import Card
-from studycli.errors import StoreError
+from studycli.errors import ClockBehind, StoreError
 
 from . import scheduler as sched
 from .replay import CardReplay
@@ -88,6 +88,7 @@ def rate(
     # card at the same moment then waits, and this rating builds on its result
     with store.transaction():
         before = store.state(card.id)
+        _refuse_before_last_review(card.id, fsrs_card(before), now)
         after = advance(before, card.id, rating, now, scheduler, card.content_hash)
         entry = Review(
             card_id=card.id,
@@ -103,6 +104,20 @@ def rate(
             check_status=check_status,
         )
         return store.record(entry, after)
+
+
+def _refuse_before_last_review(card_id: str, before: FsrsCard | None, now: datetime) -> None:
+    """Raise ClockBehind where `now` is before the card's last review: the log is replayed in
+    time order, so such a rating would be replayed before that review, and the state stored
+    now would differ from the log's (the doctor would call it drift)."""
+    last = before.last_review if before is not None else None
+    if last is not None and now < last:
+        shown = "%Y-%m-%d %H:%M:%S UTC"
+        raise ClockBehind(
+            f"not saved: {card_id} was last reviewed at {last.astimezone(UTC):{shown}}, after "
+            f"the time now ({now.astimezone(UTC):{shown}}): the system clock (or STUDYCLI_NOW) "
+            "is behind; set it right and rate the card again"
+        )
 
 
 def cram(

@@ -357,11 +357,16 @@ class Store:
         """A number that changes when another connection (another process) commits here."""
         return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
-    def earliest_due(self, card_ids: Container[str]) -> datetime | None:
-        """When the first of these cards (studied, not suspended) falls due; None if none."""
+    def earliest_due(
+        self, card_ids: Container[str], after: datetime | None = None
+    ) -> datetime | None:
+        """When the first of these cards (studied, not suspended) falls due, of those due after
+        `after` when given; None if none."""
+        later = f" AND {_DUE} > ?" if after is not None else ""
         rows = self.conn.execute(
             f"SELECT card_id, {_DUE} FROM cards"
-            f" WHERE suspended = 0 AND fsrs IS NOT NULL ORDER BY {_DUE}, card_id"
+            f" WHERE suspended = 0 AND fsrs IS NOT NULL{later} ORDER BY {_DUE}, card_id",
+            () if after is None else (iso(after),),
         )
         for card_id, due in rows:
             if card_id in card_ids:
