@@ -18,6 +18,7 @@ import random
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import fsrs.scheduler as _fsrs_scheduler
@@ -251,10 +252,15 @@ def _most_fuzzed(scheduler: Scheduler, interval: int) -> int:
 
 def _fuzz_range(scheduler: Scheduler, interval: int) -> tuple[int, int]:
     """fsrs's range of fuzzed days for `interval` (its `_get_fuzz_range`)."""
+    return _range_of(interval, scheduler.maximum_interval)
+
+
+@lru_cache(maxsize=1 << 16)  # (a replay asks for the same few hundred intervals again and again)
+def _range_of(interval: int, maximum: int) -> tuple[int, int]:
     delta = 1.0
     for start, end, factor in _FUZZ_RANGES:
         delta += factor * max(min(float(interval), end) - start, 0.0)
-    high = min(round(interval + delta), scheduler.maximum_interval)
+    high = min(round(interval + delta), maximum)
     return min(max(2, round(interval - delta)), high), high
 
 
