@@ -86,6 +86,8 @@ SUBSET = [
     "```text\nplain text, " + "long " * 30 + "enough to wrap\n```",
     "- a list\n\n```\ncode after it\n```\n\nThen prose.",
     "Unicode: ≤ ≠ √d, **ünï**, *κ*, x_i, m_{t-1}, a < b, 3 > 2, ~ 10, [x] (y), 1. in text.",
+    "A cloze's blank: **[...]**. In brackets (**[...]**) W2, and *a (b)*, **c.** d, *[e]*!",
+    '(**[a]**)(**[b]**), (*(c)*), "**[d]**" and **[e]**: *[f]*.',
     "",
 ]
 OTHER = [
@@ -118,6 +120,10 @@ OTHER = [
     "~~struck~~",
     "`unclosed code",
     "**unclosed bold",
+    "**[a]**[b]** c",
+    "(**[a]",
+    "(**[a]*)",
+    "a**[b]**c**d**",
     "Para\n    not code: a continuation",
     "- item\n    more indented continuation",
 ]

@@ -277,9 +277,16 @@ def _emphasis(source: str, code_spans: list[tuple[int, int]]) -> list[tuple[int,
             if left and (not right or _punctuation(before)):
                 return None
             continue
-        if (left and right) or end - start > 2:
+        if end - start > 2:
             return None
-        if left:
+        if left and right:  # (a cloze's "(**[...]**)."): it can open and close
+            if not marks or marks[-1][2] != "open":
+                marks.append((start, end, "open"))
+                continue
+            if marks[-1][1] - marks[-1][0] != end - start:
+                return None
+            marks.append((start, end, "close"))  # (CommonMark's rule of 3 never bites 1+1, 2+2)
+        elif left:
             if marks and marks[-1][2] == "open":
                 return None
             marks.append((start, end, "open"))
