@@ -184,8 +184,40 @@ def test_a_100_mb_print_is_captured_cut_to_its_tail(tmp_path):
     outcome, seconds = run_timed(attempt_job(tmp_path, PRINTS_100_MB))
     assert outcome.status == "fail" and seconds < LIMIT + SLACK
     assert len(outcome.output) < OUTPUT_LIMIT + 100
-    assert outcome.output.startswith("[... ") and "earlier bytes of output cut" in outcome.output
+    assert outcome.output.startswith(f"… {100_000_001 - OUTPUT_LIMIT:,} earlier bytes not shown\n")
     assert outcome.output.rstrip().endswith("x" * 100)
+
+
+def test_an_output_cut_to_its_tail_starts_at_a_whole_line_after_how_many_came_before():
+    """The tail kept of a flood of lines began in a line's middle ("line 199882" of "spam line
+    199882"), with only a count of bytes before it: it starts at the first whole line, after
+    how many lines were left out. A tail with no whole line (one long line) is shown as it is;
+    an output under the limit, whole."""
+    flood = [
+        "".join(f"spam line {i}\n" for i in range(start, start + 1000)).encode()
+        for start in range(0, 200_000, 1000)
+    ]
+    said, *lines = _through_a_pipe(flood).splitlines()
+    assert said.startswith("… ") and said.endswith(" earlier lines not shown"), said
+    left_out = int(said.split()[1].replace(",", ""))
+    assert lines == [f"spam line {i}" for i in range(left_out, 200_000)]
+    one_line = _through_a_pipe([b"x" * 10_000 + b"\n"])
+    assert one_line == "… 8,001 earlier bytes not shown\n" + "x" * 1999 + "\n"
+    assert _through_a_pipe([b"one\n", b"two\n"]) == "one\ntwo\n"
+
+
+def _through_a_pipe(chunks: list[bytes], limit: int = 2000) -> str:
+    """What an OutputTail keeps of `chunks` written to a pipe it reads, as text."""
+    tail = contain.OutputTail(limit)
+    read, write = os.pipe()
+    try:
+        for chunk in chunks:  # each under the pipe's 64 kB
+            os.write(write, chunk)
+            assert tail.read(read)
+    finally:
+        os.close(write)
+        os.close(read)
+    return tail.text()
 
 
 def test_output_written_from_c_to_the_descriptors_is_captured(tmp_path):

@@ -106,6 +106,25 @@ def test_what_the_attempt_prints_reaches_the_terminal_as_text_not_as_control(
     assert "line 4" in " ".join(out.replace("│", " ").split())
 
 
+def test_a_flood_of_output_is_shown_from_a_whole_line_after_how_many_were_left_out(cli, attempt):
+    """An attempt that printed 200,000 lines: its "your output" panel began in a line's middle
+    ("line 199882" of "spam line 199882") and nothing said that earlier output was left out."""
+    flood = "def add_one(x):\n    for i in range(200_000):\n        print(f'spam line {i}')\n"
+    result = cli(
+        "--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(flood + "    return x\n"),
+        "--no-record",
+    )  # fmt: skip
+    assert result.exit_code == 1 and "your output" in result.stdout
+    panel = [line.strip("│ ") for line in result.stdout.splitlines()]
+    start = next(i for i, line in enumerate(panel) if line.startswith("╭─ your output")) + 1
+    said = panel[start]
+    assert said.startswith("… ") and said.endswith(" earlier lines not shown"), result.stdout
+    left_out = int(said.split()[1].replace(",", ""))
+    shown = panel[start + 1 : panel.index("spam line 199999") + 1]
+    assert shown == [f"spam line {i}" for i in range(left_out, 200_000)]  # whole, none lost
+    assert 50 < len(shown) < 200
+
+
 def test_no_record_leaves_the_log_alone(cli, attempt):
     result = cli(
         "--content", FIXTURE_CONTENT, "solve", "add-one", "--no-record", "--file", attempt(CORRECT)
@@ -539,6 +558,21 @@ def test_ctrl_c_that_ends_the_editor_checks_and_records_nothing(tmp_path, monkey
     clock.sleep(1.0)  # the editor runs
     child.sendintr()
     child.expect_exact("interrupted: Ctrl-C ended the editor; nothing was checked or recorded")
+    child.expect(pexpect_eof())
+    child.close()
+    assert child.exitstatus == 130 and _recorded(tmp_path) == []
+
+
+def test_ctrl_c_at_the_prompt_without_an_editor_says_no_editor_ran(tmp_path, monkeypatch):
+    """With no $EDITOR, `solve` asks the learner to edit the file and press Enter; a Ctrl-C
+    there said "Ctrl-C ended the editor", though no editor ran."""
+    monkeypatch.setenv("EDITOR", "")
+    monkeypatch.setenv("VISUAL", "")
+    child = _spawn_solve(tmp_path)
+    child.expect(r"press\s+Enter\s+here")
+    child.sendintr()
+    child.expect(r"interrupted: Ctrl-C (.*?); nothing was checked or recorded")
+    assert child.match.group(1) == "at the prompt"
     child.expect(pexpect_eof())
     child.close()
     assert child.exitstatus == 130 and _recorded(tmp_path) == []

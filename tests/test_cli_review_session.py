@@ -245,6 +245,23 @@ def test_ctrl_c_that_ends_the_editor_checks_nothing_and_keeps_the_card(session, 
     child.expect(pexpect.EOF)
 
 
+def test_ctrl_c_at_the_prompt_without_an_editor_says_no_editor_ran(session):
+    """With no $EDITOR, `s` asks the learner to edit the file and press Enter; a Ctrl-C there
+    said "Ctrl-C ended the editor", though no editor ran. Nothing is checked; the card stays."""
+    child = session(EDITOR="", VISUAL="")
+    child.expect(FRONT)
+    child.send("s")
+    child.expect(r"press\s+Enter\s+here")
+    child.sendintr()
+    child.expect(r"stopped: Ctrl-C (.*?); nothing was checked \(add-one\.py is as it was")
+    assert child.match.group(1) == "at the prompt"
+    child.expect(r"s\s+asks\s+again\)")
+    child.send(" ")
+    child.expect("Answer")
+    child.send("q")
+    child.expect(pexpect.EOF)
+
+
 def test_solving_a_coding_card_in_the_session_rates_it_by_the_check(session, tmp_path):
     answer = tmp_path / "answer.py"
     answer.write_text("def add_one(x):\n    return x + 1\n")

@@ -620,6 +620,36 @@ def test_an_export_to_a_dash_is_written_to_standard_output(cli, tmp_path, monkey
     assert not (tmp_path / "-").exists()
 
 
+def test_an_export_to_a_reader_that_left_ends_quietly_as_history_does(cli, tmp_path, monkeypatch):
+    """`export-reviews - | head -1`: the reader gone, the export said "error: cannot write -:
+    Broken pipe" and exited 1. It ends as `history | head` does: nothing said, exit 1."""
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    start = NOW - timedelta(days=400)
+    lines = [f"add-one,3,{(start + timedelta(days=day)).isoformat()},900" for day in range(300)]
+    imported = cli(
+        "--content", FIXTURE_CONTENT, "import-reviews", write_csv(tmp_path / "in.csv", lines)
+    )
+    assert imported.exit_code == 0, imported.output
+    export = _into_a_closed_pipe("export-reviews", "-")  # 16 kB: more than stdout's buffer
+    assert export == _into_a_closed_pipe("history", "--limit", "1000") == (1, "")
+
+
+def _into_a_closed_pipe(*args: str) -> tuple[int, str]:
+    """Run studycli with its output a pipe whose reader has gone: its exit status and stderr."""
+    import subprocess
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), *args],
+            stdout=write, stderr=subprocess.PIPE, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write)
+    return done.returncode, done.stderr
+
+
 WRITTEN = [  # review_time as logs write it: (timespec, separator, how UTC is written)
     (timespec, separator, utc)
     for timespec in ("seconds", "milliseconds", "microseconds", "minutes", "auto")

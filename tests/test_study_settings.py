@@ -87,6 +87,20 @@ def test_an_invalid_value_names_the_key_the_file_and_the_fix(tmp_path, line, key
     assert key in message and str(path) in message and "set it to" in message
 
 
+def test_every_invalid_value_is_said_in_the_one_error(tmp_path):
+    """A file with several invalid values said only the first: each fix brought up the next.
+    One ConfigError names them all, each with its key, its value and what is allowed, on one
+    line (errors are one line on stderr)."""
+    path = _write(tmp_path, 'desired_retention = 1.5\nnew_per_day = "ten"\nnew_cards = 3\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path} has 3 invalid settings: ") and "\n" not in message
+    assert "desired_retention = 1.5 is invalid: set it to a number from 0.7 to 0.99" in message
+    assert "new_per_day = 'ten' is invalid: set it to a whole number from 0 to 10000" in message
+    assert "unknown setting 'new_cards'" in message
+
+
 @pytest.mark.parametrize(
     "line, wanted",
     [

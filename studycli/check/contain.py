@@ -204,11 +204,13 @@ def _running_in_group(group: int) -> bool:
 
 
 class OutputTail:
-    """The last `limit` bytes written to the output pipe, and how many came in all."""
+    """The last `limit` bytes written to the output pipe, how many came in all, and how many
+    lines."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.total = 0
+        self.lines = 0  # line feeds among the `total` bytes
         self._kept = bytearray()
 
     def read(self, fd: int) -> bool:
@@ -219,11 +221,16 @@ class OutputTail:
             return True
         except OSError:
             return False
+        self.add(chunk)
+        return bool(chunk)
+
+    def add(self, chunk: bytes) -> None:
+        """Take `chunk` as the next bytes written."""
         self.total += len(chunk)
+        self.lines += chunk.count(b"\n")
         self._kept += chunk
         if len(self._kept) > 2 * self.limit:
             del self._kept[: -self.limit]
-        return bool(chunk)
 
     def drain(self, fd: int, seconds: float) -> None:
         """Read until end of file, for at most `seconds` (a process that left the session may
@@ -238,6 +245,18 @@ class OutputTail:
                 return
 
     def text(self) -> str:
-        kept = bytes(self._kept[-self.limit :]).decode("utf-8", errors="replace")
-        cut = self.total - min(len(self._kept), self.limit)
-        return f"[... {cut} earlier bytes of output cut ...]\n{kept}" if cut > 0 else kept
+        """The output kept. Where its start was cut: from the first whole line, after a line
+        that says how many came before ("… 199,880 earlier lines not shown"), since a tail
+        cut mid-line read as if the line began there. A tail with no whole line (the end of
+        one long line) is shown as it is, after how many bytes came before it."""
+        kept = bytes(self._kept[-self.limit :])
+        if len(kept) == self.total:
+            return kept.decode("utf-8", errors="replace")
+        start = kept.find(b"\n") + 1  # the first whole line's
+        if 0 < start < len(kept):
+            kept = kept[start:]
+            earlier = self.lines - kept.count(b"\n")
+            cut = f"{earlier:,} earlier line{'s' if earlier != 1 else ''}"
+        else:  # no whole line in the tail
+            cut = f"{self.total - len(kept):,} earlier bytes"
+        return f"… {cut} not shown\n" + kept.decode("utf-8", errors="replace")

@@ -38,7 +38,7 @@ from typing import Any
 from . import contain, mps
 from .limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 
-OUTPUT_LIMIT = 4000  # bytes of a check's output kept (its tail)
+OUTPUT_LIMIT = 2000  # bytes of a check's output kept (its tail, as the failure panel shows it)
 MESSAGE_LIMIT = 20000  # characters of a failure message kept
 
 
@@ -801,7 +801,9 @@ def _child(job: Job, sender, output=None) -> None:
         message=result["message"][:MESSAGE_LIMIT],
     )
     if output is None:
-        result["output"] = captured.getvalue()[-OUTPUT_LIMIT:]
+        tail = contain.OutputTail(OUTPUT_LIMIT)
+        tail.add(captured.getvalue().encode("utf-8", errors="replace"))
+        result["output"] = tail.text()
     contain.flush_output()
     try:
         sender.send(result)

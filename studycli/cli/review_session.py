@@ -307,7 +307,7 @@ class ReviewSession:
 
         from studycli.check.solve import ensure_attempt, is_untouched
 
-        from .solve_flow import Limits, check, edit
+        from .solve_flow import Limits, StoppedAtPrompt, check, edit
 
         card = shown.card
         limits = Limits(self.settings.check_timeout, self.settings.check_memory_mb)
@@ -317,11 +317,13 @@ class ReviewSession:
         except StudyError as exc:  # a broken editor or card ends this attempt, not the session
             self.console.print(Text(f"error: {exc}", style="bold red"))
             return
-        except KeyboardInterrupt:  # the editor's own Ctrl-C ended it: no check was started
+        except KeyboardInterrupt as stopped:  # in the editor or at its prompt: no check started
+            at_prompt = isinstance(stopped, StoppedAtPrompt)  # (no editor ran)
             self.console.print(
                 Text(
-                    f"stopped: Ctrl-C ended the editor; nothing was checked ({path.name} is as "
-                    "it was last saved; s opens it again)",
+                    f"stopped: Ctrl-C {'at the prompt' if at_prompt else 'ended the editor'}; "
+                    f"nothing was checked ({path.name} is as it was last saved; "
+                    f"s {'asks' if at_prompt else 'opens it'} again)",
                     style="yellow",
                 )
             )

@@ -96,11 +96,18 @@ def choose_rating(console: Console, attempt: Attempt, getkey: Callable[[], str])
             return Rating(int(key))
 
 
+class StoppedAtPrompt(KeyboardInterrupt):
+    """Ctrl-C at the prompt that waits while the learner edits the attempt in an editor of
+    their own (no $EDITOR set): no editor ran, so none was ended."""
+
+
 def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None:
     """Open $VISUAL/$EDITOR on `path`; without one, ask the learner to edit it and press Enter.
 
     Raises:
         StudyError: no editor is set and there is no terminal to wait on (`getkey` is None).
+        KeyboardInterrupt: the editor itself was ended by a Ctrl-C; StoppedAtPrompt (a
+            KeyboardInterrupt) when no editor is set and the Ctrl-C came at the prompt.
     """
     from studycli.check import solve
 
@@ -114,12 +121,15 @@ def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None
             f"no editor: set $EDITOR (e.g. export EDITOR=nano), or edit {path} "
             "yourself and run the check with --no-edit"
         )
-    console.print(
-        f"No $EDITOR is set: edit [bold]{escape(str(path))}[/] in your editor, save, "
-        "then press Enter here. (Set $EDITOR to open it for you.)"
-    )
-    while getkey() not in ENTER:
-        pass
+    try:
+        console.print(
+            f"No $EDITOR is set: edit [bold]{escape(str(path))}[/] in your editor, save, "
+            "then press Enter here. (Set $EDITOR to open it for you.)"
+        )
+        while getkey() not in ENTER:
+            pass
+    except KeyboardInterrupt:
+        raise StoppedAtPrompt from None
 
 
 def check(console: Console, card: Card, content: Content, path: Path, limits: Limits) -> Outcome:
@@ -177,7 +187,7 @@ def outcome_view(outcome: Outcome):
     if outcome.output.strip():
         parts.append(
             Panel(
-                Text(as_shown(outcome.output).rstrip()[-2000:]),
+                Text(as_shown(outcome.output).rstrip()),  # (cut to its tail by the check)
                 title="your output",
                 title_align="left",
                 border_style="dim",

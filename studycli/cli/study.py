@@ -106,7 +106,7 @@ def solve(
         warm_up,
     )
 
-    from .solve_flow import Attempt, Limits, check, edit
+    from .solve_flow import Attempt, Limits, StoppedAtPrompt, check, edit
     from .solve_flow import watch as watch_file
     from .terminal import getkey
 
@@ -127,12 +127,13 @@ def solve(
     if file is None and not no_edit and not watch:
         try:
             edit(console, path, getkey if interactive else None)
-        except KeyboardInterrupt:  # the editor's own Ctrl-C ended it
+        except KeyboardInterrupt as stopped:  # in the editor (its own Ctrl-C) or at its prompt
             from rich.markup import escape
 
+            at_prompt = isinstance(stopped, StoppedAtPrompt)  # (no editor ran)
             console.print(
-                f"interrupted: Ctrl-C ended the editor; nothing was checked or recorded "
-                f"({escape(str(path))} is as it was last saved)",
+                f"interrupted: Ctrl-C {'at the prompt' if at_prompt else 'ended the editor'}; "
+                f"nothing was checked or recorded ({escape(str(path))} is as it was last saved)",
                 soft_wrap=True,
             )
             raise typer.Exit(130) from None

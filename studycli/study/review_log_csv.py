@@ -119,6 +119,8 @@ def write_reviews(path: Path, rows: Iterable[tuple[str, int, str, int | None]]) 
 
     Raises:
         ImportFormatError: the file cannot be written.
+        BrokenPipeError: standard output's reader left (`- | head`): ends as every command's
+            output to a closed pipe does.
     """
     count = 0
     try:
@@ -128,6 +130,8 @@ def write_reviews(path: Path, rows: Iterable[tuple[str, int, str, int | None]]) 
             for card_id, rating, moment, duration in rows:
                 writer.writerow((card_id, rating, moment, "" if duration is None else duration))
                 count += 1
+    except BrokenPipeError:
+        raise
     except OSError as exc:
         raise ImportFormatError(f"cannot write {path}: {exc.strerror or exc}") from None
     return count

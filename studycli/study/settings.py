@@ -97,7 +97,7 @@ def save_parameters(path: Path, parameters: list[float] | tuple[float, ...]) -> 
     parse_settings({key: value for key, value in data.items() if key != "parameters"}, path)
     old_text = path.read_text(encoding="utf-8") if path.exists() else ""
     wanted = {**data, "parameters": [float(value) for value in parameters]}
-    _VALIDATORS["parameters"](wanted["parameters"], _Where("parameters", path))
+    parse_settings({"parameters": wanted["parameters"]}, path)
     text = _replace_key(old_text, "parameters", tomli_w.dumps({"parameters": wanted["parameters"]}))
     try:
         if tomllib.loads(text) != wanted:
@@ -130,27 +130,40 @@ def _replace_key(text: str, key: str, assignment: str) -> str:
 
 
 def parse_settings(data: dict[str, Any], path: Path) -> Settings:
-    """Validate a TOML mapping into `Settings` (see `load_settings`)."""
-    for key in data:
-        if key not in KEYS:
-            import difflib
-
-            close = difflib.get_close_matches(key, KEYS, n=1)
-            tip = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(KEYS)}"
-            raise ConfigError(f"{path}: unknown setting {key!r}: {tip}")
+    """Validate a TOML mapping into `Settings` (see `load_settings`). Every problem is said
+    in the one error, so that a file with several is fixed in one go."""
+    problems: list[str] = []
     values: dict[str, Any] = {}
     for key, value in data.items():
-        values[key] = _VALIDATORS[key](value, _Where(key, path))
+        if key not in KEYS:
+            problems.append(_unknown(key))
+            continue
+        try:
+            values[key] = _VALIDATORS[key](value, _Where(key))
+        except ConfigError as exc:
+            problems.append(str(exc))
+    if len(problems) == 1:
+        raise ConfigError(f"{path}: {problems[0]}")
+    if problems:
+        raise ConfigError(f"{path} has {len(problems)} invalid settings: {'; '.join(problems)}")
     return Settings(**values)
+
+
+def _unknown(key: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, KEYS, n=1)
+    tip = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(KEYS)}"
+    return f"unknown setting {key!r}: {tip}"
 
 
 class _Where(Record):  # a named tuple: cheaper than a frozen dataclass at start-up
     key: str
-    path: Path
 
     def fail(self, wanted: str, value: Any) -> ConfigError:
+        """The problem with `value` (`parse_settings` names the file)."""
         return ConfigError(
-            f"{self.path}: {self.key} = {value!r} is invalid: set it to {wanted} "
+            f"{self.key} = {value!r} is invalid: set it to {wanted} "
             "(or delete the line to use the default)"
         )
 
@@ -221,11 +234,11 @@ def _parameters(value: Any, where: _Where) -> tuple[float, ...]:
         )
     ):
         count = f"{len(value)} values" if isinstance(value, list) else repr(value)
-        raise ConfigError(f"{where.path}: {where.key} = {count} is invalid: set it to {wanted}")
+        raise ConfigError(f"{where.key} = {count} is invalid: set it to {wanted}")
     for index, (number, low, high) in enumerate(zip(value, LOW, HIGH)):
         if not low <= number <= high:
             raise ConfigError(
-                f"{where.path}: {where.key}[{index}] = {number!r} is outside fsrs's "
+                f"{where.key}[{index}] = {number!r} is outside fsrs's "
                 f"range {low:g} .. {high:g}: run `studycli optimize --write` again, "
                 "or delete the key to use fsrs's defaults"
             )
