@@ -78,6 +78,9 @@ def main() -> None:
 
     log = histories(args.csv, args.cards)
     reviews = sum(len(history) for _, history in log)
+    # fsrs's own scheduler draws its fuzz as studycli's does (the review's digest itself), so
+    # that the two differ by the order alone: in what they cost and in the days they give
+    sched._fsrs_scheduler.random = lambda: sched._fuzz_draw(True)
     schedulers = {"plain": Scheduler(), "ordered": sched.make_scheduler(Settings())}
     if args.only:
         if args.only != "none":
