@@ -578,6 +578,19 @@ def test_ctrl_c_at_the_prompt_without_an_editor_says_no_editor_ran(tmp_path, mon
     assert child.exitstatus == 130 and _recorded(tmp_path) == []
 
 
+def test_ctrl_d_at_the_prompt_without_an_editor_says_what_happened(tmp_path, monkeypatch):
+    """Ctrl-D at the same prompt ended `solve` with click's bare "Aborted."."""
+    monkeypatch.setenv("EDITOR", "")
+    monkeypatch.setenv("VISUAL", "")
+    child = _spawn_solve(tmp_path)
+    child.expect(r"press\s+Enter\s+here")
+    child.send("\x04")  # (the terminal is raw while the prompt waits: Ctrl-D's byte)
+    child.expect(r"interrupted: Ctrl-D at the prompt; nothing was checked or recorded")
+    child.expect(pexpect_eof())
+    child.close()
+    assert child.exitstatus == 130 and _recorded(tmp_path) == []
+
+
 def test_a_watched_pass_after_a_hint_offers_hard_not_counting_the_starter(tmp_path):
     import time as clock
 

@@ -318,12 +318,16 @@ class ReviewSession:
             self.console.print(Text(f"error: {exc}", style="bold red"))
             return
         except KeyboardInterrupt as stopped:  # in the editor or at its prompt: no check started
-            at_prompt = isinstance(stopped, StoppedAtPrompt)  # (no editor ran)
+            how = (
+                f"{stopped.key} at the prompt"
+                if isinstance(stopped, StoppedAtPrompt)
+                else "Ctrl-C ended the editor"
+            )
             self.console.print(
                 Text(
-                    f"stopped: Ctrl-C {'at the prompt' if at_prompt else 'ended the editor'}; "
+                    f"stopped: {how}; "
                     f"nothing was checked ({path.name} is as it was last saved; "
-                    f"s {'asks' if at_prompt else 'opens it'} again)",
+                    f"s {'asks' if isinstance(stopped, StoppedAtPrompt) else 'opens it'} again)",
                     style="yellow",
                 )
             )

@@ -97,8 +97,12 @@ def choose_rating(console: Console, attempt: Attempt, getkey: Callable[[], str])
 
 
 class StoppedAtPrompt(KeyboardInterrupt):
-    """Ctrl-C at the prompt that waits while the learner edits the attempt in an editor of
-    their own (no $EDITOR set): no editor ran, so none was ended."""
+    """Ctrl-C or Ctrl-D (`key`) at the prompt that waits while the learner edits the attempt
+    in an editor of their own (no $EDITOR set): no editor ran, so none was ended."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None:
@@ -107,7 +111,7 @@ def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None
     Raises:
         StudyError: no editor is set and there is no terminal to wait on (`getkey` is None).
         KeyboardInterrupt: the editor itself was ended by a Ctrl-C; StoppedAtPrompt (a
-            KeyboardInterrupt) when no editor is set and the Ctrl-C came at the prompt.
+            KeyboardInterrupt) when no editor is set and a Ctrl-C or Ctrl-D came at the prompt.
     """
     from studycli.check import solve
 
@@ -129,7 +133,9 @@ def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None
         while getkey() not in ENTER:
             pass
     except KeyboardInterrupt:
-        raise StoppedAtPrompt from None
+        raise StoppedAtPrompt("Ctrl-C") from None
+    except EOFError:  # (Ctrl-D: `solve` said only "Aborted.")
+        raise StoppedAtPrompt("Ctrl-D") from None
 
 
 def check(console: Console, card: Card, content: Content, path: Path, limits: Limits) -> Outcome:

@@ -130,9 +130,13 @@ def solve(
         except KeyboardInterrupt as stopped:  # in the editor (its own Ctrl-C) or at its prompt
             from rich.markup import escape
 
-            at_prompt = isinstance(stopped, StoppedAtPrompt)  # (no editor ran)
+            how = (
+                f"{stopped.key} at the prompt"
+                if isinstance(stopped, StoppedAtPrompt)
+                else "Ctrl-C ended the editor"
+            )
             console.print(
-                f"interrupted: Ctrl-C {'at the prompt' if at_prompt else 'ended the editor'}; "
+                f"interrupted: {how}; "
                 f"nothing was checked or recorded ({escape(str(path))} is as it was last saved)",
                 soft_wrap=True,
             )
