@@ -2,12 +2,12 @@
 
 fsrs draws its interval fuzz with `random.random()`; here that one draw is the SHA-256 of the
 card id and the card's previous review time, read as a number in [0, 1) (the global `random`
-is never touched; reviews scheduled before this drew the first number of a generator seeded
-with that digest, and replay so: `DRAW_KEY`). So a replay of the log gives exactly the intervals the learner got, and the
-interval shown on a rating key is the one that rating gives even if the key is pressed a while
-later. Different cards, and each review of one card, still draw different fuzz. The seed is
-only computed when fsrs actually draws (an interval of 3 days or more), which keeps a replay
-of a long log fast.
+is never touched; reviews scheduled before drew the first number of a generator seeded with
+that digest, and replay so: `DRAW_KEY`). So a replay of the log gives exactly the intervals the
+learner got, and the interval shown on a rating key is the one that rating gives even if the
+key is pressed a while later. Different cards, and each review of one card, still draw
+different fuzz. The digest is only computed when fsrs actually draws (an interval of 3 days or
+more), which keeps a replay of a long log fast.
 """
 
 from __future__ import annotations
@@ -80,9 +80,8 @@ class OrderedScheduler(Scheduler):
         }
 
     def _get_fuzzed_interval(self, *, interval: timedelta) -> timedelta:
-        """fsrs's own fuzz (`_fuzzed` repeats it step for step), without the function it
-        makes and the range it computes through keyword calls at every review: a fifth of a
-        replay's review went to it."""
+        """fsrs's own fuzz, step for step (`_fuzzed`), with this scheduler's draw and the
+        range cached (`_fuzz_range`), not the function fsrs makes at every call."""
         if interval.days < 2.5:
             return interval
         return timedelta(days=_fuzzed(self, interval.days))
