@@ -307,7 +307,7 @@ class ReviewSession:
 
         from studycli.check.solve import ensure_attempt, is_untouched
 
-        from .solve_flow import Limits, StoppedAtPrompt, check, edit
+        from .solve_flow import Limits, StoppedAtPrompt, check, edit, stopped_by
 
         card = shown.card
         limits = Limits(self.settings.check_timeout, self.settings.check_memory_mb)
@@ -318,14 +318,9 @@ class ReviewSession:
             self.console.print(Text(f"error: {exc}", style="bold red"))
             return
         except KeyboardInterrupt as stopped:  # in the editor or at its prompt: no check started
-            how = (
-                f"{stopped.key} at the prompt"
-                if isinstance(stopped, StoppedAtPrompt)
-                else "Ctrl-C ended the editor"
-            )
             self.console.print(
                 Text(
-                    f"stopped: {how}; "
+                    f"stopped: {stopped_by(stopped)}; "
                     f"nothing was checked ({path.name} is as it was last saved; "
                     f"s {'asks' if isinstance(stopped, StoppedAtPrompt) else 'opens it'} again)",
                     style="yellow",

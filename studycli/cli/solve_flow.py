@@ -105,6 +105,13 @@ class StoppedAtPrompt(KeyboardInterrupt):
         self.key = key
 
 
+def stopped_by(interrupt: KeyboardInterrupt) -> str:
+    """What ended an `edit`: "Ctrl-C ended the editor", or "Ctrl-D at the prompt"."""
+    if isinstance(interrupt, StoppedAtPrompt):
+        return f"{interrupt.key} at the prompt"
+    return "Ctrl-C ended the editor"
+
+
 def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None:
     """Open $VISUAL/$EDITOR on `path`; without one, ask the learner to edit it and press Enter.
 

@@ -106,7 +106,7 @@ def solve(
         warm_up,
     )
 
-    from .solve_flow import Attempt, Limits, StoppedAtPrompt, check, edit
+    from .solve_flow import Attempt, Limits, check, edit, stopped_by
     from .solve_flow import watch as watch_file
     from .terminal import getkey
 
@@ -130,13 +130,8 @@ def solve(
         except KeyboardInterrupt as stopped:  # in the editor (its own Ctrl-C) or at its prompt
             from rich.markup import escape
 
-            how = (
-                f"{stopped.key} at the prompt"
-                if isinstance(stopped, StoppedAtPrompt)
-                else "Ctrl-C ended the editor"
-            )
             console.print(
-                f"interrupted: {how}; "
+                f"interrupted: {stopped_by(stopped)}; "
                 f"nothing was checked or recorded ({escape(str(path))} is as it was last saved)",
                 soft_wrap=True,
             )
