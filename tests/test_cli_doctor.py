@@ -184,14 +184,60 @@ def test_the_commands_given_for_a_damaged_file_whose_log_reads_save_the_whole_hi
     assert Path(f"{path}.damaged").exists()  # kept
 
 
-def test_a_damaged_log_keeps_the_advice_to_restore_a_backup_and_says_what_reads(cli, tmp_path):
+def _rebuilt(cli, path: Path, stdout: str) -> list[tuple[str, str, int]]:
+    """Run the commands the doctor printed, as printed; the new database's history."""
+    commands = [line.strip() for line in stdout.splitlines() if line.startswith("  ")]
+    assert commands and commands[0].startswith("mv "), stdout
+    for command in commands:
+        _run_as_printed(cli, command)
+    assert _doctor(cli, path).exit_code == 0  # a new, healthy database
+    with Store.open(path) as store:
+        return sorted((r.reviewed_at, r.card_id, r.rating) for r in store.reviews())
+
+
+@pytest.mark.parametrize("with_backup", [False, True])
+def test_a_log_damaged_in_the_middle_is_saved_around_the_damage_and_rebuilt(
+    cli, tmp_path, with_backup
+):
+    """The doctor said "restore a backup ..., or start a new one": the reviews after the
+    damaged page were thrown away, and restoring the backup threw away every review since it.
+    Now what reads is saved and imported over the newest intact backup: without one, only
+    the damaged page's reviews are lost; with one taken before them, none."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path)
+    if with_backup:  # taken before the damage's page was written (as a migration's is)
+        database.backup(path, database.backup_path(path, "repair"))
+    content = fixture_content()
+    with Store.open(path) as store:
+        for day in range(20):  # since the backup
+            core.rate(store, content.get("add-one"), 2, NOW + timedelta(days=400 + day), NO_FUZZ)
+        history = sorted((r.reviewed_at, r.card_id, r.rating) for r in store.reviews())
+    damage_leaf(path, "reviews")
+    result = _doctor(cli, path)
+    said = " ".join(result.stdout.split())
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "read around its damaged pages:" in said and "saved the" in said
+    rebuilt = _rebuilt(cli, path, result.stdout)
+    if with_backup:
+        assert "holds" in said and rebuilt == history and len(history) == 319
+    else:
+        assert "the lost reviews are gone" in said
+        assert set(rebuilt) < set(history) and 260 < len(rebuilt) < 319
+    assert Path(f"{path}.damaged").exists()  # kept
+
+
+def test_the_json_report_of_a_damaged_log_says_what_was_saved_and_lost(cli, tmp_path):
     path = tmp_path / "reviews.sqlite3"
     rated_many(path)
     damage_leaf(path, "reviews")
-    result = _doctor(cli, path)
-    text = " ".join(result.stdout.split())
-    assert result.exit_code == 1 and "reviews read, then:" in text
-    assert "restore a backup" in text and "export-reviews" not in text
+    result = _doctor(cli, path, "--json")
+    found = json.loads(result.stdout)
+    saved = found["saved_log"]
+    assert result.exit_code == 1 and saved["written"] and Path(saved["file"]).exists()
+    [[first, last]] = saved["lost_ids"]
+    assert saved["lost_reviews"] == last - first + 1 and saved["backup"] is None
+    assert saved["reviews"] + saved["lost_reviews"] == 299
+    assert found["salvage_commands"][-1].endswith(f"import-reviews {saved['file']}")
 
 
 def test_a_damaged_file_on_a_read_only_medium_is_saved_into_a_folder_that_can_be_written(

@@ -3,6 +3,8 @@ stored states, and the repair from the log after a backup."""
 
 from __future__ import annotations
 
+import csv
+import os
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -141,14 +143,65 @@ def test_damage_only_in_the_card_states_gives_the_commands_that_save_the_log(tmp
     assert not database.backup_path(path, "repair").exists()  # nothing written
 
 
-def test_a_damaged_log_says_how_much_of_it_reads_and_offers_no_export(tmp_path):
+def history_of(path: Path) -> list[tuple[str, int, str, int | None]]:
+    """What `export-reviews` writes of the database at `path`, oldest first."""
+    with Store.open(path) as store:
+        return list(store.exported_rows())
+
+
+def test_a_damaged_log_says_how_much_of_it_reads_and_saves_what_reads_around_the_damage(
+    tmp_path,
+):
+    """A plain read of the log stops at the first damaged page: the doctor said "restore a
+    backup, or start a new one", and every review after that page was thrown away with the
+    file. Now the log is read around the damaged pages and what reads is saved beside it."""
     path = tmp_path / "reviews.sqlite3"
     rated_many(path)
+    history = history_of(path)
     damage_leaf(path, "reviews")
     report = examine_database(path)
     assert report is not None and report.log is not None and not report.log.complete
-    assert 0 < report.log.reviews < 300 and report.salvage == []
+    assert 0 < report.log.reviews < 300
     assert f"{report.log.reviews} reviews read, then:" in (report.log.problem or "")
+    saved = report.saved
+    assert saved is not None and saved.written and saved.backup is None
+    [(first, last)] = saved.lost  # one damaged page: the reviews on it, in a row of ids
+    assert first == report.log.reviews + 1 and saved.lost_count == last - first + 1
+    assert 0 < saved.lost_count < 50 and saved.undos_whole
+    with open(saved.path, newline="") as handle:
+        written = list(csv.reader(handle))[1:]
+    kept = [[c, str(r), t, "" if d is None else str(d)] for c, r, t, d in history]
+    # reviews 1..299 are the schedule (300 was undone): every one but the lost is saved
+    lost = set(range(first, last + 1))
+    assert written == [row for day, row in enumerate(kept, start=1) if day not in lost]
+    assert saved.reviews == len(written) == 299 - saved.lost_count
+    assert report.salvage[-1] == f"studycli --db {path} import-reviews {saved.path}"
+    assert not any("export-reviews" in command for command in report.salvage)
+
+
+def test_a_dry_run_on_a_damaged_log_says_what_would_be_saved_and_writes_nothing(tmp_path):
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path)
+    damage_leaf(path, "reviews")
+    report = examine_database(path, repair=False)
+    assert report is not None and report.saved is not None and not report.saved.written
+    assert 0 < report.saved.reviews < 299 and report.salvage == []
+    files = {p.name for p in tmp_path.iterdir()} - {f"{path.name}-wal", f"{path.name}-shm"}
+    assert files == {path.name}  # (a reader of a WAL database may make those two)
+
+
+def test_the_newest_intact_backup_is_offered_with_how_many_lost_reviews_it_holds(tmp_path):
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path)
+    old = database.backup(path, database.backup_path(path, "0001_old"))
+    newest = database.backup(path, database.backup_path(path, "repair"))
+    os.utime(old, ns=(1, 1))  # (the older by its time, not its name)
+    damage(newest, "reviews")  # the newest is itself damaged: the one before it is offered
+    damage_leaf(path, "reviews")
+    report = examine_database(path)
+    assert report is not None and report.saved is not None
+    assert report.saved.backup == old and report.saved.backup_holds == report.saved.lost_count
+    assert f"cp {old} {path}" in report.salvage
 
 
 def test_a_review_missing_from_the_log_without_an_error_is_found(tmp_path):

@@ -120,6 +120,9 @@ def _show_damaged(report) -> None:
             f"the review log cannot be saved from it whole ({escape(log.problem)})",
             soft_wrap=True,
         )
+    if report.saved is not None:
+        _show_saved(report)
+        return
     backups = (
         "the backups next to it: " + ", ".join(escape(p.name) for p in report.backups)
         if report.backups
@@ -128,5 +131,63 @@ def _show_damaged(report) -> None:
     console.print(
         "nothing was repaired (a damaged log would spread the damage): move the file "
         f"aside and restore a backup ({backups}), or start a new one",
+        soft_wrap=True,
+    )
+
+
+def _show_saved(report) -> None:
+    """What reads of a log that reads only in part: where it was saved, what was lost, and the
+    commands that rebuild the database from the newest backup and it."""
+    console = stdout()
+    saved = report.saved
+    ids = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in saved.lost[:5])
+    ids += " ..." if len(saved.lost) > 5 else ""
+    lost = f"{counted(saved.lost_count, 'review')} lost (ids {ids})" if saved.lost else "none lost"
+    file = escape(str(saved.path))
+    reviews = counted(saved.reviews, "review")
+    if not saved.written:
+        console.print(
+            f"read around its damaged pages: {lost}; dry run: nothing written, `studycli "
+            f"doctor` saves the {reviews} of your schedule that still read to {file}",
+            soft_wrap=True,
+        )
+        return
+    console.print(
+        f"read around its damaged pages: {lost}; saved the {reviews} of your schedule that "
+        f"still read to {file}",
+        soft_wrap=True,
+    )
+    if saved.backup is not None:
+        console.print(
+            f"the newest intact backup, {escape(saved.backup.name)}, holds "
+            f"{saved.backup_holds} of the {saved.lost_count} lost: rebuild the database from it "
+            "and the saved reviews with",
+            soft_wrap=True,
+        )
+    else:
+        console.print(
+            "no intact backup lies next to it, so the lost reviews are gone (unless a copy you "
+            "kept has them): rebuild the database from the saved reviews with",
+            soft_wrap=True,
+        )
+    for command in report.salvage:
+        console.print(f"  {escape(command)}", soft_wrap=True, highlight=False)
+    if report.salvaged_to is not None:
+        console.print(
+            f"(its folder cannot be written, so the new database is "
+            f"{escape(str(report.salvaged_to))}: use it with --db or STUDYCLI_DB)",
+            soft_wrap=True,
+        )
+    if not saved.undos_whole:
+        console.print(
+            "some of its undos do not read either: a rating you undid may be among the saved "
+            "ones; look at `studycli history` after the import",
+            soft_wrap=True,
+        )
+    since = " since the backup" if saved.backup is not None else ""
+    console.print(
+        "the import replays the saved reviews into every card's state (suspensions, cram "
+        f"ratings and checks' outcomes{since} are not carried over). Keep the damaged file "
+        "until the new database looks right (`studycli history`)",
         soft_wrap=True,
     )

@@ -549,6 +549,134 @@ def read_log(conn: sqlite3.Connection, exported: Callable[[], Iterable[object]])
     return LogReading(read, True)
 
 
+class ReadableLog(Record):
+    """What still reads of a damaged file's review log, read around its damaged pages
+    (`readable_log`). `scheduled`: the schedule's reviews that read (cram and undone ones left
+    out) as (card_id, rating, reviewed_at, duration_ms), in time order; `lost`: the ranges of
+    review ids (first, last) that do not read, or read as no review; `last`: the log's last id;
+    `undos_whole`: whether every undo reads (else some undone ratings may be among
+    `scheduled`)."""
+
+    scheduled: list[tuple[str, int, str, int | None]]
+    lost: list[tuple[int, int]]
+    last: int
+    undos_whole: bool
+
+    @property
+    def lost_count(self) -> int:
+        return sum(last - first + 1 for first, last in self.lost)
+
+
+def readable_log(conn: sqlite3.Connection) -> ReadableLog:
+    """Read what still reads of the review log of a damaged file: rows are read by id ranges
+    through the table's own B-tree, and a range that fails is halved until the ids that do not
+    read are found, so that one damaged page costs the reviews on it, not every review after it
+    (a plain scan stops at the first). A row whose values are not a review's (garbage that
+    parses) counts as lost. Only the columns an export writes are read: a row whose long state
+    lies on a damaged overflow page still reads.
+
+    Raises:
+        StoreBusy: another process holds the file.
+    """
+    last = _last_id(conn, "reviews", "id")
+    kept: dict[int, tuple[str, int, str, int | None]] = {}
+    cram: set[int] = set()
+    columns = "id, method, card_id, rating, reviewed_at, duration_ms"
+    for id_, method, card_id, rating, reviewed_at, duration in _read_by_id(
+        conn, "reviews", "id", columns, last
+    ):
+        if _a_review(card_id, rating, reviewed_at, duration):
+            kept[id_] = (card_id, rating, reviewed_at, duration)
+            if method == "cram":
+                cram.add(id_)
+    last_undo = _last_id(conn, "undos", "review_id")
+    undone = [row[0] for row in _read_by_id(conn, "undos", "review_id", "review_id", last_undo)]
+    undos_whole = _undos_read_whole(conn, len(undone))
+    lost, start = [], 1
+    for id_ in sorted(kept) + [last + 1]:
+        if id_ > start:
+            lost.append((start, id_ - 1))
+        start = id_ + 1
+    left_out = cram.union(undone)
+    scheduled = sorted(
+        (row for id_, row in kept.items() if id_ not in left_out), key=lambda row: row[2]
+    )  # (a stable sort of rows in id order: ties stay in the order they were logged)
+    return ReadableLog(scheduled, lost, last, undos_whole)
+
+
+_PROBE_IDS = 4096  # ids read a query at a time while reading around damaged pages
+
+
+def _read_by_id(
+    conn: sqlite3.Connection, table: str, key: str, columns: str, last: int
+) -> Iterator[tuple]:
+    """`columns` of the rows of `table` whose rowid (`key`) is 1 to `last`, in rowid order,
+    leaving out the ranges that do not read."""
+    ranges = [
+        (start, min(start + _PROBE_IDS - 1, last)) for start in range(1, last + 1, _PROBE_IDS)
+    ]
+    ranges.reverse()  # (a stack: popped in order)
+    while ranges:
+        first, end = ranges.pop()
+        try:
+            rows = conn.execute(
+                f"SELECT {columns} FROM {table} WHERE {key} BETWEEN ? AND ? ORDER BY {key}",
+                (first, end),
+            ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            if is_busy(exc):
+                raise
+            if first < end:  # halve it: the half that reads is kept
+                middle = (first + end) // 2
+                ranges += [(middle + 1, end), (first, middle)]
+            continue
+        yield from rows
+
+
+def _last_id(conn: sqlite3.Connection, table: str, key: str) -> int:
+    """The largest rowid `table` has had: AUTOINCREMENT's record of it, or the largest that
+    reads (0 where neither does)."""
+    found = 0
+    for query in (
+        f"SELECT seq FROM sqlite_sequence WHERE name = '{table}'",
+        f"SELECT MAX({key}) FROM {table}",
+    ):
+        try:
+            row = conn.execute(query).fetchone()
+        except sqlite3.DatabaseError as exc:
+            if is_busy(exc):
+                raise
+            continue
+        if row and isinstance(row[0], int):
+            found = max(found, row[0])
+    return found
+
+
+def _undos_read_whole(conn: sqlite3.Connection, read: int) -> bool:
+    """Whether the undos read around damaged pages (`read` of them) are all there are."""
+    try:
+        (count,) = conn.execute("SELECT COUNT(*) FROM undos").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if is_busy(exc):
+            raise
+        return False
+    return count == read
+
+
+def _a_review(card_id: object, rating: object, reviewed_at: object, duration: object) -> bool:
+    """Whether a row read from a damaged page holds a review's values, not garbage."""
+    from datetime import datetime
+
+    if not (isinstance(card_id, str) and card_id and card_id.isprintable()):
+        return False
+    if rating not in (1, 2, 3, 4) or not (duration is None or isinstance(duration, int)):
+        return False
+    try:
+        return datetime.fromisoformat(str(reviewed_at)).tzinfo is not None
+    except ValueError:
+        return False
+
+
 # --- backups -------------------------------------------------------------------------------
 
 
@@ -557,6 +685,28 @@ def backups(path: Path) -> list[Path]:
     latest written last."""
     found = path.parent.glob(f"{glob.escape(path.name)}.before-*.bak")
     return sorted(found, key=lambda backup: (backup.stat().st_mtime_ns, backup.name))
+
+
+def reviews_held(path: Path, ranges: Iterable[tuple[int, int]]) -> int | None:
+    """How many reviews with ids in `ranges` (first, last) the database at `path` (a backup)
+    holds; None where it does not open read-only or fails SQLite's quick check."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1.0)
+    except sqlite3.Error:
+        return None
+    try:
+        if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            return None
+        return sum(
+            conn.execute(
+                "SELECT COUNT(*) FROM reviews WHERE id BETWEEN ? AND ?", (first, last)
+            ).fetchone()[0]
+            for first, last in ranges
+        )
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
 
 
 def backup_path(path: Path, reason: str) -> Path:

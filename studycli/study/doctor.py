@@ -8,6 +8,9 @@ holds the write lock (a review session in another terminal waits meanwhile). A d
 reported and left alone: replaying a damaged log would spread the damage. Its log is read
 in full, though, where it still can be: the history can then be saved by exporting it and
 importing it into a new database (`salvage_commands`), even when a backup is old or missing.
+Where only part of it reads, the doctor reads around the damaged pages and saves what reads
+as an export would (`SavedLog`): imported over the newest backup, it gives the backup's
+history and every review since that still reads.
 """
 
 from __future__ import annotations
@@ -22,7 +25,39 @@ from studycli.errors import StoreDamaged, StoreError
 
 from . import database
 from .rating import rebuild
+from .review_log_csv import write_reviews
 from .store import Store
+
+
+@dataclass(frozen=True)
+class SavedLog:
+    """What the doctor saved of a damaged file's review log that reads only in part: the
+    schedule's reviews that still read, written to `path` as `export-reviews` writes them
+    (`reviews` of them; not written on a dry run: `written` False); the ranges of review ids
+    (first, last) lost in damaged pages and how many reviews they held; whether every undo
+    read; and the newest intact backup next to the file, with how many of the lost reviews it
+    holds (a copy taken before them holds none of them)."""
+
+    path: Path
+    reviews: int
+    written: bool
+    lost: list[tuple[int, int]]
+    lost_count: int
+    undos_whole: bool
+    backup: Path | None = None
+    backup_holds: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": str(self.path),
+            "reviews": self.reviews,
+            "written": self.written,
+            "lost_reviews": self.lost_count,
+            "lost_ids": [list(ids) for ids in self.lost],
+            "undos_whole": self.undos_whole,
+            "backup": str(self.backup) if self.backup else None,
+            "backup_holds_lost": self.backup_holds,
+        }
 
 
 @dataclass(frozen=True)
@@ -45,6 +80,7 @@ class Report:
     salvage: list[str] = field(default_factory=list)
     backups: list[Path] = field(default_factory=list)
     salvaged_to: Path | None = None  # where `salvage` makes the new database, when not at path
+    saved: SavedLog | None = None  # what reads of a log that reads only in part
 
     @property
     def healthy(self) -> bool:
@@ -72,6 +108,7 @@ class Report:
             found["salvage_commands"] = self.salvage
             found["salvaged_to"] = str(self.salvaged_to or self.path) if self.salvage else None
             found["backups"] = [str(path) for path in self.backups]
+            found["saved_log"] = self.saved.to_dict() if self.saved else None
         return found
 
 
@@ -89,16 +126,63 @@ def examine_database(path: Path, *, repair: bool = True) -> Report | None:
         reader = _reader(path)
     except StoreDamaged as damaged:  # not even its schema reads (or it is no SQLite file)
         return _unopened(path, damaged)
+    saved = None
     with Store(reader, path) as store:
         report = examine(store, repair=False)
+        if report.log is not None and not report.log.complete:
+            saved = save_readable(store, path, write=repair)
     if repair and report.drifted and not report.integrity:  # only now open it to write
         with Store.open(path) as store:
             report = examine(store, repair=True)
     if report.log is None:
         return report
     # after the store is closed: which of the files SQLite keeps beside it are left to move
-    salvage, new = salvage_commands(path) if report.log.complete else ([], None)
-    return replace(report, salvage=salvage, salvaged_to=new, backups=database.backups(path))
+    salvage: list[str] = []
+    new = None
+    if report.log.complete:
+        salvage, new = salvage_commands(path)
+    elif saved is not None and saved.written:
+        salvage, new = salvage_commands(path, saved=saved.path, restore=saved.backup)
+    return replace(
+        report, salvage=salvage, salvaged_to=new, backups=database.backups(path), saved=saved
+    )
+
+
+def save_readable(store: Store, path: Path, *, write: bool = True) -> SavedLog | None:
+    """Read what still reads of the damaged log of `store` (the database at `path`), and, when
+    `write`, save the schedule's reviews among them beside it (or where `salvage_folder`
+    says) as `export-reviews` writes them; None when none reads.
+
+    Raises:
+        StoreError: the file cannot be written (ImportFormatError).
+    """
+    readable = database.readable_log(store.conn)
+    if not readable.scheduled:
+        return None
+    target = saved_log_path(path)
+    if write:
+        write_reviews(target, readable.scheduled)
+    backup, holds = _restorable(path, readable.lost)
+    return SavedLog(
+        target,
+        reviews=len(readable.scheduled),
+        written=write,
+        lost=readable.lost,
+        lost_count=readable.lost_count,
+        undos_whole=readable.undos_whole,
+        backup=backup,
+        backup_holds=holds,
+    )
+
+
+def _restorable(path: Path, lost: list[tuple[int, int]]) -> tuple[Path | None, int]:
+    """The newest backup next to `path` that is intact, and how many of the reviews with ids in
+    `lost` it holds; (None, 0) where there is none."""
+    for backup in reversed(database.backups(path)):
+        holds = database.reviews_held(backup, lost)
+        if holds is not None:
+            return backup, holds
+    return None, 0
 
 
 def _reader(path: Path):
@@ -178,38 +262,45 @@ def examine(store: Store, *, repair: bool = True) -> Report:
     )
 
 
-def salvage_commands(path: Path) -> tuple[list[str], Path | None]:
+def salvage_commands(
+    path: Path, *, saved: Path | None = None, restore: Path | None = None
+) -> tuple[list[str], Path | None]:
     """The shell commands that save the review log of the damaged database at `path` into a
-    new database at the same path: export it, move the damaged file aside (with the -wal and
-    -shm files SQLite keeps beside it, whose pages belong to it and must never meet a new
-    database), and import the export, which rebuilds every card's state from the log.
+    new database at the same path: export it (unless the doctor `saved` it already: a log that
+    reads only in part), move the damaged file aside (with the -wal and -shm files SQLite
+    keeps beside it, whose pages belong to it and must never meet a new database), copy the
+    backup to `restore` from, if any, into its place, and import the export, which rebuilds
+    every card's state from the log (a review the backup has already is skipped).
 
     Where its folder cannot be written (a backup on a read-only medium), the export and the
     new database go to a folder that can (`salvage_folder`), the damaged file left where it
     is: the commands, and that new database's path (None when it is `path`)."""
-    if not database.folder_writable(path.parent):
-        home = salvage_folder()
-        saved = _unused(home / f"{path.name}.saved.csv")
-        new = _unused(home / f"{path.stem}.saved{path.suffix}")
-        db, csv = shlex.quote(str(path)), shlex.quote(str(saved))
-        return [
-            f"studycli --db {db} export-reviews {csv}",
-            f"studycli --db {shlex.quote(str(new))} import-reviews {csv}",
-        ], new
-    saved = _unused(path.with_name(f"{path.name}.saved.csv"))
-    aside = _unused(path.with_name(f"{path.name}.damaged"))
-    db, csv = shlex.quote(str(path)), shlex.quote(str(saved))
-    commands = [
-        f"studycli --db {db} export-reviews {csv}",
-        f"mv {db} {shlex.quote(str(aside))}",
-    ]
-    for suffix in ("-wal", "-shm"):  # (the export, closing, may fold them into the file)
-        with contextlib.suppress(OSError):
-            if Path(f"{path}{suffix}").exists():
-                here, there = shlex.quote(f"{path}{suffix}"), shlex.quote(f"{aside}{suffix}")
-                commands.append(f"test -e {here} && mv {here} {there}")
+    csv_path = saved or saved_log_path(path)
+    db, csv = shlex.quote(str(path)), shlex.quote(str(csv_path))
+    commands = [] if saved else [f"studycli --db {db} export-reviews {csv}"]
+    new = None
+    if database.folder_writable(path.parent):
+        aside = _unused(path.with_name(f"{path.name}.damaged"))
+        commands.append(f"mv {db} {shlex.quote(str(aside))}")
+        for suffix in ("-wal", "-shm"):  # (the export, closing, may fold them into the file)
+            with contextlib.suppress(OSError):
+                if Path(f"{path}{suffix}").exists():
+                    here, there = shlex.quote(f"{path}{suffix}"), shlex.quote(f"{aside}{suffix}")
+                    commands.append(f"test -e {here} && mv {here} {there}")
+    else:
+        new = _unused(salvage_folder() / f"{path.stem}.saved{path.suffix}")
+        db = shlex.quote(str(new))
+    if restore is not None:
+        commands.append(f"cp {shlex.quote(str(restore))} {db}")
     commands.append(f"studycli --db {db} import-reviews {csv}")
-    return commands, None
+    return commands, new
+
+
+def saved_log_path(path: Path) -> Path:
+    """Where the history of the damaged database at `path` is saved: beside it, or where
+    `salvage_folder` says when its folder cannot be written."""
+    folder = path.parent if database.folder_writable(path.parent) else salvage_folder()
+    return _unused(folder / f"{path.name}.saved.csv")
 
 
 def salvage_folder() -> Path:
