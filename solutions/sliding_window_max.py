@@ -2,6 +2,7 @@
 
 import bisect
 import heapq
+import operator
 import random
 import time
 from collections import deque
@@ -185,7 +186,7 @@ def _window_hint(nums, k, got):
     want = _brute(nums, k)
     if len(got) != len(want):
         return f"there are len(nums) - k + 1 = {len(want)} windows, one output each"
-    i = next(j for j, (a, b) in enumerate(zip(got, want)) if a != b)
+    i = next((j for j, (a, b) in enumerate(zip(got, want)) if a != b), 0)
     window = nums[i : i + k]
     if got[i] not in window and i > 0 and got[i] in nums[max(0, i - k) : i]:
         return (
@@ -200,6 +201,18 @@ def _window_hint(nums, k, got):
             + repeats
         )
     return "the window ending at i is [i - k + 1, i]; the deque front holds its max" + repeats
+
+
+def _plain_ints(got, what):
+    """The answer's items as plain ints (`operator.index`: numpy's integers read too), so that
+    they compare as numbers: an int subclass whose == always said yes passed every window."""
+    try:
+        return [operator.index(value) for value in got]
+    except TypeError:
+        kinds = ", ".join(sorted({type(value).__name__ for value in got}))
+        hint = "return the window maxima as the integers of nums (nums[front])"
+        expect(False, what, f"returned items of type {kinds}, expected ints", hint=hint)
+        raise  # (expect raised already)
 
 
 def check_max_sliding_window(impl, device="cpu") -> None:
@@ -220,10 +233,9 @@ def check_max_sliding_window(impl, device="cpu") -> None:
         expect(
             isinstance(got, (list, tuple)), what, f"returned {type(got).__name__}, expected a list"
         )
-        if list(got) != _brute(original, k):
-            assert_equal(
-                list(got), _brute(original, k), what, hint=_window_hint(original, k, list(got))
-            )
+        values = _plain_ints(got, what)
+        if values != _brute(original, k):
+            assert_equal(values, _brute(original, k), what, hint=_window_hint(original, k, values))
 
     _check_comparisons(impl)  # exact and fast: catches O(n k) and O(n log k) in plain Python
     _check_time_flat_in_k(impl)  # what leaves Python's comparisons (numpy) still shows in time
@@ -314,8 +326,23 @@ def _wrong_heap(nums, k):
     return out
 
 
+class _AlwaysEqual(int):
+    """An int whose == says yes to anything (and != no)."""
+
+    __eq__ = lambda self, other: True  # noqa: E731
+    __ne__ = lambda self, other: False  # noqa: E731
+    __hash__ = int.__hash__
+
+
+@fails_with("max_sliding_window([1], k=1): expected [1], got [0]")
+def _wrong_always_equal_items(nums, k):
+    """Zeros whose == says yes to any number: compared as they were, they passed every window."""
+    return [_AlwaysEqual(0) for _ in range(len(nums) - k + 1)]
+
+
 WRONG_ANSWERS = {
     "max_sliding_window": [
+        _wrong_always_equal_items,
         _wrong_slice_max,
         _wrong_numpy_windows,
         _wrong_sorted_window,

@@ -114,6 +114,49 @@ def _as_numpy(value: Any):
     return np.asarray(value)
 
 
+def _numbers(value: Any, what: str, hint: str):
+    """The answer's `value` as a numpy array, or a failure that says why it does not read as
+    numbers (a sparse, meta or nested tensor; an object whose conversion raises)."""
+    if type(value).__module__.startswith("torch"):
+        layout = str(getattr(value, "layout", "torch.strided"))
+        if getattr(value, "is_nested", False):
+            _fail(what, "returned a nested tensor, expected a dense tensor", hint)
+        if layout != "torch.strided":
+            _fail(what, f"returned a tensor of layout {layout}, expected a dense tensor", hint)
+        if getattr(value, "is_meta", False):
+            _fail(what, "returned a tensor on the meta device, which holds no values", hint)
+    try:
+        return _as_numpy(value)
+    except Exception as exc:
+        _fail(
+            what,
+            f"returned a {type(value).__name__} that does not read as numbers "
+            f"({type(exc).__name__}: {message_of(exc)})",
+            hint,
+        )
+
+
+# How precise each dtype's numbers are: an answer less precise than the expected values is
+# named in the failure (a float16 answer was told only which element was off, and the hint
+# for another mistake)
+_PRECISION = {"bool": 0, "float16": 2, "bfloat16": 2, "float32": 3, "float64": 4}
+_PRECISION.update((f"{sign}int{bits}", 1) for sign in ("", "u") for bits in (8, 16, 32, 64))
+
+
+def _dtype_name(value: Any) -> str | None:
+    dtype = getattr(value, "dtype", None)
+    return None if dtype is None else str(dtype).removeprefix("torch.")
+
+
+def _less_precise(actual: Any, expected: Any) -> str:
+    """ " (it returned float16 values, where float32 ones are expected)" where the answer's
+    dtype holds its numbers less precisely than the expected values' floating point; else ""."""
+    got, want = _dtype_name(actual), _dtype_name(expected)
+    if _PRECISION.get(want or "", 0) < 2 or _PRECISION.get(got or "", 9) >= _PRECISION[want]:
+        return ""
+    return f" (it returned {got} values, where {want} ones are expected)"
+
+
 def assert_close(
     actual: Any,
     expected: Any,
@@ -139,23 +182,28 @@ def assert_close(
 
     if actual is None:
         _fail(what, "returned None (a missing `return`?)", hint)
-    got = _as_numpy(actual)
+    got = _numbers(actual, what, hint)
     want = _as_numpy(expected)
     if got.shape != want.shape:
         _fail(what, f"returned shape {tuple(got.shape)}, expected shape {tuple(want.shape)}", hint)
+    if got.dtype.kind == "c" and want.dtype.kind != "c":  # (float64 would drop the imaginary)
+        _fail(what, f"returned complex numbers ({_dtype_name(actual)}), expected real ones", hint)
     if got.size == 0:
         return
+    precision = _less_precise(actual, expected)
+    numbers = np.complex128 if want.dtype.kind == "c" else np.float64
     try:
-        got = got.astype(np.float64)
+        got = got.astype(numbers)
     except (TypeError, ValueError):
         _fail(what, f"returned values of type {got.dtype}, expected numbers", hint)
-    want = want.astype(np.float64)
+    want = want.astype(numbers)
     nan_mismatch = np.isnan(got) != np.isnan(want)
     if nan_mismatch.any():
         index = tuple(int(i) for i in np.argwhere(nan_mismatch)[0])
         _fail(
             what,
-            f"at index {index}: expected {float(want[index]):.6g}, got {float(got[index]):.6g}",
+            f"at index {index}: expected {float(want[index]):.6g}, got {float(got[index]):.6g}"
+            + precision,
             hint,
         )
     close = np.isclose(got, want, atol=atol, rtol=rtol, equal_nan=True)
@@ -168,7 +216,7 @@ def assert_close(
         _fail(
             what,
             f"{where}expected {want[index]:.{digits}g}, got {got[index]:.{digits}g} "
-            f"({count} of {close.size} values off; atol={atol:g}, rtol={rtol:g})",
+            f"({count} of {close.size} values off; atol={atol:g}, rtol={rtol:g})" + precision,
             hint,
         )
 
@@ -177,7 +225,7 @@ def assert_equal(actual: Any, expected: Any, what: str, *, hint: str = "") -> No
     """Assert exact equality (ints, lists, tuples, dicts, integer tensors or arrays)."""
     shape = getattr(expected, "shape", None)
     if shape is not None:
-        got, want = _as_numpy(actual), _as_numpy(expected)
+        got, want = _numbers(actual, what, hint), _as_numpy(expected)
         if got.shape != want.shape:
             _fail(
                 what, f"returned shape {tuple(got.shape)}, expected shape {tuple(want.shape)}", hint

@@ -47,6 +47,60 @@ def test_assert_close_shape_nan_and_none():
     assert_close(torch.tensor([1.0, 2.0]), [1.0, 2.0 + 1e-7], "f")  # within tolerance
 
 
+def test_a_complex_answer_to_real_values_fails_where_its_real_part_is_right():
+    """Converting to float64 dropped the imaginary part: `ref + 5j` passed, and was rated Good."""
+    want = torch.tensor([0.25, 0.75])
+    with pytest.raises(AssertionError, match=r"returned complex numbers \(complex64\)"):
+        assert_close(want + 5j, want, "f(x)")
+    with pytest.raises(AssertionError, match="returned complex numbers"):
+        assert_close(np.array([1.0]) + 0j, np.array([1.0]), "f(x)")  # even a zero imaginary
+    assert_close(np.array([1 + 2j]), np.array([1 + 2j]), "f(x)")  # asked for: compared
+
+
+def test_a_failure_names_a_less_precise_dtype_than_the_expected_values():
+    want = torch.tensor([0.636409, 0.2], dtype=torch.float32)
+    for dtype in (torch.float16, torch.bfloat16, torch.int64, torch.bool):
+        with pytest.raises(AssertionError) as err:
+            assert_close(want.to(dtype), want, "f(x)")
+        name = str(dtype).removeprefix("torch.")
+        assert f"(it returned {name} values, where float32 ones are expected)" in str(err.value)
+    with pytest.raises(AssertionError) as err:  # as precise: the dtype is not what is wrong
+        assert_close(want.double() + 1, want, "f(x)")
+    assert "it returned" not in str(err.value)
+    assert_close(want.double(), want, "f(x)")  # more precise and right: passes
+
+
+@pytest.mark.parametrize(
+    "make, says",
+    [
+        (lambda t: t.to_sparse(), "layout torch.sparse_coo, expected a dense tensor"),
+        (lambda t: t.to("meta"), "on the meta device, which holds no values"),
+        (
+            lambda t: torch.nested.nested_tensor([t, t[:1]], layout=torch.jagged),
+            "returned a nested tensor, expected a dense tensor",
+        ),
+    ],
+    ids=["sparse", "meta", "nested"],
+)
+def test_a_tensor_without_plain_values_is_named_not_a_bare_error(make, says):
+    """These came back as the conversion's own error ("TypeError: can't convert Sparse layout
+    tensor to numpy."), with no call named."""
+    want = torch.tensor([1.0, 2.0])
+    for check in (assert_close, assert_equal):
+        with pytest.raises(AssertionError) as err:
+            check(make(want), want, "f(x)")
+        assert str(err.value).startswith("f(x): returned") and says in str(err.value)
+
+
+def test_an_answer_whose_conversion_raises_fails_naming_the_call():
+    class Broken:
+        def __array__(self, dtype=None, copy=None):
+            raise RuntimeError("array boom")
+
+    with pytest.raises(AssertionError, match=r"f\(x\): returned a Broken that does not read"):
+        assert_close(Broken(), np.array([1.0]), "f(x)")
+
+
 def test_assert_equal_prints_plain_values():
     with pytest.raises(AssertionError, match=r"at index \(1,\): expected 3, got 4"):
         assert_equal(np.array([1, 4]), np.array([1, 3]), "f")

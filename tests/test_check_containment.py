@@ -395,3 +395,30 @@ def test_an_exception_that_cannot_say_its_message_is_still_reported(tmp_path, ba
     outcome, _ = run_timed(attempt_job(tmp_path, source))
     assert outcome.status in ("fail", "error"), outcome
     assert "Broken (its message could not be read)" in outcome.message, outcome.message
+
+
+FORKED_COPY = """
+import os, time
+
+forked = []
+
+def add_one(x):
+    if not forked:  # the first call forks: both processes go on with the check
+        forked.append("child" if os.fork() == 0 else "parent")
+    if forked[0] == "child":
+        {child}
+    time.sleep(0.5)  # the child's report would come first
+    return x  # wrong
+"""
+
+
+@pytest.mark.parametrize(
+    "child", ["return x + 1", "raise ValueError('the child failed')"], ids=["right", "raises"]
+)
+def test_only_the_check_s_own_process_reports_its_outcome(tmp_path, child):
+    """A copy the answer forked went on with the check and reported first: a child returning
+    the right value passed a parent returning a wrong one (recorded Good), and a child that
+    forgot to exit and raised failed the check with its error, not the parent's answer."""
+    outcome, _ = run_timed(attempt_job(tmp_path, FORKED_COPY.format(child=child)))
+    assert outcome.status == "fail", outcome
+    assert "add_one(-3): expected -2, got -3" in outcome.message, outcome
