@@ -151,8 +151,9 @@ def _dtype_name(value: Any) -> str | None:
 def _less_precise(actual: Any, expected: Any) -> str:
     """ " (it returned float16 values, where float32 ones are expected)" where the answer's
     dtype holds its numbers less precisely than the expected values' floating point; else ""."""
-    got, want = _dtype_name(actual), _dtype_name(expected)
-    if _PRECISION.get(want or "", 0) < 2 or _PRECISION.get(got or "", 9) >= _PRECISION[want]:
+    got, want = _dtype_name(actual) or "", _dtype_name(expected) or ""
+    wanted = _PRECISION.get(want, 0)
+    if wanted < 2 or _PRECISION.get(got, wanted) >= wanted:
         return ""
     return f" (it returned {got} values, where {want} ones are expected)"
 
