@@ -20,7 +20,9 @@ def content_dir(option: str | Path | None = None, cwd: Path | None = None) -> Pa
     """The folder holding `cards/` and `solutions/`.
 
     In order: the `--content` option, `STUDYCLI_CONTENT`, the current directory when it has
-    `cards/`, then the content installed with the package.
+    `cards/`, the nearest folder above it with both `cards/` and `solutions/` (an author in
+    cards/math of a clone works on that clone, not on the content installed elsewhere), then
+    the content installed with the package.
     """
     chosen = option or os.environ.get("STUDYCLI_CONTENT")
     if chosen:
@@ -34,6 +36,9 @@ def content_dir(option: str | Path | None = None, cwd: Path | None = None) -> Pa
     here = (cwd or Path.cwd()).resolve()
     if (here / "cards").is_dir():
         return here
+    for folder in here.parents:
+        if (folder / "cards").is_dir() and (folder / "solutions").is_dir():
+            return folder
     package = Path(__file__).resolve().parent
     for candidate in (package / "_content", package.parent):
         if (candidate / "cards").is_dir():
