@@ -744,3 +744,101 @@ def test_check_on_cuda_with_a_cpu_build_of_torch_is_one_clear_error(cli, monkeyp
     assert result.exit_code == 1
     assert "the installed torch is built for the CPU only" in result.stderr
     assert "use --device cpu, or install a CUDA build of torch" in result.stderr
+
+
+SLIPS = '''
+import os
+import time
+
+from studycli.assertions import assert_equal, call, fails_with
+
+
+def chatty(x):
+    """Return x."""
+    return x
+
+
+def check_chatty(impl, device="cpu"):
+    for i in range(3):
+        print("debug", i)  # a checker's print: the learner would take it for theirs
+    assert_equal(call(impl, "chatty(1)", 1), 1, "chatty(1)")
+
+
+def buggy(x):
+    """Return x."""
+    return x
+
+
+def check_buggy(impl, device="cpu"):
+    assert_equal(call(impl, "buggy(1)", 1), 1, "buggy(1)")
+    assert_equal(call(impl, "buggy(2)", 2), 2 + undefined_name, "buggy(2)")  # noqa: F821
+
+
+def slow(x):
+    """Return x."""
+    return x
+
+
+def check_slow(impl, device="cpu"):
+    time.sleep(1.0)
+    assert_equal(call(impl, "slow(1)", 1), 1, "slow(1)")
+
+
+@fails_with("expected 1, got 2")
+def _wrong_plus_one(x):
+    """Returns x + 1."""
+    return x + 1
+
+
+@fails_with("expected 1, got 0")
+def _wrong_exits(x):
+    """Leaves the process instead of returning."""
+    os._exit(0)
+
+
+WRONG_ANSWERS = {
+    "chatty": [_wrong_plus_one],
+    "buggy": [_wrong_plus_one],
+    "slow": [_wrong_plus_one, _wrong_exits],
+}
+'''
+
+
+@pytest.fixture
+def slips(content_copy):
+    (content_copy / "solutions" / "slips.py").write_text(SLIPS)
+    for name in ("chatty", "buggy", "slow"):
+        write_card(content_copy, "slips", name, card(name).replace("trouble:", "slips:"))
+    return content_copy
+
+
+def test_an_authors_slips_in_a_checker_fail_check_and_say_where(slips):
+    """From a contributor's walkthrough: a checker's prints passed (the learner saw them as
+    their own output); a checker's own bug was blamed on the reference with no place named; a
+    check slower than a learner's limit passed (check allows 60 s, a learner's check 10 s);
+    a wrong answer whose process died was named "#2"."""
+    content = load_content(slips)
+    cards = [content.get(name) for name in ("chatty", "buggy", "slow")]
+    found = {
+        r.card_id: r
+        for r in run_checks(cards, content, jobs=2, timeout=10.0, learner_timeout=0.5)
+    }
+    chatty, buggy, slow = found["chatty"], found["buggy"], found["slow"]
+    assert chatty.status == "fail" and "the checker printed 3 line(s)" in chatty.message
+    assert "'debug 0'" in chatty.message
+    assert buggy.status == "error" and "NameError" in buggy.message
+    assert "(at solutions/slips.py:26, in check_buggy)" in buggy.message
+    assert slow.status == "fail" and "the reference's check took 1." in slow.message
+    assert "past the 0.5 s a learner's check may run" in slow.message
+    assert "wrong answer _wrong_exits was rejected, but not for its mistake" in slow.message
+
+
+def test_check_of_every_card_stops_at_a_card_file_that_does_not_load(cli, content_copy):
+    """It left the file out without a word: "81 of 81 cards pass", exit 0."""
+    write_card(content_copy, "math", "broken", "id: broken\ntitle: a: b\n")
+    result = cli("--content", content_copy, "check")
+    assert result.exit_code != 0
+    assert "cards/math/broken.yaml: not a card that loads" in " ".join(result.output.split())
+    named = cli("--content", content_copy, "check", "broken")
+    assert named.exit_code != 0 and "no card with id broken, and" in named.output
+    assert cli("--content", content_copy, "check", "add-one").exit_code == 0  # others: as before

@@ -71,6 +71,7 @@ class Candidate:
     code: str = ""
     path: str = ""
     fails_with: str | None = None  # a wrong answer's declared failure (see assertions.fails_with)
+    name: str = ""  # how its table lists it (a function's name): said where its check died
 
     @property
     def expect_pass(self) -> bool:
@@ -952,7 +953,9 @@ def _trimmed_traceback(exc: BaseException, job: Job) -> str:
     if job.candidate.kind in ("file", "code"):
         frames = [f for f in frames if f.filename == own]
     else:
-        frames = [f for f in frames if "studycli/runner.py" not in f.filename.replace("\\", "/")]
+        frames = [
+            f for f in frames if "studycli/check/runner.py" not in f.filename.replace("\\", "/")
+        ]
     if not frames:
         return ""
     lines = "".join(traceback.format_list(frames[-5:])).splitlines()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -131,7 +132,7 @@ def _candidates(card: Card, info: ModuleInfo) -> list[Candidate]:
     function, module = card.solution.function, card.solution.module
     candidates = [Candidate("reference", function, module)]
     for kind, table in TABLES.items():
-        count = info.listed(table).get(function, 0)
+        entries = info.table_entries(table, function)
         declared = info.expected_failures(table, function) if kind == "wrong" else []
         candidates += [
             Candidate(
@@ -140,8 +141,9 @@ def _candidates(card: Card, info: ModuleInfo) -> list[Candidate]:
                 module,
                 index=i,
                 fails_with=declared[i] if i < len(declared) else None,
+                name=ast.unparse(entry),
             )
-            for i in range(count)
+            for i, entry in enumerate(entries)
         ]
     return candidates
 
@@ -197,8 +199,12 @@ def _runs_on(card: Card, content: Content, device: str, info=None) -> str:
     return device if checker.uses_device(check.function) else "cpu"
 
 
-def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
-    """Fold a card's job outcomes into one status and the message that explains it."""
+def verdict(
+    card_id: str, results: list[tuple[Job, Outcome]], learner_timeout: float | None = None
+) -> CardResult:
+    """Fold a card's job outcomes into one status and the message that explains it.
+    `learner_timeout`: the seconds a learner's check may run (their settings' default); a
+    correct answer whose check takes longer fails the card: no learner could pass it."""
     result = CardResult(card_id)
     result.seconds = sum(outcome.seconds for _, outcome in results)
     broken = sorted({o.message for _, o in results if o.status == "error" and _import_failed(o)})
@@ -215,8 +221,32 @@ def verdict(card_id: str, results: list[tuple[Job, Outcome]]) -> CardResult:
     for job, outcome in sorted(results, key=lambda found: _ORDER.get(found[0].candidate.kind, 2)):
         name = _name(job.candidate, outcome)
         if job.candidate.expect_pass and outcome.status != "pass":
+            where = _where(outcome, job.solutions_dir) if outcome.status == "error" else ""
             problems.append(
-                (outcome.status, f"{name} should pass but got {outcome.status}: {outcome.message}")
+                (
+                    outcome.status,
+                    f"{name} should pass but got {outcome.status}: {outcome.message}{where}",
+                )
+            )
+        elif job.candidate.expect_pass and learner_timeout and outcome.seconds > learner_timeout:
+            problems.append(
+                (
+                    "fail",
+                    f"{name}'s check took {outcome.seconds:.1f} s, past the "
+                    f"{learner_timeout:g} s a learner's check may run (`check_timeout`): a "
+                    "learner's right answer would time out; make the checker's cases fewer "
+                    "or smaller",
+                )
+            )
+        elif job.candidate.kind == "reference" and outcome.output.strip():
+            lines = outcome.output.strip().splitlines()
+            problems.append(
+                (
+                    "fail",
+                    f"the checker printed {len(lines)} line(s) while checking the reference "
+                    f"(first: {lines[0][:80]!r}): a learner sees whatever a check prints as "
+                    "their own answer's output; remove the checker's prints",
+                )
             )
         elif not job.candidate.expect_pass and outcome.status == "pass":
             problems.append(("fail", f"{name} should fail but the checker accepted it"))
@@ -264,6 +294,21 @@ def _slow(results: list[tuple[Job, Outcome]]) -> str:
     )
 
 
+def _where(outcome: Outcome, solutions_dir: str) -> str:
+    """ " (at solutions/m.py:12, in f)": the last line of the solution modules that the error
+    of a correct answer's check went through (a checker's own bug, said where it is)."""
+    folder = str(Path(solutions_dir).resolve())
+    found = ""
+    for match in _FRAME.finditer(outcome.traceback):
+        path = match["path"]
+        if str(Path(path).resolve()).startswith(folder):
+            found = f" (at solutions/{Path(path).name}:{match['line']}, in {match['function']})"
+    return found
+
+
+_FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)')
+
+
 def _import_failed(outcome: Outcome) -> bool:
     """Whether the check met its solution module raising as it was imported."""
     return outcome.message.startswith(IMPORT_FAILED)
@@ -282,7 +327,7 @@ def _name(candidate: Candidate, outcome: Outcome) -> str:
     if candidate.kind == "code":
         return "the starter"
     kind = "wrong answer" if candidate.kind == "wrong" else "correct variant"
-    return f"{kind} {outcome.label or f'#{candidate.index}'}"
+    return f"{kind} {outcome.label or candidate.name or f'#{candidate.index + 1}'}"
 
 
 def run_checks(
@@ -295,8 +340,10 @@ def run_checks(
     memory_mb: int = DEFAULT_MEMORY_MB,
     on_job_done: Callable[[Job, Outcome], None] | None = None,
     times: Path | None = None,
+    learner_timeout: float | None = None,
 ) -> list[CardResult]:
-    """Verify every card, running up to `jobs` isolated checks at a time.
+    """Verify every card, running up to `jobs` isolated checks at a time (`learner_timeout`:
+    see `verdict`).
 
     A card that is not filled in yet (see `scaffold.not_done`) is reported "not done" without
     running anything. Returns one `CardResult` per card reported, in the order of `cards`.
@@ -366,7 +413,7 @@ def run_checks(
     return [
         _not_done_result(card.id, unfinished[card.id])
         if card.id in unfinished
-        else verdict(card.id, collected[card.id])
+        else verdict(card.id, collected[card.id], learner_timeout)
         for card in cards
         if card.id in unfinished or card.id in planned
     ]

@@ -162,10 +162,9 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
     content = options(ctx).load(cached=False)
     if changed:
         cards = _changed(content, card_ids or [])
-    elif card_ids:
-        cards = [content.get(i) for i in card_ids]
     else:
-        cards = list(content.cards.values())
+        _refuse_unloaded(content, card_ids)
+        cards = [content.get(i) for i in card_ids] if card_ids else list(content.cards.values())
     warm_up(cards, content, device, jobs)  # what the checkers need, while lint runs here
     runnable = checkable(cards, content)
     if card_ids or changed:  # the cards asked for by name (or by a diff) that have no checks
@@ -191,6 +190,7 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
                 timeout=timeout,
                 memory_mb=memory,
                 times=check_times_path(),
+                learner_timeout=_learner_timeout(),
             )
             print(json.dumps([r.to_dict() for r in results], indent=2))
         else:
@@ -200,6 +200,32 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
         Console(stderr=True).print("interrupted: the running checks were stopped")
         raise typer.Exit(130) from None
     return results
+
+
+def _learner_timeout() -> float:
+    """The seconds a learner's check may run unless their settings say otherwise: a card whose
+    right answers take longer to check fails `check` (no learner could pass it)."""
+    from studycli.study.settings import Settings
+
+    return Settings._field_defaults["check_timeout"]
+
+
+def _refuse_unloaded(content, card_ids: list[str]) -> None:
+    """Stop `check` of every card (or of an id no card has) where a card file does not load: it
+    was left out without a word, and the run said "81 of 81 cards pass"."""
+    from studycli.content.card import shown_path
+    from studycli.errors import StudyError
+
+    loaded = {card.path for card in content.cards.values()}
+    unloaded = sorted({p.path for p in content.problems if p.path not in loaded})
+    missing = [card_id for card_id in card_ids or [] if card_id not in content.cards]
+    if unloaded and (missing or not card_ids):
+        shown = ", ".join(str(shown_path(path, content.root)) for path in unloaded)
+        asked = f"no card with id {', '.join(missing)}, and " if missing else ""
+        raise StudyError(
+            f"{asked}{shown}: not a card that loads, so `check` would leave it out: "
+            "`studycli lint` says why"
+        )
 
 
 def _changed(content, refs: list[str]):
@@ -254,6 +280,7 @@ def _check_with_progress(cards, content, jobs, device, timeout, memory):
             memory_mb=memory,
             on_job_done=lambda job, outcome: progress.advance(task),
             times=check_times_path(),
+            learner_timeout=_learner_timeout(),
         )
 
 
