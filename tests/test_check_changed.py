@@ -167,12 +167,116 @@ def test_a_published_cards_id_renamed_fails_the_check(cli, repo):
     git(repo, "mv", str(old), str(new))
     new.write_text(new.read_text().replace("id: bias-concept", "id: neuron-bias"))
     git(repo, "commit", "-q", "-am", "a better id")
-    assert changed_cards(load_content(repo)).renamed == (("bias-concept", "neuron-bias"),)
+    assert renames(repo) == [("bias-concept", "neuron-bias", new.resolve())]
     result = cli("--content", repo, "check", "--changed")
     assert result.exit_code == 1
     said = " ".join(result.stderr.split())
-    assert "card ids renamed: bias-concept -> neuron-bias." in said
+    assert "card ids renamed: bias-concept -> neuron-bias (cards/basics/neuron-bias.yaml)." in said
     assert "Keep the id (change the title instead)" in said
+
+
+def renames(repo: Path) -> list[tuple[str, str, Path]]:
+    return [(r.old, r.new, r.path) for r in changed_cards(load_content(repo)).renamed]
+
+
+def test_an_id_renamed_with_plain_mv_and_not_staged_fails_the_check(cli, repo):
+    """`mv` and an edited `id:`, nothing staged: git's rename detection sees a deleted file
+    and an untracked one, and `check --changed` said nothing. The ids at the base and now
+    are compared instead."""
+    old = repo / "cards" / "basics" / "bias-concept.yaml"
+    new = old.with_name("neuron-bias.yaml")
+    old.rename(new)
+    edit(new, "id: bias-concept", "id: neuron-bias")
+    assert renames(repo) == [("bias-concept", "neuron-bias", new.resolve())]
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 1
+    said = " ".join(result.stderr.split())
+    assert "card ids renamed: bias-concept -> neuron-bias (cards/basics/neuron-bias.yaml)." in said
+    assert "give the file its old name and `id:` back" in said
+    # rewritten beyond git's rename detection, and a second new card: still the same rename
+    new.write_text(
+        "id: neuron-bias\nkind: concept\ntopic: poisson\ntitle: T\nprompt: P?\nanswer: A.\n"
+    )
+    (new.parent / "other.yaml").write_text(
+        "id: other\nkind: concept\ntopic: poisson\ntitle: Other\nprompt: Q?\nanswer: B.\n"
+    )
+    git(repo, "add", ".")
+    assert [(old_id, new_id) for old_id, new_id, _ in renames(repo)] == [
+        ("bias-concept", "neuron-bias")
+    ]
+
+
+def test_a_card_removed_with_no_new_card_passes_with_a_note(cli, repo):
+    """Removing a published card is allowed (its reviews stay in the histories); the note
+    names it."""
+    (repo / "cards" / "basics" / "add-one.yaml").unlink()
+    found = changed_cards(load_content(repo))
+    assert found.renamed == () and found.note.endswith("; card(s) removed: add-one")
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+
+
+CLOZE = """id: poisson-cloze
+kind: cloze
+topic: poisson
+title: Poisson moments
+prompt: |
+  For Poisson(λ) the mean is {{c1::λ}} and the variance is {{c2::also λ::a parameter}}; the
+  counts are {{c3::non-negative integers}}.
+"""
+
+
+@pytest.fixture
+def cloze(repo) -> Path:
+    """A cloze card published on main, on a fresh branch `cloze` that starts from it."""
+    path = repo / "cards" / "numbers" / "poisson-cloze.yaml"
+    git(repo, "checkout", "-q", "main")
+    path.write_text(CLOZE, encoding="utf-8")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "a cloze card")
+    git(repo, "checkout", "-q", "-b", "cloze")
+    return path
+
+
+def renumbering(repo: Path) -> list[tuple[str, tuple, tuple]]:
+    found = changed_cards(load_content(repo)).renumbered
+    return [(r.card_id, r.moved, r.removed) for r in found]
+
+
+def test_renumbered_cloze_deletions_fail_the_check(cli, repo, cloze):
+    """Swapping {{c1::...}} and {{c2::...}} hands each number's reviews to the other fact:
+    lint and `check --changed` said nothing."""
+    edit(cloze, "{{c1::λ}}", "{{c2::λ}}")
+    edit(cloze, "{{c2::also λ::a parameter}}", "{{c1::also  λ::a parameter}}")
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 1
+    said = " ".join(result.stderr.split())
+    assert (
+        "cards/numbers/poisson-cloze.yaml: cloze deletions renumbered: c1 -> c2, c2 -> c1." in said
+    )
+    assert "Keep each fact under the number it had (a dropped number stays unused)" in said
+    assert renumbering(repo) == [("poisson-cloze", ((1, 2), (2, 1)), ())]
+
+
+def test_a_cloze_number_moved_down_fails_and_an_edited_new_or_dropped_one_passes(cli, repo, cloze):
+    # a deletion's text edited, a new fact under a new number: each number keeps its fact
+    edit(cloze, "{{c1::λ}}", "{{c1::λ, the rate}}")
+    edit(cloze, "integers}}.", "integers}}, {{c4::unbounded}}.")
+    assert renumbering(repo) == []
+    assert cli("--content", repo, "check", "--changed").exit_code == 0
+    # c2 dropped and c3 moved down into its place; then only the last number dropped
+    edit(cloze, "{{c2::also λ::a parameter}}", "also λ")
+    edit(cloze, "{{c3::", "{{c2::")
+    edit(cloze, "{{c4::", "{{c3::")
+    assert renumbering(repo) == [("poisson-cloze", ((3, 2),), ())]
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 1 and "c3 -> c2" in " ".join(result.stderr.split())
+    # a number dropped, no other moved: its reviews stay in the log, taken over by no fact
+    cloze.write_text(CLOZE.replace("{{c3::non-negative integers}}", "integers"))
+    assert renumbering(repo) == [("poisson-cloze", (), (3,))]
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 0 and "cloze deletions removed: poisson-cloze#c3" in said
 
 
 def test_a_card_moved_to_another_deck_keeps_its_id_and_passes(repo):
@@ -181,3 +285,8 @@ def test_a_card_moved_to_another_deck_keeps_its_id_and_passes(repo):
     git(repo, "mv", str(old), str(repo / "cards" / "numbers" / old.name))
     git(repo, "commit", "-q", "-m", "another deck")
     assert changed_cards(load_content(repo)).renamed == ()
+    moved = repo / "cards" / "numbers" / "add-one.yaml"
+    (repo / "cards" / "basics" / "add-one.yaml").rename(moved)  # plain mv, not staged
+    edit(repo / "cards" / "numbers" / "poisson-concept.yaml", "Both are λ.", "λ, twice.")
+    found = changed_cards(load_content(repo))
+    assert found.renamed == () and "removed" not in found.note

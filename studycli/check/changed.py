@@ -6,21 +6,47 @@ request's diff): committed since, staged, unstaged or untracked. A changed
 module brings in every card that names it. A change to `studycli/assertions.py`, the API every
 checker imports, brings in every card. Without git, or with a ref git does not know, every card
 is checked and the note says why.
+
+The same pass guards the learners' review histories, keyed by card id and, for a cloze card,
+by id and deletion number: a card id that was there at the base and is gone, with a new id in
+the change, is a rename; a published cloze card whose deletions' texts moved to other numbers
+(or whose numbers were removed) is renumbered. Both are read from the card files' texts at the
+base and now, so a rename made with plain `mv`, not staged, counts as one made with `git mv`.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from studycli.content.card import Card
+from studycli.content.card import Card, Kind, shown_path
+from studycli.content.cloze import deletions
 from studycli.content.loader import Content
 from studycli.content.source import module_names
+from studycli.records import Record
 
 DEFAULT_BRANCH = "main"
+
+
+class Renamed(Record):
+    """A card id there at the base and gone now, with the new card most like it."""
+
+    old: str
+    new: str
+    path: Path  # the new card's file
+
+
+class Renumbered(Record):
+    """A cloze card there at the base whose deletions' numbers changed."""
+
+    card_id: str
+    path: Path
+    moved: tuple[tuple[int, int], ...]  # (number at the base, number now) of a deletion's text
+    removed: tuple[int, ...]  # numbers at the base whose texts are under no number now
 
 
 @dataclass(frozen=True)
@@ -31,7 +57,8 @@ class Changed:
     note: str
     base: str | None = None  # the commit compared with; None when every card is checked
     broken: tuple[Path, ...] = ()  # changed card files that did not load (lint says why)
-    renamed: tuple[tuple[str, str], ...] = ()  # (old id, new id) of card files git saw moved
+    renamed: tuple[Renamed, ...] = ()  # ids gone since the base, with a new id in the change
+    renumbered: tuple[Renumbered, ...] = ()  # cloze cards whose deletions changed numbers
 
 
 def changed_cards(content: Content, ref: str | None = None) -> Changed:
@@ -69,28 +96,172 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         card for card in everything if card.path.resolve() in paths or module_names(card) & modules
     ]
     broken = tuple(sorted({p.path for p in content.problems if p.path.resolve() in paths}))
-    renamed = _renamed_ids(repo, base, content.root.resolve() / "cards")
-    return Changed(chosen, f"{described}: {len(chosen)} card(s) to check", base, broken, renamed)
+    renamed, removed, renumbered = _histories(repo.resolve(), base, content, paths)
+    note = f"{described}: {len(chosen)} card(s) to check"
+    if removed:
+        note += f"; card(s) removed: {', '.join(removed)}"
+    if dropped := [f"{r.card_id}#c{n}" for r in renumbered if not r.moved for n in r.removed]:
+        note += f"; cloze deletions removed: {', '.join(dropped)}"
+    return Changed(chosen, note, base, broken, renamed, renumbered)
 
 
-def _renamed_ids(repo: Path, base: str, cards: Path) -> tuple[tuple[str, str], ...]:
-    """(old id, new id) of each card file git finds renamed since `base` under another name
-    (a card's file is named by its id): a published id changed, which leaves every learner's
-    history of it behind. A file moved to another deck, its name kept, is not one."""
-    listed = _git(repo, "diff", "--name-status", "-M", "-z", base, "--") or ""
-    fields = listed.split("\0")
-    found = []
-    index = 0
-    while index < len(fields) - 1:
-        status = fields[index]
-        paths = 2 if status[:1] in ("R", "C") else 1  # a rename or a copy names two
-        if status[:1] == "R":
-            old, new = ((repo / name).resolve() for name in fields[index + 1 : index + 3])
-            cards_both = all(p.suffix == ".yaml" and cards in p.parents for p in (old, new))
-            if cards_both and old.stem != new.stem:
-                found.append((old.stem, new.stem))
-        index += 1 + paths
-    return tuple(found)
+def history_problem(found: Changed, root: Path) -> str | None:
+    """What in the change leaves learners' review histories behind, and how to fix it (None
+    when nothing does): renamed ids, renumbered cloze deletions; files shown from `root`."""
+
+    def shown(path: Path) -> Path:
+        return shown_path(path.resolve(), root.resolve())
+
+    said = []
+    if found.renamed:
+        moved = ", ".join(f"{r.old} -> {r.new} ({shown(r.path)})" for r in found.renamed)
+        said.append(
+            f"card ids renamed: {moved}. An id is the key of every learner's review history: "
+            "renamed, the old one's reviews stay behind and the card starts again as new. Keep "
+            "the id (change the title instead): give the file its old name and `id:` back; a "
+            "card that is truly another gets a new file beside the old one, which is removed "
+            "on its own"
+        )
+    for card in (card for card in found.renumbered if card.moved):  # (a number only dropped:
+        # its reviews stay in the log, and no other fact takes them over: a note, see above)
+        changes = [f"c{a} -> c{b}" for a, b in card.moved]
+        changes += [f"c{n} removed" for n in card.removed]
+        said.append(
+            f"{shown(card.path)}: cloze deletions renumbered: {', '.join(changes)}. Each "
+            f"number keys its own review history ({card.card_id}#c1, ...): a fact under "
+            "another number takes over its reviews. Keep each fact under the number it had "
+            "(a dropped number stays unused); a new fact gets a new number, after the last"
+        )
+    return "\n".join(said) or None
+
+
+def _histories(
+    repo: Path, base: str, content: Content, paths: set[Path]
+) -> tuple[tuple[Renamed, ...], tuple[str, ...], tuple[Renumbered, ...]]:
+    """The ids renamed, the ids removed (gone, with no new id in the change) and the cloze
+    cards renumbered since `base`. Only changed card files can have changed: their texts at
+    `base` (one `git cat-file --batch`) and now are compared."""
+    cards = content.root.resolve() / "cards"
+    files = sorted(p for p in paths if p.suffix == ".yaml" and cards in p.parents)
+    was = {_id_of(p, text): text for p, text in _texts_at(repo, base, files).items()}
+    now = {}
+    for path in files:
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            now[_id_of(path, text)] = (path, text)
+    kept = {i for i, card in content.cards.items() if card.path.resolve() not in paths}
+    gone = sorted(was.keys() - now.keys() - kept)
+    added = {i: now[i] for i in now.keys() - was.keys() - kept}
+    renamed = tuple(_most_like(old, was[old], added) for old in gone) if added else ()
+    renumbered = []
+    for card_id in sorted(was.keys() & now.keys()):
+        card = content.cards.get(card_id)
+        before = _cloze_prompt(was[card_id])
+        if card is None or card.kind != Kind.CLOZE or before is None:
+            continue
+        moved, removed = _renumbering(before, card.prompt)
+        if moved or removed:
+            renumbered.append(Renumbered(card_id, card.path, moved, removed))
+    return renamed, () if added else tuple(gone), tuple(renumbered)
+
+
+def _most_like(old: str, text: str, added: dict[str, tuple[Path, str]]) -> Renamed:
+    """`old` paired with the new card whose text shares the most lines with its own (the
+    share of their lines in common; the first id in order on a tie)."""
+    lines = set(text.splitlines())
+
+    def likeness(card_id: str) -> float:
+        theirs = set(added[card_id][1].splitlines())
+        return len(lines & theirs) / max(len(lines | theirs), 1)
+
+    new = max(sorted(added), key=likeness)
+    return Renamed(old, new, added[new][0])
+
+
+def _renumbering(before: str, after: str) -> tuple[tuple[tuple[int, int], ...], tuple[int, ...]]:
+    """How the deletions of a cloze prompt changed numbers from `before` to `after`: (number
+    then, number now) of each deletion text now under another number and no longer under its
+    own, and the numbers gone whose texts are under none. Texts compare with their spacing
+    ignored; an edited text is a new text, and moves nothing."""
+    was, now = _facts(before), _facts(after)
+    where: dict[str, set[int]] = {}
+    for number, texts in now.items():
+        for text in texts:
+            where.setdefault(text, set()).add(number)
+    moved = sorted(
+        {
+            (number, other)
+            for number, texts in was.items()
+            for text in texts
+            if number not in where.get(text, set())
+            for other in where.get(text, set())
+        }
+    )
+    left = {a for a, _ in moved}
+    removed = tuple(n for n in sorted(was) if n not in now and n not in left)
+    return tuple(moved), removed
+
+
+def _facts(prompt: str) -> dict[int, set[str]]:
+    """Each deletion number of a cloze prompt and the texts it hides, spacing normalised."""
+    found: dict[int, set[str]] = {}
+    for deletion in deletions(prompt):
+        found.setdefault(deletion.number, set()).add(" ".join(deletion.text.split()))
+    return found
+
+
+def _cloze_prompt(text: str) -> str | None:
+    """The prompt of a card file's text when it is a cloze card's, else None."""
+    import yaml
+
+    from studycli.content.loader import yaml_loader
+
+    try:
+        data = yaml.load(text, Loader=yaml_loader())
+    except yaml.YAMLError:
+        return None
+    if isinstance(data, dict) and data.get("kind") == Kind.CLOZE.value:
+        prompt = data.get("prompt")
+        return prompt if isinstance(prompt, str) else None
+    return None
+
+
+_ID_LINE = re.compile(r"^id:[ \t]*[\"']?([^\"'\s#]+)", re.MULTILINE)
+
+
+def _id_of(path: Path, text: str) -> str:
+    """The id a card file's text declares (its name's stem when it declares none)."""
+    found = _ID_LINE.search(text)
+    return found.group(1) if found else path.stem
+
+
+def _texts_at(repo: Path, base: str, files: list[Path]) -> dict[Path, str]:
+    """The text at `base` of each of `files` (absolute, under `repo`) that was there then,
+    read with one `git cat-file --batch`."""
+    files = [p for p in files if "\n" not in str(p)]  # the batch reads one name a line
+    asked = "".join(f"{base}:{p.relative_to(repo).as_posix()}\n" for p in files)
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(repo), "cat-file", "--batch"],
+            input=asked.encode(),
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return {}
+    out, at, found = done.stdout, 0, {}
+    for path in files:
+        end = out.find(b"\n", at)
+        if end < 0:
+            break
+        header = out[at:end].split(b" ")  # "<object> <type> <size>", or "<name> missing"
+        at = end + 1
+        if len(header) == 3 and header[2].isdigit():
+            size = int(header[2])
+            if header[1] == b"blob":
+                found[path] = out[at : at + size].decode("utf-8", errors="replace")
+            at += size + 1
+    return found
 
 
 def _base(repo: Path, ref: str | None) -> tuple[str | None, str]:

@@ -230,7 +230,7 @@ def _refuse_unloaded(content, card_ids: list[str]) -> None:
 
 def _changed(content, refs: list[str]):
     """The cards `check --changed [REF]` checks; says on stderr what they were compared with."""
-    from studycli.check.changed import changed_cards
+    from studycli.check.changed import changed_cards, history_problem
     from studycli.errors import StudyError
 
     if len(refs) > 1:
@@ -245,14 +245,9 @@ def _changed(content, refs: list[str]):
 
         shown = ", ".join(str(shown_path(path, content.root)) for path in found.broken)
         raise StudyError(f"{shown}: changed, and not a card that loads: `studycli lint` says why")
-    if found.renamed:
-        moved = ", ".join(f"{old} -> {new}" for old, new in found.renamed)
-        raise StudyError(
-            f"card ids renamed: {moved}. An id is the key of every learner's review history: "
-            "renamed, the old one's reviews stay behind and the card starts again as new. Keep "
-            "the id (change the title instead); a card that is truly another gets a new file "
-            "beside the old one, which is removed on its own"
-        )
+    problem = history_problem(found, content.root)  # renamed ids, renumbered cloze deletions
+    if problem:
+        raise StudyError(problem)
     return found.cards
 
 
