@@ -9,6 +9,8 @@ import pytest
 from studycli.content import cloze
 from studycli.content.card import Kind, parse_card
 
+from .conftest import write_card
+
 TEXT = "softmax(x)_i = {{c1::exp(x_i - m)}} / {{c2::Σ_j exp(x_j - m)::a sum}}, m = {{c1::max}}"
 
 
@@ -64,12 +66,69 @@ def test_reveal_marks_the_asked_deletion():
         ("a {{ c1::x }}", "malformed deletion '{{ c1::x }}'"),
         ("a {C1::x}}", "malformed deletion '{C1::x}}'"),
         ("a {{c1::x::h::extra}}", "deletion c1 has '::' in its hint"),
+        # a stray brace passed, and showed as "rate [...]}"
+        ("rate {{c1::pλ}}} per unit", "stray '}' after deletion c1 in '{{c1::pλ}}}'"),
+        ("rate {{c1::pλ}}}} per unit", "stray '}}' after deletion c1 in '{{c1::pλ}}}}'"),
+        ("a {{c1::{x: 1}}}} b", "stray '}}' after deletion c1 in '{{c1::{x: 1}}}}'"),
+        ("rate {{{c1::pλ}} per unit", "stray '{' before deletion c1 in '{{{c1::pλ}}'"),
     ],
 )
 def test_lint_names_each_syntax_problem(text, problem):
     card, problems = _parse(_cloze(prompt=text))
     assert card is None
     assert any(problem in p for p in problems), problems
+
+
+def test_a_stray_brace_is_one_problem_with_its_fix():
+    assert cloze.problems("rate {{c1::pλ}}} per unit") == [
+        "stray '}' after deletion c1 in '{{c1::pλ}}}': a deletion closes with two braces, so "
+        "the extra shows after the blank ('[...]}'): remove it (hidden text that ends with '}' "
+        "needs a space before the closing '}}')"
+    ]
+    assert cloze.problems("rate {{{c1::pλ}} per unit") == [
+        "stray '{' before deletion c1 in '{{{c1::pλ}}': a deletion opens with two braces, so the "
+        "extra shows before the blank ('{[...]'): remove it"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the set {1, {{c1::2}}}",  # the brace closes the set's
+        "the set {{{c1::0}}, 1}",
+        "d = {{c1::{x: 1} }}",  # hidden text that ends with a brace, spaced as the fix says
+    ],
+)
+def test_a_brace_beside_a_deletion_that_pairs_with_one_of_the_text_is_no_problem(text):
+    assert cloze.problems(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "rate {{c1::pλ, the mean {{c2::λ::a rate}}.",
+        "rate {{c1::pλ::a product, the mean {{c2::λ}}.",
+    ],
+)
+def test_a_deletion_left_open_is_one_problem(text):
+    """The open c1 took in c2 and its hint, and lint added that c1 "has '::' in its hint"."""
+    assert cloze.problems(text) == [
+        "deletion c2 is inside c1: deletions cannot nest; close c1 with }} before the next one "
+        "opens"
+    ]
+
+
+def test_a_stray_brace_is_reported_at_the_prompt_of_its_file(cli, content_copy):
+    write_card(
+        content_copy,
+        "numbers",
+        "rate-cloze",
+        "id: rate-cloze\nkind: cloze\ntopic: poisson\ntitle: Rate\n"
+        "prompt: |\n  The rate is {{c1::pλ}}} per unit.\n",
+    )
+    result = cli("--content", content_copy, "lint")
+    assert result.exit_code == 1
+    assert "cards/numbers/rate-cloze.yaml:5: stray '}' after deletion c1" in result.stderr
 
 
 def test_a_cloze_card_has_no_answer_and_says_where_the_why_goes():

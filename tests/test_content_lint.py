@@ -10,7 +10,7 @@ from studycli.content.lint import lint
 from studycli.content.lint_text import joined_line
 from studycli.content.loader import load_content
 
-from .conftest import FIXTURE_CONTENT, write_card
+from .conftest import FIXTURE_CONTENT, edit, write_card
 
 
 def messages(root):
@@ -367,3 +367,124 @@ def test_lines_that_markdown_joins_into_a_paragraph_are_reported(content_copy):
     assert "put lines that must stay apart between ``` lines, or make them a list" in (
         problem.message
     )
+
+
+def wrong_answer_problems(root):
+    """(line, message) of each problem lint reports in the fixture's solution module."""
+    module = root / "solutions" / "arith.py"
+    return sorted((p.line, p.message) for p in lint(load_content(root)) if p.path == module)
+
+
+def line_of(path, text):
+    """The 1-based line of `path` that holds `text`."""
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_a_wrong_answer_listed_twice_is_reported_at_its_repeat(content_copy):
+    """`[_wrong_add_two, _wrong_add_two]`: lint passed and check said "2 wrong answer(s)
+    rejected" for one mistake."""
+    module = content_copy / "solutions" / "arith.py"
+    edit(module, "[_wrong_add_two, _wrong_identity]", "[_wrong_add_two,\n    _wrong_add_two]")
+    card = content_copy / "cards" / "basics" / "add-one.yaml"
+    found = [(p.path, p.line, p.message) for p in lint(load_content(content_copy))]
+    first = line_of(module, 'WRONG_ANSWERS = {"add_one"')
+    assert (
+        module,
+        first + 1,
+        f"WRONG_ANSWERS['add_one'] lists _wrong_add_two more than once (first on line {first}): "
+        "check would run it twice and count it twice; list each answer once (write another "
+        "one if the list needs more)",
+    ) in found
+    # one mistake is short of the two needed, and the repeat's own problems are not said twice
+    [(path, line, short)] = [f for f in found if f[0] != module]
+    assert (path, line) == (card, lines_of(card)["solution"])
+    assert short.startswith(
+        "solutions/arith.py lists 1 wrong answer(s) for 'add_one' in WRONG_ANSWERS (repeats "
+        "not counted); at least 2 different ones are needed"
+    )
+    assert len(found) == 2
+
+
+def test_a_wrong_answer_without_a_docstring_is_reported_at_its_def(content_copy):
+    """CONTRIBUTING asks each wrong answer for a docstring naming its mistake (check's report
+    names it by that line); lint passed one without."""
+    module = content_copy / "solutions" / "arith.py"
+    edit(module, '    """Adds two instead of one."""\n', "")
+    edit(module, '    """Uses n² / 2."""', '    """ """')
+    assert wrong_answer_problems(content_copy) == [
+        (
+            line_of(module, "def _wrong_add_two("),
+            "wrong answer _wrong_add_two (for 'add_one') has no docstring: write one line under "
+            "`def _wrong_add_two` that names its mistake (check's report names the wrong answer "
+            "by it)",
+        ),
+        (
+            line_of(module, "def _wrong_float("),
+            "wrong answer _wrong_float (for 'triangle') has no docstring: write one line under "
+            "`def _wrong_float` that names its mistake (check's report names the wrong answer "
+            "by it)",
+        ),
+    ]
+
+
+def test_the_reference_listed_as_a_wrong_answer_is_said_to_be_the_reference(content_copy):
+    """Lint said to put @fails_with on the reference, which would make check demand that the
+    checker reject the correct answer."""
+    module = content_copy / "solutions" / "arith.py"
+    edit(module, "[_wrong_off_by_one, _wrong_float]", "[_wrong_off_by_one, _wrong_float, triangle]")
+    assert wrong_answer_problems(content_copy) == [
+        (
+            line_of(module, 'WRONG_ANSWERS["triangle"]'),
+            "WRONG_ANSWERS['triangle'] lists triangle, the reference itself: check would demand "
+            "that the checker reject the correct answer; list only wrong answers, each a `def` "
+            "of its own that makes one mistake",
+        )
+    ]
+
+
+def test_a_misspelled_solution_function_is_fixed_in_the_card(content_copy):
+    """`solution: arith:add_onee`: lint said to rename the module's correct WRONG_ANSWERS and
+    CORRECT_VARIANTS keys to the card's typo. The card is what to fix, and its problem says so;
+    the keys, which name a function the module defines, are not reported."""
+    card = content_copy / "cards" / "basics" / "add-one.yaml"
+    edit(card, "solution: arith:add_one", "solution: arith:add_onee")
+    found = [(p.path, p.line, p.message) for p in lint(load_content(content_copy))]
+    assert found == [
+        (
+            card,
+            lines_of(card)["solution"],
+            "solution arith:add_onee: solutions/arith.py defines no top-level function "
+            "'add_onee': did you mean arith:add_one? set the card's `solution:` to it",
+        )
+    ]
+    # the other way round, the card and the tables agree and the `def` is misspelled
+    edit(card, "solution: arith:add_onee", "solution: arith:add_one")
+    edit(content_copy / "solutions" / "arith.py", "def add_one(", "def add_onee(")
+    [(_, _, message)] = [(p.path, p.line, p.message) for p in lint(load_content(content_copy))]
+    assert message == (
+        "solution arith:add_one: solutions/arith.py defines no top-level function 'add_one', "
+        "which its WRONG_ANSWERS and CORRECT_VARIANTS name too: define `def add_one(...)` "
+        "there (is `def add_onee` a misspelling of it?)"
+    )
+
+
+def test_a_deletion_in_the_title_is_reported_at_the_title(cli, content_copy):
+    """Only the prompt's deletions are hidden: a title's was printed as written in the card's
+    header, the answer in plain sight."""
+    path = write_card(
+        content_copy,
+        "numbers",
+        "rate-cloze",
+        "id: rate-cloze\nkind: cloze\ntopic: poisson\ntitle: The rate {{c1::pλ}}\n"
+        "prompt: |\n  The rate is {{c1::pλ}} per unit.\n",
+    )
+    [problem] = lint(load_content(content_copy))
+    assert (problem.path, problem.line, problem.card_id) == (path, 4, "rate-cloze")
+    assert problem.message == (
+        "title has a cloze deletion ('{{c1::pλ}}'), which the card's header shows as written, "
+        "the hidden text in plain sight: only the prompt's deletions are hidden, so keep them "
+        "there and write the title without one"
+    )
+    result = cli("--content", content_copy, "lint")
+    assert result.exit_code == 1
+    assert "cards/numbers/rate-cloze.yaml:4: title has a cloze deletion" in result.stderr

@@ -122,6 +122,7 @@ def test_the_deck_defaults_to_the_topics_deck(cli, content_copy):
     none = cli("--content", content_copy, "new", "concept", "x-two", "--topic", "xgboost")
     assert none.exit_code == 1
     assert "no card has topic 'xgboost' yet" in none.stderr and "basics, numbers" in none.stderr
+    (content_copy / "cards" / "trees").mkdir()  # a new deck: its folder first
     given = cli(
         "--content",
         content_copy,
@@ -148,6 +149,31 @@ def test_the_deck_defaults_to_the_topics_deck(cli, content_copy):
     )
     both = cli("--content", content_copy, "new", "concept", "x-four", "--topic", "bias")
     assert both.exit_code == 1 and "several decks (basics, numbers): pass --deck" in both.stderr
+
+
+def test_a_deck_that_is_no_folder_yet_is_refused_until_its_folder_is_made(
+    cli, content_copy, monkeypatch
+):
+    """`--deck basic` (a typo of basics) made cards/basic/ and wrote the card there, a deck of
+    one that lint could not tell from a new deck on purpose."""
+    monkeypatch.chdir(content_copy)
+    args = ("new", "coding", "x-one", "--topic", "poisson", "--deck")
+    typo = cli("--content", content_copy, *args, "basic")
+    assert typo.exit_code == 1
+    assert " ".join(typo.stderr.split()) == (
+        "error: no deck 'basic': there is no folder cards/basic/; did you mean --deck basics? "
+        "(the decks: basics, numbers). To start a new deck, make its folder first "
+        "(mkdir -p cards/basic) and run this again"
+    )
+    assert not (content_copy / "cards" / "basic").exists()
+    assert not (content_copy / "solutions" / "x_one.py").exists()
+    unlike = cli("--content", content_copy, *args, "trees")
+    assert unlike.exit_code == 1 and "no deck 'trees'" in unlike.stderr
+    assert "did you mean" not in unlike.stderr
+    (content_copy / "cards" / "trees").mkdir()
+    made = cli("--content", content_copy, *args, "trees")
+    assert made.exit_code == 0, made.output
+    assert "wrote cards/trees/x-one.yaml" in made.stdout
 
 
 def test_an_existing_schema_file_is_kept(cli, content_copy):

@@ -30,15 +30,18 @@ def new(
     deck: Annotated[
         str | None,
         typer.Option(
-            help="Its deck folder (default: the deck of the topic's cards).",
+            help="Its deck, a folder under cards/ (default: the deck of the topic's cards). "
+            "For a new deck, make its folder first: mkdir cards/DECK.",
             autocompletion=complete_deck,
         ),
     ] = None,
 ) -> None:
     """Write a new card to fill in, and for a coding card its solution module.
 
-    The card goes to cards/<deck>/<id>.yaml; a coding card's module, solutions/<module>.py,
-    holds a reference, a checker and two wrong answers, all stubs. The card passes `studycli lint` at once, and editors that speak the YAML language server
+    The card goes to cards/<deck>/<id>.yaml, in a deck folder that exists (make a new deck's
+    folder first, so that a mistyped --deck is not taken for one); a coding card's module,
+    solutions/<module>.py, holds a reference, a checker and two wrong answers, all stubs. The
+    card passes `studycli lint` at once, and editors that speak the YAML language server
     validate it as you type. What is left to write begins with TODO or raises
     NotImplementedError, and `studycli check` reports the card as not done yet until it is
     written. Never overwrites a file.

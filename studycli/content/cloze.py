@@ -54,18 +54,22 @@ def problems(text: str) -> list[str]:
             issues.append(f"deletion {name} must be numbered from c1")
         if not deletion.text.strip():
             issues.append(f"deletion {name} hides nothing: put text after '{name}::'")
-        if "{{" in deletion.text:
+        # a deletion left open takes in the next one, hint and all: `{{c1::a, {{c2::b::h}}`
+        # reads as c1 with text 'a, {{c2' and hint 'b::h', whose '::' is not the mistake
+        inside = deletion.text + ("" if deletion.hint is None else f"::{deletion.hint}")
+        if "{{" in inside:
             nested = True
-            inner = re.search(r"\{\{\s*c(\d+)", deletion.text)
+            inner = re.search(r"\{\{\s*c(\d+)", inside)
             other = f"deletion c{inner.group(1)}" if inner else "a deletion"
             issues.append(
                 f"{other} is inside {name}: deletions cannot nest; close {name} with }}}} "
                 "before the next one opens"
             )
-        if deletion.hint is not None and "::" in deletion.hint:
+        elif deletion.hint is not None and "::" in deletion.hint:
             issues.append(
                 f"deletion {name} has '::' in its hint: one hint at most, {{{{{name}::text::hint}}}}"
             )
+    issues += _stray_braces(text)
     if odd is not None and not nested:
         issues.append(
             f"malformed deletion {odd!r}: each is {{{{cN::text}}}} with N a number, opened with "
@@ -87,16 +91,86 @@ _SUSPECT = r"\{\{|\}\}|\{\s*[cC]\s*\d+\s*:"
 
 def _malformed(text: str) -> str | None:
     """The first stretch of `text` outside its well-formed deletions that looks like a
-    deletion gone wrong (up to 30 characters of it, as written), or None."""
+    deletion gone wrong (up to 30 characters of it, as written), or None. Braces right next to
+    a deletion are left to `_stray_braces`, which tells a stray one from one that closes a
+    brace of the text (`{1, {{c1::2}}}`, a set with a hidden element)."""
     spans = [m.span() for m in re.finditer(DELETION, text)]
+    beside = {i for span in spans for run in _brace_runs(text, *span) for i in run}
     for found in re.finditer(_SUSPECT, text):
         start = found.start()
-        if any(a <= start < b for a, b in spans):
+        if start in beside or any(a <= start < b for a, b in spans):
             continue
         if text[start] == "}":  # a closing pair: show what leads up to it
             start = max(start - 20, max((b for _, b in spans if b <= start), default=0))
         return " ".join(text[start : start + 30].split())
     return None
+
+
+def _stray_braces(text: str) -> list[str]:
+    """A `{` just before a deletion or a `}` just after one that pairs with no brace of the
+    text around the deletions: `{{c1::pλ}}}` hides 'pλ' and shows '[...]}'."""
+    found = list(re.finditer(DELETION, text))
+    unpaired = _unpaired_braces(text, [match.span() for match in found])
+    issues = []
+    for match in found:
+        start, end = match.span()
+        before, after = ([i for i in run if i in unpaired] for run in _brace_runs(text, start, end))
+        name = f"c{match.group(1)}"
+        if before:
+            braces = "{" * len(before)
+            issues.append(
+                f"stray {braces!r} before deletion {name} in "
+                f"{_excerpt(text[min(before) : end])!r}: a deletion opens with two braces, so "
+                f"the extra shows before the blank ('{braces}[...]'): remove "
+                + ("it" if len(before) == 1 else "them")
+            )
+        if after:
+            braces = "}" * len(after)
+            issues.append(
+                f"stray {braces!r} after deletion {name} in "
+                f"{_excerpt(text[start : max(after) + 1])!r}: a deletion closes with two braces, "
+                f"so the extra shows after the blank ('[...]{braces}'): remove "
+                + ("it" if len(after) == 1 else "them")
+                + " (hidden text that ends with '}' needs a space before the closing '}}')"
+            )
+    return issues
+
+
+def _brace_runs(text: str, start: int, end: int) -> tuple[list[int], list[int]]:
+    """The positions of the `{` run just before `text[start:end]` and of the `}` run just
+    after it."""
+    before = start
+    while before > 0 and text[before - 1] == "{":
+        before -= 1
+    after = end
+    while after < len(text) and text[after] == "}":
+        after += 1
+    return list(range(before, start)), list(range(end, after))
+
+
+def _unpaired_braces(text: str, spans: list[tuple[int, int]]) -> set[int]:
+    """The positions of the braces outside `spans` that pair with no other brace there."""
+    opened: list[int] = []
+    unpaired = set()
+    inside = {i for a, b in spans for i in range(a, b)}
+    for i, char in enumerate(text):
+        if i in inside:
+            continue
+        if char == "{":
+            opened.append(i)
+        elif char == "}":
+            if opened:
+                opened.pop()
+            else:
+                unpaired.add(i)
+    return unpaired | set(opened)
+
+
+def _excerpt(text: str, width: int = 40) -> str:
+    """`text` on one line, its middle cut where it is longer than `width`."""
+    line = " ".join(text.split())
+    half = (width - 3) // 2
+    return line if len(line) <= width else f"{line[:half]}...{line[-half:]}"
 
 
 def blank(text: str, number: int | None, mask: Callable[[Deletion], str] | None = None) -> str:

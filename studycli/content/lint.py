@@ -8,7 +8,8 @@ import re
 import sys
 from pathlib import Path
 
-from .card import Card, CardProblem
+from . import cloze
+from .card import Card, CardProblem, Ref
 from .key_lines import KeyLines
 from .lint_text import lint_text
 from .loader import Content
@@ -53,6 +54,7 @@ def lint(content: Content) -> list[CardProblem]:
                     where.problem(card, "requires", f"requires {required!r}, which no card has")
                 )
         problems += lint_text(card, where)
+        problems += _lint_title(card, where)
         if card.runnable:
             problems += _lint_solution(card, content.solutions_dir, where)
     problems += _lint_cycles(content, where)
@@ -60,6 +62,23 @@ def lint(content: Content) -> list[CardProblem]:
     problems += _lint_tables(content, unloaded)
     problems += _lint_imports(content)
     return sorted(problems, key=lambda p: (str(p.path), p.line or 0))
+
+
+def _lint_title(card: Card, where: KeyLines) -> list[CardProblem]:
+    """A cloze deletion in a title: only the prompt's deletions are hidden, and the title is
+    the card's header, shown above the question as written, hidden text and all."""
+    found = re.search(cloze.DELETION, card.title)
+    if found is None:
+        return []
+    return [
+        where.problem(
+            card,
+            "title",
+            f"title has a cloze deletion ({found.group(0)!r}), which the card's header shows as "
+            "written, the hidden text in plain sight: only the prompt's deletions are hidden, "
+            "so keep them there and write the title without one",
+        )
+    ]
 
 
 def _lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[CardProblem]:
@@ -83,7 +102,7 @@ def _lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[Car
                 card,
                 "solution",
                 f"solution {ref}: solutions/{ref.module}.py defines no "
-                f"top-level function {ref.function!r}",
+                f"top-level function {ref.function!r}" + _missing_reference_fix(ref, info),
             )
         ]
     problems = []
@@ -106,30 +125,68 @@ def _lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[Car
                 f"in solutions/{ref.module}.py, or name one with 'check:'",
             )
         )
-    wrong = info.listed("WRONG_ANSWERS").get(ref.function, 0)
+    listed = info.table_entries("WRONG_ANSWERS", ref.function)
+    wrong = len({ast.unparse(entry) for entry in listed})  # a repeat proves nothing more
     if wrong < MIN_WRONG_ANSWERS:
         problems.append(
             where.problem(
                 card,
                 "solution",
                 f"solutions/{ref.module}.py lists {wrong} wrong answer(s) for "
-                f"{ref.function!r} in WRONG_ANSWERS; at least "
-                f"{MIN_WRONG_ANSWERS} are needed (a dict literal of lists, so lint can "
-                "read it without running the module)",
+                f"{ref.function!r} in WRONG_ANSWERS"
+                + (" (repeats not counted)" if len(listed) > wrong else "")
+                + f"; at least {MIN_WRONG_ANSWERS} different ones are needed (a dict literal "
+                "of lists, so lint can read it without running the module)",
             )
         )
-    problems += _lint_declared_failures(card, info)
+    problems += _lint_wrong_answers(card, info)
+    problems += _lint_repeats(card, info, "CORRECT_VARIANTS")
     problems += _lint_starter(card, info, parameters(reference), where)
     return problems
 
 
-def _lint_declared_failures(card: Card, info: ModuleInfo) -> list[CardProblem]:
-    """Every wrong answer is a top-level function that declares, with @fails_with, the failure
-    the checker must give it (check then proves it is rejected for that mistake)."""
+def _missing_reference_fix(ref: Ref, info: ModuleInfo) -> str:
+    """What to do about a card's `solution:` function that its module does not define. A
+    table keyed by the card's name says the card is right and the `def` is missing (or
+    misspelled); otherwise a function the module defines under a close name is most likely
+    what the card meant, and the card is what to fix (lint used to say to rename the table's
+    key, which was right, to the card's typo)."""
+    defined = [
+        node.name
+        for node in info.tree.body
+        if isinstance(node, ast.FunctionDef)
+        and not node.name.startswith(("_", "check"))  # wrong answers, variants, checkers
+    ]
+    close = difflib.get_close_matches(ref.function, defined, n=1)
+    keyed = [
+        table
+        for table in ("WRONG_ANSWERS", "CORRECT_VARIANTS")
+        if ref.function in info.tables(table)
+    ]
+    if keyed:
+        verb = "name" if len(keyed) > 1 else "names"
+        return (
+            f", which its {' and '.join(keyed)} {verb} too: define `def {ref.function}(...)` "
+            "there" + (f" (is `def {close[0]}` a misspelling of it?)" if close else "")
+        )
+    if close:
+        return f": did you mean {ref.module}:{close[0]}? set the card's `solution:` to it"
+    return ""
+
+
+def _lint_wrong_answers(card: Card, info: ModuleInfo) -> list[CardProblem]:
+    """Every wrong answer is a top-level function of its own, listed once, with a docstring
+    that names its mistake (check's report names it by that line), and declares with
+    @fails_with the failure the checker must give it (check then proves it is rejected for
+    that mistake)."""
     assert card.solution is not None
     function = card.solution.function
-    problems = []
+    problems = _lint_repeats(card, info, "WRONG_ANSWERS")
+    seen = set()  # (a repeat's own problems are its first listing's)
     for entry in info.table_entries("WRONG_ANSWERS", function):
+        if ast.unparse(entry) in seen:
+            continue
+        seen.add(ast.unparse(entry))
         node = info.function(entry.id) if isinstance(entry, ast.Name) else None
         if node is None:
             problems.append(
@@ -142,25 +199,79 @@ def _lint_declared_failures(card: Card, info: ModuleInfo) -> list[CardProblem]:
                     card.id,
                 )
             )
-            continue
-        declared = declared_failure(node)
-        if declared is None or not declared.strip():
+        elif node.name == function:
             problems.append(
                 CardProblem(
                     info.path,
-                    f"wrong answer {node.name} (for {function!r}) "
-                    + (
-                        "declares an empty failure"
-                        if declared is not None
-                        else "declares no failure"
-                    )
-                    + f': put @fails_with("<a part of the checker\'s message for this mistake>") '
-                    f"on the line above `def {node.name}`, a string literal "
-                    "(from studycli.assertions import fails_with)",
-                    node.lineno,
+                    f"WRONG_ANSWERS[{function!r}] lists {function}, the reference itself: "
+                    "check would demand that the checker reject the correct answer; list only "
+                    "wrong answers, each a `def` of its own that makes one mistake",
+                    entry.lineno,
                     card.id,
                 )
             )
+        else:
+            problems += _lint_wrong_answer(card, info, node)
+    return problems
+
+
+def _lint_wrong_answer(card: Card, info: ModuleInfo, node: ast.FunctionDef) -> list[CardProblem]:
+    """One wrong answer's docstring and declared failure, each reported at its `def` line."""
+    assert card.solution is not None
+    what = f"wrong answer {node.name} (for {card.solution.function!r})"
+    problems = []
+    if not (ast.get_docstring(node) or "").strip():
+        problems.append(
+            CardProblem(
+                info.path,
+                f"{what} has no docstring: write one line under `def {node.name}` that names "
+                "its mistake (check's report names the wrong answer by it)",
+                node.lineno,
+                card.id,
+            )
+        )
+    declared = declared_failure(node)
+    if declared is None or not declared.strip():
+        problems.append(
+            CardProblem(
+                info.path,
+                f"{what} "
+                + ("declares an empty failure" if declared is not None else "declares no failure")
+                + f': put @fails_with("<a part of the checker\'s message for this mistake>") '
+                f"on the line above `def {node.name}`, a string literal "
+                "(from studycli.assertions import fails_with)",
+                node.lineno,
+                card.id,
+            )
+        )
+    return problems
+
+
+def _lint_repeats(card: Card, info: ModuleInfo, table: str) -> list[CardProblem]:
+    """An entry listed twice in the card's list of `table`: check runs it twice and counts it
+    twice ("2 wrong answer(s) rejected" for one mistake), so the list looks longer than what
+    it proves."""
+    assert card.solution is not None
+    function = card.solution.function
+    first: dict[str, int] = {}
+    problems = []
+    for entry in info.table_entries(table, function):
+        text = ast.unparse(entry)
+        if text not in first:
+            first[text] = entry.lineno
+            continue
+        problems.append(
+            CardProblem(
+                info.path,
+                f"{table}[{function!r}] lists {text} more than once"
+                + (f" (first on line {first[text]})" if first[text] != entry.lineno else "")
+                + ": "
+                "check would run it twice and count it twice; list each answer once "
+                "(write another one if the list needs more)",
+                entry.lineno,
+                card.id,
+            )
+        )
     return problems
 
 
@@ -315,11 +426,17 @@ def _lint_tables(content: Content, unloaded: list[Path]) -> list[CardProblem]:
             info = read_module(content.solutions_dir, module)
         except SyntaxError:
             continue  # (said by `_lint_solution`)
+        # a card whose solution names a function the module lacks has its own problem, with
+        # the fix: a key that is a function of the module, close to that name, is not the typo
+        defined = sorted(name for name in functions if info.function(name) is not None)
+        missing = sorted(set(functions) - set(defined))
         for table in ("WRONG_ANSWERS", "CORRECT_VARIANTS"):
             for name, line in info.table_lines(table).items():
                 if name in anywhere or any(re.search(rf"\b{re.escape(name)}\b", t) for t in texts):
                     continue
-                close = difflib.get_close_matches(name, sorted(functions), n=1)
+                if info.function(name) and difflib.get_close_matches(name, missing, n=1):
+                    continue
+                close = difflib.get_close_matches(name, defined, n=1)
                 fix = f"did you mean {close[0]!r}?" if close else "name a card's solution function"
                 problems.append(
                     CardProblem(

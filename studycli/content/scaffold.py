@@ -16,6 +16,7 @@ from pathlib import Path
 
 from studycli.errors import ContentError
 
+from . import catalog
 from .card import Card
 from .fields import ID_PATTERN, Kind
 from .loader import Content
@@ -48,8 +49,9 @@ def plan_card(content: Content, kind: Kind, card_id: str, topic: str, deck: str 
     The deck defaults to the one the topic's cards are in.
 
     Raises:
-        ContentError: a bad id or topic, an id or solution module that exists already, or no
-            deck to default to (the message says which to pass).
+        ContentError: a bad id or topic, an id or solution module that exists already, a deck
+            that is no folder under cards/, or no deck to default to (the message says which
+            to pass).
     """
     if not ID_PATTERN.match(card_id):
         raise ContentError(
@@ -68,6 +70,7 @@ def plan_card(content: Content, kind: Kind, card_id: str, topic: str, deck: str 
     request = NewCard(kind, card_id, topic, deck or _default_deck(content, topic))
     if not ID_PATTERN.match(request.deck):
         raise ContentError(f"deck {request.deck!r} must be kebab-case, like the deck folders")
+    _require_deck(content, request.deck)
     if kind is Kind.CODING:
         if keyword.iskeyword(request.module):
             raise ContentError(
@@ -88,6 +91,31 @@ def plan_card(content: Content, kind: Kind, card_id: str, topic: str, deck: str 
     return request
 
 
+def _require_deck(content: Content, deck: str) -> None:
+    """Refuse a deck that is no folder under cards/ yet: `--deck` mistyped made a deck of its
+    own, which lint could not tell from a new one. A new deck is asked for by making its
+    folder first.
+
+    Raises:
+        ContentError: naming the decks there are, the closest one, and the folder to make.
+    """
+    decks = catalog.decks(content.root)
+    if deck in decks:
+        return
+    close = difflib.get_close_matches(deck, decks, n=1)
+    folder = content.root / "cards" / deck
+    try:
+        shown = folder.relative_to(Path.cwd())
+    except ValueError:
+        shown = folder
+    raise ContentError(
+        f"no deck {deck!r}: there is no folder cards/{deck}/"
+        + (f"; did you mean --deck {close[0]}?" if close else "")
+        + (f" (the decks: {', '.join(decks)})" if decks else "")
+        + f". To start a new deck, make its folder first (mkdir -p {shown}) and run this again"
+    )
+
+
 def _default_deck(content: Content, topic: str) -> str:
     decks = sorted({card.deck for card in content.cards.values() if card.topic == topic})
     if len(decks) == 1:
@@ -100,6 +128,7 @@ def _default_deck(content: Content, topic: str) -> str:
     raise ContentError(
         f"no card has topic {topic!r} yet, so there is no deck to default to: pass --deck"
         + (f" (the decks: {', '.join(every)})" if every else "")
+        + "; for a new deck, make its folder under cards/ first"
     )
 
 
