@@ -99,15 +99,7 @@ def _show_damaged(report) -> None:
             "history and rebuild the database from it with",
             soft_wrap=True,
         )
-        for command in report.salvage:
-            console.print(f"  {escape(command)}", soft_wrap=True, highlight=False)
-        if report.salvaged_to is not None:
-            console.print(
-                f"(its folder cannot be written, so the history goes into a new database, "
-                f"{escape(str(report.salvaged_to))}: use it with --db or STUDYCLI_DB, or copy it "
-                "to where the damaged one was once that can be written)",
-                soft_wrap=True,
-            )
+        _show_commands(report)
         console.print(
             "the import replays the log into every card's state; suspensions, cram ratings "
             "and checks' outcomes (their ratings are kept) are not carried over. Keep the "
@@ -170,14 +162,7 @@ def _show_saved(report) -> None:
             "kept has them): rebuild the database from the saved reviews with",
             soft_wrap=True,
         )
-    for command in report.salvage:
-        console.print(f"  {escape(command)}", soft_wrap=True, highlight=False)
-    if report.salvaged_to is not None:
-        console.print(
-            f"(its folder cannot be written, so the new database is "
-            f"{escape(str(report.salvaged_to))}: use it with --db or STUDYCLI_DB)",
-            soft_wrap=True,
-        )
+    _show_commands(report)
     if not saved.undos_whole:
         console.print(
             "some of its undos do not read either: a rating you undid may be among the saved "
@@ -191,3 +176,18 @@ def _show_saved(report) -> None:
         "until the new database looks right (`studycli history`)",
         soft_wrap=True,
     )
+
+
+def _show_commands(report) -> None:
+    """The commands that save a damaged file's history, and where the new database is when it
+    cannot take the damaged one's place."""
+    console = stdout()
+    for command in report.salvage:
+        console.print(f"  {escape(command)}", soft_wrap=True, highlight=False)
+    if report.salvaged_to is not None:
+        console.print(
+            f"(its folder cannot be written, so the history goes into a new database, "
+            f"{escape(str(report.salvaged_to))}: use it with --db or STUDYCLI_DB, or copy it "
+            "to where the damaged one was once that can be written)",
+            soft_wrap=True,
+        )
