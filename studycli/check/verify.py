@@ -238,8 +238,7 @@ def verdict(
                     "or smaller",
                 )
             )
-        elif job.candidate.kind == "reference" and outcome.output.strip():
-            lines = outcome.output.strip().splitlines()
+        elif job.candidate.kind == "reference" and (lines := _printed(outcome.output)):
             problems.append(
                 (
                     "fail",
@@ -292,6 +291,23 @@ def _slow(results: list[tuple[Job, Outcome]]) -> str:
         f"; slow: {name}'s check took {seconds:.1f} s, which a learner waits for every attempt "
         f"(keep it under {SLOW_CHECK:.0f} s: fewer or smaller cases)"
     )
+
+
+def _printed(output: str) -> list[str]:
+    """The lines a check's `output` holds but Python's warnings (a library's, which depend on
+    its version and the device: torch's autograd warns on CUDA only, on some versions)."""
+    lines: list[str] = []
+    in_warning = False
+    for line in output.strip().splitlines():
+        if _WARNING.match(line):
+            in_warning = True  # and its source line after it, indented
+        elif not (in_warning and line.startswith(" ")):
+            in_warning = False
+            lines.append(line)
+    return lines
+
+
+_WARNING = re.compile(r"^\S.*:\d+: \w*Warning: ")  # how `warnings` shows one: path:line: Kind: ...
 
 
 def _where(outcome: Outcome, solutions_dir: str) -> str:
