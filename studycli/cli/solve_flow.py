@@ -132,6 +132,12 @@ def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None
             f"no editor: set $EDITOR (e.g. export EDITOR=nano), or edit {path} "
             "yourself and run the check with --no-edit"
         )
+    # the key reader's modules imported before the prompt shows: a Ctrl-C that came while
+    # `getkey` imported them could land in the import system's lock callback, where Python
+    # ignores it ("Exception ignored ... KeyboardInterrupt"), and the prompt waited on
+    import termios  # noqa: F401
+    import tty  # noqa: F401
+
     try:
         console.print(
             f"No $EDITOR is set: edit [bold]{escape(str(path))}[/] in your editor, save, "
