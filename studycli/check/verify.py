@@ -313,12 +313,13 @@ _WARNING = re.compile(r"^\S.*:\d+: \w*Warning: ")  # how `warnings` shows one: p
 def _where(outcome: Outcome, solutions_dir: str) -> str:
     """ " (at solutions/m.py:12, in f)": the last line of the solution modules that the error
     of a correct answer's check went through (a checker's own bug, said where it is)."""
-    folder = str(Path(solutions_dir).resolve())
+    folder = Path(solutions_dir).resolve()
     found = ""
     for match in _FRAME.finditer(outcome.traceback):
-        path = match["path"]
-        if str(Path(path).resolve()).startswith(folder):
-            found = f" (at solutions/{Path(path).name}:{match['line']}, in {match['function']})"
+        path = Path(match["path"]).resolve()
+        if path.is_relative_to(folder):
+            shown = path.relative_to(folder.parent).as_posix()
+            found = f" (at {shown}:{match['line']}, in {match['function']})"
     return found
 
 

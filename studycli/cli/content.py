@@ -213,19 +213,23 @@ def _learner_timeout() -> float:
 def _refuse_unloaded(content, card_ids: list[str]) -> None:
     """Stop `check` of every card (or of an id no card has) where a card file does not load: it
     was left out without a word, and the run said "81 of 81 cards pass"."""
-    from studycli.content.card import shown_path
     from studycli.errors import StudyError
 
     loaded = {card.path for card in content.cards.values()}
     unloaded = sorted({p.path for p in content.problems if p.path not in loaded})
     missing = [card_id for card_id in card_ids or [] if card_id not in content.cards]
     if unloaded and (missing or not card_ids):
-        shown = ", ".join(str(shown_path(path, content.root)) for path in unloaded)
         asked = f"no card with id {', '.join(missing)}, and " if missing else ""
-        raise StudyError(
-            f"{asked}{shown}: not a card that loads, so `check` would leave it out: "
-            "`studycli lint` says why"
-        )
+        left_out = ", so `check` would leave it out"
+        raise StudyError(asked + _not_loading(unloaded, content.root, after=left_out))
+
+
+def _not_loading(paths, root, *, before: str = "", after: str = "") -> str:
+    """ "cards/x.yaml: {before}not a card that loads{after}: `studycli lint` says why"."""
+    from studycli.content.card import shown_path
+
+    shown = ", ".join(str(shown_path(path, root)) for path in paths)
+    return f"{shown}: {before}not a card that loads{after}: `studycli lint` says why"
 
 
 def _changed(content, refs: list[str]):
@@ -241,10 +245,7 @@ def _changed(content, refs: list[str]):
     found = changed_cards(content, refs[0] if refs else None)
     Console(stderr=True, highlight=False).print(f"--changed: {escape(found.note)}", soft_wrap=True)
     if found.broken:
-        from studycli.content.card import shown_path
-
-        shown = ", ".join(str(shown_path(path, content.root)) for path in found.broken)
-        raise StudyError(f"{shown}: changed, and not a card that loads: `studycli lint` says why")
+        raise StudyError(_not_loading(found.broken, content.root, before="changed, and "))
     problem = history_problem(found, content.root)  # renamed ids, renumbered cloze deletions
     if problem:
         raise StudyError(problem)

@@ -184,9 +184,9 @@ def _lint_wrong_answers(card: Card, info: ModuleInfo) -> list[CardProblem]:
     problems = _lint_repeats(card, info, "WRONG_ANSWERS")
     seen = set()  # (a repeat's own problems are its first listing's)
     for entry in info.table_entries("WRONG_ANSWERS", function):
-        if ast.unparse(entry) in seen:
+        if (text := ast.unparse(entry)) in seen:
             continue
-        seen.add(ast.unparse(entry))
+        seen.add(text)
         node = info.function(entry.id) if isinstance(entry, ast.Name) else None
         if node is None:
             problems.append(

@@ -553,18 +553,17 @@ class ReadableLog(Record):
     """What still reads of a damaged file's review log, read around its damaged pages
     (`readable_log`). `scheduled`: the schedule's reviews that read (cram and undone ones left
     out) as (card_id, rating, reviewed_at, duration_ms), in time order; `lost`: the ranges of
-    review ids (first, last) that do not read, or read as no review; `last`: the log's last id;
-    `undos_whole`: whether every undo reads (else some undone ratings may be among
-    `scheduled`)."""
+    review ids (first, last) that do not read, or read as no review; `undos_whole`: whether
+    every undo reads (else some undone ratings may be among `scheduled`)."""
 
     scheduled: list[tuple[str, int, str, int | None]]
     lost: list[tuple[int, int]]
-    last: int
     undos_whole: bool
 
-    @property
-    def lost_count(self) -> int:
-        return sum(last - first + 1 for first, last in self.lost)
+
+def ids_in(ranges: Iterable[tuple[int, int]]) -> int:
+    """How many ids the ranges (first, last) span."""
+    return sum(last - first + 1 for first, last in ranges)
 
 
 def readable_log(conn: sqlite3.Connection) -> ReadableLog:
@@ -601,7 +600,7 @@ def readable_log(conn: sqlite3.Connection) -> ReadableLog:
     scheduled = sorted(
         (row for id_, row in kept.items() if id_ not in left_out), key=lambda row: row[2]
     )  # (a stable sort of rows in id order: ties stay in the order they were logged)
-    return ReadableLog(scheduled, lost, last, undos_whole)
+    return ReadableLog(scheduled, lost, undos_whole)
 
 
 _PROBE_IDS = 4096  # ids read a query at a time while reading around damaged pages
@@ -691,8 +690,8 @@ def reviews_held(path: Path, ranges: Iterable[tuple[int, int]]) -> int | None:
     """How many reviews with ids in `ranges` (first, last) the database at `path` (a backup)
     holds; None where it does not open read-only or fails SQLite's quick check."""
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=1.0)
-    except sqlite3.Error:
+        conn = _open_for_reading(path, timeout=1.0)
+    except (sqlite3.Error, StoreError):
         return None
     try:
         if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":

@@ -42,10 +42,13 @@ class SavedLog:
     reviews: int
     written: bool
     lost: list[tuple[int, int]]
-    lost_count: int
     undos_whole: bool
     backup: Path | None = None
     backup_holds: int = 0
+
+    @property
+    def lost_count(self) -> int:
+        return database.ids_in(self.lost)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -168,7 +171,6 @@ def save_readable(store: Store, path: Path, *, write: bool = True) -> SavedLog |
         reviews=len(readable.scheduled),
         written=write,
         lost=readable.lost,
-        lost_count=readable.lost_count,
         undos_whole=readable.undos_whole,
         backup=backup,
         backup_holds=holds,
