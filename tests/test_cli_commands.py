@@ -48,6 +48,7 @@ print(result.exit_code, *(name in sys.modules for name in heavy))
         (["lint"], 0),
         (["list"], 0),
         (["list", "--json"], 0),
+        (["topics"], 0),
         (["show", "add-one", "--answer"], 0),
         (["review"], 1),  # it loads the session's modules, then wants a terminal
         (["schema"], 0),
@@ -99,6 +100,30 @@ def test_a_cards_header_never_splits_where_it_is(cli, monkeypatch, columns, one_
         assert first.rstrip() == f"{title}   {where}" and second.startswith("╭")
     else:
         assert (first.rstrip(), second.rstrip()) == (title, f" {where}")
+
+
+def test_topics_lists_every_topic_in_order_with_its_cards(cli, monkeypatch):
+    """The topic list's order and every topic in it, those without cards too; counts per kind
+    from the content."""
+    from studycli.content.topics import topics
+
+    rows = json.loads(cli("--content", FIXTURE_CONTENT, "topics", "--json").stdout)
+    assert [row["topic"] for row in rows] == list(topics())
+    counted = {row["topic"]: row for row in rows if row["cards"]}
+    assert set(counted) == {"bias", "poisson", "random-walk"}, counted
+    bias = counted["bias"]
+    assert [bias[key] for key in ("cards", "concept", "cloze", "derivation", "coding")] == [
+        2,
+        1,
+        0,
+        0,
+        1,
+    ]
+    monkeypatch.setenv("COLUMNS", "120")
+    table = cli("--content", FIXTURE_CONTENT, "topics").stdout
+    bias = next(line for line in table.splitlines() if line.startswith("│ bias "))
+    assert bias.split("│")[2:4] == ["     2 ", "      1 "], bias
+    assert f"{len(rows)} topics · 4 cards" in table
 
 
 def test_show_derivation_lists_its_steps_with_the_answer(cli):

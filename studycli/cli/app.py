@@ -240,6 +240,7 @@ COMMANDS = {
     "import-reviews": "reviews",
     "export-reviews": "reviews",
     "stats": "stats",
+    "topics": "topics",
     "review": "study",
     "solve": "study",
     "due": "study",
