@@ -7,7 +7,12 @@ import json
 import pytest
 
 from studycli.content.lint import lint
-from studycli.content.lint_text import joined_line
+from studycli.content.lint_text import (
+    MAX_CLOZE_PROMPT_WORDS,
+    MAX_CONCEPT_PROMPT_WORDS,
+    MAX_TITLE_WORDS,
+    joined_line,
+)
 from studycli.content.loader import load_content
 
 from .conftest import FIXTURE_CONTENT, edit, write_card
@@ -226,7 +231,9 @@ def lines_of(path):
 
 
 def test_latex_in_card_text_is_reported_at_its_field(content_copy):
-    """LaTeX does not read in a terminal: lint names the field, the marker and what to write."""
+    """LaTeX does not read in a terminal: lint names the field, the marker and what to write,
+    at the line of the file that holds it (the answer's `|` block's first line, the second
+    hint's entry; a one-line explanation's is its key's)."""
     path = content_copy / "cards" / "basics" / "bias-concept.yaml"
     path.write_text(
         path.read_text().replace("the bias shifts", "the bias $$b$$ shifts")
@@ -235,13 +242,14 @@ def test_latex_in_card_text_is_reported_at_its_field(content_copy):
     )
     found = {(p.line, p.message) for p in lint(load_content(content_copy))}
     keys = lines_of(path)
-    assert {line for line, _ in found} == {keys["answer"], keys["explanation"], keys["hints"]}
+    answer, hint = keys["answer"] + 1, keys["hints"] + 2
+    assert {line for line, _ in found} == {answer, keys["explanation"], hint}
     text = dict(found)
-    assert text[keys["answer"]].startswith("answer has LaTeX ($$), which does not read in a")
+    assert text[answer].startswith("answer has LaTeX ($$), which does not read in a")
     assert text[keys["explanation"]].startswith("explanation has LaTeX (\\frac, \\sqrt)")
     assert "\\frac: a / b; \\sqrt: sqrt(x), or √x" in text[keys["explanation"]]
-    assert text[keys["hints"]].startswith("hint 2 has LaTeX (\\sum)")
-    assert "plain text or Unicode, e.g. exp(x_i) / sum_j exp(x_j)" in text[keys["hints"]]
+    assert text[hint].startswith("hint 2 has LaTeX (\\sum)")
+    assert "plain text or Unicode, e.g. exp(x_i) / sum_j exp(x_j)" in text[hint]
 
 
 def test_a_concept_answer_over_90_words_is_reported(content_copy):
@@ -263,7 +271,8 @@ def test_a_concept_answer_over_90_words_is_reported(content_copy):
 
 
 def test_field_problems_name_the_line_of_the_field(cli, content_copy):
-    """Lint's own field rules and the loader's schema errors point at the field's key."""
+    """Lint's own field rules and the loader's schema errors point at the field's key, or at
+    the entry of a list that is wrong (a prerequisite no card has)."""
     concept = content_copy / "cards" / "basics" / "bias-concept.yaml"
     concept.write_text(
         "# yaml-language-server: $schema=../schema.json\n"
@@ -289,7 +298,7 @@ def test_field_problems_name_the_line_of_the_field(cli, content_copy):
     start = {(name, line, message[:30]) for name, line, message in found}
     assert start == {
         ("bias-concept.yaml", lines_of(concept)["topic"], "unknown topic 'biass': did you"),
-        ("bias-concept.yaml", lines_of(concept)["requires"], "requires 'ghost', which no car"),
+        ("bias-concept.yaml", lines_of(concept)["requires"] + 1, "requires 'ghost', which no car"),
         ("add-one.yaml", lines_of(coding)["solution"], "solution missing:add_one: ther"),
         ("unknown-field.yaml", lines_of(unknown)["tpoic"], "unknown field 'tpoic': did you"),
         ("unknown-field.yaml", lines_of(unknown)["hints"], "field 'hints' must be a list o"),
@@ -360,7 +369,7 @@ def test_lines_that_markdown_joins_into_a_paragraph_are_reported(content_copy):
         )
     )
     [problem] = lint(load_content(content_copy))
-    assert problem.line == lines_of(path)["answer"]
+    assert problem.line == lines_of(path)["answer"] + 2  # the joined line itself
     assert problem.message.startswith(
         "answer, line 2: an indented line under a paragraph's line is joined to it"
     )
@@ -488,3 +497,165 @@ def test_a_deletion_in_the_title_is_reported_at_the_title(cli, content_copy):
     result = cli("--content", content_copy, "lint")
     assert result.exit_code == 1
     assert "cards/numbers/rate-cloze.yaml:4: title has a cloze deletion" in result.stderr
+
+
+def test_a_mistake_in_a_literal_block_is_reported_at_its_own_line(cli, content_copy):
+    """A `|` block holds its text's lines one for one: lint points at the line of the file
+    where the LaTeX or the joined line is, so that an editor jumps to it. Folded text (`>`)
+    is joined, and keeps its key's line."""
+    write_card(
+        content_copy,
+        "numbers",
+        "block-concept",
+        r"""id: block-concept
+kind: concept
+topic: bias
+title: Blocks
+prompt: |
+  Line one.
+  Line two.
+  Line three.
+  The half \frac{1}{2}?
+answer: |
+
+  With r = 2:
+    A = r + 1
+explanation: >
+  Folded text
+  with \sqrt{2} on its second line.
+""",
+    )
+    result = cli("--content", content_copy, "lint")
+    assert result.exit_code == 1
+    shown = "cards/numbers/block-concept.yaml"
+    assert f"{shown}:9: prompt has LaTeX (\\frac)" in result.stderr
+    # the blank line the answer's text starts with counts: line 2 of its text is line 13
+    assert f"{shown}:13: answer, line 2: an indented line under a paragraph's" in result.stderr
+    assert f"{shown}:14: explanation has LaTeX (\\sqrt)" in result.stderr
+    assert "3 problem(s)" in result.stderr
+
+
+def test_a_mistake_in_a_list_entry_is_reported_at_the_entry(cli, content_copy):
+    """A step, a hint or a prerequisite is reported at its own entry (at the line inside it,
+    for a `|` entry); a quoted entry over two lines at the line where it begins."""
+    write_card(
+        content_copy,
+        "numbers",
+        "list-derivation",
+        r"""id: list-derivation
+kind: derivation
+topic: random-walk
+title: Lists
+prompt: |
+  Derive it.
+steps:
+  - First step.
+  - |
+    Second step,
+    with \sum_i i.
+  - "A quoted step
+    with \\cdot in it."
+answer: Done.
+hints: [Fine, "Use \\prod."]
+requires:
+  - add-one
+  - ghost
+""",
+    )
+    edit(
+        content_copy / "cards" / "basics" / "add-one.yaml",
+        "tags:",
+        "requires:\n  - list-derivation\ntags:",
+    )
+    result = cli("--content", content_copy, "lint")
+    assert result.exit_code == 1
+    shown = "cards/numbers/list-derivation.yaml"
+    assert f"{shown}:11: step 2 has LaTeX (\\sum)" in result.stderr
+    assert f"{shown}:12: step 3 has LaTeX (\\cdot)" in result.stderr
+    assert f"{shown}:15: hint 2 has LaTeX (\\prod)" in result.stderr
+    assert f"{shown}:17: requires forms a cycle: add-one -> list-derivation -> add-one" in (
+        result.stderr
+    )
+    assert f"{shown}:18: requires 'ghost', which no card has" in result.stderr
+    assert "5 problem(s)" in result.stderr
+
+
+def test_a_mistake_in_a_written_starter_is_reported_at_its_line(cli, content_copy):
+    """The starter is Python in a `|` block: its syntax error, or a `def` whose parameters
+    are not the reference's, is reported at that line of the card file."""
+    path = content_copy / "cards" / "basics" / "add-one.yaml"
+    original = path.read_text()
+    path.write_text(original + "starter: |\n  import math\n\n  def add_one(y):\n      pass\n")
+    starter = lines_of(path)["starter"]
+    result = cli("--content", content_copy, "lint")
+    assert f"cards/basics/add-one.yaml:{starter + 3}: the starter's add_one takes (y)" in (
+        result.stderr
+    )
+    path.write_text(original + "starter: |\n  def add_one(x):\n      return x +\n")
+    result = cli("--content", content_copy, "lint")
+    assert (
+        f"cards/basics/add-one.yaml:{starter + 2}: the starter does not compile: invalid "
+        "syntax (starter line 2)"
+    ) in result.stderr
+
+
+def test_titles_and_prompts_over_their_limits_are_reported(cli, content_copy):
+    """Cards short enough to be learnt: the title of any kind of card, and the prompt of a
+    card recalled from memory (concept, cloze: its deletions' text counted, not their hints),
+    in words, each at its key's line; the limit itself passes, and a derivation's prompt (the
+    task it sets) has none."""
+    coding = content_copy / "cards" / "basics" / "add-one.yaml"
+    concept = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    derivation = content_copy / "cards" / "numbers" / "triangle-derivation.yaml"
+    cloze = content_copy / "cards" / "numbers" / "long-cloze.yaml"
+    original = {path: path.read_text() for path in (coding, concept)}
+
+    def write(title, concept_prompt, cloze_prompt):
+        for path, text in original.items():
+            path.write_text(text)
+        edit(coding, "title: Add one", "title: " + " ".join(["Add"] * title))
+        question = "Without a bias term, which decision boundaries can `w·x` express?"
+        edit(concept, question, " ".join(["Why"] * concept_prompt))
+        write_card(
+            content_copy,
+            "numbers",
+            "long-cloze",
+            "id: long-cloze\nkind: cloze\ntopic: poisson\ntitle: Long\nprompt: |\n  "
+            + " ".join(["word"] * (cloze_prompt - 2))
+            + " {{c1::two words::and a hint of seven words here}}\n",
+        )
+
+    edit(derivation, "Derive a closed", " ".join(["so"] * 60) + " derive a closed")
+    title, prompt, text = MAX_TITLE_WORDS, MAX_CONCEPT_PROMPT_WORDS, MAX_CLOZE_PROMPT_WORDS
+    write(title + 1, prompt + 1, text)
+    found = [(p.path, p.line, p.message) for p in lint(load_content(content_copy))]
+    assert found == [
+        (
+            coding,
+            4,
+            f"the title has {title + 1} words; a title names the card above its prompt, read "
+            f"at a glance (at most {title} words, about 7 at best): name the idea, and leave "
+            "the question to the prompt and the result to the answer",
+        ),
+        (
+            concept,
+            5,
+            f"the prompt has {prompt + 1} words; a concept prompt is read before every recall "
+            f"(at most {prompt} words, about 20 at best): ask for one fact in the words the "
+            "question needs, and split a card that asks several into one card per fact",
+        ),
+    ]
+    result = cli("--content", content_copy, "lint")
+    assert f"cards/basics/add-one.yaml:4: the title has {title + 1} words;" in result.stderr
+    write(title, prompt, text + 1)
+    found = [(p.path, p.line, p.message) for p in lint(load_content(content_copy))]
+    assert found == [
+        (
+            cloze,
+            5,
+            f"the prompt has {text + 1} words (a deletion's hidden text counted, not its hint); "
+            f"a cloze text is read whole at every one of its deletions (at most {text} words, "
+            "about 40 at best): keep the words the deletions need, and move the rest into "
+            "'explanation' or a card of its own",
+        )
+    ]

@@ -1,9 +1,11 @@
-"""Where a field is in a card file: the line of each top-level key, for lint's messages."""
+"""Where a field is in a card file, for lint's messages: the line of each top-level key, and
+where the file's line can be told, the line of a list item or of a line inside a text."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from .card import Card, CardProblem
 
@@ -12,10 +14,13 @@ class KeyLines:
     """The line of each top-level key of the card files that lint reports on, each file read
     on first need: a scan of its lines for `key:` at column 0 (every card is a block mapping;
     a key it does not find gives no line), not a second YAML parse. Lint alone pays for it:
-    the study commands never ask a card where its fields are."""
+    the study commands never ask a card where its fields are. A problem at a list's entry or
+    inside a text is placed by the file's YAML nodes (`_nodes`: composed, not constructed),
+    read only for a file that has such a problem."""
 
     def __init__(self) -> None:
         self._files: dict[Path, dict[str, int]] = {}
+        self._node_files: dict[Path, dict[str, Any]] = {}
 
     def keys(self, path: Path) -> dict[str, int]:
         keys = self._files.get(path)
@@ -35,10 +40,75 @@ class KeyLines:
         keys = self.keys(path)
         return next((keys[field] for field in fields if field in keys), None)
 
-    def problem(self, card: Card, fields: str | tuple[str, ...], message: str) -> CardProblem:
-        """A problem with a field of `card` (the first of `fields` it has), at its key's line."""
-        line = self.line(card.path, *((fields,) if isinstance(fields, str) else fields))
+    def problem(
+        self,
+        card: Card,
+        fields: str | tuple[str, ...],
+        message: str,
+        *,
+        item: int | None = None,
+        text_line: int | None = None,
+    ) -> CardProblem:
+        """A problem with a field of `card` (the first of `fields` it has), at its key's line;
+        or, in the first of `fields`, at the line of its `item`-th entry (1-based) and at the
+        line of the file that holds line `text_line` of that text, where the file shows it
+        (`text_at`)."""
+        names = (fields,) if isinstance(fields, str) else fields
+        line = self.line(card.path, *names)
+        if (item is not None or text_line is not None) and names[0] in self.keys(card.path):
+            line = self.text_at(card, names[0], item, text_line) or line
         return CardProblem(card.path, message, line, card.id)
+
+    def text_at(
+        self, card: Card, field: str, item: int | None = None, text_line: int | None = None
+    ) -> int | None:
+        """The line of `card`'s file where line `text_line` (1-based) of the text of `field`
+        (of its `item`-th entry, for a list) is written, when the file shows it: a literal
+        block (`|`) holds the text's lines one for one, from the line after its `|`. Folded
+        (`>`), quoted and plain text is joined, and gives the line where it begins: an entry's,
+        or None for a field's own text (its key's line is as close). None also where the file
+        no longer holds the card's text (changed since it was read)."""
+        import yaml  # (on first need, as in `_nodes`)
+
+        node = self._nodes(card.path).get(field)
+        text = getattr(card, field, None)
+        first = None
+        if item is not None:
+            if not (isinstance(node, yaml.SequenceNode) and isinstance(text, tuple)):
+                return None
+            if not 0 < item <= len(node.value) == len(text):
+                return None
+            node, text = node.value[item - 1], text[item - 1]
+            first = node.start_mark.line + 1
+        if not (isinstance(node, yaml.ScalarNode) and isinstance(text, str)):
+            return None
+        if node.value.strip() != text.strip():
+            return None
+        if text_line is None or node.style != "|" or not 0 < text_line <= _lines(text):
+            return first
+        # the card's text is stripped: the blank lines it lost before its first line
+        skipped = _leading_lines(node.value) - _leading_lines(text)
+        return node.start_mark.line + 1 + skipped + text_line
+
+    def _nodes(self, path: Path) -> dict[str, Any]:
+        """The YAML node of each top-level key of the card file at `path` (PyYAML's compose,
+        which gives every node the line it starts on), or {} where it does not compose."""
+        nodes = self._node_files.get(path)
+        if nodes is None:
+            import yaml  # only for a file with a problem placed in a text
+
+            from .loader import yaml_loader
+
+            nodes = self._node_files[path] = {}
+            try:
+                root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml_loader())
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                return nodes
+            if isinstance(root, yaml.MappingNode):
+                for key, value in root.value:
+                    if isinstance(key, yaml.ScalarNode):
+                        nodes[key.value] = value
+        return nodes
 
     def locate(self, problem: CardProblem) -> CardProblem:
         """A problem the loader met in a card file, at the line of the field it names (it
@@ -48,6 +118,16 @@ class KeyLines:
         keys = self.keys(problem.path)
         field = _field_named(problem.message, keys)
         return problem if field is None else problem._replace(line=keys[field])
+
+
+def _lines(text: str) -> int:
+    """The number of lines of `text`, a last line break ending the last line."""
+    return text.rstrip("\n").count("\n") + 1
+
+
+def _leading_lines(text: str) -> int:
+    """The number of line breaks before the first character of `text` that is not a space."""
+    return text[: len(text) - len(text.lstrip())].count("\n")
 
 
 _TOP_LEVEL_KEY = re.compile(r"""(["']?)([A-Za-z_][\w-]*)\1[ \t]*:(?:[ \t\r]|$)""")

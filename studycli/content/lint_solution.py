@@ -1,0 +1,303 @@
+"""Lint's rules for a runnable card's solution module: the reference its `solution:` names,
+the checker, the wrong answers listed (each a `def` with a docstring and a declared failure,
+listed once), the correct variants, the starter, and what the module imports."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import sys
+from pathlib import Path
+
+from .card import Card, CardProblem, Ref
+from .key_lines import KeyLines
+from .loader import Content
+from .source import (
+    ModuleInfo,
+    checker_ref,
+    declared_failure,
+    module_names,
+    module_path,
+    parameters,
+    read_module,
+    starter_for,
+)
+
+MIN_WRONG_ANSWERS = 2
+ALLOWED_IMPORTS = ("numpy", "torch", "studycli.assertions")  # beside the standard library
+
+
+def lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[CardProblem]:
+    """The problems of a runnable card's solution: its module and reference function exist,
+    a checker is there, at least MIN_WRONG_ANSWERS different wrong answers are listed (each
+    well formed), variants are listed once, and the starter matches the reference."""
+    assert card.solution is not None
+    ref = card.solution
+    path = module_path(solutions_dir, ref.module)
+    if not path.is_file():
+        return [
+            where.problem(
+                card, "solution", f"solution {ref}: there is no solutions/{ref.module}.py"
+            )
+        ]
+    try:
+        info = read_module(solutions_dir, ref.module)
+    except SyntaxError as exc:
+        return [CardProblem(path, f"Python syntax error: {exc.msg}", exc.lineno, card.id)]
+    reference = info.function(ref.function)
+    if reference is None:
+        return [
+            where.problem(
+                card,
+                "solution",
+                f"solution {ref}: solutions/{ref.module}.py defines no "
+                f"top-level function {ref.function!r}" + _missing_reference_fix(ref, info),
+            )
+        ]
+    problems = []
+    check = checker_ref(card, info)
+    if check.module != ref.module and not module_path(solutions_dir, check.module).is_file():
+        problems.append(
+            where.problem(card, "check", f"check {check}: there is no solutions/{check.module}.py")
+        )
+    elif (
+        read_module(solutions_dir, check.module) if check.module != ref.module else info
+    ).function(check.function) is None:
+        named = card.check is not None
+        problems.append(
+            where.problem(
+                card,
+                ("check", "solution"),
+                f"check {check}: solutions/{check.module}.py defines no function {check.function!r}"
+                if named
+                else f"no checker: define check_{ref.function}(impl, device='cpu') "
+                f"in solutions/{ref.module}.py, or name one with 'check:'",
+            )
+        )
+    listed = info.table_entries("WRONG_ANSWERS", ref.function)
+    wrong = len({ast.unparse(entry) for entry in listed})  # a repeat proves nothing more
+    if wrong < MIN_WRONG_ANSWERS:
+        problems.append(
+            where.problem(
+                card,
+                "solution",
+                f"solutions/{ref.module}.py lists {wrong} wrong answer(s) for "
+                f"{ref.function!r} in WRONG_ANSWERS"
+                + (" (repeats not counted)" if len(listed) > wrong else "")
+                + f"; at least {MIN_WRONG_ANSWERS} different ones are needed (a dict literal "
+                "of lists, so lint can read it without running the module)",
+            )
+        )
+    problems += _lint_wrong_answers(card, info)
+    problems += _lint_repeats(card, info, "CORRECT_VARIANTS")
+    problems += _lint_starter(card, info, parameters(reference), where)
+    return problems
+
+
+def _missing_reference_fix(ref: Ref, info: ModuleInfo) -> str:
+    """What to do about a card's `solution:` function that its module does not define. A
+    table keyed by the card's name says the card is right and the `def` is missing (or
+    misspelled); otherwise a function the module defines under a close name is most likely
+    what the card meant, and the card is what to fix (lint used to say to rename the table's
+    key, which was right, to the card's typo)."""
+    defined = [
+        node.name
+        for node in info.tree.body
+        if isinstance(node, ast.FunctionDef)
+        and not node.name.startswith(("_", "check"))  # wrong answers, variants, checkers
+    ]
+    close = difflib.get_close_matches(ref.function, defined, n=1)
+    keyed = [
+        table
+        for table in ("WRONG_ANSWERS", "CORRECT_VARIANTS")
+        if ref.function in info.tables(table)
+    ]
+    if keyed:
+        verb = "name" if len(keyed) > 1 else "names"
+        return (
+            f", which its {' and '.join(keyed)} {verb} too: define `def {ref.function}(...)` "
+            "there" + (f" (is `def {close[0]}` a misspelling of it?)" if close else "")
+        )
+    if close:
+        return f": did you mean {ref.module}:{close[0]}? set the card's `solution:` to it"
+    return ""
+
+
+def _lint_wrong_answers(card: Card, info: ModuleInfo) -> list[CardProblem]:
+    """Every wrong answer is a top-level function of its own, listed once, with a docstring
+    that names its mistake (check's report names it by that line), and declares with
+    @fails_with the failure the checker must give it (check then proves it is rejected for
+    that mistake)."""
+    assert card.solution is not None
+    function = card.solution.function
+    problems = _lint_repeats(card, info, "WRONG_ANSWERS")
+    seen = set()  # (a repeat's own problems are its first listing's)
+    for entry in info.table_entries("WRONG_ANSWERS", function):
+        if (text := ast.unparse(entry)) in seen:
+            continue
+        seen.add(text)
+        node = info.function(entry.id) if isinstance(entry, ast.Name) else None
+        if node is None:
+            problems.append(
+                CardProblem(
+                    info.path,
+                    f"WRONG_ANSWERS[{function!r}] lists {ast.unparse(entry)}, which is not a "
+                    f"top-level function of {info.path.name}: define each wrong answer with "
+                    "`def`, so that it can declare @fails_with",
+                    entry.lineno,
+                    card.id,
+                )
+            )
+        elif node.name == function:
+            problems.append(
+                CardProblem(
+                    info.path,
+                    f"WRONG_ANSWERS[{function!r}] lists {function}, the reference itself: "
+                    "check would demand that the checker reject the correct answer; list only "
+                    "wrong answers, each a `def` of its own that makes one mistake",
+                    entry.lineno,
+                    card.id,
+                )
+            )
+        else:
+            problems += _lint_wrong_answer(card, info, node)
+    return problems
+
+
+def _lint_wrong_answer(card: Card, info: ModuleInfo, node: ast.FunctionDef) -> list[CardProblem]:
+    """One wrong answer's docstring and declared failure, each reported at its `def` line."""
+    assert card.solution is not None
+    what = f"wrong answer {node.name} (for {card.solution.function!r})"
+    problems = []
+    if not (ast.get_docstring(node) or "").strip():
+        problems.append(
+            CardProblem(
+                info.path,
+                f"{what} has no docstring: write one line under `def {node.name}` that names "
+                "its mistake (check's report names the wrong answer by it)",
+                node.lineno,
+                card.id,
+            )
+        )
+    declared = declared_failure(node)
+    if declared is None or not declared.strip():
+        problems.append(
+            CardProblem(
+                info.path,
+                f"{what} "
+                + ("declares an empty failure" if declared is not None else "declares no failure")
+                + f': put @fails_with("<a part of the checker\'s message for this mistake>") '
+                f"on the line above `def {node.name}`, a string literal "
+                "(from studycli.assertions import fails_with)",
+                node.lineno,
+                card.id,
+            )
+        )
+    return problems
+
+
+def _lint_repeats(card: Card, info: ModuleInfo, table: str) -> list[CardProblem]:
+    """An entry listed twice in the card's list of `table`: check runs it twice and counts it
+    twice ("2 wrong answer(s) rejected" for one mistake), so the list looks longer than what
+    it proves."""
+    assert card.solution is not None
+    function = card.solution.function
+    first: dict[str, int] = {}
+    problems = []
+    for entry in info.table_entries(table, function):
+        text = ast.unparse(entry)
+        if text not in first:
+            first[text] = entry.lineno
+            continue
+        problems.append(
+            CardProblem(
+                info.path,
+                f"{table}[{function!r}] lists {text} more than once"
+                + (f" (first on line {first[text]})" if first[text] != entry.lineno else "")
+                + ": "
+                "check would run it twice and count it twice; list each answer once "
+                "(write another one if the list needs more)",
+                entry.lineno,
+                card.id,
+            )
+        )
+    return problems
+
+
+def _lint_starter(
+    card: Card, info: ModuleInfo, expected: list[str], where: KeyLines
+) -> list[CardProblem]:
+    assert card.solution is not None
+    name = card.solution.function
+    at = ("starter", "solution")  # no starter: the reference's signature makes it
+    written = bool(card.starter)  # (a line of the card's own starter is a line of its file)
+    try:
+        tree = ast.parse(starter_for(card, info))
+    except SyntaxError as exc:
+        return [
+            where.problem(
+                card,
+                at,
+                f"the starter does not compile: {exc.msg} (starter line {exc.lineno})",
+                text_line=exc.lineno if written else None,
+            )
+        ]
+    defined = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name]
+    if not defined:
+        return [where.problem(card, at, f"the starter must define {name}({', '.join(expected)})")]
+    found = parameters(defined[0])
+    if found != expected:
+        return [
+            where.problem(
+                card,
+                at,
+                f"the starter's {name} takes ({', '.join(found)}); the reference "
+                f"takes ({', '.join(expected)})",
+                text_line=defined[0].lineno if written else None,
+            )
+        ]
+    return []
+
+
+def lint_imports(content: Content) -> list[CardProblem]:
+    """A solution module imports, at its top level, only the standard library, numpy, torch
+    and studycli.assertions: what every install has (a missing package would otherwise show
+    only when `check` imports it). An optional one is imported inside the function that
+    needs it."""
+    names = {
+        name for card in content.cards.values() if card.runnable for name in module_names(card)
+    }
+    problems = []
+    for name in sorted(names):
+        try:
+            info = read_module(content.solutions_dir, name)
+        except (OSError, SyntaxError):
+            continue  # reported with its card
+        for node in info.tree.body:
+            if isinstance(node, ast.Import):
+                imported = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                imported = ["." * node.level + (node.module or node.names[0].name)]
+            else:
+                continue
+            problems += [
+                CardProblem(
+                    info.path,
+                    f"imports {module!r}: a solution module imports only the standard library, "
+                    "numpy, torch and studycli.assertions at its top level (not another solution "
+                    "module); import an optional package inside the function that needs it",
+                    node.lineno,
+                )
+                for module in imported
+                if not _allowed_import(module)
+            ]
+    return problems
+
+
+def _allowed_import(module: str) -> bool:
+    if module.startswith("."):
+        return False
+    top = module.partition(".")[0]
+    if top == "studycli":
+        return any(module == name or module.startswith(name + ".") for name in ALLOWED_IMPORTS)
+    return top in sys.stdlib_module_names or top in ALLOWED_IMPORTS
