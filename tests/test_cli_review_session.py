@@ -596,6 +596,34 @@ def test_reading_the_answer_before_solving_counts_as_help(tmp_path, monkeypatch)
     assert "Enter: Hard" in text and [r.rating for r in reviews] == [2]
 
 
+def test_enter_after_a_derivations_check_takes_its_rating_and_shows_the_steps(
+    tmp_path, monkeypatch
+):
+    """A first-try pass of a derivation card: Enter is Good, as the line under the outcome
+    says; the steps come with the answer and are not help (Enter showed them one by one,
+    each counted as help read before the check: the pass was saved as Hard)."""
+    answer = tmp_path / "answer.py"
+    answer.write_text("def triangle(n):\n    return n * (n + 1) // 2\n")
+    monkeypatch.setenv("EDITOR", f"cp {answer}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    content = load_content(FIXTURE_CONTENT)
+    card = content.get("triangle-derivation")
+    _, reviews, text = _run_in_process(tmp_path, "s\rq", cards=[card])
+    checked = text.partition("Enter: Good · s: edit and run again")[0]
+    assert all(f"Step {n} of 3" in checked for n in (1, 2, 3)), text
+    assert [(r.card_id, r.rating, r.check_status) for r in reviews] == [
+        ("triangle-derivation", 3, "pass")
+    ]
+
+
+def test_a_hint_read_after_a_pass_does_not_lower_its_rating(tmp_path, monkeypatch):
+    _editor_writes_the_answer(tmp_path, monkeypatch)
+    content = load_content(FIXTURE_CONTENT)
+    _, reviews, text = _run_in_process(tmp_path, "sh\rq", cards=[content.get("add-one")])
+    assert "Hint 1 of 2" in text.partition("Enter: Good")[2], text
+    assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
+
+
 def _editor_writes_the_answer(tmp_path, monkeypatch) -> None:
     """The "editor" opened on add-one's attempt writes a right answer into it."""
     answer = tmp_path / "answer.py"

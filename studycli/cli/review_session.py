@@ -75,21 +75,23 @@ class _Card:
         self.answer_before_check = False  # the answer was read before the code was checked
         self.failed_runs = 0  # checks of the learner's code that failed before the outcome
         self.outcome: Outcome | None = None
+        self.help_at_check = 0  # `help_seen` when the latest check ran: what grades its pass
         self.started = time.monotonic()
         self.hints: Hints = Hints(card)
 
     @property
     def help_seen(self) -> int:
-        """Hints, derivation steps and the answer seen before the check: help that grades a
-        pass Hard."""
+        """Hints, derivation steps and the answer seen so far."""
         return self.hints.shown + self.steps_shown + int(self.answer_before_check)
 
     def check_rating(self, chosen: int | None = None) -> Rating:
+        """The rating the latest check gives: help seen before it grades a pass Hard (what is
+        read after it, a hint or the steps shown with the answer, does not)."""
         from studycli.check.solve import rating_for
 
         assert self.outcome is not None
         return rating_for(
-            self.outcome, chosen, hints_shown=self.help_seen, failed_runs=self.failed_runs
+            self.outcome, chosen, hints_shown=self.help_at_check, failed_runs=self.failed_runs
         )
 
 
@@ -270,18 +272,19 @@ class ReviewSession:
             warm_up(card, self.content)
 
     def _reveal(self, shown: _Card) -> bool:
-        """Show the next step or the answer; after a check, Enter takes its rating (True)."""
+        """Show the next step or the answer; after a check, Enter takes its rating (True), as
+        the line under the check's outcome says."""
         card = shown.card
+        if shown.outcome is not None:
+            return self._rate(shown, shown.check_rating())
         if shown.steps_shown < len(card.steps):
             self.console.print(render.step(card, shown.steps_shown))
             shown.steps_shown += 1
         elif not shown.answer_shown:
             self.console.print(render.answer(card))
             shown.answer_shown = True
-            shown.answer_before_check = shown.outcome is None
+            shown.answer_before_check = True
             self.console.print(self._rating_bar(card))
-        elif shown.outcome is not None:
-            return self._rate(shown, shown.check_rating())
         return False
 
     def _rating_bar(self, card: Card, allowed: tuple[Rating, ...] | None = None) -> render.KeyBar:
@@ -353,7 +356,11 @@ class ReviewSession:
         if shown.outcome is not None and shown.outcome.status != "pass":
             shown.failed_runs += 1
         shown.outcome = outcome
-        if not shown.answer_shown:
+        shown.help_at_check = shown.help_seen
+        if not shown.answer_shown:  # the whole answer: a derivation's steps not read yet too
+            for step in range(shown.steps_shown, len(card.steps)):
+                self.console.print(render.step(card, step))
+            shown.steps_shown = len(card.steps)
             self.console.print(render.answer(card))
             shown.answer_shown = True
         if outcome.status == "pass":
