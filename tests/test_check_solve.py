@@ -529,11 +529,15 @@ def test_a_first_try_pass_offers_good_and_the_learner_may_choose(tmp_path, key, 
 
 @pytest.mark.parametrize(
     "key, said, status",
-    [("q", "nothing recorded (q)", 0), ("\x03", "interrupted: nothing was recorded", 130)],
+    [
+        ("q", "nothing recorded (q)", 0),
+        ("\x03", "interrupted: nothing was recorded", 130),
+        ("\x04", "nothing recorded (Ctrl-D)", 0),
+    ],
 )
 def test_q_or_ctrl_c_after_a_pass_records_nothing_and_says_so(tmp_path, key, said, status):
-    """The choice after a pass took only Enter, 2, 3 and 4: q did nothing, and Ctrl-C ended
-    the command without a word, the pass unrecorded."""
+    """The choice after a pass took only Enter, 2, 3 and 4: q did nothing, Ctrl-C ended the
+    command without a word, the pass unrecorded, and Ctrl-D with click's "Aborted." only."""
     answer = tmp_path / "answer.py"
     answer.write_text(CORRECT)
     child = _spawn_solve(tmp_path, "--file", str(answer))

@@ -178,6 +178,9 @@ def _record_check(ctx: typer.Context, card, attempt, path: Path, started: float,
         except KeyboardInterrupt:  # (a pass was lost without a word)
             stdout().print(f"interrupted: nothing was recorded; {again}", soft_wrap=True)
             raise typer.Exit(130) from None
+        except EOFError:  # Ctrl-D, as q (click said "Aborted." only)
+            stdout().print(f"nothing recorded (Ctrl-D); {again}", soft_wrap=True)
+            return
         if chosen is None:
             stdout().print(f"nothing recorded (q); {again}", soft_wrap=True)
             return
