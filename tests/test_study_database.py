@@ -415,6 +415,30 @@ def test_a_read_only_medium_is_read_and_named_when_writing(tmp_path):
         assert "read-only filesystem" in message and "chmod" not in message, message
 
 
+def test_a_database_in_a_folder_this_user_cannot_write_is_read(tmp_path, monkeypatch):
+    """A user's database in a folder without write permission (a backup owned by another
+    user, a folder made 555): SQLite's read-only open fails with SQLITE_READONLY_DIRECTORY,
+    no -shm file can be made, where a read-only medium gives CANTOPEN; `due`, `stats`,
+    `history` and `export-reviews` failed there. Root is not stopped by permission bits, so
+    the error is raised here as SQLite raises it for such a user (`read_only_medium` makes
+    the real case when the suite runs as one)."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    real = database._first_read
+
+    def as_a_user_who_cannot_write_the_folder(uri: str, timeout: float):
+        if "mode=ro" in uri:
+            exc = sqlite3.OperationalError("attempt to write a readonly database")
+            exc.sqlite_errorcode = 1544  # type: ignore[attr-defined]  # READONLY_DIRECTORY
+            raise exc
+        return real(uri, timeout)
+
+    monkeypatch.setattr(database, "_first_read", as_a_user_who_cannot_write_the_folder)
+    monkeypatch.setattr(database, "_can_write", lambda _: False)
+    with Study.open(path, NO_FUZZ, write=False) as study:
+        assert len(study.history()) == 3
+
+
 @pytest.mark.parametrize("shm", [True, False], ids=["with-shm", "without-shm"])
 def test_reviews_in_a_wal_file_on_a_read_only_medium_are_read_or_reported(tmp_path, shm):
     """SQLite opens a WAL database on a read-only medium without a -shm file only as

@@ -218,10 +218,10 @@ def _open_for_reading(path: Path, timeout: float = BUSY_TIMEOUT) -> sqlite3.Conn
     """A read-only connection to the database at `path`, which has read its schema.
 
     SQLite reads a WAL database read-only when its -shm file exists, or can be made, and
-    then reads what the -wal file holds too. On a read-only medium without a -shm file it can
-    only open the file as `immutable`, which ignores any -wal file: that is done only when
-    there is no -wal file with something in it; otherwise the reviews it holds would be
-    silently left out, and this says so instead.
+    then reads what the -wal file holds too. On a read-only medium, or in a folder this user
+    cannot write, without a -shm file it can only open the file as `immutable`, which ignores
+    any -wal file: that is done only when there is no -wal file with something in it;
+    otherwise the reviews it holds would be silently left out, and this says so instead.
 
     Raises:
         sqlite3.Error: as SQLite raised it (busy, cannot open, not a database ...).
@@ -231,7 +231,9 @@ def _open_for_reading(path: Path, timeout: float = BUSY_TIMEOUT) -> sqlite3.Conn
     try:
         return _first_read(f"{uri}?mode=ro", timeout)
     except sqlite3.OperationalError as exc:
-        if _code(exc) != sqlite3.SQLITE_CANTOPEN:
+        # no -shm file that can be made: CANTOPEN on a read-only medium, READONLY (its
+        # _DIRECTORY or _CANTINIT form) in a folder this user cannot write
+        if _code(exc) not in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
             raise
     wal = Path(f"{path}-wal")
     if wal.exists() and wal.stat().st_size > 0:
