@@ -126,6 +126,26 @@ def test_topics_lists_every_topic_in_order_with_its_cards(cli, monkeypatch):
     assert f"{len(rows)} topics · 4 cards" in table
 
 
+def test_json_is_the_same_on_an_output_that_is_not_utf8():
+    """JSON is read by programs: on a latin-1 or ASCII output its text is escaped (\\u03b1),
+    not written as the terminal's ASCII stand-ins (α as alpha), which changed the data."""
+    import os
+
+    def titles(encoding: str) -> list[str]:
+        out = subprocess.run(
+            [sys.executable, "-m", "studycli", "list", "--json"],
+            capture_output=True,
+            check=True,
+            cwd=REPO_ROOT,
+            env={**os.environ, "PYTHONIOENCODING": encoding},
+        )
+        return [row["title"] for row in json.loads(out.stdout.decode(encoding))]
+
+    utf8 = titles("utf-8")
+    assert not all(text.isascii() for text in utf8)
+    assert titles("latin-1") == titles("ascii") == utf8
+
+
 def test_show_derivation_lists_its_steps_with_the_answer(cli):
     result = cli("--content", FIXTURE_CONTENT, "show", "triangle-derivation", "--answer")
     assert "Step 1 of 3" in result.stdout and "Step 3 of 3" in result.stdout

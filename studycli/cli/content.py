@@ -366,7 +366,6 @@ def list_cards(
                     for c in cards
                 ],
                 indent=2,
-                ensure_ascii=False,
             )
         )
         return

@@ -49,7 +49,6 @@ def topics(
                     for slug, title, kinds in rows
                 ],
                 indent=2,
-                ensure_ascii=False,
             )
         )
         return
