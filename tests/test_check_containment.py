@@ -114,16 +114,18 @@ def run_timed(job: Job) -> tuple[Outcome, float]:
     return outcome, time.monotonic() - started
 
 
+REFERENCE = Job(
+    str(FIXTURE_CONTENT / "solutions"),
+    "arith",
+    "check_add_one",
+    Candidate("reference", "add_one", "arith"),
+)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def fork_server_started():
     """Start the runner's fork server (it imports torch once) before anything is timed."""
-    job = Job(
-        str(FIXTURE_CONTENT / "solutions"),
-        "arith",
-        "check_add_one",
-        Candidate("reference", "add_one", "arith"),
-    )
-    assert run_job(job).status == "pass"
+    assert run_job(REFERENCE).status == "pass"
 
 
 def forked(record: Path) -> tuple[int, list[int], bool]:
@@ -422,3 +424,122 @@ def test_only_the_check_s_own_process_reports_its_outcome(tmp_path, child):
     outcome, _ = run_timed(attempt_job(tmp_path, FORKED_COPY.format(child=child)))
     assert outcome.status == "fail", outcome
     assert "add_one(-3): expected -2, got -3" in outcome.message, outcome
+
+
+RAISES_KEYBOARD_INTERRUPT = "def add_one(x):\n    raise KeyboardInterrupt\n"
+SENDS_ITSELF_SIGINT = (
+    "import os, signal, time\n\ndef add_one(x):\n"
+    "    os.kill(os.getpid(), signal.SIGINT)\n    time.sleep(60)\n"
+)
+
+
+@pytest.mark.parametrize(
+    "source, line",
+    [(RAISES_KEYBOARD_INTERRUPT, 2), (SENDS_ITSELF_SIGINT, 4)],
+    ids=["raise", "SIGINT"],
+)
+def test_a_keyboard_interrupt_the_attempt_raises_says_so_and_where(tmp_path, source, line):
+    """It read as a bare "KeyboardInterrupt:", as if Ctrl-C had been pressed: Ctrl-C at the
+    terminal never reaches a check (a session of its own), it stops the check in the command
+    (test_ctrl_c_during_a_check_stops_it_records_nothing_and_says_so)."""
+    outcome, seconds = run_timed(attempt_job(tmp_path, source))
+    assert outcome.status == "error" and seconds < LIMIT + SLACK
+    assert outcome.message == (
+        f"your attempt raised KeyboardInterrupt itself, at line {line} (in add_one): no "
+        "Ctrl-C was pressed (a Ctrl-C stops the check, and is never its outcome)"
+    )
+    assert f'attempt.py", line {line}, in add_one' in outcome.traceback
+
+
+KILLS_ONCE = """
+import os, signal
+
+killed = []
+
+def add_one(x):
+    if not killed:  # once: an orphan's parent is then whatever adopted it
+        killed.append({whom})
+        os.kill(killed[0], signal.SIGKILL)
+    return x + 1  # right: the check must still fail
+"""
+
+
+@pytest.mark.parametrize(
+    "whom, words",
+    [
+        ("os.getppid()", "the worker that forked the check died before the check reported"),
+        ("os.getpid()", "the process was killed by signal 9 (SIGKILL)"),
+    ],
+    ids=["its worker", "itself"],
+)
+def test_a_check_killed_by_a_process_fails_without_blaming_memory(tmp_path, whom, words):
+    """A check that killed the worker that forked it, or itself, was said to have run out of
+    memory (or crashed in native code), though no process ran out of memory. The next check
+    runs in a new worker."""
+    outcome, _ = run_timed(attempt_job(tmp_path, KILLS_ONCE.format(whom=whom)))
+    assert outcome.status == "error" and words in outcome.message, outcome
+    assert "memory" in outcome.message and "out of memory" not in outcome.message
+    assert run_job(REFERENCE).status == "pass"
+
+
+def test_a_crash_is_put_down_to_memory_where_the_system_killed_for_want_of_it(monkeypatch):
+    """Where the kernel's out-of-memory killer killed a process while the check ran, or that
+    cannot be told (no /proc/vmstat), a SIGKILL may have been for memory."""
+    from studycli.check import runner
+
+    assert isinstance(runner._oom_kills(), int) or not os.path.exists("/proc/vmstat")
+    monkeypatch.setattr(runner, "_oom_kills", lambda: 8)
+    assert "not for want of memory" in runner._crash_message(-9, True, 8)
+    assert runner._crash_message(-9, True, 7).endswith("(out of memory, or killed by a process)")
+    assert runner._crash_message(None, True, 7).endswith("(out of memory, or killed by a process)")
+    monkeypatch.setattr(runner, "_oom_kills", lambda: None)
+    assert "(out of memory, or " in runner._crash_message(None, False, None)
+
+
+STOPS = (
+    "import os, signal\n\ndef add_one(x):\n"
+    "    os.kill({whom}, signal.SIGSTOP)\n    return x + 1  # right: the check must still fail\n"
+)
+
+
+@pytest.mark.parametrize("whom", ["os.getppid()", "os.getpid()"], ids=["its worker", "itself"])
+def test_a_check_that_stops_its_worker_or_itself_ends_at_its_limit(tmp_path, whom):
+    """A check that stopped the worker that forked it (SIGSTOP) took its limit and 10 s more
+    (the runner waited on the stopped worker, for the check's end and at exit), and the next
+    check waited for that worker to start it."""
+    outcome, seconds = run_timed(attempt_job(tmp_path, STOPS.format(whom=whom)))
+    assert outcome.status == "timeout" and seconds < LIMIT + SLACK, (outcome, seconds)
+    outcome, seconds = run_timed(REFERENCE)
+    assert outcome.status == "pass" and seconds < 60
+
+
+STUCK_IN_A_FORK_HOOK = """
+import os
+
+forks = []
+
+def stuck():  # a library's hook that os.fork runs, where the check's time runs out
+    if not forks:
+        forks.append(1)
+        while True:
+            pass
+
+os.register_at_fork(after_in_parent=stuck)
+
+def add_one(x):
+    if os.fork() == 0:
+        os._exit(0)
+    while True:
+        pass
+"""
+
+
+def test_a_check_out_of_time_in_a_fork_hook_shows_no_studycli_frame(tmp_path):
+    """Its stop came inside the hook, where Python prints an exception and goes on: the
+    learner's output showed the traceback of the runner's own `stop`, and the check ran on to
+    its limit unreported. It stops in the learner's code instead."""
+    outcome, seconds = run_timed(attempt_job(tmp_path, STUCK_IN_A_FORK_HOOK))
+    assert outcome.status == "timeout" and seconds < LIMIT + SLACK
+    assert "OutOfTime" not in outcome.output and "runner.py" not in outcome.output, outcome
+    assert outcome.message.startswith("add_one(-3): did not finish in 2 s"), outcome
+    assert "in add_one" in outcome.traceback and "in stuck" not in outcome.traceback, outcome

@@ -140,6 +140,7 @@ def _device_fault(message: str) -> bool:
 
 def _run_once(job: Job) -> Outcome:
     worker = _pool.worker(job.device, job.lazy, job.torch)
+    oom_kills = _oom_kills()  # (37 us: what a check that dies says, `_crash_message`)
     running = worker.submit(job) if worker is not None else _Spawned(job)
     started = time.monotonic()
     _LIVE.add(running)
@@ -163,9 +164,8 @@ def _run_once(job: Job) -> Outcome:
     if isinstance(result, Outcome):
         return replace(result, output=running.output)
     if result is None:
-        return Outcome(
-            Status.ERROR, _crash_message(running.exitcode), elapsed, output=running.output
-        )
+        crash = _crash_message(running.exitcode, running.contained, oom_kills)
+        return Outcome(Status.ERROR, crash, elapsed, output=running.output)
     return Outcome(**{"output": running.output, **result})
 
 
@@ -239,8 +239,14 @@ def _timeout_message(limit: float, what: str | None = None) -> str:
 
 def _stop_before(limit: float | None) -> None:
     """Raise `OutOfTime` in this check a little before its time limit, where Python code runs
-    (the kill at the limit still ends one stuck in C); None: not any more."""
+    (the kill at the limit still ends one stuck in C); None: not any more.
+
+    Where Python cannot raise it, in a hook that os.fork runs (logging's, or any library's
+    `os.register_at_fork`) or a __del__, Python prints it and goes on: the learner's output
+    showed its traceback, through this module's `stop`, and the check ran on to the kill,
+    unreported. It comes again a moment later instead, where the code checked runs."""
     import signal
+    import sys
 
     from studycli.assertions import OutOfTime
 
@@ -254,21 +260,74 @@ def _stop_before(limit: float | None) -> None:
         if _STOP_ARMED:
             raise OutOfTime
 
+    previous = sys.unraisablehook
+
+    def again(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, OutOfTime):
+            signal.setitimer(signal.ITIMER_REAL, STOP_AGAIN)
+        else:
+            previous(unraisable)
+
     _STOP_ARMED = True
     signal.signal(signal.SIGALRM, stop)
+    sys.unraisablehook = again
     signal.setitimer(signal.ITIMER_REAL, max(limit - STOP_AHEAD, limit * 0.8))
 
 
 STOP_AHEAD = 0.3  # seconds before the limit that a check stops itself, to report where it was
+STOP_AGAIN = 0.01  # seconds after an OutOfTime that Python could not raise, to raise it again
 _STOP_ARMED = False
 
 
-def _crash_message(exitcode: int | None) -> str:
-    if exitcode is None:
-        return "the process running the check died (out of memory, or a crash in native code)"
-    if exitcode < 0:
+def _crash_message(exitcode: int | None, contained: bool, oom_kills: int | None) -> str:
+    """What a check that ended without a report says (`oom_kills`: `_oom_kills()` at its
+    start). A SIGKILL, or a worker's death, is blamed on memory only where the system's
+    out-of-memory killer killed a process while the check ran (or that cannot be told): else a
+    process killed it, and code can kill itself or the worker that forked it (a crash in
+    native code ends in another signal)."""
+    import signal
+
+    if exitcode is not None and exitcode >= 0:
+        return f"the process exited with status {exitcode} before reporting (a call to os._exit()?)"
+    if exitcode is not None and exitcode != -signal.SIGKILL:
         return f"the process was killed by signal {-exitcode} (out of memory, or a crash in native code)"
-    return f"the process exited with status {exitcode} before reporting (a call to os._exit()?)"
+    if exitcode is not None:
+        what, maybe, asked = (
+            "the process was killed by signal 9 (SIGKILL)",
+            "out of memory, or killed by a process",
+            "did the code kill itself?",
+        )
+    elif contained:
+        what, maybe, asked = (
+            "the worker that forked the check died before the check reported",
+            "out of memory, or killed by a process",
+            "did the code kill its parent process?",
+        )
+    else:
+        what, maybe, asked = (
+            "the process running the check died",
+            "out of memory, or a crash in native code",
+            "a crash in native code, or killed by a process?",
+        )
+    now = _oom_kills()
+    if now is None or now != oom_kills:
+        return f"{what} ({maybe})"
+    return (
+        f"{what}, not for want of memory (the system killed no process for it while the check "
+        f"ran): {asked}"
+    )
+
+
+def _oom_kills() -> int | None:
+    """How many processes the kernel's out-of-memory killer has killed since boot (for a
+    cgroup's limit too), or None where that cannot be read (not Linux, or Linux before 4.13)."""
+    try:
+        with open("/proc/vmstat", "rb") as vmstat:
+            counters = vmstat.read()
+        start = counters.index(b"\noom_kill ") + len(b"\noom_kill ")
+        return int(counters[start : counters.index(b"\n", start)])
+    except (OSError, ValueError):
+        return None
 
 
 # Modules that a library (or a checker) imports the first time one of its functions is
@@ -825,10 +884,26 @@ def _describe_error(exc: BaseException, job: Job) -> str:
         return str(exc)
     if isinstance(exc, SystemExit):
         return f"the code called exit ({exc.code!r}) instead of returning a value"
+    if isinstance(exc, KeyboardInterrupt):
+        return _interrupted_itself(exc, job)
     text = f"{type(exc).__name__}: {message_of(exc)}"
     if "can't allocate memory" in text or "DefaultCPUAllocator" in text:
         return f"ran out of memory (limit {job.memory_mb} MB): {text.splitlines()[0]}"
     return text
+
+
+def _interrupted_itself(exc: KeyboardInterrupt, job: Job) -> str:
+    """A KeyboardInterrupt in a check is the code's own (a `raise`, a SIGINT it sent itself),
+    never a Ctrl-C: the check runs apart from the terminal (a session, or a worker's process
+    group, of its own), and a Ctrl-C there stops the check in the command instead. Said
+    bare, "KeyboardInterrupt:" read as if the learner had pressed it."""
+    who = "your attempt" if job.candidate.kind == "file" else "the code"
+    frames = _own_frames(exc, job)
+    where = f", at line {frames[-1].lineno} (in {frames[-1].name})" if frames else ""
+    return (
+        f"{who} raised KeyboardInterrupt itself{where}: no Ctrl-C was pressed (a Ctrl-C "
+        "stops the check, and is never its outcome)"
+    )
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -942,6 +1017,24 @@ def _trimmed_traceback(exc: BaseException, job: Job) -> str:
     """The traceback frames in the learner's own code (or all frames for reference code)."""
     import traceback
 
+    frames = _own_frames(exc, job)
+    if not frames:
+        return ""
+    lines = "".join(traceback.format_list(frames[-5:])).splitlines()
+    # a source line can be megabytes (a literal of data): it was shown whole, and drawing it
+    # took longer than the check
+    return "".join(
+        line if len(line) <= TRACEBACK_LINE else line[:TRACEBACK_LINE] + " ...\n"
+        for line in (line + "\n" for line in lines)
+    )
+
+
+def _own_frames(exc: BaseException, job: Job) -> list[Any]:
+    """The frames of `exc`'s traceback (and its causes') in the code checked, innermost last:
+    the learner's file's alone; for reference code, all but the runner's. (Their lines are
+    not read yet.)"""
+    import traceback
+
     frames: list[traceback.FrameSummary] = []
     seen: BaseException | None = exc
     while seen is not None and len(frames) < 200:  # the learner's frames hang off the cause
@@ -956,15 +1049,7 @@ def _trimmed_traceback(exc: BaseException, job: Job) -> str:
         frames = [
             f for f in frames if "studycli/check/runner.py" not in f.filename.replace("\\", "/")
         ]
-    if not frames:
-        return ""
-    lines = "".join(traceback.format_list(frames[-5:])).splitlines()
-    # a source line can be megabytes (a literal of data): it was shown whole, and drawing it
-    # took longer than the check
-    return "".join(
-        line if len(line) <= TRACEBACK_LINE else line[:TRACEBACK_LINE] + " ...\n"
-        for line in (line + "\n" for line in lines)
-    )
+    return frames
 
 
 TRACEBACK_LINE = 300  # characters of a traceback's line kept

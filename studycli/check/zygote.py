@@ -112,7 +112,8 @@ class Running:
 
     def kill(self) -> None:
         """Kill the check: its whole session when contained, else the process running it (a
-        CUDA worker, which goes with it)."""
+        CUDA worker, which goes with it). A check that did not report may have stopped the
+        worker that forked it (SIGSTOP): that worker is killed too (see `Worker.kill_stopped`)."""
         self._kill = True
         if self.pid is None:  # not started yet: killed as it starts; nobody waits for it
             self.started.set()
@@ -120,6 +121,8 @@ class Running:
             return
         if self.gone.is_set():
             return
+        if self.contained and not self.reported.is_set():
+            self.worker.kill_stopped()
         with contextlib.suppress(ProcessLookupError, PermissionError):
             if self.contained and hasattr(os, "killpg"):
                 try:
@@ -263,6 +266,15 @@ class Worker:
             if self._channel is not None:
                 self._channel.close()
 
+    def kill_stopped(self) -> None:
+        """Kill the server if it is stopped (a check it forked can send it SIGSTOP): stopped,
+        it never said that the check ended, and the runner waited for that 5 s past the time
+        limit, 5 s more at exit, and the next check waited for it to start; killed, its
+        checks end and it is replaced (`dead`)."""
+        if self.pid is not None and _stopped(self.pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.pid, signal.SIGKILL)
+
     def close(self) -> None:
         """Let the server go (it kills what it still runs), and reap it (one forked from
         another server: wait for it to go, its parent reaps it)."""
@@ -324,6 +336,16 @@ class Worker:
 
 
 _WORKERS: list[Worker] = []
+
+
+def _stopped(pid: int) -> bool:
+    """Whether process `pid` is stopped (by a signal, or by a tracer); False where /proc cannot
+    tell."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
+    except (OSError, IndexError):
+        return False
 
 
 @atexit.register
