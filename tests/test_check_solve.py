@@ -106,6 +106,28 @@ def test_what_the_attempt_prints_reaches_the_terminal_as_text_not_as_control(
     assert "line 4" in " ".join(out.replace("│", " ").split())
 
 
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_what_an_attempt_prints_does_not_depend_on_the_terminals_encoding(
+    attempt, tmp_path, encoding
+):
+    """A correct attempt that prints a check mark passes whatever the locale: its output is
+    the check's, written as UTF-8 to the pipe the command reads (the worker's stdout kept the
+    terminal's encoding: UnicodeEncodeError, the check failed and the review was Again)."""
+    import os
+    import subprocess
+
+    path = attempt('def add_one(x):\n    print("mean ✓ μ")\n    return x + 1\n')
+    out = subprocess.run(
+        [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), "solve",
+         "add-one", "--file", str(path), "--no-record"],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": encoding, "STUDYCLI_HOME": str(tmp_path / "h")},
+    )  # fmt: skip
+    shown = out.stdout.decode(encoding)
+    assert out.returncode == 0, shown + out.stderr.decode(encoding)
+    assert "passed" in shown
+
+
 def test_a_flood_of_output_is_shown_from_a_whole_line_after_how_many_were_left_out(cli, attempt):
     """An attempt that printed 200,000 lines: its "your output" panel began in a line's middle
     ("line 199882" of "spam line 199882") and nothing said that earlier output was left out."""

@@ -16,6 +16,7 @@ files, use the network, or leave its session. Card pull requests are reviewed li
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import sys
@@ -52,6 +53,9 @@ def enter(output: _Descriptor, keep: int) -> None:
     output.close()
     _close_descriptors(keep)
     sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115  (fd 0 is /dev/null)
+    for stream in (sys.stdout, sys.stderr):  # the pipe is read as UTF-8, whatever the locale
+        if isinstance(stream, io.TextIOWrapper):  # (an ASCII terminal's failed a ✓ printed)
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
     _forget_closed_plumbing()
 
 
