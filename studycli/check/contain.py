@@ -16,7 +16,6 @@ files, use the network, or leave its session. Card pull requests are reviewed li
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import signal
 import sys
@@ -53,9 +52,13 @@ def enter(output: _Descriptor, keep: int) -> None:
     output.close()
     _close_descriptors(keep)
     sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115  (fd 0 is /dev/null)
-    for stream in (sys.stdout, sys.stderr):  # the pipe is read as UTF-8, whatever the locale
-        if isinstance(stream, io.TextIOWrapper):  # (an ASCII terminal's failed a ✓ printed)
-            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+    # Python's streams onto the pipe, as UTF-8 (it is read so) whatever the locale: those
+    # inherited kept the terminal's encoding (an ASCII one failed a check that printed a ✓),
+    # and cannot be reconfigured where they were files (they would seek)
+    sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+    sys.stderr = open(  # noqa: SIM115
+        2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1
+    )
     _forget_closed_plumbing()
 
 
