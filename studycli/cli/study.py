@@ -60,7 +60,11 @@ def solve(
     ],
     file: Annotated[
         Path | None,
-        typer.Option("--file", help="Check this file instead of your attempt file (no editor)."),
+        typer.Option(
+            "--file",
+            help="Check this file instead of your attempt file (no editor).",
+            readable=False,  # (click's check was a usage error: read_attempt says the fix)
+        ),
     ] = None,
     no_edit: Annotated[bool, typer.Option("--no-edit", help="Check the attempt as it is.")] = False,
     watch: Annotated[
