@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -18,7 +19,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 
 from studycli.cli import render
-from studycli.cli.markdown import MONOKAI_BACKGROUND, MONOKAI_TEXT, markdown
+from studycli.cli.markdown import MONOKAI_BACKGROUND, MONOKAI_TEXT, markdown, rich_markdown
 from studycli.content import cloze
 from studycli.content.card import Kind
 from studycli.content.loader import load_content
@@ -68,7 +69,7 @@ def test_most_shipped_texts_take_the_fast_path():
 @pytest.mark.parametrize(("width", "colours"), CONSOLES)
 def test_every_shipped_text_renders_as_rich_markdown_renders_it(width, colours):
     for card_id, text in SHIPPED:
-        expected = rendered(Markdown(text), width, colours)
+        expected = rendered(rich_markdown(text), width, colours)
         assert rendered(markdown(text), width, colours) == expected, card_id
 
 
@@ -133,7 +134,9 @@ OTHER = [
 def test_the_subset_renders_as_rich_markdown(text):
     assert not isinstance(markdown(text), Markdown)
     for width, colours in CONSOLES:
-        assert rendered(markdown(text), width, colours) == rendered(Markdown(text), width, colours)
+        assert rendered(markdown(text), width, colours) == rendered(
+            rich_markdown(text), width, colours
+        )
 
 
 @pytest.mark.parametrize("text", OTHER)
@@ -199,7 +202,7 @@ def test_any_text_renders_as_rich_markdown_or_is_left_to_it(text):
     if isinstance(fast, Markdown):
         return
     for width, colours in CONSOLES[1:3]:
-        assert rendered(fast, width, colours) == rendered(Markdown(text), width, colours)
+        assert rendered(fast, width, colours) == rendered(rich_markdown(text), width, colours)
 
 
 def printed(renderable, width: int, colours: str | None) -> str:
@@ -220,23 +223,34 @@ def highlighted(source: str) -> Panel:
     return Panel(syntax, title="Starter", title_align="left", border_style="dim")
 
 
-def test_a_starter_without_colour_is_the_text_syntax_would_lay_out():
+def starters() -> list[str]:
     content = load_content(REPO_ROOT)
-    starters = [
+    shipped = [
         card_starter(card, content.solutions_dir)
         for card in content.cards.values()
         if card.runnable
     ]
-    starters += [
+    return [
+        *shipped,
         "\tdef f():\n\t\treturn 1",
         "no newline at the end",
         "x = 1\n\n\n",
         "y = " + "9" * 150,
+        "def f(x):\n    return some_function(x, another_argument, a_third_one) + x  # why\n",
     ]
-    for source in starters:
-        for width in (40, 100):
-            expected = printed(highlighted(source), width, None)
-            assert printed(render.code(source, "Starter"), width, None) == expected
+
+
+def test_a_starter_without_colour_is_the_text_syntax_would_lay_out():
+    """Where every line fits, the plain starter is what `Syntax` lays out; at any width it is
+    the highlighted starter's text (lines too long continued the same way)."""
+    for source in starters():
+        if all(len(line) <= 96 for line in source.expandtabs(4).splitlines()):
+            expected = printed(highlighted(source), 100, None)
+            assert printed(render.code(source, "Starter"), 100, None) == expected
+        for width in (40, 57, 100):
+            colour = printed(render.code(source, "Starter"), width, "256")
+            plain = printed(render.code(source, "Starter"), width, None)
+            assert plain == re.sub("\x1b\\[[0-9;]*m", "", colour), (width, source)
 
 
 def test_a_starter_on_a_colour_terminal_is_highlighted():
@@ -244,3 +258,83 @@ def test_a_starter_on_a_colour_terminal_is_highlighted():
     expected = printed(highlighted(source), 80, "256")
     assert printed(render.code(source, "Starter"), 80, "256") == expected
     assert "\x1b[" in expected
+
+
+LONG_LINE = "def f(x):\n    return some_function(x, another_argument, a_third_one) + x  # why\n"
+
+
+def code_lines(out: str) -> list[str]:
+    """The lines of the code in the innermost panel, without its border, the panel's space and
+    a code block's one cell of padding; blank lines left out."""
+    inside = [line.strip("│") for line in out.splitlines() if line.startswith("│")]
+    inside = [line.strip("│")[1:-1].rstrip() for line in inside if "╭" not in line + "╰"]
+    indent = min(len(line) - len(line.lstrip()) for line in inside if line.strip())
+    return [line[indent:] for line in inside if line.strip()]
+
+
+def rejoined(lines: list[str]) -> list[str]:
+    """The code lines the drawn lines show: a `↪` line joined to the one before."""
+    joined: list[str] = []
+    for line in lines:
+        if line.lstrip().startswith("↪ "):
+            joined[-1] += " " + line.lstrip()[2:]
+        else:
+            joined.append(line)
+    return joined
+
+
+@pytest.mark.parametrize("colours", [None, "256", "truecolor"])
+def test_a_long_code_line_continues_at_its_indentation(colours):
+    """Wrapped by `Syntax` (with colour) or as plain text (without), a code line too long for
+    the panel went on at column 0 (the starter of online-softmax at 80 columns: `│ over
+    blocks.`, its docstring outside its function); now at its own indentation after a `↪`:
+    a starter, a code block of the fast path and a fenced block with a language (Rich's)."""
+    fenced = "```python\n" + LONG_LINE + "```\n"
+    indented = "".join(f"    {line}\n" for line in LONG_LINE.splitlines())
+    assert isinstance(markdown(fenced), Markdown) and not isinstance(markdown(indented), Markdown)
+    for out in (
+        printed(render.code(LONG_LINE, "Starter"), 40, colours),
+        rendered(markdown(fenced), 40, colours),
+        rendered(markdown(indented), 40, colours),
+    ):
+        lines = code_lines(re.sub("\x1b\\[[0-9;]*m", "", out))
+        assert rejoined(lines) == LONG_LINE.splitlines(), out
+        continued = lines[2:]
+        assert continued and all(line.startswith("    ↪ ") for line in continued), out
+
+
+def test_a_code_line_too_long_for_a_very_narrow_panel_is_cut_where_it_must():
+    """A word longer than the room is folded; an indentation deeper than half the width is
+    kept at half; nothing of the line is lost."""
+    from rich.text import Text
+
+    from studycli.cli.code import continued
+
+    line = Text("            " + "x" * 30 + " y")
+    parts = [part.plain for part in continued(line, 20)]
+    assert parts == [
+        "            xxxxxxxx",
+        "          ↪ xxxxxxxx",
+        "          ↪ xxxxxxxx",
+        "          ↪ xxxxxx y",
+    ]
+    assert "".join(part.replace("↪ ", "").strip() for part in parts) == "x" * 30 + " y"
+
+
+def test_rich_markdown_is_rich_markdown_where_no_code_line_is_too_long():
+    """The slow path changes only code lines too long for the width: at 100 columns every
+    shipped text is drawn as Rich's own `Markdown` draws it."""
+    for card_id, text in SHIPPED:
+        for colours in (None, "truecolor"):
+            expected = rendered(Markdown(text), 100, colours)
+            assert rendered(rich_markdown(text), 100, colours) == expected, card_id
+
+
+def test_show_continues_a_starters_long_line_at_its_indentation(cli, monkeypatch):
+    """The walkthrough's case: `COLUMNS=80 studycli show online-softmax`, piped (no colour)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    shown = cli("show", "online-softmax").stdout.splitlines()  # the shipped card
+    start = shown.index(next(line for line in shown if "def online_softmax" in line))
+    assert shown[start + 1].startswith('│     """Softmax over the last dimension')
+    assert shown[start + 2].startswith("│     ↪ over blocks.")
+    assert not any(line.startswith("│ over ") for line in shown)

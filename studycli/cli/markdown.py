@@ -16,12 +16,16 @@ loose lists) is left to Rich.
 from __future__ import annotations
 
 import re
+from functools import cache
+from typing import ClassVar
 
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+
+from .code import CodeLines, highlighted
 
 # A line that could begin a block other than a paragraph, or be a setext underline, a
 # thematic break or a table's delimiter row.
@@ -50,19 +54,10 @@ class _Bullets:
 class _CodeBlock:
     """A code block with no language (indented, or fenced with none or `text`), laid out as
     Rich's Markdown lays it out through `Syntax(code, "text", theme="monokai", word_wrap=True,
-    padding=1)`, without pygments: the "text" lexer makes the whole block one token, so it is
-    monokai's text colour on monokai's background (tests/test_cli_markdown.py pins both to
-    pygments' monokai), padded by one cell of the background on every side."""
-
-    def __init__(self, code: str) -> None:
-        self.code = code
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Padding(_CodeLines(self.code), style=MONOKAI_BACKGROUND, pad=1)
-
-
-class _CodeLines:
-    """The lines of a code block inside its padding: `Syntax._get_syntax`'s word-wrapped path."""
+    padding=1)` (but for `CodeLines`' continued lines), without pygments: the "text" lexer makes
+    the whole block one token, so it is monokai's text colour on monokai's background
+    (tests/test_cli_markdown.py pins both to pygments' monokai), padded by one cell of the
+    background on every side."""
 
     def __init__(self, code: str) -> None:
         self.code = code
@@ -70,14 +65,8 @@ class _CodeLines:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         text = Text(justify="left", style=MONOKAI_BACKGROUND, tab_size=4, no_wrap=False)
         text.append(self.code + "\n", MONOKAI_TEXT)
-        line_options = options.update(height=None, justify="left")
-        new_line = Segment.line()
-        for line in text.split("\n", allow_blank=False):
-            for wrapped in console.render_lines(
-                line, line_options, style=MONOKAI_BACKGROUND, pad=True
-            ):
-                yield from wrapped
-                yield new_line
+        lines = CodeLines(text.split("\n", allow_blank=False), MONOKAI_BACKGROUND, pad=True)
+        yield Padding(lines, style=MONOKAI_BACKGROUND, pad=1)
 
 
 Block = list[Run] | _Bullets | _CodeBlock
@@ -87,10 +76,34 @@ def markdown(text: str) -> RenderableType:
     """`text` rendered as Rich's `Markdown(text)` renders it."""
     blocks = _blocks(text)
     if blocks is None:
-        from rich.markdown import Markdown
-
-        return Markdown(text)
+        return rich_markdown(text)
     return _Subset(blocks)
+
+
+def rich_markdown(text: str) -> RenderableType:
+    """Rich's `Markdown(text)`, its code blocks drawn as `CodeLines` (continued lines indented)."""
+    return _hanging_markdown()(text)
+
+
+@cache
+def _hanging_markdown() -> type:
+    """Rich's `Markdown` with code blocks of `CodeLines` (made on first use: rich.markdown
+    imports markdown-it)."""
+    from rich.markdown import CodeBlock, Markdown, MarkdownElement
+
+    class HangingCodeBlock(CodeBlock):
+        def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+            lines = highlighted(str(self.text).rstrip(), self.lexer_name, self.theme)
+            yield Padding(lines, style=lines.style, pad=1)
+
+    class HangingMarkdown(Markdown):
+        elements: ClassVar[dict[str, type[MarkdownElement]]] = {
+            **Markdown.elements,
+            "fence": HangingCodeBlock,
+            "code_block": HangingCodeBlock,
+        }
+
+    return HangingMarkdown
 
 
 class _Subset:

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from studycli.content.card import Card, Kind
 
+from .code import CodeLines, highlighted
 from .markdown import markdown
 
 # Titles are given as Text: a str title is parsed as markup, and the first markup parsed imports
@@ -101,20 +102,19 @@ def code(source: str, title: str) -> RenderableType:
 
 
 class _Python:
-    """Python source, highlighted on a colour terminal. Without colour it is the plain text
-    that `Syntax` would lay out, without lexing it (pygments' Python lexer compiles its
-    patterns on first use: tens of milliseconds)."""
+    """Python source, highlighted on a colour terminal, a line too long for the width continued
+    at its own indentation (`CodeLines`). Without colour it is the plain text laid out the same
+    way, without lexing it (pygments' Python lexer compiles its patterns on first use: tens of
+    milliseconds)."""
 
     def __init__(self, source: str) -> None:
         self.source = source
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         if console.color_system is None:
-            yield Text(self.source.expandtabs(4))
+            yield CodeLines(Text(self.source.expandtabs(4)).split("\n", allow_blank=True))
             return
-        from rich.syntax import Syntax
-
-        yield Syntax(self.source, "python", theme="ansi_dark", line_numbers=False, word_wrap=True)
+        yield highlighted(self.source, "python", "ansi_dark")
 
 
 def full(card: Card, *, with_answer: bool, starter: str | None = None) -> RenderableType:

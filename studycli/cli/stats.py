@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.text import Text
 
 from studycli.errors import StudyError
@@ -14,6 +16,7 @@ from . import charts
 from .app import app, options, stdout
 from .completion import DeckOption, TopicOption
 from .context import now, open_study
+from .table import wrapped
 
 if TYPE_CHECKING:
     from studycli.study.stats import Retention, Stats, TopicStats
@@ -133,33 +136,105 @@ def _retention_table(retention: dict[str, Retention]) -> RenderableType:
 
 
 def _topics_table(topics: list[TopicStats]) -> RenderableType:
-    from rich.table import Table
+    return _Topics(topics)
 
-    table = Table(
-        title="topics, weakest first",
-        title_justify="left",
-        title_style="bold",
-        box=None,
-        padding=(0, 1),
-    )
-    table.add_column("topic", no_wrap=True)
-    table.add_column("studied", justify="right", no_wrap=True)
-    table.add_column("reviews", justify="right")
-    table.add_column("retention", justify="right")
-    table.add_column("recall now", no_wrap=True)
-    for topic in topics:
-        recall = charts.bar(topic.recall, style=_recall_style(topic.recall))
-        recall.append(f" {'-' if topic.recall is None else f'{topic.recall:.0%}':>4}")
-        table.add_row(
-            topic.topic,
-            f"{topic.studied}/{topic.cards}",
-            str(topic.retention.total),
-            _percent(topic.retention.rate),
-            recall,
+
+BAR = 10  # the recall bar's cells where they fit
+NARROWEST_BAR = 5  # a narrower bar makes the column no narrower (its header is 10 wide)
+MAY_HIDE = ("reviews", "retention")  # the columns left out, in this order, where none fit
+
+
+class _Topics:
+    """The topic table, laid out for the width it is printed at. Its numbers are never cut
+    (Rich squeezed them to `…` below 76 columns while the bar and the topic kept their width):
+    where the table does not fit, the recall bar is narrowed, then left out (the percentage
+    stays); then the topics wrap (after a `-`), and where they would have to fold, the reviews
+    and then the retention column are left out, named under the table."""
+
+    def __init__(self, topics: list[TopicStats]) -> None:
+        self.topics = topics
+        self.cells = {
+            "topic": [topic.topic for topic in topics] or ["(no topics)"],
+            "studied": [f"{topic.studied}/{topic.cards}" for topic in topics],
+            "reviews": [str(topic.retention.total) for topic in topics],
+            "retention": [_percent(topic.retention.rate) for topic in topics],
+        }
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        bar, topic, hidden = self.layout(options.max_width)
+        yield self.table(bar, topic, hidden)
+        if hidden:
+            names = ", ".join(hidden)
+            yield Text(
+                f" hidden to fit {options.max_width} columns: {names} (--json shows all)",
+                style="dim",
+            )
+
+    def layout(self, width: int) -> tuple[int, int, tuple[str, ...]]:
+        """The bar's width (0: none), the topic column's and the columns left out."""
+        names = self.cells["topic"]
+        natural = max(len("topic"), *map(cell_len, names))
+        parts = max(
+            len("topic"), *(cell_len(p) for name in names for p in re.split(r"(?<=-)", name))
         )
-    if not topics:
-        table.add_row("(no topics)", "", "", "", "")
-    return table
+        for count in range(len(MAY_HIDE) + 1):
+            hidden = MAY_HIDE[:count]
+            for bar in (*range(BAR, NARROWEST_BAR - 1, -1), 0):
+                if natural <= width - self.others(bar, hidden):
+                    return bar, natural, hidden
+            if min(natural, parts) <= width - self.others(0, hidden):
+                return 0, width - self.others(0, hidden), hidden
+        return 0, max(len("topic"), width - self.others(0, MAY_HIDE)), MAY_HIDE
+
+    def others(self, bar: int, hidden: tuple[str, ...]) -> int:
+        """The width of the columns but the topic's, with their padding, and the topic's padding."""
+        widths = [
+            max(len(name), *map(cell_len, cells), 0)
+            for name, cells in self.cells.items()
+            if name != "topic" and name not in hidden
+        ]
+        widths.append(len("recall now") if bar else len("recall"))
+        if bar:
+            widths[-1] = max(widths[-1], bar + 5)
+        return sum(widths) + 2 * len(widths) + 2
+
+    def table(self, bar: int, topic: int, hidden: tuple[str, ...]) -> RenderableType:
+        from rich.table import Table  # here: every command imports this module, few print tables
+
+        table = Table(
+            title="topics, weakest first",
+            title_justify="left",
+            title_style="bold",
+            box=None,
+            padding=(0, 1),
+        )
+        table.add_column("topic", no_wrap=True, width=topic)
+        for name in ("studied", "reviews", "retention"):
+            if name not in hidden:
+                table.add_column(name, justify="right", no_wrap=True)
+        table.add_column(
+            "recall now" if bar else "recall", no_wrap=True, justify="left" if bar else "right"
+        )
+        for index, stats in enumerate(self.topics):
+            recall = (
+                charts.bar(stats.recall, bar, style=_recall_style(stats.recall)) if bar else Text()
+            )
+            percent = "-" if stats.recall is None else f"{stats.recall:.0%}"
+            recall.append(f" {percent:>4}" if bar else percent)
+            numbers = [
+                self.cells[name][index]
+                for name in ("studied", "reviews", "retention")
+                if name not in hidden
+            ]
+            table.add_row(_fold(stats.topic, topic), *numbers, recall)
+        if not self.topics:
+            table.add_row("(no topics)", *[""] * (len(table.columns) - 1))
+        return table
+
+
+def _fold(name: str, width: int) -> str:
+    """A topic in lines of at most `width` cells, broken after a `-` where it can."""
+    return "\n".join(wrapped(name, width))
 
 
 def _recall_style(recall: float | None) -> str:

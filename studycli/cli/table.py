@@ -5,13 +5,17 @@ segments: 450 rows took `studycli list` longer than everything else it does. The
 only short plain strings, so the layout is simple arithmetic: each column as wide as its widest
 cell, the widest wrapping columns narrowed (text wrapped at spaces) when the table is wider
 than the terminal, and when that is not enough the columns that may be hidden left out (the
-least needed first; a line under the table names them). They look like Rich's default table (a
+least needed first; a line under the table names them). When even that is too wide (40
+columns, ids of 50 characters), the columns of text (not those aligned right: numbers) may
+break too, at spaces, after `-` or `/` and before `#` (`position-encoding-` `cloze#c6`), and
+as a last resort anywhere, down to their header's width. They look like Rich's default table (a
 heavy head, a light body). The title and the head go through the console (styles, colour as the
 terminal allows); the body's plain lines are written to the console's file as they are.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rich.cells import cell_len
@@ -20,7 +24,10 @@ from rich.text import Text
 
 from studycli.records import Record
 
-MIN_WRAPPED = 10  # a wrapping column is never made narrower than this (or its header)
+MIN_WRAPPED = 10  # a wrapping column is never made narrower than this (or its header)...
+# ... unless the table is still too wide with every column that may go hidden: then a column of
+# text may break its words here (an id at its parts, a cloze deletion's `#c1` kept whole)
+_BREAKS = re.compile(r"(?<=[-/])|(?=#)")
 
 
 class Column(Record):  # a named tuple: cheaper than a frozen dataclass at start-up
@@ -61,7 +68,7 @@ def print_table(
     while True:
         columns = [every[i] for i in shown]
         widths = [natural[i] for i in shown]
-        _narrow(widths, columns, console.width)
+        _narrow(widths, _wrap_floors(columns, widths), console.width)
         spare = [k for k, column in enumerate(columns) if column.hide]
         if _total(widths) <= console.width or not spare:
             break
@@ -70,6 +77,11 @@ def print_table(
         del shown[gone]
     if hidden:
         rows = [[row[i] for i in shown] for row in rows]
+    split = _total(widths) > console.width
+    if split:
+        widths = [natural[i] for i in shown]
+        _split(widths, columns, rows, console.width)
+    wraps = [column.wrap or (split and column.justify != "right") for column in columns]
     head = Text(no_wrap=True, overflow="ignore")
     head.append(title.center(_total(widths)).rstrip() + "\n", style="italic")
     head.append(_rule("┏", "━", "┳", "┓", widths) + "\n")
@@ -80,7 +92,7 @@ def print_table(
     console.print(head, soft_wrap=True)
     body: list[str] = []
     for number, row in enumerate(rows):
-        lines = _row(row, columns, widths)
+        lines = _row(row, columns, widths, wraps, split)
         if number in bold_rows:
             _write(console, body)
             console.print(Text("\n".join(lines), style="bold"), soft_wrap=True)
@@ -102,8 +114,10 @@ def _total(widths: list[int]) -> int:
     return sum(widths) + 3 * len(widths) + 1
 
 
-def _row(row: Sequence[str], columns: Sequence[Column], widths: list[int]) -> list[str]:
-    cells = [_lines(row[i], widths[i], column.wrap) for i, column in enumerate(columns)]
+def _row(
+    row: Sequence[str], columns: Sequence[Column], widths: list[int], wraps: list[bool], split: bool
+) -> list[str]:
+    cells = [_lines(row[i], widths[i], wraps[i], split) for i in range(len(columns))]
     height = max(len(lines) for lines in cells)
     padded = [
         [_pad(line, widths[i], columns[i].justify) for line in lines]
@@ -119,15 +133,42 @@ def _write(console: Console, lines: list[str]) -> None:
         lines.clear()
 
 
-def _narrow(widths: list[int], columns: Sequence[Column], width: int) -> None:
-    """Narrow the widest wrapping column, one cell at a time, until the table fits (or none
-    can give more)."""
+def _wrap_floors(columns: Sequence[Column], widths: list[int]) -> list[int]:
+    """How narrow each column may be made before any is hidden: a wrapping one down to
+    `MIN_WRAPPED` (or its header), the others not at all."""
+    return [
+        max(MIN_WRAPPED, _width(column.header)) if column.wrap else widths[i]
+        for i, column in enumerate(columns)
+    ]
+
+
+def _split(
+    widths: list[int], columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int
+) -> None:
+    """Narrow a table still too wide with every column that may go hidden, from its natural
+    `widths`, the widest column first: every column of text down to its longest part of a word
+    (split at spaces and `_BREAKS`: an id broken after a `-`), then down to its header's width
+    (a word folded anywhere). Columns aligned right (numbers) keep their width."""
+    text = [i for i, column in enumerate(columns) if column.justify != "right"]
+    parts = list(widths)
+    for i in text:
+        longest = (_width(part) for row in rows for word in row[i].split() for part in _parts(word))
+        parts[i] = max(_width(columns[i].header), *longest)
+    _narrow(widths, parts, width)
+    headers = [max(1, _width(column.header)) for column in columns]
+    _narrow(widths, [headers[i] if i in text else w for i, w in enumerate(widths)], width)
+
+
+def _parts(word: str) -> list[str]:
+    return [part for part in _BREAKS.split(word) if part]
+
+
+def _narrow(widths: list[int], floors: list[int], width: int) -> None:
+    """Narrow the widest column that can give, one cell at a time, until the table fits (or
+    none is wider than its floor)."""
     excess = _total(widths) - width
-    floors = [max(MIN_WRAPPED, _width(column.header)) for column in columns]
     while excess > 0:
-        candidates = [
-            i for i, column in enumerate(columns) if column.wrap and widths[i] > floors[i]
-        ]
+        candidates = [i for i, floor in enumerate(floors) if widths[i] > floor]
         if not candidates:
             return
         widest = max(candidates, key=lambda i: widths[i])
@@ -139,31 +180,40 @@ def _width(text: str) -> int:
     return len(text) if text.isascii() else cell_len(text)
 
 
-def _lines(cell: str, width: int, wrap: bool) -> list[str]:
-    """The cell in lines of at most `width` cells: wrapped at spaces, a longer word folded."""
+def wrapped(cell: str, width: int) -> list[str]:
+    """`cell` in lines of at most `width` cells, broken at spaces, after `-` or `/` and before
+    `#` where it can, else anywhere."""
+    return _lines(cell, width, True, split=True)
+
+
+def _lines(cell: str, width: int, wrap: bool, split: bool = False) -> list[str]:
+    """The cell in lines of at most `width` cells: wrapped at spaces (with `split`, within a
+    word at `_BREAKS` too), a longer word (or part) folded."""
     measure = len if cell.isascii() else cell_len
     if not wrap or measure(cell) <= width:
         return [cell]
     lines: list[str] = []
     line, used = "", 0
     for word in cell.split():
-        size = measure(word)
-        while size > width:  # fold a word longer than the column
-            if line:
+        for number, part in enumerate(_parts(word) if split else (word,)):
+            size = measure(part)
+            while size > width:  # fold a word (or part) longer than the column
+                if line:
+                    lines.append(line)
+                    line, used = "", 0
+                cut = _fit(part, width)
+                lines.append(part[:cut])
+                part = part[cut:]
+                size = measure(part)
+            gap = 0 if number else 1  # a word's parts join without a space
+            if not line:
+                line, used = part, size
+            elif used + gap + size <= width:
+                line += " " * gap + part
+                used += gap + size
+            else:
                 lines.append(line)
-                line, used = "", 0
-            cut = _fit(word, width)
-            lines.append(word[:cut])
-            word = word[cut:]
-            size = measure(word)
-        if not line:
-            line, used = word, size
-        elif used + 1 + size <= width:
-            line += " " + word
-            used += 1 + size
-        else:
-            lines.append(line)
-            line, used = word, size
+                line, used = part, size
     return [*lines, line] if line or not lines else lines
 
 

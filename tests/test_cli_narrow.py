@@ -1,0 +1,95 @@
+"""cli/table.py's tables in a 40-column terminal: they fit it where their numbers and headers
+allow, breaking ids after a `-` (a deletion's `#c1` whole), and are unchanged where they fit."""
+
+from __future__ import annotations
+
+import io
+
+from rich.cells import cell_len
+from rich.console import Console
+
+from studycli.cli.table import Column, print_table
+
+IDS = [
+    "directional-derivative-existence-not-differentiability",  # 54 characters
+    "position-encoding-four-terms-cloze#c6",
+    "segmentation-metrics",
+]
+
+
+def printed(width: int, title: str, columns: list[Column], rows: list[list[str]]) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None, legacy_windows=False)
+    print_table(console, title, columns, rows)
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def column(out: str, index: int, key: int) -> list[list[str]]:
+    """A column's cells, top to bottom, each as its lines (stripped); a row begins where the
+    `key` column (never wrapped) has a cell."""
+    cells: list[list[str]] = []
+    for line in out.splitlines():
+        if not line.startswith("│"):
+            continue
+        parts = line.split("│")[1:-1]
+        if parts[key].strip():
+            cells.append([])
+        if parts[index].strip():
+            cells[-1].append(parts[index].strip())
+    return cells
+
+
+def test_due_fits_40_columns_folding_a_long_deck_as_a_last_resort():
+    """`due` was 41 columns wide at 40: its deck column could neither wrap nor hide, so every
+    row wrapped its last border. Its numbers keep their width; the deck gives."""
+    columns = [Column("deck"), *(Column(k, justify="right") for k in ("due", "learning", "new"))]
+    rows = [["classical-ml", "0", "0", "19"], ["representation", "3", "12", "0"]]
+    rows.append(["all", "3", "12", "19"])
+    out = printed(40, "due now", columns, rows)
+    assert max(cell_len(line) for line in out.splitlines()) <= 40, out
+    body = [line.split("│") for line in out.splitlines() if line.startswith("│")]
+    assert [cells[2:5] for cells in body if cells[1].strip() == "classical-ml"] == [
+        ["   0 ", "        0 ", "  19 "]
+    ]
+    assert "".join(cells[1].strip() for cells in body[1:3]) == "representation"
+
+
+def test_list_fits_40_columns_breaking_ids_after_a_dash():
+    """At 40 columns `list`'s ids (up to 54 characters) never wrapped: the table stayed 73
+    wide. After the columns that may hide are hidden, ids break after a `-`, titles at spaces."""
+    columns = [Column("id"), Column("kind", hide=1), Column("title", wrap=True), Column("n")]
+    rows = [[card_id, "concept", "A title of a few words, " * 2, "1"] for card_id in IDS]
+    out = printed(40, f"{len(rows)} cards", columns, rows)
+    assert max(cell_len(line) for line in out.splitlines()) <= 40, out
+    assert "hidden to fit 40 columns: kind (--json shows all)" in " ".join(out.split())
+    ids = column(out, 0, key=2)
+    assert ["".join(lines) for lines in ids] == IDS  # each id whole, read across its lines
+    assert all(line.endswith("-") for lines in ids for line in lines[:-1])
+    assert ids[1][-1].endswith("cloze#c6") or ids[1][-1] == "#c6"
+    titles = [" ".join(lines) for lines in column(out, 1, key=2)]
+    assert titles == ["A title of a few words, A title of a few words,"] * 3
+
+
+def test_history_fits_40_columns():
+    """`history`'s card column (a deletion's id) never wrapped: 82 columns at 80, more at 40."""
+    columns = [
+        Column("when"),
+        Column("card"),
+        Column("rating"),
+        Column("how", wrap=True),
+        Column("seconds", justify="right", hide=1),
+    ]
+    rows = [["2025-03-01 15:46", card_id, "4 Easy", "self", "12.5"] for card_id in IDS]
+    for width in (40, 60, 80):
+        out = printed(width, "the latest 3 reviews", columns, rows)
+        assert max(cell_len(line) for line in out.splitlines()) <= width, (width, out)
+        assert ["".join(lines) for lines in column(out, 1, key=2)] == IDS
+
+
+def test_a_table_that_fits_is_as_it_was():
+    """Only a table too wide after wrapping and hiding is laid out anew: one that fits by
+    hiding a column is what it always was (the pinned 80-column `list` among them)."""
+    columns = [Column("id"), Column("kind", hide=1), Column("title", wrap=True)]
+    rows = [[card_id, "concept", "A title"] for card_id in IDS]
+    out = printed(70, "3 cards", columns, rows)
+    assert "hidden to fit 70 columns: kind" in out
+    assert f"│ {IDS[0]} │ A title │" in out
