@@ -632,7 +632,7 @@ def _editor_writes_the_answer(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("VISUAL", raising=False)
 
 
-def _run_keys(tmp_path, getkey, cards):
+def _run_keys(tmp_path, getkey, cards, clock=lambda: NOW):
     from rich.console import Console
 
     from studycli.cli.review_session import ReviewSession
@@ -642,9 +642,7 @@ def _run_keys(tmp_path, getkey, cards):
     content = load_content(FIXTURE_CONTENT)
     console = Console(record=True, width=100, color_system=None)
     with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as study:
-        summary = ReviewSession(
-            console, study, content, cards, clock=lambda: NOW, getkey=getkey
-        ).run()
+        summary = ReviewSession(console, study, content, cards, clock=clock, getkey=getkey).run()
         reviews = study.history()[::-1]
     return summary, reviews, console.export_text()
 
@@ -699,14 +697,19 @@ def test_a_card_rated_in_another_session_while_on_screen_is_not_rated_twice(tmp_
     """Two sessions started together show the same first card; the one rated second counted
     a second review of it, moments after the first. Now it says so and saves nothing."""
 
+    now = [NOW]
+
     def keys():
         yield " "  # the answer: then the other terminal rates the card meanwhile
         _other_session_rates(tmp_path, "bias-concept", Rating.Easy, NOW + timedelta(seconds=30))
+        now[0] = NOW + timedelta(minutes=1)
         yield from "3q"
 
     pressed = keys()
     card = load_content(FIXTURE_CONTENT).cards["bias-concept"]
-    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [card])
+    summary, reviews, text = _run_keys(
+        tmp_path, lambda: next(pressed), [card], clock=lambda: now[0]
+    )
     said = " ".join(text.split())
     assert (
         "not saved: bias-concept was rated Easy in another session while it was on screen" in said
@@ -772,26 +775,25 @@ def test_ctrl_c_during_a_check_stops_the_check_not_the_session(session, tmp_path
     assert "interrupted" not in out and "Traceback" not in out
 
 
-def test_a_rating_refused_for_a_clock_behind_the_log_is_said_and_the_session_goes_on(
-    tmp_path, monkeypatch
-):
-    """`rate` refuses a time before the card's last review (ClockBehind): the session says
-    so, saves nothing, and goes on (it ended with the error). The card is drawn again from the
-    store: here still due (a clock behind the log leaves a card rated since out of the queue)."""
-    from studycli.errors import ClockBehind
+def test_a_rating_refused_for_a_clock_behind_the_log_is_said_and_the_card_left(tmp_path):
+    """The clock behind the card's last review (an Again at 10:00; the session at 09:50 shows
+    the card early, its step due within the learn-ahead window): the session said every key
+    "was rated in another session" (any review after the card was shown counted as one) and
+    showed the card again, forever. Now `rate`'s refusal is said once, nothing is written,
+    and the card is left for this session."""
+    from fsrs import Rating
+
     from studycli.study.api import Study
+    from studycli.study.settings import Settings
 
-    rate, refused = Study.rate, []
-
-    def behind_once(self, item, *args, **kwargs):
-        if not refused:
-            refused.append(item.id)
-            raise ClockBehind(f"not saved: {item.id} was last reviewed after the time now")
-        return rate(self, item, *args, **kwargs)
-
-    monkeypatch.setattr(Study, "rate", behind_once)
-    cards = load_content(FIXTURE_CONTENT).cards
-    pressed = iter(" 4 4q")
-    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [cards["bias-concept"]])
-    assert "not saved: bias-concept was last reviewed after the time now" in text
-    assert [r.card_id for r in reviews] == ["bias-concept"] and summary.reviewed == 1
+    card = load_content(FIXTURE_CONTENT).cards["bias-concept"]
+    with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as study:
+        study.rate(card, Rating.Again, NOW)
+    earlier = NOW - timedelta(minutes=10)
+    pressed = iter(" 3 3 3q")
+    summary, reviews, text = _run_keys(
+        tmp_path, lambda: next(pressed), [card], clock=lambda: earlier
+    )
+    assert "another session" not in text
+    assert text.count("after the time now") == 1 and "Nothing more is due now" in text, text
+    assert [r.rating for r in reviews] == [1] and summary.reviewed == 0

@@ -107,6 +107,10 @@ class SessionQueue(Protocol):
     def undone(self, item: Card, rating: Rating) -> None:
         """The rating of `item` was undone: it comes back next."""
 
+    def left(self, item: Card) -> None:
+        """`item`, just shown, was rated but the rating not saved (another session's came
+        first, or the clock is behind its last review): it is not shown again this session."""
+
     def status(self) -> str:
         """The line above each card."""
 
@@ -125,13 +129,14 @@ class DueQueue:
     ) -> None:
         self.study, self.items, self.clock, self.limit, self.tz = study, items, clock, limit, tz
         self.seen: set[str] = set()
+        self.unsaved: set[str] = set()  # rated, the rating not saved: left for this session
         self.again_next: Card | None = None  # the card an undo brings back
         self._front: Due | None = None  # what was due when `next` picked, for `status`
 
     def _due(self) -> Due:
-        pool = self.items
+        pool = [c for c in self.items if c.id not in self.unsaved] if self.unsaved else self.items
         if self.limit is not None and len(self.seen) >= self.limit:
-            pool = [c for c in self.items if c.id in self.seen]  # only finish what was started
+            pool = [c for c in pool if c.id in self.seen]  # only finish what was started
         return self.study.queue(pool, self.clock(), self.tz)
 
     def next(self) -> Card | None:
@@ -148,6 +153,10 @@ class DueQueue:
 
     def undone(self, item: Card, rating: Rating) -> None:
         self.again_next = item
+
+    def left(self, item: Card) -> None:
+        self.again_next = None
+        self.unsaved.add(item.id)  # (still due: drawn afresh, it would come first again)
 
     def status(self) -> str:
         due, self._front = self._front or self._due(), None  # one queue per card shown
@@ -414,10 +423,10 @@ class ReviewSession:
             )
             return True
         other = self.study.rated_elsewhere(
-            shown.card.id, shown.shown_at, {r.id for r in self.done if r.id is not None}
+            shown.card.id, shown.shown_at, self.clock(), {r.id for r in self.done if r.id}
         )
         if other is not None:  # two sessions at once: the card was studied there meanwhile
-            self.queue.rated(shown.card, rating)
+            self.queue.left(shown.card)
             self.console.print(
                 Text(
                     f"not saved: {shown.card.id} was rated {RATING_NAMES[other.rating]} in "
@@ -436,8 +445,8 @@ class ReviewSession:
                 check_status=status,
                 duration_ms=duration,
             )
-        except ClockBehind as behind:  # (nothing written: the session goes on)
-            self.queue.rated(shown.card, rating)
+        except ClockBehind as behind:  # (nothing written: the session goes on without it)
+            self.queue.left(shown.card)
             self.console.print(Text(str(behind), style="yellow"))
             return True
         self.done.append(rated.review)

@@ -275,12 +275,15 @@ class Study:
         card_id, prefix = self._history_of(item_id)
         return self.store.reviews(card_id, card_prefix=prefix, by_time=True, limit=limit)
 
-    def rated_elsewhere(self, item_id: str, since: datetime, ours: set[int]) -> Review | None:
-        """The latest rating of `item_id` at or after `since` that is not one of `ours` (the
-        ids of the caller's own reviews), cram ratings left out: another session's, given
-        while the caller had the card on screen."""
+    def rated_elsewhere(
+        self, item_id: str, since: datetime, now: datetime, ours: set[int]
+    ) -> Review | None:
+        """The latest rating of `item_id` after `since` and by `now` that is not one of `ours`
+        (the ids of the caller's own reviews), cram ratings left out: another session's,
+        given while the caller had the card on screen. (One after `now` says the clock is
+        behind, which `rate` refuses with its own message.)"""
         for review in self.store.reviews(item_id, since=since, by_time=True):
-            later = review.reviewed_at > since  # (a clock held still, in tests: not later)
+            later = since < review.reviewed_at <= now  # (a clock held still, in tests: not later)
             if later and review.id not in ours and review.method != ReviewMethod.CRAM:
                 return review
         return None
