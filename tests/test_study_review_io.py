@@ -309,6 +309,24 @@ def test_a_merged_history_is_replayed_in_time_order(tmp_path):
     assert merged.lapses == 1  # the Again came after the desktop's Easy made it a review card
 
 
+def test_reviews_at_one_time_are_replayed_by_an_import_in_the_order_they_were_given(tmp_path):
+    """Good, Again, Good at one time (a clock held still) and a review imported days later:
+    the import's replay ordered the three by rating (Again first), the doctor's rebuild by id,
+    and the stored state then differed from the log's."""
+    day = timedelta(days=1)
+    _machine(
+        tmp_path / "laptop.sqlite3", [("add-one", 3, NOW), ("add-one", 1, NOW), ("add-one", 3, NOW)]
+    )
+    _machine(tmp_path / "desktop.sqlite3", [("add-one", 3, NOW + 3 * day)])
+    export = tmp_path / "desktop.csv"
+    with open_study(tmp_path / "desktop.sqlite3") as study:
+        study.export_reviews(export)
+    with open_study(tmp_path / "laptop.sqlite3") as study:
+        study.import_reviews(export, items(), NOW + 10 * day)
+    with Store.open(tmp_path / "laptop.sqlite3") as store:
+        assert core.rebuild(store) == store.states()
+
+
 def test_live_ratings_after_an_import_still_equal_a_replay(tmp_path):
     csv = write_csv(
         tmp_path / "old.csv",

@@ -368,9 +368,9 @@ def _replay(
         entries: list[tuple] = [
             (moment, 1, rating, duration) for moment, rating, duration in staged_reviews(reviews)
         ]
-        if logged:  # old and new reviews in time order (the new ones are in order already)
-            entries += logged
-            entries.sort(key=lambda entry: entry[:3])
+        if logged:  # old and new reviews in time order (the new ones are in order already);
+            entries += logged  # a stable sort by time alone: the log's reviews at one time
+            entries.sort(key=lambda entry: entry[:2])  # stay in id order, as a rebuild has them
         replay = CardReplay(CardState(card_id=card_id, suspended=suspended))
         for entry in entries:
             if entry[1] == 0:
