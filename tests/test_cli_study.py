@@ -75,7 +75,21 @@ def test_due_says_cards_are_due_now_when_a_review_falls_due_later_today(cli, mon
     monkeypatch.setenv("STUDYCLI_NOW", due.replace(hour=8).isoformat())
     data = json.loads(run(cli, "due", "--json").stdout)
     assert data["due"] == 1
-    assert run(cli, "due").stdout.rstrip().endswith("cards are due now")
+    since = f"{due:%Y-%m-%d} 04:00"  # since its study day began
+    assert run(cli, "due").stdout.rstrip().endswith(f"cards are due now (the oldest since {since})")
+
+
+def test_due_says_when_a_review_can_be_studied_not_its_due_time(cli, monkeypatch):
+    """A review due at 22:00 is studied from its study day's start (4:00): before it, `due`
+    said the next card was due in 18 hours, at 22:00, and the review summary a day late."""
+    from datetime import datetime
+
+    evening = datetime(2025, 3, 1, 22, 0, tzinfo=NOW.tzinfo)
+    _rate("bias-concept", 4, evening)  # Easy: due days later at 22:00
+    with Store.open(database_path()) as store:
+        due = core.fsrs_card(store.state("bias-concept")).due
+    monkeypatch.setenv("STUDYCLI_NOW", due.replace(hour=3, minute=59).isoformat())
+    assert run(cli, "due").stdout.rstrip().endswith(f"next card due in 1m ({due:%Y-%m-%d} 04:00)")
 
 
 def test_each_decks_counts_are_what_review_of_that_deck_shows(cli, tmp_path, monkeypatch):
@@ -111,7 +125,8 @@ def test_due_counts_reviews_learning_and_new_per_deck(cli, monkeypatch):
     data = json.loads(run(cli, "due", "--json").stdout)
     assert (data["due"], data["learning"], data["new"]) == (1, 1, 2)
     assert data["decks"]["basics"] == {"due": 1, "learning": 1, "new": 0}
-    assert data["next_due"] == (NOW - timedelta(days=30 - 8)).isoformat()  # Easy: 8 days
+    # Easy: 8 days, a review card, studied from its due day's start (4:00 by default)
+    assert data["next_due"] == (NOW - timedelta(days=30 - 8)).replace(hour=4).isoformat()
     text = run(cli, "due").stdout
     assert "basics" in text and "cards are due now" in text
 

@@ -9,14 +9,24 @@ importing and exporting the review log; fitting the FSRS parameters. Items are `
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from studycli.records import Record
 
-from .queue import CardIndex, Due, Item, ItemT, due_by_deck, due_from, leeches, next_day_start
+from .queue import (
+    CardIndex,
+    Due,
+    Item,
+    ItemT,
+    due_by_deck,
+    due_from,
+    leeches,
+    next_day_start,
+    study_day_start,
+)
 from .settings import Settings
 from .store import CardState, Review, ReviewMethod, Store, parse_time
 
@@ -166,19 +176,31 @@ class Study:
     def next_due(
         self, items: Sequence[Item], held_at: datetime | None = None, tz: tzinfo | None = None
     ) -> datetime | None:
-        """When the earliest of these items (studied, not suspended) falls due.
+        """When the earliest of these items (studied, not suspended) can next be studied: a
+        card in learning at its due time, one in review from the start of the study day its
+        due time falls in (as the queue takes it: a review due at 22:00 is due from 04:00).
 
         `held_at`: a time at which the queue held none of them (no review, no card in
         learning): any due by then waits for the next study day (a sibling of a cloze card
         studied today, a review past the day's limit). The answer is then when one can next be
         studied: the next study day's start, or a due time before it."""
         ids = self._index.of(items)
-        first = self.store.earliest_due(ids)
+        first = self._studied_from(ids, None, tz)
         if held_at is None or first is None or first > held_at:
             return first
-        later = self.store.earliest_due(ids, after=held_at)
         day = next_day_start(held_at, self.settings.day_starts_at, tz)
-        return min(later, day) if later is not None else day
+        later = self._studied_from(ids, held_at, tz)
+        return min(later, day) if later is not None and later > held_at else day
+
+    def _studied_from(
+        self, ids: Container[str], after: datetime | None, tz: tzinfo | None
+    ) -> datetime | None:
+        """When the first of `ids` due after `after` (all, when None) can be studied."""
+        learning = self.store.earliest_due(ids, after, review=False)
+        review = self.store.earliest_due(ids, after, review=True)
+        if review is not None:
+            review = study_day_start(review, self.settings.day_starts_at, tz)
+        return min((t for t in (learning, review) if t is not None), default=None)
 
     def leeches(self, items: list[Card]) -> list[Card]:
         return leeches(items, self.store.states())

@@ -358,14 +358,16 @@ class Store:
         return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
     def earliest_due(
-        self, card_ids: Container[str], after: datetime | None = None
+        self, card_ids: Container[str], after: datetime | None = None, *, review: bool | None = None
     ) -> datetime | None:
         """When the first of these cards (studied, not suspended) falls due, of those due after
-        `after` when given; None if none."""
+        `after` when given, and with `review`, of those in review (True) or in learning or
+        relearning (False); None if none."""
         later = f" AND {_DUE} > ?" if after is not None else ""
+        state = "" if review is None else f" AND {_STATE} {'=' if review else '!='} {REVIEW_STATE}"
         rows = self.conn.execute(
             f"SELECT card_id, {_DUE} FROM cards"
-            f" WHERE suspended = 0 AND fsrs IS NOT NULL{later} ORDER BY {_DUE}, card_id",
+            f" WHERE suspended = 0 AND fsrs IS NOT NULL{state}{later} ORDER BY {_DUE}, card_id",
             () if after is None else (iso(after),),
         )
         for card_id, due in rows:
