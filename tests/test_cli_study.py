@@ -442,3 +442,22 @@ def test_due_with_only_a_buried_sibling_due_says_when_it_can_be_studied(
     opens = next_day_start(later, Settings().day_starts_at)
     assert counts["due"] == 0 and datetime.fromisoformat(counts["next_due"]) == opens
     assert "next card due in" in cli("--content", content_copy, "due").stdout
+
+
+def test_undo_takes_back_todays_latest_rating_one_at_a_time(cli):
+    """A session ends as soon as nothing is due, before its last rating could be undone with
+    u (a mistaken Easy on the last card stood): `undo` takes back the latest rating of today,
+    then the one before; yesterday's stays."""
+    _rate("poisson-concept", 3, NOW - timedelta(days=1))
+    _rate("bias-concept", 3, NOW - timedelta(minutes=9))
+    _rate("add-one", 4, NOW - timedelta(minutes=2))
+    first = run(cli, "undo")
+    assert first.exit_code == 0 and "undone: add-one Easy at" in first.stdout, first.output
+    with Store.open(database_path()) as store:
+        assert store.state("add-one") is None and store.state("bias-concept") is not None
+    assert "undone: bias-concept Good" in run(cli, "undo").stdout
+    refused = run(cli, "undo")
+    assert refused.exit_code == 1 and "poisson-concept Good" in refused.stderr
+    assert "not given today" in refused.stderr
+    history = json.loads(run(cli, "history", "--json").stdout)
+    assert [r["card"] for r in history] == ["poisson-concept"]

@@ -247,6 +247,7 @@ COMMANDS = {
     "history": "study",
     "suspend": "study",
     "unsuspend": "study",
+    "undo": "undo",
 }
 _GLOBAL_OPTIONS = ("--content", "--db")
 

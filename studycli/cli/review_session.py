@@ -232,7 +232,11 @@ class ReviewSession:
     def _finished(self) -> str:
         if not self.reschedule:
             return "Cram done: every card was rated." if self.seen else "Nothing to cram."
-        return "Nothing more is due now." if self.seen else "Nothing is due now."
+        if not self.seen:
+            return "Nothing is due now."
+        return "Nothing more is due now." + (
+            " (`studycli undo` takes back the last rating.)" if self.done else ""
+        )
 
     def _next(self) -> Card | None:
         return self.queue.next()

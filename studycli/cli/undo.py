@@ -1,0 +1,46 @@
+"""The undo command: take back today's latest rating, after the session that gave it ended."""
+
+from __future__ import annotations
+
+import typer
+
+from studycli.errors import StudyError
+
+from .app import app, stdout
+from .context import now, open_study
+
+
+@app.command()
+def undo(ctx: typer.Context) -> None:
+    """Take back the latest rating still standing, given today (a session ends as soon as
+    nothing is due, before its last rating could be undone with u): the card goes back
+    exactly as it was before it, and the log marks the rating undone. Run it again to take
+    back the one before. Imported ratings are not undone here.
+
+    Example: studycli undo
+    """
+    from studycli.study.labels import RATING_NAMES
+    from studycli.study.queue import study_date
+
+    moment = now()
+    with open_study(ctx) as study:
+        latest = study.history(limit=1)
+        if not latest:
+            stdout().print("nothing to undo: no rating stands in your review log")
+            return
+        review = latest[0]
+        when = review.reviewed_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        day = study.settings.day_starts_at
+        if study_date(review.reviewed_at, day) != study_date(moment, day):
+            raise StudyError(
+                f"the latest rating, {review.card_id} {RATING_NAMES[review.rating]} at {when}, "
+                "was not given today: undo takes back today's ratings only (rate the card "
+                "again in `studycli review` or `studycli cram` instead)"
+            )
+        assert review.id is not None
+        study.undo(review.id, moment)
+    stdout().print(
+        f"undone: {review.card_id} {RATING_NAMES[review.rating]} at {when}; the card is back "
+        "as it was before it",
+        soft_wrap=True,
+    )
