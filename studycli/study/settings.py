@@ -233,8 +233,8 @@ def _parameters(value: Any, where: _Where) -> tuple[float, ...]:
             for v in value
         )
     ):
-        count = f"{len(value)} values" if isinstance(value, list) else repr(value)
-        raise ConfigError(f"{where.key} = {count} is invalid: set it to {wanted}")
+        given = f"a list of {len(value)} values" if isinstance(value, list) else repr(value)
+        raise ConfigError(f"{where.key} = {given} is invalid: set it to {wanted}")
     for index, (number, low, high) in enumerate(zip(value, LOW, HIGH)):
         if not low <= number <= high:
             raise ConfigError(
