@@ -19,6 +19,8 @@ from .context import now, open_study
 from .table import wrapped
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from studycli.study.stats import Retention, Stats, TopicStats
 
 
@@ -116,16 +118,15 @@ def _percent(rate: float | None) -> str:
     return "-" if rate is None else f"{rate:.1%}"
 
 
-def _retention_table(retention: dict[str, Retention]) -> RenderableType:
+def _plain_table(title: str) -> Table:
+    """A table of the stats screen: its title on the left, in bold; no borders."""
     from rich.table import Table  # here: every command imports this module, few print tables
 
-    table = Table(
-        title="true retention, last 30 days",
-        title_justify="left",
-        title_style="bold",
-        box=None,
-        padding=(0, 1),
-    )
+    return Table(title=title, title_justify="left", title_style="bold", box=None, padding=(0, 1))
+
+
+def _retention_table(retention: dict[str, Retention]) -> RenderableType:
+    table = _plain_table("true retention, last 30 days")
     table.add_column("cards")
     for column in ("passed", "failed", "retention"):
         table.add_column(column, justify="right")
@@ -199,15 +200,7 @@ class _Topics:
         return sum(widths) + 2 * len(widths) + 2
 
     def table(self, bar: int, topic: int, hidden: tuple[str, ...]) -> RenderableType:
-        from rich.table import Table  # here: every command imports this module, few print tables
-
-        table = Table(
-            title="topics, weakest first",
-            title_justify="left",
-            title_style="bold",
-            box=None,
-            padding=(0, 1),
-        )
+        table = _plain_table("topics, weakest first")
         table.add_column("topic", no_wrap=True, width=topic)
         for name in ("studied", "reviews", "retention"):
             if name not in hidden:
