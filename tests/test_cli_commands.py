@@ -320,3 +320,19 @@ def test_content_and_db_are_taken_after_the_command_too(tmp_path):
     assert hoisted(["--db", "a", "history", "--card", "x", "--content", "c", "--", "--db"]) == [
         "--db", "a", "--content", "c", "history", "--card", "x", "--", "--db"
     ]  # fmt: skip
+
+
+def test_check_into_a_log_file_writes_nothing_but_its_results(tmp_path):
+    """The progress bar is for a terminal: with stderr going to a file (CI's log) it left a
+    blank line there."""
+    import os
+
+    out = subprocess.run(
+        [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), "check", "add-one"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "STUDYCLI_HOME": str(tmp_path)},
+    )
+    assert out.returncode == 0 and "1 of 1 cards pass" in out.stdout
+    assert out.stderr == ""

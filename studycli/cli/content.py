@@ -258,13 +258,15 @@ def _check_with_progress(cards, content, jobs, device, timeout, memory):
     from studycli.check.verify import count_jobs, run_checks
     from studycli.paths import check_times_path
 
+    console = Console(stderr=True)
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
+        disable=not console.is_terminal,  # (else it leaves a blank line in a log file)
     ) as progress:
         task = progress.add_task("checking", total=count_jobs(cards, content))
         return run_checks(
