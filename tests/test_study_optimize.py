@@ -304,7 +304,10 @@ def test_parameters_load_and_default_to_none(tmp_path):
 @pytest.mark.parametrize(
     "value, expected",
     [
-        ("[0.2, 1.3]", "parameters = a list of 2 values is invalid: set it to a list of 21 finite numbers"),
+        (
+            "[0.2, 1.3]",
+            "parameters = a list of 2 values is invalid: set it to a list of 21 finite numbers",
+        ),
         ('"fast"', "parameters = 'fast' is invalid"),
         ("[" + ", ".join(["nan"] + ["1.0"] * 20) + "]", "list of 21 finite numbers"),
         ("[" + ", ".join(["true"] + ["1.0"] * 20) + "]", "list of 21 finite numbers"),
