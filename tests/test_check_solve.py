@@ -128,6 +128,16 @@ def test_what_an_attempt_prints_does_not_depend_on_the_terminals_encoding(
     assert "passed" in shown
 
 
+def test_what_an_attempt_printed_before_it_died_is_shown(cli, attempt):
+    """A print, then os._exit (or a crash in native code, or the kill at the time limit): the
+    line printed is the learner's clue, and it was lost in the stream's buffer."""
+    dying = attempt(
+        "import os\ndef add_one(x):\n    print('debug: before the exit')\n    os._exit(3)\n"
+    )
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", dying, "--no-record")
+    assert result.exit_code == 1 and "debug: before the exit" in result.stdout, result.stdout
+
+
 def test_a_flood_of_output_is_shown_from_a_whole_line_after_how_many_were_left_out(cli, attempt):
     """An attempt that printed 200,000 lines: its "your output" panel began in a line's middle
     ("line 199882" of "spam line 199882") and nothing said that earlier output was left out."""

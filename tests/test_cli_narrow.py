@@ -10,6 +10,8 @@ from rich.console import Console
 
 from studycli.cli.table import Column, print_table
 
+from .conftest import FIXTURE_CONTENT
+
 IDS = [
     "directional-derivative-existence-not-differentiability",  # 54 characters
     "position-encoding-four-terms-cloze#c6",
@@ -93,3 +95,12 @@ def test_a_table_that_fits_is_as_it_was():
     out = printed(70, "3 cards", columns, rows)
     assert "hidden to fit 70 columns: kind" in out
     assert f"│ {IDS[0]} │ A title │" in out
+
+
+def test_a_table_with_no_rows_too_wide_for_its_headers_prints(cli, monkeypatch, tmp_path):
+    """Squeezed below its headers' width with no rows (an empty history at 24 columns), the
+    table's last resort took the widest word of no words: a TypeError."""
+    monkeypatch.setenv("COLUMNS", "24")
+    monkeypatch.setenv("STUDYCLI_HOME", str(tmp_path))
+    result = cli("--content", FIXTURE_CONTENT, "history")
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output

@@ -616,6 +616,19 @@ def test_enter_after_a_derivations_check_takes_its_rating_and_shows_the_steps(
     ]
 
 
+def test_a_derivations_check_run_again_keeps_its_rating(tmp_path, monkeypatch):
+    """The steps shown with the answer after the first check are not help read before the
+    second: the same pass, run again, offered Hard."""
+    answer = tmp_path / "answer.py"
+    answer.write_text("def triangle(n):\n    return n * (n + 1) // 2\n")
+    monkeypatch.setenv("EDITOR", f"cp {answer}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    card = load_content(FIXTURE_CONTENT).get("triangle-derivation")
+    _, reviews, text = _run_in_process(tmp_path, "ss\rq", cards=[card])
+    assert text.count("Enter: Good · s: edit and run again") == 2, text
+    assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
+
+
 def test_a_hint_read_after_a_pass_does_not_lower_its_rating(tmp_path, monkeypatch):
     _editor_writes_the_answer(tmp_path, monkeypatch)
     content = load_content(FIXTURE_CONTENT)

@@ -461,3 +461,40 @@ def test_undo_takes_back_todays_latest_rating_one_at_a_time(cli):
     assert "not given today" in refused.stderr
     history = json.loads(run(cli, "history", "--json").stdout)
     assert [r["card"] for r in history] == ["poisson-concept"]
+
+
+def test_due_with_a_review_held_today_names_the_card_in_learning_before_tomorrow(cli):
+    """No review left today (reviews_per_day = 0, one due at 22:00 held) and a card in
+    relearning due in 10 minutes: `due` said tomorrow's start, the review's day start being
+    before now."""
+    from fsrs import Card as FsrsCard
+    from fsrs import State
+
+    def state(card_id, due, fsrs_state):
+        step = None if fsrs_state == State.Review else 0
+        card = FsrsCard(card_id=1, state=fsrs_state, step=step, stability=3.0, difficulty=5.0,
+                        due=due, last_review=NOW - timedelta(days=2))  # fmt: skip
+        return CardState(card_id=card_id, fsrs=card.to_json(), reps=1)
+
+    config_path().write_text("enable_fuzzing = false\nreviews_per_day = 0\n")
+    with Store.open(database_path()) as store:
+        store.replace_states(
+            [
+                state("add-one", NOW.replace(hour=22), State.Review),
+                state("bias-concept", NOW + timedelta(minutes=10), State.Relearning),
+            ]
+        )
+    last = run(cli, "due").stdout.rstrip().splitlines()[-1]
+    assert last == f"next card due in 10m ({NOW + timedelta(minutes=10):%Y-%m-%d %H:%M})", last
+
+
+def test_undo_after_an_older_review_was_imported_says_so(cli, tmp_path):
+    """A rating, then an import of an older review of the same card: the refusal blamed
+    "another session" that never was."""
+    _rate("bias-concept", 3, NOW - timedelta(minutes=5))
+    log = tmp_path / "log.csv"
+    log.write_text("card_id,review_rating,review_time\nbias-concept,3,2025-02-20T09:00:00+00:00\n")
+    assert run(cli, "import-reviews", str(log)).exit_code == 0
+    refused = run(cli, "undo")
+    assert refused.exit_code == 1 and "was imported after this rating" in refused.stderr
+    assert "another session" not in refused.stderr

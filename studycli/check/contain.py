@@ -54,11 +54,13 @@ def enter(output: _Descriptor, keep: int) -> None:
     sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115  (fd 0 is /dev/null)
     # Python's streams onto the pipe, as UTF-8 (it is read so) whatever the locale: those
     # inherited kept the terminal's encoding (an ASCII one failed a check that printed a ✓),
-    # and cannot be reconfigured where they were files (they would seek)
-    sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
-    sys.stderr = open(  # noqa: SIM115
-        2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1
-    )
+    # and cannot be reconfigured where they were files (they would seek). Line-buffered, so
+    # that what was printed before a crash, an os._exit or the kill is kept.
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        stream = open(  # noqa: SIM115
+            fd, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False
+        )
+        setattr(sys, name, stream)
     _forget_closed_plumbing()
 
 

@@ -71,6 +71,7 @@ class _Card:
         self.card = card
         self.shown_at = shown_at  # (another session's rating since then makes this one moot)
         self.steps_shown = 0
+        self.steps_read = 0  # steps shown by Enter (not with the answer after a check): help
         self.answer_shown = False
         self.answer_before_check = False  # the answer was read before the code was checked
         self.failed_runs = 0  # checks of the learner's code that failed before the outcome
@@ -82,7 +83,7 @@ class _Card:
     @property
     def help_seen(self) -> int:
         """Hints, derivation steps and the answer seen so far."""
-        return self.hints.shown + self.steps_shown + int(self.answer_before_check)
+        return self.hints.shown + self.steps_read + int(self.answer_before_check)
 
     def check_rating(self, chosen: int | None = None) -> Rating:
         """The rating the latest check gives: help seen before it grades a pass Hard (what is
@@ -293,6 +294,7 @@ class ReviewSession:
         if shown.steps_shown < len(card.steps):
             self.console.print(render.step(card, shown.steps_shown))
             shown.steps_shown += 1
+            shown.steps_read += 1
         elif not shown.answer_shown:
             self.console.print(render.answer(card))
             shown.answer_shown = True

@@ -153,7 +153,7 @@ def _split(
     parts = list(widths)
     for i in text:
         longest = (_width(part) for row in rows for word in row[i].split() for part in _parts(word))
-        parts[i] = max(_width(columns[i].header), *longest)
+        parts[i] = max([_width(columns[i].header), *longest])  # (a table with no rows too)
     _narrow(widths, parts, width)
     headers = [max(1, _width(column.header)) for column in columns]
     _narrow(widths, [headers[i] if i in text else w for i, w in enumerate(widths)], width)

@@ -185,19 +185,19 @@ class Study:
         studied today, a review past the day's limit). The answer is then when one can next be
         studied: the next study day's start, or a due time before it."""
         ids = self._index.of(items)
-        first = self._studied_from(ids, None, tz)
+        first = self._studied_from(ids, tz)
         if held_at is None or first is None or first > held_at:
             return first
         day = next_day_start(held_at, self.settings.day_starts_at, tz)
-        later = self._studied_from(ids, held_at, tz)
-        return min(later, day) if later is not None and later > held_at else day
+        # only a card in learning can come before then: a review due after `held_at` is held
+        # until then with the rest, or falls on a later study day
+        later = self.store.earliest_due(ids, held_at, review=False)
+        return min(later, day) if later is not None else day
 
-    def _studied_from(
-        self, ids: Container[str], after: datetime | None, tz: tzinfo | None
-    ) -> datetime | None:
-        """When the first of `ids` due after `after` (all, when None) can be studied."""
-        learning = self.store.earliest_due(ids, after, review=False)
-        review = self.store.earliest_due(ids, after, review=True)
+    def _studied_from(self, ids: Container[str], tz: tzinfo | None) -> datetime | None:
+        """When the first of `ids` can be studied."""
+        learning = self.store.earliest_due(ids, review=False)
+        review = self.store.earliest_due(ids, review=True)
         if review is not None:
             review = study_day_start(review, self.settings.day_starts_at, tz)
         return min((t for t in (learning, review) if t is not None), default=None)

@@ -724,7 +724,14 @@ class Store:
                 raise StoreError(f"the log has no review {review_id} to undo")
             if review.undone:
                 raise StoreError(f"{review.card_id}'s rating was undone already")
-            if self.reviews(card_id=review.card_id, limit=1)[0].id != review_id:
+            latest = self.reviews(card_id=review.card_id, limit=1)[0]
+            if latest.id != review_id and latest.method == ReviewMethod.IMPORT:
+                raise StoreError(
+                    f"a review of {review.card_id} was imported after this rating (from another "
+                    "log), and the card's state now follows both: only a card's latest review "
+                    "can be undone"
+                )
+            if latest.id != review_id:
                 raise StoreError(
                     f"{review.card_id} was rated again since (in another session?): only a "
                     "card's latest review can be undone"
