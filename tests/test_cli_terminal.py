@@ -87,3 +87,28 @@ def _options_in(line: str, options: list[str]) -> list[str]:
         found.append(match)
         rest = rest[len(match) :].removeprefix("   ")
     return found
+
+
+def test_a_dumb_terminal_is_drawn_at_its_own_width(tmp_path):
+    """TERM=dumb (Emacs' shell): Rich takes 80 columns unless given both sizes, so a card
+    was drawn 80 wide on a terminal of 40, every line wrapped by the terminal."""
+    import os
+    import sys
+
+    import pexpect
+
+    from .conftest import REPO_ROOT
+
+    environment = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "studycli", "show", "online-softmax"],
+        env={**environment, "TERM": "dumb", "STUDYCLI_HOME": str(tmp_path)},
+        cwd=str(REPO_ROOT),
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(24, 40),
+    )
+    child.expect(pexpect.EOF)
+    lines = child.before.replace("\r\n", "\n").splitlines()
+    assert lines and max(len(line) for line in lines) <= 40, max(lines, key=len)

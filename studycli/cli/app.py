@@ -133,7 +133,24 @@ def options(ctx: typer.Context) -> Options:
 
 
 def stdout() -> Console:
-    return Console(highlight=False)
+    """The console on stdout. On a dumb terminal (TERM=dumb: Emacs' shell) Rich takes 80 x 25
+    unless given both sizes, whatever COLUMNS says: they are given, from COLUMNS and LINES or
+    the terminal itself."""
+    width = height = None
+    if os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
+        width, height = _dumb_terminal_size()
+    return Console(highlight=False, width=width, height=height)
+
+
+def _dumb_terminal_size() -> tuple[int | None, int | None]:
+    try:
+        size = os.get_terminal_size(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        return None, None
+    columns, lines = os.environ.get("COLUMNS", ""), os.environ.get("LINES", "")
+    width = int(columns) if columns.isdigit() and int(columns) else size.columns
+    height = int(lines) if lines.isdigit() and int(lines) else size.lines
+    return (width, height) if width else (None, None)
 
 
 def main() -> None:
