@@ -73,13 +73,9 @@ def test_list_fits_40_columns_breaking_ids_after_a_dash():
 
 def test_history_fits_40_columns():
     """`history`'s card column (a deletion's id) never wrapped: 82 columns at 80, more at 40."""
-    columns = [
-        Column("when"),
-        Column("card"),
-        Column("rating"),
-        Column("how", wrap=True),
-        Column("seconds", justify="right", hide=1),
-    ]
+    from studycli.cli.study import history_columns
+
+    columns = history_columns()
     rows = [["2025-03-01 15:46", card_id, "4 Easy", "self", "12.5"] for card_id in IDS]
     for width in (40, 60, 80):
         out = printed(width, "the latest 3 reviews", columns, rows)

@@ -19,6 +19,8 @@ from .context import now, open_study, session_cards, settings
 if TYPE_CHECKING:
     from studycli.study.api import Review
 
+    from .table import Column
+
 
 @app.command()
 def review(
@@ -318,31 +320,38 @@ def history(
     _print_history(reviews, total, card)
 
 
-def _print_history(reviews: list[Review], total: int, card: str | None) -> None:
-    """The reviews as a table, and a line saying how many older ones it leaves out."""
-    from rich.text import Text
+def history_columns() -> list[Column]:
+    """The columns of `history`'s table."""
+    from .table import Column
 
-    from .table import Column, print_table
-
-    console = stdout()
-    from studycli.study.labels import counted
-
-    title = (
-        counted(total, "review")
-        if len(reviews) == total
-        else f"the latest {len(reviews)} of {counted(total, 'review')}"
-    )
-    columns = [
+    return [
         Column("when"),
         Column("card"),
         Column("rating"),
         Column("how", wrap=True),
         Column("seconds", justify="right", hide=1),
     ]
+
+
+def _print_history(reviews: list[Review], total: int, card: str | None) -> None:
+    """The reviews as a table, and a line saying how many older ones it leaves out."""
+    from rich.text import Text
+
+    from studycli.study.labels import counted
+
+    from .table import print_table
+
+    console = stdout()
+
+    title = (
+        counted(total, "review")
+        if len(reviews) == total
+        else f"the latest {len(reviews)} of {counted(total, 'review')}"
+    )
     print_table(
         console,
         title + (f" of {card}" if card else ""),
-        columns,
+        history_columns(),
         [_history_row(r) for r in reviews],
     )
     older = total - len(reviews)
