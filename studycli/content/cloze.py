@@ -117,23 +117,28 @@ def _stray_braces(text: str) -> list[str]:
         before, after = ([i for i in run if i in unpaired] for run in _brace_runs(text, start, end))
         name = f"c{match.group(1)}"
         if before:
-            braces = "{" * len(before)
-            issues.append(
-                f"stray {braces!r} before deletion {name} in "
-                f"{_excerpt(text[min(before) : end])!r}: a deletion opens with two braces, so "
-                f"the extra shows before the blank ('{braces}[...]'): remove "
-                + ("it" if len(before) == 1 else "them")
-            )
+            issues.append(_stray(name, "{", len(before), text[min(before) : end]))
         if after:
-            braces = "}" * len(after)
             issues.append(
-                f"stray {braces!r} after deletion {name} in "
-                f"{_excerpt(text[start : max(after) + 1])!r}: a deletion closes with two braces, "
-                f"so the extra shows after the blank ('[...]{braces}'): remove "
-                + ("it" if len(after) == 1 else "them")
+                _stray(name, "}", len(after), text[start : max(after) + 1])
                 + " (hidden text that ends with '}' needs a space before the closing '}}')"
             )
     return issues
+
+
+def _stray(name: str, brace: str, count: int, around: str) -> str:
+    """The problem of `count` stray `brace`s before (`{`) or after (`}`) deletion `name`."""
+    braces = brace * count
+    side, pair, shown = (
+        ("before", "opens", f"{braces}[...]")
+        if brace == "{"
+        else ("after", "closes", f"[...]{braces}")
+    )
+    return (
+        f"stray {braces!r} {side} deletion {name} in {_excerpt(around)!r}: a deletion {pair} "
+        f"with two braces, so the extra shows {side} the blank ('{shown}'): remove "
+        + ("it" if count == 1 else "them")
+    )
 
 
 def _brace_runs(text: str, start: int, end: int) -> tuple[list[int], list[int]]:
