@@ -429,7 +429,10 @@ class ReviewSession:
             )
             return True
         other = self.study.rated_elsewhere(
-            shown.card.id, shown.shown_at, self.clock(), {r.id for r in self.done if r.id}
+            shown.card.id,
+            shown.shown_at,
+            self.clock(),
+            {r.id for r in self.done if r.id is not None},
         )
         if other is not None:  # two sessions at once: the card was studied there meanwhile
             self.queue.left(shown.card)
