@@ -267,6 +267,45 @@ def test_two_machines_exports_merge_into_the_same_union_either_way(tmp_path):
     assert states_a == states_b
 
 
+def test_two_machines_record_the_same_schedule_for_each_review_after_merging_both_ways(tmp_path):
+    """laptop: a card learnt over days 0-20 (a long interval by then), and rated again at day
+    100; desktop: the same card at day 50, new to it. After both imports, every review's queue
+    and state after (what stats' young/mature, true retention and per-topic figures read) must
+    be the merged history's on both machines: they were each machine's own, so the desktop's
+    log said the day-100 review followed a young card's (its day-50 rating of a new card) and
+    the laptop's that it followed a mature one."""
+    day = timedelta(days=1)
+    laptop = [("add-one", 3, NOW + days * day) for days in (0, 1, 5, 20, 100)]
+    desktop = [("add-one", 3, NOW + 50 * day)]
+    a, b = tmp_path / "laptop.sqlite3", tmp_path / "desktop.sqlite3"
+    _machine(a, laptop)
+    _machine(b, desktop)
+    export_a, export_b = tmp_path / "laptop.csv", tmp_path / "desktop.csv"
+    with open_study(a) as study:
+        study.export_reviews(export_a)
+    with open_study(b) as study:
+        study.export_reviews(export_b)
+    now = NOW + 200 * day
+    with open_study(a) as study:
+        study.import_reviews(export_b, items(), now)
+    with open_study(b) as study:
+        study.import_reviews(export_a, items(), now)
+
+    def schedule(path: Path) -> dict[datetime, tuple]:
+        with Store.open(path) as store:
+            return {r.reviewed_at: (r.queue, r.state_after) for r in store.reviews()}
+
+    def retention(path: Path) -> dict:
+        with open_study(path) as study:
+            cards = study_items([fixture_content().get("add-one")])
+            return study.stats(cards, NOW + 101 * day).true_retention  # day 100 in its window
+
+    assert len(schedule(a)) == 6
+    assert schedule(a) == schedule(b)
+    assert retention(a) == retention(b)
+    assert retention(a)["mature"].failed + retention(a)["mature"].passed == 1
+
+
 def test_an_export_made_before_an_undo_does_not_bring_the_rating_back(tmp_path):
     """Rate, export (a synced file), undo, import that file: the undone review is the same
     review (same card, same time), so nothing is added and the card stays as the undo left it
@@ -942,11 +981,11 @@ def test_a_failure_mid_replay_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     written = []
     append = Store.append_imported
 
-    def failing(self, new_rows, scheduler_id, states):
+    def failing(self, new_rows, scheduler_id, states, replayed):
         if written:
             raise OSError("disk full")
         written.append(len(new_rows))
-        append(self, new_rows, scheduler_id, states)
+        append(self, new_rows, scheduler_id, states, replayed)
 
     monkeypatch.setattr(Store, "append_imported", failing)
     with open_study(db) as study, pytest.raises(OSError, match="disk full"):
@@ -966,11 +1005,11 @@ from studycli.study.settings import Settings
 written = []
 append = Store.append_imported
 
-def killed(self, new_rows, scheduler_id, states):
+def killed(self, new_rows, scheduler_id, states, replayed):
     if written:  # the second chunk: the first is written, uncommitted
         os.kill(os.getpid(), signal.SIGKILL)
     written.append(len(new_rows))
-    append(self, new_rows, scheduler_id, states)
+    append(self, new_rows, scheduler_id, states, replayed)
 
 Store.append_imported = killed
 review_io.READ_ROWS, review_io.CHUNK_REVIEWS = 5, 4

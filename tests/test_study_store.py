@@ -82,6 +82,28 @@ def test_the_log_is_append_only(tmp_path):
         assert len(store.reviews()) == 1
 
 
+@pytest.mark.parametrize("made_by", ["this version", "the third migration"])
+def test_only_a_reviews_schedule_can_be_written_again(tmp_path, monkeypatch, made_by):
+    """Migration 0004: an import's replay writes a review's queue and state after again;
+    what the review records of itself is refused as before, in a new database and in one
+    made before 0004."""
+    content = fixture_content()
+    if made_by != "this version":
+        monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
+        monkeypatch.setattr(migrations, "NAMES", migrations.NAMES[:3])
+    with open_store(tmp_path) as store:
+        core.rate(store, content.get("bias-concept"), 3, NOW, NO_FUZZ)
+    monkeypatch.undo()
+    with open_store(tmp_path) as store:
+        assert migrations.applied(store.conn) == migrations.NAMES
+        store.conn.execute("UPDATE reviews SET queue = 'review', state_after = '{}'")
+        assert (store.reviews()[0].queue, store.reviews()[0].state_after) == ("review", "{}")
+        for column, value in [("rating", 4), ("reviewed_at", "x"), ("method", "cram"),
+                              ("card_id", "x"), ("content_hash", "x"), ("state_before", "x")]:  # fmt: skip
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                store.conn.execute(f"UPDATE reviews SET {column} = ?", (value,))
+
+
 def test_undo_restores_every_row_exactly_and_marks_the_review(tmp_path):
     content = fixture_content()
     card = content.get("bias-concept")

@@ -132,6 +132,21 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX cards_not_new ON cards (card_id) WHERE fsrs IS NOT NULL OR suspended = 1;
     """,
     ),
+    (
+        "0004_replayed_schedule",
+        """
+        -- What a review records stays as it was: its card, rating, time, method, check and
+        -- content. Its queue and state after are the schedule's, derived from the card's
+        -- history: an import that adds a review before it (another machine's, rated in
+        -- between) replays the card and writes them again, so that two machines holding the
+        -- same log hold the same schedule (and show the same retention).
+        DROP TRIGGER reviews_append_only_update;
+        CREATE TRIGGER reviews_append_only_update BEFORE UPDATE OF
+            id, card_id, rating, reviewed_at, duration_ms, method, check_status, content_hash,
+            scheduler_id, state_before ON reviews
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+    """,
+    ),
 ]
 
 NAMES = [name for name, _ in MIGRATIONS]

@@ -108,8 +108,8 @@ def import_reviews(
         if added:
             merge = _Merge(store, scheduler_json, content_hashes)
             with store.bulk(added):
-                for values, states in merge.replayed(cards, added):
-                    store.append_imported(values, scheduler_id, states)
+                for values, states, replayed in merge.replayed(cards, added):
+                    store.append_imported(values, scheduler_id, states, replayed)
     return ImportResult(
         rows=rows,
         added=added,
@@ -299,9 +299,9 @@ class _Merge:
 
     def replayed(
         self, cards: list[tuple[str, int]], size: int
-    ) -> Iterator[tuple[list, list[CardState]]]:
-        """Per chunk of `cards` ((card_id, staged reviews), by id): (values, states), the
-        values of its new reviews as `Store.append_imported` takes them."""
+    ) -> Iterator[tuple[list, list[CardState], list[tuple[str, str, int]]]]:
+        """Per chunk of `cards` ((card_id, staged reviews), by id): (values, states, replayed)
+        as `Store.append_imported` takes them."""
         chunks = (self._chunk(first, last) for first, last in _ranges(cards, CHUNK_REVIEWS))
         workers = _workers() if size >= PARALLEL_FROM else 1
         if workers == 1:
@@ -326,12 +326,12 @@ class _Merge:
         """The histories of the staged cards from `first` to `last`, by id: per card
         (card_id, suspended, content hash for its imported reviews, its logged reviews,
         its new ones), where a logged review is (time as stored, 0, rating, scheduler_id,
-        content_hash), in time order, and the new ones are one text (see
+        content_hash, id), in time order, and the new ones are one text (see
         `Store.staged_histories`: the worker takes it apart)."""
         logged, staged = self.store.staged_histories(first, last)
         history: dict[str, list[tuple]] = defaultdict(list)
-        for card_id, rating, moment, scheduler_id, content_hash in logged:
-            history[card_id].append((moment, 0, rating, scheduler_id, content_hash))
+        for card_id, rating, moment, scheduler_id, content_hash, review_id in logged:
+            history[card_id].append((moment, 0, rating, scheduler_id, content_hash, review_id))
         return [
             (
                 card_id,
@@ -356,14 +356,16 @@ def _ranges(cards: list[tuple[str, int]], reviews: int) -> Iterator[tuple[str, s
 
 def _replay(
     scheduler_json: str, schedulers: dict[int, str], chunk: list[tuple]
-) -> tuple[list, list[CardState]]:
+) -> tuple[list, list[CardState], list[tuple[str, str, int]]]:
     """Replay the cards of a chunk (see `_Merge._chunk`): the values of their new reviews,
     one after another as `Store.append_imported` takes them (a flat list: cheaper to make,
-    to send back from a worker and to bind than a tuple per review), and their states
-    after. Runs here or in a worker process."""
+    to send back from a worker and to bind than a tuple per review), their states after,
+    and (queue, state_after, id) of each logged review that a new one came before (its
+    schedule in the merged history). Runs here or in a worker process."""
     scheduler = scheduler_from_json(scheduler_json)
     rows: list = []
     states = []
+    replayed: list[tuple[str, str, int]] = []
     for card_id, suspended, content_hash, logged, reviews in chunk:
         entries: list[tuple] = [
             (moment, 1, rating, duration) for moment, rating, duration in staged_reviews(reviews)
@@ -372,16 +374,20 @@ def _replay(
             entries += logged  # a stable sort by time alone: the log's reviews at one time
             entries.sort(key=lambda entry: entry[:2])  # stay in id order, as a rebuild has them
         replay = CardReplay(CardState(card_id=card_id, suspended=suspended))
+        merged = False  # a new review came before: the logged ones after it are replayed
         for entry in entries:
+            queue = _NEW if replay.fsrs is None else _QUEUES[replay.fsrs.state]
             if entry[1] == 0:
-                moment, _, rating, scheduler_id, logged_hash = entry
+                moment, _, rating, scheduler_id, logged_hash, review_id = entry
                 replay.apply(
                     rating, parse_time(moment), scheduler_from_json(schedulers[scheduler_id]),
                     logged_hash,
                 )  # fmt: skip
+                if merged:
+                    replayed.append((queue, replay.fsrs_json() or "", review_id))
                 continue
+            merged = True
             moment, _, rating, duration_ms = entry
-            queue = _NEW if replay.fsrs is None else _QUEUES[replay.fsrs.state]
             reviewed_at = parse_time(moment)
             replay.apply(rating, reviewed_at, scheduler, content_hash)
             # the state's JSON and the card's next fuzz draw write this time: from its text
@@ -396,7 +402,7 @@ def _replay(
                 replay.fsrs_json(),
             )
         states.append(replay.state())
-    return rows, states
+    return rows, states, replayed
 
 
 _NEW = sched.Queue.NEW.value  # what `CardReplay.queue` says, as text: fsrs state -> queue

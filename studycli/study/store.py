@@ -504,7 +504,7 @@ class Store:
 
     def staged_histories(self, first: str, last: str) -> tuple[list[tuple], list[tuple]]:
         """The cards with staged reviews whose ids are from `first` to `last`: their reviews
-        in the schedule, as (card_id, rating, reviewed_at, scheduler_id, content_hash) in
+        in the schedule, as (card_id, rating, reviewed_at, scheduler_id, content_hash, id) in
         time order (ties by id), and, per card by id, its staged reviews in one text, as
         (card_id, text): "reviewed_at rating duration_ms" per review (duration_ms empty when
         None), joined by commas, in no particular order (see `staged_reviews`).
@@ -512,7 +512,7 @@ class Store:
         One row per card, not per review: a million staged reviews are a few thousand rows
         to read here and to send to a replay worker, which takes them apart."""
         logged = self.conn.execute(
-            "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash"
+            "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash, r.id"
             f" FROM reviews r {_UNDONE_JOIN} WHERE r.card_id BETWEEN :first AND :last"
             " AND r.card_id IN"
             "  (SELECT card_id FROM temp.staged WHERE card_id BETWEEN :first AND :last)"
@@ -546,7 +546,11 @@ class Store:
             self.conn.execute(sql)
 
     def append_imported(
-        self, values: Sequence[Any], scheduler_id: int, states: Iterable[CardState]
+        self,
+        values: Sequence[Any],
+        scheduler_id: int,
+        states: Iterable[CardState],
+        replayed: Iterable[tuple[str, str, int]] = (),
     ) -> None:
         """Append imported reviews and overwrite their cards' states, inside `importing`. An
         imported review has method "import", no check status and no state before (undo never
@@ -558,6 +562,9 @@ class Store:
                 state_after JSON), in the order they are to be appended (their ids follow it).
             scheduler_id: what `importing` gave.
             states: the cards' states after them.
+            replayed: (queue, state_after JSON, id) of the log's reviews that an imported
+                one came before: their schedule in the merged history (what a review
+                records of itself is never rewritten; see migration 0004).
         """
         if not self.conn.in_transaction:
             raise RuntimeError("Store.append_imported must run inside Store.importing()")
@@ -583,6 +590,9 @@ class Store:
                     for start in range(whole, len(values), IMPORTED_COLUMNS)
                 ),
             )
+        self.conn.executemany(
+            "UPDATE reviews SET queue = ?, state_after = ? WHERE id = ?", replayed
+        )
         for state in states:
             _write_state(self.conn, state)
 
