@@ -3,7 +3,15 @@
 import random
 import time
 
-from studycli.assertions import assert_equal, call, describe, expect, fails_with
+from studycli.assertions import (
+    OverBudget,
+    assert_equal,
+    call,
+    counting_ints,
+    describe,
+    expect,
+    fails_with,
+)
 
 
 def next_greater(nums: list[int]) -> list[int]:
@@ -111,8 +119,10 @@ def check_next_greater(impl, device="cpu") -> None:
         if list(got) != want:
             assert_equal(list(got), want, what, hint=_answer_hint(original, list(got), want))
 
-    # Complexity: n elements in random order vs. in descending order (every element waits until
-    # the end). A stack does O(n) work on both; scanning right from every i is O(n^2) on the second.
+    _check_comparisons(impl)  # exact and at once: catches O(n^2) in plain Python
+    # Complexity in time too (what leaves Python's comparisons, numpy, still shows there): n
+    # elements in random order vs. in descending order (every element waits until the end). A
+    # stack does O(n) work on both; scanning right from every i is O(n^2) on the second.
     rng = random.Random(1)
     n = 2_500
     shuffled = [rng.randint(-(10**6), 10**6) for _ in range(n)]
@@ -130,15 +140,40 @@ def check_next_greater(impl, device="cpu") -> None:
         f"next_greater(random list of length {n}) vs next_greater(descending list of length {n})",
         f"the descending list took {t_desc:.4f} s, the random one {t_random:.4f} s (ratio {ratio:.1f}); "
         "an O(n) solution takes about the same time on both",
-        hint="scanning to the right from every index is O(n^2) on a descending list: keep a stack "
-        "of indices still waiting for their answer",
+        hint=_QUADRATIC,
     )
+
+
+_QUADRATIC = (
+    "scanning to the right from every index is O(n^2) on a descending list: keep a stack "
+    "of indices still waiting for their answer"
+)
+
+
+def _check_comparisons(impl) -> None:
+    """Count the comparisons between values on a descending list, where every element waits
+    until the end: a stack compares each new element with its top once (at most two per
+    element on any list: each index is pushed once and popped once); a scan to the right
+    from every index makes n^2 / 2."""
+    n, per_element = 2_000, 4
+    nums = counting_ints(range(n, 0, -1), budget=per_element * n)
+    what = f"next_greater([{n}, {n - 1}, ..., 1])"
+    try:
+        call(impl, what, nums)
+    except OverBudget:
+        expect(
+            False,
+            what,
+            f"made more than {per_element * n} comparisons between values ({per_element} per "
+            "element) and was stopped; an O(n) answer makes at most two per element",
+            hint=_QUADRATIC,
+        )
 
 
 # --- wrong answers --------------------------------------------------------------------------
 
 
-@fails_with("an O(n) solution takes about the same time on both")
+@fails_with("an O(n) answer makes at most two per element")
 def _wrong_scan_right(nums):
     """O(n^2): scans to the right from every index; right answers, quadratic on descending input."""
     out = []

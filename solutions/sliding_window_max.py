@@ -7,7 +7,15 @@ import random
 import time
 from collections import deque
 
-from studycli.assertions import assert_equal, call, describe, expect, fails_with
+from studycli.assertions import (
+    OverBudget,
+    assert_equal,
+    call,
+    counting_ints,
+    describe,
+    expect,
+    fails_with,
+)
 
 
 def max_sliding_window(nums: list[int], k: int) -> list[int]:
@@ -98,35 +106,6 @@ def _best_times(impl, nums, ks, rounds):
     return best
 
 
-class _OverBudget(BaseException):
-    """Stops an answer past its comparison budget: a BaseException, so that neither `call` nor
-    an `except Exception` in the answer takes it for the answer's own error."""
-
-
-def _counted(values, budget):
-    """`values` as ints that count the order comparisons (<, <=, >, >=) made on them, also after
-    a negation (a heap of -x). The comparison past `budget` raises `_OverBudget`, so an answer
-    that compares too much is stopped as soon as that is known."""
-    made = 0
-
-    def counting(name):
-        compare = getattr(int, name)
-
-        def method(self, other):
-            nonlocal made
-            made += 1
-            if made > budget:
-                raise _OverBudget
-            return compare(self, other)
-
-        return method
-
-    methods = {name: counting(name) for name in ("__lt__", "__le__", "__gt__", "__ge__")}
-    methods["__neg__"] = lambda self: counted(int.__neg__(self))
-    counted = type("CountedInt", (int,), methods)
-    return [counted(value) for value in values]
-
-
 def _check_time_flat_in_k(impl):
     """O(n k) answers, even vectorised ones (numpy's strided windows), take ~k times longer for
     a large k; an O(n) one does not. n grows until the difference shows, so that a slow answer
@@ -159,11 +138,11 @@ def _check_comparisons(impl):
     a rescan of the window k. Counting is exact where timing cannot tell a log factor from a
     busy machine."""
     n, k, per_element = 2**14, 2**10, 5
-    nums = _counted(range(n, 0, -1), budget=per_element * n)
+    nums = counting_ints(range(n, 0, -1), budget=per_element * n)
     what = f"max_sliding_window(nums = [{n}, {n - 1}, ..., 1], k={k})"
     try:
         call(impl, what, nums, k)
-    except _OverBudget:
+    except OverBudget:
         expect(
             False,
             what,

@@ -423,6 +423,39 @@ def _item(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+class OverBudget(BaseException):
+    """Stops an answer past its comparison budget (see `counting_ints`): a BaseException, so
+    that neither `call` nor an `except Exception` in the answer takes it for the answer's own
+    error."""
+
+
+def counting_ints(values: Any, budget: int) -> list[int]:
+    """`values` as ints that count the order comparisons (<, <=, >, >=) made on them, also after
+    a negation (a heap of -x). The comparison past `budget` raises `OverBudget`, so an answer
+    that compares too much is stopped as soon as that is known: exact where timing cannot tell
+    a log factor from a busy machine, and immediate where an O(n^2) answer would run on."""
+    made = 0
+
+    def counting(name: str) -> Callable[[int, Any], Any]:
+        compare = getattr(int, name)
+
+        def method(self: int, other: Any) -> Any:
+            nonlocal made
+            made += 1
+            if made > budget:
+                raise OverBudget
+            return compare(self, other)
+
+        return method
+
+    methods: dict[str, Any] = {
+        name: counting(name) for name in ("__lt__", "__le__", "__gt__", "__ge__")
+    }
+    methods["__neg__"] = lambda self: counted(int.__neg__(self))
+    counted: type[int] = type("CountedInt", (int,), methods)
+    return [counted(value) for value in values]
+
+
 class OutOfTime(BaseException):
     """Raised in a check that nears its time limit (a timer of its own, see `runner._child`),
     so that its report names the call it was in, and the learner's line, where a kill at the

@@ -7,10 +7,12 @@ import pytest
 import torch
 
 from studycli.assertions import (
+    OverBudget,
     assert_close,
     assert_equal,
     call,
     call_unchanged,
+    counting_ints,
     describe,
     expect,
     gpu_memory_budget,
@@ -219,3 +221,25 @@ def test_call_unchanged_fails_an_answer_that_writes_into_its_inputs():
     # unchanged inputs, NaN included, pass; and the answer's result comes back
     y = torch.tensor([1.0, float("nan")])
     assert call_unchanged(lambda y: y + 1, "h", ("y",), y)[0] == 2.0
+
+
+def test_counting_ints_stop_an_answer_at_its_budget_of_order_comparisons():
+    """An O(n^2) scan is stopped at the budget's comparison, through `call` and an answer's
+    own `except Exception`; negated values (a heap of -x) still count; == does not."""
+    values = counting_ints([3, 1, 2], budget=4)
+    assert values == [3, 1, 2] and sorted(values) == [1, 2, 3]  # 4 comparisons, == free
+    with pytest.raises(OverBudget):  # the budget is the list's, over all of its values
+        sorted(values + values)
+
+    def scan(nums):
+        try:
+            return [sum(1 for y in nums if y > x) for x in nums]
+        except Exception:
+            return []
+
+    with pytest.raises(OverBudget):
+        call(scan, "scan", counting_ints(range(100), budget=500))
+    assert call(scan, "scan", counting_ints(range(10), budget=100)) == list(range(9, -1, -1))
+    negated = [-x for x in counting_ints([5, 6], budget=0)]
+    with pytest.raises(OverBudget):
+        _ = negated[0] < negated[1]
