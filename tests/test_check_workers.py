@@ -56,6 +56,15 @@ def check_threads(impl, device="cpu"):
     print("threads", torch.get_num_threads())
 
 
+def check_cuda_hidden(impl, device="cpu"):
+    import torch
+
+    print("visible", repr(os.environ.get("CUDA_VISIBLE_DEVICES")))
+    value = torch.ones(2, requires_grad=True)
+    (value * 3).sum().backward()
+    assert value.grad.tolist() == [3.0, 3.0]
+
+
 def check_die(impl, device="cpu"):
     os._exit(3)
 
@@ -355,6 +364,15 @@ def _parent(pid: int) -> int:
 def _mapped(pid: int) -> str:
     with open(f"/proc/{pid}/maps") as maps:
         return maps.read()
+
+
+def test_the_cpus_checks_do_not_see_the_machines_gpus(solutions):
+    """A CPU check that differentiates made autograd ask CUDA for its devices, initialising
+    the driver in every forked check on a machine with a GPU (0.1-0.3 s each, and an "out of
+    memory" warning under the check's memory cap): the CPU's workers hide the GPUs."""
+    outcome = run_job(job(solutions, "check_cuda_hidden"))
+    assert outcome.status == "pass", outcome.message
+    assert "visible ''" in outcome.output
 
 
 def test_a_running_worker_imports_what_is_preloaded_later(solutions):

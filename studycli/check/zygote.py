@@ -432,6 +432,8 @@ def _prepare(config: dict, context: threading.Thread | None = None) -> None:
         with contextlib.suppress(ImportError):
             if torch or not _is_torch(name):
                 importlib.import_module(name)
+    if config["device"] == "cpu" and torch:
+        _without_cuda()
     from studycli.check import runner
 
     folder, names = config["solutions"] or ("", ())
@@ -454,6 +456,21 @@ def _prepare(config: dict, context: threading.Thread | None = None) -> None:
         with contextlib.suppress(OSError, AttributeError, ValueError):
             _collapse()
     gc.enable()
+
+
+def _without_cuda() -> None:
+    """Hide the machine's GPUs from the CPU's checks, and have autograd's engine count them
+    (none) here, once. Its first backward pass asks CUDA how many devices there are, which on
+    a machine with a GPU initialises the driver: in every forked check that differentiated,
+    and under a check's memory cap it failed ("CUDA initialization: ... out of memory", a
+    warning in the check's output) after 0.1-0.3 s (an H200 host: receptive-field's six
+    checks 1.7 s in their children, 0.1 s on a machine without a GPU)."""
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""  # read by the driver when first initialised
+    with contextlib.suppress(Exception):
+        import torch
+
+        value = torch.zeros(1, requires_grad=True)
+        (value * 2).sum().backward()  # the engine's device count, inherited by each fork
 
 
 # A solution module loads in milliseconds. One that takes longer (a loop or a sleep at its top
