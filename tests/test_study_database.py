@@ -211,7 +211,20 @@ def test_the_cli_refuses_a_database_of_a_newer_studycli_in_one_line(cli, tmp_pat
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(path) in lines[0] and "newer studycli" in lines[0]
-    assert "pip install -U studycli" in lines[0] and "Traceback" not in result.output
+    assert "pip install -U studycli" in lines[0] and "git pull" in lines[0]
+    assert "export-reviews" in lines[0] and "Traceback" not in result.output
+
+
+def test_a_database_of_a_newer_studycli_names_the_copy_it_kept_from_before(cli, tmp_path):
+    """The newer studycli kept the file as it was before its upgrade: this one can open that."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    kept = database.backup(path, database.backup_path(path, "9999_future"))
+    with Store.open(path) as store:
+        store.conn.execute("INSERT INTO migrations VALUES ('9999_future', 'x')")
+    result = cli("--content", FIXTURE_CONTENT, "--db", path, "due")
+    assert result.exit_code == 1 and f"open {kept.name} next to it" in result.stderr
+    assert cli("--content", FIXTURE_CONTENT, "--db", kept, "history").exit_code == 0
 
 
 # --- folders that cannot be written --------------------------------------------------------
@@ -314,6 +327,69 @@ def test_the_released_second_migration_backs_up_a_first_schema_database(tmp_path
         assert [row[0] for row in old.execute("SELECT name FROM migrations")] == RELEASED[:1]
         assert old.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 3
     old.close()
+
+
+# --- an upgrade, and what must not be upgraded ----------------------------------------------
+
+
+def first_schema_database(path: Path, monkeypatch) -> str:
+    """A database as the first released schema made it, with 3 ratings; its SHA-256."""
+    with monkeypatch.context() as old:
+        old.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
+        old.setattr(migrations, "NAMES", migrations.NAMES[:1])
+        rated_database(path)
+    return sha256(path)
+
+
+def sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_an_upgrade_keeps_one_copy_from_before_and_says_so(cli, tmp_path, monkeypatch):
+    """An upgrade across every migration wrote a backup before each (three full copies), and
+    no command said that anything had happened."""
+    path = tmp_path / "reviews.sqlite3"
+    before = first_schema_database(path, monkeypatch)
+    result = cli("--content", FIXTURE_CONTENT, "--db", path, "due")
+    assert result.exit_code == 0, result.output
+    kept = [p for p in tmp_path.iterdir() if p.name.endswith(".bak")]
+    assert kept == [database.backup_path(path, RELEASED[1])]
+    with sqlite3.connect(kept[0]) as old:
+        assert [row[0] for row in old.execute("SELECT name FROM migrations")] == RELEASED[:1]
+    old.close()
+    said = " ".join(result.stderr.split())
+    assert f"upgraded the review database {path}" in said and str(kept[0]) in said
+    assert all(name in said for name in RELEASED[1:]) and "upgraded" not in result.stdout
+    again = cli("--content", FIXTURE_CONTENT, "--db", path, "due")
+    assert again.exit_code == 0 and again.stderr == ""  # once
+    assert sha256(path) != before
+
+
+@pytest.mark.parametrize("command", [["history"], ["due"], ["stats"], ["doctor", "--dry-run"]])
+def test_reading_a_backup_or_a_dry_run_leaves_an_older_database_as_it_is(
+    cli, tmp_path, monkeypatch, command
+):
+    """Reading commands upgraded the file they read in place: a backup kept for an older
+    studycli (which then no longer opened it), and the doctor's dry run, which promises to
+    write nothing. They read an upgraded copy in memory instead."""
+    made = tmp_path / "made" / "reviews.sqlite3"
+    made.parent.mkdir()
+    first_schema_database(made, monkeypatch)
+    backup = database.backup(made, database.backup_path(tmp_path / "reviews.sqlite3", "x"))
+    before = sha256(backup)
+    result = cli("--content", FIXTURE_CONTENT, "--db", backup, *command)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and "upgraded" not in result.stderr
+    assert sha256(backup) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["made", backup.name]
+    if command == ["history"]:
+        assert result.stdout.count("bias-concept") == 3
+    dry = tmp_path / "old.sqlite3"
+    before = first_schema_database(dry, monkeypatch)
+    assert cli("--content", FIXTURE_CONTENT, "--db", dry, "doctor", "--dry-run").exit_code == 0
+    assert sha256(dry) == before and not database.backups(dry)
 
 
 # --- a database that cannot be written -----------------------------------------------------
@@ -457,19 +533,20 @@ def test_reviews_in_a_wal_file_on_a_read_only_medium_are_read_or_reported(tmp_pa
     assert "copy reviews.sqlite3 and reviews.sqlite3-wal together" in message
 
 
-def test_a_read_only_medium_holding_an_older_schema_says_it_cannot_be_upgraded(
+def test_a_read_only_medium_holding_an_older_schema_is_read_through_an_upgraded_copy(
     tmp_path, monkeypatch
 ):
+    """It was refused ("must be upgraded, which means writing it: copy it first")."""
     folder = tmp_path / "backup"
     folder.mkdir()
-    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
-    monkeypatch.setattr(migrations, "NAMES", migrations.NAMES[:1])
-    rated_database(folder / "reviews.sqlite3")
-    monkeypatch.undo()
-    with read_only_medium(folder) as (where, _), pytest.raises(StoreError) as caught:
-        Study.open(where / "reviews.sqlite3", NO_FUZZ, write=False)
-    message = str(caught.value)
-    assert migrations.NAMES[1] in message and "copy" in message and "--db" in message
+    before = first_schema_database(folder / "reviews.sqlite3", monkeypatch)
+    with (
+        read_only_medium(folder) as (where, _),
+        Study.open(where / "reviews.sqlite3", NO_FUZZ, write=False) as study,
+    ):
+        assert len(study.history()) == 3 and study.store.notes == []
+        assert migrations.applied(study.store.conn) == migrations.NAMES
+    assert sha256(folder / "reviews.sqlite3") == before
 
 
 def test_the_commands_that_only_read_are_commands_and_the_writers_are_not_among_them():

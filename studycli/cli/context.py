@@ -96,4 +96,10 @@ def open_study(
 
     if write is None:
         write = ctx.info_name not in READS_ONLY
-    return Study.open(database_path(options(ctx).db), config or settings(), write=write)
+    study = Study.open(database_path(options(ctx).db), config or settings(), write=write)
+    if study.store.notes:
+        from rich.console import Console
+
+        for note in study.store.notes:  # on stderr: what the command prints stays its own
+            Console(stderr=True).print(note, soft_wrap=True, markup=False, highlight=False)
+    return study

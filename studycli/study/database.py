@@ -35,7 +35,9 @@ _NO_ACCESS = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_P
 _T = TypeVar("_T")
 
 
-def connect(path: Path, *, write: bool = True) -> sqlite3.Connection:
+def connect(
+    path: Path, *, write: bool = True, notes: list[str] | None = None
+) -> sqlite3.Connection:
     """Open (creating if needed), switch to WAL and migrate the database at `path`.
 
     Args:
@@ -44,8 +46,11 @@ def connect(path: Path, *, write: bool = True) -> sqlite3.Connection:
             first rating, that its ratings could not be saved). False for a command that
             only reads: where there is no database yet, an empty one in memory is read (none
             is made); where the database, its folder or its -wal and -shm files cannot be
-            written (a backup on a read-only medium, an immutable file) it is opened
-            read-only instead, neither created nor migrated (see `connect_read_only`).
+            written (a backup on a read-only medium, an immutable file), or the file is one
+            of the backups studycli writes, it is opened read-only instead, neither created
+            nor changed (see `connect_read_only`).
+        notes: where to append a line for the learner when the database was upgraded (a
+            migration ran on it: which, and where the copy from before it is).
 
     Raises:
         StoreError: one line saying what is wrong and the fix; the file is never overwritten.
@@ -54,7 +59,7 @@ def connect(path: Path, *, write: bool = True) -> sqlite3.Connection:
         raise StoreError(f"the review database {path} is a folder: pass a file path to --db")
     if not write and not path.exists():  # nothing reviewed yet: nothing to read, none made
         return _empty()
-    if not write and not _can_write(path):
+    if not write and (not _can_write(path) or is_backup(path)):
         return connect_read_only(path)
     _make_folder(path.parent)
     try:
@@ -62,7 +67,9 @@ def connect(path: Path, *, write: bool = True) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise explain(path, exc) from None
     with _closed_on_error(conn, path):
-        when_free(lambda: _prepare(conn, path))
+        note = when_free(lambda: _prepare(conn, path))
+        if note and notes is not None:
+            notes.append(note)
         if write:
             _try_a_write(conn, path)
     return conn
@@ -118,13 +125,29 @@ def is_busy(exc: BaseException) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+def _prepare(conn: sqlite3.Connection, path: Path) -> str | None:
+    """Check, set up and migrate the database; a line for the learner when it was upgraded.
+
+    An upgrade keeps one copy of the database as it was, taken before its first migration
+    (one per migration was three full copies for an upgrade across three)."""
     _check_identity(conn, path)
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
-    migrations.migrate(conn, before=lambda name: backup(path, backup_path(path, name)))
+    kept: list[Path] = []
+
+    def keep_a_copy(name: str) -> None:
+        if not kept:
+            kept.append(backup(path, backup_path(path, name)))
+
+    ran = migrations.migrate(conn, before=keep_a_copy)
+    if not kept:
+        return None  # a new database, or nothing to do
+    return (
+        f"upgraded the review database {path} for this studycli ({', '.join(ran)}); as it "
+        f"was before, for an older studycli: {kept[0]}"
+    )
 
 
 def _try_a_write(conn: sqlite3.Connection, path: Path) -> None:
@@ -166,11 +189,32 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> set[str]:
         )
     unknown = [name for name in migrations.applied(conn) if name not in migrations.NAMES]
     if unknown:
+        found = [backup for backup in backups(path) if not _newer(backup)]
+        before = (
+            f"; or open {found[-1].name} next to it, its copy from before that" if found else ""
+        )
         raise StoreError(
-            f"{path} was written by a newer studycli (schema {unknown[-1]}): "
-            "upgrade studycli (pip install -U studycli) to use it; this version leaves it as it is"
+            f"{path} was upgraded by a newer studycli (schema {', '.join(unknown)}), which this "
+            "one cannot read: update studycli (`git pull` and `pip install -e .` in your "
+            f"clone, or pip install -U studycli){before}; or move your history with "
+            "`export-reviews` there and `import-reviews` here. This version leaves it as it is"
         )
     return tables
+
+
+def _newer(path: Path) -> bool:
+    """Whether the database at `path` (a backup) holds a migration this studycli does not
+    know, or does not read at all."""
+    try:
+        conn = _open_for_reading(path, timeout=1.0)
+    except (sqlite3.Error, StoreError):
+        return True
+    try:
+        return any(name not in migrations.NAMES for name in migrations.applied(conn))
+    except sqlite3.Error:
+        return True
+    finally:
+        conn.close()
 
 
 # --- reading what cannot be written --------------------------------------------------------
@@ -189,11 +233,11 @@ def _files_of(path: Path) -> tuple[Path, Path, Path]:
 
 def connect_read_only(path: Path) -> sqlite3.Connection:
     """The database at `path`, read-only (see `_open_for_reading`): for a command that only
-    reads a database it cannot write.
+    reads a database it cannot write, or must not (a backup, a dry run). One made by an older
+    studycli is read through an upgraded copy in memory: the file stays as it is.
 
     Raises:
-        StoreError: the file cannot be read, is not ours, or needs a migration, which cannot
-            be written.
+        StoreError: the file cannot be read or is not ours.
     """
     try:
         conn = _open_for_reading(path)
@@ -202,16 +246,19 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     with _closed_on_error(conn, path):
         tables = when_free(lambda: _check_identity(conn, path))
         applied = migrations.applied(conn) if tables else []
-    pending = [name for name in migrations.NAMES if name not in applied]
-    if pending:
-        conn.close()
-        raise StoreError(
-            f"the review database {path} must be set up or upgraded for this studycli "
-            f"(schema {pending[0]}), which means writing it, and it cannot be written there "
-            f"({_why_unwritable(path)}): copy {path.name} (with {path.name}-wal, if there is "
-            "one) to a folder you can write and point --db (or STUDYCLI_DB) at the copy"
-        )
+        if any(name not in applied for name in migrations.NAMES):
+            copy = sqlite3.connect(":memory:", isolation_level=None)
+            with _closed_on_error(copy, path):
+                when_free(lambda: conn.backup(copy))
+                migrations.migrate(copy)
+            conn.close()
+            return copy
     return conn
+
+
+def is_backup(path: Path) -> bool:
+    """Whether `path` is named as the backups studycli writes (`backup_path`)."""
+    return path.name.endswith(".bak") and ".before-" in path.name
 
 
 def _open_for_reading(path: Path, timeout: float = BUSY_TIMEOUT) -> sqlite3.Connection:

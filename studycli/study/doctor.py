@@ -199,7 +199,7 @@ def _reader(path: Path):
         return database.connect_read_only(path)
     except StoreDamaged:
         raise
-    except StoreError:  # a schema to upgrade first, or no way to read it so: as before
+    except StoreError:  # no way to read it so (a -wal file it cannot read): as before
         return database.connect(path, write=False)
 
 

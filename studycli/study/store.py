@@ -223,6 +223,7 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
+        self.notes: list[str] = []  # for the learner: an upgrade on opening (`open`)
         self._selected: frozenset[str] | None = None  # what the temporary table holds
 
     @classmethod
@@ -236,7 +237,10 @@ class Store:
                 (another process writing). The file is never overwritten. A busy database
                 is waited for, never reported as damaged (see `database.explain`).
         """
-        return cls(database.connect(path, write=write), path)
+        notes: list[str] = []
+        store = cls(database.connect(path, write=write, notes=notes), path)
+        store.notes = notes
+        return store
 
     def close(self) -> None:
         self.conn.close()
