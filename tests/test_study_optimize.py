@@ -414,6 +414,80 @@ def test_cli_write_refuses_a_fit_that_is_not_better_with_the_figures(cli, tmp_pa
     assert "not saved" in as_json.stderr
 
 
+def last_cards_csv(tmp_path: Path, cards: int) -> Path:
+    """The sample's reviews of its last `cards` card ids (sorted), as a CSV file."""
+    with SAMPLE.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    keep = set(sorted({row[0] for row in rows[1:]})[-cards:])
+    path = tmp_path / f"sample-last-{cards}.csv"
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows([rows[0]] + [row for row in rows[1:] if row[0] in keep])
+    return path
+
+
+def test_cli_write_keeps_your_parameters_when_the_fit_beats_only_the_defaults(
+    cli, tmp_path, isolated_home, fitted
+):
+    """A learner on parameters of their own (here fitted to the whole sample) is not moved
+    to a new fit that beats the defaults but not theirs, on the same held-out reviews."""
+    settings_file = isolated_home / "config" / "settings.toml"
+    save_parameters(settings_file, fitted.parameters)
+    before = settings_file.read_text(encoding="utf-8")
+    recent = last_cards_csv(tmp_path, 600)  # 2,302 items: fitted in a tenth of a second
+    result = cli("optimize", "--from-csv", recent, "--write", "--json")
+    shown = json.loads(result.stdout)
+    # what makes this the case: compared with the defaults alone, the fit would be written
+    assert shown["log_loss_fitted"] < shown["log_loss_default"]
+    assert shown["rmse_bins_fitted"] < shown["rmse_bins_default"]
+    assert settings_file.read_text(encoding="utf-8") == before
+    assert result.exit_code == 1
+    assert shown["accepted"] is False and shown["written"] is None
+    assert shown["compared_with"] == "current"
+    assert not (
+        shown["log_loss_fitted"] < shown["log_loss_current"]
+        and shown["rmse_bins_fitted"] < shown["rmse_bins_current"]
+    )
+    assert "do not beat your current parameters" in shown["error"]
+    table = cli("optimize", "--from-csv", recent, "--write")
+    assert table.exit_code == 1
+    out, err = " ".join(table.stdout.split()), " ".join(table.stderr.split())
+    assert "not better than your current parameters" in out and "kept" in out
+    assert "than the defaults" not in out
+    assert "do not beat your current parameters" in err and "kept" in err
+    assert settings_file.read_text(encoding="utf-8") == before
+    assert load_settings(settings_file).parameters == fitted.parameters
+
+
+def test_cli_write_replaces_your_parameters_when_the_fit_beats_them(cli, tmp_path, isolated_home):
+    settings_file = isolated_home / "config" / "settings.toml"
+    overfitted = fit_file(subset_csv(tmp_path, 80), Settings(), UTC).parameters  # 651 items
+    save_parameters(settings_file, overfitted)
+    shown = json.loads(cli("optimize", "--from-csv", SAMPLE, "--json").stdout)
+    assert shown["compared_with"] == "current" and shown["accepted"] is True
+    assert shown["log_loss_fitted"] < shown["log_loss_current"]
+    result = cli("optimize", "--from-csv", SAMPLE, "--write")
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())
+    assert "better than your current parameters" in out and "written" in out
+    written = load_settings(settings_file).parameters
+    assert written is not None and written != overfitted
+    # the walkthrough's case: fitting again, the learner is on the parameters just written
+    again = cli("optimize", "--from-csv", SAMPLE)
+    assert "not better than your current parameters" in " ".join(again.stdout.split())
+
+
+def test_a_fit_judged_against_the_defaults_as_current_has_their_figures(fitted):
+    """The current parameters are measured on the same held-out reviews as the defaults: given
+    the defaults, they get the defaults' figures and the same verdict."""
+    assert fitted.compared_with == "defaults"
+    same = fitted.against(list(rs.DEFAULT_PARAMETERS))
+    assert same.compared_with == "current"
+    assert same.log_loss_current == pytest.approx(fitted.log_loss_default, rel=1e-12)
+    assert same.rmse_bins_current == pytest.approx(fitted.rmse_bins_default, rel=1e-12)
+    assert same.accepted == fitted.accepted
+    assert fitted.against(None) == fitted
+
+
 def test_cli_table_shows_the_parameters_and_the_proof(cli):
     result = cli("optimize", "--from-csv", SAMPLE)
     assert result.exit_code == 0, result.output

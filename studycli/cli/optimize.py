@@ -9,12 +9,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from studycli.errors import StudyError
+from studycli.errors import ConfigError, StudyError
 
 from .app import app, print_error, stdout
 from .context import open_study, settings
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from studycli.study.optimize import Fit
 
 
@@ -35,7 +37,8 @@ def optimize(
         typer.Option(
             "--write",
             help="Save the fitted parameters in settings.toml (other settings kept), if they "
-            "beat the defaults on held-out reviews.",
+            "beat on held-out reviews the parameters you schedule with now (your own in "
+            "settings.toml, else the defaults).",
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
@@ -47,10 +50,13 @@ def optimize(
     The fit is fsrs-rs's, the Rust FSRS inside Anki. It is measured as the FSRS benchmark
     does: the history is split in time, each later part predicted by parameters fitted to the
     parts before it, and the log loss and RMSE(bins) of those predictions are set against the
-    defaults' on the same reviews (lower is better). --write saves the parameters only when
-    they are better on both; otherwise it refuses, with the figures. `--json` prints
-    {"parameters": [21 numbers], "log_loss_default", "log_loss_fitted", "rmse_bins_default",
-    "rmse_bins_fitted", "accepted", "reviews", "cards", "items", "seconds", "written"}.
+    defaults' on the same reviews (lower is better), and against your current parameters'
+    when settings.toml has `parameters`. The fit is judged against the parameters you schedule
+    with now (yours, else the defaults): --write saves it only when it is better than those on
+    both; otherwise it refuses, with the figures. `--json` prints {"parameters": [21 numbers],
+    "log_loss_default", "log_loss_fitted", "rmse_bins_default", "rmse_bins_fitted",
+    "compared_with" ("current" or "defaults"), "log_loss_current", "rmse_bins_current" (null
+    on the defaults), "accepted", "reviews", "cards", "items", "seconds", "written"}.
 
     Example: studycli optimize --write
     """
@@ -67,23 +73,18 @@ def optimize(
             f"fitting FSRS parameters to {escape(source)} ...", highlight=False
         )
     config = settings(parameters=False)  # the fit is new: an invalid one is what it replaces
+    current = _current_parameters()
     if from_csv is not None:
         result = fit_file(from_csv, config)
     else:
         with open_study(ctx, config=config) as study:
             result = study.fit()
+    result = result.against(current)
     settings_file = config_path()
     saved = write and result.accepted
     if saved:
         save_parameters(settings_file, result.parameters)
-    refused = None
-    if write and not result.accepted:
-        refused = (
-            "not saved: the fitted parameters do not beat the defaults on held-out reviews "
-            f"(log loss {result.log_loss_fitted:.4f} vs {result.log_loss_default:.4f}, "
-            f"RMSE(bins) {result.rmse_bins_fitted:.4f} vs {result.rmse_bins_default:.4f}; "
-            "lower is better): keep the defaults, and try again when you have more reviews"
-        )
+    refused = _refusal(result, settings_file) if write and not result.accepted else None
     if as_json:  # one JSON object, the refusal in it (not a second object after it)
         import json
 
@@ -94,48 +95,101 @@ def optimize(
             print_error(refused)
             raise typer.Exit(1)
         return
-    _render(result, from_csv, settings_file if saved else None)
+    _render(result, from_csv, settings_file, saved)
     if refused:
         raise StudyError(refused)
 
 
-def _render(result: Fit, from_csv: Path | None, written: Path | None) -> None:
-    from fsrs.scheduler import DEFAULT_PARAMETERS
-    from rich.table import Table
+def _current_parameters() -> tuple[float, ...] | None:
+    """The parameters the learner schedules with now: settings.toml's, or None for the
+    defaults. Invalid ones count as none: no command schedules with them, and `--write`
+    replaces them (the other settings were checked already)."""
+    try:
+        return settings().parameters
+    except ConfigError:
+        return None
 
+
+def _rival(result: Fit, settings_file: Path) -> str:
+    """The parameters the fit is judged against, in words."""
+    if result.compared_with == "defaults":
+        return "the defaults"
+    return f"your current parameters (`parameters` in {settings_file})"
+
+
+def _refusal(result: Fit, settings_file: Path) -> str:
+    log_loss, rmse_bins = result.rival_figures
+    kept = "yours are kept" if result.compared_with == "current" else "keep the defaults"
+    return (
+        f"not saved: the fitted parameters do not beat {_rival(result, settings_file)} on "
+        f"held-out reviews (log loss {result.log_loss_fitted:.4f} vs {log_loss:.4f}, "
+        f"RMSE(bins) {result.rmse_bins_fitted:.4f} vs {rmse_bins:.4f}; lower is better): "
+        f"{kept}, and try again when you have more reviews"
+    )
+
+
+def _render(result: Fit, from_csv: Path | None, settings_file: Path, written: bool) -> None:
     console = stdout()
     console.print(
         f"fitted to {result.reviews:,} reviews of {result.cards:,} cards ({result.items:,} "
         f"on a later day than the card's previous review) in {result.seconds:.2f} s"
     )
-    parameters = Table(title="FSRS parameters", title_justify="left")
-    for column in ("w", "fitted", "default"):
-        parameters.add_column(column, justify="right")
+    console.print(_parameter_table(result))
+    console.print(_proof_table(result))
+    rival = escape(_rival(result, settings_file))
+    if not result.accepted:
+        kept = "kept" if result.compared_with == "current" else "keep the defaults"
+        console.print(f"[yellow]the fit is not better than {rival}: {kept}[/]")
+    elif written:
+        console.print(
+            f"the fit is better than {rival}: written to {escape(str(settings_file))}; reviews "
+            "from now on are scheduled with these parameters"
+        )
+    else:
+        again = f" --from-csv {escape(str(from_csv))}" if from_csv is not None else ""
+        console.print(
+            f"the fit is better than {rival}; to schedule with it: "
+            f"studycli optimize{again} --write",
+            soft_wrap=True,
+        )
+
+
+def _parameter_table(result: Fit) -> Table:
+    """The fitted weights beside the learner's current ones (if any) and the defaults; bold
+    where the fit differs from what it would replace."""
+    from fsrs.scheduler import DEFAULT_PARAMETERS
+    from rich.table import Table
+
+    current = result.current_parameters
+    table = Table(title="FSRS parameters", title_justify="left")
+    for column in ("w", "fitted", *(("current",) if current else ()), "default"):
+        table.add_column(column, justify="right")
     for index, (fitted, default) in enumerate(zip(result.parameters, DEFAULT_PARAMETERS)):
-        changed = "bold" if round(fitted, 4) != round(default, 4) else "dim"
-        parameters.add_row(str(index), f"[{changed}]{fitted:.4f}[/]", f"{default:.4f}")
-    console.print(parameters)
-    proof = Table(
+        replaced = current[index] if current else default
+        changed = "bold" if round(fitted, 4) != round(replaced, 4) else "dim"
+        mine = (f"{current[index]:.4f}",) if current else ()
+        table.add_row(str(index), f"[{changed}]{fitted:.4f}[/]", *mine, f"{default:.4f}")
+    return table
+
+
+def _proof_table(result: Fit) -> Table:
+    """The held-out figures: the defaults', the current parameters' (if the learner has their
+    own) and the fit's."""
+    from rich.table import Table
+
+    table = Table(
         title="held-out reviews",
         title_justify="left",
         caption="lower is better",
         caption_justify="left",
     )
-    for column in ("", "default", "fitted"):
-        proof.add_column(column, justify="right" if column else "left")
-    proof.add_row("log loss", f"{result.log_loss_default:.4f}", f"{result.log_loss_fitted:.4f}")
-    proof.add_row("RMSE(bins)", f"{result.rmse_bins_default:.4f}", f"{result.rmse_bins_fitted:.4f}")
-    console.print(proof)
-    if not result.accepted:
-        console.print("[yellow]the fit is not better than the defaults: keep the defaults[/]")
-    elif written is not None:
-        console.print(
-            f"the fit is better; saved to {escape(str(written))}: reviews from now on are "
-            "scheduled with these parameters"
-        )
-    else:
-        again = f" --from-csv {escape(str(from_csv))}" if from_csv is not None else ""
-        console.print(
-            f"the fit is better; to schedule with it: studycli optimize{again} --write",
-            soft_wrap=True,
-        )
+    mine = result.compared_with == "current"
+    for column in ("", "default", *(("current",) if mine else ()), "fitted"):
+        table.add_column(column, justify="right" if column else "left")
+    for name, default, own, fitted in (
+        ("log loss", result.log_loss_default, result.log_loss_current, result.log_loss_fitted),
+        ("RMSE(bins)", result.rmse_bins_default, result.rmse_bins_current, result.rmse_bins_fitted),
+    ):
+        figures = (default, own, fitted) if mine else (default, fitted)
+        table.add_row(name, *(f"{figure:.4f}" for figure in figures))
+    return table

@@ -6,8 +6,11 @@ not seen, so `fit` also runs the FSRS benchmark's time-series split: the history
 order, is cut into six parts; for each of the last five, parameters are fitted to the parts
 before it and predict it. The log loss and RMSE(bins) of those held-out predictions are set
 against the defaults' predictions of the same reviews (computed the same way as fsrs-rs's
-`evaluate_with_time_series_splits`, whose fitted figures these equal). The fit is accepted
-only when it is better on both.
+`evaluate_with_time_series_splits`, whose fitted figures these equal). A learner who
+schedules with parameters of their own (settings.toml's `parameters`) is on those, not on the
+defaults: `Fit.against` measures them on the same held-out reviews, and the fit is then judged
+against them. The fit is accepted only when it is better on both figures than the parameters
+it would replace.
 
 A history is turned into fsrs items as Anki does: per card, its reviews in time order, each
 with the number of study days since the previous one (days roll over at `day_starts_at`); one
@@ -20,7 +23,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -41,8 +44,11 @@ Item = tuple[tuple[int, int], ...]
 class Fit:
     """A fit and its proof. parameters: the 21 weights fitted to the whole history.
     reviews, cards: the history's size. items: reviews fsrs learns from (a later study day
-    than the card's previous review). The four figures are on held-out reviews; `accepted`
-    is whether the fit beats the defaults on both."""
+    than the card's previous review). The figures are on held-out reviews: the defaults',
+    the fit's and, after `against`, those of the learner's current parameters
+    (`current_parameters`; None: the learner is on the defaults). `accepted` is whether the
+    fit beats on both the parameters it would replace: the current ones, else the defaults.
+    held_out: those reviews' items, which `against` measures the current parameters on."""
 
     parameters: tuple[float, ...]
     reviews: int
@@ -53,12 +59,48 @@ class Fit:
     rmse_bins_default: float
     rmse_bins_fitted: float
     seconds: float
+    current_parameters: tuple[float, ...] | None = None
+    log_loss_current: float | None = None
+    rmse_bins_current: float | None = None
+    held_out: tuple[Item, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def compared_with(self) -> str:
+        """What the fit is judged against: "current" (the learner's own) or "defaults"."""
+        return "defaults" if self.current_parameters is None else "current"
+
+    @property
+    def rival_figures(self) -> tuple[float, float]:
+        """(log loss, RMSE(bins)) of what the fit is judged against, on the held-out reviews."""
+        if self.log_loss_current is None or self.rmse_bins_current is None:
+            return self.log_loss_default, self.rmse_bins_default
+        return self.log_loss_current, self.rmse_bins_current
 
     @property
     def accepted(self) -> bool:
-        return (
-            self.log_loss_fitted < self.log_loss_default
-            and self.rmse_bins_fitted < self.rmse_bins_default
+        log_loss, rmse_bins = self.rival_figures
+        return self.log_loss_fitted < log_loss and self.rmse_bins_fitted < rmse_bins
+
+    def against(self, current: Sequence[float] | None) -> Fit:
+        """This fit judged against the parameters the learner schedules with now, measured on
+        the same held-out reviews as the fit and the defaults.
+
+        Args:
+            current: the learner's parameters (21 weights); None: they are on the defaults.
+
+        Returns:
+            A new Fit with the current parameters' figures (or without any, for None).
+        """
+        if current is None:
+            return replace(
+                self, current_parameters=None, log_loss_current=None, rmse_bins_current=None
+            )
+        log_loss, rmse_bins = evaluate(predict(current, self.held_out), self.held_out)
+        return replace(
+            self,
+            current_parameters=tuple(current),
+            log_loss_current=log_loss,
+            rmse_bins_current=rmse_bins,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,6 +110,9 @@ class Fit:
             "log_loss_fitted": self.log_loss_fitted,
             "rmse_bins_default": self.rmse_bins_default,
             "rmse_bins_fitted": self.rmse_bins_fitted,
+            "compared_with": self.compared_with,
+            "log_loss_current": self.log_loss_current,
+            "rmse_bins_current": self.rmse_bins_current,
             "accepted": self.accepted,
             "reviews": self.reviews,
             "cards": self.cards,
@@ -120,6 +165,9 @@ def fit(items: Sequence[Item], *, reviews: int, cards: int, source: str = YOURS)
         reviews, cards: the history's size, for the report.
         source: what the history is, for the error message ("your reviews", a file name).
 
+    Returns:
+        The fit, judged against the defaults: `against` judges it against a learner's own.
+
     Raises:
         StudyError: too few items to fit.
     """
@@ -152,6 +200,7 @@ def fit(items: Sequence[Item], *, reviews: int, cards: int, source: str = YOURS)
         rmse_bins_default=rmse_default,
         rmse_bins_fitted=rmse_fitted,
         seconds=time.perf_counter() - started,
+        held_out=tuple(held_out),
     )
 
 
