@@ -194,6 +194,26 @@ def test_the_cli_keeps_its_index_in_the_cache_folder(cli, content_copy, tmp_path
     assert content_index.read(index, content_copy.resolve()).entries
 
 
+def test_indexes_no_command_wrote_for_two_months_are_let_go(
+    cli, content_copy, tmp_path, monkeypatch
+):
+    """An older studycli named its index otherwise, and a clone removed leaves its own: each
+    was kept in the cache folder for good."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("STUDYCLI_CACHE", str(cache))
+    old, recent, other = (cache / f"content-{name}.index" for name in ("3f7e", "1b59", "x"))
+    for stale in (old, recent, other):
+        stale.write_bytes(b"an index of another folder")
+    days_ago = time.time() - 61 * 86400  # past UNUSED_DAYS
+    os.utime(old, (days_ago, days_ago))
+    (cache / "check-times.json").write_text("{}")
+    os.utime(cache / "check-times.json", (days_ago, days_ago))
+    assert cli("--content", content_copy, "list").exit_code == 0
+    assert not old.exists() and recent.exists() and other.exists()
+    assert content_index_path(content_copy).is_file() and (cache / "check-times.json").exists()
+
+
 PROBE = """
 import sys
 from typer.testing import CliRunner

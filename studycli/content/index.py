@@ -26,6 +26,7 @@ import marshal
 import mmap
 import os
 import struct
+import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -192,6 +193,22 @@ def write(
     header = _HEADER.pack(*sums, len(body))  # each body row has its checksum
     with contextlib.suppress(OSError):
         replace_file(path, MAGIC + header + b"".join(sections) + body)
+        _forget_old_indexes(path)
+
+
+UNUSED_DAYS = 60  # an index in the cache folder not written for this long is let go
+
+
+def _forget_old_indexes(path: Path) -> None:
+    """Remove the content indexes beside `path` that nothing wrote for `UNUSED_DAYS`: those
+    of a folder no longer used, or named by an older studycli (they were kept for good). An
+    index is written whenever its content changes, so one in use is never that old; were it,
+    it would only be made again."""
+    cutoff = time.time() - UNUSED_DAYS * 86400
+    for other in path.parent.glob("content-*.index"):
+        with contextlib.suppress(OSError):
+            if other != path and other.stat().st_mtime < cutoff:
+                other.unlink()
 
 
 @functools.cache
