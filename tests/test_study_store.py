@@ -82,6 +82,39 @@ def test_the_log_is_append_only(tmp_path):
         assert len(store.reviews()) == 1
 
 
+FIRST_0003 = """
+ALTER TABLE cards ADD COLUMN due TEXT GENERATED ALWAYS AS (json_extract(fsrs, '$.due')) VIRTUAL;
+ALTER TABLE cards ADD COLUMN fsrs_state INTEGER
+    GENERATED ALWAYS AS (json_extract(fsrs, '$.state')) VIRTUAL;
+CREATE INDEX cards_by_due ON cards (due, card_id, fsrs_state)
+    WHERE suspended = 0 AND fsrs IS NOT NULL;
+CREATE INDEX cards_not_new ON cards (card_id) WHERE fsrs IS NOT NULL OR suspended = 1;
+"""
+
+
+def test_a_database_of_the_first_0003_finds_the_due_cards_through_the_index(tmp_path, monkeypatch):
+    """0003 was first released as an index on generated columns, which the due query (on the
+    expressions) never used: `due` scanned every card there. After 0005 the query plan
+    searches the index, and the cards due are the same."""
+    content = fixture_content()
+    first = [*migrations.MIGRATIONS[:2], ("0003_due_index", FIRST_0003)]
+    monkeypatch.setattr(migrations, "MIGRATIONS", first)
+    monkeypatch.setattr(migrations, "NAMES", [name for name, _ in first])
+    with open_store(tmp_path) as store:
+        for card_id in ("bias-concept", "add-one", "poisson-concept"):
+            core.rate(store, content.get(card_id), 3, NOW, NO_FUZZ)
+        due_before = store.schedule(NOW + timedelta(days=400)).due
+    monkeypatch.undo()
+    with open_store(tmp_path) as store:
+        assert store.schedule(NOW + timedelta(days=400)).due == due_before != []
+        query = "SELECT card_id FROM cards WHERE suspended = 0 AND fsrs IS NOT NULL AND "
+        query += "json_extract(fsrs, '$.due') <= ? ORDER BY json_extract(fsrs, '$.due'), card_id"
+        plan = " ".join(
+            row[-1] for row in store.conn.execute(f"EXPLAIN QUERY PLAN {query}", ("x",))
+        )
+        assert "USING INDEX cards_by_due" in plan, plan
+
+
 @pytest.mark.parametrize("made_by", ["this version", "the third migration"])
 def test_only_a_reviews_schedule_can_be_written_again(tmp_path, monkeypatch, made_by):
     """Migration 0004: an import's replay writes a review's queue and state after again;

@@ -147,6 +147,21 @@ MIGRATIONS: list[tuple[str, str]] = [
             BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
     """,
     ),
+    (
+        "0005_due_index_on_expressions",
+        """
+        -- 0003 was released twice under one name: first as an index on two generated
+        -- columns (due, fsrs_state), then on the expressions themselves. A database made by
+        -- the first kept that index, which the store's queries (on the expressions) never
+        -- use: every `due` read each card's state. The index is made again on the
+        -- expressions (the generated columns, unused, stay); elsewhere the same index is
+        -- made again.
+        DROP INDEX IF EXISTS cards_by_due;
+        CREATE INDEX cards_by_due
+            ON cards (json_extract(fsrs, '$.due'), card_id, json_extract(fsrs, '$.state'))
+            WHERE suspended = 0 AND fsrs IS NOT NULL;
+    """,
+    ),
 ]
 
 NAMES = [name for name, _ in MIGRATIONS]

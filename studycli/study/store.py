@@ -164,7 +164,7 @@ class Review(Record):
         }
 
 
-# A card's due time and fsrs state, as the index cards_by_due (migration 0003) holds them.
+# A card's due time and fsrs state, as the index cards_by_due (migrations 0003, 0005) holds them.
 _DUE = "json_extract(fsrs, '$.due')"
 _STATE = "json_extract(fsrs, '$.state')"
 
