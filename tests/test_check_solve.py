@@ -335,6 +335,57 @@ def test_no_edit_checks_the_attempt_as_it_is(cli):
     assert _history(cli) == []
 
 
+def _older_starter() -> str:
+    """add-one's starter as an older studycli wrote it: the same stub under another docstring
+    (7 of the 82 cards' starters changed so since commit f253383)."""
+    from studycli.content.source import card_starter
+
+    content = fixture_content()
+    starter = card_starter(content.get("add-one"), content.solutions_dir)
+    older = starter.replace('"""Return x + 1.', '"""Return one more than x.')
+    assert older != starter
+    return older
+
+
+def test_a_file_whose_function_is_still_a_stub_is_untouched_even_from_an_older_starter(tmp_path):
+    content = fixture_content()
+    card = content.get("add-one")
+    current = solve.ensure_attempt(card, content, tmp_path / "current.py")
+    older = tmp_path / "older.py"
+    older.write_text(_older_starter())
+    answered = tmp_path / "answered.py"
+    answered.write_text(_older_starter().replace("raise NotImplementedError", "return x + 1"))
+    broken = tmp_path / "broken.py"
+    broken.write_text(_older_starter() + "def (\n")
+    assert solve.is_untouched(card, content, current) and solve.is_untouched(card, content, older)
+    assert solve.is_older_starter(card, content, older)
+    assert not solve.is_older_starter(card, content, current)
+    for written in (answered, broken, tmp_path / "missing.py"):
+        assert not solve.is_untouched(card, content, written)
+        assert not solve.is_older_starter(card, content, written)
+
+
+def test_no_edit_records_nothing_for_a_starter_an_older_version_wrote(cli, attempt):
+    """A starter written before the card's docstring changed failed its check with
+    NotImplementedError and was recorded as Again. (Given with --file, it is not recorded
+    either, and deleting that file is not offered: it gives no starter.)"""
+    path = attempts_dir() / "add-one.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_older_starter())
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit")
+    said = " ".join(result.stdout.split())
+    assert result.exit_code == 1
+    assert "not implemented yet" in said and "not recorded" in said
+    assert "starter has changed since" in said and f"delete {path}" in said
+    assert _history(cli) == []
+    assert path.read_text() == _older_starter()  # the learner's file is never replaced
+    given = cli(
+        "--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(_older_starter())
+    )
+    assert given.exit_code == 1 and "not recorded" in given.stdout
+    assert "delete" not in given.stdout and _history(cli) == []
+
+
 def test_a_check_review_records_how_long_it_took(cli, attempt):
     cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(CORRECT))
     [entry] = _history(cli)
@@ -488,6 +539,13 @@ def test_watch_does_not_count_the_starter_as_a_failed_run(tmp_path, monkeypatch)
     attempt, text = _watch_saving(tmp_path, monkeypatch, starter, CORRECT)
     assert attempt.outcome.status == "pass"
     assert text.count("checking attempt.py") == 3  # the starter, saved unchanged, the answer
+    assert attempt.failed_runs == 0
+    assert attempt.rating() == 3 and attempt.how() == "first try"  # Good by default
+
+
+def test_watch_does_not_count_an_older_starter_as_a_failed_run(tmp_path, monkeypatch):
+    attempt, text = _watch_saving(tmp_path, monkeypatch, CORRECT, first=_older_starter())
+    assert attempt.outcome.status == "pass" and text.count("checking attempt.py") == 2
     assert attempt.failed_runs == 0
     assert attempt.rating() == 3 and attempt.how() == "first try"  # Good by default
 

@@ -589,6 +589,40 @@ def test_the_untouched_starter_is_not_checked_and_the_answer_stays_hidden(tmp_pa
     assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
 
 
+def test_a_starter_an_older_version_wrote_is_not_checked_and_deleting_it_is_offered(
+    tmp_path, monkeypatch
+):
+    """The attempt file an older version wrote from the card's starter, changed since: as the
+    untouched starter, nothing is checked (its check failed and was rated Again) and the
+    answer stays hidden; the line says that deleting the file gives the new starter."""
+    from studycli.paths import attempts_dir
+
+    from .test_check_solve import _older_starter
+
+    monkeypatch.setenv("EDITOR", "true")
+    monkeypatch.delenv("VISUAL", raising=False)
+    content = load_content(FIXTURE_CONTENT)
+    path = attempts_dir() / "add-one.py"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_older_starter())
+
+    def keys():
+        yield "s"  # the older starter, as it was written
+        path.write_text("def add_one(x):\n    return x + 1\n")
+        yield "s"
+        yield "\r"
+        yield "q"
+
+    pressed = keys()
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [content.get("add-one")])
+    before, _, after = " ".join(text.split()).partition("the card's starter has changed since")
+    assert after, text
+    assert "checking" not in before and "Answer" not in before and "Enter: Again" not in text
+    assert "delete" in after.partition("checking")[0]
+    assert "Enter: Good" in after
+    assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
+
+
 def test_reading_the_answer_before_solving_counts_as_help(tmp_path, monkeypatch):
     _editor_writes_the_answer(tmp_path, monkeypatch)
     content = load_content(FIXTURE_CONTENT)

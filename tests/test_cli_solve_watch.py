@@ -13,7 +13,15 @@ import time
 import pexpect
 import pytest
 
-from .test_check_solve import CORRECT, LOOPS, WRONG, _recorded, _save, _spawn_solve
+from .test_check_solve import (
+    CORRECT,
+    LOOPS,
+    WRONG,
+    _older_starter,
+    _recorded,
+    _save,
+    _spawn_solve,
+)
 
 LIMIT = 30  # check_timeout, seconds: what a looping check would take to end by itself
 PROMPTLY = LIMIT / 3
@@ -171,3 +179,19 @@ def test_a_file_deleted_and_written_again_is_waited_for_and_finished_attempts_ke
     out = _output(child)
     assert "no such file" not in out and "Traceback" not in out
     assert _recorded(tmp_path) == [(2, "check")]  # Hard: the wrong answer counted, once
+
+
+def test_q_after_an_older_starters_check_records_nothing(tmp_path, watching):
+    """The attempt file an older version wrote, its card's starter changed since: its check
+    fails with NotImplementedError, which is no attempt of the learner's (it was Again)."""
+    _attempt(tmp_path).parent.mkdir(parents=True)
+    _attempt(tmp_path).write_text(_older_starter())
+    child = watching()
+    child.expect("not implemented yet")
+    child.send("q")
+    _within(child, pexpect.EOF, "exit after q")
+    child.close()
+    out = " ".join(_output(child).split())
+    assert "starter has changed since" in out and "not recorded" in out
+    assert child.exitstatus == 1 and "Traceback" not in out
+    assert _recorded(tmp_path) == []

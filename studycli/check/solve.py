@@ -7,6 +7,7 @@ a time limit and a memory cap, so a hang or a blow-up in the attempt is its outc
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import errno
 import os
@@ -22,7 +23,13 @@ from fsrs import Rating
 
 from studycli.content.card import Card
 from studycli.content.loader import Content
-from studycli.content.source import card_module, card_starter, checker_ref, read_module
+from studycli.content.source import (
+    card_module,
+    card_starter,
+    checker_ref,
+    raises_not_implemented,
+    read_module,
+)
 from studycli.errors import StudyError
 from studycli.paths import attempts_dir
 
@@ -64,11 +71,45 @@ def ensure_attempt(card: Card, content: Content, path: Path | None = None) -> Pa
 
 
 def is_untouched(card: Card, content: Content, path: Path) -> bool:
-    """Whether the attempt at `path` is still the card's starter (nothing to record yet)."""
-    try:
-        return path.read_text(encoding="utf-8") == card_starter(card, content.solutions_dir)
-    except (OSError, UnicodeDecodeError):
+    """Whether the attempt at `path` is still a starter (nothing to record yet): the card's
+    starter, or a file whose function still only raises NotImplementedError, as the starter
+    an older studycli wrote before the card's starter changed (see `is_older_starter`)."""
+    text = _text_of(path)
+    if text is None:
         return False
+    return text == card_starter(card, content.solutions_dir) or _still_a_stub(card, text)
+
+
+def is_older_starter(card: Card, content: Content, path: Path) -> bool:
+    """Whether the attempt at `path` is untouched but not the card's starter as it is now:
+    written from a starter that has changed since (deleting the file gives the new one)."""
+    text = _text_of(path)
+    if text is None:
+        return False
+    return text != card_starter(card, content.solutions_dir) and _still_a_stub(card, text)
+
+
+def _text_of(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None  # (the check says what is wrong with the file)
+
+
+def _still_a_stub(card: Card, text: str) -> bool:
+    """Whether `text` defines the card's function with a body (its docstring aside) that is
+    only `raise NotImplementedError`, as a starter's is: every call of it fails so."""
+    assert card.solution is not None
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):  # (ValueError: a null byte)
+        return False
+    defined = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name == card.solution.function
+    ]
+    return bool(defined) and raises_not_implemented(defined[-1])  # the last one is called
 
 
 def read_attempt(path: Path) -> str:

@@ -323,9 +323,9 @@ class ReviewSession:
     def _solve(self, shown: _Card) -> None:
         from fsrs import Rating
 
-        from studycli.check.solve import ensure_attempt, is_untouched
+        from studycli.check.solve import ensure_attempt, is_older_starter, is_untouched
 
-        from .solve_flow import Limits, StoppedAtPrompt, check, edit, stopped_by
+        from .solve_flow import Limits, StoppedAtPrompt, changed_starter, check, edit, stopped_by
 
         card = shown.card
         limits = Limits(self.settings.check_timeout, self.settings.check_memory_mb)
@@ -347,11 +347,14 @@ class ReviewSession:
             return
         try:
             if is_untouched(card, self.content, path):  # no attempt: nothing checked or shown
+                said = (
+                    changed_starter(path)
+                    if is_older_starter(card, self.content, path)
+                    else f"{path.name} is still the starter: write your answer in it"
+                )
                 self.console.print(
                     Text(
-                        f"{path.name} is still the starter: write your answer in it, save, and "
-                        "press s again (Enter shows the answer)",
-                        style="yellow",
+                        f"{said}, save, and press s again (Enter shows the answer)", style="yellow"
                     )
                 )
                 return

@@ -166,8 +166,31 @@ def check(console: Console, card: Card, content: Content, path: Path, limits: Li
         run.stop(console, None)
         raise
     outcome = run.result()
-    console.print(outcome_view(outcome))
+    _show(console, outcome, card, content, path)
     return outcome
+
+
+def _show(console: Console, outcome: Outcome, card: Card, content: Content, path: Path) -> None:
+    """The outcome, then, for an attempt file written from a starter that has changed since
+    (its check fails only with NotImplementedError), how to get the new starter. (Not for a
+    file given with --file: deleting that one gives no starter.)"""
+    from studycli.check import solve
+
+    console.print(outcome_view(outcome))
+    if (
+        outcome.status != "pass"
+        and path == solve.attempt_path(card.id)
+        and solve.is_older_starter(card, content, path)
+    ):
+        console.print(Text(changed_starter(path), style="yellow"))
+
+
+def changed_starter(path: Path) -> str:
+    """What to say of an attempt file that is a starter the card no longer has."""
+    return (
+        f"{path.name} is still a starter, but the card's starter has changed since the file "
+        f"was written: delete {path} to get the new one, or write your answer in it"
+    )
 
 
 def _checking(path: Path, limits: Limits) -> Text:
@@ -294,8 +317,9 @@ def watch(
                 if run is not None and run.finished.is_set():
                     finished, run = run, None
                     if not finished.gone(path):  # (gone: deleted to be written again)
-                        console.print(outcome_view(finished.result()))
-                        last = finished
+                        outcome = finished.result()
+                        last = finished  # before it shows: a Ctrl-C meanwhile records it
+                        _show(console, outcome, card, content, path)
                         if last.outcome.status == "pass":
                             break
                 if key == "q":

@@ -21,7 +21,14 @@ from .card import Card
 from .fields import ID_PATTERN, Kind
 from .loader import Content
 from .schema import MODELINE, SCHEMA_FILE, schema_text
-from .source import ModuleInfo, checker_ref, declared_failure, module_path, read_module
+from .source import (
+    ModuleInfo,
+    checker_ref,
+    declared_failure,
+    module_path,
+    raises_not_implemented,
+    read_module,
+)
 from .topics import topics
 
 TODO = "TODO"  # what every text still to be written begins with
@@ -266,7 +273,7 @@ def _code_not_done(card: Card, info: ModuleInfo, solutions_dir: Path) -> list[st
     assert card.solution is not None
     function = card.solution.function
     reasons = []
-    if _raises_not_implemented(info.function(function)):
+    if raises_not_implemented(info.function(function)):
         reasons.append(f"the reference raises {NOT_IMPLEMENTED}")
     check = checker_ref(card, info)
     try:
@@ -277,28 +284,17 @@ def _code_not_done(card: Card, info: ModuleInfo, solutions_dir: Path) -> list[st
         )
     except (OSError, SyntaxError):
         checker_module = None
-    if checker_module and _raises_not_implemented(checker_module.function(check.function)):
+    if checker_module and raises_not_implemented(checker_module.function(check.function)):
         reasons.append(f"the checker raises {NOT_IMPLEMENTED}")
     wrong = [
         info.function(entry.id)
         for entry in info.table_entries("WRONG_ANSWERS", function)
         if isinstance(entry, ast.Name)
     ]
-    stubs = [node.name for node in wrong if node and _raises_not_implemented(node)]
+    stubs = [node.name for node in wrong if node and raises_not_implemented(node)]
     if stubs:
         reasons.append(f"wrong answer(s) {', '.join(stubs)} raise {NOT_IMPLEMENTED}")
     todo = [node.name for node in wrong if node and (declared_failure(node) or "").startswith(TODO)]
     if todo:
         reasons.append(f"the @fails_with of {', '.join(todo)} still begins with {TODO}")
     return reasons
-
-
-def _raises_not_implemented(node: ast.FunctionDef | None) -> bool:
-    """Whether a function's body (its docstring aside) is only `raise NotImplementedError`."""
-    if node is None:
-        return False
-    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
-    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
-        return False
-    raised = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
-    return isinstance(raised, ast.Name) and raised.id == NOT_IMPLEMENTED

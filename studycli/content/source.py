@@ -197,6 +197,18 @@ def declared_failure(function: ast.FunctionDef | None) -> str | None:
     return None
 
 
+def raises_not_implemented(node: ast.FunctionDef | None) -> bool:
+    """Whether a function's body (its docstring aside) is only `raise NotImplementedError`,
+    as a starter's is."""
+    if node is None:
+        return False
+    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    raised = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+
+
 def module_names(card: Card) -> set[str]:
     """The solution modules `card` names: its solution's and its checker's (none for a card
     that runs no code)."""
