@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -30,7 +31,7 @@ def figures() -> Stats:
         cards_by_state={"new": 30, "learning": 4, "review": 41, "relearning": 2, "suspended": 0},
         study_items=77,
         cards=77,
-        not_in_content=0,
+        not_in_content_ids=(),
         reviews_per_day=days,
         forecast=[DayCount(TODAY + timedelta(days=n), 3) for n in range(30)],
         true_retention={
@@ -106,3 +107,16 @@ def test_the_stats_screen_is_unchanged_where_it_fits():
     """At 76 columns and more the topic table is the one it always was: a 10-cell bar."""
     line = next(line for line in screen(80).splitlines() if line.startswith(" random-walk"))
     assert line == " random-walk                   23/24      185      56.2%  █████████   90% "
+
+
+@pytest.mark.parametrize("width", [80, 40])
+def test_one_item_in_the_history_only_is_named_and_the_note_fits(width):
+    """The note under the items: the one the content no longer has, by its id, whole."""
+    removed = "position-encoding-four-terms-cloze#c7"
+    console = Console(file=io.StringIO(), width=width, color_system=None, legacy_windows=False)
+    console.print(view(replace(figures(), not_in_content_ids=(removed,)), "all cards"))
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert max(cell_len(line) for line in out.splitlines()) <= width
+    assert removed in out.split()  # on one line
+    said = " ".join(out.split())
+    assert "and 1 more in your history only" in said and "its reviews are kept" in said

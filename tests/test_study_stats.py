@@ -238,7 +238,7 @@ def _busy_stats() -> core.Stats:
         },
         study_items=9000,
         cards=6543,
-        not_in_content=195,
+        not_in_content_ids=tuple(f"removed-card-{n}" for n in range(195)),
         reviews_per_day=[
             core.DayCount(TODAY - timedelta(days=29 - i), (i * 37) % 400) for i in range(30)
         ],
@@ -355,7 +355,34 @@ def test_the_cli_forecast_leaves_out_imported_cards_review_never_shows(cli, monk
     screen = cli("--content", FIXTURE_CONTENT, "stats").stdout
     assert "due forecast, next 30 days  (0 due)" in screen
     assert "4 study items, one per card of the content" in screen
-    assert "and 1 more in your history only, not in the content: never shown" in screen
+    assert "and 1 more in your history only: from-another-app" in screen
+
+
+def test_items_in_the_history_only_are_named_with_how_to_see_their_reviews(
+    cli, monkeypatch, tmp_path
+):
+    """Study items the content no longer has (a cloze deletion removed, a card renamed) keep
+    their reviews: the screen said only "and 1 more in your history only", naming none."""
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    monkeypatch.setenv("COLUMNS", "80")
+    removed = [f"removed-cloze#c{n}" for n in range(1, 9)]  # more than the screen names
+    csv = tmp_path / "history.csv"
+    csv.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        + "".join(f"{card},3,2025-02-28T12:00:00+00:00,\n" for card in removed)
+    )
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", csv).exit_code == 0
+    data = json.loads(cli("--content", FIXTURE_CONTENT, "stats", "--json").stdout)
+    assert data["not_in_content_ids"] == sorted(removed)
+    assert data["not_in_content"] == len(removed)
+    screen = " ".join(cli("--content", FIXTURE_CONTENT, "stats").stdout.split())
+    named = [card for card in removed if card in screen]
+    assert 0 < len(named) < len(removed)
+    assert f"and {len(removed) - len(named)} more" in screen
+    assert "not in the content (removed or renamed" in screen and "reviews are kept" in screen
+    assert "`studycli history --card ID`" in screen
+    shown = cli("--content", FIXTURE_CONTENT, "history", "--card", removed[0])
+    assert shown.exit_code == 0 and f"1 review of {removed[0]}" in shown.stdout  # as it says
 
 
 def test_true_retention_of_an_imported_history_uses_the_interval_before_each_review(tmp_path):

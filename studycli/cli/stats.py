@@ -42,7 +42,8 @@ def stats(
     --topic, history imported for cards that are not in the content counts too, in the items
     by state, reviews per day, true retention and the streak; never in the due forecast or the
     topics (`review` never shows those cards). `--json` prints {"cards_by_state" (study items),
-    "study_items", "cards", "not_in_content", "reviews_per_day": [{"date", "count"}],
+    "study_items", "cards", "not_in_content" (how many items are in your history only),
+    "not_in_content_ids" (their ids), "reviews_per_day": [{"date", "count"}],
     "forecast", "true_retention", "topics", "streak", "today"}.
 
     Example: studycli stats --topic flash-attention
@@ -102,9 +103,24 @@ def _items_note(figures: Stats) -> list[str]:
     elif others:
         lines.append(f"{items} study items, one per card of the content")
     if others:
-        # (not "imported": a card removed from the content, or renamed, leaves one too)
-        lines.append(f"and {others} more in your history only, not in the content: never shown")
+        lines += _history_only(figures.not_in_content_ids)
     return lines
+
+
+NAMED = 5  # the items in the history only that the screen names (--json lists them all)
+
+
+def _history_only(ids: tuple[str, ...]) -> list[str]:
+    """The items known only from the history: a handful by name, why review never shows them,
+    and where their reviews are. (Not only imported ones: a card removed from the content, or
+    renamed, or a cloze deletion removed, leaves one too.)"""
+    more = f" and {len(ids) - NAMED} more" if len(ids) > NAMED else ""
+    return [
+        f"and {len(ids)} more in your history only: {', '.join(ids[:NAMED])}{more}",
+        "not in the content (removed or renamed, or imported): never shown,",
+        f"{'its' if len(ids) == 1 else 'their'} reviews are kept: "
+        "`studycli history --card ID` lists them",
+    ]
 
 
 def _titled(title: str, note: str) -> Text:

@@ -89,19 +89,24 @@ class TopicStats:
 @dataclass(frozen=True)
 class Stats:
     """The figures. `cards_by_state` counts study items (a cloze card is one per deletion):
-    the `study_items` made from `cards` cards of the content, and `not_in_content` more known
-    only from imported history."""
+    the `study_items` made from `cards` cards of the content, and more known only from the
+    history, `not_in_content_ids` (imported from elsewhere, or removed or renamed in the
+    content since they were studied)."""
 
     today: date
     cards_by_state: dict[str, int]  # its name predates cloze cards; kept for --json
     study_items: int
     cards: int
-    not_in_content: int
+    not_in_content_ids: tuple[str, ...]  # sorted
     reviews_per_day: list[DayCount]  # the last 30 study days, oldest first, today last
     forecast: list[DayCount]  # items due on each of the next 30 study days (overdue: today)
     true_retention: dict[str, Retention]  # young, mature, all
     topics: list[TopicStats]  # weakest first
     streak: int  # study days in a row with a rating, up to today (or yesterday)
+
+    @property
+    def not_in_content(self) -> int:
+        return len(self.not_in_content_ids)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +115,7 @@ class Stats:
             "study_items": self.study_items,
             "cards": self.cards,
             "not_in_content": self.not_in_content,
+            "not_in_content_ids": list(self.not_in_content_ids),
             "reviews_per_day": [d.to_dict() for d in self.reviews_per_day],
             "forecast": [d.to_dict() for d in self.forecast],
             "true_retention": {k: v.to_dict() for k, v in self.true_retention.items()},
@@ -136,7 +142,8 @@ def stats(
         now: the current time, timezone-aware.
         tz: the learner's time zone (None: the system's).
         elsewhere: also count the store's cards that are not in the content (history
-            imported from elsewhere): in every figure but the forecast and the topics.
+            imported from elsewhere, or of items removed or renamed since): in every figure
+            but the forecast and the topics.
     """
     states = store.states()
     content = {item.id for item in items}
@@ -156,7 +163,7 @@ def stats(
         cards_by_state=_by_state(pool, states),
         study_items=len(content),
         cards=len({item.card_id for item in items}),
-        not_in_content=len(pool) - len(content),
+        not_in_content_ids=tuple(sorted(pool - content)),
         reviews_per_day=[
             DayCount(first + timedelta(days=i), per_day[first + timedelta(days=i)])
             for i in range(DAYS)
