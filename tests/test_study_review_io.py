@@ -238,18 +238,23 @@ def _machine(path: Path, plan: list[tuple[str, int, datetime]]) -> None:
             study.rate(content.get(card_id), rating, moment)
 
 
+def _two_machines(tmp_path: Path, laptop: list[tuple], desktop: list[tuple]) -> tuple[Path, ...]:
+    """A laptop's and a desktop's logs rated as planned, each exported: (their databases,
+    their exports)."""
+    a, b = tmp_path / "laptop.sqlite3", tmp_path / "desktop.sqlite3"
+    export_a, export_b = tmp_path / "laptop.csv", tmp_path / "desktop.csv"
+    for path, plan, export in ((a, laptop, export_a), (b, desktop, export_b)):
+        _machine(path, plan)
+        with open_study(path) as study:
+            study.export_reviews(export)
+    return a, b, export_a, export_b
+
+
 def test_two_machines_exports_merge_into_the_same_union_either_way(tmp_path):
     day = timedelta(days=1)
     laptop = [("add-one", 3, NOW), ("add-one", 3, NOW + 3 * day), ("bias-concept", 1, NOW)]
     desktop = [("add-one", 4, NOW + day), ("poisson-concept", 3, NOW + 2 * day)]
-    a, b = tmp_path / "laptop.sqlite3", tmp_path / "desktop.sqlite3"
-    _machine(a, laptop)
-    _machine(b, desktop)
-    export_a, export_b = tmp_path / "laptop.csv", tmp_path / "desktop.csv"
-    with open_study(a) as study:
-        study.export_reviews(export_a)
-    with open_study(b) as study:
-        study.export_reviews(export_b)
+    a, b, export_a, export_b = _two_machines(tmp_path, laptop, desktop)
     now = NOW + 10 * day
     with open_study(a) as study:
         assert study.import_reviews(export_b, items(), now).added == 2
@@ -277,14 +282,7 @@ def test_two_machines_record_the_same_schedule_for_each_review_after_merging_bot
     day = timedelta(days=1)
     laptop = [("add-one", 3, NOW + days * day) for days in (0, 1, 5, 20, 100)]
     desktop = [("add-one", 3, NOW + 50 * day)]
-    a, b = tmp_path / "laptop.sqlite3", tmp_path / "desktop.sqlite3"
-    _machine(a, laptop)
-    _machine(b, desktop)
-    export_a, export_b = tmp_path / "laptop.csv", tmp_path / "desktop.csv"
-    with open_study(a) as study:
-        study.export_reviews(export_a)
-    with open_study(b) as study:
-        study.export_reviews(export_b)
+    a, b, export_a, export_b = _two_machines(tmp_path, laptop, desktop)
     now = NOW + 200 * day
     with open_study(a) as study:
         study.import_reviews(export_b, items(), now)
