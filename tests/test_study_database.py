@@ -367,6 +367,21 @@ def test_an_upgrade_keeps_one_copy_from_before_and_says_so(cli, tmp_path, monkey
     assert sha256(path) != before
 
 
+def test_an_upgrade_that_copied_the_log_gives_the_space_back(tmp_path, monkeypatch):
+    """0002 copies the review log into a new table: the file kept the old table's pages free,
+    twice its size for good (615 MB -> 1.16 GB in a walkthrough)."""
+    path = tmp_path / "reviews.sqlite3"
+    with monkeypatch.context() as old:
+        old.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
+        old.setattr(migrations, "NAMES", migrations.NAMES[:1])
+        rated_database(path, ratings=2000)
+    with Store.open(path) as store:
+        pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+        free = store.conn.execute("PRAGMA freelist_count").fetchone()[0]
+        assert len(store.reviews()) == 2000 and migrations.applied(store.conn) == RELEASED
+    assert free * 4 <= pages, (free, pages)
+
+
 @pytest.mark.parametrize("command", [["history"], ["due"], ["stats"], ["doctor", "--dry-run"]])
 def test_reading_a_backup_or_a_dry_run_leaves_an_older_database_as_it_is(
     cli, tmp_path, monkeypatch, command
