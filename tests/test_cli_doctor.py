@@ -195,6 +195,34 @@ def _rebuilt(cli, path: Path, stdout: str) -> list[tuple[str, str, int]]:
         return sorted((r.reviewed_at, r.card_id, r.rating) for r in store.reviews())
 
 
+def test_a_damaged_database_of_an_older_schema_is_read_as_it_is_never_upgraded(
+    cli, tmp_path, monkeypatch
+):
+    """A damaged file from the previous release (its card states' first page garbage): the
+    upgrade's new index reads every card's state, so the doctor said its log "cannot be
+    saved", export-reviews failed after writing a backup of the damage (then named as the one
+    to restore), and nothing could be saved. It is read as it is; writers refuse it."""
+    from studycli.study import migrations
+
+    path = tmp_path / "reviews.sqlite3"
+    with monkeypatch.context() as old:
+        old.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
+        old.setattr(migrations, "NAMES", migrations.NAMES[:3])
+        rated_many(path)
+    damage(path, "cards")
+    report = _doctor(cli, path, "--dry-run", "--json")
+    found = json.loads(report.stdout)
+    assert found["review_log"] == {"reviews_read": 300, "complete": True, "problem": None}
+    exported = cli("--content", FIXTURE_CONTENT, "--db", path, "export-reviews", tmp_path / "x.csv")
+    assert exported.exit_code == 0 and "wrote 299 reviews" in exported.stdout, exported.output
+    refused = cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one")
+    assert refused.exit_code == 1 and "damaged" in refused.stderr and "doctor" in refused.stderr
+    assert not database.backups(path)  # no copy of the damage, to be named for a restore
+    imported = cli(  # the salvage's import works"--content", FIXTURE_CONTENT, "--db", tmp_path / "new.sqlite3",
+                   "import-reviews", tmp_path / "x.csv")  # fmt: skip
+    assert imported.exit_code == 0, imported.output
+
+
 @pytest.mark.parametrize("with_backup", [False, True])
 def test_a_log_damaged_in_the_middle_is_saved_around_the_damage_and_rebuilt(
     cli, tmp_path, with_backup

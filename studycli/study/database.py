@@ -66,12 +66,17 @@ def connect(
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT)
     except sqlite3.Error as exc:
         raise explain(path, exc) from None
-    with _closed_on_error(conn, path):
-        note = when_free(lambda: _prepare(conn, path))
-        if note and notes is not None:
-            notes.append(note)
-        if write:
-            _try_a_write(conn, path)
+    try:
+        with _closed_on_error(conn, path):
+            note = when_free(lambda: _prepare(conn, path))
+            if note and notes is not None:
+                notes.append(note)
+            if write:
+                _try_a_write(conn, path)
+    except _Unreadable:  # an older database, damaged: not upgraded; read as it is, or refused
+        if not write:
+            return connect_read_only(path)
+        raise explain(path, sqlite3.DatabaseError("database disk image is malformed")) from None
     return conn
 
 
@@ -130,7 +135,8 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> str | None:
 
     An upgrade keeps one copy of the database as it was, taken before its first migration
     (one per migration was three full copies for an upgrade across three)."""
-    _check_identity(conn, path)
+    if _check_identity(conn, path) and _pending(conn) and not _intact(conn):
+        raise _Unreadable  # never upgraded, nor copied as a backup: see `connect`
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
@@ -149,6 +155,18 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> str | None:
         f"upgraded the review database {path} for this studycli ({', '.join(ran)}); as it "
         f"was before, for an older studycli: {kept[0]}"
     )
+
+
+def _intact(conn: sqlite3.Connection) -> bool:
+    """SQLite's quick check, before an upgrade: a damaged file upgraded in place spread its
+    damage (0005 reads every card's state), and its backup, a copy of the damage, was then
+    named as the one to restore."""
+    try:
+        return conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    except sqlite3.DatabaseError as exc:  # (a page it cannot read at all)
+        if is_busy(exc):
+            raise
+        return False
 
 
 def _compact(conn: sqlite3.Connection) -> None:
@@ -255,15 +273,47 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
         raise explain(path, exc) from None
     with _closed_on_error(conn, path):
         tables = when_free(lambda: _check_identity(conn, path))
-        applied = migrations.applied(conn) if tables else []
-        if any(name not in applied for name in migrations.NAMES):
-            copy = sqlite3.connect(":memory:", isolation_level=None)
-            with _closed_on_error(copy, path):
-                when_free(lambda: conn.backup(copy))
-                migrations.migrate(copy)
-            conn.close()
-            return copy
+        if tables and _pending(conn) and path.stat().st_size <= COPY_AT_MOST:
+            with contextlib.suppress(_Unreadable):
+                return _upgraded_copy(conn)
     return conn
+
+
+# Above this size an older database is read as it is, not through an upgraded copy in memory
+# (a copy of 400 MB took 1.5 s and 445 MB of memory, every command). Every migration so far
+# leaves what the reading commands read readable on the schema before it (0002 widened two
+# checks, 0003 and 0005 are indexes, 0004 a trigger): `test_an_older_schema_reads_as_it_is`.
+COPY_AT_MOST = 64 << 20
+
+
+class _Unreadable(Exception):
+    """The copy of an older database could not be upgraded: it is damaged."""
+
+
+def _pending(conn: sqlite3.Connection) -> bool:
+    """Whether the database (ours) lacks a migration of this version."""
+    applied = migrations.applied(conn)
+    return any(name not in applied for name in migrations.NAMES)
+
+
+def _upgraded_copy(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """An upgraded copy in memory of the database `conn` reads (which is closed then).
+
+    Raises:
+        _Unreadable: it is damaged where an upgrade reads (0005 reads every card's state):
+            it is then read as it is, as far as it reads (the doctor saves its log so).
+    """
+    copy = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        when_free(lambda: conn.backup(copy))
+        migrations.migrate(copy)
+    except sqlite3.DatabaseError as exc:
+        copy.close()
+        if is_busy(exc):
+            raise
+        raise _Unreadable from None
+    conn.close()
+    return copy
 
 
 def is_backup(path: Path) -> bool:
