@@ -357,10 +357,16 @@ def test_a_file_whose_function_is_still_a_stub_is_untouched_even_from_an_older_s
     answered.write_text(_older_starter().replace("raise NotImplementedError", "return x + 1"))
     broken = tmp_path / "broken.py"
     broken.write_text(_older_starter() + "def (\n")
+    deep = tmp_path / "deep.py"  # ast.parse raised RecursionError: a traceback from solve
+    deep.write_text("BIG = " + "1+" * 200_000 + "1\n" + _older_starter())
+    helped = tmp_path / "helped.py"  # the learner's work beside a stub: not to be deleted
+    helped.write_text("def helper(x):\n    return x\n\n\n" + current.read_text())
     assert solve.is_untouched(card, content, current) and solve.is_untouched(card, content, older)
     assert solve.is_older_starter(card, content, older)
     assert not solve.is_older_starter(card, content, current)
-    for written in (answered, broken, tmp_path / "missing.py"):
+    assert solve.is_untouched(card, content, helped)  # nothing to check: not recorded
+    assert not solve.is_older_starter(card, content, helped)  # but no "delete it"
+    for written in (answered, broken, deep, tmp_path / "missing.py"):
         assert not solve.is_untouched(card, content, written)
         assert not solve.is_older_starter(card, content, written)
 

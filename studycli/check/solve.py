@@ -27,6 +27,7 @@ from studycli.content.source import (
     card_module,
     card_starter,
     checker_ref,
+    code_without_docstrings,
     raises_not_implemented,
     read_module,
 )
@@ -81,12 +82,19 @@ def is_untouched(card: Card, content: Content, path: Path) -> bool:
 
 
 def is_older_starter(card: Card, content: Content, path: Path) -> bool:
-    """Whether the attempt at `path` is untouched but not the card's starter as it is now:
-    written from a starter that has changed since (deleting the file gives the new one)."""
+    """Whether the attempt at `path` is a starter the card had before: not the starter as it
+    is now, but the same code apart from docstrings (a starter changes in its contract), and
+    its function a stub. (A file the learner edited, a helper added, is not: deleting it
+    would lose their work.)"""
     text = _text_of(path)
     if text is None:
         return False
-    return text != card_starter(card, content.solutions_dir) and _still_a_stub(card, text)
+    now = card_starter(card, content.solutions_dir)
+    return (
+        text != now
+        and _still_a_stub(card, text)
+        and code_without_docstrings(text) == code_without_docstrings(now)
+    )
 
 
 def _text_of(path: Path) -> str | None:
@@ -102,7 +110,7 @@ def _still_a_stub(card: Card, text: str) -> bool:
     assert card.solution is not None
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError):  # (ValueError: a null byte)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # (a null byte; too deep)
         return False
     defined = [
         node

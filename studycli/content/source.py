@@ -159,7 +159,7 @@ def code_without_docstrings(source: str) -> str:
     """`source` with its docstrings left out (as it is, where it does not parse)."""
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # (too deep to parse)
         return source
     return ModuleInfo(path=Path(), tree=tree, source=source).code_parts[0]
 
