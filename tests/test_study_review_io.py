@@ -304,6 +304,39 @@ def test_two_machines_record_the_same_schedule_for_each_review_after_merging_bot
     assert retention(a)["mature"].failed + retention(a)["mature"].passed == 1
 
 
+def test_a_cram_rating_between_takes_the_merged_schedule_too(tmp_path):
+    """A cram rating logs the card's state as it was; stats' retention reads the state before
+    each review from the one logged before it, cram ratings included. The laptop's cram at day
+    60 kept the state computed without the desktop's days 50-51, so the machines disagreed on
+    whether the day-100 review was of a young card or a mature one."""
+    from fsrs import Rating
+
+    day = timedelta(days=1)
+    content = fixture_content()
+    laptop, desktop = tmp_path / "laptop.sqlite3", tmp_path / "desktop.sqlite3"
+    with open_study(laptop) as study:
+        for days in (0, 1, 5, 20):
+            study.rate(content.get("add-one"), Rating.Good, NOW + days * day)
+        study.cram_rate(content.get("add-one"), Rating.Good, NOW + 60 * day)
+        study.rate(content.get("add-one"), Rating.Good, NOW + 100 * day)
+    _machine(desktop, [("add-one", 1, NOW + 50 * day), ("add-one", 3, NOW + 51 * day)])
+    exports = {path: tmp_path / f"{path.stem}.csv" for path in (laptop, desktop)}
+    for path, export in exports.items():
+        with open_study(path) as study:
+            study.export_reviews(export)
+    for path, other in ((laptop, desktop), (desktop, laptop)):
+        with open_study(path) as study:
+            study.import_reviews(exports[other], items(), NOW + 200 * day)
+
+    def retention(path: Path) -> dict:
+        with open_study(path) as study:
+            cards = study_items([content.get("add-one")])
+            return study.stats(cards, NOW + 101 * day).true_retention
+
+    assert retention(laptop) == retention(desktop)
+    assert retention(laptop)["all"].passed == 1  # the day-100 review, in the window
+
+
 def test_an_export_made_before_an_undo_does_not_bring_the_rating_back(tmp_path):
     """Rate, export (a synced file), undo, import that file: the undone review is the same
     review (same card, same time), so nothing is added and the card stays as the undo left it

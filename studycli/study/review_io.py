@@ -326,12 +326,12 @@ class _Merge:
         """The histories of the staged cards from `first` to `last`, by id: per card
         (card_id, suspended, content hash for its imported reviews, its logged reviews,
         its new ones), where a logged review is (time as stored, 0, rating, scheduler_id,
-        content_hash, id), in time order, and the new ones are one text (see
+        content_hash, id, cram), in time order, and the new ones are one text (see
         `Store.staged_histories`: the worker takes it apart)."""
         logged, staged = self.store.staged_histories(first, last)
         history: dict[str, list[tuple]] = defaultdict(list)
-        for card_id, rating, moment, scheduler_id, content_hash, review_id in logged:
-            history[card_id].append((moment, 0, rating, scheduler_id, content_hash, review_id))
+        for card_id, *review in logged:
+            history[card_id].append((review[1], 0, review[0], *review[2:]))
         return [
             (
                 card_id,
@@ -378,11 +378,12 @@ def _replay(
         for entry in entries:
             queue = _NEW if replay.fsrs is None else _QUEUES[replay.fsrs.state]
             if entry[1] == 0:
-                moment, _, rating, scheduler_id, logged_hash, review_id = entry
-                replay.apply(
-                    rating, parse_time(moment), scheduler_from_json(schedulers[scheduler_id]),
-                    logged_hash,
-                )  # fmt: skip
+                moment, _, rating, scheduler_id, logged_hash, review_id, cram = entry
+                if not cram:  # (a cram rating leaves the schedule as it was: its state)
+                    replay.apply(
+                        rating, parse_time(moment), scheduler_from_json(schedulers[scheduler_id]),
+                        logged_hash,
+                    )  # fmt: skip
                 if merged:
                     replayed.append((queue, replay.fsrs_json() or "", review_id))
                 continue

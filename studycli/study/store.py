@@ -508,19 +508,20 @@ class Store:
 
     def staged_histories(self, first: str, last: str) -> tuple[list[tuple], list[tuple]]:
         """The cards with staged reviews whose ids are from `first` to `last`: their reviews
-        in the schedule, as (card_id, rating, reviewed_at, scheduler_id, content_hash, id) in
-        time order (ties by id), and, per card by id, its staged reviews in one text, as
+        not undone, as (card_id, rating, reviewed_at, scheduler_id, content_hash, id, cram) in
+        time order (ties by id; `cram`: a cram rating, out of the schedule), and, per card by id, its staged reviews in one text, as
         (card_id, text): "reviewed_at rating duration_ms" per review (duration_ms empty when
         None), joined by commas, in no particular order (see `staged_reviews`).
 
         One row per card, not per review: a million staged reviews are a few thousand rows
         to read here and to send to a replay worker, which takes them apart."""
         logged = self.conn.execute(
-            "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash, r.id"
+            "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash, r.id,"
+            f" r.method = '{ReviewMethod.CRAM.value}'"
             f" FROM reviews r {_UNDONE_JOIN} WHERE r.card_id BETWEEN :first AND :last"
             " AND r.card_id IN"
             "  (SELECT card_id FROM temp.staged WHERE card_id BETWEEN :first AND :last)"
-            f" AND {SCHEDULED} ORDER BY r.reviewed_at, r.id",
+            " AND u.review_id IS NULL ORDER BY r.reviewed_at, r.id",
             {"first": first, "last": last},
         ).fetchall()
         staged = self.conn.execute(
