@@ -476,6 +476,46 @@ def test_cli_write_replaces_your_parameters_when_the_fit_beats_them(cli, tmp_pat
     assert "not better than your current parameters" in " ".join(again.stdout.split())
 
 
+def earliest_csv(tmp_path: Path, share: float) -> Path:
+    """The sample's first `share` of its reviews by time, as a CSV file: the history a learner
+    had when they last fitted."""
+    with SAMPLE.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    ordered = sorted(rows[1:], key=lambda row: row[2])
+    path = tmp_path / f"sample-first-{share:g}.csv"
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows([rows[0]] + ordered[: int(len(ordered) * share)])
+    return path
+
+
+def test_a_learners_own_parameters_are_set_against_the_refit_on_the_same_reviews(
+    cli, tmp_path, isolated_home
+):
+    """Parameters fitted to the first 80% of a history, then a fit to all of it. The current
+    ones were measured in sample (fitted to most of the held-out reviews) against the fit
+    held out from them: a refit was refused almost always. Both parameter sets are measured
+    on the same reviews now, and the one with the lower RMSE(bins) is kept, as Anki keeps it
+    (the fit minimises log loss: the earlier parameters may well do better there)."""
+    settings_file = isolated_home / "config" / "settings.toml"
+    earlier = fit_file(earliest_csv(tmp_path, 0.8), Settings(), UTC).parameters
+    save_parameters(settings_file, earlier)
+    shown = json.loads(cli("optimize", "--from-csv", SAMPLE, "--json").stdout)
+    assert shown["compared_with"] == "current"
+    refit_wins = shown["rmse_bins_refit"] < shown["rmse_bins_current"]
+    assert shown["accepted"] is refit_wins
+    full = fit_file(SAMPLE, Settings(), UTC)
+    on_the_same = core.evaluate(core.predict(full.parameters, full.held_out), full.held_out)
+    assert shown["rmse_bins_refit"] == pytest.approx(on_the_same[1])  # the refit, in sample
+    assert shown["rmse_bins_refit"] != pytest.approx(shown["rmse_bins_fitted"])  # not held out
+    result = cli("optimize", "--from-csv", SAMPLE, "--write")
+    said = " ".join((result.stdout + result.stderr).split())
+    assert ("written" in said) is refit_wins and (
+        load_settings(settings_file).parameters == earlier
+    ) is not refit_wins
+    if not refit_wins:
+        assert "as Anki compares them" in said and "yours are kept" in said
+
+
 def test_a_fit_judged_against_the_defaults_as_current_has_their_figures(fitted):
     """The current parameters are measured on the same held-out reviews as the defaults: given
     the defaults, they get the defaults' figures and the same verdict."""

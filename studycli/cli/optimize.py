@@ -37,8 +37,8 @@ def optimize(
         typer.Option(
             "--write",
             help="Save the fitted parameters in settings.toml (other settings kept), if they "
-            "beat on held-out reviews the parameters you schedule with now (your own in "
-            "settings.toml, else the defaults).",
+            "beat the defaults on held-out reviews and, where settings.toml has parameters of "
+            "your own, have a lower RMSE(bins) than those on the same reviews.",
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
@@ -50,13 +50,15 @@ def optimize(
     The fit is fsrs-rs's, the Rust FSRS inside Anki. It is measured as the FSRS benchmark
     does: the history is split in time, each later part predicted by parameters fitted to the
     parts before it, and the log loss and RMSE(bins) of those predictions are set against the
-    defaults' on the same reviews (lower is better), and against your current parameters'
-    when settings.toml has `parameters`. The fit is judged against the parameters you schedule
-    with now (yours, else the defaults): --write saves it only when it is better than those on
-    both; otherwise it refuses, with the figures. `--json` prints {"parameters": [21 numbers],
+    defaults' on the same reviews (lower is better). Where settings.toml has `parameters` of
+    your own (fitted to most of those reviews), the fitted parameters and yours are both
+    measured on those reviews and the one with the lower RMSE(bins) is kept, as Anki keeps it.
+    --write saves the fit only when it beats the defaults on both and yours there; otherwise it
+    refuses, with the figures. `--json` prints {"parameters": [21 numbers],
     "log_loss_default", "log_loss_fitted", "rmse_bins_default", "rmse_bins_fitted",
-    "compared_with" ("current" or "defaults"), "log_loss_current", "rmse_bins_current" (null
-    on the defaults), "accepted", "reviews", "cards", "items", "seconds", "written"}.
+    "compared_with" ("current" or "defaults"), "log_loss_current", "rmse_bins_current",
+    "log_loss_refit", "rmse_bins_refit" (the last four null on the defaults), "accepted",
+    "reviews", "cards", "items", "seconds", "written"}.
 
     Example: studycli optimize --write
     """
@@ -118,13 +120,19 @@ def _rival(result: Fit, settings_file: Path) -> str:
 
 
 def _refusal(result: Fit, settings_file: Path) -> str:
-    log_loss, rmse_bins = result.rival_figures
     kept = "yours are kept" if result.compared_with == "current" else "keep the defaults"
+    if not result.generalises:
+        return (
+            "not saved: the fitted parameters do not beat the defaults on held-out reviews "
+            f"(log loss {result.log_loss_fitted:.4f} vs {result.log_loss_default:.4f}, "
+            f"RMSE(bins) {result.rmse_bins_fitted:.4f} vs {result.rmse_bins_default:.4f}; "
+            f"lower is better): {kept}, and try again when you have more reviews"
+        )
     return (
         f"not saved: the fitted parameters do not beat {_rival(result, settings_file)} on "
-        f"held-out reviews (log loss {result.log_loss_fitted:.4f} vs {log_loss:.4f}, "
-        f"RMSE(bins) {result.rmse_bins_fitted:.4f} vs {rmse_bins:.4f}; lower is better): "
-        f"{kept}, and try again when you have more reviews"
+        f"your reviews (RMSE(bins) {result.rmse_bins_refit:.4f} vs "
+        f"{result.rmse_bins_current:.4f}, both measured there, as Anki compares them; lower is "
+        f"better): {kept}, and try again when you have more reviews"
     )
 
 
@@ -184,12 +192,16 @@ def _proof_table(result: Fit) -> Table:
         caption_justify="left",
     )
     mine = result.compared_with == "current"
-    for column in ("", "default", *(("current",) if mine else ()), "fitted"):
+    if mine:  # the learner's were fitted to most of these reviews: the fit, too, in sample
+        table.caption = "lower is better; *: both fitted to these reviews, as Anki compares them"
+    for column in ("", "default", "fitted", *(("current*", "fitted*") if mine else ())):
         table.add_column(column, justify="right" if column else "left")
-    for name, default, own, fitted in (
-        ("log loss", result.log_loss_default, result.log_loss_current, result.log_loss_fitted),
-        ("RMSE(bins)", result.rmse_bins_default, result.rmse_bins_current, result.rmse_bins_fitted),
-    ):
-        figures = (default, own, fitted) if mine else (default, fitted)
+    for name, default, fitted, own, refit in (
+        ("log loss", result.log_loss_default, result.log_loss_fitted, result.log_loss_current,
+         result.log_loss_refit),
+        ("RMSE(bins)", result.rmse_bins_default, result.rmse_bins_fitted,
+         result.rmse_bins_current, result.rmse_bins_refit),
+    ):  # fmt: skip
+        figures = (default, fitted, own, refit) if mine else (default, fitted)
         table.add_row(name, *(f"{figure:.4f}" for figure in figures))
     return table
