@@ -214,6 +214,26 @@ def test_indexes_no_command_wrote_for_two_months_are_let_go(
     assert content_index_path(content_copy).is_file() and (cache / "check-times.json").exists()
 
 
+def test_an_index_read_lately_is_kept_however_old_its_writing(
+    cli, content_copy, tmp_path, monkeypatch
+):
+    """An unchanged collection reads the index written months ago: another folder's index
+    written meanwhile removed it as unused, and the next command parsed every card again."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("STUDYCLI_CACHE", str(cache))
+    days_ago = time.time() - 61 * 86400
+    for path in (content_copy / "cards").rglob("*.y*ml"):  # as they were when it was written
+        os.utime(path, (days_ago - 86400, days_ago - 86400))
+    assert cli("--content", content_copy, "list").exit_code == 0
+    index = content_index_path(content_copy)
+    os.utime(index, (days_ago, days_ago))  # written 61 days ago, and not read since
+    written = index.stat().st_mtime_ns
+    assert cli("--content", content_copy, "list").exit_code == 0  # read today
+    assert index.stat().st_mtime_ns == written  # (when it was written: what entries need)
+    assert cli("--content", FIXTURE_CONTENT, "list").exit_code == 0  # writes another
+    assert index.exists()
+
+
 PROBE = """
 import sys
 from typer.testing import CliRunner

@@ -169,7 +169,19 @@ def read(path: Path, root: Path) -> Index:
         return Index()
     if _unmarshal(*sections[0]) != (FORMAT, _signature(), str(root)):
         return Index()
+    _mark_used(path, written)
     return Index((sections[1], sections[2], bodies), written)
+
+
+def _mark_used(path: Path, written: int) -> None:
+    """Mark an index read now (its access time; once a day at most), so that it is not taken
+    for one nothing uses (`_forget_old_indexes`): an index is written only when its content
+    changes, and an unchanged collection reads the same one for months. Its modification time
+    stays when it was written (what `Index.trusted` compares card files with)."""
+    with contextlib.suppress(OSError):
+        now = time.time_ns()
+        if now - os.stat(path).st_atime_ns > 86400 * 10**9:
+            os.utime(path, ns=(now, written))
 
 
 def write(
@@ -201,13 +213,13 @@ UNUSED_DAYS = 60  # an index in the cache folder not written for this long is le
 
 def _forget_old_indexes(path: Path) -> None:
     """Remove the content indexes beside `path` that nothing wrote for `UNUSED_DAYS`: those
-    of a folder no longer used, or named by an older studycli (they were kept for good). An
-    index is written whenever its content changes, so one in use is never that old; were it,
-    it would only be made again."""
+    of a folder no longer used, or named by an older studycli (they were kept for good). One
+    in use was read lately (`_mark_used`); were it removed, it would only be made again."""
     cutoff = time.time() - UNUSED_DAYS * 86400
     for other in path.parent.glob("content-*.index"):
         with contextlib.suppress(OSError):
-            if other != path and other.stat().st_mtime < cutoff:
+            found = other.stat()
+            if other != path and max(found.st_atime, found.st_mtime) < cutoff:
                 other.unlink()
 
 
