@@ -152,7 +152,8 @@ def read(path: Path, root: Path) -> Index:
     """
     try:
         with open(path, "rb") as handle:
-            written = os.fstat(handle.fileno()).st_mtime_ns
+            found = os.fstat(handle.fileno())
+            written = found.st_mtime_ns
             data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         view = memoryview(data)
         if view[: len(MAGIC)] != MAGIC:
@@ -169,18 +170,18 @@ def read(path: Path, root: Path) -> Index:
         return Index()
     if _unmarshal(*sections[0]) != (FORMAT, _signature(), str(root)):
         return Index()
-    _mark_used(path, written)
+    _mark_used(path, written, found.st_atime_ns)
     return Index((sections[1], sections[2], bodies), written)
 
 
-def _mark_used(path: Path, written: int) -> None:
+def _mark_used(path: Path, written: int, read: int) -> None:
     """Mark an index read now (its access time; once a day at most), so that it is not taken
     for one nothing uses (`_forget_old_indexes`): an index is written only when its content
     changes, and an unchanged collection reads the same one for months. Its modification time
     stays when it was written (what `Index.trusted` compares card files with)."""
-    with contextlib.suppress(OSError):
-        now = time.time_ns()
-        if now - os.stat(path).st_atime_ns > 86400 * 10**9:
+    now = time.time_ns()
+    if now - read > 86400 * 10**9:
+        with contextlib.suppress(OSError):
             os.utime(path, ns=(now, written))
 
 
