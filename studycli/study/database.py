@@ -152,8 +152,8 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> str | None:
         return None  # a new database, or nothing to do
     _compact(conn)
     return (
-        f"upgraded the review database {path} for this studycli ({', '.join(ran)}); as it "
-        f"was before, for an older studycli: {kept[0]}"
+        f"upgraded the review database {path} for this studycli ({', '.join(ran)}); the file "
+        f"as it was before: {kept[0]}"
     )
 
 
