@@ -262,7 +262,8 @@ def _files_of(path: Path) -> tuple[Path, Path, Path]:
 def connect_read_only(path: Path) -> sqlite3.Connection:
     """The database at `path`, read-only (see `_open_for_reading`): for a command that only
     reads a database it cannot write, or must not (a backup, a dry run). One made by an older
-    studycli is read through an upgraded copy in memory: the file stays as it is.
+    studycli is read through an upgraded copy in memory (a damaged one, or one larger than
+    `COPY_AT_MOST`, as it is): the file stays as it is.
 
     Raises:
         StoreError: the file cannot be read or is not ours.
@@ -287,7 +288,8 @@ COPY_AT_MOST = 64 << 20
 
 
 class _Unreadable(Exception):
-    """The copy of an older database could not be upgraded: it is damaged."""
+    """An older database that is damaged (SQLite's quick check fails, or its copy in memory
+    could not be upgraded): it is read as it is, never upgraded."""
 
 
 def _pending(conn: sqlite3.Connection) -> bool:
