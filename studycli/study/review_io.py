@@ -330,8 +330,8 @@ class _Merge:
         `Store.staged_histories`: the worker takes it apart)."""
         logged, staged = self.store.staged_histories(first, last)
         history: dict[str, list[tuple]] = defaultdict(list)
-        for card_id, *review in logged:
-            history[card_id].append((review[1], 0, review[0], *review[2:]))
+        for card_id, rating, moment, *rest in logged:  # rest: scheduler_id, hash, id, cram
+            history[card_id].append((moment, 0, rating, *rest))
         return [
             (
                 card_id,
