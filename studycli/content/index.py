@@ -209,11 +209,11 @@ def write(
         _forget_old_indexes(path)
 
 
-UNUSED_DAYS = 60  # an index in the cache folder not written for this long is let go
+UNUSED_DAYS = 60  # an index in the cache folder neither written nor read this long is let go
 
 
 def _forget_old_indexes(path: Path) -> None:
-    """Remove the content indexes beside `path` that nothing wrote for `UNUSED_DAYS`: those
+    """Remove the content indexes beside `path` nothing wrote or read for `UNUSED_DAYS`: those
     of a folder no longer used, or named by an older studycli (they were kept for good). One
     in use was read lately (`_mark_used`); were it removed, it would only be made again."""
     cutoff = time.time() - UNUSED_DAYS * 86400
