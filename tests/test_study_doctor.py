@@ -134,13 +134,17 @@ def test_damage_only_in_the_card_states_gives_the_commands_that_save_the_log(tmp
         for suffix in ("-wal", "-shm")
         if Path(f"{db}{suffix}").exists()
     ]
-    assert report.salvage == [
-        f"studycli --db {db} export-reviews {saved}",
-        f"mv {db} {path}.damaged",
+    assert report.salvage == [  # the doctor saved the log itself (the export step was
+        f"mv {db} {path}.damaged",  # the learner's, as for a log that reads only in part)
         *beside,
         f"studycli --db {db} import-reviews {saved}",
     ]
-    assert not database.backup_path(path, "repair").exists()  # nothing written
+    assert report.saved is not None and report.saved.written and report.saved.reviews == 299
+    assert report.saved.lost == [] and report.saved.backup is None
+    assert len(Path(saved).read_text().splitlines()) == 300  # the header and 299 reviews
+    assert not database.backup_path(path, "repair").exists()  # nothing written into it
+    dry = examine_database(path, repair=False)  # a dry run saves nothing: the export to run
+    assert dry is not None and dry.salvage[0].startswith(f"studycli --db {db} export-reviews")
 
 
 def history_of(path: Path) -> list[tuple[str, int, str, int | None]]:

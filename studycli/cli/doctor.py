@@ -93,10 +93,16 @@ def _show_damaged(report) -> None:
     console = stdout()
     log = report.log
     if log is not None and log.complete and report.salvage:
+        saved = report.saved
+        kept = (
+            f"saved your history to {escape(str(saved.path))} (as export-reviews writes it): "
+            "rebuild the database from it with"
+            if saved is not None and saved.written
+            else "save your history and rebuild the database from it with"
+        )
         console.print(
             f"nothing was repaired in it (writing to a damaged file can spread the damage), "
-            f"but its review log still reads in full ({counted(log.reviews, 'review')}): save your "
-            "history and rebuild the database from it with",
+            f"but its review log still reads in full ({counted(log.reviews, 'review')}): {kept}",
             soft_wrap=True,
         )
         _show_commands(report)

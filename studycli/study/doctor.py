@@ -8,9 +8,9 @@ holds the write lock (a review session in another terminal waits meanwhile). A d
 reported and left alone: replaying a damaged log would spread the damage. Its log is read
 in full, though, where it still can be: the history can then be saved by exporting it and
 importing it into a new database (`salvage_commands`), even when a backup is old or missing.
-Where only part of it reads, the doctor reads around the damaged pages and saves what reads
-as an export would (`SavedLog`): imported over the newest backup, it gives the backup's
-history and every review since that still reads.
+The doctor saves what reads of it as an export would (`SavedLog`); where only part of it
+reads, it reads around the damaged pages: imported over the newest backup, what it saved gives
+the backup's history and every review since that still reads.
 """
 
 from __future__ import annotations
@@ -132,8 +132,8 @@ def examine_database(path: Path, *, repair: bool = True) -> Report | None:
     saved = None
     with Store(reader, path) as store:
         report = examine(store, repair=False)
-        if report.log is not None and not report.log.complete:
-            saved = save_readable(store, path, write=repair)
+        if report.log is not None and (repair or not report.log.complete):
+            saved = save_readable(store, path, write=repair)  # (a dry run says where to)
     if repair and report.drifted and not report.integrity:  # only now open it to write
         with Store.open(path) as store:
             report = examine(store, repair=True)
@@ -142,10 +142,10 @@ def examine_database(path: Path, *, repair: bool = True) -> Report | None:
     # after the store is closed: which of the files SQLite keeps beside it are left to move
     salvage: list[str] = []
     new = None
-    if report.log.complete:
-        salvage, new = salvage_commands(path)
-    elif saved is not None and saved.written:
+    if saved is not None and saved.written:
         salvage, new = salvage_commands(path, saved=saved.path, restore=saved.backup)
+    elif report.log.complete:
+        salvage, new = salvage_commands(path)
     return replace(
         report, salvage=salvage, salvaged_to=new, backups=database.backups(path), saved=saved
     )
@@ -165,7 +165,7 @@ def save_readable(store: Store, path: Path, *, write: bool = True) -> SavedLog |
     target = saved_log_path(path)
     if write:
         write_reviews(target, readable.scheduled)
-    backup, holds = _restorable(path, readable.lost)
+    backup, holds = _restorable(path, readable.lost) if readable.lost else (None, 0)
     return SavedLog(
         target,
         reviews=len(readable.scheduled),
