@@ -75,10 +75,7 @@ def is_untouched(card: Card, content: Content, path: Path) -> bool:
     """Whether the attempt at `path` is still a starter (nothing to record yet): the card's
     starter, or a file whose function still only raises NotImplementedError, as the starter
     an older studycli wrote before the card's starter changed (see `is_older_starter`)."""
-    text = _text_of(path)
-    if text is None:
-        return False
-    return text == card_starter(card, content.solutions_dir) or _still_a_stub(card, text)
+    return _starter_kind(card, content, path) is not None
 
 
 def is_older_starter(card: Card, content: Content, path: Path) -> bool:
@@ -86,15 +83,21 @@ def is_older_starter(card: Card, content: Content, path: Path) -> bool:
     is now, but the same code apart from docstrings (a starter changes in its contract), and
     its function a stub. (A file the learner edited, a helper added, is not: deleting it
     would lose their work.)"""
+    return _starter_kind(card, content, path) == "older"
+
+
+def _starter_kind(card: Card, content: Content, path: Path) -> str | None:
+    """ "current" (the card's starter), "older" (an earlier one), "stub" (edited, its function
+    still a stub) or None (an attempt, or a file that does not read)."""
     text = _text_of(path)
     if text is None:
-        return False
+        return None
     now = card_starter(card, content.solutions_dir)
-    return (
-        text != now
-        and _still_a_stub(card, text)
-        and code_without_docstrings(text) == code_without_docstrings(now)
-    )
+    if text == now:
+        return "current"
+    if not _still_a_stub(card, text):
+        return None
+    return "older" if code_without_docstrings(text) == code_without_docstrings(now) else "stub"
 
 
 def _text_of(path: Path) -> str | None:

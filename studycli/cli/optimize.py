@@ -181,8 +181,8 @@ def _parameter_table(result: Fit) -> Table:
 
 
 def _proof_table(result: Fit) -> Table:
-    """The held-out figures: the defaults', the current parameters' (if the learner has their
-    own) and the fit's."""
+    """The held-out figures: the defaults' and the fit's; where the learner has parameters of
+    their own, theirs and the fit's parameters' on the same reviews (both in sample)."""
     from rich.table import Table
 
     table = Table(

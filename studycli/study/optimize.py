@@ -8,9 +8,10 @@ before it and predict it. The log loss and RMSE(bins) of those held-out predicti
 against the defaults' predictions of the same reviews (computed the same way as fsrs-rs's
 `evaluate_with_time_series_splits`, whose fitted figures these equal). A learner who
 schedules with parameters of their own (settings.toml's `parameters`) is on those, not on the
-defaults: `Fit.against` measures them on the same held-out reviews, and the fit is then judged
-against them. The fit is accepted only when it is better on both figures than the parameters
-it would replace.
+defaults: `Fit.against` measures them and the fit's own parameters on the same reviews (both
+fitted to most of them), and keeps the lower RMSE(bins), as Anki keeps the better of its old
+and new parameters. The fit is accepted only when it beats the defaults held out on both
+figures, and the learner's own parameters, if any, there.
 
 A history is turned into fsrs items as Anki does: per card, its reviews in time order, each
 with the number of study days since the previous one (days roll over at `day_starts_at`); one
@@ -45,10 +46,10 @@ class Fit:
     """A fit and its proof. parameters: the 21 weights fitted to the whole history.
     reviews, cards: the history's size. items: reviews fsrs learns from (a later study day
     than the card's previous review). The figures are on held-out reviews: the defaults',
-    the fit's and, after `against`, those of the learner's current parameters
-    (`current_parameters`; None: the learner is on the defaults). `accepted` is whether the
-    fit beats on both the parameters it would replace: the current ones, else the defaults.
-    held_out: those reviews' items, which `against` measures the current parameters on."""
+    the fit's (held out from its folds) and, after `against`, those of the learner's current
+    parameters (`current_parameters`; None: the learner is on the defaults) and of the fit's
+    `parameters` (`*_refit`), both in sample; `accepted` says what they decide.
+    held_out: those reviews' items, which `against` measures on."""
 
     parameters: tuple[float, ...]
     reviews: int
@@ -92,14 +93,14 @@ class Fit:
         return self.generalises and self.rmse_bins_refit < self.rmse_bins_current
 
     def against(self, current: Sequence[float] | None) -> Fit:
-        """This fit judged against the parameters the learner schedules with now, measured on
-        the same held-out reviews as the fit and the defaults.
+        """This fit judged against the parameters the learner schedules with now: those and
+        the fit's `parameters` measured on the same held-out reviews as the defaults.
 
         Args:
             current: the learner's parameters (21 weights); None: they are on the defaults.
 
         Returns:
-            A new Fit with the current parameters' figures (or without any, for None).
+            A new Fit with both figures of each (or with neither, for None).
         """
         if current is None:
             return replace(

@@ -509,9 +509,10 @@ class Store:
     def staged_histories(self, first: str, last: str) -> tuple[list[tuple], list[tuple]]:
         """The cards with staged reviews whose ids are from `first` to `last`: their reviews
         not undone, as (card_id, rating, reviewed_at, scheduler_id, content_hash, id, cram) in
-        time order (ties by id; `cram`: a cram rating, out of the schedule), and, per card by id, its staged reviews in one text, as
-        (card_id, text): "reviewed_at rating duration_ms" per review (duration_ms empty when
-        None), joined by commas, in no particular order (see `staged_reviews`).
+        time order (ties by id; `cram`: a cram rating, out of the schedule), and, per card by
+        id, its staged reviews in one text, as (card_id, text): "reviewed_at rating
+        duration_ms" per review (duration_ms empty when None), joined by commas, in no
+        particular order (see `staged_reviews`).
 
         One row per card, not per review: a million staged reviews are a few thousand rows
         to read here and to send to a replay worker, which takes them apart."""
