@@ -385,6 +385,19 @@ def test_items_in_the_history_only_are_named_with_how_to_see_their_reviews(
     assert shown.exit_code == 0 and f"1 review of {removed[0]}" in shown.stdout  # as it says
 
 
+def test_an_item_removed_before_any_review_is_not_in_the_history(cli, monkeypatch, content_copy):
+    """A card suspended and then removed from the content, never reviewed, leaves a row in the
+    store but no history: stats counted it among the items "in your history only", whose
+    "reviews are kept", and history --card then listed none."""
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    assert cli("--content", content_copy, "suspend", "add-one").exit_code == 0
+    (content_copy / "cards" / "basics" / "add-one.yaml").unlink()
+    data = json.loads(cli("--content", content_copy, "stats", "--json").stdout)
+    assert (data["not_in_content"], data["not_in_content_ids"]) == (0, [])
+    assert sum(data["cards_by_state"].values()) == data["study_items"] == 3
+    assert "history only" not in cli("--content", content_copy, "stats").stdout
+
+
 def test_true_retention_of_an_imported_history_uses_the_interval_before_each_review(tmp_path):
     """Imported reviews keep no state_before: the interval comes from the previous rating's
     state, in time order, so a merged history is measured as it was replayed."""

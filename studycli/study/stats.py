@@ -141,13 +141,16 @@ def stats(
         settings: for the study day's start and the scheduler that predicts recall.
         now: the current time, timezone-aware.
         tz: the learner's time zone (None: the system's).
-        elsewhere: also count the store's cards that are not in the content (history
-            imported from elsewhere, or of items removed or renamed since): in every figure
-            but the forecast and the topics.
+        elsewhere: also count the store's reviewed cards that are not in the content
+            (history imported from elsewhere, or of items removed or renamed since): in every
+            figure but the forecast and the topics.
     """
     states = store.states()
     content = {item.id for item in items}
-    pool = content | set(states) if elsewhere else content
+    # A card the content lacks counts when it has a history: a row of one never reviewed (a
+    # card suspended, then removed) holds nothing to count.
+    learnt = {card for card, state in states.items() if state.fsrs is not None}
+    pool = content | learnt if elsewhere else content
     today = study_date(now, settings.day_starts_at, tz)
     day = partial(study_date, day_starts_at=settings.day_starts_at, tz=tz)
     first = today - timedelta(days=DAYS - 1)
