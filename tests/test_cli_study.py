@@ -498,3 +498,30 @@ def test_undo_after_an_older_review_was_imported_says_so(cli, tmp_path):
     refused = run(cli, "undo")
     assert refused.exit_code == 1 and "was imported after this rating" in refused.stderr
     assert "another session" not in refused.stderr
+
+
+def test_show_of_an_item_the_content_lost_says_where_its_reviews_are(cli, content_copy, tmp_path):
+    """A cloze deletion removed, or a card, after it was studied: show said only that the card
+    has no such item, though history --card lists its reviews."""
+    write_card(
+        content_copy, "numbers", "poisson-cloze",
+        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::λ}}'\n",
+    )  # fmt: skip
+    csv = tmp_path / "history.csv"
+    csv.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        "poisson-cloze#c3,3,2025-02-27T12:00:00+00:00,\n"
+        "poisson-cloze#c3,3,2025-02-28T12:00:00+00:00,\n"
+        "gone-card,1,2025-02-28T12:00:00+00:00,\n"
+    )
+    assert cli("--content", content_copy, "import-reviews", csv).exit_code == 0
+    for item, said in (("poisson-cloze#c3", "its 2 reviews are"), ("gone-card", "its review is")):
+        shown = cli("--content", content_copy, "show", item)
+        message = " ".join(shown.stderr.split())
+        assert shown.exit_code == 1 and "Traceback" not in shown.output
+        assert f"{said} kept in your history: `studycli history --card {item}`" in message
+        listed = cli("--content", content_copy, "history", "--card", item)
+        assert listed.exit_code == 0 and item in listed.stdout  # as it says
+    never = cli("--content", content_copy, "show", "poisson-cloze#c4")  # no history: no hint
+    assert never.exit_code == 1 and "history" not in never.stderr

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from studycli.check.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+from studycli.errors import CardNotFound
 from studycli.study.labels import LEECH_LAPSES
 
 from .app import app, finite_seconds, options, stdout
@@ -317,9 +318,29 @@ def show(
     from . import render
 
     content = options(ctx).load()
-    card, _ = content.card_of(card_id)  # a cloze deletion's id: its card
+    try:
+        card, _ = content.card_of(card_id)  # a cloze deletion's id: its card
+    except CardNotFound as missing:
+        raise CardNotFound(f"{missing}{_reviews_kept(ctx, card_id)}") from None
     starter = card_starter(card, content.solutions_dir) if card.runnable else None
     stdout().print(render.full(card, with_answer=answer, starter=starter))
+
+
+def _reviews_kept(ctx: typer.Context, item_id: str) -> str:
+    """Where the reviews of an id the content no longer has are (a card removed or renamed, a
+    cloze deletion removed), when the learner's history holds any: else nothing."""
+    from studycli.paths import database_path
+
+    from .context import open_study
+
+    if not database_path(options(ctx).db).exists():
+        return ""
+    with open_study(ctx, write=False) as study:
+        reviews = study.history_size(item_id)
+    if not reviews:
+        return ""
+    counted = "its review is" if reviews == 1 else f"its {reviews} reviews are"
+    return f"\n{counted} kept in your history: `studycli history --card {item_id}` lists them"
 
 
 @app.command("list")
