@@ -3,7 +3,7 @@ statistical checker and typical mistakes."""
 
 import torch
 
-from studycli.assertions import assert_equal, call, expect, fails_with
+from studycli.assertions import assert_equal, call, expect, fails_with, hinted
 
 
 def mask_tokens(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
@@ -44,11 +44,24 @@ def mask_tokens(tokens, vocab_size: int, mask_id: int, generator, mask_prob: flo
     return inputs, labels
 
 
-def _run(impl, what, tokens, vocab_size, mask_id, seed, device, mask_prob=None):
+KEEP_DTYPE_HINT = (
+    "tokens need not be int64: draw the random tokens in their dtype, "
+    "torch.randint(0, vocab_size, ..., dtype=tokens.dtype), before writing them into the copy"
+)
+RANGE_MESSAGE = "random replacements must lie in [0, vocab_size)"
+UNIFORM_HINT = (
+    "draw the random token uniformly from [0, vocab_size): torch.randint(0, vocab_size, ...) "
+    "includes 0 and excludes vocab_size"
+)
+
+
+def _run(impl, what, tokens, vocab_size, mask_id, seed, device, mask_prob=None, hint=""):
+    """Call the answer and check the pair's form; `hint` is added to an exception it raises."""
     gen = torch.Generator(device=device).manual_seed(seed)
     keep = tokens.clone()
     kwargs = {} if mask_prob is None else {"mask_prob": mask_prob}
-    out = call(impl, what, tokens, vocab_size, mask_id, gen, **kwargs)
+    with hinted(hint):
+        out = call(impl, what, tokens, vocab_size, mask_id, gen, **kwargs)
     expect(
         isinstance(out, (tuple, list)) and len(out) == 2,
         what,
@@ -146,11 +159,7 @@ def check_mask_tokens(impl, device="cpu"):
     )
 
     rand_vals = inputs[chosen & (inputs != mask_id) & (inputs != tokens)]
-    expect(
-        bool(((rand_vals >= 0) & (rand_vals < vocab)).all()),
-        what,
-        "random replacements must lie in [0, vocab_size)",
-    )
+    expect(bool(((rand_vals >= 0) & (rand_vals < vocab)).all()), what, RANGE_MESSAGE)
     low = (rand_vals < 5).float().mean().item() if rand_vals.numel() else 0.0
     # tokens are drawn from [5, 1000); uniform replacements hit [0, 5) about 0.5% of the time and
     # their mean is about vocab/2.
@@ -209,6 +218,48 @@ def check_mask_tokens(impl, device="cpu"):
                 what,
                 "the fraction set to mask_id",
             )
+
+    # int32 tokens (any integer dtype is allowed): random tokens drawn as int64 cannot be
+    # written into their copy.
+    tokens32 = torch.randint(5, 1000, (4, 256), generator=gen, dtype=torch.int32).to(device)
+    what = (
+        "mask_tokens(int32 tokens of shape (4, 256), vocab_size=1000, mask_id=3, mask_prob=1.0, "
+        "generator seeded 3)"
+    )
+    inputs, labels = _run(
+        impl, what, tokens32, 1000, 3, 3, device, mask_prob=1.0, hint=KEEP_DTYPE_HINT
+    )
+    assert_equal(labels, tokens32.long(), what + ": labels")
+
+    # A vocabulary of 4 ids: among thousands of random replacements, every id appears and none
+    # lies outside [0, 4). The tokens alternate 1, 2 and mask_id is 3, so a replacement shows
+    # wherever it differs from both the token and mask_id (0 everywhere, 1 and 2 on the
+    # other token); each id is expected hundreds of times, and so is an id out of range that a
+    # wrong draw makes (-1 from randint(-1, vocab_size) about 400 times).
+    vocab, mask_id = 4, 3
+    small = torch.tensor([1, 2], device=device).repeat(10000)
+    what = (
+        "mask_tokens(tokens 1, 2, 1, 2, ... of shape (20000,), vocab_size=4, mask_id=3, "
+        "mask_prob=1.0, generator seeded 5)"
+    )
+    inputs, labels = _run(impl, what, small, vocab, mask_id, 5, device, mask_prob=1.0)
+    shown = inputs[(inputs != small) & (inputs != mask_id)]
+    outside = sorted(set(shown[(shown < 0) | (shown >= vocab)].tolist()))
+    expect(
+        not outside,
+        what,
+        f"{RANGE_MESSAGE}; the random replacements include {outside}",
+        hint=UNIFORM_HINT,
+    )
+    drawn = set(shown.tolist())
+    missing = [i for i in range(vocab) if i != mask_id and i not in drawn]
+    expect(
+        not missing,
+        what,
+        f"no random replacement drew id {', '.join(map(str, missing))}, though each id of "
+        f"[0, vocab_size) is expected about {len(small) // 40} times",
+        hint=UNIFORM_HINT,
+    )
 
 
 # --- wrong answers ----------------------------------------------------------------------------
@@ -270,6 +321,46 @@ def _global_rng(tokens, vocab_size: int, mask_id: int, generator, mask_prob: flo
     return mask_tokens(tokens, vocab_size, mask_id, None, mask_prob)
 
 
+def _drawing(tokens, vocab_size, mask_id, generator, mask_prob, low=0, dtype=None):
+    """The reference with the random tokens drawn from [low, vocab_size) in `dtype` (by
+    default the tokens'): the wrong answers below each get one of them wrong."""
+    device = tokens.device
+    shape = tokens.shape
+    chosen = torch.rand(shape, generator=generator, device=device) < mask_prob
+    labels = torch.where(chosen, tokens, torch.full_like(tokens, -100))
+    action = torch.rand(shape, generator=generator, device=device)
+    to_mask = chosen & (action < 0.8)
+    to_random = chosen & (action >= 0.8) & (action < 0.9)
+    random_tokens = torch.randint(
+        low, vocab_size, shape, generator=generator, device=device, dtype=dtype or tokens.dtype
+    )
+    inputs = tokens.clone()
+    inputs[to_mask] = mask_id
+    inputs[to_random] = random_tokens[to_random]
+    return inputs, labels
+
+
+@fails_with("draw the random tokens in their dtype")
+def _random_tokens_int64(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Draws the random tokens as int64 whatever the tokens' dtype: with int32 tokens, writing
+    them into the int32 copy raises."""
+    return _drawing(tokens, vocab_size, mask_id, generator, mask_prob, dtype=torch.long)
+
+
+@fails_with("no random replacement drew id 0")
+def _random_from_one(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Draws the random tokens from [1, vocab_size): id 0 is never drawn."""
+    return _drawing(tokens, vocab_size, mask_id, generator, mask_prob, low=1)
+
+
+@fails_with("must lie in [0, vocab_size)")
+def _random_from_minus_one(
+    tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15
+):
+    """Draws the random tokens from [-1, vocab_size): the invalid id -1 among them."""
+    return _drawing(tokens, vocab_size, mask_id, generator, mask_prob, low=-1)
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -303,6 +394,9 @@ WRONG_ANSWERS = {
         _labels_from_inputs,
         _mutates_tokens,
         _global_rng,
+        _random_tokens_int64,
+        _random_from_one,
+        _random_from_minus_one,
     ],
 }
 

@@ -6,7 +6,15 @@ Cards: linear-attention (coding), linear-attention-associativity-derivation (der
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with, gpu_memory_budget
+from studycli.assertions import (
+    assert_close,
+    call,
+    describe,
+    expect,
+    fails_with,
+    gpu_memory_budget,
+    hinted,
+)
 
 # Long enough that an L x L matrix cannot be allocated (2^17 squared floats is 64 GiB), while
 # the linear-time answer needs a few megabytes (right_first_product: one product, instant).
@@ -205,14 +213,11 @@ def check_linear_attention(impl, device="cpu"):
             "(prefix sums when causal)"
         )
         made = largest = 0
-        try:
-            with gpu_memory_budget(device, _BUDGET_MB, what, hint=hint_long):
-                if count:
-                    got, made, largest = _counted(impl, what, q, k, v, causal)
-                else:
-                    got = call(impl, what, q, k, v, causal=causal)
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}\n  hint: {hint_long}") from None
+        with hinted(hint_long), gpu_memory_budget(device, _BUDGET_MB, what, hint=hint_long):
+            if count:
+                got, made, largest = _counted(impl, what, q, k, v, causal)
+            else:
+                got = call(impl, what, q, k, v, causal=causal)
         expect(
             largest <= n * n // 8,
             what,
@@ -434,11 +439,8 @@ def check_right_first_product(impl, device="cpu"):
     hint_long = (
         f"with N = {n} the N x N matrix phi_q phi_k^T does not fit; multiply phi_k^T v first"
     )
-    try:
-        with gpu_memory_budget(device, _BUDGET_MB, what, hint=hint_long):
-            got = call(impl, what, fq, fk, v)
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}\n  hint: {hint_long}") from None
+    with hinted(hint_long), gpu_memory_budget(device, _BUDGET_MB, what, hint=hint_long):
+        got = call(impl, what, fq, fk, v)
     expect(
         isinstance(got, torch.Tensor) and tuple(got.shape) == (n, 3),
         what,

@@ -80,6 +80,10 @@ _HINT_CAP = (
     "the scale lives in float32: a grown scale above float32's max (about 3.4028e38) is not "
     "finite there, so the old scale is kept (Python floats are float64 and do not overflow)"
 )
+_HINT_CAP_EXACT = (
+    "a grown scale equal to float32's largest value (about 3.4028e38) is finite, so it is "
+    "taken: the old scale is kept only when the grown one is above that value"
+)
 
 
 def _step(impl, state, found_inf, params, what, hint_scale="", hint_tracker=_HINT_RESET):
@@ -112,6 +116,10 @@ def check_update_scale(impl, device="cpu"):
     for scale, growth in [(2.0**127, 2.0), (3e38, 2.0), (1e38, 4.0), (2.0**126, 2.0)]:
         what = f"update_scale({scale:g}, False, 9, growth_factor={growth:g}, growth_interval=10)"
         _step(impl, (scale, 9), False, (growth, 0.5, 10), what, hint_scale=_HINT_CAP)
+    # A growth that lands exactly on float32's largest value is finite: it is taken (as
+    # torch._amp_update_scale_ does).
+    what = "update_scale(FLOAT32_MAX / 2, False, 1999) (doubling gives exactly FLOAT32_MAX)"
+    _step(impl, (FLOAT32_MAX / 2, 1999), False, (), what, hint_scale=_HINT_CAP_EXACT)
 
     # Long sequences: the learner's own output is fed back each step.
     rng = np.random.default_rng(0)
@@ -218,6 +226,26 @@ def _backoff_divides(
     )
 
 
+@fails_with("a grown scale equal to float32's largest value")
+def _cap_excludes_max(
+    scale: float,
+    found_inf: bool,
+    growth_tracker: int,
+    growth_factor: float = 2.0,
+    backoff_factor: float = 0.5,
+    growth_interval: int = 2000,
+) -> tuple[float, int]:
+    """Grows only when the grown scale is strictly below float32's max, refusing the growth
+    that lands exactly on it (a finite float32)."""
+    if found_inf:
+        return scale * backoff_factor, 0
+    successful = growth_tracker + 1
+    if successful == growth_interval:
+        grown = scale * growth_factor
+        return (grown if grown < FLOAT32_MAX else scale), 0
+    return scale, successful
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -242,7 +270,13 @@ def _with_torch_tensors(
 
 
 WRONG_ANSWERS = {
-    "update_scale": [_grow_one_step_late, _no_reset_on_inf, _no_float32_cap, _backoff_divides],
+    "update_scale": [
+        _grow_one_step_late,
+        _no_reset_on_inf,
+        _no_float32_cap,
+        _backoff_divides,
+        _cap_excludes_max,
+    ],
 }
 
 CORRECT_VARIANTS = {"update_scale": [_with_torch_tensors]}

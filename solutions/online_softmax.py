@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
+from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid, hinted
 
 
 def online_softmax(x, block_size: int):
@@ -277,6 +277,13 @@ def _variant_scalar_loop(x, block_size):
 # --- checker: running_stats_update ------------------------------------------------------------
 
 
+LAST_DIM_HINT = (
+    "m and s may have any shape (...), x_block then (..., b): the block's entries lie along "
+    "its last dimension, so reduce and broadcast over dim=-1 (amax(dim=-1), unsqueeze(-1), "
+    "sum(dim=-1)), not dim=1"
+)
+
+
 def _diagnose_update(s_got, m, s, xb, m_new, default):
     """Name the mistake whose formula gives s_got, if one does."""
     old = torch.where(torch.isinf(m), torch.zeros_like(s), s)  # the empty state's sum is 0
@@ -318,10 +325,24 @@ def check_running_stats_update(impl, device="cpu"):
             torch.tensor([[3.0, 2.0], [7.0, -9.0]]),
         ),
     ]
-    for m, s, xb in cases:
+    # Other leading shapes: a single row (0-d state, 1-D block) and a (2, 3) grid of rows
+    # (the block (2, 3, b)); the block's entries lie along its last dimension either way.
+    leading = [
+        (torch.tensor(float("-inf")), torch.tensor(0.0), torch.tensor([1.0, 2.0])),
+        (torch.tensor(1.5), torch.tensor(2.0), torch.tensor([0.5, 3.0, -1.0])),
+        (
+            torch.tensor([[float("-inf"), 0.5, 4.0], [1.0, float("-inf"), -2.0]]),
+            torch.tensor([[0.0, 1.0, 2.5], [3.0, 0.0, 1.0]]),
+            torch.arange(18.0).reshape(2, 3, 3) / 4,
+        ),
+    ]
+    for index, (m, s, xb) in enumerate(cases + leading):
         m, s, xb = m.double().to(device), s.double().to(device), xb.double().to(device)
+        other_shape = index >= len(cases)
+        default = LAST_DIM_HINT if other_shape else hint
         what = f"running_stats_update(m={describe(m)}, s={describe(s)}, x_block={describe(xb)})"
-        got = call(impl, what, m.clone(), s.clone(), xb.clone())
+        with hinted(LAST_DIM_HINT if other_shape else ""):
+            got = call(impl, what, m.clone(), s.clone(), xb.clone())
         expect(
             isinstance(got, (tuple, list)) and len(got) == 2,
             what,
@@ -331,14 +352,15 @@ def check_running_stats_update(impl, device="cpu"):
         # Ground truth for s_new: the exact sum of everything seen, measured against m_new,
         # where "everything seen before" is s * exp(m) (finite for these small values).
         s_want = (s * torch.exp(m) + torch.exp(xb).sum(-1)) / torch.exp(m_want)
-        assert_close(got[0], m_want, what + " -> m_new", atol=1e-12, rtol=1e-12)
+        m_hint = LAST_DIM_HINT if other_shape else ""
+        assert_close(got[0], m_want, what + " -> m_new", atol=1e-12, rtol=1e-12, hint=m_hint)
         assert_close(
             got[1],
             s_want,
             what + " -> s_new",
             atol=1e-10,
             rtol=1e-10,
-            hint=_diagnose_update(got[1], m, s, xb, m_want, hint),
+            hint=_diagnose_update(got[1], m, s, xb, m_want, default),
         )
 
     # Folding whole rows block by block from the empty state gives max and sum exp(x - max).
@@ -390,6 +412,13 @@ def _wrong_update_inverted(m, s, x_block):
     return m_new, s * factor + torch.exp(x_block - m_new.unsqueeze(-1)).sum(dim=-1)
 
 
+@fails_with("reduce and broadcast over dim=-1")
+def _wrong_update_dim1(m, s, x_block):
+    """Reduces and broadcasts over dim=1, right only for a state of shape (rows,)."""
+    m_new = torch.maximum(m, x_block.amax(dim=1))
+    return m_new, s * torch.exp(m - m_new) + torch.exp(x_block - m_new.unsqueeze(1)).sum(dim=1)
+
+
 @fails_with("the max and the sum must be gathered block by block")
 def _wrong_two_pass(x, block_size):
     """The two-pass softmax: ignores block_size, takes the max of the whole row, then the sum of
@@ -432,6 +461,7 @@ WRONG_ANSWERS = {
         _wrong_update_no_rescale,
         _wrong_update_old_max,
         _wrong_update_inverted,
+        _wrong_update_dim1,
     ],
 }
 

@@ -8,7 +8,7 @@ P(T > t) = P(N(t) = 0) = e^(-rate t): the exponential distribution.
 
 import math
 
-from studycli.assertions import assert_close, call, expect, fails_with
+from studycli.assertions import assert_close, call, expect, fails_with, hinted
 
 
 def poisson_pmf(n: int, rate: float, t: float = 1.0) -> float:
@@ -47,12 +47,8 @@ _OVERFLOW = (
 
 def _pmf_call(impl, what, *args):
     """Call the learner's pmf; an OverflowError gets the hint it deserves."""
-    try:
+    with hinted(_OVERFLOW, when="OverflowError"):
         return call(impl, what, *args)
-    except AssertionError as exc:
-        if "OverflowError" in str(exc):
-            raise AssertionError(f"{exc}\n  hint: {_OVERFLOW}") from None
-        raise
 
 
 STIRLING = (

@@ -9,7 +9,7 @@ generating function is F(s) = 1 - sqrt(1 - s^2).
 
 import math
 
-from studycli.assertions import assert_close, assert_equal, call, expect, fails_with
+from studycli.assertions import assert_close, assert_equal, call, expect, fails_with, hinted
 
 # --------------------------------------------------------------------------------------------
 # position_distribution
@@ -201,6 +201,12 @@ def position_probability(n: int, k: int) -> float:
     return math.comb(n, (n + k) // 2) / 2**n
 
 
+_FACTORIAL_OVERFLOWS = (
+    "n! overflows a float beyond n = 170: compute C(n, j) / 2^n with exact integers "
+    "(math.comb(n, j) / 2**n) or in log space (lgamma)"
+)
+
+
 def check_position_probability(impl, device="cpu") -> None:
     what = "position_probability(4, 0)"
     got = call(impl, what, 4, 0)
@@ -245,15 +251,8 @@ def check_position_probability(impl, device="cpu") -> None:
     ):
         what = f"position_probability({n}, {k})"
         want = math.comb(n, (n + k) // 2) / 2**n if (n + k) % 2 == 0 else 0.0
-        try:
+        with hinted(_FACTORIAL_OVERFLOWS, when="OverflowError"):
             got = call(impl, what, n, k)
-        except AssertionError as exc:
-            if "OverflowError" in str(exc):
-                raise AssertionError(
-                    f"{exc}\n  hint: n! overflows a float beyond n = 170: compute C(n, j) / 2^n "
-                    "with exact integers (math.comb(n, j) / 2**n) or in log space (lgamma)"
-                ) from None
-            raise
         assert_close(
             got,
             want,

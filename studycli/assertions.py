@@ -312,6 +312,23 @@ def message_of(exc: BaseException) -> str:
         return f"{type(exc).__name__} (its message could not be read)"
 
 
+@contextmanager
+def hinted(hint: str, when: str = "") -> Iterator[None]:
+    """Add `hint` to a failure in the block (what `call` or `expect` raised), on its own line;
+    with `when`, only to a failure whose message holds it (an OverflowError, say).
+
+        with hinted("n! overflows a float beyond n = 170: use math.comb", when="OverflowError"):
+            got = call(impl, what, n, k)
+    """
+    try:
+        yield
+    except AssertionError as exc:
+        said = message_of(exc)
+        if not hint or when not in said:
+            raise
+        raise CheckFailure(f"{said}\n  hint: {hint}") from None
+
+
 class TorchWatch:
     """What `watch_torch` saw: the largest tensor made (in elements) and the functions called."""
 

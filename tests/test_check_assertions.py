@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from studycli.assertions import (
+    CheckFailure,
+    OutOfTime,
     OverBudget,
     assert_close,
     assert_equal,
@@ -16,6 +18,7 @@ from studycli.assertions import (
     describe,
     expect,
     gpu_memory_budget,
+    hinted,
     watch_torch,
 )
 
@@ -243,3 +246,29 @@ def test_counting_ints_stop_an_answer_at_its_budget_of_order_comparisons():
     negated = [-x for x in counting_ints([5, 6], budget=0)]
     with pytest.raises(OverBudget):
         _ = negated[0] < negated[1]
+
+
+def test_hinted_adds_its_hint_to_a_failure_in_its_block_and_to_no_other():
+    """A checker's hint for one input's failure, on a line of its own; with `when`, only for
+    the failure it names (an OverflowError, not a wrong value)."""
+
+    def overflows(n):
+        raise OverflowError("int too large to convert to float")
+
+    with pytest.raises(CheckFailure) as raised, hinted("use math.comb", when="OverflowError"):
+        call(overflows, "f(200)", 200)
+    assert str(raised.value) == (
+        "f(200): raised OverflowError: int too large to convert to float\n  hint: use math.comb"
+    )
+    with pytest.raises(AssertionError) as wrong, hinted("use math.comb", when="OverflowError"):
+        expect(False, "f(3)", "expected 6, got 5")
+    assert "hint" not in str(wrong.value)
+    with pytest.raises(AssertionError) as plain, hinted(""):
+        expect(False, "f(3)", "expected 6, got 5")
+    assert "hint" not in str(plain.value)
+    with pytest.raises(CheckFailure, match="got 5\n  hint: off by one"), hinted("off by one"):
+        expect(False, "f(3)", "expected 6, got 5")
+    with pytest.raises(OutOfTime), hinted("never added"):  # a timer's stop passes through
+        raise OutOfTime()
+    with hinted("never added"):  # nothing failed: nothing raised
+        assert call(lambda: 1, "f()") == 1
