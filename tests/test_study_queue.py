@@ -4,16 +4,27 @@ daily limits counted per study day (rolling over at 4 am local), suspended cards
 from __future__ import annotations
 
 import random
+import time
 from datetime import UTC, datetime, timedelta, timezone
+from datetime import time as clock
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from studycli.content.card import Card, Kind
 from studycli.study import labels
 from studycli.study import rating as core
-from studycli.study.queue import due_from, leeches, prerequisite_order, study_day_start
+from studycli.study.queue import (
+    due_from,
+    leeches,
+    next_day_start,
+    prerequisite_order,
+    study_date,
+    study_day_start,
+)
 from studycli.study.store import CardState, Store
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store
@@ -46,6 +57,35 @@ def test_the_study_day_starts_at_the_configured_local_hour():
     tokyo = timezone(timedelta(hours=9))  # 4 am in Tokyo is 19:00 UTC the day before
     assert study_day_start(day.replace(hour=20), 4, tokyo) == day.replace(hour=19)
     assert study_day_start(day.replace(hour=18), 4, tokyo) == day.replace(day=1, hour=19)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Sydney"])
+@pytest.mark.parametrize("system", [False, True])
+def test_the_next_study_day_starts_at_its_local_hour_across_a_clock_change(
+    zone, system, monkeypatch
+):
+    """The day after a study day is the next local date at 4 am, where the clocks change too:
+    24 hours on was the day after next (the hour before 4 am on the eve of spring forward:
+    tomorrow's reviews due an hour early) or today (the hour after 4 am on the eve of fall
+    back: today's reviews held until 5 am). Every 10 minutes of the months of the changes, in
+    the zone given and in the system's (the CLI passes None: TZ)."""
+    here = ZoneInfo(zone)
+    if system:
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+    tz = None if system else here
+    try:
+        for month in (3, 4, 10, 11):  # the months of these zones' changes
+            start = datetime(2025, month, 1, tzinfo=UTC)
+            for step in range(31 * 24 * 6):
+                now = start + timedelta(minutes=10 * step)
+                day = study_date(now, 4, here)
+                want = datetime.combine(day + timedelta(days=1), clock(4), here).astimezone(UTC)
+                assert next_day_start(now, 4, tz) == want, now
+                assert study_day_start(now, 4, tz) <= now < want
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_a_review_is_due_the_whole_study_day_it_falls_due_in(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fsrs import Card as FsrsCard
@@ -104,6 +105,25 @@ def test_the_streak_counts_study_days_in_a_row_up_to_today_or_yesterday(history)
     tomorrow = NOW + timedelta(days=1)
     assert history.stats(items(), tomorrow, UTC).streak == 3  # not broken before the day ends
     assert history.stats(items(), NOW + timedelta(days=2), UTC).streak == 0
+
+
+def test_the_streak_holds_on_the_morning_the_clocks_go_back(tmp_path):
+    """A rating on each of three study days in Berlin, the last at 04:10 on 25 October 2025
+    (the eve of the change): at 04:30 the streak was 2, today's rating left out (24 hours on
+    from 04:30 was before tomorrow's 4 am, so "before tomorrow" ended at today's start)."""
+    berlin = ZoneInfo("Europe/Berlin")
+    with open_study(tmp_path) as study:
+        for card, moment in (
+            ("add-one", datetime(2025, 10, 23, 10, 0, tzinfo=berlin)),
+            ("bias-concept", datetime(2025, 10, 24, 10, 0, tzinfo=berlin)),
+            ("poisson-concept", datetime(2025, 10, 25, 4, 10, tzinfo=berlin)),
+        ):
+            rate(study, card, 3, moment)
+        for now in (
+            datetime(2025, 10, 25, 4, 30, tzinfo=berlin),
+            datetime(2025, 10, 25, 5, 0, tzinfo=berlin),
+        ):
+            assert study.stats(items(), now.astimezone(UTC), berlin).streak == 3, now
 
 
 def test_the_forecast_counts_due_cards_per_study_day_overdue_today(history):

@@ -68,7 +68,14 @@ def study_day_start(now: datetime, day_starts_at: int, tz: tzinfo | None = None)
 def next_day_start(now: datetime, day_starts_at: int, tz: tzinfo | None = None) -> datetime:
     """The UTC start of the study day after the one holding `now` (a day of 23 or 25 hours
     where the clocks change)."""
-    return study_day_start(now + timedelta(days=1), day_starts_at, tz)
+    # 36 hours after this day's start lies in the next day, whatever its length: 24 hours
+    # after `now` did not (the day after next, or this one, in the hour next to 4 am on the
+    # eve of a change).
+    start = study_day_start(now, day_starts_at, tz)
+    return study_day_start(start + _WITHIN_NEXT_DAY, day_starts_at, tz)
+
+
+_WITHIN_NEXT_DAY = timedelta(hours=36)
 
 
 def study_date(moment: datetime, day_starts_at: int, tz: tzinfo | None = None) -> date:

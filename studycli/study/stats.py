@@ -26,7 +26,7 @@ from fsrs import Card as FsrsCard
 from studycli.content.card import Card
 
 from . import scheduler as sched
-from .queue import study_date, study_day_start
+from .queue import next_day_start, study_date, study_day_start
 from .rating import fsrs_card
 from .settings import Settings
 from .store import CardState, ReviewMethod, Store, parse_time
@@ -285,7 +285,7 @@ def _streak(
     """Study days in a row with a rating, ending today, or yesterday when today has none yet.
     Walks back one study day at a time: one indexed query per day of the streak."""
     today = study_date(now, settings.day_starts_at, tz)
-    before = study_day_start(now + timedelta(days=1), settings.day_starts_at, tz)  # tomorrow
+    before = next_day_start(now, settings.day_starts_at, tz)  # tomorrow's start
     streak, expected = 0, today
     while (latest := store.latest_rating_before(before, card_ids)) is not None:
         studied = study_date(latest, settings.day_starts_at, tz)
