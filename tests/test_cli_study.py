@@ -525,3 +525,36 @@ def test_show_of_an_item_the_content_lost_says_where_its_reviews_are(cli, conten
         assert listed.exit_code == 0 and item in listed.stdout  # as it says
     never = cli("--content", content_copy, "show", "poisson-cloze#c4")  # no history: no hint
     assert never.exit_code == 1 and "history" not in never.stderr
+
+
+def test_the_oldest_card_due_is_one_review_shows_today(cli, content_copy, tmp_path, monkeypatch):
+    """A card in learning due, and a cloze deletion overdue whose sibling was studied today
+    (held until tomorrow): due counted 0 reviews and 1 learning card, and said "cards are due
+    now (the oldest since" the held deletion's day, a card review does not show today."""
+    write_card(
+        content_copy, "numbers", "poisson-cloze",
+        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::λ}}'\n",
+    )  # fmt: skip
+    config_path().write_text("enable_fuzzing = false\n")
+    head = "card_id,review_rating,review_time,review_duration\n"
+    first, later = tmp_path / "first.csv", tmp_path / "later.csv"
+    first.write_text(
+        head + "poisson-cloze#c1,4,2025-05-01T08:00:00+00:00,\n"
+        "poisson-cloze#c2,4,2025-05-01T08:00:00+00:00,\n"
+    )
+    later.write_text(
+        head + "poisson-cloze#c1,3,2025-05-30T07:00:00+00:00,\n"  # c2 is held until tomorrow
+        "bias-concept,1,2025-05-30T07:00:00+00:00,\n"  # in learning: due minutes later
+    )
+    monkeypatch.setenv("STUDYCLI_NOW", "2025-05-30T09:00:00+00:00")
+    for log in (first, later):
+        imported = cli("--content", content_copy, "import-reviews", log)
+        assert imported.exit_code == 0, imported.output
+    counts = json.loads(cli("--content", content_copy, "due", "--json").stdout)
+    assert (counts["due"], counts["learning"]) == (0, 1)
+    with Store.open(database_path()) as store:
+        learning = core.fsrs_card(store.state("bias-concept")).due
+        held = core.fsrs_card(store.state("poisson-cloze#c2")).due
+    assert held.date().isoformat() < "2025-05-30"  # overdue, not shown today
+    assert counts["next_due"] == learning.isoformat()  # the card review shows

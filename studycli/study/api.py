@@ -162,11 +162,16 @@ class Study:
         (`loader.load_study_items`: no card made)."""
         seen = self._not_new()
         queue, decks = due_by_deck(self.store, items, now, self.settings, None, seen, self._index)
+        shown = [*queue.learning, *queue.review]  # due now: the oldest of those review shows
         return DueCounts(
             due=len(queue.review),
             learning=len(queue.learning),
             new=len(queue.new),
-            next_due=self.next_due(items, None if queue.review or queue.learning else now),
+            next_due=(
+                self._studied_from({item.id for item in shown}, None)
+                if shown
+                else self.next_due(items, now)
+            ),
             decks={
                 deck: {"due": len(d.review), "learning": len(d.learning), "new": len(d.new)}
                 for deck, d in decks.items()
