@@ -97,6 +97,9 @@ def in_process(cards: list[str], share: str | None = None, warm: bool = False) -
     use is then imported)."""
     import resource
 
+    # as the check's CPU workers do: on a machine with a GPU, a first backward pass under the
+    # memory cap below would try to start CUDA and fail (0.1-0.3 s, and a warning)
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
     import torch
 
     torch.set_num_threads(1)
