@@ -558,3 +558,14 @@ def test_the_oldest_card_due_is_one_review_shows_today(cli, content_copy, tmp_pa
         held = core.fsrs_card(store.state("poisson-cloze#c2")).due
     assert held.date().isoformat() < "2025-05-30"  # overdue, not shown today
     assert counts["next_due"] == learning.isoformat()  # the card review shows
+
+
+def test_show_of_an_unknown_id_beside_a_damaged_database_names_the_id(cli, content_copy):
+    """show's hint about kept reviews reads the database: one that cannot be read must not
+    turn a typo's message into the database's."""
+    database_path().parent.mkdir(parents=True, exist_ok=True)
+    database_path().write_bytes(b"not a database" * 100)
+    shown = cli("--content", content_copy, "show", "bias-concpet")
+    assert shown.exit_code == 1 and "Traceback" not in shown.output
+    assert "no card with id 'bias-concpet'; did you mean bias-concept" in shown.stderr
+    assert database_path().read_bytes() == b"not a database" * 100

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from studycli.check.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
-from studycli.errors import CardNotFound
+from studycli.errors import CardNotFound, StudyError
 from studycli.study.labels import LEECH_LAPSES
 
 from .app import app, finite_seconds, options, stdout
@@ -126,7 +126,6 @@ def check(
     """
 
     from studycli.check import mps, runner
-    from studycli.errors import StudyError
 
     if device not in ("cpu", "cuda"):
         raise StudyError(f"--device must be cpu or cuda, not {device!r}")
@@ -214,7 +213,6 @@ def _learner_timeout() -> float:
 def _refuse_unloaded(content, card_ids: list[str]) -> None:
     """Stop `check` of every card (or of an id no card has) where a card file does not load: it
     was left out without a word, and the run said "81 of 81 cards pass"."""
-    from studycli.errors import StudyError
 
     loaded = {card.path for card in content.cards.values()}
     unloaded = sorted({p.path for p in content.problems if p.path not in loaded})
@@ -236,7 +234,6 @@ def _not_loading(paths, root, *, before: str = "", after: str = "") -> str:
 def _changed(content, refs: list[str]):
     """The cards `check --changed [REF]` checks; says on stderr what they were compared with."""
     from studycli.check.changed import changed_cards, history_problem
-    from studycli.errors import StudyError
 
     if len(refs) > 1:
         raise StudyError(
@@ -335,8 +332,11 @@ def _reviews_kept(ctx: typer.Context, item_id: str) -> str:
 
     if not database_path(options(ctx).db).exists():
         return ""
-    with open_study(ctx, write=False) as study:
-        reviews = study.history_size(item_id)
+    try:
+        with open_study(ctx, write=False) as study:
+            reviews = study.history_size(item_id)
+    except StudyError:  # a database that cannot be read: the id's error is the one to give
+        return ""
     if not reviews:
         return ""
     counted = "its review is" if reviews == 1 else f"its {reviews} reviews are"
