@@ -59,33 +59,48 @@ def test_the_study_day_starts_at_the_configured_local_hour():
     assert study_day_start(day.replace(hour=18), 4, tokyo) == day.replace(day=1, hour=19)
 
 
-@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Sydney"])
+@pytest.mark.parametrize(
+    ("zone", "months"),
+    [
+        ("Europe/Berlin", (3, 10)),
+        ("America/New_York", (3, 11)),
+        ("Australia/Sydney", (4, 10)),
+        ("America/Santiago", (4, 9)),
+    ],
+)
 @pytest.mark.parametrize("system", [False, True])
 def test_the_next_study_day_starts_at_its_local_hour_across_a_clock_change(
-    zone, system, monkeypatch
+    zone, months, system, monkeypatch
 ):
-    """The day after a study day is the next local date at 4 am, where the clocks change too:
-    24 hours on was the day after next (the hour before 4 am on the eve of spring forward:
-    tomorrow's reviews due an hour early) or today (the hour after 4 am on the eve of fall
-    back: today's reviews held until 5 am). Every 10 minutes of the months of the changes, in
-    the zone given and in the system's (the CLI passes None: TZ)."""
+    """The day after a study day is the next local date at its hour, where the clocks change
+    too: 24 hours on was the day after next (the hour before 4 am on the eve of spring
+    forward: tomorrow's reviews due an hour early) or today (the hour after 4 am on the eve of
+    fall back: today's reviews held until 5 am); and a day starting in the hour the clocks
+    skip (2 am in Berlin, midnight in Santiago) started an hour early in the system's zone,
+    and one starting in the hour they repeat (1 am in New York) at its second occurrence.
+    Every 20 minutes of the months of the changes, in the zone given and in the system's (the
+    CLI passes None: TZ)."""
     here = ZoneInfo(zone)
-    if system:
-        monkeypatch.setenv("TZ", zone)
-        time.tzset()
     tz = None if system else here
-    try:
-        for month in (3, 4, 10, 11):  # the months of these zones' changes
-            start = datetime(2025, month, 1, tzinfo=UTC)
-            for step in range(31 * 24 * 6):
-                now = start + timedelta(minutes=10 * step)
-                day = study_date(now, 4, here)
-                want = datetime.combine(day + timedelta(days=1), clock(4), here).astimezone(UTC)
-                assert next_day_start(now, 4, tz) == want, now
-                assert study_day_start(now, 4, tz) <= now < want
-    finally:
-        monkeypatch.undo()
-        time.tzset()
+    with monkeypatch.context() as patch:
+        if system:
+            patch.setenv("TZ", zone)
+            time.tzset()
+        try:
+            for hour in (0, 1, 2, 4):
+                for month in months:  # the zone's two changes, in 2025
+                    start = datetime(2025, month, 1, tzinfo=UTC)
+                    for step in range(31 * 24 * 3):
+                        now = start + timedelta(minutes=20 * step)
+                        day = study_date(now, hour, here)
+                        began = datetime.combine(day, clock(hour), here).astimezone(UTC)
+                        want = datetime.combine(day + timedelta(days=1), clock(hour), here)
+                        want = want.astimezone(UTC)
+                        assert next_day_start(now, hour, tz) == want, (hour, now)
+                        assert study_day_start(now, hour, tz) == began <= now < want, (hour, now)
+        finally:
+            patch.undo()
+            time.tzset()
 
 
 def test_a_review_is_due_the_whole_study_day_it_falls_due_in(tmp_path):

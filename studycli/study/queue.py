@@ -57,11 +57,15 @@ def study_day_start(now: datetime, day_starts_at: int, tz: tzinfo | None = None)
         tz: the learner's time zone; None for the system's local zone.
     """
     local = now.astimezone(tz)
-    start = local.replace(hour=day_starts_at, minute=0, second=0, microsecond=0)
+    # (fold=0: where the clocks go back, the hour's first occurrence, whichever `now` is in)
+    start = local.replace(hour=day_starts_at, minute=0, second=0, microsecond=0, fold=0)
     if local < start:
         start -= timedelta(days=1)
     if tz is None:  # a naive wall time read as local picks the right offset across DST
-        start = start.replace(tzinfo=None).astimezone()
+        wall = start.replace(tzinfo=None)
+        start = wall.astimezone()
+        if start.replace(tzinfo=None) != wall:  # in the hour the clocks skip: the moment after
+            start = wall.replace(fold=1).astimezone()  # it, as a zone given (zoneinfo) has it
     return start.astimezone(UTC)
 
 
