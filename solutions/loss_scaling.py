@@ -81,8 +81,9 @@ _HINT_CAP = (
     "finite there, so the old scale is kept (Python floats are float64 and do not overflow)"
 )
 _HINT_CAP_EXACT = (
-    "a grown scale equal to float32's largest value (about 3.4028e38) is finite, so it is "
-    "taken: the old scale is kept only when the grown one is above that value"
+    "a grown scale equal to float32's largest value is finite, so it is taken: compare with "
+    "the exact value, torch.finfo(torch.float32).max (or numpy's), not a rounded literal such "
+    "as 3.4028e38, and with <=, not <"
 )
 
 
@@ -118,7 +119,7 @@ def check_update_scale(impl, device="cpu"):
         _step(impl, (scale, 9), False, (growth, 0.5, 10), what, hint_scale=_HINT_CAP)
     # A growth that lands exactly on float32's largest value is finite: it is taken (as
     # torch._amp_update_scale_ does).
-    what = "update_scale(FLOAT32_MAX / 2, False, 1999) (doubling gives exactly FLOAT32_MAX)"
+    what = f"update_scale({FLOAT32_MAX / 2!r}, False, 1999) (doubled: float32's largest value)"
     _step(impl, (FLOAT32_MAX / 2, 1999), False, (), what, hint_scale=_HINT_CAP_EXACT)
 
     # Long sequences: the learner's own output is fed back each step.

@@ -434,6 +434,12 @@ def test_failing_cases_are_split_for_the_diff():
     case = solve.failing_case("f(x): at index (0, 1): expected 0.5, got 0.25 (3 of 9 values off)")
     assert (case.expected, case.actual) == ("0.5", "0.25")
     assert solve.failing_case("something else broke") is None
+    # an exception the answer raised, whose own text reads "expected ..., but got ...": no case
+    raised = (
+        "running_stats_update(m=tensor(-inf), s=tensor(0.), x_block=tensor([1., 2.])): raised "
+        "IndexError: Dimension out of range (expected to be in range of [-1, 0], but got 1)"
+    )
+    assert solve.failing_case(raised) is None
 
 
 def test_a_failing_case_keeps_where_the_output_went_wrong_and_by_how_much():

@@ -41,6 +41,7 @@ _EXPECTED_GOT = re.compile(
     r"expected (?P<expected>.+?),? got (?P<actual>.+?)"
     r"(?: \((?P<detail>\d+ of \d+ values off[^)]*)\))?$"
 )
+_RAISED = ": raised "  # how `assertions.call` reports an exception the answer raised
 
 
 def attempt_path(card_id: str) -> Path:
@@ -323,7 +324,7 @@ def failing_case(message: str) -> FailingCase | None:
     """
     first = message.partition("\n")[0]
     match = _EXPECTED_GOT.search(first)
-    if match is None:
+    if match is None or _RAISED in first[: match.start()]:  # the answer's exception's words
         return None
     what, where = _call_and_rest(first[: match.start()])
     if not what:

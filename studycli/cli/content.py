@@ -339,8 +339,10 @@ def _reviews_kept(ctx: typer.Context, item_id: str) -> str:
         return ""
     if not reviews:
         return ""
-    counted = "its review is" if reviews == 1 else f"its {reviews} reviews are"
-    return f"\n{counted} kept in your history: `studycli history --card {item_id}` lists them"
+    counted, them = (
+        ("its review is", "it") if reviews == 1 else (f"its {reviews} reviews are", "them")
+    )
+    return f"\n{counted} kept in your history: `studycli history --card {item_id}` lists {them}"
 
 
 @app.command("list")
