@@ -18,6 +18,7 @@ from studycli.content.card import Card, Kind
 from studycli.study import labels
 from studycli.study import rating as core
 from studycli.study.queue import (
+    due_by_deck,
     due_from,
     leeches,
     next_day_start,
@@ -490,3 +491,59 @@ def test_a_buried_review_sibling_leaves_its_place_in_the_days_limit_to_another_c
         later = store.earliest_due(["b"]) + timedelta(hours=1)
         assert store.earliest_due(["a#c1"]) < store.earliest_due(["a#c2"]) < later
         assert _ids(_due(store, cards, later, config).review) == ["a#c1", "b"]
+
+
+# --- the day's review limit, read past buried siblings (from a mutation audit) ---------------
+
+
+def _learnt_a_minute_apart(store, cards, config):
+    """Rate each card Easy a minute after the one before: due in that order."""
+    for minutes, card in enumerate(cards):
+        core.rate(store, card, 4, NOW + timedelta(minutes=minutes), config)
+    return max(store.earliest_due([c.id]) for c in cards) + timedelta(hours=1)
+
+
+def test_the_review_limit_is_filled_when_siblings_are_not_buried(tmp_path):
+    """Five reviews due, three a day, burying off: three shown (the queue's first read is the
+    whole of the day's limit; no second read makes up for one that is short)."""
+    cards = [_card(name) for name in "abcde"]
+    config = NO_FUZZ._replace(reviews_per_day=3, bury_siblings=False)
+    with open_store(tmp_path) as store:
+        later = _learnt_a_minute_apart(store, cards, config)
+        assert _ids(_due(store, cards, later, config).review) == ["a", "b", "c"]
+
+
+def test_the_limit_reads_past_more_buried_siblings_than_its_first_extra_read(tmp_path):
+    """Forty deletions of one cloze card due before b, two reviews a day: a#c1 and b. The
+    queue reads further each time its read held too few unburied reviews (16, then twice as
+    many), so it ends, and with b."""
+    siblings = [_card(f"a#c{n}") for n in range(1, 41)]
+    cards = [*siblings, _card("b")]
+    config = NO_FUZZ._replace(reviews_per_day=2, bury_siblings=False)
+    with open_store(tmp_path) as store:
+        later = _learnt_a_minute_apart(store, cards, config)
+        buried = config._replace(bury_siblings=True)
+        assert _ids(_due(store, cards, later, buried).review) == ["a#c1", "b"]
+
+
+def test_no_review_is_due_once_the_days_limit_is_done_even_when_lowered_below_it(tmp_path):
+    """Five reviews rated today, then reviews_per_day lowered to 3 with more due: none due,
+    in the queue and in `due`'s counts (which read the whole schedule at once)."""
+    cards = [_card(name) for name in "abcdefghij"]
+    config = NO_FUZZ._replace(reviews_per_day=10, bury_siblings=False)
+    with open_store(tmp_path) as store:
+        later = _learnt_a_minute_apart(store, cards, config)
+        for card in cards[:5]:
+            core.rate(store, card, 3, later, config)
+        lowered = config._replace(reviews_per_day=3)
+        assert _due(store, cards, later, lowered).review == []
+        whole, decks = due_by_deck(store, cards, later, lowered, UTC)
+        assert whole.review == [] and decks["d"].review == []
+
+
+def test_the_study_day_starts_on_the_hour_to_the_second():
+    """A rating at 04:00:10 belongs to the study day that began at 04:00:00, not the one
+    before (the seconds and microseconds of `now` are not the day's)."""
+    moment = datetime(2025, 3, 2, 4, 0, 30, 500_000, tzinfo=UTC)
+    assert study_day_start(moment, 4, UTC) == datetime(2025, 3, 2, 4, tzinfo=UTC)
+    assert study_day_start(moment, 4, None) <= moment
