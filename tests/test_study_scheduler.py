@@ -282,7 +282,7 @@ def _cards_in_review(count: int, seed: int = 7) -> list[tuple[FsrsCard, datetime
     rng = random.Random(seed)
     cards = []
     for i in range(count):
-        stability = rng.choice((0.3, 0.8, 1.5, 3.0)) if i % 2 else rng.uniform(0.1, 400.0)
+        stability = rng.choice((0.3, 0.8, 1.5, 3.0)) if i % 2 else rng.uniform(0.1, 1500.0)
         last = NOW - timedelta(days=rng.uniform(0.0, 2 * stability + 1))
         card = FsrsCard(
             card_id=i,
@@ -297,13 +297,19 @@ def _cards_in_review(count: int, seed: int = 7) -> list[tuple[FsrsCard, datetime
 
 
 @pytest.mark.parametrize("fuzz", [False, True])
-@pytest.mark.parametrize("maximum", [36500, 60])
-def test_passing_ratings_of_a_card_in_review_are_a_day_apart_at_least(fuzz, maximum, monkeypatch):
+@pytest.mark.parametrize(
+    ("maximum", "retention"), [(36500, 0.9), (60, 0.9), (365, 0.85), (365, 0.95), (12, 0.8)]
+)
+def test_passing_ratings_of_a_card_in_review_are_a_day_apart_at_least(
+    fuzz, maximum, retention, monkeypatch
+):
     """As Anki and ts-fsrs keep them (fsrs alone gives Hard and Good the same day whenever
     their stabilities round alike): Hard < Good < Easy in days, and each is fsrs's own
-    interval unless that was not past the rating below it (at most the maximum interval)."""
+    interval unless that was not past the rating below it (at most the maximum interval);
+    near a maximum of a year, and at retentions other than 0.9 (the days per unit of
+    stability), too."""
     _fsrs_draws_the_digest(monkeypatch)
-    settings = Settings(enable_fuzzing=fuzz, maximum_interval=maximum)
+    settings = Settings(enable_fuzzing=fuzz, maximum_interval=maximum, desired_retention=retention)
     ordered, plain = sched.make_scheduler(settings), Scheduler(**_fsrs_args(settings))
     ties = 0
     for card, now in _cards_in_review(400):
