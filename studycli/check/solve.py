@@ -76,7 +76,7 @@ def is_untouched(card: Card, content: Content, path: Path) -> bool:
     """Whether the attempt at `path` is still a starter (nothing to record yet): the card's
     starter, or a file whose function still only raises NotImplementedError, as the starter
     an older studycli wrote before the card's starter changed (see `is_older_starter`)."""
-    return _starter_kind(card, content, path) is not None
+    return starter_kind(card, content, path) is not None
 
 
 def is_older_starter(card: Card, content: Content, path: Path) -> bool:
@@ -84,12 +84,13 @@ def is_older_starter(card: Card, content: Content, path: Path) -> bool:
     is now, but the same code apart from docstrings (a starter changes in its contract), and
     its function a stub. (A file the learner edited, a helper added, is not: deleting it
     would lose their work.)"""
-    return _starter_kind(card, content, path) == "older"
+    return starter_kind(card, content, path) == "older"
 
 
-def _starter_kind(card: Card, content: Content, path: Path) -> str | None:
+def starter_kind(card: Card, content: Content, path: Path) -> str | None:
     """ "current" (the card's starter), "older" (an earlier one), "stub" (edited, its function
-    still a stub) or None (an attempt, or a file that does not read)."""
+    still a stub) or None (an attempt, or a file that does not read): `is_untouched` and
+    `is_older_starter` at once, the file read and the starter made once."""
     text = _text_of(path)
     if text is None:
         return None

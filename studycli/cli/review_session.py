@@ -323,7 +323,7 @@ class ReviewSession:
     def _solve(self, shown: _Card) -> None:
         from fsrs import Rating
 
-        from studycli.check.solve import ensure_attempt, is_older_starter, is_untouched
+        from studycli.check.solve import ensure_attempt, starter_kind
 
         from .solve_flow import Limits, StoppedAtPrompt, changed_starter, check, edit, stopped_by
 
@@ -346,10 +346,11 @@ class ReviewSession:
             )
             return
         try:
-            if is_untouched(card, self.content, path):  # no attempt: nothing checked or shown
+            kind = starter_kind(card, self.content, path)
+            if kind is not None:  # no attempt: nothing checked or shown
                 said = (
                     changed_starter(path)
-                    if is_older_starter(card, self.content, path)
+                    if kind == "older"
                     else f"{path.name} is still the starter: write your answer in it"
                 )
                 self.console.print(
