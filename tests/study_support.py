@@ -41,3 +41,15 @@ def damage(path: Path, table: str = "reviews") -> None:
     with open(path, "r+b") as handle:
         handle.seek((root - 1) * size)
         handle.write(b"\xff" * size)
+
+
+def undo_as_released(store: Store, review, at: datetime) -> None:
+    """Undo `review` (a card's latest) as the releases before 0006 did: the log marks it and
+    the card's row goes back. For a database made with an older schema, where today's undo
+    would read a table that schema lacks (`recomputes`)."""
+    from studycli.study.store import iso
+
+    store.conn.execute(
+        "INSERT INTO undos (review_id, undone_at) VALUES (?, ?)", (review.id, iso(at))
+    )
+    store.replace_states([review.state_before])

@@ -209,7 +209,7 @@ def test_a_damaged_database_of_an_older_schema_is_read_as_it_is_never_upgraded(
     with monkeypatch.context() as old:
         old.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
         old.setattr(migrations, "NAMES", migrations.NAMES[:3])
-        rated_many(path)
+        rated_many(path, schema_before_0006=True)
     damage(path, "cards")
     report = _doctor(cli, path, "--dry-run", "--json")
     found = json.loads(report.stdout)

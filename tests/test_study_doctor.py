@@ -16,7 +16,7 @@ from studycli.study import rating as core
 from studycli.study.doctor import examine, examine_database, salvage_commands
 from studycli.study.store import Store
 
-from .study_support import NO_FUZZ, NOW, damage, fixture_content, rows
+from .study_support import NO_FUZZ, NOW, damage, fixture_content, rows, undo_as_released
 
 
 def reviewed(path: Path) -> dict[str, object]:
@@ -91,14 +91,18 @@ def test_a_damaged_file_is_reported_and_not_repaired(tmp_path):
     assert not database.backup_path(path, "repair").exists()
 
 
-def rated_many(path: Path, count: int = 300) -> None:
-    """A log of `count` reviews over two cards (several pages of it), the last one undone."""
+def rated_many(path: Path, count: int = 300, *, schema_before_0006: bool = False) -> None:
+    """A log of `count` reviews over two cards (several pages of it), the last one undone
+    (as releases before 0006 did, on a database of an older schema)."""
     content = fixture_content()
     with Store.open(path) as store:
         for i in range(count):
             card = content.get(("bias-concept", "add-one")[i % 2])
             last = core.rate(store, card, 3, NOW + timedelta(days=i), NO_FUZZ)
-        core.undo(store, last.id, NOW + timedelta(days=count))  # type: ignore[arg-type]
+        if schema_before_0006:
+            undo_as_released(store, last, NOW + timedelta(days=count))
+        else:
+            core.undo(store, last.id, NOW + timedelta(days=count))  # type: ignore[arg-type]
 
 
 def damage_leaf(path: Path, table: str) -> None:

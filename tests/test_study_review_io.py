@@ -33,7 +33,7 @@ from studycli.study.store import (
 )
 
 from .conftest import FIXTURE_CONTENT
-from .study_support import NO_FUZZ, NOW, fixture_content, rows
+from .study_support import NO_FUZZ, NOW, fixture_content, rows, undo_as_released
 
 SAMPLE = Path(__file__).parent / "data" / "fsrs_review_logs_sample.csv"
 HEADER = "card_id,review_rating,review_time,review_duration\n"
@@ -612,7 +612,7 @@ def test_a_database_of_the_first_schema_is_migrated_with_its_log_intact(tmp_path
     with Store.open(db) as store:
         core.rate(store, content.get("add-one"), 3, NOW, NO_FUZZ)
         undone = core.rate(store, content.get("add-one"), 1, NOW + timedelta(minutes=5), NO_FUZZ)
-        core.undo(store, undone.id, NOW + timedelta(minutes=6))
+        undo_as_released(store, undone, NOW + timedelta(minutes=6))
         with pytest.raises(sqlite3.IntegrityError):  # the first schema knows no cram
             core.cram(store, content.get("add-one"), 3, NOW, NO_FUZZ)
         before = rows(store)

@@ -263,7 +263,7 @@ def test_a_replayed_import_steps_each_card_as_a_live_rating_would():
     ratings = [(1 + day * 7 % 4) for day in range(40)]
     text = ",".join(f"{iso(m)} {r} 1000" for m, r in zip(moments, ratings, strict=True))
     rows, states, replayed = review_io._replay(
-        scheduler.to_json(), {}, [("card", False, "h", [], text)]
+        scheduler.to_json(), {}, [], [("card", False, "h", [], text)]
     )
     assert replayed == []  # no review in the log
     live = CardReplay(CardState(card_id="card"))

@@ -78,7 +78,8 @@ def settings(*, parameters: bool = True) -> Settings:
 # The commands that only read the review database. They open one they cannot write (a backup
 # on a read-only medium, an immutable file) read-only, so that `export-reviews` can still
 # rescue a history; every other command finds out on opening that it cannot write, before a
-# session shows its first card. (`optimize --write` writes settings.toml, not the database.)
+# session shows its first card. (`optimize` opens it to write only to recompute the memory
+# states after new parameters: `--write`, `--recompute`.)
 READS_ONLY = frozenset({"due", "history", "stats", "export-reviews", "list", "optimize"})
 
 

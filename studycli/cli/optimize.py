@@ -41,6 +41,14 @@ def optimize(
             "your own, have a lower RMSE(bins) than those on the same reviews.",
         ),
     ] = False,
+    recompute: Annotated[
+        bool,
+        typer.Option(
+            "--recompute",
+            help="Fit nothing: recompute every card's memory state with the parameters in "
+            "settings.toml (what --write does after saving them), e.g. after editing them.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Fit the FSRS parameters to a review history, as Anki's "Optimize" does, and prove the
@@ -54,17 +62,27 @@ def optimize(
     your own (fitted to most of those reviews), the fitted parameters and yours are both
     measured on those reviews and the one with the lower RMSE(bins) is kept, as Anki keeps it.
     --write saves the fit only when it beats the defaults on both and yours there; otherwise it
-    refuses, with the figures. `--json` prints {"parameters": [21 numbers],
+    refuses, with the figures. Saved parameters take over at once: every studied card's
+    stability and difficulty are recomputed from its history with them, its due date kept (as
+    Anki recomputes memory states when parameters change), and the log records it, so that
+    `doctor`'s replay gives the same states. `--json` prints {"parameters": [21 numbers],
     "log_loss_default", "log_loss_fitted", "rmse_bins_default", "rmse_bins_fitted",
     "compared_with" ("current" or "defaults"), "log_loss_current", "rmse_bins_current",
     "log_loss_refit", "rmse_bins_refit" (the last four null on the defaults), "accepted",
-    "reviews", "cards", "items", "seconds", "written"}.
+    "reviews", "cards", "items", "seconds", "written", "recomputed" (cards whose state changed;
+    null where nothing was written)}.
 
     Example: studycli optimize --write
     """
     from studycli.paths import config_path
     from studycli.study.api import fit_file
     from studycli.study.settings import save_parameters
+
+    if recompute:
+        if write or from_csv is not None:
+            raise StudyError("--recompute fits nothing: give it alone (or use --write instead)")
+        _recompute_only(ctx, as_json)
+        return
 
     if from_csv is not None:
         source = str(from_csv)
@@ -84,22 +102,72 @@ def optimize(
     result = result.against(current)
     settings_file = config_path()
     saved = write and result.accepted
+    recomputed = None
     if saved:
         save_parameters(settings_file, result.parameters)
+        recomputed = _recompute(ctx, saved=settings_file)
     refused = _refusal(result, settings_file) if write and not result.accepted else None
     if as_json:  # one JSON object, the refusal in it (not a second object after it)
         import json
 
         written = str(settings_file) if saved else None
-        shown = {**result.to_dict(), "written": written, **({"error": refused} if refused else {})}
+        shown = {
+            **result.to_dict(),
+            "written": written,
+            "recomputed": recomputed,
+            **({"error": refused} if refused else {}),
+        }
         print(json.dumps(shown))
         if refused:
             print_error(refused)
             raise typer.Exit(1)
         return
-    _render(result, from_csv, settings_file, saved)
+    _render(result, from_csv, settings_file, recomputed)
     if refused:
         raise StudyError(refused)
+
+
+def _recompute(ctx: typer.Context, saved: Path | None = None) -> int:
+    """Recompute every card's memory state with settings.toml's parameters (`Study.
+    recompute_memory`); the number of cards changed. Nothing where no review database exists.
+
+    Raises:
+        StudyError: the database cannot be written (busy, read-only, damaged); after `saved`
+            parameters, the message says they were saved and how to recompute.
+    """
+    from studycli.paths import database_path
+
+    from .app import options
+    from .context import now
+
+    if not database_path(options(ctx).db).exists():
+        return 0
+    try:
+        with open_study(ctx, write=True) as study:  # the settings as saved
+            return study.recompute_memory(now())
+    except StudyError as exc:
+        if saved is None:
+            raise
+        raise StudyError(
+            f"the parameters were saved in {saved}, but the cards' memory states were not "
+            f"recomputed with them ({exc}): run `studycli optimize --recompute` to do it"
+        ) from None
+
+
+def _recompute_only(ctx: typer.Context, as_json: bool) -> None:
+    """`optimize --recompute`: the memory states with the parameters of settings.toml."""
+    parameters = settings().parameters  # (invalid ones: their ConfigError, with the fix)
+    changed = _recompute(ctx)
+    if as_json:
+        import json
+
+        shown = list(parameters) if parameters else None
+        print(json.dumps({"recomputed": changed, "parameters": shown}))
+        return
+    whose = "your parameters (settings.toml)" if parameters else "the default parameters"
+    stdout().print(
+        f"memory states recomputed with {whose}: {changed:,} cards changed, due dates kept"
+    )
 
 
 def _current_parameters() -> tuple[float, ...] | None:
@@ -136,7 +204,9 @@ def _refusal(result: Fit, settings_file: Path) -> str:
     )
 
 
-def _render(result: Fit, from_csv: Path | None, settings_file: Path, written: bool) -> None:
+def _render(
+    result: Fit, from_csv: Path | None, settings_file: Path, recomputed: int | None
+) -> None:
     console = stdout()
     console.print(
         f"fitted to {result.reviews:,} reviews of {result.cards:,} cards ({result.items:,} "
@@ -148,10 +218,11 @@ def _render(result: Fit, from_csv: Path | None, settings_file: Path, written: bo
     if not result.accepted:
         kept = "kept" if result.compared_with == "current" else "keep the defaults"
         console.print(f"[yellow]the fit is not better than {rival}: {kept}[/]")
-    elif written:
+    elif recomputed is not None:
         console.print(
-            f"the fit is better than {rival}: written to {escape(str(settings_file))}; reviews "
-            "from now on are scheduled with these parameters"
+            f"the fit is better than {rival}: written to {escape(str(settings_file))}; every "
+            f"card's memory state recomputed with it ({recomputed:,} changed, due dates kept, "
+            "as Anki does), and reviews from now on are scheduled with it"
         )
     else:
         again = f" --from-csv {escape(str(from_csv))}" if from_csv is not None else ""

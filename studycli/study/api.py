@@ -373,6 +373,27 @@ class Study:
 
         return left_out(self.store)
 
+    def recompute_memory(self, now: datetime) -> int:
+        """Give every studied card the stability and difficulty its history gives under the
+        settings' parameters, its due date kept (Anki recomputes memory states so when a
+        preset's parameters change), and log that it was done at `now`, so that a replay
+        of the log gives the same states (`rating.rebuild`); one transaction. Returns how
+        many cards' states changed.
+
+        Raises:
+            StoreBusy: another process kept the database locked (nothing was changed).
+        """
+        from . import scheduler as sched
+        from .rating import rebuild
+
+        with self.store.transaction():
+            before = self.store.states()
+            self.store.record_recompute(now, sched.make_scheduler(self.settings).to_json())
+            changed = [state for card_id, state in rebuild(self.store).items()
+                       if before.get(card_id) != state]  # fmt: skip
+            self.store.replace_states(changed)
+        return len(changed)
+
     def fit(self, tz: tzinfo | None = None) -> optimize.Fit:
         """Fit FSRS parameters to this log (undone and cram ratings left out) and prove them
         on held-out reviews.

@@ -162,6 +162,25 @@ MIGRATIONS: list[tuple[str, str]] = [
             WHERE suspended = 0 AND fsrs IS NOT NULL;
     """,
     ),
+    (
+        "0006_memory_recomputed",
+        """
+        -- New parameters saved (`optimize --write`, `optimize --recompute`): from `made_at`
+        -- on, each card's stability and difficulty are those of its reviews until then
+        -- replayed with this scheduler's parameters (its due date, state and step kept), as
+        -- Anki recomputes memory states when a preset's parameters change. A replay of the
+        -- log applies each at its time, so the doctor's replay gives what was stored.
+        CREATE TABLE recomputes (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            made_at      TEXT    NOT NULL,  -- UTC, ISO-8601 with microseconds
+            scheduler_id INTEGER NOT NULL REFERENCES schedulers (id)
+        );
+        CREATE TRIGGER recomputes_append_only_update BEFORE UPDATE ON recomputes
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+        CREATE TRIGGER recomputes_append_only_delete BEFORE DELETE ON recomputes
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+    """,
+    ),
 ]
 
 NAMES = [name for name, _ in MIGRATIONS]

@@ -3,7 +3,9 @@
 What turns (state before, rating, time) into the state after is `replay.CardReplay.apply`;
 a live rating (`advance`) and a replay of the log (`rebuild`) both go through it, so a rebuild
 gives the live state. The log is replayed in time order (ties by id), so a history merged from
-another machine replays right; cram ratings and undone ones are not part of it.
+another machine replays right; cram ratings and undone ones are not part of it. New parameters
+saved recompute every card's memory state (`recompute_memory` in api.py), logged so that a
+replay does the same at the same point.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from studycli.content.card import Card
 from studycli.errors import ClockBehind, StoreError
 
 from . import scheduler as sched
-from .replay import CardReplay
+from .replay import CardReplay, Recompute, recompute_until
 from .settings import Settings
 from .store import CardState, Review, ReviewMethod, Store, parse_time
 
@@ -169,6 +171,8 @@ def preview(
 def rebuild(store: Store, *, write: bool = False) -> dict[str, CardState]:
     """Recompute every card's state by replaying the log in time order (ties by id), each
     review with the scheduler settings it was made with. Undone and cram ratings are skipped.
+    Each recompute of the memory states (new parameters saved) is applied at its time, after
+    the reviews made at or before it (`CardReplay.recompute`).
 
     Args:
         write: also store the recomputed states (repairs a state table that drifted).
@@ -176,25 +180,41 @@ def rebuild(store: Store, *, write: bool = False) -> dict[str, CardState]:
     Returns:
         The state of every card the store knows, keyed by id.
     """
+    schedulers = store.schedulers()
+    recomputes = recomputes_of(store, schedulers)
+    tracked = bool(recomputes)
     replays = {
-        card_id: CardReplay(CardState(card_id=card_id, suspended=state.suspended))
+        card_id: CardReplay(
+            CardState(card_id=card_id, suspended=state.suspended), recomputed=tracked
+        )
         for card_id, state in store.states().items()
     }
-    schedulers = store.schedulers()
+    done: dict[str, int] = {}  # recomputes applied, by card (each is every card's)
     for card_id, rating, reviewed_at, scheduler_id, content_hash in store.scheduled_log():
+        moment = parse_time(reviewed_at)
         replay = replays.get(card_id)
         if replay is None:
-            replay = replays[card_id] = CardReplay(CardState(card_id=card_id))
-        replay.apply(
-            rating,
-            parse_time(reviewed_at),
-            scheduler_from_json(schedulers[scheduler_id]),
-            content_hash,
-        )
+            replay = replays[card_id] = CardReplay(CardState(card_id=card_id), recomputed=tracked)
+        if tracked:
+            done[card_id] = recompute_until(replay, recomputes, done.get(card_id, 0), moment)
+        replay.apply(rating, moment, scheduler_from_json(schedulers[scheduler_id]), content_hash)
+    if tracked:
+        for card_id, replay in replays.items():
+            recompute_until(replay, recomputes, done.get(card_id, 0), None)
     rebuilt = {card_id: replay.state() for card_id, replay in replays.items()}
     if write:
         store.replace_states(list(rebuilt.values()))
     return rebuilt
+
+
+def recomputes_of(store: Store, schedulers: dict[int, str] | None = None) -> list[Recompute]:
+    """The log's recomputes of the memory states (new parameters saved), in time order."""
+    if schedulers is None:
+        schedulers = store.schedulers()
+    return [
+        (parse_time(made_at), scheduler_from_json(schedulers[scheduler_id]))
+        for made_at, scheduler_id in store.recomputes()
+    ]
 
 
 @lru_cache(maxsize=32)

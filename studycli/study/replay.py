@@ -9,6 +9,7 @@ scheduling and little else.
 
 from __future__ import annotations
 
+from copy import copy
 from datetime import datetime
 
 from fsrs import Card as FsrsCard
@@ -21,10 +22,18 @@ from .store import CardState
 class CardReplay:
     """A card's scheduling state while its reviews are applied one by one, oldest first."""
 
-    __slots__ = ("_json", "card_id", "content_hash", "fsrs", "lapses", "reps", "suspended")
+    __slots__ = (
+        "_json", "card_id", "content_hash", "fsrs", "history", "lapses", "reps", "suspended",
+    )  # fmt: skip
 
-    def __init__(self, start: CardState) -> None:
+    def __init__(self, start: CardState, *, recomputed: bool = False) -> None:
+        """Start from `start` (a state without fsrs data for a replay from the first review).
+
+        Args:
+            recomputed: the log holds recomputes (`recompute`): keep the ratings applied.
+        """
         self.card_id = start.card_id
+        self.history: list[tuple[int, datetime]] | None = [] if recomputed else None
         self.fsrs: FsrsCard | None = FsrsCard.from_json(start.fsrs) if start.fsrs else None
         self._json: str | None = start.fsrs
         self.content_hash = start.content_hash
@@ -44,6 +53,22 @@ class CardReplay:
             self.lapses += 1
         self.reps += 1
         self.content_hash = content_hash
+        if self.history is not None:
+            self.history.append((rating, moment))
+
+    def recompute(self, scheduler: Scheduler) -> None:
+        """Give the card the stability and difficulty of its reviews so far replayed under
+        `scheduler` (new parameters), its due date, state and step kept: Anki's recomputed
+        memory state. Needs a replay made with `recomputed=True`; a new card stays new."""
+        if self.fsrs is None or not self.history:
+            return
+        memory = sched.new_card(self.card_id, self.history[0][1])
+        for rating, moment in self.history:
+            memory = sched.review(scheduler, memory, rating, moment)
+        card = copy(self.fsrs)
+        card.stability, card.difficulty = memory.stability, memory.difficulty
+        self.fsrs = card
+        self._json = None
 
     @property
     def queue(self) -> sched.Queue:
@@ -65,3 +90,23 @@ class CardReplay:
             reps=self.reps,
             suspended=self.suspended,
         )
+
+
+Recompute = tuple[datetime, Scheduler]  # when new parameters were saved, and their scheduler
+
+
+def recompute_until(
+    replay: CardReplay, recomputes: list[Recompute], done: int, moment: datetime | None
+) -> int:
+    """Bring `replay` past the recomputes made before `moment` (all of them where `moment`
+    is None: the card's history is over), of which the first `done` are applied already;
+    returns how many are. Of several with no review of the card between them, the last
+    alone counts (a recompute reads the card's reviews, never the state it replaces), so
+    only it is applied. A review made at a recompute's very moment comes before it, as it
+    did when it was made."""
+    passed = done
+    while passed < len(recomputes) and (moment is None or recomputes[passed][0] < moment):
+        passed += 1
+    if passed > done:
+        replay.recompute(recomputes[passed - 1][1])
+    return passed

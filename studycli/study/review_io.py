@@ -28,7 +28,7 @@ from studycli.errors import StudyError
 
 from . import scheduler as sched
 from .rating import scheduler_from_json
-from .replay import CardReplay
+from .replay import CardReplay, recompute_until
 from .review_log_csv import read_chunks, write_reviews
 from .settings import Settings
 from .store import (
@@ -294,6 +294,9 @@ class _Merge:
         self.store = store
         self.scheduler_json = scheduler_json
         self.schedulers = store.schedulers()
+        self.recomputes = [  # (text, JSON): what a worker is sent
+            (made_at, self.schedulers[scheduler_id]) for made_at, scheduler_id in store.recomputes()
+        ]
         self.content_hashes = content_hashes
         self.suspended = store.suspended()
 
@@ -306,9 +309,9 @@ class _Merge:
         workers = _workers() if size >= PARALLEL_FROM else 1
         if workers == 1:
             for chunk in chunks:
-                yield _replay(self.scheduler_json, self.schedulers, chunk)
+                yield _replay(self.scheduler_json, self.schedulers, self.recomputes, chunk)
             return
-        replay = partial(_replay, self.scheduler_json, self.schedulers)
+        replay = partial(_replay, self.scheduler_json, self.schedulers, self.recomputes)
         with forking_helpers():
             pool = multiprocessing.get_context("fork").Pool(
                 workers, initializer=helper_of, initargs=(os.getpid(),)
@@ -355,14 +358,20 @@ def _ranges(cards: list[tuple[str, int]], reviews: int) -> Iterator[tuple[str, s
 
 
 def _replay(
-    scheduler_json: str, schedulers: dict[int, str], chunk: list[tuple]
+    scheduler_json: str,
+    schedulers: dict[int, str],
+    recompute_texts: list[tuple[str, str]],
+    chunk: list[tuple],
 ) -> tuple[list, list[CardState], list[tuple[str, str, int]]]:
     """Replay the cards of a chunk (see `_Merge._chunk`): the values of their new reviews,
     one after another as `Store.append_imported` takes them (a flat list: cheaper to make,
     to send back from a worker and to bind than a tuple per review), their states after,
     and (queue, state_after, id) of each logged review that a new one came before (its
-    schedule in the merged history). Runs here or in a worker process."""
+    schedule in the merged history). The log's recomputes of the memory states
+    (`recompute_texts`: their times as stored and their schedulers' JSON) are applied at their
+    times, as a rebuild applies them. Runs here or in a worker process."""
     scheduler = scheduler_from_json(scheduler_json)
+    recomputes = [(parse_time(made), scheduler_from_json(text)) for made, text in recompute_texts]
     rows: list = []
     states = []
     replayed: list[tuple[str, str, int]] = []
@@ -373,9 +382,14 @@ def _replay(
         if logged:  # old and new reviews in time order (the new ones are in order already);
             entries += logged  # a stable sort by time alone: the log's reviews at one time
             entries.sort(key=lambda entry: entry[:2])  # stay in id order, as a rebuild has them
-        replay = CardReplay(CardState(card_id=card_id, suspended=suspended))
+        replay = CardReplay(
+            CardState(card_id=card_id, suspended=suspended), recomputed=bool(recomputes)
+        )
         merged = False  # a new review came before: the logged ones after it are replayed
+        done = 0  # recomputes applied
         for entry in entries:
+            if recomputes:
+                done = recompute_until(replay, recomputes, done, parse_time(entry[0]))
             queue = _NEW if replay.fsrs is None else _QUEUES[replay.fsrs.state]
             if entry[1] == 0:
                 moment, _, rating, scheduler_id, logged_hash, review_id, cram = entry
@@ -402,6 +416,7 @@ def _replay(
                 queue,
                 replay.fsrs_json(),
             )
+        recompute_until(replay, recomputes, done, None)
         states.append(replay.state())
     return rows, states, replayed
 

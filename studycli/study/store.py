@@ -612,6 +612,22 @@ class Store:
         """Every scheduler settings JSON the log refers to, by id."""
         return dict(self.conn.execute("SELECT id, settings FROM schedulers").fetchall())
 
+    def recomputes(self) -> list[tuple[str, int]]:
+        """(made_at as stored, scheduler_id) of each recompute of the memory states (new
+        parameters saved), in time order: a replay applies each at its time."""
+        return self.conn.execute(
+            "SELECT made_at, scheduler_id FROM recomputes ORDER BY made_at, id"
+        ).fetchall()
+
+    def record_recompute(self, now: datetime, scheduler: str) -> None:
+        """Log that from `now` on the memory states are those of `scheduler` (its JSON);
+        inside the caller's transaction, if any, where the recomputed states are written."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO recomputes (made_at, scheduler_id) VALUES (?, ?)",
+                (iso(now), _scheduler_id(conn, scheduler)),
+            )
+
     def scheduled_log(self, card_ids: Collection[str] | None = None) -> list[tuple]:
         """The reviews that make the schedule (not undone, not cram), in time order (ties by
         id), as (card_id, rating, reviewed_at as stored, scheduler_id, content_hash); of
@@ -732,7 +748,8 @@ class Store:
 
         Raises:
             StoreError: the review does not exist, is already undone, is not its card's
-                latest review (undo goes back one step at a time), or was imported.
+                latest review (undo goes back one step at a time), was imported, or was
+                made before the memory states were recomputed (its state before is stale).
         """
         with self.transaction() as conn:
             review = self._review(review_id)
@@ -756,6 +773,16 @@ class Store:
                 raise StoreError(
                     f"review {review_id} was imported and cannot be undone here: "
                     "it came from another review log (re-import that log instead)"
+                )
+            recomputed = conn.execute(
+                "SELECT max(made_at) FROM recomputes WHERE made_at >= ?",
+                (iso(review.reviewed_at),),
+            ).fetchone()[0]
+            if recomputed is not None:
+                raise StoreError(
+                    f"{review.card_id}'s memory state was recomputed with new parameters at "
+                    f"{recomputed[:19].replace('T', ' ')} UTC, after this rating: only a "
+                    "rating made since can be undone"
                 )
             conn.execute(
                 "INSERT INTO undos (review_id, undone_at) VALUES (?, ?)", (review_id, iso(now))

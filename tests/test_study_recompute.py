@@ -1,0 +1,200 @@
+"""New parameters take over at once: each card's memory state (stability, difficulty) is
+recomputed from its history with them, its due date kept, as Anki does when a preset's
+parameters change; the log records it, so that every replay (the doctor's, an import's)
+gives the states that were stored."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fsrs import Card as FsrsCard
+from fsrs.scheduler import DEFAULT_PARAMETERS
+
+from studycli.errors import StoreError
+from studycli.study import rating as core
+from studycli.study import review_io
+from studycli.study import scheduler as sched
+from studycli.study.api import Study, study_items
+from studycli.study.review_log_csv import write_reviews
+from studycli.study.settings import save_parameters
+from studycli.study.store import Store
+
+from .conftest import FIXTURE_CONTENT
+from .study_support import NO_FUZZ, NOW, fixture_content
+
+SAMPLE = Path(__file__).parent / "data" / "fsrs_review_logs_sample.csv"
+
+NEW = NO_FUZZ._replace(  # valid weights far from the defaults': other first stabilities, a
+    # steeper mean reversion of difficulty, a larger gain on a recall
+    parameters=(1.0, 2.5, 6.0, 20.0, *DEFAULT_PARAMETERS[4:7], 0.2, 2.5, *DEFAULT_PARAMETERS[9:])
+)
+DAY = timedelta(days=1)
+HISTORY = {  # card: its ratings, days after NOW
+    "add-one": [(3, 0), (3, 3), (1, 10), (3, 11)],
+    "bias-concept": [(4, 0)],
+    "poisson-concept": [(2, 1), (3, 4)],
+}
+
+
+def rated(store: Store) -> None:
+    content = fixture_content()
+    for card_id, ratings in HISTORY.items():
+        for rating, day in ratings:
+            core.rate(store, content.get(card_id), rating, NOW + day * DAY, NO_FUZZ)
+
+
+def fsrs_of(store: Store, card_id: str) -> FsrsCard:
+    card = core.fsrs_card(store.state(card_id))
+    assert card is not None
+    return card
+
+
+def replayed_under(settings, card_id: str, until: datetime) -> FsrsCard:
+    """The card after its ratings up to `until`, every one of them under `settings`."""
+    scheduler = sched.make_scheduler(settings)
+    card = None
+    for rating, day in HISTORY[card_id]:
+        moment = NOW + day * DAY
+        if moment <= until:
+            card = sched.review(scheduler, card or sched.new_card(card_id, moment), rating, moment)
+    assert card is not None
+    return card
+
+
+def test_a_recompute_gives_the_memory_state_under_the_new_parameters_and_keeps_the_due_date(
+    tmp_path,
+):
+    with Store.open(tmp_path / "r.sqlite3") as store:
+        rated(store)
+        before = {card_id: fsrs_of(store, card_id) for card_id in HISTORY}
+        assert Study(store, NEW).recompute_memory(NOW + 12 * DAY) == len(HISTORY)
+        for card_id, old in before.items():
+            now = fsrs_of(store, card_id)
+            expected = replayed_under(NEW, card_id, NOW + 12 * DAY)
+            assert (now.stability, now.difficulty) == (expected.stability, expected.difficulty)
+            assert (now.stability, now.difficulty) != (old.stability, old.difficulty)
+            assert (now.due, now.state, now.step, now.last_review) == (
+                old.due, old.state, old.step, old.last_review,
+            )  # fmt: skip
+        assert store.state("add-one").reps == 4 and store.state("add-one").lapses == 1
+        assert core.rebuild(store) == store.states()  # what the doctor replays
+        assert Study(store, NEW).recompute_memory(NOW + 13 * DAY) == 0  # the same parameters
+
+
+def test_a_rating_after_a_recompute_builds_on_it_and_replays_the_same(tmp_path):
+    with Store.open(tmp_path / "r.sqlite3") as store:
+        rated(store)
+        Study(store, NEW).recompute_memory(NOW + 12 * DAY)
+        recomputed = fsrs_of(store, "bias-concept")
+        later = NOW + 30 * DAY
+        core.rate(store, fixture_content().get("bias-concept"), 3, later, NEW)
+        expected = sched.review(sched.make_scheduler(NEW), recomputed, 3, later)
+        assert fsrs_of(store, "bias-concept").stability == expected.stability
+        assert core.rebuild(store) == store.states()
+
+
+def test_of_recomputes_with_no_review_between_the_last_counts(tmp_path):
+    other = NEW._replace(parameters=(0.5, 1.0, 3.0, 15.0, *DEFAULT_PARAMETERS[4:]))
+    with Store.open(tmp_path / "r.sqlite3") as store:
+        rated(store)
+        Study(store, NEW).recompute_memory(NOW + 12 * DAY)
+        Study(store, other).recompute_memory(NOW + 13 * DAY)
+        for card_id in HISTORY:
+            expected = replayed_under(other, card_id, NOW + 13 * DAY)
+            assert fsrs_of(store, card_id).stability == expected.stability
+        core.rate(store, fixture_content().get("add-one"), 3, NOW + 14 * DAY, other)
+        assert core.rebuild(store) == store.states()
+
+
+def test_a_review_at_the_recomputes_very_moment_is_part_of_its_history(tmp_path):
+    at = NOW + 4 * DAY  # poisson-concept's last rating, a day or more after its first
+    with Store.open(tmp_path / "r.sqlite3") as store:
+        rated(store)
+        Study(store, NEW).recompute_memory(at)
+        expected = replayed_under(NEW, "poisson-concept", at)
+        assert fsrs_of(store, "poisson-concept").stability == expected.stability
+        assert core.rebuild(store) == store.states()
+
+
+def test_only_a_rating_made_since_the_recompute_can_be_undone(tmp_path):
+    content = fixture_content()
+    with Store.open(tmp_path / "r.sqlite3") as store:
+        last = core.rate(store, content.get("add-one"), 3, NOW, NO_FUZZ)
+        Study(store, NEW).recompute_memory(NOW + DAY)
+        with pytest.raises(StoreError, match="recomputed with new parameters at 2025-03-02"):
+            core.undo(store, last.id, NOW + 2 * DAY)
+        recomputed = store.state("add-one")
+        since = core.rate(store, content.get("add-one"), 3, NOW + 5 * DAY, NEW)
+        assert core.undo(store, since.id, NOW + 6 * DAY) == recomputed
+
+
+@pytest.mark.parametrize("workers", [False, True])
+def test_an_import_replays_its_cards_through_the_recomputes(tmp_path, monkeypatch, workers):
+    """Another machine's reviews, some before the recompute (which must then count them),
+    one at its moment, some after it, of cards studied here and of one that was not."""
+    if workers:  # the replay in forked workers, which are sent the recomputes
+        monkeypatch.setattr(review_io, "PARALLEL_FROM", 1)
+    elsewhere = tmp_path / "elsewhere.csv"
+    write_reviews(elsewhere, [
+        ("add-one", 4, NOW + 5 * DAY + timedelta(hours=3), None),
+        ("triangle-derivation", 3, NOW + 2 * DAY, None),
+        ("triangle-derivation", 3, NOW + 20 * DAY, None),
+        ("poisson-concept", 3, NOW + 12 * DAY, None),  # at the recompute: before it
+        ("bias-concept", 3, NOW + 25 * DAY, None),
+    ])  # fmt: skip
+    with Store.open(tmp_path / "r.sqlite3") as store:
+        rated(store)
+        study = Study(store, NEW)
+        study.recompute_memory(NOW + 12 * DAY)
+        before = store.states()
+        result = study.import_reviews(
+            elsewhere, study_items(fixture_content().cards.values()), NOW + 40 * DAY
+        )
+        assert result.added == 5
+        assert core.rebuild(store) == store.states()
+        # the stored states follow the recompute: without it they would be the defaults'
+        assert store.states()["add-one"] != before["add-one"]
+        triangle = fsrs_of(store, "triangle-derivation")
+        assert triangle.last_review == NOW + 20 * DAY
+
+
+def test_optimize_write_recomputes_and_recompute_redoes_it_after_a_hand_edit(cli, isolated_home):
+    imported = cli("--content", FIXTURE_CONTENT, "import-reviews", SAMPLE)
+    assert imported.exit_code == 0, imported.output
+    db = isolated_home / "data" / "reviews.sqlite3"
+
+    def states() -> dict:
+        with Store.open(db) as store:
+            return {i: json.loads(s.fsrs) for i, s in store.states().items() if s.fsrs}
+
+    before = states()
+    written = cli("--content", FIXTURE_CONTENT, "optimize", "--write", "--json")
+    assert written.exit_code == 0, written.output
+    shown = json.loads(written.stdout)
+    after = states()
+    changed = [i for i in after if after[i]["stability"] != before[i]["stability"]]
+    assert shown["recomputed"] == len(changed) > 1000
+    assert all(after[i]["due"] == before[i]["due"] for i in after)
+    doctor = cli("--content", FIXTURE_CONTENT, "doctor", "--json")
+    assert json.loads(doctor.stdout)["drifted"] == [], doctor.output
+
+    save_parameters(isolated_home / "config" / "settings.toml", NEW.parameters)  # by hand
+    redone = cli("--content", FIXTURE_CONTENT, "optimize", "--recompute")
+    said = " ".join(redone.stdout.split())
+    assert redone.exit_code == 0 and "recomputed with your parameters (settings.toml)" in said
+    again = states()
+    assert f"{sum(again[i] != after[i] for i in again):,} cards changed" in said
+    doctor = cli("--content", FIXTURE_CONTENT, "doctor", "--json")
+    assert json.loads(doctor.stdout)["drifted"] == [], doctor.output
+    refused = cli("optimize", "--recompute", "--write")
+    assert refused.exit_code == 1 and "--recompute fits nothing" in refused.stderr
+
+
+def test_a_fit_written_from_a_csv_makes_no_review_database(cli, isolated_home):
+    written = cli("optimize", "--from-csv", SAMPLE, "--write", "--json")
+    assert written.exit_code == 0, written.output
+    assert json.loads(written.stdout)["recomputed"] == 0
+    assert not (isolated_home / "data" / "reviews.sqlite3").exists()
