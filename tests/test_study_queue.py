@@ -3,6 +3,7 @@ daily limits counted per study day (rolling over at 4 am local), suspended cards
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from datetime import UTC, datetime, timedelta, timezone
@@ -99,6 +100,59 @@ def test_the_next_study_day_starts_at_its_local_hour_across_a_clock_change(
                         want = want.astimezone(UTC)
                         assert next_day_start(now, hour, tz) == want, (hour, now)
                         assert study_day_start(now, hour, tz) == began <= now < want, (hour, now)
+        finally:
+            patch.undo()
+            time.tzset()
+
+
+@functools.cache
+def first_reading(day, hour: int, zone: ZoneInfo) -> datetime:
+    """The first minute (UTC) at which the clock in `zone` reads `hour` o'clock on `day` or
+    later, found by reading it every minute from six hours before."""
+    target = datetime.combine(day, clock(hour))
+    moment = datetime.combine(day, clock(hour), zone).astimezone(UTC) - timedelta(hours=6)
+    while moment.astimezone(zone).replace(tzinfo=None) < target:
+        moment += timedelta(minutes=1)
+    return moment
+
+
+@pytest.mark.parametrize(
+    ("zone", "months", "hours"),
+    [
+        ("Antarctica/Troll", (3, 10), (1, 2, 3)),  # two hours skipped at 1 am, in March
+        ("Pacific/Chatham", (4, 9), (2, 3, 4)),  # an hour at 2:45 (3:45 back, in April)
+        ("Australia/Lord_Howe", (4, 10), (1, 2)),  # half an hour at 2 am (back at 2)
+    ],
+)
+@pytest.mark.parametrize("system", [False, True])
+def test_the_study_day_starts_when_the_clock_first_reads_its_hour_in_any_zone(
+    zone, months, hours, system, monkeypatch
+):
+    """Where the clocks skip more than the hour or not on the hour, a day starting in what
+    they skip started late (an hour in Troll at 2 am, a quarter in Chatham at 3 am): it
+    starts at the moment they skip to. And where they go back from 3:45 to 2:45 (Chatham),
+    the second 2:45 to 3:00 belonged to the day before, started a day earlier again."""
+    here = ZoneInfo(zone)
+    tz = None if system else here
+    with monkeypatch.context() as patch:
+        if system:
+            patch.setenv("TZ", zone)
+            time.tzset()
+        try:
+            for hour in hours:
+                for month in months:  # the zone's changes, in 2025
+                    start = datetime(2025, month, 1, tzinfo=UTC)
+                    for step in range(31 * 24 * 4):
+                        now = start + timedelta(minutes=15 * step)
+                        near = (now.astimezone(here) - timedelta(hours=hour)).date()
+                        day = next(
+                            d for d in (near + timedelta(days=k) for k in (1, 0, -1))
+                            if first_reading(d, hour, here) <= now
+                        )  # fmt: skip
+                        began = first_reading(day, hour, here)
+                        want = first_reading(day + timedelta(days=1), hour, here)
+                        assert study_day_start(now, hour, tz) == began <= now < want, (hour, now)
+                        assert next_day_start(now, hour, tz) == want, (hour, now)
         finally:
             patch.undo()
             time.tzset()

@@ -49,24 +49,52 @@ LEARN_AHEAD = timedelta(minutes=20)  # as Anki: with nothing else left, show lea
 
 
 def study_day_start(now: datetime, day_starts_at: int, tz: tzinfo | None = None) -> datetime:
-    """The UTC start of the study day holding `now`.
+    """The UTC start of the study day holding `now`: the first moment the local clock reads
+    `day_starts_at` o'clock or later (where the clocks skip that hour, the moment they skip
+    to; where they repeat it, its first occurrence).
 
     Args:
         now: a timezone-aware time.
         day_starts_at: the local hour at which a study day begins (0-23).
         tz: the learner's time zone; None for the system's local zone.
     """
-    local = now.astimezone(tz)
-    # (fold=0: where the clocks go back, the hour's first occurrence, whichever `now` is in)
-    start = local.replace(hour=day_starts_at, minute=0, second=0, microsecond=0, fold=0)
-    if local < start:
-        start -= timedelta(days=1)
-    if tz is None:  # a naive wall time read as local picks the right offset across DST
-        wall = start.replace(tzinfo=None)
-        start = wall.astimezone()
-        if start.replace(tzinfo=None) != wall:  # in the hour the clocks skip: the moment after
-            start = wall.replace(fold=1).astimezone()  # it, as a zone given (zoneinfo) has it
-    return start.astimezone(UTC)
+    wall = now.astimezone(tz).replace(
+        tzinfo=None, hour=day_starts_at, minute=0, second=0, microsecond=0, fold=0
+    )
+    start = _first_moment_at(wall, tz)
+    if now < start:  # (moments compared, not wall times: a repeated hour reads twice)
+        start = _first_moment_at(wall - timedelta(days=1), tz)
+    return start
+
+
+def _first_moment_at(wall: datetime, tz: tzinfo | None) -> datetime:
+    """The first moment (UTC) whose local time in `tz` (None: the system's zone) is the naive
+    `wall` or later."""
+    first = _moment(wall, tz, fold=0)  # (a repeated time's first occurrence)
+    if _wall(first, tz) == wall:
+        return first
+    # the clocks skip `wall`: its two readings fall either side of the jump (an hour in most
+    # zones, two or a quarter past in a few), which is found to the second
+    early, late = sorted((_moment(wall, tz, fold=1), first))
+    while late - early > _SECOND:
+        middle = early + timedelta(seconds=(late - early) // _SECOND // 2)
+        if _wall(middle, tz) >= wall:
+            late = middle
+        else:
+            early = middle
+    return late
+
+
+def _moment(wall: datetime, tz: tzinfo | None, fold: int) -> datetime:
+    local = wall.replace(fold=fold) if tz is None else wall.replace(tzinfo=tz, fold=fold)
+    return local.astimezone(UTC)  # (a naive time is read in the system's zone)
+
+
+def _wall(moment: datetime, tz: tzinfo | None) -> datetime:
+    return moment.astimezone(tz).replace(tzinfo=None)
+
+
+_SECOND = timedelta(seconds=1)
 
 
 def next_day_start(now: datetime, day_starts_at: int, tz: tzinfo | None = None) -> datetime:
