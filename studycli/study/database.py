@@ -14,7 +14,6 @@ at all).
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import sqlite3
 import stat
@@ -793,6 +792,8 @@ def _a_review(card_id: object, rating: object, reviewed_at: object, duration: ob
 def backups(path: Path) -> list[Path]:
     """The backups of the database at `path` that lie next to it (`backup_path`'s), the
     latest written last."""
+    import glob  # (here: a command that opens the database needs none, ~1 M instructions)
+
     found = path.parent.glob(f"{glob.escape(path.name)}.before-*.bak")
     return sorted(found, key=lambda backup: (backup.stat().st_mtime_ns, backup.name))
 
