@@ -11,10 +11,12 @@ import pytest
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
+from studycli.study import labels
 from studycli.study import rating as core
 from studycli.study import scheduler as sched
-from studycli.study.labels import format_interval
+from studycli.study.labels import counted, format_interval
 from studycli.study.settings import Settings
+from studycli.study.store import CardState
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store
 
@@ -144,6 +146,44 @@ def test_new_card_due_now_and_naive_times_refused():
 )
 def test_interval_labels(seconds, label):
     assert format_interval(timedelta(seconds=seconds)) == label
+
+
+@pytest.mark.parametrize(
+    "seconds, label",
+    [  # each unit's edges from both sides (a mutation audit found none pinned)
+        (0, "0s"),
+        (-5, "0s"),  # a negative interval is clamped
+        (59, "59s"),
+        (59 * 60, "59m"),
+        (3569, "59m"),
+        (23 * 3600, "23h"),
+        (84599, "23h"),
+        (8.5 * 86400, "9d"),  # halves go up
+        (8.5 * 86400 - 1, "8d"),
+        (29 * 86400, "29d"),
+        (30 * 86400, "1mo"),
+        (364 * 86400, "12.1mo"),
+        (365 * 86400, "1y"),
+        (730 * 86400, "2y"),  # a whole number of years without ".0"
+    ],
+)
+def test_interval_labels_at_each_units_edges(seconds, label):
+    assert format_interval(timedelta(seconds=seconds)) == label
+
+
+def test_counts_are_plural_but_for_one_and_grouped_by_thousands():
+    assert counted(1, "review") == "1 review"
+    assert counted(0, "card") == "0 cards"
+    assert counted(12_580, "review") == "12,580 reviews"
+
+
+def test_a_card_is_edited_since_its_review_only_when_reviewed_and_its_text_changed():
+    card = fixture_content().get("add-one")
+    changed = CardState(card_id=card.id, content_hash="other", reps=1)
+    assert labels.is_edited(card, changed)
+    assert not labels.is_edited(card, changed._replace(content_hash=card.content_hash))
+    assert not labels.is_edited(card, changed._replace(reps=0))
+    assert not labels.is_edited(card, None)
 
 
 def test_times_in_other_zones_are_converted_to_utc(tmp_path):
