@@ -43,13 +43,14 @@ def damage(path: Path, table: str = "reviews") -> None:
         handle.write(b"\xff" * size)
 
 
-def undo_as_released(store: Store, review, at: datetime) -> None:
-    """Undo `review` (a card's latest) as the releases before 0006 did: the log marks it and
-    the card's row goes back. For a database made with an older schema, where today's undo
-    would read a table that schema lacks (`recomputes`)."""
-    from studycli.study.store import iso
+def schema_of(patch, kept: list[tuple[str, str]]) -> None:
+    """Make databases with the migrations `kept` alone, as the release that had them did
+    (`patch`: pytest's monkeypatch or one of its contexts). Before 0006 the log held no
+    recomputes of the memory states: today's rating and undo, which ask for the latest,
+    get none instead of reading a table such a database lacks."""
+    from studycli.study import migrations
 
-    store.conn.execute(
-        "INSERT INTO undos (review_id, undone_at) VALUES (?, ?)", (review.id, iso(at))
-    )
-    store.replace_states([review.state_before])
+    patch.setattr(migrations, "MIGRATIONS", kept)
+    patch.setattr(migrations, "NAMES", [name for name, _ in kept])
+    if "0006_memory_recomputed" not in migrations.NAMES:
+        patch.setattr(Store, "latest_recompute", lambda self: None)

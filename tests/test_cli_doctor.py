@@ -17,7 +17,7 @@ from studycli.study import rating as core
 from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
-from .study_support import NO_FUZZ, NOW, damage, fixture_content
+from .study_support import NO_FUZZ, NOW, damage, fixture_content, schema_of
 from .test_study_doctor import damage_leaf, drift, rated_many, reviewed
 
 
@@ -207,9 +207,8 @@ def test_a_damaged_database_of_an_older_schema_is_read_as_it_is_never_upgraded(
 
     path = tmp_path / "reviews.sqlite3"
     with monkeypatch.context() as old:
-        old.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
-        old.setattr(migrations, "NAMES", migrations.NAMES[:3])
-        rated_many(path, schema_before_0006=True)
+        schema_of(old, migrations.MIGRATIONS[:3])
+        rated_many(path)
     damage(path, "cards")
     report = _doctor(cli, path, "--dry-run", "--json")
     found = json.loads(report.stdout)

@@ -29,7 +29,7 @@ from studycli.study.api import Study
 from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
-from .study_support import NO_FUZZ, NOW, damage, fixture_content
+from .study_support import NO_FUZZ, NOW, damage, fixture_content, schema_of
 
 ADVICE_TO_MOVE = ("mv ", "move it aside", "damaged", "corrupt")
 
@@ -332,8 +332,7 @@ def test_a_migration_whose_backup_fails_is_not_run(tmp_path, monkeypatch):
 
 def test_the_released_second_migration_backs_up_a_first_schema_database(tmp_path, monkeypatch):
     path = tmp_path / "reviews.sqlite3"
-    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
-    monkeypatch.setattr(migrations, "NAMES", migrations.NAMES[:1])
+    schema_of(monkeypatch, migrations.MIGRATIONS[:1])
     rated_database(path)
     monkeypatch.undo()
     with Store.open(path) as store:
@@ -351,8 +350,7 @@ def test_the_released_second_migration_backs_up_a_first_schema_database(tmp_path
 def first_schema_database(path: Path, monkeypatch) -> str:
     """A database as the first released schema made it, with 3 ratings; its SHA-256."""
     with monkeypatch.context() as old:
-        old.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
-        old.setattr(migrations, "NAMES", migrations.NAMES[:1])
+        schema_of(old, migrations.MIGRATIONS[:1])
         rated_database(path)
     return sha256(path)
 
@@ -388,8 +386,7 @@ def test_an_upgrade_that_copied_the_log_gives_the_space_back(tmp_path, monkeypat
     twice its size for good (615 MB -> 1.16 GB in a walkthrough)."""
     path = tmp_path / "reviews.sqlite3"
     with monkeypatch.context() as old:
-        old.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
-        old.setattr(migrations, "NAMES", migrations.NAMES[:1])
+        schema_of(old, migrations.MIGRATIONS[:1])
         rated_database(path, ratings=2000)
     with Store.open(path) as store:
         pages = store.conn.execute("PRAGMA page_count").fetchone()[0]

@@ -16,7 +16,7 @@ from studycli.study import rating as core
 from studycli.study.doctor import examine, examine_database, salvage_commands
 from studycli.study.store import Store
 
-from .study_support import NO_FUZZ, NOW, damage, fixture_content, rows, undo_as_released
+from .study_support import NO_FUZZ, NOW, damage, fixture_content, rows
 
 
 def reviewed(path: Path) -> dict[str, object]:
@@ -110,18 +110,14 @@ def test_a_card_whose_row_is_lost_is_rebuilt_from_the_log(tmp_path):
         assert report.drifted == ["add-one"] and store.states() == states
 
 
-def rated_many(path: Path, count: int = 300, *, schema_before_0006: bool = False) -> None:
-    """A log of `count` reviews over two cards (several pages of it), the last one undone
-    (as releases before 0006 did, on a database of an older schema)."""
+def rated_many(path: Path, count: int = 300) -> None:
+    """A log of `count` reviews over two cards (several pages of it), the last one undone."""
     content = fixture_content()
     with Store.open(path) as store:
         for i in range(count):
             card = content.get(("bias-concept", "add-one")[i % 2])
             last = core.rate(store, card, 3, NOW + timedelta(days=i), NO_FUZZ)
-        if schema_before_0006:
-            undo_as_released(store, last, NOW + timedelta(days=count))
-        else:
-            core.undo(store, last.id, NOW + timedelta(days=count))  # type: ignore[arg-type]
+        core.undo(store, last.id, NOW + timedelta(days=count))  # type: ignore[arg-type]
 
 
 def damage_leaf(path: Path, table: str) -> None:

@@ -13,13 +13,13 @@ import pytest
 from fsrs import Card as FsrsCard
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
-from studycli.errors import StoreError
+from studycli.errors import ClockBehind, StoreBusy, StoreError
 from studycli.study import rating as core
 from studycli.study import review_io
 from studycli.study import scheduler as sched
 from studycli.study.api import Study, study_items
 from studycli.study.review_log_csv import write_reviews
-from studycli.study.settings import save_parameters
+from studycli.study.settings import load_settings, save_parameters
 from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT
@@ -52,11 +52,12 @@ def fsrs_of(store: Store, card_id: str) -> FsrsCard:
     return card
 
 
-def replayed_under(settings, card_id: str, until: datetime) -> FsrsCard:
-    """The card after its ratings up to `until`, every one of them under `settings`."""
+def replayed_under(settings, card_id: str, until: datetime, history=None) -> FsrsCard:
+    """The card after its ratings (`HISTORY`'s, or `history`: (rating, day) pairs) up to
+    `until`, every one of them under `settings`."""
     scheduler = sched.make_scheduler(settings)
     card = None
-    for rating, day in HISTORY[card_id]:
+    for rating, day in history or HISTORY[card_id]:
         moment = NOW + day * DAY
         if moment <= until:
             card = sched.review(scheduler, card or sched.new_card(card_id, moment), rating, moment)
@@ -109,13 +110,78 @@ def test_of_recomputes_with_no_review_between_the_last_counts(tmp_path):
         assert core.rebuild(store) == store.states()
 
 
-def test_a_review_at_the_recomputes_very_moment_is_part_of_its_history(tmp_path):
-    at = NOW + 4 * DAY  # poisson-concept's last rating, a day or more after its first
+def test_a_recompute_at_a_reviews_very_moment_follows_it(tmp_path):
+    at = NOW + 11 * DAY  # add-one's last rating, the log's latest
     with Store.open(tmp_path / "r.sqlite3") as store:
         rated(store)
         Study(store, NEW).recompute_memory(at)
-        expected = replayed_under(NEW, "poisson-concept", at)
-        assert fsrs_of(store, "poisson-concept").stability == expected.stability
+        assert store.latest_recompute() == at + timedelta(microseconds=1)
+        card, expected = fsrs_of(store, "add-one"), replayed_under(NEW, "add-one", at)
+        assert (card.stability, card.difficulty) == (expected.stability, expected.difficulty)
+        assert core.rebuild(store) == store.states()
+
+
+def test_a_rating_at_the_recomputes_moment_follows_it_and_one_before_is_refused(tmp_path):
+    """Under a fixed clock (STUDYCLI_NOW) a session after `optimize --write` rates at the
+    recompute's very moment: the rating builds on the recomputed state, and so does the
+    replay. A clock behind the recompute is refused, as one behind the card's last review."""
+    content = fixture_content()
+    with Store.open(tmp_path / "r.sqlite3") as store:
+        rated(store)
+        at = NOW + 20 * DAY
+        Study(store, NEW).recompute_memory(at)
+        with pytest.raises(ClockBehind, match="recomputed with new parameters at 2025-03-21"):
+            core.rate(store, content.get("bias-concept"), 3, at - timedelta(seconds=1), NEW)
+        recomputed = fsrs_of(store, "bias-concept")
+        core.rate(store, content.get("bias-concept"), 3, at, NEW)
+        expected = sched.review(sched.make_scheduler(NEW), recomputed, 3, at)
+        assert fsrs_of(store, "bias-concept").stability == expected.stability
+        assert core.rebuild(store) == store.states()
+
+
+def test_a_recompute_with_the_clock_behind_follows_the_whole_history(tmp_path):
+    """With the clock behind the latest review, or behind an earlier recompute, a recompute
+    still takes effect on every review (it is logged just after them), and a review before
+    it can no longer be undone (its state before is stale)."""
+    content = fixture_content()
+    other = NEW._replace(parameters=(0.5, 1.0, 3.0, 15.0, *DEFAULT_PARAMETERS[4:]))
+    with Store.open(tmp_path / "r.sqlite3") as store:
+        rated(store)
+        last = core.rate(store, content.get("bias-concept"), 3, NOW + 30 * DAY, NO_FUZZ)
+        Study(store, other).recompute_memory(NOW + 5 * DAY)
+        assert Study(store, NEW).recompute_memory(NOW + 4 * DAY) == len(HISTORY)
+        until = NOW + 30 * DAY
+        for card_id in HISTORY:
+            history = HISTORY[card_id] + ([(3, 30)] if card_id == "bias-concept" else [])
+            expected = replayed_under(NEW, card_id, until, history)
+            assert fsrs_of(store, card_id).stability == expected.stability
+        with pytest.raises(StoreError, match="after this rating"):
+            core.undo(store, last.id, NOW + 31 * DAY)
+        assert core.rebuild(store) == store.states()
+
+
+def test_a_write_while_it_computes_is_not_lost(tmp_path, monkeypatch):
+    """The recompute reads without the write lock: a rating committed by another process
+    meanwhile makes it compute again, on the log with that rating."""
+    path = tmp_path / "r.sqlite3"
+    content = fixture_content()
+    with Store.open(path) as store:
+        rated(store)
+        study = Study(store, NEW)
+        computed = study._recomputed
+        calls = []
+
+        def meanwhile(*args):
+            if not calls:
+                with Store.open(path) as other:  # another process's session
+                    core.rate(other, content.get("bias-concept"), 3, NOW + 12 * DAY, NO_FUZZ)
+            calls.append(args)
+            return computed(*args)
+
+        monkeypatch.setattr(study, "_recomputed", meanwhile)
+        study.recompute_memory(NOW + 13 * DAY)
+        assert len(calls) == 2
+        assert store.state("bias-concept").reps == 2
         assert core.rebuild(store) == store.states()
 
 
@@ -198,3 +264,32 @@ def test_a_fit_written_from_a_csv_makes_no_review_database(cli, isolated_home):
     assert written.exit_code == 0, written.output
     assert json.loads(written.stdout)["recomputed"] == 0
     assert not (isolated_home / "data" / "reviews.sqlite3").exists()
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_parameters_saved_and_not_recomputed_say_both_and_how_to_go_on(
+    cli, isolated_home, monkeypatch, as_json
+):
+    """The database busy past the wait after settings.toml was written: the fit's figures
+    and where they were written are still shown (one JSON object), with the error, which
+    names `--recompute` (running `--write` again is refused: the fit is the current one)."""
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", SAMPLE).exit_code == 0
+
+    def busy(self, now):
+        raise StoreBusy("... let that one finish and run the command again", "kept locked")
+
+    monkeypatch.setattr(Study, "recompute_memory", busy)
+    result = cli("optimize", "--write", *(["--json"] if as_json else []))
+    assert result.exit_code == 1
+    settings_file = isolated_home / "config" / "settings.toml"
+    said = " ".join(result.stderr.split())
+    assert f"the parameters were saved in {settings_file}" in said
+    assert "(kept locked): run `studycli optimize --recompute`" in said
+    assert "run the command again" not in said
+    if as_json:
+        shown = json.loads(result.stdout)
+        assert shown["written"] == str(settings_file) and shown["recomputed"] is None
+        assert len(shown["parameters"]) == 21 and "--recompute" in shown["error"]
+    else:
+        assert "written to" in " ".join(result.stdout.split())
+    assert load_settings(settings_file).parameters is not None

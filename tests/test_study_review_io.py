@@ -33,7 +33,7 @@ from studycli.study.store import (
 )
 
 from .conftest import FIXTURE_CONTENT
-from .study_support import NO_FUZZ, NOW, fixture_content, rows, undo_as_released
+from .study_support import NO_FUZZ, NOW, fixture_content, rows, schema_of
 
 SAMPLE = Path(__file__).parent / "data" / "fsrs_review_logs_sample.csv"
 HEADER = "card_id,review_rating,review_time,review_duration\n"
@@ -606,13 +606,12 @@ def test_history_shows_imported_and_cram_ratings_by_method(cli, tmp_path, monkey
 
 def test_a_database_of_the_first_schema_is_migrated_with_its_log_intact(tmp_path, monkeypatch):
     db = tmp_path / "old.sqlite3"
-    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:1])
-    monkeypatch.setattr(migrations, "NAMES", migrations.NAMES[:1])
+    schema_of(monkeypatch, migrations.MIGRATIONS[:1])
     content = fixture_content()
     with Store.open(db) as store:
         core.rate(store, content.get("add-one"), 3, NOW, NO_FUZZ)
         undone = core.rate(store, content.get("add-one"), 1, NOW + timedelta(minutes=5), NO_FUZZ)
-        undo_as_released(store, undone, NOW + timedelta(minutes=6))
+        core.undo(store, undone.id, NOW + timedelta(minutes=6))
         with pytest.raises(sqlite3.IntegrityError):  # the first schema knows no cram
             core.cram(store, content.get("add-one"), 3, NOW, NO_FUZZ)
         before = rows(store)

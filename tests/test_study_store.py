@@ -17,7 +17,7 @@ from studycli.study import rating as core
 from studycli.study.settings import Settings
 from studycli.study.store import CardState, Review, ReviewCap, Store
 
-from .study_support import NO_FUZZ, NOW, fixture_content, open_store, rows
+from .study_support import NO_FUZZ, NOW, fixture_content, open_store, rows, schema_of
 
 
 def test_migrations_are_named_recorded_and_run_once(tmp_path):
@@ -98,8 +98,7 @@ def test_a_database_of_the_first_0003_finds_the_due_cards_through_the_index(tmp_
     searches the index, and the cards due are the same."""
     content = fixture_content()
     first = [*migrations.MIGRATIONS[:2], ("0003_due_index", FIRST_0003)]
-    monkeypatch.setattr(migrations, "MIGRATIONS", first)
-    monkeypatch.setattr(migrations, "NAMES", [name for name, _ in first])
+    schema_of(monkeypatch, first)
     with open_store(tmp_path) as store:
         for card_id in ("bias-concept", "add-one", "poisson-concept"):
             core.rate(store, content.get(card_id), 3, NOW, NO_FUZZ)
@@ -122,8 +121,7 @@ def test_only_a_reviews_schedule_can_be_written_again(tmp_path, monkeypatch, mad
     made before 0004."""
     content = fixture_content()
     if made_by != "this version":
-        monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
-        monkeypatch.setattr(migrations, "NAMES", migrations.NAMES[:3])
+        schema_of(monkeypatch, migrations.MIGRATIONS[:3])
     with open_store(tmp_path) as store:
         core.rate(store, content.get("bias-concept"), 3, NOW, NO_FUZZ)
     monkeypatch.undo()

@@ -70,7 +70,8 @@ def optimize(
     "compared_with" ("current" or "defaults"), "log_loss_current", "rmse_bins_current",
     "log_loss_refit", "rmse_bins_refit" (the last four null on the defaults), "accepted",
     "reviews", "cards", "items", "seconds", "written", "recomputed" (cards whose state changed;
-    null where nothing was written)}.
+    null where nothing was written, or the recompute failed: then "error" says so)}.
+    `--recompute --json` prints {"recomputed", "parameters" (null for the defaults)}.
 
     Example: studycli optimize --write
     """
@@ -103,10 +104,13 @@ def optimize(
     settings_file = config_path()
     saved = write and result.accepted
     recomputed = None
+    refused = _refusal(result, settings_file) if write and not result.accepted else None
     if saved:
         save_parameters(settings_file, result.parameters)
-        recomputed = _recompute(ctx, saved=settings_file)
-    refused = _refusal(result, settings_file) if write and not result.accepted else None
+        try:
+            recomputed = _recompute(ctx)
+        except StudyError as exc:  # the parameters are saved: say so, and how to go on
+            refused = _not_recomputed(settings_file, exc)
     if as_json:  # one JSON object, the refusal in it (not a second object after it)
         import json
 
@@ -122,18 +126,17 @@ def optimize(
             print_error(refused)
             raise typer.Exit(1)
         return
-    _render(result, from_csv, settings_file, recomputed)
+    _render(result, from_csv, settings_file, saved, recomputed)
     if refused:
         raise StudyError(refused)
 
 
-def _recompute(ctx: typer.Context, saved: Path | None = None) -> int:
+def _recompute(ctx: typer.Context) -> int:
     """Recompute every card's memory state with settings.toml's parameters (`Study.
     recompute_memory`); the number of cards changed. Nothing where no review database exists.
 
     Raises:
-        StudyError: the database cannot be written (busy, read-only, damaged); after `saved`
-            parameters, the message says they were saved and how to recompute.
+        StudyError: the database cannot be written (busy, read-only, damaged).
     """
     from studycli.paths import database_path
 
@@ -142,16 +145,19 @@ def _recompute(ctx: typer.Context, saved: Path | None = None) -> int:
 
     if not database_path(options(ctx).db).exists():
         return 0
-    try:
-        with open_study(ctx, write=True) as study:  # the settings as saved
-            return study.recompute_memory(now())
-    except StudyError as exc:
-        if saved is None:
-            raise
-        raise StudyError(
-            f"the parameters were saved in {saved}, but the cards' memory states were not "
-            f"recomputed with them ({exc}): run `studycli optimize --recompute` to do it"
-        ) from None
+    with open_study(ctx, write=True) as study:  # the settings as saved
+        return study.recompute_memory(now())
+
+
+def _not_recomputed(saved: Path, exc: StudyError) -> str:
+    """The error where the parameters were saved and the memory states not recomputed."""
+    from studycli.errors import StoreBusy
+
+    why = exc.why if isinstance(exc, StoreBusy) else str(exc)  # (not "run the command again")
+    return (
+        f"the parameters were saved in {saved}, but the cards' memory states were not "
+        f"recomputed with them ({why}): run `studycli optimize --recompute` to do it"
+    )
 
 
 def _recompute_only(ctx: typer.Context, as_json: bool) -> None:
@@ -205,7 +211,7 @@ def _refusal(result: Fit, settings_file: Path) -> str:
 
 
 def _render(
-    result: Fit, from_csv: Path | None, settings_file: Path, recomputed: int | None
+    result: Fit, from_csv: Path | None, settings_file: Path, written: bool, recomputed: int | None
 ) -> None:
     console = stdout()
     console.print(
@@ -218,7 +224,12 @@ def _render(
     if not result.accepted:
         kept = "kept" if result.compared_with == "current" else "keep the defaults"
         console.print(f"[yellow]the fit is not better than {rival}: {kept}[/]")
-    elif recomputed is not None:
+    elif written and recomputed is None:
+        console.print(
+            f"the fit is better than {rival}: written to {escape(str(settings_file))}; reviews "
+            "from now on are scheduled with it"
+        )
+    elif written:
         console.print(
             f"the fit is better than {rival}: written to {escape(str(settings_file))}; every "
             f"card's memory state recomputed with it ({recomputed:,} changed, due dates kept, "

@@ -31,7 +31,7 @@ from .settings import Settings
 from .store import CardState, Review, ReviewMethod, Store, parse_time
 
 if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (~20 ms)
-    from fsrs import Rating
+    from fsrs import Rating, Scheduler
 
     from studycli.content.card import Card
 
@@ -376,23 +376,57 @@ class Study:
     def recompute_memory(self, now: datetime) -> int:
         """Give every studied card the stability and difficulty its history gives under the
         settings' parameters, its due date kept (Anki recomputes memory states so when a
-        preset's parameters change), and log that it was done at `now`, so that a replay
-        of the log gives the same states (`rating.rebuild`); one transaction. Returns how
-        many cards' states changed.
+        preset's parameters change), and log the recompute, so that a replay of the log gives
+        the same states (`rating.rebuild`). It is logged at `now`, or just after the log's
+        latest review or recompute where the clock is behind them: it follows the whole
+        history. Computed from a snapshot, without the write lock (a review session in
+        another terminal goes on rating), and written with the log as it was; where another
+        process wrote meanwhile, computed again. Returns how many cards' states changed (a
+        state that had drifted from the log keeps its drift, which the doctor repairs).
 
         Raises:
             StoreBusy: another process kept the database locked (nothing was changed).
         """
         from . import scheduler as sched
-        from .rating import rebuild
 
-        with self.store.transaction():
-            before = self.store.states()
-            self.store.record_recompute(now, sched.make_scheduler(self.settings).to_json())
-            changed = [state for card_id, state in rebuild(self.store).items()
-                       if before.get(card_id) != state]  # fmt: skip
-            self.store.replace_states(changed)
+        scheduler = sched.make_scheduler(self.settings)
+        for _ in range(2):
+            with self.store.snapshot():
+                version = self.store.data_version()
+                made_at, changed = self._recomputed(scheduler, now)
+            with self.store.transaction():
+                if self.store.data_version() == version:
+                    return self._write_recompute(scheduler, made_at, changed)
+        with self.store.transaction():  # written to all along: computed inside the lock
+            return self._write_recompute(scheduler, *self._recomputed(scheduler, now))
+
+    def _write_recompute(
+        self, scheduler: Scheduler, made_at: datetime, changed: list[CardState]
+    ) -> int:
+        self.store.record_recompute(made_at, scheduler.to_json())
+        self.store.replace_states(changed)
         return len(changed)
+
+    def _recomputed(self, scheduler: Scheduler, now: datetime) -> tuple[datetime, list[CardState]]:
+        """When a recompute made now is logged, and the states it changes."""
+        from collections import defaultdict
+
+        from .replay import recomputed
+
+        after = [now]
+        for latest in (self.store.latest_scheduled(), self.store.latest_recompute()):
+            if latest is not None:
+                after.append(latest + timedelta(microseconds=1) if latest >= now else now)
+        histories: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
+        for card_id, rating, moment, _, _ in self.store.scheduled_log():
+            histories[card_id].append((rating, parse_time(moment)))
+        changed = []
+        for card_id, state in self.store.states().items():
+            if state.fsrs and card_id in histories:
+                new = recomputed(state, histories[card_id], scheduler)
+                if new != state:
+                    changed.append(new)
+        return max(after), changed
 
     def fit(self, tz: tzinfo | None = None) -> optimize.Fit:
         """Fit FSRS parameters to this log (undone and cram ratings left out) and prove them

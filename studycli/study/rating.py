@@ -91,6 +91,7 @@ def rate(
     with store.transaction():
         before = store.state(card.id)
         _refuse_before_last_review(card.id, fsrs_card(before), now)
+        _refuse_before_recompute(store.latest_recompute(), now)
         after = advance(before, card.id, rating, now, scheduler, card.content_hash)
         entry = Review(
             card_id=card.id,
@@ -119,6 +120,19 @@ def _refuse_before_last_review(card_id: str, before: FsrsCard | None, now: datet
             f"not saved: {card_id} was last reviewed at {last.astimezone(UTC):{shown}}, after "
             f"the time now ({now.astimezone(UTC):{shown}}): the system clock (or STUDYCLI_NOW) "
             "is behind; set it right and rate the card again"
+        )
+
+
+def _refuse_before_recompute(recomputed: datetime | None, now: datetime) -> None:
+    """Raise ClockBehind where `now` is before the memory states were last recomputed: a
+    replay would put the rating before the recompute, where it was made on its result."""
+    if recomputed is not None and now < recomputed:
+        shown = "%Y-%m-%d %H:%M:%S UTC"
+        raise ClockBehind(
+            f"not saved: the memory states were recomputed with new parameters at "
+            f"{recomputed.astimezone(UTC):{shown}}, after the time now "
+            f"({now.astimezone(UTC):{shown}}): the system clock (or STUDYCLI_NOW) is behind; "
+            "set it right and rate the card again"
         )
 
 
@@ -172,7 +186,7 @@ def rebuild(store: Store, *, write: bool = False) -> dict[str, CardState]:
     """Recompute every card's state by replaying the log in time order (ties by id), each
     review with the scheduler settings it was made with. Undone and cram ratings are skipped.
     Each recompute of the memory states (new parameters saved) is applied at its time, after
-    the reviews made at or before it (`CardReplay.recompute`).
+    the reviews made before it (`CardReplay.recompute`).
 
     Args:
         write: also store the recomputed states (repairs a state table that drifted).

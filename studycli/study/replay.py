@@ -98,15 +98,28 @@ Recompute = tuple[datetime, Scheduler]  # when new parameters were saved, and th
 def recompute_until(
     replay: CardReplay, recomputes: list[Recompute], done: int, moment: datetime | None
 ) -> int:
-    """Bring `replay` past the recomputes made before `moment` (all of them where `moment`
-    is None: the card's history is over), of which the first `done` are applied already;
-    returns how many are. Of several with no review of the card between them, the last
-    alone counts (a recompute reads the card's reviews, never the state it replaces), so
-    only it is applied. A review made at a recompute's very moment comes before it, as it
-    did when it was made."""
+    """Bring `replay` past the recomputes made at or before `moment` (all of them where
+    `moment` is None: the card's history is over), of which the first `done` are applied
+    already; returns how many are. Of several with no review of the card between them, the
+    last alone counts (a recompute reads the card's reviews, never the state it replaces), so
+    only it is applied. A review at a recompute's very moment comes after it: one is made at
+    a later time than every review before it (`Study.recompute_memory`), and a rating is
+    refused before it (`rating.rate`), not at it."""
     passed = done
-    while passed < len(recomputes) and (moment is None or recomputes[passed][0] < moment):
+    while passed < len(recomputes) and (moment is None or recomputes[passed][0] <= moment):
         passed += 1
     if passed > done:
         replay.recompute(recomputes[passed - 1][1])
     return passed
+
+
+def recomputed(
+    state: CardState, ratings: list[tuple[int, datetime]], scheduler: Scheduler
+) -> CardState:
+    """`state` with the stability and difficulty of `ratings` (the card's whole history, its
+    reviews that make the schedule, oldest first) replayed under `scheduler`: what a replay
+    of the log gives for a card at a recompute made after all of them."""
+    replay = CardReplay(state, recomputed=True)
+    replay.history = ratings
+    replay.recompute(scheduler)
+    return replay.state()

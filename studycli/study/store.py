@@ -619,14 +619,32 @@ class Store:
             "SELECT made_at, scheduler_id FROM recomputes ORDER BY made_at, id"
         ).fetchall()
 
-    def record_recompute(self, now: datetime, scheduler: str) -> None:
-        """Log that from `now` on the memory states are those of `scheduler` (its JSON);
+    def record_recompute(self, made_at: datetime, scheduler: str) -> None:
+        """Log that from `made_at` on the memory states are those of `scheduler` (its JSON);
         inside the caller's transaction, if any, where the recomputed states are written."""
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO recomputes (made_at, scheduler_id) VALUES (?, ?)",
-                (iso(now), _scheduler_id(conn, scheduler)),
+                (iso(made_at), _scheduler_id(conn, scheduler)),
             )
+
+    def latest_recompute(self) -> datetime | None:
+        """When the memory states were last recomputed; None if never."""
+        (made_at,) = self.conn.execute("SELECT max(made_at) FROM recomputes").fetchone()
+        return parse_time(made_at) if made_at else None
+
+    def latest_scheduled(self) -> datetime | None:
+        """The time of the log's latest review that makes the schedule; None if none."""
+        (moment,) = self.conn.execute(
+            f"SELECT max(r.reviewed_at) FROM {_LOG_FROM} WHERE {SCHEDULED}"
+        ).fetchone()
+        return parse_time(moment) if moment else None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction (see `database.snapshot`): no lock that stops a writer."""
+        with database.snapshot(self.conn):
+            yield
 
     def scheduled_log(self, card_ids: Collection[str] | None = None) -> list[tuple]:
         """The reviews that make the schedule (not undone, not cram), in time order (ties by
@@ -774,15 +792,12 @@ class Store:
                     f"review {review_id} was imported and cannot be undone here: "
                     "it came from another review log (re-import that log instead)"
                 )
-            recomputed = conn.execute(
-                "SELECT max(made_at) FROM recomputes WHERE made_at >= ?",
-                (iso(review.reviewed_at),),
-            ).fetchone()[0]
-            if recomputed is not None:
+            recomputed = self.latest_recompute()  # (one made after a review is later than it)
+            if recomputed is not None and recomputed > review.reviewed_at:
                 raise StoreError(
                     f"{review.card_id}'s memory state was recomputed with new parameters at "
-                    f"{recomputed[:19].replace('T', ' ')} UTC, after this rating: only a "
-                    "rating made since can be undone"
+                    f"{recomputed:%Y-%m-%d %H:%M:%S} UTC, after this rating: only a rating made "
+                    "since can be undone"
                 )
             conn.execute(
                 "INSERT INTO undos (review_id, undone_at) VALUES (?, ?)", (review_id, iso(now))
