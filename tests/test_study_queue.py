@@ -6,7 +6,9 @@ from __future__ import annotations
 import functools
 import random
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from datetime import time as clock
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -83,26 +85,38 @@ def test_the_next_study_day_starts_at_its_local_hour_across_a_clock_change(
     Every 20 minutes of the months of the changes, in the zone given and in the system's (the
     CLI passes None: TZ)."""
     here = ZoneInfo(zone)
-    tz = None if system else here
+    with zone_passed(monkeypatch, zone, system) as tz:
+        for hour in (0, 1, 2, 4):
+            for now in every(timedelta(minutes=20), months):  # the zone's two changes
+                day = study_date(now, hour, here)
+                began = datetime.combine(day, clock(hour), here).astimezone(UTC)
+                want = datetime.combine(day + timedelta(days=1), clock(hour), here)
+                want = want.astimezone(UTC)
+                assert next_day_start(now, hour, tz) == want, (hour, now)
+                assert study_day_start(now, hour, tz) == began <= now < want, (hour, now)
+
+
+@contextmanager
+def zone_passed(monkeypatch, zone: str, system: bool) -> Iterator[tzinfo | None]:
+    """The zone a caller passes: `zone` itself, or None (what the CLI passes) with the
+    system's zone set to `zone` (TZ) meanwhile."""
     with monkeypatch.context() as patch:
         if system:
             patch.setenv("TZ", zone)
             time.tzset()
         try:
-            for hour in (0, 1, 2, 4):
-                for month in months:  # the zone's two changes, in 2025
-                    start = datetime(2025, month, 1, tzinfo=UTC)
-                    for step in range(31 * 24 * 3):
-                        now = start + timedelta(minutes=20 * step)
-                        day = study_date(now, hour, here)
-                        began = datetime.combine(day, clock(hour), here).astimezone(UTC)
-                        want = datetime.combine(day + timedelta(days=1), clock(hour), here)
-                        want = want.astimezone(UTC)
-                        assert next_day_start(now, hour, tz) == want, (hour, now)
-                        assert study_day_start(now, hour, tz) == began <= now < want, (hour, now)
+            yield None if system else ZoneInfo(zone)
         finally:
             patch.undo()
             time.tzset()
+
+
+def every(step: timedelta, months: tuple[int, ...]) -> Iterator[datetime]:
+    """Every `step` of these months of 2025, in UTC."""
+    for month in months:
+        start = datetime(2025, month, 1, tzinfo=UTC)
+        for count in range(timedelta(days=31) // step):
+            yield start + count * step
 
 
 @functools.cache
@@ -133,29 +147,18 @@ def test_the_study_day_starts_when_the_clock_first_reads_its_hour_in_any_zone(
     starts at the moment they skip to. And where they go back from 3:45 to 2:45 (Chatham),
     the second 2:45 to 3:00 belonged to the day before, started a day earlier again."""
     here = ZoneInfo(zone)
-    tz = None if system else here
-    with monkeypatch.context() as patch:
-        if system:
-            patch.setenv("TZ", zone)
-            time.tzset()
-        try:
-            for hour in hours:
-                for month in months:  # the zone's changes, in 2025
-                    start = datetime(2025, month, 1, tzinfo=UTC)
-                    for step in range(31 * 24 * 4):
-                        now = start + timedelta(minutes=15 * step)
-                        near = (now.astimezone(here) - timedelta(hours=hour)).date()
-                        day = next(
-                            d for d in (near + timedelta(days=k) for k in (1, 0, -1))
-                            if first_reading(d, hour, here) <= now
-                        )  # fmt: skip
-                        began = first_reading(day, hour, here)
-                        want = first_reading(day + timedelta(days=1), hour, here)
-                        assert study_day_start(now, hour, tz) == began <= now < want, (hour, now)
-                        assert next_day_start(now, hour, tz) == want, (hour, now)
-        finally:
-            patch.undo()
-            time.tzset()
+    with zone_passed(monkeypatch, zone, system) as tz:
+        for hour in hours:
+            for now in every(timedelta(minutes=15), months):  # the zone's changes
+                near = (now.astimezone(here) - timedelta(hours=hour)).date()
+                day = next(
+                    d for d in (near + timedelta(days=k) for k in (1, 0, -1))
+                    if first_reading(d, hour, here) <= now
+                )  # fmt: skip
+                began = first_reading(day, hour, here)
+                want = first_reading(day + timedelta(days=1), hour, here)
+                assert study_day_start(now, hour, tz) == began <= now < want, (hour, now)
+                assert next_day_start(now, hour, tz) == want, (hour, now)
 
 
 def test_a_review_is_due_the_whole_study_day_it_falls_due_in(tmp_path):
