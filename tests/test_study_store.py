@@ -391,3 +391,246 @@ def test_an_import_sorts_with_helper_threads_and_leaves_the_connection_as_it_was
             raise RuntimeError("the import failed")
         after = {p: store.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in pragmas}
     assert after == before and before["threads"] == 0
+
+
+# --- the store's queries, each pinned where a mutation audit found it loose ---------------------
+
+H = timedelta(hours=1)
+D = timedelta(days=1)
+
+
+def stamp(card: str, at, what: str = "after") -> str:
+    """A state's JSON (the cards table indexes its due time: it must be JSON) naming the card."""
+    return f'{{"card": "{card}", "{what}": "{at.isoformat()}"}}'
+
+
+def log(
+    store: Store,
+    card: str,
+    at,
+    *,
+    rating: int = 3,
+    method: str = "self",
+    queue: str = "review",
+    after: str | None = None,
+    first: bool = False,
+) -> Review:
+    """Record one rating of `card` at `at` (ids follow the calls, whatever the times);
+    `state_after` is `after` (default: JSON naming the card and time, to tell them apart)."""
+    state_after = after if after is not None else stamp(card, at)
+    before = None if first else CardState(card, fsrs=stamp(card, at, "before"))
+    review = Review(
+        card_id=card,
+        rating=rating,
+        reviewed_at=at,
+        method=method,
+        content_hash="h",
+        queue=queue,
+        scheduler="{}",
+        state_after=state_after,
+        state_before=before,
+    )
+    return store.record(review, None if method == "cram" else CardState(card, fsrs=state_after))
+
+
+# --- recent_reviews (stats: reviews per day, true retention) -------------------------------
+def test_recent_reviews_are_those_from_since_on_in_time_order_with_the_previous_state(tmp_path):
+    """A rating exactly at `since` counts, an older one does not (it is only `previous`), and
+    one recorded after a later one (as an import records it) comes first."""
+    since = NOW
+    with open_store(tmp_path) as store:
+        log(store, "a", since - D, first=True)
+        log(store, "a", since)  # exactly at `since`: a's only rating from then on
+        log(store, "b", since + 2 * H, first=True)  # recorded first ...
+        log(store, "c", since + H, first=True)  # ... this one is earlier
+        got = store.recent_reviews(since)
+    assert [(card, at, previous) for card, _, at, _, _, previous in got] == [
+        ("a", "2025-03-01T09:00:00.000000+00:00", stamp("a", since - D)),
+        ("c", "2025-03-01T10:00:00.000000+00:00", None),
+        ("b", "2025-03-01T11:00:00.000000+00:00", None),
+    ]
+
+
+def test_recent_reviews_leave_out_an_undone_rating(tmp_path):
+    """Undone ratings are left out: `stats` would count a rating taken back in the
+    reviews per day and the true retention."""
+    with open_store(tmp_path) as store:
+        log(store, "a", NOW, first=True)
+        last = log(store, "a", NOW + H, rating=1)
+        store.undo(last.id, NOW + 2 * H)
+        got = store.recent_reviews(NOW - D)
+    assert [(card, rating) for card, rating, *_ in got] == [("a", 3)]
+
+
+# --- review_outcomes (stats: each topic's retention) ---------------------------------------
+def test_review_outcomes_count_only_the_schedules_reviews(tmp_path):
+    """A cram Again of a card in review and
+    an undone Again leave the card's (reviews, passed) as its one scheduled Good made them."""
+    with open_store(tmp_path) as store:
+        log(store, "a", NOW, first=True)
+        log(store, "a", NOW + H, rating=1, method="cram")
+        undone = log(store, "a", NOW + 2 * H, rating=1)
+        store.undo(undone.id, NOW + 3 * H)
+        assert store.review_outcomes() == {"a": (1, 1)}
+
+
+# --- latest_rating_before (stats: the streak) ----------------------------------------------
+def test_latest_rating_before_is_strictly_before_by_time_and_not_undone(tmp_path):
+    """Strictly before (a rating exactly at a study day's start would end the streak's walk
+    there), by time (an older imported rating recorded last), undone ratings left out."""
+    with open_store(tmp_path) as store:
+        log(store, "a", NOW + 2 * H, first=True)
+        log(store, "b", NOW, first=True)  # recorded after, reviewed before
+        undone = log(store, "a", NOW + 3 * H)
+        store.undo(undone.id, NOW + 4 * H)
+        assert store.latest_rating_before(NOW + 5 * H) == NOW + 2 * H
+        assert store.latest_rating_before(NOW + 2 * H) == NOW
+        assert store.latest_rating_before(NOW + 2 * H, {"a"}) is None
+
+
+# --- studied_since / counts_since (the queue's daily limits) -------------------------------
+def test_a_rating_at_the_very_start_of_the_study_day_counts_for_that_day(tmp_path):
+    """A rating at exactly `since` (the study day's first moment) is
+    one of the day's, for the daily limits and the cards rated today."""
+    with open_store(tmp_path) as store:
+        log(store, "a", NOW - H, first=True, queue="new")
+        log(store, "b", NOW, first=True, queue="new")
+        assert store.studied_since(NOW) == ({"new": 1}, {"b"})
+        assert store.counts_since(NOW) == {"new": 1}
+
+
+# --- _review_filter (history of a cloze card: its ids from a prefix; rated_elsewhere) ------
+def test_reviews_of_a_prefix_are_the_ids_that_start_with_it_and_since_is_inclusive(tmp_path):
+    """A prefix takes the id equal to it and those that extend it, not the next id after its
+    range; `since` is inclusive (only `rated_elsewhere` passes it, from the review session,
+    which filters the times again itself)."""
+    with open_store(tmp_path) as store:
+        for card in ("x#b", "x#c", "x#c1", "x#d", "x#d1"):
+            log(store, card, NOW, first=True)
+        assert [r.card_id for r in store.reviews(card_prefix="x#c", oldest_first=True)] == [
+            "x#c",
+            "x#c1",
+        ]
+        assert store.count_reviews(card_prefix="x#c") == 2
+        log(store, "y", NOW + H, first=True)
+        assert [r.card_id for r in store.reviews(since=NOW + H)] == ["y"]
+
+
+# --- settle_staged (an import: one review per card and time, the first the file gives) -----
+def test_of_two_staged_rows_with_the_same_card_and_time_the_files_first_is_kept(tmp_path):
+    """The file's first row of a card and time is kept, not its last."""
+    at = "2024-01-01T00:00:00.000000+00:00"
+    with open_store(tmp_path) as store, store.importing("{}"):
+        store.stage([("a", at, 2, 10), ("a", at, 4, 20), ("a", at, 1, None)])
+        store.settle_staged()
+        _, texts = store.staged_histories("a", "a")
+    assert texts == [("a", f"{at} 2 10")]
+
+
+def test_a_staged_review_at_a_cram_ratings_time_is_still_imported(tmp_path):
+    """A cram rating is out of the schedule (no
+    export has it), so a file's review of that card at that moment is new to the schedule;
+    one the schedule has is left out."""
+    with open_store(tmp_path) as store:
+        log(store, "a", NOW, first=True)
+        log(store, "a", NOW + H, method="cram")
+        with store.importing("{}"):
+            store.stage(
+                [
+                    ("a", "2025-03-01T09:00:00.000000+00:00", 3, None),
+                    ("a", "2025-03-01T10:00:00.000000+00:00", 2, None),
+                ]
+            )
+            store.settle_staged()
+            assert store.staged_cards() == [("a", 1)]
+            _, texts = store.staged_histories("a", "a")
+    assert texts == [("a", "2025-03-01T10:00:00.000000+00:00 2 ")]
+
+
+# --- staged_histories (the log's side of an import's replay) -------------------------------
+def test_the_logged_history_an_import_replays_leaves_out_undone_ratings(tmp_path):
+    """A card rated twice, its second rating undone, then
+    a file with a newer review of it: the replay must build on the first rating alone."""
+    with open_store(tmp_path) as store:
+        first = log(store, "a", NOW, first=True)
+        undone = log(store, "a", NOW + H, rating=1)
+        store.undo(undone.id, NOW + 2 * H)
+        with store.importing("{}"):
+            store.stage([("a", "2025-03-02T09:00:00.000000+00:00", 3, None)])
+            store.settle_staged()
+            logged, _ = store.staged_histories("a", "a")
+    assert [row[5] for row in logged] == [first.id]
+
+
+# --- undo's guard against a recompute (migration 0006) -------------------------------------
+def test_undo_after_a_recompute_is_refused_for_a_rating_before_it_only(tmp_path):
+    """A rating before a recompute has a stale state before (the recompute changed it): not
+    undone. One at the recompute's very moment comes after it (as every replay has it: under
+    a fixed clock a session rates at the moment `optimize --write` recomputed) and is undone."""
+    from studycli.errors import StoreError
+
+    with open_store(tmp_path) as store:
+        before = log(store, "a", NOW - H, first=True)
+        store.record_recompute(NOW, "{}")
+        with pytest.raises(StoreError, match="recomputed"):
+            store.undo(before.id, NOW + H)
+        at = log(store, "b", NOW, first=True)
+        store.undo(at.id, NOW + H)
+        assert store.state("b") is None
+
+
+def test_recomputes_come_in_time_order_and_at_one_time_in_the_order_made(tmp_path):
+    """By time (a clock set back between two recomputes), and at one moment in the order
+    made (else the earlier parameters would be applied last and win)."""
+    with open_store(tmp_path) as store:
+        store.record_recompute(NOW + D, '{"w": "late"}')
+        store.record_recompute(NOW, '{"w": "first"}')
+        store.record_recompute(NOW, '{"w": "second"}')
+        ids = {text: id_ for id_, text in store.schedulers().items()}
+        assert store.recomputes() == [
+            ("2025-03-01T09:00:00.000000+00:00", ids['{"w": "first"}']),
+            ("2025-03-01T09:00:00.000000+00:00", ids['{"w": "second"}']),
+            ("2025-03-02T09:00:00.000000+00:00", ids['{"w": "late"}']),
+        ]
+
+
+# --- staged_reviews (takes apart staged_histories' text, whose order SQLite does not promise) ---
+def test_staged_reviews_puts_a_text_in_any_order_into_time_order():
+    """Sorted here: SQLite happens to concatenate in key order, which `staged_histories` does
+    not promise."""
+    from studycli.study.store import staged_reviews
+
+    text = "2024-01-02T00:00:00.000000+00:00 3 ,2024-01-01T00:00:00.000000+00:00 1 250"
+    assert staged_reviews(text) == [
+        ("2024-01-01T00:00:00.000000+00:00", 1, 250),
+        ("2024-01-02T00:00:00.000000+00:00", 3, None),
+    ]
+
+
+# --- append_imported's guard ---------------------------------------------------------------
+def test_append_imported_outside_an_import_is_refused_and_writes_nothing(tmp_path):
+    """Outside `importing` the
+    rows would be written in an implicit transaction no one commits or rolls back."""
+    values = ["a", 3, "2024-01-01T00:00:00.000000+00:00", None, "h", "new", "{}"]
+    with open_store(tmp_path) as store:
+        with pytest.raises(RuntimeError, match=r"inside Store\.importing"):
+            store.append_imported(values, 1, [])
+        assert store.count_reviews() == 0
+
+
+# --- iso_text (an import's times: the stored shape made from the text alone, or None) ------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-01-01T00:00:00.5Z",
+        "2024-01-01T00:00:00.12345+00:00",
+        "2024-01-01T00:00:00.1234Z",
+    ],
+)
+def test_iso_text_of_a_fraction_of_other_digits_is_none_or_the_stored_shape(text):
+    """A fraction of 1, 2, 4 or 5 digits
+    (read by `fromisoformat`) came back as it was, not in `iso()`'s shape, and was stored so
+    (text order no longer time order)."""
+    from studycli.study.store import iso, iso_text, parse_time
+
+    assert iso_text(text) in (None, iso(parse_time(text)))
