@@ -634,3 +634,46 @@ def test_iso_text_of_a_fraction_of_other_digits_is_none_or_the_stored_shape(text
     from studycli.study.store import iso, iso_text, parse_time
 
     assert iso_text(text) in (None, iso(parse_time(text)))
+
+
+def due_state(card: str, due, state: int = 2) -> str:
+    """A card's fsrs JSON as the store reads it: its due time (fsrs's text) and state."""
+    return f'{{"card_id": "{card}", "due": "{due.isoformat()}", "state": {state}}}'
+
+
+def test_a_card_due_at_the_very_moment_asked_is_due_and_not_due_after_it(tmp_path):
+    """`schedule` takes the cards due at or before its moment; `earliest_due` after a moment
+    those due strictly after it. (Due times with a fraction of a second: fsrs writes a whole
+    second without one, which sorts before the store's text of the same second.)"""
+    due = NOW + D + timedelta(microseconds=500_000)
+    with open_store(tmp_path) as store:
+        log(store, "a", NOW, first=True, after=due_state("a", due, state=1))
+        log(store, "b", NOW, first=True, after=due_state("b", due + D, state=1))
+        assert [row[0] for row in store.schedule(due).due] == ["a"]
+        assert store.earliest_due({"a", "b"}, after=due) == due + D
+        assert store.earliest_due({"a", "b"}) == due
+
+
+def test_the_first_reviews_read_page_after_page_without_a_card_twice(tmp_path):
+    """Of 300 review cards due, the queue wants the 150 with an odd number: the first page
+    (150 rows) holds 75 of them, and the next page starts after its last row, not at it."""
+    with open_store(tmp_path) as store:
+        cards = [f"c{i:03d}" for i in range(300)]
+        for i, card in enumerate(cards):
+            log(store, card, NOW, first=True, after=due_state(card, NOW + i * H))
+        wanted = set(cards[1::2])
+        cap = ReviewCap(now=NOW + 400 * H, cards=wanted, limit=150)
+        due = store.schedule(NOW + 400 * H, reviews=cap).due
+        assert [row[0] for row in due] == cards[1::2]
+
+
+def test_the_export_of_a_damaged_index_reads_the_log_in_time_order(tmp_path):
+    """`exported_rows(indexed=False)`, the export from a file whose indexes are damaged,
+    gives the rows the indexed read gives: in time order, not in the order recorded."""
+    with open_store(tmp_path) as store:
+        log(store, "a", NOW + D, first=True)
+        log(store, "b", NOW, first=True)  # recorded after, reviewed before
+        log(store, "a", NOW + 2 * D)
+        indexed = list(store.exported_rows())
+        assert list(store.exported_rows(indexed=False)) == indexed
+        assert [row[0] for row in indexed] == ["b", "a", "a"]
