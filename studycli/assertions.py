@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+RAISED = ": raised "  # between a call and the exception it raised, in `call`'s failures
+
 
 def fails_with(expected: str) -> Callable[[Callable], Callable]:
     """Declare, on a wrong answer, the failure the checker must give it: a substring of the
@@ -274,7 +276,7 @@ def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
             f"{what}: not implemented yet (the starter raises NotImplementedError)"
         ) from None
     except Exception as exc:
-        raise CheckFailure(f"{what}: raised {type(exc).__name__}: {message_of(exc)}") from exc
+        raise CheckFailure(f"{what}{RAISED}{type(exc).__name__}: {message_of(exc)}") from exc
 
 
 def call_unchanged(

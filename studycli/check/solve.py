@@ -21,6 +21,7 @@ from pathlib import Path
 
 from fsrs import Rating
 
+from studycli.assertions import RAISED
 from studycli.content.card import Card
 from studycli.content.loader import Content
 from studycli.content.source import (
@@ -41,7 +42,6 @@ _EXPECTED_GOT = re.compile(
     r"expected (?P<expected>.+?),? got (?P<actual>.+?)"
     r"(?: \((?P<detail>\d+ of \d+ values off[^)]*)\))?$"
 )
-_RAISED = ": raised "  # how `assertions.call` reports an exception the answer raised
 
 
 def attempt_path(card_id: str) -> Path:
@@ -325,7 +325,7 @@ def failing_case(message: str) -> FailingCase | None:
     """
     first = message.partition("\n")[0]
     match = _EXPECTED_GOT.search(first)
-    if match is None or _RAISED in first[: match.start()]:  # the answer's exception's words
+    if match is None or RAISED in first[: match.start()]:  # the answer's exception's words
         return None
     what, where = _call_and_rest(first[: match.start()])
     if not what:

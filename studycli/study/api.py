@@ -40,6 +40,8 @@ if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (
     from .review_io import ImportResult, LeftOut
     from .stats import Stats
 
+_MICROSECOND = timedelta(microseconds=1)  # (the log's times are to the microsecond)
+
 __all__ = ["CardState", "DueCounts", "Rated", "Review", "ReviewMethod", "Study", "study_items"]
 
 
@@ -413,10 +415,8 @@ class Study:
 
         from .replay import recomputed
 
-        after = [now]
-        for latest in (self.store.latest_scheduled(), self.store.latest_recompute()):
-            if latest is not None:
-                after.append(latest + timedelta(microseconds=1) if latest >= now else now)
+        latest = (self.store.latest_scheduled(), self.store.latest_recompute())
+        made_at = max([now, *(moment + _MICROSECOND for moment in latest if moment is not None)])
         histories: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
         for card_id, rating, moment, _, _ in self.store.scheduled_log():
             histories[card_id].append((rating, parse_time(moment)))
@@ -426,7 +426,7 @@ class Study:
                 new = recomputed(state, histories[card_id], scheduler)
                 if new != state:
                     changed.append(new)
-        return max(after), changed
+        return made_at, changed
 
     def fit(self, tz: tzinfo | None = None) -> optimize.Fit:
         """Fit FSRS parameters to this log (undone and cram ratings left out) and prove them

@@ -221,10 +221,9 @@ def rebuild(store: Store, *, write: bool = False) -> dict[str, CardState]:
     return rebuilt
 
 
-def recomputes_of(store: Store, schedulers: dict[int, str] | None = None) -> list[Recompute]:
-    """The log's recomputes of the memory states (new parameters saved), in time order."""
-    if schedulers is None:
-        schedulers = store.schedulers()
+def recomputes_of(store: Store, schedulers: dict[int, str]) -> list[Recompute]:
+    """The log's recomputes of the memory states (new parameters saved), in time order, with
+    their schedulers (`schedulers`: the store's, by id)."""
     return [
         (parse_time(made_at), scheduler_from_json(schedulers[scheduler_id]))
         for made_at, scheduler_id in store.recomputes()

@@ -119,7 +119,7 @@ def recomputed(
     """`state` with the stability and difficulty of `ratings` (the card's whole history, its
     reviews that make the schedule, oldest first) replayed under `scheduler`: what a replay
     of the log gives for a card at a recompute made after all of them."""
-    replay = CardReplay(state, recomputed=True)
+    replay = CardReplay(state)
     replay.history = ratings
     replay.recompute(scheduler)
     return replay.state()
