@@ -525,6 +525,27 @@ def test_at_exit_every_worker_is_told_to_end_before_any_is_waited_for(monkeypatc
     assert {name for what, name in calls[3:] if what == "reap"} == {"a", "b"}
 
 
+def test_a_worker_still_starting_is_killed_when_closed_and_a_ready_one_ends_itself(
+    tmp_path, monkeypatch
+):
+    """A worker still importing runs nothing: closing it waited for its imports to end
+    (torch's 1-2 s), which a `check` that failed to parse or named no card paid as it
+    exited, once its first worker started before the command line was parsed."""
+    import signal
+
+    from studycli.check import zygote
+
+    (tmp_path / "slow_to_import.py").write_text("import time\ntime.sleep(1)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))  # the server starts with this sys.path
+    starting = zygote.Worker(("slow_to_import",))
+    starting.close()
+    assert starting.process.returncode == -signal.SIGKILL
+    ready = zygote.Worker(torch=False)
+    assert ready.ready.wait(30)
+    ready.close()
+    assert ready.process.returncode == 0
+
+
 def test_modules_preloaded_for_one_device_go_to_its_workers_only():
     sent = []
 

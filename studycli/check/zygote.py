@@ -277,9 +277,14 @@ class Worker:
 
     def close(self) -> None:
         """Let the server go (it kills what it still runs), and reap it (one forked from
-        another server: wait for it to go, its parent reaps it)."""
+        another server: wait for it to go, its parent reaps it). One still starting is killed:
+        it runs nothing yet, and would end only once its imports had (torch's 1-2 s, which a
+        command that failed to parse, or named no card, waited for as it exited)."""
         self.let_go()
         if self.process is not None:
+            if not self.ready.is_set():
+                with contextlib.suppress(OSError):
+                    self.process.kill()
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
