@@ -304,7 +304,7 @@ def test_content_and_db_are_taken_after_the_command_too(tmp_path):
     import subprocess
     import sys
 
-    from studycli.cli.app import hoisted
+    from studycli.cli import hoisted
 
     from .conftest import FIXTURE_CONTENT, REPO_ROOT
 

@@ -249,3 +249,63 @@ def test_main_leaves_without_the_teardown_but_with_its_exit_handlers(args, statu
     assert said in out.stdout + out.stderr
     assert out.stdout.splitlines()[-1] == "exit handler"
     assert "torn down" not in out.stdout
+
+
+EARLY = """
+import sys
+from studycli.check import runner
+calls = []
+def warm_up(*args, **options):  # what `check` asks its workers for, and when
+    calls.append(("typer" in sys.modules, options.get("torchless", "-")))
+    print(*calls[-1], flush=True)
+    if len(calls) == 2:  # the command's own ask: the run itself is not the point here
+        raise SystemExit(0)
+runner.warm_up = warm_up
+from studycli.cli import main
+sys.argv = ["studycli", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "asked"),
+    [
+        (["check", "add-one"], ["False -", "True None"]),
+        (["--content", str(FIXTURE_CONTENT), "check"], ["False -", "True ()"]),
+        (["check", "--changed"], ["False -", "True None"]),
+        (["check", "--help"], []),
+        (["--content", str(FIXTURE_CONTENT), "due"], []),
+    ],
+)
+def test_check_starts_its_first_worker_before_the_command_line_is_parsed(args, asked):
+    """torch's import in the worker (1-2 s) is the longest step before a check runs, and Typer,
+    Rich and the app took 0.1-0.2 s to import and parse first. A whole run also starts the
+    worker for the checks that do not use torch before the content loads: they run on the
+    cores left idle while torch imports. Help runs nothing, nor does another command."""
+    out = subprocess.run(
+        [sys.executable, "-c", EARLY, *args], capture_output=True, text=True, cwd=REPO_ROOT
+    )
+    assert out.returncode == 0, out.stderr
+    assert [line for line in out.stdout.splitlines() if line[:5] in ("True ", "False")] == asked
+
+
+def test_a_tab_press_on_check_starts_no_worker():
+    import os
+
+    env = {**os.environ, "_STUDYCLI_COMPLETE": "complete_bash",
+           "COMP_WORDS": "studycli check online-soft", "COMP_CWORD": "2"}  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", EARLY, "check"], capture_output=True, text=True, cwd=REPO_ROOT,
+        env=env,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["online-softmax", "online-softmax-rescaling-derivation"]
+
+
+def test_help_is_asked_for_before_a_double_dash_only():
+    from studycli.cli import asks_for_help, named_command
+
+    assert asks_for_help(["check", "-h"]) and asks_for_help(["--help"])
+    assert not asks_for_help(["check", "--", "--help"]) and not asks_for_help(["check"])
+    assert named_command(["--db", "check", "due"]) == "due"  # a global option's value
+    assert named_command(["--content=x"]) is None

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
+from studycli.cli import hoisted, named_command
 from studycli.errors import StudyError
 from studycli.records import Record
 
@@ -266,29 +267,6 @@ COMMANDS = {
     "unsuspend": "study",
     "undo": "undo",
 }
-_GLOBAL_OPTIONS = ("--content", "--db")
-
-
-def hoisted(args: list[str]) -> list[str]:
-    """`args` with `--content` and `--db` given after the command's name moved before it,
-    where they belong (`studycli due --db X` was "No such option: --db"). Nothing after `--`
-    moves."""
-    with_value = tuple(f"{option}=" for option in _GLOBAL_OPTIONS)
-    front: list[str] = []
-    rest: list[str] = []
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        if arg == "--":
-            rest += args[index:]
-            break
-        if arg in _GLOBAL_OPTIONS and index + 1 < len(args):
-            front += args[index : index + 2]
-            index += 2
-            continue
-        (front if arg.startswith(with_value) else rest).append(arg)
-        index += 1
-    return front + rest
 
 
 def whole_app() -> typer.Typer:
@@ -310,14 +288,7 @@ def invoked(args: list[str]) -> typer.Typer:
     """
     import importlib
 
-    rest = iter(args)
-    for arg in rest:
-        if arg in _GLOBAL_OPTIONS:
-            next(rest, None)
-        elif not arg.startswith(tuple(f"{option}=" for option in _GLOBAL_OPTIONS)):
-            break
-    else:
-        return whole_app()
+    arg = named_command(args)
     if arg not in COMMANDS:
         return whole_app()
     importlib.import_module(f"{__package__}.{COMMANDS[arg]}")
