@@ -110,6 +110,20 @@ def test_of_recomputes_with_no_review_between_the_last_counts(tmp_path):
         assert core.rebuild(store) == store.states()
 
 
+def test_a_recompute_that_changes_no_state_is_not_logged(tmp_path):
+    """`optimize --recompute` twice logged two recomputes, each one more replay of the cards
+    reviewed after it for every doctor's and import's replay, and a time before which no
+    rating could be undone."""
+    with Store.open(tmp_path / "r.sqlite3") as store:
+        rated(store)
+        assert Study(store, NEW).recompute_memory(NOW + 12 * DAY) == len(HISTORY)
+        logged = store.recomputes()
+        assert Study(store, NEW).recompute_memory(NOW + 13 * DAY) == 0
+        assert store.recomputes() == logged and len(logged) == 1
+        core.rate(store, fixture_content().get("add-one"), 3, NOW + 12.5 * DAY, NEW)
+        assert core.rebuild(store) == store.states()
+
+
 def test_a_recompute_at_a_reviews_very_moment_follows_it(tmp_path):
     at = NOW + 11 * DAY  # add-one's last rating, the log's latest
     with Store.open(tmp_path / "r.sqlite3") as store:
@@ -257,6 +271,10 @@ def test_optimize_write_recomputes_and_recompute_redoes_it_after_a_hand_edit(cli
     assert f"{sum(again[i] != after[i] for i in again):,} cards changed" in said
     doctor = cli("--content", FIXTURE_CONTENT, "doctor", "--json")
     assert json.loads(doctor.stdout)["drifted"] == [], doctor.output
+    twice = cli("--content", FIXTURE_CONTENT, "optimize", "--recompute")
+    assert "0 cards changed" in " ".join(twice.stdout.split())
+    with Store.open(db) as store:
+        assert len(store.recomputes()) == 2  # the fit's and the hand edit's, not the third
     refused = cli("optimize", "--recompute", "--write")
     assert refused.exit_code == 1 and "--recompute fits nothing" in refused.stderr
 

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from studycli.errors import ConfigError, StudyError
+from studycli.study.labels import counted
 
 from .app import app, print_error, stdout
 from .context import open_study, settings
@@ -172,7 +173,7 @@ def _recompute_only(ctx: typer.Context, as_json: bool) -> None:
         return
     whose = "your parameters (settings.toml)" if parameters else "the default parameters"
     stdout().print(
-        f"memory states recomputed with {whose}: {changed:,} cards changed, due dates kept"
+        f"memory states recomputed with {whose}: {counted(changed, 'card')} changed, due dates kept"
     )
 
 

@@ -381,10 +381,11 @@ class Study:
         preset's parameters change), and log the recompute, so that a replay of the log gives
         the same states (`rating.rebuild`). It is logged at `now`, or just after the log's
         latest review or recompute where the clock is behind them: it follows the whole
-        history. Computed from a snapshot, without the write lock (a review session in
-        another terminal goes on rating), and written with the log as it was; where another
-        process wrote meanwhile, computed again. Returns how many cards' states changed (a
-        state that had drifted from the log keeps its drift, which the doctor repairs).
+        history; one that changes no card's state is not logged. Computed from a snapshot,
+        without the write lock (a review session in another terminal goes on rating), and
+        written with the log as it was; where another process wrote meanwhile, computed
+        again. Returns how many cards' states changed (a state that had drifted from the log
+        keeps its drift, which the doctor repairs).
 
         Raises:
             StoreBusy: another process kept the database locked (nothing was changed).
@@ -405,6 +406,8 @@ class Study:
     def _write_recompute(
         self, scheduler: Scheduler, made_at: datetime, changed: list[CardState]
     ) -> int:
+        if not changed:  # a replay without it gives the same states: the log stays as it is
+            return 0
         self.store.record_recompute(made_at, scheduler.to_json())
         self.store.replace_states(changed)
         return len(changed)
