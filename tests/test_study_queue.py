@@ -93,6 +93,7 @@ def test_the_next_study_day_starts_at_its_local_hour_across_a_clock_change(
                 want = datetime.combine(day + timedelta(days=1), clock(hour), here)
                 want = want.astimezone(UTC)
                 assert next_day_start(now, hour, tz) == want, (hour, now)
+                assert study_date(now, hour, tz) == day, (hour, now)  # stats' and fits' days
                 assert study_day_start(now, hour, tz) == began <= now < want, (hour, now)
 
 
@@ -145,7 +146,8 @@ def test_the_study_day_starts_when_the_clock_first_reads_its_hour_in_any_zone(
     """Where the clocks skip more than the hour or not on the hour, a day starting in what
     they skip started late (an hour in Troll at 2 am, a quarter in Chatham at 3 am): it
     starts at the moment they skip to. And where they go back from 3:45 to 2:45 (Chatham),
-    the second 2:45 to 3:00 belonged to the day before, started a day earlier again."""
+    the second 2:45 to 3:00 belonged to the day before, started a day earlier again (and its
+    date, stats' day and the fit's, was the day before's until this day's start was found)."""
     here = ZoneInfo(zone)
     with zone_passed(monkeypatch, zone, system) as tz:
         for hour in hours:
@@ -159,6 +161,7 @@ def test_the_study_day_starts_when_the_clock_first_reads_its_hour_in_any_zone(
                 want = first_reading(day + timedelta(days=1), hour, here)
                 assert study_day_start(now, hour, tz) == began <= now < want, (hour, now)
                 assert next_day_start(now, hour, tz) == want, (hour, now)
+                assert study_date(now, hour, tz) == day, (hour, now)  # stats' and fits' days
 
 
 def test_a_review_is_due_the_whole_study_day_it_falls_due_in(tmp_path):

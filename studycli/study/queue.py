@@ -111,9 +111,21 @@ _WITHIN_NEXT_DAY = timedelta(hours=36)
 
 
 def study_date(moment: datetime, day_starts_at: int, tz: tzinfo | None = None) -> date:
-    """The date of the study day holding `moment` (its local time less `day_starts_at` hours),
-    the day `study_day_start` begins."""
-    return (moment.astimezone(tz) - timedelta(hours=day_starts_at)).date()
+    """The date of the study day holding `moment`, the day `study_day_start` begins: its
+    local time less `day_starts_at` hours, but where the clocks went back since the day
+    began (their second pass through a repeated hour reads earlier than the day's start:
+    Chatham's second 2:45 to 3:00, Troll's second 1:00 to 3:00)."""
+    local = moment.astimezone(tz)
+    offset = local.utcoffset()
+    assert offset is not None  # (an aware time's)
+    before = (moment - _A_DAY_AND_A_JUMP).astimezone(tz).utcoffset()
+    if before is not None and offset < before:
+        return study_day_start(moment, day_starts_at, tz).astimezone(tz).date()
+    return (local - timedelta(hours=day_starts_at)).date()
+
+
+# Further back than a day's start can be from a moment in it: a day and a clock change
+_A_DAY_AND_A_JUMP = timedelta(hours=27)
 
 
 class Due(Record, Generic[ItemT]):  # a named tuple: cheaper to make than a dataclass
