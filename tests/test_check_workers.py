@@ -546,6 +546,29 @@ def test_a_worker_still_starting_is_killed_when_closed_and_a_ready_one_ends_itse
     assert ready.process.returncode == 0
 
 
+def test_a_zygote_asked_for_one_of_its_own_forks_it_once_it_has_imported_torch(
+    tmp_path, monkeypatch
+):
+    """Not once it is ready: the heavy zygote (torch._dynamo) then imported what it imports
+    after the light one had loaded every solution module, and its one check of the shipped
+    cards ended the run on the 16-core host, 0.7 s after every other check."""
+    from studycli.check import zygote
+
+    (tmp_path / "slow_import.py").write_text("import time\ntime.sleep(1)\n")  # (the ask comes)
+    for name in ("slow_a", "slow_b"):  # what the light one does after its imports: 3 s
+        (tmp_path / f"{name}.py").write_text("import time\ntime.sleep(1.5)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    light = zygote.Worker(("slow_import",), (str(tmp_path), ("slow_a", "slow_b")))
+    heavy = zygote.Worker(("wave",), None, parent=light)
+    try:
+        assert heavy.ready.wait(60)
+        assert not light.ready.is_set()
+        assert light.ready.wait(60)
+    finally:
+        heavy.close()
+        light.close()
+
+
 def test_modules_preloaded_for_one_device_go_to_its_workers_only():
     sent = []
 

@@ -405,10 +405,14 @@ def _make_cuda_context() -> threading.Thread:
 
 def _serve(stream, replies: int, config: dict, channel: socket.socket | None) -> None:
     """Prepare as `config` says, say so, serve until told to end, and leave."""
-    _prepare(config, _make_cuda_context() if config["device"] == "cuda" else None)
+    zygote = _Zygote(stream, replies, channel) if config["fork"] else None
+    context = _make_cuda_context() if config["device"] == "cuda" else None
+    # A zygote asked for one of its own (the heavy one) forks it once it has imported torch,
+    # not once it is ready: see `_Zygote.spawn_early`
+    _prepare(config, context, zygote.spawn_early if zygote and channel else None)
     write_message(replies, ("ready", 0, os.getpid()))  # (preload may print: not on this pipe)
-    if config["fork"]:
-        _Zygote(stream, replies, channel).loop()
+    if zygote is not None:
+        zygote.loop()
     else:
         _serve_inline(stream, replies, config["device"])
     # Told to end: leave without Python's and torch's clean-up (a CUDA worker's took a second
@@ -423,10 +427,10 @@ def _serve(stream, replies: int, config: dict, channel: socket.socket | None) ->
     os._exit(0)
 
 
-def _prepare(config: dict, context: threading.Thread | None = None) -> None:
+def _prepare(config: dict, context: threading.Thread | None = None, imported: Any = None) -> None:
     """Import what checks need, load the solution modules, and make forks cheap; on CUDA, set
     up the device once `context` (the thread making its context, see `_make_cuda_context`)
-    is done."""
+    is done. `imported` is called once the imports are done."""
     import gc
     import importlib
     import linecache
@@ -437,6 +441,8 @@ def _prepare(config: dict, context: threading.Thread | None = None) -> None:
         with contextlib.suppress(ImportError):
             if torch or not _is_torch(name):
                 importlib.import_module(name)
+    if imported is not None:
+        imported()
     if config["device"] == "cpu" and torch:
         _without_cuda()
     from studycli.check import runner
@@ -457,7 +463,7 @@ def _prepare(config: dict, context: threading.Thread | None = None) -> None:
 
             torch.zeros(1, device="cuda")  # the CUDA context, once for this worker
     gc.freeze()  # collections (a child's, or a worker's between checks) skip all this
-    if config["fork"] and sys.platform == "linux":
+    if config["fork"] and config.get("collapse", True) and sys.platform == "linux":
         with contextlib.suppress(OSError, AttributeError, ValueError):
             _collapse()
     gc.enable()
@@ -571,25 +577,37 @@ class _Zygote:
         self.relayed: set[int] = set()  # checks whose report went to the parent
         self.servers: set[int] = set()  # the zygote servers this one forked (`_spawn`)
         self.reaper = _become_subreaper()
+        self.early: list[Any] = []  # requests read while preparing, for the loop (see below)
+
+    def spawn_early(self) -> None:
+        """(While preparing, its imports done.) Fork the servers asked for so far, and keep
+        the other requests for the loop. The heavy zygote (torch._dynamo) is asked for as the
+        command has read the cards, long before this one is ready: forked once this one is,
+        it imported torch._dynamo (1.2 s on the 16-core host) after this one had loaded the
+        solution modules and collapsed its memory, and its one check of the shipped cards was
+        the last of the run, 0.7 s after all others."""
+        while select.select([self.stream], [], [], 0)[0]:
+            message = read_message(self.stream)
+            if message is not None and message[0] == "spawn":
+                self._spawn(message[1])
+            else:
+                self.early.append(message)
+            if message is None:
+                return
 
     def loop(self) -> None:
         requests = self.stream.fileno()
+        for message in self.early:
+            if not self._handle(message):
+                return
         while True:
             ready, _, _ = select.select(
                 [requests, self.wakeup_read, *self.pipes, *self.tails], [], []
             )
             for fd in ready:
                 if fd == requests:
-                    message = read_message(self.stream)
-                    if message is None:  # the parent is gone: so are its checks
-                        self._kill_all()
+                    if not self._handle(read_message(self.stream)):
                         return
-                    if message[0] == "preload":
-                        _prepare(message[1])
-                    elif message[0] == "spawn":
-                        self._spawn(message[1])
-                    else:
-                        self._fork(*message[1:])
                 elif fd == self.wakeup_read:
                     with contextlib.suppress(BlockingIOError):
                         os.read(fd, 4096)
@@ -598,6 +616,19 @@ class _Zygote:
                     self._drain(fd)
                 elif fd in self.tails:
                     self._read_output(fd)
+
+    def _handle(self, message: Any) -> bool:
+        """Do as a request says; False: the parent is gone (so are its checks)."""
+        if message is None:
+            self._kill_all()
+            return False
+        if message[0] == "preload":
+            _prepare(message[1])
+        elif message[0] == "spawn":
+            self._spawn(message[1])
+        else:
+            self._fork(*message[1:])
+        return True
 
     def _spawn(self, config: dict) -> None:
         """Fork a zygote server on the pipes the parent hands over the channel: it starts with
@@ -626,7 +657,9 @@ class _Zygote:
                     with contextlib.suppress(OSError):
                         os.close(fd)
                 stream = os.fdopen(requests, "rb", buffering=0)
-                _serve(stream, replies, config, None)
+                # its memory is this one's, and it forks few checks (those that import more):
+                # its collapse took 0.4 s of the path to the last check of a run
+                _serve(stream, replies, {**config, "collapse": False}, None)
                 code = 0
             finally:
                 os._exit(code)
