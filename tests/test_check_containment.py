@@ -543,3 +543,72 @@ def test_a_check_out_of_time_in_a_fork_hook_shows_no_studycli_frame(tmp_path):
     assert "OutOfTime" not in outcome.output and "runner.py" not in outcome.output, outcome
     assert outcome.message.startswith("add_one(-3): did not finish in 2 s"), outcome
     assert "in add_one" in outcome.traceback and "in stuck" not in outcome.traceback, outcome
+
+
+WRITES_INTO_ITS_REPORT_PIPE = """
+import os, pickle, struct
+
+class Runs:
+    def __reduce__(self):
+        return (os.system, ("touch {marker}",))
+
+def add_one(x):
+    report = pickle.dumps({{"status": "pass", "message": Runs(), "seconds": 0.0, "label": ""}})
+    data = b"\\x00\\x00\\x00\\x05hello" if {garbage} else struct.pack(">I", len(report)) + report
+    for fd in range(3, 64):  # the report's pipe among them
+        try:
+            os.write(fd, data)
+        except OSError:
+            pass
+    os._exit(0)
+"""
+
+
+@pytest.mark.parametrize("garbage", [False, True], ids=["a pickle that runs code", "garbage"])
+def test_what_a_check_writes_into_its_report_pipe_runs_nothing_and_fails_it(tmp_path, garbage):
+    """The command unpickled a check's report: an object's __reduce__ ran code in the command's
+    own process (it could rate the card, or write the review database). Garbage there killed
+    the thread that reads the worker's replies: the check timed out, and every check after it
+    waited ten minutes for a worker that never answered."""
+    marker = tmp_path / "ran"
+    source = WRITES_INTO_ITS_REPORT_PIPE.format(marker=marker, garbage=garbage)
+    outcome, seconds = run_timed(attempt_job(tmp_path, source))
+    assert not marker.exists()
+    assert outcome.status == "error" and "could not be read" in outcome.message, outcome
+    assert seconds < LIMIT + SLACK
+    assert run_job(REFERENCE).status == "pass"  # the worker still serves
+
+
+def test_a_check_writes_no_core_file(tmp_path):
+    """Where the shell allows core files (`ulimit -c unlimited`), a check that crashed in C
+    left one of 170 MB in the folder the command ran in."""
+    source = (
+        "import resource\n\ndef add_one(x):\n"
+        "    assert resource.getrlimit(resource.RLIMIT_CORE) == (0, 0), 'core files allowed'\n"
+        "    return x + 1\n"
+    )
+    outcome = run_job(attempt_job(tmp_path, source))
+    assert outcome.status == "pass", outcome
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        {"status": "pass", "message": "passed", "seconds": 0.1, "shown": "x"},  # a key more
+        {"status": "passed", "message": "passed", "seconds": 0.1},
+        {"status": "pass", "message": 3, "seconds": 0.1},
+        {"status": "pass", "message": "passed"},  # no seconds
+        {"status": "pass", "message": "passed", "seconds": "0.1"},
+        ["pass", "passed", 0.1],
+    ],
+)
+def test_a_report_that_is_not_one_is_an_error_of_its_check(report):
+    """Each became a TypeError in the command (an Outcome cannot be made of it), or a status
+    no outcome has."""
+    import pickle
+
+    from studycli.check.zygote import report_of
+
+    assert report_of(pickle.dumps(report))["status"] == "error"
+    whole = {"status": "fail", "message": "no", "seconds": 0.1, "traceback": "", "label": "x"}
+    assert report_of(pickle.dumps(whole)) == whole

@@ -783,7 +783,9 @@ class _Spawned:
                 return False
         else:
             with contextlib.suppress(EOFError):
-                self.result = self._receiver.recv()
+                from .zygote import report_of
+
+                self.result = report_of(self._receiver.recv_bytes())
         if self.result is None:
             self._process.join()
             self.exitcode = self._process.exitcode

@@ -19,12 +19,19 @@ that a flood of it never blocks the child). A worker that dies takes its running
 it: they end without a report, as a crashed child would. A zygote can also fork a server of
 its own (("spawn", config), then the server's two pipes over a Unix socket): a second zygote
 that starts with everything the first imported.
+
+What comes back is read without running anything it names (`safe_loads`: builtin values
+only): a check's code can write into the pipe its report goes back on (or, in a CUDA worker,
+into the worker's own), and an unpickled object's `__reduce__` ran code in the command's own
+process. A report that does not read as one (`report_of`) is that check's error, and a
+worker whose messages stop making sense is treated as gone.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import io
 import os
 import pickle
 import select
@@ -76,6 +83,59 @@ def read_message(stream) -> Any:
         return None
     data = _read_exactly(stream, _HEADER.unpack(head)[0])
     return None if data is None else pickle.loads(data)
+
+
+class _BuiltinsOnly(pickle.Unpickler):
+    """Unpickles dicts, lists, tuples, strings, numbers, booleans and None, and refuses
+    anything that names a class or a function (which is how a pickle runs code)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed here")
+
+
+def safe_loads(data: bytes) -> Any:
+    return _BuiltinsOnly(io.BytesIO(data)).load()
+
+
+def read_reply(stream) -> Any:
+    """(The parent's side.) The next message a worker sent, or None at its end, or where it
+    does not read as a message of builtin values (the stream's sense is lost)."""
+    try:
+        head = _read_exactly(stream, _HEADER.size)
+        data = None if head is None else _read_exactly(stream, _HEADER.unpack(head)[0])
+        message = None if data is None else safe_loads(data)
+    except Exception:  # (unpickling fails in many ways: all of them mean garbage)
+        return None
+    return message if isinstance(message, tuple) and len(message) >= 3 else None
+
+
+REPORT_TEXTS = ("message", "traceback", "label", "output")  # and "status", and "seconds"
+
+
+def report_of(data: bytes) -> dict[str, Any]:
+    """A check's report, as `runner._child` sent it; where it is not one (the check's code
+    wrote into its pipe), an error saying so."""
+    from studycli.check.runner import Status
+
+    try:
+        report = safe_loads(data)
+    except Exception:
+        report = None
+    if (
+        isinstance(report, dict)
+        and set(report) <= {"status", "seconds", *REPORT_TEXTS}
+        and report.get("status") in {status.value for status in Status}
+        and isinstance(report.get("message"), str)
+        and all(isinstance(report.get(key, ""), str) for key in REPORT_TEXTS)
+        and type(report.get("seconds")) in (int, float)
+    ):
+        return report
+    return {
+        "status": "error",
+        "message": "the check's report could not be read: the code wrote into the pipe the "
+        "report goes back on",
+        "seconds": 0.0,
+    }
 
 
 def _read_exactly(stream, size: int) -> bytes | None:
@@ -307,24 +367,24 @@ class Worker:
             return False
 
     def _read(self) -> None:
-        while (message := read_message(self._replies)) is not None:
+        while (message := read_reply(self._replies)) is not None:
             kind, number, value, *output = message
             running = self._running.get(number)
-            if running is not None and output:
+            if running is not None and output and isinstance(output[0], str):
                 running.output = output[0]
-            if kind == "ready":
+            if kind == "ready" and type(value) is int:
                 self.pid = value
                 self.ready.set()
-            elif kind == "memory":
+            elif kind == "memory" and isinstance(value, dict):
                 self.memory = value
             elif running is None:
                 continue
-            elif kind == "started":
+            elif kind == "started" and type(value) is int:
                 running._started(value)
-            elif kind == "result":
-                running.result = pickle.loads(value)
+            elif kind == "result" and isinstance(value, bytes):
+                running.result = report_of(value)
                 running.reported.set()
-            elif kind == "exited":
+            elif kind == "exited" and (value is None or type(value) is int):
                 self._forget(number, value)
         self.dead = True  # the server died, or was closed: so did what it ran
         self.ready.set()
