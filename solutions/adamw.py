@@ -4,7 +4,14 @@ against torch.optim, and typical mistakes."""
 import torch
 from torch.optim import adam, adamw
 
-from studycli.assertions import assert_close, call, call_unchanged, expect, fails_with
+from studycli.assertions import (
+    CheckFailure,
+    assert_close,
+    call,
+    call_unchanged,
+    expect,
+    fails_with,
+)
 
 
 def adamw_step(
@@ -95,6 +102,42 @@ _SETTINGS = [
 # same numbers without an optimizer object, whose making imports torch._dynamo (1.4 s in each
 # process that checks)
 _TORCH_UPDATE = {"AdamW": adamw.adamw, "Adam": adam.adam}
+
+
+# The routines torch.optim's AdamW and Adam (classes and functions) look up as they step: in
+# torch.optim.adam since torch 2.6 (AdamW is Adam with decoupled decay), in adamw before
+_TORCH_ROUTINES = [
+    (module, name)
+    for module in (adam, adamw)
+    for name in ("_single_tensor_adam", "_multi_tensor_adam", "_fused_adam")
+    + ("_single_tensor_adamw", "_multi_tensor_adamw", "_fused_adamw")
+    if hasattr(module, name)
+]
+
+
+def _without_torch_optim(impl):
+    """The answer, with torch.optim's updates refusing while it runs: the card is the update
+    itself, and an answer that stepped torch.optim.AdamW on clones of its inputs passed the
+    lockstep (a helper's red-team pass)."""
+
+    def refused(*args, **kwargs):
+        raise CheckFailure(
+            "the answer calls torch.optim's update: the card is the AdamW step itself, "
+            "written out with tensor operations"
+        )
+
+    def guarded(*args, **kwargs):
+        saved = [(module, name, getattr(module, name)) for module, name in _TORCH_ROUTINES]
+        for module, name, _ in saved:
+            setattr(module, name, refused)
+        try:
+            return impl(*args, **kwargs)
+        finally:
+            for module, name, routine in saved:
+                setattr(module, name, routine)
+
+    guarded.__name__ = getattr(impl, "__name__", "impl")
+    return guarded
 
 
 def _lockstep(impl, name, optimizer, device, steps=25):
@@ -195,6 +238,7 @@ def _one_step(impl, what, param, grad, lr, eps, weight_decay, device):
 
 
 def check_adamw_step(impl, device="cpu"):
+    impl = _without_torch_optim(impl)
     exact = dict(atol=1e-12, rtol=1e-9)
 
     # Pure decay: zero gradient and zero moments leave only param * (1 - lr * wd), and the
@@ -276,7 +320,7 @@ def check_adamw_step(impl, device="cpu"):
 
 
 def check_adam_l2_step(impl, device="cpu"):
-    _lockstep(impl, "adam_l2_step", "Adam", device)
+    _lockstep(_without_torch_optim(impl), "adam_l2_step", "Adam", device)
 
 
 # --- wrong answers ----------------------------------------------------------------------------
@@ -463,8 +507,32 @@ def _torch_form(
     return [param, exp_avg, exp_avg_sq]
 
 
+@fails_with("the answer calls torch.optim's update")
+def _calls_torch_optim(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
+    """Has torch.optim's AdamW take the step, on clones, instead of writing it out."""
+    param, exp_avg, exp_avg_sq = param.clone(), exp_avg.clone(), exp_avg_sq.clone()
+    with torch.no_grad():
+        adamw.adamw(
+            [param], [grad], [exp_avg], [exp_avg_sq], [], [torch.tensor(float(step - 1))],
+            amsgrad=False, beta1=betas[0], beta2=betas[1], lr=lr, weight_decay=weight_decay,
+            eps=eps, maximize=False,
+        )  # fmt: skip
+    return [param, exp_avg, exp_avg_sq]
+
+
 WRONG_ANSWERS = {
     "adamw_step": [
+        _calls_torch_optim,
         _adam_plus_l2,
         _no_bias_correction,
         _decay_after_update,

@@ -11,6 +11,7 @@ from studycli.assertions import (
     describe,
     expect,
     fails_with,
+    plain_ints,
 )
 
 
@@ -116,8 +117,9 @@ def check_next_greater(impl, device="cpu") -> None:
             isinstance(got, (list, tuple)), what, f"returned {type(got).__name__}, expected a list"
         )
         want = _brute(original)
-        if list(got) != want:
-            assert_equal(list(got), want, what, hint=_answer_hint(original, list(got), want))
+        values = plain_ints(got, what, hint="return the indices as ints (-1 where none)")
+        if values != want:
+            assert_equal(values, want, what, hint=_answer_hint(original, values, want))
 
     _check_comparisons(impl)  # exact and at once: catches O(n^2) in plain Python
     # Complexity in time too (what leaves Python's comparisons, numpy, still shows there): n
@@ -217,8 +219,20 @@ def _wrong_only_neighbour(nums):
     return nxt
 
 
+@fails_with("got [0")
+def _wrong_always_equal_items(nums):
+    """Zeros whose == says yes to any number: compared as they were, they passed every case."""
+    equal = type(
+        "AlwaysEqual",
+        (int,),
+        {"__eq__": lambda *_: True, "__ne__": lambda *_: False, "__hash__": int.__hash__},
+    )
+    return [equal(0) for _ in nums]
+
+
 WRONG_ANSWERS = {
     "next_greater": [
+        _wrong_always_equal_items,
         _wrong_scan_right,
         _wrong_greater_or_equal,
         _wrong_values_not_indices,

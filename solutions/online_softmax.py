@@ -3,11 +3,21 @@
 Cards: online-softmax (coding), online-softmax-rescaling-derivation (derivation).
 """
 
+import contextlib
 from contextlib import contextmanager
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid, hinted
+from studycli.assertions import (
+    assert_close,
+    bare_name,
+    call,
+    describe,
+    expect,
+    fails_with,
+    forbid,
+    hinted,
+)
 
 
 def online_softmax(x, block_size: int):
@@ -144,11 +154,15 @@ def check_online_softmax(impl, device="cpu"):
     _check_block_by_block(impl, gen, device)
 
 
-# Reductions that gather many entries into one (the max and the sum of a softmax).
+# Reductions that gather many entries into one (the max and the sum of a softmax): by name,
+# without private underscores or operator overloads (`bare_name`); a max picked by topk, a sum
+# by a product with ones, a running one along the row
 _REDUCTIONS = frozenset(
     {"sum", "nansum", "mean", "nanmean", "amax", "max", "amin", "min", "aminmax", "logsumexp"}
-    | {"prod", "norm"}
+    | {"prod", "norm", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile"}
+    | {"matmul", "mm", "mv", "bmm", "dot", "inner", "tensordot", "vdot", "linear"}
 )
+_ALONG = frozenset({"cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"})  # (x, dim)
 
 TWO_PASS_HINT = (
     "a max over the whole row, then a sum of exp(x - max), is the two-pass softmax: right "
@@ -169,13 +183,23 @@ def _widest_reduction():
     class _Reductions(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             result = func(*args, **(kwargs or {}))
-            if getattr(func, "__name__", "") in _REDUCTIONS and args:
-                source = args[0]
+            name = bare_name(getattr(func, "__name__", ""))
+            source = args[0] if args else None
+            if not isinstance(source, torch.Tensor):
+                return result
+            count = 0
+            if name in _REDUCTIONS:
                 out = result[0] if isinstance(result, tuple) else result
-                if isinstance(source, torch.Tensor) and isinstance(out, torch.Tensor):
+                if isinstance(out, torch.Tensor):
                     count = source.numel() // max(out.numel(), 1)
-                    if count > widest["count"]:
-                        widest.update(count=count, name=func.__name__)
+                    if name in ("matmul", "mm", "mv", "bmm", "dot", "inner", "vdot", "linear"):
+                        count = source.shape[-1] if source.dim() else 0  # what one entry sums
+            elif name in _ALONG:
+                dim = args[1] if len(args) > 1 else (kwargs or {}).get("dim", -1)
+                with contextlib.suppress(IndexError, TypeError):
+                    count = source.shape[dim]
+            if count > widest["count"]:
+                widest.update(count=count, name=name)
             return result
 
     with _Reductions():
@@ -448,9 +472,24 @@ def _wrong_calls_library(x, block_size):
     return torch.softmax(x, dim=-1)
 
 
+@fails_with("the answer calls _softmax")
+def _wrong_calls_the_operator(x, block_size):
+    """Calls the softmax operator itself (torch.ops.aten._softmax), past a check of names."""
+    return torch.ops.aten._softmax(x, -1, False)
+
+
+@fails_with("with topk, a whole row")
+def _wrong_two_pass_in_disguise(x, block_size):
+    """A two-pass softmax whose max is a topk and whose sum a product with ones."""
+    e = torch.exp(x - torch.topk(x, 1, dim=-1).values)
+    return e / (e @ torch.ones(x.shape[-1], dtype=x.dtype, device=x.device)).unsqueeze(-1)
+
+
 WRONG_ANSWERS = {
     "online_softmax": [
         _wrong_calls_library,
+        _wrong_calls_the_operator,
+        _wrong_two_pass_in_disguise,
         _wrong_no_rescale,
         _wrong_no_max,
         _wrong_inverted_rescale,

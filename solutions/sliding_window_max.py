@@ -2,7 +2,6 @@
 
 import bisect
 import heapq
-import operator
 import random
 import time
 from collections import deque
@@ -16,6 +15,7 @@ from studycli.assertions import (
     expect,
     fails_with,
     hinted,
+    plain_ints,
 )
 
 
@@ -183,18 +183,6 @@ def _window_hint(nums, k, got):
     return "the window ending at i is [i - k + 1, i]; the deque front holds its max" + repeats
 
 
-def _plain_ints(got, what):
-    """The answer's items as plain ints (`operator.index`: numpy's integers read too), so that
-    they compare as numbers: an int subclass whose == always said yes passed every window."""
-    try:
-        return [operator.index(value) for value in got]
-    except TypeError:
-        kinds = ", ".join(sorted({type(value).__name__ for value in got}))
-        hint = "return the window maxima as the integers of nums (nums[front])"
-        expect(False, what, f"returned items of type {kinds}, expected ints", hint=hint)
-        raise  # (expect raised already)
-
-
 def check_max_sliding_window(impl, device="cpu") -> None:
     # Inputs with distinct values first: the repeated-value pitfalls then show on their own.
     cases = sorted(_cases(), key=lambda case: len(set(case[0])) < len(case[0]))
@@ -209,7 +197,9 @@ def check_max_sliding_window(impl, device="cpu") -> None:
         expect(
             isinstance(got, (list, tuple)), what, f"returned {type(got).__name__}, expected a list"
         )
-        values = _plain_ints(got, what)
+        values = plain_ints(
+            got, what, hint="return the window maxima as the integers of nums (nums[front])"
+        )
         if values != _brute(original, k):
             assert_equal(values, _brute(original, k), what, hint=_window_hint(original, k, values))
 

@@ -254,6 +254,20 @@ def expect(condition: bool, what: str, message: str, *, hint: str = "") -> None:
         _fail(what, message, hint)
 
 
+def plain_ints(values: Any, what: str, *, hint: str = "") -> list[int]:
+    """The answer's items as plain ints (`operator.index`: numpy's integers read too), to
+    compare as numbers: an int subclass whose == always said yes passed a comparison of the
+    answer itself. Items that are no integers fail the check, named by type."""
+    import operator
+
+    try:
+        return [operator.index(value) for value in values]
+    except TypeError:
+        kinds = ", ".join(sorted({type(value).__name__ for value in values}))
+        _fail(what, f"returned items of type {kinds}, expected ints", hint)
+        raise  # (_fail raised already)
+
+
 def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
     """Call the learner's function, turning an exception it raises into a named failure.
 
@@ -395,18 +409,26 @@ def forbid(impl: Callable, *names: str, reason: str) -> Callable:
 
     A card about how a routine works must not be answered by calling it (`F.pixel_shuffle` in
     the pixel-shuffle card). The wrapper raises AssertionError naming the routine and `reason`.
+    A name covers its private and operator forms too (`torch.ops.aten._softmax.default`,
+    `torch._softmax` for "softmax").
     """
 
     def guarded(*args: Any, **kwargs: Any) -> Any:
         with _watch(sizes=False) as seen:
             result = impl(*args, **kwargs)
-        used = sorted(seen.called & set(names))
+        used = sorted(name for name in seen.called if bare_name(name) in names)
         if used:
             raise CheckFailure(f"the answer calls {', '.join(used)}: {reason}")
         return result
 
     guarded.__name__ = getattr(impl, "__name__", "impl")
     return guarded
+
+
+def bare_name(name: str) -> str:
+    """A torch routine's name without its private underscores or its operator overload:
+    "_softmax.default" -> "softmax"."""
+    return name.partition(".")[0].lstrip("_")
 
 
 @contextmanager

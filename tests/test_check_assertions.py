@@ -182,6 +182,29 @@ def test_forbid_rejects_the_routine_the_card_is_about():
     method = forbid(lambda x: x.softmax(-1), "softmax", reason="no")
     with pytest.raises(AssertionError):
         method(torch.randn(3))
+    # its private and operator forms: they passed a check of the plain name
+    for private in (
+        lambda x: torch.ops.aten._softmax(x, -1, False),
+        lambda x: torch.ops.aten._softmax.default(x, -1, False),
+        lambda x: torch._softmax(x, -1, False),
+    ):
+        with pytest.raises(AssertionError, match="the answer calls _softmax"):
+            forbid(private, "softmax", reason="no")(torch.randn(3))
+
+
+def test_plain_ints_reads_numbers_and_refuses_what_only_says_it_equals():
+    import numpy as np
+
+    from studycli.assertions import plain_ints
+
+    class AlwaysEqual(int):
+        __eq__ = lambda self, other: True  # noqa: E731
+        __hash__ = int.__hash__
+
+    assert plain_ints([AlwaysEqual(0), np.int64(3), True], "f") == [0, 3, 1]
+    assert plain_ints([AlwaysEqual(0)], "f") != [5]
+    with pytest.raises(AssertionError, match="returned items of type float, str"):
+        plain_ints([1.0, "2"], "f(x)")
 
 
 def test_likely_mistake_names_the_mistake_the_output_reproduces():
