@@ -500,6 +500,25 @@ def test_undo_after_an_older_review_was_imported_says_so(cli, tmp_path):
     assert "another session" not in refused.stderr
 
 
+def test_undo_after_another_machines_review_of_today_was_imported_undoes_your_own(cli, tmp_path):
+    """Two ratings here, then an import of another card's review given later today elsewhere:
+    undo refused ("review N was imported and cannot be undone here ... re-import that log"),
+    and the learner's own Easy of 10 minutes before stood."""
+    _rate("poisson-concept", 3, NOW - timedelta(minutes=20))
+    _rate("bias-concept", 4, NOW - timedelta(minutes=10))
+    log = tmp_path / "log.csv"
+    later = (NOW - timedelta(minutes=5)).isoformat()
+    log.write_text(f"card_id,review_rating,review_time\nadd-one,3,{later}\n")
+    assert run(cli, "import-reviews", str(log)).exit_code == 0
+    undone = run(cli, "undo")
+    assert undone.exit_code == 0 and "undone: bias-concept Easy" in undone.stdout, undone.output
+    assert "undone: poisson-concept Good" in run(cli, "undo").stdout
+    refused = run(cli, "undo")  # only the imported one is left today
+    said = " ".join(refused.stderr.split())
+    assert refused.exit_code == 1 and "add-one Good" in said
+    assert "was imported from another review log: undo takes back the ratings given here" in said
+
+
 def test_show_of_an_item_the_content_lost_says_where_its_reviews_are(cli, content_copy, tmp_path):
     """A cloze deletion removed, or a card, after it was studied: show said only that the card
     has no such item, though history --card lists its reviews."""

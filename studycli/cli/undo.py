@@ -19,8 +19,9 @@ def undo(ctx: typer.Context) -> None:
 
     Example: studycli undo
     """
+    from studycli.study.api import ReviewMethod
     from studycli.study.labels import RATING_NAMES
-    from studycli.study.queue import study_date
+    from studycli.study.queue import study_day_start
 
     moment = now()
     with open_study(ctx) as study:
@@ -28,14 +29,19 @@ def undo(ctx: typer.Context) -> None:
         if not latest:
             stdout().print("nothing to undo: no rating stands in your review log")
             return
-        review = latest[0]
+        today = study_day_start(moment, study.settings.day_starts_at)
+        # the latest of today's own ratings: one imported since (another machine's) stays
+        own = [r for r in study.history(since=today) if r.method != ReviewMethod.IMPORT]
+        review = own[0] if own else latest[0]
         when = review.reviewed_at.astimezone().strftime("%Y-%m-%d %H:%M")
-        day = study.settings.day_starts_at
-        if study_date(review.reviewed_at, day) != study_date(moment, day):
+        if not own:
+            said = f"the latest rating, {review.card_id} {RATING_NAMES[review.rating]} at {when},"
             raise StudyError(
-                f"the latest rating, {review.card_id} {RATING_NAMES[review.rating]} at {when}, "
-                "was not given today: undo takes back today's ratings only (rate the card "
-                "again in `studycli review` or `studycli cram` instead)"
+                f"{said} was imported from another review log: undo takes back the ratings "
+                "given here today only"
+                if review.reviewed_at >= today
+                else f"{said} was not given today: undo takes back today's ratings only (rate "
+                "the card again in `studycli review` or `studycli cram` instead)"
             )
         assert review.id is not None
         study.undo(review.id, moment)

@@ -298,11 +298,20 @@ class Study:
 
     # --- history and suspension --------------------------------------------------------------
 
-    def history(self, item_id: str | None = None, *, limit: int | None = None) -> list[Review]:
-        """Reviews, the latest reviewed first (undone ones left out), at most `limit`; of one
-        item, or of every item of a card when `item_id` is a cloze card's id."""
+    def history(
+        self,
+        item_id: str | None = None,
+        *,
+        limit: int | None = None,
+        since: datetime | None = None,
+    ) -> list[Review]:
+        """Reviews, the latest reviewed first (undone ones left out), at most `limit`, from
+        `since` on; of one item, or of every item of a card when `item_id` is a cloze card's
+        id."""
         card_id, prefix = self._history_of(item_id)
-        return self.store.reviews(card_id, card_prefix=prefix, by_time=True, limit=limit)
+        return self.store.reviews(
+            card_id, card_prefix=prefix, by_time=True, limit=limit, since=since
+        )
 
     def rated_elsewhere(
         self, item_id: str, since: datetime, now: datetime, ours: set[int]
