@@ -79,6 +79,12 @@ def test_the_sample_reads_every_row_with_its_values():
         (HEADER + "8,3,2024-03-29T20:32:39+00:00,fast\n", ["line 2", "review_duration 'fast'"]),
         (HEADER + "8,3,2024-03-29T20:32:39+00:00,-5\n", ["line 2", "review_duration '-5'"]),
         (HEADER + "8,3\n", ["line 2", "the review_time cell is empty"]),
+        (  # the year 1: every command that counts in days broke on it, once imported
+            HEADER + GOOD_ROW + "8,3,0001-01-05T00:00:00+00:00,\n",
+            ["line 3", "review_time '0001-01-05T00:00:00+00:00' is not a time a review was given"],
+        ),
+        (HEADER + "8,3,1969-12-31T23:59:59+00:00,\n", ["line 2", "(before 1970, or in the"]),
+        (HEADER + "8,3,9999-06-01T00:00:00+00:00,\n", ["line 2", "is not a time a review"]),
         (
             "card_id,review_time,review_duration\n" + "8,2024-03-29T20:32:39+00:00,7241\n",
             ["line 1", "no review_rating column", "card_id,review_rating,review_time"],

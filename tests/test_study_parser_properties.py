@@ -239,6 +239,9 @@ ROW = st.lists(
 )
 
 
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)
+
+
 def _either_logs_or_a_clear_error(path: Path) -> None:
     try:
         rows = read_reviews(path)
@@ -249,12 +252,15 @@ def _either_logs_or_a_clear_error(path: Path) -> None:
     else:
         assert all(1 <= row.rating <= 4 and row.card_id for row in rows)
         assert all(row.reviewed_at.utcoffset() == timedelta(0) for row in rows)
+        # a time every command can count days from (the year 1 broke them for good)
+        assert all(EARLIEST <= row.reviewed_at < LATEST for row in rows)
 
 
 @FILES
 @given(rows=st.lists(ROW, max_size=8))
 @example(rows=[["1", "3", "0001-01-01T00:00:00+05:00", ""]])  # before year 1 in UTC
 @example(rows=[["1", "3", "9999-12-31T23:59:59-05:00", ""]])  # after year 9999 in UTC
+@example(rows=[["1", "3", "0001-01-05T00:00:00+00:00", ""]])  # in range in UTC, yet the year 1
 def test_any_rows_under_the_header_give_reviews_or_an_error_naming_the_line(tmp_path, rows):
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -217,7 +217,7 @@ def _row(
         moment = moment.astimezone(UTC)
     except OverflowError:  # year 1 ahead of UTC, or year 9999 behind it
         raise ValueError from None
-    if now is not None and moment > now:
+    if not _EARLIEST <= moment < _LATEST or (now is not None and moment > now):
         raise ValueError
     milliseconds = None
     if duration is not None and (text := row[duration].strip()):
@@ -228,6 +228,10 @@ def _row(
 
 
 _DURATION = re.compile(r"[0-9]{1,12}")  # milliseconds: ASCII digits, under 31 years
+# The times a review can have: imported at the edge of what a datetime holds (the year 1), one
+# broke every command that counts in days (optimize, history in a zone west of UTC) for good
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # a NUL, a line feed, an escape ...
 
 
@@ -271,9 +275,14 @@ def _problem(row: list[str], column: dict[str, int], cells: int, now: datetime |
     if moment.tzinfo is None:
         return f"review_time {text!r} has no timezone: add its offset, e.g. {text}+00:00 for UTC"
     try:
-        moment.astimezone(UTC)
+        moment = moment.astimezone(UTC)
     except OverflowError:  # year 1 ahead of UTC, or year 9999 behind it
         return f"review_time {text!r} is out of range in UTC: write a time in the years 1 to 9999"
+    if not _EARLIEST <= moment < _LATEST:
+        return (
+            f"review_time {text!r} is not a time a review was given (before 1970, or in the "
+            "year 9999): check that the column holds each review's time"
+        )
     if now is not None and moment > now:
         return (
             f"review_time {text!r} is in the future (now is {now.isoformat(timespec='seconds')}): "
