@@ -313,3 +313,33 @@ def test_parameters_saved_and_not_recomputed_say_both_and_how_to_go_on(
     else:
         assert "written to" in " ".join(result.stdout.split())
     assert load_settings(settings_file).parameters is not None
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_database_that_cannot_be_written_is_found_before_the_parameters_are_saved(
+    cli, isolated_home, monkeypatch, as_json
+):
+    """A database locked by another program (or on a read-only mount): settings.toml was
+    written, then the recompute failed, and the new parameters scheduled the next reviews
+    while the memory states stayed the old ones'."""
+    import sqlite3
+
+    from studycli.study import database
+
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", SAMPLE).exit_code == 0
+    monkeypatch.setattr(database, "BUSY_TIMEOUT", 0.2)
+    settings_file = isolated_home / "config" / "settings.toml"
+    before = settings_file.read_text() if settings_file.exists() else None
+    holder = sqlite3.connect(isolated_home / "data" / "reviews.sqlite3", timeout=0)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = cli("optimize", "--write", *(["--json"] if as_json else []))
+    finally:
+        holder.rollback()
+        holder.close()
+    assert result.exit_code == 1
+    said = " ".join(result.stderr.split())
+    assert "the parameters were not saved:" in said and "--recompute" not in said, said
+    assert (settings_file.read_text() if settings_file.exists() else None) == before
+    if as_json:
+        assert json.loads(result.stdout)["written"] is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -104,12 +105,14 @@ def optimize(
     result = result.against(current)
     settings_file = config_path()
     saved = write and result.accepted
+    parameters = result.parameters
     recomputed = None
     refused = _refusal(result, settings_file) if write and not result.accepted else None
     if saved:
-        save_parameters(settings_file, result.parameters)
         try:
-            recomputed = _recompute(ctx)
+            recomputed = _recompute(ctx, save=lambda: save_parameters(settings_file, parameters))
+        except _NotSaved as exc:  # nothing changed: say why
+            saved, refused = False, f"the parameters were not saved: {exc.why}"
         except StudyError as exc:  # the parameters are saved: say so, and how to go on
             refused = _not_recomputed(settings_file, exc)
     if as_json:  # one JSON object, the refusal in it (not a second object after it)
@@ -132,9 +135,22 @@ def optimize(
         raise StudyError(refused)
 
 
-def _recompute(ctx: typer.Context) -> int:
+class _NotSaved(StudyError):
+    """The review database cannot be written: the parameters were not saved either."""
+
+    def __init__(self, cause: StudyError) -> None:
+        from studycli.errors import StoreBusy
+
+        self.why = cause.why if isinstance(cause, StoreBusy) else str(cause)
+        super().__init__(self.why)
+
+
+def _recompute(ctx: typer.Context, save: Callable[[], None] | None = None) -> int:
     """Recompute every card's memory state with settings.toml's parameters (`Study.
     recompute_memory`); the number of cards changed. Nothing where no review database exists.
+    With `save` (what writes the parameters), once the database is open to write: one that
+    cannot be written (read-only, locked by another program) is found before anything is
+    saved, not after the parameters had taken over (`_NotSaved`).
 
     Raises:
         StudyError: the database cannot be written (busy, read-only, damaged).
@@ -145,8 +161,23 @@ def _recompute(ctx: typer.Context) -> int:
     from .context import now
 
     if not database_path(options(ctx).db).exists():
+        if save is not None:
+            save()
         return 0
-    with open_study(ctx, write=True) as study:  # the settings as saved
+    try:
+        study = open_study(ctx, write=True)  # (it tries a write as it opens)
+    except StudyError as exc:
+        if save is None:
+            raise
+        raise _NotSaved(exc) from exc
+    with study:
+        if save is not None:
+            try:
+                study.wait_to_write()
+            except StudyError as exc:
+                raise _NotSaved(exc) from exc
+            save()
+            study.settings = settings()  # as saved
         return study.recompute_memory(now())
 
 

@@ -384,6 +384,17 @@ class Study:
 
         return left_out(self.store)
 
+    def wait_to_write(self) -> None:
+        """Take the write lock and let it go: what another process holds is waited for, and
+        what it keeps past the wait is found before a change outside the database (new
+        parameters in settings.toml) is made that a write here must follow.
+
+        Raises:
+            StoreBusy: another process kept the database locked.
+        """
+        with self.store.transaction():
+            pass
+
     def recompute_memory(self, now: datetime) -> int:
         """Give every studied card the stability and difficulty its history gives under the
         settings' parameters, its due date kept (Anki recomputes memory states so when a
