@@ -632,3 +632,25 @@ def test_a_command_that_only_reads_makes_no_database_where_there_is_none(cli, tm
     assert not (tmp_path / "not").exists()
     assert cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one").exit_code == 0
     assert path.exists()
+
+
+@pytest.mark.parametrize("table", ["cards", "undos", "reviews"])
+def test_a_table_another_program_dropped_is_named_with_a_way_out(cli, tmp_path, table):
+    """The advice was "nothing is damaged; run the command again", which never helps (the
+    doctor too). Without a table outside the log, the log is exported and imported into a
+    new database, as said; without one of the log's, a backup is what is left."""
+    db = tmp_path / "reviews.sqlite3"
+    rated_database(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"DROP TABLE {table}")
+    said = " ".join(cli("--db", db, "doctor").stderr.split())  # (it reads every table)
+    assert f"has no table {table}" in said and "run the command again" not in said, said
+    saved = tmp_path / "history.csv"
+    if table in ("undos", "reviews"):
+        assert "a part of its review log" in said and "restore a backup" in said
+        return
+    assert f"studycli export-reviews --db '{db}' history.csv" in said
+    exported = cli("--db", db, "export-reviews", saved)
+    assert exported.exit_code == 0 and len(saved.read_text().splitlines()) == 1 + 3
+    fresh = tmp_path / "new.sqlite3"
+    assert cli("--db", fresh, "--content", FIXTURE_CONTENT, "import-reviews", saved).exit_code == 0

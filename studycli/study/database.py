@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import stat
 import time
@@ -446,10 +447,44 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
             f"to start a new one{restore}, or point --db / STUDYCLI_DB at another file",
             problems,
         )
+    if (missing := _MISSING.match(str(exc))) is not None:
+        return _lacks(path, missing.group(1), missing.group(2))
     return StoreError(
         f"the review database {path} failed ({exc}), but its integrity check passes: nothing "
         "is damaged; run the command again (`studycli doctor` checks it in full)"
     )
+
+
+# SQLite's words for a schema that lacks what studycli made (another program changed it)
+_MISSING = re.compile(r"no such (table|column): (\S+)")
+
+
+def _lacks(path: Path, kind: str, name: str) -> StoreError:
+    """The error for a database whose schema lost a table or a column: running again never
+    helps (the advice was to), and the doctor opens it the same way."""
+    found = backups(path)
+    aside = f"mv '{path}' '{path}.damaged'"
+    if kind == "table" and name in _LOG_TABLES:  # no export reads the log without it
+        restore = (
+            f"restore a backup ({found[-1].name} next to it)"
+            if found
+            else "restore a backup of it if you keep one"
+        )
+        return StoreError(
+            f"the review database {path} has no table {name}, a part of its review log: "
+            f"another program changed what studycli made. Move the file aside ({aside}) and "
+            f"{restore}; without a backup, studycli starts a new log there"
+        )
+    restore = f", or restore a backup ({found[-1].name} next to it)" if found else ""
+    return StoreError(
+        f"the review database {path} has no {kind} {name}: another program changed what "
+        "studycli made, and studycli cannot use it so. Save the review log it still holds "
+        f"(`studycli export-reviews --db '{path}' history.csv`), move the file aside ({aside}) "
+        f"and import the log into a new one (`studycli import-reviews history.csv`){restore}"
+    )
+
+
+_LOG_TABLES = ("reviews", "undos")  # what an export reads: the ratings, and which were undone
 
 
 NOT_SQLITE = "not an SQLite database: the file does not start with SQLite's header"
