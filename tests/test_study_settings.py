@@ -31,6 +31,20 @@ def test_a_missing_file_means_the_defaults(tmp_path):
     assert settings.learning_steps == (timedelta(minutes=1), timedelta(minutes=10))
 
 
+def test_a_file_an_editor_saved_with_a_byte_order_mark_reads_and_keeps_its_keys(tmp_path):
+    """Notepad's UTF-8 starts with a byte order mark: the file was "Invalid statement (at
+    line 1, column 1)", with nothing to see there."""
+    from fsrs.scheduler import DEFAULT_PARAMETERS
+
+    from studycli.study.settings import save_parameters
+
+    path = tmp_path / "settings.toml"
+    path.write_bytes("\ufeffnew_per_day = 7\n".encode())
+    assert load_settings(path).new_per_day == 7
+    save_parameters(path, DEFAULT_PARAMETERS)
+    assert load_settings(path).new_per_day == 7 and load_settings(path).parameters is not None
+
+
 def test_every_key_is_read(tmp_path):
     path = _write(
         tmp_path,

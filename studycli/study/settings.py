@@ -69,7 +69,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
     import tomllib  # only when there is a file: most learners keep the defaults
 
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        # (utf-8-sig: an editor's byte order mark was "Invalid statement at line 1, column 1")
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the settings file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
@@ -95,7 +96,7 @@ def save_parameters(path: Path, parameters: list[float] | tuple[float, ...]) -> 
     # refuse to rewrite a file whose other settings are invalid (the error says why); an
     # invalid `parameters` is what this call replaces
     parse_settings({key: value for key, value in data.items() if key != "parameters"}, path)
-    old_text = path.read_text(encoding="utf-8") if path.exists() else ""
+    old_text = path.read_text(encoding="utf-8-sig") if path.exists() else ""
     wanted = {**data, "parameters": [float(value) for value in parameters]}
     parse_settings({"parameters": wanted["parameters"]}, path)
     text = _replace_key(old_text, "parameters", tomli_w.dumps({"parameters": wanted["parameters"]}))
