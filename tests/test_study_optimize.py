@@ -102,6 +102,20 @@ def test_a_bad_row_names_the_file_the_line_and_the_fix(tmp_path, text, expected)
         assert part in message
 
 
+@pytest.mark.parametrize("rows_after", [3, 20_000])
+def test_a_stray_quote_is_named_on_the_line_it_opens(tmp_path, rows_after):
+    """It was named on the line where the rows it swallowed ended ("line 5" for line 3), or,
+    in a large file, on no line at all ("field larger than field limit (131072)")."""
+    path = tmp_path / "log.csv"
+    after = "".join(f"{i},3,2024-03-29T20:32:39+00:00,7241\n" for i in range(rows_after))
+    path.write_text(HEADER + GOOD_ROW + '8,3,"2024-03-29T20:32:39+00:00,7241\n' + after)
+    with pytest.raises(ImportFormatError) as error:
+        read_reviews(path)
+    message = " ".join(str(error.value).split())
+    assert 'line 3: a quote (") opens a cell here and' in message, message
+    assert ("never closes" if rows_after > 1000 else "runs on to line 6") in message
+
+
 def test_every_bad_line_is_listed_with_its_fix(tmp_path):
     path = tmp_path / "log.csv"
     bad = ["8,9,2024-03-29T20:32:39+00:00,1", "9,3,soon,1", "add-one,2,2024-03-29T20:32:39,"]

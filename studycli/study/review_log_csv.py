@@ -22,7 +22,7 @@ import csv
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -156,29 +156,47 @@ def _read(
     rows: list[Row] = []
     shown: list[tuple[int, str]] = []  # the first SHOWN_ERRORS bad lines; the rest counted
     bad = 0
-    for row in reader:
-        if width <= len(row) <= cells:
-            try:  # the fast path: a well-formed row
-                good = _row(row[card], row[rating], row[time], row, duration, now, make)
-            except ValueError:
-                pass
-            else:
-                if not bad:
-                    rows.append(good)
-                    if len(rows) >= size:
-                        yield rows
-                        rows = []
-                continue
-        if not any(cell.strip() for cell in row):
-            continue  # blank lines (a trailing newline) are not reviews
-        bad += 1
-        rows = []
-        if len(shown) < SHOWN_ERRORS:
-            shown.append((reader.line_num, _problem(row, column, cells, now)))
+    line = reader.line_num  # the last line read: a row starts on the one after
+    try:
+        for row in reader:
+            first, line = line + 1, reader.line_num
+            if width <= len(row) <= cells:
+                try:  # the fast path: a well-formed row
+                    good = _row(row[card], row[rating], row[time], row, duration, now, make)
+                except ValueError:
+                    pass
+                else:
+                    if not bad:
+                        rows.append(good)
+                        if len(rows) >= size:
+                            yield rows
+                            rows = []
+                    continue
+            if not any(cell.strip() for cell in row):
+                continue  # blank lines (a trailing newline) are not reviews
+            bad += 1
+            rows = []
+            if len(shown) < SHOWN_ERRORS:
+                problem = _problem(row, column, cells, now)
+                if line > first:  # a quote opened a cell and the lines after went into it
+                    problem = _stray_quote(line)
+                shown.append((first, problem))
+    except csv.Error as exc:  # a cell past the csv module's limit: a quote that never closed
+        raise ImportFormatError(f"{path}, line {line + 1}: {_stray_quote(None)} ({exc})") from None
     if bad:
         raise ImportFormatError(_refusal(path, shown, bad))
     if rows:
         yield rows
+
+
+def _stray_quote(closed: int | None) -> str:
+    """A row that ran over several lines: a review is one line, and only a quote makes a cell
+    go on past its line's end."""
+    where = f"runs on to line {closed}" if closed is not None else "never closes"
+    return (
+        f'a quote (") opens a cell here and {where}: a review is one line; remove the stray '
+        "quote, or close it"
+    )
 
 
 def _columns(header: list[str], path: Path) -> dict[str, int]:
@@ -217,7 +235,7 @@ def _row(
         moment = moment.astimezone(UTC)
     except OverflowError:  # year 1 ahead of UTC, or year 9999 behind it
         raise ValueError from None
-    if not _EARLIEST <= moment < _LATEST or (now is not None and moment > now):
+    if not _EARLIEST <= moment <= (now or _LAST):  # (now: none from the future either)
         raise ValueError
     milliseconds = None
     if duration is not None and (text := row[duration].strip()):
@@ -232,6 +250,7 @@ _DURATION = re.compile(r"[0-9]{1,12}")  # milliseconds: ASCII digits, under 31 y
 # broke every command that counts in days (optimize, history in a zone west of UTC) for good
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+_LAST = _LATEST - timedelta(microseconds=1)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # a NUL, a line feed, an escape ...
 
 
