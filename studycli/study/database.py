@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sqlite3
 import stat
 import time
@@ -447,16 +446,15 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
             f"to start a new one{restore}, or point --db / STUDYCLI_DB at another file",
             problems,
         )
-    if (missing := _MISSING.match(str(exc))) is not None:
+    import re  # (only when something failed)
+
+    # SQLite's words for a schema that lacks what studycli made (another program changed it)
+    if (missing := re.match(r"no such (table|column): (\S+)", str(exc))) is not None:
         return _lacks(path, missing.group(1), missing.group(2))
     return StoreError(
         f"the review database {path} failed ({exc}), but its integrity check passes: nothing "
         "is damaged; run the command again (`studycli doctor` checks it in full)"
     )
-
-
-# SQLite's words for a schema that lacks what studycli made (another program changed it)
-_MISSING = re.compile(r"no such (table|column): (\S+)")
 
 
 def _lacks(path: Path, kind: str, name: str) -> StoreError:
