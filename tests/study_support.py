@@ -45,12 +45,8 @@ def damage(path: Path, table: str = "reviews") -> None:
 
 def schema_of(patch, kept: list[tuple[str, str]]) -> None:
     """Make databases with the migrations `kept` alone, as the release that had them did
-    (`patch`: pytest's monkeypatch or one of its contexts). Before 0006 the log held no
-    recomputes of the memory states: today's rating and undo, which ask for the latest,
-    get none instead of reading a table such a database lacks."""
+    (`patch`: pytest's monkeypatch or one of its contexts)."""
     from studycli.study import migrations
 
     patch.setattr(migrations, "MIGRATIONS", kept)
     patch.setattr(migrations, "NAMES", [name for name, _ in kept])
-    if "0006_memory_recomputed" not in migrations.NAMES:
-        patch.setattr(Store, "latest_recompute", lambda self: None)

@@ -553,7 +553,7 @@ class Runs:
         return (os.system, ("touch {marker}",))
 
 def add_one(x):
-    report = pickle.dumps({{"status": "pass", "message": Runs(), "seconds": 0.0, "label": ""}})
+    report = pickle.dumps({report})
     data = b"\\x00\\x00\\x00\\x05hello" if {garbage} else struct.pack(">I", len(report)) + report
     for fd in range(3, 64):  # the report's pipe among them
         try:
@@ -564,14 +564,24 @@ def add_one(x):
 """
 
 
-@pytest.mark.parametrize("garbage", [False, True], ids=["a pickle that runs code", "garbage"])
-def test_what_a_check_writes_into_its_report_pipe_runs_nothing_and_fails_it(tmp_path, garbage):
+RUNS_CODE = '{"status": "pass", "message": Runs(), "seconds": 0.0, "label": ""}'
+UNHASHABLE_STATUS = '{"status": [], "message": "m", "seconds": 0.0}'
+
+
+@pytest.mark.parametrize(
+    "report, garbage",
+    [(RUNS_CODE, False), (RUNS_CODE, True), (UNHASHABLE_STATUS, False)],
+    ids=["a pickle that runs code", "garbage", "a report of the wrong shape"],
+)
+def test_what_a_check_writes_into_its_report_pipe_runs_nothing_and_fails_it(
+    tmp_path, report, garbage
+):
     """The command unpickled a check's report: an object's __reduce__ ran code in the command's
     own process (it could rate the card, or write the review database). Garbage there killed
     the thread that reads the worker's replies: the check timed out, and every check after it
     waited ten minutes for a worker that never answered."""
     marker = tmp_path / "ran"
-    source = WRITES_INTO_ITS_REPORT_PIPE.format(marker=marker, garbage=garbage)
+    source = WRITES_INTO_ITS_REPORT_PIPE.format(marker=marker, garbage=garbage, report=report)
     outcome, seconds = run_timed(attempt_job(tmp_path, source))
     assert not marker.exists()
     assert outcome.status == "error" and "could not be read" in outcome.message, outcome
@@ -600,6 +610,7 @@ def test_a_check_writes_no_core_file(tmp_path):
         {"status": "pass", "message": "passed"},  # no seconds
         {"status": "pass", "message": "passed", "seconds": "0.1"},
         ["pass", "passed", 0.1],
+        {"status": [], "message": "m", "seconds": 0.0},  # (unhashable: it killed the reader)
     ],
 )
 def test_a_report_that_is_not_one_is_an_error_of_its_check(report):

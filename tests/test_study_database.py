@@ -215,7 +215,9 @@ def test_the_cli_refuses_a_database_of_a_newer_studycli_in_one_line(cli, tmp_pat
     assert "export-reviews" in lines[0] and "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("command", [["history"], ["due", "--json"], ["stats", "--json"]])
+@pytest.mark.parametrize(
+    "command", [["history"], ["due", "--json"], ["stats", "--json"], ["doctor", "--dry-run"]]
+)
 def test_an_older_schema_reads_as_it_is(cli, tmp_path, monkeypatch, command):
     """Above `COPY_AT_MOST` an older database that must not be upgraded is read as it is (a
     copy of 400 MB in memory took 1.5 s and 445 MB each command): what the reading commands

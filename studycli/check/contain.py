@@ -44,7 +44,7 @@ def enter(output: _Descriptor, keep: int) -> None:
     if hasattr(os, "setsid"):  # POSIX; elsewhere only the time limit and the pipe apply
         os.setsid()  # a new session and process group, led by this process: killed as one
     _limit_processes(MAX_PROCESSES)
-    _no_core_files()
+    no_core_files()
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
@@ -112,7 +112,7 @@ def _limit_processes(extra: int) -> None:
         pass  # no /proc or no setrlimit: the session is still killed whole
 
 
-def _no_core_files() -> None:
+def no_core_files() -> None:
     """A check that crashes (a segfault in C code it called) writes no core file: where the
     shell allowed them (`ulimit -c unlimited`), one of 170 MB landed in the folder the command
     ran in. Its outcome says how it ended."""

@@ -124,7 +124,8 @@ def report_of(data: bytes) -> dict[str, Any]:
     if (
         isinstance(report, dict)
         and set(report) <= {"status", "seconds", *REPORT_TEXTS}
-        and report.get("status") in {status.value for status in Status}
+        and isinstance(status := report.get("status"), str)  # (a list is not even hashable)
+        and status in {status.value for status in Status}
         and isinstance(report.get("message"), str)
         and all(isinstance(report.get(key, ""), str) for key in REPORT_TEXTS)
         and type(report.get("seconds")) in (int, float)
@@ -367,8 +368,23 @@ class Worker:
             return False
 
     def _read(self) -> None:
+        with contextlib.suppress(Exception):  # a message of the wrong shapes: sense is lost
+            self._relay()
+        self.dead = True  # the server died, or was closed: so did what it ran
+        self.ready.set()
+        self.ended.set()
+        for number in list(self._running):
+            self._forget(number, None)
+        self._replies.close()
+
+    def _relay(self) -> None:
+        """Hand what the server says to the checks it is about, until it is gone or says
+        something that is not a message of ours (a CUDA worker runs a check's code itself,
+        which can write into this pipe)."""
         while (message := read_reply(self._replies)) is not None:
             kind, number, value, *output = message
+            if type(number) is not int:
+                return
             running = self._running.get(number)
             if running is not None and output and isinstance(output[0], str):
                 running.output = output[0]
@@ -376,7 +392,7 @@ class Worker:
                 self.pid = value
                 self.ready.set()
             elif kind == "memory" and isinstance(value, dict):
-                self.memory = value
+                self.memory = {k: v for k, v in value.items() if type(v) in (int, float)}
             elif running is None:
                 continue
             elif kind == "started" and type(value) is int:
@@ -386,12 +402,6 @@ class Worker:
                 running.reported.set()
             elif kind == "exited" and (value is None or type(value) is int):
                 self._forget(number, value)
-        self.dead = True  # the server died, or was closed: so did what it ran
-        self.ready.set()
-        self.ended.set()
-        for number in list(self._running):
-            self._forget(number, None)
-        self._replies.close()
 
     def _forget(self, number: int, exitcode: int | None) -> None:
         with self._lock:
@@ -906,7 +916,9 @@ def _serve_inline(stream, replies: int, device: str) -> None:
     import numpy
     import torch
 
-    from studycli.check import runner
+    from studycli.check import contain, runner
+
+    contain.no_core_files()  # (its checks run here: a crash in one is this worker's)
 
     class _Keep:
         result: Any = None

@@ -225,6 +225,7 @@ class Store:
         self.path = path
         self.notes: list[str] = []  # for the learner: an upgrade on opening (`open`)
         self._selected: frozenset[str] | None = None  # what the temporary table holds
+        self._recomputes_kept: bool | None = None  # (see `_has_recomputes`)
 
     @classmethod
     def open(cls, path: Path, *, write: bool = True) -> Store:
@@ -615,9 +616,24 @@ class Store:
     def recomputes(self) -> list[tuple[str, int]]:
         """(made_at as stored, scheduler_id) of each recompute of the memory states (new
         parameters saved), in time order: a replay applies each at its time."""
+        if not self._has_recomputes():
+            return []
         return self.conn.execute(
             "SELECT made_at, scheduler_id FROM recomputes ORDER BY made_at, id"
         ).fetchall()
+
+    def _has_recomputes(self) -> bool:
+        """Whether the schema logs recomputes (migration 0006): an older database read as it
+        is (larger than `database.COPY_AT_MOST`: a backup, a dry run) has no such table, and
+        was never recomputed (the doctor's dry run failed on it: "no such table")."""
+        if self._recomputes_kept is None:
+            self._recomputes_kept = (
+                self.conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'recomputes'"
+                ).fetchone()
+                is not None
+            )
+        return self._recomputes_kept
 
     def record_recompute(self, made_at: datetime, scheduler: str) -> None:
         """Log that from `made_at` on the memory states are those of `scheduler` (its JSON);
@@ -630,6 +646,8 @@ class Store:
 
     def latest_recompute(self) -> datetime | None:
         """When the memory states were last recomputed; None if never."""
+        if not self._has_recomputes():
+            return None
         (made_at,) = self.conn.execute("SELECT max(made_at) FROM recomputes").fetchone()
         return parse_time(made_at) if made_at else None
 
