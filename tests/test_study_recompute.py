@@ -343,3 +343,31 @@ def test_a_database_that_cannot_be_written_is_found_before_the_parameters_are_sa
     assert (settings_file.read_text() if settings_file.exists() else None) == before
     if as_json:
         assert json.loads(result.stdout)["written"] is None
+
+
+def test_write_replaces_invalid_parameters_and_a_settings_file_it_cannot_write_saves_nothing(
+    cli, isolated_home, monkeypatch
+):
+    """Opening the database before saving read settings.toml whole: invalid `parameters`,
+    what --write is there to replace, refused it. And a settings file that could not be
+    written was reported as saved, with the recompute failed."""
+    from studycli import paths
+
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", SAMPLE).exit_code == 0
+    settings_file = isolated_home / "config" / "settings.toml"
+    settings_file.parent.mkdir(parents=True, exist_ok=True)
+    settings_file.write_text("parameters = [1.0, 2.0]\n")
+    fixed = cli("optimize", "--write", "--json")
+    assert fixed.exit_code == 0, fixed.output
+    assert len(load_settings(settings_file).parameters) == 21
+
+    def refused(path, data):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(paths, "replace_file", refused)
+    settings_file.write_text("parameters = [1.0, 2.0]\n")
+    result = cli("optimize", "--write", "--json")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and "the parameters were not saved:" in said, said
+    assert "Permission denied" in said and "--recompute" not in said
+    assert json.loads(result.stdout)["written"] is None

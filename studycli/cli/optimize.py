@@ -136,7 +136,8 @@ def optimize(
 
 
 class _NotSaved(StudyError):
-    """The review database cannot be written: the parameters were not saved either."""
+    """The parameters were not saved: the review database cannot be written (found before
+    saving), or the settings file cannot."""
 
     def __init__(self, cause: StudyError) -> None:
         from studycli.errors import StoreBusy
@@ -162,10 +163,11 @@ def _recompute(ctx: typer.Context, save: Callable[[], None] | None = None) -> in
 
     if not database_path(options(ctx).db).exists():
         if save is not None:
-            save()
+            _saved(save)
         return 0
     try:
-        study = open_study(ctx, write=True)  # (it tries a write as it opens)
+        # (the parameters in the file are what is replaced: invalid ones do not stop it)
+        study = open_study(ctx, write=True, config=settings(parameters=save is None))
     except StudyError as exc:
         if save is None:
             raise
@@ -173,12 +175,20 @@ def _recompute(ctx: typer.Context, save: Callable[[], None] | None = None) -> in
     with study:
         if save is not None:
             try:
-                study.wait_to_write()
-            except StudyError as exc:
+                study.wait_to_write()  # (another program may still lock it after: then the
+            except StudyError as exc:  # recompute fails, and says to run --recompute)
                 raise _NotSaved(exc) from exc
-            save()
+            _saved(save)
             study.settings = settings()  # as saved
         return study.recompute_memory(now())
+
+
+def _saved(save: Callable[[], None]) -> None:
+    """`save()`; a settings file it cannot write (a ConfigError) means nothing was saved."""
+    try:
+        save()
+    except ConfigError as exc:
+        raise _NotSaved(exc) from exc
 
 
 def _not_recomputed(saved: Path, exc: StudyError) -> str:
