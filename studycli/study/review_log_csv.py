@@ -179,7 +179,7 @@ def _read(
             if len(shown) < SHOWN_ERRORS:
                 problem = _problem(row, column, cells, now)
                 if line > first:  # a quote opened a cell and the lines after went into it
-                    problem = _stray_quote(line)
+                    problem = f"{_stray_quote(line)}; and {problem}"
                 shown.append((first, problem))
     except csv.Error as exc:  # a cell past the csv module's limit: a quote that never closed
         raise ImportFormatError(f"{path}, line {line + 1}: {_stray_quote(None)} ({exc})") from None
@@ -189,13 +189,18 @@ def _read(
         yield rows
 
 
-def _stray_quote(closed: int | None) -> str:
-    """A row that ran over several lines: a review is one line, and only a quote makes a cell
-    go on past its line's end."""
-    where = f"runs on to line {closed}" if closed is not None else "never closes"
+def _stray_quote(end: int | None) -> str:
+    """A row that ran over several lines (to line `end`; None: past the csv module's limit on
+    a cell): a review is one line, and a quote that opens a cell and does not close it on
+    that line makes the cell go on."""
+    if end is None:
+        return (
+            'a cell starting here runs on and on: a quote (") that opens a cell and never '
+            "closes does that; a review is one line: remove the stray quote, or close it"
+        )
     return (
-        f'a quote (") opens a cell here and {where}: a review is one line; remove the stray '
-        "quote, or close it"
+        f'a quote (") opens a cell here and it runs on to line {end}: a review is one line; '
+        "remove the stray quote, or close it"
     )
 
 
