@@ -451,6 +451,23 @@ def test_recent_reviews_are_those_from_since_on_in_time_order_with_the_previous_
     ]
 
 
+def test_recent_reviews_of_some_cards_are_theirs_as_the_whole_log_gives_them(tmp_path):
+    """(`stats --deck`: only the deck's cards' histories are windowed.) The same rows, their
+    previous states included, as the unfiltered query's of those cards; a card without
+    reviews gives none."""
+    since = NOW
+    with open_store(tmp_path) as store:
+        log(store, "a", since - D, first=True)
+        log(store, "a", since + H)
+        log(store, "b", since + 2 * H, first=True)
+        log(store, "c", since + 3 * H, first=True)
+        whole = store.recent_reviews(since)
+        assert store.recent_reviews(since, {"a", "c", "z"}) == [
+            row for row in whole if row[0] in ("a", "c")
+        ]
+        assert store.recent_reviews(since, {"z"}) == [] and len(whole) == 3
+
+
 def test_recent_reviews_leave_out_an_undone_rating(tmp_path):
     """Undone ratings are left out: `stats` would count a rating taken back in the
     reviews per day and the true retention."""

@@ -157,7 +157,7 @@ def stats(
     since = study_day_start(now, settings.day_starts_at, tz) - timedelta(days=DAYS)  # a margin
     recent = [
         r
-        for r in store.recent_reviews(since)
+        for r in store.recent_reviews(since, None if elsewhere else pool)
         if r[0] in pool and first <= day(parse_time(r[2])) <= today
     ]
     per_day = Counter(day(parse_time(r[2])) for r in recent)

@@ -720,16 +720,24 @@ class Store:
         )
         return dict(rows.fetchall())
 
-    def recent_reviews(self, since: datetime) -> list[tuple]:
+    def recent_reviews(
+        self, since: datetime, card_ids: Collection[str] | None = None
+    ) -> list[tuple]:
         """Every rating since `since` (cram included, undone ones not), in time order, as
         (card_id, rating, reviewed_at as stored, method, queue, previous), where `previous` is
-        the `state_after` of the card's rating before it (its fsrs state then; None if none)."""
+        the `state_after` of the card's rating before it (its fsrs state then; None if none);
+        of `card_ids` only when given (`stats --deck` of a deck without reviews took 6.3 s
+        on a log of a million recent ones, each card's whole history in the window)."""
+        chosen = ""
+        if card_ids is not None:
+            self._select(card_ids)
+            chosen = " AND r.card_id IN (SELECT card_id FROM temp.selected)"
         return self.conn.execute(
             "SELECT card_id, rating, reviewed_at, method, queue, previous FROM ("
             " SELECT r.card_id, r.rating, r.reviewed_at, r.method, r.queue, r.id,"
             "  LAG(r.state_after) OVER (PARTITION BY r.card_id ORDER BY r.reviewed_at, r.id)"
             "  AS previous"
-            f" FROM {_LOG_FROM} WHERE u.review_id IS NULL AND r.card_id IN"
+            f" FROM {_LOG_FROM} WHERE u.review_id IS NULL{chosen} AND r.card_id IN"
             "  (SELECT card_id FROM reviews WHERE reviewed_at >= :since)"
             ") WHERE reviewed_at >= :since ORDER BY reviewed_at, id",
             {"since": iso(since)},
@@ -749,7 +757,11 @@ class Store:
     ) -> datetime | None:
         """When the last rating (cram included, undone ones not) before `moment` was given;
         of `card_ids` only when given. None if there is none."""
-        where = "" if card_ids is None else " AND r.card_id IN (SELECT card_id FROM temp.selected)"
+        # (`+`: the time index, read back from `moment` to the first of `card_ids`' ratings,
+        # not the cards' index with all their ratings sorted at each call: the streak asks
+        # once a day of it, and `stats --deck` of a three-year streak on a log of a million
+        # ratings took 100 s, 93 ms a day)
+        where = "" if card_ids is None else " AND +r.card_id IN (SELECT card_id FROM temp.selected)"
         if card_ids is not None:
             self._select(card_ids)
         row = self.conn.execute(
