@@ -159,9 +159,11 @@ def check_online_softmax(impl, device="cpu"):
 # by a product with ones, a running one along the row
 _REDUCTIONS = frozenset(
     {"sum", "nansum", "mean", "nanmean", "amax", "max", "amin", "min", "aminmax", "logsumexp"}
-    | {"prod", "norm", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile"}
-    | {"matmul", "mm", "mv", "bmm", "dot", "inner", "tensordot", "vdot", "linear"}
+    | {"prod", "norm", "topk", "kthvalue", "median", "nanmedian", "mode", "quantile", "tensordot"}
 )
+# Products whose every entry sums along the last dim of their first operand (by ones: a sum)
+_PRODUCTS = frozenset({"matmul", "mm", "mv", "bmm", "dot", "inner", "vdot", "linear"})
+_GATHERING = _REDUCTIONS | _PRODUCTS
 _ALONG = frozenset({"cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"})  # (x, dim)
 
 TWO_PASS_HINT = (
@@ -188,11 +190,11 @@ def _widest_reduction():
             if not isinstance(source, torch.Tensor):
                 return result
             count = 0
-            if name in _REDUCTIONS:
+            if name in _GATHERING:
                 out = result[0] if isinstance(result, tuple) else result
                 if isinstance(out, torch.Tensor):
                     count = source.numel() // max(out.numel(), 1)
-                    if name in ("matmul", "mm", "mv", "bmm", "dot", "inner", "vdot", "linear"):
+                    if name in _PRODUCTS:
                         count = source.shape[-1] if source.dim() else 0  # what one entry sums
             elif name in _ALONG:
                 dim = args[1] if len(args) > 1 else (kwargs or {}).get("dim", -1)

@@ -41,6 +41,7 @@ def main() -> None:
 
 
 GLOBAL_OPTIONS = ("--content", "--db")  # the app's options that take a value
+WITH_VALUE = tuple(f"{option}=" for option in GLOBAL_OPTIONS)  # (--db=FILE)
 HELP = ("--help", "-h")
 
 
@@ -51,7 +52,7 @@ def named_command(args: list[str]) -> str | None:
     for arg in rest:
         if arg in GLOBAL_OPTIONS:
             next(rest, None)
-        elif not arg.startswith(tuple(f"{option}=" for option in GLOBAL_OPTIONS)):
+        elif not arg.startswith(WITH_VALUE):
             return arg
     return None
 
@@ -66,7 +67,6 @@ def hoisted(args: list[str]) -> list[str]:
     """`args` with `--content` and `--db` given after the command's name moved before it,
     where they belong (`studycli due --db X` was "No such option: --db"). Nothing after `--`
     moves."""
-    with_value = tuple(f"{option}=" for option in GLOBAL_OPTIONS)
     front: list[str] = []
     rest: list[str] = []
     index = 0
@@ -79,6 +79,6 @@ def hoisted(args: list[str]) -> list[str]:
             front += args[index : index + 2]
             index += 2
             continue
-        (front if arg.startswith(with_value) else rest).append(arg)
+        (front if arg.startswith(WITH_VALUE) else rest).append(arg)
         index += 1
     return front + rest

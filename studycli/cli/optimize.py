@@ -105,12 +105,13 @@ def optimize(
     result = result.against(current)
     settings_file = config_path()
     saved = write and result.accepted
-    parameters = result.parameters
     recomputed = None
     refused = _refusal(result, settings_file) if write and not result.accepted else None
     if saved:
         try:
-            recomputed = _recompute(ctx, save=lambda: save_parameters(settings_file, parameters))
+            recomputed = _recompute(
+                ctx, save=lambda: save_parameters(settings_file, result.parameters)
+            )
         except _NotSaved as exc:  # nothing changed: say why
             saved, refused = False, f"the parameters were not saved: {exc.why}"
         except StudyError as exc:  # the parameters are saved: say so, and how to go on

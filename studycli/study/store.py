@@ -726,12 +726,9 @@ class Store:
         """Every rating since `since` (cram included, undone ones not), in time order, as
         (card_id, rating, reviewed_at as stored, method, queue, previous), where `previous` is
         the `state_after` of the card's rating before it (its fsrs state then; None if none);
-        of `card_ids` only when given (`stats --deck` of a deck without reviews took 6.3 s
-        on a log of a million recent ones, each card's whole history in the window)."""
-        chosen = ""
-        if card_ids is not None:
-            self._select(card_ids)
-            chosen = " AND r.card_id IN (SELECT card_id FROM temp.selected)"
+        of `card_ids` only when given (each card's whole history goes through the window: on
+        the synthetic million-review log, 4.2 s for all cards, 0.09 s for 250 of them)."""
+        chosen = self._among(card_ids)
         return self.conn.execute(
             "SELECT card_id, rating, reviewed_at, method, queue, previous FROM ("
             " SELECT r.card_id, r.rating, r.reviewed_at, r.method, r.queue, r.id,"
@@ -761,15 +758,21 @@ class Store:
         # not the cards' index with all their ratings sorted at each call: the streak asks
         # once a day of it, and `stats --deck` of a three-year streak on a log of a million
         # ratings took 100 s, 93 ms a day)
-        where = "" if card_ids is None else " AND +r.card_id IN (SELECT card_id FROM temp.selected)"
-        if card_ids is not None:
-            self._select(card_ids)
+        where = self._among(card_ids, "+r.card_id")
         row = self.conn.execute(
             f"SELECT r.reviewed_at FROM {_LOG_FROM} WHERE u.review_id IS NULL"
             f" AND r.reviewed_at < ?{where} ORDER BY r.reviewed_at DESC LIMIT 1",
             (iso(moment),),
         ).fetchone()
         return parse_time(row[0]) if row else None
+
+    def _among(self, card_ids: Collection[str] | None, column: str = "r.card_id") -> str:
+        """A condition (`AND ...`) keeping the log's rows of `card_ids` (all: "" when None),
+        through the temporary table `selected`, filled here."""
+        if card_ids is None:
+            return ""
+        self._select(card_ids)
+        return f" AND {column} IN (SELECT card_id FROM temp.selected)"
 
     def _selected_from(self, card_ids: Collection[str] | None) -> str:
         """The FROM clause of the log, joined to a temporary table of `card_ids` when given."""
