@@ -23,7 +23,7 @@ from studycli.study.settings import load_settings
 from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT, terminal_env
-from .study_support import NOW, rows
+from .study_support import NOW, hold_write_lock, rows
 
 FRONT = "q quit"  # the last line of every card's front
 
@@ -109,6 +109,28 @@ def test_reveal_rate_undo_and_quit(session):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def test_a_rating_behind_another_process_says_it_waits_then_saves(session):
+    """Rating while another terminal's command holds the database (an import of a large log
+    holds its write lock for as long as it runs): the session says it waits, on the terminal,
+    and saves the rating once the lock is let go."""
+    child = session()
+    child.expect(FRONT)
+    child.send(" ")
+    child.expect("4 +Easy")
+    holder = hold_write_lock(session.db, 2.0)
+    try:
+        child.send("3")
+        child.expect("waiting for the review database")
+        child.expect("due again in")
+    finally:
+        holder.communicate()
+    child.expect(FRONT)
+    child.send("q")
+    child.expect(pexpect.EOF)
+    with _store(session.db) as store:
+        assert [(r.card_id, r.rating) for r in store.reviews()] == [("add-one", 3)]
 
 
 def test_review_limit_caps_the_status_line_on_the_terminal(session):

@@ -29,27 +29,9 @@ from studycli.study.api import Study
 from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
-from .study_support import NO_FUZZ, NOW, damage, fixture_content, schema_of
+from .study_support import NO_FUZZ, NOW, damage, fixture_content, hold_write_lock, schema_of
 
 ADVICE_TO_MOVE = ("mv ", "move it aside", "damaged", "corrupt")
-
-HOLD = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
-conn.execute("BEGIN IMMEDIATE")  # the write lock, as a migration or a rating holds it
-print("holding", flush=True)
-time.sleep(float(sys.argv[2]))
-conn.execute("COMMIT")
-"""
-
-
-def hold_write_lock(path: Path, seconds: float) -> subprocess.Popen:
-    """Another process that takes the database's write lock for `seconds`, once it says so."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
-    return holder
 
 
 def rated_database(path: Path, ratings: int = 3) -> None:
@@ -127,6 +109,50 @@ def test_a_database_busy_past_the_timeout_is_called_busy_never_damaged(cli, tmp_
     assert "is busy" in message and str(path) in message and "run the command again" in message
     assert not any(advice in message for advice in ADVICE_TO_MOVE), message
     assert "Traceback" not in result.output
+
+
+def test_a_wait_for_another_process_is_told_once_it_lasts(tmp_path, monkeypatch):
+    """A write behind another process's lock: `on_wait` hears of it once the wait has lasted
+    `WAIT_NOTICE_AFTER` (the command line says so on stderr), once, and the write goes
+    through when the lock is let go; a write that does not wait tells nothing."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    told: list[Path] = []
+    monkeypatch.setattr(database, "on_wait", told.append)
+    monkeypatch.setattr(database, "WAIT_NOTICE_AFTER", 0.2)
+    with Store.open(path) as store:
+        with store.transaction() as conn:
+            conn.execute("UPDATE cards SET suspended = 0")
+        assert told == []
+        holder = hold_write_lock(path, 1.0)
+        try:
+            with store.transaction() as conn:
+                conn.execute("UPDATE cards SET suspended = 1")
+        finally:
+            holder.communicate()
+        assert told == [path]
+        assert store.suspended() == {"bias-concept"}
+
+
+def test_a_command_waiting_for_the_database_says_so_and_then_writes(cli, tmp_path, monkeypatch):
+    """`suspend` behind another process's write (an import runs for as long as it takes):
+    it says on stderr that it waits and for how long at most, then does its work (it sat
+    silent for up to 30 s)."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    monkeypatch.setattr(database, "on_wait", None)  # (the command sets it: restored after)
+    monkeypatch.setattr(database, "WAIT_NOTICE_AFTER", 0.2)
+    holder = hold_write_lock(path, 1.0)
+    try:
+        result = cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one")
+    finally:
+        holder.communicate()
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert f"waiting for the review database {path}: another studycli command" in said
+    assert "up to 30 s" in said
+    with Store.open(path) as store:
+        assert store.suspended() == {"add-one"}
 
 
 def test_a_rating_reads_the_state_inside_its_write_transaction(tmp_path):

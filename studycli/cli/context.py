@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -83,6 +84,29 @@ def settings(*, parameters: bool = True) -> Settings:
 READS_ONLY = frozenset({"due", "history", "stats", "export-reviews", "list", "optimize"})
 
 
+def say_waits() -> None:
+    """Have a wait for another process's lock on the review database said on stderr once it
+    lasts a second (see `database.on_wait`): a rating behind another terminal's import sat
+    silent for up to 30 s."""
+    from studycli.study import database
+
+    if database.on_wait is None:
+        database.on_wait = _waiting
+
+
+def _waiting(path: Path) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from studycli.study.database import BUSY_TIMEOUT
+
+    Console(stderr=True).print(
+        f"[yellow]waiting for the review database {escape(str(path))}:[/] another studycli "
+        f"command (or another program) is using it; up to {BUSY_TIMEOUT:g} s",
+        soft_wrap=True,
+    )
+
+
 def open_study(
     ctx: typer.Context, *, write: bool | None = None, config: Settings | None = None
 ) -> Study:
@@ -97,6 +121,7 @@ def open_study(
 
     if write is None:
         write = ctx.info_name not in READS_ONLY
+    say_waits()
     study = Study.open(database_path(options(ctx).db), config or settings(), write=write)
     if study.store.notes:
         from rich.console import Console

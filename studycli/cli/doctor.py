@@ -32,7 +32,10 @@ def doctor(
     from studycli.paths import database_path
     from studycli.study.doctor import examine_database
 
+    from .context import say_waits
+
     path = database_path(options(ctx).db)
+    say_waits()
     report = examine_database(path, repair=not dry_run)
     if report is None:
         if as_json:

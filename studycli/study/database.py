@@ -28,6 +28,12 @@ from studycli.records import Record
 from . import migrations
 
 BUSY_TIMEOUT = 30.0  # seconds a command waits for another process's write before giving up
+WAIT_NOTICE_AFTER = 1.0  # seconds of such a wait before `on_wait` is told
+# Called with the database's path once a step has waited `WAIT_NOTICE_AFTER` s for another
+# process's lock (an import holds the write lock for as long as it runs): the command line
+# says so on stderr, where a command otherwise sat silent for up to `BUSY_TIMEOUT`. None:
+# nothing is said (the store itself prints nothing).
+on_wait: Callable[[Path], object] | None = None
 
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _NO_ACCESS = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM)
@@ -66,7 +72,7 @@ def connect(
     except sqlite3.Error as exc:
         raise explain(path, exc) from None
     try:
-        with _closed_on_error(conn, path):
+        with _closed_on_error(conn, path), waits_said(path):
             note = when_free(lambda: _prepare(conn, path))
             if note and notes is not None:
                 notes.append(note)
@@ -99,6 +105,25 @@ def _closed_on_error(conn: sqlite3.Connection, path: Path) -> Iterator[None]:
     except BaseException:
         conn.close()
         raise
+
+
+@contextlib.contextmanager
+def waits_said(path: Path) -> Iterator[None]:
+    """Around a step that may wait for another process's lock on the database at `path`:
+    once it has waited `WAIT_NOTICE_AFTER` s, `on_wait(path)` is called, once, from a timer's
+    thread (SQLite waits without holding Python's lock)."""
+    if on_wait is None:
+        yield
+        return
+    import threading
+
+    timer = threading.Timer(WAIT_NOTICE_AFTER, on_wait, (path,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def when_free(step: Callable[[], _T], timeout: float = BUSY_TIMEOUT) -> _T:
@@ -338,7 +363,8 @@ def _open_for_reading(path: Path, timeout: float = BUSY_TIMEOUT) -> sqlite3.Conn
     """
     uri = path.resolve().as_uri()
     try:
-        return _first_read(f"{uri}?mode=ro", timeout)
+        with waits_said(path):
+            return _first_read(f"{uri}?mode=ro", timeout)
     except sqlite3.OperationalError as exc:
         # no -shm file that can be made: CANTOPEN on a read-only medium, READONLY (its
         # _DIRECTORY or _CANTINIT form) in a folder this user cannot write

@@ -268,7 +268,8 @@ class Store:
             yield self.conn
             return
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            with database.waits_said(self.path):
+                self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if database.is_busy(exc):
                 raise database.explain(self.path, exc) from None
