@@ -481,6 +481,41 @@ def test_a_row_twice_in_a_file_is_not_said_to_be_in_the_log(cli, tmp_path, monke
     assert "(1 already in your log, or in the file twice)" in " ".join(result.stdout.split())
 
 
+def test_a_rating_edited_in_an_export_and_imported_again_is_said_to_change_nothing(
+    cli, tmp_path, monkeypatch
+):
+    """A learner fixes a mis-rating in an exported file and imports it again: the review is
+    known by its card and time, so the log keeps its rating, and the import says so (it said
+    only "already in your log"), naming the card, the time and both ratings."""
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    at = "2025-02-27T10:00:00+00:00"
+    csv = write_csv(tmp_path / "in.csv", [f"add-one,1,{at},900", f"bias-concept,3,{at},"])
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", csv).exit_code == 0
+    edited = write_csv(tmp_path / "edited.csv", [f"add-one,3,{at},900", f"bias-concept,3,{at},"])
+    result = cli("--content", FIXTURE_CONTENT, "import-reviews", edited)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert "imported 0 of 2 reviews" in said
+    assert (
+        "1 row left out gave another rating for a card and time than your log has, or an "
+        "earlier row: add-one at 2025-02-27T10:00:00.000000+00:00: 3 in the file, 1 in your log"
+    ) in said
+    assert "an import never changes one's rating" in said
+    again = json.loads(cli("--content", FIXTURE_CONTENT, "import-reviews", edited, "--json").stdout)
+    assert again["conflicts"] == 1 and again["first_conflicts"] == [
+        {
+            "card_id": "add-one",
+            "review_time": "2025-02-27T10:00:00.000000+00:00",
+            "rating": 3,
+            "other_rating": 1,
+            "other_in": "log",
+        }
+    ]
+    out = tmp_path / "out.csv"
+    assert cli("--content", FIXTURE_CONTENT, "export-reviews", out).exit_code == 0
+    assert parsed(out) == parsed(csv)  # the log's rating stands
+
+
 def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
     csv = write_csv(
@@ -499,6 +534,8 @@ def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
         "duplicates": 2,
         "cards": 0,
         "unknown_cards": 0,
+        "conflicts": 0,
+        "first_conflicts": [],
     }
     out = tmp_path / "out.csv"
     exported = cli("--content", FIXTURE_CONTENT, "export-reviews", out)

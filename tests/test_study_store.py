@@ -544,6 +544,49 @@ def test_of_two_staged_rows_with_the_same_card_and_time_the_files_first_is_kept(
     assert texts == [("a", f"{at} 2 10")]
 
 
+def test_staged_rows_that_contradict_the_log_or_an_earlier_row_are_told(tmp_path):
+    """A row left out because the log has its card and time, or an earlier row does, with
+    another rating is a conflict (an edited rating, imported again, changes nothing): each
+    counted once, the first few shown, in the file's order, then the log's; the same rating
+    again is no conflict, nor a cram rating's time (that row is imported)."""
+    at = "2025-03-01T09:00:00.000000+00:00"
+    later = "2025-03-01T10:00:00.000000+00:00"
+    with open_store(tmp_path) as store:
+        log(store, "a", NOW, first=True)  # rating 3 at `at`
+        log(store, "b", NOW + H, method="cram", first=True, rating=1)
+        with store.importing("{}"):
+            store.stage(
+                [
+                    ("c", at, 2, None),
+                    ("c", at, 2, None),  # the same again: no conflict
+                    ("c", at, 4, None),  # against the file's first: one
+                    ("a", at, 1, None),  # against the log's 3: one
+                    ("a", at, 3, None),  # (left out against the file's first 1: one)
+                    ("a", later, 3, None),
+                    ("b", later, 2, None),  # at a cram rating's time: imported, none
+                ]
+            )
+            conflicts = store.settle_staged()
+            assert store.staged_cards() == [("a", 1), ("b", 1), ("c", 1)]
+    assert conflicts.count == 3
+    assert conflicts.first == [
+        ("c", at, 4, 2, "file"),
+        ("a", at, 3, 1, "file"),
+        ("a", at, 1, 3, "log"),
+    ]
+
+
+def test_an_import_that_agrees_with_the_log_has_no_conflicts(tmp_path):
+    at = "2025-03-01T09:00:00.000000+00:00"
+    with open_store(tmp_path) as store:
+        log(store, "a", NOW, first=True)
+        with store.importing("{}"):
+            store.stage([("a", at, 3, None), ("a", at, 3, 5)])
+            conflicts = store.settle_staged()
+            assert store.staged_cards() == []
+    assert (conflicts.count, conflicts.first) == (0, [])
+
+
 def test_a_staged_review_at_a_cram_ratings_time_is_still_imported(tmp_path):
     """A cram rating is out of the schedule (no
     export has it), so a file's review of that card at that moment is new to the schedule;

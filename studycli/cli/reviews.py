@@ -31,7 +31,9 @@ def import_reviews(
     are scheduled with your current settings (the file has none), so a card last reviewed
     elsewhere under other settings (another desired_retention) can fall due on another date
     than it did there. Reviews of cards that are not in the content are kept. `--json` prints
-    {"rows", "added", "duplicates", "cards", "unknown_cards"}.
+    {"rows", "added", "duplicates", "cards", "unknown_cards", "conflicts", "first_conflicts"}:
+    a conflict is a row left out that gave another rating for its card and time than your log
+    has, or an earlier row of the file; an import never changes a rating.
 
     Example: studycli import-reviews laptop-reviews.csv
     """
@@ -66,6 +68,28 @@ def import_reviews(
     if result.unknown:
         line += f", {result.unknown:,} of them not in the content (their history is kept)"
     stdout().print(line, soft_wrap=True)
+    if result.conflicts:
+        _say_conflicts(result)
+
+
+def _say_conflicts(result) -> None:
+    """The rows left out that gave another rating for their card and time than the log has,
+    or an earlier row: a rating edited in a file, to be changed by importing it again,
+    changed nothing."""
+    shown = "; ".join(
+        f"{escape(card)} at {time}: {rating} in the file, "
+        + (f"{other} in your log" if where == "log" else f"after {other} in an earlier row")
+        for card, time, rating, other, where in result.first_conflicts
+    )
+    more = result.conflicts - len(result.first_conflicts)
+    stdout().print(
+        f"[yellow]{_counted(result.conflicts, 'row')} left out gave another rating for a card "
+        f"and time than your log has, or an earlier row:[/] {shown}"
+        f"{f'; {more:,} more' if more else ''}. A review is known by its card and time, and "
+        "an import never changes one's rating (`studycli undo` takes back today's last "
+        "rating)",
+        soft_wrap=True,
+    )
 
 
 @app.command("export-reviews")

@@ -47,21 +47,36 @@ from .store import (
 class ImportResult:
     """What an import did. rows: reviews in the file; added: new to the log; duplicates: the
     log had them already (or the file had them twice); cards: cards replayed; unknown: of
-    those, ids that are not in the content (kept)."""
+    those, ids that are not in the content (kept); conflicts: of the duplicates, those that
+    gave another rating for their card and time than the log has or the file's first row
+    for them, and the first few (`store.Conflicts`)."""
 
     rows: int
     added: int
     duplicates: int
     cards: int
     unknown: int
+    conflicts: int = 0
+    first_conflicts: tuple[tuple[str, str, int, int, str], ...] = ()
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "rows": self.rows,
             "added": self.added,
             "duplicates": self.duplicates,
             "cards": self.cards,
             "unknown_cards": self.unknown,
+            "conflicts": self.conflicts,
+            "first_conflicts": [
+                dict(
+                    card_id=card,
+                    review_time=time,
+                    rating=rating,
+                    other_rating=other,
+                    other_in=where,
+                )
+                for card, time, rating, other, where in self.first_conflicts
+            ],
         }
 
 
@@ -102,7 +117,7 @@ def import_reviews(
         for chunk in _parsed(path, now):
             rows += len(chunk)
             store.stage(chunk)
-        store.settle_staged()
+        conflicts = store.settle_staged()
         cards = store.staged_cards()
         added = sum(count for _, count in cards)
         if added:
@@ -116,6 +131,8 @@ def import_reviews(
         duplicates=rows - added,
         cards=len(cards),
         unknown=sum(card_id not in content_hashes for card_id, _ in cards),
+        conflicts=conflicts.count,
+        first_conflicts=tuple(conflicts.first),
     )
 
 

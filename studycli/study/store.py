@@ -217,6 +217,26 @@ _UNDONE_JOIN = "LEFT JOIN undos u ON u.review_id = r.id"
 _LOG_FROM = f"reviews r {_UNDONE_JOIN}"
 
 
+class Conflicts:
+    """An import's rows left out that gave another rating for a card and time than the log
+    has, or than an earlier row of the file (a review is its card and time: an import never
+    changes a rating): how many, and the first `SHOWN` as (card_id, reviewed_at, the row's
+    rating, the other rating, where that one is: "log" or "file")."""
+
+    SHOWN = 3
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: list[tuple[str, str, int, int, str]] = []
+
+    def add(self, conn: sqlite3.Connection, query: str, columns: str, order: str) -> None:
+        """Count those `query` finds (its {} takes the columns) and keep its first few."""
+        self.count += conn.execute(query.format("COUNT(*)")).fetchone()[0]
+        if len(self.first) < self.SHOWN:
+            found = conn.execute(f"{query.format(columns)} ORDER BY {order} LIMIT {self.SHOWN}")
+            self.first += found.fetchall()[: self.SHOWN - len(self.first)]
+
+
 class Store:
     """An open review database. Use `Store.open(path)`; close it (or use `with`)."""
 
@@ -479,17 +499,39 @@ class Store:
             rows,
         )
 
-    def settle_staged(self) -> None:
+    def settle_staged(self) -> Conflicts:
         """Once every row is staged: keep one review per (card, time), the first the file
         gives, in `staged`, and leave out those the log has already: in the schedule, or
         undone (an export made before the undo brings the rating back, not the undone one
-        back to life)."""
-        self.conn.execute(
+        back to life). Returns the rows left out that gave another rating for their card and
+        time than the log has, or than the file's first row for them."""
+        staged = self.conn.execute("SELECT max(rowid) FROM temp.staged_rows").fetchone()[0]
+        kept = self.conn.execute(
             "INSERT OR IGNORE INTO temp.staged (card_id, reviewed_at, rating, duration_ms)"
             " SELECT card_id, reviewed_at, rating, duration_ms FROM temp.staged_rows"
             " ORDER BY card_id, reviewed_at, rowid"
-        )
+        ).rowcount
+        conflicts = Conflicts()
+        if kept < (staged or 0):  # the file gives some card and time twice
+            conflicts.add(
+                self.conn,
+                "SELECT {} FROM temp.staged_rows r JOIN temp.staged s"
+                " ON s.card_id = r.card_id AND s.reviewed_at = r.reviewed_at"
+                " WHERE r.rating != s.rating",
+                "r.card_id, r.reviewed_at, r.rating, s.rating, 'file'",
+                "r.rowid",
+            )
         self.conn.execute("DROP TABLE temp.staged_rows")
+        if self.conn.execute("SELECT 1 FROM reviews LIMIT 1").fetchone():
+            conflicts.add(
+                self.conn,
+                "SELECT {} FROM reviews r JOIN temp.staged s"
+                " ON s.card_id = r.card_id AND s.reviewed_at = r.reviewed_at"
+                f" WHERE r.card_id IN (SELECT card_id FROM temp.staged) AND {NOT_CRAM}"
+                " AND r.rating != s.rating",
+                "r.card_id, r.reviewed_at, s.rating, r.rating, 'log'",
+                "r.card_id, r.reviewed_at",
+            )
         # the touched cards' reviews read in card order (`reviews_by_card`), not a lookup
         # in the time index per staged row: half the time when the log has them all
         self.conn.execute(
@@ -497,6 +539,7 @@ class Store:
             " (SELECT r.card_id, r.reviewed_at FROM reviews r"
             f" WHERE r.card_id IN (SELECT card_id FROM temp.staged) AND {NOT_CRAM})"
         )
+        return conflicts
 
     def staged_cards(self) -> list[tuple[str, int]]:
         """(card_id, how many staged reviews) of each card with staged reviews, by id."""
