@@ -210,6 +210,22 @@ def test_undone_ratings_do_not_count_against_the_daily_limit(tmp_path):
         ]
 
 
+def test_ratings_of_a_later_day_do_not_fill_todays_limit(tmp_path):
+    """Two new cards rated tomorrow (another machine's clock ahead, its export imported
+    here; or this clock set back): today still offers its two new cards (they counted
+    against today's limit, which left none)."""
+    content = fixture_content()
+    cards = list(content.cards.values())
+    config = NO_FUZZ._replace(new_per_day=2)
+    tomorrow = NOW + timedelta(days=1)
+    with open_store(tmp_path) as store:
+        for card in _due(store, cards, tomorrow, config).new:
+            core.rate(store, card, 4, tomorrow, config)
+        today = _due(store, cards, NOW, config).new
+        assert len(today) == 2
+        assert _due(store, cards, tomorrow, config).new == []  # tomorrow's are its own
+
+
 def test_new_cards_come_prerequisites_first():
     content = fixture_content()
     order = [c.id for c in prerequisite_order(list(content.cards.values()))]

@@ -214,8 +214,11 @@ def _today(
 ) -> tuple[dict[str, int], set[str] | None]:
     """The ratings so far this study day per queue (`Store.studied_since`), and the cloze
     cards with an item rated in it, whose siblings wait (None when siblings are not
-    buried)."""
-    done_today, rated = store.studied_since(study_day_start(now, settings.day_starts_at, tz))
+    buried). Ratings of a later day (another machine's clock ahead, imported; this one's set
+    back) count on their own day: they filled today's limits."""
+    start = study_day_start(now, settings.day_starts_at, tz)
+    end = next_day_start(now, settings.day_starts_at, tz)
+    done_today, rated = store.studied_since(start, end)
     if not settings.bury_siblings:
         return done_today, None
     return done_today, {family for item_id in rated if (family := _family(item_id))}

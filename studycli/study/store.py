@@ -931,15 +931,19 @@ class Store:
         introduced and how many review cards were answered, for the daily limits."""
         return self.studied_since(since)[0]
 
-    def studied_since(self, since: datetime) -> tuple[dict[str, int], set[str]]:
-        """What the queue needs of the ratings since `since` (not undone, not cram): their
-        counts per queue (`counts_since`), and the ids rated. One query: a study day holds
-        hundreds of ratings at most."""
+    def studied_since(
+        self, since: datetime, until: datetime | None = None
+    ) -> tuple[dict[str, int], set[str]]:
+        """What the queue needs of the ratings since `since` (not undone, not cram), and
+        before `until` if given: their counts per queue (`counts_since`), and the ids rated.
+        One query: a study day holds hundreds of ratings at most."""
         counts: dict[str, int] = {}
         rated = set()
+        end = "9999" if until is None else iso(until)  # (every stored time is before it)
         for queue, card_id in self.conn.execute(
-            f"SELECT r.queue, r.card_id FROM {_LOG_FROM} WHERE {SCHEDULED} AND r.reviewed_at >= ?",
-            (iso(since),),
+            f"SELECT r.queue, r.card_id FROM {_LOG_FROM} WHERE {SCHEDULED}"
+            " AND r.reviewed_at >= ? AND r.reviewed_at < ?",
+            (iso(since), end),
         ):
             counts[queue] = counts.get(queue, 0) + 1
             rated.add(card_id)
