@@ -46,6 +46,15 @@ class ClockBehind(StudyError):
     replay, in time order, would put it first and give another state than the one stored)."""
 
 
+class RatedElsewhere(StudyError):
+    """A rating refused because another session rated the card since this one showed it (a
+    second rating would count a second review of it now). `rating`: the other's (1-4)."""
+
+    def __init__(self, card_id: str, rating: int) -> None:
+        super().__init__(f"{card_id} was rated in another session")
+        self.card_id, self.rating = card_id, rating
+
+
 class ConfigError(StudyError):
     """The settings file is unreadable or holds an invalid value."""
 

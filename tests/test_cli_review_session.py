@@ -743,6 +743,45 @@ def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_p
     assert summary.reviewed == 1  # the rating that stayed is still this session's (it said 0)
 
 
+@pytest.mark.parametrize("after", [timedelta(seconds=-30), timedelta(seconds=30)])
+def test_two_sessions_rating_one_card_at_once_save_one_rating(tmp_path, monkeypatch, after):
+    """Two terminals show the same card and both rate it at once: the other session's rating
+    is written between this one's key and its write (it had the lock first). This one is not
+    saved and says the card was rated in another session: it was saved too, a second review
+    in the log for good (the guard read the log before taking the lock), or, where the
+    other's time was later than this key's, it blamed the system clock."""
+    from studycli.study.api import Study
+
+    rate = Study.rate
+    raced = []
+
+    def racing(self, item, *args, **kwargs):
+        if not raced:  # the other session's write wins the lock
+            raced.append(item.id)
+            _other_session_rates(tmp_path, item.id, Rating.Easy, NOW + timedelta(minutes=1) + after)
+        return rate(self, item, *args, **kwargs)
+
+    monkeypatch.setattr(Study, "rate", racing)
+    now = [NOW]
+
+    def keys():
+        yield " "
+        now[0] = NOW + timedelta(minutes=1)
+        yield from "3q"
+
+    pressed = keys()
+    card = load_content(FIXTURE_CONTENT).cards["bias-concept"]
+    summary, reviews, text = _run_keys(
+        tmp_path, lambda: next(pressed), [card], clock=lambda: now[0]
+    )
+    said = " ".join(text.split())
+    assert (
+        "not saved: bias-concept was rated Easy in another session while it was on screen" in said
+    )
+    assert "behind" not in said
+    assert [r.rating for r in reviews] == [4] and summary.reviewed == 0 and raced
+
+
 def test_undo_of_a_card_suspended_in_another_terminal_does_not_show_it_again(tmp_path):
     """Rated, suspended elsewhere, then undone here: the card stays suspended (the store keeps
     it) and the session does not bring it back on screen (it did)."""

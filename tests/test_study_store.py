@@ -516,11 +516,10 @@ def test_a_rating_at_the_very_start_of_the_study_day_counts_for_that_day(tmp_pat
         assert store.counts_since(NOW) == {"new": 1}
 
 
-# --- _review_filter (history of a cloze card: its ids from a prefix; rated_elsewhere) ------
+# --- _review_filter (history of a cloze card: its ids from a prefix; since) -----------------
 def test_reviews_of_a_prefix_are_the_ids_that_start_with_it_and_since_is_inclusive(tmp_path):
     """A prefix takes the id equal to it and those that extend it, not the next id after its
-    range; `since` is inclusive (only `rated_elsewhere` passes it, from the review session,
-    which filters the times again itself)."""
+    range; `since` is inclusive (`history(since=)`: undo's look at today's ratings)."""
     with open_store(tmp_path) as store:
         for card in ("x#b", "x#c", "x#c1", "x#d", "x#d1"):
             log(store, card, NOW, first=True)

@@ -23,7 +23,7 @@ from rich.text import Text
 
 from studycli.content.card import Card, Kind
 from studycli.content.loader import Content
-from studycli.errors import ClockBehind, StoreBusy, StudyError
+from studycli.errors import ClockBehind, RatedElsewhere, StoreBusy, StudyError
 from studycli.study.api import Review, ReviewMethod, Study, study_items
 from studycli.study.labels import AGAIN, EASY, GOOD, HARD, RATING_NAMES, format_interval
 from studycli.study.queue import Due
@@ -65,11 +65,13 @@ class Summary:
 class _Card:
     """What the learner has seen of the card on screen."""
 
-    def __init__(self, card: Card, shown_at: datetime) -> None:
+    def __init__(self, card: Card, log_mark: int) -> None:
         from .solve_flow import Hints
 
         self.card = card
-        self.shown_at = shown_at  # (another session's rating since then makes this one moot)
+        # the log's latest review id when shown: another session's rating written after it
+        # makes this one moot (`Study.rate`'s `unless_rated_after`)
+        self.log_mark = log_mark
         self.steps_shown = 0
         self.steps_read = 0  # steps shown by Enter (not with the answer after a check): help
         self.answer_shown = False
@@ -246,7 +248,7 @@ class ReviewSession:
         """Show `card` and handle keys until it is rated, undone past, or the session quits."""
         self.seen.add(card.id)
         self._show_front(card)
-        shown = _Card(card, self.clock())
+        shown = _Card(card, self.study.latest_review_id())
         while True:
             key = self.getkey()
             if key in ENTER or key == " ":
@@ -432,13 +434,17 @@ class ReviewSession:
                 Text(f"{RATING_NAMES[rating]}: logged, schedule unchanged{again}", style="dim")
             )
             return True
-        other = self.study.rated_elsewhere(
-            shown.card.id,
-            shown.shown_at,
-            self.clock(),
-            {r.id for r in self.done if r.id is not None},
-        )
-        if other is not None:  # two sessions at once: the card was studied there meanwhile
+        try:
+            rated = self.study.rate(
+                shown.card,
+                rating,
+                self.clock(),
+                method=ReviewMethod.CHECK if outcome else ReviewMethod.SELF,
+                check_status=status,
+                duration_ms=duration,
+                unless_rated_after=shown.log_mark,
+            )
+        except RatedElsewhere as other:  # two sessions at once: studied there meanwhile
             self.queue.left(shown.card)
             self.console.print(
                 Text(
@@ -449,15 +455,6 @@ class ReviewSession:
                 )
             )
             return True
-        try:
-            rated = self.study.rate(
-                shown.card,
-                rating,
-                self.clock(),
-                method=ReviewMethod.CHECK if outcome else ReviewMethod.SELF,
-                check_status=status,
-                duration_ms=duration,
-            )
         except ClockBehind as behind:  # (nothing written: the session goes on without it)
             self.queue.left(shown.card)
             self.console.print(Text(str(behind), style="yellow"))

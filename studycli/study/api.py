@@ -241,8 +241,11 @@ class Study:
         method: ReviewMethod = ReviewMethod.SELF,
         check_status: str | None = None,
         duration_ms: int | None = None,
+        unless_rated_after: int | None = None,
     ) -> Rated:
-        """Schedule `item` with `rating` at `now` and commit the review before returning."""
+        """Schedule `item` with `rating` at `now` and commit the review before returning;
+        with `unless_rated_after` (`latest_review_id` when the item was shown), refuse with
+        RatedElsewhere if another session rated it since (see `rating.rate`)."""
         from . import rating as core
 
         review = core.rate(
@@ -254,6 +257,7 @@ class Study:
             method=method,
             check_status=check_status,
             duration_ms=duration_ms,
+            unless_rated_after=unless_rated_after,
         )
         state = self.store.state(item.id)
         assert state is not None and state.fsrs is not None  # just written
@@ -313,18 +317,10 @@ class Study:
             card_id, card_prefix=prefix, by_time=True, limit=limit, since=since
         )
 
-    def rated_elsewhere(
-        self, item_id: str, since: datetime, now: datetime, ours: set[int]
-    ) -> Review | None:
-        """The latest rating of `item_id` after `since` and by `now` that is not one of `ours`
-        (the ids of the caller's own reviews), cram ratings left out: another session's,
-        given while the caller had the card on screen. (One after `now` says the clock is
-        behind, which `rate` refuses with its own message.)"""
-        for review in self.store.reviews(item_id, since=since, by_time=True):
-            later = since < review.reviewed_at <= now  # (a clock held still, in tests: not later)
-            if later and review.id not in ours and review.method != ReviewMethod.CRAM:
-                return review
-        return None
+    def latest_review_id(self) -> int:
+        """A mark of the log as it is now: a rating written later has a larger id (see
+        `rate`'s `unless_rated_after`)."""
+        return self.store.latest_review_id()
 
     def history_size(self, item_id: str | None = None) -> int:
         """How many reviews `history(item_id)` gives without a limit."""

@@ -17,7 +17,7 @@ from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler
 
 from studycli.content.card import Card
-from studycli.errors import ClockBehind, StoreError
+from studycli.errors import ClockBehind, RatedElsewhere, StoreError
 
 from . import scheduler as sched
 from .replay import CardReplay, Recompute, recompute_until
@@ -79,16 +79,31 @@ def rate(
     method: str = "self",
     check_status: str | None = None,
     duration_ms: int | None = None,
+    unless_rated_after: int | None = None,
 ) -> Review:
     """Rate `card` at `now`: schedule it with fsrs and commit the review before returning.
 
+    Args:
+        unless_rated_after: a review id (`Store.latest_review_id` when the card was shown):
+            refuse if another rating of the card was written since (two sessions showing it
+            at once), checked under the write lock, so that of two sessions rating at the
+            same moment one saves and the other is told.
+
     Returns:
         The recorded review (with its id, for undo).
+
+    Raises:
+        RatedElsewhere: see `unless_rated_after` (nothing written).
+        ClockBehind: `now` is before the card's last review or the last recompute.
     """
     scheduler = sched.make_scheduler(settings)
     # read the state and write the rating in one transaction: another session rating the same
     # card at the same moment then waits, and this rating builds on its result
     with store.transaction():
+        if unless_rated_after is not None:
+            other = store.rating_after(card.id, unless_rated_after)
+            if other is not None:
+                raise RatedElsewhere(card.id, other)
         before = store.state(card.id)
         _refuse_before_last_review(card.id, fsrs_card(before), now)
         _refuse_before_recompute(store.latest_recompute(), now)

@@ -688,6 +688,23 @@ class Store:
                 (iso(made_at), _scheduler_id(conn, scheduler)),
             )
 
+    def latest_review_id(self) -> int:
+        """The id of the log's latest review (0 when none): ids grow with every review
+        written, whatever its time, so a review with a larger id was written after this was
+        read."""
+        (found,) = self.conn.execute("SELECT max(id) FROM reviews").fetchone()
+        return found or 0
+
+    def rating_after(self, card_id: str, review_id: int) -> int | None:
+        """The rating of `card_id`'s latest review written after review `review_id` (see
+        `latest_review_id`), undone and cram ones left out; None if none."""
+        found = self.conn.execute(
+            f"SELECT r.rating FROM {_LOG_FROM} WHERE r.card_id = ? AND r.id > ? AND {SCHEDULED}"
+            " ORDER BY r.id DESC LIMIT 1",
+            (card_id, review_id),
+        ).fetchone()
+        return found[0] if found else None
+
     def latest_recompute(self) -> datetime | None:
         """When the memory states were last recomputed; None if never."""
         if not self._has_recomputes():
