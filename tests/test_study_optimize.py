@@ -404,6 +404,34 @@ def test_cli_json_and_write_keep_other_settings(cli, isolated_home):
     assert settings.new_per_day == 7 and settings.enable_fuzzing is False
 
 
+def test_ctrl_c_in_the_recompute_after_saving_says_what_to_run(cli, isolated_home, monkeypatch):
+    """Ctrl-C while `optimize --write` recomputes the memory states (seconds on a large log),
+    after the parameters were saved: it says they are saved and the states not recomputed,
+    and what to run (it exited 130 without a word, and nothing ever said to recompute)."""
+    from studycli.study.api import Study
+    from studycli.study.store import Store
+
+    Store.open(isolated_home / "data" / "reviews.sqlite3").close()  # a database to recompute
+
+    def interrupted(self, now):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Study, "recompute_memory", interrupted)
+    result = cli("optimize", "--from-csv", SAMPLE, "--write")
+    settings_file = isolated_home / "config" / "settings.toml"
+    assert result.exit_code == 130
+    said = " ".join(result.stderr.split())
+    assert (
+        f"interrupted: the parameters were saved in {settings_file}, but the cards' memory "
+        "states were not recomputed with them: run `studycli optimize --recompute`"
+    ) in said
+    assert load_settings(settings_file).parameters is not None
+    again = cli("optimize", "--recompute")
+    assert again.exit_code == 130 and "interrupted: the memory states are as they were" in (
+        again.stderr
+    )
+
+
 def test_cli_write_replaces_invalid_parameters_it_was_told_to_fix(cli, isolated_home):
     """The error for an invalid `parameters` says to set 21 numbers "as `studycli optimize
     --write` saves": that command now does, where it refused with the same error; the other

@@ -157,7 +157,7 @@ def _recompute(ctx: typer.Context, save: Callable[[], None] | None = None) -> in
     Raises:
         StudyError: the database cannot be written (busy, read-only, damaged).
     """
-    from studycli.paths import database_path
+    from studycli.paths import config_path, database_path
 
     from .app import options
     from .context import now
@@ -181,7 +181,24 @@ def _recompute(ctx: typer.Context, save: Callable[[], None] | None = None) -> in
                 raise _NotSaved(exc) from exc
             _saved(save)
             study.settings = settings()  # as saved
-        return study.recompute_memory(now())
+        try:
+            return study.recompute_memory(now())
+        except KeyboardInterrupt:  # (one transaction: rolled back whole)
+            _interrupted(None if save is None else config_path())
+            raise typer.Exit(130) from None
+
+
+def _interrupted(saved: Path | None) -> None:
+    """What a Ctrl-C during the recompute left: the memory states as they were; with `saved`,
+    the new parameters in that file all the same (it was silent: nothing told the learner to
+    recompute them)."""
+    said = "interrupted: the memory states are as they were"
+    if saved is not None:
+        said = (
+            f"interrupted: the parameters were saved in {escape(str(saved))}, but the cards' "
+            "memory states were not recomputed with them: run `studycli optimize --recompute`"
+        )
+    Console(stderr=True, highlight=False).print(said, soft_wrap=True)
 
 
 def _saved(save: Callable[[], None]) -> None:
