@@ -48,6 +48,43 @@ def test_the_cli_reports_repairs_and_exits_by_health(cli, tmp_path):
     assert report["healthy"] and report["drifted"] == [] and report["integrity_problems"] == []
 
 
+def test_ctrl_c_during_a_repair_repairs_nothing_and_says_so(cli, tmp_path, monkeypatch):
+    """Ctrl-C while the doctor repairs (its replay, seconds on a large log): the repair is one
+    transaction, so nothing changed, and it says so (it exited 130 without a word, and once
+    the repair was committed a third replay ran after it, a third of the run, where a Ctrl-C
+    ended it silently with the database changed)."""
+    from studycli.study import doctor
+
+    path = tmp_path / "reviews.sqlite3"
+    reviewed(path)
+    drift(path)
+    with Store.open(path) as store:
+        before = store.states()
+    replays = []
+    rebuild = doctor.rebuild
+
+    def interrupted(store):
+        replays.append(1)
+        if len(replays) > 2:  # after the look and the repair's own replay
+            raise KeyboardInterrupt
+        return rebuild(store)
+
+    monkeypatch.setattr(doctor, "rebuild", interrupted)
+    fixed = _doctor(cli, path)
+    assert fixed.exit_code == 0 and "repaired them from the log" in fixed.stdout
+    assert len(replays) == 2  # the look, the repair: checked against its replay before commit
+    with Store.open(path) as store:
+        repaired = store.states()
+    assert repaired != before
+    drift(path)
+    monkeypatch.setattr(doctor, "rebuild", lambda store: (_ for _ in ()).throw(KeyboardInterrupt))
+    stopped = _doctor(cli, path)
+    assert stopped.exit_code == 130
+    assert "interrupted: nothing was repaired (the database is as it was)" in stopped.stderr
+    with Store.open(path) as store:
+        assert store.states() != repaired  # the drift is still there
+
+
 @pytest.mark.parametrize("edited", ["{}", '{"card_id": 1, "state": 9}', "[]"])
 def test_a_state_edited_by_hand_sends_the_learner_to_the_doctor_which_repairs_it(
     cli, tmp_path, edited

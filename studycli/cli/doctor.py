@@ -36,7 +36,15 @@ def doctor(
 
     path = database_path(options(ctx).db)
     say_waits()
-    report = examine_database(path, repair=not dry_run)
+    try:
+        report = examine_database(path, repair=not dry_run)
+    except KeyboardInterrupt:  # a repair is one transaction, committed at its very end
+        from rich.console import Console
+
+        Console(stderr=True, highlight=False).print(
+            "interrupted: nothing was repaired (the database is as it was)"
+        )
+        raise typer.Exit(130) from None
     if report is None:
         if as_json:
             import json
