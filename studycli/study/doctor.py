@@ -1,210 +1,332 @@
-"""The doctor command: check the review database and repair its card states from the log."""
+"""`studycli doctor`: check the review database, and repair the card states from the log.
+
+The log (`reviews` and `undos`) is the source of truth; each card's stored state is derived
+from it (see `rating.rebuild`) and kept for speed. The doctor runs SQLite's integrity check,
+replays the log, and compares the replay with the stored states. Where they differ it writes a
+backup of the database next to it, then stores the replayed states, in one transaction that
+holds the write lock (a review session in another terminal waits meanwhile). A damaged file is
+reported and left alone: replaying a damaged log would spread the damage. Its log is read
+in full, though, where it still can be: the history can then be saved by exporting it and
+importing it into a new database (`salvage_commands`), even when a backup is old or missing.
+The doctor saves what reads of it as an export would (`SavedLog`); where only part of it
+reads, it reads around the damaged pages: imported over the newest backup, what it saved gives
+the backup's history and every review since that still reads.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import contextlib
+import shlex
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
 
-import typer
-from rich.markup import escape
+from studycli.errors import StoreDamaged, StoreError
 
-from studycli.study.labels import counted
+from . import database
+from .rating import rebuild
+from .review_log_csv import write_reviews
+from .store import Store
 
-from .app import app, options, stdout
+
+@dataclass(frozen=True)
+class SavedLog:
+    """What the doctor saved of a damaged file's review log that reads only in part: the
+    schedule's reviews that still read, written to `path` as `export-reviews` writes them
+    (`reviews` of them; not written on a dry run: `written` False); the ranges of review ids
+    (first, last) lost in damaged pages and how many reviews they held; whether every undo
+    read; and the newest intact backup next to the file, with how many of the lost reviews it
+    holds (a copy taken before them holds none of them)."""
+
+    path: Path
+    reviews: int
+    written: bool
+    lost: list[tuple[int, int]]
+    undos_whole: bool
+    backup: Path | None = None
+    backup_holds: int = 0
+
+    @property
+    def lost_count(self) -> int:
+        return database.ids_in(self.lost)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": str(self.path),
+            "reviews": self.reviews,
+            "written": self.written,
+            "lost_reviews": self.lost_count,
+            "lost_ids": [list(ids) for ids in self.lost],
+            "undos_whole": self.undos_whole,
+            "backup": str(self.backup) if self.backup else None,
+            "backup_holds_lost": self.backup_holds,
+        }
 
 
-@app.command()
-def doctor(
-    ctx: typer.Context,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Only report: repair nothing, write no backup.")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-) -> None:
-    """Check the review database: SQLite's integrity check, then a replay of the review log
-    compared with every stored card state; states that differ are repaired from the log.
+@dataclass(frozen=True)
+class Report:
+    """What the doctor found and did. `drifted` are the cards whose stored state differed
+    from the replay of the log; `repaired` says whether they were overwritten with it.
 
-    A backup of the database is written next to it before anything is repaired. Exits 0 when
-    the database is healthy (or was repaired), 1 when it is damaged or, with --dry-run, when it
-    needs a repair.
+    For a damaged file (`integrity` not empty): `log` says how much of the review log still
+    reads; `salvage` holds the commands that save it into a new database, when all of it
+    does; `backups` are the backups next to it."""
 
-    Example: studycli doctor --dry-run
+    path: Path
+    integrity: list[str] = field(default_factory=list)  # [] when the file is intact
+    reviews: int = 0
+    cards: int = 0
+    drifted: list[str] = field(default_factory=list)
+    repaired: bool = False
+    backup: Path | None = None
+    log: database.LogReading | None = None
+    salvage: list[str] = field(default_factory=list)
+    backups: list[Path] = field(default_factory=list)
+    salvaged_to: Path | None = None  # where `salvage` makes the new database, when not at path
+    saved: SavedLog | None = None  # what reads of a log that reads only in part
+
+    @property
+    def healthy(self) -> bool:
+        """Intact, and the stored states are the log's (now, after any repair)."""
+        return not self.integrity and (not self.drifted or self.repaired)
+
+    def to_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "database": str(self.path),
+            "exists": True,
+            "integrity_problems": self.integrity,
+            "reviews_replayed": self.reviews,
+            "cards_compared": self.cards,
+            "drifted": self.drifted,
+            "repaired": self.repaired,
+            "backup": str(self.backup) if self.backup else None,
+            "healthy": self.healthy,
+        }
+        if self.log is not None:
+            found["review_log"] = {
+                "reviews_read": self.log.reviews,
+                "complete": self.log.complete,
+                "problem": self.log.problem,
+            }
+            found["salvage_commands"] = self.salvage
+            found["salvaged_to"] = str(self.salvaged_to or self.path) if self.salvage else None
+            found["backups"] = [str(path) for path in self.backups]
+            found["saved_log"] = self.saved.to_dict() if self.saved else None
+        return found
+
+
+def examine_database(path: Path, *, repair: bool = True) -> Report | None:
+    """Open the review database at `path` and `examine` it; None when there is none yet (the
+    doctor creates none). A database that cannot be written is opened read-only: it can be
+    checked, not repaired.
+
+    Raises:
+        StoreError: the file cannot be opened (see `Store.open`), or as `examine`.
     """
-    from studycli.paths import database_path
-    from studycli.study.doctor import examine_database
-
-    from .context import say_waits
-
-    path = database_path(options(ctx).db)
-    say_waits()
+    if not path.exists():
+        return None
     try:
-        report = examine_database(path, repair=not dry_run)
-    except KeyboardInterrupt:  # a repair is one transaction, committed at its very end
-        from rich.console import Console
+        reader = _reader(path)
+    except StoreDamaged as damaged:  # not even its schema reads (or it is no SQLite file)
+        return _unopened(path, damaged)
+    saved = None
+    with Store(reader, path) as store:
+        report = examine(store, repair=False)
+        if report.log is not None and (repair or not report.log.complete):
+            saved = save_readable(store, path, write=repair)  # (a dry run says where to)
+    if repair and report.drifted and not report.integrity:  # only now open it to write
+        with Store.open(path) as store:
+            report = examine(store, repair=True)
+    if report.log is None:
+        return report
+    # after the store is closed: which of the files SQLite keeps beside it are left to move
+    salvage: list[str] = []
+    new = None
+    if saved is not None and saved.written:
+        salvage, new = salvage_commands(path, saved=saved.path, restore=saved.backup)
+    elif report.log.complete:
+        salvage, new = salvage_commands(path)
+    return replace(
+        report, salvage=salvage, salvaged_to=new, backups=database.backups(path), saved=saved
+    )
 
-        Console(stderr=True, highlight=False).print(
-            "interrupted: nothing was repaired (the database is as it was)"
+
+def save_readable(store: Store, path: Path, *, write: bool = True) -> SavedLog | None:
+    """Read what still reads of the damaged log of `store` (the database at `path`), and, when
+    `write`, save the schedule's reviews among them beside it (or where `salvage_folder`
+    says) as `export-reviews` writes them; None when none reads.
+
+    Raises:
+        StoreError: the file cannot be written (ImportFormatError).
+    """
+    readable = database.readable_log(store.conn)
+    if not readable.scheduled:
+        return None
+    target = saved_log_path(path)
+    if write:
+        write_reviews(target, readable.scheduled)
+    backup, holds = _restorable(path, readable.lost) if readable.lost else (None, 0)
+    return SavedLog(
+        target,
+        reviews=len(readable.scheduled),
+        written=write,
+        lost=readable.lost,
+        undos_whole=readable.undos_whole,
+        backup=backup,
+        backup_holds=holds,
+    )
+
+
+def _restorable(path: Path, lost: list[tuple[int, int]]) -> tuple[Path | None, int]:
+    """The newest backup next to `path` that is intact, and how many of the reviews with ids in
+    `lost` it holds; (None, 0) where there is none."""
+    for backup in reversed(database.backups(path)):
+        holds = database.reviews_held(backup, lost)
+        if holds is not None:
+            return backup, holds
+    return None, 0
+
+
+def _reader(path: Path):
+    """A connection that reads the database at `path`: read-only first, so that a damaged file
+    (or a dry run) is never written, not even by the checkpoint that closing a writer makes,
+    which would fold its -wal into it.
+
+    Raises:
+        StoreDamaged: the file does not open as a database. StoreError: as `database.connect`.
+    """
+    try:
+        return database.connect_read_only(path)
+    except StoreDamaged:
+        raise
+    except StoreError:  # no way to read it so (a -wal file it cannot read): as before
+        return database.connect(path, write=False)
+
+
+def _unopened(path: Path, damaged: StoreDamaged) -> Report:
+    """The report on a file that does not open as a database: nothing of its log reads."""
+    problem = (
+        "it is no SQLite database"
+        if damaged.problems == [database.NOT_SQLITE]
+        else "the file does not open as a database"
+    )
+    return Report(
+        path,
+        integrity=damaged.problems,
+        log=database.LogReading(0, complete=False, problem=problem),
+        backups=database.backups(path),
+    )
+
+
+def examine(store: Store, *, repair: bool = True) -> Report:
+    """Check `store` and, when `repair`, make its card states the replay of its log.
+
+    Returns:
+        The report (a damaged file is reported, never repaired).
+
+    Raises:
+        StoreError: the backup or the database cannot be written (nothing is changed then),
+            or the log cannot be replayed.
+    """
+    problems = store.integrity_problems()
+    if problems:
+        log = database.read_log(store.conn, lambda: store.exported_rows(indexed=False))
+        return Report(store.path, integrity=problems, log=log)
+    # nothing changes between the comparison and the repair: the write lock when repairing
+    # (`examine_database` repairs through a store it opened to write)
+    with store.transaction() if repair else database.snapshot(store.conn):
+        stored = store.states()
+        try:
+            replayed = rebuild(store)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(
+                f"the review log in {store.path} cannot be replayed ({exc}): keep the file, "
+                "and report this with it"
+            ) from None
+        drifted = sorted(i for i in replayed if stored.get(i) != replayed[i])
+        report = Report(
+            store.path,
+            reviews=store.count_reviews(),
+            cards=len(replayed),
+            drifted=drifted,
         )
-        raise typer.Exit(130) from None
-    if report is None:
-        if as_json:
-            import json
+        if not drifted or not repair:
+            return report
+        copy = database.backup(store.path, database.backup_path(store.path, "repair"))
+        store.replace_states([replayed[i] for i in drifted])
+        # checked before the commit, against the replay above (the log cannot change under
+        # the write lock, and a replay gives the same states every time): a third replay
+        # after the commit was a third of the run, in which a Ctrl-C ended the command
+        # without a word though the repair was made
+        repaired = store.states() == replayed
+    return Report(
+        store.path,
+        reviews=report.reviews,
+        cards=report.cards,
+        drifted=drifted,
+        repaired=repaired,
+        backup=copy,
+    )
 
-            print(json.dumps({"database": str(path), "exists": False, "healthy": True}))
-            return
-        stdout().print(
-            f"no review database at {escape(str(path))} yet: nothing to check "
-            "(your first review creates it)",
-            soft_wrap=True,
-        )
-        return
-    if as_json:
-        import json
 
-        print(json.dumps(report.to_dict(), indent=2))
+def salvage_commands(
+    path: Path, *, saved: Path | None = None, restore: Path | None = None
+) -> tuple[list[str], Path | None]:
+    """The shell commands that save the review log of the damaged database at `path` into a
+    new database at the same path: export it (unless the doctor `saved` it already: a log that
+    reads only in part), move the damaged file aside (with the -wal and -shm files SQLite
+    keeps beside it, whose pages belong to it and must never meet a new database), copy the
+    backup to `restore` from, if any, into its place, and import the export, which rebuilds
+    every card's state from the log (a review the backup has already is skipped).
+
+    Where its folder cannot be written (a backup on a read-only medium), the export and the
+    new database go to a folder that can (`salvage_folder`), the damaged file left where it
+    is: the commands, and that new database's path (None when it is `path`)."""
+    csv_path = saved or saved_log_path(path)
+    db, csv = shlex.quote(str(path)), shlex.quote(str(csv_path))
+    commands = [] if saved else [f"studycli --db {db} export-reviews {csv}"]
+    new = None
+    if database.folder_writable(path.parent):
+        aside = _unused(path.with_name(f"{path.name}.damaged"))
+        commands.append(f"mv {db} {shlex.quote(str(aside))}")
+        for suffix in ("-wal", "-shm"):  # (the export, closing, may fold them into the file)
+            with contextlib.suppress(OSError):
+                if Path(f"{path}{suffix}").exists():
+                    here, there = shlex.quote(f"{path}{suffix}"), shlex.quote(f"{aside}{suffix}")
+                    commands.append(f"test -e {here} && mv {here} {there}")
     else:
-        _show(report, dry_run)
-    raise typer.Exit(0 if report.healthy else 1)
+        new = _unused(salvage_folder() / f"{path.stem}.saved{path.suffix}")
+        db = shlex.quote(str(new))
+    if restore is not None:
+        commands.append(f"cp {shlex.quote(str(restore))} {db}")
+    commands.append(f"studycli --db {db} import-reviews {csv}")
+    return commands, new
 
 
-def _show(report, dry_run: bool) -> None:
-    console = stdout()
-    where = escape(str(report.path))
-    if report.integrity:
-        console.print(
-            f"[bold red]integrity check failed[/] on {where}: "
-            f"{escape('; '.join(report.integrity[:5]))}",
-            soft_wrap=True,
-        )
-        _show_damaged(report)
-        return
-    console.print(f"integrity check: ok ({where})", soft_wrap=True)
-    replay = f"replayed {counted(report.reviews, 'review')} of {counted(report.cards, 'card')}"
-    if not report.drifted:
-        console.print(f"{replay}: every stored card state matches the log")
-        return
-    names = ", ".join(report.drifted[:10]) + (" ..." if len(report.drifted) > 10 else "")
-    console.print(
-        f"{replay}: {len(report.drifted)} stored card state(s) differ from the log: "
-        f"{escape(names)}",
-        soft_wrap=True,
-    )
-    if dry_run:
-        console.print("dry run: nothing changed; `studycli doctor` repairs them from the log")
-    elif report.repaired:
-        console.print(
-            f"repaired them from the log (backup before the repair: {escape(str(report.backup))})",
-            soft_wrap=True,
-        )
-    else:
-        console.print("[bold red]the repair did not take[/]: keep the backup and report this")
+def saved_log_path(path: Path) -> Path:
+    """Where the history of the damaged database at `path` is saved: beside it, or where
+    `salvage_folder` says when its folder cannot be written."""
+    folder = path.parent if database.folder_writable(path.parent) else salvage_folder()
+    return _unused(folder / f"{path.name}.saved.csv")
 
 
-def _show_damaged(report) -> None:
-    """What to do with a damaged file: save its history when the whole log still reads."""
-    console = stdout()
-    log = report.log
-    if log is not None and log.complete and report.salvage:
-        saved = report.saved
-        kept = (
-            f"saved your history to {escape(str(saved.path))} (as export-reviews writes it): "
-            "rebuild the database from it with"
-            if saved is not None and saved.written
-            else "save your history and rebuild the database from it with"
-        )
-        console.print(
-            f"nothing was repaired in it (writing to a damaged file can spread the damage), "
-            f"but its review log still reads in full ({counted(log.reviews, 'review')}): {kept}",
-            soft_wrap=True,
-        )
-        _show_commands(report)
-        console.print(
-            "the import replays the log into every card's state; suspensions, cram ratings "
-            "and checks' outcomes (their ratings are kept) are not carried over. Keep the "
-            "damaged file until the new database looks right (`studycli history`)",
-            soft_wrap=True,
-        )
-        return
-    if log is not None and log.problem:
-        console.print(
-            f"the review log cannot be saved from it whole ({escape(log.problem)})",
-            soft_wrap=True,
-        )
-    if report.saved is not None:
-        _show_saved(report)
-        return
-    backups = (
-        "the backups next to it: " + ", ".join(escape(p.name) for p in report.backups)
-        if report.backups
-        else "a copy you kept: no backup lies next to it"
-    )
-    console.print(
-        "nothing was repaired (a damaged log would spread the damage): move the file "
-        f"aside and restore a backup ({backups}), or start a new one",
-        soft_wrap=True,
-    )
+def salvage_folder() -> Path:
+    """A folder to save a history into when the damaged file's own cannot be written: the
+    data folder, else the current one, else the home folder."""
+    from studycli.paths import data_dir
+
+    for folder in (data_dir(), Path.cwd(), Path.home()):
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+            if database.folder_writable(folder):
+                return folder
+    return Path.cwd()  # (the export will say it cannot write there)
 
 
-def _show_saved(report) -> None:
-    """What reads of a log that reads only in part: where it was saved, what was lost, and the
-    commands that rebuild the database from the newest backup and it."""
-    console = stdout()
-    saved = report.saved
-    ids = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in saved.lost[:5])
-    ids += " ..." if len(saved.lost) > 5 else ""
-    lost = f"{counted(saved.lost_count, 'review')} lost (ids {ids})" if saved.lost else "none lost"
-    file = escape(str(saved.path))
-    reviews = counted(saved.reviews, "review")
-    if not saved.written:
-        console.print(
-            f"read around its damaged pages: {lost}; dry run: nothing written, `studycli "
-            f"doctor` saves the {reviews} of your schedule that still read to {file}",
-            soft_wrap=True,
-        )
-        return
-    console.print(
-        f"read around its damaged pages: {lost}; saved the {reviews} of your schedule that "
-        f"still read to {file}",
-        soft_wrap=True,
-    )
-    if saved.backup is not None:
-        console.print(
-            f"the newest intact backup, {escape(saved.backup.name)}, holds "
-            f"{saved.backup_holds} of the {saved.lost_count} lost: rebuild the database from it "
-            "and the saved reviews with",
-            soft_wrap=True,
-        )
-    else:
-        console.print(
-            "no intact backup lies next to it, so the lost reviews are gone (unless a copy you "
-            "kept has them): rebuild the database from the saved reviews with",
-            soft_wrap=True,
-        )
-    _show_commands(report)
-    if not saved.undos_whole:
-        console.print(
-            "some of its undos do not read either: a rating you undid may be among the saved "
-            "ones; look at `studycli history` after the import",
-            soft_wrap=True,
-        )
-    since = " since the backup" if saved.backup is not None else ""
-    console.print(
-        "the import replays the saved reviews into every card's state (suspensions, cram "
-        f"ratings and checks' outcomes{since} are not carried over). Keep the damaged file "
-        "until the new database looks right (`studycli history`)",
-        soft_wrap=True,
-    )
-
-
-def _show_commands(report) -> None:
-    """The commands that save a damaged file's history, and where the new database is when it
-    cannot take the damaged one's place."""
-    console = stdout()
-    for command in report.salvage:
-        console.print(f"  {escape(command)}", soft_wrap=True, highlight=False)
-    if report.salvaged_to is not None:
-        console.print(
-            f"(its folder cannot be written, so the history goes into a new database, "
-            f"{escape(str(report.salvaged_to))}: use it with --db or STUDYCLI_DB, or copy it "
-            "to where the damaged one was once that can be written)",
-            soft_wrap=True,
-        )
+def _unused(path: Path) -> Path:
+    """`path`, or `path` with -2, -3 ... added where a file of that name exists already."""
+    candidate, number = path, 1
+    while candidate.exists() or Path(f"{candidate}-wal").exists():
+        number += 1
+        candidate = path.with_name(f"{path.name}-{number}")
+    return candidate
