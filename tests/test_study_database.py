@@ -409,6 +409,28 @@ def test_an_upgrade_keeps_one_copy_from_before_and_says_so(cli, tmp_path, monkey
     assert sha256(path) != before
 
 
+def test_an_upgrade_is_one_transaction_no_other_process_sees_half_done(tmp_path, monkeypatch):
+    """Another process looking while an older database is upgraded sees it as it was until
+    the whole upgrade commits. (Each migration was its own transaction: a process opening the
+    file between two saw it half upgraded and upgraded the rest itself, with a second backup,
+    half upgraded, named in its note as "the file as it was before".)"""
+    path = tmp_path / "reviews.sqlite3"
+    first_schema_database(path, monkeypatch)
+    seen = []
+
+    def before(name: str) -> None:  # the store backs the file up here
+        other = sqlite3.connect(path)  # another process's view of the file
+        seen.append([row[0] for row in other.execute("SELECT name FROM migrations")])
+        other.close()
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert migrations.migrate(conn, before=before) == RELEASED[1:]
+    finally:
+        conn.close()
+    assert seen == [RELEASED[:1]] * len(RELEASED[1:])
+
+
 def test_an_upgrade_that_copied_the_log_gives_the_space_back(tmp_path, monkeypatch):
     """0002 copies the review log into a new table: the file kept the old table's pages free,
     twice its size for good (615 MB -> 1.16 GB in a walkthrough)."""

@@ -204,42 +204,46 @@ def applied(conn: sqlite3.Connection) -> list[str]:
 
 
 def migrate(conn: sqlite3.Connection, before: Callable[[str], object] | None = None) -> list[str]:
-    """Apply every pending migration, each in its own transaction; returns their names.
+    """Apply every pending migration, all in one write transaction; returns their names.
 
     `conn` must be in autocommit mode (isolation_level=None). The caller checks first that the
-    database holds no migration unknown to this version (see `store.Store.open`). Two processes
-    opening a new database at once are safe: each migration is decided inside a write
-    transaction, so the second finds it recorded and skips it.
+    database holds no migration unknown to this version (see `store.Store.open`). Processes
+    opening one database at once are safe: what is pending is decided under the write lock,
+    so the first upgrades it whole and the others find nothing left to do. (Each migration
+    had its own transaction: another process could take the lock between two, and an upgrade
+    came out split in two, each half with a backup, one of them half upgraded and named as
+    "the file as it was"; and a new database, created by one process while another looked,
+    could be called upgraded.)
 
     Args:
-        before: called with a migration's name just before it runs on an existing database
-            (one with a migration already recorded), inside its write transaction so nothing
-            else writes meanwhile: the store writes its backup there. Not called for a new,
-            empty database, which has nothing to lose.
+        before: called with a pending migration's name just before it runs on an existing
+            database (one with a migration already recorded), inside the write transaction so
+            nothing else writes meanwhile: the store writes its backup there. Not called for a
+            new, empty database, which has nothing to lose.
     """
     if _ledger_exists(conn) and set(NAMES) <= set(applied(conn)):
         return []  # the usual case: read only, no write lock taken
     conn.execute(_LEDGER)
-    new = not applied(conn)  # nothing can be in a database before it is fully migrated
-    ran = []
-    for name, script in MIGRATIONS:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if name not in applied(conn):
-                if not new and before is not None:
-                    before(name)
-                for statement in statements(script):
-                    conn.execute(statement)
-                stamp = datetime.now(UTC).isoformat()  # bookkeeping, not study time
-                conn.execute(
-                    "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, stamp)
-                )
-                ran.append(name)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:  # SQLite may have rolled back already (a full disk)
-                conn.execute("ROLLBACK")
-            raise
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        done = set(applied(conn))
+        new = not done  # nothing can be in a database before it is fully migrated
+        ran = []
+        for name, script in MIGRATIONS:
+            if name in done:
+                continue
+            if not new and before is not None:
+                before(name)
+            for statement in statements(script):
+                conn.execute(statement)
+            stamp = datetime.now(UTC).isoformat()  # bookkeeping, not study time
+            conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, stamp))
+            ran.append(name)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # SQLite may have rolled back already (a full disk)
+            conn.execute("ROLLBACK")
+        raise
     return ran
 
 
