@@ -516,6 +516,27 @@ def test_a_rating_edited_in_an_export_and_imported_again_is_said_to_change_nothi
     assert parsed(out) == parsed(csv)  # the log's rating stands
 
 
+def test_ctrl_c_during_an_export_keeps_the_file_and_says_so(cli, tmp_path, monkeypatch):
+    """Ctrl-C while an export writes (a large log takes seconds): the file it replaces is as
+    it was, and the command says so (it exited 130 without a word)."""
+    from studycli.study import review_io
+
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    csv = write_csv(tmp_path / "in.csv", ["add-one,3,2025-02-27T10:00:00+00:00,900"])
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", csv).exit_code == 0
+    out = tmp_path / "out.csv"
+    out.write_text("yesterday's export\n", encoding="utf-8")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(review_io, "write_reviews", interrupted)
+    result = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
+    assert result.exit_code == 130
+    assert f"interrupted: {out} is as it was" in " ".join(result.stderr.split())
+    assert out.read_text(encoding="utf-8") == "yesterday's export\n"
+
+
 def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
     csv = write_csv(

@@ -116,7 +116,14 @@ def export_reviews(
     """
     to_stdout = str(file) == "-"
     with open_study(ctx) as study:
-        count = study.export_reviews(file)
+        try:
+            count = study.export_reviews(file)
+        except KeyboardInterrupt:  # (written beside it, then moved into its place)
+            from rich.console import Console
+
+            kept = "" if to_stdout else f": {escape(str(file))} is as it was"
+            Console(stderr=True, highlight=False).print(f"interrupted{kept}", soft_wrap=True)
+            raise typer.Exit(130) from None
         missing = study.left_out_of_export()
     line = f"wrote {counted(count, 'review')} to "
     line += "standard output" if to_stdout else escape(str(file))
