@@ -66,13 +66,16 @@ class Session:
             if self.child.expect([r"4 +Easy", r"Step \d+ of \d+"]) == 0:
                 return
 
-    def rate(self, key: int) -> None:
-        """Reveal, press `key` and wait for the acknowledgement."""
+    def rate(self, key: int) -> bool:
+        """Reveal, press `key` and wait for the acknowledgement (True), or for the session
+        to say that another session rated the card while it was on screen here (False)."""
         self.reveal()
         self.child.send(str(key))
-        self.child.expect("due again in")
+        saved = self.child.expect(["due again in", "not saved: [a-z0-9-]+ was rated"]) == 0
         assert self.card is not None
-        self.acknowledged.append((self.card, key))
+        if saved:
+            self.acknowledged.append((self.card, key))
+        return saved
 
 
 @pytest.fixture
@@ -121,21 +124,27 @@ def assert_sound(db: Path) -> None:
 
 def test_two_sessions_on_a_new_database_keep_every_rating_exactly_once(spawn):
     # one clock for both, as on one machine: the replay (time order, ties by id) is then the
-    # order the ratings were made in, and the log must be exactly the acknowledged sequence
+    # order the ratings were made in, and the log must be exactly the acknowledged sequence.
+    # Both show the same cards (one queue): of the two ratings of a card, the first saved
+    # is kept and the other session is told (its rating would count a second review)
     first, second = spawn(NOW), spawn(NOW)  # together, on no database yet
     keys = iter([3, 1, 4, 2, 3, 3, 1, 3, 4, 3, 2, 3])
     acknowledged: list[tuple[str, int]] = []
-    for _ in range(6):  # interleaved: one rating each, in turn, each on its own next card
-        for session in (first, second):
+    refused = 0
+    for round_ in range(6):  # interleaved: one rating each, in turn, the first one by turns
+        for session in (first, second) if round_ % 2 == 0 else (second, first):
             assert session.next_card()
-            session.rate(next(keys))
-            acknowledged.append(session.acknowledged[-1])
+            if session.rate(next(keys)):
+                acknowledged.append(session.acknowledged[-1])
+            else:
+                refused += 1
     for session in (first, second):
         session.child.send("q")
         session.child.expect(pexpect.EOF)
         session.child.close()
         assert session.child.exitstatus == 0
-    assert len(first.acknowledged) == len(second.acknowledged) == 6
+    assert len(first.acknowledged) + len(second.acknowledged) + refused == 12
+    assert first.acknowledged and second.acknowledged and refused  # both wrote, one was told
     with Store.open(spawn.db) as store:
         assert logged(store, NOW) == acknowledged  # each once, in the order acknowledged
     assert_sound(spawn.db)

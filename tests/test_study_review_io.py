@@ -77,6 +77,8 @@ def test_the_sample_imports_to_exactly_its_reviews_with_unknown_ids_kept(sample_
         "duplicates": 0,
         "cards": 1_205,
         "unknown_cards": 1_205,
+        "conflicts": 0,
+        "first_conflicts": [],
     }
     with Store.open(path) as store:
         assert len(store.reviews()) == 12_580
