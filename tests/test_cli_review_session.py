@@ -743,45 +743,6 @@ def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_p
     assert summary.reviewed == 1  # the rating that stayed is still this session's (it said 0)
 
 
-@pytest.mark.parametrize("after", [timedelta(seconds=-30), timedelta(seconds=30)])
-def test_two_sessions_rating_one_card_at_once_save_one_rating(tmp_path, monkeypatch, after):
-    """Two terminals show the same card and both rate it at once: the other session's rating
-    is written between this one's key and its write (it had the lock first). This one is not
-    saved and says the card was rated in another session: it was saved too, a second review
-    in the log for good (the guard read the log before taking the lock), or, where the
-    other's time was later than this key's, it blamed the system clock."""
-    from studycli.study.api import Study
-
-    rate = Study.rate
-    raced = []
-
-    def racing(self, item, *args, **kwargs):
-        if not raced:  # the other session's write wins the lock
-            raced.append(item.id)
-            _other_session_rates(tmp_path, item.id, Rating.Easy, NOW + timedelta(minutes=1) + after)
-        return rate(self, item, *args, **kwargs)
-
-    monkeypatch.setattr(Study, "rate", racing)
-    now = [NOW]
-
-    def keys():
-        yield " "
-        now[0] = NOW + timedelta(minutes=1)
-        yield from "3q"
-
-    pressed = keys()
-    card = load_content(FIXTURE_CONTENT).cards["bias-concept"]
-    summary, reviews, text = _run_keys(
-        tmp_path, lambda: next(pressed), [card], clock=lambda: now[0]
-    )
-    said = " ".join(text.split())
-    assert (
-        "not saved: bias-concept was rated Easy in another session while it was on screen" in said
-    )
-    assert "behind" not in said
-    assert [r.rating for r in reviews] == [4] and summary.reviewed == 0 and raced
-
-
 def test_undo_of_a_card_suspended_in_another_terminal_does_not_show_it_again(tmp_path):
     """Rated, suspended elsewhere, then undone here: the card stays suspended (the store keeps
     it) and the session does not bring it back on screen (it did)."""
@@ -801,15 +762,44 @@ def test_undo_of_a_card_suspended_in_another_terminal_does_not_show_it_again(tmp
     assert text.count("Why a neuron needs a bias") == 1 and reviews == []
 
 
-def test_a_card_rated_in_another_session_while_on_screen_is_not_rated_twice(tmp_path):
-    """Two sessions started together show the same first card; the one rated second counted
-    a second review of it, moments after the first. Now it says so and saves nothing."""
+@pytest.mark.parametrize(
+    ("racing", "after"),
+    [
+        (False, timedelta(seconds=-30)),
+        (True, timedelta(seconds=-30)),
+        (True, timedelta(seconds=30)),
+    ],
+    ids=["on-screen", "at-the-key", "at-the-key-later"],
+)
+def test_a_card_rated_in_another_session_while_on_screen_is_not_rated_twice(
+    tmp_path, monkeypatch, racing, after
+):
+    """Two sessions show the same card; the other rates it while it is on screen here, or at
+    the moment this one's key is pressed (its write takes the lock first: `racing`): this
+    rating is not saved, and says the card was rated in another session. It counted a second
+    review moments after the first; in the race it was saved too (the guard read the log
+    before taking the lock), or, where the other's time was later than this key's, it blamed
+    the system clock."""
+    from studycli.study.api import Study
 
+    other_at = NOW + timedelta(minutes=1) + after
+    rate = Study.rate
+    raced = []
+
+    def first_the_other(self, item, *args, **kwargs):
+        if not raced:  # the other session's write wins the lock
+            raced.append(item.id)
+            _other_session_rates(tmp_path, item.id, Rating.Easy, other_at)
+        return rate(self, item, *args, **kwargs)
+
+    if racing:
+        monkeypatch.setattr(Study, "rate", first_the_other)
     now = [NOW]
 
     def keys():
         yield " "  # the answer: then the other terminal rates the card meanwhile
-        _other_session_rates(tmp_path, "bias-concept", Rating.Easy, NOW + timedelta(seconds=30))
+        if not racing:
+            _other_session_rates(tmp_path, "bias-concept", Rating.Easy, other_at)
         now[0] = NOW + timedelta(minutes=1)
         yield from "3q"
 
@@ -822,7 +812,9 @@ def test_a_card_rated_in_another_session_while_on_screen_is_not_rated_twice(tmp_
     assert (
         "not saved: bias-concept was rated Easy in another session while it was on screen" in said
     )
+    assert "behind" not in said
     assert [r.rating for r in reviews] == [4] and summary.reviewed == 0
+    assert raced == (["bias-concept"] if racing else [])
 
 
 def test_a_rating_the_database_is_too_busy_for_keeps_the_card_to_rate_again(tmp_path, monkeypatch):
