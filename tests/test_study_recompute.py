@@ -110,6 +110,19 @@ def test_of_recomputes_with_no_review_between_the_last_counts(tmp_path):
         assert core.rebuild(store) == store.states()
 
 
+def test_a_rating_between_two_recomputes_replays_on_the_first(tmp_path):
+    """`optimize --write` twice with study between: a card first rated before both, rated
+    again between them, builds on the first recompute; the doctor's replay must apply that
+    recompute before the rating too (else it reports drift and rewrites the card's due date)."""
+    other = NEW._replace(parameters=(0.5, 1.0, 3.0, 15.0, *DEFAULT_PARAMETERS[4:]))
+    with Store.open(tmp_path / "r.sqlite3") as store:
+        rated(store)
+        Study(store, NEW).recompute_memory(NOW + 12 * DAY)
+        core.rate(store, fixture_content().get("add-one"), 3, NOW + 13 * DAY, NEW)
+        Study(store, other).recompute_memory(NOW + 14 * DAY)
+        assert core.rebuild(store) == store.states()
+
+
 def test_a_recompute_that_changes_no_state_is_not_logged(tmp_path):
     """`optimize --recompute` twice logged two recomputes, each one more replay of the cards
     reviewed after it for every doctor's and import's replay, and a time before which no

@@ -172,6 +172,24 @@ def test_undoing_a_first_review_keeps_a_suspension_made_since(tmp_path):
         assert store.suspended() == {"add-one"}
 
 
+def test_a_refused_rating_rolls_back_and_the_next_rating_is_saved(tmp_path):
+    """A rating refused inside its write transaction (the clock behind the card's last
+    review) rolls it back: the session goes on without the write lock held, and its next
+    rating is committed (another process sees it), not joined to a transaction left open."""
+    from studycli.errors import ClockBehind
+
+    content = fixture_content()
+    with open_store(tmp_path) as store:
+        core.rate(store, content.get("add-one"), 3, NOW, NO_FUZZ)
+        with pytest.raises(ClockBehind):
+            core.rate(store, content.get("add-one"), 3, NOW - timedelta(minutes=1), NO_FUZZ)
+        assert not store.conn.in_transaction
+        core.rate(store, content.get("bias-concept"), 3, NOW, NO_FUZZ)
+        with sqlite3.connect(tmp_path / "reviews.sqlite3") as other:
+            assert other.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 2
+        other.close()
+
+
 def test_only_a_cards_latest_review_can_be_undone(tmp_path):
     card = fixture_content().get("add-one")
     with open_store(tmp_path) as store:
@@ -638,6 +656,19 @@ def test_undo_after_a_recompute_is_refused_for_a_rating_before_it_only(tmp_path)
         assert store.state("b") is None
 
 
+def test_undo_of_a_rating_between_two_recomputes_is_refused(tmp_path):
+    """`optimize --write` run twice, a rating made between the two: its state before is
+    stale after the second, so undo is refused against the latest recompute, not the first
+    (undone, it would put back a state the second recompute replaced)."""
+    with open_store(tmp_path) as store:
+        store.record_recompute(NOW, '{"w": "first"}')
+        between = log(store, "a", NOW + H, first=True)
+        store.record_recompute(NOW + 2 * H, '{"w": "second"}')
+        assert store.latest_recompute() == NOW + 2 * H
+        with pytest.raises(StoreError, match="recomputed"):
+            store.undo(between.id, NOW + 3 * H)
+
+
 def test_recomputes_come_in_time_order_and_at_one_time_in_the_order_made(tmp_path):
     """By time (a clock set back between two recomputes), and at one moment in the order
     made (else the earlier parameters would be applied last and win)."""
@@ -736,3 +767,16 @@ def test_the_export_of_a_damaged_index_reads_the_log_in_time_order(tmp_path):
         indexed = list(store.exported_rows())
         assert list(store.exported_rows(indexed=False)) == indexed
         assert [row[0] for row in indexed] == ["b", "a", "a"]
+
+
+def test_the_export_of_a_damaged_index_leaves_out_cram_ratings(tmp_path):
+    """A cram rating is out of the schedule: the export from a file whose indexes are damaged
+    (`exported_rows(indexed=False)`, where the doctor sends the learner) leaves it out, as
+    the indexed read does; written there, it would be imported back as a scheduled review."""
+    with open_store(tmp_path) as store:
+        log(store, "a", NOW, first=True)
+        log(store, "a", NOW + H, rating=1, method="cram")
+        assert list(store.exported_rows(indexed=False)) == list(store.exported_rows())
+        assert [row[2] for row in store.exported_rows(indexed=False)] == [
+            "2025-03-01T09:00:00.000000+00:00"
+        ]
