@@ -61,6 +61,13 @@ def print_error(message: str) -> None:
     Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
 
 
+def exit_interrupted(said: str) -> NoReturn:
+    """End a command that a Ctrl-C stopped: `said` (what it left, "interrupted: ...") on
+    stderr, exit status 130."""
+    Console(stderr=True, highlight=False).print(said, soft_wrap=True)
+    raise typer.Exit(130)
+
+
 def _reflowed(text: str) -> str:
     """A docstring's paragraphs each on one line: Rich's help keeps the source's line breaks
     and wraps to the terminal too, so at 80 columns sentences broke in their middle."""

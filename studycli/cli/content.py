@@ -12,7 +12,7 @@ from studycli.check.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from studycli.errors import CardNotFound, StudyError
 from studycli.study.labels import LEECH_LAPSES
 
-from .app import app, finite_seconds, options, stdout
+from .app import app, exit_interrupted, finite_seconds, options, stdout
 from .completion import DeckOption, TopicOption, complete_card_id
 
 STATUS_STYLE = {
@@ -201,8 +201,7 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
             results = _check_with_progress(runnable, content, jobs, device, timeout, memory)
             stdout().print(_results_table(results))
     except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted: the running checks were stopped")
-        raise typer.Exit(130) from None
+        exit_interrupted("interrupted: the running checks were stopped")
     return results
 
 

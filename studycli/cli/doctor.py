@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from studycli.study.labels import counted
 
-from .app import app, options, stdout
+from .app import app, exit_interrupted, options, stdout
 
 
 @app.command()
@@ -39,12 +39,7 @@ def doctor(
     try:
         report = examine_database(path, repair=not dry_run)
     except KeyboardInterrupt:  # a repair is one transaction, committed at its very end
-        from rich.console import Console
-
-        Console(stderr=True, highlight=False).print(
-            "interrupted: nothing was repaired (the database is as it was)"
-        )
-        raise typer.Exit(130) from None
+        exit_interrupted("interrupted: nothing was repaired (the database is as it was)")
     if report is None:
         if as_json:
             import json

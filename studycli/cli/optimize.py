@@ -13,7 +13,7 @@ from rich.markup import escape
 from studycli.errors import ConfigError, StudyError
 from studycli.study.labels import counted
 
-from .app import app, print_error, stdout
+from .app import app, exit_interrupted, print_error, stdout
 from .context import open_study, settings
 
 if TYPE_CHECKING:
@@ -184,21 +184,19 @@ def _recompute(ctx: typer.Context, save: Callable[[], None] | None = None) -> in
         try:
             return study.recompute_memory(now())
         except KeyboardInterrupt:  # (one transaction: rolled back whole)
-            _interrupted(None if save is None else config_path())
-            raise typer.Exit(130) from None
+            exit_interrupted(_interrupted(None if save is None else config_path()))
 
 
-def _interrupted(saved: Path | None) -> None:
+def _interrupted(saved: Path | None) -> str:
     """What a Ctrl-C during the recompute left: the memory states as they were; with `saved`,
     the new parameters in that file all the same (it was silent: nothing told the learner to
     recompute them)."""
-    said = "interrupted: the memory states are as they were"
-    if saved is not None:
-        said = (
-            f"interrupted: the parameters were saved in {escape(str(saved))}, but the cards' "
-            "memory states were not recomputed with them: run `studycli optimize --recompute`"
-        )
-    Console(stderr=True, highlight=False).print(said, soft_wrap=True)
+    if saved is None:
+        return "interrupted: the memory states are as they were"
+    return (
+        f"interrupted: the parameters were saved in {escape(str(saved))}, but the cards' "
+        "memory states were not recomputed with them: run `studycli optimize --recompute`"
+    )
 
 
 def _saved(save: Callable[[], None]) -> None:

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from studycli.study.labels import counted
 
-from .app import app, options, stdout
+from .app import app, exit_interrupted, options, stdout
 from .context import now, open_study
 
 
@@ -44,12 +44,7 @@ def import_reviews(
         try:
             result = study.import_reviews(file, items, now())
         except KeyboardInterrupt:  # the import is one transaction: rolled back whole
-            from rich.console import Console
-
-            Console(stderr=True, highlight=False).print(
-                "interrupted: nothing was imported (your log is as it was)"
-            )
-            raise typer.Exit(130) from None
+            exit_interrupted("interrupted: nothing was imported (your log is as it was)")
         retention = study.settings.desired_retention
     if as_json:
         import json
@@ -119,11 +114,8 @@ def export_reviews(
         try:
             count = study.export_reviews(file)
         except KeyboardInterrupt:  # (written beside it, then moved into its place)
-            from rich.console import Console
-
             kept = "" if to_stdout else f": {escape(str(file))} is as it was"
-            Console(stderr=True, highlight=False).print(f"interrupted{kept}", soft_wrap=True)
-            raise typer.Exit(130) from None
+            exit_interrupted(f"interrupted{kept}")
         missing = study.left_out_of_export()
     line = f"wrote {counted(count, 'review')} to "
     line += "standard output" if to_stdout else escape(str(file))

@@ -12,7 +12,7 @@ import typer
 
 from studycli.study.settings import Settings
 
-from .app import app, finite_seconds, options, stdout
+from .app import app, exit_interrupted, finite_seconds, options, stdout
 from .completion import DeckOption, TopicOption, complete_card_id
 from .context import now, open_study, session_cards, settings
 
@@ -148,10 +148,7 @@ def solve(
         else:
             attempt = Attempt(check(console, card, content, path, limits))
     except KeyboardInterrupt:
-        from rich.console import Console
-
-        Console(stderr=True).print("interrupted: the check was stopped; nothing was recorded")
-        raise typer.Exit(130) from None
+        exit_interrupted("interrupted: the check was stopped; nothing was recorded")
     if attempt is None:  # `q` in --watch before a check of the learner's code finished
         console.print("nothing recorded: no check of your code finished")
         raise typer.Exit(1)

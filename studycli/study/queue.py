@@ -166,10 +166,10 @@ def due_from(
         index: what the caller keeps of `cards` between queues (see `CardIndex`).
     """
     index = index or CardIndex()
-    done_today, buried = _today(store, now, settings, tz)
+    day_end = next_day_start(now, settings.day_starts_at, tz)
+    done_today, buried = _today(store, now, settings, tz, day_end)
     wanted = _reviews_left(settings, done_today)
     extra = 0  # reviews read beyond the day's limit, for the siblings that wait
-    day_end = next_day_start(now, settings.day_starts_at, tz)
     while True:
         cap = ReviewCap(day_end, index.of(cards), wanted + extra)
         schedule = store.schedule(now + LEARN_AHEAD, seen, reviews=cap)
@@ -196,8 +196,8 @@ def due_by_deck(
     (as Anki's deck list counts them), so that the decks' counts need not add up to the
     whole's. One read of the schedule, with every review due in it. See `due_from` for the
     arguments."""
-    done_today, buried = _today(store, now, settings, tz)
     day_end = next_day_start(now, settings.day_starts_at, tz)
+    done_today, buried = _today(store, now, settings, tz, day_end)
     schedule = store.schedule(max(day_end, now + LEARN_AHEAD), seen)
     whole = due_now(cards, schedule, now, settings, done_today, index, buried, day_end)
     decks: dict[str, list[ItemT]] = {}
@@ -210,15 +210,14 @@ def due_by_deck(
 
 
 def _today(
-    store: Store, now: datetime, settings: Settings, tz: tzinfo | None
+    store: Store, now: datetime, settings: Settings, tz: tzinfo | None, day_end: datetime
 ) -> tuple[dict[str, int], set[str] | None]:
     """The ratings so far this study day per queue (`Store.studied_since`), and the cloze
     cards with an item rated in it, whose siblings wait (None when siblings are not
-    buried). Ratings of a later day (another machine's clock ahead, imported; this one's set
-    back) count on their own day: they filled today's limits."""
+    buried). Ratings from `day_end` on (another machine's clock ahead, imported; this one's
+    set back) count on their own day: they filled today's limits."""
     start = study_day_start(now, settings.day_starts_at, tz)
-    end = next_day_start(now, settings.day_starts_at, tz)
-    done_today, rated = store.studied_since(start, end)
+    done_today, rated = store.studied_since(start, day_end)
     if not settings.bury_siblings:
         return done_today, None
     return done_today, {family for item_id in rated if (family := _family(item_id))}
