@@ -128,8 +128,10 @@ def replace_file(path: Path, data: bytes) -> None:
 @contextlib.contextmanager
 def replacing(path: Path, mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
     """A file open to write (`open`'s `mode` and `options`) that becomes `path` in one step
-    when the block ends: a crash, or an exception out of the block, leaves the old file as it
-    was and no temporary file behind (made in the same folder, then renamed over it).
+    when the block ends: a crash, a power cut, or an exception out of the block leaves the old
+    file as it was and no temporary file behind (made in the same folder, written to the disk,
+    then renamed over it). A temporary file left by a process killed outright is removed by
+    the next replacing of the same file.
 
     Where `path` is a symbolic link, the file it points to is replaced and the link kept (a
     settings file linked from a dotfiles folder, an export into a synced folder); an existing
@@ -152,18 +154,56 @@ def replacing(path: Path, mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
             yield handle
         return
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(target)
     descriptor, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+        dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp"
     )
     try:
         with os.fdopen(descriptor, mode, **options) as handle:
             yield handle
+            handle.flush()
+            os.fsync(handle.fileno())  # its data on the disk before its name
         os.chmod(temporary, stat.S_IMODE(old.st_mode) if old else 0o666 & ~_umask())
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+    _sync_folder(target.parent)
+
+
+def _remove_abandoned(target: Path) -> None:
+    """Remove the temporary files that `replacing` made for `target` in processes that are
+    gone (killed outright, or the machine stopped): their names carry the process's id. One
+    whose process still runs, or whose name is not one of these, is left alone."""
+    import glob
+
+    for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        owner = leftover.name[len(target.name) + 2 :].split(".", 1)[0]
+        if owner.isdigit() and not _running(int(owner)):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id exists (another user's too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # (PermissionError: another user's)
+        return True
+    return True
+
+
+def _sync_folder(folder: Path) -> None:
+    """Write the folder's entries (a rename in it) to the disk, where the system allows it."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def _umask() -> int:

@@ -165,6 +165,8 @@ def test_interval_labels(seconds, label):
         (364 * 86400, "12.1mo"),
         (365 * 86400, "1y"),
         (730 * 86400, "2y"),  # a whole number of years without ".0"
+        (384 * 86400, "1.1y"),  # years in tenths, as months are
+        (1000 * 86400, "2.7y"),
     ],
 )
 def test_interval_labels_at_each_units_edges(seconds, label):
