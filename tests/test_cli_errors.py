@@ -140,3 +140,39 @@ def test_an_error_under_json_is_json_on_stdout_too(cli, tmp_path, monkeypatch, a
     assert said in error and said in " ".join(result.stderr.split())
     plain = cli("--content", FIXTURE_CONTENT, *[a for a in args if a != "--json"])
     assert plain.exit_code == 1 and plain.stdout == ""
+
+
+def test_a_ctrl_c_no_command_handles_ends_it_with_a_word(cli, monkeypatch):
+    """A Ctrl-C in a command that has nothing of its own to say about one: "interrupted",
+    exit 130 (Typer's own ending said nothing)."""
+    from studycli.study.api import Study
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Study, "open", interrupted)
+    result = cli("--content", FIXTURE_CONTENT, "due")
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "interrupted"
+
+
+def test_a_ctrl_c_while_the_command_line_loads_is_no_traceback(tmp_path):
+    """Ctrl-C in the first tenth of a second, while Typer and Rich are imported: one word and
+    exit 130, not a traceback through the import machinery."""
+    script = (
+        "import sys\n"
+        "class Stop:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'typer':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Stop())\n"
+        "sys.argv = ['studycli', 'due']\n"
+        "from studycli.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False,
+        env=terminal_env(tmp_path / "db.sqlite3", tmp_path / "s.toml", tmp_path, NOW),
+    )  # fmt: skip
+    assert done.returncode == 130
+    assert done.stderr == "interrupted\n"

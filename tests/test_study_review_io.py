@@ -539,6 +539,55 @@ def test_ctrl_c_during_an_export_keeps_the_file_and_says_so(cli, tmp_path, monke
     assert out.read_text(encoding="utf-8") == "yesterday's export\n"
 
 
+@pytest.mark.parametrize("where", ["content", "database"])
+def test_ctrl_c_before_an_import_starts_says_nothing_was_imported(
+    cli, tmp_path, monkeypatch, where
+):
+    """Ctrl-C while the content loads or the database opens, before the import's own
+    transaction (it exited 130 without a word)."""
+    from studycli.study import api
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(
+        *(api, "study_items") if where == "content" else (Study, "open"), interrupted
+    )
+    csv = write_csv(tmp_path / "in.csv", ["add-one,3,2025-02-27T10:00:00+00:00,900"])
+    result = cli("--content", FIXTURE_CONTENT, "import-reviews", csv)
+    assert result.exit_code == 130
+    assert "interrupted: nothing was imported" in result.stderr
+
+
+def test_ctrl_c_once_an_import_or_export_is_done_says_it_is(cli, tmp_path, monkeypatch):
+    """A Ctrl-C after the import's transaction committed (while the database closes) or after
+    the export's file took its place must not say the log or the file is as it was."""
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    closing = Study.__exit__
+
+    def interrupted_closing(self, *args):
+        closing(self, *args)
+        raise KeyboardInterrupt
+
+    csv = write_csv(tmp_path / "in.csv", ["add-one,3,2025-02-27T10:00:00+00:00,900"])
+    with monkeypatch.context() as patched:
+        patched.setattr(Study, "__exit__", interrupted_closing)
+        result = cli("--content", FIXTURE_CONTENT, "import-reviews", csv)
+    assert result.exit_code == 130
+    assert f"interrupted: the import of {csv} is saved" in " ".join(result.stderr.split())
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    out = tmp_path / "out.csv"
+    out.write_text("yesterday's export\n", encoding="utf-8")
+    monkeypatch.setattr(Study, "left_out_of_export", interrupted)
+    result = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
+    assert result.exit_code == 130
+    assert f"interrupted: {out} is written" in " ".join(result.stderr.split())
+    assert parsed(out) == parsed(csv)  # the import was saved, and the export written
+
+
 def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
     csv = write_csv(

@@ -27,17 +27,21 @@ def main() -> None:
     # first card in collections that found nothing (bench/instructions.py); every 50,000 here.
     gc.set_threshold(50_000, 10, 10)
     args = sys.argv[1:]
-    if (
-        named_command(args) == "check"
-        and not asks_for_help(args)
-        and "_STUDYCLI_COMPLETE" not in os.environ  # a Tab press runs nothing
-    ):
-        from studycli.check import runner
+    try:
+        if (
+            named_command(args) == "check"
+            and not asks_for_help(args)
+            and "_STUDYCLI_COMPLETE" not in os.environ  # a Tab press runs nothing
+        ):
+            from studycli.check import runner
 
-        runner.warm_up()
-    from .app import main as run
+            runner.warm_up()
+        from .app import main as run
 
-    run()
+        run()
+    except KeyboardInterrupt:  # a Ctrl-C while the command's modules load: no traceback
+        sys.stderr.write("interrupted\n")
+        raise SystemExit(130) from None
 
 
 GLOBAL_OPTIONS = ("--content", "--db")  # the app's options that take a value

@@ -25,7 +25,8 @@ from studycli.records import Record
 class _Group(TyperGroup):
     """Renders a `StudyError` from any command as one short line on stderr, exit 1 (and, for
     a command given --json, as {"error": message} on stdout too, so that a script reading
-    stdout gets JSON whatever happened); gives each command's help its paragraphs whole (see
+    stdout gets JSON whatever happened), and a Ctrl-C that no command handled as
+    "interrupted", exit 130; gives each command's help its paragraphs whole (see
     `_reflowed`)."""
 
     def get_command(self, ctx: typer.Context, cmd_name: str):  # type: ignore[override]
@@ -46,6 +47,8 @@ class _Group(TyperGroup):
 
                 print(json.dumps({"error": str(exc)}))
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:  # one its command left to Typer (which exits without a word)
+            exit_interrupted("interrupted")
 
 
 def finite_seconds(value: float | None) -> float | None:

@@ -39,13 +39,15 @@ def import_reviews(
     """
     from studycli.study.api import study_items
 
-    items = study_items(options(ctx).load().cards.values())
-    with open_study(ctx) as study:
-        try:
+    said = "interrupted: nothing was imported (your log is as it was)"  # (one transaction)
+    try:
+        items = study_items(options(ctx).load().cards.values())
+        with open_study(ctx) as study:
             result = study.import_reviews(file, items, now())
-        except KeyboardInterrupt:  # the import is one transaction: rolled back whole
-            exit_interrupted("interrupted: nothing was imported (your log is as it was)")
-        retention = study.settings.desired_retention
+            said = f"interrupted: the import of {escape(str(file))} is saved"
+            retention = study.settings.desired_retention
+    except KeyboardInterrupt:
+        exit_interrupted(said)
     if as_json:
         import json
 
@@ -110,13 +112,14 @@ def export_reviews(
     Example: studycli export-reviews ~/Dropbox/reviews.csv
     """
     to_stdout = str(file) == "-"
-    with open_study(ctx) as study:
-        try:
+    said = "interrupted" if to_stdout else f"interrupted: {escape(str(file))} is as it was"
+    try:  # (written beside it, then moved into its place)
+        with open_study(ctx) as study:
             count = study.export_reviews(file)
-        except KeyboardInterrupt:  # (written beside it, then moved into its place)
-            kept = "" if to_stdout else f": {escape(str(file))} is as it was"
-            exit_interrupted(f"interrupted{kept}")
-        missing = study.left_out_of_export()
+            said = "interrupted" if to_stdout else f"interrupted: {escape(str(file))} is written"
+            missing = study.left_out_of_export()
+    except KeyboardInterrupt:
+        exit_interrupted(said)
     line = f"wrote {counted(count, 'review')} to "
     line += "standard output" if to_stdout else escape(str(file))
     behind = [
