@@ -704,3 +704,37 @@ def test_a_table_another_program_dropped_is_named_with_a_way_out(cli, tmp_path, 
     assert exported.exit_code == 0 and len(saved.read_text().splitlines()) == 1 + 3
     fresh = tmp_path / "new.sqlite3"
     assert cli("--db", fresh, "--content", FIXTURE_CONTENT, "import-reviews", saved).exit_code == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the file-size limit of a Linux process")
+def test_a_file_size_limit_that_stops_the_database_growing_is_named_with_its_fix(tmp_path):
+    """Under `ulimit -f`, SQLite's write past the limit fails as "disk I/O error", which the
+    command called a failure to run again (it fails again, the same way); it names the limit
+    and how to raise it, and nothing is lost: without the limit the same import succeeds."""
+    import resource
+
+    csv = tmp_path / "big.csv"
+    lines = ["card_id,review_rating,review_time,review_duration"]
+    lines += [
+        f"card-{i % 500},3,2025-01-01T00:00:{i % 60:02d}.{i:06d}+00:00,900" for i in range(30_000)
+    ]
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "reviews.sqlite3"
+    command = [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), "--db", str(db)]
+    command += ["import-reviews", str(csv)]
+    env = {**os.environ, "STUDYCLI_HOME": str(tmp_path / "home")}
+    limit = 1 << 20  # bytes: past the CSV's staging, short of any file the test writes
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    done = subprocess.run(
+        command, env=env, preexec_fn=limited, capture_output=True, text=True, check=False
+    )
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1 and "Traceback" not in said, said
+    assert f"no file larger than {limit:,} bytes" in said and "ulimit -f unlimited" in said
+
+    again = subprocess.run(command + ["--json"], env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["added"] == 30_000

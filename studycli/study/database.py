@@ -478,10 +478,29 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
     # SQLite's words for a schema that lacks what studycli made (another program changed it)
     if (missing := re.match(r"no such (table|column): (\S+)", str(exc))) is not None:
         return _lacks(path, missing.group(1), missing.group(2))
+    if code == sqlite3.SQLITE_IOERR and (limit := file_size_limit()) is not None:
+        return StoreError(
+            f"the review database {path} failed ({exc}): this process may write no file "
+            f"larger than {limit:,} bytes (the shell's file-size limit, `ulimit -f`), and the "
+            "database or SQLite's temporary files must grow past that. Nothing is damaged: "
+            "raise the limit (`ulimit -f unlimited`) and run the command again"
+        )
     return StoreError(
         f"the review database {path} failed ({exc}), but its integrity check passes: nothing "
         "is damaged; run the command again (`studycli doctor` checks it in full)"
     )
+
+
+def file_size_limit() -> int | None:
+    """The largest file this process may write, in bytes (`ulimit -f`); None without one.
+    (Python ignores the signal the system sends past it: the write fails, and SQLite says
+    "disk I/O error".)"""
+    try:
+        import resource
+    except ImportError:  # (not on Windows)
+        return None
+    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 def _lacks(path: Path, kind: str, name: str) -> StoreError:
