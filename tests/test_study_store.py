@@ -154,6 +154,31 @@ def test_undo_restores_every_row_exactly_and_marks_the_review(tmp_path):
             core.undo(store, 999, NOW)
 
 
+def test_undo_returns_the_state_it_wrote_not_a_later_sessions(tmp_path, monkeypatch):
+    """Another session that writes the card the moment undo's transaction commits does not
+    change what undo says it put back (it read the card after its commit)."""
+    from contextlib import contextmanager
+
+    card = fixture_content().get("bias-concept")
+    with open_store(tmp_path) as store:
+        core.rate(store, card, 3, NOW, NO_FUZZ)
+        last = core.rate(store, card, 3, NOW + timedelta(days=1), NO_FUZZ)
+        assert last.state_before is not None
+        committed = Store.transaction
+
+        @contextmanager
+        def then_another_writes(self, *args, **kwargs):
+            with committed(self, *args, **kwargs) as conn:
+                yield conn
+            other = sqlite3.connect(self.path)
+            other.execute("UPDATE cards SET reps = 99 WHERE card_id = ?", (card.id,))
+            other.commit()
+            other.close()
+
+        monkeypatch.setattr(Store, "transaction", then_another_writes)
+        assert core.undo(store, last.id, NOW + timedelta(days=1)) == last.state_before
+
+
 def test_undoing_a_first_review_leaves_no_row(tmp_path):
     with open_store(tmp_path) as store:
         first = core.rate(store, fixture_content().get("add-one"), 4, NOW, NO_FUZZ)

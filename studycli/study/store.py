@@ -909,7 +909,8 @@ class Store:
                 )
             else:
                 _write_state(conn, review.state_before)
-        return self.state(review.card_id) or CardState(card_id=review.card_id)
+            after = self.state(review.card_id)  # (in the transaction: what it wrote, no later)
+        return after or CardState(card_id=review.card_id)
 
     def reviews(
         self,
