@@ -335,6 +335,28 @@ def test_a_backup_is_written_before_a_migration_of_an_existing_database(tmp_path
     old.close()
 
 
+def test_an_upgrade_that_takes_a_while_is_not_called_a_wait(tmp_path, monkeypatch):
+    """Upgrading a large database (its check, its copy, its migrations: 8 s for a million
+    reviews) is the command's own work: it said it was waiting for another command."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, EXTRA])
+    monkeypatch.setattr(migrations, "NAMES", [*migrations.NAMES, EXTRA[0]])
+    told: list[Path] = []
+    monkeypatch.setattr(database, "on_wait", told.append)
+    monkeypatch.setattr(database, "WAIT_NOTICE_AFTER", 0.1)
+    copy = database.backup
+
+    def slow_copy(*args, **kwargs):
+        time.sleep(0.5)  # (a large file's copy)
+        return copy(*args, **kwargs)
+
+    monkeypatch.setattr(database, "backup", slow_copy)
+    with Store.open(path) as store:
+        assert migrations.applied(store.conn)[-1] == EXTRA[0]
+    assert told == []
+
+
 def test_a_new_database_needs_no_backup(tmp_path, next_migration):
     path = tmp_path / "reviews.sqlite3"
     Store.open(path).close()

@@ -72,8 +72,8 @@ def connect(
     except sqlite3.Error as exc:
         raise explain(path, exc) from None
     try:
-        with _closed_on_error(conn, path), waits_said(path):
-            note = when_free(lambda: _prepare(conn, path))
+        with _closed_on_error(conn, path), waits_said(path) as working:
+            note = when_free(lambda: _prepare(conn, path, working))
             if note and notes is not None:
                 notes.append(note)
             if write:
@@ -108,12 +108,13 @@ def _closed_on_error(conn: sqlite3.Connection, path: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def waits_said(path: Path) -> Iterator[None]:
+def waits_said(path: Path) -> Iterator[Callable[[], None]]:
     """Around a step that may wait for another process's lock on the database at `path`:
     once it has waited `WAIT_NOTICE_AFTER` s, `on_wait(path)` is called, once, from a timer's
-    thread (SQLite waits without holding Python's lock)."""
+    thread (SQLite waits without holding Python's lock). Yields what to call where the step
+    turns to work of its own that takes a while (an upgrade): no notice after that."""
     if on_wait is None:
-        yield
+        yield _nothing
         return
     import threading
 
@@ -121,9 +122,13 @@ def waits_said(path: Path) -> Iterator[None]:
     timer.daemon = True
     timer.start()
     try:
-        yield
+        yield timer.cancel
     finally:
         timer.cancel()
+
+
+def _nothing() -> None:
+    pass
 
 
 def when_free(step: Callable[[], _T], timeout: float = BUSY_TIMEOUT) -> _T:
@@ -154,13 +159,19 @@ def is_busy(exc: BaseException) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _prepare(conn: sqlite3.Connection, path: Path) -> str | None:
+def _prepare(
+    conn: sqlite3.Connection, path: Path, working: Callable[[], None] = _nothing
+) -> str | None:
     """Check, set up and migrate the database; a line for the learner when it was upgraded.
 
     An upgrade keeps one copy of the database as it was, taken before its first migration
-    (one per migration was three full copies for an upgrade across three)."""
-    if _check_identity(conn, path) and _pending(conn) and not _intact(conn):
-        raise _Unreadable  # never upgraded, nor copied as a backup: see `connect`
+    (one per migration was three full copies for an upgrade across three). `working` is
+    called before one: its checks, copy and migrations take a while on a large database (a
+    million reviews: 8 s), and are not a wait for another command (`waits_said`)."""
+    if _check_identity(conn, path) and _pending(conn):
+        working()
+        if not _intact(conn):
+            raise _Unreadable  # never upgraded, nor copied as a backup: see `connect`
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
