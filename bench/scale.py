@@ -7,6 +7,7 @@
   median over 40 cards, against 20 ms;
 - `studycli import-reviews FILE` of 1,000,000 rows, against 30 s, when the command exists
   (another branch adds it); skipped with a message until then;
+- `studycli stats` (no target: a figure to watch);
 - the peak memory of each, against 500 MB: of a command, the larger of its largest process
   (wait4's ru_maxrss) and the summed PSS of its whole process tree, workers included (sampled);
   for the review session and the import, the process and its workers also apart (the review
@@ -167,6 +168,20 @@ def due(work: Path, environ: dict[str, str], repeat: int) -> list[str]:
     ]
 
 
+def stats(environ: dict[str, str], repeat: int = 3) -> list:
+    """`studycli stats` on the collection (not a target of issue 13: what a learner with such
+    a log waits for it; 9.5-12.4 s before the twenty-seventh session's card history index)."""
+    command = [PYTHON, "-m", "studycli", "stats"]
+    times, peaks = [], []
+    for _ in range(repeat):
+        wall, peak, _ = measured(command, environ)
+        times.append(wall)
+        peaks.append(peak.total)
+    print(f"   studycli stats, 10k cards, 1M reviews: {median(times) * 1000:.0f} ms (median of "
+          f"{repeat}, min {min(times) * 1000:.0f})", flush=True)  # fmt: skip
+    return [("stats", max(peaks))]
+
+
 SESSION = """
 import io, json, sys, time, resource
 from pathlib import Path
@@ -305,7 +320,7 @@ def main() -> None:
             COLUMNS="100",
         )
         environ.pop("PYTHONDONTWRITEBYTECODE", None)
-        results = due(work, environ, args.repeat) + rating(work, environ)
+        results = due(work, environ, args.repeat) + rating(work, environ) + stats(environ)
         results += import_reviews(work, environ, args.import_workers)
         peaks = dict(item for item in results if isinstance(item, tuple))
         peak = max(peaks.values())

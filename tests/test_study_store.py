@@ -15,7 +15,7 @@ from studycli.errors import StoreError
 from studycli.study import migrations
 from studycli.study import rating as core
 from studycli.study.settings import Settings
-from studycli.study.store import CardState, Review, ReviewCap, Store
+from studycli.study.store import CardState, Review, ReviewCap, Store, parse_time
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store, rows, schema_of
 
@@ -478,15 +478,16 @@ def log(
 
 # --- recent_reviews (stats: reviews per day, true retention) -------------------------------
 def test_recent_reviews_are_those_from_since_on_in_time_order_with_the_previous_state(tmp_path):
-    """A rating exactly at `since` counts, an older one does not (it is only `previous`), and
-    one recorded after a later one (as an import records it) comes first."""
+    """A rating exactly at `since` counts, an older one does not (it is only `previous`), nor
+    one at `until`; one recorded after a later one (as an import records it) comes first."""
     since = NOW
     with open_store(tmp_path) as store:
         log(store, "a", since - D, first=True)
         log(store, "a", since)  # exactly at `since`: a's only rating from then on
         log(store, "b", since + 2 * H, first=True)  # recorded first ...
         log(store, "c", since + H, first=True)  # ... this one is earlier
-        got = store.recent_reviews(since)
+        log(store, "d", since + D)  # at `until`: after the window
+        got = store.recent_reviews(since, since + D)
     assert [(card, at, previous) for card, _, at, _, _, previous in got] == [
         ("a", "2025-03-01T09:00:00.000000+00:00", stamp("a", since - D)),
         ("c", "2025-03-01T10:00:00.000000+00:00", None),
@@ -504,11 +505,11 @@ def test_recent_reviews_of_some_cards_are_theirs_as_the_whole_log_gives_them(tmp
         log(store, "a", since + H)
         log(store, "b", since + 2 * H, first=True)
         log(store, "c", since + 3 * H, first=True)
-        whole = store.recent_reviews(since)
-        assert store.recent_reviews(since, {"a", "c", "z"}) == [
+        whole = store.recent_reviews(since, since + D)
+        assert store.recent_reviews(since, since + D, {"a", "c", "z"}) == [
             row for row in whole if row[0] in ("a", "c")
         ]
-        assert store.recent_reviews(since, {"z"}) == [] and len(whole) == 3
+        assert store.recent_reviews(since, since + D, {"z"}) == [] and len(whole) == 3
 
 
 def test_recent_reviews_leave_out_an_undone_rating(tmp_path):
@@ -518,8 +519,44 @@ def test_recent_reviews_leave_out_an_undone_rating(tmp_path):
         log(store, "a", NOW, first=True)
         last = log(store, "a", NOW + H, rating=1)
         store.undo(last.id, NOW + 2 * H)
-        got = store.recent_reviews(NOW - D)
+        got = store.recent_reviews(NOW - D, NOW + D)
     assert [(card, rating) for card, rating, *_ in got] == [("a", 3)]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_recent_reviews_previous_is_the_cards_rating_before_in_the_whole_log(tmp_path, seed):
+    """Each window rating's `previous` is the `state_after` of its card's rating just before
+    it in the whole log, by time then id (undone ones left out, cram ones counted), however
+    far back that is; as a plain reading of every review gives it. Times repeat, ratings are
+    recorded out of time order (as imports record them), some are undone."""
+    rng = random.Random(seed)
+    cards = [f"card-{i}" for i in range(6)]
+    times = [NOW + timedelta(days=rng.randrange(-30, 5)) for _ in range(80)]  # ties: same day
+    since, until = NOW - 10 * D, NOW + 2 * D
+    with open_store(tmp_path) as store:
+        for index, at in enumerate(times):
+            card = rng.choice(cards)
+            method = rng.choice(["self", "self", "check", "cram"])
+            review = log(
+                store, card, at, method=method, after=stamp(card, at, str(index)), first=True
+            )
+            if rng.random() < 0.15:
+                store.conn.execute(
+                    "INSERT INTO undos (review_id, undone_at) VALUES (?, ?)",
+                    (review.id, "2030-01-01T00:00:00.000000+00:00"),
+                )
+        kept = sorted(
+            (r for r in store.reviews(include_undone=False)),
+            key=lambda r: (r.reviewed_at, r.id),
+        )
+        expected, last = [], {}
+        for r in kept:
+            if since <= r.reviewed_at < until:
+                expected.append((r.card_id, r.reviewed_at, last.get(r.card_id)))
+            last[r.card_id] = r.state_after
+        got = store.recent_reviews(since, until)
+    assert [(card, parse_time(at), previous) for card, _, at, _, _, previous in got] == expected
+    assert expected  # (the window holds ratings)
 
 
 # --- review_outcomes (stats: each topic's retention) ---------------------------------------

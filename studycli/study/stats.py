@@ -151,19 +151,20 @@ def stats(
     # card suspended, then removed) holds nothing to count.
     learnt = {card for card, state in states.items() if state.fsrs is not None}
     pool = content | learnt if elsewhere else content
+    parsed: Parsed = {card_id: fsrs_card(states.get(card_id)) for card_id in pool}  # once
     today = study_date(now, settings.day_starts_at, tz)
     day = partial(study_date, day_starts_at=settings.day_starts_at, tz=tz)
     first = today - timedelta(days=DAYS - 1)
     since = study_day_start(now, settings.day_starts_at, tz) - timedelta(days=DAYS)  # a margin
-    recent = [
-        r
-        for r in store.recent_reviews(since, None if elsewhere else pool)
-        if r[0] in pool and first <= day(parse_time(r[2])) <= today
-    ]
-    per_day = Counter(day(parse_time(r[2])) for r in recent)
+    until = next_day_start(now, settings.day_starts_at, tz)
+    recent, per_day = [], Counter[date]()
+    for r in store.recent_reviews(since, until, None if elsewhere else pool):
+        if r[0] in pool and first <= (studied := day(parse_time(r[2]))):
+            recent.append(r)
+            per_day[studied] += 1
     return Stats(
         today=today,
-        cards_by_state=_by_state(pool, states),
+        cards_by_state=_by_state(pool, states, parsed),
         study_items=len(content),
         cards=len({item.card_id for item in items}),
         not_in_content_ids=tuple(sorted(pool - content)),
@@ -171,18 +172,23 @@ def stats(
             DayCount(first + timedelta(days=i), per_day[first + timedelta(days=i)])
             for i in range(DAYS)
         ],
-        forecast=_forecast(content, states, today, day),
+        forecast=_forecast(content, states, parsed, today, day),
         true_retention=_true_retention(recent),
-        topics=_topics(items, states, store.review_outcomes(), settings, now),
+        topics=_topics(items, states, parsed, store.review_outcomes(), settings, now),
         streak=_streak(store, None if elsewhere else pool, now, settings, tz),
     )
 
 
-def _by_state(pool: Collection[str], states: dict[str, CardState]) -> dict[str, int]:
+Parsed = dict[str, FsrsCard | None]  # each stored state's fsrs card, read once
+
+
+def _by_state(
+    pool: Collection[str], states: dict[str, CardState], parsed: Parsed
+) -> dict[str, int]:
     counts = dict.fromkeys(STATES, 0)
     for card_id in pool:
         state = states.get(card_id)
-        card = fsrs_card(state)
+        card = parsed.get(card_id)
         if state is not None and state.suspended:
             counts["suspended"] += 1
         elif card is None:
@@ -195,13 +201,14 @@ def _by_state(pool: Collection[str], states: dict[str, CardState]) -> dict[str, 
 def _forecast(
     pool: Collection[str],
     states: dict[str, CardState],
+    parsed: Parsed,
     today: date,
     day: Callable[[datetime], date],
 ) -> list[DayCount]:
     due: Counter[date] = Counter()
     for card_id in pool:
         state = states.get(card_id)
-        card = fsrs_card(state)
+        card = parsed.get(card_id)
         if card is None or (state is not None and state.suspended):
             continue
         due[max(today, day(card.due))] += 1
@@ -237,6 +244,7 @@ def _interval_days(previous: str | None) -> float:
 def _topics(
     items: list[Card],
     states: dict[str, CardState],
+    parsed: Parsed,
     outcomes: dict[str, tuple[int, int]],
     settings: Settings,
     now: datetime,
@@ -252,7 +260,7 @@ def _topics(
             reviews, ok = outcomes.get(item.id, (0, 0))
             passed, total = passed + ok, total + reviews
             state = states.get(item.id)
-            card = fsrs_card(state)
+            card = parsed.get(item.id)
             if card is not None and state is not None and not state.suspended:
                 recalls.append(scheduler.get_card_retrievability(card, now))
         found.append(
