@@ -451,6 +451,25 @@ def test_a_keyboard_interrupt_the_attempt_raises_says_so_and_where(tmp_path, sou
     assert f'attempt.py", line {line}, in add_one' in outcome.traceback
 
 
+def test_an_attempts_own_sigint_is_reported_where_the_command_ignores_sigint(tmp_path):
+    """Started where SIGINT is ignored (a shell script's background job, nohup), the check
+    inherited that: the attempt's own SIGINT did nothing, and it slept to its time limit."""
+    import signal
+
+    job = attempt_job(tmp_path, SENDS_ITSELF_SIGINT)
+    script = (
+        "import pickle, sys\n"
+        "from studycli.check.runner import run_job\n"
+        "print(run_job(pickle.loads(bytes.fromhex(sys.argv[1]))).message)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, __import__("pickle").dumps(job).hex()],
+        capture_output=True, text=True, check=False, timeout=60,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )  # fmt: skip
+    assert "your attempt raised KeyboardInterrupt itself, at line 4" in done.stdout, done
+
+
 KILLS_ONCE = """
 import os, signal
 

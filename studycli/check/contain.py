@@ -43,6 +43,10 @@ def enter(output: _Descriptor, keep: int) -> None:
     """
     if hasattr(os, "setsid"):  # POSIX; elsewhere only the time limit and the pipe apply
         os.setsid()  # a new session and process group, led by this process: killed as one
+    # A SIGINT that reaches a check is its own code's (no terminal's Ctrl-C reaches another
+    # session): a KeyboardInterrupt to report, even where the command started ignoring it
+    # (a shell's background job, nohup), which left the check asleep until its time limit.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     _limit_processes(MAX_PROCESSES)
     no_core_files()
     null = os.open(os.devnull, os.O_RDONLY)
