@@ -98,6 +98,9 @@ def in_process(cards: list[str], share: str | None = None, warm: bool = False) -
     import resource
 
     sys.path.insert(0, str(ROOT))
+    from studycli.check import lazy_dynamo
+
+    lazy_dynamo.install()  # as the check's workers do, before torch
     import torch
 
     from studycli.check import zygote

@@ -631,12 +631,22 @@ def test_a_modules_code_splits_off_the_answers_only_its_tables_name(tmp_path):
     )
 
 
-def test_only_a_check_whose_own_code_imports_something_waits_for_it(content_copy):
+def test_only_a_check_whose_own_code_imports_something_waits_for_it(content_copy, monkeypatch):
     """A check is heavy (`Job.lazy`) by what it may run: its modules' code but the other
-    answers' own functions, and its own; not by what a docstring names."""
-    from studycli.check import verify
+    answers' own functions, and its own; not by what a docstring names. (torch.func here
+    stands for what imports a module on first use, as it did torch._dynamo before
+    `lazy_dynamo`.)"""
+    import re
+
+    from studycli.check import runner, verify
 
     pytest.importorskip("torch")
+    patterns = runner._lazy_patterns()
+    monkeypatch.setattr(
+        runner,
+        "_lazy_patterns",
+        lambda: [(re.compile(r"torch\.func\b"), ("torch._dynamo",)), *patterns],
+    )
     (content_copy / "solutions" / "split.py").write_text(SPLIT, encoding="utf-8")
     write_card(
         content_copy,
@@ -652,9 +662,10 @@ def test_only_a_check_whose_own_code_imports_something_waits_for_it(content_copy
     assert next(job for job in jobs if job.lazy).lazy == ("torch._dynamo",)
 
 
-def test_of_the_shipped_checks_only_forward_mode_autograd_imports_torch_dynamo():
-    """The directional derivative's forward-mode variant imports torch._dynamo (`runner`'s
-    `LAZY_IMPORTS`); its card's other checks, and every other card's, do not wait for it."""
+def test_no_shipped_check_waits_for_torch_dynamo():
+    """No shipped check waits for a worker with torch._dynamo imported (`runner`'s
+    `LAZY_IMPORTS`): the directional derivative's forward-mode variant and AdamW's checks
+    did, which imported it only to turn it off (`lazy_dynamo`)."""
     from studycli.check import verify
 
     pytest.importorskip("torch")
@@ -666,7 +677,7 @@ def test_of_the_shipped_checks_only_forward_mode_autograd_imports_torch_dynamo()
         for job in verify.plan(card, content)
         if "torch._dynamo" in job.lazy
     ]
-    assert heavy == [("directional-derivative", "variant", 1)]
+    assert heavy == []
 
 
 def test_a_solution_module_that_raises_on_import_is_reported_once_with_its_error(content_copy):

@@ -217,10 +217,13 @@ def test_lazy_modules_leave_out_packages_that_are_not_installed(monkeypatch):
     assert runner.lazy_modules([hungarian]) == ["scipy.optimize"]
 
 
-# What a checker's source may do, and whether that imports torch._dynamo on first use
+# What a checker's source may do, and whether that imports torch._dynamo on first use in a
+# check's worker (`lazy_dynamo` installed)
 USES = {
-    "torch.optim.AdamW([torch.zeros(2, requires_grad=True)])": True,
-    "from torch.optim import SGD\nSGD([torch.zeros(2, requires_grad=True)], lr=0.1)": True,
+    "p = torch.zeros(2, requires_grad=True)\no = torch.optim.AdamW([p])\n"
+    "p.sum().backward()\no.step()": True,
+    "from torch.optim import SGD\np = torch.zeros(2, requires_grad=True)\n"
+    "o = SGD([p], lr=0.1)\np.sum().backward()\no.step()": True,
     "from torch.optim import adamw\n"
     "z = torch.zeros(2)\n"
     "adamw.adamw([z.clone()], [z + 1], [z.clone()], [z.clone()], [], [torch.tensor(0.0)],"
@@ -228,21 +231,28 @@ USES = {
         False
     ),
     "torch.func.grad(lambda x: (x * x).sum())(torch.ones(2))": True,
-    "x = torch.ones(2, dtype=torch.float64)\ntorch.func.jvp(lambda x: (2 * x).sum(), (x,), (x,))": True,
+    "x = torch.ones(2, dtype=torch.float64)\ntorch.func.jvp(lambda x: (2 * x).sum(), (x,), (x,))": False,
+    "import torch.autograd.forward_ad as fwAD\nx = torch.ones(2, dtype=torch.float64)\n"
+    "with fwAD.dual_level():\n    fwAD.unpack_dual((2 * fwAD.make_dual(x, x)).sum())": False,
+    "torch.compile(lambda x: x + 1, backend='eager')(torch.ones(2))": True,
     "torch.sin(torch.ones(2)).sum()": False,
     "# the same numbers as torch.optim.AdamW": False,
 }
 
 
 def test_lazy_modules_say_what_imports_torch_dynamo_on_first_use():
-    """`lazy_modules` tells an optimizer object and torch.func from torch.optim's functional
-    updates, as the torch installed here does: each use runs in a child of an interpreter
-    with torch imported, which says whether torch._dynamo got imported."""
+    """`lazy_modules` tells what compiles from what does not, as the torch installed here
+    does in a check's worker: each use runs in a child of an interpreter with torch imported
+    as a worker imports it (`lazy_dynamo` first), which says whether torch._dynamo got
+    imported."""
     import subprocess
     import sys
 
     probe = (
-        "import os, sys, torch\n"
+        "import os, sys\n"
+        "from studycli.check import lazy_dynamo\n"
+        "assert lazy_dynamo.install()\n"
+        "import torch\n"
         "for use in sys.argv[1:]:\n"
         "    read, write = os.pipe()\n"
         "    if os.fork() == 0:\n"

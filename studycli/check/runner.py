@@ -341,10 +341,10 @@ LAZY_IMPORTS = {
     # an optimizer object, made (torch.optim.AdamW(...)) or imported by its class's name, and
     # its step(): 1.4 s; not torch.optim's functional updates (torch.optim.adamw.adamw)
     r"optim(?:\.[A-Z]\w*\(| import [^\n]*\b[A-Z])": ("torch._dynamo", "torch.profiler"),
-    # torch.func's transforms and forward-mode autograd: some derivatives there (even that of
-    # 2 * x in float64) go through decompositions that import it
-    r"torch\.func\b": ("torch._dynamo",),
-    r"forward_ad\b": ("torch._dynamo",),
+    # torch.func's transforms but jvp. Forward-mode autograd (torch.func.jvp, forward_ad)
+    # went through decompositions that imported it only to turn it off: not in a check's
+    # worker since `lazy_dynamo`
+    r"torch\.func\b(?!\.jvp\b)": ("torch._dynamo",),
     r"torch\.compile\b": ("torch._dynamo",),
     # hungarian's checker makes scipy's matcher refuse, where scipy is installed: each of its
     # checks imported scipy.optimize, 0.3-0.4 s, the tail of a run on the 16-core host

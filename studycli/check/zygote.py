@@ -507,6 +507,10 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
 
     gc.disable()  # no collections while importing: they take a fifth of torch's import
     torch = config.get("torch", True)
+    if torch:
+        from studycli.check import lazy_dynamo
+
+        lazy_dynamo.install()  # before torch: see the module
     for name in config["preload"]:
         with contextlib.suppress(ImportError):
             if torch or not _is_torch(name):

@@ -1,0 +1,75 @@
+"""`lazy_dynamo`: a check's worker imports torch._dynamo when something compiles, not when
+torch turns it off; what torch computes stays the same, and torch.compile still works."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import types
+
+import pytest
+
+from studycli.check import lazy_dynamo
+
+pytest.importorskip("torch")
+
+JVP = (
+    "x = torch.linspace(-1, 1, 5, dtype=torch.float64)\n"
+    "value, tangent = torch.func.jvp(lambda x: (2 * x).sin().exp(), (x,), (torch.ones_like(x),))\n"
+    "found['jvp'] = tangent.tolist()\n"
+)
+COMPILED = (
+    "f = torch.compile(lambda x: (x * 3).cos(), backend='eager')\n"
+    "found['compiled'] = f(torch.linspace(0, 1, 4, dtype=torch.float64)).tolist()\n"
+)
+
+
+def run(code: str, install: bool) -> dict:
+    """Run `code` in a new interpreter, `lazy_dynamo` installed before torch or not; what it
+    put in `found`, and whether torch._dynamo was imported after each step."""
+    script = (
+        "import json, sys\n"
+        "from studycli.check import lazy_dynamo\n"
+        f"found = {{'installed': lazy_dynamo.install() if {install} else None}}\n"
+        "import torch\n"
+        f"{code}"
+        "found['dynamo'] = 'torch._dynamo' in sys.modules\n"
+        "print(json.dumps(found))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)
+
+
+def test_forward_mode_gives_the_same_numbers_without_importing_dynamo():
+    plain, lazy = run(JVP, install=False), run(JVP, install=True)
+    assert plain["dynamo"] and not lazy["dynamo"]  # (torch's own imports it: 1.2-1.6 s)
+    assert lazy["installed"] is True
+    assert lazy["jvp"] == plain["jvp"]
+
+
+def test_torch_compile_still_works_and_turns_dynamo_off_where_torch_does_after():
+    """Once something compiles (torch._dynamo imported by torch.compile), the functions torch
+    wraps go through its own wrapper again."""
+    plain, lazy = run(COMPILED + JVP, install=False), run(COMPILED + JVP, install=True)
+    assert lazy["dynamo"] and lazy["compiled"] == plain["compiled"]
+    assert lazy["jvp"] == plain["jvp"]
+
+
+def test_installed_after_torch_it_does_nothing():
+    script = (
+        "import torch, sys\n"
+        "from studycli.check import lazy_dynamo\n"
+        "print(lazy_dynamo.install(), any(isinstance(f, lazy_dynamo._Finder)"
+        " for f in sys.meta_path))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout.split() == ["False", "False"], done.stderr
+
+
+def test_a_torch_without_the_function_is_left_as_it_is():
+    module = types.ModuleType("torch._compile")
+    lazy_dynamo.wrap(module)
+    assert not hasattr(module, "_disable_dynamo")
