@@ -174,19 +174,31 @@ def replacing(path: Path, mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
 
 def _remove_abandoned(target: Path) -> None:
     """Remove the temporary files that `replacing` made for `target` in processes that are
-    gone (killed outright, or the machine stopped): their names carry the process's id. One
-    whose process still runs, or whose name is not one of these, is left alone."""
-    import glob
+    gone (killed outright, or the machine stopped): their names carry the process's id. Left
+    alone: one whose process still runs; one written to in the last `ABANDONED_AFTER` seconds
+    (a writer on another machine sharing the folder, whose process id means nothing here);
+    every other name (another file's temporary files among them). Not on Windows, where
+    there is no asking whether a process exists with a signal."""
+    if os.name != "posix":
+        return
+    import re
+    import time
 
-    for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
-        owner = leftover.name[len(target.name) + 2 :].split(".", 1)[0]
-        if owner.isdigit() and not _running(int(owner)):
-            with contextlib.suppress(OSError):
+    shape = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[a-z0-9_]{{8}}\.tmp")
+    for leftover in target.parent.iterdir():
+        found = shape.fullmatch(leftover.name)
+        if found is None or _running(int(found.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            if time.time() - leftover.stat().st_mtime > ABANDONED_AFTER:
                 leftover.unlink()
 
 
+ABANDONED_AFTER = 3600.0  # seconds without a write after which a dead process's file goes
+
+
 def _running(pid: int) -> bool:
-    """Whether a process with this id exists (another user's too)."""
+    """Whether a process with this id exists (another user's too). (POSIX: signal 0.)"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from studycli import paths
@@ -60,6 +61,10 @@ def test_a_file_replaced_by_a_killed_process_is_as_it_was_and_its_leftover_goes_
     assert target.read_text() == "old\n"
     leftovers = list(tmp_path.glob(".reviews.csv.*.tmp"))
     assert len(leftovers) == 1 and leftovers[0].read_text() == "half of it"
+    paths.replace_file(target, b"newer\n")  # written a moment ago: kept for now
+    assert leftovers[0].exists()
+    an_hour_ago = time.time() - paths.ABANDONED_AFTER - 60
+    os.utime(leftovers[0], (an_hour_ago, an_hour_ago))
 
     paths.replace_file(target, b"new\n")
 
@@ -68,16 +73,40 @@ def test_a_file_replaced_by_a_killed_process_is_as_it_was_and_its_leftover_goes_
 
 
 def test_temporary_files_of_running_processes_and_other_files_are_left_alone(tmp_path):
-    target = tmp_path / "settings.toml"
-    mine = tmp_path / f".settings.toml.{os.getpid()}.abc123.tmp"  # a writer still running
-    other = tmp_path / ".settings.toml.backup.tmp"  # not a name `replacing` makes
-    for kept in (mine, other):
-        kept.write_text("kept")
+    """Kept, however old: a running writer's; a name `replacing` does not make; another
+    file's whose name starts with this one's (`export.2024`'s, for `export`), even where the
+    number after the name is no process's."""
+    gone = dead_pid()
+    target = tmp_path / "export"
+    kept = [
+        tmp_path / f".export.{os.getpid()}.abc123de.tmp",  # a writer still running
+        tmp_path / ".export.backup.tmp",  # not a name `replacing` makes
+        tmp_path / f".export.2024.{gone}.abc123de.tmp",  # export.2024's, its writer gone
+        tmp_path / f".export.{gone}.abc123de.tmp.part",  # not the shape either
+    ]
+    an_hour_ago = time.time() - paths.ABANDONED_AFTER - 60
+    for leftover in kept:
+        leftover.write_text("kept")
+        os.utime(leftover, (an_hour_ago, an_hour_ago))
+    abandoned = tmp_path / f".export.{gone}.abc123de.tmp"
+    abandoned.write_text("gone")
+    os.utime(abandoned, (an_hour_ago, an_hour_ago))
 
     paths.replace_file(target, b"x = 1\n")
 
-    assert mine.exists() and other.exists()
+    assert all(leftover.exists() for leftover in kept)
+    assert not abandoned.exists()
     assert target.read_bytes() == b"x = 1\n"
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
 
 
 def test_a_replaced_file_and_its_folder_are_written_to_the_disk(tmp_path, monkeypatch):

@@ -357,6 +357,25 @@ def test_an_upgrade_that_takes_a_while_is_not_called_a_wait(tmp_path, monkeypatc
     assert told == []
 
 
+def test_an_upgrade_waiting_for_another_commands_lock_says_so(tmp_path, monkeypatch):
+    """The upgrade's own work is not a wait, but its wait for the write lock is one (the
+    notice was stopped before it, and an upgrade behind an import sat silent)."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, EXTRA])
+    monkeypatch.setattr(migrations, "NAMES", [*migrations.NAMES, EXTRA[0]])
+    told: list[Path] = []
+    monkeypatch.setattr(database, "on_wait", told.append)
+    monkeypatch.setattr(database, "WAIT_NOTICE_AFTER", 0.2)
+    holder = hold_write_lock(path, 1.0)
+    try:
+        with Store.open(path) as store:
+            assert migrations.applied(store.conn)[-1] == EXTRA[0]
+    finally:
+        holder.communicate()
+    assert told == [path]
+
+
 def test_a_new_database_needs_no_backup(tmp_path, next_migration):
     path = tmp_path / "reviews.sqlite3"
     Store.open(path).close()
@@ -760,3 +779,17 @@ def test_a_file_size_limit_that_stops_the_database_growing_is_named_with_its_fix
     again = subprocess.run(command + ["--json"], env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["added"] == 30_000
+
+
+@pytest.mark.parametrize(
+    "code, named", [(sqlite3.SQLITE_IOERR_WRITE, True), (sqlite3.SQLITE_IOERR_READ, False)]
+)
+def test_only_a_failed_write_is_put_down_to_a_file_size_limit(tmp_path, monkeypatch, code, named):
+    """A read that fails (a failing disk) under a file-size limit is not put down to it."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    monkeypatch.setattr(database, "file_size_limit", lambda: 100 << 20)
+    error = sqlite3.OperationalError("disk I/O error")
+    error.sqlite_errorcode = code
+    said = str(database.explain(path, error))
+    assert ("ulimit -f" in said) == named, said

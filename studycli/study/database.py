@@ -165,10 +165,12 @@ def _prepare(
     """Check, set up and migrate the database; a line for the learner when it was upgraded.
 
     An upgrade keeps one copy of the database as it was, taken before its first migration
-    (one per migration was three full copies for an upgrade across three). `working` is
-    called before one: its checks, copy and migrations take a while on a large database (a
-    million reviews: 8 s), and are not a wait for another command (`waits_said`)."""
-    if _check_identity(conn, path) and _pending(conn):
+    (one per migration was three full copies for an upgrade across three). An upgrade's
+    check, copy and migrations take a while on a large database (a million reviews: 8 s):
+    `working` is called before them (they are not a wait for another command, see
+    `waits_said`), and a notice of its own covers the wait for the write lock alone."""
+    upgrade = _check_identity(conn, path) and _pending(conn)
+    if upgrade:
         working()
         if not _intact(conn):
             raise _Unreadable  # never upgraded, nor copied as a backup: see `connect`
@@ -177,12 +179,14 @@ def _prepare(
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     kept: list[Path] = []
+    with waits_said(path) if upgrade else contextlib.nullcontext(_nothing) as locked:
 
-    def keep_a_copy(name: str) -> None:
-        if not kept:
-            kept.append(backup(path, backup_path(path, name)))
+        def keep_a_copy(name: str) -> None:  # (the write lock held)
+            locked()
+            if not kept:
+                kept.append(backup(path, backup_path(path, name)))
 
-    ran = migrations.migrate(conn, before=keep_a_copy)
+        ran = migrations.migrate(conn, before=keep_a_copy)
     if not kept:
         return None  # a new database, or nothing to do
     _compact(conn)
@@ -318,8 +322,8 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
 # Above this size an older database is read as it is, not through an upgraded copy in memory
 # (a copy of 400 MB took 1.5 s and 445 MB of memory, every command). Every migration so far
 # leaves what the reading commands read readable on the schema before it (0002 widened two
-# checks, 0003 and 0005 are indexes, 0004 a trigger, 0006 a table the store reads as empty
-# where it is missing): `test_an_older_schema_reads_as_it_is`.
+# checks, 0003, 0005 and 0007 are indexes, 0004 a trigger, 0006 a table the store reads as
+# empty where it is missing): `test_an_older_schema_reads_as_it_is`.
 COPY_AT_MOST = 64 << 20
 
 
@@ -406,7 +410,12 @@ def _first_read(uri: str, timeout: float) -> sqlite3.Connection:
 
 def _code(exc: BaseException) -> int:
     """SQLite's primary result code of `exc` (0 when it carries none)."""
-    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    return _extended(exc) & 0xFF
+
+
+def _extended(exc: BaseException) -> int:
+    """SQLite's extended result code of `exc` (0 when it carries none)."""
+    return getattr(exc, "sqlite_errorcode", None) or 0
 
 
 def _make_folder(folder: Path) -> None:
@@ -489,12 +498,13 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
     # SQLite's words for a schema that lacks what studycli made (another program changed it)
     if (missing := re.match(r"no such (table|column): (\S+)", str(exc))) is not None:
         return _lacks(path, missing.group(1), missing.group(2))
-    if code == sqlite3.SQLITE_IOERR and (limit := file_size_limit()) is not None:
+    if _extended(exc) == sqlite3.SQLITE_IOERR_WRITE and (limit := file_size_limit()) is not None:
         return StoreError(
-            f"the review database {path} failed ({exc}): this process may write no file "
-            f"larger than {limit:,} bytes (the shell's file-size limit, `ulimit -f`), and the "
-            "database or SQLite's temporary files must grow past that. Nothing is damaged: "
-            "raise the limit (`ulimit -f unlimited`) and run the command again"
+            f"the review database {path} failed ({exc}): a write failed, and this process "
+            f"may write no file larger than {limit:,} bytes (the shell's file-size limit, "
+            "`ulimit -f`), past which the database or SQLite's temporary files may have had "
+            "to grow. Nothing is damaged: raise the limit (`ulimit -f unlimited`) and run "
+            "the command again"
         )
     return StoreError(
         f"the review database {path} failed ({exc}), but its integrity check passes: nothing "

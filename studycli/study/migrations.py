@@ -190,7 +190,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         -- and counts each card's passes from the index alone, where it read every row of the
         -- log (a million-review log: 10 s); an import finds the reviews the log has already
         -- from it alone. What read a card's reviews by id reads them by card as before.
-        DROP INDEX reviews_by_card;
+        DROP INDEX IF EXISTS reviews_by_card;
         CREATE INDEX reviews_by_card_time ON reviews (card_id, reviewed_at, queue, method, rating);
     """,
     ),
