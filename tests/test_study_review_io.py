@@ -560,18 +560,21 @@ def test_ctrl_c_before_an_import_starts_says_nothing_was_imported(
 
 
 def test_ctrl_c_once_an_import_or_export_is_done_says_it_is(cli, tmp_path, monkeypatch):
-    """A Ctrl-C after the import's transaction committed (while the database closes) or after
-    the export's file took its place must not say the log or the file is as it was."""
-    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
-    closing = Study.__exit__
+    """A Ctrl-C that comes as the import's transaction commits (Python raises it just after)
+    or once the export's file took its place (while its folder is written to the disk) must
+    not say the log or the file is as it was: the command looks."""
+    from studycli import paths
 
-    def interrupted_closing(self, *args):
-        closing(self, *args)
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    importing = Study.import_reviews
+
+    def committed_then_interrupted(self, *args, **kwargs):
+        importing(self, *args, **kwargs)
         raise KeyboardInterrupt
 
     csv = write_csv(tmp_path / "in.csv", ["add-one,3,2025-02-27T10:00:00+00:00,900"])
     with monkeypatch.context() as patched:
-        patched.setattr(Study, "__exit__", interrupted_closing)
+        patched.setattr(Study, "import_reviews", committed_then_interrupted)
         result = cli("--content", FIXTURE_CONTENT, "import-reviews", csv)
     assert result.exit_code == 130
     assert f"interrupted: the import of {csv} is saved" in " ".join(result.stderr.split())
@@ -580,12 +583,17 @@ def test_ctrl_c_once_an_import_or_export_is_done_says_it_is(cli, tmp_path, monke
         raise KeyboardInterrupt
 
     out = tmp_path / "out.csv"
-    out.write_text("yesterday's export\n", encoding="utf-8")
-    monkeypatch.setattr(Study, "left_out_of_export", interrupted)
-    result = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
-    assert result.exit_code == 130
-    assert f"interrupted: {out} is written" in " ".join(result.stderr.split())
-    assert parsed(out) == parsed(csv)  # the import was saved, and the export written
+    for where in ("_sync_folder", "left_out_of_export"):
+        out.write_text("yesterday's export\n", encoding="utf-8")
+        with monkeypatch.context() as patched:
+            if where == "_sync_folder":
+                patched.setattr(paths, where, interrupted)
+            else:
+                patched.setattr(Study, where, interrupted)
+            result = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
+        assert result.exit_code == 130
+        assert f"interrupted: {out} is written" in " ".join(result.stderr.split()), where
+        assert parsed(out) == parsed(csv)  # the import was saved, and the export written
 
 
 def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -39,15 +40,20 @@ def import_reviews(
     """
     from studycli.study.api import study_items
 
-    said = "interrupted: nothing was imported (your log is as it was)"  # (one transaction)
+    mark: int | None = None  # the log's latest review before the import
     try:
         items = study_items(options(ctx).load().cards.values())
         with open_study(ctx) as study:
+            mark = study.latest_review_id()
             result = study.import_reviews(file, items, now())
-            said = f"interrupted: the import of {escape(str(file))} is saved"
             retention = study.settings.desired_retention
-    except KeyboardInterrupt:
-        exit_interrupted(said)
+    except KeyboardInterrupt:  # one transaction: saved whole or not at all; the log says which
+        saved = mark is not None and _imported_since(ctx, mark)
+        exit_interrupted(
+            f"interrupted: the import of {escape(str(file))} is saved"
+            if saved
+            else "interrupted: nothing was imported (your log is as it was)"
+        )
     if as_json:
         import json
 
@@ -112,14 +118,18 @@ def export_reviews(
     Example: studycli export-reviews ~/Dropbox/reviews.csv
     """
     to_stdout = str(file) == "-"
-    said = "interrupted" if to_stdout else f"interrupted: {escape(str(file))} is as it was"
-    try:  # (written beside it, then moved into its place)
+    before = None if to_stdout else _identity(file)
+    try:  # (written beside it, then moved into its place in one step)
         with open_study(ctx) as study:
             count = study.export_reviews(file)
-            said = "interrupted" if to_stdout else f"interrupted: {escape(str(file))} is written"
             missing = study.left_out_of_export()
     except KeyboardInterrupt:
-        exit_interrupted(said)
+        if to_stdout:
+            exit_interrupted("interrupted")
+        replaced = _identity(file) != before
+        exit_interrupted(
+            f"interrupted: {escape(str(file))} is {'written' if replaced else 'as it was'}"
+        )
     line = f"wrote {counted(count, 'review')} to "
     line += "standard output" if to_stdout else escape(str(file))
     behind = [
@@ -136,6 +146,23 @@ def export_reviews(
         Console(stderr=True).print(line, soft_wrap=True)
     else:
         stdout().print(line, soft_wrap=True)
+
+
+def _imported_since(ctx: typer.Context, mark: int) -> bool:
+    """Whether the log holds reviews imported after review `mark` (read again: a Ctrl-C may
+    come as the import's transaction commits, or just after)."""
+    with open_study(ctx, write=False) as study:
+        return study.imported_since(mark)
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """The file `path` is (its inode, change time and size; None where there is none): what
+    tells whether an export put a new one in its place."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_ino, found.st_ctime_ns, found.st_size
 
 
 def _counted(count: int, noun: str) -> str:

@@ -322,6 +322,11 @@ class Study:
         `rate`'s `unless_rated_after`)."""
         return self.store.latest_review_id()
 
+    def imported_since(self, review_id: int) -> bool:
+        """Whether the log holds imported reviews written after review `review_id` (a mark
+        from `latest_review_id`)."""
+        return self.store.imported_after(review_id)
+
     def history_size(self, item_id: str | None = None) -> int:
         """How many reviews `history(item_id)` gives without a limit."""
         card_id, prefix = self._history_of(item_id)

@@ -695,6 +695,15 @@ class Store:
         (found,) = self.conn.execute("SELECT max(id) FROM reviews").fetchone()
         return found or 0
 
+    def imported_after(self, review_id: int) -> bool:
+        """Whether the log holds imported reviews written after review `review_id`."""
+        found = self.conn.execute(
+            f"SELECT 1 FROM reviews WHERE id > ? AND method = '{ReviewMethod.IMPORT.value}'"
+            " LIMIT 1",
+            (review_id,),
+        ).fetchone()
+        return found is not None
+
     def rating_after(self, card_id: str, review_id: int) -> int | None:
         """The rating of `card_id`'s latest review written after review `review_id` (see
         `latest_review_id`), undone and cram ones left out; None if none."""
