@@ -50,12 +50,21 @@ def test_forward_mode_gives_the_same_numbers_without_importing_dynamo():
     assert lazy["jvp"] == plain["jvp"]
 
 
+COUNTED = (  # torch's wrapper asks torch._dynamo.disable for each function on its first call
+    "import torch._dynamo\n"
+    "asked, disable = [], torch._dynamo.disable\n"
+    "torch._dynamo.disable = lambda *a, **k: asked.append(1) or disable(*a, **k)\n"
+)
+
+
 def test_torch_compile_still_works_and_turns_dynamo_off_where_torch_does_after():
     """Once something compiles (torch._dynamo imported by torch.compile), the functions torch
-    wraps go through its own wrapper again."""
-    plain, lazy = run(COMPILED + JVP, install=False), run(COMPILED + JVP, install=True)
+    wraps go through its own wrapper again: it turns torch._dynamo off for them."""
+    code = COMPILED + COUNTED + JVP + "found['asked'] = len(asked)\n"
+    plain, lazy = run(code, install=False), run(code, install=True)
     assert lazy["dynamo"] and lazy["compiled"] == plain["compiled"]
     assert lazy["jvp"] == plain["jvp"]
+    assert lazy["asked"] == plain["asked"] > 0
 
 
 def test_installed_after_torch_it_does_nothing():
