@@ -335,20 +335,26 @@ def test_a_backup_is_written_before_a_migration_of_an_existing_database(tmp_path
     old.close()
 
 
-def test_an_upgrade_that_takes_a_while_is_not_called_a_wait(tmp_path, monkeypatch):
-    """Upgrading a large database (its check, its copy, its migrations: 8 s for a million
-    reviews) is the command's own work: it said it was waiting for another command."""
+def pending_upgrade(tmp_path: Path, monkeypatch) -> tuple[Path, list[Path]]:
+    """A database with a migration to run, and the paths `on_wait` is told (after 0.2 s)."""
     path = tmp_path / "reviews.sqlite3"
     rated_database(path)
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, EXTRA])
     monkeypatch.setattr(migrations, "NAMES", [*migrations.NAMES, EXTRA[0]])
     told: list[Path] = []
     monkeypatch.setattr(database, "on_wait", told.append)
-    monkeypatch.setattr(database, "WAIT_NOTICE_AFTER", 0.1)
+    monkeypatch.setattr(database, "WAIT_NOTICE_AFTER", 0.2)
+    return path, told
+
+
+def test_an_upgrade_that_takes_a_while_is_not_called_a_wait(tmp_path, monkeypatch):
+    """Upgrading a large database (its check, its copy, its migrations: 8 s for a million
+    reviews) is the command's own work: it said it was waiting for another command."""
+    path, told = pending_upgrade(tmp_path, monkeypatch)
     copy = database.backup
 
     def slow_copy(*args, **kwargs):
-        time.sleep(0.5)  # (a large file's copy)
+        time.sleep(0.6)  # (a large file's copy)
         return copy(*args, **kwargs)
 
     monkeypatch.setattr(database, "backup", slow_copy)
@@ -360,13 +366,7 @@ def test_an_upgrade_that_takes_a_while_is_not_called_a_wait(tmp_path, monkeypatc
 def test_an_upgrade_waiting_for_another_commands_lock_says_so(tmp_path, monkeypatch):
     """The upgrade's own work is not a wait, but its wait for the write lock is one (the
     notice was stopped before it, and an upgrade behind an import sat silent)."""
-    path = tmp_path / "reviews.sqlite3"
-    rated_database(path)
-    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, EXTRA])
-    monkeypatch.setattr(migrations, "NAMES", [*migrations.NAMES, EXTRA[0]])
-    told: list[Path] = []
-    monkeypatch.setattr(database, "on_wait", told.append)
-    monkeypatch.setattr(database, "WAIT_NOTICE_AFTER", 0.2)
+    path, told = pending_upgrade(tmp_path, monkeypatch)
     holder = hold_write_lock(path, 1.0)
     try:
         with Store.open(path) as store:
