@@ -204,7 +204,7 @@ def _running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except (OSError, OverflowError):  # (PermissionError: another user's)
-        return True
+        pass
     return True
 
 

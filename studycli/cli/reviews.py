@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -159,7 +158,7 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     """The file `path` is (its inode, change time and size; None where there is none): what
     tells whether an export put a new one in its place."""
     try:
-        found = os.stat(path)
+        found = path.stat()
     except OSError:
         return None
     return found.st_ino, found.st_ctime_ns, found.st_size
