@@ -231,15 +231,16 @@ def check_mask_tokens(impl, device="cpu"):
     )
     assert_equal(labels, tokens32.long(), what + ": labels")
 
-    # A vocabulary of 4 ids: among thousands of random replacements, every id appears and none
-    # lies outside [0, 4). The tokens alternate 1, 2 and mask_id is 3, so a replacement shows
-    # wherever it differs from both the token and mask_id (0 everywhere, 1 and 2 on the
-    # other token); each id is expected hundreds of times, and so is an id out of range that a
-    # wrong draw makes (-1 from randint(-1, vocab_size) about 400 times).
-    vocab, mask_id = 4, 3
-    small = torch.tensor([1, 2], device=device).repeat(10000)
+    # A vocabulary of 5 ids: among thousands of random replacements, every id appears and none
+    # lies outside [0, 5). The tokens alternate 1, 3 and mask_id is 2, so a replacement shows
+    # wherever it differs from both the token and mask_id (0 and 4, both ends of the range,
+    # everywhere; 1 and 3 on the other token); each id is expected hundreds of times, and so
+    # is an id out of range that a wrong draw makes (-1 from randint(-1, vocab_size) about
+    # 330 times). Only mask_id itself cannot be told from a mask.
+    vocab, mask_id = 5, 2
+    small = torch.tensor([1, 3], device=device).repeat(10000)
     what = (
-        "mask_tokens(tokens 1, 2, 1, 2, ... of shape (20000,), vocab_size=4, mask_id=3, "
+        "mask_tokens(tokens 1, 3, 1, 3, ... of shape (20000,), vocab_size=5, mask_id=2, "
         "mask_prob=1.0, generator seeded 5)"
     )
     inputs, labels = _run(impl, what, small, vocab, mask_id, 5, device, mask_prob=1.0)
@@ -257,7 +258,7 @@ def check_mask_tokens(impl, device="cpu"):
         not missing,
         what,
         f"no random replacement drew id {', '.join(map(str, missing))}, though each id of "
-        f"[0, vocab_size) is expected about {len(small) // 40} times",
+        f"[0, vocab_size) is expected hundreds of times",
         hint=UNIFORM_HINT,
     )
 
@@ -353,6 +354,15 @@ def _random_from_one(tokens, vocab_size: int, mask_id: int, generator, mask_prob
     return _drawing(tokens, vocab_size, mask_id, generator, mask_prob, low=1)
 
 
+@fails_with("no random replacement drew id 4")
+def _random_to_vocab_minus_one(
+    tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15
+):
+    """Draws the random tokens with randint(0, vocab_size - 1), whose upper bound is already
+    exclusive: the last id is never drawn."""
+    return _drawing(tokens, vocab_size - 1, mask_id, generator, mask_prob)
+
+
 @fails_with("must lie in [0, vocab_size)")
 def _random_from_minus_one(
     tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15
@@ -396,6 +406,7 @@ WRONG_ANSWERS = {
         _global_rng,
         _random_tokens_int64,
         _random_from_one,
+        _random_to_vocab_minus_one,
         _random_from_minus_one,
     ],
 }
