@@ -279,6 +279,45 @@ def test_a_cloze_number_moved_down_fails_and_an_edited_new_or_dropped_one_passes
     assert result.exit_code == 0 and "cloze deletions removed: poisson-cloze#c3" in said
 
 
+def test_a_middle_cloze_number_dropped_passes_lint_and_the_check(cli, repo, cloze):
+    """c2 dropped, c1 and c3 kept: lint refused the gap ("skip a number: use c1..c2"), and
+    doing what it said failed `check --changed` (c3 -> c2): no way through."""
+    edit(cloze, "{{c2::also λ::a parameter}}", "also λ")
+    assert cli("--content", repo, "lint").exit_code == 0
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 0 and "cloze deletions removed: poisson-cloze#c2" in said
+
+
+def test_a_card_changed_to_or_from_a_cloze_fails_the_check(cli, repo, cloze):
+    """A cloze card's reviews are kept per deletion (id#c1, ...), any other card's under its id:
+    a published card changed from one to the other leaves its reviews behind, and passed."""
+    cloze.write_text(
+        "id: poisson-cloze\nkind: concept\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: What are the mean and variance of Poisson(λ)?\nanswer: Both are λ.\n",
+        encoding="utf-8",
+    )
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1, result.output
+    assert "cards/numbers/poisson-cloze.yaml: changed from cloze to concept" in said
+    git(repo, "checkout", "-q", "--", ".")
+    concept = repo / "cards" / "numbers" / "poisson-concept.yaml"
+    text = concept.read_text(encoding="utf-8")
+    concept.write_text(
+        "id: poisson-concept\nkind: cloze\ntopic: poisson\ntitle: Mean of a Poisson variable\n"
+        "prompt: The mean of Poisson(λ) is {{c1::λ}}.\nrequires: [bias-concept]\n",
+        encoding="utf-8",
+    )
+    assert cli("--content", repo, "lint").exit_code == 0
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and "changed from concept to cloze" in said
+    # from one kind of card to another that is not a cloze: the same single history
+    concept.write_text(text.replace("kind: concept", "kind: derivation"), encoding="utf-8")
+    assert changed_cards(load_content(repo)).rekinded == ()
+
+
 def test_a_card_moved_to_another_deck_keeps_its_id_and_passes(repo):
     """Moving a file between decks keeps its name, so its id: no rename."""
     old = repo / "cards" / "basics" / "bias-concept.yaml"

@@ -54,7 +54,6 @@ def test_reveal_marks_the_asked_deletion():
     ("text", "problem"),
     [
         ("no deletion here", "at least one deletion"),
-        ("a {{c1::x}} and {{c3::y}}", "skip a number"),
         ("a {{c1::}} b", "hides nothing"),
         ("a {{c1::x}} b }}", "malformed deletion 'b }}'"),
         # the nested one is c2, inside c1 (it said c1 was nested, and added an "unbalanced")

@@ -12,6 +12,8 @@ by id and deletion number: a card id that was there at the base and is gone, wit
 the change, is a rename; a published cloze card whose deletions' texts moved to other numbers
 (or whose numbers were removed) is renumbered. Both are read from the card files' texts at the
 base and now, so a rename made with plain `mv`, not staged, counts as one made with `git mv`.
+A published card changed to a cloze card or from one is rekinded: its reviews were kept under
+other keys than it has now.
 """
 
 from __future__ import annotations
@@ -40,6 +42,15 @@ class Renamed(Record):
     path: Path  # the new card's file
 
 
+class Rekinded(Record):
+    """A card there at the base changed to a cloze card, or from one."""
+
+    card_id: str
+    path: Path
+    was: str  # its kind at the base
+    now: str
+
+
 class Renumbered(Record):
     """A cloze card there at the base whose deletions' numbers changed."""
 
@@ -59,6 +70,7 @@ class Changed:
     broken: tuple[Path, ...] = ()  # changed card files that did not load (lint says why)
     renamed: tuple[Renamed, ...] = ()  # ids gone since the base, with a new id in the change
     renumbered: tuple[Renumbered, ...] = ()  # cloze cards whose deletions changed numbers
+    rekinded: tuple[Rekinded, ...] = ()  # cards changed to a cloze card, or from one
 
 
 def changed_cards(content: Content, ref: str | None = None) -> Changed:
@@ -96,18 +108,19 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         card for card in everything if card.path.resolve() in paths or module_names(card) & modules
     ]
     broken = tuple(sorted({p.path for p in content.problems if p.path.resolve() in paths}))
-    renamed, removed, renumbered = _histories(repo.resolve(), base, content, paths)
+    renamed, removed, renumbered, rekinded = _histories(repo.resolve(), base, content, paths)
     note = f"{described}: {len(chosen)} card(s) to check"
     if removed:
         note += f"; card(s) removed: {', '.join(removed)}"
     if dropped := [f"{r.card_id}#c{n}" for r in renumbered if not r.moved for n in r.removed]:
         note += f"; cloze deletions removed: {', '.join(dropped)}"
-    return Changed(chosen, note, base, broken, renamed, renumbered)
+    return Changed(chosen, note, base, broken, renamed, renumbered, rekinded)
 
 
 def history_problem(found: Changed, root: Path) -> str | None:
     """What in the change leaves learners' review histories behind, and how to fix it (None
-    when nothing does): renamed ids, renumbered cloze deletions; files shown from `root`."""
+    when nothing does): renamed ids, renumbered cloze deletions, cards changed to or from a
+    cloze card; files shown from `root`."""
 
     def shown(path: Path) -> Path:
         return shown_path(path.resolve(), root.resolve())
@@ -132,15 +145,28 @@ def history_problem(found: Changed, root: Path) -> str | None:
             "another number takes over its reviews. Keep each fact under the number it had "
             "(a dropped number stays unused); a new fact gets a new number, after the last"
         )
+    for card in found.rekinded:
+        keys = (
+            (f"{card.card_id}#c1, ...", card.card_id)
+            if card.was == Kind.CLOZE.value
+            else (card.card_id, f"{card.card_id}#c1, ...")
+        )
+        said.append(
+            f"{shown(card.path)}: changed from {card.was} to {card.now}. Its reviews are kept "
+            f"under {keys[0]}, and the card is now studied as {keys[1]}: they stay behind and "
+            f"it starts again as new. Keep its kind; a card of the other kind is another card, "
+            "with an id and a file of its own (the old one removed on its own)"
+        )
     return "\n".join(said) or None
 
 
 def _histories(
     repo: Path, base: str, content: Content, paths: set[Path]
-) -> tuple[tuple[Renamed, ...], tuple[str, ...], tuple[Renumbered, ...]]:
-    """The ids renamed, the ids removed (gone, with no new id in the change) and the cloze
-    cards renumbered since `base`. Only changed card files can have changed: their texts at
-    `base` (one `git cat-file --batch`) and now are compared."""
+) -> tuple[tuple[Renamed, ...], tuple[str, ...], tuple[Renumbered, ...], tuple[Rekinded, ...]]:
+    """The ids renamed, the ids removed (gone, with no new id in the change), the cloze
+    cards renumbered and the cards changed to or from a cloze card since `base`. Only changed
+    card files can have changed: their texts at `base` (one `git cat-file --batch`) and now
+    are compared."""
     cards = content.root.resolve() / "cards"
     files = sorted(p for p in paths if p.suffix == ".yaml" and cards in p.parents)
     was = {_id_of(p, text): text for p, text in _texts_at(repo, base, files).items()}
@@ -153,16 +179,22 @@ def _histories(
     gone = sorted(was.keys() - now.keys() - kept)
     added = {i: now[i] for i in now.keys() - was.keys() - kept}
     renamed = tuple(_most_like(old, was[old], added) for old in gone) if added else ()
-    renumbered = []
+    renumbered, rekinded = [], []
     for card_id in sorted(was.keys() & now.keys()):
         card = content.cards.get(card_id)
-        before = _cloze_prompt(was[card_id])
-        if card is None or card.kind != Kind.CLOZE or before is None:
+        (before, kind_before), (_, kind_now) = (
+            _card_fields(was[card_id]),
+            _card_fields(now[card_id][1]),
+        )
+        cloze = Kind.CLOZE.value
+        if kind_before and kind_now and (kind_before == cloze) != (kind_now == cloze):
+            rekinded.append(Rekinded(card_id, now[card_id][0], kind_before, kind_now))
+        if card is None or card.kind != Kind.CLOZE or before is None or kind_before != cloze:
             continue
         moved, removed = _renumbering(before, card.prompt)
         if moved or removed:
             renumbered.append(Renumbered(card_id, card.path, moved, removed))
-    return renamed, () if added else tuple(gone), tuple(renumbered)
+    return renamed, () if added else tuple(gone), tuple(renumbered), tuple(rekinded)
 
 
 def _most_like(old: str, text: str, added: dict[str, tuple[Path, str]]) -> Renamed:
@@ -210,8 +242,8 @@ def _facts(prompt: str) -> dict[int, set[str]]:
     return found
 
 
-def _cloze_prompt(text: str) -> str | None:
-    """The prompt of a card file's text when it is a cloze card's, else None."""
+def _card_fields(text: str) -> tuple[str | None, str | None]:
+    """The prompt and the kind of a card file's text (None for what it does not read as)."""
     import yaml
 
     from studycli.content.loader import yaml_loader
@@ -219,11 +251,11 @@ def _cloze_prompt(text: str) -> str | None:
     try:
         data = yaml.load(text, Loader=yaml_loader())
     except yaml.YAMLError:
-        return None
-    if isinstance(data, dict) and data.get("kind") == Kind.CLOZE.value:
-        prompt = data.get("prompt")
-        return prompt if isinstance(prompt, str) else None
-    return None
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    prompt, kind = data.get("prompt"), data.get("kind")
+    return (prompt if isinstance(prompt, str) else None, kind if isinstance(kind, str) else None)
 
 
 _ID_LINE = re.compile(r"^id:[ \t]*[\"']?([^\"'\s#]+)", re.MULTILINE)

@@ -75,12 +75,8 @@ def problems(text: str) -> list[str]:
             f"malformed deletion {odd!r}: each is {{{{cN::text}}}} with N a number, opened with "
             "{{ and closed with }}"
         )
-    expected = list(range(1, len(numbers(text)) + 1))
-    if numbers(text) != expected and not issues:
-        issues.append(
-            f"deletion numbers {numbers(text)} skip a number: use c1..c{len(expected)} "
-            "(each number is one study item)"
-        )
+    # (numbers may skip one: a published card's dropped fact leaves its number unused, as
+    # each number keys its own history; lint refused the gap that `check --changed` asks for)
     return issues
 
 
