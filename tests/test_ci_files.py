@@ -52,7 +52,23 @@ def test_pull_requests_lint_check_the_changed_cards_and_test():
     checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout"))
     assert checkout["with"]["fetch-depth"] == 0
     commands = [line for line in runs(job) if not line.startswith("pip install")]
-    assert commands == ["studycli lint", "studycli check --changed origin/main", "pytest"]
+    assert commands == [
+        "bash .ci/quality",
+        "studycli lint",
+        "studycli check --changed origin/main",
+        "pytest",
+    ]
+
+
+def test_pull_requests_and_main_run_the_same_code_gates():
+    """A pull request ran lint, its cards and the tests, and main ruff's format check and
+    deptry over solutions/ too: a green pull request could break main."""
+    gates = (REPO_ROOT / ".ci" / "quality").read_text(encoding="utf-8")
+    for gate in ("deptry .", "ruff check .", "ruff format --check .", "mypy", "lint-imports"):
+        assert re.search(rf"^{re.escape(gate)}$", gates, re.MULTILINE), gate
+    ci_run = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert re.search(r"^bash \.ci/quality\b", ci_run, re.MULTILINE)
+    assert "\nruff " not in ci_run and "\ndeptry" not in ci_run  # one list of gates
 
 
 def test_pull_requests_install_with_the_lines_ci_run_uses():

@@ -145,14 +145,14 @@ def history_problem(found: Changed, root: Path) -> str | None:
             "another number takes over its reviews. Keep each fact under the number it had "
             "(a dropped number stays unused); a new fact gets a new number, after the last"
         )
-    for card in found.rekinded:
+    for kinded in found.rekinded:
         keys = (
-            (f"{card.card_id}#c1, ...", card.card_id)
-            if card.was == Kind.CLOZE.value
-            else (card.card_id, f"{card.card_id}#c1, ...")
+            (f"{kinded.card_id}#c1, ...", kinded.card_id)
+            if kinded.was == Kind.CLOZE.value
+            else (kinded.card_id, f"{kinded.card_id}#c1, ...")
         )
         said.append(
-            f"{shown(card.path)}: changed from {card.was} to {card.now}. Its reviews are kept "
+            f"{shown(kinded.path)}: changed from {kinded.was} to {kinded.now}. Its reviews are kept "
             f"under {keys[0]}, and the card is now studied as {keys[1]}: they stay behind and "
             f"it starts again as new. Keep its kind; a card of the other kind is another card, "
             "with an id and a file of its own (the old one removed on its own)"
