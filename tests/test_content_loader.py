@@ -109,6 +109,21 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
     assert problem.message.startswith("YAML syntax error")
 
 
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_an_unclosed_quote_is_named_at_its_line(tmp_path, quote):
+    """PyYAML meets the end of the file first: the error named the file's last line, and told
+    the author to add quotes."""
+    text = GOOD.format(id="quoted").replace("title: ", f"title: {quote}", 1)
+    (tmp_path / "cards").mkdir()
+    write_card(tmp_path, "deck", "quoted", text)
+    [problem] = load_content(tmp_path).problems
+    title_line = text.splitlines().index(next(l for l in text.splitlines() if "title:" in l)) + 1
+    assert problem.line == title_line
+    assert problem.message.startswith(
+        "YAML syntax error: a quote opened here is not closed: close it"
+    )
+
+
 def test_not_a_mapping(tmp_path):
     assert any(
         "(a YAML mapping), not a list" in m for m in problems_for(tmp_path, "- just\n- a list\n")

@@ -322,6 +322,13 @@ def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tu
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
+        opened = getattr(exc, "context_mark", None)
+        if "quoted scalar" in str(getattr(exc, "context", "")) and opened is not None:
+            # a quote never closed: PyYAML finds out at the end of the file; the line to fix
+            # is the one the quote opened on
+            line = opened.line + 1
+            fix = ": close it, or write the text without the quote (or as `key: |`)"
+            return None, (), ((f"YAML syntax error: a quote opened here is not closed{fix}", line),)
         return None, (), ((f"YAML syntax error: {reason}{_yaml_fix(reason)}", line),)
     card, problems = parse_card(data, path, deck=relative.split("/", 1)[0])
     card_id = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
