@@ -46,7 +46,7 @@ def new(
     NotImplementedError, and `studycli check` reports the card as not done yet until it is
     written. Never overwrites a file.
 
-    Example: studycli new coding rms-norm --topic layer-norm
+    Example: studycli new coding gelu-erf --topic activations (the topics: studycli topics)
     """
     from studycli.content.scaffold import plan_card, write_card
 
