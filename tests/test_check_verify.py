@@ -174,6 +174,21 @@ def test_check_run_goes_on_past_hangs_crashes_and_blowups(trouble):
     )
 
 
+def test_a_correct_answers_check_is_stopped_past_the_learners_limit_and_located(trouble):
+    """A correct answer whose check runs past a learner's limit fails the card anyway: a
+    checker that hung ran to the whole --timeout (60 s) for the reference and again for each
+    variant, and the message named neither the checker's line nor the limit (an author's
+    report: 180 s on 2 cores)."""
+    content = load_content(trouble)
+    started = time.monotonic()
+    [result] = run_checks([content.get("hang")], content, jobs=1, learner_timeout=1.0)
+    assert time.monotonic() - started < 30
+    assert result.status == "timeout"
+    assert "the reference should pass but got timeout: did not finish in 3 s" in result.message
+    assert "(at solutions/trouble.py:" in result.message and "in check_hang)" in result.message
+    assert "a learner's check may run 1 s" in result.message
+
+
 def test_a_checker_that_hangs_is_said_as_the_references_problem_first():
     """A checker that hangs times out on every candidate: the reference's timeout comes first
     (it came after the variant's and the wrong answers'), and the wrong answers are not said

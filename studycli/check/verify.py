@@ -221,7 +221,9 @@ def verdict(
     for job, outcome in sorted(results, key=lambda found: _ORDER.get(found[0].candidate.kind, 2)):
         name = _name(job.candidate, outcome)
         if job.candidate.expect_pass and outcome.status != "pass":
-            where = _where(outcome, job.solutions_dir) if outcome.status == "error" else ""
+            where = _where(outcome, job.solutions_dir) if outcome.status != "fail" else ""
+            if outcome.status == "timeout" and learner_timeout:  # (stopped by `_limit`)
+                where += f"; a learner's check may run {learner_timeout:g} s"
             problems.append(
                 (
                     outcome.status,
@@ -373,7 +375,7 @@ def run_checks(
     threads = max(1, cores() // max(1, jobs))  # the cores, shared out
     planned = {
         card.id: [
-            replace(job, threads=threads)
+            replace(job, threads=threads, timeout=_limit(job, learner_timeout))
             for job in plan(card, content, device=device, timeout=timeout, memory_mb=memory_mb)
         ]
         for card in cards
@@ -497,6 +499,20 @@ class Picker:
                     return i
                 first = i if first is None else first
         return first
+
+
+# Seconds past a learner's limit a correct answer's check may run before it is stopped: it
+# fails the card past the limit anyway (`verdict`), and a checker that hangs is then reported
+# in seconds, not after the whole `--timeout` (60 s) for each of the card's correct answers.
+LEARNER_MARGIN = 2.0
+
+
+def _limit(job: Job, learner_timeout: float | None) -> float:
+    """The seconds `job` may run: a correct answer's, no longer than a learner's limit (and a
+    margin) where one is given."""
+    if learner_timeout and job.candidate.expect_pass:
+        return min(job.timeout, learner_timeout + LEARNER_MARGIN)
+    return job.timeout
 
 
 def _not_done_result(card_id: str, reasons: list[str]) -> CardResult:

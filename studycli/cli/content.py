@@ -89,7 +89,11 @@ def check(
     timeout: Annotated[
         float,
         typer.Option(
-            min=0.1, max=3600, callback=finite_seconds, help="Seconds each check may take."
+            min=0.1,
+            max=3600,
+            callback=finite_seconds,
+            help="Seconds each check may take (a correct answer's: at most 2 s past a "
+            "learner's limit, check_timeout's default, past which it fails the card anyway).",
         ),
     ] = DEFAULT_TIMEOUT,
     device: Annotated[
