@@ -165,7 +165,9 @@ def test_check_run_goes_on_past_hangs_crashes_and_blowups(trouble):
     assert results["lenient"].status == "fail"
     assert (
         "_wrong_a" in results["lenient"].message
-        and "should fail but the checker accepted it" in results["lenient"].message
+        and "should fail but the checker accepted it: make the checker catch its mistake, or, "
+        "if it is right after all, list it in CORRECT_VARIANTS"
+        in results["lenient"].message
     )
     assert results["add-one"].status == "pass"
     assert (
@@ -187,6 +189,19 @@ def test_a_correct_answers_check_is_stopped_past_the_learners_limit_and_located(
     assert "the reference should pass but got timeout: did not finish in 3 s" in result.message
     assert "(at solutions/trouble.py:" in result.message and "in check_hang)" in result.message
     assert "a learner's check may run 1 s" in result.message
+
+
+def test_a_starter_the_checker_accepts_says_what_the_starter_is():
+    passed = Outcome("pass", "passed", 0.01)
+    found = [
+        (job(FIXTURE_CONTENT, Candidate("reference", "add_one", "arith")), passed),
+        (job(FIXTURE_CONTENT, Candidate("code", "add_one", code="def add_one(x): ...")), passed),
+    ]
+    message = verdict("add-one", found).message
+    assert (
+        "the starter should fail but the checker accepted it: the starter (the card's " in message
+    )
+    assert "must not answer the card" in message
 
 
 def test_a_checker_that_hangs_is_said_as_the_references_problem_first():

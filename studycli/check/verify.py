@@ -250,7 +250,14 @@ def verdict(
                 )
             )
         elif not job.candidate.expect_pass and outcome.status == "pass":
-            problems.append(("fail", f"{name} should fail but the checker accepted it"))
+            fix = (
+                "the starter (the card's `starter:`, else the reference's signature and "
+                "docstring) must not answer the card"
+                if job.candidate.kind == "code"
+                else "make the checker catch its mistake, or, if it is right after all, list "
+                "it in CORRECT_VARIANTS instead"
+            )
+            problems.append(("fail", f"{name} should fail but the checker accepted it: {fix}"))
         elif reference_passes and _rejected_for_another_reason(job.candidate, outcome):
             problems.append(
                 (
