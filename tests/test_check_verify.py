@@ -715,12 +715,12 @@ def test_a_solution_module_that_raises_on_import_is_reported_once_with_its_error
     card's one error, with the module's own exception: not the checker "missing" in it, once
     per candidate (the half-run module was kept and each later check found it empty)."""
     module = content_copy / "solutions" / "arith.py"
-    module.write_text("import no_such_package_here\n" + module.read_text())
+    module.write_text("import math\nimport no_such_package_here\n" + module.read_text())
     content = load_content(content_copy)
     [result] = run_checks([content.cards["add-one"]], content, jobs=2, timeout=20)
     assert result.status == "error"
-    assert result.message == (
-        "importing solutions/arith.py raised ModuleNotFoundError: No module named "
+    assert result.message == (  # (with its line: the message had none)
+        "importing solutions/arith.py, line 2, raised ModuleNotFoundError: No module named "
         "'no_such_package_here' (the card's checks could not run)"
     )
 

@@ -252,6 +252,18 @@ def test_a_filter_no_card_has_is_an_error_with_the_closest(cli):
     assert fine.exit_code == 0, fine.output  # a known deck and kind with no card between them
 
 
+def test_show_of_a_card_whose_file_does_not_load_says_so(cli, content_copy):
+    """It said "no card with id ...; `studycli list` shows all ids", of a card that is there
+    but broken (`check ID` pointed to lint)."""
+    card = content_copy / "cards" / "numbers" / "poisson-concept.yaml"
+    card.write_text(card.read_text().replace("title: ", 'title: "', 1))
+    result = cli("--content", content_copy, "show", "poisson-concept")
+    assert result.exit_code == 1
+    said = " ".join(result.stderr.split())
+    assert "cards/numbers/poisson-concept.yaml: the card 'poisson-concept' does not load" in said
+    assert "`studycli lint` says why" in said
+
+
 def test_show_takes_a_cloze_deletions_id_as_history_prints_it(cli, content_copy):
     (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
         "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"

@@ -131,5 +131,8 @@ def test_a_solution_module_that_exits_on_import_fails_its_checks_and_says_why(cl
     found = {entry["id"]: entry for entry in json.loads(result.stdout)}
     assert result.exit_code == 1 and set(found) == {"add-one", "triangle-derivation"}
     for entry in found.values():
-        assert "importing solutions/arith.py raised SystemExit: top-level exit" in entry["message"]
+        assert (
+            "importing solutions/arith.py, line 1, raised SystemExit: top-level exit"
+            in entry["message"]
+        )
         assert "died" not in entry["message"]

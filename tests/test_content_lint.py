@@ -139,6 +139,20 @@ def test_every_wrong_answer_declares_its_failure(content_copy):
     assert "lists lambda n: n, which is not a top-level function of arith.py" in text[listed]
 
 
+def test_a_failure_that_is_the_functions_name_proves_nothing(content_copy):
+    """Every failure message names the call (`add_one(-3): ...`): @fails_with("add_one")
+    matched any rejection, and lint and check accepted it (an author's report)."""
+    module = content_copy / "solutions" / "arith.py"
+    source = module.read_text().replace(
+        '@fails_with("expected -2, got -3")', '@fails_with("Add_One")'
+    )
+    module.write_text(source)
+    found = [p for p in lint(load_content(content_copy)) if p.path == module]
+    [problem] = found
+    assert problem.line == source.splitlines().index("def _wrong_identity(x):") + 1
+    assert "declares the failure 'Add_One', a part of the function's name" in problem.message
+
+
 def test_lint_names_the_file_and_line_of_a_missing_declaration(cli, content_copy):
     module = content_copy / "solutions" / "arith.py"
     module.write_text(module.read_text().replace('@fails_with("expected -2, got -3")\n', ""))
@@ -292,7 +306,7 @@ def test_field_problems_name_the_line_of_the_field(cli, content_copy):
         content_copy,
         "numbers",
         "bad-cloze",
-        "id: bad-cloze\nkind: cloze\ntopic: bias\ntitle: T\n\nprompt: |\n  x = {{c2::y}}\n",
+        "id: bad-cloze\nkind: cloze\ntopic: bias\ntitle: T\n\nprompt: |\n  x = {{c1::}}\n",
     )
     found = {(p.path.name, p.line, p.message) for p in lint(load_content(content_copy))}
     start = {(name, line, message[:30]) for name, line, message in found}
@@ -302,7 +316,7 @@ def test_field_problems_name_the_line_of_the_field(cli, content_copy):
         ("add-one.yaml", lines_of(coding)["solution"], "solution missing:add_one: ther"),
         ("unknown-field.yaml", lines_of(unknown)["tpoic"], "unknown field 'tpoic': did you"),
         ("unknown-field.yaml", lines_of(unknown)["hints"], "field 'hints' must be a list o"),
-        ("bad-cloze.yaml", lines_of(cloze)["prompt"], "deletion numbers [2] skip a nu"),
+        ("bad-cloze.yaml", lines_of(cloze)["prompt"], "deletion c1 hides nothing: put"),
     }
     result = cli("--content", content_copy, "lint")
     topic = lines_of(concept)["topic"]

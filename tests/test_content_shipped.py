@@ -119,5 +119,9 @@ def test_readme_deck_table_matches_the_content():
     )  # fmt: skip
     assert rows == expected, f"a card was added or removed: in README.md, put\n{table}\n"
     runnable = sum(c.runnable for c in CARDS.values())
-    for sentence in (f"{len(CARDS)} cards over the", f"{runnable} of them are"):
-        assert sentence in readme, f"a card was added or removed: README.md says {sentence!r}"
+    missing = [
+        s for s in (f"{len(CARDS)} cards over the", f"{runnable} of them are") if s not in readme
+    ]
+    assert not missing, "a card was added or removed: README.md must say " + " and ".join(
+        repr(sentence) for sentence in missing
+    )

@@ -965,7 +965,16 @@ def _load_file(path: Path, name: str):
     except BaseException as exc:
         del sys.modules[name]  # half run: the next check imports it again, and fails the same
         if isinstance(exc, Exception | SystemExit):  # (an exit at its top: not the run's)
+            import traceback
+
             where = f"{path.parent.name}/{path.name}"
+            lines = [
+                frame.lineno
+                for frame in traceback.extract_tb(exc.__traceback__)
+                if frame.filename == str(path) and frame.lineno
+            ]
+            if lines:  # the module's own line (a SyntaxError says its line itself)
+                where += f", line {lines[-1]},"
             raise SolutionImportError(
                 f"{IMPORT_FAILED}{where} raised {type(exc).__name__}: {exc}"
             ) from exc

@@ -193,6 +193,17 @@ def _lint_wrong_answer(card: Card, info: ModuleInfo, node: ast.FunctionDef) -> l
                 card.id,
             )
         )
+    elif declared.strip().lower() in card.solution.function.lower():
+        problems.append(
+            CardProblem(
+                info.path,
+                f"{what} declares the failure {declared!r}, a part of the function's name: "
+                "every failure message names the call, so it proves nothing about this "
+                "mistake; quote the part of the checker's message that is about it",
+                node.lineno,
+                card.id,
+            )
+        )
     return problems
 
 

@@ -41,6 +41,15 @@ class Content:
         except KeyError:
             import difflib
 
+            from .card import shown_path
+
+            loaded = {card.path for card in self.cards.values()}
+            for problem in self.problems:  # its file is there but does not load
+                if problem.path not in loaded and card_id in (problem.card_id, problem.path.stem):
+                    raise CardNotFound(
+                        f"{shown_path(problem.path, self.root)}: the card {card_id!r} does not "
+                        "load: `studycli lint` says why"
+                    ) from None
             close = difflib.get_close_matches(card_id, list(self.cards), n=3)
             tip = (
                 f"; did you mean {', '.join(close)}?"
