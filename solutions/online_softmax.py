@@ -165,11 +165,6 @@ _REDUCTIONS = frozenset(
 _PRODUCTS = frozenset({"matmul", "mm", "mv", "bmm", "dot", "inner", "vdot", "linear"})
 _GATHERING = _REDUCTIONS | _PRODUCTS
 _ALONG = frozenset({"cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"})  # (x, dim)
-# Of those, the ones that find a maximum (or a minimum, of negated values)
-_MAXIMA = frozenset(
-    {"amax", "max", "amin", "min", "aminmax", "topk", "kthvalue", "median", "nanmedian"}
-    | {"mode", "quantile", "cummax", "cummin"}
-)
 
 TWO_PASS_HINT = (
     "a max over the whole row, then a sum of exp(x - max), is the two-pass softmax: right "
@@ -177,23 +172,15 @@ TWO_PASS_HINT = (
     "fold each block into the running state: m_new = max(m, max(block)), "
     "s = s * exp(m - m_new) + sum(exp(block - m_new))"
 )
-FOLD_HINT = (
-    "a pass over the blocks for the maximum, then another for the sum of exp(x - max), is the "
-    "two-pass softmax block by block: right numbers, but each block is read twice. Fold each "
-    "block into the running state as you read it: m_new = max(m, max(block)), "
-    "s = s * exp(m - m_new) + sum(exp(block - m_new))"
-)
 
 
 @contextmanager
 def _widest_reduction():
     """Watch the torch calls in the block; record the reduction (max, sum, ...) that gathered
-    the most entries into one output value, as {"count": entries, "name": the routine}, and
-    under "order" the kind of each reduction of two entries or more, in turn: "max" (one of
-    `_MAXIMA`) or "sum" (the others)."""
+    the most entries into one output value, as {"count": entries, "name": the routine}."""
     from torch.overrides import TorchFunctionMode
 
-    widest: dict = {"count": 0, "name": "", "order": []}
+    widest = {"count": 0, "name": ""}
 
     class _Reductions(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -215,8 +202,6 @@ def _widest_reduction():
                     count = source.shape[dim]
             if count > widest["count"]:
                 widest.update(count=count, name=name)
-            if count > 1:
-                widest["order"].append("max" if name in _MAXIMA else "sum")
             return result
 
     with _Reductions():
@@ -228,9 +213,7 @@ def _check_block_by_block(impl, gen, device):
     whole row (n entries) at once, as the max and the sum of a two-pass softmax do. A loop over
     blocks reduces block_size entries at a time, and a vectorised form that reduces each block
     and then combines the ceil(n / block_size) block summaries reduces fewer than n; code
-    in plain Python floats makes no torch reduction at all. And some sum comes before the last
-    maximum: one pass sums each block against the maximum so far, where a pass for the maximum
-    and then one for the sum (block by block) finds every maximum first."""
+    in plain Python floats makes no torch reduction at all."""
     for shape, block_size in (((3, 40), 8), ((2, 23), 5), ((37,), 2)):
         x = torch.randn(*shape, generator=gen).to(device) * 3.0
         n = shape[-1]
@@ -245,20 +228,7 @@ def _check_block_by_block(impl, gen, device):
             "gathered block by block",
             hint=TWO_PASS_HINT,
         )
-        order = widest["order"]
-        expect(
-            "max" not in order or "sum" not in order or order.index("sum") < _last(order, "max"),
-            what,
-            "found every block's maximum before summing any block: the sums are gathered in a "
-            "second pass over the blocks, where one pass folds each block into the running "
-            "maximum and sum as it reads it",
-            hint=FOLD_HINT,
-        )
         assert_close(got, torch.softmax(x.double(), dim=-1), what, atol=1e-6, rtol=1e-5)
-
-
-def _last(items: list, item) -> int:
-    return len(items) - 1 - items[::-1].index(item)
 
 
 @fails_with("multiply the running sum by exp(m_old - m_new)")
@@ -484,21 +454,6 @@ def _wrong_two_pass(x, block_size):
     return e / e.sum(dim=-1, keepdim=True)
 
 
-@fails_with("found every block's maximum before summing any block")
-def _wrong_two_pass_over_blocks(x, block_size):
-    """Block by block, but in two passes: the row's maximum from one loop over the blocks, then
-    the sum of exp(block - max) from a second; right numbers, no rescaling, each block read
-    twice."""
-    n = x.shape[-1]
-    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
-    for start in range(0, n, block_size):
-        m = torch.maximum(m, x[..., start : start + block_size].amax(dim=-1))
-    s = torch.zeros_like(m)
-    for start in range(0, n, block_size):
-        s = s + torch.exp(x[..., start : start + block_size] - m.unsqueeze(-1)).sum(dim=-1)
-    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
-
-
 def _variant_vectorised_blocks(x, block_size):
     """No Python loop over blocks: pad the row to whole blocks with -inf, reduce every block
     at once to its (max, sum of exp), then combine the block summaries with the same rescaling."""
@@ -542,7 +497,6 @@ WRONG_ANSWERS = {
         _wrong_inverted_rescale,
         _wrong_drops_last_block,
         _wrong_two_pass,
-        _wrong_two_pass_over_blocks,
     ],
     "running_stats_update": [
         _wrong_update_no_rescale,
