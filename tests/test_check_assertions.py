@@ -73,6 +73,14 @@ def test_a_failure_names_a_less_precise_dtype_than_the_expected_values():
         assert_close(want.double() + 1, want, "f(x)")
     assert "it returned" not in str(err.value)
     assert_close(want.double(), want, "f(x)")  # more precise and right: passes
+    # float32 against float64 expected values (a checker's, from float32 inputs): the dtype is
+    # not named, where every float32 answer's mistake said it should have been float64
+    with pytest.raises(AssertionError) as err:
+        assert_close(want + 1, want.double(), "f(x)")
+    assert "it returned" not in str(err.value)
+    with pytest.raises(AssertionError) as err:
+        assert_close(want.half(), want.double(), "f(x)")
+    assert "(it returned float16 values, where float64 ones are expected)" in str(err.value)
 
 
 @pytest.mark.parametrize(
