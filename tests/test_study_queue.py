@@ -8,6 +8,7 @@ import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from datetime import time as clock
 from pathlib import Path
@@ -250,6 +251,20 @@ def test_a_requirement_left_out_by_a_filter_still_comes_first_until_studied(tmp_
     cards = [_card("b", requires=["a"]), _card("c")]
     assert [c.id for c in prerequisite_order(cards, None, None, set())] == ["c", "b"]
     assert [c.id for c in prerequisite_order(cards, None, None, {"a"})] == ["b", "c"]
+
+
+def test_a_requirement_on_a_cloze_card_without_c1_still_comes_first():
+    """A published cloze card may have lost c1 (its number stays unused): a card requiring it
+    waited for `need#c1`, which no item has, and came after every other new card."""
+    cloze = "x = {{c2::y}}, z = {{c3::w}}"
+    items = [replace(_card(f"a-cloze#c{n}"), prompt=cloze) for n in (2, 3)]
+    items += [_card("b", requires=["a-cloze"])] + [_card(f"z-other{i}") for i in range(3)]
+    order = [c.id for c in prerequisite_order(items, 4, None, set())]
+    assert order == ["a-cloze#c2", "a-cloze#c3", "b", "z-other0"]
+    # once one of its deletions is studied (and so not among the new items), b is free
+    studied = {"a-cloze#c3"}
+    rest = [c for c in items if c.id not in studied]
+    assert [c.id for c in prerequisite_order(rest, 2, None, studied)][:2] == ["a-cloze#c2", "b"]
 
 
 def test_a_prerequisite_cycle_does_not_hang():

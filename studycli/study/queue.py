@@ -366,19 +366,29 @@ def prerequisite_order(
     (left out by --deck, --topic or --tag) and never studied comes after the others, as if
     it waited for it among them (it was released at once).
     """
+    from studycli.content.cloze import numbers, split_study_id
+
     by_id = {card.id: card for card in cards}
     waiting: dict[str, set[str]] = {}  # the cards still waiting for some of their requires
     unlocks: dict[str, list[str]] = {}
+    # a cloze card's first deletion: a published card may lack c1 (a dropped deletion's
+    # number stays unused), and a card requiring it waited for an item no card had
+    first_of: dict[str, int] = {}
+    for item_id, item in by_id.items():
+        family, number = split_study_id(item_id)
+        if number is not None and family not in first_of:
+            first_of[family] = min(numbers(item.prompt), default=1)
+    seen = None if studied is None else {split_study_id(item)[0] for item in studied}
     for card_id, card in by_id.items():
         if not card.requires:
             continue
         needs = set()
         for need in card.requires:
             if need not in by_id:  # a cloze card: its first deletion, while it is new
-                first = f"{need}#c1"
+                first = f"{need}#c{first_of.get(need, 1)}"
                 if first in by_id:
                     need = first
-                elif studied is None or need in studied or first in studied:
+                elif seen is None or need in seen:
                     continue  # (studied, or no way to know: as before)
             if need != card_id:
                 needs.add(need)
