@@ -313,9 +313,20 @@ def test_a_card_changed_to_or_from_a_cloze_fails_the_check(cli, repo, cloze):
     result = cli("--content", repo, "check", "--changed")
     said = " ".join(result.stderr.split())
     assert result.exit_code == 1 and "changed from concept to cloze" in said
+    # a card that never loaded at the base (a cloze card with no deletion) has no reviews
+    git(repo, "checkout", "-q", "--", ".")
+    cloze.write_text(CLOZE.replace("{{c1::λ}}", "λ").replace("{{c2::also λ::a parameter}}", "λ")
+                     .replace("{{c3::non-negative integers}}", "integers"))  # fmt: skip
+    git(repo, "commit", "-q", "-am", "a broken cloze card")
+    cloze.write_text(
+        "id: poisson-cloze\nkind: concept\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: What are the mean and variance of Poisson(λ)?\nanswer: Both are λ.\n",
+        encoding="utf-8",
+    )
+    assert changed_cards(load_content(repo), "HEAD").rekinded == ()
     # from one kind of card to another that is not a cloze: the same single history
     concept.write_text(text.replace("kind: concept", "kind: derivation"), encoding="utf-8")
-    assert changed_cards(load_content(repo)).rekinded == ()
+    assert changed_cards(load_content(repo), "HEAD").rekinded == ()
 
 
 def test_a_card_moved_to_another_deck_keeps_its_id_and_passes(repo):

@@ -124,6 +124,15 @@ def test_an_unclosed_quote_is_named_at_its_line(tmp_path, quote):
     )
 
 
+def test_a_bad_escape_in_a_closed_quote_keeps_pyyamls_reason(tmp_path):
+    """Not every error in a quoted text is an unclosed quote (a review of the change)."""
+    text = GOOD.format(id="escaped").replace("title: A title", 'title: "What is \\sigma(x)?"')
+    (tmp_path / "cards").mkdir()
+    write_card(tmp_path, "deck", "escaped", text)
+    [problem] = load_content(tmp_path).problems
+    assert "unknown escape character" in problem.message and "not closed" not in problem.message
+
+
 def test_not_a_mapping(tmp_path):
     assert any(
         "(a YAML mapping), not a list" in m for m in problems_for(tmp_path, "- just\n- a list\n")

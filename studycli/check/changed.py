@@ -183,7 +183,7 @@ def _histories(
     for card_id in sorted(was.keys() & now.keys()):
         card = content.cards.get(card_id)
         (before, kind_before), (_, kind_now) = (
-            _card_fields(was[card_id]),
+            _card_fields(was[card_id], card=True),
             _card_fields(now[card_id][1]),
         )
         cloze = Kind.CLOZE.value
@@ -242,17 +242,22 @@ def _facts(prompt: str) -> dict[int, set[str]]:
     return found
 
 
-def _card_fields(text: str) -> tuple[str | None, str | None]:
-    """The prompt and the kind of a card file's text (None for what it does not read as)."""
+def _card_fields(text: str, card: bool = False) -> tuple[str | None, str | None]:
+    """The prompt and the kind of a card file's text (None for what it does not read as; with
+    `card`, None for both where the text is not a card that loads: no learner has reviews of
+    it, whatever it becomes)."""
     import yaml
 
     from studycli.content.loader import yaml_loader
+    from studycli.content.parse import parse_card
 
     try:
         data = yaml.load(text, Loader=yaml_loader())
     except yaml.YAMLError:
         return None, None
     if not isinstance(data, dict):
+        return None, None
+    if card and parse_card(data, Path(f"{data.get('id')}.yaml"), deck="deck")[0] is None:
         return None, None
     prompt, kind = data.get("prompt"), data.get("kind")
     return (prompt if isinstance(prompt, str) else None, kind if isinstance(kind, str) else None)

@@ -92,7 +92,7 @@ def check(
             min=0.1,
             max=3600,
             callback=finite_seconds,
-            help="Seconds each check may take (a correct answer's: at most 2 s past a "
+            help="Seconds each check may take (a correct answer's: at most 5 s past a "
             "learner's limit, check_timeout's default, past which it fails the card anyway).",
         ),
     ] = DEFAULT_TIMEOUT,

@@ -332,7 +332,11 @@ def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tu
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
         opened = getattr(exc, "context_mark", None)
-        if "quoted scalar" in str(getattr(exc, "context", "")) and opened is not None:
+        if (
+            "quoted scalar" in str(getattr(exc, "context", ""))
+            and "end of stream" in reason
+            and opened is not None
+        ):
             # a quote never closed: PyYAML finds out at the end of the file; the line to fix
             # is the one the quote opened on
             line = opened.line + 1
