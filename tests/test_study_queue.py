@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from studycli.content.card import Card, Kind
+from studycli.content.loader import StudyItem
 from studycli.study import labels
 from studycli.study import rating as core
 from studycli.study.queue import (
@@ -261,6 +262,9 @@ def test_a_requirement_on_a_cloze_card_without_c1_still_comes_first():
     items += [_card("b", requires=["a-cloze"])] + [_card(f"z-other{i}") for i in range(3)]
     order = [c.id for c in prerequisite_order(items, 4, None, set())]
     assert order == ["a-cloze#c2", "a-cloze#c3", "b", "z-other0"]
+    # the rows `due` counts (no prompt): as before, c1 is the first
+    rows = [StudyItem(c.id, c.deck, c.requires) for c in items]
+    assert prerequisite_order(rows, 4, None, set())[0].id == "a-cloze#c2"  # (it raised)
     # once one of its deletions is studied (and so not among the new items), b is free
     studied = {"a-cloze#c3"}
     rest = [c for c in items if c.id not in studied]
