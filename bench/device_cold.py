@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+WAIT = 600  # seconds for a child's figures: a child that died does not hang the bench
 
 
 def _device_jobs(module: str | None = None) -> list:
@@ -128,7 +129,7 @@ def main() -> None:
     with mps.private_daemon() as served:
         print(f"MPS: {'yes' if served else 'no'}")
         spawn.Process(target=_first_calls, args=(results,)).start()
-        first = results.get()
+        first = results.get(timeout=WAIT)
         print("first call / second call in a fresh process (ms):")
         for name, (cold, warm) in first.items():
             print(f"  {name}: {cold * 1000:.1f} / {warm * 1000:.2f}")
@@ -138,18 +139,18 @@ def main() -> None:
             batch = modules[start : start + args.parallel]
             for module in batch:
                 spawn.Process(target=_one_card, args=(module, results)).start()
-            rows += [results.get() for _ in batch]
+            rows += [results.get(timeout=WAIT) for _ in batch]
         rows.sort(key=lambda row: row[3] - row[2])
         cold, warm = sum(row[2] for row in rows), sum(row[3] for row in rows)
-        print(f"each card's device checks in a fresh process: cold {cold:.2f} s, then warm "
-              f"{warm:.2f} s ({len(rows)} cards)")  # fmt: skip
+        print(f"each solution module's device checks in a fresh process: cold {cold:.2f} s, "
+              f"then warm {warm:.2f} s ({len(rows)} modules)")  # fmt: skip
         for module, count, card_cold, card_warm in rows:
             print(f"  {module}: {count} checks, cold {card_cold:.3f} s, warm {card_warm:.3f} s")
         for count in (1, args.side_by_side) if args.side_by_side else ():
             barrier = spawn.Barrier(count)
             for _ in range(count):
                 spawn.Process(target=_every_check, args=(barrier, results)).start()
-            seconds = [results.get() for _ in range(count)]
+            seconds = [results.get(timeout=WAIT) for _ in range(count)]
             print(f"{count} process(es) at once, each every device check warm: "
                   f"{sum(seconds) / count:.2f} s each (slowest {max(seconds):.2f} s)")  # fmt: skip
 
