@@ -70,3 +70,16 @@ def report(name: str, figure: str, target: str, ok: bool) -> str:
     line = f"{name:44} {figure:>26}   target {target:18} {verdict(ok)}"
     print(line, flush=True)
     return line
+
+
+def run_candidate(job, device: str) -> None:
+    """One candidate's check in this process, without isolation: its checker called on it,
+    whatever the outcome (a rejected candidate is timed as well as an accepted one)."""
+    from studycli.check import runner
+
+    try:
+        module = runner._load_solution(job.solutions_dir, job.check_module)
+        impl, _ = runner._resolve(job)
+        getattr(module, job.check_function)(impl, device=device)
+    except BaseException:
+        pass

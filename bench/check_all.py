@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PYTHON, ROOT, env, machine, median, report
+from _common import PYTHON, ROOT, env, machine, median, report, run_candidate
 
 CHECK_LIMIT = 1.3
 
@@ -116,7 +116,6 @@ def in_process(cards: list[str], share: str | None = None, warm: bool = False) -
     with open("/proc/self/status", encoding="ascii") as status:
         size = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
     resource.setrlimit(resource.RLIMIT_AS, ((size + 4096 * 1024) * 1024, resource.RLIM_INFINITY))
-    from studycli.check import runner
     from studycli.check.verify import plan
     from studycli.content.loader import load_content
 
@@ -136,12 +135,7 @@ def in_process(cards: list[str], share: str | None = None, warm: bool = False) -
 
     def run(job) -> float:
         started = time.perf_counter()
-        try:
-            module = runner._load_solution(job.solutions_dir, job.check_module)
-            impl, _ = runner._resolve(job)
-            getattr(module, job.check_function)(impl, device="cpu")
-        except BaseException:  # a rejected candidate is timed as well as an accepted one
-            pass
+        run_candidate(job, "cpu")
         return time.perf_counter() - started
 
     for job in jobs.values() if warm else ():

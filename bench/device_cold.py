@@ -48,17 +48,11 @@ def _start_worker() -> None:
 
 def _timed_pass(jobs: list) -> float:
     import torch
-
-    from studycli.check import runner
+    from _common import run_candidate
 
     started = time.perf_counter()
     for job in jobs:
-        try:
-            module = runner._load_solution(job.solutions_dir, job.check_module)
-            impl, _ = runner._resolve(job)
-            getattr(module, job.check_function)(impl, device="cuda")
-        except BaseException:  # a rejected candidate is timed as well as an accepted one
-            pass
+        run_candidate(job, "cuda")
     torch.cuda.synchronize()
     return time.perf_counter() - started
 
