@@ -146,6 +146,32 @@ def test_a_file_that_does_not_open_gets_the_doctors_report(cli, tmp_path):
     assert report["healthy"] is False and report["review_log"]["complete"] is False
 
 
+def test_a_file_cut_short_by_its_last_page_has_its_log_saved(cli, tmp_path):
+    """A copy cut short, or a disk that filled: the last page gone, SQLite refused every
+    statement (the schema's last page was among them) and the doctor saved nothing, though
+    every review still read (a new user's report). Read with the schema taken as it reads."""
+    path = tmp_path / "reviews.sqlite3"
+    reviewed(path)  # a young database: its last page is the schema's (checked below)
+    with Store.open(path) as store:
+        history = sorted((r.reviewed_at, r.card_id, r.rating) for r in store.reviews())
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-4096])
+    with pytest.raises(database.StoreDamaged):
+        database.connect_read_only(path)  # (what the doctor met: nothing reads as it was)
+    found = json.loads(_doctor(cli, path, "--json").stdout)
+    assert found["healthy"] is False and found["saved_log"]["written"]
+    # every rating reads; the undos' table went with the schema's page, so the undone one is
+    # among them, and the report says so
+    assert found["saved_log"]["reviews"] == len(history) + 1
+    assert found["saved_log"]["undos_whole"] is False
+    result = _doctor(cli, path)
+    assert result.exit_code == 1 and "does not open as a database" not in result.stdout
+    assert "a rating you undid may be among the saved ones" in " ".join(result.stdout.split())
+    assert path.read_bytes() == whole[:-4096]  # read, never written
+    rebuilt = _rebuilt(cli, path, result.stdout)
+    assert set(history) < set(rebuilt) and len(rebuilt) == len(history) + 1
+
+
 def test_a_file_that_is_no_sqlite_database_is_not_called_damaged(cli, tmp_path):
     """A CSV export passed as --db (or random bytes): every command says it is no SQLite
     database and to point --db at the review database; the doctor reports the same."""

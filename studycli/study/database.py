@@ -397,6 +397,26 @@ def _open_for_reading(path: Path, timeout: float = BUSY_TIMEOUT) -> sqlite3.Conn
     return _first_read(f"{uri}?immutable=1", timeout)  # the file holds everything
 
 
+def connect_damaged(path: Path) -> sqlite3.Connection:
+    """A read-only connection to a damaged database whose schema does not read whole (a file
+    cut short by a page: the schema's last page gone, and SQLite refuses every statement),
+    with SQLite told to take its schema as it reads (`writable_schema`; the connection is
+    read-only: nothing is written): the doctor then reads what it can of the log.
+
+    Raises:
+        StoreError: not even so does its log read (StoreDamaged for a damaged file).
+    """
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute("SELECT id FROM reviews LIMIT 1").fetchall()
+    except sqlite3.Error as exc:
+        conn.close()
+        raise explain(path, exc) from None
+    return conn
+
+
 def _first_read(uri: str, timeout: float) -> sqlite3.Connection:
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
     try:

@@ -127,8 +127,11 @@ def examine_database(path: Path, *, repair: bool = True) -> Report | None:
         return None
     try:
         reader = _reader(path)
-    except StoreDamaged as damaged:  # not even its schema reads (or it is no SQLite file)
-        return _unopened(path, damaged)
+    except StoreDamaged as damaged:  # its schema does not read (or it is no SQLite file)
+        try:  # a file cut short: its log may read all the same
+            reader = database.connect_damaged(path)
+        except StoreError:
+            return _unopened(path, damaged)
     saved = None
     with Store(reader, path) as store:
         report = examine(store, repair=False)
