@@ -19,10 +19,12 @@ APP_NAME = "studycli"
 def content_dir(option: str | Path | None = None, cwd: Path | None = None) -> Path:
     """The folder holding `cards/` and `solutions/`.
 
-    In order: the `--content` option, `STUDYCLI_CONTENT`, the current directory when it has
-    `cards/`, the nearest folder above it with both `cards/` and `solutions/` (an author in
-    cards/math of a clone works on that clone, not on the content installed elsewhere), then
-    the content installed with the package.
+    In order: the `--content` option, `STUDYCLI_CONTENT`, the current directory when it holds
+    content (`cards/` with a card in a deck folder, or `cards/` and `solutions/`: a project of
+    another kind with a `cards/` folder of its own took the place of every card, and `review`
+    said "no cards match those filters"), the nearest folder above it with both `cards/` and
+    `solutions/` (an author in cards/math of a clone works on that clone, not on the content
+    installed elsewhere), then the content installed with the package.
     """
     chosen = option or os.environ.get("STUDYCLI_CONTENT")
     if chosen:
@@ -34,7 +36,10 @@ def content_dir(option: str | Path | None = None, cwd: Path | None = None) -> Pa
             )
         return path
     here = (cwd or Path.cwd()).resolve()
-    if (here / "cards").is_dir():
+    cards = here / "cards"
+    if cards.is_dir() and (
+        (here / "solutions").is_dir() or next(cards.glob("*/*.yaml"), None) is not None
+    ):
         return here
     for folder in here.parents:
         if (folder / "cards").is_dir() and (folder / "solutions").is_dir():

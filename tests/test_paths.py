@@ -30,8 +30,20 @@ def test_a_folder_above_with_cards_but_no_solutions_is_not_taken_for_content(tmp
 
 
 def test_the_current_folder_with_cards_comes_before_one_above(tmp_path):
-    outer = content(tmp_path / "outer", "cards", "solutions", "inner/cards")
+    outer = content(tmp_path / "outer", "cards", "solutions", "inner/cards/deck")
+    (outer / "inner" / "cards" / "deck" / "a-card.yaml").write_text("id: a-card\n")
     assert paths.content_dir(cwd=outer / "inner") == (outer / "inner").resolve()
+
+
+def test_a_cards_folder_with_no_card_is_not_taken_for_content(tmp_path):
+    """A project of another kind with a cards/ folder of its own (a web app's components):
+    it took the place of every card, and review said "no cards match those filters"."""
+    project = content(tmp_path / "web", "cards/button")
+    (project / "cards" / "button" / "index.js").write_text("export {}\n")
+    found = paths.content_dir(cwd=project)
+    assert found != project.resolve() and (found / "solutions").is_dir()  # the installed one
+    started = content(tmp_path / "mine", "cards", "solutions")  # a content folder begun
+    assert paths.content_dir(cwd=started) == started.resolve()
 
 
 def replace_then_die(path: Path) -> None:

@@ -244,6 +244,17 @@ def test_cli_json_keys_and_shapes(cli, monkeypatch):
     assert none.exit_code == 1 and "no cards match" in none.stderr
 
 
+def test_a_content_folder_with_no_card_says_so_not_that_filters_match_none(cli, tmp_path):
+    """No filters were given: "no cards match those filters" sent the learner to their
+    filters (a new user's report)."""
+    (tmp_path / "cards").mkdir()
+    (tmp_path / "solutions").mkdir()
+    result = cli("--content", tmp_path, "stats")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and f"the content in {tmp_path} holds no cards" in said
+    assert "no cards match" not in said
+
+
 def _busy_stats() -> core.Stats:
     """Figures with every real topic, busy days and big numbers: the widest screen."""
     slugs = list(all_topics())

@@ -63,8 +63,18 @@ def session_cards(
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, tag=tag)
     if not cards:
-        raise StudyError("no cards match those filters: `studycli list` shows decks and topics")
+        raise StudyError(none_selected(content))
     return content, cards
+
+
+def none_selected(content) -> str:
+    """Why no card was selected: the filters, or a content folder that holds none."""
+    if not content.cards:
+        return (
+            f"the content in {content.root} holds no cards (`studycli lint` says why, where a "
+            "card file does not load): run from another folder, or pass --content DIR"
+        )
+    return "no cards match those filters: `studycli list` shows decks and topics"
 
 
 def settings(*, parameters: bool = True) -> Settings:

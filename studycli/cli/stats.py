@@ -15,7 +15,7 @@ from studycli.errors import StudyError
 from . import charts
 from .app import app, options, stdout
 from .completion import DeckOption, TopicOption
-from .context import now, open_study
+from .context import none_selected, now, open_study
 from .table import wrapped
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def stats(
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic)
     if not cards:
-        raise StudyError("no cards match those filters: `studycli list` shows decks and topics")
+        raise StudyError(none_selected(content))
     with open_study(ctx) as study:
         figures = study.stats(study_items(cards), now(), elsewhere=deck is None and topic is None)
     if as_json:
