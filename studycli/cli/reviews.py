@@ -41,7 +41,8 @@ def import_reviews(
 
     mark: int | None = None  # the log's latest review before the import
     try:
-        items = study_items(options(ctx).load().cards.values())
+        content = options(ctx).load()
+        items = study_items(content.cards.values())
         with open_study(ctx) as study:
             mark = study.latest_review_id()
             result = study.import_reviews(file, items, now())
@@ -68,8 +69,22 @@ def import_reviews(
             f" (desired_retention {retention:g})"
         )
     if result.unknown:
-        line += f", {result.unknown:,} of them not in the content (their history is kept)"
+        named = ", ".join(escape(card_id) for card_id in result.first_unknown)
+        more = result.unknown - len(result.first_unknown)
+        line += (
+            f", {result.unknown:,} of them not in the content (their history is kept): {named}"
+            + (f" and {more:,} more" if more else "")
+        )
     stdout().print(line, soft_wrap=True)
+    # an id of the content that is no study item: a cloze card's, whose items are id#c1, ...
+    clozes = [card_id for card_id in result.first_unknown if card_id in content.cards]
+    if clozes:
+        stdout().print(
+            f"{', '.join(escape(c) for c in clozes)}: a cloze card's reviews are kept per "
+            f"deletion, as {escape(clozes[0])}#c1, {escape(clozes[0])}#c2, ...: write the "
+            "number after the id in the file's card_id, and import it again",
+            soft_wrap=True,
+        )
     if result.conflicts:
         _say_conflicts(result)
 

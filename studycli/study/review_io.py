@@ -58,6 +58,7 @@ class ImportResult:
     unknown: int
     conflicts: int = 0
     first_conflicts: tuple[tuple[str, str, int, int, str], ...] = ()
+    first_unknown: tuple[str, ...] = ()  # the first few of the unknown ids, in order
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -66,6 +67,7 @@ class ImportResult:
             "duplicates": self.duplicates,
             "cards": self.cards,
             "unknown_cards": self.unknown,
+            "first_unknown_cards": list(self.first_unknown),
             "conflicts": self.conflicts,
             "first_conflicts": [
                 dict(
@@ -130,10 +132,14 @@ def import_reviews(
         added=added,
         duplicates=rows - added,
         cards=len(cards),
-        unknown=sum(card_id not in content_hashes for card_id, _ in cards),
+        unknown=len(unknown := sorted(c for c, _ in cards if c not in content_hashes)),
         conflicts=conflicts.count,
         first_conflicts=tuple(conflicts.first),
+        first_unknown=tuple(unknown[:FIRST_UNKNOWN]),
     )
+
+
+FIRST_UNKNOWN = 5  # unknown card ids an import names
 
 
 def _staged(
