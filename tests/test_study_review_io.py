@@ -626,6 +626,9 @@ def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
     exported = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
     assert exported.exit_code == 0 and "wrote 2 reviews" in exported.stdout
     assert "not in the file" not in exported.stdout  # nothing stayed behind: nothing said
+    typo = cli("--content", FIXTURE_CONTENT, "export-reviews", tmp_path / "no" / "such" / "x.csv")
+    assert typo.exit_code == 1 and "the folder" in typo.stderr and "does not exist" in typo.stderr
+    assert not (tmp_path / "no").exists()  # a mistyped path made the folders it named
     assert parsed(out) == parsed(csv)
     bad = write_csv(tmp_path / "bad.csv", ["add-one,3,2030-01-01T00:00:00+00:00,", "x,3,now,"])
     refused = cli("--content", FIXTURE_CONTENT, "import-reviews", bad)

@@ -67,6 +67,21 @@ def session_cards(
     return content, cards
 
 
+def folder_of_output(path: Path) -> None:
+    """Refuse a file to write whose folder does not exist: a mistyped path made the folders
+    it named (`export-reviews /nonexist/dir/r.csv`).
+
+    Raises:
+        StudyError: naming the folder, with the fix.
+    """
+    folder = path.expanduser().absolute().parent
+    if not folder.is_dir():
+        raise StudyError(
+            f"cannot write {path}: the folder {folder} does not exist (make it first, e.g. "
+            f"mkdir -p {folder}, or give another path)"
+        )
+
+
 def none_selected(content) -> str:
     """Why no card was selected: the filters, or a content folder that holds none."""
     if not content.cards:

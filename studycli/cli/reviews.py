@@ -11,7 +11,7 @@ from rich.markup import escape
 from studycli.study.labels import counted
 
 from .app import app, exit_interrupted, options, stdout
-from .context import now, open_study
+from .context import folder_of_output, now, open_study
 
 
 @app.command("import-reviews")
@@ -132,6 +132,8 @@ def export_reviews(
     Example: studycli export-reviews ~/Dropbox/reviews.csv
     """
     to_stdout = str(file) == "-"
+    if not to_stdout:
+        folder_of_output(file)
     before = None if to_stdout else _identity(file)
     try:  # (written beside it, then moved into its place in one step)
         with open_study(ctx) as study:
