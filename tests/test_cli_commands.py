@@ -267,12 +267,14 @@ def test_show_of_a_card_whose_file_does_not_load_says_so(cli, content_copy):
 def test_show_takes_a_cloze_deletions_id_as_history_prints_it(cli, content_copy):
     (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
         "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
-        "prompt: 'E[X] = {{c1::λ}}'\n",
+        "prompt: 'E[X] = {{c1::λ}}, Var[X] = {{c2::also λ}}'\n",
         encoding="utf-8",
     )
     shown = cli("--content", content_copy, "show", "poisson-cloze#c1")
     assert shown.exit_code == 0, shown.output
     assert "Poisson moments" in shown.stdout
+    # that deletion blanked, the other shown (every deletion was blanked)
+    assert "E[X] = [...], Var[X] = also λ" in " ".join(shown.stdout.split())
     unknown = cli("--content", content_copy, "show", "poisson-cloze#c")
     assert unknown.exit_code == 1 and "no card with id 'poisson-cloze#c'" in unknown.stderr
 

@@ -323,11 +323,14 @@ def show(
 
     content = options(ctx).load()
     try:
-        card, _ = content.card_of(card_id)  # a cloze deletion's id: its card
+        card, items = content.card_of(card_id)  # a cloze deletion's id: its card
     except CardNotFound as missing:
         raise CardNotFound(f"{missing}{_reviews_kept(ctx, card_id)}") from None
     starter = card_starter(card, content.solutions_dir) if card.runnable else None
-    stdout().print(render.full(card, with_answer=answer, starter=starter))
+    # a deletion's id shows that deletion blanked and the others as text, as review does (it
+    # blanked every deletion)
+    shown = items[0] if len(items) == 1 and items[0].id == card_id else card
+    stdout().print(render.full(shown, with_answer=answer, starter=starter))
 
 
 def _reviews_kept(ctx: typer.Context, item_id: str) -> str:
