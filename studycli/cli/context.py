@@ -82,7 +82,7 @@ def folder_of_output(path: Path) -> None:
         )
 
 
-def none_selected(content) -> str:
+def none_selected(content: Content) -> str:
     """Why no card was selected: the filters, or a content folder that holds none."""
     if not content.cards:
         return (

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from .app import app, options, stdout
 from .completion import DeckOption, TopicOption
-from .context import folder_of_output, now
+from .context import now
 
 
 @app.command("export-anki")
@@ -31,7 +31,6 @@ def export_anki(
     """
     from studycli.export.anki import export_anki as write_export
 
-    folder_of_output(out)
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, kind=kind)
     counts = write_export(cards, content.solutions_dir, out, now())
