@@ -621,10 +621,14 @@ def test_a_first_try_pass_offers_good_and_the_learner_may_choose(tmp_path, key, 
     answer.write_text(CORRECT)
     child = _spawn_solve(tmp_path, "--file", str(answer))
     child.expect("passed every case")
+    # each key with the interval it gives, as review's rating keys show them
+    child.expect(r"2  Hard (\d+[smhd])\s+3  Good (\d+[smhd])\s+4  Easy (\d+[smhd])")
+    shown = dict(zip((2, 3, 4), child.match.groups(), strict=True))
     child.expect(r"Enter: Good \(first try\) · 2, 3 or 4 to choose")
     child.send("1")  # not a choice after a pass: ignored
     child.send(key)
-    child.expect("recorded")
+    child.expect(r"recorded \w+: due again in (\S+)")
+    assert child.match.group(1).strip() == shown[recorded]
     child.expect(pexpect_eof())
     assert _recorded(tmp_path) == [(recorded, "check")]
 

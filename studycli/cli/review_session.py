@@ -25,7 +25,15 @@ from studycli.content.card import Card, Kind
 from studycli.content.loader import Content
 from studycli.errors import ClockBehind, RatedElsewhere, StoreBusy, StudyError
 from studycli.study.api import Review, ReviewMethod, Study, study_items
-from studycli.study.labels import AGAIN, EASY, GOOD, HARD, RATING_NAMES, format_interval
+from studycli.study.labels import (
+    AGAIN,
+    EASY,
+    GOOD,
+    HARD,
+    RATING_NAMES,
+    format_interval,
+    rating_label,
+)
 from studycli.study.queue import Due
 
 from . import render
@@ -314,8 +322,7 @@ class ReviewSession:
             [
                 (
                     str(int(rating)),
-                    RATING_NAMES[rating]
-                    + (f" {format_interval(intervals[rating])}" if rating in intervals else ""),
+                    rating_label(rating, intervals.get(rating)),
                     f"bold reverse {RATING_STYLE[int(rating)]}",
                 )
                 for rating in allowed or tuple(Rating)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ from rich.text import Text
 from studycli.content.card import Card
 from studycli.content.loader import Content
 from studycli.errors import StudyError
-from studycli.study.labels import RATING_NAMES
+from studycli.study.labels import RATING_NAMES, rating_label
 
 from .terminal import ENTER, key_poller, normal_terminal
 
@@ -67,9 +68,15 @@ class Attempt:
         return ", ".join(reasons) if reasons else "first try"
 
 
-def choose_rating(console: Console, attempt: Attempt, getkey: Callable[[], str]) -> Rating | None:
-    """After a pass: offer Hard, Good and Easy with the graded default on Enter; None when the
-    learner chooses to record nothing (q).
+def choose_rating(
+    console: Console,
+    attempt: Attempt,
+    getkey: Callable[[], str],
+    intervals: Mapping[Rating, timedelta] | None = None,
+) -> Rating | None:
+    """After a pass: offer Hard, Good and Easy, each with the interval it gives (`intervals`,
+    where known), with the graded default on Enter; None when the learner chooses to record
+    nothing (q).
 
     Raises:
         KeyboardInterrupt: Ctrl-C.
@@ -78,7 +85,14 @@ def choose_rating(console: Console, attempt: Attempt, getkey: Callable[[], str])
     from .render import KeyBar
 
     choices = (Rating.Hard, Rating.Good, Rating.Easy)
-    console.print(KeyBar([(str(int(r)), RATING_NAMES[r], "bold reverse") for r in choices]))
+    console.print(
+        KeyBar(
+            [
+                (str(int(r)), rating_label(r, (intervals or {}).get(r)), "bold reverse")
+                for r in choices
+            ]
+        )
+    )
     console.print(
         Text(
             f"Enter: {RATING_NAMES[default]} ({attempt.how()}) · 2, 3 or 4 to choose · "

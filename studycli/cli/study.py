@@ -159,6 +159,18 @@ def solve(
     raise typer.Exit(0 if attempt.outcome.status == "pass" else 1)
 
 
+def _intervals(ctx: typer.Context, card) -> dict:
+    """The interval each rating would give `card` now, for the rating keys' labels; none where
+    the database cannot be read now (the rating itself then says why)."""
+    from studycli.errors import StudyError
+
+    try:
+        with open_study(ctx, write=False) as study:
+            return study.preview(card, now())
+    except StudyError:
+        return {}
+
+
 def _record_check(ctx: typer.Context, card, attempt, path: Path, started: float, getkey) -> None:
     """Record the check's rating: on a pass, the learner's choice when a terminal is there to
     ask (Enter takes the graded default), else the default. A database kept busy past the wait
@@ -177,7 +189,7 @@ def _record_check(ctx: typer.Context, card, attempt, path: Path, started: float,
     if attempt.outcome.status == "pass" and getkey is not None:
         again = f"`studycli solve {card.id} --no-edit` checks it again to record it"
         try:
-            chosen = choose_rating(stdout(), attempt, getkey)
+            chosen = choose_rating(stdout(), attempt, getkey, _intervals(ctx, card))
         except KeyboardInterrupt:  # (a pass was lost without a word)
             stdout().print(f"interrupted: nothing was recorded; {again}", soft_wrap=True)
             raise typer.Exit(130) from None

@@ -32,6 +32,11 @@ def is_edited(card: Card, state: CardState | None) -> bool:
     return state is not None and state.reps > 0 and state.content_hash != card.content_hash
 
 
+def rating_label(rating: int, interval: timedelta | None = None) -> str:
+    """A rating key's label: its name, and the interval it gives where known ("Good 3d")."""
+    return RATING_NAMES[rating] + (f" {format_interval(interval)}" if interval is not None else "")
+
+
 def format_interval(interval: timedelta) -> str:
     """A short label as Anki shows it: 45s, 10m, 3h, 4d, 2.5mo, 1.2y."""
     # whole seconds first, then halves rounded up: the interval a rating bar previews and the
