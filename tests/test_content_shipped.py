@@ -41,6 +41,9 @@ def test_every_topic_has_cards_to_recall(slug):
     assert mine, f"no card has topic {slug!r}"
     recalled = [c for c in mine if c.kind in (Kind.CONCEPT, Kind.CLOZE)]
     assert len(recalled) >= 3, f"{slug}: {len(recalled)} concept or cloze cards, need 3"
+    # the kinds the topic list asks of it (a derivation, a coding card, ...)
+    missing = set(topics()[slug].kinds) - {card.kind.value for card in mine}
+    assert not missing, f"{slug}: the topic list asks for {sorted(missing)} cards; it has none"
 
 
 def _words(text: str) -> int:
