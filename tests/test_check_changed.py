@@ -289,6 +289,26 @@ def test_a_middle_cloze_number_dropped_passes_lint_and_the_check(cli, repo, cloz
     assert result.exit_code == 0 and "cloze deletions removed: poisson-cloze#c2" in said
 
 
+def test_a_new_cloze_card_whose_numbers_skip_one_fails_the_check(cli, repo):
+    """Lint lets a gap through (a published card may drop a deletion); a new card has none to
+    drop, and its c1, c3 passed unremarked."""
+    new = repo / "cards" / "numbers" / "mean-cloze.yaml"
+    card = (
+        "id: mean-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson's mean\n"
+        "prompt: The mean of Poisson(λ) is {{c1::λ}}; its variance is {{c3::λ}}.\n"
+    )
+    new.write_text(card, encoding="utf-8")
+    assert cli("--content", repo, "lint").exit_code == 0
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1, result.output
+    assert "mean-cloze.yaml: a new cloze card numbering its deletions c1, c3" in said
+    assert "Number them c1..c2" in said
+    new.write_text(card.replace("{{c3::", "{{c2::"), encoding="utf-8")
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+
+
 def test_a_card_changed_to_or_from_a_cloze_fails_the_check(cli, repo, cloze):
     """A cloze card's reviews are kept per deletion (id#c1, ...), any other card's under its id:
     a published card changed from one to the other leaves its reviews behind, and passed."""

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from studycli.content.card import Card, Kind, shown_path
 from studycli.content.cloze import deletions
+from studycli.content.cloze import numbers as numbers_of  # (a local is named numbers)
 from studycli.content.loader import Content
 from studycli.content.source import module_names
 from studycli.records import Record
@@ -51,6 +52,14 @@ class Rekinded(Record):
     now: str
 
 
+class Gapped(Record):
+    """A cloze card new in the change whose deletion numbers skip one (c1, c3)."""
+
+    card_id: str
+    path: Path
+    numbers: tuple[int, ...]
+
+
 class Renumbered(Record):
     """A cloze card there at the base whose deletions' numbers changed."""
 
@@ -71,6 +80,7 @@ class Changed:
     renamed: tuple[Renamed, ...] = ()  # ids gone since the base, with a new id in the change
     renumbered: tuple[Renumbered, ...] = ()  # cloze cards whose deletions changed numbers
     rekinded: tuple[Rekinded, ...] = ()  # cards changed to a cloze card, or from one
+    gapped: tuple[Gapped, ...] = ()  # new cloze cards whose deletion numbers skip one
 
 
 def changed_cards(content: Content, ref: str | None = None) -> Changed:
@@ -108,19 +118,23 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         card for card in everything if card.path.resolve() in paths or module_names(card) & modules
     ]
     broken = tuple(sorted({p.path for p in content.problems if p.path.resolve() in paths}))
-    renamed, removed, renumbered, rekinded = _histories(repo.resolve(), base, content, paths)
+    renamed, removed, renumbered, rekinded, gapped = _histories(
+        repo.resolve(), base, content, paths
+    )
     note = f"{described}: {len(chosen)} card(s) to check"
     if removed:
         note += f"; card(s) removed: {', '.join(removed)}"
     if dropped := [f"{r.card_id}#c{n}" for r in renumbered if not r.moved for n in r.removed]:
         note += f"; cloze deletions removed: {', '.join(dropped)}"
-    return Changed(chosen, note, base, broken, renamed, renumbered, rekinded)
+    return Changed(chosen, note, base, broken, renamed, renumbered, rekinded, gapped)
 
 
-def history_problem(found: Changed, root: Path) -> str | None:
+def change_problem(found: Changed, root: Path) -> str | None:
     """What in the change leaves learners' review histories behind, and how to fix it (None
     when nothing does): renamed ids, renumbered cloze deletions, cards changed to or from a
-    cloze card; files shown from `root`."""
+    cloze card; and a new cloze card whose numbers skip one, which only a published card's
+    dropped deletion may (lint, which sees no base, lets both through). Files are shown from
+    `root`."""
 
     def shown(path: Path) -> Path:
         return shown_path(path.resolve(), root.resolve())
@@ -157,16 +171,29 @@ def history_problem(found: Changed, root: Path) -> str | None:
             f"it starts again as new. Keep its kind; a card of the other kind is another card, "
             "with an id and a file of its own (the old one removed on its own)"
         )
+    for gapped in found.gapped:
+        numbers = ", ".join(f"c{n}" for n in gapped.numbers)
+        said.append(
+            f"{shown(gapped.path)}: a new cloze card numbering its deletions {numbers}. Number "
+            f"them c1..c{len(gapped.numbers)}: a number is skipped only where a published card "
+            "dropped a deletion (its reviews stay under its number, which no other fact takes)"
+        )
     return "\n".join(said) or None
 
 
 def _histories(
     repo: Path, base: str, content: Content, paths: set[Path]
-) -> tuple[tuple[Renamed, ...], tuple[str, ...], tuple[Renumbered, ...], tuple[Rekinded, ...]]:
+) -> tuple[
+    tuple[Renamed, ...],
+    tuple[str, ...],
+    tuple[Renumbered, ...],
+    tuple[Rekinded, ...],
+    tuple[Gapped, ...],
+]:
     """The ids renamed, the ids removed (gone, with no new id in the change), the cloze
-    cards renumbered and the cards changed to or from a cloze card since `base`. Only changed
-    card files can have changed: their texts at `base` (one `git cat-file --batch`) and now
-    are compared."""
+    cards renumbered, the cards changed to or from a cloze card since `base`, and the new
+    cloze cards whose numbers skip one. Only changed card files can have changed: their texts
+    at `base` (one `git cat-file --batch`) and now are compared."""
     cards = content.root.resolve() / "cards"
     files = sorted(p for p in paths if p.suffix == ".yaml" and cards in p.parents)
     was = {_id_of(p, text): text for p, text in _texts_at(repo, base, files).items()}
@@ -194,7 +221,15 @@ def _histories(
         moved, removed = _renumbering(before, card.prompt)
         if moved or removed:
             renumbered.append(Renumbered(card_id, card.path, moved, removed))
-    return renamed, () if added else tuple(gone), tuple(renumbered), tuple(rekinded)
+    gapped = []
+    for card_id in sorted(added):
+        card = content.cards.get(card_id)
+        if card is not None and card.kind == Kind.CLOZE:
+            numbers = tuple(numbers_of(card.prompt))
+            if numbers != tuple(range(1, len(numbers) + 1)):
+                gapped.append(Gapped(card_id, card.path, numbers))
+    gone_ids = () if added else tuple(gone)
+    return renamed, gone_ids, tuple(renumbered), tuple(rekinded), tuple(gapped)
 
 
 def _most_like(old: str, text: str, added: dict[str, tuple[Path, str]]) -> Renamed:

@@ -240,7 +240,7 @@ def _not_loading(paths, root, *, before: str = "", after: str = "") -> str:
 
 def _changed(content, refs: list[str]):
     """The cards `check --changed [REF]` checks; says on stderr what they were compared with."""
-    from studycli.check.changed import changed_cards, history_problem
+    from studycli.check.changed import change_problem, changed_cards
 
     if len(refs) > 1:
         raise StudyError(
@@ -251,7 +251,7 @@ def _changed(content, refs: list[str]):
     Console(stderr=True, highlight=False).print(f"--changed: {escape(found.note)}", soft_wrap=True)
     if found.broken:
         raise StudyError(_not_loading(found.broken, content.root, before="changed, and "))
-    problem = history_problem(found, content.root)  # renamed ids, renumbered cloze deletions
+    problem = change_problem(found, content.root)  # renamed ids, renumbered cloze deletions, ...
     if problem:
         raise StudyError(problem)
     return found.cards
