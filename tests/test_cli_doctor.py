@@ -28,6 +28,8 @@ def _doctor(cli, path: Path, *args: str):
 def test_the_cli_reports_repairs_and_exits_by_health(cli, tmp_path):
     path = tmp_path / "reviews.sqlite3"
     reviewed(path)
+    with Store.open(path) as store:  # a cram rating: logged, never replayed (it was counted)
+        core.cram(store, fixture_content().get("add-one"), 2, NOW + timedelta(hours=3), NO_FUZZ)
     healthy = _doctor(cli, path)
     assert healthy.exit_code == 0, healthy.output
     assert "integrity check: ok" in healthy.stdout

@@ -249,7 +249,8 @@ def examine(store: Store, *, repair: bool = True) -> Report:
         drifted = sorted(i for i in replayed if stored.get(i) != replayed[i])
         report = Report(
             store.path,
-            reviews=store.count_reviews(),
+            # the reviews replayed: cram ratings (which never move a schedule) left out
+            reviews=sum(n for method, n in store.methods_count().items() if method != "cram"),
             cards=len(replayed),
             drifted=drifted,
         )
