@@ -82,6 +82,7 @@ def test_the_sample_imports_to_exactly_its_reviews_with_unknown_ids_kept(sample_
         "unknown_cards": 1_205,
         "conflicts": 0,
         "first_conflicts": [],
+        "undone": 0,
     }
     with Store.open(path) as store:
         assert len(store.reviews()) == 12_580
@@ -357,6 +358,12 @@ def test_an_export_made_before_an_undo_does_not_bring_the_rating_back(tmp_path):
         result = study.import_reviews(export, items(), NOW + timedelta(minutes=2))
         assert (result.added, result.duplicates) == (0, 1)
         assert study.history("add-one") == [] and study.state("add-one") is None
+        # counted apart: a machine that imported the rating keeps it (an undo is in no export)
+        assert result.undone == 1 and result.to_dict()["undone"] == 1
+        study.rate(card, Rating.Good, NOW + timedelta(minutes=3))
+        study.export_reviews(export)
+        again = study.import_reviews(export, items(), NOW + timedelta(minutes=4))
+        assert (again.duplicates, again.undone) == (1, 0)
 
 
 def test_a_merged_history_is_replayed_in_time_order(tmp_path):
@@ -621,6 +628,7 @@ def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
         "conflicts": 0,
         "first_conflicts": [],
         "first_unknown_cards": [],
+        "undone": 0,
     }
     out = tmp_path / "out.csv"
     exported = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
@@ -637,20 +645,82 @@ def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
     assert "in the future" in refused.stderr and "line 3: review_time 'now'" in refused.stderr
 
 
-def test_a_cloze_cards_own_id_in_an_import_is_named_with_its_fix(cli, content_copy, tmp_path):
-    """A row for a cloze card without its deletion number was counted among the cards not in
-    the content, with no word of why (a new user's report)."""
+def test_a_cloze_cards_own_id_in_an_import_refuses_the_file_with_its_fix(
+    cli, content_copy, tmp_path
+):
+    """A row for a cloze card without its deletion number was imported, kept under an id no
+    deletion is studied as (no command takes a review out), and then said to belong to the
+    deletions, "import it again": done, every review counted twice. The hint came only when
+    the id was among the first five unknown ones (a helper's review)."""
     (content_copy / "cards" / "numbers" / "rate-cloze.yaml").write_text(
         "id: rate-cloze\nkind: cloze\ntopic: poisson\ntitle: Rate\nprompt: The rate is {{c1::λ}}.\n",
         encoding="utf-8",
     )
-    csv = write_csv(tmp_path / "in.csv", ["rate-cloze,3,2025-02-27T10:00:00+00:00,"])
-    result = cli("--content", content_copy, "--db", tmp_path / "db.sqlite3", "import-reviews", csv)
-    said = " ".join(result.stdout.split())
+    others = [f"a{i}-elsewhere,3,2025-02-27T10:00:00+00:00," for i in range(6)]  # sorted first
+    rows = [
+        *others,
+        "rate-cloze,3,2025-02-27T10:00:00+00:00,",
+        "rate-cloze#c1,3,2025-02-26T10:00:00Z,",
+    ]
+    csv = write_csv(tmp_path / "in.csv", rows)
+    db = tmp_path / "db.sqlite3"
+    result = cli("--content", content_copy, "--db", db, "import-reviews", csv)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "line 8: card_id 'rate-cloze' is a cloze card's" in said
     assert (
-        result.exit_code == 0 and "not in the content (their history is kept): rate-cloze" in said
+        "write the number of the deletion reviewed after it (rate-cloze#c1, rate-cloze#c2" in said
     )
-    assert "rate-cloze: a cloze card's reviews are kept per deletion, as rate-cloze#c1" in said
+    history = cli("--content", content_copy, "--db", db, "history", "--json")
+    assert json.loads(history.stdout) == []  # refused whole: nothing of it imported
+    fixed = write_csv(
+        tmp_path / "fixed.csv", [r.replace("rate-cloze,", "rate-cloze#c1,") for r in rows]
+    )
+    result = cli("--content", content_copy, "--db", db, "import-reviews", fixed)
+    assert result.exit_code == 0 and "imported 8 of 8 reviews" in result.stdout
+
+
+def test_import_reads_standard_input_and_times_in_lower_case_z(tmp_path):
+    """`export-reviews -` writes to standard output; `import-reviews -` said "No such file".
+    RFC 3339 allows a lower-case zone letter (`...10:00:00z`): refused."""
+    import subprocess
+
+    text = "card_id,review_rating,review_time,review_duration\nadd-one,3,2025-02-27T10:00:00z,\n"
+    command = [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), "--db",
+               str(tmp_path / "db.sqlite3")]  # fmt: skip
+    env = {**os.environ, "STUDYCLI_NOW": NOW.isoformat(), "STUDYCLI_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [*command, "import-reviews", "-"], input=text, capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert "imported 1 of 1 reviews from standard input" in " ".join(done.stdout.split())
+    exported = subprocess.run(
+        [*command, "export-reviews", "-"], capture_output=True, text=True, env=env
+    )
+    assert "add-one,3,2025-02-27T10:00:00.000000+00:00," in exported.stdout
+
+
+def test_export_and_import_paths_starting_with_a_tilde_are_in_the_home_folder(
+    cli, tmp_path, monkeypatch
+):
+    """A quoted `~/reviews.csv` was checked as the home folder's file and written to a
+    folder named `~` in the current one, made for it."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "db.sqlite3"
+    csv = write_csv(tmp_path / "home" / "in.csv", ["add-one,3,2025-02-27T10:00:00+00:00,"])
+    assert csv.exists()
+    imported = cli("--content", FIXTURE_CONTENT, "--db", db, "import-reviews", "~/in.csv")
+    assert imported.exit_code == 0, imported.output
+    exported = cli("--content", FIXTURE_CONTENT, "--db", db, "export-reviews", "~/out.csv")
+    assert exported.exit_code == 0, exported.output
+    assert (tmp_path / "home" / "out.csv").is_file() and not (tmp_path / "~").exists()
+    typo = cli("--content", FIXTURE_CONTENT, "--db", db, "export-reviews", "~/no/out.csv")
+    assert typo.exit_code == 1 and not (tmp_path / "~").exists()
+    deck = cli("--content", FIXTURE_CONTENT, "export-anki", "~/deck.apkg")
+    assert deck.exit_code == 0, deck.output
+    assert (tmp_path / "home" / "deck.apkg").is_file() and not (tmp_path / "~").exists()
 
 
 def test_an_export_counts_what_its_file_has_no_place_for(cli, tmp_path, monkeypatch):

@@ -67,6 +67,12 @@ def session_cards(
     return content, cards
 
 
+def user_path(path: Path) -> Path:
+    """A file path as given, `~` expanded (a quoted `~/reviews.csv` is the home folder's, as
+    `--db` and the environment's paths are); `-` (standard input or output) as it is."""
+    return path if str(path) == "-" else path.expanduser()
+
+
 def folder_of_output(path: Path) -> None:
     """Refuse a file to write whose folder does not exist: a mistyped path made the folders
     it named (`export-reviews /nonexist/dir/r.csv`).
@@ -74,7 +80,7 @@ def folder_of_output(path: Path) -> None:
     Raises:
         StudyError: naming the folder, with the fix.
     """
-    folder = path.expanduser().absolute().parent
+    folder = path.absolute().parent
     if not folder.is_dir():
         raise StudyError(
             f"cannot write {path}: the folder {folder} does not exist (make it first, e.g. "

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from .app import app, options, stdout
 from .completion import DeckOption, TopicOption
-from .context import now
+from .context import now, user_path
 
 
 @app.command("export-anki")
@@ -33,6 +33,7 @@ def export_anki(
 
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, kind=kind)
+    out = user_path(out)
     counts = write_export(cards, content.solutions_dir, out, now())
     from studycli.study.labels import counted
 

@@ -11,13 +11,16 @@ from rich.markup import escape
 from studycli.study.labels import counted
 
 from .app import app, exit_interrupted, options, stdout
-from .context import folder_of_output, now, open_study
+from .context import folder_of_output, now, open_study, user_path
 
 
 @app.command("import-reviews")
 def import_reviews(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="The CSV review log to merge into yours.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="The CSV review log to merge into yours; - reads standard input."),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Merge a review log (CSV) into yours: another machine's export, or FSRS data.
@@ -30,8 +33,10 @@ def import_reviews(
     history changed are rescheduled by replaying their reviews in time order; imported reviews
     are scheduled with your current settings (the file has none), so a card last reviewed
     elsewhere under other settings (another desired_retention) can fall due on another date
-    than it did there. Reviews of cards that are not in the content are kept. `--json` prints
-    {"rows", "added", "duplicates", "cards", "unknown_cards", "conflicts", "first_conflicts"}:
+    than it did there. Reviews of cards that are not in the content are kept; a cloze card's
+    name the deletion reviewed (id#c1, ...). `--json` prints
+    {"rows", "added", "duplicates", "undone", "cards", "unknown_cards", "first_unknown_cards",
+    "conflicts", "first_conflicts"} ("undone": rows left out as ratings undone here):
     a conflict is a row left out that gave another rating for its card and time than your log
     has, or an earlier row of the file; an import never changes a rating.
 
@@ -39,6 +44,8 @@ def import_reviews(
     """
     from studycli.study.api import study_items
 
+    shown = "standard input" if str(file) == "-" else escape(str(file))
+    file = Path("/dev/stdin") if str(file) == "-" else user_path(file)
     mark: int | None = None  # the log's latest review before the import
     try:
         content = options(ctx).load()
@@ -50,7 +57,7 @@ def import_reviews(
     except KeyboardInterrupt:  # one transaction: saved whole or not at all; the log says which
         saved = mark is not None and _imported_since(ctx, mark)
         exit_interrupted(
-            f"interrupted: the import of {escape(str(file))} is saved"
+            f"interrupted: the import of {shown} is saved"
             if saved
             else "interrupted: nothing was imported (your log is as it was)"
         )
@@ -60,8 +67,15 @@ def import_reviews(
         print(json.dumps(result.to_dict(), indent=2))
         return
     line = (
-        f"imported {result.added:,} of {result.rows:,} reviews from {escape(str(file))} "
-        f"({result.duplicates:,} already in your log, or in the file twice)"
+        f"imported {result.added:,} of {result.rows:,} reviews from {shown} "
+        f"({result.duplicates:,} already in your log, or in the file twice"
+        + (
+            f"; {result.undone:,} of them ratings you undid here, which stay undone: an undo "
+            "is in no export, so a machine that imported the rating before keeps it"
+            if result.undone
+            else ""
+        )
+        + ")"
     )
     if result.cards:  # the file carries no settings: the replay used this machine's (README)
         line += (
@@ -76,15 +90,6 @@ def import_reviews(
             + (f" and {more:,} more" if more else "")
         )
     stdout().print(line, soft_wrap=True)
-    # an id of the content that is no study item: a cloze card's, whose items are id#c1, ...
-    clozes = [card_id for card_id in result.first_unknown if card_id in content.cards]
-    if clozes:
-        stdout().print(
-            f"{', '.join(escape(c) for c in clozes)}: a cloze card's reviews are kept per "
-            f"deletion, as {escape(clozes[0])}#c1, {escape(clozes[0])}#c2, ...: write the "
-            "number after the id in the file's card_id, and import it again",
-            soft_wrap=True,
-        )
     if result.conflicts:
         _say_conflicts(result)
 
@@ -131,6 +136,7 @@ def export_reviews(
 
     Example: studycli export-reviews ~/Dropbox/reviews.csv
     """
+    file = user_path(file)
     to_stdout = str(file) == "-"
     if not to_stdout:
         folder_of_output(file)

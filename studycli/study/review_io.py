@@ -18,12 +18,13 @@ import multiprocessing
 import os
 import sys
 from collections import defaultdict, deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+from studycli.content.cloze import split_study_id
 from studycli.errors import StudyError
 
 from . import scheduler as sched
@@ -59,6 +60,7 @@ class ImportResult:
     conflicts: int = 0
     first_conflicts: tuple[tuple[str, str, int, int, str], ...] = ()
     first_unknown: tuple[str, ...] = ()  # the first few of the unknown ids, in order
+    undone: int = 0  # rows left out as ratings undone in the log (they stay undone)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -68,6 +70,7 @@ class ImportResult:
             "cards": self.cards,
             "unknown_cards": self.unknown,
             "first_unknown_cards": list(self.first_unknown),
+            "undone": self.undone,
             "conflicts": self.conflicts,
             "first_conflicts": [
                 dict(
@@ -116,7 +119,7 @@ def import_reviews(
     rows = 0
     # one transaction; the cores that replay also sort (the time index made again)
     with store.importing(scheduler_json, sort_threads=_workers() - 1) as scheduler_id:
-        for chunk in _parsed(path, now):
+        for chunk in _parsed(path, now, _cloze_cards(content_hashes)):
             rows += len(chunk)
             store.stage(chunk)
         conflicts = store.settle_staged()
@@ -136,6 +139,7 @@ def import_reviews(
         conflicts=conflicts.count,
         first_conflicts=tuple(conflicts.first),
         first_unknown=tuple(unknown[:FIRST_UNKNOWN]),
+        undone=conflicts.undone,
     )
 
 
@@ -149,16 +153,27 @@ def _staged(
     return card_id, iso_text(text) or iso(moment), rating, duration_ms
 
 
-def _parsed(path: Path, now: datetime | None) -> Iterator[list[tuple]]:
+def _cloze_cards(study_ids: Iterable[str]) -> frozenset[str]:
+    """The cloze cards among the study items' ids (`card#c1` -> `card`): a review of one is
+    of one of its deletions, and the log keeps it under that deletion's id."""
+    return frozenset(card for card, number in map(split_study_id, study_ids) if number)
+
+
+def _parsed(
+    path: Path, now: datetime | None, per_deletion: frozenset[str] = frozenset()
+) -> Iterator[list[tuple]]:
     """The rows of the file as `Store.stage` takes them, `READ_ROWS` at a time, checked
-    (see `read_chunks`: its ImportFormatError comes after the last chunk).
+    (see `read_chunks`: its ImportFormatError comes after the last chunk; a row of a cloze
+    card in `per_deletion`, not of one of its deletions, is a bad row).
 
     A large file is parsed in a forked process, which sends each chunk as it is done, while
     this one stages the chunk before: parsing and checking (csv, fromisoformat) is most of
     the reading, and the other core would idle meanwhile. A pipe holds at most a chunk in
     flight: the reader waits while this process is behind, so memory stays bounded.
     """
-    chunks = partial(read_chunks, path, now=now, size=READ_ROWS, make=_staged)
+    chunks = partial(
+        read_chunks, path, now=now, size=READ_ROWS, make=_staged, per_deletion=per_deletion
+    )
     if _workers() == 1 or _file_size(path) < PARSE_APART_FROM:
         yield from chunks()
         return

@@ -22,6 +22,7 @@ import csv
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TypeVar
@@ -82,9 +83,12 @@ def read_chunks(
     now: datetime | None = None,
     size: int = 50_000,
     make: MakeRow[Row],
+    per_deletion: AbstractSet[str] = frozenset(),
 ) -> Iterator[list[Row]]:
     """The rows of the CSV at `path` in file order, `size` at a time, checked as they come: a
-    large file is never held whole. Each row is what `make` makes of it (see `MakeRow`).
+    large file is never held whole. Each row is what `make` makes of it (see `MakeRow`). A row
+    whose card id is in `per_deletion` (cloze cards, whose reviews are kept per deletion, as
+    `id#c1`, ...) is a bad row.
 
     Once a bad row is met no more rows are given, but the rest of the file is still checked;
     when the file is done, ImportFormatError names every bad line (see `read_reviews`). So a
@@ -96,7 +100,7 @@ def read_chunks(
     """
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            yield from _read(csv.reader(handle), path, now, size, make)
+            yield from _read(csv.reader(handle), path, now, size, make, per_deletion)
     except OSError as exc:
         raise ImportFormatError(
             f"cannot read the review log {path}: {exc.strerror or exc}"
@@ -145,7 +149,12 @@ def _writing(path: Path) -> contextlib.AbstractContextManager[IO[str]]:
 
 
 def _read(
-    reader, path: Path, now: datetime | None, size: int, make: MakeRow[Row]
+    reader,
+    path: Path,
+    now: datetime | None,
+    size: int,
+    make: MakeRow[Row],
+    per_deletion: AbstractSet[str],
 ) -> Iterator[list[Row]]:
     header: list[str] = next(reader, [])
     column = _columns(header, path)
@@ -163,6 +172,8 @@ def _read(
             if width <= len(row) <= cells:
                 try:  # the fast path: a well-formed row
                     good = _row(row[card], row[rating], row[time], row, duration, now, make)
+                    if per_deletion and row[card].strip() in per_deletion:
+                        raise ValueError
                 except ValueError:
                     pass
                 else:
@@ -177,7 +188,7 @@ def _read(
             bad += 1
             rows = []
             if len(shown) < SHOWN_ERRORS:
-                problem = _problem(row, column, cells, now)
+                problem = _problem(row, column, cells, now, per_deletion)
                 if line > first:  # a quote opened a cell and the lines after went into it
                     problem = f"{_stray_quote(line)}; and {problem}"
                 shown.append((first, problem))
@@ -232,7 +243,7 @@ def _row(
     """A well-formed row, or ValueError (then `_problem` says what is wrong)."""
     card = card.strip()
     score = _RATINGS.get(rating.strip())
-    time = time.strip()
+    time = _zulu(time.strip())
     moment = datetime.fromisoformat(time)
     if not card or _CONTROL.search(card) or score is None or moment.tzinfo is None:
         raise ValueError
@@ -259,7 +270,19 @@ _LAST = _LATEST - timedelta(microseconds=1)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # a NUL, a line feed, an escape ...
 
 
-def _problem(row: list[str], column: dict[str, int], cells: int, now: datetime | None) -> str:
+def _zulu(time: str) -> str:
+    """An ISO-8601 time with RFC 3339's lower-case zone letter (`...20:32:32z`) as Python
+    reads it (`Z`)."""
+    return time[:-1] + "Z" if time.endswith("z") else time
+
+
+def _problem(
+    row: list[str],
+    column: dict[str, int],
+    cells: int,
+    now: datetime | None,
+    per_deletion: AbstractSet[str] = frozenset(),
+) -> str:
     """What is wrong with a row that `_row` refused, and how to fix it."""
 
     def cell(name: str) -> str:
@@ -286,10 +309,15 @@ def _problem(row: list[str], column: dict[str, int], cells: int, now: datetime |
     card = cell("card_id")
     if _CONTROL.search(card):
         return f"card_id {card!r} holds a control character: a card id is text without them"
+    if card in per_deletion:
+        return (
+            f"card_id {card!r} is a cloze card's, whose reviews are kept per deletion: write the "
+            f"number of the deletion reviewed after it ({card}#c1, {card}#c2, ...)"
+        )
     rating = cell("review_rating")
     if rating not in _RATINGS:
         return f"review_rating {rating!r} is not 1-4: use 1 Again, 2 Hard, 3 Good or 4 Easy"
-    text = cell("review_time")
+    text = _zulu(cell("review_time"))
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

@@ -221,13 +221,15 @@ class Conflicts:
     """An import's rows left out that gave another rating for a card and time than the log
     has, or than an earlier row of the file (a review is its card and time: an import never
     changes a rating): how many, and the first `SHOWN` as (card_id, reviewed_at, the row's
-    rating, the other rating, where that one is: "log" or "file")."""
+    rating, the other rating, where that one is: "log" or "file"); and how many rows were
+    left out as ratings undone in the log (`undone`)."""
 
     SHOWN = 3
 
     def __init__(self) -> None:
         self.count = 0
         self.first: list[tuple[str, str, int, int, str]] = []
+        self.undone = 0  # rows left out as reviews undone in the log (not conflicts: a count)
 
     def add(self, conn: sqlite3.Connection, query: str, columns: str, order: str) -> None:
         """Count those `query` finds (its {} takes the columns) and keep its first few."""
@@ -532,6 +534,10 @@ class Store:
                 "r.card_id, r.reviewed_at, s.rating, r.rating, 'log'",
                 "r.card_id, r.reviewed_at",
             )
+            conflicts.undone = self.conn.execute(
+                "SELECT COUNT(*) FROM undos u JOIN reviews r ON r.id = u.review_id"
+                " JOIN temp.staged s ON s.card_id = r.card_id AND s.reviewed_at = r.reviewed_at"
+            ).fetchone()[0]
         # the touched cards' reviews read in card order (`reviews_by_card_time`), not a lookup
         # in the time index per staged row: half the time when the log has them all
         self.conn.execute(
