@@ -23,13 +23,22 @@ class StoreError(StudyError):
     """The review database cannot be opened, migrated or written."""
 
 
-class StoreBusy(StoreError):
-    """Another process kept the review database locked longer than a command waits: nothing
-    is wrong with it, and the same step works once that process is done."""
+class StoreUnavailable(StoreError):
+    """The review database cannot take a step now, for a reason that passes: nothing is wrong
+    with it, and the same step works again once that is over (a session keeps its card)."""
 
     def __init__(self, message: str, why: str) -> None:
         super().__init__(message)
-        self.why = why  # what kept it busy, for a message of the caller's own
+        self.why = why  # what stopped it, for a message of the caller's own
+
+
+class StoreBusy(StoreUnavailable):
+    """Another process kept the review database locked longer than a command waits: the same
+    step works once that process is done."""
+
+
+class StoreFull(StoreUnavailable):
+    """The disk holding the review database is full: the same step works once there is room."""
 
 
 class StoreDamaged(StoreError):

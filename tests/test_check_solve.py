@@ -235,6 +235,28 @@ def test_a_rating_the_busy_database_refuses_says_how_to_record_it(
     assert _history(cli) == []
 
 
+def test_a_rating_a_full_disk_refuses_says_how_to_record_it(cli, attempt, monkeypatch):
+    """The error said "nothing was lost: the last rating that showed is saved", of a passed
+    check that was not recorded, and gave no way to record it (a helper's review)."""
+    from studycli.study import database
+    from studycli.study.api import Study
+
+    from .test_cli_review_session import _disk_full_error
+
+    def full(self, *args, **kwargs):
+        raise database.explain(self.store.path, _disk_full_error())
+
+    monkeypatch.setattr(Study, "rate", full)
+    answer = attempt(CORRECT)
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", answer)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and "Good was not recorded: the disk holding" in said
+    assert (
+        f"is full; once there is room, `studycli solve add-one --no-edit --file {answer}`" in said
+    )
+    assert "last rating that showed" not in said
+
+
 def test_a_rating_the_busy_database_refuses_is_tried_again_on_enter(
     cli, attempt, busy_after_the_check, monkeypatch
 ):

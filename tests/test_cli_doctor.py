@@ -365,3 +365,34 @@ def test_a_damaged_file_on_a_read_only_medium_is_saved_into_a_folder_that_can_be
     with Store.open(new) as store:
         saved = sorted((r.reviewed_at, r.card_id, r.rating) for r in store.reviews())
     assert saved == history and len(saved) == 299
+
+
+def test_a_wal_file_removed_under_an_open_connection_is_not_called_damaged(
+    cli, tmp_path, monkeypatch
+):
+    """`rm *-wal` while a session has the database open: every other command called the file
+    damaged and advised moving it aside to start a new one, though nothing was lost (the
+    session's close folds its -wal back in); a full disk (no room for the -shm file) did the
+    same (a helper's review)."""
+    import os
+
+    path = tmp_path / "reviews.sqlite3"
+    store = Store.open(path)
+    core.rate(store, fixture_content().get("add-one"), 3, NOW, NO_FUZZ)
+    os.unlink(f"{path}-wal")
+    for command in (("due",), ("doctor", "--dry-run"), ("history",)):
+        result = cli("--content", FIXTURE_CONTENT, "--db", path, *command)
+        said = " ".join(result.stderr.split())
+        assert result.exit_code == 1 and "Traceback" not in result.output, command
+        assert "its -wal file may have been removed while a studycli command had it open" in said
+        assert "start a new one" not in said and ".damaged" not in said, said
+    import shutil
+
+    room = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: room._replace(free=4096))
+    full = cli("--content", FIXTURE_CONTENT, "--db", path, "due")
+    said = " ".join(full.stderr.split())
+    assert full.exit_code == 1 and f"the disk holding {path} is full: free some space" in said
+    store.close()  # (its checkpoint writes the frames of the -wal it still holds)
+    history = cli("--content", FIXTURE_CONTENT, "--db", path, "history", "--json")
+    assert [r["card"] for r in json.loads(history.stdout)] == ["add-one"]

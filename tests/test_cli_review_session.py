@@ -726,6 +726,34 @@ def _other_session_rates(tmp_path, card_id: str, rating: Rating, when) -> None:
         other.rate(card, rating, when)
 
 
+def test_an_import_while_the_card_is_on_screen_does_not_refuse_its_rating(tmp_path):
+    """An import (another machine's log) bringing an older review of the card on screen: the
+    rating was refused as "rated Easy in another session while it was on screen", lost, and
+    the card left the session (a helper's review). It builds on the merged history."""
+    from studycli.study.api import Study, study_items
+    from studycli.study.settings import Settings
+
+    log = tmp_path / "laptop.csv"
+    log.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        f"bias-concept,4,{(NOW - timedelta(days=300)).isoformat()},\n",
+        encoding="utf-8",
+    )
+    content = load_content(FIXTURE_CONTENT)
+
+    def keys():
+        yield " "  # the answer; meanwhile another terminal imports the laptop's log
+        with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as other:
+            assert other.import_reviews(log, study_items(content.cards.values()), NOW).added
+        yield from "3q"
+
+    pressed = keys()
+    card = content.cards["bias-concept"]
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [card])
+    assert "not saved" not in text and "due again in" in text
+    assert [(r.rating, r.method) for r in reviews] == [(4, "import"), (3, "self")]
+
+
 def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_path):
     def keys():
         yield from " 3"  # this session rates the card Good
@@ -848,6 +876,46 @@ def test_a_rating_the_database_is_too_busy_for_keeps_the_card_to_rate_again(tmp_
     )
     assert "interrupted" not in text
     assert [(r.card_id, r.rating) for r in reviews] == [("add-one", 3)] and held
+
+
+def _disk_full_error():
+    """A real SQLite error for a full disk (a database at its page limit says the same)."""
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute("PRAGMA max_page_count = 2")
+    try:
+        conn.execute("INSERT INTO t VALUES (zeroblob(100000))")
+    except sqlite3.Error as exc:
+        return exc
+    raise AssertionError("no error")
+
+
+def test_a_rating_a_full_disk_stops_keeps_the_card_to_rate_again(tmp_path, monkeypatch):
+    """A full disk as the rating is saved: the session ended with an error (exit 1), where a
+    busy database keeps the card on screen to try again; and the error said "nothing was
+    lost: the last rating that showed is saved" (a helper's review)."""
+    from studycli.study import database
+    from studycli.study.api import Study
+
+    rate, failed = Study.rate, []
+
+    def rate_once_full(self, *args, **kwargs):
+        if not failed:
+            failed.append(True)
+            raise database.explain(self.store.path, _disk_full_error())
+        return rate(self, *args, **kwargs)
+
+    monkeypatch.setattr(Study, "rate", rate_once_full)
+    content = load_content(FIXTURE_CONTENT)
+    pressed = iter([" ", "3", "3", "q"])
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [content.get("add-one")])
+    said = " ".join(text.split())
+    assert (
+        f"Good was not saved: the disk holding {tmp_path / 'db.sqlite3'} is full; press 3" in said
+    )
+    assert [(r.card_id, r.rating) for r in reviews] == [("add-one", 3)] and failed
 
 
 def test_ctrl_c_during_a_check_stops_the_check_not_the_session(session, tmp_path):

@@ -432,6 +432,41 @@ def test_ctrl_c_in_the_recompute_after_saving_says_what_to_run(cli, isolated_hom
     )
 
 
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
+def test_termination_between_saving_and_recomputing_waits_for_the_recompute(
+    cli, isolated_home, monkeypatch, signal_name
+):
+    """SIGTERM or SIGHUP (a terminal closed) after `optimize --write` saved the parameters and
+    before the recompute committed ended the command: the parameters saved, every memory state
+    stale, and nothing said so (a helper's review). It comes once the recompute is done."""
+    import os
+    import signal
+
+    from studycli.study.api import Study
+    from studycli.study.store import Store
+
+    Store.open(isolated_home / "data" / "reviews.sqlite3").close()  # a database to recompute
+    number = getattr(signal, signal_name)
+    came: list[bool] = []  # for each signal handled: whether the recompute had finished
+    finished: list[bool] = []
+    recompute = Study.recompute_memory
+
+    def signalled_midway(self, now):
+        os.kill(os.getpid(), number)  # (as the terminal closes, or a shutdown begins)
+        changed = recompute(self, now)
+        finished.append(True)
+        return changed
+
+    monkeypatch.setattr(Study, "recompute_memory", signalled_midway)
+    previous = signal.signal(number, lambda *_: came.append(bool(finished)))
+    try:
+        result = cli("optimize", "--from-csv", SAMPLE, "--write")
+    finally:
+        signal.signal(number, previous)
+    assert result.exit_code == 0, result.output
+    assert finished == [True] and came == [True]  # handled once, after the recompute
+
+
 def test_cli_write_replaces_invalid_parameters_it_was_told_to_fix(cli, isolated_home):
     """The error for an invalid `parameters` says to set 21 numbers "as `studycli optimize
     --write` saves": that command now does, where it refused with the same error; the other

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -141,9 +142,9 @@ class _NotSaved(StudyError):
     saving), or the settings file cannot."""
 
     def __init__(self, cause: StudyError) -> None:
-        from studycli.errors import StoreBusy
+        from studycli.errors import StoreUnavailable
 
-        self.why = cause.why if isinstance(cause, StoreBusy) else str(cause)
+        self.why = cause.why if isinstance(cause, StoreUnavailable) else str(cause)
         super().__init__(self.why)
 
 
@@ -173,7 +174,7 @@ def _recompute(ctx: typer.Context, save: Callable[[], None] | None = None) -> in
         if save is None:
             raise
         raise _NotSaved(exc) from exc
-    with study:
+    with study, _termination_held(save is not None):
         if save is not None:
             try:
                 study.wait_to_write()  # (another program may still lock it after: then the
@@ -185,6 +186,31 @@ def _recompute(ctx: typer.Context, save: Callable[[], None] | None = None) -> in
             return study.recompute_memory(now())
         except KeyboardInterrupt:  # (one transaction: rolled back whole)
             exit_interrupted(_interrupted(None if save is None else config_path()))
+
+
+@contextlib.contextmanager
+def _termination_held(hold: bool) -> Iterator[None]:
+    """With `hold`, SIGTERM and SIGHUP (the terminal closed) wait until the block is done:
+    between saving the parameters and committing the states they give, one ended the command
+    with the parameters saved and every state stale, and nothing said so (Ctrl-C says to run
+    `--recompute`). A handler notes them (any thread may receive a signal, and only one that
+    no thread blocks ends the process at once); each is raised again once the block is done,
+    where it ends the command as it would have."""
+    import signal
+
+    numbers = [n for n in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if n is not None]
+    if not hold:
+        yield
+        return
+    came: list[int] = []
+    before = {number: signal.signal(number, lambda n, _: came.append(n)) for number in numbers}
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+        for number in dict.fromkeys(came):
+            signal.raise_signal(number)
 
 
 def _interrupted(saved: Path | None) -> str:
@@ -209,9 +235,11 @@ def _saved(save: Callable[[], None]) -> None:
 
 def _not_recomputed(saved: Path, exc: StudyError) -> str:
     """The error where the parameters were saved and the memory states not recomputed."""
-    from studycli.errors import StoreBusy
+    from studycli.errors import StoreUnavailable
 
-    why = exc.why if isinstance(exc, StoreBusy) else str(exc)  # (not "run the command again")
+    why = (
+        exc.why if isinstance(exc, StoreUnavailable) else str(exc)
+    )  # (not "run the command again")
     return (
         f"the parameters were saved in {saved}, but the cards' memory states were not "
         f"recomputed with them ({why}): run `studycli optimize --recompute` to do it"

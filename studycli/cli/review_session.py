@@ -23,7 +23,7 @@ from rich.text import Text
 
 from studycli.content.card import Card, Kind
 from studycli.content.loader import Content
-from studycli.errors import ClockBehind, RatedElsewhere, StoreBusy, StudyError
+from studycli.errors import ClockBehind, RatedElsewhere, StoreUnavailable, StudyError
 from studycli.study.api import Review, ReviewMethod, Study, study_items
 from studycli.study.labels import (
     AGAIN,
@@ -413,7 +413,7 @@ class ReviewSession:
             return False
         try:
             return self._save(shown, rating)
-        except StoreBusy as busy:  # an import holding the database: the card stays, to retry
+        except StoreUnavailable as busy:  # an import holding it, a full disk: the card stays
             self.console.print(
                 Text(
                     f"{RATING_NAMES[rating]} was not saved: {busy.why}; press {int(rating)} "

@@ -178,7 +178,7 @@ def _record_check(ctx: typer.Context, card, attempt, path: Path, started: float,
     error says how to record it later."""
     from rich.text import Text
 
-    from studycli.errors import StoreBusy
+    from studycli.errors import StoreFull, StoreUnavailable
     from studycli.study.api import ReviewMethod
     from studycli.study.labels import RATING_NAMES, format_interval
 
@@ -213,11 +213,12 @@ def _record_check(ctx: typer.Context, card, attempt, path: Path, started: float,
                     duration_ms=int((time.monotonic() - started) * 1000),
                 )
             break
-        except StoreBusy as busy:
+        except StoreUnavailable as busy:  # (an import holding it, a full disk)
             unsaved = f"{RATING_NAMES[rating]} was not recorded: {busy.why}"
             if getkey is None:
-                raise StoreBusy(
-                    f"{unsaved}; once it is free, `studycli solve {card.id} --no-edit --file "
+                later = "there is room" if isinstance(busy, StoreFull) else "it is free"
+                raise type(busy)(
+                    f"{unsaved}; once {later}, `studycli solve {card.id} --no-edit --file "
                     f"{path}` checks your attempt again and records it",
                     busy.why,
                 ) from None

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from studycli.errors import StoreBusy, StoreDamaged, StoreError
+from studycli.errors import StoreBusy, StoreDamaged, StoreError, StoreFull
 from studycli.records import Record
 
 from . import migrations
@@ -484,10 +484,7 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
     if code in _NO_ACCESS:
         return unwritable(path, exc)
     if code == sqlite3.SQLITE_FULL:
-        return StoreError(
-            f"the disk holding the review database {path} is full: free some space and run "
-            "the command again (nothing was lost: the last rating that showed is saved)"
-        )
+        return _full(path)
     try:
         problems = integrity_problems(path)
     except StoreError as unreadable:
@@ -495,6 +492,8 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
     except sqlite3.Error as again:
         if is_busy(again):
             return _busy(path)
+        if _code(again) == sqlite3.SQLITE_IOERR:
+            return _io_error(path, again)
         return unwritable(path, again)
     if problems:
         found = backups(path)
@@ -529,6 +528,34 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
     return StoreError(
         f"the review database {path} failed ({exc}), but its integrity check passes: nothing "
         "is damaged; run the command again (`studycli doctor` checks it in full)"
+    )
+
+
+def _io_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """The error for a database that SQLite cannot read or write at all (an I/O error, even
+    for the integrity check): nothing says the file is damaged, so it is never advised to be
+    moved aside (a full disk, where the -shm file SQLite makes on opening cannot be, read
+    as damaged to every command)."""
+    import shutil
+
+    with contextlib.suppress(OSError):
+        if shutil.disk_usage(path.parent).free < 1 << 20:
+            return _full(path)  # (SQLite cannot make the -shm file it opens a database with)
+    return StoreError(
+        f"the review database {path} cannot be read ({exc}): its -wal file may have been "
+        "removed while a studycli command had it open (end other studycli sessions: each "
+        "saves its ratings as it closes the database), or the disk is failing; then run the "
+        "command again. Nothing says the file itself is damaged (`studycli doctor` checks it "
+        "in full)"
+    )
+
+
+def _full(path: Path) -> StoreFull:
+    why = f"the disk holding {path} is full"
+    return StoreFull(
+        f"{why}: free some space and run the command again (what was saved before is "
+        "kept; what this command was saving was not saved)",
+        why,
     )
 
 
@@ -690,22 +717,23 @@ def integrity_problems(path: Path) -> list[str]:
     """What `PRAGMA integrity_check` finds wrong in the database at `path` ([] when intact).
 
     The file is opened read-only (see `_open_for_reading`). A file SQLite cannot read at all
-    ("file is not a database") is a problem too; one it cannot open (no access) is not.
+    ("file is not a database") is a problem too; one it cannot open (no access) or read (an
+    I/O error: a full disk, a -wal file removed under an open connection) is not.
 
     Raises:
-        sqlite3.OperationalError: it is busy, or cannot be opened.
+        sqlite3.OperationalError: it is busy, or cannot be opened or read.
         StoreError: its -wal file cannot be read.
     """
     try:
         conn = _open_for_reading(path, timeout=5)
     except sqlite3.Error as exc:
-        if is_busy(exc) or _code(exc) in _NO_ACCESS:
+        if is_busy(exc) or _code(exc) in (*_NO_ACCESS, sqlite3.SQLITE_IOERR):
             raise
         return [str(exc)]
     try:
         return check_integrity(conn)
     except sqlite3.DatabaseError as exc:
-        if is_busy(exc):
+        if is_busy(exc) or _code(exc) == sqlite3.SQLITE_IOERR:
             raise
         return [str(exc)]
     finally:

@@ -711,12 +711,14 @@ class Store:
         return found is not None
 
     def rating_after(self, card_id: str, review_id: int) -> int | None:
-        """The rating of `card_id`'s latest review written after review `review_id` (see
-        `latest_review_id`), undone and cram ones left out; None if none."""
+        """The rating of `card_id`'s latest review given after review `review_id` (see
+        `latest_review_id`) in another session: undone, cram and imported ones left out (an
+        import merges reviews given elsewhere, earlier; a rating builds on them); None if
+        none."""
         found = self.conn.execute(
             f"SELECT r.rating FROM {_LOG_FROM} WHERE r.card_id = ? AND r.id > ? AND {SCHEDULED}"
-            " ORDER BY r.id DESC LIMIT 1",
-            (card_id, review_id),
+            " AND r.method != ? ORDER BY r.id DESC LIMIT 1",
+            (card_id, review_id, ReviewMethod.IMPORT),
         ).fetchone()
         return found[0] if found else None
 
