@@ -222,6 +222,28 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
         "stand-in such as -1e4 is the largest in its row and takes the weight",
     )
 
+    # ... and a masked score can be far above the allowed ones: key 0's score is 12000 and it is
+    # masked, so a mask added as a finite offset (scores + -1e4 where masked, as some libraries
+    # do) leaves it the largest, where a masked key's weight must be exactly 0.
+    q = torch.tensor([[2.0, 0.0, 0.0, 0.0]], device=device)
+    k = torch.tensor([[12000.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]], device=device)
+    v = torch.eye(2, device=device)
+    mask = torch.tensor([[False, True]], device=device)
+    what = (
+        "scaled_dot_product_attention(q, k with scores [12000, 0], v = identity (so the output "
+        f"is the weights), mask={describe(mask)}: key 0, the high one, masked)"
+    )
+    assert_close(
+        call(impl, what, q, k, v, mask),
+        torch.tensor([[0.0, 1.0]], device=device),
+        what,
+        atol=1e-6,
+        rtol=0,
+        hint="a masked key's weight must be exactly 0, whatever its score: set masked scores "
+        "to -inf (masked_fill); adding a finite offset such as -1e4 leaves a score of 12000 "
+        "the largest in its row",
+    )
+
 
 # --- wrong answers ----------------------------------------------------------------------------
 
@@ -282,6 +304,16 @@ def _sdpa_mask_minus_1e4(q, k, v, mask=None):
     return torch.softmax(scores, dim=-1) @ v
 
 
+@fails_with("adding a finite offset such as -1e4 leaves a score of 12000")
+def _sdpa_additive_minus_1e4(q, k, v, mask=None):
+    """Adds -1e4 to the masked scores (as BERT's original code does) instead of setting them
+    to -inf: a masked score more than 1e4 above the others still takes the weight."""
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores + (~mask).to(scores.dtype) * -1e4
+    return torch.softmax(scores, dim=-1) @ v
+
+
 @fails_with("each row's weights over the keys (the last axis) must sum to 1")
 def _sdpa_softmax_over_queries(q, k, v, mask=None):
     """Normalises over the queries (dim=-2) instead of over the keys: each key's column of
@@ -320,6 +352,7 @@ WRONG_ANSWERS = {
         _sdpa_mask_inverted,
         _sdpa_unstable_softmax,
         _sdpa_mask_minus_1e4,
+        _sdpa_additive_minus_1e4,
         _sdpa_softmax_over_queries,
     ],
 }
