@@ -19,7 +19,8 @@ def vector_quantize(z, codebook):
 
     indices[i] = argmin_k ‖z[i] - codebook[k]‖² (on an exact tie, the lowest k). The returned
     z_q has the value codebook[indices], but its gradient with respect to z is the identity
-    (straight-through estimator), so that the encoder producing z can be trained through it.
+    (straight-through estimator), so that the encoder producing z can be trained through it;
+    no gradient reaches the codebook through z_q (a loss term of its own trains it).
 
     Args:
         z: tensor of shape (N, D), the encoder outputs.
@@ -94,7 +95,13 @@ def _compare_vq(impl, z, codebook, hint=""):
         f"indices have shape {tuple(idx.shape)}, expected ({n},)",
         hint="take the argmin over the codebook dimension, one index per row of z",
     )
-    idx = idx.long().cpu()
+    expect(
+        idx.dtype == torch.long,
+        what,
+        f"indices are {idx.dtype}, expected a long tensor (torch.int64)",
+        hint="argmin gives int64 indices: keep them (indexing and embedding lookups take long)",
+    )
+    idx = idx.cpu()
     expect(bool(((idx >= 0) & (idx < k)).all()), what, f"indices out of range 0..{k - 1}")
     dist = _brute_distances(z, codebook).cpu()
     best = dist.min(dim=1).values
@@ -178,7 +185,7 @@ def check_vector_quantize(impl, device="cpu") -> None:
         _compare_vq(impl, z.double(), codebook.double(), hint=_HINT_DOT)
 
     # Straight-through: d (z_q * w).sum() / d z must be w, whether or not the codebook
-    # itself requires a gradient.
+    # itself requires a gradient; and none of it reaches the codebook.
     for n, k, d, codebook_grad in [(6, 4, 3, False), (50, 32, 8, True), (1, 3, 5, False)]:
         z = torch.randn(n, d, generator=gen).to(device).requires_grad_()
         codebook = torch.randn(k, d, generator=gen).to(device).requires_grad_(codebook_grad)
@@ -208,6 +215,15 @@ def check_vector_quantize(impl, device="cpu") -> None:
             atol=1e-6,
             rtol=1e-6,
             hint="the straight-through gradient copies d loss / d z_q onto z unchanged",
+        )
+        leaked = codebook.grad
+        expect(
+            leaked is None or not bool(leaked.any()),
+            what,
+            "a gradient reached the codebook through z_q: only z gets the straight-through "
+            "gradient (the codebook is trained by a loss term of its own)",
+            hint="detach the whole difference: z_q = z + (codebook[indices] - z).detach(), "
+            "not z + codebook[indices] - z.detach()",
         )
 
     # The inputs must not be modified.
@@ -339,6 +355,22 @@ def _wrong_argmin_over_rows(z, codebook):
     return z + (codebook[indices] - z).detach(), indices
 
 
+@fails_with("a gradient reached the codebook through z_q")
+def _wrong_codebook_gradient(z, codebook):
+    """z + codebook[indices] - z.detach(): the right value and the right gradient for z, but
+    the decoder's gradient also reaches the codebook, which its own loss term trains."""
+    indices = torch.cdist(z, codebook).argmin(dim=1)
+    return z + codebook[indices] - z.detach(), indices
+
+
+@fails_with("expected a long tensor")
+def _wrong_int32_indices(z, codebook):
+    """Returns the indices as int32 where the contract asks for a long tensor."""
+    dist = ((z[:, None, :] - codebook[None, :, :]) ** 2).sum(-1)
+    indices = dist.argmin(dim=1).to(torch.int32)
+    return z + (codebook[indices] - z).detach(), indices
+
+
 @fails_with("the codebook term must see sg(z)")
 def _wrong_aux_no_stop_gradient(z, z_q, beta=0.25):
     """Leaves out both stop-gradients: each term pulls on both z and the codebook."""
@@ -363,6 +395,8 @@ WRONG_ANSWERS = {
         _wrong_max_dot_product,
         _wrong_swapped_straight_through,
         _wrong_argmin_over_rows,
+        _wrong_codebook_gradient,
+        _wrong_int32_indices,
     ],
     "vq_aux_loss": [_wrong_aux_no_stop_gradient, _wrong_aux_beta_on_codebook, _wrong_aux_sum],
 }
