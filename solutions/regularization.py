@@ -5,7 +5,7 @@ import math
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call, call_unchanged, describe, expect, fails_with
 
 # ---------------------------------------------------------------------------------------------
 # References
@@ -19,11 +19,11 @@ def soft_threshold(x, lam: float):
     minimisation).
 
     Args:
-        x: tensor of any shape (float).
+        x: tensor of any shape (float); left unchanged.
         lam: the threshold, lam >= 0.
 
     Returns:
-        A tensor of the same shape as x.
+        A new tensor of the same shape as x.
     """
     # |x| <= lam gives exactly 0; otherwise x moves lam towards zero.
     magnitude = torch.clamp(x.abs() - lam, min=0.0)
@@ -130,8 +130,10 @@ def check_soft_threshold(impl, device="cpu") -> None:
     )
     for lam in (1.0, 0.0, 0.5, 10.0):
         what = f"soft_threshold({describe(fixed)}, lam={lam})"
-        got = call(impl, what, fixed, lam)
-        x = fixed.cpu().numpy()
+        x = fixed.cpu().numpy().copy()  # (the target, from the input as it went in)
+        got = call_unchanged(
+            impl, what, ("x",), fixed, lam, hint="return a new tensor; do not write into x"
+        )
         assert_close(
             got,
             _closed_form_soft(x, lam),
@@ -416,6 +418,13 @@ def _penalty_scale_as_variance(noise_var, prior, scale):
     return 2 * noise_var / scale if prior == "laplace" else noise_var / scale
 
 
+@fails_with("modified its input x in place")
+def _soft_threshold_in_place(x, lam):
+    """Shrinks x in place (x - clamp(x, -lam, lam), written into x): the right numbers, but
+    the caller's tensor is gone."""
+    return x.sub_(x.clamp(-lam, lam))
+
+
 @fails_with("λ read off the prior alone")
 def _penalty_ignores_noise(noise_var, prior, scale):
     """Reads the penalty off the prior alone: λ = 1/b or 1/τ², forgetting the noise variance."""
@@ -424,6 +433,7 @@ def _penalty_ignores_noise(noise_var, prior, scale):
 
 WRONG_ANSWERS = {
     "soft_threshold": [
+        _soft_threshold_in_place,
         _hard_threshold,
         _shrink_without_zeroing,
         _threshold_half_lambda,
