@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from studycli.errors import StoreBusy, StoreDamaged, StoreError, StoreFull
+from studycli.paths import sync_folder
 from studycli.records import Record
 
 from . import migrations
@@ -996,7 +997,8 @@ def backup(path: Path, target: Path) -> Path:
                 copy.close()
         finally:
             source.close()
-        os.replace(temporary, target)
+        os.replace(temporary, target)  # (SQLite synced the copy's pages as it committed them)
+        sync_folder(target.parent)  # the new name on the disk too, before the change it guards
     except (OSError, sqlite3.Error) as exc:
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
