@@ -33,7 +33,8 @@ def incremental_mean(xs) -> list[float]:
     O(1), without storing or re-summing the past samples.
 
     Args:
-        xs: a sequence (list or tuple) of numbers x_1, ..., x_n; possibly empty.
+        xs: a sequence (list or tuple) of numbers x_1, ..., x_n; possibly empty. At most 2 reads
+            per sample in all (an index, each entry of a slice, each step of an iteration).
 
     Returns:
         [w_1, ..., w_n] as a list of floats, where w_k = (x_1 + ... + x_k) / k.
@@ -75,6 +76,34 @@ def _mean_hint(xs, got, default):
     return default
 
 
+class _Counting:
+    """Counts the samples read from the list or tuple it is mixed into: 1 per index, a slice's
+    length, 1 per element iterated over (numpy's conversions iterate once)."""
+
+    reads = 0
+
+    def __getitem__(self, index):
+        item = super().__getitem__(index)
+        self.reads += len(item) if isinstance(index, slice) else 1
+        return item
+
+    def __iter__(self):
+        for item in super().__iter__():
+            self.reads += 1
+            yield item
+
+
+class _CountedList(_Counting, list):
+    pass
+
+
+class _CountedTuple(_Counting, tuple):
+    pass
+
+
+READS_PER_SAMPLE = 2
+
+
 def check_incremental_mean(impl, device="cpu") -> None:
     import numpy as np
 
@@ -107,8 +136,8 @@ def check_incremental_mean(impl, device="cpu") -> None:
         (1000, 0.5, 10.0),
     ):
         xs = [float(v) for v in rng.normal(loc, scale, size=n)]
-        arg = tuple(xs) if n % 2 else xs
-        what = f"incremental_mean(a {type(arg).__name__} of {n} samples around {loc:g})"
+        arg = _CountedTuple(xs) if n % 2 else _CountedList(xs)
+        what = f"incremental_mean(a {'tuple' if n % 2 else 'list'} of {n} samples around {loc:g})"
         got = _as_floats(call(impl, what, arg), what, n)
         want = [math.fsum(xs[:k]) / k for k in range(1, n + 1)]
         assert_close(
@@ -120,6 +149,15 @@ def check_incremental_mean(impl, device="cpu") -> None:
             hint=_mean_hint(
                 xs, got, "the k-th mean divides by k: w_k = w_(k-1) + (x_k - w_(k-1)) / k"
             ),
+        )
+        allowed = READS_PER_SAMPLE * n
+        expect(
+            arg.reads <= allowed,
+            what,
+            f"read the samples {arg.reads} times (indexing, slicing and iterating xs), where "
+            f"{allowed} ({READS_PER_SAMPLE} per sample) are allowed",
+            hint="re-summing the prefix x_1..x_k for every k reads about n²/2 samples; "
+            "update the previous mean: w_k = w_(k-1) + (x_k - w_(k-1)) / k",
         )
 
 
@@ -153,12 +191,36 @@ def _wrong_constant_step(xs) -> list[float]:
     return means
 
 
+@fails_with("update the previous mean")
+def _wrong_resum(xs) -> list[float]:
+    """Re-sums every prefix: right values, but O(k) work for the k-th mean (O(n²) in all)."""
+    return [sum(xs[:k]) / k for k in range(1, len(xs) + 1)]
+
+
 def _variant_cumsum(xs):
     """Cumulative sums over k, as a numpy array."""
     import numpy as np
 
     a = np.asarray(xs, dtype=np.float64)
     return np.cumsum(a) / np.arange(1, len(a) + 1)
+
+
+def _variant_running_sum(xs):
+    """A running sum divided by k: O(1) per sample, no past sample stored."""
+    means, total = [], 0.0
+    for k, x in enumerate(xs, start=1):
+        total += x
+        means.append(total / k)
+    return means
+
+
+def _variant_index_loop(xs):
+    """Indexes xs[i] once per sample."""
+    means, w = [], 0.0
+    for i in range(len(xs)):
+        w += (xs[i] - w) / (i + 1)
+        means.append(w)
+    return means
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,10 +428,10 @@ def _wrong_first_step_only(g, w1: float, step_size, num_steps: int) -> list[floa
 
 
 WRONG_ANSWERS = {
-    "incremental_mean": [_wrong_k_plus_1, _wrong_k_minus_1, _wrong_constant_step],
+    "incremental_mean": [_wrong_k_plus_1, _wrong_k_minus_1, _wrong_constant_step, _wrong_resum],
     "robbins_monro": [_wrong_ascent, _wrong_step_index, _wrong_first_step_only],
 }
 
 CORRECT_VARIANTS = {
-    "incremental_mean": [_variant_cumsum],
+    "incremental_mean": [_variant_cumsum, _variant_running_sum, _variant_index_loop],
 }
