@@ -49,6 +49,11 @@ KEEP_DTYPE_HINT = (
     "torch.randint(0, vocab_size, ..., dtype=tokens.dtype), before writing them into the copy"
 )
 RANGE_MESSAGE = "random replacements must lie in [0, vocab_size)"
+KEPT_BY_DRAW_HINT = (
+    "the random token is drawn uniformly from all of [0, vocab_size), the original token "
+    "included: with vocab_size=5 a chosen token stays unchanged with probability "
+    "0.1 + 0.1/5 = 0.12, not 0.1; do not force the random token to differ from the original"
+)
 UNIFORM_HINT = (
     "draw the random token uniformly from [0, vocab_size): torch.randint(0, vocab_size, ...) "
     "includes 0 and excludes vocab_size"
@@ -234,13 +239,13 @@ def check_mask_tokens(impl, device="cpu"):
     # A vocabulary of 5 ids: among thousands of random replacements, every id appears and none
     # lies outside [0, 5). The tokens alternate 1, 3 and mask_id is 2, so a replacement shows
     # wherever it differs from both the token and mask_id (0 and 4, both ends of the range,
-    # everywhere; 1 and 3 on the other token); each id is expected hundreds of times, and so
+    # everywhere; 1 and 3 on the other token); each id is expected thousands of times, and so
     # is an id out of range that a wrong draw makes (-1 from randint(-1, vocab_size) about
-    # 330 times). Only mask_id itself cannot be told from a mask.
+    # 1,700 times). Only mask_id itself cannot be told from a mask.
     vocab, mask_id = 5, 2
-    small = torch.tensor([1, 3], device=device).repeat(10000)
+    small = torch.tensor([1, 3], device=device).repeat(50000)
     what = (
-        "mask_tokens(tokens 1, 3, 1, 3, ... of shape (20000,), vocab_size=5, mask_id=2, "
+        "mask_tokens(tokens 1, 3, 1, 3, ... of shape (100000,), vocab_size=5, mask_id=2, "
         "mask_prob=1.0, generator seeded 5)"
     )
     inputs, labels = _run(impl, what, small, vocab, mask_id, 5, device, mask_prob=1.0)
@@ -258,8 +263,20 @@ def check_mask_tokens(impl, device="cpu"):
         not missing,
         what,
         f"no random replacement drew id {', '.join(map(str, missing))}, though each id of "
-        f"[0, vocab_size) is expected hundreds of times",
+        f"[0, vocab_size) is expected thousands of times",
         hint=UNIFORM_HINT,
+    )
+    # The random draw may give back the original token: it is kept with probability
+    # 0.1 + 0.1 / 5 = 0.12, where a draw forced to differ keeps it with probability 0.10. Over
+    # 100,000 chosen positions the fraction's standard deviation is about 0.001, so the
+    # tolerance 0.01 lies about 10 of them from 0.12 and from 0.10 alike.
+    _near(
+        (inputs == small).float().mean().item(),
+        0.1 + 0.1 / vocab,
+        0.01,
+        what,
+        "the fraction of chosen positions left unchanged",
+        hint=KEPT_BY_DRAW_HINT,
     )
 
 
@@ -371,6 +388,28 @@ def _random_from_minus_one(
     return _drawing(tokens, vocab_size, mask_id, generator, mask_prob, low=-1)
 
 
+@fails_with("do not force the random token to differ from the original")
+def _random_never_original(
+    tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15
+):
+    """Draws the random token from the ids other than the original one, (tokens + randint(1,
+    vocab_size)) % vocab_size: the token survives with probability 0.1, not 0.1 + 0.1/V."""
+    shape, device = tokens.shape, tokens.device
+    chosen = torch.rand(shape, generator=generator, device=device) < mask_prob
+    labels = torch.where(chosen, tokens, torch.full_like(tokens, -100))
+    action = torch.rand(shape, generator=generator, device=device)
+    to_mask = chosen & (action < 0.8)
+    to_random = chosen & (action >= 0.8) & (action < 0.9)
+    shift = torch.randint(
+        1, vocab_size, shape, generator=generator, device=device, dtype=tokens.dtype
+    )
+    random_tokens = (tokens + shift) % vocab_size
+    inputs = tokens.clone()
+    inputs[to_mask] = mask_id
+    inputs[to_random] = random_tokens[to_random]
+    return inputs, labels
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -408,6 +447,7 @@ WRONG_ANSWERS = {
         _random_from_one,
         _random_to_vocab_minus_one,
         _random_from_minus_one,
+        _random_never_original,
     ],
 }
 
