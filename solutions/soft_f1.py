@@ -37,14 +37,16 @@ def soft_f1_loss(probs, targets, eps: float = 1e-7):
 
 
 def soft_accuracy(probs, labels):
-    """A smooth surrogate of the accuracy of class probabilities.
+    """The expected accuracy of class probabilities, a smooth surrogate of the accuracy.
 
     Args:
         probs: (N, C) class probabilities (rows sum to 1).
         labels: (N,) integer class indices (int64).
 
     Returns:
-        A 0-d tensor, differentiable with respect to probs, equal to the accuracy
+        A 0-d tensor, differentiable with respect to probs: the expected accuracy, the mean
+        over the rows i of the probability row i gives its correct class labels[i] (the
+        accuracy expected when each prediction is drawn from its row). It equals the accuracy
         (1/N) Σ_i [argmax_c probs[i, c] == labels[i]] whenever every row of probs is one-hot.
     """
     # Replace onehot(argmax p_i) by p_i itself: (1/N) Σ_i <p_i, onehot(y_i)> = mean of p[i, y_i].
@@ -132,7 +134,13 @@ def _accuracy_hint(got, p, labels, default):
     picked = p[np.arange(len(labels)), labels]
     with np.errstate(divide="ignore"):
         log_picked = np.log(picked).mean()
+    brier = ((p - np.eye(p.shape[1])[labels]) ** 2).sum(axis=1).mean()
     known = [
+        (
+            1 - brier / 2,
+            "that is 1 - Brier score / 2: it equals the accuracy on one-hot rows too, but the "
+            "card asks for the expected accuracy, the mean probability of the correct class",
+        ),
         (
             p.max(axis=1).mean(),
             "that is the mean of the largest probability of each row "
@@ -324,9 +332,21 @@ def _accuracy_log_prob(probs, labels):
     return torch.log(probs[torch.arange(N, device=probs.device), labels]).mean()
 
 
+@fails_with("that is 1 - Brier score / 2")
+def _accuracy_half_brier(probs, labels):
+    """One minus half the Brier score: the accuracy on one-hot rows, not the expected accuracy."""
+    onehot = torch.nn.functional.one_hot(labels, probs.shape[1]).to(probs.dtype)
+    return 1 - ((probs - onehot) ** 2).sum(dim=1).mean() / 2
+
+
 WRONG_ANSWERS = {
     "soft_f1_loss": [_f1_hard_threshold, _f1_soft_iou, _f1_not_a_loss, _f1_per_element_mean],
-    "soft_accuracy": [_accuracy_argmax, _accuracy_max_prob, _accuracy_log_prob],
+    "soft_accuracy": [
+        _accuracy_argmax,
+        _accuracy_max_prob,
+        _accuracy_log_prob,
+        _accuracy_half_brier,
+    ],
 }
 
 
