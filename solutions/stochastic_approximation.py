@@ -233,7 +233,8 @@ def robbins_monro(g, w1: float, step_size, num_steps: int) -> list[float]:
 
     Args:
         g: a callable g(w, k) -> float returning the noisy observation g~(w, eta_k) of the
-            function whose root is sought, at the current estimate w and step k (k = 1, 2, ...).
+            increasing function whose root is sought, at the current estimate w and step k
+            (k = 1, 2, ...).
         w1: the initial guess w_1.
         step_size: a callable step_size(k) -> float returning a_k, for k = 1, 2, ...
         num_steps: the number of updates, >= 0.
