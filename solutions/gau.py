@@ -68,6 +68,19 @@ def _variants(q, k, v):
             torch.relu(scores * math.sqrt(s)) ** 2 / n @ v,
             "no 1/sqrt(s): the scores are q k^T / sqrt(s), s = q.shape[-1]",
         ),
+        (
+            torch.relu(scores * math.sqrt(s) / n) ** 2 @ v,
+            "that is relu(q k^T / n)^2, the FLASH paper's scaling: this card asks for "
+            "Su's relu(q k^T / sqrt(s))^2 / n, s = q.shape[-1], n = Lk",
+        ),
+        *(
+            (
+                weights / weights.sum(-1, keepdim=True) @ v,
+                "each row of weights is divided by its sum: GAU does not normalise rows "
+                "(a row need not sum to 1); divide relu(q k^T / sqrt(s))^2 by n = Lk instead",
+            )
+            for weights in (torch.relu(scores) ** 2, torch.relu(scores))
+        ),
     ]
 
 
@@ -101,12 +114,17 @@ def check_gau_attention(impl, device="cpu"):
         )
         return got
 
-    # Hand-sized: s = 4, two keys with scores 4/2 = 2 and -4/2 = -2, so the weights are
-    # relu(2)^2 / 2 = 2 and 0: out = 2 v_0 = (4, 8).
-    q = torch.tensor([[2.0, 2.0, 0.0, 0.0]], dtype=torch.float64, device=device)
-    k = torch.tensor([[1.0, 1.0, 0.0, 0.0], [-1.0, -1.0, 0.0, 0.0]], dtype=torch.float64)
-    v = torch.tensor([[2.0, 4.0], [10.0, 20.0]], dtype=torch.float64)
-    run(q, k.to(device), v.to(device), " [weights 2 and 0]")
+    # Hand-sized: s = 4 and n = 3 keys with scores 6/2 = 3, 12/2 = 6 and -6/2 = -3, so the
+    # weights are relu(3)^2 / 3 = 3, relu(6)^2 / 3 = 12 and 0: out = (3, 12). sqrt(s) = 2,
+    # s = 4 and n = 3 all differ and two scores are positive and unequal, so each mistake in
+    # _variants gives its own output here (no 1/n: (9, 36); relu not squared: (1, 2); no
+    # 1/sqrt(s): (12, 48); relu(q k^T / n)^2: (4, 16); rows divided by their sum: (0.2, 0.8)).
+    q = torch.tensor([[3.0, 3.0, 0.0, 0.0]], dtype=torch.float64, device=device)
+    k = torch.tensor(
+        [[1.0, 1.0, 0.0, 0.0], [2.0, 2.0, 0.0, 0.0], [-1.0, -1.0, 0.0, 0.0]], dtype=torch.float64
+    )
+    v = torch.tensor([[1.0, 0.0], [0.0, 1.0], [10.0, 20.0]], dtype=torch.float64)
+    run(q, k.to(device), v.to(device), " [weights 3, 12 and 0]")
 
     # Every score negative: the ReLU zeroes every weight, so the output is exactly 0,
     # where a softmax would still average the values.
@@ -174,6 +192,19 @@ def _wrong_no_scale(q, k, v):
     return torch.relu(q @ k.transpose(-1, -2)) ** 2 / k.shape[-2] @ v
 
 
+@fails_with("the FLASH paper's scaling")
+def _wrong_flash_scaling(q, k, v):
+    """relu(q k^T / n)^2, the FLASH paper's form, instead of relu(q k^T / sqrt(s))^2 / n."""
+    return torch.relu(q @ k.transpose(-1, -2) / k.shape[-2]) ** 2 @ v
+
+
+@fails_with("each row of weights is divided by its sum")
+def _wrong_row_normalised(q, k, v):
+    """Divides each row of squared-ReLU weights by its sum, as a softmax would, not by n."""
+    weights = torch.relu(q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])) ** 2
+    return weights / weights.sum(-1, keepdim=True) @ v
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -190,6 +221,8 @@ WRONG_ANSWERS = {
         _wrong_no_length_scale,
         _wrong_relu_not_squared,
         _wrong_no_scale,
+        _wrong_flash_scaling,
+        _wrong_row_normalised,
     ],
 }
 
