@@ -54,10 +54,14 @@ def _truth(img, ys, xs):
     return out[0, :, 0, :]
 
 
-def _corners(img, ys, xs, clamp_coords=False, swap=False, truncate=False, last_outside=False):
+def _corners(
+    img, ys, xs, clamp_coords=False, swap=False, truncate=False, last_outside=False, ceil=False
+):
     """Bilinear sampling, or one of its usual mistakes: clamped coordinates, swapped axes,
-    the top-left neighbour by truncation toward zero (int(), .long()) instead of floor, or the
-    last row and column counted outside the image (yi < H - 1 instead of yi <= H - 1)."""
+    the top-left neighbour by truncation toward zero (int(), .long()) instead of floor, the
+    last row and column counted outside the image (yi < H - 1 instead of yi <= H - 1), or
+    the far neighbour taken as ceil instead of floor + 1 (the same pixel twice, each with
+    weight 1, at an integer coordinate)."""
     C, H, W = img.shape
     if swap:
         ys, xs = xs, ys
@@ -71,6 +75,9 @@ def _corners(img, ys, xs, clamp_coords=False, swap=False, truncate=False, last_o
     for dy in (0, 1):
         for dx in (0, 1):
             yi, xi = y0 + dy, x0 + dx
+            if ceil:
+                yi = torch.ceil(ys) if dy else y0
+                xi = torch.ceil(xs) if dx else x0
             weight = (1 - (ys - yi).abs()) * (1 - (xs - xi).abs())
             inside = (yi >= 0) & (yi <= last_y) & (xi >= 0) & (xi <= last_x)
             out += img[:, yi.clamp(0, H - 1).long(), xi.clamp(0, W - 1).long()] * (weight * inside)
@@ -127,6 +134,12 @@ _MISTAKES = (
         "-0.5 into 0, where floor gives -1 (use torch.floor before converting to indices)",
     ),
     (
+        lambda img, ys, xs: _corners(img, ys, xs, ceil=True),
+        "the neighbours are floor(x) and floor(x) + 1, not floor and ceil: at an integer "
+        "coordinate ceil == floor, so the same pixel is counted twice (four times when y and x "
+        "are both integers) with weight 1 each; use floor + 1, or weights 1 - frac and frac",
+    ),
+    (
         _nearest,
         "this is nearest-neighbour sampling: mix the 4 neighbours with weights "
         "(1 - |y - yi|)(1 - |x - xi|)",
@@ -166,7 +179,9 @@ def check_bilinear_sample(impl, device="cpu") -> None:
         img,
         t([0.0, 1.0, 0.5, 0.25, 1.0, 0.0]),
         t([0.0, 2.0, 1.5, 0.75, 0.0, 2.0]),
-        hint="rows are y (first index), columns are x (second index): img[:, y, x]",
+        hint="mix the 4 neighbours (floor(y) + dy, floor(x) + dx), dy, dx in {0, 1}, each "
+        "weighted (1 - |y - yi|)(1 - |x - xi|) and read as img[:, yi, xi] (rows are y, the "
+        "first index; columns are x, the second)",
     )
     # Exactly on the last row / column: the point is inside, with full weight on the border pixel.
     _compare(
@@ -283,6 +298,14 @@ def _wrong_truncate(img, ys, xs):
     return _corners(img, ys, xs, truncate=True)
 
 
+@fails_with("not floor and ceil")
+def _wrong_floor_ceil(img, ys, xs):
+    """Takes floor and ceil as the neighbours with weights (1 - |y - yi|)(1 - |x - xi|): at an
+    integer coordinate ceil == floor, so the pixel is counted more than once (4 times at an
+    integer point)."""
+    return _corners(img, ys, xs, ceil=True)
+
+
 WRONG_ANSWERS = {
     "bilinear_sample": [
         _wrong_clamp,
@@ -291,6 +314,7 @@ WRONG_ANSWERS = {
         _wrong_nearest,
         _wrong_last_row_outside,
         _wrong_truncate,
+        _wrong_floor_ceil,
     ],
 }
 
@@ -322,4 +346,17 @@ def _variant_padded(img, ys, xs):
     )
 
 
-CORRECT_VARIANTS = {"bilinear_sample": [_variant_padded]}
+def _variant_floor_ceil(img, ys, xs):
+    """floor and ceil as the neighbours, weighted 1 - frac and frac: at an integer coordinate
+    ceil == floor and the ceil neighbour's weight is 0, so the pixel counts once."""
+    C, H, W = img.shape
+    fy, fx = ys - torch.floor(ys), xs - torch.floor(xs)
+    out = img.new_zeros(C, ys.shape[0])
+    for yi, wy in ((torch.floor(ys), 1 - fy), (torch.ceil(ys), fy)):
+        for xi, wx in ((torch.floor(xs), 1 - fx), (torch.ceil(xs), fx)):
+            inside = (yi >= 0) & (yi <= H - 1) & (xi >= 0) & (xi <= W - 1)
+            out += img[:, yi.clamp(0, H - 1).long(), xi.clamp(0, W - 1).long()] * (wy * wx * inside)
+    return out
+
+
+CORRECT_VARIANTS = {"bilinear_sample": [_variant_padded, _variant_floor_ceil]}
