@@ -46,6 +46,12 @@ def _legs_loop(N):
     return A, B
 
 
+def _low_precision(got):
+    """The names of the float types below float64 that the answer's A or B came in."""
+    names = {str(getattr(x, "dtype", "")).removeprefix("torch.") for x in got}
+    return sorted(names & {"float32", "float16", "bfloat16"})
+
+
 def _as_arrays(got, N, what):
     expect(
         isinstance(got, (tuple, list)) and len(got) == 2,
@@ -65,6 +71,21 @@ LOWER_HINT = "below the diagonal (n > k), A[n, k] = -sqrt((2n+1)(2k+1))"
 DIAGONAL_HINT = "on the diagonal, A[n, n] = -(n+1) with n counted from 0, so A[0, 0] = -1"
 B_HINT = "B[n] = sqrt(2n+1): a square root"
 SIGN_HINT = "the sign is flipped: A's entries are negative (a stable system), B's positive"
+DTYPE_HINT = (
+    "the values match the formula only to float32 precision (about 1e-7 relative): compute "
+    "in float64, numpy's default (no dtype=np.float32, no torch float32 tensors), and return "
+    "float64 arrays"
+)
+
+
+def _hint(got_part, want_part, part_hint, low):
+    """part_hint, unless the answer is the formula at float32 precision (then DTYPE_HINT), or
+    came in a type below float64 (then part_hint with a note on the dtype)."""
+    if np.allclose(got_part, want_part, rtol=1e-5, atol=1e-6):
+        return DTYPE_HINT
+    if low:
+        return f"{part_hint}; also, the answer is {'/'.join(low)}: compute and return float64"
+    return part_hint
 
 
 def check_legs(impl, device="cpu"):
@@ -78,7 +99,9 @@ def check_legs(impl, device="cpu"):
     A3 = np.array([[-1.0, 0.0, 0.0], [-s3, -2.0, 0.0], [-s5, -s15, -3.0]])
     B3 = np.array([1.0, s3, s5])
     what = "legs(3)"
-    A, B = _as_arrays(call(impl, what, 3), 3, what)
+    got = call(impl, what, 3)
+    A, B = _as_arrays(got, 3, what)
+    low = _low_precision(got)
     # Part by part, so that the message names the part that is wrong.
     parts = [
         (np.triu(A, k=1), np.triu(A3, k=1), "A above the diagonal", UPPER_HINT),
@@ -89,13 +112,18 @@ def check_legs(impl, device="cpu"):
     for got_part, want_part, name, part_hint in parts:
         if np.allclose(got_part, -want_part) and not np.allclose(want_part, 0):
             part_hint = SIGN_HINT
+        else:
+            part_hint = _hint(got_part, want_part, part_hint, low)
         assert_close(
             got_part, want_part, f"{what} -> {name}", atol=1e-12, rtol=1e-12, hint=part_hint
         )
 
     for N in (1, 2, 4, 7, 16, 64):
         what = f"legs({N})"
-        A, B = _as_arrays(call(impl, what, N), N, what)
+        got = call(impl, what, N)
+        A, B = _as_arrays(got, N, what)
+        low = _low_precision(got)
+        A_want, B_want = _legs_loop(N)
         # A constant input u = 1 is remembered exactly by c = (1, 0, ..., 0): that c must be a
         # fixed point of c' = (A c + B) / t, i.e. the first column of A is -B.
         assert_close(
@@ -104,11 +132,14 @@ def check_legs(impl, device="cpu"):
             what + ": first column of A vs -B (constant input is a fixed point)",
             atol=1e-12,
             rtol=1e-12,
-            hint=hint,
+            hint=_hint(A[:, 0], A_want[:, 0], hint, low),
         )
-        A_want, B_want = _legs_loop(N)
-        assert_close(A, A_want, what + " -> A", atol=1e-12, rtol=1e-12, hint=hint)
-        assert_close(B, B_want, what + " -> B", atol=1e-12, rtol=1e-12, hint=hint)
+        assert_close(
+            A, A_want, what + " -> A", atol=1e-12, rtol=1e-12, hint=_hint(A, A_want, hint, low)
+        )
+        assert_close(
+            B, B_want, what + " -> B", atol=1e-12, rtol=1e-12, hint=_hint(B, B_want, hint, low)
+        )
 
 
 @fails_with("the sign is flipped")
@@ -139,6 +170,20 @@ def _wrong_b_no_sqrt(N):
     return A, 2.0 * np.arange(N) + 1.0
 
 
+@fails_with("only to float32 precision")
+def _wrong_float32(N):
+    """The right formula computed in float32: sqrt(3) and the like are off by about 1e-8."""
+    r = np.sqrt(2.0 * np.arange(N, dtype=np.float32) + 1.0)
+    A = -np.tril(np.outer(r, r), k=-1) - np.diag(np.arange(N, dtype=np.float32) + 1.0)
+    return A, r.copy()
+
+
 WRONG_ANSWERS = {
-    "legs": [_wrong_positive_sign, _wrong_diagonal_n, _wrong_upper_triangular, _wrong_b_no_sqrt],
+    "legs": [
+        _wrong_positive_sign,
+        _wrong_diagonal_n,
+        _wrong_upper_triangular,
+        _wrong_b_no_sqrt,
+        _wrong_float32,
+    ],
 }
