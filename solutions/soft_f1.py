@@ -104,9 +104,16 @@ def _matches(got, value) -> bool:
 
 
 def _f1_hint(got, p, t, eps, default):
-    """Name the classic mistake whose value the learner's loss matches, if one does."""
+    """Name the classic mistake whose value the learner's loss matches, if one does.
+
+    A mistake is named only where its value on this input stands apart from the correct one
+    and the loss is far closer to it (within 1% of the gap) than to the correct value: on
+    one element the per-element average is the correct value, and with eps = 1e-7 eps in the
+    numerator is within 1e-6 of it, so the matcher's own tolerance alone cannot tell them apart.
+    """
     p, t = np.asarray(p, dtype=float), np.asarray(t, dtype=float)
     tp, fp, fn = (p * t).sum(), (p * (1 - t)).sum(), ((1 - p) * t).sum()
+    correct = 1 - 2 * tp / (2 * tp + fp + fn + eps)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_element = 1 - 2 * p * t / (2 * p * t + p * (1 - t) + (1 - p) * t + eps)
     known = [
@@ -124,8 +131,21 @@ def _f1_hint(got, p, t, eps, default):
             "that is an average of per-element F1 losses; F1 does not "
             "decompose: pool TP, FP and FN over all elements, then take the ratio once",
         ),
+        (
+            1 - (2 * tp + eps) / (2 * tp + fp + fn + eps),
+            "eps is added to the numerator too: it goes in the denominator only, "
+            "1 - 2TP / (2TP + FP + FN + eps)",
+        ),
     ]
-    return next((text for value, text in known if _matches(got, value)), default)
+    got_value = float(np.asarray(got.detach().cpu() if isinstance(got, torch.Tensor) else got))
+    return next(
+        (
+            text
+            for value, text in known
+            if _matches(got, value) and abs(got_value - value) <= 0.01 * abs(value - correct)
+        ),
+        default,
+    )
 
 
 def _accuracy_hint(got, p, labels, default):
@@ -339,8 +359,23 @@ def _accuracy_half_brier(probs, labels):
     return 1 - ((probs - onehot) ** 2).sum(dim=1).mean() / 2
 
 
+@fails_with("eps is added to the numerator too")
+def _f1_eps_in_numerator(probs, targets, eps=1e-7):
+    """Adds eps to the numerator as well as the denominator (a smoothed Dice)."""
+    tp = (probs * targets).sum()
+    fp = (probs * (1 - targets)).sum()
+    fn = ((1 - probs) * targets).sum()
+    return 1 - (2 * tp + eps) / (2 * tp + fp + fn + eps)
+
+
 WRONG_ANSWERS = {
-    "soft_f1_loss": [_f1_hard_threshold, _f1_soft_iou, _f1_not_a_loss, _f1_per_element_mean],
+    "soft_f1_loss": [
+        _f1_hard_threshold,
+        _f1_soft_iou,
+        _f1_not_a_loss,
+        _f1_per_element_mean,
+        _f1_eps_in_numerator,
+    ],
     "soft_accuracy": [
         _accuracy_argmax,
         _accuracy_max_prob,
