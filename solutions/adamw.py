@@ -212,7 +212,8 @@ def _lockstep(impl, name, optimizer, device, steps=25):
 _HINTS = {
     "AdamW": (
         "decay first, param * (1 - lr * wd), and never through the gradient; bias-correct "
-        "both moments; eps goes outside the square root: sqrt(v_hat) + eps"
+        "both moments; eps goes outside the square root and after the bias correction: "
+        "sqrt(v_hat) + eps"
     ),
     "Adam": (
         "the L2 term wd * param is added to the gradient before the moments, so it is rescaled "
@@ -235,6 +236,42 @@ def _one_step(impl, what, param, grad, lr, eps, weight_decay, device):
         f"returned {type(out).__name__}, expected (param, exp_avg, exp_avg_sq)",
     )
     return out
+
+
+def _same(got, value):
+    """Whether the answer's tensor holds value's numbers (float64, to 1e-6 relative)."""
+    try:
+        got = torch.as_tensor(got).detach().to("cpu", torch.float64)
+    except (TypeError, ValueError, RuntimeError):
+        return False
+    return got.shape == value.shape and torch.allclose(got, value, rtol=1e-6, atol=1e-15)
+
+
+def _eps_hint(got, g, lr, eps):
+    """The hint for a first step (zero moments, betas (0.9, 0.999)) whose param is wrong: the
+    mistake whose update the answer's param matches, else the rule."""
+    g = torch.tensor(g, dtype=torch.float64)
+    bc2 = 1 - 0.999
+    # m_hat = g and v_hat = g² at a first step; m = 0.1 g and v = bc2 g² before the correction.
+    mistakes = [
+        (
+            -lr * g / (g * g + eps).sqrt(),
+            "eps goes outside the square root: sqrt(v_hat) + eps, not sqrt(v_hat + eps)",
+        ),
+        (
+            -lr * bc2**0.5 / 0.1 * (0.1 * g) / ((bc2 * g * g).sqrt() + eps),
+            "eps is added before the bias correction of sqrt(v): the Adam paper's efficient "
+            "form, lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t) and param -= lr_t * m / (sqrt(v) + "
+            "eps), amounts to sqrt(v_hat) + eps / sqrt(1 - b2^t); torch adds eps after the "
+            "correction: lr * m_hat / (sqrt(v_hat) + eps), v_hat = v / (1 - b2^t)",
+        ),
+    ]
+    return next(
+        (text for value, text in mistakes if _same(got, value)),
+        "param -= lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / (1 - b1^t) and "
+        "v_hat = v / (1 - b2^t): eps outside the square root, added after the bias correction; "
+        "at a first step that is lr * g / (|g| + eps)",
+    )
 
 
 def check_adamw_step(impl, device="cpu"):
@@ -297,7 +334,7 @@ def check_adamw_step(impl, device="cpu"):
         want,
         what + ": param",
         **exact,
-        hint="eps goes outside the square root: sqrt(v_hat) + eps, not sqrt(v_hat + eps)",
+        hint=_eps_hint(out[0], g, lr=0.01, eps=1e-8),
     )
 
     # Order of decay and update: the decay shrinks the weights from before this step's update.
@@ -404,6 +441,28 @@ def _eps_inside_sqrt(
     m_hat = exp_avg / (1 - beta1**step)
     v_hat = exp_avg_sq / (1 - beta2**step)
     return param - lr * m_hat / (v_hat + eps).sqrt(), exp_avg, exp_avg_sq
+
+
+@fails_with("eps is added before the bias correction of sqrt(v)")
+def _eps_before_bias_correction(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
+    """The Adam paper's efficient form, lr_t = lr sqrt(1 - b2^t) / (1 - b1^t) and
+    param -= lr_t m / (sqrt(v) + eps): eps is added before sqrt(v)'s bias correction."""
+    beta1, beta2 = betas
+    param = param * (1 - lr * weight_decay)
+    exp_avg = beta1 * exp_avg + (1 - beta1) * grad
+    exp_avg_sq = beta2 * exp_avg_sq + (1 - beta2) * grad * grad
+    lr_t = lr * (1 - beta2**step) ** 0.5 / (1 - beta1**step)
+    return param - lr_t * exp_avg / (exp_avg_sq.sqrt() + eps), exp_avg, exp_avg_sq
 
 
 @fails_with("param * (1 - lr * weight_decay)")
@@ -537,6 +596,7 @@ WRONG_ANSWERS = {
         _no_bias_correction,
         _decay_after_update,
         _eps_inside_sqrt,
+        _eps_before_bias_correction,
         _decay_without_lr,
         _in_place,
     ],
