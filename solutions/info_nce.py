@@ -104,10 +104,30 @@ def _known_mistakes(q, k, temperature):
     ]
 
 
-_HINT_OVERFLOW = (
-    "exp overflowed: subtract each row's max logit before exp (log-sum-exp), since exp(s) is inf "
-    "in float32 beyond s of about 88"
-)
+def _nonfinite_hint(q, k, temperature):
+    """The hint for a loss that is nan or inf: exp overflowed, or underflowed to 0 across a row.
+
+    A row whose every exp underflows to 0 (all its logits far below the max that was
+    subtracted, e.g. one max for the whole matrix, not the row's own) gives 0/0 = nan, where
+    no exp overflows at all; the remedy is the same.
+    """
+    logits = q.detach().double() @ k.detach().double().t() / temperature
+    dtype = str(q.dtype).removeprefix("torch.")
+    limit = math.floor(math.log(torch.finfo(q.dtype).max))
+    underflow = (
+        "a row whose every exp underflows to 0 (its logits all far below the max subtracted, "
+        "e.g. one max for the whole matrix instead of the row's own) gives 0/0 = nan"
+    )
+    remedy = "subtract each row's own max logit before exp (log-sum-exp)"
+    if float(logits.max()) < limit:
+        return (
+            f"exp underflowed (no logit here reaches {limit}, where exp overflows in "
+            f"{dtype}): {underflow}; {remedy}"
+        )
+    return (
+        f"exp overflowed (exp(s) is inf in {dtype} beyond s of about {limit}) or "
+        f"underflowed: {underflow}; {remedy}"
+    )
 
 
 def _compare(impl, q, k, temperature, hint=_HINT, default=False, tol=None):
@@ -123,7 +143,7 @@ def _compare(impl, q, k, temperature, hint=_HINT, default=False, tol=None):
     if tol is None:
         tol = 1e-9 if q.dtype == torch.float64 else 2e-5
     if not bool(torch.isfinite(torch.as_tensor(got).detach()).all()):
-        hint = _HINT_OVERFLOW
+        hint = _nonfinite_hint(q, k, temperature)
     else:
         hint = _likely_mistake(got.reshape(()), _known_mistakes(q, k, temperature), hint)
     assert_close(got.reshape(()), _truth(q, k, temperature), what, atol=tol, rtol=tol, hint=hint)
@@ -140,6 +160,15 @@ def check_info_nce(impl, device="cpu") -> None:
     )
     eye = torch.eye(2, device=device)
     _compare(impl, eye, eye, 1.0)
+    # Logits (87, 20) and (-87, -20): no exp overflows in float32, but the second row lies far
+    # below the first row's max, so exp(logit - global max) underflows to 0 across that row
+    # (0/0); each row's own max keeps it finite. The loss is log(1 + e^-67) per row, about 0.
+    _compare(
+        impl,
+        torch.tensor([[1.0], [-1.0]], device=device),
+        torch.tensor([[87.0], [20.0]], device=device),
+        1.0,
+    )
 
     gen = torch.Generator().manual_seed(0)
     for n, d in [(1, 3), (2, 1), (3, 4), (8, 16), (33, 8), (128, 64)]:
@@ -287,6 +316,15 @@ def _wrong_naive_exp(queries, keys, temperature=0.07):
     return -torch.log(e.diagonal() / e.sum(dim=1)).mean()
 
 
+@fails_with("exp underflowed")
+def _wrong_global_max(queries, keys, temperature=0.07):
+    """Subtracts one max for the whole logit matrix, not each row's own: a row far below it
+    underflows to all zeros, and 0/0 is nan."""
+    logits = queries @ keys.t() / temperature
+    e = torch.exp(logits - logits.max())
+    return -torch.log(e.diagonal() / e.sum(dim=1)).mean()
+
+
 @fails_with("do not sum them")
 def _wrong_sum_over_rows(queries, keys, temperature=0.07):
     """Sums the per-row losses instead of averaging them."""
@@ -325,6 +363,7 @@ WRONG_ANSWERS = {
         _wrong_transposed,
         _wrong_times_temperature,
         _wrong_naive_exp,
+        _wrong_global_max,
         _wrong_sum_over_rows,
     ],
     "mi_lower_bound": [
