@@ -171,9 +171,9 @@ def _read(
             first, line = line + 1, reader.line_num
             if width <= len(row) <= cells:
                 try:  # the fast path: a well-formed row
-                    good = _row(row[card], row[rating], row[time], row, duration, now, make)
-                    if per_deletion and row[card].strip() in per_deletion:
-                        raise ValueError
+                    good = _row(
+                        row[card], row[rating], row[time], row, duration, now, make, per_deletion
+                    )
                 except ValueError:
                     pass
                 else:
@@ -239,13 +239,22 @@ def _row(
     duration: int | None,
     now: datetime | None,
     make: MakeRow[Row],
+    per_deletion: AbstractSet[str],
 ) -> Row:
     """A well-formed row, or ValueError (then `_problem` says what is wrong)."""
     card = card.strip()
     score = _RATINGS.get(rating.strip())
-    time = _zulu(time.strip())
-    moment = datetime.fromisoformat(time)
+    time = time.strip()
+    try:
+        moment = datetime.fromisoformat(time)
+    except ValueError:  # (RFC 3339's lower-case z: tried only here, off the common path)
+        if not time.endswith("z"):
+            raise
+        time = _zulu(time)
+        moment = datetime.fromisoformat(time)
     if not card or _CONTROL.search(card) or score is None or moment.tzinfo is None:
+        raise ValueError
+    if card in per_deletion:
         raise ValueError
     try:
         moment = moment.astimezone(UTC)
