@@ -593,10 +593,10 @@ def test_ctrl_c_once_an_import_or_export_is_done_says_it_is(cli, tmp_path, monke
         raise KeyboardInterrupt
 
     out = tmp_path / "out.csv"
-    for where in ("_sync_folder", "left_out_of_export"):
+    for where in ("sync_folder", "left_out_of_export"):
         out.write_text("yesterday's export\n", encoding="utf-8")
         with monkeypatch.context() as patched:
-            if where == "_sync_folder":
+            if where == "sync_folder":
                 patched.setattr(paths, where, interrupted)
             else:
                 patched.setattr(Study, where, interrupted)
