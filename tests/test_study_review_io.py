@@ -360,6 +360,12 @@ def test_an_export_made_before_an_undo_does_not_bring_the_rating_back(tmp_path):
         assert study.history("add-one") == [] and study.state("add-one") is None
         # counted apart: a machine that imported the rating keeps it (an undo is in no export)
         assert result.undone == 1 and result.to_dict()["undone"] == 1
+        # its rating edited in the file: counted as undone, not also as a conflict with a
+        # rating the log no longer has
+        edited = export.read_text().replace(",3,", ",1,")
+        export.write_text(edited)
+        result = study.import_reviews(export, items(), NOW + timedelta(minutes=2))
+        assert (result.conflicts, result.undone) == (0, 1)
         study.rate(card, Rating.Good, NOW + timedelta(minutes=3))
         study.export_reviews(export)
         again = study.import_reviews(export, items(), NOW + timedelta(minutes=4))
@@ -680,6 +686,31 @@ def test_a_cloze_cards_own_id_in_an_import_refuses_the_file_with_its_fix(
     assert result.exit_code == 0 and "imported 8 of 8 reviews" in result.stdout
 
 
+def test_an_export_leaves_out_reviews_under_a_cloze_cards_own_id(cli, content_copy, tmp_path):
+    """An older import kept rows under a cloze card's own id; exported, they made the file
+    one that every import now refuses, the learner's own database included (a review of
+    this session's diff). They are left out of the export, and counted."""
+    from studycli.study.settings import Settings
+
+    (content_copy / "cards" / "numbers" / "rate-cloze.yaml").write_text(
+        "id: rate-cloze\nkind: cloze\ntopic: poisson\ntitle: Rate\nprompt: The rate is {{c1::λ}}.\n",
+        encoding="utf-8",
+    )
+    rows = ["rate-cloze,3,2025-02-27T10:00:00+00:00,", "add-one,3,2025-02-27T11:00:00+00:00,"]
+    db = tmp_path / "db.sqlite3"
+    with Store.open(db) as store:  # as an older import did: no cloze card known to it
+        review_io.import_reviews(store, write_csv(tmp_path / "old.csv", rows), Settings(), {})
+    out = tmp_path / "out.csv"
+    exported = cli("--content", content_copy, "--db", db, "export-reviews", out)
+    said = " ".join(exported.stdout.split())
+    assert exported.exit_code == 0 and "wrote 1 review to" in said
+    assert "left out: 1 review under a cloze card's own id" in said
+    assert [r.card_id for r in read_reviews(out)] == ["add-one"]
+    for target in (db, tmp_path / "fresh.sqlite3"):
+        again = cli("--content", content_copy, "--db", target, "import-reviews", out)
+        assert again.exit_code == 0, again.output
+
+
 def test_import_reads_standard_input_and_times_in_lower_case_z(tmp_path):
     """`export-reviews -` writes to standard output; `import-reviews -` said "No such file".
     RFC 3339 allows a lower-case zone letter (`...10:00:00z`): refused."""
@@ -698,6 +729,16 @@ def test_import_reads_standard_input_and_times_in_lower_case_z(tmp_path):
         [*command, "export-reviews", "-"], capture_output=True, text=True, env=env
     )
     assert "add-one,3,2025-02-27T10:00:00.000000+00:00," in exported.stdout
+    bad = subprocess.run(
+        [*command, "import-reviews", "-"],
+        input=text.replace(",3,", ",7,"),
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    said = " ".join(bad.stderr.split())
+    assert bad.returncode == 1 and "standard input, line 2: review_rating '7'" in said
+    assert "/dev/stdin" not in said
 
 
 def test_export_and_import_paths_starting_with_a_tilde_are_in_the_home_folder(

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from studycli.errors import ImportFormatError
 from studycli.study.labels import counted
 
 from .app import app, exit_interrupted, options, stdout
@@ -34,7 +35,7 @@ def import_reviews(
     are scheduled with your current settings (the file has none), so a card last reviewed
     elsewhere under other settings (another desired_retention) can fall due on another date
     than it did there. Reviews of cards that are not in the content are kept; a cloze card's
-    name the deletion reviewed (id#c1, ...). `--json` prints
+    reviews name the deletion reviewed (id#c1, ...). `--json` prints
     {"rows", "added", "duplicates", "undone", "cards", "unknown_cards", "first_unknown_cards",
     "conflicts", "first_conflicts"} ("undone": rows left out as ratings undone here):
     a conflict is a row left out that gave another rating for its card and time than your log
@@ -54,6 +55,10 @@ def import_reviews(
             mark = study.latest_review_id()
             result = study.import_reviews(file, items, now())
             retention = study.settings.desired_retention
+    except ImportFormatError as refused:  # (it names the file: standard input as such)
+        if shown != "standard input":
+            raise
+        raise ImportFormatError(str(refused).replace(str(file), "standard input")) from None
     except KeyboardInterrupt:  # one transaction: saved whole or not at all; the log says which
         saved = mark is not None and _imported_since(ctx, mark)
         exit_interrupted(
@@ -141,10 +146,11 @@ def export_reviews(
     if not to_stdout:
         folder_of_output(file)
     before = None if to_stdout else _identity(file)
+    whole_cloze = _cloze_cards(ctx)
     try:  # (written beside it, then moved into its place in one step)
         with open_study(ctx) as study:
-            count = study.export_reviews(file)
-            missing = study.left_out_of_export()
+            count = study.export_reviews(file, whole_cloze)
+            missing = study.left_out_of_export(whole_cloze)
     except KeyboardInterrupt:
         if to_stdout:
             exit_interrupted("interrupted")
@@ -162,12 +168,27 @@ def export_reviews(
     if any(behind):
         listed = ", ".join(part for part in behind if part)
         line += f"; not in the file: {listed} (py-fsrs's format has no place for them)"
+    if missing.whole_cloze:
+        line += (
+            f"; left out: {_counted(missing.whole_cloze, 'review')} under a cloze card's own id, "
+            "which no deletion is studied as (its reviews are kept per deletion, id#c1, ...: "
+            "an import refuses such rows)"
+        )
     if to_stdout:  # the rows are the output: the count goes beside them
         from rich.console import Console
 
         Console(stderr=True).print(line, soft_wrap=True)
     else:
         stdout().print(line, soft_wrap=True)
+
+
+def _cloze_cards(ctx: typer.Context) -> frozenset[str]:
+    """The content's cloze cards: a review under one's own id (an older import kept such rows)
+    belongs to none of its deletions, and an import refuses it."""
+    from studycli.content.card import Kind
+
+    cards = options(ctx).load().cards.values()
+    return frozenset(card.id for card in cards if card.kind == Kind.CLOZE)
 
 
 def _imported_since(ctx: typer.Context, mark: int) -> bool:

@@ -10,6 +10,7 @@ importing and exporting the review log; fitting the FSRS parameters. Items are `
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -373,17 +374,19 @@ class Study:
         self._seen = None  # cards the import studies are not new any more
         return import_reviews(self.store, path, self.settings, hashes, now=now)
 
-    def export_reviews(self, path: Path) -> int:
-        """Write the log (undone and cram ratings left out) to `path` as CSV; how many rows."""
+    def export_reviews(self, path: Path, whole_cloze: AbstractSet[str] = frozenset()) -> int:
+        """Write the log (undone and cram ratings, and reviews under the cloze card ids of
+        `whole_cloze`, left out) to `path` as CSV; how many rows."""
         from .review_io import export_reviews
 
-        return export_reviews(self.store, path)
+        return export_reviews(self.store, path, whole_cloze)
 
-    def left_out_of_export(self) -> LeftOut:
-        """What `export_reviews` cannot write (cram ratings, suspensions, check outcomes)."""
+    def left_out_of_export(self, whole_cloze: AbstractSet[str] = frozenset()) -> LeftOut:
+        """What `export_reviews` cannot write (cram ratings, suspensions, check outcomes,
+        reviews under a cloze card's own id)."""
         from .review_io import left_out
 
-        return left_out(self.store)
+        return left_out(self.store, whole_cloze)
 
     def wait_to_write(self) -> None:
         """Take the write lock and let it go: what another process holds is waited for, and

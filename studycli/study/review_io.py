@@ -19,6 +19,7 @@ import os
 import sys
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -265,10 +266,12 @@ def _file_size(path: Path) -> int:
         return 0  # (read_chunks says what is wrong)
 
 
-def export_reviews(store: Store, path: Path) -> int:
+def export_reviews(store: Store, path: Path, whole_cloze: AbstractSet[str] = frozenset()) -> int:
     """Write the learner's history (every review that makes the schedule: undone and cram
     ratings left out) to `path` as CSV, oldest first. Returns how many reviews (`left_out`
-    says what the file has no place for).
+    says what the file has no place for). Reviews under a cloze card's own id in
+    `whole_cloze` (its reviews are kept per deletion, `id#c1`, ...: an older import kept such
+    rows) are left out too: an import refuses them, and would refuse the whole file.
 
     Raises:
         StudyError: `path` is the database itself, or one of the files SQLite keeps beside it.
@@ -281,7 +284,13 @@ def export_reviews(store: Store, path: Path) -> int:
                 f"{path} is your review database ({store.path}): an export there would "
                 "overwrite your history; write it to a file of its own, such as reviews.csv"
             )
-    return store.exporting(partial(write_reviews, path))
+    if not whole_cloze:
+        return store.exporting(partial(write_reviews, path))
+
+    def write(rows: Iterable[tuple[str, int, str, int | None]]) -> int:
+        return write_reviews(path, (row for row in rows if row[0] not in whole_cloze))
+
+    return store.exporting(write)
 
 
 DATABASE_FILES = ("", "-wal", "-shm", "-journal")  # the database and what SQLite keeps by it
@@ -299,9 +308,10 @@ class LeftOut:
     cram: int
     suspended: int | None  # None: the cards table does not read (a damaged file)
     checked: int
+    whole_cloze: int = 0  # reviews under a cloze card's own id (see `export_reviews`)
 
 
-def left_out(store: Store) -> LeftOut:
+def left_out(store: Store, whole_cloze: AbstractSet[str] = frozenset()) -> LeftOut:
     """What `export_reviews` leaves out of the file, or writes without its detail (see
     `LeftOut`)."""
     methods = store.methods_count()
@@ -309,6 +319,7 @@ def left_out(store: Store) -> LeftOut:
         cram=methods.get(ReviewMethod.CRAM, 0),
         suspended=store.suspended_count(),
         checked=methods.get(ReviewMethod.CHECK, 0),
+        whole_cloze=store.scheduled_count(whole_cloze),
     )
 
 

@@ -530,13 +530,15 @@ class Store:
                 "SELECT {} FROM reviews r JOIN temp.staged s"
                 " ON s.card_id = r.card_id AND s.reviewed_at = r.reviewed_at"
                 f" WHERE r.card_id IN (SELECT card_id FROM temp.staged) AND {NOT_CRAM}"
-                " AND r.rating != s.rating",
+                " AND r.rating != s.rating AND r.id NOT IN (SELECT review_id FROM undos)",
                 "r.card_id, r.reviewed_at, s.rating, r.rating, 'log'",
                 "r.card_id, r.reviewed_at",
             )
+            # (the undos drive it, CROSS JOIN: SQLite scanned the whole log, 3x a small import)
             conflicts.undone = self.conn.execute(
-                "SELECT COUNT(*) FROM undos u JOIN reviews r ON r.id = u.review_id"
+                "SELECT COUNT(*) FROM undos u CROSS JOIN reviews r ON r.id = u.review_id"
                 " JOIN temp.staged s ON s.card_id = r.card_id AND s.reviewed_at = r.reviewed_at"
+                f" WHERE {NOT_CRAM}"
             ).fetchone()[0]
         # the touched cards' reviews read in card order (`reviews_by_card_time`), not a lookup
         # in the time index per staged row: half the time when the log has them all
@@ -789,6 +791,15 @@ class Store:
         except sqlite3.DatabaseError:
             return None
         return count
+
+    def scheduled_count(self, card_ids: Collection[str]) -> int:
+        """How many reviews of `card_ids` make the schedule (undone and cram ones left out)."""
+        if not card_ids:
+            return 0
+        among = self._among(card_ids)
+        return self.conn.execute(
+            f"SELECT COUNT(*) FROM {_LOG_FROM} WHERE {SCHEDULED}{among}"
+        ).fetchone()[0]
 
     def methods_count(self) -> dict[str, int]:
         """How many reviews of the log (undone ones left out) were rated each way (`method`):
