@@ -309,6 +309,20 @@ def test_a_new_cloze_card_whose_numbers_skip_one_fails_the_check(cli, repo):
     assert result.exit_code == 0, result.output
 
 
+def test_a_renamed_cloze_card_with_a_gap_is_told_of_the_rename_only(cli, repo, cloze):
+    """A published cloze card renamed, one of its deletions dropped: its new id is new to the
+    branch, and the check told the author to renumber it c1..c2 (which would hand c3's
+    reviews to c2) beside keeping the id."""
+    new = cloze.with_name("poisson-moments-cloze.yaml")
+    git(repo, "mv", str(cloze), str(new))
+    text = new.read_text().replace("id: poisson-cloze", "id: poisson-moments-cloze")
+    new.write_text(text.replace("{{c2::also λ::a parameter}}", "also λ"), encoding="utf-8")
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and "card ids renamed: poisson-cloze -> poisson-moments" in said
+    assert "Number them" not in said
+
+
 def test_a_card_changed_to_or_from_a_cloze_fails_the_check(cli, repo, cloze):
     """A cloze card's reviews are kept per deletion (id#c1, ...), any other card's under its id:
     a published card changed from one to the other leaves its reviews behind, and passed."""

@@ -222,7 +222,7 @@ def _histories(
         if moved or removed:
             renumbered.append(Renumbered(card_id, card.path, moved, removed))
     gapped = []
-    for card_id in sorted(added):
+    for card_id in sorted(added.keys() - {r.new for r in renamed}):  # (a rename says so)
         card = content.cards.get(card_id)
         if card is not None and card.kind == Kind.CLOZE:
             numbers = tuple(numbers_of(card.prompt))
