@@ -467,6 +467,38 @@ def test_termination_between_saving_and_recomputing_waits_for_the_recompute(
     assert finished == [True] and came == [True]  # handled once, after the recompute
 
 
+def test_termination_while_waiting_for_the_lock_is_not_held(cli, isolated_home, monkeypatch):
+    """While `optimize --write` waits for another program's lock nothing is saved yet: a
+    SIGTERM then ends it at once (it was held until the wait, the save and the recompute were
+    done, and the command died silently with the parameters saved)."""
+    import os
+    import signal
+
+    from studycli.study.api import Study
+    from studycli.study.store import Store
+
+    Store.open(isolated_home / "data" / "reviews.sqlite3").close()
+    settings_file = isolated_home / "config" / "settings.toml"
+    came: list[bool] = []  # for each SIGTERM handled: whether the parameters were saved then
+    wait = Study.wait_to_write
+
+    def signalled_while_waiting(self):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return wait(self)
+
+    monkeypatch.setattr(Study, "wait_to_write", signalled_while_waiting)
+
+    def handler(*_):
+        came.append(settings_file.exists() and "parameters" in settings_file.read_text())
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        cli("optimize", "--from-csv", SAMPLE, "--write")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert came == [False]
+
+
 def test_cli_write_replaces_invalid_parameters_it_was_told_to_fix(cli, isolated_home):
     """The error for an invalid `parameters` says to set 21 numbers "as `studycli optimize
     --write` saves": that command now does, where it refused with the same error; the other

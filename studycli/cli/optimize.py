@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -174,18 +175,20 @@ def _recompute(ctx: typer.Context, save: Callable[[], None] | None = None) -> in
         if save is None:
             raise
         raise _NotSaved(exc) from exc
-    with study, _termination_held(save is not None):
+    with study:
         if save is not None:
             try:
                 study.wait_to_write()  # (another program may still lock it after: then the
             except StudyError as exc:  # recompute fails, and says to run --recompute)
                 raise _NotSaved(exc) from exc
-            _saved(save)
-            study.settings = settings()  # as saved
-        try:
-            return study.recompute_memory(now())
-        except KeyboardInterrupt:  # (one transaction: rolled back whole)
-            exit_interrupted(_interrupted(None if save is None else config_path()))
+        with _termination_held(save is not None):  # (not while waiting: nothing saved yet)
+            if save is not None:
+                _saved(save)
+                study.settings = settings()  # as saved
+            try:
+                return study.recompute_memory(now())
+            except KeyboardInterrupt:  # (one transaction: rolled back whole)
+                exit_interrupted(_interrupted(None if save is None else config_path()))
 
 
 @contextlib.contextmanager
@@ -209,6 +212,14 @@ def _termination_held(hold: bool) -> Iterator[None]:
     finally:
         for number, handler in before.items():
             signal.signal(number, handler)
+        if came:  # (a closed terminal reads nothing: the line may go nowhere)
+            with contextlib.suppress(OSError, ValueError):
+                print(
+                    f"{signal.Signals(came[0]).name}: ending once the parameters and the memory "
+                    "states agree (saved and recomputed together, or neither)",
+                    file=sys.stderr,
+                    flush=True,
+                )
         for number in dict.fromkeys(came):
             signal.raise_signal(number)
 
