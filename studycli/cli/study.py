@@ -174,8 +174,8 @@ def _intervals(ctx: typer.Context, card) -> dict:
 def _record_check(ctx: typer.Context, card, attempt, path: Path, started: float, getkey) -> None:
     """Record the check's rating: on a pass, the learner's choice when a terminal is there to
     ask (Enter takes the graded default), else the default. A database kept busy past the wait
-    (an import of a large log) is tried again on Enter where there is a terminal; else the
-    error says how to record it later."""
+    (an import of a large log), or a full disk, is tried again on Enter where there is a
+    terminal; else the error says how to record it later."""
     from rich.text import Text
 
     from studycli.errors import StoreFull, StoreUnavailable
