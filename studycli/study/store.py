@@ -715,8 +715,8 @@ class Store:
     def rating_after(self, card_id: str, review_id: int) -> int | None:
         """The rating of `card_id`'s latest review given after review `review_id` (see
         `latest_review_id`) in another session: undone, cram and imported ones left out (an
-        import merges reviews given elsewhere, earlier; a rating builds on them); None if
-        none."""
+        import merges reviews given on another machine, and a rating here builds on them,
+        even one given there while the card was on screen here); None if none."""
         found = self.conn.execute(
             f"SELECT r.rating FROM {_LOG_FROM} WHERE r.card_id = ? AND r.id > ? AND {SCHEDULED}"
             " AND r.method != ? ORDER BY r.id DESC LIMIT 1",
