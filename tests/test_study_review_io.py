@@ -711,6 +711,26 @@ def test_an_export_leaves_out_reviews_under_a_cloze_cards_own_id(cli, content_co
         assert again.exit_code == 0, again.output
 
 
+def test_a_read_only_database_exports_and_gives_stats_of_a_deck(cli, tmp_path, monkeypatch):
+    """A database opened read-only (a backup, a read-only medium) refused the temporary table
+    that a deck's stats and an export (counting reviews under cloze ids) fill: "cannot write
+    the review database" from commands that only read (a helper's review)."""
+    import shutil
+
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    db = tmp_path / "reviews.sqlite3"
+    csv = write_csv(tmp_path / "in.csv", ["add-one,3,2025-02-27T10:00:00+00:00,"])
+    assert cli("--content", FIXTURE_CONTENT, "--db", db, "import-reviews", csv).exit_code == 0
+    backup = tmp_path / "reviews.sqlite3.before-repair.bak"  # (opened read-only, as a backup)
+    shutil.copy(db, backup)
+    stats = cli("--content", FIXTURE_CONTENT, "--db", backup, "stats", "--deck", "basics", "--json")
+    assert stats.exit_code == 0, stats.output
+    out = tmp_path / "out.csv"
+    exported = cli("--content", FIXTURE_CONTENT, "--db", backup, "export-reviews", out)
+    assert exported.exit_code == 0, exported.output
+    assert [r.card_id for r in read_reviews(out)] == ["add-one"]
+
+
 def test_import_reads_standard_input_and_times_in_lower_case_z(tmp_path):
     """`export-reviews -` writes to standard output; `import-reviews -` said "No such file".
     RFC 3339 allows a lower-case zone letter (`...10:00:00z`): refused."""

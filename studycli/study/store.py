@@ -891,11 +891,21 @@ class Store:
         chosen = frozenset(card_ids)
         if chosen == self._selected:
             return
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS selected (card_id TEXT PRIMARY KEY)")
-        self.conn.execute("DELETE FROM temp.selected")
-        self.conn.executemany(
-            "INSERT INTO temp.selected (card_id) VALUES (?)", ((c,) for c in chosen)
-        )
+        # a read-only connection (a backup, a read-only medium) refuses every write with
+        # query_only, the temporary database's too: let it write there, and only there (its
+        # main database is opened read-only besides)
+        (query_only,) = self.conn.execute("PRAGMA query_only").fetchone()
+        if query_only:
+            self.conn.execute("PRAGMA query_only = OFF")
+        try:
+            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS selected (card_id TEXT PRIMARY KEY)")
+            self.conn.execute("DELETE FROM temp.selected")
+            self.conn.executemany(
+                "INSERT INTO temp.selected (card_id) VALUES (?)", ((c,) for c in chosen)
+            )
+        finally:
+            if query_only:
+                self.conn.execute("PRAGMA query_only = ON")
         self._selected = chosen
 
     def undo(self, review_id: int, now: datetime) -> CardState:
