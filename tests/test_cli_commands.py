@@ -350,3 +350,19 @@ def test_check_into_a_log_file_writes_nothing_but_its_results(tmp_path):
     )
     assert out.returncode == 0 and "1 of 1 cards pass" in out.stdout
     assert out.stderr == ""
+
+
+def test_a_card_file_that_does_not_load_is_named_by_every_command_that_leaves_it_out(
+    cli, content_copy
+):
+    """`list` counted 3 cards of 4, `export-anki` exported 3 and `review` studied 3, without a
+    word of the fourth (only `check` and `lint` said so) (a helper's review)."""
+    broken = content_copy / "cards" / "basics" / "broken.yaml"
+    broken.write_text("id: broken\nkind: concept\ntopic: [\n", encoding="utf-8")
+    listed = cli("--content", content_copy, "list", "--json")
+    assert listed.exit_code == 0 and "broken" not in listed.stdout
+    assert "note: cards/basics/broken.yaml: not a card that loads, left out" in " ".join(
+        listed.stderr.split()
+    )
+    broken.unlink()
+    assert "note:" not in cli("--content", content_copy, "list").stderr

@@ -100,7 +100,10 @@ class Options(Record):  # (a named tuple: every command makes the class)
         from studycli.content.loader import load_content
 
         root, index = self._content()
-        return load_content(root, index=index if cached else None)
+        content = load_content(root, index=index if cached else None)
+        if cached and content.problems:  # (lint and check say it their own way)
+            _say_unloaded(content)
+        return content
 
     def study_items(self):
         """The study items of the content folder as rows (id, deck, requires), through the
@@ -116,6 +119,20 @@ class Options(Record):  # (a named tuple: every command makes the class)
 
         root = content_dir(self.content)
         return root, content_index_path(root)
+
+
+def _say_unloaded(content) -> None:
+    """Say on stderr which card files do not load: each was left out of the command without a
+    word (`list` counted 3 cards of 4, `export-anki` exported 3)."""
+    from rich.console import Console
+
+    from .content import not_loading
+
+    loaded = {card.path for card in content.cards.values()}
+    unloaded = sorted({p.path for p in content.problems if p.path not in loaded})
+    if unloaded:
+        said = not_loading(unloaded, content.root, after=", left out")
+        Console(stderr=True, highlight=False).print(f"note: {said}", soft_wrap=True, markup=False)
 
 
 @app.callback()

@@ -227,10 +227,10 @@ def _refuse_unloaded(content, card_ids: list[str]) -> None:
     if unloaded and (missing or not card_ids):
         asked = f"no card with id {', '.join(missing)}, and " if missing else ""
         left_out = ", so `check` would leave it out"
-        raise StudyError(asked + _not_loading(unloaded, content.root, after=left_out))
+        raise StudyError(asked + not_loading(unloaded, content.root, after=left_out))
 
 
-def _not_loading(paths, root, *, before: str = "", after: str = "") -> str:
+def not_loading(paths, root, *, before: str = "", after: str = "") -> str:
     """ "cards/x.yaml: {before}not a card that loads{after}: `studycli lint` says why"."""
     from studycli.content.card import shown_path
 
@@ -250,7 +250,7 @@ def _changed(content, refs: list[str]):
     found = changed_cards(content, refs[0] if refs else None)
     Console(stderr=True, highlight=False).print(f"--changed: {escape(found.note)}", soft_wrap=True)
     if found.broken:
-        raise StudyError(_not_loading(found.broken, content.root, before="changed, and "))
+        raise StudyError(not_loading(found.broken, content.root, before="changed, and "))
     problem = change_problem(found, content.root)  # renamed ids, renumbered cloze deletions, ...
     if problem:
         raise StudyError(problem)
