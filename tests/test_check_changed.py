@@ -117,6 +117,15 @@ def test_an_unknown_ref_checks_every_card_and_says_why(repo):
     )
 
 
+def test_check_changed_with_an_unknown_ref_refuses(cli, repo):
+    """A mistyped ref in CI checked every card and passed, with nothing said of renames (a
+    helper's review): a ref that was named must be one git knows."""
+    result = cli("--content", repo, "check", "--changed", "no-such-branch")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and "git knows no commit 'no-such-branch'" in said
+    assert "nothing was checked" in said
+
+
 def test_without_main_the_default_checks_every_card_and_says_why(repo):
     git(repo, "branch", "-q", "-m", "main", "trunk")
     found = changed_cards(load_content(repo))

@@ -248,6 +248,10 @@ def _changed(content, refs: list[str]):
             f"(got {' '.join(refs)}); to check given cards, leave out --changed"
         )
     found = changed_cards(content, refs[0] if refs else None)
+    if refs and found.base is None:  # (a ref mistyped in CI: every card passed, nothing said
+        # of renames; without a ref every card is checked, as a branch with no main must be)
+        why = found.note.removesuffix(": checking every card")
+        raise StudyError(f"check --changed {refs[0]}: {why}; nothing was checked")
     Console(stderr=True, highlight=False).print(f"--changed: {escape(found.note)}", soft_wrap=True)
     if found.broken:
         raise StudyError(not_loading(found.broken, content.root, before="changed, and "))
