@@ -366,3 +366,16 @@ def test_a_card_file_that_does_not_load_is_named_by_every_command_that_leaves_it
     )
     broken.unlink()
     assert "note:" not in cli("--content", content_copy, "list").stderr
+
+
+def test_a_command_to_copy_is_not_broken_across_lines_when_piped(cli, content_copy, tmp_path):
+    """Piped, `suspend` wrapped its line at 80 columns, splitting the `studycli unsuspend ...`
+    it gives to copy (a helper's review)."""
+    card_id = "a-card-whose-id-is-long-enough-to-wrap-the-line"
+    (content_copy / "cards" / "basics" / f"{card_id}.yaml").write_text(
+        f"id: {card_id}\nkind: concept\ntopic: bias\ntitle: Long\nprompt: Why?\nanswer: So.\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "db.sqlite3"
+    said = cli("--content", content_copy, "--db", db, "suspend", card_id).stdout
+    assert f"`studycli unsuspend {card_id}` brings it back" in said, said

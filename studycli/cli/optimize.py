@@ -269,7 +269,8 @@ def _recompute_only(ctx: typer.Context, as_json: bool) -> None:
         return
     whose = "your parameters (settings.toml)" if parameters else "the default parameters"
     stdout().print(
-        f"memory states recomputed with {whose}: {counted(changed, 'card')} changed, due dates kept"
+        f"memory states recomputed with {whose}: {counted(changed, 'card')} changed, due dates kept",
+        soft_wrap=True,
     )
 
 
@@ -313,7 +314,8 @@ def _render(
     console = stdout()
     console.print(
         f"fitted to {result.reviews:,} reviews of {result.cards:,} cards ({result.items:,} "
-        f"on a later day than the card's previous review) in {result.seconds:.2f} s"
+        f"on a later day than the card's previous review) in {result.seconds:.2f} s",
+        soft_wrap=True,
     )
     console.print(_parameter_table(result))
     console.print(_proof_table(result))

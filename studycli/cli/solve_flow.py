@@ -319,7 +319,8 @@ def watch(
     stopped_by = "q pressed"
     with key_poller() as poll:  # before the first check: a key pressed during it counts
         console.print(
-            f"watching [bold]{escape(str(path))}[/]: save to re-run · h next hint · q stop"
+            f"watching [bold]{escape(str(path))}[/]: save to re-run · h next hint · q stop",
+            soft_wrap=True,
         )
         seen = _stamp(path)
         run: _Run | None = _Run(console, card, content, path, limits)

@@ -422,12 +422,14 @@ def _set_suspended(ctx: typer.Context, card_id: str, suspended: bool) -> None:
             stdout().print(
                 f"{card_id} is suspended already: `studycli unsuspend {card_id}` brings it back"
                 if suspended
-                else f"{card_id} is not suspended: it is in reviews already"
+                else f"{card_id} is not suspended: it is in reviews already",
+                soft_wrap=True,  # (piped: a command to copy is not broken at 80 columns)
             )
             return
         study.set_suspended(items, suspended)
     stdout().print(
         f"suspended {card_id}: `studycli unsuspend {card_id}` brings it back"
         if suspended
-        else f"{card_id} is back in reviews"
+        else f"{card_id} is back in reviews",
+        soft_wrap=True,
     )
