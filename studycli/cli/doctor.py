@@ -44,7 +44,11 @@ def doctor(
         if as_json:
             import json
 
-            print(json.dumps({"database": str(path), "exists": False, "healthy": True}))
+            from studycli.study.doctor import Report
+
+            # the shape of any report (a script reading "drifted" on a fresh machine got a
+            # KeyError), nothing in it
+            print(json.dumps({**Report(path).to_dict(), "exists": False}, indent=2))
             return
         stdout().print(
             f"no review database at {escape(str(path))} yet: nothing to check "
