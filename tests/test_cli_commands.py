@@ -379,3 +379,14 @@ def test_a_command_to_copy_is_not_broken_across_lines_when_piped(cli, content_co
     db = tmp_path / "db.sqlite3"
     said = cli("--content", content_copy, "--db", db, "suspend", card_id).stdout
     assert f"`studycli unsuspend {card_id}` brings it back" in said, said
+
+
+def test_tags_are_listed_filtered_and_a_mistyped_one_is_named(cli):
+    """`review --tag nope` said "no cards match those filters: `studycli list` shows decks and
+    topics", and no command showed a card's tags (a helper's review)."""
+    listed = cli("--content", FIXTURE_CONTENT, "list", "--tag", "warm-up", "--json")
+    cards = json.loads(listed.stdout)
+    assert sorted(c["id"] for c in cards) == ["add-one", "bias-concept"]
+    assert all(c["tags"] == ["warm-up"] for c in cards)
+    typo = cli("--content", FIXTURE_CONTENT, "list", "--tag", "warmup")
+    assert typo.exit_code == 1 and "no card has tag 'warmup'; did you mean warm-up?" in typo.stderr

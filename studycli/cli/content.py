@@ -365,6 +365,7 @@ def list_cards(
     deck: DeckOption = None,
     topic: TopicOption = None,
     kind: Annotated[str | None, typer.Option(help="concept, cloze, derivation or coding.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only cards with this tag.")] = None,
     leeches: Annotated[
         bool,
         typer.Option(
@@ -373,12 +374,13 @@ def list_cards(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the cards as JSON.")] = False,
 ) -> None:
-    """List cards, optionally filtered by deck, topic or kind, or only the leeches.
+    """List cards, optionally filtered by deck, topic, kind or tag, or only the leeches
+    (`--json` gives each card's tags too).
 
     Example: studycli list --deck transformers --kind coding
     """
     content = options(ctx).load()
-    cards = content.select(deck=deck, topic=topic, kind=kind)
+    cards = content.select(deck=deck, topic=topic, kind=kind, tag=tag)
     lapses: dict[str, int] = {}  # with --leeches: how often each was forgotten
     if leeches:
         from studycli.study.api import study_items
@@ -400,6 +402,7 @@ def list_cards(
                         "deck": c.deck,
                         "topic": c.topic,
                         "title": c.title,
+                        "tags": list(c.tags),
                         **({"lapses": lapses.get(c.id, 0)} if leeches else {}),
                     }
                     for c in cards

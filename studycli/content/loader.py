@@ -90,28 +90,30 @@ class Content:
         """Cards matching every given filter, sorted by deck then id.
 
         Raises:
-            ContentError: a deck, topic or kind that no card has (a typo, most likely), with
-                the closest as suggestions.
+            ContentError: a deck, topic, kind or tag that no card has (a typo, most likely),
+                with the closest as suggestions.
         """
         from .kind import Kind
 
-        for what, value in (("deck", deck), ("topic", topic), ("kind", kind)):
+        for what, value in (("deck", deck), ("topic", topic), ("kind", kind), ("tag", tag)):
             if value is None:
                 continue
-            known = (
-                {k.value for k in Kind}
-                if what == "kind"
-                else {getattr(card, what) for card in self.cards.values()}
-            )
+            if what == "kind":
+                known = {k.value for k in Kind}
+            elif what == "tag":
+                known = {t for card in self.cards.values() for t in card.tags}
+            else:
+                known = {getattr(card, what) for card in self.cards.values()}
             if value not in known:
                 import difflib
 
                 close = difflib.get_close_matches(value, sorted(known), n=3)
-                tip = (
-                    f"did you mean {', '.join(close)}?"
-                    if close
-                    else f"{what}s: {', '.join(sorted(known))}"
-                )
+                if close:
+                    tip = f"did you mean {', '.join(close)}?"
+                elif what == "tag":  # (hundreds of them: where to see them)
+                    tip = "`studycli list --json` shows each card's tags"
+                else:
+                    tip = f"{what}s: {', '.join(sorted(known))}"
                 raise ContentError(f"no card has {what} {value!r}; {tip}")
         chosen = [
             card
