@@ -150,7 +150,9 @@ def test_check_changed_cli_checks_only_the_edited_card(cli, repo):
     explicit = cli("--content", repo, "check", "--changed", "main", "--json")
     assert [r["id"] for r in json.loads(explicit.stdout)] == ["add-one"]
     two = cli("--content", repo, "check", "--changed", "main", "add-one")
-    assert two.exit_code == 1 and "at most one argument, the git ref" in two.stderr
+    assert two.exit_code == 2 and "at most one argument, the git ref" in " ".join(
+        two.stderr.split()
+    )
 
 
 def test_a_changed_card_file_that_does_not_load_fails_the_check(cli, repo):

@@ -176,3 +176,18 @@ def test_a_ctrl_c_while_the_command_line_loads_is_no_traceback(tmp_path):
     )  # fmt: skip
     assert done.returncode == 130
     assert done.stderr == "interrupted\n"
+
+
+@pytest.mark.parametrize(
+    "args, names",
+    [
+        (("check", "--device", "gpu"), "--device"),
+        (("check", "--changed", "a", "b"), "--changed"),
+        (("optimize", "--recompute", "--write"), "--recompute"),
+    ],
+)
+def test_a_bad_option_value_is_a_usage_error(cli, args, names):
+    """These exited 1 with an error, where every other bad option value is a usage error: exit
+    2, nothing on stdout (a helper's review)."""
+    result = cli("--content", FIXTURE_CONTENT, *args)
+    assert result.exit_code == 2 and not result.stdout and names in result.stderr

@@ -131,8 +131,8 @@ def check(
 
     from studycli.check import mps, runner
 
-    if device not in ("cpu", "cuda"):
-        raise StudyError(f"--device must be cpu or cuda, not {device!r}")
+    if device not in ("cpu", "cuda"):  # a usage error, exit 2, as for any bad option value
+        raise typer.BadParameter(f"cpu or cuda, not {device!r}", param_hint="--device")
     if device == "cuda" and runner.torch_gpu_build() is False:
         raise StudyError(
             "--device cuda: the installed torch is built for the CPU only (every check would "
@@ -243,9 +243,10 @@ def _changed(content, refs: list[str]):
     from studycli.check.changed import change_problem, changed_cards
 
     if len(refs) > 1:
-        raise StudyError(
+        raise typer.BadParameter(
             "with --changed, give at most one argument, the git ref to compare with "
-            f"(got {' '.join(refs)}); to check given cards, leave out --changed"
+            f"(got {' '.join(refs)}); to check given cards, leave out --changed",
+            param_hint="--changed",
         )
     found = changed_cards(content, refs[0] if refs else None)
     if refs and found.base is None:  # (a ref mistyped in CI: every card passed, nothing said

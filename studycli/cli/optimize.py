@@ -85,7 +85,10 @@ def optimize(
 
     if recompute:
         if write or from_csv is not None:
-            raise StudyError("--recompute fits nothing: give it alone (or use --write instead)")
+            raise typer.BadParameter(  # (a usage error: exit 2)
+                "it fits nothing: give it alone (or use --write instead)",
+                param_hint="--recompute",
+            )
         _recompute_only(ctx, as_json)
         return
 
