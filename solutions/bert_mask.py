@@ -339,9 +339,10 @@ def _global_rng(tokens, vocab_size: int, mask_id: int, generator, mask_prob: flo
     return mask_tokens(tokens, vocab_size, mask_id, None, mask_prob)
 
 
-def _drawing(tokens, vocab_size, mask_id, generator, mask_prob, low=0, dtype=None):
+def _drawing(tokens, vocab_size, mask_id, generator, mask_prob, low=0, dtype=None, shift=False):
     """The reference with the random tokens drawn from [low, vocab_size) in `dtype` (by
-    default the tokens'): the wrong answers below each get one of them wrong."""
+    default the tokens'), or with `shift` the original token moved by such a draw (never the
+    original): the wrong answers below each get one of them wrong."""
     device = tokens.device
     shape = tokens.shape
     chosen = torch.rand(shape, generator=generator, device=device) < mask_prob
@@ -352,6 +353,8 @@ def _drawing(tokens, vocab_size, mask_id, generator, mask_prob, low=0, dtype=Non
     random_tokens = torch.randint(
         low, vocab_size, shape, generator=generator, device=device, dtype=dtype or tokens.dtype
     )
+    if shift:
+        random_tokens = (tokens + random_tokens) % vocab_size
     inputs = tokens.clone()
     inputs[to_mask] = mask_id
     inputs[to_random] = random_tokens[to_random]
@@ -394,20 +397,7 @@ def _random_never_original(
 ):
     """Draws the random token from the ids other than the original one, (tokens + randint(1,
     vocab_size)) % vocab_size: the token survives with probability 0.1, not 0.1 + 0.1/V."""
-    shape, device = tokens.shape, tokens.device
-    chosen = torch.rand(shape, generator=generator, device=device) < mask_prob
-    labels = torch.where(chosen, tokens, torch.full_like(tokens, -100))
-    action = torch.rand(shape, generator=generator, device=device)
-    to_mask = chosen & (action < 0.8)
-    to_random = chosen & (action >= 0.8) & (action < 0.9)
-    shift = torch.randint(
-        1, vocab_size, shape, generator=generator, device=device, dtype=tokens.dtype
-    )
-    random_tokens = (tokens + shift) % vocab_size
-    inputs = tokens.clone()
-    inputs[to_mask] = mask_id
-    inputs[to_random] = random_tokens[to_random]
-    return inputs, labels
+    return _drawing(tokens, vocab_size, mask_id, generator, mask_prob, low=1, shift=True)
 
 
 # --- correct variants -------------------------------------------------------------------------
