@@ -101,8 +101,8 @@ class Options(Record):  # (a named tuple: every command makes the class)
 
         root, index = self._content()
         content = load_content(root, index=index if cached else None)
-        if cached and content.problems:  # (lint and check say it their own way)
-            _say_unloaded(content)
+        if cached and (unloaded := content.unloaded()):  # (lint and check say it their way)
+            _say_unloaded(sorted({problem.path for problem in unloaded}), content.root)
         return content
 
     def study_items(self):
@@ -121,18 +121,15 @@ class Options(Record):  # (a named tuple: every command makes the class)
         return root, content_index_path(root)
 
 
-def _say_unloaded(content) -> None:
+def _say_unloaded(paths: list[Path], root: Path) -> None:
     """Say on stderr which card files do not load: each was left out of the command without a
     word (`list` counted 3 cards of 4, `export-anki` exported 3)."""
     from rich.console import Console
 
     from .content import not_loading
 
-    loaded = {card.path for card in content.cards.values()}
-    unloaded = sorted({p.path for p in content.problems if p.path not in loaded})
-    if unloaded:
-        said = not_loading(unloaded, content.root, after=", left out")
-        Console(stderr=True, highlight=False).print(f"note: {said}", soft_wrap=True, markup=False)
+    said = not_loading(paths, root, after=", left out")
+    Console(stderr=True, highlight=False).print(f"note: {said}", soft_wrap=True, markup=False)
 
 
 @app.callback()

@@ -221,8 +221,7 @@ def _refuse_unloaded(content, card_ids: list[str]) -> None:
     """Stop `check` of every card (or of an id no card has) where a card file does not load: it
     was left out without a word, and the run said "81 of 81 cards pass"."""
 
-    loaded = {card.path for card in content.cards.values()}
-    unloaded = sorted({p.path for p in content.problems if p.path not in loaded})
+    unloaded = sorted({problem.path for problem in content.unloaded()})
     missing = [card_id for card_id in card_ids or [] if card_id not in content.cards]
     if unloaded and (missing or not card_ids):
         asked = f"no card with id {', '.join(missing)}, and " if missing else ""

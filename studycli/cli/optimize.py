@@ -146,9 +146,7 @@ class _NotSaved(StudyError):
     saving), or the settings file cannot."""
 
     def __init__(self, cause: StudyError) -> None:
-        from studycli.errors import StoreUnavailable
-
-        self.why = cause.why if isinstance(cause, StoreUnavailable) else str(cause)
+        self.why = _why(cause)
         super().__init__(self.why)
 
 
@@ -202,12 +200,12 @@ def _termination_held(hold: bool) -> Iterator[None]:
     `--recompute`). A handler notes them (any thread may receive a signal, and only one that
     no thread blocks ends the process at once); each is raised again once the block is done,
     where it ends the command as it would have."""
-    import signal
-
-    numbers = [n for n in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if n is not None]
     if not hold:
         yield
         return
+    import signal
+
+    numbers = [n for n in (signal.SIGTERM, getattr(signal, "SIGHUP", None)) if n is not None]
     came: list[int] = []
     before = {number: signal.signal(number, lambda n, _: came.append(n)) for number in numbers}
     try:
@@ -249,15 +247,18 @@ def _saved(save: Callable[[], None]) -> None:
 
 def _not_recomputed(saved: Path, exc: StudyError) -> str:
     """The error where the parameters were saved and the memory states not recomputed."""
-    from studycli.errors import StoreUnavailable
-
-    why = (
-        exc.why if isinstance(exc, StoreUnavailable) else str(exc)
-    )  # (not "run the command again")
     return (
         f"the parameters were saved in {saved}, but the cards' memory states were not "
-        f"recomputed with them ({why}): run `studycli optimize --recompute` to do it"
+        f"recomputed with them ({_why(exc)}): run `studycli optimize --recompute` to do it"
     )
+
+
+def _why(exc: StudyError) -> str:
+    """What stopped the database (busy, a full disk: its reason alone, not the message's "run
+    the command again"), or the error's message."""
+    from studycli.errors import StoreUnavailable
+
+    return exc.why if isinstance(exc, StoreUnavailable) else str(exc)
 
 
 def _recompute_only(ctx: typer.Context, as_json: bool) -> None:

@@ -30,6 +30,14 @@ class Content:
     def solutions_dir(self) -> Path:
         return self.root / "solutions"
 
+    def unloaded(self) -> list[CardProblem]:
+        """The problems of card files that did not load at all (a card that loads with a
+        problem is not among them): each such file is left out of the content."""
+        if not self.problems:
+            return []
+        loaded = {card.path for card in self.cards.values()}
+        return [problem for problem in self.problems if problem.path not in loaded]
+
     def get(self, card_id: str) -> Card:
         """The card with this id.
 
@@ -43,9 +51,8 @@ class Content:
 
             from .card import shown_path
 
-            loaded = {card.path for card in self.cards.values()}
-            for problem in self.problems:  # its file is there but does not load
-                if problem.path not in loaded and card_id in (problem.card_id, problem.path.stem):
+            for problem in self.unloaded():  # its file is there but does not load
+                if card_id in (problem.card_id, problem.path.stem):
                     raise CardNotFound(
                         f"{shown_path(problem.path, self.root)}: the card {card_id!r} does not "
                         "load: `studycli lint` says why"

@@ -284,8 +284,6 @@ def export_reviews(store: Store, path: Path, whole_cloze: AbstractSet[str] = fro
                 f"{path} is your review database ({store.path}): an export there would "
                 "overwrite your history; write it to a file of its own, such as reviews.csv"
             )
-    if not whole_cloze:
-        return store.exporting(partial(write_reviews, path))
 
     def write(rows: Iterable[tuple[str, int, str, int | None]]) -> int:
         return write_reviews(path, (row for row in rows if row[0] not in whole_cloze))
