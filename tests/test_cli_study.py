@@ -251,6 +251,13 @@ def test_history_of_an_unknown_card_suggests_ids(cli, tmp_path):
     assert gone.exit_code == 0 and "removed-card" in gone.stdout
 
 
+def test_history_of_an_empty_card_id_is_an_error_not_an_empty_table(cli):
+    """`--card ''` (an unset shell variable) printed an empty table of 0 reviews, exit 0."""
+    _rate("add-one", 3, NOW)
+    empty = run(cli, "history", "--card", "")
+    assert empty.exit_code == 1 and "no card with id ''" in empty.stderr
+
+
 def test_suspend_and_unsuspend(cli):
     assert run(cli, "suspend", "add-one").exit_code == 0
     assert json.loads(run(cli, "due", "--json").stdout)["new"] == 3

@@ -320,7 +320,7 @@ def history(
     with open_study(ctx) as study:
         reviews = study.history(card, limit=limit or None)
         total = study.history_size(card) if limit and len(reviews) == limit else len(reviews)
-    if card and not reviews:  # a typo, or a card of the content not studied yet?
+    if card is not None and not reviews:  # a typo ('' too), or a card not studied yet?
         options(ctx).load().card_of(card)  # an unknown id: the closest ones
     if as_json:
         import json
