@@ -359,13 +359,16 @@ def test_a_card_file_that_does_not_load_is_named_by_every_command_that_leaves_it
     word of the fourth (only `check` and `lint` said so) (a helper's review)."""
     broken = content_copy / "cards" / "basics" / "broken.yaml"
     broken.write_text("id: broken\nkind: concept\ntopic: [\n", encoding="utf-8")
+    note = "note: cards/basics/broken.yaml: not a card that loads, left out"
     listed = cli("--content", content_copy, "list", "--json")
     assert listed.exit_code == 0 and "broken" not in listed.stdout
-    assert "note: cards/basics/broken.yaml: not a card that loads, left out" in " ".join(
-        listed.stderr.split()
-    )
+    assert note in " ".join(listed.stderr.split())
+    for _ in range(2):  # `due` counts rows, no card made: the index's, the second time
+        counted = cli("--content", content_copy, "due", "--json")
+        assert counted.exit_code == 0 and note in " ".join(counted.stderr.split())
     broken.unlink()
     assert "note:" not in cli("--content", content_copy, "list").stderr
+    assert "note:" not in cli("--content", content_copy, "due").stderr
 
 
 def test_a_command_to_copy_is_not_broken_across_lines_when_piped(cli, content_copy, tmp_path):

@@ -33,7 +33,11 @@ def from_cards(root, index=None) -> list[tuple]:
 
 
 def from_rows(root, index=None) -> list[tuple]:
-    return [tuple(item) for item in load_study_items(root, index=index)]
+    return [tuple(item) for item in load_study_items(root, index=index)[0]]
+
+
+def left_out(root, index=None) -> list:
+    return load_study_items(root, index=index)[1]
 
 
 def test_the_index_names_the_card_fields_in_order():
@@ -65,6 +69,15 @@ def test_rows_follow_edits_duplicates_broken_files_and_a_damaged_index(content_c
     assert ("new-cloze#c2", "basics", ()) in expected
     assert ("bias-concept", "basics", ("add-one",)) in expected
     assert from_rows(content_copy, index) == expected  # a stale index
+    unloaded = sorted({problem.path for problem in load_content(content_copy).unloaded()})
+    assert len(unloaded) == 3  # broken, odd.yml, the duplicate: what `due` names on stderr
+    assert sorted(left_out(content_copy)) == unloaded
+    settled(content_copy)
+    assert sorted(left_out(content_copy, index)) == unloaded  # the index rewritten
+    assert content_index.read(index, content_copy).study_rows(
+        loader._scan(str(content_copy / "cards"))
+    )[1] == [str(path.relative_to(content_copy / "cards")) for path in unloaded]
+    assert sorted(left_out(content_copy, index)) == unloaded  # through its study rows
     index.write_bytes(index.read_bytes()[:-40] + b"\0" * 40)  # damaged: rebuilt
     assert from_rows(content_copy, index) == expected
     assert from_rows(content_copy, index) == from_cards(content_copy, index)
@@ -86,7 +99,7 @@ def generated(tmp_path_factory):
 def test_counts_from_rows_equal_counts_from_cards(generated, tmp_path, later, new_per_day):
     content = generated / "content"
     cards = study_items(load_content(content).cards.values())
-    rows = load_study_items(content, index=tmp_path / "content.index")
+    rows, _ = load_study_items(content, index=tmp_path / "content.index")
     settings = NO_FUZZ._replace(new_per_day=new_per_day, reviews_per_day=50)
     now = synthetic.NOW + later
     with Study.open(generated / "reviews.sqlite3", settings) as study:
@@ -141,7 +154,8 @@ def study_section(index) -> tuple[int, int]:
 
 
 def rows_from_section(root, index):
-    return content_index.read(index, root).study_rows(loader._scan(str(root / "cards")))
+    found = content_index.read(index, root).study_rows(loader._scan(str(root / "cards")))
+    return found and found[0]
 
 
 def test_a_warm_index_gives_the_rows_without_reading_an_entry(content_copy, tmp_path, monkeypatch):

@@ -107,11 +107,15 @@ class Options(Record):  # (a named tuple: every command makes the class)
 
     def study_items(self):
         """The study items of the content folder as rows (id, deck, requires), through the
-        content index, no card made: what `due` counts."""
+        content index, no card made: what `due` counts. The card files left out are named on
+        stderr, as `load` does."""
         from studycli.content.loader import load_study_items
 
         root, index = self._content()
-        return load_study_items(root, index=index)
+        items, unloaded = load_study_items(root, index=index)
+        if unloaded:
+            _say_unloaded(unloaded, root)
+        return items
 
     def _content(self) -> tuple[Path, Path]:
         """The content folder and its index in the cache folder."""

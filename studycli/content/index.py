@@ -34,7 +34,8 @@ from typing import Any
 
 from studycli.paths import replace_file
 
-FORMAT = 4  # 4: the study rows of `due`, with the scan they were made from, apart
+FORMAT = 5  # 4: the study rows of `due`, with the scan they were made from, apart; 5: and
+# the files that gave none
 MAGIC = b"studycli content index\n"
 RACY_NS = 3_000_000_000  # FAT keeps mtimes to 2 s; every other file system does better
 
@@ -93,17 +94,18 @@ class Index:
             return entry
         return None
 
-    def study_rows(self, scan: list[Stamp]) -> list[tuple] | None:
-        """The study rows (id, deck, requires) written with the index, if the files are still
-        those it was written from: the same paths, sizes and mtimes, none of them racy. One
-        comparison of two lists, with no entry unmarshalled: `due` with 10,000 cards."""
+    def study_rows(self, scan: list[Stamp]) -> tuple[list[tuple], list[str]] | None:
+        """The study rows (id, deck, requires) written with the index, and the files that gave
+        none, if the files are still those it was written from: the same paths, sizes and
+        mtimes, none of them racy. One comparison of two lists, with no entry unmarshalled:
+        `due` with 10,000 cards."""
         found = _unmarshal(*self._sections[1])
         if not isinstance(found, tuple) or found[0] != scan:
             return None
         settled = self.written - RACY_NS
         if any(stamp[3] >= settled for stamp in scan):
             return None
-        return found[1]
+        return found[1], found[2]
 
     def body(self, relative: str, path: Path) -> tuple:
         """The body row of the card at `relative`; from its file if the index's is unusable.
@@ -190,14 +192,15 @@ def write(
     root: Path,
     entries: dict[str, Entry],
     bodies: dict[str, tuple],
-    study: tuple[list[Stamp], list[tuple]],
+    study: tuple[list[Stamp], list[tuple], list[str]],
 ) -> None:
     """Replace the index atomically; a cache folder that cannot be written is not an error.
 
     Args:
         entries: every file's entry, by path relative to cards/.
         bodies: the body row of every card, by the same path.
-        study: the loader's scan of the files, and the study rows made from these entries.
+        study: the loader's scan of the files, the study rows made from these entries, and the
+            files that gave none.
     """
     sections = [marshal.dumps(part) for part in ((FORMAT, _signature(), str(root)), entries, study)]
     blobs = {relative: marshal.dumps(row) for relative, row in bodies.items()}

@@ -195,36 +195,44 @@ _ID, _DECK, _REQUIRES = (_index.HEAD.index(name) for name in ("id", "deck", "req
 _NUMBERS = _index.NUMBERS
 
 
-def load_study_items(root: Path, *, index: Path | None = None) -> list[StudyItem]:
+def load_study_items(
+    root: Path, *, index: Path | None = None
+) -> tuple[list[StudyItem], list[Path]]:
     """The study items of the cards under `root`, as `load_content(root, index=index)`'s cards
     give them (`Card.study_items`, in the same order), no card made: from the index's study
     rows while the files are those it was written from, else from its entries (a file it no
-    longer stands for is read, and the index rewritten).
+    longer stands for is read, and the index rewritten). And the card files left out, as
+    `Content.unloaded()` names them (a file that does not load, a duplicate id's second).
 
     Raises:
         ContentError: `root` has no cards/ folder.
     """
     make = tuple.__new__
     cached, scan = None, None
+    folder = _cards_dir(root)
     if index is not None:
-        folder = str(_cards_dir(root))
-        cached, scan = _index.read(index, root), _scan(folder)
-        rows = cached.study_rows(scan)
-        if rows is not None:
-            return [make(StudyItem, row) for row in rows]
+        cached, scan = _index.read(index, root), _scan(str(folder))
+        study = cached.study_rows(scan)
+        if study is not None:
+            rows, left_out = study
+            return [make(StudyItem, row) for row in rows], [folder / r for r in left_out]
     _, found, _ = _entries(root, index, cached=cached, scan=scan, rewrite=True)
-    return [make(StudyItem, row) for row in _study_rows(found)]
+    rows, left_out = _study_rows(found)
+    return [make(StudyItem, row) for row in rows], [folder / r for r in left_out]
 
 
-def _study_rows(found: list[tuple[str, _index.Entry | None]]) -> list[tuple]:
-    """(id, deck, requires) of each study item of these files' cards, in order."""
+def _study_rows(found: list[tuple[str, _index.Entry | None]]) -> tuple[list[tuple], list[str]]:
+    """(id, deck, requires) of each study item of these files' cards, in order; and the files
+    (relative to cards/) that give none: unusable, or a duplicate id's."""
     from .cloze import study_id
 
     rows: list[tuple] = []
+    left_out: list[str] = []
     ids: set[str] = set()
-    for _relative, entry in found:
+    for relative, entry in found:
         head = entry and entry[2]
         if not head or head[_ID] in ids:  # unusable, or a duplicate id (the first file keeps it)
+            left_out.append(relative)
             continue
         card_id, deck, requires, numbers = head[_ID], head[_DECK], head[_REQUIRES], head[_NUMBERS]
         ids.add(card_id)
@@ -232,7 +240,7 @@ def _study_rows(found: list[tuple[str, _index.Entry | None]]) -> list[tuple]:
             rows.append((card_id, deck, requires))
         else:
             rows += [(study_id(card_id, n), deck, requires) for n in numbers]
-    return rows
+    return rows, left_out
 
 
 def _cards_dir(root: Path) -> Path:
@@ -291,7 +299,7 @@ def _entries(
             for relative, entry in entries.items()
             if entry[2] is not None
         }
-        _index.write(index, root, entries, bodies, (scan, _study_rows(found)))
+        _index.write(index, root, entries, bodies, (scan, *_study_rows(found)))
     return cached, found, fresh
 
 
