@@ -372,14 +372,25 @@ def prerequisite_order(
     waiting: dict[str, set[str]] = {}  # the cards still waiting for some of their requires
     unlocks: dict[str, list[str]] = {}
     # a cloze card's first deletion: a published card may lack c1 (a dropped deletion's
-    # number stays unused), and a card requiring it waited for an item no card had. (Read from
-    # a card's prompt; the rows `due` counts have none: c1 there, as before.)
+    # number stays unused), and a card requiring it waited for an item no card had. With
+    # `studied`, the lowest number among the items and the studied ones (the rows `due`
+    # counts have no prompt, and they and the cards must agree); without, read from a card's
+    # prompt (c1 for a row).
     first_of: dict[str, int] = {}
-    for item_id, item in by_id.items():
-        family, number = split_study_id(item_id)
-        if number is not None and family not in first_of:
-            first_of[family] = min(numbers(getattr(item, "prompt", "")), default=1)
-    seen = None if studied is None else {split_study_id(item)[0] for item in studied}
+    seen: set[str] | None = None
+    if studied is None:
+        for item_id, item in by_id.items():
+            family, number = split_study_id(item_id)
+            if number is not None and family not in first_of:
+                first_of[family] = min(numbers(getattr(item, "prompt", "")), default=1)
+    else:
+        seen = set()
+        for item_id in (*by_id, *studied):
+            family, number = split_study_id(item_id)
+            if item_id in studied:
+                seen.add(family)
+            if number is not None and number < first_of.get(family, number + 1):
+                first_of[family] = number
     for card_id, card in by_id.items():
         if not card.requires:
             continue
