@@ -274,6 +274,22 @@ def test_a_database_of_a_newer_studycli_names_the_copy_it_kept_from_before(cli, 
 # --- folders that cannot be written --------------------------------------------------------
 
 
+def test_a_db_path_in_a_folder_that_does_not_exist_is_refused_not_made(cli, tmp_path):
+    """`--db ~/studdy/reviews.sqlite3` (a typo) made the folder and a new, empty database in
+    it, and the rating went there. The default database's folder is still made (above)."""
+    typo = tmp_path / "studdy" / "deeper" / "reviews.sqlite3"
+    result = cli("--content", FIXTURE_CONTENT, "--db", typo, "suspend", "add-one")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    said = " ".join(result.stderr.split())
+    assert f"{typo} (--db or STUDYCLI_DB) is in a folder that does not exist" in said
+    assert f"mkdir -p {typo.parent}" in said
+    assert not (tmp_path / "studdy").exists()
+    assert cli("--content", FIXTURE_CONTENT, "--db", typo, "due").exit_code == 0  # reads: none
+    typo.parent.mkdir(parents=True)
+    assert cli("--content", FIXTURE_CONTENT, "--db", typo, "suspend", "add-one").exit_code == 0
+    assert typo.is_file()
+
+
 def test_a_data_folder_that_cannot_be_created_is_one_line_naming_it(cli, tmp_path, monkeypatch):
     blocker = tmp_path / "home"
     blocker.write_text("a file where the data folder should go")
@@ -713,7 +729,8 @@ def test_read_commands_work_on_a_read_only_medium_and_writers_say_why_not(cli, t
 def test_a_command_that_only_reads_makes_no_database_where_there_is_none(cli, tmp_path):
     """`due`, `stats`, `history`, `list`, `export-reviews` before any review: they show an
     empty history and make nothing (they made the database and every folder to it, wherever
-    --db pointed); the first command that writes makes it."""
+    --db pointed); the first command that writes makes it (in a folder that exists: see
+    `test_a_db_path_in_a_folder_that_does_not_exist_is_refused_not_made`)."""
     from .conftest import FIXTURE_CONTENT
 
     path = tmp_path / "not" / "yet" / "reviews.sqlite3"
@@ -721,6 +738,8 @@ def test_a_command_that_only_reads_makes_no_database_where_there_is_none(cli, tm
         result = cli("--content", FIXTURE_CONTENT, "--db", path, *command)
         assert result.exit_code == 0, (command, result.output)
     assert not (tmp_path / "not").exists()
+    path.parent.mkdir(parents=True)
+    assert not path.exists()
     assert cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one").exit_code == 0
     assert path.exists()
 

@@ -152,8 +152,16 @@ def open_study(
 
     if write is None:
         write = ctx.info_name not in READS_ONLY
+    given = options(ctx).db
+    path = database_path(given)
+    if write and given and not path.parent.exists():  # (--db, or STUDYCLI_DB through it)
+        # a mistyped path made the folders it named, and a new database in them
+        raise StudyError(
+            f"the review database {path} (--db or STUDYCLI_DB) is in a folder that does not "
+            f"exist: make it first (mkdir -p {path.parent}), or fix the path"
+        )
     say_waits()
-    study = Study.open(database_path(options(ctx).db), config or settings(), write=write)
+    study = Study.open(path, config or settings(), write=write)
     if study.store.notes:
         from rich.console import Console
 
