@@ -979,6 +979,44 @@ def test_an_export_to_a_dash_is_written_to_standard_output(cli, tmp_path, monkey
     assert not (tmp_path / "-").exists()
 
 
+@pytest.mark.parametrize("index_only", [True, False], ids=["damaged-index", "damaged-log"])
+def test_an_export_to_a_dash_that_fails_half_way_writes_nothing_of_it(
+    cli, tmp_path, monkeypatch, index_only
+):
+    """Reading a damaged file's log failed after some rows: `export-reviews -` had streamed
+    them, then (a damaged index: read again from the tables) every row once more, or (the
+    log's own damage) exited 1 after a part of the history that a reader took for all of it.
+    Now standard output gets the rows once the read is done, as a file's export is replaced."""
+    from studycli.study.store import Store
+
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    lines = [f"add-one,3,2025-02-{day:02d}T10:00:00+00:00,900" for day in range(1, 6)]
+    assert (
+        cli(
+            "--content", FIXTURE_CONTENT, "import-reviews", write_csv(tmp_path / "in.csv", lines)
+        ).exit_code
+        == 0
+    )
+    whole = cli("--content", FIXTURE_CONTENT, "export-reviews", "-").stdout
+    assert whole.count("add-one") == 5
+    rows = Store.exported_rows
+
+    def failing(self, indexed=True):
+        if indexed or not index_only:
+            found = rows(self, indexed=indexed)
+            yield next(found)
+            yield next(found)
+            raise sqlite3.DatabaseError("database disk image is malformed")
+        yield from rows(self, indexed=indexed)
+
+    monkeypatch.setattr(Store, "exported_rows", failing)
+    result = cli("--content", FIXTURE_CONTENT, "export-reviews", "-")
+    if index_only:
+        assert result.exit_code == 0 and result.stdout == whole, result.output
+    else:
+        assert result.exit_code == 1 and result.stdout == "", result.output
+
+
 def test_an_export_to_a_reader_that_left_ends_quietly_as_history_does(cli, tmp_path, monkeypatch):
     """`export-reviews - | head -1`: the reader gone, the export said "error: cannot write -:
     Broken pipe" and exited 1. It ends as `history | head` does: nothing said, exit 1."""

@@ -142,10 +142,34 @@ def write_reviews(path: Path, rows: Iterable[tuple[str, int, str, int | None]]) 
 
 
 def _writing(path: Path) -> contextlib.AbstractContextManager[IO[str]]:
-    """The file to write the CSV to: "-" is standard output."""
+    """The file to write the CSV to: "-" is standard output (see `_to_stdout`)."""
     if str(path) == "-":
-        return contextlib.nullcontext(sys.stdout)
+        return _to_stdout()
     return replacing(path, "w", encoding="utf-8", newline="")
+
+
+SPOOL_BYTES = 8 << 20  # what `_to_stdout` keeps in memory before it spills to a temporary file
+
+
+@contextlib.contextmanager
+def _to_stdout() -> Iterator[IO[str]]:
+    """A file whose text goes to standard output once it is all written: a read that fails
+    half way (a damaged database) writes nothing there, as a file's export leaves the file as
+    it was, instead of a part of the history that a reader took for the whole."""
+    import io
+    import shutil
+    import tempfile
+
+    with tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+b") as spool:
+        text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+        try:
+            yield text
+        finally:
+            text.detach()  # (flushed into the spool, which stays open)
+        spool.seek(0)
+        sys.stdout.flush()
+        shutil.copyfileobj(spool, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
 
 
 def _read(
