@@ -45,7 +45,9 @@ def test_no_content_folder_completes_nothing(tmp_path):
     assert complete_deck(context(tmp_path), "") == []
 
 
-def complete(words: str, cword: int, shell: str = "bash") -> subprocess.CompletedProcess:
+def complete(
+    words: str, cword: int, shell: str = "bash", content=FIXTURE_CONTENT
+) -> subprocess.CompletedProcess:
     """One Tab press, as the script from `studycli --install-completion` makes it."""
     env = {
         **os.environ,
@@ -53,7 +55,7 @@ def complete(words: str, cword: int, shell: str = "bash") -> subprocess.Complete
         "COMP_WORDS": words,
         "COMP_CWORD": str(cword),
         "_TYPER_COMPLETE_ARGS": words,
-        "STUDYCLI_CONTENT": str(FIXTURE_CONTENT),
+        "STUDYCLI_CONTENT": str(content),
     }
     return subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "studycli"],
@@ -83,6 +85,12 @@ def complete(words: str, cword: int, shell: str = "bash") -> subprocess.Complete
         # (cram and stats completed neither)
         ("studycli cram --deck n", 3, ["numbers"]),
         ("studycli stats --topic random", 3, ["random-walk"]),
+        # (--kind and --tag completed nothing)
+        ("studycli list --kind cl", 3, ["cloze"]),
+        ("studycli export-anki out.apkg --kind der", 4, ["derivation"]),
+        ("studycli review --tag warm", 3, ["warm-up"]),
+        ("studycli cram --tag w", 3, ["warm-up"]),
+        ("studycli list --tag nothing-like-it", 3, []),
     ],
 )
 def test_a_tab_press_completes_without_numpy_or_torch(words, cword, expected):
@@ -90,6 +98,31 @@ def test_a_tab_press_completes_without_numpy_or_torch(words, cword, expected):
     assert done.stdout.split() == expected
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in done.stderr.splitlines()}
     assert "torch" not in imported and "numpy" not in imported
+
+
+def test_a_cloze_cards_deletions_complete_after_its_id_and_a_hash(content_copy):
+    """`history --card`, `suspend` and `show` take `card#c2`, which Tab never offered."""
+    (content_copy / "cards" / "basics" / "gaps.yaml").write_text(
+        "id: gaps\nkind: cloze\ntopic: bias\ntitle: Gaps\nprompt: '{{c1::a}} {{c3::b}}'\n",
+        encoding="utf-8",
+    )
+    for words, cword in [
+        ("studycli history --card gaps#", 3),
+        ("studycli suspend gaps#", 2),
+        ("studycli unsuspend gaps#c", 2),
+        ("studycli show gaps#", 2),
+    ]:
+        assert complete(words, cword, content=content_copy).stdout.split() == [
+            "gaps#c1",
+            "gaps#c3",
+        ], words
+    said = {
+        typed: complete(f"studycli suspend {typed}", 2, content=content_copy).stdout.split()
+        for typed in ("gaps#c3", "ga")
+    }
+    assert said == {"gaps#c3": ["gaps#c3"], "ga": ["gaps"]}  # (the ids alone without a #)
+    solve = complete("studycli solve gaps#", 2, content=content_copy)
+    assert solve.stdout.split() == []  # cards to solve, not deletions
 
 
 def test_zsh_completion_names_the_card_ids():

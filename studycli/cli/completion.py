@@ -1,7 +1,9 @@
-"""Shell completion (`studycli --install-completion`): card ids, decks and topics.
+"""Shell completion (`studycli --install-completion`): card ids (a cloze card's deletions
+after `#`), decks, topics, kinds and tags.
 
 A completer runs on every Tab press, in a fresh process: it reads names from the content
-folder's file and folder names (`content.catalog`) and imports neither numpy nor torch.
+folder's file and folder names (`content.catalog`), or, for deletions and tags, the content
+index (`content.index`), and imports neither numpy nor torch.
 """
 
 from __future__ import annotations
@@ -36,6 +38,49 @@ def complete_card_id(ctx: typer.Context, incomplete: str) -> list[str]:
     return _matching(card_ids(root), incomplete) if root else []
 
 
+def complete_study_id(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Card ids that start with what is typed; after a `#`, that cloze card's deletions
+    (`card#c2`, as `history` shows them and `suspend` takes them)."""
+    if "#" not in incomplete:
+        return complete_card_id(ctx, incomplete)
+    from studycli.content.loader import load_study_items
+    from studycli.errors import StudyError
+    from studycli.paths import content_index_path
+
+    root = _content_root(ctx)
+    if root is None:
+        return []
+    try:
+        items, _ = load_study_items(root, index=content_index_path(root))
+    except StudyError:
+        return []
+    return _matching([item.id for item in items], incomplete)
+
+
+def complete_kind(incomplete: str) -> list[str]:
+    """Kinds of card that start with what is typed."""
+    from studycli.content.kind import Kind
+
+    return _matching([kind.value for kind in Kind], incomplete)
+
+
+def complete_tag(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Tags of the content's cards that start with what is typed (through the content index)."""
+    from studycli.content.loader import load_content
+    from studycli.errors import StudyError
+    from studycli.paths import content_index_path
+
+    root = _content_root(ctx)
+    if root is None:
+        return []
+    try:
+        content = load_content(root, index=content_index_path(root))
+    except StudyError:
+        return []
+    tags = sorted({tag for card in content.cards.values() for tag in card.tags})
+    return _matching(tags, incomplete)
+
+
 def complete_deck(ctx: typer.Context, incomplete: str) -> list[str]:
     """Deck names that start with what is typed."""
     from studycli.content.catalog import decks
@@ -57,4 +102,11 @@ DeckOption = Annotated[
 ]
 TopicOption = Annotated[
     str | None, typer.Option(help="Only this topic slug.", autocompletion=complete_topic)
+]
+KindOption = Annotated[
+    str | None,
+    typer.Option(help="concept, cloze, derivation or coding.", autocompletion=complete_kind),
+]
+TagOption = Annotated[
+    str | None, typer.Option(help="Only cards with this tag.", autocompletion=complete_tag)
 ]

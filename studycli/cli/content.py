@@ -13,7 +13,14 @@ from studycli.errors import CardNotFound, StudyError
 from studycli.study.labels import LEECH_LAPSES
 
 from .app import app, exit_interrupted, finite_seconds, options, stdout
-from .completion import DeckOption, TopicOption, complete_card_id
+from .completion import (
+    DeckOption,
+    KindOption,
+    TagOption,
+    TopicOption,
+    complete_card_id,
+    complete_study_id,
+)
 
 STATUS_STYLE = {
     "pass": "green",
@@ -314,7 +321,7 @@ def _results_table(results):
 @app.command()
 def show(
     ctx: typer.Context,
-    card_id: Annotated[str, typer.Argument(autocompletion=complete_card_id)],
+    card_id: Annotated[str, typer.Argument(autocompletion=complete_study_id)],
     answer: Annotated[bool, typer.Option("--answer", "-a", help="Show the answer too.")] = False,
 ) -> None:
     """Show one card: its prompt, the starter for coding cards and, with --answer, the answer.
@@ -364,8 +371,8 @@ def list_cards(
     ctx: typer.Context,
     deck: DeckOption = None,
     topic: TopicOption = None,
-    kind: Annotated[str | None, typer.Option(help="concept, cloze, derivation or coding.")] = None,
-    tag: Annotated[str | None, typer.Option(help="Only cards with this tag.")] = None,
+    kind: KindOption = None,
+    tag: TagOption = None,
     leeches: Annotated[
         bool,
         typer.Option(

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .app import app, stdout
-from .completion import DeckOption, TopicOption
+from .completion import DeckOption, TagOption, TopicOption
 from .context import now, open_study, session_cards
 
 
@@ -16,7 +16,7 @@ def cram(
     ctx: typer.Context,
     deck: DeckOption = None,
     topic: TopicOption = None,
-    tag: Annotated[str | None, typer.Option(help="Only cards with this tag.")] = None,
+    tag: TagOption = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many cards.")] = None,
 ) -> None:
     """Study cards whether due or not, weakest first (the night before an interview).

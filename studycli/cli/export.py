@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from .app import app, options, stdout
-from .completion import DeckOption, TopicOption
+from .completion import DeckOption, KindOption, TopicOption
 from .context import now, user_path
 
 
@@ -19,7 +19,7 @@ def export_anki(
     out: Annotated[Path, typer.Argument(metavar="OUT.apkg", help="The Anki package to write.")],
     deck: DeckOption = None,
     topic: TopicOption = None,
-    kind: Annotated[str | None, typer.Option(help="concept, cloze, derivation or coding.")] = None,
+    kind: KindOption = None,
 ) -> None:
     """Export cards to an Anki package: one Anki deck "studycli::<deck>" per deck.
 

@@ -13,7 +13,13 @@ import typer
 from studycli.study.settings import Settings
 
 from .app import app, exit_interrupted, finite_seconds, options, stdout
-from .completion import DeckOption, TopicOption, complete_card_id
+from .completion import (
+    DeckOption,
+    TagOption,
+    TopicOption,
+    complete_card_id,
+    complete_study_id,
+)
 from .context import now, open_study, session_cards, settings
 
 if TYPE_CHECKING:
@@ -27,7 +33,7 @@ def review(
     ctx: typer.Context,
     deck: DeckOption = None,
     topic: TopicOption = None,
-    tag: Annotated[str | None, typer.Option(help="Only cards with this tag.")] = None,
+    tag: TagOption = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most this many cards.")] = None,
 ) -> None:
     """Study what is due: learning cards, then reviews, then today's new cards.
@@ -296,7 +302,7 @@ def history(
     ctx: typer.Context,
     card: Annotated[
         str | None,
-        typer.Option("--card", help="Only this card's reviews.", autocompletion=complete_card_id),
+        typer.Option("--card", help="Only this card's reviews.", autocompletion=complete_study_id),
     ] = None,
     limit: Annotated[
         int | None,
@@ -389,7 +395,7 @@ def _history_row(r: Review) -> tuple[str, str, str, str, str]:
 @app.command()
 def suspend(
     ctx: typer.Context,
-    card_id: Annotated[str, typer.Argument(autocompletion=complete_card_id)],
+    card_id: Annotated[str, typer.Argument(autocompletion=complete_study_id)],
 ) -> None:
     """Keep a card out of reviews (its history and schedule are kept); `card#c2` keeps one
     deletion of a cloze card out.
@@ -402,7 +408,7 @@ def suspend(
 @app.command()
 def unsuspend(
     ctx: typer.Context,
-    card_id: Annotated[str, typer.Argument(autocompletion=complete_card_id)],
+    card_id: Annotated[str, typer.Argument(autocompletion=complete_study_id)],
 ) -> None:
     """Bring a suspended card back into reviews, with its schedule as it was.
 
