@@ -746,10 +746,15 @@ class _Zygote:
 
         read, write = os.pipe()
         output_read, output_write = os.pipe()
+        go_read, go_write = os.pipe()  # the child starts once its start is said (below)
         contain.count_user_tasks()  # recent enough for the child to cap its processes from
         pid = os.fork()
         if pid == 0:
-            self._child(read, output_read, job, _PipeSender(write), _PipeSender(output_write))
+            os.close(go_write)
+            self._child(
+                read, output_read, job, _PipeSender(write), _PipeSender(output_write), go_read
+            )
+        os.close(go_read)
         os.close(write)
         os.close(output_write)
         os.set_blocking(read, False)
@@ -759,14 +764,27 @@ class _Zygote:
         self.outputs[number] = (output_read, contain.OutputTail(runner.OUTPUT_LIMIT))
         self.tails[output_read] = number
         write_message(self.replies, ("started", number, pid))
+        # Only now may the check run: one that stopped this zygote (SIGSTOP) before its start
+        # was said left the runner waiting for the start (`WORKER_START_LIMIT`, 600 s), and a
+        # check whose pid was never said could not be killed.
+        with contextlib.suppress(OSError):
+            os.write(go_write, b"\0")
+        os.close(go_write)
 
-    def _child(self, read: int, output_read: int, job: Any, sender, output) -> None:
+    def _child(
+        self, read: int, output_read: int, job: Any, sender, output, go_read: int = -1
+    ) -> None:
         code = 1
         try:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             for fd in (read, output_read, self.stream.fileno(), self.replies, self.wakeup_read):
                 os.close(fd)
+            if go_read >= 0:
+                said = os.read(go_read, 1)  # (b"" if the zygote is gone before saying it)
+                os.close(go_read)
+                if not said:
+                    return
             from studycli.check import runner
 
             runner._child(job, sender, output)  # contained: it closes what else it inherited
