@@ -190,19 +190,48 @@ TWO_PASS_HINT = (
 @contextmanager
 def _widest_reduction():
     """Watch the torch calls in the block; record the reduction (max, sum, ...) that gathered
-    the most entries into one output value, as {"count": entries, "name": the routine}."""
+    the most entries into one output value, as {"count": entries, "name": the routine}, and
+    whether the answer made a second pass over the blocks to gather more ("second pass"):
+    after reductions over block views (slices along the row of a tensor), it went back to an
+    earlier block and reduced again (the max block by block, then the sum of exp(block - max)
+    block by block: two passes, each one block at a time). A last pass that only writes the
+    outputs block by block reduces nothing, and is allowed."""
     from torch.overrides import TorchFunctionMode
 
-    widest = {"count": 0, "name": ""}
+    widest = {"count": 0, "name": "", "second pass": False}
+    furthest = -1  # the furthest block view (its offset in its base) reduced so far
+    returned = False  # a block view before `furthest` was used since
+
+    def block_offsets(values):
+        for value in values:
+            if isinstance(value, (list, tuple)):
+                yield from block_offsets(value)
+            elif isinstance(value, torch.Tensor) and value.dim() and value._base is not None:
+                base = value._base  # a slice of its rows: along their dim, not a new one
+                if (
+                    0 < value.dim() <= base.dim()
+                    and value.stride(-1) == base.stride(-1)
+                    and value.shape[-1] < base.shape[-1]
+                ):
+                    yield value.storage_offset() - base.storage_offset()
 
     class _Reductions(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
+            nonlocal furthest, returned
             result = func(*args, **(kwargs or {}))
             name = bare_name(getattr(func, "__name__", ""))
             source = args[0] if args else None
             if not isinstance(source, torch.Tensor):
                 return result
             count = 0
+            gathers = name in _GATHERING or name in _ALONG
+            if gathers and returned:
+                widest["second pass"] = True
+            offsets = list(block_offsets((*args, *(kwargs or {}).values())))
+            if offsets and min(offsets) < furthest:
+                returned = True
+            if gathers and offsets:
+                furthest = max(furthest, *offsets)
             if name in _GATHERING:
                 out = result[0] if isinstance(result, tuple) else result
                 if isinstance(out, torch.Tensor):
@@ -239,6 +268,14 @@ def _check_block_by_block(impl, gen, device):
             f"reduced {widest['count']} entries at once with {widest['name']}, a whole row "
             f"(n = {n}), where one block holds {block_size}: the max and the sum must be "
             "gathered block by block",
+            hint=TWO_PASS_HINT,
+        )
+        expect(
+            not widest["second pass"],
+            what,
+            "went back to an earlier block to gather more after reducing later ones: a max over "
+            "the blocks, then a sum over them again, is the two-pass softmax done block by "
+            "block; the online one folds each block into (m, s) once, as it reads it",
             hint=TWO_PASS_HINT,
         )
         assert_close(got, torch.softmax(x.double(), dim=-1), what, atol=1e-6, rtol=1e-5)
@@ -506,6 +543,39 @@ def _wrong_calls_the_operator(x, block_size):
     return torch.ops.aten._softmax(x, -1, False)
 
 
+@fails_with("went back to an earlier block")
+def _wrong_two_pass_over_blocks(x, block_size):
+    """The two-pass softmax, each pass one block at a time: the max over the blocks, then the
+    sum of exp(block - max) over them again (no running state, no rescaling)."""
+    n = x.shape[-1]
+    starts = range(0, n, block_size)
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    for start in starts:
+        m = torch.maximum(m, x[..., start : start + block_size].amax(dim=-1))
+    s = torch.zeros_like(m)
+    for start in starts:
+        s = s + torch.exp(x[..., start : start + block_size] - m.unsqueeze(-1)).sum(dim=-1)
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
+def _variant_output_block_by_block(x, block_size):
+    """One pass for (m, s), then a second loop over the blocks that only writes each block's
+    outputs (as FlashAttention writes its output tiles): no reduction in it."""
+    n = x.shape[-1]
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    s = torch.zeros_like(m)
+    for start in range(0, n, block_size):
+        block = x[..., start : start + block_size]
+        m_new = torch.maximum(m, block.amax(dim=-1))
+        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    out = torch.empty_like(x)
+    for start in range(0, n, block_size):
+        block = x[..., start : start + block_size]
+        out[..., start : start + block_size] = torch.exp(block - m.unsqueeze(-1)) / s.unsqueeze(-1)
+    return out
+
+
 @fails_with("with topk, a whole row")
 def _wrong_two_pass_in_disguise(x, block_size):
     """A two-pass softmax whose max is a topk and whose sum a product with ones."""
@@ -524,6 +594,7 @@ WRONG_ANSWERS = {
         _wrong_drops_last_block,
         _wrong_two_pass,
         _wrong_log_state,
+        _wrong_two_pass_over_blocks,
     ],
     "running_stats_update": [
         _wrong_update_no_rescale,
@@ -534,5 +605,9 @@ WRONG_ANSWERS = {
 }
 
 CORRECT_VARIANTS = {
-    "online_softmax": [_variant_scalar_loop, _variant_vectorised_blocks],
+    "online_softmax": [
+        _variant_scalar_loop,
+        _variant_vectorised_blocks,
+        _variant_output_block_by_block,
+    ],
 }
