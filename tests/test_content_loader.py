@@ -82,6 +82,10 @@ def test_unicode_text_survives(tmp_path):
             lambda t: t.replace("prompt: A question?", "prompt: |\n\tA question?"),
             "indent with spaces, not tabs",
         ),
+        # a tab that starts a line (a list entry or a field) got libyaml's "found character
+        # that cannot start any token" with the advice to quote the text
+        (lambda t: t + "tags:\n\t- polya\n", "a tab character where a field or list entry"),
+        (lambda t: t + "\ttags: [polya]\n", "indent with spaces, not tabs"),
         (lambda t: t + "---\nid: two\n", "one card per file, without `---` lines"),
     ],
 )

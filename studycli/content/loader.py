@@ -341,13 +341,18 @@ def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tu
     from .parse import parse_card
 
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())
+        text = path.read_text(encoding="utf-8")
+        data = yaml.load(text, Loader=yaml_loader())
     except UnicodeDecodeError:
         return None, (), (("the file is not UTF-8 text: save it as UTF-8",),)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
+        if mark is not None and text[mark.index : mark.index + 1] == "\t":
+            # libyaml says "found character that cannot start any token" of a tab that starts
+            # a line, without naming it: the fix it got (quote the text) misled
+            reason = "found a tab character where a field or list entry should start"
         opened = getattr(exc, "context_mark", None)
         if (
             "quoted scalar" in str(getattr(exc, "context", ""))
