@@ -219,6 +219,24 @@ def test_a_checker_that_hangs_is_said_as_the_references_problem_first():
     assert "not for its mistake" not in result.message
 
 
+def test_a_reference_that_prints_a_lot_is_counted_and_named():
+    """A reference printing a million lines: the check said "the checker printed 134 line(s)
+    (first: '… 999,867 earlier lines not shown')": the lines of the kept tail, its cut marker
+    for the first line, and the checker blamed for the reference's prints."""
+    tail = "… 999,867 earlier lines not shown\n" + "".join(f"debug {i}\n" for i in range(133))
+    found = [
+        (job(FIXTURE_CONTENT, Candidate("reference", "add_one", "arith")),
+         Outcome("pass", "passed", 0.5, output=tail)),
+        (job(FIXTURE_CONTENT, Candidate("code", "add_one", code="def add_one(x): ...")),
+         Outcome("fail", "not implemented", 0.01)),
+    ]  # fmt: skip
+    result = verdict("add-one", found)
+    assert result.status == "fail"
+    assert "printed 1,000,000 line(s) (the first shown: 'debug 0')" in result.message
+    assert "earlier lines not shown'" not in result.message
+    assert "remove the prints of the checker, and of the reference" in result.message
+
+
 def test_a_pass_whose_correct_answer_checks_slowly_says_so():
     """The learner waits for a correct answer's check at every attempt: a card whose reference
     or variant takes longer than SLOW_CHECK still passes, with a note naming the slowest."""
@@ -867,7 +885,7 @@ def test_an_authors_slips_in_a_checker_fail_check_and_say_where(slips):
         r.card_id: r for r in run_checks(cards, content, jobs=2, timeout=10.0, learner_timeout=0.5)
     }
     chatty, buggy, slow = found["chatty"], found["buggy"], found["slow"]
-    assert chatty.status == "fail" and "the checker printed 3 line(s)" in chatty.message
+    assert chatty.status == "fail" and "the reference's check printed 3 line(s)" in chatty.message
     assert "'debug 0'" in chatty.message  # the warning before it is not counted
     assert buggy.status == "error" and "NameError" in buggy.message
     assert "(at solutions/slips.py:29, in check_buggy)" in buggy.message

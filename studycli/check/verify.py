@@ -242,12 +242,13 @@ def verdict(
                 )
             )
         elif job.candidate.kind == "reference" and (lines := _printed(outcome.output)):
+            count, first = _count_printed(lines)
             problems.append(
                 (
                     "fail",
-                    f"the checker printed {len(lines)} line(s) while checking the reference "
-                    f"(first: {lines[0][:80]!r}): a learner sees whatever a check prints as "
-                    "their own answer's output; remove the checker's prints",
+                    f"the reference's check printed {count:,} line(s) ({first}): a learner sees whatever a check prints as their own answer's "
+                    "output; remove the prints of the checker, and of the reference (its "
+                    "output is in the check's too)",
                 )
             )
         elif not job.candidate.expect_pass and outcome.status == "pass":
@@ -317,6 +318,18 @@ def _printed(output: str) -> list[str]:
     return lines
 
 
+def _count_printed(lines: list[str]) -> tuple[int, str]:
+    """How many lines a check printed, and its first line to show: the output kept is the
+    tail, after a line saying how many came before ("… 999,867 earlier lines not shown"),
+    which is neither a line printed nor one to show as the first."""
+    cut = _CUT.match(lines[0])
+    if cut is None or len(lines) == 1:
+        return len(lines), f"first: {lines[0][:80]!r}"
+    earlier = int(cut["count"].replace(",", "")) if cut["unit"] == "line" else 1
+    return earlier + len(lines) - 1, f"the first shown: {lines[1][:80]!r}"
+
+
+_CUT = re.compile(r"^… (?P<count>[\d,]+) earlier (?P<unit>line|byte)s? not shown$")
 _WARNING = re.compile(r"^\S.*:\d+: \w*Warning: ")  # how `warnings` shows one: path:line: Kind: ...
 
 
