@@ -234,7 +234,7 @@ def test_output_written_from_c_to_the_descriptors_is_captured(tmp_path):
         (EXITS, "error", "called exit"),
         (UNDERSCORE_EXITS, "error", "exited with status 0 before reporting"),
         (LOOPS, "timeout", "did not finish"),
-        (ALLOCATES_50_GB, "fail", "MemoryError"),
+        (ALLOCATES_50_GB, "fail", "MemoryError: ran out of memory (the limit is 1024 MB)"),
         (READS_STDIN, "fail", "EOFError"),
     ],
     ids=["sys.exit", "os._exit", "infinite loop", "50 GB", "stdin"],

@@ -847,7 +847,9 @@ def _child(job: Job, sender, output=None) -> None:
     except AssertionError as exc:
         result = {
             "status": "fail",
-            "message": message_of(exc) or "the checker rejected the answer",
+            "message": _with_memory_note(
+                message_of(exc) or "the checker rejected the answer", exc, job
+            ),
             "traceback": _trimmed_traceback(exc, job),
         }
     except MemoryError:
@@ -892,6 +894,32 @@ def _describe_error(exc: BaseException, job: Job) -> str:
     if "can't allocate memory" in text or "DefaultCPUAllocator" in text:
         return f"ran out of memory (limit {job.memory_mb} MB): {text.splitlines()[0]}"
     return text
+
+
+def _with_memory_note(message: str, exc: BaseException, job: Job) -> str:
+    """The failure `message`, with the check's memory limit where `exc` came from running out
+    of it: `call` makes the answer's MemoryError a failure that said only "raised MemoryError:
+    ", no word of the limit (a reference over it read as a bug of its own)."""
+    if not _out_of_memory(exc):
+        return message
+    note = f"ran out of memory (the limit is {job.memory_mb} MB)" if job.memory_mb else ""
+    note = note or "ran out of memory"
+    stripped = message.rstrip()
+    return f"{stripped} {note}" if stripped.endswith(":") else f"{stripped} ({note})"
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether the failure `exc` came from a MemoryError (or torch's allocator failing)."""
+    from studycli.assertions import message_of
+
+    seen: set[int] = set()
+    cause: BaseException | None = exc.__cause__
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, MemoryError) or "can't allocate memory" in message_of(cause):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _interrupted_itself(exc: KeyboardInterrupt, job: Job) -> str:
