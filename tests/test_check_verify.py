@@ -237,6 +237,28 @@ def test_a_reference_that_prints_a_lot_is_counted_and_named():
     assert "remove the prints of the checker, and of the reference" in result.message
 
 
+@pytest.mark.parametrize(
+    "declared, status, message",
+    [
+        ("fail", "fail", "add_one(1): raised NameError: name 'y' is not defined"),
+        ("FAIL:", "fail", "add_one(1): raised NameError: name 'y' is not defined"),
+        ("timeout", "timeout", "add_one(1): did not finish in 3 s: an infinite loop?"),
+    ],
+)
+def test_a_declared_failure_is_looked_for_in_the_message_not_its_status(declared, status, message):
+    """@fails_with("fail") was met by every rejection: the status was read before the
+    message ("fail: add_one(1): raised NameError: ..."), so a wrong answer rejected for a typo
+    of its own passed as rejected for its mistake."""
+    passed = Outcome("pass", "passed", 0.01)
+    found = [
+        (job(FIXTURE_CONTENT, Candidate("reference", "add_one", "arith")), passed),
+        (job(FIXTURE_CONTENT, Candidate("wrong", "add_one", "arith", fails_with=declared)),
+         Outcome(status, message, 0.01)),
+    ]  # fmt: skip
+    result = verdict("add-one", found)
+    assert result.status == "fail" and "not for its mistake" in result.message
+
+
 def test_a_pass_whose_correct_answer_checks_slowly_says_so():
     """The learner waits for a correct answer's check at every attempt: a card whose reference
     or variant takes longer than SLOW_CHECK still passes, with a note naming the slowest."""

@@ -358,7 +358,9 @@ def _rejected_for_another_reason(candidate: Candidate, outcome: Outcome) -> bool
     expected = candidate.fails_with
     if expected is None or outcome.status == "pass":
         return False
-    return expected.lower() not in f"{outcome.status}: {outcome.message}".lower()
+    # the message alone: with the status before it ("fail: ..."), @fails_with("fail") or
+    # ("error") matched every rejection, a wrong answer's own NameError among them
+    return expected.lower() not in outcome.message.lower()
 
 
 def _name(candidate: Candidate, outcome: Outcome) -> str:
