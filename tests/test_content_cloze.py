@@ -127,7 +127,7 @@ def test_a_stray_brace_is_reported_at_the_prompt_of_its_file(cli, content_copy):
     )
     result = cli("--content", content_copy, "lint")
     assert result.exit_code == 1
-    assert "cards/numbers/rate-cloze.yaml:5: stray '}' after deletion c1" in result.stderr
+    assert "cards/numbers/rate-cloze.yaml:6: stray '}' after deletion c1" in result.stderr
 
 
 def test_a_cloze_card_has_no_answer_and_says_where_the_why_goes():

@@ -316,11 +316,48 @@ def test_field_problems_name_the_line_of_the_field(cli, content_copy):
         ("add-one.yaml", lines_of(coding)["solution"], "solution missing:add_one: ther"),
         ("unknown-field.yaml", lines_of(unknown)["tpoic"], "unknown field 'tpoic': did you"),
         ("unknown-field.yaml", lines_of(unknown)["hints"], "field 'hints' must be a list o"),
-        ("bad-cloze.yaml", lines_of(cloze)["prompt"], "deletion c1 hides nothing: put"),
+        ("bad-cloze.yaml", lines_of(cloze)["prompt"] + 1, "deletion c1 hides nothing: put"),
     }
     result = cli("--content", content_copy, "lint")
     topic = lines_of(concept)["topic"]
     assert f"cards/basics/bias-concept.yaml:{topic}: unknown topic 'biass'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "deletion, at, said",
+    [
+        ("{{c0::b}}", 3, "deletion c0 must be numbered from c1"),
+        ("{{c2:b}}", 3, "malformed deletion '{{c2:b}}"),
+        ("{{c2::b::h::i}}", 3, "deletion c2 has '::' in its hint"),
+        ("{{c2::b}}}", 3, "stray '}' after deletion c2"),
+    ],
+)
+def test_a_cloze_mistake_is_reported_at_its_line_of_the_prompt(content_copy, deletion, at, said):
+    """CONTRIBUTING promises the mistake's own line inside a `|` block: a cloze deletion's
+    mistake was reported at the prompt's key, wherever in a long prompt it was."""
+    text = "  First {{c1::a}} here,\n  and more text,\n  then " + deletion + " there.\n"
+    cloze = write_card(
+        content_copy,
+        "numbers",
+        "long-cloze",
+        "id: long-cloze\nkind: cloze\ntopic: bias\ntitle: T\nprompt: |\n" + text,
+    )
+    [problem] = lint(load_content(content_copy))
+    assert problem.message.startswith(said), problem.message
+    assert problem.line == lines_of(cloze)["prompt"] + at
+
+
+def test_a_deletion_left_open_is_reported_where_it_opens(content_copy):
+    cloze = write_card(
+        content_copy,
+        "numbers",
+        "open-cloze",
+        "id: open-cloze\nkind: cloze\ntopic: bias\ntitle: T\nprompt: |\n"
+        "  First {{c1::a here,\n  then {{c2::b}} there.\nexplanation: E {{c1 x.\n",
+    )
+    [problem] = lint(load_content(content_copy))
+    assert problem.message.startswith("deletion c2 is inside c1"), problem.message
+    assert problem.line == lines_of(cloze)["prompt"] + 1
 
 
 def test_a_card_that_does_not_load_leaves_its_solution_module_no_orphan(content_copy):

@@ -117,7 +117,27 @@ class KeyLines:
             return problem
         keys = self.keys(problem.path)
         field = _field_named(problem.message, keys)
-        return problem if field is None else problem._replace(line=keys[field])
+        if field is None:
+            return problem
+        line = keys[field]
+        if field == "prompt" and (needle := _deletion_needle(problem.message)) is not None:
+            line = self._line_in_text(problem.path, keys, line, needle) or line
+        return problem._replace(line=line)
+
+    def _line_in_text(
+        self, path: Path, keys: dict[str, int], start: int, needle: re.Pattern[str]
+    ) -> int | None:
+        """The first line of the file from line `start` up to the next top-level key that
+        `needle` is found on: where a cloze deletion's mistake is written in its prompt."""
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+        except OSError:
+            return None
+        end = min((line for line in keys.values() if line > start), default=len(lines) + 1)
+        for number in range(start, min(end, len(lines) + 1)):
+            if needle.search(lines[number - 1]):
+                return number
+        return None
 
 
 def _lines(text: str) -> int:
@@ -131,6 +151,18 @@ def _leading_lines(text: str) -> int:
 
 
 _TOP_LEVEL_KEY = re.compile(r"""(["']?)([A-Za-z_][\w-]*)\1[ \t]*:(?:[ \t\r]|$)""")
+
+
+def _deletion_needle(message: str) -> re.Pattern[str] | None:
+    """What marks, in the prompt's lines, the deletion a cloze problem is about: its opening
+    ("deletion c2 ...", "stray '}' after deletion c1 ..."), or the start of the text a
+    "malformed deletion '...'" quotes; None for a problem of the prompt as a whole."""
+    if malformed := re.match(r"malformed deletion '(\S+)", message):
+        return re.compile(re.escape(malformed[1][:12]))
+    # "deletion c2 is inside c1": the fix is to close c1, where it opens
+    if named := re.search(r" is inside c(\d+)", message) or re.search(r"deletion c(\d+)", message):
+        return re.compile(r"\{\{\s*c" + named[1] + r"\b")
+    return None
 
 
 def _field_named(message: str, keys: dict[str, int]) -> str | None:
