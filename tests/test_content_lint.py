@@ -39,11 +39,20 @@ def test_requires_unknown_card_and_cycles(content_copy):
     path = content_copy / "cards" / "basics" / "add-one.yaml"
     path.write_text(path.read_text() + "requires: [triangle-derivation, ghost]\n")
     found = messages(content_copy)
-    assert any("requires 'ghost', which no card has" in m for m in found)
+    assert any("requires 'ghost', which no card has: write the id of a card" in m for m in found)
     assert any(
         "requires forms a cycle" in m and "add-one" in m and "triangle-derivation" in m
         for m in found
     )
+
+
+def test_a_mistyped_prerequisite_gets_the_id_it_was_meant_to_be(content_copy):
+    """A typo in `requires:` said only "which no card has": the unknown topic and field get a
+    "did you mean", the prerequisite none."""
+    path = content_copy / "cards" / "basics" / "add-one.yaml"
+    path.write_text(path.read_text() + "requires: [triangle-derivaton]\n")
+    [found] = messages(content_copy)
+    assert found.endswith("which no card has: did you mean triangle-derivation?"), found
 
 
 def test_solution_module_and_function_must_exist(content_copy):
@@ -390,7 +399,7 @@ def test_a_card_that_does_not_load_is_no_missing_prerequisite_besides(content_co
     concept.write_text(concept.read_text() + "requires:\n  - add-one\n  - ghost\n")
     found = [(p.path.name, p.message) for p in lint(load_content(content_copy))]
     assert [name for name, _ in found] == ["add-one.yaml", "bias-concept.yaml"]
-    assert found[1][1] == "requires 'ghost', which no card has"
+    assert found[1][1].startswith("requires 'ghost', which no card has: ")
 
 
 @pytest.mark.parametrize(

@@ -39,9 +39,15 @@ def lint(content: Content) -> list[CardProblem]:
             )
         for n, required in enumerate(card.requires, 1):
             if required not in content.cards and required not in unloaded_ids:
+                close = difflib.get_close_matches(required, list(content.cards), n=3)
+                fix = (
+                    f"did you mean {', '.join(close)}?"
+                    if close
+                    else "write the id of a card (`studycli list` lists them), or remove it"
+                )
                 problems.append(
                     where.problem(
-                        card, "requires", f"requires {required!r}, which no card has", item=n
+                        card, "requires", f"requires {required!r}, which no card has: {fix}", item=n
                     )
                 )
         problems += lint_text(card, where)
