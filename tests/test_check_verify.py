@@ -775,6 +775,8 @@ def test_checking_a_card_without_a_checker_says_so(cli):
         "`solution:` have checkers" in " ".join(result.stderr.split())
     )  # (it said only coding and derivation cards, of a derivation card without a solution)
     assert "1 of 1 cards pass" in result.stdout
+    alone = cli("--content", FIXTURE_CONTENT, "check", "bias-concept")  # no table, no "0 of 0"
+    assert alone.exit_code == 0 and alone.stdout == "no card to check\n", alone.stdout
 
 
 def test_many_cards_without_a_checker_are_counted_not_all_named(cli, content_copy):

@@ -149,7 +149,7 @@ def check(
         results = _checked(ctx, card_ids, changed, jobs or runner.cores(), timeout, device,
                            memory, as_json)  # fmt: skip
     failed = [r for r in results if r.status != "pass"]
-    if not as_json:
+    if not as_json and results:
         not_done = sum(r.status == "not done" for r in results)
         stdout().print(
             f"{len(results) - len(failed)} of {len(results)} cards pass"
@@ -193,6 +193,9 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
                 "`solution:` have checkers (`studycli review` studies the others)",
                 soft_wrap=True,
             )
+    if not runnable and not as_json:  # (an empty table, and "0 of 0 cards pass")
+        stdout().print("no card to check")
+        return []
     try:
         if as_json:
             import json
