@@ -243,6 +243,9 @@ def test_a_reference_that_prints_a_lot_is_counted_and_named():
         ("fail", "fail", "add_one(1): raised NameError: name 'y' is not defined"),
         ("FAIL:", "fail", "add_one(1): raised NameError: name 'y' is not defined"),
         ("timeout", "timeout", "add_one(1): did not finish in 3 s: an infinite loop?"),
+        # a declaration every message holds (the call's text) was met by the answer's typo
+        ("add_one(1)", "fail", "add_one(1): raised NameError: name 'y' is not defined"),
+        ("add_one(1)", "fail", "add_one(1): raised UnboundLocalError: cannot access local"),
     ],
 )
 def test_a_declared_failure_is_looked_for_in_the_message_not_its_status(declared, status, message):
@@ -257,6 +260,17 @@ def test_a_declared_failure_is_looked_for_in_the_message_not_its_status(declared
     ]  # fmt: skip
     result = verdict("add-one", found)
     assert result.status == "fail" and "not for its mistake" in result.message
+    assert ("its own typo" in result.message) == ("Error:" in message)
+
+
+def test_a_wrong_answer_declared_to_raise_a_name_error_may():
+    passed = Outcome("pass", "passed", 0.01)
+    found = [
+        (job(FIXTURE_CONTENT, Candidate("reference", "add_one", "arith")), passed),
+        (job(FIXTURE_CONTENT, Candidate("wrong", "add_one", "arith", fails_with="NameError")),
+         Outcome("fail", "add_one(1): raised NameError: name 'y' is not defined", 0.01)),
+    ]  # fmt: skip
+    assert verdict("add-one", found).status == "pass"
 
 
 def test_a_pass_whose_correct_answer_checks_slowly_says_so():

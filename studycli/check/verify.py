@@ -266,7 +266,12 @@ def verdict(
                     "fail",
                     f"{name} was rejected, but not for its mistake: its @fails_with expects "
                     f"{job.candidate.fails_with!r} in the checker's message, which was: "
-                    f"{outcome.message}",
+                    f"{outcome.message}"
+                    + (
+                        " (a NameError in the wrong answer is its own typo)"
+                        if _own_typo(outcome)
+                        else ""
+                    ),
                 )
             )
     if problems:
@@ -360,7 +365,21 @@ def _rejected_for_another_reason(candidate: Candidate, outcome: Outcome) -> bool
         return False
     # the message alone: with the status before it ("fail: ..."), @fails_with("fail") or
     # ("error") matched every rejection, a wrong answer's own NameError among them
-    return expected.lower() not in outcome.message.lower()
+    message, expected = outcome.message.lower(), expected.lower()
+    if _own_typo(outcome) and "nameerror" not in expected and "unboundlocalerror" not in expected:
+        return True  # (a declaration every message holds, the call's text, met it too)
+    return expected not in message
+
+
+def _own_typo(outcome: Outcome) -> bool:
+    """Whether the answer's call raised a NameError (an UnboundLocalError is one): a typo in
+    the wrong answer itself, which proves nothing of the checker."""
+    from studycli.assertions import RAISED
+
+    return any(f"{RAISED}{name}:" in outcome.message for name in _TYPOS)
+
+
+_TYPOS = ("NameError", "UnboundLocalError")
 
 
 def _name(candidate: Candidate, outcome: Outcome) -> str:
