@@ -431,6 +431,13 @@ def test_editor_command_prefers_visual_and_splits_like_a_shell():
     assert solve.editor_command({}) is None
 
 
+@pytest.mark.parametrize("name", ["VISUAL", "EDITOR"])
+def test_an_editor_variable_with_a_quote_left_open_is_named_with_the_fix(name):
+    """`EDITOR='code "'` ended `solve` (and a review session) with shlex's traceback."""
+    with pytest.raises(StudyError, match=rf"\${name}='code \"' cannot be read as a command"):
+        solve.editor_command({name: 'code "'})
+
+
 def test_the_rating_follows_the_outcome():
     passed, failed = Outcome("pass", "passed", 0.1), Outcome("timeout", "slow", 1.0)
     assert solve.rating_for(passed) == 3

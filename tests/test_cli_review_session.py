@@ -481,6 +481,18 @@ def test_a_failing_editor_ends_the_attempt_not_the_session(tmp_path, monkeypatch
     assert [(r.card_id, r.rating, r.method) for r in reviews] == [("add-one", 1, "self")]
 
 
+def test_an_editor_variable_that_cannot_be_split_ends_the_attempt_not_the_session(
+    tmp_path, monkeypatch
+):
+    """A quote left open in $EDITOR: shlex's ValueError ended the session with a traceback."""
+    monkeypatch.setenv("EDITOR", 'nano "')
+    monkeypatch.delenv("VISUAL", raising=False)
+    content = load_content(FIXTURE_CONTENT)
+    summary, reviews, text = _run_in_process(tmp_path, "s 1q", cards=[content.get("add-one")])
+    assert "error: $EDITOR='nano \"' cannot be read as a command" in text
+    assert [(r.card_id, r.rating, r.method) for r in reviews] == [("add-one", 1, "self")]
+
+
 def _poisson_cloze(content_copy):
     (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
         "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"

@@ -190,10 +190,23 @@ def require_runnable(card: Card) -> None:
 
 
 def editor_command(environ: Mapping[str, str] | None = None) -> list[str] | None:
-    """`$VISUAL`, else `$EDITOR`, split as a shell would; None when neither is set."""
+    """`$VISUAL`, else `$EDITOR`, split as a shell would; None when neither is set.
+
+    Raises:
+        StudyError: the variable cannot be split (a quote left open), naming it.
+    """
     env = os.environ if environ is None else environ
-    chosen = env.get("VISUAL") or env.get("EDITOR")
-    return shlex.split(chosen) if chosen and chosen.strip() else None
+    name = "VISUAL" if env.get("VISUAL") else "EDITOR"
+    chosen = env.get(name)
+    if not chosen or not chosen.strip():
+        return None
+    try:
+        return shlex.split(chosen)
+    except ValueError as exc:  # (a traceback, and in `review` the end of the session)
+        raise StudyError(
+            f"${name}={chosen!r} cannot be read as a command ({str(exc).lower()}): "
+            f"fix its quotes, e.g. export {name}=nano"
+        ) from None
 
 
 def open_editor(path: Path, command: list[str]) -> None:
