@@ -75,11 +75,15 @@ def _output(child) -> str:
     return child.logfile_read.getvalue()
 
 
-@pytest.mark.parametrize("key, said", [("q", "q pressed"), ("\x03", "Ctrl-C pressed")])
+@pytest.mark.parametrize(
+    "key, said", [("q", "q pressed"), ("\x03", "Ctrl-C pressed"), ("\x04", "Ctrl-D pressed")]
+)
 def test_q_during_a_looping_check_stops_it_at_once_and_records_the_last_finished(
     tmp_path, watching, key, said
 ):
-    """Ctrl-C ends a watch as q does: the wrong answer that failed is the attempt."""
+    """Ctrl-C and Ctrl-D end a watch as q does: the wrong answer that failed is the attempt.
+    (Ctrl-D ended it with click's bare "Aborted.", the check's process left to the exit, and
+    nothing recorded.)"""
     child = watching()
     child.expect("failed")  # the starter
     time.sleep(0.1)

@@ -303,7 +303,7 @@ def watch(
     console: Console, card: Card, content: Content, path: Path, limits: Limits
 ) -> Attempt | None:
     """Check `path`, then again on every save until it passes; `h` shows the next hint,
-    `q` (or Ctrl-C) stops. Returns the last outcome, with the hints shown and the failed runs
+    `q` (or Ctrl-C, or Ctrl-D) stops. Returns the last outcome, with the hints shown and the failed runs
     before it: checks of the learner's code, not of the untouched starter (checked when the
     watch starts, or saved unchanged), which is no attempt of theirs.
 
@@ -357,7 +357,9 @@ def watch(
                         run = _Run(console, card, content, path, limits)
         except KeyboardInterrupt:  # Ctrl-C: as q (the last finished check is the attempt)
             stopped_by = "Ctrl-C pressed"
-        except BaseException:  # Ctrl-D or an error: the caller says what happened
+        except EOFError:  # Ctrl-D: as q too (it ended `solve` with click's bare "Aborted.")
+            stopped_by = "Ctrl-D pressed"
+        except BaseException:  # an error: the caller says what happened
             if run is not None:
                 run.stop(console, None)
             raise
