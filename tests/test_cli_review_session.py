@@ -472,6 +472,22 @@ def test_hints_come_one_per_key_and_nothing_due_is_said(tmp_path):
     assert "Nothing is due now." in text and "nothing scheduled yet" in text
 
 
+def test_the_last_hint_in_a_session_says_the_sessions_key_for_the_answer(tmp_path, content_copy):
+    """Past the last hint the session sent the learner to `studycli show ID --answer`, another
+    command (whose answer the rating of a later pass never counted as read), where Enter on
+    this screen shows it; once it is shown, there is nothing to point to."""
+    content = load_content(FIXTURE_CONTENT)
+    _, _, text = _run_in_process(tmp_path, "hhh hq", cards=[content.get("add-one")])
+    said = re.findall(r"no more hints.*", text)
+    assert said == ["no more hints: Enter shows the answer", "no more hints"]
+    assert "studycli show" not in text
+    card = content_copy / "cards" / "numbers" / "triangle-derivation.yaml"
+    card.write_text(card.read_text() + "hints: [Pair the terms.]\n", encoding="utf-8")
+    derivation = load_content(content_copy).get("triangle-derivation")
+    _, _, text = _run_in_process(tmp_path / "x", "hhq", cards=[derivation], root=content_copy)
+    assert "no more hints: Enter shows the next step, then the answer" in text
+
+
 def test_a_failing_editor_ends_the_attempt_not_the_session(tmp_path, monkeypatch):
     monkeypatch.setenv("EDITOR", "false")
     monkeypatch.delenv("VISUAL", raising=False)

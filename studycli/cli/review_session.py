@@ -106,6 +106,17 @@ class _Card:
         )
 
 
+def _answer_key(shown: _Card) -> str:
+    """What shows the answer of the card on screen, said under its last hint: this session's
+    Enter (`studycli show`, which a session's last hint named, is another command, and an
+    answer read there is no help the rating of a later pass sees); "" once it is shown."""
+    if shown.answer_shown:
+        return ""
+    if shown.steps_shown < len(shown.card.steps):
+        return "Enter shows the next step, then the answer"
+    return "Enter shows the answer"
+
+
 class SessionQueue(Protocol):
     """Where a session's cards come from."""
 
@@ -270,7 +281,7 @@ class ReviewSession:
             elif key == "s" and card.runnable:
                 self._solve(shown)
             elif key == "h" and card.hints:
-                self.console.print(shown.hints.next())
+                self.console.print(shown.hints.next(_answer_key(shown)))
             elif key == "u":
                 if self._undo():
                     return "undone"

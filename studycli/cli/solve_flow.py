@@ -277,14 +277,14 @@ class Hints:
         self.card = card
         self.shown = 0
 
-    def next(self) -> RenderableType:
-        """The next hint's panel, or a line saying there are no more."""
+    def next(self, answer: str | None = None) -> RenderableType:
+        """The next hint's panel, or a line saying there are no more and how to see the answer:
+        `answer` ("" where it is on screen already), by default `studycli show`'s command."""
         hints = self.card.hints
         if self.shown >= len(hints):
-            return Text(
-                f"no more hints: `studycli show {self.card.id} --answer` shows the answer",
-                style="dim",
-            )
+            if answer is None:
+                answer = f"`studycli show {self.card.id} --answer` shows the answer"
+            return Text("no more hints" + (f": {answer}" if answer else ""), style="dim")
         from .markdown import markdown
 
         self.shown += 1
