@@ -23,6 +23,10 @@ class StoreError(StudyError):
     """The review database cannot be opened, migrated or written."""
 
 
+class UndoneAlready(StoreError):
+    """A rating to undo was undone already (by `studycli undo` in another terminal, say)."""
+
+
 class StoreUnavailable(StoreError):
     """The review database cannot take a step now, for a reason that passes: nothing is wrong
     with it, and the same step works again once that is over (a session keeps its card)."""

@@ -799,6 +799,28 @@ def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_p
     assert summary.reviewed == 1  # the rating that stayed is still this session's (it said 0)
 
 
+def test_undo_of_a_rating_undone_in_another_terminal_leaves_the_sessions_count(tmp_path):
+    """`studycli undo` in another terminal took back this session's rating; `u` here said
+    "cannot undo: ... undone already" and kept it as the session's: the summary counted a
+    review the log no longer has, and every later `u` said the same."""
+    from studycli.study.api import Study
+    from studycli.study.settings import Settings
+
+    def keys():
+        yield from " 3"  # this session rates the card Good
+        with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as other:
+            other.undo(other.latest_review_id(), NOW)  # `studycli undo` elsewhere
+        yield from "uuq"
+
+    pressed = keys()
+    card = load_content(FIXTURE_CONTENT).cards["bias-concept"]
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [card])
+    assert "undone already (in another terminal?): bias-concept is back as it was" in text
+    assert "nothing to undo in this session" in text and "cannot undo" not in text
+    assert reviews == [] and summary.reviewed == 0
+    assert "0 reviews" in text
+
+
 def test_undo_of_a_card_suspended_in_another_terminal_does_not_show_it_again(tmp_path):
     """Rated, suspended elsewhere, then undone here: the card stays suspended (the store keeps
     it) and the session does not bring it back on screen (it did)."""

@@ -23,7 +23,13 @@ from rich.text import Text
 
 from studycli.content.card import Card, Kind
 from studycli.content.loader import Content
-from studycli.errors import ClockBehind, RatedElsewhere, StoreUnavailable, StudyError
+from studycli.errors import (
+    ClockBehind,
+    RatedElsewhere,
+    StoreUnavailable,
+    StudyError,
+    UndoneAlready,
+)
 from studycli.study.api import Review, ReviewMethod, Study, study_items
 from studycli.study.labels import (
     AGAIN,
@@ -500,8 +506,12 @@ class ReviewSession:
             self.console.print(Text("nothing to undo in this session", style="yellow"))
             return False
         entry = self.done[-1]
+        said = "undone"
         try:
             self.study.undo(entry.id, self.clock())  # type: ignore[arg-type]
+        except UndoneAlready:  # (`studycli undo` in another terminal): it no longer stands,
+            # so it leaves this session's ratings (the summary counted it, and `u` stuck on it)
+            said = "undone already (in another terminal?)"
         except StudyError as exc:  # e.g. another session has rated the card since
             self.console.print(Text(f"cannot undo: {exc}", style="yellow"))
             return False  # the rating stands, and stays this session's
@@ -510,14 +520,14 @@ class ReviewSession:
         state = self.study.state(entry.card_id)
         if state is not None and state.suspended:  # (suspended in another terminal since)
             self.console.print(
-                Text(f"undone: {entry.card_id} is back as it was, and suspended", style="yellow")
+                Text(f"{said}: {entry.card_id} is back as it was, and suspended", style="yellow")
             )
             return True
         if item is not None:
             from fsrs import Rating
 
             self.queue.undone(item, Rating(entry.rating))
-        self.console.print(Text(f"undone: {entry.card_id} is back as it was", style="yellow"))
+        self.console.print(Text(f"{said}: {entry.card_id} is back as it was", style="yellow"))
         return True
 
     def _summary(self, seconds: float, interrupted: bool, finished: bool = False) -> Summary:

@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
-from studycli.errors import StoreError
+from studycli.errors import StoreError, UndoneAlready
 from studycli.records import Record
 
 from . import database
@@ -912,7 +912,8 @@ class Store:
         """Mark review `review_id` undone and put its card's row back exactly as it was.
 
         Raises:
-            StoreError: the review does not exist, is already undone, is not its card's
+            UndoneAlready: the review is undone already.
+            StoreError: the review does not exist, is not its card's
                 latest review (undo goes back one step at a time), was imported, or was
                 made before the memory states were recomputed (its state before is stale).
         """
@@ -921,7 +922,7 @@ class Store:
             if review is None:
                 raise StoreError(f"the log has no review {review_id} to undo")
             if review.undone:
-                raise StoreError(f"{review.card_id}'s rating was undone already")
+                raise UndoneAlready(f"{review.card_id}'s rating was undone already")
             latest = self.reviews(card_id=review.card_id, limit=1)[0]
             if latest.id != review_id and latest.method == ReviewMethod.IMPORT:
                 raise StoreError(
