@@ -104,7 +104,24 @@ def test_the_streak_counts_study_days_in_a_row_up_to_today_or_yesterday(history)
     assert history.stats(items(), NOW, UTC).streak == 3
     tomorrow = NOW + timedelta(days=1)
     assert history.stats(items(), tomorrow, UTC).streak == 3  # not broken before the day ends
-    assert history.stats(items(), NOW + timedelta(days=2), UTC).streak == 0
+    broken = history.stats(items(), NOW + timedelta(days=2), UTC)
+    assert broken.streak == 0 and broken.last_studied == TODAY  # not "none yet"
+    assert history.stats(items(), NOW, UTC).last_studied == TODAY
+
+
+def test_a_broken_streak_says_when_the_learner_last_studied(cli, tmp_path, monkeypatch):
+    """ "streak none yet" greeted a learner back after a week away, as if they had never
+    studied (a helper's review): it says 0 days and the last day studied."""
+    db = tmp_path / "reviews.sqlite3"
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    assert cli("--content", FIXTURE_CONTENT, "--db", db, "stats").stdout.count("none yet") == 1
+    with Study.open(db, NO_FUZZ) as study:
+        rate(study, "add-one", 3, NOW)
+    monkeypatch.setenv("STUDYCLI_NOW", (NOW + timedelta(days=9)).isoformat())
+    later = cli("--content", FIXTURE_CONTENT, "--db", db, "stats")
+    assert f"0 days (last studied {TODAY.isoformat()})" in later.stdout, later.stdout
+    data = json.loads(cli("--content", FIXTURE_CONTENT, "--db", db, "stats", "--json").stdout)
+    assert (data["streak"], data["last_studied"]) == (0, TODAY.isoformat())
 
 
 def test_the_streak_holds_on_the_morning_the_clocks_go_back(tmp_path):

@@ -74,8 +74,11 @@ def view(figures: Stats, scope: str) -> RenderableType:
     for line in _items_note(figures):
         header.append(f"\n        {line}", style="dim")
     header.append("\nstreak  ", style="bold")
-    days = figures.streak
-    header.append(f"{days} day{'s' if days != 1 else ''} in a row" if days else "none yet")
+    days, last = figures.streak, figures.last_studied
+    if days:
+        header.append(f"{days} day{'s' if days != 1 else ''} in a row")
+    else:
+        header.append(f"0 days (last studied {last.isoformat()})" if last else "none yet")
     reviews = [d.count for d in figures.reviews_per_day]
     due = [d.count for d in figures.forecast]
     return Group(

@@ -103,6 +103,7 @@ class Stats:
     true_retention: dict[str, Retention]  # young, mature, all
     topics: list[TopicStats]  # weakest first
     streak: int  # study days in a row with a rating, up to today (or yesterday)
+    last_studied: date | None = None  # the study day of the latest rating (None: never)
 
     @property
     def not_in_content(self) -> int:
@@ -121,6 +122,7 @@ class Stats:
             "true_retention": {k: v.to_dict() for k, v in self.true_retention.items()},
             "topics": [t.to_dict() for t in self.topics],
             "streak": self.streak,
+            "last_studied": self.last_studied and self.last_studied.isoformat(),
         }
 
 
@@ -175,7 +177,7 @@ def stats(
         forecast=_forecast(content, states, parsed, today, day),
         true_retention=_true_retention(recent),
         topics=_topics(items, states, parsed, store.review_outcomes(), settings, now),
-        streak=_streak(store, None if elsewhere else pool, now, settings, tz),
+        **_streak(store, None if elsewhere else pool, now, settings, tz),
     )
 
 
@@ -289,17 +291,20 @@ def _streak(
     now: datetime,
     settings: Settings,
     tz: tzinfo | None,
-) -> int:
-    """Study days in a row with a rating, ending today, or yesterday when today has none yet.
-    Walks back one study day at a time: one indexed query per day of the streak."""
+) -> dict[str, Any]:
+    """`streak`: study days in a row with a rating, ending today, or yesterday when today has
+    none yet; `last_studied`: the study day of the latest rating (a streak of 0 is a broken
+    one, not "none yet", where there is one). Walks back one study day at a time: one indexed
+    query per day of the streak."""
     today = study_date(now, settings.day_starts_at, tz)
     before = next_day_start(now, settings.day_starts_at, tz)  # tomorrow's start
-    streak, expected = 0, today
+    streak, expected, last = 0, today, None
     while (latest := store.latest_rating_before(before, card_ids)) is not None:
         studied = study_date(latest, settings.day_starts_at, tz)
+        last = last or studied
         if studied == expected or (streak == 0 and studied == today - timedelta(days=1)):
             streak, expected = streak + 1, studied - timedelta(days=1)
             before = study_day_start(latest, settings.day_starts_at, tz)
         else:
             break
-    return streak
+    return {"streak": streak, "last_studied": last}
