@@ -251,6 +251,13 @@ def test_history_of_an_unknown_card_suggests_ids(cli, tmp_path):
     assert gone.exit_code == 0 and "removed-card" in gone.stdout
 
 
+def test_history_with_no_reviews_says_so_in_a_line(cli):
+    """It drew an empty table, its header and borders, "0 reviews" above (a helper's review)."""
+    assert run(cli, "history").stdout == "no reviews yet\n"
+    assert run(cli, "history", "--card", "add-one").stdout == "no reviews of add-one yet\n"
+    assert json.loads(run(cli, "history", "--json").stdout) == []
+
+
 def test_history_of_an_empty_card_id_is_an_error_not_an_empty_table(cli):
     """`--card ''` (an unset shell variable) printed an empty table of 0 reviews, exit 0."""
     _rate("add-one", 3, NOW)

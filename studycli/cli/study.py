@@ -358,7 +358,9 @@ def _print_history(reviews: list[Review], total: int, card: str | None) -> None:
     from .table import print_table
 
     console = stdout()
-
+    if not total:  # (an empty table said it too, in more lines)
+        console.print(Text(f"no reviews{f' of {card}' if card else ''} yet"))
+        return
     title = (
         counted(total, "review")
         if len(reviews) == total
