@@ -96,6 +96,11 @@ def test_a_table_that_fits_is_as_it_was():
 def test_a_table_with_no_rows_too_wide_for_its_headers_prints(cli, monkeypatch, tmp_path):
     """Squeezed below its headers' width with no rows (an empty history at 24 columns), the
     table's last resort took the widest word of no words: a TypeError."""
+    from studycli.cli.study import history_columns
+
+    console = Console(file=io.StringIO(), width=24)
+    print_table(console, "0 reviews", history_columns(), [])  # (history now says it in a line)
+    assert "when" in console.file.getvalue()
     monkeypatch.setenv("COLUMNS", "24")
     monkeypatch.setenv("STUDYCLI_HOME", str(tmp_path))
     result = cli("--content", FIXTURE_CONTENT, "history")
