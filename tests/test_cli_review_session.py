@@ -472,6 +472,34 @@ def test_hints_come_one_per_key_and_nothing_due_is_said(tmp_path):
     assert "Nothing is due now." in text and "nothing scheduled yet" in text
 
 
+def test_nothing_due_says_when_the_days_new_limit_holds_new_cards_back(tmp_path):
+    """A topic never studied, the day's new cards spent on others: "Nothing is due now." and
+    no word of the limit, as if the topic were done (a helper's review of the daily use)."""
+    from rich.console import Console
+
+    from studycli.cli.review_session import ReviewSession
+    from studycli.study.api import Study
+    from studycli.study.settings import Settings
+
+    content = load_content(FIXTURE_CONTENT)
+    cards = [content.get("bias-concept"), content.get("poisson-concept")]
+    settings = Settings(enable_fuzzing=False, new_per_day=1)
+    said = []
+    for keys in (" 4", ""):  # one new card rated Easy; then a session with the day's spent
+        console = Console(record=True, width=200, color_system=None)
+        pressed = iter(keys)
+        with Study.open(tmp_path / "db.sqlite3", settings) as study:
+            ReviewSession(console, study, content, cards, clock=lambda: NOW,
+                          getkey=pressed.__next__).run()  # fmt: skip
+        said.append(" ".join(console.export_text().split()))
+    wait = (
+        "1 new card waits for tomorrow: the day's limit of 1 new card is reached (new_per_day in "
+        "settings.toml; `studycli cram` studies them now)."
+    )
+    assert f"Nothing more is due now. {wait}" in said[0]
+    assert f"Nothing is due now. {wait}" in said[1]
+
+
 def test_the_last_hint_in_a_session_says_the_sessions_key_for_the_answer(tmp_path, content_copy):
     """Past the last hint the session sent the learner to `studycli show ID --answer`, another
     command (whose answer the rating of a later pass never counted as read), where Enter on

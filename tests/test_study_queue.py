@@ -407,11 +407,13 @@ def _old_due_now(cards, states, now, config, done_today):
     def by_due(entries):
         return [card for _, _, card in sorted(entries, key=lambda e: (e[0], e[1]))]
 
+    new_left = max(0, config.new_per_day - done_today.get("new", 0))
     return Due(
         learning=by_due(learning),
         review=by_due(review)[: max(0, config.reviews_per_day - done_today.get("review", 0))],
-        new=prerequisite_order(new)[: max(0, config.new_per_day - done_today.get("new", 0))],
+        new=prerequisite_order(new)[:new_left],
         ahead=by_due(ahead),
+        held_new=0 if new_left else len(new),  # the day's new limit reached: all wait
     )
 
 

@@ -37,6 +37,7 @@ from studycli.study.labels import (
     GOOD,
     HARD,
     RATING_NAMES,
+    counted,
     format_interval,
     rating_label,
 )
@@ -186,6 +187,10 @@ class DueQueue:
         self.again_next = None
         self.unsaved.add(item.id)  # (still due: drawn afresh, it would come first again)
 
+    def held_new(self) -> int:
+        """How many new cards the last queue drawn held back: the day's new limit is reached."""
+        return self._front.held_new if self._front is not None else 0
+
     def status(self) -> str:
         due, self._front = self._front or self._due(), None  # one queue per card shown
         learning, review, new, ahead = self._left(due)
@@ -260,11 +265,14 @@ class ReviewSession:
     def _finished(self) -> str:
         if not self.reschedule:
             return "Cram done: every card was rated." if self.seen else "Nothing to cram."
-        if not self.seen:
-            return "Nothing is due now."
-        return "Nothing more is due now." + (
-            " (`studycli undo` takes back the last rating.)" if self.done else ""
-        )
+        said = "Nothing more is due now." if self.seen else "Nothing is due now."
+        if held := getattr(self.queue, "held_new", lambda: 0)():
+            said += (
+                f" {counted(held, 'new card')} {'waits' if held == 1 else 'wait'} for tomorrow: "
+                f"the day's limit of {counted(self.settings.new_per_day, 'new card')} is reached "
+                "(new_per_day in settings.toml; `studycli cram` studies them now)."
+            )
+        return said + (" (`studycli undo` takes back the last rating.)" if self.done else "")
 
     def _next(self) -> Card | None:
         return self.queue.next()

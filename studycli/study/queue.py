@@ -135,6 +135,7 @@ class Due(Record, Generic[ItemT]):  # a named tuple: cheaper to make than a data
     review: list[ItemT]
     new: list[ItemT]
     ahead: list[ItemT]  # learning cards due within LEARN_AHEAD
+    held_new: int = 0  # new cards held back for a later day: today's new limit is reached
 
     def next(self, exclude: frozenset[str] = frozenset()) -> ItemT | None:
         """The card to show now; learning cards due soon only when nothing else is left."""
@@ -283,6 +284,7 @@ def due_now(
         review=review[:reviews_left],
         new=prerequisite_order(new, new_left, taken, schedule.seen),
         ahead=ahead,
+        held_new=0 if new_left else len(new),
     )
 
 
