@@ -191,47 +191,59 @@ TWO_PASS_HINT = (
 def _widest_reduction():
     """Watch the torch calls in the block; record the reduction (max, sum, ...) that gathered
     the most entries into one output value, as {"count": entries, "name": the routine}, and
-    whether the answer made a second pass over the blocks to gather more ("second pass"):
-    after reductions over block views (slices along the row of a tensor), it went back to an
-    earlier block and reduced again (the max block by block, then the sum of exp(block - max)
-    block by block: two passes, each one block at a time). A last pass that only writes the
-    outputs block by block reduces nothing, and is allowed."""
+    whether the answer made a second pass over the blocks to gather more ("second pass"): a
+    reduction of what was made of blocks reduced before (the max block by block, then the sum
+    of exp(block - max) block by block, views or copies of them: two passes, each one block
+    at a time), other than those of the last reduction that read a new block (the online
+    pass reduces a block for its max, then exp(block - m_new) for its sum). The blocks'
+    order is free, and a pass that only writes outputs block by block reduces nothing: both
+    are allowed."""
     from torch.overrides import TorchFunctionMode
 
     widest = {"count": 0, "name": "", "second pass": False}
-    furthest = -1  # the furthest block view (its offset in its base) reduced so far
-    returned = False  # a block view before `furthest` was used since
+    kept: dict[int, tuple] = {}  # id -> (tensor, the blocks it was made of), alive while watched
+    gathered: set = set()  # the blocks reduced so far, as (id of their base, offset in it)
+    latest: set = set()  # the blocks of the last reduction that read a new one
 
-    def block_offsets(values):
+    def blocks_of(values):
+        found = set()
         for value in values:
             if isinstance(value, (list, tuple)):
-                yield from block_offsets(value)
-            elif isinstance(value, torch.Tensor) and value.dim() and value._base is not None:
+                found |= blocks_of(value)
+            elif isinstance(value, torch.Tensor):
+                found |= kept.get(id(value), (None, set()))[1]
                 base = value._base  # a slice of its rows: along their dim, not a new one
                 if (
-                    0 < value.dim() <= base.dim()
+                    base is not None
+                    and 0 < value.dim() <= base.dim()
                     and value.stride(-1) == base.stride(-1)
                     and value.shape[-1] < base.shape[-1]
                 ):
-                    yield value.storage_offset() - base.storage_offset()
+                    kept.setdefault(id(base), (base, set()))  # (its id names its blocks)
+                    found.add((id(base), value.storage_offset() - base.storage_offset()))
+        return found
 
     class _Reductions(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
-            nonlocal furthest, returned
+            nonlocal latest
             result = func(*args, **(kwargs or {}))
             name = bare_name(getattr(func, "__name__", ""))
+            blocks = blocks_of((*args, *(kwargs or {}).values()))
+            gathers = name in _GATHERING or name in _ALONG
+            if gathers and blocks:
+                if blocks - gathered:  # a block read for the first time: the pass goes on
+                    gathered.update(blocks)
+                    latest = blocks
+                elif not blocks <= latest:
+                    widest["second pass"] = True
+            elif blocks:  # what is made of blocks (a copy, exp(block - m)) carries them
+                for out in result if isinstance(result, (tuple, list)) else (result,):
+                    if isinstance(out, torch.Tensor):
+                        kept[id(out)] = (out, blocks)
             source = args[0] if args else None
             if not isinstance(source, torch.Tensor):
                 return result
             count = 0
-            gathers = name in _GATHERING or name in _ALONG
-            if gathers and returned:
-                widest["second pass"] = True
-            offsets = list(block_offsets((*args, *(kwargs or {}).values())))
-            if offsets and min(offsets) < furthest:
-                returned = True
-            if gathers and offsets:
-                furthest = max(furthest, *offsets)
             if name in _GATHERING:
                 out = result[0] if isinstance(result, tuple) else result
                 if isinstance(out, torch.Tensor):
@@ -576,6 +588,54 @@ def _variant_output_block_by_block(x, block_size):
     return out
 
 
+def _variant_rows_output_block_by_block(x, block_size):
+    """Row by row: each row's (m, s) in one pass over its blocks, then its outputs written
+    block by block, before the next row's blocks are read."""
+    n = x.shape[-1]
+    rows = x.reshape(-1, n)
+    out = torch.empty_like(rows)
+    for i, row in enumerate(rows):
+        m = torch.tensor(float("-inf"), dtype=x.dtype, device=x.device)
+        s = torch.zeros((), dtype=x.dtype, device=x.device)
+        for start in range(0, n, block_size):
+            block = row[start : start + block_size]
+            m_new = torch.maximum(m, block.max())
+            s = s * torch.exp(m - m_new) + torch.exp(block - m_new).sum()
+            m = m_new
+        for start in range(0, n, block_size):
+            out[i, start : start + block_size] = torch.exp(row[start : start + block_size] - m) / s
+    return out.reshape(x.shape)
+
+
+def _variant_blocks_last_first(x, block_size):
+    """One pass over the blocks from the last to the first: (m, s) does not depend on the
+    order the blocks are read in."""
+    n = x.shape[-1]
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    s = torch.zeros_like(m)
+    for start in reversed(range(0, n, block_size)):
+        block = x[..., start : start + block_size]
+        m_new = torch.maximum(m, block.amax(dim=-1))
+        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
+@fails_with("went back to an earlier block")
+def _wrong_two_pass_over_copied_blocks(x, block_size):
+    """The two-pass softmax over copies of the blocks (cloned first): the max over them, then
+    the sum of exp(block - max) over them again."""
+    n = x.shape[-1]
+    blocks = [x[..., start : start + block_size].clone() for start in range(0, n, block_size)]
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    for block in blocks:
+        m = torch.maximum(m, block.amax(dim=-1))
+    s = torch.zeros_like(m)
+    for block in blocks:
+        s = s + torch.exp(block - m.unsqueeze(-1)).sum(dim=-1)
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
 @fails_with("with topk, a whole row")
 def _wrong_two_pass_in_disguise(x, block_size):
     """A two-pass softmax whose max is a topk and whose sum a product with ones."""
@@ -595,6 +655,7 @@ WRONG_ANSWERS = {
         _wrong_two_pass,
         _wrong_log_state,
         _wrong_two_pass_over_blocks,
+        _wrong_two_pass_over_copied_blocks,
     ],
     "running_stats_update": [
         _wrong_update_no_rescale,
@@ -609,5 +670,7 @@ CORRECT_VARIANTS = {
         _variant_scalar_loop,
         _variant_vectorised_blocks,
         _variant_output_block_by_block,
+        _variant_rows_output_block_by_block,
+        _variant_blocks_last_first,
     ],
 }
