@@ -301,3 +301,26 @@ def test_an_id_that_differs_from_its_file_name_names_both(content_copy):
         "id 'add-oen' must equal the file name 'add-one': fix the id if it is the typo, or "
         "rename the file to add-oen.yaml"
     )
+
+
+def test_a_link_to_nothing_in_the_cards_folder_is_no_traceback(tmp_path):
+    """Emacs keeps a lock file `.#card.yaml` beside a card it edits, a link to nothing: every
+    command that read the cards (`due`, `list`, `lint`) ended in a FileNotFoundError from
+    the folder's scan. A hidden one is skipped as hidden files are; a card file that links to
+    nothing is named as one that cannot be read."""
+    from studycli.content.loader import load_study_items
+
+    (tmp_path / "cards").mkdir()
+    write_card(tmp_path, "deck", "kept", GOOD.format(id="kept"))
+    deck = tmp_path / "cards" / "deck"
+    (deck / ".#kept.yaml").symlink_to("user@host.1234:1700000000")
+    (deck / "moved.yaml").symlink_to(tmp_path / "elsewhere" / "moved.yaml")
+    index = tmp_path / "index"
+    for _ in range(2):  # the index written, then read
+        content = load_content(tmp_path, index=index)
+        assert list(content.cards) == ["kept"]
+        [problem] = content.problems
+        assert problem.path.name == "moved.yaml"
+        assert "the file cannot be read: No such file or directory" in problem.message
+        items, left_out = load_study_items(tmp_path, index=index)
+        assert [item.id for item in items] == ["kept"] and left_out == [deck / "moved.yaml"]

@@ -317,7 +317,12 @@ def _scan(folder: str, prefix: str = "", depth: int = 1) -> list[_index.Stamp]:
             if name.endswith(".yml") and not name.startswith("."):
                 found.append((prefix + name, depth, -1, 0))
                 continue
-            info = os.stat(name, dir_fd=descriptor) if relative else os.stat(f"{folder}/{name}")
+            try:
+                info = os.stat(name, dir_fd=descriptor) if relative else os.stat(f"{folder}/{name}")
+            except OSError:  # a link to nothing: an editor's lock file (`.#card.yaml`), ...
+                if is_card:  # (read, it says why it does not load)
+                    found.append((prefix + name, depth, 0, -1))
+                continue
             if stat.S_ISDIR(info.st_mode):
                 path = os.path.join(folder, name)
                 if not os.path.islink(path):
@@ -345,6 +350,8 @@ def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tu
         data = yaml.load(text, Loader=yaml_loader())
     except UnicodeDecodeError:
         return None, (), (("the file is not UTF-8 text: save it as UTF-8",),)
+    except OSError as exc:  # a link to a file that is gone, a file this user may not read
+        return None, (), ((f"the file cannot be read: {exc.strerror or exc}",),)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
