@@ -1017,6 +1017,29 @@ def test_an_export_to_a_dash_that_fails_half_way_writes_nothing_of_it(
         assert result.exit_code == 1 and result.stdout == "", result.output
 
 
+def test_an_export_to_a_dash_whose_temporary_file_fails_names_the_temporary_folder(
+    cli, tmp_path, monkeypatch
+):
+    """`export-reviews -` keeps the rows in a temporary file past 8 MiB: a full temporary
+    folder said "cannot write -: No space left on device", blaming standard output."""
+    import tempfile
+
+    from studycli.study import review_log_csv
+
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    csv = write_csv(tmp_path / "in.csv", ["add-one,3,2025-02-27T10:00:00+00:00,900"])
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", csv).exit_code == 0
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setattr(tempfile, "tempdir", str(blocker))
+    monkeypatch.setattr(review_log_csv, "SPOOL_BYTES", 1)  # to the file at the first row
+    result = cli("--content", FIXTURE_CONTENT, "export-reviews", "-")
+    assert result.exit_code == 1 and result.stdout == "", result.output
+    said = " ".join(result.stderr.split())
+    assert f"cannot keep the export in a temporary file in {blocker}" in said, said
+    assert "cannot write -" not in said
+
+
 def test_an_export_to_a_reader_that_left_ends_quietly_as_history_does(cli, tmp_path, monkeypatch):
     """`export-reviews - | head -1`: the reader gone, the export said "error: cannot write -:
     Broken pipe" and exited 1. It ends as `history | head` does: nothing said, exit 1."""

@@ -163,9 +163,16 @@ def _to_stdout() -> Iterator[IO[str]]:
     with tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+b") as spool:
         text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
         try:
-            yield text
-        finally:
-            text.detach()  # (flushed into the spool, which stays open)
+            try:
+                yield text
+            finally:
+                text.detach()  # (flushed into the spool, which stays open)
+        except OSError as exc:  # not standard output's fault ("cannot write -" misled)
+            raise ImportFormatError(
+                f"cannot keep the export in a temporary file in {tempfile.gettempdir()} before "
+                f"writing it to standard output: {exc.strerror or exc}; free space there, set "
+                "TMPDIR to a folder with room, or export to a file"
+            ) from None
         spool.seek(0)
         sys.stdout.flush()
         shutil.copyfileobj(spool, sys.stdout.buffer)
