@@ -500,6 +500,31 @@ def test_nothing_due_says_when_the_days_new_limit_holds_new_cards_back(tmp_path)
     assert f"Nothing is due now. {wait}" in said[1]
 
 
+def test_new_cards_held_by_a_new_limit_of_0_are_not_said_to_wait_for_tomorrow(tmp_path):
+    """new_per_day = 0 (new cards paused): the session said "2 new cards wait for tomorrow:
+    the day's limit of 0 new cards is reached", where none comes tomorrow either."""
+    from rich.console import Console
+
+    from studycli.cli.review_session import ReviewSession
+    from studycli.study.api import Study
+    from studycli.study.settings import Settings
+
+    content = load_content(FIXTURE_CONTENT)
+    cards = [content.get("bias-concept"), content.get("poisson-concept")]
+    console = Console(record=True, width=200, color_system=None)
+    with Study.open(
+        tmp_path / "db.sqlite3", Settings(enable_fuzzing=False, new_per_day=0)
+    ) as study:
+        ReviewSession(console, study, content, cards, clock=lambda: NOW,
+                      getkey=iter("").__next__).run()  # fmt: skip
+    said = " ".join(console.export_text().split())
+    assert "tomorrow" not in said, said
+    assert (
+        "Nothing is due now. 2 new cards wait: new_per_day is 0 in settings.toml (raise it to "
+        "study them; `studycli cram` studies them now)."
+    ) in said
+
+
 def test_the_last_hint_in_a_session_says_the_sessions_key_for_the_answer(tmp_path, content_copy):
     """Past the last hint the session sent the learner to `studycli show ID --answer`, another
     command (whose answer the rating of a later pass never counted as read), where Enter on

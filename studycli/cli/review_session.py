@@ -267,11 +267,14 @@ class ReviewSession:
             return "Cram done: every card was rated." if self.seen else "Nothing to cram."
         said = "Nothing more is due now." if self.seen else "Nothing is due now."
         if held := getattr(self.queue, "held_new", lambda: 0)():
-            said += (
-                f" {counted(held, 'new card')} {'waits' if held == 1 else 'wait'} for tomorrow: "
-                f"the day's limit of {counted(self.settings.new_per_day, 'new card')} is reached "
-                "(new_per_day in settings.toml; `studycli cram` studies them now)."
+            limit = self.settings.new_per_day
+            said += f" {counted(held, 'new card')} {'waits' if held == 1 else 'wait'}" + (
+                f" for tomorrow: the day's limit of {counted(limit, 'new card')} is reached "
+                "(new_per_day in settings.toml"
+                if limit  # (0: none comes tomorrow either)
+                else ": new_per_day is 0 in settings.toml (raise it to study them"
             )
+            said += "; `studycli cram` studies them now)."
         return said + (" (`studycli undo` takes back the last rating.)" if self.done else "")
 
     def _next(self) -> Card | None:
