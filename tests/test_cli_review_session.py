@@ -493,7 +493,8 @@ def test_nothing_due_says_when_the_days_new_limit_holds_new_cards_back(tmp_path)
                           getkey=pressed.__next__).run()  # fmt: skip
         said.append(" ".join(console.export_text().split()))
     wait = (
-        "1 new card waits for tomorrow: the day's limit of 1 new card is reached (new_per_day in "
+        "1 new card waits: the day's limit of 1 new card is reached, more come tomorrow "
+        "(new_per_day in "
         "settings.toml; `studycli cram` studies them now)."
     )
     assert f"Nothing more is due now. {wait}" in said[0]

@@ -63,6 +63,16 @@ def test_due_json_on_a_fresh_database(cli):
     }
 
 
+def test_due_with_no_new_card_left_today_does_not_send_to_review(cli):
+    """With new_per_day = 0 and nothing studied, `due` said "`studycli review` starts with the
+    new cards", where review had none to show (a helper's review)."""
+    assert "`studycli review` starts with the new cards" in " ".join(run(cli, "due").stdout.split())
+    config_path().write_text("enable_fuzzing = false\nnew_per_day = 0\n")
+    said = " ".join(run(cli, "due").stdout.split())
+    assert "no new card is left today (new_per_day in settings.toml" in said, said
+    assert "starts with the new cards" not in said
+
+
 def test_due_says_cards_are_due_now_when_a_review_falls_due_later_today(cli, monkeypatch):
     """A review due at 22:00 is due from the study day's start: the table counted it, and the
     line below said the next card was due in 14 hours."""

@@ -268,11 +268,11 @@ class ReviewSession:
         said = "Nothing more is due now." if self.seen else "Nothing is due now."
         if held := getattr(self.queue, "held_new", lambda: 0)():
             limit = self.settings.new_per_day
-            said += f" {counted(held, 'new card')} {'waits' if held == 1 else 'wait'}" + (
-                f" for tomorrow: the day's limit of {counted(limit, 'new card')} is reached "
-                "(new_per_day in settings.toml"
+            said += f" {counted(held, 'new card')} {'waits' if held == 1 else 'wait'}: " + (
+                f"the day's limit of {counted(limit, 'new card')} is reached, more come "
+                "tomorrow (new_per_day in settings.toml"
                 if limit  # (0: none comes tomorrow either)
-                else ": new_per_day is 0 in settings.toml (raise it to study them"
+                else "new_per_day is 0 in settings.toml (raise it to study them"
             )
             said += "; `studycli cram` studies them now)."
         return said + (" (`studycli undo` takes back the last rating.)" if self.done else "")

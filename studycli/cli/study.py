@@ -276,14 +276,23 @@ def due(
     from rich.text import Text
 
     due_now = bool(counts.due or counts.learning)
-    console.print(Text(_next_due_line(counts.next_due, moment, due_now)))  # no markup: emoji
+    line = _next_due_line(counts.next_due, moment, due_now, counts.new)
+    console.print(Text(line))  # no markup: emoji
 
 
-def _next_due_line(upcoming: datetime | None, moment: datetime, due_now: bool = False) -> str:
+def _next_due_line(
+    upcoming: datetime | None, moment: datetime, due_now: bool = False, new: int = 1
+) -> str:
     """`due`'s last line; `due_now`: the table counts cards due now (a review card is due all
-    the study day it falls due in, while `upcoming`, its due time, may be later today)."""
+    the study day it falls due in, while `upcoming`, its due time, may be later today); `new`:
+    the new cards `review` shows today."""
     from studycli.study.labels import format_interval
 
+    if upcoming is None and not new:  # (review would say the day's new cards are studied)
+        return (
+            "none of these cards is scheduled yet, and no new card is left today "
+            "(new_per_day in settings.toml; `studycli cram` studies them now)"
+        )
     if upcoming is None:
         return "none of these cards is scheduled yet: `studycli review` starts with the new cards"
     when = upcoming.astimezone().strftime("%Y-%m-%d %H:%M")
