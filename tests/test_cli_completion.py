@@ -40,6 +40,14 @@ def test_the_content_comes_from_the_environment_when_not_given(monkeypatch):
     assert complete_deck(context(None), "") == ["basics", "numbers"]
 
 
+def test_hidden_files_are_no_card_ids(content_copy):
+    """An editor's lock file beside a card (Emacs's `.#add-one.yaml`) was offered as `.#add-one`."""
+    (content_copy / "cards" / "basics" / ".#add-one.yaml").write_text("", encoding="utf-8")
+    assert complete_card_id(context(content_copy), "") == complete_card_id(
+        context(FIXTURE_CONTENT), ""
+    )
+
+
 def test_no_content_folder_completes_nothing(tmp_path):
     assert complete_card_id(context(tmp_path), "") == []
     assert complete_deck(context(tmp_path), "") == []

@@ -12,8 +12,10 @@ from .topics import topics
 
 
 def card_ids(root: Path) -> list[str]:
-    """Every card id under `root/cards/<deck>/`, sorted."""
-    return sorted({path.stem for path in (root / "cards").glob("*/*.yaml")})
+    """Every card id under `root/cards/<deck>/`, sorted (hidden files, such as an editor's
+    lock file `.#card.yaml`, are no cards)."""
+    found = (root / "cards").glob("*/*.yaml")
+    return sorted({path.stem for path in found if not path.name.startswith(".")})
 
 
 def decks(root: Path) -> list[str]:
