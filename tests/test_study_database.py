@@ -737,6 +737,8 @@ def test_a_command_that_only_reads_makes_no_database_where_there_is_none(cli, tm
     for command in (["due"], ["stats"], ["history"], ["list"], ["export-reviews", "-"]):
         result = cli("--content", FIXTURE_CONTENT, "--db", path, *command)
         assert result.exit_code == 0, (command, result.output)
+        if command != ["list"]:  # (a mistyped --db showed an empty history without a word)
+            assert f"note: no review database at {path}" in " ".join(result.stderr.split())
     assert not (tmp_path / "not").exists()
     path.parent.mkdir(parents=True)
     assert not path.exists()

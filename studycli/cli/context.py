@@ -160,6 +160,14 @@ def open_study(
             f"the review database {path} (--db or STUDYCLI_DB) is in a folder that does not "
             f"exist: make it first (mkdir -p {path.parent}), or fix the path"
         )
+    if given and not write and not path.exists():  # (a mistyped path showed an empty history)
+        from rich.console import Console
+
+        Console(stderr=True, highlight=False).print(
+            f"note: no review database at {path} (--db or STUDYCLI_DB) yet: nothing reviewed there",
+            soft_wrap=True,
+            markup=False,
+        )
     say_waits()
     study = Study.open(path, config or settings(), write=write)
     if study.store.notes:
