@@ -138,7 +138,8 @@ def _device_fault(message: str) -> bool:
     return any(fault in message for fault in DEVICE_FAULTS)
 
 
-def _run_once(job: Job) -> Outcome:
+def _run_once(job: Job, tries: int = 2) -> Outcome:
+    """(`tries`: how many workers may go before starting it, see the end.)"""
     worker = _pool.worker(job.device, job.lazy, job.torch)
     oom_kills = _oom_kills()  # (37 us: what a check that dies says, `_crash_message`)
     running = worker.submit(job) if worker is not None else _Spawned(job)
@@ -161,6 +162,11 @@ def _run_once(job: Job) -> Outcome:
         if worker is not None:
             _pool.release(worker, job, result if isinstance(result, dict) else None)
     elapsed = time.monotonic() - started
+    if result is None and running.pid is None and tries > 1 and not _STOPPING.is_set():
+        # Its worker went before it started this check (one that a check stopped is killed,
+        # see `_wait_started`): the check ran nothing and did nothing wrong, so it runs in a
+        # fresh worker, rather than failing as if its code had killed its parent.
+        return _run_once(job, tries - 1)
     if isinstance(result, Outcome):
         return replace(result, output=running.output)
     if result is None:
@@ -198,7 +204,7 @@ def _wait(running, job: Job):
     """
     # The limit counts from the check's start, not from the worker's: a check sent while the
     # worker still imports torch (or, on CUDA, runs the check before it) waits for it first.
-    if not running.started.wait(WORKER_START_LIMIT):
+    if not _wait_started(running):
         return Outcome(Status.ERROR, "the worker that runs checks did not start", 0.0)
     deadline = time.monotonic() + job.timeout
     watch = job.device != "cpu" and job.memory_mb
@@ -218,6 +224,30 @@ def _wait(running, job: Job):
                     f"ran out of memory (limit {job.memory_mb} MB of host memory)",
                     job.timeout - left,
                 )
+
+
+def _wait_started(running) -> bool:
+    """Wait for the check to start, at most `WORKER_START_LIMIT`; False if it did not.
+
+    A worker seen stopped (SIGSTOP) at two looks in a row, `STOPPED_LOOK` apart, is killed
+    meanwhile: stopped, it never starts the check, and nothing else would end it. What a check
+    left running (a process in a session of its own, until its worker sweeps it) can stop the
+    worker after the check reported: the next check then waited the whole limit, ten minutes.
+    (Two looks: a tracer, py-spy or a debugger, stops a process for a moment.)
+    """
+    deadline = time.monotonic() + WORKER_START_LIMIT
+    worker = getattr(running, "worker", None)  # (a spawned process has none)
+    seen = False
+    while not running.started.wait(min(STOPPED_LOOK, max(0.0, deadline - time.monotonic()))):
+        if time.monotonic() >= deadline:
+            return False
+        if worker is None:
+            continue
+        stopped = worker.stopped()
+        if stopped and seen:
+            worker.kill_stopped()  # its end ends the check's wait (see `_run_once`)
+        seen = stopped
+    return True
 
 
 def _resident_mb(pid: int | None) -> float:
@@ -351,6 +381,7 @@ LAZY_IMPORTS = {
     r"scipy\b": ("scipy.optimize",),
 }
 WORKER_START_LIMIT = 600.0  # seconds a worker may take to start (torch's import, CUDA's)
+STOPPED_LOOK = 1.0  # seconds between two looks at whether a check's worker is stopped
 # A CUDA worker holding this much more (device memory, or host memory) than after its first
 # check is replaced by a fresh one.
 CUDA_LEAK_MB = 512

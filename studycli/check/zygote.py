@@ -327,6 +327,10 @@ class Worker:
             if self._channel is not None:
                 self._channel.close()
 
+    def stopped(self) -> bool:
+        """Whether the server is stopped (by a signal, or a tracer)."""
+        return self.pid is not None and _stopped(self.pid)
+
     def kill_stopped(self) -> None:
         """Kill the server if it is stopped (a check it forked can send it SIGSTOP): stopped,
         it never said that the check ended, and the runner waited for that 5 s past the time
