@@ -178,6 +178,34 @@ def test_a_check_that_imports_more_forks_from_a_worker_of_its_own(solutions, mon
     assert forked.dead  # its server ended (its end of the pipe closed) when told to
 
 
+def test_a_check_that_imports_more_runs_where_the_zygote_to_fork_its_worker_is_stopped(
+    solutions, monkeypatch
+):
+    """The light zygote, which forks the heavy one, stopped (SIGSTOP, as what a check left
+    running can) before the heavy one was asked for: the heavy one was never forked, and its
+    check waited ten minutes (`WORKER_START_LIMIT`) for it, since only a worker that had said
+    its pid was looked at. The stopped zygote is killed, and the check runs in a new one."""
+    import signal
+
+    fresh = runner._Pool()
+    monkeypatch.setattr(runner, "_pool", fresh)
+    outcomes: list = []
+    try:
+        assert run_job(job(solutions, "check_module_loaded")).status == "fail"  # (light)
+        light = fresh.zygotes["light"]
+        os.kill(light.process.pid, signal.SIGSTOP)
+        heavy = job(solutions, "check_module_loaded", lazy=("wave",))
+        thread = threading.Thread(target=lambda: outcomes.append(run_job(heavy)), daemon=True)
+        started = time.monotonic()
+        thread.start()
+        thread.join(60)
+        seconds = time.monotonic() - started
+    finally:
+        light.process.kill()  # (where it is still stopped: the old way)
+        _close_pool(fresh)
+    assert outcomes and outcomes[0].status == "pass" and seconds < 30, (outcomes, seconds)
+
+
 def test_a_check_that_does_not_use_torch_forks_from_a_zygote_without_it(solutions, monkeypatch):
     """`Job.torch` false: the check forks from a zygote that never imports torch, nor loads
     the solution modules that name it (it loads the others, as the light one does)."""

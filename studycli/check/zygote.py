@@ -246,6 +246,7 @@ class Worker:
         forked = parent is not None and parent._spawn(
             self._config(preload, solutions), requests_read, replies_write
         )
+        self._parent = parent if forked else None  # the zygote that forks this server
         if not forked:  # (or its parent is gone) a new interpreter
             self._start(requests_read, replies_write)
             base = BASE_PRELOAD if torch else TORCHLESS_PRELOAD
@@ -328,15 +329,22 @@ class Worker:
                 self._channel.close()
 
     def stopped(self) -> bool:
-        """Whether the server is stopped (by a signal, or a tracer)."""
+        """Whether the server is stopped (by a signal, or a tracer); before it said it is
+        ready, whether the zygote that is to fork it is (a check of that one's can stop it)."""
+        if self.pid is None and self._parent is not None:
+            return self._parent.stopped()
         return self.pid is not None and _stopped(self.pid)
 
     def kill_stopped(self) -> None:
         """Kill the server if it is stopped (a check it forked can send it SIGSTOP): stopped,
         it never said that the check ended, and the runner waited for that 5 s past the time
         limit, 5 s more at exit, and the next check waited for it to start; killed, its
-        checks end and it is replaced (`dead`)."""
-        if self.pid is not None and _stopped(self.pid):
+        checks end and it is replaced (`dead`). Before it said it is ready, the zygote that is
+        to fork it, if that one is stopped: killed, it lets go of the pipes it was handed, and
+        this server is `dead` too."""
+        if self.pid is None and self._parent is not None:
+            self._parent.kill_stopped()
+        elif self.pid is not None and _stopped(self.pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(self.pid, signal.SIGKILL)
 
