@@ -206,6 +206,35 @@ def test_a_check_that_imports_more_runs_where_the_zygote_to_fork_its_worker_is_s
     assert outcomes and outcomes[0].status == "pass" and seconds < 30, (outcomes, seconds)
 
 
+def test_ctrl_c_before_the_worker_is_ready_returns_at_once(solutions, tmp_path, monkeypatch):
+    """A check stopped (Ctrl-C: `kill_all`) before its worker had started it waited for the
+    worker to start it, only to kill it, up to 5 s: the first seconds of a command are its
+    zygote's imports (torch's 2-5 s on the loaded box), and Ctrl-C then took seconds. The
+    worker here imports a module that takes 30 s, so that it is surely not ready."""
+    (tmp_path / "slow_to_import.py").write_text("import time\ntime.sleep(30)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    fresh = runner._Pool()
+    monkeypatch.setattr(runner, "_pool", fresh)
+    outcomes: list = []
+    try:
+        runner.preload(["slow_to_import"], device="cpu")
+        thread = threading.Thread(
+            target=lambda: outcomes.append(run_job(job(solutions, "check_pid"))), daemon=True
+        )
+        thread.start()
+        while not fresh.zygotes or not runner._LIVE:
+            time.sleep(0.01)  # its worker is starting, and the check sent to it
+        started = time.monotonic()
+        runner.kill_all()
+        thread.join(30)
+        seconds = time.monotonic() - started
+        assert not fresh.zygotes["light"].ready.is_set()
+    finally:
+        runner.clear_stop()
+        _close_pool(fresh)
+    assert outcomes and outcomes[0].status == "error" and seconds < 1.0, (outcomes, seconds)
+
+
 def test_a_check_that_does_not_use_torch_forks_from_a_zygote_without_it(solutions, monkeypatch):
     """`Job.torch` false: the check forks from a zygote that never imports torch, nor loads
     the solution modules that name it (it loads the others, as the light one does)."""

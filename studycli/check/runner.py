@@ -155,7 +155,11 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
             # Its session, at once: after a report nothing it does matters, and the next check
             # need not wait for it to exit. (A device worker that reported goes on running.)
             running.kill()
-            running.gone.wait(5)  # its worker reaps it and says how it ended
+            # its worker reaps it and says how it ended; one that has not started it yet
+            # (still importing, seconds at a command's start) is not waited for: it kills the
+            # check as it starts it (`Running._started`), or is killed itself at exit
+            if running.pid is not None or worker is None or worker.ready.is_set():
+                running.gone.wait(5)
             if running.contained:
                 contain.wait_gone(running.pid, 10.0)  # and what it started
         _LIVE.discard(running)
