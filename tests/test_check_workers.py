@@ -206,6 +206,38 @@ def test_a_check_that_imports_more_runs_where_the_zygote_to_fork_its_worker_is_s
     assert outcomes and outcomes[0].status == "pass" and seconds < 30, (outcomes, seconds)
 
 
+def test_a_worker_a_tracer_stops_is_not_taken_for_one_a_check_stopped(solutions):
+    """While a check waits for its worker to start it, a worker found stopped twice is killed
+    (`runner._wait_started`); py-spy, sampling a worker, stops it (a tracer's stop) many times
+    a second, and a profiled worker was killed so. Only a signal's stop counts there."""
+    import ctypes
+    import signal
+
+    from studycli.check import zygote
+
+    assert run_job(job(solutions, "check_pid")).status == "pass"
+    worker = runner._pool.zygotes["light"]
+    libc = ctypes.CDLL(None, use_errno=True)
+    traced = libc.ptrace(16, worker.pid, None, None)  # PTRACE_ATTACH: it stops, traced
+    assert traced == 0, os.strerror(ctypes.get_errno())
+    try:
+        deadline = time.monotonic() + 10
+        while not zygote._stopped(worker.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert zygote._stopped(worker.pid) and not worker.stopped()
+    finally:
+        libc.ptrace(17, worker.pid, None, None)  # PTRACE_DETACH
+    os.kill(worker.pid, signal.SIGSTOP)
+    try:
+        deadline = time.monotonic() + 10
+        while not worker.stopped() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert worker.stopped()
+    finally:
+        os.kill(worker.pid, signal.SIGCONT)
+    assert run_job(job(solutions, "check_pid")).status == "pass"
+
+
 def test_ctrl_c_before_the_worker_is_ready_returns_at_once(solutions, tmp_path, monkeypatch):
     """A check stopped (Ctrl-C: `kill_all`) before its worker had started it waited for the
     worker to start it, only to kill it, up to 5 s: the first seconds of a command are its

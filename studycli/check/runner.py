@@ -237,7 +237,8 @@ def _wait_started(running) -> bool:
     meanwhile: stopped, it never starts the check, and nothing else would end it. What a check
     left running (a process in a session of its own, until its worker sweeps it) can stop the
     worker after the check reported: the next check then waited the whole limit, ten minutes.
-    (Two looks: a tracer, py-spy or a debugger, stops a process for a moment.)
+    (Two looks: a stop for a moment, SIGSTOP then SIGCONT, is left alone; a tracer's stop,
+    py-spy's many a second, is not counted, see `zygote.Worker.stopped`.)
     """
     deadline = time.monotonic() + WORKER_START_LIMIT
     worker = getattr(running, "worker", None)  # (a spawned process has none)

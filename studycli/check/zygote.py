@@ -329,11 +329,12 @@ class Worker:
                 self._channel.close()
 
     def stopped(self) -> bool:
-        """Whether the server is stopped (by a signal, or a tracer); before it said it is
-        ready, whether the zygote that is to fork it is (a check of that one's can stop it)."""
+        """Whether the server is stopped by a signal (SIGSTOP; not by a tracer: py-spy stops
+        a process it samples for a moment, many times a second); before it said it is ready,
+        whether the zygote that is to fork it is (a check of that one's can stop it)."""
         if self.pid is None and self._parent is not None:
             return self._parent.stopped()
-        return self.pid is not None and _stopped(self.pid)
+        return self.pid is not None and _stopped(self.pid, traced=False)
 
     def kill_stopped(self) -> None:
         """Kill the server if it is stopped (a check it forked can send it SIGSTOP): stopped,
@@ -425,12 +426,13 @@ class Worker:
 _WORKERS: list[Worker] = []
 
 
-def _stopped(pid: int) -> bool:
-    """Whether process `pid` is stopped (by a signal, or by a tracer); False where /proc cannot
-    tell."""
+def _stopped(pid: int, traced: bool = True) -> bool:
+    """Whether process `pid` is stopped (by a signal, or, with `traced`, by a tracer); False
+    where /proc cannot tell."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+            return state == "T" or (traced and state == "t")
     except (OSError, IndexError):
         return False
 
