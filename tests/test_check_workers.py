@@ -238,6 +238,28 @@ def test_a_worker_a_tracer_stops_is_not_taken_for_one_a_check_stopped(solutions)
     assert run_job(job(solutions, "check_pid")).status == "pass"
 
 
+def test_a_stopped_worker_is_closed_at_once(solutions, monkeypatch):
+    """A worker stopped (SIGSTOP, by what a check left running) never read that it was let
+    go: closing it, as the command does at exit, waited 5 s before it killed it."""
+    import signal
+
+    fresh = runner._Pool()
+    monkeypatch.setattr(runner, "_pool", fresh)
+    try:
+        assert run_job(job(solutions, "check_pid")).status == "pass"
+        light = fresh.zygotes["light"]
+        os.kill(light.pid, signal.SIGSTOP)
+        deadline = time.monotonic() + 10
+        while not light.stopped() and time.monotonic() < deadline:
+            time.sleep(0.01)  # (a signal is taken when its process next runs)
+        started = time.monotonic()
+        light.close()
+        seconds = time.monotonic() - started
+    finally:
+        _close_pool(fresh)
+    assert light.process.returncode == -signal.SIGKILL and seconds < 2, seconds
+
+
 def test_ctrl_c_before_the_worker_is_ready_returns_at_once(solutions, tmp_path, monkeypatch):
     """A check stopped (Ctrl-C: `kill_all`) before its worker had started it waited for the
     worker to start it, only to kill it, up to 5 s: the first seconds of a command are its

@@ -353,8 +353,12 @@ class Worker:
         """Let the server go (it kills what it still runs), and reap it (one forked from
         another server: wait for it to go, its parent reaps it). One still starting is killed:
         it runs nothing yet, and would end only once its imports had (torch's 1-2 s, which a
-        command that failed to parse, or named no card, waited for as it exited)."""
+        command that failed to parse, or named no card, waited for as it exited). One that is
+        stopped (what a check left running can stop it) is killed: it never reads that it is
+        let go, and the command waited 5 s for it as it exited."""
         self.let_go()
+        if self.pid is not None and self.stopped():
+            self.kill_stopped()
         if self.process is not None:
             if not self.ready.is_set():
                 with contextlib.suppress(OSError):
