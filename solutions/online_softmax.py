@@ -334,10 +334,14 @@ def _wrong_inverted_rescale(x, block_size):
 @fails_with("include the last, shorter block")
 def _wrong_drops_last_block(x, block_size):
     """Loops over full blocks only, silently dropping a shorter last block."""
-    n = x.shape[-1]
+    return _fold_blocks(x, block_size, range(0, x.shape[-1] - block_size + 1, block_size))
+
+
+def _fold_blocks(x, block_size, starts):
+    """The online softmax over the blocks of x that begin at `starts`, folded in that order."""
     m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
     s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
-    for start in range(0, n - block_size + 1, block_size):
+    for start in starts:
         block = x[..., start : start + block_size]
         m_new = torch.maximum(m, block.amax(dim=-1))
         s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
@@ -610,15 +614,7 @@ def _variant_rows_output_block_by_block(x, block_size):
 def _variant_blocks_last_first(x, block_size):
     """One pass over the blocks from the last to the first: (m, s) does not depend on the
     order the blocks are read in."""
-    n = x.shape[-1]
-    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
-    s = torch.zeros_like(m)
-    for start in reversed(range(0, n, block_size)):
-        block = x[..., start : start + block_size]
-        m_new = torch.maximum(m, block.amax(dim=-1))
-        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
-        m = m_new
-    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+    return _fold_blocks(x, block_size, reversed(range(0, x.shape[-1], block_size)))
 
 
 @fails_with("went back to an earlier block")

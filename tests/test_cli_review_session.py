@@ -542,24 +542,21 @@ def test_the_last_hint_in_a_session_says_the_sessions_key_for_the_answer(tmp_pat
     assert "no more hints: Enter shows the next step, then the answer" in text
 
 
-def test_a_failing_editor_ends_the_attempt_not_the_session(tmp_path, monkeypatch):
-    monkeypatch.setenv("EDITOR", "false")
+@pytest.mark.parametrize(
+    "editor, said",
+    [
+        ("false", "exited with status 1"),
+        # a quote left open: shlex's ValueError ended the session with a traceback
+        ('nano "', "error: $EDITOR='nano \"' cannot be read as a command"),
+    ],
+    ids=["fails", "cannot be split"],
+)
+def test_a_failing_editor_ends_the_attempt_not_the_session(tmp_path, monkeypatch, editor, said):
+    monkeypatch.setenv("EDITOR", editor)
     monkeypatch.delenv("VISUAL", raising=False)
     content = load_content(FIXTURE_CONTENT)
     summary, reviews, text = _run_in_process(tmp_path, "s 1q", cards=[content.get("add-one")])
-    assert "exited with status 1" in text
-    assert [(r.card_id, r.rating, r.method) for r in reviews] == [("add-one", 1, "self")]
-
-
-def test_an_editor_variable_that_cannot_be_split_ends_the_attempt_not_the_session(
-    tmp_path, monkeypatch
-):
-    """A quote left open in $EDITOR: shlex's ValueError ended the session with a traceback."""
-    monkeypatch.setenv("EDITOR", 'nano "')
-    monkeypatch.delenv("VISUAL", raising=False)
-    content = load_content(FIXTURE_CONTENT)
-    summary, reviews, text = _run_in_process(tmp_path, "s 1q", cards=[content.get("add-one")])
-    assert "error: $EDITOR='nano \"' cannot be read as a command" in text
+    assert said in text
     assert [(r.card_id, r.rating, r.method) for r in reviews] == [("add-one", 1, "self")]
 
 
