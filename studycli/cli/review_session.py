@@ -81,8 +81,6 @@ class _Card:
     """What the learner has seen of the card on screen."""
 
     def __init__(self, card: Card, log_mark: int) -> None:
-        from .solve_flow import Hints
-
         self.card = card
         # the log's latest review id when shown: another session's rating written after it
         # makes this one moot (`Study.rate`'s `unless_rated_after`)
@@ -95,12 +93,24 @@ class _Card:
         self.outcome: Outcome | None = None
         self.help_at_check = 0  # `help_seen` when the latest check ran: what grades its pass
         self.started = time.monotonic()
-        self.hints: Hints = Hints(card)
+        self._hints: Hints | None = None
+
+    @property
+    def hints(self) -> Hints:
+        """The card's hints, shown one at a time: made on the first `h`, so that the solve
+        flow is imported then, not as the card is shown (where a key pressed during the
+        import, Ctrl-C for the editor after `s`, ended the session)."""
+        if self._hints is None:
+            from .solve_flow import Hints
+
+            self._hints = Hints(self.card)
+        return self._hints
 
     @property
     def help_seen(self) -> int:
         """Hints, derivation steps and the answer seen so far."""
-        return self.hints.shown + self.steps_read + int(self.answer_before_check)
+        shown = self._hints.shown if self._hints is not None else 0
+        return shown + self.steps_read + int(self.answer_before_check)
 
     def check_rating(self, chosen: int | None = None) -> Rating:
         """The rating the latest check gives: help seen before it grades a pass Hard (what is
@@ -358,12 +368,27 @@ class ReviewSession:
         )
 
     def _solve(self, shown: _Card) -> None:
-        from fsrs import Rating
+        try:  # (0.1 s the first time: a Ctrl-C meant for the editor can come meanwhile)
+            from fsrs import Rating
 
-        from studycli.check.solve import ensure_attempt, starter_kind
+            from studycli.check.solve import ensure_attempt, starter_kind
 
-        from .solve_flow import Limits, StoppedAtPrompt, changed_starter, check, edit, stopped_by
-
+            from .solve_flow import (
+                Limits,
+                StoppedAtPrompt,
+                changed_starter,
+                check,
+                edit,
+                stopped_by,
+            )
+        except KeyboardInterrupt:  # the attempt stops, not the session
+            self.console.print(
+                Text(
+                    "stopped: Ctrl-C pressed; nothing was checked (s opens it again)",
+                    style="yellow",
+                )
+            )
+            return
         card = shown.card
         limits = Limits(self.settings.check_timeout, self.settings.check_memory_mb)
         try:
