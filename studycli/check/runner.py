@@ -927,9 +927,14 @@ def _describe_error(exc: BaseException, job: Job) -> str:
     if isinstance(exc, KeyboardInterrupt):
         return _interrupted_itself(exc, job)
     text = f"{type(exc).__name__}: {message_of(exc)}"
-    if "can't allocate memory" in text or "DefaultCPUAllocator" in text:
+    if _allocator_failed(text):
         return f"ran out of memory (limit {job.memory_mb} MB): {text.splitlines()[0]}"
     return text
+
+
+def _allocator_failed(text: str) -> bool:
+    """Whether an error's text is torch's allocator failing for want of memory."""
+    return "can't allocate memory" in text or "DefaultCPUAllocator" in text
 
 
 def _with_memory_note(message: str, exc: BaseException, job: Job) -> str:
@@ -938,8 +943,7 @@ def _with_memory_note(message: str, exc: BaseException, job: Job) -> str:
     ", no word of the limit (a reference over it read as a bug of its own)."""
     if not _out_of_memory(exc):
         return message
-    note = f"ran out of memory (the limit is {job.memory_mb} MB)" if job.memory_mb else ""
-    note = note or "ran out of memory"
+    note = "ran out of memory" + (f" (the limit is {job.memory_mb} MB)" if job.memory_mb else "")
     stripped = message.rstrip()
     return f"{stripped} {note}" if stripped.endswith(":") else f"{stripped} ({note})"
 
@@ -952,7 +956,7 @@ def _out_of_memory(exc: BaseException) -> bool:
     cause: BaseException | None = exc.__cause__
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
-        if isinstance(cause, MemoryError) or "can't allocate memory" in message_of(cause):
+        if isinstance(cause, MemoryError) or _allocator_failed(message_of(cause)):
             return True
         cause = cause.__cause__ or cause.__context__
     return False

@@ -246,9 +246,10 @@ def verdict(
             problems.append(
                 (
                     "fail",
-                    f"the reference's check printed {count:,} line(s) ({first}): a learner sees whatever a check prints as their own answer's "
-                    "output; remove the prints of the checker, and of the reference (its "
-                    "output is in the check's too)",
+                    f"the reference's check printed {count:,} line(s) ({first}): a learner "
+                    "sees whatever a check prints as their own answer's output; remove the "
+                    "prints of the checker, and of the reference (its output is in the "
+                    "check's too)",
                 )
             )
         elif not job.candidate.expect_pass and outcome.status == "pass":

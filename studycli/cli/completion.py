@@ -8,6 +8,7 @@ index (`content.index`), and imports neither numpy nor torch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -38,12 +39,9 @@ def complete_card_id(ctx: typer.Context, incomplete: str) -> list[str]:
     return _matching(card_ids(root), incomplete) if root else []
 
 
-def complete_study_id(ctx: typer.Context, incomplete: str) -> list[str]:
-    """Card ids that start with what is typed; after a `#`, that cloze card's deletions
-    (`card#c2`, as `history` shows them and `suspend` takes them)."""
-    if "#" not in incomplete:
-        return complete_card_id(ctx, incomplete)
-    from studycli.content.loader import load_study_items
+def _indexed_names(ctx: typer.Context, names: Callable[[Path, Path], list[str]]) -> list[str]:
+    """`names(root, index)` of the content folder through its content index; [] where there
+    is no content folder, or it cannot be read."""
     from studycli.errors import StudyError
     from studycli.paths import content_index_path
 
@@ -51,10 +49,22 @@ def complete_study_id(ctx: typer.Context, incomplete: str) -> list[str]:
     if root is None:
         return []
     try:
-        items, _ = load_study_items(root, index=content_index_path(root))
+        return names(root, content_index_path(root))
     except StudyError:
         return []
-    return _matching([item.id for item in items], incomplete)
+
+
+def complete_study_id(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Card ids that start with what is typed; after a `#`, that cloze card's deletions
+    (`card#c2`, as `history` shows them and `suspend` takes them)."""
+    if "#" not in incomplete:
+        return complete_card_id(ctx, incomplete)
+    from studycli.content.loader import load_study_items
+
+    def item_ids(root: Path, index: Path) -> list[str]:
+        return [item.id for item in load_study_items(root, index=index)[0]]
+
+    return _matching(_indexed_names(ctx, item_ids), incomplete)
 
 
 def complete_kind(incomplete: str) -> list[str]:
@@ -67,18 +77,12 @@ def complete_kind(incomplete: str) -> list[str]:
 def complete_tag(ctx: typer.Context, incomplete: str) -> list[str]:
     """Tags of the content's cards that start with what is typed (through the content index)."""
     from studycli.content.loader import load_content
-    from studycli.errors import StudyError
-    from studycli.paths import content_index_path
 
-    root = _content_root(ctx)
-    if root is None:
-        return []
-    try:
-        content = load_content(root, index=content_index_path(root))
-    except StudyError:
-        return []
-    tags = sorted({tag for card in content.cards.values() for tag in card.tags})
-    return _matching(tags, incomplete)
+    def tags(root: Path, index: Path) -> list[str]:
+        cards = load_content(root, index=index).cards.values()
+        return sorted({tag for card in cards for tag in card.tags})
+
+    return _matching(_indexed_names(ctx, tags), incomplete)
 
 
 def complete_deck(ctx: typer.Context, incomplete: str) -> list[str]:

@@ -303,9 +303,9 @@ def watch(
     console: Console, card: Card, content: Content, path: Path, limits: Limits
 ) -> Attempt | None:
     """Check `path`, then again on every save until it passes; `h` shows the next hint,
-    `q` (or Ctrl-C, or Ctrl-D) stops. Returns the last outcome, with the hints shown and the failed runs
-    before it: checks of the learner's code, not of the untouched starter (checked when the
-    watch starts, or saved unchanged), which is no attempt of theirs.
+    `q` (or Ctrl-C, or Ctrl-D) stops. Returns the last outcome, with the hints shown and the
+    failed runs before it: checks of the learner's code, not of the untouched starter (checked
+    when the watch starts, or saved unchanged), which is no attempt of theirs.
 
     Each check runs in a thread while the keys and the file are still read: `q` stops it at
     once, and so does a save (which then checks the new file). A check stopped so is no attempt:
