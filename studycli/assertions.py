@@ -92,8 +92,31 @@ def describe(value: Any, limit: int = 8) -> str:
                 values = _shortest(values)
             return f"{kind}({values}, dtype={dtype})"
         return f"{kind} of shape {shape_text}, dtype={dtype}"
+    if isinstance(value, (tuple, list)) and any(_is_array(item) for item in value):
+        return _describe_items(value, limit)
     text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _is_array(value: Any) -> bool:
+    return getattr(value, "shape", None) is not None and hasattr(value, "dtype")
+
+
+ITEMS_SHOWN = 4  # of a tuple or list of tensors, in a failure message
+
+
+def _describe_items(value: tuple | list, limit: int) -> str:
+    """A tuple or list holding tensors or arrays, each described as above: its `repr` printed
+    every value of every tensor (torch's printing is slow, and copies a GPU's tensor back:
+    a second of a CUDA run's checks went to it) and was then cut at 120 characters."""
+    shown = [describe(item, limit) for item in value[:ITEMS_SHOWN]]
+    if len(value) > ITEMS_SHOWN:
+        shown.append(f"... {len(value) - ITEMS_SHOWN} more")
+    text = ", ".join(shown)
+    if isinstance(value, list):
+        return f"[{text}]"
+    name = "" if type(value) is tuple else type(value).__name__  # a named tuple's name
+    return f"{name}({text}{',' if len(value) == 1 and not name else ''})"
 
 
 def _shortest(values: Any) -> Any:

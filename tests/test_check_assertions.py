@@ -32,6 +32,22 @@ def test_describe_shows_small_values_and_large_shapes():
     assert describe("x" * 500).endswith("...") and len(describe("x" * 500)) == 120
 
 
+def test_describe_shows_each_tensor_of_a_tuple_or_list_by_its_shape():
+    """A learner's function returning a tuple of tensors: each described as a tensor alone is,
+    not printed value by value (torch's printing, cut at 120 characters, showed the first
+    tensor's first rows and nothing of the others)."""
+    pair = (torch.zeros(30, 40), torch.tensor([1, 2]))
+    assert (
+        describe(pair) == "(tensor of shape (30, 40), dtype=float32, tensor([1, 2], dtype=int64))"
+    )
+    assert describe([torch.ones(1)]) == "[tensor([1.0], dtype=float32)]"
+    assert describe((torch.ones(1),)) == "(tensor([1.0], dtype=float32),)"
+    assert describe(torch.tensor([3.0, 1.0]).max(0)).startswith("max(tensor(3.0, dtype=float32), ")
+    many = describe([torch.zeros(9)] * 6)
+    assert many.count("tensor of shape (9)") == 4 and many.endswith(", ... 2 more]")
+    assert describe((1, "a")) == "(1, 'a')"  # no tensor: its repr, as before
+
+
 def test_assert_close_names_the_worst_element():
     with pytest.raises(AssertionError) as err:
         assert_close(
