@@ -82,6 +82,11 @@ RESCALE_HINT = (
     "before adding the new block's terms"
 )
 OVERFLOW_HINT = "exp(1000) overflows: measure every exponent against the running max, exp(x - m)"
+MAX_START_HINT = (
+    "start the running max at -inf, the max of no entries, not at 0: with every entry near "
+    "-1000 a max that starts at 0 never moves, exp(x - 0) underflows to 0 and the sum ends at "
+    "0 (0 / 0 = nan)"
+)
 LOG_STATE_HINT = (
     "nothing overflowed, but digits were lost: keep the state as the running max m and the sum "
     "s = sum exp(x_j - m), then output exp(x - m) / s; a log-sum-exp state (m + log s as one "
@@ -138,6 +143,13 @@ def check_online_softmax(impl, device="cpu"):
         2,
         " [values near 1000]",
         hint=_near_1000_hint,
+    )
+    # Values all far below 0: the softmax is as well defined as near +1000.
+    run(
+        torch.tensor([[-1000.0, -1001.0, -999.0]], device=device),
+        2,
+        " [values near -1000]",
+        hint=lambda got: GENERIC_HINT if bool(torch.isfinite(got).all()) else MAX_START_HINT,
     )
 
     # A fixed example whose maximum grows block after block.
@@ -337,9 +349,17 @@ def _wrong_drops_last_block(x, block_size):
     return _fold_blocks(x, block_size, range(0, x.shape[-1] - block_size + 1, block_size))
 
 
-def _fold_blocks(x, block_size, starts):
-    """The online softmax over the blocks of x that begin at `starts`, folded in that order."""
-    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+@fails_with("start the running max at -inf")
+def _wrong_max_starts_at_zero(x, block_size):
+    """Starts the running max at 0 instead of -inf: right while some entry of a row is >= 0,
+    but with every entry near -1000 each exp(x - 0) underflows and the sum is 0."""
+    return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size), max_start=0.0)
+
+
+def _fold_blocks(x, block_size, starts, max_start=float("-inf")):
+    """The online softmax over the blocks of x that begin at `starts`, folded in that order,
+    the running max starting at `max_start` (-inf: the max of no entries)."""
+    m = torch.full(x.shape[:-1], max_start, dtype=x.dtype, device=x.device)
     s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
     for start in starts:
         block = x[..., start : start + block_size]
@@ -648,6 +668,7 @@ WRONG_ANSWERS = {
         _wrong_no_max,
         _wrong_inverted_rescale,
         _wrong_drops_last_block,
+        _wrong_max_starts_at_zero,
         _wrong_two_pass,
         _wrong_log_state,
         _wrong_two_pass_over_blocks,
