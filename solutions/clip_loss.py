@@ -158,6 +158,21 @@ def check_clip_loss(impl, device="cpu") -> None:
         hint="subtract the max logit before exp (log-sum-exp); exp(100) overflows float32",
     )
 
+    # One max for the whole matrix is not enough: image 1 points away from every text, so its
+    # row's logits are all -100 while the matrix's max is +100, and exp(-200) underflows.
+    _compare(
+        impl,
+        torch.tensor([[1.0, 0.0], [-1.0, 0.0]], device=device),
+        torch.tensor([[1.0, 0.0], [1.0, 0.2]], device=device),
+        0.01,
+        tol=1e-4,
+        hint=(
+            "subtract each row's own max (and each column's own, for the text -> image "
+            "direction), not one max of the whole matrix: a row whose logits all sit near "
+            "-100 underflows to log(0) = -inf"
+        ),
+    )
+
     # Invariances: rescaling any embedding by a positive factor changes nothing, and swapping
     # the roles of images and texts gives the same (symmetric) loss.
     img = torch.randn(12, 10, generator=gen, dtype=torch.float64).to(device)
@@ -258,6 +273,18 @@ def _wrong_unstable_exp(image_emb, text_emb, temperature):
     return -0.5 * (torch.log(matching / e.sum(1)).mean() + torch.log(matching / e.sum(0)).mean())
 
 
+@fails_with("not one max of the whole matrix")
+def _wrong_one_max_for_all(image_emb, text_emb, temperature):
+    """Stabilises both directions with one max of the whole logit matrix: a row (or column)
+    far below it underflows to exp(...) = 0 and log(0) = -inf."""
+    logits = F.normalize(image_emb, dim=1) @ F.normalize(text_emb, dim=1).t() / temperature
+    top = logits.max().detach()
+    e = torch.exp(logits - top)
+    rows = top + torch.log(e.sum(1)) - logits.diagonal()
+    columns = top + torch.log(e.sum(0)) - logits.diagonal()
+    return 0.5 * (rows.mean() + columns.mean())
+
+
 @fails_with("summed over the batch")
 def _wrong_sum_over_batch(image_emb, text_emb, temperature):
     """Averages the two directions but sums each cross-entropy over the batch
@@ -274,6 +301,7 @@ WRONG_ANSWERS = {
     "clip_loss": [
         _wrong_sum_over_batch,
         _wrong_unstable_exp,
+        _wrong_one_max_for_all,
         _wrong_one_direction,
         _wrong_no_normalisation,
         _wrong_normalise_dim0,
