@@ -124,6 +124,13 @@ def check_minimize_quadratic(impl, device="cpu") -> None:
             expect(
                 tuple(x.shape) == (n,), what, f"returned shape {tuple(x.shape)}, expected ({n},)"
             )
+            expect(
+                x.dtype == dtype,
+                what,
+                f"returned {str(x.dtype)[6:]} for {str(dtype)[6:]} inputs: the minimiser comes "
+                "back in the dtype of A and b (a solve done in float64, or in numpy, is cast "
+                "back with .to(A.dtype))",
+            )
             A64, b64 = A.double().cpu(), b.double().cpu()
             truth = torch.linalg.solve(A64, -b64)
             assert_close(x, truth, what, rtol=rtol, atol=atol, hint="x* = -A^-1 b: solve A x = -b")
@@ -158,6 +165,15 @@ def _wrong_ignores_half(A, b):
 def _wrong_diagonal_only(A, b):
     """Treats the coordinates as independent: x_i = -b_i / A_ii (ignores the cross terms)."""
     return -b / torch.diagonal(A)
+
+
+@fails_with("comes back in the dtype of A and b")
+def _wrong_numpy_dtype(A, b):
+    """Solves with numpy and wraps the result: right numbers, but float64 for float32 inputs."""
+    import numpy as np
+
+    x = np.linalg.solve(A.detach().cpu().numpy(), -b.detach().cpu().numpy().astype(np.float64))
+    return torch.from_numpy(x).to(A.device)
 
 
 def _variant_inverse(A, b):
@@ -307,6 +323,7 @@ WRONG_ANSWERS = {
         _wrong_no_inverse,
         _wrong_ignores_half,
         _wrong_diagonal_only,
+        _wrong_numpy_dtype,
     ],
     "quadratic_minimum_value": [_wrong_plus_half, _wrong_no_half],
 }
