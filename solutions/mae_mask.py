@@ -218,6 +218,21 @@ def check_random_masking(impl, device="cpu") -> None:
         f"removal rate per position {[round(v, 2) for v in rate.tolist()]}, expected about 0.75 each",
         hint="every position must be equally likely to be removed: sort uniform noise",
     )
+    # Uniform over subsets, not only over positions: a random window (a block of neighbours)
+    # removes each position as often, but keeps the right neighbour of a kept token 3/4 of the
+    # time, where a uniform subset of 4 of 16 keeps it (4 - 1) / (16 - 1) = 1/5 of the time.
+    kept = torch.cat(
+        [_check_structure(impl, x, 0.75, 2000 + seed, device) == 0 for seed in range(10)]
+    )
+    together = float((kept[:, :-1] & kept[:, 1:]).sum() / kept[:, :-1].sum())
+    expect(
+        0.1 < together < 0.3,
+        "random_masking over 640 draws of L = 16, ratio 0.75",
+        f"the right neighbour of a kept token was kept {together:.2f} of the time, expected "
+        "about (4 - 1) / (16 - 1) = 0.20 for a uniformly random subset",
+        hint="keep a uniformly random subset, not a random window: every set of L_keep tokens "
+        "must be equally likely (sort uniform noise and keep the L_keep smallest)",
+    )
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -290,6 +305,16 @@ def _wrong_mask_inverted(x, mask_ratio, generator):
     return _masking(x, mask_ratio, noise, polarity=False)
 
 
+@fails_with("not a random window")
+def _wrong_random_window(x, mask_ratio, generator):
+    """Keeps a run of L_keep neighbouring tokens from a random start (wrapping around): each
+    position is removed equally often, but the kept subset is a block, not uniformly random."""
+    N, L = x.shape[0], x.shape[1]
+    start = torch.randint(0, L, (N, 1), generator=generator, device=x.device)
+    noise = ((torch.arange(L, device=x.device) - start) % L).float()
+    return _masking(x, mask_ratio, noise)
+
+
 WRONG_ANSWERS = {
     "random_masking": [
         _wrong_global_rng,
@@ -299,6 +324,7 @@ WRONG_ANSWERS = {
         _wrong_keep_count,
         _wrong_keep_first,
         _wrong_mask_inverted,
+        _wrong_random_window,
     ],
 }
 
