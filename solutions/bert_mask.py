@@ -189,6 +189,23 @@ def check_mask_tokens(impl, device="cpu"):
         "the chosen fraction in the first half minus that in the second half",
     )
 
+    # Independent choices: the number chosen varies from call to call (binomial, std 5 of 200
+    # positions here); a fixed count per call or per row does not.
+    small_tokens = tokens[:4, :50].contiguous()
+    counts = set()
+    for seed in range(20):
+        small_what = f"mask_tokens(tokens of shape (4, 50), generator seeded {seed})"
+        _, small_labels = _run(impl, small_what, small_tokens, vocab, mask_id, seed, device)
+        counts.add(int((small_labels != -100).sum()))
+    expect(
+        len(counts) >= 3,
+        "mask_tokens(tokens of shape (4, 50)) with generators seeded 0 .. 19",
+        f"chose {' or '.join(map(str, sorted(counts)))} positions every time, where independent "
+        "choices with probability 0.15 give 30 +- 5, a different number from call to call",
+        hint="choose each position independently, torch.rand(shape) < mask_prob, not a fixed "
+        "number of positions (torch.randperm(n)[:k])",
+    )
+
     # Every random number comes from the generator: same seed, same result.
     torch.manual_seed(1234)
     again = _run(
@@ -403,6 +420,27 @@ def _random_never_original(
 # --- correct variants -------------------------------------------------------------------------
 
 
+@fails_with("not a fixed number of positions")
+def _fixed_count(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Chooses exactly round(mask_prob * n) positions by a random permutation: the right
+    fraction, but the choices are not independent (the count never varies)."""
+    n = tokens.numel()
+    picked = torch.randperm(n, generator=generator, device=tokens.device)[: round(mask_prob * n)]
+    chosen = torch.zeros(n, dtype=torch.bool, device=tokens.device)
+    chosen[picked] = True
+    chosen = chosen.reshape(tokens.shape)
+    labels = torch.where(chosen, tokens, torch.full_like(tokens, -100))
+    action = torch.rand(tokens.shape, generator=generator, device=tokens.device)
+    random_tokens = torch.randint(
+        0, vocab_size, tokens.shape, generator=generator, device=tokens.device, dtype=tokens.dtype
+    )
+    inputs = tokens.clone()
+    inputs[chosen & (action < 0.8)] = mask_id
+    to_random = chosen & (action >= 0.8) & (action < 0.9)
+    inputs[to_random] = random_tokens[to_random]
+    return inputs, labels
+
+
 def _hf_style(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
     """Hugging Face's DataCollatorForLanguageModeling: nested Bernoulli draws (0.8, then 0.5)."""
     labels = tokens.clone()
@@ -438,6 +476,7 @@ WRONG_ANSWERS = {
         _random_to_vocab_minus_one,
         _random_from_minus_one,
         _random_never_original,
+        _fixed_count,
     ],
 }
 
