@@ -417,9 +417,6 @@ def _random_never_original(
     return _drawing(tokens, vocab_size, mask_id, generator, mask_prob, low=1, shift=True)
 
 
-# --- correct variants -------------------------------------------------------------------------
-
-
 @fails_with("not a fixed number of positions")
 def _fixed_count(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
     """Chooses exactly round(mask_prob * n) positions by a random permutation: the right
@@ -439,6 +436,9 @@ def _fixed_count(tokens, vocab_size: int, mask_id: int, generator, mask_prob: fl
     to_random = chosen & (action >= 0.8) & (action < 0.9)
     inputs[to_random] = random_tokens[to_random]
     return inputs, labels
+
+
+# --- correct variants -------------------------------------------------------------------------
 
 
 def _hf_style(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
