@@ -102,6 +102,10 @@ class _CountedTuple(_Counting, tuple):
 
 
 READS_PER_SAMPLE = 2
+OVERFLOW_HINT = (
+    "a running sum overflows where the mean itself fits (1e308 + 1e308 = inf): update the "
+    "previous mean, w_k = w_(k-1) + (x_k - w_(k-1)) / k, never a sum of the samples"
+)
 
 
 def check_incremental_mean(impl, device="cpu") -> None:
@@ -127,6 +131,13 @@ def check_incremental_mean(impl, device="cpu") -> None:
                     list(xs), got, "w_k = w_(k-1) + (x_k - w_(k-1)) / k with k counting from 1"
                 ),
             )
+    # Samples near the largest float: every mean is 1e308, but a sum of any two is inf. Only
+    # an update of the mean itself stays finite (a running sum, numpy's cumsum or a copy of xs
+    # re-summed all overflow).
+    big = [1e308, 1e308, 1e308]
+    what = "incremental_mean([1e308, 1e308, 1e308])"
+    got = _as_floats(call(impl, what, big), what, len(big))
+    assert_close(got, big, what, rtol=1e-12, atol=0.0, hint=OVERFLOW_HINT)
     rng = np.random.default_rng(0)
     for n, loc, scale in (
         (2, 0.0, 1.0),
@@ -197,20 +208,43 @@ def _wrong_resum(xs) -> list[float]:
     return [sum(xs[:k]) / k for k in range(1, len(xs) + 1)]
 
 
-def _variant_cumsum(xs):
-    """Cumulative sums over k, as a numpy array."""
+@fails_with("a running sum overflows")
+def _wrong_cumsum(xs):
+    """Cumulative sums over k, as a numpy array: right values until the sum overflows (and it
+    stores every sample)."""
     import numpy as np
 
     a = np.asarray(xs, dtype=np.float64)
-    return np.cumsum(a) / np.arange(1, len(a) + 1)
+    with np.errstate(over="ignore"):
+        return np.cumsum(a) / np.arange(1, len(a) + 1)
 
 
-def _variant_running_sum(xs):
-    """A running sum divided by k: O(1) per sample, no past sample stored."""
+@fails_with("a running sum overflows")
+def _wrong_running_sum(xs):
+    """A running sum divided by k: O(1) per sample, but it keeps the sum, not the mean, which
+    overflows where the mean does not."""
     means, total = [], 0.0
     for k, x in enumerate(xs, start=1):
         total += x
         means.append(total / k)
+    return means
+
+
+@fails_with("a running sum overflows")
+def _wrong_copy_then_resum(xs):
+    """Copies xs (reading each sample once) and re-sums the copy's prefixes: the read count
+    sees n reads, but it is O(n²) work on a sum of the samples."""
+    copy = list(xs)
+    return [sum(copy[:k]) / k for k in range(1, len(copy) + 1)]
+
+
+def _variant_weighted(xs):
+    """The previous mean weighted by (k - 1)/k plus the new sample by 1/k: an update of the
+    mean itself, never a sum of samples."""
+    means, w = [], 0.0
+    for k, x in enumerate(xs, start=1):
+        w = w * ((k - 1) / k) + x / k
+        means.append(w)
     return means
 
 
@@ -429,10 +463,18 @@ def _wrong_first_step_only(g, w1: float, step_size, num_steps: int) -> list[floa
 
 
 WRONG_ANSWERS = {
-    "incremental_mean": [_wrong_k_plus_1, _wrong_k_minus_1, _wrong_constant_step, _wrong_resum],
+    "incremental_mean": [
+        _wrong_k_plus_1,
+        _wrong_k_minus_1,
+        _wrong_constant_step,
+        _wrong_resum,
+        _wrong_cumsum,
+        _wrong_running_sum,
+        _wrong_copy_then_resum,
+    ],
     "robbins_monro": [_wrong_ascent, _wrong_step_index, _wrong_first_step_only],
 }
 
 CORRECT_VARIANTS = {
-    "incremental_mean": [_variant_cumsum, _variant_running_sum, _variant_index_loop],
+    "incremental_mean": [_variant_weighted, _variant_index_loop],
 }
