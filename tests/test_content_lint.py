@@ -369,6 +369,41 @@ def test_a_deletion_left_open_is_reported_where_it_opens(content_copy):
     assert problem.line == lines_of(cloze)["prompt"] + 1
 
 
+@pytest.mark.parametrize(
+    "old, new, line, fix",
+    [
+        # a line of a `|` text that lost its indentation: libyaml names the line after the
+        # next one, and the fix it got was to quote the text
+        ("  Return `x + 1`.", "Return `x + 1`.", 8, "indent it as the lines above it"),
+        # a field without the space after its colon: named on the line after it
+        ("kind: coding", "kind:coding", 2, "put a space after its colon"),
+        # a field indented under the one above it, and a list entry not indented under its key
+        ("answer: |", " answer: |", 7, "start every field at the beginning of its line"),
+        ('  - "`return', '- "`return', 11, "start every field at the beginning of its line"),
+    ],
+)
+def test_a_line_indented_wrongly_is_named_with_the_fix(content_copy, old, new, line, fix):
+    """Found by writing a card as CONTRIBUTING.md says and breaking its indentation: these
+    got libyaml's words at another line than the one to fix, with the advice to quote text."""
+    path = content_copy / "cards" / "basics" / "add-one.yaml"
+    edit(path, old, new)
+    [problem] = lint(load_content(content_copy))
+    assert (problem.path, problem.line) == (path, line), problem
+    assert fix in problem.message and "quote it" not in problem.message, problem.message
+
+
+def test_a_text_line_that_left_its_field_is_named_with_the_fix(content_copy):
+    """A line of a `|` text written at the start of the line, with a `: ` in it, is a field to
+    YAML: lint said "unknown field 'In short'" with no line (a key with a space in it was never
+    looked for) and no fix."""
+    path = content_copy / "cards" / "basics" / "add-one.yaml"
+    edit(path, "  Return `x + 1`.", "In short: return `x + 1`.")
+    [problem] = lint(load_content(content_copy))
+    assert (problem.path, problem.line) == (path, 8), problem
+    assert problem.message.startswith("unknown field 'In short'"), problem.message
+    assert "indent it as the lines above it" in problem.message, problem.message
+
+
 def test_a_card_that_does_not_load_leaves_its_solution_module_no_orphan(content_copy):
     """A card file with broken YAML or a schema error registers no module: its module is not
     reported as an orphan besides (the card's own problem is the one to fix)."""

@@ -32,7 +32,8 @@ class KeyLines:
             keys = self._files[path] = {}
             for number, line in enumerate(text.split("\n"), 1):  # YAML's lines, as its marks
                 if match := _TOP_LEVEL_KEY.match(line):
-                    keys[match[2]] = number  # the last of a repeated key: the one YAML keeps
+                    # the last of a repeated key: the one YAML keeps
+                    keys[match[2] or match[4]] = number
         return keys
 
     def line(self, path: Path, *fields: str) -> int | None:
@@ -150,7 +151,12 @@ def _leading_lines(text: str) -> int:
     return text[: len(text) - len(text.lstrip())].count("\n")
 
 
-_TOP_LEVEL_KEY = re.compile(r"""(["']?)([A-Za-z_][\w-]*)\1[ \t]*:(?:[ \t\r]|$)""")
+# a field's name, quoted or not; or any other plain key at column 0 (a line of text that left
+# its `|` block, "In short: ...", is one to YAML), up to its first `: ` as YAML reads it
+_TOP_LEVEL_KEY = re.compile(
+    r"""(["']?)([A-Za-z_][\w-]*)\1[ \t]*:(?:[ \t\r]|$)"""
+    r"""|()([^\s#"'\-?:,\[\]{}&*!|>%@`][^#\n]*?)[ \t]*:(?:[ \t\r]|$)"""
+)
 
 
 def _deletion_needle(message: str) -> re.Pattern[str] | None:
@@ -172,6 +178,8 @@ def _field_named(message: str, keys: dict[str, int]) -> str | None:
     the prompt's, a duplicate id the id's."""
     if message.startswith("duplicate id "):
         return "id" if "id" in keys else None
+    if (unknown := re.match(r"unknown field '([^'\\]+)'", message)) and unknown[1] in keys:
+        return unknown[1]  # (a key with a space in it: "unknown field 'In short'")
     first = message.split(" ", 1)[0]
     named = [first, *re.findall(r"'(\w+)", message)]
     if "deletion" in message:

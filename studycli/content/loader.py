@@ -353,31 +353,53 @@ def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tu
     except OSError as exc:  # a link to a file that is gone, a file this user may not read
         return None, (), ((f"the file cannot be read: {exc.strerror or exc}",),)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        if mark is not None and text[mark.index : mark.index + 1] == "\t":
-            # libyaml says "found character that cannot start any token" of a tab that starts
-            # a line, without naming it: the fix it got (quote the text) misled
-            reason = "found a tab character where a field or list entry should start"
-        opened = getattr(exc, "context_mark", None)
-        if (
-            "quoted scalar" in str(getattr(exc, "context", ""))
-            and "end of stream" in reason
-            and opened is not None
-        ):
-            # a quote never closed: PyYAML finds out at the end of the file; the line to fix
-            # is the one the quote opened on
-            line = opened.line + 1
-            fix = ": close it, or write the text without the quote (or as `key: |`)"
-            return None, (), ((f"YAML syntax error: a quote opened here is not closed{fix}", line),)
-        return None, (), ((f"YAML syntax error: {reason}{_yaml_fix(reason)}", line),)
+        return None, (), (_yaml_problem(exc, text),)
     card, problems = parse_card(data, path, deck=relative.split("/", 1)[0])
     card_id = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
     found = tuple((message, None, card_id) for message in problems)
     if card is None:
         return None, (), found
     return (*split(card), found)
+
+
+def _yaml_problem(exc: Exception, text: str) -> tuple[str, int | None]:
+    """The message and line of PyYAML's error `exc` in the card file `text`: the line to fix,
+    which is not always the one PyYAML names, and what fixes it."""
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    reason = getattr(exc, "problem", None) or str(exc)
+    if mark is not None and text[mark.index : mark.index + 1] == "\t":
+        # libyaml says "found character that cannot start any token" of a tab that starts
+        # a line, without naming it: the fix it got (quote the text) misled
+        reason = "found a tab character where a field or list entry should start"
+    opened = getattr(exc, "context_mark", None)
+    context = str(getattr(exc, "context", ""))
+    if "quoted scalar" in context and "end of stream" in reason and opened is not None:
+        # a quote never closed: PyYAML finds out at the end of the file; the line to fix
+        # is the one the quote opened on
+        fix = ": close it, or write the text without the quote (or as `key: |`)"
+        return f"YAML syntax error: a quote opened here is not closed{fix}", opened.line + 1
+    if "simple key" in context and opened is not None:
+        # a line with no `: ` where a field should start (a `|` text's line written at the
+        # start of the line, `kind:coding`): libyaml finds out lines later, and names that
+        return f"YAML syntax error: {reason}{_KEYLESS_LINE_FIX}", opened.line + 1
+    fix = _yaml_fix(reason)
+    # the line itself out of place (nothing before the mark on its line): a field indented,
+    # or a list entry that is not indented under its key
+    before = text[text.rfind("\n", 0, mark.index) + 1 : mark.index] if mark is not None else "x"
+    if fix == _QUOTE_FIX and not before.strip():
+        fix = _INDENTATION_FIX
+    return f"YAML syntax error: {reason}{fix}", line
+
+
+_KEYLESS_LINE_FIX = (
+    ": a line with no `key: value` where a field should start: if it is text of the field "
+    "above, indent it as the lines above it; if it is a field, put a space after its colon"
+)
+_INDENTATION_FIX = (
+    ": this line is indented wrongly: start every field at the beginning of its line, and "
+    "indent a field's list entries (`  - `) and its `|` text under it"
+)
 
 
 def _yaml_fix(reason: str) -> str:
@@ -388,7 +410,10 @@ def _yaml_fix(reason: str) -> str:
         return ": indent with spaces, not tabs"
     if "another document" in reason or "single document" in reason:
         return ": one card per file, without `---` lines"
-    return " (text with `: `, `#` or quotes in it: quote it, or use `key: |`)"
+    return _QUOTE_FIX
+
+
+_QUOTE_FIX = " (text with `: `, `#` or quotes in it: quote it, or use `key: |`)"
 
 
 @functools.cache

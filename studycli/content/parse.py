@@ -49,8 +49,7 @@ def parse_card(data: Any, path: Path, deck: str) -> tuple[Card | None, list[str]
             f"are 1 to {FORMAT_VERSION} (or leave it out)"
         )
     for key in sorted(set(data) - FIELDS, key=str):
-        close = _closest(str(key))
-        problems.append(f"unknown field {key!r}" + (f": did you mean {close!r}?" if close else ""))
+        problems.append(f"unknown field {key!r}{_unknown_field_fix(key)}")
     for spec in CARD_FIELDS:
         problems += _check_value(spec, data)
     problems += _check_identity(data, path)
@@ -175,6 +174,17 @@ def _build(data: dict, path: Path, deck: str) -> Card:
 
 def _is_text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
+
+
+def _unknown_field_fix(key: Any) -> str:
+    """What to do about an unknown field: the field it is a typo of, or, for a "field" with a
+    space in it, indent it: it is a line of a text that was written at the start of the line,
+    where its `: ` made it a field."""
+    if close := _closest(str(key)):
+        return f": did you mean {close!r}?"
+    if isinstance(key, str) and any(space in key.strip() for space in " \t"):
+        return ": if it is a line of the text above it, indent it as the lines above it"
+    return ""
 
 
 def _closest(key: str) -> str | None:
