@@ -12,6 +12,7 @@ from studycli.content.lint_text import (
     MAX_CONCEPT_PROMPT_WORDS,
     MAX_TITLE_WORDS,
     joined_line,
+    list_swallowed_line,
 )
 from studycli.content.loader import load_content
 
@@ -452,6 +453,37 @@ def test_a_card_that_does_not_load_is_no_missing_prerequisite_besides(content_co
 )
 def test_joined_line_finds_an_indented_line_that_continues_a_paragraph(text, line):
     assert joined_line(text) == line
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("Pitfalls:\n- one\n- two\nCost: O(n).", 4),  # meant as a paragraph of its own
+        ("1. first\n2. second\nEach index is pushed once.", 3),
+        ("- one\n- two\n\nCost: O(n).", None),  # a blank line ends the list
+        ("- one, wrapped\nat the start of a line\n- two", None),  # a lazy continuation
+        ("- one\n  Indented under its item.", None),
+        ("Plain\nparagraph.", None),
+        ("```\n- a\nB\n```", None),
+    ],
+)
+def test_list_swallowed_line_finds_a_paragraph_joined_to_a_list_item(text, line):
+    assert list_swallowed_line(text) == line
+
+
+def test_a_paragraph_written_right_under_a_list_is_reported(content_copy):
+    """Found reading the sliding-window-max card in a first review: its answer's closing
+    sentences ("Each index is appended once ...", "Pitfalls: ...") showed inside the list's
+    last item, as they did in seven other shipped cards: Markdown continues a list item with
+    the next line unless a blank line comes between."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    edit(path, "answer: |\n", "answer: |\n  - Origin only.\n  - No shift.\n  So: add a bias.\n")
+    [problem] = lint(load_content(content_copy))
+    assert problem.line == lines_of(path)["answer"] + 3  # the swallowed line itself
+    assert problem.message.startswith(
+        "answer, line 3: a line right under a list item is joined to that item"
+    ), problem.message
+    assert "put a blank line before it" in problem.message
 
 
 def test_lines_that_markdown_joins_into_a_paragraph_are_reported(content_copy):

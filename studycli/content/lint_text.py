@@ -58,6 +58,19 @@ def lint_text(card: Card, where: KeyLines) -> list[CardProblem]:
                 )
             )
     for field, label, item, text in texts:
+        if line := list_swallowed_line(text):
+            problems.append(
+                where.problem(
+                    card,
+                    field,
+                    f"{label}, line {line}: a line right under a list item is joined to that "
+                    "item (Markdown: the terminal and Anki show it inside the list): put a "
+                    "blank line before it to start a paragraph, or indent it under the item's "
+                    "text to continue the item",
+                    item=item,
+                    text_line=line,
+                )
+            )
         if line := joined_line(text):
             problems.append(
                 where.problem(
@@ -130,6 +143,29 @@ def lint_lengths(card: Card, where: KeyLines) -> list[CardProblem]:
 
 
 _LIST_ITEM = re.compile(r"([-*+]|\d+[.)])\s")
+
+
+def list_swallowed_line(text: str) -> int | None:
+    """The first line (1-based) of `text` that reads as a paragraph of its own but is written
+    right under a list item, less indented than the item's text: Markdown makes it part of
+    that item. A line that begins with a capital letter is taken for a new sentence; one in
+    lower case, for the item's text wrapped at the start of the line (as meant)."""
+    fenced = False
+    item_indent = None  # where the text of the list item above begins; None: no item above
+    for number, line in enumerate(text.split("\n"), 1):
+        stripped = line.lstrip()
+        if stripped.startswith(("```", "~~~")):
+            fenced, item_indent = not fenced, None
+            continue
+        if fenced or not stripped:
+            item_indent = None
+            continue
+        indent = len(line) - len(stripped)
+        if item := _LIST_ITEM.match(stripped):
+            item_indent = indent + len(item[0])
+        elif item_indent is not None and indent < item_indent and stripped[0].isupper():
+            return number
+    return None
 
 
 def joined_line(text: str) -> int | None:
