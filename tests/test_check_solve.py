@@ -393,6 +393,20 @@ def test_a_file_whose_function_is_still_a_stub_is_untouched_even_from_an_older_s
         assert not solve.is_older_starter(card, content, written)
 
 
+def test_a_starter_written_with_imports_the_card_no_longer_carries_is_an_older_starter(tmp_path):
+    """Starters once carried every import of their module, the checkers' too: a file written
+    then is still a starter (the learner is told the starter changed), not an attempt."""
+    content = fixture_content()
+    card = content.get("add-one")
+    current = solve.ensure_attempt(card, content, tmp_path / "current.py").read_text()
+    older = tmp_path / "older.py"
+    older.write_text("import heapq\nfrom contextlib import contextmanager\n\n\n" + current)
+    assert solve.starter_kind(card, content, older) == "older"
+    helped = tmp_path / "helped.py"  # an import with code of the learner's own: not a starter
+    helped.write_text("import heapq\n\nLIMIT = heapq.nlargest(1, [2, 3])\n\n\n" + current)
+    assert solve.starter_kind(card, content, helped) == "stub"
+
+
 def test_no_edit_records_nothing_for_a_starter_an_older_version_wrote(cli, attempt):
     """A starter written before the card's docstring changed failed its check with
     NotImplementedError and was recorded as Again. (Given with --file, it is not recorded

@@ -80,3 +80,33 @@ def test_a_def_named_in_the_module_docstring_is_not_the_function(tmp_path):
     path.write_text('"""Usage:\n\ndef f(x)\n"""\n\n\ndef f(x):\n    return x\n', encoding="utf-8")
     assert _head(path, "f") is None
     assert "def f(x):" in default_starter(read_module(tmp_path, "mod"), "f")
+
+
+def test_a_starter_carries_the_imports_its_reference_uses_not_its_checkers():
+    """The module's checkers import their ground truths and their wrong answers' tools: a
+    starter that carried them handed the learner AdamW's `torch.optim` (which its checker
+    refuses) and sliding-window-max's `heapq` (the slow method its prompt warns of)."""
+    adamw = card_starter(CONTENT.get("adamw-step"), CONTENT.solutions_dir)
+    assert "from torch.optim import" not in adamw and "import torch\n" in adamw
+    window = card_starter(CONTENT.get("sliding-window-max"), CONTENT.solutions_dir)
+    assert "heapq" not in window and "bisect" not in window
+    assert "from collections import deque" in window  # the reference's own
+
+
+def test_an_import_statement_keeps_the_names_the_reference_uses(tmp_path):
+    (tmp_path / "mod.py").write_text(
+        "from __future__ import annotations\n\nimport bisect, heapq\n"
+        "import torch.nn.functional as F\nfrom math import inf, sqrt as root\n"
+        "import numpy as np\n\n\n"
+        "def f(x: heapq.X = inf):\n    return root(x)\n\n\n"
+        "def check_f(impl, device='cpu'):\n    F.relu(bisect.bisect([1], 0))\n",
+        encoding="utf-8",
+    )
+    starter = default_starter(read_module(tmp_path, "mod"), "f")
+    head = starter.split("\n\n\n")[0].splitlines()
+    assert head == [
+        "from __future__ import annotations",
+        "import heapq",  # (in the signature)
+        "from math import inf, sqrt as root",
+        "import numpy as np",  # an array library: the answer's vocabulary, used or not
+    ]

@@ -143,16 +143,41 @@ class ModuleInfo:
         rest.append(text(at, len(data)))
         return "".join(rest), {name: text(*span) for name, span in own.items()}
 
-    def imports(self) -> list[str]:
-        """The module's top-level import lines, for the starter (studycli's own left out)."""
+    def imports(self, function: ast.FunctionDef) -> list[str]:
+        """The module's top-level imports that `function` uses (in its body, signature or
+        decorators), for its starter: the module's checkers import more (`torch.optim`'s AdamW
+        as AdamW's ground truth, `heapq` for sliding-window-max's slow wrong answer), which
+        handed a learner the routine the checker refuses or the method the prompt warns of.
+        A statement that binds some names used and some not keeps the used ones only."""
+        # (and the array libraries the module works in, used by name or not: the answer's
+        # vocabulary, whatever the reference happens to call)
+        used = {node.id for node in ast.walk(function) if isinstance(node, ast.Name)}
+        used |= set(ARRAY_LIBRARIES)
         source_lines = self.source.splitlines()
         lines = []
         for node in self.tree.body:
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                text = "\n".join(source_lines[node.lineno - 1 : node.end_lineno])
-                if "studycli" not in text:
-                    lines.append(text)
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            text = "\n".join(source_lines[node.lineno - 1 : node.end_lineno])
+            if "studycli" in text:
+                continue
+            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                lines.append(text)  # (changes how the code reads, used by name or not)
+                continue
+            kept = [alias for alias in node.names if _bound_name(alias) in used | {"*"}]
+            if len(kept) == len(node.names):
+                lines.append(text)
+            elif kept:
+                lines.append(ast.unparse(type(node)(**{**vars(node), "names": kept})))
         return lines
+
+
+ARRAY_LIBRARIES = ("torch", "np", "numpy")  # names a starter keeps when its module imports them
+
+
+def _bound_name(alias: ast.alias) -> str:
+    """The name an import's `alias` binds: `import a.b` binds `a`."""
+    return alias.asname or alias.name.split(".", 1)[0]
 
 
 def code_without_docstrings(source: str) -> str:
@@ -290,7 +315,7 @@ def default_starter(info: ModuleInfo, function_name: str) -> str:
     body_start = node.body[0].lineno - 1
     header = "\n".join(lines[node.lineno - 1 - len(node.decorator_list) : body_start])
     doc = ast.get_docstring(node, clean=False)
-    imports = info.imports()
+    imports = info.imports(node)
     parts = [*imports, "", "", header.rstrip()] if imports else [header.rstrip()]
     if doc is not None:
         parts.append(f'    """{doc}"""'.replace("\n    \n", "\n\n"))
