@@ -20,6 +20,19 @@ from studycli.content.loader import load_content
 from .conftest import REPO_ROOT
 
 
+def test_every_deck_is_one_of_the_packages_setuptools_is_given():
+    """setuptools 77 warns of a deck's cards as data in a folder that is not a listed package
+    (and means to refuse them), so each deck's folder is listed in pyproject.toml; a deck
+    left out would not ship. (The wheel built below proves the listed ones ship.)"""
+    import tomllib
+
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    decks = sorted(path.name for path in (REPO_ROOT / "cards").iterdir() if path.is_dir())
+    missing = [deck for deck in decks if f"studycli._content.cards.{deck}" not in listed]
+    assert decks and not missing, f"list in pyproject.toml's packages: {missing}"
+
+
 def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
     result = subprocess.run(command, capture_output=True, text=True, **kwargs)
     assert result.returncode == 0, f"{command} failed:\n{result.stdout}\n{result.stderr}"
