@@ -352,6 +352,30 @@ def test_check_into_a_log_file_writes_nothing_but_its_results(tmp_path):
     assert out.stderr == ""
 
 
+@pytest.mark.parametrize("columns", [40, 120])
+def test_check_shows_each_cards_status_and_message_at_any_width(tmp_path, columns):
+    """At 40 columns the results' table gave the card column the width (an id's whole length)
+    and the status and message columns none: each card is then a line, its message under it."""
+    import os
+
+    out = subprocess.run(
+        [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), "check", "add-one"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "STUDYCLI_HOME": str(tmp_path), "COLUMNS": str(columns)},
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert all(len(line) <= columns for line in lines)
+    words = " ".join(out.stdout.replace("│", " ").split())
+    assert "add-one" in words and "pass" in words and "wrong answer(s) rejected" in words
+    if columns == 40:
+        assert "pass  add-one" in out.stdout and "┃" not in out.stdout
+    else:
+        assert "┃ card" in out.stdout
+
+
 def test_a_card_file_that_does_not_load_is_named_by_every_command_that_leaves_it_out(
     cli, content_copy
 ):

@@ -213,7 +213,8 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
             print(json.dumps([r.to_dict() for r in results], indent=2))
         else:
             results = _check_with_progress(runnable, content, jobs, device, timeout, memory)
-            stdout().print(_results_table(results))
+            console = stdout()
+            console.print(_results_view(results, console.width))
     except KeyboardInterrupt:
         exit_interrupted("interrupted: the running checks were stopped")
     return results
@@ -301,10 +302,37 @@ def _check_with_progress(cards, content, jobs, device, timeout, memory):
         )
 
 
+# The narrowest message column the results' table is drawn with; narrower, each card is a
+# line of its own with its message under it (at 40 columns the table's card column took the
+# width and left the status and the message none: a helper's review)
+MIN_MESSAGE_WIDTH = 24
+
+
+def _results_view(results, width: int):
+    """The check's results: a table where the terminal has room for it, else a block a card."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.text import Text
+
+    from .solve_flow import as_shown  # (a wrong answer's message can carry escape sequences)
+
+    longest = max((len(r.card_id) for r in results), default=4)
+    # the card, status ("not done") and seconds columns, the borders and padding
+    if longest + 8 + 7 + 13 + MIN_MESSAGE_WIDTH <= width:
+        return _results_table(results)
+    blocks = []
+    for r in results:
+        head = Text.assemble(
+            (r.status, STATUS_STYLE[r.status]), f"  {r.card_id}  {r.seconds:.2f} s"
+        )
+        blocks += [head, Padding(Text(as_shown(r.message)), (0, 0, 0, 2), expand=False)]
+    return Group(Text("studycli check", style="italic"), *blocks)
+
+
 def _results_table(results):
     from rich.table import Table
 
-    from .solve_flow import as_shown  # (a wrong answer's message can carry escape sequences)
+    from .solve_flow import as_shown
 
     table = Table(title="studycli check", show_lines=False)
     table.add_column(
