@@ -320,7 +320,7 @@ def _results_view(results, width: int):
     # the card, status ("not done") and seconds columns, the borders and padding
     if longest + 8 + 7 + 13 + MIN_MESSAGE_WIDTH <= width:
         return _results_table(results)
-    blocks = []
+    blocks: list[Text | Padding] = []
     for r in results:
         head = Text.assemble(
             (r.status, STATUS_STYLE[r.status]), f"  {r.card_id}  {r.seconds:.2f} s"
