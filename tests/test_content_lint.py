@@ -786,3 +786,38 @@ def test_titles_and_prompts_over_their_limits_are_reported(cli, content_copy):
             "'explanation' or a card of its own",
         )
     ]
+
+
+def test_a_hint_indented_under_the_hint_above_is_reported_not_joined(cli, content_copy):
+    """`- ` indented deeper than the entry above is more of that entry's text to YAML: two
+    hints became one ("first - second") and lint was clean. A Markdown list nested in a block
+    text is text as meant, and a plain entry wrapped over two lines is one entry."""
+    write_card(
+        content_copy,
+        "basics",
+        "two-hints",
+        """id: two-hints
+kind: concept
+topic: bias
+title: Two hints
+prompt: |
+  What is it?
+
+  - a list item
+    - nested in the prompt, as meant
+answer: It.
+hints:
+  - A first hint,
+    wrapped over two lines.
+    - a second hint, indented one level too deep
+""",
+    )
+    [card] = [c for c in load_content(content_copy).cards.values() if c.id == "two-hints"]
+    assert len(card.hints) == 1  # (what YAML reads: the mistake this is about)
+    result = cli("--content", content_copy, "lint")
+    assert result.exit_code == 1
+    assert (
+        "cards/basics/two-hints.yaml:14: a `- ` line indented deeper than the list entry above "
+        "it is not an entry" in result.stderr
+    )
+    assert "1 problem(s)" in result.stderr

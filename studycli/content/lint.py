@@ -52,6 +52,17 @@ def lint(content: Content) -> list[CardProblem]:
                 )
         problems += lint_text(card, where)
         problems += _lint_title(card, where)
+        if line := joined_entry_line(_text(card.path)):
+            problems.append(
+                CardProblem(
+                    card.path,
+                    "a `- ` line indented deeper than the list entry above it is not an entry: "
+                    "YAML joins it to that entry's text ('first - second'): indent it as the "
+                    "entry above",
+                    line,
+                    card.id,
+                )
+            )
         if card.runnable:
             problems += lint_solution(card, content.solutions_dir, where)
     problems += _lint_cycles(content, where)
@@ -185,6 +196,37 @@ def _unloaded_cards(content: Content) -> list[Path]:
     return sorted(
         {p.path for p in content.problems if p.path not in loaded and cards_dir in p.path.parents}
     )
+
+
+_ENTRY = re.compile(r"- (.*)")
+
+
+def joined_entry_line(text: str) -> int | None:
+    """The first line (1-based) of a card file's `text` that starts with `- ` deeper than a
+    list entry written as plain text on the line above: YAML reads it as more of that entry's
+    text, so two hints (or steps) silently become one. Block texts (`|`, `>`) are passed over:
+    a Markdown list nested in one is text as meant."""
+    entry = None  # the indentation of the plain entry being read; None: none
+    block = None  # the indentation of the line that opened a block text, while inside it
+    for number, line in enumerate(text.split("\n"), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip())
+        if block is not None and indent > block:
+            continue
+        block = None
+        item = _ENTRY.match(stripped)
+        if item and entry is not None and indent > entry:
+            return number
+        value = item[1] if item else stripped.partition(": ")[2] if indent == 0 else None
+        if value is not None and value.rstrip().startswith(("|", ">")):
+            block, entry = indent, None
+        elif item:
+            entry = None if value is None or value[:1] in ("'", '"', "[", "{") else indent
+        elif entry is not None and indent <= entry:
+            entry = None
+    return None
 
 
 def _text(path: Path) -> str:
