@@ -1491,3 +1491,47 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS and /dev/zero as Linux has them")
+def test_a_line_that_never_ends_is_refused_before_it_fills_the_memory(tmp_path):
+    """A review log's line was read whole before a cell of it was looked at: a line that never
+    ends (`import-reviews /dev/zero`, a stream without newlines) took every byte of memory,
+    and a line of 300 MB of short cells ("a,a,a,...") a list of 150 million of them (a
+    MemoryError traceback; a 2 GB one is 16 GB). The import runs here under a memory limit
+    of 768 MB, where it used to end in a MemoryError: the line is refused, by number."""
+    import resource
+    import subprocess
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (768 << 20, 768 << 20))
+
+    command = [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), "--db",
+               str(tmp_path / "db.sqlite3"), "import-reviews", "/dev/zero"]  # fmt: skip
+    env = {**os.environ, "STUDYCLI_NOW": NOW.isoformat(), "STUDYCLI_HOME": str(tmp_path)}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, preexec_fn=limited)
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert said.startswith("error: /dev/zero, line 1: the line runs past 1,048,576 characters")
+
+
+def test_a_line_of_the_longest_length_reads_and_one_past_it_is_named(tmp_path):
+    """The longest line read is `LONGEST_LINE` characters, its line feed included (padded
+    here with extra columns, ignored, each within the csv module's limit on a cell); the line
+    one character longer is named by the number an editor shows it at."""
+    from studycli.study.review_log_csv import LONGEST_LINE
+
+    header = "card_id,review_rating,review_time,review_duration" + ",note" * 9 + "\n"
+    first = "add-one,3,2025-02-27T10:00:00+00:00,12" + "," * 9 + "\n"
+    review = "bias-concept,3,2025-02-27T10:01:00+00:00,12"
+    cell = (LONGEST_LINE - len(review) - 1) // 9
+    longest = review + ("," + "x" * cell) * 8
+    longest += "," + "x" * (LONGEST_LINE - len(longest) - 2) + "\n"
+    assert len(longest) == LONGEST_LINE
+    csv = tmp_path / "long.csv"
+    csv.write_text(header + first + longest, encoding="utf-8")
+    assert [row.card_id for row in read_reviews(csv)] == ["add-one", "bias-concept"]
+    csv.write_text(header + first + "x" + longest, encoding="utf-8")
+    with pytest.raises(ImportFormatError) as error:
+        read_reviews(csv)
+    assert str(error.value).startswith(f"{csv}, line 3: the line runs past 1,048,576 characters")

@@ -100,7 +100,8 @@ def read_chunks(
     """
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            yield from _read(csv.reader(handle), path, now, size, make, per_deletion)
+            lines = _lines(handle, path)
+            yield from _read(csv.reader(lines), path, now, size, make, per_deletion)
     except OSError as exc:
         raise ImportFormatError(
             f"cannot read the review log {path}: {exc.strerror or exc}"
@@ -229,6 +230,32 @@ def _read(
         raise ImportFormatError(_refusal(path, shown, bad))
     if rows:
         yield rows
+
+
+# The longest line a review log may have, in characters: a review is a short line, and the
+# csv module holds each cell to 131,072 characters. A line is read whole before any cell of it
+# is looked at: one that never ended (`import-reviews /dev/zero`) took every byte of memory,
+# and one of 300 MB of short cells ("a,a,a,...") made 150 million of them (a MemoryError).
+LONGEST_LINE = 1 << 20
+
+
+def _lines(handle: IO[str], path: Path) -> Iterator[str]:
+    """The lines of `handle`, none held longer than `LONGEST_LINE` characters (the csv
+    reader counts them as they come, so its line numbers stay an editor's).
+
+    Raises:
+        ImportFormatError: a line runs past that, named by its number.
+    """
+    number = 0
+    while line := handle.readline(LONGEST_LINE + 1):
+        number += 1
+        if len(line) > LONGEST_LINE:
+            raise ImportFormatError(
+                f"{path}, line {number}: the line runs past {LONGEST_LINE:,} characters, and a "
+                f"review is one short line ({HEADER}): is this a review log? (nothing of it "
+                "was read)"
+            )
+        yield line
 
 
 def _stray_quote(end: int | None) -> str:
