@@ -290,6 +290,45 @@ def test_a_db_path_in_a_folder_that_does_not_exist_is_refused_not_made(cli, tmp_
     assert typo.is_file()
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes as POSIX has them")
+@pytest.mark.parametrize("command", ["due", "doctor", "suspend add-one"])
+def test_a_db_path_that_is_a_named_pipe_is_refused_at_once(tmp_path, command):
+    """`--db` at a named pipe (a FIFO; `--db <(...)` gives one): SQLite opened it and read
+    from it for ever, and after a second the command said "another studycli command (or
+    another program) is using it", which no other ever was. (The timeout only stops the
+    command that hangs: a refusal takes well under a second.)"""
+    pipe = tmp_path / "reviews.sqlite3"
+    os.mkfifo(pipe)
+    done = subprocess.run(
+        [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), "--db", str(pipe),
+         *command.split()],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        env={**os.environ, "STUDYCLI_HOME": str(tmp_path / "home")},
+    )  # fmt: skip
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"the review database {pipe} is a named pipe, not a file" in said
+    assert "using it" not in said
+
+
+@pytest.mark.skipif(not Path("/dev/null").is_char_device(), reason="no /dev/null")
+def test_a_db_path_linked_to_a_device_is_refused_without_writing_beside_it(tmp_path):
+    """`--db` at a link to /dev/null: every command said "failed (disk I/O error), but its
+    integrity check passes: ... run the command again", the doctor that another program had
+    dropped the cards table, and SQLite made /dev/null-journal where it could (as root)."""
+    link = tmp_path / "reviews.sqlite3"
+    link.symlink_to("/dev/null")
+    journal = Path("/dev/null-journal")
+    there = journal.exists()
+    for write in (True, False):
+        with pytest.raises(StoreError) as error:
+            Store.open(link, write=write)
+        said = str(error.value)
+        assert said.startswith(f"the review database {link} is a device (/dev/null), not a file")
+        assert "run the command again" not in said
+    assert journal.exists() == there
+
+
 def test_a_data_folder_that_cannot_be_created_is_one_line_naming_it(cli, tmp_path, monkeypatch):
     blocker = tmp_path / "home"
     blocker.write_text("a file where the data folder should go")

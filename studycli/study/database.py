@@ -61,8 +61,7 @@ def connect(
     Raises:
         StoreError: one line saying what is wrong and the fix; the file is never overwritten.
     """
-    if path.is_dir():
-        raise StoreError(f"the review database {path} is a folder: pass a file path to --db")
+    _refuse_no_file(path)
     if not write and not path.exists():  # nothing reviewed yet: nothing to read, none made
         return _empty()
     if not write and (not _can_write(path) or is_backup(path)):
@@ -84,6 +83,34 @@ def connect(
             return connect_read_only(path)
         raise explain(path, sqlite3.DatabaseError("database disk image is malformed")) from None
     return conn
+
+
+def _refuse_no_file(path: Path) -> None:
+    """Refuse a database path that is there but is no regular file, a link followed: SQLite
+    read a named pipe for ever (`--db <(...)` gives one), told after a second as another
+    command "using it", and took /dev/null for an empty database it failed to write, told as
+    "run the command again" (and made /dev/null-journal, as root).
+
+    Raises:
+        StoreError: naming what it is, with the fix.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # none yet, or a link to nothing: opening it says what is wrong
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise StoreError(f"the review database {path} is a folder: pass a file path to --db")
+    if stat.S_ISFIFO(mode):
+        kind = "a named pipe"
+    else:
+        kind = "a socket" if stat.S_ISSOCK(mode) else "a device"
+    target = f" ({os.path.realpath(path)})" if path.is_symlink() else ""
+    raise StoreError(
+        f"the review database {path} is {kind}{target}, not a file: SQLite keeps a database in "
+        "a regular file; point --db (or STUDYCLI_DB) at one (a new path makes a new database)"
+    )
 
 
 def _empty() -> sqlite3.Connection:
@@ -308,6 +335,7 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     Raises:
         StoreError: the file cannot be read or is not ours.
     """
+    _refuse_no_file(path)  # (the doctor opens a file here first)
     try:
         conn = _open_for_reading(path)
     except sqlite3.Error as exc:
