@@ -4,8 +4,10 @@ cram queue, in-process and through a real pseudo-terminal."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
+import threading
 from datetime import timedelta
 
 import pexpect
@@ -14,6 +16,7 @@ from fsrs import Rating
 from rich.console import Console
 
 from studycli.cli.review_session import ReviewSession
+from studycli.errors import StoreError
 from studycli.study import rating as core
 from studycli.study.api import Study, study_items
 from studycli.study.cram import CramQueue, cram_order
@@ -102,6 +105,41 @@ def test_cram_ratings_are_logged_and_leave_the_schedule_alone(db):
         assert after["cards"] == before["cards"]  # no state moved, not even the new card's
         assert core.rebuild(store) == store.states()  # a replay skips cram ratings
         assert store.counts_since(NOW - timedelta(hours=1)) == {}  # no daily limit used
+
+
+def test_a_cram_rating_reads_the_state_it_keeps_for_undo_under_its_write_lock(db, monkeypatch):
+    """A cram rating read the card's state, then took the write lock to log it with that
+    state as the one to undo back to: another session's rating of the card could come in
+    between, and undoing the cram then put the card back as it was before that rating, a
+    state that is not the log's (the doctor called it drift). Here the other session rates
+    the card as soon as it can once the cram has read the state: at once where the cram holds
+    no lock (it is done before the cram logs), or, where it holds the write lock, once it
+    lets go (the cram is logged first, and the other rating then is the card's latest)."""
+    card = fixture_content().get("add-one")
+    with Store.open(db) as first:
+
+        def rate_in_another_session() -> None:
+            with Store.open(db) as second:
+                core.rate(second, card, 1, NOW + timedelta(seconds=1), NO_FUZZ)
+
+        racer = threading.Thread(target=rate_in_another_session)
+        read = first.state
+
+        def state_then_another_rating(card_id: str):
+            found = read(card_id)
+            if racer.ident is None:  # (once)
+                racer.start()
+                if not first.conn.in_transaction:  # nothing keeps it out: it is done first
+                    racer.join(timeout=60)
+            return found
+
+        monkeypatch.setattr(first, "state", state_then_another_rating)
+        crammed = core.cram(first, card, 3, NOW + timedelta(seconds=2), NO_FUZZ)
+        racer.join(timeout=60)
+        assert crammed.id is not None and not racer.is_alive()
+        with contextlib.suppress(StoreError):  # (refused where the other rating came after)
+            core.undo(first, crammed.id, NOW + timedelta(seconds=3))
+        assert core.rebuild(first) == first.states()
 
 
 def test_the_rating_keys_show_no_intervals(db):

@@ -167,21 +167,25 @@ def cram(
     Returns:
         The recorded review (with its id, for undo).
     """
-    before = store.state(card.id)
-    entry = Review(
-        card_id=card.id,
-        rating=int(rating),
-        reviewed_at=now,
-        method=ReviewMethod.CRAM,
-        content_hash=card.content_hash,
-        queue=sched.queue_name(fsrs_card(before)),
-        scheduler=sched.make_scheduler(settings).to_json(),
-        state_after=(before.fsrs if before is not None else None) or "",
-        state_before=before,
-        duration_ms=duration_ms,
-        check_status=check_status,
-    )
-    return store.record(entry, None)
+    # the state read and the rating written in one transaction, as `rate` does: the state is
+    # what an undo puts back, and another session's rating of the card written in between
+    # was undone with it (the card put back as it was before that rating too)
+    with store.transaction():
+        before = store.state(card.id)
+        entry = Review(
+            card_id=card.id,
+            rating=int(rating),
+            reviewed_at=now,
+            method=ReviewMethod.CRAM,
+            content_hash=card.content_hash,
+            queue=sched.queue_name(fsrs_card(before)),
+            scheduler=sched.make_scheduler(settings).to_json(),
+            state_after=(before.fsrs if before is not None else None) or "",
+            state_before=before,
+            duration_ms=duration_ms,
+            check_status=check_status,
+        )
+        return store.record(entry, None)
 
 
 def undo(store: Store, review_id: int, now: datetime) -> CardState:
