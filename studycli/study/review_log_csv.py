@@ -106,10 +106,6 @@ def read_chunks(
         raise ImportFormatError(
             f"cannot read the review log {path}: {exc.strerror or exc}"
         ) from None
-    except UnicodeDecodeError:
-        raise ImportFormatError(
-            f"{path} is not UTF-8 text: export the review log as a UTF-8 CSV file"
-        ) from None
     except csv.Error as exc:
         raise ImportFormatError(f"{path} is not a readable CSV file ({exc})") from None
 
@@ -247,7 +243,13 @@ def _lines(handle: IO[str], path: Path) -> Iterator[str]:
         ImportFormatError: a line runs past that, named by its number.
     """
     number = 0
-    while line := handle.readline(LONGEST_LINE + 1):
+    while True:
+        try:
+            line = handle.readline(LONGEST_LINE + 1)
+        except UnicodeDecodeError as exc:
+            raise ImportFormatError(_not_utf8(path, number, exc)) from None
+        if not line:
+            return
         number += 1
         if len(line) > LONGEST_LINE:
             raise ImportFormatError(
@@ -256,6 +258,23 @@ def _lines(handle: IO[str], path: Path) -> Iterator[str]:
                 "was read)"
             )
         yield line
+
+
+def _not_utf8(path: Path, read: int, exc: UnicodeDecodeError) -> str:
+    """The refusal of a file whose bytes are not UTF-8, past its `read` lines: by the number
+    of the line they are on (a log of thousands of lines with one pasted in from another tool
+    was refused without one), found without reading the file again (standard input cannot
+    be). The decoder fails on a block of bytes that starts within the line after those read:
+    the line feeds before the bad bytes in it count on from there."""
+    data = exc.object if isinstance(exc.object, bytes) else b""
+    line = read + 1 + data[: exc.start].count(b"\n")
+    bad = data[exc.start : exc.end][:4]
+    shown = " ".join(f"0x{byte:02x}" for byte in bad)
+    return (
+        f"{path}, line {line}: {'byte' if len(bad) == 1 else 'bytes'} {shown} is not UTF-8 "
+        "text (written in another encoding, such as Latin-1, Windows-1252 or UTF-16): save "
+        "the review log as UTF-8"
+    )
 
 
 def _stray_quote(end: int | None) -> str:
