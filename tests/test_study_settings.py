@@ -31,6 +31,28 @@ def test_a_missing_file_means_the_defaults(tmp_path):
     assert settings.learning_steps == (timedelta(minutes=1), timedelta(minutes=10))
 
 
+@pytest.mark.parametrize("make", ["folder", "named pipe"])
+def test_a_settings_path_that_is_no_file_is_refused_not_waited_on(tmp_path, make):
+    """A named pipe at the settings file's path hung every command (its read waits for a
+    writer for ever); a folder was told as an error reading it."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "config" / "settings.toml"
+    path.parent.mkdir()
+    os.mkfifo(path) if make == "named pipe" else path.mkdir()
+    run = subprocess.run(  # (in a process of its own: a hang fails here, by its timeout)
+        [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), "due"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "STUDYCLI_HOME": str(tmp_path)},
+    )
+    assert run.returncode != 0, run.stderr
+    assert f"the settings file {path} is not a file: remove it" in " ".join(run.stderr.split())
+
+
 def test_a_file_an_editor_saved_with_a_byte_order_mark_reads_and_keeps_its_keys(tmp_path):
     """Notepad's UTF-8 starts with a byte order mark: the file was "Invalid statement (at
     line 1, column 1)", with nothing to see there."""

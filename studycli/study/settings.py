@@ -66,6 +66,11 @@ def load_settings(path: Path, *, parameters: bool = True) -> Settings:
 def _read_toml(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
+    if not path.is_file():  # (a named pipe's read waited for ever: every command hung)
+        raise ConfigError(
+            f"the settings file {path} is not a file: remove it (or move it away) to use the "
+            "defaults, or write the settings there as TOML"
+        )
     import tomllib  # only when there is a file: most learners keep the defaults
 
     try:
