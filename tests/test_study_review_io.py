@@ -205,6 +205,10 @@ def test_a_bad_row_refuses_the_whole_file_and_writes_nothing(tmp_path):
             "add\x00one,3,2025-02-27T10:00:00+00:00,",
             "card_id 'add\\x00one' holds a control character",
         ),
+        (
+            "x" * 201 + ",3,2025-02-27T10:00:00+00:00,",
+            f"card_id {'x' * 40!r}... has 201 characters, where a card id has at most 200",
+        ),
     ],
 )
 def test_a_row_sqlite_cannot_hold_or_the_header_does_not_fit_is_named(tmp_path, line, problem):

@@ -228,6 +228,10 @@ def _read(
         yield rows
 
 
+# The longest card id an import takes: studycli's are slugs of at most 60 characters, Anki's
+# and the FSRS sample's numbers; an id of 128 KB was taken, and shown whole by `stats` and
+# `history` for good (the log is append-only)
+LONGEST_CARD_ID = 200
 # The longest line a review log may have, in characters: a review is a short line, and the
 # csv module holds each cell to 131,072 characters. A line is read whole before any cell of it
 # is looked at: one that never ended (`import-reviews /dev/zero`) took every byte of memory,
@@ -331,6 +335,8 @@ def _row(
         moment = datetime.fromisoformat(time)
     if not card or _CONTROL.search(card) or score is None or moment.tzinfo is None:
         raise ValueError
+    if len(card) > LONGEST_CARD_ID:
+        raise ValueError
     if card in per_deletion:
         raise ValueError
     try:
@@ -395,6 +401,12 @@ def _problem(
     card = cell("card_id")
     if _CONTROL.search(card):
         return f"card_id {card!r} holds a control character: a card id is text without them"
+    if len(card.strip()) > LONGEST_CARD_ID:
+        return (
+            f"card_id {card[:40]!r}... has {len(card.strip()):,} characters, where a card id has "
+            f"at most {LONGEST_CARD_ID}: is this column a card's id? (the log keeps every id it "
+            "takes for good, and `stats` and `history` show it)"
+        )
     if card in per_deletion:
         return (
             f"card_id {card!r} is a cloze card's, whose reviews are kept per deletion: write the "
