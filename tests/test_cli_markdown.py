@@ -338,3 +338,26 @@ def test_show_continues_a_starters_long_line_at_its_indentation(cli, monkeypatch
     assert shown[start + 1].startswith('│     """Softmax over the last dimension')
     assert shown[start + 2].startswith("│     ↪ over blocks.")
     assert not any(line.startswith("│ over ") for line in shown)
+
+
+@pytest.mark.parametrize("colours", [False, True])
+def test_a_text_that_begins_with_a_list_has_no_blank_first_line_in_its_box(colours):
+    """Rich's Markdown draws a blank line above a list: an answer that begins with one showed
+    an empty first line in its box (`show faster-rcnn-two-stage-structure --answer`). The
+    lines themselves are drawn as before."""
+    card = load_content(REPO_ROOT).get("faster-rcnn-two-stage-structure")
+    assert re.match(r"\s*1\. ", card.answer)
+
+    def lines(renderable, width: int = 80) -> list[str]:
+        console = Console(
+            width=width, file=io.StringIO(), force_terminal=colours, color_system=None
+        )
+        console.print(renderable)
+        return console.file.getvalue().splitlines()
+
+    boxed = lines(render.answer(card))
+    assert boxed[0].startswith("╭─ Answer") and boxed[1].strip("│ ")
+    assert "1 A fully convolutional trunk" in boxed[1]
+    drawn = [line.strip("│ ").rstrip() for line in boxed]
+    plain = [line.rstrip() for line in lines(markdown(card.answer), 76) if line.strip()]  # (inside)
+    assert [line.strip() for line in plain[:4]] == [line.strip() for line in drawn[1:5]]

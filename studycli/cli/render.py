@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.text import Text
 
 from studycli.content.card import Card, Kind
@@ -22,6 +25,31 @@ TEXT_WIDTH = 100
 def _panel(body: RenderableType, title: str, style: str) -> Panel:
     """A card's part in a box titled on the left, at most `TEXT_WIDTH` wide."""
     return Panel(body, title=Text(title), title_align="left", border_style=style, width=TEXT_WIDTH)
+
+
+def _text(text: str) -> RenderableType:
+    """A card's Markdown text; one that begins with a list without the blank line Rich's
+    Markdown draws above a list (a box's first line was empty)."""
+    body = markdown(text)
+    return _FromFirstLine(body) if _LIST_START.match(text) else body
+
+
+_LIST_START = re.compile(r"\s*(?:[-*+]|\d+[.)])\s")
+
+
+class _FromFirstLine:
+    """`body` without the blank lines it begins with."""
+
+    def __init__(self, body: RenderableType) -> None:
+        self.body = body
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = console.render_lines(self.body, options, pad=False)
+        while lines and not "".join(segment.text for segment in lines[0]).strip():
+            del lines[0]
+        for line in lines:
+            yield from line
+            yield Segment.line()
 
 
 def header(card: Card) -> _Header:
@@ -75,11 +103,11 @@ def prompt(card: Card) -> RenderableType:
         from studycli.content import cloze
 
         text = cloze.blank(text, card.cloze, lambda d: f"**[{d.hint or '...'}]**")
-    return _panel(markdown(text), "Question", "blue")
+    return _panel(_text(text), "Question", "blue")
 
 
 def step(card: Card, index: int) -> RenderableType:
-    return _panel(markdown(card.steps[index]), f"Step {index + 1} of {len(card.steps)}", "magenta")
+    return _panel(_text(card.steps[index]), f"Step {index + 1} of {len(card.steps)}", "magenta")
 
 
 def answer(card: Card) -> RenderableType:
@@ -90,10 +118,10 @@ def answer(card: Card) -> RenderableType:
         text = cloze.reveal(card.prompt, card.cloze, lambda hidden: f"**{hidden}**")
     else:
         text = card.answer or "_(no written answer: run the checker)_"
-    shown = _panel(markdown(text), "Answer", "green")
+    shown = _panel(_text(text), "Answer", "green")
     if not card.explanation:
         return shown
-    why = _panel(markdown(card.explanation), "Why", "dim")
+    why = _panel(_text(card.explanation), "Why", "dim")
     return Group(shown, why)
 
 
