@@ -216,6 +216,8 @@ def _variant_line_restriction(f, x, v):
 def steepest_ascent(f, x):
     """The direction of steepest ascent of f at x and the rate of increase along it.
 
+    Use autograd, not a finite difference: f must be evaluated at x itself only.
+
     Args:
         f: a Python callable taking a float tensor of shape (n,) and returning a 0-d tensor.
         x: float tensor (n,), a point where grad f(x) is not zero.
@@ -240,7 +242,18 @@ def check_steepest_ascent(impl, device="cpu") -> None:
     gen = torch.Generator().manual_seed(5)
     for fn, grad_fn, x0, name in cases:
         what = f"steepest_ascent({name}, x={describe(x0)})"
-        result = call(impl, what, fn, x0.clone())
+        tracked = _Tracked(fn, x0)
+        result = call(impl, what, tracked, x0.clone())
+        # A central difference in float64 gets u and the rate right to 1e-9, within the
+        # tolerance below: only where f was evaluated tells it from autograd.
+        expect(
+            tracked.max_offset == 0.0,
+            what,
+            f"f was evaluated at a point {tracked.max_offset:.3g} away from x: that is a finite "
+            "difference; the card asks for autograd",
+            hint="make a leaf copy of x with requires_grad=True, evaluate f once, "
+            "and take torch.autograd.grad",
+        )
         expect(
             isinstance(result, (tuple, list)) and len(result) == 2,
             what,
@@ -305,13 +318,32 @@ def _wrong_rate_squared(f, x):
     return grad / grad.norm(), float(grad @ grad)
 
 
+@fails_with("that is a finite difference")
+def _wrong_central_difference(f, x):
+    """Estimates the gradient by central differences in float64 (step 1e-5) instead of
+    autograd: accurate to about 1e-10, but not the method the card asks for."""
+    point, h = x.detach().double(), 1e-5
+    grad = torch.zeros_like(point)
+    for i in range(len(point)):
+        step = torch.zeros_like(point)
+        step[i] = h
+        grad[i] = (f(point + step) - f(point - step)) / (2 * h)
+    norm = grad.norm()
+    return (grad / norm).to(x.dtype), float(norm)
+
+
 WRONG_ANSWERS = {
     "directional_derivative": [
         _wrong_unnormalised,
         _wrong_forward_difference,
         _wrong_gradient_norm,
     ],
-    "steepest_ascent": [_wrong_unnormalised_direction, _wrong_descent, _wrong_rate_squared],
+    "steepest_ascent": [
+        _wrong_unnormalised_direction,
+        _wrong_descent,
+        _wrong_rate_squared,
+        _wrong_central_difference,
+    ],
 }
 
 CORRECT_VARIANTS = {
