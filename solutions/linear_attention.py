@@ -27,6 +27,9 @@ _LONG_ATTENTION = 1 << 15
 # L x L work (score strips over all keys, even a tile at a time) 16x. From 4096 up, chunks of
 # up to ~1400 rows (a chunk's C x C scores) stay under the largest-tensor limit of L^2 / 8.
 _GROWTH = (4096, 16384)
+# right_first_product's pair: one product, so shorter lengths tell linear from quadratic work
+# as well, and keep a strip-by-strip answer's check quick.
+_GROWTH_PRODUCT = (1024, 4096)
 # On a GPU large enough to hold that matrix, the peak allocation is measured instead: the linear
 # answer's working set (a few (L, d, dv) prefix states at most) stays far below this.
 _BUDGET_MB = 2048
@@ -215,7 +218,7 @@ def check_linear_attention(impl, device="cpu"):
         made = largest = 0
         with hinted(hint_long), gpu_memory_budget(device, _BUDGET_MB, what, hint=hint_long):
             if count:
-                got, made, largest = _counted(impl, what, q, k, v, causal)
+                got, made, largest = _counted(impl, what, q, k, v, causal=causal)
             else:
                 got = call(impl, what, q, k, v, causal=causal)
         expect(
@@ -265,7 +268,7 @@ QUADRATIC = (
 )
 
 
-def _counted(impl, what, q, k, v, causal):
+def _counted(impl, what, *args, **kwargs):
     """The answer's output, the number of tensor elements its torch calls returned in all (a
     measure of its work that a busy machine does not change) and the largest tensor."""
     from torch.overrides import TorchFunctionMode
@@ -288,7 +291,7 @@ def _counted(impl, what, q, k, v, causal):
             return result
 
     with _Count():
-        got = call(impl, what, q, k, v, causal=causal)
+        got = call(impl, what, *args, **kwargs)
     return got, seen[0], seen[1]
 
 
@@ -433,6 +436,36 @@ def check_right_first_product(impl, device="cpu"):
                     hint = text
         assert_close(got, want, what, atol=1e-5, rtol=1e-5, hint=hint)
 
+    # Linear work: strips of query rows against every key never hold the N x M matrix, and
+    # a fast machine finishes them within the time limit at N = 131072, but their work grows
+    # 16x at 4x the length, where phi_q (phi_k^T v) grows 4x.
+    short, long = _GROWTH_PRODUCT
+    made = []
+    for n in _GROWTH_PRODUCT:
+        fq, fk, v = rand(n, 4), rand(n, 4), rand(n, 3)
+        what = f"right_first_product(phi_q, phi_k of shape ({n}, 4), v of shape ({n}, 3))"
+        got, elements, largest = _counted(impl, what, fq, fk, v)
+        expect(
+            largest <= n * n // 8,
+            what,
+            f"built a tensor of {largest:,} elements; at N = {_LONG} the N x N matrix "
+            "phi_q phi_k^T does not fit",
+            hint="multiply phi_k^T v (r x dv) first",
+        )
+        made.append(elements)
+        want = fq.double() @ (fk.double().T @ v.double())
+        assert_close(got, want, what, atol=1e-3, rtol=1e-4)
+    ratio = made[1] / max(made[0], 1)
+    expect(
+        ratio < 2 * long / short,
+        f"right_first_product(N = {short}) vs right_first_product(N = {long})",
+        f"the torch calls produced {made[0]:,} tensor elements at N = {short} and "
+        f"{made[1]:,} at N = {long}, {ratio:.1f} times as many for a {long // short}x longer "
+        f"input: linear work grows {long // short}x, N x M work {(long // short) ** 2}x",
+        hint="never form phi_q phi_k^T, not even a strip of rows at a time: phi_k^T v is only "
+        "r x dv, so multiply it first",
+    )
+
     n = _LONG
     fq, fk, v = rand(n, 4), rand(n, 4), rand(n, 3)
     what = f"right_first_product(phi_q, phi_k of shape ({n}, 4), v of shape ({n}, 3))"
@@ -469,6 +502,17 @@ def _wrong_diagonal_state(phi_q, phi_k, v):
     return phi_q * (phi_k * v).sum(dim=-2, keepdim=True)
 
 
+@fails_with("linear work grows 4x, N x M work 16x")
+def _wrong_key_strips(phi_q, phi_k, v):
+    """(phi_q phi_k^T) v a strip of 64 query rows at a time: the N x M matrix never exists
+    at once, but all of it is computed, quadratic work."""
+    rows = []
+    for start in range(0, phi_q.shape[-2], 64):
+        block = phi_q[..., start : start + 64, :]
+        rows.append((block @ phi_k.transpose(-1, -2)) @ v)
+    return torch.cat(rows, dim=-2)
+
+
 WRONG_ANSWERS = {
     "linear_attention": [
         _wrong_no_plus_one,
@@ -478,7 +522,12 @@ WRONG_ANSWERS = {
         _wrong_query_strips,
         _wrong_eps_outside,
     ],
-    "right_first_product": [_wrong_left_first, _wrong_transposed_state, _wrong_diagonal_state],
+    "right_first_product": [
+        _wrong_left_first,
+        _wrong_transposed_state,
+        _wrong_diagonal_state,
+        _wrong_key_strips,
+    ],
 }
 
 CORRECT_VARIANTS = {
