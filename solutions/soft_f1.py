@@ -171,8 +171,22 @@ def _accuracy_hint(got, p, labels, default):
             "that is the mean log-probability of the correct class (minus the "
             "cross-entropy), not a smoothed accuracy",
         ),
+        (
+            picked.sum(),
+            "that is the sum over the rows: the expected accuracy averages them (divide by N)",
+        ),
     ]
-    return next((text for value, text in known if _matches(got, value)), default)
+    # A mistake that gives the right number on these rows (the confidence, when every label
+    # is its row's argmax) is not named: a float32 answer would match it within rounding.
+    correct = picked.mean()
+    return next(
+        (
+            text
+            for value, text in known
+            if _matches(got, value) and not np.isclose(value, correct, rtol=1e-6, atol=1e-9)
+        ),
+        default,
+    )
 
 
 def check_soft_f1_loss(impl, device="cpu") -> None:
@@ -239,26 +253,16 @@ def check_soft_f1_loss(impl, device="cpu") -> None:
 
 
 def check_soft_accuracy(impl, device="cpu") -> None:
-    """One-hot rows against counted accuracy; soft rows and gradients against the gather."""
+    """Soft rows and gradients against the gather; one-hot rows against counted accuracy."""
     hint = "average p[i, labels[i]] over the rows: the probability given to the correct class"
     rng = np.random.default_rng(0)
     for N, C in ((1, 2), (5, 3), (20, 10), (300, 7)):
         pred = rng.integers(0, C, N)
         labels = rng.integers(0, C, N)
-        onehot = np.eye(C)[pred]
-        p = torch.tensor(onehot, dtype=torch.float64, device=device)
         y = torch.tensor(labels, dtype=torch.int64, device=device)
-        what = f"soft_accuracy({describe(p)}, {describe(y)})  [one-hot rows]"
-        out = _as_scalar_tensor(call(impl, what, p, y), what)
-        accuracy = sum(int(a == b) for a, b in zip(pred, labels)) / N
-        assert_close(
-            out,
-            accuracy,
-            what,
-            rtol=1e-9,
-            atol=1e-12,
-            hint=_accuracy_hint(out, onehot, labels, hint),
-        )
+        # Soft rows first: there every known mistake gives its own number. On one-hot rows
+        # the largest probability is 1 in every row, so any answer that returns 1 there (a
+        # sum over rows with one right prediction, say) would be named the confidence.
         logits = rng.normal(size=(N, C)) * 2
         soft = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
         p = torch.tensor(soft, dtype=torch.float64, device=device)
@@ -281,6 +285,19 @@ def check_soft_accuracy(impl, device="cpu") -> None:
             rtol=1e-9,
             atol=1e-12,
             hint=hint,
+        )
+        onehot = np.eye(C)[pred]
+        p = torch.tensor(onehot, dtype=torch.float64, device=device)
+        what = f"soft_accuracy({describe(p)}, {describe(y)})  [one-hot rows]"
+        out = _as_scalar_tensor(call(impl, what, p, y), what)
+        accuracy = sum(int(a == b) for a, b in zip(pred, labels)) / N
+        assert_close(
+            out,
+            accuracy,
+            what,
+            rtol=1e-9,
+            atol=1e-12,
+            hint=_accuracy_hint(out, onehot, labels, hint),
         )
     # A case where the argmax is right but not confident, and one where it is wrong.
     p = torch.tensor([[0.4, 0.35, 0.25], [0.5, 0.1, 0.4]], dtype=torch.float64, device=device)
@@ -368,6 +385,13 @@ def _f1_eps_in_numerator(probs, targets, eps=1e-7):
     return 1 - (2 * tp + eps) / (2 * tp + fp + fn + eps)
 
 
+@fails_with("that is the sum over the rows")
+def _accuracy_sum(probs, labels):
+    """Sums the probability of the correct class over the rows instead of averaging."""
+    N = probs.shape[0]
+    return probs[torch.arange(N, device=probs.device), labels].sum()
+
+
 WRONG_ANSWERS = {
     "soft_f1_loss": [
         _f1_hard_threshold,
@@ -381,6 +405,7 @@ WRONG_ANSWERS = {
         _accuracy_max_prob,
         _accuracy_log_prob,
         _accuracy_half_brier,
+        _accuracy_sum,
     ],
 }
 
