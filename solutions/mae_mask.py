@@ -310,7 +310,13 @@ def _wrong_random_window(x, mask_ratio, generator):
     """Keeps a run of L_keep neighbouring tokens from a random start (wrapping around): each
     position is removed equally often, but the kept subset is a block, not uniformly random."""
     N, L = x.shape[0], x.shape[1]
-    start = torch.randint(0, L, (N, 1), generator=generator, device=x.device)
+    # distinct starts where there are enough (the rows of one x draw distinct noise): starts
+    # drawn independently made two of 8 identical rows' masks equal on CUDA's generator, and
+    # the answer was rejected for that instead of its window
+    if N <= L:
+        start = torch.randperm(L, generator=generator, device=x.device)[:N, None]
+    else:
+        start = torch.randint(0, L, (N, 1), generator=generator, device=x.device)
     noise = ((torch.arange(L, device=x.device) - start) % L).float()
     return _masking(x, mask_ratio, noise)
 
