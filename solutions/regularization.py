@@ -290,6 +290,21 @@ def _penalty_hint(lam, noise_var, prior, scale):
             "λ read off the prior alone: the noise variance σ² scales it (λ = 2σ²/b or σ²/τ²)",
         )
     )
+    if prior == "laplace":
+        known.append(
+            (
+                2 * noise_var / scale**2,
+                "b is the Laplace prior's scale, not a variance: -log p(w) = |w|/b, so "
+                "λ = 2σ²/b, b unsquared",
+            )
+        )
+    else:
+        known.append(
+            (
+                2 * noise_var / scale**2,
+                "the Gaussian prior's -log is w²/(2τ²): times 2σ² that is σ²/τ², the 2s cancel",
+            )
+        )
     default = (
         "write -log p(y|w) - log p(w), then multiply by 2σ² so the data term is the plain "
         "sum of squares"
@@ -303,8 +318,10 @@ def check_map_penalty(impl, device="cpu") -> None:
     X = torch.tensor(rng.normal(size=(12, 4)), dtype=torch.float64, device=device)
     y = torch.tensor(rng.normal(size=12), dtype=torch.float64, device=device)
     for prior in ("laplace", "gaussian"):
-        # (1, 1) comes later: there 1/b equals σ²/b and the noise-free mistake hides.
-        for noise_var, scale in ((0.5, 2.0), (3.0, 0.3), (1.0, 1.0), (0.04, 5.0)):
+        # The first case tells the mistakes apart: at (1, 1) 1/b equals σ²/b (the noise-free
+        # mistake hides), and at (0.5, 2) 2σ²/b² equals σ²/b (Laplace with b² was told "half
+        # the right λ", a Gaussian's 2σ²/τ² "its variance is τ²").
+        for noise_var, scale in ((3.0, 0.3), (0.5, 2.0), (1.0, 1.0), (0.04, 5.0)):
             what = f"map_penalty(noise_var={noise_var}, prior={prior!r}, scale={scale})"
             lam = call(impl, what, noise_var, prior, scale)
             try:
@@ -418,6 +435,18 @@ def _penalty_scale_as_variance(noise_var, prior, scale):
     return 2 * noise_var / scale if prior == "laplace" else noise_var / scale
 
 
+@fails_with("b is the Laplace prior's scale, not a variance")
+def _penalty_laplace_scale_squared(noise_var, prior, scale):
+    """Squares the Laplace scale as if it were a variance: λ = 2σ²/b²."""
+    return 2 * noise_var / scale**2 if prior == "laplace" else noise_var / scale**2
+
+
+@fails_with("the 2s cancel")
+def _penalty_gaussian_factor_two(noise_var, prior, scale):
+    """Keeps a factor 2 in the Gaussian's λ: 2σ²/τ² (the 2 of 2σ² and of 2τ² cancel)."""
+    return 2 * noise_var / scale if prior == "laplace" else 2 * noise_var / scale**2
+
+
 @fails_with("modified its input x in place")
 def _soft_threshold_in_place(x, lam):
     """Shrinks x in place (x - clamp(x, -lam, lam), written into x): the right numbers, but
@@ -449,6 +478,8 @@ WRONG_ANSWERS = {
         _penalty_without_factor_two,
         _penalty_scale_as_variance,
         _penalty_ignores_noise,
+        _penalty_laplace_scale_squared,
+        _penalty_gaussian_factor_two,
     ],
 }
 
