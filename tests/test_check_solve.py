@@ -13,6 +13,7 @@ import pytest
 
 from studycli.check import solve
 from studycli.check.runner import Outcome
+from studycli.content.loader import load_content
 from studycli.errors import StudyError
 from studycli.paths import attempts_dir
 
@@ -393,18 +394,42 @@ def test_a_file_whose_function_is_still_a_stub_is_untouched_even_from_an_older_s
         assert not solve.is_older_starter(card, content, written)
 
 
-def test_a_starter_written_with_imports_the_card_no_longer_carries_is_an_older_starter(tmp_path):
+def test_a_starter_written_with_imports_the_card_no_longer_carries_is_an_older_starter(
+    tmp_path, content_copy
+):
     """Starters once carried every import of their module, the checkers' too: a file written
     then is still a starter (the learner is told the starter changed), not an attempt."""
-    content = fixture_content()
+    module = content_copy / "solutions" / "arith.py"
+    checkers = "import heapq\nfrom contextlib import contextmanager\n"
+    module.write_text(checkers + module.read_text())
+    content = load_content(content_copy)
     card = content.get("add-one")
     current = solve.ensure_attempt(card, content, tmp_path / "current.py").read_text()
     older = tmp_path / "older.py"
-    older.write_text("import heapq\nfrom contextlib import contextmanager\n\n\n" + current)
+    older.write_text(checkers + "\n\n" + current)
     assert solve.starter_kind(card, content, older) == "older"
     helped = tmp_path / "helped.py"  # an import with code of the learner's own: not a starter
     helped.write_text("import heapq\n\nLIMIT = heapq.nlargest(1, [2, 3])\n\n\n" + current)
     assert solve.starter_kind(card, content, helped) == "stub"
+
+
+def test_a_starter_with_the_learners_notes_or_imports_is_not_called_an_older_starter(tmp_path):
+    """Older starters are told apart by their code, imports aside: compared as syntax trees,
+    a starter with a comment of the learner's (their plan) or an import the module never had
+    was "older", and the learner was told that the card's starter had changed since, and to
+    delete the file for the new one, though it had not changed and the notes were theirs."""
+    content = fixture_content()
+    card = content.get("add-one")
+    current = solve.ensure_attempt(card, content, tmp_path / "current.py").read_text()
+    noted = tmp_path / "noted.py"
+    noted.write_text(
+        current.replace("    raise", "    # plan: x + 1, no overflow in Python\n    raise")
+    )
+    imported = tmp_path / "imported.py"
+    imported.write_text("import operator\n\n\n" + current)
+    for written in (noted, imported):
+        assert solve.starter_kind(card, content, written) == "stub"
+        assert not solve.is_older_starter(card, content, written)
 
 
 def test_no_edit_records_nothing_for_a_starter_an_older_version_wrote(cli, attempt):

@@ -99,20 +99,49 @@ def starter_kind(card: Card, content: Content, path: Path) -> str | None:
         return "current"
     if not _still_a_stub(card, text):
         return None
-    return "older" if _starter_code(text) == _starter_code(now) else "stub"
+    carried = _imported(card_module(card, content.solutions_dir).tree.body)
+    return "older" if _starter_code(text, carried) == _starter_code(now, carried) else "stub"
 
 
-def _starter_code(text: str) -> str:
-    """A starter's code, its docstrings and top-level imports left out: the parts in which a
-    card's starter changes (its contract reworded; the imports of its module's checkers no
-    longer carried over) while a file written from it is still no attempt."""
+def _starter_code(text: str, carried: set[tuple[str, int, str, str | None]]) -> str:
+    """A starter's code, its docstrings, blank lines and top-level imports of names its module
+    imports (`carried`) left out: the parts in which a card's starter changes (its contract
+    reworded; the imports of its module's checkers no longer carried over) while a file
+    written from it is still no attempt. Compared as text, so that a comment of the learner's
+    (their plan) or an import of their own is still theirs: compared as syntax trees, such a
+    file was called a changed starter, to be deleted for the new one."""
     code = code_without_docstrings(text)
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return code
-    tree.body = [node for node in tree.body if not isinstance(node, (ast.Import, ast.ImportFrom))]
-    return ast.dump(tree)
+    lines = code.splitlines()
+    for node in tree.body:
+        end = node.end_lineno or node.lineno
+        alone = all(  # (no other statement on its lines: `import heapq; LIMIT = 3`)
+            other is node or (other.end_lineno or other.lineno) < node.lineno or other.lineno > end
+            for other in tree.body
+        )
+        if (
+            isinstance(node, (ast.Import, ast.ImportFrom))
+            and _imported([node]) <= carried
+            and alone
+        ):
+            lines[node.lineno - 1 : end] = [""] * (end - node.lineno + 1)
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _imported(body: list[ast.stmt]) -> set[tuple[str, int, str, str | None]]:
+    """The names that the import statements in `body` bind, each as (module, level, name,
+    alias)."""
+    names = set()
+    for node in body:
+        if isinstance(node, ast.Import):
+            names |= {("", 0, alias.name, alias.asname) for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            names |= {(module, node.level, alias.name, alias.asname) for alias in node.names}
+    return names
 
 
 def _text_of(path: Path) -> str | None:
