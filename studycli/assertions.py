@@ -92,8 +92,17 @@ def describe(value: Any, limit: int = 8) -> str:
                 values = _shortest(values)
             return f"{kind}({values}, dtype={dtype})"
         return f"{kind} of shape {shape_text}, dtype={dtype}"
+    return _described(value, limit, 0)
+
+
+def _described(value: Any, limit: int, depth: int) -> str:
+    """`describe`, within a tuple or list `depth` deep."""
+    if _is_array(value):
+        return describe(value, limit)
     if isinstance(value, (tuple, list)) and any(_is_array(item) for item in value):
-        return _describe_items(value, limit)
+        if depth >= ITEMS_DEPTH:  # (a list inside itself, or lists of lists of lists)
+            return f"{type(value).__name__} of {len(value)} items"
+        return _describe_items(value, limit, depth)
     text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
 
@@ -103,13 +112,14 @@ def _is_array(value: Any) -> bool:
 
 
 ITEMS_SHOWN = 4  # of a tuple or list of tensors, in a failure message
+ITEMS_DEPTH = 2  # tuples or lists of tensors described within one another, at most
 
 
-def _describe_items(value: tuple | list, limit: int) -> str:
+def _describe_items(value: tuple | list, limit: int, depth: int) -> str:
     """A tuple or list holding tensors or arrays, each described as above: its `repr` printed
     every value of every tensor (torch's printing is slow, and copies a GPU's tensor back:
     a second of a CUDA run's checks went to it) and was then cut at 120 characters."""
-    shown = [describe(item, limit) for item in value[:ITEMS_SHOWN]]
+    shown = [_described(item, limit, depth + 1) for item in value[:ITEMS_SHOWN]]
     if len(value) > ITEMS_SHOWN:
         shown.append(f"... {len(value) - ITEMS_SHOWN} more")
     text = ", ".join(shown)

@@ -48,6 +48,20 @@ def test_describe_shows_each_tensor_of_a_tuple_or_list_by_its_shape():
     assert describe((1, "a")) == "(1, 'a')"  # no tensor: its repr, as before
 
 
+def test_describe_of_lists_within_lists_stops_two_deep():
+    """A list holding itself beside a tensor ended the check in a RecursionError, and lists of
+    lists of tensors were described item by item at every depth (4 ** depth items)."""
+    looped: list = [torch.zeros(9)]
+    looped.append(looped)
+    assert describe(looped) == "[tensor of shape (9), dtype=float32, [tensor of shape (9), " + (
+        "dtype=float32, list of 2 items]]"
+    )
+    deep: list = [torch.zeros(2)]
+    for _ in range(8):  # each level a tensor and the level below three times: 3 ** 8 lists
+        deep = [torch.zeros(2), deep, deep, deep]
+    assert len(describe(deep)) < 1000 and "list of 4 items" in describe(deep)
+
+
 def test_assert_close_names_the_worst_element():
     with pytest.raises(AssertionError) as err:
         assert_close(
