@@ -128,6 +128,18 @@ def _directional_hint(got, g, v, tol):
     return "use autograd for grad f(x), then dot it with v / ‖v‖"
 
 
+def _expect_autograd(tracked, what: str) -> None:
+    """That the answer evaluated f (`tracked`) at x only: anywhere else is a finite difference."""
+    expect(
+        tracked.max_offset == 0.0,
+        what,
+        f"f was evaluated at a point {tracked.max_offset:.3g} away from x: that is a finite "
+        "difference; the card asks for autograd",
+        hint="make a leaf copy of x with requires_grad=True, evaluate f once, "
+        "and take torch.autograd.grad",
+    )
+
+
 def check_directional_derivative(impl, device="cpu") -> None:
     def paraboloid(p):
         return p[0] ** 2 + p[1] ** 2
@@ -143,14 +155,7 @@ def check_directional_derivative(impl, device="cpu") -> None:
         got = call(impl, what, tracked, x.clone(), v.clone())
         # Where f was evaluated comes first: a finite difference is the wrong method even when
         # its number happens to be close.
-        expect(
-            tracked.max_offset == 0.0,
-            what,
-            f"f was evaluated at a point {tracked.max_offset:.3g} away from x: that is a finite "
-            "difference; the card asks for autograd",
-            hint="make a leaf copy of x with requires_grad=True, evaluate f once, "
-            "and take torch.autograd.grad",
-        )
+        _expect_autograd(tracked, what)
         expect(tracked.calls >= 1, what, "never called f")
         g = grad_fn(x.double())
         vd = v.double()
@@ -246,14 +251,7 @@ def check_steepest_ascent(impl, device="cpu") -> None:
         result = call(impl, what, tracked, x0.clone())
         # A central difference in float64 gets u and the rate right to 1e-9, within the
         # tolerance below: only where f was evaluated tells it from autograd.
-        expect(
-            tracked.max_offset == 0.0,
-            what,
-            f"f was evaluated at a point {tracked.max_offset:.3g} away from x: that is a finite "
-            "difference; the card asks for autograd",
-            hint="make a leaf copy of x with requires_grad=True, evaluate f once, "
-            "and take torch.autograd.grad",
-        )
+        _expect_autograd(tracked, what)
         expect(
             isinstance(result, (tuple, list)) and len(result) == 2,
             what,

@@ -249,14 +249,12 @@ def check_linear_attention(impl, device="cpu"):
     short, long = _GROWTH
     for causal in (False, True):
         made = [long_run(n, causal, count=True) for n in _GROWTH]
-        ratio = made[1] / max(made[0], 1)
-        expect(
-            ratio < 2 * long / short,
+        _expect_linear_growth(
+            made,
+            _GROWTH,
             f"linear_attention(L = {short}) vs linear_attention(L = {long}), causal={causal}",
-            f"the torch calls produced {made[0]:,} tensor elements at L = {short} and "
-            f"{made[1]:,} at L = {long}, {ratio:.1f} times as many for a {long // short}x longer "
-            f"input: linear work grows {long // short}x, L x L work {(long // short) ** 2}x",
-            hint=QUADRATIC,
+            ("L", "L x L"),
+            QUADRATIC,
         )
     for causal in (False, True):
         long_run(_LONG_ATTENTION, causal)
@@ -266,6 +264,23 @@ QUADRATIC = (
     "never build the L x L scores phi(q) phi(k)^T, not even a strip of rows at a time: sum "
     "phi(k_j)^T v_j first (prefix sums when causal; chunks carry that sum from one to the next)"
 )
+
+
+def _expect_linear_growth(made, lengths, what: str, names: tuple[str, str], hint: str) -> None:
+    """That the work `made` (tensor elements, see `_counted`) at the two `lengths` grew as a
+    linear answer's does: 4x for 4x the length, where quadratic work grows 16x. `names`: the
+    length's symbol and the quadratic matrix's ("L", "L x L")."""
+    (short, long), (length, square) = lengths, names
+    ratio = made[1] / max(made[0], 1)
+    expect(
+        ratio < 2 * long / short,
+        what,
+        f"the torch calls produced {made[0]:,} tensor elements at {length} = {short} and "
+        f"{made[1]:,} at {length} = {long}, {ratio:.1f} times as many for a {long // short}x "
+        f"longer input: linear work grows {long // short}x, {square} work "
+        f"{(long // short) ** 2}x",
+        hint=hint,
+    )
 
 
 def _counted(impl, what, *args, **kwargs):
@@ -455,14 +470,12 @@ def check_right_first_product(impl, device="cpu"):
         made.append(elements)
         want = fq.double() @ (fk.double().T @ v.double())
         assert_close(got, want, what, atol=1e-3, rtol=1e-4)
-    ratio = made[1] / max(made[0], 1)
-    expect(
-        ratio < 2 * long / short,
+    _expect_linear_growth(
+        made,
+        _GROWTH_PRODUCT,
         f"right_first_product(N = {short}) vs right_first_product(N = {long})",
-        f"the torch calls produced {made[0]:,} tensor elements at N = {short} and "
-        f"{made[1]:,} at N = {long}, {ratio:.1f} times as many for a {long // short}x longer "
-        f"input: linear work grows {long // short}x, N x M work {(long // short) ** 2}x",
-        hint="never form phi_q phi_k^T, not even a strip of rows at a time: phi_k^T v is only "
+        ("N", "N x M"),
+        "never form phi_q phi_k^T, not even a strip of rows at a time: phi_k^T v is only "
         "r x dv, so multiply it first",
     )
 
