@@ -130,6 +130,7 @@ def test_the_cli_with_no_database_yet_creates_none(cli, tmp_path):
     found = json.loads(as_json.stdout)  # a report's every key, as for a database (a script
     # reading "drifted" on a fresh machine got a KeyError)
     assert found["exists"] is False and found["healthy"] is True and found["drifted"] == []
+    assert found["stale_memory_states"] == 0
     assert found["database"] == str(path) and found["reviews_replayed"] == 0
     assert not path.exists()
 

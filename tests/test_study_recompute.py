@@ -293,6 +293,27 @@ def test_optimize_write_recomputes_and_recompute_redoes_it_after_a_hand_edit(cli
     assert refused.exit_code == 2 and "--recompute: it fits nothing" in said and not refused.stdout
 
 
+def test_the_doctor_says_where_states_are_not_what_the_saved_parameters_give(cli, isolated_home):
+    """Parameters saved and the states not recomputed (an `optimize --write` killed between
+    the two: SIGKILL, which no handler sees; or a hand edit) went unnoticed: the doctor saw
+    states that agree with the log. It now counts the states a recompute would change."""
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", SAMPLE).exit_code == 0
+
+    def stale() -> int:
+        doctor = cli("--content", FIXTURE_CONTENT, "doctor", "--json")
+        assert doctor.exit_code == 0, doctor.output  # (the log and the states agree)
+        return json.loads(doctor.stdout)["stale_memory_states"]
+
+    assert stale() == 0
+    save_parameters(isolated_home / "config" / "settings.toml", NEW.parameters)
+    assert stale() > 1000
+    said = " ".join(cli("--content", FIXTURE_CONTENT, "doctor").stdout.split())
+    assert "memory states are not what the FSRS parameters in settings.toml give" in said
+    assert "`studycli optimize --recompute` recomputes them" in said
+    assert cli("--content", FIXTURE_CONTENT, "optimize", "--recompute").exit_code == 0
+    assert stale() == 0
+
+
 def test_a_fit_written_from_a_csv_makes_no_review_database(cli, isolated_home):
     written = cli("optimize", "--from-csv", SAMPLE, "--write", "--json")
     assert written.exit_code == 0, written.output

@@ -23,6 +23,10 @@ def doctor(
     """Check the review database: SQLite's integrity check, then a replay of the review log
     compared with every stored card state; states that differ are repaired from the log.
 
+    It also says where the memory states are not what the FSRS parameters in settings.toml
+    give (parameters edited by hand, or an `optimize --write` killed between saving them and
+    recomputing): `studycli optimize --recompute` then recomputes them.
+
     A backup of the database is written next to it before anything is repaired. Exits 0 when
     the database is healthy (or was repaired), 1 when it is damaged or, with --dry-run, when it
     needs a repair.
@@ -48,7 +52,8 @@ def doctor(
 
             # the shape of any report (a script reading "drifted" on a fresh machine got a
             # KeyError), nothing in it
-            print(json.dumps({**Report(path).to_dict(), "exists": False}, indent=2))
+            empty = {**Report(path).to_dict(), "exists": False, "stale_memory_states": 0}
+            print(json.dumps(empty, indent=2))
             return
         stdout().print(
             f"no review database at {escape(str(path))} yet: nothing to check "
@@ -56,13 +61,37 @@ def doctor(
             soft_wrap=True,
         )
         return
+    stale = None if report.integrity else _stale(ctx)
     if as_json:
         import json
 
-        print(json.dumps(report.to_dict(), indent=2))
+        print(json.dumps({**report.to_dict(), "stale_memory_states": stale}, indent=2))
     else:
         _show(report, dry_run)
+        if stale:
+            stdout().print(
+                f"[yellow]{counted(stale, 'card')}' memory states are not what the FSRS "
+                "parameters in settings.toml give[/] (parameters edited by hand, or an "
+                "`optimize --write` cut short): `studycli optimize --recompute` recomputes "
+                "them (due dates kept)",
+                soft_wrap=True,
+            )
     raise typer.Exit(0 if report.healthy else 1)
+
+
+def _stale(ctx: typer.Context) -> int | None:
+    """How many cards' memory states differ from what settings.toml's parameters give (see
+    `Study.stale_memory_states`); None where that cannot be told (unreadable settings, a
+    database that does not open: the report above says what it can)."""
+    from studycli.errors import StudyError
+
+    from .context import now, open_study
+
+    try:
+        with open_study(ctx, write=False) as study:
+            return study.stale_memory_states(now())
+    except StudyError:
+        return None
 
 
 def _show(report, dry_run: bool) -> None:

@@ -427,6 +427,16 @@ class Study:
         with self.store.transaction():  # written to all along: computed inside the lock
             return self._write_recompute(scheduler, *self._recomputed(scheduler, now))
 
+    def stale_memory_states(self, now: datetime) -> int:
+        """How many studied cards' memory states a recompute with the settings' parameters
+        would change (nothing is written): 0 where they agree; more where the parameters in
+        settings.toml were edited by hand, or an `optimize --write` was killed between saving
+        them and recomputing (SIGKILL, which no handler sees)."""
+        from . import scheduler as sched
+
+        with self.store.snapshot():
+            return len(self._recomputed(sched.make_scheduler(self.settings), now)[1])
+
     def _write_recompute(
         self, scheduler: Scheduler, made_at: datetime, changed: list[CardState]
     ) -> int:
