@@ -41,7 +41,7 @@ def doctor(
     path = database_path(options(ctx).db)
     say_waits()
     try:
-        report = examine_database(path, repair=not dry_run)
+        report = examine_database(path, repair=not dry_run, settings=_settings())
     except KeyboardInterrupt:  # a repair is one transaction, committed at its very end
         exit_interrupted("interrupted: nothing was repaired (the database is as it was)")
     if report is None:
@@ -61,11 +61,11 @@ def doctor(
             soft_wrap=True,
         )
         return
-    stale = None if report.integrity else _stale(ctx)
+    stale = report.stale
     if as_json:
         import json
 
-        print(json.dumps({**report.to_dict(), "stale_memory_states": stale}, indent=2))
+        print(json.dumps(report.to_dict(), indent=2))
     else:
         _show(report, dry_run)
         if stale:
@@ -79,18 +79,16 @@ def doctor(
     raise typer.Exit(0 if report.healthy else 1)
 
 
-def _stale(ctx: typer.Context) -> int | None:
-    """How many cards' memory states differ from what settings.toml's parameters give (see
-    `Study.stale_memory_states`); None where that cannot be told (unreadable settings, a
-    database that does not open: the report above says what it can)."""
-    from studycli.errors import StudyError
+def _settings():
+    """The learner's settings, for the count of stale memory states; None where they do not
+    read (every other command says why): the database is checked all the same."""
+    from studycli.errors import ConfigError
 
-    from .context import now, open_study
+    from .context import settings
 
     try:
-        with open_study(ctx, write=False) as study:
-            return study.stale_memory_states(now())
-    except StudyError:
+        return settings()
+    except ConfigError:
         return None
 
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import contextlib
 import shlex
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from studycli.errors import StoreDamaged, StoreError
 
@@ -27,6 +28,9 @@ from . import database
 from .rating import rebuild
 from .review_log_csv import write_reviews
 from .store import Store
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,9 @@ class Report:
     backups: list[Path] = field(default_factory=list)
     salvaged_to: Path | None = None  # where `salvage` makes the new database, when not at path
     saved: SavedLog | None = None  # what reads of a log that reads only in part
+    # the cards whose memory states a recompute with the settings' parameters would change
+    # (see `Study.stale_memory_states`); None where not asked or not told
+    stale: int | None = None
 
     @property
     def healthy(self) -> bool:
@@ -101,6 +108,7 @@ class Report:
             "repaired": self.repaired,
             "backup": str(self.backup) if self.backup else None,
             "healthy": self.healthy,
+            "stale_memory_states": self.stale,
         }
         if self.log is not None:
             found["review_log"] = {
@@ -115,10 +123,14 @@ class Report:
         return found
 
 
-def examine_database(path: Path, *, repair: bool = True) -> Report | None:
+def examine_database(
+    path: Path, *, repair: bool = True, settings: Settings | None = None
+) -> Report | None:
     """Open the review database at `path` and `examine` it; None when there is none yet (the
     doctor creates none). A database that cannot be written is opened read-only: it can be
-    checked, not repaired.
+    checked, not repaired. With `settings`, also count the memory states their parameters
+    would change (`Report.stale`), through the same reading (an older schema is read from
+    an upgraded copy in memory: the file is not written by a dry run).
 
     Raises:
         StoreError: the file cannot be opened (see `Store.open`), or as `examine`.
@@ -135,11 +147,15 @@ def examine_database(path: Path, *, repair: bool = True) -> Report | None:
     saved = None
     with Store(reader, path) as store:
         report = examine(store, repair=False)
+        if settings is not None and not report.integrity and not report.drifted:
+            report = replace(report, stale=_stale(store, settings))
         if report.log is not None and (repair or not report.log.complete):
             saved = save_readable(store, path, write=repair)  # (a dry run says where to)
     if repair and report.drifted and not report.integrity:  # only now open it to write
         with Store.open(path) as store:
             report = examine(store, repair=True)
+            if settings is not None and report.repaired:
+                report = replace(report, stale=_stale(store, settings))
     if report.log is None:
         return report
     # after the store is closed: which of the files SQLite keeps beside it are left to move
@@ -152,6 +168,14 @@ def examine_database(path: Path, *, repair: bool = True) -> Report | None:
     return replace(
         report, salvage=salvage, salvaged_to=new, backups=database.backups(path), saved=saved
     )
+
+
+def _stale(store: Store, settings: Settings) -> int:
+    """`Study.stale_memory_states` of `store`: asked only of states that are the log's (a
+    state edited by hand does not parse; the doctor repairs it first)."""
+    from .api import Study
+
+    return Study(store, settings).stale_memory_states(datetime.now(UTC))
 
 
 def save_readable(store: Store, path: Path, *, write: bool = True) -> SavedLog | None:
