@@ -314,6 +314,28 @@ def test_the_doctor_says_where_states_are_not_what_the_saved_parameters_give(cli
     assert stale() == 0
 
 
+def test_stale_states_are_counted_by_a_replay_only_where_parameters_changed(tmp_path, monkeypatch):
+    """The count replays every history (as much again as the doctor's own replay): where
+    every review since the last recompute was made with the settings' parameters, no state
+    can be stale and none is replayed. A rating made with new parameters beside states made
+    with the old ones still sends it to the replay."""
+    with Store.open(tmp_path / "r.sqlite3") as store:
+        rated(store)
+        replays = []
+        real = Study._recomputed
+        monkeypatch.setattr(
+            Study, "_recomputed", lambda self, *a: replays.append(1) or real(self, *a)
+        )
+        assert Study(store, NO_FUZZ).stale_memory_states(NOW + 12 * DAY) == 0
+        assert replays == []
+        assert Study(store, NEW).stale_memory_states(NOW + 12 * DAY) == len(HISTORY)
+        core.rate(store, fixture_content().get("bias-concept"), 3, NOW + 12 * DAY, NEW)
+        assert Study(store, NEW).stale_memory_states(NOW + 13 * DAY) == len(HISTORY)
+        Study(store, NEW).recompute_memory(NOW + 14 * DAY)
+        replays.clear()
+        assert Study(store, NEW).stale_memory_states(NOW + 15 * DAY) == 0 and replays == []
+
+
 def test_a_fit_written_from_a_csv_makes_no_review_database(cli, isolated_home):
     written = cli("optimize", "--from-csv", SAMPLE, "--write", "--json")
     assert written.exit_code == 0, written.output

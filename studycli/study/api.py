@@ -432,10 +432,19 @@ class Study:
         would change (nothing is written): 0 where they agree; more where the parameters in
         settings.toml were edited by hand, or an `optimize --write` was killed between saving
         them and recomputing (SIGKILL, which no handler sees)."""
+        import json
+
         from . import scheduler as sched
 
+        scheduler = sched.make_scheduler(self.settings)
+        wanted = [float(w) for w in scheduler.parameters]
         with self.store.snapshot():
-            return len(self._recomputed(sched.make_scheduler(self.settings), now)[1])
+            used = self.store.schedulers_since_recompute()
+            # every state stands on these parameters already (most learners: no replay, which
+            # costs the doctor as much again as its own)
+            if all(json.loads(text).get("parameters") == wanted for text in used):
+                return 0
+            return len(self._recomputed(scheduler, now)[1])
 
     def _write_recompute(
         self, scheduler: Scheduler, made_at: datetime, changed: list[CardState]

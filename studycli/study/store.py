@@ -674,6 +674,23 @@ class Store:
             "SELECT made_at, scheduler_id FROM recomputes ORDER BY made_at, id"
         ).fetchall()
 
+    def schedulers_since_recompute(self) -> set[str]:
+        """The scheduler settings (JSON) the memory states stand on: the latest recompute's
+        and those of every review logged at or after it (every review's, with none)."""
+        recomputes = self.recomputes()
+        since, ids = "", set()
+        if recomputes:
+            since, latest = recomputes[-1]
+            ids.add(latest)
+        ids.update(
+            row[0]
+            for row in self.conn.execute(
+                "SELECT DISTINCT scheduler_id FROM reviews WHERE reviewed_at >= ?", (since,)
+            )
+        )
+        known = self.schedulers()
+        return {known[i] for i in ids if i in known}
+
     def _has_recomputes(self) -> bool:
         """Whether the schema logs recomputes (migration 0006): an older database read as it
         is (larger than `database.COPY_AT_MOST`: a backup, a dry run) has no such table, and
