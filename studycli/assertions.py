@@ -77,34 +77,37 @@ def likely_mistake(
 def describe(value: Any, limit: int = 8) -> str:
     """A short, readable rendering of a checker input for a failure message.
 
-    Tensors and arrays show their shape and dtype, and their values when small; other values use
-    `repr`, cut to a readable length.
+    Tensors and arrays show their shape and dtype, and their values when small; a tuple or
+    list of them, each so; other values use `repr`, cut to a readable length.
     """
-    shape = getattr(value, "shape", None)
-    if shape is not None and hasattr(value, "dtype"):
-        shape_text = "(" + ", ".join(str(int(s)) for s in shape) + ")"
-        kind = "tensor" if type(value).__module__.startswith("torch") else "array"
-        dtype = str(value.dtype).replace("torch.", "")
-        numel = math.prod(int(s) for s in shape)
-        if 0 < numel <= limit:
-            values = value.detach().cpu().tolist() if kind == "tensor" else value.tolist()
-            if dtype in ("float32", "float16", "bfloat16"):  # 0.9, not 0.8999999761581421
-                values = _shortest(values)
-            return f"{kind}({values}, dtype={dtype})"
-        return f"{kind} of shape {shape_text}, dtype={dtype}"
     return _described(value, limit, 0)
 
 
 def _described(value: Any, limit: int, depth: int) -> str:
     """`describe`, within a tuple or list `depth` deep."""
     if _is_array(value):
-        return describe(value, limit)
+        return _describe_array(value, limit)
     if isinstance(value, (tuple, list)) and any(_is_array(item) for item in value):
         if depth >= ITEMS_DEPTH:  # (a list inside itself, or lists of lists of lists)
             return f"{type(value).__name__} of {len(value)} items"
         return _describe_items(value, limit, depth)
     text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _describe_array(value: Any, limit: int) -> str:
+    """A tensor or array: its values when at most `limit`, else its shape; and its dtype."""
+    shape = value.shape
+    shape_text = "(" + ", ".join(str(int(s)) for s in shape) + ")"
+    kind = "tensor" if type(value).__module__.startswith("torch") else "array"
+    dtype = str(value.dtype).replace("torch.", "")
+    numel = math.prod(int(s) for s in shape)
+    if 0 < numel <= limit:
+        values = value.detach().cpu().tolist() if kind == "tensor" else value.tolist()
+        if dtype in ("float32", "float16", "bfloat16"):  # 0.9, not 0.8999999761581421
+            values = _shortest(values)
+        return f"{kind}({values}, dtype={dtype})"
+    return f"{kind} of shape {shape_text}, dtype={dtype}"
 
 
 def _is_array(value: Any) -> bool:

@@ -117,16 +117,14 @@ def _starter_code(text: str, carried: set[tuple[str, int, str, str | None]]) -> 
         return code
     lines = code.splitlines()
     for node in tree.body:
+        if not isinstance(node, (ast.Import, ast.ImportFrom)) or not _imported([node]) <= carried:
+            continue
         end = node.end_lineno or node.lineno
         alone = all(  # (no other statement on its lines: `import heapq; LIMIT = 3`)
             other is node or (other.end_lineno or other.lineno) < node.lineno or other.lineno > end
             for other in tree.body
         )
-        if (
-            isinstance(node, (ast.Import, ast.ImportFrom))
-            and _imported([node]) <= carried
-            and alone
-        ):
+        if alone:
             lines[node.lineno - 1 : end] = [""] * (end - node.lineno + 1)
     return "\n".join(line for line in lines if line.strip())
 

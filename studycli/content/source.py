@@ -152,7 +152,7 @@ class ModuleInfo:
         # (and the array libraries the module works in, used by name or not: the answer's
         # vocabulary, whatever the reference happens to call)
         used = {node.id for node in ast.walk(function) if isinstance(node, ast.Name)}
-        used |= set(ARRAY_LIBRARIES)
+        used |= {*ARRAY_LIBRARIES, "*"}  # (`from m import *`: kept)
         source_lines = self.source.splitlines()
         lines = []
         for node in self.tree.body:
@@ -164,7 +164,7 @@ class ModuleInfo:
             if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                 lines.append(text)  # (changes how the code reads, used by name or not)
                 continue
-            kept = [alias for alias in node.names if _bound_name(alias) in used | {"*"}]
+            kept = [alias for alias in node.names if _bound_name(alias) in used]
             if len(kept) == len(node.names):
                 lines.append(text)
             elif kept:
