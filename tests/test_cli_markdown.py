@@ -73,6 +73,36 @@ def test_every_shipped_text_renders_as_rich_markdown_renders_it(width, colours):
         assert rendered(markdown(text), width, colours) == expected, card_id
 
 
+# Emphasis a card means: `*word*` or `**Some words.**`, the opening run not right after a letter,
+# a digit or a star, the closing run not right before one.
+INTENDED_EMPHASIS = re.compile(r"(?<![\w*])(\*\*?)(?=[^\s*])(.+?)(?<=[^\s*])\1(?![\w*])", re.DOTALL)
+
+
+def test_no_formula_in_a_card_loses_a_star_or_underscore_to_emphasis():
+    """Markdown reads `z*z ... codebook*codebook`, `mu**2 + sigma**2` or `∇_μ E_{z}` as emphasis
+    and drops the delimiters: the learner saw `(zz).sum(1)`, `0.5 * (mu2 + sigma2 ...)` and
+    `∇μ E{z ~ ...}`. Every `*` and `_` of a card's text (hints included), other than the
+    delimiters of intended emphasis, must be on screen; a formula that needs them goes in
+    `code`."""
+    content = load_content(REPO_ROOT)
+    texts = []
+    for card in content.cards.values():
+        texts += [(card.id, text) for text in (card.answer, card.explanation, *card.steps)]
+        texts += [(card.id, text) for text in card.hints]
+        if card.kind == Kind.CLOZE:  # every deletion revealed, without the bold `render` adds
+            texts.append((card.id, cloze.reveal(card.prompt, None)))
+        else:
+            texts.append((card.id, card.prompt))
+    lost = []
+    for card_id, text in filter(lambda pair: pair[1], texts):
+        shown = printed(markdown(text), 1000, None)
+        meant = INTENDED_EMPHASIS.sub(r"\2", text)
+        for mark in "*_":
+            if shown.count(mark) < meant.count(mark):
+                lost.append(f"{card_id}: {mark!r} lost from {text.strip()[:70]!r}")
+    assert not lost, "\n".join(lost)
+
+
 SUBSET = [
     "One paragraph.",
     "Two lines\nof one paragraph.\n\nAnd a second paragraph.",
