@@ -12,6 +12,7 @@ from studycli.assertions import (
     assert_close,
     bare_name,
     call,
+    call_unchanged,
     describe,
     expect,
     fails_with,
@@ -33,7 +34,8 @@ def online_softmax(x, block_size: int):
         block_size: number of entries per block, >= 1 (it need not divide n; it may exceed n).
 
     Returns:
-        A tensor of the same shape as x whose last dimension sums to 1.
+        A new tensor of the shape and dtype of x whose last dimension sums to 1 (x is left
+        unchanged).
     """
     # State per row: the running max m and s = sum of exp(x_j - m) over the entries read.
     # When a block raises the max to m_new, the old sum is multiplied by exp(m - m_new).
@@ -94,6 +96,11 @@ LOG_STATE_HINT = (
 )
 
 
+IN_PLACE_HINT = (
+    "return a new tensor (torch.exp(x - m), not x.sub_(m).exp_()): the caller's x must not change"
+)
+
+
 def _near_1000_hint(got):
     """Overflow shows as inf or nan; finite values off near 1000 lost digits in the state."""
     finite = isinstance(got, torch.Tensor) and bool(torch.isfinite(got).all())
@@ -113,9 +120,16 @@ def check_online_softmax(impl, device="cpu"):
 
     def run(x, block_size, what_extra="", hint=GENERIC_HINT):
         what = f"online_softmax({describe(x)}, block_size={block_size}){what_extra}"
-        got = call(impl, what, x.clone(), block_size)
+        got = call_unchanged(impl, what, ("x",), x.clone(), block_size, hint=IN_PLACE_HINT)
         expect(
             isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
+        )
+        expect(
+            got.dtype == x.dtype,
+            what,
+            f"returned {str(got.dtype)[6:]} for {str(x.dtype)[6:]} x: the softmax comes back in "
+            "x's dtype (a kernel that upcasts moves twice the memory and hides float32's "
+            "rounding, which the running max is there to keep in check)",
         )
         want = torch.softmax(x.double(), dim=-1)
         if callable(hint):
@@ -190,6 +204,8 @@ _REDUCTIONS = frozenset(
 _PRODUCTS = frozenset({"matmul", "mm", "mv", "bmm", "dot", "inner", "vdot", "linear"})
 _GATHERING = _REDUCTIONS | _PRODUCTS
 _ALONG = frozenset({"cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"})  # (x, dim)
+# Copies of entries picked by index (x.index_select(-1, idx), x[..., idx]): blocks, as slices are
+_PICKING = frozenset({"index_select", "__getitem__", "gather", "take_along_dim"})
 
 TWO_PASS_HINT = (
     "a max over the whole row, then a sum of exp(x - max), is the two-pass softmax: right "
@@ -235,6 +251,29 @@ def _widest_reduction():
                     found.add((id(base), value.storage_offset() - base.storage_offset()))
         return found
 
+    def picked_block(args, kwargs, result):
+        """A copy of some entries of a row picked by their indices (x.index_select(-1, idx),
+        x[..., idx]) is a block as much as the slice x[..., start : end] is: named by the
+        source and the first index picked, so that it is recognised when picked again."""
+        source = args[0] if args else None
+        if not (
+            isinstance(source, torch.Tensor)
+            and isinstance(result, torch.Tensor)
+            and result._base is None  # (a view is recognised by its base)
+            and 0 < result.dim() <= source.dim()
+            and result.shape[-1] < source.shape[-1]
+        ):
+            return
+        index = kwargs.get("index", args[-1] if len(args) > 1 else None)
+        if isinstance(index, tuple):  # x[..., idx]: the index of the last dimension
+            index = index[-1] if index else None
+        if isinstance(index, (list, range)):
+            index = torch.tensor(list(index))
+        if not isinstance(index, torch.Tensor) or index.numel() == 0 or index.is_floating_point():
+            return
+        kept.setdefault(id(source), (source, set()))  # (its id names its blocks)
+        kept[id(result)] = (result, {(id(source), "picked", int(index.min()))})
+
     class _Reductions(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             nonlocal latest
@@ -252,6 +291,8 @@ def _widest_reduction():
                 for out in result if isinstance(result, (tuple, list)) else (result,):
                     if isinstance(out, torch.Tensor):
                         kept[id(out)] = (out, blocks)
+            elif getattr(func, "__name__", "") in _PICKING:
+                picked_block(args, kwargs or {}, result)
             source = args[0] if args else None
             if not isinstance(source, torch.Tensor):
                 return result
@@ -652,6 +693,55 @@ def _wrong_two_pass_over_copied_blocks(x, block_size):
     return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
 
 
+@fails_with("went back to an earlier block")
+def _wrong_two_pass_over_picked_blocks(x, block_size):
+    """The two-pass softmax over blocks picked by index (x.index_select(-1, idx), copies, not
+    slices): the max over them, then the sum of exp(block - max) over them again."""
+    n = x.shape[-1]
+    picks = [torch.arange(start, min(start + block_size, n)) for start in range(0, n, block_size)]
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    for pick in picks:
+        m = torch.maximum(m, x.index_select(-1, pick.to(x.device)).amax(dim=-1))
+    s = torch.zeros_like(m)
+    for pick in picks:
+        s = s + torch.exp(x[..., pick.to(x.device)] - m.unsqueeze(-1)).sum(dim=-1)
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
+def _variant_picked_blocks(x, block_size):
+    """One pass over blocks picked by index (copies, not slices of x)."""
+    n = x.shape[-1]
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    s = torch.zeros_like(m)
+    for start in range(0, n, block_size):
+        block = x.index_select(-1, torch.arange(start, min(start + block_size, n), device=x.device))
+        m_new = torch.maximum(m, block.amax(dim=-1))
+        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
+@fails_with("modified its input x in place")
+def _wrong_in_place(x, block_size):
+    """Writes the softmax into x to save memory (x.sub_(m).exp_().div_(s)) and returns it: right
+    values, but the caller's x is overwritten."""
+    n = x.shape[-1]
+    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
+    s = torch.zeros_like(m)
+    for start in range(0, n, block_size):
+        block = x[..., start : start + block_size]
+        m_new = torch.maximum(m, block.amax(dim=-1))
+        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
+        m = m_new
+    return x.sub_(m.unsqueeze(-1)).exp_().div_(s.unsqueeze(-1))
+
+
+@fails_with("returned float64 for float32 x")
+def _wrong_upcast(x, block_size):
+    """Runs the pass in float64 (x.double()) and returns that: right numbers, wrong dtype."""
+    return _fold_blocks(x.double(), block_size, range(0, x.shape[-1], block_size))
+
+
 @fails_with("with topk, a whole row")
 def _wrong_two_pass_in_disguise(x, block_size):
     """A two-pass softmax whose max is a topk and whose sum a product with ones."""
@@ -673,6 +763,9 @@ WRONG_ANSWERS = {
         _wrong_log_state,
         _wrong_two_pass_over_blocks,
         _wrong_two_pass_over_copied_blocks,
+        _wrong_two_pass_over_picked_blocks,
+        _wrong_in_place,
+        _wrong_upcast,
     ],
     "running_stats_update": [
         _wrong_update_no_rescale,
@@ -689,5 +782,6 @@ CORRECT_VARIANTS = {
         _variant_output_block_by_block,
         _variant_rows_output_block_by_block,
         _variant_blocks_last_first,
+        _variant_picked_blocks,
     ],
 }
