@@ -64,7 +64,7 @@ def running_stats_update(m, s, x_block):
     Returns:
         (m_new, s_new), each of shape (...): the same summary of the entries seen so far
         followed by the block (the maximum of all of them, and the sum of exp(x_j - m_new)
-        over all of them), computed from (m, s) and the block alone.
+        over all of them), computed from (m, s) and the block alone, in their dtype.
     """
     m_new = torch.maximum(m, x_block.amax(dim=-1))
     s_new = s * torch.exp(m - m_new) + torch.exp(x_block - m_new.unsqueeze(-1)).sum(dim=-1)
@@ -554,6 +554,45 @@ def check_running_stats_update(impl, device="cpu"):
         assert_close(m, m_want, what + " -> final m", atol=1e-12, rtol=1e-12)
         assert_close(s, s_want, what + " -> final s", atol=1e-9, rtol=1e-9, hint=hint)
 
+    _check_float32_fold(impl, gen, device)
+
+
+UPDATE_LOG_STATE_HINT = (
+    "nothing overflowed, but digits were lost: a state passed through one log-sum-exp number "
+    "(l = m + log s, then s_new = exp(l_new - m_new)) is rounded to float32's spacing near "
+    "1000 (6e-5), 3e-5 relative in s; update s itself: s * exp(m - m_new) + sum exp(x_j - m_new)"
+)
+
+
+def _check_float32_fold(impl, gen, device):
+    """Rows of float32 scores near 1000 folded in blocks of 5: the state stays in float32, and
+    the update keeps s to float32's precision (about 2e-7 relative here), where a detour
+    through the log-sum-exp m + log s, exact enough in float64, loses 4e-5."""
+    x = (1000.0 + 3.0 * torch.randn(8, 24, generator=gen, dtype=torch.float64)).float().to(device)
+    m = torch.full((8,), float("-inf"), device=device)
+    s = torch.zeros(8, device=device)
+    what = "folding float32 x of shape (8, 24) (values near 1000) in blocks of 5"
+    for start in range(0, 24, 5):
+        got = call(impl, what, m, s, x[:, start : start + 5])
+        expect(
+            isinstance(got, (tuple, list)) and len(got) == 2,
+            what,
+            f"returned {describe(got)}, expected a pair (m_new, s_new)",
+        )
+        for name, value in zip(("m_new", "s_new"), got, strict=True):
+            expect(
+                isinstance(value, torch.Tensor) and value.dtype == torch.float32,
+                what,
+                f"returned {name} as {describe(value)} for a float32 state and block: the state "
+                "stays in the inputs' dtype",
+            )
+        m, s = got
+    truth = x.double()
+    m_want = truth.max(dim=-1).values
+    s_want = torch.exp(torch.logsumexp(truth, dim=-1) - m_want)
+    assert_close(m, m_want, what + " -> final m", atol=0.0, rtol=0.0)
+    assert_close(s, s_want, what + " -> final s", atol=1e-6, rtol=1e-5, hint=UPDATE_LOG_STATE_HINT)
+
 
 @fails_with("the old sum was not rescaled")
 def _wrong_update_no_rescale(m, s, x_block):
@@ -576,6 +615,24 @@ def _wrong_update_inverted(m, s, x_block):
     m_new = torch.maximum(m, x_block.amax(dim=-1))
     factor = torch.where(torch.isinf(m), torch.zeros_like(m), torch.exp(m_new - m))
     return m_new, s * factor + torch.exp(x_block - m_new.unsqueeze(-1)).sum(dim=-1)
+
+
+@fails_with("a state passed through one log-sum-exp number")
+def _wrong_update_log_state(m, s, x_block):
+    """Goes through the log-sum-exp l = m + log s and back, s_new = exp(l_new - m_new): exact
+    in float64, but l near 1000 is rounded to 6e-5 in float32."""
+    lse = m + torch.log(s)  # -inf for the empty state
+    m_new = torch.maximum(m, x_block.amax(dim=-1))
+    terms = torch.exp(x_block - m_new.unsqueeze(-1)).sum(dim=-1)
+    lse_new = m_new + torch.log(torch.exp(lse - m_new) + terms)
+    return m_new, torch.exp(lse_new - m_new)
+
+
+@fails_with("the state stays in the inputs' dtype")
+def _wrong_update_upcast(m, s, x_block):
+    """Folds the block in float64 (m.double(), ...) and returns that: right numbers, but the
+    state leaves the inputs' dtype."""
+    return running_stats_update(m.double(), s.double(), x_block.double())
 
 
 @fails_with("reduce and broadcast over dim=-1")
@@ -772,6 +829,8 @@ WRONG_ANSWERS = {
         _wrong_update_old_max,
         _wrong_update_inverted,
         _wrong_update_dim1,
+        _wrong_update_log_state,
+        _wrong_update_upcast,
     ],
 }
 
