@@ -44,7 +44,7 @@ def discretize_zoh_diagonal(a, b, dt: float):
         dt: the step size Delta > 0.
 
     Returns:
-        (a_bar, b_bar), each of the shape of a.
+        (a_bar, b_bar), each of the shape and dtype of a.
     """
     # a_bar = exp(dt a) and b_bar = (exp(dt a) - 1) / a * b, the integral of exp(a s) b over
     # one step; expm1 keeps the small-dt case accurate.
@@ -309,6 +309,56 @@ def check_discretize_zoh_diagonal(impl, device="cpu"):
             hint=_diagnose(got[1], b_mistakes, b_want, hint),
         )
 
+    _check_small_steps(impl, gen, device)
+
+
+EXPM1_HINT = (
+    "exp(dt a) - 1 cancels when dt a is small: exp(dt a) is rounded next to 1, and the digits "
+    "of the difference are lost; torch.expm1(dt * a) computes it without the cancellation"
+)
+
+
+def _check_small_steps(impl, gen, device):
+    """Small steps, where dt a is 1e-3 or less: float32 at dt = 1e-3 (Mamba's smallest step)
+    and float64 at dt = 1e-9. The exact b_bar stays to the dtype's precision (2e-7 and 3e-16
+    relative here); (exp(dt a) - 1) / a * b is off by 2e-4 and 2e-7."""
+    a = -torch.exp(torch.randn(32, generator=gen, dtype=torch.float64))
+    b = torch.randn(32, generator=gen, dtype=torch.float64)
+    for dtype, dt, rtol in ((torch.float32, 1e-3, 1e-5), (torch.float64, 1e-9, 1e-8)):
+        a_in, b_in = a.to(dtype=dtype, device=device), b.to(dtype=dtype, device=device)
+        what = f"discretize_zoh_diagonal(a {describe(a_in)}, b {describe(b_in)}, dt={dt:g})"
+        got = call(impl, what, a_in.clone(), b_in.clone(), dt)
+        expect(
+            isinstance(got, (tuple, list)) and len(got) == 2,
+            what,
+            f"returned {describe(got)}, expected a pair (a_bar, b_bar)",
+        )
+        for name, value in zip(("a_bar", "b_bar"), got, strict=True):
+            expect(
+                isinstance(value, torch.Tensor) and value.dtype == dtype,
+                what,
+                f"returned {name} as {describe(value)}: it comes back in the dtype of a",
+            )
+        block = torch.zeros(32, 2, 2, dtype=torch.float64, device=device)
+        block[:, 0, 0] = a_in.double()
+        block[:, 0, 1] = b_in.double()
+        e = torch.linalg.matrix_exp(dt * block)
+        assert_close(got[0], e[:, 0, 0], what + " -> a_bar", atol=0.0, rtol=rtol)
+        assert_close(got[1], e[:, 0, 1], what + " -> b_bar", atol=0.0, rtol=rtol, hint=EXPM1_HINT)
+
+
+@fails_with("exp(dt a) - 1 cancels when dt a is small")
+def _wrong_diag_exp_minus_one(a, b, dt):
+    """Writes exp(dt a) - 1 where torch.expm1(dt a) is needed: right for large steps, digits
+    lost to cancellation for small ones."""
+    return torch.exp(dt * a), (torch.exp(dt * a) - 1) / a * b
+
+
+@fails_with("it comes back in the dtype of a")
+def _wrong_diag_upcast(a, b, dt):
+    """Discretises in float64 (a.double(), b.double()) and returns that for float32 inputs."""
+    return discretize_zoh_diagonal(a.double(), b.double(), dt)
+
 
 @fails_with("forward Euler (1 + dt a)")
 def _wrong_diag_euler(a, b, dt):
@@ -436,6 +486,8 @@ WRONG_ANSWERS = {
         _wrong_diag_euler,
         _wrong_diag_simplified_b,
         _wrong_diag_no_division,
+        _wrong_diag_exp_minus_one,
+        _wrong_diag_upcast,
     ],
     "ssm_kernel": [
         _wrong_kernel_starts_at_one,
