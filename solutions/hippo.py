@@ -60,12 +60,19 @@ def _as_arrays(got, N, what):
     )
     A, B = np.asarray(got[0], dtype=float), np.asarray(got[1], dtype=float)
     expect(A.shape == (N, N), what, f"A has shape {A.shape}, expected ({N}, {N})")
-    if B.shape == (N, 1):  # the column-vector convention of the S4 code is fine too
-        B = B[:, 0]
-    expect(B.shape == (N,), what, f"B has shape {B.shape}, expected ({N},)")
+    expect(
+        B.shape == (N,),
+        what,
+        f"B has shape {B.shape}, expected ({N},)",
+        hint=COLUMN_HINT if B.shape == (N, 1) else "",
+    )
     return A, B
 
 
+COLUMN_HINT = (
+    "return B as a vector of shape (N,), as the state c is: a column of shape (N, 1) broadcasts "
+    "in A @ c + B * u into an (N, N) matrix"
+)
 UPPER_HINT = "A is lower triangular: every entry above the diagonal (n < k) is 0"
 LOWER_HINT = "below the diagonal (n > k), A[n, k] = -sqrt((2n+1)(2k+1))"
 DIAGONAL_HINT = "on the diagonal, A[n, n] = -(n+1) with n counted from 0, so A[0, 0] = -1"
@@ -174,6 +181,13 @@ def _wrong_b_no_sqrt(N):
     return A, 2.0 * np.arange(N) + 1.0
 
 
+@fails_with("a column of shape (N, 1) broadcasts")
+def _wrong_b_column(N):
+    """Returns B as a column of shape (N, 1) (the S4 code's convention), not the (N,) asked."""
+    A, B = legs(N)
+    return A, B.reshape(N, 1)
+
+
 @fails_with("only to float32 precision")
 def _wrong_float32(N):
     """The right formula computed in float32: sqrt(3) and the like are off by about 1e-8."""
@@ -189,5 +203,6 @@ WRONG_ANSWERS = {
         _wrong_upper_triangular,
         _wrong_b_no_sqrt,
         _wrong_float32,
+        _wrong_b_column,
     ],
 }
