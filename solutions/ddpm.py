@@ -300,7 +300,16 @@ def check_q_mean_var(impl, device="cpu") -> None:
             picks = [0, T - 1] + torch.randint(0, T, (max(n - 2, 0),), generator=gen).tolist()
             t = torch.tensor(picks[:n], device=device)
             what = f"q_mean_var(x0 of shape {shape}, t={t.tolist()}, betas: {name})"
-            got = call(impl, what, x0.clone(), t.clone(), betas.clone())
+            got = call_unchanged(
+                impl,
+                what,
+                ("x0", "t", "betas"),
+                x0.clone(),
+                t.clone(),
+                betas.clone(),
+                hint="return new tensors (sqrt(alpha_bar) * x0, not x0.mul_(...)): the "
+                "caller's x0, t and betas must not change",
+            )
             expect(
                 isinstance(got, (tuple, list)) and len(got) == 2,
                 what,
@@ -322,8 +331,15 @@ def check_q_mean_var(impl, device="cpu") -> None:
                 what,
                 f"var is {describe(var)}, expected one variance per batch element ({n} values)",
             )
+            expect(
+                tuple(var.shape) == (n,),
+                what,
+                f"var has shape {tuple(var.shape)}, expected ({n},)",
+                hint="one variance per batch element, of shape (N,), as the docstring says: "
+                "not reshaped to broadcast against x0 (the caller does that where it needs to)",
+            )
             assert_close(
-                var.reshape(n),
+                var,
                 want_var,
                 what + ", var",
                 atol=1e-5,
@@ -513,6 +529,21 @@ def _wrong_mv_no_sqrt_mean(x0, t, betas):
     return _bcast(ab, x0) * x0, (1 - ab).to(x0.dtype)
 
 
+@fails_with("not reshaped to broadcast against x0")
+def _wrong_mv_var_keepdims(x0, t, betas):
+    """Returns the variance with singleton dims, (N, 1, ...), where (N,) is asked."""
+    ab = _bcast(torch.cumprod(1 - betas.double(), 0)[t], x0)
+    return ab.sqrt() * x0, 1 - ab
+
+
+@fails_with("modified its input x0 in place")
+def _wrong_mv_in_place(x0, t, betas):
+    """Scales x0 in place (x0.mul_) and returns it as the mean: right values, but the caller's
+    x0 is overwritten."""
+    ab = torch.cumprod(1 - betas.double(), 0)[t]
+    return x0.mul_(_bcast(ab.sqrt(), x0).to(x0.dtype)), (1 - ab).to(x0.dtype)
+
+
 @fails_with("t = 0 already includes beta_0")
 def _wrong_mv_off_by_one(x0, t, betas):
     """Uses alpha_bar up to t-1 (an exclusive cumulative product)."""
@@ -564,7 +595,13 @@ WRONG_ANSWERS = {
         _wrong_no_sqrt,
         _wrong_broadcast_last_dim,
     ],
-    "q_mean_var": [_wrong_mv_variances_add, _wrong_mv_no_sqrt_mean, _wrong_mv_off_by_one],
+    "q_mean_var": [
+        _wrong_mv_variances_add,
+        _wrong_mv_no_sqrt_mean,
+        _wrong_mv_off_by_one,
+        _wrong_mv_var_keepdims,
+        _wrong_mv_in_place,
+    ],
     "ddpm_sample_step": [
         _wrong_step_beta_coefficient,
         _wrong_step_noise_at_the_end,
@@ -584,10 +621,10 @@ def _variant_log_space(x0, t, noise, betas):
     return torch.sqrt(a) * x0 + torch.sqrt(1 - a) * noise
 
 
-def _variant_mv_keepdims(x0, t, betas):
-    """Returns the variance with singleton dims, (N, 1, ...), as a list."""
-    ab = _bcast(torch.cumprod(1 - betas.double(), 0)[t], x0)
-    return [ab.sqrt() * x0, 1 - ab]
+def _variant_mv_as_list(x0, t, betas):
+    """Returns the pair as a list, the variance in float64."""
+    ab = torch.cumprod(1 - betas.double(), 0)[t]
+    return [_bcast(ab.sqrt(), x0) * x0, 1 - ab]
 
 
 def _variant_step_via_x0(x_t, eps, t, betas, z):
@@ -606,6 +643,6 @@ def _variant_step_via_x0(x_t, eps, t, betas, z):
 
 CORRECT_VARIANTS = {
     "q_sample": [_variant_log_space],
-    "q_mean_var": [_variant_mv_keepdims],
+    "q_mean_var": [_variant_mv_as_list],
     "ddpm_sample_step": [_variant_step_via_x0],
 }
