@@ -18,7 +18,7 @@ def scaled_dot_product_attention(q, k, v, mask=None):
             False where it may not (its weight must be exactly 0). Every row has a True.
 
     Returns:
-        Tensor of shape (..., Lq, dv), the same numbers as
+        Tensor of shape (..., Lq, dv) in the dtype of q, k and v, the same numbers as
         torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask).
     """
     d = q.shape[-1]
@@ -158,8 +158,16 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
         v = torch.randn(*batch, lk, dv, generator=gen).to(device)
         shapes = f"q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}"
         what = f"scaled_dot_product_attention({shapes})"
+        got = call(impl, what, q, k, v)
+        expect(
+            getattr(got, "dtype", None) == q.dtype,
+            what,
+            f"returned {describe(got)} for float32 q, k, v: the output comes back in the inputs' "
+            "dtype (an attention that upcasts moves twice the memory; cast back with "
+            ".to(q.dtype) if you compute in float64)",
+        )
         assert_close(
-            call(impl, what, q, k, v),
+            got,
             sdpa(q, k, v),
             what,
             **tol,
@@ -246,6 +254,18 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
 
 
 # --- wrong answers ----------------------------------------------------------------------------
+
+
+@fails_with("comes back in the inputs' dtype")
+def _sdpa_upcast(q, k, v, mask=None):
+    """Computes in float64 (q.double(), ...) for accuracy and returns that for float32 inputs."""
+    q, k, v = q.double(), k.double(), v.double()
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    scores = scores - scores.amax(dim=-1, keepdim=True)
+    weights = scores.exp()
+    return (weights / weights.sum(dim=-1, keepdim=True)) @ v
 
 
 @fails_with("no 1/sqrt(d) scaling")
@@ -354,6 +374,7 @@ WRONG_ANSWERS = {
         _sdpa_mask_minus_1e4,
         _sdpa_additive_minus_1e4,
         _sdpa_softmax_over_queries,
+        _sdpa_upcast,
     ],
 }
 
