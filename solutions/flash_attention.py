@@ -9,7 +9,7 @@ import torch
 
 from studycli.assertions import (
     assert_close,
-    call,
+    call_unchanged,
     describe,
     expect,
     fails_with,
@@ -34,7 +34,8 @@ def flash_attention(q, k, v, block_q: int = 64, block_k: int = 64, causal: bool 
             both q and k, even when Lq != Lk).
 
     Returns:
-        (..., Lq, dv) attention output, the same for every choice of tile sizes (up to rounding).
+        (..., Lq, dv) attention output in the dtype of q, k and v (left unchanged), the same
+        for every choice of tile sizes (up to rounding).
     """
     # Per query tile: a running max m, a running denominator l and an unnormalised
     # accumulator acc for each row. When a key tile raises m, both l and acc are rescaled by
@@ -89,6 +90,12 @@ def _attention_float64(q, k, v, causal):
     return torch.softmax(_scores_float64(q, k, causal), dim=-1) @ v.double()
 
 
+IN_PLACE_HINT = (
+    "return a new tensor and leave q, k and v as they came (q * scale, not q.mul_(scale)): "
+    "the caller still holds them"
+)
+
+
 def check_flash_attention(impl, device="cpu"):
     impl = forbid(
         impl,
@@ -107,18 +114,27 @@ def check_flash_attention(impl, device="cpu"):
             f"flash_attention(q {describe(q)}, k {describe(k)}, v {describe(v)}, "
             f"block_q={block_q}, block_k={block_k}, causal={causal})"
         )
-        got = call(
+        got = call_unchanged(
             impl,
             what,
+            ("q", "k", "v"),
             q.clone(),
             k.clone(),
             v.clone(),
             block_q=block_q,
             block_k=block_k,
             causal=causal,
+            hint=IN_PLACE_HINT,
         )
         expect(
             isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
+        )
+        expect(
+            got.dtype == q.dtype,
+            what,
+            f"returned {str(got.dtype)[6:]} for {str(q.dtype)[6:]} q, k, v: the output comes back "
+            "in the inputs' dtype (a kernel that upcasts moves twice the memory; the running "
+            "max is what keeps float32 accurate)",
         )
         want = _attention_float64(q, k, v, causal)
         if hint is None:
@@ -326,7 +342,18 @@ def _check_no_full_matrix(impl, rand, device):
             f"causal={causal})"
         )
         with watch_torch() as seen:
-            got = call(impl, what, q, k, v, block_q=block, block_k=block, causal=causal)
+            got = call_unchanged(
+                impl,
+                what,
+                ("q", "k", "v"),
+                q,
+                k,
+                v,
+                block_q=block,
+                block_k=block,
+                causal=causal,
+                hint=IN_PLACE_HINT,
+            )
         expect(
             seen.numel <= n * n // 8,
             what,
@@ -498,6 +525,21 @@ def _variant_key_tiles_outside(q, k, v, block_q=64, block_k=64, causal=False):
     return acc / l
 
 
+@fails_with("the output comes back in the inputs' dtype")
+def _wrong_upcast(q, k, v, block_q=64, block_k=64, causal=False):
+    """Runs the tiles in float64 (q.double(), ...) and returns that for float32 inputs."""
+    return flash_attention(q.double(), k.double(), v.double(), block_q, block_k, causal)
+
+
+@fails_with("modified its input q in place")
+def _wrong_scales_q_in_place(q, k, v, block_q=64, block_k=64, causal=False):
+    """Scales q by 1/sqrt(d) in place (q.mul_), then attends without the scale: right values,
+    but the caller's q is changed."""
+    d = q.shape[-1]
+    q.mul_(1.0 / math.sqrt(d))
+    return flash_attention(q * math.sqrt(d), k, v, block_q, block_k, causal)
+
+
 @fails_with("the answer calls scaled_dot_product_attention")
 def _wrong_calls_library(q, k, v, block_q=64, block_k=64, causal=False):
     """Calls F.scaled_dot_product_attention instead of tiling."""
@@ -515,6 +557,8 @@ def _wrong_calls_library(q, k, v, block_q=64, block_k=64, causal=False):
 
 WRONG_ANSWERS = {
     "flash_attention": [
+        _wrong_upcast,
+        _wrong_scales_q_in_place,
         _wrong_calls_library,
         _wrong_full_matrix,
         _wrong_row_softmax,
