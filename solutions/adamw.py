@@ -9,6 +9,7 @@ from studycli.assertions import (
     assert_close,
     call,
     call_unchanged,
+    describe,
     expect,
     fails_with,
 )
@@ -36,7 +37,8 @@ def adamw_step(
         lr, betas, eps, weight_decay: the hyperparameters, betas = (beta1, beta2).
 
     Returns:
-        (param, exp_avg, exp_avg_sq) after the step, as new tensors: the inputs are not modified.
+        (param, exp_avg, exp_avg_sq) after the step, as new tensors in the inputs' dtype: the
+        inputs are not modified.
     """
     # Decoupled decay first, on the weights themselves: param * (1 - lr * wd); it never enters
     # m or v. Then Adam: m <- b1 m + (1 - b1) g, v <- b2 v + (1 - b2) g², bias-corrected
@@ -72,7 +74,7 @@ def adam_l2_step(
         lr, betas, eps, weight_decay: the hyperparameters, betas = (beta1, beta2).
 
     Returns:
-        (param, exp_avg, exp_avg_sq) after the step, as new tensors.
+        (param, exp_avg, exp_avg_sq) after the step, as new tensors in the inputs' dtype.
     """
     # The penalty's gradient weight_decay * param joins the loss gradient and goes through the
     # moments and the 1 / (sqrt(v_hat) + eps) rescaling like any other gradient.
@@ -178,6 +180,13 @@ def _lockstep(impl, name, optimizer, device, steps=25):
                 what,
                 f"returned {type(out).__name__}, expected (param, exp_avg, exp_avg_sq)",
             )
+            for part, value in zip(("param", "exp_avg", "exp_avg_sq"), out, strict=True):
+                expect(
+                    getattr(value, "dtype", None) == dtype,
+                    what,
+                    f"returned {part} as {describe(value)}: the state stays in the inputs' "
+                    f"dtype, {str(dtype)[6:]}, as the optimizer keeps it",
+                )
             param, exp_avg, exp_avg_sq = out
             assert_close(
                 exp_avg,
@@ -504,6 +513,41 @@ def _in_place(
     return param, exp_avg, exp_avg_sq
 
 
+@fails_with("the state stays in the inputs' dtype")
+def _upcast(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
+    """Steps in float64 (param.double(), ...) for accuracy and returns float64 tensors for
+    float32 inputs: the weights and moments silently double in size."""
+    tensors = (t.double() for t in (param, grad, exp_avg, exp_avg_sq))
+    return adamw_step(*tensors, step, lr, betas, eps, weight_decay)
+
+
+@fails_with("the state stays in the inputs' dtype")
+def _l2_upcast(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
+    """Adam + L2 stepped in float64 and returned so for float32 inputs."""
+    tensors = (t.double() for t in (param, grad, exp_avg, exp_avg_sq))
+    return adam_l2_step(*tensors, step, lr, betas, eps, weight_decay)
+
+
 @fails_with("enters the second moment too")
 def _l2_through_m_only(
     param,
@@ -599,8 +643,9 @@ WRONG_ANSWERS = {
         _eps_before_bias_correction,
         _decay_without_lr,
         _in_place,
+        _upcast,
     ],
-    "adam_l2_step": [_l2_as_decoupled, _l2_through_m_only],
+    "adam_l2_step": [_l2_as_decoupled, _l2_through_m_only, _l2_upcast],
 }
 
 CORRECT_VARIANTS = {"adamw_step": [_torch_form]}
