@@ -21,7 +21,7 @@ def clip_loss(image_emb, text_emb, temperature: float):
         temperature: positive float (CLIP learns 1/temperature as a logit scale).
 
     Returns:
-        A scalar tensor (differentiable with respect to both embeddings).
+        A scalar tensor in the embeddings' dtype (differentiable with respect to both).
     """
     img = image_emb / image_emb.norm(dim=1, keepdim=True)
     txt = text_emb / text_emb.norm(dim=1, keepdim=True)
@@ -96,6 +96,12 @@ def _known_mistakes(img, txt, temperature):
     ]
 
 
+SAME_DTYPE = (
+    "the loss comes back in the inputs' dtype (a float64 loss runs the backward pass in float64 "
+    "too; compute in float64 if you like, then cast back)"
+)
+
+
 def _compare(impl, img, txt, temperature, hint=_HINT, tol=None):
     what = f"clip_loss(image_emb={describe(img)}, text_emb={describe(txt)}, temperature={temperature:g})"
     got = call(impl, what, img.clone(), txt.clone(), temperature)
@@ -103,6 +109,11 @@ def _compare(impl, img, txt, temperature, hint=_HINT, tol=None):
         hasattr(got, "shape") and got.numel() == 1,
         what,
         f"returned {describe(got)}, expected a scalar tensor",
+    )
+    expect(
+        getattr(got, "dtype", None) == img.dtype,
+        what,
+        f"returned {describe(got)} for {str(img.dtype)[6:]} embeddings: {SAME_DTYPE}",
     )
     if tol is None:
         tol = 1e-9 if img.dtype == torch.float64 else 2e-5
@@ -297,8 +308,16 @@ def _wrong_sum_over_batch(image_emb, text_emb, temperature):
     )
 
 
+@fails_with("the loss comes back in the inputs' dtype")
+def _wrong_upcast(image_emb, text_emb, temperature):
+    """Computes in float64 (image_emb.double(), ...) and returns a float64 loss for float32
+    embeddings."""
+    return clip_loss(image_emb.double(), text_emb.double(), temperature)
+
+
 WRONG_ANSWERS = {
     "clip_loss": [
+        _wrong_upcast,
         _wrong_sum_over_batch,
         _wrong_unstable_exp,
         _wrong_one_max_for_all,
