@@ -26,7 +26,7 @@ def info_nce(queries, keys, temperature: float = 0.07):
         temperature: positive float dividing every logit.
 
     Returns:
-        A scalar tensor (differentiable with respect to queries and keys).
+        A scalar tensor in the inputs' dtype (differentiable with respect to queries and keys).
     """
     logits = queries @ keys.t() / temperature
     row_max = logits.max(dim=1, keepdim=True).values.detach()
@@ -130,6 +130,12 @@ def _nonfinite_hint(q, k, temperature):
     )
 
 
+SAME_DTYPE = (
+    "the loss comes back in the inputs' dtype (a float64 loss runs the backward pass in float64 "
+    "too; compute in float64 if you like, then cast back)"
+)
+
+
 def _compare(impl, q, k, temperature, hint=_HINT, default=False, tol=None):
     temp_text = "default temperature" if default else f"temperature={temperature:g}"
     what = f"info_nce(queries={describe(q)}, keys={describe(k)}, {temp_text})"
@@ -139,6 +145,11 @@ def _compare(impl, q, k, temperature, hint=_HINT, default=False, tol=None):
         hasattr(got, "shape") and got.numel() == 1,
         what,
         f"returned {describe(got)}, expected a scalar tensor",
+    )
+    expect(
+        getattr(got, "dtype", None) == q.dtype,
+        what,
+        f"returned {describe(got)} for {str(q.dtype)[6:]} embeddings: {SAME_DTYPE}",
     )
     if tol is None:
         tol = 1e-9 if q.dtype == torch.float64 else 2e-5
@@ -357,8 +368,16 @@ def _wrong_bound_negatives_only(scores):
     return math.log(n) - loss
 
 
+@fails_with("the loss comes back in the inputs' dtype")
+def _wrong_upcast(queries, keys, temperature=0.07):
+    """Computes in float64 (queries.double(), ...) and returns a float64 loss for float32
+    inputs."""
+    return info_nce(queries.double(), keys.double(), temperature)
+
+
 WRONG_ANSWERS = {
     "info_nce": [
+        _wrong_upcast,
         _wrong_normalises,
         _wrong_transposed,
         _wrong_times_temperature,
