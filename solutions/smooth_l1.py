@@ -27,7 +27,7 @@ def smooth_l1(x, beta: float = 1.0):
         beta: the positive width of the quadratic zone.
 
     Returns:
-        A tensor of the same shape as x (no reduction).
+        A tensor of the same shape and dtype as x (no reduction).
     """
     ax = x.abs()
     return torch.where(ax < beta, 0.5 * x * x / beta, ax - 0.5 * beta)
@@ -65,10 +65,21 @@ def _diagnose(got, x, beta, hint):
     return hint or "inside |x| < beta it is 0.5 x^2 / beta; outside it is |x| - 0.5 beta"
 
 
+SAME_DTYPE = (
+    "the loss comes back in the inputs' dtype (a float64 loss runs the backward pass in float64 "
+    "too; compute in float64 if you like, then cast back)"
+)
+
+
 def _compare(impl, x, beta, hint=""):
     what = f"smooth_l1({describe(x)}, beta={beta:g})"
     got = call(impl, what, x.clone(), beta)
     expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+    expect(
+        getattr(got, "dtype", None) == x.dtype,
+        what,
+        f"returned {describe(got)} for {str(x.dtype)[6:]} x: {SAME_DTYPE}",
+    )
     want = F.smooth_l1_loss(x, torch.zeros_like(x), reduction="none", beta=beta)
     double = x.dtype == torch.float64
     atol, rtol = (1e-9, 1e-7) if double else (1e-6, 1e-5)
@@ -159,8 +170,15 @@ def _wrong_calls_library(x, beta=1.0):
     return F.smooth_l1_loss(x, torch.zeros_like(x), reduction="none", beta=beta)
 
 
+@fails_with("the loss comes back in the inputs' dtype")
+def _wrong_upcast(x, beta=1.0):
+    """Computes in float64 (x.double()) and returns float64 losses for float32 residuals."""
+    return smooth_l1(x.double(), beta)
+
+
 WRONG_ANSWERS = {
     "smooth_l1": [
+        _wrong_upcast,
         _wrong_calls_library,
         _wrong_no_divide_by_beta,
         _wrong_offset_half,
