@@ -25,7 +25,8 @@ def kl_to_standard_normal(mu, logvar):
         logvar: tensor of shape (..., D), the log-variances log sigma².
 
     Returns:
-        Tensor of shape (...): one KL value per batch element (no mean over the batch).
+        Tensor of shape (...) in the inputs' dtype: one KL value per batch element (no mean
+        over the batch).
     """
     # Per dimension 1/2 (mu² + sigma² - log sigma² - 1), with sigma² = exp(logvar) and
     # log sigma² = logvar exactly (log(exp(logvar)) underflows to -inf); summed over the last dim.
@@ -66,11 +67,22 @@ def _likely_mistake(got, known, default):
     return likely_mistake(got, known, default, equal_nan=True)
 
 
+SAME_DTYPE = (
+    "the loss comes back in the inputs' dtype (a float64 loss runs the backward pass in float64 "
+    "too; compute in float64 if you like, then cast back)"
+)
+
+
 def _compare_kl(impl, mu, logvar, hint="", rtol=None, known=()):
     what = f"kl_to_standard_normal(mu={describe(mu)}, logvar={describe(logvar)})"
     got = call(impl, what, mu.clone(), logvar.clone())
     hint = _likely_mistake(got, known, hint)
     expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+    expect(
+        getattr(got, "dtype", None) == mu.dtype,
+        what,
+        f"returned {describe(got)} for {str(mu.dtype)[6:]} mu and logvar: {SAME_DTYPE}",
+    )
     double = mu.dtype == torch.float64
     tol = rtol if rtol is not None else (1e-9 if double else 1e-5)
     assert_close(
@@ -288,8 +300,17 @@ def _wrong_std_no_minus_one(mu, sigma):
     return 0.5 * (mu * mu + sigma * sigma - torch.log(sigma * sigma))
 
 
+@fails_with("the loss comes back in the inputs' dtype")
+def _wrong_upcast(mu, logvar):
+    """Computes in float64 and returns a float64 KL for float32 inputs (in float64 even
+    log(exp(logvar)) survives logvar = -120: the upcast hides the card's float32 lesson)."""
+    m, lv = mu.double(), logvar.double()
+    return 0.5 * (m * m + lv.exp() - lv - 1).sum(-1)
+
+
 WRONG_ANSWERS = {
     "kl_to_standard_normal": [
+        _wrong_upcast,
         _wrong_logvar_as_std,
         _wrong_no_half,
         _wrong_sum_first_dim,
@@ -309,9 +330,9 @@ def _variant_kingma_form(mu, logvar):
 
 
 def _variant_float64(mu, logvar):
-    """Computes in float64 and returns float64 (the checker does not insist on a dtype)."""
+    """Computes in float64, then casts back to the inputs' dtype."""
     m, lv = mu.double(), logvar.double()
-    return 0.5 * (m * m + lv.exp() - lv - 1).sum(-1)
+    return (0.5 * (m * m + lv.exp() - lv - 1).sum(-1)).to(mu.dtype)
 
 
 def _variant_std_log_sigma_twice(mu, sigma):
