@@ -6,7 +6,14 @@ Cards: ssm-zoh (coding), ssm-zoh-discretization-derivation and ssm-convolution-k
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import (
+    assert_close,
+    call,
+    call_unchanged,
+    describe,
+    expect,
+    fails_with,
+)
 
 
 def discretize_zoh(A, B, dt: float):
@@ -44,7 +51,8 @@ def discretize_zoh_diagonal(a, b, dt: float):
         dt: the step size Delta > 0.
 
     Returns:
-        (a_bar, b_bar), each of the shape and dtype of a.
+        (a_bar, b_bar), new tensors, each of the shape and dtype of a (a and b are left
+        unchanged).
     """
     # a_bar = exp(dt a) and b_bar = (exp(dt a) - 1) / a * b, the integral of exp(a s) b over
     # one step; expm1 keeps the small-dt case accurate.
@@ -270,7 +278,15 @@ def check_discretize_zoh_diagonal(impl, device="cpu"):
     for a, b, dt in cases:
         a, b = a.double().to(device), b.double().to(device)
         what = f"discretize_zoh_diagonal(a {describe(a)}, b {describe(b)}, dt={dt:g})"
-        got = call(impl, what, a.clone(), b.clone(), dt)
+        got = call_unchanged(
+            impl,
+            what,
+            ("a", "b"),
+            a.clone(),
+            b.clone(),
+            dt,
+            hint="return new tensors (dt * a, not a.mul_(dt)): the caller's a and b must not change",
+        )
         expect(
             isinstance(got, (tuple, list)) and len(got) == 2,
             what,
@@ -358,6 +374,14 @@ def _wrong_diag_exp_minus_one(a, b, dt):
 def _wrong_diag_upcast(a, b, dt):
     """Discretises in float64 (a.double(), b.double()) and returns that for float32 inputs."""
     return discretize_zoh_diagonal(a.double(), b.double(), dt)
+
+
+@fails_with("modified its input a in place")
+def _wrong_diag_in_place(a, b, dt):
+    """Scales a by dt in place (a.mul_(dt)) to reuse it: right values, but the caller's a (a
+    model's parameter, in S4D and Mamba) is changed."""
+    x = a.mul_(dt)
+    return torch.exp(x), torch.expm1(x) / x * dt * b
 
 
 @fails_with("forward Euler (1 + dt a)")
@@ -488,6 +512,7 @@ WRONG_ANSWERS = {
         _wrong_diag_no_division,
         _wrong_diag_exp_minus_one,
         _wrong_diag_upcast,
+        _wrong_diag_in_place,
     ],
     "ssm_kernel": [
         _wrong_kernel_starts_at_one,
