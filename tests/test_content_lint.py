@@ -11,6 +11,7 @@ from studycli.content.lint_text import (
     MAX_CLOZE_PROMPT_WORDS,
     MAX_CONCEPT_PROMPT_WORDS,
     MAX_TITLE_WORDS,
+    emphasis_eaten,
     joined_line,
     list_swallowed_line,
 )
@@ -469,6 +470,47 @@ def test_joined_line_finds_an_indented_line_that_continues_a_paragraph(text, lin
 )
 def test_list_swallowed_line_finds_a_paragraph_joined_to_a_list_item(text, line):
     assert list_swallowed_line(text) == line
+
+
+@pytest.mark.parametrize(
+    "text, found",
+    [
+        # the shipped cards' own, before they were fixed
+        ("(z*z).sum(1) - 2 z @ codebook.T + (codebook*codebook).sum(1)", (1, "*z).sum(1) - 2 z")),
+        ("Bias-correct: divide m by 1 - β1**t and v by 1 - β2**t.", (1, "**t and v by 1 - β2**")),
+        ("One step:\n∇_μ E_{z ~ N(μ, σ²)}[f(z)] has no derivative.", (2, "_μ E_")),
+        ("- one\n- z*z and q*q", (2, "*z and q*")),
+        ("Define __init__ first.", (1, "__init__")),
+        # meant, or shown as written
+        ("A *word* and **two words.** stay emphasis.", None),
+        ("Code spans keep them: `a*b*c` and `x_i`.", None),
+        ("x_i and y_j, a * b * c, 2*3", None),
+        ("Escaped: \\*b\\*.", None),
+        ("* a bullet\n* another", None),
+    ],
+)
+def test_emphasis_eaten_finds_stars_and_underscores_markdown_drops(text, found):
+    """A formula's `*` or `_` that Markdown pairs into emphasis vanishes on screen (the text
+    between turns bold or italic): five shipped cards showed `(zz).sum(1)`, `β1t` or `∇μ`."""
+    got = emphasis_eaten(text)
+    if found is None:
+        assert got is None
+    else:
+        assert got is not None and got[0] == found[0], got
+        assert got[1].startswith(found[1]), got
+
+
+def test_a_formula_markdown_reads_as_emphasis_is_reported(content_copy):
+    """Found on screen in the vector-quantize card: `(z*z).sum(1) ... (codebook*codebook)`
+    showed as `(zz).sum(1) ... (codebookcodebook)`; `lint` now names the line and the fix."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    edit(path, "answer: |\n", "answer: |\n  Only the origin.\n\n  With a*x + b*y = 0.\n")
+    [problem] = lint(load_content(content_copy))
+    assert problem.line == lines_of(path)["answer"] + 3
+    assert problem.message.startswith(
+        "answer, line 3: Markdown reads the `*` or `_` around '*x + b*' as emphasis"
+    ), problem.message
+    assert "put the formula in `backticks`" in problem.message
 
 
 def test_a_paragraph_written_right_under_a_list_is_reported(content_copy):

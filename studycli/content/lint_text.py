@@ -4,7 +4,9 @@ learnt."""
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 
 from . import cloze
 from .card import Card, CardProblem, Kind
@@ -67,6 +69,20 @@ def lint_text(card: Card, where: KeyLines) -> list[CardProblem]:
                     "item (Markdown: the terminal and Anki show it inside the list): put a "
                     "blank line before it to start a paragraph, or indent it under the item's "
                     "text to continue the item",
+                    item=item,
+                    text_line=line,
+                )
+            )
+        if eaten := emphasis_eaten(text):
+            line, run = eaten
+            problems.append(
+                where.problem(
+                    card,
+                    field,
+                    f"{label}, line {line}: Markdown reads the `*` or `_` around {run!r} as "
+                    "emphasis and drops them (the terminal and Anki show the text between in "
+                    "bold or italics): put the formula in `backticks`, or write emphasis as "
+                    "*word* or **words** with a space or punctuation outside the stars",
                     item=item,
                     text_line=line,
                 )
@@ -166,6 +182,63 @@ def list_swallowed_line(text: str) -> int | None:
         elif item_indent is not None and indent < item_indent and stripped[0].isupper():
             return number
     return None
+
+
+# Emphasis as cards mean it: `*word*` or `**some words**`, the opening stars not right after a
+# letter, a digit or a star, the closing ones not right before one. A `_` is never meant so.
+_MEANT_EMPHASIS = re.compile(r"(?<![\w*])(\*\*?)(?=[^\s*])(.+?)(?<=[^\s*])\1(?![\w*])", re.DOTALL)
+
+
+def emphasis_eaten(text: str) -> tuple[int, str] | None:
+    """Where Markdown takes a `*` or `_` of `text` for emphasis that is not meant (a formula's
+    `z*z ... codebook*codebook`, `β1**t ... β2**t`, `∇_μ E_{z}`) and drops it: (the line,
+    1-based, where that emphasis opens; the text Markdown emphasises, its delimiters put back);
+    None if nowhere. Each paragraph's `*` and `_` shown (in its text and code spans) are counted
+    against those of its source less the delimiters of meant emphasis."""
+    if "*" not in text and "_" not in text:
+        return None
+    for block in _markdown().parse(text):
+        if block.type != "inline" or block.map is None or not block.children:
+            continue
+        shown = "".join(
+            child.content for child in block.children if child.type in ("text", "code_inline")
+        )
+        meant = _MEANT_EMPHASIS.sub(r"\2", block.content)
+        if all(shown.count(mark) >= meant.count(mark) for mark in "*_"):
+            continue
+        run, opening = _emphasised(block.children)
+        at = max(block.content.find(opening), 0)  # (the paragraph's first line if not found)
+        return block.map[0] + 1 + block.content.count("\n", 0, at), run
+    return None
+
+
+@functools.cache
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt  # (lint only: no command's start-up pays for it)
+
+    return MarkdownIt("commonmark")
+
+
+def _emphasised(children: list) -> tuple[str, str]:
+    """The first emphasis among inline tokens `children`, as written (its delimiters put back,
+    a line break as a space), and how it opens in the source: its delimiters and the first of
+    its text."""
+    run, opening, depth = "", "", 0
+    for child in children:
+        if child.type in ("em_open", "strong_open"):
+            depth += 1
+            run += child.markup
+        elif child.type in ("em_close", "strong_close"):
+            depth -= 1
+            run += child.markup
+            if depth == 0:
+                break
+        elif depth:
+            opening = opening or run + child.content[:8]
+            run += {"code_inline": f"`{child.content}`", "softbreak": " "}.get(
+                child.type, child.content
+            )
+    return run, opening
 
 
 def joined_line(text: str) -> int | None:
