@@ -323,6 +323,25 @@ def test_a_column_chart_is_drawn_for_the_width_it_is_printed_at(width, per_day):
     assert lines[-1].rstrip().endswith(days[-1].strftime("%m-%d"))  # the latest day is there
 
 
+@pytest.mark.parametrize("width", [100, 60])
+def test_a_long_header_line_wraps_under_its_own_text(width):
+    """An imported FSRS log's card ids (13 digits each) made the line naming the items in the
+    history only longer than the screen, and its rest ran back to the first column, under the
+    labels: each header text now wraps under itself."""
+    import dataclasses
+
+    ids = tuple(str(1711684180217 + n) for n in range(1205))
+    figures = dataclasses.replace(_busy_stats(), not_in_content_ids=ids)
+    console = Console(width=width, record=True, color_system=None)
+    console.print(view(figures, "all cards"))
+    lines = console.export_text().splitlines()
+    header = lines[lines.index(next(line for line in lines if line.startswith("items"))) :]
+    header = header[: next(n for n, line in enumerate(header) if line.startswith("streak")) + 1]
+    assert max(len(line) for line in header) <= width
+    assert all(line.startswith(" " * 8) for line in header[1:-1]), header
+    assert "1711684180221 and 1200 more" in " ".join(line.strip() for line in header)
+
+
 def test_the_screen_fits_80_columns_with_nothing_cut(monkeypatch):
     console = Console(width=80, record=True, color_system=None)
     console.print(view(_busy_stats(), "all cards"))

@@ -68,22 +68,19 @@ def stats(
 def view(figures: Stats, scope: str) -> RenderableType:
     """The stats screen: header lines, two column charts, the retention and topic tables."""
     counts = figures.cards_by_state
-    header = Text()
-    header.append("items   ", style="bold")
-    header.append(" · ".join(f"{name} {counts[name]}" for name in counts))
-    for line in _items_note(figures):
-        header.append(f"\n        {line}", style="dim")
-    header.append("\nstreak  ", style="bold")
+    rows = [("items", Text(" · ".join(f"{name} {counts[name]}" for name in counts)))]
+    rows += [("", Text(line, style="dim")) for line in _items_note(figures)]
     days, last = figures.streak, figures.last_studied
     if days:
-        header.append(f"{days} day{'s' if days != 1 else ''} in a row")
+        streak = f"{days} day{'s' if days != 1 else ''} in a row"
     else:
-        header.append(f"0 days (last studied {last.isoformat()})" if last else "none yet")
+        streak = f"0 days (last studied {last.isoformat()})" if last else "none yet"
+    rows.append(("streak", Text(streak)))
     reviews = [d.count for d in figures.reviews_per_day]
     due = [d.count for d in figures.forecast]
     return Group(
         Text(f"stats · {scope} · {figures.today.isoformat()}", style="bold reverse"),
-        header,
+        _Labelled(rows),
         _titled("reviews per day, last 30 days", f"{sum(reviews)} in all"),
         charts.column_chart(reviews, [d.day for d in figures.reviews_per_day]),
         _titled("due forecast, next 30 days", f"{sum(due)} due"),
@@ -162,6 +159,27 @@ def _topics_table(topics: list[TopicStats]) -> RenderableType:
 BAR = 10  # the recall bar's cells where they fit
 NARROWEST_BAR = 5  # a narrower bar makes the column no narrower (its header is 10 wide)
 MAY_HIDE = ("reviews", "retention")  # the columns left out, in this order, where none fit
+
+
+class _Labelled:
+    """Rows of a bold label and its text, each text wrapped under itself rather than under the
+    label (a line of long card ids ran back to the screen's first column)."""
+
+    INDENT = 8
+
+    def __init__(self, rows: list[tuple[str, Text]]) -> None:
+        self.rows = rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width - self.INDENT
+        for label, text in self.rows:
+            head = Text(label.ljust(self.INDENT), style="bold")
+            if max(map(cell_len, text.plain.split()), default=0) > width:
+                yield head + text  # a word too long for the column: across the whole screen
+                continue
+            for number, line in enumerate(text.wrap(console, width)):
+                line.rstrip()  # (a wrapped line keeps the space it broke at)
+                yield (head if number == 0 else Text(" " * self.INDENT)) + line
 
 
 class _Topics:
