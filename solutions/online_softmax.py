@@ -397,13 +397,20 @@ def _wrong_max_starts_at_zero(x, block_size):
     return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size), max_start=0.0)
 
 
-def _fold_blocks(x, block_size, starts, max_start=float("-inf")):
+def _fold_blocks(x, block_size, starts, max_start=float("-inf"), picked=False):
     """The online softmax over the blocks of x that begin at `starts`, folded in that order,
-    the running max starting at `max_start` (-inf: the max of no entries)."""
+    the running max starting at `max_start` (-inf: the max of no entries); with `picked`, each
+    block is a copy picked by index (index_select) instead of a slice of x."""
     m = torch.full(x.shape[:-1], max_start, dtype=x.dtype, device=x.device)
     s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+    n = x.shape[-1]
     for start in starts:
-        block = x[..., start : start + block_size]
+        if picked:
+            block = x.index_select(
+                -1, torch.arange(start, min(start + block_size, n), device=x.device)
+            )
+        else:
+            block = x[..., start : start + block_size]
         m_new = torch.maximum(m, block.amax(dim=-1))
         s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
         m = m_new
@@ -767,15 +774,7 @@ def _wrong_two_pass_over_picked_blocks(x, block_size):
 
 def _variant_picked_blocks(x, block_size):
     """One pass over blocks picked by index (copies, not slices of x)."""
-    n = x.shape[-1]
-    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
-    s = torch.zeros_like(m)
-    for start in range(0, n, block_size):
-        block = x.index_select(-1, torch.arange(start, min(start + block_size, n), device=x.device))
-        m_new = torch.maximum(m, block.amax(dim=-1))
-        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
-        m = m_new
-    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+    return _fold_blocks(x, block_size, range(0, x.shape[-1], block_size), picked=True)
 
 
 @fails_with("modified its input x in place")
