@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from studycli.content.lint import lint
+from studycli.content.lint import joined_entry_line, lint
 from studycli.content.lint_text import (
     MAX_CLOZE_PROMPT_WORDS,
     MAX_CONCEPT_PROMPT_WORDS,
@@ -863,3 +863,27 @@ hints:
         "it is not an entry" in result.stderr
     )
     assert "1 problem(s)" in result.stderr
+
+
+def test_an_empty_entry_indented_under_the_entry_above_is_reported(cli, content_copy):
+    """A `-` with nothing after it, indented under a plain entry, is more of that entry's text
+    to YAML ('A first hint -') as much as a `- text` line is; lint matched only `- ` with a
+    space after it, so the empty one passed. An empty `-` that opens a nested list is the
+    schema's problem, not a join."""
+    write_card(
+        content_copy,
+        "basics",
+        "empty-entry",
+        "id: empty-entry\nkind: concept\ntopic: bias\ntitle: Empty entry\nprompt: What is it?\n"
+        "answer: It.\nhints:\n  - A first hint\n    -\n  - A third hint\n",
+    )
+    [card] = [c for c in load_content(content_copy).cards.values() if c.id == "empty-entry"]
+    assert card.hints == ("A first hint -", "A third hint")  # (what YAML reads)
+    result = cli("--content", content_copy, "lint")
+    assert result.exit_code == 1
+    assert (
+        "cards/basics/empty-entry.yaml:9: a `- ` line indented deeper than the list entry above "
+        "it is not an entry" in result.stderr
+    )
+    assert "1 problem(s)" in result.stderr
+    assert joined_entry_line("hints:\n  -\n    - a list in the entry\n") is None

@@ -198,7 +198,9 @@ def _unloaded_cards(content: Content) -> list[Path]:
     )
 
 
-_ENTRY = re.compile(r"- (.*)")
+# a list entry's line, without its indentation: `- ` and its text, or a `-` alone (an empty
+# entry, or one whose node starts on the next line)
+_ENTRY = re.compile(r"-(?:[ \t]+(.*))?")
 
 
 def joined_entry_line(text: str) -> int | None:
@@ -216,14 +218,15 @@ def joined_entry_line(text: str) -> int | None:
         if block is not None and indent > block:
             continue
         block = None
-        item = _ENTRY.match(stripped)
+        item = _ENTRY.fullmatch(stripped)
         if item and entry is not None and indent > entry:
             return number
-        value = item[1] if item else stripped.partition(": ")[2] if indent == 0 else None
+        value = (item[1] or "") if item else stripped.partition(": ")[2] if indent == 0 else None
         if value is not None and value.rstrip().startswith(("|", ">")):
             block, entry = indent, None
         elif item:
-            entry = None if value is None or value[:1] in ("'", '"', "[", "{") else indent
+            # an empty `-`: what follows deeper is its node (a list nested in it is no join)
+            entry = None if not value or value[:1] in ("'", '"', "[", "{") else indent
         elif entry is not None and indent <= entry:
             entry = None
     return None
