@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from studycli.content.lint import joined_entry_line, lint
+from studycli.content.lint import joined_entry, lint
 from studycli.content.lint_text import (
     MAX_CLOZE_PROMPT_WORDS,
     MAX_CONCEPT_PROMPT_WORDS,
@@ -886,4 +886,31 @@ def test_an_empty_entry_indented_under_the_entry_above_is_reported(cli, content_
         "it is not an entry" in result.stderr
     )
     assert "1 problem(s)" in result.stderr
-    assert joined_entry_line("hints:\n  -\n    - a list in the entry\n") is None
+    assert joined_entry("hints:\n  -\n    - a list in the entry\n") is None
+
+
+def test_a_list_line_inside_a_quoted_string_is_reported_as_folded_text(cli, content_copy):
+    """A `- ` line inside a quoted string that spans lines is text that YAML folds into the line
+    above ('Steps: - one - two'), no entry: lint said nothing of the first such line and
+    called a deeper one "not an entry ... indent it as the entry above", which in the string
+    changes nothing. A `- ` line after a blank line of the string starts a line of its text,
+    and a dash after a closed string's quote is no line of it."""
+    write_card(
+        content_copy,
+        "basics",
+        "quoted-list",
+        "id: quoted-list\nkind: concept\ntopic: bias\ntitle: Quoted list\nprompt: What is it?\n"
+        'answer: "Steps:\n  - one\n    - two"\n'
+        'explanation: "A list\n\n  - after a blank line"\n'
+        'hints:\n  - "It \\" - this"\n  - Another hint.\n',
+    )
+    [card] = [c for c in load_content(content_copy).cards.values() if c.id == "quoted-list"]
+    assert card.answer == "Steps: - one - two"  # (what YAML reads)
+    assert card.hints == ('It " - this', "Another hint.")
+    result = cli("--content", content_copy, "lint")
+    assert result.exit_code == 1
+    assert (
+        "cards/basics/quoted-list.yaml:7: a `- ` line inside the quoted string opened on line 6 "
+        "is text, not a list entry: YAML folds it into the line above" in result.stderr
+    )
+    assert "1 problem(s)" in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from . import cloze
 from .card import Card, CardProblem
@@ -52,17 +53,8 @@ def lint(content: Content) -> list[CardProblem]:
                 )
         problems += lint_text(card, where)
         problems += _lint_title(card, where)
-        if line := joined_entry_line(_text(card.path)):
-            problems.append(
-                CardProblem(
-                    card.path,
-                    "a `- ` line indented deeper than the list entry above it is not an entry: "
-                    "YAML joins it to that entry's text ('first - second'): indent it as the "
-                    "entry above",
-                    line,
-                    card.id,
-                )
-            )
+        if joined := joined_entry(_text(card.path)):
+            problems.append(CardProblem(card.path, _joined_message(joined), joined.line, card.id))
         if card.runnable:
             problems += lint_solution(card, content.solutions_dir, where)
     problems += _lint_cycles(content, where)
@@ -70,6 +62,20 @@ def lint(content: Content) -> list[CardProblem]:
     problems += _lint_tables(content, unloaded)
     problems += lint_imports(content)
     return sorted(problems, key=lambda p: (str(p.path), p.line or 0))
+
+
+def _joined_message(joined: JoinedLine) -> str:
+    if joined.quoted_from is None:
+        return (
+            "a `- ` line indented deeper than the list entry above it is not an entry: YAML "
+            "joins it to that entry's text ('first - second'): indent it as the entry above"
+        )
+    return (
+        f"a `- ` line inside the quoted string opened on line {joined.quoted_from} is text, not "
+        "a list entry: YAML folds it into the line above ('text - item'): to start a list or "
+        "an entry of its own there, write the text as a block (`|`) or end the quote before "
+        "it; a dash of the sentence goes at the end of the line above"
+    )
 
 
 def _lint_title(card: Card, where: KeyLines) -> list[CardProblem]:
@@ -203,15 +209,34 @@ def _unloaded_cards(content: Content) -> list[Path]:
 _ENTRY = re.compile(r"-(?:[ \t]+(.*))?")
 
 
-def joined_entry_line(text: str) -> int | None:
-    """The first line (1-based) of a card file's `text` that starts with `- ` deeper than a
-    list entry written as plain text on the line above: YAML reads it as more of that entry's
-    text, so two hints (or steps) silently become one. Block texts (`|`, `>`) are passed over:
-    a Markdown list nested in one is text as meant."""
+class JoinedLine(NamedTuple):
+    """A line of a card file that looks like a list entry (`- ...`) but is more of the text
+    above it to YAML."""
+
+    line: int  # 1-based
+    quoted_from: int | None  # the line its quoted string opens on; None: a plain entry's text
+
+
+def joined_entry(text: str) -> JoinedLine | None:
+    """The first line of a card file's `text` that starts with `- ` (or is a `-` alone) but
+    that YAML reads as more of the text above it, so two hints (or steps, or list items)
+    silently become one: one deeper than a list entry written as plain text on the line
+    above, or one inside a quoted string ("..." or '...') spanning lines, whose lines YAML
+    folds into one. Block texts (`|`, `>`) are passed over: a Markdown list nested in one is
+    text as meant; so is a `- ` line after a blank line of a quoted string (a line break)."""
     entry = None  # the indentation of the plain entry being read; None: none
     block = None  # the indentation of the line that opened a block text, while inside it
+    quote = None  # (its quote mark, its first line) while inside a quoted string
+    after_text = False  # inside a quoted string: whether its line above holds text
     for number, line in enumerate(text.split("\n"), 1):
         stripped = line.strip()
+        if quote is not None:
+            if after_text and _ENTRY.fullmatch(stripped):
+                return JoinedLine(number, quote[1])
+            after_text = bool(stripped)
+            if _closes(line, quote[0]):
+                quote = None
+            continue
         if not stripped or stripped.startswith("#"):
             continue
         indent = len(line) - len(line.lstrip())
@@ -220,16 +245,30 @@ def joined_entry_line(text: str) -> int | None:
         block = None
         item = _ENTRY.fullmatch(stripped)
         if item and entry is not None and indent > entry:
-            return number
+            return JoinedLine(number, None)
         value = (item[1] or "") if item else stripped.partition(": ")[2] if indent == 0 else None
-        if value is not None and value.rstrip().startswith(("|", ">")):
+        value = value.strip() if value is not None else None
+        if value is not None and value.startswith(("|", ">")):
             block, entry = indent, None
+        elif value and value[0] in "'\"" and not _closes(value[1:], value[0]):
+            quote, after_text, entry = (value[0], number), bool(value[1:].strip()), None
         elif item:
             # an empty `-`: what follows deeper is its node (a list nested in it is no join)
             entry = None if not value or value[:1] in ("'", '"', "[", "{") else indent
         elif entry is not None and indent <= entry:
             entry = None
     return None
+
+
+# the rest of a quoted string, from just after its opening quote to its closing one: escapes
+# (`\"` in a "..." string, `''` in a '...' one) are text (possessive, so that `''` is never
+# taken apart into a closing quote)
+_STRING_REST = {'"': re.compile(r'(?:[^"\\]|\\.)*+"'), "'": re.compile(r"(?:[^']|'')*+'")}
+
+
+def _closes(text: str, quote: str) -> bool:
+    """Whether a string quoted with `quote`, read on from the start of `text`, ends in it."""
+    return _STRING_REST[quote].match(text) is not None
 
 
 def _text(path: Path) -> str:
