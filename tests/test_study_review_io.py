@@ -1541,14 +1541,18 @@ def test_a_line_of_the_longest_length_reads_and_one_past_it_is_named(tmp_path):
     assert str(error.value).startswith(f"{csv}, line 3: the line runs past 1,048,576 characters")
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
 @pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["plain", "bom"])
-def test_a_line_in_another_encoding_is_named_by_its_number(tmp_path, bom):
+def test_a_line_in_another_encoding_is_named_by_its_number(tmp_path, bom, end):
     """A log of thousands of UTF-8 lines with one written in Latin-1 (a card id with an é,
     pasted in from another tool) was refused as "not UTF-8 text" with no line to look at. Its
-    line is named, past the first block that is decoded (8 KB), a BOM or none, and its byte."""
+    line is named, past the first block that is decoded (8 KB), a BOM or none, and its byte;
+    and with any line end the reader takes: old Mac files (CR alone), which it reads line by
+    line, were given a number that counted line feeds only (line 434 here)."""
     good = [f"card-{i},3,2025-02-27T10:{i // 60:02d}:{i % 60:02d}+00:00," for i in range(500)]
-    text = bom + HEADER.encode() + "\n".join(good).encode() + b"\n"
-    text += b"caf\xe9,3,2025-02-27T11:00:00+00:00,\n" + "\n".join(good).encode() + b"\n"
+    text = bom + HEADER.encode() + end.join(good).encode() + end.encode()
+    text += b"caf\xe9,3,2025-02-27T11:00:00+00:00," + end.encode()
+    text += end.join(good).encode() + end.encode()
     csv = tmp_path / "latin.csv"
     csv.write_bytes(text)
     with pytest.raises(ImportFormatError) as error:

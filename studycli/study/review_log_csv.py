@@ -99,7 +99,9 @@ def read_chunks(
         ImportFormatError: as `read_reviews`, raised after the last chunk.
     """
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        # bytes that are not UTF-8 come through as lone surrogates, for `_lines` to name the
+        # line they are on as the reader counts lines: CR, LF or CR LF
+        with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
             lines = _lines(handle, path)
             yield from _read(csv.reader(lines), path, now, size, make, per_deletion)
     except OSError as exc:
@@ -241,17 +243,17 @@ LONGEST_LINE = 1 << 20
 
 def _lines(handle: IO[str], path: Path) -> Iterator[str]:
     """The lines of `handle`, none held longer than `LONGEST_LINE` characters (the csv
-    reader counts them as they come, so its line numbers stay an editor's).
+    reader counts them as they come, so its line numbers stay an editor's), each UTF-8 text
+    (`handle` decodes with errors="surrogateescape": a byte that is not UTF-8 comes as a lone
+    surrogate, on the line it was found on).
 
     Raises:
-        ImportFormatError: a line runs past that, named by its number.
+        ImportFormatError: a line runs past that, or holds bytes that are not UTF-8, named
+            by its number.
     """
     number = 0
     while True:
-        try:
-            line = handle.readline(LONGEST_LINE + 1)
-        except UnicodeDecodeError as exc:
-            raise ImportFormatError(_not_utf8(path, number, exc)) from None
+        line = handle.readline(LONGEST_LINE + 1)
         if not line:
             return
         number += 1
@@ -261,18 +263,22 @@ def _lines(handle: IO[str], path: Path) -> Iterator[str]:
                 f"review is one short line ({HEADER}): is this a review log? (nothing of it "
                 "was read)"
             )
+        if not line.isascii() and (bad := _ESCAPED.search(line)):
+            raise ImportFormatError(_not_utf8(path, number, bad[0]))
         yield line
 
 
-def _not_utf8(path: Path, read: int, exc: UnicodeDecodeError) -> str:
-    """The refusal of a file whose bytes are not UTF-8, past its `read` lines: by the number
-    of the line they are on (a log of thousands of lines with one pasted in from another tool
-    was refused without one), found without reading the file again (standard input cannot
-    be). The decoder fails on a block of bytes that starts within the line after those read:
-    the line feeds before the bad bytes in it count on from there."""
-    data = exc.object if isinstance(exc.object, bytes) else b""
-    line = read + 1 + data[: exc.start].count(b"\n")
-    bad = data[exc.start : exc.end][:4]
+# the lone surrogates that "surrogateescape" decodes a byte that is not UTF-8 to, in a row
+_ESCAPED = re.compile("[\udc80-\udcff]+")
+
+
+def _not_utf8(path: Path, line: int, escaped: str) -> str:
+    """The refusal of a file whose bytes are not UTF-8, by the number of the line they are on
+    (a log of thousands of lines with one pasted in from another tool was refused without
+    one; one with old Mac line ends, CR alone, was given one that counted line feeds only,
+    hundreds too few), found without reading the file again (standard input cannot be).
+    `escaped` is the bad bytes as "surrogateescape" decodes them."""
+    bad = [ord(char) - 0xDC00 for char in escaped[:4]]
     shown = " ".join(f"0x{byte:02x}" for byte in bad)
     return (
         f"{path}, line {line}: {'byte' if len(bad) == 1 else 'bytes'} {shown} is not UTF-8 "
