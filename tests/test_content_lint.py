@@ -198,6 +198,36 @@ def test_syntax_error_in_a_solution_module_names_its_line(content_copy):
     assert problem[0] == module and problem[1] is not None and "syntax error" in problem[2]
 
 
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"], ids=["lf", "crlf", "cr"])
+def test_a_solution_module_that_is_not_utf8_names_its_line(cli, content_copy, end):
+    """A Latin-1 byte in a solution module (an author's é) ended `lint` and `check` in a
+    UnicodeDecodeError traceback: it is a problem of the module at its line, with the fix,
+    and `check` says to fix what lint reports."""
+    module = content_copy / "solutions" / "arith.py"
+    data = module.read_bytes().replace(b'"""Adds two instead of one."""', b'"""Adds tw\xe9."""')
+    module.write_bytes(data.replace(b"\n", end))
+    line = data[: data.index(b"\xe9")].count(b"\n") + 1
+    result = cli("--content", content_copy, "lint")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (
+        f"solutions/arith.py:{line}: byte 0xe9 is not UTF-8 text (written in another encoding, "
+        "such as Latin-1 or Windows-1252): save the module as UTF-8" in result.stderr
+    )
+    result = cli("--content", content_copy, "check", "add-one")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "fix what `studycli lint` reports first" in result.stderr
+
+
+def test_a_solution_module_with_a_byte_order_mark_is_read(cli, content_copy):
+    """Python runs a module that starts with a UTF-8 byte order mark (Windows editors write
+    one); lint refused it as "invalid non-printable character U+FEFF"."""
+    module = content_copy / "solutions" / "arith.py"
+    module.write_bytes(b"\xef\xbb\xbf" + module.read_bytes())
+    assert cli("--content", content_copy, "lint").exit_code == 0
+    result = cli("--content", content_copy, "check", "add-one")
+    assert result.exit_code == 0, result.output
+
+
 def test_orphan_solution_module(content_copy):
     (content_copy / "solutions" / "stray.py").write_text("def f():\n    return 1\n")
     (content_copy / "solutions" / "_helpers.py").write_text("X = 1\n")

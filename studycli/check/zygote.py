@@ -611,7 +611,7 @@ def _names_torch(folder: str, module: str) -> bool:
     from studycli.check.runner import uses_torch
     from studycli.content.source import module_path
 
-    return uses_torch([module_path(Path(folder), module).read_text(encoding="utf-8")])
+    return uses_torch([module_path(Path(folder), module).read_text(encoding="utf-8-sig")])
 
 
 def _collapse() -> None:

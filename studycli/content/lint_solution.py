@@ -14,6 +14,7 @@ from .key_lines import KeyLines
 from .loader import Content
 from .source import (
     ModuleInfo,
+    NotUtf8Error,
     checker_ref,
     declared_failure,
     module_names,
@@ -42,6 +43,8 @@ def lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[Card
         ]
     try:
         info = read_module(solutions_dir, ref.module)
+    except NotUtf8Error as exc:
+        return [CardProblem(path, exc.msg, exc.lineno, card.id)]
     except SyntaxError as exc:
         return [CardProblem(path, f"Python syntax error: {exc.msg}", exc.lineno, card.id)]
     reference = info.function(ref.function)

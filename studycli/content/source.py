@@ -251,8 +251,8 @@ def _head(path: Path, function: str) -> ModuleInfo | None:
     found, the cut is not at a statement's end (the text up to it does not parse, or does not
     end with `function`), or an import follows it."""
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        source = decode_module(path, path.read_bytes())
+    except (OSError, NotUtf8Error):
         return None
     found = re.search(rf"^def {re.escape(function)}\b", source, re.MULTILINE)
     if found is None:
@@ -272,9 +272,37 @@ def _head(path: Path, function: str) -> ModuleInfo | None:
     return ModuleInfo(path=path, tree=tree, source=source[:end])
 
 
+class NotUtf8Error(SyntaxError):
+    """A solution module whose bytes are not UTF-8 text, at the line they are on: a
+    SyntaxError, as Python's own for such a file, so that every reader of a module that
+    reports a syntax error by its line reports this one too (a UnicodeDecodeError went past
+    them all: `lint` and `check` ended in a traceback)."""
+
+
+def decode_module(path: Path, data: bytes) -> str:
+    """The text of the solution module at `path` whose bytes are `data`: UTF-8, with a byte
+    order mark or none (Python runs a module that has one; it was "invalid non-printable
+    character U+FEFF" to lint).
+
+    Raises:
+        NotUtf8Error: the bytes are not UTF-8, named by their line and the fix.
+    """
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = len(re.findall(rb"\r\n?|\n", data[: exc.start])) + 1  # Python's line ends
+        bad = " ".join(f"0x{byte:02x}" for byte in data[exc.start : exc.end][:4])
+        raise NotUtf8Error(
+            f"{'byte' if exc.end - exc.start == 1 else 'bytes'} {bad} is not UTF-8 text "
+            "(written in another encoding, such as Latin-1 or Windows-1252): save the module "
+            "as UTF-8",
+            (str(path), line, 1, None),
+        ) from None
+
+
 @lru_cache(maxsize=256)
 def _read(path: Path, mtime: float) -> ModuleInfo:
-    source = path.read_text(encoding="utf-8")
+    source = decode_module(path, path.read_bytes())
     return ModuleInfo(path=path, tree=ast.parse(source, filename=str(path)), source=source)
 
 
@@ -336,10 +364,10 @@ def card_module(card: Card, solutions_dir: Path, module: str | None = None) -> M
     path = module_path(solutions_dir, name)
     try:
         return read_module(solutions_dir, name)
+    except NotUtf8Error as exc:
+        why = f"line {exc.lineno}: {exc.msg}"
     except SyntaxError as exc:
         why = f"line {exc.lineno} has a syntax error ({exc.msg})"
-    except UnicodeDecodeError:
-        why = "it is not UTF-8 text"
     except OSError as exc:
         why = str(exc.strerror or exc)
     raise ContentError(
