@@ -14,7 +14,7 @@ from studycli.check.verify import SLOW_CHECK, run_checks, verdict
 from studycli.cli.content import SKIPPED_NAMED
 from studycli.content.loader import load_content
 
-from .conftest import FIXTURE_CONTENT, REPO_ROOT, write_card
+from .conftest import FIXTURE_CONTENT, REPO_ROOT, edit, write_card
 
 TROUBLE = '''
 from studycli.assertions import assert_equal, call, fails_with
@@ -941,3 +941,22 @@ def test_check_of_every_card_stops_at_a_card_file_that_does_not_load(cli, conten
     named = cli("--content", content_copy, "check", "broken")
     assert named.exit_code != 0 and "no card with id broken, and" in named.output
     assert cli("--content", content_copy, "check", "add-one").exit_code == 0  # others: as before
+
+
+def test_a_checker_that_returns_a_value_is_an_error_that_says_it_is_not_read(content_copy):
+    """A checker written to return False for a wrong answer (and True for a right one) rejects
+    nothing: its return value is not read. Check said only that each wrong answer "should fail
+    but the checker accepted it", which sends the author to the cases, not to the return."""
+    edit(
+        content_copy / "solutions" / "arith.py",
+        "        assert_equal(call(impl, what, x), x + 1, what)\n",
+        "        if impl(x) != x + 1:\n            return False\n    return True\n",
+    )
+    content = load_content(content_copy)
+    [result] = run_checks([content.cards["add-one"]], content, jobs=2, timeout=20)
+    assert result.status == "error"
+    assert result.message.startswith(
+        "the reference should pass but got error: the checker check_add_one returned True, and "
+        "a checker's return value is not read: it rejects an answer by raising"
+    )
+    assert "fix solutions/arith.py" in result.message

@@ -26,6 +26,7 @@ import functools
 import io
 import os
 import re
+import reprlib
 import threading
 import time
 from collections.abc import Iterable
@@ -870,10 +871,14 @@ def _child(job: Job, sender, output=None) -> None:
                 )
                 impl, label = _resolve(job)
                 started = time.monotonic()
-                checker(impl, device=job.device)
+                returned = checker(impl, device=job.device)
         finally:
             _stop_before(None)
-        result: dict[str, Any] = {"status": "pass", "message": "passed"}
+        result: dict[str, Any] = (
+            {"status": "pass", "message": "passed"}
+            if returned is None
+            else {"status": "error", "message": _returned_message(returned, job)}
+        )
     except OutOfTime as exc:
         result = {
             "status": "timeout",
@@ -915,6 +920,22 @@ def _child(job: Job, sender, output=None) -> None:
         sender.send(result)
     finally:
         sender.close()
+
+
+def _returned_message(returned: object, job: Job) -> str:
+    """A checker that returned a value: `check` reads none, so a checker written to return
+    False for a wrong answer accepted every answer, and check said only "the checker accepted
+    it", with no word of why."""
+    # (a plain value shown cut short; another object by its type: its repr is the author's
+    # code, run outside the check's time limit)
+    plain = (bool, int, float, str, bytes, tuple, list, dict)
+    shown = reprlib.repr(returned) if type(returned) in plain else f"a {type(returned).__name__}"
+    return (
+        f"the checker {job.check_function} returned {shown}, and a checker's return value is "
+        "not read: it rejects an answer by raising (assert_equal or expect from "
+        "studycli.assertions, or an AssertionError) and returns nothing; fix "
+        f"solutions/{job.check_module}.py"
+    )
 
 
 def _describe_error(exc: BaseException, job: Job) -> str:
