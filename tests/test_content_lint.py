@@ -944,3 +944,23 @@ def test_a_list_line_inside_a_quoted_string_is_reported_as_folded_text(cli, cont
         "is text, not a list entry: YAML folds it into the line above" in result.stderr
     )
     assert "1 problem(s)" in result.stderr
+
+
+def test_an_id_over_the_longest_an_id_may_have_is_reported(cli, content_copy):
+    """An id is the card's file name and the key of every review in every review log; an
+    import takes ids of at most 200 characters, and lint took any length (a 250-character
+    card's reviews could be exported and never imported back)."""
+    card_id = "a-" * 30 + "b"  # 61 characters
+    write_card(
+        content_copy,
+        "basics",
+        card_id,
+        f"id: {card_id}\nkind: concept\ntopic: bias\ntitle: Long\nprompt: What?\nanswer: It.\n",
+    )
+    result = cli("--content", content_copy, "lint")
+    assert result.exit_code == 1
+    assert (
+        f"cards/basics/{card_id}.yaml:1: id 'a-a-a-a-a-a-a-a-a-a-'... is 61 characters long, over "
+        "the 60 an id may have (it is the card's file name and the key of every review): "
+        "shorten it" in result.stderr
+    )

@@ -100,7 +100,11 @@ def test_new_never_overwrites(cli, content_copy):
         (["concept", "fine-id", "--topic", "biass"], "unknown topic 'biass': did you mean bias"),
         (["concept", "fine-id", "--topic", "bias", "--deck", "Bad Deck"], "must be kebab-case"),
         (["essay", "fine-id", "--topic", "bias"], "Invalid value"),
+        # a file name over the system's 255 bytes ended in an OSError traceback
+        (["concept", "x" * 300, "--topic", "bias"], "is 300 characters long, over the 60"),
+        (["concept", "a-" * 30 + "b", "--topic", "bias"], "is 61 characters long, over the 60"),
     ],
+    ids=["id", "module", "keyword", "topic", "deck", "kind", "id-300", "id-61"],
 )
 def test_new_refuses_bad_requests(cli, content_copy, args, message):
     result = cli("--content", content_copy, "new", *args)

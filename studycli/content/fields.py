@@ -16,6 +16,11 @@ from .kind import Kind
 
 FORMAT_VERSION = 1
 ID_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# The longest id a card may have: it is the file name (a system refuses one of over 255 bytes:
+# `new` ended in a traceback) and the key of every review, in every review log written (an
+# import takes ids of at most 200 characters, so a longer one's reviews would not come back).
+# The longest shipped id has 54.
+MAX_ID_LENGTH = 60
 REFERENCE_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*:[A-Za-z_][A-Za-z0-9_]*$")
 # Where a text must hold more than whitespace (str.strip() leaves something).
 NON_BLANK = r"\S"

@@ -11,6 +11,7 @@ from .fields import (
     FIELDS,
     FORMAT_VERSION,
     ID_PATTERN,
+    MAX_ID_LENGTH,
     REFERENCE_PATTERN,
     Field,
     Kind,
@@ -93,7 +94,9 @@ def _check_identity(data: dict, path: Path) -> list[str]:
     if not isinstance(card_id, str):
         return []
     problems = []
-    if not ID_PATTERN.match(card_id):
+    if len(card_id) > MAX_ID_LENGTH:
+        problems.append(too_long_id(card_id))
+    elif not ID_PATTERN.match(card_id):
         problems.append(
             f"id {card_id!r} must be kebab-case: lowercase letters, digits and single dashes"
         )
@@ -104,6 +107,14 @@ def _check_identity(data: dict, path: Path) -> list[str]:
             "rename a published card)"
         )
     return problems
+
+
+def too_long_id(card_id: str) -> str:
+    """The problem with an id over `MAX_ID_LENGTH` characters (shown cut short)."""
+    return (
+        f"id {card_id[:20]!r}... is {len(card_id)} characters long, over the {MAX_ID_LENGTH} an "
+        "id may have (it is the card's file name and the key of every review): shorten it"
+    )
 
 
 def _check_kind_rules(data: dict) -> list[str]:

@@ -18,8 +18,9 @@ from studycli.errors import ContentError
 
 from . import catalog
 from .card import Card
-from .fields import ID_PATTERN, Kind
+from .fields import ID_PATTERN, MAX_ID_LENGTH, Kind
 from .loader import Content
+from .parse import too_long_id
 from .schema import MODELINE, SCHEMA_FILE, schema_text
 from .source import (
     ModuleInfo,
@@ -60,6 +61,8 @@ def plan_card(content: Content, kind: Kind, card_id: str, topic: str, deck: str 
             that is no folder under cards/, or no deck to default to (the message says which
             to pass).
     """
+    if len(card_id) > MAX_ID_LENGTH:
+        raise ContentError(too_long_id(card_id))
     if not ID_PATTERN.match(card_id):
         raise ContentError(
             f"id {card_id!r} must be kebab-case: lowercase letters, digits and single dashes "

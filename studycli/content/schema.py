@@ -16,6 +16,7 @@ from .fields import (
     CARD_FIELDS,
     FORMAT_VERSION,
     ID_PATTERN,
+    MAX_ID_LENGTH,
     NON_BLANK,
     REFERENCE_PATTERN,
     Field,
@@ -60,7 +61,7 @@ def schema_text() -> str:
 def _property(spec: Field) -> dict[str, Any]:
     shape: dict[str, Any]
     if spec.type is Type.ID:
-        shape = {"type": "string", "pattern": ID_PATTERN.pattern}
+        shape = {"type": "string", "pattern": ID_PATTERN.pattern, "maxLength": MAX_ID_LENGTH}
     elif spec.type is Type.KIND:
         shape = {"enum": [kind.value for kind in Kind]}
     elif spec.type is Type.TOPIC:
