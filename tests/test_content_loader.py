@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import threading
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from studycli.content.card import FIELDS, Kind, parse_card
-from studycli.content.loader import load_content
+from studycli.content.lint import lint
+from studycli.content.loader import MAX_CARD_BYTES, load_content
 from studycli.errors import CardNotFound
 
 from .conftest import FIXTURE_CONTENT, write_card
@@ -324,3 +328,38 @@ def test_a_link_to_nothing_in_the_cards_folder_is_no_traceback(tmp_path):
         assert "the file cannot be read: No such file or directory" in problem.message
         items, left_out = load_study_items(tmp_path, index=index)
         assert [item.id for item in items] == ["kept"] and left_out == [deck / "moved.yaml"]
+
+
+def test_a_named_pipe_for_a_card_file_is_reported_not_waited_on(content_copy):
+    """A named pipe called x.yaml (`mkfifo`) held `lint` and every command that loads the
+    cards for ever, reading it: it is a problem of its own, and the other cards load."""
+    pipe = content_copy / "cards" / "basics" / "pipe.yaml"
+    os.mkfifo(pipe)
+    found: list = []
+    worker = threading.Thread(target=lambda: found.append(lint(load_content(content_copy))))
+    worker.daemon = True
+    worker.start()
+    worker.join(60)  # (a guard, not a timing: it takes milliseconds or for ever)
+    if worker.is_alive():  # the read waits for a writer: be one, so that it ends
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(60)
+        pytest.fail("the load waited on the named pipe")
+    [problems] = found
+    assert [(p.path.name, p.message.split(":")[0]) for p in problems] == [
+        ("pipe.yaml", "not a regular file (a named pipe, a device, ...)")
+    ]
+    assert "add-one" in load_content(content_copy).cards
+
+
+def test_a_card_file_over_the_size_a_card_may_have_is_refused_unread(content_copy):
+    """A card file of 50 MB (an explanation pasted in whole) was read, indexed (50 MB in the
+    content index) and linted clean."""
+    card = "id: huge\nkind: concept\ntopic: bias\ntitle: Huge\nprompt: What?\nanswer: It.\n"
+    line = "  " + "word " * 20 + "\n"
+    text = card + "explanation: |\n" + line * (MAX_CARD_BYTES // len(line) + 1)
+    write_card(content_copy, "basics", "huge", text)
+    content = load_content(content_copy)
+    assert "huge" not in content.cards and "add-one" in content.cards
+    [problem] = content.problems
+    assert problem.path.name == "huge.yaml"
+    assert problem.message.startswith("the file is over 64 KB, and a card is a few KB")

@@ -25,8 +25,8 @@ class KeyLines:
     def keys(self, path: Path) -> dict[str, int]:
         keys = self._files.get(path)
         if keys is None:
-            try:
-                text = path.read_text(encoding="utf-8", errors="replace")
+            try:  # (not a named pipe, which a read would wait on for ever)
+                text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
             except OSError:
                 text = ""
             keys = self._files[path] = {}

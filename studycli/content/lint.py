@@ -272,7 +272,7 @@ def _closes(text: str, quote: str) -> bool:
 
 
 def _text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
+    try:  # (not a named pipe, which a read would wait on for ever)
+        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
     except OSError:
         return ""

@@ -346,8 +346,10 @@ def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tu
     from .parse import parse_card
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _card_text(path)
         data = yaml.load(text, Loader=yaml_loader())
+    except _Unreadable as exc:
+        return None, (), ((str(exc),),)
     except UnicodeDecodeError:
         return None, (), (("the file is not UTF-8 text: save it as UTF-8",),)
     except OSError as exc:  # a link to a file that is gone, a file this user may not read
@@ -360,6 +362,42 @@ def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tu
     if card is None:
         return None, (), found
     return (*split(card), found)
+
+
+# The most bytes a card file may hold: the longest shipped card has 3.5 KB. One of 50 MB
+# (a text pasted in whole) was read, indexed and linted clean.
+MAX_CARD_BYTES = 64 * 1024
+
+
+class _Unreadable(Exception):
+    """A card file that is not read: not a regular file, or too large (the message says)."""
+
+
+def _card_text(path: Path) -> str:
+    """The text of the card file at `path`, opened without waiting (a named pipe called
+    x.yaml held `lint` and every command for ever) and read only if it is a regular file of
+    at most `MAX_CARD_BYTES`.
+
+    Raises:
+        _Unreadable: not a regular file, or too large, with the fix.
+        OSError, UnicodeDecodeError: as reading it would.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(descriptor, "rb") as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise _Unreadable(
+                "not a regular file (a named pipe, a device, ...): a card is a YAML file; "
+                "remove it, or rename it away from .yaml"
+            )
+        data = handle.read(MAX_CARD_BYTES + 1)
+    if len(data) > MAX_CARD_BYTES:
+        raise _Unreadable(
+            f"the file is over {MAX_CARD_BYTES // 1024} KB, and a card is a few KB (the "
+            "longest shipped card has 3.5): a card teaches one thing; split it into cards, "
+            "or cut what a learner need not recall"
+        )
+    return data.decode("utf-8")
 
 
 def _yaml_problem(exc: Exception, text: str) -> tuple[str, int | None]:
