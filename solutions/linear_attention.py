@@ -51,7 +51,7 @@ def linear_attention(q, k, v, causal: bool = False, eps: float = 1e-6):
         eps: added to the denominator.
 
     Returns:
-        (..., L, dv) outputs.
+        (..., L, dv) outputs in the inputs' dtype.
     """
     phi_q = F.elu(q) + 1
     phi_k = F.elu(k) + 1
@@ -80,7 +80,7 @@ def right_first_product(phi_q, phi_k, v):
         v: (..., M, dv) values.
 
     Returns:
-        (..., N, dv), equal to (phi_q @ phi_k^T) @ v.
+        (..., N, dv) in the inputs' dtype, equal to (phi_q @ phi_k^T) @ v.
     """
     # Associativity: (phi_q phi_k^T) v = phi_q (phi_k^T v), and phi_k^T v is only r x dv,
     # so the cost is O((N + M) r dv) instead of O(N M (r + dv)).
@@ -169,6 +169,7 @@ def check_linear_attention(impl, device="cpu"):
         expect(
             isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
         )
+        _expect_same_dtype(got, q, what)
         assert_close(
             got,
             _explicit(q, k, v, causal, eps),
@@ -258,6 +259,20 @@ def check_linear_attention(impl, device="cpu"):
         )
     for causal in (False, True):
         long_run(_LONG_ATTENTION, causal)
+
+
+SAME_DTYPE = (
+    "the output comes back in the inputs' dtype (a float64 output doubles the memory of every "
+    "layer after it; compute in float64 if you like, then cast back)"
+)
+
+
+def _expect_same_dtype(got, q, what: str) -> None:
+    expect(
+        got.dtype == q.dtype,
+        what,
+        f"returned {str(got.dtype)[6:]} for {str(q.dtype)[6:]} inputs: {SAME_DTYPE}",
+    )
 
 
 QUADRATIC = (
@@ -384,6 +399,12 @@ def _prefix_form(phi_q, phi_k, v, causal, eps, numerator_only=False):
     return num / ((phi_q * z).sum(-1, keepdim=True) + eps)
 
 
+@fails_with("the output comes back in the inputs' dtype")
+def _wrong_upcast(q, k, v, causal=False, eps=1e-6):
+    """Computes in float64 (q.double(), ...) and returns float64 for float32 inputs."""
+    return linear_attention(q.double(), k.double(), v.double(), causal, eps)
+
+
 def _variant_rnn_chunks(q, k, v, causal=False, eps=1e-6):
     """Causal as an RNN over chunks: exact attention inside a chunk, a carried state across."""
     phi_q, phi_k = F.elu(q) + 1, F.elu(k) + 1
@@ -431,6 +452,10 @@ def check_right_first_product(impl, device="cpu"):
         fq, fk, v = rand(*batch, n, r), rand(*batch, m, r), rand(*batch, m, dv)
         what = f"right_first_product({describe(fq)}, {describe(fk)}, {describe(v)})"
         got = call(impl, what, fq.clone(), fk.clone(), v.clone())
+        expect(
+            isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
+        )
+        _expect_same_dtype(got, fq, what)
         # Ground truth, entry by entry: out[i, e] = sum_j (sum_c fq[i, c] fk[j, c]) v[j, e].
         want = torch.einsum("...ic,...jc,...je->...ie", fq.double(), fk.double(), v.double())
         hint = "phi_k^T v is (r x dv): contract over the sequence axis of phi_k and v"
@@ -497,6 +522,12 @@ def check_right_first_product(impl, device="cpu"):
         assert_close(got[i], want, f"{what}, row {i}", atol=1e-3, rtol=1e-4)
 
 
+@fails_with("the output comes back in the inputs' dtype")
+def _wrong_upcast_product(phi_q, phi_k, v):
+    """Multiplies in float64 (phi_q.double(), ...) and returns float64 for float32 inputs."""
+    return right_first_product(phi_q.double(), phi_k.double(), v.double())
+
+
 @fails_with("the N x N matrix phi_q phi_k^T does not fit")
 def _wrong_left_first(phi_q, phi_k, v):
     """Multiplies left to right, (phi_q phi_k^T) v: right values, an N x M matrix in memory."""
@@ -528,6 +559,7 @@ def _wrong_key_strips(phi_q, phi_k, v):
 
 WRONG_ANSWERS = {
     "linear_attention": [
+        _wrong_upcast,
         _wrong_no_plus_one,
         _wrong_causal_full_normaliser,
         _wrong_exclusive_prefix,
@@ -536,6 +568,7 @@ WRONG_ANSWERS = {
         _wrong_eps_outside,
     ],
     "right_first_product": [
+        _wrong_upcast_product,
         _wrong_left_first,
         _wrong_transposed_state,
         _wrong_diagonal_state,
