@@ -21,8 +21,8 @@ def gau_attention(q, k, v):
         v: (..., Lk, e) values.
 
     Returns:
-        (..., Lq, e): A v, with A the (..., Lq, Lk) matrix of GAU's attention weights.
-        The weights are non-negative and a row need not sum to 1.
+        (..., Lq, e) in the inputs' dtype: A v, with A the (..., Lq, Lk) matrix of GAU's
+        attention weights. The weights are non-negative and a row need not sum to 1.
     """
     # A = relu(q k^T / sqrt(s))^2 / n with n = Lk: no row max, no row sum, no exp.
     s, n = q.shape[-1], k.shape[-2]
@@ -93,6 +93,12 @@ def _diagnose(got, q, k, v, default):
     return default
 
 
+SAME_DTYPE = (
+    "the output comes back in the inputs' dtype (a float64 output doubles the memory of every "
+    "layer after it; compute in float64 if you like, then cast back)"
+)
+
+
 def check_gau_attention(impl, device="cpu"):
     gen = torch.Generator().manual_seed(0)
     hint = "out = relu(q k^T / sqrt(s))^2 / n @ v, with s = q.shape[-1] and n = Lk"
@@ -102,6 +108,11 @@ def check_gau_attention(impl, device="cpu"):
         got = call(impl, what, q.clone(), k.clone(), v.clone())
         expect(
             isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
+        )
+        expect(
+            got.dtype == q.dtype,
+            what,
+            f"returned {str(got.dtype)[6:]} for {str(q.dtype)[6:]} q, k, v: {SAME_DTYPE}",
         )
         tol = 1e-10 if q.dtype == torch.float64 else 1e-5
         assert_close(
@@ -205,6 +216,12 @@ def _wrong_row_normalised(q, k, v):
     return weights / weights.sum(-1, keepdim=True) @ v
 
 
+@fails_with("the output comes back in the inputs' dtype")
+def _wrong_upcast(q, k, v):
+    """Computes in float64 (q.double(), ...) and returns float64 for float32 inputs."""
+    return gau_attention(q.double(), k.double(), v.double())
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -217,6 +234,7 @@ def _variant_einsum(q, k, v):
 
 WRONG_ANSWERS = {
     "gau_attention": [
+        _wrong_upcast,
         _wrong_softmax,
         _wrong_no_length_scale,
         _wrong_relu_not_squared,
