@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call_unchanged, describe, expect, fails_with
 
 
 def gau_attention(q, k, v):
@@ -21,8 +21,9 @@ def gau_attention(q, k, v):
         v: (..., Lk, e) values.
 
     Returns:
-        (..., Lq, e) in the inputs' dtype: A v, with A the (..., Lq, Lk) matrix of GAU's
-        attention weights. The weights are non-negative and a row need not sum to 1.
+        (..., Lq, e) in the inputs' dtype, a new tensor (q, k and v are left unchanged): A v,
+        with A the (..., Lq, Lk) matrix of GAU's attention weights. The weights are
+        non-negative and a row need not sum to 1.
     """
     # A = relu(q k^T / sqrt(s))^2 / n with n = Lk: no row max, no row sum, no exp.
     s, n = q.shape[-1], k.shape[-2]
@@ -99,13 +100,21 @@ SAME_DTYPE = (
 )
 
 
+IN_PLACE_HINT = (
+    "return a new tensor and leave q, k and v as they came (q / math.sqrt(s), not "
+    "q /= math.sqrt(s), which divides the caller's tensor): the caller still holds them"
+)
+
+
 def check_gau_attention(impl, device="cpu"):
     gen = torch.Generator().manual_seed(0)
     hint = "out = relu(q k^T / sqrt(s))^2 / n @ v, with s = q.shape[-1] and n = Lk"
 
     def run(q, k, v, note="", rule=None):
         what = f"gau_attention(q {describe(q)}, k {describe(k)}, v {describe(v)}){note}"
-        got = call(impl, what, q.clone(), k.clone(), v.clone())
+        got = call_unchanged(
+            impl, what, ("q", "k", "v"), q.clone(), k.clone(), v.clone(), hint=IN_PLACE_HINT
+        )
         expect(
             isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
         )
@@ -222,6 +231,13 @@ def _wrong_upcast(q, k, v):
     return gau_attention(q.double(), k.double(), v.double())
 
 
+@fails_with("modified its input q in place")
+def _wrong_scales_q_in_place(q, k, v):
+    """Scales q with q /= sqrt(s), which on a tensor divides the caller's q in place."""
+    q /= math.sqrt(q.shape[-1])
+    return torch.relu(q @ k.transpose(-1, -2)) ** 2 / k.shape[-2] @ v
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -235,6 +251,7 @@ def _variant_einsum(q, k, v):
 WRONG_ANSWERS = {
     "gau_attention": [
         _wrong_upcast,
+        _wrong_scales_q_in_place,
         _wrong_softmax,
         _wrong_no_length_scale,
         _wrong_relu_not_squared,
