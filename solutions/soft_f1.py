@@ -25,8 +25,8 @@ def soft_f1_loss(probs, targets, eps: float = 1e-7):
         eps: added to the F1's denominator, to avoid 0/0.
 
     Returns:
-        A 0-d tensor: 1 - soft F1, differentiable with respect to probs. When probs is exactly
-        0 or 1 it equals 1 - F1 of those hard predictions.
+        A 0-d tensor in the inputs' dtype: 1 - soft F1, differentiable with respect to probs.
+        When probs is exactly 0 or 1 it equals 1 - F1 of those hard predictions.
     """
     # Each count replaced by its expectation under p: TP = Σ p·t, FP = Σ p·(1 - t),
     # FN = Σ (1 - p)·t; then F1 = 2 TP / (2 TP + FP + FN + eps).
@@ -189,6 +189,12 @@ def _accuracy_hint(got, p, labels, default):
     )
 
 
+SAME_DTYPE = (
+    "the loss comes back in the inputs' dtype (a float64 loss runs the backward pass in float64 "
+    "too; compute in float64 if you like, then cast back)"
+)
+
+
 def check_soft_f1_loss(impl, device="cpu") -> None:
     """Hard 0/1 inputs against counted F1; soft inputs and gradients against the closed form."""
     hint = (
@@ -249,6 +255,11 @@ def check_soft_f1_loss(impl, device="cpu") -> None:
     t = torch.tensor([1.0, 0.0, 1.0, 1.0], dtype=torch.float32, device=device)
     what = f"soft_f1_loss({describe(p)}, {describe(t)})"
     out = _as_scalar_tensor(call(impl, what, p, t), what)
+    expect(
+        out.dtype == p.dtype,
+        what,
+        f"returned {describe(out)} for float32 inputs: {SAME_DTYPE}",
+    )
     assert_close(out, 1 - 2 * 1.6 / (1.8 + 3.0), what, rtol=1e-5, atol=1e-6, hint=hint)
 
 
@@ -350,6 +361,12 @@ def _f1_per_element_mean(probs, targets, eps=1e-7):
     return (1 - 2 * tp / (2 * tp + fp + fn + eps)).mean()
 
 
+@fails_with("the loss comes back in the inputs' dtype")
+def _f1_upcast(probs, targets, eps=1e-7):
+    """Computes in float64 (probs.double(), ...) and returns a float64 loss for float32 inputs."""
+    return soft_f1_loss(probs.double(), targets.double(), eps)
+
+
 @fails_with("does not depend differentiably on probs")
 def _accuracy_argmax(probs, labels):
     """Hard accuracy from argmax: right value on one-hot rows, but no gradient."""
@@ -399,6 +416,7 @@ WRONG_ANSWERS = {
         _f1_not_a_loss,
         _f1_per_element_mean,
         _f1_eps_in_numerator,
+        _f1_upcast,
     ],
     "soft_accuracy": [
         _accuracy_argmax,
