@@ -47,7 +47,7 @@ def vq_aux_loss(z, z_q, beta: float = 0.25):
         beta: the commitment weight (0.25 in the paper).
 
     Returns:
-        A scalar tensor.
+        A scalar tensor in the inputs' dtype.
     """
     # mean((sg(z) - z_q)²) moves the codes towards the encoder outputs; beta * mean((z - sg(z_q))²)
     # keeps the encoder outputs near their codes. sg is .detach().
@@ -233,6 +233,12 @@ def check_vector_quantize(impl, device="cpu") -> None:
     call_unchanged(impl, what, ("z", "codebook"), z, codebook)
 
 
+SAME_DTYPE = (
+    "the loss comes back in the inputs' dtype (a float64 loss runs the backward pass in float64 "
+    "too; compute in float64 if you like, then cast back)"
+)
+
+
 def check_vq_aux_loss(impl, device="cpu") -> None:
     gen = torch.Generator().manual_seed(0)
     for n, k, d, beta in [
@@ -260,6 +266,11 @@ def check_vq_aux_loss(impl, device="cpu") -> None:
             )
             expect(
                 loss.numel() == 1, what, f"returned shape {tuple(loss.shape)}, expected a scalar"
+            )
+            expect(
+                loss.dtype == dtype,
+                what,
+                f"returned {describe(loss)} for {str(dtype)[6:]} inputs: {SAME_DTYPE}",
             )
             diff = (z.detach() - codebook.detach()[idx]).double()
             numel = n * d
@@ -389,6 +400,12 @@ def _wrong_aux_sum(z, z_q, beta=0.25):
     return ((z.detach() - z_q) ** 2).sum() + beta * ((z - z_q.detach()) ** 2).sum()
 
 
+@fails_with("the loss comes back in the inputs' dtype")
+def _wrong_aux_upcast(z, z_q, beta=0.25):
+    """Computes in float64 (z.double(), ...) and returns a float64 loss for float32 inputs."""
+    return vq_aux_loss(z.double(), z_q.double(), beta)
+
+
 WRONG_ANSWERS = {
     "vector_quantize": [
         _wrong_no_straight_through,
@@ -398,7 +415,12 @@ WRONG_ANSWERS = {
         _wrong_codebook_gradient,
         _wrong_int32_indices,
     ],
-    "vq_aux_loss": [_wrong_aux_no_stop_gradient, _wrong_aux_beta_on_codebook, _wrong_aux_sum],
+    "vq_aux_loss": [
+        _wrong_aux_upcast,
+        _wrong_aux_no_stop_gradient,
+        _wrong_aux_beta_on_codebook,
+        _wrong_aux_sum,
+    ],
 }
 
 
