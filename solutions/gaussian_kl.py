@@ -41,7 +41,8 @@ def kl_from_std(mu, sigma):
         sigma: tensor of the same shape, the standard deviations (all > 0).
 
     Returns:
-        Tensor of the same shape: the KL divergence of each coordinate (no reduction).
+        Tensor of the same shape, in the inputs' dtype: the KL divergence of each coordinate
+        (no reduction).
     """
     # 1/2 (mu² + sigma² - log sigma² - 1), the closed form the derivation ends in.
     var = sigma * sigma
@@ -198,6 +199,11 @@ def check_kl_from_std(impl, device="cpu") -> None:
         got = call(impl, what, mu.clone(), sigma.clone())
         hint = _likely_mistake(got, known, hint)
         expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+        expect(
+            getattr(got, "dtype", None) == mu.dtype,
+            what,
+            f"returned {describe(got)} for {str(mu.dtype)[6:]} mu and sigma: {SAME_DTYPE}",
+        )
         mu64, sigma64 = mu.double(), sigma.double()
         want = kl_divergence(
             Normal(mu64, sigma64), Normal(torch.zeros_like(mu64), torch.ones_like(mu64))
@@ -308,6 +314,13 @@ def _wrong_upcast(mu, logvar):
     return 0.5 * (m * m + lv.exp() - lv - 1).sum(-1)
 
 
+@fails_with("the loss comes back in the inputs' dtype")
+def _wrong_std_upcast(mu, sigma):
+    """Computes in float64 and returns a float64 KL for float32 inputs."""
+    m, sd = mu.double(), sigma.double()
+    return 0.5 * (m * m + sd * sd - torch.log(sd * sd) - 1.0)
+
+
 WRONG_ANSWERS = {
     "kl_to_standard_normal": [
         _wrong_upcast,
@@ -317,7 +330,12 @@ WRONG_ANSWERS = {
         _wrong_mean_last_dim,
         _wrong_log_of_exp,
     ],
-    "kl_from_std": [_wrong_std_log_sigma, _wrong_std_no_half, _wrong_std_no_minus_one],
+    "kl_from_std": [
+        _wrong_std_upcast,
+        _wrong_std_log_sigma,
+        _wrong_std_no_half,
+        _wrong_std_no_minus_one,
+    ],
 }
 
 
