@@ -41,8 +41,8 @@ def kl_from_std(mu, sigma):
         sigma: tensor of the same shape, the standard deviations (all > 0).
 
     Returns:
-        Tensor of the same shape, in the inputs' dtype: the KL divergence of each coordinate
-        (no reduction).
+        A new tensor of the same shape, in the inputs' dtype (mu and sigma are left unchanged):
+        the KL divergence of each coordinate (no reduction).
     """
     # 1/2 (mu² + sigma² - log sigma² - 1), the closed form the derivation ends in.
     var = sigma * sigma
@@ -191,12 +191,20 @@ def check_kl_to_standard_normal(impl, device="cpu") -> None:
     call_unchanged(impl, what, ("mu", "logvar"), mu, logvar)
 
 
+STD_IN_PLACE_HINT = (
+    "return a new tensor and leave mu and sigma as they came (sigma * sigma, not sigma **= 2, "
+    "which squares the caller's tensor): the caller still holds them"
+)
+
+
 def check_kl_from_std(impl, device="cpu") -> None:
     from torch.distributions import Normal, kl_divergence
 
     def compare(mu, sigma, hint="", known=()):
         what = f"kl_from_std(mu={describe(mu)}, sigma={describe(sigma)})"
-        got = call(impl, what, mu.clone(), sigma.clone())
+        got = call_unchanged(
+            impl, what, ("mu", "sigma"), mu.clone(), sigma.clone(), hint=STD_IN_PLACE_HINT
+        )
         hint = _likely_mistake(got, known, hint)
         expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
         expect(
@@ -321,6 +329,15 @@ def _wrong_std_upcast(mu, sigma):
     return 0.5 * (m * m + sd * sd - torch.log(sd * sd) - 1.0)
 
 
+@fails_with("modified its input mu in place")
+def _wrong_std_squares_in_place(mu, sigma):
+    """Squares with mu **= 2 and sigma **= 2, which on tensors square the caller's mu and
+    sigma in place: right values, changed inputs."""
+    mu **= 2
+    sigma **= 2
+    return 0.5 * (mu + sigma - torch.log(sigma) - 1.0)
+
+
 WRONG_ANSWERS = {
     "kl_to_standard_normal": [
         _wrong_upcast,
@@ -332,6 +349,7 @@ WRONG_ANSWERS = {
     ],
     "kl_from_std": [
         _wrong_std_upcast,
+        _wrong_std_squares_in_place,
         _wrong_std_log_sigma,
         _wrong_std_no_half,
         _wrong_std_no_minus_one,
