@@ -6,7 +6,15 @@ import math
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with, likely_mistake
+from studycli.assertions import (
+    assert_close,
+    call,
+    call_unchanged,
+    describe,
+    expect,
+    fails_with,
+    likely_mistake,
+)
 
 
 def info_nce(queries, keys, temperature: float = 0.07):
@@ -48,7 +56,7 @@ def mi_lower_bound(scores):
         scores: tensor of shape (N, N), contexts along rows, candidates along columns.
 
     Returns:
-        The bound, a scalar (tensor or float), never above log N.
+        The bound, a scalar (tensor or float), never above log N; scores is left unchanged.
     """
     n = scores.shape[0]
     row_max = scores.max(dim=1, keepdim=True).values
@@ -223,11 +231,17 @@ def check_info_nce(impl, device="cpu") -> None:
     assert_close(k1.grad, k2.grad, what + " with respect to keys", atol=1e-9, rtol=1e-7)
 
 
+SCORES_IN_PLACE_HINT = (
+    "leave scores as they came (scores - row_max makes a new tensor; scores -= row_max writes "
+    "into the caller's): the caller still holds them"
+)
+
+
 def check_mi_lower_bound(impl, device="cpu") -> None:
     def compare(scores, hint=""):
         n = scores.shape[0]
         what = f"mi_lower_bound(scores={describe(scores)})"
-        got = call(impl, what, scores.clone())
+        got = call_unchanged(impl, what, ("scores",), scores.clone(), hint=SCORES_IN_PLACE_HINT)
         expect(
             got is not None and (not hasattr(got, "numel") or got.numel() == 1),
             what,
@@ -368,6 +382,16 @@ def _wrong_bound_negatives_only(scores):
     return math.log(n) - loss
 
 
+@fails_with("modified its input scores in place")
+def _wrong_bound_shifts_in_place(scores):
+    """Subtracts each row's max in place (scores -= row_max) for a stable log-sum-exp: the right
+    bound, but the caller's scores are changed."""
+    n = scores.shape[0]
+    scores -= scores.max(dim=1, keepdim=True).values
+    loss = (torch.log(torch.exp(scores).sum(dim=1)) - scores.diagonal()).mean()
+    return math.log(n) - loss
+
+
 @fails_with("the loss comes back in the inputs' dtype")
 def _wrong_upcast(queries, keys, temperature=0.07):
     """Computes in float64 (queries.double(), ...) and returns a float64 loss for float32
@@ -389,6 +413,7 @@ WRONG_ANSWERS = {
         _wrong_bound_no_log_n,
         _wrong_bound_log_n_minus_one,
         _wrong_bound_negatives_only,
+        _wrong_bound_shifts_in_place,
     ],
 }
 
