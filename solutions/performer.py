@@ -22,7 +22,7 @@ def positive_random_features(x, omega):
         omega: (m, d) random projection directions.
 
     Returns:
-        (n, m) features.
+        (n, m) features in the inputs' dtype.
     """
     m = omega.shape[0]
     proj = x @ omega.transpose(0, 1)  # (n, m)
@@ -71,6 +71,12 @@ def _diagnose(got, alternatives, default):
     return default
 
 
+SAME_DTYPE = (
+    "the features come back in the inputs' dtype (a float64 output doubles the memory of every "
+    "layer after it; compute in float64 if you like, then cast back)"
+)
+
+
 def check_positive_random_features(impl, device="cpu"):
     gen = torch.Generator().manual_seed(0)
     hint = "phi(x) = exp(x omega^T - ‖x‖²/2) / sqrt(m): half the squared norm, and sqrt(m), not m"
@@ -115,6 +121,11 @@ def check_positive_random_features(impl, device="cpu"):
         got = call(impl, what, x.clone(), omega.clone())
         expect(
             isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
+        )
+        expect(
+            got.dtype == dtype,
+            what,
+            f"returned {str(got.dtype)[6:]} for {str(dtype)[6:]} x and omega: {SAME_DTYPE}",
         )
         tol = 1e-10 if dtype == torch.float64 else 1e-5
         assert_close(got, _features_float64(x, omega), what, atol=tol, rtol=tol, hint=hint)
@@ -167,6 +178,12 @@ def _wrong_trig_features(x, omega):
     proj = x @ omega.T
     scale = torch.exp(0.5 * (x * x).sum(-1, keepdim=True)) / math.sqrt(omega.shape[0])
     return torch.cos(proj) * scale
+
+
+@fails_with("the features come back in the inputs' dtype")
+def _wrong_upcast(x, omega):
+    """Computes in float64 (x.double(), ...) and returns float64 features for float32 inputs."""
+    return positive_random_features(x.double(), omega.double())
 
 
 # --- checker: softmax_kernel_estimate ---------------------------------------------------------
@@ -249,6 +266,7 @@ def _wrong_estimate_full_norms(x, y, omega):
 
 WRONG_ANSWERS = {
     "positive_random_features": [
+        _wrong_upcast,
         _wrong_no_norm_term,
         _wrong_full_norm,
         _wrong_divide_by_m,
