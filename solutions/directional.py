@@ -5,9 +5,11 @@ along a non-unit v it is grad f(x) . v / ‖v‖. By Cauchy-Schwarz it is larges
 ‖grad f(x)‖, for u = grad f(x) / ‖grad f(x)‖.
 """
 
+from functools import partial
+
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call, call_unchanged, describe, expect, fails_with
 
 
 def directional_derivative(f, x, v) -> float:
@@ -19,9 +21,9 @@ def directional_derivative(f, x, v) -> float:
     Args:
         f: a Python callable taking a float tensor of shape (n,) and returning a 0-d tensor,
             built from differentiable torch operations.
-        x: float tensor (n,), the point; it does not require grad on entry.
+        x: float tensor (n,), the point; it does not require grad on entry, nor on return.
         v: float tensor (n,), non-zero, of the same dtype as x; any length (only its direction
-            matters).
+            matters). x and v are left unchanged.
 
     Returns:
         A Python float. Example: f(x, y) = x^2 + y^2 at (1, 2) in the direction of (3, 4)
@@ -140,6 +142,12 @@ def _expect_autograd(tracked, what: str) -> None:
     )
 
 
+IN_PLACE = (
+    "leave x and v as they came: differentiate a leaf copy, p = x.detach().clone()"
+    ".requires_grad_(True), and divide into a new tensor, v / v.norm(), not v /= v.norm()"
+)
+
+
 def check_directional_derivative(impl, device="cpu") -> None:
     def paraboloid(p):
         return p[0] ** 2 + p[1] ** 2
@@ -152,7 +160,14 @@ def check_directional_derivative(impl, device="cpu") -> None:
     for name, fn, grad_fn, x, v in cases + _cases(device):
         tracked = _Tracked(fn, x)
         what = f"directional_derivative({name}, x={describe(x)}, v={describe(v)})"
-        got = call(impl, what, tracked, x.clone(), v.clone())
+        x_in, v_in = x.clone(), v.clone()
+        got = call_unchanged(partial(impl, tracked), what, ("x", "v"), x_in, v_in, hint=IN_PLACE)
+        expect(
+            not x_in.requires_grad,
+            what,
+            "the caller's x requires grad after the call: requires_grad_ was called on it",
+            hint=IN_PLACE,
+        )
         # Where f was evaluated comes first: a finite difference is the wrong method even when
         # its number happens to be close.
         _expect_autograd(tracked, what)
@@ -189,6 +204,23 @@ def _wrong_gradient_norm(f, x, v) -> float:
     point = x.detach().clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(f(point), point)
     return float(grad.norm())
+
+
+@fails_with("modified its input v in place")
+def _wrong_normalises_v_in_place(f, x, v) -> float:
+    """Normalises v in place (v /= v.norm()): the right number, but the caller's v is changed."""
+    point = x.detach().clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(point), point)
+    v /= v.norm()
+    return float(grad @ v)
+
+
+@fails_with("requires_grad_ was called on it")
+def _wrong_requires_grad_on_x(f, x, v) -> float:
+    """Calls requires_grad_ on the caller's x instead of a detached copy."""
+    x.requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(x), x)
+    return float(grad @ (v / v.norm()))
 
 
 def _variant_backward(f, x, v) -> float:
@@ -335,6 +367,8 @@ WRONG_ANSWERS = {
         _wrong_unnormalised,
         _wrong_forward_difference,
         _wrong_gradient_norm,
+        _wrong_normalises_v_in_place,
+        _wrong_requires_grad_on_x,
     ],
     "steepest_ascent": [
         _wrong_unnormalised_direction,
