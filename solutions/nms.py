@@ -4,7 +4,7 @@ import random
 
 import torch
 
-from studycli.assertions import assert_equal, call, describe, expect, fails_with
+from studycli.assertions import assert_equal, call, call_unchanged, describe, expect, fails_with
 
 
 def nms(boxes, scores, iou_threshold: float):
@@ -19,7 +19,8 @@ def nms(boxes, scores, iou_threshold: float):
         iou_threshold: suppress a box whose IoU with a kept box is > this.
 
     Returns:
-        An int64 tensor (or list) of the indices of the kept boxes, by descending score.
+        An int64 tensor (or list) of the indices of the kept boxes, by descending score; boxes
+        and scores are left unchanged.
     """
     order = torch.argsort(scores, descending=True)
     x1, y1, x2, y2 = boxes.unbind(-1)
@@ -108,6 +109,12 @@ def _indices(got, what):
     return [int(i) for i in got]
 
 
+IN_PLACE = (
+    "leave boxes and scores as they came: mark suppressed boxes in a mask of your own (or "
+    "work on scores.clone()), not by writing -inf into the caller's scores"
+)
+
+
 def _check_case(impl, boxes, scores, thr, device, hint=""):
     b = torch.tensor(boxes, dtype=torch.float32, device=device).reshape(-1, 4)
     s = torch.tensor(scores, dtype=torch.float32, device=device)
@@ -116,7 +123,7 @@ def _check_case(impl, boxes, scores, thr, device, hint=""):
     scores64 = [float(v) for v in s.cpu().tolist()]
     shown = boxes if len(boxes) <= 2 else describe(b, 16)  # up to 4 boxes in full
     what = f"nms(boxes={shown}, scores={describe(s)}, iou_threshold={thr})"
-    got = _indices(call(impl, what, b, s, thr), what)
+    got = _indices(call_unchanged(impl, what, ("boxes", "scores"), b, s, thr, hint=IN_PLACE), what)
     options = [_brute(boxes64, scores64, thr), _brute(boxes64, scores64, thr, reverse_ties=True)]
     expect(len(set(got)) == len(got), what, f"returned repeated indices {got}")
     expect(all(0 <= i < len(boxes) for i in got), what, f"returned indices out of range: {got}")
@@ -287,6 +294,20 @@ def _wrong_no_clamp(boxes, scores, iou_threshold):
     return _greedy(order, _pairwise_iou(boxes, clamp=False), lambda v: v > iou_threshold)
 
 
+@fails_with("modified its input scores in place")
+def _wrong_scores_overwritten(boxes, scores, iou_threshold):
+    """Takes the best remaining box with argmax, then knocks it and the boxes it suppresses out
+    by writing -inf into the caller's scores: the right indices, but scores is changed."""
+    iou = _pairwise_iou(boxes)
+    keep = []
+    while bool((scores > float("-inf")).any()):
+        i = int(scores.argmax())
+        keep.append(i)
+        scores[iou[i] > iou_threshold] = float("-inf")
+        scores[i] = float("-inf")
+    return keep
+
+
 WRONG_ANSWERS = {
     "nms": [
         _wrong_ge,
@@ -294,6 +315,7 @@ WRONG_ANSWERS = {
         _wrong_plus_one,
         _wrong_suppressed_suppress,
         _wrong_no_clamp,
+        _wrong_scores_overwritten,
     ],
 }
 
