@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
+from studycli.assertions import assert_close, call_unchanged, describe, expect, fails_with, forbid
 
 
 def bilinear_sample(img, ys, xs):
@@ -20,7 +20,8 @@ def bilinear_sample(img, ys, xs):
         xs: (P,) float tensor of column coordinates.
 
     Returns:
-        (C, P) tensor: column i is the sampled value of every channel at (ys[i], xs[i]).
+        (C, P) tensor: column i is the sampled value of every channel at (ys[i], xs[i]). img,
+        ys and xs are left unchanged.
     """
     # The 4 integer neighbours (y0 + dy, x0 + dx), y0 = floor(y), x0 = floor(x), each weighted by
     # (1 - |y - yi|)(1 - |x - xi|); a neighbour outside the image contributes 0.
@@ -147,9 +148,17 @@ _MISTAKES = (
 )
 
 
+IN_PLACE = (
+    "leave img, ys and xs as they came: shift or clamp coordinates into new tensors "
+    "(y = ys + 1, not ys += 1): the caller still holds them"
+)
+
+
 def _compare(impl, img, ys, xs, hint=""):
     what = f"bilinear_sample(img {describe(img)}, ys={describe(ys)}, xs={describe(xs)})"
-    got = call(impl, what, img.clone(), ys.clone(), xs.clone())
+    got = call_unchanged(
+        impl, what, ("img", "ys", "xs"), img.clone(), ys.clone(), xs.clone(), hint=IN_PLACE
+    )
     expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
     want = _truth(img, ys, xs)
     if tuple(got.shape) == tuple(want.shape) and not torch.allclose(
@@ -306,6 +315,16 @@ def _wrong_floor_ceil(img, ys, xs):
     return _corners(img, ys, xs, ceil=True)
 
 
+@fails_with("modified its input ys in place")
+def _wrong_shifts_coords_in_place(img, ys, xs):
+    """Pads the image with a ring of zeros and shifts the coordinates onto it in place
+    (ys += 1, xs += 1): the right samples, but the caller's ys and xs are moved. (The sampling
+    is _variant_padded's, which takes unshifted coordinates.)"""
+    ys += 1
+    xs += 1
+    return _variant_padded(img, ys - 1, xs - 1)
+
+
 WRONG_ANSWERS = {
     "bilinear_sample": [
         _wrong_clamp,
@@ -315,6 +334,7 @@ WRONG_ANSWERS = {
         _wrong_last_row_outside,
         _wrong_truncate,
         _wrong_floor_ceil,
+        _wrong_shifts_coords_in_place,
     ],
 }
 
