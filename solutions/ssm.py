@@ -30,7 +30,7 @@ def discretize_zoh(A, B, dt: float):
         dt: the step size Delta > 0.
 
     Returns:
-        (A_bar, B_bar) with shapes (N, N) and (N, P).
+        (A_bar, B_bar) with shapes (N, N) and (N, P), new tensors (A and B are left unchanged).
     """
     A_bar = torch.linalg.matrix_exp(dt * A)
     eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
@@ -132,6 +132,12 @@ def _diagnose(got, alternatives, right, default):
     return default
 
 
+ZOH_IN_PLACE = (
+    "return new tensors (dt * A, not A.mul_(dt) or A *= dt): the caller's A and B (a model's "
+    "parameters, in S4) must not change"
+)
+
+
 def check_discretize_zoh(impl, device="cpu"):
     gen = torch.Generator().manual_seed(0)
     hint = (
@@ -158,7 +164,8 @@ def check_discretize_zoh(impl, device="cpu"):
     for A, B, dt in cases:
         A, B = A.double().to(device), B.double().to(device)
         what = f"discretize_zoh(A {describe(A)}, B {describe(B)}, dt={dt:g})"
-        A_bar, B_bar = _unpack_pair(call(impl, what, A.clone(), B.clone(), dt), what)
+        got = call_unchanged(impl, what, ("A", "B"), A.clone(), B.clone(), dt, hint=ZOH_IN_PLACE)
+        A_bar, B_bar = _unpack_pair(got, what)
         A_want, B_want = _zoh_by_block_exp(A, B, dt)
         eye = torch.eye(A.shape[0], dtype=A.dtype, device=A.device)
         a_mistakes = [
@@ -229,6 +236,16 @@ def _wrong_extra_dt(A, B, dt):
     A_bar = torch.linalg.matrix_exp(dt * A)
     eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
     return A_bar, dt * torch.linalg.solve(A, (A_bar - eye) @ B)
+
+
+@fails_with("modified its input A in place")
+def _wrong_scales_A_in_place(A, B, dt):
+    """Scales A by dt in place (A *= dt) to reuse dt A: the right values, since
+    (dt A)^-1 (exp(dt A) - I) dt B = A^-1 (exp(dt A) - I) B, but the caller's A is changed."""
+    A *= dt
+    A_bar = torch.linalg.matrix_exp(A)
+    eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
+    return A_bar, torch.linalg.solve(A, (A_bar - eye) @ (dt * B))
 
 
 def _variant_series(A, B, dt):
@@ -505,7 +522,13 @@ def _wrong_kernel_reversed(A_bar, B_bar, C, length):
 
 
 WRONG_ANSWERS = {
-    "discretize_zoh": [_wrong_euler, _wrong_elementwise_exp, _wrong_bilinear, _wrong_extra_dt],
+    "discretize_zoh": [
+        _wrong_euler,
+        _wrong_elementwise_exp,
+        _wrong_bilinear,
+        _wrong_extra_dt,
+        _wrong_scales_A_in_place,
+    ],
     "discretize_zoh_diagonal": [
         _wrong_diag_euler,
         _wrong_diag_simplified_b,
