@@ -30,7 +30,8 @@ def discretize_zoh(A, B, dt: float):
         dt: the step size Delta > 0.
 
     Returns:
-        (A_bar, B_bar) with shapes (N, N) and (N, P), new tensors (A and B are left unchanged).
+        (A_bar, B_bar) with shapes (N, N) and (N, P), new tensors in the dtype of A (A and B
+        are left unchanged).
     """
     A_bar = torch.linalg.matrix_exp(dt * A)
     eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
@@ -197,11 +198,19 @@ def check_discretize_zoh(impl, device="cpu"):
             hint=_diagnose(B_bar, b_mistakes, B_want, hint),
         )
 
-    # float32 inputs work too.
+    # float32 inputs work too, and come back in float32.
     A = (torch.randn(4, 4, generator=gen) / 2 - torch.eye(4)).to(device)
     B = torch.randn(4, 2, generator=gen).to(device)
     what = f"discretize_zoh(A {describe(A)}, B {describe(B)}, dt=0.2)"
     A_bar, B_bar = _unpack_pair(call(impl, what, A.clone(), B.clone(), 0.2), what)
+    for name, value in (("A_bar", A_bar), ("B_bar", B_bar)):
+        expect(
+            getattr(value, "dtype", None) == A.dtype,
+            what,
+            f"returned {name} as {describe(value)} for float32 A and B: it comes back in the "
+            "inputs' dtype (a float64 A_bar runs the whole scan in float64; compute in float64 "
+            "if you like, then cast back)",
+        )
     A_want, B_want = _zoh_by_block_exp(A, B, 0.2)
     assert_close(A_bar, A_want, what + " -> A_bar", atol=1e-5, rtol=1e-4, hint=hint)
     assert_close(B_bar, B_want, what + " -> B_bar", atol=1e-5, rtol=1e-4, hint=hint)
@@ -246,6 +255,12 @@ def _wrong_scales_A_in_place(A, B, dt):
     A_bar = torch.linalg.matrix_exp(A)
     eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
     return A_bar, torch.linalg.solve(A, (A_bar - eye) @ (dt * B))
+
+
+@fails_with("it comes back in the inputs' dtype")
+def _wrong_upcast(A, B, dt):
+    """Discretises in float64 (A.double(), B.double()) and returns that for float32 inputs."""
+    return discretize_zoh(A.double(), B.double(), dt)
 
 
 def _variant_series(A, B, dt):
@@ -528,6 +543,7 @@ WRONG_ANSWERS = {
         _wrong_bilinear,
         _wrong_extra_dt,
         _wrong_scales_A_in_place,
+        _wrong_upcast,
     ],
     "discretize_zoh_diagonal": [
         _wrong_diag_euler,
