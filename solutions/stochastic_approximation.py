@@ -8,7 +8,7 @@ case g~(w, x) = w - x, a_k = 1/k: w_k = w_(k-1) + (x_k - w_(k-1)) / k.
 
 import math
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call, call_unchanged, describe, expect, fails_with
 
 
 def _as_floats(result, what: str, n: int) -> list[float]:
@@ -37,7 +37,8 @@ def incremental_mean(xs) -> list[float]:
             per sample in all (an index, each entry of a slice, each step of an iteration).
 
     Returns:
-        [w_1, ..., w_n] as a list of floats, where w_k = (x_1 + ... + x_k) / k.
+        [w_1, ..., w_n] as a new list of floats, where w_k = (x_1 + ... + x_k) / k; xs is
+        left unchanged.
     """
     # k w_k = (k - 1) w_(k-1) + x_k, i.e. w_k = w_(k-1) + (x_k - w_(k-1)) / k.
     means = []
@@ -108,6 +109,12 @@ OVERFLOW_HINT = (
 )
 
 
+MEANS_IN_PLACE = (
+    "return a new list and leave xs as it came (means.append(w), not xs[k] = w): the caller "
+    "still holds the samples, and a tuple cannot be written into at all"
+)
+
+
 def check_incremental_mean(impl, device="cpu") -> None:
     import numpy as np
 
@@ -119,7 +126,10 @@ def check_incremental_mean(impl, device="cpu") -> None:
         ((-1.0, 1.0, -1.0, 1.0), [-1.0, 0.0, -1 / 3, 0.0]),
     ):
         what = f"incremental_mean({xs!r})"
-        got = _as_floats(call(impl, what, xs), what, len(want))
+        # Plain lists here: the counted ones below would count the comparison's reads.
+        got = _as_floats(
+            call_unchanged(impl, what, ("xs",), xs, hint=MEANS_IN_PLACE), what, len(want)
+        )
         if want:
             assert_close(
                 got,
@@ -236,6 +246,17 @@ def _wrong_copy_then_resum(xs):
     sees n reads, but it is O(n²) work on a sum of the samples."""
     copy = list(xs)
     return [sum(copy[:k]) / k for k in range(1, len(copy) + 1)]
+
+
+@fails_with("modified its input xs in place")
+def _wrong_means_into_xs(xs):
+    """Writes each running mean over its sample (xs[k] = w) and returns xs: one read per
+    sample, but the caller's samples are overwritten (and a tuple raises)."""
+    w = 0.0
+    for k in range(len(xs)):
+        w += (xs[k] - w) / (k + 1)
+        xs[k] = w
+    return xs
 
 
 def _variant_weighted(xs):
@@ -471,6 +492,7 @@ WRONG_ANSWERS = {
         _wrong_cumsum,
         _wrong_running_sum,
         _wrong_copy_then_resum,
+        _wrong_means_into_xs,
     ],
     "robbins_monro": [_wrong_ascent, _wrong_step_index, _wrong_first_step_only],
 }
