@@ -213,7 +213,7 @@ def quadratic_minimum_value(A, b, c: float) -> float:
         c: the constant term.
 
     Returns:
-        min_x f(x), as a Python float.
+        min_x f(x), as a Python float; A and b are left unchanged.
     """
     # f(x*) at x* = -A^-1 b: c - 1/2 b^T A^-1 b.
     y = _cholesky_solve(A, b)  # A^-1 b
@@ -239,6 +239,12 @@ def _value_hint(got, A, b, c, default):
         if abs(got - value) <= 1e-7 * (1 + abs(value)):
             return text
     return default
+
+
+VALUE_IN_PLACE = (
+    "leave A and b as they came (-b makes a new tensor; b.neg_() negates the caller's): the "
+    "caller still holds them"
+)
 
 
 def check_quadratic_minimum_value(impl, device="cpu") -> None:
@@ -274,7 +280,7 @@ def check_quadratic_minimum_value(impl, device="cpu") -> None:
         b = torch.randn(n, generator=gen, dtype=torch.float64).to(device) * 3
         c = float(torch.randn((), generator=gen, dtype=torch.float64)) * 5
         what = f"quadratic_minimum_value(A: random SPD {n}x{n}, b of shape ({n},), c={c:.4g})"
-        got = call(impl, what, A.clone(), b.clone(), c)
+        got = call_unchanged(impl, what, ("A", "b"), A.clone(), b.clone(), c, hint=VALUE_IN_PLACE)
         A64, b64 = A.cpu(), b.cpu()
 
         def f(x):
@@ -311,6 +317,15 @@ def _wrong_no_half(A, b, c: float) -> float:
     return float(c - (b @ torch.linalg.solve(A, b)))
 
 
+@fails_with("modified its input b in place")
+def _wrong_negates_b_in_place(A, b, c: float) -> float:
+    """Negates b in place (b.neg_()) to solve A x* = -b: the right value, but the caller's b is
+    negated."""
+    b.neg_()
+    x = torch.linalg.solve(A, b)  # x* = -A^-1 b
+    return float(c - 0.5 * (b @ x))  # c - 1/2 b^T A^-1 b, with b now -b
+
+
 def _variant_evaluate(A, b, c: float) -> float:
     """Finds x* with torch.linalg.solve and evaluates f there."""
     x = torch.linalg.solve(A, -b)
@@ -325,7 +340,7 @@ WRONG_ANSWERS = {
         _wrong_diagonal_only,
         _wrong_numpy_dtype,
     ],
-    "quadratic_minimum_value": [_wrong_plus_half, _wrong_no_half],
+    "quadratic_minimum_value": [_wrong_plus_half, _wrong_no_half, _wrong_negates_b_in_place],
 }
 
 CORRECT_VARIANTS = {
