@@ -92,7 +92,7 @@ def tree_objective(G, H, reg_lambda: float = 1.0, gamma: float = 0.0) -> float:
         gamma: γ, the cost per leaf.
 
     Returns:
-        The minimal objective as a Python float (lower is better).
+        The minimal objective as a Python float (lower is better); G and H are left unchanged.
     """
     # Per leaf: G w + 1/2 (H + λ) w², minimised at w* = -G / (H + λ), value -1/2 G² / (H + λ).
     G = G.double()
@@ -430,6 +430,12 @@ def _objective_hint(got, G, H, lam, gamma):
     return "-1/2 Σ G_j²/(H_j + λ) + γT: mind the 1/2, the λ, the sign and γT"
 
 
+OBJECTIVE_IN_PLACE = (
+    "leave G and H as they came (H + reg_lambda makes a new tensor; H += reg_lambda adds λ to "
+    "the caller's sums): the caller still holds them, to score the next split"
+)
+
+
 def check_tree_objective(impl, device="cpu") -> None:
     """Minimum over w of Σ [G w + (H+λ) w²/2] + γT, leaf by leaf (min of a w² + b w = -b²/4a)."""
     rng = np.random.default_rng(0)
@@ -453,7 +459,11 @@ def check_tree_objective(impl, device="cpu") -> None:
         Gt = torch.tensor(G, dtype=torch.float64, device=device)
         Ht = torch.tensor(H, dtype=torch.float64, device=device)
         what = f"tree_objective({describe(Gt)}, {describe(Ht)}, reg_lambda={lam}, gamma={gamma})"
-        got = float(call(impl, what, Gt, Ht, reg_lambda=lam, gamma=gamma))
+        got = float(
+            call_unchanged(
+                impl, what, ("G", "H"), Gt, Ht, reg_lambda=lam, gamma=gamma, hint=OBJECTIVE_IN_PLACE
+            )
+        )
         G_, H_ = np.array(G), np.array(H)
         a, b = 0.5 * (H_ + lam), G_
         want = float(np.sum(-(b**2) / (4 * a))) + gamma * len(G)
@@ -712,6 +722,13 @@ def _objective_plus_sign(G, H, reg_lambda=1.0, gamma=0.0):
     return float(0.5 * (G**2 / (H + reg_lambda)).sum() + gamma * G.numel())
 
 
+@fails_with("modified its input H in place")
+def _objective_adds_lambda_in_place(G, H, reg_lambda=1.0, gamma=0.0):
+    """Adds λ to H in place (H += reg_lambda): the right score, but the caller's H is changed."""
+    H += reg_lambda
+    return float(-0.5 * (G**2 / H).sum() + gamma * G.numel())
+
+
 @fails_with("the 1/2 in front of the bracket is missing")
 def _gain_no_half(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
     """Forgets the 1/2."""
@@ -761,6 +778,7 @@ WRONG_ANSWERS = {
     ],
     "leaf_weight": [_leaf_no_lambda, _leaf_means, _leaf_wrong_sign, _leaf_unit_hessians],
     "tree_objective": [
+        _objective_adds_lambda_in_place,
         _objective_no_half,
         _objective_no_gamma,
         _objective_no_lambda,
