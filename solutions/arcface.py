@@ -5,7 +5,7 @@ import math
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call, call_unchanged, describe, expect, fails_with
 
 
 def arcface_logits(embeddings, weight, labels, s: float = 64.0, m: float = 0.5):
@@ -51,7 +51,7 @@ def margin_boundary_angle(theta1, m: float, kind: str):
         kind: "sphereface", "cosface" or "arcface".
 
     Returns:
-        Tensor like theta1: the angle theta2 in [0, pi] with
+        A new tensor like theta1 (which is left unchanged): the angle theta2 in [0, pi] with
         f(theta1) = cos(theta2).
     """
     if kind == "sphereface":
@@ -311,6 +311,12 @@ def _variant_arccos_onehot(embeddings, weight, labels, s=64.0, m=0.5):
 # --- checker: margin_boundary_angle ---------------------------------------------------------
 
 
+ANGLE_IN_PLACE = (
+    "return a new tensor and leave theta1 as it came (theta1 + m, not theta1 += m): the caller "
+    "still holds it"
+)
+
+
 def check_margin_boundary_angle(impl, device="cpu") -> None:
     gen = torch.Generator().manual_seed(0)
     settings = (
@@ -336,7 +342,9 @@ def check_margin_boundary_angle(impl, device="cpu") -> None:
         ):
             theta1 = theta1.to(device)
             what = f"margin_boundary_angle({describe(theta1)}, m={m}, kind={kind!r})"
-            got = call(impl, what, theta1.clone(), m, kind)
+            got = call_unchanged(
+                impl, what, ("theta1",), theta1.clone(), m, kind, hint=ANGLE_IN_PLACE
+            )
             expect(
                 isinstance(got, torch.Tensor),
                 what,
@@ -397,6 +405,19 @@ def _wrong_sphereface_divides(theta1, m, kind):
     return margin_boundary_angle(theta1, m, kind)
 
 
+@fails_with("modified its input theta1 in place")
+def _wrong_angle_in_place(theta1, m, kind):
+    """Shifts or scales theta1 in place (theta1 += m, theta1 *= m) and returns it: the right
+    angles, but the caller's theta1 is changed."""
+    if kind == "sphereface":
+        theta1 *= m
+        return theta1
+    if kind == "arcface":
+        theta1 += m
+        return theta1
+    return margin_boundary_angle(theta1, m, kind)
+
+
 WRONG_ANSWERS = {
     "arcface_logits": [
         _wrong_cosface,
@@ -406,6 +427,7 @@ WRONG_ANSWERS = {
         _wrong_unscaled_label,
     ],
     "margin_boundary_angle": [
+        _wrong_angle_in_place,
         _wrong_cosface_as_angle,
         _wrong_arcface_in_cosine,
         _wrong_sphereface_divides,
