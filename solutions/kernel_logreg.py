@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
 
 # ---------------------------------------------------------------------------------------------
 # References
@@ -269,6 +269,15 @@ def check_klr_objective(impl, device="cpu") -> None:
 
 def check_klr_loss_grad(impl, device="cpu") -> None:
     """Loss against F.softplus, gradient against autograd, in float64, large scores included."""
+    # The card asks for the gradient by hand: autograd (torch.autograd.grad, .backward(),
+    # torch.func) would answer it without the chain rule through f = Kα it teaches.
+    impl = forbid(
+        impl,
+        "grad",
+        "backward",
+        reason="compute ∇E by hand, as the card asks (the chain rule through f = Kα), not "
+        "with autograd",
+    )
     for alpha, K, y, lam, label in _klr_cases(device):
         what = (
             f"klr_loss_grad(alpha={describe(alpha)}, K={describe(K)}, y={describe(y)}, lam={lam})"
@@ -478,9 +487,20 @@ def _klr_objective_float32(alpha, K, y, lam: float):
     return klr_objective(alpha.float(), K.float(), y.float(), lam).double()
 
 
+@fails_with("compute ∇E by hand, as the card asks")
+def _klr_grad_autograd(alpha, K, y, lam):
+    """The stable loss, and its gradient from torch.autograd.grad instead of by hand."""
+    a = alpha.detach().clone().requires_grad_(True)
+    N = a.shape[0]
+    loss = lam / N * (a @ K @ a) + F.softplus(-(y * (K @ a))).sum() / N
+    (grad,) = torch.autograd.grad(loss, a)
+    return loss.detach(), grad
+
+
 WRONG_ANSWERS = {
     "klr_objective": [_klr_naive_log, _klr_plain_l2, _klr_sum_not_mean, _klr_objective_float32],
     "klr_loss_grad": [
+        _klr_grad_autograd,
         _klr_grad_sigmoid_sign,
         _klr_grad_missing_two,
         _klr_grad_naive,
