@@ -57,6 +57,12 @@ STIRLING = (
 )
 
 
+FLOAT32 = (
+    "right to about 7 digits, float32's precision: the card asks for a relative error of 1e-9, "
+    "so compute in float64 (Python floats and math.lgamma, or float64 tensors)"
+)
+
+
 def _stirling_log_factorials(n):
     """log n! as the two usual Stirling approximations (with and without the sqrt(2 pi n))."""
     if n == 0:
@@ -74,8 +80,13 @@ def _pmf_hint(got, n, rate, t, default):
     mean = rate * t
     for log_factorial in _stirling_log_factorials(n):
         stirling = math.exp(n * math.log(mean) - mean - log_factorial)
-        if got != want and math.isclose(got, stirling, rel_tol=1e-7):
+        # Only where Stirling stands apart from the exact value: at n = 0 it is exact (0! = 1),
+        # and an answer merely close to it there is close to the right value.
+        apart = not math.isclose(stirling, want, rel_tol=1e-7)
+        if apart and math.isclose(got, stirling, rel_tol=1e-7):
             return STIRLING
+    if got != want and math.isclose(got, want, rel_tol=1e-6):
+        return FLOAT32
     if t != 1 and math.isclose(got, math.exp(_log_pmf(n, rate)), rel_tol=1e-7):
         return "that is the probability for a window of length 1: the mean count is rate * t"
     if got == 0.0 and want > 0.0:
@@ -171,6 +182,15 @@ def _wrong_stirling(n: int, rate: float, t: float = 1.0) -> float:
     mean = rate * t
     log_factorial = n * math.log(n) - n + 0.5 * math.log(2 * math.pi * n) if n > 0 else 0.0
     return math.exp(n * math.log(mean) - mean - log_factorial)
+
+
+@fails_with("right to about 7 digits, float32's precision")
+def _wrong_float32(n: int, rate: float, t: float = 1.0):
+    """The log-space formula on torch's default float32 tensors: right to 7 digits, not 1e-9."""
+    import torch
+
+    mean = torch.tensor(rate * t)  # float32
+    return float(torch.exp(n * torch.log(mean) - mean - torch.lgamma(torch.tensor(n + 1.0))))
 
 
 def _variant_lgamma(n: int, rate: float, t: float = 1.0) -> float:
@@ -288,6 +308,7 @@ WRONG_ANSWERS = {
         _wrong_forgets_t,
         _wrong_recurrence_underflow,
         _wrong_stirling,
+        _wrong_float32,
     ],
     "waiting_time_cdf": [_wrong_survival, _wrong_scale],
 }
