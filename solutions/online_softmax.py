@@ -401,6 +401,12 @@ def _fold_blocks(x, block_size, starts, max_start=float("-inf"), picked=False):
     """The online softmax over the blocks of x that begin at `starts`, folded in that order,
     the running max starting at `max_start` (-inf: the max of no entries); with `picked`, each
     block is a copy picked by index (index_select) instead of a slice of x."""
+    m, s = _folded_state(x, block_size, starts, max_start, picked)
+    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
+def _folded_state(x, block_size, starts, max_start=float("-inf"), picked=False):
+    """The running (max, sum) per row after folding the blocks as `_fold_blocks` does."""
     m = torch.full(x.shape[:-1], max_start, dtype=x.dtype, device=x.device)
     s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
     n = x.shape[-1]
@@ -414,7 +420,7 @@ def _fold_blocks(x, block_size, starts, max_start=float("-inf"), picked=False):
         m_new = torch.maximum(m, block.amax(dim=-1))
         s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
         m = m_new
-    return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+    return m, s
 
 
 @fails_with("a log-sum-exp state (m + log s as one number)")
@@ -703,13 +709,7 @@ def _variant_output_block_by_block(x, block_size):
     """One pass for (m, s), then a second loop over the blocks that only writes each block's
     outputs (as FlashAttention writes its output tiles): no reduction in it."""
     n = x.shape[-1]
-    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
-    s = torch.zeros_like(m)
-    for start in range(0, n, block_size):
-        block = x[..., start : start + block_size]
-        m_new = torch.maximum(m, block.amax(dim=-1))
-        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
-        m = m_new
+    m, s = _folded_state(x, block_size, range(0, n, block_size))
     out = torch.empty_like(x)
     for start in range(0, n, block_size):
         block = x[..., start : start + block_size]
@@ -781,14 +781,7 @@ def _variant_picked_blocks(x, block_size):
 def _wrong_in_place(x, block_size):
     """Writes the softmax into x to save memory (x.sub_(m).exp_().div_(s)) and returns it: right
     values, but the caller's x is overwritten."""
-    n = x.shape[-1]
-    m = torch.full(x.shape[:-1], float("-inf"), dtype=x.dtype, device=x.device)
-    s = torch.zeros_like(m)
-    for start in range(0, n, block_size):
-        block = x[..., start : start + block_size]
-        m_new = torch.maximum(m, block.amax(dim=-1))
-        s = s * torch.exp(m - m_new) + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
-        m = m_new
+    m, s = _folded_state(x, block_size, range(0, x.shape[-1], block_size))
     return x.sub_(m.unsqueeze(-1)).exp_().div_(s.unsqueeze(-1))
 
 
