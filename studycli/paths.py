@@ -6,7 +6,9 @@ One resolver per location, each with an environment override, so tests never tou
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -228,3 +230,33 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+class NotRegularFile(OSError):
+    """A path that names a named pipe, a device or a socket, not a file (`read_regular`)."""
+
+
+class FileTooLarge(OSError):
+    """A file over the bytes its reader takes (`read_regular`)."""
+
+
+def read_regular(path: str | Path, limit: int) -> bytes:
+    """The bytes of the regular file at `path`, of at most `limit` bytes, opened without
+    waiting: a named pipe with no writer held the read for ever, and /dev/zero never ends.
+
+    Raises:
+        NotRegularFile: a named pipe, a device, a socket.
+        FileTooLarge: a file over `limit` bytes.
+        IsADirectoryError, FileNotFoundError, OSError: as opening it would.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(descriptor, "rb") as handle:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(f"{path} is not a regular file")
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(f"{path} is over {limit} bytes")
+    return data

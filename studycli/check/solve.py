@@ -13,7 +13,6 @@ import errno
 import os
 import re
 import shlex
-import stat
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from studycli.content.source import (
     read_module,
 )
 from studycli.errors import StudyError
-from studycli.paths import attempts_dir
+from studycli.paths import FileTooLarge, NotRegularFile, attempts_dir, read_regular
 
 from . import runner
 from .runner import Candidate, Job, Outcome, run_job
@@ -173,20 +172,17 @@ def read_attempt(path: Path) -> str:
             the file and the fix.
     """
     try:
-        with open(path, "rb", opener=_no_wait) as handle:
-            kind = os.fstat(handle.fileno()).st_mode
-            if not stat.S_ISREG(kind):  # a pipe reads once (the check reads it again), a
-                raise StudyError(  # fifo with no writer waits, /dev/zero never ends
-                    f"{path} is not a regular file: save your attempt to a .py file and give "
-                    "that (--file)"
-                )
-            data = handle.read(ATTEMPT_LIMIT + 1)
-        if len(data) > ATTEMPT_LIMIT:
-            raise StudyError(
-                f"{path} is over {ATTEMPT_LIMIT // 1_000_000} MB: an attempt is a function, "
-                "not data; give the .py file with your answer (--file)"
-            )
+        data = read_regular(path, ATTEMPT_LIMIT)
         return data.decode("utf-8")
+    except NotRegularFile:  # a pipe reads once (the check reads it again), a fifo with no
+        raise StudyError(  # writer waits, /dev/zero never ends
+            f"{path} is not a regular file: save your attempt to a .py file and give that (--file)"
+        ) from None
+    except FileTooLarge:
+        raise StudyError(
+            f"{path} is over {ATTEMPT_LIMIT // 1_000_000} MB: an attempt is a function, "
+            "not data; give the .py file with your answer (--file)"
+        ) from None
     except UnicodeDecodeError as exc:
         raise StudyError(
             f"{path} is not UTF-8 text (byte {exc.start}): save your attempt as UTF-8 Python source"
@@ -214,11 +210,6 @@ def read_attempt(path: Path) -> str:
 
 
 ATTEMPT_LIMIT = 5_000_000  # bytes
-
-
-def _no_wait(path: str, flags: int) -> int:
-    """Open without waiting for a writer (a fifo); `read_attempt` refuses what is not a file."""
-    return os.open(path, flags | os.O_NONBLOCK)
 
 
 def require_runnable(card: Card) -> None:

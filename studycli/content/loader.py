@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from studycli.errors import CardNotFound, ContentError
+from studycli.paths import FileTooLarge, NotRegularFile, read_regular
 from studycli.records import Record
 
 from . import index as _index
@@ -382,21 +383,19 @@ def _card_text(path: Path) -> str:
         _Unreadable: not a regular file, or too large, with the fix.
         OSError, UnicodeDecodeError: as reading it would.
     """
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with open(descriptor, "rb") as handle:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            raise _Unreadable(
-                "not a regular file (a named pipe, a device, ...): a card is a YAML file; "
-                "remove it, or rename it away from .yaml"
-            )
-        data = handle.read(MAX_CARD_BYTES + 1)
-    if len(data) > MAX_CARD_BYTES:
+    try:
+        data = read_regular(path, MAX_CARD_BYTES)
+    except NotRegularFile:
+        raise _Unreadable(
+            "not a regular file (a named pipe, a device, ...): a card is a YAML file; "
+            "remove it, or rename it away from .yaml"
+        ) from None
+    except FileTooLarge:
         raise _Unreadable(
             f"the file is over {MAX_CARD_BYTES // 1024} KB, and a card is a few KB (the "
             "longest shipped card has 3.5): a card teaches one thing; split it into cards, "
             "or cut what a learner need not recall"
-        )
+        ) from None
     return data.decode("utf-8")
 
 
