@@ -351,6 +351,15 @@ USES = {
 }
 
 
+def test_a_comment_naming_a_lazy_module_is_no_use_of_it():
+    """kernel_logreg's checker said in a comment that torch.func would answer the card, and all
+    32 checks of the module waited for a worker with torch._dynamo imported."""
+    assert runner.lazy_modules(["# torch.func.grad would answer it\nx = 1\n"]) == []
+    assert runner.lazy_modules(["y = 2  # see torch.compile\n"]) == []
+    pytest.importorskip("torch")
+    assert runner.lazy_modules(["g = torch.func.grad(f)  # by autograd\n"]) == ["torch._dynamo"]
+
+
 def test_lazy_modules_say_what_imports_torch_dynamo_on_first_use():
     """`lazy_modules` tells what compiles from what does not, as the torch installed here
     does in a check's worker: each use runs in a child of an interpreter with torch imported

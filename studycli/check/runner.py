@@ -460,13 +460,20 @@ def uses_torch(sources: Iterable[str]) -> bool:
 
 def lazy_modules(sources: Iterable[str]) -> list[str]:
     """The modules checkers with these solution-module sources import on first use (of the
-    packages installed here)."""
+    packages installed here). Comments are no use: a checker's comment naming torch.func had
+    all 32 checks of its module wait for a worker with torch._dynamo imported. (From a `#` to
+    the line's end, even in a string: a use that follows one on its line is missed, and its
+    check imports the module itself, slower, never wrong.)"""
     found: dict[str, None] = {}
     for source in sources:
+        source = _COMMENT.sub("", source)
         for used, modules in _lazy_patterns():
             if used.search(source):
                 found.update(dict.fromkeys(m for m in modules if _installed(m)))
     return list(found)
+
+
+_COMMENT = re.compile(r"#[^\n]*")
 
 
 @functools.cache
