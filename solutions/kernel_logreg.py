@@ -269,10 +269,8 @@ def check_klr_objective(impl, device="cpu") -> None:
 
 def check_klr_loss_grad(impl, device="cpu") -> None:
     """Loss against F.softplus, gradient against autograd, in float64, large scores included."""
-    # The card asks for the gradient by hand: autograd (torch.autograd.grad, .backward(), the
-    # functional transforms' grad) would answer it without the chain rule through f = Kα it
-    # teaches. (Named so, not by their module's name: a module naming that one has each of its
-    # checks wait for a worker with torch._dynamo imported, runner.LAZY_IMPORTS.)
+    # The card asks for the gradient by hand: autograd (torch.autograd.grad, .backward(),
+    # torch.func) would answer it without the chain rule through f = Kα it teaches.
     impl = forbid(
         impl,
         "grad",
