@@ -45,10 +45,29 @@ _OVERFLOW = (
 )
 
 
+_LGAMMA_ZERO = (
+    "math.lgamma(0) is undefined (0 is a pole of the gamma function), and so is math.log(0): "
+    "log n! is lgamma(n + 1), which is 0 at n = 0 (0! = 1)"
+)
+_LGAMMA_ZERO_INF = (
+    "got 0 for n = 0, where nothing underflows: lgamma(0) is inf in numpy, scipy and torch (0 is "
+    "a pole of the gamma function), and exp(-inf) = 0. log n! is lgamma(n + 1), which is 0 at "
+    "n = 0 (0! = 1)"
+)
+_LGAMMA_N = (
+    "lgamma(n) is log (n-1)!, not log n!, which makes the answer n times too large: "
+    "log n! is lgamma(n + 1)"
+)
+
+
 def _pmf_call(impl, what, *args):
-    """Call the learner's pmf; an OverflowError gets the hint it deserves."""
+    """Call the learner's pmf; an OverflowError, or a ValueError at n = 0, gets the hint it
+    deserves."""
     with hinted(_OVERFLOW, when="OverflowError"):
-        return call(impl, what, *args)
+        if args[0] != 0:
+            return call(impl, what, *args)
+        with hinted(_LGAMMA_ZERO, when="ValueError"):
+            return call(impl, what, *args)
 
 
 STIRLING = (
@@ -87,6 +106,11 @@ def _pmf_hint(got, n, rate, t, default):
             return STIRLING
     if got != want and math.isclose(got, want, rel_tol=1e-6):
         return FLOAT32
+    if n >= 2 and math.isclose(got, n * want, rel_tol=1e-7):
+        return _LGAMMA_N
+    if n == 0 and got == 0.0 and want > 0.0 and mean < 700:
+        # e^(-mean) alone cannot underflow here: the 0 is exp(-inf), from lgamma(0) = inf.
+        return _LGAMMA_ZERO_INF
     if t != 1 and math.isclose(got, math.exp(_log_pmf(n, rate)), rel_tol=1e-7):
         return "that is the probability for a window of length 1: the mean count is rate * t"
     if got == 0.0 and want > 0.0:
@@ -191,6 +215,32 @@ def _wrong_float32(n: int, rate: float, t: float = 1.0):
 
     mean = torch.tensor(rate * t)  # float32
     return float(torch.exp(n * torch.log(mean) - mean - torch.lgamma(torch.tensor(n + 1.0))))
+
+
+@fails_with("math.lgamma(0) is undefined")
+def _wrong_lgamma_n(n: int, rate: float, t: float = 1.0) -> float:
+    """Takes lgamma(n) for log n!: math.lgamma(0) raises a math domain error."""
+    mean = rate * t
+    return math.exp(n * math.log(mean) - mean - math.lgamma(n))
+
+
+@fails_with("lgamma(n) is log (n-1)!")
+def _wrong_lgamma_n_past_zero(n: int, rate: float, t: float = 1.0) -> float:
+    """Takes lgamma(n) for log n!, with n = 0 handled on its own: n times too large."""
+    mean = rate * t
+    if n == 0:
+        return math.exp(-mean)
+    return math.exp(n * math.log(mean) - mean - math.lgamma(n))
+
+
+@fails_with("got 0 for n = 0")
+def _wrong_lgamma_n_torch(n: int, rate: float, t: float = 1.0) -> float:
+    """Takes torch.lgamma(n) for log n! in float64: lgamma(0) is inf there, and exp(-inf) = 0."""
+    import torch
+
+    mean = torch.tensor(rate * t, dtype=torch.float64)
+    log_factorial = torch.lgamma(torch.tensor(float(n), dtype=torch.float64))
+    return float(torch.exp(n * torch.log(mean) - mean - log_factorial))
 
 
 def _variant_lgamma(n: int, rate: float, t: float = 1.0) -> float:
@@ -309,6 +359,9 @@ WRONG_ANSWERS = {
         _wrong_recurrence_underflow,
         _wrong_stirling,
         _wrong_float32,
+        _wrong_lgamma_n,
+        _wrong_lgamma_n_past_zero,
+        _wrong_lgamma_n_torch,
     ],
     "waiting_time_cdf": [_wrong_survival, _wrong_scale],
 }
