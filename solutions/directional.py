@@ -9,7 +9,7 @@ from functools import partial
 
 import torch
 
-from studycli.assertions import assert_close, call, call_unchanged, describe, expect, fails_with
+from studycli.assertions import assert_close, call_unchanged, describe, expect, fails_with
 
 
 def directional_derivative(f, x, v) -> float:
@@ -257,7 +257,8 @@ def steepest_ascent(f, x):
 
     Args:
         f: a Python callable taking a float tensor of shape (n,) and returning a 0-d tensor.
-        x: float tensor (n,), a point where grad f(x) is not zero.
+        x: float tensor (n,), a point where grad f(x) is not zero; it does not require grad on
+            entry, nor on return, and is left unchanged.
 
     Returns:
         (u, rate): u is the unit vector (tensor (n,)) that maximises the directional derivative
@@ -267,6 +268,11 @@ def steepest_ascent(f, x):
     (grad,) = torch.autograd.grad(f(point), point)
     norm = grad.pow(2).sum().sqrt()
     return grad / norm, float(norm)
+
+
+X_IN_PLACE = (
+    "leave x as it came: differentiate a leaf copy, p = x.detach().clone().requires_grad_(True)"
+)
 
 
 def check_steepest_ascent(impl, device="cpu") -> None:
@@ -280,7 +286,14 @@ def check_steepest_ascent(impl, device="cpu") -> None:
     for fn, grad_fn, x0, name in cases:
         what = f"steepest_ascent({name}, x={describe(x0)})"
         tracked = _Tracked(fn, x0)
-        result = call(impl, what, tracked, x0.clone())
+        x_in = x0.clone()
+        result = call_unchanged(partial(impl, tracked), what, ("x",), x_in, hint=X_IN_PLACE)
+        expect(
+            not x_in.requires_grad,
+            what,
+            "the caller's x requires grad after the call: requires_grad_ was called on it",
+            hint=X_IN_PLACE,
+        )
         # A central difference in float64 gets u and the rate right to 1e-9, within the
         # tolerance below: only where f was evaluated tells it from autograd.
         _expect_autograd(tracked, what)
@@ -362,6 +375,15 @@ def _wrong_central_difference(f, x):
     return (grad / norm).to(x.dtype), float(norm)
 
 
+@fails_with("requires_grad_ was called on it")
+def _wrong_ascent_requires_grad_on_x(f, x):
+    """Calls requires_grad_ on the caller's x instead of a detached copy, and backward on f(x)."""
+    x.requires_grad_(True)
+    f(x).backward()
+    grad = x.grad.detach()
+    return grad / grad.norm(), float(grad.norm())
+
+
 WRONG_ANSWERS = {
     "directional_derivative": [
         _wrong_unnormalised,
@@ -375,6 +397,7 @@ WRONG_ANSWERS = {
         _wrong_descent,
         _wrong_rate_squared,
         _wrong_central_difference,
+        _wrong_ascent_requires_grad_on_x,
     ],
 }
 
