@@ -53,10 +53,16 @@ def _likely_mistake(got, known, default):
     return likely_mistake(got, known, default)
 
 
+SAME_DTYPE = (
+    "an activation returns x's dtype (a float64 output doubles the memory of every layer "
+    "after it; compute in float64 if you like, then cast back)"
+)
+
+
 def _call_keeping_input(impl, what, x):
-    """`impl(x)`, failing if the answer changed x: the expected values, computed from x after
-    the call, are then those of the input given."""
-    return call_unchanged(
+    """`impl(x)`, failing if the answer changed x (the expected values, computed from x after
+    the call, are then those of the input given) or returned another dtype than x's."""
+    got = call_unchanged(
         impl,
         what,
         ("x",),
@@ -64,6 +70,13 @@ def _call_keeping_input(impl, what, x):
         hint="return a new tensor (x.clamp(...), not x.clamp_(...)): the caller's x must not "
         "change",
     )
+    if isinstance(got, torch.Tensor):
+        expect(
+            got.dtype == x.dtype,
+            what,
+            f"returned {str(got.dtype)[6:]} for a {str(x.dtype)[6:]} x: {SAME_DTYPE}",
+        )
+    return got
 
 
 def check_gelu_tanh(impl, device="cpu"):
@@ -269,6 +282,20 @@ def _gelu_clamps_input_in_place(x):
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
 
 
+@fails_with("an activation returns x's dtype")
+def _gelu_upcasts(x):
+    """Computes in float64 for accuracy and returns the float64 result."""
+    x = x.double()
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
+
+
+def _gelu_float64_cast_back(x):
+    """Computes in float64, then casts back to x's dtype."""
+    y = x.double()
+    out = 0.5 * y * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (y + 0.044715 * y**3)))
+    return out.to(x.dtype)
+
+
 @fails_with("the answer calls gelu")
 def _wrong_calls_library_gelu_tanh(x):
     """Calls F.gelu(approximate="tanh"), the routine the card is about."""
@@ -285,11 +312,12 @@ WRONG_ANSWERS = {
         _gelu_sigmoid_approx,
         _gelu_sqrt_2pi,
         _gelu_clamps_input_in_place,
+        _gelu_upcasts,
     ],
     "swiglu": [_swiglu_sigmoid_gate, _swiglu_swapped, _swiglu_silu_after_product],
 }
 
 CORRECT_VARIANTS = {
-    "gelu_tanh": [_gelu_x_cubed_pow],
+    "gelu_tanh": [_gelu_x_cubed_pow, _gelu_float64_cast_back],
     "swiglu": [_swiglu_fused],
 }
