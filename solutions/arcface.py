@@ -5,7 +5,7 @@ import math
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call, call_unchanged, describe, expect, fails_with
+from studycli.assertions import assert_close, call_unchanged, describe, expect, fails_with
 
 
 def arcface_logits(embeddings, weight, labels, s: float = 64.0, m: float = 0.5):
@@ -19,7 +19,7 @@ def arcface_logits(embeddings, weight, labels, s: float = 64.0, m: float = 0.5):
         m: the angular margin in radians, added to the label's angle only.
 
     Returns:
-        Tensor (N, C): s cos(theta_ij), theta_ij the angle between
+        A new tensor (N, C) (the inputs are left unchanged): s cos(theta_ij), theta_ij the angle between
         embedding i and weight row j (both L2-normalised), except at
         j = labels[i], which holds s cos(theta_ij + m). Cross-entropy on
         these logits is the ArcFace loss.
@@ -135,6 +135,19 @@ def _label_angles(emb, weight, labels):
     return torch.arccos(cos)
 
 
+KEEP_INPUTS = (
+    "normalise into new tensors, embeddings / embeddings.norm(dim=1, keepdim=True), not with /= "
+    "or div_: the caller's embeddings and weight (the model's class centres) must not change"
+)
+
+
+def _call_keeping_inputs(impl, what, emb, weight, labels, **kwargs):
+    """`impl(...)`, failing if the answer wrote into its inputs. The logits do not show it:
+    cosines do not change when the vectors are normalised in place."""
+    names = ("embeddings", "weight", "labels")
+    return call_unchanged(impl, what, names, emb, weight, labels, hint=KEEP_INPUTS, **kwargs)
+
+
 def check_arcface_logits(impl, device="cpu") -> None:
     hint = (
         "normalise both embeddings and weight rows, then replace only the label column's "
@@ -153,7 +166,7 @@ def check_arcface_logits(impl, device="cpu") -> None:
         ],
         dtype=torch.float64,
     )
-    got = call(impl, what, emb, weight, labels, s=2.0, m=0.5)
+    got = _call_keeping_inputs(impl, what, emb, weight, labels, s=2.0, m=0.5)
     expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
     # (Loose: an embedding along its class centre has theta = 0, where clamping cos to 1 - eps,
     # as many implementations do to keep arccos' gradient finite, moves cos(theta + m) a little.)
@@ -180,7 +193,9 @@ def check_arcface_logits(impl, device="cpu") -> None:
         emb[flip] = -emb[flip]
         emb, weight, labels = emb.to(device), weight.to(device), labels.to(device)
         what = f"arcface_logits(embeddings {tuple(emb.shape)}, weight {tuple(weight.shape)}, labels, s={s}, m={m})"
-        got = call(impl, what, emb.clone(), weight.clone(), labels.clone(), s=s, m=m)
+        got = _call_keeping_inputs(
+            impl, what, emb.clone(), weight.clone(), labels.clone(), s=s, m=m
+        )
         expect(
             isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
         )
@@ -210,7 +225,7 @@ def check_arcface_logits(impl, device="cpu") -> None:
     labels = torch.tensor([0, 1, 2, 3, 0, 1], device=device)
     emb[_label_angles(emb, weight, labels) + 0.5 > math.pi - 0.05] *= -1
     assert_close(
-        call(impl, what, emb, weight, labels),
+        _call_keeping_inputs(impl, what, emb, weight, labels),
         _expected_logits(emb, weight, labels, 64.0, 0.5),
         what,
         atol=2e-5 * 64,
@@ -224,7 +239,7 @@ def check_arcface_logits(impl, device="cpu") -> None:
     labels = torch.arange(64)
     emb, weight, labels = emb.to(device), weight.to(device), labels.to(device)
     what = "arcface_logits(embeddings parallel to their own class centres (64, 16), weight (64, 16), labels, s=64.0, m=0.5)"
-    got = call(impl, what, emb, weight, labels, s=64.0, m=0.5)
+    got = _call_keeping_inputs(impl, what, emb, weight, labels, s=64.0, m=0.5)
     expect(
         bool(torch.isfinite(got).all()),
         what,
@@ -237,6 +252,18 @@ def check_arcface_logits(impl, device="cpu") -> None:
 
 
 # --- wrong answers: arcface_logits ----------------------------------------------------------
+
+
+@fails_with("modified its input embeddings in place")
+def _wrong_normalises_in_place(embeddings, weight, labels, s=64.0, m=0.5):
+    """Normalises the embeddings and the weight rows in place (/=): the right logits, but the
+    caller's tensors, the class centres among them, are changed."""
+    embeddings /= embeddings.norm(dim=1, keepdim=True)
+    weight /= weight.norm(dim=1, keepdim=True)
+    cos = (embeddings @ weight.T).clamp(-1.0, 1.0)
+    sin = (1.0 - cos * cos).clamp_min(0.0).sqrt()
+    label = torch.nn.functional.one_hot(labels, cos.shape[1]).bool()
+    return s * torch.where(label, cos * math.cos(m) - sin * math.sin(m), cos)
 
 
 @fails_with("which is CosFace's margin")
@@ -425,6 +452,7 @@ WRONG_ANSWERS = {
         _wrong_margin_everywhere,
         _wrong_no_clamp,
         _wrong_unscaled_label,
+        _wrong_normalises_in_place,
     ],
     "margin_boundary_angle": [
         _wrong_angle_in_place,
