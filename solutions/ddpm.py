@@ -29,7 +29,8 @@ def q_sample(x0, t, noise, betas):
         betas: tensor of shape (T,), the noise schedule beta_0 .. beta_{T-1}.
 
     Returns:
-        Tensor x_t of the shape of x0; batch element n is noised to its own step t[n].
+        A new tensor x_t of the shape of x0 (the inputs are left unchanged); batch element n is
+        noised to its own step t[n].
     """
     # alpha_bar[t] = prod_{s <= t} (1 - beta_s), accumulated in float64 over up to 1000 factors;
     # x_t = sqrt(alpha_bar[t]) x0 + sqrt(1 - alpha_bar[t]) noise, alpha_bar[t[n]] broadcast over
@@ -136,6 +137,12 @@ _HINT_Q = (
 )
 
 
+_HINT_Q_IN_PLACE = (
+    "return a new tensor (sqrt(alpha_bar) * x0 + sqrt(1 - alpha_bar) * noise, not noise.mul_ or "
+    "x0 *=): in training the caller's noise is the target the model learns to predict"
+)
+
+
 def check_q_sample(impl, device="cpu") -> None:
     gen = torch.Generator().manual_seed(0)
 
@@ -199,7 +206,16 @@ def check_q_sample(impl, device="cpu") -> None:
             a = a.reshape(-1, *([1] * (len(shape) - 1)))
             want = a.sqrt() * x0.double().cpu() + (1 - a).sqrt() * noise.double().cpu()
             what = f"q_sample(x0 of shape {shape}, t={t.tolist()}, noise, betas: {name})"
-            got = call(impl, what, x0.clone(), t.clone(), noise.clone(), betas.clone())
+            got = call_unchanged(
+                impl,
+                what,
+                ("x0", "t", "noise", "betas"),
+                x0.clone(),
+                t.clone(),
+                noise.clone(),
+                betas.clone(),
+                hint=_HINT_Q_IN_PLACE,
+            )
             expect(hasattr(got, "shape"), what, f"returned {describe(got)}, expected a tensor")
             assert_close(got, want, what, atol=1e-5, rtol=1e-4, hint=_HINT_Q)
             # float64 data as well.
@@ -588,12 +604,23 @@ def _wrong_step_variance_as_std(x_t, eps, t, betas, z):
     return mean if t == 0 else mean + beta * z
 
 
+@fails_with("modified its input noise in place")
+def _wrong_q_in_place(x0, t, noise, betas):
+    """Saves a buffer by scaling noise in place and adding into it: the right x_t, but the
+    caller's noise, the training target, now holds x_t."""
+    alpha_bar = torch.cumprod(1.0 - betas.to(torch.float64), dim=0)[t.long()]
+    alpha_bar = alpha_bar.to(x0.dtype).reshape(-1, *([1] * (x0.dim() - 1)))
+    noise *= (1.0 - alpha_bar).sqrt()
+    return noise.add_(alpha_bar.sqrt() * x0)
+
+
 WRONG_ANSWERS = {
     "q_sample": [
         _wrong_off_by_one,
         _wrong_sqrt_beta_noise,
         _wrong_no_sqrt,
         _wrong_broadcast_last_dim,
+        _wrong_q_in_place,
     ],
     "q_mean_var": [
         _wrong_mv_variances_add,
