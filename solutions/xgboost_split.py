@@ -361,10 +361,23 @@ def _leaf_hint(got, g, h, lam):
             "the sample count replaces the hessian sum: H = Σ h_i (h_i = 1 only for squared error)",
         ),
     ]
+    want = -G / (H + lam)
     for value, text in known:
-        if np.isfinite(value) and np.isclose(got, value, rtol=1e-7, atol=1e-12):
+        # Only a mistake whose value stands apart from the right one is named: with h_i = 1 the
+        # sample count is the hessian sum, and at λ = 0 -G / H is right, so a near miss there
+        # says nothing about either.
+        apart = not np.isclose(value, want, rtol=1e-7, atol=1e-12)
+        if apart and np.isfinite(value) and np.isclose(got, value, rtol=1e-7, atol=1e-12):
             return text
+    if got != want and np.isclose(got, want, rtol=1e-6, atol=0):
+        return _LEAF_FLOAT32
     return "w* = -G / (H + λ) with G, H the sums over the leaf"
+
+
+_LEAF_FLOAT32 = (
+    "right to about 7 digits, float32's precision: sum g and h in their own dtype (float64 "
+    "here), not in float32"
+)
 
 
 def check_leaf_weight(impl, device="cpu") -> None:
@@ -764,6 +777,12 @@ def _gain_parent_without_lambda(G_L, H_L, G_R, H_R, reg_lambda=1.0, gamma=0.0):
     return 0.5 * (G_L**2 / (H_L + reg_lambda) + G_R**2 / (H_R + reg_lambda) - G**2 / H) - gamma
 
 
+@fails_with("right to about 7 digits, float32's precision")
+def _wrong_leaf_float32(g, h, reg_lambda: float = 1.0) -> float:
+    """Sums g and h in float32 (g.float()): right to 7 digits only."""
+    return float(-g.float().sum() / (h.float().sum() + reg_lambda))
+
+
 WRONG_ANSWERS = {
     "best_split": [
         _split_threshold_at_value,
@@ -776,7 +795,13 @@ WRONG_ANSWERS = {
         _split_between_duplicates,
         _split_last_tie,
     ],
-    "leaf_weight": [_leaf_no_lambda, _leaf_means, _leaf_wrong_sign, _leaf_unit_hessians],
+    "leaf_weight": [
+        _leaf_no_lambda,
+        _leaf_means,
+        _leaf_wrong_sign,
+        _leaf_unit_hessians,
+        _wrong_leaf_float32,
+    ],
     "tree_objective": [
         _objective_adds_lambda_in_place,
         _objective_no_half,
