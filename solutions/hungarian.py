@@ -265,6 +265,22 @@ def _call_unmodified(impl, what, cost):
     )
 
 
+_HINT_TRUNCATED = (
+    "the assignment is optimal for the costs truncated to ints (0.86 becomes 0): the copy or "
+    "the potentials were made with an int dtype; use float, np.array(cost, dtype=float)"
+)
+
+
+def _optimal_if_truncated(cost, col_of) -> bool:
+    """Whether the rows' columns `col_of` are a best assignment once `cost` loses its fractions
+    (and it had some): an answer that copied the costs into an int array."""
+    whole = np.trunc(cost)
+    if np.array_equal(whole, cost):
+        return False
+    chosen = float(whole[np.arange(cost.shape[0]), col_of].sum())
+    return abs(chosen - float(_brute_force_totals(whole).min())) <= 1e-9
+
+
 def _check_assignments(impl) -> None:
     rng = np.random.default_rng(0)
     for cost in itertools.chain(_fixed_cases(), _random_cases(rng)):
@@ -277,6 +293,8 @@ def _check_assignments(impl) -> None:
         at_max = abs(total - totals.max()) <= 1e-9 * max(1.0, abs(total))
         if at_max and len(np.unique(np.round(totals, 9))) > 2:  # with 2 totals, max is ambiguous
             hint = "this is the largest total cost: the matcher minimises the sum of the costs"
+        if total > totals.min() + 1e-7 and _optimal_if_truncated(cost, col_of):
+            hint = _HINT_TRUNCATED
         assert_close(
             total,
             float(totals.min()),
@@ -370,6 +388,13 @@ def _wrong_reduces_in_place(cost):
     return min_cost_assignment(cost)
 
 
+@fails_with("optimal for the costs truncated to ints")
+def _wrong_int_copy(cost):
+    """Works on a copy, as the prompt asks, but an int one (cost.astype(int)): float costs
+    lose their fractions."""
+    return min_cost_assignment(np.asarray(cost).astype(int))
+
+
 WRONG_ANSWERS = {
     "min_cost_assignment": [
         _wrong_greedy_rows,
@@ -378,6 +403,7 @@ WRONG_ANSWERS = {
         _wrong_maximises,
         _wrong_scipy,
         _wrong_reduces_in_place,
+        _wrong_int_copy,
     ],
 }
 
