@@ -43,6 +43,11 @@ def update_scale(
 
 
 # --- ground truth: GradScaler's rule, simulated in float32 ------------------------------------
+# (Not tested: products less than half a float32 step above float32's max. torch's
+# _amp_update_scale_ rounds the product to float32, so there it gets the max itself and grows,
+# where the rule above, as the card states it, keeps the scale; an answer that rounds first, or
+# keeps its scale in a float32 tensor, parts from both for factors such as 1.1. A learner is
+# judged on neither: the cases keep clear of that band.)
 
 
 def _expected(scale, found_inf, tracker, growth, backoff, interval):
