@@ -98,6 +98,24 @@ def test_each_schema_problem_has_its_own_message(tmp_path, edit, expected):
     assert any(expected in m for m in messages), messages
 
 
+def test_a_value_repeated_by_an_alias_is_refused_at_its_anchor(tmp_path):
+    """A card has no use for YAML's aliases, and a 64 KB card whose hints were 5,000 aliases
+    (`*e`) of a long anchored answer (`&e`) loaded as hundreds of megabytes of hint text for
+    lint to scan and the content index to store (a hostile author's pull request)."""
+    answer = "x " * 20_000  # 40 KB, anchored once, then repeated by 5,000 aliases
+    text = GOOD.format(id="the-card").replace(
+        "answer: An answer.", f"answer: &e {answer.strip()}\nhints: [{', '.join(['*e'] * 5000)}]"
+    )
+    assert len(text.encode()) < MAX_CARD_BYTES
+    messages = problems_for(tmp_path, text)
+    assert messages == [
+        "YAML syntax error: a value anchored here (&name) is repeated by an alias (*name): a "
+        "card has no use for one; write the value out where it is needed"
+    ], messages
+    nested = GOOD.format(id="the-card") + "tags: &t [a, b]\nrequires: *t\n"
+    assert any("repeated by an alias" in m for m in problems_for(tmp_path, nested))
+
+
 def test_id_must_equal_the_file_name(tmp_path):
     messages = problems_for(tmp_path, GOOD.format(id="other-name"))
     assert any("rename the file to other-name.yaml" in m for m in messages)

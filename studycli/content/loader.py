@@ -443,6 +443,8 @@ def _yaml_fix(reason: str) -> str:
     """What fixes the YAML error `reason` (PyYAML's words), as a suffix to it."""
     if "duplicate key" in reason:
         return ": give each field once (a merge may have left both)"
+    if reason == ALIAS_PROBLEM:
+        return ": a card has no use for one; write the value out where it is needed"
     if "tab" in reason:
         return ": indent with spaces, not tabs"
     if "another document" in reason or "single document" in reason:
@@ -453,16 +455,40 @@ def _yaml_fix(reason: str) -> str:
 _QUOTE_FIX = " (text with `: `, `#` or quotes in it: quote it, or use `key: |`)"
 
 
+ALIAS_PROBLEM = "a value anchored here (&name) is repeated by an alias (*name)"
+
+
 @functools.cache
 def yaml_loader():
     """PyYAML's safe loader (libyaml's when present, 10x faster: the topic list 4 ms against
     33 ms), which refuses a mapping with a key twice (YAML's rule; PyYAML keeps the last, so
-    a merge that left two answers in a card passed lint with the second)."""
+    a merge that left two answers in a card passed lint with the second) and a value repeated
+    by an alias (`&text` ... `*text`): a card has no use for one, and a 64 KB card whose hints
+    were 5,000 aliases of a long answer was hundreds of megabytes of text to lint and index."""
     import yaml
 
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
     class Loader(base):
+        def construct_document(self, node):
+            seen: set[int] = set()
+            nodes = [node]
+            while nodes:
+                current = nodes.pop()
+                if id(current) in seen:  # (met once more: through an alias)
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        ALIAS_PROBLEM,
+                        current.start_mark,
+                    )
+                seen.add(id(current))
+                if isinstance(current, yaml.SequenceNode):
+                    nodes += current.value
+                elif isinstance(current, yaml.MappingNode):
+                    nodes += [part for pair in current.value for part in pair]
+            return super().construct_document(node)
+
         def construct_mapping(self, node, deep=False):
             lines: dict[object, int] = {}
             for key_node, _ in node.value:
