@@ -315,6 +315,10 @@ def test_check_refuses_cards_that_lint_rejects(cli, content_copy):
     path.write_text(path.read_text().replace("arith:add_one", "arith:missing"))
     result = cli("--content", content_copy, "check")
     assert result.exit_code == 1 and "fix what `studycli lint` reports first" in result.stderr
+    # what to fix, where: the author need not run lint to learn it (a hostile-author pass
+    # found the refusal naming the card only)
+    said = " ".join(result.stderr.split())
+    assert "cards/basics/add-one.yaml:" in said and "'missing'" in said, result.stderr
 
 
 def test_check_unknown_card_is_a_clean_error(cli):

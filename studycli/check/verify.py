@@ -80,10 +80,23 @@ def checkable(cards: list[Card], content: Content) -> list[Card]:
     from studycli.content.lint import lint
 
     chosen = [card for card in cards if card.runnable or not_done(card, content.solutions_dir)]
-    broken = {problem.card_id for problem in lint(content) if problem.card_id}
-    if bad := sorted(broken & {card.id for card in chosen}):
-        raise StudyError(f"fix what `studycli lint` reports first (cards: {', '.join(bad)})")
+    ids = {card.id for card in chosen}
+    problems = [problem for problem in lint(content) if problem.card_id in ids]
+    if problems:  # each with its file and line, as lint says it: no second command to learn it
+        bad = sorted({problem.card_id for problem in problems if problem.card_id})
+        listed = "".join(
+            f"\n  {problem.location(content.root)}: {problem.message}"
+            for problem in problems[:LISTED_PROBLEMS]
+        )
+        if len(problems) > LISTED_PROBLEMS:
+            listed += f"\n  and {len(problems) - LISTED_PROBLEMS} more (`studycli lint` lists all)"
+        raise StudyError(
+            f"fix what `studycli lint` reports first (cards: {', '.join(bad)}):{listed}"
+        )
     return chosen
+
+
+LISTED_PROBLEMS = 10  # of the lint problems that stop a check, the most it lists
 
 
 def plan(
