@@ -191,6 +191,35 @@ def test_a_correct_answers_check_is_stopped_past_the_learners_limit_and_located(
     assert "a learner's check may run 1 s" in result.message
 
 
+def test_a_solution_module_whose_top_level_never_ends_costs_one_checks_time(content_copy):
+    """A loop or a sleep at a solution module's top level: each of the card's checks loaded
+    the module in its own child and waited out its own limit, about 2 minutes for one card (a
+    hostile-author pass). Once one check's time ran out while the module was loading, the
+    card's other checks are not run, and say why."""
+    module = content_copy / "solutions" / "arith.py"
+    module.write_text("import time\ntime.sleep(3600)\n" + module.read_text())
+    content = load_content(content_copy)
+    seen = []
+    started = time.monotonic()
+    [result] = run_checks(
+        [content.get("add-one")],
+        content,
+        jobs=1,
+        learner_timeout=0.5,
+        on_job_done=lambda job, outcome: seen.append(outcome),
+    )
+    assert time.monotonic() - started < 20
+    assert result.status == "timeout"
+    ran, skipped = seen[0], seen[1:]
+    assert ran.status == "timeout" and ran.loading == "arith" and "in <module>" in ran.traceback
+    assert len(skipped) >= 3, seen
+    for outcome in skipped:
+        assert outcome.status == "timeout" and outcome.seconds == 0.0
+        assert outcome.message.startswith(
+            "not run: in another check of this run, solutions/arith.py did not finish loading"
+        ), outcome.message
+
+
 def test_a_starter_the_checker_accepts_says_what_the_starter_is():
     passed = Outcome("pass", "passed", 0.01)
     found = [

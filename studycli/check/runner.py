@@ -109,6 +109,8 @@ class Outcome:
     label: str = ""
     traceback: str = ""
     output: str = ""
+    # a timeout met while the solution module named here was still loading (its top level)
+    loading: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))  # plain text from the child
@@ -866,17 +868,20 @@ def _child(job: Job, sender, output=None) -> None:
     checking = os.getpid()  # the one process whose outcome is the check's (see the end)
     captured = io.StringIO()
     started = time.monotonic()
-    label = ""
+    label = loading = ""
     try:
         try:
             with contextlib.ExitStack() as stack:
                 if output is None:
                     stack.enter_context(redirect_stdout(captured))
                     stack.enter_context(redirect_stderr(captured))
+                loading = job.check_module
                 checker = getattr(
                     _load_solution(job.solutions_dir, job.check_module), job.check_function
                 )
+                loading = job.candidate.module if job.candidate.kind in TABLES_AND_REFERENCE else ""
                 impl, label = _resolve(job)
+                loading = ""
                 started = time.monotonic()
                 returned = checker(impl, device=job.device)
         finally:
@@ -891,6 +896,7 @@ def _child(job: Job, sender, output=None) -> None:
             "status": "timeout",
             "message": _timeout_message(job.timeout, exc.what),
             "traceback": _trimmed_traceback(exc, job),
+            "loading": loading,
         }
     except AssertionError as exc:
         result = {
@@ -1099,10 +1105,13 @@ def _load_attempt(path: Path):
     return module
 
 
+TABLES_AND_REFERENCE = ("reference", "wrong", "variant")  # the candidates a solution module holds
+
+
 def _resolve(job: Job):
     """The callable under test, and a label naming it (with a wrong answer's docstring)."""
     candidate = job.candidate
-    if candidate.kind in ("reference", "wrong", "variant"):
+    if candidate.kind in TABLES_AND_REFERENCE:
         module = _load_solution(job.solutions_dir, candidate.module)
         if candidate.kind == "reference":
             return getattr(module, candidate.function), "reference"

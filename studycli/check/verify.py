@@ -70,6 +70,18 @@ class CardResult:
         }
 
 
+def _not_run(stuck: Outcome) -> Outcome:
+    """The outcome of a check not run because its solution module's top level ran out of
+    another check's time (`stuck`): that one's message, which says where it was."""
+    return replace(
+        stuck,
+        message=f"not run: in another check of this run, solutions/{stuck.loading}.py did not "
+        f"finish loading ({stuck.message}): move what its top level runs into a function",
+        seconds=0.0,
+        output="",
+    )
+
+
 def checkable(cards: list[Card], content: Content) -> list[Card]:
     """The cards among `cards` that `check` reports on: the runnable ones, and any other that
     `studycli new` wrote and that is not filled in yet; once `lint` finds nothing wrong.
@@ -461,11 +473,20 @@ def run_checks(
         for where in pools
     }
     last = threading.local()  # the card of the slot's last check
+    # solution modules whose top level ran out of a check's time (a loop, a sleep): each of
+    # their other checks waited out its own limit too, ~2 minutes a card for one bad line
+    stuck: dict[str, Outcome] = {}
 
     def run_next(picker: Picker) -> tuple[str, Job, Outcome]:
         card_id, job = picker.take(getattr(last, "card", None))
         last.card = card_id
-        return card_id, job, run_job(job)
+        found = stuck.get(job.check_module) or stuck.get(job.candidate.module)
+        if found is not None:
+            return card_id, job, _not_run(found)
+        outcome = run_job(job)
+        if outcome.status is Status.TIMEOUT and outcome.loading:
+            stuck.setdefault(outcome.loading, outcome)
+        return card_id, job, outcome
 
     try:
         futures = [pools[job.device].submit(run_next, pickers[job.device]) for _, job in queue]

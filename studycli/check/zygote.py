@@ -109,7 +109,7 @@ def read_reply(stream) -> Any:
     return message if isinstance(message, tuple) and len(message) >= 3 else None
 
 
-REPORT_TEXTS = ("message", "traceback", "label", "output")  # and "status", and "seconds"
+REPORT_TEXTS = ("message", "traceback", "label", "output", "loading")  # and "status", "seconds"
 
 
 def report_of(data: bytes) -> dict[str, Any]:
