@@ -419,8 +419,22 @@ def _run_in_process(
 def test_limit_finishes_started_cards_through_their_learning_steps(tmp_path):
     summary, reviews, text = _run_in_process(tmp_path, " 3 3", limit=1)
     assert [(r.card_id, r.queue) for r in reviews] == [("add-one", "new"), ("add-one", "learning")]
-    assert summary.reviewed == 2 and "Nothing more is due now." in text
-    assert "Good: due again in 2d" in text and "next due in 2d" in text
+    assert summary.reviewed == 2 and "Good: due again in 2d" in text
+
+
+def test_a_limit_that_leaves_cards_says_so_not_that_nothing_is_due(tmp_path):
+    """--limit 1 over the fixture's four new cards ended with "Nothing more is due now." and
+    "next due in 2d", where `studycli review` at once shows the three others (a learner's
+    week with `review --limit 12`: 13 new cards left that day, told to come back tomorrow)."""
+    _, _, text = _run_in_process(tmp_path, " 3 3", limit=1)
+    said = " ".join(text.split())
+    assert "Nothing more is due now." not in said and "next due in" not in said
+    assert "--limit 1 reached: 3 more cards can be studied now (`studycli review` goes on)." in said
+    assert said.endswith("more cards are due now")
+    content = load_content(FIXTURE_CONTENT)
+    both = [content.get("bias-concept"), content.get("poisson-concept")]
+    _, _, text = _run_in_process(tmp_path / "all", " 3 3" * 2, limit=2, cards=both)  # none left
+    assert "Nothing more is due now." in text and "--limit" not in text
 
 
 STATUS = re.compile(r"new \d+ · learning \d+ · review \d+")
@@ -451,7 +465,7 @@ def test_with_a_limit_the_status_line_counts_what_the_session_still_shows(tmp_pa
         "new 0 · learning 1 · review 0",
     ]
     assert {r.card_id for r in reviews} == {"add-one", "bias-concept", "poisson-concept"}
-    assert "Nothing more is due now." in text
+    assert "--limit 3 reached: 1 more card can be studied now" in " ".join(text.split())
 
 
 def test_without_a_limit_the_status_line_counts_everything_due(tmp_path):

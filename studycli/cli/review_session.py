@@ -201,6 +201,15 @@ class DueQueue:
         """How many new cards the last queue drawn held back: the day's new limit is reached."""
         return self._front.held_new if self._front is not None else 0
 
+    def past_limit(self) -> int:
+        """How many cards the session's limit left that could be studied now (another
+        `studycli review` shows them): 0 without a limit, or where it cut nothing off."""
+        if self.limit is None or len(self.seen) < self.limit:
+            return 0
+        pool = [c for c in self.items if c.id not in self.unsaved and c.id not in self.seen]
+        due = self.study.queue(pool, self.clock(), self.tz)
+        return len(due.learning) + len(due.review) + len(due.new)
+
     def status(self) -> str:
         due, self._front = self._front or self._due(), None  # one queue per card shown
         learning, review, new, ahead = self._left(due)
@@ -252,6 +261,8 @@ class ReviewSession:
         self.queue = queue or DueQueue(study, self.items, clock, limit, tz)
         self.reschedule, self.tz = reschedule, tz
         self.done: list[Review] = []  # this session's ratings, for undo and the summary
+        self.limit = limit
+        self.past_limit = 0  # the cards the limit left that could be studied now
         self.seen: set[str] = set()
 
     def run(self) -> Summary:
@@ -264,6 +275,7 @@ class ReviewSession:
                     break
             else:
                 finished = True
+                self.past_limit = getattr(self.queue, "past_limit", lambda: 0)()
                 self.console.print(Text(self._finished(), style="bold"))
         except (KeyboardInterrupt, EOFError):
             interrupted = True
@@ -275,6 +287,12 @@ class ReviewSession:
     def _finished(self) -> str:
         if not self.reschedule:
             return "Cram done: every card was rated." if self.seen else "Nothing to cram."
+        if self.past_limit:  # not "Nothing more is due now.": `review` would show them
+            return (
+                f"--limit {self.limit} reached: {counted(self.past_limit, 'more card')} "
+                "can be studied now (`studycli review` goes on)."
+                + (" (`studycli undo` takes back the last rating.)" if self.done else "")
+            )
         said = "Nothing more is due now." if self.seen else "Nothing is due now."
         if held := getattr(self.queue, "held_new", lambda: 0)():
             limit = self.settings.new_per_day
@@ -571,7 +589,9 @@ class ReviewSession:
             reviewed=len(self.done),
             again=sum(1 for r in self.done if r.rating == AGAIN),
             seconds=seconds,
-            next_due=self.study.next_due(self.items, self._held_at(finished), self.tz),
+            next_due=self.clock()  # "more cards are due now", not the next scheduled one
+            if self.past_limit
+            else self.study.next_due(self.items, self._held_at(finished), self.tz),
             interrupted=interrupted,
         )
 
