@@ -522,6 +522,9 @@ def test_undo_after_an_older_review_was_imported_says_so(cli, tmp_path):
     refused = run(cli, "undo")
     assert refused.exit_code == 1 and "was imported after this rating" in refused.stderr
     assert "another session" not in refused.stderr
+    # "this rating" named: the learner's own latest, not the imported one that blocks it
+    when = (NOW - timedelta(minutes=5)).astimezone().strftime("%Y-%m-%d %H:%M")
+    assert f"cannot undo bias-concept Good at {when}, which stands: " in refused.stderr
 
 
 def test_undo_after_another_machines_review_of_today_was_imported_undoes_your_own(cli, tmp_path):

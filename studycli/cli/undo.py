@@ -44,7 +44,13 @@ def undo(ctx: typer.Context) -> None:
                 "the card again in `studycli review` or `studycli cram` instead)"
             )
         assert review.id is not None
-        study.undo(review.id, moment)
+        try:
+            study.undo(review.id, moment)
+        except StudyError as exc:  # its reason says "this rating": say which, and that it stands
+            raise StudyError(
+                f"cannot undo {review.card_id} {RATING_NAMES[review.rating]} at {when}, which "
+                f"stands: {exc}"
+            ) from exc
     stdout().print(
         f"undone: {review.card_id} {RATING_NAMES[review.rating]} at {when}; the card is back "
         "as it was before it",
