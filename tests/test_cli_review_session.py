@@ -650,7 +650,7 @@ def test_a_pass_after_a_hint_offers_hard_on_enter(tmp_path, monkeypatch):
     _editor_writes_the_answer(tmp_path, monkeypatch)
     content = load_content(FIXTURE_CONTENT)
     summary, reviews, text = _run_in_process(tmp_path, "hs\rq", cards=[content.get("add-one")])
-    assert "Hint 1 of 2" in text and "Enter: Hard · s: edit and run again" in text
+    assert "Hint 1 of 2" in text and "Enter: Hard (1 hint) · s: edit and run again" in text
     assert [(r.card_id, r.rating, r.method, r.check_status) for r in reviews] == [
         ("add-one", 2, "check", "pass")
     ]
@@ -674,8 +674,22 @@ def test_a_pass_after_a_failed_run_offers_hard_and_a_choice_still_counts(tmp_pat
 
     pressed = keys()
     summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [content.get("add-one")])
-    assert "Enter: Again" in text and "Enter: Hard" in text
+    assert "Enter: Again" in text and "Enter: Hard (1 failed run first)" in text
     assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
+
+
+def test_the_line_under_a_pass_says_why_enter_takes_hard(tmp_path, monkeypatch):
+    """A pass after two derivation steps read: the line said "Enter: Hard" and no
+    more, where `solve` says why ("1 hint, 3 failed runs first"): a learner who passed took
+    Hard for a mistake (a helper's simulated week)."""
+    answer = tmp_path / "answer.py"
+    answer.write_text("def triangle(n):\n    return n * (n + 1) // 2\n")
+    monkeypatch.setenv("EDITOR", f"cp {answer}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    card = load_content(FIXTURE_CONTENT).get("triangle-derivation")
+    _, reviews, text = _run_in_process(tmp_path, "  s\rq", cards=[card])
+    assert "Enter: Hard (2 steps read) · s: edit and run again" in text, text
+    assert [(r.rating, r.check_status) for r in reviews] == [(2, "pass")]
 
 
 def test_the_untouched_starter_is_not_checked_and_the_answer_stays_hidden(tmp_path, monkeypatch):
@@ -742,7 +756,7 @@ def test_reading_the_answer_before_solving_counts_as_help(tmp_path, monkeypatch)
     _editor_writes_the_answer(tmp_path, monkeypatch)
     content = load_content(FIXTURE_CONTENT)
     _, reviews, text = _run_in_process(tmp_path, " s\rq", cards=[content.get("add-one")])
-    assert "Enter: Hard" in text and [r.rating for r in reviews] == [2]
+    assert "Enter: Hard (the answer read)" in text and [r.rating for r in reviews] == [2]
 
 
 def test_enter_after_a_derivations_check_takes_its_rating_and_shows_the_steps(
@@ -758,7 +772,7 @@ def test_enter_after_a_derivations_check_takes_its_rating_and_shows_the_steps(
     content = load_content(FIXTURE_CONTENT)
     card = content.get("triangle-derivation")
     _, reviews, text = _run_in_process(tmp_path, "s\rq", cards=[card])
-    checked = text.partition("Enter: Good · s: edit and run again")[0]
+    checked = text.partition("Enter: Good (first try) · s: edit and run again")[0]
     assert all(f"Step {n} of 3" in checked for n in (1, 2, 3)), text
     assert [(r.card_id, r.rating, r.check_status) for r in reviews] == [
         ("triangle-derivation", 3, "pass")
@@ -774,7 +788,7 @@ def test_a_derivations_check_run_again_keeps_its_rating(tmp_path, monkeypatch):
     monkeypatch.delenv("VISUAL", raising=False)
     card = load_content(FIXTURE_CONTENT).get("triangle-derivation")
     _, reviews, text = _run_in_process(tmp_path, "ss\rq", cards=[card])
-    assert text.count("Enter: Good · s: edit and run again") == 2, text
+    assert text.count("Enter: Good (first try) · s: edit and run again") == 2, text
     assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
 
 

@@ -92,6 +92,7 @@ class _Card:
         self.failed_runs = 0  # checks of the learner's code that failed before the outcome
         self.outcome: Outcome | None = None
         self.help_at_check = 0  # `help_seen` when the latest check ran: what grades its pass
+        self.why_at_check = "first try"  # the same, in words, for the line under a pass
         self.started = time.monotonic()
         self._hints: Hints | None = None
 
@@ -111,6 +112,18 @@ class _Card:
         """Hints, derivation steps and the answer seen so far."""
         shown = self._hints.shown if self._hints is not None else 0
         return shown + self.steps_read + int(self.answer_before_check)
+
+    def help_words(self) -> str:
+        """The help seen and the failed runs, in words ("1 hint, 1 failed run first"), as
+        `solve` says why its pass is Hard; "first try" when there were none."""
+        parts = [counted(self._hints.shown, "hint")] if self._hints and self._hints.shown else []
+        if self.steps_read:
+            parts.append(f"{counted(self.steps_read, 'step')} read")
+        if self.answer_before_check:
+            parts.append("the answer read")
+        if self.failed_runs:
+            parts.append(f"{counted(self.failed_runs, 'failed run')} first")
+        return ", ".join(parts) or "first try"
 
     def check_rating(self, chosen: int | None = None) -> Rating:
         """The rating the latest check gives: help seen before it grades a pass Hard (what is
@@ -455,7 +468,7 @@ class ReviewSession:
         if shown.outcome is not None and shown.outcome.status != "pass":
             shown.failed_runs += 1
         shown.outcome = outcome
-        shown.help_at_check = shown.help_seen
+        shown.help_at_check, shown.why_at_check = shown.help_seen, shown.help_words()
         if not shown.answer_shown:  # the whole answer: a derivation's steps not read yet too
             for step in range(shown.steps_shown, len(card.steps)):
                 self.console.print(render.step(card, step))
@@ -465,7 +478,11 @@ class ReviewSession:
         if outcome.status == "pass":
             default = RATING_NAMES[shown.check_rating()]
             self.console.print(self._rating_bar(card, (Rating.Hard, Rating.Good, Rating.Easy)))
-            self.console.print(Text(f"Enter: {default} · s: edit and run again", style="dim"))
+            self.console.print(  # why Enter is Hard after a pass, as `solve` says it
+                Text(
+                    f"Enter: {default} ({shown.why_at_check}) · s: edit and run again", style="dim"
+                )
+            )
         else:
             self.console.print(self._rating_bar(card, (Rating.Again,)))
             self.console.print(Text("Enter: Again · s: edit and run again", style="dim"))
