@@ -878,6 +878,17 @@ def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_p
     assert summary.reviewed == 1  # the rating that stayed is still this session's (it said 0)
 
 
+def test_u_with_nothing_rated_in_this_session_names_the_undo_command(tmp_path):
+    """A card rated Good, the session quit, a second session started: `u` said "nothing to
+    undo in this session" and no more, where `studycli undo` takes that rating back (README's
+    keys say "`u` undoes the last rating": a learner tried it first)."""
+    _run_in_process(tmp_path, " 3q")
+    _, reviews, text = _run_in_process(tmp_path, "uq")
+    said = " ".join(text.split())
+    assert "nothing to undo in this session (`studycli undo` takes back an earlier" in said
+    assert len(reviews) == 1  # the first session's Good stands
+
+
 def test_undo_of_a_rating_undone_in_another_terminal_leaves_the_sessions_count(tmp_path):
     """`studycli undo` in another terminal took back this session's rating; `u` here said
     "cannot undo: ... undone already" and kept it as the session's: the summary counted a

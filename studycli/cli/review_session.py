@@ -574,7 +574,10 @@ class ReviewSession:
 
     def _undo(self) -> bool:
         if not self.done:
-            self.console.print(Text("nothing to undo in this session", style="yellow"))
+            said = "nothing to undo in this session"
+            if self.reschedule:  # an earlier session's rating: `u` cannot reach it, this can
+                said += " (`studycli undo` takes back an earlier session's rating of today)"
+            self.console.print(Text(said, style="yellow"))
             return False
         entry = self.done[-1]
         said = "undone"
