@@ -185,6 +185,28 @@ def test_a_file_deleted_and_written_again_is_waited_for_and_finished_attempts_ke
     assert _recorded(tmp_path) == [(2, "check")]  # Hard: the wrong answer counted, once
 
 
+def test_a_file_emptied_before_it_is_written_is_not_checked_empty(tmp_path, watching):
+    """An editor that truncates the file, then writes it: about one save in three was checked
+    while empty ("defines no function"), a failed run of the learner's, so that the right answer
+    saved next passed as Hard (a helper's simulated week, `solve --watch`)."""
+    child = watching()
+    child.expect("failed")  # the starter
+    time.sleep(0.1)
+    _save(_attempt(tmp_path), WRONG)
+    child.expect("expected")  # a finished check of the learner's code
+    time.sleep(0.1)
+    _attempt(tmp_path).write_text("")
+    _within(child, "waiting for add-one.py to be saved again", "the wait for the file")
+    time.sleep(0.5)  # (longer than the check of an empty file took)
+    _save(_attempt(tmp_path), CORRECT)
+    _within(child, "passed every case", "the pass once the file is written")
+    child.expect(r"Enter: Hard \(1 failed run first\)")  # the wrong answer, not the empty file
+    child.send("\r")
+    child.expect(pexpect.EOF)
+    assert "defines no function" not in _output(child)
+    assert _recorded(tmp_path) == [(2, "check")]
+
+
 def test_q_after_an_older_starters_check_records_nothing(tmp_path, watching):
     """The attempt file an older version wrote, its card's starter changed since: its check
     fails with NotImplementedError, which is no attempt of the learner's (it was Again)."""

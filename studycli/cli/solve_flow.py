@@ -349,8 +349,9 @@ def watch(
                     elif last is not None and last.counts and not last.superseded:
                         failed += 1  # it did not pass (counted once: the file may come back)
                         last.superseded = True
-                    if stamp is None:
-                        console.print(
+                    if stamp is None or stamp[1] == 0:  # gone, or emptied to be written
+                        console.print(  # (an editor truncates, then writes: checked empty, it
+                            # failed as a run of the learner's, and a pass after it was Hard)
                             Text(f"waiting for {path.name} to be saved again", style="dim")
                         )
                     else:
