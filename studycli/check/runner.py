@@ -879,7 +879,7 @@ def _child(job: Job, sender, output=None) -> None:
                 checker = getattr(
                     _load_solution(job.solutions_dir, job.check_module), job.check_function
                 )
-                loading = job.candidate.module if job.candidate.kind in TABLES_AND_REFERENCE else ""
+                loading = job.candidate.module if job.candidate.kind in MODULE_KINDS else ""
                 impl, label = _resolve(job)
                 loading = ""
                 started = time.monotonic()
@@ -1105,13 +1105,13 @@ def _load_attempt(path: Path):
     return module
 
 
-TABLES_AND_REFERENCE = ("reference", "wrong", "variant")  # the candidates a solution module holds
+MODULE_KINDS = ("reference", "wrong", "variant")  # the candidates a solution module holds
 
 
 def _resolve(job: Job):
     """The callable under test, and a label naming it (with a wrong answer's docstring)."""
     candidate = job.candidate
-    if candidate.kind in TABLES_AND_REFERENCE:
+    if candidate.kind in MODULE_KINDS:
         module = _load_solution(job.solutions_dir, candidate.module)
         if candidate.kind == "reference":
             return getattr(module, candidate.function), "reference"
