@@ -284,6 +284,9 @@ def test_too_few_reviews_is_a_clear_error():
     with pytest.raises(StudyError, match=r"at least 64") as short_file:
         core.fit(items[:63], reviews=300, cards=cards, source="sample.csv")
     assert "--from-csv" not in str(short_file.value)
+    # nor told to keep reviewing: the file's reviews are not the learner's to add to
+    assert "keep reviewing" not in str(short_file.value)
+    assert "fit to a longer review log" in str(short_file.value)
     # a first day's history, in words (it said "1 reviews, of which 1 come")
     with pytest.raises(StudyError, match=r"your reviews: 1 review, of which 1 comes on a later"):
         core.fit(items[:1], reviews=1, cards=1)

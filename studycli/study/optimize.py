@@ -196,9 +196,13 @@ def fit(items: Sequence[Item], *, reviews: int, cards: int, source: str = YOURS)
         raise StudyError(
             f"{source}: {reviews:,} review{'' if reviews == 1 else 's'}, of which {len(items)} "
             f"{'comes' if len(items) == 1 else 'come'} on a later day than the "
-            f"card's previous review; fitting needs at least {MIN_ITEMS} of those: keep "
-            "reviewing and try again later (the defaults serve well until then)"
-            + (", or fit to a longer history with --from-csv FILE" if source == YOURS else "")
+            f"card's previous review; fitting needs at least {MIN_ITEMS} of those: "
+            + (
+                "keep reviewing and try again later (the defaults serve well until then), or "
+                "fit to a longer history with --from-csv FILE"
+                if source == YOURS
+                else "fit to a longer review log (the defaults serve well until then)"
+            )
         )
     import fsrs_rs_python as rs
 
