@@ -346,11 +346,13 @@ def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tu
     from .indexed import split
     from .parse import parse_card
 
-    try:
-        text = _card_text(path)
+    try:  # opened without waiting: a named pipe called x.yaml held every command for ever
+        text = read_regular(path, MAX_CARD_BYTES).decode("utf-8")
         data = yaml.load(text, Loader=yaml_loader())
-    except _Unreadable as exc:
-        return None, (), ((str(exc),),)
+    except NotRegularFile:
+        return None, (), ((_NOT_A_FILE,),)
+    except FileTooLarge:
+        return None, (), ((_TOO_LARGE,),)
     except UnicodeDecodeError:
         return None, (), (("the file is not UTF-8 text: save it as UTF-8",),)
     except OSError as exc:  # a link to a file that is gone, a file this user may not read
@@ -368,35 +370,15 @@ def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tu
 # The most bytes a card file may hold: the longest shipped card has 3.5 KB. One of 50 MB
 # (a text pasted in whole) was read, indexed and linted clean.
 MAX_CARD_BYTES = 64 * 1024
-
-
-class _Unreadable(Exception):
-    """A card file that is not read: not a regular file, or too large (the message says)."""
-
-
-def _card_text(path: Path) -> str:
-    """The text of the card file at `path`, opened without waiting (a named pipe called
-    x.yaml held `lint` and every command for ever) and read only if it is a regular file of
-    at most `MAX_CARD_BYTES`.
-
-    Raises:
-        _Unreadable: not a regular file, or too large, with the fix.
-        OSError, UnicodeDecodeError: as reading it would.
-    """
-    try:
-        data = read_regular(path, MAX_CARD_BYTES)
-    except NotRegularFile:
-        raise _Unreadable(
-            "not a regular file (a named pipe, a device, ...): a card is a YAML file; "
-            "remove it, or rename it away from .yaml"
-        ) from None
-    except FileTooLarge:
-        raise _Unreadable(
-            f"the file is over {MAX_CARD_BYTES // 1024} KB, and a card is a few KB (the "
-            "longest shipped card has 3.5): a card teaches one thing; split it into cards, "
-            "or cut what a learner need not recall"
-        ) from None
-    return data.decode("utf-8")
+_NOT_A_FILE = (
+    "not a regular file (a named pipe, a device, ...): a card is a YAML file; remove it, or "
+    "rename it away from .yaml"
+)
+_TOO_LARGE = (
+    f"the file is over {MAX_CARD_BYTES // 1024} KB, and a card is a few KB (the longest shipped "
+    "card has 3.5): a card teaches one thing; split it into cards, or cut what a learner need "
+    "not recall"
+)
 
 
 def _yaml_problem(exc: Exception, text: str) -> tuple[str, int | None]:
