@@ -21,16 +21,19 @@ class KeyLines:
     def __init__(self) -> None:
         self._files: dict[Path, dict[str, int]] = {}
         self._node_files: dict[Path, dict[str, Any]] = {}
+        self._texts: dict[Path, str] = {}
+
+    def text(self, path: Path) -> str:
+        """The card file's text as lint reads it (`file_text`), read once."""
+        if path not in self._texts:
+            self._texts[path] = file_text(path)
+        return self._texts[path]
 
     def keys(self, path: Path) -> dict[str, int]:
         keys = self._files.get(path)
         if keys is None:
-            try:  # (not a named pipe, which a read would wait on for ever)
-                text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
-            except OSError:
-                text = ""
             keys = self._files[path] = {}
-            for number, line in enumerate(text.split("\n"), 1):  # YAML's lines, as its marks
+            for number, line in enumerate(self.text(path).split("\n"), 1):  # YAML's lines
                 if match := _TOP_LEVEL_KEY.match(line):
                     # the last of a repeated key: the one YAML keeps
                     keys[match[2] or match[4]] = number
@@ -144,6 +147,16 @@ class KeyLines:
 def _lines(text: str) -> int:
     """The number of lines of `text`, a last line break ending the last line."""
     return text.rstrip("\n").count("\n") + 1
+
+
+def file_text(path: Path) -> str:
+    """The text of a card file for lint to search, whatever it holds: bytes that are not UTF-8
+    replaced, and "" for one that cannot be read, or is not a regular file (a named pipe,
+    which a read would wait on for ever); the loader says what is wrong with it."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+    except OSError:
+        return ""
 
 
 def _leading_lines(text: str) -> int:

@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from . import cloze
 from .card import Card, CardProblem
-from .key_lines import KeyLines
+from .key_lines import KeyLines, file_text
 from .lint_solution import lint_imports, lint_solution
 from .lint_text import lint_text
 from .loader import Content
@@ -53,7 +53,7 @@ def lint(content: Content) -> list[CardProblem]:
                 )
         problems += lint_text(card, where)
         problems += _lint_title(card, where)
-        if joined := joined_entry(_text(card.path)):
+        if joined := joined_entry(where.text(card.path)):
             problems.append(CardProblem(card.path, _joined_message(joined), joined.line, card.id))
         if card.runnable:
             problems += lint_solution(card, content.solutions_dir, where)
@@ -139,7 +139,7 @@ def _lint_orphans(content: Content, unloaded: list[Path]) -> list[CardProblem]:
         if not path.name.startswith("_") and path.stem not in used
     ]
     if orphans and unloaded:
-        texts = [_text(path) for path in unloaded]
+        texts = [file_text(path) for path in unloaded]
         orphans = [
             path
             for path in orphans
@@ -162,7 +162,7 @@ def _lint_tables(content: Content, unloaded: list[Path]) -> list[CardProblem]:
             solved.setdefault(card.solution.module, set()).add(card.solution.function)
     # a card whose solution names another module by mistake has that problem said already
     anywhere = {name for functions in solved.values() for name in functions}
-    texts = [_text(path) for path in unloaded]
+    texts = [file_text(path) for path in unloaded]
     problems = []
     for module, functions in sorted(solved.items()):
         if not module_path(content.solutions_dir, module).is_file():
@@ -269,10 +269,3 @@ _STRING_REST = {'"': re.compile(r'(?:[^"\\]|\\.)*+"'), "'": re.compile(r"(?:[^']
 def _closes(text: str, quote: str) -> bool:
     """Whether a string quoted with `quote`, read on from the start of `text`, ends in it."""
     return _STRING_REST[quote].match(text) is not None
-
-
-def _text(path: Path) -> str:
-    try:  # (not a named pipe, which a read would wait on for ever)
-        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
-    except OSError:
-        return ""
