@@ -69,9 +69,10 @@ def doctor(
     else:
         _show(report, dry_run)
         if stale:
+            whose = counted(stale, "card") + ("'s" if stale == 1 else "'")  # (not "1 card'")
             stdout().print(
-                f"[yellow]{counted(stale, 'card')}' memory states are not what the FSRS "
-                "parameters in settings.toml give[/] (parameters edited by hand, or an "
+                f"[yellow]{whose} memory states are not what the FSRS parameters in "
+                "settings.toml give[/] (parameters edited by hand, or an "
                 "`optimize --write` cut short): `studycli optimize --recompute` recomputes "
                 "them (due dates kept)",
                 soft_wrap=True,
