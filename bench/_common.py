@@ -72,6 +72,36 @@ def report(name: str, figure: str, target: str, ok: bool) -> str:
     return line
 
 
+def prepared_jobs(cards: list[str]) -> dict:
+    """This process prepared as a CPU zygote is before it forks checks (`lazy_dynamo` before
+    torch, the GPUs hidden, one thread), and every candidate of the runnable `cards` (all
+    when empty) planned as `check` plans them, by "card/kind/index"."""
+    sys.path.insert(0, str(ROOT))
+    from studycli.check import lazy_dynamo
+
+    lazy_dynamo.install()  # as the check's workers do, before torch
+    import torch
+
+    from studycli.check import zygote
+    from studycli.check.verify import plan
+    from studycli.content.loader import load_content
+
+    # as the check's CPU workers do before they fork: hide the GPUs, and have autograd's engine
+    # count them (none) before any memory cap; else the first backward pass under a cap asks
+    # the driver and fails (0.1-0.3 s in a timed candidate, and a warning: seen on an H200
+    # host with the GPUs hidden alone)
+    zygote._without_cuda()
+    torch.set_num_threads(1)
+    content = load_content(ROOT)
+    chosen = [content.get(c) for c in cards] if cards else list(content.cards.values())
+    return {
+        f"{card.id}/{job.candidate.kind}/{job.candidate.index}": job
+        for card in chosen
+        if card.runnable
+        for job in plan(card, content)
+    }
+
+
 def run_candidate(job, device: str) -> None:
     """One candidate's check in this process, without isolation: its checker called on it,
     whatever the outcome (a rejected candidate is timed as well as an accepted one)."""

@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PYTHON, ROOT, env, machine, median, report, run_candidate
+from _common import PYTHON, ROOT, env, machine, median, prepared_jobs, report, run_candidate
 
 CHECK_LIMIT = 1.3
 
@@ -97,36 +97,12 @@ def in_process(cards: list[str], share: str | None = None, warm: bool = False) -
     use is then imported)."""
     import resource
 
-    sys.path.insert(0, str(ROOT))
-    from studycli.check import lazy_dynamo
-
-    lazy_dynamo.install()  # as the check's workers do, before torch
-    import torch
-
-    from studycli.check import zygote
-
-    # as the check's CPU workers do before they fork: hide the GPUs, and have autograd's engine
-    # count them (none) before the memory cap below; else the first backward pass under the cap
-    # asks the driver and fails (0.1-0.3 s in a timed candidate, and a warning: seen on an H200
-    # host with the GPUs hidden alone)
-    zygote._without_cuda()
-    torch.set_num_threads(1)
+    jobs = prepared_jobs(cards)
     # the memory cap each check has (4096 MB more than now): a wrong answer that blows the
     # memory up raises MemoryError here, as there, instead of bringing the kernel's OOM killer
     with open("/proc/self/status", encoding="ascii") as status:
         size = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
     resource.setrlimit(resource.RLIMIT_AS, ((size + 4096 * 1024) * 1024, resource.RLIM_INFINITY))
-    from studycli.check.verify import plan
-    from studycli.content.loader import load_content
-
-    content = load_content(ROOT)
-    chosen = [content.get(c) for c in cards] if cards else list(content.cards.values())
-    jobs = {
-        f"{card.id}/{job.candidate.kind}/{job.candidate.index}": job
-        for card in chosen
-        if card.runnable
-        for job in plan(card, content)
-    }
     order = list(jobs)
     if share and os.path.exists(os.path.join(share, "order.json")):
         with open(os.path.join(share, "order.json"), encoding="utf-8") as listed:

@@ -29,7 +29,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import ROOT, machine, run_candidate
+from _common import machine, prepared_jobs, run_candidate
 
 
 def timed(job) -> tuple[float, int]:
@@ -61,28 +61,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cards", nargs="*", default=[])
     cards = parser.parse_args().cards
-    sys.path.insert(0, str(ROOT))
-    from studycli.check import lazy_dynamo
-
-    lazy_dynamo.install()  # as a zygote does, before torch
-    import torch
-
+    jobs = prepared_jobs(cards)
     from studycli.check import runner, zygote
-    from studycli.check.verify import plan
-    from studycli.content.loader import load_content
 
     for name in zygote.BASE_PRELOAD:
         importlib.import_module(name)
-    zygote._without_cuda()
-    torch.set_num_threads(1)
-    content = load_content(ROOT)
-    chosen = [content.get(card) for card in cards] if cards else list(content.cards.values())
-    jobs = {
-        f"{card.id}/{job.candidate.kind}/{job.candidate.index}": job
-        for card in chosen
-        if card.runnable
-        for job in plan(card, content)
-    }
     for job in jobs.values():
         runner._load_solution(job.solutions_dir, job.check_module)
     gc.freeze()
