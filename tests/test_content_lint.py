@@ -946,6 +946,34 @@ def test_a_list_line_inside_a_quoted_string_is_reported_as_folded_text(cli, cont
     assert "1 problem(s)" in result.stderr
 
 
+def test_a_list_line_under_a_fields_plain_text_is_reported_as_folded_text(cli, content_copy):
+    """A `- ` line under a field's plain text (`answer: The steps` and a list under it) is more
+    of that text to YAML ('The steps - first - second'): the author meant a list or a block,
+    and lint said nothing. A dash in a sentence, on a line of its own or wrapped, and a `- `
+    line after a blank line of the text (a line break) are text as meant."""
+    write_card(
+        content_copy,
+        "basics",
+        "plain-list",
+        "id: plain-list\nkind: concept\ntopic: bias\ntitle: Plain list - a test\n"
+        "prompt: What is it - and why\n  does it - matter?\n"
+        "answer: The steps\n  - first\n  - second\n"
+        "explanation: A list\n\n  - after a blank line\nhints:\n  - A hint - in short.\n",
+    )
+    [card] = [c for c in load_content(content_copy).cards.values() if c.id == "plain-list"]
+    assert card.answer == "The steps - first - second"  # (what YAML reads)
+    result = cli("--content", content_copy, "lint")
+    assert result.exit_code == 1
+    assert (
+        "cards/basics/plain-list.yaml:8: a `- ` line under answer's plain text (opened on line 7) "
+        "is more of that text, not a list entry: YAML folds it into the line above" in result.stderr
+    )
+    assert "(`answer: |`" in result.stderr  # the fix
+    assert "1 problem(s)" in result.stderr
+    # the text may start on the line under its key
+    assert joined_entry("answer:\n  The steps\n  - first\n") == (3, None, 1, "answer")
+
+
 def test_an_id_over_the_longest_an_id_may_have_is_reported(cli, content_copy):
     """An id is the card's file name and the key of every review in every review log; an
     import takes ids of at most 200 characters, and lint took any length (a 250-character
