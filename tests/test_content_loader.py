@@ -63,6 +63,13 @@ def test_unicode_text_survives(tmp_path):
         (lambda t: t.replace("kind: concept", "kind: essay"), "kind 'essay' must be one of"),
         (lambda t: t.replace("answer: An answer.\n", ""), "a concept card needs an 'answer'"),
         (lambda t: t + "tags: just-a-string\n", "field 'tags' must be a list"),
+        # a list written as text with entries under it, which YAML folds into the text: the
+        # message named the field and not how to write the list
+        (
+            lambda t: t + "hints: A hint\n  - another\n",
+            "field 'hints' must be a list of non-empty strings: it is text ('A hint - another'); "
+            "put `hints:` alone on its line and each entry on a `- ` line under it",
+        ),
         (lambda t: t + "solution: mod:fn\n", "a concept card has no 'solution'"),
         (lambda t: t + "format_version: 2\n", "format_version 2 is newer than this studycli reads"),
         (

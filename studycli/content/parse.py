@@ -80,13 +80,24 @@ def _check_value(spec: Field, data: dict) -> list[str]:
     elif spec.type is Type.LIST and not (
         isinstance(value, list) and all(_is_text(item) for item in value)
     ):
-        problems.append(f"field {key!r} must be a list of non-empty strings")
+        problems.append(f"field {key!r} must be a list of non-empty strings" + _as_list(key, value))
     elif spec.type is Type.REF and not (isinstance(value, str) and REFERENCE_PATTERN.match(value)):
         problems.append(
             f"{key} {value!r} must be 'module:function' naming a module in solutions/ "
             "(no paths, no dots)"
         )
     return problems
+
+
+def _as_list(key: str, value: object) -> str:
+    """How to write a list field given as text ("hints: A hint" with `  - another` under it,
+    which YAML folds into the text 'A hint - another'): a list entry per line."""
+    if not isinstance(value, str):
+        return ""
+    return (
+        f": it is text ({value[:40]!r}); put `{key}:` alone on its line and each entry on a "
+        f"`- ` line under it, or write `{key}: [one, two]`"
+    )
 
 
 def _check_identity(data: dict, path: Path) -> list[str]:
