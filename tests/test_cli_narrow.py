@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.cells import cell_len
 from rich.console import Console
 
@@ -40,19 +41,23 @@ def column(out: str, index: int, key: int) -> list[list[str]]:
     return cells
 
 
-def test_due_fits_40_columns_folding_a_long_deck_as_a_last_resort():
+@pytest.mark.parametrize("columns", [40, 80])
+def test_due_fits_40_columns_cutting_a_long_deck_short(cli, content_copy, monkeypatch, columns):
     """`due` was 41 columns wide at 40: its deck column could neither wrap nor hide, so every
-    row wrapped its last border. Its numbers keep their width; the deck gives."""
-    columns = [Column("deck"), *(Column(k, justify="right") for k in ("due", "learning", "new"))]
-    rows = [["classical-ml", "0", "0", "19"], ["representation", "3", "12", "0"]]
-    rows.append(["all", "3", "12", "19"])
-    out = printed(40, "due now", columns, rows)
-    assert max(cell_len(line) for line in out.splitlines()) <= 40, out
-    body = [line.split("│") for line in out.splitlines() if line.startswith("│")]
-    assert [cells[2:5] for cells in body if cells[1].strip() == "classical-ml"] == [
-        ["   0 ", "        0 ", "  19 "]
-    ]
-    assert "".join(cells[1].strip() for cells in body[1:3]) == "representation"
+    row wrapped its last border. Its numbers keep their width; the deck gives, and a deck's
+    name that has no parts to break at is cut short with an ellipsis: a fold broke it
+    mid-word (`representatio` over `n`). At 80 every name is whole."""
+    (content_copy / "cards" / "representation").mkdir()
+    card = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    card.rename(content_copy / "cards" / "representation" / card.name)
+    monkeypatch.setenv("COLUMNS", str(columns))
+    result = cli("--content", content_copy, "due")
+    assert result.exit_code == 0, result.output
+    table = [line for line in result.output.splitlines() if line[:1] in "┏┃┡│└"]
+    assert max(cell_len(line) for line in table) <= columns, result.output
+    decks = [line.split("│")[1].strip() for line in table if line.startswith("│")]
+    whole = columns == 80
+    assert decks == ["basics", "numbers", "representation" if whole else "representati…", "all"]
 
 
 def test_list_fits_40_columns_breaking_ids_after_a_dash():

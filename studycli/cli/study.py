@@ -263,21 +263,29 @@ def due(
 
         print(json.dumps(counts.to_dict(), indent=2))
         return
-    from .table import Column, print_table
+    from .table import print_table
 
     console = stdout()
-    columns = [Column("deck"), *(Column(k, justify="right") for k in ("due", "learning", "new"))]
     rows = [
         (deck, *(str(row[k]) for k in ("due", "learning", "new")))
         for deck, row in counts.decks.items()
     ]
     rows.append(("all", *(str(n) for n in (counts.due, counts.learning, counts.new))))
-    print_table(console, "due now", columns, rows, bold_rows=frozenset({len(rows) - 1}))
+    print_table(console, "due now", due_columns(), rows, bold_rows=frozenset({len(rows) - 1}))
     from rich.text import Text
 
     due_now = bool(counts.due or counts.learning)
     line = _next_due_line(counts.next_due, moment, due_now, counts.new)
     console.print(Text(line))  # no markup: emoji
+
+
+def due_columns() -> list[Column]:
+    """The columns of `due`'s table. A deck's name too long for a narrow terminal is cut short
+    (`representati…`): it has no parts to break at, and a fold broke it mid-word."""
+    from .table import Column
+
+    deck = Column("deck", overflow="ellipsis")
+    return [deck, *(Column(k, justify="right") for k in ("due", "learning", "new"))]
 
 
 def _next_due_line(

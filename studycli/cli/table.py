@@ -8,7 +8,9 @@ than the terminal, and when that is not enough the columns that may be hidden le
 least needed first; a line under the table names them). When even that is too wide (40
 columns, ids of 50 characters), the columns of text (not those aligned right: numbers) may
 break too, at spaces, after `-` or `/` and before `#` (`position-encoding-` `cloze#c6`), and
-as a last resort anywhere, down to their header's width. They look like Rich's default table (a
+as a last resort anywhere, down to their header's width; or, in a column that says so (a
+name with no parts, `representation`, which a fold made `representatio` and `n`), a word is
+cut short with an ellipsis (`representati…`). They look like Rich's default table (a
 heavy head, a light body). The title and the head go through the console (styles, colour as the
 terminal allows); the body's plain lines are written to the console's file as they are.
 """
@@ -31,14 +33,17 @@ _BREAKS = re.compile(r"(?<=[-/])|(?=#)")
 
 
 class Column(Record):  # a named tuple: cheaper than a frozen dataclass at start-up
-    """A column: its header, how its cells align, whether they may wrap when space is short, and
+    """A column: its header, how its cells align, whether they may wrap when space is short,
     whether the column may be left out when even that is not enough (`hide`: 0 never; the
-    highest goes first)."""
+    highest goes first), and what becomes of a word too long for it (`overflow`, as Rich names
+    it): "fold", broken into lines (an id, which must be read whole), or "ellipsis", cut
+    short, its words never broken (a deck's name, which `--json` gives whole)."""
 
     header: str
     justify: str = "left"  # or "right"
     wrap: bool = False
     hide: int = 0
+    overflow: str = "fold"  # or "ellipsis"
 
 
 def print_table(
@@ -117,7 +122,10 @@ def _total(widths: list[int]) -> int:
 def _row(
     row: Sequence[str], columns: Sequence[Column], widths: list[int], wraps: list[bool], split: bool
 ) -> list[str]:
-    cells = [_lines(row[i], widths[i], wraps[i], split) for i in range(len(columns))]
+    cells = [
+        _lines(row[i], widths[i], wraps[i], split, columns[i].overflow == "ellipsis")
+        for i in range(len(columns))
+    ]
     height = max(len(lines) for lines in cells)
     padded = [
         [_pad(line, widths[i], columns[i].justify) for line in lines]
@@ -147,12 +155,19 @@ def _split(
 ) -> None:
     """Narrow a table still too wide with every column that may go hidden, from its natural
     `widths`, the widest column first: every column of text down to its longest part of a word
-    (split at spaces and `_BREAKS`: an id broken after a `-`), then down to its header's width
-    (a word folded anywhere). Columns aligned right (numbers) keep their width."""
+    (split at spaces and `_BREAKS`: an id broken after a `-`; a column cut with an ellipsis, its
+    longest word), then down to its header's width (a word folded anywhere, or cut short).
+    Columns aligned right (numbers) keep their width."""
     text = [i for i, column in enumerate(columns) if column.justify != "right"]
     parts = list(widths)
     for i in text:
-        longest = (_width(part) for row in rows for word in row[i].split() for part in _parts(word))
+        whole = columns[i].overflow == "ellipsis"
+        longest = (
+            _width(part)
+            for row in rows
+            for word in row[i].split()
+            for part in ((word,) if whole else _parts(word))
+        )
         parts[i] = max([_width(columns[i].header), *longest])  # (a table with no rows too)
     _narrow(widths, parts, width)
     headers = [max(1, _width(column.header)) for column in columns]
@@ -186,17 +201,23 @@ def wrapped(cell: str, width: int) -> list[str]:
     return _lines(cell, width, True, split=True)
 
 
-def _lines(cell: str, width: int, wrap: bool, split: bool = False) -> list[str]:
+def _lines(
+    cell: str, width: int, wrap: bool, split: bool = False, ellipsis: bool = False
+) -> list[str]:
     """The cell in lines of at most `width` cells: wrapped at spaces (with `split`, within a
-    word at `_BREAKS` too), a longer word (or part) folded."""
+    word at `_BREAKS` too), a longer word (or part) folded; with `ellipsis`, words are never
+    broken, and one longer than the column is cut short, ending in "…"."""
     measure = len if cell.isascii() else cell_len
     if not wrap or measure(cell) <= width:
         return [cell]
     lines: list[str] = []
     line, used = "", 0
     for word in cell.split():
-        for number, part in enumerate(_parts(word) if split else (word,)):
+        for number, part in enumerate(_parts(word) if split and not ellipsis else (word,)):
             size = measure(part)
+            if ellipsis and size > width:
+                part = part[: _fit(part, width - 1) if width > 1 else 0] + "…"
+                size = measure(part)
             while size > width:  # fold a word (or part) longer than the column
                 if line:
                     lines.append(line)
