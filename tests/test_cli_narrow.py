@@ -60,6 +60,25 @@ def test_due_fits_40_columns_cutting_a_long_deck_short(cli, content_copy, monkey
     assert decks == ["basics", "numbers", "representation" if whole else "representati…", "all"]
 
 
+def test_due_fits_30_columns_with_a_shorter_header(cli, content_copy, monkeypatch):
+    """At 30 columns `due` was 31 wide with its deck cut to its header's width: every row
+    wrapped its last border. Its numbers' columns never narrow, and `learning` is as wide as
+    its header: headed `learn` (as Anki heads it), the table fits with room for the deck."""
+    monkeypatch.setenv("COLUMNS", "30")
+    result = cli("--content", content_copy, "due")
+    assert result.exit_code == 0, result.output
+    table = [line for line in result.output.splitlines() if line[:1] in "┏┃┡│└"]
+    assert max(cell_len(line) for line in table) <= 30, result.output
+    assert [cell.strip() for cell in table[1].split("┃")[1:-1]] == ["deck", "due", "learn", "new"]
+    assert [line.split("│")[1].strip() for line in table if line.startswith("│")] == [
+        "basics",
+        "numbe…",
+        "all",
+    ]
+    monkeypatch.setenv("COLUMNS", "40")  # where the whole header fits, it is the header
+    assert "┃ learning ┃" in cli("--content", content_copy, "due").output
+
+
 def test_list_fits_40_columns_breaking_ids_after_a_dash():
     """At 40 columns `list`'s ids (up to 54 characters) never wrapped: the table stayed 73
     wide. After the columns that may hide are hidden, ids break after a `-`, titles at spaces."""

@@ -284,8 +284,12 @@ def due_columns() -> list[Column]:
     (`representati…`): it has no parts to break at, and a fold broke it mid-word."""
     from .table import Column
 
-    deck = Column("deck", overflow="ellipsis")
-    return [deck, *(Column(k, justify="right") for k in ("due", "learning", "new"))]
+    return [
+        Column("deck", overflow="ellipsis"),
+        Column("due", justify="right"),
+        Column("learning", justify="right", short="learn"),  # (30 columns: 31 wide with it)
+        Column("new", justify="right"),
+    ]
 
 
 def _next_due_line(

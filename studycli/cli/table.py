@@ -10,7 +10,9 @@ columns, ids of 50 characters), the columns of text (not those aligned right: nu
 break too, at spaces, after `-` or `/` and before `#` (`position-encoding-` `cloze#c6`), and
 as a last resort anywhere, down to their header's width; or, in a column that says so (a
 name with no parts, `representation`, which a fold made `representatio` and `n`), a word is
-cut short with an ellipsis (`representati…`). They look like Rich's default table (a
+cut short with an ellipsis (`representati…`). A column whose header is the widest of its cells
+may name a shorter one (`learning`: `learn`, as Anki heads it), shown only when the table does
+not fit even then. They look like Rich's default table (a
 heavy head, a light body). The title and the head go through the console (styles, colour as the
 terminal allows); the body's plain lines are written to the console's file as they are.
 """
@@ -37,13 +39,16 @@ class Column(Record):  # a named tuple: cheaper than a frozen dataclass at start
     whether the column may be left out when even that is not enough (`hide`: 0 never; the
     highest goes first), and what becomes of a word too long for it (`overflow`, as Rich names
     it): "fold", broken into lines (an id, which must be read whole), or "ellipsis", cut
-    short, its words never broken (a deck's name, which `--json` gives whole)."""
+    short, its words never broken (a deck's name, which `--json` gives whole). `short`: its
+    header where the table is too wide even with its text broken (a number's column, which
+    never narrows, is as wide as its header)."""
 
     header: str
     justify: str = "left"  # or "right"
     wrap: bool = False
     hide: int = 0
     overflow: str = "fold"  # or "ellipsis"
+    short: str = ""
 
 
 def print_table(
@@ -86,6 +91,13 @@ def print_table(
     if split:
         widths = [natural[i] for i in shown]
         _split(widths, columns, rows, console.width)
+        if _total(widths) > console.width and any(column.short for column in columns):
+            columns = [c._replace(header=c.short) if c.short else c for c in columns]
+            widths = [
+                max([_width(column.header), *(_width(row[k]) for row in rows)])
+                for k, column in enumerate(columns)
+            ]
+            _split(widths, columns, rows, console.width)
     wraps = [column.wrap or (split and column.justify != "right") for column in columns]
     head = Text(no_wrap=True, overflow="ignore")
     head.append(title.center(_total(widths)).rstrip() + "\n", style="italic")
