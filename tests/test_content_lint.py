@@ -966,7 +966,8 @@ def test_a_list_line_under_a_fields_plain_text_is_reported_as_folded_text(cli, c
     assert result.exit_code == 1
     assert (
         "cards/basics/plain-list.yaml:8: a `- ` line under answer's plain text (opened on line 7) "
-        "is more of that text, not a list entry: YAML folds it into the line above" in result.stderr
+        "is more of that text, not a list entry: YAML folds it into the line above, and reads "
+        "answer as 'The steps - first - second'" in result.stderr
     )
     assert "(`answer: |`" in result.stderr  # the fix
     assert "1 problem(s)" in result.stderr

@@ -54,7 +54,8 @@ def lint(content: Content) -> list[CardProblem]:
         problems += lint_text(card, where)
         problems += _lint_title(card, where)
         if joined := joined_entry(where.text(card.path)):
-            problems.append(CardProblem(card.path, _joined_message(joined), joined.line, card.id))
+            message = _joined_message(joined, card)
+            problems.append(CardProblem(card.path, message, joined.line, card.id))
         if card.runnable:
             problems += lint_solution(card, content.solutions_dir, where)
     problems += _lint_cycles(content, where)
@@ -64,13 +65,16 @@ def lint(content: Content) -> list[CardProblem]:
     return sorted(problems, key=lambda p: (str(p.path), p.line or 0))
 
 
-def _joined_message(joined: JoinedLine) -> str:
+def _joined_message(joined: JoinedLine, card: Card) -> str:
     if joined.plain_from is not None:
         # (a list field written as text does not load: the loader says so, not this rule)
+        text = getattr(card, joined.field or "", None)
+        read = _shortened(text) if isinstance(text, str) else "one line"
         return (
             f"a `- ` line under {joined.field}'s plain text (opened on line {joined.plain_from}) "
-            "is more of that text, not a list entry: YAML folds it into the line above ('The "
-            "steps - first'): to keep its lines and the list, write the text as a block "
+            f"is more of that text, not a list entry: YAML folds it into the line above, and "
+            f"reads {joined.field} as {read!r}: to keep its lines and the list, write the text "
+            "as a block "
             f"(`{joined.field}: |`, the text on the lines under it); a dash of the sentence "
             "goes at the end of the line above"
         )
@@ -85,6 +89,15 @@ def _joined_message(joined: JoinedLine) -> str:
         "an entry of its own there, write the text as a block (`|`) or end the quote before "
         "it; a dash of the sentence goes at the end of the line above"
     )
+
+
+def _shortened(text: str, most: int = 60) -> str:
+    """`text` as YAML read it, cut short (at a word where one ends near the end) past `most`
+    characters: enough for an author to see their lines run together."""
+    if len(text) <= most:
+        return text
+    cut = text.rfind(" ", most // 2, most)
+    return text[: cut if cut > 0 else most] + " …"
 
 
 def _lint_title(card: Card, where: KeyLines) -> list[CardProblem]:
