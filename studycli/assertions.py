@@ -338,6 +338,13 @@ def call_unchanged(
     """`call`, failing if the answer wrote into one of its leading arguments, named `names`
     (tensors or arrays): the caller's inputs must come back as they went in, and an answer that
     changes them in place would otherwise move the target a checker computes from them after."""
+    if not (isinstance(names, tuple) and all(isinstance(name, str) for name in names)):
+        # the checker's own slip (the inputs passed where their names go): said as such, not
+        # as the reference's failure to take its arguments
+        raise TypeError(
+            "call_unchanged(impl, what, names, *args): `names` is a tuple of the names of the "
+            f"arguments to keep unchanged, such as ('x',), before the arguments; got {names!r}"
+        )
     kept = [_snapshot(arg) for arg in args[: len(names)]]
     result = call(impl, what, *args, **kwargs)
     for name, arg, before in zip(names, args, kept, strict=False):

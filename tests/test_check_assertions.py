@@ -287,6 +287,17 @@ def test_call_unchanged_fails_an_answer_that_writes_into_its_inputs():
     assert call_unchanged(lambda y: y + 1, "h", ("y",), y)[0] == 2.0
 
 
+def test_call_unchanged_given_an_input_for_the_names_says_how_to_call_it():
+    """A checker that passed its input where `call_unchanged` takes the inputs' names,
+    `call_unchanged(impl, what, heights)` (a new author's card), called the answer with no
+    argument, and `check` said the reference failed: "missing 1 required positional argument".
+    It is the checker's mistake, said with the call's shape."""
+    with pytest.raises(TypeError, match=r"`names` is a tuple of the names .* got \[2, 1, 5\]"):
+        call_unchanged(lambda heights: max(heights), "f", [2, 1, 5])
+    with pytest.raises(TypeError, match="such as"):
+        call_unchanged(lambda x: x, "f", "x", 1)  # a name, not a tuple of names
+
+
 def test_counting_ints_stop_an_answer_at_its_budget_of_order_comparisons():
     """An O(n^2) scan is stopped at the budget's comparison, through `call` and an answer's
     own `except Exception`; negated values (a heap of -x) still count; == does not."""
