@@ -361,6 +361,16 @@ def test_field_problems_name_the_line_of_the_field(cli, content_copy):
     }
     result = cli("--content", content_copy, "lint")
     topic = lines_of(concept)["topic"]
+    # an entry that is not text is placed at its own line
+    write_card(
+        content_copy,
+        "numbers",
+        "unknown-field",
+        "id: unknown-field\nkind: concept\ntopic: bias\ntitle: T\nprompt: P?\nanswer: A.\n"
+        "hints:\n  - A hint.\n  - First: the rate.\n",
+    )
+    [problem] = [p for p in lint(load_content(content_copy)) if p.path.name == "unknown-field.yaml"]
+    assert problem.line == 9 and "entry 2 is read as a mapping" in problem.message
     assert f"cards/basics/bias-concept.yaml:{topic}: unknown topic 'biass'" in result.stderr
 
 

@@ -70,6 +70,16 @@ def test_unicode_text_survives(tmp_path):
             "field 'hints' must be a list of non-empty strings: it is text ('A hint - another'); "
             "put `hints:` alone on its line and each entry on a `- ` line under it",
         ),
+        # `- Step 1: ...` is a mapping to YAML and `-` alone an empty entry: the message said
+        # the field must be a list of texts, which to the author it was
+        (
+            lambda t: t + "hints:\n  - A hint.\n  - First: the rate.\n",
+            "entry 2 is read as a mapping ({'First': 'the rate.'}): a `: ` in it makes a key",
+        ),
+        (
+            lambda t: t + "tags:\n  - a\n  -\n",
+            "field 'tags' must be a list of non-empty strings: entry 2 is empty",
+        ),
         (lambda t: t + "solution: mod:fn\n", "a concept card has no 'solution'"),
         (lambda t: t + "format_version: 2\n", "format_version 2 is newer than this studycli reads"),
         (

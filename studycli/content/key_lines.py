@@ -126,7 +126,18 @@ class KeyLines:
         line = keys[field]
         if field == "prompt" and (needle := _deletion_needle(problem.message)) is not None:
             line = self._line_in_text(problem.path, keys, line, needle) or line
+        if entry := re.search(r": entry (\d+) ", problem.message):
+            line = self._entry_line(problem.path, field, int(entry[1])) or line
         return problem._replace(line=line)
+
+    def _entry_line(self, path: Path, field: str, number: int) -> int | None:
+        """The line of the `number`-th entry (1-based) of the list `field` of the file."""
+        import yaml  # (only for a file with such a problem, as in `_nodes`)
+
+        node = self._nodes(path).get(field)
+        if isinstance(node, yaml.SequenceNode) and 0 < number <= len(node.value):
+            return int(node.value[number - 1].start_mark.line) + 1
+        return None
 
     def _line_in_text(
         self, path: Path, keys: dict[str, int], start: int, needle: re.Pattern[str]

@@ -80,7 +80,9 @@ def _check_value(spec: Field, data: dict) -> list[str]:
     elif spec.type is Type.LIST and not (
         isinstance(value, list) and all(_is_text(item) for item in value)
     ):
-        problems.append(f"field {key!r} must be a list of non-empty strings" + _as_list(key, value))
+        problems.append(
+            f"field {key!r} must be a list of non-empty strings" + _list_fix(key, value)
+        )
     elif spec.type is Type.REF and not (isinstance(value, str) and REFERENCE_PATTERN.match(value)):
         problems.append(
             f"{key} {value!r} must be 'module:function' naming a module in solutions/ "
@@ -89,15 +91,30 @@ def _check_value(spec: Field, data: dict) -> list[str]:
     return problems
 
 
-def _as_list(key: str, value: object) -> str:
-    """How to write a list field given as text ("hints: A hint" with `  - another` under it,
-    which YAML folds into the text 'A hint - another'): a list entry per line."""
-    if not isinstance(value, str):
+def _list_fix(key: str, value: object) -> str:
+    """What is wrong with a list field's value that is not a list of texts, and the fix: text
+    ("hints: A hint" with `  - another` under it, which YAML folds into the text 'A hint -
+    another'), or the first entry that is no text (`- Step 1: do x`, which YAML reads as a
+    mapping, `-` alone, a number), named by its number, which lint places at its line."""
+    if isinstance(value, str):
+        return (
+            f": it is text ({value[:40]!r}); put `{key}:` alone on its line and each entry on a "
+            f"`- ` line under it, or write `{key}: [one, two]`"
+        )
+    if not isinstance(value, list):
         return ""
-    return (
-        f": it is text ({value[:40]!r}); put `{key}:` alone on its line and each entry on a "
-        f"`- ` line under it, or write `{key}: [one, two]`"
-    )
+    for number, item in enumerate(value, 1):
+        if _is_text(item):
+            continue
+        if item is None or isinstance(item, str):
+            return f": entry {number} is empty: write its text, or remove its `-`"
+        if isinstance(item, dict):
+            return (
+                f": entry {number} is read as a mapping ({item!r}): a `: ` in it makes a key of "
+                'the text before it; put the entry in quotes (- "...: ...")'
+            )
+        return f": entry {number} is {item!r}, not text: put it in quotes"
+    return ""
 
 
 def _check_identity(data: dict, path: Path) -> list[str]:
