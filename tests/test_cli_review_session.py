@@ -556,6 +556,26 @@ def test_the_last_hint_in_a_session_says_the_sessions_key_for_the_answer(tmp_pat
     assert "no more hints: Enter shows the next step, then the answer" in text
 
 
+def test_a_rating_key_before_the_answer_says_how_to_reveal_it_and_rates_nothing(tmp_path):
+    """1-4 on a card's front did nothing at all: the learner took the session for stuck. Each
+    says which key shows the answer (a derivation's next step; `s` on a coding card), and the
+    card is rated only once the answer is on screen."""
+    content = load_content(FIXTURE_CONTENT)
+    concept = content.get("bias-concept")
+    summary, reviews, text = _run_in_process(tmp_path, "3 3q", cards=[concept])
+    assert re.findall(r"3 rates once.*", text) == [
+        "3 rates once the answer is shown: Enter shows the answer"
+    ]
+    assert [(r.card_id, r.rating) for r in reviews] == [("bias-concept", 3)]
+    derivation, coding = content.get("triangle-derivation"), content.get("add-one")
+    summary, reviews, text = _run_in_process(tmp_path / "x", "1 4q", cards=[derivation])
+    assert "1 rates once the answer is shown: Enter shows the next step, then the answer" in text
+    assert reviews == [] and summary.reviewed == 0  # (one step shown: still no answer)
+    summary, reviews, text = _run_in_process(tmp_path / "y", "2q", cards=[coding])
+    assert "2 rates once the answer is shown: Enter shows the answer (s checks your code)" in text
+    assert reviews == []
+
+
 @pytest.mark.parametrize(
     "editor, said",
     [

@@ -147,6 +147,13 @@ def _answer_key(shown: _Card) -> str:
     return "Enter shows the answer"
 
 
+def _rate_later(shown: _Card, key: str) -> str:
+    """What a rating key pressed before the answer is shown says: nothing is rated yet, and
+    the key that gets there."""
+    said = f"{key} rates once the answer is shown: {_answer_key(shown)}"
+    return said + (" (s checks your code)" if shown.card.runnable else "")
+
+
 class SessionQueue(Protocol):
     """Where a session's cards come from."""
 
@@ -331,7 +338,11 @@ class ReviewSession:
             if key in ENTER or key == " ":
                 if self._reveal(shown):
                     return "rated"
-            elif len(key) == 1 and key in "1234" and (shown.answer_shown or shown.outcome):
+            elif len(key) == 1 and key in "1234":
+                if not (shown.answer_shown or shown.outcome):  # said, not ignored: ignored,
+                    # the session looked stuck to a learner rating before revealing
+                    self.console.print(Text(_rate_later(shown, key), style="yellow"))
+                    continue
                 from fsrs import Rating
 
                 if self._rate(shown, Rating(int(key))):
