@@ -637,6 +637,57 @@ def test_watch_counts_a_wrong_save_after_the_starter(tmp_path, monkeypatch):
     assert attempt.rating() == 2 and attempt.how() == "1 failed run first"  # Hard by default
 
 
+def test_watch_checks_a_save_caught_half_written_only_once_it_is_whole(tmp_path, monkeypatch):
+    """An editor that truncates the file, then writes it, caught half way (cut mid-token): that
+    save's SyntaxError was shown and counted as a failed run, so that the whole answer saved
+    a moment later passed as Hard. A save that does not compile is checked only once it has
+    stayed so for SETTLE seconds (30 here: the whole file is saved first, however slow this
+    machine is), and the whole file's check is the one shown."""
+    import threading
+
+    from rich.console import Console
+
+    from studycli.cli import solve_flow
+
+    content = fixture_content()
+    card = content.get("add-one")
+    path = tmp_path / "attempt.py"
+    solve.ensure_attempt(card, content, path)  # the starter: checked as the watch starts
+    checked, looked = threading.Event(), threading.Event()
+    run_check, compiles = solve.run_check, getattr(solve, "compiles", None)
+
+    def check_and_signal(*args, **kwargs):
+        outcome = run_check(*args, **kwargs)
+        checked.set()
+        return outcome
+
+    def compiles_and_signal(where):
+        answer = compiles(where)  # (the old code never asks: it checks the half file)
+        looked.set()
+        return answer
+
+    def save():
+        checked.wait(timeout=30)
+        time.sleep(0.05)  # a later modification time than the check's
+        path.write_text(CORRECT[: CORRECT.index("+") + 1])  # "return x +": half written
+        looked.wait(timeout=5)  # the watch has seen it; then the rest is written
+        path.write_text(CORRECT)
+
+    monkeypatch.setattr(solve, "run_check", check_and_signal)
+    monkeypatch.setattr(solve, "compiles", compiles_and_signal, raising=False)
+    monkeypatch.setattr(solve_flow, "SETTLE", 30, raising=False)
+    saver = threading.Thread(target=save)
+    saver.start()
+    console = Console(record=True, width=100)
+    attempt = solve_flow.watch(console, card, content, path, solve_flow.Limits(10, 1024))
+    saver.join()
+    text = console.export_text()
+    assert attempt is not None and attempt.outcome.status == "pass"
+    assert "SyntaxError" not in text and "✗ error" not in text
+    assert text.count("checking attempt.py") == 2  # the starter, then the whole file
+    assert attempt.failed_runs == 0 and attempt.rating() == 3  # Good: a first try
+
+
 def test_the_solve_error_for_a_missing_file(cli, tmp_path):
     result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", tmp_path / "nope.py")
     assert result.exit_code == 1 and "no such file" in result.stderr

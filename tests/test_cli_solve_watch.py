@@ -207,6 +207,25 @@ def test_a_file_emptied_before_it_is_written_is_not_checked_empty(tmp_path, watc
     assert _recorded(tmp_path) == [(2, "check")]
 
 
+def test_a_syntax_error_left_saved_is_reported_and_counted(tmp_path, watching):
+    """A save that does not compile is checked once it has stayed so for a moment (one caught
+    half written is not: see test_check_solve); the learner's own syntax error, left saved,
+    is still shown, and counts as a failed run before the pass."""
+    child = watching()
+    child.expect("failed")  # the starter
+    time.sleep(0.1)
+    _save(_attempt(tmp_path), CORRECT.replace("):", ")", 1))  # "def add_one(x)": no colon
+    _within(child, "✗ error", "the syntax error's check")
+    child.expect("SyntaxError")
+    time.sleep(0.1)
+    _save(_attempt(tmp_path), CORRECT)
+    _within(child, "passed every case", "the pass")
+    child.expect(r"Enter: Hard \(1 failed run first\)")
+    child.send("\r")
+    child.expect(pexpect.EOF)
+    assert _recorded(tmp_path) == [(2, "check")]
+
+
 def test_q_after_an_older_starters_check_records_nothing(tmp_path, watching):
     """The attempt file an older version wrote, its card's starter changed since: its check
     fails with NotImplementedError, which is no attempt of the learner's (it was Again)."""

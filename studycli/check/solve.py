@@ -164,6 +164,30 @@ def _still_a_stub(card: Card, text: str) -> bool:
     return bool(defined) and raises_not_implemented(defined[-1])  # the last one is called
 
 
+def compiles(path: Path) -> bool:
+    """Whether the attempt at `path` compiles (nothing of it is run). A file that cannot be
+    read counts as compiling: its check says what is wrong with it.
+
+    `solve --watch` checks a save that does not compile only once it has stayed as it is for
+    a moment: an editor that truncates the file, then writes it, can be caught half way.
+    """
+    import warnings
+
+    try:
+        source = read_regular(path, ATTEMPT_LIMIT)
+    except (OSError, NotRegularFile, FileTooLarge):
+        return True
+    with warnings.catch_warnings():  # ("invalid escape sequence": the check's to say)
+        warnings.simplefilter("ignore")
+        try:
+            compile(source, str(path), "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):  # (ValueError: a null byte, before Python 3.12)
+            return False
+        except (RecursionError, MemoryError):  # (nested too deep to compile here)
+            return True
+    return True
+
+
 def read_attempt(path: Path) -> str:
     """The text of the attempt file at `path`.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -297,6 +298,10 @@ class Hints:
 
 
 WATCH_POLL = 0.05  # seconds between looks at the file and the keys: a save is checked this soon
+# seconds a save that does not compile must stay as it is before it is checked: an editor that
+# truncates the file, then writes it, can be caught half way (cut mid-token), and that save's
+# SyntaxError was shown and counted as a failed run of the learner's
+SETTLE = 0.3
 
 
 def watch(
@@ -310,12 +315,15 @@ def watch(
     Each check runs in a thread while the keys and the file are still read: `q` stops it at
     once, and so does a save (which then checks the new file). A check stopped so is no attempt:
     None when `q` came before any check of the learner's code finished (nothing to record).
+    A save that does not compile is checked once it has stayed as it is for SETTLE seconds, so
+    that one caught half written is neither shown nor counted; one that compiles, at once.
     """
     from studycli.check import solve
 
     hints = Hints(card)
     failed = 0
     last: _Run | None = None  # the last check that finished
+    settling: float | None = None  # when a save that does not compile was seen (unchecked)
     stopped_by = "q pressed"
     with key_poller() as poll:  # before the first check: a key pressed during it counts
         console.print(
@@ -343,7 +351,7 @@ def watch(
                     console.print(hints.next())
                 stamp = _stamp(path)
                 if stamp != seen:
-                    seen = stamp
+                    seen, settling = stamp, None
                     if run is not None:
                         run.stop(console, "the file changed")
                     elif last is not None and last.counts and not last.superseded:
@@ -354,8 +362,13 @@ def watch(
                             # failed as a run of the learner's, and a pass after it was Hard)
                             Text(f"waiting for {path.name} to be saved again", style="dim")
                         )
+                    elif not solve.compiles(path):  # half written, or the learner's mistake:
+                        settling = time.monotonic()  # checked once it stays so (SETTLE)
                     else:
                         run = _Run(console, card, content, path, limits)
+                elif settling is not None and time.monotonic() - settling >= SETTLE:
+                    settling = None  # left as it is: the learner's own syntax error
+                    run = _Run(console, card, content, path, limits)
         except KeyboardInterrupt:  # Ctrl-C: as q (the last finished check is the attempt)
             stopped_by = "Ctrl-C pressed"
         except EOFError:  # Ctrl-D: as q too (it ended `solve` with click's bare "Aborted.")

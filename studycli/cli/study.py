@@ -105,8 +105,9 @@ def solve(
     first (in a terminal you may pick 2 Hard, 3 Good or 4 Easy instead; Enter takes that
     default); a failure shows the failing case, records Again and exits 1. With --watch the
     editor is not opened: edit the file shown in your own editor, and every save re-runs the
-    check until it passes (h shows the next hint; q or Ctrl-C stops, and the last finished
-    check is recorded).
+    check until it passes (a save that does not compile once it has stayed so for a moment:
+    one caught half written is not checked; h shows the next hint; q or Ctrl-C stops, and the
+    last finished check is recorded).
 
     Example: studycli solve online-softmax --watch
     """
