@@ -30,17 +30,20 @@ FRONT = "q quit"  # the last line of every card's front
 
 @pytest.fixture
 def session(tmp_path):
-    """spawn(content=..., now=..., **env) -> a pexpect child running `studycli review`."""
+    """spawn(content=..., now=..., command=..., **env) -> a pexpect child running `studycli
+    review` (or `command`: cram)."""
     config = tmp_path / "settings.toml"
     config.write_text("enable_fuzzing = false\n")
     db = tmp_path / "reviews.sqlite3"
     children = []
 
-    def spawn(content: Path = FIXTURE_CONTENT, now=NOW, *extra: str, **env: str):
+    def spawn(
+        content: Path = FIXTURE_CONTENT, now=NOW, *extra: str, command: str = "review", **env: str
+    ):
         environment = terminal_env(db, config, tmp_path / "home", now, **env)
         child = pexpect.spawn(
             sys.executable,
-            ["-m", "studycli", "--content", str(content), "review", *extra],
+            ["-m", "studycli", "--content", str(content), command, *extra],
             env=environment,
             cwd=str(REPO_ROOT),
             encoding="utf-8",
@@ -182,6 +185,8 @@ def test_sigkill_mid_session_loses_no_committed_rating(session):
 
 
 def test_ctrl_c_quits_with_the_summary_and_keeps_the_ratings(session):
+    """It exited 0, as `q` does, where every other command a Ctrl-C ends exits 130 (a shell's
+    `studycli review && ...` went on)."""
     child = session()
     child.expect(FRONT)
     _rate(child, "1")
@@ -190,8 +195,31 @@ def test_ctrl_c_quits_with_the_summary_and_keeps_the_ratings(session):
     child.expect("interrupted")
     child.expect("1 review · again 100%")
     child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
     with _store(session.db) as store:
         assert len(store.reviews()) == 1
+
+
+def test_ctrl_c_ends_cram_with_status_130_and_ctrl_d_ends_review_as_q_does(session):
+    child = session(command="cram")
+    child.expect(FRONT)
+    child.send(" ")
+    child.expect("4 +Easy")
+    child.send("3")
+    child.expect("logged, schedule unchanged")
+    child.expect(FRONT)
+    child.send("\x03")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    child = session()  # Ctrl-D, the end of input: a session ended, as by q
+    child.expect(FRONT)
+    child.send("\x04")
+    child.expect("0 reviews")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
 
 
 def test_an_edited_card_keeps_its_history_and_is_flagged(session, tmp_path):

@@ -41,4 +41,6 @@ def cram(
         session = ReviewSession(
             stdout(), study, content, cards, clock=now, getkey=getkey, queue=queue, reschedule=False
         )
-        session.run()
+        summary = session.run()
+    if summary.interrupted:  # Ctrl-C (its ratings are logged): 130, as for `review`; q is 0
+        raise typer.Exit(130)

@@ -58,7 +58,7 @@ RATING_STYLE = {AGAIN: "red", HARD: "yellow", GOOD: "green", EASY: "cyan"}
 
 
 class Summary:
-    """What a session did: ratings, Agains, time, the next due time, whether it was cut short.
+    """What a session did: ratings, Agains, time, the next due time, whether Ctrl-C ended it.
     (Plain classes here, not dataclasses: a dataclass costs ~0.5 ms of `review`'s start-up.)"""
 
     def __init__(
@@ -297,8 +297,10 @@ class ReviewSession:
                 finished = True
                 self.past_limit = getattr(self.queue, "past_limit", lambda: 0)()
                 self.console.print(Text(self._finished(), style="bold"))
-        except (KeyboardInterrupt, EOFError):
-            interrupted = True
+        except (KeyboardInterrupt, EOFError) as stopped:
+            # Ctrl-C: the command exits 130, as every command a Ctrl-C ends; Ctrl-D (the end
+            # of input) ends the session as `q` does
+            interrupted = isinstance(stopped, KeyboardInterrupt)
             self.console.print("\n[yellow]interrupted[/]: every rating so far is saved")
         summary = self._summary(time.monotonic() - started, interrupted, finished)
         self.console.print(summary_view(summary, self.clock()))

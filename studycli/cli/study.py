@@ -56,7 +56,12 @@ def review(
         tag,
     )
     with open_study(ctx) as study, quiet_keys():
-        ReviewSession(stdout(), study, content, cards, clock=now, getkey=getkey, limit=limit).run()
+        session = ReviewSession(
+            stdout(), study, content, cards, clock=now, getkey=getkey, limit=limit
+        )
+        summary = session.run()
+    if summary.interrupted:  # Ctrl-C (its ratings are saved): 130, as for any command; q is 0
+        raise typer.Exit(130)
 
 
 @app.command()
