@@ -20,7 +20,7 @@ from studycli.errors import ImportFormatError
 from studycli.study import migrations, review_io
 from studycli.study import rating as core
 from studycli.study.api import Study, study_items
-from studycli.study.review_log_csv import read_reviews, write_reviews
+from studycli.study.review_log_csv import LONGEST_CARD_ID, read_reviews, write_reviews
 from studycli.study.settings import Settings
 from studycli.study.store import (
     CardState,
@@ -914,9 +914,11 @@ def test_a_database_of_the_first_schema_is_migrated_with_its_log_intact(tmp_path
 # --- round trips of any history ----------------------------------------------------------------
 
 ROW = st.tuples(
-    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1).filter(
-        lambda text: text.strip() == text
-    ),
+    st.text(  # (a longer id is refused by name: a column that is no card's id)
+        st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+        min_size=1,
+        max_size=LONGEST_CARD_ID,
+    ).filter(lambda text: text.strip() == text),
     st.integers(1, 4),
     st.datetimes(
         min_value=datetime(2000, 1, 1),
