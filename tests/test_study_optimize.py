@@ -529,6 +529,9 @@ def test_cli_write_refuses_a_fit_that_is_not_better_with_the_figures(cli, tmp_pa
     assert "not saved: the fitted parameters do not beat the defaults" in result.stderr
     assert "log loss" in result.stderr and "RMSE(bins)" in result.stderr
     assert "the fit is not better than the defaults" in result.stdout
+    # the file's reviews were fitted: more of the learner's own would not change the verdict
+    said = " ".join(result.stderr.split())
+    assert "try again with a longer review log" in said and "more reviews" not in said
     assert not (isolated_home / "config" / "settings.toml").exists()
     as_json = cli("optimize", "--from-csv", subset_csv(tmp_path, 80), "--write", "--json")
     assert as_json.exit_code == 1
@@ -578,6 +581,8 @@ def test_cli_write_keeps_your_parameters_when_the_fit_beats_only_the_defaults(
     assert "not better than your current parameters" in out and "kept" in out
     assert "than the defaults" not in out
     assert "do not beat your current parameters" in err and "kept" in err
+    # measured on the file's reviews, not on the learner's (it said "on your reviews")
+    assert f"on the reviews of {recent} (RMSE(bins)" in err and "your reviews" not in err
     assert settings_file.read_text(encoding="utf-8") == before
     assert load_settings(settings_file).parameters == fitted.parameters
 

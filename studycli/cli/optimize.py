@@ -111,7 +111,7 @@ def optimize(
     settings_file = config_path()
     saved = write and result.accepted
     recomputed = None
-    refused = _refusal(result, settings_file) if write and not result.accepted else None
+    refused = _refusal(result, settings_file, from_csv) if write and not result.accepted else None
     if saved:
         try:
             recomputed = _recompute(
@@ -295,20 +295,26 @@ def _rival(result: Fit, settings_file: Path) -> str:
     return f"your current parameters (`parameters` in {settings_file})"
 
 
-def _refusal(result: Fit, settings_file: Path) -> str:
+def _refusal(result: Fit, settings_file: Path, from_csv: Path | None) -> str:
+    """Why --write saved nothing, and what to do. A fit to a file is the file's reviews, not
+    the learner's: more reviews of their own would not change it, a longer log would."""
     kept = "yours are kept" if result.compared_with == "current" else "keep the defaults"
+    if from_csv is None:
+        measured, then = "your reviews", "try again when you have more reviews"
+    else:
+        measured, then = f"the reviews of {from_csv}", "try again with a longer review log"
     if not result.generalises:
         return (
             "not saved: the fitted parameters do not beat the defaults on held-out reviews "
             f"(log loss {result.log_loss_fitted:.4f} vs {result.log_loss_default:.4f}, "
             f"RMSE(bins) {result.rmse_bins_fitted:.4f} vs {result.rmse_bins_default:.4f}; "
-            f"lower is better): {kept}, and try again when you have more reviews"
+            f"lower is better): {kept}, and {then}"
         )
     return (
         f"not saved: the fitted parameters do not beat {_rival(result, settings_file)} on "
-        f"your reviews (RMSE(bins) {result.rmse_bins_refit:.4f} vs "
+        f"{measured} (RMSE(bins) {result.rmse_bins_refit:.4f} vs "
         f"{result.rmse_bins_current:.4f}, both measured there, as Anki compares them; lower is "
-        f"better): {kept}, and try again when you have more reviews"
+        f"better): {kept}, and {then}"
     )
 
 
