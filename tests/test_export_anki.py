@@ -249,6 +249,23 @@ def test_a_cloze_card_is_an_anki_cloze_note_with_one_card_per_deletion(
     assert "The sum of many rare events." in notes["poisson-concept"].cards()[0].answer()
 
 
+def test_cli_counts_the_cards_anki_makes_of_a_cloze_card(cli, tmp_path, anki, content_copy):
+    """A cloze card of two deletions is two Anki cards: the export said "3 cards" of a deck
+    that Anki then showed with 4, and nothing said why."""
+    (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(CLOZE_CARD, "utf-8")
+    out = tmp_path / "c.apkg"
+    result = cli("--content", content_copy, "export-anki", out)
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "  studycli::numbers: 3 cards, 4 in Anki" in lines
+    assert "  studycli::basics: 2 cards" in lines  # no cloze card: as many in Anki
+    said = " ".join(result.stdout.split())
+    assert "exported 5 cards (6 in Anki, which makes a cloze card one card per deletion)" in said
+    anki.import_package(out)
+    assert anki.note_count() == 5 and anki.card_count() == 6
+
+
 WRAPPED_CARD = """\
 id: wrapped-concept
 kind: concept

@@ -38,10 +38,15 @@ def export_anki(
     from studycli.study.labels import counted
 
     console = stdout()
-    for name, count in counts.items():
-        console.print(f"  {escape(name)}: {counted(count, 'card')}")
+    for name, (notes, made) in counts.items():
+        more = f", {made:,} in Anki" if made != notes else ""
+        console.print(f"  {escape(name)}: {counted(notes, 'card')}{more}")
+    # Anki counts a cloze card's deletions as cards of their own: say so, or the learner who
+    # finds more cards in Anki than were exported takes the export for wrong
+    notes, made = (sum(n) for n in zip(*counts.values(), strict=True))
+    more = f" ({made:,} in Anki, which makes a cloze card one card per deletion)"
     console.print(
-        f"exported {counted(sum(counts.values()), 'card')} in {counted(len(counts), 'deck')} to "
-        f"{escape(str(out))}; in Anki: File > Import",
+        f"exported {counted(notes, 'card')}{more if made != notes else ''} in "
+        f"{counted(len(counts), 'deck')} to {escape(str(out))}; in Anki: File > Import",
         soft_wrap=True,
     )

@@ -197,7 +197,9 @@ def build_package(cards: list[Card], solutions_dir: Path) -> genanki.Package:
     return genanki.Package(list(decks.values()))
 
 
-def export_anki(cards: list[Card], solutions_dir: Path, out: Path, now: datetime) -> dict[str, int]:
+def export_anki(
+    cards: list[Card], solutions_dir: Path, out: Path, now: datetime
+) -> dict[str, tuple[int, int]]:
     """Write `cards` to the Anki package `out`.
 
     Args:
@@ -208,7 +210,9 @@ def export_anki(cards: list[Card], solutions_dir: Path, out: Path, now: datetime
             already in the collection when the new one is newer, so pass the current time.
 
     Returns:
-        The number of cards per Anki deck name.
+        Per Anki deck name: (cards, the Anki cards they make). Anki makes a cloze note one
+        card per deletion number, as studycli studies it, so a deck of cloze cards holds
+        more Anki cards than studycli cards.
 
     Raises:
         StudyError: no cards, a path that is not .apkg, or a file that cannot be written.
@@ -222,7 +226,9 @@ def export_anki(cards: list[Card], solutions_dir: Path, out: Path, now: datetime
         write_package(package, out, now.timestamp())
     except OSError as exc:
         raise StudyError(f"cannot write {out}: {exc.strerror or exc}") from None
-    return dict(sorted(Counter(deck_name(card.deck) for card in cards).items()))
+    notes = Counter(deck_name(card.deck) for card in cards)
+    made = Counter(deck_name(card.deck) for card in cards for _ in card.study_items())
+    return {name: (notes[name], made[name]) for name in sorted(notes)}
 
 
 def write_package(package: genanki.Package, out: Path, timestamp: float) -> None:
