@@ -556,7 +556,9 @@ def test_cli_write_keeps_your_parameters_when_the_fit_beats_only_the_defaults(
     cli, tmp_path, isolated_home, fitted
 ):
     """A learner on parameters of their own (here fitted to the whole sample) is not moved
-    to a new fit that beats the defaults but not theirs, on the same held-out reviews."""
+    to a new fit that beats the defaults but not theirs, on the same held-out reviews; and
+    keeping theirs is no failure (it exited 1 with an error, as Anki does not: a weekly
+    `optimize --write` failed every week that nothing had changed)."""
     settings_file = isolated_home / "config" / "settings.toml"
     save_parameters(settings_file, fitted.parameters)
     before = settings_file.read_text(encoding="utf-8")
@@ -567,22 +569,20 @@ def test_cli_write_keeps_your_parameters_when_the_fit_beats_only_the_defaults(
     assert shown["log_loss_fitted"] < shown["log_loss_default"]
     assert shown["rmse_bins_fitted"] < shown["rmse_bins_default"]
     assert settings_file.read_text(encoding="utf-8") == before
-    assert result.exit_code == 1
-    assert shown["accepted"] is False and shown["written"] is None
+    assert result.exit_code == 0, result.output
+    assert shown["accepted"] is False and shown["written"] is None and "error" not in shown
     assert shown["compared_with"] == "current"
     assert not (
         shown["log_loss_fitted"] < shown["log_loss_current"]
         and shown["rmse_bins_fitted"] < shown["rmse_bins_current"]
     )
-    assert "do not beat your current parameters" in shown["error"]
     table = cli("optimize", "--from-csv", recent, "--write")
-    assert table.exit_code == 1
-    out, err = " ".join(table.stdout.split()), " ".join(table.stderr.split())
-    assert "not better than your current parameters" in out and "kept" in out
-    assert "than the defaults" not in out
-    assert "do not beat your current parameters" in err and "kept" in err
+    assert table.exit_code == 0, table.output
+    out = " ".join(table.stdout.split())
+    assert "not better than your current parameters" in out and "yours are kept" in out
+    assert "than the defaults" not in out and "not saved" not in table.stderr
     # measured on the file's reviews, not on the learner's (it said "on your reviews")
-    assert f"on the reviews of {recent} (RMSE(bins)" in err and "your reviews" not in err
+    assert f"on the reviews of {recent} (RMSE(bins)" in out and "your reviews" not in out
     assert settings_file.read_text(encoding="utf-8") == before
     assert load_settings(settings_file).parameters == fitted.parameters
 

@@ -65,8 +65,9 @@ def optimize(
     defaults' on the same reviews (lower is better). Where settings.toml has `parameters` of
     your own (fitted to most of those reviews), the fitted parameters and yours are both
     measured on those reviews and the one with the lower RMSE(bins) is kept, as Anki keeps it.
-    --write saves the fit only when it beats the defaults on both and yours there; otherwise it
-    refuses, with the figures. Saved parameters take over at once: every studied card's
+    --write saves the fit only when it beats the defaults on both and yours there; where yours
+    fit as well or better they are kept (no error), and a fit that does not beat the defaults
+    is refused, with the figures. Saved parameters take over at once: every studied card's
     stability and difficulty are recomputed from its history with them, its due date kept (as
     Anki recomputes memory states when parameters change), and the log records it, so that
     `doctor`'s replay gives the same states. `--json` prints {"parameters": [21 numbers],
@@ -111,7 +112,12 @@ def optimize(
     settings_file = config_path()
     saved = write and result.accepted
     recomputed = None
-    refused = _refusal(result, settings_file, from_csv) if write and not result.accepted else None
+    # --write keeping the learner's own parameters, which fit the reviews as well as the new
+    # fit or better, is no failure (Anki: "parameters currently appear to be optimal"): a
+    # weekly `optimize --write` exited 1 each week nothing had changed
+    refused = (
+        _refusal(result, from_csv) if write and not result.accepted and not _kept(result) else None
+    )
     if saved:
         try:
             recomputed = _recompute(
@@ -295,26 +301,31 @@ def _rival(result: Fit, settings_file: Path) -> str:
     return f"your current parameters (`parameters` in {settings_file})"
 
 
-def _refusal(result: Fit, settings_file: Path, from_csv: Path | None) -> str:
-    """Why --write saved nothing, and what to do. A fit to a file is the file's reviews, not
-    the learner's: more reviews of their own would not change it, a longer log would."""
+def _kept(result: Fit) -> bool:
+    """Whether the fit was not taken only because the learner's own parameters fit the same
+    held-out reviews as well or better (it beats the defaults)."""
+    return not result.accepted and result.generalises and result.compared_with == "current"
+
+
+def _measured_on(from_csv: Path | None) -> str:
+    return "your reviews" if from_csv is None else f"the reviews of {from_csv}"
+
+
+def _refusal(result: Fit, from_csv: Path | None) -> str:
+    """Why --write saved nothing (the fit does not beat the defaults), and what to do. A fit
+    to a file is the file's reviews, not the learner's: more reviews of their own would not
+    change it, a longer log would."""
     kept = "yours are kept" if result.compared_with == "current" else "keep the defaults"
-    if from_csv is None:
-        measured, then = "your reviews", "try again when you have more reviews"
-    else:
-        measured, then = f"the reviews of {from_csv}", "try again with a longer review log"
-    if not result.generalises:
-        return (
-            "not saved: the fitted parameters do not beat the defaults on held-out reviews "
-            f"(log loss {result.log_loss_fitted:.4f} vs {result.log_loss_default:.4f}, "
-            f"RMSE(bins) {result.rmse_bins_fitted:.4f} vs {result.rmse_bins_default:.4f}; "
-            f"lower is better): {kept}, and {then}"
-        )
+    then = (
+        "try again when you have more reviews"
+        if from_csv is None
+        else "try again with a longer review log"
+    )
     return (
-        f"not saved: the fitted parameters do not beat {_rival(result, settings_file)} on "
-        f"{measured} (RMSE(bins) {result.rmse_bins_refit:.4f} vs "
-        f"{result.rmse_bins_current:.4f}, both measured there, as Anki compares them; lower is "
-        f"better): {kept}, and {then}"
+        "not saved: the fitted parameters do not beat the defaults on held-out reviews "
+        f"(log loss {result.log_loss_fitted:.4f} vs {result.log_loss_default:.4f}, "
+        f"RMSE(bins) {result.rmse_bins_fitted:.4f} vs {result.rmse_bins_default:.4f}; "
+        f"lower is better): {kept}, and {then}"
     )
 
 
@@ -330,7 +341,15 @@ def _render(
     console.print(_parameter_table(result))
     console.print(_proof_table(result))
     rival = escape(_rival(result, settings_file))
-    if not result.accepted:
+    if _kept(result):
+        console.print(
+            f"the fit is not better than {rival} on {escape(_measured_on(from_csv))} "
+            f"(RMSE(bins) {result.rmse_bins_refit:.4f} vs {result.rmse_bins_current:.4f}, both "
+            "measured there, as Anki compares them; lower is better): yours are kept, as they "
+            "fit these reviews at least as well",
+            soft_wrap=True,
+        )
+    elif not result.accepted:
         kept = "kept" if result.compared_with == "current" else "keep the defaults"
         console.print(f"[yellow]the fit is not better than {rival}: {kept}[/]")
     elif written and recomputed is None:
