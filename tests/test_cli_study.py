@@ -514,14 +514,18 @@ def test_due_with_a_review_held_today_names_the_card_in_learning_before_tomorrow
 
 def test_undo_after_an_older_review_was_imported_says_so(cli, tmp_path):
     """A rating, then an import of an older review of the same card: the refusal blamed
-    "another session" that never was."""
+    "another session" that never was, and then said a review was imported "after this
+    rating", of a review dated before it, and that only the latest review can be undone, of
+    the latest in time."""
     _rate("bias-concept", 3, NOW - timedelta(minutes=5))
     log = tmp_path / "log.csv"
     log.write_text("card_id,review_rating,review_time\nbias-concept,3,2025-02-20T09:00:00+00:00\n")
     assert run(cli, "import-reviews", str(log)).exit_code == 0
     refused = run(cli, "undo")
-    assert refused.exit_code == 1 and "was imported after this rating" in refused.stderr
-    assert "another session" not in refused.stderr
+    said = " ".join(refused.stderr.split())
+    assert refused.exit_code == 1 and "was imported since this rating" in said
+    assert "a rating made before an import of its card cannot be undone" in said
+    assert "another session" not in said and "latest review" not in said
     # "this rating" named: the learner's own latest, not the imported one that blocks it
     when = (NOW - timedelta(minutes=5)).astimezone().strftime("%Y-%m-%d %H:%M")
     assert f"cannot undo bias-concept Good at {when}, which stands: " in refused.stderr

@@ -942,10 +942,12 @@ class Store:
                 raise UndoneAlready(f"{review.card_id}'s rating was undone already")
             latest = self.reviews(card_id=review.card_id, limit=1)[0]
             if latest.id != review_id and latest.method == ReviewMethod.IMPORT:
+                # (imported since: the import may hold an earlier review of the card, so the
+                # rating is the latest in time and yet not the last step of the card's state)
                 raise StoreError(
-                    f"a review of {review.card_id} was imported after this rating (from another "
-                    "log), and the card's state now follows both: only a card's latest review "
-                    "can be undone"
+                    f"a review of {review.card_id} from another log was imported since this "
+                    "rating, and the card's state was replayed with both: a rating made before "
+                    "an import of its card cannot be undone"
                 )
             if latest.id != review_id:
                 raise StoreError(
