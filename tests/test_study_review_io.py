@@ -748,7 +748,7 @@ def test_import_reads_standard_input_and_times_in_lower_case_z(tmp_path):
         [*command, "import-reviews", "-"], input=text, capture_output=True, text=True, env=env
     )
     assert done.returncode == 0, done.stderr
-    assert "imported 1 of 1 reviews from standard input" in " ".join(done.stdout.split())
+    assert "imported 1 of 1 review from standard input" in " ".join(done.stdout.split())
     exported = subprocess.run(
         [*command, "export-reviews", "-"], capture_output=True, text=True, env=env
     )

@@ -72,7 +72,7 @@ def import_reviews(
         print(json.dumps(result.to_dict(), indent=2))
         return
     line = (
-        f"imported {result.added:,} of {result.rows:,} reviews from {shown} "
+        f"imported {result.added:,} of {counted(result.rows, 'review')} from {shown} "
         f"({result.duplicates:,} already in your log, or in the file twice"
         + (
             f"; {result.undone:,} of them ratings you undid here, which stay undone: an undo "
