@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 from studycli.content.loader import load_content
 from studycli.export.anki import build_package, deck_name, export_anki, markdown_html, stable_id
 
-from .conftest import FIXTURE_CONTENT, REPO_ROOT
+from .conftest import FIXTURE_CONTENT, REPO_ROOT, edit
 from .test_cli_commands import PROBE
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -108,6 +110,10 @@ def test_derivation_steps_become_an_ordered_list(tmp_path, anki):
 def test_reexport_after_an_edit_updates_the_note_instead_of_adding_one(
     tmp_path, anki, content_copy
 ):
+    """Only the edited card's note is updated: each note is stamped with when its card's file
+    last changed, and Anki updates a note only when the package's is newer. (Every note was
+    stamped with the export's time, so all four were rewritten, and any edit the learner had
+    made to them in Anki was lost.)"""
     anki.import_package(export_fixture(tmp_path, content_copy, name="first.apkg"))
     note_ids = {card_id: note.id for card_id, note in notes_by_id(anki).items()}
     card = content_copy / "cards" / "numbers" / "poisson-concept.yaml"
@@ -118,18 +124,80 @@ def test_reexport_after_an_edit_updates_the_note_instead_of_adding_one(
         ),
         encoding="utf-8",
     )
+    edited = notes_by_id(anki)["poisson-concept"].mod + 60  # after the first export
+    os.utime(card, (edited, edited))
 
     later = export_fixture(tmp_path, content_copy, now=NOW + timedelta(days=1), name="second.apkg")
     log = anki.import_package(later)
 
-    # Anki updates every note whose export is newer (all four here) and adds none
-    assert anki.note_count() == 4 and not log.log.new and len(log.log.updated) == 4
+    assert anki.note_count() == 4 and not log.log.new
+    assert [entry.fields[0] for entry in log.log.updated] == ["poisson-concept"]
     notes = notes_by_id(anki)
     assert {card_id: note.id for card_id, note in notes.items()} == note_ids
     assert notes["poisson-concept"]["Prompt"] == (
         "For X ~ Poisson(λ), what are E[X], Var(X) and ‖x‖² / √λ? 泊松"
     )
     assert notes["bias-concept"]["Prompt"].startswith("Without a bias term")
+
+
+NEW_CARD = """\
+id: new-concept
+kind: concept
+topic: poisson
+title: A new card
+prompt: What is the sum of two independent Poisson counts?
+answer: A Poisson count whose rate is the sum of the two rates.
+"""
+
+
+def test_a_note_edited_in_anki_survives_a_reexport_of_unchanged_cards(tmp_path, anki, content_copy):
+    """The learner adds their own words to notes in Anki, then pulls one new card and one
+    edited card and exports again: the note of the unchanged card keeps their words, while
+    the card whose file changed after their edit is updated (the newest wins), as are the
+    runnable cards whose solution module changed (their starters are made from it). Every note
+    was stamped with the export's time, so every note was rewritten and every such edit lost."""
+    checked_out = time.time() - 3600  # an hour before the learner's edits in Anki
+    for path in [*(content_copy / "cards").rglob("*.yaml"), content_copy / "solutions/arith.py"]:
+        os.utime(path, (checked_out, checked_out))
+    anki.import_package(export_fixture(tmp_path, content_copy, name="first.apkg"))
+    for card_id in ("bias-concept", "poisson-concept", "add-one"):
+        note = notes_by_id(anki)[card_id]
+        note["Explanation"] = "my own words"
+        anki.update_note(note)
+    edited = max(note.mod for note in notes_by_id(anki).values())
+    (content_copy / "cards" / "numbers" / "new-concept.yaml").write_text(NEW_CARD, "utf-8")
+    card = content_copy / "cards" / "numbers" / "poisson-concept.yaml"
+    edit(card, "What are the mean", "What are the expectation")
+    module = content_copy / "solutions" / "arith.py"
+    for path in (card, module):  # pulled after the edit, then exported
+        os.utime(path, (edited + 60, edited + 60))
+    exported = datetime.fromtimestamp(edited + 120, UTC)
+
+    log = anki.import_package(export_fixture(tmp_path, content_copy, now=exported))
+
+    assert [entry.fields[0] for entry in log.log.new] == ["new-concept"]
+    updated = sorted(entry.fields[0] for entry in log.log.updated)
+    assert updated == ["add-one", "poisson-concept", "triangle-derivation"]  # arith's cards
+    notes = notes_by_id(anki)
+    assert notes["bias-concept"]["Explanation"] == "my own words"
+    assert notes["poisson-concept"]["Prompt"].startswith("What are the expectation")
+    assert notes["poisson-concept"]["Explanation"] == notes["add-one"]["Explanation"] == ""
+
+
+def test_a_change_of_rendering_updates_every_note_once(tmp_path, anki, content_copy, monkeypatch):
+    """`RENDERED_SINCE`, bumped when the export renders notes differently, is the oldest time
+    a note is stamped with: the next import updates every note, the card files unchanged,
+    and the one after it none."""
+    anki.import_package(export_fixture(tmp_path, content_copy, name="first.apkg"))
+    stamped = max(note.mod for note in notes_by_id(anki).values())
+    monkeypatch.setattr(
+        "studycli.export.anki.RENDERED_SINCE", datetime.fromtimestamp(stamped + 60, UTC)
+    )
+
+    logs = [anki.import_package(export_fixture(tmp_path, content_copy)) for _ in range(2)]
+
+    assert [len(log.log.updated) for log in logs] == [4, 0]
+    assert not logs[0].log.new and not logs[1].log.new
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,9 @@ def export_anki(
     """Export cards to an Anki package: one Anki deck "studycli::<deck>" per deck.
 
     Import the file in Anki (File > Import). Notes are keyed by card id, so importing a later
-    export updates the notes of edited cards instead of duplicating them. Coding cards carry
-    their starter code and say how to answer them: studycli solve <id>.
+    export updates the notes of edited cards instead of duplicating them, and leaves the
+    others, with your edits to them in Anki, alone. Coding cards carry their starter code and
+    say how to answer them: studycli solve <id>.
 
     Example: studycli export-anki ml.apkg --deck transformers
     """

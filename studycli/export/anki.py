@@ -6,6 +6,11 @@ never random: deck ids from the deck name, the note type's id from its name, and
 GUID from the card id alone. Anki matches notes by GUID on import, so importing a new export
 after a card's text changed updates the note (and keeps its Anki review history) instead of
 adding a duplicate: the same principle as studycli's own history, keyed by id, not text.
+
+Anki updates a note on import only when the package's note is newer than the collection's, so
+each note is stamped with when its card last changed (`card_modified`), not with the export's
+time: a re-export updates the notes of edited cards and leaves the others, and the edits a
+learner made to them in Anki, alone.
 """
 
 from __future__ import annotations
@@ -17,14 +22,14 @@ import sqlite3
 import tempfile
 import zipfile
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import genanki
 from markdown_it import MarkdownIt
 
 from studycli.content.card import Card, Kind
-from studycli.content.source import card_starter
+from studycli.content.source import card_starter, module_path
 from studycli.errors import StudyError
 
 DECK_PREFIX = "studycli::"
@@ -32,6 +37,12 @@ MODEL_NAME = "studycli card v2"  # a new field list needs a new name, hence a ne
 FIELDS = ("Id", "Kind", "Topic", "Title", "Prompt", "Answer", "Steps", "Code", "Explanation")
 CLOZE_MODEL_NAME = "studycli cloze v1"
 CLOZE_FIELDS = ("Text", "Back Extra", "Id", "Topic", "Title")
+
+# Bump when the export's HTML rendering or note fields change (`markdown_html`, `card_fields`,
+# `cloze_fields`, the templates): no note is stamped older than this (`card_modified`), so the
+# first import of an export with the new rendering updates every note once, the cards' files
+# unchanged.
+RENDERED_SINCE = datetime(2026, 12, 5, tzinfo=UTC)
 
 _FRONT = """\
 <div class="meta">{{Kind}} · {{Topic}} · {{Id}}</div>
@@ -159,15 +170,41 @@ def cloze_fields(card: Card) -> list[str]:
     ]
 
 
-def card_note(card: Card, models: dict[bool, genanki.Model], solutions_dir: Path) -> genanki.Note:
-    """One card as a note whose GUID depends on the card id only; `models` maps "is cloze"
-    to the note type."""
+def card_modified(card: Card, solutions_dir: Path) -> float:
+    """When the card's note last changed, as a Unix time: the newest of its file's modification
+    time, for a runnable card its solution module's (the note shows the starter made from it),
+    and `RENDERED_SINCE`. `git pull` rewrites only the files that changed, so only edited cards
+    get a newer time. A file that is gone (the module of a card with its own starter) is left
+    out: lint reports it."""
+    paths = [card.path]
+    if card.solution is not None:
+        paths.append(module_path(solutions_dir, card.solution.module))
+    return max([RENDERED_SINCE.timestamp()] + [p.stat().st_mtime for p in paths if p.exists()])
+
+
+class DatedNote(genanki.Note):
+    """A note written with its own modification time, where genanki gives every note the
+    package's: Anki's import ("update notes if newer") compares it with the note's time in the
+    collection, which an edit made in Anki moves on."""
+
+    def __init__(self, modified: float, **note: object) -> None:
+        super().__init__(**note)
+        self.modified = modified
+
+    def write_to_db(self, cursor: object, timestamp: float, deck_id: int, id_gen: object) -> None:
+        super().write_to_db(cursor, self.modified, deck_id, id_gen)
+
+
+def card_note(card: Card, models: dict[bool, genanki.Model], solutions_dir: Path) -> DatedNote:
+    """One card as a note whose GUID depends on the card id only, stamped with when the card
+    last changed; `models` maps "is cloze" to the note type."""
     tags = [tag.replace(" ", "_") for tag in card.tags]  # Anki tags cannot hold spaces
     if card.kind == Kind.CLOZE:
         fields = cloze_fields(card)
     else:
         fields = card_fields(card, card_starter(card, solutions_dir) if card.runnable else None)
-    return genanki.Note(
+    return DatedNote(
+        card_modified(card, solutions_dir),
         model=models[card.kind == Kind.CLOZE],
         fields=fields,
         tags=tags,
@@ -206,8 +243,11 @@ def export_anki(
         cards: the cards to export (any decks).
         solutions_dir: the content's `solutions/`, for the starters of runnable cards.
         out: the .apkg file to write (replaced if it exists).
-        now: the modification time the notes get; Anki's importer updates a note that is
-            already in the collection when the new one is newer, so pass the current time.
+        now: the package's own time (its note and card ids are counted from it). Each note's
+            modification time is its card's (`card_modified`), not this: Anki's import
+            updates a note it holds only when the package's is newer, and an export that
+            stamped every note `now` overwrote every note, and the learner's edits to them in
+            Anki, on each re-import.
 
     Returns:
         Per Anki deck name: (cards, the Anki cards they make). Anki makes a cloze note one
