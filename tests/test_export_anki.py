@@ -13,7 +13,15 @@ import genanki
 import pytest
 
 from studycli.content.loader import load_content
-from studycli.export.anki import build_package, deck_name, export_anki, markdown_html, stable_id
+from studycli.export.anki import (
+    build_package,
+    cloze_model,
+    deck_name,
+    export_anki,
+    markdown_html,
+    note_model,
+    stable_id,
+)
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT, edit
 from .test_cli_commands import PROBE
@@ -243,6 +251,54 @@ def test_ids_are_derived_so_two_exports_agree(tmp_path):
     assert len({deck.deck_id for deck in first.decks}) == 2
     # the GUID depends on the id only, not on the text
     assert first.decks[0].notes[0].guid == genanki.guid_for("add-one")
+
+
+def test_the_note_types_keep_their_ids(tmp_path, anki):
+    """The note types' ids never change: Anki skips as "conflicting" every note whose GUID it
+    holds under another note type, so a new id (renaming 'studycli card v1' to 'v2' made one)
+    would strand every note a learner imported before."""
+    assert (note_model().model_id, cloze_model().model_id) == (1753197598, 1777041488)
+    anki.import_package(export_fixture(tmp_path))
+    assert {note.mid for note in notes_by_id(anki).values()} == {1753197598}
+
+
+def test_notes_of_a_v1_export_update_when_the_import_merges_note_types(
+    tmp_path, anki, content_copy, monkeypatch
+):
+    """README's advice to a learner who imported an export made before the Explanation field
+    came, whose notes are of the note type 'studycli card v1' (another id): Anki skips them as
+    conflicting, unless the import merges note types."""
+    from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    import studycli.export.anki as export
+
+    note_model, card_fields = export.note_model, export.card_fields
+
+    def v1_model():
+        model = note_model()
+        model.model_id, model.name = stable_id("studycli card v1"), "studycli card v1"
+        model.fields = model.fields[:-1]  # no Explanation
+        return model
+
+    with monkeypatch.context() as v1:
+        v1.setattr(export, "note_model", v1_model)
+        v1.setattr(export, "card_fields", lambda *args: card_fields(*args)[:-1])
+        v1.setattr(export, "RENDERED_SINCE", datetime(2026, 12, 1, tzinfo=UTC))
+        for path in [*content_copy.rglob("*.yaml"), *content_copy.rglob("*.py")]:
+            os.utime(path, (0, 0))  # every note dated December 1, as a v1 export was
+        anki.import_package(export_fixture(tmp_path, content_copy, name="v1.apkg"))
+    concept = content_copy / "cards" / "numbers" / "poisson-concept.yaml"
+    concept.write_text(concept.read_text("utf-8") + "explanation: Rare events.\n", "utf-8")
+    later = export_fixture(tmp_path, content_copy, name="v2.apkg")
+
+    assert len(anki.import_package(later).log.conflicting) == 4
+    merging = ImportAnkiPackageOptions(merge_notetypes=True)
+    log = anki.import_anki_package(
+        ImportAnkiPackageRequest(package_path=str(later), options=merging)
+    )
+
+    assert len(log.log.updated) == 4 and anki.note_count() == 4
+    assert notes_by_id(anki)["poisson-concept"]["Explanation"] == "Rare events."
 
 
 def test_markdown_is_escaped_html_with_soft_breaks_and_code_blocks():

@@ -2,10 +2,10 @@
 
 One Anki deck per studycli deck ("studycli::<deck>"), one note per card; a cloze card becomes a
 note of Anki's cloze type, one Anki card per deletion number, as studycli studies it. Every id is derived,
-never random: deck ids from the deck name, the note type's id from its name, and each note's
-GUID from the card id alone. Anki matches notes by GUID on import, so importing a new export
-after a card's text changed updates the note (and keeps its Anki review history) instead of
-adding a duplicate: the same principle as studycli's own history, keyed by id, not text.
+never random: deck ids from the deck name, the note types' ids fixed (`MODEL_ID`), and each
+note's GUID from the card id alone. Anki matches notes by GUID on import, so importing a new
+export after a card's text changed updates the note (and keeps its Anki review history) instead
+of adding a duplicate: the same principle as studycli's own history, keyed by id, not text.
 
 Anki updates a note on import only when the package's note is newer than the collection's, so
 each note is stamped with when its card last changed (`card_modified`), not with the export's
@@ -33,9 +33,19 @@ from studycli.content.source import card_starter, module_path
 from studycli.errors import StudyError
 
 DECK_PREFIX = "studycli::"
-MODEL_NAME = "studycli card v2"  # a new field list needs a new name, hence a new model id
+# The note types' ids must never change, nor may they be derived from a name that changes:
+# Anki's import skips as "conflicting" a note whose GUID it holds under another note type, so a
+# new id strands every note a learner imported before. (Renaming 'studycli card v1' to 'v2',
+# when the Explanation field came, did that: see README.) A new field goes into the same note
+# type, keeping its id: Anki's import merges the changed note type into the learner's when they
+# tick "Merge note types" (else it adds a 'studycli card v2+' and skips the notes as
+# conflicting), and the merge dates their notes at the import, so the new field is filled by
+# an import with "Update notes: Always" (seen with the anki library, 26.9).
+MODEL_NAME = "studycli card v2"
+MODEL_ID = 1753197598  # stable_id("studycli card v2")
 FIELDS = ("Id", "Kind", "Topic", "Title", "Prompt", "Answer", "Steps", "Code", "Explanation")
 CLOZE_MODEL_NAME = "studycli cloze v1"
+CLOZE_MODEL_ID = 1777041488  # stable_id("studycli cloze v1")
 CLOZE_FIELDS = ("Text", "Back Extra", "Id", "Topic", "Title")
 
 # Bump when the export's HTML rendering or note fields change (`markdown_html`, `card_fields`,
@@ -100,7 +110,7 @@ def deck_name(deck: str) -> str:
 def note_model() -> genanki.Model:
     """The note type every exported card uses: the fields of `FIELDS`, one card template."""
     return genanki.Model(
-        stable_id(MODEL_NAME),
+        MODEL_ID,
         MODEL_NAME,
         fields=[{"name": name} for name in FIELDS],
         templates=[{"name": "Card 1", "qfmt": _FRONT, "afmt": _BACK}],
@@ -112,7 +122,7 @@ def note_model() -> genanki.Model:
 def cloze_model() -> genanki.Model:
     """Anki's cloze note type for cloze cards: Anki makes one card per deletion number."""
     return genanki.Model(
-        stable_id(CLOZE_MODEL_NAME),
+        CLOZE_MODEL_ID,
         CLOZE_MODEL_NAME,
         fields=[{"name": name} for name in CLOZE_FIELDS],
         templates=[{"name": "Cloze", "qfmt": _CLOZE_FRONT, "afmt": _CLOZE_BACK}],
