@@ -175,25 +175,6 @@ def _forget_closed_plumbing() -> None:
 # --- the parent's side -----------------------------------------------------------------------
 
 
-def kill_group(process) -> None:
-    """SIGKILL the check's whole process group (its session); the process alone if it has not
-    made its group yet."""
-    pid = process.pid
-    if pid is None:
-        return
-    try:
-        os.killpg(pid, signal.SIGKILL)  # the group's number is its leader's pid
-        return
-    except AttributeError:
-        pass  # no process groups on this platform
-    except ProcessLookupError:
-        pass  # no such group (yet, or any more)
-    except PermissionError:
-        return  # the number now belongs to someone else's group
-    if process.is_alive():
-        process.kill()
-
-
 def wait_gone(group: int | None, seconds: float) -> bool:
     """Wait until no process of `group` runs any more (a killed process takes a moment to
     die, 200 of them on a busy machine longer); False if some still run after `seconds`."""
@@ -257,18 +238,6 @@ class OutputTail:
         self._kept += chunk
         if len(self._kept) > 2 * self.limit:
             del self._kept[: -self.limit]
-
-    def drain(self, fd: int, seconds: float) -> None:
-        """Read until end of file, for at most `seconds` (a process that left the session may
-        hold the pipe open for ever)."""
-        import select
-
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            if poller.poll(left * 1000) and not self.read(fd):
-                return
 
     def text(self) -> str:
         """The output kept. Where its start was cut: from the first whole line, after a line

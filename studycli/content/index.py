@@ -82,18 +82,6 @@ class Index:
             self._entries = found if isinstance(found, dict) else {}
         return self._entries
 
-    def trusted(self, relative: str, size: int, mtime_ns: int) -> Entry | None:
-        """The entry of a file of this size and mtime, if the index still stands for it."""
-        entry = self.entries.get(relative)
-        if (
-            entry is not None
-            and entry[0] == size
-            and entry[1] == mtime_ns
-            and mtime_ns < self.written - RACY_NS
-        ):
-            return entry
-        return None
-
     def study_rows(self, scan: list[Stamp]) -> tuple[list[tuple], list[str]] | None:
         """The study rows (id, deck, requires) written with the index, and the files that gave
         none, if the files are still those it was written from: the same paths, sizes and
@@ -180,7 +168,7 @@ def _mark_used(path: Path, written: int, read: int) -> None:
     """Mark an index read now (its access time; once a day at most), so that it is not taken
     for one nothing uses (`_forget_old_indexes`): an index is written only when its content
     changes, and an unchanged collection reads the same one for months. Its modification time
-    stays when it was written (what `Index.trusted` compares card files with)."""
+    stays when it was written (what `loader.load_content` compares card files with)."""
     now = time.time_ns()
     if now - read > 86400 * 10**9:
         with contextlib.suppress(OSError):

@@ -275,7 +275,9 @@ def _entries(
     found: list[tuple[str, _index.Entry | None]] = []
     entries: dict[str, _index.Entry] = {}
     fresh: dict[str, tuple] = {}  # the bodies of the files parsed now
-    known, settled = cached.entries.get, cached.written - _index.RACY_NS  # (Index.trusted, inline)
+    # an entry stands for a file of its size and mtime, where that mtime is older than the
+    # index by more than RACY_NS (a file written within it may have changed since, unseen)
+    known, settled = cached.entries.get, cached.written - _index.RACY_NS
     if scan is None:
         scan = _scan(folder)
     for relative, depth, size, mtime_ns in scan:
