@@ -2,11 +2,13 @@
 
 import numpy as np
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call_unchanged, describe, expect, fails_with
 
 
 def segmentation_metrics(pred, target, num_classes: int) -> dict[str, float]:
     """Pixel accuracy, mean pixel accuracy and mean IoU of a label map.
+
+    pred and target are left unchanged (they are the caller's label maps).
 
     Args:
         pred: numpy integer array of predicted labels, any shape, values
@@ -142,6 +144,13 @@ def _mistake_values(pred, target, k):
     }
 
 
+IN_PLACE_HINT = (
+    "build target * K + pred as a new array: np.asarray(target, dtype=np.int64) is the "
+    "caller's own array when it is int64 already (and ravel a view of it), so *= and += on it "
+    "write into the caller's label map"
+)
+
+
 def check_segmentation_metrics(impl, device="cpu") -> None:
     rng = np.random.default_rng(0)
     hints = {
@@ -153,7 +162,9 @@ def check_segmentation_metrics(impl, device="cpu") -> None:
     }
     for pred, target, k in _cases(rng):
         what = f"segmentation_metrics(pred={describe(pred)}, target={describe(target)}, num_classes={k})"
-        got = call(impl, what, pred.copy(), target.copy(), k)
+        got = call_unchanged(
+            impl, what, ("pred", "target"), pred.copy(), target.copy(), k, hint=IN_PLACE_HINT
+        )
         expect(isinstance(got, dict), what, f"returned {type(got).__name__}, expected a dict")
         want = _expected(pred, target, k)
         for key in ("pa", "mpa", "miou"):
@@ -248,6 +259,24 @@ def _wrong_miou_target_classes_only(pred, target, num_classes):
     }
 
 
+@fails_with("modified its input target in place")
+def _wrong_index_in_place(pred, target, num_classes):
+    """Forms target * K + pred in place (*=, +=) in np.asarray(target, np.int64): the caller's."""
+    # asarray copies only to change the dtype, and ravel is a view: an int64 target is written
+    index = np.asarray(target, dtype=np.int64).ravel()
+    index *= num_classes
+    index += np.asarray(pred, dtype=np.int64).ravel()
+    k = num_classes
+    conf = np.bincount(index, minlength=k * k).reshape(k, k).astype(np.float64)
+    tp, rows, cols = np.diag(conf), conf.sum(1), conf.sum(0)
+    union = rows + cols - tp
+    return {
+        "pa": tp.sum() / conf.sum(),
+        "mpa": (tp[rows > 0] / rows[rows > 0]).mean(),
+        "miou": (tp[union > 0] / union[union > 0]).mean(),
+    }
+
+
 WRONG_ANSWERS = {
     "segmentation_metrics": [
         _wrong_mpa_over_all_classes,
@@ -255,6 +284,7 @@ WRONG_ANSWERS = {
         _wrong_mpa_per_predicted_class,
         _wrong_miou_over_all_classes,
         _wrong_miou_target_classes_only,
+        _wrong_index_in_place,
     ],
 }
 
