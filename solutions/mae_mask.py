@@ -2,14 +2,21 @@
 
 import torch
 
-from studycli.assertions import assert_close, assert_equal, call, describe, expect, fails_with
+from studycli.assertions import (
+    assert_close,
+    assert_equal,
+    call_unchanged,
+    describe,
+    expect,
+    fails_with,
+)
 
 
 def random_masking(x, mask_ratio: float, generator):
     """Keep a uniformly random subset of the tokens of every sequence, as in MAE's encoder input.
 
     Every sequence of the batch gets its own subset, and all randomness comes from
-    `generator`, so the same seed gives the same result.
+    `generator`, so the same seed gives the same result. x itself is left unchanged.
 
     Args:
         x: (N, L, D) tensor of patch tokens.
@@ -46,13 +53,19 @@ MASK_INVERTED = (
 )
 
 
+IN_PLACE = (
+    "the removed tokens are left out of x_kept, not written over in x: the caller's x comes "
+    "back unchanged (the decoder puts mask tokens in their places later)"
+)
+
+
 def _gen(seed, device):
     return torch.Generator(device=device).manual_seed(seed)
 
 
 def _run(impl, x, ratio, seed, device):
     what = f"random_masking(x {describe(x)}, mask_ratio={ratio}, generator seeded {seed})"
-    out = call(impl, what, x.clone(), ratio, _gen(seed, device))
+    out = call_unchanged(impl, what, ("x",), x.clone(), ratio, _gen(seed, device), hint=IN_PLACE)
     expect(
         isinstance(out, (tuple, list)) and len(out) == 3,
         what,
@@ -321,6 +334,15 @@ def _wrong_random_window(x, mask_ratio, generator):
     return _masking(x, mask_ratio, noise)
 
 
+@fails_with("modified its input x in place")
+def _wrong_zeroes_removed_in_place(x, mask_ratio, generator):
+    """Also masks the removed tokens in the caller's x (x[mask.bool()] = 0, as in BERT-style masking)."""
+    noise = torch.rand(x.shape[0], x.shape[1], generator=generator, device=x.device)
+    x_kept, mask, ids_restore = _masking(x, mask_ratio, noise)
+    x[mask.bool()] = 0  # x_kept was gathered into a new tensor: it keeps its values
+    return x_kept, mask, ids_restore
+
+
 WRONG_ANSWERS = {
     "random_masking": [
         _wrong_global_rng,
@@ -331,6 +353,7 @@ WRONG_ANSWERS = {
         _wrong_keep_first,
         _wrong_mask_inverted,
         _wrong_random_window,
+        _wrong_zeroes_removed_in_place,
     ],
 }
 
