@@ -22,7 +22,7 @@ def patchify(images, patch_size: int):
         patch_size: p.
 
     Returns:
-        (N, (H / p) * (W / p), C * p * p) tensor.
+        (N, (H / p) * (W / p), C * p * p) tensor in the dtype of images.
     """
     N, C, H, W = images.shape
     p = patch_size
@@ -62,6 +62,22 @@ _MISTAKES = (
 _DEFAULT_HINT = "patches in row-major order; flatten each in (C, p, p) order, channel first"
 
 
+def _dtype_name(dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _expect_dtype(got, images, what):
+    """The patches are copies of the pixels: in the images' dtype, neither widened nor rounded."""
+    expect(
+        getattr(got, "dtype", None) == images.dtype,
+        what,
+        f"returned {_dtype_name(getattr(got, 'dtype', None))} patches for "
+        f"{_dtype_name(images.dtype)} images: the patches are the images' pixels, in their dtype "
+        "(a buffer made by np.zeros is float64 and one made by torch.zeros float32, whatever "
+        "the images are)",
+    )
+
+
 def check_patchify(impl, device="cpu") -> None:
     impl = forbid(
         impl,
@@ -91,6 +107,7 @@ def check_patchify(impl, device="cpu") -> None:
             what,
             f"returned shape {tuple(got.shape)}, expected {(N, L, C * p * p)}",
         )
+        _expect_dtype(got, images, what)
         # Order: patch number gi * (W / p) + gj is the block at row gi, column gj, flattened (C, p, p).
         hint = _DEFAULT_HINT
         for model, text in _MISTAKES:
@@ -126,6 +143,15 @@ def check_patchify(impl, device="cpu") -> None:
             atol=1e-9,
             rtol=1e-9,
         )
+    # float64 images: the patches are their pixels, not rounded to float32.
+    images = torch.randn(2, 3, 4, 6, generator=gen, dtype=torch.float64).to(device)
+    what = f"patchify(images {describe(images)}, 2)"
+    got = call(impl, what, images.clone(), 2)
+    expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+    _expect_dtype(got, images, what)
+    eye = torch.eye(12, dtype=torch.float64, device=device).view(12, 3, 2, 2)
+    conv = F.conv2d(images, eye, stride=2).flatten(2).transpose(1, 2)
+    assert_close(got, conv, what, atol=0, rtol=0, hint=_DEFAULT_HINT)
     # A non-contiguous input.
     images = torch.randn(2, 3, 8, 4, generator=gen).to(device).transpose(2, 3)
     what = f"patchify(images {describe(images)} (non-contiguous), 2)"
@@ -164,7 +190,43 @@ def _wrong_plain_reshape(images, patch_size):
     return images.reshape(N, (H // p) * (W // p), C * p * p)
 
 
-WRONG_ANSWERS = {"patchify": [_wrong_channels_last, _wrong_column_major, _wrong_plain_reshape]}
+@fails_with("returned float64 patches for float32 images")
+def _wrong_numpy_buffer(images, patch_size):
+    """Fills a numpy buffer np.zeros((N, L, C p p)), float64 by default, and returns it as a tensor."""
+    import numpy as np
+
+    N, C, H, W = images.shape
+    p = patch_size
+    pixels = images.detach().cpu().numpy()
+    out = np.zeros((N, (H // p) * (W // p), C * p * p))
+    for n in range(N):
+        for index in range(out.shape[1]):
+            gi, gj = divmod(index, W // p)
+            out[n, index] = pixels[n, :, gi * p : (gi + 1) * p, gj * p : (gj + 1) * p].reshape(-1)
+    return torch.from_numpy(out).to(images.device)
+
+
+@fails_with("returned float32 patches for float64 images")
+def _wrong_float32_buffer(images, patch_size):
+    """Fills a buffer torch.zeros(N, L, C p p), float32 by default, so float64 pixels are rounded."""
+    N, C, H, W = images.shape
+    p = patch_size
+    out = torch.zeros(N, (H // p) * (W // p), C * p * p, device=images.device)
+    for index in range(out.shape[1]):
+        gi, gj = divmod(index, W // p)
+        out[:, index] = images[:, :, gi * p : (gi + 1) * p, gj * p : (gj + 1) * p].reshape(N, -1)
+    return out
+
+
+WRONG_ANSWERS = {
+    "patchify": [
+        _wrong_channels_last,
+        _wrong_column_major,
+        _wrong_plain_reshape,
+        _wrong_numpy_buffer,
+        _wrong_float32_buffer,
+    ]
+}
 
 
 # --- correct variants -----------------------------------------------------------------------
