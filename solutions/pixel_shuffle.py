@@ -15,7 +15,7 @@ def pixel_shuffle(x, upscale_factor: int):
         upscale_factor: r >= 1.
 
     Returns:
-        (N, C, H * r, W * r) tensor.
+        (N, C, H * r, W * r) tensor in the dtype of x.
     """
     N, Crr, H, W = x.shape
     r = upscale_factor
@@ -55,9 +55,20 @@ _MISTAKES = (
 )
 
 
+def _dtype_name(dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
 def _compare(impl, x, r, what, hint, atol=1e-5, rtol=1e-5):
     got = call(impl, what, x.clone(), r)
-    expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+    expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+    expect(
+        getattr(got, "dtype", None) == x.dtype,
+        what,
+        f"returned {_dtype_name(getattr(got, 'dtype', None))} for {_dtype_name(x.dtype)} x: the "
+        "output holds x's values, in x's dtype (a buffer made by np.zeros is float64 and one "
+        "made by torch.zeros float32, whatever x is)",
+    )
     want = F.pixel_shuffle(x.contiguous(), r)
     if tuple(got.shape) == tuple(want.shape) and not torch.allclose(
         got, want, atol=atol, rtol=rtol
@@ -95,6 +106,18 @@ def check_pixel_shuffle(impl, device="cpu") -> None:
         what = f"pixel_shuffle(x {describe(x)}, {r})"
         hint = "reshape to (N, C, r, r, H, W) and permute to (N, C, H, r, W, r)"
         _compare(impl, x, r, what, hint, atol=0, rtol=0)
+    # float64 x comes back in float64, its values not rounded to float32.
+    x = torch.randn(2, 12, 3, 4, generator=gen, dtype=torch.float64).to(device)
+    what = f"pixel_shuffle(x {describe(x)}, 2)"
+    _compare(
+        impl,
+        x,
+        2,
+        what,
+        "output pixel (c, h r + i, w r + j) is input channel c r^2 + i r + j",
+        atol=0,
+        rtol=0,
+    )
     # A non-contiguous input (a transposed view) must work too.
     x = torch.randn(2, 8, 5, 3, generator=gen).to(device).transpose(2, 3)
     what = f"pixel_shuffle(x {describe(x)} (non-contiguous), 2)"
@@ -145,12 +168,59 @@ def _wrong_calls_library(x, upscale_factor):
     return F.pixel_shuffle(x, upscale_factor)
 
 
+@fails_with("returned float64 for float32 x")
+def _wrong_numpy_buffer(x, upscale_factor):
+    """Fills a numpy buffer np.zeros((N, C, H r, W r)), float64 by default, and returns it."""
+    import numpy as np
+
+    N, Crr, H, W = x.shape
+    r = upscale_factor
+    C = Crr // (r * r)
+    pixels = x.detach().cpu().numpy()
+    out = np.zeros((N, C, H * r, W * r))
+    for i in range(r):
+        for j in range(r):
+            out[:, :, i::r, j::r] = pixels[:, i * r + j :: r * r]
+    return torch.from_numpy(out).to(x.device)
+
+
+@fails_with("returned float32 for float64 x")
+def _wrong_float32_buffer(x, upscale_factor):
+    """Fills a buffer torch.zeros(N, C, H r, W r), float32 by default, so float64 x is rounded."""
+    N, Crr, H, W = x.shape
+    r = upscale_factor
+    C = Crr // (r * r)
+    out = torch.zeros(N, C, H * r, W * r, device=x.device)
+    for i in range(r):
+        for j in range(r):
+            out[:, :, i::r, j::r] = x[:, i * r + j :: r * r]
+    return out
+
+
+@fails_with("returned ndarray, expected a tensor")
+def _wrong_returns_array(x, upscale_factor):
+    """Fills a numpy buffer in x's dtype and returns the array itself, not a tensor."""
+    import numpy as np
+
+    N, Crr, H, W = x.shape
+    r = upscale_factor
+    pixels = x.detach().cpu().numpy()
+    out = np.empty((N, Crr // (r * r), H * r, W * r), dtype=pixels.dtype)
+    for i in range(r):
+        for j in range(r):
+            out[:, :, i::r, j::r] = pixels[:, i * r + j :: r * r]
+    return out
+
+
 WRONG_ANSWERS = {
     "pixel_shuffle": [
         _wrong_calls_library,
         _wrong_permute_order,
         _wrong_channel_last_grouping,
         _wrong_plain_reshape,
+        _wrong_numpy_buffer,
+        _wrong_float32_buffer,
+        _wrong_returns_array,
     ],
 }
 
