@@ -100,7 +100,9 @@ def check_patchify(impl, device="cpu") -> None:
         images = torch.randn(N, C, H, W, generator=gen).to(device)
         what = f"patchify(images {describe(images)}, {p})"
         got = call(impl, what, images.clone(), p)
-        expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+        expect(
+            isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
+        )
         L = (H // p) * (W // p)
         expect(
             tuple(got.shape) == (N, L, C * p * p),
@@ -147,7 +149,7 @@ def check_patchify(impl, device="cpu") -> None:
     images = torch.randn(2, 3, 4, 6, generator=gen, dtype=torch.float64).to(device)
     what = f"patchify(images {describe(images)}, 2)"
     got = call(impl, what, images.clone(), 2)
-    expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+    expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
     _expect_dtype(got, images, what)
     eye = torch.eye(12, dtype=torch.float64, device=device).view(12, 3, 2, 2)
     conv = F.conv2d(images, eye, stride=2).flatten(2).transpose(1, 2)
@@ -218,6 +220,21 @@ def _wrong_float32_buffer(images, patch_size):
     return out
 
 
+@fails_with("returned ndarray, expected a tensor")
+def _wrong_returns_array(images, patch_size):
+    """Fills a numpy buffer in the images' dtype and returns the array itself, not a tensor."""
+    import numpy as np
+
+    N, C, H, W = images.shape
+    p = patch_size
+    pixels = images.detach().cpu().numpy()
+    out = np.empty((N, (H // p) * (W // p), C * p * p), dtype=pixels.dtype)
+    for index in range(out.shape[1]):
+        gi, gj = divmod(index, W // p)
+        out[:, index] = pixels[:, :, gi * p : (gi + 1) * p, gj * p : (gj + 1) * p].reshape(N, -1)
+    return out
+
+
 WRONG_ANSWERS = {
     "patchify": [
         _wrong_channels_last,
@@ -225,6 +242,7 @@ WRONG_ANSWERS = {
         _wrong_plain_reshape,
         _wrong_numpy_buffer,
         _wrong_float32_buffer,
+        _wrong_returns_array,
     ]
 }
 
