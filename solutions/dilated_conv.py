@@ -26,7 +26,7 @@ def conv1d(x, weight, stride: int = 1, padding: int = 0, dilation: int = 1):
         stride, padding, dilation: ints, stride >= 1, padding >= 0, dilation >= 1.
 
     Returns:
-        (N, C_out, L_out) tensor.
+        (N, C_out, L_out) tensor in the dtype of x.
     """
     N, C_in, L = x.shape
     C_out, _, K = weight.shape
@@ -133,6 +133,20 @@ def _diagnose_length(impl, device):
     return _CONV1D_DEFAULT_HINT
 
 
+def _expect_tensor_like(got, x, what):
+    """A tensor in x's dtype, as F.conv1d returns."""
+    expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+    name = str(x.dtype).removeprefix("torch.")
+    expect(
+        got.dtype == x.dtype,
+        what,
+        f"returned {str(got.dtype).removeprefix('torch.')} for {name} x and weight: the output "
+        "comes back in their dtype, as F.conv1d's does (accumulate in float64 if you like, then "
+        "cast back; a buffer made by torch.zeros is float32 and one by np.zeros float64, "
+        "whatever x is)",
+    )
+
+
 def check_conv1d(impl, device="cpu") -> None:
     impl = forbid(
         impl,
@@ -158,7 +172,7 @@ def check_conv1d(impl, device="cpu") -> None:
             f"padding={padding}, dilation={dilation})"
         )
         got = call(impl, what, x.clone(), w.clone(), stride, padding, dilation)
-        expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+        _expect_tensor_like(got, x, what)
         # Ground truth in float64: no TF32 shortcuts on a GPU.
         want = F.conv1d(x.double(), w.double(), stride=stride, padding=padding, dilation=dilation)
         hint = _CONV1D_DEFAULT_HINT
@@ -175,8 +189,10 @@ def check_conv1d(impl, device="cpu") -> None:
     # float64 stays accurate.
     x64, w64 = x.double(), w.double()
     what = f"conv1d(x {describe(x64)}, weight {describe(w64)}, stride=2, padding=2, dilation=3)"
+    got = call(impl, what, x64, w64, 2, 2, 3)
+    _expect_tensor_like(got, x64, what)
     assert_close(
-        call(impl, what, x64, w64, 2, 2, 3),
+        got,
         F.conv1d(x64, w64, stride=2, padding=2, dilation=3),
         what,
         atol=1e-10,
@@ -306,6 +322,12 @@ def _wrong_calls_library(x, weight, stride=1, padding=0, dilation=1):
     return F.conv1d(x, weight, stride=stride, padding=padding, dilation=dilation)
 
 
+@fails_with("returned float64 for float32 x and weight")
+def _wrong_float64_accumulator(x, weight, stride=1, padding=0, dilation=1):
+    """Accumulates in float64 (x.double(), weight.double()) and returns that, not x's dtype."""
+    return conv1d(x.double(), weight.double(), stride, padding, dilation)
+
+
 WRONG_ANSWERS = {
     "conv1d": [
         _wrong_calls_library,
@@ -313,6 +335,7 @@ WRONG_ANSWERS = {
         _wrong_length_minus_one,
         _wrong_length_dilation_times_k,
         _wrong_pad_one_side,
+        _wrong_float64_accumulator,
     ],
     "effective_kernel_size": [_wrong_k_times_d, _wrong_k_plus_d, _wrong_no_plus_one],
 }
