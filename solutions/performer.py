@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call, call_unchanged, describe, expect, fails_with
 
 
 def positive_random_features(x, omega):
@@ -43,7 +43,7 @@ def softmax_kernel_estimate(x, y, omega):
         omega: (m, d) directions, rows drawn from N(0, I).
 
     Returns:
-        (n, p) estimates.
+        (n, p) estimates. x, y and omega are left unchanged.
     """
     fx = torch.exp(x @ omega.T - 0.5 * (x * x).sum(-1, keepdim=True))  # (n, m)
     fy = torch.exp(y @ omega.T - 0.5 * (y * y).sum(-1, keepdim=True))  # (p, m)
@@ -235,7 +235,9 @@ def check_softmax_kernel_estimate(impl, device="cpu"):
     y = (torch.randn(4, d, generator=gen, dtype=torch.float64) * 0.5).to(device)
     omega = torch.randn(m, d, generator=gen, dtype=torch.float64).to(device)
     what = f"softmax_kernel_estimate with m = {m} directions, d = {d}"
-    got = call(impl, what, x, y, omega)
+    # (the target is computed from x and y after the call: an answer that wrote into them,
+    # its estimate right, was told its estimate was off, "expected 5.13, got 0.89")
+    got = call_unchanged(impl, what, ("x", "y", "omega"), x, y, omega)
     exact = torch.exp(x @ y.T)
     sq_sum = ((x[:, None, :] + y[None, :, :]) ** 2).sum(-1)
     std_error = exact * torch.sqrt((torch.exp(sq_sum) - 1) / m)
@@ -254,6 +256,16 @@ def _wrong_estimate_sum(x, y, omega):
     fx = torch.exp(x @ omega.T - 0.5 * (x * x).sum(-1, keepdim=True))
     fy = torch.exp(y @ omega.T - 0.5 * (y * y).sum(-1, keepdim=True))
     return fx @ fy.T
+
+
+@fails_with("modified its input x in place")
+def _wrong_estimate_norm_in_place(x, y, omega):
+    """Squares x in place (x.pow_(2)) for ‖x‖², after projecting it: the estimate is right,
+    and the caller's x is gone."""
+    proj = x @ omega.T
+    fx = torch.exp(proj - 0.5 * x.pow_(2).sum(-1, keepdim=True))
+    fy = torch.exp(y @ omega.T - 0.5 * (y * y).sum(-1, keepdim=True))
+    return fx @ fy.T / omega.shape[0]
 
 
 @fails_with("subtracted the full squared norms")
@@ -276,5 +288,6 @@ WRONG_ANSWERS = {
         _wrong_estimate_no_norms,
         _wrong_estimate_sum,
         _wrong_estimate_full_norms,
+        _wrong_estimate_norm_in_place,
     ],
 }
