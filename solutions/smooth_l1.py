@@ -170,6 +170,14 @@ def _wrong_calls_library(x, beta=1.0):
     return F.smooth_l1_loss(x, torch.zeros_like(x), reduction="none", beta=beta)
 
 
+@fails_with("modified its input x in place")
+def _wrong_abs_in_place(x, beta=1.0):
+    """Takes |x| in place (x.abs_()): the losses are right (x * x is unchanged by it), and the
+    caller's residuals lose their signs."""
+    ax = x.abs_()
+    return torch.where(ax < beta, 0.5 * x * x / beta, ax - 0.5 * beta)
+
+
 @fails_with("the loss comes back in the inputs' dtype")
 def _wrong_upcast(x, beta=1.0):
     """Computes in float64 (x.double()) and returns float64 losses for float32 residuals."""
@@ -184,6 +192,7 @@ WRONG_ANSWERS = {
         _wrong_offset_half,
         _wrong_no_offset,
         _wrong_mean,
+        _wrong_abs_in_place,
     ],
 }
 
