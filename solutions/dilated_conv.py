@@ -10,6 +10,7 @@ from studycli.assertions import (
     assert_equal,
     call,
     describe,
+    dtype_name,
     expect,
     fails_with,
     forbid,
@@ -136,11 +137,10 @@ def _diagnose_length(impl, device):
 def _expect_tensor_like(got, x, what):
     """A tensor in x's dtype, as F.conv1d returns."""
     expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
-    name = str(x.dtype).removeprefix("torch.")
     expect(
         got.dtype == x.dtype,
         what,
-        f"returned {str(got.dtype).removeprefix('torch.')} for {name} x and weight: the output "
+        f"returned {dtype_name(got)} for {dtype_name(x)} x and weight: the output "
         "comes back in their dtype, as F.conv1d's does (accumulate in float64 if you like, then "
         "cast back; a buffer made by torch.zeros is float32 and one by np.zeros float64, "
         "whatever x is)",

@@ -5,7 +5,7 @@ Card: hippo-legs (coding).
 
 import numpy as np
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call, describe, dtype_name, expect, fails_with
 
 
 def legs(N: int):
@@ -48,7 +48,7 @@ def _legs_loop(N):
 
 def _low_precision(got):
     """The names of the float types below float64 that the answer's A or B came in."""
-    names = {str(getattr(x, "dtype", "")).removeprefix("torch.") for x in got}
+    names = {dtype_name(x) for x in got}
     return sorted(names & {"float32", "float16", "bfloat16"})
 
 

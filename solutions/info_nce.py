@@ -11,6 +11,7 @@ from studycli.assertions import (
     call,
     call_unchanged,
     describe,
+    dtype_name,
     expect,
     fails_with,
     likely_mistake,
@@ -120,7 +121,7 @@ def _nonfinite_hint(q, k, temperature):
     no exp overflows at all; the remedy is the same.
     """
     logits = q.detach().double() @ k.detach().double().t() / temperature
-    dtype = str(q.dtype).removeprefix("torch.")
+    dtype = dtype_name(q)
     limit = math.floor(math.log(torch.finfo(q.dtype).max))
     underflow = (
         "a row whose every exp underflows to 0 (its logits all far below the max subtracted, "

@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
+from studycli.assertions import assert_close, call, describe, dtype_name, expect, fails_with, forbid
 
 
 def patchify(images, patch_size: int):
@@ -62,17 +62,13 @@ _MISTAKES = (
 _DEFAULT_HINT = "patches in row-major order; flatten each in (C, p, p) order, channel first"
 
 
-def _dtype_name(dtype) -> str:
-    return str(dtype).removeprefix("torch.")
-
-
 def _expect_dtype(got, images, what):
     """The patches are copies of the pixels: in the images' dtype, neither widened nor rounded."""
     expect(
         getattr(got, "dtype", None) == images.dtype,
         what,
-        f"returned {_dtype_name(getattr(got, 'dtype', None))} patches for "
-        f"{_dtype_name(images.dtype)} images: the patches are the images' pixels, in their dtype "
+        f"returned {dtype_name(got)} patches for "
+        f"{dtype_name(images)} images: the patches are the images' pixels, in their dtype "
         "(a buffer made by np.zeros is float64 and one made by torch.zeros float32, whatever "
         "the images are)",
     )

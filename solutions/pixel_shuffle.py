@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
+from studycli.assertions import assert_close, call, describe, dtype_name, expect, fails_with, forbid
 
 
 def pixel_shuffle(x, upscale_factor: int):
@@ -55,17 +55,13 @@ _MISTAKES = (
 )
 
 
-def _dtype_name(dtype) -> str:
-    return str(dtype).removeprefix("torch.")
-
-
 def _compare(impl, x, r, what, hint, atol=1e-5, rtol=1e-5):
     got = call(impl, what, x.clone(), r)
     expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
     expect(
         getattr(got, "dtype", None) == x.dtype,
         what,
-        f"returned {_dtype_name(getattr(got, 'dtype', None))} for {_dtype_name(x.dtype)} x: the "
+        f"returned {dtype_name(got)} for {dtype_name(x)} x: the "
         "output holds x's values, in x's dtype (a buffer made by np.zeros is float64 and one "
         "made by torch.zeros float32, whatever x is)",
     )

@@ -181,7 +181,9 @@ _PRECISION = {"bool": 0, "float16": 2, "bfloat16": 2, "float32": 3, "float64": 4
 _PRECISION.update((f"{sign}int{bits}", 1) for sign in ("", "u") for bits in (8, 16, 32, 64))
 
 
-def _dtype_name(value: Any) -> str | None:
+def dtype_name(value: Any) -> str | None:
+    """The dtype of `value` (a tensor or an array) as its failure messages name it, "float32"
+    (not "torch.float32"); None for a value without one."""
     dtype = getattr(value, "dtype", None)
     return None if dtype is None else str(dtype).removeprefix("torch.")
 
@@ -192,7 +194,7 @@ def _less_precise(actual: Any, expected: Any) -> str:
     precisely than float32; else "". (A float32 answer against float64 expected values is not
     named: checkers compute what they expect in float64 from float32 inputs, and every float32
     answer's failure said it should have been float64, whatever its mistake.)"""
-    got, want = _dtype_name(actual) or "", _dtype_name(expected) or ""
+    got, want = dtype_name(actual) or "", dtype_name(expected) or ""
     wanted = min(_PRECISION.get(want, 0), _PRECISION["float32"])
     if wanted < 2 or _PRECISION.get(got, wanted) >= wanted:
         return ""
@@ -229,7 +231,7 @@ def assert_close(
     if got.shape != want.shape:
         _fail(what, f"returned shape {tuple(got.shape)}, expected shape {tuple(want.shape)}", hint)
     if got.dtype.kind == "c" and want.dtype.kind != "c":  # (float64 would drop the imaginary)
-        _fail(what, f"returned complex numbers ({_dtype_name(actual)}), expected real ones", hint)
+        _fail(what, f"returned complex numbers ({dtype_name(actual)}), expected real ones", hint)
     if got.size == 0:
         return
     precision = _less_precise(actual, expected)
