@@ -688,6 +688,57 @@ def test_watch_checks_a_save_caught_half_written_only_once_it_is_whole(tmp_path,
     assert attempt.failed_runs == 0 and attempt.rating() == 3  # Good: a first try
 
 
+def test_watch_never_shows_a_check_it_stopped_for_a_half_written_save(tmp_path, monkeypatch):
+    """A save caught half written while a check of the learner's code still runs (a slow
+    check, here one that loops): the watch stopped that check, and with no new check to take
+    its place, the stopped one was taken for finished on the next look: its kill shown as
+    the outcome ('killed by signal 9 (SIGKILL) ... did the code kill itself?') and kept as
+    the last check, so that the whole file saved a moment later counted it as a failed run
+    and passed as Hard. A stopped check is no attempt: the whole file passes as Good."""
+    import threading
+
+    from rich.console import Console
+
+    from studycli.cli import solve_flow
+
+    content = fixture_content()
+    card = content.get("add-one")
+    path = tmp_path / "attempt.py"
+    path.write_text(LOOPS)  # the learner's code, checked as the watch starts: it loops
+    started, looked = threading.Event(), threading.Event()
+    run_check, compiles = solve.run_check, solve.compiles
+
+    def check_and_signal(*args, **kwargs):
+        started.set()
+        return run_check(*args, **kwargs)
+
+    def compiles_and_signal(where):
+        answer = compiles(where)
+        looked.set()
+        return answer
+
+    def save():
+        started.wait(timeout=30)
+        time.sleep(0.05)  # a later modification time than the check's
+        path.write_text(CORRECT[: CORRECT.index("+") + 1])  # "return x +": half written
+        looked.wait(timeout=30)  # the watch has stopped the check and seen this save
+        path.write_text(CORRECT)
+
+    monkeypatch.setattr(solve, "run_check", check_and_signal)
+    monkeypatch.setattr(solve, "compiles", compiles_and_signal)
+    monkeypatch.setattr(solve_flow, "SETTLE", 30)
+    saver = threading.Thread(target=save)
+    saver.start()
+    console = Console(record=True, width=100)
+    attempt = solve_flow.watch(console, card, content, path, solve_flow.Limits(20, 1024))
+    saver.join()
+    text = console.export_text()
+    assert "stopped: the file changed" in text
+    assert "✗ error" not in text and "SIGKILL" not in text
+    assert attempt is not None and attempt.outcome.status == "pass"
+    assert attempt.failed_runs == 0 and attempt.rating() == 3  # Good: no finished run failed
+
+
 def test_the_solve_error_for_a_missing_file(cli, tmp_path):
     result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", tmp_path / "nope.py")
     assert result.exit_code == 1 and "no such file" in result.stderr
