@@ -352,9 +352,11 @@ def watch(
                 stamp = _stamp(path)
                 if stamp != seen:
                     seen, settling = stamp, None
-                    if run is not None:  # a stopped check is no attempt: dropped, or a
-                        run.stop(console, "the file changed")  # save that starts none (empty,
-                        run = None  # not compiling) left it to be shown, killed, as finished
+                    if run is not None:
+                        run.stop(console, "the file changed")
+                        # a stopped check is no attempt: kept, a save that starts none (emptied,
+                        # not compiling) left it to be shown, killed, as a finished failed run
+                        run = None
                     elif last is not None and last.counts and not last.superseded:
                         failed += 1  # it did not pass (counted once: the file may come back)
                         last.superseded = True
