@@ -523,6 +523,21 @@ def test_cli_write_replaces_invalid_parameters_it_was_told_to_fix(cli, isolated_
     assert refused.exit_code == 1 and "new_per_day = -1 is invalid" in refused.stderr
 
 
+def test_cli_write_with_your_parameters_and_a_fit_that_does_not_beat_the_defaults(
+    cli, tmp_path, isolated_home, fitted
+):
+    """A learner on parameters of their own, and a fit that does not even beat the defaults:
+    stdout said it was "not better than your current parameters" while the refusal on stderr
+    said it did not beat the defaults."""
+    save_parameters(isolated_home / "config" / "settings.toml", fitted.parameters)
+    result = cli("optimize", "--from-csv", subset_csv(tmp_path, 80), "--write")
+    assert result.exit_code == 1
+    out = " ".join(result.stdout.split())
+    assert "the fit is not better than the defaults: yours are kept" in out
+    assert "not better than your current parameters" not in out
+    assert "do not beat the defaults" in result.stderr and "yours are kept" in result.stderr
+
+
 def test_cli_write_refuses_a_fit_that_is_not_better_with_the_figures(cli, tmp_path, isolated_home):
     result = cli("optimize", "--from-csv", subset_csv(tmp_path, 80), "--write")
     assert result.exit_code == 1

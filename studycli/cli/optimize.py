@@ -349,9 +349,9 @@ def _render(
             "fit these reviews at least as well",
             soft_wrap=True,
         )
-    elif not result.accepted:
-        kept = "kept" if result.compared_with == "current" else "keep the defaults"
-        console.print(f"[yellow]the fit is not better than {rival}: {kept}[/]")
+    elif not result.accepted:  # (not `_kept`: the fit does not beat the defaults)
+        kept = "yours are kept" if result.compared_with == "current" else "keep the defaults"
+        console.print(f"[yellow]the fit is not better than the defaults: {kept}[/]")
     elif written and recomputed is None:
         console.print(
             f"the fit is better than {rival}: written to {escape(str(settings_file))}; reviews "
