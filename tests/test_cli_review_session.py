@@ -217,6 +217,7 @@ def test_ctrl_c_ends_cram_with_status_130_and_ctrl_d_ends_review_as_q_does(sessi
     child.expect(FRONT)
     child.send("\x04")
     child.expect("0 reviews")
+    assert "interrupted" not in child.before  # (it said so, and exited 0)
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0

@@ -301,7 +301,8 @@ class ReviewSession:
             # Ctrl-C: the command exits 130, as every command a Ctrl-C ends; Ctrl-D (the end
             # of input) ends the session as `q` does
             interrupted = isinstance(stopped, KeyboardInterrupt)
-            self.console.print("\n[yellow]interrupted[/]: every rating so far is saved")
+            if interrupted:  # (Ctrl-D is no interruption: it said "interrupted" and exited 0)
+                self.console.print("\n[yellow]interrupted[/]: every rating so far is saved")
         summary = self._summary(time.monotonic() - started, interrupted, finished)
         self.console.print(summary_view(summary, self.clock()))
         return summary
