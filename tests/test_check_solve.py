@@ -637,12 +637,11 @@ def test_watch_counts_a_wrong_save_after_the_starter(tmp_path, monkeypatch):
     assert attempt.rating() == 2 and attempt.how() == "1 failed run first"  # Hard by default
 
 
-def test_watch_checks_a_save_caught_half_written_only_once_it_is_whole(tmp_path, monkeypatch):
-    """An editor that truncates the file, then writes it, caught half way (cut mid-token): that
-    save's SyntaxError was shown and counted as a failed run, so that the whole answer saved
-    a moment later passed as Hard. A save that does not compile is checked only once it has
-    stayed so for SETTLE seconds (30 here: the whole file is saved first, however slow this
-    machine is), and the whole file's check is the one shown."""
+def _watch_a_half_written_save(tmp_path, monkeypatch, first: str | None, wait_for: str):
+    """`solve --watch` on add-one, its attempt `first` (None: the starter), with a save caught
+    half written ("return x +") once the first check has `wait_for` ("finished" or "started"),
+    and the whole file written once the watch has looked at that save; SETTLE is 30 s, so the
+    whole file is saved first however slow the machine. (attempt, the console's text)."""
     import threading
 
     from rich.console import Console
@@ -652,25 +651,30 @@ def test_watch_checks_a_save_caught_half_written_only_once_it_is_whole(tmp_path,
     content = fixture_content()
     card = content.get("add-one")
     path = tmp_path / "attempt.py"
-    solve.ensure_attempt(card, content, path)  # the starter: checked as the watch starts
-    checked, looked = threading.Event(), threading.Event()
+    if first is None:
+        solve.ensure_attempt(card, content, path)
+    else:
+        path.write_text(first)
+    reached, looked = threading.Event(), threading.Event()
     run_check, compiles = solve.run_check, getattr(solve, "compiles", None)
 
     def check_and_signal(*args, **kwargs):
+        if wait_for == "started":
+            reached.set()
         outcome = run_check(*args, **kwargs)
-        checked.set()
+        reached.set()
         return outcome
 
     def compiles_and_signal(where):
-        answer = compiles(where)  # (the old code never asks: it checks the half file)
+        answer = compiles(where)  # (code without the wait never asks: it checks the half file)
         looked.set()
         return answer
 
     def save():
-        checked.wait(timeout=30)
+        reached.wait(timeout=30)
         time.sleep(0.05)  # a later modification time than the check's
         path.write_text(CORRECT[: CORRECT.index("+") + 1])  # "return x +": half written
-        looked.wait(timeout=5)  # the watch has seen it; then the rest is written
+        looked.wait(timeout=30)  # the watch has seen it; then the rest is written
         path.write_text(CORRECT)
 
     monkeypatch.setattr(solve, "run_check", check_and_signal)
@@ -679,9 +683,17 @@ def test_watch_checks_a_save_caught_half_written_only_once_it_is_whole(tmp_path,
     saver = threading.Thread(target=save)
     saver.start()
     console = Console(record=True, width=100)
-    attempt = solve_flow.watch(console, card, content, path, solve_flow.Limits(10, 1024))
+    attempt = solve_flow.watch(console, card, content, path, solve_flow.Limits(20, 1024))
     saver.join()
-    text = console.export_text()
+    return attempt, console.export_text()
+
+
+def test_watch_checks_a_save_caught_half_written_only_once_it_is_whole(tmp_path, monkeypatch):
+    """An editor that truncates the file, then writes it, caught half way (cut mid-token): that
+    save's SyntaxError was shown and counted as a failed run, so that the whole answer saved
+    a moment later passed as Hard. A save that does not compile is checked only once it has
+    stayed so for SETTLE seconds, and the whole file's check is the one shown."""
+    attempt, text = _watch_a_half_written_save(tmp_path, monkeypatch, None, "finished")
     assert attempt is not None and attempt.outcome.status == "pass"
     assert "SyntaxError" not in text and "✗ error" not in text
     assert text.count("checking attempt.py") == 2  # the starter, then the whole file
@@ -695,44 +707,7 @@ def test_watch_never_shows_a_check_it_stopped_for_a_half_written_save(tmp_path, 
     the outcome ('killed by signal 9 (SIGKILL) ... did the code kill itself?') and kept as
     the last check, so that the whole file saved a moment later counted it as a failed run
     and passed as Hard. A stopped check is no attempt: the whole file passes as Good."""
-    import threading
-
-    from rich.console import Console
-
-    from studycli.cli import solve_flow
-
-    content = fixture_content()
-    card = content.get("add-one")
-    path = tmp_path / "attempt.py"
-    path.write_text(LOOPS)  # the learner's code, checked as the watch starts: it loops
-    started, looked = threading.Event(), threading.Event()
-    run_check, compiles = solve.run_check, solve.compiles
-
-    def check_and_signal(*args, **kwargs):
-        started.set()
-        return run_check(*args, **kwargs)
-
-    def compiles_and_signal(where):
-        answer = compiles(where)
-        looked.set()
-        return answer
-
-    def save():
-        started.wait(timeout=30)
-        time.sleep(0.05)  # a later modification time than the check's
-        path.write_text(CORRECT[: CORRECT.index("+") + 1])  # "return x +": half written
-        looked.wait(timeout=30)  # the watch has stopped the check and seen this save
-        path.write_text(CORRECT)
-
-    monkeypatch.setattr(solve, "run_check", check_and_signal)
-    monkeypatch.setattr(solve, "compiles", compiles_and_signal)
-    monkeypatch.setattr(solve_flow, "SETTLE", 30)
-    saver = threading.Thread(target=save)
-    saver.start()
-    console = Console(record=True, width=100)
-    attempt = solve_flow.watch(console, card, content, path, solve_flow.Limits(20, 1024))
-    saver.join()
-    text = console.export_text()
+    attempt, text = _watch_a_half_written_save(tmp_path, monkeypatch, LOOPS, "started")
     assert "stopped: the file changed" in text
     assert "✗ error" not in text and "SIGKILL" not in text
     assert attempt is not None and attempt.outcome.status == "pass"
