@@ -15,6 +15,7 @@ from studycli.assertions import (
     call_unchanged,
     describe,
     expect,
+    expect_pair,
     fails_with,
     forbid,
     hinted,
@@ -522,11 +523,7 @@ def check_running_stats_update(impl, device="cpu"):
         what = f"running_stats_update(m={describe(m)}, s={describe(s)}, x_block={describe(xb)})"
         with hinted(LAST_DIM_HINT if other_shape else ""):
             got = call(impl, what, m.clone(), s.clone(), xb.clone())
-        expect(
-            isinstance(got, (tuple, list)) and len(got) == 2,
-            what,
-            f"returned {describe(got)}, expected a pair (m_new, s_new)",
-        )
+        expect_pair(got, ("m_new", "s_new"), what)
         m_want = torch.maximum(m, xb.max(dim=-1).values)
         # Ground truth for s_new: the exact sum of everything seen, measured against m_new,
         # where "everything seen before" is s * exp(m) (finite for these small values).
@@ -556,12 +553,7 @@ def check_running_stats_update(impl, device="cpu"):
         what = f"folding x of shape ({rows}, {n}) (scale {scale:g}) in blocks of {block_size}"
         for start in range(0, n, block_size):
             got = call(impl, what, m, s, x[:, start : start + block_size])
-            expect(
-                isinstance(got, (tuple, list)) and len(got) == 2,
-                what,
-                f"returned {describe(got)}, expected a pair (m_new, s_new)",
-            )
-            m, s = got
+            m, s = expect_pair(got, ("m_new", "s_new"), what)
         m_want = x.max(dim=-1).values
         s_want = torch.exp(torch.logsumexp(x, dim=-1) - m_want)
         assert_close(m, m_want, what + " -> final m", atol=1e-12, rtol=1e-12)
@@ -587,19 +579,13 @@ def _check_float32_fold(impl, gen, device):
     what = "folding float32 x of shape (8, 24) (values near 1000) in blocks of 5"
     for start in range(0, 24, 5):
         got = call(impl, what, m, s, x[:, start : start + 5])
-        expect(
-            isinstance(got, (tuple, list)) and len(got) == 2,
+        m, s = expect_pair(
+            got,
+            ("m_new", "s_new"),
             what,
-            f"returned {describe(got)}, expected a pair (m_new, s_new)",
+            torch.float32,
+            " for a float32 state and block: the state stays in the inputs' dtype",
         )
-        for name, value in zip(("m_new", "s_new"), got, strict=True):
-            expect(
-                isinstance(value, torch.Tensor) and value.dtype == torch.float32,
-                what,
-                f"returned {name} as {describe(value)} for a float32 state and block: the state "
-                "stays in the inputs' dtype",
-            )
-        m, s = got
     truth = x.double()
     m_want = truth.max(dim=-1).values
     s_want = torch.exp(torch.logsumexp(truth, dim=-1) - m_want)

@@ -12,6 +12,7 @@ from studycli.assertions import (
     call_unchanged,
     describe,
     expect,
+    expect_pair,
     fails_with,
 )
 
@@ -108,15 +109,6 @@ def _legs_A(n, device):
     return A - torch.diag(i + 1)
 
 
-def _unpack_pair(got, what):
-    expect(
-        isinstance(got, (tuple, list)) and len(got) == 2,
-        what,
-        f"returned {describe(got)}, expected a pair (A_bar, B_bar)",
-    )
-    return got
-
-
 def _diagnose(got, alternatives, right, default):
     """The hint of the first (value, hint) alternative that `got` matches (and the right answer
     does not), else `default`."""
@@ -166,7 +158,7 @@ def check_discretize_zoh(impl, device="cpu"):
         A, B = A.double().to(device), B.double().to(device)
         what = f"discretize_zoh(A {describe(A)}, B {describe(B)}, dt={dt:g})"
         got = call_unchanged(impl, what, ("A", "B"), A.clone(), B.clone(), dt, hint=ZOH_IN_PLACE)
-        A_bar, B_bar = _unpack_pair(got, what)
+        A_bar, B_bar = expect_pair(got, ("A_bar", "B_bar"), what)
         A_want, B_want = _zoh_by_block_exp(A, B, dt)
         eye = torch.eye(A.shape[0], dtype=A.dtype, device=A.device)
         a_mistakes = [
@@ -202,7 +194,9 @@ def check_discretize_zoh(impl, device="cpu"):
     A = (torch.randn(4, 4, generator=gen) / 2 - torch.eye(4)).to(device)
     B = torch.randn(4, 2, generator=gen).to(device)
     what = f"discretize_zoh(A {describe(A)}, B {describe(B)}, dt=0.2)"
-    A_bar, B_bar = _unpack_pair(call(impl, what, A.clone(), B.clone(), 0.2), what)
+    A_bar, B_bar = expect_pair(
+        call(impl, what, A.clone(), B.clone(), 0.2), ("A_bar", "B_bar"), what
+    )
     for name, value in (("A_bar", A_bar), ("B_bar", B_bar)):
         expect(
             getattr(value, "dtype", None) == A.dtype,
@@ -319,11 +313,7 @@ def check_discretize_zoh_diagonal(impl, device="cpu"):
             dt,
             hint="return new tensors (dt * a, not a.mul_(dt)): the caller's a and b must not change",
         )
-        expect(
-            isinstance(got, (tuple, list)) and len(got) == 2,
-            what,
-            f"returned {describe(got)}, expected a pair (a_bar, b_bar)",
-        )
+        expect_pair(got, ("a_bar", "b_bar"), what)
         # Ground truth: each coordinate's 2 x 2 block matrix [[a, b], [0, 0]], exponentiated.
         flat_a, flat_b = a.reshape(-1), b.reshape(-1)
         block = torch.zeros(flat_a.numel(), 2, 2, dtype=torch.float64, device=device)
@@ -376,17 +366,7 @@ def _check_small_steps(impl, gen, device):
         a_in, b_in = a.to(dtype=dtype, device=device), b.to(dtype=dtype, device=device)
         what = f"discretize_zoh_diagonal(a {describe(a_in)}, b {describe(b_in)}, dt={dt:g})"
         got = call(impl, what, a_in.clone(), b_in.clone(), dt)
-        expect(
-            isinstance(got, (tuple, list)) and len(got) == 2,
-            what,
-            f"returned {describe(got)}, expected a pair (a_bar, b_bar)",
-        )
-        for name, value in zip(("a_bar", "b_bar"), got, strict=True):
-            expect(
-                isinstance(value, torch.Tensor) and value.dtype == dtype,
-                what,
-                f"returned {name} as {describe(value)}: it comes back in the dtype of a",
-            )
+        expect_pair(got, ("a_bar", "b_bar"), what, dtype, ": it comes back in the dtype of a")
         block = torch.zeros(32, 2, 2, dtype=torch.float64, device=device)
         block[:, 0, 0] = a_in.double()
         block[:, 0, 1] = b_in.double()

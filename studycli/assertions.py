@@ -295,6 +295,27 @@ def expect(condition: bool, what: str, message: str, *, hint: str = "") -> None:
         _fail(what, message, hint)
 
 
+def expect_pair(got: Any, names: tuple[str, str], what: str, dtype: Any = None, why: str = ""):
+    """The answer's `got` as the pair it was to return, named by `names` in the failure
+    ("expected a pair (m_new, s_new)"); with `dtype`, each of the two a tensor of that dtype,
+    else a failure naming it ("returned s_new as ...", then `why`)."""
+    expect(
+        isinstance(got, (tuple, list)) and len(got) == 2,
+        what,
+        f"returned {describe(got)}, expected a pair ({', '.join(names)})",
+    )
+    if dtype is not None:
+        import torch
+
+        for name, value in zip(names, got, strict=True):
+            expect(
+                isinstance(value, torch.Tensor) and value.dtype == dtype,
+                what,
+                f"returned {name} as {describe(value)}{why}",
+            )
+    return got
+
+
 def plain_ints(values: Any, what: str, *, hint: str = "") -> list[int]:
     """The answer's items as plain ints (`operator.index`: numpy's integers read too), to
     compare as numbers: an int subclass whose == always said yes passed a comparison of the

@@ -17,6 +17,7 @@ from studycli.assertions import (
     counting_ints,
     describe,
     expect,
+    expect_pair,
     gpu_memory_budget,
     hinted,
     watch_torch,
@@ -344,3 +345,16 @@ def test_hinted_adds_its_hint_to_a_failure_in_its_block_and_to_no_other():
         raise OutOfTime()
     with hinted("never added"):  # nothing failed: nothing raised
         assert call(lambda: 1, "f()") == 1
+
+
+def test_expect_pair_names_what_is_not_the_pair_asked_for():
+    """A checker's "return a pair of tensors in this dtype": the pair back as it came, else a
+    failure naming the member that is not, in the checker's own words after it."""
+    pair = (torch.zeros(2), torch.ones(2))
+    assert expect_pair(pair, ("m", "s"), "f(x)", torch.float32, ": in x's dtype") is pair
+    with pytest.raises(AssertionError, match=r"returned .*, expected a pair \(m, s\)"):
+        expect_pair((torch.zeros(2),), ("m", "s"), "f(x)")
+    with pytest.raises(AssertionError, match=r"returned s as .*float64.*: in x's dtype"):
+        expect_pair(
+            (pair[0], pair[1].double()), ("m", "s"), "f(x)", torch.float32, ": in x's dtype"
+        )
