@@ -11,6 +11,7 @@ from studycli.assertions import (
     call_unchanged,
     describe,
     expect,
+    expect_pair,
     fails_with,
     likely_mistake,
 )
@@ -272,12 +273,7 @@ def check_q_mean_var(impl, device="cpu") -> None:
         torch.tensor([0, 1], device=device),
         torch.tensor([0.5, 0.5], device=device),
     )
-    expect(
-        isinstance(got, (tuple, list)) and len(got) == 2,
-        what,
-        f"returned {describe(got)}, expected a pair (mean, var)",
-    )
-    mean, var = got
+    mean, var = expect_pair(got, ("mean", "var"), what)
     assert_close(
         mean,
         torch.tensor([[2 * math.sqrt(0.5)], [2 * 0.5]], dtype=torch.float64),
@@ -326,12 +322,7 @@ def check_q_mean_var(impl, device="cpu") -> None:
                 hint="return new tensors (sqrt(alpha_bar) * x0, not x0.mul_(...)): the "
                 "caller's x0, t and betas must not change",
             )
-            expect(
-                isinstance(got, (tuple, list)) and len(got) == 2,
-                what,
-                f"returned {describe(got)}, expected a pair (mean, var)",
-            )
-            mean, var = got
+            mean, var = expect_pair(got, ("mean", "var"), what)
             want_mean, want_var = truth(x0, t, betas)
             assert_close(
                 mean,
@@ -567,6 +558,14 @@ def _wrong_mv_off_by_one(x0, t, betas):
     return _bcast(ab.sqrt(), x0) * x0, (1 - ab).to(x0.dtype)
 
 
+@fails_with("expected a pair (mean, var)")
+def _wrong_mv_with_log_var(x0, t, betas):
+    """Returns improved-diffusion's triple (mean, var, log var) where the pair is asked for."""
+    ab = torch.cumprod(1 - betas.double(), 0)[t]
+    var = (1 - ab).to(x0.dtype)
+    return _bcast(ab.sqrt(), x0) * x0, var, var.log()
+
+
 def _step_parts(betas, t):
     b = betas.detach().to(torch.float64).cpu()
     return float(b[t]), float(torch.prod(1.0 - b[: t + 1]))
@@ -628,6 +627,7 @@ WRONG_ANSWERS = {
         _wrong_mv_off_by_one,
         _wrong_mv_var_keepdims,
         _wrong_mv_in_place,
+        _wrong_mv_with_log_var,
     ],
     "ddpm_sample_step": [
         _wrong_step_beta_coefficient,
