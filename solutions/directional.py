@@ -9,7 +9,14 @@ from functools import partial
 
 import torch
 
-from studycli.assertions import assert_close, call_unchanged, describe, expect, fails_with
+from studycli.assertions import (
+    assert_close,
+    call_unchanged,
+    describe,
+    expect,
+    expect_pair,
+    fails_with,
+)
 
 
 def directional_derivative(f, x, v) -> float:
@@ -297,12 +304,7 @@ def check_steepest_ascent(impl, device="cpu") -> None:
         # A central difference in float64 gets u and the rate right to 1e-9, within the
         # tolerance below: only where f was evaluated tells it from autograd.
         _expect_autograd(tracked, what)
-        expect(
-            isinstance(result, (tuple, list)) and len(result) == 2,
-            what,
-            f"returned {describe(result)}, expected a pair (u, rate)",
-        )
-        u, rate = result
+        u, rate = expect_pair(result, ("u", "rate"), what)
         g = grad_fn(x0.double()).cpu()
         tol = (1e-5, 1e-6) if x0.dtype == torch.float32 else (1e-8, 1e-10)
         unit = g / g.norm()

@@ -5,7 +5,14 @@ Card: hippo-legs (coding).
 
 import numpy as np
 
-from studycli.assertions import assert_close, call, describe, dtype_name, expect, fails_with
+from studycli.assertions import (
+    assert_close,
+    call,
+    dtype_name,
+    expect,
+    expect_pair,
+    fails_with,
+)
 
 
 def legs(N: int):
@@ -53,11 +60,7 @@ def _low_precision(got):
 
 
 def _as_arrays(got, N, what):
-    expect(
-        isinstance(got, (tuple, list)) and len(got) == 2,
-        what,
-        f"returned {describe(got)}, expected a pair (A, B)",
-    )
+    expect_pair(got, ("A", "B"), what)
     A, B = np.asarray(got[0], dtype=float), np.asarray(got[1], dtype=float)
     expect(A.shape == (N, N), what, f"A has shape {A.shape}, expected ({N}, {N})")
     expect(

@@ -10,7 +10,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
+from studycli.assertions import (
+    assert_close,
+    call,
+    describe,
+    expect_pair,
+    fails_with,
+    forbid,
+)
 
 # ---------------------------------------------------------------------------------------------
 # References
@@ -285,12 +292,7 @@ def check_klr_loss_grad(impl, device="cpu") -> None:
         if label != "random":
             what += f"  [{label}]"
         result = call(impl, what, alpha.clone(), K, y, lam)
-        expect(
-            isinstance(result, (tuple, list)) and len(result) == 2,
-            what,
-            f"returned {describe(result)}, expected a pair (loss, grad)",
-        )
-        loss, grad = result
+        loss, grad = expect_pair(result, ("loss", "grad"), what)
         want_loss, want_grad = _klr_truth(alpha, K, y, lam)
         loss = _scalar(loss, what + " -> loss")
         assert_close(

@@ -2,7 +2,7 @@
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call, describe, expect, expect_pair, fails_with
 
 
 def reparameterize(mu, logvar, eps):
@@ -166,11 +166,7 @@ def check_pathwise_gradients(impl, device="cpu") -> None:
             f(m + s * eps).sum(-1).mean(0).backward()
             what = f"pathwise_gradients(f' of {name}, mu of shape ({dim},), eps of shape ({samples}, {dim}))"
             got = call(impl, what, f_prime, mu, sigma, eps)
-            expect(
-                isinstance(got, (tuple, list)) and len(got) == 2,
-                what,
-                f"returned {describe(got)}, expected a pair (grad_mu, grad_sigma)",
-            )
+            expect_pair(got, ("grad_mu", "grad_sigma"), what)
             summed = (
                 got[0] is not None
                 and samples > 1

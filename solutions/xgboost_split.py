@@ -9,7 +9,15 @@ with T leaves is minimised by w_j* = -G_j / (H_j + lambda), giving the structure
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call, call_unchanged, describe, expect, fails_with
+from studycli.assertions import (
+    assert_close,
+    call,
+    call_unchanged,
+    describe,
+    expect,
+    expect_pair,
+    fails_with,
+)
 
 # ---------------------------------------------------------------------------------------------
 # References
@@ -148,11 +156,7 @@ def _brute_force(x, g, h, lam, gamma):
 
 
 def _as_pair(result, what):
-    expect(
-        isinstance(result, (tuple, list)) and len(result) == 2,
-        what,
-        f"returned {describe(result)}, expected a pair (gain, threshold)",
-    )
+    expect_pair(result, ("gain", "threshold"), what)
     try:
         return float(result[0]), float(result[1])
     except (TypeError, ValueError):
