@@ -295,23 +295,33 @@ def expect(condition: bool, what: str, message: str, *, hint: str = "") -> None:
         _fail(what, message, hint)
 
 
-def expect_pair(got: Any, names: tuple[str, str], what: str, dtype: Any = None, why: str = ""):
+def expect_pair(
+    got: Any,
+    names: tuple[str, str],
+    what: str,
+    dtype: Any = None,
+    why: str = "",
+    *,
+    tensors: bool = False,
+):
     """The answer's `got` as the pair it was to return, named by `names` in the failure
     ("expected a pair (m_new, s_new)"); with `dtype`, each of the two a tensor of that dtype,
-    else a failure naming it ("returned s_new as ...", then `why`)."""
+    else a failure naming it ("returned s_new as ...", then `why`); with `tensors`, each a
+    tensor of any dtype (a float z_q and its long indices), else "... expected a tensor"."""
     expect(
         isinstance(got, (tuple, list)) and len(got) == 2,
         what,
         f"returned {describe(got)}, expected a pair ({', '.join(names)})",
     )
-    if dtype is not None:
+    if dtype is not None or tensors:
         import torch
 
+        wanted = why if dtype is not None else ", expected a tensor" + why
         for name, value in zip(names, got, strict=True):
             expect(
-                isinstance(value, torch.Tensor) and value.dtype == dtype,
+                isinstance(value, torch.Tensor) and (dtype is None or value.dtype == dtype),
                 what,
-                f"returned {name} as {describe(value)}{why}",
+                f"returned {name} as {describe(value)}{wanted}",
             )
     return got
 

@@ -358,3 +358,21 @@ def test_expect_pair_names_what_is_not_the_pair_asked_for():
         expect_pair(
             (pair[0], pair[1].double()), ("m", "s"), "f(x)", torch.float32, ": in x's dtype"
         )
+
+
+def test_expect_pair_of_tensors_names_the_member_that_is_not_one():
+    """`tensors`: each of the two a tensor of any dtype (an int64 and a float32 pass), else a
+    failure naming the member and what it was, where a checker's own "must be tensors" named
+    neither (and one that let a numpy array through crashed on it)."""
+    pair = (torch.zeros(2), torch.arange(2))
+    assert expect_pair(pair, ("z_q", "indices"), "f(z)", tensors=True) is pair
+    with pytest.raises(
+        AssertionError,
+        match=r"f\(z\): returned indices as array\(\[0, 1\], dtype=int64\), "
+        r"expected a tensor$",
+    ):
+        expect_pair((pair[0], np.arange(2)), ("z_q", "indices"), "f(z)", tensors=True)
+    with pytest.raises(AssertionError, match=r"returned z_q as \[0.0, 0.0\], expected a tensor"):
+        expect_pair(([0.0, 0.0], pair[1]), ("z_q", "indices"), "f(z)", tensors=True)
+    with pytest.raises(AssertionError, match=r"expected a pair \(z_q, indices\)"):
+        expect_pair(pair[0], ("z_q", "indices"), "f(z)", tensors=True)
