@@ -10,6 +10,7 @@ from studycli.assertions import (
     call_unchanged,
     describe,
     expect,
+    expect_pair,
     fails_with,
 )
 
@@ -66,17 +67,7 @@ def _brute_distances(z, codebook):
 
 
 def _unpack(got, what):
-    expect(
-        isinstance(got, (tuple, list)) and len(got) == 2,
-        what,
-        f"returned {describe(got)}, expected a pair (z_q, indices)",
-    )
-    z_q, idx = got
-    expect(
-        hasattr(z_q, "shape") and hasattr(idx, "shape"),
-        what,
-        "z_q and indices must both be tensors",
-    )
+    z_q, idx = expect_pair(got, ("z_q", "indices"), what, tensors=True)
     expect(
         not torch.is_floating_point(idx) and not torch.is_complex(idx),
         what,
@@ -382,6 +373,13 @@ def _wrong_int32_indices(z, codebook):
     return z + (codebook[indices] - z).detach(), indices
 
 
+@fails_with("expected a pair (z_q, indices)")
+def _wrong_returns_loss_too(z, codebook):
+    """Returns a VQ layer's triple (z_q, indices, commitment loss) where the pair is asked for."""
+    z_q, indices = vector_quantize(z, codebook)
+    return z_q, indices, ((z - z_q.detach()) ** 2).mean()
+
+
 @fails_with("the codebook term must see sg(z)")
 def _wrong_aux_no_stop_gradient(z, z_q, beta=0.25):
     """Leaves out both stop-gradients: each term pulls on both z and the codebook."""
@@ -414,6 +412,7 @@ WRONG_ANSWERS = {
         _wrong_argmin_over_rows,
         _wrong_codebook_gradient,
         _wrong_int32_indices,
+        _wrong_returns_loss_too,
     ],
     "vq_aux_loss": [
         _wrong_aux_upcast,
