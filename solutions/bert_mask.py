@@ -3,7 +3,7 @@ statistical checker and typical mistakes."""
 
 import torch
 
-from studycli.assertions import assert_equal, call, expect, fails_with, hinted
+from studycli.assertions import assert_equal, call, expect, expect_pair, fails_with, hinted
 
 
 def mask_tokens(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
@@ -67,17 +67,7 @@ def _run(impl, what, tokens, vocab_size, mask_id, seed, device, mask_prob=None, 
     kwargs = {} if mask_prob is None else {"mask_prob": mask_prob}
     with hinted(hint):
         out = call(impl, what, tokens, vocab_size, mask_id, gen, **kwargs)
-    expect(
-        isinstance(out, (tuple, list)) and len(out) == 2,
-        what,
-        f"returned {type(out).__name__}, expected a pair (inputs, labels)",
-    )
-    inputs, labels = out
-    expect(
-        isinstance(inputs, torch.Tensor) and isinstance(labels, torch.Tensor),
-        what,
-        "inputs and labels must be tensors",
-    )
+    inputs, labels = expect_pair(out, ("inputs", "labels"), what, tensors=True)
     expect(
         tuple(inputs.shape) == tuple(tokens.shape) and tuple(labels.shape) == tuple(tokens.shape),
         what,
@@ -350,6 +340,12 @@ def _mutates_tokens(tokens, vocab_size: int, mask_id: int, generator, mask_prob:
     return tokens, labels
 
 
+@fails_with("expected a pair (inputs, labels)")
+def _inputs_only(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Returns the corrupted inputs alone, without the labels the loss needs."""
+    return mask_tokens(tokens, vocab_size, mask_id, generator, mask_prob)[0]
+
+
 @fails_with("called twice with the same seed")
 def _global_rng(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
     """Ignores the generator and draws from torch's global random state."""
@@ -477,6 +473,7 @@ WRONG_ANSWERS = {
         _random_from_minus_one,
         _random_never_original,
         _fixed_count,
+        _inputs_only,
     ],
 }
 
