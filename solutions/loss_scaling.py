@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from studycli.assertions import assert_close, assert_equal, call, expect, fails_with
+from studycli.assertions import assert_close, assert_equal, call, expect, expect_pair, fails_with
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # about 3.4028e38
 
@@ -63,12 +63,7 @@ def _expected(scale, found_inf, tracker, growth, backoff, interval):
 
 
 def _unpack(out, what):
-    expect(
-        isinstance(out, (tuple, list)) and len(out) == 2,
-        what,
-        f"returned {type(out).__name__} {out!r}, expected a pair (new_scale, new_growth_tracker)",
-    )
-    scale, tracker = out
+    scale, tracker = expect_pair(out, ("new_scale", "new_growth_tracker"), what)
     try:
         return float(scale), int(tracker)
     except (TypeError, ValueError):
@@ -252,6 +247,21 @@ def _cap_excludes_max(
     return scale, successful
 
 
+@fails_with("expected a pair (new_scale, new_growth_tracker)")
+def _scale_only(
+    scale: float,
+    found_inf: bool,
+    growth_tracker: int,
+    growth_factor: float = 2.0,
+    backoff_factor: float = 0.5,
+    growth_interval: int = 2000,
+) -> float:
+    """Returns the new scale alone, without the growth tracker that the next call needs."""
+    return update_scale(
+        scale, found_inf, growth_tracker, growth_factor, backoff_factor, growth_interval
+    )[0]
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -282,6 +292,7 @@ WRONG_ANSWERS = {
         _no_float32_cap,
         _backoff_divides,
         _cap_excludes_max,
+        _scale_only,
     ],
 }
 
