@@ -3,6 +3,7 @@ and one step of the reverse (sampling) process."""
 
 import math
 
+import numpy as np
 import torch
 
 from studycli.assertions import (
@@ -273,7 +274,7 @@ def check_q_mean_var(impl, device="cpu") -> None:
         torch.tensor([0, 1], device=device),
         torch.tensor([0.5, 0.5], device=device),
     )
-    mean, var = expect_pair(got, ("mean", "var"), what)
+    mean, var = expect_pair(got, ("mean", "var"), what, tensors=True)
     assert_close(
         mean,
         torch.tensor([[2 * math.sqrt(0.5)], [2 * 0.5]], dtype=torch.float64),
@@ -322,7 +323,7 @@ def check_q_mean_var(impl, device="cpu") -> None:
                 hint="return new tensors (sqrt(alpha_bar) * x0, not x0.mul_(...)): the "
                 "caller's x0, t and betas must not change",
             )
-            mean, var = expect_pair(got, ("mean", "var"), what)
+            mean, var = expect_pair(got, ("mean", "var"), what, tensors=True)
             want_mean, want_var = truth(x0, t, betas)
             assert_close(
                 mean,
@@ -334,7 +335,7 @@ def check_q_mean_var(impl, device="cpu") -> None:
                 "sqrt(alpha_bar[t]) x0",
             )
             expect(
-                hasattr(var, "shape") and var.numel() == n,
+                var.numel() == n,
                 what,
                 f"var is {describe(var)}, expected one variance per batch element ({n} values)",
             )
@@ -566,6 +567,14 @@ def _wrong_mv_with_log_var(x0, t, betas):
     return _bcast(ab.sqrt(), x0) * x0, var, var.log()
 
 
+@fails_with("returned var as array")
+def _wrong_mv_numpy_schedule(x0, t, betas):
+    """Keeps the schedule in numpy, as DDPM's original code does, and returns var as an array."""
+    alpha_bar = np.cumprod(1.0 - betas.detach().cpu().double().numpy())[t.cpu().numpy()]
+    scale = torch.as_tensor(np.sqrt(alpha_bar), device=x0.device)
+    return _bcast(scale, x0) * x0, 1.0 - alpha_bar
+
+
 def _step_parts(betas, t):
     b = betas.detach().to(torch.float64).cpu()
     return float(b[t]), float(torch.prod(1.0 - b[: t + 1]))
@@ -628,6 +637,7 @@ WRONG_ANSWERS = {
         _wrong_mv_var_keepdims,
         _wrong_mv_in_place,
         _wrong_mv_with_log_var,
+        _wrong_mv_numpy_schedule,
     ],
     "ddpm_sample_step": [
         _wrong_step_beta_coefficient,
