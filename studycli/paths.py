@@ -117,6 +117,13 @@ def config_path() -> Path:
     return Path(chosen).expanduser() if chosen else config_dir() / "settings.toml"
 
 
+def anki_notes_path() -> Path:
+    """What each note of the Anki exports made here was (`studycli.export.anki_record`): with
+    the user's data, not in the cache, as deleting it dates the next export's notes by their
+    files again."""
+    return data_dir() / "anki-notes.json"
+
+
 def attempts_dir() -> Path:
     """Where `solve` keeps the learner's attempt files between sessions."""
     return data_dir() / "attempts"

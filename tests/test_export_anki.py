@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import genanki
@@ -15,6 +16,7 @@ import pytest
 from studycli.content.loader import load_content
 from studycli.export.anki import (
     build_package,
+    card_modified,
     cloze_model,
     deck_name,
     export_anki,
@@ -22,6 +24,7 @@ from studycli.export.anki import (
     note_model,
     stable_id,
 )
+from studycli.paths import anki_notes_path
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT, edit
 from .test_cli_commands import PROBE
@@ -56,7 +59,7 @@ def notes_by_id(col) -> dict:
 def export_fixture(tmp_path, root=FIXTURE_CONTENT, now=NOW, name="out.apkg", **filters) -> Path:
     content = load_content(root)
     out = tmp_path / name
-    export_anki(content.select(**filters), content.solutions_dir, out, now)
+    export_anki(content.select(**filters), content.solutions_dir, out, now, anki_notes_path())
     return out
 
 
@@ -118,10 +121,10 @@ def test_derivation_steps_become_an_ordered_list(tmp_path, anki):
 def test_reexport_after_an_edit_updates_the_note_instead_of_adding_one(
     tmp_path, anki, content_copy
 ):
-    """Only the edited card's note is updated: each note is stamped with when its card's file
-    last changed, and Anki updates a note only when the package's is newer. (Every note was
-    stamped with the export's time, so all four were rewritten, and any edit the learner had
-    made to them in Anki was lost.)"""
+    """Only the edited card's note is updated: each note is stamped with when its text last
+    changed (the edited one with the second export's time), and Anki updates a note only when
+    the package's is newer. (Every note was stamped with the export's time, so all four were
+    rewritten, and any edit the learner had made to them in Anki was lost.)"""
     anki.import_package(export_fixture(tmp_path, content_copy, name="first.apkg"))
     note_ids = {card_id: note.id for card_id, note in notes_by_id(anki).items()}
     card = content_copy / "cards" / "numbers" / "poisson-concept.yaml"
@@ -132,10 +135,9 @@ def test_reexport_after_an_edit_updates_the_note_instead_of_adding_one(
         ),
         encoding="utf-8",
     )
-    edited = notes_by_id(anki)["poisson-concept"].mod + 60  # after the first export
-    os.utime(card, (edited, edited))
+    exported = datetime.fromtimestamp(notes_by_id(anki)["poisson-concept"].mod + 60, UTC)
 
-    later = export_fixture(tmp_path, content_copy, now=NOW + timedelta(days=1), name="second.apkg")
+    later = export_fixture(tmp_path, content_copy, now=exported, name="second.apkg")
     log = anki.import_package(later)
 
     assert anki.note_count() == 4 and not log.log.new
@@ -161,9 +163,10 @@ answer: A Poisson count whose rate is the sum of the two rates.
 def test_a_note_edited_in_anki_survives_a_reexport_of_unchanged_cards(tmp_path, anki, content_copy):
     """The learner adds their own words to notes in Anki, then pulls one new card and one
     edited card and exports again: the note of the unchanged card keeps their words, while
-    the card whose file changed after their edit is updated (the newest wins), as are the
-    runnable cards whose solution module changed (their starters are made from it). Every note
-    was stamped with the export's time, so every note was rewritten and every such edit lost."""
+    the card whose text changed after their edit is updated (the newest wins), as is the
+    runnable card whose starter changed in its solution module (the starter is made from it),
+    but not the other card of that module (its starter unchanged). Every note was stamped with
+    the export's time, so every note was rewritten and every such edit lost."""
     checked_out = time.time() - 3600  # an hour before the learner's edits in Anki
     for path in [*(content_copy / "cards").rglob("*.yaml"), content_copy / "solutions/arith.py"]:
         os.utime(path, (checked_out, checked_out))
@@ -177,6 +180,7 @@ def test_a_note_edited_in_anki_survives_a_reexport_of_unchanged_cards(tmp_path, 
     card = content_copy / "cards" / "numbers" / "poisson-concept.yaml"
     edit(card, "What are the mean", "What are the expectation")
     module = content_copy / "solutions" / "arith.py"
+    edit(module, "Return x + 1.", "Return x plus one.")  # in add-one's starter
     for path in (card, module):  # pulled after the edit, then exported
         os.utime(path, (edited + 60, edited + 60))
     exported = datetime.fromtimestamp(edited + 120, UTC)
@@ -185,11 +189,152 @@ def test_a_note_edited_in_anki_survives_a_reexport_of_unchanged_cards(tmp_path, 
 
     assert [entry.fields[0] for entry in log.log.new] == ["new-concept"]
     updated = sorted(entry.fields[0] for entry in log.log.updated)
-    assert updated == ["add-one", "poisson-concept", "triangle-derivation"]  # arith's cards
+    assert updated == ["add-one", "poisson-concept"]
     notes = notes_by_id(anki)
     assert notes["bias-concept"]["Explanation"] == "my own words"
     assert notes["poisson-concept"]["Prompt"].startswith("What are the expectation")
     assert notes["poisson-concept"]["Explanation"] == notes["add-one"]["Explanation"] == ""
+
+
+def set_times(content: Path, when: float) -> None:
+    """Every card file and solution module of `content` modified at `when`, as a clone or an
+    upgrade leaves them."""
+    for path in [*(content / "cards").rglob("*.yaml"), *(content / "solutions").rglob("*.py")]:
+        os.utime(path, (when, when))
+
+
+def learner_edits(anki, card_id: str) -> float:
+    """The learner's own words in the Explanation of a note in Anki; when Anki dated the edit."""
+    note = notes_by_id(anki)[card_id]
+    note["Explanation"] = "my own words"
+    anki.update_note(note)
+    return notes_by_id(anki)[card_id].mod
+
+
+def export_with_cli(cli, content: Path, out: Path, *options: str) -> None:
+    result = cli("--content", content, "export-anki", out, *options)
+    assert result.exit_code == 0, result.output
+
+
+def test_touched_files_leave_a_note_the_learner_edited_alone(cli, tmp_path, anki, content_copy):
+    """A note is dated by its text, not by its files' times, which move while the text stays:
+    a fresh clone, an upgrade (pip writes every file anew), `touch`, an edit of a solution
+    module's checker. Dated by its files, the card's note was newer than the learner's edit in
+    Anki after any of these, and the next import overwrote the edit."""
+    set_times(content_copy, time.time() - 3600)  # checked out an hour before the edit
+    export_with_cli(cli, content_copy, tmp_path / "first.apkg")
+    anki.import_package(tmp_path / "first.apkg")
+    edited = learner_edits(anki, "add-one")
+    module = content_copy / "solutions" / "arith.py"
+    edit(module, "for x in (-3, 0, 1, 41, 10**12):", "for x in (-3, 0, 1, 7, 41, 10**12):")
+    for path in (content_copy / "cards" / "basics" / "add-one.yaml", module):
+        os.utime(path, (edited + 60, edited + 60))  # the checker edited, the card touched
+
+    export_with_cli(cli, content_copy, tmp_path / "second.apkg")
+    log = anki.import_package(tmp_path / "second.apkg")
+
+    assert not log.log.updated and not log.log.new
+    assert notes_by_id(anki)["add-one"]["Explanation"] == "my own words"
+
+
+def test_an_edited_card_is_dated_at_the_export_whatever_its_file_says(tmp_path, anki, content_copy):
+    """A card whose text changed since the last export is dated at the export, so the import
+    updates its note, edited in Anki before (the newest wins), even where the file's time is
+    older than that edit (a checkout or a copy that keeps a file's old time): dated by its
+    file, the note was left as it was in Anki."""
+    checked_out = time.time() - 3600
+    set_times(content_copy, checked_out)
+    anki.import_package(export_fixture(tmp_path, content_copy, name="first.apkg"))
+    edited = learner_edits(anki, "poisson-concept")
+    card = content_copy / "cards" / "numbers" / "poisson-concept.yaml"
+    edit(card, "What are the mean", "What are the expectation")
+    os.utime(card, (checked_out, checked_out))
+    exported = datetime.fromtimestamp(edited + 60, UTC)
+
+    log = anki.import_package(export_fixture(tmp_path, content_copy, now=exported))
+
+    assert [entry.fields[0] for entry in log.log.updated] == ["poisson-concept"]
+    note = notes_by_id(anki)["poisson-concept"]
+    assert note["Prompt"].startswith("What are the expectation") and note["Explanation"] == ""
+    assert note.mod == edited + 60
+    recorded = json.loads(anki_notes_path().read_text("utf-8"))["notes"]["poisson-concept"]
+    assert recorded["modified"] == edited + 60
+
+
+def test_an_export_of_one_deck_keeps_the_record_of_the_others(cli, tmp_path, anki, content_copy):
+    """An export with --deck replaces the entries of its cards in the record and keeps the
+    others': had it forgotten them, the next whole export would date the other decks' notes by
+    their files again, and a touched file would overwrite the learner's edit."""
+    set_times(content_copy, time.time() - 3600)
+    export_with_cli(cli, content_copy, tmp_path / "whole.apkg")
+    anki.import_package(tmp_path / "whole.apkg")
+    recorded = json.loads(anki_notes_path().read_text("utf-8"))["notes"]
+    edited = learner_edits(anki, "add-one")
+
+    export_with_cli(cli, content_copy, tmp_path / "numbers.apkg", "--deck", "numbers")
+
+    assert json.loads(anki_notes_path().read_text("utf-8"))["notes"] == recorded
+    assert sorted(recorded) == ["add-one", "bias-concept", "poisson-concept", "triangle-derivation"]
+    card = content_copy / "cards" / "basics" / "add-one.yaml"
+    os.utime(card, (edited + 60, edited + 60))
+    export_with_cli(cli, content_copy, tmp_path / "again.apkg")
+    assert not anki.import_package(tmp_path / "again.apkg").log.updated
+    assert notes_by_id(anki)["add-one"]["Explanation"] == "my own words"
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        (b'{"format": 1, "notes": {"add-one": ', "it is not JSON"),
+        (b"\xff\xfe\x00", "it is not JSON"),
+        (b'["add-one"]', "it is not a format-1 record of Anki exports"),
+        (b'{"format": 1, "notes": {"add-one": {"hash": "ab", "modified": "today"}}}',
+         "it is not a format-1 record of Anki exports"),
+        (b'{"format": 2, "notes": {}}', "it is not a format-1 record of Anki exports"),
+    ],
+)  # fmt: skip
+def test_a_record_that_cannot_be_read_is_said_and_written_afresh(cli, tmp_path, data, why):
+    """The export goes on as a first export does (notes dated by their files), says so in one
+    line naming the file, and writes a fresh record in place of the one it could not read."""
+    record = anki_notes_path()
+    record.parent.mkdir(parents=True)
+    record.write_bytes(data)
+
+    result = cli("--content", FIXTURE_CONTENT, "export-anki", tmp_path / "out.apkg")
+
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    said = " ".join(result.stderr.split())
+    assert said == (
+        f"note: the record of past Anki exports {record} cannot be read ({why}): notes are "
+        "dated by their files this time, and a fresh record is written"
+    )
+    content = load_content(FIXTURE_CONTENT)
+    notes = json.loads(record.read_text("utf-8"))["notes"]
+    assert {card_id: entry["modified"] for card_id, entry in notes.items()} == {
+        card.id: card_modified(card, content.solutions_dir) for card in content.select()
+    }
+
+
+def test_a_record_that_cannot_be_written_leaves_the_export_done(cli, tmp_path, anki):
+    """The package is what was asked for: a data folder that cannot be written (read-only)
+    costs the record only, and says so, naming it."""
+    from .test_study_database import unwritable
+
+    record = anki_notes_path()
+    record.parent.mkdir(parents=True)
+    out = tmp_path / "out.apkg"
+    with unwritable(record.parent):
+        result = cli("--content", FIXTURE_CONTENT, "export-anki", out)
+
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    said = " ".join(result.stderr.split())
+    assert said.startswith(f"note: the record of this export cannot be written to {record} (")
+    assert f"{out} is written" in said
+    assert not record.exists()
+    anki.import_package(out)
+    assert anki.note_count() == 4
 
 
 def test_a_change_of_rendering_updates_every_note_once(tmp_path, anki, content_copy, monkeypatch):
@@ -238,7 +383,10 @@ def test_export_leaves_no_temp_file_behind(tmp_path, monkeypatch):
 
 def test_ids_are_derived_so_two_exports_agree(tmp_path):
     content = load_content(FIXTURE_CONTENT)
-    first, second = (build_package(content.select(), content.solutions_dir) for _ in range(2))
+    first, second = (
+        build_package(content.select(), content.solutions_dir, {}, NOW.timestamp()).package
+        for _ in range(2)
+    )
 
     def ids(package):
         return [
@@ -287,6 +435,7 @@ def test_notes_of_a_v1_export_update_when_the_import_merges_note_types(
         for path in [*content_copy.rglob("*.yaml"), *content_copy.rglob("*.py")]:
             os.utime(path, (0, 0))  # every note dated December 1, as a v1 export was
         anki.import_package(export_fixture(tmp_path, content_copy, name="v1.apkg"))
+    anki_notes_path().unlink()  # a v1 export was made by a studycli that kept no record
     concept = content_copy / "cards" / "numbers" / "poisson-concept.yaml"
     concept.write_text(concept.read_text("utf-8") + "explanation: Rare events.\n", "utf-8")
     later = export_fixture(tmp_path, content_copy, name="v2.apkg")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 
 from .app import app, options, stdout
@@ -25,17 +26,20 @@ def export_anki(
 
     Import the file in Anki (File > Import). Notes are keyed by card id, so importing a later
     export updates the notes of edited cards instead of duplicating them, and leaves the
-    others, with your edits to them in Anki, alone. Coding cards carry their starter code and
+    others, with your edits to them in Anki, alone: a note is dated when its text last changed,
+    which a record of the exports made here tells. Coding cards carry their starter code and
     say how to answer them: studycli solve <id>.
 
     Example: studycli export-anki ml.apkg --deck transformers
     """
     from studycli.export.anki import export_anki as write_export
+    from studycli.paths import anki_notes_path
 
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, kind=kind)
     out = user_path(out)
-    counts = write_export(cards, content.solutions_dir, out, now())
+    exported = write_export(cards, content.solutions_dir, out, now(), anki_notes_path())
+    counts = exported.decks
     from studycli.study.labels import counted
 
     console = stdout()
@@ -51,3 +55,5 @@ def export_anki(
         f"{counted(len(counts), 'deck')} to {escape(str(out))}; in Anki: File > Import",
         soft_wrap=True,
     )
+    for line in exported.said:  # the record of exports could not be read or written
+        Console(stderr=True, highlight=False).print(f"note: {line}", soft_wrap=True, markup=False)

@@ -8,9 +8,11 @@ export after a card's text changed updates the note (and keeps its Anki review h
 of adding a duplicate: the same principle as studycli's own history, keyed by id, not text.
 
 Anki updates a note on import only when the package's note is newer than the collection's, so
-each note is stamped with when its card last changed (`card_modified`), not with the export's
-time: a re-export updates the notes of edited cards and leaves the others, and the edits a
-learner made to them in Anki, alone.
+each note is stamped with when its text last changed (`dated`), not with the export's time: a
+re-export updates the notes of edited cards and leaves the others, and the edits a learner
+made to them in Anki, alone. What counts is the note's text, kept in a record of the notes
+exported on this machine (`anki_record`), not its files' modification times, which a fresh
+clone, an upgrade or a checker's edit move for notes that did not change.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ from markdown_it import MarkdownIt
 from studycli.content.card import Card, Kind
 from studycli.content.source import card_starter, module_path
 from studycli.errors import StudyError
+from studycli.records import Record
+
+from . import anki_record
+from .anki_record import Entry
 
 DECK_PREFIX = "studycli::"
 # The note types' ids must never change, nor may they be derived from a name that changes:
@@ -49,9 +55,10 @@ CLOZE_MODEL_ID = 1777041488  # stable_id("studycli cloze v1")
 CLOZE_FIELDS = ("Text", "Back Extra", "Id", "Topic", "Title")
 
 # Bump when the export's HTML rendering or note fields change (`markdown_html`, `card_fields`,
-# `cloze_fields`, the templates): no note is stamped older than this (`card_modified`), so the
-# first import of an export with the new rendering updates every note once, the cards' files
-# unchanged.
+# `cloze_fields`, the templates): no note is stamped older than this (`card_modified`, `dated`),
+# so the first import of an export with the new rendering updates every note once, the cards'
+# files unchanged. (A change of the fields changes the notes' hashes too, which dates them at
+# the export where there is a record; a change of the templates alone does not.)
 RENDERED_SINCE = datetime(2026, 12, 5, tzinfo=UTC)
 
 _FRONT = """\
@@ -181,15 +188,33 @@ def cloze_fields(card: Card) -> list[str]:
 
 
 def card_modified(card: Card, solutions_dir: Path) -> float:
-    """When the card's note last changed, as a Unix time: the newest of its file's modification
-    time, for a runnable card its solution module's (the note shows the starter made from it),
-    and `RENDERED_SINCE`. `git pull` rewrites only the files that changed, so only edited cards
-    get a newer time. A file that is gone (the module of a card with its own starter) is left
-    out: lint reports it."""
+    """When the card's note last changed as far as its files tell, as a Unix time: the newest
+    of its file's modification time, for a runnable card its solution module's (the note shows
+    the starter made from it), and `RENDERED_SINCE`. Only a note with no record of an earlier
+    export on this machine is dated so (`dated`): a fresh clone, an upgrade, `touch` or an edit
+    of the module's checker moves these times for notes whose text did not change. A file that
+    is gone (the module of a card with its own starter) is left out: lint reports it."""
     paths = [card.path]
     if card.solution is not None:
         paths.append(module_path(solutions_dir, card.solution.module))
     return max([RENDERED_SINCE.timestamp()] + [p.stat().st_mtime for p in paths if p.exists()])
+
+
+def dated(before: Entry | None, digest: str, files: float, now: float) -> float:
+    """A note's modification time, as a Unix time, given its record from the last export made
+    on this machine (`before`) and the hash of what it is now (`digest`).
+
+    The same hash: the time it was given then (no older than `RENDERED_SINCE`), so the note is
+    no newer than the edits the learner made to it in Anki since, whatever its files' times
+    did. Another hash: `now`, the export's time (its text changed since that export, and
+    updates the note). No record: `files`, its files' time (`card_modified`), as a first
+    export on this machine can tell no better.
+    """
+    if before is None:
+        return files
+    if before.digest == digest:
+        return max(before.modified, RENDERED_SINCE.timestamp())
+    return now
 
 
 class DatedNote(genanki.Note):
@@ -206,8 +231,9 @@ class DatedNote(genanki.Note):
 
 
 def card_note(card: Card, models: dict[bool, genanki.Model], solutions_dir: Path) -> DatedNote:
-    """One card as a note whose GUID depends on the card id only, stamped with when the card
-    last changed; `models` maps "is cloze" to the note type."""
+    """One card as a note whose GUID depends on the card id only, stamped with when its files
+    last changed (`build_package` dates it by its record); `models` maps "is cloze" to the
+    note type."""
     tags = [tag.replace(" ", "_") for tag in card.tags]  # Anki tags cannot hold spaces
     if card.kind == Kind.CLOZE:
         fields = cloze_fields(card)
@@ -222,8 +248,19 @@ def card_note(card: Card, models: dict[bool, genanki.Model], solutions_dir: Path
     )
 
 
-def build_package(cards: list[Card], solutions_dir: Path) -> genanki.Package:
-    """A package with one deck per studycli deck among `cards`, each note under its deck.
+class Built(Record):
+    """A package to write, and the record of its notes (per card id) for the next export."""
+
+    package: genanki.Package
+    notes: dict[str, Entry]
+
+
+def build_package(
+    cards: list[Card], solutions_dir: Path, recorded: dict[str, Entry], now: float
+) -> Built:
+    """A package with one deck per studycli deck among `cards`, each note under its deck and
+    dated by `recorded`, the record of the last exports (see `dated`; `now` is the export's
+    time).
 
     Raises:
         StudyError: when `cards` is empty.
@@ -236,33 +273,51 @@ def build_package(cards: list[Card], solutions_dir: Path) -> genanki.Package:
         )
     models = {False: note_model(), True: cloze_model()}
     decks: dict[str, genanki.Deck] = {}
+    notes: dict[str, Entry] = {}
     for card in sorted(cards, key=lambda c: (c.deck, c.id)):
         if card.deck not in decks:
             name = deck_name(card.deck)
             decks[card.deck] = genanki.Deck(stable_id(name), name)
-        decks[card.deck].add_note(card_note(card, models, solutions_dir))
-    return genanki.Package(list(decks.values()))
+        note = card_note(card, models, solutions_dir)
+        digest = anki_record.note_digest(note.model.model_id, note.fields, note.tags)
+        note.modified = dated(recorded.get(card.id), digest, note.modified, now)
+        notes[card.id] = Entry(digest, note.modified)
+        decks[card.deck].add_note(note)
+    return Built(genanki.Package(list(decks.values())), notes)
+
+
+class Exported(Record):
+    """What `export_anki` did: per Anki deck name, (cards, the Anki cards they make); and the
+    lines to tell the user about the record of exports (it could not be read or written)."""
+
+    decks: dict[str, tuple[int, int]]
+    said: list[str]
 
 
 def export_anki(
-    cards: list[Card], solutions_dir: Path, out: Path, now: datetime
-) -> dict[str, tuple[int, int]]:
-    """Write `cards` to the Anki package `out`.
+    cards: list[Card], solutions_dir: Path, out: Path, now: datetime, record: Path
+) -> Exported:
+    """Write `cards` to the Anki package `out`, and what their notes were to `record`.
 
     Args:
         cards: the cards to export (any decks).
         solutions_dir: the content's `solutions/`, for the starters of runnable cards.
         out: the .apkg file to write (replaced if it exists).
-        now: the package's own time (its note and card ids are counted from it). Each note's
-            modification time is its card's (`card_modified`), not this: Anki's import
-            updates a note it holds only when the package's is newer, and an export that
-            stamped every note `now` overwrote every note, and the learner's edits to them in
-            Anki, on each re-import.
+        now: the package's own time (its note and card ids are counted from it), and the
+            modification time of the notes whose text changed since the last export. The
+            others keep the time that export gave them (`dated`): Anki's import updates a
+            note it holds only when the package's is newer, and an export that stamped every
+            note `now` (or with its files' times, which a fresh clone or an upgrade moves)
+            overwrote notes, and the learner's edits to them in Anki, on each re-import.
+        record: the record of the notes exported on this machine (`anki_record`). The
+            exported cards' entries are replaced, the others' kept (an export of one deck
+            forgets no other). One that cannot be read is written afresh, and one that cannot
+            be written leaves the export done: either is said in `Exported.said`.
 
     Returns:
         Per Anki deck name: (cards, the Anki cards they make). Anki makes a cloze note one
         card per deletion number, as studycli studies it, so a deck of cloze cards holds
-        more Anki cards than studycli cards.
+        more Anki cards than studycli cards. And the lines to tell the user (`said`).
 
     Raises:
         StudyError: no cards, a path that is not .apkg, or a file that cannot be written.
@@ -271,14 +326,24 @@ def export_anki(
         raise StudyError(f"{out} must end in .apkg: Anki imports .apkg files")
     if not out.parent.is_dir():
         raise StudyError(f"the folder {out.parent} does not exist: create it first")
-    package = build_package(cards, solutions_dir)
+    recorded, unreadable = anki_record.load(record)
+    built = build_package(cards, solutions_dir, recorded, now.timestamp())
     try:
-        write_package(package, out, now.timestamp())
+        write_package(built.package, out, now.timestamp())
     except OSError as exc:
         raise StudyError(f"cannot write {out}: {exc.strerror or exc}") from None
+    said = [unreadable] if unreadable else []
+    try:
+        anki_record.save(record, {**recorded, **built.notes})
+    except OSError as exc:
+        said.append(
+            f"the record of this export cannot be written to {record} "
+            f"({exc.strerror or exc}): {out} is written, but the next export may date notes "
+            "anew that did not change since this one"
+        )
     notes = Counter(deck_name(card.deck) for card in cards)
     made = Counter(deck_name(card.deck) for card in cards for _ in card.study_items())
-    return {name: (notes[name], made[name]) for name in sorted(notes)}
+    return Exported({name: (notes[name], made[name]) for name in sorted(notes)}, said)
 
 
 def write_package(package: genanki.Package, out: Path, timestamp: float) -> None:

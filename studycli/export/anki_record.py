@@ -1,0 +1,106 @@
+"""What each note of this machine's Anki exports was: per card id, a hash of what Anki sees of
+the note and the modification time it was given.
+
+Anki's import ("Update notes: if newer") overwrites a note in the learner's collection, and
+their edits to it in Anki, whenever the package's note is newer. A note dated by its card's
+files was newer after anything that moved a file's time without changing the note: a fresh
+`git clone`, `pip install --upgrade`, an edit of a solution module's checker, `touch`. With
+this record, a re-export keeps a note's time while its hash stays the same (`anki.dated`).
+
+The file is small JSON in the data folder: {"format": 1, "notes": {card id: {"hash": sha256
+hex, "modified": Unix time}}}. One that cannot be read is reported, not trusted: the export
+then dates notes by their files, as a first export does, and writes the record afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from studycli.paths import read_regular, replace_file
+from studycli.records import Record
+
+FORMAT = 1
+# Far over any record (a card's entry takes ~110 bytes), and it keeps a stray huge file out
+# of memory
+MAX_BYTES = 64 << 20
+LATEST = 1e12  # a Unix time past it (the year 33658), NaN or infinity is no note's time
+
+
+class Entry(Record):
+    """One exported note: the hash of what Anki saw of it, and the time it was given."""
+
+    digest: str
+    modified: float
+
+
+def note_digest(model_id: int, fields: Sequence[str], tags: Sequence[str]) -> str:
+    """The sha256 of what Anki's import compares of a note: its note type, fields and tags
+    (canonical JSON: no spaces, Unicode as itself)."""
+    text = json.dumps(
+        [model_id, list(fields), list(tags)], ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load(path: Path) -> tuple[dict[str, Entry], str | None]:
+    """The record at `path`, and None; or, when it cannot be read, no entries and a line that
+    says so (naming the file). A missing file is an empty record (no export yet): no problem.
+    """
+    try:
+        found = json.loads(read_regular(path, MAX_BYTES).decode("utf-8"))
+    except FileNotFoundError:
+        return {}, None
+    except OSError as exc:
+        return {}, _unreadable(path, exc.strerror or str(exc))
+    except ValueError:  # (UnicodeDecodeError is one)
+        return {}, _unreadable(path, "it is not JSON")
+    except RecursionError:  # lists in lists, thousands deep
+        found = None
+    entries = _entries(found)
+    if entries is None:
+        return {}, _unreadable(path, f"it is not a format-{FORMAT} record of Anki exports")
+    return entries, None
+
+
+def _entries(found: object) -> dict[str, Entry] | None:
+    """The entries of a record's JSON, or None where its shape is not the record's."""
+    if not isinstance(found, dict) or found.get("format") != FORMAT:
+        return None
+    notes = found.get("notes")
+    if not isinstance(notes, dict):
+        return None
+    entries = {}
+    for card_id, entry in notes.items():
+        if not isinstance(entry, dict):
+            return None
+        digest, modified = entry.get("hash"), entry.get("modified")
+        if not isinstance(digest, str) or isinstance(modified, bool):  # (True is an int)
+            return None
+        if not isinstance(modified, (int, float)) or not 0 <= modified < LATEST:
+            return None
+        entries[card_id] = Entry(digest, float(modified))
+    return entries
+
+
+def _unreadable(path: Path, why: str) -> str:
+    return (
+        f"the record of past Anki exports {path} cannot be read ({why}): notes are dated by "
+        "their files this time, and a fresh record is written"
+    )
+
+
+def save(path: Path, entries: Mapping[str, Entry]) -> None:
+    """Write the record in one step (a temporary file in its folder, renamed over it).
+
+    Raises:
+        OSError: the folder cannot be made or written (the old record is left as it was).
+    """
+    notes = {
+        card_id: {"hash": entry.digest, "modified": entry.modified}
+        for card_id, entry in sorted(entries.items())
+    }
+    text = json.dumps({"format": FORMAT, "notes": notes}, ensure_ascii=False, indent=1)
+    replace_file(path, (text + "\n").encode("utf-8"))
