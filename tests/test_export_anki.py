@@ -337,6 +337,34 @@ def test_a_record_that_cannot_be_written_leaves_the_export_done(cli, tmp_path, a
     assert anki.note_count() == 4
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_for_a_record_is_said_not_waited_on(tmp_path, isolated_home):
+    """A named pipe where the record goes was read without waiting (it is no file), then
+    written in place as `replace_file` writes what it cannot replace: the export waited for a
+    reader for ever, having said nothing."""
+    record = anki_notes_path()
+    record.parent.mkdir(parents=True)
+    os.mkfifo(record)
+    out = tmp_path / "out.apkg"
+    args = ["--content", str(FIXTURE_CONTENT), "export-anki", str(out)]
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "studycli", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,  # (a guard against the hang, not a measure of speed)
+            env={**os.environ, "STUDYCLI_HOME": str(isolated_home)},
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the export waited on the named pipe")
+
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    assert f"{record} cannot be read (it is not a regular file)" in said
+    assert f"cannot be written to {record} (it is not a regular file)" in said
+    assert out.is_file() and "Traceback" not in said
+
+
 def test_a_change_of_rendering_updates_every_note_once(tmp_path, anki, content_copy, monkeypatch):
     """`RENDERED_SINCE`, bumped when the export renders notes differently, is the oldest time
     a note is stamped with: the next import updates every note, the card files unchanged,

@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from studycli.paths import read_regular, replace_file
+from studycli.paths import FileTooLarge, NotRegularFile, read_regular, replace_file
 from studycli.records import Record
 
 FORMAT = 1
@@ -53,6 +53,10 @@ def load(path: Path) -> tuple[dict[str, Entry], str | None]:
         found = json.loads(read_regular(path, MAX_BYTES).decode("utf-8"))
     except FileNotFoundError:
         return {}, None
+    except NotRegularFile:
+        return {}, _unreadable(path, "it is not a regular file")
+    except FileTooLarge:
+        return {}, _unreadable(path, f"it is over {MAX_BYTES >> 20} MiB")
     except OSError as exc:
         return {}, _unreadable(path, exc.strerror or str(exc))
     except ValueError:  # (UnicodeDecodeError is one)
@@ -97,7 +101,11 @@ def save(path: Path, entries: Mapping[str, Entry]) -> None:
 
     Raises:
         OSError: the folder cannot be made or written (the old record is left as it was).
+        NotRegularFile: `path` is a named pipe, a device or a socket, which `replace_file`
+            would write in place (a named pipe with no reader held the export for ever).
     """
+    if path.exists() and not path.is_file():
+        raise NotRegularFile(0, "it is not a regular file")
     notes = {
         card_id: {"hash": entry.digest, "modified": entry.modified}
         for card_id, entry in sorted(entries.items())
