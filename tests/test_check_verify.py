@@ -993,3 +993,23 @@ def test_a_checker_that_returns_a_value_is_an_error_that_says_it_is_not_read(con
         "a checker's return value is not read: it rejects an answer by raising"
     )
     assert "fix solutions/arith.py" in result.message
+
+
+def test_a_named_pipe_where_the_check_times_go_is_passed_over():
+    """The record of each check's seconds is a cache: one that cannot be read is ignored. A
+    named pipe there (no writer) held `check` for ever before its first check, reading it."""
+    import os
+    import subprocess
+    import sys
+
+    from studycli.paths import check_times_path
+
+    times = check_times_path()  # (in this test's own home, which the command inherits)
+    times.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(times)
+    done = subprocess.run(
+        [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), "check", "add-one"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "1 of 1 cards pass" in done.stdout

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from studycli.paths import replace_file
+from studycli.paths import read_regular, replace_file
 
 from .runner import Job, Outcome
 
@@ -33,9 +33,15 @@ def key(job: Job) -> str | None:
     )
 
 
+# Far over any run's record (a check's entry takes ~100 bytes)
+MAX_BYTES = 16 << 20
+
+
 def load(path: Path) -> dict[str, float]:
+    """The seconds recorded at `path`; none where it cannot be read (not opened waiting: a
+    named pipe there held `check` for ever before its first check)."""
     try:
-        found = json.loads(path.read_text(encoding="utf-8"))
+        found = json.loads(read_regular(path, MAX_BYTES).decode("utf-8"))
     except (OSError, ValueError):
         return {}
     if not isinstance(found, dict):
@@ -57,5 +63,7 @@ def save(path: Path, known: dict[str, float], done: Iterable[tuple[Job, Outcome]
     for job, outcome in done:
         if (name := key(job)) is not None:
             merged[name] = round(outcome.seconds, 4)
+    if path.exists() and not path.is_file():  # written in place, a named pipe waits for ever
+        return
     with contextlib.suppress(OSError):
         replace_file(path, json.dumps(merged, sort_keys=True).encode("utf-8"))
