@@ -16,6 +16,7 @@ import numpy and torch lazily without slowing the CLI down.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -77,8 +78,8 @@ def likely_mistake(
 def describe(value: Any, limit: int = 8) -> str:
     """A short, readable rendering of a checker input for a failure message.
 
-    Tensors and arrays show their shape and dtype, and their values when small; a tuple or
-    list of them, each so; other values use `repr`, cut to a readable length.
+    Tensors and arrays show their shape and dtype, and their values when small; a tuple, list
+    or dict of them, each so; other values use `repr`, cut to a readable length.
     """
     return _described(value, limit, 0)
 
@@ -91,6 +92,10 @@ def _described(value: Any, limit: int, depth: int) -> str:
         if depth >= ITEMS_DEPTH:  # (a list inside itself, or lists of lists of lists)
             return f"{type(value).__name__} of {len(value)} items"
         return _describe_items(value, limit, depth)
+    if isinstance(value, dict) and any(_is_array(item) for item in value.values()):
+        if depth >= ITEMS_DEPTH:
+            return f"dict of {len(value)} items"
+        return _describe_mapping(value, limit, depth)
     text = repr(value)
     return text if len(text) <= 120 else text[:117] + "..."
 
@@ -130,6 +135,18 @@ def _describe_items(value: tuple | list, limit: int, depth: int) -> str:
         return f"[{text}]"
     name = "" if type(value) is tuple else type(value).__name__  # a named tuple's name
     return f"{name}({text}{',' if len(value) == 1 and not name else ''})"
+
+
+def _describe_mapping(value: dict, limit: int, depth: int) -> str:
+    """A dict holding tensors or arrays (a batch, as Hugging Face's collators return one), each
+    value described as above: its `repr` printed every value of every tensor, on many lines."""
+    shown = [
+        f"{key!r}: {_described(item, limit, depth + 1)}"
+        for key, item in itertools.islice(value.items(), ITEMS_SHOWN)
+    ]
+    if len(value) > ITEMS_SHOWN:
+        shown.append(f"... {len(value) - ITEMS_SHOWN} more")
+    return "{" + ", ".join(shown) + "}"
 
 
 def _shortest(values: Any) -> Any:

@@ -49,6 +49,19 @@ def test_describe_shows_each_tensor_of_a_tuple_or_list_by_its_shape():
     assert describe((1, "a")) == "(1, 'a')"  # no tensor: its repr, as before
 
 
+def test_describe_shows_each_tensor_of_a_dict_by_its_shape():
+    """A learner's function returning a batch as a dict (as Hugging Face's collators do): its
+    repr printed every tensor value by value, over many lines."""
+    batch = {"inputs": torch.zeros(64, 512, dtype=torch.long), "labels": torch.tensor([1, 2])}
+    assert describe(batch) == (
+        "{'inputs': tensor of shape (64, 512), dtype=int64, 'labels': tensor([1, 2], dtype=int64)}"
+    )
+    many = describe({f"k{i}": torch.zeros(9) for i in range(6)})
+    assert many.count("tensor of shape (9)") == 4 and many.endswith(", ... 2 more}")
+    assert describe({"a": 1}) == "{'a': 1}"  # no tensor: its repr, as before
+    assert describe([{"x": torch.zeros(2)}, torch.zeros(3)]).startswith("[{'x': tensor(")
+
+
 def test_describe_of_lists_within_lists_stops_two_deep():
     """A list holding itself beside a tensor ended the check in a RecursionError, and lists of
     lists of tensors were described item by item at every depth (4 ** depth items)."""
