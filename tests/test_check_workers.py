@@ -830,3 +830,39 @@ def test_a_device_worker_sets_aside_what_a_check_left_before_the_next_check(tmp_
         assert tracked < 50_000  # not the lists kept by the check before
     finally:
         worker.close()
+
+
+def test_a_device_worker_frees_the_attempt_a_later_check_loaded_anew(tmp_path):
+    """`solve --watch --device cuda` checks the learner's file in one worker at each save,
+    loading it anew (`runner._load_attempt`): the module it replaces is garbage in cycles (its
+    functions hold its namespace), among what the worker set aside after the check before
+    (`gc.freeze`), which no collection looks at. Every version of the file, with what its top
+    level made (a tensor on the device), was kept for the worker's life."""
+    from studycli.check import zygote
+
+    (tmp_path / "keeper.py").write_text(
+        "import weakref\n"
+        "SEEN = []\n"
+        "def answer():\n"
+        "    pass\n"
+        "def remember(impl, device='cpu'):\n"
+        "    SEEN.append(weakref.ref(impl))\n"
+        "def report(impl, device='cpu'):\n"
+        "    raise AssertionError(f'first attempt freed: {SEEN[0]() is None}')\n"
+    )
+    attempt = tmp_path / "attempt.py"
+    folder = str(tmp_path)
+    worker = zygote.Worker((), (folder, ("keeper",)), fork=False)
+    try:
+        checks = []
+        for version, checker in enumerate(("remember", "remember", "report")):
+            attempt.write_text(
+                f"# version {version}\nDATA = list(range(1000))\ndef answer():\n    pass\n"
+            )
+            job = Job(folder, "keeper", checker, Candidate("file", "answer", path=str(attempt)))
+            checks.append(worker.submit(job))
+            assert checks[-1].wait(120)  # (the first waits for torch's import)
+        assert [check.result["status"] for check in checks] == ["pass", "pass", "fail"]
+        assert checks[2].result["message"].endswith("first attempt freed: True")
+    finally:
+        worker.close()

@@ -979,7 +979,17 @@ def _serve_inline(stream, replies: int, device: str) -> None:
         numpy.random.seed(0)
         torch.manual_seed(0)
         kept = _Keep()
+        modules = dict(sys.modules)
         runner._child(job, kept)
+        # A module the check replaced or removed (the learner's file, loaded anew at each check
+        # of it: `solve --watch` checks it at every save; a solution module edited since) is
+        # garbage in cycles, its functions holding its namespace, among what was frozen after
+        # an earlier check: the collection looks at everything again (13-27 ms), else each
+        # version of the file, with what its top level made, was kept for the worker's life.
+        replaced = any(sys.modules.get(name) is not module for name, module in modules.items())
+        del modules  # (it holds the replaced modules)
+        if replaced:
+            gc.unfreeze()
         gc.collect()
         # What outlived the check (modules its checker imported on first use, their caches:
         # about 117,000 objects over the shipped cards' device checks) is set aside with what
