@@ -577,6 +577,25 @@ def test_the_checks_that_took_longest_last_time_start_first(tmp_path):
     assert json.loads(times.read_text())[slow_wrong] < 99.0  # this run's time replaces it
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 100_000, '{"a": 1' + "0" * 400 + "}", '{"a": NaN}', '{"a": -Infinity}', '{"a": -1}'],
+)
+def test_check_times_that_cannot_be_read_are_passed_over(tmp_path, text):
+    """The check times are a cache: what cannot be read in them is ignored. Lists in lists,
+    thousands deep (RecursionError), or a number too large for a float (OverflowError) ended
+    `check` in a traceback before its first check; NaN, an infinity or a negative time, read
+    as seconds, put the checks in a wrong order."""
+    from studycli.check import durations
+
+    times = tmp_path / "check-times.json"
+    times.write_text(text)
+    assert durations.load(times) == {}
+    if text.startswith("{"):  # the other entries are kept
+        times.write_text(text.replace('{"a"', '{"b": 2.5, "a"'))
+        assert durations.load(times) == {"b": 2.5}
+
+
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
 def test_warming_up_skips_a_solution_module_that_does_not_parse(device, content_copy, monkeypatch):
     """`check` starts its workers while lint still runs: a broken module is lint's to report."""

@@ -35,6 +35,7 @@ def key(job: Job) -> str | None:
 
 # Far over any run's record (a check's entry takes ~100 bytes)
 MAX_BYTES = 16 << 20
+LONGEST = 1e6  # seconds, far over any check's: a time past it is no check's
 
 
 def load(path: Path) -> dict[str, float]:
@@ -42,11 +43,15 @@ def load(path: Path) -> dict[str, float]:
     named pipe there held `check` for ever before its first check)."""
     try:
         found = json.loads(read_regular(path, MAX_BYTES).decode("utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # (lists in lists, thousands deep)
         return {}
     if not isinstance(found, dict):
         return {}
-    return {k: float(v) for k, v in found.items() if isinstance(v, (int, float))}
+    # compared before float(), which overflows on a 400-digit int; NaN, an infinity and a
+    # negative time fail the comparison
+    return {
+        k: float(v) for k, v in found.items() if isinstance(v, int | float) and 0 <= v < LONGEST
+    }
 
 
 def expected(job: Job, known: dict[str, float]) -> float:
