@@ -261,6 +261,25 @@ def test_an_edited_card_is_dated_at_the_export_whatever_its_file_says(tmp_path, 
     assert recorded["modified"] == edited + 60
 
 
+def test_an_edited_card_is_newer_than_its_last_export_whatever_the_clock_says(
+    tmp_path, anki, content_copy
+):
+    """A note whose text changed is dated after the time its last export gave it, where that
+    time is ahead of the clock (files from a machine whose clock ran ahead, a clock set back
+    since): dated at the export, it was older than the note Anki holds, and the import left
+    the old text in Anki without a word, until the clock caught up."""
+    ahead = time.time() + 86400
+    set_times(content_copy, ahead)  # the first export dates its notes by their files
+    anki.import_package(export_fixture(tmp_path, content_copy, now=datetime.now(UTC)))
+    card = content_copy / "cards" / "numbers" / "poisson-concept.yaml"
+    edit(card, "What are the mean", "What are the expectation")
+
+    log = anki.import_package(export_fixture(tmp_path, content_copy, now=datetime.now(UTC)))
+
+    assert [entry.fields[0] for entry in log.log.updated] == ["poisson-concept"]
+    assert notes_by_id(anki)["poisson-concept"]["Prompt"].startswith("What are the expectation")
+
+
 def test_an_export_of_one_deck_keeps_the_record_of_the_others(cli, tmp_path, anki, content_copy):
     """An export with --deck replaces the entries of its cards in the record and keeps the
     others': had it forgotten them, the next whole export would date the other decks' notes by

@@ -207,14 +207,16 @@ def dated(before: Entry | None, digest: str, files: float, now: float) -> float:
     The same hash: the time it was given then (no older than `RENDERED_SINCE`), so the note is
     no newer than the edits the learner made to it in Anki since, whatever its files' times
     did. Another hash: `now`, the export's time (its text changed since that export, and
-    updates the note). No record: `files`, its files' time (`card_modified`), as a first
-    export on this machine can tell no better.
+    updates the note), or a second after the time it was given then where that is ahead of
+    the clock: dated at `now`, it was older than the note Anki holds, which kept the old
+    text. No record: `files`, its files' time (`card_modified`), as a first export on this
+    machine can tell no better.
     """
     if before is None:
         return files
     if before.digest == digest:
         return max(before.modified, RENDERED_SINCE.timestamp())
-    return now
+    return max(now, before.modified + 1)  # (Anki keeps whole seconds)
 
 
 class DatedNote(genanki.Note):
