@@ -1092,13 +1092,16 @@ class SolutionImportError(ImportError):
     top level): what each of its checks reports, rather than the checker found missing."""
 
 
+ATTEMPT_MODULE = "studycli_attempt"  # the learner's file's name in sys.modules, while checked
+
+
 def _load_attempt(path: Path):
     """The learner's file as a module, compiled from its text: never from a cached .pyc, which
     a second save within the same second (of the same size) would leave looking fresh."""
     import sys
     import types
 
-    module = types.ModuleType("studycli_attempt")
+    module = types.ModuleType(ATTEMPT_MODULE)
     module.__file__ = str(path)
     sys.modules[module.__name__] = module
     exec(compile(path.read_bytes(), str(path), "exec"), module.__dict__)
@@ -1120,7 +1123,7 @@ def _resolve(job: Job):
         doc = (impl.__doc__ or "").strip().splitlines()
         return impl, f"{impl.__name__}" + (f" ({doc[0]})" if doc else "")
     if candidate.kind == "code":
-        namespace: dict = {"__name__": "studycli_attempt"}
+        namespace: dict = {"__name__": ATTEMPT_MODULE}
         exec(compile(candidate.code, "<starter>", "exec"), namespace)
         return namespace[candidate.function], "starter"
     module = _load_attempt(Path(candidate.path))

@@ -981,11 +981,14 @@ def _serve_inline(stream, replies: int, device: str) -> None:
         kept = _Keep()
         modules = dict(sys.modules)
         runner._child(job, kept)
-        # A module the check replaced or removed (the learner's file, loaded anew at each check
-        # of it: `solve --watch` checks it at every save; a solution module edited since) is
-        # garbage in cycles, its functions holding its namespace, among what was frozen after
-        # an earlier check: the collection looks at everything again (13-27 ms), else each
-        # version of the file, with what its top level made, was kept for the worker's life.
+        # The learner's file, loaded anew at each check of it (`solve --watch` checks it at
+        # every save), leaves with its check: garbage in cycles (its functions hold its
+        # namespace), it is the collection's below, not frozen with what outlived the check.
+        sys.modules.pop(runner.ATTEMPT_MODULE, None)
+        # A module the check replaced or removed (a solution module edited since an earlier
+        # check) is such garbage among what was frozen after an earlier check: the collection
+        # looks at everything again (13-27 ms), else each version of the module, with what its
+        # top level made (a tensor on the device), was kept for the worker's life.
         replaced = any(sys.modules.get(name) is not module for name, module in modules.items())
         del modules  # (it holds the replaced modules)
         if replaced:
