@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -92,12 +92,12 @@ def _described(value: Any, limit: int, depth: int) -> str:
         if depth >= ITEMS_DEPTH:  # (a list inside itself, or lists of lists of lists)
             return f"{type(value).__name__} of {len(value)} items"
         return _describe_items(value, limit, depth)
-    if isinstance(value, dict) and any(_is_array(item) for item in value.values()):
+    if isinstance(value, Mapping) and any(_is_array(item) for item in value.values()):
         if depth >= ITEMS_DEPTH:
-            return f"dict of {len(value)} items"
+            return f"{type(value).__name__} of {len(value)} items"
         return _describe_mapping(value, limit, depth)
     text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
+    return _cut(text, 120)
 
 
 def _describe_array(value: Any, limit: int) -> str:
@@ -121,6 +121,7 @@ def _is_array(value: Any) -> bool:
 
 ITEMS_SHOWN = 4  # of a tuple or list of tensors, in a failure message
 ITEMS_DEPTH = 2  # tuples or lists of tensors described within one another, at most
+KEY_SHOWN = 40  # characters of a dict's key, in a failure message
 
 
 def _describe_items(value: tuple | list, limit: int, depth: int) -> str:
@@ -137,16 +138,22 @@ def _describe_items(value: tuple | list, limit: int, depth: int) -> str:
     return f"{name}({text}{',' if len(value) == 1 and not name else ''})"
 
 
-def _describe_mapping(value: dict, limit: int, depth: int) -> str:
-    """A dict holding tensors or arrays (a batch, as Hugging Face's collators return one), each
-    value described as above: its `repr` printed every value of every tensor, on many lines."""
+def _describe_mapping(value: Mapping, limit: int, depth: int) -> str:
+    """A dict (or another mapping: Hugging Face's BatchEncoding) holding tensors or arrays, a
+    batch as collators return one, each value described as above: its `repr` printed every
+    value of every tensor, on many lines."""
     shown = [
-        f"{key!r}: {_described(item, limit, depth + 1)}"
+        f"{_cut(repr(key), KEY_SHOWN)}: {_described(item, limit, depth + 1)}"
         for key, item in itertools.islice(value.items(), ITEMS_SHOWN)
     ]
     if len(value) > ITEMS_SHOWN:
         shown.append(f"... {len(value) - ITEMS_SHOWN} more")
-    return "{" + ", ".join(shown) + "}"
+    text = "{" + ", ".join(shown) + "}"
+    return text if type(value) is dict else f"{type(value).__name__}({text})"
+
+
+def _cut(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def _shortest(values: Any) -> Any:

@@ -60,6 +60,11 @@ def test_describe_shows_each_tensor_of_a_dict_by_its_shape():
     assert many.count("tensor of shape (9)") == 4 and many.endswith(", ... 2 more}")
     assert describe({"a": 1}) == "{'a': 1}"  # no tensor: its repr, as before
     assert describe([{"x": torch.zeros(2)}, torch.zeros(3)]).startswith("[{'x': tensor(")
+    from collections import UserDict  # (Hugging Face's BatchEncoding is one)
+
+    assert describe(UserDict(batch)).startswith("UserDict({'inputs': tensor of shape (64, 512)")
+    long = describe({"k" * 100: torch.zeros(2)})
+    assert long.startswith("{'kkk") and "...: tensor(" in long and len(long) < 80
 
 
 def test_describe_of_lists_within_lists_stops_two_deep():
