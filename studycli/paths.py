@@ -139,6 +139,20 @@ def replace_file(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def replace_regular_file(path: Path, data: bytes) -> None:
+    """`replace_file` for a file of studycli's own (a record, a cache), refusing a path there
+    that is no regular file: `replace_file` writes such a path in place, and a named pipe with
+    no reader held the command for ever.
+
+    Raises:
+        NotRegularFile: a named pipe, a device, a socket or a folder at `path`.
+        OSError: as `replace_file`.
+    """
+    if path.exists() and not path.is_file():
+        raise NotRegularFile(0, "it is not a regular file")
+    replace_file(path, data)
+
+
 @contextlib.contextmanager
 def replacing(path: Path, mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
     """A file open to write (`open`'s `mode` and `options`) that becomes `path` in one step

@@ -381,6 +381,7 @@ def test_a_named_pipe_for_a_record_is_said_not_waited_on(tmp_path, isolated_home
     said = " ".join(done.stderr.split())
     assert f"{record} cannot be read (it is not a regular file)" in said
     assert f"cannot be written to {record} (it is not a regular file)" in said
+    assert "a fresh record is written" not in said  # (it is not)
     assert out.is_file() and "Traceback" not in said
 
 

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from studycli.paths import read_regular, replace_file
+from studycli.paths import read_regular, replace_regular_file
 
 from .runner import Job, Outcome
 
@@ -68,7 +68,5 @@ def save(path: Path, known: dict[str, float], done: Iterable[tuple[Job, Outcome]
     for job, outcome in done:
         if (name := key(job)) is not None:
             merged[name] = round(outcome.seconds, 4)
-    if path.exists() and not path.is_file():  # written in place, a named pipe waits for ever
-        return
     with contextlib.suppress(OSError):
-        replace_file(path, json.dumps(merged, sort_keys=True).encode("utf-8"))
+        replace_regular_file(path, json.dumps(merged, sort_keys=True).encode("utf-8"))

@@ -334,10 +334,13 @@ def export_anki(
         write_package(built.package, out, now.timestamp())
     except OSError as exc:
         raise StudyError(f"cannot write {out}: {exc.strerror or exc}") from None
-    said = [unreadable] if unreadable else []
+    said = []
     try:
         anki_record.save(record, {**recorded, **built.notes})
+        if unreadable:
+            said.append(f"{unreadable}, and a fresh record is written")
     except OSError as exc:
+        said += [unreadable] if unreadable else []  # (not "a fresh record is written")
         said.append(
             f"the record of this export cannot be written to {record} "
             f"({exc.strerror or exc}): {out} is written, but the next export may date notes "

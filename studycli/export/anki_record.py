@@ -19,7 +19,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from studycli.paths import FileTooLarge, NotRegularFile, read_regular, replace_file
+from studycli.paths import FileTooLarge, NotRegularFile, read_regular, replace_regular_file
 from studycli.records import Record
 
 FORMAT = 1
@@ -92,7 +92,7 @@ def _entries(found: object) -> dict[str, Entry] | None:
 def _unreadable(path: Path, why: str) -> str:
     return (
         f"the record of past Anki exports {path} cannot be read ({why}): notes are dated by "
-        "their files this time, and a fresh record is written"
+        "their files this time"
     )
 
 
@@ -101,14 +101,12 @@ def save(path: Path, entries: Mapping[str, Entry]) -> None:
 
     Raises:
         OSError: the folder cannot be made or written (the old record is left as it was).
-        NotRegularFile: `path` is a named pipe, a device or a socket, which `replace_file`
-            would write in place (a named pipe with no reader held the export for ever).
+        NotRegularFile: `path` is a named pipe, a device, a socket or a folder
+            (`replace_regular_file`: a named pipe held the export for ever).
     """
-    if path.exists() and not path.is_file():
-        raise NotRegularFile(0, "it is not a regular file")
     notes = {
         card_id: {"hash": entry.digest, "modified": entry.modified}
         for card_id, entry in sorted(entries.items())
     }
     text = json.dumps({"format": FORMAT, "notes": notes}, ensure_ascii=False, indent=1)
-    replace_file(path, (text + "\n").encode("utf-8"))
+    replace_regular_file(path, (text + "\n").encode("utf-8"))
