@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from studycli.assertions import (
+    as_number,
     assert_close,
     call,
     describe,
@@ -157,13 +158,6 @@ _KLR_HINT = (
 )
 
 
-def _scalar(value, what):
-    try:
-        return float(value)
-    except (TypeError, ValueError, RuntimeError):
-        raise AssertionError(f"{what}: returned {describe(value)}, expected a number") from None
-
-
 def _klr_known_values(alpha, K, y, lam):
     """The objective and gradient of the classic mistakes, in float64 numpy."""
     a, k, yy = (t.detach().cpu().double().numpy() for t in (alpha, K, y))
@@ -267,7 +261,7 @@ def check_klr_objective(impl, device="cpu") -> None:
         )
         if label != "random":
             what += f"  [{label}]"
-        got = _scalar(call(impl, what, alpha, K, y, lam), what)
+        got = as_number(call(impl, what, alpha, K, y, lam), what)
         want, _ = _klr_truth(alpha, K, y, lam)
         assert_close(
             got, want, what, rtol=1e-9, atol=1e-12, hint=_klr_loss_hint(got, alpha, K, y, lam)
@@ -294,7 +288,7 @@ def check_klr_loss_grad(impl, device="cpu") -> None:
         result = call(impl, what, alpha.clone(), K, y, lam)
         loss, grad = expect_pair(result, ("loss", "grad"), what)
         want_loss, want_grad = _klr_truth(alpha, K, y, lam)
-        loss = _scalar(loss, what + " -> loss")
+        loss = as_number(loss, what + " -> loss")
         assert_close(
             loss,
             want_loss,
@@ -361,7 +355,7 @@ def check_svm_hinge_objective(impl, device="cpu") -> None:
     for w, b, X, y, C in cases:
         wt, Xt, yt = (torch.tensor(a, dtype=torch.float64, device=device) for a in (w, X, y))
         what = f"svm_hinge_objective(w={describe(wt)}, b={b:.4g}, X={describe(Xt)}, y={describe(yt)}, C={C})"
-        got = _scalar(call(impl, what, wt, b, Xt, yt, C), what)
+        got = as_number(call(impl, what, wt, b, Xt, yt, C), what)
         wn, Xn, yn = np.array(w), np.array(X), np.array(y)
         slack = np.array([max(0.0, 1.0 - yi * (xi @ wn + b)) for xi, yi in zip(Xn, yn)])
         want = 0.5 * float(wn @ wn) + C * slack.sum()
@@ -376,7 +370,7 @@ def check_svm_hinge_objective(impl, device="cpu") -> None:
     what = f"svm_hinge_objective(w={describe(wt)}, b={describe(b)}, X={describe(Xt)}, y={describe(yt)})"
     # margins: -1 * (0.5 - 1 + 0.25) = 0.25 -> 0.75; 1 * (1 + 1 + 0.25) = 2.25 -> 0.
     assert_close(
-        _scalar(call(impl, what, wt, b, Xt, yt), what),
+        as_number(call(impl, what, wt, b, Xt, yt), what),
         0.5 * 1.25 + 0.75,
         what,
         rtol=1e-9,

@@ -8,7 +8,7 @@ P(T > t) = P(N(t) = 0) = e^(-rate t): the exponential distribution.
 
 import math
 
-from studycli.assertions import assert_close, call, expect, fails_with, hinted
+from studycli.assertions import as_number, assert_close, call, expect, fails_with, hinted
 
 
 def poisson_pmf(n: int, rate: float, t: float = 1.0) -> float:
@@ -327,7 +327,7 @@ def check_waiting_time_cdf(impl, device="cpu") -> None:
                 ),
             )
     what = "waiting_time_cdf(t, 2.0) for increasing t"
-    values = [float(call(impl, what, t, 2.0)) for t in (0.1, 0.5, 1.0, 3.0, 20.0)]
+    values = [as_number(call(impl, what, t, 2.0), what) for t in (0.1, 0.5, 1.0, 3.0, 20.0)]
     expect(
         all(a < b for a, b in zip(values, values[1:])),
         what,

@@ -5,7 +5,15 @@ import math
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call, call_unchanged, describe, expect, fails_with
+from studycli.assertions import (
+    as_number,
+    assert_close,
+    call,
+    call_unchanged,
+    describe,
+    expect,
+    fails_with,
+)
 
 # ---------------------------------------------------------------------------------------------
 # References
@@ -323,13 +331,7 @@ def check_map_penalty(impl, device="cpu") -> None:
         # the right λ", a Gaussian's 2σ²/τ² "its variance is τ²").
         for noise_var, scale in ((3.0, 0.3), (0.5, 2.0), (1.0, 1.0), (0.04, 5.0)):
             what = f"map_penalty(noise_var={noise_var}, prior={prior!r}, scale={scale})"
-            lam = call(impl, what, noise_var, prior, scale)
-            try:
-                lam = float(lam)
-            except (TypeError, ValueError):
-                raise AssertionError(
-                    f"{what}: returned {describe(lam)}, expected a number"
-                ) from None
+            lam = as_number(call(impl, what, noise_var, prior, scale), what)
             expect(math.isfinite(lam) and lam > 0, what, f"returned {lam!r}, expected λ > 0")
             noise = torch.distributions.Normal(
                 torch.zeros((), dtype=torch.float64, device=device), math.sqrt(noise_var)

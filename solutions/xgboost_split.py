@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from studycli.assertions import (
+    as_number,
     assert_close,
     call,
     call_unchanged,
@@ -153,19 +154,6 @@ def _brute_force(x, g, h, lam, gamma):
     mids = (values[:-1] + values[1:]) / 2
     gains = np.array([_gain_of_partition(x < t, g, h, lam, gamma) for t in mids])
     return mids, gains
-
-
-def _number(result, what):
-    """The answer as a float, or a failure saying what came back: float() of None (a missing
-    `return`), of a tuple or of a tensor of many values raised in the checker, and the check
-    ended in an error such as "TypeError: float() argument must be ... not 'NoneType'"."""
-    try:
-        return float(result)
-    except (TypeError, ValueError, RuntimeError):
-        missing = " (a missing `return`?)" if result is None else ""
-        raise AssertionError(
-            f"{what}: returned {describe(result)}{missing}, expected a number"
-        ) from None
 
 
 def _as_pair(result, what):
@@ -404,7 +392,7 @@ def check_leaf_weight(impl, device="cpu") -> None:
     ones = torch.ones_like(y)
     for lam, want in ((0.0, 3.0), (1.0, 12.0 / 5.0), (4.0, 1.5)):
         what = f"leaf_weight(g={describe(-y)}, h={describe(ones)}, reg_lambda={lam})"
-        got = _number(call(impl, what, -y, ones, reg_lambda=lam), what)
+        got = as_number(call(impl, what, -y, ones, reg_lambda=lam), what)
         assert_close(
             got,
             want,
@@ -414,14 +402,16 @@ def check_leaf_weight(impl, device="cpu") -> None:
             hint=_leaf_hint(got, _np(-y), _np(ones), lam),
         )
     what = f"leaf_weight(g={describe(-y)}, h={describe(ones)})  (default reg_lambda=1)"
-    assert_close(_number(call(impl, what, -y, ones), what), 12.0 / 5.0, what, rtol=1e-9, atol=1e-12)
+    assert_close(
+        as_number(call(impl, what, -y, ones), what), 12.0 / 5.0, what, rtol=1e-9, atol=1e-12
+    )
     rng = np.random.default_rng(0)
     for n in (1, 2, 3, 8, 50, 1000):
         for lam in (0.0, 1.0, 3.5):
             g = torch.tensor(rng.normal(size=n) + 0.3, dtype=torch.float64, device=device)
             h = torch.tensor(rng.uniform(0.05, 3.0, size=n), dtype=torch.float64, device=device)
             what = f"leaf_weight(g={describe(g)}, h={describe(h)}, reg_lambda={lam})"
-            got = _number(call(impl, what, g, h, reg_lambda=lam), what)
+            got = as_number(call(impl, what, g, h, reg_lambda=lam), what)
             G, H = _np(g).sum(), _np(h).sum()
             # The derivative of Σ (g_i w + h_i w²/2) + λ w²/2 must vanish at the answer.
             slope = G + (H + lam) * got
@@ -435,7 +425,9 @@ def check_leaf_weight(impl, device="cpu") -> None:
     g = torch.tensor([0.5, -2.0, 1.25], dtype=torch.float32, device=device)
     h = torch.tensor([0.2, 0.3, 1.5], dtype=torch.float32, device=device)
     what = f"leaf_weight(g={describe(g)}, h={describe(h)}, reg_lambda=0.5)"
-    assert_close(_number(call(impl, what, g, h, reg_lambda=0.5), what), 0.25 / 2.5, what, rtol=1e-5)
+    assert_close(
+        as_number(call(impl, what, g, h, reg_lambda=0.5), what), 0.25 / 2.5, what, rtol=1e-5
+    )
 
 
 def _objective_hint(got, G, H, lam, gamma):
@@ -489,7 +481,7 @@ def check_tree_objective(impl, device="cpu") -> None:
         Gt = torch.tensor(G, dtype=torch.float64, device=device)
         Ht = torch.tensor(H, dtype=torch.float64, device=device)
         what = f"tree_objective({describe(Gt)}, {describe(Ht)}, reg_lambda={lam}, gamma={gamma})"
-        got = _number(
+        got = as_number(
             call_unchanged(
                 impl, what, ("G", "H"), Gt, Ht, reg_lambda=lam, gamma=gamma, hint=OBJECTIVE_IN_PLACE
             ),
@@ -504,7 +496,7 @@ def check_tree_objective(impl, device="cpu") -> None:
     Gt = torch.tensor([1.0, -3.0], dtype=torch.float64, device=device)
     Ht = torch.tensor([2.0, 1.0], dtype=torch.float64, device=device)
     what = f"tree_objective({describe(Gt)}, {describe(Ht)})  (defaults λ=1, γ=0)"
-    assert_close(_number(call(impl, what, Gt, Ht), what), -0.5 * (1 / 3 + 9 / 2), what, rtol=1e-9)
+    assert_close(as_number(call(impl, what, Gt, Ht), what), -0.5 * (1 / 3 + 9 / 2), what, rtol=1e-9)
 
 
 def _gain_hint(got, GL, HL, GR, HR, lam, gamma):
@@ -569,13 +561,13 @@ def check_split_gain(impl, device="cpu") -> None:
         what = (
             f"split_gain({GL:.4g}, {HL:.4g}, {GR:.4g}, {HR:.4g}, reg_lambda={lam}, gamma={gamma})"
         )
-        got = _number(call(impl, what, GL, HL, GR, HR, reg_lambda=lam, gamma=gamma), what)
+        got = as_number(call(impl, what, GL, HL, GR, HR, reg_lambda=lam, gamma=gamma), what)
         want = score([GL + GR], [HL + HR], lam, gamma) - score([GL, GR], [HL, HR], lam, gamma)
         assert_close(
             got, want, what, rtol=1e-9, atol=1e-12, hint=_gain_hint(got, GL, HL, GR, HR, lam, gamma)
         )
     what = "split_gain(-2.0, 2.0, 2.0, 2.0)  (defaults λ=1, γ=0)"
-    assert_close(_number(call(impl, what, -2.0, 2.0, 2.0, 2.0), what), 4.0 / 3.0, what, rtol=1e-9)
+    assert_close(as_number(call(impl, what, -2.0, 2.0, 2.0, 2.0), what), 4.0 / 3.0, what, rtol=1e-9)
 
 
 # ---------------------------------------------------------------------------------------------

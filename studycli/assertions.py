@@ -20,7 +20,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 RAISED = ": raised "  # between a call and the exception it raised, in `call`'s failures
 
@@ -350,6 +350,19 @@ def expect_pair(
     return got
 
 
+def as_number(value: Any, what: str, *, hint: str = "") -> float:
+    """The answer's `value` as a float (a Python or numpy number, a one-element tensor), else
+    a failure saying what came back: `float()` of None (a missing `return`), of a tuple or of a
+    tensor of many values raised in the checker, and the check ended in an error such as
+    "TypeError: float() argument must be ... not 'NoneType'"."""
+    try:
+        return float(value)
+    except (TypeError, ValueError, RuntimeError):
+        pass  # (failed below, not within: the float() error is no part of the report)
+    missing = " (a missing `return`?)" if value is None else ""
+    _fail(what, f"returned {describe(value)}{missing}, expected a number", hint)
+
+
 def plain_ints(values: Any, what: str, *, hint: str = "") -> list[int]:
     """The answer's items as plain ints (`operator.index`: numpy's integers read too), to
     compare as numbers: an int subclass whose == always said yes passed a comparison of the
@@ -616,7 +629,7 @@ class CheckFailure(AssertionError):
     plain AssertionError out of the learner's function is an `assert` of its own."""
 
 
-def _fail(what: str, message: str, hint: str) -> None:
+def _fail(what: str, message: str, hint: str) -> NoReturn:
     text = f"{what}: {message}"
     if hint:
         text += f"\n  hint: {hint}"

@@ -67,6 +67,26 @@ def test_describe_shows_each_tensor_of_a_dict_by_its_shape():
     assert long.startswith("{'kkk") and "...: tensor(" in long and len(long) < 80
 
 
+def test_as_number_reads_numbers_and_says_what_else_came_back():
+    """float() of a malformed answer raised in the checker: the check ended in an error
+    ("float() argument must be ... not 'NoneType'") instead of saying what came back."""
+    from studycli.assertions import as_number
+
+    assert as_number(np.float32(0.5), "f(x)") == 0.5 and as_number(torch.tensor([2.0]), "f") == 2.0
+    for value, said in (
+        (None, "f(x): returned None (a missing `return`?), expected a number"),
+        ((1.0, 2.0), "f(x): returned (1.0, 2.0), expected a number"),
+        (
+            torch.zeros(3),
+            "f(x): returned tensor([0.0, 0.0, 0.0], dtype=float32), expected a number",
+        ),
+    ):
+        with pytest.raises(AssertionError) as failed:
+            as_number(value, "f(x)")
+        assert str(failed.value) == said
+        assert failed.value.__context__ is None  # (float()'s error is no part of the report)
+
+
 def test_describe_of_lists_within_lists_stops_two_deep():
     """A list holding itself beside a tensor ended the check in a RecursionError, and lists of
     lists of tensors were described item by item at every depth (4 ** depth items)."""
