@@ -288,7 +288,8 @@ def _entries(
         if entry is not None and (entry[0] != size or entry[1] != mtime_ns or mtime_ns >= settled):
             entry = None
         if entry is None:
-            head, body, problems = _parse_file(Path(folder, relative), relative, depth)
+            hashed = index is not None  # (a read of every file, as lint's, hashes no text)
+            head, body, problems = _parse_file(Path(folder, relative), relative, depth, hashed)
             entry = (size, mtime_ns, head, problems)
             if head is not None:
                 fresh[relative] = body
@@ -338,9 +339,12 @@ def _scan(folder: str, prefix: str = "", depth: int = 1) -> list[_index.Stamp]:
     return found
 
 
-def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tuple, tuple]:
+def _parse_file(
+    path: Path, relative: str, depth: int, hashed: bool = True
+) -> tuple[tuple | None, tuple, tuple]:
     """A card file parsed: (the card's head and body rows, or None and (); its problems as
-    (message, line, card_id) tuples)."""
+    (message, line, card_id) tuples). `hashed`: the body row ends with the hash of the card's
+    text, for the index (else None: see `indexed.split`)."""
     if depth != 2:
         return None, (), (("a card lives at cards/<deck>/<id>.yaml: move it into a deck folder",),)
     import yaml  # only when a file is read: a warm index needs no YAML parser
@@ -366,7 +370,7 @@ def _parse_file(path: Path, relative: str, depth: int) -> tuple[tuple | None, tu
     found = tuple((message, None, card_id) for message in problems)
     if card is None:
         return None, (), found
-    return (*split(card), found)
+    return (*split(card, hashed), found)
 
 
 # The most bytes a card file may hold: the longest shipped card has 3.5 KB. One of 50 MB
