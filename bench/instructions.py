@@ -1,6 +1,9 @@
 """Target 1 without a quiet machine: instructions executed (valgrind's callgrind), which a busy
 machine does not change, for `due`, `list`, `show` and `review` up to its first card, against
-the floor (bench/floor_app.py; for `review`, the floor up to its line).
+the floor (bench/floor_app.py; for `review`, the floor up to its line). `review` is counted
+twice: on a fresh collection (its first card a new one), and as a learner opens it on a
+working day (`review-studied`: its first card one studied before and due again, which the
+session checks for edits and lapses before showing it).
 
 Wall-clock ratios depend on the machine's load; instruction counts do not, and track them: on
 2026-12-01, run with a Python whose typer is the quiet host's (0.27, no pydantic), they gave
@@ -12,7 +15,8 @@ for bench/scale.py, which writes it when it is missing), with a copy of its revi
 bench/scale.py's environment (its `now`, UTC), against the floor: on 2026-12-01 the host's
 wall time for it was about the floor's times the instructions' ratio.
 
-    python bench/instructions.py [--python PATH] [--work DIR] [due list show review due-scale]
+    python bench/instructions.py [--python PATH] [--work DIR]
+                                 [due list show review review-studied due-scale]
 
 --python: the interpreter to measure with (a virtual environment with studycli's dependencies;
 this checkout is put on its path). Needs valgrind (`apt-get install valgrind`).
@@ -21,12 +25,14 @@ this checkout is put on its path). Needs valgrind (`apt-get install valgrind`).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,6 +42,12 @@ LIMIT = 1.25
 SCALE_LIMIT = 0.300  # seconds, target 2's `due`; estimated as the floor's wall time x the ratio
 FLOOR_WALL = 0.120  # the floor on the quiet host (typer 0.27), 2026-12-01
 COMMANDS = {"due": ["due"], "list": ["list"], "show": ["show", "flash-attention"]}
+TWO_MONTHS_AGO = (
+    (datetime.now(UTC) - timedelta(days=60))
+    .replace(microsecond=0)
+    .isoformat()
+    .replace("+00:00", "Z")
+)
 # Run up to a front's last line, then leave at once: what `review` costs to its first card.
 FRONT = """
 import os, sys, types
@@ -92,6 +104,28 @@ def counted(python: str, argv: list[str], environ: dict[str, str], pty: bool = F
     return int(found.group(1)) / 1e6
 
 
+def studied(python: str, environ: dict[str, str], home: str) -> dict[str, str]:
+    """The environment of a collection whose first card in `review` was studied before and is
+    due again: one review of the first shipped concept card, two months ago, imported."""
+    listed = subprocess.run(
+        [python, "-m", "studycli", "list", "--json"],
+        env=environ, cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    first = next(card["id"] for card in json.loads(listed) if card["kind"] == "concept")
+    folder = Path(home) / "studied"
+    folder.mkdir(exist_ok=True)
+    reviews = folder / "reviews.csv"
+    reviews.write_text(
+        f"card_id,review_rating,review_time,review_duration\n{first},3,{TWO_MONTHS_AGO},5000\n"
+    )
+    front = {**environ, "STUDYCLI_HOME": str(folder)}
+    subprocess.run(
+        [python, "-m", "studycli", "import-reviews", str(reviews)],
+        env=front, cwd=ROOT, capture_output=True, check=True,
+    )  # fmt: skip
+    return front
+
+
 def due_at_scale(python: str, work: Path | None, environ: dict[str, str], home: str) -> float:
     """Millions of instructions of `studycli due` on the scale collection (a copy of its store;
     the content index written by the first, uncounted run)."""
@@ -117,7 +151,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--work", type=Path, help="the scale collection (see bench/scale.py)")
-    parser.add_argument("commands", nargs="*", default=[*COMMANDS, "review"])
+    parser.add_argument("commands", nargs="*", default=[*COMMANDS, "review", "review-studied"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="studycli-bench-") as home:
         environ = {
@@ -147,10 +181,11 @@ def main() -> None:
                     FLOOR_WALL * value / floor < SCALE_LIMIT,
                 )
                 continue
-            if name == "review":
+            if name in ("review", "review-studied"):
                 line = FLOOR_LINE.format(floor=str(ROOT / "bench" / "floor_app.py"))
                 base = counted(args.python, ["-c", line], environ, pty=True)
-                value = counted(args.python, ["-c", FRONT], environ, pty=True)
+                front = studied(args.python, environ, home) if name == "review-studied" else environ
+                value = counted(args.python, ["-c", FRONT], front, pty=True)
                 what = f"{value:.0f} M vs {base:.0f} M to the floor's line"
             else:
                 base = floor
