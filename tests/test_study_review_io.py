@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -221,6 +222,25 @@ def test_a_row_sqlite_cannot_hold_or_the_header_does_not_fit_is_named(tmp_path, 
             study.import_reviews(csv, items(), NOW)
         assert study.history() == []
     assert str(error.value).startswith(f"{csv}, line 2: {problem}")
+
+
+@pytest.mark.parametrize(
+    "naive", ["2025-02-27T10:00:00", "2025-02-27", "2025-02-27 10:00", "20250227T1000"]
+)
+def test_the_offset_a_time_without_one_is_told_to_add_is_taken(tmp_path, naive):
+    """The fix the message gives for a time with no timezone imports. It appended `+00:00` to
+    the text as written: for a date alone ('2025-02-27+00:00') Python reads that as a date with
+    no timezone again, and the next message advised '2025-02-27+00:00+00:00'."""
+    with open_study(tmp_path / "db.sqlite3") as study:
+        with pytest.raises(ImportFormatError) as error:
+            study.import_reviews(
+                write_csv(tmp_path / "naive.csv", [f"add-one,3,{naive},"]), items(), NOW
+            )
+        suggested = re.search(r"e\.g\. (.+?) for UTC", str(error.value))
+        assert suggested, str(error.value)
+        fixed = write_csv(tmp_path / "fixed.csv", [f"add-one,3,{suggested[1]},"])
+        assert study.import_reviews(fixed, items(), NOW).added == 1
+        assert study.history()[0].reviewed_at == datetime.fromisoformat(naive).replace(tzinfo=UTC)
 
 
 def test_a_review_twice_in_a_file_or_at_another_precision_is_one_review(tmp_path):

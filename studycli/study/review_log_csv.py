@@ -428,8 +428,10 @@ def _problem(
         return (
             f"review_time {text!r} is not an ISO-8601 time: write it as 2024-03-29T20:32:32+00:00"
         )
-    if moment.tzinfo is None:
-        return f"review_time {text!r} has no timezone: add its offset, e.g. {text}+00:00 for UTC"
+    if moment.tzinfo is None:  # the example is the time in full: a date alone with `+00:00`
+        # added ('2025-02-27+00:00') is still read as a date with no timezone
+        example = moment.replace(tzinfo=UTC).isoformat()
+        return f"review_time {text!r} has no timezone: add its offset, e.g. {example} for UTC"
     try:
         moment = moment.astimezone(UTC)
     except OverflowError:  # year 1 ahead of UTC, or year 9999 behind it
