@@ -80,6 +80,9 @@ def complete(
     [
         ("studycli show tri", 2, ["triangle-derivation"]),
         ("studycli solve add", 2, ["add-one"]),
+        # (solve offered every card, and refused the concept cards: "no solution to run")
+        ("studycli solve ", 2, ["add-one", "triangle-derivation"]),
+        ("studycli solve bias", 2, []),
         ("studycli check a", 2, ["add-one"]),
         ("studycli suspend po", 2, ["poisson-concept"]),
         ("studycli unsuspend bias", 2, ["bias-concept"]),

@@ -1,5 +1,5 @@
 """Shell completion (`studycli --install-completion`): card ids (a cloze card's deletions
-after `#`), decks, topics, kinds and tags.
+after `#`; for `solve`, the cards answered with code), decks, topics, kinds and tags.
 
 A completer runs on every Tab press, in a fresh process: it reads names from the content
 folder's file and folder names (`content.catalog`), or, for deletions and tags, the content
@@ -65,6 +65,19 @@ def complete_study_id(ctx: typer.Context, incomplete: str) -> list[str]:
         return [item.id for item in load_study_items(root, index=index)[0]]
 
     return _matching(_indexed_names(ctx, item_ids), incomplete)
+
+
+def complete_runnable_id(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Ids of the cards answered with code (through the content index) that start with what
+    is typed: what `solve` takes. (Every card id was offered, and `solve` refused the concept
+    and cloze cards among them.)"""
+    from studycli.content.loader import load_content
+
+    def runnable(root: Path, index: Path) -> list[str]:
+        cards = load_content(root, index=index).cards.values()
+        return sorted(card.id for card in cards if card.runnable)
+
+    return _matching(_indexed_names(ctx, runnable), incomplete)
 
 
 def complete_kind(incomplete: str) -> list[str]:

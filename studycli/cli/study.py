@@ -17,7 +17,7 @@ from .completion import (
     DeckOption,
     TagOption,
     TopicOption,
-    complete_card_id,
+    complete_runnable_id,
     complete_study_id,
 )
 from .context import now, open_study, session_cards, settings
@@ -69,7 +69,7 @@ def solve(
     ctx: typer.Context,
     card_id: Annotated[
         str,
-        typer.Argument(help="The coding card to answer.", autocompletion=complete_card_id),
+        typer.Argument(help="The coding card to answer.", autocompletion=complete_runnable_id),
     ],
     file: Annotated[
         Path | None,
