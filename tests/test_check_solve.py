@@ -788,18 +788,26 @@ def test_a_first_try_pass_offers_good_and_the_learner_may_choose(tmp_path, key, 
 )
 def test_q_or_ctrl_c_after_a_pass_records_nothing_and_says_so(tmp_path, key, said, status):
     """The choice after a pass took only Enter, 2, 3 and 4: q did nothing, Ctrl-C ended the
-    command without a word, the pass unrecorded, and Ctrl-D with click's "Aborted." only."""
+    command without a word, the pass unrecorded, and Ctrl-D with click's "Aborted." only.
+    The command it gives records the pass: for a file given with --file it named only
+    `--no-edit`, which checks the attempt file (the untouched starter) and records nothing."""
     answer = tmp_path / "answer.py"
     answer.write_text(CORRECT)
     child = _spawn_solve(tmp_path, "--file", str(answer))
     child.expect("q: record nothing")
     child.send(key)
     child.expect_exact(said)
-    child.expect_exact("studycli solve add-one --no-edit` checks it again to record it")
+    child.expect(r"`studycli (solve add-one [^`]*)` checks it again to record it")
+    advised = child.match.group(1).split()
     child.expect(pexpect_eof())
     child.close()
     assert child.exitstatus == status
     assert _recorded(tmp_path) == []
+    again = _spawn_solve(tmp_path, *advised[2:])  # (the same card: _spawn_solve names it)
+    again.expect("q: record nothing")
+    again.send("\r")
+    again.expect(pexpect_eof())
+    assert _recorded(tmp_path) == [(3, "check")]
 
 
 def test_ctrl_c_that_ends_the_editor_checks_and_records_nothing(tmp_path, monkeypatch):

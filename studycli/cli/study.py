@@ -167,7 +167,9 @@ def solve(
     if is_untouched(card, content, path):
         console.print("not recorded: the attempt is still the starter (write your answer first)")
     elif not no_record:
-        _record_check(ctx, card, attempt, path, started, getkey if interactive else None)
+        _record_check(
+            ctx, card, attempt, path, started, getkey if interactive else None, given=file
+        )
     raise typer.Exit(0 if attempt.outcome.status == "pass" else 1)
 
 
@@ -183,11 +185,20 @@ def _intervals(ctx: typer.Context, card) -> dict:
         return {}
 
 
-def _record_check(ctx: typer.Context, card, attempt, path: Path, started: float, getkey) -> None:
+def _record_check(
+    ctx: typer.Context,
+    card,
+    attempt,
+    path: Path,
+    started: float,
+    getkey,
+    given: Path | None = None,
+) -> None:
     """Record the check's rating: on a pass, the learner's choice when a terminal is there to
     ask (Enter takes the graded default), else the default. A database kept busy past the wait
     (an import of a large log), or a full disk, is tried again on Enter where there is a
-    terminal; else the error says how to record it later."""
+    terminal; else the error says how to record it later. `given`: the file of `--file`, which
+    the command that checks it again names (`--no-edit` alone checks the attempt file)."""
     from rich.text import Text
 
     from studycli.errors import StoreFull, StoreUnavailable
@@ -199,7 +210,8 @@ def _record_check(ctx: typer.Context, card, attempt, path: Path, started: float,
 
     rating = attempt.rating()
     if attempt.outcome.status == "pass" and getkey is not None:
-        again = f"`studycli solve {card.id} --no-edit` checks it again to record it"
+        named = f" --file {given}" if given is not None else ""
+        again = f"`studycli solve {card.id} --no-edit{named}` checks it again to record it"
         try:
             chosen = choose_rating(stdout(), attempt, getkey, _intervals(ctx, card))
         except KeyboardInterrupt:  # (a pass was lost without a word)
