@@ -791,14 +791,16 @@ def test_q_or_ctrl_c_after_a_pass_records_nothing_and_says_so(tmp_path, key, sai
     command without a word, the pass unrecorded, and Ctrl-D with click's "Aborted." only.
     The command it gives records the pass: for a file given with --file it named only
     `--no-edit`, which checks the attempt file (the untouched starter) and records nothing."""
-    answer = tmp_path / "answer.py"
+    import shlex
+
+    answer = tmp_path / "my answer.py"  # (a space: the command is pasted into a shell)
     answer.write_text(CORRECT)
     child = _spawn_solve(tmp_path, "--file", str(answer))
     child.expect("q: record nothing")
     child.send(key)
     child.expect_exact(said)
     child.expect(r"`studycli (solve add-one [^`]*)` checks it again to record it")
-    advised = child.match.group(1).split()
+    advised = shlex.split(child.match.group(1))
     child.expect(pexpect_eof())
     child.close()
     assert child.exitstatus == status

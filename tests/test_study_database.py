@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -288,6 +289,29 @@ def test_a_db_path_in_a_folder_that_does_not_exist_is_refused_not_made(cli, tmp_
     typo.parent.mkdir(parents=True)
     assert cli("--content", FIXTURE_CONTENT, "--db", typo, "suspend", "add-one").exit_code == 0
     assert typo.is_file()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["--db", "{}/reviews.sqlite3", "suspend", "add-one"], ["export-reviews", "{}/out.csv"]],
+)
+def test_the_mkdir_a_missing_folder_is_told_to_run_makes_it_whatever_its_name(
+    cli, tmp_path, command
+):
+    """The fix is a command to paste into a shell: a folder with a space in its name was
+    written unquoted (`mkdir -p /x/my notes`), which makes `/x/my` and `./notes`."""
+    missing = tmp_path / "my notes" / "deeper"
+    result = cli("--content", FIXTURE_CONTENT, *(word.format(missing) for word in command))
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and "mkdir -p" in said, said
+    told = re.search(r"mkdir -p (.+?)(?:\)|, or)", said)
+    assert told, said
+    subprocess.run(["sh", "-c", f"mkdir -p {told[1]}"], cwd=tmp_path, check=True)
+    assert missing.is_dir()
+    assert (
+        cli("--content", FIXTURE_CONTENT, *(word.format(missing) for word in command)).exit_code
+        == 0
+    )
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes as POSIX has them")

@@ -7,6 +7,7 @@ it, for tests and for recording a session.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,7 +85,7 @@ def folder_of_output(path: Path) -> None:
     if not folder.is_dir():
         raise StudyError(
             f"cannot write {path}: the folder {folder} does not exist (make it first, e.g. "
-            f"mkdir -p {folder}, or give another path)"
+            f"mkdir -p {shlex.quote(str(folder))}, or give another path)"
         )
 
 
@@ -158,7 +159,7 @@ def open_study(
         # a mistyped path made the folders it named, and a new database in them
         raise StudyError(
             f"the review database {path} (--db or STUDYCLI_DB) is in a folder that does not "
-            f"exist: make it first (mkdir -p {path.parent}), or fix the path"
+            f"exist: make it first (mkdir -p {shlex.quote(str(path.parent))}), or fix the path"
         )
     if given and not write and not path.exists():  # (a mistyped path showed an empty history)
         from rich.console import Console

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 import time
 from datetime import datetime
@@ -210,7 +211,7 @@ def _record_check(
 
     rating = attempt.rating()
     if attempt.outcome.status == "pass" and getkey is not None:
-        named = f" --file {given}" if given is not None else ""
+        named = f" --file {shlex.quote(str(given))}" if given is not None else ""
         again = f"`studycli solve {card.id} --no-edit{named}` checks it again to record it"
         try:
             chosen = choose_rating(stdout(), attempt, getkey, _intervals(ctx, card))
@@ -243,7 +244,7 @@ def _record_check(
                 later = "there is room" if isinstance(busy, StoreFull) else "it is free"
                 raise type(busy)(
                     f"{unsaved}; once {later}, `studycli solve {card.id} --no-edit --file "
-                    f"{path}` checks your attempt again and records it",
+                    f"{shlex.quote(str(path))}` checks your attempt again and records it",
                     busy.why,
                 ) from None
             stdout().print(
