@@ -339,6 +339,35 @@ def test_the_editor_opens_the_attempt_file(cli, tmp_path, monkeypatch):
     monkeypatch.delenv("VISUAL", raising=False)
     result = cli("--content", FIXTURE_CONTENT, "solve", "add-one")
     assert result.exit_code == 0, result.output
+    # the recorded pass is put aside: the next review asks for the answer again
+    assert (attempts_dir() / "rated" / "add-one.py").read_text() == CORRECT
+    assert not (attempts_dir() / "add-one.py").exists()
+    assert "your answer is kept in" in result.stdout
+
+
+def test_after_a_recorded_pass_the_next_solve_starts_from_the_starter(cli):
+    """Reopened, the passing code passed unchanged: `solve ID --no-edit` at the next review
+    recorded Good again without recall. Now it checks the starter and records nothing."""
+    attempts_dir().mkdir(parents=True, exist_ok=True)
+    (attempts_dir() / "add-one.py").write_text(CORRECT)
+    first = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit")
+    assert first.exit_code == 0 and "recorded Good" in first.stdout, first.output
+    again = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit")
+    assert "not recorded: the attempt is still the starter" in again.stdout, again.output
+    assert len(_history(cli)) == 1
+
+
+def test_a_pass_left_unrecorded_or_of_a_file_given_stays_where_it_is(cli, attempt):
+    """Only the attempt file of a recorded pass is put aside: a --file is the learner's own, and
+    a --no-record pass is not a review."""
+    given = attempt(CORRECT)
+    solved = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", given)
+    assert solved.exit_code == 0 and "recorded Good" in solved.stdout, solved.output
+    assert Path(given).read_text() == CORRECT and not (attempts_dir() / "rated").exists()
+    attempts_dir().mkdir(parents=True, exist_ok=True)
+    (attempts_dir() / "add-one.py").write_text(CORRECT)
+    kept = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit", "--no-record")
+    assert kept.exit_code == 0, kept.output
     assert (attempts_dir() / "add-one.py").read_text() == CORRECT
 
 

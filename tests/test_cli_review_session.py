@@ -727,6 +727,45 @@ def test_a_pass_after_a_failed_run_offers_hard_and_a_choice_still_counts(tmp_pat
     assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
 
 
+def test_a_rated_pass_is_put_aside_and_the_next_review_starts_from_the_starter(
+    tmp_path, monkeypatch
+):
+    """Once a pass is rated, its attempt moves to attempts/rated/: the card's next review (a
+    later session, weeks on) opens the starter, and its `s` checks nothing until an answer is
+    written. Reopened, the passing code passed again unchanged: Good without recall."""
+    from studycli.check.solve import attempt_path, rated_path
+
+    _editor_writes_the_answer(tmp_path, monkeypatch)
+    card = load_content(FIXTURE_CONTENT).get("add-one")
+    _, reviews, text = _run_keys(tmp_path, iter("s\rq").__next__, [card])
+    assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
+    assert "Good: due again in" in text and "your answer is kept in" in text
+    assert rated_path("add-one").read_text() == "def add_one(x):\n    return x + 1\n"
+    assert not attempt_path("add-one").exists()
+
+    monkeypatch.setenv("EDITOR", "true")  # the learner saves what the editor opened
+    later = NOW + timedelta(days=30)
+    _, reviews, text = _run_keys(tmp_path, iter("sq").__next__, [card], clock=lambda: later)
+    assert "add-one.py is still the starter: write your answer in it" in text
+    assert len(reviews) == 1  # nothing more recorded
+
+
+def test_a_failed_run_rated_again_keeps_the_attempt_to_mend(tmp_path, monkeypatch):
+    """Only a pass is put aside: after Again the learner goes on from their own code."""
+    from studycli.check.solve import attempt_path, rated_path
+    from studycli.paths import attempts_dir
+
+    monkeypatch.setenv("EDITOR", "true")
+    monkeypatch.delenv("VISUAL", raising=False)
+    attempts_dir().mkdir(parents=True, exist_ok=True)
+    attempt_path("add-one").write_text("def add_one(x):\n    return x\n")
+    card = load_content(FIXTURE_CONTENT).get("add-one")
+    _, reviews, _ = _run_keys(tmp_path, iter("s\rq").__next__, [card])
+    assert [(r.rating, r.check_status) for r in reviews] == [(1, "fail")]
+    assert attempt_path("add-one").read_text() == "def add_one(x):\n    return x\n"
+    assert not rated_path("add-one").exists()
+
+
 def test_the_line_under_a_pass_says_why_enter_takes_hard(tmp_path, monkeypatch):
     """A pass after two derivation steps read: the line said "Enter: Hard" and no
     more, where `solve` says why ("1 hint, 3 failed runs first"): a learner who passed took

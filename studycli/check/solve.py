@@ -47,6 +47,31 @@ def attempt_path(card_id: str) -> Path:
     return attempts_dir() / f"{card_id}.py"
 
 
+def rated_path(card_id: str) -> Path:
+    """Where the attempt whose pass was last recorded is kept (see `put_aside`)."""
+    return attempts_dir() / "rated" / f"{card_id}.py"
+
+
+def put_aside(card_id: str) -> Path | None:
+    """Move the attempt of `card_id`, whose pass was just recorded, to `rated_path`, so that
+    the card's next review starts from its starter and asks for the answer again: reopened,
+    the passing code passed unchanged, and a review weeks later recorded Good without recall.
+    The answer put aside before it is replaced. None where there was none to move, or it could
+    not be moved (the next review then opens it again, as before)."""
+    target = rated_path(card_id)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(attempt_path(card_id), target)
+    except OSError:
+        return None
+    return target
+
+
+def kept_note(kept: Path) -> str:
+    """What the learner is told once `put_aside` moved their answer to `kept`."""
+    return f"your answer is kept in {kept}: the next review starts from the starter"
+
+
 def ensure_attempt(card: Card, content: Content, path: Path | None = None) -> Path:
     """The attempt file for `card`, created from its starter when it does not exist yet.
 

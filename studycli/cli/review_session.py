@@ -542,6 +542,7 @@ class ReviewSession:
             self.console.print(
                 Text(f"{RATING_NAMES[rating]}: logged, schedule unchanged{again}", style="dim")
             )
+            self._put_aside(shown)
             return True
         try:
             rated = self.study.rate(
@@ -584,7 +585,19 @@ class ReviewSession:
                     style="bold yellow",
                 )
             )
+        self._put_aside(shown)
         return True
+
+    def _put_aside(self, shown: _Card) -> None:
+        """After a pass is rated, its attempt is put aside: the card's next review starts from
+        the starter (see `solve.put_aside`)."""
+        if shown.outcome is None or shown.outcome.status != "pass":
+            return
+        from studycli.check.solve import kept_note, put_aside
+
+        kept = put_aside(shown.card.id)
+        if kept is not None:
+            self.console.print(Text(kept_note(kept), style="dim"))
 
     def _undo(self) -> bool:
         if not self.done:

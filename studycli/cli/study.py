@@ -257,6 +257,19 @@ def _record_check(
         f"recorded {RATING_NAMES[rated.review.rating]}: due again in "
         f"{format_interval(rated.due - moment)}"
     )
+    if attempt.outcome.status == "pass" and given is None:
+        _put_aside(card.id)
+
+
+def _put_aside(card_id: str) -> None:
+    """After a pass is recorded: the next review starts from the starter (`put_aside`)."""
+    from rich.markup import escape
+
+    from studycli.check.solve import kept_note, put_aside
+
+    kept = put_aside(card_id)
+    if kept is not None:
+        stdout().print(escape(kept_note(kept)), style="dim", soft_wrap=True)
 
 
 @app.command()
