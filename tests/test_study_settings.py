@@ -171,6 +171,14 @@ def test_durations(text, seconds):
     assert parse_duration(text) == timedelta(seconds=seconds)
 
 
+@pytest.mark.parametrize("text", ["10", " 10 ", "2.5"])
+def test_a_step_written_as_text_without_a_unit_is_minutes_as_a_bare_number_is(text):
+    """The settings file says a bare number is minutes (`relearning_steps = [15]`); the same
+    number written as text ("15", no unit) is read the same way, not as seconds: a learner
+    who quotes it gets the step they meant."""
+    assert parse_duration(text) == parse_duration(float(text)) == timedelta(minutes=float(text))
+
+
 @pytest.mark.parametrize("text", ["", "0m", "-1m", "1w", "m", True, None])
 def test_bad_durations(text):
     assert parse_duration(text) is None
