@@ -702,3 +702,14 @@ def test_optimize_help_imports_neither_torch_nor_fsrs_rs():
         [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, cwd=REPO_ROOT
     )
     assert out.stdout.split() == ["0", "False", "False"], out.stderr
+
+
+def test_saving_parameters_refuses_a_file_whose_other_settings_are_invalid(tmp_path):
+    """`optimize --write` rewrites settings.toml: where another key there is invalid (here a
+    retention above the 0.99 the settings allow), it says so and leaves the file as the
+    learner wrote it, rather than saving parameters next to a value no command can load."""
+    text = "desired_retention = 1.5\n"
+    path = write_settings(tmp_path, text)
+    with pytest.raises(ConfigError, match=r"desired_retention = 1\.5 is invalid"):
+        save_parameters(path, DEFAULT_PARAMETERS)
+    assert path.read_text() == text
