@@ -243,6 +243,25 @@ def test_the_offset_a_time_without_one_is_told_to_add_is_taken(tmp_path, naive):
         assert study.history()[0].reviewed_at == datetime.fromisoformat(naive).replace(tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    "line, cell",
+    [
+        ("add-one,0,2025-02-27T10:00:00+00:00,", "review_rating '0'"),  # Anki's revlog has ease 0
+        ("add-one,3,2025-02-27T10:00:00+00:00,-25", "review_duration '-25'"),
+    ],
+)
+def test_a_rating_below_1_or_a_negative_duration_is_a_bad_row(tmp_path, line, cell):
+    """py-fsrs's ratings are 1-4 and a duration is milliseconds spent, never negative: a row
+    with rating 0 (the manual reschedules of an Anki revlog) or a duration of -25 is refused
+    by its line and cell, and nothing of the file is imported."""
+    csv = write_csv(tmp_path / "odd.csv", [line])
+    with open_study(tmp_path / "db.sqlite3") as study:
+        with pytest.raises(ImportFormatError) as error:
+            study.import_reviews(csv, items(), NOW)
+        assert study.history() == [] and study.state("add-one") is None
+    assert str(error.value).startswith(f"{csv}, line 2: {cell} ")
+
+
 def test_a_review_twice_in_a_file_or_at_another_precision_is_one_review(tmp_path):
     csv = write_csv(
         tmp_path / "twice.csv",
