@@ -321,6 +321,26 @@ def test_two_machines_exports_merge_into_the_same_union_either_way(tmp_path):
     assert states_a == states_b
 
 
+def test_an_import_replays_the_schedule_around_a_cram_rating_without_applying_it(tmp_path):
+    """A cram rating never moves the schedule, and an import that replays a card's history
+    (here a review from before everything in the log) leaves it out as the log's own replay
+    does: the card ends as it does in a log holding the same ratings and no cram rating."""
+    card = fixture_content().get("add-one")
+    start = NOW - timedelta(days=10)
+    csv = write_csv(tmp_path / "earlier.csv", [f"add-one,3,{start.isoformat()},"])
+    states = []
+    for name, crammed in (("crammed", True), ("plain", False)):
+        with open_study(tmp_path / f"{name}.sqlite3") as study:
+            study.rate(card, 3, start + timedelta(days=1))
+            if crammed:
+                study.cram_rate(card, 1, start + timedelta(days=2))
+            study.rate(card, 3, start + timedelta(days=4))
+            study.import_reviews(csv, items(), NOW)
+            states.append(study.state("add-one"))
+            assert core.rebuild(study.store)["add-one"] == states[-1]
+    assert states[0] == states[1]
+
+
 def test_two_machines_record_the_same_schedule_for_each_review_after_merging_both_ways(tmp_path):
     """laptop: a card learnt over days 0-20 (a long interval by then), and rated again at day
     100; desktop: the same card at day 50, new to it. After both imports, every review's queue
