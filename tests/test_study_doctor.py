@@ -227,6 +227,22 @@ def test_the_newest_intact_backup_is_offered_with_how_many_lost_reviews_it_holds
     assert f"cp {old} {path}" in report.salvage
 
 
+def test_of_two_intact_backups_the_one_written_last_is_offered_whatever_their_names(tmp_path):
+    """Both backups read: the salvage restores the later one (the more history it holds, the
+    less is lost), found by when each was written: the earlier is named `repair`, which sorts
+    after the later one's migration name."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path)
+    earlier = database.backup(path, database.backup_path(path, "repair"))
+    later = database.backup(path, database.backup_path(path, "0001_later"))
+    os.utime(earlier, ns=(1, 1))
+    damage_leaf(path, "reviews")
+    report = examine_database(path)
+    assert report is not None and report.saved is not None
+    assert report.saved.backup == later
+    assert f"cp {later} {path}" in report.salvage
+
+
 def test_a_review_missing_from_the_log_without_an_error_is_found(tmp_path):
     """A damaged page SQLite skips without an error: the ids, 1 to the last, show the gap."""
     path = tmp_path / "reviews.sqlite3"
