@@ -64,6 +64,17 @@ def test_the_queue_brings_again_back_last_and_undo_puts_things_back():
     assert [i.id for i in queue.pending] == ["add-one", "bias-concept", "poisson-concept"]
 
 
+@pytest.mark.parametrize("rating", [Rating.Hard, Rating.Good, Rating.Easy])
+def test_a_cram_item_rated_above_again_is_done_for_the_session(rating):
+    """Only Again brings an item back at the end: Hard is a recall, if a slow one, and the
+    session moves on to the other items."""
+    content = fixture_content()
+    a, b = content.get("add-one"), content.get("bias-concept")
+    queue = CramQueue([a, b])
+    queue.rated(a, rating)
+    assert [i.id for i in queue.pending] == ["bias-concept"]
+
+
 def _cram(db, keys: str, limit=None):
     content = fixture_content()
     console = Console(record=True, width=100, color_system=None)
