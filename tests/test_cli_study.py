@@ -487,6 +487,16 @@ def test_undo_takes_back_todays_latest_rating_one_at_a_time(cli):
     assert [r["card"] for r in history] == ["poisson-concept"]
 
 
+def test_undo_after_midnight_takes_back_a_rating_of_the_same_study_day(cli, monkeypatch):
+    """The study day runs from `day_starts_at` (4 am) to the next: at 1 am, a rating given at
+    11 pm is today's, as the daily limits count it, and `undo` takes it back."""
+    late = NOW.replace(hour=1)
+    monkeypatch.setenv("STUDYCLI_NOW", late.isoformat())
+    _rate("add-one", 3, late - timedelta(hours=2))
+    undone = run(cli, "undo")
+    assert undone.exit_code == 0 and "undone: add-one Good" in undone.stdout, undone.output
+
+
 def test_due_with_a_review_held_today_names_the_card_in_learning_before_tomorrow(cli):
     """No review left today (reviews_per_day = 0, one due at 22:00 held) and a card in
     relearning due in 10 minutes: `due` said tomorrow's start, the review's day start being
