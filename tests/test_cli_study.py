@@ -497,6 +497,21 @@ def test_undo_after_midnight_takes_back_a_rating_of_the_same_study_day(cli, monk
     assert undone.exit_code == 0 and "undone: add-one Good" in undone.stdout, undone.output
 
 
+def test_undo_takes_back_a_rating_a_check_decided_and_a_cram_rating(cli):
+    """Every rating given here today can be undone, whatever decided it (the learner, a
+    check, a cram session): the latest first, each with its card back as it was."""
+    _rate("add-one", 3, NOW - timedelta(minutes=9))
+    with Store.open(database_path()) as store:
+        content = fixture_content()
+        core.rate(store, content.get("bias-concept"), 1, NOW - timedelta(minutes=5), NO_FUZZ,
+                  method="check", check_status="fail")  # fmt: skip
+        core.cram(store, content.get("add-one"), 4, NOW - timedelta(minutes=2), NO_FUZZ)
+    for said in ("add-one Easy", "bias-concept Again", "add-one Good"):
+        undone = run(cli, "undo")
+        assert undone.exit_code == 0 and f"undone: {said} at" in undone.stdout, undone.output
+    assert json.loads(run(cli, "history", "--json").stdout) == []
+
+
 def test_due_with_a_review_held_today_names_the_card_in_learning_before_tomorrow(cli):
     """No review left today (reviews_per_day = 0, one due at 22:00 held) and a card in
     relearning due in 10 minutes: `due` said tomorrow's start, the review's day start being
