@@ -197,6 +197,27 @@ def test_undoing_a_first_review_keeps_a_suspension_made_since(tmp_path):
         assert store.suspended() == {"add-one"}
 
 
+def test_a_rating_keeps_the_text_the_card_had_so_only_a_later_edit_flags_it(tmp_path):
+    """A card's state records the content hash of the text it was last rated on: rated, it
+    is not "edited"; its text changed since, it is; rated again on the new text, it is not
+    any more. A replay of the log records the same."""
+    from dataclasses import replace
+
+    from studycli.study import labels
+
+    card = fixture_content().get("add-one")
+    edited = replace(card, prompt=card.prompt + " (reworded)")
+    assert edited.content_hash != card.content_hash
+    with open_store(tmp_path) as store:
+        core.rate(store, card, 3, NOW, NO_FUZZ)
+        first = store.state(card.id)
+        assert not labels.is_edited(card, first) and labels.is_edited(edited, first)
+        core.rate(store, edited, 3, NOW + timedelta(days=1), NO_FUZZ)
+        second = store.state(card.id)
+        assert not labels.is_edited(edited, second)
+        assert core.rebuild(store)[card.id].content_hash == edited.content_hash
+
+
 def test_a_refused_rating_rolls_back_and_the_next_rating_is_saved(tmp_path):
     """A rating refused inside its write transaction (the clock behind the card's last
     review) rolls it back: the session goes on without the write lock held, and its next
