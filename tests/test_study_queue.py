@@ -356,6 +356,35 @@ def test_the_daily_review_limit(tmp_path):
         assert _due(store, cards, later, config).review == []
 
 
+def test_the_card_shown_next_is_learning_then_review_then_new_then_learning_due_soon(tmp_path):
+    """As Anki and the module's docstring order them: a card in learning due (this very
+    moment counts), then a review due, then a new card, and last a card in relearning due
+    within the learn-ahead window (shown early only when nothing else is left)."""
+    from fsrs import Card as FsrsCard
+    from fsrs import State
+
+    def state(card_id, fsrs_state, due):
+        step = None if fsrs_state is State.Review else 0
+        card = FsrsCard(card_id=1, state=fsrs_state, step=step, stability=3.0, difficulty=5.0,
+                        due=due, last_review=NOW - timedelta(days=2))  # fmt: skip
+        return CardState(card_id=card_id, fsrs=card.to_json(), reps=1)
+
+    cards = list(fixture_content().cards.values())
+    with open_store(tmp_path) as store:
+        store.replace_states(
+            [
+                state("add-one", State.Review, NOW - timedelta(days=1)),
+                state("bias-concept", State.Learning, NOW),
+                state("poisson-concept", State.Relearning, NOW + timedelta(minutes=5)),
+            ]
+        )
+        due = _due(store, cards, NOW)
+    shown: list[str] = []
+    while (card := due.next(frozenset(shown))) is not None:
+        shown.append(card.id)
+    assert shown == ["bias-concept", "add-one", "triangle-derivation", "poisson-concept"]
+
+
 def test_leeches_have_eight_lapses():
     content = fixture_content()
     cards = list(content.cards.values())
