@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+
+# Started with SIGINT ignored (a script's `pytest &`, nohup, some CI runners), every command a
+# test runs would inherit it (an ignored signal stays ignored across exec) and shrug off the
+# Ctrl-C its test sends: the Ctrl-C tests failed on correct code. A handler is reset to the
+# default at exec, so the commands get Ctrl-C as a learner's terminal gives it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 FIXTURE_CONTENT = Path(__file__).parent / "fixtures" / "content"
 REPO_ROOT = Path(__file__).resolve().parent.parent
