@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -814,21 +815,34 @@ def test_a_table_another_program_dropped_is_named_with_a_way_out(cli, tmp_path, 
     """The advice was "nothing is damaged; run the command again", which never helps (the
     doctor too). Without a table outside the log, the log is exported and imported into a
     new database, as said; without one of the log's, a backup is what is left."""
-    db = tmp_path / "reviews.sqlite3"
+    folder = tmp_path / "my reviews"  # a path a shell splits unless quoted
+    folder.mkdir()
+    db = folder / "reviews.sqlite3"
     rated_database(db)
     with sqlite3.connect(db) as conn:
         conn.execute(f"DROP TABLE {table}")
     said = " ".join(cli("--db", db, "doctor").stderr.split())  # (it reads every table)
     assert f"has no table {table}" in said and "run the command again" not in said, said
-    saved = tmp_path / "history.csv"
     if table in ("undos", "reviews"):
         assert "a part of its review log" in said and "restore a backup" in said
         return
-    assert f"studycli export-reviews --db '{db}' history.csv" in said
-    exported = cli("--db", db, "export-reviews", saved)
-    assert exported.exit_code == 0 and len(saved.read_text().splitlines()) == 1 + 3
-    fresh = tmp_path / "new.sqlite3"
-    assert cli("--db", fresh, "--content", FIXTURE_CONTENT, "import-reviews", saved).exit_code == 0
+    # The way out, followed as told, as a shell runs each command (from a folder of its own):
+    # the log exported, the file moved aside, the log imported into a new database in its place
+    told = re.findall(r"`(studycli [^`]+)`|\((mv [^)]+)\)", said)
+    assert [bool(command) for command, _ in told] == [True, False, True], told
+    work = tmp_path / "work"
+    work.mkdir()
+    for command, move in told:
+        if move:  # (with the -wal and -shm beside it: a new database that met them was unreadable)
+            subprocess.run(["sh", "-c", move], check=True)
+            continue
+        words = shlex.split(command)
+        assert "--db" in words  # (the import named none, and went to the default database)
+        run = [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), *words[1:]]
+        done = subprocess.run(run, capture_output=True, text=True, cwd=work)
+        assert done.returncode == 0, (words, done.stderr)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM reviews").fetchone() == (3,)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the file-size limit of a Linux process")

@@ -603,8 +603,11 @@ def file_size_limit() -> int | None:
 def _lacks(path: Path, kind: str, name: str) -> StoreError:
     """The error for a database whose schema lost a table or a column: running again never
     helps (the advice was to), and the doctor opens it the same way."""
+    import shlex  # (an error's path: not at every command's start)
+
     found = backups(path)
-    aside = f"mv '{path}' '{path}.damaged'"
+    quoted = shlex.quote(str(path))
+    aside = "; ".join(aside_commands(path, path.with_name(f"{path.name}.damaged")))
     if kind == "table" and name in _LOG_TABLES:  # no export reads the log without it
         restore = (
             f"restore a backup ({found[-1].name} next to it)"
@@ -620,12 +623,27 @@ def _lacks(path: Path, kind: str, name: str) -> StoreError:
     return StoreError(
         f"the review database {path} has no {kind} {name}: another program changed what "
         "studycli made, and studycli cannot use it so. Save the review log it still holds "
-        f"(`studycli export-reviews --db '{path}' history.csv`), move the file aside ({aside}) "
-        f"and import the log into a new one (`studycli import-reviews history.csv`){restore}"
+        f"(`studycli export-reviews --db {quoted} history.csv`), move the file aside ({aside}) "
+        f"and import the log into a new one there (`studycli import-reviews --db {quoted} "
+        f"history.csv`){restore}"
     )
 
 
 _LOG_TABLES = ("reviews", "undos")  # what an export reads: the ratings, and which were undone
+
+
+def aside_commands(path: Path, aside: Path, sides: Iterable[str] = ("-wal", "-shm")) -> list[str]:
+    """The shell commands that move the database at `path` to `aside`, with the files SQLite
+    keeps beside it (`sides`, each moved where it exists when the command runs): their pages
+    belong to it, and a new database made at `path` that met them could not be read (disk I/O
+    error)."""
+    import shlex
+
+    commands = [f"mv {shlex.quote(str(path))} {shlex.quote(str(aside))}"]
+    for suffix in sides:
+        here, there = shlex.quote(f"{path}{suffix}"), shlex.quote(f"{aside}{suffix}")
+        commands.append(f"test -e {here} && mv {here} {there}")
+    return commands
 
 
 NOT_SQLITE = "not an SQLite database: the file does not start with SQLite's header"

@@ -316,12 +316,9 @@ def salvage_commands(
     new = None
     if database.folder_writable(path.parent):
         aside = _unused(path.with_name(f"{path.name}.damaged"))
-        commands.append(f"mv {db} {shlex.quote(str(aside))}")
-        for suffix in ("-wal", "-shm"):  # (the export, closing, may fold them into the file)
-            with contextlib.suppress(OSError):
-                if Path(f"{path}{suffix}").exists():
-                    here, there = shlex.quote(f"{path}{suffix}"), shlex.quote(f"{aside}{suffix}")
-                    commands.append(f"test -e {here} && mv {here} {there}")
+        # (those that exist now: the export, closing, may fold them into the file)
+        sides = [suffix for suffix in ("-wal", "-shm") if _exists(Path(f"{path}{suffix}"))]
+        commands += database.aside_commands(path, aside, sides)
     else:
         new = _unused(salvage_folder() / f"{path.stem}.saved{path.suffix}")
         db = shlex.quote(str(new))
@@ -349,6 +346,13 @@ def salvage_folder() -> Path:
             if database.folder_writable(folder):
                 return folder
     return Path.cwd()  # (the export will say it cannot write there)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def _unused(path: Path) -> Path:
