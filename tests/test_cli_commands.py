@@ -30,6 +30,20 @@ def test_every_command_has_help_with_an_example(cli, command):
     assert doc and "Example:" in doc, f"{command}'s docstring (its help) needs an example"
 
 
+def test_version_prints_the_installed_version():
+    """`studycli --version` prints the version of the installed distribution (the database's
+    messages speak of newer and older studycli versions), and runs no command."""
+    from importlib.metadata import version
+
+    out = subprocess.run(
+        [sys.executable, "-m", "studycli", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+    assert (out.returncode, out.stdout, out.stderr) == (0, f"studycli {version('studycli')}\n", "")
+
+
 PROBE = """
 import sys
 from typer.testing import CliRunner

@@ -136,6 +136,20 @@ def _say_unloaded(paths: list[Path], root: Path) -> None:
     Console(stderr=True, highlight=False).print(f"note: {said}", soft_wrap=True, markup=False)
 
 
+def _print_version(given: bool) -> None:
+    """`--version`: the installed studycli's version, then exit (as the database's messages
+    speak of newer and older studycli versions, a learner needs to know theirs)."""
+    if given:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("studycli")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            found = "unknown (not installed: pip install -e .)"
+        print(f"studycli {found}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _global(
     ctx: typer.Context,
@@ -153,6 +167,12 @@ def _global(
             "--db", envvar="STUDYCLI_DB", help="The review database (default: in your data folder)."
         ),
     ] = None,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = Options(content=content, db=db)
 
