@@ -55,6 +55,7 @@ def test_due_json_on_a_fresh_database(cli):
         "due": 0,
         "learning": 0,
         "new": 4,
+        "held_new": 0,
         "next_due": None,
         "decks": {
             "basics": {"due": 0, "learning": 0, "new": 2},
@@ -71,6 +72,19 @@ def test_due_with_no_new_card_left_today_does_not_send_to_review(cli):
     said = " ".join(run(cli, "due").stdout.split())
     assert "no new card is left today (new_per_day in settings.toml" in said, said
     assert "starts with the new cards" not in said
+
+
+def test_due_says_new_cards_wait_when_the_days_new_limit_is_reached(cli, monkeypatch):
+    """With new_per_day = 1 and one new card studied, `due` said only "next card due in ...",
+    which a new user took for the end of the deck (`review` ends saying what waits)."""
+    monkeypatch.setenv("STUDYCLI_NOW", (NOW + timedelta(minutes=30)).isoformat())
+    config_path().write_text("enable_fuzzing = false\nnew_per_day = 1\n")
+    _rate("bias-concept", 4)
+    said = " ".join(run(cli, "due").stdout.split())
+    assert "next card due in" in said, said
+    assert "3 new cards wait: today's new-card limit is reached" in said, said
+    counts = json.loads(run(cli, "due", "--json").stdout)
+    assert (counts["new"], counts["held_new"]) == (0, 3)
 
 
 def test_due_says_cards_are_due_now_when_a_review_falls_due_later_today(cli, monkeypatch):

@@ -281,8 +281,9 @@ def due(
 
     A deck's counts are what `studycli review --deck D` shows, the day's limits applied to it
     alone (as Anki's deck list counts), so the decks' counts can add up to more than all's.
-    `--json` prints {"due", "learning", "new", "next_due", "decks": {deck: {...}}}: reviews due
-    now, learning cards due now, new cards available today (after the daily limits).
+    `--json` prints {"due", "learning", "new", "held_new", "next_due", "decks": {deck: {...}}}:
+    reviews due now, learning cards due now, new cards available today (after the daily
+    limits), new cards the day's limit holds back.
 
     Example: studycli due --json
     """
@@ -308,7 +309,21 @@ def due(
 
     due_now = bool(counts.due or counts.learning)
     line = _next_due_line(counts.next_due, moment, due_now, counts.new)
+    if counts.held_new and counts.next_due is not None:  # (else the line says so already)
+        line += "; " + _held_new(counts.held_new)  # ("next card due in 6d" read as the end)
     console.print(Text(line))  # no markup: emoji
+
+
+def _held_new(held: int) -> str:
+    """What `due` says of the new cards the day's limit holds back, as `review` ends saying."""
+    from studycli.study.labels import counted
+
+    said = f"{counted(held, 'new card')} {'waits' if held == 1 else 'wait'}: "
+    if settings().new_per_day:
+        said += "today's new-card limit is reached, more come tomorrow (new_per_day"
+    else:  # (none comes tomorrow either)
+        said += "new_per_day is 0 (raise it"
+    return said + " in settings.toml; `studycli cram` studies them now)"
 
 
 def due_columns() -> list[Column]:

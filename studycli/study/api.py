@@ -61,19 +61,22 @@ class Rated(Record):  # named tuples: cheaper than frozen dataclasses at start-u
 
 
 class DueCounts(Record):
-    """What is due now, in all and per deck: reviews, learning cards, new cards for today."""
+    """What is due now, in all and per deck: reviews, learning cards, new cards for today, and
+    the new cards that today's limit holds back."""
 
     due: int
     learning: int
     new: int
     next_due: datetime | None
     decks: dict[str, dict[str, int]]
+    held_new: int = 0
 
     def to_dict(self) -> dict:
         return {
             "due": self.due,
             "learning": self.learning,
             "new": self.new,
+            "held_new": self.held_new,
             "next_due": self.next_due.isoformat() if self.next_due else None,
             "decks": self.decks,
         }
@@ -179,6 +182,7 @@ class Study:
                 deck: {"due": len(d.review), "learning": len(d.learning), "new": len(d.new)}
                 for deck, d in decks.items()
             },
+            held_new=queue.held_new,
         )
 
     def next_due(
