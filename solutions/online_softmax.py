@@ -80,6 +80,10 @@ GENERIC_HINT = (
     "and include the last, shorter block"
 )
 LAST_BLOCK_HINT = "include the last, shorter block: n need not be a multiple of block_size"
+FALLING_HINT = (
+    "falling values need no rescaling (the first block holds the max): output exp(x - m) / s, "
+    "with m the max and s the sum of exp(x_j - m) over every entry"
+)
 RESCALE_HINT = (
     "the max grows from block to block: multiply the running sum by exp(m_old - m_new) (<= 1) "
     "before adding the new block's terms"
@@ -106,6 +110,19 @@ def _near_1000_hint(got):
     """Overflow shows as inf or nan; finite values off near 1000 lost digits in the state."""
     finite = isinstance(got, torch.Tensor) and bool(torch.isfinite(got).all())
     return LOG_STATE_HINT if finite else OVERFLOW_HINT
+
+
+def _falling_hint(x, got):
+    """A last block dropped shows as the softmax of the full blocks (the first 4 of 5 entries,
+    in blocks of 2) on those entries; any other mistake gets the rule the case tests (the
+    last-block hint was given for every failure here, a `return x` too)."""
+    head = torch.softmax(x[..., :4].double(), dim=-1)
+    dropped = (
+        isinstance(got, torch.Tensor)
+        and got.shape == x.shape
+        and torch.allclose(got[..., :4].double(), head, atol=1e-6, rtol=1e-5)
+    )
+    return LAST_BLOCK_HINT if dropped else FALLING_HINT
 
 
 def check_online_softmax(impl, device="cpu"):
@@ -147,7 +164,7 @@ def check_online_softmax(impl, device="cpu"):
     # One rule at a time. Falling values: the max is set by the first block and never
     # grows, so no rescaling is needed; 5 entries in blocks of 2 end with a short block.
     falling = torch.tensor([[5.0, 4.0, 3.0, 2.0, 1.0]], device=device)
-    run(falling, 2, " [falling values]", hint=LAST_BLOCK_HINT)
+    run(falling, 2, " [falling values]", hint=lambda got: _falling_hint(falling, got))
     # Rising values: the max grows at every block.
     rising = torch.tensor([[1.0, 2.0, 3.0, 4.0, 5.0]], device=device)
     for block_size in (1, 2):
@@ -383,6 +400,14 @@ def _wrong_inverted_rescale(x, block_size):
         s = s * factor + torch.exp(block - m_new.unsqueeze(-1)).sum(dim=-1)
         m = m_new
     return torch.exp(x - m.unsqueeze(-1)) / s.unsqueeze(-1)
+
+
+@fails_with("falling values need no rescaling")
+def _wrong_no_division(x, block_size):
+    """Keeps the running max and sum right, then forgets to divide: exp(x - m), unnormalised
+    (given the last-block hint, which it has nothing to do with)."""
+    m, _ = _folded_state(x, block_size, range(0, x.shape[-1], block_size))
+    return torch.exp(x - m.unsqueeze(-1))
 
 
 @fails_with("include the last, shorter block")
@@ -793,6 +818,7 @@ WRONG_ANSWERS = {
         _wrong_no_max,
         _wrong_inverted_rescale,
         _wrong_drops_last_block,
+        _wrong_no_division,
         _wrong_max_starts_at_zero,
         _wrong_two_pass,
         _wrong_log_state,
