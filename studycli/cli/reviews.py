@@ -73,7 +73,8 @@ def import_reviews(
         return
     line = (
         f"imported {result.added:,} of {counted(result.rows, 'review')} from {shown} "
-        f"({result.duplicates:,} already in your log, or in the file twice"
+        f"({result.duplicates - result.conflicts:,} already in your log, or in the file twice"
+        + (f"; {result.conflicts:,} left out, below" if result.conflicts else "")
         + (
             f"; {result.undone:,} of them ratings you undid here, which stay undone: an undo "
             "is in no export, so a machine that imported the rating before keeps it"
