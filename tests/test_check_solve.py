@@ -357,6 +357,24 @@ def test_after_a_recorded_pass_the_next_solve_starts_from_the_starter(cli):
     assert len(_history(cli)) == 1
 
 
+def test_undo_of_a_recorded_pass_brings_its_answer_back(cli):
+    """`studycli undo` of a pass: the answer put aside is the attempt again, to be rated anew
+    with `solve --no-edit`; an attempt written since is the learner's and stays."""
+    attempts_dir().mkdir(parents=True, exist_ok=True)
+    (attempts_dir() / "add-one.py").write_text(CORRECT)
+    assert cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit").exit_code == 0
+    undone = cli("--content", FIXTURE_CONTENT, "undo")
+    assert "your answer is back in" in " ".join(undone.stdout.split()), undone.output
+    assert (attempts_dir() / "add-one.py").read_text() == CORRECT
+    assert not (attempts_dir() / "rated" / "add-one.py").exists()
+    again = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit")
+    assert again.exit_code == 0 and "recorded Good" in again.stdout, again.output
+    (attempts_dir() / "add-one.py").write_text("# mine, begun since\n")
+    assert cli("--content", FIXTURE_CONTENT, "undo").exit_code == 0
+    assert (attempts_dir() / "add-one.py").read_text() == "# mine, begun since\n"
+    assert (attempts_dir() / "rated" / "add-one.py").read_text() == CORRECT
+
+
 def test_a_pass_left_unrecorded_or_of_a_file_given_stays_where_it_is(cli, attempt):
     """Only the attempt file of a recorded pass is put aside: a --file is the learner's own, and
     a --no-record pass is not a review."""

@@ -750,6 +750,26 @@ def test_a_rated_pass_is_put_aside_and_the_next_review_starts_from_the_starter(
     assert len(reviews) == 1  # nothing more recorded
 
 
+def test_undoing_a_pass_brings_its_answer_back(tmp_path, monkeypatch):
+    """`u` after a pass (to give Easy rather than Good, say): the answer put aside with the
+    rating is the attempt again, and `s` checks it at once (it opened the starter)."""
+    from studycli.check.solve import attempt_path, rated_path
+
+    _editor_writes_the_answer(tmp_path, monkeypatch)
+    card = load_content(FIXTURE_CONTENT).get("add-one")
+
+    def keys():
+        yield from "s\r"  # a pass, rated Good: the answer is put aside
+        monkeypatch.setenv("EDITOR", "true")  # from here the learner types nothing
+        yield from "us4q"  # undone, checked again as it is, rated Easy
+
+    pressed = keys()
+    _, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [card])
+    assert [(r.rating, r.check_status) for r in reviews] == [(4, "pass")]
+    assert text.count("passed every case") == 2 and "still the starter" not in text
+    assert rated_path("add-one").exists() and not attempt_path("add-one").exists()
+
+
 def test_a_failed_run_rated_again_keeps_the_attempt_to_mend(tmp_path, monkeypatch):
     """Only a pass is put aside: after Again the learner goes on from their own code."""
     from studycli.check.solve import attempt_path, rated_path

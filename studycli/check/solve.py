@@ -67,6 +67,21 @@ def put_aside(card_id: str) -> Path | None:
     return target
 
 
+def bring_back(card_id: str) -> Path | None:
+    """Undo's side of `put_aside`: the answer kept in `rated_path` is the attempt again, where
+    the attempt file is not there (a new one, written since, is the learner's: it stays). Its
+    path, or None where nothing was brought back. (After `u` to change a pass's rating, `s`
+    opened the starter, the answer just checked in `attempts/rated/`.)"""
+    kept, path = rated_path(card_id), attempt_path(card_id)
+    try:
+        if path.exists() or not kept.is_file():
+            return None
+        os.replace(kept, path)
+    except OSError:
+        return None
+    return path
+
+
 def kept_note(kept: Path) -> str:
     """What the learner is told once `put_aside` moved their answer to `kept`."""
     return f"your answer is kept in {kept}: the next review starts from the starter"

@@ -617,6 +617,10 @@ class ReviewSession:
             self.console.print(Text(f"cannot undo: {exc}", style="yellow"))
             return False  # the rating stands, and stays this session's
         self.done.pop()
+        if entry.check_status == "pass":  # its answer, put aside with the rating, comes back
+            from studycli.check.solve import bring_back
+
+            bring_back(entry.card_id)
         item = next((i for i in self.items if i.id == entry.card_id), None)
         state = self.study.state(entry.card_id)
         if state is not None and state.suspended:  # (suspended in another terminal since)

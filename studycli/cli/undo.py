@@ -51,8 +51,15 @@ def undo(ctx: typer.Context) -> None:
                 f"cannot undo {review.card_id} {RATING_NAMES[review.rating]} at {when}, which "
                 f"stands: {exc}"
             ) from exc
+    back = ""
+    if review.check_status == "pass":  # the answer put aside with its rating comes back
+        from studycli.check.solve import bring_back
+
+        if (path := bring_back(review.card_id)) is not None:
+            back = f", and your answer is back in {path}"
     stdout().print(
         f"undone: {review.card_id} {RATING_NAMES[review.rating]} at {when}; the card is back "
-        "as it was before it",
+        f"as it was before it{back}",
         soft_wrap=True,
+        markup=False,
     )
