@@ -267,6 +267,15 @@ def test_the_salvage_moves_the_files_sqlite_keeps_beside_the_database_and_overwr
     assert commands[-1].endswith(f"import-reviews {path}.saved.csv-2")
 
 
+def test_the_salvage_takes_no_name_whose_wal_is_left_beside_it(tmp_path):
+    """A `.damaged` name whose file is gone but whose -wal stayed (an earlier salvage's, moved
+    by hand) is not taken: the database moved there would meet that -wal's pages as its own."""
+    path = tmp_path / "reviews.sqlite3"
+    (tmp_path / f"{path.name}.damaged-wal").write_text("an earlier salvage's")
+    commands, _ = salvage_commands(path)
+    assert f"mv {path} {path}.damaged-2" in commands, commands
+
+
 @pytest.mark.parametrize("repair", [False, True], ids=["dry-run", "repair"])
 def test_a_damaged_file_and_its_wal_are_left_byte_for_byte(tmp_path, repair):
     """The doctor said it wrote nothing to a damaged file, but closing its connection folded
