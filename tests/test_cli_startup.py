@@ -107,7 +107,7 @@ from studycli.cli import main
 sys.argv = ["studycli", *sys.argv[1:]]
 main()
 """
-NEVER = ["rich.markdown", "markdown_it", "pygments", "torch", "numpy", "yaml"]
+NEVER = ["rich.markdown", "markdown_it", "pygments", "torch", "numpy", "yaml", "shlex"]
 
 
 @pytest.mark.parametrize(

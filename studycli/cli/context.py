@@ -7,7 +7,6 @@ it, for tests and for recording a session.
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,6 +82,8 @@ def folder_of_output(path: Path) -> None:
     """
     folder = path.absolute().parent
     if not folder.is_dir():
+        import shlex  # (an error's path: not at every command's start)
+
         raise StudyError(
             f"cannot write {path}: the folder {folder} does not exist (make it first, e.g. "
             f"mkdir -p {shlex.quote(str(folder))}, or give another path)"
@@ -157,6 +158,8 @@ def open_study(
     path = database_path(given)
     if write and given and not path.parent.exists():  # (--db, or STUDYCLI_DB through it)
         # a mistyped path made the folders it named, and a new database in them
+        import shlex  # (an error's path)
+
         raise StudyError(
             f"the review database {path} (--db or STUDYCLI_DB) is in a folder that does not "
             f"exist: make it first (mkdir -p {shlex.quote(str(path.parent))}), or fix the path"

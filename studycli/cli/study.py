@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 import time
 from datetime import datetime
@@ -200,6 +199,8 @@ def _record_check(
     (an import of a large log), or a full disk, is tried again on Enter where there is a
     terminal; else the error says how to record it later. `given`: the file of `--file`, which
     the command that checks it again names (`--no-edit` alone checks the attempt file)."""
+    import shlex
+
     from rich.text import Text
 
     from studycli.errors import StoreFull, StoreUnavailable
