@@ -52,19 +52,19 @@ def rated_path(card_id: str) -> Path:
     return attempts_dir() / "rated" / f"{card_id}.py"
 
 
-def put_aside(card_id: str) -> Path | None:
+def put_aside(card_id: str) -> str | None:
     """Move the attempt of `card_id`, whose pass was just recorded, to `rated_path`, so that
     the card's next review starts from its starter and asks for the answer again: reopened,
     the passing code passed unchanged, and a review weeks later recorded Good without recall.
-    The answer put aside before it is replaced. None where there was none to move, or it could
-    not be moved (the next review then opens it again, as before)."""
+    The answer put aside before it is replaced. What to tell the learner; None where there was
+    none to move, or it could not be moved (the next review then opens it again, as before)."""
     target = rated_path(card_id)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(attempt_path(card_id), target)
     except OSError:
         return None
-    return target
+    return f"your answer is kept in {target}: the next review starts from the starter"
 
 
 def bring_back(card_id: str) -> Path | None:
@@ -80,11 +80,6 @@ def bring_back(card_id: str) -> Path | None:
     except OSError:
         return None
     return path
-
-
-def kept_note(kept: Path) -> str:
-    """What the learner is told once `put_aside` moved their answer to `kept`."""
-    return f"your answer is kept in {kept}: the next review starts from the starter"
 
 
 def ensure_attempt(card: Card, content: Content, path: Path | None = None) -> Path:

@@ -593,11 +593,10 @@ class ReviewSession:
         the starter (see `solve.put_aside`)."""
         if shown.outcome is None or shown.outcome.status != "pass":
             return
-        from studycli.check.solve import kept_note, put_aside
+        from studycli.check.solve import put_aside
 
-        kept = put_aside(shown.card.id)
-        if kept is not None:
-            self.console.print(Text(kept_note(kept), style="dim"))
+        if said := put_aside(shown.card.id):
+            self.console.print(Text(said, style="dim"))
 
     def _undo(self) -> bool:
         if not self.done:

@@ -258,19 +258,11 @@ def _record_check(
         f"recorded {RATING_NAMES[rated.review.rating]}: due again in "
         f"{format_interval(rated.due - moment)}"
     )
-    if attempt.outcome.status == "pass" and given is None:
-        _put_aside(card.id)
+    if attempt.outcome.status == "pass" and given is None:  # (a --file is the learner's own)
+        from studycli.check.solve import put_aside
 
-
-def _put_aside(card_id: str) -> None:
-    """After a pass is recorded: the next review starts from the starter (`put_aside`)."""
-    from rich.markup import escape
-
-    from studycli.check.solve import kept_note, put_aside
-
-    kept = put_aside(card_id)
-    if kept is not None:
-        stdout().print(escape(kept_note(kept)), style="dim", soft_wrap=True)
+        if said := put_aside(card.id):
+            stdout().print(said, style="dim", soft_wrap=True, markup=False)
 
 
 @app.command()
