@@ -890,6 +890,20 @@ def test_ctrl_c_at_the_prompt_without_an_editor_says_no_editor_ran(tmp_path, mon
     assert child.exitstatus == 130 and _recorded(tmp_path) == []
 
 
+def test_q_at_the_prompt_without_an_editor_gives_the_attempt_up(tmp_path, monkeypatch):
+    """q at the no-$EDITOR prompt gives up, as q does at solve's other prompts: it waited for
+    Enter, Ctrl-C or Ctrl-D only (a new user's find). Not an interrupt: exit status 1."""
+    monkeypatch.setenv("EDITOR", "")
+    monkeypatch.setenv("VISUAL", "")
+    child = _spawn_solve(tmp_path)
+    child.expect(r"press\s+Enter\s+here,\s+or\s+q\s+to\s+give\s+up")
+    child.send("q")
+    child.expect(r"stopped: q at the prompt; nothing was checked or recorded")
+    child.expect(pexpect_eof())
+    child.close()
+    assert child.exitstatus == 1 and _recorded(tmp_path) == []
+
+
 def test_ctrl_d_at_the_prompt_without_an_editor_says_what_happened(tmp_path, monkeypatch):
     """Ctrl-D at the same prompt ended `solve` with click's bare "Aborted."."""
     monkeypatch.setenv("EDITOR", "")

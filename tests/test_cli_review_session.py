@@ -313,6 +313,21 @@ def test_ctrl_c_at_the_prompt_without_an_editor_says_no_editor_ran(session):
     child.expect(pexpect.EOF)
 
 
+def test_q_at_the_prompt_without_an_editor_gives_the_attempt_up(session):
+    """q at the no-$EDITOR prompt leaves the attempt, as Ctrl-C there does (it waited for
+    Enter or Ctrl-C only); the card stays to be answered."""
+    child = session(EDITOR="", VISUAL="")
+    child.expect(FRONT)
+    child.send("s")
+    child.expect(r"press\s+Enter\s+here,\s+or\s+q\s+to\s+give\s+up")
+    child.send("q")
+    child.expect(r"stopped: q at the prompt; nothing was checked \(add-one\.py is as it was")
+    child.send(" ")
+    child.expect("Answer")
+    child.send("q")
+    child.expect(pexpect.EOF)
+
+
 def test_solving_a_coding_card_in_the_session_rates_it_by_the_check(session, tmp_path):
     answer = tmp_path / "answer.py"
     answer.write_text("def add_one(x):\n    return x + 1\n")

@@ -112,8 +112,8 @@ def choose_rating(
 
 
 class StoppedAtPrompt(KeyboardInterrupt):
-    """Ctrl-C or Ctrl-D (`key`) at the prompt that waits while the learner edits the attempt
-    in an editor of their own (no $EDITOR set): no editor ran, so none was ended."""
+    """Ctrl-C, Ctrl-D or q (`key`) at the prompt that waits while the learner edits the
+    attempt in an editor of their own (no $EDITOR set): no editor ran, so none was ended."""
 
     def __init__(self, key: str) -> None:
         super().__init__(key)
@@ -121,7 +121,7 @@ class StoppedAtPrompt(KeyboardInterrupt):
 
 
 def stopped_by(interrupt: KeyboardInterrupt) -> str:
-    """What ended an `edit`: "Ctrl-C ended the editor", or "Ctrl-D at the prompt"."""
+    """What ended an `edit`: "Ctrl-C ended the editor", or "q at the prompt"."""
     if isinstance(interrupt, StoppedAtPrompt):
         return f"{interrupt.key} at the prompt"
     return "Ctrl-C ended the editor"
@@ -133,7 +133,8 @@ def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None
     Raises:
         StudyError: no editor is set and there is no terminal to wait on (`getkey` is None).
         KeyboardInterrupt: the editor itself was ended by a Ctrl-C; StoppedAtPrompt (a
-            KeyboardInterrupt) when no editor is set and a Ctrl-C or Ctrl-D came at the prompt.
+            KeyboardInterrupt) when no editor is set and q, Ctrl-C or Ctrl-D came at the
+            prompt (q gives the attempt up, as at the other prompts).
     """
     from studycli.check import solve
 
@@ -156,14 +157,16 @@ def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None
     try:
         console.print(
             f"No $EDITOR is set: edit [bold]{escape(str(path))}[/] in your editor, save, "
-            "then press Enter here. (Set $EDITOR to open it for you.)"
+            "then press Enter here, or q to give up. (Set $EDITOR to open it for you.)"
         )
-        while getkey() not in ENTER:
+        while (key := getkey()) not in ENTER and key != "q":
             pass
     except KeyboardInterrupt:
         raise StoppedAtPrompt("Ctrl-C") from None
     except EOFError:  # (Ctrl-D: `solve` said only "Aborted.")
         raise StoppedAtPrompt("Ctrl-D") from None
+    if key == "q":
+        raise StoppedAtPrompt("q")
 
 
 def check(console: Console, card: Card, content: Content, path: Path, limits: Limits) -> Outcome:

@@ -124,7 +124,7 @@ def solve(
         warm_up,
     )
 
-    from .solve_flow import Attempt, Limits, check, edit, stopped_by
+    from .solve_flow import Attempt, Limits, StoppedAtPrompt, check, edit, stopped_by
     from .solve_flow import watch as watch_file
     from .terminal import getkey
 
@@ -148,12 +148,13 @@ def solve(
         except KeyboardInterrupt as stopped:  # in the editor (its own Ctrl-C) or at its prompt
             from rich.markup import escape
 
+            gave_up = isinstance(stopped, StoppedAtPrompt) and stopped.key == "q"  # exit 1
             console.print(
-                f"interrupted: {stopped_by(stopped)}; "
+                f"{'stopped' if gave_up else 'interrupted'}: {stopped_by(stopped)}; "
                 f"nothing was checked or recorded ({escape(str(path))} is as it was last saved)",
                 soft_wrap=True,
             )
-            raise typer.Exit(130) from None
+            raise typer.Exit(1 if gave_up else 130) from None
     try:
         if watch:
             attempt = watch_file(console, card, content, path, limits)
