@@ -352,12 +352,42 @@ def test_a_code_line_too_long_for_a_very_narrow_panel_is_cut_where_it_must():
 
 
 def test_rich_markdown_is_rich_markdown_where_no_code_line_is_too_long():
-    """The slow path changes only code lines too long for the width: at 100 columns every
-    shipped text is drawn as Rich's own `Markdown` draws it."""
+    """The slow path changes only code lines too long for the width, and without colour the
+    blank lines above and below a code block: at 100 columns every shipped text is drawn as
+    Rich's own `Markdown` draws it, and without colour its lines that are not blank are."""
     for card_id, text in SHIPPED:
-        for colours in (None, "truecolor"):
-            expected = rendered(Markdown(text), 100, colours)
-            assert rendered(rich_markdown(text), 100, colours) == expected, card_id
+        expected = rendered(Markdown(text), 100, "truecolor")
+        assert rendered(rich_markdown(text), 100, "truecolor") == expected, card_id
+        expected = rendered(Markdown(text), 100, None)
+        assert text_lines(rendered(rich_markdown(text), 100, None)) == text_lines(expected)
+
+
+def text_lines(out: str) -> list[str]:
+    """The lines of `out` that are not blank inside their panel."""
+    return [line for line in out.splitlines() if line.strip("│ ")]
+
+
+CODE_BETWEEN_TEXT = "Example:\n\n    f(x)  ->  [3]\n\nAfter."
+
+
+@pytest.mark.parametrize("draw", [markdown, rich_markdown])
+def test_a_code_block_without_colour_is_one_blank_line_from_the_text(draw):
+    """Without colour, a code block's padding (a cell of monokai's background above and below
+    it) is a blank line: piped, `show monotonic-stack-next-greater` drew two empty lines above
+    its example and two below, and `show gau-attention --answer` began its box with an empty
+    line. Now one blank line parts the block from the text, a box that begins with code
+    begins with it, and the code is still set in by a cell; with colour it is as before."""
+    inside = [
+        line[2:-2].rstrip() for line in rendered(draw(CODE_BETWEEN_TEXT), 40, None).splitlines()
+    ]
+    assert inside[1:-1] == ["Example:", "", " f(x)  ->  [3]", "", "After."]
+    first = [
+        line[2:-2].rstrip()
+        for line in rendered(draw("```\nx = 1\n```\n\nThen."), 40, None).splitlines()
+    ]
+    assert first[1:-1] == [" x = 1", "", "Then."]
+    coloured = rendered(draw(CODE_BETWEEN_TEXT), 40, "truecolor").splitlines()
+    assert len(coloured) == 2 + 7 and "48;2;39;40;34" in coloured[3]  # monokai's background
 
 
 def test_show_continues_a_starters_long_line_at_its_indentation(cli, monkeypatch):

@@ -56,8 +56,8 @@ class _CodeBlock:
     Rich's Markdown lays it out through `Syntax(code, "text", theme="monokai", word_wrap=True,
     padding=1)` (but for `CodeLines`' continued lines), without pygments: the "text" lexer makes
     the whole block one token, so it is monokai's text colour on monokai's background
-    (tests/test_cli_markdown.py pins both to pygments' monokai), padded by one cell of the
-    background on every side."""
+    (tests/test_cli_markdown.py pins both to pygments' monokai), padded as `code_padding`
+    says."""
 
     def __init__(self, code: str) -> None:
         self.code = code
@@ -66,7 +66,17 @@ class _CodeBlock:
         text = Text(justify="left", style=MONOKAI_BACKGROUND, tab_size=4, no_wrap=False)
         text.append(self.code + "\n", MONOKAI_TEXT)
         lines = CodeLines(text.split("\n", allow_blank=False), MONOKAI_BACKGROUND, pad=True)
-        yield Padding(lines, style=MONOKAI_BACKGROUND, pad=1)
+        yield Padding(lines, style=MONOKAI_BACKGROUND, pad=code_padding(console))
+
+
+def code_padding(console: Console) -> tuple[int, int]:
+    """A code block's padding (above and below, left and right): Rich's one cell of its
+    background on every side where the terminal shows that background. Without colour the
+    lines above and below are blank lines: with the blank line that parts blocks, a code
+    block stood between two empty lines above and two below, and a box that begins or ends
+    with one began or ended empty. There only the cell left and right is kept, which sets
+    the code in from the text."""
+    return (1, 1) if console.color_system and not console.no_color else (0, 1)
 
 
 Block = list[Run] | _Bullets | _CodeBlock
@@ -94,7 +104,7 @@ def _hanging_markdown() -> type:
     class HangingCodeBlock(CodeBlock):
         def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
             lines = highlighted(str(self.text).rstrip(), self.lexer_name, self.theme)
-            yield Padding(lines, style=lines.style, pad=1)
+            yield Padding(lines, style=lines.style, pad=code_padding(console))
 
     class HangingMarkdown(Markdown):
         elements: ClassVar[dict[str, type[MarkdownElement]]] = {
