@@ -275,7 +275,7 @@ def test_a_starter_without_colour_is_the_text_syntax_would_lay_out():
     the highlighted starter's text (lines too long continued the same way)."""
     for source in starters():
         if all(len(line) <= 96 for line in source.expandtabs(4).splitlines()):
-            expected = printed(highlighted(source), 100, None)
+            expected = printed(highlighted(source.rstrip()), 100, None)
             assert printed(render.code(source, "Starter"), 100, None) == expected
         for width in (40, 57, 100):
             colour = printed(render.code(source, "Starter"), width, "256")
@@ -285,9 +285,23 @@ def test_a_starter_without_colour_is_the_text_syntax_would_lay_out():
 
 def test_a_starter_on_a_colour_terminal_is_highlighted():
     source = "def f(x):\n    return x + 1\n"
-    expected = printed(highlighted(source), 80, "256")
+    expected = printed(highlighted(source.rstrip()), 80, "256")
     assert printed(render.code(source, "Starter"), 80, "256") == expected
     assert "\x1b[" in expected
+
+
+@pytest.mark.parametrize("colours", [None, "256"])
+def test_a_starters_box_ends_with_its_last_line_of_code(cli, monkeypatch, colours):
+    """A starter file ends with a newline, which `Syntax` draws as an empty last line: every
+    Starter box ended with one (`show online-softmax`). Blank lines at the end are not drawn;
+    those inside the code are."""
+    boxed = printed(render.code("def f():\n\n    pass\n\n\n", "Starter"), 40, colours)
+    inside = [line[2:-2].rstrip() for line in re.sub("\x1b\\[[0-9;]*m", "", boxed).splitlines()]
+    assert inside[1:-1] == ["def f():", "", "    pass"]
+    monkeypatch.setenv("COLUMNS", "80")
+    shown = cli("show", "online-softmax").stdout.splitlines()  # the shipped card, piped
+    end = next(i for i, line in enumerate(shown) if "NotImplementedError" in line)
+    assert shown[end + 1].startswith("╰")
 
 
 LONG_LINE = "def f(x):\n    return some_function(x, another_argument, a_third_one) + x  # why\n"

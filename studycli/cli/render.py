@@ -126,7 +126,9 @@ def answer(card: Card) -> RenderableType:
 
 
 def code(source: str, title: str) -> RenderableType:
-    return _panel(_Python(source), title, "dim")
+    """`source` in a box, without the blank lines it ends with: a file's last newline made
+    `Syntax` draw an empty last line in every Starter box."""
+    return _panel(_Python(source.rstrip()), title, "dim")
 
 
 class _Python:
