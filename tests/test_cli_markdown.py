@@ -435,3 +435,34 @@ def test_a_text_that_begins_with_a_list_has_no_blank_first_line_in_its_box(colou
     drawn = [line.strip("│ ").rstrip() for line in boxed]
     plain = [line.rstrip() for line in lines(markdown(card.answer), 76) if line.strip()]  # (inside)
     assert [line.strip() for line in plain[:4]] == [line.strip() for line in drawn[1:5]]
+
+
+def test_a_cloze_deletion_in_code_is_blanked_and_shown_without_stars():
+    """A deletion was blanked as `**[...]**` and shown on the back as `**text**`, which a code
+    block or span draws as written: `show oadtr-loss#c1` read `L = **[...]** + λ · CE(...)`
+    and its back `L = **CE(current action)** + ...` (four shipped cards, formulas in an
+    indented block). In code the blank and the answer are drawn as they are; in prose they
+    are bold as before. Every shipped deletion: no star its card does not have."""
+    from dataclasses import replace
+
+    content = load_content(REPO_ROOT)
+    oadtr = content.get("oadtr-loss").study_items()[0]
+    front = printed(render.prompt(oadtr), 80, None)
+    assert "│  L = [...] + λ · CE(actions" in front
+    assert "│  L = CE(current action) + λ" in printed(render.answer(oadtr), 80, None)
+    prompt = "In prose {{c1::a}}, in a span `f({{c1::b}})`, and\n\n    x = {{c1::c}}\n\nafter."
+    card = replace(oadtr, prompt=prompt, cloze=1, explanation="")
+    for part, shown in ((render.prompt(card), "[...]"), (render.answer(card), "")):
+        drawn = printed(part, 60, "256")
+        bold = "\x1b[1m"
+        assert f"{bold}{shown or 'a'}\x1b[0m" in drawn, drawn
+        plain = re.sub("\x1b\\[[0-9;]*m", "", drawn)
+        assert f"f({shown or 'b'})" in plain and f"x = {shown or 'c'}" in plain, plain
+        assert "**" not in plain
+    for card in content.cards.values():
+        for item in card.study_items() if card.kind == Kind.CLOZE else []:
+            for part in (render.prompt(item), render.answer(item)):
+                drawn = printed(part, 100, None)
+                assert drawn.count("*") <= card.prompt.count("*") + card.explanation.count("*"), (
+                    item.id
+                )

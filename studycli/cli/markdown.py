@@ -342,3 +342,55 @@ def _punctuation(char: str) -> bool:
     import unicodedata
 
     return unicodedata.category(char)[0] in "PS"
+
+
+# A code span: a run of backticks, then text, then a run of as many (CommonMark)
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+
+
+def code_spans(text: str) -> list[tuple[int, int]]:
+    """Where `text` is code to Markdown, as (start, end) offsets: fenced code blocks, indented
+    ones (4 spaces after a blank line, outside a list) and `code spans` within a paragraph.
+    What is marked up there is shown as written (a cloze deletion's `**` around its blank
+    were drawn as two stars each side)."""
+    spans: list[tuple[int, int]] = []
+    fence = ""  # the fence of the open fenced block
+    indented = in_list = False
+    after_blank = True
+    paragraph = -1  # where the paragraph being read began, -1 outside one
+    position = 0
+    for line in text.splitlines(keepends=True):
+        start, position = position, position + len(line)
+        stripped = line.strip()
+        indent = len(line) - len(line.lstrip(" "))
+        code = True
+        if fence:
+            fence = "" if stripped.startswith(fence) and not stripped.strip(fence[0]) else fence
+        elif indent < 4 and stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+        elif indent >= 4 and (indented or (after_blank and not in_list)):
+            indented = True
+        else:
+            code = indented = False
+        if (code or not stripped) and paragraph >= 0:
+            spans += _inline_code(text, paragraph, start)
+            paragraph = -1
+        if code:
+            spans.append((start, position))
+        elif stripped:
+            in_list = bool(_LIST_ITEM.match(line.lstrip(" "))) or (in_list and indent > 0)
+            paragraph = start if paragraph < 0 else paragraph
+        after_blank = not stripped
+    if paragraph >= 0:
+        spans += _inline_code(text, paragraph, len(text))
+    return spans
+
+
+_LIST_ITEM = re.compile(r"([-*+]|\d{1,9}[.)])(\s|$)")
+
+
+def _inline_code(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The code spans of the paragraph `text[start:end]`, as offsets into `text`."""
+    return [
+        (start + a, start + b) for a, b in (m.span() for m in _CODE_SPAN.finditer(text[start:end]))
+    ]

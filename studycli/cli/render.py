@@ -12,7 +12,7 @@ from rich.text import Text
 from studycli.content.card import Card, Kind
 
 from .code import CodeLines, highlighted
-from .markdown import markdown
+from .markdown import code_spans, markdown
 
 # Titles are given as Text: a str title is parsed as markup, and the first markup parsed imports
 # Rich's table of emoji names (a few milliseconds before the first card shows).
@@ -102,8 +102,32 @@ def prompt(card: Card) -> RenderableType:
     if card.kind == Kind.CLOZE:
         from studycli.content import cloze
 
-        text = cloze.blank(text, card.cloze, lambda d: f"**[{d.hint or '...'}]**")
+        marks = _Marks()
+        text = marks.put(cloze.blank(text, card.cloze, lambda d: marks(f"[{d.hint or '...'}]")))
     return _panel(_text(text), "Question", "blue")
+
+
+class _Marks:
+    """A cloze deletion's blank (front) or hidden text (back), in bold: each is first left as
+    a placeholder, then written `**shown**`, or as it is where the text around it is code
+    (a code block or span shows the stars: `L = **[...]** + λ · CE(...)`)."""
+
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+
+    def __call__(self, shown: str) -> str:
+        self.shown.append(shown)
+        return f"\ue000{len(self.shown) - 1}\ue001"  # (private use: no Markdown in it)
+
+    def put(self, text: str) -> str:
+        """`text` with the placeholders replaced."""
+        code = code_spans(text)
+
+        def shown(found: re.Match[str]) -> str:
+            mark = self.shown[int(found.group(1))]
+            return mark if any(a <= found.start() < b for a, b in code) else f"**{mark}**"
+
+        return re.sub("\ue000(\\d+)\ue001", shown, text)
 
 
 def step(card: Card, index: int) -> RenderableType:
@@ -115,7 +139,8 @@ def answer(card: Card) -> RenderableType:
     if card.kind == Kind.CLOZE:
         from studycli.content import cloze
 
-        text = cloze.reveal(card.prompt, card.cloze, lambda hidden: f"**{hidden}**")
+        marks = _Marks()
+        text = marks.put(cloze.reveal(card.prompt, card.cloze, marks))
     else:
         text = card.answer or "_(no written answer: run the checker)_"
     shown = _panel(_text(text), "Answer", "green")
