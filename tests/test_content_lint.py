@@ -1003,3 +1003,32 @@ def test_an_id_over_the_longest_an_id_may_have_is_reported(cli, content_copy):
         "the 60 an id may have (it is the card's file name and the key of every review): "
         "shorten it" in result.stderr
     )
+
+
+def test_a_deletion_its_question_shows_elsewhere_is_reported_at_that_line(content_copy):
+    """Found reading every deletion's front: gru-gates-cloze#c1 blanked 'update' in "the
+    [...] gate z" and showed "its state update is" two lines down; the front of
+    angular-margin-combined-margin#c2 began "The ArcFace paper writes ..." above "m2 is
+    [...]'s additive angular margin". A hint that holds the hidden text gives it away too;
+    a number shown elsewhere (BERT's 12 layers and 12 heads) is not reported."""
+    text = (
+        "  A GRU has two gates: the {{c1::update}} gate z and the {{c2::reset}} gate r,\n"
+        "  with {{c3::12}} layers and 12 heads.\n"
+        "  Its state Update is\n"
+    )
+    card = write_card(
+        content_copy,
+        "numbers",
+        "gru-cloze",
+        "id: gru-cloze\nkind: cloze\ntopic: bias\ntitle: T\nprompt: |\n" + text,
+    )
+    [problem] = lint(load_content(content_copy))
+    assert problem.line == lines_of(card)["prompt"] + 3
+    assert problem.message.startswith(
+        "prompt, line 3: deletion c1 hides 'update', which its question shows here"
+    ), problem.message
+    edit(card, "  Its state Update is\n", "  Its new state is {{c4::x::the reset gate's}}\n")
+    assert lint(load_content(content_copy)) == []  # (c4's hint is not on c2's question)
+    edit(card, "{{c2::reset}}", "{{c2::reset::reset or forget}}")
+    [problem] = lint(load_content(content_copy))
+    assert problem.message.startswith("prompt, line 1: deletion c2 hides 'reset'"), problem.message

@@ -1,6 +1,6 @@
 """Lint's rules for the text a learner reads: no LaTeX, no lines meant to stand apart that
-Markdown joins into a paragraph, and titles, prompts and concept answers short enough to be
-learnt."""
+Markdown joins into a paragraph, no cloze answer in plain sight on its question, and titles,
+prompts and concept answers short enough to be learnt."""
 
 from __future__ import annotations
 
@@ -99,7 +99,48 @@ def lint_text(card: Card, where: KeyLines) -> list[CardProblem]:
                     text_line=line,
                 )
             )
+    if card.kind is Kind.CLOZE and (shown := given_away(card.prompt)):
+        number, line, hidden = shown
+        problems.append(
+            where.problem(
+                card,
+                "prompt",
+                f"prompt, line {line}: deletion c{number} hides {hidden!r}, which its question "
+                "shows here (as the text around the blank, or a hint), so the learner reads "
+                "the answer off the card: reword this mention, or hide it under "
+                f"c{number} too",
+                text_line=line,
+            )
+        )
     return problems + lint_lengths(card, where)
+
+
+# A hidden text that the rest of its question must not show: one with a word in it. A number
+# or a symbol shown elsewhere (`12` layers and `12` heads, `β_t` in a second formula) is most
+# often the card's own notation, not its answer.
+_WORD = re.compile(r"[^\W\d_]{3}")
+
+
+def given_away(text: str) -> tuple[int, int, str] | None:
+    """The first deletion of cloze text `text` whose hidden text, one with a word in it, its
+    question shows elsewhere (the text with its number blanked as review blanks it, hints
+    included): (its number, the line (1-based) where the question shows it, the hidden
+    text); None if none."""
+    for deletion in cloze.deletions(text):
+        hidden = " ".join(deletion.text.split())
+        if not _WORD.search(hidden):
+            continue
+        front = cloze.blank(text, deletion.number, _blank_keeping_lines)
+        words = r"\s+".join(map(re.escape, hidden.split()))
+        if found := re.search(rf"(?<!\w){words}(?!\w)", front, re.IGNORECASE):
+            return deletion.number, front.count("\n", 0, found.start()) + 1, hidden
+    return None
+
+
+def _blank_keeping_lines(deletion: cloze.Deletion) -> str:
+    """A deletion's blank, `[hint]` or `[...]`, on as many lines as the deletion."""
+    lines = deletion.text.count("\n") + (deletion.hint or "").count("\n")
+    return f"[{deletion.hint or '...'}]" + "\n" * lines
 
 
 def lint_lengths(card: Card, where: KeyLines) -> list[CardProblem]:
