@@ -448,8 +448,8 @@ def test_a_cloze_deletion_in_code_is_blanked_and_shown_without_stars():
     content = load_content(REPO_ROOT)
     oadtr = content.get("oadtr-loss").study_items()[0]
     front = printed(render.prompt(oadtr), 80, None)
-    assert "│  L = [...] + λ · CE(actions" in front
-    assert "│  L = CE(current action) + λ" in printed(render.answer(oadtr), 80, None)
+    assert "│  L = [...]  " in front
+    assert "│  L = CE(current action)  " in printed(render.answer(oadtr), 80, None)
     prompt = "In prose {{c1::a}}, in a span `f({{c1::b}})`, and\n\n    x = {{c1::c}}\n\nafter."
     card = replace(oadtr, prompt=prompt, cloze=1, explanation="")
     for part, shown in ((render.prompt(card), "[...]"), (render.answer(card), "")):

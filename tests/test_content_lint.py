@@ -1032,3 +1032,31 @@ def test_a_deletion_its_question_shows_elsewhere_is_reported_at_that_line(conten
     edit(card, "{{c2::reset}}", "{{c2::reset::reset or forget}}")
     [problem] = lint(load_content(content_copy))
     assert problem.message.startswith("prompt, line 1: deletion c2 hides 'reset'"), problem.message
+
+
+def test_a_line_of_code_too_wide_for_80_columns_is_reported_at_its_line(content_copy):
+    """Found rendering every card at 80 columns: seven formulas and examples in code blocks
+    (hungarian's example, xgboost-second-order-derivation's step 5, ...) went on after a ↪ on
+    a second line, out of their layout. 74 columns fit (combining marks take none); 75 do
+    not, in an indented or a fenced block, or in a cloze text once blanked with its hint."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    fits = "m̂ = " + "x" * 70  # 74 columns, the hat combining
+    edit(
+        path, "answer: |\n", f"answer: |\n  Code:\n\n      {fits}\n\n  ```\n  {'y' * 75}\n  ```\n\n"
+    )
+    [problem] = lint(load_content(content_copy))
+    assert problem.line == lines_of(path)["answer"] + 6
+    assert problem.message.startswith("answer, line 6: a line of code 75 columns wide"), (
+        problem.message
+    )
+    edit(path, "y" * 75, "y" * 74)
+    assert lint(load_content(content_copy)) == []
+    text = f"  With\n\n      {'z' * 60} + {{{{c1::b::{'the bias term'}}}}}\n"
+    write_card(
+        content_copy,
+        "numbers",
+        "wide-cloze",
+        "id: wide-cloze\nkind: cloze\ntopic: bias\ntitle: T\nprompt: |\n" + text,
+    )
+    [problem] = lint(load_content(content_copy))
+    assert problem.message.startswith("prompt, line 3: a line of code 78 columns wide")

@@ -87,6 +87,20 @@ def lint_text(card: Card, where: KeyLines) -> list[CardProblem]:
                     text_line=line,
                 )
             )
+        if wide := long_code_line(text):
+            line, width = wide
+            problems.append(
+                where.problem(
+                    card,
+                    field,
+                    f"{label}, line {line}: a line of code {width} columns wide; an "
+                    f"80-column terminal shows {MAX_CODE_WIDTH} columns of a card's code and "
+                    "continues the rest on the next line (after ↪), out of the formula's "
+                    "layout: break it where it reads well",
+                    item=item,
+                    text_line=line,
+                )
+            )
         if line := joined_line(text):
             problems.append(
                 where.problem(
@@ -141,6 +155,39 @@ def _blank_keeping_lines(deletion: cloze.Deletion) -> str:
     """A deletion's blank, `[hint]` or `[...]`, on as many lines as the deletion."""
     lines = deletion.text.count("\n") + (deletion.hint or "").count("\n")
     return f"[{deletion.hint or '...'}]" + "\n" * lines
+
+
+# The widest line of a code block an 80-column terminal shows whole: the card's box takes 4
+# columns (its borders and a space inside each), the code block's padding 2.
+MAX_CODE_WIDTH = 74
+
+
+def long_code_line(text: str) -> tuple[int, int] | None:
+    """The first line (1-based) of a code block of `text` wider than `MAX_CODE_WIDTH`
+    columns, and its width; None if none is. A cloze text is measured with every deletion
+    shown and with every one blanked (a hint can be the longer)."""
+    if "    " not in text and "```" not in text and "~~~" not in text:
+        return None
+    for shown in dict.fromkeys((cloze.reveal(text, None), cloze.blank(text, None))):
+        for block in _markdown().parse(shown):
+            if block.type not in ("fence", "code_block") or block.map is None:
+                continue
+            first = block.map[0] + 1 + (block.type == "fence")
+            for number, line in enumerate(block.content.split("\n"), first):
+                if (width := _columns(line)) > MAX_CODE_WIDTH:
+                    return number, width
+    return None
+
+
+def _columns(line: str) -> int:
+    """The terminal columns `line` takes: none for a combining mark, two for a wide
+    character."""
+    import unicodedata
+
+    return sum(
+        0 if unicodedata.combining(char) else 1 + (unicodedata.east_asian_width(char) in "WF")
+        for char in line.expandtabs(4)
+    )
 
 
 def lint_lengths(card: Card, where: KeyLines) -> list[CardProblem]:
