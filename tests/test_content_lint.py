@@ -13,6 +13,7 @@ from studycli.content.lint_text import (
     MAX_TITLE_WORDS,
     emphasis_eaten,
     joined_line,
+    list_interrupting,
     list_swallowed_line,
 )
 from studycli.content.loader import load_content
@@ -1060,3 +1061,35 @@ def test_a_line_of_code_too_wide_for_80_columns_is_reported_at_its_line(content_
     )
     [problem] = lint(load_content(content_copy))
     assert problem.message.startswith("prompt, line 3: a line of code 78 columns wide")
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("c = a\n+ b, the sum.", (2, "+ ")),
+        ("x = y\n* z, the product.", (2, "* ")),
+        ("Steps\n- one\n- two", None),  # the cards' bullet: a list, as meant
+        ("First, then\n1. second", None),
+        ("Pitfalls:\n- one\n- two", None),  # meant: a list under a line ending with ':'
+        ("Sum:\n\n+ a\n+ b", None),
+        ("- item\n  + nested", None),
+        ("c = a +\nb, the sum.", None),
+    ],
+)
+def test_list_interrupting_finds_a_formula_line_markdown_makes_a_list(text, found):
+    assert list_interrupting(text) == found
+
+
+def test_a_formula_line_that_markdown_makes_a_list_item_is_reported(content_copy):
+    """Found reading every card at 80 columns: lstm-gru-gates' answer showed '(GRU: h_t =
+    (1 − z) ⊙ h_(t−1)' and then a bullet, '• z ⊙ h̃). When the forget gate ...': its second
+    line began with '+ ', which Markdown reads as a list item even inside a paragraph
+    (position-encoding-transformer-xl's explanation lost a '+' the same way)."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    edit(path, "answer: |\n", "answer: |\n  With c = a\n  + b the sum.\n\n")
+    [problem] = lint(load_content(content_copy))
+    assert problem.line == lines_of(path)["answer"] + 2
+    assert problem.message.startswith(
+        "answer, line 2: a line that begins with '+ ' right under a paragraph's line starts a list"
+    ), problem.message
+    assert "end the line above with the '+' instead" in problem.message

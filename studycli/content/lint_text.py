@@ -87,6 +87,21 @@ def lint_text(card: Card, where: KeyLines) -> list[CardProblem]:
                     text_line=line,
                 )
             )
+        if made := list_interrupting(text):
+            line, marker = made
+            problems.append(
+                where.problem(
+                    card,
+                    field,
+                    f"{label}, line {line}: a line that begins with {marker!r} right under a "
+                    "paragraph's line starts a list (Markdown: the terminal and Anki show a "
+                    f"bullet there, the {marker.strip()!r} of the formula gone): end the line "
+                    f"above with the {marker.strip()!r} instead; if a list is meant, put a "
+                    "blank line before it",
+                    item=item,
+                    text_line=line,
+                )
+            )
         if wide := long_code_line(text):
             line, width = wide
             problems.append(
@@ -155,6 +170,35 @@ def _blank_keeping_lines(deletion: cloze.Deletion) -> str:
     """A deletion's blank, `[hint]` or `[...]`, on as many lines as the deletion."""
     lines = deletion.text.count("\n") + (deletion.hint or "").count("\n")
     return f"[{deletion.hint or '...'}]" + "\n" * lines
+
+
+def list_interrupting(text: str) -> tuple[int, str] | None:
+    """The first line (1-based) of `text` that continues a paragraph's sentence or formula
+    but begins with `+ ` or `* ` (`+ v W_K,Rᵀ ...` under `... + u W_K,Eᵀ x_jᵀ`), which
+    Markdown makes a list item right there, and its marker; None if none. A list written
+    under a line that ends with ':' ("Pitfalls:") is meant, and so is one of `- ` items
+    (the cards' bullet: YAML folds away the blank line above one in a quoted string)."""
+    if not _LIST_START.search(text):
+        return None
+    blocks = _markdown().parse(text)
+    lines = text.split("\n")
+    for before, block in zip(blocks, blocks[1:], strict=False):
+        if (
+            block.type == "bullet_list_open"
+            and block.markup in ("+", "*")
+            and block.level == 0
+            and before.type == "paragraph_close"
+            and block.map is not None
+            and block.map[0] > 0
+            and lines[block.map[0] - 1].strip()
+            and not lines[block.map[0] - 1].rstrip().endswith(":")
+        ):
+            line = block.map[0]
+            return line + 1, block.markup + " "
+    return None
+
+
+_LIST_START = re.compile(r"\n[ ]{0,3}[+*][ \t]")
 
 
 # The widest line of a code block an 80-column terminal shows whole: the card's box takes 4
