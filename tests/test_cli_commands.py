@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -114,6 +115,20 @@ def test_a_cards_header_never_splits_where_it_is(cli, monkeypatch, columns, one_
         assert first.rstrip() == f"{title}   {where}" and second.startswith("╭")
     else:
         assert (first.rstrip(), second.rstrip()) == (title, f" {where}")
+
+
+@pytest.mark.parametrize("colours", [False, True])
+def test_a_title_too_long_for_its_line_goes_on_under_its_first_word(cli, monkeypatch, colours):
+    """At 50 columns a third of the shipped cards' titles went on at the first column, under
+    the kind's badge (`show discrete-metric-smooth-approximations`: "the step function" under
+    " concept "). The rest of the title now lines up with its first word."""
+    monkeypatch.setenv("COLUMNS", "50")
+    if colours:
+        monkeypatch.setenv("FORCE_COLOR", "1")
+    out = cli("show", "discrete-metric-smooth-approximations").stdout
+    first, second = re.sub("\x1b\\[[0-9;]*m", "", out).splitlines()[:2]
+    assert first.rstrip() == " concept   Smooth stand-ins for max, argmax and"
+    assert second.rstrip() == "           the step function"
 
 
 def test_topics_lists_every_topic_in_order_with_its_cards(cli, monkeypatch):

@@ -59,21 +59,31 @@ def header(card: Card) -> _Header:
 
 class _Header:
     """The header on one line where it fits; else where it is goes on a line of its own
-    (wrapped with the title, the id was split across two lines)."""
+    (wrapped with the title, the id was split across two lines), and a title too long for
+    its line goes on under its own first word, not under the kind (at 50 columns a third
+    of the cards' titles went on at the first column, below the kind's badge)."""
 
     def __init__(self, card: Card) -> None:
-        self.title = Text()
         kind = card.kind.value
-        self.title.append(f" {kind} ", style=f"bold reverse {KIND_STYLE[kind]}")
-        self.title.append(f"  {card.title}", style="bold")
+        self.kind = Text()
+        self.kind.append(f" {kind} ", style=f"bold reverse {KIND_STYLE[kind]}")
+        self.kind.append("  ")
+        self.words = Text(card.title, style="bold")
+        self.title = Text.assemble(self.kind, self.words)
         self.where = Text(f"{card.deck} · {card.topic} · {card.id}", style="dim")
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        if self.title.cell_len + 3 + self.where.cell_len <= options.max_width:
+        width = options.max_width
+        if self.title.cell_len + 3 + self.where.cell_len <= width:
             yield Text.assemble(self.title, "   ", self.where)
-        else:
+            return
+        indent = self.kind.cell_len
+        if self.title.cell_len <= width or width - indent < 20:
             yield self.title
-            yield Text.assemble(" ", self.where)
+        else:
+            for index, line in enumerate(self.words.wrap(console, width - indent)):
+                yield Text.assemble(self.kind if index == 0 else " " * indent, line)
+        yield Text.assemble(" ", self.where)
 
 
 class KeyBar:
