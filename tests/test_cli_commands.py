@@ -121,14 +121,22 @@ def test_a_cards_header_never_splits_where_it_is(cli, monkeypatch, columns, one_
 def test_a_title_too_long_for_its_line_goes_on_under_its_first_word(cli, monkeypatch, colours):
     """At 50 columns a third of the shipped cards' titles went on at the first column, under
     the kind's badge (`show discrete-metric-smooth-approximations`: "the step function" under
-    " concept "). The rest of the title now lines up with its first word."""
+    " concept "), and the id under it at the first column too. The rest of the title now
+    lines up with its first word, and the id with the deck."""
     monkeypatch.setenv("COLUMNS", "50")
     if colours:
         monkeypatch.setenv("FORCE_COLOR", "1")
     out = cli("show", "discrete-metric-smooth-approximations").stdout
-    first, second = re.sub("\x1b\\[[0-9;]*m", "", out).splitlines()[:2]
-    assert first.rstrip() == " concept   Smooth stand-ins for max, argmax and"
-    assert second.rstrip() == "           the step function"
+    lines = [line.rstrip() for line in re.sub("\x1b\\[[0-9;]*m", "", out).splitlines()[:4]]
+    assert lines[:2] == [
+        " concept   Smooth stand-ins for max, argmax and",
+        "           the step function",
+    ]
+    # where it is goes on one space in, as it begins
+    assert lines[2:] == [
+        " classical-ml · discrete-metric-losses ·",
+        " discrete-metric-smooth-approximations",
+    ]
 
 
 def test_topics_lists_every_topic_in_order_with_its_cards(cli, monkeypatch):

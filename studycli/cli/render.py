@@ -61,7 +61,8 @@ class _Header:
     """The header on one line where it fits; else where it is goes on a line of its own
     (wrapped with the title, the id was split across two lines), and a title too long for
     its line goes on under its own first word, not under the kind (at 50 columns a third
-    of the cards' titles went on at the first column, below the kind's badge)."""
+    of the cards' titles went on at the first column, below the kind's badge); where it is,
+    too long for its line, goes on one space in, as it begins."""
 
     def __init__(self, card: Card) -> None:
         kind = card.kind.value
@@ -83,7 +84,8 @@ class _Header:
         else:
             for index, line in enumerate(self.words.wrap(console, width - indent)):
                 yield Text.assemble(self.kind if index == 0 else " " * indent, line)
-        yield Text.assemble(" ", self.where)
+        for line in self.where.wrap(console, max(width - 1, 1)):  # (each line a space in)
+            yield Text.assemble(" ", line)
 
 
 class KeyBar:
