@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -100,6 +101,26 @@ def test_a_cards_text_is_at_most_100_columns_wide(cli, monkeypatch, columns):
     shown = cli("show", "online-softmax", "--answer").stdout.splitlines()  # the shipped card
     panel = [line for line in shown if line.startswith(("╭", "│", "╰"))]
     assert panel and max(len(line) for line in panel) == min(columns, 100)
+
+
+def test_a_hint_is_as_wide_as_the_cards_other_boxes():
+    """A hint's box took the terminal's whole width (160 columns of one line of text beside
+    the card's 100), and one that begins with a list began with an empty line."""
+    import io
+
+    from rich.console import Console
+
+    from studycli.cli.solve_flow import Hints
+    from studycli.content.loader import load_content
+
+    card = load_content(REPO_ROOT).get("medusa-tree-mask")
+    hints = Hints(replace(card, hints=(*card.hints, "- a list first\n- then more")))
+    console = Console(file=io.StringIO(), width=160, color_system=None)
+    for _ in range(4):
+        console.print(hints.next(""))
+    boxes = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    assert {len(line) for line in boxes} == {100}
+    assert boxes[-3].startswith("│  • a list first")
 
 
 @pytest.mark.parametrize("columns, one_line", [(80, False), (100, False), (200, True)])

@@ -146,6 +146,11 @@ def step(card: Card, index: int) -> RenderableType:
     return _panel(_text(card.steps[index]), f"Step {index + 1} of {len(card.steps)}", "magenta")
 
 
+def hint(text: str, title: str) -> RenderableType:
+    """A hint in a box as wide as the card's others (it took the terminal's whole width)."""
+    return _panel(_text(text), title, "yellow")
+
+
 def answer(card: Card) -> RenderableType:
     """The answer (a cloze card's text with its deletion shown), then the explanation."""
     if card.kind == Kind.CLOZE:

@@ -289,15 +289,10 @@ class Hints:
             if answer is None:
                 answer = f"`studycli show {self.card.id} --answer` shows the answer"
             return Text("no more hints" + (f": {answer}" if answer else ""), style="dim")
-        from .markdown import markdown
+        from .render import hint
 
         self.shown += 1
-        return Panel(
-            markdown(hints[self.shown - 1]),  # (Markdown, as the card's other text)
-            title=f"Hint {self.shown} of {len(hints)}",
-            title_align="left",
-            border_style="yellow",
-        )
+        return hint(hints[self.shown - 1], f"Hint {self.shown} of {len(hints)}")
 
 
 WATCH_POLL = 0.05  # seconds between looks at the file and the keys: a save is checked this soon
