@@ -89,6 +89,16 @@ def terminal_env(db: Path, config: Path, home: Path, now, **extra: str) -> dict[
     }
 
 
+def reading_keys(child) -> None:
+    """Wait until the command on the pseudo-terminal `child` (pexpect) reads single keys: its
+    terminal's echo is off (cbreak or raw mode). Until then the terminal is in line mode,
+    where a Ctrl-D is the line discipline's end of file, turned into a NUL byte once the
+    command switches to raw mode: a Ctrl-D sent as soon as a prompt showed, before the
+    command had switched, was lost on a loaded machine (the first card's check worker starts
+    after its front is drawn and before its first key is read)."""
+    assert child.waitnoecho(timeout=60), "the command never read a key (its echo stayed on)"
+
+
 def write_card(root: Path, deck: str, name: str, text: str) -> Path:
     path = root / "cards" / deck / f"{name}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from studycli.study.labels import RATING_NAMES, format_interval
 from studycli.study.settings import load_settings
 from studycli.study.store import Store
 
-from .conftest import FIXTURE_CONTENT, REPO_ROOT, terminal_env
+from .conftest import FIXTURE_CONTENT, REPO_ROOT, reading_keys, terminal_env
 from .study_support import NOW, hold_write_lock, rows
 
 FRONT = "q quit"  # the last line of every card's front
@@ -215,6 +215,7 @@ def test_ctrl_c_ends_cram_with_status_130_and_ctrl_d_ends_review_as_q_does(sessi
     assert child.exitstatus == 130
     child = session()  # Ctrl-D, the end of input: a session ended, as by q
     child.expect(FRONT)
+    reading_keys(child)
     child.send("\x04")
     child.expect("0 reviews")
     assert "interrupted" not in child.before  # (it said so, and exited 0)
