@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -97,6 +99,22 @@ def reading_keys(child) -> None:
     command had switched, was lost on a loaded machine (the first card's check worker starts
     after its front is drawn and before its first key is read)."""
     assert child.waitnoecho(timeout=60), "the command never read a key (its echo stayed on)"
+
+
+def ignoring_ctrl_c(pid: int) -> None:
+    """Wait until process `pid` ignores SIGINT (its SigIgn mask in /proc; Linux): `solve` and
+    the session leave Ctrl-C to the editor they run, from just after its start. A Ctrl-C sent
+    as soon as the editor had printed could reach the command before it ignored it (another of
+    its threads may hold the GIL for 5 ms after the editor's exec)."""
+    deadline = time.monotonic() + 60
+    while True:
+        status = Path(f"/proc/{pid}/status").read_text()
+        ignored = re.search(r"^SigIgn:\s*([0-9a-f]+)$", status, re.MULTILINE)
+        assert ignored, status
+        if int(ignored.group(1), 16) & (1 << (signal.SIGINT - 1)):
+            return
+        assert time.monotonic() < deadline, f"process {pid} never turned to ignoring Ctrl-C"
+        time.sleep(0.01)
 
 
 def write_card(root: Path, deck: str, name: str, text: str) -> Path:

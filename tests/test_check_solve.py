@@ -17,7 +17,7 @@ from studycli.content.loader import load_content
 from studycli.errors import StudyError
 from studycli.paths import attempts_dir
 
-from .conftest import FIXTURE_CONTENT
+from .conftest import FIXTURE_CONTENT, ignoring_ctrl_c
 from .study_support import fixture_content
 
 CORRECT = "def add_one(x):\n    return x + 1\n"
@@ -890,12 +890,11 @@ def test_q_or_ctrl_c_after_a_pass_records_nothing_and_says_so(tmp_path, key, sai
 def test_ctrl_c_that_ends_the_editor_checks_and_records_nothing(tmp_path, monkeypatch):
     """`solve` whose editor a Ctrl-C ends: it says nothing was checked (click's "Aborted!"
     said nothing of the attempt)."""
-    import time as clock
-
-    monkeypatch.setenv("EDITOR", "sh -c 'sleep 30'")  # (the attempt's path: its $0)
+    monkeypatch.setenv("EDITOR", "sh -c 'echo editor runs; sleep 30'")  # (the attempt: $0)
     monkeypatch.setenv("VISUAL", "")
     child = _spawn_solve(tmp_path)
-    clock.sleep(1.0)  # the editor runs
+    child.expect("editor runs")
+    ignoring_ctrl_c(child.pid)
     child.sendintr()
     child.expect_exact("interrupted: Ctrl-C ended the editor; nothing was checked or recorded")
     child.expect(pexpect_eof())

@@ -22,7 +22,13 @@ from studycli.study.labels import RATING_NAMES, format_interval
 from studycli.study.settings import load_settings
 from studycli.study.store import Store
 
-from .conftest import FIXTURE_CONTENT, REPO_ROOT, reading_keys, terminal_env
+from .conftest import (
+    FIXTURE_CONTENT,
+    REPO_ROOT,
+    ignoring_ctrl_c,
+    reading_keys,
+    terminal_env,
+)
 from .study_support import NOW, hold_write_lock, rows
 
 FRONT = "q quit"  # the last line of every card's front
@@ -261,17 +267,22 @@ def test_ctrl_c_in_an_editor_that_takes_it_is_the_editors(session, tmp_path):
     answer = tmp_path / "answer.py"
     answer.write_text("def add_one(x):\n    return x + 1\n")
     editor = tmp_path / "editor.py"
-    editor.write_text(
-        "import shutil, signal, sys, time\n"
-        "signal.signal(signal.SIGINT, lambda *_: print('editor: Ctrl-C is mine', flush=True))\n"
+    editor.write_text(  # it saves once it has had its Ctrl-C, however late that comes
+        "import shutil, signal, sys, threading\n"
+        "got = threading.Event()\n"
+        "def mine(*_):\n"
+        "    print('editor: Ctrl-C is mine', flush=True)\n"
+        "    got.set()\n"
+        "signal.signal(signal.SIGINT, mine)\n"
         "print('editing', flush=True)\n"
-        "time.sleep(1.5)\n"
+        "got.wait(60)\n"
         f"shutil.copy({str(answer)!r}, sys.argv[1])\n"
     )
     child = session(EDITOR=f"{sys.executable} {editor}", VISUAL="")
     child.expect(FRONT)
     child.send("s")
     child.expect("editing")
+    ignoring_ctrl_c(child.pid)
     child.sendintr()
     child.expect("editor: Ctrl-C is mine")
     child.expect("passed every case")
@@ -285,10 +296,11 @@ def test_ctrl_c_in_an_editor_that_takes_it_is_the_editors(session, tmp_path):
 def test_ctrl_c_that_ends_the_editor_checks_nothing_and_keeps_the_card(session, tmp_path):
     """An editor the Ctrl-C ends: nothing is checked, the message says so (it said a check
     had not finished), and the card is still there."""
-    child = session(EDITOR="sh -c 'sleep 30'", VISUAL="")  # (the file: its $0)
+    child = session(EDITOR="sh -c 'echo editor runs; sleep 30'", VISUAL="")  # (the file: $0)
     child.expect(FRONT)
     child.send("s")
-    time.sleep(0.5)  # the editor runs
+    child.expect("editor runs")
+    ignoring_ctrl_c(child.pid)
     child.sendintr()
     child.expect("stopped: Ctrl-C ended the editor; nothing was checked")
     child.send(" ")
