@@ -992,14 +992,14 @@ def test_ctrl_c_during_a_check_stops_it_records_nothing_and_says_so(tmp_path, cl
     import signal
     import subprocess
 
-    loop = tmp_path / "loop.py"
-    loop.write_text(LOOPS)
+    loop, mark = tmp_path / "loop.py", tmp_path / "called"
+    loop.write_text(loops_marking(mark))
     command = [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), "solve",
                "add-one", "--file", str(loop), "--timeout", "60"]  # fmt: skip
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, process_group=0
     )
-    time.sleep(4)  # the looping check is running by now
+    called_at(mark, process)  # the looping check is running (it was a sleep of 4 s)
     os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 130

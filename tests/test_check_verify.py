@@ -17,6 +17,8 @@ from studycli.content.loader import load_content
 from .conftest import FIXTURE_CONTENT, REPO_ROOT, edit, write_card
 
 TROUBLE = '''
+import os
+
 from studycli.assertions import assert_equal, call, fails_with
 
 
@@ -27,6 +29,8 @@ def hang(x):
 
 def check_hang(impl, device="cpu"):
     if impl is hang:
+        if "TROUBLE_HANGS" in os.environ:  # a file that says the hang has begun
+            open(os.environ["TROUBLE_HANGS"], "w").close()
         while True:
             pass
     assert_equal(call(impl, "hang(1)", 1), 1, "hang(1)")
@@ -374,12 +378,13 @@ def test_off_cpu_the_parent_watches_resident_memory(trouble):
     assert time.monotonic() - started < 15
 
 
-def test_ctrl_c_stops_the_running_checks_at_once(trouble):
+def test_ctrl_c_stops_the_running_checks_at_once(trouble, tmp_path):
     import os
     import signal
     import subprocess
     import sys
 
+    hangs = tmp_path / "hangs"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -396,8 +401,12 @@ def test_ctrl_c_stops_the_running_checks_at_once(trouble):
         stderr=subprocess.PIPE,
         text=True,
         process_group=0,
+        env={**os.environ, "TROUBLE_HANGS": str(hangs)},
     )
-    time.sleep(4)  # the hanging check is running by now
+    deadline = time.monotonic() + 60  # (it was a sleep of 4 s, the check's start guessed)
+    while not hangs.exists():  # the hanging check is running
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.02)
     os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C does: to the terminal's process group
     started = time.monotonic()
     _, err = process.communicate(timeout=30)

@@ -1197,16 +1197,16 @@ def test_a_rating_a_full_disk_stops_keeps_the_card_to_rate_again(tmp_path, monke
 def test_ctrl_c_during_a_check_stops_the_check_not_the_session(session, tmp_path):
     """An attempt that loops: Ctrl-C stops its check at once and the card stays on screen
     (it ended the whole session, and the check ran on to its time limit)."""
-    from .test_check_solve import LOOPS
+    from .test_check_solve import called_at, loops_marking
 
     session.config.write_text("enable_fuzzing = false\ncheck_timeout = 30\n")
-    looping = tmp_path / "loops.py"
-    looping.write_text(LOOPS)
+    looping, mark = tmp_path / "loops.py", tmp_path / "called"
+    looping.write_text(loops_marking(mark))
     child = session(EDITOR=f"cp {looping}")
     child.expect(FRONT)
     child.send("s")
     child.expect("checking")
-    time.sleep(0.5)  # the loop has surely started
+    called_at(mark)  # the loop has started
     started = time.monotonic()
     child.sendintr()
     child.expect("stopped: Ctrl-C pressed; the check did not finish", timeout=10)
