@@ -72,6 +72,11 @@ def installed(tmp_path_factory) -> dict:
             "pip",
             "install",
             "--quiet",
+            # no byte-compiling of the installed files (torch's thousands of modules): half
+            # the install's time, and it proves nothing (pip logs a file that does not
+            # compile at debug level and installs on); what the tests run is compiled as
+            # it is imported
+            "--no-compile",
             "-c",
             str(REPO_ROOT / "constraints.txt"),
             str(wheel),
