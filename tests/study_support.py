@@ -59,15 +59,23 @@ import sqlite3, sys, time
 conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
 conn.execute("BEGIN IMMEDIATE")  # the write lock, as a migration or a rating holds it
 print("holding", flush=True)
-time.sleep(float(sys.argv[2]))
+if sys.argv[2] == "until-told":
+    sys.stdin.readline()
+else:
+    time.sleep(float(sys.argv[2]))
 conn.execute("COMMIT")
 """
 
 
-def hold_write_lock(path: Path, seconds: float) -> subprocess.Popen:
-    """Another process that takes the database's write lock for `seconds`, once it says so."""
+def hold_write_lock(path: Path, seconds: float | None = None) -> subprocess.Popen:
+    """Another process that takes the database's write lock for `seconds`, once it says so;
+    with no `seconds`, until the test tells it to let go (`holder.communicate("\\n")`), so
+    that a test waits on what it means to see rather than for a time it guesses is enough."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD, str(path), "until-told" if seconds is None else str(seconds)],
+        stdin=subprocess.PIPE if seconds is None else None,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
     return holder

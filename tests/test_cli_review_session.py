@@ -128,13 +128,13 @@ def test_a_rating_behind_another_process_says_it_waits_then_saves(session):
     child.expect(FRONT)
     child.send(" ")
     child.expect("4 +Easy")
-    holder = hold_write_lock(session.db, 2.0)
+    holder = hold_write_lock(session.db)  # until the session has said it waits
     try:
         child.send("3")
         child.expect("waiting for the review database")
-        child.expect("due again in")
     finally:
-        holder.communicate()
+        holder.communicate("\n", timeout=30)
+    child.expect("due again in")
     child.expect(FRONT)
     child.send("q")
     child.expect(pexpect.EOF)
