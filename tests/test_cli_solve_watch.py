@@ -15,12 +15,13 @@ import pytest
 
 from .test_check_solve import (
     CORRECT,
-    LOOPS,
     WRONG,
     _older_starter,
     _recorded,
     _save,
     _spawn_solve,
+    called_at,
+    loops_marking,
 )
 
 LIMIT = 30  # check_timeout, seconds: what a looping check would take to end by itself
@@ -63,12 +64,14 @@ def _attempt(tmp_path):
     return tmp_path / "home" / "data" / "attempts" / "add-one.py"
 
 
-def _looping(child, path) -> None:
-    """Save an infinite loop and wait until its check has surely started."""
+def _looping(child, tmp_path) -> None:
+    """Save an infinite loop as the attempt and wait until its check has started (it calls
+    the loop: it was a sleep of 0.5 s after "checking")."""
     time.sleep(0.1)  # a later modification time than the last check's
-    _save(path, LOOPS)
+    mark = tmp_path / "loop-called"
+    _save(_attempt(tmp_path), loops_marking(mark))
     child.expect("checking")
-    time.sleep(0.5)
+    called_at(mark)
 
 
 def _output(child) -> str:
@@ -89,7 +92,7 @@ def test_q_during_a_looping_check_stops_it_at_once_and_records_the_last_finished
     time.sleep(0.1)
     _save(_attempt(tmp_path), WRONG)
     child.expect("expected")  # the learner's wrong answer: a finished check of their code
-    _looping(child, _attempt(tmp_path))
+    _looping(child, tmp_path)
     child.send(key)
     _within(child, pexpect.EOF, f"exit after {said}")
     child.close()
@@ -118,7 +121,7 @@ def test_a_save_during_a_looping_check_checks_the_new_file_at_once(tmp_path, wat
     """The loop's stopped check is no failed run: the pass is a first try (Good)."""
     child = watching()
     child.expect("failed")  # the starter, which is no attempt
-    _looping(child, _attempt(tmp_path))
+    _looping(child, tmp_path)
     _save(_attempt(tmp_path), CORRECT)
     _within(child, "passed every case", "the new file's pass")
     child.expect(r"Enter: Good \(first try\)")
@@ -134,10 +137,11 @@ def test_a_save_during_a_looping_check_checks_the_new_file_at_once(tmp_path, wat
 def test_q_during_the_first_check_exits_at_once_and_records_nothing(tmp_path, watching):
     """Quitting before any check of one's code finished is no attempt."""
     loop = tmp_path / "loop.py"
-    loop.write_text(LOOPS)
+    mark = tmp_path / "loop-called"
+    loop.write_text(loops_marking(mark))
     child = watching("--file", str(loop))
     child.expect("checking")
-    time.sleep(0.5)
+    called_at(mark)  # (it was a sleep of 0.5 s)
     child.send("q")
     _within(child, pexpect.EOF, "exit after q during the first check")
     child.close()
@@ -150,7 +154,7 @@ def test_q_during_the_first_check_exits_at_once_and_records_nothing(tmp_path, wa
 def test_h_during_a_looping_check_shows_the_hints_at_once(tmp_path, watching):
     child = watching()
     child.expect("failed")
-    _looping(child, _attempt(tmp_path))
+    _looping(child, tmp_path)
     child.send("h")
     _within(child, "Hint 1 of 2", "the first hint")
     child.send("h")
