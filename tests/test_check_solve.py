@@ -17,7 +17,7 @@ from studycli.content.loader import load_content
 from studycli.errors import StudyError
 from studycli.paths import attempts_dir
 
-from .conftest import FIXTURE_CONTENT, ignoring_ctrl_c
+from .conftest import FIXTURE_CONTENT, ignoring_ctrl_c, reading_keys
 from .study_support import fixture_content
 
 CORRECT = "def add_one(x):\n    return x + 1\n"
@@ -872,6 +872,7 @@ def test_q_or_ctrl_c_after_a_pass_records_nothing_and_says_so(tmp_path, key, sai
     answer.write_text(CORRECT)
     child = _spawn_solve(tmp_path, "--file", str(answer))
     child.expect("q: record nothing")
+    reading_keys(child)  # (a Ctrl-D before that is the line discipline's, and lost)
     child.send(key)
     child.expect_exact(said)
     child.expect(r"`studycli (solve add-one [^`]*)` checks it again to record it")
@@ -937,7 +938,8 @@ def test_ctrl_d_at_the_prompt_without_an_editor_says_what_happened(tmp_path, mon
     monkeypatch.setenv("VISUAL", "")
     child = _spawn_solve(tmp_path)
     child.expect(r"press\s+Enter\s+here")
-    child.send("\x04")  # (the terminal is raw while the prompt waits: Ctrl-D's byte)
+    reading_keys(child)  # the terminal is raw while the prompt waits: Ctrl-D's byte
+    child.send("\x04")
     child.expect(r"interrupted: Ctrl-D at the prompt; nothing was checked or recorded")
     child.expect(pexpect_eof())
     child.close()
