@@ -1064,3 +1064,30 @@ def test_escape_sequences_in_a_check_s_message_or_a_file_name_are_written_out():
     text = console.export_text(styles=False)
     assert "\x1b" not in text and "\x07" not in text
     assert "\\x1b[2J\\x1b]52;c;aGk=\\x07 boom" in text and "esc\\x1b[2J" in text
+
+
+def test_ctrl_c_is_the_editors_from_its_start_and_the_editor_still_gets_it(tmp_path, monkeypatch):
+    """`open_editor` ignored Ctrl-C only once the editor had started: a Ctrl-C while it started
+    ended the command (KeyboardInterrupt) and left the editor running (found by a helper's
+    reading). A handler that does nothing covers the start; the editor, which inherits an
+    ignored signal but not a handler, gets Ctrl-C as usual."""
+    import signal
+    import subprocess
+
+    at_start = []
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        at_start.append(signal.getsignal(signal.SIGINT))
+        return real_popen(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    before = signal.getsignal(signal.SIGINT)
+    seen = tmp_path / "attempt.py"
+    editor = "import signal, sys; open(sys.argv[1], 'w').write(str(signal.getsignal(2)))"
+    solve.open_editor(seen, [sys.executable, "-c", editor])
+    handler = at_start[0]
+    assert handler not in (signal.SIG_IGN, signal.SIG_DFL, signal.default_int_handler)
+    handler(signal.SIGINT, None)  # a Ctrl-C then: nothing happens (no KeyboardInterrupt)
+    assert seen.read_text() == str(signal.default_int_handler)  # not ignored in the editor
+    assert signal.getsignal(signal.SIGINT) is before

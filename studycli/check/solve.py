@@ -313,16 +313,22 @@ def open_editor(path: Path, command: list[str]) -> None:
     import signal
     import threading
 
-    try:
-        editor = subprocess.Popen([*command, str(path)])
-    except OSError as exc:
-        raise StudyError(
-            f"cannot start the editor {command[0]!r} ({exc}): set $EDITOR to an "
-            "editor on your PATH, e.g. export EDITOR=nano"
-        ) from None
     here = threading.current_thread() is threading.main_thread()  # (signals are its alone)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if here else None
+    # A Ctrl-C from the editor's start on is the editor's: a handler that does nothing while
+    # it starts (a handler, unlike SIG_IGN, is not inherited: the editor gets Ctrl-C as
+    # usual), then ignored. Ignored only once it had started, a Ctrl-C in between ended the
+    # command and left the editor running.
+    previous = signal.signal(signal.SIGINT, _nothing) if here else None
     try:
+        try:
+            editor = subprocess.Popen([*command, str(path)])
+        except OSError as exc:
+            raise StudyError(
+                f"cannot start the editor {command[0]!r} ({exc}): set $EDITOR to an "
+                "editor on your PATH, e.g. export EDITOR=nano"
+            ) from None
+        if here:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         status = editor.wait()
     finally:
         if here:
@@ -333,6 +339,10 @@ def open_editor(path: Path, command: list[str]) -> None:
         raise StudyError(
             f"the editor {' '.join(command)!r} exited with status {status}; your file is {path}"
         )
+
+
+def _nothing(*_: object) -> None:
+    """A signal handler that does nothing (see `open_editor`)."""
 
 
 def run_check(
