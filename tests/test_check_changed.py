@@ -395,3 +395,51 @@ def test_a_card_moved_to_another_deck_keeps_its_id_and_passes(repo):
     edit(repo / "cards" / "numbers" / "poisson-concept.yaml", "Both are λ.", "λ, twice.")
     found = changed_cards(load_content(repo))
     assert found.renamed == () and "removed" not in found.note
+
+
+def shallow_clone(repo: Path, branch: str, into: Path) -> Path:
+    """A clone of `branch` of `repo` one commit deep, with main fetched one commit deep as
+    origin/main (a CI checkout's default depth)."""
+    git(repo.parent, "clone", "-q", "--depth", "1", "--branch", branch, repo.as_uri(), str(into))
+    git(into, "fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main")
+    return into
+
+
+def test_a_shallow_clone_whose_history_does_not_reach_the_base_refuses(cli, repo, tmp_path):
+    """One commit deep, git finds no merge base of the branch with origin/main, and the
+    check compared with origin/main's tip: a card main gained since the branch left it read
+    as removed by the branch, and, beside a card the branch added, as renamed to it ("card
+    ids renamed: ...: give the file its old name and `id:` back"), a failure with a false
+    fix. The check now says what to fetch."""
+    new = "id: {0}\nkind: concept\ntopic: poisson\ntitle: {0}\nprompt: P?\nanswer: A.\n"
+    (repo / "cards" / "numbers" / "branch-card.yaml").write_text(new.format("branch-card"))
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "a card of the branch")
+    git(repo, "checkout", "-q", "main")
+    (repo / "cards" / "numbers" / "main-card.yaml").write_text(new.format("main-card"))
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "a card of main's, after the branch left it")
+    clone = shallow_clone(repo, "feature", tmp_path / "shallow")
+    found = changed_cards(load_content(clone), "origin/main")
+    assert found.base is None and found.renamed == ()
+    result = cli("--content", clone, "check", "--changed", "origin/main")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and "renamed" not in said
+    assert "shallow" in said and "git fetch --unshallow" in said and "fetch-depth: 0" in said
+
+
+def test_a_shallow_clone_of_a_merge_commit_compares_with_its_parent_on_main(repo, tmp_path):
+    """A pull request's merge commit checked out one commit deep (GitHub's default): its
+    parents are cut off, so git finds no merge base, but origin/main is its parent: the
+    branch's changes are exactly what differs from it."""
+    edit(repo / "cards" / "basics" / "bias-concept.yaml", "decision boundaries", "boundaries")
+    git(repo, "commit", "-q", "-am", "reword")
+    git(repo, "checkout", "-q", "main")
+    edit(repo / "cards" / "numbers" / "poisson-concept.yaml", "Both are λ.", "λ and λ.")
+    git(repo, "commit", "-q", "-am", "on main")
+    git(repo, "checkout", "-q", "-b", "merged")
+    git(repo, "merge", "-q", "--no-edit", "feature")
+    git(repo, "checkout", "-q", "main")
+    clone = shallow_clone(repo, "merged", tmp_path / "shallow")
+    found = changed_cards(load_content(clone), "origin/main")
+    assert [card.id for card in found.cards] == ["bias-concept"] and found.base is not None

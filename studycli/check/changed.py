@@ -347,8 +347,8 @@ def _base(repo: Path, ref: str | None) -> tuple[str | None, str]:
         if commit is None:
             return None, f"git knows no commit {ref!r} (fetch it first, e.g. git fetch origin)"
         merge_base = _git(repo, "merge-base", "HEAD", ref)
-        if merge_base is None:  # no common history, or no commit yet: the ref itself
-            return commit.strip(), ref
+        if merge_base is None:
+            return _unrelated(repo, commit.strip(), ref)
         return merge_base.strip(), f"the merge base of HEAD with {ref}"
     for branch in (DEFAULT_BRANCH, f"origin/{DEFAULT_BRANCH}"):
         merge_base = _git(repo, "merge-base", "HEAD", branch)
@@ -357,6 +357,25 @@ def _base(repo: Path, ref: str | None) -> tuple[str | None, str]:
     return None, (
         f"no merge base of HEAD with {DEFAULT_BRANCH} or origin/{DEFAULT_BRANCH} "
         "(name a ref: check --changed REF)"
+    )
+
+
+def _unrelated(repo: Path, commit: str, ref: str) -> tuple[str | None, str]:
+    """The commit to compare with where git finds no merge base of HEAD with `ref` (its
+    `commit`): in a whole clone (no common history, or no commit yet), the ref itself. In a
+    shallow clone the history that would hold the merge base may be cut off: the ref is the
+    base only where it is a parent of HEAD (a pull request's merge commit, one commit deep);
+    else there is none. (Compared with the ref's tip, what main gained since the branch left
+    it read as the branch's undoing: a card main added, as removed or renamed to the
+    branch's new card.)"""
+    if (_git(repo, "rev-parse", "--is-shallow-repository") or "").strip() != "true":
+        return commit, ref
+    head = (_git(repo, "cat-file", "commit", "HEAD") or "").partition("\n\n")[0]
+    if commit in re.findall(r"^parent ([0-9a-f]+)$", head, re.MULTILINE):
+        return commit, f"{ref}, a parent of HEAD"
+    return None, (
+        f"this clone is shallow, and its history does not reach where HEAD left {ref}: fetch "
+        "it (git fetch --unshallow; in GitHub Actions, actions/checkout with fetch-depth: 0)"
     )
 
 
