@@ -379,6 +379,8 @@ def test_a_card_changed_to_or_from_a_cloze_fails_the_check(cli, repo, cloze):
         encoding="utf-8",
     )
     assert changed_cards(load_content(repo), "HEAD").rekinded == ()
+    cloze.write_text(CLOZE, encoding="utf-8")  # mended, a cloze card as it meant to be
+    assert changed_cards(load_content(repo), "HEAD").rekinded == ()
     # from one kind of card to another that is not a cloze: the same single history
     concept.write_text(text.replace("kind: concept", "kind: derivation"), encoding="utf-8")
     assert changed_cards(load_content(repo), "HEAD").rekinded == ()
@@ -443,3 +445,100 @@ def test_a_shallow_clone_of_a_merge_commit_compares_with_its_parent_on_main(repo
     clone = shallow_clone(repo, "merged", tmp_path / "shallow")
     found = changed_cards(load_content(clone), "origin/main")
     assert [card.id for card in found.cards] == ["bias-concept"] and found.base is not None
+
+
+def test_each_changed_card_files_text_at_the_base_is_read(repo, cloze):
+    """The texts at the base come from one `git cat-file --batch`, each after the one before
+    it: a second published card's renumbering is found as well as the first's."""
+    edit(repo / "cards" / "basics" / "bias-concept.yaml", "decision boundaries", "boundaries")
+    edit(cloze, "{{c1::λ}}", "{{c2::λ}}")
+    edit(cloze, "{{c2::also λ::a parameter}}", "{{c1::also λ::a parameter}}")
+    assert renumbering(repo) == [("poisson-cloze", ((1, 2), (2, 1)), ())]
+
+
+def test_a_renamed_id_is_paired_with_the_new_card_most_like_it(repo):
+    """Two new cards beside a gone id: the rename named is to the one that shares the most of
+    its text, not the first in order."""
+    old = repo / "cards" / "basics" / "bias-concept.yaml"
+    new = old.with_name("neuron-bias.yaml")
+    old.rename(new)
+    edit(new, "id: bias-concept", "id: neuron-bias")
+    (old.parent / "a-first.yaml").write_text(
+        "id: a-first\nkind: concept\ntopic: poisson\ntitle: Other\nprompt: Q?\nanswer: B.\n"
+    )
+    assert [(old_id, new_id) for old_id, new_id, _ in renames(repo)] == [
+        ("bias-concept", "neuron-bias")
+    ]
+
+
+def test_a_cloze_number_moved_and_another_removed_are_both_said(cli, repo, cloze):
+    """c3's text moved to c1 and c2's dropped: c3 moved (not also removed), c2 removed."""
+    cloze.write_text(
+        CLOZE.replace("{{c1::λ}}", "λ")
+        .replace("{{c2::also λ::a parameter}}", "also λ")
+        .replace("{{c3::", "{{c1::"),
+        encoding="utf-8",
+    )
+    assert renumbering(repo) == [("poisson-cloze", ((3, 1),), (2,))]
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1
+    assert "poisson-cloze.yaml: cloze deletions renumbered: c3 -> c1, c2 removed." in said
+
+
+def test_without_a_local_main_the_default_is_origin_main(repo, tmp_path):
+    """A CI checkout has origin/main and no local main."""
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--branch", "feature", str(repo), str(clone))
+    assert git(clone, "branch", "--list", "main") == ""  # (a clone makes its branch only)
+    edit(clone / "cards" / "basics" / "add-one.yaml", "Add one", "Add 1")
+    found = changed_cards(load_content(clone))
+    assert [card.id for card in found.cards] == ["add-one"]
+    assert "the merge base of HEAD with origin/main" in found.note
+
+
+def test_only_a_python_file_in_solutions_is_a_solution_module(repo):
+    """A file named as a module but elsewhere, or not a .py file, brings in no card."""
+    (repo / "scripts").mkdir()
+    (repo / "scripts" / "arith.py").write_text("print('a script')\n")
+    (repo / "solutions" / "arith.md").write_text("notes on arith.py\n")
+    found = changed_cards(load_content(repo))
+    assert found.cards == [] and "2 changed file(s)" in found.note
+
+
+def test_a_yaml_file_outside_cards_is_no_card_of_the_change(repo):
+    """A card removed beside a new YAML file elsewhere (a CI workflow): a removal, not a
+    rename of the card to the workflow."""
+    (repo / "cards" / "basics" / "add-one.yaml").unlink()
+    (repo / "workflow.yaml").write_text("name: ci\n")
+    found = changed_cards(load_content(repo))
+    assert found.renamed == () and found.note.endswith("; card(s) removed: add-one")
+
+
+def test_a_card_file_that_did_not_load_before_the_change_is_not_the_changes(repo):
+    """A card file on main that does not load is main's problem: a branch that leaves it
+    alone is not refused for it."""
+    git(repo, "checkout", "-q", "main")
+    broken = repo / "cards" / "basics" / "broken.yaml"
+    broken.write_text("id: broken\nkind: concept\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "a card that does not load")
+    git(repo, "checkout", "-q", "-b", "second")
+    edit(repo / "cards" / "basics" / "add-one.yaml", "Add one", "Add 1")
+    content = load_content(repo)
+    assert [problem.path for problem in content.problems if problem.path == broken]
+    found = changed_cards(content)
+    assert found.broken == () and [card.id for card in found.cards] == ["add-one"]
+
+
+def test_a_ref_with_no_history_in_common_is_compared_with_itself(repo):
+    """In a whole clone, a ref that shares no history with HEAD (the deck imported as a root
+    commit of its own) is the base itself."""
+    git(repo, "checkout", "-q", "--orphan", "imported")
+    git(repo, "commit", "-q", "-m", "the deck, imported")
+    git(repo, "checkout", "-q", "feature")
+    edit(repo / "cards" / "basics" / "add-one.yaml", "Add one", "Add 1")
+    found = changed_cards(load_content(repo), "imported")
+    assert [card.id for card in found.cards] == ["add-one"] and found.note.endswith(
+        "(imported): 1 card(s) to check"
+    )
