@@ -1041,3 +1041,104 @@ def test_a_named_pipe_where_the_check_times_go_is_passed_over():
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "1 of 1 cards pass" in done.stdout
+
+
+def test_a_cards_status_is_its_worst_problems_error_then_timeout_then_fail():
+    """A card with problems of several kinds reports the one to read first: a correct answer
+    whose check raised (the checker's own bug) over one that timed out, either over a
+    failure (a wrong answer the checker accepted)."""
+    accepted = Outcome("pass", "passed", 0.01)
+    starter = job(FIXTURE_CONTENT, Candidate("code", "add_one", code="def add_one(x): ..."))
+    for worst in ("error", "timeout"):
+        found = [
+            (job(FIXTURE_CONTENT, Candidate("reference", "add_one", "arith")),
+             Outcome(worst, "ZeroDivisionError: division by zero", 0.1)),
+            (starter, accepted),
+        ]  # fmt: skip
+        if worst == "error":
+            found.append(
+                (job(FIXTURE_CONTENT, Candidate("variant", "add_one", "arith")),
+                 Outcome("timeout", "did not finish in 3 s", 3.0))
+            )  # fmt: skip
+        assert verdict("add-one", found).status == worst
+
+
+def test_where_a_correct_answers_check_raised_is_the_innermost_line_of_the_solutions():
+    """The line said is the last of the solution modules' frames the error went through (a
+    helper's, not the checker's call of it), whatever frames outside them came after."""
+    solutions = FIXTURE_CONTENT / "solutions"
+    frames = (
+        f'  File "{solutions / "arith.py"}", line 20, in check_add_one\n'
+        f'  File "{solutions / "arith.py"}", line 7, in _cases\n'
+        f'  File "{REPO_ROOT / "studycli" / "assertions.py"}", line 90, in call\n'
+    )
+    found = [
+        (job(FIXTURE_CONTENT, Candidate("reference", "add_one", "arith")),
+         Outcome("error", "ZeroDivisionError: division by zero", 0.1, traceback=frames)),
+    ]  # fmt: skip
+    assert verdict("add-one", found).message.endswith(
+        "ZeroDivisionError: division by zero (at solutions/arith.py:7, in _cases)"
+    )
+
+
+@pytest.mark.parametrize(
+    "output, said",
+    [
+        # one long line whose start was cut: bytes before it, not lines
+        ("… 5,000 earlier bytes not shown\n" + "y" * 50 + "\n", "(the first shown: 'yyyy"),
+        # the tail shown holds only Python's warnings: the cut line is all there is to say
+        ("… 10 earlier lines not shown\nx.py:3: UserWarning: w\n  warn()\n", "(first: '… 10"),
+    ],
+)
+def test_a_reference_whose_printed_tail_was_cut_is_counted_from_what_was_kept(output, said):
+    found = [
+        (job(FIXTURE_CONTENT, Candidate("reference", "add_one", "arith")),
+         Outcome("pass", "passed", 0.1, output=output)),
+    ]  # fmt: skip
+    result = verdict("add-one", found)
+    assert result.status == "fail" and "the reference's check printed" in result.message
+    assert said in result.message and "5,00" not in result.message
+
+
+def test_a_wrong_answer_declared_to_raise_an_unbound_local_error_may():
+    passed = Outcome("pass", "passed", 0.01)
+    found = [
+        (job(FIXTURE_CONTENT, Candidate("reference", "add_one", "arith")), passed),
+        (job(FIXTURE_CONTENT,
+             Candidate("wrong", "add_one", "arith", fails_with="UnboundLocalError")),
+         Outcome("fail", "add_one(1): raised UnboundLocalError: cannot access local", 0.01)),
+    ]  # fmt: skip
+    assert verdict("add-one", found).status == "pass"
+
+
+def test_a_learners_limit_shortens_only_a_correct_answers_check_and_never_lengthens_one():
+    """A correct answer's check stops a margin past a learner's limit (it fails the card
+    then anyway), but never later than `--timeout`; a wrong answer's keeps `--timeout`: a
+    slow wrong answer rejected in time, stopped early, would time out instead of failing
+    for its declared mistake."""
+    from studycli.check.verify import LEARNER_MARGIN, _limit
+
+    reference = Candidate("reference", "add_one", "arith")
+    assert _limit(job(FIXTURE_CONTENT, reference, timeout=60.0), 10.0) == 10.0 + LEARNER_MARGIN
+    assert _limit(job(FIXTURE_CONTENT, reference, timeout=3.0), 10.0) == 3.0
+    wrong = Candidate("wrong", "add_one", "arith")
+    assert _limit(job(FIXTURE_CONTENT, wrong, timeout=60.0), 10.0) == 60.0
+    assert _limit(job(FIXTURE_CONTENT, reference, timeout=60.0), None) == 60.0
+
+
+def test_check_lists_the_first_lint_problems_and_counts_the_rest(content_copy):
+    """Eleven problems: ten listed, with the file and line of each, and "and 1 more"."""
+    from studycli.check.verify import LISTED_PROBLEMS, checkable
+    from studycli.errors import StudyError
+
+    text = (content_copy / "cards" / "basics" / "add-one.yaml").read_text(encoding="utf-8")
+    for i in range(LISTED_PROBLEMS + 1):
+        name = f"add-{i:02}"
+        write_card(content_copy, "more", name, text.replace("id: add-one", f"id: {name}")
+                   .replace("topic: bias", "topic: no-such-topic"))  # fmt: skip
+    content = load_content(content_copy)
+    with pytest.raises(StudyError) as raised:
+        checkable(list(content.cards.values()), content)
+    said = str(raised.value)
+    assert said.count("cards/more/add-") == LISTED_PROBLEMS and "add-10" in said  # (its id)
+    assert said.endswith("\n  and 1 more (`studycli lint` lists all)")
