@@ -588,7 +588,10 @@ def test_the_checks_that_took_longest_last_time_start_first(tmp_path):
 
 @pytest.mark.parametrize(
     "text",
-    ["[" * 100_000, '{"a": 1' + "0" * 400 + "}", '{"a": NaN}', '{"a": -Infinity}', '{"a": -1}'],
+    [
+        *("[" * 100_000, "[1, 2]", "3.5"),  # not a JSON object (a list one read as "items")
+        *('{"a": 1' + "0" * 400 + "}", '{"a": NaN}', '{"a": -Infinity}', '{"a": -1}'),
+    ],
 )
 def test_check_times_that_cannot_be_read_are_passed_over(tmp_path, text):
     """The check times are a cache: what cannot be read in them is ignored. Lists in lists,
@@ -603,6 +606,22 @@ def test_check_times_that_cannot_be_read_are_passed_over(tmp_path, text):
     if text.startswith("{"):  # the other entries are kept
         times.write_text(text.replace('{"a"', '{"b": 2.5, "a"'))
         assert durations.load(times) == {"b": 2.5}
+
+
+def test_a_run_keeps_the_check_times_of_the_cards_it_did_not_run(tmp_path):
+    """`check add-one` records its own checks' times beside those already known: the other
+    cards' times, kept, still order the next whole run. A check never timed is guessed by
+    its kind: a correct answer's runs every case of its checker, a wrong answer's mostly
+    fails at an early one."""
+    from studycli.check import durations
+
+    times = tmp_path / "check-times.json"
+    reference = job(FIXTURE_CONTENT, Candidate("reference", "add_one", "arith"))
+    wrong = job(FIXTURE_CONTENT, Candidate("wrong", "add_one", "arith"))
+    assert durations.expected(reference, {}) > durations.expected(wrong, {})
+    other = "cpu/other.check_f/other.f/reference/0"
+    durations.save(times, {other: 7.5}, [(reference, Outcome("pass", "passed", 0.25))])
+    assert durations.load(times) == {other: 7.5, durations.key(reference): 0.25}
 
 
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
