@@ -697,3 +697,71 @@ def test_a_report_that_is_not_one_is_an_error_of_its_check(report):
     assert report_of(pickle.dumps(report))["status"] == "error"
     whole = {"status": "fail", "message": "no", "seconds": 0.1, "traceback": "", "label": "x"}
     assert report_of(pickle.dumps(whole)) == whole
+
+
+def test_an_attempt_without_the_cards_function_fails_naming_it(tmp_path):
+    """A file whose function was renamed fails the check, saying which function it lacks
+    (not an error of the runner's: "module 'studycli_attempt' has no attribute")."""
+    outcome = run_job(attempt_job(tmp_path, "def add_two(x):\n    return x + 2\n"))
+    assert outcome.status == "fail" and "defines no function 'add_one'" in outcome.message
+
+
+def test_a_checkers_bare_assert_still_says_the_answer_was_rejected(tmp_path):
+    """An AssertionError with no message (a checker's plain `assert`) fails the answer with
+    a sentence, not an empty message."""
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    (solutions / "bare.py").write_text(
+        "def f(x):\n    return x\n\n\ndef check_f(impl, device='cpu'):\n    assert impl(1) == 1\n"
+    )
+    (tmp_path / "attempt.py").write_text("def f(x):\n    return 0\n")
+    candidate = Candidate("file", "f", path=str(tmp_path / "attempt.py"))
+    outcome = run_job(Job(str(solutions), "bare", "check_f", candidate, timeout=LIMIT))
+    assert (outcome.status, outcome.message) == ("fail", "the checker rejected the answer")
+
+
+def test_a_huge_failure_message_is_cut_and_the_traceback_shows_the_innermost_frames(tmp_path):
+    """An answer raising with a 100 kB message: the message kept is cut (it travels back
+    through the report pipe and is drawn in the terminal). Its traceback, 12 frames deep,
+    shows the last ones, down to the line that raised."""
+    from studycli.check.runner import MESSAGE_LIMIT
+
+    source = (
+        "def add_one(x, depth=0):\n"
+        "    if depth < 10:\n"
+        "        return add_one(x, depth + 1)\n"
+        "    raise ValueError('x' * 100_000)\n"
+    )
+    outcome = run_job(attempt_job(tmp_path, source))
+    assert outcome.status == "fail" and len(outcome.message) == MESSAGE_LIMIT
+    assert "line 4, in add_one\n    raise ValueError" in outcome.traceback
+
+
+def test_torchs_allocator_failing_is_put_down_to_memory(tmp_path):
+    """Torch's CPU allocator says "DefaultCPUAllocator: not enough memory", not MemoryError:
+    it is said to be the check's memory limit."""
+    from studycli.check import runner
+
+    allocator = RuntimeError(
+        "[enforce fail at alloc_cpu.cpp:114] data. DefaultCPUAllocator: not enough memory: "
+        "you tried to allocate 80000000000 bytes."
+    )
+    assert runner._describe_error(allocator, attempt_job(tmp_path, "")).startswith(
+        "ran out of memory (limit 1024 MB): RuntimeError: [enforce fail"
+    )
+
+
+def test_a_device_fault_in_a_failed_check_runs_it_once_more(monkeypatch):
+    """CUDA's libraries failing to make a handle surfaces through `call` as the answer's
+    failure ("raised RuntimeError: CUBLAS_STATUS_ALLOC_FAILED"), not only as an error: the
+    check runs again, in a fresh worker, before that counts."""
+    from studycli.check import runner
+
+    outcomes = [
+        Outcome("fail", "add_one(1): raised RuntimeError: CUBLAS_STATUS_ALLOC_FAILED", 0.1),
+        Outcome("pass", "passed", 0.1),
+    ]
+    monkeypatch.setattr(runner, "_run_once", lambda job: outcomes.pop(0))
+    cuda = Job(str(FIXTURE_CONTENT / "solutions"), "arith", "check_add_one",
+               Candidate("reference", "add_one", "arith"), device="cuda")  # fmt: skip
+    assert run_job(cuda).status == "pass" and outcomes == []
