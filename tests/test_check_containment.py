@@ -765,3 +765,26 @@ def test_a_device_fault_in_a_failed_check_runs_it_once_more(monkeypatch):
     cuda = Job(str(FIXTURE_CONTENT / "solutions"), "arith", "check_add_one",
                Candidate("reference", "add_one", "arith"), device="cuda")  # fmt: skip
     assert run_job(cuda).status == "pass" and outcomes == []
+
+
+def test_a_memory_error_under_a_checkers_hint_is_said_to_be_the_limit(tmp_path):
+    """`hinted` raises its failure from None, so the answer's MemoryError is only its context:
+    the failure said "raised MemoryError: " and the hint, no word of the limit. The note goes
+    on the failing case's line, above the hint."""
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    (solutions / "hint.py").write_text(
+        "from studycli.assertions import assert_equal, call, hinted\n\n\n"
+        "def f(x):\n    return x\n\n\n"
+        "def check_f(impl, device='cpu'):\n"
+        "    with hinted('keep it small'):\n"
+        "        assert_equal(call(impl, 'f(1)', 1), 1, 'f(1)')\n"
+    )
+    (tmp_path / "attempt.py").write_text("def f(x):\n    return len(bytearray(50 * 1024**3))\n")
+    candidate = Candidate("file", "f", path=str(tmp_path / "attempt.py"))
+    job = Job(str(solutions), "hint", "check_f", candidate, timeout=LIMIT, memory_mb=1024)
+    outcome = run_job(job)
+    assert (outcome.status, outcome.message) == (
+        "fail",
+        "f(1): raised MemoryError: ran out of memory (the limit is 1024 MB)\n  hint: keep it small",
+    )

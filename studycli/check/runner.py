@@ -978,8 +978,11 @@ def _with_memory_note(message: str, exc: BaseException, job: Job) -> str:
     if not _out_of_memory(exc):
         return message
     note = "ran out of memory" + (f" (the limit is {job.memory_mb} MB)" if job.memory_mb else "")
-    stripped = message.rstrip()
-    return f"{stripped} {note}" if stripped.endswith(":") else f"{stripped} ({note})"
+    # on the failing case's line, the first: a hint (`hinted`) follows it on lines of its own
+    case, newline, rest = message.partition("\n")
+    stripped = case.rstrip()
+    case = f"{stripped} {note}" if stripped.endswith(":") else f"{stripped} ({note})"
+    return case + newline + rest
 
 
 def _out_of_memory(exc: BaseException) -> bool:
@@ -987,7 +990,8 @@ def _out_of_memory(exc: BaseException) -> bool:
     from studycli.assertions import message_of
 
     seen: set[int] = set()
-    cause: BaseException | None = exc.__cause__
+    # (a context too: `hinted` raises its failure from None, the answer's failure its context)
+    cause: BaseException | None = exc.__cause__ or exc.__context__
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
         if isinstance(cause, MemoryError) or _allocator_failed(message_of(cause)):
