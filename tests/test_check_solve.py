@@ -1091,3 +1091,60 @@ def test_ctrl_c_is_the_editors_from_its_start_and_the_editor_still_gets_it(tmp_p
     handler(signal.SIGINT, None)  # a Ctrl-C then: nothing happens (no KeyboardInterrupt)
     assert seen.read_text() == str(signal.default_int_handler)  # not ignored in the editor
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_carried_import_sharing_its_line_with_the_learners_code_keeps_the_file_theirs(
+    tmp_path, content_copy
+):
+    """An import the starter once carried is left out of the comparison only where it is
+    alone on its lines: `import heapq; LIMIT = 3` is the learner's code too, and a file
+    holding it is no older starter, to be deleted for the new one."""
+    module = content_copy / "solutions" / "arith.py"
+    module.write_text("import heapq\n" + module.read_text())
+    content = load_content(content_copy)
+    card = content.get("add-one")
+    current = solve.ensure_attempt(card, content, tmp_path / "current.py").read_text()
+    shared = tmp_path / "shared.py"
+    shared.write_text("import heapq; LIMIT = 3\n\n\n" + current)
+    assert solve.starter_kind(card, content, shared) == "stub"
+
+
+def test_the_last_definition_of_the_function_is_the_one_that_counts(tmp_path):
+    """A file with the starter's stub and, below it, the learner's answer under the same name:
+    the answer is what the check calls, so the file is no untouched starter."""
+    content = fixture_content()
+    card = content.get("add-one")
+    path = solve.ensure_attempt(card, content, tmp_path / "answered.py")
+    path.write_text(path.read_text() + "\n\ndef add_one(x):\n    return x + 1\n")
+    assert not solve.is_untouched(card, content, path)
+
+
+def test_a_save_that_does_not_compile_is_told_apart_from_one_that_does(tmp_path):
+    """`solve --watch` waits for a save that does not compile to settle (an editor caught half
+    way through writing it); one that compiles, or cannot be read, is checked at once."""
+    half = tmp_path / "half.py"
+    half.write_text("def add_one(x):\n    return x +")
+    whole = tmp_path / "whole.py"
+    whole.write_text("def add_one(x):\n    return x + 1\n")
+    assert not solve.compiles(half)
+    assert solve.compiles(whole) and solve.compiles(tmp_path / "missing.py")
+
+
+def test_an_editor_variable_of_blanks_is_no_editor():
+    assert solve.editor_command({"EDITOR": "   "}) is None
+
+
+def test_an_editor_ended_by_a_signal_other_than_ctrl_c_is_an_error(tmp_path):
+    """Killed (SIGTERM, a closed terminal's SIGHUP), the editor may not have saved: the
+    attempt is not checked as if the learner had finished."""
+    path = tmp_path / "attempt.py"
+    path.write_text("")
+    with pytest.raises(StudyError, match="exited with status -15; your file is"):
+        solve.open_editor(path, ["sh", "-c", "kill -TERM $$", "editor"])
+
+
+def test_an_attempt_that_cannot_be_read_is_the_learners_to_fix_not_a_checks_outcome(tmp_path):
+    content = fixture_content()
+    card = content.get("add-one")
+    with pytest.raises(StudyError, match="is a folder, not an attempt"):
+        solve.run_check(card, content, tmp_path, timeout=5.0, memory_mb=512)
