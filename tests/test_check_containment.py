@@ -788,3 +788,12 @@ def test_a_memory_error_under_a_checkers_hint_is_said_to_be_the_limit(tmp_path):
         "fail",
         "f(1): raised MemoryError: ran out of memory (the limit is 1024 MB)\n  hint: keep it small",
     )
+
+
+def test_output_that_is_not_utf8_or_is_cut_inside_a_character_is_still_text():
+    """What C code writes need not be UTF-8, and a cut by bytes can fall inside a character:
+    either is shown with replacement characters, never a UnicodeDecodeError that loses the
+    check's outcome."""
+    assert _through_a_pipe([b"\xff\xfe ok\n"]) == "\ufffd\ufffd ok\n"
+    cut = _through_a_pipe(["é".encode() * 5000 + b"x"])  # 10,001 bytes: the cut is mid-é
+    assert cut == "… 8,001 earlier bytes not shown\n\ufffd" + "é" * 999 + "x"
