@@ -1161,3 +1161,20 @@ def test_check_lists_the_first_lint_problems_and_counts_the_rest(content_copy):
     said = str(raised.value)
     assert said.count("cards/more/add-") == LISTED_PROBLEMS and "add-10" in said  # (its id)
     assert said.endswith("\n  and 1 more (`studycli lint` lists all)")
+
+
+def test_off_cpu_the_memory_watched_is_what_the_check_adds_not_what_its_worker_holds(
+    content_copy,
+):
+    """A device worker holds its libraries (torch, CUDA's context: gigabytes) before a check
+    starts: the cap applies to what the check adds to that, so a check that adds nothing
+    passes under a cap far below what its worker holds."""
+    (content_copy / "solutions" / "slow.py").write_text(
+        "import time\n\n\ndef slow(x):\n    return x\n\n\n"
+        "def check_slow(impl, device='cpu'):\n    time.sleep(0.5)\n    assert impl(1) == 1\n"
+    )
+    outcome = run_job(
+        Job(str(content_copy / "solutions"), "slow", "check_slow",
+            Candidate("reference", "slow", "slow"), device="cuda", timeout=20.0, memory_mb=16)
+    )  # fmt: skip
+    assert outcome.status == "pass", outcome
