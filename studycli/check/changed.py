@@ -5,7 +5,9 @@ differs from where the branch left a ref (the merge base of HEAD and the ref, as
 request's diff): committed since, staged, unstaged or untracked. A changed
 module brings in every card that names it. A change to `studycli/assertions.py`, the API every
 checker imports, brings in every card. Without git, or with a ref git does not know, every card
-is checked and the note says why.
+is checked and the note says why. In a shallow clone whose history does not reach where the
+branch left the ref, there is no base either (the ref's tip would count what it gained since as
+the branch's undoing), unless the ref is a parent of HEAD (a pull request's merge commit).
 
 The same pass guards the learners' review histories, keyed by card id and, for a cloze card,
 by id and deletion number: a card id that was there at the base and is gone, with a new id in
