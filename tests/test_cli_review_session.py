@@ -1241,3 +1241,18 @@ def test_a_rating_refused_for_a_clock_behind_the_log_is_said_and_the_card_left(t
     assert "another session" not in text
     assert text.count("after the time now") == 1 and "Nothing more is due now" in text, text
     assert [r.rating for r in reviews] == [1] and summary.reviewed == 0
+
+
+def test_a_key_typed_while_a_coding_cards_worker_starts_is_neither_echoed_nor_lost(session):
+    """The session read keys in cbreak mode only from its first key read, after the first
+    coding card's front was drawn and its check worker started: a key typed meanwhile was
+    read in line mode, echoed onto the card, and a Ctrl-D (line mode's end of file, a NUL byte
+    once in raw mode) was lost (a helper's find, making the Ctrl-D test wait). Sent the
+    moment the front shows, the Ctrl-D now ends the session."""
+    child = session()
+    child.delaybeforesend = None  # at once: the worker starts right after the front
+    child.expect(FRONT)
+    child.send("\x04")
+    child.expect("0 reviews", timeout=20)
+    assert "^D" not in child.before  # (line mode echoes it so)
+    child.expect(pexpect.EOF)

@@ -361,6 +361,10 @@ class ReviewSession:
                 return "quit"
 
     def _show_front(self, card: Card) -> None:
+        if card.runnable:  # keys typed from its front on, while its worker starts (below),
+            from .terminal import hold_quiet  # wait for the session, unechoed
+
+            hold_quiet()
         self.console.rule(Text(self.queue.status(), style="dim"))
         flags = self.study.flags(card)
         if flags:

@@ -39,9 +39,7 @@ def getkey() -> str:
     import tty
 
     fd = sys.stdin.fileno()
-    if _Quiet.wanted and _Quiet.before is None:
-        _Quiet.before = termios.tcgetattr(fd)
-        tty.setcbreak(fd, termios.TCSANOW)  # TCSANOW: keys typed already are kept
+    hold_quiet()
     saved = termios.tcgetattr(fd)
     tty.setraw(fd, termios.TCSANOW)
     try:
@@ -105,9 +103,9 @@ def _read_exactly(fd: int, count: int) -> bytes:
 def quiet_keys() -> Iterator[None]:
     """Hold the terminal in cbreak mode (no echo, no line editing; Ctrl-C still interrupts)
     while a session reads keys: a key typed while a card is drawn is not echoed onto it, and
-    waits for `getkey`. The mode starts with the first `getkey` (the terminal modules cost
-    2 M instructions, not spent before the first card), and the terminal is restored at the
-    end. Without a terminal on stdin, nothing changes."""
+    waits for `getkey`. The mode starts with the first `getkey`, or `hold_quiet` before it
+    (the terminal modules cost 2 M instructions, not spent before the first card), and the
+    terminal is restored at the end. Without a terminal on stdin, nothing changes."""
     _Quiet.wanted = True
     try:
         yield
@@ -119,6 +117,22 @@ def quiet_keys() -> Iterator[None]:
             import termios
 
             termios.tcsetattr(fd, termios.TCSADRAIN, before)
+
+
+def hold_quiet() -> None:
+    """Enter `quiet_keys`' mode now, not at the first key read, where a session asked for it
+    and is not in it yet: before a front after which the session does more before it reads a
+    key (a coding card's, whose check worker then starts). In line mode a key typed meanwhile
+    was echoed onto the card, and a Ctrl-D, line mode's end of file, became a NUL byte in raw
+    mode: lost."""
+    fd = _terminal() if _Quiet.wanted and _Quiet.before is None else None
+    if fd is None:
+        return
+    import termios
+    import tty
+
+    _Quiet.before = termios.tcgetattr(fd)
+    tty.setcbreak(fd, termios.TCSANOW)  # TCSANOW: keys typed already are kept
 
 
 @contextmanager
