@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from . import cloze
@@ -60,72 +61,10 @@ def lint_text(card: Card, where: KeyLines) -> list[CardProblem]:
                 )
             )
     for field, label, item, text in texts:
-        if line := list_swallowed_line(text):
+        for line, message in _layout_problems(text):
             problems.append(
                 where.problem(
-                    card,
-                    field,
-                    f"{label}, line {line}: a line right under a list item is joined to that "
-                    "item (Markdown: the terminal and Anki show it inside the list): put a "
-                    "blank line before it to start a paragraph, or indent it under the item's "
-                    "text to continue the item",
-                    item=item,
-                    text_line=line,
-                )
-            )
-        if eaten := emphasis_eaten(text):
-            line, run = eaten
-            problems.append(
-                where.problem(
-                    card,
-                    field,
-                    f"{label}, line {line}: Markdown reads the `*` or `_` around {run!r} as "
-                    "emphasis and drops them (the terminal and Anki show the text between in "
-                    "bold or italics): put the formula in `backticks`, or write emphasis as "
-                    "*word* or **words** with a space or punctuation outside the stars",
-                    item=item,
-                    text_line=line,
-                )
-            )
-        if made := list_interrupting(text):
-            line, marker = made
-            problems.append(
-                where.problem(
-                    card,
-                    field,
-                    f"{label}, line {line}: a line that begins with {marker!r} right under a "
-                    "paragraph's line starts a list (Markdown: the terminal and Anki show a "
-                    f"bullet there, the {marker.strip()!r} of the formula gone): end the line "
-                    f"above with the {marker.strip()!r} instead; if a list is meant, put a "
-                    "blank line before it",
-                    item=item,
-                    text_line=line,
-                )
-            )
-        if wide := long_code_line(text):
-            line, width = wide
-            problems.append(
-                where.problem(
-                    card,
-                    field,
-                    f"{label}, line {line}: a line of code {width} columns wide; an "
-                    f"80-column terminal shows {MAX_CODE_WIDTH} columns of a card's code and "
-                    "continues the rest on the next line (after ↪), out of the formula's "
-                    "layout: break it where it reads well",
-                    item=item,
-                    text_line=line,
-                )
-            )
-        if line := joined_line(text):
-            problems.append(
-                where.problem(
-                    card,
-                    field,
-                    f"{label}, line {line}: an indented line under a paragraph's line is joined "
-                    "to it (Markdown: the terminal and Anki show one run-on paragraph): put "
-                    "lines that must stay apart between ``` lines, or make them a list",
-                    item=item,
-                    text_line=line,
+                    card, field, f"{label}, line {line}: {message}", item=item, text_line=line
                 )
             )
     if card.kind is Kind.CLOZE and (shown := given_away(card.prompt)):
@@ -142,6 +81,61 @@ def lint_text(card: Card, where: KeyLines) -> list[CardProblem]:
             )
         )
     return problems + lint_lengths(card, where)
+
+
+def _layout_problems(text: str) -> Iterator[tuple[int, str]]:
+    """What Markdown or the terminal would do to `text` that its author did not mean: (the
+    line (1-based) where, what happens and the fix), one per rule."""
+    if line := list_swallowed_line(text):
+        yield (
+            line,
+            (
+                "a line right under a list item is joined to that item (Markdown: the terminal "
+                "and Anki show it inside the list): put a blank line before it to start a "
+                "paragraph, or indent it under the item's text to continue the item"
+            ),
+        )
+    if eaten := emphasis_eaten(text):
+        line, run = eaten
+        yield (
+            line,
+            (
+                f"Markdown reads the `*` or `_` around {run!r} as emphasis and drops them (the "
+                "terminal and Anki show the text between in bold or italics): put the formula in "
+                "`backticks`, or write emphasis as *word* or **words** with a space or "
+                "punctuation outside the stars"
+            ),
+        )
+    if made := list_interrupting(text):
+        line, marker = made
+        yield (
+            line,
+            (
+                f"a line that begins with {marker!r} right under a paragraph's line starts a list "
+                "(Markdown: the terminal and Anki show a bullet there, the "
+                f"{marker.strip()!r} of the formula gone): end the line above with the "
+                f"{marker.strip()!r} instead; if a list is meant, put a blank line before it"
+            ),
+        )
+    if wide := long_code_line(text):
+        line, width = wide
+        yield (
+            line,
+            (
+                f"a line of code {width} columns wide; an 80-column terminal shows "
+                f"{MAX_CODE_WIDTH} columns of a card's code and continues the rest on the next "
+                "line (after ↪), out of the formula's layout: break it where it reads well"
+            ),
+        )
+    if line := joined_line(text):
+        yield (
+            line,
+            (
+                "an indented line under a paragraph's line is joined to it (Markdown: the terminal "
+                "and Anki show one run-on paragraph): put lines that must stay apart between ``` "
+                "lines, or make them a list"
+            ),
+        )
 
 
 # A hidden text that the rest of its question must not show: one with a word in it. A number
