@@ -675,13 +675,13 @@ def test_while_no_worker_is_ready_a_free_slot_waits_for_one():
             "solutions", "arith", "check", Candidate("reference", "add_one", "arith"), torch=torch
         )
 
-    torch_ready = threading.Event()
     picker = Picker([("long", job(True)), ("short", job(False))], lambda j: not j.torch)
-    threading.Timer(0.3, torch_ready.set).start()
     started = time.monotonic()
     assert picker.take()[0] == "short" and time.monotonic() - started < 0.3
+    # (an event of its own: the first part's timer, had it one, could set it early, on a
+    # loaded machine where the first part took over 50 ms)
+    torch_ready = threading.Event()
     picker = Picker([("long", job(True)), ("short", job(False))], lambda j: torch_ready.is_set())
-    torch_ready.clear()
     threading.Timer(0.3, torch_ready.set).start()
     started = time.monotonic()
     assert picker.take()[0] == "long" and time.monotonic() - started >= 0.25
