@@ -39,6 +39,7 @@ from studycli.study.labels import (
     RATING_NAMES,
     counted,
     format_interval,
+    held_new_note,
     rating_label,
 )
 from studycli.study.queue import Due
@@ -318,14 +319,7 @@ class ReviewSession:
             )
         said = "Nothing more is due now." if self.seen else "Nothing is due now."
         if held := getattr(self.queue, "held_new", lambda: 0)():
-            limit = self.settings.new_per_day
-            said += f" {counted(held, 'new card')} {'waits' if held == 1 else 'wait'}: " + (
-                f"the day's limit of {counted(limit, 'new card')} is reached, more come "
-                "tomorrow (new_per_day in settings.toml"
-                if limit  # (0: none comes tomorrow either)
-                else "new_per_day is 0 in settings.toml (raise it to study them"
-            )
-            said += "; `studycli cram` studies them now)."
+            said += f" {held_new_note(held, self.settings.new_per_day)}."
         return said + (" (`studycli undo` takes back the last rating.)" if self.done else "")
 
     def _next(self) -> Card | None:

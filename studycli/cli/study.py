@@ -303,21 +303,12 @@ def due(
 
     due_now = bool(counts.due or counts.learning)
     line = _next_due_line(counts.next_due, moment, due_now, counts.new)
-    if counts.held_new and counts.next_due is not None:  # (else the line says so already)
-        line += "; " + _held_new(counts.held_new)  # ("next card due in 6d" read as the end)
+    if counts.held_new and counts.next_due is not None:  # (else the line says so already;
+        # "next card due in 6d" alone was read as the end of the deck)
+        from studycli.study.labels import held_new_note
+
+        line += "; " + held_new_note(counts.held_new, settings().new_per_day)
     console.print(Text(line))  # no markup: emoji
-
-
-def _held_new(held: int) -> str:
-    """What `due` says of the new cards the day's limit holds back, as `review` ends saying."""
-    from studycli.study.labels import counted
-
-    said = f"{counted(held, 'new card')} {'waits' if held == 1 else 'wait'}: "
-    if settings().new_per_day:
-        said += "today's new-card limit is reached, more come tomorrow (new_per_day"
-    else:  # (none comes tomorrow either)
-        said += "new_per_day is 0 (raise it"
-    return said + " in settings.toml; `studycli cram` studies them now)"
 
 
 def due_columns() -> list[Column]:

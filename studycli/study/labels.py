@@ -23,6 +23,20 @@ def counted(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
+def held_new_note(held: int, new_per_day: int) -> str:
+    """What the learner is told of `held` new cards the day's limit holds back (`review` at
+    its end, `due`): why they wait, and how to study them now."""
+    said = f"{counted(held, 'new card')} {'waits' if held == 1 else 'wait'}: "
+    if new_per_day:
+        said += (
+            f"the day's limit of {counted(new_per_day, 'new card')} is reached, more come "
+            "tomorrow (new_per_day in settings.toml"
+        )
+    else:  # (none comes tomorrow either)
+        said += "new_per_day is 0 in settings.toml (raise it to study them"
+    return said + "; `studycli cram` studies them now)"
+
+
 def is_leech(state: CardState | None) -> bool:
     return state is not None and state.lapses >= LEECH_LAPSES
 
