@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -99,6 +101,21 @@ def reading_keys(child) -> None:
     command had switched, was lost on a loaded machine (the first card's check worker starts
     after its front is drawn and before its first key is read)."""
     assert child.waitnoecho(timeout=60), "the command never read a key (its echo stayed on)"
+
+
+# An editor that runs until a Ctrl-C ends it, once it has said "editor runs". (It was
+# `sh -c 'echo editor runs; sleep 30'`: a Ctrl-C after the echo but before sh had started
+# sleep was caught by sh, which waits to see how its child ends, and lost; the editor ran its
+# 30 s and the test timed out, 2 runs of 6 on a quiet machine.) Python's default action for
+# SIGINT is set before it says so, so the Ctrl-C ends it as it ends a real editor.
+EDITOR_UNTIL_CTRL_C = shlex.join(
+    [
+        sys.executable,
+        "-c",
+        "import signal, time; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+        "print('editor runs', flush=True); time.sleep(30)",
+    ]
+)
 
 
 def ignoring_ctrl_c(pid: int) -> None:

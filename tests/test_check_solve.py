@@ -17,7 +17,7 @@ from studycli.content.loader import load_content
 from studycli.errors import StudyError
 from studycli.paths import attempts_dir
 
-from .conftest import FIXTURE_CONTENT, ignoring_ctrl_c, reading_keys
+from .conftest import EDITOR_UNTIL_CTRL_C, FIXTURE_CONTENT, ignoring_ctrl_c, reading_keys
 from .study_support import fixture_content
 
 CORRECT = "def add_one(x):\n    return x + 1\n"
@@ -891,7 +891,7 @@ def test_q_or_ctrl_c_after_a_pass_records_nothing_and_says_so(tmp_path, key, sai
 def test_ctrl_c_that_ends_the_editor_checks_and_records_nothing(tmp_path, monkeypatch):
     """`solve` whose editor a Ctrl-C ends: it says nothing was checked (click's "Aborted!"
     said nothing of the attempt)."""
-    monkeypatch.setenv("EDITOR", "sh -c 'echo editor runs; sleep 30'")  # (the attempt: $0)
+    monkeypatch.setenv("EDITOR", EDITOR_UNTIL_CTRL_C)
     monkeypatch.setenv("VISUAL", "")
     child = _spawn_solve(tmp_path)
     child.expect("editor runs")

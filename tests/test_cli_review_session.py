@@ -23,6 +23,7 @@ from studycli.study.settings import load_settings
 from studycli.study.store import Store
 
 from .conftest import (
+    EDITOR_UNTIL_CTRL_C,
     FIXTURE_CONTENT,
     REPO_ROOT,
     ignoring_ctrl_c,
@@ -296,7 +297,7 @@ def test_ctrl_c_in_an_editor_that_takes_it_is_the_editors(session, tmp_path):
 def test_ctrl_c_that_ends_the_editor_checks_nothing_and_keeps_the_card(session, tmp_path):
     """An editor the Ctrl-C ends: nothing is checked, the message says so (it said a check
     had not finished), and the card is still there."""
-    child = session(EDITOR="sh -c 'echo editor runs; sleep 30'", VISUAL="")  # (the file: $0)
+    child = session(EDITOR=EDITOR_UNTIL_CTRL_C, VISUAL="")
     child.expect(FRONT)
     child.send("s")
     child.expect("editor runs")
