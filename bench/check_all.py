@@ -191,8 +191,9 @@ daemon.__exit__(None, None, None)
 # (The isolation floor.) `count` trivial checks (the test deck's add_one) through the runner,
 # `jobs` at a time, after one that starts the worker: forked from the same zygote, with torch
 # imported, as every check of a `check` run. Prints the CPU seconds they took in the kernel
-# (the zygote's and its reaped children's system time, from /proc: forks, faults, exits) and
-# in all (with user time, and this process's).
+# (the zygote's and its reaped children's system time, from /proc: forks, faults, exits), in
+# all (with user time, and this process's), and the whole by process: the zygote's, the
+# checks' children's, this process's (the runner's side of the protocol).
 FLOOR = """
 import os, resource, sys
 from concurrent.futures import ThreadPoolExecutor
@@ -209,7 +210,9 @@ def cpu():
             int, stat.read().rpartition(")")[2].split()[11:15])
     tick, mine = os.sysconf("SC_CLK_TCK"), resource.getrusage(resource.RUSAGE_SELF)
     kernel = (system + children_system) / tick
-    return kernel, kernel + (user + children_user) / tick + mine.ru_utime + mine.ru_stime
+    zygote_cpu, children = (user + system) / tick, (children_user + children_system) / tick
+    command = mine.ru_utime + mine.ru_stime
+    return kernel, zygote_cpu + children + command, zygote_cpu, children, command
 before = cpu()
 with ThreadPoolExecutor(jobs) as pool:
     assert all(outcome.status == "pass" for outcome in pool.map(run_job, [job] * count))
@@ -266,17 +269,18 @@ def scaling(environ: dict[str, str], cores: int, cards: list[str]) -> tuple[floa
     return summed(alone), median([summed(measured) for measured in together])
 
 
-def isolation_floor(environ: dict[str, str], jobs: int) -> tuple[float, float]:
+def isolation_floor(environ: dict[str, str], jobs: int) -> tuple[float, float, tuple[float, ...]]:
     """CPU seconds one isolated check costs whatever it runs (a trivial check's): in the
-    kernel (forking it from the zygote, its page faults, its exit), and in all (with the
-    runner's own work for it in this process, the zygote and the child)."""
+    kernel (forking it from the zygote, its page faults, its exit), in all (with the runner's
+    own work for it in this process, the zygote and the child), and the whole by process (the
+    zygote, the check's child, this process)."""
     fixture = ROOT / "tests" / "fixtures" / "content" / "solutions"
     out = subprocess.run(
         [PYTHON, "-c", FLOOR, str(fixture), str(FLOOR_CHECKS), str(jobs)],
         env=environ, capture_output=True, text=True, check=True,
     )  # fmt: skip
-    kernel, whole = (float(seconds) / FLOOR_CHECKS for seconds in out.stdout.split())
-    return kernel, whole
+    kernel, whole, *parts = (float(seconds) / FLOOR_CHECKS for seconds in out.stdout.split())
+    return kernel, whole, tuple(parts)
 
 
 def timeline(environ: dict[str, str], device: str, jobs: int, workers: int, mps: bool) -> None:
@@ -393,7 +397,8 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> 
     total, in_cpu = median([r[0] for r in rounds]), median([r[1] for r in rounds])
     seconds, cpu = median([r[3] for r in rounds]), median([r[4] for r in rounds])
     kernel, whole = median([r[5] for r in rounds]), median([r[6] for r in rounds])
-    shared, shared_total = median([r[7] for r in rounds]), median([r[8] for r in rounds])
+    parts = [median([r[7][i] for r in rounds]) for i in range(3)]
+    shared, shared_total = median([r[8] for r in rounds]), median([r[9] for r in rounds])
     best = importing + total / cores
     candidates = len(rounds[0][2])
     print(
@@ -413,7 +418,9 @@ def ideal(environ: dict[str, str], jobs: int, cards: list[str], repeat: int) -> 
     # is the ideal with that added to the work the cores share.
     print(
         f"  isolation floor: a trivial isolated check costs {whole * 1000:.1f} ms of CPU, "
-        f"{kernel * 1000:.1f} ms of it in the kernel (its fork from the zygote, faults, exit)"
+        f"{kernel * 1000:.1f} ms of it in the kernel (its fork from the zygote, faults, exit); "
+        f"by process: the zygote {parts[0] * 1000:.1f} ms, the check's child "
+        f"{parts[1] * 1000:.1f} ms, the command {parts[2] * 1000:.1f} ms"
     )
     for what, floor in (("the kernel's share alone", kernel), ("the whole floor", whole)):
         bound = importing + (total + candidates * floor) / cores
