@@ -385,8 +385,10 @@ LAZY_IMPORTS = {
     r"torch\.func\b(?!\.jvp\b)": ("torch._dynamo",),
     r"torch\.compile\b": ("torch._dynamo",),
     # hungarian's checker makes scipy's matcher refuse, where scipy is installed: each of its
-    # checks imported scipy.optimize, 0.3-0.4 s, the tail of a run on the 16-core host
-    r"scipy\b": ("scipy.optimize",),
+    # checks imported scipy.optimize, 0.3-0.4 s, the tail of a run on the 16-core host. (Its
+    # module named, not the word: poisson's message "... inf in numpy, scipy and torch" sent
+    # its checks to a worker importing scipy.optimize where scipy is installed.)
+    r"scipy\.optimize\b": ("scipy.optimize",),
 }
 WORKER_START_LIMIT = 600.0  # seconds a worker may take to start (torch's import, CUDA's)
 STOPPED_LOOK = 1.0  # seconds between two looks at whether a check's worker is stopped
