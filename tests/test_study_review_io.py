@@ -517,6 +517,46 @@ def test_the_parallel_replay_writes_what_the_serial_one_does(tmp_path, monkeypat
         assert rows(one) == rows(other)
 
 
+# `studycli import-reviews` with its file parsed in a process of its own and its replay
+# spread over two workers; each fork's count of this process's threads, a line in argv[1].
+FORKS_COUNTED = """
+import os, sys
+from pathlib import Path
+counts = Path(sys.argv[1])
+def before():
+    with open("/proc/self/status") as status:
+        threads = next(line.split()[1] for line in status if line.startswith("Threads:"))
+    with counts.open("a") as out:
+        out.write(threads + "\\n")
+os.register_at_fork(before=before)
+from studycli.study import review_io
+review_io.PARALLEL_FROM, review_io.CHUNK_REVIEWS, review_io.PARSE_APART_FROM = 1, 2000, 1
+review_io._workers = lambda: 2
+from studycli.cli import main
+sys.argv = ["studycli", "import-reviews", sys.argv[2]]
+main()
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the import forks on Linux only")
+def test_the_import_forks_with_no_other_thread_running(tmp_path):
+    """Python 3.12 warns of a fork in a process running other threads (a lock one of them
+    held stays held in the child: a deadlock). The import's reader process and replay
+    workers are forked from the command alone. (This test process forks with threads: the
+    workers of in-process sessions read in threads of their own; pyproject.toml's filter.)"""
+    import subprocess
+
+    counts = tmp_path / "threads"
+    done = subprocess.run(
+        [sys.executable, "-c", FORKS_COUNTED, str(counts), str(SAMPLE)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "imported 12,580 of 12,580 reviews" in " ".join(done.stdout.split())
+    forks = counts.read_text().split()
+    assert len(forks) >= 3 and set(forks) == {"1"}, forks  # the reader and two workers
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="the replay forks workers on Linux only")
 def test_the_replay_workers_are_capped_whatever_the_cores(tmp_path, monkeypatch):
     """On a 64-core machine a large import forks MAX_WORKERS replay workers, not 64 (each
