@@ -277,6 +277,13 @@ def test_a_solution_module_imports_only_what_every_install_has(content_copy):
     ]
 
 
+def cloze_card(content_copy, card_id: str, prompt: str):
+    """A cloze card of the numbers deck whose prompt is the `|` block `prompt` (its indented
+    lines, and any keys after them); its path."""
+    yaml = f"id: {card_id}\nkind: cloze\ntopic: bias\ntitle: T\nprompt: |\n{prompt}"
+    return write_card(content_copy, "numbers", card_id, yaml)
+
+
 def lines_of(path):
     """The 1-based line of each `key:` at the start of a line of the card file at `path`."""
     return {
@@ -388,23 +395,16 @@ def test_a_cloze_mistake_is_reported_at_its_line_of_the_prompt(content_copy, del
     """CONTRIBUTING promises the mistake's own line inside a `|` block: a cloze deletion's
     mistake was reported at the prompt's key, wherever in a long prompt it was."""
     text = "  First {{c1::a}} here,\n  and more text,\n  then " + deletion + " there.\n"
-    cloze = write_card(
-        content_copy,
-        "numbers",
-        "long-cloze",
-        "id: long-cloze\nkind: cloze\ntopic: bias\ntitle: T\nprompt: |\n" + text,
-    )
+    cloze = cloze_card(content_copy, "long-cloze", text)
     [problem] = lint(load_content(content_copy))
     assert problem.message.startswith(said), problem.message
     assert problem.line == lines_of(cloze)["prompt"] + at
 
 
 def test_a_deletion_left_open_is_reported_where_it_opens(content_copy):
-    cloze = write_card(
+    cloze = cloze_card(
         content_copy,
-        "numbers",
         "open-cloze",
-        "id: open-cloze\nkind: cloze\ntopic: bias\ntitle: T\nprompt: |\n"
         "  First {{c1::a here,\n  then {{c2::b}} there.\nexplanation: E {{c1 x.\n",
     )
     [problem] = lint(load_content(content_copy))
@@ -541,13 +541,22 @@ def test_emphasis_eaten_finds_stars_and_underscores_markdown_drops(text, found):
         assert got[1].startswith(found[1]), got
 
 
+def _the_problem_of_an_answer(content_copy, lines: str):
+    """The one problem lint finds once `lines` open bias-concept's answer, and the file line
+    of that answer's `answer:` key."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    edit(path, "answer: |\n", "answer: |\n" + lines)
+    [problem] = lint(load_content(content_copy))
+    return problem, lines_of(path)["answer"]
+
+
 def test_a_formula_markdown_reads_as_emphasis_is_reported(content_copy):
     """Found on screen in the vector-quantize card: `(z*z).sum(1) ... (codebook*codebook)`
     showed as `(zz).sum(1) ... (codebookcodebook)`; `lint` now names the line and the fix."""
-    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
-    edit(path, "answer: |\n", "answer: |\n  Only the origin.\n\n  With a*x + b*y = 0.\n")
-    [problem] = lint(load_content(content_copy))
-    assert problem.line == lines_of(path)["answer"] + 3
+    problem, answer = _the_problem_of_an_answer(
+        content_copy, "  Only the origin.\n\n  With a*x + b*y = 0.\n"
+    )
+    assert problem.line == answer + 3
     assert problem.message.startswith(
         "answer, line 3: Markdown reads the `*` or `_` around '*x + b*' as emphasis"
     ), problem.message
@@ -559,10 +568,10 @@ def test_a_paragraph_written_right_under_a_list_is_reported(content_copy):
     sentences ("Each index is appended once ...", "Pitfalls: ...") showed inside the list's
     last item, as they did in seven other shipped cards: Markdown continues a list item with
     the next line unless a blank line comes between."""
-    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
-    edit(path, "answer: |\n", "answer: |\n  - Origin only.\n  - No shift.\n  So: add a bias.\n")
-    [problem] = lint(load_content(content_copy))
-    assert problem.line == lines_of(path)["answer"] + 3  # the swallowed line itself
+    problem, answer = _the_problem_of_an_answer(
+        content_copy, "  - Origin only.\n  - No shift.\n  So: add a bias.\n"
+    )
+    assert problem.line == answer + 3  # the swallowed line itself
     assert problem.message.startswith(
         "answer, line 3: a line right under a list item is joined to that item"
     ), problem.message
@@ -1017,12 +1026,7 @@ def test_a_deletion_its_question_shows_elsewhere_is_reported_at_that_line(conten
         "  with {{c3::12}} layers and 12 heads.\n"
         "  Its state Update is\n"
     )
-    card = write_card(
-        content_copy,
-        "numbers",
-        "gru-cloze",
-        "id: gru-cloze\nkind: cloze\ntopic: bias\ntitle: T\nprompt: |\n" + text,
-    )
+    card = cloze_card(content_copy, "gru-cloze", text)
     [problem] = lint(load_content(content_copy))
     assert problem.line == lines_of(card)["prompt"] + 3
     assert problem.message.startswith(
@@ -1053,12 +1057,7 @@ def test_a_line_of_code_too_wide_for_80_columns_is_reported_at_its_line(content_
     edit(path, "y" * 75, "y" * 74)
     assert lint(load_content(content_copy)) == []
     text = f"  With\n\n      {'z' * 60} + {{{{c1::b::{'the bias term'}}}}}\n"
-    write_card(
-        content_copy,
-        "numbers",
-        "wide-cloze",
-        "id: wide-cloze\nkind: cloze\ntopic: bias\ntitle: T\nprompt: |\n" + text,
-    )
+    cloze_card(content_copy, "wide-cloze", text)
     [problem] = lint(load_content(content_copy))
     assert problem.message.startswith("prompt, line 3: a line of code 78 columns wide")
 
@@ -1085,10 +1084,8 @@ def test_a_formula_line_that_markdown_makes_a_list_item_is_reported(content_copy
     (1 − z) ⊙ h_(t−1)' and then a bullet, '• z ⊙ h̃). When the forget gate ...': its second
     line began with '+ ', which Markdown reads as a list item even inside a paragraph
     (position-encoding-transformer-xl's explanation lost a '+' the same way)."""
-    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
-    edit(path, "answer: |\n", "answer: |\n  With c = a\n  + b the sum.\n\n")
-    [problem] = lint(load_content(content_copy))
-    assert problem.line == lines_of(path)["answer"] + 2
+    problem, answer = _the_problem_of_an_answer(content_copy, "  With c = a\n  + b the sum.\n\n")
+    assert problem.line == answer + 2
     assert problem.message.startswith(
         "answer, line 2: a line that begins with '+ ' right under a paragraph's line starts a list"
     ), problem.message
