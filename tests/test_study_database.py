@@ -821,6 +821,7 @@ def test_a_table_another_program_dropped_is_named_with_a_way_out(cli, tmp_path, 
     rated_database(db)
     with sqlite3.connect(db) as conn:
         conn.execute(f"DROP TABLE {table}")
+    conn.close()
     said = " ".join(cli("--db", db, "doctor").stderr.split())  # (it reads every table)
     assert f"has no table {table}" in said and "run the command again" not in said, said
     if table in ("undos", "reviews"):
@@ -843,6 +844,7 @@ def test_a_table_another_program_dropped_is_named_with_a_way_out(cli, tmp_path, 
         assert done.returncode == 0, (words, done.stderr)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM reviews").fetchone() == (3,)
+    conn.close()
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the file-size limit of a Linux process")

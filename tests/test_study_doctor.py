@@ -149,7 +149,7 @@ def test_damage_only_in_the_card_states_gives_the_commands_that_save_the_log(tmp
     assert report.log == database.LogReading(reviews=300, complete=True)
     db, saved = str(path), f"{path}.saved.csv"
     beside = [  # SQLite's files beside it (a reader of a WAL database may make them)
-        f"test -e {db}{suffix} && mv {db}{suffix} {path}.damaged{suffix}"
+        f"test ! -e {db}{suffix} || mv {db}{suffix} {path}.damaged{suffix}"
         for suffix in ("-wal", "-shm")
         if Path(f"{db}{suffix}").exists()
     ]
@@ -263,7 +263,7 @@ def test_the_salvage_moves_the_files_sqlite_keeps_beside_the_database_and_overwr
     commands, elsewhere = salvage_commands(path)
     assert elsewhere is None
     assert commands[0].endswith(f"export-reviews {path}.saved.csv-2")
-    assert f"test -e {path}-wal && mv {path}-wal {path}.damaged-2-wal" in commands
+    assert f"test ! -e {path}-wal || mv {path}-wal {path}.damaged-2-wal" in commands
     assert commands[-1].endswith(f"import-reviews {path}.saved.csv-2")
 
 

@@ -636,13 +636,15 @@ def aside_commands(path: Path, aside: Path, sides: Iterable[str] = ("-wal", "-sh
     """The shell commands that move the database at `path` to `aside`, with the files SQLite
     keeps beside it (`sides`, each moved where it exists when the command runs): their pages
     belong to it, and a new database made at `path` that met them could not be read (disk I/O
-    error)."""
+    error). Each command succeeds where its file is not there (`test -e F && mv ...` failed so:
+    the move aside, all done, ended with exit status 1); the form reads the same in bash, zsh
+    and fish."""
     import shlex
 
     commands = [f"mv {shlex.quote(str(path))} {shlex.quote(str(aside))}"]
     for suffix in sides:
         here, there = shlex.quote(f"{path}{suffix}"), shlex.quote(f"{aside}{suffix}")
-        commands.append(f"test -e {here} && mv {here} {there}")
+        commands.append(f"test ! -e {here} || mv {here} {there}")
     return commands
 
 
