@@ -22,11 +22,21 @@ import collections
 from typing import TYPE_CHECKING, Any, Generic
 
 # What the class statement puts in a namespace that is not a field, a default or a method.
-_OWN = frozenset(
-    {"__module__", "__qualname__", "__annotations__", "__orig_bases__", "__parameters__"}
-)
+_OWN = frozenset({"__module__", "__qualname__", "__annotations__", "__orig_bases__",
+                  "__parameters__", "__annotate_func__", "__classdictcell__"})  # fmt: skip
 _FORBIDDEN = frozenset({"__new__", "__init__", "__slots__", "__getnewargs__", "_fields",
                         "_field_defaults", "_make", "_replace", "_asdict", "_source"})  # fmt: skip
+
+
+def _annotations(namespace: dict[str, Any]) -> dict[str, Any]:
+    """The class body's annotations, in order. Python 3.14 keeps them in a function (PEP 649)
+    unless the module has `from __future__ import annotations` (every studycli module has):
+    a Record made there had no fields at all. That function is asked for their values now,
+    as every Python before 3.14 evaluated them (1 is `annotationlib.Format.VALUE`)."""
+    if "__annotations__" in namespace:
+        return dict(namespace["__annotations__"])
+    annotate = namespace.get("__annotate_func__")
+    return dict(annotate(1)) if annotate is not None else {}
 
 
 @classmethod  # type: ignore[misc]
@@ -42,14 +52,15 @@ class _RecordMeta(type):
             raise TypeError(f"{name}: a Record subclasses Record (and Generic[...]) alone")
         if "__classcell__" in namespace:
             raise TypeError(f"{name}: a Record's methods cannot use super() without arguments")
-        fields = list(namespace.get("__annotations__", {}))
+        annotations = _annotations(namespace)
+        fields = list(annotations)
         defaults = [namespace[field] for field in fields if field in namespace]
         if defaults and any(field not in namespace for field in fields[-len(defaults) :]):
             raise TypeError(f"{name}: a field without a default follows one with a default")
         module = namespace["__module__"]
         made = collections.namedtuple(name, fields, defaults=defaults, module=module)  # type: ignore[misc]
         made.__qualname__ = namespace.get("__qualname__", name)
-        made.__annotations__ = dict(namespace.get("__annotations__", {}))
+        made.__annotations__ = annotations
         if len(bases) > 1:  # Record, Generic[T]: subscripting gives the class, as for typing's
             made.__class_getitem__ = _itself  # type: ignore[method-assign, assignment]
         for key, value in namespace.items():

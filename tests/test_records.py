@@ -69,6 +69,21 @@ def test_a_record_is_the_named_tuple_typing_makes():
     assert hints["tags"] == tuple[str, ...]
 
 
+def test_a_record_in_a_module_without_the_future_import_has_its_fields():
+    """Python 3.14 keeps a class body's annotations in a function (PEP 649) unless its module
+    has `from __future__ import annotations`: a Record made so had no fields at all there
+    (`Plain(3, -4)`: "takes 1 positional argument")."""
+    body = BODY.replace("from __future__ import annotations\n", "").format(
+        name="Plain", base="Record"
+    )
+    namespace = {"__name__": __name__, "Record": Record, "typing": typing}
+    exec(compile(body, __file__, "exec", dont_inherit=True), namespace)  # (no future import)
+    plain = namespace["Plain"]
+    assert plain._fields == ("x", "y", "name", "tags") and plain(3, -4).norm1() == 7
+    assert plain._field_defaults == {"name": None, "tags": ()}
+    assert typing.get_type_hints(plain) == typing.get_type_hints(TypedPoint)
+
+
 def test_the_stores_records_pickle_and_compare_as_before():
     from studycli.content.card import Ref
     from studycli.study.store import CardState
