@@ -340,10 +340,11 @@ def test_call_unchanged_given_an_input_for_the_names_says_how_to_call_it():
 def test_counting_ints_stop_an_answer_at_its_budget_of_order_comparisons():
     """An O(n^2) scan is stopped at the budget's comparison, through `call` and an answer's
     own `except Exception`; negated values (a heap of -x) still count; == does not."""
-    values = counting_ints([3, 1, 2], budget=4)
-    assert values == [3, 1, 2] and sorted(values) == [1, 2, 3]  # 4 comparisons, == free
+    # (max: 2 comparisons for 3 values on every Python; sorted's count changed in 3.13, 4 -> 6)
+    values = counting_ints([3, 1, 2], budget=2)
+    assert values == [3, 1, 2] and max(values) == 3  # 2 comparisons, == free
     with pytest.raises(OverBudget):  # the budget is the list's, over all of its values
-        sorted(values + values)
+        min(values[:2])
 
     def scan(nums):
         try:

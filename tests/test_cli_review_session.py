@@ -1166,6 +1166,8 @@ def _disk_full_error():
         conn.execute("INSERT INTO t VALUES (zeroblob(100000))")
     except sqlite3.Error as exc:
         return exc
+    finally:
+        conn.close()
     raise AssertionError("no error")
 
 

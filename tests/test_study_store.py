@@ -49,6 +49,7 @@ def test_another_programs_sqlite_file_is_refused(tmp_path):
     path = tmp_path / "other.sqlite3"
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE notes (text TEXT)")
+    conn.close()
     with pytest.raises(StoreError, match="another program"):
         Store.open(path)
 
