@@ -10,7 +10,9 @@
 # Needs root (debootstrap, chroot, mounts), Debian's mirror and PyPI. Each root lies in
 # /tmp/studycli-<release> (about 6 GB once torch and its CUDA libraries are in: PyPI's torch
 # for these Pythons is a CUDA build, which runs on the CPU); a second run reuses it and copies
-# in this checkout's tracked files again. The suite's log: /tmp/studycli-<release>.log.
+# in this checkout's tracked files again. The suite's log: /tmp/studycli-<release>.log. The
+# machine's /proc, /sys and /dev are bound into the root while the suite runs, and unbound
+# when the script ends: `rm -rf` a root only when `findmnt | grep studycli-` shows nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 declare -A PYTHON=([trixie]=python3.13 [sid]=python3.14)
@@ -20,6 +22,11 @@ if [ $# -gt 0 ] && [ -n "${PYTHON[$1]:-}" ]; then
   shift
 fi
 command -v debootstrap >/dev/null || apt-get install -y -q debootstrap
+mounted=()
+unmount() {  # (a root left with this machine's /dev bound in it: rm -rf of it would empty /dev)
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount "${mounted[i]}" || true; done
+}
+trap unmount EXIT
 status=0
 for release in "${releases[@]}"; do
   root=/tmp/studycli-$release
@@ -29,7 +36,10 @@ for release in "${releases[@]}"; do
       "$release" "$root" http://deb.debian.org/debian
   fi
   for mount in proc sys dev dev/pts; do
-    mountpoint -q "$root/$mount" || mount --bind "/$mount" "$root/$mount"
+    if ! mountpoint -q "$root/$mount"; then
+      mount --bind "/$mount" "$root/$mount"
+      mounted+=("$root/$mount")
+    fi
   done
   cp /etc/resolv.conf "$root/etc/"
   # this machine's certificates: a proxy between it and PyPI may sign with its own
