@@ -1141,6 +1141,7 @@ def test_a_rating_the_database_is_too_busy_for_keeps_the_card_to_rate_again(tmp_
         held.append(lock)
         yield "3"  # not saved: the database is busy
         lock.execute("ROLLBACK")
+        lock.close()
         yield "3"
         yield "q"
 
