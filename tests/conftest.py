@@ -88,7 +88,7 @@ _WARNS_UNCLOSED = sys.version_info < (3, 13)  # (3.13 warns itself)
 class _Checked(sqlite3.Connection):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._opened_at = _caller()
+        self._opened_at = _caller() if _WARNS_UNCLOSED else ""  # (said only where warned)
         self._closed = False
 
     def close(self):
