@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -36,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, report
+from _common import ROOT, learner_env, report
 
 LIMIT = 1.25
 SCALE_LIMIT = 0.300  # seconds, target 2's `due`; estimated as the floor's wall time x the ratio
@@ -118,7 +117,7 @@ def studied(python: str, environ: dict[str, str], home: str) -> dict[str, str]:
     reviews.write_text(
         f"card_id,review_rating,review_time,review_duration\n{first},3,{TWO_MONTHS_AGO},5000\n"
     )
-    front = {**environ, "STUDYCLI_HOME": str(folder)}
+    front = {**environ, "HOME": str(folder)}
     subprocess.run(
         [python, "-m", "studycli", "import-reviews", str(reviews)],
         env=front, cwd=ROOT, capture_output=True, check=True,
@@ -138,7 +137,7 @@ def due_at_scale(python: str, work: Path | None, environ: dict[str, str], home: 
         shutil.copyfile(folder / "reviews.sqlite3", store)
         at_scale = {
             **environ,
-            "STUDYCLI_HOME": str(Path(home) / "scale"),
+            "HOME": str(Path(home) / "scale"),
             "STUDYCLI_CONTENT": str(folder / "content"),
             "STUDYCLI_DB": str(store),
             "STUDYCLI_NOW": synthetic.NOW.isoformat(),
@@ -154,15 +153,14 @@ def main() -> None:
     parser.add_argument("commands", nargs="*", default=[*COMMANDS, "review", "review-studied"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="studycli-bench-") as home:
-        environ = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "PYTHONHASHSEED": "0",
-            "STUDYCLI_HOME": home,
-            "STUDYCLI_CONTENT": str(ROOT),
-            "TERM": "xterm-256color",
-            "COLUMNS": "100",
-        }
+        environ = learner_env(
+            home,
+            PYTHONPATH=str(ROOT),
+            PYTHONHASHSEED="0",
+            STUDYCLI_CONTENT=str(ROOT),
+            TERM="xterm-256color",
+            COLUMNS="100",
+        )
         environ.pop("PYTHONDONTWRITEBYTECODE", None)
         version = subprocess.run(
             [args.python, "-c", "import typer; print(typer.__version__)"],

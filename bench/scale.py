@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PYTHON, ROOT, env, machine, median, report
+from _common import PYTHON, ROOT, learner_env, machine, median, report
 
 DUE_LIMIT, RATE_LIMIT, IMPORT_LIMIT, MEMORY_LIMIT = 0.300, 0.020, 30.0, 500.0
 
@@ -311,8 +311,8 @@ def main() -> None:
         print(f"collection ready in {time.perf_counter() - started:.0f} s", flush=True)
         import synthetic
 
-        environ = env(
-            STUDYCLI_HOME=str(Path(scratch) / "home"),
+        environ = learner_env(
+            Path(scratch) / "home",
             STUDYCLI_CONTENT=str(work / "content"),
             STUDYCLI_DB=str(work / "reviews.sqlite3"),
             STUDYCLI_NOW=synthetic.NOW.isoformat(),

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PYTHON, ROOT, env, machine, median, report
+from _common import PYTHON, ROOT, env, learner_env, machine, median, report
 
 STUDYCLI = [PYTHON, "-m", "studycli"]
 COMMANDS = {
@@ -66,9 +66,7 @@ def first_card(command: list[str], environ: dict[str, str], until: str) -> float
 
 
 def startup(repeat: int, home: Path) -> list[str]:
-    environ = env(
-        STUDYCLI_HOME=str(home), STUDYCLI_CONTENT=str(ROOT), TERM="xterm-256color", COLUMNS="100"
-    )
+    environ = learner_env(home, STUDYCLI_CONTENT=str(ROOT), TERM="xterm-256color", COLUMNS="100")
     environ.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode is written, as after any install
     for command in COMMANDS.values():  # warm: bytecode, the content index, the store
         run_once(command, environ)
