@@ -3,6 +3,7 @@ reveal, rate, undo, quit, Ctrl-C, SIGKILL, an edited card, and answering by runn
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -448,27 +449,32 @@ def test_a_coding_card_with_code_blocks_shows_as_rich_draws_it_before_its_worker
 
 
 def _run_in_process(
-    tmp_path, keys: str, limit=None, cards=None, root=FIXTURE_CONTENT, now=NOW, bury=True
+    tmp_path, keys: str, limit=None, cards=None, root=FIXTURE_CONTENT, now=NOW, bury=True, view=None
 ):
+    """With `view` (a `loader.StudyView` of `root`), the session studies its items, making each
+    card as `review` does where the content index stands for every file."""
     from rich.console import Console
 
     from studycli.cli.review_session import ReviewSession
+    from studycli.content.loader import Content
     from studycli.study.api import Study
     from studycli.study.settings import Settings
 
-    content = load_content(root)
+    content = load_content(root) if view is None else Content(root=root)
     console = Console(record=True, width=100, color_system=None)
     pressed = iter(keys)
     settings = Settings(enable_fuzzing=False, bury_siblings=bury)
+    tmp_path.mkdir(parents=True, exist_ok=True)
     with Study.open(tmp_path / "db.sqlite3", settings) as study:
         summary = ReviewSession(
             console,
             study,
             content,
-            cards if cards is not None else list(content.cards.values()),
+            view.items if view else cards if cards is not None else list(content.cards.values()),
             clock=lambda: now,
             getkey=lambda: next(pressed),
             limit=limit,
+            card_of=view.card if view else None,
         ).run()
         reviews = study.history()[::-1]
     return summary, reviews, console.export_text()
@@ -1260,3 +1266,83 @@ def test_a_key_typed_while_a_coding_cards_worker_starts_is_neither_echoed_nor_lo
     child.expect("0 reviews", timeout=20)
     assert "^D" not in child.before  # (line mode echoes it so)
     child.expect(pexpect.EOF)
+
+
+def test_a_session_over_the_indexs_study_rows_is_the_session_over_the_cards(tmp_path, content_copy):
+    """`review` with no filter, the content index standing for every file, studies the index's
+    study rows and makes a card only when it is shown (`loader.StudyView`): the same session,
+    key for key, as over the loaded cards (cloze deletions, an undo, a hint, the summary)."""
+    from studycli.content.loader import load_study_view
+
+    _poisson_cloze(content_copy)
+    for path in (content_copy / "cards").rglob("*.yaml"):
+        os.utime(path, (time.time() - 3600,) * 2)
+    index = tmp_path / "content.index"
+    load_content(content_copy, index=index)
+    view = load_study_view(content_copy, index)
+    assert view is not None and any("#c" in item.id for item in view.items)
+    keys = "h 3 1u 3 2 4 " + " 3" * 12 + "q"
+    cards = list(load_content(content_copy).cards.values())
+    over_cards = _run_in_process(tmp_path / "cards", keys, cards=cards, root=content_copy)
+    over_rows = _run_in_process(tmp_path / "rows", keys, root=content_copy, view=view)
+    summary, reviews, text = over_rows
+    assert [(r.card_id, r.rating, r.queue) for r in reviews] == [
+        (r.card_id, r.rating, r.queue) for r in over_cards[1]
+    ]
+    assert text == over_cards[2] and summary.reviewed == over_cards[0].reviewed
+    assert len(reviews) > 5 and any("#c" in r.card_id for r in reviews)
+    assert "is back as it was" in text  # the undo brought its item back
+
+
+# `studycli` with the whole content's load refused: what `review` makes no use of, where the
+# content index stands for every card file
+NO_WHOLE_LOAD = """
+import sys
+import studycli.content.loader as loader
+def refuse(*args, **kwargs):
+    raise SystemExit("the whole content was loaded")
+loader.load_content = refuse
+sys.argv[0] = "studycli"
+from studycli.cli import main
+main()
+"""
+
+
+def test_review_on_an_indexed_folder_makes_no_card_it_does_not_show(session, tmp_path):
+    """With no filter, once the content index stands for every file, `review` studies the
+    index's study rows and makes each card as it is shown: rated, undone, solved files aside,
+    the session never loads the whole content (a filter still does)."""
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content, ignore=shutil.ignore_patterns("__pycache__"))
+    for path in (content / "cards").rglob("*.yaml"):
+        os.utime(path, (time.time() - 3600,) * 2)
+    first = session(content)  # writes the index
+    first.expect(FRONT)
+    first.send("q")
+    first.expect(pexpect.EOF)
+    environment = terminal_env(session.db, session.config, tmp_path / "home", NOW)
+
+    def review(*extra: str):
+        return pexpect.spawn(
+            sys.executable,
+            ["-c", NO_WHOLE_LOAD, "--content", str(content), "review", *extra],
+            env=environment, cwd=str(REPO_ROOT), encoding="utf-8", timeout=60,
+            dimensions=(50, 100),
+        )  # fmt: skip
+
+    child = review()
+    child.expect(FRONT)
+    _rate(child, "3")
+    child.expect(FRONT)
+    child.send("u")
+    child.expect("is back as it was")
+    child.expect(FRONT)
+    child.send("q")
+    child.expect("0 reviews")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    filtered = review("--deck", "basics")
+    filtered.expect(pexpect.EOF)
+    filtered.close()
+    assert "the whole content was loaded" in filtered.before and filtered.exitstatus == 1

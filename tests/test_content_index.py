@@ -319,3 +319,76 @@ def test_a_replaced_file_keeps_its_link_and_its_permissions(tmp_path):
     replace_file(pipe, b"through the pipe")
     reader.join(timeout=10)
     assert read == [b"through the pipe"] and stat.S_ISFIFO(pipe.stat().st_mode)
+
+
+# --- what a study session reads (loader.StudyView): items from the study rows, a card when shown
+
+
+def _with_cloze_and_duplicate(root) -> None:
+    """A cloze card, and a card whose id another file, earlier in path order, has first."""
+    write_card(
+        root,
+        "numbers",
+        "poisson-cloze",
+        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::the mean}}'\n",
+    )
+    write_card(root, "aaa", "bias-concept", load_card_text(root, "bias-concept", "bias-concept"))
+
+
+def test_a_study_view_gives_the_items_and_each_card_as_the_whole_load_does(
+    content_copy, tmp_path, monkeypatch
+):
+    _with_cloze_and_duplicate(content_copy)
+    write_card(content_copy, "basics", "broken", "id: broken\nkind: essay\n")
+    settle(content_copy)
+    index = tmp_path / "content.index"
+    assert loader.load_study_view(content_copy, index) is None  # no index yet
+    whole = load_content(content_copy, index=index)
+    expected = {item.id: item for card in whole.cards.values() for item in card.study_items()}
+    no_parsing(monkeypatch)
+    view = loader.load_study_view(content_copy, index)
+    assert view is not None
+    assert (view.items, view.left_out) == loader.load_study_items(content_copy, index=index)
+    assert [item.id for item in view.items] == list(expected)
+    assert {path.relative_to(content_copy / "cards").as_posix() for path in view.left_out} == {
+        "basics/broken.yaml",
+        "basics/bias-concept.yaml",  # the second file with its id
+    }
+    for item in view.items:
+        card = view.card(item)
+        assert card == expected[item.id] and card.path == expected[item.id].path
+        assert view.card(card) is card  # a card (an undone one, back) is itself
+    assert view.card(view.items[0]) is view.card(view.items[0])  # made once
+    assert view.card(next(i for i in view.items if i.id == "bias-concept")).path.parent.name == (
+        "aaa"  # the first file in path order keeps the id, as in the whole load
+    )
+
+
+def test_a_study_view_makes_only_the_card_asked_for(indexed, monkeypatch):
+    root, index = indexed
+    view = loader.load_study_view(root, index)
+    from studycli.content import indexed as indexed_module
+
+    made, real = [], indexed_module.card
+    monkeypatch.setattr(
+        indexed_module, "card", lambda *args: made.append(args[0][0]) or real(*args)
+    )
+    card = view.card(view.items[-1])
+    assert made == [card.id] and "prompt" not in vars(card)  # its text is read when shown
+    assert card.prompt and made == [card.id]
+
+
+def test_a_study_view_stands_only_while_every_file_is_as_the_index_has_it(indexed):
+    root, index = indexed
+    assert loader.load_study_view(root, index) is not None
+    path = root / "cards" / "basics" / "bias-concept.yaml"
+    path.write_text(path.read_text().replace("the origin", "zero, the origin"))
+    assert loader.load_study_view(root, index) is None  # edited: load the content instead
+    load_content(root, index=index)  # which writes the index again
+    settle(root)
+    load_content(root, index=index)
+    view = loader.load_study_view(root, index)
+    assert view is not None
+    item = next(i for i in view.items if i.id == "bias-concept")
+    assert "zero, the origin" in view.card(item).answer

@@ -118,6 +118,18 @@ class Options(Record):  # (a named tuple: every command makes the class)
             _say_unloaded(unloaded, root)
         return items
 
+    def study_view(self):
+        """The content folder as a study session reads it, no card made until it is shown
+        (`loader.StudyView`), while the content index stands for every card file; else None.
+        The card files left out are named on stderr, as `load` does."""
+        from studycli.content.loader import load_study_view
+
+        root, index = self._content()
+        view = load_study_view(root, index)
+        if view is not None and view.left_out:
+            _say_unloaded(view.left_out, root)
+        return view
+
     def _content(self) -> tuple[Path, Path]:
         """The content folder and its index in the cache folder."""
         from studycli.paths import content_dir, content_index_path

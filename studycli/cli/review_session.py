@@ -14,9 +14,9 @@ moving the schedule. The session takes the queue and a `reschedule` flag.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.console import Console
 from rich.text import Text
@@ -42,7 +42,7 @@ from studycli.study.labels import (
     held_new_note,
     rating_label,
 )
-from studycli.study.queue import Due
+from studycli.study.queue import Due, Item
 
 from . import render
 from .terminal import ENTER
@@ -259,6 +259,9 @@ class ReviewSession:
     Args:
         queue: where the cards come from (default: what is due, `DueQueue`).
         reschedule: whether a rating moves the card's schedule (False: cram, logged only).
+        card_of: where `cards` are study items already (`loader.StudyView.items`: no card
+            made), what makes the card of one when it is to be shown (`StudyView.card`).
+            `content` then gives the session its folder only (for the solutions).
     """
 
     def __init__(
@@ -266,7 +269,7 @@ class ReviewSession:
         console: Console,
         study: Study,
         content: Content,
-        cards: list[Card],
+        cards: Sequence[Card] | Sequence[Item],
         clock: Callable[[], datetime],
         getkey: Callable[[], str],
         limit: int | None = None,
@@ -274,9 +277,11 @@ class ReviewSession:
         *,
         queue: SessionQueue | None = None,
         reschedule: bool = True,
+        card_of: Callable[[Any], Card] | None = None,
     ) -> None:
         self.console, self.study, self.content = console, study, content
-        self.items = study_items(cards)
+        self.card_of = card_of
+        self.items: list[Any] = list(cards) if card_of else study_items(cards)  # type: ignore[arg-type]
         self.settings = study.settings
         self.clock, self.getkey = clock, getkey
         self.queue = queue or DueQueue(study, self.items, clock, limit, tz)
@@ -323,7 +328,8 @@ class ReviewSession:
         return said + (" (`studycli undo` takes back the last rating.)" if self.done else "")
 
     def _next(self) -> Card | None:
-        return self.queue.next()
+        item = self.queue.next()
+        return item if item is None or self.card_of is None else self.card_of(item)
 
     def _study(self, card: Card) -> str:
         """Show `card` and handle keys until it is rated, undone past, or the session quits."""

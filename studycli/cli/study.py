@@ -20,7 +20,7 @@ from .completion import (
     complete_runnable_id,
     complete_study_id,
 )
-from .context import now, open_study, session_cards, settings
+from .context import now, open_study, session_items, settings
 
 if TYPE_CHECKING:
     from studycli.study.api import Review
@@ -47,7 +47,7 @@ def review(
     from .review_session import ReviewSession
     from .terminal import getkey, quiet_keys
 
-    content, cards = session_cards(
+    content, items, card_of = session_items(
         ctx,
         "review",
         "scripts can use `studycli due --json` and `studycli solve`",
@@ -57,7 +57,7 @@ def review(
     )
     with open_study(ctx) as study, quiet_keys():
         session = ReviewSession(
-            stdout(), study, content, cards, clock=now, getkey=getkey, limit=limit
+            stdout(), study, content, items, clock=now, getkey=getkey, limit=limit, card_of=card_of
         )
         summary = session.run()
     if summary.interrupted:  # Ctrl-C (its ratings are saved): 130, as for any command; q is 0

@@ -7,7 +7,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from studycli.errors import CardNotFound, ContentError
 from studycli.paths import FileTooLarge, NotRegularFile, read_regular
@@ -208,18 +208,90 @@ def load_study_items(
     Raises:
         ContentError: `root` has no cards/ folder.
     """
-    make = tuple.__new__
     cached, scan = None, None
-    folder = _cards_dir(root)
     if index is not None:
-        cached, scan = _index.read(index, root), _scan(str(folder))
-        study = cached.study_rows(scan)
-        if study is not None:
-            rows, left_out = study
-            return [make(StudyItem, row) for row in rows], [folder / r for r in left_out]
+        view, cached, scan = _study_view(root, index)
+        if view is not None:
+            return view.items, view.left_out
     _, found, _ = _entries(root, index, cached=cached, scan=scan, rewrite=True)
     rows, left_out = _study_rows(found)
-    return [make(StudyItem, row) for row in rows], [folder / r for r in left_out]
+    folder = root / "cards"
+    return [tuple.__new__(StudyItem, row) for row in rows], [folder / r for r in left_out]
+
+
+class StudyView:
+    """An unchanged content folder as a study session reads it: its study items from the
+    index's study rows (`items`, as `load_study_items` gives them: no card made), and a card
+    made from the index only when it is shown (`card`). Making every card first was most of
+    what `review` spent loading the content (452 cards: about 15 M instructions of the 19 M;
+    10,000 cards: 0.22 s to the first card, against 0.15 s for `due`)."""
+
+    def __init__(
+        self, root: Path, cached: _index.Index, items: list[StudyItem], left_out: list[Path]
+    ) -> None:
+        self.root, self.items, self.left_out = root, items, left_out
+        self._cached = cached
+        self._files: dict[str, str] | None = None  # card id -> its file, relative to cards/
+        self._made: dict[str, Card] = {}
+        self._refs: dict = {}
+
+    def card(self, item: Any) -> Card:
+        """The card (a cloze card's: the deletion's item) to show for `item`, one of `items`;
+        a `Card` already made is itself."""
+        if type(item) is not StudyItem:
+            return item
+        from .cloze import split_study_id
+
+        files = self._files if self._files is not None else self._index_files()
+        card_id = item.id if item.id in files else split_study_id(item.id)[0]
+        made = self._made.get(card_id)
+        if made is None:
+            from .indexed import card as make
+
+            relative = files[card_id]
+            head = self._cached.entries[relative][2]
+            assert head is not None  # (a file whose card did not load gives no study item)
+            folder = str(self.root / "cards")
+            made = make(head, self._refs, (self._cached, relative, folder))
+            self._made[card_id] = made
+        if made.id == item.id:
+            return made
+        return next(part for part in made.study_items() if part.id == item.id)
+
+    def _index_files(self) -> dict[str, str]:
+        """Each card id's file, the first in path order where two share an id (as
+        `load_content` keeps it)."""
+        files: dict[str, str] = {}
+        for relative, entry in self._cached.entries.items():
+            if entry[2] is not None:
+                files.setdefault(entry[2][_ID], relative)
+        self._files = files
+        return files
+
+
+def load_study_view(root: Path, index: Path) -> StudyView | None:
+    """The content folder as a study session reads it (see `StudyView`), while the index at
+    `index` stands for every card file (the same paths, sizes and mtimes, none racy); else None
+    (load it with `load_content`, which reads what changed).
+
+    Raises:
+        ContentError: `root` has no cards/ folder.
+    """
+    return _study_view(root, index)[0]
+
+
+def _study_view(
+    root: Path, index: Path
+) -> tuple[StudyView | None, _index.Index, list[_index.Stamp]]:
+    """`load_study_view`'s answer, with the index read and the scan of the files."""
+    folder = _cards_dir(root)
+    cached, scan = _index.read(index, root), _scan(str(folder))
+    study = cached.study_rows(scan)
+    if study is None:
+        return None, cached, scan
+    rows, left_out = study
+    items = [tuple.__new__(StudyItem, row) for row in rows]
+    return StudyView(root, cached, items, [folder / r for r in left_out]), cached, scan
 
 
 def _study_rows(found: list[tuple[str, _index.Entry | None]]) -> tuple[list[tuple], list[str]]:
