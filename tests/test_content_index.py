@@ -377,6 +377,17 @@ def test_a_study_view_makes_only_the_card_asked_for(indexed, monkeypatch):
     card = view.card(view.items[-1])
     assert made == [card.id] and "prompt" not in vars(card)  # its text is read when shown
     assert card.prompt and made == [card.id]
+    assert view._cached._entries is None  # from its own row of the index: no other card's read
+
+
+def test_a_study_view_reads_a_card_whose_row_in_the_index_is_damaged_from_its_file(indexed):
+    root, index = indexed
+    data = index.read_bytes()
+    index.write_bytes(data.replace(b"Write S forwards", b"Write S backward"))
+    view = loader.load_study_view(root, index)
+    card = view.card(next(item for item in view.items if item.id == "triangle-derivation"))
+    assert card == load_content(root).get("triangle-derivation")
+    assert card.steps[0].startswith("Write S forwards")
 
 
 def test_a_study_view_stands_only_while_every_file_is_as_the_index_has_it(indexed):

@@ -42,7 +42,7 @@ from studycli.study.labels import (
     held_new_note,
     rating_label,
 )
-from studycli.study.queue import Due, Item
+from studycli.study.queue import Due
 
 from . import render
 from .terminal import ENTER
@@ -259,9 +259,10 @@ class ReviewSession:
     Args:
         queue: where the cards come from (default: what is due, `DueQueue`).
         reschedule: whether a rating moves the card's schedule (False: cram, logged only).
-        card_of: where `cards` are study items already (`loader.StudyView.items`: no card
-            made), what makes the card of one when it is to be shown (`StudyView.card`).
-            `content` then gives the session its folder only (for the solutions).
+        cards: the cards; with `card_of`, their study items already (`StudyView.items`).
+        card_of: what makes the card of a study item when it is to be shown
+            (`loader.StudyView.card`: no card is made before). `content` then gives the
+            session its folder only (for the solutions).
     """
 
     def __init__(
@@ -269,7 +270,7 @@ class ReviewSession:
         console: Console,
         study: Study,
         content: Content,
-        cards: Sequence[Card] | Sequence[Item],
+        cards: Sequence[Any],
         clock: Callable[[], datetime],
         getkey: Callable[[], str],
         limit: int | None = None,
@@ -281,7 +282,7 @@ class ReviewSession:
     ) -> None:
         self.console, self.study, self.content = console, study, content
         self.card_of = card_of
-        self.items: list[Any] = list(cards) if card_of else study_items(cards)  # type: ignore[arg-type]
+        self.items: list[Any] = list(cards) if card_of else study_items(cards)
         self.settings = study.settings
         self.clock, self.getkey = clock, getkey
         self.queue = queue or DueQueue(study, self.items, clock, limit, tz)

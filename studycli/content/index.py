@@ -34,8 +34,9 @@ from typing import Any
 
 from studycli.paths import replace_file
 
-FORMAT = 6  # 4: the study rows of `due`, with the scan they were made from, apart; 5: and
-# the files that gave none; 6: a body row ends with the hash of its card's text
+FORMAT = 7  # 4: the study rows of `due`, with the scan they were made from, apart; 5: and
+# the files that gave none; 6: a body row ends with the hash of its card's text; 7: then with
+# the card's head row (a session makes the card it shows from its body row alone)
 MAGIC = b"studycli content index\n"
 RACY_NS = 3_000_000_000  # FAT keeps mtimes to 2 s; every other file system does better
 

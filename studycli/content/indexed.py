@@ -16,8 +16,9 @@ _KINDS = {kind.value: kind for kind in Kind}
 
 def split(card: Card, hashed: bool = True) -> tuple[tuple, tuple]:
     """A card as plain values (marshal writes only those): its head row and its body row (the
-    long text, then its `content_hash`, or None where not `hashed`). The path is not kept: it
-    is derived from where the file is."""
+    long text, then its `content_hash`, or None where not `hashed`, then the head row again:
+    a study session makes the card it shows from the body row alone, `loader.StudyView`).
+    The path is not kept: it is derived from where the file is."""
     head = []
     for name in HEAD:
         value = getattr(card, name)
@@ -32,7 +33,8 @@ def split(card: Card, hashed: bool = True) -> tuple[tuple, tuple]:
     numbers = [item.cloze for item in card.study_items()] if card.kind == Kind.CLOZE else None
     head.append(tuple(numbers) if numbers is not None else None)
     digest = card.content_hash if hashed else None
-    return tuple(head), (*(getattr(card, name) for name in BODY), digest)
+    head_row = tuple(head)
+    return head_row, (*(getattr(card, name) for name in BODY), digest, head_row)
 
 
 class IndexedCard(Card):
@@ -129,6 +131,6 @@ def card(head: tuple, refs: dict[Any, Ref], rest: tuple) -> IndexedCard:
 
 def _set_body(values: dict[str, Any], row: tuple) -> None:
     """Set a card's body fields, and the hash of its text, from its body row (see `split`)."""
-    *body, digest = row
+    *body, digest, _ = row
     values.update(zip(BODY, body, strict=True))
     values["_content_hash"] = digest
