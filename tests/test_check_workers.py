@@ -30,6 +30,10 @@ def check_pid(impl, device="cpu"):
     assert impl(1) == 1
 
 
+def check_connections(impl, device="cpu"):
+    print("connections", os.environ.get("CUDA_DEVICE_MAX_CONNECTIONS", "0"))
+
+
 def check_parent(impl, device="cpu"):
     import time
 
@@ -884,3 +888,21 @@ def test_a_device_worker_frees_the_attempt_a_later_check_loaded_anew(tmp_path):
         assert checks[2].result["message"].endswith("first attempt freed: True")
     finally:
         worker.close()
+
+
+def test_a_device_worker_uses_one_hardware_queue_whatever_the_environment_says(
+    solutions, monkeypatch
+):
+    """CUDA_DEVICE_MAX_CONNECTIONS=32 in the learner's environment made twelve device workers
+    under the run's MPS daemon fail cards ("CUDA-capable device(s) is/are busy or
+    unavailable"): a device worker gets 1; the CPU's checks keep the environment's."""
+    monkeypatch.setenv("CUDA_DEVICE_MAX_CONNECTIONS", "32")
+    fresh = runner._Pool()  # workers started with the variable set
+    monkeypatch.setattr(runner, "_pool", fresh)
+    try:
+        on_device = run_job(job(solutions, "check_connections", device="cuda"))
+        on_cpu = run_job(job(solutions, "check_connections"))
+    finally:
+        _close_pool(fresh)
+    assert on_device.status == on_cpu.status == "pass", (on_device, on_cpu)
+    assert (printed(on_device, "connections"), printed(on_cpu, "connections")) == (1, 32)
