@@ -14,8 +14,9 @@ Most commands (`due`, `list`) read only a card's id, kind, deck, topic, title, t
 references, so a card from the index carries its long text (prompt, answer, steps, hints,
 starter, explanation) and its path unread until one of them is first used (`indexed`). `due`
 makes no card at all: it reads the study rows kept apart, with the scan of the files they were
-made from (`loader.load_study_items`). This module imports nothing of the card format, so that
-`due` need not.
+made from (`loader.load_study_items`); `review` reads them too, and makes the card it shows
+from that card's body row alone, which ends with the card's head row (`loader.StudyView`).
+This module imports nothing of the card format, so that `due` need not.
 """
 
 from __future__ import annotations
