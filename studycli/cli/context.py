@@ -50,57 +50,37 @@ def session_cards(
     deck: str | None,
     topic: str | None,
     tag: str | None,
-) -> tuple[Content, list[Card]]:
-    """The content and the cards an interactive session (`review`, `cram`) studies.
+    *,
+    rows: bool = False,
+) -> tuple[Content, list[Any], Callable[[Any], Card] | None]:
+    """What an interactive session (`review`, `cram`) studies: the content, the cards, and
+    None. With `rows` (`review`), no filter, and the content index standing for every card
+    file: the index's study rows in place of the cards, as `due` reads them, and what makes
+    the card of one when it is shown (`loader.StudyView`; the content then holds its folder
+    only: the session loads no card from it).
 
     Raises:
         StudyError: stdin is not a terminal (`elsewhere` says what scripts can use), or no
             card matches the filters.
     """
-    _need_terminal(command, elsewhere)
-    content = options(ctx).load()
-    cards = content.select(deck=deck, topic=topic, tag=tag)
-    if not cards:
-        raise StudyError(none_selected(content))
-    return content, cards
-
-
-def session_items(
-    ctx: typer.Context,
-    command: str,
-    elsewhere: str,
-    deck: str | None,
-    topic: str | None,
-    tag: str | None,
-) -> tuple[Content, list[Any], Callable[[Any], Card] | None]:
-    """What `review` studies: the content, the study items, and what makes an item's card
-    when it is shown (None: the items are cards). With no filter, and while the content index
-    stands for every card file, the items are the index's study rows, as `due` reads them, and
-    a card is made only when shown (`loader.StudyView`); else the cards of `session_cards`.
-
-    Raises:
-        StudyError: as `session_cards`.
-    """
-    if deck is None and topic is None and tag is None:
-        _need_terminal(command, elsewhere)
-        view = options(ctx).study_view()
-        if view is not None:
-            from studycli.content.loader import Content
-
-            content = Content(root=view.root)  # (its folder: the session loads no card from it)
-            if not view.items:
-                raise StudyError(none_selected(content))
-            return content, view.items, view.card
-    content, cards = session_cards(ctx, command, elsewhere, deck, topic, tag)
-    return content, cards, None
-
-
-def _need_terminal(command: str, elsewhere: str) -> None:
-    """Raises StudyError unless stdin is a terminal (`elsewhere` says what scripts can use)."""
     if not sys.stdin.isatty():
         raise StudyError(
             f"`studycli {command}` reads keys from a terminal: run it in one ({elsewhere})"
         )
+    if rows and deck is None and topic is None and tag is None:
+        view = options(ctx).study_view()
+        if view is not None:
+            from studycli.content.loader import Content
+
+            content = Content(root=view.root)
+            if not view.items:
+                raise StudyError(none_selected(content))
+            return content, view.items, view.card
+    content = options(ctx).load()
+    cards = content.select(deck=deck, topic=topic, tag=tag)
+    if not cards:
+        raise StudyError(none_selected(content))
+    return content, cards, None
 
 
 def user_path(path: Path) -> Path:

@@ -33,7 +33,7 @@ def cram(
     from .review_session import ReviewSession
     from .terminal import getkey, quiet_keys
 
-    content, cards = session_cards(
+    content, cards, _ = session_cards(
         ctx, "cram", "`studycli stats --json` shows the weakest topics to scripts", deck, topic, tag
     )
     with open_study(ctx) as study, quiet_keys():

@@ -20,7 +20,7 @@ from .completion import (
     complete_runnable_id,
     complete_study_id,
 )
-from .context import now, open_study, session_items, settings
+from .context import now, open_study, session_cards, settings
 
 if TYPE_CHECKING:
     from studycli.study.api import Review
@@ -47,13 +47,14 @@ def review(
     from .review_session import ReviewSession
     from .terminal import getkey, quiet_keys
 
-    content, items, card_of = session_items(
+    content, items, card_of = session_cards(
         ctx,
         "review",
         "scripts can use `studycli due --json` and `studycli solve`",
         deck,
         topic,
         tag,
+        rows=True,
     )
     with open_study(ctx) as study, quiet_keys():
         session = ReviewSession(
