@@ -449,10 +449,19 @@ def test_a_coding_card_with_code_blocks_shows_as_rich_draws_it_before_its_worker
 
 
 def _run_in_process(
-    tmp_path, keys: str, limit=None, cards=None, root=FIXTURE_CONTENT, now=NOW, bury=True, view=None
+    tmp_path,
+    keys: str,
+    limit=None,
+    cards=None,
+    root=FIXTURE_CONTENT,
+    now=NOW,
+    bury=True,
+    view=None,
+    deck=None,
 ):
-    """With `view` (a `loader.StudyView` of `root`), the session studies its items, making each
-    card as `review` does where the content index stands for every file."""
+    """With `view` (a `loader.StudyView` of `root`), the session studies its items (those of
+    `deck`), making each card as `review` does where the content index stands for every
+    file."""
     from rich.console import Console
 
     from studycli.cli.review_session import ReviewSession
@@ -470,7 +479,11 @@ def _run_in_process(
             console,
             study,
             content,
-            view.items if view else cards if cards is not None else list(content.cards.values()),
+            view.select(deck)
+            if view
+            else cards
+            if cards is not None
+            else list(content.cards.values()),
             clock=lambda: now,
             getkey=lambda: next(pressed),
             limit=limit,
@@ -1268,10 +1281,14 @@ def test_a_key_typed_while_a_coding_cards_worker_starts_is_neither_echoed_nor_lo
     child.expect(pexpect.EOF)
 
 
-def test_a_session_over_the_indexs_study_rows_is_the_session_over_the_cards(tmp_path, content_copy):
-    """`review` with no filter, the content index standing for every file, studies the index's
-    study rows and makes a card only when it is shown (`loader.StudyView`): the same session,
-    key for key, as over the loaded cards (cloze deletions, an undo, a hint, the summary)."""
+@pytest.mark.parametrize("deck", [None, "numbers"])
+def test_a_session_over_the_indexs_study_rows_is_the_session_over_the_cards(
+    tmp_path, content_copy, deck
+):
+    """`review` with no filter but the deck, the content index standing for every file,
+    studies the index's study rows and makes a card only when it is shown
+    (`loader.StudyView`): the same session, key for key, as over the loaded cards (cloze
+    deletions, an undo, a hint, the summary)."""
     from studycli.content.loader import load_study_view
 
     _poisson_cloze(content_copy)
@@ -1282,16 +1299,18 @@ def test_a_session_over_the_indexs_study_rows_is_the_session_over_the_cards(tmp_
     view = load_study_view(content_copy, index)
     assert view is not None and any("#c" in item.id for item in view.items)
     keys = "h 3 1u 3 2 4 " + " 3" * 12 + "q"
-    cards = list(load_content(content_copy).cards.values())
+    cards = load_content(content_copy).select(deck=deck)
     over_cards = _run_in_process(tmp_path / "cards", keys, cards=cards, root=content_copy)
-    over_rows = _run_in_process(tmp_path / "rows", keys, root=content_copy, view=view)
+    over_rows = _run_in_process(tmp_path / "rows", keys, root=content_copy, view=view, deck=deck)
     summary, reviews, text = over_rows
     assert [(r.card_id, r.rating, r.queue) for r in reviews] == [
         (r.card_id, r.rating, r.queue) for r in over_cards[1]
     ]
     assert text == over_cards[2] and summary.reviewed == over_cards[0].reviewed
-    assert len(reviews) > 5 and any("#c" in r.card_id for r in reviews)
+    assert len(reviews) > 3 and any("#c" in r.card_id for r in reviews)
     assert "is back as it was" in text  # the undo brought its item back
+    if deck:
+        assert {r.card_id.partition("#")[0] for r in reviews} <= {c.id for c in cards}
 
 
 # `studycli` with the whole content's load refused: what `review` makes no use of, where the
@@ -1310,8 +1329,8 @@ main()
 
 def test_review_on_an_indexed_folder_makes_no_card_it_does_not_show(session, tmp_path):
     """With no filter, once the content index stands for every file, `review` studies the
-    index's study rows and makes each card as it is shown: rated, undone, solved files aside,
-    the session never loads the whole content (a filter still does)."""
+    index's study rows and makes each card as it is shown: rated, undone, with a deck or not,
+    the session never loads the whole content (a topic or tag filter still does)."""
     content = tmp_path / "content"
     shutil.copytree(FIXTURE_CONTENT, content, ignore=shutil.ignore_patterns("__pycache__"))
     for path in (content / "cards").rglob("*.yaml"):
@@ -1342,7 +1361,13 @@ def test_review_on_an_indexed_folder_makes_no_card_it_does_not_show(session, tmp
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-    filtered = review("--deck", "basics")
+    deck = review("--deck", "basics")  # (the study rows carry the deck)
+    deck.expect(FRONT)
+    deck.send("q")
+    deck.expect(pexpect.EOF)
+    deck.close()
+    assert deck.exitstatus == 0
+    filtered = review("--topic", "bias")
     filtered.expect(pexpect.EOF)
     filtered.close()
     assert "the whole content was loaded" in filtered.before and filtered.exitstatus == 1

@@ -17,6 +17,7 @@ from studycli.content import index as content_index
 from studycli.content import loader
 from studycli.content.card import Card
 from studycli.content.loader import load_content
+from studycli.errors import ContentError
 from studycli.paths import content_index_path
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT, write_card
@@ -363,6 +364,13 @@ def test_a_study_view_gives_the_items_and_each_card_as_the_whole_load_does(
     assert view.card(next(i for i in view.items if i.id == "bias-concept")).path.parent.name == (
         "aaa"  # the first file in path order keeps the id, as in the whole load
     )
+    numbers = {item.id for card in whole.select(deck="numbers") for item in card.study_items()}
+    assert {item.id for item in view.select("numbers")} == numbers and view.select() == view.items
+    with pytest.raises(ContentError) as asked:
+        view.select("number")
+    with pytest.raises(ContentError) as loaded:
+        whole.select(deck="number")
+    assert str(asked.value) == str(loaded.value) and "did you mean numbers?" in str(asked.value)
 
 
 def test_a_study_view_makes_only_the_card_asked_for(indexed, monkeypatch):

@@ -54,10 +54,10 @@ def session_cards(
     rows: bool = False,
 ) -> tuple[Content, list[Any], Callable[[Any], Card] | None]:
     """What an interactive session (`review`, `cram`) studies: the content, the cards, and
-    None. With `rows` (`review`), no filter, and the content index standing for every card
-    file: the index's study rows in place of the cards, as `due` reads them, and what makes
-    the card of one when it is shown (`loader.StudyView`; the content then holds its folder
-    only: the session loads no card from it).
+    None. With `rows` (`review`), no filter but the deck, and the content index standing for
+    every card file: the index's study rows in place of the cards, as `due` reads them, and
+    what makes the card of one when it is shown (`loader.StudyView`; the content then holds
+    its folder only: the session loads no card from it).
 
     Raises:
         StudyError: stdin is not a terminal (`elsewhere` says what scripts can use), or no
@@ -67,7 +67,7 @@ def session_cards(
         raise StudyError(
             f"`studycli {command}` reads keys from a terminal: run it in one ({elsewhere})"
         )
-    if rows and deck is None and topic is None and tag is None:
+    if rows and topic is None and tag is None:
         view = options(ctx).study_view()
         if view is not None:
             from studycli.content.loader import Content
@@ -75,7 +75,7 @@ def session_cards(
             content = Content(root=view.root)
             if not view.items:
                 raise StudyError(none_selected(content))
-            return content, view.items, view.card
+            return content, view.select(deck), view.card
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, tag=tag)
     if not cards:

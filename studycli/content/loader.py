@@ -112,17 +112,7 @@ class Content:
                 known = {t for card in self.cards.values() for t in card.tags}
             else:
                 known = {getattr(card, what) for card in self.cards.values()}
-            if value not in known:
-                import difflib
-
-                close = difflib.get_close_matches(value, sorted(known), n=3)
-                if close:
-                    tip = f"did you mean {', '.join(close)}?"
-                elif what == "tag":  # (hundreds of them: where to see them)
-                    tip = "`studycli list --json` shows each card's tags"
-                else:
-                    tip = f"{what}s: {', '.join(sorted(known))}"
-                raise ContentError(f"no card has {what} {value!r}; {tip}")
+            _known(what, value, known)
         chosen = [
             card
             for card in self.cards.values()
@@ -183,6 +173,23 @@ def load_content(root: Path, *, index: Path | None = None) -> Content:
     return content
 
 
+def _known(what: str, value: str, known: set[str]) -> None:
+    """Raises ContentError: a filter's `value` (a deck, topic, kind or tag) that no card has (a
+    typo, most likely), with the closest of `known` as suggestions."""
+    if value in known:
+        return
+    import difflib
+
+    close = difflib.get_close_matches(value, sorted(known), n=3)
+    if close:
+        tip = f"did you mean {', '.join(close)}?"
+    elif what == "tag":  # (hundreds of them: where to see them)
+        tip = "`studycli list --json` shows each card's tags"
+    else:
+        tip = f"{what}s: {', '.join(sorted(known))}"
+    raise ContentError(f"no card has {what} {value!r}; {tip}")
+
+
 class StudyItem(Record):
     """What `due` needs of a study item (see `Card.study_items`): its id, its card's deck and
     the ids of the cards its card requires."""
@@ -234,6 +241,17 @@ class StudyView:
         self._cached = cached
         self._made: dict[str, Card] = {}
         self._refs: dict = {}
+
+    def select(self, deck: str | None = None) -> list[StudyItem]:
+        """The items of the cards in `deck` (None: every item).
+
+        Raises:
+            ContentError: a deck no card has, as `Content.select` says it.
+        """
+        if deck is None:
+            return self.items
+        _known("deck", deck, {item.deck for item in self.items})
+        return [item for item in self.items if item.deck == deck]
 
     def card(self, item: Any) -> Card:
         """The card (a cloze card's: the deletion's item) to show for `item`, one of `items`;
