@@ -1329,8 +1329,8 @@ main()
 
 def test_review_on_an_indexed_folder_makes_no_card_it_does_not_show(session, tmp_path):
     """With no filter, once the content index stands for every file, `review` studies the
-    index's study rows and makes each card as it is shown: rated, undone, with a deck or not,
-    the session never loads the whole content (a topic or tag filter still does)."""
+    index's study rows and makes each card as it is shown: solved, rated, undone, with a deck
+    or not, the session never loads the whole content (a topic or tag filter still does)."""
     content = tmp_path / "content"
     shutil.copytree(FIXTURE_CONTENT, content, ignore=shutil.ignore_patterns("__pycache__"))
     for path in (content / "cards").rglob("*.yaml"):
@@ -1339,7 +1339,11 @@ def test_review_on_an_indexed_folder_makes_no_card_it_does_not_show(session, tmp
     first.expect(FRONT)
     first.send("q")
     first.expect(pexpect.EOF)
-    environment = terminal_env(session.db, session.config, tmp_path / "home", NOW)
+    answer = tmp_path / "answer.py"
+    answer.write_text("def add_one(x):\n    return x + 1\n")
+    environment = terminal_env(
+        session.db, session.config, tmp_path / "home", NOW, EDITOR=f"cp {answer}", VISUAL=""
+    )
 
     def review(*extra: str):
         return pexpect.spawn(
@@ -1351,13 +1355,19 @@ def test_review_on_an_indexed_folder_makes_no_card_it_does_not_show(session, tmp
 
     child = review()
     child.expect(FRONT)
+    child.send("s")  # add-one, a coding card: solved, its check run, rated by it
+    child.expect("passed every case")
+    child.expect("Enter: Good")
+    child.send("\r")
+    child.expect("Good: due again in")
+    child.expect(FRONT)
     _rate(child, "3")
     child.expect(FRONT)
     child.send("u")
     child.expect("is back as it was")
     child.expect(FRONT)
     child.send("q")
-    child.expect("0 reviews")
+    child.expect("1 review ")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
