@@ -449,18 +449,10 @@ def test_a_coding_card_with_code_blocks_shows_as_rich_draws_it_before_its_worker
 
 
 def _run_in_process(
-    tmp_path,
-    keys: str,
-    limit=None,
-    cards=None,
-    root=FIXTURE_CONTENT,
-    now=NOW,
-    bury=True,
-    view=None,
-    deck=None,
+    tmp_path, keys: str, limit=None, cards=None, root=FIXTURE_CONTENT, now=NOW, bury=True, view=None
 ):
-    """With `view` (a `loader.StudyView` of `root`), the session studies its items (those of
-    `deck`), making each card as `review` does where the content index stands for every
+    """With `view` (a `loader.StudyView` of `root`), the session studies its items (`cards`:
+    some of them), making each card as `review` does where the content index stands for every
     file."""
     from rich.console import Console
 
@@ -479,11 +471,7 @@ def _run_in_process(
             console,
             study,
             content,
-            view.select(deck)
-            if view
-            else cards
-            if cards is not None
-            else list(content.cards.values()),
+            cards if cards is not None else view.items if view else list(content.cards.values()),
             clock=lambda: now,
             getkey=lambda: next(pressed),
             limit=limit,
@@ -1301,7 +1289,8 @@ def test_a_session_over_the_indexs_study_rows_is_the_session_over_the_cards(
     keys = "h 3 1u 3 2 4 " + " 3" * 12 + "q"
     cards = load_content(content_copy).select(deck=deck)
     over_cards = _run_in_process(tmp_path / "cards", keys, cards=cards, root=content_copy)
-    over_rows = _run_in_process(tmp_path / "rows", keys, root=content_copy, view=view, deck=deck)
+    rows = view.select(deck)
+    over_rows = _run_in_process(tmp_path / "rows", keys, cards=rows, root=content_copy, view=view)
     summary, reviews, text = over_rows
     assert [(r.card_id, r.rating, r.queue) for r in reviews] == [
         (r.card_id, r.rating, r.queue) for r in over_cards[1]
