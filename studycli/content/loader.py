@@ -112,7 +112,7 @@ class Content:
                 known = {t for card in self.cards.values() for t in card.tags}
             else:
                 known = {getattr(card, what) for card in self.cards.values()}
-            _known(what, value, known)
+            _refuse_unknown(what, value, known)
         chosen = [
             card
             for card in self.cards.values()
@@ -173,7 +173,7 @@ def load_content(root: Path, *, index: Path | None = None) -> Content:
     return content
 
 
-def _known(what: str, value: str, known: set[str]) -> None:
+def _refuse_unknown(what: str, value: str, known: set[str]) -> None:
     """Raises ContentError: a filter's `value` (a deck, topic, kind or tag) that no card has (a
     typo, most likely), with the closest of `known` as suggestions."""
     if value in known:
@@ -238,7 +238,7 @@ class StudyView:
         self, root: Path, cached: _index.Index, items: list[StudyItem], left_out: list[Path]
     ) -> None:
         self.root, self.items, self.left_out = root, items, left_out
-        self._cached = cached
+        self._cached, self._folder = cached, root / "cards"
         self._made: dict[str, Card] = {}
         self._refs: dict = {}
 
@@ -250,7 +250,7 @@ class StudyView:
         """
         if deck is None:
             return self.items
-        _known("deck", deck, {item.deck for item in self.items})
+        _refuse_unknown("deck", deck, {item.deck for item in self.items})
         return [item for item in self.items if item.deck == deck]
 
     def card(self, item: Any) -> Card:
@@ -268,9 +268,8 @@ class StudyView:
             # a card loads only from cards/<its deck>/<its id>.yaml (lint's rule), and of two
             # with one id the first in path order keeps it: its study rows carry its deck
             relative = f"{item.deck}/{card_id}.yaml"
-            head = self._cached.body(relative, self.root / "cards" / relative)[-1]
-            folder = str(self.root / "cards")
-            made = make(head, self._refs, (self._cached, relative, folder))
+            head = self._cached.body(relative, self._folder / relative)[-1]
+            made = make(head, self._refs, (self._cached, relative, str(self._folder)))
             self._made[card_id] = made
         if made.id == item.id:
             return made
