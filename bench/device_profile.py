@@ -60,6 +60,7 @@ def main() -> None:
         return time.perf_counter() - started
 
     sums: dict[str, dict[str, float]] = {}
+    each: dict[int, dict[str, float]] = {}  # a candidate's seconds by device (its index)
     for device in ("cuda", "cpu"):
         if device == "cpu":
             # the memory cap a check has (4096 MB more than now): a wrong answer that blows the
@@ -70,14 +71,16 @@ def main() -> None:
             resource.setrlimit(resource.RLIMIT_AS, (limit, resource.RLIM_INFINITY))
         for job in jobs:
             run(job, device)
-        profile = cProfile.Profile() if device == "cuda" else None
-        if profile:
-            profile.enable()
-        for job in jobs:
+        for number, job in enumerate(jobs):  # timed without the profiler
             seconds = run(job, device)
+            each.setdefault(number, {})[device] = seconds
             sums.setdefault(job.check_module, {}).setdefault(device, 0.0)
             sums[job.check_module][device] += seconds
-        if profile:
+        if device == "cuda":
+            profile = cProfile.Profile()
+            profile.enable()
+            for job in jobs:
+                run(job, device)
             profile.disable()
             text = io.StringIO()
             pstats.Stats(profile, stream=text).sort_stats("tottime").print_stats(args.top)
@@ -87,7 +90,13 @@ def main() -> None:
           f"the same on the CPU {total['cpu']:.2f} s")  # fmt: skip
     for module, seconds in sorted(sums.items(), key=lambda item: -item[1]["cuda"]):
         print(f"  {module}: cuda {seconds['cuda']:.3f} s, cpu {seconds['cpu']:.3f} s")
-    print("where the CUDA pass's time went (cProfile, by own time):")
+    print(f"the {args.top} candidates that take longest on CUDA:")
+    for number in sorted(each, key=lambda n: -each[n]["cuda"])[: args.top]:
+        job, seconds = jobs[number], each[number]
+        name = job.candidate.name or f"{job.candidate.kind} {job.candidate.index}"
+        print(f"  {job.check_module} {job.candidate.kind} {name}: "
+              f"cuda {seconds['cuda']:.3f} s, cpu {seconds['cpu']:.3f} s")  # fmt: skip
+    print("where the CUDA pass's time went (cProfile, by own time, a pass of its own):")
     print(report[report.find("ncalls") :])
     sys.stdout.flush()
     os._exit(0)

@@ -276,7 +276,8 @@ def assert_close(
         )
     close = np.isclose(got, want, atol=atol, rtol=rtol, equal_nan=True)
     if not close.all():
-        error = np.where(close, 0.0, np.abs(np.nan_to_num(got - want, nan=np.inf)))
+        with np.errstate(invalid="ignore"):  # inf - inf: a NaN, which counts as the worst
+            error = np.where(close, 0.0, np.abs(np.nan_to_num(got - want, nan=np.inf)))
         index = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), error.shape))
         where = f"at index {index}: " if got.ndim else ""
         count = int((~close).sum())

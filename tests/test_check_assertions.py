@@ -119,6 +119,11 @@ def test_assert_close_shape_nan_and_none():
     with pytest.raises(AssertionError, match="returned None"):
         assert_close(None, [1.0], "f")
     assert_close(torch.tensor([1.0, 2.0]), [1.0, 2.0 + 1e-7], "f")  # within tolerance
+    # the element off is named, with no numpy warning on the way from the infinities that
+    # match (inf - inf, a NaN: the warning was an error under `-W error`)
+    inf = float("inf")
+    with pytest.raises(AssertionError, match=r"at index \(2,\): expected 3, got 2 \(1 of 3"):
+        assert_close(torch.tensor([inf, -inf, 2.0]), [inf, -inf, 3.0], "f")
 
 
 def test_a_complex_answer_to_real_values_fails_where_its_real_part_is_right():
