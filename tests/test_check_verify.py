@@ -4,6 +4,8 @@ one check is that check's outcome while the run goes on."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 
@@ -535,7 +537,8 @@ def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, mon
     monkeypatch.setattr(verify, "runner_warm_up", warm_up)
     content = load_content(REPO_ROOT)
     verify.warm_up(list(content.cards.values()), content, device)
-    assert sorted(started["cpu" if device == "cpu" else "device"]) == lazy
+    # (and sympy, for the directional derivative's forward-mode variant: its own test below)
+    assert sorted(started["cpu" if device == "cpu" else "device"]) == sorted([*lazy, "sympy"])
     # the hungarian algorithm's checker imports scipy's matcher, where it is installed: its
     # checks do not use torch
     assert started["torchless"] == lazy_modules(["import scipy.optimize"])
@@ -823,7 +826,62 @@ def test_only_a_check_whose_own_code_imports_something_waits_for_it(content_copy
     jobs = verify.plan(content.get("slope"), content)
     heavy = {(job.candidate.kind, job.candidate.index) for job in jobs if job.lazy}
     assert heavy == {("variant", 0)}
-    assert next(job for job in jobs if job.lazy).lazy == ("torch._dynamo",)
+    # (its torch.func.jvp: and sympy, which jvp's decompositions import on first use)
+    assert set(next(job for job in jobs if job.lazy).lazy) == {"torch._dynamo", "sympy"}
+
+
+# Each check of a card, run in a child forked from a process that imported torch (as a
+# worker does, `lazy_dynamo` installed) and the modules its job names (`Job.lazy`): the
+# top-level modules the check imported that it did not name, and whether it named sympy.
+FIRST_USE = """
+import json, os, sys
+from studycli.check import lazy_dynamo
+lazy_dynamo.install()
+import torch
+from studycli.check import runner, verify
+from studycli.content.loader import load_content
+from pathlib import Path
+content = load_content(Path(sys.argv[1]))
+found = []
+for job in verify.plan(content.get(sys.argv[2]), content):
+    read, write = os.pipe()
+    if os.fork() == 0:
+        for name in job.lazy:
+            __import__(name)
+        module = runner._load_solution(job.solutions_dir, job.check_module)
+        impl, _ = runner._resolve(job)
+        before = {name.partition(".")[0] for name in sys.modules}
+        try:
+            getattr(module, job.check_function)(impl, device="cpu")
+        except AssertionError:
+            pass
+        new = sorted({name.partition(".")[0] for name in sys.modules} - before)
+        os.write(write, json.dumps([job.candidate.kind, job.lazy, new]).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as reader:
+        found.append(json.loads(reader.read()))
+    os.wait()
+print(json.dumps(found))
+"""
+
+
+def test_the_forward_mode_check_forks_from_a_worker_that_imported_sympy():
+    """`torch.func.jvp` runs decompositions that import sympy on their first call (0.5 s on
+    the 2-core box; 3.6-4.0 s in a check on a 16-core host with every core busy, the last
+    check of the CPU run and of the CUDA run there): the directional derivative's check of
+    its forward-mode variant names it (`runner.LAZY_IMPORTS`), and forks from a worker that
+    imported it; its other checks import nothing new."""
+    pytest.importorskip("sympy")
+    ran = subprocess.run(
+        [sys.executable, "-c", FIRST_USE, str(REPO_ROOT), "directional-derivative"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    found = json.loads(ran.stdout)
+    assert len(found) >= 8 and all(new == [] for _, _, new in found), found
+    assert [kind for kind, lazy, _ in found if lazy] == ["variant"]
+    assert [lazy for _, lazy, _ in found if lazy] == [["sympy"]]
 
 
 def test_no_shipped_check_waits_for_torch_dynamo():

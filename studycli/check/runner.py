@@ -384,6 +384,12 @@ LAZY_IMPORTS = {
     # worker since `lazy_dynamo`
     r"torch\.func\b(?!\.jvp\b)": ("torch._dynamo",),
     r"torch\.compile\b": ("torch._dynamo",),
+    # forward-mode autograd: the decompositions it runs for a product, a sum or a scalar
+    # factor find their dtypes through torch._prims_common.elementwise_dtypes, which imports
+    # sympy on its first call (0.5 s on the 2-core box; 3.6-4.0 s in a check on a 16-core
+    # host whose every core was busy, the last check of the CPU run and of the CUDA run)
+    r"torch\.func\.jvp\b": ("sympy",),
+    r"forward_ad\b": ("sympy",),
     # hungarian's checker makes scipy's matcher refuse, where scipy is installed: each of its
     # checks imported scipy.optimize, 0.3-0.4 s, the tail of a run on the 16-core host. (Its
     # module named, not the word: poisson's message "... inf in numpy, scipy and torch" sent
