@@ -831,8 +831,8 @@ def test_only_a_check_whose_own_code_imports_something_waits_for_it(content_copy
 
 
 # Each check of a card, run in a child forked from a process that imported torch (as a
-# worker does, `lazy_dynamo` installed) and the modules its job names (`Job.lazy`): the
-# top-level modules the check imported that it did not name, and whether it named sympy.
+# worker does, `lazy_dynamo` installed), the child importing what its job names
+# (`Job.lazy`): its kind, those names, and the top-level modules the check imported on top.
 FIRST_USE = """
 import json, os, sys
 from studycli.check import lazy_dynamo
