@@ -14,6 +14,7 @@ import genanki
 import pytest
 
 from studycli.content.loader import load_content
+from studycli.export import anki_record
 from studycli.export.anki import (
     build_package,
     card_modified,
@@ -299,6 +300,72 @@ def test_an_export_of_one_deck_keeps_the_record_of_the_others(cli, tmp_path, ank
     export_with_cli(cli, content_copy, tmp_path / "again.apkg")
     assert not anki.import_package(tmp_path / "again.apkg").log.updated
     assert notes_by_id(anki)["add-one"]["Explanation"] == "my own words"
+
+
+def test_the_contents_record_of_its_notes_is_current():
+    """cards/anki-notes.json holds each shipped card's note as the export makes it now (a
+    first export on a machine dates the notes that match it by its times): a card's text, a
+    starter or the rendering changed without the record is said with the fix."""
+    content = load_content(REPO_ROOT)
+    shipped, unreadable = anki_record.load(REPO_ROOT / "cards" / anki_record.SHIPPED)
+    assert unreadable is None
+    notes = build_package(list(content.cards.values()), content.solutions_dir, {}, 0.0).notes
+    now = {card_id: entry.digest for card_id, entry in notes.items()}
+    recorded = {card_id: entry.digest for card_id, entry in shipped.items()}
+    stale = sorted(i for i in now.keys() | recorded.keys() if now.get(i) != recorded.get(i))
+    assert not stale, (
+        f"cards/{anki_record.SHIPPED} is out of date for {', '.join(stale[:10])}: run "
+        "python scripts/anki_notes.py and commit the file"
+    )
+
+
+def test_a_first_export_on_a_machine_dates_notes_as_shipped_not_by_the_clone(
+    cli, tmp_path, anki, content_copy, monkeypatch
+):
+    """A learner exports on one machine, edits a note in Anki, then exports from a fresh clone
+    on another (no record of exports there yet, every file new): the note whose text is as
+    shipped is dated by the content's record (`scripts/anki_notes.py` wrote it), older than
+    the edit, which stays; a card changed since (here, on this machine) is dated at the export
+    and updates its note. Dated by the clone's files, every note was newer than the edit, and
+    the import overwrote it."""
+    written = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "anki_notes.py"), "--content", content_copy],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "4 notes; 0 changed, 4 new, 0 gone" in written.stdout, written.stdout
+    shipped = content_copy / "cards" / anki_record.SHIPPED
+    authored = time.time() - 3600  # the cards' texts as their authors last changed them
+    record = anki_record.load(shipped)[0]
+    anki_record.save(shipped, {i: anki_record.Entry(e.digest, authored) for i, e in record.items()})
+    export_with_cli(cli, content_copy, tmp_path / "first.apkg")
+    anki.import_package(tmp_path / "first.apkg")
+    edited = learner_edits(anki, "bias-concept")
+    learner_edits(anki, "poisson-concept")
+    anki_notes_path().unlink()  # the other machine: no record of exports
+    set_times(content_copy, edited + 60)  # cloned after the edit
+    card = content_copy / "cards" / "numbers" / "poisson-concept.yaml"
+    edit(card, "What are the mean", "What are the expectation")
+    monkeypatch.setenv("STUDYCLI_NOW", datetime.fromtimestamp(edited + 120, UTC).isoformat())
+
+    export_with_cli(cli, content_copy, tmp_path / "second.apkg")
+    log = anki.import_package(tmp_path / "second.apkg")
+
+    assert [entry.fields[0] for entry in log.log.updated] == ["poisson-concept"]
+    assert notes_by_id(anki)["bias-concept"]["Explanation"] == "my own words"
+    assert notes_by_id(anki)["poisson-concept"]["Prompt"].startswith("What are the expectation")
+
+
+def test_a_contents_record_that_cannot_be_read_is_said_and_the_export_done(
+    cli, tmp_path, content_copy
+):
+    (content_copy / "cards" / anki_record.SHIPPED).write_text('{"format": 1, "notes": [', "utf-8")
+    result = cli("--content", content_copy, "export-anki", tmp_path / "out.apkg")
+    assert result.exit_code == 0, result.output
+    assert " ".join(result.stderr.split()) == (
+        f"note: the content's record of its notes {content_copy / 'cards' / anki_record.SHIPPED} "
+        "cannot be read (it is not JSON): notes are dated by their files this time"
+    )
+    assert (tmp_path / "out.apkg").stat().st_size > 0
 
 
 @pytest.mark.parametrize(

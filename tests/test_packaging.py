@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from studycli.content.loader import load_content
+from studycli.export import anki_record
 
 from .conftest import REPO_ROOT
 
@@ -114,3 +115,8 @@ def test_the_wheel_carries_every_solution_module(installed):
     site = next(Path(installed["bin"]).parent.glob("lib/python*/site-packages"))
     solutions = {p.name for p in (site / "studycli" / "_content" / "solutions").glob("*.py")}
     assert solutions == {p.name for p in (REPO_ROOT / "solutions").glob("*.py")}
+    # and the content's record of its Anki notes, which a first export dates them by
+    record = Path("cards", anki_record.SHIPPED)
+    assert (site / "studycli" / "_content" / record).read_bytes() == (
+        REPO_ROOT / record
+    ).read_bytes()

@@ -33,12 +33,14 @@ def export_anki(
     Example: studycli export-anki ml.apkg --deck transformers
     """
     from studycli.export.anki import export_anki as write_export
+    from studycli.export.anki_record import SHIPPED
     from studycli.paths import anki_notes_path
 
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, kind=kind)
     out = user_path(out)
-    exported = write_export(cards, content.solutions_dir, out, now(), anki_notes_path())
+    shipped = content.root / "cards" / SHIPPED
+    exported = write_export(cards, content.solutions_dir, out, now(), anki_notes_path(), shipped)
     counts = exported.decks
     from studycli.study.labels import counted
 

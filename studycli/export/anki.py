@@ -12,7 +12,9 @@ each note is stamped with when its text last changed (`dated`), not with the exp
 re-export updates the notes of edited cards and leaves the others, and the edits a learner
 made to them in Anki, alone. What counts is the note's text, kept in a record of the notes
 exported on this machine (`anki_record`), not its files' modification times, which a fresh
-clone, an upgrade or a checker's edit move for notes that did not change.
+clone, an upgrade or a checker's edit move for notes that did not change. A first export on a
+machine, with no record yet, dates a note whose text is as shipped by the content's own record
+(`anki_record.SHIPPED`: when its authors last changed it).
 """
 
 from __future__ import annotations
@@ -297,7 +299,12 @@ class Exported(Record):
 
 
 def export_anki(
-    cards: list[Card], solutions_dir: Path, out: Path, now: datetime, record: Path
+    cards: list[Card],
+    solutions_dir: Path,
+    out: Path,
+    now: datetime,
+    record: Path,
+    shipped: Path | None = None,
 ) -> Exported:
     """Write `cards` to the Anki package `out`, and what their notes were to `record`.
 
@@ -315,6 +322,9 @@ def export_anki(
             exported cards' entries are replaced, the others' kept (an export of one deck
             forgets no other). One that cannot be read is written afresh, and one that cannot
             be written leaves the export done: either is said in `Exported.said`.
+        shipped: the content's own record of its notes (`anki_record.SHIPPED`), for the
+            notes `record` has no entry of: one whose text is as shipped is dated by when
+            that text last changed, not by its files (a first export on this machine).
 
     Returns:
         Per Anki deck name: (cards, the Anki cards they make). Anki makes a cloze note one
@@ -329,12 +339,17 @@ def export_anki(
     if not out.parent.is_dir():
         raise StudyError(f"the folder {out.parent} does not exist: create it first")
     recorded, unreadable = anki_record.load(record)
-    built = build_package(cards, solutions_dir, recorded, now.timestamp())
+    authored, broken = (
+        anki_record.load(shipped, "the content's record of its notes")
+        if shipped is not None
+        else ({}, None)
+    )
+    built = build_package(cards, solutions_dir, {**authored, **recorded}, now.timestamp())
     try:
         write_package(built.package, out, now.timestamp())
     except OSError as exc:
         raise StudyError(f"cannot write {out}: {exc.strerror or exc}") from None
-    said = []
+    said = [broken] if broken else []
     try:
         anki_record.save(record, {**recorded, **built.notes})
         if unreadable:

@@ -10,6 +10,13 @@ this record, a re-export keeps a note's time while its hash stays the same (`ank
 The file is small JSON in the data folder: {"format": 1, "notes": {card id: {"hash": sha256
 hex, "modified": Unix time}}}. One that cannot be read is reported, not trusted: the export
 then dates notes by their files, as a first export does, and writes the record afresh.
+
+A content folder ships one too, in the same format (`SHIPPED`, in its cards/): each note as
+its authors last changed it, so that the first export on a machine (a fresh clone, a second
+computer) dates a note whose text is as shipped by when that text last changed, not by its
+files, which the clone made new: dated by its files, it was newer than the edits the learner
+had made to it in Anki from another machine's exports, and the import overwrote them.
+`scripts/anki_notes.py` writes it; a test fails while it is out of date.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ FORMAT = 1
 # Far over any record (a card's entry takes ~110 bytes), and it keeps a stray huge file out
 # of memory
 MAX_BYTES = 64 << 20
+SHIPPED = "anki-notes.json"  # a content folder's record of its notes, in its cards/
+PAST_EXPORTS = "the record of past Anki exports"
 LATEST = 1e12  # a Unix time past it (the year 33658), NaN or infinity is no note's time
 
 
@@ -45,27 +54,28 @@ def note_digest(model_id: int, fields: Sequence[str], tags: Sequence[str]) -> st
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load(path: Path) -> tuple[dict[str, Entry], str | None]:
+def load(path: Path, what: str = PAST_EXPORTS) -> tuple[dict[str, Entry], str | None]:
     """The record at `path`, and None; or, when it cannot be read, no entries and a line that
-    says so (naming the file). A missing file is an empty record (no export yet): no problem.
+    says so (naming the file, as `what`). A missing file is an empty record (no export yet, or
+    a content folder that ships none): no problem.
     """
     try:
         found = json.loads(read_regular(path, MAX_BYTES).decode("utf-8"))
     except FileNotFoundError:
         return {}, None
     except NotRegularFile:
-        return {}, _unreadable(path, "it is not a regular file")
+        return {}, _unreadable(path, what, "it is not a regular file")
     except FileTooLarge:
-        return {}, _unreadable(path, f"it is over {MAX_BYTES >> 20} MiB")
+        return {}, _unreadable(path, what, f"it is over {MAX_BYTES >> 20} MiB")
     except OSError as exc:
-        return {}, _unreadable(path, exc.strerror or str(exc))
+        return {}, _unreadable(path, what, exc.strerror or str(exc))
     except ValueError:  # (UnicodeDecodeError is one)
-        return {}, _unreadable(path, "it is not JSON")
+        return {}, _unreadable(path, what, "it is not JSON")
     except RecursionError:  # lists in lists, thousands deep
         found = None
     entries = _entries(found)
     if entries is None:
-        return {}, _unreadable(path, f"it is not a format-{FORMAT} record of Anki exports")
+        return {}, _unreadable(path, what, f"it is not a format-{FORMAT} record of Anki exports")
     return entries, None
 
 
@@ -89,11 +99,8 @@ def _entries(found: object) -> dict[str, Entry] | None:
     return entries
 
 
-def _unreadable(path: Path, why: str) -> str:
-    return (
-        f"the record of past Anki exports {path} cannot be read ({why}): notes are dated by "
-        "their files this time"
-    )
+def _unreadable(path: Path, what: str, why: str) -> str:
+    return f"{what} {path} cannot be read ({why}): notes are dated by their files this time"
 
 
 def save(path: Path, entries: Mapping[str, Entry]) -> None:
