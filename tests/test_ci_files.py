@@ -116,10 +116,11 @@ def test_the_commands_the_workflow_runs_exist(cli):
 def test_the_pull_request_template_has_the_review_checklist():
     text = (REPO_ROOT / ".github" / "pull_request_template.md").read_text(encoding="utf-8")
     items = [line for line in text.splitlines() if line.startswith("- [ ]")]
-    assert len(items) == 7
+    assert len(items) == 8
     for needle in (
         "`studycli lint`",
         "`studycli check --changed`",
+        "`python scripts/anki_notes.py`",
         "@fails_with",
         "states the contract",
         "`explanation`",
