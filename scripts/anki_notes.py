@@ -30,9 +30,9 @@ def main() -> None:
     args = parser.parse_args()
     content = load_content(args.content)
     path = args.content / "cards" / anki_record.SHIPPED
-    recorded, unreadable = anki_record.load(path, "the content's record of its notes")
+    recorded, unreadable = anki_record.load(path, (anki_record.CONTENTS[0], "written afresh"))
     if unreadable:
-        print(f"{unreadable}: written afresh")
+        print(unreadable)
     now = float(int(time.time()))  # (Anki keeps whole seconds)
     cards = list(content.cards.values())
     notes = build_package(cards, content.solutions_dir, recorded, now).notes

@@ -363,7 +363,8 @@ def test_a_contents_record_that_cannot_be_read_is_said_and_the_export_done(
     assert result.exit_code == 0, result.output
     assert " ".join(result.stderr.split()) == (
         f"note: the content's record of its notes {content_copy / 'cards' / anki_record.SHIPPED} "
-        "cannot be read (it is not JSON): notes are dated by their files this time"
+        "cannot be read (it is not JSON): notes not exported here before are dated by their "
+        "files this time"
     )
     assert (tmp_path / "out.apkg").stat().st_size > 0
 

@@ -340,9 +340,7 @@ def export_anki(
         raise StudyError(f"the folder {out.parent} does not exist: create it first")
     recorded, unreadable = anki_record.load(record)
     authored, broken = (
-        anki_record.load(shipped, "the content's record of its notes")
-        if shipped is not None
-        else ({}, None)
+        anki_record.load(shipped, anki_record.CONTENTS) if shipped is not None else ({}, None)
     )
     built = build_package(cards, solutions_dir, {**authored, **recorded}, now.timestamp())
     try:

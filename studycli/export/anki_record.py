@@ -34,7 +34,12 @@ FORMAT = 1
 # of memory
 MAX_BYTES = 64 << 20
 SHIPPED = "anki-notes.json"  # a content folder's record of its notes, in its cards/
-PAST_EXPORTS = "the record of past Anki exports"
+# What each record is called where it cannot be read, and what the export then does
+PAST_EXPORTS = ("the record of past Anki exports", "notes are dated by their files this time")
+CONTENTS = (
+    "the content's record of its notes",
+    "notes not exported here before are dated by their files this time",
+)
 LATEST = 1e12  # a Unix time past it (the year 33658), NaN or infinity is no note's time
 
 
@@ -54,10 +59,10 @@ def note_digest(model_id: int, fields: Sequence[str], tags: Sequence[str]) -> st
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load(path: Path, what: str = PAST_EXPORTS) -> tuple[dict[str, Entry], str | None]:
+def load(path: Path, what: tuple[str, str] = PAST_EXPORTS) -> tuple[dict[str, Entry], str | None]:
     """The record at `path`, and None; or, when it cannot be read, no entries and a line that
-    says so (naming the file, as `what`). A missing file is an empty record (no export yet, or
-    a content folder that ships none): no problem.
+    says so (naming the file as `what` does, and what the export does then). A missing file is
+    an empty record (no export yet, or a content folder that ships none): no problem.
     """
     try:
         found = json.loads(read_regular(path, MAX_BYTES).decode("utf-8"))
@@ -99,8 +104,8 @@ def _entries(found: object) -> dict[str, Entry] | None:
     return entries
 
 
-def _unreadable(path: Path, what: str, why: str) -> str:
-    return f"{what} {path} cannot be read ({why}): notes are dated by their files this time"
+def _unreadable(path: Path, what: tuple[str, str], why: str) -> str:
+    return f"{what[0]} {path} cannot be read ({why}): {what[1]}"
 
 
 def save(path: Path, entries: Mapping[str, Entry]) -> None:
