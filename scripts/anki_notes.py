@@ -36,11 +36,10 @@ def main() -> None:
     now = float(int(time.time()))  # (Anki keeps whole seconds)
     cards = list(content.cards.values())
     notes = build_package(cards, content.solutions_dir, recorded, now).notes
-    for card_id, entry in notes.items():
-        if card_id not in recorded:  # new: dated now, not by its file
-            notes[card_id] = anki_record.Entry(entry.digest, now)
-    changed = [i for i in notes if i in recorded and notes[i].digest != recorded[i].digest]
     new = [i for i in notes if i not in recorded]
+    for card_id in new:  # dated now, not by its file
+        notes[card_id] = anki_record.Entry(notes[card_id].digest, now)
+    changed = [i for i in notes if i in recorded and notes[i].digest != recorded[i].digest]
     gone = [i for i in recorded if i not in notes]
     anki_record.save(path, notes)
     print(f"{path}: {len(notes)} notes; {len(changed)} changed, {len(new)} new, {len(gone)} gone")
