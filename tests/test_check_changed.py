@@ -214,9 +214,10 @@ def test_an_id_renamed_with_plain_mv_and_not_staged_fails_the_check(cli, repo):
     said = " ".join(result.stderr.split())
     assert "card ids renamed: bias-concept -> neuron-bias (cards/basics/neuron-bias.yaml)." in said
     assert "give the file its old name and `id:` back" in said
-    # rewritten beyond git's rename detection, and a second new card: still the same rename
+    # rewritten beyond git's rename detection (its topic kept), and a second new card: still
+    # the same rename
     new.write_text(
-        "id: neuron-bias\nkind: concept\ntopic: poisson\ntitle: T\nprompt: P?\nanswer: A.\n"
+        "id: neuron-bias\nkind: concept\ntopic: bias\ntitle: T\nprompt: P?\nanswer: A.\n"
     )
     (new.parent / "other.yaml").write_text(
         "id: other\nkind: concept\ntopic: poisson\ntitle: Other\nprompt: Q?\nanswer: B.\n"
@@ -235,6 +236,24 @@ def test_a_card_removed_with_no_new_card_passes_with_a_note(cli, repo):
     assert found.renamed == () and found.note.endswith("; card(s) removed: add-one")
     result = cli("--content", repo, "check", "--changed")
     assert result.exit_code == 0, result.output
+
+
+def test_a_card_removed_beside_an_unrelated_new_card_is_a_removal_not_a_rename(cli, repo):
+    """Every gone id was paired with the new card most like it, however unlike: a pull request
+    that removed one card and added an unrelated one failed as a rename ("card ids renamed:
+    poisson-hospital-example -> running-variance-cancellation"). A new card of another topic
+    sharing few lines is no rename; one of the same topic still is (the safe reading)."""
+    (repo / "cards" / "basics" / "bias-concept.yaml").unlink()
+    other = repo / "cards" / "basics" / "other.yaml"
+    other.write_text(
+        "id: other\nkind: concept\ntopic: poisson\ntitle: Other\nprompt: Q?\nanswer: B.\n"
+    )
+    found = changed_cards(load_content(repo))
+    assert found.renamed == () and found.note.endswith("; card(s) removed: bias-concept")
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+    other.write_text(other.read_text().replace("topic: poisson", "topic: bias"))
+    assert renames(repo) == [("bias-concept", "other", other.resolve())]
 
 
 CLOZE = """id: poisson-cloze

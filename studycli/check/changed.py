@@ -79,7 +79,7 @@ class Changed:
     note: str
     base: str | None = None  # the commit compared with; None when every card is checked
     broken: tuple[Path, ...] = ()  # changed card files that did not load (lint says why)
-    renamed: tuple[Renamed, ...] = ()  # ids gone since the base, with a new id in the change
+    renamed: tuple[Renamed, ...] = ()  # ids gone since the base, with a new card like them
     renumbered: tuple[Renumbered, ...] = ()  # cloze cards whose deletions changed numbers
     rekinded: tuple[Rekinded, ...] = ()  # cards changed to a cloze card, or from one
     gapped: tuple[Gapped, ...] = ()  # new cloze cards whose deletion numbers skip one
@@ -192,7 +192,7 @@ def _histories(
     tuple[Rekinded, ...],
     tuple[Gapped, ...],
 ]:
-    """The ids renamed, the ids removed (gone, with no new id in the change), the cloze
+    """The ids renamed, the ids removed (gone, with no new card like them), the cloze
     cards renumbered, the cards changed to or from a cloze card since `base`, and the new
     cloze cards whose numbers skip one. Only changed card files can have changed: their texts
     at `base` (one `git cat-file --batch`) and now are compared."""
@@ -207,7 +207,8 @@ def _histories(
     kept = {i for i, card in content.cards.items() if card.path.resolve() not in paths}
     gone = sorted(was.keys() - now.keys() - kept)
     added = {i: now[i] for i in now.keys() - was.keys() - kept}
-    renamed = tuple(_most_like(old, was[old], added) for old in gone) if added else ()
+    paired = {old: _most_like(old, was[old], added) for old in gone} if added else {}
+    renamed = tuple(pair for pair in paired.values() if pair is not None)
     renumbered, rekinded = [], []
     for card_id in sorted(was.keys() & now.keys()):
         card = content.cards.get(card_id)
@@ -230,13 +231,21 @@ def _histories(
             numbers = tuple(numbers_of(card.prompt))
             if numbers != tuple(range(1, len(numbers) + 1)):
                 gapped.append(Gapped(card_id, card.path, numbers))
-    gone_ids = () if added else tuple(gone)
+    gone_ids = tuple(old for old in gone if paired.get(old) is None)
     return renamed, gone_ids, tuple(renumbered), tuple(rekinded), tuple(gapped)
 
 
-def _most_like(old: str, text: str, added: dict[str, tuple[Path, str]]) -> Renamed:
+# A gone id is taken for renamed to a new card that shares at least this share of its lines
+# (a shipped card with its id and title changed keeps 0.71 or more; two cards of one deck
+# share at most 0.31) or that is about the same topic: a card removed beside an unrelated
+# new one is a removal, not a rename to it.
+RENAMED_LIKENESS = 0.5
+
+
+def _most_like(old: str, text: str, added: dict[str, tuple[Path, str]]) -> Renamed | None:
     """`old` paired with the new card whose text shares the most lines with its own (the
-    share of their lines in common; the first id in order on a tie)."""
+    share of their lines in common; the first id in order on a tie), if it is like enough
+    (`RENAMED_LIKENESS`) or of the same topic; None when no new card is."""
     lines = set(text.splitlines())
 
     def likeness(card_id: str) -> float:
@@ -244,6 +253,12 @@ def _most_like(old: str, text: str, added: dict[str, tuple[Path, str]]) -> Renam
         return len(lines & theirs) / max(len(lines | theirs), 1)
 
     new = max(sorted(added), key=likeness)
+    topic = _topic_of(text)
+    if likeness(new) < RENAMED_LIKENESS:
+        same = [card_id for card_id in sorted(added) if _topic_of(added[card_id][1]) == topic]
+        if topic is None or not same:
+            return None
+        new = max(same, key=likeness)
     return Renamed(old, new, added[new][0])
 
 
@@ -301,6 +316,15 @@ def _card_fields(text: str, card: bool = False) -> tuple[str | None, str | None]
 
 
 _ID_LINE = re.compile(r"^id:[ \t]*[\"']?([^\"'\s#]+)", re.MULTILINE)
+
+
+_TOPIC_LINE = re.compile(r"^topic:[ \t]*[\"']?([^\"'\s#]+)", re.MULTILINE)
+
+
+def _topic_of(text: str) -> str | None:
+    """The topic a card file's text declares (None when it declares none)."""
+    found = _TOPIC_LINE.search(text)
+    return found.group(1) if found else None
 
 
 def _id_of(path: Path, text: str) -> str:
