@@ -197,6 +197,38 @@ def test_a_correct_answers_check_is_stopped_past_the_learners_limit_and_located(
     assert "a learner's check may run 1 s" in result.message
 
 
+def test_a_card_whose_reference_fails_stops_its_other_checks(content_copy):
+    """A checker that hangs for every answer: once the reference's check was stopped (a margin
+    past a learner's limit), each wrong answer's check still ran to the whole --timeout (an
+    author's report: 60 s for a card whose reference was reported at 15 s). The card's other
+    checks are stopped, or not run, and the card is judged by its reference alone."""
+    edit(
+        content_copy / "solutions" / "arith.py",
+        '    for x in (-3, 0, 1, 41, 10**12):\n',
+        "    while True:\n        pass\n    for x in (-3, 0, 1, 41, 10**12):\n",
+    )
+    content = load_content(content_copy)
+    seen = []
+    started = time.monotonic()
+    [result] = run_checks(
+        [content.get("add-one")],
+        content,
+        jobs=2,
+        timeout=60.0,
+        learner_timeout=0.5,
+        on_job_done=lambda job, outcome: seen.append((job.candidate.kind, outcome)),
+    )
+    assert time.monotonic() - started < 30  # (60 s a wrong answer before)
+    assert result.status == "timeout"
+    assert result.message.startswith("the reference should pass but got timeout"), result.message
+    assert "wrong" not in result.message and "starter" not in result.message
+    # the starter's and the wrong answers' checks (the variant's, capped as the reference's
+    # is, may end on its own first)
+    rejected = [outcome for kind, outcome in seen if kind in ("code", "wrong")]
+    assert len(rejected) == 3 and all(o.status == "error" for o in rejected), seen
+    assert all(o.message.startswith("not run") for o in rejected), seen
+
+
 def test_a_solution_module_whose_top_level_never_ends_costs_one_checks_time(content_copy):
     """A loop or a sleep at a solution module's top level: each of the card's checks loaded
     the module in its own child and waited out its own limit, about 2 minutes for one card (a

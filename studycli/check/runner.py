@@ -29,7 +29,7 @@ import re
 import reprlib
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -147,7 +147,7 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
     oom_kills = _oom_kills()  # (37 us: what a check that dies says, `_crash_message`)
     running = worker.submit(job) if worker is not None else _Spawned(job)
     started = time.monotonic()
-    _LIVE.add(running)
+    _LIVE[running] = job
     result = None
     try:
         if _STOPPING.is_set():  # kill_all ran while this job was starting
@@ -165,10 +165,14 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
                 running.gone.wait(5)
             if running.contained:
                 contain.wait_gone(running.pid, 10.0)  # and what it started
-        _LIVE.discard(running)
+        del _LIVE[running]
         if worker is not None:
             _pool.release(worker, job, result if isinstance(result, dict) else None)
     elapsed = time.monotonic() - started
+    cancelled = running in _CANCELLED
+    _CANCELLED.discard(running)
+    if cancelled:
+        return Outcome(Status.ERROR, "not run: stopped by `kill_jobs`", elapsed)
     if result is None and running.pid is None and tries > 1 and not _STOPPING.is_set():
         # Its worker went before it started this check (one that a check stopped is killed,
         # see `_wait_started`): the check ran nothing and did nothing wrong, so it runs in a
@@ -182,7 +186,8 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
     return Outcome(**{"output": running.output, **result})
 
 
-_LIVE: set = set()  # the checks running now, so that an interrupt can end them all
+_LIVE: dict = {}  # the checks running now, with their jobs: `kill_all` and `kill_jobs` end them
+_CANCELLED: set = set()  # those `kill_jobs` ended (each one's `_run_once` says so, once)
 _STOPPING = threading.Event()
 
 
@@ -194,6 +199,15 @@ def kill_all() -> None:
     _STOPPING.set()
     for running in list(_LIVE):
         running.kill()
+
+
+def kill_jobs(which: Callable[[Job], bool]) -> None:
+    """End the running checks whose jobs `which` picks: each one's `run_job` returns at once,
+    with an outcome that says it was stopped (and is not run again)."""
+    for running, job in list(_LIVE.items()):
+        if which(job):
+            _CANCELLED.add(running)
+            running.kill()
 
 
 def clear_stop() -> None:

@@ -43,6 +43,7 @@ from .runner import (
     cores,
     device_workers,
     kill_all,
+    kill_jobs,
     lazy_modules,
     preload,
     ready,
@@ -476,6 +477,10 @@ def run_checks(
     # solution modules whose top level ran out of a check's time (a loop, a sleep): each of
     # their other checks waited out its own limit too, ~2 minutes a card for one bad line
     stuck: dict[str, Outcome] = {}
+    # cards whose reference did not pass: they fail whatever their other checks do, which say
+    # nothing then (`verdict`), so those are not run, or are stopped; a checker that hangs
+    # held each wrong answer's check for the whole --timeout (60 s) after the reference's
+    refused: set[str] = set()
 
     def run_next(picker: Picker) -> tuple[str, Job, Outcome]:
         card_id, job = picker.take(getattr(last, "card", None))
@@ -483,16 +488,23 @@ def run_checks(
         found = stuck.get(job.check_module) or stuck.get(job.candidate.module)
         if found is not None:
             return card_id, job, _not_run(found)
+        if card_id in refused:
+            return card_id, job, Outcome(Status.ERROR, _REFERENCE_FAILED, 0.0)
         outcome = run_job(job)
         if outcome.status is Status.TIMEOUT and outcome.loading:
             stuck.setdefault(outcome.loading, outcome)
+        if job.candidate.kind == "reference" and outcome.status is not Status.PASS:
+            refused.add(card_id)
+            theirs = {id(other) for other in planned[card_id]}
+            kill_jobs(lambda running: id(running) in theirs)  # (a job, and its card's)
         return card_id, job, outcome
 
     try:
         futures = [pools[job.device].submit(run_next, pickers[job.device]) for _, job in queue]
         for future in as_completed(futures):
             card_id, job, outcome = future.result()
-            collected[card_id].append((job, outcome))
+            if card_id not in refused or job.candidate.kind == "reference":
+                collected[card_id].append((job, outcome))
             if on_job_done is not None:
                 on_job_done(job, outcome)
     except KeyboardInterrupt:
@@ -506,6 +518,10 @@ def run_checks(
         clear_stop()  # every job has returned: a later run in this process starts afresh
     if times is not None:
         durations.save(times, known, [done for results in collected.values() for done in results])
+    for card_id in refused:  # judged by the reference alone, whatever else ended before it
+        collected[card_id] = [
+            done for done in collected[card_id] if done[0].candidate.kind == "reference"
+        ]
     return [
         _not_done_result(card.id, unfinished[card.id])
         if card.id in unfinished
@@ -592,6 +608,9 @@ def _limit(job: Job, learner_timeout: float | None) -> float:
     if learner_timeout and job.candidate.expect_pass:
         return min(job.timeout, learner_timeout + LEARNER_MARGIN)
     return job.timeout
+
+
+_REFERENCE_FAILED = "not run: the card's reference did not pass its checker"
 
 
 def _not_done_result(card_id: str, reasons: list[str]) -> CardResult:
