@@ -503,6 +503,48 @@ def test_a_check_killed_by_a_process_fails_without_blaming_memory(tmp_path, whom
     assert run_job(REFERENCE).status == "pass"
 
 
+KILLS_ITS_WORKER_AND_RUNS_ON = """
+import os, signal, time
+
+def add_one(x):
+    with open({pid_file!r}, "w") as file:
+        file.write(str(os.getpid()))
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)  # its own time limit's alarm
+    os.kill(os.getppid(), signal.SIGKILL)
+    end = time.monotonic() + 60  # (bounded, should the test fail)
+    while time.monotonic() < end:
+        pass
+    return x + 1
+"""
+
+
+def test_a_check_that_killed_its_worker_is_killed_too(tmp_path):
+    """A check that killed the worker that forked it and ran on: the runner took the worker's
+    end for the check's, killed nothing (a check it had seen end), waited 10 s for the check's
+    session to go, and returned with the check still running, an orphan at full CPU that
+    outlived `solve` (a hostile-attempt pass)."""
+    pid_file = tmp_path / "pid"
+    job = attempt_job(tmp_path, KILLS_ITS_WORKER_AND_RUNS_ON.format(pid_file=str(pid_file)))
+    outcome, seconds = run_timed(job)
+    assert outcome.status == "error" and "worker that forked the check died" in outcome.message
+    assert seconds < 8, seconds  # (10 s more before)
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and process_runs(pid):
+        time.sleep(0.05)
+    assert not process_runs(pid)
+    assert run_job(REFERENCE).status == "pass"
+
+
+def process_runs(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def test_a_crash_is_put_down_to_memory_where_the_system_killed_for_want_of_it(monkeypatch):
     """Where the kernel's out-of-memory killer killed a process while the check ran, or that
     cannot be told (no /proc/vmstat), a SIGKILL may have been for memory."""

@@ -186,8 +186,9 @@ class Running:
             self.started.set()
             self.reported.set()
             return
-        if self.gone.is_set():
-            return
+        if self.gone.is_set() and (self.exitcode is not None or not self.contained):
+            return  # (a check its worker saw end; with no exit code, its worker died first:
+            # the check, in a session of its own, may still run, with nobody to stop it)
         if self.contained and not self.reported.is_set():
             self.worker.kill_stopped()
         with contextlib.suppress(ProcessLookupError, PermissionError):
