@@ -204,7 +204,7 @@ def test_a_card_whose_reference_fails_stops_its_other_checks(content_copy):
     checks are stopped, or not run, and the card is judged by its reference alone."""
     edit(
         content_copy / "solutions" / "arith.py",
-        '    for x in (-3, 0, 1, 41, 10**12):\n',
+        "    for x in (-3, 0, 1, 41, 10**12):\n",
         "    while True:\n        pass\n    for x in (-3, 0, 1, 41, 10**12):\n",
     )
     content = load_content(content_copy)

@@ -237,6 +237,31 @@ def test_a_refused_rating_rolls_back_and_the_next_rating_is_saved(tmp_path):
         other.close()
 
 
+def test_a_rating_written_while_this_one_waited_for_the_lock_is_not_the_clocks_fault(tmp_path):
+    """Two `solve`s of one card at once, the database's write lock held by a third process:
+    each took its time, then waited; the later one got the lock first and wrote its rating,
+    and the earlier one was refused with "the system clock is behind", which it was not. It
+    is now told the card was rated in another session."""
+    from studycli.errors import ClockBehind, RatedElsewhere
+
+    card = fixture_content().get("add-one")
+    with open_store(tmp_path) as store, open_store(tmp_path) as other:
+        core.rate(store, card, 3, NOW, NO_FUZZ)
+        waits = store.transaction
+
+        def while_waiting():  # the other process's rating, written during this one's wait
+            core.rate(other, card, 3, NOW + timedelta(seconds=2), NO_FUZZ)
+            return waits()
+
+        store.transaction = while_waiting  # type: ignore[method-assign]
+        with pytest.raises(RatedElsewhere, match="add-one was rated in another session"):
+            core.rate(store, card, 3, NOW + timedelta(seconds=1), NO_FUZZ)
+        store.transaction = waits  # type: ignore[method-assign]
+        assert store.count_reviews(card.id) == 2
+        with pytest.raises(ClockBehind):  # (a clock behind is still said as such)
+            core.rate(store, card, 3, NOW + timedelta(seconds=1), NO_FUZZ)
+
+
 def test_only_a_cards_latest_review_can_be_undone(tmp_path):
     card = fixture_content().get("add-one")
     with open_store(tmp_path) as store:

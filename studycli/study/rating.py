@@ -97,6 +97,9 @@ def rate(
         ClockBehind: `now` is before the card's last review or the last recompute.
     """
     scheduler = sched.make_scheduler(settings)
+    # (before the transaction's wait for the write lock, which another process may hold for
+    # seconds: a rating it writes meanwhile can be later than `now`, taken before the wait)
+    began = store.latest_review_id() if unless_rated_after is None else unless_rated_after
     # read the state and write the rating in one transaction: another session rating the same
     # card at the same moment then waits, and this rating builds on its result
     with store.transaction():
@@ -105,7 +108,14 @@ def rate(
             if other is not None:
                 raise RatedElsewhere(card.id, other)
         before = store.state(card.id)
-        _refuse_before_last_review(card.id, fsrs_card(before), now)
+        last = fsrs_card(before)
+        if last is not None and last.last_review is not None and now < last.last_review:
+            # two `solve`s of one card at once: the other's rating, written while this one
+            # waited, is no clock's fault (said "the system clock is behind")
+            other = store.rating_after(card.id, began)
+            if other is not None:
+                raise RatedElsewhere(card.id, other)
+        _refuse_before_last_review(card.id, last, now)
         _refuse_before_recompute(store.latest_recompute(), now)
         after = advance(before, card.id, rating, now, scheduler, card.content_hash)
         entry = Review(
