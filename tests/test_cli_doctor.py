@@ -120,6 +120,17 @@ def test_the_cli_says_a_damaged_file_is_damaged(cli, tmp_path):
     assert "nothing was repaired" in result.stdout and "Traceback" not in result.output
 
 
+def test_a_database_whose_folder_is_missing_is_said_to_need_it(cli, tmp_path):
+    """`doctor` said "your first review creates it" where the first review refuses, the
+    database's folder (a mistyped --db) not existing: it says to make the folder."""
+    path = tmp_path / "missing" / "reviews.sqlite3"
+    result = _doctor(cli, path)
+    said = " ".join(result.stdout.split())
+    assert result.exit_code == 0 and "its folder does not exist" in said, said
+    assert f"mkdir -p {path.parent}" in said and "your first review creates it" not in said
+    assert not path.parent.exists()
+
+
 def test_the_cli_with_no_database_yet_creates_none(cli, tmp_path):
     path = tmp_path / "none.sqlite3"
     result = _doctor(cli, path)

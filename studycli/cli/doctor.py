@@ -55,9 +55,17 @@ def doctor(
             empty = {**Report(path).to_dict(), "exists": False, "stale_memory_states": 0}
             print(json.dumps(empty, indent=2))
             return
+        first = "your first review creates it"
+        if options(ctx).db and not path.parent.exists():  # (a review refuses to make folders)
+            import shlex
+
+            first = (
+                "its folder does not exist: make it (mkdir -p "
+                f"{escape(shlex.quote(str(path.parent)))}) before your first review, which "
+                "creates the database, or fix the path"
+            )
         stdout().print(
-            f"no review database at {escape(str(path))} yet: nothing to check "
-            "(your first review creates it)",
+            f"no review database at {escape(str(path))} yet: nothing to check ({first})",
             soft_wrap=True,
         )
         return
