@@ -277,6 +277,21 @@ def test_a_solution_module_imports_only_what_every_install_has(content_copy):
     ]
 
 
+def test_a_solution_module_that_prints_when_imported_is_a_problem(content_copy):
+    """A top-level print (an author's debugging line) ran where the checks' workers preload the
+    module, before any check: `check` passed the card, its output above the results and no
+    check's (a QA pass). Prints in functions, and under `if __name__ == "__main__":`, are the
+    checks' business (`check` says when a reference's check prints)."""
+    module = content_copy / "solutions" / "arith.py"
+    module.write_text(
+        "import sys\nprint('loaded')\nfor i in range(2):\n    sys.stderr.write('x')\n"
+        "def _quiet():\n    print('in a function')\n"
+        "if __name__ == '__main__':\n    print('run as a script')\n" + module.read_text()
+    )
+    found = [(p.line, p.message.split(":")[0]) for p in lint(load_content(content_copy))]
+    assert found == [(2, "prints when imported"), (4, "prints when imported")]
+
+
 def cloze_card(content_copy, card_id: str, prompt: str):
     """A cloze card of the numbers deck whose prompt is the `|` block `prompt` (its indented
     lines, and any keys after them); its path."""

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from . import cloze
 from .card import Card, CardProblem
 from .key_lines import KeyLines, file_text
-from .lint_solution import lint_imports, lint_solution
+from .lint_solution import lint_solution, lint_top_levels
 from .lint_text import lint_text
 from .loader import Content
 from .source import module_names, module_path, read_module
@@ -61,7 +61,7 @@ def lint(content: Content) -> list[CardProblem]:
     problems += _lint_cycles(content, where)
     problems += _lint_orphans(content, unloaded)
     problems += _lint_tables(content, unloaded)
-    problems += lint_imports(content)
+    problems += lint_top_levels(content)
     return sorted(problems, key=lambda p: (str(p.path), p.line or 0))
 
 

@@ -273,11 +273,11 @@ def _lint_starter(
     return []
 
 
-def lint_imports(content: Content) -> list[CardProblem]:
+def lint_top_levels(content: Content) -> list[CardProblem]:
     """A solution module imports, at its top level, only the standard library, numpy, torch
     and studycli.assertions: what every install has (a missing package would otherwise show
     only when `check` imports it). An optional one is imported inside the function that
-    needs it."""
+    needs it. And its top level prints nothing (see `_prints`)."""
     names = {
         name for card in content.cards.values() if card.runnable for name in module_names(card)
     }
@@ -287,6 +287,16 @@ def lint_imports(content: Content) -> list[CardProblem]:
             info = read_module(content.solutions_dir, name)
         except (OSError, SyntaxError):
             continue  # reported with its card
+        problems += [
+            CardProblem(
+                info.path,
+                "prints when imported: the checks' workers load a solution module once, before "
+                "any check, so its output is no check's (none says it printed) and lands above "
+                "`check`'s results; remove the print, or move it into a function",
+                line,
+            )
+            for line in _prints(info.tree)
+        ]
         for node in info.tree.body:
             if isinstance(node, ast.Import):
                 imported = [alias.name for alias in node.names]
@@ -306,6 +316,25 @@ def lint_imports(content: Content) -> list[CardProblem]:
                 if not _allowed_import(module)
             ]
     return problems
+
+
+def _prints(tree: ast.Module) -> list[int]:
+    """The lines of the `print(...)` calls (and `sys.stdout.write`, `sys.stderr.write`) that a
+    module's top level runs: not in a function or class body, nor under `if __name__ ==
+    "__main__":`, which a worker's import does not run."""
+    lines = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
+            continue
+        for inner in ast.walk(node):
+            if not isinstance(inner, ast.Call):
+                continue
+            called = ast.unparse(inner.func)
+            if called in ("print", "sys.stdout.write", "sys.stderr.write"):
+                lines.append(inner.lineno)
+    return lines
 
 
 def _allowed_import(module: str) -> bool:
