@@ -152,6 +152,17 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
     assert problem.message.startswith("YAML syntax error")
 
 
+def test_an_indented_field_is_said_to_be_indented_not_to_need_quotes(tmp_path):
+    """`  topic: bias` under `kind: concept`: libyaml marks the colon, and the message told the
+    author to quote the text (a QA pass); a plain text's line with a colon in it still is."""
+    [message] = problems_for(tmp_path, GOOD.format(id="the-card").replace("topic:", "  topic:"))
+    assert message.startswith("YAML syntax error: mapping values are not allowed")
+    assert "this line is indented wrongly" in message and "quote" not in message
+    text = GOOD.format(id="the-card").replace("prompt: A question?", "prompt: A\n  note: b?")
+    [message] = problems_for(tmp_path, text)
+    assert "quote it" in message and "indented wrongly" not in message
+
+
 @pytest.mark.parametrize("quote", ['"', "'"])
 def test_an_unclosed_quote_is_named_at_its_line(tmp_path, quote):
     """PyYAML meets the end of the file first: the error named the file's last line, and told
@@ -205,9 +216,17 @@ def test_one_problem_is_said_once(tmp_path, edit, expected):
 
 
 def test_not_utf8(tmp_path):
+    """A card saved as Latin-1: named at the line of its first bad byte, as a solution module
+    is (it had no line)."""
     (tmp_path / "cards" / "deck").mkdir(parents=True)
-    (tmp_path / "cards" / "deck" / "latin.yaml").write_bytes("title: caf\xe9\n".encode("latin-1"))
-    assert any("not UTF-8" in m for m in (p.message for p in load_content(tmp_path).problems))
+    latin = "id: latin\nkind: concept\ntitle: caf\xe9\n".encode("latin-1")
+    (tmp_path / "cards" / "deck" / "latin.yaml").write_bytes(latin)
+    [problem] = load_content(tmp_path).problems
+    assert problem.line == 3
+    assert problem.message == (
+        "byte 0xe9 is not UTF-8 text (written in another encoding, such as Latin-1 or "
+        "Windows-1252): save the file as UTF-8"
+    )
 
 
 def test_derivation_needs_steps_and_coding_needs_solution(tmp_path):

@@ -432,15 +432,20 @@ def _parse_file(
     from .indexed import split
     from .parse import parse_card
 
+    raw = b""
     try:  # opened without waiting: a named pipe called x.yaml held every command for ever
-        text = read_regular(path, MAX_CARD_BYTES).decode("utf-8")
+        raw = read_regular(path, MAX_CARD_BYTES)
+        text = raw.decode("utf-8")
         data = yaml.load(text, Loader=yaml_loader())
     except NotRegularFile:
         return None, (), ((_NOT_A_FILE,),)
     except FileTooLarge:
         return None, (), ((_TOO_LARGE,),)
-    except UnicodeDecodeError:
-        return None, (), (("the file is not UTF-8 text: save it as UTF-8",),)
+    except UnicodeDecodeError as exc:
+        from .source import undecodable
+
+        line, bad = undecodable(raw, exc)
+        return None, (), ((f"{bad}: save the file as UTF-8", line),)
     except OSError as exc:  # a link to a file that is gone, a file this user may not read
         return None, (), ((f"the file cannot be read: {exc.strerror or exc}",),)
     except yaml.YAMLError as exc:
@@ -494,7 +499,15 @@ def _yaml_problem(exc: Exception, text: str) -> tuple[str, int | None]:
     before = text[text.rfind("\n", 0, mark.index) + 1 : mark.index] if mark is not None else "x"
     if fix == _QUOTE_FIX and not before.strip():
         fix = _INDENTATION_FIX
+    elif fix == _QUOTE_FIX and before[:1] in (" ", "\t") and before.strip() in _field_names():
+        fix = _INDENTATION_FIX  # a field indented (`  topic: x`): libyaml marks its colon
     return f"YAML syntax error: {reason}{fix}", line
+
+
+def _field_names() -> frozenset[str]:
+    from .fields import FIELDS  # (only for an error's message: not at start-up)
+
+    return FIELDS
 
 
 _KEYLESS_LINE_FIX = (

@@ -290,14 +290,18 @@ def decode_module(path: Path, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = len(re.findall(rb"\r\n?|\n", data[: exc.start])) + 1  # Python's line ends
-        bad = " ".join(f"0x{byte:02x}" for byte in data[exc.start : exc.end][:4])
-        raise NotUtf8Error(
-            f"{'byte' if exc.end - exc.start == 1 else 'bytes'} {bad} is not UTF-8 text "
-            "(written in another encoding, such as Latin-1 or Windows-1252): save the module "
-            "as UTF-8",
-            (str(path), line, 1, None),
-        ) from None
+        line, bad = undecodable(data, exc)
+        raise NotUtf8Error(f"{bad}: save the module as UTF-8", (str(path), line, 1, None)) from None
+
+
+def undecodable(data: bytes, exc: UnicodeDecodeError) -> tuple[int, str]:
+    """The line of `data` where UTF-8 decoding failed (`exc`), and what is wrong there."""
+    line = len(re.findall(rb"\r\n?|\n", data[: exc.start])) + 1  # Python's line ends
+    bad = " ".join(f"0x{byte:02x}" for byte in data[exc.start : exc.end][:4])
+    return line, (
+        f"{'byte' if exc.end - exc.start == 1 else 'bytes'} {bad} is not UTF-8 text (written "
+        "in another encoding, such as Latin-1 or Windows-1252)"
+    )
 
 
 @lru_cache(maxsize=256)
