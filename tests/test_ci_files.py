@@ -119,7 +119,9 @@ def test_the_pull_request_template_has_the_review_checklist():
     assert len(items) == 8
     for needle in (
         "`studycli lint`",
+        "`bash .ci/quality`",
         "`studycli check --changed`",
+        "tests/test_content_shipped.py",
         "`python scripts/anki_notes.py`",
         "@fails_with",
         "states the contract",
