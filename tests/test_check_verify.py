@@ -1172,6 +1172,21 @@ def test_a_cards_status_is_its_worst_problems_error_then_timeout_then_fail():
         assert verdict("add-one", found).status == worst
 
 
+def test_a_reference_that_raises_is_located_at_its_line(content_copy):
+    """A reference with a typo: "add_one(-3): raised NameError: name 'undefined_name' is not
+    defined", and no line, where a checker's own error gets one (a QA pass)."""
+    edit(
+        content_copy / "solutions" / "arith.py",
+        '        x: any integer.\n    """\n    return x + 1\n',
+        '        x: any integer.\n    """\n    return undefined_name  # noqa: F821\n',
+    )
+    content = load_content(content_copy)
+    [result] = run_checks([content.get("add-one")], content, jobs=1, timeout=20)
+    assert result.status == "fail"
+    assert "raised NameError: name 'undefined_name' is not defined" in result.message
+    assert result.message.endswith("(at solutions/arith.py:12, in add_one)"), result.message
+
+
 def test_where_a_correct_answers_check_raised_is_the_innermost_line_of_the_solutions():
     """The line said is the last of the solution modules' frames the error went through (a
     helper's, not the checker's call of it), whatever frames outside them came after."""

@@ -247,7 +247,13 @@ def verdict(
     for job, outcome in sorted(results, key=lambda found: _ORDER.get(found[0].candidate.kind, 2)):
         name = _name(job.candidate, outcome)
         if job.candidate.expect_pass and outcome.status != "pass":
-            where = _where(outcome, job.solutions_dir) if outcome.status != "fail" else ""
+            # where it went wrong: an error's line, or where the answer raised (its own line
+            # in the solution module, not the checker's `call` of it)
+            where = ""
+            if outcome.status != "fail":
+                where = _where(outcome, job.solutions_dir)
+            elif _raised(outcome):
+                where = _where(outcome, job.solutions_dir, checker=job.check_function)
             capped = learner_timeout and job.timeout == learner_timeout + LEARNER_MARGIN
             if outcome.status == "timeout" and capped:  # (stopped by `_limit`)
                 where += f"; a learner's check may run {learner_timeout:g} s"
@@ -365,12 +371,19 @@ _CUT = re.compile(r"^… (?P<count>[\d,]+) earlier (?P<unit>line|byte)s? not sho
 _WARNING = re.compile(r"^\S.*:\d+: \w*Warning: ")  # how `warnings` shows one: path:line: Kind: ...
 
 
-def _where(outcome: Outcome, solutions_dir: str) -> str:
+def _where(outcome: Outcome, solutions_dir: str, checker: str | None = None) -> str:
     """ " (at solutions/m.py:12, in f)": the last line of the solution modules that the error
-    of a correct answer's check went through (a checker's own bug, said where it is)."""
+    of a correct answer's check went through (a checker's own bug, said where it is). With
+    `checker` (the checker's name, where the answer raised inside `call`): the last before the
+    checker's first frame, the traceback holding the answer's own frames (the failure's
+    cause) first."""
     folder = Path(solutions_dir).resolve()
     found = ""
-    for match in _FRAME.finditer(outcome.traceback):
+    frames = list(_FRAME.finditer(outcome.traceback))
+    ends = [i for i, match in enumerate(frames) if match["function"] == checker]
+    if ends and ends[0] > 0:
+        frames = frames[: ends[0]]
+    for match in frames:
         path = Path(match["path"]).resolve()
         if path.is_relative_to(folder):
             shown = path.relative_to(folder.parent).as_posix()
@@ -379,6 +392,13 @@ def _where(outcome: Outcome, solutions_dir: str) -> str:
 
 
 _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)')
+
+
+def _raised(outcome: Outcome) -> bool:
+    """Whether the check failed on the answer raising (`call`'s failure)."""
+    from studycli.assertions import RAISED
+
+    return RAISED in outcome.message
 
 
 def _import_failed(outcome: Outcome) -> bool:
