@@ -58,6 +58,20 @@ def test_a_mistyped_prerequisite_gets_the_id_it_was_meant_to_be(content_copy):
     assert found.endswith("which no card has: did you mean triangle-derivation?"), found
 
 
+def test_a_card_that_requires_itself_or_one_card_twice_is_told_to_remove_it(content_copy):
+    """Requiring itself said "requires forms a cycle: add-one -> add-one"; a repeat passed; an
+    id barely like another was asked whether it meant it ("nope-3": "did you mean rope?", a
+    likeness of 0.6; add-x is 0.67 like add-one)."""
+    path = content_copy / "cards" / "basics" / "add-one.yaml"
+    path.write_text(path.read_text() + "requires: [add-one, bias-concept, bias-concept, add-x]\n")
+    found = messages(content_copy)
+    assert "requires itself: remove it" in found
+    assert "requires 'bias-concept' a second time: remove it" in found
+    assert not any("cycle" in m for m in found), found
+    [unknown] = [m for m in found if "which no card has" in m]
+    assert unknown.endswith("write the id of a card (`studycli list` lists them), or remove it")
+
+
 def test_solution_module_and_function_must_exist(content_copy):
     base = (content_copy / "cards" / "basics" / "add-one.yaml").read_text()
     write_card(

@@ -39,8 +39,14 @@ def lint(content: Content) -> list[CardProblem]:
                 )
             )
         for n, required in enumerate(card.requires, 1):
-            if required not in content.cards and required not in unloaded_ids:
-                close = difflib.get_close_matches(required, list(content.cards), n=3)
+            if required == card.id or required in card.requires[: n - 1]:
+                said = "itself" if required == card.id else f"{required!r} a second time"
+                problems.append(
+                    where.problem(card, "requires", f"requires {said}: remove it", item=n)
+                )
+            elif required not in content.cards and required not in unloaded_ids:
+                # (at the default 0.6, "nope-3" was asked whether it meant "rope")
+                close = difflib.get_close_matches(required, list(content.cards), n=3, cutoff=0.7)
                 fix = (
                     f"did you mean {', '.join(close)}?"
                     if close
@@ -125,7 +131,7 @@ def _lint_cycles(content: Content, where: KeyLines) -> list[CardProblem]:
     def visit(card_id: str, trail: list[str]) -> None:
         state[card_id] = 1
         for nxt in content.cards[card_id].requires:
-            if nxt not in content.cards:
+            if nxt not in content.cards or nxt == card_id:  # (itself: said above)
                 continue
             if state.get(nxt) == 1:
                 cycle = trail[trail.index(nxt) :] + [nxt] if nxt in trail else [card_id, nxt]
