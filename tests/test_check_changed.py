@@ -165,6 +165,17 @@ def test_check_changed_cli_checks_only_the_edited_card(cli, repo):
     assert two.exit_code == 2 and "at most one argument" in two.stderr  # (a usage error)
 
 
+def test_many_changed_card_files_that_do_not_load_are_counted_past_the_first(cli, repo):
+    """120 of them made one error line of 6,000 characters (a QA pass)."""
+    for i in range(7):
+        (repo / "cards" / "basics" / f"broken-{i}.yaml").write_text("id: [\n")
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1
+    assert "cards/basics/broken-4.yaml and 2 more files: changed, and not a card" in said, said
+    assert "broken-5" not in said and "broken-6" not in said
+
+
 def test_a_changed_card_file_that_does_not_load_fails_the_check(cli, repo):
     """Not a card, so no check of it would run: `check --changed` said "0 of 0 cards pass" and
     exited 0, a pull request's proof with nothing in it. It names the file and sends to lint."""

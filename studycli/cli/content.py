@@ -246,8 +246,14 @@ def not_loading(paths, root, *, before: str = "", after: str = "") -> str:
     """ "cards/x.yaml: {before}not a card that loads{after}: `studycli lint` says why"."""
     from studycli.content.card import shown_path
 
-    shown = ", ".join(str(shown_path(path, root)) for path in paths)
+    paths = list(paths)
+    shown = ", ".join(str(shown_path(path, root)) for path in paths[:NAMED_UNLOADED])
+    if len(paths) > NAMED_UNLOADED:  # (120 of them made one line of 6,000 characters)
+        shown += f" and {len(paths) - NAMED_UNLOADED} more files"
     return f"{shown}: {before}not a card that loads{after}: `studycli lint` says why"
+
+
+NAMED_UNLOADED = 5  # the files named of those that do not load as cards
 
 
 def _changed(content, refs: list[str]):
