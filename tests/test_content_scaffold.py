@@ -80,6 +80,10 @@ def test_new_never_overwrites(cli, content_copy):
     (content_copy / "solutions" / "taken.py").write_text("X = 1\n")
     taken = cli("--content", content_copy, "new", "coding", "taken", "--topic", "bias")
     assert taken.exit_code == 1 and "solutions/taken.py exists already" in taken.stderr
+    # (how a card joins a module: said, where it was nowhere)
+    assert "copy a card that names it (`solution: taken:<function>`)" in " ".join(
+        taken.stderr.split()
+    )
     assert not (content_copy / "cards" / "basics" / "taken.yaml").exists()
     # a file that appeared between the check and the write is not replaced either
     content = load_content(content_copy)

@@ -96,7 +96,9 @@ def plan_card(content: Content, kind: Kind, card_id: str, topic: str, deck: str 
         if module_path(content.solutions_dir, request.module).exists():
             raise ContentError(
                 f"solutions/{request.module}.py exists already: pick another id (new never "
-                "overwrites a file)"
+                "overwrites a file); for a card whose function joins that module, copy a card "
+                f"that names it (`solution: {request.module}:<function>`), then add the function "
+                "and its checker to the module"
             )
     return request
 
