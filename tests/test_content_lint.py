@@ -306,6 +306,27 @@ def test_a_solution_module_that_prints_when_imported_is_a_problem(content_copy):
     assert found == [(2, "prints when imported"), (4, "prints when imported")]
 
 
+def test_a_deck_the_repositorys_packages_do_not_list_is_a_problem(content_copy):
+    """A card moved into a mistyped deck folder (cards/maths) passed lint: only the packaging
+    test saw that an install would leave it out (a QA pass). Where the content folder's
+    pyproject.toml lists decks, lint names the folder; without one, a learner's own content
+    may have any decks."""
+    (content_copy / "cards" / "basicz").mkdir()
+    (content_copy / "cards" / "basics" / "bias-concept.yaml").rename(
+        content_copy / "cards" / "basicz" / "bias-concept.yaml"
+    )
+    assert lint(load_content(content_copy)) == []  # (no pyproject.toml)
+    (content_copy / "pyproject.toml").write_text(
+        '[tool.setuptools]\npackages = ["studycli", "studycli._content.cards.basics", '
+        '"studycli._content.cards.numbers"]\n'
+    )
+    [problem] = lint(load_content(content_copy))
+    assert problem.path == content_copy / "cards" / "basicz"
+    assert problem.message.startswith("a deck that pyproject.toml's packages do not list")
+    assert 'add "studycli._content.cards.basicz" there' in problem.message
+    assert "move its cards into their deck (basics, numbers)" in problem.message
+
+
 def cloze_card(content_copy, card_id: str, prompt: str):
     """A cloze card of the numbers deck whose prompt is the `|` block `prompt` (its indented
     lines, and any keys after them); its path."""

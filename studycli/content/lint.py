@@ -66,6 +66,7 @@ def lint(content: Content) -> list[CardProblem]:
             problems += lint_solution(card, content.solutions_dir, where)
     problems += _lint_cycles(content, where)
     problems += _lint_orphans(content, unloaded)
+    problems += _lint_decks(content)
     problems += _lint_tables(content, unloaded)
     problems += lint_top_levels(content)
     return sorted(problems, key=lambda p: (str(p.path), p.line or 0))
@@ -176,6 +177,42 @@ def _lint_orphans(content: Content, unloaded: list[Path]) -> list[CardProblem]:
     return [
         CardProblem(path, "orphan solution module: no card names it in 'solution' or 'check'")
         for path in orphans
+    ]
+
+
+DECK_PACKAGE = "studycli._content.cards."  # a deck's package in pyproject.toml (it ships it)
+
+
+def _lint_decks(content: Content) -> list[CardProblem]:
+    """In the repository (the content folder's pyproject.toml lists the decks' packages): a
+    deck folder with cards that it does not list, whose cards an install would leave out: a
+    new deck to list, or a deck's name mistyped (a card moved to cards/maths passed lint, and
+    failed only the packaging test)."""
+    import tomllib
+
+    try:
+        with open(content.root / "pyproject.toml", "rb") as file:
+            setup = tomllib.load(file).get("tool", {}).get("setuptools", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return []
+    packages = setup.get("packages") if isinstance(setup, dict) else None
+    listed = {
+        package.removeprefix(DECK_PACKAGE)
+        for package in packages or ()
+        if isinstance(package, str) and package.startswith(DECK_PACKAGE)
+    }
+    if not listed:  # (another project's pyproject.toml, or none of its decks listed)
+        return []
+    decks = {card.path.parent for card in content.cards.values()}
+    return [
+        CardProblem(
+            folder,
+            f"a deck that pyproject.toml's packages do not list, so an install leaves its cards "
+            f'out: a new deck? add "{DECK_PACKAGE}{folder.name}" there; a mistyped one? move '
+            f"its cards into their deck ({', '.join(sorted(listed))})",
+        )
+        for folder in sorted(decks)
+        if folder.name not in listed
     ]
 
 
