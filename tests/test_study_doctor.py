@@ -202,6 +202,26 @@ def test_a_damaged_log_says_how_much_of_it_reads_and_saves_what_reads_around_the
     assert not any("export-reviews" in command for command in report.salvage)
 
 
+def test_a_backup_imported_into_a_damaged_log_is_refused(cli, tmp_path):
+    """An export made before the damage, imported into the damaged file: the lost reviews'
+    rows were "already in your log" (the index that finds them still read), none came back,
+    and nothing said the file was damaged (a QA pass). The import now refuses a damaged file,
+    as every command does where SQLite meets the damage, and writes nothing into it."""
+    from .conftest import FIXTURE_CONTENT
+
+    path, backup = tmp_path / "reviews.sqlite3", tmp_path / "backup.csv"
+    rated_many(path)
+    exported = cli("--content", FIXTURE_CONTENT, "--db", path, "export-reviews", backup)
+    assert exported.exit_code == 0, exported.output
+    damage_leaf(path, "reviews")
+    before = path.read_bytes()
+    result = cli("--content", FIXTURE_CONTENT, "--db", path, "import-reviews", backup)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{path} is damaged" in said and "first run `studycli doctor`" in said, said
+    assert path.read_bytes() == before
+
+
 def test_a_dry_run_on_a_damaged_log_says_what_would_be_saved_and_writes_nothing(tmp_path):
     path = tmp_path / "reviews.sqlite3"
     rated_many(path)

@@ -115,7 +115,9 @@ def import_reviews(
 
     Raises:
         ImportFormatError: the file is unreadable or has bad rows (nothing is written).
+        StoreDamaged: the database is damaged (nothing is written).
     """
+    store.refuse_if_damaged()  # (an import is how a backup is restored: not into a damaged log)
     scheduler_json = sched.make_scheduler(settings).to_json()
     rows = 0
     # one transaction; the cores that replay also sort (the time index made again)

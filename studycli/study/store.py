@@ -276,6 +276,18 @@ class Store:
         if isinstance(error, sqlite3.DatabaseError):  # busy, unwritable or damaged, in use
             raise database.explain(self.path, error) from None
 
+    def refuse_if_damaged(self) -> None:
+        """Raise StoreDamaged (see `database.explain`) where `PRAGMA quick_check` finds the file
+        damaged (0.7 s for a million reviews). SQLite meets damage only where it reads: an
+        import of a backup into a damaged log found its lost reviews "already in your log" (in
+        an index whose table pages were gone), restored none, and said nothing was wrong."""
+        try:
+            found = [str(row[0]) for row in self.conn.execute("PRAGMA quick_check")]
+        except sqlite3.DatabaseError as exc:
+            raise database.explain(self.path, exc) from None
+        if found != ["ok"]:
+            raise database.explain(self.path, sqlite3.DatabaseError(found[0]))
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, committed on exit (rolled back on an exception).
