@@ -580,6 +580,39 @@ def test_nothing_due_says_when_the_days_new_limit_holds_new_cards_back(tmp_path)
     assert f"Nothing is due now. {wait}" in said[1]
 
 
+def test_a_session_ended_by_the_days_review_limit_says_the_reviews_that_wait(tmp_path):
+    """Two reviews due, reviews_per_day = 1: the session showed one and said "Nothing more is
+    due now.", with no word of the limit (a QA pass, as Anki's end screen says it)."""
+    from datetime import timedelta
+
+    from rich.console import Console
+
+    from studycli.cli.review_session import ReviewSession
+    from studycli.study.api import Study
+    from studycli.study.settings import Settings
+
+    content = load_content(FIXTURE_CONTENT)
+    cards = [content.get("bias-concept"), content.get("poisson-concept")]
+    later = NOW + timedelta(days=60)
+    said = []
+    for keys, when, limit in ((" 4 4", NOW, 200), (" 3", later, 1), ("", later, 1)):
+        console = Console(record=True, width=200, color_system=None)
+        pressed = iter(keys)
+        settings = Settings(enable_fuzzing=False, reviews_per_day=limit)
+        with Study.open(tmp_path / "db.sqlite3", settings) as study:
+            ReviewSession(console, study, content, cards, clock=lambda when=when: when,
+                          getkey=pressed.__next__).run()  # fmt: skip
+        said.append(" ".join(console.export_text().split()))
+    wait = (
+        "1 more review due today waits: the day's limit of 1 review is reached "
+        "(reviews_per_day in settings.toml; they come first tomorrow, and `studycli cram` "
+        "studies them now)."
+    )
+    assert "waits" not in said[0]
+    assert f"Nothing more is due now. {wait}" in said[1], said[1]
+    assert f"Nothing is due now. {wait}" in said[2], said[2]
+
+
 def test_new_cards_held_by_a_new_limit_of_0_are_not_said_to_wait_for_tomorrow(tmp_path):
     """new_per_day = 0 (new cards paused): the session said "2 new cards wait for tomorrow:
     the day's limit of 0 new cards is reached", where none comes tomorrow either."""

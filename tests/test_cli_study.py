@@ -56,6 +56,7 @@ def test_due_json_on_a_fresh_database(cli):
         "learning": 0,
         "new": 4,
         "held_new": 0,
+        "held_reviews": 0,
         "next_due": None,
         "decks": {
             "basics": {"due": 0, "learning": 0, "new": 2},
@@ -85,6 +86,23 @@ def test_due_says_new_cards_wait_when_the_days_new_limit_is_reached(cli, monkeyp
     assert "3 new cards wait: the day's limit of 1 new card is reached" in said, said
     counts = json.loads(run(cli, "due", "--json").stdout)
     assert (counts["new"], counts["held_new"]) == (0, 3)
+
+
+def test_due_says_reviews_wait_when_the_days_review_limit_is_reached(cli, monkeypatch):
+    """Two reviews due, reviews_per_day = 1: `review` showed one and ended "Nothing more is
+    due now", and `due` said the next card was due tomorrow, with no word of the limit (a QA
+    pass; a learner back from a break meets the default 200). Both say what waits."""
+    _rate("bias-concept", 4)
+    _rate("add-one", 4)
+    monkeypatch.setenv("STUDYCLI_NOW", (NOW + timedelta(days=60)).isoformat())
+    config_path().write_text("enable_fuzzing = false\nreviews_per_day = 1\nnew_per_day = 0\n")
+    counts = json.loads(run(cli, "due", "--json").stdout)
+    assert (counts["due"], counts["held_reviews"]) == (1, 1)
+    _rate("bias-concept", 3, NOW + timedelta(days=60))
+    counts = json.loads(run(cli, "due", "--json").stdout)
+    assert (counts["due"], counts["held_reviews"]) == (0, 1)
+    said = " ".join(run(cli, "due").stdout.split())
+    assert "1 more review due today waits: the day's limit of 1 review is reached" in said, said
 
 
 def test_due_says_cards_are_due_now_when_a_review_falls_due_later_today(cli, monkeypatch):
@@ -547,8 +565,11 @@ def test_due_with_a_review_held_today_names_the_card_in_learning_before_tomorrow
                 state("bias-concept", NOW + timedelta(minutes=10), State.Relearning),
             ]
         )
-    last = run(cli, "due").stdout.rstrip().splitlines()[-1]
-    assert last == f"next card due in 10m ({NOW + timedelta(minutes=10):%Y-%m-%d %H:%M})", last
+    said = " ".join(run(cli, "due").stdout.split())
+    assert (
+        f"next card due in 10m ({NOW + timedelta(minutes=10):%Y-%m-%d %H:%M}); 1 more review "
+        "due today waits: reviews_per_day is 0 in settings.toml (raise it to study them"
+    ) in said, said
 
 
 def test_undo_after_an_older_review_was_imported_says_so(cli, tmp_path):

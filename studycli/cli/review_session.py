@@ -40,6 +40,7 @@ from studycli.study.labels import (
     counted,
     format_interval,
     held_new_note,
+    held_reviews_note,
     rating_label,
 )
 from studycli.study.queue import Due
@@ -222,6 +223,14 @@ class DueQueue:
         """How many new cards the last queue drawn held back: the day's new limit is reached."""
         return self._front.held_new if self._front is not None else 0
 
+    def held_reviews(self) -> int:
+        """How many reviews due today the day's review limit holds back (at the session's end:
+        a queue reads only the reviews it can show, so they are counted here, at once)."""
+        if self._front is None or self._front.review:
+            return 0
+        pool = [c for c in self.items if c.id not in self.unsaved]
+        return self.study.due_counts(pool, self.clock()).held_reviews
+
     def past_limit(self) -> int:
         """How many cards the session's limit left that could be studied now (another
         `studycli review` shows them): 0 without a limit, or where it cut nothing off."""
@@ -324,6 +333,8 @@ class ReviewSession:
                 + (" (`studycli undo` takes back the last rating.)" if self.done else "")
             )
         said = "Nothing more is due now." if self.seen else "Nothing is due now."
+        if held := getattr(self.queue, "held_reviews", lambda: 0)():
+            said += f" {held_reviews_note(held, self.settings.reviews_per_day)}."
         if held := getattr(self.queue, "held_new", lambda: 0)():
             said += f" {held_new_note(held, self.settings.new_per_day)}."
         return said + (" (`studycli undo` takes back the last rating.)" if self.done else "")

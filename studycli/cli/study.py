@@ -276,9 +276,9 @@ def due(
 
     A deck's counts are what `studycli review --deck D` shows, the day's limits applied to it
     alone (as Anki's deck list counts), so the decks' counts can add up to more than all's.
-    `--json` prints {"due", "learning", "new", "held_new", "next_due", "decks": {deck: {...}}}:
-    reviews due now, learning cards due now, new cards available today (after the daily
-    limits), new cards the day's limit holds back.
+    `--json` prints {"due", "learning", "new", "held_new", "held_reviews", "next_due", "decks":
+    {deck: {...}}}: reviews due now, learning cards due now, new cards available today (after
+    the daily limits), new cards and reviews due today that the day's limits hold back.
 
     Example: studycli due --json
     """
@@ -309,6 +309,10 @@ def due(
         from studycli.study.labels import held_new_note
 
         line += "; " + held_new_note(counts.held_new, settings().new_per_day)
+    if counts.held_reviews:  # (a session ended "Nothing more is due now", 20 reviews due)
+        from studycli.study.labels import held_reviews_note
+
+        line += "; " + held_reviews_note(counts.held_reviews, settings().reviews_per_day)
     console.print(Text(line))  # no markup: emoji
 
 

@@ -62,7 +62,7 @@ class Rated(Record):  # named tuples: cheaper than frozen dataclasses at start-u
 
 class DueCounts(Record):
     """What is due now, in all and per deck: reviews, learning cards, new cards for today, and
-    the new cards that today's limit holds back."""
+    the new cards and the reviews that today's limits hold back."""
 
     due: int
     learning: int
@@ -70,6 +70,7 @@ class DueCounts(Record):
     next_due: datetime | None
     decks: dict[str, dict[str, int]]
     held_new: int = 0
+    held_reviews: int = 0
 
     def to_dict(self) -> dict:
         return {
@@ -77,6 +78,7 @@ class DueCounts(Record):
             "learning": self.learning,
             "new": self.new,
             "held_new": self.held_new,
+            "held_reviews": self.held_reviews,
             "next_due": self.next_due.isoformat() if self.next_due else None,
             "decks": self.decks,
         }
@@ -183,6 +185,7 @@ class Study:
                 for deck, d in decks.items()
             },
             held_new=queue.held_new,
+            held_reviews=queue.held_reviews,
         )
 
     def next_due(

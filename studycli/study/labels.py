@@ -37,6 +37,21 @@ def held_new_note(held: int, new_per_day: int) -> str:
     return said + "; `studycli cram` studies them now)"
 
 
+def held_reviews_note(held: int, reviews_per_day: int) -> str:
+    """What the learner is told of `held` reviews due today that the day's review limit holds
+    back (`review` at its end, `due`): they wait, and how to study them now."""
+    said = f"{counted(held, 'more review')} due today {'waits' if held == 1 else 'wait'}: "
+    if not reviews_per_day:  # (none comes tomorrow either)
+        return said + (
+            "reviews_per_day is 0 in settings.toml (raise it to study them; `studycli cram` "
+            "studies them now)"
+        )
+    return said + (
+        f"the day's limit of {counted(reviews_per_day, 'review')} is reached (reviews_per_day "
+        "in settings.toml; they come first tomorrow, and `studycli cram` studies them now)"
+    )
+
+
 def is_leech(state: CardState | None) -> bool:
     return state is not None and state.lapses >= LEECH_LAPSES
 

@@ -136,6 +136,9 @@ class Due(Record, Generic[ItemT]):  # a named tuple: cheaper to make than a data
     new: list[ItemT]
     ahead: list[ItemT]  # learning cards due within LEARN_AHEAD
     held_new: int = 0  # new cards held back for a later day: today's new limit is reached
+    # reviews due today that today's review limit holds back: all of them where every review
+    # due was read (`due_by_deck`), those read past the limit where a cap read few (`due_from`)
+    held_reviews: int = 0
 
     def next(self, exclude: frozenset[str] = frozenset()) -> ItemT | None:
         """The card to show now; learning cards due soon only when nothing else is left."""
@@ -285,6 +288,7 @@ def due_now(
         new=prerequisite_order(new, new_left, taken, schedule.seen),
         ahead=ahead,
         held_new=0 if new_left else len(new),
+        held_reviews=max(0, len(review) - reviews_left),
     )
 
 
