@@ -93,6 +93,23 @@ def test_show_renders_prompt_starter_and_answer(cli):
     assert "加一" in with_answer.stdout
 
 
+def test_show_answer_shows_the_reference_and_a_path_to_its_module(cli, tmp_path, monkeypatch):
+    """The answer of a coding card named `solutions/arith.py`, a path relative to a content
+    folder the learner may never have seen (an installed package's), and not its code, which a
+    rustlings or exercism user looks for. Now the reference function (less its docstring, in
+    the starter above) and its module's path, from the current folder where it lies under it."""
+    monkeypatch.chdir(tmp_path)
+    shown = cli("--content", FIXTURE_CONTENT, "show", "add-one", "--answer").stdout
+    reference = shown[shown.index("Reference") :]
+    assert "def add_one(x: int) -> int:" in reference and "return x + 1" in reference
+    assert "Return x + 1." not in reference  # (the docstring: the starter shows it)
+    module = (FIXTURE_CONTENT / "solutions" / "arith.py").resolve()
+    assert f"reference: {module} :: add_one" in " ".join(shown.split())
+    monkeypatch.chdir(FIXTURE_CONTENT)
+    shown = cli("--content", FIXTURE_CONTENT, "show", "add-one", "--answer").stdout
+    assert "reference: solutions/arith.py :: add_one" in shown
+
+
 @pytest.mark.parametrize("columns", [60, 250])
 def test_a_cards_text_is_at_most_100_columns_wide(cli, monkeypatch, columns):
     """Lines of text far longer than 100 columns are hard to read: on a wide terminal the

@@ -377,10 +377,22 @@ def show(
     except CardNotFound as missing:
         raise CardNotFound(f"{missing}{_reviews_kept(ctx, card_id)}") from None
     starter = card_starter(card, content.solutions_dir) if card.runnable else None
+    reference = None
+    if answer and card.solution is not None:  # (its file as the learner can open it: an
+        # installed content's solutions/ is in site-packages, not under the current folder)
+        import contextlib
+        from pathlib import Path
+
+        from studycli.content.source import module_path, reference_source
+
+        path = module_path(content.solutions_dir, card.solution.module).resolve()
+        with contextlib.suppress(ValueError):
+            path = path.relative_to(Path.cwd().resolve())
+        reference = (reference_source(card, content.solutions_dir), path)
     # a deletion's id shows that deletion blanked and the others as text, as review does (it
     # blanked every deletion)
     shown = items[0] if len(items) == 1 and items[0].id == card_id else card
-    stdout().print(render.full(shown, with_answer=answer, starter=starter))
+    stdout().print(render.full(shown, with_answer=answer, starter=starter, reference=reference))
 
 
 def _reviews_kept(ctx: typer.Context, item_id: str) -> str:

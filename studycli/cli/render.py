@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
@@ -189,21 +190,26 @@ class _Python:
         yield highlighted(self.source, "python", "ansi_dark")
 
 
-def full(card: Card, *, with_answer: bool, starter: str | None = None) -> RenderableType:
-    """The whole card: header, prompt, starter; with the answer, steps and answer too."""
+def full(
+    card: Card,
+    *,
+    with_answer: bool,
+    starter: str | None = None,
+    reference: tuple[str | None, Path] | None = None,
+) -> RenderableType:
+    """The whole card: header, prompt, starter; with the answer, steps and answer too, and the
+    reference solution (`reference`: its function's source, and its module's file)."""
     parts: list[RenderableType] = [header(card), prompt(card)]
     if starter is not None:
         parts.append(code(starter, "Starter"))
     if with_answer:
         parts += [step(card, i) for i in range(len(card.steps))]
         parts.append(answer(card))
-        if card.solution is not None:
-            parts.append(
-                Text(
-                    f"reference: solutions/{card.solution.module}.py :: {card.solution.function}",
-                    style="dim",
-                )
-            )
+        if card.solution is not None and reference is not None:
+            source, module = reference
+            if source is not None:
+                parts.append(code(source, "Reference"))
+            parts.append(Text(f"reference: {module} :: {card.solution.function}", style="dim"))
     if card.requires:
         parts.append(Text("requires: " + ", ".join(card.requires), style="dim"))
     return Group(*parts)

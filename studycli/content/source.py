@@ -398,6 +398,28 @@ def card_starter(card: Card, solutions_dir: Path) -> str:
     return starter_for(card, info)
 
 
+def reference_source(card: Card, solutions_dir: Path) -> str | None:
+    """The reference function's source as the module has it, its decorators included and its
+    docstring left out (the starter shows it); None where the module has no such function
+    (`lint` says so).
+
+    Raises:
+        ContentError: the module does not parse (see `card_module`).
+    """
+    assert card.solution is not None
+    info = card_module(card, solutions_dir)
+    node = info.function(card.solution.function)
+    if node is None:
+        return None
+    lines = info.source.splitlines()
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    kept = range(first, (node.end_lineno or node.lineno) + 1)
+    doc = node.body[0]
+    if ast.get_docstring(node) is not None and len(node.body) > 1:
+        kept = [n for n in kept if not doc.lineno <= n <= (doc.end_lineno or doc.lineno)]
+    return "\n".join(lines[n - 1] for n in kept)
+
+
 def starter_for(card: Card, info: ModuleInfo) -> str:
     assert card.solution is not None
     return card.starter if card.starter else default_starter(info, card.solution.function)
