@@ -107,6 +107,19 @@ def test_a_wrong_attempt_fails_shows_the_failing_case_and_records_again(cli, att
     assert _history(cli)[0]["rating"] == 1
 
 
+def test_a_syntax_error_shows_its_line_and_where_in_it(cli, attempt, monkeypatch):
+    """ "SyntaxError: '(' was never closed (attempt.py, line 2)" and nothing more, where a
+    runtime error shows the file's line, and Python shows the line with a caret (a QA pass)."""
+    monkeypatch.setenv("COLUMNS", "250")  # (the file's path on one line)
+    path = attempt("def add_one(x):\n    return max(x + 1, x\n")
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", path, "--no-record")
+    assert result.exit_code == 1
+    lines = [line.strip("│ ").rstrip() for line in result.stdout.splitlines()]
+    assert "SyntaxError: '(' was never closed (attempt.py, line 2)" in lines
+    at = lines.index(f'File "{path}", line 2')
+    assert lines[at + 1] == "return max(x + 1, x" and lines[at + 2] == "^", lines
+
+
 def test_what_the_attempt_prints_reaches_the_terminal_as_text_not_as_control(
     cli, attempt, monkeypatch
 ):

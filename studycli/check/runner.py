@@ -1162,6 +1162,11 @@ def _trimmed_traceback(exc: BaseException, job: Job) -> str:
     """The traceback frames in the learner's own code (or all frames for reference code)."""
     import traceback
 
+    if isinstance(exc, SyntaxError) and exc.text:  # no frame in the file: Python's own lines,
+        # the source line and a caret under the mistake (the message said only its line)
+        shown = traceback.format_exception_only(type(exc), exc)[:-1]
+        return "".join(line[:TRACEBACK_LINE] + ("\n" if len(line) > TRACEBACK_LINE else "")
+                       for line in shown)  # fmt: skip
     frames = _own_frames(exc, job)
     if not frames:
         return ""
