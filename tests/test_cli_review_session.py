@@ -481,6 +481,20 @@ def _run_in_process(
     return summary, reviews, console.export_text()
 
 
+def test_a_key_that_does_nothing_says_the_keys_that_do(tmp_path):
+    """Keys other than the session's were ignored without a word (a QA pass pressed x, as
+    Anki's keys would have it): the session looked stuck. Said, with the keys of the moment;
+    a key the card has no use for (h with no hints) is one of them."""
+    bias = load_content(FIXTURE_CONTENT).get("bias-concept")
+    summary, reviews, text = _run_in_process(tmp_path, "xh 4", cards=[bias])
+    said = " ".join(text.split())
+    assert "x is no key here: Enter reveal · u undo · q quit" in said, said
+    assert "h is no key here: Enter reveal · u undo · q quit" in said
+    assert len(reviews) == 1  # (and the session went on)
+    summary, reviews, text = _run_in_process(tmp_path / "2", " x4", cards=[bias])
+    assert "x is no key here: 1-4 rate · Enter reveal · u undo · q quit" in " ".join(text.split())
+
+
 def test_limit_finishes_started_cards_through_their_learning_steps(tmp_path):
     summary, reviews, text = _run_in_process(tmp_path, " 3 3", limit=1)
     assert [(r.card_id, r.queue) for r in reviews] == [("add-one", "new"), ("add-one", "learning")]

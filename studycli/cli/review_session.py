@@ -149,6 +149,14 @@ def _answer_key(shown: _Card) -> str:
     return "Enter shows the answer"
 
 
+def _front_keys(card: Card) -> str:
+    """The keys a card's front offers, as the line under it says them."""
+    keys = "Enter reveal" + (" step" if card.kind == Kind.DERIVATION else "")
+    keys += " · s solve" if card.runnable else ""
+    keys += " · h hint" if card.hints else ""
+    return keys + " · u undo · q quit"
+
+
 def _rate_later(shown: _Card, key: str) -> str:
     """What a rating key pressed before the answer is shown says: nothing is rated yet, and
     the key that gets there."""
@@ -371,6 +379,11 @@ class ReviewSession:
                     return "undone"
             elif key == "q":
                 return "quit"
+            elif len(key) == 1 and key.isprintable() and not key.isspace():
+                # said, not ignored: a key that did nothing looked like a session stuck
+                answered = shown.answer_shown or shown.outcome is not None
+                keys = ("1-4 rate · " if answered else "") + _front_keys(card)
+                self.console.print(Text(f"{key} is no key here: {keys}", style="yellow"))
 
     def _show_front(self, card: Card) -> None:
         if card.runnable:  # keys typed from its front on, while its worker starts (below),
@@ -383,10 +396,7 @@ class ReviewSession:
             self.console.print(Text(" · ".join(flags), style="bold yellow"))
         self.console.print(render.header(card))
         self.console.print(render.prompt(card))
-        keys = "Enter reveal" + (" step" if card.kind == Kind.DERIVATION else "")
-        keys += " · s solve" if card.runnable else ""
-        keys += " · h hint" if card.hints else ""
-        self.console.print(Text(keys + " · u undo · q quit", style="dim"))
+        self.console.print(Text(_front_keys(card), style="dim"))
         if card.runnable:  # its check's worker gets torch imported while the learner reads;
             # started once the front is on screen, so that the front never waits for it
             self.console.file.flush()
