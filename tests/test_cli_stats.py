@@ -38,7 +38,7 @@ def figures() -> Stats:
             name: Retention(passed=729, failed=253) for name in ("young", "mature", "all")
         },
         topics=[
-            TopicStats(topic, cards, studied, Retention(passed, failed), recall)
+            TopicStats(topic, cards, cards, studied, Retention(passed, failed), recall)
             for topic, studied, cards, passed, failed, recall in TOPICS
         ],
         streak=17,

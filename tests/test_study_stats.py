@@ -297,7 +297,7 @@ def _busy_stats() -> core.Stats:
             "all": core.Retention(35801, 3579),
         },
         topics=[
-            core.TopicStats(slug, 120, 100 - i, core.Retention(1000 + i, 100), 0.5 + i / 100)
+            core.TopicStats(slug, 120, 120, 100 - i, core.Retention(1000 + i, 100), 0.5 + i / 100)
             for i, slug in enumerate(slugs)
         ],
         streak=365,
@@ -401,6 +401,10 @@ def test_the_header_says_how_many_cards_its_study_items_come_from(cli, monkeypat
     data = json.loads(cli("--content", content_copy, "stats", "--json").stdout)
     assert sum(data["cards_by_state"].values()) == data["study_items"] == 6
     assert (data["cards"], data["not_in_content"]) == (5, 0)
+    # a topic's cards are cards too, as `topics` counts them (they were its items: a QA pass
+    # saw 16 for a topic of 11 cards), beside its items
+    [poisson] = [topic for topic in data["topics"] if topic["topic"] == "poisson"]
+    assert (poisson["cards"], poisson["items"], poisson["studied"]) == (2, 3, 0)
 
 
 def test_the_cli_forecast_leaves_out_imported_cards_review_never_shows(cli, monkeypatch, tmp_path):

@@ -44,7 +44,8 @@ def stats(
     topics (`review` never shows those cards). `--json` prints {"cards_by_state" (study items),
     "study_items", "cards", "not_in_content" (how many items are in your history only),
     "not_in_content_ids" (their ids), "reviews_per_day": [{"date", "count"}],
-    "forecast", "true_retention", "topics", "streak", "today"}.
+    "forecast", "true_retention", "topics": [{"topic", "cards", "items", "studied" (items),
+    "reviews", "retention", "recall"}], "streak", "today"}.
 
     Example: studycli stats --topic flash-attention
     """
@@ -193,7 +194,7 @@ class _Topics:
         self.topics = topics
         self.cells = {
             "topic": [topic.topic for topic in topics] or ["(no topics)"],
-            "studied": [f"{topic.studied}/{topic.cards}" for topic in topics],
+            "studied": [f"{topic.studied}/{topic.items}" for topic in topics],
             "reviews": [str(topic.retention.total) for topic in topics],
             "retention": [_percent(topic.retention.rate) for topic in topics],
         }
