@@ -407,6 +407,33 @@ def test_the_header_says_how_many_cards_its_study_items_come_from(cli, monkeypat
     assert (poisson["cards"], poisson["items"], poisson["studied"]) == (2, 3, 0)
 
 
+def test_the_forecast_puts_a_cloze_sibling_waiting_for_tomorrow_on_tomorrow(
+    cli, monkeypatch, content_copy, tmp_path
+):
+    """Both deletions of a cloze card overdue, one rated today: `due` and `review` hold the
+    other back to tomorrow (one deletion a day), and the forecast counted it today (a QA
+    pass)."""
+    (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
+        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::λ}}'\n",
+        encoding="utf-8",
+    )
+    long_ago = (NOW - timedelta(days=60)).isoformat()
+    csv = tmp_path / "log.csv"
+    csv.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        f"poisson-cloze#c1,3,{long_ago},\npoisson-cloze#c2,3,{long_ago},\n"
+        f"poisson-cloze#c1,3,{NOW.isoformat()},\n"
+    )
+    monkeypatch.setenv("STUDYCLI_NOW", (NOW + timedelta(minutes=5)).isoformat())
+    assert cli("--content", content_copy, "import-reviews", csv).exit_code == 0
+    assert json.loads(cli("--content", content_copy, "due", "--json").stdout)["due"] == 0
+    data = json.loads(cli("--content", content_copy, "stats", "--json").stdout)
+    forecast = {d["date"]: d["count"] for d in data["forecast"] if d["count"]}
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    assert forecast.get(TODAY.isoformat(), 0) == 0 and forecast[tomorrow] == 1, forecast
+
+
 def test_the_cli_forecast_leaves_out_imported_cards_review_never_shows(cli, monkeypatch, tmp_path):
     """Reviews imported for a card id the content lacks: its history counts, its due date
     does not (`review` never shows it), and the header says where the extra item comes from."""

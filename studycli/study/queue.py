@@ -213,6 +213,21 @@ def due_by_deck(
     }
 
 
+def waiting_siblings(
+    store: Store, now: datetime, settings: Settings, tz: tzinfo | None = None
+) -> set[str]:
+    """The cloze cards (`card`, of `card#c2`) with an item rated this study day: their other
+    items wait for the next day (none, where siblings are not buried)."""
+    day_end = next_day_start(now, settings.day_starts_at, tz)
+    return _today(store, now, settings, tz, day_end)[1] or set()
+
+
+def family_of(item_id: str) -> str | None:
+    """The cloze card a study item belongs to (`card#c2` -> `card`); None for a card that is
+    its own only item."""
+    return _family(item_id)
+
+
 def _today(
     store: Store, now: datetime, settings: Settings, tz: tzinfo | None, day_end: datetime
 ) -> tuple[dict[str, int], set[str] | None]:

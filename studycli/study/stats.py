@@ -26,7 +26,7 @@ from fsrs import Card as FsrsCard
 from studycli.content.card import Card
 
 from . import scheduler as sched
-from .queue import next_day_start, study_date, study_day_start
+from .queue import family_of, next_day_start, study_date, study_day_start, waiting_siblings
 from .rating import fsrs_card
 from .settings import Settings
 from .store import CardState, ReviewMethod, Store, parse_time
@@ -177,7 +177,9 @@ def stats(
             DayCount(first + timedelta(days=i), per_day[first + timedelta(days=i)])
             for i in range(DAYS)
         ],
-        forecast=_forecast(content, states, parsed, today, day),
+        forecast=_forecast(
+            content, states, parsed, today, day, waiting_siblings(store, now, settings, tz)
+        ),
         true_retention=_true_retention(recent),
         topics=_topics(items, states, parsed, store.review_outcomes(), settings, now),
         **_streak(store, None if elsewhere else pool, now, settings, tz),
@@ -209,14 +211,21 @@ def _forecast(
     parsed: Parsed,
     today: date,
     day: Callable[[datetime], date],
+    waiting: set[str],
 ) -> list[DayCount]:
+    """Items due on each study day from today (overdue ones today); a sibling of a cloze card
+    studied today (`waiting`), due by today, tomorrow, as `due` and `review` hold it back."""
     due: Counter[date] = Counter()
+    tomorrow = today + timedelta(days=1)
     for card_id in pool:
         state = states.get(card_id)
         card = parsed.get(card_id)
         if card is None or (state is not None and state.suspended):
             continue
-        due[max(today, day(card.due))] += 1
+        when = max(today, day(card.due))
+        if when == today and waiting and family_of(card_id) in waiting:
+            when = tomorrow
+        due[when] += 1
     return [
         DayCount(today + timedelta(days=i), due[today + timedelta(days=i)]) for i in range(DAYS)
     ]
