@@ -95,6 +95,25 @@ def test_list_fits_40_columns_breaking_ids_after_a_dash():
     assert titles == ["A title of a few words, A title of a few words,"] * 3
 
 
+def test_topics_at_60_columns_breaks_no_title_word(cli, monkeypatch):
+    """At 60 columns the topic column kept its 26 characters and the titles got 10, broken
+    mid-word ("distributi|on", "reparamete|risation": a QA pass). The topics now wrap too."""
+    import json
+
+    monkeypatch.setenv("COLUMNS", "60")
+    out = cli("topics").stdout
+    assert max(cell_len(line) for line in out.splitlines()) <= 60, out
+    titles = [row["title"] for row in json.loads(cli("topics", "--json").stdout)]
+    cells = column(out, 3, key=1)
+    assert len(cells) == len(titles)
+    words = {word for title in titles for word in title.split()}
+    broken = [  # a line that ends inside a word the column had room for
+        line for lines in cells for line in lines[:-1]
+        if line.split()[-1] not in words and len(line.split()[-1]) < 15
+    ]  # fmt: skip
+    assert not broken, out
+
+
 def test_history_fits_40_columns():
     """`history`'s card column (a deletion's id) never wrapped: 82 columns at 80, more at 40."""
     from studycli.cli.study import history_columns

@@ -56,7 +56,7 @@ def topics(
 
     # every card, and the coding cards among them (their answers run); --json splits all kinds
     columns = [
-        Column("topic"),
+        Column("topic", wrap=True),
         Column("cards", justify="right"),
         Column("coding", justify="right"),
         Column("title", wrap=True, hide=1),
