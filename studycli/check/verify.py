@@ -94,7 +94,7 @@ def checkable(cards: list[Card], content: Content) -> list[Card]:
 
     chosen = [card for card in cards if card.runnable or not_done(card, content.solutions_dir)]
     ids = {card.id for card in chosen}
-    problems = [problem for problem in lint(content) if problem.card_id in ids]
+    problems = [problem for problem in lint(content, only=ids) if problem.card_id in ids]
     if problems:  # each with its file and line, as lint says it: no second command to learn it
         bad = sorted({problem.card_id for problem in problems if problem.card_id})
         listed = "".join(
