@@ -225,6 +225,29 @@ def test_a_database_the_rating_cannot_go_to_is_said_before_the_check(cli, attemp
         assert unrecorded.exit_code == 0 and "passed" in unrecorded.stdout
 
 
+def test_an_attempt_that_removes_the_database_is_not_recorded_into_a_new_one(cli, attempt):
+    """An attempt that deleted the review database (and its -wal) as it was imported: `solve`
+    said "recorded Good" into a new, empty database made in its place, and nothing said the
+    history was gone (a hostile-attempt pass)."""
+    from studycli.paths import database_path
+
+    from .test_study_database import rated_database
+
+    database = database_path()
+    rated_database(database)
+    removes = (
+        "import os\n"
+        f"for suffix in ('', '-wal', '-shm'):\n"
+        f"    if os.path.exists({str(database)!r} + suffix):\n"
+        f"        os.remove({str(database)!r} + suffix)\n\n" + CORRECT
+    )
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(removes))
+    assert result.exit_code == 1 and "passed" in result.stdout
+    said = " ".join(result.stderr.split())
+    assert f"{database} was removed or replaced while studycli had it open" in said, said
+    assert "recorded" not in result.stdout and not database.exists()
+
+
 @pytest.fixture
 def busy_after_the_check(monkeypatch):
     """Another process (an import of a large log) takes the database's write lock while the

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -260,6 +261,23 @@ def test_a_rating_written_while_this_one_waited_for_the_lock_is_not_the_clocks_f
         assert store.count_reviews(card.id) == 2
         with pytest.raises(ClockBehind):  # (a clock behind is still said as such)
             core.rate(store, card, 3, NOW + timedelta(seconds=1), NO_FUZZ)
+
+
+@pytest.mark.parametrize("how", ["removed", "replaced"])
+def test_a_database_removed_or_replaced_while_open_is_not_written_into(tmp_path, how):
+    """Removed under an open connection (by an attempt's code), the file went on taking the
+    session's ratings, into the unlinked file, lost at its close. A write now says so."""
+    card = fixture_content().get("add-one")
+    path = tmp_path / "reviews.sqlite3"
+    with open_store(tmp_path) as store:
+        assert store.path == path
+        core.rate(store, card, 3, NOW, NO_FUZZ)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if how == "replaced":
+            path.write_bytes(b"")
+        with pytest.raises(StoreError, match="was removed or replaced while studycli had it"):
+            core.rate(store, card, 3, NOW + timedelta(minutes=1), NO_FUZZ)
 
 
 def test_only_a_cards_latest_review_can_be_undone(tmp_path):

@@ -139,8 +139,11 @@ def solve(
     if file is not None:
         read_attempt(file)  # missing, a folder, unreadable or not text: say so before anything
     path = file or ensure_attempt(card, content)
+    opened = None  # (the file, which the check's code could remove: see `_record_check`)
     if not no_record:  # a database the rating cannot go to: said before the learner's work
-        open_study(ctx).close()
+        study = open_study(ctx)
+        opened = study.store.opened_file
+        study.close()
     started = time.monotonic()
     interactive = sys.stdin.isatty()
     if file is None and not no_edit and not watch:
@@ -170,8 +173,9 @@ def solve(
         console.print("not recorded: the attempt is still the starter (write your answer first)")
     elif not no_record:
         _record_check(
-            ctx, card, attempt, path, started, getkey if interactive else None, given=file
-        )
+            ctx, card, attempt, path, started, getkey if interactive else None, given=file,
+            opened=opened,
+        )  # fmt: skip
     raise typer.Exit(0 if attempt.outcome.status == "pass" else 1)
 
 
@@ -195,12 +199,15 @@ def _record_check(
     started: float,
     getkey,
     given: Path | None = None,
+    opened: tuple[int, int] | None = None,
 ) -> None:
     """Record the check's rating: on a pass, the learner's choice when a terminal is there to
     ask (Enter takes the graded default), else the default. A database kept busy past the wait
     (an import of a large log), or a full disk, is tried again on Enter where there is a
     terminal; else the error says how to record it later. `given`: the file of `--file`, which
-    the command that checks it again names (`--no-edit` alone checks the attempt file)."""
+    the command that checks it again names (`--no-edit` alone checks the attempt file).
+    `opened`: the database file as it was before the check (`Store.opened_file`): one removed
+    or replaced since (by the attempt's code) is not made again, empty, to record into."""
     import shlex
 
     from rich.text import Text
@@ -228,6 +235,13 @@ def _record_check(
             stdout().print(f"nothing recorded (q); {again}", soft_wrap=True)
             return
         rating = chosen
+    if opened is not None:
+        from studycli.paths import database_path
+        from studycli.study.store import file_id, replaced_error
+
+        database = database_path(options(ctx).db)
+        if file_id(database) != opened:
+            raise replaced_error(database)
     while True:
         moment = now()
         try:

@@ -239,6 +239,28 @@ class Conflicts:
             self.first += found.fetchall()[: self.SHOWN - len(self.first)]
 
 
+def file_id(path: Path) -> tuple[int, int] | None:
+    """The device and inode of the file at `path` (None where there is none)."""
+    try:
+        found = path.stat()
+    except (OSError, ValueError):
+        return None
+    return found.st_dev, found.st_ino
+
+
+def replaced_error(path: Path) -> StoreError:
+    """A database file removed or replaced under an open connection, which went on writing
+    into the unlinked file and lost it at its close (an attempt that deleted it: a hostile-
+    attempt pass saw `solve` record into the copy it no longer had)."""
+    found = database.backups(path) if path.parent.is_dir() else []
+    restore = f" (the latest backup next to it: {found[-1].name})" if found else ""
+    return StoreError(
+        f"{path} was removed or replaced while studycli had it open (by code a check ran, or "
+        "another program): nothing more is written to it. Restore it from a backup"
+        f"{restore} or from an export (`studycli import-reviews FILE`), then study again"
+    )
+
+
 class Store:
     """An open review database. Use `Store.open(path)`; close it (or use `with`)."""
 
@@ -248,6 +270,7 @@ class Store:
         self.notes: list[str] = []  # for the learner: an upgrade on opening (`open`)
         self._selected: frozenset[str] | None = None  # what the temporary table holds
         self._recomputes_kept: bool | None = None  # (see `_has_recomputes`)
+        self._file = file_id(path)  # the file opened (see `transaction`)
 
     @classmethod
     def open(cls, path: Path, *, write: bool = True) -> Store:
@@ -264,6 +287,11 @@ class Store:
         store = cls(database.connect(path, write=write, notes=notes), path)
         store.notes = notes
         return store
+
+    @property
+    def opened_file(self) -> tuple[int, int] | None:
+        """The device and inode of the file opened (see `file_id`)."""
+        return self._file
 
     def close(self) -> None:
         self.conn.close()
@@ -301,6 +329,8 @@ class Store:
         if self.conn.in_transaction:
             yield self.conn
             return
+        if self._file is not None and file_id(self.path) != self._file:
+            raise replaced_error(self.path)
         try:
             with database.waits_said(self.path):
                 self.conn.execute("BEGIN IMMEDIATE")
