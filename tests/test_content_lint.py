@@ -107,6 +107,25 @@ def test_solution_module_and_function_must_exist(content_copy):
     assert any("defines no top-level function 'nothing_here'" in m for m in found)
 
 
+def test_a_mistyped_checker_or_table_name_gets_the_name_it_was_meant_to_be(content_copy):
+    """A checker named check_add_onee, a table WRONG_ANSWER: "no checker" and "lists 0 wrong
+    answer(s)", with no word of the near misses (a QA pass)."""
+    module = content_copy / "solutions" / "arith.py"
+    source = module.read_text().replace("def check_add_one(", "def check_add_onee(")
+    module.write_text(source.replace("WRONG_ANSWERS", "WRONG_ANSWER"))
+    found = messages(content_copy)
+    assert any(
+        m.startswith("no checker: define check_add_one(")
+        and m.endswith("; is 'check_add_onee' meant to be check_add_one?")
+        for m in found
+    ), found
+    assert any(
+        "lists 0 wrong answer(s) for 'add_one'" in m
+        and m.endswith("; is 'WRONG_ANSWER' meant to be WRONG_ANSWERS?")
+        for m in found
+    ), found
+
+
 def test_checker_and_wrong_answers_are_required(content_copy):
     module = content_copy / "solutions" / "arith.py"
     source = module.read_text()

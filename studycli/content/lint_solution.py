@@ -74,7 +74,8 @@ def lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[Card
                 f"check {check}: solutions/{check.module}.py defines no function {check.function!r}"
                 if named
                 else f"no checker: define check_{ref.function}(impl, device='cpu') "
-                f"in solutions/{ref.module}.py, or name one with 'check:'",
+                f"in solutions/{ref.module}.py, or name one with 'check:'"
+                + _meant(f"check_{ref.function}", _function_names(info)),
             )
         )
     listed = info.table_entries("WRONG_ANSWERS", ref.function)
@@ -88,13 +89,39 @@ def lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[Card
                 f"{ref.function!r} in WRONG_ANSWERS"
                 + (" (repeats not counted)" if len(listed) > wrong else "")
                 + f"; at least {MIN_WRONG_ANSWERS} different ones are needed (a dict literal "
-                "of lists, so lint can read it without running the module)",
+                "of lists, so lint can read it without running the module)"
+                + _meant("WRONG_ANSWERS", _assigned_names(info)),
             )
         )
     problems += _lint_wrong_answers(card, info)
     problems += _lint_repeats(card, info, "CORRECT_VARIANTS")
     problems += _lint_starter(card, info, parameters(reference), where)
     return problems
+
+
+def _meant(wanted: str, names: list[str]) -> str:
+    """ "; is x meant to be wanted?" where one of `names` is `wanted` mistyped (else nothing): a
+    checker named check_running_varianse was said to be missing, with no word of the near
+    miss."""
+    import difflib
+
+    close = difflib.get_close_matches(wanted, [n for n in names if n != wanted], n=1, cutoff=0.8)
+    return f"; is {close[0]!r} meant to be {wanted}?" if close else ""
+
+
+def _function_names(info: ModuleInfo) -> list[str]:
+    return [node.name for node in info.tree.body if isinstance(node, ast.FunctionDef)]
+
+
+def _assigned_names(info: ModuleInfo) -> list[str]:
+    """The names a module's top level assigns (`WRONG_ANSWER = {...}`)."""
+    return [
+        target.id
+        for node in info.tree.body
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    ]
 
 
 def _missing_reference_fix(ref: Ref, info: ModuleInfo) -> str:
