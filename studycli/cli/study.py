@@ -142,7 +142,7 @@ def solve(
     opened = None  # (the file, which the check's code could remove: see `_record_check`)
     if not no_record:  # a database the rating cannot go to: said before the learner's work
         study = open_study(ctx)
-        opened = study.store.opened_file
+        opened = study.opened_file
         study.close()
     started = time.monotonic()
     interactive = sys.stdin.isatty()
@@ -237,11 +237,9 @@ def _record_check(
         rating = chosen
     if opened is not None:
         from studycli.paths import database_path
-        from studycli.study.store import file_id, replaced_error
+        from studycli.study.api import refuse_replaced
 
-        database = database_path(options(ctx).db)
-        if file_id(database) != opened:
-            raise replaced_error(database)
+        refuse_replaced(database_path(options(ctx).db), opened)
     while True:
         moment = now()
         try:

@@ -413,7 +413,7 @@ def reference_source(card: Card, solutions_dir: Path) -> str | None:
         return None
     lines = info.source.splitlines()
     first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-    kept = range(first, (node.end_lineno or node.lineno) + 1)
+    kept = list(range(first, (node.end_lineno or node.lineno) + 1))
     doc = node.body[0]
     if ast.get_docstring(node) is not None and len(node.body) > 1:
         kept = [n for n in kept if not doc.lineno <= n <= (doc.end_lineno or doc.lineno)]

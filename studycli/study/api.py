@@ -84,6 +84,16 @@ class DueCounts(Record):
         }
 
 
+def refuse_replaced(path: Path, opened: tuple[int, int] | None) -> None:
+    """Raise StoreError where the database file at `path` is no longer the one opened before
+    (`Study.opened_file`): removed or replaced meanwhile (by code a check ran), it is not made
+    again, empty, to write into."""
+    from .store import file_id, replaced_error
+
+    if opened is not None and file_id(path) != opened:
+        raise replaced_error(path)
+
+
 def study_items(cards: Iterable[Card]) -> list[Card]:
     """The scheduled items of `cards`: each card, or each deletion number of a cloze card."""
     return [item for card in cards for item in card.study_items()]
@@ -133,6 +143,11 @@ class Study:
                 `write`, it cannot be written.
         """
         return cls(Store.open(path, write=write), settings)
+
+    @property
+    def opened_file(self) -> tuple[int, int] | None:
+        """The device and inode of the database file opened (see `refuse_replaced`)."""
+        return self.store.opened_file
 
     def close(self) -> None:
         self.store.close()
