@@ -12,7 +12,7 @@ import time
 import pytest
 
 from studycli.check.runner import Candidate, Job, Outcome, lazy_modules, run_job
-from studycli.check.verify import SLOW_CHECK, run_checks, verdict
+from studycli.check.verify import SLOW_CHECK, CardResult, run_checks, verdict
 from studycli.cli.content import SKIPPED_NAMED
 from studycli.content.loader import load_content
 
@@ -197,6 +197,22 @@ def test_a_correct_answers_check_is_stopped_past_the_learners_limit_and_located(
     assert "a learner's check may run 1 s" in result.message
 
 
+def checked_add_one(content_copy, **limits) -> tuple[CardResult, list, float]:
+    """`check` of the add-one card of `content_copy` with a learner's limit of 0.5 s: its
+    result, each check's (kind, outcome) as it ended, and the seconds it took."""
+    content = load_content(content_copy)
+    seen: list[tuple[str, Outcome]] = []
+    started = time.monotonic()
+    [result] = run_checks(
+        [content.get("add-one")],
+        content,
+        learner_timeout=0.5,
+        on_job_done=lambda job, outcome: seen.append((job.candidate.kind, outcome)),
+        **limits,
+    )
+    return result, seen, time.monotonic() - started
+
+
 def test_a_card_whose_reference_fails_stops_its_other_checks(content_copy):
     """A checker that hangs for every answer: once the reference's check was stopped (a margin
     past a learner's limit), each wrong answer's check still ran to the whole --timeout (an
@@ -207,18 +223,8 @@ def test_a_card_whose_reference_fails_stops_its_other_checks(content_copy):
         "    for x in (-3, 0, 1, 41, 10**12):\n",
         "    while True:\n        pass\n    for x in (-3, 0, 1, 41, 10**12):\n",
     )
-    content = load_content(content_copy)
-    seen = []
-    started = time.monotonic()
-    [result] = run_checks(
-        [content.get("add-one")],
-        content,
-        jobs=2,
-        timeout=60.0,
-        learner_timeout=0.5,
-        on_job_done=lambda job, outcome: seen.append((job.candidate.kind, outcome)),
-    )
-    assert time.monotonic() - started < 30  # (60 s a wrong answer before)
+    result, seen, seconds = checked_add_one(content_copy, jobs=2, timeout=60.0)
+    assert seconds < 30  # (60 s a wrong answer before)
     assert result.status == "timeout"
     assert result.message.startswith("the reference should pass but got timeout"), result.message
     assert "wrong" not in result.message and "starter" not in result.message
@@ -236,17 +242,9 @@ def test_a_solution_module_whose_top_level_never_ends_costs_one_checks_time(cont
     card's other checks are not run, and say why."""
     module = content_copy / "solutions" / "arith.py"
     module.write_text("import time\ntime.sleep(3600)\n" + module.read_text())
-    content = load_content(content_copy)
-    seen = []
-    started = time.monotonic()
-    [result] = run_checks(
-        [content.get("add-one")],
-        content,
-        jobs=1,
-        learner_timeout=0.5,
-        on_job_done=lambda job, outcome: seen.append(outcome),
-    )
-    assert time.monotonic() - started < 20
+    result, kinds_seen, seconds = checked_add_one(content_copy, jobs=1)
+    seen = [outcome for _, outcome in kinds_seen]
+    assert seconds < 20
     assert result.status == "timeout"
     ran, skipped = seen[0], seen[1:]
     assert ran.status == "timeout" and ran.loading == "arith" and "in <module>" in ran.traceback

@@ -568,23 +568,14 @@ def test_hints_come_one_per_key_and_nothing_due_is_said(tmp_path):
 def test_nothing_due_says_when_the_days_new_limit_holds_new_cards_back(tmp_path):
     """A topic never studied, the day's new cards spent on others: "Nothing is due now." and
     no word of the limit, as if the topic were done (a helper's review of the daily use)."""
-    from rich.console import Console
 
-    from studycli.cli.review_session import ReviewSession
-    from studycli.study.api import Study
     from studycli.study.settings import Settings
 
     content = load_content(FIXTURE_CONTENT)
     cards = [content.get("bias-concept"), content.get("poisson-concept")]
     settings = Settings(enable_fuzzing=False, new_per_day=1)
-    said = []
-    for keys in (" 4", ""):  # one new card rated Easy; then a session with the day's spent
-        console = Console(record=True, width=200, color_system=None)
-        pressed = iter(keys)
-        with Study.open(tmp_path / "db.sqlite3", settings) as study:
-            ReviewSession(console, study, content, cards, clock=lambda: NOW,
-                          getkey=pressed.__next__).run()  # fmt: skip
-        said.append(" ".join(console.export_text().split()))
+    # one new card rated Easy; then a session with the day's spent
+    said = [session_said(tmp_path, settings, cards, keys, NOW) for keys in (" 4", "")]
     wait = (
         "1 new card waits: the day's limit of 1 new card is reached, more come tomorrow "
         "(new_per_day in "
@@ -594,29 +585,38 @@ def test_nothing_due_says_when_the_days_new_limit_holds_new_cards_back(tmp_path)
     assert f"Nothing is due now. {wait}" in said[1]
 
 
+def session_said(tmp_path, settings, cards, keys: str, when) -> str:
+    """What a review session of `cards` at `when` says (its text, on one line), `keys`
+    pressed, on the database in `tmp_path`."""
+    from rich.console import Console
+
+    from studycli.cli.review_session import ReviewSession
+    from studycli.study.api import Study
+
+    console = Console(record=True, width=200, color_system=None)
+    pressed = iter(keys)
+    with Study.open(tmp_path / "db.sqlite3", settings) as study:
+        content = load_content(FIXTURE_CONTENT)
+        ReviewSession(console, study, content, cards, clock=lambda: when,
+                      getkey=pressed.__next__).run()  # fmt: skip
+    return " ".join(console.export_text().split())
+
+
 def test_a_session_ended_by_the_days_review_limit_says_the_reviews_that_wait(tmp_path):
     """Two reviews due, reviews_per_day = 1: the session showed one and said "Nothing more is
     due now.", with no word of the limit (a QA pass, as Anki's end screen says it)."""
     from datetime import timedelta
 
-    from rich.console import Console
-
-    from studycli.cli.review_session import ReviewSession
-    from studycli.study.api import Study
     from studycli.study.settings import Settings
 
     content = load_content(FIXTURE_CONTENT)
     cards = [content.get("bias-concept"), content.get("poisson-concept")]
     later = NOW + timedelta(days=60)
-    said = []
-    for keys, when, limit in ((" 4 4", NOW, 200), (" 3", later, 1), ("", later, 1)):
-        console = Console(record=True, width=200, color_system=None)
-        pressed = iter(keys)
-        settings = Settings(enable_fuzzing=False, reviews_per_day=limit)
-        with Study.open(tmp_path / "db.sqlite3", settings) as study:
-            ReviewSession(console, study, content, cards, clock=lambda when=when: when,
-                          getkey=pressed.__next__).run()  # fmt: skip
-        said.append(" ".join(console.export_text().split()))
+    said = [
+        session_said(tmp_path, Settings(enable_fuzzing=False, reviews_per_day=limit), cards,
+                     keys, when)
+        for keys, when, limit in ((" 4 4", NOW, 200), (" 3", later, 1), ("", later, 1))
+    ]  # fmt: skip
     wait = (
         "1 more review due today waits: the day's limit of 1 review is reached "
         "(reviews_per_day in settings.toml; they come first tomorrow, and `studycli cram` "

@@ -312,13 +312,12 @@ def test_a_solution_module_imports_only_what_every_install_has(content_copy):
     """At its top level: the standard library, numpy, torch and studycli.assertions; not another
     package (it would fail only when `check` imports it), nor another solution module. Inside a
     function an optional import is the function's business."""
-    module = content_copy / "solutions" / "arith.py"
-    module.write_text(
+    found = module_problems(
+        content_copy,
         "import json\nimport numpy as np\nfrom torch import nn\n"
         "import scipy.optimize\nfrom studycli.content import loader\nfrom . import other\n"
-        "def _optional():\n    import scipy\n" + module.read_text()
+        "def _optional():\n    import scipy\n",
     )
-    found = [(p.line, p.message.split(":")[0]) for p in lint(load_content(content_copy))]
     assert found == [
         (4, "imports 'scipy.optimize'"),
         (5, "imports 'studycli.content'"),
@@ -331,14 +330,21 @@ def test_a_solution_module_that_prints_when_imported_is_a_problem(content_copy):
     module, before any check: `check` passed the card, its output above the results and no
     check's (a QA pass). Prints in functions, and under `if __name__ == "__main__":`, are the
     checks' business (`check` says when a reference's check prints)."""
-    module = content_copy / "solutions" / "arith.py"
-    module.write_text(
+    found = module_problems(
+        content_copy,
         "import sys\nprint('loaded')\nfor i in range(2):\n    sys.stderr.write('x')\n"
         "def _quiet():\n    print('in a function')\n"
-        "if __name__ == '__main__':\n    print('run as a script')\n" + module.read_text()
+        "if __name__ == '__main__':\n    print('run as a script')\n",
     )
-    found = [(p.line, p.message.split(":")[0]) for p in lint(load_content(content_copy))]
     assert found == [(2, "prints when imported"), (4, "prints when imported")]
+
+
+def module_problems(content_copy, head: str) -> list[tuple[int | None, str]]:
+    """Lint's problems (line, message up to its first colon) once `head` begins the fixture's
+    arith solution module."""
+    module = content_copy / "solutions" / "arith.py"
+    module.write_text(head + module.read_text())
+    return [(p.line, p.message.split(":")[0]) for p in lint(load_content(content_copy))]
 
 
 def test_a_deck_the_repositorys_packages_do_not_list_is_a_problem(content_copy):
