@@ -169,10 +169,9 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
         if worker is not None:
             _pool.release(worker, job, result if isinstance(result, dict) else None)
     elapsed = time.monotonic() - started
-    cancelled = running in _CANCELLED
-    _CANCELLED.discard(running)
-    if cancelled:
-        return Outcome(Status.ERROR, "not run: stopped by `kill_jobs`", elapsed)
+    why = _CANCELLED.pop(running, None)
+    if why is not None:
+        return Outcome(Status.ERROR, f"not run: {why}", elapsed)
     if result is None and running.pid is None and tries > 1 and not _STOPPING.is_set():
         # Its worker went before it started this check (one that a check stopped is killed,
         # see `_wait_started`): the check ran nothing and did nothing wrong, so it runs in a
@@ -187,7 +186,7 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
 
 
 _LIVE: dict = {}  # the checks running now, with their jobs: `kill_all` and `kill_jobs` end them
-_CANCELLED: set = set()  # those `kill_jobs` ended (each one's `_run_once` says so, once)
+_CANCELLED: dict = {}  # those `kill_jobs` ended, with why (each one's `_run_once` says so)
 _STOPPING = threading.Event()
 
 
@@ -201,12 +200,12 @@ def kill_all() -> None:
         running.kill()
 
 
-def kill_jobs(which: Callable[[Job], bool]) -> None:
+def kill_jobs(which: Callable[[Job], bool], why: str) -> None:
     """End the running checks whose jobs `which` picks: each one's `run_job` returns at once,
-    with an outcome that says it was stopped (and is not run again)."""
+    with an error outcome "not run: `why`" (it is not run again)."""
     for running, job in list(_LIVE.items()):
         if which(job):
-            _CANCELLED.add(running)
+            _CANCELLED[running] = why
             running.kill()
 
 

@@ -509,14 +509,14 @@ def run_checks(
         if found is not None:
             return card_id, job, _not_run(found)
         if card_id in refused:
-            return card_id, job, Outcome(Status.ERROR, _REFERENCE_FAILED, 0.0)
+            return card_id, job, Outcome(Status.ERROR, f"not run: {_REFERENCE_FAILED}", 0.0)
         outcome = run_job(job)
         if outcome.status is Status.TIMEOUT and outcome.loading:
             stuck.setdefault(outcome.loading, outcome)
         if job.candidate.kind == "reference" and outcome.status is not Status.PASS:
             refused.add(card_id)
             theirs = {id(other) for other in planned[card_id]}
-            kill_jobs(lambda running: id(running) in theirs)  # (a job, and its card's)
+            kill_jobs(lambda other: id(other) in theirs, _REFERENCE_FAILED)
         return card_id, job, outcome
 
     try:
@@ -630,7 +630,7 @@ def _limit(job: Job, learner_timeout: float | None) -> float:
     return job.timeout
 
 
-_REFERENCE_FAILED = "not run: the card's reference did not pass its checker"
+_REFERENCE_FAILED = "the card's reference did not pass its checker"
 
 
 def _not_done_result(card_id: str, reasons: list[str]) -> CardResult:
