@@ -206,7 +206,7 @@ def _record_check(
     (an import of a large log), or a full disk, is tried again on Enter where there is a
     terminal; else the error says how to record it later. `given`: the file of `--file`, which
     the command that checks it again names (`--no-edit` alone checks the attempt file).
-    `opened`: the database file as it was before the check (`Store.opened_file`): one removed
+    `opened`: the database file as it was before the check (`Study.opened_file`): one removed
     or replaced since (by the attempt's code) is not made again, empty, to record into."""
     import shlex
 
