@@ -280,6 +280,23 @@ def test_a_database_removed_or_replaced_while_open_is_not_written_into(tmp_path,
             core.rate(store, card, 3, NOW + timedelta(minutes=1), NO_FUZZ)
 
 
+def test_a_buried_item_is_buried_until_its_time_and_no_longer(tmp_path):
+    """(migration 0008) What `b` in a session writes: an item and when it comes back; no
+    review, no state."""
+    with open_store(tmp_path) as store:
+        assert store.buried(NOW) == {}
+        store.bury("add-one", NOW + timedelta(hours=3))
+        store.bury("poisson-cloze#c2", NOW + timedelta(hours=1))
+        store.bury("poisson-cloze#c2", NOW + timedelta(hours=2))  # again: the later time
+        assert store.buried(NOW) == {
+            "add-one": NOW + timedelta(hours=3),
+            "poisson-cloze#c2": NOW + timedelta(hours=2),
+        }
+        assert set(store.buried(NOW + timedelta(hours=2))) == {"add-one"}
+        assert store.buried(NOW + timedelta(hours=3)) == {}
+        assert store.count_reviews() == 0 and store.state("add-one") is None
+
+
 def test_only_a_cards_latest_review_can_be_undone(tmp_path):
     card = fixture_content().get("add-one")
     with open_store(tmp_path) as store:

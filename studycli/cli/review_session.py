@@ -149,11 +149,13 @@ def _answer_key(shown: _Card) -> str:
     return "Enter shows the answer"
 
 
-def _front_keys(card: Card) -> str:
-    """The keys a card's front offers, as the line under it says them."""
+def _front_keys(card: Card, bury: bool = False) -> str:
+    """The keys a card's front offers, as the line under it says them (`bury`: in a session
+    that reschedules, `b` buries the card until tomorrow)."""
     keys = "Enter reveal" + (" step" if card.kind == Kind.DERIVATION else "")
     keys += " · s solve" if card.runnable else ""
     keys += " · h hint" if card.hints else ""
+    keys += " · b bury" if bury else ""
     return keys + " · u undo · q quit"
 
 
@@ -177,8 +179,9 @@ class SessionQueue(Protocol):
         """The rating of `item` was undone: it comes back next."""
 
     def left(self, item: Card) -> None:
-        """`item`, just shown, was rated but the rating not saved (another session's came
-        first, or the clock is behind its last review): it is not shown again this session."""
+        """`item`, just shown, leaves the session unrated: buried, or rated but the rating not
+        saved (another session's came first, or the clock is behind its last review). It is
+        not shown again this session."""
 
     def status(self) -> str:
         """The line above each card."""
@@ -379,11 +382,22 @@ class ReviewSession:
                     return "undone"
             elif key == "q":
                 return "quit"
+            elif key == "b" and self.reschedule:
+                self._bury(card)
+                return "buried"
             elif len(key) == 1 and key.isprintable() and not key.isspace():
                 # said, not ignored: a key that did nothing looked like a session stuck
                 answered = shown.answer_shown or shown.outcome is not None
-                keys = ("1-4 rate · " if answered else "") + _front_keys(card)
+                keys = ("1-4 rate · " if answered else "") + _front_keys(card, self.reschedule)
                 self.console.print(Text(f"{key} is no key here: {keys}", style="yellow"))
+
+    def _bury(self, card: Card) -> None:
+        """Leave `card` out until tomorrow's study day (Anki's bury: not rated, its schedule
+        unchanged), and out of this session."""
+        back = self.study.bury(card, self.clock(), self.tz)
+        self.queue.left(card)
+        when = back.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
+        self.console.print(Text(f"buried until tomorrow ({when}): not rated", style="dim"))
 
     def _show_front(self, card: Card) -> None:
         if card.runnable:  # keys typed from its front on, while its worker starts (below),
@@ -396,7 +410,7 @@ class ReviewSession:
             self.console.print(Text(" · ".join(flags), style="bold yellow"))
         self.console.print(render.header(card))
         self.console.print(render.prompt(card))
-        self.console.print(Text(_front_keys(card), style="dim"))
+        self.console.print(Text(_front_keys(card, self.reschedule), style="dim"))
         if card.runnable:  # its check's worker gets torch imported while the learner reads;
             # started once the front is on screen, so that the front never waits for it
             self.console.file.flush()

@@ -40,7 +40,8 @@ def review(
 
     Enter or space reveals (a derivation step by step), 1-4 rate (Again, Hard, Good, Easy; each
     shows the interval it gives), s solves a coding card by running its check, h shows a hint,
-    u undoes the last rating, q quits. Every rating is saved at once.
+    b buries the card until tomorrow (not rated, as Anki's bury), u undoes the last rating, q
+    quits. Every rating is saved at once.
 
     Example: studycli review --deck transformers --limit 20
     """

@@ -170,7 +170,27 @@ class Study:
     def _queue(self, items: Sequence[ItemT], now: datetime, tz: tzinfo | None = None) -> Due[ItemT]:
         seen = self._not_new()
         index: CardIndex[ItemT] = self._index  # type: ignore[assignment]  # made again for others
+        items = self._unburied(items, now)[0]
         return due_from(self.store, items, now, self.settings, tz, seen, index)
+
+    def bury(self, item: Card, now: datetime, tz: tzinfo | None = None) -> datetime:
+        """Leave `item` out of every queue until the next study day's start (Anki's bury: no
+        rating, its schedule unchanged); returns that start."""
+        back = next_day_start(now, self.settings.day_starts_at, tz)
+        self.store.bury(item.id, back)
+        return back
+
+    def _unburied(
+        self, items: Sequence[ItemT], now: datetime
+    ) -> tuple[Sequence[ItemT], datetime | None]:
+        """`items` less those buried at `now` (the same list where none is), and when the first
+        of those comes back (None: none of them is buried)."""
+        buried = self.store.buried(now)
+        if not buried:
+            return items, None
+        kept = [item for item in items if item.id not in buried]
+        back = [buried[item.id] for item in items if item.id in buried]
+        return kept, min(back, default=None)
 
     def _not_new(self) -> set[str]:
         version = self.store.data_version()
@@ -184,17 +204,17 @@ class Study:
         need not add up to the whole's). `items` are cards' study items, or `StudyItem` rows
         (`loader.load_study_items`: no card made)."""
         seen = self._not_new()
+        items, back = self._unburied(items, now)
         queue, decks = due_by_deck(self.store, items, now, self.settings, None, seen, self._index)
         shown = [*queue.learning, *queue.review]  # due now: the oldest of those review shows
+        upcoming = self.next_due(items, now) if not shown else None
+        if back is not None and not shown:  # a buried card comes back then
+            upcoming = back if upcoming is None else min(upcoming, back)
         return DueCounts(
             due=len(queue.review),
             learning=len(queue.learning),
             new=len(queue.new),
-            next_due=(
-                self._studied_from({item.id for item in shown}, None)
-                if shown
-                else self.next_due(items, now)
-            ),
+            next_due=(self._studied_from({item.id for item in shown}, None) if shown else upcoming),
             decks={
                 deck: {"due": len(d.review), "learning": len(d.learning), "new": len(d.new)}
                 for deck, d in decks.items()

@@ -194,6 +194,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX reviews_by_card_time ON reviews (card_id, reviewed_at, queue, method, rating);
     """,
     ),
+    (
+        "0008_buried",
+        """
+        -- Study items the learner buried from a review session (`b`, as Anki's bury): left
+        -- out of every queue until `until`, the next study day's start when buried. No review
+        -- was given: the log has none of it, and a row past its time means nothing.
+        CREATE TABLE buried (
+            card_id TEXT PRIMARY KEY,
+            until   TEXT NOT NULL  -- UTC, ISO-8601
+        );
+    """,
+    ),
 ]
 
 NAMES = [name for name, _ in MIGRATIONS]

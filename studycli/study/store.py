@@ -270,6 +270,7 @@ class Store:
         self.notes: list[str] = []  # for the learner: an upgrade on opening (`open`)
         self._selected: frozenset[str] | None = None  # what the temporary table holds
         self._recomputes_kept: bool | None = None  # (see `_has_recomputes`)
+        self._buried_kept: bool | None = None  # (see `buried`)
         self._file = file_id(path)  # the file opened (see `transaction`)
 
     @classmethod
@@ -456,6 +457,26 @@ class Store:
                 " DO UPDATE SET suspended = excluded.suspended",
                 (card_id, int(suspended)),
             )
+
+    def bury(self, card_id: str, until: datetime) -> None:
+        """Leave `card_id` out of the queues until `until` (see migration 0008)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO buried (card_id, until) VALUES (?, ?) ON CONFLICT (card_id)"
+                " DO UPDATE SET until = excluded.until",
+                (card_id, iso(until)),
+            )
+
+    def buried(self, now: datetime) -> dict[str, datetime]:
+        """The study items buried at `now`, each with when it comes back (none in a database
+        older than migration 0008 read as it is: a backup, a dry run)."""
+        if self._buried_kept is None:
+            found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'buried'"
+            self._buried_kept = self.conn.execute(found).fetchone() is not None
+        if not self._buried_kept:
+            return {}
+        rows = self.conn.execute("SELECT card_id, until FROM buried WHERE until > ?", (iso(now),))
+        return {card_id: parse_time(until) for card_id, until in rows}
 
     def replace_states(self, states: list[CardState]) -> None:
         """Overwrite the scheduling state of these cards (their suspension is kept)."""
