@@ -520,6 +520,24 @@ def test_b_buries_the_card_until_tomorrow_without_rating_it(tmp_path):
     assert "Nothing is due now." in later and "Why a neuron" not in later
 
 
+def test_u_right_after_b_unburies_the_card_and_shows_it(tmp_path):
+    """`b` pressed by mistake, then `u`: the undo took back the rating of a card before it and
+    left the bury. `u` takes back the last thing done: the bury; after a rating, the rating."""
+    from studycli.study.api import Study
+    from studycli.study.settings import Settings
+
+    content = load_content(FIXTURE_CONTENT)
+    bias, poisson = content.get("bias-concept"), content.get("poisson-concept")
+    settings = Settings(enable_fuzzing=False)
+    said = session_said(tmp_path, settings, [bias, poisson], "bu 4 4", NOW)
+    assert "unburied: bias-concept is back" in said, said
+    assert said.index("unburied") < said.rindex("Why a neuron needs a bias")
+    with Study.open(tmp_path / "db.sqlite3", settings) as study:
+        rated = sorted(review.card_id for review in study.history())
+        assert rated == ["bias-concept", "poisson-concept"]
+        assert study.store.buried(NOW) == {}
+
+
 def test_limit_finishes_started_cards_through_their_learning_steps(tmp_path):
     summary, reviews, text = _run_in_process(tmp_path, " 3 3", limit=1)
     assert [(r.card_id, r.queue) for r in reviews] == [("add-one", "new"), ("add-one", "learning")]

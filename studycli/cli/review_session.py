@@ -230,6 +230,11 @@ class DueQueue:
         self.again_next = None
         self.unsaved.add(item.id)  # (still due: drawn afresh, it would come first again)
 
+    def unburied(self, item: Card) -> None:
+        """`item`, buried by this session, was taken back: it comes next."""
+        self.unsaved.discard(item.id)
+        self.again_next = item
+
     def held_new(self) -> int:
         """How many new cards the last queue drawn held back: the day's new limit is reached."""
         return self._front.held_new if self._front is not None else 0
@@ -308,6 +313,7 @@ class ReviewSession:
         self.queue = queue or DueQueue(study, self.items, clock, limit, tz)
         self.reschedule, self.tz = reschedule, tz
         self.done: list[Review] = []  # this session's ratings, for undo and the summary
+        self.buried: Card | None = None  # the card `b` buried, while no rating came after it
         self.limit = limit
         self.past_limit = 0  # the cards the limit left that could be studied now
         self.seen: set[str] = set()
@@ -393,9 +399,10 @@ class ReviewSession:
 
     def _bury(self, card: Card) -> None:
         """Leave `card` out until tomorrow's study day (Anki's bury: not rated, its schedule
-        unchanged), and out of this session."""
+        unchanged), and out of this session (until `u` takes it back)."""
         back = self.study.bury(card, self.clock(), self.tz)
         self.queue.left(card)
+        self.buried = card
         when = back.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
         self.console.print(Text(f"buried until tomorrow ({when}): not rated", style="dim"))
 
@@ -610,6 +617,7 @@ class ReviewSession:
             self.console.print(Text(str(behind), style="yellow"))
             return True
         self.done.append(rated.review)
+        self.buried = None
         self.queue.rated(shown.card, rating)
         self.console.print(
             Text(
@@ -639,6 +647,13 @@ class ReviewSession:
             self.console.print(Text(said, style="dim"))
 
     def _undo(self) -> bool:
+        if self.buried is not None:  # the last thing done: `u` takes it back, not the rating
+            # before it (a `b` pressed by mistake, then `u`, undid an earlier card's rating)
+            card, self.buried = self.buried, None
+            self.study.unbury(card)
+            getattr(self.queue, "unburied", lambda _: None)(card)
+            self.console.print(Text(f"unburied: {card.id} is back", style="yellow"))
+            return True
         if not self.done:
             said = "nothing to undo in this session"
             if self.reschedule:  # an earlier session's rating: `u` cannot reach it, this can

@@ -180,6 +180,10 @@ class Study:
         self.store.bury(item.id, back)
         return back
 
+    def unbury(self, item: Card) -> None:
+        """Take back `bury`: `item` is studied again from now."""
+        self.store.unbury(item.id)
+
     def _unburied(
         self, items: Sequence[ItemT], now: datetime
     ) -> tuple[Sequence[ItemT], datetime | None]:

@@ -467,6 +467,10 @@ class Store:
                 (card_id, iso(until)),
             )
 
+    def unbury(self, card_id: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM buried WHERE card_id = ?", (card_id,))
+
     def buried(self, now: datetime) -> dict[str, datetime]:
         """The study items buried at `now`, each with when it comes back (none in a database
         older than migration 0008 read as it is: a backup, a dry run)."""
