@@ -235,6 +235,27 @@ def test_a_card_whose_reference_fails_stops_its_other_checks(content_copy):
     assert all(o.message.startswith("not run") for o in rejected), seen
 
 
+def test_a_cards_reference_starts_before_its_checks_timed_longer_last_time(content_copy, tmp_path):
+    """The checks that took longest last time start first: a checker that then hung for every
+    answer had its wrong answers (quick last time, but not first: run longest first) started
+    before its reference, each running its whole --timeout before anything could stop them,
+    75 s for a card reported at 14.7 s (a QA pass). The reference starts first now."""
+    import json
+
+    times = tmp_path / "check-times.json"
+    assert checked_add_one(content_copy, jobs=1, times=times)[0].status == "pass"
+    recorded = json.loads(times.read_text())  # as a run where the checker hung left them
+    times.write_text(json.dumps({k: 50.0 if "/wrong/" in k else 0.001 for k in recorded}))
+    edit(
+        content_copy / "solutions" / "arith.py",
+        "    for x in (-3, 0, 1, 41, 10**12):\n",
+        "    while True:\n        pass\n    for x in (-3, 0, 1, 41, 10**12):\n",
+    )
+    result, seen, seconds = checked_add_one(content_copy, jobs=1, timeout=60.0, times=times)
+    assert result.status == "timeout" and seconds < 30, (seconds, seen)
+    assert seen[0][0] == "reference"
+
+
 def test_a_solution_module_whose_top_level_never_ends_costs_one_checks_time(content_copy):
     """A loop or a sleep at a solution module's top level: each of the card's checks loaded
     the module in its own child and waited out its own limit, about 2 minutes for one card (a

@@ -483,10 +483,21 @@ def run_checks(
         pools[device] = ThreadPoolExecutor(max_workers=held)
     # The longest jobs first, so that none is left to run alone at the end.
     known = durations.load(times) if times is not None else {}
+    # A card's reference starts no later than its longest check: once it fails, its other
+    # checks stop (see `refused`); the wrong answers of a checker that hung for every answer
+    # (timed at 0.002 s by the run before) ran their whole --timeout first.
+    expected = {
+        card_id: [durations.expected(job, known) for job in card_jobs]
+        for card_id, card_jobs in planned.items()
+    }
     queue = sorted(
         ((card_id, job) for card_id, card_jobs in planned.items() for job in card_jobs),
-        key=lambda item: -durations.expected(item[1], known),
-    )
+        key=lambda item: (
+            -(max(expected[item[0]]) if item[1].candidate.kind == "reference"
+              else durations.expected(item[1], known)),
+            item[1].candidate.kind != "reference",
+        ),
+    )  # fmt: skip
     pickers = {  # a device's slots keep to their cards (see `Picker`)
         where: Picker(
             [item for item in queue if item[1].device == where], ready, sticky=where != "cpu"
