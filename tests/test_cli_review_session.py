@@ -509,7 +509,8 @@ def test_b_buries_the_card_until_tomorrow_without_rating_it(tmp_path):
     settings = Settings(enable_fuzzing=False)
     said = session_said(tmp_path, settings, [bias, poisson], "b 4", NOW)
     assert "Enter reveal · b bury · u undo · q quit" in said
-    assert "buried until tomorrow (2025-03-02 04:00): not rated" in said, said
+    assert "buried until the next study day (2025-03-02 04:00): not rated" in said, said
+    assert said.endswith("next due in 19h"), said  # (its return: it said poisson's 9d)
     with Study.open(tmp_path / "db.sqlite3", settings) as study:
         assert [review.card_id for review in study.history()] == ["poisson-concept"]
         assert study.state("bias-concept") is None  # still new: its schedule untouched
@@ -661,7 +662,7 @@ def test_a_session_ended_by_the_days_review_limit_says_the_reviews_that_wait(tmp
         for keys, when, limit in ((" 4 4", NOW, 200), (" 3", later, 1), ("", later, 1))
     ]  # fmt: skip
     wait = (
-        "1 more review due today waits: the day's limit of 1 review is reached "
+        "1 more review due today waits: past the day's limit of 1 review "
         "(reviews_per_day in settings.toml; they come first tomorrow, and `studycli cram` "
         "studies them now)."
     )

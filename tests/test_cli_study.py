@@ -102,7 +102,7 @@ def test_due_says_reviews_wait_when_the_days_review_limit_is_reached(cli, monkey
     counts = json.loads(run(cli, "due", "--json").stdout)
     assert (counts["due"], counts["held_reviews"]) == (0, 1)
     said = " ".join(run(cli, "due").stdout.split())
-    assert "1 more review due today waits: the day's limit of 1 review is reached" in said, said
+    assert "1 more review due today waits: past the day's limit of 1 review" in said, said
 
 
 def test_due_says_cards_are_due_now_when_a_review_falls_due_later_today(cli, monkeypatch):

@@ -263,7 +263,7 @@ def test_a_rating_written_while_this_one_waited_for_the_lock_is_not_the_clocks_f
             core.rate(store, card, 3, NOW + timedelta(seconds=1), NO_FUZZ)
 
 
-@pytest.mark.parametrize("how", ["removed", "replaced"])
+@pytest.mark.parametrize("how", ["removed", "replaced", "emptied"])
 def test_a_database_removed_or_replaced_while_open_is_not_written_into(tmp_path, how):
     """Removed under an open connection (by an attempt's code), the file went on taking the
     session's ratings, into the unlinked file, lost at its close. A write now says so."""
@@ -272,10 +272,13 @@ def test_a_database_removed_or_replaced_while_open_is_not_written_into(tmp_path,
     with open_store(tmp_path) as store:
         assert store.path == path
         core.rate(store, card, 3, NOW, NO_FUZZ)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        if how == "replaced":
+        if how == "emptied":  # in place, its inode kept (`open(path, "w")`: a QA pass)
             path.write_bytes(b"")
+        else:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        if how == "replaced":
+            path.write_bytes(b"SQLite format 3\0")
         with pytest.raises(StoreError, match="was removed or replaced while studycli had it"):
             core.rate(store, card, 3, NOW + timedelta(minutes=1), NO_FUZZ)
 
@@ -295,6 +298,9 @@ def test_a_buried_item_is_buried_until_its_time_and_no_longer(tmp_path):
         assert set(store.buried(NOW + timedelta(hours=2))) == {"add-one"}
         assert store.buried(NOW + timedelta(hours=3)) == {}
         assert store.count_reviews() == 0 and store.state("add-one") is None
+        # rated meanwhile (`solve`, another session): no longer buried (it stayed hidden)
+        core.rate(store, fixture_content().get("add-one"), 3, NOW, NO_FUZZ)
+        assert store.buried(NOW) == {"poisson-cloze#c2": NOW + timedelta(hours=2)}
 
 
 def test_only_a_cards_latest_review_can_be_undone(tmp_path):

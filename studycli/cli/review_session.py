@@ -404,7 +404,9 @@ class ReviewSession:
         self.queue.left(card)
         self.buried = card
         when = back.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
-        self.console.print(Text(f"buried until tomorrow ({when}): not rated", style="dim"))
+        self.console.print(
+            Text(f"buried until the next study day ({when}): not rated", style="dim")
+        )
 
     def _show_front(self, card: Card) -> None:
         if card.runnable:  # keys typed from its front on, while its worker starts (below),

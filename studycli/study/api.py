@@ -237,16 +237,22 @@ class Study:
         `held_at`: a time at which the queue held none of them (no review, no card in
         learning): any due by then waits for the next study day (a sibling of a cloze card
         studied today, a review past the day's limit). The answer is then when one can next be
-        studied: the next study day's start, or a due time before it."""
+        studied: the next study day's start, or a due time before it. An item buried at
+        `held_at` counts from its return (the session's summary said "next due in 5m" of one)."""
+        back = None
+        if held_at is not None:
+            items, back = self._unburied(items, held_at)
         ids = self._index.of(items)
-        first = self._studied_from(ids, tz)
-        if held_at is None or first is None or first > held_at:
-            return first
-        day = next_day_start(held_at, self.settings.day_starts_at, tz)
-        # only a card in learning can come before then: a review due after `held_at` is held
-        # until then with the rest, or falls on a later study day
-        later = self.store.earliest_due(ids, held_at, review=False)
-        return min(later, day) if later is not None else day
+        found = self._studied_from(ids, tz)
+        if held_at is not None and found is not None and found <= held_at:
+            day = next_day_start(held_at, self.settings.day_starts_at, tz)
+            # only a card in learning can come before then: a review due after `held_at` is
+            # held until then with the rest, or falls on a later study day
+            later = self.store.earliest_due(ids, held_at, review=False)
+            found = min(later, day) if later is not None else day
+        if back is not None:
+            found = back if found is None else min(found, back)
+        return found
 
     def _studied_from(self, ids: Container[str], tz: tzinfo | None) -> datetime | None:
         """When the first of `ids` can be studied."""

@@ -47,7 +47,7 @@ def held_reviews_note(held: int, reviews_per_day: int) -> str:
             "studies them now)"
         )
     return said + (
-        f"the day's limit of {counted(reviews_per_day, 'review')} is reached (reviews_per_day "
+        f"past the day's limit of {counted(reviews_per_day, 'review')} (reviews_per_day "
         "in settings.toml; they come first tomorrow, and `studycli cram` studies them now)"
     )
 

@@ -240,12 +240,13 @@ class Conflicts:
 
 
 def file_id(path: Path) -> tuple[int, int] | None:
-    """The device and inode of the file at `path` (None where there is none)."""
+    """The device and inode of the file at `path` (None where there is none, or it is empty: a
+    database emptied in place, `open(path, 'w')`, is no longer the one opened)."""
     try:
         found = path.stat()
     except (OSError, ValueError):
         return None
-    return found.st_dev, found.st_ino
+    return (found.st_dev, found.st_ino) if found.st_size else None
 
 
 def replaced_error(path: Path) -> StoreError:
@@ -467,6 +468,13 @@ class Store:
                 (card_id, iso(until)),
             )
 
+    def _has_buried(self) -> bool:
+        """Whether the schema has the buried table (migration 0008; see `buried`)."""
+        if self._buried_kept is None:
+            found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'buried'"
+            self._buried_kept = self.conn.execute(found).fetchone() is not None
+        return self._buried_kept
+
     def unbury(self, card_id: str) -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM buried WHERE card_id = ?", (card_id,))
@@ -474,10 +482,7 @@ class Store:
     def buried(self, now: datetime) -> dict[str, datetime]:
         """The study items buried at `now`, each with when it comes back (none in a database
         older than migration 0008 read as it is: a backup, a dry run)."""
-        if self._buried_kept is None:
-            found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'buried'"
-            self._buried_kept = self.conn.execute(found).fetchone() is not None
-        if not self._buried_kept:
+        if not self._has_buried():
             return {}
         rows = self.conn.execute("SELECT card_id, until FROM buried WHERE until > ?", (iso(now),))
         return {card_id: parse_time(until) for card_id, until in rows}
@@ -522,6 +527,8 @@ class Store:
             )
             if after is not None:
                 _write_state(conn, after)
+                if self._has_buried():  # rated (in `solve`, another session): no longer buried
+                    conn.execute("DELETE FROM buried WHERE card_id = ?", (review.card_id,))
         return review._replace(id=cursor.lastrowid)
 
     # --- importing a log (review_io): staged in a temporary table, then replayed by card ----
