@@ -265,6 +265,13 @@ def test_a_card_removed_beside_an_unrelated_new_card_is_a_removal_not_a_rename(c
     assert result.exit_code == 0, result.output
     other.write_text(other.read_text().replace("topic: poisson", "topic: bias"))
     assert renames(repo) == [("bias-concept", "other", other.resolve())]
+    # two cards of its topic removed beside it: one rename to it at most, the other removed
+    # (both were "renamed" to it: a QA pass)
+    (repo / "cards" / "basics" / "add-one.yaml").unlink()
+    found = changed_cards(load_content(repo))
+    assert len(found.renamed) == 1 and found.renamed[0].new == "other", found.renamed
+    gone = {"add-one", "bias-concept"} - {found.renamed[0].old}
+    assert found.note.endswith(f"; card(s) removed: {gone.pop()}"), found.note
 
 
 CLOZE = """id: poisson-cloze

@@ -208,6 +208,18 @@ def _histories(
     gone = sorted(was.keys() - now.keys() - kept)
     added = {i: now[i] for i in now.keys() - was.keys() - kept}
     paired = {old: _most_like(old, was[old], added) for old in gone} if added else {}
+    # a new card is one old card renamed at most: the one most like it (two cards of a topic
+    # removed beside one new card of it were both "renamed" to it)
+    best: dict[str, str] = {}
+    for old, pair in paired.items():
+        if pair is not None and (
+            pair.new not in best
+            or _likeness(was[old], added[pair.new][1])
+            > _likeness(was[best[pair.new]], added[pair.new][1])
+        ):
+            best[pair.new] = old
+    paired = {old: pair if pair is not None and best.get(pair.new) == old else None
+              for old, pair in paired.items()}  # fmt: skip
     renamed = tuple(pair for pair in paired.values() if pair is not None)
     renumbered, rekinded = [], []
     for card_id in sorted(was.keys() & now.keys()):
@@ -246,11 +258,9 @@ def _most_like(old: str, text: str, added: dict[str, tuple[Path, str]]) -> Renam
     """`old` paired with the new card whose text shares the most lines with its own (the
     share of their lines in common; the first id in order on a tie), if it is like enough
     (`RENAMED_LIKENESS`) or of the same topic; None when no new card is."""
-    lines = set(text.splitlines())
 
     def likeness(card_id: str) -> float:
-        theirs = set(added[card_id][1].splitlines())
-        return len(lines & theirs) / max(len(lines | theirs), 1)
+        return _likeness(text, added[card_id][1])
 
     new = max(sorted(added), key=likeness)
     topic = _topic_of(text)
@@ -316,6 +326,12 @@ def _card_fields(text: str, card: bool = False) -> tuple[str | None, str | None]
 
 
 _ID_LINE = re.compile(r"^id:[ \t]*[\"']?([^\"'\s#]+)", re.MULTILINE)
+
+
+def _likeness(one: str, other: str) -> float:
+    """The share of two card texts' lines that they have in common."""
+    lines, theirs = set(one.splitlines()), set(other.splitlines())
+    return len(lines & theirs) / max(len(lines | theirs), 1)
 
 
 _TOPIC_LINE = re.compile(r"^topic:[ \t]*[\"']?([^\"'\s#]+)", re.MULTILINE)
