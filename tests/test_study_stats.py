@@ -434,6 +434,17 @@ def test_the_forecast_puts_a_cloze_sibling_waiting_for_tomorrow_on_tomorrow(
     assert forecast.get(TODAY.isoformat(), 0) == 0 and forecast[tomorrow] == 1, forecast
 
 
+def test_the_forecast_counts_a_buried_card_on_the_day_it_comes_back(history):
+    """A review due today, buried (`b`): `due` leaves it out today, and the forecast counted it
+    today all the same (a QA pass)."""
+    figures = history.stats(items(), NOW, UTC)
+    today = {d.day: d.count for d in figures.forecast}[TODAY]
+    assert today >= 1  # (bias-concept is overdue)
+    history.bury(fixture_content().get("bias-concept"), NOW, UTC)
+    after = {d.day: d.count for d in history.stats(items(), NOW, UTC).forecast}
+    assert after[TODAY] == today - 1 and after[TODAY + timedelta(days=1)] >= 1
+
+
 def test_the_cli_forecast_leaves_out_imported_cards_review_never_shows(cli, monkeypatch, tmp_path):
     """Reviews imported for a card id the content lacks: its history counts, its due date
     does not (`review` never shows it), and the header says where the extra item comes from."""

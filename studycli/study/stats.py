@@ -178,7 +178,13 @@ def stats(
             for i in range(DAYS)
         ],
         forecast=_forecast(
-            content, states, parsed, today, day, waiting_siblings(store, now, settings, tz)
+            content,
+            states,
+            parsed,
+            today,
+            day,
+            waiting_siblings(store, now, settings, tz),
+            {card_id: day(back) for card_id, back in store.buried(now).items()},
         ),
         true_retention=_true_retention(recent),
         topics=_topics(items, states, parsed, store.review_outcomes(), settings, now),
@@ -212,9 +218,11 @@ def _forecast(
     today: date,
     day: Callable[[datetime], date],
     waiting: set[str],
+    buried: dict[str, date],
 ) -> list[DayCount]:
     """Items due on each study day from today (overdue ones today); a sibling of a cloze card
-    studied today (`waiting`), due by today, tomorrow, as `due` and `review` hold it back."""
+    studied today (`waiting`), due by today, tomorrow, as `due` and `review` hold it back; a
+    buried item not before the day it comes back (`buried`)."""
     due: Counter[date] = Counter()
     tomorrow = today + timedelta(days=1)
     for card_id in pool:
@@ -225,6 +233,8 @@ def _forecast(
         when = max(today, day(card.due))
         if when == today and waiting and family_of(card_id) in waiting:
             when = tomorrow
+        if card_id in buried:
+            when = max(when, buried[card_id])
         due[when] += 1
     return [
         DayCount(today + timedelta(days=i), due[today + timedelta(days=i)]) for i in range(DAYS)
