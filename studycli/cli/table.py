@@ -216,16 +216,18 @@ def wrapped(cell: str, width: int) -> list[str]:
 def _lines(
     cell: str, width: int, wrap: bool, split: bool = False, ellipsis: bool = False
 ) -> list[str]:
-    """The cell in lines of at most `width` cells: wrapped at spaces (with `split`, within a
-    word at `_BREAKS` too), a longer word (or part) folded; with `ellipsis`, words are never
-    broken, and one longer than the column is cut short, ending in "…"."""
+    """The cell in lines of at most `width` cells: wrapped at spaces (with `split`, or where a
+    word is wider than the column, within a word at `_BREAKS` too: a topic's slug after a
+    dash), a longer word (or part) folded; with `ellipsis`, words are never broken, and one
+    longer than the column is cut short, ending in "…"."""
     measure = len if cell.isascii() else cell_len
     if not wrap or measure(cell) <= width:
         return [cell]
     lines: list[str] = []
     line, used = "", 0
     for word in cell.split():
-        for number, part in enumerate(_parts(word) if split and not ellipsis else (word,)):
+        parted = (split or measure(word) > width) and not ellipsis
+        for number, part in enumerate(_parts(word) if parted else (word,)):
             size = measure(part)
             if ellipsis and size > width:
                 part = part[: _fit(part, width - 1) if width > 1 else 0] + "…"
