@@ -635,7 +635,8 @@ def test_the_checks_that_took_longest_last_time_start_first(tmp_path):
     times.write_text(json.dumps({**recorded, slow_wrong: 99.0}))
     order: list = []
     run_checks([card], content, jobs=1, times=times, on_job_done=lambda j, o: order.append(j))
-    assert durations.key(order[0]) == slow_wrong
+    # the card's reference first (a failing one stops the rest), then the longest
+    assert order[0].candidate.kind == "reference" and durations.key(order[1]) == slow_wrong
     assert order[-1].candidate.kind == "code"  # never timed, guessed the shortest
     assert json.loads(times.read_text())[slow_wrong] < 99.0  # this run's time replaces it
 

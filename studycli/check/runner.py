@@ -148,6 +148,11 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
     running = worker.submit(job) if worker is not None else _Spawned(job)
     started = time.monotonic()
     _LIVE[running] = job
+    for which, why in _CANCEL_RULES:  # (`kill_jobs` ran while this job waited for its worker)
+        if which(job):
+            _CANCELLED[running] = why
+            running.kill()
+            break
     result = None
     try:
         if _STOPPING.is_set():  # kill_all ran while this job was starting
@@ -187,6 +192,7 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
 
 _LIVE: dict = {}  # the checks running now, with their jobs: `kill_all` and `kill_jobs` end them
 _CANCELLED: dict = {}  # those `kill_jobs` ended, with why (each one's `_run_once` says so)
+_CANCEL_RULES: list = []  # `kill_jobs`' (which, why), for the jobs that start later in the run
 _STOPPING = threading.Event()
 
 
@@ -202,7 +208,9 @@ def kill_all() -> None:
 
 def kill_jobs(which: Callable[[Job], bool], why: str) -> None:
     """End the running checks whose jobs `which` picks: each one's `run_job` returns at once,
-    with an error outcome "not run: `why`" (it is not run again)."""
+    with an error outcome "not run: `why`" (it is not run again); so do those it picks that
+    start later, until `clear_stop`."""
+    _CANCEL_RULES.append((which, why))
     for running, job in list(_LIVE.items()):
         if which(job):
             _CANCELLED[running] = why
@@ -211,8 +219,10 @@ def kill_jobs(which: Callable[[Job], bool], why: str) -> None:
 
 def clear_stop() -> None:
     """End the stop that `kill_all` began, once every job of the interrupted run returned,
-    so that a later run in this process (a second `check` after Ctrl-C) works."""
+    so that a later run in this process (a second `check` after Ctrl-C) works; and the rules
+    of `kill_jobs`."""
     _STOPPING.clear()
+    _CANCEL_RULES.clear()
 
 
 def _wait(running, job: Job):
