@@ -88,10 +88,9 @@ def refuse_replaced(path: Path, opened: tuple[int, int] | None) -> None:
     """Raise StoreError where the database file at `path` is no longer the one opened before
     (`Study.opened_file`): removed or replaced meanwhile (by code a check ran), it is not made
     again, empty, to write into."""
-    from .store import file_id, replaced_error
+    from . import store
 
-    if opened is not None and file_id(path) != opened:
-        raise replaced_error(path)
+    store.refuse_replaced(path, opened)
 
 
 def study_items(cards: Iterable[Card]) -> list[Card]:
@@ -208,17 +207,20 @@ class Study:
         need not add up to the whole's). `items` are cards' study items, or `StudyItem` rows
         (`loader.load_study_items`: no card made)."""
         seen = self._not_new()
-        items, back = self._unburied(items, now)
-        queue, decks = due_by_deck(self.store, items, now, self.settings, None, seen, self._index)
+        unburied = self._unburied(items, now)[0]
+        queue, decks = due_by_deck(
+            self.store, unburied, now, self.settings, None, seen, self._index
+        )
         shown = [*queue.learning, *queue.review]  # due now: the oldest of those review shows
-        upcoming = self.next_due(items, now) if not shown else None
-        if back is not None and not shown:  # a buried card comes back then
-            upcoming = back if upcoming is None else min(upcoming, back)
         return DueCounts(
             due=len(queue.review),
             learning=len(queue.learning),
             new=len(queue.new),
-            next_due=(self._studied_from({item.id for item in shown}, None) if shown else upcoming),
+            next_due=(
+                self._studied_from({item.id for item in shown}, None)
+                if shown
+                else self.next_due(items, now)  # (a buried item counted from its return)
+            ),
             decks={
                 deck: {"due": len(d.review), "learning": len(d.learning), "new": len(d.new)}
                 for deck, d in decks.items()

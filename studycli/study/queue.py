@@ -222,12 +222,6 @@ def waiting_siblings(
     return _today(store, now, settings, tz, day_end)[1] or set()
 
 
-def family_of(item_id: str) -> str | None:
-    """The cloze card a study item belongs to (`card#c2` -> `card`); None for a card that is
-    its own only item."""
-    return _family(item_id)
-
-
 def _today(
     store: Store, now: datetime, settings: Settings, tz: tzinfo | None, day_end: datetime
 ) -> tuple[dict[str, int], set[str] | None]:
@@ -239,7 +233,7 @@ def _today(
     done_today, rated = store.studied_since(start, day_end)
     if not settings.bury_siblings:
         return done_today, None
-    return done_today, {family for item_id in rated if (family := _family(item_id))}
+    return done_today, {family for item_id in rated if (family := family_of(item_id))}
 
 
 def due_now(
@@ -262,7 +256,7 @@ def due_now(
         settings: the daily limits.
         done_today: ratings so far this study day per queue (`Store.studied_since`).
         index: what the caller keeps of `cards` between queues (see `CardIndex`).
-        studied: the cloze cards (`_family`) with an item rated this study day, whose
+        studied: the cloze cards (`family_of`) with an item rated this study day, whose
             other review and new items wait for the next day; None buries no sibling.
         day_end: when this study day ends (`next_day_start`): a card in review is due for
             the whole of the study day it falls due in, as Anki's are (its interval is in
@@ -295,7 +289,7 @@ def due_now(
     taken = None
     if studied is not None:
         taken = set(studied)
-        taken.update(family for card in learning if (family := _family(card.id)))
+        taken.update(family for card in learning if (family := family_of(card.id)))
         review = _unburied(review, taken)
     return Due(
         learning=learning,
@@ -307,7 +301,7 @@ def due_now(
     )
 
 
-def _family(item_id: str) -> str | None:
+def family_of(item_id: str) -> str | None:
     """The card a cloze item belongs to (`card#c2` -> `card`); None for a card that is its
     own only item. (Not `cloze.split_study_id`: `due` imports no card module.)"""
     cut = item_id.find("#")
@@ -317,7 +311,7 @@ def _family(item_id: str) -> str | None:
 def _shown_today(item_id: str, taken: set[str]) -> bool:
     """Whether the item can be shown today: not a cloze item whose card is in `taken` (the
     cards with an item rated or shown before it); a cloze item that can takes its card."""
-    family = _family(item_id)
+    family = family_of(item_id)
     if family is None:
         return True
     if family in taken:

@@ -103,15 +103,13 @@ def rate(
     # read the state and write the rating in one transaction: another session rating the same
     # card at the same moment then waits, and this rating builds on its result
     with store.transaction():
-        if unless_rated_after is not None:
-            other = store.rating_after(card.id, unless_rated_after)
-            if other is not None:
-                raise RatedElsewhere(card.id, other)
         before = store.state(card.id)
         last = fsrs_card(before)
-        if last is not None and last.last_review is not None and now < last.last_review:
-            # two `solve`s of one card at once: the other's rating, written while this one
-            # waited, is no clock's fault (said "the system clock is behind")
+        # (without `unless_rated_after`, asked only of a rating later than `now`: two `solve`s
+        # of one card at once, the other's written while this one waited, is no clock's fault,
+        # which it was said to be)
+        behind = last is not None and last.last_review is not None and now < last.last_review
+        if unless_rated_after is not None or behind:
             other = store.rating_after(card.id, began)
             if other is not None:
                 raise RatedElsewhere(card.id, other)

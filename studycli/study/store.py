@@ -249,6 +249,13 @@ def file_id(path: Path) -> tuple[int, int] | None:
     return (found.st_dev, found.st_ino) if found.st_size else None
 
 
+def refuse_replaced(path: Path, opened: tuple[int, int] | None) -> None:
+    """Raise StoreError where the database file at `path` is no longer `opened` (`file_id` of
+    the file when it was opened; None: not checked)."""
+    if opened is not None and file_id(path) != opened:
+        raise replaced_error(path)
+
+
 def replaced_error(path: Path) -> StoreError:
     """A database file removed or replaced under an open connection, which went on writing
     into the unlinked file and lost it at its close (an attempt that deleted it: a hostile-
@@ -262,6 +269,10 @@ def replaced_error(path: Path) -> StoreError:
     )
 
 
+def _unbury(conn: sqlite3.Connection, card_id: str) -> None:
+    conn.execute("DELETE FROM buried WHERE card_id = ?", (card_id,))
+
+
 class Store:
     """An open review database. Use `Store.open(path)`; close it (or use `with`)."""
 
@@ -270,8 +281,7 @@ class Store:
         self.path = path
         self.notes: list[str] = []  # for the learner: an upgrade on opening (`open`)
         self._selected: frozenset[str] | None = None  # what the temporary table holds
-        self._recomputes_kept: bool | None = None  # (see `_has_recomputes`)
-        self._buried_kept: bool | None = None  # (see `buried`)
+        self._tables: dict[str, bool] = {}  # optional tables the schema has (`_has_table`)
         self._file = file_id(path)  # the file opened (see `transaction`)
 
     @classmethod
@@ -331,8 +341,7 @@ class Store:
         if self.conn.in_transaction:
             yield self.conn
             return
-        if self._file is not None and file_id(self.path) != self._file:
-            raise replaced_error(self.path)
+        refuse_replaced(self.path, self._file)
         try:
             with database.waits_said(self.path):
                 self.conn.execute("BEGIN IMMEDIATE")
@@ -468,21 +477,14 @@ class Store:
                 (card_id, iso(until)),
             )
 
-    def _has_buried(self) -> bool:
-        """Whether the schema has the buried table (migration 0008; see `buried`)."""
-        if self._buried_kept is None:
-            found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'buried'"
-            self._buried_kept = self.conn.execute(found).fetchone() is not None
-        return self._buried_kept
-
     def unbury(self, card_id: str) -> None:
         with self.transaction() as conn:
-            conn.execute("DELETE FROM buried WHERE card_id = ?", (card_id,))
+            _unbury(conn, card_id)
 
     def buried(self, now: datetime) -> dict[str, datetime]:
         """The study items buried at `now`, each with when it comes back (none in a database
         older than migration 0008 read as it is: a backup, a dry run)."""
-        if not self._has_buried():
+        if not self._has_table("buried"):
             return {}
         rows = self.conn.execute("SELECT card_id, until FROM buried WHERE until > ?", (iso(now),))
         return {card_id: parse_time(until) for card_id, until in rows}
@@ -527,8 +529,8 @@ class Store:
             )
             if after is not None:
                 _write_state(conn, after)
-                if self._has_buried():  # rated (in `solve`, another session): no longer buried
-                    conn.execute("DELETE FROM buried WHERE card_id = ?", (review.card_id,))
+                if self._has_table("buried"):  # rated (`solve`, another session): unburied
+                    _unbury(conn, review.card_id)
         return review._replace(id=cursor.lastrowid)
 
     # --- importing a log (review_io): staged in a temporary table, then replayed by card ----
@@ -746,7 +748,7 @@ class Store:
     def recomputes(self) -> list[tuple[str, int]]:
         """(made_at as stored, scheduler_id) of each recompute of the memory states (new
         parameters saved), in time order: a replay applies each at its time."""
-        if not self._has_recomputes():
+        if not self._has_table("recomputes"):
             return []
         return self.conn.execute(
             "SELECT made_at, scheduler_id FROM recomputes ORDER BY made_at, id"
@@ -769,18 +771,15 @@ class Store:
         known = self.schedulers()
         return {known[i] for i in ids if i in known}
 
-    def _has_recomputes(self) -> bool:
-        """Whether the schema logs recomputes (migration 0006): an older database read as it
-        is (larger than `database.COPY_AT_MOST`: a backup, a dry run) has no such table, and
-        was never recomputed (the doctor's dry run failed on it: "no such table")."""
-        if self._recomputes_kept is None:
-            self._recomputes_kept = (
-                self.conn.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'recomputes'"
-                ).fetchone()
-                is not None
-            )
-        return self._recomputes_kept
+    def _has_table(self, name: str) -> bool:
+        """Whether the schema has the optional table `name` (`recomputes`, migration 0006;
+        `buried`, 0008): an older database read as it is (larger than `database.COPY_AT_MOST`:
+        a backup, a dry run) has neither, and nothing in them (the doctor's dry run failed on
+        it: "no such table")."""
+        if name not in self._tables:
+            found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+            self._tables[name] = self.conn.execute(found, (name,)).fetchone() is not None
+        return self._tables[name]
 
     def record_recompute(self, made_at: datetime, scheduler: str) -> None:
         """Log that from `made_at` on the memory states are those of `scheduler` (its JSON);
@@ -821,7 +820,7 @@ class Store:
 
     def latest_recompute(self) -> datetime | None:
         """When the memory states were last recomputed; None if never."""
-        if not self._has_recomputes():
+        if not self._has_table("recomputes"):
             return None
         (made_at,) = self.conn.execute("SELECT max(made_at) FROM recomputes").fetchone()
         return parse_time(made_at) if made_at else None
