@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from studycli.check import contain
+from studycli.check import contain, runner
 from studycli.check.runner import OUTPUT_LIMIT, Candidate, Job, Outcome, run_job
 from studycli.check.verify import run_checks
 from studycli.content.loader import load_content
@@ -565,15 +565,40 @@ STOPS = (
 )
 
 
-@pytest.mark.parametrize("whom", ["os.getppid()", "os.getpid()"], ids=["its worker", "itself"])
-def test_a_check_that_stops_its_worker_or_itself_ends_at_its_limit(tmp_path, whom):
+@pytest.mark.parametrize(
+    "whom, says",
+    [("os.getppid()", runner.STOPPED_WORKER), ("os.getpid()", runner.STOPPED_ITSELF)],
+    ids=["its worker", "itself"],
+)
+def test_a_check_that_stops_its_worker_or_itself_is_told_so_at_once(tmp_path, whom, says):
     """A check that stopped the worker that forked it (SIGSTOP) took its limit and 10 s more
     (the runner waited on the stopped worker, for the check's end and at exit), and the next
-    check waited for that worker to start it."""
-    outcome, seconds = run_timed(attempt_job(tmp_path, STOPS.format(whom=whom)))
-    assert outcome.status == "timeout" and seconds < LIMIT + SLACK, (outcome, seconds)
+    check waited for that worker to start it. Then it ran to its limit and read "did not
+    finish: an infinite loop", which it was not: it is ended at the second look that sees the
+    stop, and says what it stopped."""
+    outcome, seconds = run_timed(attempt_job(tmp_path, STOPS.format(whom=whom), timeout=60))
+    assert outcome.status == "error" and seconds < 3 * runner.STOPPED_LOOK + SLACK, (
+        outcome,
+        seconds,
+    )
+    assert outcome.message == says
     outcome, seconds = run_timed(REFERENCE)
     assert outcome.status == "pass" and seconds < 60
+
+
+RAISES_OUT_OF_TIME = (
+    "from studycli.assertions import OutOfTime\n\ndef add_one(x):\n    raise OutOfTime\n"
+)
+
+
+def test_an_out_of_time_the_attempt_raises_is_its_error_not_a_timeout(tmp_path):
+    """The check's timer raises `OutOfTime` near the limit, to say where the check was; one the
+    attempt raised at once read "did not finish in 2 s: an infinite loop"."""
+    outcome, _ = run_timed(attempt_job(tmp_path, RAISES_OUT_OF_TIME, timeout=60))
+    assert outcome.status == "error", outcome
+    assert outcome.message.startswith(
+        "your attempt raised OutOfTime itself, at line 4 (in add_one): the check's own signal"
+    ), outcome
 
 
 STOPS_AFTER_ITS_REPORT = """
@@ -610,8 +635,6 @@ def test_the_check_after_one_whose_process_stopped_the_worker_still_runs(tmp_pat
     then failed ("the worker that runs checks did not start"). The stop is made by hand first,
     between two checks; then by such a check, whose process stops the worker at random times
     (after the check's report in 2 runs of 6 on the loaded box)."""
-    from studycli.check import runner
-
     assert run_job(REFERENCE).status == "pass"
     worker = runner._pool.worker(REFERENCE.device, REFERENCE.lazy, REFERENCE.torch)
     assert worker.pid is not None
@@ -623,7 +646,7 @@ def test_the_check_after_one_whose_process_stopped_the_worker_still_runs(tmp_pat
             os.kill(worker.pid, signal.SIGKILL)  # (where it is still stopped: the old way)
     assert outcomes and outcomes[0].status == "pass" and seconds < 30, (outcomes, seconds)
     outcome, _ = run_timed(attempt_job(tmp_path, STOPS_AFTER_ITS_REPORT))
-    assert outcome.status in ("pass", "timeout"), outcome  # (as the race goes)
+    assert outcome.status == "pass" or outcome.message == runner.STOPPED_WORKER, outcome
     outcomes, seconds = run_bounded(REFERENCE, 60)
     assert outcomes and outcomes[0].status == "pass" and seconds < 30, (outcomes, seconds)
 

@@ -239,12 +239,16 @@ def _wait(running, job: Job):
     deadline = time.monotonic() + job.timeout
     watch = job.device != "cpu" and job.memory_mb
     baseline = None
+    stopped = None
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             return Outcome(Status.TIMEOUT, _timeout_message(job.timeout), job.timeout)
-        if running.wait(min(left, 0.1) if watch else left):
+        if running.wait(min(left, 0.1 if watch else STOPPED_LOOK)):
             return running.result
+        seen, stopped = stopped, _stopped_by_check(running)
+        if stopped is not None and stopped == seen:  # (its kill kills a stopped worker too)
+            return Outcome(Status.ERROR, stopped, job.timeout - left)
         if watch and running.pid is not None:
             resident = _resident_mb(running.pid)
             baseline = resident if baseline is None else baseline
@@ -254,6 +258,25 @@ def _wait(running, job: Job):
                     f"ran out of memory (limit {job.memory_mb} MB of host memory)",
                     job.timeout - left,
                 )
+
+
+STOPPED_WORKER = (
+    "stopped the process that runs it (a SIGSTOP to its parent), which then could not report "
+    "its outcome: an answer must not signal other processes"
+)
+STOPPED_ITSELF = "stopped itself (a SIGSTOP to its own process), so it could never finish"
+
+
+def _stopped_by_check(running) -> str | None:
+    """What the contained check `running` stopped (SIGSTOP), if anything: its worker, which
+    relays the check's report, or itself. Either held the check to its time limit, reported as
+    too slow; `_wait` ends it when two looks in a row see the same (one may catch a stop that
+    is no signal's: py-spy sampling the worker)."""
+    if not running.contained:
+        return None
+    if running.worker.stopped():
+        return STOPPED_WORKER
+    return STOPPED_ITSELF if running.stopped() else None
 
 
 def _wait_started(running) -> bool:
@@ -318,7 +341,9 @@ def _stop_before(limit: float | None) -> None:
         return
 
     def stop(*_: object) -> None:
+        global _STOP_FIRED
         if _STOP_ARMED:
+            _STOP_FIRED = True
             raise OutOfTime
 
     previous = sys.unraisablehook
@@ -338,6 +363,7 @@ def _stop_before(limit: float | None) -> None:
 STOP_AHEAD = 0.3  # seconds before the limit that a check stops itself, to report where it was
 STOP_AGAIN = 0.01  # seconds after an OutOfTime that Python could not raise, to raise it again
 _STOP_ARMED = False
+_STOP_FIRED = False  # whether this check's timer raised `OutOfTime` (an answer can raise it too)
 
 
 def _crash_message(exitcode: int | None, contained: bool, oom_kills: int | None) -> str:
@@ -924,10 +950,12 @@ def _child(job: Job, sender, output=None) -> None:
         )
     except OutOfTime as exc:
         result = {
-            "status": "timeout",
-            "message": _timeout_message(job.timeout, exc.what),
+            "status": "timeout" if _STOP_FIRED else "error",
+            "message": _timeout_message(job.timeout, exc.what)
+            if _STOP_FIRED
+            else _describe_error(exc, job),
             "traceback": _trimmed_traceback(exc, job),
-            "loading": loading,
+            "loading": loading if _STOP_FIRED else "",
         }
     except AssertionError as exc:
         result = {
@@ -983,7 +1011,7 @@ def _returned_message(returned: object, job: Job) -> str:
 
 
 def _describe_error(exc: BaseException, job: Job) -> str:
-    from studycli.assertions import message_of
+    from studycli.assertions import OutOfTime, message_of
 
     if isinstance(exc, SolutionImportError):
         return str(exc)
@@ -991,6 +1019,10 @@ def _describe_error(exc: BaseException, job: Job) -> str:
         return f"the code called exit ({exc.code!r}) instead of returning a value"
     if isinstance(exc, KeyboardInterrupt):
         return _interrupted_itself(exc, job)
+    if isinstance(exc, OutOfTime):  # (one the check's own timer raised is a timeout)
+        return _raised_itself(
+            exc, job, "the check's own signal that its time ran out: an answer must not raise it"
+        )
     text = f"{type(exc).__name__}: {message_of(exc)}"
     if _allocator_failed(text):
         return f"ran out of memory (limit {job.memory_mb} MB): {text.splitlines()[0]}"
@@ -1036,13 +1068,21 @@ def _interrupted_itself(exc: KeyboardInterrupt, job: Job) -> str:
     never a Ctrl-C: the check runs apart from the terminal (a session, or a worker's process
     group, of its own), and a Ctrl-C there stops the check in the command instead. Said
     bare, "KeyboardInterrupt:" read as if the learner had pressed it."""
+    return _raised_itself(
+        exc,
+        job,
+        "no Ctrl-C was pressed (a Ctrl-C stops the check, and is never its outcome)",
+    )
+
+
+def _raised_itself(exc: BaseException, job: Job, why: str) -> str:
+    """What a check says of an exception that only the runner or the terminal should raise,
+    raised by the code checked: where it was raised, and `why` it is no outcome of the kind
+    it names."""
     who = "your attempt" if job.candidate.kind == "file" else "the code"
     frames = _own_frames(exc, job)
     where = f", at line {frames[-1].lineno} (in {frames[-1].name})" if frames else ""
-    return (
-        f"{who} raised KeyboardInterrupt itself{where}: no Ctrl-C was pressed (a Ctrl-C "
-        "stops the check, and is never its outcome)"
-    )
+    return f"{who} raised {type(exc).__name__} itself{where}: {why}"
 
 
 def _limit_memory(memory_mb: int) -> None:

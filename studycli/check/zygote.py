@@ -203,6 +203,11 @@ class Running:
     def is_alive(self) -> bool:
         return self.pid is not None and not self.gone.is_set()
 
+    def stopped(self) -> bool:
+        """Whether the check's own process is stopped by a signal (SIGSTOP; see
+        `Worker.stopped`)."""
+        return self.is_alive() and _stopped(self.pid, traced=False)
+
     def _started(self, pid: int) -> None:
         self.pid = pid
         self.started.set()
