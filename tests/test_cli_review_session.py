@@ -792,6 +792,30 @@ def test_a_cloze_cards_deletions_are_studied_one_a_day(tmp_path, content_copy):
     assert "E[X] = λ and Var(X) = [a parameter]" in text
 
 
+def test_burying_a_cloze_deletion_holds_its_siblings_to_the_next_study_day(tmp_path, content_copy):
+    """`b` on c1 showed c2 next, whose text is c1's answer ("E[X] = λ"): a buried deletion
+    holds its siblings as a rated one does, in the session and in `due`; `unbury` takes the
+    bury back, siblings and all."""
+    from studycli.study.api import Study, study_items
+    from studycli.study.settings import Settings
+
+    cards = _poisson_cloze(content_copy)
+    bias = load_content(content_copy).get("bias-concept")
+    summary, reviews, text = _run_in_process(
+        tmp_path, " 4 bq", cards=[*cards, bias], root=content_copy
+    )
+    assert [r.card_id for r in reviews] == ["bias-concept"], reviews
+    assert "buried until the next study day" in text
+    assert "E[X] = λ and Var(X) = [a parameter]" not in text, text
+    items = study_items(cards)
+    later, tomorrow = NOW + timedelta(hours=1), NOW + timedelta(days=1)
+    with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as study:
+        assert study.due_counts(items, later).new == 0
+        assert study.due_counts(items, tomorrow).new == 1  # back, one deletion a day
+        study.unbury(items[0])
+        assert study.due_counts(items, later).new == 1
+
+
 def test_a_session_left_with_buried_siblings_says_when_the_next_card_can_be_studied(
     tmp_path, content_copy
 ):

@@ -6,9 +6,9 @@ day rolls over at a local hour (`day_starts_at`), while every stored time is UTC
 cards never show.
 
 Siblings, as Anki buries them: the deletions of one cloze card (`<card id>#c<n>`) are
-studied one a day. Once one is rated in a study day, or shown before it in the queue (a card
-in learning first, then a review, then a new card), its review and new siblings wait for the
-next day (`bury_siblings`; cards in learning are never held back).
+studied one a day. Once one is rated in a study day, buried, or shown before it in the queue
+(a card in learning first, then a review, then a new card), its review and new siblings wait
+for the next day (`bury_siblings`; cards in learning are never held back).
 """
 
 from __future__ import annotations
@@ -226,14 +226,16 @@ def _today(
     store: Store, now: datetime, settings: Settings, tz: tzinfo | None, day_end: datetime
 ) -> tuple[dict[str, int], set[str] | None]:
     """The ratings so far this study day per queue (`Store.studied_since`), and the cloze
-    cards with an item rated in it, whose siblings wait (None when siblings are not
-    buried). Ratings from `day_end` on (another machine's clock ahead, imported; this one's
-    set back) count on their own day: they filled today's limits."""
+    cards with an item rated in it or buried now, whose siblings wait (None when siblings are
+    not buried: a buried deletion's siblings showed its answer the moment after `b`). Ratings
+    from `day_end` on (another machine's clock ahead, imported; this one's set back) count on
+    their own day: they filled today's limits."""
     start = study_day_start(now, settings.day_starts_at, tz)
     done_today, rated = store.studied_since(start, day_end)
     if not settings.bury_siblings:
         return done_today, None
-    return done_today, {family for item_id in rated if (family := family_of(item_id))}
+    held = (*rated, *store.buried(now))
+    return done_today, {family for item_id in held if (family := family_of(item_id))}
 
 
 def due_now(
