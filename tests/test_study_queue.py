@@ -655,6 +655,23 @@ def test_the_limit_reads_past_more_buried_siblings_than_its_first_extra_read(tmp
         assert _ids(_due(store, cards, later, buried).review) == ["a#c1", "b"]
 
 
+def test_a_review_past_the_days_limit_holds_back_no_sibling_in_due_or_the_session(tmp_path):
+    """One review a day: b (due first) is shown, a#c1 waits past the limit. The session's
+    queue, which reads only the reviews it can show, offered a#c2 as new; `due`, reading every
+    review, counted a#c1's family as shown and a#c2 as held: `due` said no new card of the
+    deck where `review --deck` showed one. A review not shown today holds no sibling back (as
+    Anki's queue buries the siblings of what it gathers)."""
+    first, second, other = _card("a#c1"), _card("a#c2"), _card("b")
+    config = NO_FUZZ._replace(reviews_per_day=1)
+    with open_store(tmp_path) as store:
+        later = _learnt_a_minute_apart(store, [other, first], config)
+        session = _due(store, [first, second, other], later, config)
+        whole, decks = due_by_deck(store, [first, second, other], later, config, UTC)
+        assert _ids(session.review) == _ids(whole.review) == ["b"]
+        assert _ids(session.new) == _ids(whole.new) == _ids(decks["d"].new) == ["a#c2"]
+        assert whole.held_reviews == 1
+
+
 def test_no_review_is_due_once_the_days_limit_is_done_even_when_lowered_below_it(tmp_path):
     """Five reviews rated today, then reviews_per_day lowered to 3 with more due: none due,
     in the queue and in `due`'s counts (which read the whole schedule at once)."""

@@ -289,17 +289,18 @@ def due_now(
     reviews_left = _reviews_left(settings, done_today)
     new_left = max(0, settings.new_per_day - done_today.get("new", 0))
     taken = None
+    held = review[reviews_left:]
     if studied is not None:
         taken = set(studied)
         taken.update(family for card in learning if (family := family_of(card.id)))
-        review = _unburied(review, taken)
+        review, held = _shown_and_held(review, taken, reviews_left)
     return Due(
         learning=learning,
         review=review[:reviews_left],
         new=prerequisite_order(new, new_left, taken, schedule.seen),
         ahead=ahead,
         held_new=0 if new_left else len(new),
-        held_reviews=max(0, len(review) - reviews_left),
+        held_reviews=len(held),
     )
 
 
@@ -325,6 +326,24 @@ def _shown_today(item_id: str, taken: set[str]) -> bool:
 def _unburied(items: list[ItemT], taken: set[str]) -> list[ItemT]:
     """`items` less the siblings that wait for the next day (`_shown_today`), in order."""
     return [item for item in items if _shown_today(item.id, taken)]
+
+
+def _shown_and_held(
+    review: list[ItemT], taken: set[str], limit: int
+) -> tuple[list[ItemT], list[ItemT]]:
+    """The reviews shown today, the first `limit` of `review` that are not siblings waiting
+    (`_unburied`), and those held past the day's limit. Only a review shown holds its
+    siblings back, as Anki's queue buries the siblings of what it gathers: one held past the
+    limit is not shown today, and a session's queue, which reads only the reviews it can show,
+    never saw it. Siblings held past the limit count once."""
+    shown = []
+    for at, item in enumerate(review):
+        if len(shown) == limit:
+            held = _unburied(review[at:], set(taken))
+            return shown, held
+        if _shown_today(item.id, taken):
+            shown.append(item)
+    return shown, []
 
 
 def _reviews_left(settings: Settings, done_today: dict[str, int]) -> int:
