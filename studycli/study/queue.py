@@ -336,7 +336,7 @@ def _shown_and_held(
     siblings back, as Anki's queue buries the siblings of what it gathers: one held past the
     limit is not shown today, and a session's queue, which reads only the reviews it can show,
     never saw it. Siblings held past the limit count once."""
-    shown = []
+    shown: list[ItemT] = []
     for at, item in enumerate(review):
         if len(shown) == limit:
             held = _unburied(review[at:], set(taken))
