@@ -7,6 +7,7 @@ pin the coverage so that it cannot regress.
 from __future__ import annotations
 
 import ast
+import runpy
 from collections import Counter
 
 import pytest
@@ -137,3 +138,44 @@ def test_readme_counts_the_topics():
     count = len(topics())
     for sentence in (f"over the {count} study topics", f"the {count} topics:"):
         assert sentence in readme, f"a topic was added or removed: README.md must say {sentence!r}"
+
+
+def _global_names(code) -> set[str]:
+    """The global names a code object and the functions inside it may read."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_names"):
+            names |= _global_names(constant)
+    return names
+
+
+@pytest.mark.parametrize(
+    "card", [c for c in CARDS.values() if c.solution is not None], ids=lambda card: card.id
+)
+def test_the_reference_show_answer_shows_defines_every_name_it_reads(card):
+    """`show --answer` showed the reference function alone: five read a helper or a constant
+    of their module (`_cholesky_solve`, `FLOAT32_MAX`), and none showed its imports. What it
+    shows runs as it is: every module-level name the function reads is defined in it."""
+    import builtins
+
+    from studycli.content.source import module_path, reference_source
+
+    shown = reference_source(card, CONTENT.solutions_dir)
+    assert shown is not None
+    namespace: dict = {"__name__": "shown"}
+    exec(compile(shown, f"<{card.id}>", "exec"), namespace)  # our own reference
+    assert callable(namespace[card.solution.function])
+    shown_code = [
+        value.__code__
+        for value in namespace.values()
+        if getattr(getattr(value, "__code__", None), "co_filename", "") == f"<{card.id}>"
+    ]
+    missing = {
+        name
+        for code in shown_code
+        for name in _global_names(code)
+        if name not in namespace and not hasattr(builtins, name)
+    }
+    # attribute names (x.shape) are in co_names too: only those the module defines matter
+    module = runpy.run_path(str(module_path(CONTENT.solutions_dir, card.solution.module)))
+    assert not {name for name in missing if name in module}, missing
