@@ -539,6 +539,19 @@ def test_u_right_after_b_unburies_the_card_and_shows_it(tmp_path):
         assert study.store.buried(NOW) == {}
 
 
+def test_u_after_burying_the_last_card_still_takes_the_bury_back(tmp_path):
+    """With nothing left after `b`, the session ended at once: a `b` pressed by mistake on the
+    last card could not be taken back. `u` is offered first; any other key ends it."""
+    bias = load_content(FIXTURE_CONTENT).get("bias-concept")
+    summary, reviews, text = _run_in_process(tmp_path, "bu 4", cards=[bias])
+    said = " ".join(text.split())
+    assert "u unburies bias-concept (nothing else is due now), any other key ends" in said
+    assert "unburied: bias-concept is back" in said
+    assert [r.card_id for r in reviews] == ["bias-concept"]
+    summary, reviews, text = _run_in_process(tmp_path / "2", "bx", cards=[bias])
+    assert reviews == [] and "Nothing more is due now." in text
+
+
 def test_limit_finishes_started_cards_through_their_learning_steps(tmp_path):
     summary, reviews, text = _run_in_process(tmp_path, " 3 3", limit=1)
     assert [(r.card_id, r.queue) for r in reviews] == [("add-one", "new"), ("add-one", "learning")]

@@ -323,8 +323,8 @@ class ReviewSession:
         started = time.monotonic()
         interrupted = finished = False
         try:
-            while (card := self._next()) is not None:
-                if self._study(card) == "quit":
+            while (card := self._next()) is not None or self._last_bury_taken_back():
+                if card is not None and self._study(card) == "quit":
                     break
             else:
                 finished = True
@@ -339,6 +339,20 @@ class ReviewSession:
         summary = self._summary(time.monotonic() - started, interrupted, finished)
         self.console.print(summary_view(summary, self.clock()))
         return summary
+
+    def _last_bury_taken_back(self) -> bool:
+        """With nothing left after a bury, the session ended at once, and the `u` that takes a
+        bury back (a `b` pressed by mistake) came too late: it is offered first."""
+        if self.buried is None:
+            return False
+        self.console.print(
+            Text(
+                f"u unburies {self.buried.id} (nothing else is due now), any other key ends "
+                "the session",
+                style="yellow",
+            )
+        )
+        return self.getkey() == "u" and self._undo()
 
     def _finished(self) -> str:
         if not self.reschedule:
