@@ -442,11 +442,11 @@ def _used_top_level(tree: ast.Module, function: ast.FunctionDef) -> list[ast.stm
     todo: list[ast.AST] = [function]
     while todo:
         for name in _names_read(todo.pop()):
-            statement = defines.get(name)
-            if statement is None or statement is function or statement in needed:
+            defining = defines.get(name)
+            if defining is None or defining is function or defining in needed:
                 continue
-            needed.append(statement)
-            todo.append(statement)
+            needed.append(defining)
+            todo.append(defining)
     return sorted(needed, key=lambda statement: statement.lineno)
 
 
