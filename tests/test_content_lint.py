@@ -339,6 +339,24 @@ def test_a_solution_module_that_prints_when_imported_is_a_problem(content_copy):
     assert found == [(2, "prints when imported"), (4, "prints when imported")]
 
 
+def test_a_print_in_a_class_body_or_a_function_the_import_calls_is_found_too(content_copy):
+    """Only the top level's own statements were read: a print in a class body (run as the
+    module is imported), or in a helper the top level calls, passed lint and printed above
+    `check`'s results all the same."""
+    found = module_problems(
+        content_copy,
+        "class Table:\n    print('in a class body')\n    def method(self):\n"
+        "        print('in a method')\n"
+        "def _setup():\n    print('set up')\n    return 1\n"
+        "def _unused():\n    print('never called')\n"
+        "VALUE = _setup()\n",
+    )
+    assert found == [
+        (2, "prints when imported"),
+        (6, "prints when imported (the top level calls _setup() at line 10)"),
+    ]
+
+
 def module_problems(content_copy, head: str) -> list[tuple[int | None, str]]:
     """Lint's problems (line, message up to its first colon) once `head` begins the fixture's
     arith solution module."""

@@ -317,12 +317,13 @@ def lint_top_levels(content: Content) -> list[CardProblem]:
         problems += [
             CardProblem(
                 info.path,
-                "prints when imported: the checks' workers load a solution module once, before "
-                "any check, so its output is no check's (none says it printed) and lands above "
-                "`check`'s results; remove the print, or move it into a function",
+                f"prints when imported{f' (the top level calls {via})' if via else ''}: the "
+                "checks' workers load a solution module once, before any check, so its output "
+                "is no check's (none says it printed) and lands above `check`'s results; remove "
+                "the print, or move it into a function the import does not call",
                 line,
             )
-            for line in _prints(info.tree)
+            for line, via in _prints(info.tree)
         ]
         for node in info.tree.body:
             if isinstance(node, ast.Import):
@@ -345,23 +346,47 @@ def lint_top_levels(content: Content) -> list[CardProblem]:
     return problems
 
 
-def _prints(tree: ast.Module) -> list[int]:
+PRINTS = ("print", "sys.stdout.write", "sys.stderr.write")
+
+
+def _prints(tree: ast.Module) -> list[tuple[int, str]]:
     """The lines of the `print(...)` calls (and `sys.stdout.write`, `sys.stderr.write`) that a
-    module's top level runs: not in a function or class body, nor under `if __name__ ==
-    "__main__":`, which a worker's import does not run."""
-    lines = []
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
-            continue
+    module's import runs, each with the call of the module's own function that runs it (""
+    where the top level prints itself): its top level and its classes' bodies, not a function's
+    body unless the import calls it, nor under `if __name__ == "__main__":`."""
+    functions = {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    found: dict[int, str] = {}
+    todo: list[tuple[ast.AST, str]] = [(node, "") for node in _run_by_import(tree.body)]
+    called: set[str] = set()
+    while todo:
+        node, via = todo.pop()
         for inner in ast.walk(node):
             if not isinstance(inner, ast.Call):
                 continue
-            called = ast.unparse(inner.func)
-            if called in ("print", "sys.stdout.write", "sys.stderr.write"):
-                lines.append(inner.lineno)
-    return lines
+            name = ast.unparse(inner.func)
+            if name in PRINTS:
+                found.setdefault(inner.lineno, via)
+            elif name in functions and name not in called:
+                called.add(name)
+                todo.append((functions[name], via or f"{name}() at line {inner.lineno}"))
+    return sorted(found.items())
+
+
+def _run_by_import(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements of `body` that importing the module runs (a class body's included)."""
+    run = []
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if isinstance(node, ast.ClassDef):
+            run += _run_by_import(node.body)
+        elif not (isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)):
+            run.append(node)
+    return run
 
 
 def _allowed_import(module: str) -> bool:
