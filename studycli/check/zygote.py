@@ -206,7 +206,7 @@ class Running:
     def stopped(self) -> bool:
         """Whether the check's own process is stopped by a signal (SIGSTOP; see
         `Worker.stopped`)."""
-        return self.is_alive() and _stopped(self.pid, traced=False)
+        return self.pid is not None and not self.gone.is_set() and _stopped(self.pid, False)
 
     def _started(self, pid: int) -> None:
         self.pid = pid
