@@ -120,6 +120,19 @@ def test_a_syntax_error_shows_its_line_and_where_in_it(cli, attempt, monkeypatch
     assert lines[at + 1] == "return max(x + 1, x" and lines[at + 2] == "^", lines
 
 
+def test_a_syntax_errors_caret_is_under_the_mistake_after_wide_characters(cli, attempt):
+    """Python puts the caret by characters: after "中文" (four columns, two characters) it
+    stood two columns short of the mistake, under the space before `*`."""
+    path = attempt('def add_one(x):\n    s = "中文" + * 2\n')
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", path, "--no-record")
+    lines = [line.removeprefix("│").removesuffix("│") for line in result.stdout.splitlines()]
+    source = next(line for line in lines if "中文" in line)
+    caret = lines[lines.index(source) + 1]
+    assert caret.strip() == "^", lines
+    columns = source.index("*") + source[: source.index("*")].count("中") + source.count("文")
+    assert len(caret) - len(caret.lstrip()) == columns, (source, caret)
+
+
 def test_what_the_attempt_prints_reaches_the_terminal_as_text_not_as_control(
     cli, attempt, monkeypatch
 ):

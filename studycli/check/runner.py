@@ -239,7 +239,7 @@ def _wait(running, job: Job):
     deadline = time.monotonic() + job.timeout
     watch = job.device != "cpu" and job.memory_mb
     baseline = None
-    stopped = None
+    stopped: str | None = None
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -1172,14 +1172,25 @@ ATTEMPT_MODULE = "studycli_attempt"  # the learner's file's name in sys.modules,
 
 def _load_attempt(path: Path):
     """The learner's file as a module, compiled from its text: never from a cached .pyc, which
-    a second save within the same second (of the same size) would leave looking fresh."""
+    a second save within the same second (of the same size) would leave looking fresh.
+
+    Decoded first (its coding line honoured, as an import does): compiled from bytes, a syntax
+    error's column counted bytes, and its caret stood two columns past the mistake for each
+    CJK character before it. Bytes that do not decode are compiled as they are, for Python's
+    own message naming their line."""
     import sys
     import types
+    from importlib.util import decode_source
 
     module = types.ModuleType(ATTEMPT_MODULE)
     module.__file__ = str(path)
     sys.modules[module.__name__] = module
-    exec(compile(path.read_bytes(), str(path), "exec"), module.__dict__)
+    raw = path.read_bytes()
+    try:
+        source: str | bytes = decode_source(raw)
+    except (UnicodeDecodeError, SyntaxError):
+        source = raw
+    exec(compile(source, str(path), "exec"), module.__dict__)
     return module
 
 
@@ -1213,7 +1224,7 @@ def _trimmed_traceback(exc: BaseException, job: Job) -> str:
 
     if isinstance(exc, SyntaxError) and exc.text:  # no frame in the file: Python's own lines,
         # the source line and a caret under the mistake (the message said only its line)
-        shown = traceback.format_exception_only(type(exc), exc)[:-1]
+        shown = _caret_by_columns(traceback.format_exception_only(type(exc), exc)[:-1])
         return "".join(line[:TRACEBACK_LINE] + ("\n" if len(line) > TRACEBACK_LINE else "")
                        for line in shown)  # fmt: skip
     frames = _own_frames(exc, job)
@@ -1226,6 +1237,26 @@ def _trimmed_traceback(exc: BaseException, job: Job) -> str:
         line if len(line) <= TRACEBACK_LINE else line[:TRACEBACK_LINE] + " ...\n"
         for line in (line + "\n" for line in lines)
     )
+
+
+def _caret_by_columns(lines: list[str]) -> list[str]:
+    """Python's lines of a syntax error with its caret under the mistake as a terminal shows
+    the source line: Python counts characters, and a wide character (CJK: two columns) before
+    the mistake put the caret that many columns short of it."""
+    import unicodedata
+
+    def columns(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    for at in range(1, len(lines)):
+        caret = lines[at].rstrip("\n")
+        marks = caret.lstrip(" ")
+        if not marks or marks.strip("^~") or not caret.startswith(" "):
+            continue
+        source, lead = lines[at - 1], len(caret) - len(marks)
+        widened = " " * columns(source[:lead]) + "^" * columns(source[lead : lead + len(marks)])
+        lines[at] = widened + "\n"
+    return lines
 
 
 def _own_frames(exc: BaseException, job: Job) -> list[Any]:
