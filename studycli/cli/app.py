@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from studycli.cli import hoisted, named_command
+from studycli.cli import asks_for_help, hoisted, named_command
 from studycli.errors import StudyError
 from studycli.records import Record
 
@@ -177,10 +177,16 @@ def options(ctx: typer.Context) -> Options:
 def stdout() -> Console:
     """The console on stdout. On a dumb terminal (TERM=dumb: Emacs' shell) Rich takes 80 x 25
     unless given both sizes, whatever COLUMNS says: they are given, from COLUMNS and LINES or
-    the terminal itself."""
+    the terminal itself. On an output that is not UTF-8, one that spells what it lays out in
+    what the output can show (`charset.LimitedConsole`): replaced as it was written, `θ` was
+    measured one cell wide and written `theta`, and every box's border moved."""
     width = height = None
     if os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
         width, height = _dumb_terminal_size()
+    if not shows_unicode(sys.stdout):
+        from .charset import LimitedConsole
+
+        return LimitedConsole(highlight=False, width=width, height=height)
     return Console(highlight=False, width=width, height=height)
 
 
@@ -226,52 +232,27 @@ def _print_version() -> int:
 
 def _replace_what_the_terminal_cannot_show() -> None:
     """On an output that is not UTF-8 (a latin-1 locale, PYTHONIOENCODING=ascii), a character
-    it cannot encode is written in ASCII (`ASCII_FOR`: ≤ as <=, Σ as sum, θ as theta, a
-    chart's bars as #), else as `?`: card text is Unicode, and one such character would
-    otherwise end the command with a UnicodeEncodeError, or, as `?`, turn "≤ 0" into "? 0".
-    (Rich draws its boxes in ASCII there by itself.)"""
+    it cannot encode is written in ASCII (`charset`: ≤ as <=, θ as theta), else as `?`: card
+    text is Unicode, and one such character would otherwise end the command with a
+    UnicodeEncodeError. (What the stdout console lays out is spelled before, `stdout`, and
+    so is typer's help.)"""
     streams = [
         stream
         for stream in (sys.stdout, sys.stderr)
-        if isinstance(stream, io.TextIOWrapper)
-        and (stream.encoding or "").lower().replace("-", "").replace("_", "") != "utf8"
+        if isinstance(stream, io.TextIOWrapper) and not shows_unicode(stream)
     ]
     if streams:
-        import codecs
+        from .charset import limit_typers_consoles, replace_what_the_streams_cannot_show
 
-        codecs.register_error("studycli-ascii", _in_ascii)
-    for stream in streams:
-        stream.reconfigure(errors="studycli-ascii")
-
-
-def _in_ascii(error: UnicodeError) -> tuple[str, int]:
-    assert isinstance(error, UnicodeEncodeError)
-    text = error.object[error.start : error.end]
-    return "".join(ASCII_FOR.get(char, "?") for char in text), error.end
+        replace_what_the_streams_cannot_show(streams)
+        if sys.stdout in streams and (asks_for_help(sys.argv[1:]) or not sys.argv[1:]):
+            limit_typers_consoles()
 
 
-# What card text and charts use that a non-UTF-8 terminal may lack, in ASCII
-# fmt: off
-_GREEK = {
-    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "eps", "η": "eta",
-    "θ": "theta", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "π": "pi", "ρ": "rho",
-    "σ": "sigma", "τ": "tau", "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega", "Δ": "Delta",
-    "Θ": "Theta", "Λ": "Lambda", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega",
-}
-ASCII_FOR = {
-    **dict.fromkeys("▁▂▃▄▅▆▇█▏▎▍▌▋▊▉", "#"),
-    **dict(zip("│┃─━", "||--", strict=True)),  # the borders of list's and due's tables too
-    **dict.fromkeys("└┘┌┐├┤┬┴┼╭╮╯╰┏┓┗┛┣┫┳┻╋┡┩╇", "+"),
-    **_GREEK,
-    "Σ": "sum", "Π": "prod",  # as card text uses them
-    "≤": "<=", "≥": ">=", "≠": "!=", "≈": "~", "∑": "sum", "∏": "prod", "√": "sqrt",
-    "∞": "inf", "→": "->", "←": "<-", "⇒": "=>", "∇": "grad", "∂": "d", "∈": " in ",
-    "∉": " not in ", "∅": "{}", "⊙": "(.)", "⊗": "(x)", "·": "*", "×": "x", "−": "-",
-    "‖": "||", "²": "^2", "³": "^3", "ᵀ": "^T", "⁻": "^-", "¹": "1", "₀": "0", "₁": "1",
-    "…": "...", "—": "--", "–": "-", "✓": "v", "✗": "x", "•": "*", "‘": "'", "’": "'",
-    "“": '"', "”": '"', "ℝ": "R",
-}
-# fmt: on
+def shows_unicode(stream: object) -> bool:
+    """Whether `stream` encodes every character (UTF-8, -16, -32): the test Rich makes before
+    it draws its boxes in ASCII."""
+    return (getattr(stream, "encoding", None) or "utf-8").lower().startswith("utf")
 
 
 def _leave(code: str | int | None) -> NoReturn:

@@ -30,8 +30,14 @@ class CodeLines:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         line_options = options.update(height=None, justify="left")
         new_line = Segment.line()
-        for line in self.lines:
-            for part in continued(line, options.max_width):
+        lines, mark = self.lines, CONTINUED
+        if options.ascii_only:  # cut where the output's spelling of them is too long (`charset`)
+            from .charset import shown, spelled
+
+            lines = [shown(line, options.encoding) for line in lines]
+            mark = spelled(CONTINUED, options.encoding)
+        for line in lines:
+            for part in continued(line, options.max_width, mark):
                 for wrapped in console.render_lines(
                     part, line_options, style=self.style, pad=self.pad
                 ):
@@ -53,15 +59,15 @@ def highlighted(code: str, lexer: str, theme: str) -> CodeLines:
     return CodeLines(text.split("\n", allow_blank=ends), base, pad=True)
 
 
-def continued(line: Text, width: int) -> list[Text]:
+def continued(line: Text, width: int, mark: str = CONTINUED) -> list[Text]:
     """`line` in parts of at most `width` cells, cut at a space where one leaves words on both
     sides (else folded); each part after the first begins at the line's indentation (at most
-    half the width), then `CONTINUED`."""
+    half the width), then `mark`."""
     plain = line.plain
     if cell_len(plain) <= width:
         return [line]
     indent = min(len(plain) - len(plain.lstrip(" ")), width // 2)
-    room = width - indent - len(CONTINUED)
+    room = width - indent - cell_len(mark)
     if room < 1:
         return [line]
     parts, start, fit = [], 0, width
@@ -72,7 +78,7 @@ def continued(line: Text, width: int) -> list[Text]:
     if start < len(plain):
         parts.append(line[start:])
     head = Text(" " * indent)
-    head.append(CONTINUED, style="dim")
+    head.append(mark, style="dim")
     return [parts[0], *(Text.assemble(head, part) for part in parts[1:])]
 
 

@@ -71,21 +71,25 @@ class _Header:
         self.kind.append(f" {kind} ", style=f"bold reverse {KIND_STYLE[kind]}")
         self.kind.append("  ")
         self.words = Text(card.title, style="bold")
-        self.title = Text.assemble(self.kind, self.words)
         self.where = Text(f"{card.deck} · {card.topic} · {card.id}", style="dim")
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width = options.max_width
-        if self.title.cell_len + 3 + self.where.cell_len <= width:
-            yield Text.assemble(self.title, "   ", self.where)
+        width, words, where = options.max_width, self.words, self.where
+        if options.ascii_only:  # measured as the output spells them (`charset`)
+            from .charset import shown
+
+            words, where = shown(words, options.encoding), shown(where, options.encoding)
+        title = Text.assemble(self.kind, words)
+        if title.cell_len + 3 + where.cell_len <= width:
+            yield Text.assemble(title, "   ", where)
             return
         indent = self.kind.cell_len
-        if self.title.cell_len <= width or width - indent < 20:
-            yield self.title
+        if title.cell_len <= width or width - indent < 20:
+            yield title
         else:
-            for index, line in enumerate(self.words.wrap(console, width - indent)):
+            for index, line in enumerate(words.wrap(console, width - indent)):
                 yield Text.assemble(self.kind if index == 0 else " " * indent, line)
-        for line in self.where.wrap(console, max(width - 1, 1)):  # (each line a space in)
+        for line in where.wrap(console, max(width - 1, 1)):  # (each line a space in)
             yield Text.assemble(" ", line)
 
 

@@ -69,6 +69,13 @@ def print_table(
         bold_rows: indices of rows shown in bold (a total, say).
     """
     every = list(columns)
+    ellipsis = "…"
+    if not console.encoding.startswith("utf"):  # (Rich's `ascii_only`) spelled, then measured
+        from .charset import spelled
+
+        title = spelled(title, console.encoding)
+        rows = [[spelled(cell, console.encoding) for cell in row] for row in rows]
+        ellipsis = spelled(ellipsis, console.encoding)
     natural = [
         max([_width(column.header), *(_width(row[i]) for row in rows)])
         for i, column in enumerate(every)
@@ -109,7 +116,7 @@ def print_table(
     console.print(head, soft_wrap=True)
     body: list[str] = []
     for number, row in enumerate(rows):
-        lines = _row(row, columns, widths, wraps, split)
+        lines = _row(row, columns, widths, wraps, split, ellipsis)
         if number in bold_rows:
             _write(console, body)
             console.print(Text("\n".join(lines), style="bold"), soft_wrap=True)
@@ -132,12 +139,15 @@ def _total(widths: list[int]) -> int:
 
 
 def _row(
-    row: Sequence[str], columns: Sequence[Column], widths: list[int], wraps: list[bool], split: bool
+    row: Sequence[str],
+    columns: Sequence[Column],
+    widths: list[int],
+    wraps: list[bool],
+    split: bool,
+    ellipsis: str,
 ) -> list[str]:
-    cells = [
-        _lines(row[i], widths[i], wraps[i], split, columns[i].overflow == "ellipsis")
-        for i in range(len(columns))
-    ]
+    cuts = [ellipsis if column.overflow == "ellipsis" else "" for column in columns]
+    cells = [_lines(row[i], widths[i], wraps[i], split, cuts[i]) for i in range(len(columns))]
     height = max(len(lines) for lines in cells)
     padded = [
         [_pad(line, widths[i], columns[i].justify) for line in lines]
@@ -213,13 +223,12 @@ def wrapped(cell: str, width: int) -> list[str]:
     return _lines(cell, width, True, split=True)
 
 
-def _lines(
-    cell: str, width: int, wrap: bool, split: bool = False, ellipsis: bool = False
-) -> list[str]:
+def _lines(cell: str, width: int, wrap: bool, split: bool = False, ellipsis: str = "") -> list[str]:
     """The cell in lines of at most `width` cells: wrapped at spaces (with `split`, or where a
     word is wider than the column, within a word at `_BREAKS` too: a topic's slug after a
-    dash), a longer word (or part) folded; with `ellipsis`, words are never broken, and one
-    longer than the column is cut short, ending in "…"."""
+    dash), a longer word (or part) folded; with an `ellipsis` ("…", or "..." where the output
+    lacks it), words are never broken, and one longer than the column is cut short, ending in
+    it."""
     measure = len if cell.isascii() else cell_len
     if not wrap or measure(cell) <= width:
         return [cell]
@@ -230,7 +239,8 @@ def _lines(
         for number, part in enumerate(_parts(word) if parted else (word,)):
             size = measure(part)
             if ellipsis and size > width:
-                part = part[: _fit(part, width - 1) if width > 1 else 0] + "…"
+                room = width - len(ellipsis)
+                part = (part[: _fit(part, room)] if room > 0 else "") + ellipsis[:width]
                 size = measure(part)
             while size > width:  # fold a word (or part) longer than the column
                 if line:
