@@ -1663,3 +1663,19 @@ def test_a_line_in_another_encoding_is_named_by_its_number(tmp_path, bom, end):
     said = str(error.value)
     assert said.startswith(f"{csv}, line 502: byte 0xe9 is not UTF-8 text")
     assert "save the review log as UTF-8" in said
+
+
+def test_a_header_line_again_in_the_file_is_named_as_one(tmp_path):
+    """Two exports joined into one (`cat laptop.csv desktop.csv > both.csv`) hold the header
+    again at the start of the second: it was refused as "review_rating 'review_rating' is not
+    1-4", which named no fix a learner could see. It is named as a header line, with the fix."""
+    csv = write_csv(
+        tmp_path / "both.csv",
+        ["add-one,3,2025-02-27T10:00:00+00:00,", HEADER.strip(), "add-one,3,2025-02-28T10:00:00Z,"],
+    )
+    with open_study(tmp_path / "db.sqlite3") as study, pytest.raises(ImportFormatError) as error:
+        study.import_reviews(csv, items(), NOW)
+    assert str(error.value) == (
+        f"{csv}, line 3: this line is a header line again (two review logs joined into one?): "
+        "delete it, or import each log on its own (an import merges)"
+    )

@@ -387,6 +387,11 @@ def _problem(
         index = column.get(name)
         return row[index].strip() if index is not None and index < len(row) else ""
 
+    if all(cell(name) == name for name in REQUIRED):  # (`cat a.csv b.csv`: b's header)
+        return (
+            "this line is a header line again (two review logs joined into one?): delete it, "
+            "or import each log on its own (an import merges)"
+        )
     for name in REQUIRED:
         if not cell(name):
             return (
