@@ -1679,3 +1679,21 @@ def test_a_header_line_again_in_the_file_is_named_as_one(tmp_path):
         f"{csv}, line 3: this line is a header line again (two review logs joined into one?): "
         "delete it, or import each log on its own (an import merges)"
     )
+
+
+@pytest.mark.parametrize(("separator", "named"), [(";", "semicolons"), ("\t", "tabs")])
+def test_a_log_separated_by_another_character_is_named_so(tmp_path, separator, named):
+    """A review log saved by a spreadsheet set to another list separator (semicolons, in much
+    of Europe) or as tab-separated text was refused for a header with "no card_id,
+    review_rating, review_time column", which it has. The separator is named, with the fix."""
+    csv = tmp_path / "saved.csv"
+    csv.write_text(
+        HEADER.replace(",", separator) + separator.join(["add-one", "3", "2025-02-27T10:00Z", ""])
+    )
+    with open_study(tmp_path / "db.sqlite3") as study, pytest.raises(ImportFormatError) as error:
+        study.import_reviews(csv, items(), NOW)
+    assert str(error.value) == (
+        f"{csv}, line 1: the columns are separated by {named}, and a review log's by commas: "
+        "save it as CSV with commas (comma-separated values), its header "
+        "'card_id,review_rating,review_time,review_duration'"
+    )

@@ -302,6 +302,9 @@ def _stray_quote(end: int | None) -> str:
     )
 
 
+_OTHER_SEPARATORS = ((";", "semicolons"), ("\t", "tabs"))
+
+
 def _columns(header: list[str], path: Path) -> dict[str, int]:
     names = [name.strip() for name in header]
     if not any(names):
@@ -311,6 +314,14 @@ def _columns(header: list[str], path: Path) -> dict[str, int]:
         )
     missing = [name for name in REQUIRED if name not in names]
     if missing:
+        for separator, named in _OTHER_SEPARATORS:  # (a spreadsheet's own list separator)
+            cells = [cell.strip() for cell in header[0].split(separator)]
+            if all(name in cells for name in REQUIRED):
+                raise ImportFormatError(
+                    f"{path}, line 1: the columns are separated by {named}, and a review "
+                    "log's by commas: save it as CSV with commas (comma-separated values), "
+                    f"its header {HEADER!r}"
+                )
         raise ImportFormatError(
             f"{path}, line 1: the header has no {', '.join(missing)} column: "
             f"the header should be {HEADER!r} (found {','.join(names)!r})"
