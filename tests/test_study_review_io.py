@@ -1697,3 +1697,13 @@ def test_a_log_separated_by_another_character_is_named_so(tmp_path, separator, n
         "save it as CSV with commas (comma-separated values), its header "
         "'card_id,review_rating,review_time,review_duration'"
     )
+
+
+def test_a_log_saved_as_utf_16_names_its_bytes_in_a_sentence(tmp_path):
+    """A spreadsheet's "Unicode text" is UTF-16, whose first two bytes are not UTF-8: they
+    were said as "bytes 0xff 0xfe is not UTF-8 text"."""
+    csv = tmp_path / "unicode.csv"
+    csv.write_bytes((HEADER + "add-one,3,2025-02-27T10:00:00+00:00,\n").encode("utf-16"))
+    with pytest.raises(ImportFormatError) as error:
+        read_reviews(csv)
+    assert str(error.value).startswith(f"{csv}, line 1: bytes 0xff 0xfe are not UTF-8 text (")

@@ -280,10 +280,10 @@ def _not_utf8(path: Path, line: int, escaped: str) -> str:
     `escaped` is the bad bytes as "surrogateescape" decodes them."""
     bad = [ord(char) - 0xDC00 for char in escaped[:4]]
     shown = " ".join(f"0x{byte:02x}" for byte in bad)
+    named = f"byte {shown} is" if len(bad) == 1 else f"bytes {shown} are"
     return (
-        f"{path}, line {line}: {'byte' if len(bad) == 1 else 'bytes'} {shown} is not UTF-8 "
-        "text (written in another encoding, such as Latin-1, Windows-1252 or UTF-16): save "
-        "the review log as UTF-8"
+        f"{path}, line {line}: {named} not UTF-8 text (written in another encoding, such as "
+        "Latin-1, Windows-1252 or UTF-16): save the review log as UTF-8"
     )
 
 
