@@ -229,6 +229,17 @@ def test_not_utf8(tmp_path):
     )
 
 
+def test_not_utf8_bytes_are_said_in_a_sentence(tmp_path):
+    """A character cut short (a lead byte and one of its continuation bytes, then ASCII) is
+    two bad bytes: they were said as "bytes 0xe2 0x82 is not UTF-8 text"."""
+    (tmp_path / "cards" / "deck").mkdir(parents=True)
+    cut = b"id: cut\nkind: concept\ntitle: price \xe2\x82A\n"
+    (tmp_path / "cards" / "deck" / "cut.yaml").write_bytes(cut)
+    [problem] = load_content(tmp_path).problems
+    assert problem.line == 3
+    assert problem.message.startswith("bytes 0xe2 0x82 are not UTF-8 text (")
+
+
 def test_derivation_needs_steps_and_coding_needs_solution(tmp_path):
     derivation = GOOD.format(id="the-card").replace("kind: concept", "kind: derivation")
     assert any("needs 'steps'" in m for m in problems_for(tmp_path, derivation))

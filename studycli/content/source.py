@@ -298,9 +298,9 @@ def undecodable(data: bytes, exc: UnicodeDecodeError) -> tuple[int, str]:
     """The line of `data` where UTF-8 decoding failed (`exc`), and what is wrong there."""
     line = len(re.findall(rb"\r\n?|\n", data[: exc.start])) + 1  # Python's line ends
     bad = " ".join(f"0x{byte:02x}" for byte in data[exc.start : exc.end][:4])
+    named = f"byte {bad} is" if exc.end - exc.start == 1 else f"bytes {bad} are"
     return line, (
-        f"{'byte' if exc.end - exc.start == 1 else 'bytes'} {bad} is not UTF-8 text (written "
-        "in another encoding, such as Latin-1 or Windows-1252)"
+        f"{named} not UTF-8 text (written in another encoding, such as Latin-1 or Windows-1252)"
     )
 
 
