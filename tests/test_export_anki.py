@@ -403,6 +403,37 @@ def test_a_record_that_cannot_be_read_is_said_and_written_afresh(cli, tmp_path, 
     }
 
 
+def test_a_record_that_cannot_be_read_beside_the_contents_own_says_how_notes_are_dated(
+    cli, tmp_path, content_copy
+):
+    """Beside a content's record of its notes (the shipped content has one), a record of past
+    exports that cannot be read leaves the notes dated as a first export dates them: by the
+    content's record where their text is as shipped, as here. It was said that notes were
+    "dated by their files", which a learner whose Anki edits only stay under the content's
+    dates had reason to fear."""
+    subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "anki_notes.py"), "--content", content_copy],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    shipped = anki_record.load(content_copy / "cards" / anki_record.SHIPPED)[0]
+    record = anki_notes_path()
+    record.parent.mkdir(parents=True)
+    record.write_bytes(b"garbage")
+
+    result = cli("--content", content_copy, "export-anki", tmp_path / "out.apkg")
+
+    assert result.exit_code == 0, result.output
+    assert " ".join(result.stderr.split()) == (
+        f"note: the record of past Anki exports {record} cannot be read (it is not JSON): "
+        "notes are dated as on a first export this time (by the content's record of its notes "
+        "where their text is as shipped, else by their files), and a fresh record is written"
+    )
+    notes = json.loads(record.read_text("utf-8"))["notes"]
+    assert {card_id: entry["modified"] for card_id, entry in notes.items()} == {
+        card_id: entry.modified for card_id, entry in shipped.items()
+    }
+
+
 def test_a_record_that_cannot_be_written_leaves_the_export_done(cli, tmp_path, anki):
     """The package is what was asked for: a data folder that cannot be written (read-only)
     costs the record only, and says so, naming it."""

@@ -338,9 +338,11 @@ def export_anki(
         raise StudyError(f"{out} must end in .apkg: Anki imports .apkg files")
     if not out.parent.is_dir():
         raise StudyError(f"the folder {out.parent} does not exist: create it first")
-    recorded, unreadable = anki_record.load(record)
     authored, broken = (
         anki_record.load(shipped, anki_record.CONTENTS) if shipped is not None else ({}, None)
+    )
+    recorded, unreadable = anki_record.load(
+        record, anki_record.PAST_EXPORTS_BESIDE_CONTENTS if authored else anki_record.PAST_EXPORTS
     )
     built = build_package(cards, solutions_dir, {**authored, **recorded}, now.timestamp())
     try:

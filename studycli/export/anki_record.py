@@ -9,7 +9,7 @@ this record, a re-export keeps a note's time while its hash stays the same (`ank
 
 The file is small JSON in the data folder: {"format": 1, "notes": {card id: {"hash": sha256
 hex, "modified": Unix time}}}. One that cannot be read is reported, not trusted: the export
-then dates notes by their files, as a first export does, and writes the record afresh.
+then dates notes as a first export does, and writes the record afresh.
 
 A content folder ships one too, in the same format (`SHIPPED`, in its cards/): each note as
 its authors last changed it, so that the first export on a machine (a fresh clone, a second
@@ -36,6 +36,12 @@ MAX_BYTES = 64 << 20
 SHIPPED = "anki-notes.json"  # a content folder's record of its notes, in its cards/
 # What each record is called where it cannot be read, and what the export then does
 PAST_EXPORTS = ("the record of past Anki exports", "notes are dated by their files this time")
+# ... beside a content's record of its notes, which then dates them as a first export does
+PAST_EXPORTS_BESIDE_CONTENTS = (
+    PAST_EXPORTS[0],
+    "notes are dated as on a first export this time (by the content's record of its notes "
+    "where their text is as shipped, else by their files)",
+)
 CONTENTS = (
     "the content's record of its notes",
     "notes not exported here before are dated by their files this time",
