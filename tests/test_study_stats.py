@@ -411,8 +411,9 @@ def test_the_forecast_puts_a_cloze_sibling_waiting_for_tomorrow_on_tomorrow(
     cli, monkeypatch, content_copy, tmp_path
 ):
     """Both deletions of a cloze card overdue, one rated today: `due` and `review` hold the
-    other back to tomorrow (one deletion a day), and the forecast counted it today (a QA
-    pass)."""
+    other, a review, back to tomorrow (one deletion a day), and the forecast counted it today
+    (a QA pass). (It was in learning here, which the queue never holds back, and `due` counts
+    today: the forecast put it on tomorrow, as this test then asked.)"""
     (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
         "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
         "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::λ}}'\n",
@@ -422,16 +423,68 @@ def test_the_forecast_puts_a_cloze_sibling_waiting_for_tomorrow_on_tomorrow(
     csv = tmp_path / "log.csv"
     csv.write_text(
         "card_id,review_rating,review_time,review_duration\n"
-        f"poisson-cloze#c1,3,{long_ago},\npoisson-cloze#c2,3,{long_ago},\n"
+        f"poisson-cloze#c1,3,{long_ago},\npoisson-cloze#c2,4,{long_ago},\n"  # (c2: a review)
         f"poisson-cloze#c1,3,{NOW.isoformat()},\n"
     )
     monkeypatch.setenv("STUDYCLI_NOW", (NOW + timedelta(minutes=5)).isoformat())
     assert cli("--content", content_copy, "import-reviews", csv).exit_code == 0
-    assert json.loads(cli("--content", content_copy, "due", "--json").stdout)["due"] == 0
+    due = json.loads(cli("--content", content_copy, "due", "--json").stdout)
+    assert (due["due"], due["learning"]) == (0, 0), due
     data = json.loads(cli("--content", content_copy, "stats", "--json").stdout)
     forecast = {d["date"]: d["count"] for d in data["forecast"] if d["count"]}
     tomorrow = (TODAY + timedelta(days=1)).isoformat()
     assert forecast.get(TODAY.isoformat(), 0) == 0 and forecast[tomorrow] == 1, forecast
+
+
+def test_the_forecast_counts_one_of_two_cloze_siblings_due_today_as_due_does(
+    cli, monkeypatch, content_copy, tmp_path
+):
+    """Both deletions of a cloze card overdue and neither rated yet today: `due` counts one
+    (the queue shows one deletion a day, the other waits for tomorrow), and the forecast
+    counted both today (a QA pass: `due` 7, the forecast's today 8)."""
+    (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
+        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::λ}}'\n",
+        encoding="utf-8",
+    )
+    long_ago = (NOW - timedelta(days=60)).isoformat()
+    csv = tmp_path / "log.csv"
+    csv.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        f"poisson-cloze#c1,4,{long_ago},\npoisson-cloze#c2,4,{long_ago},\n"  # (Easy: review)
+    )
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    assert cli("--content", content_copy, "import-reviews", csv).exit_code == 0
+    assert json.loads(cli("--content", content_copy, "due", "--json").stdout)["due"] == 1
+    data = json.loads(cli("--content", content_copy, "stats", "--json").stdout)
+    forecast = {d["date"]: d["count"] for d in data["forecast"] if d["count"]}
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    assert forecast == {TODAY.isoformat(): 1, tomorrow: 1}, forecast
+
+
+def test_the_forecast_counts_a_cloze_sibling_in_learning_today_as_due_does(
+    cli, monkeypatch, content_copy, tmp_path
+):
+    """One deletion rated today, the other in learning and overdue: the queue never holds a
+    card in learning back, and `due` counts it now; the forecast put it on tomorrow (a QA
+    pass: the README's demo forecast read 2 for today where `due` said 7)."""
+    (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
+        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::λ}}'\n",
+        encoding="utf-8",
+    )
+    long_ago = (NOW - timedelta(days=60)).isoformat()
+    csv = tmp_path / "log.csv"
+    csv.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        f"poisson-cloze#c1,4,{long_ago},\npoisson-cloze#c2,3,{long_ago},\n"  # (c2: learning)
+        f"poisson-cloze#c1,3,{NOW.isoformat()},\n"
+    )
+    monkeypatch.setenv("STUDYCLI_NOW", (NOW + timedelta(minutes=5)).isoformat())
+    assert cli("--content", content_copy, "import-reviews", csv).exit_code == 0
+    assert json.loads(cli("--content", content_copy, "due", "--json").stdout)["learning"] == 1
+    data = json.loads(cli("--content", content_copy, "stats", "--json").stdout)
+    assert data["forecast"][0] == {"date": TODAY.isoformat(), "count": 1}, data["forecast"]
 
 
 def test_the_forecast_counts_a_buried_card_on_the_day_it_comes_back(history):

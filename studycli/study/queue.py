@@ -215,11 +215,11 @@ def due_by_deck(
 
 def waiting_siblings(
     store: Store, now: datetime, settings: Settings, tz: tzinfo | None = None
-) -> set[str]:
+) -> set[str] | None:
     """The cloze cards (`card`, of `card#c2`) with an item rated this study day: their other
-    items wait for the next day (none, where siblings are not buried)."""
+    items wait for the next day (None, where siblings are not buried)."""
     day_end = next_day_start(now, settings.day_starts_at, tz)
-    return _today(store, now, settings, tz, day_end)[1] or set()
+    return _today(store, now, settings, tz, day_end)[1]
 
 
 def _today(

@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any
 
 from fsrs import Card as FsrsCard
+from fsrs import State
 
 from studycli.content.card import Card
 
@@ -217,24 +218,30 @@ def _forecast(
     parsed: Parsed,
     today: date,
     day: Callable[[datetime], date],
-    waiting: set[str],
+    waiting: set[str] | None,
     buried: dict[str, date],
 ) -> list[DayCount]:
-    """Items due on each study day from today (overdue ones today); a sibling of a cloze card
-    studied today (`waiting`), due by today, tomorrow, as `due` and `review` hold it back; a
-    buried item not before the day it comes back (`buried`)."""
+    """Items due on each study day from today (overdue ones today); a review of a cloze card
+    studied today (`waiting`; None: siblings are not buried), or of one with another item
+    due today, tomorrow, as `due` and `review` hold it back (one deletion a day: an item in
+    learning is never held back, and goes first); a buried item not before the day it comes
+    back (`buried`)."""
     due: Counter[date] = Counter()
     tomorrow = today + timedelta(days=1)
-    for card_id in pool:
+    taken = set(waiting or ())  # the cloze cards with an item rated or counted today
+    shown = [(card_id, card) for card_id in pool if (card := parsed.get(card_id)) is not None]
+    shown.sort(key=lambda item: item[1].state == State.Review)  # (learning first, as `due`)
+    for card_id, card in shown:
         state = states.get(card_id)
-        card = parsed.get(card_id)
-        if card is None or (state is not None and state.suspended):
+        if state is not None and state.suspended:
             continue
         when = max(today, day(card.due))
-        if when == today and waiting and family_of(card_id) in waiting:
-            when = tomorrow
         if card_id in buried:
             when = max(when, buried[card_id])
+        if when == today and waiting is not None and (family := family_of(card_id)):
+            if family in taken and card.state == State.Review:
+                when = tomorrow
+            taken.add(family)
         due[when] += 1
     return [
         DayCount(today + timedelta(days=i), due[today + timedelta(days=i)]) for i in range(DAYS)
