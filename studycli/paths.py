@@ -96,7 +96,7 @@ def content_index_path(content: Path) -> Path:
     """
     import zlib
 
-    path = str(content.resolve()).encode("utf-8")
+    path = os.fsencode(content.resolve())  # (a folder's name need not be UTF-8)
     return cache_dir() / f"content-{zlib.crc32(path):08x}{zlib.adler32(path):08x}.index"
 
 

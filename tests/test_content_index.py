@@ -201,6 +201,18 @@ def test_the_cli_keeps_its_index_in_the_cache_folder(cli, content_copy, tmp_path
     assert content_index.read(index, content_copy.resolve()).entries
 
 
+def test_a_content_folder_whose_name_is_not_utf8_is_indexed(cli, tmp_path, monkeypatch):
+    """A folder named in another encoding (an old archive's `caf\xe9`): every command, lint
+    too, ended in a UnicodeEncodeError naming the index's file."""
+    monkeypatch.setenv("STUDYCLI_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / os.fsdecode(b"caf\xe9")
+    shutil.copytree(FIXTURE_CONTENT, root)
+    for command in ("list", "lint", "due"):
+        result = cli("--content", root, command)
+        assert result.exit_code == 0, result.output
+    assert content_index_path(root).is_file()
+
+
 def test_indexes_no_command_wrote_for_two_months_are_let_go(
     cli, content_copy, tmp_path, monkeypatch
 ):
