@@ -156,6 +156,39 @@ def test_a_same_size_edit_within_the_mtime_resolution_is_read_again(
     assert parsed == []  # nothing parsed: every entry, this one's too, stands for its file
 
 
+def test_a_same_size_edit_given_back_its_old_mtime_is_read_again(indexed):
+    """`touch -d`, `cp -p` or an archive's times can set an edited file's mtime back to the
+    one its entry holds; the change time cannot be set back (the entry held only size and
+    mtime, and every command but lint showed the card as it was before the edit)."""
+    root, index = indexed
+    path = root / "cards" / "basics" / "bias-concept.yaml"
+    info = path.stat()
+    path.write_text(path.read_text().replace("the origin", "THE ORIGIN"))  # the same size
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert path.stat().st_size == info.st_size
+    assert "THE ORIGIN" in load_content(root, index=index).get("bias-concept").answer
+    view = loader.load_study_view(root, index)  # (what `review` shows, from the index)
+    assert view is not None
+    item = next(item for item in view.items if item.id == "bias-concept")
+    assert "THE ORIGIN" in view.card(item).answer
+
+
+def test_a_file_whose_mode_changed_is_read_again(indexed, monkeypatch):
+    """A card file this user could not read is an entry with that problem: `chmod` made it
+    readable, with its size and mtime unchanged, and every command but lint still said it
+    does not load. A change of mode changes the file's change time, which the entry holds."""
+    root, index = indexed
+    path = root / "cards" / "basics" / "bias-concept.yaml"
+    os.chmod(path, 0o600)
+    parsed: list[str] = []
+    parse = loader._parse_file
+    monkeypatch.setattr(
+        loader, "_parse_file", lambda path, *rest: parsed.append(path.name) or parse(path, *rest)
+    )
+    load_content(root, index=index)
+    assert parsed == ["bias-concept.yaml"]
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -182,7 +215,7 @@ def test_an_index_of_another_folder_is_not_used(indexed, tmp_path, monkeypatch):
 
 
 def test_lint_reads_the_files_even_when_the_index_would_say_otherwise(cli, indexed):
-    """A card broken with its size and mtime kept would fool the index; lint is not fooled."""
+    """Lint reads the card broken with its size and mtime kept, whatever the index holds."""
     root, index = indexed
     path = root / "cards" / "basics" / "bias-concept.yaml"
     info = path.stat()

@@ -1,4 +1,4 @@
-"""The content index: what each card file parsed to, cached by path, size and mtime.
+"""The content index: what each card file parsed to, cached by path, size, mtime and ctime.
 
 Reading 10,000 YAML cards takes seconds; reading their index takes tens of milliseconds. The
 index is a hint, never the truth: an entry is used only when its file still has the size and
@@ -9,6 +9,10 @@ never uses it. It lives in the user's cache folder (`paths.content_index_path`).
 A file changed twice within the file system's timestamp resolution keeps its mtime, so an
 entry whose mtime is within `RACY_NS` of the moment the index was written is parsed again (as
 git treats "racily clean" files), and the index rewritten, until the file is older than that.
+An entry also holds its file's change time (ctime), as git's index does, which no program can
+set back: a file given back its old mtime (`touch -d`, `cp -p`, an archive's times) after a
+same-size edit, or made readable again by `chmod`, which leaves size and mtime as they were,
+is parsed again.
 
 Most commands (`due`, `list`) read only a card's id, kind, deck, topic, title, tags and
 references, so a card from the index carries its long text (prompt, answer, steps, hints,
@@ -35,16 +39,19 @@ from typing import Any
 
 from studycli.paths import replace_file
 
-FORMAT = 7  # 4: the study rows of `due`, with the scan they were made from, apart; 5: and
+FORMAT = 8  # 4: the study rows of `due`, with the scan they were made from, apart; 5: and
 # the files that gave none; 6: a body row ends with the hash of its card's text; 7: then with
-# the card's head row (a session makes the card it shows from its body row alone)
+# the card's head row (a session makes the card it shows from its body row alone); 8: a file's
+# ctime in its entry and its stamp
 MAGIC = b"studycli content index\n"
 RACY_NS = 3_000_000_000  # FAT keeps mtimes to 2 s; every other file system does better
 
-# An entry: (size, mtime_ns, the card's head row or None, problems as (message, line, card_id)).
-Entry = tuple[int, int, tuple | None, tuple]
-# A file as the loader's scan finds it: (path relative to cards/, depth there, size, mtime_ns).
-Stamp = tuple[str, int, int, int]
+# An entry: (size, mtime_ns, the card's head row or None, problems as (message, line, card_id),
+# ctime_ns).
+Entry = tuple[int, int, tuple | None, tuple, int]
+# A file as the loader's scan finds it: (path relative to cards/, depth there, size, mtime_ns,
+# ctime_ns).
+Stamp = tuple[str, int, int, int, int]
 
 # Card's fields in order (a test holds them to `dataclasses.fields(Card)`: named here, so that
 # reading the index needs no card class), those of the head row, then the deletion numbers.
@@ -86,9 +93,9 @@ class Index:
 
     def study_rows(self, scan: list[Stamp]) -> tuple[list[tuple], list[str]] | None:
         """The study rows (id, deck, requires) written with the index, and the files that gave
-        none, if the files are still those it was written from: the same paths, sizes and
-        mtimes, none of them racy. One comparison of two lists, with no entry unmarshalled:
-        `due` with 10,000 cards."""
+        none, if the files are still those it was written from: the same paths, sizes, mtimes
+        and ctimes, none of them racy. One comparison of two lists, with no entry
+        unmarshalled: `due` with 10,000 cards."""
         found = _unmarshal(*self._sections[1])
         if not isinstance(found, tuple) or found[0] != scan:
             return None

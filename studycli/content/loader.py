@@ -133,7 +133,7 @@ def load_content(root: Path, *, index: Path | None = None) -> Content:
     Args:
         root: the content folder (it holds cards/).
         index: a cache file (see `content.index`): files unchanged since they were cached, by
-            path, size and mtime, are not parsed again, and the index is rewritten when any
+            path, size, mtime and ctime, are not parsed again, and the index is rewritten when any
             file was. None reads every file (as `lint` does).
     """
     from .card import CardProblem
@@ -355,22 +355,24 @@ def _entries(
     found: list[tuple[str, _index.Entry | None]] = []
     entries: dict[str, _index.Entry] = {}
     fresh: dict[str, tuple] = {}  # the bodies of the files parsed now
-    # an entry stands for a file of its size and mtime, where that mtime is older than the
-    # index by more than RACY_NS (a file written within it may have changed since, unseen)
+    # an entry stands for a file of its size, mtime and ctime, where that mtime is older than
+    # the index by more than RACY_NS (a file written within it may have changed since, unseen)
     known, settled = cached.entries.get, cached.written - _index.RACY_NS
     if scan is None:
         scan = _scan(folder)
-    for relative, depth, size, mtime_ns in scan:
+    for relative, depth, size, mtime_ns, ctime_ns in scan:
         if size < 0:  # a .yml file
             found.append((relative, None))
             continue
         entry = known(relative)
-        if entry is not None and (entry[0] != size or entry[1] != mtime_ns or mtime_ns >= settled):
+        if entry is not None and (
+            entry[0] != size or entry[1] != mtime_ns or entry[4] != ctime_ns or mtime_ns >= settled
+        ):
             entry = None
         if entry is None:
             hashed = index is not None  # (a read of every file, as lint's, hashes no text)
             head, body, problems = _parse_file(Path(folder, relative), relative, depth, hashed)
-            entry = (size, mtime_ns, head, problems)
+            entry = (size, mtime_ns, head, problems, ctime_ns)
             if head is not None:
                 fresh[relative] = body
         entries[relative] = entry
@@ -389,9 +391,10 @@ def _entries(
 
 def _scan(folder: str, prefix: str = "", depth: int = 1) -> list[_index.Stamp]:
     """Every card file under `folder`, in path order: (its path relative to the cards folder,
-    its depth there, size, mtime in ns). A `.yml` file has size -1. Hidden files are skipped
-    and symlinked folders not followed, as `Path.rglob` does. One stat per card file, relative
-    to its open folder: with 10,000 cards, the stats are most of a warm index's load."""
+    its depth there, size, mtime and ctime in ns). A `.yml` file has size -1. Hidden files
+    are skipped and symlinked folders not followed, as `Path.rglob` does. One stat per card
+    file, relative to its open folder: with 10,000 cards, the stats are most of a warm
+    index's load."""
     found: list[_index.Stamp] = []
     relative = os.stat in os.supports_dir_fd and os.listdir in os.supports_fd  # not Windows
     descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if relative else -1
@@ -399,20 +402,22 @@ def _scan(folder: str, prefix: str = "", depth: int = 1) -> list[_index.Stamp]:
         for name in sorted(os.listdir(descriptor if relative else folder)):
             is_card = name.endswith(".yaml") and not name.startswith(".")
             if name.endswith(".yml") and not name.startswith("."):
-                found.append((prefix + name, depth, -1, 0))
+                found.append((prefix + name, depth, -1, 0, 0))
                 continue
             try:
                 info = os.stat(name, dir_fd=descriptor) if relative else os.stat(f"{folder}/{name}")
             except OSError:  # a link to nothing: an editor's lock file (`.#card.yaml`), ...
                 if is_card:  # (read, it says why it does not load)
-                    found.append((prefix + name, depth, 0, -1))
+                    found.append((prefix + name, depth, 0, -1, -1))
                 continue
             if stat.S_ISDIR(info.st_mode):
                 path = os.path.join(folder, name)
                 if not os.path.islink(path):
                     found += _scan(path, f"{prefix}{name}/", depth + 1)
             elif is_card:
-                found.append((prefix + name, depth, info.st_size, info.st_mtime_ns))
+                found.append(
+                    (prefix + name, depth, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+                )
     finally:
         if relative:
             os.close(descriptor)
