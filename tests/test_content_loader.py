@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 
 import pytest
@@ -393,6 +394,24 @@ def test_a_link_to_nothing_in_the_cards_folder_is_no_traceback(tmp_path):
         assert "the file cannot be read: No such file or directory" in problem.message
         items, left_out = load_study_items(tmp_path, index=index)
         assert [item.id for item in items] == ["kept"] and left_out == [deck / "moved.yaml"]
+
+
+def test_a_deck_folder_that_is_a_link_is_read(content_copy, tmp_path):
+    """A deck kept elsewhere (a synced folder) and linked in as `cards/<deck>` was left out
+    whole, without a word: its cards were never shown, and `stats` called their reviews
+    history only. A link to a folder inside a deck is still not followed."""
+    from studycli.content.loader import load_study_items
+
+    cards = content_copy / "cards"
+    shutil.move(cards / "numbers", tmp_path / "synced")
+    (cards / "numbers").symlink_to(tmp_path / "synced")
+    (cards / "basics" / "loop").symlink_to(cards)
+    index = tmp_path / "index"
+    for _ in range(2):  # the index written, then read
+        content = load_content(content_copy, index=index)
+        assert content.get("poisson-concept").deck == "numbers" and not content.problems
+        items, left_out = load_study_items(content_copy, index=index)
+        assert "poisson-concept" in [item.id for item in items] and left_out == []
 
 
 def test_a_named_pipe_for_a_card_file_is_reported_not_waited_on(content_copy):

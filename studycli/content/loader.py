@@ -392,9 +392,10 @@ def _entries(
 def _scan(folder: str, prefix: str = "", depth: int = 1) -> list[_index.Stamp]:
     """Every card file under `folder`, in path order: (its path relative to the cards folder,
     its depth there, size, mtime and ctime in ns). A `.yml` file has size -1. Hidden files
-    are skipped and symlinked folders not followed, as `Path.rglob` does. One stat per card
-    file, relative to its open folder: with 10,000 cards, the stats are most of a warm
-    index's load."""
+    are skipped, and symlinked folders not followed, as `Path.rglob` does, but for a deck
+    folder (`cards/<deck>`) that is a link: a deck kept elsewhere (a synced folder) and
+    linked in was left out whole, without a word. One stat per card file, relative to its
+    open folder: with 10,000 cards, the stats are most of a warm index's load."""
     found: list[_index.Stamp] = []
     relative = os.stat in os.supports_dir_fd and os.listdir in os.supports_fd  # not Windows
     descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if relative else -1
@@ -412,7 +413,7 @@ def _scan(folder: str, prefix: str = "", depth: int = 1) -> list[_index.Stamp]:
                 continue
             if stat.S_ISDIR(info.st_mode):
                 path = os.path.join(folder, name)
-                if not os.path.islink(path):
+                if depth == 1 or not os.path.islink(path):
                     found += _scan(path, f"{prefix}{name}/", depth + 1)
             elif is_card:
                 found.append(
