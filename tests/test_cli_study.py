@@ -259,6 +259,26 @@ def test_history_of_a_cloze_card_is_its_items(cli, tmp_path):
     assert len(_table_column(shown)) == 2 and "\n1 older review not shown" in shown
 
 
+def test_history_of_a_card_made_a_cloze_card_has_the_reviews_of_both_kinds(cli, tmp_path):
+    """A card studied as a concept, then made a cloze card (or the other way round) has
+    reviews under its id and under its deletions' (card#c1): `history --card` showed only
+    its own id's while it had any, and the other kind's were nowhere to be seen."""
+    ids = ["deep#c1", "deeper", "deep", "deep#c2", "deep#d1", "deep"]
+    lines = [
+        f"{card_id},3,{(NOW - timedelta(minutes=i + 1)).isoformat()},"
+        for i, card_id in enumerate(ids)
+    ]
+    csv = tmp_path / "log.csv"
+    csv.write_text("card_id,review_rating,review_time,review_duration\n" + "\n".join(lines))
+    assert run(cli, "import-reviews", csv).exit_code == 0
+    entries = json.loads(run(cli, "history", "--card", "deep", "--json").stdout)
+    assert [e["card"] for e in entries] == ["deep#c1", "deep", "deep#c2", "deep"]
+    shown = run(cli, "history", "--card", "deep", "-n", "3").stdout
+    assert "\n1 older review not shown" in shown
+    entries = json.loads(run(cli, "history", "--card", "deep#c2", "--json").stdout)
+    assert [e["card"] for e in entries] == ["deep#c2"]
+
+
 def test_history_lists_an_imported_older_review_below_todays(cli, tmp_path):
     """An imported log is recorded after today's ratings, but its reviews are older: history
     goes by when a card was reviewed, not by when the log got the row."""

@@ -365,7 +365,7 @@ class Study:
         since: datetime | None = None,
     ) -> list[Review]:
         """Reviews, the latest reviewed first (undone ones left out), at most `limit`, from
-        `since` on; of one item, or of every item of a card when `item_id` is a cloze card's
+        `since` on; of one item, or of a card and every item of it when `item_id` is a card's
         id."""
         card_id, prefix = self._history_of(item_id)
         return self.store.reviews(
@@ -388,10 +388,12 @@ class Study:
         return self.store.count_reviews(card_id, card_prefix=prefix)
 
     def _history_of(self, item_id: str | None) -> tuple[str | None, str | None]:
-        """The store's filter for `item_id`'s history: its own reviews, else a cloze card's."""
-        if item_id is None or self.store.count_reviews(item_id):
+        """The store's filter for `item_id`'s history: a deletion's (`card#c2`) own reviews; a
+        card's own and its deletions' (a card made a cloze card, or made one no more, has
+        both: those of one kind were shown, the other's left out)."""
+        if item_id is None or "#" in item_id:
             return item_id, None
-        return None, f"{item_id}#c"
+        return item_id, f"{item_id}#c"
 
     def set_suspended(self, items: list[Card], suspended: bool) -> None:
         self._seen = None

@@ -1075,8 +1075,8 @@ class Store:
     ) -> list[Review]:
         """Reviews, the latest recorded first unless `oldest_first`, or the latest reviewed with
         `by_time` (an imported log records old reviews after newer ones); undone ones only when
-        asked; of one card, or of the cards whose ids start with `card_prefix`; at most
-        `limit`."""
+        asked; of one card, or of the cards whose ids start with `card_prefix`, or of either
+        when both are given; at most `limit`."""
         where, params = _review_filter(card_id, card_prefix, include_undone, since)
         sql = f"SELECT {_REVIEW_COLUMNS} FROM {_REVIEW_FROM}{where}"
         order = " DESC" if not oldest_first else ""
@@ -1132,12 +1132,15 @@ def _review_filter(
 ) -> tuple[str, list[str]]:
     """The WHERE clause (empty, or with a leading space) of `Store.reviews` and its parameters."""
     where, params = [], []
+    ids = []  # the card, or the cards of the prefix, or either
     if card_id is not None:
-        where.append("r.card_id = ?")
+        ids.append("r.card_id = ?")
         params.append(card_id)
     if card_prefix:  # a range, not LIKE: no wildcards to escape, and reviews_by_card_time serves it
-        where.append("r.card_id >= ? AND r.card_id < ?")
+        ids.append("r.card_id >= ? AND r.card_id < ?")
         params += [card_prefix, card_prefix[:-1] + chr(ord(card_prefix[-1]) + 1)]
+    if ids:
+        where.append(f"({' OR '.join(ids)})")
     if not include_undone:
         where.append("u.review_id IS NULL")
     if since is not None:
