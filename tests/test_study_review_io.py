@@ -866,6 +866,31 @@ def test_import_reads_standard_input_and_times_in_lower_case_z(tmp_path):
     assert "/dev/stdin" not in said
 
 
+def test_times_in_milliseconds_as_the_fsrs_optimizers_logs_give_them_are_read(tmp_path):
+    """The FSRS optimizer's review logs give review_time in milliseconds since 1970 (and more
+    columns, review_state among them): each row was refused, "not an ISO-8601 time". A number
+    of other lengths is still refused, saying both forms."""
+    path = tmp_path / "revlog.csv"
+    path.write_text(
+        "card_id,review_time,review_rating,review_state,review_duration\n"
+        "1711684180217,1711744352250,3,1,25060\n"
+        "1711684180217,1711830752000,4,2,\n",
+        encoding="utf-8",
+    )
+    rows = read_reviews(path)
+    assert [(r.rating, r.reviewed_at, r.duration_ms) for r in rows] == [
+        (3, datetime(2024, 3, 29, 20, 32, 32, 250000, UTC), 25060),
+        (4, datetime(2024, 3, 30, 20, 32, 32, tzinfo=UTC), None),
+    ]
+    path.write_text(
+        "card_id,review_time,review_rating\n1711684180217,1711744352,3\n", encoding="utf-8"
+    )
+    with pytest.raises(ImportFormatError) as error:
+        read_reviews(path)
+    assert "line 2: review_time '1711744352' is not an ISO-8601 time" in str(error.value)
+    assert "milliseconds since 1970, 13 digits" in str(error.value)
+
+
 def test_export_and_import_paths_starting_with_a_tilde_are_in_the_home_folder(
     cli, tmp_path, monkeypatch
 ):

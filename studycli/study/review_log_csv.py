@@ -5,8 +5,8 @@
 
 card_id is the card's id (any text: studycli's ids, or the integers of the FSRS sample data and
 other FSRS tools), review_rating 1-4 (Again, Hard, Good, Easy), review_time ISO-8601 with a
-timezone offset, review_duration milliseconds (optional: the column may be left out or a cell
-left empty). Columns may come in any order; other columns are ignored. Lines are counted as an
+timezone offset (or milliseconds since 1970, as the FSRS optimizer's logs give it),
+review_duration milliseconds (optional: the column may be left out or a cell left empty). Columns may come in any order; other columns are ignored. Lines are counted as an
 editor counts them (the header is line 1), so every error points at the line to fix.
 
 Reading checks every row: a file with bad rows is refused whole, with each bad line and its fix,
@@ -345,11 +345,8 @@ def _row(
     time = time.strip()
     try:
         moment = datetime.fromisoformat(time)
-    except ValueError:  # (RFC 3339's lower-case z: tried only here, off the common path)
-        if not time.endswith("z"):
-            raise
-        time = _zulu(time)
-        moment = datetime.fromisoformat(time)
+    except ValueError:  # (the other forms: tried only here, off the common path)
+        moment = _moment(time)
     if not card or _CONTROL.search(card) or score is None or moment.tzinfo is None:
         raise ValueError
     if len(card) > LONGEST_CARD_ID:
@@ -377,6 +374,19 @@ _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 _LAST = _LATEST - timedelta(microseconds=1)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # a NUL, a line feed, an escape ...
+
+
+def _moment(time: str) -> datetime:
+    """The time a review_time cell gives: ISO-8601 (with RFC 3339's lower-case zone letter,
+    `...20:32:32z`, too), or milliseconds since 1970 in UTC, as the FSRS optimizer's review
+    logs give it (`1711744352250`: refused as "not an ISO-8601 time", row by row); ValueError
+    for anything else."""
+    if _MILLISECONDS.fullmatch(time):
+        return _EARLIEST + timedelta(milliseconds=int(time))
+    return datetime.fromisoformat(_zulu(time))
+
+
+_MILLISECONDS = re.compile(r"[0-9]{12,13}")  # 1973 to 2286: shorter is no review's time
 
 
 def _zulu(time: str) -> str:
@@ -437,12 +447,13 @@ def _problem(
     rating = cell("review_rating")
     if rating not in _RATINGS:
         return f"review_rating {rating!r} is not 1-4: use 1 Again, 2 Hard, 3 Good or 4 Easy"
-    text = _zulu(cell("review_time"))
+    text = cell("review_time")
     try:
-        moment = datetime.fromisoformat(text)
+        moment = _moment(text)
     except ValueError:
         return (
             f"review_time {text!r} is not an ISO-8601 time: write it as 2024-03-29T20:32:32+00:00"
+            " (or as milliseconds since 1970, 13 digits, as the FSRS optimizer's logs do)"
         )
     if moment.tzinfo is None:  # the example is the time in full: a date alone with `+00:00`
         # added ('2025-02-27+00:00') is still read as a date with no timezone
