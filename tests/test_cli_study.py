@@ -631,8 +631,8 @@ def test_undo_after_another_machines_review_of_today_was_imported_undoes_your_ow
 
 
 def test_show_of_an_item_the_content_lost_says_where_its_reviews_are(cli, content_copy, tmp_path):
-    """A cloze deletion removed, or a card, after it was studied: show said only that the card
-    has no such item, though history --card lists its reviews."""
+    """A cloze deletion removed, or a card, after it was studied: show (and suspend) said only
+    that the card has no such item, though history --card lists its reviews."""
     write_card(
         content_copy, "numbers", "poisson-cloze",
         "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
@@ -656,6 +656,10 @@ def test_show_of_an_item_the_content_lost_says_where_its_reviews_are(cli, conten
         assert listed.exit_code == 0 and item in listed.stdout  # as it says
     never = cli("--content", content_copy, "show", "poisson-cloze#c4")  # no history: no hint
     assert never.exit_code == 1 and "history" not in never.stderr
+    for command in ("suspend", "unsuspend"):  # (they said "did you mean ...?" alone: a typo?)
+        refused = cli("--content", content_copy, command, "gone-card")
+        said = " ".join(refused.stderr.split())
+        assert refused.exit_code == 1 and "its review is kept in your history" in said, said
 
 
 def test_the_oldest_card_due_is_one_review_shows_today(cli, content_copy, tmp_path, monkeypatch):

@@ -375,7 +375,9 @@ def show(
     try:
         card, items = content.card_of(card_id)  # a cloze deletion's id: its card
     except CardNotFound as missing:
-        raise CardNotFound(f"{missing}{_reviews_kept(ctx, card_id)}") from None
+        from .context import reviews_kept
+
+        raise CardNotFound(f"{missing}{reviews_kept(ctx, card_id)}") from None
     starter = card_starter(card, content.solutions_dir) if card.runnable else None
     reference = None
     if answer and card.solution is not None:  # (its file as the learner can open it: an
@@ -393,28 +395,6 @@ def show(
     # blanked every deletion)
     shown = items[0] if len(items) == 1 and items[0].id == card_id else card
     stdout().print(render.full(shown, with_answer=answer, starter=starter, reference=reference))
-
-
-def _reviews_kept(ctx: typer.Context, item_id: str) -> str:
-    """Where the reviews of an id the content no longer has are (a card removed or renamed, a
-    cloze deletion removed), when the learner's history holds any: else nothing."""
-    from studycli.paths import database_path
-
-    from .context import open_study
-
-    if not database_path(options(ctx).db).exists():
-        return ""
-    try:
-        with open_study(ctx, write=False) as study:
-            reviews = study.history_size(item_id)
-    except StudyError:  # a database that cannot be read: the id's error is the one to give
-        return ""
-    if not reviews:
-        return ""
-    counted, them = (
-        ("its review is", "it") if reviews == 1 else (f"its {reviews} reviews are", "them")
-    )
-    return f"\n{counted} kept in your history: `studycli history --card {item_id}` lists {them}"
 
 
 @app.command("list")

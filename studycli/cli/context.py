@@ -196,3 +196,23 @@ def open_study(
         for note in study.store.notes:  # on stderr: what the command prints stays its own
             Console(stderr=True).print(note, soft_wrap=True, markup=False, highlight=False)
     return study
+
+
+def reviews_kept(ctx: typer.Context, item_id: str) -> str:
+    """Where the reviews of an id the content no longer has are (a card removed or renamed, a
+    cloze deletion removed), when the learner's history holds any: else nothing."""
+    from studycli.paths import database_path
+
+    if not database_path(options(ctx).db).exists():
+        return ""
+    try:
+        with open_study(ctx, write=False) as study:
+            reviews = study.history_size(item_id)
+    except StudyError:  # a database that cannot be read: the id's error is the one to give
+        return ""
+    if not reviews:
+        return ""
+    counted, them = (
+        ("its review is", "it") if reviews == 1 else (f"its {reviews} reviews are", "them")
+    )
+    return f"\n{counted} kept in your history: `studycli history --card {item_id}` lists {them}"

@@ -20,7 +20,7 @@ from .completion import (
     complete_runnable_id,
     complete_study_id,
 )
-from .context import now, open_study, session_cards, settings
+from .context import now, open_study, reviews_kept, session_cards, settings
 
 if TYPE_CHECKING:
     from studycli.study.api import Review
@@ -494,7 +494,12 @@ def _set_suspended(ctx: typer.Context, card_id: str, suspended: bool) -> None:
     """(Un)suspend a card (every deletion of a cloze card), or one deletion (`card#c2`, as
     `history` shows it)."""
 
-    _, items = options(ctx).load().card_of(card_id)
+    from studycli.errors import CardNotFound
+
+    try:
+        _, items = options(ctx).load().card_of(card_id)
+    except CardNotFound as missing:  # (a removed card's "did you mean" alone read as a typo)
+        raise CardNotFound(f"{missing}{reviews_kept(ctx, card_id)}") from None
     with open_study(ctx) as study:
         states = [study.state(item.id) for item in items]
         if all(bool(state and state.suspended) == suspended for state in states):
