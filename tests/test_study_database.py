@@ -893,3 +893,15 @@ def test_only_a_failed_write_is_put_down_to_a_file_size_limit(tmp_path, monkeypa
     error.sqlite_errorcode = code
     said = str(database.explain(path, error))
     assert ("ulimit -f" in said) == named, said
+
+
+def test_the_wait_notices_timer_is_gone_once_its_step_is_done(tmp_path, monkeypatch):
+    """Its thread was cancelled, not waited for: the import forks its reader right after
+    opening the database, and on a loaded machine the timer's thread still ran then (Python
+    3.12 warns of a fork with threads running: a lock one held stays held in the child)."""
+    monkeypatch.setattr(database, "on_wait", lambda path: None)
+    before = threading.active_count()
+    for _ in range(20):
+        with database.waits_said(tmp_path / "db.sqlite3"):
+            pass
+        assert threading.active_count() == before

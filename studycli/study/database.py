@@ -153,6 +153,8 @@ def waits_said(path: Path) -> Iterator[Callable[[], None]]:
         yield timer.cancel
     finally:
         timer.cancel()
+        timer.join()  # gone, not going: a fork soon after (the import's reader) had it running
+        # still on a loaded machine, and Python 3.12 warns of a fork with threads running
 
 
 def _nothing() -> None:
