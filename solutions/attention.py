@@ -252,6 +252,35 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
         "the largest in its row",
     )
 
+    # bfloat16 inputs, as attention runs under mixed precision: the output comes back in
+    # bfloat16 (every case above is float32, where a softmax taken in float32 for stability,
+    # q.float(), is the inputs' dtype whether or not it is cast back).
+    q = torch.randn(2, 7, 16, generator=gen).to(device=device, dtype=torch.bfloat16)
+    k = torch.randn(2, 9, 16, generator=gen).to(device=device, dtype=torch.bfloat16)
+    v = torch.randn(2, 9, 8, generator=gen).to(device=device, dtype=torch.bfloat16)
+    mask = _random_mask(7, 9, gen, device)
+    for m in (None, mask):
+        what = (
+            f"scaled_dot_product_attention(q {describe(q)}, k {describe(k)}, v {describe(v)}, "
+            f"mask={describe(m)})"
+        )
+        got = call(impl, what, q, k, v, m)
+        expect(
+            getattr(got, "dtype", None) == q.dtype,
+            what,
+            f"returned {describe(got)} for bfloat16 q, k, v: the output comes back in the "
+            "inputs' dtype (compute the softmax in float32 if you like, then cast back with "
+            ".to(q.dtype))",
+        )
+        assert_close(  # bfloat16 keeps 8 bits: its outputs are good to about 1e-2
+            got,
+            sdpa(q.double(), k.double(), v.double(), attn_mask=m),
+            what,
+            atol=3e-2,
+            rtol=3e-2,
+            hint="scores are q . k / sqrt(d); True in the mask means 'may attend'",
+        )
+
 
 # --- wrong answers ----------------------------------------------------------------------------
 
@@ -266,6 +295,17 @@ def _sdpa_upcast(q, k, v, mask=None):
     scores = scores - scores.amax(dim=-1, keepdim=True)
     weights = scores.exp()
     return (weights / weights.sum(dim=-1, keepdim=True)) @ v
+
+
+@fails_with("for bfloat16 q, k, v")
+def _sdpa_float32_softmax_not_cast_back(q, k, v, mask=None):
+    """Upcasts to float32 (q.float(), ...) for a stable softmax and returns the float32 result:
+    right for float32 inputs, but bfloat16 inputs get a float32 output."""
+    q, k, v = q.float(), k.float(), v.float()
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.softmax(scores, dim=-1) @ v
 
 
 @fails_with("no 1/sqrt(d) scaling")
@@ -375,7 +415,16 @@ WRONG_ANSWERS = {
         _sdpa_additive_minus_1e4,
         _sdpa_softmax_over_queries,
         _sdpa_upcast,
+        _sdpa_float32_softmax_not_cast_back,
     ],
 }
 
-CORRECT_VARIANTS = {"scaled_dot_product_attention": [_sdpa_softmax_large_negative]}
+
+def _sdpa_float32_cast_back(q, k, v, mask=None):
+    """The softmax in float32 for stability, the output cast back to the inputs' dtype."""
+    return _sdpa_float32_softmax_not_cast_back(q, k, v, mask).to(q.dtype)
+
+
+CORRECT_VARIANTS = {
+    "scaled_dot_product_attention": [_sdpa_softmax_large_negative, _sdpa_float32_cast_back]
+}
