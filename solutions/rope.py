@@ -213,6 +213,22 @@ def check_apply_rope(impl, device="cpu"):
     out = _call_rope(impl, what, x.clone(), pos)
     assert_close(out, _rope_complex(_np(x), pos.cpu().numpy()), what, atol=1e-6, rtol=1e-6)
 
+    # bfloat16 in, bfloat16 out: cos and sin tables built in float32 (or float64) and multiplied
+    # into a bfloat16 x promote the result to float32 unless cast to x's dtype (the float32 and
+    # float64 cases above cannot tell).
+    x = torch.randn(2, 6, 16, generator=gen).to(device=device, dtype=torch.bfloat16)
+    pos = torch.tensor([0, 1, 5, 9, 20, 33], device=device)
+    what = f"apply_rope(x of shape (2, 6, 16), dtype=bfloat16, positions={pos.tolist()})"
+    out = _call_rope(impl, what, x.clone(), pos)
+    expect(
+        isinstance(out, torch.Tensor) and out.dtype == x.dtype,
+        what,
+        f"returned {describe(out)}, expected bfloat16",
+        hint="cast the cos and sin tables to x's dtype (cos.to(x.dtype)) before multiplying, "
+        "or cast the result back: bfloat16 times a float32 table is float32",
+    )
+    assert_close(out, _rope_complex(_np(x), pos.cpu().numpy()), what, atol=3e-2, rtol=3e-2)
+
     # Rotations preserve norms, and scores depend only on position differences.
     d, n = 16, 6
     q = torch.randn(n, d, generator=gen).to(device)
@@ -408,6 +424,18 @@ def _score_via_rotation(q, k, delta: int, base: float = 10000.0):
     return (q[..., 0::2] * rk0 + q[..., 1::2] * rk1).sum(-1)
 
 
+@fails_with("expected bfloat16")
+def _wrong_float32_tables(x, positions, base: float = 10000.0):
+    """Builds the cos and sin tables in float32 and multiplies them into x as they are: right
+    for float32 and float64 x, but a bfloat16 x comes back float32."""
+    d = x.shape[-1]
+    theta = base ** (-torch.arange(0, d, 2, dtype=torch.float32, device=x.device) / d)
+    angles = positions.float()[:, None] * theta[None, :]
+    cos, sin = angles.cos(), angles.sin()
+    even, odd = x[..., 0::2], x[..., 1::2]
+    return torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1).flatten(-2)
+
+
 WRONG_ANSWERS = {
     "apply_rope": [
         _rope_half_split,
@@ -415,6 +443,7 @@ WRONG_ANSWERS = {
         _rope_wrong_direction,
         _rope_in_place,
         _rope_row_index,
+        _wrong_float32_tables,
     ],
     "rope_relative_score": [_score_cos_only, _score_n_minus_m],
 }
