@@ -210,6 +210,23 @@ def check_swiglu(impl, device="cpu"):
             hint="the gate is silu(x @ w), not a sigmoid; x @ v stays linear",
         )
 
+    # Large gate pre-activations, a = x @ w in the hundreds (massive activations do occur):
+    # silu(a) is a for large a and 0 for very negative a; a * exp(a) / (1 + exp(a)) is inf / inf
+    # = nan once exp(a) overflows (a > 88 in float32).
+    x = torch.tensor([[1.0, 2.0], [-3.0, 1.0], [0.5, -0.25]], device=device)
+    w = torch.tensor([[60.0, -90.0, 0.5], [30.0, 45.0, -1.0]], device=device)
+    v = torch.tensor([[1.0, 0.5, 2.0], [-1.0, 1.0, 0.25]], device=device)
+    what = f"swiglu(x={describe(x)}, w={describe(w)}, v={describe(v)}) (x @ w from -150 to 315)"
+    assert_close(
+        call(impl, what, x, w, v),
+        silu(x.double() @ w.double()) * (x.double() @ v.double()),
+        what,
+        atol=1e-5,
+        rtol=1e-5,
+        hint="silu(a) = a * sigmoid(a) = a / (1 + exp(-a)) is finite for every a; "
+        "a * exp(a) / (1 + exp(a)) overflows to inf / inf = nan for large a",
+    )
+
 
 # --- wrong answers ----------------------------------------------------------------------------
 
@@ -256,6 +273,14 @@ def _swiglu_silu_after_product(x, w, v):
     """silu((x @ w) * (x @ v)): the activation applied after the product."""
     a = (x @ w) * (x @ v)
     return a * torch.sigmoid(a)
+
+
+@fails_with("overflows to inf / inf = nan")
+def _swiglu_exp_ratio(x, w, v):
+    """Writes silu(a) as a * exp(a) / (1 + exp(a)): the same function, but exp(a) overflows to
+    inf for a gate pre-activation above 88 (float32), and inf / inf is nan."""
+    a = x @ w
+    return a * torch.exp(a) / (1.0 + torch.exp(a)) * (x @ v)
 
 
 # --- correct variants -------------------------------------------------------------------------
@@ -314,7 +339,12 @@ WRONG_ANSWERS = {
         _gelu_clamps_input_in_place,
         _gelu_upcasts,
     ],
-    "swiglu": [_swiglu_sigmoid_gate, _swiglu_swapped, _swiglu_silu_after_product],
+    "swiglu": [
+        _swiglu_sigmoid_gate,
+        _swiglu_swapped,
+        _swiglu_silu_after_product,
+        _swiglu_exp_ratio,
+    ],
 }
 
 CORRECT_VARIANTS = {
