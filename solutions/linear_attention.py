@@ -260,6 +260,22 @@ def check_linear_attention(impl, device="cpu"):
     for causal in (False, True):
         long_run(_LONG_ATTENTION, causal)
 
+    # bfloat16 inputs come back in bfloat16 (every case above is float32, where sums
+    # accumulated in float32 for precision, q.float(), are the inputs' dtype whether or not
+    # they are cast back). bfloat16 keeps 8 bits: the outputs are good to about 1e-2.
+    q, k, v = (rand(2, 12, 8), rand(2, 12, 8), rand(2, 12, 4))
+    q, k, v = (t.to(torch.bfloat16) for t in (q, k, v))
+    for causal in (False, True):
+        what = (
+            f"linear_attention(q {describe(q)}, k {describe(k)}, v {describe(v)}, causal={causal})"
+        )
+        got = call(impl, what, q.clone(), k.clone(), v.clone(), causal=causal)
+        expect(
+            isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
+        )
+        _expect_same_dtype(got, q, what)
+        assert_close(got, _explicit(q, k, v, causal, 1e-6), what, atol=3e-2, rtol=3e-2, hint=hint)
+
 
 SAME_DTYPE = (
     "the output comes back in the inputs' dtype (a float64 output doubles the memory of every "
@@ -403,6 +419,13 @@ def _prefix_form(phi_q, phi_k, v, causal, eps, numerator_only=False):
 def _wrong_upcast(q, k, v, causal=False, eps=1e-6):
     """Computes in float64 (q.double(), ...) and returns float64 for float32 inputs."""
     return linear_attention(q.double(), k.double(), v.double(), causal, eps)
+
+
+@fails_with("returned float32 for bfloat16 inputs")
+def _wrong_float32_sums(q, k, v, causal=False, eps=1e-6):
+    """Takes the features and their (prefix) sums in float32 for precision (q.float(), ...) and
+    returns that: right for float32 inputs, but bfloat16 inputs get a float32 output."""
+    return linear_attention(q.float(), k.float(), v.float(), causal, eps)
 
 
 def _variant_rnn_chunks(q, k, v, causal=False, eps=1e-6):
@@ -566,6 +589,7 @@ WRONG_ANSWERS = {
         _wrong_quadratic,
         _wrong_query_strips,
         _wrong_eps_outside,
+        _wrong_float32_sums,
     ],
     "right_first_product": [
         _wrong_upcast_product,
