@@ -9,6 +9,7 @@ import torch
 
 from studycli.assertions import (
     assert_close,
+    call,
     call_unchanged,
     describe,
     expect,
@@ -69,7 +70,7 @@ def flash_attention(q, k, v, block_q: int = 64, block_k: int = 64, causal: bool 
             acc = acc * correction + p @ v_tile
             m = m_new
         out[..., qs : qs + rows, :] = acc / l
-    return out
+    return out.to(q.dtype)  # (kept in float32 for bfloat16 and float16 inputs, as kernels do)
 
 
 # --- checker ----------------------------------------------------------------------------------
@@ -214,6 +215,28 @@ def check_flash_attention(impl, device="cpu"):
     run(q, k, v, 10, 6, False)
 
     _check_no_full_matrix(impl, rand, device)
+
+    # bfloat16 inputs, as attention runs under mixed precision: the output comes back in
+    # bfloat16 (every case above is float32 or float64, where a running max, sum and
+    # accumulator kept in at least float32 are the inputs' dtype whether or not cast back).
+    q, k, v = (rand(2, 21, 8), rand(2, 19, 8), rand(2, 19, 4))
+    q, k, v = (x.to(torch.bfloat16) for x in (q, k, v))
+    for causal in (False, True):
+        what = (
+            f"flash_attention(q {describe(q)}, k {describe(k)}, v {describe(v)}, "
+            f"block_q=8, block_k=8, causal={causal})"
+        )
+        got = call(impl, what, q, k, v, 8, 8, causal)
+        expect(
+            getattr(got, "dtype", None) == q.dtype,
+            what,
+            f"returned {describe(got)} for bfloat16 q, k, v: the output comes back in the "
+            "inputs' dtype (keep m, l and acc in float32 if you like, then cast back with "
+            ".to(q.dtype))",
+        )
+        assert_close(  # bfloat16 keeps 8 bits: its outputs are good to about 1e-2
+            got, _attention_float64(q, k, v, causal), what, atol=3e-2, rtol=3e-2
+        )
 
 
 TOP_LEFT = "with Lq != Lk, query i still sees exactly the keys j <= i (top-left aligned)"
@@ -522,13 +545,22 @@ def _variant_key_tiles_outside(q, k, v, block_q=64, block_k=64, causal=False):
             l[..., rows, :] = l[..., rows, :] * correction + p.sum(dim=-1, keepdim=True)
             acc[..., rows, :] = acc[..., rows, :] * correction + p @ v_tile
             m[..., rows, :] = m_new
-    return acc / l
+    return (acc / l).to(q.dtype)
 
 
 @fails_with("the output comes back in the inputs' dtype")
 def _wrong_upcast(q, k, v, block_q=64, block_k=64, causal=False):
     """Runs the tiles in float64 (q.double(), ...) and returns that for float32 inputs."""
     return flash_attention(q.double(), k.double(), v.double(), block_q, block_k, causal)
+
+
+@fails_with("for bfloat16 q, k, v")
+def _wrong_float32_not_cast_back(q, k, v, block_q=64, block_k=64, causal=False):
+    """Keeps the running max, sum and accumulator in float32 for half-precision inputs, as
+    kernels do, and returns them so: bfloat16 q, k, v get a float32 output."""
+    if q.dtype in (torch.bfloat16, torch.float16):
+        q, k, v = q.float(), k.float(), v.float()
+    return flash_attention(q, k, v, block_q, block_k, causal)
 
 
 @fails_with("modified its input q in place")
@@ -558,6 +590,7 @@ def _wrong_calls_library(q, k, v, block_q=64, block_k=64, causal=False):
 WRONG_ANSWERS = {
     "flash_attention": [
         _wrong_upcast,
+        _wrong_float32_not_cast_back,
         _wrong_scales_q_in_place,
         _wrong_calls_library,
         _wrong_full_matrix,
