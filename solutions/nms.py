@@ -109,6 +109,11 @@ def _indices(got, what):
     return [int(i) for i in got]
 
 
+SCORE_SENTINEL = (
+    "scores may be negative or 0 (logits): every box is visited, so mark suppressed boxes in a "
+    "mask of your own, not by overwriting their score with 0 or -1 and stopping at it"
+)
+
 IN_PLACE = (
     "leave boxes and scores as they came: mark suppressed boxes in a mask of your own (or "
     "work on scores.clone()), not by writing -inf into the caller's scores"
@@ -205,6 +210,22 @@ def check_nms(impl, device="cpu") -> None:
     # Ties: identical boxes with identical scores (either one may be kept), and tied, disjoint boxes.
     _check_case(impl, [[0, 0, 1, 1], [0, 0, 1, 1]], [0.5, 0.5], 0.5, device)
     _check_case(impl, [[0, 0, 1, 1], [5, 5, 6, 6], [0, 0, 1, 1.2]], [0.5, 0.5, 0.4], 0.5, device)
+    # Scores are any floats (logits): negative and zero scores are boxes like any other.
+    _check_case(
+        impl,
+        [
+            [0, 0, 2, 2],
+            [5, 5, 7, 7],
+            [0, 0, 2, 2.2],
+            [10, 0, 12, 2],
+            [5, 5, 7, 7.5],
+            [20, 0, 21, 1],
+        ],
+        [-0.5, 1.25, -2.0, 0.0, -1.0, -3.0],
+        0.5,
+        device,
+        hint=SCORE_SENTINEL,
+    )
     # Single box, disjoint boxes, threshold 0 (any overlap suppresses), threshold 1 (nothing does).
     _check_case(impl, [[1, 2, 3, 4]], [0.3], 0.5, device)
     _check_case(impl, [[0, 0, 1, 1], [2, 2, 3, 3], [4, 4, 5, 5]], [0.2, 0.9, 0.5], 0.0, device)
@@ -308,8 +329,24 @@ def _wrong_scores_overwritten(boxes, scores, iou_threshold):
     return keep
 
 
+@fails_with("scores may be negative or 0")
+def _wrong_zero_sentinel(boxes, scores, iou_threshold):
+    """Marks taken and suppressed boxes by setting their score (in a copy) to 0 and stops when
+    the best score left is 0: right for probabilities, but boxes with scores <= 0 are lost."""
+    s = scores.clone()
+    iou = _pairwise_iou(boxes)
+    keep = []
+    while s.numel() and float(s.max()) > 0:
+        i = int(s.argmax())
+        keep.append(i)
+        s[iou[i] > iou_threshold] = 0
+        s[i] = 0
+    return keep
+
+
 WRONG_ANSWERS = {
     "nms": [
+        _wrong_zero_sentinel,
         _wrong_ge,
         _wrong_unsorted,
         _wrong_plus_one,
