@@ -154,8 +154,8 @@ IN_PLACE = (
 )
 
 
-def _compare(impl, img, ys, xs, hint=""):
-    what = f"bilinear_sample(img {describe(img)}, ys={describe(ys)}, xs={describe(xs)})"
+def _compare(impl, img, ys, xs, hint="", note=""):
+    what = f"bilinear_sample(img {describe(img)}{note}, ys={describe(ys)}, xs={describe(xs)})"
     got = call_unchanged(
         impl, what, ("img", "ys", "xs"), img.clone(), ys.clone(), xs.clone(), hint=IN_PLACE
     )
@@ -245,6 +245,15 @@ def check_bilinear_sample(impl, device="cpu") -> None:
             [s[:10] * (W - 1), s[10:] * (W - 1), torch.zeros(10), torch.full((10,), W - 1.0)]
         )
         _compare(impl, img, ys_b.to(device), xs_b.to(device))
+    # A non-contiguous image: a transposed view (its rows are 1 apart in memory, its columns 5).
+    img = torch.randn(3, 7, 5, generator=gen).to(device).transpose(1, 2)
+    _compare(
+        impl,
+        img,
+        (torch.rand(40, generator=gen) * 6 - 0.5).to(device),
+        (torch.rand(40, generator=gen) * 8 - 0.5).to(device),
+        note=" (non-contiguous: a transposed view)",
+    )
     # A single point, and many points at once.
     img = torch.randn(3, 6, 8, generator=gen).to(device)
     _compare(impl, img, t([2.5]), t([3.25]))
@@ -325,8 +334,27 @@ def _wrong_shifts_coords_in_place(img, ys, xs):
     return _variant_padded(img, ys - 1, xs - 1)
 
 
+@fails_with("view size is not compatible")
+def _wrong_flat_view(img, ys, xs):
+    """Flattens the image with img.view(C, H * W) to gather the corners by y * W + x: the right
+    samples for a contiguous image, an error for a non-contiguous one (use reshape)."""
+    C, H, W = img.shape
+    flat = img.view(C, H * W)
+    y0, x0 = torch.floor(ys), torch.floor(xs)
+    out = img.new_zeros(C, ys.shape[0])
+    for dy in (0, 1):
+        for dx in (0, 1):
+            yi, xi = y0 + dy, x0 + dx
+            weight = (1 - (ys - yi).abs()) * (1 - (xs - xi).abs())
+            inside = (yi >= 0) & (yi <= H - 1) & (xi >= 0) & (xi <= W - 1)
+            index = (yi.clamp(0, H - 1) * W + xi.clamp(0, W - 1)).long()
+            out += flat[:, index] * (weight * inside)
+    return out
+
+
 WRONG_ANSWERS = {
     "bilinear_sample": [
+        _wrong_flat_view,
         _wrong_clamp,
         _wrong_swapped_xy,
         _wrong_all_or_nothing,
