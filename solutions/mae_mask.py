@@ -188,6 +188,10 @@ def check_random_masking(impl, device="cpu") -> None:
         x = torch.randn(N, L, D, generator=gen).to(device)
         _check_structure(impl, x, ratio, 0, device)
 
+    # A non-contiguous x, as a patch embedding's conv(x).flatten(2).transpose(1, 2) leaves it.
+    x = torch.randn(2, 5, 12, generator=gen).to(device).transpose(1, 2)
+    _check_structure(impl, x, 0.75, 0, device)
+
     # Randomness comes from the generator: same seed, same result; different seeds differ.
     x = torch.randn(4, 49, 6, generator=gen).to(device)
     what_a, a = _run(impl, x, 0.75, 123, device)
@@ -343,8 +347,21 @@ def _wrong_zeroes_removed_in_place(x, mask_ratio, generator):
     return x_kept, mask, ids_restore
 
 
+@fails_with("view size is not compatible")
+def _wrong_flat_view(x, mask_ratio, generator):
+    """Gathers the kept tokens from x.view(N * L, D) at row n L + index: right for a contiguous
+    x, an error for a non-contiguous one (a transposed patch embedding; use reshape)."""
+    N, L, D = x.shape
+    noise = torch.rand(N, L, generator=generator, device=x.device)
+    _, mask, ids_restore = _masking(x, mask_ratio, noise)
+    keep = int(L * (1 - mask_ratio))
+    rows = torch.argsort(noise, dim=1)[:, :keep] + L * torch.arange(N, device=x.device)[:, None]
+    return x.view(N * L, D)[rows.reshape(-1)].view(N, keep, D), mask, ids_restore
+
+
 WRONG_ANSWERS = {
     "random_masking": [
+        _wrong_flat_view,
         _wrong_global_rng,
         _wrong_shared_noise,
         _wrong_mask_not_unshuffled,
