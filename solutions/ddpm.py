@@ -31,8 +31,8 @@ def q_sample(x0, t, noise, betas):
         betas: tensor of shape (T,), the noise schedule beta_0 .. beta_{T-1}.
 
     Returns:
-        A new tensor x_t of the shape of x0 (the inputs are left unchanged); batch element n is
-        noised to its own step t[n].
+        A new tensor x_t of the shape and dtype of x0 (the inputs are left unchanged); batch
+        element n is noised to its own step t[n].
     """
     # alpha_bar[t] = prod_{s <= t} (1 - beta_s), accumulated in float64 over up to 1000 factors;
     # x_t = sqrt(alpha_bar[t]) x0 + sqrt(1 - alpha_bar[t]) noise, alpha_bar[t[n]] broadcast over
@@ -220,6 +220,12 @@ def check_q_sample(impl, device="cpu") -> None:
             )
             expect(hasattr(got, "shape"), what, f"returned {describe(got)}, expected a tensor")
             assert_close(got, want, what, atol=1e-5, rtol=1e-4, hint=_HINT_Q)
+            expect(
+                got.dtype == x0.dtype,
+                what,
+                f"returned {describe(got)} for float32 x0: x_t comes back in x0's dtype (take "
+                "alpha_bar in float64 if you like, then .to(x0.dtype))",
+            )
             # float64 data as well.
             got = call(impl, what + " (float64)", x0.double(), t, noise.double(), betas.clone())
             assert_close(got, want, what + " (float64)", atol=1e-6, rtol=1e-5, hint=_HINT_Q)
@@ -500,6 +506,14 @@ def _wrong_off_by_one(x0, t, noise, betas):
     return a.sqrt() * x0 + (1 - a).sqrt() * noise
 
 
+@fails_with("x_t comes back in x0's dtype")
+def _wrong_q_float64_result(x0, t, noise, betas):
+    """Takes alpha_bar in float64, as is wise over 1000 factors, and never casts it back: a
+    float32 batch comes back float64 (twice the memory, and a dtype the model never sees)."""
+    a = torch.cumprod(1.0 - betas.double(), dim=0)[t].reshape(-1, *([1] * (x0.dim() - 1)))
+    return a.sqrt() * x0 + (1 - a).sqrt() * noise
+
+
 @fails_with("accumulated noise sqrt(1 - alpha_bar_t)")
 def _wrong_sqrt_beta_noise(x0, t, noise, betas):
     """Scales the noise by sqrt(beta_t), the one-step coefficient, instead of sqrt(1 - alpha_bar_t)."""
@@ -629,6 +643,7 @@ WRONG_ANSWERS = {
         _wrong_no_sqrt,
         _wrong_broadcast_last_dim,
         _wrong_q_in_place,
+        _wrong_q_float64_result,
     ],
     "q_mean_var": [
         _wrong_mv_variances_add,
