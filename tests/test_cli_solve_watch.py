@@ -244,3 +244,28 @@ def test_q_after_an_older_starters_check_records_nothing(tmp_path, watching):
     assert "starter has changed since" in out and "not recorded" in out
     assert child.exitstatus == 1 and "Traceback" not in out
     assert _recorded(tmp_path) == []
+
+
+def test_a_save_that_is_not_utf8_is_said_and_the_watch_goes_on(tmp_path, watching):
+    """An editor set to Latin-1 (an accent in a comment) saves a file the check cannot read:
+    the watch ended with the error, the learner's earlier failed run unrecorded, and the fix
+    the message asked for ("save your attempt as UTF-8") found no watch to check it."""
+    child = watching()
+    child.expect("failed")  # the starter
+    time.sleep(0.1)
+    _save(_attempt(tmp_path), WRONG)
+    child.expect("expected")  # a finished check of the learner's code
+    time.sleep(0.1)
+    partial = _attempt(tmp_path).with_suffix(".saving")
+    partial.write_bytes(("# caf\xe9\n" + CORRECT).encode("latin-1"))
+    partial.replace(_attempt(tmp_path))
+    _within(child, "not UTF-8 text", "the error")
+    time.sleep(0.5)
+    assert child.isalive(), _output(child)
+    _save(_attempt(tmp_path), "# café\n" + CORRECT)
+    _within(child, "passed every case", "the pass once saved as UTF-8")
+    child.expect(r"Enter: Hard \(1 failed run first\)")  # the wrong answer, not the unreadable save
+    child.send("\r")
+    child.expect(pexpect.EOF)
+    assert "Traceback" not in _output(child)
+    assert _recorded(tmp_path) == [(2, "check")]

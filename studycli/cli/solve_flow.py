@@ -315,6 +315,7 @@ def watch(
     None when `q` came before any check of the learner's code finished (nothing to record).
     A save that does not compile is checked once it has stayed as it is for SETTLE seconds, so
     that one caught half written is neither shown nor counted; one that compiles, at once.
+    A save the check cannot read (not UTF-8, say) is said, and the watch waits for the next.
     """
     from studycli.check import solve
 
@@ -337,7 +338,12 @@ def watch(
                 key = poll(0 if run is not None else WATCH_POLL)
                 if run is not None and run.finished.is_set():
                     finished, run = run, None
-                    if not finished.gone(path):  # (gone: deleted to be written again)
+                    if (error := finished.unreadable(path)) is not None:  # the learner's to
+                        # fix, then save: it ended the watch (a save in Latin-1), unrecorded
+                        console.print(
+                            Text(f"error: {error} (the next save is checked)", style="red")
+                        )
+                    elif not finished.gone(path):  # (gone: deleted to be written again)
                         outcome = finished.result()
                         last = finished  # before it shows: a Ctrl-C meanwhile records it
                         _show(console, outcome, card, content, path)
@@ -430,6 +436,18 @@ class _Run:
         if self._error is not None:
             raise self._error
         return self.outcome
+
+    def unreadable(self, path: Path) -> StudyError | None:
+        """What kept the check from reading the file as it still is (not UTF-8, too large,
+        not readable): the learner's to fix and save again. None for a check that ran, a file
+        gone or written again meanwhile (`gone`), or a solution module that does not read
+        (a ContentError, not the attempt's: `result` raises it)."""
+        from studycli.errors import ContentError
+
+        error = self._error
+        if isinstance(error, StudyError) and not isinstance(error, ContentError):
+            return None if self.gone(path) else error
+        return None
 
     def gone(self, path: Path) -> bool:
         """Whether the check could not read the attempt because the file went away or was
