@@ -1197,3 +1197,29 @@ def test_an_attempt_that_cannot_be_read_is_the_learners_to_fix_not_a_checks_outc
     card = content.get("add-one")
     with pytest.raises(StudyError, match="is a folder, not an attempt"):
         solve.run_check(card, content, tmp_path, timeout=5.0, memory_mb=512)
+
+
+def test_watch_ctrl_c_as_its_first_check_starts_ends_it_as_q_does(tmp_path, monkeypatch):
+    """A Ctrl-C that lands while the first check is being started (after its "checking ..."
+    line, in the ms the starter is compared) escaped the watch: `solve --watch` said
+    "interrupted" and exited 130, where a Ctrl-C ends a watch as q does (exit 1, nothing
+    recorded), and the check's thread, started or not, was never stopped."""
+    from rich.console import Console
+
+    from studycli.cli import solve_flow
+
+    content = fixture_content()
+    card = content.get("add-one")
+    path = solve.ensure_attempt(card, content, tmp_path / "attempt.py")
+
+    def interrupted(*_):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(solve, "is_untouched", interrupted)
+    console = Console(record=True, width=100)
+    try:
+        attempt = solve_flow.watch(console, card, content, path, solve_flow.Limits(10, 1024))
+    except KeyboardInterrupt:
+        pytest.fail("the Ctrl-C escaped the watch")
+    assert attempt is None  # no check finished: nothing to record
+    assert "checking attempt.py" in console.export_text()

@@ -330,8 +330,9 @@ def watch(
             soft_wrap=True,
         )
         seen = _stamp(path)
-        run: _Run | None = _Run(console, card, content, path, limits)
-        try:
+        run: _Run | None = None
+        try:  # (the first check started in it: a Ctrl-C as it starts ends the watch as q does)
+            run = _Run(console, card, content, path, limits)
             while True:
                 if run is not None:
                     run.finished.wait(WATCH_POLL)  # wakes as soon as the check ends
