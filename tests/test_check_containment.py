@@ -771,6 +771,19 @@ def test_an_attempt_without_the_cards_function_fails_naming_it(tmp_path):
     assert outcome.status == "fail" and "defines no function 'add_one'" in outcome.message
 
 
+def test_an_attempt_without_the_cards_function_names_the_ones_it_defines(tmp_path):
+    """A typo in the name (`add_onee`), or the answer written under another card's function:
+    the message named only the function missing, and the learner looked for a bug in its
+    body. The file's own functions are named, those it imported are not."""
+    code = (
+        "from math import floor\n\ndef add_onee(x):\n    return x + 1\n\ndef _helper():\n    pass\n"
+    )
+    outcome = run_job(attempt_job(tmp_path, code))
+    assert outcome.status == "fail"
+    assert "defines no function 'add_one'" in outcome.message
+    assert "add_onee" in outcome.message and "floor" not in outcome.message
+
+
 def test_a_checkers_bare_assert_still_says_the_answer_was_rejected(tmp_path):
     """An AssertionError with no message (a checker's plain `assert`) fails the answer with
     a sentence, not an empty message."""

@@ -1214,8 +1214,26 @@ def _resolve(job: Job):
         return namespace[candidate.function], "starter"
     module = _load_attempt(Path(candidate.path))
     if not hasattr(module, candidate.function):
-        raise AssertionError(f"{candidate.path} defines no function {candidate.function!r}")
+        raise AssertionError(
+            f"{candidate.path} defines no function {candidate.function!r}"
+            + _functions_instead(module, candidate.function)
+        )
     return getattr(module, candidate.function), "attempt"
+
+
+def _functions_instead(module: Any, wanted: str) -> str:
+    """The functions an attempt without `wanted` defines itself (not those it imports), in
+    words: a typo in the name, or the answer written under another name, is seen at once."""
+    import types
+
+    own = [
+        name
+        for name, value in vars(module).items()
+        if isinstance(value, types.FunctionType) and value.__module__ == ATTEMPT_MODULE
+    ]
+    if not own:
+        return ""
+    return f" (it defines {', '.join(own)}: name the answer {wanted})"
 
 
 def _trimmed_traceback(exc: BaseException, job: Job) -> str:
