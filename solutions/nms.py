@@ -43,24 +43,26 @@ def nms(boxes, scores, iou_threshold: float):
 # --- checker --------------------------------------------------------------------------------
 
 
-def _iou(a, b, clamp=True):
+def _iou(a, b, clamp=True, subtract=True):
     """IoU of two boxes given as 4-tuples of Python floats (float64 arithmetic); without
-    `clamp`, the mistake of not clamping the overlap's width and height at 0."""
+    `clamp`, the mistake of not clamping the overlap's width and height at 0; without
+    `subtract`, that of a union that counts the overlap twice (the two areas summed)."""
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
     inter = max(0.0, w) * max(0.0, h) if clamp else w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])
+    union -= inter if subtract else 0.0
     return inter / union if union else float("inf")
 
 
-def _brute(boxes, scores, thr, reverse_ties=False, clamp=True):
+def _brute(boxes, scores, thr, reverse_ties=False, clamp=True, subtract=True):
     """Plain-Python greedy NMS; ties in score broken by index (or by reversed index)."""
     n = len(boxes)
     sign = -1 if reverse_ties else 1
     order = sorted(range(n), key=lambda i: (-scores[i], sign * i))
     keep = []
     for i in order:
-        if all(_iou(boxes[i], boxes[j], clamp) <= thr for j in keep):
+        if all(_iou(boxes[i], boxes[j], clamp, subtract) <= thr for j in keep):
             keep.append(i)
     return keep
 
@@ -69,6 +71,14 @@ NO_CLAMP = (
     "boxes that do not overlap got a nonzero intersection: clamp the overlap's width and "
     "height at 0, max(0, min(x2) - max(x1)), before multiplying them (two negatives make a "
     "positive area)"
+)
+UNION_TWICE = (
+    "overlapping boxes were kept: the union is area_a + area_b - intersection (the two areas "
+    "alone count the overlap twice, so the IoU comes out too small)"
+)
+EMPTY_FLOAT = (
+    "torch.tensor([]) is a float32 tensor: give dtype=torch.int64 (or return the list), so "
+    "that no boxes keep no indices"
 )
 
 
@@ -81,6 +91,7 @@ def _indices(got, what):
             not got.is_floating_point(),
             what,
             f"returned a {got.dtype} tensor, expected integer indices",
+            hint=EMPTY_FLOAT if got.numel() == 0 else "",
         )
         expect(
             got.dim() == 1, what, f"returned a tensor of shape {tuple(got.shape)}, expected (K,)"
@@ -143,8 +154,11 @@ def _check_case(impl, boxes, scores, thr, device, hint=""):
         if sorted(got) == sorted(want):
             return
     unclamped = [_brute(boxes64, scores64, thr, r, clamp=False) for r in (False, True)]
+    twice = [_brute(boxes64, scores64, thr, r, subtract=False) for r in (False, True)]
     if any(sorted(got) == sorted(wrong) for wrong in unclamped):
         hint = NO_CLAMP
+    elif any(sorted(got) == sorted(wrong) for wrong in twice):
+        hint = UNION_TWICE
     assert_equal(got, options[0], what, hint=hint)
 
 
@@ -256,14 +270,14 @@ def check_nms(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
-def _pairwise_iou(boxes, plus_one=False, clamp=True):
+def _pairwise_iou(boxes, plus_one=False, clamp=True, subtract=True):
     e = 1.0 if plus_one else 0.0
     x1, y1, x2, y2 = boxes.unbind(-1)
     areas = (x2 - x1 + e) * (y2 - y1 + e)
     w = torch.minimum(x2[:, None], x2[None]) - torch.maximum(x1[:, None], x1[None]) + e
     h = torch.minimum(y2[:, None], y2[None]) - torch.maximum(y1[:, None], y1[None]) + e
     inter = w.clamp(min=0) * h.clamp(min=0) if clamp else w * h
-    return inter / (areas[:, None] + areas[None] - inter)
+    return inter / (areas[:, None] + areas[None] - (inter if subtract else 0))
 
 
 def _greedy(order, iou, drop):
@@ -315,6 +329,22 @@ def _wrong_no_clamp(boxes, scores, iou_threshold):
     return _greedy(order, _pairwise_iou(boxes, clamp=False), lambda v: v > iou_threshold)
 
 
+@fails_with("the union is area_a + area_b - intersection")
+def _wrong_union_twice(boxes, scores, iou_threshold):
+    """Divides the intersection by the two areas summed, without subtracting the overlap:
+    every IoU comes out too small, and boxes that overlap too much are kept."""
+    order = torch.argsort(scores, descending=True).tolist()
+    return _greedy(order, _pairwise_iou(boxes, subtract=False), lambda v: v > iou_threshold)
+
+
+@fails_with("torch.tensor([]) is a float32 tensor")
+def _wrong_empty_float(boxes, scores, iou_threshold):
+    """Returns torch.tensor(keep) without a dtype: right for any box, but no boxes give a
+    float32 tensor, not indices."""
+    order = torch.argsort(scores, descending=True).tolist()
+    return torch.tensor(_greedy(order, _pairwise_iou(boxes), lambda v: v > iou_threshold))
+
+
 @fails_with("modified its input scores in place")
 def _wrong_scores_overwritten(boxes, scores, iou_threshold):
     """Takes the best remaining box with argmax, then knocks it and the boxes it suppresses out
@@ -352,6 +382,8 @@ WRONG_ANSWERS = {
         _wrong_plus_one,
         _wrong_suppressed_suppress,
         _wrong_no_clamp,
+        _wrong_union_twice,
+        _wrong_empty_float,
         _wrong_scores_overwritten,
     ],
 }
