@@ -97,6 +97,13 @@ def _rope_half_split_np(x, positions, base=10000.0):
     return out
 
 
+def _rope_concatenated_np(x, positions, base=10000.0):
+    """RoPE with the rotated pairs written back concatenated, every pair's first feature, then
+    every pair's second, instead of interleaved (numpy), to name that mistake."""
+    out = _rope_complex(x, positions, base)
+    return np.concatenate((out[..., 0::2], out[..., 1::2]), axis=-1)
+
+
 def _diagnose(got, alternatives, default):
     """The hint of the first (value, hint) alternative that `got` matches, else `default`."""
     if isinstance(got, torch.Tensor):
@@ -121,6 +128,12 @@ SIN_TERM_HINT = (
     "+ (q0 k1 - q1 k0) sin(delta theta_i)"
 )
 SIGN_HINT = "computed for n - m: delta = m - n, and the sin term changes sign with it"
+
+CONCATENATED_HINT = (
+    "the rotated pairs go back where they came from, interleaved: out[2i], out[2i+1] "
+    "(torch.stack((a, b), dim=-1).flatten(-2)); torch.cat((a, b), dim=-1) puts every pair's "
+    "first feature before every pair's second"
+)
 
 _HINT_PAIRS = (
     "the pairs are interleaved, (x[2i], x[2i+1]), as in RoFormer; the half-split layout "
@@ -177,7 +190,8 @@ def check_apply_rope(impl, device="cpu"):
         mistakes = [
             (_rope_half_split_np(_np(x), p, base), _HINT_PAIRS),
             (_rope_complex(_np(x), p, base**0.5), EXPONENT_HINT),
-        ]  # with one pair (d = 2) neither changes anything
+            (_rope_concatenated_np(_np(x), p, base), CONCATENATED_HINT),
+        ]  # with one pair (d = 2) none changes anything
         mistakes = mistakes if shape[-1] > 2 else []
         mistakes += [
             (_rope_complex(_np(x), -p, base), DIRECTION_HINT),
@@ -344,6 +358,18 @@ def _rope_exponent_i_over_d(x, positions, base: float = 10000.0):
     return torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1).flatten(-2)
 
 
+@fails_with("the rotated pairs go back where they came from, interleaved")
+def _rope_concatenated(x, positions, base: float = 10000.0):
+    """Reads the interleaved pairs, but writes the rotated ones back with torch.cat: all the
+    first features, then all the second ones."""
+    d = x.shape[-1]
+    i = torch.arange(d // 2, device=x.device, dtype=torch.float64)
+    angles = positions.to(torch.float64)[:, None] * base ** (-2.0 * i / d)
+    cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+    even, odd = x[..., 0::2], x[..., 1::2]
+    return torch.cat((even * cos - odd * sin, even * sin + odd * cos), dim=-1)
+
+
 @fails_with("rotated the wrong way")
 def _rope_wrong_direction(x, positions, base: float = 10000.0):
     """Rotates by -angle (the sin terms' signs swapped)."""
@@ -440,6 +466,7 @@ WRONG_ANSWERS = {
     "apply_rope": [
         _rope_half_split,
         _rope_exponent_i_over_d,
+        _rope_concatenated,
         _rope_wrong_direction,
         _rope_in_place,
         _rope_row_index,
