@@ -98,6 +98,32 @@ def test_a_rating_at_a_time_before_the_cards_last_review_is_refused(cli, attempt
     assert "every stored card state matches" in cli("--content", FIXTURE_CONTENT, "doctor").stdout
 
 
+def test_a_solve_records_nothing_where_another_rated_the_card_while_it_ran(
+    cli, attempt, monkeypatch
+):
+    """Two terminals solving one card: both passes were recorded, seconds apart, the second
+    counting a review of a card just reviewed (a review session refuses that). The later one
+    says so and records nothing; the attempt stays where it is."""
+    from studycli.cli import solve_flow
+
+    checked, calls = solve_flow.check, []
+
+    def check_while_another_terminal_rates(*args, **kwargs):
+        outcome = checked(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == 1:  # the other terminal's solve, while this one's check ran
+            other = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", args[3])
+            assert other.exit_code == 0 and "recorded Good" in other.stdout, other.output
+        return outcome
+
+    monkeypatch.setattr(solve_flow, "check", check_while_another_terminal_rates)
+    path = attempt(CORRECT)
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", path)
+    said = " ".join(result.stdout.split())
+    assert "not recorded: add-one was rated Good in another session while this solve ran" in said
+    assert [entry["rating"] for entry in _history(cli)] == [3] and path.exists()
+
+
 def test_a_wrong_attempt_fails_shows_the_failing_case_and_records_again(cli, attempt):
     result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(WRONG))
     assert result.exit_code == 1

@@ -141,9 +141,10 @@ def solve(
         read_attempt(file)  # missing, a folder, unreadable or not text: say so before anything
     path = file or ensure_attempt(card, content)
     opened = None  # (the file, which the check's code could remove: see `_record_check`)
+    mark = None  # the log's latest review as the solve began (see `_record_check`)
     if not no_record:  # a database the rating cannot go to: said before the learner's work
         study = open_study(ctx)
-        opened = study.opened_file
+        opened, mark = study.opened_file, study.latest_review_id()
         study.close()
     started = time.monotonic()
     interactive = sys.stdin.isatty()
@@ -175,7 +176,7 @@ def solve(
     elif not no_record:
         _record_check(
             ctx, card, attempt, path, started, getkey if interactive else None, given=file,
-            opened=opened,
+            opened=opened, mark=mark,
         )  # fmt: skip
     raise typer.Exit(0 if attempt.outcome.status == "pass" else 1)
 
@@ -201,6 +202,7 @@ def _record_check(
     getkey,
     given: Path | None = None,
     opened: tuple[int, int] | None = None,
+    mark: int | None = None,
 ) -> None:
     """Record the check's rating: on a pass, the learner's choice when a terminal is there to
     ask (Enter takes the graded default), else the default. A database kept busy past the wait
@@ -208,12 +210,15 @@ def _record_check(
     terminal; else the error says how to record it later. `given`: the file of `--file`, which
     the command that checks it again names (`--no-edit` alone checks the attempt file).
     `opened`: the database file as it was before the check (`Study.opened_file`): one removed
-    or replaced since (by the attempt's code) is not made again, empty, to record into."""
+    or replaced since (by the attempt's code) is not made again, empty, to record into.
+    `mark`: the log's latest review as the solve began: a rating of the card given since, in
+    another terminal's `solve` or session, is not followed by a second one (both were
+    recorded, seconds apart, the second counted a review of a card just reviewed)."""
     import shlex
 
     from rich.text import Text
 
-    from studycli.errors import StoreFull, StoreUnavailable
+    from studycli.errors import RatedElsewhere, StoreFull, StoreUnavailable
     from studycli.study.api import ReviewMethod
     from studycli.study.labels import RATING_NAMES, format_interval
 
@@ -252,8 +257,18 @@ def _record_check(
                     method=ReviewMethod.CHECK,
                     check_status=attempt.outcome.status,
                     duration_ms=int((time.monotonic() - started) * 1000),
+                    unless_rated_after=mark,
                 )
             break
+        except RatedElsewhere as other:
+            stdout().print(
+                f"not recorded: {card.id} was rated {RATING_NAMES[other.rating]} in another "
+                "session while this solve ran (a second rating would count a second review of "
+                f"it now); your attempt stays in {path}",
+                soft_wrap=True,
+                markup=False,
+            )
+            return
         except StoreUnavailable as busy:  # (an import holding it, a full disk)
             unsaved = f"{RATING_NAMES[rating]} was not recorded: {busy.why}"
             if getkey is None:
