@@ -448,6 +448,22 @@ def test_the_editor_opens_the_attempt_file(cli, tmp_path, monkeypatch):
     assert "your answer is kept in" in result.stdout
 
 
+def test_an_editor_that_returns_at_once_is_told_to_wait(cli, monkeypatch):
+    """`EDITOR=code` (no --wait) opens a window and returns at once: the starter was checked
+    (a NotImplementedError panel, "not recorded: still the starter") and the answer saved in
+    the window later never was, without a word of why. Said, with the flags that make such
+    editors wait; an answer written before, the editor closed at once, is checked as before."""
+    monkeypatch.setenv("EDITOR", f'{sys.executable} -c "pass"')
+    monkeypatch.delenv("VISUAL", raising=False)
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1 and "returned at once, the file unchanged" in said, said
+    assert "code --wait" in said and "not recorded: the attempt is still the starter" in said
+    (attempts_dir() / "add-one.py").write_text(CORRECT)
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one")
+    assert result.exit_code == 0 and "returned at once" not in result.output, result.output
+
+
 def test_after_a_recorded_pass_the_next_solve_starts_from_the_starter(cli):
     """Reopened, the passing code passed unchanged: `solve ID --no-edit` at the next review
     recorded Good again without recall. Now it checks the starter and records nothing."""

@@ -14,6 +14,7 @@ import os
 import re
 import shlex
 import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -299,8 +300,9 @@ def editor_command(environ: Mapping[str, str] | None = None) -> list[str] | None
         ) from None
 
 
-def open_editor(path: Path, command: list[str]) -> None:
-    """Run the editor on `path` and wait for it to exit.
+def open_editor(path: Path, command: list[str]) -> bool:
+    """Run the editor on `path` and wait for it to exit; whether it returned at once with the
+    file unchanged (an editor that opens a window and does not wait: `code` without --wait).
 
     Ctrl-C is the editor's while it runs, as git does: this process ignores it, so that an
     editor that takes Ctrl-C for itself keeps the learner's work (subprocess.run killed the
@@ -319,6 +321,7 @@ def open_editor(path: Path, command: list[str]) -> None:
     # usual), then ignored. Ignored only once it had started, a Ctrl-C in between ended the
     # command and left the editor running.
     previous = signal.signal(signal.SIGINT, _nothing) if here else None
+    before, started = _stamp(path), time.monotonic()
     try:
         try:
             editor = subprocess.Popen([*command, str(path)])
@@ -339,6 +342,19 @@ def open_editor(path: Path, command: list[str]) -> None:
         raise StudyError(
             f"the editor {' '.join(command)!r} exited with status {status}; your file is {path}"
         )
+    return time.monotonic() - started < RETURNED_AT_ONCE and _stamp(path) == before
+
+
+RETURNED_AT_ONCE = 1.0  # seconds: an editor back sooner, the file unchanged, did not wait
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """The file's mtime and size (None where it cannot be read): whether an editor saved it."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
 
 
 def _nothing(*_: object) -> None:

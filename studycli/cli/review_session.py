@@ -501,7 +501,12 @@ class ReviewSession:
         limits = Limits(self.settings.check_timeout, self.settings.check_memory_mb)
         try:
             path = ensure_attempt(card, self.content)
-            edit(self.console, path, self.getkey)
+            edit(
+                self.console,
+                path,
+                self.getkey,
+                lambda: starter_kind(card, self.content, path) is not None,
+            )
         except StudyError as exc:  # a broken editor or card ends this attempt, not the session
             self.console.print(Text(f"error: {exc}", style="bold red"))
             return

@@ -127,8 +127,15 @@ def stopped_by(interrupt: KeyboardInterrupt) -> str:
     return "Ctrl-C ended the editor"
 
 
-def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None:
+def edit(
+    console: Console,
+    path: Path,
+    getkey: Callable[[], str] | None,
+    untouched: Callable[[], bool] = lambda: False,
+) -> None:
     """Open $VISUAL/$EDITOR on `path`; without one, ask the learner to edit it and press Enter.
+    An editor back at once with the file unchanged, `untouched()` (still the starter), is
+    said to have not waited (`WINDOW_EDITOR`).
 
     Raises:
         StudyError: no editor is set and there is no terminal to wait on (`getkey` is None).
@@ -141,7 +148,10 @@ def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None
     command = solve.editor_command()
     if command is not None:
         with normal_terminal():  # the terminal as the session found it
-            solve.open_editor(path, command)
+            at_once = solve.open_editor(path, command)
+        if at_once and untouched():  # (one who wrote the answer before, and closed the
+            # editor at once, has it checked without a word)
+            console.print(Text(WINDOW_EDITOR.format(command=" ".join(command)), style="yellow"))
         return
     if getkey is None:
         raise StudyError(
@@ -167,6 +177,13 @@ def edit(console: Console, path: Path, getkey: Callable[[], str] | None) -> None
         raise StoppedAtPrompt("Ctrl-D") from None
     if key == "q":
         raise StoppedAtPrompt("q")
+
+
+WINDOW_EDITOR = (
+    "the editor {command!r} returned at once, the file unchanged: an editor that opens a "
+    "window returns before you write unless told to wait (code --wait, subl -w, gedit -s: set "
+    "$EDITOR so); the starter is checked as it is"
+)
 
 
 def check(console: Console, card: Card, content: Content, path: Path, limits: Limits) -> Outcome:

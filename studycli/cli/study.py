@@ -150,7 +150,12 @@ def solve(
     interactive = sys.stdin.isatty()
     if file is None and not no_edit and not watch:
         try:
-            edit(console, path, getkey if interactive else None)
+            edit(
+                console,
+                path,
+                getkey if interactive else None,
+                lambda: is_untouched(card, content, path),
+            )
         except KeyboardInterrupt as stopped:  # in the editor (its own Ctrl-C) or at its prompt
             from rich.markup import escape
 
