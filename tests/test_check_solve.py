@@ -489,9 +489,26 @@ def test_undo_of_a_recorded_pass_brings_its_answer_back(cli):
     again = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit")
     assert again.exit_code == 0 and "recorded Good" in again.stdout, again.output
     (attempts_dir() / "add-one.py").write_text("# mine, begun since\n")
-    assert cli("--content", FIXTURE_CONTENT, "undo").exit_code == 0
+    undone = cli("--content", FIXTURE_CONTENT, "undo")
+    assert undone.exit_code == 0 and "your answer is kept in" in undone.stdout, undone.output
     assert (attempts_dir() / "add-one.py").read_text() == "# mine, begun since\n"
     assert (attempts_dir() / "rated" / "add-one.py").read_text() == CORRECT
+
+
+def test_undo_brings_the_answer_back_over_a_starter_written_since(cli):
+    """A pass recorded, `solve` opened again and closed unchanged (a fresh starter written),
+    then `studycli undo`: the answer stayed in attempts/rated/, the starter taken for work
+    begun since, and the undo did not say where the answer was."""
+    from studycli.check.solve import ensure_attempt
+
+    attempts_dir().mkdir(parents=True, exist_ok=True)
+    (attempts_dir() / "add-one.py").write_text(CORRECT)
+    assert cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit").exit_code == 0
+    content = load_content(FIXTURE_CONTENT)
+    ensure_attempt(content.get("add-one"), content)  # the starter, as `solve` writes it
+    undone = cli("--content", FIXTURE_CONTENT, "undo")
+    assert "your answer is back in" in " ".join(undone.stdout.split()), undone.output
+    assert (attempts_dir() / "add-one.py").read_text() == CORRECT
 
 
 def test_a_pass_left_unrecorded_or_of_a_file_given_stays_where_it_is(cli, attempt):

@@ -15,7 +15,7 @@ import re
 import shlex
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,14 +68,16 @@ def put_aside(card_id: str) -> str | None:
     return f"your answer is kept in {target}: the next review starts from the starter"
 
 
-def bring_back(card_id: str) -> Path | None:
+def bring_back(card_id: str, untouched: Callable[[Path], bool] = lambda path: False) -> Path | None:
     """Undo's side of `put_aside`: the answer kept in `rated_path` is the attempt again, where
-    the attempt file is not there (a new one, written since, is the learner's: it stays). Its
-    path, or None where nothing was brought back. (After `u` to change a pass's rating, `s`
-    opened the starter, the answer just checked in `attempts/rated/`.)"""
+    the attempt file is not there, or is still the starter (`untouched`: a `solve` reopened
+    and closed unchanged wrote one, and the answer stayed aside); a new one, written since, is
+    the learner's: it stays. Its path, or None where nothing was brought back. (After `u` to
+    change a pass's rating, `s` opened the starter, the answer just checked in
+    `attempts/rated/`.)"""
     kept, path = rated_path(card_id), attempt_path(card_id)
     try:
-        if path.exists() or not kept.is_file():
+        if not kept.is_file() or (path.exists() and not untouched(path)):
             return None
         os.replace(kept, path)
     except OSError:

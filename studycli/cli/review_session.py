@@ -692,11 +692,17 @@ class ReviewSession:
             self.console.print(Text(f"cannot undo: {exc}", style="yellow"))
             return False  # the rating stands, and stays this session's
         self.done.pop()
-        if entry.check_status == "pass":  # its answer, put aside with the rating, comes back
-            from studycli.check.solve import bring_back
-
-            bring_back(entry.card_id)
         item = next((i for i in self.items if i.id == entry.card_id), None)
+        if entry.check_status == "pass":  # its answer, put aside with the rating, comes back
+            from studycli.check.solve import bring_back, starter_kind
+
+            rated = item if item is None or self.card_of is None else self.card_of(item)
+            bring_back(
+                entry.card_id,
+                lambda path: (
+                    rated is not None and starter_kind(rated, self.content, path) is not None
+                ),
+            )
         state = self.study.state(entry.card_id)
         if state is not None and state.suspended:  # (suspended in another terminal since)
             self.console.print(

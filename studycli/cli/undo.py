@@ -6,7 +6,7 @@ import typer
 
 from studycli.errors import StudyError
 
-from .app import app, stdout
+from .app import app, options, stdout
 from .context import now, open_study
 
 
@@ -53,13 +53,28 @@ def undo(ctx: typer.Context) -> None:
             ) from exc
     back = ""
     if review.check_status == "pass":  # the answer put aside with its rating comes back
-        from studycli.check.solve import bring_back
+        from studycli.check.solve import bring_back, rated_path
 
-        if (path := bring_back(review.card_id)) is not None:
+        if (path := bring_back(review.card_id, _starter_test(ctx, review.card_id))) is not None:
             back = f", and your answer is back in {path}"
+        elif rated_path(review.card_id).is_file():  # (an attempt begun since stays)
+            back = f"; your answer is kept in {rated_path(review.card_id)}"
     stdout().print(
         f"undone: {review.card_id} {RATING_NAMES[review.rating]} at {when}; the card is back "
         f"as it was before it{back}",
         soft_wrap=True,
         markup=False,
     )
+
+
+def _starter_test(ctx: typer.Context, card_id: str):
+    """Whether an attempt file of card `card_id` is still its starter (see `bring_back`); a
+    card the content no longer has, or cannot read, has none: its attempt is left as it is."""
+    from studycli.check.solve import is_untouched
+
+    try:
+        content = options(ctx).load()
+        card, _ = content.card_of(card_id)
+    except StudyError:
+        return lambda path: False
+    return lambda path: is_untouched(card, content, path)
