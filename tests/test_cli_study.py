@@ -242,10 +242,8 @@ def test_history_of_a_card_counts_only_its_own_older_reviews(cli):
     assert "2 older reviews not shown: `studycli history --card add-one --limit 0`" in shown
 
 
-def test_history_of_a_cloze_card_is_its_items(cli, tmp_path):
-    """A cloze card's id names no review of its own: its items' reviews (card#c1, ...) are its
-    history, and no other card's, however its id compares."""
-    ids = ["deep#c1", "deeper", "deep#c2", "deep#d1", "deep#c1", "dee"]
+def _import_good_reviews(cli, tmp_path, ids: list[str]) -> None:
+    """Import a Good review of each of `ids`, a minute apart, the first the latest."""
     lines = [
         f"{card_id},3,{(NOW - timedelta(minutes=i + 1)).isoformat()},"
         for i, card_id in enumerate(ids)
@@ -253,6 +251,13 @@ def test_history_of_a_cloze_card_is_its_items(cli, tmp_path):
     csv = tmp_path / "log.csv"
     csv.write_text("card_id,review_rating,review_time,review_duration\n" + "\n".join(lines))
     assert run(cli, "import-reviews", csv).exit_code == 0
+
+
+def test_history_of_a_cloze_card_is_its_items(cli, tmp_path):
+    """A cloze card's id names no review of its own: its items' reviews (card#c1, ...) are its
+    history, and no other card's, however its id compares."""
+    ids = ["deep#c1", "deeper", "deep#c2", "deep#d1", "deep#c1", "dee"]
+    _import_good_reviews(cli, tmp_path, ids)
     entries = json.loads(run(cli, "history", "--card", "deep", "--json").stdout)
     assert sorted(e["card"] for e in entries) == ["deep#c1", "deep#c1", "deep#c2"]
     shown = run(cli, "history", "--card", "deep", "-n", "2").stdout
@@ -264,13 +269,7 @@ def test_history_of_a_card_made_a_cloze_card_has_the_reviews_of_both_kinds(cli, 
     reviews under its id and under its deletions' (card#c1): `history --card` showed only
     its own id's while it had any, and the other kind's were nowhere to be seen."""
     ids = ["deep#c1", "deeper", "deep", "deep#c2", "deep#d1", "deep"]
-    lines = [
-        f"{card_id},3,{(NOW - timedelta(minutes=i + 1)).isoformat()},"
-        for i, card_id in enumerate(ids)
-    ]
-    csv = tmp_path / "log.csv"
-    csv.write_text("card_id,review_rating,review_time,review_duration\n" + "\n".join(lines))
-    assert run(cli, "import-reviews", csv).exit_code == 0
+    _import_good_reviews(cli, tmp_path, ids)
     entries = json.loads(run(cli, "history", "--card", "deep", "--json").stdout)
     assert [e["card"] for e in entries] == ["deep#c1", "deep", "deep#c2", "deep"]
     shown = run(cli, "history", "--card", "deep", "-n", "3").stdout

@@ -407,6 +407,17 @@ def test_the_header_says_how_many_cards_its_study_items_come_from(cli, monkeypat
     assert (poisson["cards"], poisson["items"], poisson["studied"]) == (2, 3, 0)
 
 
+def _poisson_cloze_studied_long_ago(content_copy) -> str:
+    """Write a cloze card of two deletions; the time sixty days before NOW, to have studied
+    them then."""
+    (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
+        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::λ}}'\n",
+        encoding="utf-8",
+    )
+    return (NOW - timedelta(days=60)).isoformat()
+
+
 def test_the_forecast_puts_a_cloze_sibling_waiting_for_tomorrow_on_tomorrow(
     cli, monkeypatch, content_copy, tmp_path
 ):
@@ -414,12 +425,7 @@ def test_the_forecast_puts_a_cloze_sibling_waiting_for_tomorrow_on_tomorrow(
     other, a review, back to tomorrow (one deletion a day), and the forecast counted it today
     (a QA pass). (It was in learning here, which the queue never holds back, and `due` counts
     today: the forecast put it on tomorrow, as this test then asked.)"""
-    (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
-        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
-        "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::λ}}'\n",
-        encoding="utf-8",
-    )
-    long_ago = (NOW - timedelta(days=60)).isoformat()
+    long_ago = _poisson_cloze_studied_long_ago(content_copy)
     csv = tmp_path / "log.csv"
     csv.write_text(
         "card_id,review_rating,review_time,review_duration\n"
@@ -442,12 +448,7 @@ def test_the_forecast_counts_one_of_two_cloze_siblings_due_today_as_due_does(
     """Both deletions of a cloze card overdue and neither rated yet today: `due` counts one
     (the queue shows one deletion a day, the other waits for tomorrow), and the forecast
     counted both today (a QA pass: `due` 7, the forecast's today 8)."""
-    (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
-        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
-        "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::λ}}'\n",
-        encoding="utf-8",
-    )
-    long_ago = (NOW - timedelta(days=60)).isoformat()
+    long_ago = _poisson_cloze_studied_long_ago(content_copy)
     csv = tmp_path / "log.csv"
     csv.write_text(
         "card_id,review_rating,review_time,review_duration\n"
@@ -468,12 +469,7 @@ def test_the_forecast_counts_a_cloze_sibling_in_learning_today_as_due_does(
     """One deletion rated today, the other in learning and overdue: the queue never holds a
     card in learning back, and `due` counts it now; the forecast put it on tomorrow (a QA
     pass: the README's demo forecast read 2 for today where `due` said 7)."""
-    (content_copy / "cards" / "numbers" / "poisson-cloze.yaml").write_text(
-        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
-        "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::λ}}'\n",
-        encoding="utf-8",
-    )
-    long_ago = (NOW - timedelta(days=60)).isoformat()
+    long_ago = _poisson_cloze_studied_long_ago(content_copy)
     csv = tmp_path / "log.csv"
     csv.write_text(
         "card_id,review_rating,review_time,review_duration\n"
