@@ -54,6 +54,16 @@ KEPT_BY_DRAW_HINT = (
     "included: with vocab_size=5 a chosen token stays unchanged with probability "
     "0.1 + 0.1/5 = 0.12, not 0.1; do not force the random token to differ from the original"
 )
+INTEGER_HINT = (
+    "token ids are integers: an embedding looks up integer inputs, and cross-entropy reads "
+    "float labels as class probabilities; torch.ones(shape) * -100 is float32, "
+    "torch.full_like(tokens, -100) keeps the tokens' integer dtype"
+)
+ROWS_HINT = (
+    "draw one number per position, torch.rand(tokens.shape, ...), not one per column "
+    "(torch.rand(tokens.shape[-1])) broadcast over the batch: every sequence would then be "
+    "corrupted at the same positions"
+)
 UNIFORM_HINT = (
     "draw the random token uniformly from [0, vocab_size): torch.randint(0, vocab_size, ...) "
     "includes 0 and excludes vocab_size"
@@ -68,6 +78,13 @@ def _run(impl, what, tokens, vocab_size, mask_id, seed, device, mask_prob=None, 
     with hinted(hint):
         out = call(impl, what, tokens, vocab_size, mask_id, gen, **kwargs)
     inputs, labels = expect_pair(out, ("inputs", "labels"), what, tensors=True)
+    for name, value in (("inputs", inputs), ("labels", labels)):
+        expect(
+            not (value.is_floating_point() or value.is_complex() or value.dtype == torch.bool),
+            what,
+            f"returned {name} as {str(value.dtype)[6:]}, expected an integer tensor of token ids",
+            hint=INTEGER_HINT,
+        )
     expect(
         tuple(inputs.shape) == tuple(tokens.shape) and tuple(labels.shape) == tuple(tokens.shape),
         what,
@@ -121,6 +138,14 @@ def check_mask_tokens(impl, device="cpu"):
         tokens[~chosen],
         what + ": inputs at the positions not chosen",
         hint="only chosen positions are corrupted",
+    )
+
+    expect(
+        not bool((chosen == chosen[0]).all()),
+        what,
+        "every sequence of the batch has its chosen positions (labels != -100) in the same "
+        "columns, where independent choices differ from row to row",
+        hint=ROWS_HINT,
     )
 
     picked = chosen.sum().item()
@@ -242,6 +267,18 @@ def check_mask_tokens(impl, device="cpu"):
         impl, what, tokens32, 1000, 3, 3, device, mask_prob=1.0, hint=KEEP_DTYPE_HINT
     )
     assert_equal(labels, tokens32.long(), what + ": labels")
+    # Each position picks its action on its own: the 4 rows of a column all agree on [MASK]
+    # or not with probability 0.8^4 + 0.2^4 = 0.41, in about 105 of the 256 columns (std 8).
+    masked = inputs == 3
+    agree = int((masked == masked[0]).all(dim=0).sum())
+    expect(
+        agree < 180,
+        what,
+        f"in {agree} of the 256 columns every sequence of the batch has [MASK] or every one "
+        "has not, where independent choices per position agree in about 105: the choice among "
+        "mask, random and unchanged is made per position, not per column",
+        hint=ROWS_HINT,
+    )
 
     # A vocabulary of 5 ids: among thousands of random replacements, every id appears and none
     # lies outside [0, 5). The tokens alternate 1, 3 and mask_id is 2, so a replacement shows
@@ -284,6 +321,21 @@ def check_mask_tokens(impl, device="cpu"):
         what,
         "the fraction of chosen positions left unchanged",
         hint=KEPT_BY_DRAW_HINT,
+    )
+    # Uniform over all of [0, vocab_size): each id shows where it differs from the token, about
+    # 100,000 * 0.1 / 5 = 2,000 times for 0 and 4 and 1,000 for 1 and 3 (std about 45). A draw
+    # that avoids mask_id (redrawn, or moved to another id) shows one id about twice as often.
+    counts = {i: int((shown == i).sum()) for i in range(vocab) if i != mask_id}
+    expected = {i: float((small != i).sum()) * 0.1 / vocab for i in counts}
+    skewed = [i for i in counts if not 0.8 <= counts[i] / expected[i] <= 1.25]
+    expect(
+        not skewed,
+        what,
+        "the random replacements are not uniform over [0, vocab_size): "
+        + ", ".join(
+            f"id {i} drawn {counts[i]} times, expected about {expected[i]:.0f}" for i in skewed
+        ),
+        hint=UNIFORM_HINT + "; every id is drawn, mask_id and the original token included",
     )
 
 
@@ -434,6 +486,77 @@ def _fixed_count(tokens, vocab_size: int, mask_id: int, generator, mask_prob: fl
     return inputs, labels
 
 
+@fails_with("returned labels as float32, expected an integer tensor")
+def _float_labels(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Builds the labels as torch.ones(shape) * -100, a float32 tensor, and writes the chosen
+    tokens into it: float labels, which cross-entropy reads as class probabilities."""
+    inputs, labels = mask_tokens(tokens, vocab_size, mask_id, generator, mask_prob)
+    return inputs, labels.float()
+
+
+@fails_with("returned inputs as float32, expected an integer tensor")
+def _float_inputs(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Corrupts with torch.where(to_mask, float(mask_id), tokens.float()): float inputs, which
+    an embedding cannot look up."""
+    inputs, labels = mask_tokens(tokens, vocab_size, mask_id, generator, mask_prob)
+    return inputs.float(), labels
+
+
+def _per_column(tokens, vocab_size, mask_id, generator, mask_prob, choice, action):
+    """The reference with the choice or the action drawn once per column (shape[-1] numbers
+    broadcast over the batch) where `choice` or `action` is set."""
+    shape, device = tokens.shape, tokens.device
+    chosen_shape = shape[-1:] if choice else shape
+    chosen = torch.rand(chosen_shape, generator=generator, device=device) < mask_prob
+    chosen = chosen.expand(shape)
+    labels = torch.where(chosen, tokens, torch.full_like(tokens, -100))
+    action_shape = shape[-1:] if action else shape
+    draw = torch.rand(action_shape, generator=generator, device=device).expand(shape)
+    random_tokens = torch.randint(
+        0, vocab_size, shape, generator=generator, device=device, dtype=tokens.dtype
+    )
+    inputs = tokens.clone()
+    inputs[chosen & (draw < 0.8)] = mask_id
+    to_random = chosen & (draw >= 0.8) & (draw < 0.9)
+    inputs[to_random] = random_tokens[to_random]
+    return inputs, labels
+
+
+@fails_with("has its chosen positions (labels != -100) in the same columns")
+def _chosen_per_column(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Draws the choice once per column, torch.rand(tokens.shape[-1]) < mask_prob, broadcast
+    over the batch: every sequence is masked at the same positions."""
+    return _per_column(tokens, vocab_size, mask_id, generator, mask_prob, True, False)
+
+
+@fails_with("the choice among mask, random and unchanged is made per position")
+def _action_per_column(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
+    """Draws the mask / random / unchanged action once per column, torch.rand(tokens.shape[-1]),
+    broadcast over the batch: the actions of a column's chosen positions all agree."""
+    return _per_column(tokens, vocab_size, mask_id, generator, mask_prob, False, True)
+
+
+@fails_with("the random replacements are not uniform over [0, vocab_size)")
+def _random_never_mask_id(
+    tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15
+):
+    """Moves a random token that came out as mask_id to the next id, so that the "random"
+    branch never looks like a mask: mask_id is never drawn, its neighbour twice as often."""
+    shape, device = tokens.shape, tokens.device
+    chosen = torch.rand(shape, generator=generator, device=device) < mask_prob
+    labels = torch.where(chosen, tokens, torch.full_like(tokens, -100))
+    action = torch.rand(shape, generator=generator, device=device)
+    random_tokens = torch.randint(
+        0, vocab_size, shape, generator=generator, device=device, dtype=tokens.dtype
+    )
+    random_tokens[random_tokens == mask_id] = (mask_id + 1) % vocab_size
+    inputs = tokens.clone()
+    inputs[chosen & (action < 0.8)] = mask_id
+    to_random = chosen & (action >= 0.8) & (action < 0.9)
+    inputs[to_random] = random_tokens[to_random]
+    return inputs, labels
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -474,6 +597,11 @@ WRONG_ANSWERS = {
         _random_never_original,
         _fixed_count,
         _inputs_only,
+        _float_labels,
+        _float_inputs,
+        _chosen_per_column,
+        _action_per_column,
+        _random_never_mask_id,
     ],
 }
 
