@@ -363,6 +363,57 @@ def check_adamw_step(impl, device="cpu"):
     )
 
     _lockstep(impl, "adamw_step", "AdamW", device)
+    _bfloat16_steps(impl, device)
+
+
+def _bfloat16_steps(impl, device, steps=3):
+    """A few steps on bfloat16 state (as mixed-precision training may keep it): the answer
+    returns bfloat16, the inputs' dtype, with the numbers of torch's update of the same inputs
+    in float64 to bfloat16's precision. (An answer that upcast half-precision inputs to float32
+    for the arithmetic and returned that passed every float32 and float64 case.)"""
+    gen = torch.Generator().manual_seed(1)
+    lr, betas, eps, wd = 1e-2, (0.9, 0.999), 1e-8, 0.1
+    param = torch.randn(16, generator=gen).to(device, torch.bfloat16)
+    exp_avg, exp_avg_sq = torch.zeros_like(param), torch.zeros_like(param)
+    for t in range(1, steps + 1):
+        grad = torch.randn(16, generator=gen).to(device, torch.bfloat16)
+        what = (
+            f"adamw_step(step={t}, lr={lr:g}, betas={betas}, eps={eps:g}, weight_decay={wd:g}) "
+            "on bfloat16 param, grad and moments"
+        )
+        want = [x.double() for x in (param, exp_avg, exp_avg_sq)]
+        with torch.no_grad():
+            _TORCH_UPDATE["AdamW"](
+                want[:1], [grad.double()], want[1:2], want[2:], [], [torch.tensor(t - 1.0)],
+                amsgrad=False, beta1=betas[0], beta2=betas[1], lr=lr, weight_decay=wd,
+                eps=eps, maximize=False,
+            )  # fmt: skip
+        out = call_unchanged(
+            impl,
+            what,
+            ("param", "grad", "exp_avg", "exp_avg_sq"),
+            param, grad, exp_avg, exp_avg_sq, t, lr, betas, eps, wd,
+        )  # fmt: skip
+        expect(
+            isinstance(out, (tuple, list)) and len(out) == 3,
+            what,
+            f"returned {type(out).__name__}, expected (param, exp_avg, exp_avg_sq)",
+        )
+        for part, value in zip(("param", "exp_avg", "exp_avg_sq"), out, strict=True):
+            expect(
+                getattr(value, "dtype", None) == torch.bfloat16,
+                what,
+                f"returned {part} as {describe(value)}: the state stays in the inputs' dtype, "
+                "bfloat16, as the optimizer keeps it",
+                hint="compute in float32 if you like, then cast back: .to(param.dtype)",
+            )
+        for part, value, expected in zip(
+            ("param", "exp_avg", "exp_avg_sq"), out, want, strict=True
+        ):
+            assert_close(
+                value, expected, f"{what}: {part}", atol=2e-2, rtol=2e-2, hint=_HINTS["AdamW"]
+            )
+        param, exp_avg, exp_avg_sq = out
 
 
 def check_adam_l2_step(impl, device="cpu"):
@@ -531,6 +582,25 @@ def _upcast(
     return adamw_step(*tensors, step, lr, betas, eps, weight_decay)
 
 
+@fails_with("the state stays in the inputs' dtype, bfloat16")
+def _half_upcast(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
+    """Upcasts half-precision inputs to float32 for the arithmetic (as mixed precision does)
+    and returns the float32 results: bfloat16 state comes back float32."""
+    if param.dtype in (torch.float16, torch.bfloat16):
+        param, grad, exp_avg, exp_avg_sq = (t.float() for t in (param, grad, exp_avg, exp_avg_sq))
+    return adamw_step(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay)
+
+
 @fails_with("the state stays in the inputs' dtype")
 def _l2_upcast(
     param,
@@ -644,6 +714,7 @@ WRONG_ANSWERS = {
         _decay_without_lr,
         _in_place,
         _upcast,
+        _half_upcast,
     ],
     "adam_l2_step": [_l2_as_decoupled, _l2_through_m_only, _l2_upcast],
 }
