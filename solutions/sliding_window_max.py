@@ -133,6 +133,32 @@ def _check_time_flat_in_k(impl):
         )
 
 
+def _check_expiry_flat_in_k(impl):
+    """On a decreasing input nothing is dominated: the window keeps all k indices and the front
+    expires at every step. Popping it from a plain list (list.pop(0), window = window[1:])
+    moves the k - 1 others each time, O(n k) in memory moves that neither the comparison count
+    nor the random input of _check_time_flat_in_k sees; a deque's popleft is O(1)."""
+    n, small = 2**15, 8
+    large = n // 2
+    nums = list(range(n, 0, -1))
+    t_small, t_large = _best_times(impl, nums, (small, large), 2)
+    for _ in range(2):  # re-measure before failing, as above
+        if t_large < 4.0 * t_small:
+            break
+        again = _best_times(impl, nums, (small, large), 1)
+        t_small, t_large = min(t_small, again[0]), min(t_large, again[1])
+    ratio = t_large / max(t_small, 1e-9)
+    expect(
+        ratio < 4.0,
+        f"max_sliding_window([{n}, {n - 1}, ..., 1], k={small}) vs (same nums, k={large})",
+        f"k={large} took {t_large:.3f} s of CPU time but k={small} {t_small:.3f} s (ratio "
+        f"{ratio:.1f}); on a decreasing input the front expires at every step, and an O(n) "
+        "solution takes about the same time for any k",
+        hint="popping the front of a list (list.pop(0), or a slice) moves every other index: "
+        "O(k) a step; use collections.deque, whose popleft is O(1)",
+    )
+
+
 def _check_comparisons(impl):
     """Count the comparisons between values on a decreasing input. The deque then only expires
     its front, one comparison per element; a heap or a sorted window pays ~log k per element,
@@ -205,6 +231,7 @@ def check_max_sliding_window(impl, device="cpu") -> None:
 
     _check_comparisons(impl)  # exact and fast: catches O(n k) and O(n log k) in plain Python
     _check_time_flat_in_k(impl)  # what leaves Python's comparisons (numpy) still shows in time
+    _check_expiry_flat_in_k(impl)  # a list's pop(0) is O(k) in memory moves
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -292,6 +319,22 @@ def _wrong_heap(nums, k):
     return out
 
 
+@fails_with("on a decreasing input the front expires at every step")
+def _wrong_list_pop_front(nums, k):
+    """The deque of indices kept in a plain list: window.pop(0) moves the k - 1 other indices
+    at every expiry, O(n k) on a decreasing input."""
+    window, out = [], []
+    for i, x in enumerate(nums):
+        while window and nums[window[-1]] <= x:
+            window.pop()
+        window.append(i)
+        if window[0] <= i - k:
+            window.pop(0)
+        if i >= k - 1:
+            out.append(nums[window[0]])
+    return out
+
+
 class _AlwaysEqual(int):
     """An int whose == says yes to anything (and != no)."""
 
@@ -316,6 +359,7 @@ WRONG_ANSWERS = {
         _wrong_off_by_one_expiry,
         _wrong_no_pop_smaller,
         _wrong_values_deque_pops_equal,
+        _wrong_list_pop_front,
     ],
 }
 
