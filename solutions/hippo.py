@@ -61,6 +61,15 @@ def _low_precision(got):
 
 def _as_arrays(got, N, what):
     expect_pair(got, ("A", "B"), what)
+    for name, value in zip(("A", "B"), got, strict=True):
+        expect(
+            isinstance(value, np.ndarray),
+            what,
+            f"returned {name} as a {type(value).__module__}.{type(value).__qualname__}, "
+            "expected a numpy array",
+            hint="the card asks for numpy arrays: build them with numpy, or convert with "
+            "np.array(...) before returning",
+        )
     A, B = np.asarray(got[0], dtype=float), np.asarray(got[1], dtype=float)
     expect(A.shape == (N, N), what, f"A has shape {A.shape}, expected ({N}, {N})")
     expect(
@@ -199,6 +208,19 @@ def _wrong_float32(N):
     return A, r.copy()
 
 
+@fails_with("returned A as a builtins.list, expected a numpy array")
+def _wrong_lists(N):
+    """Builds A and B entry by entry as Python lists (of lists), not the numpy arrays asked."""
+    A = [[0.0] * N for _ in range(N)]
+    B = []
+    for n in range(N):
+        B.append((2 * n + 1) ** 0.5)
+        for k in range(n):
+            A[n][k] = -(((2 * n + 1) * (2 * k + 1)) ** 0.5)
+        A[n][n] = -(n + 1.0)
+    return A, B
+
+
 WRONG_ANSWERS = {
     "legs": [
         _wrong_positive_sign,
@@ -207,5 +229,6 @@ WRONG_ANSWERS = {
         _wrong_b_no_sqrt,
         _wrong_float32,
         _wrong_b_column,
+        _wrong_lists,
     ],
 }
