@@ -137,8 +137,10 @@ def check_positive_random_features(impl, device="cpu"):
     k = (torch.randn(5, d, generator=gen, dtype=torch.float64) * 0.5).to(device)
     omega = torch.randn(m, d, generator=gen, dtype=torch.float64).to(device)
     what = f"positive_random_features with m = {m} random features, d = {d}"
-    fq = call(impl, what + " (queries)", q, omega)
-    fk = call(impl, what + " (keys)", k, omega)
+    # (unchanged: the exact value is computed from q and k after the calls, and an answer
+    # that squared x in place was told "the estimate is biased")
+    fq = call_unchanged(impl, what + " (queries)", ("x", "omega"), q, omega)
+    fk = call_unchanged(impl, what + " (keys)", ("x", "omega"), k, omega)
     estimate = (fq @ fk.T).double()
     exact = torch.exp(q @ k.T)
     # Standard error of the mean of exp(omega.(q+k) - ‖q‖²/2 - ‖k‖²/2) over m draws.
@@ -152,6 +154,15 @@ def check_positive_random_features(impl, device="cpu"):
         "is biased",
         hint=hint,
     )
+
+
+@fails_with("modified its input x in place")
+def _wrong_norm_in_place(x, omega):
+    """Squares x in place for its norm (x.pow_(2)) once it is projected: the right features,
+    but the caller's x comes back squared."""
+    proj = x @ omega.T
+    sq = x.pow_(2).sum(-1, keepdim=True)
+    return torch.exp(proj - sq / 2) / math.sqrt(omega.shape[0])
 
 
 @fails_with("the -‖x‖²/2 term is missing")
@@ -283,6 +294,7 @@ WRONG_ANSWERS = {
         _wrong_full_norm,
         _wrong_divide_by_m,
         _wrong_trig_features,
+        _wrong_norm_in_place,
     ],
     "softmax_kernel_estimate": [
         _wrong_estimate_no_norms,
