@@ -142,6 +142,29 @@ def _without_torch_optim(impl):
     return guarded
 
 
+def _step(impl, what, args, in_place_hint="", dtype_hint=""):
+    """One step of the answer on `args` (param, grad, exp_avg, exp_avg_sq, step, lr, betas,
+    eps, weight_decay): its inputs left unchanged, three results back, each in the dtype of
+    param (the state stays in it, as the optimizer keeps it)."""
+    names = ("param", "grad", "exp_avg", "exp_avg_sq")
+    out = call_unchanged(impl, what, names, *args, hint=in_place_hint)
+    expect(
+        isinstance(out, (tuple, list)) and len(out) == 3,
+        what,
+        f"returned {type(out).__name__}, expected (param, exp_avg, exp_avg_sq)",
+    )
+    dtype = args[0].dtype
+    for part, value in zip(("param", "exp_avg", "exp_avg_sq"), out, strict=True):
+        expect(
+            getattr(value, "dtype", None) == dtype,
+            what,
+            f"returned {part} as {describe(value)}: the state stays in the inputs' dtype, "
+            f"{str(dtype)[6:]}, as the optimizer keeps it",
+            hint=dtype_hint,
+        )
+    return out
+
+
 def _lockstep(impl, name, optimizer, device, steps=25):
     update = _TORCH_UPDATE[optimizer]
     gen = torch.Generator().manual_seed(0)
@@ -168,25 +191,11 @@ def _lockstep(impl, name, optimizer, device, steps=25):
                     eps=eps, maximize=False,
                 )  # fmt: skip
             what = f"{name}(step={t}, {settings}) in lockstep with torch.optim.{optimizer}"
-            out = call_unchanged(
-                impl,
-                what,
-                ("param", "grad", "exp_avg", "exp_avg_sq"),
-                param, grad, exp_avg, exp_avg_sq, t, lr, betas, eps, wd,
-                hint="return new tensors: write param = param * ..., not param.mul_(...)",
+            out = _step(
+                impl, what, (param, grad, exp_avg, exp_avg_sq, t, lr, betas, eps, wd),
+                in_place_hint="return new tensors: write param = param * ..., not "
+                "param.mul_(...)",
             )  # fmt: skip
-            expect(
-                isinstance(out, (tuple, list)) and len(out) == 3,
-                what,
-                f"returned {type(out).__name__}, expected (param, exp_avg, exp_avg_sq)",
-            )
-            for part, value in zip(("param", "exp_avg", "exp_avg_sq"), out, strict=True):
-                expect(
-                    getattr(value, "dtype", None) == dtype,
-                    what,
-                    f"returned {part} as {describe(value)}: the state stays in the inputs' "
-                    f"dtype, {str(dtype)[6:]}, as the optimizer keeps it",
-                )
             param, exp_avg, exp_avg_sq = out
             assert_close(
                 exp_avg,
@@ -388,25 +397,10 @@ def _bfloat16_steps(impl, device, steps=3):
                 amsgrad=False, beta1=betas[0], beta2=betas[1], lr=lr, weight_decay=wd,
                 eps=eps, maximize=False,
             )  # fmt: skip
-        out = call_unchanged(
-            impl,
-            what,
-            ("param", "grad", "exp_avg", "exp_avg_sq"),
-            param, grad, exp_avg, exp_avg_sq, t, lr, betas, eps, wd,
+        out = _step(
+            impl, what, (param, grad, exp_avg, exp_avg_sq, t, lr, betas, eps, wd),
+            dtype_hint="compute in float32 if you like, then cast back: .to(param.dtype)",
         )  # fmt: skip
-        expect(
-            isinstance(out, (tuple, list)) and len(out) == 3,
-            what,
-            f"returned {type(out).__name__}, expected (param, exp_avg, exp_avg_sq)",
-        )
-        for part, value in zip(("param", "exp_avg", "exp_avg_sq"), out, strict=True):
-            expect(
-                getattr(value, "dtype", None) == torch.bfloat16,
-                what,
-                f"returned {part} as {describe(value)}: the state stays in the inputs' dtype, "
-                "bfloat16, as the optimizer keeps it",
-                hint="compute in float32 if you like, then cast back: .to(param.dtype)",
-            )
         for part, value, expected in zip(
             ("param", "exp_avg", "exp_avg_sq"), out, want, strict=True
         ):
