@@ -453,7 +453,7 @@ def _used_top_level(tree: ast.Module, function: ast.FunctionDef) -> list[ast.stm
 def _top_level_names(statement: ast.stmt) -> list[str]:
     """The names a module-level statement binds (an import, a definition, an assignment)."""
     if isinstance(statement, (ast.Import, ast.ImportFrom)):
-        return [(alias.asname or alias.name).split(".")[0] for alias in statement.names]
+        return [_bound_name(alias) for alias in statement.names]
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return [statement.name]
     targets = (
