@@ -479,7 +479,7 @@ class ReviewSession:
         try:  # (0.1 s the first time: a Ctrl-C meant for the editor can come meanwhile)
             from fsrs import Rating
 
-            from studycli.check.solve import ensure_attempt, starter_kind
+            from studycli.check.solve import ensure_attempt, is_untouched, starter_kind
 
             from .solve_flow import (
                 Limits,
@@ -505,7 +505,7 @@ class ReviewSession:
                 self.console,
                 path,
                 self.getkey,
-                lambda: starter_kind(card, self.content, path) is not None,
+                lambda: is_untouched(card, self.content, path),
             )
         except StudyError as exc:  # a broken editor or card ends this attempt, not the session
             self.console.print(Text(f"error: {exc}", style="bold red"))
@@ -694,14 +694,12 @@ class ReviewSession:
         self.done.pop()
         item = next((i for i in self.items if i.id == entry.card_id), None)
         if entry.check_status == "pass":  # its answer, put aside with the rating, comes back
-            from studycli.check.solve import bring_back, starter_kind
+            from studycli.check.solve import bring_back, is_untouched
 
             rated = item if item is None or self.card_of is None else self.card_of(item)
             bring_back(
                 entry.card_id,
-                lambda path: (
-                    rated is not None and starter_kind(rated, self.content, path) is not None
-                ),
+                lambda path: rated is not None and is_untouched(rated, self.content, path),
             )
         state = self.study.state(entry.card_id)
         if state is not None and state.suspended:  # (suspended in another terminal since)
