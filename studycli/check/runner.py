@@ -148,11 +148,9 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
     running = worker.submit(job) if worker is not None else _Spawned(job)
     started = time.monotonic()
     _LIVE[running] = job
-    for which, why in _CANCEL_RULES:  # (`kill_jobs` ran while this job waited for its worker)
-        if which(job):
-            _CANCELLED[running] = why
-            running.kill()
-            break
+    # (`kill_jobs` ran while this job waited for its worker)
+    if (why := next((why for which, why in _CANCEL_RULES if which(job)), None)) is not None:
+        _cancel(running, why)
     result = None
     try:
         if _STOPPING.is_set():  # kill_all ran while this job was starting
@@ -213,8 +211,13 @@ def kill_jobs(which: Callable[[Job], bool], why: str) -> None:
     _CANCEL_RULES.append((which, why))
     for running, job in list(_LIVE.items()):
         if which(job):
-            _CANCELLED[running] = why
-            running.kill()
+            _cancel(running, why)
+
+
+def _cancel(running, why: str) -> None:
+    """Kill the check `running`, its `_run_once` to say "not run: `why`"."""
+    _CANCELLED[running] = why
+    running.kill()
 
 
 def clear_stop() -> None:
