@@ -70,7 +70,9 @@ def print_table(
     """
     every = list(columns)
     ellipsis = "…"
-    if not console.encoding.startswith("utf"):  # (Rich's `ascii_only`) spelled, then measured
+    from .app import shows_unicode
+
+    if not shows_unicode(console):  # spelled, then measured (see `charset`)
         from .charset import spelled
 
         title = spelled(title, console.encoding)
