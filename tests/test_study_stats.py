@@ -14,6 +14,7 @@ from rich.console import Console
 
 from studycli.cli.stats import view
 from studycli.content.topics import topics as all_topics
+from studycli.paths import config_path
 from studycli.study import stats as core
 from studycli.study.api import Study, study_items
 from studycli.study.scheduler import card_json, make_scheduler
@@ -461,6 +462,31 @@ def test_the_forecast_counts_one_of_two_cloze_siblings_due_today_as_due_does(
     forecast = {d["date"]: d["count"] for d in data["forecast"] if d["count"]}
     tomorrow = (TODAY + timedelta(days=1)).isoformat()
     assert forecast == {TODAY.isoformat(): 1, tomorrow: 1}, forecast
+
+
+def test_the_forecast_holds_a_cloze_sibling_due_the_same_later_day_to_the_next(
+    cli, monkeypatch, content_copy, tmp_path
+):
+    """Both deletions of a cloze card rated Easy at one time, so due on one later day: the
+    queue will show one deletion that day and hold the other to the next, and the forecast
+    counted both on the first (only today's siblings were held back)."""
+    _poisson_cloze_studied_long_ago(content_copy)
+    config_path().parent.mkdir(parents=True, exist_ok=True)
+    config_path().write_text("enable_fuzzing = false\n")  # (one interval for both)
+    csv = tmp_path / "log.csv"
+    rated = (NOW - timedelta(hours=1)).isoformat()
+    csv.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        f"poisson-cloze#c1,4,{rated},\npoisson-cloze#c2,4,{rated},\n"
+    )
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    assert cli("--content", content_copy, "import-reviews", csv).exit_code == 0
+    data = json.loads(cli("--content", content_copy, "stats", "--json").stdout)
+    days = [d["date"] for d in data["forecast"] if d["count"]]
+    counts = [d["count"] for d in data["forecast"] if d["count"]]
+    assert counts == [1, 1], data["forecast"]
+    first, second = (date.fromisoformat(day) for day in days)
+    assert first > TODAY and second == first + timedelta(days=1)
 
 
 def test_the_forecast_counts_a_cloze_sibling_in_learning_today_as_due_does(

@@ -223,12 +223,11 @@ def _forecast(
 ) -> list[DayCount]:
     """Items due on each study day from today (overdue ones today); a review of a cloze card
     studied today (`waiting`; None: siblings are not buried), or of one with another item
-    due today, tomorrow, as `due` and `review` hold it back (one deletion a day: an item in
-    learning is never held back, and goes first); a buried item not before the day it comes
-    back (`buried`)."""
+    due the same day, the next day it has none, as `due` and `review` hold it back (one
+    deletion a day: an item in learning is never held back, and goes first); a buried item
+    not before the day it comes back (`buried`)."""
     due: Counter[date] = Counter()
-    tomorrow = today + timedelta(days=1)
-    taken = set(waiting or ())  # the cloze cards with an item rated or counted today
+    taken = {(family, today) for family in waiting or ()}  # a cloze card's days with an item
     shown = [(card_id, card) for card_id in pool if (card := parsed.get(card_id)) is not None]
     shown.sort(key=lambda item: item[1].state == State.Review)  # (learning first, as `due`)
     for card_id, card in shown:
@@ -238,10 +237,10 @@ def _forecast(
         when = max(today, day(card.due))
         if card_id in buried:
             when = max(when, buried[card_id])
-        if when == today and waiting is not None and (family := family_of(card_id)):
-            if family in taken and card.state == State.Review:
-                when = tomorrow
-            taken.add(family)
+        if waiting is not None and (family := family_of(card_id)):
+            while (family, when) in taken and card.state == State.Review:
+                when += timedelta(days=1)
+            taken.add((family, when))
         due[when] += 1
     return [
         DayCount(today + timedelta(days=i), due[today + timedelta(days=i)]) for i in range(DAYS)
