@@ -26,8 +26,8 @@ def info_nce(queries, keys, temperature: float = 0.07):
 
         loss = mean over i of  -log( exp(s_ii) / Σ_j exp(s_ij) )
 
-    The vectors are used as given (no normalisation inside). The result must stay finite and
-    accurate when the logits are in the hundreds or thousands.
+    The vectors are used as given (no normalisation inside) and left unchanged. The result
+    must stay finite and accurate when the logits are in the hundreds or thousands.
 
     Args:
         queries: tensor of shape (N, D).
@@ -145,11 +145,18 @@ SAME_DTYPE = (
 )
 
 
+IN_PLACE_HINT = (
+    "leave queries and keys as they came: divide the logits (or queries / temperature, a new "
+    "tensor) by the temperature, not the caller's queries (queries /= temperature writes into "
+    "them)"
+)
+
+
 def _compare(impl, q, k, temperature, hint=_HINT, default=False, tol=None):
     temp_text = "default temperature" if default else f"temperature={temperature:g}"
     what = f"info_nce(queries={describe(q)}, keys={describe(k)}, {temp_text})"
     args = (q.clone(), k.clone()) if default else (q.clone(), k.clone(), temperature)
-    got = call(impl, what, *args)
+    got = call_unchanged(impl, what, ("queries", "keys"), *args, hint=IN_PLACE_HINT)
     expect(
         hasattr(got, "shape") and got.numel() == 1,
         what,
@@ -393,6 +400,15 @@ def _wrong_bound_shifts_in_place(scores):
     return math.log(n) - loss
 
 
+@fails_with("modified its input queries in place")
+def _wrong_scales_queries_in_place(queries, keys, temperature=0.07):
+    """Divides the queries by the temperature in place (queries /= temperature: N x D divisions
+    where the logits take N x N): the right loss, but the caller's queries are changed."""
+    queries /= temperature
+    logits = queries @ keys.t()
+    return (torch.logsumexp(logits, dim=1) - logits.diagonal()).mean()
+
+
 @fails_with("the loss comes back in the inputs' dtype")
 def _wrong_upcast(queries, keys, temperature=0.07):
     """Computes in float64 (queries.double(), ...) and returns a float64 loss for float32
@@ -409,6 +425,7 @@ WRONG_ANSWERS = {
         _wrong_naive_exp,
         _wrong_global_max,
         _wrong_sum_over_rows,
+        _wrong_scales_queries_in_place,
     ],
     "mi_lower_bound": [
         _wrong_bound_no_log_n,
