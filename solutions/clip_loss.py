@@ -3,7 +3,15 @@
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with, likely_mistake
+from studycli.assertions import (
+    assert_close,
+    call,
+    call_unchanged,
+    describe,
+    expect,
+    fails_with,
+    likely_mistake,
+)
 
 
 def clip_loss(image_emb, text_emb, temperature: float):
@@ -13,7 +21,7 @@ def clip_loss(image_emb, text_emb, temperature: float):
     matrix: every embedding (row) is L2-normalised, logits = image @ text^T / temperature, and
     the loss is the mean of the two cross-entropies with the diagonal as targets, over rows
     (each image picks its text) and over columns (each text picks its image). It must stay
-    finite for temperatures down to 0.01.
+    finite for temperatures down to 0.01, and leave the embeddings unchanged.
 
     Args:
         image_emb: tensor of shape (N, D).
@@ -102,9 +110,23 @@ SAME_DTYPE = (
 )
 
 
+IN_PLACE_HINT = (
+    "leave image_emb and text_emb as they came, the caller still holds them: normalise into new "
+    "tensors (F.normalize, or image_emb / its norms), not with image_emb /= its norms"
+)
+
+
 def _compare(impl, img, txt, temperature, hint=_HINT, tol=None):
     what = f"clip_loss(image_emb={describe(img)}, text_emb={describe(txt)}, temperature={temperature:g})"
-    got = call(impl, what, img.clone(), txt.clone(), temperature)
+    got = call_unchanged(
+        impl,
+        what,
+        ("image_emb", "text_emb"),
+        img.clone(),
+        txt.clone(),
+        temperature,
+        hint=IN_PLACE_HINT,
+    )
     expect(
         hasattr(got, "shape") and got.numel() == 1,
         what,
@@ -308,6 +330,16 @@ def _wrong_sum_over_batch(image_emb, text_emb, temperature):
     )
 
 
+@fails_with("modified its input image_emb in place")
+def _wrong_normalises_in_place(image_emb, text_emb, temperature):
+    """L2-normalises the embeddings in place (image_emb /= its row norms): the right loss, but
+    the caller's embeddings come back normalised."""
+    image_emb /= image_emb.norm(dim=1, keepdim=True)
+    text_emb /= text_emb.norm(dim=1, keepdim=True)
+    logits = image_emb @ text_emb.t() / temperature
+    return 0.5 * (_ce(logits) + _ce(logits.t()))
+
+
 @fails_with("the loss comes back in the inputs' dtype")
 def _wrong_upcast(image_emb, text_emb, temperature):
     """Computes in float64 (image_emb.double(), ...) and returns a float64 loss for float32
@@ -326,6 +358,7 @@ WRONG_ANSWERS = {
         _wrong_normalise_dim0,
         _wrong_sum_directions,
         _wrong_times_temperature,
+        _wrong_normalises_in_place,
     ],
 }
 
