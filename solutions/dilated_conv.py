@@ -9,6 +9,7 @@ from studycli.assertions import (
     assert_close,
     assert_equal,
     call,
+    call_unchanged,
     describe,
     dtype_name,
     expect,
@@ -27,7 +28,7 @@ def conv1d(x, weight, stride: int = 1, padding: int = 0, dilation: int = 1):
         stride, padding, dilation: ints, stride >= 1, padding >= 0, dilation >= 1.
 
     Returns:
-        (N, C_out, L_out) tensor in the dtype of x.
+        (N, C_out, L_out) tensor in the dtype of x; x and weight are left unchanged.
     """
     N, C_in, L = x.shape
     C_out, _, K = weight.shape
@@ -147,6 +148,12 @@ def _expect_tensor_like(got, x, what):
     )
 
 
+IN_PLACE = (
+    "leave x and weight as they came, the caller still holds them: x[:, None], x.unsqueeze(1) "
+    "and F.pad make new tensors, where unsqueeze_, mul_, add_ or += on x change the caller's"
+)
+
+
 def check_conv1d(impl, device="cpu") -> None:
     impl = forbid(
         impl,
@@ -171,7 +178,17 @@ def check_conv1d(impl, device="cpu") -> None:
             f"conv1d(x {describe(x)}, weight {describe(w)}, stride={stride}, "
             f"padding={padding}, dilation={dilation})"
         )
-        got = call(impl, what, x.clone(), w.clone(), stride, padding, dilation)
+        got = call_unchanged(
+            impl,
+            what,
+            ("x", "weight"),
+            x.clone(),
+            w.clone(),
+            stride,
+            padding,
+            dilation,
+            hint=IN_PLACE,
+        )
         _expect_tensor_like(got, x, what)
         # Ground truth in float64: no TF32 shortcuts on a GPU.
         want = F.conv1d(x.double(), w.double(), stride=stride, padding=padding, dilation=dilation)
@@ -183,13 +200,12 @@ def check_conv1d(impl, device="cpu") -> None:
     x = torch.randn(2, 3, 9, generator=gen).to(device)
     w = torch.randn(4, 3, 3, generator=gen).to(device)
     what = f"conv1d(x {describe(x)}, weight {describe(w)})"
-    assert_close(
-        call(impl, what, x, w), F.conv1d(x.double(), w.double()), what, atol=1e-5, rtol=1e-4
-    )
+    got = call_unchanged(impl, what, ("x", "weight"), x, w, hint=IN_PLACE)
+    assert_close(got, F.conv1d(x.double(), w.double()), what, atol=1e-5, rtol=1e-4)
     # float64 stays accurate.
     x64, w64 = x.double(), w.double()
     what = f"conv1d(x {describe(x64)}, weight {describe(w64)}, stride=2, padding=2, dilation=3)"
-    got = call(impl, what, x64, w64, 2, 2, 3)
+    got = call_unchanged(impl, what, ("x", "weight"), x64, w64, 2, 2, 3, hint=IN_PLACE)
     _expect_tensor_like(got, x64, what)
     assert_close(
         got,
@@ -322,6 +338,21 @@ def _wrong_calls_library(x, weight, stride=1, padding=0, dilation=1):
     return F.conv1d(x, weight, stride=stride, padding=padding, dilation=dilation)
 
 
+@fails_with("modified its input x in place")
+def _wrong_unsqueezes_in_place(x, weight, stride=1, padding=0, dilation=1):
+    """Broadcasts x against the output channels with x.unsqueeze_(1), the in-place form of
+    x.unsqueeze(1): the right numbers, but the caller's x comes back of shape (N, 1, C_in, L)."""
+    K = weight.shape[-1]
+    L_out = (x.shape[-1] + 2 * padding - dilation * (K - 1) - 1) // stride + 1
+    xp = F.pad(x.unsqueeze_(1), (padding, padding))  # (N, 1, C_in, L + 2 padding)
+    out = 0
+    for k in range(K):
+        start = k * dilation
+        taps = xp[..., start : start + stride * (L_out - 1) + 1 : stride]  # (N, 1, C_in, L_out)
+        out = out + (taps * weight[None, :, :, k, None]).sum(dim=2)  # (N, C_out, L_out)
+    return out
+
+
 @fails_with("returned float64 for float32 x and weight")
 def _wrong_float64_accumulator(x, weight, stride=1, padding=0, dilation=1):
     """Accumulates in float64 (x.double(), weight.double()) and returns that, not x's dtype."""
@@ -336,6 +367,7 @@ WRONG_ANSWERS = {
         _wrong_length_dilation_times_k,
         _wrong_pad_one_side,
         _wrong_float64_accumulator,
+        _wrong_unsqueezes_in_place,
     ],
     "effective_kernel_size": [_wrong_k_times_d, _wrong_k_plus_d, _wrong_no_plus_one],
 }
