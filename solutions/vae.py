@@ -2,7 +2,15 @@
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, expect_pair, fails_with
+from studycli.assertions import (
+    assert_close,
+    call,
+    call_unchanged,
+    describe,
+    expect,
+    expect_pair,
+    fails_with,
+)
 
 
 def reparameterize(mu, logvar, eps):
@@ -16,7 +24,8 @@ def reparameterize(mu, logvar, eps):
             leading sample dimensions such as (S, ..., D)).
 
     Returns:
-        Tensor z of the broadcast shape of mu and eps.
+        Tensor z of the broadcast shape of mu and eps, a new tensor: mu, logvar and eps are left
+        unchanged.
     """
     # The randomness sits in eps, which depends on no parameter: z = mu + sigma * eps with the
     # standard deviation sigma = exp(logvar / 2), all inside the graph.
@@ -48,6 +57,13 @@ def pathwise_gradients(f_prime, mu, sigma, eps):
 # --- checkers -------------------------------------------------------------------------------
 
 
+INPUTS = ("mu", "logvar", "eps")
+IN_PLACE = (
+    "leave mu, logvar and eps as they came, the caller still holds them: build z as a new "
+    "tensor (mu + std * eps), not with eps.mul_(std).add_(mu), which writes it into the noise"
+)
+
+
 def check_reparameterize(impl, device="cpu") -> None:
     gen = torch.Generator().manual_seed(0)
 
@@ -57,7 +73,7 @@ def check_reparameterize(impl, device="cpu") -> None:
     eps = torch.zeros(3, device=device)
     what = f"reparameterize(mu={describe(mu)}, logvar={describe(logvar)}, eps=0)"
     assert_close(
-        call(impl, what, mu, logvar, eps),
+        call_unchanged(impl, what, INPUTS, mu, logvar, eps, hint=IN_PLACE),
         mu,
         what,
         atol=1e-6,
@@ -71,7 +87,7 @@ def check_reparameterize(impl, device="cpu") -> None:
     logvar = torch.log(torch.tensor([4.0, 1.0], device=device))
     eps = torch.tensor([0.5, 2.0], device=device)
     what = f"reparameterize(mu={describe(mu)}, logvar=log([4, 1]), eps={describe(eps)})"
-    got = call(impl, what, mu, logvar, eps)
+    got = call_unchanged(impl, what, INPUTS, mu, logvar, eps, hint=IN_PLACE)
     assert_close(
         got,
         torch.tensor([2.0, 1.0]),
@@ -98,7 +114,7 @@ def check_reparameterize(impl, device="cpu") -> None:
                 f"reparameterize(mu of shape {shape}, logvar of shape {shape}, "
                 f"eps of shape {eps_shape}, {str(dtype).replace('torch.', '')})"
             )
-            got = call(impl, what, mu, logvar, eps)
+            got = call_unchanged(impl, what, INPUTS, mu, logvar, eps, hint=IN_PLACE)
             want = mu.double() + torch.exp(logvar.double() / 2) * eps.double()
             assert_close(
                 got,
@@ -235,6 +251,13 @@ def _wrong_fresh_noise(mu, logvar, eps):
     return torch.normal(mu.detach(), torch.exp(0.5 * logvar.detach()))
 
 
+@fails_with("modified its input eps in place")
+def _wrong_sample_into_eps(mu, logvar, eps):
+    """Writes the sample into the noise, eps.mul_(std).add_(mu) (the in-place form of
+    eps.mul(std).add_(mu)): the right z, but the caller's eps is changed."""
+    return eps.mul_(torch.exp(0.5 * logvar)).add_(mu)
+
+
 @fails_with("d z / d sigma = eps")
 def _wrong_no_eps_factor(f_prime, mu, sigma, eps):
     """Forgets d z / d sigma = eps: uses the mean of f'(z) for both gradients."""
@@ -258,7 +281,12 @@ def _wrong_sum_samples(f_prime, mu, sigma, eps):
 
 
 WRONG_ANSWERS = {
-    "reparameterize": [_wrong_var_as_std, _wrong_std_from_data, _wrong_fresh_noise],
+    "reparameterize": [
+        _wrong_var_as_std,
+        _wrong_std_from_data,
+        _wrong_fresh_noise,
+        _wrong_sample_into_eps,
+    ],
     "pathwise_gradients": [_wrong_no_eps_factor, _wrong_z_factor, _wrong_sum_samples],
 }
 
