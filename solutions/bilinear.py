@@ -3,7 +3,15 @@
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call_unchanged, describe, expect, fails_with, forbid
+from studycli.assertions import (
+    assert_close,
+    call_unchanged,
+    describe,
+    dtype_name,
+    expect,
+    fails_with,
+    forbid,
+)
 
 
 def bilinear_sample(img, ys, xs):
@@ -16,12 +24,12 @@ def bilinear_sample(img, ys, xs):
 
     Args:
         img: (C, H, W) float tensor.
-        ys: (P,) float tensor of row coordinates.
-        xs: (P,) float tensor of column coordinates.
+        ys: (P,) tensor of row coordinates, in img's dtype.
+        xs: (P,) tensor of column coordinates, in img's dtype.
 
     Returns:
-        (C, P) tensor: column i is the sampled value of every channel at (ys[i], xs[i]). img,
-        ys and xs are left unchanged.
+        (C, P) tensor in img's dtype: column i is the sampled value of every channel at
+        (ys[i], xs[i]). img, ys and xs are left unchanged.
     """
     # The 4 integer neighbours (y0 + dy, x0 + dx), y0 = floor(y), x0 = floor(x), each weighted by
     # (1 - |y - yi|)(1 - |x - xi|); a neighbour outside the image contributes 0.
@@ -160,6 +168,14 @@ def _compare(impl, img, ys, xs, hint="", note=""):
         impl, what, ("img", "ys", "xs"), img.clone(), ys.clone(), xs.clone(), hint=IN_PLACE
     )
     expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+    expect(
+        got.dtype == img.dtype,
+        what,
+        f"returned {dtype_name(got)} for {dtype_name(img)} img: the samples come back in img's "
+        "dtype, as grid_sample's do (a buffer made by torch.zeros is float32 whatever img is: "
+        "use img.new_zeros, or dtype=img.dtype)",
+    )
+    atol, rtol = (1e-10, 1e-10) if img.dtype == torch.float64 else (2e-5, 1e-4)
     want = _truth(img, ys, xs)
     if tuple(got.shape) == tuple(want.shape) and not torch.allclose(
         got.double(), want, atol=2e-5, rtol=1e-4
@@ -169,7 +185,7 @@ def _compare(impl, img, ys, xs, hint="", note=""):
             if torch.allclose(got.double(), wrong, atol=1e-5, rtol=1e-5):
                 hint = text
                 break
-    assert_close(got, want, what, atol=2e-5, rtol=1e-4, hint=hint)
+    assert_close(got, want, what, atol=atol, rtol=rtol, hint=hint)
 
 
 def check_bilinear_sample(impl, device="cpu") -> None:
@@ -245,6 +261,14 @@ def check_bilinear_sample(impl, device="cpu") -> None:
             [s[:10] * (W - 1), s[10:] * (W - 1), torch.zeros(10), torch.full((10,), W - 1.0)]
         )
         _compare(impl, img, ys_b.to(device), xs_b.to(device))
+    # float64 in, float64 out, to float64's precision.
+    img = torch.randn(3, 6, 9, generator=gen, dtype=torch.float64).to(device)
+    _compare(
+        impl,
+        img,
+        (torch.rand(300, generator=gen, dtype=torch.float64) * 8 - 1.5).to(device),
+        (torch.rand(300, generator=gen, dtype=torch.float64) * 11 - 1.5).to(device),
+    )
     # A non-contiguous image: a transposed view (its rows are 1 apart in memory, its columns 5).
     img = torch.randn(3, 7, 5, generator=gen).to(device).transpose(1, 2)
     _compare(
@@ -334,6 +358,22 @@ def _wrong_shifts_coords_in_place(img, ys, xs):
     return _variant_padded(img, ys - 1, xs - 1)
 
 
+@fails_with("returned float32 for float64 img")
+def _wrong_float32_buffer(img, ys, xs):
+    """Accumulates into torch.zeros(C, P, device=img.device), float32 whatever img is: the
+    right samples for a float32 image, rounded to float32 for a float64 one."""
+    C, H, W = img.shape
+    y0, x0 = torch.floor(ys), torch.floor(xs)
+    out = torch.zeros(C, ys.shape[0], device=img.device)
+    for dy in (0, 1):
+        for dx in (0, 1):
+            yi, xi = y0 + dy, x0 + dx
+            weight = (1 - (ys - yi).abs()) * (1 - (xs - xi).abs())
+            inside = (yi >= 0) & (yi <= H - 1) & (xi >= 0) & (xi <= W - 1)
+            out += img[:, yi.clamp(0, H - 1).long(), xi.clamp(0, W - 1).long()] * (weight * inside)
+    return out
+
+
 @fails_with("view size is not compatible")
 def _wrong_flat_view(img, ys, xs):
     """Flattens the image with img.view(C, H * W) to gather the corners by y * W + x: the right
@@ -363,6 +403,7 @@ WRONG_ANSWERS = {
         _wrong_truncate,
         _wrong_floor_ceil,
         _wrong_shifts_coords_in_place,
+        _wrong_float32_buffer,
     ],
 }
 
