@@ -21,7 +21,7 @@ def soft_f1_loss(probs, targets, eps: float = 1e-7):
 
     Args:
         probs: tensor of any shape, probabilities of the positive class in [0, 1].
-        targets: tensor of the same shape, 0.0 or 1.0.
+        targets: tensor of the same shape and dtype, each 0.0 or 1.0.
         eps: added to the F1's denominator, to avoid 0/0.
 
     Returns:
