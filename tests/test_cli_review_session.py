@@ -122,6 +122,29 @@ def test_reveal_rate_undo_and_quit(session):
     assert child.exitstatus == 0
 
 
+@pytest.mark.parametrize("filters", [[], ["--topic", "bias"]], ids=["rows", "cards"])
+def test_a_card_still_being_written_is_not_shown(session, content_copy, filters):
+    """A card `studycli new` wrote (first in the deck's order here) was shown to the learner:
+    "TODO: a short title", "TODO: the question, in your own words.". The session leaves it
+    out, over the index's study rows (run twice: the first writes the index) or over cards
+    (a filter but the deck), and says so."""
+    from studycli.content.card import Kind
+    from studycli.content.scaffold import plan_card, write_card
+
+    content = load_content(content_copy)
+    write_card(content, plan_card(content, Kind.CONCEPT, "aa-draft", "bias", "basics"))
+    for path in (content_copy / "cards").rglob("*.yaml"):  # settled: the index stands for them
+        os.utime(path, (time.time() - 3600,) * 2)
+    for _ in range(2):
+        child = session(content_copy, NOW, *filters)
+        child.expect(FRONT)
+        note, _, front = child.before.partition("says what is left")
+        assert "aa-draft: still being written (a text begins with TODO)" in " ".join(note.split())
+        assert "Add one" in front and "TODO" not in front
+        child.send("q")
+        child.expect(pexpect.EOF)
+
+
 def test_a_rating_behind_another_process_says_it_waits_then_saves(session):
     """Rating while another terminal's command holds the database (an import of a large log
     holds its write lock for as long as it runs): the session says it waits, on the terminal,

@@ -703,3 +703,36 @@ def test_show_of_an_unknown_id_beside_a_damaged_database_names_the_id(cli, conte
     assert shown.exit_code == 1 and "Traceback" not in shown.output
     assert "no card with id 'bias-concpet'; did you mean bias-concept" in shown.stderr
     assert database_path().read_bytes() == b"not a database" * 100
+
+
+def test_a_card_still_being_written_is_not_counted_and_due_says_so(cli, content_copy):
+    """A card `studycli new` wrote is valid at once (its author lints as they write), but its
+    texts begin with TODO: `due` counted it, and `review` showed it. It is left out of `due`
+    and `stats`, which say so on stderr (stdout stays the table, or JSON), `list` marks it a
+    draft, and once written it is studied."""
+
+    def ran(*args):
+        return cli("--content", content_copy, *args)
+
+    made = ran("new", "concept", "half-written", "--topic", "bias")
+    assert made.exit_code == 0, made.output
+    counts = ran("due", "--json")
+    assert json.loads(counts.stdout)["decks"]["basics"]["new"] == 2  # add-one, bias-concept
+    note = (
+        "note: half-written: still being written (a text begins with TODO): not studied until "
+        "done; `studycli check half-written` says what is left"
+    )
+    assert note in " ".join(counts.stderr.split())
+    assert note in " ".join(ran("due").stderr.split())
+    stats = ran("stats", "--json")
+    assert json.loads(stats.stdout)["cards_by_state"]["new"] == 4, stats.output
+    assert note in " ".join(stats.stderr.split())
+    listed = {row["id"]: row["draft"] for row in json.loads(ran("list", "--json").stdout)}
+    assert listed["half-written"] and not listed["add-one"]
+    assert "(draft)" in ran("list").stdout
+    card = content_copy / "cards" / "basics" / "half-written.yaml"
+    card.write_text(card.read_text(encoding="utf-8").replace("TODO", "Done"), encoding="utf-8")
+    written = ran("due", "--json")
+    assert json.loads(written.stdout)["decks"]["basics"]["new"] == 3
+    assert "note:" not in written.stderr
+

@@ -395,7 +395,9 @@ def test_a_study_view_gives_the_items_and_each_card_as_the_whole_load_does(
     no_parsing(monkeypatch)
     view = loader.load_study_view(content_copy, index)
     assert view is not None
-    assert (view.items, view.left_out) == loader.load_study_items(content_copy, index=index)
+    assert (view.items, view.left_out, view.drafts) == loader.load_study_items(
+        content_copy, index=index
+    )
     assert [item.id for item in view.items] == list(expected)
     assert {path.relative_to(content_copy / "cards").as_posix() for path in view.left_out} == {
         "basics/broken.yaml",

@@ -50,6 +50,22 @@ def test_weakest_first_new_last_suspended_left_out(db):
     assert [i.id for i in order] == ["bias-concept", "add-one", "triangle-derivation"]
 
 
+def test_a_card_still_being_written_is_not_crammed(db, content_copy):
+    """A card `studycli new` wrote (its texts begin with TODO) came among the new cards of a
+    cram session."""
+    from studycli.content.card import Kind
+    from studycli.content.loader import load_content
+    from studycli.content.scaffold import plan_card, write_card
+
+    content = load_content(content_copy)
+    write_card(content, plan_card(content, Kind.CLOZE, "half-written", "bias", None))
+    cards = load_content(content_copy).cards.values()
+    assert any(card.id == "half-written" for card in cards)
+    with Study.open(db, NO_FUZZ) as study:
+        queue = study.cram_queue(study_items(cards), NOW)
+    assert [i.id for i in queue.pending] == ["bias-concept", "add-one", "triangle-derivation"]
+
+
 def test_the_queue_brings_again_back_last_and_undo_puts_things_back():
     content = fixture_content()
     a, b, c = (content.get(i) for i in ("add-one", "bias-concept", "poisson-concept"))

@@ -99,7 +99,7 @@ def generated(tmp_path_factory):
 def test_counts_from_rows_equal_counts_from_cards(generated, tmp_path, later, new_per_day):
     content = generated / "content"
     cards = study_items(load_content(content).cards.values())
-    rows, _ = load_study_items(content, index=tmp_path / "content.index")
+    rows, _, _ = load_study_items(content, index=tmp_path / "content.index")
     settings = NO_FUZZ._replace(new_per_day=new_per_day, reviews_per_day=50)
     now = synthetic.NOW + later
     with Study.open(generated / "reviews.sqlite3", settings) as study:
@@ -222,3 +222,35 @@ def test_damaged_study_rows_are_made_again_from_the_entries(content_copy, tmp_pa
     monkeypatch.setattr(loader, "_parse_file", refuse)  # the entries are sound: no file read
     assert from_rows(content_copy, index) == expected
     assert rows_from_section(content_copy, index) == [tuple(r) for r in expected]  # rewritten
+
+
+@pytest.mark.parametrize("kind", ["concept", "cloze", "coding"])
+def test_a_draft_gives_no_study_item_until_it_is_written(content_copy, tmp_path, kind):
+    """A card `studycli new` wrote, its texts still beginning with TODO, was counted by `due`
+    and shown by `review` ("TODO: the question, in your own words."): it gives no study item,
+    from its rows (the index warm, or its files read) or from its card, and is named as a
+    draft, until no text begins with TODO."""
+    from studycli.content.card import Kind
+    from studycli.content.loader import Draft
+    from studycli.content.scaffold import plan_card, write_card
+
+    request = plan_card(load_content(content_copy), Kind(kind), "half-written", "bias", None)
+    path = write_card(load_content(content_copy), request)[0]
+    index = tmp_path / "content.index"
+    settled(content_copy)
+    expected = [("add-one", "basics", ()), ("bias-concept", "basics", ())]
+    for _ in range(2):  # the index written, then its study rows read
+        assert from_rows(content_copy, index)[:2] == expected
+        assert from_cards(content_copy, index) == from_rows(content_copy, index)
+        assert load_study_items(content_copy, index=index)[2] == [Draft("half-written", "basics")]
+        assert load_content(content_copy, index=index).get("half-written").draft
+    assert rows_from_section(content_copy, index) == from_rows(content_copy)
+    assert load_study_items(content_copy)[2] == [Draft("half-written", "basics")]  # no index
+    text = path.read_text(encoding="utf-8").replace("TODO", "Done")
+    path.write_text(text, encoding="utf-8")
+    settled(content_copy)
+    written = [row[0] for row in from_rows(content_copy, index)]
+    assert any(item.startswith("half-written") for item in written)
+    assert from_cards(content_copy, index) == from_rows(content_copy, index)
+    assert load_study_items(content_copy, index=index)[2] == []
+    assert not load_content(content_copy, index=index).get("half-written").draft

@@ -13,6 +13,7 @@ from fsrs import State
 from rich.console import Console
 
 from studycli.cli.stats import view
+from studycli.content.loader import load_content
 from studycli.content.topics import topics as all_topics
 from studycli.paths import config_path
 from studycli.study import stats as core
@@ -153,6 +154,20 @@ def test_the_forecast_counts_due_cards_per_study_day_overdue_today(history):
     expected = {TODAY: 1 + (add_one.due.date() == TODAY)}
     forecast = {d.day: d.count for d in figures.forecast if d.count}
     assert forecast == expected  # the suspended card is left out
+
+
+def test_a_card_made_a_draft_again_leaves_the_forecast_and_the_counts(history, content_copy):
+    """A studied card its author is rewriting (a text begins with TODO again) is not studied
+    until it is written (`study_items` leaves it out, as `review` does): no work to come."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    path.write_text(path.read_text() + "explanation: 'TODO: why it holds'\n", encoding="utf-8")
+    content = load_content(content_copy)
+    assert content.get("bias-concept").draft
+    figures = history.stats(study_items(content.cards.values()), NOW, UTC)
+    whole = history.stats(items(), NOW, UTC)
+    assert whole.forecast[0].count == figures.forecast[0].count + 1  # bias-concept, overdue
+    assert whole.cards_by_state["review"] == figures.cards_by_state["review"] + 1
+    assert figures.study_items == 3
 
 
 def test_topics_are_weakest_first_with_fsrs_recall(history):

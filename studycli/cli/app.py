@@ -109,13 +109,14 @@ class Options(Record):  # (a named tuple: every command makes the class)
     def study_items(self):
         """The study items of the content folder as rows (id, deck, requires), through the
         content index, no card made: what `due` counts. The card files left out are named on
-        stderr, as `load` does."""
+        stderr, as `load` does, and so are the drafts (`say_drafts`)."""
         from studycli.content.loader import load_study_items
 
         root, index = self._content()
-        items, unloaded = load_study_items(root, index=index)
+        items, unloaded, drafts = load_study_items(root, index=index)
         if unloaded:
             _say_unloaded(unloaded, root)
+        say_drafts([draft.id for draft in drafts])
         return items
 
     def study_view(self):
@@ -136,6 +137,17 @@ class Options(Record):  # (a named tuple: every command makes the class)
 
         root = content_dir(self.content)
         return root, content_index_path(root)
+
+
+def say_drafts(ids: list[str]) -> None:
+    """Say on stderr which cards are left out of what is studied as still being written
+    (`Card.draft`), where there are any: `review` showed a learner "TODO: the question, in your
+    own words.", and its author did not know why `due` counted one card more."""
+    if ids:
+        from .content import being_written
+
+        said = being_written(ids)
+        Console(stderr=True, highlight=False).print(f"note: {said}", soft_wrap=True, markup=False)
 
 
 def _say_unloaded(paths: list[Path], root: Path) -> None:

@@ -44,7 +44,8 @@ def new(
     card passes `studycli lint` at once, and editors that speak the YAML language server
     validate it as you type. What is left to write begins with TODO or raises
     NotImplementedError, and `studycli check` reports the card as not done yet until it is
-    written. Never overwrites a file.
+    written; while a text begins with TODO, the card is not studied (`due`, `review`, `cram`
+    and `stats` leave it out, and say so). Never overwrites a file.
 
     Example: studycli new coding gelu-erf --topic activations (the topics: studycli topics)
     """

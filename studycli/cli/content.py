@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -256,6 +257,19 @@ def not_loading(paths, root, *, before: str = "", after: str = "") -> str:
 NAMED_UNLOADED = 5  # the files named of those that do not load as cards
 
 
+def being_written(ids: Sequence[str]) -> str:
+    """ "a, b: still being written (a text begins with TODO): not studied until done; ..." of
+    the drafts `ids` (`Card.draft`), left out of what is studied."""
+    named = list(ids[:NAMED_UNLOADED])
+    shown = ", ".join(named)
+    if len(ids) > NAMED_UNLOADED:  # (as `not_loading`: not a line of thousands of ids)
+        shown += f" and {len(ids) - NAMED_UNLOADED} more cards"
+    return (
+        f"{shown}: still being written (a text begins with TODO): not studied until done; "
+        f"`studycli check {' '.join(named)}` says what is left"
+    )
+
+
 def _changed(content, refs: list[str]):
     """The cards `check --changed [REF]` checks; says on stderr what they were compared with."""
     from studycli.check.changed import change_problem, changed_cards
@@ -413,7 +427,8 @@ def list_cards(
     as_json: Annotated[bool, typer.Option("--json", help="Print the cards as JSON.")] = False,
 ) -> None:
     """List cards, optionally filtered by deck, topic, kind or tag, or only the leeches
-    (`--json` gives each card's tags too).
+    (`--json` gives each card's tags too). A draft, a card still being written (a text begins
+    with TODO), is marked so: it is not studied until it is written.
 
     Example: studycli list --deck transformers --kind coding
     """
@@ -441,6 +456,7 @@ def list_cards(
                         "topic": c.topic,
                         "title": c.title,
                         "tags": list(c.tags),
+                        "draft": c.draft,
                         **({"lapses": lapses.get(c.id, 0)} if leeches else {}),
                     }
                     for c in cards
@@ -461,7 +477,7 @@ def list_cards(
         (Column("kind", hide=1), lambda c: c.kind.value, kind),
         (Column("deck", hide=2), lambda c: c.deck, deck),
         (Column("topic", hide=3), lambda c: c.topic, topic),
-        (Column("title", wrap=True), lambda c: c.title, None),
+        (Column("title", wrap=True), lambda c: f"{c.title}{' (draft)' if c.draft else ''}", None),
     ]
     if leeches:
         every.append((Column("lapses", justify="right"), lambda c: str(lapses.get(c.id, 0)), None))

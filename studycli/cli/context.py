@@ -17,7 +17,7 @@ import typer
 
 from studycli.errors import StudyError
 
-from .app import options
+from .app import options, say_drafts
 
 if TYPE_CHECKING:
     from studycli.content.card import Card
@@ -57,11 +57,12 @@ def session_cards(
     None. With `rows` (`review`), no filter but the deck, and the content index standing for
     every card file: the index's study rows in place of the cards, as `due` reads them, and
     what makes the card of one when it is shown (`loader.StudyView`; the content then holds
-    its folder only: the session loads no card from it).
+    its folder only: the session loads no card from it). The drafts selected are left out,
+    and named on stderr (`say_drafts`).
 
     Raises:
         StudyError: stdin is not a terminal (`elsewhere` says what scripts can use), or no
-            card matches the filters.
+            card matches the filters (or every one that does is a draft).
     """
     if not sys.stdin.isatty():
         raise StudyError(
@@ -73,14 +74,18 @@ def session_cards(
             from studycli.content.loader import Content
 
             content = Content(root=view.root)
-            if not view.items:
-                raise StudyError(none_selected(content))
-            return content, view.select(deck), view.card
+            items = view.select(deck)
+            say_drafts([d.id for d in view.drafts if deck is None or d.deck == deck])
+            if not items:
+                raise StudyError(none_selected(content, drafts=bool(view.drafts)))
+            return content, items, view.card
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, tag=tag)
-    if not cards:
-        raise StudyError(none_selected(content))
-    return content, cards, None
+    say_drafts([card.id for card in cards if card.draft])
+    studied = [card for card in cards if not card.draft]
+    if not studied:
+        raise StudyError(none_selected(content, drafts=bool(cards)))
+    return content, studied, None
 
 
 def user_path(path: Path) -> Path:
@@ -106,8 +111,11 @@ def folder_of_output(path: Path) -> None:
         )
 
 
-def none_selected(content: Content) -> str:
-    """Why no card was selected: the filters, or a content folder that holds none."""
+def none_selected(content: Content, *, drafts: bool = False) -> str:
+    """Why no card was selected: the filters, a content folder that holds none, or `drafts`:
+    the cards selected are all still being written."""
+    if drafts:
+        return "every card selected is still being written: there is nothing to study yet"
     if not content.cards:
         return (
             f"the content in {content.root} holds no cards (`studycli lint` says why, where a "

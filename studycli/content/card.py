@@ -10,7 +10,9 @@ from studycli.records import Record
 
 from .kind import Kind
 
-__all__ = ["Card", "CardProblem", "Kind", "Ref"]  # and parse_card, FIELDS, FORMAT_VERSION (below)
+__all__ = ["TODO", "Card", "CardProblem", "Kind", "Ref"]  # and parse_card, FIELDS, FORMAT_VERSION
+
+TODO = "TODO"  # what a text still to be written begins with (`studycli new` writes them so)
 
 
 def __getattr__(name: str) -> Any:
@@ -129,6 +131,21 @@ class Card:
             for n in cloze.numbers(self.prompt)
         ]
 
+    def todo_fields(self) -> list[str]:
+        """The fields with a text still to be written: one that begins with TODO."""
+        return [
+            name
+            for name in _TEXTS
+            if any(text.startswith(TODO) for text in _texts(getattr(self, name)))
+        ]
+
+    @property
+    def draft(self) -> bool:
+        """Whether the card is still being written (`todo_fields`): `lint` accepts it, so that
+        its author can lint as they write, `check` reports it as not done, and it is not
+        studied (a learner was shown "TODO: the question, in your own words.")."""
+        return bool(self.todo_fields())
+
     @property
     def card_id(self) -> str:
         """The id of the card in the content (a cloze item's id without its `#c<n>`)."""
@@ -158,6 +175,11 @@ class Card:
 
 
 _NAMES = tuple(Card.__dataclass_fields__)
+_TEXTS = ("title", "prompt", "answer", "explanation", "hints", "steps")  # what is written
+
+
+def _texts(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else value
 
 
 class CardProblem(Record):

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .card import Card, Kind, Ref
-from .index import BODY, HEAD, NAMES, NUMBERS
+from .index import BODY, DRAFT, HEAD, NAMES, NUMBERS
 
 _SHARED = ("topic", "deck", "tags")  # values many cards share
 _KINDS = {kind.value: kind for kind in Kind}
@@ -32,6 +32,7 @@ def split(card: Card, hashed: bool = True) -> tuple[tuple, tuple]:
     # a cloze card's deletion numbers, so that its study items need not read its prompt
     numbers = [item.cloze for item in card.study_items()] if card.kind == Kind.CLOZE else None
     head.append(tuple(numbers) if numbers is not None else None)
+    head.append(card.draft)
     digest = card.content_hash if hashed else None
     head_row = tuple(head)
     return head_row, (*(getattr(card, name) for name in BODY), digest, head_row)
@@ -58,6 +59,12 @@ class IndexedCard(Card):
             self._read("prompt")  # its body row, unread yet, holds it
         found = values.get("_content_hash")
         return found if found is not None else super().content_hash
+
+    @property
+    def draft(self) -> bool:
+        """As `Card.draft`, found when the file was parsed: `list` reads no card's text."""
+        found = self.__dict__.get("_draft")  # (not on a copy made by pickle or `replace`)
+        return super().draft if found is None else found
 
     def study_items(self) -> list[Card]:
         """As Card.study_items, but a cloze card's items are made from the deletion numbers
@@ -115,6 +122,7 @@ def card(head: tuple, refs: dict[Any, Ref], rest: tuple) -> IndexedCard:
     values = built.__dict__
     values.update(zip(HEAD, head))
     values["_cloze_numbers"] = head[NUMBERS]
+    values["_draft"] = head[DRAFT]
     values["kind"] = _KINDS[values["kind"]]
     for name in ("solution", "check"):
         ref = values[name]

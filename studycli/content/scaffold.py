@@ -3,7 +3,8 @@
 A scaffolded card is valid from the start (`lint` accepts it), so an author can lint as they
 write. What is still to be written is marked: text fields begin with `TODO`, and a coding
 card's reference, checker and wrong answers raise `NotImplementedError`. `not_done` finds
-those marks, and `check` reports such a card as not done yet instead of running it.
+those marks, and `check` reports such a card as not done yet instead of running it; while a
+text is marked, the card is a draft (`Card.draft`), which is not studied.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from studycli.errors import ContentError
 
 from . import catalog
-from .card import Card
+from .card import TODO, Card
 from .fields import ID_PATTERN, MAX_ID_LENGTH, Kind
 from .loader import Content
 from .parse import too_long_id
@@ -32,7 +33,6 @@ from .source import (
 )
 from .topics import topics
 
-TODO = "TODO"  # what every text still to be written begins with
 NOT_IMPLEMENTED = "NotImplementedError"
 
 
@@ -254,15 +254,7 @@ WRONG_ANSWERS = {{"{name}": [_wrong_first, _wrong_second]}}
 def not_done(card: Card, solutions_dir: Path) -> list[str]:
     """What is still to be written in a card: TODO text, and code that raises
     NotImplementedError (the reference, the checker, a wrong answer). Empty when done."""
-    texts = {
-        "title": [card.title],
-        "prompt": [card.prompt],
-        "answer": [card.answer],
-        "explanation": [card.explanation],
-        "hints": list(card.hints),
-        "steps": list(card.steps),
-    }
-    marked = [name for name, values in texts.items() if any(v.startswith(TODO) for v in values)]
+    marked = card.todo_fields()
     verb = "begins" if len(marked) == 1 else "begin"
     reasons = [f"{', '.join(marked)} still {verb} with {TODO}"] if marked else []
     if card.solution is None:

@@ -94,8 +94,9 @@ def refuse_replaced(path: Path, opened: tuple[int, int] | None) -> None:
 
 
 def study_items(cards: Iterable[Card]) -> list[Card]:
-    """The scheduled items of `cards`: each card, or each deletion number of a cloze card."""
-    return [item for card in cards for item in card.study_items()]
+    """The scheduled items of `cards`: each card, or each deletion number of a cloze card; a
+    draft (`Card.draft`: a text still begins with TODO) gives none until it is written."""
+    return [item for card in cards if not card.draft for item in card.study_items()]
 
 
 def fit_file(path: Path, settings: Settings, tz: tzinfo | None = None) -> optimize.Fit:
