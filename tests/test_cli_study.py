@@ -736,3 +736,73 @@ def test_a_card_still_being_written_is_not_counted_and_due_says_so(cli, content_
     assert json.loads(written.stdout)["decks"]["basics"]["new"] == 3
     assert "note:" not in written.stderr
 
+
+POISSON_CLOZE = (
+    "id: poisson-concept\nkind: cloze\ntopic: poisson\ntitle: Mean of a Poisson variable\n"
+    "prompt: 'E[X] = {{c1::λ}} and Var(X) = {{c2::λ}}'\nrequires: [bias-concept]\n"
+)
+
+
+def test_a_suspended_card_made_a_cloze_card_stays_suspended_and_unsuspend_lifts_it(
+    cli, content_copy
+):
+    """Suspensions are kept per study item: `poisson-concept` as a concept card, its deletions'
+    ids (`poisson-concept#c1`, ...) once its author made it a cloze card. The suspension left
+    under the old id held nothing: the card came back into reviews, and `unsuspend` said it
+    was "not suspended" while the database kept it so (made a concept card again, it was
+    suspended again, from nowhere). It holds the card whatever its kind, in `due` and
+    `stats`, and `unsuspend` lifts it."""
+
+    def ran(*args):
+        return cli("--content", content_copy, *args)
+
+    def numbers() -> int:
+        return json.loads(ran("due", "--json").stdout)["decks"]["numbers"]["new"]
+
+    config_path().write_text("enable_fuzzing = false\nbury_siblings = false\n")
+    assert ran("suspend", "poisson-concept").exit_code == 0
+    assert numbers() == 1  # triangle-derivation
+    write_card(content_copy, "numbers", "poisson-concept", POISSON_CLOZE)
+    assert numbers() == 1
+    by_state = json.loads(ran("stats", "--json").stdout)["cards_by_state"]
+    assert (by_state["suspended"], by_state["new"]) == (2, 3)
+    again = ran("suspend", "poisson-concept")
+    assert again.stdout.startswith("poisson-concept is suspended already")
+    lifted = ran("unsuspend", "poisson-concept")
+    assert lifted.stdout.strip() == "poisson-concept is back in reviews", lifted.output
+    assert numbers() == 3
+    with Store.open(database_path()) as store:
+        assert store.suspended() == set()
+    # and back: one deletion suspended holds the card made a concept card again
+    assert ran("suspend", "poisson-concept#c2").exit_code == 0
+    assert numbers() == 2
+    (content_copy / "cards" / "numbers" / "poisson-concept.yaml").write_text(
+        (FIXTURE_CONTENT / "cards" / "numbers" / "poisson-concept.yaml").read_text()
+    )
+    assert numbers() == 1
+    assert (
+        ran("unsuspend", "poisson-concept").stdout.strip() == "poisson-concept is back in reviews"
+    )
+    assert numbers() == 2
+    with Store.open(database_path()) as store:
+        assert store.suspended() == set()
+
+
+def test_one_deletion_let_back_leaves_the_others_of_a_card_suspended_as_a_concept(
+    cli, content_copy
+):
+    """A card suspended as a concept card, then made a cloze card: `unsuspend` of one of its
+    deletions lets that one back, and the others stay suspended."""
+
+    def ran(*args):
+        return cli("--content", content_copy, *args)
+
+    config_path().write_text("enable_fuzzing = false\nbury_siblings = false\n")
+    assert ran("suspend", "poisson-concept").exit_code == 0
+    write_card(content_copy, "numbers", "poisson-concept", POISSON_CLOZE)
+    let_back = ran("unsuspend", "poisson-concept#c2")
+    assert let_back.stdout.strip() == "poisson-concept#c2 is back in reviews", let_back.output
+    with Store.open(database_path()) as store:
+        assert store.suspended() == {"poisson-concept#c1"}
+    queued = json.loads(ran("due", "--json").stdout)
+    assert queued["decks"]["numbers"]["new"] == 2  # triangle-derivation and #c2

@@ -693,3 +693,40 @@ def test_the_study_day_starts_on_the_hour_to_the_second():
     moment = datetime(2025, 3, 2, 4, 0, 30, 500_000, tzinfo=UTC)
     assert study_day_start(moment, 4, UTC) == datetime(2025, 3, 2, 4, tzinfo=UTC)
     assert study_day_start(moment, 4, None) <= moment
+
+
+def test_a_suspension_holds_its_card_after_its_author_changes_its_kind(tmp_path):
+    """Suspensions are kept per study item, and a card made a cloze card (or made one no more)
+    has items of other ids: what the learner suspended came back, new or due, in `review`'s
+    queue, `cram` and `next_due`. It stays out until it is let back, under either kind."""
+    from studycli.study.api import Study
+
+    content = fixture_content()
+    concept = content.get("poisson-concept")
+    cloze = replace(concept, kind=Kind.CLOZE, prompt="{{c1::λ}} and {{c2::λ}}", answer="")
+    others = [card for card in content.cards.values() if card.id != concept.id]
+    as_concept, as_cloze = others + [concept], others + cloze.study_items()
+    later = NOW + timedelta(days=30)  # the concept card's review is due by then
+    apart = NO_FUZZ._replace(bury_siblings=False)  # (both deletions in one queue)
+    with Study.open(tmp_path / "reviews.sqlite3", apart) as study:
+        study.rate(concept, 3, NOW)
+        study.set_suspended([concept], True)
+
+        def shown(items, when=later) -> set[str]:
+            due = study.queue(items, when)
+            return {item.id for group in due[:4] for item in group}
+
+        assert shown(as_cloze) == {"add-one", "bias-concept", "triangle-derivation"}
+        crammed = study.cram_queue(as_cloze, later).pending
+        assert "poisson-concept" not in {item.id.partition("#")[0] for item in crammed}
+        assert study.suspended(as_cloze) >= {"poisson-concept#c1", "poisson-concept#c2"}
+        study.set_suspended(cloze.study_items(), False)
+        assert shown(as_cloze) >= {"poisson-concept#c1", "poisson-concept#c2"}
+
+        study.rate(cloze.study_items()[0], 3, NOW)
+        study.set_suspended(cloze.study_items()[:1], True)  # one deletion: its card is held
+        assert "poisson-concept" not in shown(as_concept)
+        assert study.next_due([concept]) is None
+        study.set_suspended([concept], False)
+        assert "poisson-concept" in shown(as_concept)
+        assert study.next_due([concept]) is not None

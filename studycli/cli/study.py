@@ -517,12 +517,12 @@ def _set_suspended(ctx: typer.Context, card_id: str, suspended: bool) -> None:
     from studycli.errors import CardNotFound
 
     try:
-        _, items = options(ctx).load().card_of(card_id)
+        card, items = options(ctx).load().card_of(card_id)
     except CardNotFound as missing:  # (a removed card's "did you mean" alone read as a typo)
         raise CardNotFound(f"{missing}{reviews_kept(ctx, card_id)}") from None
     with open_study(ctx) as study:
-        states = [study.state(item.id) for item in items]
-        if all(bool(state and state.suspended) == suspended for state in states):
+        kept_out = study.suspended(items)  # (under the ids of the kind it had, too)
+        if all((item.id in kept_out) == suspended for item in items):
             stdout().print(
                 f"{card_id} is suspended already: `studycli unsuspend {card_id}` brings it back"
                 if suspended
@@ -530,7 +530,7 @@ def _set_suspended(ctx: typer.Context, card_id: str, suspended: bool) -> None:
                 soft_wrap=True,  # (piped: a command to copy is not broken at 80 columns)
             )
             return
-        study.set_suspended(items, suspended)
+        study.set_suspended(items, suspended, card.study_items())
     stdout().print(
         f"suspended {card_id}: `studycli unsuspend {card_id}` brings it back"
         if suspended

@@ -9,7 +9,7 @@ importing and exporting the review log; fitting the FSRS parameters. Items are `
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Collection, Container, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -170,7 +170,7 @@ class Study:
     def _queue(self, items: Sequence[ItemT], now: datetime, tz: tzinfo | None = None) -> Due[ItemT]:
         seen = self._not_new()
         index: CardIndex[ItemT] = self._index  # type: ignore[assignment]  # made again for others
-        items = self._unburied(items, now)[0]
+        items = self._unsuspended(self._unburied(items, now)[0])
         return due_from(self.store, items, now, self.settings, tz, seen, index)
 
     def bury(self, item: Card, now: datetime, tz: tzinfo | None = None) -> datetime:
@@ -196,6 +196,24 @@ class Study:
         back = [buried[item.id] for item in items if item.id in buried]
         return kept, min(back, default=None)
 
+    def _unsuspended(self, items: Sequence[ItemT]) -> Sequence[ItemT]:
+        """`items` less those whose card is suspended under the ids of its other kind
+        (`suspension.held`); the same list where none is."""
+        held = self._held(self._index.of(items))
+        return [item for item in items if item.id not in held] if held else items
+
+    def _held(self, item_ids: Collection[str]) -> set[str]:
+        """The ids among `item_ids` held by their card's suspension under the ids of its other
+        kind (`suspension.held`)."""
+        # only an id that is no item's can hold one: where every id the store knows (studied
+        # or suspended) is an item's, as in most collections, no more is read (0.2 ms with
+        # 10,000 cards studied)
+        if not self._not_new().difference(item_ids):
+            return set()
+        from .suspension import held
+
+        return held(item_ids, self.store.suspended())
+
     def _not_new(self) -> set[str]:
         version = self.store.data_version()
         if self._seen is None or version != self._seen_version:
@@ -208,6 +226,7 @@ class Study:
         need not add up to the whole's). `items` are cards' study items, or `StudyItem` rows
         (`loader.load_study_items`: no card made)."""
         seen = self._not_new()
+        items = self._unsuspended(items)
         unburied = self._unburied(items, now)[0]
         queue, decks = due_by_deck(
             self.store, unburied, now, self.settings, None, seen, self._index
@@ -243,6 +262,7 @@ class Study:
         studied: the next study day's start, or a due time before it. An item buried at
         `held_at` counts from its return (the session's summary said "next due in 5m" of one)."""
         back = None
+        items = self._unsuspended(items)
         if held_at is not None:
             items, back = self._unburied(items, held_at)
         ids = self._index.of(items)
@@ -325,7 +345,8 @@ class Study:
         """A cram session over `items`: weakest first, due or not (see `cram`)."""
         from .cram import CramQueue, cram_order
 
-        return CramQueue(cram_order(items, self.store.states(), now, self.settings)[:limit])
+        unsuspended = list(self._unsuspended(items))
+        return CramQueue(cram_order(unsuspended, self.store.states(), now, self.settings)[:limit])
 
     def cram_rate(
         self,
@@ -396,10 +417,35 @@ class Study:
             return item_id, None
         return item_id, f"{item_id}#c"
 
-    def set_suspended(self, items: list[Card], suspended: bool) -> None:
+    def suspended(self, items: Sequence[Item]) -> set[str]:
+        """The ids of `items` kept out of reviews: suspended under their own id, or held by
+        their card's suspension under the ids of its other kind (`suspension`)."""
+        own = {item.id for item in items if (state := self.state(item.id)) and state.suspended}
+        return own | self._held({item.id for item in items})
+
+    def set_suspended(
+        self, items: list[Card], suspended: bool, card_items: Sequence[Card] | None = None
+    ) -> None:
+        """Suspend `items` (or let them back into reviews), items of one card, whose items now
+        are `card_items` (None: `items`). A suspension the card keeps under the ids of its
+        other kind (made before its author changed its kind: `suspension`) is first moved onto
+        the items it holds, so that `unsuspend` lifts it, and what is not changed here stays
+        suspended (one deletion let back, the others not)."""
+        from .suspension import held, left_behind
+
         self._seen = None
-        for item in items:
-            self.store.set_suspended(item.id, suspended)
+        every = items if card_items is None else card_items
+        with self.store.transaction():
+            ids = {item.id for item in every}
+            keys = self.store.suspended()
+            holding = held(ids, keys)
+            for card_id in sorted({item_id.partition("#")[0] for item_id in holding}):
+                for key in left_behind(card_id, ids, keys):
+                    self.store.set_suspended(key, False)
+            for item_id in sorted(holding):
+                self.store.set_suspended(item_id, True)
+            for item in items:
+                self.store.set_suspended(item.id, suspended)
 
     # --- insight and portability -------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from .queue import family_of, next_day_start, study_date, study_day_start, waiti
 from .rating import fsrs_card
 from .settings import Settings
 from .store import CardState, ReviewMethod, Store, parse_time
+from .suspension import held
 
 DAYS = 30  # the window of reviews per day, true retention and the forecast
 MATURE_DAYS = 21  # as Anki: a card whose interval was 21 days or more is mature
@@ -153,6 +154,9 @@ def stats(
     """
     states = store.states()
     content = {item.id for item in items}
+    # an item its card's suspension holds under the ids of its other kind counts as suspended
+    for item_id in held(content, [key for key, state in states.items() if state.suspended]):
+        states[item_id] = states.get(item_id, CardState(item_id))._replace(suspended=True)
     # A card the content lacks counts when it has a history: a row of one never reviewed (a
     # card suspended, then removed) holds nothing to count.
     learnt = {card for card, state in states.items() if state.fsrs is not None}
