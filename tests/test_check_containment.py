@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -144,7 +145,7 @@ def test_two_hundred_forked_children_are_killed_when_the_check_ends(tmp_path):
     outcome, seconds = run_timed(attempt_job(tmp_path, source, timeout=60))
     assert outcome.status in ("fail", "error"), outcome  # error: the process cap stopped it
     group, processes, all_forked = forked(record)
-    assert all_forked or os.geteuid() != 0  # RLIMIT_NPROC does not hold root back
+    assert all_forked or os.geteuid() != 0  # (as root, a user of its own: 200 of its 256)
     assert live_processes_in_group(group) == []
     assert [pid for pid in processes if alive(pid)] == []
 
@@ -292,8 +293,54 @@ def test_the_users_processes_are_counted_at_most_once_a_second(monkeypatch):
     assert contain.count_user_tasks() == 41 and len(counts) == 1
     clock[0] += 0.2
     assert contain.count_user_tasks() == 42 and len(counts) == 2
-    monkeypatch.setattr(contain.os, "geteuid", lambda: 0)  # root: no cap applies, no count
+    monkeypatch.setattr(contain.os, "geteuid", lambda: 0)  # root: no count (see _count_apart)
     assert contain.count_user_tasks() is None and len(counts) == 2
+
+
+PROCESS_CAP = 16  # the processes and threads each check below may start: met in a few starts
+STARTS = """
+import multiprocessing, os, subprocess, threading, time
+
+def asleep():
+    time.sleep(60)
+    os._exit(0)
+
+def add_one(x):
+    with open({record!r}, "w", buffering=1) as record:  # line by line: read after the kill
+        record.write(f"{{os.getpgrp()}}\\n")
+        for _ in range({starts}):  # bounded: never an unbounded bomb, where no cap holds
+            record.write(f"{{{start}}}\\n")
+    return x + 1  # right: a check that no cap stopped passes
+"""
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "os.fork() or asleep()",
+        "multiprocessing.Process(target=time.sleep, args=(60,)).start()",
+        "subprocess.Popen(['sleep', '60']).pid",
+        "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()",
+    ],
+    ids=["os.fork", "multiprocessing", "subprocess", "threading"],
+)
+def test_an_attempt_that_starts_too_many_processes_is_stopped_at_the_cap(tmp_path, start):
+    """A fork bomb run as root, which Linux exempts from RLIMIT_NPROC, forked until the time
+    limit and ended as "did not finish" (a bounded one made all its 512 processes in 2 s on
+    the 2-core box, past the cap of 256; these starts all passed): a check run as root now
+    counts as a user of its own. Refused past the cap, nothing it started outlives it."""
+    record = tmp_path / "started"
+    source = STARTS.format(record=str(record), starts=PROCESS_CAP + 40, start=start)
+    # (no memory cap: threads would meet it first, 15 of them in 1024 MB, each reserving a
+    # stack and a pool of malloc's)
+    job = replace(attempt_job(tmp_path, source, 30), processes=PROCESS_CAP, memory_mb=0)
+    outcome, seconds = run_timed(job)
+    assert outcome.status != "pass", outcome
+    assert seconds < SLACK
+    group, *started = record.read_text().splitlines()
+    assert len(started) <= PROCESS_CAP  # (for root too)
+    assert live_processes_in_group(int(group)) == []
+    assert [pid for pid in started if pid.isdigit() and alive(int(pid))] == []
 
 
 ESCAPES = """

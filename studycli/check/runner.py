@@ -97,6 +97,7 @@ class Job:
     # fork from a zygote without it, ready in 0.15-0.2 s, while torch's import (1.2-1.7 s)
     # goes on in the others.
     torch: bool = True
+    processes: int = contain.MAX_PROCESSES  # processes and threads the check may start
 
 
 @dataclass(frozen=True)
@@ -920,7 +921,7 @@ def _child(job: Job, sender, output=None) -> None:
     from studycli.assertions import OutOfTime, message_of
 
     if output is not None:
-        contain.enter(output, keep=sender.fileno())
+        contain.enter(output, keep=sender.fileno(), processes=job.processes)
         _stop_before(job.timeout)  # (a contained check alone: a device worker runs many)
     if job.device == "cpu":
         _limit_memory(job.memory_mb)
