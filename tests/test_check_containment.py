@@ -314,33 +314,62 @@ def add_one(x):
 """
 
 
+START_LINE = next(n for n, line in enumerate(STARTS.splitlines(), 1) if "{start}" in line)
+REFUSED = "BlockingIOError: [Errno 11] Resource temporarily unavailable"
+THREAD = "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()"
+
+
+PROCESSES_SAID = f"processes than a check may ({PROCESS_CAP}, threads included)"
+THREADS_SAID = f"threads than a check can run ({PROCESS_CAP} processes and threads"
+
+
 @pytest.mark.parametrize(
-    "start",
+    "start, memory_mb, says",
     [
-        "os.fork() or asleep()",
-        "multiprocessing.Process(target=time.sleep, args=(60,)).start()",
-        "subprocess.Popen(['sleep', '60']).pid",
-        "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()",
+        ("os.fork() or asleep()", 0, PROCESSES_SAID),
+        ("multiprocessing.Process(target=time.sleep, args=(60,)).start()", 0, PROCESSES_SAID),
+        ("subprocess.Popen(['sleep', '60']).pid", 0, PROCESSES_SAID),
+        (THREAD, 0, THREADS_SAID + ")"),
+        # (a thread reserves a stack and a pool of malloc's: 15 of them fill 1024 MB)
+        (THREAD, 1024, THREADS_SAID + ", within 1024 MB of memory)"),
     ],
-    ids=["os.fork", "multiprocessing", "subprocess", "threading"],
+    ids=["os.fork", "multiprocessing", "subprocess", "threading", "threading in 1024 MB"],
 )
-def test_an_attempt_that_starts_too_many_processes_is_stopped_at_the_cap(tmp_path, start):
+def test_an_attempt_that_starts_too_many_processes_is_stopped_and_told_so(
+    tmp_path, start, memory_mb, says
+):
     """A fork bomb run as root, which Linux exempts from RLIMIT_NPROC, forked until the time
     limit and ended as "did not finish" (a bounded one made all its 512 processes in 2 s on
-    the 2-core box, past the cap of 256; these starts all passed): a check run as root now
-    counts as a user of its own. Refused past the cap, nothing it started outlives it."""
+    the 2-core box, past the cap of 256): a check run as root now counts as a user of its
+    own. Where the cap held, it said "raised BlockingIOError: [Errno 11] Resource temporarily
+    unavailable", as if the call with that input had gone wrong. It is refused past the cap,
+    says so and where, and nothing it started outlives it."""
     record = tmp_path / "started"
     source = STARTS.format(record=str(record), starts=PROCESS_CAP + 40, start=start)
-    # (no memory cap: threads would meet it first, 15 of them in 1024 MB, each reserving a
-    # stack and a pool of malloc's)
-    job = replace(attempt_job(tmp_path, source, 30), processes=PROCESS_CAP, memory_mb=0)
+    job = replace(attempt_job(tmp_path, source, 30), processes=PROCESS_CAP, memory_mb=memory_mb)
     outcome, seconds = run_timed(job)
-    assert outcome.status != "pass", outcome
+    assert outcome.status == "error", outcome
+    assert outcome.message.startswith(f"your attempt started more {says}"), outcome.message
+    error = "RuntimeError: can't start new thread" if start == THREAD else REFUSED
+    assert outcome.message.endswith(f", at line {START_LINE} (in add_one): {error}"), outcome
     assert seconds < SLACK
     group, *started = record.read_text().splitlines()
     assert len(started) <= PROCESS_CAP  # (for root too)
     assert live_processes_in_group(int(group)) == []
     assert [pid for pid in started if pid.isdigit() and alive(int(pid))] == []
+
+
+def test_an_eagain_that_starts_nothing_is_not_put_down_to_the_process_cap(tmp_path):
+    """A non-blocking read of an empty pipe raises the BlockingIOError a refused fork raises:
+    it stays the answer's own failure, with its input."""
+    source = (
+        "import os\n\ndef add_one(x):\n    read, _ = os.pipe()\n"
+        "    os.set_blocking(read, False)\n    return os.read(read, 1)\n"
+    )
+    job = replace(attempt_job(tmp_path, source), processes=PROCESS_CAP)
+    outcome, _ = run_timed(job)
+    assert outcome.status == "fail", outcome
+    assert outcome.message.startswith("add_one(-3): raised BlockingIOError: [Errno 11]"), outcome
 
 
 ESCAPES = """

@@ -29,7 +29,7 @@ import re
 import reprlib
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -962,11 +962,11 @@ def _child(job: Job, sender, output=None) -> None:
             "loading": loading if _STOP_FIRED else "",
         }
     except AssertionError as exc:
+        refused = _over_process_cap(exc, job)  # (under `call`: a failure it raised from it)
         result = {
-            "status": "fail",
-            "message": _with_memory_note(
-                message_of(exc) or "the checker rejected the answer", exc, job
-            ),
+            "status": "error" if refused else "fail",
+            "message": refused
+            or _with_memory_note(message_of(exc) or "the checker rejected the answer", exc, job),
             "traceback": _trimmed_traceback(exc, job),
         }
     except MemoryError:
@@ -1027,6 +1027,8 @@ def _describe_error(exc: BaseException, job: Job) -> str:
         return _raised_itself(
             exc, job, "the check's own signal that its time ran out: an answer must not raise it"
         )
+    if (refused := _over_process_cap(exc, job)) is not None:
+        return refused
     text = f"{type(exc).__name__}: {message_of(exc)}"
     if _allocator_failed(text):
         return f"ran out of memory (limit {job.memory_mb} MB): {text.splitlines()[0]}"
@@ -1056,15 +1058,69 @@ def _out_of_memory(exc: BaseException) -> bool:
     """Whether the failure `exc` came from a MemoryError (or torch's allocator failing)."""
     from studycli.assertions import message_of
 
+    return any(
+        isinstance(cause, MemoryError) or _allocator_failed(message_of(cause))
+        for cause in _causes(exc)
+    )
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """What `exc` was raised from, and what that was, and so on (a context too: `hinted` raises
+    its failure from None, the answer's failure its context)."""
     seen: set[int] = set()
-    # (a context too: `hinted` raises its failure from None, the answer's failure its context)
     cause: BaseException | None = exc.__cause__ or exc.__context__
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
-        if isinstance(cause, MemoryError) or _allocator_failed(message_of(cause)):
-            return True
+        yield cause
         cause = cause.__cause__ or cause.__context__
-    return False
+
+
+def _over_process_cap(exc: BaseException, job: Job) -> str | None:
+    """What a check says whose code was refused a process or a thread by its cap on them
+    (`contain`, RLIMIT_NPROC): a fork bomb, or a loop of Process(...).start(), Popen(...) or
+    Thread(...).start(). It said "raised BlockingIOError: [Errno 11] Resource temporarily
+    unavailable", and read as the answer's own mistake with that input. None where `exc` (or
+    what it was raised from) is no such refusal, or no cap holds: the system's own limits
+    refused it."""
+    from studycli.assertions import message_of
+
+    cap = contain.process_cap()
+    if cap is None:
+        return None
+    for cause in (exc, *_causes(exc)):
+        if (refused := _start_refused(cause)) is not None:
+            break
+    else:
+        return None
+    who = "your attempt" if job.candidate.kind == "file" else "the code"
+    if refused == "process":
+        what, limit = "processes than a check may", f"{cap}, threads included"
+    else:  # each thread reserves address space (a stack, a pool of malloc's): 15 of them
+        # filled a 1024 MB check, long before its cap of 256
+        memory = f", within {job.memory_mb} MB of memory" if job.memory_mb else ""
+        what, limit = "threads than a check can run", f"{cap} processes and threads{memory}"
+    return (
+        f"{who} started more {what} ({limit}){_where(exc, job)}: "
+        f"{type(cause).__name__}: {message_of(cause)}"
+    )
+
+
+def _start_refused(exc: BaseException) -> str | None:
+    """Whether `exc` is the system refusing to start a process ("process": EAGAIN out of a call
+    that forks or spawns, as `os.fork`, `multiprocessing` and `subprocess` do) or a thread
+    ("thread"), or neither (None)."""
+    import errno
+    import traceback
+
+    from studycli.assertions import message_of
+
+    if isinstance(exc, RuntimeError) and message_of(exc) == "can't start new thread":
+        return "thread"
+    if not isinstance(exc, OSError) or exc.errno != errno.EAGAIN:
+        return None
+    frames = traceback.extract_tb(exc.__traceback__, limit=-1)  # the call that raised it
+    call = (frames[-1].line or "").lower() if frames else ""
+    return "process" if "fork" in call or "spawn" in call else None
 
 
 def _interrupted_itself(exc: KeyboardInterrupt, job: Job) -> str:
@@ -1084,9 +1140,14 @@ def _raised_itself(exc: BaseException, job: Job, why: str) -> str:
     raised by the code checked: where it was raised, and `why` it is no outcome of the kind
     it names."""
     who = "your attempt" if job.candidate.kind == "file" else "the code"
+    return f"{who} raised {type(exc).__name__} itself{_where(exc, job)}: {why}"
+
+
+def _where(exc: BaseException, job: Job) -> str:
+    """Where `exc` came through the code checked, its innermost line (", at line 6 (in f)"), or
+    nothing."""
     frames = _own_frames(exc, job)
-    where = f", at line {frames[-1].lineno} (in {frames[-1].name})" if frames else ""
-    return f"{who} raised {type(exc).__name__} itself{where}: {why}"
+    return f", at line {frames[-1].lineno} (in {frames[-1].name})" if frames else ""
 
 
 def _limit_memory(memory_mb: int) -> None:
