@@ -185,6 +185,30 @@ def test_what_the_attempt_prints_reaches_the_terminal_as_text_not_as_control(
     assert "line 4" in " ".join(out.replace("│", " ").split())
 
 
+def test_a_lone_surrogate_the_attempt_raises_is_written_out_not_a_crash():
+    """A lone surrogate in what an attempt raises (a file name that os.listdir decoded with
+    surrogateescape, put into a message) ended `solve`, and a review session, with a
+    UnicodeEncodeError traceback as the outcome was printed to a UTF-8 terminal."""
+    import io
+
+    from rich.console import Console
+
+    from studycli.cli.solve_flow import outcome_view
+
+    outcome = Outcome(
+        "fail",
+        "add_one(1): raised ValueError: no file caf\udce9.csv",
+        0.1,
+        traceback='  File "attempt.py", line 2, in add_one\n    raise ValueError(name)\n',
+        output="listing caf\udce9.csv\n",
+    )
+    terminal = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # (errors: strict, as a tty's)
+    Console(file=terminal, width=100).print(outcome_view(outcome))
+    terminal.flush()
+    shown = terminal.buffer.getvalue().decode("utf-8")
+    assert shown.count("caf\\udce9.csv") == 2, shown
+
+
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
 def test_what_an_attempt_prints_does_not_depend_on_the_terminals_encoding(
     attempt, tmp_path, encoding

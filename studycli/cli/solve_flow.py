@@ -281,7 +281,10 @@ def as_shown(text: str) -> str:
     print: each line as a terminal leaves it after carriage returns (a progress bar's last
     state), and every other control character written out (an escape as \\x1b), so that none
     reaches the terminal (a printed escape sequence cleared the screen, switched to the
-    alternate screen or hid the cursor after the command ended)."""
+    alternate screen or hid the cursor after the command ended). A lone surrogate (a file name
+    os.listdir decoded with surrogateescape, put into a message) is written out too: printed,
+    it ended the command, or the review session, with a UnicodeEncodeError."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     if "\r" in text:
         lines = []
         for line in text.replace("\r\n", "\n").split("\n"):
