@@ -477,6 +477,38 @@ def test_an_exception_that_cannot_say_its_message_is_still_reported(tmp_path, ba
     assert "Broken (its message could not be read)" in outcome.message, outcome.message
 
 
+RAISES_ITSELF_AS_ITS_CAUSE = """
+def add_one(x):
+    try:
+        return 1 / 0
+    except ZeroDivisionError as error:
+        raise error from error
+"""
+CAUSES_IN_A_CYCLE = """
+def add_one(x):
+    first, second = ValueError("first"), ValueError("second")
+    first.__cause__, second.__cause__ = second, first
+    raise ValueError("top") from first
+"""
+
+
+def test_an_exception_that_is_its_own_cause_shows_each_frame_once(tmp_path):
+    """The traceback went round its causes until it held 200 frames: the learner's two lines
+    were shown over and over ("line 4, line 6, line 4, ...")."""
+    outcome, _ = run_timed(attempt_job(tmp_path, RAISES_ITSELF_AS_ITS_CAUSE))
+    assert outcome.status == "fail" and "ZeroDivisionError" in outcome.message, outcome
+    assert outcome.traceback.count("line 4,") == 1, outcome.traceback
+    assert outcome.traceback.count("line 6,") == 1, outcome.traceback
+
+
+def test_causes_in_a_cycle_are_reported_not_walked_forever(tmp_path):
+    """Causes that were never raised, in a cycle, held no frame: the report went round them
+    until the kill, and the check said it did not finish (an infinite loop?)."""
+    outcome, seconds = run_timed(attempt_job(tmp_path, CAUSES_IN_A_CYCLE))
+    assert outcome.status == "fail" and "raised ValueError: top" in outcome.message, outcome
+    assert seconds < LIMIT
+
+
 FORKED_COPY = """
 import os, time
 

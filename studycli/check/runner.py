@@ -1345,12 +1345,16 @@ def _caret_by_columns(lines: list[str]) -> list[str]:
 def _own_frames(exc: BaseException, job: Job) -> list[Any]:
     """The frames of `exc`'s traceback (and its causes') in the code checked, innermost last:
     the learner's file's alone; for reference code, all but the runner's. (Their lines are
-    not read yet.)"""
+    not read yet.) Each exception of the chain once, as Python's own traceback takes it: one
+    raised as its own cause (`raise error from error`) showed its frames over and over, and
+    causes in a cycle that held no frame were walked until the check's kill (a timeout)."""
     import traceback
 
     frames: list[traceback.FrameSummary] = []
+    walked_already: set[int] = set()
     seen: BaseException | None = exc
-    while seen is not None and len(frames) < 200:  # the learner's frames hang off the cause
+    while seen is not None and id(seen) not in walked_already and len(frames) < 200:
+        walked_already.add(id(seen))  # (the learner's frames hang off the cause)
         # lines are read only for the frames shown, not for every frame of torch's
         walked = traceback.walk_tb(seen.__traceback__)
         frames = list(traceback.StackSummary.extract(walked, lookup_lines=False)) + frames
