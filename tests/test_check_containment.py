@@ -266,6 +266,35 @@ def test_the_attempt_has_its_own_session_no_stdin_no_inherited_descriptors(tmp_p
     assert soft == hard and 0 < soft < 10**6  # a process cap, not unlimited
 
 
+LIFTS_ITS_MEMORY_CAP = """
+import resource
+
+def add_one(x):
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+        lifted = True
+    except (ValueError, OSError):
+        lifted = False
+    with open({record!r}, "w") as record:
+        record.write(repr((soft, hard, lifted)))
+    return x + 1
+"""
+
+
+def test_a_check_cannot_lift_its_own_memory_cap(tmp_path):
+    """The cap was the soft limit alone, under no hard one: a check (or a library it calls)
+    that set its soft limit to the hard one had no cap at all."""
+    import resource
+
+    record = tmp_path / "limits"
+    run_job(attempt_job(tmp_path, LIFTS_ITS_MEMORY_CAP.format(record=str(record))))
+    soft, hard, lifted = eval(record.read_text())
+    assert soft == hard != resource.RLIM_INFINITY
+    if os.geteuid() != 0:  # (root may raise a hard limit: Linux lets it)
+        assert not lifted
+
+
 def test_a_second_check_run_in_one_process_works_after_ctrl_c(tmp_path):
     """Ctrl-C during `check` set the runner's stop flag, and nothing cleared it."""
     content = load_content(FIXTURE_CONTENT)

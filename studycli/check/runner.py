@@ -1151,7 +1151,10 @@ def _where(exc: BaseException, job: Job) -> str:
 
 
 def _limit_memory(memory_mb: int) -> None:
-    """Cap this process's address space at its size now plus `memory_mb`."""
+    """Cap this process's address space at its size now plus `memory_mb`, the hard limit too:
+    under the soft limit alone, code the check ran (or a library it called) could set it to
+    the hard one, unlimited, and had no cap. (Only a check's own process is capped: a worker
+    that runs checks itself, on a GPU, never is.)"""
     if not memory_mb:
         return
     try:
@@ -1165,7 +1168,7 @@ def _limit_memory(memory_mb: int) -> None:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, OSError, IndexError, ValueError):
         pass  # no /proc or no setrlimit: the time limit still applies
 
