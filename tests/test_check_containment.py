@@ -609,6 +609,38 @@ def test_an_attempts_own_sigint_is_reported_where_the_command_ignores_sigint(tmp
     assert "your attempt raised KeyboardInterrupt itself, at line 4" in done.stdout, done
 
 
+CRASHES_IN_NATIVE_CODE = (
+    "import ctypes\n\ndef add_one(x):\n    return ctypes.string_at(0)  # reads address 0\n"
+)
+RECURSES_PAST_THE_STACK = """
+import functools, sys
+
+sys.setrecursionlimit(10**6)
+
+@functools.cache  # (C between the calls: each takes stack)
+def depth(n):
+    return 0 if n == 0 else 1 + depth(n - 1)
+
+def add_one(x):
+    return depth(10**6) - 10**6 + x + 1
+"""
+
+
+@pytest.mark.parametrize(
+    "source, line",
+    [(CRASHES_IN_NATIVE_CODE, 4), (RECURSES_PAST_THE_STACK, 8)],
+    ids=["native", "recursion"],
+)
+def test_a_crash_says_which_signal_and_its_output_where_it_was(tmp_path, source, line):
+    """A segfault said only "killed by signal 11 (out of memory, or a crash in native code)",
+    with no word of where, and nothing of a stack overflow: a recursion under a raised
+    sys.setrecursionlimit (through C: a cache's wrapper) is a learner's usual one."""
+    outcome, seconds = run_timed(attempt_job(tmp_path, source))
+    assert outcome.status == "error" and seconds < LIMIT + SLACK, outcome
+    assert "signal 11 (SIGSEGV" in outcome.message and "recursion" in outcome.message, outcome
+    assert f'attempt.py", line {line} in ' in outcome.output, outcome.output
+
+
 KILLS_ONCE = """
 import os, signal
 

@@ -16,6 +16,7 @@ files, use the network, or leave its session. Card pull requests are reviewed li
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import os
 import signal
 import sys
@@ -72,6 +73,9 @@ def enter(output: _Descriptor, keep: int, processes: int = MAX_PROCESSES) -> Non
         )
         setattr(sys, name, stream)
     _forget_closed_plumbing()
+    # A crash (a segfault in native code, a stack overflow) writes where it was into the
+    # output: the check's outcome could say only which signal ended it.
+    faulthandler.enable(file=sys.stderr, all_threads=False)
 
 
 def flush_output() -> None:

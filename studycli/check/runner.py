@@ -381,7 +381,7 @@ def _crash_message(exitcode: int | None, contained: bool, oom_kills: int | None)
     if exitcode is not None and exitcode >= 0:
         return f"the process exited with status {exitcode} before reporting (a call to os._exit()?)"
     if exitcode is not None and exitcode != -signal.SIGKILL:
-        return f"the process was killed by signal {-exitcode} (out of memory, or a crash in native code)"
+        return f"the process was killed by signal {-exitcode} ({_crash_causes(-exitcode)})"
     if exitcode is not None:
         what, maybe, asked = (
             "the process was killed by signal 9 (SIGKILL)",
@@ -407,6 +407,20 @@ def _crash_message(exitcode: int | None, contained: bool, oom_kills: int | None)
         f"{what}, not for want of memory (the system killed no process for it while the check "
         f"ran): {asked}"
     )
+
+
+def _crash_causes(number: int) -> str:
+    """What ends a check with signal `number` (its output says where it was: `contain`). A
+    segfault is a learner's stack overflow as often as native code's bug: a recursion under a
+    raised sys.setrecursionlimit, through C (a cache's wrapper) on its way."""
+    import signal
+
+    if number == signal.SIGSEGV:
+        return (
+            "SIGSEGV: a stack overflow from deep recursion (sys.setrecursionlimit raised?), "
+            "out of memory, or a crash in native code"
+        )
+    return "out of memory, or a crash in native code"
 
 
 def _oom_kills() -> int | None:
