@@ -310,7 +310,11 @@ def assert_equal(actual: Any, expected: Any, what: str, *, hint: str = "") -> No
                 hint,
             )
         return
-    if actual != expected:
+    try:
+        differs = bool(actual != expected)
+    except (ValueError, RuntimeError):  # an array or a tensor, compared elementwise: its truth
+        differs = True  # was ambiguous, and the check ended in that error, naming no call
+    if differs:
         _fail(what, f"expected {describe(expected, 32)}, got {describe(actual, 32)}", hint)
 
 

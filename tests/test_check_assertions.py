@@ -195,6 +195,19 @@ def test_assert_equal_prints_plain_values():
         assert_equal([2, 1], [1, 2], "f")
 
 
+@pytest.mark.parametrize(
+    "got",
+    [np.array([3, 3]), torch.tensor([3, 3]), np.array([], dtype=np.int64)],
+    ids=["array", "tensor", "empty"],
+)
+def test_assert_equal_fails_an_array_where_a_plain_value_is_expected(got):
+    """Compared elementwise, its truth was ambiguous: the check ended in an error, "ValueError:
+    The truth value of an array with more than one element is ambiguous", with no word of the
+    call, the expected value or what came back."""
+    with pytest.raises(AssertionError, match=r"^f\(2\): expected 3, got (array|tensor)\b"):
+        assert_equal(got, 3, "f(2)")
+
+
 def test_call_turns_exceptions_into_named_failures():
     def broken(x):
         raise ValueError("bad")
