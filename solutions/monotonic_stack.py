@@ -11,6 +11,7 @@ from studycli.assertions import (
     describe,
     expect,
     fails_with,
+    over_budget,
     plain_ints,
 )
 
@@ -162,6 +163,8 @@ def _check_comparisons(impl) -> None:
     what = f"next_greater([{n}, {n - 1}, ..., 1])"
     try:
         call(impl, what, nums)
+        if over_budget(nums):  # stopped, but the answer caught it (a bare `except:`)
+            raise OverBudget
     except OverBudget:
         expect(
             False,
@@ -184,6 +187,21 @@ def _wrong_scan_right(nums):
         while j < len(nums) and nums[j] <= x:
             j += 1
         out.append(j if j < len(nums) else -1)
+    return out
+
+
+@fails_with("an O(n) answer makes at most two per element")
+def _wrong_scan_right_catching_everything(nums):
+    """O(n^2) under a bare except, which swallows the checker's stop at the budget."""
+    out = []
+    for i, x in enumerate(nums):
+        try:
+            j = i + 1
+            while j < len(nums) and nums[j] <= x:
+                j += 1
+            out.append(j if j < len(nums) else -1)
+        except:  # noqa: E722  (the mistake's: it takes the checker's OverBudget too)
+            out.append(-1)
     return out
 
 
@@ -234,6 +252,7 @@ WRONG_ANSWERS = {
     "next_greater": [
         _wrong_always_equal_items,
         _wrong_scan_right,
+        _wrong_scan_right_catching_everything,
         _wrong_greater_or_equal,
         _wrong_values_not_indices,
         _wrong_only_neighbour,

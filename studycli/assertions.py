@@ -614,8 +614,17 @@ def counting_ints(values: Any, budget: int) -> list[int]:
         name: counting(name) for name in ("__lt__", "__le__", "__gt__", "__ge__")
     }
     methods["__neg__"] = lambda self: counted(int.__neg__(self))
+    methods["spent"] = staticmethod(lambda: made > budget)  # (see `over_budget`)
     counted: type[int] = type("CountedInt", (int,), methods)
     return [counted(value) for value in values]
+
+
+def over_budget(values: list[int]) -> bool:
+    """Whether the comparisons made on `values` (from `counting_ints`) went past its budget.
+    A checker asks once the answer has returned: one that catches everything (a bare
+    `except:` around a comparison) swallowed the `OverBudget` and returned as if within it,
+    and an O(n^2) answer passed the count."""
+    return bool(values) and type(values[0]).spent()  # type: ignore[attr-defined]
 
 
 class OutOfTime(BaseException):

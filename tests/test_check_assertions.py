@@ -20,6 +20,7 @@ from studycli.assertions import (
     expect_pair,
     gpu_memory_budget,
     hinted,
+    over_budget,
     watch_torch,
 )
 
@@ -376,6 +377,27 @@ def test_counting_ints_stop_an_answer_at_its_budget_of_order_comparisons():
     negated = [-x for x in counting_ints([5, 6], budget=0)]
     with pytest.raises(OverBudget):
         _ = negated[0] < negated[1]
+
+
+def test_over_budget_tells_a_budget_spent_though_the_answer_swallowed_the_stop():
+    """An answer that catches everything (a bare `except:`) swallowed `OverBudget` and
+    returned: its checker saw no stop, and an O(n^2) scan passed the count."""
+
+    def scan(nums):
+        counts = []
+        for x in nums:
+            try:
+                counts.append(sum(1 for y in nums if y > x))
+            except:  # noqa: E722  (the learner's: it takes OverBudget too)
+                counts.append(0)
+        return counts
+
+    spent = counting_ints(range(100), budget=500)
+    call(scan, "scan", spent)  # (no OverBudget comes out)
+    assert over_budget(spent)
+    kept = counting_ints(range(10), budget=100)
+    assert call(scan, "scan", kept) == list(range(9, -1, -1)) and not over_budget(kept)
+    assert not over_budget([])
 
 
 def test_hinted_adds_its_hint_to_a_failure_in_its_block_and_to_no_other():
