@@ -96,8 +96,28 @@ def _described(value: Any, limit: int, depth: int) -> str:
         if depth >= ITEMS_DEPTH:
             return f"{type(value).__name__} of {len(value)} items"
         return _describe_mapping(value, limit, depth)
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError as exc:  # an int past Python's limit for str() (4300 digits), or within
+        if "integer string conversion" not in message_of(exc):
+            raise
+        if isinstance(value, int):
+            return f"an int of {_digits(value):,} digits"
+        return f"a {type(value).__name__} holding an int too long to print"
     return _cut(text, 120)
+
+
+def _digits(number: int) -> int:
+    """How many decimal digits `number` has, without writing it out: an answer's int past
+    Python's limit for str() (4300 digits: a factorial, a power) made its failure's message
+    raise ValueError, and the check ended in that error."""
+    size = abs(number)
+    digits = int(math.log10(size)) + 1  # (log10 of 10**k may round to either side of k)
+    if size >= 10**digits:
+        digits += 1
+    elif size < 10 ** (digits - 1):
+        digits -= 1
+    return digits
 
 
 def _describe_array(value: Any, limit: int) -> str:
@@ -360,10 +380,15 @@ def as_number(value: Any, what: str, *, hint: str = "") -> float:
     a failure saying what came back: `float()` of None (a missing `return`), of a tuple or of a
     tensor of many values raised in the checker, and the check ended in an error such as
     "TypeError: float() argument must be ... not 'NoneType'"."""
+    too_large = False
     try:
         return float(value)
+    except OverflowError:  # an int past a float's range
+        too_large = True
     except (TypeError, ValueError, RuntimeError):
         pass  # (failed below, not within: the float() error is no part of the report)
+    if too_large:
+        _fail(what, f"returned {describe(value)}, too large for a float", hint)
     missing = " (a missing `return`?)" if value is None else ""
     _fail(what, f"returned {describe(value)}{missing}, expected a number", hint)
 

@@ -88,6 +88,23 @@ def test_as_number_reads_numbers_and_says_what_else_came_back():
         assert failed.value.__context__ is None  # (float()'s error is no part of the report)
 
 
+def test_an_int_too_long_to_print_is_described_by_its_size():
+    """An answer's int past Python's 4300 digits for str (a factorial, a power) ended the check
+    in an error, "ValueError: Exceeds the limit (4300 digits) for integer string conversion",
+    as its failure was written; as_number's float() of it in an OverflowError."""
+    from studycli.assertions import as_number
+
+    huge = 10**5000
+    assert describe(huge) == describe(-huge) == "an int of 5,001 digits"
+    with pytest.raises(AssertionError, match=r"^f\(2\): expected 3, got an int of 5,001 digits$"):
+        assert_equal(huge, 3, "f(2)")
+    with pytest.raises(AssertionError) as failed:
+        as_number(huge, "f(2)")
+    assert str(failed.value) == "f(2): returned an int of 5,001 digits, too large for a float"
+    assert failed.value.__context__ is None
+    assert describe([1, huge]) == "a list holding an int too long to print"
+
+
 def test_describe_of_lists_within_lists_stops_two_deep():
     """A list holding itself beside a tensor ended the check in a RecursionError, and lists of
     lists of tensors were described item by item at every depth (4 ** depth items)."""
