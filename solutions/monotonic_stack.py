@@ -4,6 +4,8 @@ import random
 import time
 
 from studycli.assertions import (
+    PAST_INT64,
+    PAST_INT64_HINT,
     OverBudget,
     assert_equal,
     call,
@@ -12,6 +14,7 @@ from studycli.assertions import (
     expect,
     fails_with,
     over_budget,
+    hinted,
     plain_ints,
 )
 
@@ -22,7 +25,7 @@ def next_greater(nums: list[int]) -> list[int]:
     Must run in O(n) total time. `nums` must not be modified.
 
     Args:
-        nums: integers (may be negative, may repeat); may be empty.
+        nums: Python ints of any size (may be negative, may repeat); may be empty.
 
     Returns:
         A list `nxt` of len(nums) integers: nxt[i] is the smallest j > i
@@ -122,8 +125,9 @@ def check_next_greater(impl, device="cpu") -> None:
         if values != want:
             assert_equal(values, want, what, hint=_answer_hint(original, values, want))
 
-    _check_comparisons(impl)  # exact and at once: catches O(n^2) in plain Python
-    # Complexity in time too (what leaves Python's comparisons, numpy, still shows there): n
+    _check_beyond_64_bits(impl)
+    _check_comparisons(impl)  # exact and at once: catches O(n^2), numpy's too
+    # Complexity in time too (comparisons made on copies of the values still show there): n
     # elements in random order vs. in descending order (every element waits until the end). A
     # stack does O(n) work on both; scanning right from every i is O(n^2) on the second.
     rng = random.Random(1)
@@ -148,19 +152,34 @@ def check_next_greater(impl, device="cpu") -> None:
 
 
 _QUADRATIC = (
-    "scanning to the right from every index is O(n^2) on a descending list: keep a stack "
-    "of indices still waiting for their answer"
+    "scanning to the right from every index is O(n^2) on a descending list, also when numpy "
+    "scans: keep a stack of indices still waiting for their answer"
 )
+
+
+def _check_beyond_64_bits(impl) -> None:
+    """Python ints have no size limit, and _check_comparisons needs values past int64 (numpy
+    keeps those as Python ints, whose comparisons it counts): an answer that casts them to
+    numpy's int64 (OverflowError) or to floats (2**64 + 1 == 2**64 + 2) is told so here."""
+    big = PAST_INT64
+    what = "next_greater([2**64 + 1, 2**64 + 2, 2**64])"
+    with hinted(PAST_INT64_HINT):
+        values = plain_ints(call(impl, what, [big + 1, big + 2, big]), what)
+        assert_equal(values, [1, -1, -1], what)
 
 
 def _check_comparisons(impl) -> None:
     """Count the comparisons between values on a descending list, where every element waits
     until the end: a stack compares each new element with its top once (at most two per
     element on any list: each index is pushed once and popped once); a scan to the right
-    from every index makes n^2 / 2."""
+    from every index makes n^2 / 2. The values lie beyond 64 bits (PAST_INT64), so that
+    numpy's comparisons are counted too: its search right of an index costs ~0.1 ns a value
+    against ~3 us a call, and timing told that O(n^2) from O(n) only at n = 2^17, a second a
+    run, and barely (from 2^13 to 2^17 values its time grew 40 to 89 times, a stack's 16 to
+    23 times)."""
     n, per_element = 2_000, 4
-    nums = counting_ints(range(n, 0, -1), budget=per_element * n)
-    what = f"next_greater([{n}, {n - 1}, ..., 1])"
+    nums = counting_ints(range(PAST_INT64 + n, PAST_INT64, -1), budget=per_element * n)
+    what = f"next_greater([2**64 + {n}, 2**64 + {n - 1}, ..., 2**64 + 1])"
     try:
         call(impl, what, nums)
         if over_budget(nums):  # stopped, but the answer caught it (a bare `except:`)
@@ -202,6 +221,35 @@ def _wrong_scan_right_catching_everything(nums):
             out.append(j if j < len(nums) else -1)
         except:  # noqa: E722  (the mistake's: it takes the checker's OverBudget too)
             out.append(-1)
+    return out
+
+
+@fails_with("an O(n) answer makes at most two per element")
+def _wrong_numpy_search_right(nums):
+    """O(n^2): numpy finds the first greater value right of each index, a vectorised search
+    whose cost a call hides the n."""
+    import numpy as np
+
+    values = np.asarray(nums)
+    out = []
+    for i in range(len(values)):
+        greater = values[i + 1 :] > values[i]
+        j = int(np.argmax(greater)) if greater.size else 0
+        out.append(i + 1 + j if greater.size and greater[j] else -1)
+    return out
+
+
+@fails_with("a float rounds them")
+def _wrong_numpy_float_search_right(nums):
+    """The same search on the values cast to floats, where numpy's comparisons are not
+    counted: past 2**53 neighbouring ints round to one float, and a greater one looks equal."""
+    import numpy as np
+
+    values = np.asarray(nums, dtype=float)
+    out = []
+    for i in range(len(values)):
+        greater = np.flatnonzero(values[i + 1 :] > values[i])
+        out.append(i + 1 + int(greater[0]) if greater.size else -1)
     return out
 
 
@@ -253,6 +301,8 @@ WRONG_ANSWERS = {
         _wrong_always_equal_items,
         _wrong_scan_right,
         _wrong_scan_right_catching_everything,
+        _wrong_numpy_search_right,
+        _wrong_numpy_float_search_right,
         _wrong_greater_or_equal,
         _wrong_values_not_indices,
         _wrong_only_neighbour,

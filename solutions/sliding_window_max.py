@@ -7,6 +7,8 @@ import time
 from collections import deque
 
 from studycli.assertions import (
+    PAST_INT64,
+    PAST_INT64_HINT,
     OverBudget,
     assert_equal,
     call,
@@ -26,7 +28,7 @@ def max_sliding_window(nums: list[int], k: int) -> list[int]:
     The total time must be O(n), whatever k is. `nums` must not be modified.
 
     Args:
-        nums: the integers (may be negative, may repeat), len(nums) >= 1.
+        nums: Python ints of any size (may be negative, may repeat), len(nums) >= 1.
         k: the window length, 1 <= k <= len(nums).
 
     Returns:
@@ -162,14 +164,30 @@ def _check_expiry_flat_in_k(impl):
     )
 
 
+def _check_beyond_64_bits(impl):
+    """Python ints have no size limit, and _check_comparisons needs values past int64 (numpy
+    keeps those as Python ints, whose comparisons it counts): an answer that casts them to
+    numpy's int64 (OverflowError) or to floats (2**64 + 1 == 2**64 + 2) is told so here."""
+    big = PAST_INT64
+    nums, k = [big + 2, big + 1, big + 3, -big], 2
+    what = f"max_sliding_window([2**64 + 2, 2**64 + 1, 2**64 + 3, -2**64], k={k})"
+    with hinted(PAST_INT64_HINT):
+        values = plain_ints(call(impl, what, nums, k), what)
+        assert_equal(values, [big + 2, big + 3, big + 3], what)
+
+
 def _check_comparisons(impl):
     """Count the comparisons between values on a decreasing input. The deque then only expires
     its front, one comparison per element; a heap or a sorted window pays ~log k per element,
     a rescan of the window k. Counting is exact where timing cannot tell a log factor from a
-    busy machine."""
+    busy machine. The values lie beyond 64 bits (PAST_INT64), so that numpy's comparisons are
+    counted too: its max or argmax of a window costs ~0.07 ns a value against ~1.5 us a call,
+    and timing told that O(n k) from O(n) only at n = 2^17, a second a run, and barely (from
+    n = 2^13 to 2^17, k = n / 2, its time grew 58 to 64 times, a deque's 16 to 18 times and
+    numpy block maxima's, O(n) too, up to 30 times)."""
     n, k, per_element = 2**14, 2**10, 5
-    nums = counting_ints(range(n, 0, -1), budget=per_element * n)
-    what = f"max_sliding_window(nums = [{n}, {n - 1}, ..., 1], k={k})"
+    nums = counting_ints(range(PAST_INT64 + n, PAST_INT64, -1), budget=per_element * n)
+    what = f"max_sliding_window(nums = [2**64 + {n}, 2**64 + {n - 1}, ..., 2**64 + 1], k={k})"
     try:
         call(impl, what, nums, k)
         if over_budget(nums):  # stopped, but the answer caught it (a bare `except:`)
@@ -180,9 +198,9 @@ def _check_comparisons(impl):
             what,
             f"made more than {per_element * n} comparisons between values ({per_element} per "
             "element) and was stopped; an O(n) answer makes at most a few per element",
-            hint="a heap or a sorted window costs O(log k) per element, max() of a window O(k); "
-            "the deque drops every value that can no longer be a maximum, so each index is "
-            "pushed once and popped at most once",
+            hint="a heap or a sorted window costs O(log k) per element, max() of a window O(k), "
+            "numpy's max or argmax too; the deque drops every value that can no longer be a "
+            "maximum, so each index is pushed once and popped at most once",
         )
 
 
@@ -234,8 +252,9 @@ def check_max_sliding_window(impl, device="cpu") -> None:
         if values != _brute(original, k):
             assert_equal(values, _brute(original, k), what, hint=_window_hint(original, k, values))
 
-    _check_comparisons(impl)  # exact and fast: catches O(n k) and O(n log k) in plain Python
-    _check_time_flat_in_k(impl)  # what leaves Python's comparisons (numpy) still shows in time
+    _check_beyond_64_bits(impl)
+    _check_comparisons(impl)  # exact and fast: catches O(n k) and O(n log k), numpy's too
+    _check_time_flat_in_k(impl)  # comparisons made on copies of the values still show in time
     _check_expiry_flat_in_k(impl)  # a list's pop(0) is O(k) in memory moves
 
 
@@ -291,13 +310,32 @@ def _wrong_values_deque_pops_equal(nums, k):
     return out
 
 
-@fails_with("an O(n) solution takes about the same time for any k")
+@fails_with("an O(n) answer makes at most a few per element")
 def _wrong_numpy_windows(nums, k):
     """O(n k) in numpy: the max of every strided window; vectorised, yet k times the work."""
     import numpy as np
     from numpy.lib.stride_tricks import sliding_window_view
 
     return sliding_window_view(np.asarray(nums), k).max(axis=1).tolist()
+
+
+@fails_with("an O(n) answer makes at most a few per element")
+def _wrong_numpy_argmax_per_window(nums, k):
+    """O(n k): numpy's argmax of every window, one call a window, whose cost hides the k."""
+    import numpy as np
+
+    values = np.asarray(nums)
+    return [values[i + np.argmax(values[i : i + k])] for i in range(len(values) - k + 1)]
+
+
+@fails_with("numpy's int64 cannot hold them")
+def _wrong_numpy_int64_argmax_per_window(nums, k):
+    """The same argmax of every window on the values cast to int64, where numpy's comparisons
+    are not counted: values past 64 bits raise OverflowError."""
+    import numpy as np
+
+    values = np.asarray(nums, dtype=np.int64)
+    return [int(values[i + np.argmax(values[i : i + k])]) for i in range(len(values) - k + 1)]
 
 
 @fails_with("an O(n) answer makes at most a few per element")
@@ -359,6 +397,8 @@ WRONG_ANSWERS = {
         _wrong_always_equal_items,
         _wrong_slice_max,
         _wrong_numpy_windows,
+        _wrong_numpy_argmax_per_window,
+        _wrong_numpy_int64_argmax_per_window,
         _wrong_sorted_window,
         _wrong_heap,
         _wrong_off_by_one_expiry,

@@ -652,6 +652,19 @@ def over_budget(values: list[int]) -> bool:
     return bool(values) and type(values[0]).spent()  # type: ignore[attr-defined]
 
 
+PAST_INT64 = 2**64
+"""Where `counting_ints` values start for numpy's comparisons to be counted too: np.asarray
+makes int64 of smaller ints, whose comparisons in C no one sees (numpy's max of every window,
+O(n k), passed for O(n)), but keeps larger ones as the Python ints they are (dtype object).
+Ask for such values in a case of their own first, with PAST_INT64_HINT: an answer that casts
+them to int64 raises OverflowError, one that makes floats of them gets them rounded."""
+
+PAST_INT64_HINT = (
+    "nums holds Python ints, here beyond 64 bits: numpy's int64 cannot hold them and a float "
+    "rounds them; compare the ints themselves"
+)
+
+
 class OutOfTime(BaseException):
     """Raised in a check that nears its time limit (a timer of its own, see `runner._child`),
     so that its report names the call it was in, and the learner's line, where a kill at the

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from studycli.assertions import (
+    PAST_INT64,
     CheckFailure,
     OutOfTime,
     OverBudget,
@@ -415,6 +416,18 @@ def test_over_budget_tells_a_budget_spent_though_the_answer_swallowed_the_stop()
     kept = counting_ints(range(10), budget=100)
     assert call(scan, "scan", kept) == list(range(9, -1, -1)) and not over_budget(kept)
     assert not over_budget([])
+
+
+def test_counting_ints_past_int64_count_numpys_comparisons_too():
+    """Numpy makes int64 of small counting ints and compares those in C, unseen: its max of
+    every window passed the sliding-window card's count as O(n). From PAST_INT64 on it keeps
+    the Python ints (dtype object), and its comparisons, vectorised or not, are counted."""
+    n = 100
+    small = np.asarray(counting_ints(range(n), budget=0))
+    assert small.dtype == np.int64 and small.max() == n - 1 and (small > 0).sum() == n - 1
+    for vectorised in (np.max, np.argmax, lambda a: a[1:] > a[0], np.maximum.accumulate):
+        with pytest.raises(OverBudget):
+            vectorised(np.asarray(counting_ints(range(PAST_INT64, PAST_INT64 + n), budget=n // 2)))
 
 
 def test_hinted_adds_its_hint_to_a_failure_in_its_block_and_to_no_other():
