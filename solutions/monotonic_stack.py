@@ -13,8 +13,8 @@ from studycli.assertions import (
     describe,
     expect,
     fails_with,
-    over_budget,
     hinted,
+    over_budget,
     plain_ints,
 )
 
