@@ -17,6 +17,8 @@ from studycli.content.scaffold import NewCard, not_done, write_card
 from studycli.content.schema import MODELINE, card_schema, schema_text
 from studycli.errors import ContentError
 
+from .conftest import edit
+
 
 @pytest.mark.parametrize("kind", [k.value for k in Kind])
 def test_new_card_of_each_kind_lints_clean_and_is_not_done(cli, content_copy, kind):
@@ -204,3 +206,21 @@ def test_new_refuses_to_write_into_the_installed_content():
 def test_a_finished_card_is_done(content_copy):
     content = load_content(content_copy)
     assert all(not_done(card, content.solutions_dir) == [] for card in content.cards.values())
+
+
+@pytest.mark.parametrize(
+    "old, new, named",
+    [
+        ('"""Return x + 1.', '"""TODO: the contract.', "add_one (the learner's starter)"),
+        ('"""Adds two instead', '"""TODO: the mistake. Adds two instead', "_wrong_add_two"),
+        ('"""A tiny pure-Python', '"""TODO: what it computes. A tiny', "the module"),
+    ],
+)
+def test_a_docstring_still_marked_todo_is_not_done(content_copy, old, new, named):
+    """The scaffold's docstrings begin with TODO too, and the reference's is the starter a
+    learner is shown: a card whose texts and code were written but whose reference still had
+    "TODO: the contract: ..." as its docstring passed `check` (and CI) and was studied so."""
+    edit(content_copy / "solutions" / "arith.py", old, new)
+    content = load_content(content_copy)
+    reasons = not_done(content.cards["add-one"], content.solutions_dir)
+    assert reasons == [f"the docstring of {named} still begins with TODO"]

@@ -252,8 +252,9 @@ WRONG_ANSWERS = {{"{name}": [_wrong_first, _wrong_second]}}
 
 
 def not_done(card: Card, solutions_dir: Path) -> list[str]:
-    """What is still to be written in a card: TODO text, and code that raises
-    NotImplementedError (the reference, the checker, a wrong answer). Empty when done."""
+    """What is still to be written in a card: TODO text (its fields', its module's docstrings),
+    and code that raises NotImplementedError (the reference, the checker, a wrong answer).
+    Empty when done."""
     marked = card.todo_fields()
     verb = "begins" if len(marked) == 1 else "begin"
     reasons = [f"{', '.join(marked)} still {verb} with {TODO}"] if marked else []
@@ -294,4 +295,23 @@ def _code_not_done(card: Card, info: ModuleInfo, solutions_dir: Path) -> list[st
     todo = [node.name for node in wrong if node and (declared_failure(node) or "").startswith(TODO)]
     if todo:
         reasons.append(f"the @fails_with of {', '.join(todo)} still begins with {TODO}")
-    return reasons
+    return reasons + _docstrings_not_done(info, function, [node for node in wrong if node])
+
+
+def _docstrings_not_done(
+    info: ModuleInfo, function: str, wrong: list[ast.FunctionDef]
+) -> list[str]:
+    """The docstrings `new` wrote that still begin with TODO: the module's, the reference's
+    (the starter a learner is shown: a card whose texts and code were written passed check and
+    was studied with "TODO: the contract: ..." as its starter) and the wrong answers'."""
+    documented = [
+        ("the module", info.tree),
+        (f"{function} (the learner's starter)", info.function(function)),
+        *((node.name, node) for node in wrong),
+    ]
+    marked = [
+        name
+        for name, node in documented
+        if node and (ast.get_docstring(node) or "").startswith(TODO)
+    ]
+    return [f"the docstring of {', '.join(marked)} still begins with {TODO}"] if marked else []
