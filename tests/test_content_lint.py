@@ -306,6 +306,27 @@ def test_lint_cli_passes_on_clean_content(cli):
     result = cli("--content", FIXTURE_CONTENT, "lint")
     assert result.exit_code == 0, result.output
     assert "4 cards, 0 problem(s)" in result.stdout
+    assert "not done yet" not in result.output
+
+
+def test_lint_cli_names_the_cards_check_fails_as_not_done(cli, content_copy):
+    """A draft passes lint (its author lints as they write), and lint said only "0
+    problem(s)": the author of a pull request did not hear that check, and CI, would refuse it
+    as not done yet."""
+    assert (
+        cli("--content", content_copy, "new", "concept", "fresh", "--topic", "bias").exit_code == 0
+    )
+    edit(
+        content_copy / "solutions" / "arith.py",
+        "    return x + 1\n",
+        "    raise NotImplementedError\n",
+    )
+    result = cli("--content", content_copy, "lint")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(
+        "note: add-one, fresh: not done yet (a text or docstring begins with TODO, or code "
+        "raises NotImplementedError): `studycli check add-one fresh` says what is left"
+    ), result.stderr
 
 
 def test_a_solution_module_imports_only_what_every_install_has(content_copy):

@@ -39,14 +39,18 @@ def lint(
 ) -> None:
     """Validate all content: card schema, ids, topics, prerequisites, solutions, starters.
 
-    Every problem is reported at once with its file (and line). Exit 1 if there is any.
+    Every problem is reported at once with its file (and line). Exit 1 if there is any. A card
+    still to be written (a text beginning with TODO, code raising NotImplementedError) is no
+    problem, so that its author can lint as they write: a note names it, which `check` fails.
 
     Example: studycli lint
     """
     from studycli.content.lint import lint as run_lint
+    from studycli.content.scaffold import not_done
 
     content = options(ctx).load(cached=False)
     problems = run_lint(content)
+    unfinished = [c.id for c in content.cards.values() if not_done(c, content.solutions_dir)]
     if as_json:
         import json
 
@@ -67,6 +71,10 @@ def lint(
             )
         summary = f"{len(content.cards)} cards, {len(problems)} problem(s)"
         console.print(f"[red]{summary}[/]" if problems else f"[green]{summary}[/]")
+    if unfinished:
+        Console(stderr=True, highlight=False).print(
+            f"note: {not_done_yet(unfinished)}", soft_wrap=True, markup=False
+        )
     if problems:
         raise typer.Exit(1)
 
@@ -260,14 +268,32 @@ NAMED_UNLOADED = 5  # the files named of those that do not load as cards
 def being_written(ids: Sequence[str]) -> str:
     """ "a, b: still being written (a text begins with TODO): not studied until done; ..." of
     the drafts `ids` (`Card.draft`), left out of what is studied."""
+    shown, named = _named(ids)
+    return (
+        f"{shown}: still being written (a text begins with TODO): not studied until done; "
+        f"`studycli check {named}` says what is left"
+    )
+
+
+def not_done_yet(ids: Sequence[str]) -> str:
+    """ "a, b: not done yet ...: `studycli check a b` ... fails each ..." of the cards `ids` that
+    `check` reports not done (`scaffold.not_done`), which `lint` accepts: lint said "0
+    problem(s)" of them, and their author did not hear that CI would refuse them."""
+    shown, named = _named(ids)
+    return (
+        f"{shown}: not done yet (a text or docstring begins with TODO, or code raises "
+        f"NotImplementedError): `studycli check {named}` says what is left, and fails each "
+        "until it is written, as CI does"
+    )
+
+
+def _named(ids: Sequence[str]) -> tuple[str, str]:
+    """The first ids of `ids` and how many more, to say; and those first ones, to check."""
     named = list(ids[:NAMED_UNLOADED])
     shown = ", ".join(named)
     if len(ids) > NAMED_UNLOADED:  # (as `not_loading`: not a line of thousands of ids)
         shown += f" and {len(ids) - NAMED_UNLOADED} more cards"
-    return (
-        f"{shown}: still being written (a text begins with TODO): not studied until done; "
-        f"`studycli check {' '.join(named)}` says what is left"
-    )
+    return shown, " ".join(named)
 
 
 def _changed(content, refs: list[str]):
