@@ -179,6 +179,29 @@ def test_an_unclosed_quote_is_named_at_its_line(tmp_path, quote):
     )
 
 
+@pytest.mark.parametrize(
+    "opened, rest, fix",
+    [
+        ("tags: [a, b", "\n", "close the list with `]` on this line"),
+        ("tags: [a, b", "", "close the list with `]` on this line"),
+        ("tags: [a, b", "\nprompt: Another?\n", "close the list with `]` on this line"),
+        ("requires: {x", "\n", "a text that begins with `{` is quoted"),
+    ],
+)
+def test_an_unclosed_bracket_is_named_at_its_line(tmp_path, opened, rest, fix):
+    """libyaml finds out on a later line (the next field, or past the end of the file): the
+    error named that line, and told the author to quote it or that it was indented wrongly."""
+    text = GOOD.format(id="the-card").replace("prompt: A question?\n", "") + opened + rest
+    line = text.splitlines().index(opened) + 1
+    (tmp_path / "cards").mkdir()
+    write_card(tmp_path, "deck", "the-card", text)
+    [problem] = load_content(tmp_path).problems
+    assert problem.line == line, problem
+    bracket = opened.split(": ")[1][0]
+    assert problem.message.startswith(f"YAML syntax error: a `{bracket}` opened here is not")
+    assert fix in problem.message and "indented wrongly" not in problem.message
+
+
 def test_a_bad_escape_in_a_closed_quote_keeps_pyyamls_reason(tmp_path):
     """Not every error in a quoted text is an unclosed quote (a review of the change)."""
     text = GOOD.format(id="escaped").replace("title: A title", 'title: "What is \\sigma(x)?"')

@@ -521,6 +521,11 @@ def _yaml_problem(exc: Exception, text: str) -> tuple[str, int | None]:
         # is the one the quote opened on
         fix = ": close it, or write the text without the quote (or as `key: |`)"
         return f"YAML syntax error: a quote opened here is not closed{fix}", opened.line + 1
+    flow = "[]" if "flow sequence" in context else "{}" if "flow mapping" in context else ""
+    if flow and opened is not None and mark is not None and mark.line > opened.line:
+        # a `[` or `{` never closed on its line: libyaml finds out on a later line (the next
+        # field, the end of the file), and the fix it got (quote, or indent, that line) misled
+        return f"YAML syntax error: {_UNCLOSED[flow]}", opened.line + 1
     if "simple key" in context and opened is not None:
         # a line with no `: ` where a field should start (a `|` text's line written at the
         # start of the line, `kind:coding`): libyaml finds out lines later, and names that
@@ -542,6 +547,12 @@ def _field_names() -> frozenset[str]:
     return FIELDS
 
 
+_UNCLOSED = {
+    "[]": "a `[` opened here is not closed: close the list with `]` on this line, or write its "
+    "entries one per line (`  - entry`); a text that begins with `[` is quoted",
+    "{}": "a `{` opened here is not closed: a text that begins with `{` is quoted (YAML reads "
+    "`{...}` as a mapping)",
+}
 _KEYLESS_LINE_FIX = (
     ": a line with no `key: value` where a field should start: if it is text of the field "
     "above, indent it as the lines above it; if it is a field, put a space after its colon"
