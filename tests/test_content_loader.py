@@ -302,9 +302,12 @@ def test_duplicate_ids_across_decks(tmp_path):
     assert len(content.cards) == 1
     [kept] = content.cards.values()
     [problem] = [p for p in content.problems if "duplicate id" in p.message]
-    # the other file named as the problem's own is: relative to the content folder
+    # the other file named as the problem's own is: relative to the content folder; and the
+    # fix said (it was not: which of the two to rename, and how, was left to the author)
     assert problem.message == (
-        f"duplicate id 'same': {kept.path.relative_to(tmp_path)} already uses it"
+        f"duplicate id 'same': {kept.path.relative_to(tmp_path)} already uses it: give the new "
+        "card of the two another id, and its file that name (a published card's id never "
+        "changes: its learners' reviews are kept under it)"
     )
 
 

@@ -164,7 +164,7 @@ def load_content(root: Path, *, index: Path | None = None) -> Content:
                     CardProblem(
                         card.path,
                         f"duplicate id {card.id!r}: "
-                        f"{shown_path(cards[card.id].path, root)} already uses it",
+                        f"{shown_path(cards[card.id].path, root)} already uses it{_DUPLICATE_FIX}",
                         card_id=card.id,
                     )
                 )
@@ -490,6 +490,10 @@ def _parse_file(
     return (*split(card, hashed), found)
 
 
+_DUPLICATE_FIX = (
+    ": give the new card of the two another id, and its file that name (a published card's id "
+    "never changes: its learners' reviews are kept under it)"
+)
 # The most bytes a card file may hold: the longest shipped card has 3.5 KB. One of 50 MB
 # (a text pasted in whole) was read, indexed and linted clean.
 MAX_CARD_BYTES = 64 * 1024
