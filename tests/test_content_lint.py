@@ -74,6 +74,15 @@ def test_a_mistyped_prerequisite_gets_the_id_it_was_meant_to_be(content_copy):
     assert found.endswith("which no card has: did you mean triangle-derivation?"), found
 
 
+def test_a_misspelt_requirement_is_not_said_to_mean_the_card_itself(content_copy):
+    """add-one requiring "add-onne" was asked "did you mean add-one?": a card that requires
+    itself is refused (a QA pass of the author's path)."""
+    path = content_copy / "cards" / "basics" / "add-one.yaml"
+    path.write_text(path.read_text() + "requires: [add-onne]\n")
+    [found] = messages(content_copy)
+    assert found.endswith("write the id of a card (`studycli list` lists them), or remove it")
+
+
 def test_a_card_that_requires_itself_or_one_card_twice_is_told_to_remove_it(content_copy):
     """Requiring itself said "requires forms a cycle: add-one -> add-one"; a repeat passed; an
     id barely like another was asked whether it meant it ("nope-3": "did you mean rope?", a

@@ -52,8 +52,10 @@ def lint(content: Content, only: AbstractSet[str] | None = None) -> list[CardPro
                     where.problem(card, "requires", f"requires {said}: remove it", item=n)
                 )
             elif required not in content.cards and required not in unloaded_ids:
-                # (at the default 0.6, "nope-3" was asked whether it meant "rope")
-                close = difflib.get_close_matches(required, list(content.cards), n=3, cutoff=0.7)
+                # (at the default 0.6, "nope-3" was asked whether it meant "rope"; the card
+                # itself, which it may not require, is no suggestion)
+                others = [card_id for card_id in content.cards if card_id != card.id]
+                close = difflib.get_close_matches(required, others, n=3, cutoff=0.7)
                 fix = (
                     f"did you mean {', '.join(close)}?"
                     if close
