@@ -520,6 +520,20 @@ def test_cli_filters_choose_the_exported_cards(cli, tmp_path, anki, filters, exp
     assert set(notes_by_id(anki)) == expected
 
 
+def test_a_draft_is_left_out_of_the_export_and_named(cli, tmp_path, anki, content_copy):
+    """A card still being written is not studied (`Card.draft`), but it was exported: its
+    Anki note read "TODO: the question, in your own words."."""
+    made = cli("--content", content_copy, "new", "concept", "fresh", "--topic", "bias")
+    assert made.exit_code == 0, made.output
+    out = tmp_path / "d.apkg"
+    result = cli("--content", content_copy, "export-anki", out, "--topic", "bias")
+    assert result.exit_code == 0, result.output
+    assert "exported 2 cards in 1 deck to" in result.stdout
+    assert "note: fresh: still being written (a text begins with TODO)" in result.stderr
+    anki.import_package(out)
+    assert set(notes_by_id(anki)) == {"add-one", "bias-concept"}
+
+
 def test_export_leaves_no_temp_file_behind(tmp_path, monkeypatch):
     scratch = tmp_path / "tmp"
     scratch.mkdir()

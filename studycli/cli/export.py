@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .app import app, options, stdout
+from .app import app, options, say_drafts, stdout
 from .completion import DeckOption, KindOption, TopicOption
 from .context import now, user_path
 
@@ -28,7 +28,8 @@ def export_anki(
     export updates the notes of edited cards instead of duplicating them, and leaves the
     others, with your edits to them in Anki, alone: a note is dated when its text last changed,
     which a record of the exports made here tells. Coding cards carry their starter code and
-    say how to answer them: studycli solve <id>.
+    say how to answer them: studycli solve <id>. A card still being written (a text begins
+    with TODO) is left out, as it is of reviews.
 
     Example: studycli export-anki ml.apkg --deck transformers
     """
@@ -37,7 +38,11 @@ def export_anki(
     from studycli.paths import anki_notes_path
 
     content = options(ctx).load()
-    cards = content.select(deck=deck, topic=topic, kind=kind)
+    chosen = content.select(deck=deck, topic=topic, kind=kind)
+    # a draft is not studied here (`Card.draft`), nor in Anki: its note read "TODO: the
+    # question, in your own words."
+    say_drafts([card.id for card in chosen if card.draft])
+    cards = [card for card in chosen if not card.draft]
     out = user_path(out)
     shipped = content.root / "cards" / SHIPPED
     exported = write_export(cards, content.solutions_dir, out, now(), anki_notes_path(), shipped)
