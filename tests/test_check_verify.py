@@ -1207,6 +1207,27 @@ def test_a_reference_that_raises_is_located_at_its_line(content_copy):
     assert result.message.endswith("(at solutions/arith.py:12, in add_one)"), result.message
 
 
+def test_a_bare_assert_that_fails_the_reference_is_located_and_said_to_teach_nothing(
+    content_copy,
+):
+    """A checker's `assert got == want` that failed the reference said only "the checker
+    rejected the answer": no line, no input, and nothing told its author that a learner would
+    read no more than that (a QA pass of the author's path)."""
+    edit(
+        content_copy / "solutions" / "arith.py",
+        "        assert_equal(call(impl, what, x), x + 1, what)\n",
+        "        assert call(impl, what, x) == x + 2\n",
+    )
+    content = load_content(content_copy)
+    [result] = run_checks([content.get("add-one")], content, jobs=1, timeout=20)
+    assert result.status == "fail"
+    assert result.message.startswith(
+        "the reference should pass but got fail: the checker rejected the answer (at "
+        "solutions/arith.py:18, in check_add_one): an AssertionError with no message"
+    ), result.message
+    assert "use expect, assert_close or assert_equal" in result.message
+
+
 def test_where_a_correct_answers_check_raised_is_the_innermost_line_of_the_solutions():
     """The line said is the last of the solution modules' frames the error went through (a
     helper's, not the checker's call of it), whatever frames outside them came after."""

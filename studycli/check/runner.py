@@ -979,8 +979,7 @@ def _child(job: Job, sender, output=None) -> None:
         refused = _over_process_cap(exc, job)  # (under `call`: a failure it raised from it)
         result = {
             "status": "error" if refused else "fail",
-            "message": refused
-            or _with_memory_note(message_of(exc) or "the checker rejected the answer", exc, job),
+            "message": refused or _with_memory_note(message_of(exc) or UNSAID_FAILURE, exc, job),
             "traceback": _trimmed_traceback(exc, job),
         }
     except MemoryError:
@@ -1242,6 +1241,8 @@ def _load_file(path: Path, name: str):
 
 
 IMPORT_FAILED = "importing "  # how a SolutionImportError's message starts
+# a failure whose AssertionError says nothing: a bare `assert` of the checker's, most likely
+UNSAID_FAILURE = "the checker rejected the answer"
 
 
 class SolutionImportError(ImportError):

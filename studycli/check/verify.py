@@ -35,6 +35,7 @@ from .runner import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT,
     IMPORT_FAILED,
+    UNSAID_FAILURE,
     Candidate,
     Job,
     Outcome,
@@ -254,6 +255,8 @@ def verdict(
                 where = _where(outcome, job.solutions_dir)
             elif _raised(outcome):
                 where = _where(outcome, job.solutions_dir, checker=job.check_function)
+            elif outcome.message.startswith(UNSAID_FAILURE):  # nothing else says where it is
+                where = _where(outcome, job.solutions_dir) + _UNSAID_FIX
             capped = learner_timeout and job.timeout == learner_timeout + LEARNER_MARGIN
             if outcome.status == "timeout" and capped:  # (stopped by `_limit`)
                 where += f"; a learner's check may run {learner_timeout:g} s"
@@ -324,6 +327,11 @@ def verdict(
     return result
 
 
+_UNSAID_FIX = (
+    ": an AssertionError with no message (a bare `assert`?), and a learner who fails it reads "
+    "no more than that: use expect, assert_close or assert_equal from studycli.assertions, "
+    "which name the input, the expected and the actual value"
+)
 _ORDER = {"reference": 0, "variant": 1, "code": 2, "wrong": 3}  # problems said in this order
 
 
