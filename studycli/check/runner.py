@@ -1123,7 +1123,7 @@ def _start_refused(exc: BaseException) -> str | None:
     that forks or spawns, as `os.fork`, `multiprocessing` and `subprocess` do) or a thread
     ("thread"), or neither (None)."""
     import errno
-    import traceback
+    import linecache
 
     from studycli.assertions import message_of
 
@@ -1131,8 +1131,15 @@ def _start_refused(exc: BaseException) -> str | None:
         return "thread"
     if not isinstance(exc, OSError) or exc.errno != errno.EAGAIN:
         return None
-    frames = traceback.extract_tb(exc.__traceback__, limit=-1)  # the call that raised it
-    call = (frames[-1].line or "").lower() if frames else ""
+    # the call that raised it, the innermost frame's line (extract_tb(limit=-1) finds each
+    # frame's columns on its way there: a second and a half under a deep recursion)
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    call = ""
+    if tb is not None:
+        code = tb.tb_frame.f_code
+        call = linecache.getline(code.co_filename, tb.tb_lineno, tb.tb_frame.f_globals).lower()
     return "process" if "fork" in call or "spawn" in call else None
 
 
@@ -1159,7 +1166,7 @@ def _raised_itself(exc: BaseException, job: Job, why: str) -> str:
 def _where(exc: BaseException, job: Job) -> str:
     """Where `exc` came through the code checked, its innermost line (", at line 6 (in f)"), or
     nothing."""
-    frames = _own_frames(exc, job)
+    frames, _ = _own_frames(exc, job, keep=1)
     return f", at line {frames[-1].lineno} (in {frames[-1].name})" if frames else ""
 
 
@@ -1328,10 +1335,13 @@ def _trimmed_traceback(exc: BaseException, job: Job) -> str:
         shown = _caret_by_columns(traceback.format_exception_only(type(exc), exc)[:-1])
         return "".join(line[:TRACEBACK_LINE] + ("\n" if len(line) > TRACEBACK_LINE else "")
                        for line in shown)  # fmt: skip
-    frames = _own_frames(exc, job)
+    frames, count = _own_frames(exc, job)
     if not frames:
         return ""
-    lines = "".join(traceback.format_list(frames[-5:])).splitlines()
+    lines = "".join(traceback.format_list(frames)).splitlines()
+    if count > len(frames):  # (a runaway recursion: how deep it went)
+        left_out = count - len(frames)
+        lines.insert(0, f"  [{left_out:,} earlier frame{'s' if left_out != 1 else ''} not shown]")
     # a source line can be megabytes (a literal of data): it was shown whole, and drawing it
     # took longer than the check
     return "".join(
@@ -1360,31 +1370,50 @@ def _caret_by_columns(lines: list[str]) -> list[str]:
     return lines
 
 
-def _own_frames(exc: BaseException, job: Job) -> list[Any]:
-    """The frames of `exc`'s traceback (and its causes') in the code checked, innermost last:
-    the learner's file's alone; for reference code, all but the runner's. (Their lines are
-    not read yet.) Each exception of the chain once, as Python's own traceback takes it: one
-    raised as its own cause (`raise error from error`) showed its frames over and over, and
-    causes in a cycle that held no frame were walked until the check's kill (a timeout)."""
-    import traceback
+FRAMES_SHOWN = 5  # the innermost frames of the code checked that a failure's traceback shows
 
-    frames: list[traceback.FrameSummary] = []
+
+def _own_frames(exc: BaseException, job: Job, keep: int = FRAMES_SHOWN) -> tuple[list[Any], int]:
+    """The innermost `keep` frames of `exc`'s traceback (and its causes') in the code checked,
+    innermost last, and how many such frames there were in all: the learner's file's alone;
+    for reference code, all but the runner's. (Their lines are not read yet.)
+
+    Only the frames kept are summarised: a runaway recursion under a raised
+    sys.setrecursionlimit left a million frames, and summarising each of them took longer than
+    the recursion itself (1.6 s of a check's 3.4), after the check's timer was off, where a
+    tighter limit could not stop it. Each exception of the chain once, as Python's own
+    traceback takes it: one raised as its own cause (`raise error from error`) showed its
+    frames over and over, and causes in a cycle that held no frame were walked until the
+    check's kill (a timeout)."""
+    import traceback
+    from collections import deque
+
+    own = job.candidate.path or "<starter>"
+    learners = job.candidate.kind in ("file", "code")
+
+    def checked(filename: str) -> bool:
+        if learners:
+            return filename == own
+        return "studycli/check/runner.py" not in filename.replace("\\", "/")
+
+    chain: list[deque] = []  # each exception's innermost frames checked, the outermost first
+    count = walked = 0
     walked_already: set[int] = set()
     seen: BaseException | None = exc
-    while seen is not None and id(seen) not in walked_already and len(frames) < 200:
+    while seen is not None and id(seen) not in walked_already and walked < 200:
         walked_already.add(id(seen))  # (the learner's frames hang off the cause)
-        # lines are read only for the frames shown, not for every frame of torch's
-        walked = traceback.walk_tb(seen.__traceback__)
-        frames = list(traceback.StackSummary.extract(walked, lookup_lines=False)) + frames
+        innermost: deque = deque(maxlen=keep)
+        tb = seen.__traceback__
+        while tb is not None:
+            walked += 1
+            if checked(tb.tb_frame.f_code.co_filename):  # (not summarised yet)
+                innermost.append((tb.tb_frame, tb.tb_lineno))
+                count += 1
+            tb = tb.tb_next
+        chain.append(innermost)
         seen = seen.__cause__ or seen.__context__
-    own = job.candidate.path or "<starter>"
-    if job.candidate.kind in ("file", "code"):
-        frames = [f for f in frames if f.filename == own]
-    else:
-        frames = [
-            f for f in frames if "studycli/check/runner.py" not in f.filename.replace("\\", "/")
-        ]
-    return frames
+    kept = [frame for innermost in reversed(chain) for frame in innermost][-keep:]
+    return list(traceback.StackSummary.extract(iter(kept), lookup_lines=False)), count
 
 
 TRACEBACK_LINE = 300  # characters of a traceback's line kept
