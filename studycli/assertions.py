@@ -23,6 +23,10 @@ from contextlib import contextmanager
 from typing import Any, NoReturn
 
 RAISED = ": raised "  # between a call and the exception it raised, in `call`'s failures
+# Before the message of an `assert` of the answer's own that failed (in `call`'s failures, and
+# the runner's where a checker called the answer without `call`): the words after it are the
+# learner's, never a checker's verdict, whatever they say ("expected 3, got 4").
+ANSWERS_ASSERT = "an assert in the answer failed"
 
 
 def fails_with(expected: str) -> Callable[[Callable], Callable]:
@@ -423,7 +427,7 @@ def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
     except AssertionError as exc:  # the learner's own `assert`: which input tripped it
         said = message_of(exc)
         said = f": {said}" if said else ""
-        raise CheckFailure(f"{what}: an assert in the answer failed{said}") from exc
+        raise CheckFailure(f"{what}: {ANSWERS_ASSERT}{said}") from exc
     except NotImplementedError:
         raise CheckFailure(
             f"{what}: not implemented yet (the starter raises NotImplementedError)"

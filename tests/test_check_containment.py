@@ -999,6 +999,38 @@ def test_a_checkers_bare_assert_still_says_the_answer_was_rejected(tmp_path):
     assert (outcome.status, outcome.message) == ("fail", "the checker rejected the answer")
 
 
+@pytest.mark.parametrize("answer_asserts", [True, False])
+def test_an_assert_in_the_attempt_is_its_own_not_the_checkers_verdict(tmp_path, answer_asserts):
+    """A checker that calls the answer without `call`: the learner's `assert` reached the
+    runner as it was, its message ("f(1): expected 1, got 0") read as the checker's verdict,
+    and the learner's words were shown as what the checker expected. The checker's own
+    assert is still its verdict."""
+    from studycli.check.solve import failing_case
+
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    (solutions / "direct.py").write_text(
+        "def f(x):\n    return x\n\n\n"
+        "def check_f(impl, device='cpu'):\n"
+        "    got = impl(1)\n"
+        "    assert got == 1, f'f(1): expected 1, got {got}'\n"
+    )
+    body = "    assert x == 0, 'f(1): expected 1, got 0'\n" if answer_asserts else ""
+    (tmp_path / "attempt.py").write_text(f"def f(x):\n{body}    return 0\n")
+    candidate = Candidate("file", "f", path=str(tmp_path / "attempt.py"))
+    outcome = run_job(Job(str(solutions), "direct", "check_f", candidate, timeout=LIMIT))
+    assert outcome.status == "fail", outcome
+    if answer_asserts:
+        assert outcome.message == (
+            "an assert in the answer failed, at line 2 (in f): f(1): expected 1, got 0"
+        )
+        assert failing_case(outcome.message) is None
+        assert 'attempt.py", line 2, in f' in outcome.traceback
+    else:
+        assert outcome.message == "f(1): expected 1, got 0"
+        assert failing_case(outcome.message) is not None
+
+
 def test_a_huge_failure_message_is_cut_and_the_traceback_shows_the_innermost_frames(tmp_path):
     """An answer raising with a 100 kB message: the message kept is cut (it travels back
     through the report pipe and is drawn in the terminal). Its traceback, 12 frames deep,

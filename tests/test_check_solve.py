@@ -717,6 +717,29 @@ def test_failing_cases_are_split_for_the_diff():
     assert solve.failing_case(raised) is None
 
 
+def test_an_assert_of_the_answers_own_is_shown_as_its_own_not_as_a_failing_case():
+    """A learner's `assert total == 3, "expected 3, got 4"` failed under `call`, and its words
+    were split into the failure's table: 'expected 3, actual 4' as if the checker said it."""
+    from rich.console import Console
+
+    from studycli.assertions import CheckFailure, call
+    from studycli.cli.solve_flow import outcome_view
+
+    def answer(nums):
+        total = 4
+        assert total == 3, "expected 3, got 4"
+
+    with pytest.raises(CheckFailure) as failed:
+        call(answer, "total([1, 2])", [1, 2])
+    message = str(failed.value)
+    assert solve.failing_case(message) is None
+    console = Console(record=True, width=200)
+    console.print(outcome_view(Outcome("fail", message, 0.1)))
+    text = console.export_text()
+    assert "an assert in the answer failed: expected 3, got 4" in text
+    assert "actual" not in text
+
+
 def test_a_failing_case_keeps_where_the_output_went_wrong_and_by_how_much():
     """The output's label and the element's index, and the count and tolerances, were
     dropped: 'expected 3.92, actual 3.92' told a learner nothing of a dtype's lost digits."""

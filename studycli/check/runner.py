@@ -977,9 +977,10 @@ def _child(job: Job, sender, output=None) -> None:
         }
     except AssertionError as exc:
         refused = _over_process_cap(exc, job)  # (under `call`: a failure it raised from it)
+        said = _answers_own_assert(exc, job) or message_of(exc) or UNSAID_FAILURE
         result = {
             "status": "error" if refused else "fail",
-            "message": refused or _with_memory_note(message_of(exc) or UNSAID_FAILURE, exc, job),
+            "message": refused or _with_memory_note(said, exc, job),
             "traceback": _trimmed_traceback(exc, job),
         }
     except MemoryError:
@@ -1025,6 +1026,30 @@ def _returned_message(returned: object, job: Job) -> str:
         "studycli.assertions, or an AssertionError) and returns nothing; fix "
         f"solutions/{job.check_module}.py"
     )
+
+
+def _answers_own_assert(exc: AssertionError, job: Job) -> str | None:
+    """What a check says of an `assert` of the learner's that failed in their file (where it
+    was raised, the innermost frame) and reached the runner as it was (its checker called the
+    answer without `call`, which says so itself): the answer's own assert failing, and its
+    line. Its message alone read as the checker's verdict, and "expected 3, got 4" in it was
+    shown as what the checker expected. None for any other AssertionError: a checker's."""
+    from studycli.assertions import ANSWERS_ASSERT, CheckFailure, message_of
+
+    if isinstance(exc, CheckFailure) or job.candidate.kind not in ("file", "code"):
+        return None
+    raised = _innermost(exc.__traceback__)
+    if raised is None or raised.tb_frame.f_code.co_filename != (job.candidate.path or "<starter>"):
+        return None
+    said = message_of(exc)
+    return f"{ANSWERS_ASSERT}{_where(exc, job)}" + (f": {said}" if said else "")
+
+
+def _innermost(tb: Any) -> Any:
+    """The last entry of traceback `tb`, where its exception was raised (None for None)."""
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb
 
 
 def _describe_error(exc: BaseException, job: Job) -> str:
@@ -1133,9 +1158,7 @@ def _start_refused(exc: BaseException) -> str | None:
         return None
     # the call that raised it, the innermost frame's line (extract_tb(limit=-1) finds each
     # frame's columns on its way there: a second and a half under a deep recursion)
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
+    tb = _innermost(exc.__traceback__)
     call = ""
     if tb is not None:
         code = tb.tb_frame.f_code

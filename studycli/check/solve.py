@@ -21,7 +21,7 @@ from pathlib import Path
 
 from fsrs import Rating
 
-from studycli.assertions import RAISED
+from studycli.assertions import ANSWERS_ASSERT, RAISED
 from studycli.content.card import Card
 from studycli.content.loader import Content
 from studycli.content.source import (
@@ -451,14 +451,19 @@ def failing_case(message: str) -> FailingCase | None:
     0.25 (1 of 4 values off; atol=1e-05, rtol=1e-05)" (the shapes `assertions` writes); None
     otherwise.
 
+    Only a checker's verdict is a case: the message of an exception the answer raised, or of
+    an `assert` of its own, is the learner's text, "expected 3, got 4" as they wrote it.
     Only the first line is the case: the lines after it (the hint `assertions` adds) are not
     part of the actual value, and the outcome view shows them below the case.
     """
     first = message.partition("\n")[0]
     match = _EXPECTED_GOT.search(first)
-    if match is None or RAISED in first[: match.start()]:  # the answer's exception's words
+    if match is None:
         return None
-    what, where = _call_and_rest(first[: match.start()])
+    head = first[: match.start()]
+    if RAISED in head or ANSWERS_ASSERT in head:  # the answer's own words follow
+        return None
+    what, where = _call_and_rest(head)
     if not what:
         return None
     return FailingCase(
