@@ -185,7 +185,7 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
         return replace(result, output=running.output)
     if result is None:
         crash = _crash_message(running.exitcode, running.contained, oom_kills)
-        return Outcome(Status.ERROR, crash, elapsed, output=running.output)
+        return Outcome(Status.ERROR, crash, elapsed, output=_tidied_crash_dump(running.output))
     return Outcome(**{"output": running.output, **result})
 
 
@@ -407,6 +407,40 @@ def _crash_message(exitcode: int | None, contained: bool, oom_kills: int | None)
         f"{what}, not for want of memory (the system killed no process for it while the check "
         f"ran): {asked}"
     )
+
+
+def _tidied_crash_dump(output: str) -> str:
+    """The `output` of a check that died without a report, the stack that faulthandler wrote
+    into it at a crash (`contain.enter`) kept to what tells the learner where it was: their
+    file's frames and what they called (the innermost), without studycli's own (the checker's
+    `call`, the runner, the worker's loop down to its `python -c`) nor the line of extension
+    modules loaded (numpy's and torch's, 600 of the 2,000 characters kept); a frame repeated
+    (a recursion) said once, with how many times. (Here, not in the crashing child, where
+    only faulthandler's own code may run.)"""
+    kept: list[str] = []
+    repeated = 0
+    for line in output.splitlines(keepends=True):
+        if line.startswith("Extension modules: "):
+            if kept and not kept[-1].strip():
+                kept.pop()  # (the blank line before it)
+            continue
+        frame = _DUMPED_FRAME.match(line)
+        if frame and (frame["path"].startswith(_STUDYCLI) or frame["path"] == "<string>"):
+            continue
+        if frame and kept and line == kept[-1]:
+            repeated += 1
+            continue
+        if repeated:
+            kept.append(f"  [Previous line repeated {repeated} more times]\n")
+            repeated = 0
+        kept.append(line)
+    if repeated:
+        kept.append(f"  [Previous line repeated {repeated} more times]\n")
+    return "".join(kept)
+
+
+_DUMPED_FRAME = re.compile(r'  File "(?P<path>.*)", line \d+ in \S+$')  # faulthandler's
+_STUDYCLI = os.path.dirname(os.path.dirname(__file__)) + os.sep  # studycli's own code
 
 
 def _crash_causes(number: int) -> str:
