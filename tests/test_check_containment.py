@@ -936,6 +936,39 @@ def test_what_a_check_writes_into_its_report_pipe_runs_nothing_and_fails_it(
     assert run_job(REFERENCE).status == "pass"  # the worker still serves
 
 
+CLOSES_ITS_DESCRIPTORS = """
+import os
+
+def add_one(x):
+    null = os.open(os.devnull, os.O_WRONLY)
+    for fd in range(3, 64):  # the report's pipe among them
+        try:
+            {what}
+        except OSError:
+            pass
+    return x + 1
+"""
+
+
+@pytest.mark.parametrize(
+    "what",
+    [
+        "os.close(fd)",
+        "fd != null and os.dup2(null, fd)",
+        "os.close(fd); os.open(os.devnull, os.O_WRONLY)",
+    ],
+    ids=["closed", "another file put in its place", "closed, its number taken again"],
+)
+def test_an_attempt_that_closes_or_replaces_the_report_descriptor_is_told_so(tmp_path, what):
+    """It said "exited with status 1 before reporting (a call to os._exit()?)" (status 0
+    where the report went into /dev/null instead), and the learner looked for an exit in
+    their code."""
+    outcome = run_job(attempt_job(tmp_path, CLOSES_ITS_DESCRIPTORS.format(what=what)))
+    assert outcome.status == "error", outcome
+    assert "closed or replaced the descriptor studycli reads" in outcome.message, outcome
+    assert run_job(REFERENCE).status == "pass"  # the worker still serves
+
+
 def test_a_check_writes_no_core_file(tmp_path):
     """Where the shell allows core files (`ulimit -c unlimited`), a check that crashed in C
     left one of 170 MB in the folder the command ran in."""

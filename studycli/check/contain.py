@@ -62,6 +62,8 @@ def enter(output: _Descriptor, keep: int, processes: int = MAX_PROCESSES) -> Non
     os.dup2(output.fileno(), 2)
     output.close()
     _close_descriptors(keep)
+    global _KEPT
+    _KEPT = (keep, _identity(keep))
     sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115  (fd 0 is /dev/null)
     # Python's streams onto the pipe, as UTF-8 (it is read so) whatever the locale: those
     # inherited kept the terminal's encoding (an ASCII one failed a check that printed a ✓),
@@ -76,6 +78,29 @@ def enter(output: _Descriptor, keep: int, processes: int = MAX_PROCESSES) -> Non
     # A crash (a segfault in native code, a stack overflow) writes where it was into the
     # output: the check's outcome could say only which signal ended it.
     faulthandler.enable(file=sys.stderr, all_threads=False)
+
+
+def kept_intact() -> bool:
+    """Whether the descriptor `enter` kept (the report's pipe) is still the one it kept: the
+    code checked may have closed it, or put another file in its place (os.dup2, or a file it
+    opened after closing it, which takes the lowest number free), and a report sent then is
+    lost, or written into that file."""
+    if _KEPT is None:
+        return True
+    fd, identity = _KEPT
+    try:
+        return _identity(fd) == identity
+    except OSError:  # closed
+        return False
+
+
+_KEPT: tuple[int, tuple[int, int]] | None = None  # (descriptor, its `_identity`): see `enter`
+
+
+def _identity(fd: int) -> tuple[int, int]:
+    """What tells the file open on `fd` from another (a pipe's inode is its own)."""
+    info = os.fstat(fd)
+    return info.st_dev, info.st_ino
 
 
 def flush_output() -> None:

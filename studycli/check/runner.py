@@ -378,6 +378,12 @@ def _crash_message(exitcode: int | None, contained: bool, oom_kills: int | None)
     native code ends in another signal)."""
     import signal
 
+    if contained and exitcode == REPORT_LOST:
+        return (
+            "the code closed or replaced the descriptor studycli reads the check's result from "
+            "(os.close or os.dup2 on a descriptor it did not open), so the check could not "
+            "report: an answer must leave alone the descriptors it did not open"
+        )
     if exitcode is not None and exitcode >= 0:
         return f"the process exited with status {exitcode} before reporting (a call to os._exit()?)"
     if exitcode is not None and exitcode != -signal.SIGKILL:
@@ -1040,10 +1046,20 @@ def _child(job: Job, sender, output=None) -> None:
         # its outcome is not the check's, which the answer's own process reports (a child
         # running the reference while its parent returned a wrong answer passed the check)
         os._exit(0)
+    if output is not None and not contain.kept_intact():
+        os._exit(REPORT_LOST)  # (what `_crash_message` says of it)
     try:
         sender.send(result)
     finally:
         sender.close()
+
+
+# The status a contained check exits with where the code checked closed or replaced the
+# descriptor of its report's pipe (`contain.kept_intact`), so that it could not report: it
+# said "exited with status 1 before reporting (a call to os._exit()?)" (0 where the report
+# went into another file), and the learner looked for an exit in their code. (One an answer
+# is unlikely to pass to os._exit itself.)
+REPORT_LOST = 117
 
 
 def _returned_message(returned: object, job: Job) -> str:
