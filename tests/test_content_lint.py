@@ -6,11 +6,13 @@ import json
 
 import pytest
 
+from studycli.content.card import Kind
 from studycli.content.lint import joined_entry, lint
 from studycli.content.lint_text import (
     MAX_CLOZE_PROMPT_WORDS,
     MAX_CONCEPT_PROMPT_WORDS,
     MAX_TITLE_WORDS,
+    MAX_WORKED_PROMPT_WORDS,
     emphasis_eaten,
     joined_line,
     list_interrupting,
@@ -385,6 +387,18 @@ def test_a_print_in_a_class_body_or_a_function_the_import_calls_is_found_too(con
         (2, "prints when imported"),
         (6, "prints when imported (the top level calls _setup() at line 10)"),
     ]
+
+
+def test_an_assert_statement_in_a_solution_module_is_a_problem(content_copy):
+    """A checker's bare `assert` is dropped when Python runs with -O (or PYTHONOPTIMIZE): the
+    check it guards then accepted every answer, and where it runs a learner failing it read
+    only "the checker rejected the answer" (a QA pass of the author's path)."""
+    found = module_problems(
+        content_copy,
+        "def _helper(got, want):\n    assert got == want\n    return got\n"
+        "def _message(x):\n    assert x > 0, 'positive'\n",
+    )
+    assert found == [(2, "an `assert` statement"), (5, "an `assert` statement")]
 
 
 def module_problems(content_copy, head: str) -> list[tuple[int | None, str]]:
@@ -960,8 +974,8 @@ def test_a_mistake_in_a_written_starter_is_reported_at_its_line(cli, content_cop
 def test_titles_and_prompts_over_their_limits_are_reported(cli, content_copy):
     """Cards short enough to be learnt: the title of any kind of card, and the prompt of a
     card recalled from memory (concept, cloze: its deletions' text counted, not their hints),
-    in words, each at its key's line; the limit itself passes, and a derivation's prompt (the
-    task it sets) has none."""
+    in words, each at its key's line; the limit itself passes (a derivation's prompt, the
+    task it sets, has a limit of its own: see below)."""
     coding = content_copy / "cards" / "basics" / "add-one.yaml"
     concept = content_copy / "cards" / "basics" / "bias-concept.yaml"
     derivation = content_copy / "cards" / "numbers" / "triangle-derivation.yaml"
@@ -1017,6 +1031,42 @@ def test_titles_and_prompts_over_their_limits_are_reported(cli, content_copy):
             "'explanation' or a card of its own",
         )
     ]
+
+
+def test_a_coding_or_derivation_prompt_over_its_limit_is_reported(content_copy):
+    """A card answered by working it out had no limit on its prompt: one of 500 words linted
+    clean (a QA pass of the author's path), where the longest shipped have 202 (coding) and 94
+    (derivation). The limit itself passes."""
+    coding = content_copy / "cards" / "basics" / "add-one.yaml"
+    derivation = content_copy / "cards" / "numbers" / "triangle-derivation.yaml"
+    originals = {path: path.read_text() for path in (coding, derivation)}
+
+    def lengthen(words: dict[Kind, int]) -> list[tuple]:
+        for path, kind, start in (
+            (coding, Kind.CODING, "Write"),
+            (derivation, Kind.DERIVATION, "Derive"),
+        ):
+            text = originals[path]
+            had = len(yaml_prompt(text).split())
+            path.write_text(
+                text.replace(start, " ".join(["so"] * (words[kind] - had)) + " " + start, 1)
+            )
+        return [(p.path, p.message) for p in lint(load_content(content_copy))]
+
+    at_most = MAX_WORKED_PROMPT_WORDS
+    assert lengthen(at_most) == []
+    found = lengthen({kind: most + 1 for kind, most in at_most.items()})
+    assert [(path, message.split(";")[0]) for path, message in found] == [
+        (coding, f"the prompt has {at_most[Kind.CODING] + 1} words"),
+        (derivation, f"the prompt has {at_most[Kind.DERIVATION] + 1} words"),
+    ]
+    assert "a coding prompt is read before every attempt" in found[0][1]
+
+
+def yaml_prompt(text: str) -> str:
+    import yaml
+
+    return yaml.safe_load(text)["prompt"]
 
 
 def test_a_hint_indented_under_the_hint_above_is_reported_not_joined(cli, content_copy):

@@ -304,7 +304,8 @@ def lint_top_levels(content: Content) -> list[CardProblem]:
     """A solution module imports, at its top level, only the standard library, numpy, torch
     and studycli.assertions: what every install has (a missing package would otherwise show
     only when `check` imports it). An optional one is imported inside the function that
-    needs it. And its top level prints nothing (see `_prints`)."""
+    needs it. Its top level prints nothing (see `_prints`), and it holds no `assert`
+    statement (dropped under -O: a checker's would pass every answer)."""
     names = {
         name for card in content.cards.values() if card.runnable for name in module_names(card)
     }
@@ -324,6 +325,18 @@ def lint_top_levels(content: Content) -> list[CardProblem]:
                 line,
             )
             for line, via in _prints(info.tree)
+        ]
+        problems += [
+            CardProblem(
+                info.path,
+                "an `assert` statement: Python run with -O (or PYTHONOPTIMIZE set) drops it, "
+                "and the check it guards then accepts any answer; use expect(...), assert_equal "
+                "or assert_close from studycli.assertions, which also name the input and the "
+                "values a learner failing it reads",
+                node.lineno,
+            )
+            for node in ast.walk(info.tree)
+            if isinstance(node, ast.Assert)
         ]
         for node in info.tree.body:
             if isinstance(node, ast.Import):

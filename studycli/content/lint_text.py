@@ -31,6 +31,9 @@ MAX_TITLE_WORDS = 14
 MAX_CONCEPT_PROMPT_WORDS = 50
 MAX_CLOZE_PROMPT_WORDS = 80
 MAX_CONCEPT_ANSWER_WORDS = 90
+# A card answered by working it out states its task and contract, read before every attempt:
+# the longest shipped prompts have 202 words (coding) and 94 (derivation)
+MAX_WORKED_PROMPT_WORDS = {Kind.CODING: 250, Kind.DERIVATION: 150}
 
 
 def lint_text(card: Card, where: KeyLines) -> list[CardProblem]:
@@ -268,6 +271,18 @@ def lint_lengths(card: Card, where: KeyLines) -> list[CardProblem]:
                 "hint); a cloze text is read whole at every one of its deletions (at most "
                 f"{MAX_CLOZE_PROMPT_WORDS} words, about 40 at best): keep the words the "
                 "deletions need, and move the rest into 'explanation' or a card of its own",
+            )
+        )
+    most = MAX_WORKED_PROMPT_WORDS.get(card.kind)
+    if most is not None and words > most:
+        problems.append(
+            where.problem(
+                card,
+                "prompt",
+                f"the prompt has {words} words; a {card.kind.value} prompt is read before "
+                f"every attempt (at most {most} words): state the task and its contract, and "
+                "move the background into 'explanation' (shown with the answer) or split the "
+                "task into cards of their own",
             )
         )
     words = len(card.answer.split())
