@@ -224,3 +224,20 @@ def test_a_docstring_still_marked_todo_is_not_done(content_copy, old, new, named
     content = load_content(content_copy)
     reasons = not_done(content.cards["add-one"], content.solutions_dir)
     assert reasons == [f"the docstring of {named} still begins with TODO"]
+
+
+def test_a_card_whose_code_is_written_but_texts_are_not_is_run_and_still_not_done(
+    cli, content_copy
+):
+    """An author who writes the code first heard nothing of it while a text still began with
+    TODO: `check` said "not done yet" and ran nothing (a QA pass of the author's path). Its
+    checks run now, and it stays not done (exit 1) whatever they say, saying how they went."""
+    edit(content_copy / "cards" / "basics" / "add-one.yaml", "title: Add one", 'title: "TODO: one"')
+    checked = cli("--content", content_copy, "check", "add-one", "--json")
+    [verdict] = json.loads(checked.stdout)
+    assert checked.exit_code == 1 and verdict["status"] == "not done", verdict
+    assert verdict["message"] == "not done yet: title still begins with TODO (its checks pass)"
+    edit(content_copy / "solutions" / "arith.py", "return x + 1", "return x + 2")
+    [verdict] = json.loads(cli("--content", content_copy, "check", "add-one", "--json").stdout)
+    assert verdict["status"] == "not done"
+    assert "(its checks: the reference should pass" in verdict["message"], verdict

@@ -264,10 +264,25 @@ def not_done(card: Card, solutions_dir: Path) -> list[str]:
         info = read_module(solutions_dir, card.solution.module)
     except (OSError, SyntaxError):
         return reasons  # lint reports it
-    return [*_code_not_done(card, info, solutions_dir), *reasons]
+    return [*_stubs(card, info, solutions_dir), *_code_not_done(card, info), *reasons]
 
 
-def _code_not_done(card: Card, info: ModuleInfo, solutions_dir: Path) -> list[str]:
+def stubbed(card: Card, solutions_dir: Path) -> bool:
+    """Whether a card's code still raises NotImplementedError where `new` wrote it so (the
+    reference, the checker, a wrong answer): then there is nothing to run yet. A card whose
+    code is written but whose texts still begin with TODO is run all the same (`check` says
+    it is not done, and how its checks went: an author who writes the code first)."""
+    if card.solution is None:
+        return False
+    try:
+        info = read_module(solutions_dir, card.solution.module)
+    except (OSError, SyntaxError):
+        return False  # lint reports it
+    return bool(_stubs(card, info, solutions_dir))
+
+
+def _stubs(card: Card, info: ModuleInfo, solutions_dir: Path) -> list[str]:
+    """What of a card's code still raises NotImplementedError."""
     assert card.solution is not None
     function = card.solution.function
     reasons = []
@@ -284,18 +299,31 @@ def _code_not_done(card: Card, info: ModuleInfo, solutions_dir: Path) -> list[st
         checker_module = None
     if checker_module and raises_not_implemented(checker_module.function(check.function)):
         reasons.append(f"the checker raises {NOT_IMPLEMENTED}")
-    wrong = [
-        info.function(entry.id)
-        for entry in info.table_entries("WRONG_ANSWERS", function)
-        if isinstance(entry, ast.Name)
-    ]
+    wrong = _wrong_answers(info, function)
     stubs = [node.name for node in wrong if node and raises_not_implemented(node)]
     if stubs:
         reasons.append(f"wrong answer(s) {', '.join(stubs)} raise {NOT_IMPLEMENTED}")
+    return reasons
+
+
+def _code_not_done(card: Card, info: ModuleInfo) -> list[str]:
+    """What of a card's written code still holds TODO text: a declared failure, a docstring."""
+    assert card.solution is not None
+    function = card.solution.function
+    reasons = []
+    wrong = _wrong_answers(info, function)
     todo = [node.name for node in wrong if node and (declared_failure(node) or "").startswith(TODO)]
     if todo:
         reasons.append(f"the @fails_with of {', '.join(todo)} still begins with {TODO}")
     return reasons + _docstrings_not_done(info, function, [node for node in wrong if node])
+
+
+def _wrong_answers(info: ModuleInfo, function: str) -> list[ast.FunctionDef | None]:
+    return [
+        info.function(entry.id)
+        for entry in info.table_entries("WRONG_ANSWERS", function)
+        if isinstance(entry, ast.Name)
+    ]
 
 
 def _docstrings_not_done(
