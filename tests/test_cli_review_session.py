@@ -1013,6 +1013,24 @@ def test_the_untouched_starter_is_not_checked_and_the_answer_stays_hidden(tmp_pa
     assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
 
 
+def test_an_editor_back_at_once_on_the_starter_is_told_where_to_write(tmp_path, monkeypatch):
+    """`s` with an editor that returned at once (a window editor without --wait): the session
+    said "the starter is checked as it is", then that the starter was not checked, and named
+    the attempt by its file name alone, so the learner could not tell where to write the
+    answer (a helper's simulated week). It names the whole path, unbroken, and checks
+    nothing."""
+    from studycli.check.solve import attempt_path
+
+    monkeypatch.setenv("EDITOR", "true")
+    monkeypatch.delenv("VISUAL", raising=False)
+    card = load_content(FIXTURE_CONTENT).get("add-one")
+    _, reviews, text = _run_keys(tmp_path, iter("sq").__next__, [card])
+    assert "returned at once, the file unchanged" in text, text
+    assert "checked as it is" not in text and "checking" not in text, text
+    assert f"{attempt_path('add-one')} is still the starter: write your answer in it" in text
+    assert reviews == []
+
+
 def test_a_starter_an_older_version_wrote_is_not_checked_and_deleting_it_is_offered(
     tmp_path, monkeypatch
 ):

@@ -523,15 +523,18 @@ class ReviewSession:
         try:
             kind = starter_kind(card, self.content, path)
             if kind is not None:  # no attempt: nothing checked or shown
+                # the whole path, unwrapped: where to write the answer, for an editor that
+                # did not wait (or none of studycli's), copied in one piece
                 said = (
                     changed_starter(path)
                     if kind == "older"
-                    else f"{path.name} is still the starter: write your answer in it"
+                    else f"{path} is still the starter: write your answer in it"
                 )
                 self.console.print(
                     Text(
                         f"{said}, save, and press s again (Enter shows the answer)", style="yellow"
-                    )
+                    ),
+                    soft_wrap=True,
                 )
                 return
             outcome = check(self.console, card, self.content, path, limits)

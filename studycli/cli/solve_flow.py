@@ -179,10 +179,12 @@ def edit(
         raise StoppedAtPrompt("q")
 
 
+# (what follows it says what became of the starter: `solve` checks it and records nothing,
+# `review` checks nothing; "the starter is checked as it is" was wrong in review)
 WINDOW_EDITOR = (
     "the editor {command!r} returned at once, the file unchanged: an editor that opens a "
     "window returns before you write unless told to wait (code --wait, subl -w, gedit -s: set "
-    "$EDITOR so); the starter is checked as it is"
+    "$EDITOR so)"
 )
 
 
