@@ -937,6 +937,19 @@ def test_a_rated_pass_is_put_aside_and_the_next_review_starts_from_the_starter(
     assert len(reviews) == 1  # nothing more recorded
 
 
+def test_where_a_rated_pass_is_kept_is_named_unbroken_in_a_narrow_terminal(tmp_path, monkeypatch):
+    """The line naming where a rated pass is kept was wrapped to the terminal's width, which
+    cut the path in two (`.../rated/monotonic-stack-next-greate` / `r.py` at 60 columns: a
+    helper's simulated week), so it could not be copied; `solve` and `undo` print it whole."""
+    from studycli.check.solve import rated_path
+
+    _editor_writes_the_answer(tmp_path, monkeypatch)
+    card = load_content(FIXTURE_CONTENT).get("add-one")
+    _, reviews, text = _run_keys(tmp_path, iter("s\rq").__next__, [card], width=40)
+    assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
+    assert f"your answer is kept in {rated_path('add-one')}: the next review" in text, text
+
+
 def test_undoing_a_pass_brings_its_answer_back(tmp_path, monkeypatch):
     """`u` after a pass (to give Easy rather than Good, say): the answer put aside with the
     rating is the attempt again, and `s` checks it at once (it opened the starter)."""
@@ -1121,7 +1134,7 @@ def _editor_writes_the_answer(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("VISUAL", raising=False)
 
 
-def _run_keys(tmp_path, getkey, cards, clock=lambda: NOW):
+def _run_keys(tmp_path, getkey, cards, clock=lambda: NOW, width=100):
     from rich.console import Console
 
     from studycli.cli.review_session import ReviewSession
@@ -1129,7 +1142,7 @@ def _run_keys(tmp_path, getkey, cards, clock=lambda: NOW):
     from studycli.study.settings import Settings
 
     content = load_content(FIXTURE_CONTENT)
-    console = Console(record=True, width=100, color_system=None)
+    console = Console(record=True, width=width, color_system=None)
     with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as study:
         summary = ReviewSession(console, study, content, cards, clock=clock, getkey=getkey).run()
         reviews = study.history()[::-1]

@@ -667,8 +667,8 @@ class ReviewSession:
             return
         from studycli.check.solve import put_aside
 
-        if said := put_aside(shown.card.id):
-            self.console.print(Text(said, style="dim"))
+        if said := put_aside(shown.card.id):  # (unwrapped: its path copies in one piece)
+            self.console.print(Text(said, style="dim"), soft_wrap=True)
 
     def _undo(self) -> bool:
         if self.buried is not None:  # the last thing done: `u` takes it back, not the rating
