@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from studycli.content.card import FIELDS, Kind, parse_card
 from studycli.content.lint import lint
 from studycli.content.loader import MAX_CARD_BYTES, load_content
-from studycli.errors import CardNotFound
+from studycli.errors import CardNotFound, ContentError
 
 from .conftest import FIXTURE_CONTENT, write_card
 
@@ -324,6 +324,17 @@ def test_every_problem_is_reported_at_once(tmp_path):
 def test_unknown_card_id_suggests_close_ones():
     with pytest.raises(CardNotFound, match="did you mean add-one"):
         load_content(FIXTURE_CONTENT).get("add-on")
+
+
+def test_a_name_typed_in_part_suggests_the_names_it_begins():
+    """`--topic flash` offered gau-flash alone, not flash-attention; `--topic sliding` and
+    `show triangle` offered nothing (difflib's ratio for a name typed in part is under its
+    cutoff): a helper's simulated week. The names it begins come first."""
+    content = load_content(FIXTURE_CONTENT)
+    with pytest.raises(CardNotFound, match="did you mean triangle-derivation"):
+        content.get("triangle")
+    with pytest.raises(ContentError, match="no card has topic 'rand'; did you mean random-walk"):
+        content.select(topic="rand")
 
 
 def test_a_card_is_made_and_kept_as_a_frozen_dataclass_would():

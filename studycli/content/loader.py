@@ -16,6 +16,8 @@ from studycli.records import Record
 from . import index as _index
 
 if TYPE_CHECKING:  # imported where used: `due` makes no card (load_study_items)
+    from collections.abc import Iterable
+
     from .card import Card, CardProblem
 
 
@@ -48,8 +50,6 @@ class Content:
         try:
             return self.cards[card_id]
         except KeyError:
-            import difflib
-
             from .card import shown_path
 
             for problem in self.unloaded():  # its file is there but does not load
@@ -58,7 +58,7 @@ class Content:
                         f"{shown_path(problem.path, self.root)}: the card {card_id!r} does not "
                         "load: `studycli lint` says why"
                     ) from None
-            close = difflib.get_close_matches(card_id, list(self.cards), n=3)
+            close = closest(card_id, self.cards)
             tip = (
                 f"; did you mean {', '.join(close)}?"
                 if close
@@ -173,14 +173,24 @@ def load_content(root: Path, *, index: Path | None = None) -> Content:
     return content
 
 
+def closest(typed: str, names: Iterable[str], n: int = 3) -> list[str]:
+    """The `n` names a mistyped `typed` most likely meant: those it begins, shortest first,
+    then difflib's closest. A name typed in part ('flash' for flash-attention, 'sliding' for
+    sliding-window-max) is one difflib's ratio leaves out (0.5 and 0.56, under its 0.6): it
+    offered gau-flash, or nothing."""
+    import difflib
+
+    names = sorted(names)
+    begun = sorted((name for name in names if typed and name.startswith(typed)), key=len)
+    return list(dict.fromkeys(begun + difflib.get_close_matches(typed, names, n=n)))[:n]
+
+
 def _refuse_unknown(what: str, value: str, known: set[str]) -> None:
     """Raises ContentError: a filter's `value` (a deck, topic, kind or tag) that no card has (a
     typo, most likely), with the closest of `known` as suggestions."""
     if value in known:
         return
-    import difflib
-
-    close = difflib.get_close_matches(value, sorted(known), n=3)
+    close = closest(value, known)
     if close:
         tip = f"did you mean {', '.join(close)}?"
     elif what == "tag":  # (hundreds of them: where to see them)
