@@ -133,6 +133,18 @@ def test_a_wrong_attempt_fails_shows_the_failing_case_and_records_again(cli, att
     assert _history(cli)[0]["rating"] == 1
 
 
+def test_an_attempt_that_does_not_compile_records_nothing(cli, attempt):
+    """A missing colon recorded Again (a QA pass): a typo is no failed recall. Its syntax error
+    is shown, nothing is recorded, and the exit status is a failure's."""
+    result = cli(
+        "--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt("def add_one(x)\n")
+    )
+    assert result.exit_code == 1 and "SyntaxError" in result.stdout
+    said = " ".join(result.stdout.split())
+    assert "not recorded: the attempt does not compile; fix it and check it again" in said
+    assert _history(cli) == []
+
+
 def test_a_syntax_error_shows_its_line_and_where_in_it(cli, attempt, monkeypatch):
     """ "SyntaxError: '(' was never closed (attempt.py, line 2)" and nothing more, where a
     runtime error shows the file's line, and Python shows the line with a caret (a QA pass)."""

@@ -392,6 +392,31 @@ def test_solving_a_coding_card_in_the_session_rates_it_by_the_check(session, tmp
     )
 
 
+def test_an_attempt_that_does_not_compile_keeps_the_answer_hidden(session, tmp_path):
+    """A missing colon showed the whole answer, and only Again was left to rate (a QA pass): a
+    typo costs no recall. Its syntax error is shown, the answer stays hidden, and it counts as
+    a failed run, as a save left not compiling does in `solve --watch`."""
+    answer = tmp_path / "answer.py"
+    answer.write_text("def add_one(x)\n    return x + 1\n")
+    child = session(EDITOR=f"cp {answer}", VISUAL="")
+    child.expect(FRONT)
+    child.send("s")
+    child.expect("SyntaxError")
+    said = child.expect(["does not compile: fix it, save, and press s again", "Enter: Again"])
+    assert said == 0 and "Answer" not in child.before
+    answer.write_text("def add_one(x):\n    return x + 1\n")
+    child.send("s")
+    child.expect("passed every case")
+    child.expect(r"Enter: Hard \(1 failed run first\)")
+    child.send("\r")
+    child.expect("Hard: due again in")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    with _store(session.db) as store:
+        [entry] = store.reviews()
+    assert (entry.rating, entry.check_status) == (2, "pass")
+
+
 CODE_PROMPT = (
     "Write `add_one(x)` that returns `x + 1`:\n\n"
     "    add_one(1)  ->  2\n\n"

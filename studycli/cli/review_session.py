@@ -479,7 +479,7 @@ class ReviewSession:
         try:  # (0.1 s the first time: a Ctrl-C meant for the editor can come meanwhile)
             from fsrs import Rating
 
-            from studycli.check.solve import ensure_attempt, is_untouched, starter_kind
+            from studycli.check.solve import compiles, ensure_attempt, is_untouched, starter_kind
 
             from .solve_flow import (
                 Limits,
@@ -537,6 +537,7 @@ class ReviewSession:
                     soft_wrap=True,
                 )
                 return
+            compiled = compiles(path)
             outcome = check(self.console, card, self.content, path, limits)
         except StudyError as exc:  # a broken editor or card ends this attempt, not the session
             self.console.print(Text(f"error: {exc}", style="bold red"))
@@ -546,6 +547,18 @@ class ReviewSession:
                 Text(
                     "stopped: Ctrl-C pressed; the check did not finish, so nothing changed "
                     "(s runs it again)",
+                    style="yellow",
+                )
+            )
+            return
+        if not compiled and outcome.status != "pass":  # a typo costs no recall: the answer
+            # stays hidden (it was shown, and only Again was left, for a missing colon); it
+            # counts as a failed run, as a save left not compiling does in `solve --watch`
+            shown.failed_runs += 1  # (an earlier run's outcome is counted at the next check)
+            self.console.print(
+                Text(
+                    f"{path.name} does not compile: fix it, save, and press s again "
+                    "(Enter shows the answer)",
                     style="yellow",
                 )
             )

@@ -110,7 +110,8 @@ def solve(
     Your attempt is kept in your data folder between sessions and opened in $VISUAL or $EDITOR.
     A pass exits 0 and records Good on a first try, Hard when it took hints or failed runs
     first (in a terminal you may pick 2 Hard, 3 Good or 4 Easy instead; Enter takes that
-    default); a failure shows the failing case, records Again and exits 1. With --watch the
+    default); a failure shows the failing case, records Again and exits 1 (an attempt that
+    does not compile shows its syntax error and records nothing). With --watch the
     editor is not opened: edit the file shown in your own editor, and every save re-runs the
     check until it passes (a save that does not compile once it has stayed so for a moment:
     one caught half written is not checked; h shows the next hint; q or Ctrl-C stops, and the
@@ -119,6 +120,7 @@ def solve(
     Example: studycli solve online-softmax --watch
     """
     from studycli.check.solve import (
+        compiles,
         ensure_attempt,
         is_untouched,
         read_attempt,
@@ -166,10 +168,12 @@ def solve(
                 soft_wrap=True,
             )
             raise typer.Exit(1 if gave_up else 130) from None
+    compiled = True  # (--watch: a save left not compiling is a failed run, as it says)
     try:
         if watch:
             attempt = watch_file(console, card, content, path, limits)
         else:
+            compiled = compiles(path)
             attempt = Attempt(check(console, card, content, path, limits))
     except KeyboardInterrupt:
         exit_interrupted("interrupted: the check was stopped; nothing was recorded")
@@ -178,6 +182,9 @@ def solve(
         raise typer.Exit(1)
     if is_untouched(card, content, path):
         console.print("not recorded: the attempt is still the starter (write your answer first)")
+    elif not compiled and attempt.outcome.status != "pass":  # a typo is no failed recall: a
+        # missing colon recorded Again
+        console.print("not recorded: the attempt does not compile; fix it and check it again")
     elif not no_record:
         _record_check(
             ctx, card, attempt, path, started, getkey if interactive else None, given=file,
