@@ -37,9 +37,10 @@ def import_reviews(
     than it did there. Reviews of cards that are not in the content are kept; a cloze card's
     reviews name the deletion reviewed (id#c1, ...). `--json` prints
     {"rows", "added", "duplicates", "undone", "cards", "unknown_cards", "first_unknown_cards",
-    "conflicts", "first_conflicts"} ("undone": rows left out as ratings undone here):
-    a conflict is a row left out that gave another rating for its card and time than your log
-    has, or an earlier row of the file; an import never changes a rating.
+    "conflicts", "first_conflicts"} ("duplicates": every row not added, "undone" and
+    "conflicts" among them; "undone": rows left out as ratings undone here): a conflict is a
+    row left out that gave another rating for its card and time than your log has, or an
+    earlier row of the file; an import never changes a rating.
 
     Example: studycli import-reviews laptop-reviews.csv
     """
