@@ -75,6 +75,22 @@ def test_the_head_is_used_only_where_it_gives_the_whole_modules_starter(
         assert "import numpy as np" in whole
 
 
+def test_a_signature_over_several_lines_gives_the_head(tmp_path):
+    """A signature put one parameter a line (to fit the starter in 80 columns) ends in a `)`
+    at column 0, which was taken for the next top-level statement: the cut fell inside the
+    signature, and such a starter was always read from the whole module."""
+    path = tmp_path / "mod.py"
+    path.write_text(
+        'def f(\n    x,\n    y: int = 1,\n) -> int:\n    """Doc."""\n    return x\n\n\n'
+        'def check_f(impl, device="cpu"):\n    assert impl(2) == 2\n',
+        encoding="utf-8",
+    )
+    found = _head(path, "f")
+    assert found is not None
+    assert default_starter(found, "f") == default_starter(read_module(tmp_path, "mod"), "f")
+    assert "def f(\n    x,\n    y: int = 1,\n) -> int:\n" in default_starter(found, "f")
+
+
 def test_a_def_named_in_the_module_docstring_is_not_the_function(tmp_path):
     path = tmp_path / "mod.py"
     path.write_text('"""Usage:\n\ndef f(x)\n"""\n\n\ndef f(x):\n    return x\n', encoding="utf-8")

@@ -258,7 +258,8 @@ def _head(path: Path, function: str) -> ModuleInfo | None:
     if found is None:
         return None
     body = source.find("\n", found.end()) + 1 or len(source)  # the line after `def ...`
-    after = re.search(r"^[^\s#]", source[body:], re.MULTILINE)  # the next top-level line
+    # the next top-level line (not the `)` that closes a signature of several lines)
+    after = re.search(r"^[^\s#)\]}]", source[body:], re.MULTILINE)
     end = body + after.start() if after else len(source)
     if re.search(r"^(?:import|from)\s", source[end:], re.MULTILINE):
         return None
