@@ -17,14 +17,15 @@ from studycli.assertions import (
 
 
 def gelu_tanh(x):
-    """GELU with the tanh approximation (as in BERT and GPT-2), elementwise.
+    """GELU with the tanh approximation
+    (as in BERT and GPT-2), elementwise.
 
     Args:
         x: float tensor of any shape.
 
     Returns:
-        A new tensor of the shape and dtype of x (x is not modified): the same numbers as
-        torch.nn.functional.gelu(x, approximate="tanh").
+        A new tensor of the shape and dtype of x (x is not modified): the
+        same numbers as torch.nn.functional.gelu(x, approximate="tanh").
     """
     # 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))); tanh saturates cleanly for large |x|.
     inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)
@@ -32,14 +33,15 @@ def gelu_tanh(x):
 
 
 def swiglu(x, w, v):
-    """The SwiGLU gate of a gated feed-forward layer (Shazeer 2020; LLaMA, PaLM), before the
-    down projection.
+    """The SwiGLU gate of a gated feed-forward layer (Shazeer 2020; LLaMA,
+    PaLM), before the down projection.
 
     Args:
         x: tensor of shape (..., d).
-        w: tensor of shape (d, h), the gate projection (the branch that goes through the
-            activation).
-        v: tensor of shape (d, h), the value projection (the linear branch).
+        w: tensor of shape (d, h), the gate projection (the branch that
+            goes through the activation).
+        v: tensor of shape (d, h), the value projection
+            (the linear branch).
 
     Returns:
         Tensor of shape (..., h).

@@ -26,19 +26,21 @@ def adamw_step(
     eps: float,
     weight_decay: float,
 ):
-    """One step of AdamW (Loshchilov and Hutter), the same numbers as torch.optim.AdamW
-    (amsgrad off).
+    """One step of AdamW (Loshchilov and Hutter), the same numbers as
+    torch.optim.AdamW (amsgrad off).
 
     Args:
-        param, grad, exp_avg, exp_avg_sq: float tensors of one shape: the parameter, its
-            gradient, and the first and second moment estimates m and v before this step
-            (both zero before the first step).
+        param, grad, exp_avg, exp_avg_sq: float tensors of one shape: the
+            parameter, its gradient, and the first and second moment
+            estimates m and v before this step (both zero before the first
+            step).
         step: the step number t, 1 for the first step.
-        lr, betas, eps, weight_decay: the hyperparameters, betas = (beta1, beta2).
+        lr, betas, eps, weight_decay: the hyperparameters,
+            betas = (beta1, beta2).
 
     Returns:
-        (param, exp_avg, exp_avg_sq) after the step, as new tensors in the inputs' dtype: the
-        inputs are not modified.
+        (param, exp_avg, exp_avg_sq) after the step, as new tensors in the
+        inputs' dtype: the inputs are not modified.
     """
     # Decoupled decay first, on the weights themselves: param * (1 - lr * wd); it never enters
     # m or v. Then Adam: m <- b1 m + (1 - b1) g, v <- b2 v + (1 - b2) g², bias-corrected
@@ -64,17 +66,21 @@ def adam_l2_step(
     eps: float,
     weight_decay: float,
 ):
-    """One step of Adam on the loss plus an L2 penalty (weight_decay / 2) ||param||², the same
-    numbers as torch.optim.Adam with its weight_decay (amsgrad off).
+    """One step of Adam on the loss plus an L2 penalty (weight_decay / 2)
+    ||param||², the same numbers as torch.optim.Adam with its weight_decay
+    (amsgrad off).
 
     Args:
-        param, grad, exp_avg, exp_avg_sq: float tensors of one shape: the parameter, the
-            gradient of the loss without the penalty, and the moments m and v before this step.
+        param, grad, exp_avg, exp_avg_sq: float tensors of one shape: the
+            parameter, the gradient of the loss without the penalty, and
+            the moments m and v before this step.
         step: the step number t, 1 for the first step.
-        lr, betas, eps, weight_decay: the hyperparameters, betas = (beta1, beta2).
+        lr, betas, eps, weight_decay: the hyperparameters,
+            betas = (beta1, beta2).
 
     Returns:
-        (param, exp_avg, exp_avg_sq) after the step, as new tensors in the inputs' dtype.
+        (param, exp_avg, exp_avg_sq) after the step, as new tensors in the
+        inputs' dtype.
     """
     # The penalty's gradient weight_decay * param joins the loss gradient and goes through the
     # moments and the 1 / (sqrt(v_hat) + eps) rescaling like any other gradient.

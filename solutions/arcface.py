@@ -8,8 +8,15 @@ import torch
 from studycli.assertions import assert_close, call_unchanged, describe, expect, fails_with
 
 
-def arcface_logits(embeddings, weight, labels, s: float = 64.0, m: float = 0.5):
-    """ArcFace logits: scaled cosines, additive angular margin on the label.
+def arcface_logits(
+    embeddings,
+    weight,
+    labels,
+    s: float = 64.0,
+    m: float = 0.5,
+):
+    """ArcFace logits: scaled cosines,
+    additive angular margin on the label.
 
     Args:
         embeddings: tensor (N, D) of features (any norm).
@@ -19,10 +26,11 @@ def arcface_logits(embeddings, weight, labels, s: float = 64.0, m: float = 0.5):
         m: the angular margin in radians, added to the label's angle only.
 
     Returns:
-        A new tensor (N, C) (the inputs are left unchanged): s cos(theta_ij), theta_ij the angle between
-        embedding i and weight row j (both L2-normalised), except at
-        j = labels[i], which holds s cos(theta_ij + m). Cross-entropy on
-        these logits is the ArcFace loss.
+        A new tensor (N, C) (the inputs are left unchanged):
+        s cos(theta_ij), theta_ij the angle between embedding i and weight
+        row j (both L2-normalised), except at j = labels[i], which holds
+        s cos(theta_ij + m). Cross-entropy on these logits is the ArcFace
+        loss.
     """
     x = embeddings / embeddings.norm(dim=1, keepdim=True).clamp_min(1e-12)
     w = weight / weight.norm(dim=1, keepdim=True).clamp_min(1e-12)
@@ -51,8 +59,8 @@ def margin_boundary_angle(theta1, m: float, kind: str):
         kind: "sphereface", "cosface" or "arcface".
 
     Returns:
-        A new tensor like theta1 (which is left unchanged): the angle theta2 in [0, pi] with
-        f(theta1) = cos(theta2).
+        A new tensor like theta1 (which is left unchanged): the angle
+        theta2 in [0, pi] with f(theta1) = cos(theta2).
     """
     if kind == "sphereface":
         return m * theta1

@@ -14,12 +14,14 @@ def scaled_dot_product_attention(q, k, v, mask=None):
         q: tensor of shape (..., Lq, d).
         k: tensor of shape (..., Lk, d).
         v: tensor of shape (..., Lk, dv).
-        mask: None, or a bool tensor of shape (Lq, Lk): True where query i may attend to key j,
-            False where it may not (its weight must be exactly 0). Every row has a True.
+        mask: None, or a bool tensor of shape (Lq, Lk): True where query i
+            may attend to key j, False where it may not (its weight must
+            be exactly 0). Every row has a True.
 
     Returns:
-        Tensor of shape (..., Lq, dv) in the dtype of q, k and v, the same numbers as
-        torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask).
+        Tensor of shape (..., Lq, dv) in the dtype of q, k and v, the same
+        numbers as torch.nn.functional.scaled_dot_product_attention(q, k,
+        v, attn_mask=mask).
     """
     d = q.shape[-1]
     scores = q @ k.transpose(-2, -1) / math.sqrt(d)  # (..., Lq, Lk)

@@ -6,25 +6,36 @@ import torch
 from studycli.assertions import assert_equal, call, expect, expect_pair, fails_with, hinted
 
 
-def mask_tokens(tokens, vocab_size: int, mask_id: int, generator, mask_prob: float = 0.15):
-    """Corrupt a batch of token ids for masked language modelling, as BERT does.
+def mask_tokens(
+    tokens,
+    vocab_size: int,
+    mask_id: int,
+    generator,
+    mask_prob: float = 0.15,
+):
+    """Corrupt a batch of token ids for
+    masked language modelling, as BERT does.
 
-    Each position is chosen independently with probability mask_prob. A chosen position gets
-    mask_id with probability 0.8, a token drawn uniformly from [0, vocab_size) with
-    probability 0.1, and keeps its token with probability 0.1. Positions not chosen are
-    left as they are.
+    Each position is chosen independently with probability mask_prob. A
+    chosen position gets mask_id with probability 0.8, a token drawn
+    uniformly from [0, vocab_size) with probability 0.1, and keeps its
+    token with probability 0.1. Positions not chosen are left as they are.
 
     Args:
-        tokens: integer tensor of any shape (for example (batch, seq_len)); not modified.
-        vocab_size: number of token ids; random replacements are uniform over [0, vocab_size).
+        tokens: integer tensor of any shape (for example
+            (batch, seq_len)); not modified.
+        vocab_size: number of token ids; random replacements are uniform
+            over [0, vocab_size).
         mask_id: the id of the [MASK] token.
-        generator: a torch.Generator; draw every random number from it (reproducibility).
+        generator: a torch.Generator; draw every random number from it
+            (reproducibility).
         mask_prob: probability that a position is chosen for prediction.
 
     Returns:
-        (inputs, labels), two new integer tensors of the shape of tokens: inputs is the
-        corrupted sequence; labels holds the original token where the position was chosen
-        and -100 (ignored by the cross-entropy) everywhere else.
+        (inputs, labels), two new integer tensors of the shape of tokens:
+        inputs is the corrupted sequence; labels holds the original token
+        where the position was chosen and -100 (ignored by the
+        cross-entropy) everywhere else.
     """
     device = tokens.device
     shape = tokens.shape

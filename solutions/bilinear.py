@@ -15,12 +15,14 @@ from studycli.assertions import (
 
 
 def bilinear_sample(img, ys, xs):
-    """Sample `img` at the fractional pixel positions (ys[i], xs[i]) by bilinear interpolation.
+    """Sample `img` at the fractional pixel positions (ys[i], xs[i]) by
+    bilinear interpolation.
 
-    Pixel (y, x) is the centre of row y, column x: (0, 0) is the top-left pixel and
-    (H - 1, W - 1) the bottom-right one. Outside the image the values count as zero. The
-    result equals F.grid_sample(mode="bilinear", padding_mode="zeros", align_corners=True)
-    with the coordinates mapped to [-1, 1].
+    Pixel (y, x) is the centre of row y, column x: (0, 0) is the top-left
+    pixel and (H - 1, W - 1) the bottom-right one. Outside the image the
+    values count as zero. The result equals F.grid_sample(mode="bilinear",
+    padding_mode="zeros", align_corners=True) with the coordinates mapped
+    to [-1, 1].
 
     Args:
         img: (C, H, W) float tensor.
@@ -28,8 +30,9 @@ def bilinear_sample(img, ys, xs):
         xs: (P,) tensor of column coordinates, in img's dtype.
 
     Returns:
-        (C, P) tensor in img's dtype: column i is the sampled value of every channel at
-        (ys[i], xs[i]). img, ys and xs are left unchanged.
+        (C, P) tensor in img's dtype: column i is the sampled value of
+        every channel at (ys[i], xs[i]). img, ys and xs are left
+        unchanged.
     """
     # The 4 integer neighbours (y0 + dy, x0 + dx), y0 = floor(y), x0 = floor(x), each weighted by
     # (1 - |y - yi|)(1 - |x - xi|); a neighbour outside the image contributes 0.

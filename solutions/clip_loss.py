@@ -15,21 +15,26 @@ from studycli.assertions import (
 
 
 def clip_loss(image_emb, text_emb, temperature: float):
-    """CLIP's symmetric contrastive loss over a batch of N matching image-text pairs.
+    """CLIP's symmetric contrastive loss over
+    a batch of N matching image-text pairs.
 
-    Pair i (image i, text i) is the only match in row i and in column i of the similarity
-    matrix: every embedding (row) is L2-normalised, logits = image @ text^T / temperature, and
-    the loss is the mean of the two cross-entropies with the diagonal as targets, over rows
-    (each image picks its text) and over columns (each text picks its image). It must stay
-    finite for temperatures down to 0.01, and leave the embeddings unchanged.
+    Pair i (image i, text i) is the only match in row i and in column i of
+    the similarity matrix: every embedding (row) is L2-normalised,
+    logits = image @ text^T / temperature, and the loss is the mean of the
+    two cross-entropies with the diagonal as targets, over rows (each
+    image picks its text) and over columns (each text picks its image). It
+    must stay finite for temperatures down to 0.01, and leave the
+    embeddings unchanged.
 
     Args:
         image_emb: tensor of shape (N, D).
         text_emb: tensor of shape (N, D).
-        temperature: positive float (CLIP learns 1/temperature as a logit scale).
+        temperature: positive float (CLIP learns 1/temperature as a logit
+            scale).
 
     Returns:
-        A scalar tensor in the embeddings' dtype (differentiable with respect to both).
+        A scalar tensor in the embeddings' dtype (differentiable with
+        respect to both).
     """
     img = image_emb / image_emb.norm(dim=1, keepdim=True)
     txt = text_emb / text_emb.norm(dim=1, keepdim=True)

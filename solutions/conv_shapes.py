@@ -7,16 +7,24 @@ import torch
 from studycli.assertions import assert_equal, call, expect, fails_with
 
 
-def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1) -> int:
+def conv_output_size(
+    n,
+    kernel_size,
+    stride=1,
+    padding=0,
+    dilation=1,
+) -> int:
     """The output length of torch.nn.Conv1d on an input of length n.
 
     Args:
         n: input length (>= 1).
-        kernel_size, stride, padding, dilation: the Conv1d hyper-parameters (ints;
-            stride, dilation >= 1, padding >= 0), for a configuration with a non-empty output.
+        kernel_size, stride, padding, dilation: the Conv1d
+            hyper-parameters (ints; stride, dilation >= 1, padding >= 0),
+            for a configuration with a non-empty output.
 
     Returns:
-        The output length, an int (the same as Conv1d's; also each spatial axis of Conv2d).
+        The output length, an int (the same as Conv1d's; also each spatial
+        axis of Conv2d).
     """
     # The dilated kernel spans d (k - 1) + 1 inputs; windows start at 0, s, 2s, ... and must
     # fit in the padded length n + 2p: floor((n + 2p - d (k - 1) - 1) / s) + 1 of them.
@@ -27,13 +35,15 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1) -> int:
 def conv_transpose_output_size(
     n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1
 ) -> int:
-    """The output length of torch.nn.ConvTranspose1d on an input of length n.
+    """The output length of torch.nn.ConvTranspose1d
+    on an input of length n.
 
     Args:
         n: input length (>= 1).
-        kernel_size, stride, padding, output_padding, dilation: the ConvTranspose1d
-            hyper-parameters (ints; output_padding < max(stride, dilation)), for a
-            configuration with a non-empty output.
+        kernel_size, stride, padding, output_padding, dilation: the
+            ConvTranspose1d hyper-parameters (ints;
+            output_padding < max(stride, dilation)), for a configuration
+            with a non-empty output.
 
     Returns:
         The output length, an int (the same as ConvTranspose1d's).

@@ -19,20 +19,25 @@ from studycli.assertions import (
 
 
 def q_sample(x0, t, noise, betas):
-    """Noise a clean batch straight to step t of DDPM's forward process: a sample of q(x_t | x_0).
+    """Noise a clean batch straight to step t of DDPM's forward process: a
+    sample of q(x_t | x_0).
 
-    Steps are counted from 0: betas[s] is the variance added by forward step s, and step t has
-    gone through the steps 0 .. t (so t = 0 already holds one step of noise).
+    Steps are counted from 0: betas[s] is the variance added by forward
+    step s, and step t has gone through the steps 0 .. t (so t = 0 already
+    holds one step of noise).
 
     Args:
         x0: tensor of shape (N, ...), the clean data.
-        t: integer tensor of shape (N,), step indices in 0 .. T-1, one per batch element.
-        noise: tensor of the shape of x0, standard-normal noise to use (do not draw your own).
-        betas: tensor of shape (T,), the noise schedule beta_0 .. beta_{T-1}.
+        t: integer tensor of shape (N,), step indices in 0 .. T-1, one per
+            batch element.
+        noise: tensor of the shape of x0, standard-normal noise to use
+            (do not draw your own).
+        betas: tensor of shape (T,), the noise schedule
+            beta_0 .. beta_{T-1}.
 
     Returns:
-        A new tensor x_t of the shape and dtype of x0 (the inputs are left unchanged); batch
-        element n is noised to its own step t[n].
+        A new tensor x_t of the shape and dtype of x0 (the inputs are left
+        unchanged); batch element n is noised to its own step t[n].
     """
     # alpha_bar[t] = prod_{s <= t} (1 - beta_s), accumulated in float64 over up to 1000 factors;
     # x_t = sqrt(alpha_bar[t]) x0 + sqrt(1 - alpha_bar[t]) noise, alpha_bar[t[n]] broadcast over
@@ -43,10 +48,11 @@ def q_sample(x0, t, noise, betas):
 
 
 def q_mean_var(x0, t, betas):
-    """Mean and variance of the forward process's marginal q(x_t | x_0) = N(mean, var I).
+    """Mean and variance of the forward process's marginal
+    q(x_t | x_0) = N(mean, var I).
 
-    Steps are counted from 0: betas[s] is the variance added by forward step s, and step t has
-    gone through the steps 0 .. t.
+    Steps are counted from 0: betas[s] is the variance added by forward
+    step s, and step t has gone through the steps 0 .. t.
 
     Args:
         x0: tensor of shape (N, ...).
@@ -54,7 +60,8 @@ def q_mean_var(x0, t, betas):
         betas: tensor of shape (T,).
 
     Returns:
-        (mean, var): mean of the shape of x0; var of shape (N,), one variance per batch element.
+        (mean, var): mean of the shape of x0; var of shape (N,), one
+        variance per batch element.
     """
     # mean = sqrt(alpha_bar[t]) x0, var = 1 - alpha_bar[t], alpha_bar[t] = prod_{s <= t} (1 - beta_s).
     alpha_bar = torch.cumprod(1.0 - betas.to(torch.float64), dim=0)[t.long()]
@@ -63,22 +70,27 @@ def q_mean_var(x0, t, betas):
 
 
 def ddpm_sample_step(x_t, eps, t: int, betas, z):
-    """One step of DDPM's ancestral sampler (Ho et al. 2020, Algorithm 2), with the reverse
-    variance sigma_t² = beta_t: from x_t and the network's noise prediction, a sample of x_{t-1}.
+    """One step of DDPM's ancestral sampler (Ho et al. 2020, Algorithm 2),
+    with the reverse variance sigma_t² = beta_t: from x_t and the
+    network's noise prediction, a sample of x_{t-1}.
 
-    Steps are counted from 0, as in q_sample: betas[s] is the variance added by forward step s.
-    t = 0 is the last sampling step; it returns the final sample x_0.
+    Steps are counted from 0, as in q_sample: betas[s] is the variance
+    added by forward step s. t = 0 is the last sampling step; it returns
+    the final sample x_0.
 
     Args:
         x_t: tensor of shape (N, ...), the current sample at step t.
-        eps: tensor of the shape of x_t, the predicted noise eps_theta(x_t, t).
-        t: int, 0 <= t < T, the step being undone (the same for the whole batch).
+        eps: tensor of the shape of x_t, the predicted noise
+            eps_theta(x_t, t).
+        t: int, 0 <= t < T, the step being undone (the same for the whole
+            batch).
         betas: tensor of shape (T,), the noise schedule.
-        z: tensor of the shape of x_t, standard-normal noise to use (do not draw your own).
+        z: tensor of the shape of x_t, standard-normal noise to use
+            (do not draw your own).
 
     Returns:
-        Tensor of the shape and dtype of x_t: x_{t-1} (x_0 when t = 0). The inputs are not
-        modified.
+        Tensor of the shape and dtype of x_t: x_{t-1} (x_0 when t = 0).
+        The inputs are not modified.
     """
     b = betas.detach().to(torch.float64).cpu()
     beta = float(b[t])

@@ -18,17 +18,26 @@ from studycli.assertions import (
 )
 
 
-def conv1d(x, weight, stride: int = 1, padding: int = 0, dilation: int = 1):
-    """1-D cross-correlation with stride, zero padding and dilation, no bias: the same numbers
-    as F.conv1d(x, weight, stride=stride, padding=padding, dilation=dilation).
+def conv1d(
+    x,
+    weight,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+):
+    """1-D cross-correlation with stride, zero padding and dilation, no
+    bias: the same numbers as F.conv1d(x, weight, stride=stride,
+    padding=padding, dilation=dilation).
 
     Args:
         x: (N, C_in, L) tensor.
         weight: (C_out, C_in, K) tensor.
-        stride, padding, dilation: ints, stride >= 1, padding >= 0, dilation >= 1.
+        stride, padding, dilation: ints, stride >= 1, padding >= 0,
+            dilation >= 1.
 
     Returns:
-        (N, C_out, L_out) tensor in the dtype of x; x and weight are left unchanged.
+        (N, C_out, L_out) tensor in the dtype of x; x and weight are left
+        unchanged.
     """
     N, C_in, L = x.shape
     C_out, _, K = weight.shape
@@ -46,14 +55,16 @@ def conv1d(x, weight, stride: int = 1, padding: int = 0, dilation: int = 1):
 
 
 def effective_kernel_size(kernel_size: int, dilation: int) -> int:
-    """The number of input positions a dilated kernel spans, from its first tap to its last.
+    """The number of input positions a dilated kernel spans, from its
+    first tap to its last.
 
     Args:
         kernel_size: k >= 1 taps.
         dilation: d >= 1 (d - 1 holes between neighbouring taps).
 
     Returns:
-        The span as an int; a dense kernel of this size leaves the same output length.
+        The span as an int; a dense kernel of this size leaves the same
+        output length.
     """
     return kernel_size + (kernel_size - 1) * (dilation - 1)
 

@@ -20,21 +20,24 @@ from studycli.assertions import (
 
 
 def directional_derivative(f, x, v) -> float:
-    """The rate of change of f at x, per unit of distance, in the direction of v.
+    """The rate of change of f at x, per
+    unit of distance, in the direction of v.
 
-    Use autograd (torch.autograd.grad, .backward() or torch.func), not a finite difference:
-    f must be evaluated at x itself only.
+    Use autograd (torch.autograd.grad, .backward() or torch.func), not a
+    finite difference: f must be evaluated at x itself only.
 
     Args:
-        f: a Python callable taking a float tensor of shape (n,) and returning a 0-d tensor,
-            built from differentiable torch operations.
-        x: float tensor (n,), the point; it does not require grad on entry, nor on return.
-        v: float tensor (n,), non-zero, of the same dtype as x; any length (only its direction
-            matters). x and v are left unchanged.
+        f: a Python callable taking a float tensor of shape (n,) and
+            returning a 0-d tensor, built from differentiable torch
+            operations.
+        x: float tensor (n,), the point; it does not require grad on
+            entry, nor on return.
+        v: float tensor (n,), non-zero, of the same dtype as x; any length
+            (only its direction matters). x and v are left unchanged.
 
     Returns:
-        A Python float. Example: f(x, y) = x^2 + y^2 at (1, 2) in the direction of (3, 4)
-        gives 4.4.
+        A Python float. Example: f(x, y) = x^2 + y^2 at (1, 2) in the
+        direction of (3, 4) gives 4.4.
     """
     # grad f(x) . v / ‖v‖: the gradient dotted with the unit vector of v.
     point = x.detach().clone().requires_grad_(True)
@@ -258,18 +261,23 @@ def _variant_line_restriction(f, x, v):
 
 
 def steepest_ascent(f, x):
-    """The direction of steepest ascent of f at x and the rate of increase along it.
+    """The direction of steepest ascent of f at x
+    and the rate of increase along it.
 
-    Use autograd, not a finite difference: f must be evaluated at x itself only.
+    Use autograd, not a finite difference: f must be evaluated at x itself
+    only.
 
     Args:
-        f: a Python callable taking a float tensor of shape (n,) and returning a 0-d tensor.
-        x: float tensor (n,), a point where grad f(x) is not zero; it does not require grad on
-            entry, nor on return, and is left unchanged.
+        f: a Python callable taking a float tensor of shape (n,) and
+            returning a 0-d tensor.
+        x: float tensor (n,), a point where grad f(x) is not zero; it does
+            not require grad on entry, nor on return, and is left
+            unchanged.
 
     Returns:
-        (u, rate): u is the unit vector (tensor (n,)) that maximises the directional derivative
-        D_u f(x), and rate = D_u f(x) for that u, a Python float.
+        (u, rate): u is the unit vector (tensor (n,)) that maximises the
+        directional derivative D_u f(x), and rate = D_u f(x) for that u, a
+        Python float.
     """
     point = x.detach().clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(f(point), point)

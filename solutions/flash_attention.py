@@ -19,11 +19,20 @@ from studycli.assertions import (
 )
 
 
-def flash_attention(q, k, v, block_q: int = 64, block_k: int = 64, causal: bool = False):
-    """Exact scaled dot-product attention, softmax(q k^T / sqrt(d)) v, computed tile by tile.
+def flash_attention(
+    q,
+    k,
+    v,
+    block_q: int = 64,
+    block_k: int = 64,
+    causal: bool = False,
+):
+    """Exact scaled dot-product attention, softmax(q k^T / sqrt(d)) v,
+    computed tile by tile.
 
-    The full Lq x Lk score matrix must never exist: work on tiles of at most block_q query rows
-    and block_k key/value rows. Do not call F.scaled_dot_product_attention or a softmax routine.
+    The full Lq x Lk score matrix must never exist: work on tiles of at
+    most block_q query rows and block_k key/value rows. Do not call
+    F.scaled_dot_product_attention or a softmax routine.
 
     Args:
         q: (..., Lq, d) queries.
@@ -31,12 +40,13 @@ def flash_attention(q, k, v, block_q: int = 64, block_k: int = 64, causal: bool 
         v: (..., Lk, dv) values.
         block_q: rows of q per tile (need not divide Lq).
         block_k: rows of k and v per tile (need not divide Lk).
-        causal: if True, query i attends only to keys j <= i (positions counted from 0 in
-            both q and k, even when Lq != Lk).
+        causal: if True, query i attends only to keys j <= i (positions
+            counted from 0 in both q and k, even when Lq != Lk).
 
     Returns:
-        (..., Lq, dv) attention output in the dtype of q, k and v (left unchanged), the same
-        for every choice of tile sizes (up to rounding).
+        (..., Lq, dv) attention output in the dtype of q, k and v
+        (left unchanged), the same for every choice of tile sizes
+        (up to rounding).
     """
     # Per query tile: a running max m, a running denominator l and an unnormalised
     # accumulator acc for each row. When a key tile raises m, both l and acc are rescaled by

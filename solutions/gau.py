@@ -13,17 +13,20 @@ from studycli.assertions import assert_close, call_unchanged, describe, expect, 
 
 
 def gau_attention(q, k, v):
-    """The attention of a Gated Attention Unit (GAU): weights without a softmax, applied to v.
+    """The attention of a Gated Attention Unit (GAU): weights without a
+    softmax, applied to v.
 
     Args:
-        q: (..., Lq, s) queries (s is the small shared query/key size, 128 in the paper).
+        q: (..., Lq, s) queries (s is the small shared query/key size, 128
+            in the paper).
         k: (..., Lk, s) keys, same leading dims as q.
         v: (..., Lk, e) values.
 
     Returns:
-        (..., Lq, e) in the inputs' dtype, a new tensor (q, k and v are left unchanged): A v,
-        with A the (..., Lq, Lk) matrix of GAU's attention weights. The weights are
-        non-negative and a row need not sum to 1.
+        (..., Lq, e) in the inputs' dtype, a new tensor (q, k and v are
+        left unchanged): A v, with A the (..., Lq, Lk) matrix of GAU's
+        attention weights. The weights are non-negative and a row need not
+        sum to 1.
     """
     # A = relu(q k^T / sqrt(s))^2 / n with n = Lk: no row max, no row sum, no exp.
     s, n = q.shape[-1], k.shape[-2]

@@ -16,17 +16,17 @@ from studycli.assertions import (
 
 
 def kl_to_standard_normal(mu, logvar):
-    """KL(N(mu, diag(exp(logvar))) ‖ N(0, I)) for each batch element, over the last dimension
-    (the latent dimension). Finite and accurate for log-variances from about -120 to 40 in
-    float32, and differentiable.
+    """KL(N(mu, diag(exp(logvar))) ‖ N(0, I)) for each batch element, over
+    the last dimension (the latent dimension). Finite and accurate for
+    log-variances from about -120 to 40 in float32, and differentiable.
 
     Args:
         mu: tensor of shape (..., D), the means of the encoder's Gaussian.
         logvar: tensor of shape (..., D), the log-variances log sigma².
 
     Returns:
-        Tensor of shape (...) in the inputs' dtype: one KL value per batch element (no mean
-        over the batch).
+        Tensor of shape (...) in the inputs' dtype: one KL value per batch
+        element (no mean over the batch).
     """
     # Per dimension 1/2 (mu² + sigma² - log sigma² - 1), with sigma² = exp(logvar) and
     # log sigma² = logvar exactly (log(exp(logvar)) underflows to -inf); summed over the last dim.
@@ -34,15 +34,18 @@ def kl_to_standard_normal(mu, logvar):
 
 
 def kl_from_std(mu, sigma):
-    """Elementwise KL(N(mu, sigma²) ‖ N(0, 1)) of one-dimensional Gaussians, given the std.
+    """Elementwise KL(N(mu, sigma²) ‖ N(0, 1)) of one-dimensional
+    Gaussians, given the std.
 
     Args:
         mu: tensor of any shape, the means.
-        sigma: tensor of the same shape, the standard deviations (all > 0).
+        sigma: tensor of the same shape, the standard deviations
+            (all > 0).
 
     Returns:
-        A new tensor of the same shape, in the inputs' dtype (mu and sigma are left unchanged):
-        the KL divergence of each coordinate (no reduction).
+        A new tensor of the same shape, in the inputs' dtype (mu and sigma
+        are left unchanged): the KL divergence of each coordinate
+        (no reduction).
     """
     # 1/2 (mu² + sigma² - log sigma² - 1), the closed form the derivation ends in.
     var = sigma * sigma

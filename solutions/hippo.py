@@ -22,8 +22,9 @@ def legs(N: int):
               -(n+1)               if n == k
               0                    if n < k
     B[n]    = sqrt(2n+1)
-    (indices from 0). With them, the coefficients c(t) of the projection of the input history
-    u(s), s in [0, t], onto scaled Legendre polynomials follow c'(t) = (1/t) (A c(t) + B u(t)).
+    (indices from 0). With them, the coefficients c(t) of the projection
+    of the input history u(s), s in [0, t], onto scaled Legendre
+    polynomials follow c'(t) = (1/t) (A c(t) + B u(t)).
 
     Args:
         N: the state size, >= 1.

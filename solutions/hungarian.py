@@ -24,12 +24,12 @@ def min_cost_assignment(cost) -> list[tuple[int, int]]:
             be negative and may tie.
 
     Returns:
-        A list of n pairs (row, col), one per row (any order; sorted by row
-        is customary), with distinct columns, such that
+        A list of n pairs (row, col), one per row (any order; sorted by
+        row is customary), with distinct columns, such that
         sum(cost[row, col]) is as small as possible.
 
-    Must run in polynomial time: n = m = 200 well under a second (no trying
-    all permutations, no scipy).
+    Must run in polynomial time: n = m = 200 well under a second (no
+    trying all permutations, no scipy).
     """
     cost = np.asarray(cost, dtype=np.float64)
     n, m = cost.shape

@@ -21,13 +21,15 @@ from studycli.assertions import (
 def info_nce(queries, keys, temperature: float = 0.07):
     """The InfoNCE loss with in-batch negatives.
 
-    Row i of keys is the positive for row i of queries; every other row of keys is a
-    negative. With logits s_ij = queries[i] · keys[j] / temperature,
+    Row i of keys is the positive for row i of queries; every other row of
+    keys is a negative. With logits
+    s_ij = queries[i] · keys[j] / temperature,
 
         loss = mean over i of  -log( exp(s_ii) / Σ_j exp(s_ij) )
 
-    The vectors are used as given (no normalisation inside) and left unchanged. The result
-    must stay finite and accurate when the logits are in the hundreds or thousands.
+    The vectors are used as given (no normalisation inside) and left
+    unchanged. The result must stay finite and accurate when the logits
+    are in the hundreds or thousands.
 
     Args:
         queries: tensor of shape (N, D).
@@ -35,7 +37,8 @@ def info_nce(queries, keys, temperature: float = 0.07):
         temperature: positive float dividing every logit.
 
     Returns:
-        A scalar tensor in the inputs' dtype (differentiable with respect to queries and keys).
+        A scalar tensor in the inputs' dtype (differentiable with respect
+        to queries and keys).
     """
     logits = queries @ keys.t() / temperature
     row_max = logits.max(dim=1, keepdim=True).values.detach()
@@ -46,18 +49,22 @@ def info_nce(queries, keys, temperature: float = 0.07):
 def mi_lower_bound(scores):
     """The InfoNCE estimate of mutual information, I(X; C) >= log N - L_N.
 
-    Row i belongs to context c_i and column j to candidate x_j: scores[i, j] = log f(x_j, c_i)
-    is a critic's log-score. The diagonal holds the N positive (jointly drawn) pairs; the other
-    N - 1 candidates of each row are negatives (drawn from the marginal of x).
+    Row i belongs to context c_i and column j to candidate x_j:
+    scores[i, j] = log f(x_j, c_i) is a critic's log-score. The diagonal
+    holds the N positive (jointly drawn) pairs; the other N - 1 candidates
+    of each row are negatives (drawn from the marginal of x).
 
-        L_N = mean over i of  -log( exp(scores[i, i]) / Σ_j exp(scores[i, j]) )
+        L_N = mean over i of
+              -log( exp(scores[i, i]) / Σ_j exp(scores[i, j]) )
         bound = log N - L_N
 
     Args:
-        scores: tensor of shape (N, N), contexts along rows, candidates along columns.
+        scores: tensor of shape (N, N), contexts along rows, candidates
+            along columns.
 
     Returns:
-        The bound, a scalar (tensor or float), never above log N; scores is left unchanged.
+        The bound, a scalar (tensor or float), never above log N; scores
+        is left unchanged.
     """
     n = scores.shape[0]
     row_max = scores.max(dim=1, keepdim=True).values

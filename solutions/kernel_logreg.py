@@ -31,15 +31,18 @@ def _softplus_stable(t):
 
 
 def klr_objective(alpha, K, y, lam: float):
-    """L2-regularised logistic regression in feature space, as a function of α.
+    """L2-regularised logistic regression
+    in feature space, as a function of α.
 
-    The objective (λ/N) wᵀw + (1/N) Σ_n log(1 + exp(-y_n wᵀΦ(x_n))) evaluated at
-    w = Σ_m α_m Φ(x_m), computed from the kernel matrix K[n, m] = Φ(x_n)ᵀΦ(x_m) alone. It must
-    stay finite when the scores are in the thousands.
+    The objective (λ/N) wᵀw + (1/N) Σ_n log(1 + exp(-y_n wᵀΦ(x_n)))
+    evaluated at w = Σ_m α_m Φ(x_m), computed from the kernel matrix
+    K[n, m] = Φ(x_n)ᵀΦ(x_m) alone. It must stay finite when the scores are
+    in the thousands.
 
     Args:
         alpha: (N,) coefficients α.
-        K: (N, N) symmetric positive semi-definite kernel matrix, K[n, m] = k(x_n, x_m).
+        K: (N, N) symmetric positive semi-definite kernel matrix,
+            K[n, m] = k(x_n, x_m).
         y: (N,) labels, -1.0 or +1.0 (float).
         lam: λ >= 0.
 
@@ -55,13 +58,15 @@ def klr_objective(alpha, K, y, lam: float):
 
 
 def klr_loss_grad(alpha, K, y, lam: float):
-    """Kernel logistic regression: the objective and its gradient with respect to α.
+    """Kernel logistic regression: the objective
+    and its gradient with respect to α.
 
     With scores f = K α and labels y_n in {-1, +1}:
 
         E(α) = (λ/N) αᵀ K α + (1/N) Σ_n log(1 + exp(-y_n f_n))
 
-    Compute E and ∇E by hand (no autograd); both must stay finite for |f| in the thousands.
+    Compute E and ∇E by hand (no autograd); both must stay finite for |f|
+    in the thousands.
 
     Args:
         alpha: (N,) coefficients α.
@@ -70,7 +75,8 @@ def klr_loss_grad(alpha, K, y, lam: float):
         lam: λ >= 0.
 
     Returns:
-        (loss, grad): loss a 0-d tensor or Python float, grad an (N,) tensor.
+        (loss, grad): loss a 0-d tensor or Python float, grad an (N,)
+        tensor.
     """
     N = alpha.shape[0]
     f = K @ alpha
@@ -85,10 +91,11 @@ def klr_loss_grad(alpha, K, y, lam: float):
 
 
 def svm_hinge_objective(w, b, X, y, C: float = 1.0):
-    """The soft-margin SVM primal objective at (w, b), the slack variables eliminated.
+    """The soft-margin SVM primal objective at
+    (w, b), the slack variables eliminated.
 
-    That is the minimum over ξ of 1/2 ‖w‖² + C Σ_n ξ_n subject to y_n (w·x_n + b) >= 1 - ξ_n
-    and ξ_n >= 0, for the given w and b.
+    That is the minimum over ξ of 1/2 ‖w‖² + C Σ_n ξ_n subject to
+    y_n (w·x_n + b) >= 1 - ξ_n and ξ_n >= 0, for the given w and b.
 
     Args:
         w: (d,) weights.

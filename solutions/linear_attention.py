@@ -38,10 +38,12 @@ _BUDGET_MB = 2048
 def linear_attention(q, k, v, causal: bool = False, eps: float = 1e-6):
     """Linear attention with the feature map phi(x) = elu(x) + 1.
 
-    out_i = phi(q_i) S / (phi(q_i) . z + eps), where S = sum_j phi(k_j)^T v_j (a d x dv
-    matrix) and z = sum_j phi(k_j) (a d vector). Non-causal: the sums run over all j.
-    Causal: over j <= i only. Never build the L x L matrix phi(q) phi(k)^T: the cost must
-    be linear in L (the checker compares the work at two lengths and runs L = 32768).
+    out_i = phi(q_i) S / (phi(q_i) . z + eps), where
+    S = sum_j phi(k_j)^T v_j (a d x dv matrix) and z = sum_j phi(k_j)
+    (a d vector). Non-causal: the sums run over all j. Causal: over
+    j <= i only. Never build the L x L matrix phi(q) phi(k)^T: the cost
+    must be linear in L (the checker compares the work at two lengths and
+    runs L = 32768).
 
     Args:
         q: (..., L, d) queries.
@@ -70,9 +72,11 @@ def linear_attention(q, k, v, causal: bool = False, eps: float = 1e-6):
 
 
 def right_first_product(phi_q, phi_k, v):
-    """Unnormalised kernel attention (phi_q phi_k^T) v, in time and memory linear in N and M.
+    """Unnormalised kernel attention (phi_q phi_k^T) v, in time and
+    memory linear in N and M.
 
-    The N x M matrix phi_q phi_k^T must never be built (the checker runs N = M = 131072).
+    The N x M matrix phi_q phi_k^T must never be built (the checker runs
+    N = M = 131072).
 
     Args:
         phi_q: (..., N, r) query features.

@@ -19,13 +19,18 @@ def update_scale(
     growth_interval: int = 2000,
 ) -> tuple[float, int]:
     """One update of a dynamic loss scale after an optimizer step, as
-    torch.amp.GradScaler.update does (the rule is stated in the card's prompt).
+    torch.amp.GradScaler.update does (the rule is stated in the card's
+    prompt).
 
     Args:
-        scale: the current loss scale (e.g. 65536.0); GradScaler keeps it in float32.
-        found_inf: whether the unscaled gradients of this step contained inf or nan.
-        growth_tracker: successful steps in a row so far, 0 <= growth_tracker < growth_interval.
-        growth_factor, backoff_factor, growth_interval: GradScaler's hyperparameters.
+        scale: the current loss scale (e.g. 65536.0); GradScaler keeps it
+            in float32.
+        found_inf: whether the unscaled gradients of this step contained
+            inf or nan.
+        growth_tracker: successful steps in a row so far,
+            0 <= growth_tracker < growth_interval.
+        growth_factor, backoff_factor, growth_interval: GradScaler's
+            hyperparameters.
 
     Returns:
         (new_scale, new_growth_tracker).

@@ -13,10 +13,12 @@ from studycli.assertions import (
 
 
 def random_masking(x, mask_ratio: float, generator):
-    """Keep a uniformly random subset of the tokens of every sequence, as in MAE's encoder input.
+    """Keep a uniformly random subset of the tokens of every sequence, as
+    in MAE's encoder input.
 
-    Every sequence of the batch gets its own subset, and all randomness comes from
-    `generator`, so the same seed gives the same result. x itself is left unchanged.
+    Every sequence of the batch gets its own subset, and all randomness
+    comes from `generator`, so the same seed gives the same result. x
+    itself is left unchanged.
 
     Args:
         x: (N, L, D) tensor of patch tokens.
@@ -25,10 +27,13 @@ def random_masking(x, mask_ratio: float, generator):
 
     Returns:
         (x_kept, mask, ids_restore):
-        x_kept: (N, L_keep, D) with L_keep = int(L * (1 - mask_ratio)), the kept tokens.
-        mask: (N, L), 0 where the token is kept, 1 where it is removed, in the original order.
-        ids_restore: (N, L) int64; appending L - L_keep (mask) tokens to x_kept and gathering
-            along dim 1 with ids_restore puts every kept token back at its original position.
+        x_kept: (N, L_keep, D) with L_keep = int(L * (1 - mask_ratio)),
+            the kept tokens.
+        mask: (N, L), 0 where the token is kept, 1 where it is removed, in
+            the original order.
+        ids_restore: (N, L) int64; appending L - L_keep (mask) tokens to
+            x_kept and gathering along dim 1 with ids_restore puts every
+            kept token back at its original position.
     """
     # Sorting i.i.d. uniform noise gives a random permutation per row; keep the first L_keep.
     N, L, D = x.shape

@@ -11,18 +11,21 @@ from studycli.assertions import assert_equal, call, describe, expect, fails_with
 def tree_attention_mask(parents: list[int]):
     """The attention mask over the nodes of a Medusa candidate tree.
 
-    The candidate tokens are the nodes of a tree, listed so that a parent comes before its
-    children: parents[i] < i is the index of node i's parent, or -1 when node i hangs directly
-    off the already-decoded prefix (every node sees the prefix; that part of the mask is not
-    asked for here). Node i may attend to node j exactly when j == i or j is an ancestor of i
-    (its parent, its parent's parent, ...), so each root-to-leaf path reads as an ordinary
-    causal sequence and all candidate continuations are verified in one forward pass.
+    The candidate tokens are the nodes of a tree, listed so that a parent
+    comes before its children: parents[i] < i is the index of node i's
+    parent, or -1 when node i hangs directly off the already-decoded
+    prefix (every node sees the prefix; that part of the mask is not asked
+    for here). Node i may attend to node j exactly when j == i or j is an
+    ancestor of i (its parent, its parent's parent, ...), so each
+    root-to-leaf path reads as an ordinary causal sequence and all
+    candidate continuations are verified in one forward pass.
 
     Args:
         parents: list of n ints, parents[i] in [-1, i - 1].
 
     Returns:
-        torch.bool tensor of shape (n, n); mask[i, j] is True iff j == i or j is an ancestor of i.
+        torch.bool tensor of shape (n, n); mask[i, j] is True iff j == i
+        or j is an ancestor of i.
     """
     n = len(parents)
     mask = torch.eye(n, dtype=torch.bool)

@@ -25,11 +25,13 @@ def next_greater(nums: list[int]) -> list[int]:
     Must run in O(n) total time. `nums` must not be modified.
 
     Args:
-        nums: Python ints of any size (may be negative, may repeat); may be empty.
+        nums: Python ints of any size (may be negative, may repeat); may
+            be empty.
 
     Returns:
         A list `nxt` of len(nums) integers: nxt[i] is the smallest j > i
-        with nums[j] > nums[i], or -1 when no element right of i is greater.
+        with nums[j] > nums[i], or -1 when no element right of i is
+        greater.
 
     Example:
         next_greater([2, 1, 2, 4, 3]) == [3, 2, 3, -1, -1]

@@ -8,19 +8,21 @@ from studycli.assertions import assert_equal, call, call_unchanged, describe, ex
 
 
 def nms(boxes, scores, iou_threshold: float):
-    """Greedy non-maximum suppression: the boxes kept when, going by descending score, a box is
-    dropped if its IoU with a box already kept is strictly greater than `iou_threshold` (IoU
-    equal to the threshold is kept). The area of a box (x1, y1, x2, y2) is
-    (x2 - x1) * (y2 - y1) (continuous coordinates, no +1).
+    """Greedy non-maximum suppression: the boxes kept when, going by
+    descending score, a box is dropped if its IoU with a box already kept
+    is strictly greater than `iou_threshold` (IoU equal to the threshold
+    is kept). The area of a box (x1, y1, x2, y2) is (x2 - x1) * (y2 - y1)
+    (continuous coordinates, no +1).
 
     Args:
-        boxes: (N, 4) float tensor of boxes x1, y1, x2, y2 with x1 < x2 and y1 < y2; N may be 0.
+        boxes: (N, 4) float tensor of boxes x1, y1, x2, y2 with x1 < x2
+            and y1 < y2; N may be 0.
         scores: (N,) float tensor of scores.
         iou_threshold: suppress a box whose IoU with a kept box is > this.
 
     Returns:
-        An int64 tensor (or list) of the indices of the kept boxes, by descending score; boxes
-        and scores are left unchanged.
+        An int64 tensor (or list) of the indices of the kept boxes, by
+        descending score; boxes and scores are left unchanged.
     """
     order = torch.argsort(scores, descending=True)
     x1, y1, x2, y2 = boxes.unbind(-1)

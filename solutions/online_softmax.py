@@ -23,20 +23,23 @@ from studycli.assertions import (
 
 
 def online_softmax(x, block_size: int):
-    """Softmax over the last dimension, its normaliser gathered in one pass over blocks.
+    """Softmax over the last dimension, its
+    normaliser gathered in one pass over blocks.
 
-    Read the last dimension in blocks of `block_size` entries (the last block may be
-    shorter), once, keeping only a running state per row; then write the output. Do not call
-    softmax, log_softmax or logsumexp (or any other softmax routine).
+    Read the last dimension in blocks of `block_size` entries (the last
+    block may be shorter), once, keeping only a running state per row;
+    then write the output. Do not call softmax, log_softmax or logsumexp
+    (or any other softmax routine).
 
     Args:
-        x: tensor of shape (..., n), floating point. Entries may be large (thousands):
-            the result must not overflow.
-        block_size: number of entries per block, >= 1 (it need not divide n; it may exceed n).
+        x: tensor of shape (..., n), floating point. Entries may be large
+            (thousands): the result must not overflow.
+        block_size: number of entries per block, >= 1 (it need not divide
+            n; it may exceed n).
 
     Returns:
-        A new tensor of the shape and dtype of x whose last dimension sums to 1 (x is left
-        unchanged).
+        A new tensor of the shape and dtype of x whose last dimension sums
+        to 1 (x is left unchanged).
     """
     # State per row: the running max m and s = sum of exp(x_j - m) over the entries read.
     # When a block raises the max to m_new, the old sum is multiplied by exp(m - m_new).
@@ -52,20 +55,24 @@ def online_softmax(x, block_size: int):
 
 
 def running_stats_update(m, s, x_block):
-    """One step of the online softmax: fold a block into the running max and running sum.
+    """One step of the online softmax: fold a
+    block into the running max and running sum.
 
-    The state (m, s) summarises the entries seen so far: m is their maximum and
-    s = sum over them of exp(x_j - m). The empty state is m = -inf, s = 0.
+    The state (m, s) summarises the entries seen so far: m is their
+    maximum and s = sum over them of exp(x_j - m). The empty state is
+    m = -inf, s = 0.
 
     Args:
         m: tensor of shape (...), the running maximum (may be -inf).
         s: tensor of shape (...), the running sum relative to m.
-        x_block: tensor of shape (..., b), b >= 1, the next entries of each row.
+        x_block: tensor of shape (..., b), b >= 1, the next entries of
+            each row.
 
     Returns:
-        (m_new, s_new), each of shape (...): the same summary of the entries seen so far
-        followed by the block (the maximum of all of them, and the sum of exp(x_j - m_new)
-        over all of them), computed from (m, s) and the block alone, in their dtype.
+        (m_new, s_new), each of shape (...): the same summary of the
+        entries seen so far followed by the block (the maximum of all of
+        them, and the sum of exp(x_j - m_new) over all of them), computed
+        from (m, s) and the block alone, in their dtype.
     """
     m_new = torch.maximum(m, x_block.amax(dim=-1))
     s_new = s * torch.exp(m - m_new) + torch.exp(x_block - m_new.unsqueeze(-1)).sum(dim=-1)

@@ -9,13 +9,14 @@ from studycli.assertions import assert_close, call, describe, dtype_name, expect
 def patchify(images, patch_size: int):
     """Cut images into non-overlapping p x p patches and flatten each one.
 
-    Patches are listed in row-major order (left to right along the top row of patches, then the
-    next row). Each patch is flattened in (C, p, p) order, the memory order of a Conv2d weight
-    (E, C, p, p), so that
+    Patches are listed in row-major order (left to right along the top row
+    of patches, then the next row). Each patch is flattened in (C, p, p)
+    order, the memory order of a Conv2d weight (E, C, p, p), so that
 
         patchify(images, p) @ conv.weight.reshape(E, C * p * p).T
 
-    equals Conv2d(C, E, kernel_size=p, stride=p, bias=False)(images), flattened to (N, L, E).
+    equals Conv2d(C, E, kernel_size=p, stride=p, bias=False)(images),
+    flattened to (N, L, E).
 
     Args:
         images: (N, C, H, W) tensor, H and W multiples of p.

@@ -14,11 +14,13 @@ def positive_random_features(x, omega):
     """Positive random features for the exponential kernel exp(q . k).
 
     phi(x) = exp(x omega^T - ‖x‖² / 2) / sqrt(m): row i, column r is
-    exp(omega_r . x_i - ‖x_i‖² / 2) / sqrt(m). With the rows of omega drawn from N(0, I),
-    E[phi(q) . phi(k)] = exp(q . k), and every feature is positive.
+    exp(omega_r . x_i - ‖x_i‖² / 2) / sqrt(m). With the rows of omega
+    drawn from N(0, I), E[phi(q) . phi(k)] = exp(q . k), and every feature
+    is positive.
 
     Args:
-        x: (n, d) inputs (queries or keys, already scaled by d^(-1/4) if used in attention).
+        x: (n, d) inputs (queries or keys, already scaled by d^(-1/4) if
+            used in attention).
         omega: (m, d) random projection directions.
 
     Returns:
@@ -31,11 +33,13 @@ def positive_random_features(x, omega):
 
 
 def softmax_kernel_estimate(x, y, omega):
-    """Monte Carlo estimate of exp(x_i . y_j) from random directions omega_1..omega_m.
+    """Monte Carlo estimate of exp(x_i . y_j)
+    from random directions omega_1..omega_m.
 
-    estimate[i, j] = (1/m) sum_r exp(omega_r . x_i - ‖x_i‖²/2) exp(omega_r . y_j - ‖y_j‖²/2),
-    the sample mean, over the m directions, of the product whose expectation the derivation
-    computes.
+    estimate[i, j] = (1/m) sum_r exp(omega_r . x_i - ‖x_i‖²/2)
+                                 exp(omega_r . y_j - ‖y_j‖²/2),
+    the sample mean, over the m directions, of the product whose
+    expectation the derivation computes.
 
     Args:
         x: (n, d) first set of vectors.

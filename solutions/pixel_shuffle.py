@@ -7,8 +7,8 @@ from studycli.assertions import assert_close, call, describe, dtype_name, expect
 
 
 def pixel_shuffle(x, upscale_factor: int):
-    """Rearrange (N, C r^2, H, W) into (N, C, H r, W r): the same result as
-    F.pixel_shuffle(x, upscale_factor).
+    """Rearrange (N, C r^2, H, W) into (N, C, H r, W r): the same result
+    as F.pixel_shuffle(x, upscale_factor).
 
     Args:
         x: (N, C * r * r, H, W) tensor.

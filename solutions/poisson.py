@@ -12,18 +12,19 @@ from studycli.assertions import as_number, assert_close, call, expect, fails_wit
 
 
 def poisson_pmf(n: int, rate: float, t: float = 1.0) -> float:
-    """P(N(t) = n): the probability of exactly n events in a window of length t, for events
-    that arrive independently, one at a time, at an average `rate` per unit time (a Poisson
-    process).
+    """P(N(t) = n): the probability of exactly n events in a window of
+    length t, for events that arrive independently, one at a time, at an
+    average `rate` per unit time (a Poisson process).
 
     Args:
         n: the count, an integer >= 0 (the checker goes up to n = 1000).
         rate: the average number of events per unit time, > 0.
-        t: the length of the window (same time unit as rate), > 0. rate * t goes up to ~1000.
+        t: the length of the window (same time unit as rate), > 0.
+            rate * t goes up to ~1000.
 
     Returns:
-        The probability as a Python float, accurate to a relative error of about 1e-9 over that
-        whole range.
+        The probability as a Python float, accurate to a relative error of
+        about 1e-9 over that whole range.
     """
     # (rate t)^n e^(-rate t) / n!, evaluated in log space.
     mean = rate * t
@@ -263,14 +264,16 @@ def _variant_torch(n: int, rate: float, t: float = 1.0):
 
 
 def waiting_time_cdf(t: float, rate: float) -> float:
-    """P(T <= t), T being the waiting time until the next event of a Poisson process.
+    """P(T <= t), T being the waiting time
+    until the next event of a Poisson process.
 
     Args:
         t: a duration, >= 0.
         rate: the average number of events per unit time, > 0.
 
     Returns:
-        The probability, a Python float, that at least one event happens within time t.
+        The probability, a Python float, that at least one event happens
+        within time t.
     """
     # T > t exactly when the window [0, t] has no event: P(N(t) = 0) = e^(-rate t).
     return -math.expm1(-rate * t)

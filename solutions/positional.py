@@ -7,10 +7,16 @@ import torch
 from studycli.assertions import assert_close, call, expect, fails_with
 
 
-def sinusoidal_encoding(num_positions: int, dim: int, base: float = 10000.0):
-    """The fixed sinusoidal position encoding of "Attention Is All You Need".
+def sinusoidal_encoding(
+    num_positions: int,
+    dim: int,
+    base: float = 10000.0,
+):
+    """The fixed sinusoidal position
+    encoding of "Attention Is All You Need".
 
-    For position p = 0 .. num_positions - 1 and pair index i = 0 .. dim/2 - 1:
+    For position p = 0 .. num_positions - 1 and pair index
+    i = 0 .. dim/2 - 1:
 
         PE[p, 2i]   = sin(p / base ** (2i / dim))
         PE[p, 2i+1] = cos(p / base ** (2i / dim))
@@ -35,9 +41,10 @@ def sinusoidal_encoding(num_positions: int, dim: int, base: float = 10000.0):
 def sinusoidal_shift_matrix(k: int, dim: int, base: float = 10000.0):
     """The matrix M_k with PE[p + k] = M_k @ PE[p] for every position p.
 
-    PE is the sinusoidal encoding above (PE[p, 2i] = sin(p w_i), PE[p, 2i+1] = cos(p w_i),
-    w_i = base ** (-2i / dim)). M_k does not depend on p: that is the linear relation
-    between the encodings of positions k apart.
+    PE is the sinusoidal encoding above (PE[p, 2i] = sin(p w_i),
+    PE[p, 2i+1] = cos(p w_i), w_i = base ** (-2i / dim)). M_k does not
+    depend on p: that is the linear relation between the encodings of
+    positions k apart.
 
     Args:
         k: the offset (any integer, may be negative).

@@ -31,15 +31,18 @@ def _cholesky_solve(A: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
 
 
 def minimize_quadratic(A, b):
-    """Minimiser of f(x) = 1/2 x^T A x + b^T x + c for symmetric positive-definite A.
+    """Minimiser of f(x) = 1/2 x^T A x + b^T x + c for symmetric
+    positive-definite A.
 
     Args:
-        A: torch tensor (n, n), symmetric positive definite, float32 or float64.
+        A: torch tensor (n, n), symmetric positive definite, float32 or
+            float64.
         b: torch tensor (n,), same dtype and device as A.
 
     Returns:
-        x*: torch tensor (n,), same dtype as A, the minimiser (c shifts f but not its
-        minimiser, so it is not an argument). A and b are not modified.
+        x*: torch tensor (n,), same dtype as A, the minimiser (c shifts f
+        but not its minimiser, so it is not an argument). A and b are not
+        modified.
     """
     # The gradient A x + b vanishes at x* = -A^-1 b; solve A x = -b (Cholesky), no inverse.
     return (-_cholesky_solve(A, b)).to(A.dtype)
@@ -205,10 +208,12 @@ def _variant_conjugate_gradient(A, b):
 
 
 def quadratic_minimum_value(A, b, c: float) -> float:
-    """Minimum value of f(x) = 1/2 x^T A x + b^T x + c for symmetric positive-definite A.
+    """Minimum value of f(x) = 1/2 x^T A x + b^T x + c for symmetric
+    positive-definite A.
 
     Args:
-        A: torch tensor (n, n), symmetric positive definite (float64 in the checker).
+        A: torch tensor (n, n), symmetric positive definite
+            (float64 in the checker).
         b: torch tensor (n,), same dtype and device.
         c: the constant term.
 

@@ -17,17 +17,20 @@ from studycli.assertions import assert_close, assert_equal, call, expect, fails_
 
 
 def position_distribution(n: int) -> dict[int, float]:
-    """Distribution of the position of a symmetric +-1 random walk after n steps.
+    """Distribution of the position of a
+    symmetric +-1 random walk after n steps.
 
-    The walker starts at 0; each step is +1 or -1 with probability 1/2, independently.
+    The walker starts at 0; each step is +1 or -1 with probability 1/2,
+    independently.
 
     Args:
         n: the number of steps, n >= 0 (the checker goes up to n = 1000).
 
     Returns:
-        A dict {k: P(X_n = k)} with one key per reachable position: k = -n, -n + 2, ..., n.
-        Positions that cannot be reached (|k| > n, or k of the wrong parity) are NOT keys.
-        The values are floats that sum to 1.
+        A dict {k: P(X_n = k)} with one key per reachable position:
+        k = -n, -n + 2, ..., n. Positions that cannot be reached (|k| > n,
+        or k of the wrong parity) are NOT keys. The values are floats that
+        sum to 1.
     """
     # Coefficient of z^k in ((z + 1/z) / 2)^n: choose which j of the n factors give z
     # (the others give 1/z), so k = j - (n - j) = 2j - n, i.e. j = (n + k) / 2.
@@ -189,10 +192,12 @@ def position_probability(n: int, k: int) -> float:
 
     Args:
         n: the number of steps, n >= 0 (the checker goes up to n = 1000).
-        k: any integer position (negative, unreachable or out of range allowed).
+        k: any integer position (negative, unreachable or out of range
+            allowed).
 
     Returns:
-        The probability as a float (0.0 for a position the walk cannot be at).
+        The probability as a float (0.0 for a position the walk cannot be
+        at).
     """
     # The coefficient of z^k in ((z + 1/z) / 2)^n: j = (n + k) / 2 steps to the right, which
     # must be an integer in 0..n.
@@ -298,13 +303,15 @@ def _wrong_overflows(n: int, k: int) -> float:
 
 
 def first_return_probability(n: int) -> float:
-    """Probability that the symmetric +-1 walk from 0 returns to 0 for the FIRST time at step n.
+    """Probability that the symmetric +-1 walk from 0 returns to 0 for the
+    FIRST time at step n.
 
     Args:
         n: the step, n >= 1 (the checker goes up to n = 2000).
 
     Returns:
-        f_n = P(X_n = 0 and X_j != 0 for 0 < j < n) as a float (0.0 where it is impossible).
+        f_n = P(X_n = 0 and X_j != 0 for 0 < j < n) as a float (0.0 where
+        it is impossible).
     """
     # The coefficient of s^n in F(s) = 1 - sqrt(1 - s^2).
     if n % 2 or n <= 0:

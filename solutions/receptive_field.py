@@ -9,18 +9,20 @@ from studycli.assertions import assert_equal, call, describe, expect, fails_with
 
 
 def receptive_field(layers: list[tuple[int, ...]]) -> int:
-    """The receptive field, in input pixels, of one unit of the last layer of a conv stack.
+    """The receptive field, in input pixels, of
+    one unit of the last layer of a conv stack.
 
-    Along one axis; a square layer stack has the same field on both axes. Padding does not
-    change its size.
+    Along one axis; a square layer stack has the same field on both axes.
+    Padding does not change its size.
 
     Args:
         layers: from the input to the output, each (kernel, stride) or
-            (kernel, stride, dilation); dilation defaults to 1. May be empty.
+            (kernel, stride, dilation); dilation defaults to 1. May be
+            empty.
 
     Returns:
-        The receptive field as an int: the number of input pixels from the first to the last
-        one that the unit depends on (1 for no layers).
+        The receptive field as an int: the number of input pixels from the
+        first to the last one that the unit depends on (1 for no layers).
     """
     # Bottom-up: r_l = r_(l-1) + (k_l - 1) d_l j_(l-1) and j_l = j_(l-1) s_l, from r_0 = j_0 = 1,
     # j being the jump (input pixels between neighbouring units of the current layer).

@@ -23,8 +23,8 @@ from studycli.assertions import (
 def soft_threshold(x, lam: float):
     """The proximal operator of lam * |z|, elementwise.
 
-    For each element x, return argmin_z 1/2 (z - x)² + lam |z|, in closed form (no numerical
-    minimisation).
+    For each element x, return argmin_z 1/2 (z - x)² + lam |z|, in closed
+    form (no numerical minimisation).
 
     Args:
         x: tensor of any shape (float); left unchanged.
@@ -60,20 +60,24 @@ def ista_step(w, X, y, lam: float, lr: float):
 
 
 def map_penalty(noise_var: float, prior: str, scale: float) -> float:
-    """The penalty weight that makes MAP estimation equal to regularised least squares.
+    """The penalty weight that makes MAP
+    estimation equal to regularised least squares.
 
-    Model: y_i = x_iᵀ w + ε_i with ε_i ~ N(0, noise_var), independent; prior on each weight,
-    independently:
-      - prior == "laplace": w_j ~ Laplace(0, scale), density exp(-|w_j| / scale) / (2 scale);
-      - prior == "gaussian": w_j ~ N(0, scale²) (scale is the standard deviation).
+    Model: y_i = x_iᵀ w + ε_i with ε_i ~ N(0, noise_var), independent;
+    prior on each weight, independently:
+      - prior == "laplace": w_j ~ Laplace(0, scale), density
+        exp(-|w_j| / scale) / (2 scale);
+      - prior == "gaussian": w_j ~ N(0, scale²) (scale is the standard
+        deviation).
     Return lam such that the MAP estimate argmax_w p(w | X, y) equals
-    argmin_w Σ_i (y_i - x_iᵀ w)² + lam R(w), with R(w) = ‖w‖₁ for "laplace" and
-    R(w) = ‖w‖² for "gaussian".
+    argmin_w Σ_i (y_i - x_iᵀ w)² + lam R(w), with R(w) = ‖w‖₁ for
+    "laplace" and R(w) = ‖w‖² for "gaussian".
 
     Args:
         noise_var: σ², the variance of the observation noise.
         prior: "laplace" or "gaussian".
-        scale: b of the Laplace prior, or τ (the standard deviation) of the Gaussian prior.
+        scale: b of the Laplace prior, or τ (the standard deviation) of
+            the Gaussian prior.
 
     Returns:
         lam as a Python float.

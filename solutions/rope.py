@@ -15,17 +15,20 @@ from studycli.assertions import (
 
 
 def apply_rope(x, positions, base: float = 10000.0):
-    """Rotate consecutive pairs of features by position-dependent angles (RoFormer's RoPE).
+    """Rotate consecutive pairs of features by
+    position-dependent angles (RoFormer's RoPE).
 
-    For each pair i = 0 .. d/2 - 1, the features (x[..., p, 2i], x[..., p, 2i+1]) at sequence
-    index p are rotated by the angle positions[p] * theta_i, with theta_i = base ** (-2i / d):
+    For each pair i = 0 .. d/2 - 1, the features
+    (x[..., p, 2i], x[..., p, 2i+1]) at sequence index p are rotated by
+    the angle positions[p] * theta_i, with theta_i = base ** (-2i / d):
 
         out[2i]   = x[2i] cos(a) - x[2i+1] sin(a)
         out[2i+1] = x[2i] sin(a) + x[2i+1] cos(a)
 
     Args:
         x: tensor of shape (..., n, d), d even.
-        positions: integer tensor of shape (n,), the position of each of the n rows.
+        positions: integer tensor of shape (n,), the position of each of
+            the n rows.
         base: the frequency base (10000 in RoFormer).
 
     Returns:
@@ -43,19 +46,22 @@ def apply_rope(x, positions, base: float = 10000.0):
 
 
 def rope_relative_score(q, k, delta: int, base: float = 10000.0):
-    """The RoPE attention score <R_m q, R_n k> written as a function of delta = m - n only.
+    """The RoPE attention score <R_m q, R_n k>
+    written as a function of delta = m - n only.
 
-    R_p is the RoPE rotation at position p (pairs (2i, 2i+1) rotated by p * theta_i,
-    theta_i = base ** (-2i / d)). Compute the score without rotating q and k separately,
-    from the formula the derivation ends in.
+    R_p is the RoPE rotation at position p (pairs (2i, 2i+1) rotated by
+    p * theta_i, theta_i = base ** (-2i / d)). Compute the score without
+    rotating q and k separately, from the formula the derivation ends in.
 
     Args:
-        q, k: tensors of shape (..., d), d even (one query and one key per leading index).
+        q, k: tensors of shape (..., d), d even (one query and one key per
+            leading index).
         delta: the relative position m - n (any integer, may be negative).
         base: the frequency base.
 
     Returns:
-        Tensor of shape (...): the score <R_m q, R_n k> for any m, n with m - n = delta.
+        Tensor of shape (...): the score <R_m q, R_n k> for any m, n with
+        m - n = delta.
     """
     d = q.shape[-1]
     i = torch.arange(d // 2, device=q.device, dtype=torch.float64)

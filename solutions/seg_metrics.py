@@ -5,7 +5,11 @@ import numpy as np
 from studycli.assertions import assert_close, call_unchanged, describe, expect, fails_with
 
 
-def segmentation_metrics(pred, target, num_classes: int) -> dict[str, float]:
+def segmentation_metrics(
+    pred,
+    target,
+    num_classes: int,
+) -> dict[str, float]:
     """Pixel accuracy, mean pixel accuracy and mean IoU of a label map.
 
     pred and target are left unchanged (they are the caller's label maps).
@@ -18,7 +22,8 @@ def segmentation_metrics(pred, target, num_classes: int) -> dict[str, float]:
 
     Returns:
         {"pa": ..., "mpa": ..., "miou": ...} as floats. For class c let
-        TP_c = #(pred == c and target == c), FP_c = #(pred == c, target != c),
+        TP_c = #(pred == c and target == c),
+        FP_c = #(pred == c, target != c),
         FN_c = #(pred != c, target == c). Then
           pa   = sum_c TP_c / number of pixels
           mpa  = mean of TP_c / (TP_c + FN_c)

@@ -25,14 +25,17 @@ from studycli.assertions import (
 def max_sliding_window(nums: list[int], k: int) -> list[int]:
     """Maximum of every length-k window of `nums`, left to right.
 
-    The total time must be O(n), whatever k is. `nums` must not be modified.
+    The total time must be O(n), whatever k is. `nums` must not be
+    modified.
 
     Args:
-        nums: Python ints of any size (may be negative, may repeat), len(nums) >= 1.
+        nums: Python ints of any size (may be negative, may repeat),
+            len(nums) >= 1.
         k: the window length, 1 <= k <= len(nums).
 
     Returns:
-        A list of len(nums) - k + 1 integers: item i is max(nums[i:i + k]).
+        A list of len(nums) - k + 1 integers: item i is
+        max(nums[i:i + k]).
 
     Example:
         max_sliding_window([1, 3, -1, -3, 5, 3, 6, 7], 3)

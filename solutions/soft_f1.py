@@ -17,16 +17,19 @@ from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def soft_f1_loss(probs, targets, eps: float = 1e-7):
-    """A differentiable F1 loss for binary labels, all elements pooled together.
+    """A differentiable F1 loss for binary
+    labels, all elements pooled together.
 
     Args:
-        probs: tensor of any shape, probabilities of the positive class in [0, 1].
+        probs: tensor of any shape, probabilities of the positive class in
+            [0, 1].
         targets: tensor of the same shape and dtype, each 0.0 or 1.0.
         eps: added to the F1's denominator, to avoid 0/0.
 
     Returns:
-        A 0-d tensor in the inputs' dtype: 1 - soft F1, differentiable with respect to probs.
-        When probs is exactly 0 or 1 it equals 1 - F1 of those hard predictions.
+        A 0-d tensor in the inputs' dtype: 1 - soft F1, differentiable
+        with respect to probs. When probs is exactly 0 or 1 it equals
+        1 - F1 of those hard predictions.
     """
     # Each count replaced by its expectation under p: TP = Σ p·t, FP = Σ p·(1 - t),
     # FN = Σ (1 - p)·t; then F1 = 2 TP / (2 TP + FP + FN + eps).
@@ -37,17 +40,20 @@ def soft_f1_loss(probs, targets, eps: float = 1e-7):
 
 
 def soft_accuracy(probs, labels):
-    """The expected accuracy of class probabilities, a smooth surrogate of the accuracy.
+    """The expected accuracy of class probabilities,
+    a smooth surrogate of the accuracy.
 
     Args:
         probs: (N, C) class probabilities (rows sum to 1).
         labels: (N,) integer class indices (int64).
 
     Returns:
-        A 0-d tensor, differentiable with respect to probs: the expected accuracy, the mean
-        over the rows i of the probability row i gives its correct class labels[i] (the
-        accuracy expected when each prediction is drawn from its row). It equals the accuracy
-        (1/N) Σ_i [argmax_c probs[i, c] == labels[i]] whenever every row of probs is one-hot.
+        A 0-d tensor, differentiable with respect to probs: the expected
+        accuracy, the mean over the rows i of the probability row i gives
+        its correct class labels[i] (the accuracy expected when each
+        prediction is drawn from its row). It equals the accuracy
+        (1/N) Σ_i [argmax_c probs[i, c] == labels[i]] whenever every row
+        of probs is one-hot.
     """
     # Replace onehot(argmax p_i) by p_i itself: (1/N) Σ_i <p_i, onehot(y_i)> = mean of p[i, y_i].
     N = probs.shape[0]

@@ -20,9 +20,9 @@ from studycli.assertions import (
 def discretize_zoh(A, B, dt: float):
     """Zero-order-hold discretisation of x'(t) = A x(t) + B u(t).
 
-    Holding u constant over each step of length dt gives the exact recurrence
-    x_(k+1) = A_bar x_k + B_bar u_k with
-        A_bar = exp(dt A)                     (the matrix exponential, not elementwise exp)
+    Holding u constant over each step of length dt gives the exact
+    recurrence x_(k+1) = A_bar x_k + B_bar u_k with
+        A_bar = exp(dt A)   (the matrix exponential, not elementwise exp)
         B_bar = A^(-1) (exp(dt A) - I) B.
 
     Args:
@@ -31,8 +31,8 @@ def discretize_zoh(A, B, dt: float):
         dt: the step size Delta > 0.
 
     Returns:
-        (A_bar, B_bar) with shapes (N, N) and (N, P), new tensors in the dtype of A (A and B
-        are left unchanged).
+        (A_bar, B_bar) with shapes (N, N) and (N, P), new tensors in the
+        dtype of A (A and B are left unchanged).
     """
     A_bar = torch.linalg.matrix_exp(dt * A)
     eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
@@ -41,20 +41,23 @@ def discretize_zoh(A, B, dt: float):
 
 
 def discretize_zoh_diagonal(a, b, dt: float):
-    """Zero-order-hold discretisation for a diagonal state matrix (as in S4D and Mamba).
+    """Zero-order-hold discretisation for a diagonal state matrix
+    (as in S4D and Mamba).
 
-    With A = diag(a), every state coordinate is its own scalar system x' = a x + b u. Return
-    the coefficients of its exact recurrence x_(k+1) = a_bar x_k + b_bar u_k when the input
-    is held constant over each step of length dt.
+    With A = diag(a), every state coordinate is its own scalar system
+    x' = a x + b u. Return the coefficients of its exact recurrence
+    x_(k+1) = a_bar x_k + b_bar u_k when the input is held constant over
+    each step of length dt.
 
     Args:
-        a: (..., N) diagonal of A, real and non-zero (negative for a stable system).
+        a: (..., N) diagonal of A, real and non-zero (negative for a
+            stable system).
         b: (..., N) input weights, same shape as a.
         dt: the step size Delta > 0.
 
     Returns:
-        (a_bar, b_bar), new tensors, each of the shape and dtype of a (a and b are left
-        unchanged).
+        (a_bar, b_bar), new tensors, each of the shape and dtype of a
+        (a and b are left unchanged).
     """
     # a_bar = exp(dt a) and b_bar = (exp(dt a) - 1) / a * b, the integral of exp(a s) b over
     # one step; expm1 keeps the small-dt case accurate.
@@ -64,10 +67,12 @@ def discretize_zoh_diagonal(a, b, dt: float):
 
 
 def ssm_kernel(A_bar, B_bar, C, length: int):
-    """The convolution kernel of a discrete, time-invariant, single-input single-output SSM.
+    """The convolution kernel of a discrete,
+    time-invariant, single-input single-output SSM.
 
-    For the recurrence x_k = A_bar x_(k-1) + B_bar u_k, y_k = C . x_k with x_(-1) = 0, return
-    the first L taps of the kernel K with y_k = sum_(l=0..k) K[l] u_(k-l) for every input u
+    For the recurrence x_k = A_bar x_(k-1) + B_bar u_k, y_k = C . x_k with
+    x_(-1) = 0, return the first L taps of the kernel K with
+    y_k = sum_(l=0..k) K[l] u_(k-l) for every input u
     (a causal convolution).
 
     Args:

@@ -29,16 +29,18 @@ def _as_floats(result, what: str, n: int) -> list[float]:
 
 
 def incremental_mean(xs) -> list[float]:
-    """Running means of a stream, each computed from the previous mean and the new sample in
-    O(1), without storing or re-summing the past samples.
+    """Running means of a stream, each computed from the previous mean and
+    the new sample in O(1), without storing or re-summing the past
+    samples.
 
     Args:
-        xs: a sequence (list or tuple) of numbers x_1, ..., x_n; possibly empty. At most 2 reads
-            per sample in all (an index, each entry of a slice, each step of an iteration).
+        xs: a sequence (list or tuple) of numbers x_1, ..., x_n; possibly
+            empty. At most 2 reads per sample in all (an index, each entry
+            of a slice, each step of an iteration).
 
     Returns:
-        [w_1, ..., w_n] as a new list of floats, where w_k = (x_1 + ... + x_k) / k; xs is
-        left unchanged.
+        [w_1, ..., w_n] as a new list of floats, where
+        w_k = (x_1 + ... + x_k) / k; xs is left unchanged.
     """
     # k w_k = (k - 1) w_(k-1) + x_k, i.e. w_k = w_(k-1) + (x_k - w_(k-1)) / k.
     means = []
@@ -284,18 +286,21 @@ def _variant_index_loop(xs):
 
 
 def robbins_monro(g, w1: float, step_size, num_steps: int) -> list[float]:
-    """Run num_steps steps of the Robbins-Monro iteration from w1, with step sizes a_k.
+    """Run num_steps steps of the Robbins-Monro
+    iteration from w1, with step sizes a_k.
 
     Args:
-        g: a callable g(w, k) -> float returning the noisy observation g~(w, eta_k) of the
-            increasing function whose root is sought, at the current estimate w and step k
-            (k = 1, 2, ...).
+        g: a callable g(w, k) -> float returning the noisy observation
+            g~(w, eta_k) of the increasing function whose root is sought,
+            at the current estimate w and step k (k = 1, 2, ...).
         w1: the initial guess w_1.
-        step_size: a callable step_size(k) -> float returning a_k, for k = 1, 2, ...
+        step_size: a callable step_size(k) -> float returning a_k, for
+            k = 1, 2, ...
         num_steps: the number of updates, >= 0.
 
     Returns:
-        [w_2, ..., w_(num_steps + 1)]: the estimate after each update, as a list of floats.
+        [w_2, ..., w_(num_steps + 1)]: the estimate after each update, as
+        a list of floats.
     """
     # w_(k+1) = w_k - a_k g~(w_k, eta_k): step against the noisy observation.
     w = float(w1)

@@ -14,18 +14,19 @@ from studycli.assertions import (
 
 
 def reparameterize(mu, logvar, eps):
-    """A sample z ~ N(mu, diag(exp(logvar))), built from the given standard-normal noise eps, as a
-    differentiable function of mu and logvar (autograd must reach both).
+    """A sample z ~ N(mu, diag(exp(logvar))), built from the given
+    standard-normal noise eps, as a differentiable function of mu and
+    logvar (autograd must reach both).
 
     Args:
         mu: tensor of shape (..., D), the means.
         logvar: tensor of shape (..., D), the log-variances log sigma².
-        eps: standard-normal noise, broadcastable with mu (the same shape, or with extra
-            leading sample dimensions such as (S, ..., D)).
+        eps: standard-normal noise, broadcastable with mu (the same shape,
+            or with extra leading sample dimensions such as (S, ..., D)).
 
     Returns:
-        Tensor z of the broadcast shape of mu and eps, a new tensor: mu, logvar and eps are left
-        unchanged.
+        Tensor z of the broadcast shape of mu and eps, a new tensor: mu,
+        logvar and eps are left unchanged.
     """
     # The randomness sits in eps, which depends on no parameter: z = mu + sigma * eps with the
     # standard deviation sigma = exp(logvar / 2), all inside the graph.
@@ -33,13 +34,13 @@ def reparameterize(mu, logvar, eps):
 
 
 def pathwise_gradients(f_prime, mu, sigma, eps):
-    """Reparameterisation (pathwise) Monte Carlo estimates of the gradients of
-    L(mu, sigma) = E_{z ~ N(mu, diag(sigma²))}[Σ_d f(z_d)] with respect to mu and sigma, from the
-    S given noise samples.
+    """Reparameterisation (pathwise) Monte Carlo estimates of the
+    gradients of L(mu, sigma) = E_{z ~ N(mu, diag(sigma²))}[Σ_d f(z_d)]
+    with respect to mu and sigma, from the S given noise samples.
 
     Args:
-        f_prime: callable, the derivative f' of the scalar function f, applied elementwise to
-            a tensor.
+        f_prime: callable, the derivative f' of the scalar function f,
+            applied elementwise to a tensor.
         mu: tensor of shape (D,).
         sigma: tensor of shape (D,), positive.
         eps: tensor of shape (S, D), S standard-normal samples.

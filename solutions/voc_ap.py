@@ -11,8 +11,13 @@ from studycli.assertions import (
 )
 
 
-def average_precision(recall, precision, use_07_metric: bool = False) -> float:
-    """Average precision of one class from its PR points, VOC devkit style.
+def average_precision(
+    recall,
+    precision,
+    use_07_metric: bool = False,
+) -> float:
+    """Average precision of one class
+    from its PR points, VOC devkit style.
 
     Args:
         recall: numpy array (n,), the recall after each detection, ranked

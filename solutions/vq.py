@@ -16,19 +16,23 @@ from studycli.assertions import (
 
 
 def vector_quantize(z, codebook):
-    """Replace each row of z by its nearest codebook vector, passing gradients straight through.
+    """Replace each row of z by its nearest codebook vector, passing
+    gradients straight through.
 
-    indices[i] = argmin_k ‖z[i] - codebook[k]‖² (on an exact tie, the lowest k). The returned
-    z_q has the value codebook[indices], but its gradient with respect to z is the identity
-    (straight-through estimator), so that the encoder producing z can be trained through it;
-    no gradient reaches the codebook through z_q (a loss term of its own trains it).
+    indices[i] = argmin_k ‖z[i] - codebook[k]‖² (on an exact tie, the
+    lowest k). The returned z_q has the value codebook[indices], but its
+    gradient with respect to z is the identity (straight-through
+    estimator), so that the encoder producing z can be trained through it;
+    no gradient reaches the codebook through z_q (a loss term of its own
+    trains it).
 
     Args:
         z: tensor of shape (N, D), the encoder outputs.
         codebook: tensor of shape (K, D), the K code vectors.
 
     Returns:
-        (z_q, indices): z_q of shape (N, D); indices an integer (long) tensor of shape (N,).
+        (z_q, indices): z_q of shape (N, D); indices an integer (long)
+        tensor of shape (N,).
     """
     # ‖z - e‖² = ‖z‖² - 2 z·e + ‖e‖², without building an (N, K, D) tensor.
     dist = (z * z).sum(1, keepdim=True) - 2.0 * (z @ codebook.t()) + (codebook * codebook).sum(1)
@@ -39,12 +43,15 @@ def vector_quantize(z, codebook):
 
 
 def vq_aux_loss(z, z_q, beta: float = 0.25):
-    """VQ-VAE's codebook loss plus beta times its commitment loss, with the stop-gradients in
-    place; each term is a mean over all N*D elements. The reconstruction loss is not part of it.
+    """VQ-VAE's codebook loss plus beta times its commitment loss, with
+    the stop-gradients in place; each term is a mean over all N*D
+    elements. The reconstruction loss is not part of it.
 
     Args:
-        z: tensor of shape (N, D), the encoder outputs (before the straight-through trick).
-        z_q: tensor of shape (N, D), codebook[indices], carrying gradient to the codebook.
+        z: tensor of shape (N, D), the encoder outputs (before the
+            straight-through trick).
+        z_q: tensor of shape (N, D), codebook[indices], carrying gradient
+            to the codebook.
         beta: the commitment weight (0.25 in the paper).
 
     Returns:

@@ -25,22 +25,31 @@ from studycli.assertions import (
 # ---------------------------------------------------------------------------------------------
 
 
-def best_split(x, g, h, reg_lambda: float = 1.0, gamma: float = 0.0) -> tuple[float, float]:
+def best_split(
+    x,
+    g,
+    h,
+    reg_lambda: float = 1.0,
+    gamma: float = 0.0,
+) -> tuple[float, float]:
     """Exact greedy split search of XGBoost on one feature.
 
-    A split sends the samples with x < threshold to the left child and the others (x >=
-    threshold) to the right child; both children must be non-empty. Its gain is
+    A split sends the samples with x < threshold to the left child and the
+    others (x >= threshold) to the right child; both children must be
+    non-empty. Its gain is
 
         gain = 1/2 [G_L²/(H_L + λ) + G_R²/(H_R + λ) - G²/(H + λ)] - γ
 
-    where G_L, H_L (G_R, H_R) are the sums of g and h over the left (right) child and G, H the
-    sums over all samples. Candidate thresholds lie midway between neighbouring distinct values
-    of x (so duplicated x values always go to the same side). Among splits of equal gain, the
-    smallest threshold is returned. The best gain may be negative (with a large γ, or when
-    no split helps); it is still returned.
+    where G_L, H_L (G_R, H_R) are the sums of g and h over the left
+    (right) child and G, H the sums over all samples. Candidate thresholds
+    lie midway between neighbouring distinct values of x (so duplicated x
+    values always go to the same side). Among splits of equal gain, the
+    smallest threshold is returned. The best gain may be negative (with a
+    large γ, or when no split helps); it is still returned.
 
     Args:
-        x: (n,) feature values, in any order, possibly with duplicates; at least two distinct.
+        x: (n,) feature values, in any order, possibly with duplicates; at
+            least two distinct.
         g: (n,) first-order gradients of the loss.
         h: (n,) second-order gradients (hessians), h > 0.
         reg_lambda: λ, the L2 penalty on leaf weights.
@@ -71,11 +80,13 @@ def best_split(x, g, h, reg_lambda: float = 1.0, gamma: float = 0.0) -> tuple[fl
 def leaf_weight(g, h, reg_lambda: float = 1.0) -> float:
     """Optimal weight of one XGBoost leaf.
 
-    The samples in the leaf have gradients g_i and hessians h_i; the leaf's part of the
-    second-order objective is Σ_i (g_i w + 1/2 h_i w²) + 1/2 λ w². Return the w minimising it.
+    The samples in the leaf have gradients g_i and hessians h_i; the
+    leaf's part of the second-order objective is
+    Σ_i (g_i w + 1/2 h_i w²) + 1/2 λ w². Return the w minimising it.
 
     Args:
-        g: (n,) first-order gradients of the loss of the samples in the leaf.
+        g: (n,) first-order gradients of the loss of the samples in the
+            leaf.
         h: (n,) hessians of those samples (h > 0).
         reg_lambda: λ, the L2 penalty on the leaf weight.
 
@@ -87,12 +98,19 @@ def leaf_weight(g, h, reg_lambda: float = 1.0) -> float:
     return -G / (H + reg_lambda)
 
 
-def tree_objective(G, H, reg_lambda: float = 1.0, gamma: float = 0.0) -> float:
-    """The structure score of a fixed tree: its round-t objective at the best leaf weights.
+def tree_objective(
+    G,
+    H,
+    reg_lambda: float = 1.0,
+    gamma: float = 0.0,
+) -> float:
+    """The structure score of a fixed tree: its
+    round-t objective at the best leaf weights.
 
-    The objective is Σ_i l(y_i, ŷ_i + f(x_i)) + γT + 1/2 λ Σ_j w_j², with the loss expanded to
-    second order around the current predictions ŷ_i and the constant terms dropped; f gives
-    every sample of leaf j the weight w_j. Return its minimum over the leaf weights.
+    The objective is Σ_i l(y_i, ŷ_i + f(x_i)) + γT + 1/2 λ Σ_j w_j², with
+    the loss expanded to second order around the current predictions ŷ_i
+    and the constant terms dropped; f gives every sample of leaf j the
+    weight w_j. Return its minimum over the leaf weights.
 
     Args:
         G: (T,) sum of the gradients g_i of the samples in each leaf.
@@ -101,7 +119,8 @@ def tree_objective(G, H, reg_lambda: float = 1.0, gamma: float = 0.0) -> float:
         gamma: γ, the cost per leaf.
 
     Returns:
-        The minimal objective as a Python float (lower is better); G and H are left unchanged.
+        The minimal objective as a Python float (lower is better); G and H
+        are left unchanged.
     """
     # Per leaf: G w + 1/2 (H + λ) w², minimised at w* = -G / (H + λ), value -1/2 G² / (H + λ).
     G = G.double()
@@ -111,13 +130,20 @@ def tree_objective(G, H, reg_lambda: float = 1.0, gamma: float = 0.0) -> float:
 
 
 def split_gain(
-    G_L: float, H_L: float, G_R: float, H_R: float, reg_lambda: float = 1.0, gamma: float = 0.0
+    G_L: float,
+    H_L: float,
+    G_R: float,
+    H_R: float,
+    reg_lambda: float = 1.0,
+    gamma: float = 0.0,
 ) -> float:
-    """The gain of splitting one leaf into a left and a right child: how much the split lowers
-    the tree's structure score -1/2 Σ_j G_j²/(H_j + λ) + γT (positive when the split helps).
+    """The gain of splitting one leaf into a left and a right child: how
+    much the split lowers the tree's structure score
+    -1/2 Σ_j G_j²/(H_j + λ) + γT (positive when the split helps).
 
     Args:
-        G_L, H_L: sums of gradients and hessians over the left child's samples.
+        G_L, H_L: sums of gradients and hessians over the left child's
+            samples.
         G_R, H_R: the same over the right child's samples.
         reg_lambda: λ.
         gamma: γ, the cost of one leaf.
