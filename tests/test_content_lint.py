@@ -1251,6 +1251,46 @@ def test_a_line_of_code_too_wide_for_80_columns_is_reported_at_its_line(content_
     assert problem.message.startswith("prompt, line 3: a line of code 78 columns wide")
 
 
+def test_a_starter_line_too_wide_for_80_columns_is_reported_at_the_module_line(content_copy):
+    """A starter made from the reference shows its signature and docstring, which ruff lets
+    run to 100 columns: 314 lines of 80 shipped starters went on after a ↪ at 80 columns, and
+    lint, which measured only the code in card text, said nothing. Reported at the line of
+    the solution module to rewrap; 74 columns fit."""
+    module = content_copy / "solutions" / "arith.py"
+    line = module.read_text(encoding="utf-8").splitlines().index("        x: any integer.") + 1
+    edit(module, "        x: any integer.", "        x: any integer, " + "n" * 51)  # 75 columns
+    [problem] = lint(load_content(content_copy))
+    assert (problem.path, problem.line, problem.card_id) == (module, line, "add-one")
+    assert problem.message.startswith(
+        "the starter of card add-one, made from add_one's docstring, has a line 75 columns "
+        "wide; an 80-column terminal shows 74 columns"
+    ), problem.message
+    assert problem.message.endswith(
+        ": rewrap the docstring at 74 columns, its indentation included (a formula or an "
+        "example broken by hand where it reads well)"
+    ), problem.message
+    edit(module, "n" * 51, "n" * 50)
+    assert lint(load_content(content_copy)) == []
+    wide = "def add_one(x: int, " + "y" * 38 + ": int = 0) -> int:"  # 76 columns
+    edit(module, "def add_one(x: int) -> int:", wide)
+    [problem] = lint(load_content(content_copy))
+    assert problem.line == line - 4
+    assert "add_one's signature, has a line 76 columns wide" in problem.message
+
+
+def test_a_written_starter_line_too_wide_is_reported_at_its_line(content_copy):
+    """A card's own starter is shown in the same box: its first line too wide is reported at
+    its line of the card file, with a count of the others."""
+    path = content_copy / "cards" / "basics" / "add-one.yaml"
+    body = "    return x + " + "1 + " * 14 + "1000"  # 75 columns
+    edit(path, "solution:", f"starter: |\n  def add_one(x):\n  {body}\n  {body}\nsolution:")
+    [problem] = lint(load_content(content_copy))
+    assert problem.line == lines_of(path)["starter"] + 2
+    assert problem.message.startswith(
+        "starter, line 2: a line 75 columns wide (and 1 more line over 74); an 80-column"
+    ), problem.message
+
+
 @pytest.mark.parametrize(
     ("text", "found"),
     [

@@ -214,10 +214,20 @@ def long_code_line(text: str) -> tuple[int, int] | None:
             if block.type not in ("fence", "code_block") or block.map is None:
                 continue
             first = block.map[0] + 1 + (block.type == "fence")
-            for number, line in enumerate(block.content.split("\n"), first):
-                if (width := _columns(line)) > MAX_CODE_WIDTH:
-                    return number, width
+            if wide := wide_lines(block.content):
+                number, width = wide[0]
+                return first + number - 1, width
     return None
+
+
+def wide_lines(code: str) -> list[tuple[int, int]]:
+    """The lines (1-based) of `code` wider than `MAX_CODE_WIDTH` columns, with their
+    widths."""
+    return [
+        (number, width)
+        for number, line in enumerate(code.split("\n"), 1)
+        if (width := _columns(line)) > MAX_CODE_WIDTH
+    ]
 
 
 def _columns(line: str) -> int:

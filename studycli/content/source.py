@@ -143,12 +143,13 @@ class ModuleInfo:
         rest.append(text(at, len(data)))
         return "".join(rest), {name: text(*span) for name, span in own.items()}
 
-    def imports(self, function: ast.FunctionDef) -> list[str]:
+    def imports(self, function: ast.FunctionDef) -> list[tuple[str, int]]:
         """The module's top-level imports that `function` uses (in its body, signature or
-        decorators), for its starter: the module's checkers import more (`torch.optim`'s AdamW
-        as AdamW's ground truth, `heapq` for sliding-window-max's slow wrong answer), which
-        handed a learner the routine the checker refuses or the method the prompt warns of.
-        A statement that binds some names used and some not keeps the used ones only."""
+        decorators), for its starter, each with the line it begins on: the module's checkers
+        import more (`torch.optim`'s AdamW as AdamW's ground truth, `heapq` for
+        sliding-window-max's slow wrong answer), which handed a learner the routine the checker
+        refuses or the method the prompt warns of. A statement that binds some names used and
+        some not keeps the used ones only."""
         # (and the array libraries the module works in, used by name or not: the answer's
         # vocabulary, whatever the reference happens to call)
         used = {node.id for node in ast.walk(function) if isinstance(node, ast.Name)}
@@ -162,13 +163,14 @@ class ModuleInfo:
             if "studycli" in text:
                 continue
             if isinstance(node, ast.ImportFrom) and node.module == "__future__":
-                lines.append(text)  # (changes how the code reads, used by name or not)
+                lines.append((text, node.lineno))  # (changes how the code reads, used or not)
                 continue
             kept = [alias for alias in node.names if _bound_name(alias) in used]
             if len(kept) == len(node.names):
-                lines.append(text)
+                lines.append((text, node.lineno))
             elif kept:
-                lines.append(ast.unparse(type(node)(**{**vars(node), "names": kept})))
+                shortened = ast.unparse(type(node)(**{**vars(node), "names": kept}))
+                lines.append((shortened, node.lineno))
         return lines
 
 
@@ -342,18 +344,33 @@ def checker_ref(card: Card, info: ModuleInfo) -> Ref:
 
 def default_starter(info: ModuleInfo, function_name: str) -> str:
     """The reference's imports, signature and docstring, then `raise NotImplementedError`."""
+    return "".join(f"{text}\n" for text, _ in starter_lines(info, function_name))
+
+
+def starter_lines(info: ModuleInfo, function_name: str) -> list[tuple[str, int | None]]:
+    """The lines of `default_starter`, each with the line of the module it shows (None for
+    the blank lines and the `raise` the starter adds): lint names the line to fix."""
     node = info.function(function_name)
     assert node is not None
-    lines = info.source.splitlines()
-    body_start = node.body[0].lineno - 1
-    header = "\n".join(lines[node.lineno - 1 - len(node.decorator_list) : body_start])
-    doc = ast.get_docstring(node, clean=False)
+    source_lines = info.source.splitlines()
+    first = node.lineno - len(node.decorator_list)
+    header = "\n".join(source_lines[first - 1 : node.body[0].lineno - 1]).rstrip()
+    lines: list[tuple[str, int | None]] = []
     imports = info.imports(node)
-    parts = [*imports, "", "", header.rstrip()] if imports else [header.rstrip()]
+    for text, line in imports:
+        lines += [(shown, line + n) for n, shown in enumerate(text.split("\n"))]
+    if imports:
+        lines += [("", None), ("", None)]
+    lines += [(shown, first + n) for n, shown in enumerate(header.split("\n"))]
+    doc = ast.get_docstring(node, clean=False)
     if doc is not None:
-        parts.append(f'    """{doc}"""'.replace("\n    \n", "\n\n"))
-    parts.append("    raise NotImplementedError")
-    return "\n".join(parts).lstrip("\n") + "\n"
+        start, end = node.body[0].lineno, node.body[0].end_lineno or node.body[0].lineno
+        shown = f'    """{doc}"""'.replace("\n    \n", "\n\n")
+        lines += [(text, min(start + n, end)) for n, text in enumerate(shown.split("\n"))]
+    lines.append(("    raise NotImplementedError", None))
+    while lines and lines[0][0] == "":  # (an empty header, the docstring on the `def` line)
+        del lines[0]
+    return lines
 
 
 def card_module(card: Card, solutions_dir: Path, module: str | None = None) -> ModuleInfo:
