@@ -41,7 +41,10 @@ def session(tmp_path):
     """spawn(content=..., now=..., command=..., **env) -> a pexpect child running `studycli
     review` (or `command`: cram)."""
     config = tmp_path / "settings.toml"
-    config.write_text("enable_fuzzing = false\n")
+    # the fixture's new cards deck by deck (add-one, bias-concept, poisson-concept, then
+    # triangle-derivation), the order these sessions' keys are written for; the decks in turn,
+    # the default, in test_a_session_takes_new_cards_from_the_decks_in_turn
+    config.write_text('enable_fuzzing = false\nnew_order = "deck"\n')
     db = tmp_path / "reviews.sqlite3"
     children = []
 
@@ -497,11 +500,12 @@ def test_a_coding_card_with_code_blocks_shows_as_rich_draws_it_before_its_worker
 
 
 def _run_in_process(
-    tmp_path, keys: str, limit=None, cards=None, root=FIXTURE_CONTENT, now=NOW, bury=True, view=None
-):
+    tmp_path, keys: str, limit=None, cards=None, root=FIXTURE_CONTENT, now=NOW, bury=True, view=None,
+    new_order="deck",
+):  # fmt: skip
     """With `view` (a `loader.StudyView` of `root`), the session studies its items (`cards`:
     some of them), making each card as `review` does where the content index stands for every
-    file."""
+    file. The new cards come deck by deck (`new_order`), as the `session` fixture's."""
     from rich.console import Console
 
     from studycli.cli.review_session import ReviewSession
@@ -512,7 +516,7 @@ def _run_in_process(
     content = load_content(root) if view is None else Content(root=root)
     console = Console(record=True, width=100, color_system=None)
     pressed = iter(keys)
-    settings = Settings(enable_fuzzing=False, bury_siblings=bury)
+    settings = Settings(enable_fuzzing=False, bury_siblings=bury, new_order=new_order)
     tmp_path.mkdir(parents=True, exist_ok=True)
     with Study.open(tmp_path / "db.sqlite3", settings) as study:
         summary = ReviewSession(
@@ -650,6 +654,22 @@ def test_with_a_limit_the_status_line_counts_what_the_session_still_shows(tmp_pa
     ]
     assert {r.card_id for r in reviews} == {"add-one", "bias-concept", "poisson-concept"}
     assert "--limit 3 reached: 1 more card can be studied now" in " ".join(text.split())
+
+
+def test_a_session_takes_new_cards_from_the_decks_in_turn(tmp_path):
+    """By default (`new_order`) the decks take turns, from one card to the next of a session
+    (its queue is made again after each rating): basics' first, numbers' first (free once
+    add-one, which it requires, is studied), then each deck's second. Deck by deck, a
+    learner's first weeks were the first decks by name only."""
+    from studycli.study.settings import Settings
+
+    keys = " 3" + "\r" * 4 + "3" + " 3" + " 3" + "q"  # (the derivation: a key per step)
+    _, reviews, text = _run_in_process(tmp_path, keys, new_order=Settings().new_order)
+    assert [r.card_id for r in reviews] == [
+        "add-one", "triangle-derivation", "bias-concept", "poisson-concept"
+    ]  # fmt: skip
+    titles = ["Add one", "The sum 1 + 2", "Why a neuron needs a bias", "Mean of a Poisson"]
+    assert sorted(titles, key=text.index) == titles
 
 
 def test_without_a_limit_the_status_line_counts_everything_due(tmp_path):

@@ -31,6 +31,7 @@ from studycli.study.queue import (
     study_date,
     study_day_start,
 )
+from studycli.study.settings import NEW_ORDERS
 from studycli.study.store import CardState, Store
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store
@@ -289,14 +290,117 @@ def test_a_prerequisite_cycle_does_not_hang():
         max_size=12,
     ),
     st.integers(0, 14),
+    st.none() | st.dictionaries(st.sampled_from("xyw"), st.integers(0, 3)),
 )
-def test_the_first_cards_of_the_order_are_the_orders_first(specs, limit):
+def test_the_first_cards_of_the_order_are_the_orders_first(specs, limit, interleave):
     """With a limit (a review's new cards for today), the order stops early: its first cards
-    are those of the whole order, with cycles, duplicate ids and unknown requires."""
+    are those of the whole order, with cycles, duplicate ids and unknown requires, deck by
+    deck or the decks in turn (from any turns taken earlier in the day)."""
     cards = [_card(i, deck=deck, requires=sorted(needs)) for i, deck, needs in specs]
-    whole = prerequisite_order(cards)
-    assert prerequisite_order(cards, limit) == whole[:limit]
+    whole = prerequisite_order(cards, interleave=interleave)
+    assert prerequisite_order(cards, limit, interleave=interleave) == whole[:limit]
     assert {c.id for c in whole} == {c.id for c in cards}
+
+
+def test_new_cards_come_from_the_decks_in_turn_unless_new_order_is_deck(tmp_path):
+    """With 20 new cards a day, deck by deck, a learner's first weeks held only the first
+    decks by name (algorithms, classical-ml) and transformers came weeks later. By default
+    the decks take turns, each in its own order; `new_order = "deck"` keeps deck by deck."""
+    cards = [_card(f"b-{i}", deck="biology") for i in (3, 1, 2, 5, 4)]
+    cards += [_card(f"a-{i}", deck="algebra") for i in (2, 1, 3)]
+    with open_store(tmp_path) as store:
+        interleaved = _ids(_due(store, cards, NOW).new)
+        deck_by_deck = _ids(_due(store, cards, NOW, NO_FUZZ._replace(new_order="deck")).new)
+    assert interleaved == ["a-1", "b-1", "a-2", "b-2", "a-3", "b-3", "b-4", "b-5"]
+    assert deck_by_deck == ["a-1", "a-2", "a-3", "b-1", "b-2", "b-3", "b-4", "b-5"]
+
+
+def test_interleaved_new_cards_still_come_prerequisites_first():
+    """A deck whose free cards wait for another deck's is passed over until they are free."""
+    content = fixture_content()  # numbers' cards require basics'
+    order = _ids(prerequisite_order(list(content.cards.values()), interleave={}))
+    assert order == ["add-one", "triangle-derivation", "bias-concept", "poisson-concept"]
+    cards = [_card("x-1", ["y-3"], deck="x"), _card("x-2", deck="x")]
+    cards += [_card(f"y-{i}", deck="y") for i in (1, 2, 3)]
+    assert _ids(prerequisite_order(cards, interleave={})) == ["x-2", "y-1", "y-2", "y-3", "x-1"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("xyz"), st.sets(st.integers(0, 11), max_size=3)), max_size=12
+    ),
+    st.dictionaries(st.sampled_from("xyz"), st.integers(0, 3)),
+)
+def test_the_decks_in_turn_keep_each_deck_s_order_and_its_prerequisites_first(specs, given):
+    """Cards that require earlier ones (no cycle), in any decks: each card comes after what
+    it requires, and each deck's cards, where they require only their own deck's, come in the
+    order the deck gives on its own."""
+    cards = [
+        _card(f"c{at:02d}", [f"c{n:02d}" for n in needs if n < at], deck=deck)
+        for at, (deck, needs) in enumerate(specs)
+    ]
+    order = _ids(prerequisite_order(cards, interleave=given))
+    assert sorted(order) == _ids(cards)
+    for card in cards:
+        assert all(order.index(need) < order.index(card.id) for need in card.requires)
+    decks = {card.id: card.deck for card in cards}
+    for deck in "xyz":
+        own = [c for c in cards if c.deck == deck]
+        if all(decks[need] == deck for card in own for need in card.requires):
+            assert [i for i in order if decks[i] == deck] == _ids(prerequisite_order(own))
+
+
+def test_the_new_order_changes_which_new_cards_come_not_how_many(tmp_path):
+    """`due` counts the day's new cards in all and in each deck (`due_by_deck`, over the rows
+    `due` reads or the cards `review` shows): the order picks which come first under the
+    day's limit, never how many, and a cloze card's deletions wait one a day either way."""
+    cards = [_card(i, deck="a") for i in ("a-1", "a-2#c1", "a-2#c2", "a-3", "a-4", "a-5")]
+    cards += [_card("b-1", ["a-4"], deck="b"), _card("b-3", ["a-2"], deck="b")]
+    cards += [_card(i, deck="b") for i in ("b-2#c1", "b-2#c2", "b-4")]
+    rows = [StudyItem(card.id, card.deck, card.requires) for card in cards]
+    picked = set()
+    with open_store(tmp_path) as store:
+        for card in cards[:2]:  # a-1 and a-2#c1 introduced today: a-2#c2 waits
+            core.rate(store, card, 3, NOW - timedelta(hours=1), NO_FUZZ)
+        for new_per_day in range(2, 12):  # 0 to 9 left today, of 7 to show
+            for items in (cards, rows):
+                counts = set()
+                for order in NEW_ORDERS:
+                    config = NO_FUZZ._replace(new_per_day=new_per_day, new_order=order)
+                    whole, decks = due_by_deck(store, items, NOW, config, UTC)
+                    by_deck = {deck: len(due.new) for deck, due in decks.items()}
+                    counts.add((len(whole.new), whole.held_new, tuple(by_deck.items())))
+                    picked.add((new_per_day, tuple(_ids(whole.new))))
+                assert len(counts) == 1, (new_per_day, counts)
+                assert len(whole.new) == min(new_per_day - 2, 7)
+    assert len(picked) > len(range(2, 12))  # (the orders differ: the test can fail)
+
+
+@pytest.mark.parametrize("bury", [True, False])
+def test_the_decks_turns_go_on_where_they_were_after_each_rating(tmp_path, bury):
+    """A review session asks for its queue again after each rating: the decks' turns are
+    counted from the new cards studied today, so the day's order goes on where it was (taken
+    afresh each time, the first deck's cards came first until it had none). A cloze sibling
+    left for tomorrow gives its deck's turn to the deck's next card."""
+    cards = [_card(i, deck="a") for i in ("a-1", "a-2#c1", "a-2#c2", "a-3")]
+    cards += [_card(f"b-{i}", deck="b") for i in (1, 2, 3)]
+    config = NO_FUZZ._replace(bury_siblings=bury)
+    with open_store(tmp_path) as store:
+        first = _ids(_due(store, cards, NOW, config).new)
+        if bury:
+            assert first == ["a-1", "b-1", "a-2#c1", "b-2", "a-3", "b-3"]
+        else:
+            assert first == ["a-1", "b-1", "a-2#c1", "b-2", "a-2#c2", "b-3", "a-3"]
+        by_id = {card.id: card for card in cards}
+        for at, card_id in enumerate(first):
+            core.rate(store, by_id[card_id], 3, NOW + timedelta(seconds=at), config)
+            later = NOW + timedelta(seconds=at + 1)
+            assert _ids(_due(store, cards, later, config).new) == first[at + 1 :]
+        # the next day's turns start again from the first deck (deck a gave more today)
+        more = [*cards, _card("a-9", deck="a"), _card("b-0", deck="b")]
+        tomorrow = _ids(_due(store, more, NOW + timedelta(days=1), config).new)
+        assert tomorrow[:2] == ["a-9", "b-0"]
 
 
 def test_learning_first_then_reviews_by_due_date_then_new(tmp_path):
@@ -409,9 +513,10 @@ def test_lapses_count_forgotten_review_cards(tmp_path):
         assert labels.is_leech(store.state(card.id))
 
 
-def _old_due_now(cards, states, now, config, done_today):
+def _old_due_now(cards, states, now, config, done_today, introduced=frozenset()):
     """The queue as it was computed before the due index: every card's fsrs state parsed. A
-    card in review is due for the whole study day it falls due in."""
+    card in review is due for the whole study day it falls due in. `introduced`: the cards
+    first studied today, whose decks took their turns (`new_order` "interleaved")."""
     from fsrs import State
 
     from studycli.study.queue import LEARN_AHEAD, Due, next_day_start
@@ -437,10 +542,16 @@ def _old_due_now(cards, states, now, config, done_today):
         return [card for _, _, card in sorted(entries, key=lambda e: (e[0], e[1]))]
 
     new_left = max(0, config.new_per_day - done_today.get("new", 0))
+    given = None
+    if config.new_order == "interleaved":
+        given = {}
+        for card in cards:
+            if card.id in introduced:
+                given[card.deck] = given.get(card.deck, 0) + 1
     return Due(
         learning=by_due(learning),
         review=by_due(review)[: max(0, config.reviews_per_day - done_today.get("review", 0))],
-        new=prerequisite_order(new)[:new_left],
+        new=prerequisite_order(new, interleave=given)[:new_left],
         ahead=by_due(ahead),
         held_new=0 if new_left else len(new),  # the day's new limit reached: all wait
     )
@@ -455,7 +566,11 @@ def test_the_indexed_queue_equals_the_queue_from_every_state(tmp_path_factory, s
     every card's state gave, in the same order, limits included."""
     rng = random.Random(seed)
     cards = [_card(f"c{i:02d}", deck=rng.choice("ab")) for i in range(40)]
-    config = NO_FUZZ._replace(new_per_day=rng.randint(0, 8), reviews_per_day=rng.randint(0, 8))
+    config = NO_FUZZ._replace(
+        new_per_day=rng.randint(0, 8),
+        reviews_per_day=rng.randint(0, 8),
+        new_order=rng.choice(NEW_ORDERS),
+    )
     with open_store(tmp_path_factory.mktemp("queue")) as store:
         moment = NOW
         for _ in range(rng.randint(0, 120)):
@@ -468,7 +583,8 @@ def test_the_indexed_queue_equals_the_queue_from_every_state(tmp_path_factory, s
         for later in (timedelta(0), timedelta(minutes=15), timedelta(days=3)):
             now = moment + later
             day = study_day_start(now, config.day_starts_at, UTC)
-            expected = _old_due_now(cards, store.states(), now, config, store.counts_since(day))
+            done_today, _, introduced = store.studied_since(day)
+            expected = _old_due_now(cards, store.states(), now, config, done_today, introduced)
             assert _due(store, cards, now, config) == expected
 
 

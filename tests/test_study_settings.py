@@ -27,7 +27,8 @@ def test_a_missing_file_means_the_defaults(tmp_path):
         settings.reviews_per_day,
         settings.day_starts_at,
         settings.enable_fuzzing,
-    ) == (0.9, 20, 200, 4, True)
+        settings.new_order,
+    ) == (0.9, 20, 200, 4, True, "interleaved")
     assert settings.learning_steps == (timedelta(minutes=1), timedelta(minutes=10))
 
 
@@ -76,6 +77,7 @@ learning_steps = ["30s", "5m", "1h"]
 relearning_steps = [15]
 maximum_interval = 365
 new_per_day = 5
+new_order = "deck"
 reviews_per_day = 50
 day_starts_at = 0
 enable_fuzzing = false
@@ -91,6 +93,7 @@ check_memory_mb = 512
         relearning_steps=(timedelta(minutes=15),),
         maximum_interval=365,
         new_per_day=5,
+        new_order="deck",
         reviews_per_day=50,
         day_starts_at=0,
         enable_fuzzing=False,
@@ -113,6 +116,7 @@ check_memory_mb = 512
         ('learning_steps = ["10 minutes"]', "learning_steps"),
         ('learning_steps = "1m"', "learning_steps"),
         ("maximum_interval = true", "maximum_interval"),
+        ('new_order = "random"', "new_order"),
     ],
 )
 def test_an_invalid_value_names_the_key_the_file_and_the_fix(tmp_path, line, key):
@@ -149,6 +153,24 @@ def test_a_range_is_written_as_a_person_writes_it(tmp_path, line, wanted):
     with pytest.raises(ConfigError) as caught:
         load_settings(_write(tmp_path, line + "\n"))
     assert f"set it to {wanted}" in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ['"Deck"', '"round-robin"', "1", '["deck"]'])
+def test_a_new_order_names_the_orders_it_can_be(tmp_path, value):
+    path = _write(tmp_path, f"new_order = {value}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert str(caught.value) == (
+        f"{path}: new_order = {_toml_value(value)!r} is invalid: set it to "
+        '"interleaved" or "deck" (or delete the line to use the default)'
+    )
+
+
+def _toml_value(text: str):
+    """The value TOML reads from `text` (what the error quotes)."""
+    import tomllib
+
+    return tomllib.loads(f"v = {text}")["v"]
 
 
 def test_an_unknown_key_suggests_the_right_one(tmp_path):

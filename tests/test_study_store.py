@@ -680,8 +680,19 @@ def test_a_rating_at_the_very_start_of_the_study_day_counts_for_that_day(tmp_pat
     with open_store(tmp_path) as store:
         log(store, "a", NOW - H, first=True, queue="new")
         log(store, "b", NOW, first=True, queue="new")
-        assert store.studied_since(NOW) == ({"new": 1}, {"b"})
+        assert store.studied_since(NOW) == ({"new": 1}, {"b"}, {"b"})
         assert store.counts_since(NOW) == {"new": 1}
+
+
+def test_the_items_first_studied_since_are_those_rated_new(tmp_path):
+    """`new_order`'s turns count the new cards each deck gave today: the items rated in the
+    new queue (an item rated again, in learning, or a review, is not one more)."""
+    with open_store(tmp_path) as store:
+        log(store, "a", NOW, first=True, queue="new")
+        log(store, "a", NOW + H, queue="learning")
+        log(store, "r", NOW + H, first=True, queue="review")
+        assert store.studied_since(NOW) == ({"new": 1, "learning": 1, "review": 1},
+                                            {"a", "r"}, {"a"})  # fmt: skip
 
 
 # --- _review_filter (history of a cloze card: its ids from a prefix; since) -----------------

@@ -1,9 +1,10 @@
 """What to study now: cards in learning, reviews due, and today's new cards.
 
 Order, as Anki: learning cards that are due, then review cards by due date, then new cards with
-prerequisites (`requires`) first. New cards and reviews are capped per study day, and the study
-day rolls over at a local hour (`day_starts_at`), while every stored time is UTC. Suspended
-cards never show.
+prerequisites (`requires`) first, taken from the decks in turn (`new_order`, "interleaved") or
+deck by deck ("deck"), each deck's in id order. New cards and reviews are capped per study
+day, and the study day rolls over at a local hour (`day_starts_at`), while every stored time
+is UTC. Suspended cards never show.
 
 Siblings, as Anki buries them: the deletions of one cloze card (`<card id>#c<n>`) are
 studied one a day. Once one is rated in a study day, buried, or shown before it in the queue
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
@@ -171,13 +172,15 @@ def due_from(
     """
     index = index or CardIndex()
     day_end = next_day_start(now, settings.day_starts_at, tz)
-    done_today, buried = _today(store, now, settings, tz, day_end)
+    done_today, buried, introduced = _today(store, now, settings, tz, day_end)
     wanted = _reviews_left(settings, done_today)
     extra = 0  # reviews read beyond the day's limit, for the siblings that wait
     while True:
         cap = ReviewCap(day_end, index.of(cards), wanted + extra)
         schedule = store.schedule(now + LEARN_AHEAD, seen, reviews=cap)
-        due = due_now(cards, schedule, now, settings, done_today, index, buried, day_end)
+        due = due_now(
+            cards, schedule, now, settings, done_today, index, buried, day_end, introduced
+        )
         if buried is None or len(due.review) >= wanted:
             return due
         read = sum(1 for _, state, _ in schedule.due if state == REVIEW_STATE)
@@ -201,9 +204,9 @@ def due_by_deck(
     whole's. One read of the schedule, with every review due in it. See `due_from` for the
     arguments."""
     day_end = next_day_start(now, settings.day_starts_at, tz)
-    done_today, buried = _today(store, now, settings, tz, day_end)
+    done_today, buried, introduced = _today(store, now, settings, tz, day_end)
     schedule = store.schedule(max(day_end, now + LEARN_AHEAD), seen)
-    whole = due_now(cards, schedule, now, settings, done_today, index, buried, day_end)
+    whole = due_now(cards, schedule, now, settings, done_today, index, buried, day_end, introduced)
     decks: dict[str, list[ItemT]] = {}
     for card in cards:
         decks.setdefault(card.deck, []).append(card)
@@ -224,18 +227,18 @@ def waiting_siblings(
 
 def _today(
     store: Store, now: datetime, settings: Settings, tz: tzinfo | None, day_end: datetime
-) -> tuple[dict[str, int], set[str] | None]:
-    """The ratings so far this study day per queue (`Store.studied_since`), and the cloze
-    cards with an item rated in it or buried now, whose siblings wait (None when siblings are
-    not buried: a buried deletion's siblings showed its answer the moment after `b`). Ratings
-    from `day_end` on (another machine's clock ahead, imported; this one's set back) count on
-    their own day: they filled today's limits."""
+) -> tuple[dict[str, int], set[str] | None, set[str]]:
+    """The ratings so far this study day per queue (`Store.studied_since`), the cloze cards
+    with an item rated in it or buried now, whose siblings wait (None when siblings are not
+    buried: a buried deletion's siblings showed its answer the moment after `b`), and the
+    items first studied in it. Ratings from `day_end` on (another machine's clock ahead,
+    imported; this one's set back) count on their own day: they filled today's limits."""
     start = study_day_start(now, settings.day_starts_at, tz)
-    done_today, rated = store.studied_since(start, day_end)
+    done_today, rated, introduced = store.studied_since(start, day_end)
     if not settings.bury_siblings:
-        return done_today, None
+        return done_today, None, introduced
     held = (*rated, *store.buried(now))
-    return done_today, {family for item_id in held if (family := family_of(item_id))}
+    return done_today, {family for item_id in held if (family := family_of(item_id))}, introduced
 
 
 def due_now(
@@ -247,6 +250,7 @@ def due_now(
     index: CardIndex[ItemT] | None = None,
     studied: AbstractSet[str] | None = None,
     day_end: datetime | None = None,
+    introduced: AbstractSet[str] = frozenset(),
 ) -> Due[ItemT]:
     """Sort `cards` into what is due at `now`.
 
@@ -264,6 +268,8 @@ def due_now(
             the whole of the study day it falls due in, as Anki's are (its interval is in
             days; due at 22:00 after an evening's study, it was not due the next morning);
             None: at its due time, as a card in learning is.
+        introduced: the items first studied this study day: with `new_order` "interleaved",
+            the decks whose turns they took (see `prerequisite_order`).
     """
     index = index or CardIndex()
     by_id = index.of(cards)
@@ -288,6 +294,9 @@ def due_now(
     new = index.unseen(schedule.seen)
     reviews_left = _reviews_left(settings, done_today)
     new_left = max(0, settings.new_per_day - done_today.get("new", 0))
+    interleave = None
+    if settings.new_order == "interleaved":
+        interleave = _given_by_deck(introduced, by_id)
     taken = None
     held = review[reviews_left:]
     if studied is not None:
@@ -297,11 +306,21 @@ def due_now(
     return Due(
         learning=learning,
         review=review[:reviews_left],
-        new=prerequisite_order(new, new_left, taken, schedule.seen),
+        new=prerequisite_order(new, new_left, taken, schedule.seen, interleave=interleave),
         ahead=ahead,
         held_new=0 if new_left else len(new),
         held_reviews=len(held),
     )
+
+
+def _given_by_deck(introduced: AbstractSet[str], by_id: dict[str, ItemT]) -> dict[str, int]:
+    """How many of the items first studied today each deck of `by_id` gave."""
+    given: dict[str, int] = {}
+    for item_id in introduced:
+        item = by_id.get(item_id)
+        if item is not None:
+            given[item.deck] = given.get(item.deck, 0) + 1
+    return given
 
 
 def family_of(item_id: str) -> str | None:
@@ -390,12 +409,21 @@ def prerequisite_order(
     limit: int | None = None,
     taken: set[str] | None = None,
     studied: AbstractSet[str] | None = None,
+    *,
+    interleave: Mapping[str, int] | None = None,
 ) -> list[ItemT]:
     """`cards` ordered so that each card's `requires` (among them) come before it; with
     `limit`, only the first `limit` of that order (a review shows 20 of 700 new cards).
 
-    Ties break by deck then id, so the order is stable. A cycle (which `lint` reports) does
-    not hang: its cards follow in deck, id order. With `taken` (cloze families, see
+    Among the cards free to come next, the first by deck then id, so the order is stable. With
+    `interleave` (how many new cards each deck gave earlier in the study day), the decks take
+    turns: the next card is the first by id of the deck that has given the fewest, the first
+    such deck by name. So the decks go round, deck 1's first, deck 2's first, ..., then each
+    deck's second (deck by deck, a learner's first weeks of 20 new cards a day came from the
+    first two decks by name); a deck whose cards all wait for others' requires, or are all
+    placed, is passed over. Counted from the day's, the turns go on where they were when a
+    review session asks for its queue again after each rating. A cycle (which `lint` reports)
+    does not hang: its cards follow in deck, id order. With `taken` (cloze families, see
     `due_now`), a cloze item whose card is in it, or has an item earlier in the order, is
     left out (and the items that require it wait with it); `taken` gains the families kept.
     With `studied` (the items that are not new), a card that requires one outside `cards`
@@ -446,19 +474,19 @@ def prerequisite_order(
             waiting[card_id] = needs
             for need in needs:
                 unlocks.setdefault(need, []).append(card_id)
-    ready = [(card.deck, card_id) for card_id, card in by_id.items() if card_id not in waiting]
-    heapq.heapify(ready)
+    free = (card for card_id, card in by_id.items() if card_id not in waiting)
+    ready = _Ready(free, None if interleave is None else by_id.values(), interleave or {})
     ordered: list[ItemT] = []
     wanted = len(cards) if limit is None else limit
-    while ready and len(ordered) < wanted:
-        _, card_id = heapq.heappop(ready)
+    while len(ordered) < wanted and (card_id := ready.pop()) is not None:
         if taken is not None and not _shown_today(card_id, taken):
+            ready.keep_turn()  # (its deck gives another)
             continue
         ordered.append(by_id[card_id])
         for follower in unlocks.get(card_id, ()):
             waiting[follower].discard(card_id)
             if not waiting[follower]:
-                heapq.heappush(ready, (by_id[follower].deck, follower))
+                ready.push(by_id[follower])
     if len(ordered) >= wanted:
         return ordered[:wanted]
     placed = {card.id for card in ordered}
@@ -466,6 +494,46 @@ def prerequisite_order(
     if taken is not None:
         left = _unburied(left, taken)
     return (ordered + left)[:wanted]
+
+
+class _Ready:
+    """The new items free to come next (their requires placed), for `prerequisite_order`: in
+    one heap by deck then id, or, where the decks take turns (`items_of` all the items, whose
+    decks take them), in a heap per deck, the next from the deck that has given the fewest
+    (`given` counted before), the first such by name. O(n) to make, as one heap."""
+
+    def __init__(
+        self, free: Iterable[Item], items_of: Iterable[Item] | None, given: Mapping[str, int]
+    ) -> None:
+        decks = sorted({item.deck for item in items_of}) if items_of is not None else [""]
+        self._lane = {deck: at for at, deck in enumerate(decks)}  # ("": the one heap)
+        self._heaps: list[list[tuple[str, str]]] = [[] for _ in decks]
+        self._given = [given.get(deck, 0) for deck in decks]
+        for item in free:
+            self._heaps[self._lane.get(item.deck, 0)].append((item.deck, item.id))
+        for heap in self._heaps:
+            heapq.heapify(heap)
+        self._last = 0  # the heap of the last item taken
+
+    def push(self, item: Item) -> None:
+        """`item` is free to come next (its last requirement was placed)."""
+        heapq.heappush(self._heaps[self._lane.get(item.deck, 0)], (item.deck, item.id))
+
+    def pop(self) -> str | None:
+        """The id of the item to come next; None when no item is free."""
+        turn = None
+        for at, heap in enumerate(self._heaps):
+            if heap and (turn is None or self._given[at] < self._given[turn]):
+                turn = at
+        if turn is None:
+            return None
+        self._given[turn] += 1
+        self._last = turn
+        return heapq.heappop(self._heaps[turn])[1]
+
+    def keep_turn(self) -> None:
+        """The last item taken was left out: its deck has not given one."""
+        self._given[self._last] -= 1
 
 
 def leeches(cards: list[ItemT], states: dict[str, CardState]) -> list[ItemT]:

@@ -5,6 +5,7 @@ learning_steps = ["1m", "10m"]   # steps of a new card (s, m, h, d; a bare numbe
 relearning_steps = ["10m"]       # steps of a forgotten card
 maximum_interval = 36500         # days
 new_per_day = 20
+new_order = "interleaved"        # new cards from each deck in turn; "deck": deck by deck
 reviews_per_day = 200
 day_starts_at = 4                # the local hour at which the study day rolls over (as Anki)
 enable_fuzzing = true            # spread intervals a little so cards do not clump
@@ -37,6 +38,7 @@ class Settings(Record):  # a named tuple: a frozen dataclass costs ~1.5 ms at st
     relearning_steps: tuple[timedelta, ...] = (timedelta(minutes=10),)
     maximum_interval: int = 36500
     new_per_day: int = 20
+    new_order: str = "interleaved"  # one of NEW_ORDERS
     reviews_per_day: int = 200
     day_starts_at: int = 4
     enable_fuzzing: bool = True
@@ -47,6 +49,11 @@ class Settings(Record):  # a named tuple: a frozen dataclass costs ~1.5 ms at st
 
 
 KEYS = list(Settings._fields)
+
+# How a queue gathers its new cards (as Anki's new card gather order): "interleaved" takes them
+# from the decks in turn (a learner of several subjects meets each from the first day);
+# "deck" takes every new card of the first deck (by name) before the next deck's.
+NEW_ORDERS = ("interleaved", "deck")
 
 
 def load_settings(path: Path, *, parameters: bool = True) -> Settings:
@@ -196,6 +203,12 @@ def _boolean(value: Any, where: _Where) -> bool:
     return value
 
 
+def _new_order(value: Any, where: _Where) -> str:
+    if value not in NEW_ORDERS:
+        raise where.fail(" or ".join(f'"{order}"' for order in NEW_ORDERS), value)
+    return value
+
+
 def _steps(value: Any, where: _Where) -> tuple[timedelta, ...]:
     if not isinstance(value, list):
         raise where.fail('a list of durations such as ["1m", "10m"]', value)
@@ -257,6 +270,7 @@ _VALIDATORS = {
     "relearning_steps": _steps,
     "maximum_interval": _number(1, 36500, integer=True),
     "new_per_day": _number(0, 10000, integer=True),
+    "new_order": _new_order,
     "reviews_per_day": _number(0, 100000, integer=True),
     "day_starts_at": _number(0, 23, integer=True),
     "enable_fuzzing": _boolean,

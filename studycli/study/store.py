@@ -1101,12 +1101,14 @@ class Store:
 
     def studied_since(
         self, since: datetime, until: datetime | None = None
-    ) -> tuple[dict[str, int], set[str]]:
+    ) -> tuple[dict[str, int], set[str], set[str]]:
         """What the queue needs of the ratings since `since` (not undone, not cram), and
-        before `until` if given: their counts per queue (`counts_since`), and the ids rated.
-        One query: a study day holds hundreds of ratings at most."""
+        before `until` if given: their counts per queue (`counts_since`), the ids rated, and
+        the ids rated new (first studied then: the decks' turns of `new_order`). One query: a
+        study day holds hundreds of ratings at most."""
         counts: dict[str, int] = {}
         rated = set()
+        introduced = set()
         end = "9999" if until is None else iso(until)  # (every stored time is before it)
         for queue, card_id in self.conn.execute(
             f"SELECT r.queue, r.card_id FROM {_LOG_FROM} WHERE {SCHEDULED}"
@@ -1115,7 +1117,9 @@ class Store:
         ):
             counts[queue] = counts.get(queue, 0) + 1
             rated.add(card_id)
-        return counts, rated
+            if queue == "new":
+                introduced.add(card_id)
+        return counts, rated, introduced
 
     def _review(self, review_id: int) -> Review | None:
         row = self.conn.execute(
