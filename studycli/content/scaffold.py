@@ -220,7 +220,7 @@ from studycli.assertions import fails_with
 
 
 def {name}(x):
-    """{TODO}: the contract: the arguments, what comes back (shape, dtype), edge cases.
+    """{TODO}: the contract: arguments, what comes back, edge cases.
 
     This docstring is the learner's starter: say what, never how.
     """
