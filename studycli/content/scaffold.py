@@ -258,12 +258,9 @@ def not_done(card: Card, solutions_dir: Path) -> list[str]:
     marked = card.todo_fields()
     verb = "begins" if len(marked) == 1 else "begin"
     reasons = [f"{', '.join(marked)} still {verb} with {TODO}"] if marked else []
-    if card.solution is None:
+    info = _module_of(card, solutions_dir)
+    if info is None:
         return reasons
-    try:
-        info = read_module(solutions_dir, card.solution.module)
-    except (OSError, SyntaxError):
-        return reasons  # lint reports it
     return [*_stubs(card, info, solutions_dir), *_code_not_done(card, info), *reasons]
 
 
@@ -272,13 +269,19 @@ def stubbed(card: Card, solutions_dir: Path) -> bool:
     reference, the checker, a wrong answer): then there is nothing to run yet. A card whose
     code is written but whose texts still begin with TODO is run all the same (`check` says
     it is not done, and how its checks went: an author who writes the code first)."""
+    info = _module_of(card, solutions_dir)
+    return info is not None and bool(_stubs(card, info, solutions_dir))
+
+
+def _module_of(card: Card, solutions_dir: Path) -> ModuleInfo | None:
+    """The solution module of a runnable card; None for a card with none, or one that does
+    not read (lint reports it)."""
     if card.solution is None:
-        return False
+        return None
     try:
-        info = read_module(solutions_dir, card.solution.module)
+        return read_module(solutions_dir, card.solution.module)
     except (OSError, SyntaxError):
-        return False  # lint reports it
-    return bool(_stubs(card, info, solutions_dir))
+        return None
 
 
 def _stubs(card: Card, info: ModuleInfo, solutions_dir: Path) -> list[str]:
