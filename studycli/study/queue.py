@@ -478,13 +478,13 @@ def prerequisite_order(
     ready = _Ready(free, None if interleave is None else by_id.values(), interleave or {})
     ordered: list[ItemT] = []
     wanted = len(cards) if limit is None else limit
-    while len(ordered) < wanted and (card_id := ready.pop()) is not None:
-        if taken is not None and not _shown_today(card_id, taken):
+    while len(ordered) < wanted and (next_id := ready.pop()) is not None:
+        if taken is not None and not _shown_today(next_id, taken):
             ready.keep_turn()  # (its deck gives another)
             continue
-        ordered.append(by_id[card_id])
-        for follower in unlocks.get(card_id, ()):
-            waiting[follower].discard(card_id)
+        ordered.append(by_id[next_id])
+        for follower in unlocks.get(next_id, ()):
+            waiting[follower].discard(next_id)
             if not waiting[follower]:
                 ready.push(by_id[follower])
     if len(ordered) >= wanted:
