@@ -10,7 +10,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -20,6 +20,9 @@ from typer.core import TyperGroup
 from studycli.cli import asks_for_help, hoisted, named_command
 from studycli.errors import StudyError
 from studycli.records import Record
+
+if TYPE_CHECKING:
+    from studycli.content.card import Card
 
 
 class _Group(TyperGroup):
@@ -148,6 +151,13 @@ def say_drafts(ids: list[str]) -> None:
 
         said = being_written(ids)
         Console(stderr=True, highlight=False).print(f"note: {said}", soft_wrap=True, markup=False)
+
+
+def without_drafts(cards: list[Card]) -> list[Card]:
+    """`cards` less the drafts (`Card.draft`), which are named on stderr (`say_drafts`): what a
+    command studies or exports."""
+    say_drafts([card.id for card in cards if card.draft])
+    return [card for card in cards if not card.draft]
 
 
 def _say_unloaded(paths: list[Path], root: Path) -> None:

@@ -17,7 +17,7 @@ import typer
 
 from studycli.errors import StudyError
 
-from .app import options, say_drafts
+from .app import options, say_drafts, without_drafts
 
 if TYPE_CHECKING:
     from studycli.content.card import Card
@@ -81,8 +81,7 @@ def session_cards(
             return content, items, view.card
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, tag=tag)
-    say_drafts([card.id for card in cards if card.draft])
-    studied = [card for card in cards if not card.draft]
+    studied = without_drafts(cards)
     if not studied:
         raise StudyError(none_selected(content, drafts=bool(cards)))
     return content, studied, None

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .app import app, options, say_drafts, stdout
+from .app import app, options, stdout, without_drafts
 from .completion import DeckOption, KindOption, TopicOption
 from .context import now, user_path
 
@@ -38,11 +38,9 @@ def export_anki(
     from studycli.paths import anki_notes_path
 
     content = options(ctx).load()
-    chosen = content.select(deck=deck, topic=topic, kind=kind)
     # a draft is not studied here (`Card.draft`), nor in Anki: its note read "TODO: the
     # question, in your own words."
-    say_drafts([card.id for card in chosen if card.draft])
-    cards = [card for card in chosen if not card.draft]
+    cards = without_drafts(content.select(deck=deck, topic=topic, kind=kind))
     out = user_path(out)
     shipped = content.root / "cards" / SHIPPED
     exported = write_export(cards, content.solutions_dir, out, now(), anki_notes_path(), shipped)

@@ -13,7 +13,7 @@ from rich.text import Text
 from studycli.errors import StudyError
 
 from . import charts
-from .app import app, options, say_drafts, stdout
+from .app import app, options, stdout, without_drafts
 from .completion import DeckOption, TopicOption
 from .context import none_selected, now, open_study
 from .table import wrapped
@@ -55,9 +55,9 @@ def stats(
     cards = content.select(deck=deck, topic=topic)
     if not cards:
         raise StudyError(none_selected(content))
-    say_drafts([card.id for card in cards if card.draft])  # (`study_items` leaves them out)
+    studied = without_drafts(cards)
     with open_study(ctx) as study:
-        figures = study.stats(study_items(cards), now(), elsewhere=deck is None and topic is None)
+        figures = study.stats(study_items(studied), now(), elsewhere=deck is None and topic is None)
     if as_json:
         import json
 
