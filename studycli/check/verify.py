@@ -463,7 +463,8 @@ def run_checks(
 
     A card that is not filled in yet (see `scaffold.not_done`) is reported "not done": without
     running anything while its code is a stub (`scaffold.stubbed`), else with how its checks
-    went (its texts are what is left: the author wrote the code first). Returns one `CardResult` per card reported, in the order of `cards`.
+    went (its texts are what is left: the author wrote the code first). Returns one
+    `CardResult` per card reported, in the order of `cards`.
     With `times` (a file, see `durations`), the checks that took longest last time start first
     and this run's times are recorded there.
     """
