@@ -50,6 +50,26 @@ def test_weakest_first_new_last_suspended_left_out(db):
     assert [i.id for i in order] == ["bias-concept", "add-one", "triangle-derivation"]
 
 
+def test_new_items_come_from_the_decks_in_turn_as_in_review_unless_new_order_is_deck():
+    """Cram took its new items deck by deck whatever `new_order` said: a first cram of several
+    decks held only the first deck by name. As `review`, the decks take turns by default,
+    each item after its requires (numbers' cards require basics'); "deck" keeps deck by deck."""
+    interleaved = cram_order(items(), {}, NOW, NO_FUZZ)
+    deck_by_deck = cram_order(items(), {}, NOW, NO_FUZZ._replace(new_order="deck"))
+    assert [i.id for i in interleaved] == [
+        "add-one",
+        "triangle-derivation",
+        "bias-concept",
+        "poisson-concept",
+    ]
+    assert [i.id for i in deck_by_deck] == [
+        "add-one",
+        "bias-concept",
+        "poisson-concept",
+        "triangle-derivation",
+    ]
+
+
 def test_a_card_still_being_written_is_not_crammed(db, content_copy):
     """A card `studycli new` wrote (its texts begin with TODO) came among the new cards of a
     cram session."""

@@ -22,7 +22,8 @@ def cram(
     """Study cards whether due or not, weakest first (the night before an interview).
 
     Cards you are most likely to have forgotten come first (lowest predicted recall), then the
-    ones never studied. Ratings are logged as cram and do not change your schedule, as Anki's
+    ones never studied, taken from the decks as `studycli review` takes them (new_order in
+    settings.toml). Ratings are logged as cram and do not change your schedule, as Anki's
     filtered decks without rescheduling; a card rated Again comes back later in the session.
     Keys as in `studycli review`: Enter reveals, 1-4 rate, s solves, h hints, u undoes, q quits.
 

@@ -2,9 +2,10 @@
 the schedule, as Anki's filtered decks without rescheduling.
 
 The order: studied items by their predicted probability of recall now, lowest first (what is
-most likely forgotten comes first); then the items never studied, prerequisites first. New
-items come last because a cram session is for what was learned: a new item has no memory to
-refresh, and it is introduced properly by `studycli review`. Suspended items are left out.
+most likely forgotten comes first); then the items never studied, prerequisites first, taken
+from the decks in turn or deck by deck as `review` takes them (`new_order`). New items come
+last because a cram session is for what was learned: a new item has no memory to refresh,
+and it is introduced properly by `studycli review`. Suspended items are left out.
 An item rated Again comes back at the end of the session; any other rating ends it for the
 session. Cram ratings are logged (method `cram`) and never replayed into the schedule.
 """
@@ -42,7 +43,9 @@ def cram_order(
         else:
             studied.append((scheduler.get_card_retrievability(card, now), item.id, item))
     studied.sort(key=lambda entry: (entry[0], entry[1]))
-    return [item for _, _, item in studied] + prerequisite_order(new)
+    # no turns taken before: a cram rating introduces nothing (the item stays new)
+    interleave: dict[str, int] | None = {} if settings.new_order == "interleaved" else None
+    return [item for _, _, item in studied] + prerequisite_order(new, interleave=interleave)
 
 
 class CramQueue:
