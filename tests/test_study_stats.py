@@ -192,7 +192,8 @@ def test_a_deck_or_topic_filter_and_history_from_elsewhere(history, tmp_path):
     )
     history.import_reviews(csv, items(), NOW)
     everything = history.stats(items(), NOW, UTC, elsewhere=True)
-    assert sum(everything.cards_by_state.values()) == 5
+    assert sum(everything.cards_by_state.values()) == 4  # the content's items (see below)
+    assert everything.not_in_content_ids == ("from-another-app",)
     assert everything.reviews_per_day[-2].count == 3
     basics = [i for i in items() if i.deck == "basics"]
     deck = history.stats(basics, NOW, UTC)
@@ -557,6 +558,40 @@ def test_the_cli_forecast_leaves_out_imported_cards_review_never_shows(cli, monk
     assert "and 1 more in your history only: from-another-app" in screen
 
 
+def test_the_items_by_state_are_the_content_items_the_history_only_ones_said_apart(
+    cli, monkeypatch, tmp_path
+):
+    """The items line counted the items known only from the history among its states
+    ("learning 2" where `review` would ever show one learning item), right above "4 study
+    items ... and 1 more in your history only", and --json's "cards_by_state" (documented as
+    the study items) added up to more than "study_items". The states are those of the study
+    items; the items in the history only are named on their own line."""
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    monkeypatch.setenv("COLUMNS", "80")
+    csv = tmp_path / "history.csv"
+    csv.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        f"add-one,3,{(NOW - timedelta(minutes=1)).isoformat()},\n"
+        f"removed-card,3,{(NOW - timedelta(minutes=1)).isoformat()},\n"
+    )
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", csv).exit_code == 0
+    data = json.loads(cli("--content", FIXTURE_CONTENT, "stats", "--json").stdout)
+    assert data["cards_by_state"] == {
+        "new": 3,
+        "learning": 1,
+        "review": 0,
+        "relearning": 0,
+        "suspended": 0,
+    }
+    assert sum(data["cards_by_state"].values()) == data["study_items"] == 4
+    assert (data["not_in_content"], data["not_in_content_ids"]) == (1, ["removed-card"])
+    screen = cli("--content", FIXTURE_CONTENT, "stats").stdout
+    assert "items   new 3 · learning 1 · review 0" in screen
+    assert "and 1 more in your history only: removed-card" in screen
+    history_days = [d["count"] for d in data["reviews_per_day"] if d["count"]]
+    assert history_days == [2]  # what happened still counts both reviews
+
+
 def test_items_in_the_history_only_are_named_with_how_to_see_their_reviews(
     cli, monkeypatch, tmp_path
 ):
@@ -636,7 +671,7 @@ def test_stats_of_the_imported_sample_count_every_review_of_the_window(tmp_path)
         1 for r in read_reviews(sample) if first <= (r.reviewed_at - timedelta(hours=4)).date()
     )
     assert sum(d.count for d in figures.reviews_per_day) == expected > 0
-    assert sum(figures.cards_by_state.values()) == 1_205 + 4
+    assert sum(figures.cards_by_state.values()) == 4 and figures.not_in_content == 1_205
     assert figures.true_retention["all"].total > 0 and figures.streak >= 1
     assert sum(d.count for d in only_content.reviews_per_day) == 0
 

@@ -39,13 +39,14 @@ def stats(
     retention is Anki's: reviews of cards in the review state over the last 30 days, Again a
     fail; young cards had an interval under 21 days, mature ones 21 or more. Topics are listed
     weakest first, by the average predicted recall of their studied cards. Without --deck or
-    --topic, history imported for cards that are not in the content counts too, in the items
-    by state, reviews per day, true retention and the streak; never in the due forecast or the
-    topics (`review` never shows those cards). `--json` prints {"cards_by_state" (study items),
-    "study_items", "cards", "not_in_content" (how many items are in your history only),
-    "not_in_content_ids" (their ids), "reviews_per_day": [{"date", "count"}],
-    "forecast", "true_retention", "topics": [{"topic", "cards", "items", "studied" (items),
-    "reviews", "retention", "recall"}], "streak", "today"}.
+    --topic, the history of cards that are not in the content (imported, removed or renamed)
+    counts too, in reviews per day, true retention and the streak, and those items are named
+    under the items line; never in the items by state, the due forecast or the topics (`review`
+    never shows those cards). `--json` prints {"cards_by_state" (the study items by state:
+    they add up to "study_items"), "study_items", "cards", "not_in_content" (how many items
+    are in your history only), "not_in_content_ids" (their ids), "reviews_per_day":
+    [{"date", "count"}], "forecast", "true_retention", "topics": [{"topic", "cards", "items",
+    "studied" (items), "reviews", "retention", "recall"}], "streak", "today"}.
 
     Example: studycli stats --topic flash-attention
     """

@@ -8,8 +8,10 @@ interval under 21 days before the review, mature ones 21 or more. A topic's rete
 same share over the whole log; its recall is fsrs's predicted probability of recall now,
 averaged over its studied cards. Topics are listed weakest first (lowest recall; topics with
 nothing studied last). Reviews per day and the streak count every rating, cram included.
-The forecast counts only the given items: a card known only from imported history is never
-shown, so it is no work to come.
+The items by state and the forecast count only the given items: an item known only from the
+history (imported, or removed or renamed in the content since) is never shown, so it is none
+of the learner's study items and no work to come; its reviews count in the figures of what
+happened (reviews per day, true retention, the streak), and `not_in_content_ids` names it.
 """
 
 from __future__ import annotations
@@ -93,10 +95,10 @@ class TopicStats:
 
 @dataclass(frozen=True)
 class Stats:
-    """The figures. `cards_by_state` counts study items (a cloze card is one per deletion):
-    the `study_items` made from `cards` cards of the content, and more known only from the
-    history, `not_in_content_ids` (imported from elsewhere, or removed or renamed in the
-    content since they were studied)."""
+    """The figures. `cards_by_state` counts the `study_items` (a cloze card is one per
+    deletion) made from `cards` cards of the content, so its counts add up to `study_items`;
+    the items known only from the history, `not_in_content_ids` (imported from elsewhere, or
+    removed or renamed in the content since they were studied), are not among them."""
 
     today: date
     cards_by_state: dict[str, int]  # its name predates cloze cards; kept for --json
@@ -149,8 +151,9 @@ def stats(
         now: the current time, timezone-aware.
         tz: the learner's time zone (None: the system's).
         elsewhere: also count the store's reviewed cards that are not in the content
-            (history imported from elsewhere, or of items removed or renamed since): in every
-            figure but the forecast and the topics.
+            (history imported from elsewhere, or of items removed or renamed since): in the
+            reviews per day, true retention and the streak, and name them
+            (`not_in_content_ids`); never in the items by state, the forecast or the topics.
     """
     states = store.states()
     content = {item.id for item in items}
@@ -161,7 +164,7 @@ def stats(
     # card suspended, then removed) holds nothing to count.
     learnt = {card for card, state in states.items() if state.fsrs is not None}
     pool = content | learnt if elsewhere else content
-    parsed: Parsed = {card_id: fsrs_card(states.get(card_id)) for card_id in pool}  # once
+    parsed: Parsed = {card_id: fsrs_card(states.get(card_id)) for card_id in content}  # once
     today = study_date(now, settings.day_starts_at, tz)
     day = partial(study_date, day_starts_at=settings.day_starts_at, tz=tz)
     first = today - timedelta(days=DAYS - 1)
@@ -174,7 +177,7 @@ def stats(
             per_day[studied] += 1
     return Stats(
         today=today,
-        cards_by_state=_by_state(pool, states, parsed),
+        cards_by_state=_by_state(content, states, parsed),
         study_items=len(content),
         cards=len({item.card_id for item in items}),
         not_in_content_ids=tuple(sorted(pool - content)),
