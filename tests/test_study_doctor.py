@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import os
 import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -376,3 +378,48 @@ def test_reviews_made_with_the_fuzz_drawn_from_a_generator_replay_as_they_were_m
         assert examine(store, repair=False).drifted == [before.id]  # (the test can fail)
         monkeypatch.setattr(core, "scheduler_from_json", lambda _: generator_drawn(fuzzy))
         assert examine(store, repair=False).drifted == [after.id]
+
+
+@pytest.mark.parametrize("repair", [False, True], ids=["dry-run", "repair"])
+def test_checking_a_healthy_database_leaves_it_as_it_was_with_no_side_files(tmp_path, repair):
+    """`doctor --dry-run` promises to change nothing, yet left an empty -wal and a -shm beside
+    the file (its connection is read-only, and SQLite deletes them only when a connection
+    that can write closes last); the doctor without --dry-run, with nothing to repair, too."""
+    path = tmp_path / "reviews.sqlite3"
+    reviewed(path)
+    before = path.read_bytes(), path.stat().st_mtime_ns
+    report = examine_database(path, repair=repair)
+    assert report is not None and report.healthy
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_the_side_files_of_a_database_open_elsewhere_are_left_to_it(tmp_path):
+    """Where another connection has the database open (a review session before its first
+    rating: its -wal is empty), its -wal and -shm stay, and it goes on working."""
+    path = tmp_path / "reviews.sqlite3"
+    reviewed(path)
+    script = (
+        "import sqlite3, sys\n"
+        f"conn = sqlite3.connect({str(path)!r}, isolation_level=None)\n"
+        "conn.execute('SELECT COUNT(*) FROM reviews').fetchone()\n"
+        "print('open', flush=True); sys.stdin.readline()\n"
+        "conn.execute(\"INSERT INTO undos (review_id, undone_at) VALUES (1, 'x')\")\n"
+        "print(conn.execute('SELECT COUNT(*) FROM undos').fetchone()[0], flush=True)\n"
+        "conn.close()\n"
+    )
+    session = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert session.stdout is not None and session.stdin is not None
+        assert session.stdout.readline() == "open\n"
+        assert Path(f"{path}-wal").stat().st_size == 0  # (its -wal made, nothing written)
+        report = examine_database(path, repair=False)
+        assert report is not None and report.healthy
+        assert Path(f"{path}-wal").exists() and Path(f"{path}-shm").exists()
+        written, _ = session.communicate("go\n", timeout=30)
+    finally:
+        session.kill()
+    assert session.returncode == 0 and written.strip() == "2"  # (one undo in `reviewed`)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # its close tidied

@@ -328,6 +328,31 @@ def _files_of(path: Path) -> tuple[Path, Path, Path]:
     return path, Path(f"{path}-wal"), Path(f"{path}-shm")
 
 
+def remove_side_files_of_reading(path: Path) -> None:
+    """Have SQLite delete the -wal and -shm files beside the database at `path` where the
+    -wal is empty: what a read-only connection (the doctor's, which must not write the file)
+    makes on opening and, read-only, leaves on closing. A connection that can write, closed
+    as the last one, deletes them, as every other command's does; with the -wal empty, the
+    checkpoint it makes first copies nothing, so the database file is not written. Where
+    another process has the database open, SQLite sees that and leaves them; where they
+    cannot be deleted (a read-only folder), or the database does not open, nothing is done:
+    they are only clutter."""
+    _, wal, _ = _files_of(path)
+    try:
+        if wal.stat().st_size > 0:  # (or no -wal: OSError)
+            return
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=0)
+    except (OSError, sqlite3.Error):
+        return
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # (opens the -wal)
+    except sqlite3.Error:
+        pass
+    finally:
+        conn.close()
+
+
 def connect_read_only(path: Path) -> sqlite3.Connection:
     """The database at `path`, read-only (see `_open_for_reading`): for a command that only
     reads a database it cannot write, or must not (a backup, a dry run). One made by an older

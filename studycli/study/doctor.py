@@ -151,6 +151,8 @@ def examine_database(
             report = replace(report, stale=_stale(store, settings))
         if report.log is not None and (repair or not report.log.complete):
             saved = save_readable(store, path, write=repair)  # (a dry run says where to)
+    if not report.integrity:  # (a damaged file is never opened to write)
+        database.remove_side_files_of_reading(path)  # what the reading left: a dry run too
     if repair and report.drifted and not report.integrity:  # only now open it to write
         with Store.open(path) as store:
             report = examine(store, repair=True)
