@@ -905,3 +905,61 @@ def test_the_wait_notices_timer_is_gone_once_its_step_is_done(tmp_path, monkeypa
         with database.waits_said(tmp_path / "db.sqlite3"):
             pass
         assert threading.active_count() == before
+
+
+@pytest.mark.parametrize("write", [True, False], ids=["writing", "reading"])
+def test_a_database_deleted_without_its_wal_is_not_made_anew_beside_it(tmp_path, write):
+    """The database file deleted (or moved) while its -wal and -shm stayed, as a crash leaves
+    them: the next command made a new database there, and SQLite, finding a -wal beside an
+    empty file, deleted it with the reviews it held (here two ratings, the only copy): gone
+    without a word, and gone too for the file put back from the trash. Nothing is made or
+    deleted; the learner is told what the files hold and what to do, and the database put
+    back reads every rating."""
+    path = reviews_in_wal(tmp_path / "data", ratings=2, shm=True)
+    gone = tmp_path / "trash.sqlite3"
+    path.replace(gone)
+    sides = {suffix: Path(f"{path}{suffix}").read_bytes() for suffix in ("-wal", "-shm")}
+    with pytest.raises(StoreError) as caught:
+        Study.open(path, NO_FUZZ, write=write)
+    said = str(caught.value)
+    wal = Path(f"{path}-wal")
+    assert f"the review database {path} is gone" in said
+    assert f"reviews.sqlite3-wal holds {wal.stat().st_size:,} bytes of it" in said
+    assert "put that very file back beside them" in said
+    assert f"rm {wal} {path}-shm" in said and "close any studycli still running" in said
+    assert not path.exists()
+    assert {suffix: Path(f"{path}{suffix}").read_bytes() for suffix in sides} == sides
+    gone.replace(path)
+    with Study.open(path, NO_FUZZ) as study:
+        assert len(study.history()) == 5  # the 2 in the -wal too
+
+
+@pytest.mark.parametrize("left", [("-wal", "-shm"), ("-shm",)])
+def test_empty_side_files_of_a_deleted_database_are_named_with_what_to_do(tmp_path, left):
+    """Side files with no reviews in them (a reader's, or a session's that has not rated
+    yet, maybe still running: a new database beside its -shm failed to write, disk I/O
+    error): the learner is told they hold none, and how to start afresh."""
+    path = tmp_path / "reviews.sqlite3"
+    for suffix in left:
+        Path(f"{path}{suffix}").write_bytes(b"")
+    with pytest.raises(StoreError) as caught:
+        Store.open(path)
+    said = str(caught.value)
+    them = "them" if len(left) == 2 else "it"
+    assert "is gone" in said and f"with no reviews in {them}" in said
+    assert "rm " + " ".join(f"{path}{suffix}" for suffix in left) in said
+    assert not path.exists()
+    for suffix in left:
+        Path(f"{path}{suffix}").unlink()
+    Store.open(path).close()  # as told: a new database
+    assert path.exists()
+
+
+def test_side_files_of_a_database_made_meanwhile_are_not_taken_for_a_deleted_ones(tmp_path):
+    """Processes opening one new database at the same moment: one found no file, another made
+    it and its -wal and -shm, and the first then called them left by a deleted database
+    (`test_processes_creating_one_database_at_the_same_moment_all_open_it` failed so, once)."""
+    path = tmp_path / "reviews.sqlite3"
+    with Store.open(path):  # (its -wal and -shm are there while it is open)
+        assert Path(f"{path}-wal").exists()
+        database.refuse_orphaned_side_files(path)  # (what `connect` asks having found none)

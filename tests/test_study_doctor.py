@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from studycli.errors import StoreError
 from studycli.study import database
 from studycli.study import rating as core
 from studycli.study.doctor import examine, examine_database, salvage_commands
@@ -423,3 +424,14 @@ def test_the_side_files_of_a_database_open_elsewhere_are_left_to_it(tmp_path):
         session.kill()
     assert session.returncode == 0 and written.strip() == "2"  # (one undo in `reviewed`)
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # its close tidied
+
+
+def test_the_doctor_names_the_side_files_of_a_database_that_is_gone(tmp_path):
+    """No database but its -wal and -shm: "nothing to check" hid what they hold."""
+    path = tmp_path / "reviews.sqlite3"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").write_bytes(b"")
+    with pytest.raises(StoreError) as caught:
+        examine_database(path, repair=False)
+    assert f"the review database {path} is gone, but reviews.sqlite3-wal and" in str(caught.value)
+    assert not path.exists()

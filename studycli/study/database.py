@@ -62,6 +62,8 @@ def connect(
         StoreError: one line saying what is wrong and the fix; the file is never overwritten.
     """
     _refuse_no_file(path)
+    if not path.exists():
+        refuse_orphaned_side_files(path)
     if not write and not path.exists():  # nothing reviewed yet: nothing to read, none made
         return _empty()
     if not write and (not _can_write(path) or is_backup(path)):
@@ -326,6 +328,51 @@ def _can_write(path: Path) -> bool:
 def _files_of(path: Path) -> tuple[Path, Path, Path]:
     """The database file and its -wal and -shm files."""
     return path, Path(f"{path}-wal"), Path(f"{path}-shm")
+
+
+def refuse_orphaned_side_files(path: Path) -> None:
+    """Refuse to make a database at `path`, which has none, where its -wal or -shm file is
+    still there (a database deleted or moved without them, or one a studycli still running
+    has open). SQLite has no way to tell whose they are: it deletes a -wal found beside an
+    empty new file, the reviews it held with it (the ones saved since the last checkpoint:
+    after a crash, or of a young database, all of them), and folds one found beside any
+    other file into that file, whatever database it is; a -shm still in use makes the new
+    database's writes fail (disk I/O error) and the running session's ratings are lost.
+
+    Raises:
+        StoreError: saying which files are there, what they hold and what to do.
+    """
+    import shlex
+
+    _, wal, shm = _files_of(path)
+    left = [side for side in (wal, shm) if side.exists() or side.is_symlink()]
+    # the database looked for again, after them: SQLite makes its file before them, so where
+    # another process made all three since the caller looked, it is there now
+    if not left or path.exists():
+        return
+    names = " and ".join(side.name for side in left)
+    them = "it" if len(left) == 1 else "them"
+    afresh = (
+        f"close any studycli still running (a review in another terminal keeps {them} open), "
+        f"then delete {them} (rm {' '.join(shlex.quote(str(side)) for side in left)}): "
+        "studycli then starts a new database there"
+    )
+    held = wal.stat().st_size if wal.exists() else 0
+    if held:
+        raise StoreError(
+            f"the review database {path} is gone, but {names} are still beside it: "
+            f"{wal.name} holds {held:,} bytes of it (the reviews saved since its last "
+            f"checkpoint), which only {path.name} itself can read. If you deleted or moved "
+            f"{path.name} by mistake, put that very file back beside them (from the trash), "
+            "or move them to it: SQLite folds them into whatever database is at this path, "
+            f"and deletes them when a new one is made here. To start afresh instead, {afresh}"
+        )
+    raise StoreError(
+        f"the review database {path} is gone, but {names} "
+        f"{'is' if len(left) == 1 else 'are'} still beside it, with no reviews in {them}: "
+        f"the database was deleted or moved without {them}, or a studycli still running has "
+        f"it open. To start afresh, {afresh}"
+    )
 
 
 def remove_side_files_of_reading(path: Path) -> None:

@@ -133,9 +133,11 @@ def examine_database(
     an upgraded copy in memory: the file is not written by a dry run).
 
     Raises:
-        StoreError: the file cannot be opened (see `Store.open`), or as `examine`.
+        StoreError: the file cannot be opened (see `Store.open`), or as `examine`; there is
+            none, but its -wal or -shm file is there (`database.refuse_orphaned_side_files`).
     """
     if not path.exists():
+        database.refuse_orphaned_side_files(path)
         return None
     try:
         reader = _reader(path)
