@@ -983,6 +983,24 @@ def test_checking_a_card_without_a_checker_says_so(cli):
     assert alone.exit_code == 0 and alone.stdout == "no card to check\n", alone.stdout
 
 
+@pytest.mark.parametrize("second", ["bias-concept", "add-one"], ids=["concept", "coding"])
+def test_checking_a_card_whose_id_another_file_has_names_both_files(cli, content_copy, second):
+    """`check ID` of a concept card whose id a second card file has too said "nothing to run
+    for ID ... no card to check" (exit 0): the second file is left out of the content, and,
+    were it a coding card, its checks never ran. It says the duplicate id and both files, as
+    `lint` does, and checks nothing, as for a duplicated coding card."""
+    text = (content_copy / "cards" / "basics" / f"{second}.yaml").read_text(encoding="utf-8")
+    write_card(content_copy, "numbers", "bias-concept", text.replace(second, "bias-concept"))
+    result = cli("--content", content_copy, "check", "bias-concept")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1, result.output
+    assert (
+        "cards/numbers/bias-concept.yaml:1: duplicate id 'bias-concept': "
+        "cards/basics/bias-concept.yaml already uses it" in said
+    ), said
+    assert "nothing to run" not in said and "no card to check" not in result.stdout
+
+
 def test_many_cards_without_a_checker_are_counted_not_all_named(cli, content_copy):
     """`check --changed` with a ref git does not know checks every card: the cards without
     checks (hundreds in the shipped content) are named up to SKIPPED_NAMED, then counted."""

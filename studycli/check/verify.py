@@ -89,13 +89,23 @@ def checkable(cards: list[Card], content: Content) -> list[Card]:
     `studycli new` wrote and that is not filled in yet; once `lint` finds nothing wrong.
 
     Raises:
-        StudyError: `lint` reports a problem in one of them (checking it would mislead).
+        StudyError: `lint` reports a problem in one of them (checking it would mislead), or
+            another card file has the id of one of `cards`, whatever its kind.
     """
     from studycli.content.lint import lint
 
     chosen = [card for card in cards if card.runnable or not_done(card, content.solutions_dir)]
     ids = {card.id for card in chosen}
-    problems = [problem for problem in lint(content, only=ids) if problem.card_id in ids]
+    asked = {card.id: card.path for card in cards}
+    # and, of any card asked for, another file with its id (a duplicate id, which lint reports
+    # whatever `only` says): which card the id means is not known, and a concept card's
+    # "nothing to run" hid it, even where the file left out was a coding card's
+    problems = [
+        problem
+        for problem in lint(content, only=ids)
+        if problem.card_id in ids
+        or (problem.card_id in asked and problem.path != asked[problem.card_id])
+    ]
     if problems:  # each with its file and line, as lint says it: no second command to learn it
         bad = sorted({problem.card_id for problem in problems if problem.card_id})
         listed = "".join(
