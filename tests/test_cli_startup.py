@@ -34,6 +34,17 @@ def test_a_command_line_registers_only_its_command(args, command):
     assert len(names(whole_app())) > 10  # the app itself keeps them all
 
 
+@pytest.mark.parametrize("command", ["review", "due", "show"])
+def test_a_command_line_gives_typer_its_annotations_evaluated(command):
+    """Typer evaluated each annotation string four times as it built the command (4 M
+    instructions of `review`'s start); the command and the app's callback get theirs as values,
+    each evaluated once (that the command reads the same: the test below)."""
+    only = invoked([command])
+    for function in (only.registered_commands[0].callback, app.registered_callback.callback):
+        assert function.__annotations__
+        assert not any(isinstance(value, str) for value in function.__annotations__.values())
+
+
 @pytest.mark.parametrize("args", [[], ["--help"], ["dux"], ["--content"], ["--content", "x"]])
 def test_help_completion_and_unknown_commands_get_the_whole_app(args):
     assert invoked(args) is app
@@ -73,6 +84,7 @@ WHOLE_APP = "from studycli.cli.app import whole_app; whole_app()(prog_name='stud
         ["show"],
         ["dux"],
         ["due", "--help"],
+        ["review", "--help"],
         ["list", "--kind"],
         ["--help"],
     ],

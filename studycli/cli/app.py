@@ -10,7 +10,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -22,6 +22,8 @@ from studycli.errors import StudyError
 from studycli.records import Record
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from studycli.content.card import Card
 
 
@@ -358,5 +360,24 @@ def invoked(args: list[str]) -> typer.Typer:
         if arg == (info.name or info.callback.__name__.lower().replace("_", "-")):
             only = copy.copy(app)
             only.registered_commands = [info]
+            assert app.registered_callback is not None and app.registered_callback.callback
+            _evaluate_annotations(info.callback)
+            _evaluate_annotations(app.registered_callback.callback)
             return only
     return whole_app()
+
+
+def _evaluate_annotations(function: Callable[..., Any]) -> None:
+    """Give `function` (a command, or the app's callback) its annotations as values, each
+    string that `from __future__ import annotations` left evaluated once.
+
+    Typer reads a command's signature twice as it builds the command, and each time evaluated
+    every string twice (`inspect.signature(eval_str=True)`, then `typing.get_type_hints`):
+    `Annotated[int | None, typer.Option(min=1, help=...)]` parsed and compiled four times, 4 M
+    instructions of `review`'s start (bench/instructions.py). Given values, it evaluates
+    nothing; they are the values it got from the strings (inspect's own evaluation), so the
+    command reads the same. Typer copies an annotation's `typer.Option` before it changes it.
+    """
+    import inspect
+
+    function.__annotations__ = inspect.get_annotations(function, eval_str=True)
