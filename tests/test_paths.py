@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from studycli import paths
 
@@ -48,9 +52,6 @@ def test_a_cards_folder_with_no_card_is_not_taken_for_content(tmp_path):
 
 def replace_then_die(path: Path) -> None:
     """In a new process: start replacing `path`, then be killed outright mid-write."""
-    import subprocess
-    import sys
-
     script = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
@@ -137,3 +138,70 @@ def test_a_replaced_file_and_its_folder_are_written_to_the_disk(tmp_path, monkey
     assert len(synced) == 2
     assert Path(synced[0]).parent == target.parent and Path(synced[0]).name.endswith(".tmp")
     assert synced[1] == str(target.parent)
+
+
+FOLDERS = {"data": paths.data_dir, "config": paths.config_dir, "cache": paths.cache_dir}
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {"HOME": "/home/learner"},
+        {"HOME": "/home/learner/"},
+        {"HOME": "/"},
+        {"HOME": "/home/learner", "XDG": "/srv/xdg"},
+        {"HOME": "/home/learner", "XDG": "/srv/xdg/"},
+        {"HOME": "/home/learner", "XDG": "//srv/xdg with space "},
+        {"HOME": "/home/learner", "XDG": ""},
+        {"HOME": "/home/learner", "XDG": "   "},
+        {"HOME": "/home/learner", "XDG": "relative/xdg"},
+        {"HOME": "/home/learner", "XDG": "~/xdg"},
+        {"HOME": "relative/home"},
+        {"HOME": "relative/home", "XDG": "/srv/xdg"},
+        {"XDG": "/srv/xdg"},
+        {},
+    ],
+)
+@pytest.mark.parametrize("kind", list(FOLDERS))
+def test_the_user_folders_are_platformdirs_ones(monkeypatch, kind, environment):
+    """studycli works out the common cases on Linux itself (`paths._user_folder`): the same
+    folders as platformdirs gives, whatever HOME and the XDG variables hold."""
+    import platformdirs
+
+    monkeypatch.delenv("STUDYCLI_HOME")
+    monkeypatch.delenv("STUDYCLI_CACHE", raising=False)
+    for name in ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    if "HOME" in environment:
+        monkeypatch.setenv("HOME", environment["HOME"])
+    if "XDG" in environment:
+        monkeypatch.setenv(f"XDG_{kind.upper()}_HOME", environment["XDG"])
+    expected = getattr(platformdirs, f"user_{kind}_path")("studycli")
+    assert FOLDERS[kind]() == expected
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the folders are worked out on Linux only")
+def test_a_learner_s_folders_on_linux_do_not_import_platformdirs(tmp_path):
+    """Its import cost every command 12 M instructions (3% of `review`'s start)."""
+    probe = (
+        "import sys; from studycli import paths; "
+        "print(paths.data_dir(), paths.config_dir(), paths.cache_dir(), "
+        "'platformdirs' in sys.modules)"
+    )
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("STUDYCLI_", "XDG_", "ANDROID_"))
+    }
+    environment["HOME"] = str(tmp_path)
+    environment["XDG_CACHE_HOME"] = str(tmp_path / "cached")
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=environment, capture_output=True, text=True, check=True
+    )
+    data, config, cache, imported = out.stdout.split()
+    assert (data, config, cache) == (
+        str(tmp_path / ".local" / "share" / "studycli"),
+        str(tmp_path / ".config" / "studycli"),
+        str(tmp_path / "cached" / "studycli"),
+    )
+    assert imported == "False"
