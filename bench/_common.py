@@ -54,8 +54,9 @@ def learner_env(home: Path | str, **extra: str) -> dict[str, str]:
     """The environment of a learner's command, as `env`, with `HOME` at `home` and none of
     `FOLDER_VARIABLES`: studycli finds its folders (data, config, cache) through platformdirs
     under that home, as on a learner's machine. (With STUDYCLI_HOME set, as the benchmarks had
-    it until the thirty-ninth session, platformdirs is never imported: 12 M instructions,
-    `review` 408 M against 418 M.)"""
+    it until the thirty-ninth session, platformdirs was never imported: 12 M instructions,
+    `review` 408 M against 418 M; since the forty-fourth, `paths` works a learner's folders
+    out itself on Linux, as platformdirs would, and imports it elsewhere only.)"""
     environ = env(HOME=str(home), **extra)
     for name in FOLDER_VARIABLES:
         if name not in extra:
