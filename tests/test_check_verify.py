@@ -1137,7 +1137,10 @@ def test_an_authors_slips_in_a_checker_fail_check_and_say_where(slips):
     assert "(at solutions/slips.py:29, in check_buggy)" in buggy.message
     assert slow.status == "fail" and "the reference's check took 1." in slow.message
     assert "past the 0.5 s a learner's check may run" in slow.message
-    assert "wrong answer _wrong_exits was rejected, but not for its mistake" in slow.message
+    line = SLIPS.splitlines().index("def _wrong_exits(x):") + 1
+    assert f"wrong answer _wrong_exits at solutions/slips.py:{line} was rejected, but not" in (
+        slow.message
+    )
 
 
 def test_check_of_every_card_stops_at_a_card_file_that_does_not_load(cli, content_copy):
@@ -1342,3 +1345,35 @@ def test_off_cpu_the_memory_watched_is_what_the_check_adds_not_what_its_worker_h
             Candidate("reference", "slow", "slow"), device="cuda", timeout=20.0, memory_mb=16)
     )  # fmt: skip
     assert outcome.status == "pass", outcome
+
+
+def line_of(path, text: str) -> int:
+    """The number of the line of file `path` that is `text`."""
+    return path.read_text().splitlines().index(text) + 1
+
+
+def test_a_wrong_answer_accepted_and_a_reference_rejected_are_each_located(content_copy):
+    """A wrong answer the checker accepted was named, not located: its author searched the
+    solution module for it. A reference the checker rejected (its verdict, not a raise) was
+    located nowhere, neither the reference nor the checker's line that rejected it (a QA
+    pass). Both now say `solutions/<module>.py:LINE`, as the other messages do."""
+    arith = content_copy / "solutions" / "arith.py"
+    edit(arith, "    for n in range(0, 50):\n", "    for n in range(0, 1):\n")  # (lenient)
+    edit(arith, '    """\n    return x + 1\n', '    """\n    return x + 2\n')  # (wrong)
+    content = load_content(content_copy)
+    cards = [content.get("triangle-derivation"), content.get("add-one")]
+    found = {r.card_id: r for r in run_checks(cards, content, jobs=2, timeout=20)}
+    lenient, rejected = found["triangle-derivation"], found["add-one"]
+    assert lenient.status == "fail"
+    for name, doc in (("_wrong_off_by_one", "Sums 1 .. n-1."), ("_wrong_float", "Uses n² / 2.")):
+        line = line_of(arith, f"def {name}(n):")
+        assert (
+            f"wrong answer {name} ({doc}) at solutions/arith.py:{line} should fail but the "
+            "checker accepted it" in lenient.message
+        ), lenient.message
+    assert rejected.status == "fail"
+    line = line_of(arith, "        assert_equal(call(impl, what, x), x + 1, what)")
+    assert rejected.message == (
+        "the reference should pass but got fail: add_one(-3): expected -2, got -1 "
+        f"(at solutions/arith.py:{line}, in check_add_one)"
+    )

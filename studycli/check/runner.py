@@ -73,6 +73,7 @@ class Candidate:
     path: str = ""
     fails_with: str | None = None  # a wrong answer's declared failure (see assertions.fails_with)
     name: str = ""  # how its table lists it (a function's name): said where its check died
+    line: int = 0  # the line its solution module defines it on (0: not known), said by `check`
 
     @property
     def expect_pass(self) -> bool:

@@ -179,10 +179,18 @@ def _candidates(card: Card, info: ModuleInfo) -> list[Candidate]:
                 index=i,
                 fails_with=declared[i] if i < len(declared) else None,
                 name=ast.unparse(entry),
+                line=_defined_on(info, entry),
             )
             for i, entry in enumerate(entries)
         ]
     return candidates
+
+
+def _defined_on(info: ModuleInfo, entry: ast.expr) -> int:
+    """The line of a table's `entry`: its function's `def` where the module defines one of that
+    name at top level, else the entry itself (a lambda, a call)."""
+    defined = info.function(entry.id) if isinstance(entry, ast.Name) else None
+    return defined.lineno if defined is not None else entry.lineno
 
 
 def _modules(card: Card, content: Content) -> list[ModuleInfo] | None:
@@ -257,23 +265,24 @@ def verdict(
     )
     for job, outcome in sorted(results, key=lambda found: _ORDER.get(found[0].candidate.kind, 2)):
         name = _name(job.candidate, outcome)
+        located = name + _defined_at(job)  # (a wrong answer or variant: where it is written)
         if job.candidate.expect_pass and outcome.status != "pass":
             # where it went wrong: an error's line, or where the answer raised (its own line
-            # in the solution module, not the checker's `call` of it)
-            where = ""
-            if outcome.status != "fail":
-                where = _where(outcome, job.solutions_dir)
-            elif _raised(outcome):
+            # in the solution module, not the checker's `call` of it); else the checker's line
+            # that rejected it
+            if outcome.status == "fail" and _raised(outcome):
                 where = _where(outcome, job.solutions_dir, checker=job.check_function)
-            elif outcome.message.startswith(UNSAID_FAILURE):  # nothing else says where it is
-                where = _where(outcome, job.solutions_dir) + _UNSAID_FIX
+            else:
+                where = _where(outcome, job.solutions_dir)
+            if outcome.message.startswith(UNSAID_FAILURE):  # nothing else says what it is
+                where += _UNSAID_FIX
             capped = learner_timeout and job.timeout == learner_timeout + LEARNER_MARGIN
             if outcome.status == "timeout" and capped:  # (stopped by `_limit`)
                 where += f"; a learner's check may run {learner_timeout:g} s"
             problems.append(
                 (
                     outcome.status,
-                    f"{name} should pass but got {outcome.status}: {outcome.message}{where}",
+                    f"{located} should pass but got {outcome.status}: {outcome.message}{where}",
                 )
             )
         elif job.candidate.expect_pass and learner_timeout and outcome.seconds > learner_timeout:
@@ -305,12 +314,12 @@ def verdict(
                 else "make the checker catch its mistake, or, if it is right after all, list "
                 "it in CORRECT_VARIANTS instead"
             )
-            problems.append(("fail", f"{name} should fail but the checker accepted it: {fix}"))
+            problems.append(("fail", f"{located} should fail but the checker accepted it: {fix}"))
         elif reference_passes and _rejected_for_another_reason(job.candidate, outcome):
             problems.append(
                 (
                     "fail",
-                    f"{name} was rejected, but not for its mistake: its @fails_with expects "
+                    f"{located} was rejected, but not for its mistake: its @fails_with expects "
                     f"{job.candidate.fails_with!r} in the checker's message, which was: "
                     f"{outcome.message}"
                     + (
@@ -407,6 +416,17 @@ def _where(outcome: Outcome, solutions_dir: str, checker: str | None = None) -> 
             shown = path.relative_to(folder.parent).as_posix()
             found = f" (at {shown}:{match['line']}, in {match['function']})"
     return found
+
+
+def _defined_at(job: Job) -> str:
+    """ " at solutions/m.py:40": where the wrong answer or variant `job` checks is written, its
+    path as `_where` says one (an author told of a wrong answer the checker accepts looks for it
+    next: its name alone left them to search); "" for others."""
+    if not job.candidate.line:
+        return ""
+    folder = Path(job.solutions_dir).resolve()
+    shown = (folder / f"{job.candidate.module}.py").relative_to(folder.parent).as_posix()
+    return f" at {shown}:{job.candidate.line}"
 
 
 _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)')
