@@ -1377,3 +1377,25 @@ def test_a_wrong_answer_accepted_and_a_reference_rejected_are_each_located(conte
         "the reference should pass but got fail: add_one(-3): expected -2, got -1 "
         f"(at solutions/arith.py:{line}, in check_add_one)"
     )
+
+
+def test_a_reference_that_prints_is_located_at_its_first_print(content_copy):
+    """ "The reference's check printed 5 line(s) (first: 'debug -3')" named the line printed,
+    not the print: its author searched the reference, the checker and their helpers for it (a
+    QA pass). A warning written before it (not counted as printed) is not taken for it."""
+    arith = content_copy / "solutions" / "arith.py"
+    edit(arith, '    """\n    return x + 1\n', '    """\n    print("debug", x)\n    return x + 1\n')
+    edit(
+        arith,
+        "    for x in (-3, 0, 1, 41, 10**12):\n",
+        '    import warnings\n\n    warnings.warn("a library\'s")\n'
+        "    for x in (-3, 0, 1, 41, 10**12):\n",
+    )
+    content = load_content(content_copy)
+    [result] = run_checks([content.get("add-one")], content, jobs=1, timeout=20)
+    assert result.status == "fail"
+    line = line_of(arith, '    print("debug", x)')
+    assert (
+        "the reference's check printed 5 line(s) (first: 'debug -3'; its first print at "
+        f"solutions/arith.py:{line}, in add_one): a learner sees"
+    ) in result.message, result.message

@@ -27,6 +27,7 @@ import io
 import os
 import re
 import reprlib
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -113,6 +114,9 @@ class Outcome:
     output: str = ""
     # a timeout met while the solution module named here was still loading (its top level)
     loading: str = ""
+    # a reference's check that printed: the solution modules' frames the first text written
+    # came through, as a traceback shows them (see `_FirstWrite`)
+    printed_at: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))  # plain text from the child
@@ -985,12 +989,15 @@ def _child(job: Job, sender, output=None) -> None:
     captured = io.StringIO()
     started = time.monotonic()
     label = loading = ""
+    printed: dict[str, str] = {}  # (a reference's check: where it first wrote, `_FirstWrite`)
     try:
         try:
             with contextlib.ExitStack() as stack:
                 if output is None:
                     stack.enter_context(redirect_stdout(captured))
                     stack.enter_context(redirect_stderr(captured))
+                if job.candidate.kind == "reference":
+                    stack.enter_context(_noting_first_write(job.solutions_dir, printed))
                 loading = job.check_module
                 checker = getattr(
                     _load_solution(job.solutions_dir, job.check_module), job.check_function
@@ -1037,6 +1044,8 @@ def _child(job: Job, sender, output=None) -> None:
         label=label,
         message=result["message"][:MESSAGE_LIMIT],
     )
+    if printed:
+        result["printed_at"] = printed["at"]
     if output is None:
         tail = contain.OutputTail(OUTPUT_LIMIT)
         tail.add(captured.getvalue().encode("utf-8", errors="replace"))
@@ -1053,6 +1062,58 @@ def _child(job: Job, sender, output=None) -> None:
         sender.send(result)
     finally:
         sender.close()
+
+
+class _FirstWrite:
+    """sys.stdout or sys.stderr in a reference's check: notes in `found["at"]` the solution
+    modules' frames that the first text written came through, as a traceback shows them (the
+    parent says the innermost: `verify`). "The reference's check printed 5 line(s)" named the
+    first line, but not the print, and its author searched the reference, the checker and their
+    helpers for it (a QA pass). Python's warnings, which `verify` does not count as printed,
+    are passed over."""
+
+    def __init__(self, stream: Any, solutions_dir: str, found: dict[str, str]) -> None:
+        self._stream, self._found = stream, found
+        self._folder = os.path.join(solutions_dir, "")
+
+    def write(self, text: str) -> int:
+        if "at" not in self._found and text.strip():
+            frames = _solution_frames(sys._getframe(1), self._folder)
+            if frames is not None:
+                self._found["at"] = frames
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:  # the stream's other methods (flush, fileno, ...)
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _noting_first_write(solutions_dir: str, found: dict[str, str]) -> Iterator[None]:
+    """sys.stdout and sys.stderr as `_FirstWrite`s while it lasts."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = (_FirstWrite(stream, solutions_dir, found) for stream in saved)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _solution_frames(frame: Any, folder: str) -> str | None:
+    """The frames of `frame`'s stack in files under `folder`, outermost first, as a traceback
+    shows them; None where the stack goes through Python's `warnings` (one written out)."""
+    shown: list[str] = []
+    while frame is not None:
+        code = frame.f_code
+        if frame.f_globals.get("__name__") in _WARNINGS:
+            return None
+        if code.co_filename.startswith(folder):
+            shown.append(f'  File "{code.co_filename}", line {frame.f_lineno}, in {code.co_name}\n')
+        frame = frame.f_back
+    return "".join(reversed(shown))
+
+
+# Python's modules that write a warning out (`warnings.showwarning`; 3.14's pure-Python one)
+_WARNINGS = ("warnings", "_py_warnings")
 
 
 # The status a contained check exits with where the code checked closed or replaced the

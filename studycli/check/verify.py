@@ -297,6 +297,8 @@ def verdict(
             )
         elif job.candidate.kind == "reference" and (lines := _printed(outcome.output)):
             count, first = _count_printed(lines)
+            if site := _innermost_solution_frame(outcome.printed_at, job.solutions_dir):
+                first += f"; its first print at {site}"
             problems.append(
                 (
                     "fail",
@@ -404,9 +406,19 @@ def _where(outcome: Outcome, solutions_dir: str, checker: str | None = None) -> 
     `checker` (the checker's name, where the answer raised inside `call`): the last before the
     checker's first frame, the traceback holding the answer's own frames (the failure's
     cause) first."""
+    found = _innermost_solution_frame(outcome.traceback, solutions_dir, checker)
+    return f" (at {found})" if found else ""
+
+
+def _innermost_solution_frame(
+    traceback: str, solutions_dir: str, checker: str | None = None
+) -> str:
+    """ "solutions/m.py:12, in f": the last frame of `traceback` (its text) in a solution
+    module, "" where none is; with `checker`, the last before the checker's first (see
+    `_where`)."""
     folder = Path(solutions_dir).resolve()
     found = ""
-    frames = list(_FRAME.finditer(outcome.traceback))
+    frames = list(_FRAME.finditer(traceback))
     ends = [i for i, match in enumerate(frames) if match["function"] == checker]
     if ends and ends[0] > 0:
         frames = frames[: ends[0]]
@@ -414,7 +426,7 @@ def _where(outcome: Outcome, solutions_dir: str, checker: str | None = None) -> 
         path = Path(match["path"]).resolve()
         if path.is_relative_to(folder):
             shown = path.relative_to(folder.parent).as_posix()
-            found = f" (at {shown}:{match['line']}, in {match['function']})"
+            found = f"{shown}:{match['line']}, in {match['function']}"
     return found
 
 

@@ -115,7 +115,8 @@ def read_reply(stream) -> Any:
     return message if isinstance(message, tuple) and len(message) >= 3 else None
 
 
-REPORT_TEXTS = ("message", "traceback", "label", "output", "loading")  # and "status", "seconds"
+# (and "status", "seconds")
+REPORT_TEXTS = ("message", "traceback", "label", "output", "loading", "printed_at")
 
 
 def report_of(data: bytes) -> dict[str, Any]:
