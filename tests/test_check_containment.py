@@ -679,6 +679,61 @@ def test_a_crash_says_which_signal_and_its_output_where_it_was(tmp_path, source,
         assert "  [Previous line repeated " in outcome.output, outcome.output
 
 
+RECURSES_THROUGH_TWO_FUNCTIONS = """
+import ctypes
+
+def even(n):
+    return ctypes.string_at(0) if n == 0 else odd(n - 1)  # reads address 0 at the bottom
+
+def odd(n):
+    return even(n - 1)
+
+def add_one(x):
+    for i in range(30):
+        print("step", i)
+    return even(70)
+"""
+
+
+def test_a_crash_dump_too_long_to_show_whole_keeps_its_head_and_cuts_its_middle(tmp_path):
+    """The tail of the output (2,000 bytes) was taken before the dump was tidied: a recursion
+    through two functions (a frame for each call, none repeated twice in a row) left its outer
+    frames, and lost "Fatal Python error" and the innermost frames, the learner's crash."""
+    outcome, _ = run_timed(attempt_job(tmp_path, RECURSES_THROUGH_TWO_FUNCTIONS))
+    shown = outcome.output
+    assert outcome.status == "error" and "signal 11 (SIGSEGV" in outcome.message, outcome
+    assert len(shown.encode()) <= OUTPUT_LIMIT, shown
+    head = "Fatal Python error: Segmentation fault\n"
+    assert head in shown, shown
+    dump = shown[shown.index(head) :].splitlines()
+    assert 'attempt.py", line 5 in even' in dump[4], dump  # the crash, under ctypes' frame
+    [cut] = [line for line in dump if line.endswith(" lines not shown]")]
+    assert cut.startswith("  [… ") and dump.index(cut) > 10, dump
+    assert dump[-2].endswith('attempt.py", line 13 in add_one'), dump  # then the checker's
+    # the steps printed before it: the last that fit, after how many did not
+    first, *steps = shown[: shown.index(head)].splitlines()
+    assert first == f"… {30 - len(steps)} earlier lines not shown", shown
+    assert steps == [f"step {i}" for i in range(30 - len(steps), 30)]
+
+
+def test_of_a_crash_dump_cut_the_lines_printed_before_it_are_counted_from_the_start():
+    """The lines printed before the dump that are not shown are counted with those the tail
+    read for it had left out already (its first line says how many)."""
+    frames = "".join(f'  File "/a/attempt.py", line {i % 2 + 3} in f{i % 2}\n' for i in range(99))
+    dump = (
+        "… 500 earlier lines not shown\n"
+        + "".join(f"printed {i}\n" for i in range(500, 520))
+        + "Fatal Python error: Aborted\n\nCurrent thread 0x1 (most recent call first):\n"
+        + frames
+    )
+    shown = runner._crash_dump("the tail", dump)
+    assert shown.startswith("… 520 earlier lines not shown\nFatal Python error: Aborted\n")
+    assert "  [… " in shown and len(shown.encode()) <= OUTPUT_LIMIT
+    short = "… 500 earlier lines not shown\nprinted 500\nFatal Python error: Aborted\n"
+    assert runner._crash_dump("the tail", short) == short  # (whole: as it came)
+    assert runner._crash_dump("the tail", "no dump\n") == "the tail"  # (an exit: the tail)
+
+
 KILLS_ONCE = """
 import os, signal
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import os
+import re
 import signal
 import sys
 import time
@@ -356,19 +357,28 @@ class OutputTail:
         if len(self._kept) > 2 * self.limit:
             del self._kept[: -self.limit]
 
-    def text(self) -> str:
-        """The output kept. Where its start was cut: from the first whole line, after a line
-        that says how many came before ("… 199,880 earlier lines not shown"), since a tail
-        cut mid-line read as if the line began there. A tail with no whole line (the end of
-        one long line) is shown as it is, after how many bytes came before it."""
-        kept = bytes(self._kept[-self.limit :])
+    def text(self, limit: int | None = None) -> str:
+        """The output kept (its last `limit` bytes, `self.limit` at most). Where its start was
+        cut: from the first whole line, after a line that says how many came before
+        ("… 199,880 earlier lines not shown"), since a tail cut mid-line read as if the line
+        began there. A tail with no whole line (the end of one long line) is shown as it is,
+        after how many bytes came before it."""
+        kept = bytes(self._kept[-min(limit or self.limit, self.limit) :])
         if len(kept) == self.total:
             return kept.decode("utf-8", errors="replace")
         start = kept.find(b"\n") + 1  # the first whole line's
         if 0 < start < len(kept):
             kept = kept[start:]
-            earlier = self.lines - kept.count(b"\n")
-            cut = f"{earlier:,} earlier line{'s' if earlier != 1 else ''}"
+            cut = not_shown(self.lines - kept.count(b"\n"))
         else:  # no whole line in the tail
-            cut = f"{self.total - len(kept):,} earlier bytes"
-        return f"… {cut} not shown\n" + kept.decode("utf-8", errors="replace")
+            cut = not_shown(self.total - len(kept), "byte")
+        return cut + kept.decode("utf-8", errors="replace")
+
+
+def not_shown(count: int, unit: str = "line") -> str:
+    """The line that stands for the start of an output that was cut ("… 12 earlier lines not
+    shown"), read back by `NOT_SHOWN`."""
+    return f"… {count:,} earlier {unit}{'s' if count != 1 else ''} not shown\n"
+
+
+NOT_SHOWN = re.compile(r"^… (?P<count>[\d,]+) earlier (?P<unit>line|byte)s? not shown$")

@@ -41,6 +41,9 @@ from . import contain, mps
 from .limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 
 OUTPUT_LIMIT = 2000  # bytes of a check's output kept (its tail, as the failure panel shows it)
+# Bytes of the tail of a check that ended without a report read for its crash dump, which is
+# tidied, then cut to OUTPUT_LIMIT (`_crash_dump`): faulthandler writes at most 100 frames
+DUMP_LIMIT = 64 * 1024
 MESSAGE_LIMIT = 20000  # characters of a failure message kept
 
 
@@ -190,7 +193,8 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
         return replace(result, output=running.output)
     if result is None:
         crash = _crash_message(running.exitcode, running.contained, oom_kills)
-        return Outcome(Status.ERROR, crash, elapsed, output=_tidied_crash_dump(running.output))
+        output = _crash_dump(running.output, running.dump)
+        return Outcome(Status.ERROR, crash, elapsed, output=output)
     return Outcome(**{"output": running.output, **result})
 
 
@@ -450,6 +454,50 @@ def _tidied_crash_dump(output: str) -> str:
     return "".join(kept)
 
 
+def _crash_dump(output: str, dump: str) -> str:
+    """What a check that ended without a report shows of its output, `OUTPUT_LIMIT` bytes or
+    about: the tail `output` where `dump` (a longer tail) holds no crash dump, else `dump`
+    tidied (`_tidied_crash_dump`) and, where still too long, cut in the middle of the crash
+    dump, keeping its head (what happened, then the innermost frames: faulthandler writes the
+    most recent call first, the learner's among them) and its end, and the tail of what the
+    check printed before it where room is left; each cut said. The tail alone lost the head of
+    a dump longer than the limit (a recursion through two functions: 100 frames), the "Fatal
+    Python error" and the learner's innermost frames with it."""
+    lines = _tidied_crash_dump(dump).splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.startswith(_DUMP_HEAD)), None)
+    if start is None:
+        return _tidied_crash_dump(output)
+    printed, crashed = lines[:start], lines[start:]
+    if _size(crashed) > OUTPUT_LIMIT:
+        head = crashed[:1] + _fitting(crashed[1:], OUTPUT_LIMIT * 2 // 3 - _size(crashed[:1]))
+        end = _fitting(crashed[len(head) :][::-1], OUTPUT_LIMIT - _size(head) - 40)[::-1]
+        cut = len(crashed) - len(head) - len(end)
+        crashed = [*head, f"  [… {cut:,} line{'s' if cut != 1 else ''} not shown]\n", *end]
+    earlier = 0  # the lines printed before the crash that are not shown
+    if printed and (said := contain.NOT_SHOWN.match(printed[0].rstrip("\n"))):
+        printed = printed[1:]
+        earlier = int(said["count"].replace(",", "")) if said["unit"] == "line" else 1
+    kept = _fitting(printed[::-1], OUTPUT_LIMIT - _size(crashed) - 40)[::-1]
+    earlier += len(printed) - len(kept)
+    return (contain.not_shown(earlier) if earlier else "") + "".join(kept + crashed)
+
+
+def _fitting(lines: list[str], room: int) -> list[str]:
+    """The first of `lines` that fit in `room` bytes."""
+    kept: list[str] = []
+    for line in lines:
+        room -= _size([line])
+        if room < 0:
+            break
+        kept.append(line)
+    return kept
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line.encode("utf-8", errors="replace")) for line in lines)
+
+
+_DUMP_HEAD = "Fatal Python error: "  # faulthandler's first line (a signal's name follows)
 _DUMPED_FRAME = re.compile(r'  File "(?P<path>.*)", line \d+ in \S+$')  # faulthandler's
 _STUDYCLI = os.path.dirname(os.path.dirname(__file__)) + os.sep  # studycli's own code
 
@@ -938,6 +986,7 @@ class _Spawned:
         self.result: dict | None = None
         self.exitcode: int | None = None
         self.output = ""  # Python's, in the result (no C-level capture here)
+        self.dump = ""  # (no crash dump either)
         self.contained = False
         self.started = threading.Event()
         self.started.set()  # a spawned process starts its own interpreter: its limit counts

@@ -30,7 +30,7 @@ from studycli.content.source import (
 )
 from studycli.errors import StudyError
 
-from . import durations
+from . import contain, durations
 from .runner import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT,
@@ -389,14 +389,13 @@ def _count_printed(lines: list[str]) -> tuple[int, str]:
     """How many lines a check printed, and its first line to show: the output kept is the
     tail, after a line saying how many came before ("… 999,867 earlier lines not shown"),
     which is neither a line printed nor one to show as the first."""
-    cut = _CUT.match(lines[0])
+    cut = contain.NOT_SHOWN.match(lines[0])
     if cut is None or len(lines) == 1:
         return len(lines), f"first: {lines[0][:80]!r}"
     earlier = int(cut["count"].replace(",", "")) if cut["unit"] == "line" else 1
     return earlier + len(lines) - 1, f"the first shown: {lines[1][:80]!r}"
 
 
-_CUT = re.compile(r"^… (?P<count>[\d,]+) earlier (?P<unit>line|byte)s? not shown$")
 _WARNING = re.compile(r"^\S.*:\d+: \w*Warning: ")  # how `warnings` shows one: path:line: Kind: ...
 
 

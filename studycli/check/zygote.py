@@ -169,6 +169,7 @@ class Running:
         self.result: dict | None = None
         self.exitcode: int | None = None
         self.output = ""  # the tail of what it wrote
+        self.dump = ""  # a longer tail, where it ended without a report (`runner.DUMP_LIMIT`)
         self.started = threading.Event()  # it runs (its time limit counts from here), or is gone
         self.reported = threading.Event()  # a result came, or the process is gone
         self.gone = threading.Event()
@@ -420,6 +421,8 @@ class Worker:
             running = self._running.get(number)
             if running is not None and output and isinstance(output[0], str):
                 running.output = output[0]
+            if running is not None and len(output) > 1 and isinstance(output[1], str):
+                running.dump = output[1]
             if kind == "ready" and type(value) is int:
                 self.pid = value
                 self.ready.set()
@@ -797,7 +800,7 @@ class _Zygote:
         os.set_blocking(output_read, False)
         self.children[pid] = number
         self.pipes[read] = (number, bytearray())
-        self.outputs[number] = (output_read, contain.OutputTail(runner.OUTPUT_LIMIT))
+        self.outputs[number] = (output_read, contain.OutputTail(runner.DUMP_LIMIT))
         self.tails[output_read] = number
         write_message(self.replies, ("started", number, pid))
         # Only now may the check run: one that stopped this zygote (SIGSTOP) before its start
@@ -837,14 +840,17 @@ class _Zygote:
                 os.close(fd)
                 return
 
-    def _output(self, number: int) -> str:
-        """The tail of what check `number` wrote so far."""
+    def _output(self, number: int, limit: int | None = None) -> str:
+        """The tail of what check `number` wrote so far: its last `runner.OUTPUT_LIMIT` bytes,
+        or `limit`'s."""
+        from studycli.check import runner
+
         if number not in self.outputs:
             return ""
         fd, tail = self.outputs[number]
         if fd in self.tails:
             self._read_output(fd)
-        return tail.text()
+        return tail.text(limit or runner.OUTPUT_LIMIT)
 
     def _drain(self, fd: int) -> None:
         """Read what the check wrote; relay its report as soon as it is whole."""
@@ -868,6 +874,8 @@ class _Zygote:
             self.relayed.add(number)
 
     def _reap(self) -> None:
+        from studycli.check import runner
+
         while True:  # (checks, and what they left: this server is their subreaper)
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -887,6 +895,7 @@ class _Zygote:
                         os.close(fd)
             self.relayed.discard(number)
             output = self._output(number)
+            dump = self._output(number, runner.DUMP_LIMIT)  # (its crash's, `runner._crash_dump`)
             pipe = self.outputs.pop(number, None)
             if pipe is not None and pipe[0] in self.tails:  # its children may hold it: no more
                 del self.tails[pipe[0]]
@@ -894,7 +903,7 @@ class _Zygote:
             with contextlib.suppress(ProcessLookupError, PermissionError, AttributeError):
                 os.killpg(pid, signal.SIGKILL)  # whatever it left in its session
             exitcode = os.waitstatus_to_exitcode(status)
-            write_message(self.replies, ("exited", number, exitcode, output))
+            write_message(self.replies, ("exited", number, exitcode, output, dump))
         self._sweep()
 
     def _sweep(self, everything: bool = False) -> None:
