@@ -4,14 +4,14 @@ and typical mistakes."""
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call, expect, fails_with
+from studycli.assertions import assert_close, call, describe, expect, fails_with
 
 
 def sinusoidal_encoding(
     num_positions: int,
     dim: int,
     base: float = 10000.0,
-):
+) -> torch.Tensor:
     """The fixed sinusoidal position
     encoding of "Attention Is All You Need".
 
@@ -27,7 +27,7 @@ def sinusoidal_encoding(
         base: the wavelength base (10000 in the paper).
 
     Returns:
-        Float tensor of shape (num_positions, dim).
+        A float torch tensor of shape (num_positions, dim).
     """
     p = torch.arange(num_positions, dtype=torch.float64)[:, None]  # (P, 1)
     two_i = torch.arange(0, dim, 2, dtype=torch.float64)[None, :]  # (1, dim/2)
@@ -77,10 +77,27 @@ def _pe_numpy(num_positions, dim, base=10000.0):
     return pe
 
 
+def _expect_float_tensor(out, what):
+    """The card asks for a float torch tensor: a numpy array of the right values is refused
+    (assert_close compares values alone, and took one)."""
+    shown = f"a numpy {describe(out)}" if isinstance(out, np.ndarray) else describe(out)
+    expect(
+        isinstance(out, torch.Tensor),
+        what,
+        f"returned {shown}, expected a torch tensor",
+        hint="build the table with torch (torch.arange, torch.sin, ...), or convert a numpy "
+        "array with torch.from_numpy(...).float()",
+    )
+    expect(
+        out.dtype.is_floating_point, what, f"returned dtype {out.dtype}, expected a float tensor"
+    )
+
+
 def check_sinusoidal_encoding(impl, device="cpu"):
     # Hand values: position 0 is (0, 1, 0, 1, ...); pair 0 has frequency 1.
     what = "sinusoidal_encoding(3, 4)"
     out = call(impl, what, 3, 4)
+    _expect_float_tensor(out, what)
     want = np.array(
         [
             [0.0, 1.0, 0.0, 1.0],
@@ -109,8 +126,8 @@ def check_sinusoidal_encoding(impl, device="cpu"):
             "the exponent is 2i/dim: the factor 2 is missing (i/dim)",
         ),
     ]
-    if hasattr(out, "shape") and tuple(out.shape) == (3, 4):
-        got = np.asarray(out.detach().cpu().double() if isinstance(out, torch.Tensor) else out)
+    if tuple(out.shape) == (3, 4):
+        got = out.detach().cpu().double().numpy()
         hint = next((text for value, text in mistakes if np.allclose(got, value, atol=1e-5)), hint)
     assert_close(out, want, what, atol=1e-5, rtol=1e-5, hint=hint)
 
@@ -127,15 +144,11 @@ def check_sinusoidal_encoding(impl, device="cpu"):
     ]:
         what = f"sinusoidal_encoding({num_positions}, {dim}, base={base:g})"
         out = call(impl, what, num_positions, dim, base=base)
+        _expect_float_tensor(out, what)
         expect(
-            hasattr(out, "shape") and tuple(out.shape) == (num_positions, dim),
+            tuple(out.shape) == (num_positions, dim),
             what,
-            f"returned shape {tuple(getattr(out, 'shape', ()))}, expected ({num_positions}, {dim})",
-        )
-        expect(
-            out.dtype.is_floating_point if isinstance(out, torch.Tensor) else True,
-            what,
-            f"returned dtype {out.dtype}, expected a float tensor",
+            f"returned shape {tuple(out.shape)}, expected ({num_positions}, {dim})",
         )
         assert_close(
             out,
@@ -221,6 +234,16 @@ def _pe_halves(num_positions: int, dim: int, base: float = 10000.0):
     return torch.cat((angles.sin(), angles.cos()), dim=-1).float()
 
 
+@fails_with("returned a numpy array of shape (3, 4), dtype=float64, expected a torch tensor")
+def _pe_numpy_array(num_positions: int, dim: int, base: float = 10000.0):
+    """The right table as a numpy array, not the torch tensor the card asks for."""
+    angles = np.arange(num_positions)[:, None] / base ** (np.arange(0, dim, 2) / dim)
+    pe = np.empty((num_positions, dim))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles)
+    return pe
+
+
 @fails_with("the cos column 2i+1 used the exponent (2i+1)/dim")
 def _pe_column_index_exponent(num_positions: int, dim: int, base: float = 10000.0):
     """Exponent j/dim with j the column index, so the cos column 2i+1 uses (2i+1)/dim."""
@@ -282,7 +305,12 @@ def _shift_block_diag(k: int, dim: int, base: float = 10000.0):
 
 
 WRONG_ANSWERS = {
-    "sinusoidal_encoding": [_pe_halves, _pe_column_index_exponent, _pe_exponent_i_over_dim],
+    "sinusoidal_encoding": [
+        _pe_halves,
+        _pe_numpy_array,
+        _pe_column_index_exponent,
+        _pe_exponent_i_over_dim,
+    ],
     "sinusoidal_shift_matrix": [_shift_transposed, _shift_no_frequency],
 }
 
