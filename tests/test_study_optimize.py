@@ -210,6 +210,19 @@ def test_items_count_study_days_that_roll_over_at_day_starts_at():
     ]  # in the time order of the review each predicts; same-day reviews only as history
 
 
+def test_fsrs_items_do_not_depend_on_the_order_of_reviews_made_at_one_moment():
+    """Reviews of two cards at the same moment (a session under a fixed STUDYCLI_NOW, a log
+    with times to the second) came out in the order the history gave them: the log's row ids,
+    which an import numbers afresh, so a machine that imported the same reviews fitted other
+    parameters (their held-out parts cut elsewhere). The items are a function of the reviews."""
+    first, second = datetime(2025, 3, 1, 19, tzinfo=UTC), datetime(2025, 3, 3, 19, tzinfo=UTC)
+    history = [("a", 3, first), ("b", 1, first), ("a", 3, second), ("b", 3, second)]
+    forward = core.fsrs_items(history, day_starts_at=4, tz=UTC)
+    backward = core.fsrs_items(list(reversed(history)), day_starts_at=4, tz=UTC)
+    assert forward == backward
+    assert forward[0] == [((3, 0), (3, 2)), ((1, 0), (3, 2))]  # ties by card id
+
+
 def test_the_time_series_split_is_fsrs_rs_s():
     items = [((3, 0), (3, i + 1)) for i in range(13)]
     folds = core.time_series_split(items)

@@ -160,8 +160,8 @@ def fsrs_items(
     for card_id, rating, moment in history:
         by_card[card_id].append((moment, rating))
         reviews += 1
-    timed: list[tuple[datetime, Item]] = []
-    for entries in by_card.values():
+    timed: list[tuple[datetime, str, Item]] = []
+    for card_id, entries in by_card.items():
         entries.sort()
         pairs: list[tuple[int, int]] = []
         previous = None
@@ -169,10 +169,12 @@ def fsrs_items(
             day = study_date(moment, day_starts_at, tz)
             pairs.append((rating, 0 if previous is None else (day - previous).days))
             if pairs[-1][1] > 0:
-                timed.append((moment, tuple(pairs)))
+                timed.append((moment, card_id, tuple(pairs)))
             previous = day
-    timed.sort(key=lambda entry: entry[0])
-    return [item for _, item in timed], reviews, len(by_card)
+    # ties by card id: the history's order among reviews of one moment is its rows' (an import
+    # numbers them afresh), and the items, cut into parts in this order, decide the fit
+    timed.sort(key=lambda entry: entry[:2])
+    return [item for _, _, item in timed], reviews, len(by_card)
 
 
 YOURS = "your reviews"  # `fit`'s history when it is the review store's, not a file
