@@ -342,14 +342,14 @@ def refuse_orphaned_side_files(path: Path) -> None:
     Raises:
         StoreError: saying which files are there, what they hold and what to do.
     """
-    import shlex
-
     _, wal, shm = _files_of(path)
     left = [side for side in (wal, shm) if side.exists() or side.is_symlink()]
     # the database looked for again, after them: SQLite makes its file before them, so where
     # another process made all three since the caller looked, it is there now
     if not left or path.exists():
         return
+    import shlex  # (only here: a first command, with no database yet, has no use for it)
+
     names = " and ".join(side.name for side in left)
     them = "it" if len(left) == 1 else "them"
     afresh = (
