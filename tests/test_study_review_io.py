@@ -938,7 +938,9 @@ def test_an_export_counts_what_its_file_has_no_place_for(cli, tmp_path, monkeypa
         study.undo(undone.review.id or 0, NOW - day)
         study.set_suspended([poisson], True)
         assert study.export_reviews(out) == 2
-        assert review_io.left_out(study.store) == review_io.LeftOut(cram=2, suspended=1, checked=1)
+        assert review_io.left_out(study.store, NO_FUZZ) == review_io.LeftOut(
+            cram=2, suspended=1, checked=1
+        )
 
     exported = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
     assert exported.exit_code == 0, exported.output
@@ -952,7 +954,7 @@ def test_an_export_counts_what_its_file_has_no_place_for(cli, tmp_path, monkeypa
             ("add-one", "import"),
             ("bias-concept", "import"),
         ]
-        assert review_io.left_out(study.store) == review_io.LeftOut(0, 0, 0)
+        assert review_io.left_out(study.store, NO_FUZZ) == review_io.LeftOut(0, 0, 0)
 
 
 def test_imported_reviews_are_scheduled_with_the_settings_of_now_and_the_import_says_so(
@@ -992,6 +994,64 @@ def test_imported_reviews_are_scheduled_with_the_settings_of_now_and_the_import_
     assert old_card["stability"] == new_card["stability"]
     assert old_card["difficulty"] == new_card["difficulty"]
     assert new_card["due"] > old_card["due"]  # 0.9 asks for less recall than 0.95 did: later
+
+
+def test_an_export_after_new_parameters_says_which_due_dates_an_import_would_move(
+    cli, tmp_path, monkeypatch
+):
+    """After `optimize --write` (new parameters, memory states recomputed, due dates kept), an
+    import of the export with settings.toml copied along gives the cards last reviewed before
+    it other due dates: the file holds no settings. export-reviews says how many, and which
+    two files to copy instead to move the schedule as it is; nothing where every card would
+    come back the same. A card in its learning steps is due a step after its review under
+    any parameters: not counted."""
+    from fsrs import Scheduler
+
+    from studycli.study.settings import load_settings
+
+    db, config, out = tmp_path / "reviews.sqlite3", tmp_path / "settings.toml", tmp_path / "r.csv"
+    monkeypatch.setenv("STUDYCLI_DB", str(db))
+    monkeypatch.setenv("STUDYCLI_CONFIG", str(config))
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    config.write_text("enable_fuzzing = false\n", "utf-8")
+    content = fixture_content()
+    day = timedelta(days=1)
+    in_review, learning = ["add-one", "bias-concept"], "poisson-concept"
+    with open_study(db, load_settings(config)) as study:
+        for card_id in in_review:
+            for days_ago in (20, 19, 9):
+                study.rate(content.get(card_id), 3, NOW - days_ago * day)
+        study.rate(content.get(learning), 1, NOW - day)
+    same = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
+    assert same.exit_code == 0 and "other settings" not in same.output, same.output
+
+    fitted = [w * 2 if i < 4 else w for i, w in enumerate(Scheduler().parameters)]
+    config.write_text(f"enable_fuzzing = false\nparameters = {fitted}\n", "utf-8")
+    assert cli("--content", FIXTURE_CONTENT, "optimize", "--recompute").exit_code == 0
+    told = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
+    assert told.exit_code == 0, told.output
+    said = " ".join(told.stderr.split())
+    assert "2 cards were last scheduled under other settings than yours now" in said, said
+    assert f"copy {os.path.realpath(db)} and {os.path.realpath(config)} instead" in said
+    assert "other settings" not in told.stdout  # (the summary's line is as it was)
+
+    def due_dates(path: Path) -> dict[str, str]:
+        with open_study(path, load_settings(config)) as study:
+            states = {card_id: study.state(card_id) for card_id in [*in_review, learning]}
+        return {card_id: json.loads(state.fsrs)["due"] for card_id, state in states.items()}
+
+    with open_study(tmp_path / "new.sqlite3", load_settings(config)) as study:
+        study.import_reviews(out, items(), NOW)
+    there, here = due_dates(db), due_dates(tmp_path / "new.sqlite3")
+    assert [card_id for card_id in there if there[card_id] != here[card_id]] == in_review
+    monkeypatch.setenv("STUDYCLI_DB", str(tmp_path / "new.sqlite3"))
+    moved = cli("--content", FIXTURE_CONTENT, "export-reviews", tmp_path / "again.csv")
+    assert moved.exit_code == 0 and "other settings" not in moved.output, moved.output
+    config.unlink()  # the defaults now: another machine's settings.toml would stand instead
+    monkeypatch.setenv("STUDYCLI_DB", str(db))
+    told = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
+    said = " ".join(told.stderr.split())
+    assert f"copy {os.path.realpath(db)} instead, and leave no settings.toml there" in said, said
 
 
 def test_history_shows_imported_and_cram_ratings_by_method(cli, tmp_path, monkeypatch):

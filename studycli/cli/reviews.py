@@ -139,7 +139,9 @@ def export_reviews(
     with microseconds). What is written is the history your schedule is made of: undone
     ratings are left out. The format has no place for cram ratings (left out: they never moved
     your schedule), suspensions, or a check's outcome (a rating a check decided is written as a
-    plain rating): the command counts what stays behind.
+    plain rating): the command counts what stays behind, and the cards last scheduled under
+    other settings than yours now (before an `optimize --write`), whose due dates an import
+    (which schedules with the importing machine's settings) can move.
 
     Example: studycli export-reviews ~/Dropbox/reviews.csv
     """
@@ -153,6 +155,7 @@ def export_reviews(
         with open_study(ctx) as study:
             count = study.export_reviews(file, whole_cloze)
             missing = study.left_out_of_export(whole_cloze)
+            database = study.store.path
     except KeyboardInterrupt:
         if to_stdout:
             exit_interrupted("interrupted")
@@ -176,12 +179,42 @@ def export_reviews(
             "which no deletion is studied as (its reviews are kept per deletion, id#c1, ...: "
             "an import refuses such rows)"
         )
-    if to_stdout:  # the rows are the output: the count goes beside them
-        from rich.console import Console
+    from rich.console import Console
 
+    if to_stdout:  # the rows are the output: the count goes beside them
         Console(stderr=True).print(line, soft_wrap=True)
     else:
         stdout().print(line, soft_wrap=True)
+    if missing.other_settings:
+        Console(stderr=True).print(
+            _other_settings(missing.other_settings, database), soft_wrap=True
+        )
+
+
+def _other_settings(cards: int, database: Path) -> str:
+    """What an import of the export does to the cards last scheduled under other settings
+    than the current ones (the file has no place for settings: README, "moving your
+    history"), and how to move this machine's schedule as it is instead."""
+    import os
+
+    from studycli.paths import config_path
+
+    settings = Path(os.path.realpath(config_path()))
+    copy = f"copy {escape(os.path.realpath(database))}"
+    if settings.exists():
+        copy += f" and {escape(str(settings))} instead"
+    else:  # the defaults: the other machine's settings.toml, if any, would stand instead
+        copy += (
+            f" instead, and leave no settings.toml there (this machine has none: "
+            f"{escape(str(settings))})"
+        )
+    were = "card was" if cards == 1 else "cards were"
+    return (
+        f"[yellow]{cards:,} {were} last scheduled under other settings than yours now[/] "
+        "(before an `optimize --write` or a change to settings.toml): an import schedules "
+        "every review with the importing machine's settings, so their due dates can move. "
+        f"To move this machine's schedule as it is, {copy}"
+    )
 
 
 def _cloze_cards(ctx: typer.Context) -> frozenset[str]:

@@ -486,10 +486,10 @@ class Study:
 
     def left_out_of_export(self, whole_cloze: AbstractSet[str] = frozenset()) -> LeftOut:
         """What `export_reviews` cannot write (cram ratings, suspensions, check outcomes,
-        reviews under a cloze card's own id)."""
+        reviews under a cloze card's own id, the settings cards were scheduled with)."""
         from .review_io import left_out
 
-        return left_out(self.store, whole_cloze)
+        return left_out(self.store, self.settings, whole_cloze)
 
     def wait_to_write(self) -> None:
         """Take the write lock and let it go: what another process holds is waited for, and

@@ -34,6 +34,7 @@ from .replay import CardReplay, recompute_until
 from .review_log_csv import read_chunks, write_reviews
 from .settings import Settings
 from .store import (
+    REVIEW_STATE,
     CardState,
     ReviewMethod,
     Store,
@@ -309,17 +310,63 @@ class LeftOut:
     suspended: int | None  # None: the cards table does not read (a damaged file)
     checked: int
     whole_cloze: int = 0  # reviews under a cloze card's own id (see `export_reviews`)
+    # cards due when settings other than the current ones said (see `scheduled_elsewhere`)
+    other_settings: int | None = 0  # None: the cards table does not read
 
 
-def left_out(store: Store, whole_cloze: AbstractSet[str] = frozenset()) -> LeftOut:
+def left_out(
+    store: Store, settings: Settings, whole_cloze: AbstractSet[str] = frozenset()
+) -> LeftOut:
     """What `export_reviews` leaves out of the file, or writes without its detail (see
-    `LeftOut`)."""
+    `LeftOut`); `settings`, the learner's current ones."""
     methods = store.methods_count()
     return LeftOut(
         cram=methods.get(ReviewMethod.CRAM, 0),
         suspended=store.suspended_count(),
         checked=methods.get(ReviewMethod.CHECK, 0),
         whole_cloze=store.scheduled_count(whole_cloze),
+        other_settings=scheduled_elsewhere(store, settings, whole_cloze),
+    )
+
+
+# the settings that say when a card in its (re)learning steps is due: the rest (parameters,
+# desired_retention, maximum_interval, fuzz) schedule only a card in review
+_STEPS = ("learning_steps", "relearning_steps")
+
+
+def scheduled_elsewhere(
+    store: Store, settings: Settings, whole_cloze: AbstractSet[str] = frozenset()
+) -> int | None:
+    """How many cards are due when settings other than `settings` said: their latest review
+    (which set the due date) was scheduled with others, and an import of the export, which
+    schedules every review with the importing machine's settings, gives them another date.
+    After an `optimize --write`, every card reviewed before it: the recompute kept its due
+    date. A card in its steps counts only where the steps were others (its due date is a
+    step away, whatever the parameters). An upper bound: an interval the new settings round
+    to the same day comes back the same. None where the cards table does not read (a damaged
+    file whose log still exports)."""
+    import json
+    import sqlite3
+
+    current = json.loads(sched.make_scheduler(settings).to_json())
+    try:
+        used = {key: json.loads(text) for key, text in store.schedulers().items()}
+        same = {key for key, their in used.items() if their == current}
+        if len(same) == len(used):  # (most learners: one set of settings, ever)
+            return 0
+        latest = store.latest_schedulers()
+    except sqlite3.DatabaseError:
+        return None
+    same_steps = {
+        key for key, their in used.items() if all(their.get(k) == current.get(k) for k in _STEPS)
+    }
+    return sum(
+        1
+        for card_id, scheduler_id, state in latest
+        if scheduler_id is not None
+        and scheduler_id not in same
+        and (scheduler_id not in same_steps or state == REVIEW_STATE)
+        and card_id not in whole_cloze
     )
 
 

@@ -771,6 +771,20 @@ class Store:
         known = self.schedulers()
         return {known[i] for i in ids if i in known}
 
+    def latest_schedulers(self) -> list[tuple[str, int | None, int]]:
+        """(card_id, scheduler_id, fsrs state) of every studied card, `scheduler_id` that of
+        its latest review that makes the schedule (the one its due date comes from; None if
+        none). One look into the log's card index per card, not a pass over the log (an
+        export of a million reviews asks for it)."""
+        latest = (
+            f"SELECT r.scheduler_id FROM {_LOG_FROM} WHERE r.card_id = c.card_id AND {SCHEDULED}"
+            " ORDER BY r.reviewed_at DESC, r.id DESC LIMIT 1"
+        )
+        return self.conn.execute(
+            f"SELECT c.card_id, ({latest}), json_extract(c.fsrs, '$.state') FROM cards c"
+            " WHERE c.fsrs IS NOT NULL"
+        ).fetchall()
+
     def _has_table(self, name: str) -> bool:
         """Whether the schema has the optional table `name` (`recomputes`, migration 0006;
         `buried`, 0008): an older database read as it is (larger than `database.COPY_AT_MOST`:
