@@ -348,6 +348,25 @@ def expect(condition: bool, what: str, message: str, *, hint: str = "") -> None:
         _fail(what, message, hint)
 
 
+TENSOR_HINT = (
+    "compute it with torch operations, or convert the result (torch.from_numpy(a) for a numpy "
+    "array, torch.tensor(values) for a list)"
+)
+
+
+def expect_tensor(value: Any, what: str, *, hint: str = TENSOR_HINT) -> None:
+    """Fail unless the answer's `value` is the torch tensor its card asks for: assert_close and
+    assert_equal compare values alone, so a numpy array or a list of the right numbers passed
+    them ("returned a numpy array of shape (3, 4), dtype=float64, expected a torch tensor")."""
+    import torch
+
+    if not isinstance(value, torch.Tensor):
+        shown = describe(value)
+        if type(value).__module__ == "numpy":  # (describe says "array", numpy's or a tensor's)
+            shown = f"a numpy {shown}"
+        _fail(what, f"returned {shown}, expected a torch tensor", hint)
+
+
 def expect_pair(
     got: Any,
     names: tuple[str, str],

@@ -19,6 +19,7 @@ from studycli.assertions import (
     describe,
     expect,
     expect_pair,
+    expect_tensor,
     gpu_memory_budget,
     hinted,
     over_budget,
@@ -485,3 +486,21 @@ def test_expect_pair_of_tensors_names_the_member_that_is_not_one():
         expect_pair(([0.0, 0.0], pair[1]), ("z_q", "indices"), "f(z)", tensors=True)
     with pytest.raises(AssertionError, match=r"expected a pair \(z_q, indices\)"):
         expect_pair(pair[0], ("z_q", "indices"), "f(z)", tensors=True)
+
+
+def test_expect_tensor_refuses_the_right_numbers_in_a_numpy_array_or_a_list():
+    """A card that asks for a torch tensor: assert_close takes a numpy array or a list of the
+    right values, so the type is asked for on its own, naming what came back."""
+    expect_tensor(torch.zeros(2, 3, dtype=torch.float64), "f(x)")
+    with pytest.raises(
+        AssertionError,
+        match=r"^f\(x\): returned a numpy array of shape \(3, 4\), dtype=float64, expected a "
+        r"torch tensor\n  hint: .*torch.from_numpy",
+    ):
+        expect_tensor(np.zeros((3, 4)), "f(x)")
+    with pytest.raises(AssertionError, match=r"returned \[1.0, 2.0\], expected a torch tensor"):
+        expect_tensor([1.0, 2.0], "f(x)")
+    with pytest.raises(
+        AssertionError, match=r"returned 0.5, expected a torch tensor\n  hint: mine$"
+    ):
+        expect_tensor(0.5, "f(x)", hint="mine")
