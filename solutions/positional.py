@@ -4,7 +4,7 @@ and typical mistakes."""
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call, expect, expect_tensor, fails_with
 
 
 def sinusoidal_encoding(
@@ -38,7 +38,11 @@ def sinusoidal_encoding(
     return pe.float()
 
 
-def sinusoidal_shift_matrix(k: int, dim: int, base: float = 10000.0):
+def sinusoidal_shift_matrix(
+    k: int,
+    dim: int,
+    base: float = 10000.0,
+) -> torch.Tensor:
     """The matrix M_k with PE[p + k] = M_k @ PE[p] for every position p.
 
     PE is the sinusoidal encoding above (PE[p, 2i] = sin(p w_i),
@@ -52,7 +56,7 @@ def sinusoidal_shift_matrix(k: int, dim: int, base: float = 10000.0):
         base: the wavelength base.
 
     Returns:
-        Float tensor of shape (dim, dim).
+        A float torch tensor of shape (dim, dim).
     """
     w = base ** (-torch.arange(0, dim, 2, dtype=torch.float64) / dim)
     c, s = torch.cos(k * w), torch.sin(k * w)
@@ -77,15 +81,13 @@ def _pe_numpy(num_positions, dim, base=10000.0):
     return pe
 
 
-def _expect_float_tensor(out, what):
-    """The card asks for a float torch tensor: a numpy array of the right values is refused
+def _expect_float_tensor(out, what, name="table"):
+    """The cards ask for a float torch tensor: a numpy array of the right values is refused
     (assert_close compares values alone, and took one)."""
-    shown = f"a numpy {describe(out)}" if isinstance(out, np.ndarray) else describe(out)
-    expect(
-        isinstance(out, torch.Tensor),
+    expect_tensor(
+        out,
         what,
-        f"returned {shown}, expected a torch tensor",
-        hint="build the table with torch (torch.arange, torch.sin, ...), or convert a numpy "
+        hint=f"build the {name} with torch (torch.arange, torch.sin, ...), or convert a numpy "
         "array with torch.from_numpy(...).float()",
     )
     expect(
@@ -173,14 +175,13 @@ def check_sinusoidal_shift_matrix(impl, device="cpu"):
     ]:
         what = f"sinusoidal_shift_matrix({k}, {dim}, base={base:g})"
         m = call(impl, what, k, dim, base=base)
+        _expect_float_tensor(m, what, name="matrix")
         expect(
-            hasattr(m, "shape") and tuple(m.shape) == (dim, dim),
+            tuple(m.shape) == (dim, dim),
             what,
-            f"returned shape {tuple(getattr(m, 'shape', ()))}, expected ({dim}, {dim})",
+            f"returned shape {tuple(m.shape)}, expected ({dim}, {dim})",
         )
-        m = np.asarray(
-            m.detach().cpu().double() if isinstance(m, torch.Tensor) else m, dtype=np.float64
-        )
+        m = m.detach().cpu().double().numpy()
         pe = _pe_numpy(200 + abs(k), dim, base)
         start = max(0, -k)
         p = np.arange(start, start + 150)
@@ -280,6 +281,12 @@ def _shift_no_frequency(k: int, dim: int, base: float = 10000.0):
     return m
 
 
+@fails_with("returned a numpy array of shape (4, 4), dtype=float64, expected a torch tensor")
+def _shift_numpy_array(k: int, dim: int, base: float = 10000.0):
+    """The right matrix as a numpy array, not the torch tensor the card asks for."""
+    return _shift_numpy(k, dim, base)
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -311,7 +318,7 @@ WRONG_ANSWERS = {
         _pe_column_index_exponent,
         _pe_exponent_i_over_dim,
     ],
-    "sinusoidal_shift_matrix": [_shift_transposed, _shift_no_frequency],
+    "sinusoidal_shift_matrix": [_shift_transposed, _shift_no_frequency, _shift_numpy_array],
 }
 
 CORRECT_VARIANTS = {
