@@ -10,6 +10,7 @@ from studycli.assertions import (
     call_unchanged,
     describe,
     expect,
+    expect_tensor,
     fails_with,
     forbid,
     likely_mistake,
@@ -63,7 +64,8 @@ SAME_DTYPE = (
 
 def _call_keeping_input(impl, what, x):
     """`impl(x)`, failing if the answer changed x (the expected values, computed from x after
-    the call, are then those of the input given) or returned another dtype than x's."""
+    the call, are then those of the input given) or returned anything but a tensor of x's
+    dtype (assert_close took a numpy array of the right values)."""
     got = call_unchanged(
         impl,
         what,
@@ -72,12 +74,12 @@ def _call_keeping_input(impl, what, x):
         hint="return a new tensor (x.clamp(...), not x.clamp_(...)): the caller's x must not "
         "change",
     )
-    if isinstance(got, torch.Tensor):
-        expect(
-            got.dtype == x.dtype,
-            what,
-            f"returned {str(got.dtype)[6:]} for a {str(x.dtype)[6:]} x: {SAME_DTYPE}",
-        )
+    expect_tensor(got, what)
+    expect(
+        got.dtype == x.dtype,
+        what,
+        f"returned {str(got.dtype)[6:]} for a {str(x.dtype)[6:]} x: {SAME_DTYPE}",
+    )
     return got
 
 
@@ -309,6 +311,15 @@ def _gelu_clamps_input_in_place(x):
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
 
 
+@fails_with("dtype=float32), expected a torch tensor")
+def _gelu_numpy(x):
+    """Computes with numpy on x.numpy() and returns the numpy array, not a tensor."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    a = x.detach().cpu().numpy()
+    return 0.5 * a * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (a + 0.044715 * a**3)))
+
+
 @fails_with("an activation returns x's dtype")
 def _gelu_upcasts(x):
     """Computes in float64 for accuracy and returns the float64 result."""
@@ -340,6 +351,7 @@ WRONG_ANSWERS = {
         _gelu_sqrt_2pi,
         _gelu_clamps_input_in_place,
         _gelu_upcasts,
+        _gelu_numpy,
     ],
     "swiglu": [
         _swiglu_sigmoid_gate,
