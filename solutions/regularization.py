@@ -12,6 +12,7 @@ from studycli.assertions import (
     call_unchanged,
     describe,
     expect,
+    expect_tensor,
     fails_with,
 )
 
@@ -132,7 +133,8 @@ def _soft_hint(got, x, lam, default):
 
 
 def check_soft_threshold(impl, device="cpu") -> None:
-    """The closed form sign(x) max(|x| - λ, 0), and a grid minimisation for a few points."""
+    """The closed form sign(x) max(|x| - λ, 0), and a grid minimisation for a few points; a
+    tensor every time, as the card asks (assert_close took a numpy array of the numbers)."""
     hint = (
         "the minimiser of 1/2 (z - x)² + λ|z| is 0 when |x| <= λ, else x - λ sign(x): "
         "zero the small values AND shrink the large ones"
@@ -146,6 +148,7 @@ def check_soft_threshold(impl, device="cpu") -> None:
         got = call_unchanged(
             impl, what, ("x",), fixed, lam, hint="return a new tensor; do not write into x"
         )
+        expect_tensor(got, what)
         assert_close(
             got,
             _closed_form_soft(x, lam),
@@ -159,6 +162,7 @@ def check_soft_threshold(impl, device="cpu") -> None:
         x = torch.tensor([xv], dtype=torch.float64, device=device)
         what = f"soft_threshold({describe(x)}, lam={lam})"
         got = call(impl, what, x, lam)
+        expect_tensor(got, what)
         grid = np.linspace(-abs(xv) - 1, abs(xv) + 1, 200001)
         best = grid[np.argmin(0.5 * (grid - xv) ** 2 + lam * np.abs(grid))]
         assert_close(
@@ -172,13 +176,16 @@ def check_soft_threshold(impl, device="cpu") -> None:
                 x = torch.tensor(data, dtype=dtype, device=device)
                 what = f"soft_threshold({describe(x)}, lam={lam})"
                 got = call(impl, what, x, lam)
+                expect_tensor(got, what)
                 want = _closed_form_soft(x.cpu().double().numpy(), lam)
                 assert_close(got, want, what, rtol=tol, atol=tol, hint=hint)
     # Values exactly at ±λ go to zero; huge values shrink by exactly λ.
     x = torch.tensor([-2.0, 2.0, 1e8, -1e8], dtype=torch.float64, device=device)
     what = f"soft_threshold({describe(x)}, lam=2.0)"
+    got = call(impl, what, x, 2.0)
+    expect_tensor(got, what)
     assert_close(
-        call(impl, what, x, 2.0),
+        got,
         np.array([0.0, 0.0, 1e8 - 2, -1e8 + 2]),
         what,
         rtol=1e-15,
@@ -460,6 +467,14 @@ def _soft_threshold_in_place(x, lam):
     return x.sub_(x.clamp(-lam, lam))
 
 
+@fails_with("dtype=float64), expected a torch tensor")
+def _soft_threshold_numpy(x, lam):
+    """The right numbers computed on x.numpy() and returned as the numpy array, not the
+    tensor the card asks for."""
+    a = x.detach().cpu().numpy()
+    return np.sign(a) * np.maximum(np.abs(a) - lam, 0.0)
+
+
 @fails_with("λ read off the prior alone")
 def _penalty_ignores_noise(noise_var, prior, scale):
     """Reads the penalty off the prior alone: λ = 1/b or 1/τ², forgetting the noise variance."""
@@ -473,6 +488,7 @@ WRONG_ANSWERS = {
         _shrink_without_zeroing,
         _threshold_half_lambda,
         _one_sided,
+        _soft_threshold_numpy,
     ],
     "ista_step": [
         _ista_threshold_by_lam,
