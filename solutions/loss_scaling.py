@@ -5,7 +5,15 @@ import math
 
 import numpy as np
 
-from studycli.assertions import assert_close, assert_equal, call, expect, expect_pair, fails_with
+from studycli.assertions import (
+    assert_close,
+    assert_equal,
+    call,
+    describe,
+    expect,
+    expect_pair,
+    fails_with,
+)
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # about 3.4028e38
 
@@ -33,7 +41,8 @@ def update_scale(
             hyperparameters.
 
     Returns:
-        (new_scale, new_growth_tracker).
+        (new_scale, new_growth_tracker): a Python float and int (the
+        .item() of a 0-d tensor, where one holds them).
     """
     # Overflow: the step was skipped; back off and restart the count. Otherwise count this
     # step, and grow on the growth_interval-th good step in a row unless the grown scale would
@@ -67,12 +76,27 @@ def _expected(scale, found_inf, tracker, growth, backoff, interval):
     return float(scale), tracker
 
 
+_HINT_ITEM = "a 0-d tensor's Python number is its .item()"
+
+
 def _unpack(out, what):
+    """The answer's pair, a float and an int as the card asks: float() and int() of 0-d
+    tensors passed, and an answer that kept both in tensors as GradScaler does (no .item())
+    was taken for right."""
     scale, tracker = expect_pair(out, ("new_scale", "new_growth_tracker"), what)
-    try:
-        return float(scale), int(tracker)
-    except (TypeError, ValueError):
-        raise AssertionError(f"{what}: returned {out!r}, expected a float and an int") from None
+    expect(
+        isinstance(scale, (float, int)) and not isinstance(scale, bool),
+        what,
+        f"returned new_scale as {describe(scale)}, expected a float",
+        hint=_HINT_ITEM,
+    )
+    expect(
+        isinstance(tracker, int) and not isinstance(tracker, bool),
+        what,
+        f"returned new_growth_tracker as {describe(tracker)}, expected an int",
+        hint=_HINT_ITEM,
+    )
+    return float(scale), tracker
 
 
 _HINT_BACKOFF = "on an inf/nan step the scale is multiplied by backoff_factor (0.5 halves it)"
@@ -267,6 +291,48 @@ def _scale_only(
     )[0]
 
 
+@fails_with("returned new_scale as tensor(32768.0, dtype=float32), expected a float")
+def _tensors_as_gradscaler_keeps_them(
+    scale: float,
+    found_inf: bool,
+    growth_tracker: int,
+    growth_factor: float = 2.0,
+    backoff_factor: float = 0.5,
+    growth_interval: int = 2000,
+) -> tuple[float, int]:
+    """Keeps the scale in a float32 tensor and the tracker in an int32 one, as GradScaler
+    does, and returns those tensors (no .item()): not the float and int the card asks for."""
+    import torch
+
+    s = torch.tensor(scale, dtype=torch.float32)
+    tracker = torch.tensor(growth_tracker, dtype=torch.int32)
+    if found_inf:
+        return s * backoff_factor, torch.zeros_like(tracker)
+    if growth_tracker + 1 < growth_interval:
+        return s, tracker + 1
+    grown = s * growth_factor
+    return (grown if torch.isfinite(grown) else s), torch.zeros_like(tracker)
+
+
+@fails_with("returned new_growth_tracker as tensor(0, dtype=int32), expected an int")
+def _tracker_as_tensor(
+    scale: float,
+    found_inf: bool,
+    growth_tracker: int,
+    growth_factor: float = 2.0,
+    backoff_factor: float = 0.5,
+    growth_interval: int = 2000,
+) -> tuple[float, int]:
+    """Returns the scale as a float but the tracker as the int32 tensor GradScaler keeps it
+    in: not the int the card asks for."""
+    import torch
+
+    new_scale, tracker = update_scale(
+        scale, found_inf, growth_tracker, growth_factor, backoff_factor, growth_interval
+    )
+    return new_scale, torch.tensor(tracker, dtype=torch.int32)
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -298,6 +364,8 @@ WRONG_ANSWERS = {
         _backoff_divides,
         _cap_excludes_max,
         _scale_only,
+        _tensors_as_gradscaler_keeps_them,
+        _tracker_as_tensor,
     ],
 }
 
