@@ -16,6 +16,7 @@ from studycli.assertions import (
     call,
     describe,
     expect_pair,
+    expect_tensor,
     fails_with,
     forbid,
 )
@@ -304,6 +305,7 @@ def check_klr_loss_grad(impl, device="cpu") -> None:
             atol=1e-12,
             hint=_klr_loss_hint(loss, alpha, K, y, lam),
         )
+        expect_tensor(grad, what + " -> grad")  # (assert_close took a numpy array)
         assert_close(
             grad,
             want_grad,
@@ -500,6 +502,19 @@ def _klr_grad_autograd(alpha, K, y, lam):
     return loss.detach(), grad
 
 
+@fails_with("-> grad: returned a numpy array")
+def _klr_grad_numpy(alpha, K, y, lam):
+    """The right loss and gradient computed in numpy (logaddexp, a stable sigmoid), the
+    gradient returned as the numpy array, not the (N,) tensor the card asks for."""
+    a, k, t = (v.detach().cpu().numpy() for v in (alpha, K, y))
+    n = a.shape[0]
+    margin = t * (k @ a)
+    loss = lam / n * (a @ k @ a) + np.logaddexp(0.0, -margin).sum() / n
+    sig_neg = np.exp(-np.logaddexp(0.0, margin))  # sigmoid(-margin), stable
+    grad = 2 * lam / n * (k @ a) + k.T @ (-t * sig_neg / n)
+    return float(loss), grad
+
+
 WRONG_ANSWERS = {
     "klr_objective": [_klr_naive_log, _klr_plain_l2, _klr_sum_not_mean, _klr_objective_float32],
     "klr_loss_grad": [
@@ -508,6 +523,7 @@ WRONG_ANSWERS = {
         _klr_grad_missing_two,
         _klr_grad_naive,
         _klr_grad_without_kernel,
+        _klr_grad_numpy,
     ],
     "svm_hinge_objective": [
         _svm_regularises_bias,
