@@ -157,6 +157,17 @@ _HINT_Q_IN_PLACE = (
 )
 
 
+def _expect_dtype_of_x0(got, x0, what):
+    """x_t in x0's dtype, float32 and float64 alike: an answer that cast its result to float32
+    passed while only float32 batches were asked about."""
+    expect(
+        got.dtype == x0.dtype,
+        what,
+        f"returned {describe(got)} for {str(x0.dtype)[6:]} x0: x_t comes back in x0's dtype "
+        "(take alpha_bar in float64 if you like, then .to(x0.dtype))",
+    )
+
+
 def check_q_sample(impl, device="cpu") -> None:
     gen = torch.Generator().manual_seed(0)
 
@@ -232,15 +243,12 @@ def check_q_sample(impl, device="cpu") -> None:
             )
             expect(hasattr(got, "shape"), what, f"returned {describe(got)}, expected a tensor")
             assert_close(got, want, what, atol=1e-5, rtol=1e-4, hint=_HINT_Q)
-            expect(
-                got.dtype == x0.dtype,
-                what,
-                f"returned {describe(got)} for float32 x0: x_t comes back in x0's dtype (take "
-                "alpha_bar in float64 if you like, then .to(x0.dtype))",
-            )
+            _expect_dtype_of_x0(got, x0, what)
             # float64 data as well.
-            got = call(impl, what + " (float64)", x0.double(), t, noise.double(), betas.clone())
-            assert_close(got, want, what + " (float64)", atol=1e-6, rtol=1e-5, hint=_HINT_Q)
+            what += " (float64)"
+            got = call(impl, what, x0.double(), t, noise.double(), betas.clone())
+            assert_close(got, want, what, atol=1e-6, rtol=1e-5, hint=_HINT_Q)
+            _expect_dtype_of_x0(got, x0.double(), what)
 
     # t = T-1 for everyone: at the end of the DDPM schedule x_t is almost pure noise.
     betas = _linear_betas(1000, device=device)
@@ -526,6 +534,14 @@ def _wrong_q_float64_result(x0, t, noise, betas):
     return a.sqrt() * x0 + (1 - a).sqrt() * noise
 
 
+@fails_with("dtype=float32) for float64 x0: x_t comes back in x0's dtype")
+def _wrong_q_cast_to_float32(x0, t, noise, betas):
+    """Casts the result with .float(), float32 as in most training code: right for a float32
+    batch, but a float64 x0 comes back float32."""
+    a = _bcast(torch.cumprod(1.0 - betas.double(), dim=0)[t], x0)
+    return (a.sqrt() * x0 + (1 - a).sqrt() * noise).float()
+
+
 @fails_with("accumulated noise sqrt(1 - alpha_bar_t)")
 def _wrong_sqrt_beta_noise(x0, t, noise, betas):
     """Scales the noise by sqrt(beta_t), the one-step coefficient, instead of sqrt(1 - alpha_bar_t)."""
@@ -656,6 +672,7 @@ WRONG_ANSWERS = {
         _wrong_broadcast_last_dim,
         _wrong_q_in_place,
         _wrong_q_float64_result,
+        _wrong_q_cast_to_float32,
     ],
     "q_mean_var": [
         _wrong_mv_variances_add,
