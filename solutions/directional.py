@@ -15,6 +15,7 @@ from studycli.assertions import (
     describe,
     expect,
     expect_pair,
+    expect_tensor,
     fails_with,
 )
 
@@ -313,11 +314,12 @@ def check_steepest_ascent(impl, device="cpu") -> None:
         # tolerance below: only where f was evaluated tells it from autograd.
         _expect_autograd(tracked, what)
         u, rate = expect_pair(result, ("u", "rate"), what)
+        expect_tensor(u, what + " direction u")  # (assert_close took a list or numpy array)
         g = grad_fn(x0.double()).cpu()
         tol = (1e-5, 1e-6) if x0.dtype == torch.float32 else (1e-8, 1e-10)
         unit = g / g.norm()
         u_hint = "steepest ascent is along +grad f, scaled to unit length"
-        if isinstance(u, torch.Tensor) and u.shape == g.shape:
+        if u.shape == g.shape:
             u64 = u.detach().double().cpu()
             if torch.allclose(u64, -unit, rtol=1e-6, atol=1e-8):
                 u_hint = "u points along -grad f: that is steepest descent, not ascent"
@@ -394,6 +396,13 @@ def _wrong_ascent_requires_grad_on_x(f, x):
     return grad / grad.norm(), float(grad.norm())
 
 
+@fails_with("direction u: returned [")
+def _wrong_direction_as_list(f, x):
+    """The right direction as a plain list (u.tolist()), not the tensor the card asks for."""
+    u, rate = steepest_ascent(f, x)
+    return u.tolist(), rate
+
+
 WRONG_ANSWERS = {
     "directional_derivative": [
         _wrong_unnormalised,
@@ -407,6 +416,7 @@ WRONG_ANSWERS = {
         _wrong_descent,
         _wrong_rate_squared,
         _wrong_central_difference,
+        _wrong_direction_as_list,
         _wrong_ascent_requires_grad_on_x,
     ],
 }
