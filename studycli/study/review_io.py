@@ -346,16 +346,14 @@ def scheduled_elsewhere(
     to the same day comes back the same. None where the cards table does not read (a damaged
     file whose log still exports)."""
     import json
-    import sqlite3
 
     current = json.loads(sched.make_scheduler(settings).to_json())
-    try:
-        used = {key: json.loads(text) for key, text in store.schedulers().items()}
-        same = {key for key, their in used.items() if their == current}
-        if len(same) == len(used):  # (most learners: one set of settings, ever)
-            return 0
-        latest = store.latest_schedulers()
-    except sqlite3.DatabaseError:
+    used = {key: json.loads(text) for key, text in store.schedulers().items()}
+    same = {key for key, their in used.items() if their == current}
+    if len(same) == len(used):  # (most learners: one set of settings, ever)
+        return 0
+    latest = store.latest_schedulers()
+    if latest is None:
         return None
     same_steps = {
         key for key, their in used.items() if all(their.get(k) == current.get(k) for k in _STEPS)

@@ -771,19 +771,23 @@ class Store:
         known = self.schedulers()
         return {known[i] for i in ids if i in known}
 
-    def latest_schedulers(self) -> list[tuple[str, int | None, int]]:
+    def latest_schedulers(self) -> list[tuple[str, int | None, int]] | None:
         """(card_id, scheduler_id, fsrs state) of every studied card, `scheduler_id` that of
         its latest review that makes the schedule (the one its due date comes from; None if
         none). One look into the log's card index per card, not a pass over the log (an
-        export of a million reviews asks for it)."""
+        export of a million reviews asks for it). None where the cards table does not read
+        (a damaged file whose log still exports), as `suspended_count`."""
         latest = (
             f"SELECT r.scheduler_id FROM {_LOG_FROM} WHERE r.card_id = c.card_id AND {SCHEDULED}"
             " ORDER BY r.reviewed_at DESC, r.id DESC LIMIT 1"
         )
-        return self.conn.execute(
-            f"SELECT c.card_id, ({latest}), json_extract(c.fsrs, '$.state') FROM cards c"
-            " WHERE c.fsrs IS NOT NULL"
-        ).fetchall()
+        try:
+            return self.conn.execute(
+                f"SELECT c.card_id, ({latest}), json_extract(c.fsrs, '$.state') FROM cards c"
+                " WHERE c.fsrs IS NOT NULL"
+            ).fetchall()
+        except sqlite3.DatabaseError:
+            return None
 
     def _has_table(self, name: str) -> bool:
         """Whether the schema has the optional table `name` (`recomputes`, migration 0006;
