@@ -133,16 +133,16 @@ TIMELINE = """
 import sys, time, threading, json
 T0 = time.perf_counter()
 from pathlib import Path
-from studycli.check import runner, verify
+from studycli.check import pool, verify
 from studycli.content.loader import load_content
 from studycli.paths import check_times_path
 
 device, jobs = sys.argv[1], int(sys.argv[2])
-runner.device_workers = verify.device_workers = lambda jobs, count=int(sys.argv[4]): count
+pool.device_workers = verify.device_workers = lambda jobs, count=int(sys.argv[4]): count
 from studycli.check import mps
 daemon = mps.private_daemon(sys.argv[5] == "1")
 daemon.__enter__()
-runner.warm_up(device, jobs)
+pool.warm_up(device, jobs)
 content = load_content(Path(sys.argv[3]))
 cards = list(content.cards.values())
 verify.warm_up(cards, content, device, jobs)
@@ -197,13 +197,13 @@ daemon.__exit__(None, None, None)
 FLOOR = """
 import os, resource, sys
 from concurrent.futures import ThreadPoolExecutor
-from studycli.check import runner
+from studycli.check import pool
 from studycli.check.runner import Candidate, Job, run_job
 fixture, count, jobs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-runner.preload([], solutions=(fixture, ["arith"]))  # as `check` loads the solution modules
+pool.preload([], solutions=(fixture, ["arith"]))  # as `check` loads the solution modules
 job = Job(fixture, "arith", "check_add_one", Candidate("reference", "add_one", "arith"))
 assert run_job(job).status == "pass"
-zygote = runner._pool.zygotes["light"].pid  # (the one: no `warm_up` asked for more)
+zygote = pool._pool.zygotes["light"].pid  # (the one: no `warm_up` asked for more)
 def cpu():
     with open(f"/proc/{zygote}/stat") as stat:
         user, system, children_user, children_system = map(
@@ -315,8 +315,8 @@ def run_checks(
 # `studycli check` with its number of device workers forced (`--device-workers`): a comparison
 FORCED_WORKERS = """
 import sys
-from studycli.check import runner, verify
-runner.device_workers = verify.device_workers = lambda jobs, count=int(sys.argv.pop(1)): count
+from studycli.check import pool, verify
+pool.device_workers = verify.device_workers = lambda jobs, count=int(sys.argv.pop(1)): count
 sys.argv[0] = "studycli"
 from studycli.cli import main
 main()
@@ -462,7 +462,7 @@ def gpu(
     import torch
 
     from studycli.check import mps
-    from studycli.check.runner import DEVICE_WORKERS, MPS_DEVICE_SHARE
+    from studycli.check.pool import DEVICE_WORKERS, MPS_DEVICE_SHARE
 
     if not torch.cuda.is_available():
         print("  no CUDA device here: target 5 needs a machine with an NVIDIA GPU")

@@ -689,7 +689,7 @@ PAST_INT64_HINT = (
 
 
 class OutOfTime(BaseException):
-    """Raised in a check that nears its time limit (a timer of its own, see `runner._child`),
+    """Raised in a check that nears its time limit (a timer of its own, see `child._child`),
     so that its report names the call it was in, and the learner's line, where a kill at the
     limit said only that it did not finish. A BaseException: an answer's `except Exception`
     does not swallow it."""

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from studycli.check import contain, runner
-from studycli.check.runner import OUTPUT_LIMIT, Candidate, Job, Outcome, run_job
+from studycli.check import child, contain, crash_report, pool, runner
+from studycli.check.limits import OUTPUT_LIMIT
+from studycli.check.runner import Candidate, Job, Outcome, run_job
 from studycli.check.verify import run_checks
 from studycli.content.loader import load_content
 
@@ -554,8 +555,8 @@ def test_a_deep_recursions_report_summarises_only_the_frames_it_shows(tmp_path, 
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(traceback, "FrameSummary", Counted)
-    shown = runner._trimmed_traceback(raised, job)
-    where = runner._where(raised, job)
+    shown = child._trimmed_traceback(raised, job)
+    where = child._where(raised, job)
     assert len(summarised) <= 10, len(summarised)
     assert 'attempt.py", line 2, in down' in shown and "earlier frames not shown" in shown, shown
     assert where == ", at line 2 (in down)"
@@ -673,7 +674,7 @@ def test_a_crash_says_which_signal_and_its_output_where_it_was(tmp_path, source,
     assert outcome.output.count(f'attempt.py", line {line} in ') == 1, outcome.output
     # what helps the learner, without studycli's frames nor the extension modules loaded
     # (600 of the 2,000 characters kept), a recursion's frame said once
-    noise = ("runner.py", "zygote.py", "assertions.py", '"<string>"', "Extension modules")
+    noise = ("child.py", "zygote.py", "assertions.py", '"<string>"', "Extension modules")
     assert not [shown for shown in noise if shown in outcome.output], outcome.output
     if "depth" in source:
         assert "  [Previous line repeated " in outcome.output, outcome.output
@@ -726,12 +727,12 @@ def test_of_a_crash_dump_cut_the_lines_printed_before_it_are_counted_from_the_st
         + "Fatal Python error: Aborted\n\nCurrent thread 0x1 (most recent call first):\n"
         + frames
     )
-    shown = runner._crash_dump("the tail", dump)
+    shown = crash_report._crash_dump("the tail", dump)
     assert shown.startswith("… 520 earlier lines not shown\nFatal Python error: Aborted\n")
     assert "  [… " in shown and len(shown.encode()) <= OUTPUT_LIMIT
     short = "… 500 earlier lines not shown\nprinted 500\nFatal Python error: Aborted\n"
-    assert runner._crash_dump("the tail", short) == short  # (whole: as it came)
-    assert runner._crash_dump("the tail", "no dump\n") == "the tail"  # (an exit: the tail)
+    assert crash_report._crash_dump("the tail", short) == short  # (whole: as it came)
+    assert crash_report._crash_dump("the tail", "no dump\n") == "the tail"  # (an exit: the tail)
 
 
 KILLS_ONCE = """
@@ -810,15 +811,17 @@ def process_runs(pid: int) -> bool:
 def test_a_crash_is_put_down_to_memory_where_the_system_killed_for_want_of_it(monkeypatch):
     """Where the kernel's out-of-memory killer killed a process while the check ran, or that
     cannot be told (no /proc/vmstat), a SIGKILL may have been for memory."""
-    from studycli.check import runner
-
-    assert isinstance(runner._oom_kills(), int) or not os.path.exists("/proc/vmstat")
-    monkeypatch.setattr(runner, "_oom_kills", lambda: 8)
-    assert "not for want of memory" in runner._crash_message(-9, True, 8)
-    assert runner._crash_message(-9, True, 7).endswith("(out of memory, or killed by a process)")
-    assert runner._crash_message(None, True, 7).endswith("(out of memory, or killed by a process)")
-    monkeypatch.setattr(runner, "_oom_kills", lambda: None)
-    assert "(out of memory, or " in runner._crash_message(None, False, None)
+    assert isinstance(crash_report._oom_kills(), int) or not os.path.exists("/proc/vmstat")
+    monkeypatch.setattr(crash_report, "_oom_kills", lambda: 8)
+    assert "not for want of memory" in crash_report._crash_message(-9, True, 8)
+    assert crash_report._crash_message(-9, True, 7).endswith(
+        "(out of memory, or killed by a process)"
+    )
+    assert crash_report._crash_message(None, True, 7).endswith(
+        "(out of memory, or killed by a process)"
+    )
+    monkeypatch.setattr(crash_report, "_oom_kills", lambda: None)
+    assert "(out of memory, or " in crash_report._crash_message(None, False, None)
 
 
 STOPS = (
@@ -898,7 +901,7 @@ def test_the_check_after_one_whose_process_stopped_the_worker_still_runs(tmp_pat
     between two checks; then by such a check, whose process stops the worker at random times
     (after the check's report in 2 runs of 6 on the loaded box)."""
     assert run_job(REFERENCE).status == "pass"
-    worker = runner._pool.worker(REFERENCE.device, REFERENCE.lazy, REFERENCE.torch)
+    worker = pool._pool.worker(REFERENCE.device, REFERENCE.lazy, REFERENCE.torch)
     assert worker.pid is not None
     os.kill(worker.pid, signal.SIGSTOP)
     try:
@@ -941,7 +944,7 @@ def test_a_check_out_of_time_in_a_fork_hook_shows_no_studycli_frame(tmp_path):
     its limit unreported. It stops in the learner's code instead."""
     outcome, seconds = run_timed(attempt_job(tmp_path, STUCK_IN_A_FORK_HOOK))
     assert outcome.status == "timeout" and seconds < LIMIT + SLACK
-    assert "OutOfTime" not in outcome.output and "runner.py" not in outcome.output, outcome
+    assert "OutOfTime" not in outcome.output and "child.py" not in outcome.output, outcome
     assert outcome.message.startswith("add_one(-3): did not finish in 2 s"), outcome
     assert "in add_one" in outcome.traceback and "in stuck" not in outcome.traceback, outcome
 
@@ -1129,7 +1132,7 @@ def test_a_huge_failure_message_is_cut_and_the_traceback_shows_the_innermost_fra
     """An answer raising with a 100 kB message: the message kept is cut (it travels back
     through the report pipe and is drawn in the terminal). Its traceback, 12 frames deep,
     shows the last ones, down to the line that raised."""
-    from studycli.check.runner import MESSAGE_LIMIT
+    from studycli.check.limits import MESSAGE_LIMIT
 
     source = (
         "def add_one(x, depth=0):\n"
@@ -1145,13 +1148,11 @@ def test_a_huge_failure_message_is_cut_and_the_traceback_shows_the_innermost_fra
 def test_torchs_allocator_failing_is_put_down_to_memory(tmp_path):
     """Torch's CPU allocator says "DefaultCPUAllocator: not enough memory", not MemoryError:
     it is said to be the check's memory limit."""
-    from studycli.check import runner
-
     allocator = RuntimeError(
         "[enforce fail at alloc_cpu.cpp:114] data. DefaultCPUAllocator: not enough memory: "
         "you tried to allocate 80000000000 bytes."
     )
-    assert runner._describe_error(allocator, attempt_job(tmp_path, "")).startswith(
+    assert child._describe_error(allocator, attempt_job(tmp_path, "")).startswith(
         "ran out of memory (limit 1024 MB): RuntimeError: [enforce fail"
     )
 

@@ -14,7 +14,7 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from studycli.check import mps, runner
+from studycli.check import mps, pool
 
 FAKE_CONTROL = """#!/bin/sh
 request=$(cat)
@@ -65,7 +65,7 @@ def test_a_private_daemon_serves_the_run_and_quits_after_it(control, tmp_path):
         folder = os.environ[mps.PIPE_VARIABLE]
         assert served and mps.running()
         assert os.environ[mps.LOG_VARIABLE] == folder and _left(tmp_path)
-        assert runner.device_workers(16) == round(16 * runner.MPS_DEVICE_SHARE)
+        assert pool.device_workers(16) == round(16 * pool.MPS_DEVICE_SHARE)
         time.sleep(0.5)  # the run goes on: the daemon is not told to quit before it ends
         assert mps.running() and not any(call[1] == "quit" for call in calls())
     assert mps.PIPE_VARIABLE not in os.environ and mps.LOG_VARIABLE not in os.environ
@@ -80,7 +80,7 @@ def test_a_private_daemon_serves_the_run_and_quits_after_it(control, tmp_path):
         time.sleep(0.02)
     assert server in calls()
     assert not mps.running() and not _left(tmp_path)
-    assert runner.device_workers(16) == runner.DEVICE_WORKERS
+    assert pool.device_workers(16) == pool.DEVICE_WORKERS
 
 
 def test_no_daemon_is_started_when_one_serves_already(control, tmp_path, monkeypatch):
@@ -108,7 +108,6 @@ def test_without_a_daemon_the_workers_run_as_they_would(case, control, tmp_path)
 
 def test_check_on_cuda_starts_it_and_no_mps_does_not(control, monkeypatch, tmp_path):
     """Through the command, with the run itself left out (no GPU here)."""
-    from studycli.check import runner as check_runner
     from studycli.cli import app, content
 
     calls = control()
@@ -119,7 +118,7 @@ def test_check_on_cuda_starts_it_and_no_mps_does_not(control, monkeypatch, tmp_p
         return []
 
     monkeypatch.setattr(content, "_checked", run)
-    monkeypatch.setattr(check_runner, "torch_gpu_build", lambda: True)  # the box's is CPU-only
+    monkeypatch.setattr(pool, "torch_gpu_build", lambda: True)  # the box's is CPU-only
     runner_ = CliRunner()
     assert runner_.invoke(app.whole_app(), ["check", "--device", "cuda"]).exit_code == 0
     assert runner_.invoke(app.whole_app(), ["check", "--device", "cpu"]).exit_code == 0

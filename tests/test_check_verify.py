@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from studycli.check.runner import Candidate, Job, Outcome, lazy_modules, run_job
+from studycli.check.pool import lazy_modules
+from studycli.check.runner import Candidate, Job, Outcome, run_job
 from studycli.check.verify import SLOW_CHECK, CardResult, run_checks, verdict
 from studycli.cli.content import SKIPPED_NAMED
 from studycli.content.loader import load_content
@@ -135,7 +136,7 @@ def test_learner_file_failure_shows_only_their_frames(tmp_path):
     outcome = run_job(job(FIXTURE_CONTENT, Candidate("file", "add_one", path=str(attempt))))
     assert outcome.status == "fail"
     assert "add_one(-3): raised ZeroDivisionError" in outcome.message
-    assert str(attempt) in outcome.traceback and "runner.py" not in outcome.traceback
+    assert str(attempt) in outcome.traceback and "child.py" not in outcome.traceback
     assert "debug -3" in outcome.output
 
 
@@ -563,12 +564,12 @@ def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, mon
     import it for every check."""
     import re
 
-    from studycli.check import runner, verify
+    from studycli.check import pool, verify
 
     lazy = ["torch._dynamo", "torch.profiler"]
-    patterns = runner._lazy_patterns()
+    patterns = pool._lazy_patterns()
     monkeypatch.setattr(
-        runner,
+        pool,
         "_lazy_patterns",
         lambda: [(re.compile(r"def adamw_step\b"), tuple(lazy)), *patterns],
     )
@@ -585,7 +586,7 @@ def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, mon
         started.update(heavy=heavy)
 
     monkeypatch.setattr(verify, "preload", preload)
-    monkeypatch.setattr(verify, "runner_warm_up", warm_up)
+    monkeypatch.setattr(verify, "pool_warm_up", warm_up)
     content = load_content(REPO_ROOT)
     verify.warm_up(list(content.cards.values()), content, device)
     # (and sympy, for the directional derivative's forward-mode variant: its own test below)
@@ -689,7 +690,7 @@ def test_warming_up_skips_a_solution_module_that_does_not_parse(device, content_
     monkeypatch.setattr(verify, "preload", lambda modules, solutions=None, device=None: None)
     monkeypatch.setattr(
         verify,
-        "runner_warm_up",
+        "pool_warm_up",
         lambda device, jobs, lazy, device_lazy, heavy, torchless: started.append(lazy),
     )
     content = load_content(content_copy)
@@ -770,7 +771,7 @@ def test_checks_that_do_not_use_torch_are_planned_to_fork_from_a_zygote_without_
 
 
 def test_a_check_whose_worker_is_still_starting_lets_the_others_go_first(content_copy, monkeypatch):
-    """`run_checks` hands out its checks through a `Picker` asking `runner.ready`: here the
+    """`run_checks` hands out its checks through a `Picker` asking `pool.ready`: here the
     zygote of the checks that use torch is ready, the torchless one never is."""
     from studycli.check import verify
 
@@ -857,12 +858,12 @@ def test_only_a_check_whose_own_code_imports_something_waits_for_it(content_copy
     `lazy_dynamo`.)"""
     import re
 
-    from studycli.check import runner, verify
+    from studycli.check import pool, verify
 
     pytest.importorskip("torch")
-    patterns = runner._lazy_patterns()
+    patterns = pool._lazy_patterns()
     monkeypatch.setattr(
-        runner,
+        pool,
         "_lazy_patterns",
         lambda: [(re.compile(r"torch\.func\b"), ("torch._dynamo",)), *patterns],
     )
@@ -890,7 +891,7 @@ import json, os, sys
 from studycli.check import lazy_dynamo
 lazy_dynamo.install()
 import torch
-from studycli.check import runner, verify
+from studycli.check import child, verify
 from studycli.content.loader import load_content
 from pathlib import Path
 content = load_content(Path(sys.argv[1]))
@@ -900,8 +901,8 @@ for job in verify.plan(content.get(sys.argv[2]), content):
     if os.fork() == 0:
         for name in job.lazy:
             __import__(name)
-        module = runner._load_solution(job.solutions_dir, job.check_module)
-        impl, _ = runner._resolve(job)
+        module = child._load_solution(job.solutions_dir, job.check_module)
+        impl, _ = child._resolve(job)
         before = {name.partition(".")[0] for name in sys.modules}
         try:
             getattr(module, job.check_function)(impl, device="cpu")
@@ -922,7 +923,7 @@ def test_the_forward_mode_check_forks_from_a_worker_that_imported_sympy():
     """`torch.func.jvp` runs decompositions that import sympy on their first call (0.5 s on
     the 2-core box; 3.6-4.0 s in a check on a 16-core host with every core busy, the last
     check of the CPU run and of the CUDA run there): the directional derivative's check of
-    its forward-mode variant names it (`runner.LAZY_IMPORTS`), and forks from a worker that
+    its forward-mode variant names it (`pool.LAZY_IMPORTS`), and forks from a worker that
     imported it; its other checks import nothing new."""
     pytest.importorskip("sympy")
     ran = subprocess.run(
@@ -937,7 +938,7 @@ def test_the_forward_mode_check_forks_from_a_worker_that_imported_sympy():
 
 
 def test_no_shipped_check_waits_for_torch_dynamo():
-    """No shipped check waits for a worker with torch._dynamo imported (`runner`'s
+    """No shipped check waits for a worker with torch._dynamo imported (`pool`'s
     `LAZY_IMPORTS`): the directional derivative's forward-mode variant and AdamW's checks
     did, which imported it only to turn it off (`lazy_dynamo`)."""
     from studycli.check import verify
@@ -1018,7 +1019,7 @@ def test_many_cards_without_a_checker_are_counted_not_all_named(cli, content_cop
 
 
 def test_torchs_build_is_read_from_its_version_file(tmp_path):
-    from studycli.check.runner import torch_gpu_build
+    from studycli.check.pool import torch_gpu_build
 
     version = tmp_path / "version.py"
     cpu = "\n".join(
@@ -1042,9 +1043,9 @@ def test_torchs_build_is_read_from_its_version_file(tmp_path):
 def test_check_on_cuda_with_a_cpu_build_of_torch_is_one_clear_error(cli, monkeypatch):
     """Each candidate failed with "Torch not compiled with CUDA enabled", in a long cell per
     card; now the run does not start, and says what to do."""
-    from studycli.check import runner
+    from studycli.check import pool
 
-    monkeypatch.setattr(runner, "torch_gpu_build", lambda: False)
+    monkeypatch.setattr(pool, "torch_gpu_build", lambda: False)
     result = cli("--content", FIXTURE_CONTENT, "check", "add-one", "--device", "cuda")
     assert result.exit_code == 1
     assert "the installed torch is built for the CPU only" in result.stderr

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from studycli.check import runner
+from studycli.check import pool, runner
 from studycli.check.runner import Candidate, Job, run_job
 
 WORKER = '''
@@ -135,17 +135,17 @@ def printed(outcome, word: str) -> int:
 def test_each_cpu_check_runs_in_a_child_of_its_own_forked_from_one_worker(solutions):
     first, second = run_job(job(solutions, "check_pid")), run_job(job(solutions, "check_pid"))
     assert first.status == second.status == "pass", (first, second)
-    server = runner._pool.zygotes["light"].process.pid
+    server = pool._pool.zygotes["light"].process.pid
     assert len({printed(first, "pid"), printed(second, "pid"), server, os.getpid()}) == 4
 
 
 def test_many_checks_at_once_fork_from_several_zygotes(solutions, monkeypatch):
     """With `jobs` checks at a time, the CPU's checks fork from `light_zygotes(jobs)` zygotes,
     new interpreters, each given the next check while it runs the fewest."""
-    fresh = runner._Pool()
-    monkeypatch.setattr(runner, "_pool", fresh)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
     try:
-        runner.warm_up("cpu", 2 * runner.CHECKS_PER_ZYGOTE)
+        pool.warm_up("cpu", 2 * pool.CHECKS_PER_ZYGOTE)
         assert sorted(fresh.zygotes) == ["light", "light 2"]
         for worker in fresh.zygotes.values():
             assert worker.ready.wait(runner.WORKER_START_LIMIT)
@@ -158,15 +158,15 @@ def test_many_checks_at_once_fork_from_several_zygotes(solutions, monkeypatch):
         assert sorted(parents.count(pid) for pid in pids) == [2, 2]
     finally:
         _close_pool(fresh)
-    assert [runner.light_zygotes(jobs) for jobs in (1, 2, 7, 8, 16, 64)] == [1, 1, 1, 2, 4, 4]
+    assert [pool.light_zygotes(jobs) for jobs in (1, 2, 7, 8, 16, 64)] == [1, 1, 1, 2, 4, 4]
 
 
 def test_a_check_that_imports_more_forks_from_a_worker_of_its_own(solutions, monkeypatch):
     """A checker that imports something on first use (`Job.lazy`) runs in a child of a worker
     that imported it; the other checks fork from one that did not. That worker is forked from
     the other, torch already imported, and ends when told to."""
-    fresh = runner._Pool()
-    monkeypatch.setattr(runner, "_pool", fresh)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
     try:
         plain = run_job(job(solutions, "check_module_loaded"))
         assert plain.status == "fail"  # `wave` is not imported where the plain checks fork
@@ -191,8 +191,8 @@ def test_a_check_that_imports_more_runs_where_the_zygote_to_fork_its_worker_is_s
     its pid was looked at. The stopped zygote is killed, and the check runs in a new one."""
     import signal
 
-    fresh = runner._Pool()
-    monkeypatch.setattr(runner, "_pool", fresh)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
     outcomes: list = []
     try:
         assert run_job(job(solutions, "check_module_loaded")).status == "fail"  # (light)
@@ -220,7 +220,7 @@ def test_a_worker_a_tracer_stops_is_not_taken_for_one_a_check_stopped(solutions)
     from studycli.check import zygote
 
     assert run_job(job(solutions, "check_pid")).status == "pass"
-    worker = runner._pool.zygotes["light"]
+    worker = pool._pool.zygotes["light"]
     libc = ctypes.CDLL(None, use_errno=True)
     traced = libc.ptrace(16, worker.pid, None, None)  # PTRACE_ATTACH: it stops, traced
     assert traced == 0, os.strerror(ctypes.get_errno())
@@ -247,8 +247,8 @@ def test_a_stopped_worker_is_closed_at_once(solutions, monkeypatch):
     go: closing it, as the command does at exit, waited 5 s before it killed it."""
     import signal
 
-    fresh = runner._Pool()
-    monkeypatch.setattr(runner, "_pool", fresh)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
     try:
         assert run_job(job(solutions, "check_pid")).status == "pass"
         light = fresh.zygotes["light"]
@@ -271,11 +271,11 @@ def test_ctrl_c_before_the_worker_is_ready_returns_at_once(solutions, tmp_path, 
     worker here imports a module that takes 30 s, so that it is surely not ready."""
     (tmp_path / "slow_to_import.py").write_text("import time\ntime.sleep(30)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    fresh = runner._Pool()
-    monkeypatch.setattr(runner, "_pool", fresh)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
     outcomes: list = []
     try:
-        runner.preload(["slow_to_import"], device="cpu")
+        pool.preload(["slow_to_import"], device="cpu")
         thread = threading.Thread(
             target=lambda: outcomes.append(run_job(job(solutions, "check_pid"))), daemon=True
         )
@@ -297,11 +297,11 @@ def test_a_check_that_does_not_use_torch_forks_from_a_zygote_without_it(solution
     """`Job.torch` false: the check forks from a zygote that never imports torch, nor loads
     the solution modules that name it (it loads the others, as the light one does)."""
     (solutions / "plain.py").write_text(PLAIN)
-    fresh = runner._Pool()
-    monkeypatch.setattr(runner, "_pool", fresh)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
     try:
-        runner.preload([], solutions=(str(solutions), ["plain", "worker"]))
-        runner.warm_up("cpu", 1, torchless=())
+        pool.preload([], solutions=(str(solutions), ["plain", "worker"]))
+        pool.warm_up("cpu", 1, torchless=())
         plain = Job(
             str(solutions), "plain", "check_plain", Candidate("reference", "same", "plain"),
             torch=False,
@@ -322,21 +322,21 @@ def test_lazy_modules_leave_out_packages_that_are_not_installed(monkeypatch):
     and nothing where it is not (so they fork from the light one, ready sooner)."""
     hungarian = "import numpy as np\n...\n    import scipy.optimize\n"
     installed = {"torch": True, "numpy": True, "scipy": False}
-    monkeypatch.setattr(runner, "_installed", lambda module: installed[module.split(".")[0]])
-    assert runner.lazy_modules([hungarian]) == []
-    assert runner.lazy_modules([hungarian, "torch.optim.AdamW(params)"]) == [
+    monkeypatch.setattr(pool, "_installed", lambda module: installed[module.split(".")[0]])
+    assert pool.lazy_modules([hungarian]) == []
+    assert pool.lazy_modules([hungarian, "torch.optim.AdamW(params)"]) == [
         "torch._dynamo",
         "torch.profiler",
     ]
     installed["scipy"] = True
-    assert runner.lazy_modules([hungarian]) == ["scipy.optimize"]
-    assert runner.lazy_modules(["from scipy.optimize import linear_sum_assignment"]) == [
+    assert pool.lazy_modules([hungarian]) == ["scipy.optimize"]
+    assert pool.lazy_modules(["from scipy.optimize import linear_sum_assignment"]) == [
         "scipy.optimize"
     ]
     # a message that names scipy is no use of it (poisson's: "lgamma(0) is inf in numpy,
     # scipy and torch"): its checks waited for a worker importing scipy.optimize where scipy
     # is installed (seen on a GPU host's Python 3.12)
-    assert runner.lazy_modules(['NOTE = "lgamma(0) is inf in numpy, scipy and torch"']) == []
+    assert pool.lazy_modules(['NOTE = "lgamma(0) is inf in numpy, scipy and torch"']) == []
 
 
 # What a checker's source may do, and whether that imports torch._dynamo on first use in a
@@ -365,10 +365,10 @@ USES = {
 def test_a_comment_naming_a_lazy_module_is_no_use_of_it():
     """kernel_logreg's checker said in a comment that torch.func would answer the card, and all
     32 checks of the module waited for a worker with torch._dynamo imported."""
-    assert runner.lazy_modules(["# torch.func.grad would answer it\nx = 1\n"]) == []
-    assert runner.lazy_modules(["y = 2  # see torch.compile\n"]) == []
+    assert pool.lazy_modules(["# torch.func.grad would answer it\nx = 1\n"]) == []
+    assert pool.lazy_modules(["y = 2  # see torch.compile\n"]) == []
     pytest.importorskip("torch")
-    assert runner.lazy_modules(["g = torch.func.grad(f)  # by autograd\n"]) == ["torch._dynamo"]
+    assert pool.lazy_modules(["g = torch.func.grad(f)  # by autograd\n"]) == ["torch._dynamo"]
 
 
 def test_lazy_modules_say_what_imports_torch_dynamo_on_first_use():
@@ -400,14 +400,14 @@ def test_lazy_modules_say_what_imports_torch_dynamo_on_first_use():
     imported = dict(zip(USES, (flag == "1" for flag in out)))
     assert imported == USES  # the torch installed here does as USES says
     for use, imports in USES.items():
-        assert ("torch._dynamo" in runner.lazy_modules([use])) == imports, use
+        assert ("torch._dynamo" in pool.lazy_modules([use])) == imports, use
 
 
 def test_installed_finds_a_package_without_importing_it():
     import sys
 
     assert "pydoc_data" not in sys.modules  # (the standard library's, never imported here)
-    assert runner._installed("pydoc_data.topics") and not runner._installed("no_such_package.x")
+    assert pool._installed("pydoc_data.topics") and not pool._installed("no_such_package.x")
     assert "pydoc_data" not in sys.modules
 
 
@@ -416,8 +416,8 @@ def test_a_spawn_whose_pipes_never_come_does_not_hold_the_worker(solutions, monk
     come (the command failed between the two), it gives up and goes on forking checks."""
     from studycli.check import zygote
 
-    fresh = runner._Pool()
-    monkeypatch.setattr(runner, "_pool", fresh)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
     try:
         assert run_job(job(solutions, "check_pid")).status == "pass"
         light = fresh.zygotes["light"]
@@ -438,8 +438,8 @@ def test_device_checks_that_import_more_run_in_device_workers_that_imported_it(
     device workers), the others wherever: an idle light worker imports it before such a
     check, rather than a new interpreter being started for it. (These checkers ignore their
     device: no GPU needed.)"""
-    fresh = runner._Pool()
-    monkeypatch.setattr(runner, "_pool", fresh)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
     try:
         plain = run_job(job(solutions, "check_module_loaded", device="cuda"))
         assert plain.status == "fail"  # no `wave` in a light worker
@@ -456,17 +456,17 @@ def test_a_heavy_device_check_waits_for_a_heavy_worker_once_there_are_enough(
 ):
     """With `HEAVY_DEVICE_WORKERS` heavy workers busy, a check with a `Job.lazy` waits for
     one of them (their checks are short) instead of an idle light worker importing it too."""
-    fresh = runner._Pool()
-    monkeypatch.setattr(runner, "_pool", fresh)
-    monkeypatch.setattr(runner, "HEAVY_DEVICE_WORKERS", 1)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    monkeypatch.setattr(pool, "HEAVY_DEVICE_WORKERS", 1)
     try:
-        runner.warm_up("cuda", 2, device_lazy=("wave",))
+        pool.warm_up("cuda", 2, device_lazy=("wave",))
         assert sorted(fresh.kinds.values()) == ["heavy", "light"]
         slow = job(solutions, "check_loaded_slowly", device="cuda", lazy=("wave",))
-        with ThreadPoolExecutor(2) as pool:
-            first = pool.submit(run_job, slow)
+        with ThreadPoolExecutor(2) as executor:
+            first = executor.submit(run_job, slow)
             time.sleep(0.5)  # the first holds the heavy worker (the light one stays idle)
-            second = pool.submit(run_job, slow)
+            second = executor.submit(run_job, slow)
             outcomes = [first.result(), second.result()]
         assert [o.status for o in outcomes] == ["pass", "pass"], outcomes
         assert printed(outcomes[0], "pid") == printed(outcomes[1], "pid")
@@ -529,7 +529,7 @@ def test_the_cpus_checks_do_not_see_the_machines_gpus(solutions):
 
 def test_a_running_worker_imports_what_is_preloaded_later(solutions):
     run_job(job(solutions, "check_pid"))  # the worker runs
-    runner.preload(["wave"])
+    pool.preload(["wave"])
     outcome = run_job(job(solutions, "check_module_loaded"))
     assert outcome.status == "pass", outcome.message
 
@@ -540,7 +540,7 @@ def test_checks_keep_to_their_share_of_threads(solutions):
 
 
 def test_a_solution_module_edited_while_the_worker_runs_is_loaded_again(solutions):
-    runner.preload([], solutions=(str(solutions), ["worker"]))
+    pool.preload([], solutions=(str(solutions), ["worker"]))
     assert run_job(job(solutions, "check_pid")).status == "pass"
     module = solutions / "worker.py"
     module.write_text(WORKER.replace("assert impl(1) == 1", "assert impl(1) == 2, 'edited'"))
@@ -605,7 +605,7 @@ def test_a_device_check_that_meets_a_fault_of_the_device_runs_once_more(
 
 
 def test_a_device_worker_that_leaks_memory_is_replaced(solutions, monkeypatch):
-    monkeypatch.setattr(runner, "HOST_LEAK_MB", 100)
+    monkeypatch.setattr(pool, "HOST_LEAK_MB", 100)
     first = run_job(job(solutions, "check_pid", device="cuda"))
     leaked = run_job(job(solutions, "check_leak", device="cuda"))
     assert printed(leaked, "pid") == printed(first, "pid")
@@ -629,8 +629,8 @@ def test_a_checks_time_limit_counts_from_its_start_not_from_its_workers(monkeypa
     runs (a cold start takes longer than this limit)."""
     from .conftest import FIXTURE_CONTENT
 
-    fresh = runner._Pool()
-    monkeypatch.setattr(runner, "_pool", fresh)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
     quick = Job(
         str(FIXTURE_CONTENT / "solutions"),
         "arith",
@@ -646,11 +646,11 @@ def test_a_checks_time_limit_counts_from_its_start_not_from_its_workers(monkeypa
 
 def test_more_device_workers_run_side_by_side_under_mps(tmp_path, monkeypatch):
     monkeypatch.setenv("CUDA_MPS_PIPE_DIRECTORY", str(tmp_path))  # as mps.private_daemon sets
-    assert runner.device_workers(16) == runner.DEVICE_WORKERS
+    assert pool.device_workers(16) == pool.DEVICE_WORKERS
     (tmp_path / "control").touch()  # the pipe MPS's control daemon listens on
-    assert runner.device_workers(16) == 12 > runner.DEVICE_WORKERS  # (a share of the jobs)
-    assert runner.device_workers(3) == 2  # and the CPU's checks keep one
-    assert runner.device_workers(1) == 1
+    assert pool.device_workers(16) == 12 > pool.DEVICE_WORKERS  # (a share of the jobs)
+    assert pool.device_workers(3) == 2  # and the CPU's checks keep one
+    assert pool.device_workers(1) == 1
 
 
 def test_at_exit_every_worker_is_told_to_end_before_any_is_waited_for(monkeypatch):
@@ -733,20 +733,20 @@ def test_modules_preloaded_for_one_device_go_to_its_workers_only():
         def preload(self, modules, solutions):
             sent.append((self.device, modules, solutions))
 
-    pool = runner._Pool()
-    pool.zygotes, pool.idle = {"light": Fake("cpu")}, [Fake("cuda"), Fake("cuda")]
-    pool.preload(("torch._dynamo",), ("solutions", ["adamw"]), "cuda")
+    workers = pool._Pool()
+    workers.zygotes, workers.idle = {"light": Fake("cpu")}, [Fake("cuda"), Fake("cuda")]
+    workers.preload(("torch._dynamo",), ("solutions", ["adamw"]), "cuda")
     assert sent == [
         (d, m, ("solutions", ("adamw",)))
         for d, m in [("cpu", ()), ("cuda", ("torch._dynamo",)), ("cuda", ("torch._dynamo",))]
     ]
     sent.clear()
-    pool.preload(("torch._dynamo", "torch.profiler"), None, None)  # every worker
+    workers.preload(("torch._dynamo", "torch.profiler"), None, None)  # every worker
     assert sent == [
         ("cpu", ("torch._dynamo", "torch.profiler"), None),
         *[("cuda", ("torch.profiler",), None)] * 2,
     ]
-    assert pool.modules == {
+    assert workers.modules == {
         "cpu": ("torch._dynamo", "torch.profiler"),
         "device": ("torch._dynamo", "torch.profiler"),
     }
@@ -768,18 +768,18 @@ def test_a_run_on_cuda_makes_some_device_workers_heavy_once_it_knows(monkeypatch
         def make_heavy(self, count, lazy):
             started.append(("heavy", count, lazy))
 
-    monkeypatch.setattr(runner, "_pool", Pool())
-    monkeypatch.setattr(runner, "device_workers", lambda jobs: jobs // 2)
-    runner.warm_up("cuda", 16)
+    monkeypatch.setattr(pool, "_pool", Pool())
+    monkeypatch.setattr(pool, "device_workers", lambda jobs: jobs // 2)
+    pool.warm_up("cuda", 16)
     assert started == [("zygote", ()), ("cuda", 8)]
     started.clear()
-    runner.warm_up("cuda", 16, device_lazy=("torch._dynamo",))
-    assert started[1:] == [("cuda", 8), ("heavy", runner.HEAVY_DEVICE_WORKERS, ("torch._dynamo",))]
+    pool.warm_up("cuda", 16, device_lazy=("torch._dynamo",))
+    assert started[1:] == [("cuda", 8), ("heavy", pool.HEAVY_DEVICE_WORKERS, ("torch._dynamo",))]
     started.clear()
-    runner.warm_up("cuda", 16, device_lazy=("torch._dynamo",), heavy=1)  # one check needs it
+    pool.warm_up("cuda", 16, device_lazy=("torch._dynamo",), heavy=1)  # one check needs it
     assert started[1:] == [("cuda", 8), ("heavy", 1, ("torch._dynamo",))]
     started.clear()
-    runner.warm_up("cuda", 2, device_lazy=("torch._dynamo",))
+    pool.warm_up("cuda", 2, device_lazy=("torch._dynamo",))
     assert started[1:] == [("cuda", 1), ("heavy", 0, ("torch._dynamo",))]
 
 
@@ -787,16 +787,16 @@ def test_a_thread_gets_the_idle_device_worker_it_ran_its_last_check_in():
     class Fake:
         dead = False
 
-    pool = runner._Pool()
+    workers = pool._Pool()
     mine, other = Fake(), Fake()
-    pool.idle, pool.kinds = [mine, other], {id(mine): "light", id(other): "light"}
-    pool.last[threading.get_ident()] = mine
-    assert pool._idle_device_worker("light", ()) is mine
-    assert pool._idle_device_worker("light", ()) is other  # the only one left
+    workers.idle, workers.kinds = [mine, other], {id(mine): "light", id(other): "light"}
+    workers.last[threading.get_ident()] = mine
+    assert workers._idle_device_worker("light", ()) is mine
+    assert workers._idle_device_worker("light", ()) is other  # the only one left
 
 
 def test_a_cpu_check_is_ready_once_a_zygote_it_forks_from_is():
-    """`runner.ready`: whether a check would start at once. A check on the CPU forks from a
+    """`pool.ready`: whether a check would start at once. A check on the CPU forks from a
     light zygote (any of them), one with a `Job.lazy` from the heavy one; none started yet
     counts as ready (waiting would start none), and a device's checks always are."""
 
@@ -804,21 +804,21 @@ def test_a_cpu_check_is_ready_once_a_zygote_it_forks_from_is():
         def __init__(self) -> None:
             self.ready, self.dead = threading.Event(), False
 
-    pool = runner._Pool()
+    workers = pool._Pool()
     lazy = ("torch._dynamo",)
-    assert pool.ready("cpu", ()) and pool.ready("cpu", lazy)
-    pool.light_count, pool.zygotes = 2, {"light": Fake(), "light 2": Fake(), "heavy": Fake()}
-    assert not pool.ready("cpu", ()) and not pool.ready("cpu", lazy)
-    assert pool.ready("cuda", lazy)
-    pool.zygotes["light 2"].ready.set()
-    assert pool.ready("cpu", ()) and not pool.ready("cpu", lazy)
-    pool.zygotes["heavy"].ready.set()
-    assert pool.ready("cpu", lazy)
-    assert pool.ready("cpu", (), torch=False)  # none started
-    pool.zygotes["torchless"] = Fake()
-    assert not pool.ready("cpu", (), torch=False) and not pool.ready("cpu", lazy, torch=False)
-    pool.zygotes["torchless"].ready.set()
-    assert pool.ready("cpu", lazy, torch=False)
+    assert workers.ready("cpu", ()) and workers.ready("cpu", lazy)
+    workers.light_count, workers.zygotes = 2, {"light": Fake(), "light 2": Fake(), "heavy": Fake()}
+    assert not workers.ready("cpu", ()) and not workers.ready("cpu", lazy)
+    assert workers.ready("cuda", lazy)
+    workers.zygotes["light 2"].ready.set()
+    assert workers.ready("cpu", ()) and not workers.ready("cpu", lazy)
+    workers.zygotes["heavy"].ready.set()
+    assert workers.ready("cpu", lazy)
+    assert workers.ready("cpu", (), torch=False)  # none started
+    workers.zygotes["torchless"] = Fake()
+    assert not workers.ready("cpu", (), torch=False) and not workers.ready("cpu", lazy, torch=False)
+    workers.zygotes["torchless"].ready.set()
+    assert workers.ready("cpu", lazy, torch=False)
 
 
 def test_a_device_worker_sets_aside_what_a_check_left_before_the_next_check(tmp_path):
@@ -856,7 +856,7 @@ def test_a_device_worker_sets_aside_what_a_check_left_before_the_next_check(tmp_
 
 def test_a_device_worker_frees_the_attempt_a_later_check_loaded_anew(tmp_path):
     """`solve --watch --device cuda` checks the learner's file in one worker at each save,
-    loading it anew (`runner._load_attempt`): the module it replaces is garbage in cycles (its
+    loading it anew (`child._load_attempt`): the module it replaces is garbage in cycles (its
     functions hold its namespace), among what the worker set aside after the check before
     (`gc.freeze`), which no collection looks at. Every version of the file, with what its top
     level made (a tensor on the device), was kept for the worker's life."""
@@ -897,8 +897,8 @@ def test_a_device_worker_uses_one_hardware_queue_whatever_the_environment_says(
     under the run's MPS daemon fail cards ("CUDA-capable device(s) is/are busy or
     unavailable"): a device worker gets 1; the CPU's checks keep the environment's."""
     monkeypatch.setenv("CUDA_DEVICE_MAX_CONNECTIONS", "32")
-    fresh = runner._Pool()  # workers started with the variable set
-    monkeypatch.setattr(runner, "_pool", fresh)
+    fresh = pool._Pool()  # workers started with the variable set
+    monkeypatch.setattr(pool, "_pool", fresh)
     try:
         on_device = run_job(job(solutions, "check_connections", device="cuda"))
         on_cpu = run_job(job(solutions, "check_connections"))

@@ -306,14 +306,14 @@ def test_main_leaves_without_the_teardown_but_with_its_exit_handlers(args, statu
 
 EARLY = """
 import sys
-from studycli.check import runner
+from studycli.check import pool
 calls = []
 def warm_up(*args, **options):  # what `check` asks its workers for, and when
     calls.append(("typer" in sys.modules, options.get("torchless", "-")))
     print(*calls[-1], flush=True)
     if len(calls) == 2:  # the command's own ask: the run itself is not the point here
         raise SystemExit(0)
-runner.warm_up = warm_up
+pool.warm_up = warm_up
 from studycli.cli import main
 sys.argv = ["studycli", *sys.argv[1:]]
 main()

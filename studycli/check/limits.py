@@ -1,8 +1,17 @@
-"""The default limits of `studycli check` (a learner's own check has its limits in settings).
+"""The limits of `studycli check`: its default time and memory for a check (a learner's own
+check has its limits in settings), and how much of a check's output and message is kept.
 
 A module of its own, importing nothing, so that the CLI can show them in its help without
-loading the runner.
+loading the runner, and the runner's modules (`runner`, `child`, `crash_report`, `zygote`)
+share them without importing one another for them.
 """
 
 DEFAULT_TIMEOUT = 60.0  # seconds one checker may run on one candidate
 DEFAULT_MEMORY_MB = 4096  # memory cap of that run
+
+OUTPUT_LIMIT = 2000  # bytes of a check's output kept (its tail, as the failure panel shows it)
+# Bytes of the tail of a check that ended without a report read for its crash dump, which is
+# tidied, then cut to OUTPUT_LIMIT (`crash_report._crash_dump`): faulthandler writes at most
+# 100 frames
+DUMP_LIMIT = 64 * 1024
+MESSAGE_LIMIT = 20000  # characters of a failure message kept

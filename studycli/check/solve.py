@@ -35,7 +35,7 @@ from studycli.content.source import (
 from studycli.errors import StudyError
 from studycli.paths import FileTooLarge, NotRegularFile, attempts_dir, read_regular
 
-from . import runner
+from . import pool
 from .runner import Candidate, Job, Outcome, run_job
 
 _EXPECTED_GOT = re.compile(
@@ -391,7 +391,7 @@ def run_check(
         candidate=Candidate(kind="file", function=card.solution.function, path=str(path.resolve())),
         timeout=timeout,
         memory_mb=memory_mb,
-        threads=runner.cores(),  # the only check running
+        threads=pool.cores(),  # the only check running
     )
     return run_job(job)
 
@@ -405,10 +405,10 @@ def warm_up(card: Card, content: Content) -> None:
     with contextlib.suppress(OSError, SyntaxError):  # the check itself reports those
         info = read_module(content.solutions_dir, card.solution.module)
         modules = {checker_ref(card, info).module, card.solution.module}
-        runner.preload(
-            runner.lazy_modules(read_module(content.solutions_dir, m).source for m in modules)
+        pool.preload(
+            pool.lazy_modules(read_module(content.solutions_dir, m).source for m in modules)
         )
-    runner.warm_up()
+    pool.warm_up()
 
 
 def rating_for(

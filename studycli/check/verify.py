@@ -31,27 +31,21 @@ from studycli.content.source import (
 from studycli.errors import StudyError
 
 from . import contain, durations
+from .child import IMPORT_FAILED, UNSAID_FAILURE
+from .pool import cores, device_workers, lazy_modules, preload, ready, uses_torch
+from .pool import warm_up as pool_warm_up
 from .runner import (
     DEFAULT_MEMORY_MB,
     DEFAULT_TIMEOUT,
-    IMPORT_FAILED,
-    UNSAID_FAILURE,
     Candidate,
     Job,
     Outcome,
     Status,
     clear_stop,
-    cores,
-    device_workers,
     kill_all,
     kill_jobs,
-    lazy_modules,
-    preload,
-    ready,
     run_job,
-    uses_torch,
 )
-from .runner import warm_up as runner_warm_up
 
 
 @dataclass
@@ -209,7 +203,7 @@ def _uses_torch(modules: list[ModuleInfo] | None, *more: str) -> bool:
 def _lazy(
     modules: list[ModuleInfo] | None, info: ModuleInfo, candidates: list[Candidate]
 ) -> list[tuple[str, ...]]:
-    """What the check of each of `candidates` imports on first use (`runner.lazy_modules`):
+    """What the check of each of `candidates` imports on first use (`pool.lazy_modules`):
     what its modules' code imports, but the wrong answers' and variants' own functions
     (`ModuleInfo.code_parts`), and what its own function or code does. Docstrings are left
     out: a card's text may name what its reference does not use. (One variant of the
@@ -647,7 +641,7 @@ class Picker:
     torch's import goes on (`Job.torch`).
 
     With `sticky` (a device's checks), a slot takes its last card's next check while the card
-    has one left, and keeps its worker (`runner._Pool`): a CUDA worker pays for a card's first
+    has one left, and keeps its worker (`pool._Pool`): a CUDA worker pays for a card's first
     check (its kernels loaded, its libraries' handles made) once. On the H200 host the device
     checks took 9.5 s in one worker, 17.2 s spread over 10 (the cards of many short checks
     4.8-5.5x: ssm, arcface, rope, clip_loss); keeping to the card made the CUDA run 4.43 ->
@@ -717,14 +711,14 @@ def _not_done_result(card_id: str, reasons: list[str]) -> CardResult:
 
 def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int = 1) -> None:
     """Start the checks' workers in the background, with the solution modules of `cards`
-    loaded and what their checkers import on first use (see `runner.lazy_modules`) imported,
+    loaded and what their checkers import on first use (see `pool.lazy_modules`) imported,
     so that they are ready when the checks run.
 
     Each worker imports only what the checks it runs need: the CPU's checks whose checkers
     import something on first use (torch._dynamo for an optimizer's step, 1-2 s) fork from a
     worker of their own that imports it (`Job.lazy`), so that the others fork from a lighter
     one, which is ready sooner; in a run on CUDA, so do the device's: a few of the device
-    workers for `jobs` checks at a time import it (see `runner.warm_up`), no more than there
+    workers for `jobs` checks at a time import it (see `pool.warm_up`), no more than there
     are such checks.
     """
     names: set[str] = set()
@@ -746,7 +740,7 @@ def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int 
                     heavy += bool(found) and where not in ("cpu", "torchless")
     solutions = (str(content.solutions_dir), sorted(names))
     preload([], solutions=solutions)
-    runner_warm_up(
+    pool_warm_up(
         device,
         jobs,
         lazy=tuple(lazy["cpu"]),

@@ -60,7 +60,7 @@ BASE_PRELOAD = (
     "torch",
     "torch._subclasses.schema_check_mode",  # the dispatch modes of assertions.watch_torch
     "studycli.assertions",
-    "studycli.check.runner",
+    "studycli.check.runner",  # the jobs' classes, and (it imports it) `child`, what checks run
     "resource",  # each check caps its memory with it
     "traceback",  # a rejected answer's report quotes its traceback
 )
@@ -120,7 +120,7 @@ REPORT_TEXTS = ("message", "traceback", "label", "output", "loading", "printed_a
 
 
 def report_of(data: bytes) -> dict[str, Any]:
-    """A check's report, as `runner._child` sent it; where it is not one (the check's code
+    """A check's report, as `child._child` sent it; where it is not one (the check's code
     wrote into its pipe), an error saying so."""
     from studycli.check.runner import Status
 
@@ -169,7 +169,7 @@ class Running:
         self.result: dict | None = None
         self.exitcode: int | None = None
         self.output = ""  # the tail of what it wrote
-        self.dump = ""  # a longer tail, where it ended without a report (`runner.DUMP_LIMIT`)
+        self.dump = ""  # a longer tail, where it ended without a report (`limits.DUMP_LIMIT`)
         self.started = threading.Event()  # it runs (its time limit counts from here), or is gone
         self.reported = threading.Event()  # a result came, or the process is gone
         self.gone = threading.Event()
@@ -555,7 +555,7 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
         imported()
     if config["device"] == "cpu" and torch:
         _without_cuda()
-    from studycli.check import runner
+    from studycli.check import child
 
     folder, names = config["solutions"] or ("", ())
     for name in names:
@@ -563,7 +563,7 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
             if not torch and _names_torch(folder, name):
                 continue  # a torchless zygote loads only the modules that never name torch
             with _at_most(SOLUTION_LOAD_LIMIT):
-                module = runner._load_solution(folder, name)
+                module = child._load_solution(folder, name)
             linecache.getlines(module.__file__)  # what a rejected answer's traceback shows
     if config["device"] == "cuda":
         if context is not None:
@@ -623,10 +623,10 @@ def _at_most(seconds: float) -> Iterator[None]:
 
 
 def _names_torch(folder: str, module: str) -> bool:
-    """Whether solution module `module` in `folder` names torch (`runner.uses_torch`)."""
+    """Whether solution module `module` in `folder` names torch (`pool.uses_torch`)."""
     from pathlib import Path
 
-    from studycli.check.runner import uses_torch
+    from studycli.check.pool import uses_torch
     from studycli.content.source import module_path
 
     return uses_torch([module_path(Path(folder), module).read_text(encoding="utf-8-sig")])
@@ -654,7 +654,7 @@ def _collapse() -> None:
 
 
 class _PipeSender:
-    """What runner._child sends its report through: one length-prefixed pickle on a pipe."""
+    """What child._child sends its report through: one length-prefixed pickle on a pipe."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
@@ -781,7 +781,7 @@ class _Zygote:
         os.close(replies)
 
     def _fork(self, number: int, job: Any) -> None:
-        from studycli.check import contain, runner
+        from studycli.check import contain, limits
 
         read, write = os.pipe()
         output_read, output_write = os.pipe()
@@ -800,7 +800,7 @@ class _Zygote:
         os.set_blocking(output_read, False)
         self.children[pid] = number
         self.pipes[read] = (number, bytearray())
-        self.outputs[number] = (output_read, contain.OutputTail(runner.DUMP_LIMIT))
+        self.outputs[number] = (output_read, contain.OutputTail(limits.DUMP_LIMIT))
         self.tails[output_read] = number
         write_message(self.replies, ("started", number, pid))
         # Only now may the check run: one that stopped this zygote (SIGSTOP) before its start
@@ -824,9 +824,9 @@ class _Zygote:
                 os.close(go_read)
                 if not said:
                     return
-            from studycli.check import runner
+            from studycli.check import child
 
-            runner._child(job, sender, output)  # contained: it closes what else it inherited
+            child._child(job, sender, output)  # contained: it closes what else it inherited
             code = 0
         finally:
             os._exit(code)
@@ -841,16 +841,16 @@ class _Zygote:
                 return
 
     def _output(self, number: int, limit: int | None = None) -> str:
-        """The tail of what check `number` wrote so far: its last `runner.OUTPUT_LIMIT` bytes,
+        """The tail of what check `number` wrote so far: its last `limits.OUTPUT_LIMIT` bytes,
         or `limit`'s."""
-        from studycli.check import runner
+        from studycli.check import limits
 
         if number not in self.outputs:
             return ""
         fd, tail = self.outputs[number]
         if fd in self.tails:
             self._read_output(fd)
-        return tail.text(limit or runner.OUTPUT_LIMIT)
+        return tail.text(limit or limits.OUTPUT_LIMIT)
 
     def _drain(self, fd: int) -> None:
         """Read what the check wrote; relay its report as soon as it is whole."""
@@ -874,7 +874,7 @@ class _Zygote:
             self.relayed.add(number)
 
     def _reap(self) -> None:
-        from studycli.check import runner
+        from studycli.check import limits
 
         while True:  # (checks, and what they left: this server is their subreaper)
             try:
@@ -895,7 +895,7 @@ class _Zygote:
                         os.close(fd)
             self.relayed.discard(number)
             output = self._output(number)
-            dump = self._output(number, runner.DUMP_LIMIT)  # (its crash's, `runner._crash_dump`)
+            dump = self._output(number, limits.DUMP_LIMIT)  # (`crash_report._crash_dump`'s)
             pipe = self.outputs.pop(number, None)
             if pipe is not None and pipe[0] in self.tails:  # its children may hold it: no more
                 del self.tails[pipe[0]]
@@ -983,7 +983,7 @@ def _serve_inline(stream, replies: int, device: str) -> None:
     import numpy
     import torch
 
-    from studycli.check import contain, runner
+    from studycli.check import child, contain
 
     contain.no_core_files()  # (its checks run here: a crash in one is this worker's)
 
@@ -1007,11 +1007,11 @@ def _serve_inline(stream, replies: int, device: str) -> None:
         torch.manual_seed(0)
         kept = _Keep()
         modules = dict(sys.modules)
-        runner._child(job, kept)
+        child._child(job, kept)
         # The learner's file, loaded anew at each check of it (`solve --watch` checks it at
         # every save), leaves with its check: garbage in cycles (its functions hold its
         # namespace), it is the collection's below, not frozen with what outlived the check.
-        sys.modules.pop(runner.ATTEMPT_MODULE, None)
+        sys.modules.pop(child.ATTEMPT_MODULE, None)
         # A module the check replaced or removed (a solution module edited since an earlier
         # check) is such garbage among what was frozen after an earlier check: the collection
         # looks at everything again (13-27 ms), else each version of the module, with what its

@@ -33,9 +33,9 @@ def main() -> None:
             and not asks_for_help(args)
             and "_STUDYCLI_COMPLETE" not in os.environ  # a Tab press runs nothing
         ):
-            from studycli.check import runner
+            from studycli.check import pool
 
-            runner.warm_up()
+            pool.warm_up()
         from .app import main as run
 
         run()

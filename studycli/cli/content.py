@@ -145,17 +145,17 @@ def check(
     Example: studycli check --changed origin/main   (a pull request's cards)
     """
 
-    from studycli.check import mps, runner
+    from studycli.check import mps, pool
 
     if device not in ("cpu", "cuda"):  # a usage error, exit 2, as for any bad option value
         raise typer.BadParameter(f"cpu or cuda, not {device!r}", param_hint="--device")
-    if device == "cuda" and runner.torch_gpu_build() is False:
+    if device == "cuda" and pool.torch_gpu_build() is False:
         raise StudyError(
             "--device cuda: the installed torch is built for the CPU only (every check would "
             "fail on it): use --device cpu, or install a CUDA build of torch"
         )
     with mps.private_daemon(wanted=use_mps and device != "cpu"):  # before a worker starts
-        results = _checked(ctx, card_ids, changed, jobs or runner.cores(), timeout, device,
+        results = _checked(ctx, card_ids, changed, jobs or pool.cores(), timeout, device,
                            memory, as_json)  # fmt: skip
     failed = [r for r in results if r.status != "pass"]
     if not as_json and results:
@@ -174,7 +174,7 @@ SKIPPED_NAMED = 5  # the cards without checks named when asked for (`--changed` 
 
 def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
     """`check`'s run: the results, printed as JSON or as a table."""
-    from studycli.check import runner
+    from studycli.check import pool
     from studycli.check.verify import checkable, run_checks, warm_up
     from studycli.paths import check_times_path
 
@@ -182,7 +182,7 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
     # command started: see `studycli.cli.main`); a whole run has checks that do not use torch
     # (a quarter of the shipped cards' time), which can run on the cores left idle meanwhile
     everything = not card_ids and not changed
-    runner.warm_up(device, jobs, torchless=() if everything else None)
+    pool.warm_up(device, jobs, torchless=() if everything else None)
     content = options(ctx).load(cached=False)
     if changed:
         cards = _changed(content, card_ids or [])
