@@ -140,6 +140,20 @@ def test_learner_file_failure_shows_only_their_frames(tmp_path):
     assert "debug -3" in outcome.output
 
 
+def test_a_failing_reference_shows_the_solution_frames_and_not_the_runners(tmp_path):
+    """A reference's traceback shows every frame but the runner's own (`child._own_frames`
+    names the file that runs the check: it must follow the code when it moves)."""
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "broken.py").write_text(
+        "def f(x):\n    return x\n\n\ndef check_f(impl, device='cpu'):\n"
+        "    assert impl(1) == 2, 'f(1) should be 2'\n"
+    )
+    outcome = run_job(job(tmp_path, Candidate("reference", "f", "broken"), "check_f", "broken"))
+    assert outcome.status == "fail", outcome
+    assert 'broken.py", line 6, in check_f' in outcome.traceback, outcome.traceback
+    assert "studycli/check/" not in outcome.traceback, outcome.traceback
+
+
 def test_a_hang_is_killed_at_the_time_limit(trouble):
     started = time.monotonic()
     outcome = run_job(
