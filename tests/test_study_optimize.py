@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import random
 import subprocess
 import sys
 import tomllib
@@ -201,8 +202,9 @@ def test_items_count_study_days_that_roll_over_at_day_starts_at():
         ("b", 4, at(1, 23)),
         ("b", 3, at(3, 1)),  # Jan 2's study day: one day after Jan 1
     ]
-    items, reviews, cards = core.fsrs_items(history, day_starts_at=4, tz=UTC)
+    items, reviews, cards, item_cards = core.fsrs_items(history, day_starts_at=4, tz=UTC)
     assert (reviews, cards) == (6, 2)
+    assert item_cards == ["a", "b", "a"]
     assert items == [
         ((3, 0), (3, 0), (1, 1)),
         ((4, 0), (3, 1)),
@@ -239,8 +241,8 @@ def test_the_time_series_split_is_fsrs_rs_s():
 def test_the_held_out_figures_of_the_fit_are_fsrs_rs_s_own():
     """Our time-series split and metrics reproduce fsrs-rs's evaluate_with_time_series_splits
     (so the defaults, measured by the same code on the same reviews, are compared fairly)."""
-    items, reviews, cards = sample_items()
-    fit = core.fit(items, reviews=reviews, cards=cards)
+    items, reviews, cards, item_cards = sample_items()
+    fit = core.fit(items, reviews=reviews, cards=cards, item_cards=item_cards)
     batch = [rs.FSRSItem([rs.FSRSReview(r, d) for r, d in item]) for item in items]
     theirs = rs.evaluate_with_time_series_splits(batch)
     assert fit.log_loss_fitted == pytest.approx(theirs.log_loss, rel=1e-4)
@@ -253,8 +255,8 @@ def test_the_held_out_figures_of_the_fit_are_fsrs_rs_s_own():
 @pytest.fixture(scope="module")
 def fitted():
     """One real fit with its proof, on the whole sample (about half a second)."""
-    items, reviews, cards = sample_items()
-    return core.fit(items, reviews=reviews, cards=cards)
+    items, reviews, cards, item_cards = sample_items()
+    return core.fit(items, reviews=reviews, cards=cards, item_cards=item_cards)
 
 
 def test_the_sample_fit_gives_21_parameters_in_range_and_beats_the_defaults(fitted):
@@ -283,6 +285,48 @@ def test_fitted_parameters_schedule(fitted):
     assert card.due > NOW and card.stability != plain.stability
 
 
+def test_the_held_out_set_is_counted_in_reviews_and_in_cards():
+    """The held-out reviews are every part of the split after the first: here the first
+    part's 11 reviews are of one card, the 59 after it of five others."""
+    items = [((3, 0), (3, 1 + i % 7)) for i in range(70)]
+    item_cards = ["early"] * 11 + [f"later-{i % 5}" for i in range(59)]
+    fit = core.fit(items, reviews=140, cards=6, item_cards=item_cards)
+    assert (fit.held_out_reviews, fit.held_out_cards) == (59, 5)
+    shown = fit.to_dict()
+    assert (shown["held_out_reviews"], shown["held_out_cards"]) == (59, 5)
+    assert shown["log_loss_resolution"] == fit.log_loss_resolution
+
+
+def test_the_gain_resolution_shrinks_with_more_cards_not_with_more_reviews_of_one():
+    """Chance's margin on a log-loss gain: twice its standard error, a card's reviews counted
+    together (they are not independent)."""
+    rng = random.Random(5)
+    items = [((3, 0), (3 if rng.random() < 0.8 else 1, 2)) for _ in range(200)]
+    before = [0.9] * 200
+    after = [rng.uniform(0.6, 0.99) for _ in range(200)]
+    cards = [f"c{i % 40}" for i in range(200)]
+    margin = core.gain_resolution(before, after, items, cards)
+    assert margin > 0
+    # the same reviews again, of 40 other cards: the margin shrinks by sqrt(2)
+    other = [f"d{i % 40}" for i in range(200)]
+    twice = core.gain_resolution(before * 2, after * 2, items * 2, cards + other)
+    assert twice == pytest.approx(margin / math.sqrt(2))
+    # the same reviews again, of the same cards: they tell nothing new
+    repeated = core.gain_resolution(before * 2, after * 2, items * 2, cards * 2)
+    assert repeated == pytest.approx(margin)
+    # every review gaining alike: no chance in it
+    alike = core.gain_resolution(before, [0.95] * 200, items[:1] * 200, cards)
+    assert alike == pytest.approx(0, abs=1e-12)
+
+
+def test_the_samples_small_log_loss_gain_is_within_chance_and_still_accepted(fitted):
+    """The sample's fit beats the defaults on both figures (so --write takes it, as before),
+    but by a log-loss gain smaller than chance gives on its held-out reviews."""
+    gain = fitted.log_loss_default - fitted.log_loss_fitted
+    assert 0 < gain < fitted.log_loss_resolution
+    assert fitted.accepted and not fitted.gain_resolved
+
+
 def test_a_fit_that_does_not_beat_the_defaults_is_not_accepted(tmp_path):
     fit = fit_file(subset_csv(tmp_path, 80), Settings(), UTC)  # 651 items: it overfits
     assert not fit.accepted
@@ -290,27 +334,28 @@ def test_a_fit_that_does_not_beat_the_defaults_is_not_accepted(tmp_path):
 
 
 def test_too_few_reviews_is_a_clear_error():
-    items, reviews, cards = sample_items()
+    items, reviews, cards, item_cards = sample_items()
+    few = {"reviews": 300, "cards": cards, "item_cards": item_cards[:63]}
     with pytest.raises(StudyError, match=r"at least 64 .*--from-csv FILE"):
-        core.fit(items[:63], reviews=300, cards=cards)
+        core.fit(items[:63], **few)
     # a file that is too short is not sent to fit to a file
     with pytest.raises(StudyError, match=r"at least 64") as short_file:
-        core.fit(items[:63], reviews=300, cards=cards, source="sample.csv")
+        core.fit(items[:63], **few, source="sample.csv")
     assert "--from-csv" not in str(short_file.value)
     # nor told to keep reviewing: the file's reviews are not the learner's to add to
     assert "keep reviewing" not in str(short_file.value)
     assert "fit to a longer review log" in str(short_file.value)
     # a first day's history, in words (it said "1 reviews, of which 1 come")
     with pytest.raises(StudyError, match=r"your reviews: 1 review, of which 1 comes on a later"):
-        core.fit(items[:1], reviews=1, cards=1)
+        core.fit(items[:1], reviews=1, cards=1, item_cards=item_cards[:1])
 
 
 def test_the_fit_of_your_own_log_leaves_undone_and_cram_ratings_out(tmp_path, monkeypatch):
     content = fixture_content()
     seen = {}
 
-    def spy(items, *, reviews, cards, source="your reviews"):
-        seen.update(items=items, reviews=reviews, cards=cards)
+    def spy(items, *, reviews, cards, item_cards, source="your reviews"):
+        seen.update(items=items, reviews=reviews, cards=cards, item_cards=item_cards)
         raise StudyError("stop")
 
     monkeypatch.setattr(core, "fit", spy)
@@ -325,6 +370,7 @@ def test_the_fit_of_your_own_log_leaves_undone_and_cram_ratings_out(tmp_path, mo
             study.fit(UTC)
     assert (seen["reviews"], seen["cards"]) == (2, 1)
     assert seen["items"] == [((3, 0), (3, 2))]
+    assert seen["item_cards"] == ["add-one"]
 
 
 # --- the parameters setting --------------------------------------------------------------------
@@ -546,7 +592,10 @@ def test_cli_write_with_your_parameters_and_a_fit_that_does_not_beat_the_default
     result = cli("optimize", "--from-csv", subset_csv(tmp_path, 80), "--write")
     assert result.exit_code == 1
     out = " ".join(result.stdout.split())
-    assert "the fit is not better than the defaults: yours are kept" in out
+    assert (
+        "the fit is not better than the defaults on 543 held-out reviews of 80 cards: "
+        "yours are kept" in out
+    )
     assert "not better than your current parameters" not in out
     assert "do not beat the defaults" in result.stderr and "yours are kept" in result.stderr
 
@@ -556,6 +605,9 @@ def test_cli_write_refuses_a_fit_that_is_not_better_with_the_figures(cli, tmp_pa
     assert result.exit_code == 1
     assert "not saved: the fitted parameters do not beat the defaults" in result.stderr
     assert "log loss" in result.stderr and "RMSE(bins)" in result.stderr
+    assert "the defaults on 543 held-out reviews of 80 cards (log loss" in " ".join(
+        result.stderr.split()
+    )
     assert "the fit is not better than the defaults" in result.stdout
     # the file's reviews were fitted: more of the learner's own would not change the verdict
     said = " ".join(result.stderr.split())
@@ -611,6 +663,7 @@ def test_cli_write_keeps_your_parameters_when_the_fit_beats_only_the_defaults(
     assert "than the defaults" not in out and "not saved" not in table.stderr
     # measured on the file's reviews, not on the learner's (it said "on your reviews")
     assert f"on the reviews of {recent} (RMSE(bins)" in out and "your reviews" not in out
+    assert "on 1,919 held-out reviews of 573 cards, both measured there" in out
     assert settings_file.read_text(encoding="utf-8") == before
     assert load_settings(settings_file).parameters == fitted.parameters
 
@@ -683,6 +736,50 @@ def test_a_fit_judged_against_the_defaults_as_current_has_their_figures(fitted):
     assert same.rmse_bins_current == pytest.approx(fitted.rmse_bins_default, rel=1e-12)
     assert same.accepted == fitted.accepted
     assert fitted.against(None) == fitted
+
+
+def forgetful_csv(tmp_path: Path, cards: int = 100) -> Path:
+    """A learner who forgets half of what the defaults expect them to recall: a fit that
+    clearly beats the defaults."""
+    rng = random.Random(3)
+    start = datetime(2025, 1, 1, 9, tzinfo=UTC)
+    rows = [HEADER.strip()]
+    for card in range(cards):
+        day = card % 10
+        for gap in (0, 1, 3, 7, 15):
+            day += gap
+            rating = 3 if rng.random() < 0.5 else 1
+            rows.append(
+                f"{card},{rating},{(start + timedelta(days=day, minutes=card)).isoformat()},"
+            )
+    path = tmp_path / "forgetful.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_cli_says_the_held_out_size_and_whether_the_gain_is_more_than_chance(cli, tmp_path):
+    """`optimize` called a log-loss gain of 0.0007 on a month of reviews "better than the
+    defaults", without saying how many held-out reviews that was on: now the verdict names
+    them, and a gain within chance's margin there is told as that."""
+    small = cli("optimize", "--from-csv", SAMPLE)
+    assert small.exit_code == 0, small.output
+    out = " ".join(small.stdout.split())
+    shown = json.loads(cli("optimize", "--from-csv", SAMPLE, "--json").stdout)
+    assert (shown["held_out_reviews"], shown["held_out_cards"]) == (5_230, 1_161)
+    gain = shown["log_loss_default"] - shown["log_loss_fitted"]
+    assert (
+        f"its log-loss gain over the defaults, {gain:.4f} on 5,230 held-out reviews of 1,161 "
+        f"cards, is within the ±{shown['log_loss_resolution']:.4f} chance gives on that many: "
+        "it may be no real improvement"
+    ) in out
+    assert "the fit is better than" not in out and "to schedule with it anyway" in out
+    clear = cli("optimize", "--from-csv", forgetful_csv(tmp_path))
+    assert clear.exit_code == 0, clear.output
+    out = " ".join(clear.stdout.split())
+    assert "the fit is better than the defaults on 334 held-out reviews of 100 cards (log-loss" in (
+        out
+    )
+    assert "more than the ±" in out and "no real improvement" not in out and "anyway" not in out
 
 
 def test_cli_table_shows_the_parameters_and_the_proof(cli):

@@ -74,8 +74,11 @@ def optimize(
     "log_loss_default", "log_loss_fitted", "rmse_bins_default", "rmse_bins_fitted",
     "compared_with" ("current" or "defaults"), "log_loss_current", "rmse_bins_current",
     "log_loss_refit", "rmse_bins_refit" (the last four null on the defaults), "accepted",
-    "reviews", "cards", "items", "seconds", "written", "recomputed" (cards whose state changed;
-    null where nothing was written, or the recompute failed: then "error" says so)}.
+    "reviews", "cards", "items", "held_out_reviews", "held_out_cards" (what the figures are
+    measured on), "log_loss_resolution" (a log-loss gain over the defaults no larger than this
+    is within chance on those reviews: the verdict says it may be no real improvement),
+    "seconds", "written", "recomputed" (cards whose state changed; null where nothing was
+    written, or the recompute failed: then "error" says so)}.
     `--recompute --json` prints {"recomputed", "parameters" (null for the defaults)}.
 
     Example: studycli optimize --write
@@ -307,6 +310,30 @@ def _kept(result: Fit) -> bool:
     return not result.accepted and result.generalises and result.compared_with == "current"
 
 
+def _held_out(result: Fit) -> str:
+    """What the held-out figures are measured on, in words: how much they can be trusted."""
+    reviews = counted(result.held_out_reviews, "held-out review")
+    return f"{reviews} of {counted(result.held_out_cards, 'card')}"
+
+
+def _better(result: Fit, rival: str) -> str:
+    """The verdict on a fit that is taken, with what it was measured on. A log-loss gain over
+    the defaults that chance could give on that many reviews is said to be one: "better than
+    the defaults" on a gain of 0.0007 told the learner of an improvement nobody could see.
+    (Against the learner's own parameters RMSE(bins) decides, measured in sample: no margin
+    of chance is known for it.)"""
+    said = f"the fit is better than {rival} on {_held_out(result)}"
+    if result.compared_with == "current":
+        return said
+    gain, chance = result.log_loss_default - result.log_loss_fitted, result.log_loss_resolution
+    if result.gain_resolved:
+        return f"{said} (log-loss gain {gain:.4f}, more than the ±{chance:.4f} chance gives there)"
+    return (
+        f"its log-loss gain over {rival}, {gain:.4f} on {_held_out(result)}, is within the "
+        f"±{chance:.4f} chance gives on that many: it may be no real improvement"
+    )
+
+
 def _measured_on(from_csv: Path | None) -> str:
     return "your reviews" if from_csv is None else f"the reviews of {from_csv}"
 
@@ -322,7 +349,7 @@ def _refusal(result: Fit, from_csv: Path | None) -> str:
         else "try again with a longer review log"
     )
     return (
-        "not saved: the fitted parameters do not beat the defaults on held-out reviews "
+        f"not saved: the fitted parameters do not beat the defaults on {_held_out(result)} "
         f"(log loss {result.log_loss_fitted:.4f} vs {result.log_loss_default:.4f}, "
         f"RMSE(bins) {result.rmse_bins_fitted:.4f} vs {result.rmse_bins_default:.4f}; "
         f"lower is better): {kept}, and {then}"
@@ -344,32 +371,35 @@ def _render(
     if _kept(result):
         console.print(
             f"the fit is not better than {rival} on {escape(_measured_on(from_csv))} "
-            f"(RMSE(bins) {result.rmse_bins_refit:.4f} vs {result.rmse_bins_current:.4f}, both "
-            "measured there, as Anki compares them; lower is better): yours are kept, as they "
-            "fit these reviews at least as well",
+            f"(RMSE(bins) {result.rmse_bins_refit:.4f} vs {result.rmse_bins_current:.4f} on "
+            f"{_held_out(result)}, both measured there, as Anki compares them; lower is "
+            "better): yours are kept, as they fit these reviews at least as well",
             soft_wrap=True,
         )
     elif not result.accepted:  # (not `_kept`: the fit does not beat the defaults)
         kept = "yours are kept" if result.compared_with == "current" else "keep the defaults"
-        console.print(f"[yellow]the fit is not better than the defaults: {kept}[/]")
-    elif written and recomputed is None:
         console.print(
-            f"the fit is better than {rival}: written to {escape(str(settings_file))}; reviews "
-            "from now on are scheduled with it"
+            f"[yellow]the fit is not better than the defaults on {_held_out(result)}: {kept}[/]"
         )
-    elif written:
-        console.print(
-            f"the fit is better than {rival}: written to {escape(str(settings_file))}; every "
-            f"card's memory state recomputed with it ({recomputed:,} changed, due dates kept, "
-            "as Anki does), and reviews from now on are scheduled with it"
-        )
-    else:
-        again = f" --from-csv {escape(str(from_csv))}" if from_csv is not None else ""
-        console.print(
-            f"the fit is better than {rival}; to schedule with it: "
-            f"studycli optimize{again} --write",
-            soft_wrap=True,
-        )
+    else:  # the verdict, then what became of the fit
+        console.print(_better(result, rival), soft_wrap=True)
+        if written and recomputed is None:
+            console.print(
+                f"written to {escape(str(settings_file))}; reviews from now on are scheduled "
+                "with it"
+            )
+        elif written:
+            console.print(
+                f"written to {escape(str(settings_file))}; every card's memory state "
+                f"recomputed with it ({recomputed:,} changed, due dates kept, as Anki does), "
+                "and reviews from now on are scheduled with it"
+            )
+        else:
+            again = f" --from-csv {escape(str(from_csv))}" if from_csv is not None else ""
+            anyway = "" if result.compared_with == "current" or result.gain_resolved else " anyway"
+            console.print(
+                f"to schedule with it{anyway}: studycli optimize{again} --write", soft_wrap=True
+            )
 
 
 def _parameter_table(result: Fit) -> Table:

@@ -110,10 +110,12 @@ def fit_file(path: Path, settings: Settings, tz: tzinfo | None = None) -> optimi
     from .review_log_csv import read_reviews
 
     rows = read_reviews(path)
-    items, reviews, cards = optimize.fsrs_items(
+    items, reviews, cards, item_cards = optimize.fsrs_items(
         ((r.card_id, r.rating, r.reviewed_at) for r in rows), settings.day_starts_at, tz
     )
-    return optimize.fit(items, reviews=reviews, cards=cards, source=str(path))
+    return optimize.fit(
+        items, reviews=reviews, cards=cards, item_cards=item_cards, source=str(path)
+    )
 
 
 class Study:
@@ -590,5 +592,7 @@ class Study:
         )
         from . import optimize
 
-        items, reviews, cards = optimize.fsrs_items(history, self.settings.day_starts_at, tz)
-        return optimize.fit(items, reviews=reviews, cards=cards)
+        items, reviews, cards, item_cards = optimize.fsrs_items(
+            history, self.settings.day_starts_at, tz
+        )
+        return optimize.fit(items, reviews=reviews, cards=cards, item_cards=item_cards)
