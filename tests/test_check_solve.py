@@ -158,6 +158,29 @@ def test_a_syntax_error_shows_its_line_and_where_in_it(cli, attempt, monkeypatch
     assert lines[at + 1] == "return max(x + 1, x" and lines[at + 2] == "^", lines
 
 
+def test_a_failed_checks_panel_is_as_wide_as_the_cards_panels_at_200_columns(
+    cli, attempt, monkeypatch
+):
+    """At 200 columns a failure's panel filled the terminal while the card's panels above it
+    (the question, a hint: `render.TEXT_WIDTH`) stop at 100, in `solve` and a review's `s`."""
+    import io
+
+    from rich.console import Console
+
+    from studycli.cli import render
+
+    monkeypatch.setenv("COLUMNS", "200")
+    path = attempt("def add_one(x):\n    raise ValueError('not today')\n")
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", path, "--no-record")
+    assert result.exit_code == 1 and "not today" in result.stdout
+    failure = [line for line in result.stdout.splitlines() if line.startswith(("╭", "│", "╰"))]
+    question = Console(file=io.StringIO(), width=200, record=True)
+    question.print(render.prompt(fixture_content().get("add-one")))
+    card_box = question.export_text().splitlines()
+    assert failure and {len(line) for line in failure} == {len(card_box[0])}, failure
+    assert len(card_box[0]) < 200
+
+
 def test_a_syntax_errors_caret_is_under_the_mistake_after_wide_characters(cli, attempt):
     """Python puts the caret by characters: after "中文" (four columns, two characters) it
     stood two columns short of the mistake, under the space before `*`."""

@@ -244,6 +244,8 @@ def outcome_view(outcome: Outcome):
 
     from studycli.check import solve
 
+    from .render import TEXT_WIDTH
+
     if outcome.status == "pass":
         return Text(f"✓ passed every case in {outcome.seconds:.2f} s", style="bold green")
     title = {"fail": "✗ failed", "error": "✗ error", "timeout": "✗ timeout"}[outcome.status]
@@ -272,7 +274,10 @@ def outcome_view(outcome: Outcome):
                 border_style="dim",
             )
         )
-    return Panel(Group(*parts), title=title, title_align="left", border_style="red")
+    # at most as wide as the card's panels above it: at 200 columns it alone filled the width
+    return Panel(
+        Group(*parts), title=title, title_align="left", border_style="red", width=TEXT_WIDTH
+    )
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and line feed
