@@ -23,12 +23,13 @@ def now() -> float:
 
 
 def main() -> None:
-    from studycli.check import verify, zygote
+    from studycli.check import verify
+    from studycli.check.worker import Worker
 
     workers: list[dict] = []
     checks: list[tuple] = []
-    made = zygote.Worker.__init__
-    preload = zygote.Worker.preload
+    made = Worker.__init__
+    preload = Worker.preload
 
     def init(self, preload=(), solutions=None, **options) -> None:
         entry = {
@@ -56,8 +57,8 @@ def main() -> None:
             self._times["more"].append((now(), ",".join(more)))
         preload(self, more, solutions)
 
-    zygote.Worker.__init__ = init
-    zygote.Worker.preload = told
+    Worker.__init__ = init
+    Worker.preload = told
     run_job = verify.run_job
 
     def timed(job):

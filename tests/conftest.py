@@ -51,9 +51,9 @@ def workers_reaped():
     command leaves its CUDA workers to exit on their own, unwaited; the test process, which
     outlives them, reaps them.)"""
     yield
-    from studycli.check import zygote
+    from studycli.check.worker import _WORKERS
 
-    for worker in list(zygote._WORKERS):
+    for worker in list(_WORKERS):
         worker.close()
 
 

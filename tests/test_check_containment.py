@@ -1055,7 +1055,7 @@ def test_a_report_that_is_not_one_is_an_error_of_its_check(report):
     no outcome has."""
     import pickle
 
-    from studycli.check.zygote import report_of
+    from studycli.check.protocol import report_of
 
     assert report_of(pickle.dumps(report))["status"] == "error"
     whole = {"status": "fail", "message": "no", "seconds": 0.1, "traceback": "", "label": "x"}

@@ -1,6 +1,7 @@
-"""The warm workers that run checks (check/zygote.py through runner.run_job): each CPU check in
-a child of its own, forked from one long-lived worker that can import more while it runs;
-device workers that keep running checks themselves and are replaced when they die or leak."""
+"""The warm workers that run checks (check/worker.py, the command's handle, and check/zygote.py,
+the worker process, through runner.run_job): each CPU check in a child of its own, forked from
+one long-lived worker that can import more while it runs; device workers that keep running
+checks themselves and are replaced when they die or leak."""
 
 from __future__ import annotations
 
@@ -217,7 +218,7 @@ def test_a_worker_a_tracer_stops_is_not_taken_for_one_a_check_stopped(solutions)
     import ctypes
     import signal
 
-    from studycli.check import zygote
+    from studycli.check.worker import _stopped
 
     assert run_job(job(solutions, "check_pid")).status == "pass"
     worker = pool._pool.zygotes["light"]
@@ -226,9 +227,9 @@ def test_a_worker_a_tracer_stops_is_not_taken_for_one_a_check_stopped(solutions)
     assert traced == 0, os.strerror(ctypes.get_errno())
     try:
         deadline = time.monotonic() + 10
-        while not zygote._stopped(worker.pid) and time.monotonic() < deadline:
+        while not _stopped(worker.pid) and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert zygote._stopped(worker.pid) and not worker.stopped()
+        assert _stopped(worker.pid) and not worker.stopped()
     finally:
         libc.ptrace(17, worker.pid, None, None)  # PTRACE_DETACH
     os.kill(worker.pid, signal.SIGSTOP)
@@ -414,7 +415,7 @@ def test_installed_finds_a_package_without_importing_it():
 def test_a_spawn_whose_pipes_never_come_does_not_hold_the_worker(solutions, monkeypatch):
     """A zygote told to fork a server reads its pipes from the channel next; when they never
     come (the command failed between the two), it gives up and goes on forking checks."""
-    from studycli.check import zygote
+    from studycli.check import protocol
 
     fresh = pool._Pool()
     monkeypatch.setattr(pool, "_pool", fresh)
@@ -422,7 +423,7 @@ def test_a_spawn_whose_pipes_never_come_does_not_hold_the_worker(solutions, monk
         assert run_job(job(solutions, "check_pid")).status == "pass"
         light = fresh.zygotes["light"]
         with light._sending:  # the message, and no pipes after it
-            zygote.write_message(light._requests, ("spawn", light._config((), None)))
+            protocol.write_message(light._requests, ("spawn", light._config((), None)))
         started = time.monotonic()
         outcome = run_job(job(solutions, "check_pid"))
         assert outcome.status == "pass", outcome.message
@@ -656,7 +657,7 @@ def test_more_device_workers_run_side_by_side_under_mps(tmp_path, monkeypatch):
 def test_at_exit_every_worker_is_told_to_end_before_any_is_waited_for(monkeypatch):
     """So that they exit side by side: a CUDA worker's exit took a second, and a command whose
     output is piped waits for all of them."""
-    from studycli.check import zygote
+    from studycli.check import worker
 
     calls = []
 
@@ -670,8 +671,8 @@ def test_at_exit_every_worker_is_told_to_end_before_any_is_waited_for(monkeypatc
         def close(self):
             calls.append(("reap", self.name))
 
-    monkeypatch.setattr(zygote, "_WORKERS", [Fake("a"), Fake("b"), Fake("c", "cuda")])
-    zygote._close_all()
+    monkeypatch.setattr(worker, "_WORKERS", [Fake("a"), Fake("b"), Fake("c", "cuda")])
+    worker._close_all()
     assert calls[:3] == [("let go", "a"), ("let go", "b"), ("let go", "c")]
     # the CUDA worker is left to exit on its own (its context's teardown is slow)
     assert {name for what, name in calls[3:] if what == "reap"} == {"a", "b"}
@@ -685,14 +686,14 @@ def test_a_worker_still_starting_is_killed_when_closed_and_a_ready_one_ends_itse
     exited, once its first worker started before the command line was parsed."""
     import signal
 
-    from studycli.check import zygote
+    from studycli.check.worker import Worker
 
     (tmp_path / "slow_to_import.py").write_text("import time\ntime.sleep(1)\n")
     monkeypatch.syspath_prepend(str(tmp_path))  # the server starts with this sys.path
-    starting = zygote.Worker(("slow_to_import",))
+    starting = Worker(("slow_to_import",))
     starting.close()
     assert starting.process.returncode == -signal.SIGKILL
-    ready = zygote.Worker(torch=False)
+    ready = Worker(torch=False)
     assert ready.ready.wait(30)
     ready.close()
     assert ready.process.returncode == 0
@@ -704,14 +705,14 @@ def test_a_zygote_asked_for_one_of_its_own_forks_it_once_it_has_imported_torch(
     """Not once it is ready: the heavy zygote (torch._dynamo) then imported what it imports
     after the light one had loaded every solution module, and its one check of the shipped
     cards ended the run on the 16-core host, 0.7 s after every other check."""
-    from studycli.check import zygote
+    from studycli.check.worker import Worker
 
     (tmp_path / "slow_import.py").write_text("import time\ntime.sleep(1)\n")  # (the ask comes)
     for name in ("slow_a", "slow_b"):  # what the light one does after its imports: 3 s
         (tmp_path / f"{name}.py").write_text("import time\ntime.sleep(1.5)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    light = zygote.Worker(("slow_import",), (str(tmp_path), ("slow_a", "slow_b")))
-    heavy = zygote.Worker(("wave",), None, parent=light)
+    light = Worker(("slow_import",), (str(tmp_path), ("slow_a", "slow_b")))
+    heavy = Worker(("wave",), None, parent=light)
     try:
         assert heavy.ready.wait(60)
         assert not light.ready.is_set()
@@ -826,7 +827,7 @@ def test_a_device_worker_sets_aside_what_a_check_left_before_the_next_check(tmp_
     gone). What the checks left behind (modules imported on first use, their caches) was
     looked at again by every later collection: 13 ms a check on the H200 host, 18-27 ms on
     the 2-core box. A worker without fork on the CPU runs its checks the same way."""
-    from studycli.check import zygote
+    from studycli.check.worker import Worker
 
     (tmp_path / "keeper.py").write_text(
         "import gc\n"
@@ -839,7 +840,7 @@ def test_a_device_worker_sets_aside_what_a_check_left_before_the_next_check(tmp_
         "    raise AssertionError(f'tracked {len(gc.get_objects())}')\n"
     )
     folder = str(tmp_path)
-    worker = zygote.Worker((), (folder, ("keeper",)), fork=False)
+    worker = Worker((), (folder, ("keeper",)), fork=False)
     try:
         checks = []
         for checker in ("leave_objects", "count_tracked"):
@@ -860,7 +861,7 @@ def test_a_device_worker_frees_the_attempt_a_later_check_loaded_anew(tmp_path):
     functions hold its namespace), among what the worker set aside after the check before
     (`gc.freeze`), which no collection looks at. Every version of the file, with what its top
     level made (a tensor on the device), was kept for the worker's life."""
-    from studycli.check import zygote
+    from studycli.check.worker import Worker
 
     (tmp_path / "keeper.py").write_text(
         "import weakref\n"
@@ -874,7 +875,7 @@ def test_a_device_worker_frees_the_attempt_a_later_check_loaded_anew(tmp_path):
     )
     attempt = tmp_path / "attempt.py"
     folder = str(tmp_path)
-    worker = zygote.Worker((), (folder, ("keeper",)), fork=False)
+    worker = Worker((), (folder, ("keeper",)), fork=False)
     try:
         checks = []
         for version, checker in enumerate(("remember", "remember", "report")):

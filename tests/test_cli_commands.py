@@ -52,7 +52,7 @@ from typer.testing import CliRunner
 from studycli.cli.app import whole_app
 app = whole_app()
 result = CliRunner().invoke(app, sys.argv[1:])
-heavy = ("torch", "numpy", "fsrs.optimizer", "pandas", "studycli.check.zygote")
+heavy = ("torch", "numpy", "fsrs.optimizer", "pandas", "studycli.check.worker")
 print(result.exit_code, *(name in sys.modules for name in heavy))
 """
 

@@ -359,7 +359,7 @@ class _Pool:
         too, forked from the light one once that imported torch (else it would import torch
         again beside it, 1.5 s of CPU on the 2-core box); "torchless" imports `lazy` but not
         torch, a new interpreter. (With `self.lock` held.)"""
-        from . import zygote
+        from .worker import Worker
 
         if kind == "light":
             return self._light()
@@ -369,11 +369,11 @@ class _Pool:
         if found is None or found.dead:
             modules = self.modules["cpu"] + self.lazy[kind]
             if kind == "torchless":
-                found = zygote.Worker(modules, self.solutions, torch=False)
+                found = Worker(modules, self.solutions, torch=False)
             else:
                 light = self.zygotes.get("light")
                 parent = light if light is not None and not light.dead else None
-                found = zygote.Worker(modules, self.solutions, parent=parent)
+                found = Worker(modules, self.solutions, parent=parent)
             self.zygotes[kind] = found
         elif more:
             found.preload(more, None)
@@ -383,13 +383,13 @@ class _Pool:
         """The light zygote a check forks from: of the `light_count`, each started if it is not
         running (a new interpreter: they import torch side by side, on cores idle at the
         start), the ready one with the fewest checks running. (With `self.lock` held.)"""
-        from . import zygote
+        from .worker import Worker
 
         names = self._light_names()
         for name in names:
             found = self.zygotes.get(name)
             if found is None or found.dead:
-                self.zygotes[name] = zygote.Worker(self.modules["cpu"], self.solutions)
+                self.zygotes[name] = Worker(self.modules["cpu"], self.solutions)
         return min(
             (self.zygotes[name] for name in names),
             key=lambda worker: (not worker.ready.is_set(), worker.running()),
@@ -403,11 +403,11 @@ class _Pool:
         """A new worker for checks on `device`, a new interpreter (see `zygote.serve`: it makes
         its CUDA context while torch imports); a heavy one imports what the checks with a
         `Job.lazy` import too. (With `self.lock` held.)"""
-        from . import zygote
+        from .worker import Worker
 
         self._add_device_lazy(lazy)
         modules = self.modules["device"] + (self.device_lazy if kind == "heavy" else ())
-        worker = zygote.Worker(modules, self.solutions, fork=False, device=device)
+        worker = Worker(modules, self.solutions, fork=False, device=device)
         self.kinds[id(worker)] = kind
         return worker
 
@@ -503,7 +503,7 @@ class _Spawned:
                 return False
         else:
             with contextlib.suppress(EOFError):
-                from .zygote import report_of
+                from .protocol import report_of
 
                 self.result = report_of(self._receiver.recv_bytes())
         if self.result is None:

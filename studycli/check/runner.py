@@ -286,7 +286,7 @@ def _wait_started(running) -> bool:
     left running (a process in a session of its own, until its worker sweeps it) can stop the
     worker after the check reported: the next check then waited the whole limit, ten minutes.
     (Two looks: a stop for a moment, SIGSTOP then SIGCONT, is left alone; a tracer's stop,
-    py-spy's many a second, is not counted, see `zygote.Worker.stopped`.)
+    py-spy's many a second, is not counted, see `worker.Worker.stopped`.)
     """
     deadline = time.monotonic() + WORKER_START_LIMIT
     worker = getattr(running, "worker", None)  # (a spawned process has none)

@@ -1,0 +1,108 @@
+"""The messages between the command and its workers: `worker` (the command's handle on a worker
+process) sends them and reads the replies; `zygote` (the worker process) reads them and replies.
+
+The protocol: length-prefixed pickles over two pipes. The parent sends ("run", id, job); the
+server answers ("started", id, pid), then ("result", id, pickled result, output) when the
+check reports and ("exited", id, exit code, output) when its process is gone, `output` being
+the tail of what the check wrote (see `contain`: the server reads each child's output pipe, so
+that a flood of it never blocks the child). A zygote can also fork a server of its own
+(("spawn", config), then the server's two pipes over a Unix socket): a second zygote that
+starts with everything the first imported.
+
+What comes back is read without running anything it names (`safe_loads`: builtin values
+only): a check's code can write into the pipe its report goes back on (or, in a CUDA worker,
+into the worker's own), and an unpickled object's `__reduce__` ran code in the command's own
+process. A report that does not read as one (`report_of`) is that check's error, and a
+worker whose messages stop making sense is treated as gone.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import struct
+from typing import Any
+
+_HEADER = struct.Struct(">I")
+
+
+def write_message(fd: int, message: Any) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def read_message(stream) -> Any:
+    """The next message on a binary file, or None at its end."""
+    head = _read_exactly(stream, _HEADER.size)
+    if head is None:
+        return None
+    data = _read_exactly(stream, _HEADER.unpack(head)[0])
+    return None if data is None else pickle.loads(data)
+
+
+class _BuiltinsOnly(pickle.Unpickler):
+    """Unpickles dicts, lists, tuples, strings, numbers, booleans and None, and refuses
+    anything that names a class or a function (which is how a pickle runs code)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed here")
+
+
+def safe_loads(data: bytes) -> Any:
+    return _BuiltinsOnly(io.BytesIO(data)).load()
+
+
+def read_reply(stream) -> Any:
+    """(The parent's side.) The next message a worker sent, or None at its end, or where it
+    does not read as a message of builtin values (the stream's sense is lost)."""
+    try:
+        head = _read_exactly(stream, _HEADER.size)
+        data = None if head is None else _read_exactly(stream, _HEADER.unpack(head)[0])
+        message = None if data is None else safe_loads(data)
+    except Exception:  # (unpickling fails in many ways: all of them mean garbage)
+        return None
+    return message if isinstance(message, tuple) and len(message) >= 3 else None
+
+
+# (and "status", "seconds")
+REPORT_TEXTS = ("message", "traceback", "label", "output", "loading", "printed_at")
+
+
+def report_of(data: bytes) -> dict[str, Any]:
+    """A check's report, as `child._child` sent it; where it is not one (the check's code
+    wrote into its pipe), an error saying so."""
+    from studycli.check.runner import Status
+
+    try:
+        report = safe_loads(data)
+    except Exception:
+        report = None
+    if (
+        isinstance(report, dict)
+        and set(report) <= {"status", "seconds", *REPORT_TEXTS}
+        and isinstance(status := report.get("status"), str)  # (a list is not even hashable)
+        and status in {status.value for status in Status}
+        and isinstance(report.get("message"), str)
+        and all(isinstance(report.get(key, ""), str) for key in REPORT_TEXTS)
+        and type(report.get("seconds")) in (int, float)
+    ):
+        return report
+    return {
+        "status": "error",
+        "message": "the check's report could not be read: the code wrote into the pipe the "
+        "report goes back on",
+        "seconds": 0.0,
+    }
+
+
+def _read_exactly(stream, size: int) -> bytes | None:
+    data = b""
+    while len(data) < size:
+        chunk = stream.read(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
