@@ -963,3 +963,46 @@ def test_side_files_of_a_database_made_meanwhile_are_not_taken_for_a_deleted_one
     with Store.open(path):  # (its -wal and -shm are there while it is open)
         assert Path(f"{path}-wal").exists()
         database.refuse_orphaned_side_files(path)  # (what `connect` asks having found none)
+
+
+@pytest.mark.parametrize("write", [True, False], ids=["writing", "reading"])
+def test_a_linked_database_deleted_without_its_wal_is_not_made_anew_beside_it(tmp_path, write):
+    """--db a link to the database kept elsewhere (a synced folder): SQLite follows the link
+    and keeps the -wal and -shm beside the file it points to, not beside the link. The file
+    deleted while they stayed, the side files were looked for beside the link, none found,
+    and the next command made a new file through the link and SQLite deleted the -wal with
+    the two ratings it held."""
+    target = reviews_in_wal(tmp_path / "synced", ratings=2, shm=True)
+    link = tmp_path / "data" / "reviews.sqlite3"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    gone = tmp_path / "trash.sqlite3"
+    target.replace(gone)
+    wal = Path(f"{target}-wal")
+    held = wal.read_bytes()
+    with pytest.raises(StoreError) as caught:
+        Study.open(link, NO_FUZZ, write=write)
+    said = str(caught.value)
+    assert f"{wal.name} holds {len(held):,} bytes of it" in said
+    assert f"rm {wal} {target}-shm" in said
+    assert not target.exists() and wal.read_bytes() == held
+    gone.replace(target)
+    with Study.open(link, NO_FUZZ) as study:
+        assert len(study.history()) == 5  # the 2 in the -wal too
+
+
+def test_a_wal_left_alone_by_a_deleted_database_is_named_as_one_file(tmp_path):
+    """Only the -wal left (a copy taken without its -shm): the message spoke of it as of two
+    files ("reviews.sqlite3-wal are still beside it ... put that very file back beside
+    them")."""
+    path = reviews_in_wal(tmp_path / "data", ratings=1, shm=False)
+    path.unlink()
+    with pytest.raises(StoreError) as caught:
+        Store.open(path)
+    said = str(caught.value)
+    assert "reviews.sqlite3-wal is still beside it" in said
+    assert (
+        "put that very file back beside it (from the trash), or move it to where that file is"
+        in said
+    )
+    assert " them" not in said

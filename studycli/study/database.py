@@ -342,7 +342,10 @@ def refuse_orphaned_side_files(path: Path) -> None:
     Raises:
         StoreError: saying which files are there, what they hold and what to do.
     """
-    _, wal, shm = _files_of(path)
+    # SQLite follows a link to the database (and links among its folders): its -wal and -shm
+    # lie beside the file linked to, whether that is there or not
+    real = Path(os.path.realpath(path))
+    _, wal, shm = _files_of(real)
     left = [side for side in (wal, shm) if side.exists() or side.is_symlink()]
     # the database looked for again, after them: SQLite makes its file before them, so where
     # another process made all three since the caller looked, it is there now
@@ -350,28 +353,32 @@ def refuse_orphaned_side_files(path: Path) -> None:
         return
     import shlex  # (only here: a first command, with no database yet, has no use for it)
 
+    named = f"{path} (a link to {real})" if path.is_symlink() else str(path)
     names = " and ".join(side.name for side in left)
-    them = "it" if len(left) == 1 else "them"
+    them, are = ("it", "is") if len(left) == 1 else ("them", "are")
     afresh = (
         f"close any studycli still running (a review in another terminal keeps {them} open), "
         f"then delete {them} (rm {' '.join(shlex.quote(str(side)) for side in left)}): "
         "studycli then starts a new database there"
     )
-    held = wal.stat().st_size if wal.exists() else 0
+    try:
+        held = wal.stat().st_size
+    except OSError:  # (none, or deleted since: a session still running on the file closed)
+        held = 0
     if held:
         raise StoreError(
-            f"the review database {path} is gone, but {names} are still beside it: "
+            f"the review database {named} is gone, but {names} {are} still beside it: "
             f"{wal.name} holds {held:,} bytes of it (the reviews saved since its last "
-            f"checkpoint), which only {path.name} itself can read. If you deleted or moved "
-            f"{path.name} by mistake, put that very file back beside them (from the trash), "
-            "or move them to it: SQLite folds them into whatever database is at this path, "
-            f"and deletes them when a new one is made here. To start afresh instead, {afresh}"
+            f"checkpoint), which only {real.name} itself can read. If you deleted or moved "
+            f"{real.name} by mistake, put that very file back beside {them} (from the trash), "
+            f"or move {them} to where that file is now: SQLite folds {them} into whatever "
+            f"database is at this path, and deletes {them} when a new one is made here. To "
+            f"start afresh instead, {afresh}"
         )
     raise StoreError(
-        f"the review database {path} is gone, but {names} "
-        f"{'is' if len(left) == 1 else 'are'} still beside it, with no reviews in {them}: "
-        f"the database was deleted or moved without {them}, or a studycli still running has "
-        f"it open. To start afresh, {afresh}"
+        f"the review database {named} is gone, but {names} {are} still beside it, with no "
+        f"reviews in {them}: the database was deleted or moved without {them}, or a studycli "
+        f"still running has it open. To start afresh, {afresh}"
     )
 
 
