@@ -1792,3 +1792,24 @@ def test_a_log_saved_as_utf_16_names_its_bytes_in_a_sentence(tmp_path):
     with pytest.raises(ImportFormatError) as error:
         read_reviews(csv)
     assert str(error.value).startswith(f"{csv}, line 1: bytes 0xff 0xfe are not UTF-8 text (")
+
+
+def test_a_file_whose_schedulers_table_is_damaged_still_exports_its_log(cli, tmp_path, monkeypatch):
+    """The doctor sends the learner to export the log of a damaged file. With the schedulers
+    table's page damaged, the export wrote every review and the command then failed on the
+    count of cards scheduled under other settings ("first run `studycli doctor`"): that count
+    is not known there (as the suspensions where the cards table does not read)."""
+    from .study_support import damage
+
+    db, out = tmp_path / "reviews.sqlite3", tmp_path / "r.csv"
+    monkeypatch.setenv("STUDYCLI_DB", str(db))
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    content = fixture_content()
+    with open_study(db) as study:
+        for days_ago in (20, 10):
+            study.rate(content.get("add-one"), 3, NOW - timedelta(days=days_ago))
+    damage(db, "schedulers")
+    exported = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
+    assert exported.exit_code == 0, exported.output
+    assert "wrote 2 reviews" in exported.stdout
+    assert len(read_reviews(out)) == 2

@@ -343,12 +343,15 @@ def scheduled_elsewhere(
     After an `optimize --write`, every card reviewed before it: the recompute kept its due
     date. A card in its steps counts only where the steps were others (its due date is a
     step away, whatever the parameters). An upper bound: an interval the new settings round
-    to the same day comes back the same. None where the cards table does not read (a damaged
-    file whose log still exports)."""
+    to the same day comes back the same. None where the cards or schedulers table does not
+    read (a damaged file whose log still exports)."""
     import json
 
     current = json.loads(sched.make_scheduler(settings).to_json())
-    used = {key: json.loads(text) for key, text in store.schedulers().items()}
+    known = store.readable_schedulers()
+    if known is None:
+        return None
+    used = {key: json.loads(text) for key, text in known.items()}
     same = {key for key, their in used.items() if their == current}
     if len(same) == len(used):  # (most learners: one set of settings, ever)
         return 0

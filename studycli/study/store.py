@@ -745,6 +745,14 @@ class Store:
         """Every scheduler settings JSON the log refers to, by id."""
         return dict(self.conn.execute("SELECT id, settings FROM schedulers").fetchall())
 
+    def readable_schedulers(self) -> dict[int, str] | None:
+        """`schedulers`, or None where the table does not read (a damaged file whose log
+        still exports), as `suspended_count`."""
+        try:
+            return self.schedulers()
+        except sqlite3.DatabaseError:
+            return None
+
     def recomputes(self) -> list[tuple[str, int]]:
         """(made_at as stored, scheduler_id) of each recompute of the memory states (new
         parameters saved), in time order: a replay applies each at its time."""
