@@ -927,6 +927,13 @@ def test_a_database_deleted_without_its_wal_is_not_made_anew_beside_it(tmp_path,
     assert f"reviews.sqlite3-wal holds {wal.stat().st_size:,} bytes of it" in said
     assert "put that very file back beside them" in said
     assert f"rm {wal} {path}-shm" in said and "close any studycli still running" in said
+    # (a synced folder: the -wal may come before the file, and deleting it here deletes the
+    # other machine's live one)
+    assert (
+        "if this folder is synced from another machine, delete nothing: wait for the sync to "
+        "bring reviews.sqlite3 (deleting them here would sync back and delete the other "
+        "machine's)"
+    ) in said
     assert not path.exists()
     assert {suffix: Path(f"{path}{suffix}").read_bytes() for suffix in sides} == sides
     gone.replace(path)
@@ -948,6 +955,7 @@ def test_empty_side_files_of_a_deleted_database_are_named_with_what_to_do(tmp_pa
     them = "them" if len(left) == 2 else "it"
     assert "is gone" in said and f"with no reviews in {them}" in said
     assert "rm " + " ".join(f"{path}{suffix}" for suffix in left) in said
+    assert f"wait for the sync to bring reviews.sqlite3 (deleting {them} here" in said
     assert not path.exists()
     for suffix in left:
         Path(f"{path}{suffix}").unlink()

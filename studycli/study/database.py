@@ -332,12 +332,14 @@ def _files_of(path: Path) -> tuple[Path, Path, Path]:
 
 def refuse_orphaned_side_files(path: Path) -> None:
     """Refuse to make a database at `path`, which has none, where its -wal or -shm file is
-    still there (a database deleted or moved without them, or one a studycli still running
-    has open). SQLite has no way to tell whose they are: it deletes a -wal found beside an
-    empty new file, the reviews it held with it (the ones saved since the last checkpoint:
-    after a crash, or of a young database, all of them), and folds one found beside any
-    other file into that file, whatever database it is; a -shm still in use makes the new
-    database's writes fail (disk I/O error) and the running session's ratings are lost.
+    still there (a database deleted or moved without them, one a studycli still running
+    has open, or one a sync from another machine has not brought yet: deleting them there
+    would sync back and delete that machine's). SQLite has no way to tell whose they are:
+    it deletes a -wal found beside an empty new file, the reviews it held with it (the ones
+    saved since the last checkpoint: after a crash, or of a young database, all of them),
+    and folds one found beside any other file into that file, whatever database it is; a
+    -shm still in use makes the new database's writes fail (disk I/O error) and the running
+    session's ratings are lost.
 
     Raises:
         StoreError: saying which files are there, what they hold and what to do.
@@ -359,7 +361,9 @@ def refuse_orphaned_side_files(path: Path) -> None:
     afresh = (
         f"close any studycli still running (a review in another terminal keeps {them} open), "
         f"then delete {them} (rm {' '.join(shlex.quote(str(side)) for side in left)}): "
-        "studycli then starts a new database there"
+        "studycli then starts a new database there. But if this folder is synced from another "
+        f"machine, delete nothing: wait for the sync to bring {real.name} (deleting {them} "
+        "here would sync back and delete the other machine's)"
     )
     try:
         held = wal.stat().st_size
