@@ -732,6 +732,51 @@ def test_reviews_in_a_wal_file_on_a_read_only_medium_are_read_or_reported(tmp_pa
     assert "copy reviews.sqlite3 and reviews.sqlite3-wal together" in message
 
 
+def test_a_linked_database_whose_wal_cannot_be_written_is_named_as_such(tmp_path):
+    """--db a link to the database kept elsewhere: SQLite keeps its -wal and -shm beside the
+    file linked to. What could not be written was looked for beside the link: a -wal that
+    could not be written there was told as "cannot open ... check that you can write it and
+    its folder" (the link's), and a command that only reads opened it to write."""
+    target = reviews_in_wal(tmp_path / "synced", ratings=2, shm=True)
+    link = tmp_path / "data" / "reviews.sqlite3"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    wal = Path(f"{target}-wal")
+    with unwritable(wal) as how:
+        assert not database._can_write(link)
+        with Study.open(link, NO_FUZZ, write=False) as study:
+            assert len(study.history()) == 5  # the 2 in the -wal too
+        with pytest.raises(StoreError) as caught:
+            Study.open(link, NO_FUZZ)
+    message = str(caught.value)
+    assert (
+        f"cannot write {wal}, which SQLite keeps next to the review database {link} (a link "
+        f"to {target})"
+    ) in message, message
+    assert ("chattr -i" if how == "chattr" else "chmod u+rw") + f" '{wal}'" in message
+
+
+def test_a_linked_database_on_a_read_only_medium_is_named_so(tmp_path):
+    """A link to a database on a mounted backup: the filesystem was looked at where the link
+    is, and the learner was told the file was probably immutable (chattr -i); the -wal was
+    looked for beside the link, and, none found there, the database was read without the
+    reviews its -wal holds."""
+    path = reviews_in_wal(tmp_path / "backup", ratings=2, shm=False)
+    with read_only_medium(path.parent) as (where, how):
+        link = tmp_path / "data" / "reviews.sqlite3"
+        link.parent.mkdir()
+        link.symlink_to(where / path.name)
+        with pytest.raises(StoreError) as reading:
+            Study.open(link, NO_FUZZ, write=False)
+        with pytest.raises(StoreError) as writing:
+            Study.open(link, NO_FUZZ)
+    assert "its reviews.sqlite3-wal file holds reviews not yet in" in str(reading.value)
+    message = str(writing.value)
+    assert f"{link} (a link to {where / path.name})" in message, message
+    if how == "mount":
+        assert "read-only filesystem" in message and "chattr" not in message, message
+
+
 def test_a_read_only_medium_holding_an_older_schema_is_read_through_an_upgraded_copy(
     tmp_path, monkeypatch
 ):

@@ -355,7 +355,7 @@ def refuse_orphaned_side_files(path: Path) -> None:
         return
     import shlex  # (only here: a first command, with no database yet, has no use for it)
 
-    named = f"{path} (a link to {real})" if path.is_symlink() else str(path)
+    named = _named(path)
     names = " and ".join(side.name for side in left)
     them, are = ("it", "is") if len(left) == 1 else ("them", "are")
     afresh = (
@@ -499,12 +499,13 @@ def _open_for_reading(path: Path, timeout: float = BUSY_TIMEOUT) -> sqlite3.Conn
         # _DIRECTORY or _CANTINIT form) in a folder this user cannot write
         if _code(exc) not in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
             raise
-    wal = Path(f"{path}-wal")
+    real = Path(os.path.realpath(path))  # (a link's -wal is beside the file it points to)
+    _, wal, _ = _files_of(real)
     if wal.exists() and wal.stat().st_size > 0:
         raise StoreError(
-            f"cannot read the review database {path}: its {wal.name} file holds reviews not "
-            f"yet in {path.name}, and SQLite reads them only with a {path.name}-shm file, "
-            f"which cannot be made there ({_why_unwritable(path)}): copy {path.name} and "
+            f"cannot read the review database {_named(path)}: its {wal.name} file holds "
+            f"reviews not yet in {real.name}, and SQLite reads them only with a {real.name}-shm "
+            f"file, which cannot be made there ({_why_unwritable(path)}): copy {real.name} and "
             f"{wal.name} together to a folder you can write and point --db (or STUDYCLI_DB) "
             "at the copy"
         )
@@ -758,46 +759,55 @@ def _busy(path: Path) -> StoreBusy:
 
 def unwritable(path: Path, exc: object) -> StoreError:
     """The StoreError for the database at `path` that cannot be written (`exc` says how that
-    showed): what stops the writing, and its fix."""
-    folder = path.parent
+    showed): what stops the writing, and its fix. (Where `path` is a link, what is named is
+    the file it points to, its folder and its -wal and -shm files: SQLite writes those.)"""
+    real = Path(os.path.realpath(path))
+    folder, named = real.parent, _named(path)
     elsewhere = "or point --db (or STUDYCLI_DB) at a file in a folder you can write"
     if _on_read_only_filesystem(folder):
         return StoreError(
-            f"the review database {path} is on a read-only filesystem ({exc}): the commands "
+            f"the review database {named} is on a read-only filesystem ({exc}): the commands "
             "that only read it work there (due, stats, history, export-reviews, doctor "
             "--dry-run); to study or "
-            f"change it, copy {path.name} (with {path.name}-wal, if there is one) to a folder "
+            f"change it, copy {real.name} (with {real.name}-wal, if there is one) to a folder "
             "you can write and point --db (or STUDYCLI_DB) at the copy, or mount the "
             "filesystem read-write"
         )
     part = _unwritable_part(path)
     if part == folder:
         return StoreError(
-            f"cannot write in {folder}, the folder of the review database {path} ({exc}): "
+            f"cannot write in {folder}, the folder of the review database {named} ({exc}): "
             f"{_make_writable(folder, 'u+rwx')}, {elsewhere}"
         )
-    if part == path:
+    if part == real:
         return StoreError(
-            f"cannot write the review database {path} ({exc}): "
-            f"{_make_writable(path, 'u+rw')}, or point --db / STUDYCLI_DB at another file"
+            f"cannot write the review database {named} ({exc}): "
+            f"{_make_writable(real, 'u+rw')}, or point --db / STUDYCLI_DB at another file"
         )
     if part is not None:
         return StoreError(
-            f"cannot write {part}, which SQLite keeps next to the review database {path} "
+            f"cannot write {part}, which SQLite keeps next to the review database {named} "
             f"({exc}): {_make_writable(part, 'u+rw')}, {elsewhere}"
         )
     return StoreError(
-        f"cannot open the review database {path} ({exc}): check that you can write it and "
-        f"its folder {folder} (and the {path.name}-wal and -shm files next to it)"
+        f"cannot open the review database {named} ({exc}): check that you can write it and "
+        f"its folder {folder} (and the {real.name}-wal and -shm files next to it)"
     )
+
+
+def _named(path: Path) -> str:
+    """The database at `path` as a message names it: with the file it points to, if a link."""
+    return f"{path} (a link to {os.path.realpath(path)})" if path.is_symlink() else str(path)
 
 
 def _unwritable_part(path: Path) -> Path | None:
     """The first of the folder, the file and its -wal and -shm files that cannot be written
-    (None: all can, or do not exist yet)."""
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        return path.parent
-    for part in _files_of(path):
+    (None: all can, or do not exist yet). Where `path` is a link, those of the file it points
+    to: SQLite writes that file, and keeps its -wal and -shm beside it."""
+    real = Path(os.path.realpath(path))
+    if not os.access(real.parent, os.W_OK | os.X_OK):
+        return real.parent
+    for part in _files_of(real):
         if part.exists() and not os.access(part, os.R_OK | os.W_OK):
             return part
     return None
@@ -805,7 +815,7 @@ def _unwritable_part(path: Path) -> Path | None:
 
 def _why_unwritable(path: Path) -> str:
     """Why the database at `path` cannot be written, in a few words."""
-    if _on_read_only_filesystem(path.parent):
+    if _on_read_only_filesystem(Path(os.path.realpath(path)).parent):
         return "a read-only filesystem"
     part = _unwritable_part(path)
     return f"{part or path} cannot be written"
