@@ -7,6 +7,7 @@ import csv
 import json
 import math
 import random
+import statistics
 import subprocess
 import sys
 import tomllib
@@ -297,6 +298,33 @@ def test_the_held_out_set_is_counted_in_reviews_and_in_cards():
     assert shown["log_loss_resolution"] == fit.log_loss_resolution
 
 
+def test_the_gain_resolution_of_one_review_a_card_is_twice_the_textbook_standard_error():
+    """With one review a card, the cluster-robust standard error with its small-sample
+    correction sqrt(G / (G - 1)) is the textbook one, s / sqrt(n) with s the sample standard
+    deviation (n - 1 under it). Without the correction the margin was smaller: few held-out
+    cards understated it."""
+    rng = random.Random(8)
+    items = [((3, 0), (3 if rng.random() < 0.7 else 1, 4)) for _ in range(12)]
+    before = [rng.uniform(0.5, 0.95) for _ in items]
+    after = [rng.uniform(0.5, 0.95) for _ in items]
+
+    def loss(p: float, item) -> float:
+        return -math.log(p) if item[-1][0] > 1 else -math.log(1 - p)
+
+    gains = [loss(b, item) - loss(a, item) for b, a, item in zip(before, after, items)]
+    expected = 2 * statistics.stdev(gains) / math.sqrt(len(gains))
+    cards = [f"c{i}" for i in range(len(items))]
+    assert core.gain_resolution(before, after, items, cards) == pytest.approx(expected)
+
+
+def test_the_gain_resolution_of_reviews_of_one_card_cannot_be_told():
+    """One card: its reviews say nothing of how another would go, and G / (G - 1) has no
+    value. The margin is infinite: no gain is more than chance."""
+    items = [((3, 0), (3, 2)), ((3, 0), (1, 5)), ((3, 0), (3, 9))]
+    margin = core.gain_resolution([0.9] * 3, [0.6, 0.4, 0.8], items, ["only"] * 3)
+    assert margin == math.inf
+
+
 def test_the_gain_resolution_shrinks_with_more_cards_not_with_more_reviews_of_one():
     """Chance's margin on a log-loss gain: twice its standard error, a card's reviews counted
     together (they are not independent)."""
@@ -307,10 +335,12 @@ def test_the_gain_resolution_shrinks_with_more_cards_not_with_more_reviews_of_on
     cards = [f"c{i % 40}" for i in range(200)]
     margin = core.gain_resolution(before, after, items, cards)
     assert margin > 0
-    # the same reviews again, of 40 other cards: the margin shrinks by sqrt(2)
+    # the same reviews again, of 40 other cards: the margin shrinks by sqrt(2), the
+    # small-sample correction going from sqrt(40 / 39) to sqrt(80 / 79)
     other = [f"d{i % 40}" for i in range(200)]
     twice = core.gain_resolution(before * 2, after * 2, items * 2, cards + other)
-    assert twice == pytest.approx(margin / math.sqrt(2))
+    corrections = math.sqrt(80 / 79) / math.sqrt(40 / 39)
+    assert twice == pytest.approx(margin / math.sqrt(2) * corrections)
     # the same reviews again, of the same cards: they tell nothing new
     repeated = core.gain_resolution(before * 2, after * 2, items * 2, cards * 2)
     assert repeated == pytest.approx(margin)
@@ -769,8 +799,8 @@ def test_cli_says_the_held_out_size_and_whether_the_gain_is_more_than_chance(cli
     gain = shown["log_loss_default"] - shown["log_loss_fitted"]
     assert (
         f"its log-loss gain over the defaults, {gain:.4f} on 5,230 held-out reviews of 1,161 "
-        f"cards, is within the ±{shown['log_loss_resolution']:.4f} chance gives on that many: "
-        "it may be no real improvement"
+        f"cards, is within the {shown['log_loss_resolution']:.4f} that chance alone could give "
+        "on that many: it may be no real improvement"
     ) in out
     assert "the fit is better than" not in out and "to schedule with it anyway" in out
     clear = cli("optimize", "--from-csv", forgetful_csv(tmp_path))
@@ -779,7 +809,33 @@ def test_cli_says_the_held_out_size_and_whether_the_gain_is_more_than_chance(cli
     assert "the fit is better than the defaults on 334 held-out reviews of 100 cards (log-loss" in (
         out
     )
-    assert "more than the ±" in out and "no real improvement" not in out and "anyway" not in out
+    shown = json.loads(cli("optimize", "--from-csv", forgetful_csv(tmp_path), "--json").stdout)
+    gain = shown["log_loss_default"] - shown["log_loss_fitted"]
+    assert (
+        f"(log-loss gain {gain:.4f}, more than the {shown['log_loss_resolution']:.4f} chance "
+        "could give there)"
+    ) in out
+    assert "±" not in out and "no real improvement" not in out and "anyway" not in out
+
+
+def test_a_fit_held_out_on_one_card_says_its_gain_cannot_be_told_from_chance(tmp_path):
+    """Held-out reviews all of one card: chance's margin is infinite, which JSON cannot
+    write ("Infinity" is no JSON): it is null there, and the verdict says so in words."""
+    from studycli.cli.optimize import _better
+
+    rng = random.Random(2)
+    items = [((3, 0), (3 if rng.random() < 0.6 else 1, 1 + i % 9)) for i in range(70)]
+    fit = core.fit(items, reviews=140, cards=1, item_cards=["only"] * 70)
+    assert fit.held_out_cards == 1 and fit.log_loss_resolution == math.inf
+    assert not fit.gain_resolved
+    shown = json.loads(json.dumps(fit.to_dict(), allow_nan=False))
+    assert shown["log_loss_resolution"] is None
+    gain = fit.log_loss_default - fit.log_loss_fitted
+    assert _better(fit, "the defaults") == (
+        f"its log-loss gain over the defaults, {gain:.4f} on {fit.held_out_reviews} held-out "
+        "reviews of 1 card, cannot be told from chance on one card: it may be no real "
+        "improvement"
+    )
 
 
 def test_cli_table_shows_the_parameters_and_the_proof(cli):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -76,7 +77,8 @@ def optimize(
     "log_loss_refit", "rmse_bins_refit" (the last four null on the defaults), "accepted",
     "reviews", "cards", "items", "held_out_reviews", "held_out_cards" (what the figures are
     measured on), "log_loss_resolution" (a log-loss gain over the defaults no larger than this
-    is within chance on those reviews: the verdict says it may be no real improvement),
+    is within chance on those reviews: the verdict says it may be no real improvement; null
+    where they are all of one card),
     "seconds", "written", "recomputed" (cards whose state changed; null where nothing was
     written, or the recompute failed: then "error" says so)}.
     `--recompute --json` prints {"recomputed", "parameters" (null for the defaults)}.
@@ -320,17 +322,24 @@ def _better(result: Fit, rival: str) -> str:
     """The verdict on a fit that is taken, with what it was measured on. A log-loss gain over
     the defaults that chance could give on that many reviews is said to be one: "better than
     the defaults" on a gain of 0.0007 told the learner of an improvement nobody could see.
-    (Against the learner's own parameters RMSE(bins) decides, measured in sample: no margin
+    The test is one-sided (the gain must exceed the margin), so the margin is not written as
+    "±", which reads as an interval either side. (Against the learner's own parameters RMSE(bins) decides, measured in sample: no margin
     of chance is known for it.)"""
     said = f"the fit is better than {rival} on {_held_out(result)}"
     if result.compared_with == "current":
         return said
     gain, chance = result.log_loss_default - result.log_loss_fitted, result.log_loss_resolution
     if result.gain_resolved:
-        return f"{said} (log-loss gain {gain:.4f}, more than the ±{chance:.4f} chance gives there)"
+        return (
+            f"{said} (log-loss gain {gain:.4f}, more than the {chance:.4f} chance could give there)"
+        )
+    if math.isinf(chance):
+        within = "cannot be told from chance on one card"
+    else:
+        within = f"is within the {chance:.4f} that chance alone could give on that many"
     return (
-        f"its log-loss gain over {rival}, {gain:.4f} on {_held_out(result)}, is within the "
-        f"±{chance:.4f} chance gives on that many: it may be no real improvement"
+        f"its log-loss gain over {rival}, {gain:.4f} on {_held_out(result)}, {within}: it may "
+        "be no real improvement"
     )
 
 

@@ -54,7 +54,8 @@ class Fit:
     `parameters` (`*_refit`), both in sample; `accepted` says what they decide.
     held_out: those reviews' items, which `against` measures on; held_out_cards: how many
     cards they are reviews of. log_loss_resolution: the smallest log-loss gain over the
-    defaults on them that is more than chance (`gain_resolution`)."""
+    defaults on them that is more than chance (`gain_resolution`; infinity where they are of
+    one card)."""
 
     parameters: tuple[float, ...]
     reviews: int
@@ -158,7 +159,10 @@ class Fit:
             "items": self.items,
             "held_out_reviews": self.held_out_reviews,
             "held_out_cards": self.held_out_cards,
-            "log_loss_resolution": self.log_loss_resolution,
+            # (null where chance cannot be told: JSON has no infinity)
+            "log_loss_resolution": (
+                self.log_loss_resolution if math.isfinite(self.log_loss_resolution) else None
+            ),
             "seconds": round(self.seconds, 3),
         }
 
@@ -317,18 +321,27 @@ def gain_resolution(
     confidence). A gain of 0.0007 on a month of reviews was told as "better than the
     defaults", where chance alone could give more than that. The error is summed card by card (a
     cluster-robust standard error): a card's reviews are not independent, and a fit that
-    happens to suit one card gains on all of them.
+    happens to suit one card gains on all of them. It is scaled by sqrt(G / (G - 1)) for G
+    cards, the usual small-sample correction (with one review a card, the textbook standard
+    error): without it, few cards understate the margin.
 
     Args:
         before, after: predictions of each item's last review.
         items, item_cards: the items predicted and the id of each one's card.
+
+    Returns:
+        The margin; infinity where the items are of one card (nothing tells chance apart).
     """
     gains = [_log_loss(b, item) - _log_loss(a, item) for b, a, item in zip(before, after, items)]
     mean = sum(gains) / len(gains)
     by_card: dict[str, float] = defaultdict(float)
     for gain, card in zip(gains, item_cards):
         by_card[card] += gain - mean
-    return 2 * math.sqrt(sum(total**2 for total in by_card.values())) / len(gains)
+    clusters = len(by_card)
+    if clusters < 2:
+        return math.inf
+    spread = math.sqrt(sum(total**2 for total in by_card.values()) * clusters / (clusters - 1))
+    return 2 * spread / len(gains)
 
 
 def _log_loss(p: float, item: Item) -> float:
