@@ -728,7 +728,10 @@ def test_of_a_crash_dump_cut_the_lines_printed_before_it_are_counted_from_the_st
         + frames
     )
     shown = crash_report._crash_dump("the tail", dump)
-    assert shown.startswith("… 520 earlier lines not shown\nFatal Python error: Aborted\n")
+    first, *rest = shown[: shown.index("Fatal Python error: Aborted\n")].splitlines()
+    # (the last printed lines that fit are shown, after how many of the 520 are not)
+    assert first == f"… {520 - len(rest)} earlier lines not shown", shown
+    assert rest == [f"printed {i}" for i in range(520 - len(rest), 520)], shown
     assert "  [… " in shown and len(shown.encode()) <= OUTPUT_LIMIT
     short = "… 500 earlier lines not shown\nprinted 500\nFatal Python error: Aborted\n"
     assert crash_report._crash_dump("the tail", short) == short  # (whole: as it came)
@@ -1203,3 +1206,19 @@ def test_output_that_is_not_utf8_or_is_cut_inside_a_character_is_still_text():
     assert _through_a_pipe([b"\xff\xfe ok\n"]) == "\ufffd\ufffd ok\n"
     cut = _through_a_pipe(["é".encode() * 5000 + b"x"])  # 10,001 bytes: the cut is mid-é
     assert cut == "… 8,001 earlier bytes not shown\n\ufffd" + "é" * 999 + "x"
+
+
+def test_a_crash_dump_cut_fits_the_limit_whatever_its_lines_length():
+    """The room left for the dump's end counted the line that says the middle is cut, but not
+    the one that counts the printed lines not shown: with a checkout's long path in every
+    frame (CI's), the output came to 2,006 bytes."""
+    for folder in ("/a", "/tmp/ci-1796531182/main/tests/fixtures/content", "/" + "x" * 150):
+        frames = "".join(
+            f'  File "{folder}/attempt.py", line {i % 2 + 3} in f{i % 2}\n' for i in range(99)
+        )
+        for printed in range(0, 40, 3):
+            dump = "".join(f"step {i}\n" for i in range(printed))
+            dump += "Fatal Python error: Segmentation fault\n\nStack (most recent call first):\n"
+            shown = crash_report._crash_dump("the tail", dump + frames)
+            assert len(shown.encode()) <= OUTPUT_LIMIT, (folder, printed, shown)
+            assert "Fatal Python error: Segmentation fault" in shown

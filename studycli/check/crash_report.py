@@ -106,16 +106,22 @@ def _crash_dump(output: str, dump: str) -> str:
     printed, crashed = lines[:start], lines[start:]
     if _size(crashed) > OUTPUT_LIMIT:
         head = crashed[:1] + _fitting(crashed[1:], OUTPUT_LIMIT * 2 // 3 - _size(crashed[:1]))
-        end = _fitting(crashed[len(head) :][::-1], OUTPUT_LIMIT - _size(head) - 40)[::-1]
+        # room for the end: less the line that says the middle is cut, and the one that may
+        # count the printed lines not shown (`SAID`, each at most)
+        room = OUTPUT_LIMIT - _size(head) - 2 * SAID
+        end = _fitting(crashed[len(head) :][::-1], room)[::-1]
         cut = len(crashed) - len(head) - len(end)
         crashed = [*head, f"  [… {cut:,} line{'s' if cut != 1 else ''} not shown]\n", *end]
     earlier = 0  # the lines printed before the crash that are not shown
     if printed and (said := contain.NOT_SHOWN.match(printed[0].rstrip("\n"))):
         printed = printed[1:]
         earlier = int(said["count"].replace(",", "")) if said["unit"] == "line" else 1
-    kept = _fitting(printed[::-1], OUTPUT_LIMIT - _size(crashed) - 40)[::-1]
+    kept = _fitting(printed[::-1], OUTPUT_LIMIT - _size(crashed) - SAID)[::-1]
     earlier += len(printed) - len(kept)
     return (contain.not_shown(earlier) if earlier else "") + "".join(kept + crashed)
+
+
+SAID = 40  # bytes a line saying what is not shown takes at most ("… 12,345 earlier lines ...")
 
 
 def _fitting(lines: list[str], room: int) -> list[str]:
