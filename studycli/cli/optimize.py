@@ -323,8 +323,8 @@ def _better(result: Fit, rival: str) -> str:
     the defaults that chance could give on that many reviews is said to be one: "better than
     the defaults" on a gain of 0.0007 told the learner of an improvement nobody could see.
     The test is one-sided (the gain must exceed the margin), so the margin is not written as
-    "±", which reads as an interval either side. (Against the learner's own parameters RMSE(bins) decides, measured in sample: no margin
-    of chance is known for it.)"""
+    "±", which reads as an interval either side. (Against the learner's own parameters
+    RMSE(bins) decides, measured in sample: no margin of chance is known for it.)"""
     said = f"the fit is better than {rival} on {_held_out(result)}"
     if result.compared_with == "current":
         return said
