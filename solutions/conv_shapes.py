@@ -4,7 +4,7 @@ import random
 
 import torch
 
-from studycli.assertions import assert_equal, call, expect, fails_with
+from studycli.assertions import as_int, assert_equal, call, fails_with
 
 
 def conv_output_size(
@@ -59,13 +59,7 @@ def conv_transpose_output_size(
 
 
 def _as_int(got, what):
-    expect(
-        not isinstance(got, bool) and (isinstance(got, int) or hasattr(got, "__index__")),
-        what,
-        f"returned {got!r} of type {type(got).__name__}, expected an int",
-        hint="use integer division //, not /, so the result is an int",
-    )
-    return int(got)
+    return as_int(got, what, hint="use integer division //, not /, so the result is an int")
 
 
 def _conv_len(n, k, s, p, d):
@@ -277,6 +271,21 @@ def _wrong_t_pad_once(n, kernel_size, stride=1, padding=0, output_padding=0, dil
     return (n - 1) * stride + dilation * (kernel_size - 1) + 1 - padding + output_padding
 
 
+@fails_with("returned tensor(112, dtype=int64), expected an int")
+def _wrong_torch_tensor(n, kernel_size, stride=1, padding=0, dilation=1):
+    """Computes with torch ops and returns the 0-d int64 tensor they give (no .item()): not
+    the int the card asks for."""
+    span = dilation * (torch.tensor(kernel_size) - 1) + 1
+    return torch.div(n + 2 * padding - span, stride, rounding_mode="floor") + 1
+
+
+@fails_with("returned tensor(8, dtype=int64), expected an int")
+def _wrong_t_torch_tensor(n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
+    """Computes with torch ops and returns the 0-d int64 tensor they give (no .item())."""
+    span = dilation * (torch.tensor(kernel_size) - 1) + 1
+    return (n - 1) * stride + span - 2 * padding + output_padding
+
+
 WRONG_ANSWERS = {
     "conv_output_size": [
         _wrong_no_dilation,
@@ -284,11 +293,13 @@ WRONG_ANSWERS = {
         _wrong_missing_minus_one,
         _wrong_pad_once,
         _wrong_true_division,
+        _wrong_torch_tensor,
     ],
     "conv_transpose_output_size": [
         _wrong_t_inverse_formula,
         _wrong_t_no_output_padding,
         _wrong_t_pad_once,
+        _wrong_t_torch_tensor,
     ],
 }
 

@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from studycli.assertions import (
+    ITEM_HINT,
     assert_close,
     assert_equal,
     call,
@@ -76,9 +77,6 @@ def _expected(scale, found_inf, tracker, growth, backoff, interval):
     return float(scale), tracker
 
 
-_HINT_ITEM = "a 0-d tensor's Python number is its .item()"
-
-
 def _unpack(out, what):
     """The answer's pair, a float and an int as the card asks: float() and int() of 0-d
     tensors passed, and an answer that kept both in tensors as GradScaler does (no .item())
@@ -88,13 +86,13 @@ def _unpack(out, what):
         isinstance(scale, (float, int)) and not isinstance(scale, bool),
         what,
         f"returned new_scale as {describe(scale)}, expected a float",
-        hint=_HINT_ITEM,
+        hint=ITEM_HINT,
     )
     expect(
         isinstance(tracker, int) and not isinstance(tracker, bool),
         what,
         f"returned new_growth_tracker as {describe(tracker)}, expected an int",
-        hint=_HINT_ITEM,
+        hint=ITEM_HINT,
     )
     return float(scale), tracker
 

@@ -5,7 +5,7 @@ import random
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_equal, call, describe, expect, fails_with
+from studycli.assertions import as_int, assert_equal, call, describe, fails_with
 
 
 def receptive_field(layers: list[tuple[int, ...]]) -> int:
@@ -155,17 +155,12 @@ def check_receptive_field(impl, device="cpu") -> None:
     cases = _fixed_cases() + [(_random_stack(rng), "") for _ in range(150)]
     for layers, hint in cases:
         what = f"receptive_field({describe(layers)})"
-        got = call(impl, what, [tuple(layer) for layer in layers])
-        expect(
-            not isinstance(got, bool) and (isinstance(got, int) or hasattr(got, "__index__")),
-            what,
-            f"returned {got!r} of type {type(got).__name__}, expected an int",
-        )
+        got = as_int(call(impl, what, [tuple(layer) for layer in layers]), what)
         want = _brute(layers)
-        if int(got) != want:
+        if got != want:
             probes = [layers for layers, _ in cases[:40]]
             hint = _diagnose(impl, probes) or hint or _DEFAULT_HINT
-            assert_equal(int(got), want, what, hint=hint)
+            assert_equal(got, want, what, hint=hint)
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -217,12 +212,26 @@ def _wrong_top_down_order(layers):
     return r
 
 
+@fails_with("returned tensor(1, dtype=int64), expected an int")
+def _wrong_torch_tensor(layers):
+    """Keeps r and the jump in 0-d int64 tensors and returns r as one (no .item()): not the
+    int the card asks for."""
+    r, jump = torch.tensor(1), torch.tensor(1)
+    for layer in layers:
+        k, s = layer[0], layer[1]
+        d = layer[2] if len(layer) > 2 else 1
+        r = r + (k - 1) * d * jump
+        jump = jump * s
+    return r
+
+
 WRONG_ANSWERS = {
     "receptive_field": [
         _wrong_stride_includes_current,
         _wrong_ignores_dilation,
         _wrong_adds_k,
         _wrong_top_down_order,
+        _wrong_torch_tensor,
     ],
 }
 

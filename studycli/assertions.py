@@ -416,6 +416,25 @@ def as_number(value: Any, what: str, *, hint: str = "") -> float:
     _fail(what, f"returned {describe(value)}{missing}, expected a number", hint)
 
 
+ITEM_HINT = "a 0-d tensor's Python number is its .item()"
+
+
+def as_int(value: Any, what: str, *, hint: str = "") -> int:
+    """The answer's `value` as the int its card promises (a Python int, or numpy's integer),
+    else a failure saying what came back, with `hint`: a check that took whatever has
+    `__index__` passed a 0-d tensor, which an answer computed with torch operations returns
+    where it leaves out .item() ("returned tensor(112, dtype=int64), expected an int", with
+    that hint instead)."""
+    import numpy as np
+
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    if type(value).__module__.startswith("torch"):
+        _fail(what, f"returned {describe(value)}, expected an int", ITEM_HINT)
+    kind = "" if _is_array(value) else f" of type {type(value).__name__}"
+    _fail(what, f"returned {describe(value)}{kind}, expected an int", hint)
+
+
 def plain_ints(values: Any, what: str, *, hint: str = "") -> list[int]:
     """The answer's items as plain ints (`operator.index`: numpy's integers read too), to
     compare as numbers: an int subclass whose == always said yes passed a comparison of the

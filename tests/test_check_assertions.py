@@ -504,3 +504,23 @@ def test_expect_tensor_refuses_the_right_numbers_in_a_numpy_array_or_a_list():
         AssertionError, match=r"returned 0.5, expected a torch tensor\n  hint: mine$"
     ):
         expect_tensor(0.5, "f(x)", hint="mine")
+
+
+def test_as_int_refuses_a_0d_tensor_where_a_card_promises_an_int():
+    """Checkers took whatever has __index__ for an int, so a 0-d tensor (an answer computed
+    with torch operations, without .item()) passed where the card promises `-> int`."""
+    from studycli.assertions import as_int
+
+    assert as_int(112, "f") == 112 and as_int(np.int64(7), "f") == 7
+    assert type(as_int(np.int64(7), "f")) is int
+    for value, said in (
+        (torch.tensor(112), "f(224): returned tensor(112, dtype=int64), expected an int"),
+        (np.array(3), "f(224): returned array(3, dtype=int64), expected an int"),
+        (112.0, "f(224): returned 112.0 of type float, expected an int"),
+        (True, "f(224): returned True of type bool, expected an int"),
+        (None, "f(224): returned None of type NoneType, expected an int"),
+    ):
+        with pytest.raises(AssertionError) as failed:
+            as_int(value, "f(224)", hint="use //")
+        hint = "a 0-d tensor's Python number is its .item()" if "tensor" in said else "use //"
+        assert str(failed.value) == f"{said}\n  hint: {hint}"
