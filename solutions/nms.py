@@ -83,29 +83,36 @@ EMPTY_FLOAT = (
     "that no boxes keep no indices"
 )
 
+INT64 = (
+    "the card asks for int64 indices, as torchvision.ops.nms returns: give "
+    "dtype=torch.int64 (or return the list)"
+)
+
 
 def _indices(got, what):
-    """The learner's result as a list of Python ints (tensor, array, list or tuple)."""
+    """The learner's result as a list of Python ints, from the int64 tensor or the list (or
+    tuple) the card asks for: a numpy array, and a tensor of int32 or another dtype, passed
+    where they held the right numbers."""
     expect(got is not None, what, "returned None (a missing `return`?)")
-    if hasattr(got, "detach"):
+    if isinstance(got, torch.Tensor):
         got = got.detach().cpu()
+        dtype = str(got.dtype).removeprefix("torch.")
         expect(
-            not got.is_floating_point(),
+            got.dtype == torch.int64,
             what,
-            f"returned a {got.dtype} tensor, expected integer indices",
-            hint=EMPTY_FLOAT if got.numel() == 0 else "",
+            f"returned a tensor of dtype {dtype}, expected an int64 tensor (or a list)",
+            hint=EMPTY_FLOAT if got.numel() == 0 and got.is_floating_point() else INT64,
         )
         expect(
             got.dim() == 1, what, f"returned a tensor of shape {tuple(got.shape)}, expected (K,)"
         )
         return [int(i) for i in got.tolist()]
-    if hasattr(got, "dtype") and hasattr(got, "tolist"):  # a numpy array
-        expect(
-            got.dtype.kind in "iu",
-            what,
-            f"returned an array of {got.dtype}, expected integer indices",
-        )
-        got = got.reshape(-1).tolist()
+    expect(
+        type(got).__module__ != "numpy",
+        what,
+        f"returned a numpy {describe(got)}, expected an int64 tensor or a list",
+        hint="convert it: torch.from_numpy(a) of an int64 array, or a.tolist()",
+    )
     expect(
         isinstance(got, (list, tuple)),
         what,
@@ -376,6 +383,26 @@ def _wrong_zero_sentinel(boxes, scores, iou_threshold):
     return keep
 
 
+@fails_with("returned a numpy array([0, 1], dtype=int64), expected an int64 tensor or a list")
+def _wrong_numpy_array(boxes, scores, iou_threshold):
+    """Runs the greedy loop in numpy and returns the numpy array of kept indices: neither the
+    int64 tensor nor the list the card asks for."""
+    import numpy as np
+
+    order = np.argsort(-scores.cpu().numpy(), kind="stable")
+    iou = _pairwise_iou(boxes).cpu().numpy()
+    return np.array(_greedy(order.tolist(), iou, lambda v: v > iou_threshold), dtype=np.int64)
+
+
+@fails_with("returned a tensor of dtype int32, expected an int64 tensor")
+def _wrong_int32(boxes, scores, iou_threshold):
+    """Returns the kept indices as an int32 tensor: the card asks for int64 (torchvision's
+    nms returns int64, and indexing code may expect it)."""
+    order = torch.argsort(scores, descending=True).tolist()
+    keep = _greedy(order, _pairwise_iou(boxes), lambda v: v > iou_threshold)
+    return torch.tensor(keep, dtype=torch.int32, device=boxes.device)
+
+
 WRONG_ANSWERS = {
     "nms": [
         _wrong_zero_sentinel,
@@ -387,6 +414,8 @@ WRONG_ANSWERS = {
         _wrong_union_twice,
         _wrong_empty_float,
         _wrong_scores_overwritten,
+        _wrong_numpy_array,
+        _wrong_int32,
     ],
 }
 
