@@ -231,6 +231,12 @@ def check_apply_rope(impl, device="cpu"):
     pos = torch.arange(4, device=device) * 3
     what = "apply_rope(x of shape (4, 12), dtype=float64, positions=[0, 3, 6, 9])"
     out = _call_rope(impl, what, x.clone(), pos)
+    expect(  # (assert_close's tolerance here takes float32's values)
+        out.dtype == x.dtype,
+        what,
+        f"returned dtype {out.dtype}, expected {x.dtype}",
+        hint="return x's dtype: compute in it, or cast the result back with .to(x.dtype)",
+    )
     assert_close(out, _rope_complex(_np(x), pos.cpu().numpy()), what, atol=1e-6, rtol=1e-6)
 
     # bfloat16 in, bfloat16 out: cos and sin tables built in float32 (or float64) and multiplied
@@ -416,6 +422,13 @@ def _rope_row_index(x, positions, base: float = 10000.0):
     return apply_rope(x, torch.arange(x.shape[-2], device=x.device), base)
 
 
+@fails_with("returned dtype torch.float32, expected torch.float64")
+def _rope_in_float32(x, positions, base: float = 10000.0):
+    """Computes in float32 (x.float(), as for half precision) and returns that: right for
+    float32, but a float64 x comes back float32, not in x's dtype."""
+    return apply_rope(x.float(), positions, base)
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -477,6 +490,7 @@ WRONG_ANSWERS = {
         _rope_in_place,
         _rope_row_index,
         _wrong_float32_tables,
+        _rope_in_float32,
     ],
     "rope_relative_score": [_score_cos_only, _score_n_minus_m],
 }
