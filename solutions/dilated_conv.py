@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from studycli.assertions import (
+    as_int,
     assert_close,
     assert_equal,
     call,
@@ -254,14 +255,9 @@ def check_effective_kernel_size(impl, device="cpu") -> None:
     cases = [(k, d) for k in range(1, 10) for d in range(1, 7)]
     for k, d in cases:
         what = f"effective_kernel_size(kernel_size={k}, dilation={d})"
-        got = call(impl, what, k, d)
-        expect(
-            isinstance(got, int) or (hasattr(got, "__index__") and not isinstance(got, bool)),
-            what,
-            f"returned {describe(got)}, expected an int",
-        )
+        got = as_int(call(impl, what, k, d), what)
         want = _span(k, d)
-        if int(got) != want:
+        if got != want:
             hint = "k taps leave k - 1 gaps, each gap now d wide: 1 + (k - 1) d"
             try:
                 outputs = [impl(*case) for case in cases]
@@ -271,7 +267,7 @@ def check_effective_kernel_size(impl, device="cpu") -> None:
                 if outputs and all(o == model(*case) for o, case in zip(outputs, cases)):
                     hint = text
                     break
-            assert_equal(int(got), want, what, hint=hint)
+            assert_equal(got, want, what, hint=hint)
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -370,6 +366,13 @@ def _wrong_float64_accumulator(x, weight, stride=1, padding=0, dilation=1):
     return conv1d(x.double(), weight.double(), stride, padding, dilation)
 
 
+@fails_with("returned tensor(1, dtype=int64), expected an int")
+def _wrong_span_tensor(kernel_size, dilation):
+    """Computes the span with torch ops and returns the 0-d int64 tensor they give (no
+    .item()): not the int the card asks for."""
+    return dilation * (torch.tensor(kernel_size) - 1) + 1
+
+
 WRONG_ANSWERS = {
     "conv1d": [
         _wrong_calls_library,
@@ -380,7 +383,12 @@ WRONG_ANSWERS = {
         _wrong_float64_accumulator,
         _wrong_unsqueezes_in_place,
     ],
-    "effective_kernel_size": [_wrong_k_times_d, _wrong_k_plus_d, _wrong_no_plus_one],
+    "effective_kernel_size": [
+        _wrong_k_times_d,
+        _wrong_k_plus_d,
+        _wrong_no_plus_one,
+        _wrong_span_tensor,
+    ],
 }
 
 
