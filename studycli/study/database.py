@@ -346,7 +346,7 @@ def refuse_orphaned_side_files(path: Path) -> None:
     """
     # SQLite follows a link to the database (and links among its folders): its -wal and -shm
     # lie beside the file linked to, whether that is there or not
-    real = Path(os.path.realpath(path))
+    real = path.resolve()
     _, wal, shm = _files_of(real)
     left = [side for side in (wal, shm) if side.exists() or side.is_symlink()]
     # the database looked for again, after them: SQLite makes its file before them, so where
@@ -499,7 +499,7 @@ def _open_for_reading(path: Path, timeout: float = BUSY_TIMEOUT) -> sqlite3.Conn
         # _DIRECTORY or _CANTINIT form) in a folder this user cannot write
         if _code(exc) not in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
             raise
-    real = Path(os.path.realpath(path))  # (a link's -wal is beside the file it points to)
+    real = path.resolve()  # (a link's -wal is beside the file it points to)
     _, wal, _ = _files_of(real)
     if wal.exists() and wal.stat().st_size > 0:
         raise StoreError(
@@ -761,7 +761,7 @@ def unwritable(path: Path, exc: object) -> StoreError:
     """The StoreError for the database at `path` that cannot be written (`exc` says how that
     showed): what stops the writing, and its fix. (Where `path` is a link, what is named is
     the file it points to, its folder and its -wal and -shm files: SQLite writes those.)"""
-    real = Path(os.path.realpath(path))
+    real = path.resolve()
     folder, named = real.parent, _named(path)
     elsewhere = "or point --db (or STUDYCLI_DB) at a file in a folder you can write"
     if _on_read_only_filesystem(folder):
@@ -797,14 +797,14 @@ def unwritable(path: Path, exc: object) -> StoreError:
 
 def _named(path: Path) -> str:
     """The database at `path` as a message names it: with the file it points to, if a link."""
-    return f"{path} (a link to {os.path.realpath(path)})" if path.is_symlink() else str(path)
+    return f"{path} (a link to {path.resolve()})" if path.is_symlink() else str(path)
 
 
 def _unwritable_part(path: Path) -> Path | None:
     """The first of the folder, the file and its -wal and -shm files that cannot be written
     (None: all can, or do not exist yet). Where `path` is a link, those of the file it points
     to: SQLite writes that file, and keeps its -wal and -shm beside it."""
-    real = Path(os.path.realpath(path))
+    real = path.resolve()
     if not os.access(real.parent, os.W_OK | os.X_OK):
         return real.parent
     for part in _files_of(real):
@@ -815,7 +815,7 @@ def _unwritable_part(path: Path) -> Path | None:
 
 def _why_unwritable(path: Path) -> str:
     """Why the database at `path` cannot be written, in a few words."""
-    if _on_read_only_filesystem(Path(os.path.realpath(path)).parent):
+    if _on_read_only_filesystem(path.resolve().parent):
         return "a read-only filesystem"
     part = _unwritable_part(path)
     return f"{part or path} cannot be written"
