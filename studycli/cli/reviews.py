@@ -195,12 +195,10 @@ def _other_settings(cards: int, database: Path) -> str:
     """What an import of the export does to the cards last scheduled under other settings
     than the current ones (the file has no place for settings: README, "moving your
     history"), and how to move this machine's schedule as it is instead."""
-    import os
-
     from studycli.paths import config_path
 
-    settings = Path(os.path.realpath(config_path()))
-    copy = f"copy {escape(os.path.realpath(database))}"
+    settings = config_path().resolve()
+    copy = f"copy {escape(str(database.resolve()))}"
     if settings.exists():
         copy += f" and {escape(str(settings))} instead"
     else:  # the defaults: the other machine's settings.toml, if any, would stand instead
