@@ -1414,3 +1414,36 @@ def test_a_reference_that_prints_is_located_at_its_first_print(content_copy):
         "the reference's check printed 5 line(s) (first: 'debug -3'; its first print at "
         f"solutions/arith.py:{line}, in add_one): a learner sees"
     ) in result.message, result.message
+
+
+def test_a_correct_variant_that_prints_is_located_at_its_first_print_and_a_wrong_answer_not(
+    content_copy,
+):
+    """A correct variant's prints passed with nothing said, where the reference's failed the
+    card: a learner whose answer is that variant reads its lines as their own output. A wrong
+    answer's prints are not counted: it fails anyway, and no learner's answer is it."""
+    arith = content_copy / "solutions" / "arith.py"
+    edit(
+        arith,
+        'CORRECT_VARIANTS = {"add_one": [lambda x: 1 + x]}\n',
+        "def _plus_one_chatty(x):\n"
+        '    """Adds one, saying so."""\n'
+        '    print("adding one to", x)\n'
+        "    return 1 + x\n\n\n"
+        'CORRECT_VARIANTS = {"add_one": [lambda x: 1 + x, _plus_one_chatty]}\n',
+    )
+    edit(arith, "    return x + 2\n", '    print("wrong", x)\n    return x + 2\n')
+    content = load_content(content_copy)
+    [result] = run_checks([content.get("add-one")], content, jobs=1, timeout=20)
+    assert result.status == "fail", result.message
+    defined, printed = (
+        line_of(arith, "def _plus_one_chatty(x):"),
+        line_of(arith, '    print("adding one to", x)'),
+    )
+    assert result.message == (
+        "the check of correct variant _plus_one_chatty (Adds one, saying so.) at "
+        f"solutions/arith.py:{defined} printed 5 line(s) (first: 'adding one to -3'; "
+        f"its first print at solutions/arith.py:{printed}, in _plus_one_chatty): a learner "
+        "sees whatever a check prints as their own answer's output; remove the prints of the "
+        "checker, and of the correct variant (its output is in the check's too)"
+    )

@@ -102,14 +102,14 @@ def _child(job: Job, sender, output=None) -> None:
     captured = io.StringIO()
     started = time.monotonic()
     label = loading = ""
-    printed: dict[str, str] = {}  # (a reference's check: where it first wrote, `_FirstWrite`)
+    printed: dict[str, str] = {}  # (a correct answer's: where it first wrote, `_FirstWrite`)
     try:
         try:
             with contextlib.ExitStack() as stack:
                 if output is None:
                     stack.enter_context(redirect_stdout(captured))
                     stack.enter_context(redirect_stderr(captured))
-                if job.candidate.kind == "reference":
+                if job.candidate.expect_pass:
                     stack.enter_context(_noting_first_write(job.solutions_dir, printed))
                 loading = job.check_module
                 checker = getattr(
@@ -178,12 +178,12 @@ def _child(job: Job, sender, output=None) -> None:
 
 
 class _FirstWrite:
-    """sys.stdout or sys.stderr in a reference's check: notes in `found["at"]` the solution
-    modules' frames that the first text written came through, as a traceback shows them (the
-    parent says the innermost: `verify`). "The reference's check printed 5 line(s)" named the
-    first line, but not the print, and its author searched the reference, the checker and their
-    helpers for it (a QA pass). Python's warnings, which `verify` does not count as printed,
-    are passed over."""
+    """sys.stdout or sys.stderr in a correct answer's check (the reference's or a variant's):
+    notes in `found["at"]` the solution modules' frames that the first text written came
+    through, as a traceback shows them (the parent says the innermost: `verify`). "The
+    reference's check printed 5 line(s)" named the first line, but not the print, and its
+    author searched the reference, the checker and their helpers for it (a QA pass). Python's
+    warnings, which `verify` does not count as printed, are passed over."""
 
     def __init__(self, stream: Any, solutions_dir: str, found: dict[str, str]) -> None:
         self._stream, self._found = stream, found

@@ -112,8 +112,8 @@ class Outcome:
     output: str = ""
     # a timeout met while the solution module named here was still loading (its top level)
     loading: str = ""
-    # a reference's check that printed: the solution modules' frames the first text written
-    # came through, as a traceback shows them (see `child._FirstWrite`)
+    # a correct answer's check that printed: the solution modules' frames the first text
+    # written came through, as a traceback shows them (see `child._FirstWrite`)
     printed_at: str = ""
 
     def __post_init__(self) -> None:

@@ -289,19 +289,10 @@ def verdict(
                     "or smaller",
                 )
             )
-        elif job.candidate.kind == "reference" and (lines := _printed(outcome.output)):
-            count, first = _count_printed(lines)
-            if site := _innermost_solution_frame(outcome.printed_at, job.solutions_dir):
-                first += f"; its first print at {site}"
-            problems.append(
-                (
-                    "fail",
-                    f"the reference's check printed {count:,} line(s) ({first}): a learner "
-                    "sees whatever a check prints as their own answer's output; remove the "
-                    "prints of the checker, and of the reference (its output is in the "
-                    "check's too)",
-                )
-            )
+        elif job.candidate.expect_pass and (lines := _printed(outcome.output)):
+            # a correct variant's too: a learner whose answer is that one reads its lines
+            # as their own output (a wrong answer's are not counted: it fails anyway)
+            problems.append(("fail", _printed_problem(job, outcome, lines, located)))
         elif not job.candidate.expect_pass and outcome.status == "pass":
             fix = (
                 "the starter (the card's `starter:`, else the reference's signature and "
@@ -340,6 +331,22 @@ def verdict(
         result.message = f"{accepted}; starter and {kinds.count('wrong')} wrong answer(s) rejected"
         result.message += _slow(results)
     return result
+
+
+def _printed_problem(job: Job, outcome: Outcome, lines: list[str], located: str) -> str:
+    """What a correct answer's check that printed `lines` fails the card with: how many, the
+    first, and where the first print is (`child._FirstWrite`); `located`: the answer's name,
+    and for a variant where it is written."""
+    count, first = _count_printed(lines)
+    if site := _innermost_solution_frame(outcome.printed_at, job.solutions_dir):
+        first += f"; its first print at {site}"
+    reference = job.candidate.kind == "reference"
+    whose = "the reference's check" if reference else f"the check of {located}"
+    return (
+        f"{whose} printed {count:,} line(s) ({first}): a learner sees whatever a check prints "
+        "as their own answer's output; remove the prints of the checker, and of the "
+        f"{'reference' if reference else 'correct variant'} (its output is in the check's too)"
+    )
 
 
 _UNSAID_FIX = (
