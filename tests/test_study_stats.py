@@ -558,6 +558,45 @@ def test_the_cli_forecast_leaves_out_imported_cards_review_never_shows(cli, monk
     assert "and 1 more in your history only: from-another-app" in screen
 
 
+def test_the_reviews_of_an_imported_history_of_other_cards_are_said_to_be_theirs(
+    cli, monkeypatch, tmp_path
+):
+    """After importing the FSRS sample (1,205 cards, none of them in the content), the chart
+    counted its thousands of reviews "in all" under an items line of new cards only, and the
+    note on those cards said their reviews "are kept", not that they were counted. They still
+    count (what happened: the learner's reviews), and the chart's title and --json say how
+    many of them are of items not in the content; a review of the content's is not one."""
+    from pathlib import Path
+
+    monkeypatch.setenv("STUDYCLI_NOW", "2024-10-07T10:00:00+00:00")
+    monkeypatch.setenv("COLUMNS", "80")
+    sample = Path(__file__).parent / "data" / "fsrs_review_logs_sample.csv"
+    own = tmp_path / "own.csv"
+    header = "card_id,review_rating,review_time,review_duration\n"
+    own.write_text(header + "add-one,3,2024-10-06T12:00:00+00:00,\n")  # the content's
+    for csv in (sample, own):
+        imported = cli("--content", FIXTURE_CONTENT, "import-reviews", csv)
+        assert imported.exit_code == 0, imported.output
+    data = json.loads(cli("--content", FIXTURE_CONTENT, "stats", "--json").stdout)
+    total = sum(day["count"] for day in data["reviews_per_day"])
+    assert data["reviews_not_in_content"] == total - 1 > 1_000  # all but add-one's
+    screen = " ".join(cli("--content", FIXTURE_CONTENT, "stats").stdout.split())
+    assert (
+        f"reviews per day, last 30 days ({total} in all, {total - 1} of items not in the content)"
+    ) in screen
+    assert (
+        "their reviews are kept and count in the reviews per day, true retention and the "
+        "streak: `studycli history --card ID` lists them"
+    ) in screen
+    deck = json.loads(
+        cli("--content", FIXTURE_CONTENT, "stats", "--deck", "basics", "--json").stdout
+    )
+    deck_reviews = sum(day["count"] for day in deck["reviews_per_day"])
+    assert (deck_reviews, deck["reviews_not_in_content"]) == (1, 0)
+    shown = cli("--content", FIXTURE_CONTENT, "stats", "--deck", "basics").stdout
+    assert "(1 in all)" in shown and "not in the content" not in shown
+
+
 def test_the_items_by_state_are_the_content_items_the_history_only_ones_said_apart(
     cli, monkeypatch, tmp_path
 ):

@@ -40,13 +40,15 @@ def stats(
     fail; young cards had an interval under 21 days, mature ones 21 or more. Topics are listed
     weakest first, by the average predicted recall of their studied cards. Without --deck or
     --topic, the history of cards that are not in the content (imported, removed or renamed)
-    counts too, in reviews per day, true retention and the streak, and those items are named
-    under the items line; never in the items by state, the due forecast or the topics (`review`
-    never shows those cards). `--json` prints {"cards_by_state" (the study items by state:
-    they add up to "study_items"), "study_items", "cards", "not_in_content" (how many items
-    are in your history only), "not_in_content_ids" (their ids), "reviews_per_day":
-    [{"date", "count"}], "forecast", "true_retention", "topics": [{"topic", "cards", "items",
-    "studied" (items), "reviews", "retention", "recall"}], "streak", "today"}.
+    counts too, in reviews per day (whose title says how many are theirs), true retention and
+    the streak, and those items are named under the items line; never in the items by state,
+    the due forecast or the topics (`review` never shows those cards). `--json` prints
+    {"cards_by_state" (the study items by state: they add up to "study_items"),
+    "study_items", "cards", "not_in_content" (how many items are in your history only),
+    "not_in_content_ids" (their ids), "reviews_per_day": [{"date", "count"}],
+    "reviews_not_in_content" (how many of those are of the items in your history only),
+    "forecast", "true_retention", "topics": [{"topic", "cards", "items", "studied" (items),
+    "reviews", "retention", "recall"}], "streak", "today"}.
 
     Example: studycli stats --topic flash-attention
     """
@@ -84,7 +86,7 @@ def view(figures: Stats, scope: str) -> RenderableType:
     return Group(
         Text(f"stats · {scope} · {figures.today.isoformat()}", style="bold reverse"),
         _Labelled(rows),
-        _titled("reviews per day, last 30 days", f"{sum(reviews)} in all"),
+        _titled("reviews per day, last 30 days", _reviews_note(sum(reviews), figures)),
         charts.column_chart(reviews, [d.day for d in figures.reviews_per_day]),
         _titled("due forecast, next 30 days", f"{sum(due)} due"),
         charts.column_chart(due, [d.day for d in figures.forecast], style="yellow"),
@@ -121,9 +123,17 @@ def _history_only(ids: tuple[str, ...]) -> list[str]:
     return [
         f"and {len(ids)} more in your history only: {', '.join(ids[:NAMED])}{more}",
         "not in the content (removed or renamed, or imported): never shown,",
-        f"{'its' if len(ids) == 1 else 'their'} reviews are kept: "
-        "`studycli history --card ID` lists them",
+        f"{'its' if len(ids) == 1 else 'their'} reviews are kept and count in the reviews per "
+        "day, true retention and the streak: `studycli history --card ID` lists them",
     ]
+
+
+def _reviews_note(total: int, figures: Stats) -> str:
+    """How many reviews the chart counts, and how many of them are of the items in the history
+    only: after importing a history of cards not in the content, the chart counted thousands
+    of reviews beside an items line of new cards only, and nothing said whose they were."""
+    others = figures.reviews_not_in_content
+    return f"{total} in all" + (f", {others} of items not in the content" if others else "")
 
 
 def _titled(title: str, note: str) -> Text:

@@ -11,7 +11,8 @@ nothing studied last). Reviews per day and the streak count every rating, cram i
 The items by state and the forecast count only the given items: an item known only from the
 history (imported, or removed or renamed in the content since) is never shown, so it is none
 of the learner's study items and no work to come; its reviews count in the figures of what
-happened (reviews per day, true retention, the streak), and `not_in_content_ids` names it.
+happened (reviews per day, true retention, the streak), `not_in_content_ids` names it, and
+`reviews_not_in_content` says how many of the reviews per day are its.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ class Stats:
     """The figures. `cards_by_state` counts the `study_items` (a cloze card is one per
     deletion) made from `cards` cards of the content, so its counts add up to `study_items`;
     the items known only from the history, `not_in_content_ids` (imported from elsewhere, or
-    removed or renamed in the content since they were studied), are not among them."""
+    removed or renamed in the content since they were studied), are not among them; their
+    reviews count in `reviews_per_day`, `reviews_not_in_content` of them."""
 
     today: date
     cards_by_state: dict[str, int]  # its name predates cloze cards; kept for --json
@@ -111,6 +113,7 @@ class Stats:
     topics: list[TopicStats]  # weakest first
     streak: int  # study days in a row with a rating, up to today (or yesterday)
     last_studied: date | None = None  # the study day of the latest rating (None: never)
+    reviews_not_in_content: int = 0  # of `reviews_per_day`'s, those of `not_in_content_ids`
 
     @property
     def not_in_content(self) -> int:
@@ -125,6 +128,7 @@ class Stats:
             "not_in_content": self.not_in_content,
             "not_in_content_ids": list(self.not_in_content_ids),
             "reviews_per_day": [d.to_dict() for d in self.reviews_per_day],
+            "reviews_not_in_content": self.reviews_not_in_content,
             "forecast": [d.to_dict() for d in self.forecast],
             "true_retention": {k: v.to_dict() for k, v in self.true_retention.items()},
             "topics": [t.to_dict() for t in self.topics],
@@ -195,6 +199,7 @@ def stats(
             {card_id: day(back) for card_id, back in store.buried(now).items()},
         ),
         true_retention=_true_retention(recent),
+        reviews_not_in_content=sum(r[0] not in content for r in recent),
         topics=_topics(items, states, parsed, store.review_outcomes(), settings, now),
         **_streak(store, None if elsewhere else pool, now, settings, tz),
     )
