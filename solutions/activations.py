@@ -160,6 +160,14 @@ def check_gelu_tanh(impl, device="cpu"):
     )
 
 
+def _call_swiglu(impl, what, x, w, v):
+    """`impl(x, w, v)`, failing unless it returned the tensor the interface promises
+    (assert_close took a numpy array of the right values)."""
+    got = call(impl, what, x, w, v)
+    expect_tensor(got, what)
+    return got
+
+
 def check_swiglu(impl, device="cpu"):
     from torch.nn.functional import silu
 
@@ -172,7 +180,7 @@ def check_swiglu(impl, device="cpu"):
     def silu_(a):
         return a / (1.0 + math.exp(-a))
 
-    got = call(impl, what, x, w, v)
+    got = _call_swiglu(impl, what, x, w, v)
     hint = _likely_mistake(
         got,
         [
@@ -206,7 +214,7 @@ def check_swiglu(impl, device="cpu"):
         v = torch.randn(d, h, generator=gen).to(device)
         what = f"swiglu(x of shape {tuple(x.shape)}, w {tuple(w.shape)}, v {tuple(v.shape)})"
         assert_close(
-            call(impl, what, x, w, v),
+            _call_swiglu(impl, what, x, w, v),
             silu(x @ w) * (x @ v),
             what,
             atol=1e-5,
@@ -222,7 +230,7 @@ def check_swiglu(impl, device="cpu"):
     v = torch.tensor([[1.0, 0.5, 2.0], [-1.0, 1.0, 0.25]], device=device)
     what = f"swiglu(x={describe(x)}, w={describe(w)}, v={describe(v)}) (x @ w from -150 to 315)"
     assert_close(
-        call(impl, what, x, w, v),
+        _call_swiglu(impl, what, x, w, v),
         silu(x.double() @ w.double()) * (x.double() @ v.double()),
         what,
         atol=1e-5,
@@ -285,6 +293,16 @@ def _swiglu_exp_ratio(x, w, v):
     inf for a gate pre-activation above 88 (float32), and inf / inf is nan."""
     a = x @ w
     return a * torch.exp(a) / (1.0 + torch.exp(a)) * (x @ v)
+
+
+@fails_with("dtype=float32), expected a torch tensor")
+def _swiglu_numpy(x, w, v):
+    """Computes with numpy on the inputs' arrays and returns the numpy array, not the tensor
+    the card's interface promises."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    a, b = (x @ w).detach().cpu().numpy(), (x @ v).detach().cpu().numpy()
+    return a / (1.0 + np.exp(-a)) * b
 
 
 # --- correct variants -------------------------------------------------------------------------
@@ -358,6 +376,7 @@ WRONG_ANSWERS = {
         _swiglu_swapped,
         _swiglu_silu_after_product,
         _swiglu_exp_ratio,
+        _swiglu_numpy,
     ],
 }
 
