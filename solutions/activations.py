@@ -297,8 +297,7 @@ def _swiglu_exp_ratio(x, w, v):
 
 @fails_with("dtype=float32), expected a torch tensor")
 def _swiglu_numpy(x, w, v):
-    """Computes with numpy on the inputs' arrays and returns the numpy array, not the tensor
-    the card's interface promises."""
+    """Returns the result as a numpy array (computed with numpy), not a tensor."""
     import numpy as np  # (here, not at the top: the starters show the module's imports)
 
     a, b = (x @ w).detach().cpu().numpy(), (x @ v).detach().cpu().numpy()

@@ -10,6 +10,7 @@ from studycli.assertions import (
     call_unchanged,
     describe,
     expect,
+    expect_tensor,
     fails_with,
 )
 
@@ -289,6 +290,14 @@ def check_apply_rope(impl, device="cpu"):
         )
 
 
+def _call_score(impl, what, *args, **kwargs):
+    """`impl(*args, **kwargs)`, failing unless it returned the tensor the interface promises
+    (assert_close took a numpy array of the right values)."""
+    got = call(impl, what, *args, **kwargs)
+    expect_tensor(got, what)
+    return got
+
+
 def check_rope_relative_score(impl, device="cpu"):
     gen = torch.Generator().manual_seed(1)
 
@@ -297,7 +306,7 @@ def check_rope_relative_score(impl, device="cpu"):
     k = torch.randn(3, 8, generator=gen).to(device)
     what = "rope_relative_score(q, k, delta=0)"
     assert_close(
-        call(impl, what, q, k, 0),
+        _call_score(impl, what, q, k, 0),
         (q * k).sum(-1),
         what,
         atol=1e-5,
@@ -321,7 +330,7 @@ def check_rope_relative_score(impl, device="cpu"):
             rk = _rope_complex(_np(k)[..., None, :], [n], base)[..., 0, :]
             want = (rq * rk).sum(-1)
             what = f"rope_relative_score(q, k of shape {shape}, delta={delta}, base={base:g}) (m={m}, n={n})"
-            got = call(impl, what, q, k, delta, base=base)
+            got = _call_score(impl, what, q, k, delta, base=base)
             theta = base ** (-np.arange(0, shape[-1], 2) / shape[-1])
             qn, kn = _np(q), _np(k)
             aligned = qn[..., 0::2] * kn[..., 0::2] + qn[..., 1::2] * kn[..., 1::2]
@@ -408,6 +417,16 @@ def _score_n_minus_m(q, k, delta: int, base: float = 10000.0):
     return rope_relative_score(q, k, -delta, base)
 
 
+@fails_with("dtype=float32), expected a torch tensor")
+def _score_numpy(q, k, delta: int, base: float = 10000.0):
+    """Returns the score as a numpy array (computed on q and k's arrays), not a tensor."""
+    qn, kn = q.detach().cpu().numpy(), k.detach().cpu().numpy()
+    phi = delta * base ** (-np.arange(0, q.shape[-1], 2) / q.shape[-1])
+    aligned = qn[..., 0::2] * kn[..., 0::2] + qn[..., 1::2] * kn[..., 1::2]
+    crossed = qn[..., 0::2] * kn[..., 1::2] - qn[..., 1::2] * kn[..., 0::2]
+    return (aligned * np.cos(phi) + crossed * np.sin(phi)).sum(-1).astype(qn.dtype)
+
+
 @fails_with("modified its input x in place")
 def _rope_in_place(x, positions, base: float = 10000.0):
     """Right rotation, but writes it into x and returns x (the caller's tensor is changed)."""
@@ -492,7 +511,7 @@ WRONG_ANSWERS = {
         _wrong_float32_tables,
         _rope_in_float32,
     ],
-    "rope_relative_score": [_score_cos_only, _score_n_minus_m],
+    "rope_relative_score": [_score_cos_only, _score_n_minus_m, _score_numpy],
 }
 
 CORRECT_VARIANTS = {
