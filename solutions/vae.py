@@ -183,7 +183,7 @@ def check_pathwise_gradients(impl, device="cpu") -> None:
             f(m + s * eps).sum(-1).mean(0).backward()
             what = f"pathwise_gradients(f' of {name}, mu of shape ({dim},), eps of shape ({samples}, {dim}))"
             got = call(impl, what, f_prime, mu, sigma, eps)
-            expect_pair(got, ("grad_mu", "grad_sigma"), what)
+            expect_pair(got, ("grad_mu", "grad_sigma"), what, tensors=True)
             summed = (
                 got[0] is not None
                 and samples > 1
@@ -220,6 +220,7 @@ def check_pathwise_gradients(impl, device="cpu") -> None:
     eps = torch.randn(200_000, 3, generator=gen, dtype=torch.float64).to(device)
     what = "pathwise_gradients(f'(z) = 2z, mu=[1, -0.5, 0], sigma=[0.5, 1, 2], 200000 samples)"
     got = call(impl, what, lambda z: 2 * z, mu, sigma, eps)
+    expect_pair(got, ("grad_mu", "grad_sigma"), what, tensors=True)
     assert_close(got[0], 2 * mu, what + ", grad_mu vs 2 mu", atol=0.05, rtol=0.02)
     assert_close(
         got[1],
@@ -281,6 +282,13 @@ def _wrong_sum_samples(f_prime, mu, sigma, eps):
     return g.sum(dim=0), (g * eps).sum(dim=0)
 
 
+@fails_with("returned grad_mu as array(")
+def _wrong_numpy_gradients(f_prime, mu, sigma, eps):
+    """Returns the two means as numpy arrays (.numpy()), not the tensors promised."""
+    g = f_prime(mu + sigma * eps)
+    return g.mean(dim=0).cpu().numpy(), (g * eps).mean(dim=0).cpu().numpy()
+
+
 WRONG_ANSWERS = {
     "reparameterize": [
         _wrong_var_as_std,
@@ -288,7 +296,12 @@ WRONG_ANSWERS = {
         _wrong_fresh_noise,
         _wrong_sample_into_eps,
     ],
-    "pathwise_gradients": [_wrong_no_eps_factor, _wrong_z_factor, _wrong_sum_samples],
+    "pathwise_gradients": [
+        _wrong_no_eps_factor,
+        _wrong_z_factor,
+        _wrong_sum_samples,
+        _wrong_numpy_gradients,
+    ],
 }
 
 
