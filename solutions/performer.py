@@ -7,7 +7,15 @@ import math
 
 import torch
 
-from studycli.assertions import assert_close, call, call_unchanged, describe, expect, fails_with
+from studycli.assertions import (
+    assert_close,
+    call,
+    call_unchanged,
+    describe,
+    expect,
+    expect_tensor,
+    fails_with,
+)
 
 
 def positive_random_features(x, omega):
@@ -47,7 +55,7 @@ def softmax_kernel_estimate(x, y, omega):
         omega: (m, d) directions, rows drawn from N(0, I).
 
     Returns:
-        (n, p) estimates. x, y and omega are left unchanged.
+        (n, p) tensor of estimates. x, y and omega are left unchanged.
     """
     fx = torch.exp(x @ omega.T - 0.5 * (x * x).sum(-1, keepdim=True))  # (n, m)
     fy = torch.exp(y @ omega.T - 0.5 * (y * y).sum(-1, keepdim=True))  # (p, m)
@@ -218,6 +226,7 @@ def check_softmax_kernel_estimate(impl, device="cpu"):
         omega = torch.randn(m, d, generator=gen, dtype=torch.float64).to(device)
         what = f"softmax_kernel_estimate(x {describe(x)}, y {describe(y)}, omega {describe(omega)})"
         got = call(impl, what, x.clone(), y.clone(), omega.clone())
+        expect_tensor(got, what)
         want = torch.zeros(n, p, dtype=torch.float64, device=device)
         for r in range(m):
             w = omega[r]
@@ -253,10 +262,19 @@ def check_softmax_kernel_estimate(impl, device="cpu"):
     # (the target is computed from x and y after the call: an answer that wrote into them,
     # its estimate right, was told its estimate was off, "expected 5.13, got 0.89")
     got = call_unchanged(impl, what, ("x", "y", "omega"), x, y, omega)
+    expect_tensor(got, what)
     exact = torch.exp(x @ y.T)
     sq_sum = ((x[:, None, :] + y[None, :, :]) ** 2).sum(-1)
     std_error = exact * torch.sqrt((torch.exp(sq_sum) - 1) / m)
     assert_close(got, exact, what, atol=0.0, rtol=float((5 * std_error / exact).max()), hint=hint)
+
+
+@fails_with("dtype=float64), expected a torch tensor")
+def _wrong_estimate_numpy(x, y, omega):
+    """Returns the estimates as a numpy array (.numpy()), not the tensor the card asks for."""
+    fx = torch.exp(x @ omega.T - 0.5 * (x * x).sum(-1, keepdim=True))
+    fy = torch.exp(y @ omega.T - 0.5 * (y * y).sum(-1, keepdim=True))
+    return (fx @ fy.T / omega.shape[0]).cpu().numpy()
 
 
 @fails_with("the -‖x‖²/2 and -‖y‖²/2 terms are missing")
@@ -304,6 +322,7 @@ WRONG_ANSWERS = {
         _wrong_estimate_no_norms,
         _wrong_estimate_sum,
         _wrong_estimate_full_norms,
+        _wrong_estimate_numpy,
         _wrong_estimate_norm_in_place,
     ],
 }
