@@ -435,16 +435,27 @@ def as_int(value: Any, what: str, *, hint: str = "") -> int:
     _fail(what, f"returned {describe(value)}{kind}, expected an int", hint)
 
 
+ITEMS_HINT = "a 0-d tensor's Python int is its .item(), and a tensor's list of ints its .tolist()"
+
+
 def plain_ints(values: Any, what: str, *, hint: str = "") -> list[int]:
     """The answer's items as plain ints (`operator.index`: numpy's integers read too), to
     compare as numbers: an int subclass whose == always said yes passed a comparison of the
-    answer itself. Items that are no integers fail the check, named by type."""
+    answer itself. Items that are no integers fail the check, named by type; so do 0-d
+    tensors and arrays, as in `as_int` (their __index__ passed a list of them, which a loop
+    over a tensor without .tolist() builds), with ITEMS_HINT instead of `hint`."""
     import operator
 
+    import numpy as np
+
+    items = list(values)  # (read once: a generator has no second pass)
+    for value in items:
+        if type(value).__module__.startswith("torch") or isinstance(value, np.ndarray):
+            _fail(what, f"returned items such as {describe(value)}, expected ints", ITEMS_HINT)
     try:
-        return [operator.index(value) for value in values]
+        return [operator.index(value) for value in items]
     except TypeError:
-        kinds = ", ".join(sorted({type(value).__name__ for value in values}))
+        kinds = ", ".join(sorted({type(value).__name__ for value in items}))
         _fail(what, f"returned items of type {kinds}, expected ints", hint)
         raise  # (_fail raised already)
 

@@ -322,6 +322,24 @@ def test_plain_ints_reads_numbers_and_refuses_what_only_says_it_equals():
         plain_ints([1.0, "2"], "f(x)")
 
 
+def test_plain_ints_refuses_0d_tensors_and_arrays_as_as_int_does():
+    """A list of 0-d tensors (a loop over a tensor, `for i in order:`, without .tolist())
+    passed as ints through their __index__, where as_int refuses a single 0-d tensor."""
+    from studycli.assertions import plain_ints
+
+    assert plain_ints((i for i in (1, np.int64(2))), "f") == [1, 2]  # (a generator: one pass)
+    for items, shown in (
+        ([1, torch.tensor(2)], "tensor(2, dtype=int64)"),
+        ([np.array(3)], "array(3, dtype=int64)"),
+    ):
+        with pytest.raises(AssertionError) as failed:
+            plain_ints(items, "f(x)", hint="mine")
+        assert str(failed.value) == (
+            f"f(x): returned items such as {shown}, expected ints\n  hint: a 0-d tensor's "
+            "Python int is its .item(), and a tensor's list of ints its .tolist()"
+        )
+
+
 def test_likely_mistake_names_the_mistake_the_output_reproduces():
     import torch
 
