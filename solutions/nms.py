@@ -4,7 +4,15 @@ import random
 
 import torch
 
-from studycli.assertions import assert_equal, call, call_unchanged, describe, expect, fails_with
+from studycli.assertions import (
+    assert_equal,
+    call,
+    call_unchanged,
+    describe,
+    expect,
+    fails_with,
+    plain_ints,
+)
 
 
 def nms(boxes, scores, iou_threshold: float):
@@ -91,8 +99,8 @@ INT64 = (
 
 def _indices(got, what):
     """The learner's result as a list of Python ints, from the int64 tensor or the list (or
-    tuple) the card asks for: a numpy array, and a tensor of int32 or another dtype, passed
-    where they held the right numbers."""
+    tuple) the card asks for: a numpy array, a tensor of int32 or another dtype, and a list of
+    0-d tensors passed where they held the right numbers."""
     expect(got is not None, what, "returned None (a missing `return`?)")
     if isinstance(got, torch.Tensor):
         got = got.detach().cpu()
@@ -118,15 +126,7 @@ def _indices(got, what):
         what,
         f"returned {type(got).__name__}, expected a tensor or list of indices",
     )
-    expect(
-        all(
-            isinstance(i, int) or (hasattr(i, "__index__") and not isinstance(i, float))
-            for i in got
-        ),
-        what,
-        f"expected integer indices, got {describe(list(got))}",
-    )
-    return [int(i) for i in got]
+    return plain_ints(got, what, hint="return the kept indices as ints")
 
 
 SCORE_SENTINEL = (
@@ -403,6 +403,17 @@ def _wrong_int32(boxes, scores, iou_threshold):
     return torch.tensor(keep, dtype=torch.int32, device=boxes.device)
 
 
+@fails_with("returned items such as tensor(0, dtype=int64), expected ints")
+def _wrong_tensor_items(boxes, scores, iou_threshold):
+    """Returns a list of 0-d tensors (for i in argsort(...), no .tolist()), not of ints."""
+    iou = _pairwise_iou(boxes)
+    keep = []
+    for i in torch.argsort(scores, descending=True):
+        if all(iou[i, j] <= iou_threshold for j in keep):
+            keep.append(i)
+    return keep
+
+
 WRONG_ANSWERS = {
     "nms": [
         _wrong_zero_sentinel,
@@ -416,6 +427,7 @@ WRONG_ANSWERS = {
         _wrong_scores_overwritten,
         _wrong_numpy_array,
         _wrong_int32,
+        _wrong_tensor_items,
     ],
 }
 
