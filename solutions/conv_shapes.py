@@ -286,6 +286,23 @@ def _wrong_t_torch_tensor(n, kernel_size, stride=1, padding=0, output_padding=0,
     return (n - 1) * stride + span - 2 * padding + output_padding
 
 
+@fails_with("returned np.int64(112), a numpy integer, expected a Python int")
+def _wrong_numpy_int(n, kernel_size, stride=1, padding=0, dilation=1):
+    """Returns numpy's np.int64 (from np.floor_divide), not the Python int the card asks for."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    return np.floor_divide(n + 2 * padding - dilation * (kernel_size - 1) - 1, stride) + 1
+
+
+@fails_with("returned np.int64(8), a numpy integer, expected a Python int")
+def _wrong_t_numpy_int(n, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
+    """Returns numpy's np.int64 (from np.multiply), not the Python int the card asks for."""
+    import numpy as np
+
+    span = np.multiply(dilation, kernel_size - 1) + 1
+    return (n - 1) * stride + span - 2 * padding + output_padding
+
+
 WRONG_ANSWERS = {
     "conv_output_size": [
         _wrong_no_dilation,
@@ -294,12 +311,14 @@ WRONG_ANSWERS = {
         _wrong_pad_once,
         _wrong_true_division,
         _wrong_torch_tensor,
+        _wrong_numpy_int,
     ],
     "conv_transpose_output_size": [
         _wrong_t_inverse_formula,
         _wrong_t_no_output_padding,
         _wrong_t_pad_once,
         _wrong_t_torch_tensor,
+        _wrong_t_numpy_int,
     ],
 }
 

@@ -373,6 +373,14 @@ def _wrong_span_tensor(kernel_size, dilation):
     return dilation * (torch.tensor(kernel_size) - 1) + 1
 
 
+@fails_with("returned np.int64(1), a numpy integer, expected a Python int")
+def _wrong_span_numpy_int(kernel_size, dilation):
+    """Returns numpy's np.int64 (from np.multiply), not the Python int the card asks for."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    return np.multiply(dilation, kernel_size - 1) + 1
+
+
 WRONG_ANSWERS = {
     "conv1d": [
         _wrong_calls_library,
@@ -388,6 +396,7 @@ WRONG_ANSWERS = {
         _wrong_k_plus_d,
         _wrong_no_plus_one,
         _wrong_span_tensor,
+        _wrong_span_numpy_int,
     ],
 }
 

@@ -225,6 +225,19 @@ def _wrong_torch_tensor(layers):
     return r
 
 
+@fails_with("returned np.int64(1), a numpy integer, expected a Python int")
+def _wrong_numpy_int(layers):
+    """Returns numpy's np.int64 (the jumps from np.cumprod), not the Python int asked for."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    kernels = [layer[0] for layer in layers]
+    strides = [layer[1] for layer in layers]
+    dilations = [layer[2] if len(layer) > 2 else 1 for layer in layers]
+    jumps = np.cumprod([1, *strides[:-1]], dtype=np.int64)
+    spans = (np.array(kernels, dtype=np.int64) - 1) * np.array(dilations, dtype=np.int64)
+    return 1 + (spans * jumps[: len(spans)]).sum()
+
+
 WRONG_ANSWERS = {
     "receptive_field": [
         _wrong_stride_includes_current,
@@ -232,6 +245,7 @@ WRONG_ANSWERS = {
         _wrong_adds_k,
         _wrong_top_down_order,
         _wrong_torch_tensor,
+        _wrong_numpy_int,
     ],
 }
 

@@ -417,18 +417,24 @@ def as_number(value: Any, what: str, *, hint: str = "") -> float:
 
 
 ITEM_HINT = "a 0-d tensor's Python number is its .item()"
+NUMPY_INT_HINT = "int(...) of a numpy integer is the Python int"
 
 
 def as_int(value: Any, what: str, *, hint: str = "") -> int:
-    """The answer's `value` as the int its card promises (a Python int, or numpy's integer),
-    else a failure saying what came back, with `hint`: a check that took whatever has
-    `__index__` passed a 0-d tensor, which an answer computed with torch operations returns
-    where it leaves out .item() ("returned tensor(112, dtype=int64), expected an int", with
-    that hint instead)."""
+    """The answer's `value` as the Python int its card promises (`-> int`), else a failure
+    saying what came back, with `hint`: a check that took whatever has `__index__` passed a
+    0-d tensor, which an answer computed with torch operations returns where it leaves out
+    .item() ("returned tensor(112, dtype=int64), expected an int", with ITEM_HINT instead),
+    and numpy's integers (np.int64 of np.cumprod or np.floor_divide: "returned np.int64(112),
+    a numpy integer, expected a Python int", with NUMPY_INT_HINT), which wrap around where a
+    Python int grows and are no int to isinstance or json."""
     import numpy as np
 
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool):
         return int(value)
+    if isinstance(value, np.integer):
+        shown = f"np.{type(value).__name__}({int(value)})"  # (numpy 1 would repr it as 112)
+        _fail(what, f"returned {shown}, a numpy integer, expected a Python int", NUMPY_INT_HINT)
     if type(value).__module__.startswith("torch"):
         _fail(what, f"returned {describe(value)}, expected an int", ITEM_HINT)
     kind = "" if _is_array(value) else f" of type {type(value).__name__}"

@@ -529,8 +529,7 @@ def test_as_int_refuses_a_0d_tensor_where_a_card_promises_an_int():
     with torch operations, without .item()) passed where the card promises `-> int`."""
     from studycli.assertions import as_int
 
-    assert as_int(112, "f") == 112 and as_int(np.int64(7), "f") == 7
-    assert type(as_int(np.int64(7), "f")) is int
+    assert as_int(112, "f") == 112 and type(as_int(112, "f")) is int
     for value, said in (
         (torch.tensor(112), "f(224): returned tensor(112, dtype=int64), expected an int"),
         (np.array(3), "f(224): returned array(3, dtype=int64), expected an int"),
@@ -542,3 +541,21 @@ def test_as_int_refuses_a_0d_tensor_where_a_card_promises_an_int():
             as_int(value, "f(224)", hint="use //")
         hint = "a 0-d tensor's Python number is its .item()" if "tensor" in said else "use //"
         assert str(failed.value) == f"{said}\n  hint: {hint}"
+
+
+def test_as_int_refuses_a_numpy_integer_where_a_card_promises_a_python_int():
+    """np.int64 passed as the int a card's `-> int` promises, while as_int refused a 0-d numpy
+    array and a 0-d tensor of the same value (loss-scaling's tracker refused it already)."""
+    from studycli.assertions import as_int
+
+    for value, said in (
+        (np.int64(112), "np.int64(112)"),
+        (np.int32(-3), "np.int32(-3)"),
+        (np.uint8(7), "np.uint8(7)"),
+    ):
+        with pytest.raises(AssertionError) as failed:
+            as_int(value, "f(224)", hint="use //")
+        assert str(failed.value) == (
+            f"f(224): returned {said}, a numpy integer, expected a Python int\n"
+            "  hint: int(...) of a numpy integer is the Python int"
+        )
