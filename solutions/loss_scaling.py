@@ -7,6 +7,7 @@ import numpy as np
 
 from studycli.assertions import (
     ITEM_HINT,
+    as_int,
     assert_close,
     assert_equal,
     call,
@@ -80,7 +81,7 @@ def _expected(scale, found_inf, tracker, growth, backoff, interval):
 def _unpack(out, what):
     """The answer's pair, a float and an int as the card asks: float() and int() of 0-d
     tensors passed, and an answer that kept both in tensors as GradScaler does (no .item())
-    was taken for right."""
+    was taken for right. The tracker is read by as_int, as every card's promised int is."""
     scale, tracker = expect_pair(out, ("new_scale", "new_growth_tracker"), what)
     expect(
         isinstance(scale, (float, int)) and not isinstance(scale, bool),
@@ -88,13 +89,7 @@ def _unpack(out, what):
         f"returned new_scale as {describe(scale)}, expected a float",
         hint=ITEM_HINT,
     )
-    expect(
-        isinstance(tracker, int) and not isinstance(tracker, bool),
-        what,
-        f"returned new_growth_tracker as {describe(tracker)}, expected an int",
-        hint=ITEM_HINT,
-    )
-    return float(scale), tracker
+    return float(scale), as_int(tracker, what + ": new_growth_tracker")
 
 
 _HINT_BACKOFF = "on an inf/nan step the scale is multiplied by backoff_factor (0.5 halves it)"
@@ -312,7 +307,7 @@ def _tensors_as_gradscaler_keeps_them(
     return (grown if torch.isfinite(grown) else s), torch.zeros_like(tracker)
 
 
-@fails_with("returned new_growth_tracker as tensor(0, dtype=int32), expected an int")
+@fails_with("new_growth_tracker: returned tensor(0, dtype=int32), expected an int")
 def _tracker_as_tensor(
     scale: float,
     found_inf: bool,
@@ -329,6 +324,22 @@ def _tracker_as_tensor(
         scale, found_inf, growth_tracker, growth_factor, backoff_factor, growth_interval
     )
     return new_scale, torch.tensor(tracker, dtype=torch.int32)
+
+
+@fails_with("new_growth_tracker: returned np.int64(0), a numpy integer, expected a Python int")
+def _tracker_numpy_int(
+    scale: float,
+    found_inf: bool,
+    growth_tracker: int,
+    growth_factor: float = 2.0,
+    backoff_factor: float = 0.5,
+    growth_interval: int = 2000,
+) -> tuple[float, int]:
+    """Returns the tracker as numpy's np.int64, not the Python int the card asks for."""
+    new_scale, tracker = update_scale(
+        scale, found_inf, growth_tracker, growth_factor, backoff_factor, growth_interval
+    )
+    return new_scale, np.int64(tracker)
 
 
 # --- correct variants -------------------------------------------------------------------------
@@ -364,6 +375,7 @@ WRONG_ANSWERS = {
         _scale_only,
         _tensors_as_gradscaler_keeps_them,
         _tracker_as_tensor,
+        _tracker_numpy_int,
     ],
 }
 
