@@ -454,7 +454,11 @@ def plain_ints(values: Any, what: str, *, hint: str = "") -> list[int]:
 
     import numpy as np
 
-    items = list(values)  # (read once: a generator has no second pass)
+    try:
+        items = list(values)  # (read once: a generator has no second pass)
+    except TypeError:  # (None, an int: the checker's own error named no answer's mistake)
+        _fail(what, f"returned {describe(values)}, expected a list of ints", hint)
+        raise  # (_fail raised already)
     for value in items:
         if type(value).__module__.startswith("torch") or isinstance(value, np.ndarray):
             _fail(what, f"returned items such as {describe(value)}, expected ints", ITEMS_HINT)

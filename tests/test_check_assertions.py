@@ -322,6 +322,19 @@ def test_plain_ints_reads_numbers_and_refuses_what_only_says_it_equals():
         plain_ints([1.0, "2"], "f(x)")
 
 
+def test_plain_ints_refuses_what_is_no_list_with_the_answers_mistake():
+    """None or a number where a list of ints was promised: a failure of the answer, not a
+    TypeError of the checker's own."""
+    from studycli.assertions import plain_ints
+
+    for value, shown in ((None, "None"), (3, "3")):
+        with pytest.raises(AssertionError) as failed:
+            plain_ints(value, "f(x)", hint="return a list")
+        assert str(failed.value) == (
+            f"f(x): returned {shown}, expected a list of ints\n  hint: return a list"
+        )
+
+
 def test_plain_ints_refuses_0d_tensors_and_arrays_as_as_int_does():
     """A list of 0-d tensors (a loop over a tensor, `for i in order:`, without .tolist())
     passed as ints through their __index__, where as_int refuses a single 0-d tensor."""
