@@ -625,6 +625,21 @@ def test_a_limit_that_leaves_cards_says_so_not_that_nothing_is_due(tmp_path):
     assert "Nothing more is due now." in text and "--limit" not in text
 
 
+def test_a_session_quit_with_cards_left_says_more_are_due_now(tmp_path):
+    """Quit after one of the fixture's four new cards, the summary said "next due in 10m"
+    (the card just rated, in learning) while three new cards waited: a learner who quit
+    read that there was nothing more to study until then."""
+    summary, reviews, text = _run_in_process(tmp_path, " 3q")
+    assert [r.card_id for r in reviews] == ["add-one"]
+    said = " ".join(text.split())
+    assert said.endswith("more cards are due now"), said
+    assert summary.next_due == NOW
+    # a card in learning that would only be shown early is not due now: it says when it is
+    bias = load_content(FIXTURE_CONTENT).get("bias-concept")
+    summary, reviews, text = _run_in_process(tmp_path / "one", " 3q", cards=[bias])
+    assert " ".join(text.split()).endswith("next due in 10m")
+
+
 STATUS = re.compile(r"new \d+ · learning \d+ · review \d+")
 
 

@@ -14,7 +14,7 @@ moving the schedule. The session takes the queue and a `reschedule` flag.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -252,7 +252,17 @@ class DueQueue:
         `studycli review` shows them): 0 without a limit, or where it cut nothing off."""
         if self.limit is None or len(self.seen) < self.limit:
             return 0
-        pool = [c for c in self.items if c.id not in self.unsaved and c.id not in self.seen]
+        return self._studiable(also_left=self.seen)
+
+    def left_now(self) -> int:
+        """How many cards another `studycli review` would show now, the one on screen
+        included, once the session was left before its end (q, Ctrl-C)."""
+        return self._studiable()
+
+    def _studiable(self, also_left: Container[str] = frozenset()) -> int:
+        """How many cards are due now (learning, review or new: not one in learning that
+        would be shown early, ahead), less those left for this session and `also_left`."""
+        pool = [c for c in self.items if c.id not in self.unsaved and c.id not in also_left]
         due = self.study.queue(pool, self.clock(), self.tz)
         return len(due.learning) + len(due.review) + len(due.new)
 
@@ -736,10 +746,20 @@ class ReviewSession:
             again=sum(1 for r in self.done if r.rating == AGAIN),
             seconds=seconds,
             next_due=self.clock()  # "more cards are due now", not the next scheduled one
-            if self.past_limit
+            if self.past_limit or self._left_now(finished)
             else self.study.next_due(self.items, self._held_at(finished), self.tz),
             interrupted=interrupted,
         )
+
+    def _left_now(self, finished: bool) -> bool:
+        """Whether a session left before its end (q, Ctrl-C) leaves cards to study now. Its
+        summary said when the next scheduled card falls due ("next due in 10m", or "nothing
+        scheduled yet" after one card) over the day's new cards still waiting: a learner
+        who quit after a few cards read that there was nothing more to do today."""
+        if finished or not self.reschedule:
+            return False
+        left_now = getattr(self.queue, "left_now", None)  # (a cram queue has no schedule)
+        return bool(left_now and left_now())
 
     def _held_at(self, finished: bool) -> datetime | None:
         """Now, where the session ran out of cards and no review or card in learning is due
