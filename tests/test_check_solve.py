@@ -1364,3 +1364,25 @@ def test_watch_ctrl_c_as_its_first_check_starts_ends_it_as_q_does(tmp_path, monk
         pytest.fail("the Ctrl-C escaped the watch")
     assert attempt is None  # no check finished: nothing to record
     assert "checking attempt.py" in console.export_text()
+
+
+def test_a_hint_that_wraps_stays_indented_under_the_failure():
+    """At 80 columns a failure's hint ran over two lines, the second from the panel's edge:
+    it read as the checker's next sentence, not as more of the hint."""
+    from rich.console import Console
+
+    from studycli.cli.solve_flow import outcome_view
+
+    hint = "a heap or a sorted window costs O(log k) per element, max() of a window O(k)"
+    for message in (
+        f"max_sliding_window(nums, k=1024): made more than 81920 comparisons\n  hint: {hint}",
+        f"next_greater([2, 1]): expected [-1, -1], got [1, -1]\n  hint: {hint}",  # a case
+    ):
+        console = Console(record=True, width=60)
+        console.print(outcome_view(Outcome("fail", message, 0.1)))
+        lines = [line.strip("│").rstrip() for line in console.export_text().splitlines()]
+        start = next(i for i, line in enumerate(lines) if "hint:" in line)
+        hint_lines = lines[start : start + 2]
+        assert hint_lines[0].startswith("   hint: a heap"), lines
+        assert hint_lines[1].startswith("   ") and hint_lines[1].strip(), lines
+        assert " ".join(line.strip() for line in hint_lines) == f"hint: {hint}"

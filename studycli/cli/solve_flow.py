@@ -250,7 +250,7 @@ def outcome_view(outcome: Outcome):
         return Text(f"✓ passed every case in {outcome.seconds:.2f} s", style="bold green")
     title = {"fail": "✗ failed", "error": "✗ error", "timeout": "✗ timeout"}[outcome.status]
     message = as_shown(outcome.message)  # the learner's code wrote some of it
-    parts: list = [Text(message)]
+    parts: list = [_message_line(line) for line in message.splitlines()]
     case = solve.failing_case(message) if outcome.status == "fail" else None
     if case is not None:
         table = Table(show_header=False, box=None, padding=(0, 1))
@@ -261,7 +261,7 @@ def outcome_view(outcome: Outcome):
         table.add_row(Text("actual", style="red"), Text(case.actual, style="red"))
         if case.detail:
             table.add_row(Text(""), Text(case.detail, style="dim"))
-        parts = [table, *[Text(line, style="yellow") for line in message.splitlines()[1:]]]
+        parts = [table, *[_message_line(line, "yellow") for line in message.splitlines()[1:]]]
     if outcome.traceback:  # wrapped, not cut: a long path hid the line number at 80 columns
         traceback = as_shown(outcome.traceback.rstrip())
         parts.append(Syntax(traceback, "pytb", theme="ansi_dark", word_wrap=True))
@@ -278,6 +278,19 @@ def outcome_view(outcome: Outcome):
     return Panel(
         Group(*parts), title=title, title_align="left", border_style="red", width=TEXT_WIDTH
     )
+
+
+def _message_line(line: str, style: str = "") -> RenderableType:
+    """A line of a check's message, one indented (its `  hint: ...`) kept indented when it
+    wraps: at 80 columns the hint's next lines began at the panel's edge, as if they were
+    the failure's own words rather than the hint's."""
+    indent = len(line) - len(line.lstrip(" "))
+    text = Text(line[indent:], style=style)
+    if not indent:
+        return text
+    from rich.padding import Padding
+
+    return Padding(text, (0, 0, 0, indent))
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and line feed
