@@ -354,9 +354,9 @@ def busy_after_the_check(monkeypatch):
 
     from studycli.cli import solve_flow
     from studycli.paths import database_path
-    from studycli.study import database
+    from studycli.study import busy
 
-    monkeypatch.setattr(database, "BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr(busy, "BUSY_TIMEOUT", 0.2)
     held: list[sqlite3.Connection] = []
     real_check = solve_flow.check
 
@@ -399,13 +399,13 @@ def test_a_rating_the_busy_database_refuses_says_how_to_record_it(
 def test_a_rating_a_full_disk_refuses_says_how_to_record_it(cli, attempt, monkeypatch):
     """The error said "nothing was lost: the last rating that showed is saved", of a passed
     check that was not recorded, and gave no way to record it (a helper's review)."""
-    from studycli.study import database
+    from studycli.study import sqlite_errors
     from studycli.study.api import Study
 
     from .test_cli_review_session import _disk_full_error
 
     def full(self, *args, **kwargs):
-        raise database.explain(self.store.path, _disk_full_error())
+        raise sqlite_errors.explain(self.store.path, _disk_full_error())
 
     monkeypatch.setattr(Study, "rate", full)
     answer = attempt(CORRECT)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from studycli.study import database
+from studycli.errors import StoreDamaged
+from studycli.study import backups, database
 from studycli.study import rating as core
 from studycli.study.store import Store
 
@@ -44,7 +45,7 @@ def test_the_cli_reports_repairs_and_exits_by_health(cli, tmp_path):
 
     fixed = _doctor(cli, path)
     assert fixed.exit_code == 0 and "repaired them from the log" in fixed.stdout
-    assert str(database.backup_path(path, "repair")) in fixed.stdout.replace("\n", "")
+    assert str(backups.backup_path(path, "repair")) in fixed.stdout.replace("\n", "")
 
     report = json.loads(_doctor(cli, path, "--json").stdout)
     assert report["healthy"] and report["drifted"] == [] and report["integrity_problems"] == []
@@ -174,7 +175,7 @@ def test_a_file_cut_short_by_its_last_page_has_its_log_saved(cli, tmp_path):
     whole = path.read_bytes()
     cut = len(whole) - _pages_from_the_schemas_last(path)
     path.write_bytes(whole[:cut])
-    with pytest.raises(database.StoreDamaged):
+    with pytest.raises(StoreDamaged):
         database.connect_read_only(path)  # (what the doctor met: nothing reads as it was)
     found = json.loads(_doctor(cli, path, "--json").stdout)
     assert found["healthy"] is False and found["saved_log"]["written"]
@@ -318,7 +319,7 @@ def test_a_damaged_database_of_an_older_schema_is_read_as_it_is_never_upgraded(
     assert exported.exit_code == 0 and "wrote 299 reviews" in exported.stdout, exported.output
     refused = cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one")
     assert refused.exit_code == 1 and "damaged" in refused.stderr and "doctor" in refused.stderr
-    assert not database.backups(path)  # no copy of the damage, to be named for a restore
+    assert not backups.backups(path)  # no copy of the damage, to be named for a restore
     imported = cli(  # the salvage's import works"--content", FIXTURE_CONTENT, "--db", tmp_path / "new.sqlite3",
                    "import-reviews", tmp_path / "x.csv")  # fmt: skip
     assert imported.exit_code == 0, imported.output
@@ -335,7 +336,7 @@ def test_a_log_damaged_in_the_middle_is_saved_around_the_damage_and_rebuilt(
     path = tmp_path / "reviews.sqlite3"
     rated_many(path)
     if with_backup:  # taken before the damage's page was written (as a migration's is)
-        database.backup(path, database.backup_path(path, "repair"))
+        backups.backup(path, backups.backup_path(path, "repair"))
     content = fixture_content()
     with Store.open(path) as store:
         for day in range(20):  # since the backup

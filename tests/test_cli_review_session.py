@@ -1377,9 +1377,9 @@ def test_a_rating_the_database_is_too_busy_for_keeps_the_card_to_rate_again(tmp_
     saves it once the database is free (the session used to end with an error)."""
     import sqlite3
 
-    from studycli.study import database
+    from studycli.study import busy
 
-    monkeypatch.setattr(database, "BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr(busy, "BUSY_TIMEOUT", 0.2)
     content = load_content(FIXTURE_CONTENT)
     held = []
 
@@ -1425,7 +1425,7 @@ def test_a_rating_a_full_disk_stops_keeps_the_card_to_rate_again(tmp_path, monke
     """A full disk as the rating is saved: the session ended with an error (exit 1), where a
     busy database keeps the card on screen to try again; and the error said "nothing was
     lost: the last rating that showed is saved" (a helper's review)."""
-    from studycli.study import database
+    from studycli.study import sqlite_errors
     from studycli.study.api import Study
 
     rate, failed = Study.rate, []
@@ -1433,7 +1433,7 @@ def test_a_rating_a_full_disk_stops_keeps_the_card_to_rate_again(tmp_path, monke
     def rate_once_full(self, *args, **kwargs):
         if not failed:
             failed.append(True)
-            raise database.explain(self.store.path, _disk_full_error())
+            raise sqlite_errors.explain(self.store.path, _disk_full_error())
         return rate(self, *args, **kwargs)
 
     monkeypatch.setattr(Study, "rate", rate_once_full)

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from studycli.errors import StoreError
-from studycli.study import database, migrations
+from studycli.study import backups, busy, database, migrations, read_only, side_files, sqlite_errors
 from studycli.study import rating as core
 from studycli.study.api import Study
 from studycli.study.store import Store
@@ -99,7 +99,7 @@ def test_processes_creating_one_database_at_the_same_moment_all_open_it(tmp_path
 def test_a_database_busy_past_the_timeout_is_called_busy_never_damaged(cli, tmp_path, monkeypatch):
     path = tmp_path / "reviews.sqlite3"
     rated_database(path)
-    monkeypatch.setattr(database, "BUSY_TIMEOUT", 0.5)
+    monkeypatch.setattr(busy, "BUSY_TIMEOUT", 0.5)
     holder = hold_write_lock(path, 10)
     try:
         result = cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one")
@@ -120,8 +120,8 @@ def test_a_wait_for_another_process_is_told_once_it_lasts(tmp_path, monkeypatch)
     path = tmp_path / "reviews.sqlite3"
     rated_database(path)
     told: list[Path] = []
-    monkeypatch.setattr(database, "on_wait", told.append)
-    monkeypatch.setattr(database, "WAIT_NOTICE_AFTER", 0.2)
+    monkeypatch.setattr(busy, "on_wait", told.append)
+    monkeypatch.setattr(busy, "WAIT_NOTICE_AFTER", 0.2)
     with Store.open(path) as store:
         with store.transaction() as conn:
             conn.execute("UPDATE cards SET suspended = 0")
@@ -142,8 +142,8 @@ def test_a_command_waiting_for_the_database_says_so_and_then_writes(cli, tmp_pat
     silent for up to 30 s)."""
     path = tmp_path / "reviews.sqlite3"
     rated_database(path)
-    monkeypatch.setattr(database, "on_wait", None)  # (the command sets it: restored after)
-    monkeypatch.setattr(database, "WAIT_NOTICE_AFTER", 0.2)
+    monkeypatch.setattr(busy, "on_wait", None)  # (the command sets it: restored after)
+    monkeypatch.setattr(busy, "WAIT_NOTICE_AFTER", 0.2)
     holder = hold_write_lock(path, 1.0)
     try:
         result = cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one")
@@ -206,7 +206,7 @@ def test_damage_names_a_backup_only_where_one_lies_beside_the_file(tmp_path):
     rated_database(path, ratings=300)
     damage(path)
     assert "restore a backup" not in message() and "first run `studycli doctor`" in message()
-    kept = database.backup_path(path, "0003_indexes")
+    kept = backups.backup_path(path, "0003_indexes")
     kept.write_bytes(b"a backup")
     assert f"or to restore a backup ({kept.name} next to it)" in message()
 
@@ -253,7 +253,7 @@ def test_an_older_schema_reads_as_it_is(cli, tmp_path, monkeypatch, command):
     made = tmp_path / "made" / "reviews.sqlite3"
     made.parent.mkdir()
     first_schema_database(made, monkeypatch)
-    backup = database.backup(made, database.backup_path(tmp_path / "reviews.sqlite3", "x"))
+    backup = backups.backup(made, backups.backup_path(tmp_path / "reviews.sqlite3", "x"))
     through_a_copy = cli("--content", FIXTURE_CONTENT, "--db", backup, *command)
     monkeypatch.setattr(database, "COPY_AT_MOST", 0)
     as_it_is = cli("--content", FIXTURE_CONTENT, "--db", backup, *command)
@@ -265,7 +265,7 @@ def test_a_database_of_a_newer_studycli_names_the_copy_it_kept_from_before(cli, 
     """The newer studycli kept the file as it was before its upgrade: this one can open that."""
     path = tmp_path / "reviews.sqlite3"
     rated_database(path)
-    kept = database.backup(path, database.backup_path(path, "9999_future"))
+    kept = backups.backup(path, backups.backup_path(path, "9999_future"))
     with Store.open(path) as store:
         store.conn.execute("INSERT INTO migrations VALUES ('9999_future', 'x')")
     result = cli("--content", FIXTURE_CONTENT, "--db", path, "due")
@@ -406,7 +406,7 @@ def test_a_backup_is_written_before_a_migration_of_an_existing_database(tmp_path
     monkeypatch.setattr(migrations, "NAMES", [*migrations.NAMES, name])
     with Store.open(path) as store:
         assert migrations.applied(store.conn)[-1] == name
-    backup = database.backup_path(path, name)
+    backup = backups.backup_path(path, name)
     assert backup.name == f"reviews.sqlite3.before-{name}.bak"
     assert not Path(f"{backup}-wal").exists()  # one self-contained file
     with sqlite3.connect(backup) as old:
@@ -422,8 +422,8 @@ def pending_upgrade(tmp_path: Path, monkeypatch) -> tuple[Path, list[Path]]:
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, EXTRA])
     monkeypatch.setattr(migrations, "NAMES", [*migrations.NAMES, EXTRA[0]])
     told: list[Path] = []
-    monkeypatch.setattr(database, "on_wait", told.append)
-    monkeypatch.setattr(database, "WAIT_NOTICE_AFTER", 0.2)
+    monkeypatch.setattr(busy, "on_wait", told.append)
+    monkeypatch.setattr(busy, "WAIT_NOTICE_AFTER", 0.2)
     return path, told
 
 
@@ -437,7 +437,7 @@ def test_an_upgrade_that_takes_a_while_is_not_called_a_wait(tmp_path, monkeypatc
         time.sleep(0.6)  # (a large file's copy)
         return copy(*args, **kwargs)
 
-    monkeypatch.setattr(database, "backup", slow_copy)
+    monkeypatch.setattr(database, "backup", slow_copy)  # (where `connect` looks it up)
     with Store.open(path) as store:
         assert migrations.applied(store.conn)[-1] == EXTRA[0]
     assert told == []
@@ -468,7 +468,7 @@ def test_a_migration_whose_backup_fails_is_not_run(tmp_path, monkeypatch):
     name = EXTRA[0]
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, EXTRA])
     monkeypatch.setattr(migrations, "NAMES", [*migrations.NAMES, name])
-    blocked = database.backup_path(path, name)
+    blocked = backups.backup_path(path, name)
     blocked.mkdir()
     (blocked / "keep").write_text("a folder where the backup should go")
     with pytest.raises(StoreError, match="cannot write the backup") as caught:
@@ -486,7 +486,7 @@ def test_the_released_second_migration_backs_up_a_first_schema_database(tmp_path
     monkeypatch.undo()
     with Store.open(path) as store:
         assert migrations.applied(store.conn) == RELEASED and len(store.reviews()) == 3
-    backup = database.backup_path(path, RELEASED[1])
+    backup = backups.backup_path(path, RELEASED[1])
     with sqlite3.connect(backup) as old:
         assert [row[0] for row in old.execute("SELECT name FROM migrations")] == RELEASED[:1]
         assert old.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 3
@@ -518,7 +518,7 @@ def test_an_upgrade_keeps_one_copy_from_before_and_says_so(cli, tmp_path, monkey
     result = cli("--content", FIXTURE_CONTENT, "--db", path, "due")
     assert result.exit_code == 0, result.output
     kept = [p for p in tmp_path.iterdir() if p.name.endswith(".bak")]
-    assert kept == [database.backup_path(path, RELEASED[1])]
+    assert kept == [backups.backup_path(path, RELEASED[1])]
     with sqlite3.connect(kept[0]) as old:
         assert [row[0] for row in old.execute("SELECT name FROM migrations")] == RELEASED[:1]
     old.close()
@@ -576,7 +576,7 @@ def test_reading_a_backup_or_a_dry_run_leaves_an_older_database_as_it_is(
     made = tmp_path / "made" / "reviews.sqlite3"
     made.parent.mkdir()
     first_schema_database(made, monkeypatch)
-    backup = database.backup(made, database.backup_path(tmp_path / "reviews.sqlite3", "x"))
+    backup = backups.backup(made, backups.backup_path(tmp_path / "reviews.sqlite3", "x"))
     before = sha256(backup)
     result = cli("--content", FIXTURE_CONTENT, "--db", backup, *command)
     assert result.exit_code == 0, result.output
@@ -588,7 +588,7 @@ def test_reading_a_backup_or_a_dry_run_leaves_an_older_database_as_it_is(
     dry = tmp_path / "old.sqlite3"
     before = first_schema_database(dry, monkeypatch)
     assert cli("--content", FIXTURE_CONTENT, "--db", dry, "doctor", "--dry-run").exit_code == 0
-    assert sha256(dry) == before and not database.backups(dry)
+    assert sha256(dry) == before and not backups.backups(dry)
 
 
 # --- a database that cannot be written -----------------------------------------------------
@@ -681,7 +681,7 @@ def test_a_read_only_medium_is_read_and_named_when_writing(tmp_path):
         path = where / "reviews.sqlite3"
         with Study.open(path, NO_FUZZ, write=False) as study:
             assert len(study.history()) == 3
-        assert database.integrity_problems(path) == []  # not "damaged" for want of a -shm
+        assert sqlite_errors.integrity_problems(path) == []  # not "damaged" for want of a -shm
         with pytest.raises(StoreError) as caught:
             Study.open(path, NO_FUZZ)
     message = str(caught.value)
@@ -699,7 +699,7 @@ def test_a_database_in_a_folder_this_user_cannot_write_is_read(tmp_path, monkeyp
     the real case when the suite runs as one)."""
     path = tmp_path / "reviews.sqlite3"
     rated_database(path)
-    real = database._first_read
+    real = read_only._first_read
 
     def as_a_user_who_cannot_write_the_folder(uri: str, timeout: float):
         if "mode=ro" in uri:
@@ -708,8 +708,8 @@ def test_a_database_in_a_folder_this_user_cannot_write_is_read(tmp_path, monkeyp
             raise exc
         return real(uri, timeout)
 
-    monkeypatch.setattr(database, "_first_read", as_a_user_who_cannot_write_the_folder)
-    monkeypatch.setattr(database, "_can_write", lambda _: False)
+    monkeypatch.setattr(read_only, "_first_read", as_a_user_who_cannot_write_the_folder)
+    monkeypatch.setattr(database, "_can_write", lambda _: False)  # (`connect` reads it there)
     with Study.open(path, NO_FUZZ, write=False) as study:
         assert len(study.history()) == 3
 
@@ -743,7 +743,7 @@ def test_a_linked_database_whose_wal_cannot_be_written_is_named_as_such(tmp_path
     link.symlink_to(target)
     wal = Path(f"{target}-wal")
     with unwritable(wal) as how:
-        assert not database._can_write(link)
+        assert not read_only._can_write(link)
         with Study.open(link, NO_FUZZ, write=False) as study:
             assert len(study.history()) == 5  # the 2 in the -wal too
         with pytest.raises(StoreError) as caught:
@@ -933,10 +933,10 @@ def test_only_a_failed_write_is_put_down_to_a_file_size_limit(tmp_path, monkeypa
     """A read that fails (a failing disk) under a file-size limit is not put down to it."""
     path = tmp_path / "reviews.sqlite3"
     rated_database(path)
-    monkeypatch.setattr(database, "file_size_limit", lambda: 100 << 20)
+    monkeypatch.setattr(sqlite_errors, "file_size_limit", lambda: 100 << 20)
     error = sqlite3.OperationalError("disk I/O error")
     error.sqlite_errorcode = code
-    said = str(database.explain(path, error))
+    said = str(sqlite_errors.explain(path, error))
     assert ("ulimit -f" in said) == named, said
 
 
@@ -944,10 +944,10 @@ def test_the_wait_notices_timer_is_gone_once_its_step_is_done(tmp_path, monkeypa
     """Its thread was cancelled, not waited for: the import forks its reader right after
     opening the database, and on a loaded machine the timer's thread still ran then (Python
     3.12 warns of a fork with threads running: a lock one held stays held in the child)."""
-    monkeypatch.setattr(database, "on_wait", lambda path: None)
+    monkeypatch.setattr(busy, "on_wait", lambda path: None)
     before = threading.active_count()
     for _ in range(20):
-        with database.waits_said(tmp_path / "db.sqlite3"):
+        with busy.waits_said(tmp_path / "db.sqlite3"):
             pass
         assert threading.active_count() == before
 
@@ -1015,7 +1015,7 @@ def test_side_files_of_a_database_made_meanwhile_are_not_taken_for_a_deleted_one
     path = tmp_path / "reviews.sqlite3"
     with Store.open(path):  # (its -wal and -shm are there while it is open)
         assert Path(f"{path}-wal").exists()
-        database.refuse_orphaned_side_files(path)  # (what `connect` asks having found none)
+        side_files.refuse_orphaned_side_files(path)  # (what `connect` asks having found none)
 
 
 @pytest.mark.parametrize("write", [True, False], ids=["writing", "reading"])

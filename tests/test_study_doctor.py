@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from studycli.errors import StoreError
-from studycli.study import database
+from studycli.study import backups, damaged_log
 from studycli.study import rating as core
 from studycli.study.doctor import examine, examine_database, salvage_commands
 from studycli.study.store import Store
@@ -62,7 +62,7 @@ def test_drifted_states_are_repaired_from_the_log_after_a_backup(tmp_path):
         assert store.states() == states  # the states the log gives, suspension kept
         assert core.rebuild(store) == store.states()
     assert report.drifted == ["add-one", "bias-concept"] and report.repaired and report.healthy
-    assert report.backup == database.backup_path(path, "repair")
+    assert report.backup == backups.backup_path(path, "repair")
     with sqlite3.connect(report.backup) as old:  # the backup holds the states before the repair
         assert old.execute("SELECT reps FROM cards WHERE card_id = 'add-one'").fetchone() == (99,)
     old.close()
@@ -78,7 +78,7 @@ def test_a_dry_run_reports_the_drift_and_changes_nothing(tmp_path):
         assert rows(store) == before
     assert report.drifted == ["add-one", "bias-concept"] and not report.repaired
     assert not report.healthy and report.backup is None
-    assert not database.backup_path(path, "repair").exists()
+    assert not backups.backup_path(path, "repair").exists()
 
 
 def test_a_damaged_file_is_reported_and_not_repaired(tmp_path):
@@ -91,7 +91,7 @@ def test_a_damaged_file_is_reported_and_not_repaired(tmp_path):
     with Store.open(path) as store:
         report = examine(store)
     assert report.integrity and not report.healthy and not report.repaired
-    assert not database.backup_path(path, "repair").exists()
+    assert not backups.backup_path(path, "repair").exists()
 
 
 def test_a_card_whose_row_is_lost_is_rebuilt_from_the_log(tmp_path):
@@ -149,7 +149,7 @@ def test_damage_only_in_the_card_states_gives_the_commands_that_save_the_log(tmp
     damage(path, "cards")
     report = examine_database(path)
     assert report is not None and report.integrity and not report.healthy
-    assert report.log == database.LogReading(reviews=300, complete=True)
+    assert report.log == damaged_log.LogReading(reviews=300, complete=True)
     db, saved = str(path), f"{path}.saved.csv"
     beside = [  # SQLite's files beside it (a reader of a WAL database may make them)
         f"test ! -e {db}{suffix} || mv {db}{suffix} {path}.damaged{suffix}"
@@ -164,7 +164,7 @@ def test_damage_only_in_the_card_states_gives_the_commands_that_save_the_log(tmp
     assert report.saved is not None and report.saved.written and report.saved.reviews == 299
     assert report.saved.lost == [] and report.saved.backup is None
     assert len(Path(saved).read_text().splitlines()) == 300  # the header and 299 reviews
-    assert not database.backup_path(path, "repair").exists()  # nothing written into it
+    assert not backups.backup_path(path, "repair").exists()  # nothing written into it
     dry = examine_database(path, repair=False)  # a dry run saves nothing: the export to run
     assert dry is not None and dry.salvage[0].startswith(f"studycli --db {db} export-reviews")
 
@@ -239,8 +239,8 @@ def test_a_dry_run_on_a_damaged_log_says_what_would_be_saved_and_writes_nothing(
 def test_the_newest_intact_backup_is_offered_with_how_many_lost_reviews_it_holds(tmp_path):
     path = tmp_path / "reviews.sqlite3"
     rated_many(path)
-    old = database.backup(path, database.backup_path(path, "0001_old"))
-    newest = database.backup(path, database.backup_path(path, "repair"))
+    old = backups.backup(path, backups.backup_path(path, "0001_old"))
+    newest = backups.backup(path, backups.backup_path(path, "repair"))
     os.utime(old, ns=(1, 1))  # (the older by its time, not its name)
     damage(newest, "reviews")  # the newest is itself damaged: the one before it is offered
     damage_leaf(path, "reviews")
@@ -256,8 +256,8 @@ def test_of_two_intact_backups_the_one_written_last_is_offered_whatever_their_na
     after the later one's migration name."""
     path = tmp_path / "reviews.sqlite3"
     rated_many(path)
-    earlier = database.backup(path, database.backup_path(path, "repair"))
-    later = database.backup(path, database.backup_path(path, "0001_later"))
+    earlier = backups.backup(path, backups.backup_path(path, "repair"))
+    later = backups.backup(path, backups.backup_path(path, "0001_later"))
     os.utime(earlier, ns=(1, 1))
     damage_leaf(path, "reviews")
     report = examine_database(path)
@@ -273,8 +273,8 @@ def test_a_review_missing_from_the_log_without_an_error_is_found(tmp_path):
     with Store.open(path) as store:
         store.conn.execute("DROP TRIGGER reviews_append_only_delete")
         store.conn.execute("DELETE FROM reviews WHERE id = 2")
-        reading = database.read_log(store.conn, store.exported_rows)
-    assert reading == database.LogReading(4, False, "4 reviews read, 1 missing")
+        reading = damaged_log.read_log(store.conn, store.exported_rows)
+    assert reading == damaged_log.LogReading(4, False, "4 reviews read, 1 missing")
 
 
 def test_the_salvage_moves_the_files_sqlite_keeps_beside_the_database_and_overwrites_none(

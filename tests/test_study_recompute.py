@@ -381,10 +381,10 @@ def test_a_database_that_cannot_be_written_is_found_before_the_parameters_are_sa
     while the memory states stayed the old ones'."""
     import sqlite3
 
-    from studycli.study import database
+    from studycli.study import busy
 
     assert cli("--content", FIXTURE_CONTENT, "import-reviews", SAMPLE).exit_code == 0
-    monkeypatch.setattr(database, "BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr(busy, "BUSY_TIMEOUT", 0.2)
     settings_file = isolated_home / "config" / "settings.toml"
     before = settings_file.read_text() if settings_file.exists() else None
     holder = sqlite3.connect(isolated_home / "data" / "reviews.sqlite3", timeout=0)

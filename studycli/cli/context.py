@@ -142,19 +142,19 @@ READS_ONLY = frozenset({"due", "history", "stats", "export-reviews", "list", "op
 
 def say_waits() -> None:
     """Have a wait for another process's lock on the review database said on stderr once it
-    lasts a second (see `database.on_wait`): a rating behind another terminal's import sat
+    lasts a second (see `busy.on_wait`): a rating behind another terminal's import sat
     silent for up to 30 s."""
-    from studycli.study import database
+    from studycli.study import busy
 
-    if database.on_wait is None:
-        database.on_wait = _waiting
+    if busy.on_wait is None:
+        busy.on_wait = _waiting
 
 
 def _waiting(path: Path) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    from studycli.study.database import BUSY_TIMEOUT
+    from studycli.study.busy import BUSY_TIMEOUT
 
     Console(stderr=True).print(
         f"[yellow]waiting for the review database {escape(str(path))}:[/] another studycli "

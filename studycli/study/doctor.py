@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from studycli.errors import StoreDamaged, StoreError
 
-from . import database
+from . import backups, damaged_log, database, read_only, side_files, sqlite_errors
 from .rating import rebuild
 from .review_log_csv import write_reviews
 from .store import Store
@@ -52,7 +52,7 @@ class SavedLog:
 
     @property
     def lost_count(self) -> int:
-        return database.ids_in(self.lost)
+        return damaged_log.ids_in(self.lost)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,7 +83,7 @@ class Report:
     drifted: list[str] = field(default_factory=list)
     repaired: bool = False
     backup: Path | None = None
-    log: database.LogReading | None = None
+    log: damaged_log.LogReading | None = None
     salvage: list[str] = field(default_factory=list)
     backups: list[Path] = field(default_factory=list)
     salvaged_to: Path | None = None  # where `salvage` makes the new database, when not at path
@@ -134,16 +134,16 @@ def examine_database(
 
     Raises:
         StoreError: the file cannot be opened (see `Store.open`), or as `examine`; there is
-            none, but its -wal or -shm file is there (`database.refuse_orphaned_side_files`).
+            none, but its -wal or -shm file is there (`side_files.refuse_orphaned_side_files`).
     """
     if not path.exists():
-        database.refuse_orphaned_side_files(path)
+        side_files.refuse_orphaned_side_files(path)
         return None
     try:
         reader = _reader(path)
     except StoreDamaged as damaged:  # its schema does not read (or it is no SQLite file)
         try:  # a file cut short: its log may read all the same
-            reader = database.connect_damaged(path)
+            reader = damaged_log.connect_damaged(path)
         except StoreError:
             return _unopened(path, damaged)
     saved = None
@@ -154,7 +154,7 @@ def examine_database(
         if report.log is not None and (repair or not report.log.complete):
             saved = save_readable(store, path, write=repair)  # (a dry run says where to)
     if not report.integrity:  # (a damaged file is never opened to write)
-        database.remove_side_files_of_reading(path)  # what the reading left: a dry run too
+        side_files.remove_side_files_of_reading(path)  # what the reading left: a dry run too
     if repair and report.drifted and not report.integrity:  # only now open it to write
         with Store.open(path) as store:
             report = examine(store, repair=True)
@@ -170,7 +170,7 @@ def examine_database(
     elif report.log.complete:
         salvage, new = salvage_commands(path)
     return replace(
-        report, salvage=salvage, salvaged_to=new, backups=database.backups(path), saved=saved
+        report, salvage=salvage, salvaged_to=new, backups=backups.backups(path), saved=saved
     )
 
 
@@ -190,7 +190,7 @@ def save_readable(store: Store, path: Path, *, write: bool = True) -> SavedLog |
     Raises:
         StoreError: the file cannot be written (ImportFormatError).
     """
-    readable = database.readable_log(store.conn)
+    readable = damaged_log.readable_log(store.conn)
     if not readable.scheduled:
         return None
     target = saved_log_path(path)
@@ -211,8 +211,8 @@ def save_readable(store: Store, path: Path, *, write: bool = True) -> SavedLog |
 def _restorable(path: Path, lost: list[tuple[int, int]]) -> tuple[Path | None, int]:
     """The newest backup next to `path` that is intact, and how many of the reviews with ids in
     `lost` it holds; (None, 0) where there is none."""
-    for backup in reversed(database.backups(path)):
-        holds = database.reviews_held(backup, lost)
+    for backup in reversed(backups.backups(path)):
+        holds = backups.reviews_held(backup, lost)
         if holds is not None:
             return backup, holds
     return None, 0
@@ -238,14 +238,14 @@ def _unopened(path: Path, damaged: StoreDamaged) -> Report:
     """The report on a file that does not open as a database: nothing of its log reads."""
     problem = (
         "it is no SQLite database"
-        if damaged.problems == [database.NOT_SQLITE]
+        if damaged.problems == [sqlite_errors.NOT_SQLITE]
         else "the file does not open as a database"
     )
     return Report(
         path,
         integrity=damaged.problems,
-        log=database.LogReading(0, complete=False, problem=problem),
-        backups=database.backups(path),
+        log=damaged_log.LogReading(0, complete=False, problem=problem),
+        backups=backups.backups(path),
     )
 
 
@@ -261,7 +261,7 @@ def examine(store: Store, *, repair: bool = True) -> Report:
     """
     problems = store.integrity_problems()
     if problems:
-        log = database.read_log(store.conn, lambda: store.exported_rows(indexed=False))
+        log = damaged_log.read_log(store.conn, lambda: store.exported_rows(indexed=False))
         return Report(store.path, integrity=problems, log=log)
     # nothing changes between the comparison and the repair: the write lock when repairing
     # (`examine_database` repairs through a store it opened to write)
@@ -284,7 +284,7 @@ def examine(store: Store, *, repair: bool = True) -> Report:
         )
         if not drifted or not repair:
             return report
-        copy = database.backup(store.path, database.backup_path(store.path, "repair"))
+        copy = backups.backup(store.path, backups.backup_path(store.path, "repair"))
         store.replace_states([replayed[i] for i in drifted])
         # checked before the commit, against the replay above (the log cannot change under
         # the write lock, and a replay gives the same states every time): a third replay
@@ -318,11 +318,11 @@ def salvage_commands(
     db, csv = shlex.quote(str(path)), shlex.quote(str(csv_path))
     commands = [] if saved else [f"studycli --db {db} export-reviews {csv}"]
     new = None
-    if database.folder_writable(path.parent):
+    if read_only.folder_writable(path.parent):
         aside = _unused(path.with_name(f"{path.name}.damaged"))
         # (those that exist now: the export, closing, may fold them into the file)
         sides = [suffix for suffix in ("-wal", "-shm") if _exists(Path(f"{path}{suffix}"))]
-        commands += database.aside_commands(path, aside, sides)
+        commands += side_files.aside_commands(path, aside, sides)
     else:
         new = _unused(salvage_folder() / f"{path.stem}.saved{path.suffix}")
         db = shlex.quote(str(new))
@@ -335,7 +335,7 @@ def salvage_commands(
 def saved_log_path(path: Path) -> Path:
     """Where the history of the damaged database at `path` is saved: beside it, or where
     `salvage_folder` says when its folder cannot be written."""
-    folder = path.parent if database.folder_writable(path.parent) else salvage_folder()
+    folder = path.parent if read_only.folder_writable(path.parent) else salvage_folder()
     return _unused(folder / f"{path.name}.saved.csv")
 
 
@@ -347,7 +347,7 @@ def salvage_folder() -> Path:
     for folder in (data_dir(), Path.cwd(), Path.home()):
         with contextlib.suppress(OSError):
             folder.mkdir(parents=True, exist_ok=True)
-            if database.folder_writable(folder):
+            if read_only.folder_writable(folder):
                 return folder
     return Path.cwd()  # (the export will say it cannot write there)
 

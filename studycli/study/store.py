@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 from studycli.errors import StoreError, UndoneAlready
 from studycli.records import Record
 
-from . import database
+from . import backups, busy, database, sqlite_errors
 
 _T = TypeVar("_T")
 
@@ -260,7 +260,7 @@ def replaced_error(path: Path) -> StoreError:
     """A database file removed or replaced under an open connection, which went on writing
     into the unlinked file and lost it at its close (an attempt that deleted it: a hostile-
     attempt pass saw `solve` record into the copy it no longer had)."""
-    found = database.backups(path) if path.parent.is_dir() else []
+    found = backups.backups(path) if path.parent.is_dir() else []
     restore = f" (the latest backup next to it: {found[-1].name})" if found else ""
     return StoreError(
         f"{path} was removed or replaced while studycli had it open (by code a check ran, or "
@@ -293,7 +293,7 @@ class Store:
             StoreError: the file is not a studycli database, is damaged, is from a newer
                 studycli, cannot be created, or stays busy longer than the busy timeout
                 (another process writing). The file is never overwritten. A busy database
-                is waited for, never reported as damaged (see `database.explain`).
+                is waited for, never reported as damaged (see `sqlite_errors.explain`).
         """
         notes: list[str] = []
         store = cls(database.connect(path, write=write, notes=notes), path)
@@ -314,19 +314,19 @@ class Store:
     def __exit__(self, kind, error, trace) -> None:
         self.close()
         if isinstance(error, sqlite3.DatabaseError):  # busy, unwritable or damaged, in use
-            raise database.explain(self.path, error) from None
+            raise sqlite_errors.explain(self.path, error) from None
 
     def refuse_if_damaged(self) -> None:
-        """Raise StoreDamaged (see `database.explain`) where `PRAGMA quick_check` finds the file
-        damaged (0.7 s for a million reviews). SQLite meets damage only where it reads: an
+        """Raise StoreDamaged (see `sqlite_errors.explain`) where `PRAGMA quick_check` finds the
+        file damaged (0.7 s for a million reviews). SQLite meets damage only where it reads: an
         import of a backup into a damaged log found its lost reviews "already in your log" (in
         an index whose table pages were gone), restored none, and said nothing was wrong."""
         try:
             found = [str(row[0]) for row in self.conn.execute("PRAGMA quick_check")]
         except sqlite3.DatabaseError as exc:
-            raise database.explain(self.path, exc) from None
+            raise sqlite_errors.explain(self.path, exc) from None
         if found != ["ok"]:
-            raise database.explain(self.path, sqlite3.DatabaseError(found[0]))
+            raise sqlite_errors.explain(self.path, sqlite3.DatabaseError(found[0]))
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -343,11 +343,11 @@ class Store:
             return
         refuse_replaced(self.path, self._file)
         try:
-            with database.waits_said(self.path):
+            with busy.waits_said(self.path):
                 self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            if database.is_busy(exc):
-                raise database.explain(self.path, exc) from None
+            if busy.is_busy(exc):
+                raise sqlite_errors.explain(self.path, exc) from None
             raise
         try:
             yield self.conn
@@ -361,9 +361,9 @@ class Store:
         """What `PRAGMA integrity_check` finds wrong ([] when the file is intact); a check
         that cannot even run on the file is a problem too."""
         try:
-            return database.check_integrity(self.conn)
+            return sqlite_errors.check_integrity(self.conn)
         except sqlite3.DatabaseError as exc:
-            if database.is_busy(exc):
+            if busy.is_busy(exc):
                 raise
             return [str(exc)]
 
@@ -897,7 +897,7 @@ class Store:
         try:
             return write(self.exported_rows())
         except sqlite3.DatabaseError as exc:  # (`write` leaves no half file)
-            if database.is_busy(exc):
+            if busy.is_busy(exc):
                 raise
         return write(self.exported_rows(indexed=False))
 

@@ -1,0 +1,93 @@
+"""Waiting while another process holds the review database: for how long (`BUSY_TIMEOUT`),
+retrying a step SQLite refuses at once instead of waiting (`when_free`), telling the learner
+of a wait that lasts (`on_wait`, `waits_said`), and whether an SQLite error says busy
+(`is_busy`; `_code` and `_extended` read an error's result code for the other modules).
+
+Part of the store (SQL lives only in `database.py`, which opens the database, the modules it
+builds on, `store.py` and `migrations.py`). Every part of it that may meet a busy database
+asks `is_busy`, and those that read `BUSY_TIMEOUT` when they run read it here
+(`busy.BUSY_TIMEOUT`), so that one setting reaches them all. The command line sets `on_wait`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+BUSY_TIMEOUT = 30.0  # seconds a command waits for another process's write before giving up
+WAIT_NOTICE_AFTER = 1.0  # seconds of such a wait before `on_wait` is told
+# Called with the database's path once a step has waited `WAIT_NOTICE_AFTER` s for another
+# process's lock (an import holds the write lock for as long as it runs): the command line
+# says so on stderr, where a command otherwise sat silent for up to `BUSY_TIMEOUT`. None:
+# nothing is said (the store itself prints nothing).
+on_wait: Callable[[Path], object] | None = None
+
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+_T = TypeVar("_T")
+
+
+@contextlib.contextmanager
+def waits_said(path: Path) -> Iterator[Callable[[], None]]:
+    """Around a step that may wait for another process's lock on the database at `path`:
+    once it has waited `WAIT_NOTICE_AFTER` s, `on_wait(path)` is called, once, from a timer's
+    thread (SQLite waits without holding Python's lock). Yields what to call where the step
+    turns to work of its own that takes a while (an upgrade): no notice after that."""
+    if on_wait is None:
+        yield _nothing
+        return
+    import threading
+
+    timer = threading.Timer(WAIT_NOTICE_AFTER, on_wait, (path,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield timer.cancel
+    finally:
+        timer.cancel()
+        timer.join()  # gone, not going: a fork soon after (the import's reader) had it running
+
+
+def _nothing() -> None:
+    pass
+
+
+def when_free(step: Callable[[], _T], timeout: float = BUSY_TIMEOUT) -> _T:
+    """`step()`, tried again while SQLite reports the database busy, for up to `timeout` s.
+
+    Most busy waits happen inside SQLite (the connection's busy timeout), but a few steps
+    (switching a new database to WAL, as two processes may at the same moment) get "database
+    is locked" at once, without waiting: those are retried here.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
+def is_busy(exc: BaseException) -> bool:
+    """The error says another connection holds the database (busy or locked), nothing worse."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _BUSY
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
+def _code(exc: BaseException) -> int:
+    """SQLite's primary result code of `exc` (0 when it carries none)."""
+    return _extended(exc) & 0xFF
+
+
+def _extended(exc: BaseException) -> int:
+    """SQLite's extended result code of `exc` (0 when it carries none)."""
+    return getattr(exc, "sqlite_errorcode", None) or 0

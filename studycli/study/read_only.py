@@ -1,0 +1,168 @@
+"""A review database that cannot be written: what stops the writing (`_unwritable_part`, and
+`unwritable`, the StoreError naming it with the fix), whether a folder can be written
+(`folder_writable`), and opening the file read-only (`_open_for_reading`), its -wal file
+read too, or the reviews there said to be out of reach where no -shm file can be made.
+
+Part of the store (see `database.py`): `database.connect` opens a database it cannot write
+read-only (`database.connect_read_only`, through `_open_for_reading`), and
+`backups.reviews_held` and `sqlite_errors.integrity_problems` open the files they check so.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+from studycli.errors import StoreError
+
+from .busy import BUSY_TIMEOUT, _code, waits_said, when_free
+from .side_files import _files_of, _named
+
+
+def _can_write(path: Path) -> bool:
+    """Whether the database at `path`, its folder and its -wal and -shm files (where they
+    exist) can be written: what SQLite needs to open it in WAL mode for writing."""
+    return _unwritable_part(path) is None
+
+
+def _open_for_reading(path: Path, timeout: float = BUSY_TIMEOUT) -> sqlite3.Connection:
+    """A read-only connection to the database at `path`, which has read its schema.
+
+    SQLite reads a WAL database read-only when its -shm file exists, or can be made, and
+    then reads what the -wal file holds too. On a read-only medium, or in a folder this user
+    cannot write, without a -shm file it can only open the file as `immutable`, which ignores
+    any -wal file: that is done only when there is no -wal file with something in it;
+    otherwise the reviews it holds would be silently left out, and this says so instead.
+
+    Raises:
+        sqlite3.Error: as SQLite raised it (busy, cannot open, not a database ...).
+        StoreError: a -wal file holds reviews that cannot be read.
+    """
+    uri = path.resolve().as_uri()
+    try:
+        with waits_said(path):
+            return _first_read(f"{uri}?mode=ro", timeout)
+    except sqlite3.OperationalError as exc:
+        # no -shm file that can be made: CANTOPEN on a read-only medium, READONLY (its
+        # _DIRECTORY or _CANTINIT form) in a folder this user cannot write
+        if _code(exc) not in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
+            raise
+    real = path.resolve()  # (a link's -wal is beside the file it points to)
+    _, wal, _ = _files_of(real)
+    if wal.exists() and wal.stat().st_size > 0:
+        raise StoreError(
+            f"cannot read the review database {_named(path)}: its {wal.name} file holds "
+            f"reviews not yet in {real.name}, and SQLite reads them only with a {real.name}-shm "
+            f"file, which cannot be made there ({_why_unwritable(path)}): copy {real.name} and "
+            f"{wal.name} together to a folder you can write and point --db (or STUDYCLI_DB) "
+            "at the copy"
+        )
+    return _first_read(f"{uri}?immutable=1", timeout)  # the file holds everything
+
+
+def _first_read(uri: str, timeout: float) -> sqlite3.Connection:
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        when_free(lambda: conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone(), timeout)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def unwritable(path: Path, exc: object) -> StoreError:
+    """The StoreError for the database at `path` that cannot be written (`exc` says how that
+    showed): what stops the writing, and its fix. (Where `path` is a link, what is named is
+    the file it points to, its folder and its -wal and -shm files: SQLite writes those.)"""
+    real = path.resolve()
+    folder, named = real.parent, _named(path)
+    elsewhere = "or point --db (or STUDYCLI_DB) at a file in a folder you can write"
+    if _on_read_only_filesystem(folder):
+        return StoreError(
+            f"the review database {named} is on a read-only filesystem ({exc}): the commands "
+            "that only read it work there (due, stats, history, export-reviews, doctor "
+            "--dry-run); to study or "
+            f"change it, copy {real.name} (with {real.name}-wal, if there is one) to a folder "
+            "you can write and point --db (or STUDYCLI_DB) at the copy, or mount the "
+            "filesystem read-write"
+        )
+    part = _unwritable_part(path)
+    if part == folder:
+        return StoreError(
+            f"cannot write in {folder}, the folder of the review database {named} ({exc}): "
+            f"{_make_writable(folder, 'u+rwx')}, {elsewhere}"
+        )
+    if part == real:
+        return StoreError(
+            f"cannot write the review database {named} ({exc}): "
+            f"{_make_writable(real, 'u+rw')}, or point --db / STUDYCLI_DB at another file"
+        )
+    if part is not None:
+        return StoreError(
+            f"cannot write {part}, which SQLite keeps next to the review database {named} "
+            f"({exc}): {_make_writable(part, 'u+rw')}, {elsewhere}"
+        )
+    return StoreError(
+        f"cannot open the review database {named} ({exc}): check that you can write it and "
+        f"its folder {folder} (and the {real.name}-wal and -shm files next to it)"
+    )
+
+
+def _unwritable_part(path: Path) -> Path | None:
+    """The first of the folder, the file and its -wal and -shm files that cannot be written
+    (None: all can, or do not exist yet). Where `path` is a link, those of the file it points
+    to: SQLite writes that file, and keeps its -wal and -shm beside it."""
+    real = path.resolve()
+    if not os.access(real.parent, os.W_OK | os.X_OK):
+        return real.parent
+    for part in _files_of(real):
+        if part.exists() and not os.access(part, os.R_OK | os.W_OK):
+            return part
+    return None
+
+
+def _why_unwritable(path: Path) -> str:
+    """Why the database at `path` cannot be written, in a few words."""
+    if _on_read_only_filesystem(path.resolve().parent):
+        return "a read-only filesystem"
+    part = _unwritable_part(path)
+    return f"{part or path} cannot be written"
+
+
+def folder_writable(folder: Path) -> bool:
+    """Whether files can be made, moved and written in `folder` (not a read-only medium)."""
+    return os.access(folder, os.W_OK | os.X_OK) and not _on_read_only_filesystem(folder)
+
+
+def _on_read_only_filesystem(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _make_writable(target: Path, bits: str) -> str:
+    """How to make `target` writable: chmod, or, where its permission bits allow writing and
+    the system still refuses (root is refused only so), the immutable flag."""
+    try:
+        mode = target.stat()
+    except OSError:
+        return f"make it writable (chmod {bits} '{target}')"
+    if os.geteuid() == 0:
+        allowed = True
+    elif mode.st_uid == os.geteuid():
+        allowed = bool(mode.st_mode & stat.S_IWUSR)
+    elif mode.st_gid == os.getegid() or mode.st_gid in os.getgroups():
+        allowed = bool(mode.st_mode & stat.S_IWGRP)
+    else:
+        allowed = bool(mode.st_mode & stat.S_IWOTH)
+    if not allowed:
+        return f"make it writable (chmod {bits} '{target}')"
+    listing = "lsattr -d" if target.is_dir() else "lsattr"
+    return (
+        f"its permissions allow writing but the system refuses: it is probably immutable "
+        f"(`{listing} '{target}'` shows an i); clear that (chattr -i '{target}', as root)"
+    )

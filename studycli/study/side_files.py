@@ -1,0 +1,125 @@
+"""The review database's file and the -wal and -shm files SQLite keeps beside it (`_files_of`;
+a link to the database is named with the file it points to, `_named`): refusing to make a
+database where only they are left (`refuse_orphaned_side_files`), removing those a read-only
+connection leaves behind (`remove_side_files_of_reading`), and the commands that move a
+database aside with them (`aside_commands`).
+
+Part of the store (see `database.py`): `database.connect` and the doctor refuse orphaned side
+files before opening; `read_only.py` checks that they can be written; `sqlite_errors.py` and
+the doctor tell how to move a database aside with them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from studycli.errors import StoreError
+
+
+def _files_of(path: Path) -> tuple[Path, Path, Path]:
+    """The database file and its -wal and -shm files."""
+    return path, Path(f"{path}-wal"), Path(f"{path}-shm")
+
+
+def refuse_orphaned_side_files(path: Path) -> None:
+    """Refuse to make a database at `path`, which has none, where its -wal or -shm file is
+    still there (a database deleted or moved without them, one a studycli still running
+    has open, or one a sync from another machine has not brought yet: deleting them there
+    would sync back and delete that machine's). SQLite has no way to tell whose they are:
+    it deletes a -wal found beside an empty new file, the reviews it held with it (the ones
+    saved since the last checkpoint: after a crash, or of a young database, all of them),
+    and folds one found beside any other file into that file, whatever database it is; a
+    -shm still in use makes the new database's writes fail (disk I/O error) and the running
+    session's ratings are lost.
+
+    Raises:
+        StoreError: saying which files are there, what they hold and what to do.
+    """
+    # SQLite follows a link to the database (and links among its folders): its -wal and -shm
+    # lie beside the file linked to, whether that is there or not
+    real = path.resolve()
+    _, wal, shm = _files_of(real)
+    left = [side for side in (wal, shm) if side.exists() or side.is_symlink()]
+    # the database looked for again, after them: SQLite makes its file before them, so where
+    # another process made all three since the caller looked, it is there now
+    if not left or path.exists():
+        return
+    import shlex  # (only here: a first command, with no database yet, has no use for it)
+
+    named = _named(path)
+    names = " and ".join(side.name for side in left)
+    them, are = ("it", "is") if len(left) == 1 else ("them", "are")
+    afresh = (
+        f"close any studycli still running (a review in another terminal keeps {them} open), "
+        f"then delete {them} (rm {' '.join(shlex.quote(str(side)) for side in left)}): "
+        "studycli then starts a new database there. But if this folder is synced from another "
+        f"machine, delete nothing: wait for the sync to bring {real.name} (deleting {them} "
+        "here would sync back and delete the other machine's)"
+    )
+    try:
+        held = wal.stat().st_size
+    except OSError:  # (none, or deleted since: a session still running on the file closed)
+        held = 0
+    if held:
+        raise StoreError(
+            f"the review database {named} is gone, but {names} {are} still beside it: "
+            f"{wal.name} holds {held:,} bytes of it (the reviews saved since its last "
+            f"checkpoint), which only {real.name} itself can read. If you deleted or moved "
+            f"{real.name} by mistake, put that very file back beside {them} (from the trash), "
+            f"or move {them} to where that file is now: SQLite folds {them} into whatever "
+            f"database is at this path, and deletes {them} when a new one is made here. To "
+            f"start afresh instead, {afresh}"
+        )
+    raise StoreError(
+        f"the review database {named} is gone, but {names} {are} still beside it, with no "
+        f"reviews in {them}: the database was deleted or moved without {them}, or a studycli "
+        f"still running has it open. To start afresh, {afresh}"
+    )
+
+
+def remove_side_files_of_reading(path: Path) -> None:
+    """Have SQLite delete the -wal and -shm files beside the database at `path` where the
+    -wal is empty: what a read-only connection (the doctor's, which must not write the file)
+    makes on opening and, read-only, leaves on closing. A connection that can write, closed
+    as the last one, deletes them, as every other command's does; with the -wal empty, the
+    checkpoint it makes first copies nothing, so the database file is not written. Where
+    another process has the database open, SQLite sees that and leaves them; where they
+    cannot be deleted (a read-only folder), or the database does not open, nothing is done:
+    they are only clutter."""
+    _, wal, _ = _files_of(path)
+    try:
+        if wal.stat().st_size > 0:  # (or no -wal: OSError)
+            return
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=0)
+    except (OSError, sqlite3.Error):
+        return
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # (opens the -wal)
+    except sqlite3.Error:
+        pass
+    finally:
+        conn.close()
+
+
+def aside_commands(path: Path, aside: Path, sides: Iterable[str] = ("-wal", "-shm")) -> list[str]:
+    """The shell commands that move the database at `path` to `aside`, with the files SQLite
+    keeps beside it (`sides`, each moved where it exists when the command runs): their pages
+    belong to it, and a new database made at `path` that met them could not be read (disk I/O
+    error). Each command succeeds where its file is not there (`test -e F && mv ...` failed so:
+    the move aside, all done, ended with exit status 1); the form reads the same in bash, zsh
+    and fish."""
+    import shlex
+
+    commands = [f"mv {shlex.quote(str(path))} {shlex.quote(str(aside))}"]
+    for suffix in sides:
+        here, there = shlex.quote(f"{path}{suffix}"), shlex.quote(f"{aside}{suffix}")
+        commands.append(f"test ! -e {here} || mv {here} {there}")
+    return commands
+
+
+def _named(path: Path) -> str:
+    """The database at `path` as a message names it: with the file it points to, if a link."""
+    return f"{path} (a link to {path.resolve()})" if path.is_symlink() else str(path)
