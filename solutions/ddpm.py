@@ -609,7 +609,7 @@ def _wrong_mv_with_log_var(x0, t, betas):
     return _bcast(ab.sqrt(), x0) * x0, var, var.log()
 
 
-@fails_with("returned var as array")
+@fails_with("returned var as a numpy array")
 def _wrong_mv_numpy_schedule(x0, t, betas):
     """Keeps the schedule in numpy, as DDPM's original code does, and returns var as an array."""
     alpha_bar = np.cumprod(1.0 - betas.detach().cpu().double().numpy())[t.cpu().numpy()]

@@ -282,7 +282,7 @@ def _wrong_sum_samples(f_prime, mu, sigma, eps):
     return g.sum(dim=0), (g * eps).sum(dim=0)
 
 
-@fails_with("returned grad_mu as array(")
+@fails_with("returned grad_mu as a numpy array(")
 def _wrong_numpy_gradients(f_prime, mu, sigma, eps):
     """Returns the two means as numpy arrays (.numpy()), not the tensors promised."""
     g = f_prime(mu + sigma * eps)

@@ -361,10 +361,15 @@ def expect_tensor(value: Any, what: str, *, hint: str = TENSOR_HINT) -> None:
     import torch
 
     if not isinstance(value, torch.Tensor):
-        shown = describe(value)
-        if type(value).__module__ == "numpy":  # (describe says "array", numpy's or a tensor's)
-            shown = f"a numpy {shown}"
-        _fail(what, f"returned {shown}, expected a torch tensor", hint)
+        _fail(what, f"returned {_named(value)}, expected a torch tensor", hint)
+
+
+def _named(value: Any) -> str:
+    """`describe(value)`, saying "a numpy array" of a numpy array: `describe` says "array" of
+    numpy's and a tensor's alike ("array([0, 1], dtype=int64)"), which did not tell the
+    learner that the tensor they were asked for came back as numpy."""
+    shown = describe(value)
+    return f"a numpy {shown}" if type(value).__module__ == "numpy" else shown
 
 
 def expect_pair(
@@ -377,9 +382,12 @@ def expect_pair(
     tensors: bool = False,
 ):
     """The answer's `got` as the pair it was to return, named by `names` in the failure
-    ("expected a pair (m_new, s_new)"); with `dtype`, each of the two a tensor of that dtype,
-    else a failure naming it ("returned s_new as ...", then `why`); with `tensors`, each a
-    tensor of any dtype (a float z_q and its long indices), else "... expected a tensor"."""
+    ("expected a pair (m_new, s_new)"); with `tensors` or `dtype`, each of the two a torch
+    tensor, else a failure naming it and what it was, with TENSOR_HINT ("returned var as a
+    numpy array([0.5], dtype=float64), expected a torch tensor": a numpy member was said to be
+    "array(...)", and with `dtype` the failure was `why`, "in the inputs' dtype", of a member
+    whose dtype was right); with `dtype`, each of that dtype, else "returned s_new as ...",
+    then `why`."""
     expect(
         isinstance(got, (tuple, list)) and len(got) == 2,
         what,
@@ -388,12 +396,17 @@ def expect_pair(
     if dtype is not None or tensors:
         import torch
 
-        wanted = why if dtype is not None else ", expected a tensor" + why
         for name, value in zip(names, got, strict=True):
             expect(
-                isinstance(value, torch.Tensor) and (dtype is None or value.dtype == dtype),
+                isinstance(value, torch.Tensor),
                 what,
-                f"returned {name} as {describe(value)}{wanted}",
+                f"returned {name} as {_named(value)}, expected a torch tensor",
+                hint=TENSOR_HINT,
+            )
+            expect(
+                dtype is None or value.dtype == dtype,
+                what,
+                f"returned {name} as {describe(value)}{why}",
             )
     return got
 

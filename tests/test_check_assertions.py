@@ -501,19 +501,39 @@ def test_expect_pair_names_what_is_not_the_pair_asked_for():
         )
 
 
+def test_expect_pair_in_a_dtype_says_a_numpy_member_is_no_tensor():
+    """With `dtype`, a numpy member of that very dtype failed with the checker's `why` ("in
+    x's dtype"), which it was in: the failure now says that a tensor was expected."""
+    with pytest.raises(
+        AssertionError,
+        match=r"^f\(x\): returned s as a numpy array\(\[1.0, 1.0\], dtype=float32\), "
+        r"expected a torch tensor\n  hint: .*torch.from_numpy",
+    ):
+        expect_pair(
+            (torch.zeros(2), np.ones(2, dtype=np.float32)),
+            ("m", "s"),
+            "f(x)",
+            torch.float32,
+            ": in x's dtype",
+        )
+
+
 def test_expect_pair_of_tensors_names_the_member_that_is_not_one():
     """`tensors`: each of the two a tensor of any dtype (an int64 and a float32 pass), else a
     failure naming the member and what it was, where a checker's own "must be tensors" named
-    neither (and one that let a numpy array through crashed on it)."""
+    neither (and one that let a numpy array through crashed on it); a numpy array is said to
+    be numpy's, with the hint of `expect_tensor` (it was "as array(...)", as a tensor is)."""
     pair = (torch.zeros(2), torch.arange(2))
     assert expect_pair(pair, ("z_q", "indices"), "f(z)", tensors=True) is pair
     with pytest.raises(
         AssertionError,
-        match=r"f\(z\): returned indices as array\(\[0, 1\], dtype=int64\), "
-        r"expected a tensor$",
+        match=r"^f\(z\): returned indices as a numpy array\(\[0, 1\], dtype=int64\), "
+        r"expected a torch tensor\n  hint: .*torch.from_numpy",
     ):
         expect_pair((pair[0], np.arange(2)), ("z_q", "indices"), "f(z)", tensors=True)
-    with pytest.raises(AssertionError, match=r"returned z_q as \[0.0, 0.0\], expected a tensor"):
+    with pytest.raises(
+        AssertionError, match=r"returned z_q as \[0.0, 0.0\], expected a torch tensor"
+    ):
         expect_pair(([0.0, 0.0], pair[1]), ("z_q", "indices"), "f(z)", tensors=True)
     with pytest.raises(AssertionError, match=r"expected a pair \(z_q, indices\)"):
         expect_pair(pair[0], ("z_q", "indices"), "f(z)", tensors=True)
