@@ -13,6 +13,7 @@ from studycli.assertions import (
     describe,
     dtype_name,
     expect,
+    expect_tensor,
     fails_with,
     likely_mistake,
 )
@@ -164,8 +165,9 @@ def _compare(impl, q, k, temperature, hint=_HINT, default=False, tol=None):
     what = f"info_nce(queries={describe(q)}, keys={describe(k)}, {temp_text})"
     args = (q.clone(), k.clone()) if default else (q.clone(), k.clone(), temperature)
     got = call_unchanged(impl, what, ("queries", "keys"), *args, hint=IN_PLACE_HINT)
+    expect_tensor(got, what)  # (a numpy number has a shape, and no .numel(): the check crashed)
     expect(
-        hasattr(got, "shape") and got.numel() == 1,
+        got.numel() == 1,
         what,
         f"returned {describe(got)}, expected a scalar tensor",
     )
@@ -374,6 +376,17 @@ def _wrong_sum_over_rows(queries, keys, temperature=0.07):
     )
 
 
+@fails_with("returned a numpy array(")
+def _wrong_numpy(queries, keys, temperature=0.07):
+    """Computes the loss with numpy and returns numpy's number, not the tensor promised."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    logits = queries.detach().cpu().numpy() @ keys.detach().cpu().numpy().T / temperature
+    logits = logits - logits.max(axis=1, keepdims=True)
+    log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    return -np.diagonal(log_probs).mean()
+
+
 @fails_with("add log N")
 def _wrong_bound_no_log_n(scores):
     """Returns -L_N and forgets the log N term."""
@@ -433,6 +446,7 @@ WRONG_ANSWERS = {
         _wrong_global_max,
         _wrong_sum_over_rows,
         _wrong_scales_queries_in_place,
+        _wrong_numpy,
     ],
     "mi_lower_bound": [
         _wrong_bound_no_log_n,
