@@ -9,6 +9,7 @@ from studycli.assertions import (
     call_unchanged,
     describe,
     expect,
+    expect_tensor,
     fails_with,
     likely_mistake,
 )
@@ -132,8 +133,9 @@ def _compare(impl, img, txt, temperature, hint=_HINT, tol=None):
         temperature,
         hint=IN_PLACE_HINT,
     )
+    expect_tensor(got, what)  # (a numpy number has a shape, and no .numel(): the check crashed)
     expect(
-        hasattr(got, "shape") and got.numel() == 1,
+        got.numel() == 1,
         what,
         f"returned {describe(got)}, expected a scalar tensor",
     )
@@ -352,6 +354,23 @@ def _wrong_upcast(image_emb, text_emb, temperature):
     return clip_loss(image_emb.double(), text_emb.double(), temperature)
 
 
+@fails_with("returned a numpy array(")
+def _wrong_numpy(image_emb, text_emb, temperature):
+    """Computes the loss with numpy and returns numpy's number, not the tensor promised."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    img, txt = image_emb.detach().cpu().numpy(), text_emb.detach().cpu().numpy()
+    img = img / np.linalg.norm(img, axis=1, keepdims=True)
+    txt = txt / np.linalg.norm(txt, axis=1, keepdims=True)
+    logits = img @ txt.T / temperature
+
+    def mean_cross_entropy_rows(m):
+        m = m - m.max(axis=1, keepdims=True)
+        return (np.log(np.exp(m).sum(axis=1)) - np.diagonal(m)).mean()
+
+    return 0.5 * (mean_cross_entropy_rows(logits) + mean_cross_entropy_rows(logits.T))
+
+
 WRONG_ANSWERS = {
     "clip_loss": [
         _wrong_upcast,
@@ -364,6 +383,7 @@ WRONG_ANSWERS = {
         _wrong_sum_directions,
         _wrong_times_temperature,
         _wrong_normalises_in_place,
+        _wrong_numpy,
     ],
 }
 
