@@ -8,6 +8,7 @@ from studycli.assertions import (
     call_unchanged,
     describe,
     expect,
+    expect_tensor,
     fails_with,
 )
 
@@ -76,6 +77,8 @@ def _run(impl, x, ratio, seed, device):
         what,
         f"returned {type(out).__name__}, expected a tuple (x_kept, mask, ids_restore)",
     )
+    for name, value in zip(("x_kept", "mask", "ids_restore"), out, strict=True):
+        expect_tensor(value, f"{what} -> {name}")  # (a numpy array crashed the checks below)
     return what, out
 
 
@@ -364,6 +367,23 @@ def _wrong_flat_view(x, mask_ratio, generator):
     return x.view(N * L, D)[rows.reshape(-1)].view(N, keep, D), mask, ids_restore
 
 
+@fails_with("-> mask: returned a numpy array")
+def _wrong_numpy_mask(x, mask_ratio, generator):
+    """Returns mask and ids_restore as numpy arrays (from np.argsort), not the tensors asked."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    N, L, D = x.shape
+    len_keep = int(L * (1 - mask_ratio))
+    noise = torch.rand(N, L, generator=generator, device=x.device).cpu().numpy()
+    ids_shuffle = np.argsort(noise, axis=1)
+    ids_restore = np.argsort(ids_shuffle, axis=1)
+    ids_keep = torch.from_numpy(ids_shuffle[:, :len_keep]).to(x.device)
+    x_kept = torch.gather(x, 1, ids_keep.unsqueeze(-1).expand(-1, -1, D))
+    mask = np.ones((N, L), dtype=np.float32)
+    mask[:, :len_keep] = 0
+    return x_kept, np.take_along_axis(mask, ids_restore, axis=1), ids_restore
+
+
 WRONG_ANSWERS = {
     "random_masking": [
         _wrong_flat_view,
@@ -376,6 +396,7 @@ WRONG_ANSWERS = {
         _wrong_mask_inverted,
         _wrong_random_window,
         _wrong_zeroes_removed_in_place,
+        _wrong_numpy_mask,
     ],
 }
 
