@@ -155,10 +155,12 @@ IN_PLACE_HINT = (
 
 
 def _call_rope(impl, what, x, positions, **kwargs):
-    """The answer, failing at once if it wrote into x or positions."""
-    return call_unchanged(
-        impl, what, ("x", "positions"), x, positions, hint=IN_PLACE_HINT, **kwargs
-    )
+    """The answer, failing at once if it wrote into x or positions, or is no tensor (a numpy
+    array of x's values passed assert_close, and then failed "returned dtype float32,
+    expected torch.float32")."""
+    out = call_unchanged(impl, what, ("x", "positions"), x, positions, hint=IN_PLACE_HINT, **kwargs)
+    expect_tensor(out, what)
+    return out
 
 
 def check_apply_rope(impl, device="cpu"):
@@ -417,6 +419,18 @@ def _score_n_minus_m(q, k, delta: int, base: float = 10000.0):
     return rope_relative_score(q, k, -delta, base)
 
 
+@fails_with("returned a numpy array(")
+def _rope_numpy(x, positions, base=10000.0):
+    """Rotates the pairs with numpy and returns a numpy array in x's dtype, not a tensor."""
+    xn, p = x.detach().cpu().numpy(), positions.detach().cpu().numpy()
+    angles = p[:, None] * base ** (-np.arange(0, x.shape[-1], 2) / x.shape[-1])
+    cos, sin = np.cos(angles).astype(xn.dtype), np.sin(angles).astype(xn.dtype)
+    out = np.empty_like(xn)
+    out[..., 0::2] = xn[..., 0::2] * cos - xn[..., 1::2] * sin
+    out[..., 1::2] = xn[..., 0::2] * sin + xn[..., 1::2] * cos
+    return out
+
+
 @fails_with("dtype=float32), expected a torch tensor")
 def _score_numpy(q, k, delta: int, base: float = 10000.0):
     """Returns the score as a numpy array (computed on q and k's arrays), not a tensor."""
@@ -510,6 +524,7 @@ WRONG_ANSWERS = {
         _rope_row_index,
         _wrong_float32_tables,
         _rope_in_float32,
+        _rope_numpy,
     ],
     "rope_relative_score": [_score_cos_only, _score_n_minus_m, _score_numpy],
 }
