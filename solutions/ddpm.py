@@ -13,6 +13,7 @@ from studycli.assertions import (
     describe,
     expect,
     expect_pair,
+    expect_tensor,
     fails_with,
     likely_mistake,
 )
@@ -188,6 +189,7 @@ def check_q_sample(impl, device="cpu") -> None:
     r = math.sqrt
     want = mix([r(0.5), r(0.25)], [r(0.5), r(0.75)])
     got = call(impl, what, x0.clone(), t.clone(), noise.clone(), betas.clone())
+    expect_tensor(got, what)  # (assert_close took a numpy array, and its dtype was said wrong)
     hint = _likely_mistake(
         got,
         [
@@ -241,12 +243,13 @@ def check_q_sample(impl, device="cpu") -> None:
                 betas.clone(),
                 hint=_HINT_Q_IN_PLACE,
             )
-            expect(hasattr(got, "shape"), what, f"returned {describe(got)}, expected a tensor")
+            expect_tensor(got, what)
             assert_close(got, want, what, atol=1e-5, rtol=1e-4, hint=_HINT_Q)
             _expect_dtype_of_x0(got, x0, what)
             # float64 data as well.
             what += " (float64)"
             got = call(impl, what, x0.double(), t, noise.double(), betas.clone())
+            expect_tensor(got, what)
             assert_close(got, want, what, atol=1e-6, rtol=1e-5, hint=_HINT_Q)
             _expect_dtype_of_x0(got, x0.double(), what)
 
@@ -542,6 +545,15 @@ def _wrong_q_cast_to_float32(x0, t, noise, betas):
     return (a.sqrt() * x0 + (1 - a).sqrt() * noise).float()
 
 
+@fails_with("returned a numpy array(")
+def _wrong_q_numpy(x0, t, noise, betas):
+    """Computes x_t with numpy, as DDPM's original code does, and returns a numpy array."""
+    alpha_bar = np.cumprod(1.0 - betas.detach().cpu().double().numpy())[t.cpu().numpy()]
+    a = alpha_bar.reshape(-1, *([1] * (x0.dim() - 1)))
+    x, n = x0.detach().cpu().numpy(), noise.detach().cpu().numpy()
+    return (np.sqrt(a) * x + np.sqrt(1.0 - a) * n).astype(x.dtype)
+
+
 @fails_with("accumulated noise sqrt(1 - alpha_bar_t)")
 def _wrong_sqrt_beta_noise(x0, t, noise, betas):
     """Scales the noise by sqrt(beta_t), the one-step coefficient, instead of sqrt(1 - alpha_bar_t)."""
@@ -673,6 +685,7 @@ WRONG_ANSWERS = {
         _wrong_q_in_place,
         _wrong_q_float64_result,
         _wrong_q_cast_to_float32,
+        _wrong_q_numpy,
     ],
     "q_mean_var": [
         _wrong_mv_variances_add,
