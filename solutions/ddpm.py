@@ -419,7 +419,7 @@ def check_ddpm_sample_step(impl, device="cpu") -> None:
     def probe(x_t, eps, t, z, want, label, hint):
         what = f"ddpm_sample_step({label}, t={t}, betas=[0.1, 0.2, 0.3])"
         got = call(impl, what, x_t.clone(), eps.clone(), t, betas.clone(), z.clone())
-        expect(hasattr(got, "shape"), what, f"returned {describe(got)}, expected a tensor")
+        expect_tensor(got, what)  # (a numpy array passed, then failed on its dtype's name)
         assert_close(
             got, torch.tensor([[want]], dtype=torch.float64), what, atol=1e-9, rtol=1e-9, hint=hint
         )
@@ -497,9 +497,7 @@ def check_ddpm_sample_step(impl, device="cpu") -> None:
                         zz,
                         hint="return a new tensor; do not write into x_t, eps, z or betas",
                     )
-                    expect(
-                        hasattr(got, "shape"), what, f"returned {describe(got)}, expected a tensor"
-                    )
+                    expect_tensor(got, what)
                     expect(
                         tuple(got.shape) == tuple(shape) and got.dtype == dtype,
                         what,
@@ -676,6 +674,18 @@ def _wrong_q_in_place(x0, t, noise, betas):
     return noise.add_(alpha_bar.sqrt() * x0)
 
 
+@fails_with("returned a numpy array(")
+def _wrong_step_numpy(x_t, eps, t, betas, z):
+    """Takes the step with numpy and returns a numpy array in x_t's dtype, not a tensor."""
+    b = betas.detach().cpu().double().numpy()
+    alpha_bar = np.cumprod(1.0 - b)
+    x, e = x_t.detach().cpu().numpy(), eps.detach().cpu().numpy()
+    out = (x - b[t] / np.sqrt(1.0 - alpha_bar[t]) * e) / np.sqrt(1.0 - b[t])
+    if t > 0:
+        out = out + np.sqrt(b[t]) * z.detach().cpu().numpy()
+    return out.astype(x.dtype)
+
+
 WRONG_ANSWERS = {
     "q_sample": [
         _wrong_off_by_one,
@@ -701,6 +711,7 @@ WRONG_ANSWERS = {
         _wrong_step_noise_at_the_end,
         _wrong_step_alpha_bar_scale,
         _wrong_step_variance_as_std,
+        _wrong_step_numpy,
     ],
 }
 
