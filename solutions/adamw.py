@@ -11,6 +11,7 @@ from studycli.assertions import (
     call_unchanged,
     describe,
     expect,
+    expect_tensor,
     fails_with,
 )
 
@@ -161,6 +162,8 @@ def _step(impl, what, args, in_place_hint="", dtype_hint=""):
     )
     dtype = args[0].dtype
     for part, value in zip(("param", "exp_avg", "exp_avg_sq"), out, strict=True):
+        # (a numpy array failed below, "the state stays in the inputs' dtype", in that dtype)
+        expect_tensor(value, f"{what} -> {part}")
         expect(
             getattr(value, "dtype", None) == dtype,
             what,
@@ -618,6 +621,54 @@ def _l2_upcast(
     return adam_l2_step(*tensors, step, lr, betas, eps, weight_decay)
 
 
+@fails_with("-> param: returned a numpy array")
+def _numpy_state(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
+    """AdamW stepped with numpy, the three returned as numpy arrays, not tensors."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    p, g, m, v = (t.detach().cpu().numpy() for t in (param, grad, exp_avg, exp_avg_sq))
+    beta1, beta2 = betas
+    p = p * (1 - lr * weight_decay)
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    p = p - lr * (m / (1 - beta1**step)) / (np.sqrt(v / (1 - beta2**step)) + eps)
+    return p, m, v
+
+
+@fails_with("-> param: returned a numpy array")
+def _l2_numpy_state(
+    param,
+    grad,
+    exp_avg,
+    exp_avg_sq,
+    step: int,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+):
+    """Adam + L2 stepped with numpy, the three returned as numpy arrays, not tensors."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    p, g, m, v = (t.detach().cpu().numpy() for t in (param, grad, exp_avg, exp_avg_sq))
+    beta1, beta2 = betas
+    g = g + weight_decay * p
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    p = p - lr * (m / (1 - beta1**step)) / (np.sqrt(v / (1 - beta2**step)) + eps)
+    return p, m, v
+
+
 @fails_with("enters the second moment too")
 def _l2_through_m_only(
     param,
@@ -715,8 +766,9 @@ WRONG_ANSWERS = {
         _in_place,
         _upcast,
         _half_upcast,
+        _numpy_state,
     ],
-    "adam_l2_step": [_l2_as_decoupled, _l2_through_m_only, _l2_upcast],
+    "adam_l2_step": [_l2_as_decoupled, _l2_through_m_only, _l2_upcast, _l2_numpy_state],
 }
 
 CORRECT_VARIANTS = {"adamw_step": [_torch_form]}
