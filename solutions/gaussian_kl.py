@@ -10,6 +10,7 @@ from studycli.assertions import (
     call_unchanged,
     describe,
     expect,
+    expect_tensor,
     fails_with,
     likely_mistake,
 )
@@ -81,7 +82,7 @@ def _compare_kl(impl, mu, logvar, hint="", rtol=None, known=()):
     what = f"kl_to_standard_normal(mu={describe(mu)}, logvar={describe(logvar)})"
     got = call(impl, what, mu.clone(), logvar.clone())
     hint = _likely_mistake(got, known, hint)
-    expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+    expect_tensor(got, what)  # (a numpy array has a shape, and failed below on a dtype it had)
     expect(
         getattr(got, "dtype", None) == mu.dtype,
         what,
@@ -341,6 +342,15 @@ def _wrong_std_squares_in_place(mu, sigma):
     return 0.5 * (mu + sigma - torch.log(sigma) - 1.0)
 
 
+@fails_with("returned a numpy array(")
+def _wrong_numpy(mu, logvar):
+    """Computes the KL with numpy and returns a numpy array in mu's dtype, not a tensor."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    m, lv = mu.detach().cpu().numpy(), logvar.detach().cpu().numpy()
+    return 0.5 * (m * m + np.exp(lv) - lv - 1).sum(-1)
+
+
 WRONG_ANSWERS = {
     "kl_to_standard_normal": [
         _wrong_upcast,
@@ -349,6 +359,7 @@ WRONG_ANSWERS = {
         _wrong_sum_first_dim,
         _wrong_mean_last_dim,
         _wrong_log_of_exp,
+        _wrong_numpy,
     ],
     "kl_from_std": [
         _wrong_std_upcast,
