@@ -210,7 +210,7 @@ def check_kl_from_std(impl, device="cpu") -> None:
             impl, what, ("mu", "sigma"), mu.clone(), sigma.clone(), hint=STD_IN_PLACE_HINT
         )
         hint = _likely_mistake(got, known, hint)
-        expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+        expect_tensor(got, what)  # (a numpy array failed below, on a dtype it had)
         expect(
             getattr(got, "dtype", None) == mu.dtype,
             what,
@@ -351,6 +351,15 @@ def _wrong_numpy(mu, logvar):
     return 0.5 * (m * m + np.exp(lv) - lv - 1).sum(-1)
 
 
+@fails_with("returned a numpy array(")
+def _wrong_std_numpy(mu, sigma):
+    """Computes the KL with numpy and returns a numpy array in mu's dtype, not a tensor."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    m, sd = mu.detach().cpu().numpy(), sigma.detach().cpu().numpy()
+    return 0.5 * (m * m + sd * sd - np.log(sd * sd) - 1.0)
+
+
 WRONG_ANSWERS = {
     "kl_to_standard_normal": [
         _wrong_upcast,
@@ -367,6 +376,7 @@ WRONG_ANSWERS = {
         _wrong_std_log_sigma,
         _wrong_std_no_half,
         _wrong_std_no_minus_one,
+        _wrong_std_numpy,
     ],
 }
 
