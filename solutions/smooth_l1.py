@@ -9,6 +9,7 @@ from studycli.assertions import (
     call_unchanged,
     describe,
     expect,
+    expect_tensor,
     fails_with,
     forbid,
 )
@@ -74,7 +75,7 @@ SAME_DTYPE = (
 def _compare(impl, x, beta, hint=""):
     what = f"smooth_l1({describe(x)}, beta={beta:g})"
     got = call(impl, what, x.clone(), beta)
-    expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+    expect_tensor(got, what)  # (a numpy array has a shape, and failed below on a dtype it had)
     expect(
         getattr(got, "dtype", None) == x.dtype,
         what,
@@ -184,6 +185,16 @@ def _wrong_upcast(x, beta=1.0):
     return smooth_l1(x.double(), beta)
 
 
+@fails_with("returned a numpy array")
+def _wrong_numpy(x, beta=1.0):
+    """Computes with numpy and returns a numpy array in x's dtype, not a tensor."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    xn = x.detach().cpu().numpy()
+    ax = np.abs(xn)
+    return np.where(ax < beta, 0.5 * xn * xn / beta, ax - 0.5 * beta)
+
+
 WRONG_ANSWERS = {
     "smooth_l1": [
         _wrong_upcast,
@@ -193,6 +204,7 @@ WRONG_ANSWERS = {
         _wrong_no_offset,
         _wrong_mean,
         _wrong_abs_in_place,
+        _wrong_numpy,
     ],
 }
 
