@@ -9,6 +9,7 @@ from studycli.assertions import (
     describe,
     dtype_name,
     expect,
+    expect_tensor,
     fails_with,
     forbid,
 )
@@ -170,7 +171,7 @@ def _compare(impl, img, ys, xs, hint="", note=""):
     got = call_unchanged(
         impl, what, ("img", "ys", "xs"), img.clone(), ys.clone(), xs.clone(), hint=IN_PLACE
     )
-    expect(hasattr(got, "shape"), what, f"returned {type(got).__name__}, expected a tensor")
+    expect_tensor(got, what)  # (a numpy array failed below: "returned float32 for float32 img")
     expect(
         got.dtype == img.dtype,
         what,
@@ -395,6 +396,24 @@ def _wrong_flat_view(img, ys, xs):
     return out
 
 
+@fails_with("returned a numpy array")
+def _wrong_numpy(img, ys, xs):
+    """Samples with numpy and returns a numpy array in img's dtype, not a tensor."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    im, y, x = (t.detach().cpu().numpy() for t in (img, ys, xs))
+    C, H, W = im.shape
+    out = np.zeros((C, y.shape[0]), dtype=im.dtype)
+    for yi in (np.floor(y), np.floor(y) + 1):
+        for xi in (np.floor(x), np.floor(x) + 1):
+            weight = (1 - np.abs(y - yi)) * (1 - np.abs(x - xi))
+            inside = (yi >= 0) & (yi <= H - 1) & (xi >= 0) & (xi <= W - 1)
+            rows = np.clip(yi, 0, H - 1).astype(np.int64)
+            cols = np.clip(xi, 0, W - 1).astype(np.int64)
+            out += im[:, rows, cols] * (weight * inside).astype(im.dtype)
+    return out
+
+
 WRONG_ANSWERS = {
     "bilinear_sample": [
         _wrong_flat_view,
@@ -407,6 +426,7 @@ WRONG_ANSWERS = {
         _wrong_floor_ceil,
         _wrong_shifts_coords_in_place,
         _wrong_float32_buffer,
+        _wrong_numpy,
     ],
 }
 
