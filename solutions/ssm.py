@@ -163,7 +163,7 @@ def check_discretize_zoh(impl, device="cpu"):
         A, B = A.double().to(device), B.double().to(device)
         what = f"discretize_zoh(A {describe(A)}, B {describe(B)}, dt={dt:g})"
         got = call_unchanged(impl, what, ("A", "B"), A.clone(), B.clone(), dt, hint=ZOH_IN_PLACE)
-        A_bar, B_bar = expect_pair(got, ("A_bar", "B_bar"), what)
+        A_bar, B_bar = expect_pair(got, ("A_bar", "B_bar"), what, tensors=True)
         A_want, B_want = _zoh_by_block_exp(A, B, dt)
         eye = torch.eye(A.shape[0], dtype=A.dtype, device=A.device)
         a_mistakes = [
@@ -315,7 +315,7 @@ def check_discretize_zoh_diagonal(impl, device="cpu"):
             dt,
             hint="return new tensors (dt * a, not a.mul_(dt)): the caller's a and b must not change",
         )
-        expect_pair(got, ("a_bar", "b_bar"), what)
+        expect_pair(got, ("a_bar", "b_bar"), what, tensors=True)
         # Ground truth: each coordinate's 2 x 2 block matrix [[a, b], [0, 0]], exponentiated.
         flat_a, flat_b = a.reshape(-1), b.reshape(-1)
         block = torch.zeros(flat_a.numel(), 2, 2, dtype=torch.float64, device=device)
@@ -518,6 +518,22 @@ def _wrong_kernel_reversed(A_bar, B_bar, C, length):
     return ssm_kernel(A_bar, B_bar, C, length).flip(0)
 
 
+@fails_with("returned A_bar as a numpy array")
+def _wrong_numpy(A, B, dt):
+    """Returns A_bar and B_bar as numpy arrays (.numpy()), not the tensors promised."""
+    A_bar, B_bar = discretize_zoh(A, B, dt)
+    return A_bar.cpu().numpy(), B_bar.cpu().numpy()
+
+
+@fails_with("returned a_bar as a numpy array")
+def _wrong_diag_numpy(a, b, dt):
+    """Computes a_bar and b_bar with numpy and returns numpy arrays, not the tensors promised."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    an, bn = a.detach().cpu().numpy(), b.detach().cpu().numpy()
+    return np.exp(dt * an), np.expm1(dt * an) / an * bn
+
+
 WRONG_ANSWERS = {
     "discretize_zoh": [
         _wrong_euler,
@@ -526,6 +542,7 @@ WRONG_ANSWERS = {
         _wrong_extra_dt,
         _wrong_scales_A_in_place,
         _wrong_upcast,
+        _wrong_numpy,
     ],
     "discretize_zoh_diagonal": [
         _wrong_diag_euler,
@@ -534,6 +551,7 @@ WRONG_ANSWERS = {
         _wrong_diag_exp_minus_one,
         _wrong_diag_upcast,
         _wrong_diag_in_place,
+        _wrong_diag_numpy,
     ],
     "ssm_kernel": [
         _wrong_kernel_starts_at_one,
