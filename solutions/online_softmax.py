@@ -555,7 +555,7 @@ def check_running_stats_update(impl, device="cpu"):
         what = f"running_stats_update(m={describe(m)}, s={describe(s)}, x_block={describe(xb)})"
         with hinted(LAST_DIM_HINT if other_shape else ""):
             got = call(impl, what, m.clone(), s.clone(), xb.clone())
-        expect_pair(got, ("m_new", "s_new"), what)
+        expect_pair(got, ("m_new", "s_new"), what, tensors=True)
         m_want = torch.maximum(m, xb.max(dim=-1).values)
         # Ground truth for s_new: the exact sum of everything seen, measured against m_new,
         # where "everything seen before" is s * exp(m) (finite for these small values).
@@ -585,7 +585,7 @@ def check_running_stats_update(impl, device="cpu"):
         what = f"folding x of shape ({rows}, {n}) (scale {scale:g}) in blocks of {block_size}"
         for start in range(0, n, block_size):
             got = call(impl, what, m, s, x[:, start : start + block_size])
-            m, s = expect_pair(got, ("m_new", "s_new"), what)
+            m, s = expect_pair(got, ("m_new", "s_new"), what, tensors=True)
         m_want = x.max(dim=-1).values
         s_want = torch.exp(torch.logsumexp(x, dim=-1) - m_want)
         assert_close(m, m_want, what + " -> final m", atol=1e-12, rtol=1e-12)
@@ -816,6 +816,16 @@ def _wrong_two_pass_in_disguise(x, block_size):
     return e / (e @ torch.ones(x.shape[-1], dtype=x.dtype, device=x.device)).unsqueeze(-1)
 
 
+@fails_with("returned m_new as a numpy array")
+def _wrong_update_numpy(m, s, x_block):
+    """Updates the state with numpy and returns m_new and s_new as numpy arrays, not tensors."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    mn, sn, xb = (torch.as_tensor(t).cpu().numpy() for t in (m, s, x_block))
+    m_new = np.maximum(mn, xb.max(axis=-1))
+    return m_new, sn * np.exp(mn - m_new) + np.exp(xb - m_new[..., None]).sum(axis=-1)
+
+
 WRONG_ANSWERS = {
     "online_softmax": [
         _wrong_calls_library,
@@ -842,6 +852,7 @@ WRONG_ANSWERS = {
         _wrong_update_dim1,
         _wrong_update_log_state,
         _wrong_update_upcast,
+        _wrong_update_numpy,
     ],
 }
 
