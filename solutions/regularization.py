@@ -44,14 +44,14 @@ def ista_step(w, X, y, lam: float, lr: float):
     F(w) = 1/2 ‖X w - y‖² + lam ‖w‖₁.
 
     Args:
-        w: (d,) current weights.
-        X: (n, d) design matrix.
-        y: (n,) targets.
+        w: (d,) tensor, the current weights.
+        X: (n, d) tensor, the design matrix.
+        y: (n,) tensor, the targets.
         lam: L1 penalty weight, lam >= 0.
         lr: the step size, > 0.
 
     Returns:
-        (d,) the new weights.
+        The new weights, a (d,) tensor.
     """
     # A gradient step on the smooth part, then the prox of lr * lam * ‖·‖₁: soft thresholding
     # by lr * lam (the threshold scales with the step). Converges for lr <= 1 / λ_max(XᵀX).
@@ -239,6 +239,7 @@ def check_ista_step(impl, device="cpu") -> None:
                 f"ista_step(w={describe(w)}, X={describe(X)}, y={describe(y)}, lam={lam}, lr={lr})"
             )
             got = call(impl, what, w, X, y, lam, lr)
+            expect_tensor(got, what)  # (assert_close took numpy's, and the loop below crashed)
             z = wn - lr * Xn.T @ (Xn @ wn - yn)
             want = np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0)
             assert_close(
@@ -265,6 +266,7 @@ def check_ista_step(impl, device="cpu") -> None:
         )
         for step in range(3000):
             moved = call(impl, what, w, X, y, lam, lr)
+            expect_tensor(moved, what)
             # a correct step reaches its fixed point exactly within a few hundred steps here
             if step % 25 == 24 and _same(moved, w):
                 break
@@ -436,6 +438,14 @@ def _ista_gradient_ascent(w, X, y, lam, lr):
     return torch.sign(z) * torch.clamp(z.abs() - lr * lam, min=0.0)
 
 
+@fails_with("returned a numpy array(")
+def _ista_numpy(w, X, y, lam, lr):
+    """The right step, taken with numpy and returned as a numpy array, not a tensor."""
+    wn, Xn, yn = (torch.as_tensor(a).cpu().numpy() for a in (w, X, y))
+    z = wn - lr * (Xn.T @ (Xn @ wn - yn))
+    return np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0.0)
+
+
 @fails_with("half the right λ")
 def _penalty_without_factor_two(noise_var, prior, scale):
     """Multiplies -log posterior by σ² instead of 2σ² (λ = σ²/b, σ²/(2τ²))."""
@@ -495,6 +505,7 @@ WRONG_ANSWERS = {
         _ista_subgradient,
         _ista_prox_first,
         _ista_gradient_ascent,
+        _ista_numpy,
     ],
     "map_penalty": [
         _penalty_without_factor_two,
