@@ -4,7 +4,15 @@ import math
 
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with, forbid
+from studycli.assertions import (
+    assert_close,
+    call,
+    describe,
+    expect,
+    expect_tensor,
+    fails_with,
+    forbid,
+)
 
 
 def scaled_dot_product_attention(q, k, v, mask=None):
@@ -124,6 +132,7 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
     v = torch.tensor([[0.0, 0.0], [1.0, 2.0]], device=device)
     what = f"scaled_dot_product_attention(q={describe(q)}, k={describe(k)}, v={describe(v)})"
     got = call(impl, what, q, k, v)
+    expect_tensor(got, what)  # (a numpy array of the right shape was told the shape it had)
 
     def weight_of_key_1(score_1):  # softmax([0, score_1])[1] times v's rows
         w = math.exp(score_1) / (1 + math.exp(score_1))
@@ -405,6 +414,19 @@ def _wrong_calls_library(q, k, v, mask=None):
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
 
 
+@fails_with("returned a numpy array(")
+def _sdpa_numpy(q, k, v, mask=None):
+    """The right attention, computed with numpy and returned as a numpy array, not a tensor."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    qn, kn, vn = (t.detach().cpu().numpy() for t in (q, k, v))
+    scores = qn @ np.swapaxes(kn, -2, -1) / math.sqrt(qn.shape[-1])
+    if mask is not None:
+        scores = np.where(mask.cpu().numpy(), scores, -np.inf)
+    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return weights / weights.sum(axis=-1, keepdims=True) @ vn
+
+
 WRONG_ANSWERS = {
     "scaled_dot_product_attention": [
         _wrong_calls_library,
@@ -418,6 +440,7 @@ WRONG_ANSWERS = {
         _sdpa_softmax_over_queries,
         _sdpa_upcast,
         _sdpa_float32_softmax_not_cast_back,
+        _sdpa_numpy,
     ],
 }
 
