@@ -9,7 +9,7 @@ function that equals the metric when the probabilities are exactly 0 or 1.
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, fails_with
+from studycli.assertions import assert_close, call, describe, expect, expect_tensor, fails_with
 
 # ---------------------------------------------------------------------------------------------
 # References
@@ -77,11 +77,10 @@ def _hard_f1(pred, target):
 
 
 def _as_scalar_tensor(out, what):
-    expect(
-        isinstance(out, torch.Tensor),
-        what,
-        f"returned {describe(out)}, expected a tensor (a Python number carries no gradient)",
-        hint="keep the computation in torch; .item() or float() cut the graph",
+    """The answer's loss as a 0-d tensor: a numpy number was told "a Python number carries no
+    gradient", and to leave out .item() or float(), which it had not used."""
+    expect_tensor(
+        out, what, hint="keep the computation in torch: numpy, .item() and float() cut the graph"
     )
     expect(
         out.numel() == 1, what, f"returned a tensor of shape {tuple(out.shape)}, expected a scalar"
@@ -415,6 +414,21 @@ def _accuracy_sum(probs, labels):
     return probs[torch.arange(N, device=probs.device), labels].sum()
 
 
+@fails_with("returned a numpy array(")
+def _f1_numpy(probs, targets, eps=1e-7):
+    """The right loss, computed with numpy: a numpy number carries no gradient."""
+    p, t = probs.detach().cpu().numpy(), targets.detach().cpu().numpy()
+    tp, fp, fn = (p * t).sum(), (p * (1 - t)).sum(), ((1 - p) * t).sum()
+    return 1 - 2 * tp / (2 * tp + fp + fn + eps)
+
+
+@fails_with("returned a numpy array(")
+def _accuracy_numpy(probs, labels):
+    """The right expected accuracy, computed with numpy: a numpy number carries no gradient."""
+    p, y = probs.detach().cpu().numpy(), labels.cpu().numpy()
+    return p[np.arange(p.shape[0]), y].mean()
+
+
 WRONG_ANSWERS = {
     "soft_f1_loss": [
         _f1_hard_threshold,
@@ -423,6 +437,7 @@ WRONG_ANSWERS = {
         _f1_per_element_mean,
         _f1_eps_in_numerator,
         _f1_upcast,
+        _f1_numpy,
     ],
     "soft_accuracy": [
         _accuracy_argmax,
@@ -430,6 +445,7 @@ WRONG_ANSWERS = {
         _accuracy_log_prob,
         _accuracy_half_brier,
         _accuracy_sum,
+        _accuracy_numpy,
     ],
 }
 
