@@ -11,6 +11,7 @@ from studycli.assertions import (
     describe,
     expect,
     expect_pair,
+    expect_tensor,
     fails_with,
 )
 
@@ -257,10 +258,10 @@ def check_vq_aux_loss(impl, device="cpu") -> None:
                 f"shape ({k}, {d}), {'beta left at its default' if beta is None else f'beta={beta:g}'})"
             )
             loss = call(impl, what, z, z_q) if beta is None else call(impl, what, z, z_q, beta)
-            expect(
-                hasattr(loss, "backward"),
+            expect_tensor(  # (a numpy number was "array(4.2, dtype=float64)": numpy's unsaid)
+                loss,
                 what,
-                f"returned {describe(loss)}, expected a scalar tensor",
+                hint="keep the computation in torch: a numpy or Python number has no gradient",
             )
             expect(
                 loss.numel() == 1, what, f"returned shape {tuple(loss.shape)}, expected a scalar"
@@ -411,6 +412,15 @@ def _wrong_aux_upcast(z, z_q, beta=0.25):
     return vq_aux_loss(z.double(), z_q.double(), beta)
 
 
+@fails_with("returned a numpy array(")
+def _wrong_aux_numpy(z, z_q, beta=0.25):
+    """The right value, computed with numpy: a numpy number carries no gradient."""
+    import numpy as np  # (here, not at the top: the starters show the module's imports)
+
+    diff = z.detach().cpu().numpy() - z_q.detach().cpu().numpy()
+    return (1 + beta) * np.mean(diff * diff)
+
+
 WRONG_ANSWERS = {
     "vector_quantize": [
         _wrong_no_straight_through,
@@ -426,6 +436,7 @@ WRONG_ANSWERS = {
         _wrong_aux_no_stop_gradient,
         _wrong_aux_beta_on_codebook,
         _wrong_aux_sum,
+        _wrong_aux_numpy,
     ],
 }
 
