@@ -126,11 +126,11 @@ def prepared_jobs(cards: list[str]) -> dict:
 def run_candidate(job, device: str) -> None:
     """One candidate's check in this process, without isolation: its checker called on it,
     whatever the outcome (a rejected candidate is timed as well as an accepted one)."""
-    from studycli.check import child
+    from studycli.check import loading
 
     try:
-        module = child._load_solution(job.solutions_dir, job.check_module)
-        impl, _ = child._resolve(job)
+        module = loading._load_solution(job.solutions_dir, job.check_module)
+        impl, _ = loading._resolve(job)
         getattr(module, job.check_function)(impl, device=device)
     except BaseException:
         pass

@@ -62,12 +62,12 @@ def main() -> None:
     parser.add_argument("--cards", nargs="*", default=[])
     cards = parser.parse_args().cards
     jobs = prepared_jobs(cards)
-    from studycli.check import child, zygote
+    from studycli.check import loading, zygote
 
     for name in zygote.BASE_PRELOAD:
         importlib.import_module(name)
     for job in jobs.values():
-        child._load_solution(job.solutions_dir, job.check_module)
+        loading._load_solution(job.solutions_dir, job.check_module)
     gc.freeze()
 
     ours, theirs = socket.socketpair()

@@ -59,11 +59,11 @@ def _timed_pass(jobs: list) -> float:
 
 def _one_card(module: str, results) -> None:
     _start_worker()
-    from studycli.check import child
+    from studycli.check import loading
 
     jobs = _device_jobs(module)
     for job in jobs[:1]:
-        child._load_solution(job.solutions_dir, job.check_module)
+        loading._load_solution(job.solutions_dir, job.check_module)
     results.put((module, len(jobs), _timed_pass(jobs), _timed_pass(jobs)))
 
 

@@ -30,7 +30,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     import torch
 
-    from studycli.check import child
+    from studycli.check import loading
     from studycli.check.verify import plan
     from studycli.content.loader import load_content
 
@@ -50,8 +50,8 @@ def main() -> None:
     def run(job, device: str) -> float:
         started = time.perf_counter()
         try:
-            module = child._load_solution(job.solutions_dir, job.check_module)
-            impl, _ = child._resolve(job)
+            module = loading._load_solution(job.solutions_dir, job.check_module)
+            impl, _ = loading._resolve(job)
             getattr(module, job.check_function)(impl, device=device)
         except BaseException:  # a rejected candidate is timed as well as an accepted one
             pass

@@ -52,19 +52,19 @@ def check_seconds(root: Path, card_id: str, sources: list[str], work: Path) -> f
     """The check's own time: its checker run on each of `sources` in this process (torch
     imported), the median (a rejected attempt stops at its first failing case)."""
     sys.path.insert(0, str(ROOT))
-    from studycli.check import child
+    from studycli.check import loading
     from studycli.content.loader import load_content
     from studycli.content.source import checker_ref, read_module
 
     card = load_content(root).get(card_id)
     info = read_module(root / "solutions", card.solution.module)
     ref = checker_ref(card, info)
-    checker = getattr(child._load_solution(str(root / "solutions"), ref.module), ref.function)
+    checker = getattr(loading._load_solution(str(root / "solutions"), ref.module), ref.function)
     times = []
     for number, source in enumerate(sources):
         path = work / f"{card_id}-{number}.py"
         path.write_text(source)
-        impl = getattr(child._load_attempt(path), card.solution.function)
+        impl = getattr(loading._load_attempt(path), card.solution.function)
         started = time.perf_counter()
         with contextlib.suppress(AssertionError):  # rejected: timed all the same
             checker(impl, device="cpu")

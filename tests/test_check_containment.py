@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from studycli.check import child, contain, crash_report, pool, runner
+from studycli.check import contain, crash_report, error_report, pool, runner
 from studycli.check.limits import OUTPUT_LIMIT
 from studycli.check.runner import Candidate, Job, Outcome, run_job
 from studycli.check.verify import run_checks
@@ -555,8 +555,8 @@ def test_a_deep_recursions_report_summarises_only_the_frames_it_shows(tmp_path, 
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(traceback, "FrameSummary", Counted)
-    shown = child._trimmed_traceback(raised, job)
-    where = child._where(raised, job)
+    shown = error_report._trimmed_traceback(raised, job)
+    where = error_report._where(raised, job)
     assert len(summarised) <= 10, len(summarised)
     assert 'attempt.py", line 2, in down' in shown and "earlier frames not shown" in shown, shown
     assert where == ", at line 2 (in down)"
@@ -1155,7 +1155,7 @@ def test_torchs_allocator_failing_is_put_down_to_memory(tmp_path):
         "[enforce fail at alloc_cpu.cpp:114] data. DefaultCPUAllocator: not enough memory: "
         "you tried to allocate 80000000000 bytes."
     )
-    assert child._describe_error(allocator, attempt_job(tmp_path, "")).startswith(
+    assert error_report._describe_error(allocator, attempt_job(tmp_path, "")).startswith(
         "ran out of memory (limit 1024 MB): RuntimeError: [enforce fail"
     )
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -141,8 +142,9 @@ def test_learner_file_failure_shows_only_their_frames(tmp_path):
 
 
 def test_a_failing_reference_shows_the_solution_frames_and_not_the_runners(tmp_path):
-    """A reference's traceback shows every frame but the runner's own (`child._own_frames`
-    names the file that runs the check: it must follow the code when it moves)."""
+    """A reference's traceback shows every frame but the runner's own (`error_report`'s
+    `_own_frames` names the files that run the check: they must follow the code when it
+    moves)."""
     (tmp_path / "solutions").mkdir()
     (tmp_path / "solutions" / "broken.py").write_text(
         "def f(x):\n    return x\n\n\ndef check_f(impl, device='cpu'):\n"
@@ -152,6 +154,27 @@ def test_a_failing_reference_shows_the_solution_frames_and_not_the_runners(tmp_p
     assert outcome.status == "fail", outcome
     assert 'broken.py", line 6, in check_f' in outcome.traceback, outcome.traceback
     assert "studycli/check/" not in outcome.traceback, outcome.traceback
+
+
+def test_a_reference_whose_module_raises_on_import_shows_its_line_and_not_the_runners(tmp_path):
+    """What runs in a check's process is three modules (child, loading, error_report: one file,
+    child.py, until it was split), and a reference's traceback leaves out the frames of each
+    (`error_report.RUNNERS_FILES`): a solution module that raises as it is imported goes
+    through loading's, which showed once the filter named child.py alone."""
+    from studycli.check import child, error_report, loading
+
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "broken.py").write_text(
+        "def f(x):\n    return x\n\n\nraise ValueError('a mistake at its top')\n\n\n"
+        "def check_f(impl, device='cpu'):\n    assert impl(1) == 1\n"
+    )
+    outcome = run_job(job(tmp_path, Candidate("reference", "f", "broken"), "check_f", "broken"))
+    assert outcome.status == "error", outcome
+    assert outcome.message.startswith("importing solutions/broken.py, line 5, raised ValueError")
+    assert 'broken.py", line 5, in <module>' in outcome.traceback, outcome.traceback
+    assert "studycli/check/" not in outcome.traceback, outcome.traceback
+    for module in (child, loading, error_report):  # (error_report's frames: never raised in)
+        assert error_report.RUNNERS_FILES.search(Path(module.__file__).as_posix()), module
 
 
 def test_a_hang_is_killed_at_the_time_limit(trouble):
@@ -905,7 +928,7 @@ import json, os, sys
 from studycli.check import lazy_dynamo
 lazy_dynamo.install()
 import torch
-from studycli.check import child, verify
+from studycli.check import loading, verify
 from studycli.content.loader import load_content
 from pathlib import Path
 content = load_content(Path(sys.argv[1]))
@@ -915,8 +938,8 @@ for job in verify.plan(content.get(sys.argv[2]), content):
     if os.fork() == 0:
         for name in job.lazy:
             __import__(name)
-        module = child._load_solution(job.solutions_dir, job.check_module)
-        impl, _ = child._resolve(job)
+        module = loading._load_solution(job.solutions_dir, job.check_module)
+        impl, _ = loading._resolve(job)
         before = {name.partition(".")[0] for name in sys.modules}
         try:
             getattr(module, job.check_function)(impl, device="cpu")

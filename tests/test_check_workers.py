@@ -857,7 +857,7 @@ def test_a_device_worker_sets_aside_what_a_check_left_before_the_next_check(tmp_
 
 def test_a_device_worker_frees_the_attempt_a_later_check_loaded_anew(tmp_path):
     """`solve --watch --device cuda` checks the learner's file in one worker at each save,
-    loading it anew (`child._load_attempt`): the module it replaces is garbage in cycles (its
+    loading it anew (`loading._load_attempt`): the module it replaces is garbage in cycles (its
     functions hold its namespace), among what the worker set aside after the check before
     (`gc.freeze`), which no collection looks at. Every version of the file, with what its top
     level made (a tensor on the device), was kept for the worker's life."""

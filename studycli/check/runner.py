@@ -21,8 +21,9 @@ starts the worker ahead of the first check.
 This module is the parent's side of one check: what is checked and what came of it (`Job`,
 `Candidate`, `Outcome`, `Status`: the objects sent to the workers, kept here), `run_job`, and
 the waiting, stopping and time limit around it. The rest lives beside it: `pool` (the workers
-and their warm-up), `child` (what runs in the check's own process), `crash_report` (what a
-check that died without a report says), `limits` (the limits and how much output is kept).
+and their warm-up), `child` (what runs in the check's own process; `loading` and
+`error_report` its parts), `crash_report` (what a check that died without a report says),
+`limits` (the limits and how much output is kept).
 """
 
 from __future__ import annotations

@@ -31,7 +31,8 @@ from studycli.content.source import (
 from studycli.errors import StudyError
 
 from . import contain, durations
-from .child import IMPORT_FAILED, UNSAID_FAILURE
+from .error_report import UNSAID_FAILURE
+from .loading import IMPORT_FAILED
 from .pool import cores, device_workers, lazy_modules, preload, ready, uses_torch
 from .pool import warm_up as pool_warm_up
 from .runner import (

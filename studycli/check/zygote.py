@@ -136,7 +136,7 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
         imported()
     if config["device"] == "cpu" and torch:
         _without_cuda()
-    from studycli.check import child
+    from studycli.check import loading
 
     folder, names = config["solutions"] or ("", ())
     for name in names:
@@ -144,7 +144,7 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
             if not torch and _names_torch(folder, name):
                 continue  # a torchless zygote loads only the modules that never name torch
             with _at_most(SOLUTION_LOAD_LIMIT):
-                module = child._load_solution(folder, name)
+                module = loading._load_solution(folder, name)
             linecache.getlines(module.__file__)  # what a rejected answer's traceback shows
     if config["device"] == "cuda":
         if context is not None:
@@ -564,7 +564,7 @@ def _serve_inline(stream, replies: int, device: str) -> None:
     import numpy
     import torch
 
-    from studycli.check import child, contain
+    from studycli.check import child, contain, loading
 
     contain.no_core_files()  # (its checks run here: a crash in one is this worker's)
 
@@ -592,7 +592,7 @@ def _serve_inline(stream, replies: int, device: str) -> None:
         # The learner's file, loaded anew at each check of it (`solve --watch` checks it at
         # every save), leaves with its check: garbage in cycles (its functions hold its
         # namespace), it is the collection's below, not frozen with what outlived the check.
-        sys.modules.pop(child.ATTEMPT_MODULE, None)
+        sys.modules.pop(loading.ATTEMPT_MODULE, None)
         # A module the check replaced or removed (a solution module edited since an earlier
         # check) is such garbage among what was frozen after an earlier check: the collection
         # looks at everything again (13-27 ms), else each version of the module, with what its

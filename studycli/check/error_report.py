@@ -1,0 +1,301 @@
+"""What a check's report says of how it ended, other than passing (`child` sends it): an
+error in words (`_describe_error` and its helpers: an exit, a Ctrl-C or an OutOfTime the code
+raised itself, a process or thread refused by the cap, memory run out, a checker that returned
+a value, the answer's own assert), and the frames of its traceback that are the code checked's
+(`_trimmed_traceback`, `_own_frames`). What a check that died before reporting says is
+`crash_report`'s.
+"""
+
+from __future__ import annotations
+
+import re
+import reprlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from . import contain
+from .loading import SolutionImportError
+
+if TYPE_CHECKING:
+    from .runner import Job
+
+
+def _returned_message(returned: object, job: Job) -> str:
+    """A checker that returned a value: `check` reads none, so a checker written to return
+    False for a wrong answer accepted every answer, and check said only "the checker accepted
+    it", with no word of why."""
+    # (a plain value shown cut short; another object by its type: its repr is the author's
+    # code, run outside the check's time limit)
+    plain = (bool, int, float, str, bytes, tuple, list, dict)
+    shown = reprlib.repr(returned) if type(returned) in plain else f"a {type(returned).__name__}"
+    return (
+        f"the checker {job.check_function} returned {shown}, and a checker's return value is "
+        "not read: it rejects an answer by raising (assert_equal or expect from "
+        "studycli.assertions, or an AssertionError) and returns nothing; fix "
+        f"solutions/{job.check_module}.py"
+    )
+
+
+def _answers_own_assert(exc: AssertionError, job: Job) -> str | None:
+    """What a check says of an `assert` of the learner's that failed in their file (where it
+    was raised, the innermost frame) and reached the runner as it was (its checker called the
+    answer without `call`, which says so itself): the answer's own assert failing, and its
+    line. Its message alone read as the checker's verdict, and "expected 3, got 4" in it was
+    shown as what the checker expected. None for any other AssertionError: a checker's."""
+    from studycli.assertions import ANSWERS_ASSERT, CheckFailure, message_of
+
+    if isinstance(exc, CheckFailure) or job.candidate.kind not in ("file", "code"):
+        return None
+    raised = _innermost(exc.__traceback__)
+    if raised is None or raised.tb_frame.f_code.co_filename != (job.candidate.path or "<starter>"):
+        return None
+    said = message_of(exc)
+    return f"{ANSWERS_ASSERT}{_where(exc, job)}" + (f": {said}" if said else "")
+
+
+def _innermost(tb: Any) -> Any:
+    """The last entry of traceback `tb`, where its exception was raised (None for None)."""
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb
+
+
+def _describe_error(exc: BaseException, job: Job) -> str:
+    from studycli.assertions import OutOfTime, message_of
+
+    if isinstance(exc, SolutionImportError):
+        return str(exc)
+    if isinstance(exc, SystemExit):
+        return f"the code called exit ({exc.code!r}) instead of returning a value"
+    if isinstance(exc, KeyboardInterrupt):
+        return _interrupted_itself(exc, job)
+    if isinstance(exc, OutOfTime):  # (one the check's own timer raised is a timeout)
+        return _raised_itself(
+            exc, job, "the check's own signal that its time ran out: an answer must not raise it"
+        )
+    if (refused := _over_process_cap(exc, job)) is not None:
+        return refused
+    text = f"{type(exc).__name__}: {message_of(exc)}"
+    if _allocator_failed(text):
+        return f"ran out of memory (limit {job.memory_mb} MB): {text.splitlines()[0]}"
+    return text
+
+
+def _allocator_failed(text: str) -> bool:
+    """Whether an error's text is torch's allocator failing for want of memory."""
+    return "can't allocate memory" in text or "DefaultCPUAllocator" in text
+
+
+def _with_memory_note(message: str, exc: BaseException, job: Job) -> str:
+    """The failure `message`, with the check's memory limit where `exc` came from running out
+    of it: `call` makes the answer's MemoryError a failure that said only "raised MemoryError:
+    ", no word of the limit (a reference over it read as a bug of its own)."""
+    if not _out_of_memory(exc):
+        return message
+    note = "ran out of memory" + (f" (the limit is {job.memory_mb} MB)" if job.memory_mb else "")
+    # on the failing case's line, the first: a hint (`hinted`) follows it on lines of its own
+    case, newline, rest = message.partition("\n")
+    stripped = case.rstrip()
+    case = f"{stripped} {note}" if stripped.endswith(":") else f"{stripped} ({note})"
+    return case + newline + rest
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether the failure `exc` came from a MemoryError (or torch's allocator failing)."""
+    from studycli.assertions import message_of
+
+    return any(
+        isinstance(cause, MemoryError) or _allocator_failed(message_of(cause))
+        for cause in _causes(exc)
+    )
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """What `exc` was raised from, and what that was, and so on (a context too: `hinted` raises
+    its failure from None, the answer's failure its context)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc.__cause__ or exc.__context__
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        yield cause
+        cause = cause.__cause__ or cause.__context__
+
+
+def _over_process_cap(exc: BaseException, job: Job) -> str | None:
+    """What a check says whose code was refused a process or a thread by its cap on them
+    (`contain`, RLIMIT_NPROC): a fork bomb, or a loop of Process(...).start(), Popen(...) or
+    Thread(...).start(). It said "raised BlockingIOError: [Errno 11] Resource temporarily
+    unavailable", and read as the answer's own mistake with that input. None where `exc` (or
+    what it was raised from) is no such refusal, or no cap holds: the system's own limits
+    refused it."""
+    from studycli.assertions import message_of
+
+    cap = contain.process_cap()
+    if cap is None:
+        return None
+    for cause in (exc, *_causes(exc)):
+        if (refused := _start_refused(cause)) is not None:
+            break
+    else:
+        return None
+    who = "your attempt" if job.candidate.kind == "file" else "the code"
+    if refused == "process":
+        what, limit = "processes than a check may", f"{cap}, threads included"
+    else:  # each thread reserves address space (a stack, a pool of malloc's): 15 of them
+        # filled a 1024 MB check, long before its cap of 256
+        memory = f", within {job.memory_mb} MB of memory" if job.memory_mb else ""
+        what, limit = "threads than a check can run", f"{cap} processes and threads{memory}"
+    return (
+        f"{who} started more {what} ({limit}){_where(exc, job)}: "
+        f"{type(cause).__name__}: {message_of(cause)}"
+    )
+
+
+def _start_refused(exc: BaseException) -> str | None:
+    """Whether `exc` is the system refusing to start a process ("process": EAGAIN out of a call
+    that forks or spawns, as `os.fork`, `multiprocessing` and `subprocess` do) or a thread
+    ("thread"), or neither (None)."""
+    import errno
+    import linecache
+
+    from studycli.assertions import message_of
+
+    if isinstance(exc, RuntimeError) and message_of(exc) == "can't start new thread":
+        return "thread"
+    if not isinstance(exc, OSError) or exc.errno != errno.EAGAIN:
+        return None
+    # the call that raised it, the innermost frame's line (extract_tb(limit=-1) finds each
+    # frame's columns on its way there: a second and a half under a deep recursion)
+    tb = _innermost(exc.__traceback__)
+    call = ""
+    if tb is not None:
+        code = tb.tb_frame.f_code
+        call = linecache.getline(code.co_filename, tb.tb_lineno, tb.tb_frame.f_globals).lower()
+    return "process" if "fork" in call or "spawn" in call else None
+
+
+def _interrupted_itself(exc: KeyboardInterrupt, job: Job) -> str:
+    """A KeyboardInterrupt in a check is the code's own (a `raise`, a SIGINT it sent itself),
+    never a Ctrl-C: the check runs apart from the terminal (a session, or a worker's process
+    group, of its own), and a Ctrl-C there stops the check in the command instead. Said
+    bare, "KeyboardInterrupt:" read as if the learner had pressed it."""
+    return _raised_itself(
+        exc,
+        job,
+        "no Ctrl-C was pressed (a Ctrl-C stops the check, and is never its outcome)",
+    )
+
+
+def _raised_itself(exc: BaseException, job: Job, why: str) -> str:
+    """What a check says of an exception that only the runner or the terminal should raise,
+    raised by the code checked: where it was raised, and `why` it is no outcome of the kind
+    it names."""
+    who = "your attempt" if job.candidate.kind == "file" else "the code"
+    return f"{who} raised {type(exc).__name__} itself{_where(exc, job)}: {why}"
+
+
+def _where(exc: BaseException, job: Job) -> str:
+    """Where `exc` came through the code checked, its innermost line (", at line 6 (in f)"), or
+    nothing."""
+    frames, _ = _own_frames(exc, job, keep=1)
+    return f", at line {frames[-1].lineno} (in {frames[-1].name})" if frames else ""
+
+
+# a failure whose AssertionError says nothing: a bare `assert` of the checker's, most likely
+UNSAID_FAILURE = "the checker rejected the answer"
+
+
+def _trimmed_traceback(exc: BaseException, job: Job) -> str:
+    """The traceback frames in the learner's own code (or all frames for reference code)."""
+    import traceback
+
+    if isinstance(exc, SyntaxError) and exc.text:  # no frame in the file: Python's own lines,
+        # the source line and a caret under the mistake (the message said only its line)
+        shown = _caret_by_columns(traceback.format_exception_only(type(exc), exc)[:-1])
+        return "".join(line[:TRACEBACK_LINE] + ("\n" if len(line) > TRACEBACK_LINE else "")
+                       for line in shown)  # fmt: skip
+    frames, count = _own_frames(exc, job)
+    if not frames:
+        return ""
+    lines = "".join(traceback.format_list(frames)).splitlines()
+    if count > len(frames):  # (a runaway recursion: how deep it went)
+        left_out = count - len(frames)
+        lines.insert(0, f"  [{left_out:,} earlier frame{'s' if left_out != 1 else ''} not shown]")
+    # a source line can be megabytes (a literal of data): it was shown whole, and drawing it
+    # took longer than the check
+    return "".join(
+        line if len(line) <= TRACEBACK_LINE else line[:TRACEBACK_LINE] + " ...\n"
+        for line in (line + "\n" for line in lines)
+    )
+
+
+def _caret_by_columns(lines: list[str]) -> list[str]:
+    """Python's lines of a syntax error with its caret under the mistake as a terminal shows
+    the source line: Python counts characters, and a wide character (CJK: two columns) before
+    the mistake put the caret that many columns short of it."""
+    import unicodedata
+
+    def columns(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    for at in range(1, len(lines)):
+        caret = lines[at].rstrip("\n")
+        marks = caret.lstrip(" ")
+        if not marks or marks.strip("^~") or not caret.startswith(" "):
+            continue
+        source, lead = lines[at - 1], len(caret) - len(marks)
+        widened = " " * columns(source[:lead]) + "^" * columns(source[lead : lead + len(marks)])
+        lines[at] = widened + "\n"
+    return lines
+
+
+# The files of what runs a check in its own process (child.py, before it was split), whose
+# frames a reference's traceback leaves out: the check's `_child`, the loading of its modules
+RUNNERS_FILES = re.compile(r"studycli/check/(child|loading|error_report)\.py")
+FRAMES_SHOWN = 5  # the innermost frames of the code checked that a failure's traceback shows
+
+
+def _own_frames(exc: BaseException, job: Job, keep: int = FRAMES_SHOWN) -> tuple[list[Any], int]:
+    """The innermost `keep` frames of `exc`'s traceback (and its causes') in the code checked,
+    innermost last, and how many such frames there were in all: the learner's file's alone;
+    for reference code, all but the runner's (`RUNNERS_FILES`). (Their lines are not read yet.)
+
+    Only the frames kept are summarised: a runaway recursion under a raised
+    sys.setrecursionlimit left a million frames, and summarising each of them took longer than
+    the recursion itself (1.6 s of a check's 3.4), after the check's timer was off, where a
+    tighter limit could not stop it. Each exception of the chain once, as Python's own
+    traceback takes it: one raised as its own cause (`raise error from error`) showed its
+    frames over and over, and causes in a cycle that held no frame were walked until the
+    check's kill (a timeout)."""
+    import traceback
+    from collections import deque
+
+    own = job.candidate.path or "<starter>"
+    learners = job.candidate.kind in ("file", "code")
+
+    def checked(filename: str) -> bool:
+        if learners:
+            return filename == own
+        return RUNNERS_FILES.search(filename.replace("\\", "/")) is None
+
+    chain: list[deque] = []  # each exception's innermost frames checked, the outermost first
+    count = walked = 0
+    walked_already: set[int] = set()
+    seen: BaseException | None = exc
+    while seen is not None and id(seen) not in walked_already and walked < 200:
+        walked_already.add(id(seen))  # (the learner's frames hang off the cause)
+        innermost: deque = deque(maxlen=keep)
+        tb = seen.__traceback__
+        while tb is not None:
+            walked += 1
+            if checked(tb.tb_frame.f_code.co_filename):  # (not summarised yet)
+                innermost.append((tb.tb_frame, tb.tb_lineno))
+                count += 1
+            tb = tb.tb_next
+        chain.append(innermost)
+        seen = seen.__cause__ or seen.__context__
+    kept = [frame for innermost in reversed(chain) for frame in innermost][-keep:]
+    return list(traceback.StackSummary.extract(iter(kept), lookup_lines=False)), count
+
+
+TRACEBACK_LINE = 300  # characters of a traceback's line kept

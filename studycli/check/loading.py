@@ -1,0 +1,134 @@
+"""Loading what a check runs, in the check's process (`child`) or in a worker that prepares for
+its checks (`zygote`): a solution module (`_load_solution`: loaded again only once its file
+changed), the learner's attempt (`_load_attempt`: compiled from its text), and the callable a
+job checks (`_resolve`). A solution module that raises as it is imported is a
+`SolutionImportError`, which each of its checks reports (see `error_report`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .runner import Job
+
+
+def _load_solution(solutions_dir: str, module: str):
+    from studycli.content.source import module_path
+
+    return _load_file(module_path(Path(solutions_dir), module), f"studycli_solutions.{module}")
+
+
+def _load_file(path: Path, name: str):
+    """The module in `path`, loaded once; again if the file changed (a worker lives long)."""
+    import importlib.util
+    import sys
+
+    info = path.stat()
+    stamp = (str(path), info.st_mtime_ns, info.st_size)
+    module = sys.modules.get(name)
+    if module is not None and getattr(module, "__studycli_stamp__", None) == stamp:
+        return module
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    module.__studycli_stamp__ = stamp  # type: ignore[attr-defined]
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as exc:
+        del sys.modules[name]  # half run: the next check imports it again, and fails the same
+        if isinstance(exc, Exception | SystemExit):  # (an exit at its top: not the run's)
+            import traceback
+
+            where = f"{path.parent.name}/{path.name}"
+            lines = [
+                frame.lineno
+                for frame in traceback.extract_tb(exc.__traceback__)
+                if frame.filename == str(path) and frame.lineno
+            ]
+            if lines:  # the module's own line (a SyntaxError says its line itself)
+                where += f", line {lines[-1]},"
+            raise SolutionImportError(
+                f"{IMPORT_FAILED}{where} raised {type(exc).__name__}: {exc}"
+            ) from exc
+        raise
+    return module
+
+
+IMPORT_FAILED = "importing "  # how a SolutionImportError's message starts
+
+
+class SolutionImportError(ImportError):
+    """A solution module raised while it was imported (a missing package, a mistake at its
+    top level): what each of its checks reports, rather than the checker found missing."""
+
+
+ATTEMPT_MODULE = "studycli_attempt"  # the learner's file's name in sys.modules, while checked
+
+
+def _load_attempt(path: Path):
+    """The learner's file as a module, compiled from its text: never from a cached .pyc, which
+    a second save within the same second (of the same size) would leave looking fresh.
+
+    Decoded first (its coding line honoured, as an import does): compiled from bytes, a syntax
+    error's column counted bytes, and its caret stood two columns past the mistake for each
+    CJK character before it. Bytes that do not decode are compiled as they are, for Python's
+    own message naming their line."""
+    import sys
+    import types
+    from importlib.util import decode_source
+
+    module = types.ModuleType(ATTEMPT_MODULE)
+    module.__file__ = str(path)
+    sys.modules[module.__name__] = module
+    raw = path.read_bytes()
+    try:
+        source: str | bytes = decode_source(raw)
+    except (UnicodeDecodeError, SyntaxError):
+        source = raw
+    exec(compile(source, str(path), "exec"), module.__dict__)
+    return module
+
+
+MODULE_KINDS = ("reference", "wrong", "variant")  # the candidates a solution module holds
+
+
+def _resolve(job: Job):
+    """The callable under test, and a label naming it (with a wrong answer's docstring)."""
+    candidate = job.candidate
+    if candidate.kind in MODULE_KINDS:
+        module = _load_solution(job.solutions_dir, candidate.module)
+        if candidate.kind == "reference":
+            return getattr(module, candidate.function), "reference"
+        table = module.WRONG_ANSWERS if candidate.kind == "wrong" else module.CORRECT_VARIANTS
+        impl = table[candidate.function][candidate.index]
+        doc = (impl.__doc__ or "").strip().splitlines()
+        return impl, f"{impl.__name__}" + (f" ({doc[0]})" if doc else "")
+    if candidate.kind == "code":
+        namespace: dict = {"__name__": ATTEMPT_MODULE}
+        exec(compile(candidate.code, "<starter>", "exec"), namespace)
+        return namespace[candidate.function], "starter"
+    module = _load_attempt(Path(candidate.path))
+    if not hasattr(module, candidate.function):
+        raise AssertionError(
+            f"{candidate.path} defines no function {candidate.function!r}"
+            + _functions_instead(module, candidate.function)
+        )
+    return getattr(module, candidate.function), "attempt"
+
+
+def _functions_instead(module: Any, wanted: str) -> str:
+    """The functions an attempt without `wanted` defines itself (not those it imports), in
+    words: a typo in the name, or the answer written under another name, is seen at once."""
+    import types
+
+    own = [
+        name
+        for name, value in vars(module).items()
+        if isinstance(value, types.FunctionType) and value.__module__ == ATTEMPT_MODULE
+    ]
+    if not own:
+        return ""
+    return f" (it defines {', '.join(own)}: name the answer {wanted})"
