@@ -104,7 +104,7 @@ def prepared_jobs(cards: list[str]) -> dict:
     import torch
 
     from studycli.check import zygote
-    from studycli.check.verify import plan
+    from studycli.check.plan import plan
     from studycli.content.loader import load_content
 
     # as the check's CPU workers do before they fork: hide the GPUs, and have autograd's engine

@@ -133,7 +133,7 @@ TIMELINE = """
 import sys, time, threading, json
 T0 = time.perf_counter()
 from pathlib import Path
-from studycli.check import pool, verify
+from studycli.check import plan, pool, verify
 from studycli.content.loader import load_content
 from studycli.paths import check_times_path
 
@@ -145,7 +145,7 @@ daemon.__enter__()
 pool.warm_up(device, jobs)
 content = load_content(Path(sys.argv[3]))
 cards = list(content.cards.values())
-verify.warm_up(cards, content, device, jobs)
+plan.warm_up(cards, content, device, jobs)
 runnable = verify.checkable(cards, content)
 linted = time.perf_counter() - T0
 log = []

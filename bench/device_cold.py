@@ -21,7 +21,7 @@ WAIT = 600  # seconds for a child's figures: a child that died does not hang the
 
 
 def _device_jobs(module: str | None = None) -> list:
-    from studycli.check.verify import plan
+    from studycli.check.plan import plan
     from studycli.content.loader import load_content
 
     content = load_content(ROOT)

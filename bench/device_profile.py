@@ -31,7 +31,7 @@ def main() -> None:
     import torch
 
     from studycli.check import loading
-    from studycli.check.verify import plan
+    from studycli.check.plan import plan
     from studycli.content.loader import load_content
 
     if not torch.cuda.is_available():

@@ -35,8 +35,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from studycli.check import runner
+from studycli.check.plan import plan, warm_up
 from studycli.check.runner import Candidate, Job, Outcome, Status
-from studycli.check.verify import plan, warm_up
 from studycli.content.card import Card
 from studycli.content.loader import Content, load_content
 from studycli.paths import content_dir

@@ -1243,7 +1243,8 @@ def test_escape_sequences_in_a_check_s_message_or_a_file_name_are_written_out():
     clipboard write), and `solve` the attempt file's name."""
     from rich.console import Console
 
-    from studycli.check.verify import CardResult, Status
+    from studycli.check.runner import Status
+    from studycli.check.verdict import CardResult
     from studycli.cli.content import _results_table
     from studycli.cli.solve_flow import Limits, _checking
 

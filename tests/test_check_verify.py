@@ -14,7 +14,8 @@ import pytest
 
 from studycli.check.pool import lazy_modules
 from studycli.check.runner import Candidate, Job, Outcome, run_job
-from studycli.check.verify import SLOW_CHECK, CardResult, run_checks, verdict
+from studycli.check.verdict import SLOW_CHECK, CardResult, verdict
+from studycli.check.verify import run_checks
 from studycli.cli.content import SKIPPED_NAMED
 from studycli.content.loader import load_content
 
@@ -582,7 +583,7 @@ def test_a_checker_uses_its_device_only_when_its_body_names_it(tmp_path):
 def test_with_cuda_a_checker_that_ignores_the_device_is_planned_on_the_cpu():
     """`check --device cuda` sends only the checks whose checker uses the device to the GPU's
     workers; the others run in the CPU's (the same check, without a CUDA context)."""
-    from studycli.check.verify import plan
+    from studycli.check.plan import plan
 
     content = load_content(REPO_ROOT)
     planned = {
@@ -601,7 +602,7 @@ def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, mon
     import it for every check."""
     import re
 
-    from studycli.check import pool, verify
+    from studycli.check import plan, pool
 
     lazy = ["torch._dynamo", "torch.profiler"]
     patterns = pool._lazy_patterns()
@@ -622,10 +623,10 @@ def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, mon
         started.update(cpu=list(lazy), device=list(device_lazy), torchless=list(torchless))
         started.update(heavy=heavy)
 
-    monkeypatch.setattr(verify, "preload", preload)
-    monkeypatch.setattr(verify, "pool_warm_up", warm_up)
+    monkeypatch.setattr(plan, "preload", preload)
+    monkeypatch.setattr(plan, "pool_warm_up", warm_up)
     content = load_content(REPO_ROOT)
-    verify.warm_up(list(content.cards.values()), content, device)
+    plan.warm_up(list(content.cards.values()), content, device)
     # (and sympy, for the directional derivative's forward-mode variant: its own test below)
     assert sorted(started["cpu" if device == "cpu" else "device"]) == sorted([*lazy, "sympy"])
     # the hungarian algorithm's checker imports scipy's matcher, where it is installed: its
@@ -639,7 +640,7 @@ def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, mon
     jobs = {
         card_id: {
             (job.device, job.lazy)
-            for job in verify.plan(content.get(card_id), content, device=device)
+            for job in plan.plan(content.get(card_id), content, device=device)
         }
         for card_id in ("adamw-step", "sliding-window-max")
     }
@@ -649,7 +650,7 @@ def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, mon
         job
         for card in content.cards.values()
         if card.runnable
-        for job in verify.plan(card, content, device=device)
+        for job in plan.plan(card, content, device=device)
         if job.device != "cpu" and job.lazy and job.candidate.kind != "code"
     ]
     assert started["heavy"] == len(on_device) and (device == "cpu") == (not on_device)
@@ -720,25 +721,25 @@ def test_a_run_keeps_the_check_times_of_the_cards_it_did_not_run(tmp_path):
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
 def test_warming_up_skips_a_solution_module_that_does_not_parse(device, content_copy, monkeypatch):
     """`check` starts its workers while lint still runs: a broken module is lint's to report."""
-    from studycli.check import verify
+    from studycli.check import plan
 
     (content_copy / "solutions" / "arith.py").write_text("def add_one(x:\n")
     started = []
-    monkeypatch.setattr(verify, "preload", lambda modules, solutions=None, device=None: None)
+    monkeypatch.setattr(plan, "preload", lambda modules, solutions=None, device=None: None)
     monkeypatch.setattr(
-        verify,
+        plan,
         "pool_warm_up",
         lambda device, jobs, lazy, device_lazy, heavy, torchless: started.append(lazy),
     )
     content = load_content(content_copy)
-    verify.warm_up(list(content.cards.values()), content, device)
+    plan.warm_up(list(content.cards.values()), content, device)
     assert started == [()]
 
 
 def test_a_free_slot_takes_the_longest_check_whose_worker_is_ready():
     """While the zygote some checks fork from is still starting, a free slot takes the next
     check that can start at once; with none that can, the first (the longest)."""
-    from studycli.check.verify import Picker
+    from studycli.check.picker import Picker
 
     def job(name: str, lazy: tuple[str, ...] = ()) -> Job:
         return Job(
@@ -761,7 +762,7 @@ def test_a_free_slot_takes_the_longest_check_whose_worker_is_ready():
 def test_while_no_worker_is_ready_a_free_slot_waits_for_one():
     """At the start no worker is ready: the slot waits for the first that is (the torchless
     zygote, while torch's import goes on), rather than take a check that would wait longer."""
-    from studycli.check.verify import Picker
+    from studycli.check.picker import Picker
 
     def job(torch: bool) -> Job:
         return Job(
@@ -783,7 +784,7 @@ def test_while_no_worker_is_ready_a_free_slot_waits_for_one():
 def test_a_device_slot_keeps_to_its_card_while_it_has_checks_left():
     """On a device, a slot takes its last card's next check (a CUDA worker pays for a card's
     first check once), else the first; on the CPU (a fresh child each check), the first."""
-    from studycli.check.verify import Picker
+    from studycli.check.picker import Picker
 
     def job(device: str) -> Job:
         return Job("solutions", "arith", "check", Candidate("reference", "add_one", "arith"),
@@ -797,7 +798,7 @@ def test_a_device_slot_keeps_to_its_card_while_it_has_checks_left():
 
 
 def test_checks_that_do_not_use_torch_are_planned_to_fork_from_a_zygote_without_it():
-    from studycli.check.verify import plan
+    from studycli.check.plan import plan
 
     content = load_content(REPO_ROOT)
     planned = {
@@ -810,7 +811,7 @@ def test_checks_that_do_not_use_torch_are_planned_to_fork_from_a_zygote_without_
 def test_a_check_whose_worker_is_still_starting_lets_the_others_go_first(content_copy, monkeypatch):
     """`run_checks` hands out its checks through a `Picker` asking `pool.ready`: here the
     zygote of the checks that use torch is ready, the torchless one never is."""
-    from studycli.check import verify
+    from studycli.check import picker, verify
 
     source = (content_copy / "solutions" / "arith.py").read_text()
     (content_copy / "solutions" / "tensors.py").write_text("# (uses torch)\n" + source)
@@ -819,7 +820,7 @@ def test_a_check_whose_worker_is_still_starting_lets_the_others_go_first(content
     write_card(content_copy, "basics", "add-one-t", edited)
     content = load_content(content_copy)
     monkeypatch.setattr(verify, "ready", lambda job: job.torch)
-    monkeypatch.setattr(verify, "PATIENCE", 0.01)
+    monkeypatch.setattr(picker, "PATIENCE", 0.01)
     order: list = []
     cards = [content.get("add-one"), content.get("add-one-t")]
     run_checks(cards, content, jobs=1, on_job_done=lambda j, o: order.append(j))
@@ -895,7 +896,7 @@ def test_only_a_check_whose_own_code_imports_something_waits_for_it(content_copy
     `lazy_dynamo`.)"""
     import re
 
-    from studycli.check import pool, verify
+    from studycli.check import plan, pool
 
     pytest.importorskip("torch")
     patterns = pool._lazy_patterns()
@@ -913,7 +914,7 @@ def test_only_a_check_whose_own_code_imports_something_waits_for_it(content_copy
         "prompt: |\n  Take the slope.\nsolution: split:slope\n",
     )
     content = load_content(content_copy)
-    jobs = verify.plan(content.get("slope"), content)
+    jobs = plan.plan(content.get("slope"), content)
     heavy = {(job.candidate.kind, job.candidate.index) for job in jobs if job.lazy}
     assert heavy == {("variant", 0)}
     # (its torch.func.jvp: and sympy, which jvp's decompositions import on first use)
@@ -928,12 +929,12 @@ import json, os, sys
 from studycli.check import lazy_dynamo
 lazy_dynamo.install()
 import torch
-from studycli.check import loading, verify
+from studycli.check import loading, plan
 from studycli.content.loader import load_content
 from pathlib import Path
 content = load_content(Path(sys.argv[1]))
 found = []
-for job in verify.plan(content.get(sys.argv[2]), content):
+for job in plan.plan(content.get(sys.argv[2]), content):
     read, write = os.pipe()
     if os.fork() == 0:
         for name in job.lazy:
@@ -978,7 +979,7 @@ def test_no_shipped_check_waits_for_torch_dynamo():
     """No shipped check waits for a worker with torch._dynamo imported (`pool`'s
     `LAZY_IMPORTS`): the directional derivative's forward-mode variant and AdamW's checks
     did, which imported it only to turn it off (`lazy_dynamo`)."""
-    from studycli.check import verify
+    from studycli.check import plan
 
     pytest.importorskip("torch")
     content = load_content(REPO_ROOT)
@@ -986,7 +987,7 @@ def test_no_shipped_check_waits_for_torch_dynamo():
         (card.id, job.candidate.kind, job.candidate.index)
         for card in content.cards.values()
         if card.runnable
-        for job in verify.plan(card, content)
+        for job in plan.plan(card, content)
         if "torch._dynamo" in job.lazy
     ]
     assert heavy == []
@@ -1340,7 +1341,7 @@ def test_a_learners_limit_shortens_only_a_correct_answers_check_and_never_length
     then anyway), but never later than `--timeout`; a wrong answer's keeps `--timeout`: a
     slow wrong answer rejected in time, stopped early, would time out instead of failing
     for its declared mistake."""
-    from studycli.check.verify import LEARNER_MARGIN, _limit
+    from studycli.check.plan import LEARNER_MARGIN, _limit
 
     reference = Candidate("reference", "add_one", "arith")
     assert _limit(job(FIXTURE_CONTENT, reference, timeout=60.0), 10.0) == 10.0 + LEARNER_MARGIN

@@ -188,10 +188,10 @@ def _child(job: Job, sender, output=None) -> None:
 class _FirstWrite:
     """sys.stdout or sys.stderr in a correct answer's check (the reference's or a variant's):
     notes in `found["at"]` the solution modules' frames that the first text written came
-    through, as a traceback shows them (the parent says the innermost: `verify`). "The
+    through, as a traceback shows them (the parent says the innermost: `verdict`). "The
     reference's check printed 5 line(s)" named the first line, but not the print, and its
     author searched the reference, the checker and their helpers for it (a QA pass). Python's
-    warnings, which `verify` does not count as printed, are passed over."""
+    warnings, which `verdict` does not count as printed, are passed over."""
 
     def __init__(self, stream: Any, solutions_dir: str, found: dict[str, str]) -> None:
         self._stream, self._found = stream, found

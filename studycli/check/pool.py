@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .runner import Job
 
 # Modules that a library (or a checker) imports the first time one of its functions is
-# called, by a pattern of what the code a check may run uses (`verify.plan`: its modules'
+# called, by a pattern of what the code a check may run uses (`plan.plan`: its modules'
 # code, docstrings and the other answers' own functions left out; a match in a comment only
 # makes the check start later). Each child would import them
 # again; the worker does once. Those of a package that is not installed are left out
@@ -63,7 +63,7 @@ DEVICE_WORKERS = 4
 # CUDA the device's checks are most of the work (389 of the 560 checks of the shipped cards),
 # and the CPU's are done long before them: on an H200 host `check --jobs 16` took 6.3 s with
 # 6 device workers, 5.7 s with 8 and 5.7 s with 10 (the CPU run 5.6 s; medians of 3); once a
-# device slot kept to its card (`verify.Picker`), 4.9 s with 10, 4.6 s with 12 (faster in each
+# device slot kept to its card (`picker.Picker`), 4.9 s with 10, 4.6 s with 12 (faster in each
 # of 3 interleaved rounds) and 5.5 s with 14 (the CPU run 3.7 s).
 MPS_DEVICE_SHARE = 0.75
 # Device workers that import, once they have torch, what the checks with a `Job.lazy` import
@@ -331,7 +331,7 @@ class _Pool:
         a light check a light one, else a heavy one; for a heavy check a heavy one, else,
         while there are fewer than `HEAVY_DEVICE_WORKERS`, a light one told to import `lazy`
         (`_make_heavy`). Of those, the one this thread ran its last check in: a thread runs a
-        card's checks one after another (`verify.Picker`), and a worker pays for a card's
+        card's checks one after another (`picker.Picker`), and a worker pays for a card's
         first check (its kernels loaded, its libraries' handles made) once. (With
         `self.lock` held.)"""
         fits = [w for w in self.idle if not w.dead]

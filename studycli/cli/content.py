@@ -175,7 +175,8 @@ SKIPPED_NAMED = 5  # the cards without checks named when asked for (`--changed` 
 def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
     """`check`'s run: the results, printed as JSON or as a table."""
     from studycli.check import pool
-    from studycli.check.verify import checkable, run_checks, warm_up
+    from studycli.check.plan import warm_up
+    from studycli.check.verify import checkable, run_checks
     from studycli.paths import check_times_path
 
     # torch's import goes on in the workers while the content loads (the first began as the
@@ -323,7 +324,8 @@ def _changed(content, refs: list[str]):
 def _check_with_progress(cards, content, jobs, device, timeout, memory):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from studycli.check.verify import count_jobs, run_checks
+    from studycli.check.plan import count_jobs
+    from studycli.check.verify import run_checks
     from studycli.paths import check_times_path
 
     console = Console(stderr=True)

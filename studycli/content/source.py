@@ -98,7 +98,7 @@ class ModuleInfo:
         """The module's code, docstrings left out, split into the functions that only the
         tables (`WRONG_ANSWERS`, `CORRECT_VARIANTS`) name, by name, and the rest: what a check
         of a wrong answer or a variant may run is the rest and that answer's own function
-        (`verify.plan` tells from these what each check imports on first use)."""
+        (`plan.plan` tells from these what each check imports on first use)."""
         data = self.source.encode("utf-8")  # (the tree's column offsets count UTF-8 bytes)
         starts = [0]
         for line in data.splitlines(keepends=True):

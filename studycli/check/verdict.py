@@ -1,0 +1,311 @@
+"""Judging a card by its checks' outcomes: the card's result (`CardResult`), and `verdict`,
+which folds the outcomes into one status and the message that says why, for the author to act
+on: a correct answer rejected (where it went wrong), a wrong answer accepted or rejected for
+another reason than its mistake (where it is written), a correct answer's check that prints
+(where it first did) or takes longer than a learner's may. A card not filled in yet is "not
+done" (`_unfinished`, `_not_done_result`).
+
+`plan` makes a card's jobs, `verify` runs them and asks this for each card's result.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import contain
+from .error_report import UNSAID_FAILURE
+from .loading import IMPORT_FAILED
+from .plan import LEARNER_MARGIN
+from .runner import Candidate, Job, Outcome, Status
+
+
+@dataclass
+class CardResult:
+    """The verdict on one card: status pass, fail, error or timeout."""
+
+    card_id: str
+    status: Status = Status.PASS
+    seconds: float = 0.0
+    message: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.card_id,
+            "status": self.status,
+            "seconds": round(self.seconds, 3),
+            "message": self.message,
+        }
+
+
+# A correct answer's check that takes longer than this is reported with the card's pass: the
+# learner waits that long for every attempt (in `solve --watch`, at each save)
+SLOW_CHECK = 2.0
+
+
+def verdict(
+    card_id: str, results: list[tuple[Job, Outcome]], learner_timeout: float | None = None
+) -> CardResult:
+    """Fold a card's job outcomes into one status and the message that explains it.
+    `learner_timeout`: the seconds a learner's check may run (their settings' default); a
+    correct answer whose check takes longer fails the card: no learner could pass it."""
+    result = CardResult(card_id)
+    result.seconds = sum(outcome.seconds for _, outcome in results)
+    broken = sorted({o.message for _, o in results if o.status == "error" and _import_failed(o)})
+    if broken:  # every check of the card met it: said once, not once per candidate
+        result.status = Status.ERROR
+        result.message = "; ".join(broken) + " (the card's checks could not run)"
+        return result
+    problems: list[tuple[str, str]] = []
+    # a reference that does not pass (a checker that hangs or raises, say) is the cause to
+    # read first, and the wrong answers' rejections then say nothing of their mistakes
+    reference_passes = all(
+        o.status == "pass" for job, o in results if job.candidate.kind == "reference"
+    )
+    for job, outcome in sorted(results, key=lambda found: _ORDER.get(found[0].candidate.kind, 2)):
+        name = _name(job.candidate, outcome)
+        located = name + _defined_at(job)  # (a wrong answer or variant: where it is written)
+        if job.candidate.expect_pass and outcome.status != "pass":
+            # where it went wrong: an error's line, or where the answer raised (its own line
+            # in the solution module, not the checker's `call` of it); else the checker's line
+            # that rejected it
+            if outcome.status == "fail" and _raised(outcome):
+                where = _where(outcome, job.solutions_dir, checker=job.check_function)
+            else:
+                where = _where(outcome, job.solutions_dir)
+            if outcome.message.startswith(UNSAID_FAILURE):  # nothing else says what it is
+                where += _UNSAID_FIX
+            capped = learner_timeout and job.timeout == learner_timeout + LEARNER_MARGIN
+            if outcome.status == "timeout" and capped:  # (stopped by `_limit`)
+                where += f"; a learner's check may run {learner_timeout:g} s"
+            problems.append(
+                (
+                    outcome.status,
+                    f"{located} should pass but got {outcome.status}: {outcome.message}{where}",
+                )
+            )
+        elif job.candidate.expect_pass and learner_timeout and outcome.seconds > learner_timeout:
+            problems.append(
+                (
+                    "fail",
+                    f"{name}'s check took {outcome.seconds:.1f} s, past the "
+                    f"{learner_timeout:g} s a learner's check may run (`check_timeout`): a "
+                    "learner's right answer would time out; make the checker's cases fewer "
+                    "or smaller",
+                )
+            )
+        elif job.candidate.expect_pass and (lines := _printed(outcome.output)):
+            # a correct variant's too: a learner whose answer is that one reads its lines
+            # as their own output (a wrong answer's are not counted: it fails anyway)
+            problems.append(("fail", _printed_problem(job, outcome, lines, located)))
+        elif not job.candidate.expect_pass and outcome.status == "pass":
+            fix = (
+                "the starter (the card's `starter:`, else the reference's signature and "
+                "docstring) must not answer the card"
+                if job.candidate.kind == "code"
+                else "make the checker catch its mistake, or, if it is right after all, list "
+                "it in CORRECT_VARIANTS instead"
+            )
+            problems.append(("fail", f"{located} should fail but the checker accepted it: {fix}"))
+        elif reference_passes and _rejected_for_another_reason(job.candidate, outcome):
+            problems.append(
+                (
+                    "fail",
+                    f"{located} was rejected, but not for its mistake: its @fails_with expects "
+                    f"{job.candidate.fails_with!r} in the checker's message, which was: "
+                    f"{outcome.message}"
+                    + (
+                        " (a NameError in the wrong answer is its own typo)"
+                        if _own_typo(outcome)
+                        else ""
+                    ),
+                )
+            )
+    if problems:
+        statuses = [status for status, _ in problems]
+        result.status = next(
+            s for s in (Status.ERROR, Status.TIMEOUT, Status.FAIL) if s in statuses
+        )
+        result.message = "; ".join(message for _, message in problems)
+    else:
+        kinds = [job.candidate.kind for job, _ in results]
+        variants = kinds.count("variant")
+        accepted = (
+            f"reference and {variants} correct variant(s) pass" if variants else "reference passes"
+        )
+        result.message = f"{accepted}; starter and {kinds.count('wrong')} wrong answer(s) rejected"
+        result.message += _slow(results)
+    return result
+
+
+def _printed_problem(job: Job, outcome: Outcome, lines: list[str], located: str) -> str:
+    """What a correct answer's check that printed `lines` fails the card with: how many, the
+    first, and where the first print is (`child._FirstWrite`); `located`: the answer's name,
+    and for a variant where it is written."""
+    count, first = _count_printed(lines)
+    if site := _innermost_solution_frame(outcome.printed_at, job.solutions_dir):
+        first += f"; its first print at {site}"
+    reference = job.candidate.kind == "reference"
+    whose = "the reference's check" if reference else f"the check of {located}"
+    return (
+        f"{whose} printed {count:,} line(s) ({first}): a learner sees whatever a check prints "
+        "as their own answer's output; remove the prints of the checker, and of the "
+        f"{'reference' if reference else 'correct variant'} (its output is in the check's too)"
+    )
+
+
+_UNSAID_FIX = (
+    ": an AssertionError with no message (a bare `assert`?), and a learner who fails it reads "
+    "no more than that: use expect, assert_close or assert_equal from studycli.assertions, "
+    "which name the input, the expected and the actual value"
+)
+_ORDER = {"reference": 0, "variant": 1, "code": 2, "wrong": 3}  # problems said in this order
+
+
+def _slow(results: list[tuple[Job, Outcome]]) -> str:
+    """A note on the slowest correct answer's check when it is over `SLOW_CHECK`: a pass, but
+    one the author should hear of (its checker's cases are too many or too large)."""
+    correct = [
+        (o.seconds, _name(job.candidate, o)) for job, o in results if job.candidate.expect_pass
+    ]
+    seconds, name = max(correct, default=(0.0, ""))
+    if seconds <= SLOW_CHECK:
+        return ""
+    return (
+        f"; slow: {name}'s check took {seconds:.1f} s, which a learner waits for every attempt "
+        f"(keep it under {SLOW_CHECK:.0f} s: fewer or smaller cases)"
+    )
+
+
+def _printed(output: str) -> list[str]:
+    """The lines a check's `output` holds but Python's warnings (a library's, which depend on
+    its version and the device: torch's autograd warns on CUDA only, on some versions)."""
+    lines: list[str] = []
+    in_warning = False
+    for line in output.strip().splitlines():
+        if _WARNING.match(line):
+            in_warning = True  # and its source line after it, indented
+        elif not (in_warning and line.startswith(" ")):
+            in_warning = False
+            lines.append(line)
+    return lines
+
+
+def _count_printed(lines: list[str]) -> tuple[int, str]:
+    """How many lines a check printed, and its first line to show: the output kept is the
+    tail, after a line saying how many came before ("… 999,867 earlier lines not shown"),
+    which is neither a line printed nor one to show as the first."""
+    cut = contain.NOT_SHOWN.match(lines[0])
+    if cut is None or len(lines) == 1:
+        return len(lines), f"first: {lines[0][:80]!r}"
+    earlier = int(cut["count"].replace(",", "")) if cut["unit"] == "line" else 1
+    return earlier + len(lines) - 1, f"the first shown: {lines[1][:80]!r}"
+
+
+_WARNING = re.compile(r"^\S.*:\d+: \w*Warning: ")  # how `warnings` shows one: path:line: Kind: ...
+
+
+def _where(outcome: Outcome, solutions_dir: str, checker: str | None = None) -> str:
+    """ " (at solutions/m.py:12, in f)": the last line of the solution modules that the error
+    of a correct answer's check went through (a checker's own bug, said where it is). With
+    `checker` (the checker's name, where the answer raised inside `call`): the last before the
+    checker's first frame, the traceback holding the answer's own frames (the failure's
+    cause) first."""
+    found = _innermost_solution_frame(outcome.traceback, solutions_dir, checker)
+    return f" (at {found})" if found else ""
+
+
+def _innermost_solution_frame(
+    traceback: str, solutions_dir: str, checker: str | None = None
+) -> str:
+    """ "solutions/m.py:12, in f": the last frame of `traceback` (its text) in a solution
+    module, "" where none is; with `checker`, the last before the checker's first (see
+    `_where`)."""
+    folder = Path(solutions_dir).resolve()
+    found = ""
+    frames = list(_FRAME.finditer(traceback))
+    ends = [i for i, match in enumerate(frames) if match["function"] == checker]
+    if ends and ends[0] > 0:
+        frames = frames[: ends[0]]
+    for match in frames:
+        path = Path(match["path"]).resolve()
+        if path.is_relative_to(folder):
+            shown = path.relative_to(folder.parent).as_posix()
+            found = f"{shown}:{match['line']}, in {match['function']}"
+    return found
+
+
+def _defined_at(job: Job) -> str:
+    """ " at solutions/m.py:40": where the wrong answer or variant `job` checks is written, its
+    path as `_where` says one (an author told of a wrong answer the checker accepts looks for it
+    next: its name alone left them to search); "" for others."""
+    if not job.candidate.line:
+        return ""
+    folder = Path(job.solutions_dir).resolve()
+    shown = (folder / f"{job.candidate.module}.py").relative_to(folder.parent).as_posix()
+    return f" at {shown}:{job.candidate.line}"
+
+
+_FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)')
+
+
+def _raised(outcome: Outcome) -> bool:
+    """Whether the check failed on the answer raising (`call`'s failure)."""
+    from studycli.assertions import RAISED
+
+    return RAISED in outcome.message
+
+
+def _import_failed(outcome: Outcome) -> bool:
+    """Whether the check met its solution module raising as it was imported."""
+    return outcome.message.startswith(IMPORT_FAILED)
+
+
+def _rejected_for_another_reason(candidate: Candidate, outcome: Outcome) -> bool:
+    expected = candidate.fails_with
+    if expected is None or outcome.status == "pass":
+        return False
+    # the message alone: with the status before it ("fail: ..."), @fails_with("fail") or
+    # ("error") matched every rejection, a wrong answer's own NameError among them
+    message, expected = outcome.message.lower(), expected.lower()
+    if _own_typo(outcome) and "nameerror" not in expected and "unboundlocalerror" not in expected:
+        return True  # (a declaration every message holds, the call's text, met it too)
+    return expected not in message
+
+
+def _own_typo(outcome: Outcome) -> bool:
+    """Whether the answer's call raised a NameError (an UnboundLocalError is one): a typo in
+    the wrong answer itself, which proves nothing of the checker."""
+    from studycli.assertions import RAISED
+
+    return any(f"{RAISED}{name}:" in outcome.message for name in _TYPOS)
+
+
+_TYPOS = ("NameError", "UnboundLocalError")
+
+
+def _name(candidate: Candidate, outcome: Outcome) -> str:
+    if candidate.kind == "reference":
+        return "the reference"
+    if candidate.kind == "code":
+        return "the starter"
+    kind = "wrong answer" if candidate.kind == "wrong" else "correct variant"
+    return f"{kind} {outcome.label or candidate.name or f'#{candidate.index + 1}'}"
+
+
+def _unfinished(result: CardResult, unfinished: dict[str, list[str]]) -> CardResult:
+    """`result`, of a card whose checks ran, if it is done; else "not done", with how its
+    checks went: a card whose texts still begin with TODO passes no `check` (nor CI), but its
+    author, who wrote the code first, hears whether the code holds."""
+    reasons = unfinished.get(result.card_id)
+    if not reasons:
+        return result
+    ran = "its checks pass" if result.status is Status.PASS else f"its checks: {result.message}"
+    return replace(
+        result, status=Status.NOT_DONE, message=f"not done yet: {'; '.join(reasons)} ({ran})"
+    )
+
+
+def _not_done_result(card_id: str, reasons: list[str]) -> CardResult:
+    return CardResult(card_id, Status.NOT_DONE, 0.0, "not done yet: " + "; ".join(reasons))
