@@ -395,7 +395,7 @@ def test_a_study_view_gives_the_items_and_each_card_as_the_whole_load_does(
     no_parsing(monkeypatch)
     view = loader.load_study_view(content_copy, index)
     assert view is not None
-    assert (view.items, view.left_out, view.drafts) == loader.load_study_items(
+    assert (view.items, view.left_out, view.drafts, view.renames) == loader.load_study_items(
         content_copy, index=index
     )
     assert [item.id for item in view.items] == list(expected)

@@ -1319,3 +1319,79 @@ def test_a_formula_line_that_markdown_makes_a_list_item_is_reported(content_copy
         "answer, line 2: a line that begins with '+ ' right under a paragraph's line starts a list"
     ), problem.message
     assert "end the line above with the '+' instead" in problem.message
+
+
+def _rename(root, old="bias-concept", new="neuron-bias", earlier="[bias-concept]"):
+    """The fixture's card `old` renamed `new`, its file too, listing `earlier` as the ids it
+    had before (`renamed_from`)."""
+    path = root / "cards" / "basics" / f"{old}.yaml"
+    moved = path.with_name(f"{new}.yaml")
+    path.rename(moved)
+    edit(moved, f"id: {old}\n", f"id: {new}\nrenamed_from: {earlier}\n")
+    return moved
+
+
+def test_a_card_renamed_with_renamed_from_lints_clean(content_copy):
+    poisson = content_copy / "cards" / "numbers" / "poisson-concept.yaml"
+    _rename(content_copy)
+    content = load_content(content_copy)
+    assert content.cards["neuron-bias"].renamed_from == ("bias-concept",)
+    assert content.renames == {"bias-concept": "neuron-bias"}
+    # (poisson-concept requires the old id: lint points at the new one)
+    [found] = lint(content)
+    assert found.path == poisson
+    assert found.message == (
+        "requires 'bias-concept', which no card has: it was renamed 'neuron-bias': write that id"
+    )
+
+
+@pytest.mark.parametrize(
+    ("entries", "line", "said"),
+    [
+        ("[Bias_Concept]", 2, "entry 1 is 'Bias_Concept', which is not an id"),
+        ("[bias-concept, neuron-bias]", 2, "entry 2 is the card's own id 'neuron-bias'"),
+        ("\n  - bias-concept\n  - old-bias\n  - bias-concept", 5, "entry 3 names 'bias-concept' a"),
+        (f"[{'b' * 61}]", 2, "which is not an id (kebab-case, at most 60 characters)"),
+    ],
+)
+def test_an_entry_of_renamed_from_that_names_no_earlier_id_is_refused_at_its_line(
+    content_copy, entries, line, said
+):
+    """An id that could be no card's, the card's own, one listed twice: the card does not
+    load, and lint names the entry's line."""
+    moved = _rename(content_copy, earlier=entries)
+    content = load_content(content_copy)
+    assert "neuron-bias" not in content.cards and content.renames == {}
+    [problem] = [p for p in lint(content) if p.path == moved]
+    assert said in problem.message and problem.message.startswith("field 'renamed_from': ")
+    assert problem.line == line, problem
+
+
+def test_renamed_from_naming_a_card_of_the_content_is_refused(content_copy):
+    """A card copied rather than renamed (the old file left), or an old id taken again: the
+    learners' history of that card would come to this one. Nothing is carried over."""
+    moved = _rename(content_copy, earlier="[old-bias, add-one]")
+    content = load_content(content_copy)
+    assert content.renames == {"old-bias": "neuron-bias"}
+    [problem] = [p for p in lint(content) if p.path == moved]
+    assert problem.line == 2
+    assert problem.message.startswith(
+        "renamed_from names 'add-one', the id of cards/basics/add-one.yaml: a card renamed "
+        "leaves no card under its old id"
+    )
+    assert "remove cards/basics/add-one.yaml if this card is it renamed" in problem.message
+
+
+def test_an_old_id_two_cards_claim_is_refused_on_both_and_carried_to_neither(content_copy):
+    _rename(content_copy)
+    other = content_copy / "cards" / "numbers" / "triangle-derivation.yaml"
+    claims = "id: triangle-derivation\nrenamed_from:\n  - x\n  - bias-concept\n"
+    edit(other, "id: triangle-derivation\n", claims)
+    content = load_content(content_copy)
+    assert content.renames == {"x": "triangle-derivation"}
+    found = {(p.path.name, p.line): p.message for p in lint(content) if "renamed_from" in p.message}
+    assert sorted(found) == [("neuron-bias.yaml", 2), ("triangle-derivation.yaml", 4)]
+    assert found["neuron-bias.yaml", 2].startswith(
+        "renamed_from names 'bias-concept', and so does cards/numbers/triangle-derivation.yaml"
+    )
+    assert "goes to one card, so neither gets it" in found["triangle-derivation.yaml", 4]

@@ -306,8 +306,8 @@ def test_duplicate_ids_across_decks(tmp_path):
     # fix said (it was not: which of the two to rename, and how, was left to the author)
     assert problem.message == (
         f"duplicate id 'same': {kept.path.relative_to(tmp_path)} already uses it: give the new "
-        "card of the two another id, and its file that name (a published card's id never "
-        "changes: its learners' reviews are kept under it)"
+        "card of the two another id, and its file that name (a published card keeps its id, "
+        "under which its learners' reviews are kept, unless it is renamed with `renamed_from`)"
     )
 
 
@@ -429,7 +429,7 @@ def test_a_link_to_nothing_in_the_cards_folder_is_no_traceback(tmp_path):
         [problem] = content.problems
         assert problem.path.name == "moved.yaml"
         assert "the file cannot be read: No such file or directory" in problem.message
-        items, left_out, _ = load_study_items(tmp_path, index=index)
+        items, left_out, _, _ = load_study_items(tmp_path, index=index)
         assert [item.id for item in items] == ["kept"] and left_out == [deck / "moved.yaml"]
 
 
@@ -447,7 +447,7 @@ def test_a_deck_folder_that_is_a_link_is_read(content_copy, tmp_path):
     for _ in range(2):  # the index written, then read
         content = load_content(content_copy, index=index)
         assert content.get("poisson-concept").deck == "numbers" and not content.problems
-        items, left_out, _ = load_study_items(content_copy, index=index)
+        items, left_out, _, _ = load_study_items(content_copy, index=index)
         assert "poisson-concept" in [item.id for item in items] and left_out == []
 
 

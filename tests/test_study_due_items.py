@@ -99,7 +99,7 @@ def generated(tmp_path_factory):
 def test_counts_from_rows_equal_counts_from_cards(generated, tmp_path, later, new_per_day):
     content = generated / "content"
     cards = study_items(load_content(content).cards.values())
-    rows, _, _ = load_study_items(content, index=tmp_path / "content.index")
+    rows, _, _, _ = load_study_items(content, index=tmp_path / "content.index")
     settings = NO_FUZZ._replace(new_per_day=new_per_day, reviews_per_day=50)
     now = synthetic.NOW + later
     with Study.open(generated / "reviews.sqlite3", settings) as study:

@@ -99,6 +99,9 @@ app = typer.Typer(
 class Options(Record):  # (a named tuple: every command makes the class)
     content: Path | None
     db: Path | None
+    # what the command read of the content, for a later step: the content loaded, or the
+    # renamed ids of its study rows (`renames`)
+    loaded: dict[str, Any]
 
     def load(self, *, cached: bool = True):
         """The content folder, loaded (problems kept for lint). `cached` goes through the content
@@ -109,6 +112,7 @@ class Options(Record):  # (a named tuple: every command makes the class)
         content = load_content(root, index=index if cached else None)
         if cached and (unloaded := content.unloaded()):  # (lint and check say it their way)
             _say_unloaded(sorted({problem.path for problem in unloaded}), content.root)
+        self.loaded["content"] = content
         return content
 
     def study_items(self):
@@ -118,7 +122,7 @@ class Options(Record):  # (a named tuple: every command makes the class)
         from studycli.content.loader import load_study_items
 
         root, index = self._content()
-        items, unloaded, drafts = load_study_items(root, index=index)
+        items, unloaded, drafts, self.loaded["renames"] = load_study_items(root, index=index)
         if unloaded:
             _say_unloaded(unloaded, root)
         say_drafts([draft.id for draft in drafts])
@@ -132,9 +136,28 @@ class Options(Record):  # (a named tuple: every command makes the class)
 
         root, index = self._content()
         view = load_study_view(root, index)
+        if view is not None:
+            self.loaded["renames"] = view.renames
         if view is not None and view.left_out:
             _say_unloaded(view.left_out, root)
         return view
+
+    def renames(self) -> dict[str, str]:
+        """The ids the content's cards had before (`Content.renames`): from the content this
+        command loaded, else from the content index's study rows, as `due` reads them (no card
+        made); none where there is no content folder (`history` reads the log alone)."""
+        if "renames" not in self.loaded:
+            if "content" in self.loaded:
+                self.loaded["renames"] = self.loaded["content"].renames
+            else:
+                from studycli.content.loader import load_study_items
+
+                try:
+                    root, index = self._content()
+                    self.loaded["renames"] = load_study_items(root, index=index)[3]
+                except (StudyError, OSError):  # no content folder (or none that reads)
+                    self.loaded["renames"] = {}
+        return self.loaded["renames"]
 
     def _content(self) -> tuple[Path, Path]:
         """The content folder and its index in the cache folder."""
@@ -191,7 +214,7 @@ def _global(
         ),
     ] = None,
 ) -> None:
-    ctx.obj = Options(content=content, db=db)
+    ctx.obj = Options(content=content, db=db, loaded={})
 
 
 def options(ctx: typer.Context) -> Options:

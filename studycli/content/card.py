@@ -70,6 +70,7 @@ class Card:
     check: Ref | None = None
     starter: str | None = None
     explanation: str = ""
+    renamed_from: tuple[str, ...] = ()  # the ids the card had before, oldest first
     cloze: int | None = None  # on a study item of a cloze card: the deletion number it asks
 
     def __init__(
@@ -90,13 +91,14 @@ class Card:
         check: Ref | None = None,
         starter: str | None = None,
         explanation: str = "",
+        renamed_from: tuple[str, ...] = (),
         cloze: int | None = None,
     ) -> None:
         self.__dict__.update(
             id=id, kind=kind, topic=topic, title=title, prompt=prompt, deck=deck, path=path,
             answer=answer, tags=tags, hints=hints, requires=requires, steps=steps,
             solution=solution, check=check, starter=starter, explanation=explanation,
-            cloze=cloze,
+            renamed_from=renamed_from, cloze=cloze,
         )  # fmt: skip
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -34,6 +34,7 @@ class Type(StrEnum):
     TOPIC = "topic"  # a topic slug (the list is in topics.yaml; `lint` checks membership)
     TEXT = "text"  # a string, Markdown
     LIST = "list"  # a list of non-empty strings
+    IDS = "ids"  # a list of card ids (each as `ID` is)
     REF = "ref"  # `module:function` in solutions/
     VERSION = "version"  # a whole number, at most FORMAT_VERSION
 
@@ -69,7 +70,8 @@ CARD_FIELDS: tuple[Field, ...] = (
         "id",
         Type.ID,
         "The card's key, in kebab-case and equal to the file name. Every learner's review "
-        "history is keyed by it: never rename it.",
+        "history is keyed by it: to rename a published card, give it its new id and file "
+        "name and list the old id in 'renamed_from', which carries the history over.",
         required=True,
     ),
     Field(
@@ -117,6 +119,14 @@ CARD_FIELDS: tuple[Field, ...] = (
         kinds=(Kind.CONCEPT, Kind.DERIVATION, Kind.CODING),
     ),
     Field("requires", Type.LIST, "Optional ids of cards to learn first."),
+    Field(
+        "renamed_from",
+        Type.IDS,
+        "Optional: the ids this card had before, oldest first (`renamed_from: [old-id]`). "
+        "Every learner's reviews, schedule and suspension under an old id become this card's "
+        "(a cloze card's deletion by deletion), and an Anki export keeps the note of the "
+        "first id. Keep every id the card ever had: a learner may not have studied since.",
+    ),
     Field(
         "steps",
         Type.LIST,

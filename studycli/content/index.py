@@ -39,11 +39,12 @@ from typing import Any
 
 from studycli.paths import replace_file
 
-FORMAT = 9  # 4: the study rows of `due`, with the scan they were made from, apart; 5: and
+FORMAT = 10  # 4: the study rows of `due`, with the scan they were made from, apart; 5: and
 # the files that gave none; 6: a body row ends with the hash of its card's text; 7: then with
 # the card's head row (a session makes the card it shows from its body row alone); 8: a file's
 # ctime in its entry and its stamp; 9: a head row ends with whether the card is a draft, and
-# the drafts are kept apart from the study rows
+# the drafts are kept apart from the study rows; 10: a head row holds the card's
+# `renamed_from`, and the study rows section the content's renamed ids (`loader.renamed_ids`)
 MAGIC = b"studycli content index\n"
 RACY_NS = 3_000_000_000  # FAT keeps mtimes to 2 s; every other file system does better
 
@@ -59,9 +60,12 @@ Stamp = tuple[str, int, int, int, int]
 # whether the card is still being written (`Card.draft`: it is not studied).
 NAMES = (
     "id", "kind", "topic", "title", "prompt", "deck", "path", "answer", "tags", "hints",
-    "requires", "steps", "solution", "check", "starter", "explanation", "cloze",
+    "requires", "steps", "solution", "check", "starter", "explanation", "renamed_from", "cloze",
 )  # fmt: skip
-HEAD = ("id", "kind", "topic", "title", "deck", "tags", "requires", "solution", "check", "cloze")
+HEAD = (
+    "id", "kind", "topic", "title", "deck", "tags", "requires", "solution", "check",
+    "renamed_from", "cloze",
+)  # fmt: skip
 NUMBERS = len(HEAD)  # a head row's value after HEAD's: a cloze card's deletion numbers, else None
 DRAFT = NUMBERS + 1  # its last: whether the card is a draft
 BODY = tuple(name for name in NAMES if name not in HEAD and name != "path")
@@ -94,18 +98,21 @@ class Index:
             self._entries = found if isinstance(found, dict) else {}
         return self._entries
 
-    def study_rows(self, scan: list[Stamp]) -> tuple[list[tuple], list[str], list[tuple]] | None:
+    def study_rows(
+        self, scan: list[Stamp]
+    ) -> tuple[list[tuple], list[str], list[tuple], dict[str, str]] | None:
         """The study rows (id, deck, requires) written with the index, the files that gave
-        none, and the drafts, which give none either (id, deck), if the files are still those
-        it was written from: the same paths, sizes, mtimes and ctimes, none of them racy. One
-        comparison of two lists, with no entry unmarshalled: `due` with 10,000 cards."""
+        none, the drafts, which give none either (id, deck), and the renamed ids (old ->
+        new), if the files are still those it was written from: the same paths, sizes, mtimes
+        and ctimes, none of them racy. One comparison of two lists, with no entry
+        unmarshalled: `due` with 10,000 cards."""
         found = _unmarshal(*self._sections[1])
         if not isinstance(found, tuple) or found[0] != scan:
             return None
         settled = self.written - RACY_NS
         if any(stamp[3] >= settled for stamp in scan):
             return None
-        return found[1], found[2], found[3]
+        return found[1], found[2], found[3], found[4]
 
     def body(self, relative: str, path: Path) -> tuple:
         """The body row of the card at `relative`; from its file if the index's is unusable.
@@ -192,7 +199,7 @@ def write(
     root: Path,
     entries: dict[str, Entry],
     bodies: dict[str, tuple],
-    study: tuple[list[Stamp], list[tuple], list[str], list[tuple]],
+    study: tuple[list[Stamp], list[tuple], list[str], list[tuple], dict[str, str]],
 ) -> None:
     """Replace the index atomically; a cache folder that cannot be written is not an error.
 
@@ -200,7 +207,7 @@ def write(
         entries: every file's entry, by path relative to cards/.
         bodies: the body row of every card, by the same path.
         study: the loader's scan of the files, the study rows made from these entries, the
-            files that gave none, and the drafts (see `study_rows`).
+            files that gave none, the drafts and the renamed ids (see `study_rows`).
     """
     sections = [marshal.dumps(part) for part in ((FORMAT, _signature(), str(root)), entries, study)]
     blobs = {relative: marshal.dumps(row) for relative, row in bodies.items()}

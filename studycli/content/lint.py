@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import cloze
-from .card import Card, CardProblem
+from .card import Card, CardProblem, shown_path
 from .key_lines import KeyLines, file_text
 from .lint_solution import lint_solution, lint_top_levels
 from .lint_text import lint_text
@@ -30,6 +30,7 @@ def lint(content: Content, only: AbstractSet[str] | None = None) -> list[CardPro
     unloaded = _unloaded_cards(content)  # their own problems are the ones to report
     unloaded_ids = {path.stem for path in unloaded}
     known_topics = topics()
+    renamed = content.renames
     chosen = content.cards.values() if only is None else [
         card for card_id, card in content.cards.items() if card_id in only
     ]  # fmt: skip
@@ -57,7 +58,9 @@ def lint(content: Content, only: AbstractSet[str] | None = None) -> list[CardPro
                 others = [card_id for card_id in content.cards if card_id != card.id]
                 close = difflib.get_close_matches(required, others, n=3, cutoff=0.7)
                 fix = (
-                    f"did you mean {', '.join(close)}?"
+                    f"it was renamed {renamed[required]!r}: write that id"
+                    if required in renamed
+                    else f"did you mean {', '.join(close)}?"
                     if close
                     else "write the id of a card (`studycli list` lists them), or remove it"
                 )
@@ -66,6 +69,7 @@ def lint(content: Content, only: AbstractSet[str] | None = None) -> list[CardPro
                         card, "requires", f"requires {required!r}, which no card has: {fix}", item=n
                     )
                 )
+        problems += _lint_renamed_from(card, content, unloaded, where)
         problems += lint_text(card, where)
         problems += _lint_title(card, where)
         if joined := joined_entry(where.text(card.path)):
@@ -116,6 +120,40 @@ def _shortened(text: str, most: int = 60) -> str:
         return text
     cut = text.rfind(" ", most // 2, most)
     return text[: cut if cut > 0 else most] + " …"
+
+
+def _lint_renamed_from(
+    card: Card, content: Content, unloaded: list[Path], where: KeyLines
+) -> list[CardProblem]:
+    """The ids of `renamed_from` that cannot carry a history to `card`: one still a card's of
+    the content (a copy of the card, not its rename, or an id taken again: its learners'
+    history would come to this card), and one another card lists too (a history goes to one
+    card). The loader refused an entry that is no id, the card's own, or one twice."""
+    if not card.renamed_from:
+        return []
+    broken = {path.stem: path for path in unloaded}  # (a card there that does not load)
+    problems = []
+    for number, old in enumerate(card.renamed_from, 1):
+        other = content.cards[old].path if old in content.cards else broken.get(old)
+        claims = [c for c in content.cards.values() if c is not card and old in c.renamed_from]
+        if other is not None:
+            file = shown_path(other, content.root)
+            said = (
+                f"renamed_from names {old!r}, the id of {file}: a card renamed leaves no card "
+                f"under its old id, whose learners' history would come to this card: remove "
+                f"{file} if this card is it renamed; else take {old!r} out of renamed_from"
+            )
+        elif claims:
+            files = ", ".join(str(shown_path(c.path, content.root)) for c in claims)
+            said = (
+                f"renamed_from names {old!r}, and so does {files}: a learner's history under "
+                f"{old!r} goes to one card, so neither gets it: keep {old!r} in the "
+                "renamed_from of the card that had that id, and take it out of the other's"
+            )
+        else:
+            continue
+        problems.append(where.problem(card, "renamed_from", said, item=number))
+    return problems
 
 
 def _lint_title(card: Card, where: KeyLines) -> list[CardProblem]:

@@ -33,6 +33,12 @@ class Content:
     def solutions_dir(self) -> Path:
         return self.root / "solutions"
 
+    @property
+    def renames(self) -> dict[str, str]:
+        """The ids the cards had before (`renamed_from`), each with the card's id now: where a
+        learner's history under the old id belongs (see `renamed_ids`)."""
+        return renamed_ids((card.id, card.renamed_from) for card in self.cards.values())
+
     def unloaded(self) -> list[CardProblem]:
         """The problems of card files that did not load at all (a card that loads with a
         problem is not among them): each such file is left out of the content."""
@@ -58,6 +64,11 @@ class Content:
                         f"{shown_path(problem.path, self.root)}: the card {card_id!r} does not "
                         "load: `studycli lint` says why"
                     ) from None
+            if (renamed := self.renames.get(card_id)) is not None:
+                raise CardNotFound(
+                    f"no card with id {card_id!r}: it was renamed {renamed!r} (its "
+                    "`renamed_from` names it), and its reviews are that card's now"
+                ) from None
             close = closest(card_id, self.cards)
             tip = (
                 f"; did you mean {', '.join(close)}?"
@@ -216,19 +227,21 @@ class Draft(Record):
     deck: str
 
 
-_ID, _DECK, _REQUIRES = (_index.HEAD.index(name) for name in ("id", "deck", "requires"))
+_ID, _DECK, _REQUIRES, _RENAMED = (
+    _index.HEAD.index(name) for name in ("id", "deck", "requires", "renamed_from")
+)
 _NUMBERS, _DRAFT = _index.NUMBERS, _index.DRAFT
 
 
 def load_study_items(
     root: Path, *, index: Path | None = None
-) -> tuple[list[StudyItem], list[Path], list[Draft]]:
+) -> tuple[list[StudyItem], list[Path], list[Draft], dict[str, str]]:
     """The study items of the cards under `root`, as `load_content(root, index=index)`'s cards
     give them (`study.api.study_items`, in the same order: a draft gives none), no card made:
     from the index's study rows while the files are those it was written from, else from its
     entries (a file it no longer stands for is read, and the index rewritten). And the card
     files left out, as `Content.unloaded()` names them (a file that does not load, a duplicate
-    id's second), and the drafts.
+    id's second), the drafts, and the renamed ids, as `Content.renames` gives them.
 
     Raises:
         ContentError: `root` has no cards/ folder.
@@ -237,15 +250,30 @@ def load_study_items(
     if index is not None:
         view, cached, scan = _study_view(root, index)
         if view is not None:
-            return view.items, view.left_out, view.drafts
+            return view.items, view.left_out, view.drafts, view.renames
     _, found, _ = _entries(root, index, cached=cached, scan=scan, rewrite=True)
-    rows, left_out, drafts = _study_rows(found)
+    rows, left_out, drafts, renames = _study_rows(found)
     folder = root / "cards"
     return (
         [tuple.__new__(StudyItem, row) for row in rows],
         [folder / r for r in left_out],
         [tuple.__new__(Draft, row) for row in drafts],
+        renames,
     )
+
+
+def renamed_ids(cards: Iterable[tuple[str, tuple[str, ...]]]) -> dict[str, str]:
+    """Each earlier id that one of `cards` ((id, renamed_from) of each card of the content)
+    lists, with that card's id: where a learner's history under the old id belongs. An old id
+    that is still a card's own, or that two cards list, belongs to neither (`lint` says why):
+    its history stays where it is."""
+    claimed: dict[str, str | None] = {}
+    ids = set()
+    for card_id, earlier in cards:
+        ids.add(card_id)
+        for old in earlier:
+            claimed[old] = None if old in claimed else card_id
+    return {old: new for old, new in claimed.items() if new is not None and old not in ids}
 
 
 class StudyView:
@@ -263,8 +291,10 @@ class StudyView:
         items: list[StudyItem],
         left_out: list[Path],
         drafts: list[Draft],
+        renames: dict[str, str],
     ) -> None:
         self.root, self.items, self.left_out, self.drafts = root, items, left_out, drafts
+        self.renames = renames  # as `Content.renames` gives them
         self._cached, self._folder = cached, root / "cards"
         self._made: dict[str, Card] = {}
         self._refs: dict = {}
@@ -325,25 +355,27 @@ def _study_view(
     study = cached.study_rows(scan)
     if study is None:
         return None, cached, scan
-    rows, left_out, drafts = study
+    rows, left_out, drafts, renames = study
     items = [tuple.__new__(StudyItem, row) for row in rows]
     left = [folder / r for r in left_out]
-    view = StudyView(root, cached, items, left, [tuple.__new__(Draft, row) for row in drafts])
+    made = [tuple.__new__(Draft, row) for row in drafts]
+    view = StudyView(root, cached, items, left, made, renames)
     return view, cached, scan
 
 
 def _study_rows(
     found: list[tuple[str, _index.Entry | None]],
-) -> tuple[list[tuple], list[str], list[tuple]]:
+) -> tuple[list[tuple], list[str], list[tuple], dict[str, str]]:
     """(id, deck, requires) of each study item of these files' cards, in order; the files
-    (relative to cards/) that give none: unusable, or a duplicate id's; and (id, deck) of the
-    drafts, which give none either (`Card.draft`)."""
+    (relative to cards/) that give none: unusable, or a duplicate id's; (id, deck) of the
+    drafts, which give none either (`Card.draft`); and the renamed ids (`renamed_ids`)."""
     from .cloze import study_id
 
     rows: list[tuple] = []
     left_out: list[str] = []
     drafts: list[tuple] = []
     ids: set[str] = set()
+    renamed: list[tuple[str, tuple[str, ...]]] = []
     for relative, entry in found:
         head = entry and entry[2]
         if not head or head[_ID] in ids:  # unusable, or a duplicate id (the first file keeps it)
@@ -351,13 +383,14 @@ def _study_rows(
             continue
         card_id, deck, requires, numbers = head[_ID], head[_DECK], head[_REQUIRES], head[_NUMBERS]
         ids.add(card_id)
+        renamed.append((card_id, head[_RENAMED]))
         if head[_DRAFT]:
             drafts.append((card_id, deck))
         elif numbers is None:
             rows.append((card_id, deck, requires))
         else:
             rows += [(study_id(card_id, n), deck, requires) for n in numbers]
-    return rows, left_out, drafts
+    return rows, left_out, drafts, renamed_ids(renamed)
 
 
 def _cards_dir(root: Path) -> Path:
@@ -501,8 +534,9 @@ def _parse_file(
 
 
 _DUPLICATE_FIX = (
-    ": give the new card of the two another id, and its file that name (a published card's id "
-    "never changes: its learners' reviews are kept under it)"
+    ": give the new card of the two another id, and its file that name (a published card keeps "
+    "its id, under which its learners' reviews are kept, unless it is renamed with "
+    "`renamed_from`)"
 )
 # The most bytes a card file may hold: the longest shipped card has 3.5 KB. One of 50 MB
 # (a text pasted in whole) was read, indexed and linted clean.

@@ -77,7 +77,7 @@ def _check_value(spec: Field, data: dict) -> list[str]:
         return problems
     if spec.type is Type.TEXT and not isinstance(value, str):
         problems.append(f"field {key!r} must be a string (use `{key}: |` for multi-line text)")
-    elif spec.type is Type.LIST and not (
+    elif spec.type in _LISTS and not (
         isinstance(value, list) and all(_is_text(item) for item in value)
     ):
         problems.append(
@@ -132,8 +132,36 @@ def _check_identity(data: dict, path: Path) -> list[str]:
         problems.append(
             f"id {card_id!r} must equal the file name {path.stem!r}: fix the id if it is the "
             f"typo, or rename the file to {card_id}.yaml (an id is a card's key for good: never "
-            "rename a published card)"
+            "rename a published card without listing its old id in `renamed_from`)"
         )
+    return problems + _check_renamed_from(data.get("renamed_from"), card_id)
+
+
+def _check_renamed_from(earlier: Any, card_id: str) -> list[str]:
+    """What is wrong with the ids of `renamed_from` (a list of texts: `_check_value` says
+    what else it is), each at its entry: one that is no id could name no card a learner
+    studied, and the card's own id, or one id twice, says nothing. What only the whole
+    content can tell (an old id that is still a card's, or that two cards claim) is lint's."""
+    if not isinstance(earlier, list):
+        return []
+    problems = []
+    for number, old in enumerate(earlier, 1):
+        if not isinstance(old, str):
+            continue
+        at = f"field 'renamed_from': entry {number} "
+        if len(old) > MAX_ID_LENGTH or not ID_PATTERN.match(old):
+            problems.append(
+                f"{at}is {old[: MAX_ID_LENGTH + 10]!r}, which is not an id (kebab-case, at "
+                f"most {MAX_ID_LENGTH} characters): write the id the card had before, as its "
+                "`id:` line gave it"
+            )
+        elif old == card_id:
+            problems.append(
+                f"{at}is the card's own id {old!r}: list only the ids it had before (or remove "
+                "the field)"
+            )
+        elif old in earlier[: number - 1]:
+            problems.append(f"{at}names {old!r} a second time: remove it")
     return problems
 
 
@@ -183,7 +211,7 @@ def _filled(spec: Field, data: dict) -> bool:
     value = data.get(spec.name)
     if spec.type is Type.TEXT:
         return _is_text(value)
-    if spec.type is Type.LIST:
+    if spec.type in _LISTS:
         return bool(value)
     return spec.name in data
 
@@ -203,12 +231,16 @@ def _build(data: dict, path: Path, deck: str) -> Card:
         tags=tuple(data.get("tags", [])),
         hints=tuple(h.strip() for h in data.get("hints", [])),
         requires=tuple(data.get("requires", [])),
+        renamed_from=tuple(data.get("renamed_from", [])),
         steps=tuple(s.strip() for s in data.get("steps", [])),
         solution=solution,
         check=check,
         starter=data.get("starter"),
         explanation=(data.get("explanation") or "").strip(),
     )
+
+
+_LISTS = (Type.LIST, Type.IDS)  # the fields whose value is a list of texts
 
 
 def _is_text(value: Any) -> bool:

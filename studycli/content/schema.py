@@ -70,6 +70,9 @@ def _property(spec: Field) -> dict[str, Any]:
         shape = {"type": "string", **({"pattern": NON_BLANK} if spec.required else {})}
     elif spec.type is Type.LIST:
         shape = {"type": "array", "items": {"type": "string", "pattern": NON_BLANK}}
+    elif spec.type is Type.IDS:
+        identifier = {"type": "string", "pattern": ID_PATTERN.pattern, "maxLength": MAX_ID_LENGTH}
+        shape = {"type": "array", "items": identifier, "uniqueItems": True}
     elif spec.type is Type.REF:
         shape = {"type": "string", "pattern": REFERENCE_PATTERN.pattern}
     else:
