@@ -196,7 +196,7 @@ def open_study(
             markup=False,
         )
     say_waits()
-    study = Study.open(path, config or settings(), write=write)
+    study = Study.open(path, config or settings(), write=write, renames=options(ctx).renames())
     if study.store.notes:
         from rich.console import Console
 

@@ -9,7 +9,7 @@ importing and exporting the review log; fitting the FSRS parameters. Items are `
 
 from __future__ import annotations
 
-from collections.abc import Collection, Container, Iterable, Sequence
+from collections.abc import Collection, Container, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -121,9 +121,14 @@ def fit_file(path: Path, settings: Settings, tz: tzinfo | None = None) -> optimi
 class Study:
     """An open review database and the settings it is studied with. Use as a context manager."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, settings: Settings, renames: Mapping[str, str] | None = None
+    ) -> None:
         self.store = store
         self.settings = settings
+        # the content's renamed ids (old card id -> new, `Content.renames`): their history is
+        # the new ids' (`renames.carry`, on opening), and so is an import's
+        self.renames: Mapping[str, str] = renames or {}
         # The ids of the cards that are not new, kept between queues (a review session asks
         # for one per card) and brought up to date by this Study's own ratings; read again
         # after an undo or a suspension, or when another process wrote to the database.
@@ -133,18 +138,39 @@ class Study:
         self._index: CardIndex[Item] = CardIndex()
 
     @classmethod
-    def open(cls, path: Path, settings: Settings, *, write: bool = True) -> Study:
-        """Open (creating and migrating if needed) the review database at `path`.
+    def open(
+        cls,
+        path: Path,
+        settings: Settings,
+        *,
+        write: bool = True,
+        renames: Mapping[str, str] | None = None,
+    ) -> Study:
+        """Open (creating and migrating if needed) the review database at `path`, and move the
+        history of each renamed card onto its new id (`renames.carry`; said in `store.notes`).
 
         Args:
             write: whether the command writes; False opens a database that cannot be written
                 read-only instead of failing (see `database.connect`).
+            renames: the content's renamed ids (old card id -> new, `Content.renames`).
 
         Raises:
             StoreError: the file cannot be opened or is not a studycli database; or, when
-                `write`, it cannot be written.
+                `write`, it cannot be written; StoreBusy where a history to move waited past
+                the busy timeout for another process's lock.
         """
-        return cls(Store.open(path, write=write), settings)
+        study = cls(Store.open(path, write=write), settings, renames)
+        if renames:
+            from .renames import carry, note
+
+            try:
+                moves = carry(study.store, renames, settings)
+            except BaseException as exc:  # closed; an SQLite error said as the store says one
+                study.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            if moves:
+                study.store.notes.append(note(moves, written=not study.store.copied))
+        return study
 
     @property
     def opened_file(self) -> tuple[int, int] | None:
@@ -477,7 +503,9 @@ class Study:
 
         hashes = {item.id: item.content_hash for item in items}
         self._seen = None  # cards the import studies are not new any more
-        return import_reviews(self.store, path, self.settings, hashes, now=now)
+        return import_reviews(
+            self.store, path, self.settings, hashes, now=now, renames=self.renames
+        )
 
     def export_reviews(self, path: Path, whole_cloze: AbstractSet[str] = frozenset()) -> int:
         """Write the log (undone and cram ratings, and reviews under the cloze card ids of

@@ -206,6 +206,42 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
     """,
     ),
+    (
+        "0009_renamed_cards",
+        """
+        -- A card its author renamed (`renamed_from:` in its file) keeps the learner's history:
+        -- the reviews, state and burial of each of its study items under the old id move to
+        -- the new one (`renames.carry`), and each move is recorded here first. The log stays
+        -- append-only but for that: a review's card may change only to the id a move records
+        -- for it, and nothing else it records of itself may change (0004).
+        CREATE TABLE renames (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            old_id        TEXT    NOT NULL,  -- a study item's id before (`card`, `card#c2`)
+            new_id        TEXT    NOT NULL,  -- and after
+            moved_through INTEGER NOT NULL   -- the log's latest review id when it moved
+        );
+        CREATE INDEX renames_by_ids ON renames (old_id, new_id);
+        CREATE TRIGGER renames_append_only_update BEFORE UPDATE ON renames
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+        CREATE TRIGGER renames_append_only_delete BEFORE DELETE ON renames
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+        DROP TRIGGER reviews_append_only_update;
+        CREATE TRIGGER reviews_append_only_update BEFORE UPDATE OF
+            id, card_id, rating, reviewed_at, duration_ms, method, check_status, content_hash,
+            scheduler_id, state_before ON reviews
+            WHEN NEW.id IS NOT OLD.id OR NEW.rating IS NOT OLD.rating
+                OR NEW.reviewed_at IS NOT OLD.reviewed_at
+                OR NEW.duration_ms IS NOT OLD.duration_ms OR NEW.method IS NOT OLD.method
+                OR NEW.check_status IS NOT OLD.check_status
+                OR NEW.content_hash IS NOT OLD.content_hash
+                OR NEW.scheduler_id IS NOT OLD.scheduler_id
+                OR NEW.state_before IS NOT OLD.state_before
+                OR (NEW.card_id IS NOT OLD.card_id AND NOT EXISTS (
+                    SELECT 1 FROM renames WHERE old_id = OLD.card_id AND new_id = NEW.card_id
+                ))
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+    """,
+    ),
 ]
 
 NAMES = [name for name, _ in MIGRATIONS]

@@ -18,14 +18,14 @@ import multiprocessing
 import os
 import sys
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-from studycli.content.cloze import split_study_id
+from studycli.content.cloze import SEPARATOR, split_study_id
 from studycli.errors import StudyError
 
 from . import scheduler as sched
@@ -94,6 +94,7 @@ def import_reviews(
     content_hashes: Mapping[str, str],
     *,
     now: datetime | None = None,
+    renames: Mapping[str, str] | None = None,
 ) -> ImportResult:
     """Merge the review log CSV at `path` into the log, in one transaction.
 
@@ -110,6 +111,8 @@ def import_reviews(
         content_hashes: the content hash of every study item in the content, by id (an
             imported review of a known card carries it, so the card is not flagged edited).
         now: a review later than this is a bad row.
+        renames: the content's renamed ids (old card id -> new, `Content.renames`): a row
+            under an old id (a log exported before the rename) is imported under the new one.
 
     Returns:
         What was added (nothing, when the log has every row already).
@@ -123,7 +126,7 @@ def import_reviews(
     rows = 0
     # one transaction; the cores that replay also sort (the time index made again)
     with store.importing(scheduler_json, sort_threads=_workers() - 1) as scheduler_id:
-        for chunk in _parsed(path, now, _cloze_cards(content_hashes)):
+        for chunk in _parsed(path, now, _cloze_cards(content_hashes), renames or {}):
             rows += len(chunk)
             store.stage(chunk)
         conflicts = store.settle_staged()
@@ -157,6 +160,23 @@ def _staged(
     return card_id, iso_text(text) or iso(moment), rating, duration_ms
 
 
+def _staged_renamed(
+    renames: Mapping[str, str],
+    card_id: str,
+    rating: int,
+    moment: datetime,
+    duration_ms: int | None,
+    text: str,
+) -> tuple[str, str, int, int | None]:
+    """`_staged`, a row under a renamed card's old id (`renames`: old card id -> new) under
+    its new one, a cloze deletion's by its number (`old#c2` -> `new#c2`)."""
+    card, separator, number = card_id.partition(SEPARATOR)
+    new = renames.get(card)
+    if new is not None:
+        card_id = new + separator + number
+    return _staged(card_id, rating, moment, duration_ms, text)
+
+
 def _cloze_cards(study_ids: Iterable[str]) -> frozenset[str]:
     """The cloze cards among the study items' ids (`card#c1` -> `card`): a review of one is
     of one of its deletions, and the log keeps it under that deletion's id."""
@@ -164,19 +184,27 @@ def _cloze_cards(study_ids: Iterable[str]) -> frozenset[str]:
 
 
 def _parsed(
-    path: Path, now: datetime | None, per_deletion: frozenset[str] = frozenset()
+    path: Path,
+    now: datetime | None,
+    per_deletion: frozenset[str] = frozenset(),
+    renames: Mapping[str, str] | None = None,
 ) -> Iterator[list[tuple]]:
     """The rows of the file as `Store.stage` takes them, `READ_ROWS` at a time, checked
     (see `read_chunks`: its ImportFormatError comes after the last chunk; a row of a cloze
-    card in `per_deletion`, not of one of its deletions, is a bad row).
+    card in `per_deletion`, not of one of its deletions, is a bad row, and so is one of the
+    id it had before it was renamed), those under a renamed card's old id (`renames`) under
+    its new one.
 
     A large file is parsed in a forked process, which sends each chunk as it is done, while
     this one stages the chunk before: parsing and checking (csv, fromisoformat) is most of
     the reading, and the other core would idle meanwhile. A pipe holds at most a chunk in
     flight: the reader waits while this process is behind, so memory stays bounded.
     """
+    make = partial(_staged_renamed, renames) if renames else _staged
+    if renames:
+        per_deletion |= {old for old, new in renames.items() if new in per_deletion}
     chunks = partial(
-        read_chunks, path, now=now, size=READ_ROWS, make=_staged, per_deletion=per_deletion
+        read_chunks, path, now=now, size=READ_ROWS, make=make, per_deletion=per_deletion
     )
     if _workers() == 1 or _file_size(path) < PARSE_APART_FROM:
         yield from chunks()
@@ -429,9 +457,7 @@ class _Merge:
         content_hash, id, cram), in time order, and the new ones are one text (see
         `Store.staged_histories`: the worker takes it apart)."""
         logged, staged = self.store.staged_histories(first, last)
-        history: dict[str, list[tuple]] = defaultdict(list)
-        for card_id, rating, moment, *rest in logged:  # rest: scheduler_id, hash, id, cram
-            history[card_id].append((moment, 0, rating, *rest))
+        history = _by_card(logged)
         return [
             (
                 card_id,
@@ -442,6 +468,31 @@ class _Merge:
             )
             for card_id, reviews in staged
         ]
+
+
+def _by_card(logged: list[tuple]) -> dict[str, list[tuple]]:
+    """The log's reviews (as `Store.staged_histories` gives them) by card, each as `_replay`
+    takes a logged review: (time as stored, 0, rating, scheduler_id, content_hash, id, cram)."""
+    history: dict[str, list[tuple]] = defaultdict(list)
+    for card_id, rating, moment, *rest in logged:  # rest: scheduler_id, hash, id, cram
+        history[card_id].append((moment, 0, rating, *rest))
+    return history
+
+
+def replay_logged(store: Store, card_ids: Collection[str], settings: Settings) -> None:
+    """Replay the whole history the log holds of each of `card_ids` and write its state, and
+    each of its reviews' schedule, again, as an import writes those of a card it merged
+    reviews into (`_replay`): for a renamed card's reviews, moved onto its new id, where it
+    may have had reviews too (`renames`). Inside the caller's transaction."""
+    merge = _Merge(store, sched.make_scheduler(settings).to_json(), {})
+    history = _by_card(store.logged_histories(card_ids))
+    chunk = [
+        (card_id, card_id in merge.suspended, "", history.get(card_id, []), "")
+        for card_id in sorted(card_ids)
+    ]
+    _, states, replayed = _replay(merge.scheduler_json, merge.schedulers, merge.recomputes, chunk)
+    store.write_schedule(replayed)
+    store.replace_states(states)
 
 
 def _ranges(cards: list[tuple[str, int]], reviews: int) -> Iterator[tuple[str, str]]:
@@ -473,16 +524,20 @@ def _replay(
     states = []
     replayed: list[tuple[str, str, int]] = []
     for card_id, suspended, content_hash, logged, reviews in chunk:
-        entries: list[tuple] = [
-            (moment, 1, rating, duration) for moment, rating, duration in staged_reviews(reviews)
-        ]
+        entries: list[tuple] = (
+            [(moment, 1, rating, duration) for moment, rating, duration in staged_reviews(reviews)]
+            if reviews
+            else []
+        )  # (none: a whole history replayed, `replay_logged`)
         if logged:  # old and new reviews in time order (the new ones are in order already);
             entries += logged  # a stable sort by time alone: the log's reviews at one time
             entries.sort(key=lambda entry: entry[:2])  # stay in id order, as a rebuild has them
         replay = CardReplay(
             CardState(card_id=card_id, suspended=suspended), recomputed=bool(recomputes)
         )
-        merged = False  # a new review came before: the logged ones after it are replayed
+        # a new review came before: the logged ones after it are replayed (all of them, where
+        # no review is new: `replay_logged`)
+        merged = not reviews
         done = 0  # recomputes applied
         for entry in entries:
             if recomputes:

@@ -283,6 +283,7 @@ class Store:
         self._selected: frozenset[str] | None = None  # what the temporary table holds
         self._tables: dict[str, bool] = {}  # optional tables the schema has (`_has_table`)
         self._file = file_id(path)  # the file opened (see `transaction`)
+        self.copied = False  # read through a copy in memory since it opened (`read_a_copy`)
 
     @classmethod
     def open(cls, path: Path, *, write: bool = True) -> Store:
@@ -729,9 +730,7 @@ class Store:
                     for start in range(whole, len(values), IMPORTED_COLUMNS)
                 ),
             )
-        self.conn.executemany(
-            "UPDATE reviews SET queue = ?, state_after = ? WHERE id = ?", replayed
-        )
+        self.write_schedule(replayed)
         for state in states:
             _write_state(self.conn, state)
 
@@ -1028,6 +1027,101 @@ class Store:
                 self.conn.execute("PRAGMA query_only = ON")
         self._selected = chosen
 
+    # --- renamed cards (renames.py): their history moved onto their new ids ----------------
+
+    def held_items(self, card_id: str) -> set[str]:
+        """The ids of `card_id`'s study items that the store holds a review, a state or a
+        burial of: the card's own id and its cloze deletions' (`card_id#c2`). A few lookups
+        in the tables' indexes, none where it holds nothing of the card."""
+        items = "card_id = :id OR (card_id >= :first AND card_id < :past)"
+        tables = ["cards", "reviews", *(["buried"] if self._has_table("buried") else [])]
+        found = self.conn.execute(
+            " UNION ".join(f"SELECT card_id FROM {table} WHERE {items}" for table in tables),
+            {"id": card_id, "first": f"{card_id}#c", "past": f"{card_id}#d"},
+        )
+        return {item for (item,) in found}
+
+    def can_move(self) -> bool:
+        """Whether the open database takes a move of a renamed card's history: written, or a
+        copy of it read in memory (`read_a_copy`); not one of a schema before migration 0009
+        read as it is."""
+        (query_only,) = self.conn.execute("PRAGMA query_only").fetchone()
+        return not query_only and self._has_table("renames")
+
+    def read_a_copy(self) -> bool:
+        """Go on with a copy in memory of a database opened read-only (one that cannot be
+        written, or a backup), which can be written without changing the file, where it is
+        at most `database.COPY_AT_MOST` bytes (as a database of an older schema is read); False,
+        nothing done, where it is larger."""
+        page_count = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        page_size = self.conn.execute("PRAGMA page_size").fetchone()[0]
+        if page_count * page_size > database.COPY_AT_MOST:
+            return False
+        copy = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            self.conn.backup(copy)
+        except BaseException:
+            copy.close()
+            raise
+        self.conn.close()
+        self.conn, self._selected, self._tables, self.copied = copy, None, {}, True
+        return True
+
+    def move_items(self, moves: Sequence[tuple[str, str]]) -> set[str]:
+        """Move everything the store holds under each old study item id of `moves` (old id,
+        new id) onto the new one, inside one transaction (the caller's, if any), each move
+        recorded first (migration 0009): its reviews; its state where the new id has none (the
+        caller replays it), suspended if either was; its burial, until the later time. Returns
+        the new ids that reviews moved to: their states and schedule are to be replayed."""
+        moved = set()
+        with self.transaction() as conn:
+            through = self.latest_review_id()
+            for old, new in moves:
+                if self._reviewed(old):
+                    moved.add(new)
+                conn.execute(
+                    "INSERT INTO renames (old_id, new_id, moved_through) VALUES (?, ?, ?)",
+                    (old, new, through),
+                )
+                conn.execute("UPDATE reviews SET card_id = ? WHERE card_id = ?", (new, old))
+                conn.execute(_MOVE_STATE, (new, old))
+                conn.execute("DELETE FROM cards WHERE card_id = ?", (old,))
+                if self._has_table("buried"):
+                    conn.execute(_MOVE_BURIAL, (new, old))
+                    _unbury(conn, old)
+        return moved
+
+    def _reviewed(self, card_id: str) -> bool:
+        found = "SELECT 1 FROM reviews WHERE card_id = ? LIMIT 1"
+        return self.conn.execute(found, (card_id,)).fetchone() is not None
+
+    def moved_through(self, card_id: str) -> int | None:
+        """The id of the log's latest review when a history was last moved onto `card_id`
+        (`move_items`); None if none ever was."""
+        if not self._has_table("renames"):
+            return None
+        (found,) = self.conn.execute(
+            "SELECT max(moved_through) FROM renames WHERE new_id = ?", (card_id,)
+        ).fetchone()
+        return found
+
+    def logged_histories(self, card_ids: Collection[str]) -> list[tuple]:
+        """The reviews of `card_ids` not undone, as `staged_histories` gives the log's: (card_id,
+        rating, reviewed_at, scheduler_id, content_hash, id, cram), in time order (ties by
+        id)."""
+        return self.conn.execute(
+            "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash, r.id,"
+            f" r.method = '{ReviewMethod.CRAM.value}' FROM {self._selected_from(card_ids)}"
+            " WHERE u.review_id IS NULL ORDER BY r.reviewed_at, r.id"
+        ).fetchall()
+
+    def write_schedule(self, replayed: Iterable[tuple[str, str, int]]) -> None:
+        """Write again the schedule of the log's reviews that a replay of a merged history
+        changed: (queue, state_after JSON, id) each (see migration 0004)."""
+        self.conn.executemany(
+            "UPDATE reviews SET queue = ?, state_after = ? WHERE id = ?", replayed
+        )
+
     def undo(self, review_id: int, now: datetime) -> CardState:
         """Mark review `review_id` undone and put its card's row back exactly as it was.
 
@@ -1035,7 +1129,8 @@ class Store:
             UndoneAlready: the review is undone already.
             StoreError: the review does not exist, is not its card's
                 latest review (undo goes back one step at a time), was imported, or was
-                made before the memory states were recomputed (its state before is stale).
+                made before the memory states were recomputed, or before its card's
+                history was moved from its old id (its state before is stale).
         """
         with self.transaction() as conn:
             review = self._review(review_id)
@@ -1043,6 +1138,14 @@ class Store:
                 raise StoreError(f"the log has no review {review_id} to undo")
             if review.undone:
                 raise UndoneAlready(f"{review.card_id}'s rating was undone already")
+            moved = self.moved_through(review.card_id)
+            if moved is not None and review_id <= moved:  # (its state before may be another
+                # id's, or stand on half of a history merged since: `move_items`)
+                raise StoreError(
+                    f"{review.card_id}'s history was carried over from the id its card had "
+                    "before (it was renamed: `renamed_from`) after this rating: only a rating "
+                    "made since can be undone"
+                )
             latest = self.reviews(card_id=review.card_id, limit=1)[0]
             if latest.id != review_id and latest.method == ReviewMethod.IMPORT:
                 # (imported since: the import may hold an earlier review of the card, so the
@@ -1155,6 +1258,22 @@ class Store:
 
 
 _STATE_COLUMNS = "card_id, fsrs, content_hash, lapses, reps, suspended"
+# A moved study item's state row onto its new id (`Store.move_items`): the new id's state where
+# it has one, else the old one's (either way replayed after, from the reviews moved); suspended
+# if either is. (In DO UPDATE, a bare column is the new id's row as it was.)
+_MOVE_STATE = (
+    f"INSERT INTO cards ({_STATE_COLUMNS}) SELECT ?, fsrs, content_hash, lapses, reps, suspended"
+    " FROM cards WHERE card_id = ? ON CONFLICT (card_id) DO UPDATE SET"
+    " suspended = max(suspended, excluded.suspended),"
+    " content_hash = CASE WHEN fsrs IS NULL THEN excluded.content_hash ELSE content_hash END,"
+    " lapses = CASE WHEN fsrs IS NULL THEN excluded.lapses ELSE lapses END,"
+    " reps = CASE WHEN fsrs IS NULL THEN excluded.reps ELSE reps END,"
+    " fsrs = ifnull(fsrs, excluded.fsrs)"
+)
+_MOVE_BURIAL = (
+    "INSERT INTO buried (card_id, until) SELECT ?, until FROM buried WHERE card_id = ?"
+    " ON CONFLICT (card_id) DO UPDATE SET until = max(until, excluded.until)"
+)
 
 
 def _review_filter(
