@@ -777,3 +777,22 @@ def test_anki_parses_card_text_as_the_terminal_does(text):
         ]
 
     assert structure(_MARKDOWN.parse(text)) == structure(Markdown(text).parsed)
+
+
+def test_a_renamed_card_updates_its_note_instead_of_adding_one(tmp_path, anki, content_copy):
+    """A card renamed with `renamed_from` keeps the GUID of its first id: Anki updates the
+    note (its reviews in Anki kept) rather than adding a second one beside it."""
+    anki.import_package(export_fixture(tmp_path, content_copy, name="first.apkg"))
+    note_id = notes_by_id(anki)["bias-concept"].id
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    moved = path.with_name("neuron-bias.yaml")
+    path.rename(moved)
+    edit(moved, "id: bias-concept\n", "id: neuron-bias\nrenamed_from: [bias-concept]\n")
+    exported = datetime.fromtimestamp(notes_by_id(anki)["bias-concept"].mod + 60, UTC)
+
+    log = anki.import_package(export_fixture(tmp_path, content_copy, now=exported, name="2.apkg"))
+
+    assert anki.note_count() == 4 and not log.log.new
+    notes = notes_by_id(anki)
+    assert "bias-concept" not in notes and notes["neuron-bias"].id == note_id
+    assert [entry.fields[0] for entry in log.log.updated] == ["neuron-bias"]

@@ -3,9 +3,10 @@
 One Anki deck per studycli deck ("studycli::<deck>"), one note per card; a cloze card becomes a
 note of Anki's cloze type, one Anki card per deletion number, as studycli studies it. Every id is derived,
 never random: deck ids from the deck name, the note types' ids fixed (`MODEL_ID`), and each
-note's GUID from the card id alone. Anki matches notes by GUID on import, so importing a new
-export after a card's text changed updates the note (and keeps its Anki review history) instead
-of adding a duplicate: the same principle as studycli's own history, keyed by id, not text.
+note's GUID from the card's first id alone (the oldest of its `renamed_from`, else its id).
+Anki matches notes by GUID on import, so importing a new export after a card's text changed,
+or after it was renamed, updates the note (and keeps its Anki review history) instead of adding
+a duplicate: the same principle as studycli's own history, keyed by id, not text.
 
 Anki updates a note on import only when the package's note is newer than the collection's, so
 each note is stamped with when its text last changed (`dated`), not with the export's time: a
@@ -235,9 +236,9 @@ class DatedNote(genanki.Note):
 
 
 def card_note(card: Card, models: dict[bool, genanki.Model], solutions_dir: Path) -> DatedNote:
-    """One card as a note whose GUID depends on the card id only, stamped with when its files
-    last changed (`build_package` dates it by its record); `models` maps "is cloze" to the
-    note type."""
+    """One card as a note whose GUID depends on the card's first id only (`first_id`), stamped
+    with when its files last changed (`build_package` dates it by its record); `models` maps
+    "is cloze" to the note type."""
     tags = [tag.replace(" ", "_") for tag in card.tags]  # Anki tags cannot hold spaces
     if card.kind == Kind.CLOZE:
         fields = cloze_fields(card)
@@ -248,8 +249,16 @@ def card_note(card: Card, models: dict[bool, genanki.Model], solutions_dir: Path
         model=models[card.kind == Kind.CLOZE],
         fields=fields,
         tags=tags,
-        guid=genanki.guid_for(card.id),
+        guid=genanki.guid_for(first_id(card)),
     )
+
+
+def first_id(card: Card) -> str:
+    """The id a card's note was first exported under, which its GUID keeps: the oldest of the
+    ids it had before (`renamed_from`), else its id. Anki updates the note whose GUID a note of
+    the package has (genanki: "the new note will overwrite the old one"); a GUID of the new id
+    made a second note, the old one left with its reviews."""
+    return card.renamed_from[0] if card.renamed_from else card.id
 
 
 class Built(Record):
