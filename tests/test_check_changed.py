@@ -579,3 +579,57 @@ def test_a_ref_with_no_history_in_common_is_compared_with_itself(repo):
     assert [card.id for card in found.cards] == ["add-one"] and found.note.endswith(
         "(imported): 1 card(s) to check"
     )
+
+
+def test_a_rename_listing_the_old_id_in_renamed_from_passes_with_a_note(cli, repo):
+    """The sanctioned rename: every learner's history follows the card (`study.renames`)."""
+    old = repo / "cards" / "basics" / "bias-concept.yaml"
+    new = old.with_name("neuron-bias.yaml")
+    git(repo, "mv", str(old), str(new))
+    edit(new, "id: bias-concept\n", "id: neuron-bias\nrenamed_from: [bias-concept]\n")
+    edit(repo / "cards" / "numbers" / "poisson-concept.yaml", "bias-concept", "neuron-bias")
+    git(repo, "commit", "-q", "-am", "a better id, its history carried")
+    found = changed_cards(load_content(repo))
+    assert found.renamed == () and [(r.old, r.new) for r in found.carried] == [
+        ("bias-concept", "neuron-bias")
+    ]
+    assert "removed" not in found.note
+    assert found.note.endswith(
+        "card(s) renamed with `renamed_from`, their learners' histories carried over: "
+        "bias-concept -> neuron-bias"
+    )
+    assert cli("--content", repo, "lint").exit_code == 0
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_rename_without_renamed_from_is_told_to_add_it(cli, repo):
+    old = repo / "cards" / "basics" / "bias-concept.yaml"
+    new = old.with_name("neuron-bias.yaml")
+    old.rename(new)
+    edit(new, "id: bias-concept", "id: neuron-bias")
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1
+    assert (
+        "to rename the card, add `renamed_from: [bias-concept]` to cards/basics/neuron-bias.yaml, "
+        "which carries every learner's history over to the new id" in said
+    )
+
+
+def test_a_cloze_card_renamed_with_renamed_from_is_still_held_to_its_numbers(cli, repo, cloze):
+    """Its deletions' histories follow it by number: a fact moved to another number in the
+    same change takes over another's reviews, as under its old id."""
+    new = cloze.with_name("poisson-moments.yaml")
+    git(repo, "mv", str(cloze), str(new))
+    edit(new, "id: poisson-cloze\n", "id: poisson-moments\nrenamed_from: [poisson-cloze]\n")
+    assert cli("--content", repo, "check", "--changed").exit_code == 0
+    text = new.read_text(encoding="utf-8")
+    swapped = (
+        text.replace("{{c1::", "{{c9::").replace("{{c2::", "{{c1::").replace("{{c9::", "{{c2::")
+    )
+    new.write_text(swapped, encoding="utf-8")
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and "poisson-moments.yaml: cloze deletions renumbered" in said
+    assert "card ids renamed" not in said

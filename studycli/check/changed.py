@@ -11,9 +11,12 @@ the branch's undoing), unless the ref is a parent of HEAD (a pull request's merg
 
 The same pass guards the learners' review histories, keyed by card id and, for a cloze card,
 by id and deletion number: a card id that was there at the base and is gone, with a new id in
-the change, is a rename; a published cloze card whose deletions' texts moved to other numbers
-(or whose numbers were removed) is renumbered. Both are read from the card files' texts at the
-base and now, so a rename made with plain `mv`, not staged, counts as one made with `git mv`.
+the change, is a rename, which passes where the new card lists the old id in `renamed_from`
+(its learners' histories follow it: `study.renames`), and fails where it does not; a published
+cloze card whose deletions' texts moved to other numbers (or whose numbers were removed), under
+its id or the one it was renamed to, is renumbered. Both are read from the card files' texts
+at the base and now, so a rename made with plain `mv`, not staged, counts as one made with
+`git mv`.
 A published card changed to a cloze card or from one is rekinded: its reviews were kept under
 other keys than it has now.
 """
@@ -80,6 +83,7 @@ class Changed:
     base: str | None = None  # the commit compared with; None when every card is checked
     broken: tuple[Path, ...] = ()  # changed card files that did not load (lint says why)
     renamed: tuple[Renamed, ...] = ()  # ids gone since the base, with a new card like them
+    carried: tuple[Renamed, ...] = ()  # ids gone since the base, in a card's `renamed_from`
     renumbered: tuple[Renumbered, ...] = ()  # cloze cards whose deletions changed numbers
     rekinded: tuple[Rekinded, ...] = ()  # cards changed to a cloze card, or from one
     gapped: tuple[Gapped, ...] = ()  # new cloze cards whose deletion numbers skip one
@@ -120,15 +124,20 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         card for card in everything if card.path.resolve() in paths or module_names(card) & modules
     ]
     broken = tuple(sorted({p.path for p in content.problems if p.path.resolve() in paths}))
-    renamed, removed, renumbered, rekinded, gapped = _histories(
+    renamed, carried, removed, renumbered, rekinded, gapped = _histories(
         repo.resolve(), base, content, paths
     )
     note = f"{described}: {len(chosen)} card(s) to check"
+    if carried:
+        note += (
+            "; card(s) renamed with `renamed_from`, their learners' histories carried over: "
+            + ", ".join(f"{r.old} -> {r.new}" for r in carried)
+        )
     if removed:
         note += f"; card(s) removed: {', '.join(removed)}"
     if dropped := [f"{r.card_id}#c{n}" for r in renumbered if not r.moved for n in r.removed]:
         note += f"; cloze deletions removed: {', '.join(dropped)}"
-    return Changed(chosen, note, base, broken, renamed, renumbered, rekinded, gapped)
+    return Changed(chosen, note, base, broken, renamed, carried, renumbered, rekinded, gapped)
 
 
 def change_problem(found: Changed, root: Path) -> str | None:
@@ -144,12 +153,14 @@ def change_problem(found: Changed, root: Path) -> str | None:
     said = []
     if found.renamed:
         moved = ", ".join(f"{r.old} -> {r.new} ({shown(r.path)})" for r in found.renamed)
+        listed = "; ".join(f"`renamed_from: [{r.old}]` to {shown(r.path)}" for r in found.renamed)
         said.append(
             f"card ids renamed: {moved}. An id is the key of every learner's review history: "
             "renamed, the old one's reviews stay behind and the card starts again as new. Keep "
-            "the id (change the title instead): give the file its old name and `id:` back; a "
-            "card that is truly another gets a new file beside the old one, which is removed "
-            "on its own"
+            "the id (change the title instead): give the file its old name and `id:` back; or, "
+            f"to rename the card, add {listed}, which carries every learner's history over to "
+            "the new id; a card that is truly another gets a new file beside the old one, "
+            "which is removed on its own"
         )
     for card in (card for card in found.renumbered if card.moved):  # (a number only dropped:
         # its reviews stay in the log, and no other fact takes them over: a note, see above)
@@ -187,15 +198,18 @@ def _histories(
     repo: Path, base: str, content: Content, paths: set[Path]
 ) -> tuple[
     tuple[Renamed, ...],
+    tuple[Renamed, ...],
     tuple[str, ...],
     tuple[Renumbered, ...],
     tuple[Rekinded, ...],
     tuple[Gapped, ...],
 ]:
-    """The ids renamed, the ids removed (gone, with no new card like them), the cloze
-    cards renumbered, the cards changed to or from a cloze card since `base`, and the new
-    cloze cards whose numbers skip one. Only changed card files can have changed: their texts
-    at `base` (one `git cat-file --batch`) and now are compared."""
+    """The ids renamed without `renamed_from`, the ids renamed with it (a card lists the gone
+    id), the ids removed (gone, with no new card like them), the cloze cards renumbered (a
+    card renamed with `renamed_from` compared with its old id's text), the cards changed to
+    or from a cloze card since `base`, and the new cloze cards whose numbers skip one. Only
+    changed card files can have changed: their texts at `base` (one `git cat-file --batch`)
+    and now are compared."""
     cards = content.root.resolve() / "cards"
     files = sorted(p for p in paths if p.suffix == ".yaml" and cards in p.parents)
     was = {_id_of(p, text): text for p, text in _texts_at(repo, base, files).items()}
@@ -205,7 +219,13 @@ def _histories(
             text = path.read_text(encoding="utf-8", errors="replace")
             now[_id_of(path, text)] = (path, text)
     kept = {i for i, card in content.cards.items() if card.path.resolve() not in paths}
-    gone = sorted(was.keys() - now.keys() - kept)
+    renames = content.renames
+    carried = tuple(
+        Renamed(old, renames[old], content.cards[renames[old]].path)
+        for old in sorted(was.keys() - now.keys() - kept)
+        if old in renames
+    )
+    gone = sorted(was.keys() - now.keys() - kept - renames.keys())
     added = {i: now[i] for i in now.keys() - was.keys() - kept}
     paired = {old: _most_like(old, was[old], added) for old in gone} if added else {}
     # a new card is one old card renamed at most: the one most like it (two cards of a topic
@@ -222,10 +242,13 @@ def _histories(
               for old, pair in paired.items()}  # fmt: skip
     renamed = tuple(pair for pair in paired.values() if pair is not None)
     renumbered, rekinded = [], []
-    for card_id in sorted(was.keys() & now.keys()):
+    # each card there at the base and now, under its id, or the id it was renamed to
+    pairs = [(card_id, card_id) for card_id in sorted(was.keys() & now.keys())]
+    pairs += [(r.old, r.new) for r in carried if r.new in now]
+    for old_id, card_id in pairs:
         card = content.cards.get(card_id)
         (before, kind_before), (_, kind_now) = (
-            _card_fields(was[card_id], card=True),
+            _card_fields(was[old_id], card=True),
             _card_fields(now[card_id][1]),
         )
         cloze = Kind.CLOZE.value
@@ -237,14 +260,15 @@ def _histories(
         if moved or removed:
             renumbered.append(Renumbered(card_id, card.path, moved, removed))
     gapped = []
-    for card_id in sorted(added.keys() - {r.new for r in renamed}):  # (a rename says so)
+    renamed_to = {r.new for r in (*renamed, *carried)}
+    for card_id in sorted(added.keys() - renamed_to):  # (a rename says so)
         card = content.cards.get(card_id)
         if card is not None and card.kind == Kind.CLOZE:
             numbers = tuple(numbers_of(card.prompt))
             if numbers != tuple(range(1, len(numbers) + 1)):
                 gapped.append(Gapped(card_id, card.path, numbers))
     gone_ids = tuple(old for old in gone if paired.get(old) is None)
-    return renamed, gone_ids, tuple(renumbered), tuple(rekinded), tuple(gapped)
+    return renamed, carried, gone_ids, tuple(renumbered), tuple(rekinded), tuple(gapped)
 
 
 # A gone id is taken for renamed to a new card that shares at least this share of its lines
