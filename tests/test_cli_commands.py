@@ -492,3 +492,27 @@ def test_tags_are_listed_filtered_and_a_mistyped_one_is_named(cli):
     assert all(c["tags"] == ["warm-up"] for c in cards)
     typo = cli("--content", FIXTURE_CONTENT, "list", "--tag", "warmup")
     assert typo.exit_code == 1 and "no card has tag 'warmup'; did you mean warm-up?" in typo.stderr
+
+
+def test_the_help_groups_the_commands_by_what_a_learner_comes_for(cli, monkeypatch):
+    """`studycli --help` listed the commands as their modules registered them: `review` came
+    14th, after the commands that write cards (new, schema, lint, check). Now each is in the
+    panel of what it is for, a learner's first, every command in exactly one."""
+    monkeypatch.setenv("COLUMNS", "100")
+    result = cli("--help")
+    assert result.exit_code == 0, result.output
+    panels: dict[str, list[str]] = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("╭─ "):
+            title = line.removeprefix("╭─ ").rstrip("─╮ ")
+            panels[title] = []
+        elif line.startswith("│ ") and panels and line[2] != " ":
+            panels[title].append(line[2:].split()[0])
+    assert list(panels) == ["Options", "Study", "Your progress and history", "Cards",
+                            "Writing cards"]  # fmt: skip
+    assert panels["Study"][:2] == ["review", "due"]
+    assert {"solve", "cram", "undo", "suspend", "unsuspend"} <= set(panels["Study"])
+    assert {"stats", "history"} <= set(panels["Your progress and history"])
+    assert set(panels["Writing cards"]) == {"new", "lint", "check", "schema"}
+    listed = [name for title, names in panels.items() if title != "Options" for name in names]
+    assert sorted(listed) == COMMANDS  # each command once

@@ -24,6 +24,8 @@ from studycli.records import Record
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from typer.models import CommandInfo
+
     from studycli.content.card import Card
 
 
@@ -355,13 +357,39 @@ COMMANDS = {
 }
 
 
+# The help's panels, each command under what a learner comes to it for, in this order. In the
+# order their modules registered them, a learner's commands sat among the ones that write
+# cards (`review` 14th, after `new`, `schema`, `lint` and `check`). Only the whole app, which
+# prints the help, reads this: a command line registers its own command alone (`invoked`).
+HELP_PANELS = {
+    "Study": ("review", "due", "solve", "cram", "undo", "suspend", "unsuspend"),
+    "Your progress and history": (
+        "stats", "history", "optimize", "export-reviews", "import-reviews", "doctor",
+    ),
+    "Cards": ("topics", "list", "show", "export-anki"),
+    "Writing cards": ("new", "lint", "check", "schema"),
+}  # fmt: skip
+
+
 def whole_app() -> typer.Typer:
-    """The app with every command registered (help, completion, tests)."""
+    """The app with every command registered (help, completion, tests), in the help's panels
+    (`HELP_PANELS`)."""
     import importlib
 
     for module in sorted(set(COMMANDS.values())):
         importlib.import_module(f"{__package__}.{module}")
+    panel_of = {name: panel for panel, names in HELP_PANELS.items() for name in names}
+    order = list(panel_of)
+    for info in app.registered_commands:
+        info.rich_help_panel = panel_of[_name(info)]
+    app.registered_commands.sort(key=lambda info: order.index(_name(info)))
     return app
+
+
+def _name(info: CommandInfo) -> str:
+    """A registered command's name, as Typer makes it from its function's."""
+    assert info.callback is not None
+    return info.name or info.callback.__name__.lower().replace("_", "-")
 
 
 def invoked(args: list[str]) -> typer.Typer:
@@ -380,7 +408,7 @@ def invoked(args: list[str]) -> typer.Typer:
     importlib.import_module(f"{__package__}.{COMMANDS[arg]}")
     for info in app.registered_commands:
         assert info.callback is not None
-        if arg == (info.name or info.callback.__name__.lower().replace("_", "-")):
+        if arg == _name(info):
             only = copy.copy(app)
             only.registered_commands = [info]
             assert app.registered_callback is not None and app.registered_callback.callback
