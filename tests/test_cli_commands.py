@@ -516,3 +516,24 @@ def test_the_help_groups_the_commands_by_what_a_learner_comes_for(cli, monkeypat
     assert set(panels["Writing cards"]) == {"new", "lint", "check", "schema"}
     listed = [name for title, names in panels.items() if title != "Options" for name in names]
     assert sorted(listed) == COMMANDS  # each command once
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_prose_wraps_at_words_on_a_terminal_and_is_one_line_piped(terminal):
+    """`print_prose`: a sentence longer than the terminal wrapped at its words there (the
+    terminal broke it mid-word), one line however long elsewhere."""
+    import io
+
+    from rich.console import Console
+
+    from studycli.cli.app import print_prose
+
+    sentence = " ".join(["studycli optimize --write"] * 8)  # 207 characters
+    console = Console(file=io.StringIO(), width=80, force_terminal=terminal, color_system=None)
+    print_prose(console, sentence)
+    lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    if terminal:
+        assert len(lines) == 3 and max(len(line) for line in lines) <= 80
+        assert all(line.strip().startswith("studycli") for line in lines)  # at its words
+    else:
+        assert lines == [sentence]

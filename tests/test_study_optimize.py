@@ -847,6 +847,51 @@ def test_cli_table_shows_the_parameters_and_the_proof(cli):
     assert f"studycli optimize --from-csv {SAMPLE} --write" in out.replace("\n", "")
 
 
+def test_cli_prose_wraps_at_words_on_a_terminal_and_stays_on_one_line_piped(cli, tmp_path):
+    """On a terminal 80 columns wide the fit's line (104 characters) and its verdict (179)
+    were written whole, and the terminal broke them mid-word; the progress line on stderr
+    put its "..." alone on a line of its own. There they now wrap at words; piped, each
+    sentence is still one line (a script reads it whole). The command to paste stays one
+    line on the terminal too: copied, a terminal's wrap is no line break."""
+    import os
+    import re
+    import shutil
+
+    import pexpect
+
+    name = "x" * 48 + ".csv"  # "fitting FSRS parameters to <name> ..." is 83 columns
+    shutil.copyfile(SAMPLE, tmp_path / name)
+    environment = {
+        **os.environ,
+        "STUDYCLI_HOME": str(tmp_path / "home"),
+        "TERM": "xterm-256color",
+        "COLUMNS": "80",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    child = pexpect.spawn(
+        sys.executable, ["-m", "studycli", "optimize", "--from-csv", name], env=environment,
+        cwd=str(tmp_path), encoding="utf-8", timeout=120, dimensions=(50, 80),
+    )  # fmt: skip
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    lines = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", child.before).splitlines()
+    command = f"studycli optimize --from-csv {name} --write"  # to paste: one line, whole
+    assert any(line.endswith(f"anyway: {command}") for line in lines), "\n".join(lines)
+    assert max(len(line) for line in lines if command not in line) <= 80, "\n".join(lines)
+    said = " ".join(" ".join(lines).split())  # (a word broken in two would read as two)
+    assert (
+        "fitted to 12,580 reviews of 1,205 cards (6,276 on a later day than the card's previous "
+        "review) in"
+    ) in said
+    assert "it may be no real improvement" in said
+    assert f"{name}..." in [line.strip() for line in lines]  # the path and its "..." together
+    piped = cli("optimize", "--from-csv", SAMPLE).stdout.splitlines()
+    assert next(line for line in piped if line.startswith("fitted to")).endswith(" s")
+    verdict = [line for line in piped if line.startswith("its log-loss gain")]
+    assert verdict and verdict[0].endswith("it may be no real improvement"), piped
+
+
 def test_cli_with_too_few_reviews_of_your_own(cli, tmp_path):
     result = cli("--db", tmp_path / "reviews.sqlite3", "optimize")
     assert result.exit_code == 1

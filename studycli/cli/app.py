@@ -66,15 +66,25 @@ def finite_seconds(value: float | None) -> float | None:
     return value
 
 
+def print_prose(console: Console, *objects: Any, **options: Any) -> None:
+    """Print a sentence (or a few) as a reader wants it where it goes: on a terminal, wrapped
+    at its words to the terminal's width (left to the terminal, a line of 104 characters broke
+    mid-word at 80 columns); piped or redirected, on one line however long (wrapped at Rich's
+    80 columns, a script read it broken). A line that gives a command or a path to paste is
+    printed with soft_wrap=True instead: a terminal's own wrap is copied as one line, where a
+    line break of Rich's would paste a command in two."""
+    console.print(*objects, soft_wrap=not console.is_terminal, **options)
+
+
 def print_error(message: str) -> None:
-    """An error, as every command says one: one line on stderr."""
-    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    """An error, as every command says one: on stderr, one line where it is not a terminal."""
+    print_prose(Console(stderr=True), f"[bold red]error:[/] {escape(message)}")
 
 
 def exit_interrupted(said: str) -> NoReturn:
     """End a command that a Ctrl-C stopped: `said` (what it left, "interrupted: ...") on
     stderr, exit status 130."""
-    Console(stderr=True, highlight=False).print(said, soft_wrap=True)
+    print_prose(Console(stderr=True, highlight=False), said)
     raise typer.Exit(130)
 
 
@@ -177,7 +187,7 @@ def say_drafts(ids: list[str]) -> None:
         from .content import being_written
 
         said = being_written(ids)
-        Console(stderr=True, highlight=False).print(f"note: {said}", soft_wrap=True, markup=False)
+        print_prose(Console(stderr=True, highlight=False), f"note: {said}", markup=False)
 
 
 def without_drafts(cards: list[Card]) -> list[Card]:
@@ -195,7 +205,7 @@ def _say_unloaded(paths: list[Path], root: Path) -> None:
     from .content import not_loading
 
     said = not_loading(paths, root, after=", left out")
-    Console(stderr=True, highlight=False).print(f"note: {said}", soft_wrap=True, markup=False)
+    print_prose(Console(stderr=True, highlight=False), f"note: {said}", markup=False)
 
 
 @app.callback()

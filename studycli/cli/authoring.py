@@ -57,7 +57,7 @@ def new(
     console = stdout()
     for path in written:
         console.print(f"wrote {escape(str(path.relative_to(content.root)))}")
-    console.print(
+    console.print(  # (unwrapped: the commands are pasted, each copied in one piece)
         "next: write what begins with TODO"
         + (" and what raises NotImplementedError" if kind is Kind.CODING else "")
         + f", then `studycli lint` and `studycli check {card_id}`",

@@ -13,7 +13,7 @@ from studycli.check.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from studycli.errors import CardNotFound, StudyError
 from studycli.study.labels import LEECH_LAPSES
 
-from .app import app, exit_interrupted, finite_seconds, options, stdout
+from .app import app, exit_interrupted, finite_seconds, options, print_prose, stdout
 from .completion import (
     DeckOption,
     KindOption,
@@ -66,14 +66,14 @@ def lint(
     else:
         console = Console(stderr=bool(problems), highlight=False)
         for p in problems:
-            console.print(
-                f"[bold]{escape(p.location(content.root))}[/]: {escape(p.message)}", soft_wrap=True
+            print_prose(
+                console, f"[bold]{escape(p.location(content.root))}[/]: {escape(p.message)}"
             )
         summary = f"{len(content.cards)} cards, {len(problems)} problem(s)"
         console.print(f"[red]{summary}[/]" if problems else f"[green]{summary}[/]")
     if unfinished:
-        Console(stderr=True, highlight=False).print(
-            f"note: {not_done_yet(unfinished)}", soft_wrap=True, markup=False
+        print_prose(
+            Console(stderr=True, highlight=False), f"note: {not_done_yet(unfinished)}", markup=False
         )
     if problems:
         raise typer.Exit(1)
@@ -200,10 +200,10 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
             named = ", ".join(skipped[:SKIPPED_NAMED])
             if len(skipped) > SKIPPED_NAMED:
                 named += f" and {len(skipped) - SKIPPED_NAMED} more cards"
-            Console(stderr=True, highlight=False).print(
+            print_prose(
+                Console(stderr=True, highlight=False),
                 f"nothing to run for {named}: only coding cards and derivation cards with a "
                 "`solution:` have checkers (`studycli review` studies the others)",
-                soft_wrap=True,
             )
     if not runnable and not as_json:  # (an empty table, and "0 of 0 cards pass")
         stdout().print("no card to check")
@@ -312,7 +312,7 @@ def _changed(content, refs: list[str]):
         # of renames; without a ref every card is checked, as a branch with no main must be)
         why = found.note.removesuffix(": checking every card")
         raise StudyError(f"check --changed {refs[0]}: {why}; nothing was checked")
-    Console(stderr=True, highlight=False).print(f"--changed: {escape(found.note)}", soft_wrap=True)
+    print_prose(Console(stderr=True, highlight=False), f"--changed: {escape(found.note)}")
     if found.broken:
         raise StudyError(not_loading(found.broken, content.root, before="changed, and "))
     problem = change_problem(found, content.root)  # renamed ids, renumbered cloze deletions, ...

@@ -17,7 +17,7 @@ import typer
 
 from studycli.errors import StudyError
 
-from .app import options, say_drafts, without_drafts
+from .app import options, print_prose, say_drafts, without_drafts
 
 if TYPE_CHECKING:
     from studycli.content.card import Card
@@ -156,10 +156,10 @@ def _waiting(path: Path) -> None:
 
     from studycli.study.busy import BUSY_TIMEOUT
 
-    Console(stderr=True).print(
+    print_prose(
+        Console(stderr=True),
         f"[yellow]waiting for the review database {escape(str(path))}:[/] another studycli "
         f"command (or another program) is using it; up to {BUSY_TIMEOUT:g} s",
-        soft_wrap=True,
     )
 
 
@@ -190,9 +190,9 @@ def open_study(
     if given and not write and not path.exists():  # (a mistyped path showed an empty history)
         from rich.console import Console
 
-        Console(stderr=True, highlight=False).print(
+        print_prose(
+            Console(stderr=True, highlight=False),
             f"note: no review database at {path} (--db or STUDYCLI_DB) yet: nothing reviewed there",
-            soft_wrap=True,
             markup=False,
         )
     say_waits()
@@ -201,7 +201,7 @@ def open_study(
         from rich.console import Console
 
         for note in study.store.notes:  # on stderr: what the command prints stays its own
-            Console(stderr=True).print(note, soft_wrap=True, markup=False, highlight=False)
+            print_prose(Console(stderr=True), note, markup=False, highlight=False)
     return study
 
 

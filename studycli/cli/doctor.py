@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from studycli.study.labels import counted
 
-from .app import app, exit_interrupted, options, stdout
+from .app import app, exit_interrupted, options, print_prose, stdout
 
 
 @app.command()
@@ -64,9 +64,8 @@ def doctor(
                 f"{escape(shlex.quote(str(path.parent)))}) before your first review, which "
                 "creates the database, or fix the path"
             )
-        stdout().print(
-            f"no review database at {escape(str(path))} yet: nothing to check ({first})",
-            soft_wrap=True,
+        print_prose(
+            stdout(), f"no review database at {escape(str(path))} yet: nothing to check ({first})"
         )
         return
     stale = report.stale
@@ -78,12 +77,12 @@ def doctor(
         _show(report, dry_run)
         if stale:
             whose = counted(stale, "card") + ("'s" if stale == 1 else "'")  # (not "1 card'")
-            stdout().print(
+            print_prose(
+                stdout(),
                 f"[yellow]{whose} memory states are not what the FSRS parameters in "
                 "settings.toml give[/] (parameters edited by hand, or an "
                 "`optimize --write` cut short): `studycli optimize --recompute` recomputes "
                 "them (due dates kept)",
-                soft_wrap=True,
             )
     raise typer.Exit(0 if report.healthy else 1)
 
@@ -105,30 +104,30 @@ def _show(report, dry_run: bool) -> None:
     console = stdout()
     where = escape(str(report.path))
     if report.integrity:
-        console.print(
+        print_prose(
+            console,
             f"[bold red]integrity check failed[/] on {where}: "
             f"{escape('; '.join(report.integrity[:5]))}",
-            soft_wrap=True,
         )
         _show_damaged(report)
         return
-    console.print(f"integrity check: ok ({where})", soft_wrap=True)
+    print_prose(console, f"integrity check: ok ({where})")
     replay = f"replayed {counted(report.reviews, 'review')} of {counted(report.cards, 'card')}"
     if not report.drifted:
         console.print(f"{replay}: every stored card state matches the log")
         return
     names = ", ".join(report.drifted[:10]) + (" ..." if len(report.drifted) > 10 else "")
-    console.print(
+    print_prose(
+        console,
         f"{replay}: {len(report.drifted)} stored card state(s) differ from the log: "
         f"{escape(names)}",
-        soft_wrap=True,
     )
     if dry_run:
         console.print("dry run: nothing changed; `studycli doctor` repairs them from the log")
     elif report.repaired:
-        console.print(
+        print_prose(
+            console,
             f"repaired them from the log (backup before the repair: {escape(str(report.backup))})",
-            soft_wrap=True,
         )
     else:
         console.print("[bold red]the repair did not take[/]: keep the backup and report this")
@@ -146,23 +145,22 @@ def _show_damaged(report) -> None:
             if saved is not None and saved.written
             else "save your history and rebuild the database from it with"
         )
-        console.print(
+        print_prose(
+            console,
             f"nothing was repaired in it (writing to a damaged file can spread the damage), "
             f"but its review log still reads in full ({counted(log.reviews, 'review')}): {kept}",
-            soft_wrap=True,
         )
         _show_commands(report)
-        console.print(
+        print_prose(
+            console,
             "the import replays the log into every card's state; suspensions, cram ratings "
             "and checks' outcomes (their ratings are kept) are not carried over. Keep the "
             "damaged file until the new database looks right (`studycli history`)",
-            soft_wrap=True,
         )
         return
     if log is not None and log.problem:
-        console.print(
-            f"the review log cannot be saved from it whole ({escape(log.problem)})",
-            soft_wrap=True,
+        print_prose(
+            console, f"the review log cannot be saved from it whole ({escape(log.problem)})"
         )
     if report.saved is not None:
         _show_saved(report)
@@ -172,10 +170,10 @@ def _show_damaged(report) -> None:
         if report.backups
         else "a copy you kept: no backup lies next to it"
     )
-    console.print(
+    print_prose(
+        console,
         "nothing was repaired (a damaged log would spread the damage): move the file "
         f"aside and restore a backup ({backups}), or start a new one",
-        soft_wrap=True,
     )
 
 
@@ -190,43 +188,43 @@ def _show_saved(report) -> None:
     file = escape(str(saved.path))
     reviews = counted(saved.reviews, "review")
     if not saved.written:
-        console.print(
+        print_prose(
+            console,
             f"read around its damaged pages: {lost}; dry run: nothing written, `studycli "
             f"doctor` saves the {reviews} of your schedule that still read to {file}",
-            soft_wrap=True,
         )
         return
-    console.print(
+    print_prose(
+        console,
         f"read around its damaged pages: {lost}; saved the {reviews} of your schedule that "
         f"still read to {file}",
-        soft_wrap=True,
     )
     if saved.backup is not None:
-        console.print(
+        print_prose(
+            console,
             f"the newest intact backup, {escape(saved.backup.name)}, holds "
             f"{saved.backup_holds} of the {saved.lost_count} lost: rebuild the database from it "
             "and the saved reviews with",
-            soft_wrap=True,
         )
     else:
-        console.print(
+        print_prose(
+            console,
             "no intact backup lies next to it, so the lost reviews are gone (unless a copy you "
             "kept has them): rebuild the database from the saved reviews with",
-            soft_wrap=True,
         )
     _show_commands(report)
     if not saved.undos_whole:
-        console.print(
+        print_prose(
+            console,
             "some of its undos do not read either: a rating you undid may be among the saved "
             "ones; look at `studycli history` after the import",
-            soft_wrap=True,
         )
     since = " since the backup" if saved.backup is not None else ""
-    console.print(
+    print_prose(
+        console,
         "the import replays the saved reviews into every card's state (suspensions, cram "
         f"ratings and checks' outcomes{since} are not carried over). Keep the damaged file "
         "until the new database looks right (`studycli history`)",
-        soft_wrap=True,
     )
 
 
@@ -237,9 +235,9 @@ def _show_commands(report) -> None:
     for command in report.salvage:
         console.print(f"  {escape(command)}", soft_wrap=True, highlight=False)
     if report.salvaged_to is not None:
-        console.print(
+        print_prose(
+            console,
             f"(its folder cannot be written, so the history goes into a new database, "
             f"{escape(str(report.salvaged_to))}: use it with --db or STUDYCLI_DB, or copy it "
             "to where the damaged one was once that can be written)",
-            soft_wrap=True,
         )

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .app import app, options, stdout, without_drafts
+from .app import app, options, print_prose, stdout, without_drafts
 from .completion import DeckOption, KindOption, TopicOption
 from .context import now, user_path
 
@@ -55,10 +55,10 @@ def export_anki(
     # finds more cards in Anki than were exported takes the export for wrong
     notes, made = (sum(n) for n in zip(*counts.values(), strict=True))
     more = f" ({made:,} in Anki, which makes a cloze card one card per deletion)"
-    console.print(
+    print_prose(
+        console,
         f"exported {counted(notes, 'card')}{more if made != notes else ''} in "
         f"{counted(len(counts), 'deck')} to {escape(str(out))}; in Anki: File > Import",
-        soft_wrap=True,
     )
     for line in exported.said:  # the record of exports could not be read or written
-        Console(stderr=True, highlight=False).print(f"note: {line}", soft_wrap=True, markup=False)
+        print_prose(Console(stderr=True, highlight=False), f"note: {line}", markup=False)

@@ -16,7 +16,7 @@ from rich.markup import escape
 from studycli.errors import ConfigError, StudyError
 from studycli.study.labels import counted
 
-from .app import app, exit_interrupted, print_error, stdout
+from .app import app, exit_interrupted, print_error, print_prose, stdout
 from .context import open_study, settings
 
 if TYPE_CHECKING:
@@ -102,9 +102,9 @@ def optimize(
         source = str(from_csv)
     else:
         source = "your reviews"
-    if not as_json:
-        Console(stderr=True).print(
-            f"fitting FSRS parameters to {escape(source)} ...", highlight=False
+    if not as_json:  # ("..." on the path: alone, it was wrapped onto a line of its own)
+        print_prose(
+            Console(stderr=True), f"fitting FSRS parameters to {escape(source)}...", highlight=False
         )
     config = settings(parameters=False)  # the fit is new: an invalid one is what it replaces
     current = _current_parameters()
@@ -283,9 +283,9 @@ def _recompute_only(ctx: typer.Context, as_json: bool) -> None:
         print(json.dumps({"recomputed": changed, "parameters": shown}))
         return
     whose = "your parameters (settings.toml)" if parameters else "the default parameters"
-    stdout().print(
+    print_prose(
+        stdout(),
         f"memory states recomputed with {whose}: {counted(changed, 'card')} changed, due dates kept",
-        soft_wrap=True,
     )
 
 
@@ -369,44 +369,47 @@ def _render(
     result: Fit, from_csv: Path | None, settings_file: Path, written: bool, recomputed: int | None
 ) -> None:
     console = stdout()
-    console.print(
+    print_prose(
+        console,
         f"fitted to {result.reviews:,} reviews of {result.cards:,} cards ({result.items:,} "
         f"on a later day than the card's previous review) in {result.seconds:.2f} s",
-        soft_wrap=True,
     )
     console.print(_parameter_table(result))
     console.print(_proof_table(result))
     rival = escape(_rival(result, settings_file))
     if _kept(result):
-        console.print(
+        print_prose(
+            console,
             f"the fit is not better than {rival} on {escape(_measured_on(from_csv))} "
             f"(RMSE(bins) {result.rmse_bins_refit:.4f} vs {result.rmse_bins_current:.4f} on "
             f"{_held_out(result)}, both measured there, as Anki compares them; lower is "
             "better): yours are kept, as they fit these reviews at least as well",
-            soft_wrap=True,
         )
     elif not result.accepted:  # (not `_kept`: the fit does not beat the defaults)
         kept = "yours are kept" if result.compared_with == "current" else "keep the defaults"
-        console.print(
-            f"[yellow]the fit is not better than the defaults on {_held_out(result)}: {kept}[/]"
+        print_prose(
+            console,
+            f"[yellow]the fit is not better than the defaults on {_held_out(result)}: {kept}[/]",
         )
     else:  # the verdict, then what became of the fit
-        console.print(_better(result, rival), soft_wrap=True)
+        print_prose(console, _better(result, rival))
         if written and recomputed is None:
-            console.print(
+            print_prose(
+                console,
                 f"written to {escape(str(settings_file))}; reviews from now on are scheduled "
-                "with it"
+                "with it",
             )
         elif written:
-            console.print(
+            print_prose(
+                console,
                 f"written to {escape(str(settings_file))}; every card's memory state "
                 f"recomputed with it ({recomputed:,} changed, due dates kept, as Anki does), "
-                "and reviews from now on are scheduled with it"
+                "and reviews from now on are scheduled with it",
             )
         else:
             again = f" --from-csv {escape(str(from_csv))}" if from_csv is not None else ""
             anyway = "" if result.compared_with == "current" or result.gain_resolved else " anyway"
-            console.print(
+            console.print(  # (unwrapped: a command to paste, copied in one piece)
                 f"to schedule with it{anyway}: studycli optimize{again} --write", soft_wrap=True
             )
 

@@ -11,7 +11,7 @@ from rich.markup import escape
 from studycli.errors import ImportFormatError
 from studycli.study.labels import counted
 
-from .app import app, exit_interrupted, options, stdout
+from .app import app, exit_interrupted, options, print_prose, stdout
 from .context import folder_of_output, now, open_study, user_path
 
 
@@ -96,7 +96,7 @@ def import_reviews(
             f", {result.unknown:,} of them not in the content (their history is kept): {named}"
             + (f" and {more:,} more" if more else "")
         )
-    stdout().print(line, soft_wrap=True)
+    print_prose(stdout(), line)
     if result.conflicts:
         _say_conflicts(result)
 
@@ -111,13 +111,13 @@ def _say_conflicts(result) -> None:
         for card, time, rating, other, where in result.first_conflicts
     )
     more = result.conflicts - len(result.first_conflicts)
-    stdout().print(
+    print_prose(
+        stdout(),
         f"[yellow]{_counted(result.conflicts, 'row')} left out gave another rating for a card "
         f"and time than your log has, or an earlier row:[/] {shown}"
         f"{f'; {more:,} more' if more else ''}. A review is known by its card and time, and "
         "an import never changes one's rating (`studycli undo` takes back today's last "
         "rating)",
-        soft_wrap=True,
     )
 
 
@@ -182,13 +182,11 @@ def export_reviews(
     from rich.console import Console
 
     if to_stdout:  # the rows are the output: the count goes beside them
-        Console(stderr=True).print(line, soft_wrap=True)
+        print_prose(Console(stderr=True), line)
     else:
-        stdout().print(line, soft_wrap=True)
+        print_prose(stdout(), line)
     if missing.other_settings:
-        Console(stderr=True).print(
-            _other_settings(missing.other_settings, database), soft_wrap=True
-        )
+        print_prose(Console(stderr=True), _other_settings(missing.other_settings, database))
 
 
 def _other_settings(cards: int, database: Path) -> str:

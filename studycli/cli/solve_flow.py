@@ -365,7 +365,7 @@ def watch(
     settling: float | None = None  # when a save that does not compile was seen (unchecked)
     stopped_by = "q pressed"
     with key_poller() as poll:  # before the first check: a key pressed during it counts
-        console.print(
+        console.print(  # (unwrapped: the file to open in your editor, copied in one piece)
             f"watching [bold]{escape(str(path))}[/]: save to re-run · h next hint · q stop",
             soft_wrap=True,
         )

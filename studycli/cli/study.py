@@ -12,7 +12,7 @@ import typer
 
 from studycli.study.settings import Settings
 
-from .app import app, exit_interrupted, finite_seconds, options, stdout
+from .app import app, exit_interrupted, finite_seconds, options, print_prose, stdout
 from .completion import (
     DeckOption,
     TagOption,
@@ -162,10 +162,10 @@ def solve(
             from rich.markup import escape
 
             gave_up = isinstance(stopped, StoppedAtPrompt) and stopped.key == "q"  # exit 1
-            console.print(
+            print_prose(
+                console,
                 f"{'stopped' if gave_up else 'interrupted'}: {stopped_by(stopped)}; "
                 f"nothing was checked or recorded ({escape(str(path))} is as it was last saved)",
-                soft_wrap=True,
             )
             raise typer.Exit(1 if gave_up else 130) from None
     compiled = True  # (--watch: a save left not compiling is a failed run, as it says)
@@ -241,6 +241,7 @@ def _record_check(
     if attempt.outcome.status == "pass" and getkey is not None:
         named = f" --file {shlex.quote(str(given))}" if given is not None else ""
         again = f"`studycli solve {card.id} --no-edit{named}` checks it again to record it"
+        # (these lines unwrapped: the command is pasted, and copied in one piece)
         try:
             chosen = choose_rating(stdout(), attempt, getkey, _intervals(ctx, card))
         except KeyboardInterrupt:  # (a pass was lost without a word)
@@ -273,11 +274,11 @@ def _record_check(
                 )
             break
         except RatedElsewhere as other:
-            stdout().print(
+            print_prose(
+                stdout(),
                 f"not recorded: {card.id} was rated {RATING_NAMES[other.rating]} in another "
                 "session while this solve ran (a second rating would count a second review of "
                 f"it now); your attempt stays in {path}",
-                soft_wrap=True,
                 markup=False,
             )
             return
@@ -534,7 +535,7 @@ def _set_suspended(ctx: typer.Context, card_id: str, suspended: bool) -> None:
                 f"{card_id} is suspended already: `studycli unsuspend {card_id}` brings it back"
                 if suspended
                 else f"{card_id} is not suspended: it is in reviews already",
-                soft_wrap=True,  # (piped: a command to copy is not broken at 80 columns)
+                soft_wrap=True,  # (unwrapped: a command to paste, copied in one piece)
             )
             return
         study.set_suspended(items, suspended, card.study_items())

@@ -6,7 +6,7 @@ import typer
 
 from studycli.errors import StudyError
 
-from .app import app, options, stdout
+from .app import app, options, print_prose, stdout
 from .context import now, open_study
 
 
@@ -59,10 +59,10 @@ def undo(ctx: typer.Context) -> None:
             back = f", and your answer is back in {path}"
         elif rated_path(review.card_id).is_file():  # (an attempt begun since stays)
             back = f"; your answer is kept in {rated_path(review.card_id)}"
-    stdout().print(
+    print_prose(
+        stdout(),
         f"undone: {review.card_id} {RATING_NAMES[review.rating]} at {when}; the card is back "
         f"as it was before it{back}",
-        soft_wrap=True,
         markup=False,
     )
 
