@@ -1612,3 +1612,18 @@ def test_review_on_an_indexed_folder_makes_no_card_it_does_not_show(session, tmp
     filtered.expect(pexpect.EOF)
     filtered.close()
     assert "the whole content was loaded" in filtered.before and filtered.exitstatus == 1
+
+
+def test_a_coding_card_revealed_and_rated_by_hand_is_logged_self_rated_as_the_readme_says(
+    tmp_path,
+):
+    """README's opening said of coding cards that "the outcome becomes the rating", but one
+    can be revealed with Enter and rated without running any code (deliberate: the learner who
+    answered on paper). The log says which, and so does the README now."""
+    add_one = load_content(FIXTURE_CONTENT).get("add-one")
+    summary, reviews, text = _run_in_process(tmp_path, " 3q", cards=[add_one])
+    assert [(r.card_id, r.rating, r.method) for r in reviews] == [("add-one", 3, "self")]
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    opening = " ".join(readme.split("## Quick start")[0].split())
+    assert "when you run your answer, the check's outcome becomes the rating" in opening
+    assert "reveal the answer and rate yourself, and the log says so" in opening
