@@ -33,7 +33,7 @@ from studycli.study.store import (
     parse_time,
 )
 
-from .conftest import FIXTURE_CONTENT
+from .conftest import FIXTURE_CONTENT, write_card
 from .study_support import NO_FUZZ, NOW, fixture_content, rows, schema_of
 
 SAMPLE = Path(__file__).parent / "data" / "fsrs_review_logs_sample.csv"
@@ -945,7 +945,7 @@ def test_an_export_counts_what_its_file_has_no_place_for(cli, tmp_path, monkeypa
     exported = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
     assert exported.exit_code == 0, exported.output
     assert " ".join(exported.stdout.split()) == (
-        f"wrote 2 reviews to {out}; not in the file: 2 cram ratings, 1 suspension, 1 check"
+        f"wrote 2 reviews to {out}; not in the file: 2 cram ratings, 1 suspended card, 1 check"
         " outcome (py-fsrs's format has no place for them)"
     )
     with open_study(tmp_path / "new.sqlite3") as study:  # where they would have gone
@@ -955,6 +955,29 @@ def test_an_export_counts_what_its_file_has_no_place_for(cli, tmp_path, monkeypa
             ("bias-concept", "import"),
         ]
         assert review_io.left_out(study.store, NO_FUZZ) == review_io.LeftOut(0, 0, 0)
+
+
+def test_an_export_counts_the_suspended_cards_a_cloze_card_one(cli, content_copy, tmp_path):
+    """A learner suspended one cloze card of three deletions, and export-reviews said "3
+    suspensions": the store keeps one suspension per deletion. It counts the cards, as they
+    were suspended, and the deletions among them."""
+    write_card(
+        content_copy, "numbers", "poisson-cloze",
+        "id: poisson-cloze\nkind: cloze\ntopic: poisson\ntitle: Poisson moments\n"
+        "prompt: 'E[X] = {{c1::λ}}, Var(X) = {{c2::λ}}, P(X=0) = {{c3::e^-λ}}'\n",
+    )  # fmt: skip
+    db, out = tmp_path / "db.sqlite3", tmp_path / "out.csv"
+
+    def left_out(*suspended: str) -> str:
+        for card_id in suspended:
+            done = cli("--content", content_copy, "--db", db, "suspend", card_id)
+            assert done.exit_code == 0, done.output
+        exported = cli("--content", content_copy, "--db", db, "export-reviews", out)
+        assert exported.exit_code == 0, exported.output
+        return " ".join(exported.stdout.split()).partition("not in the file: ")[2]
+
+    assert left_out("poisson-cloze").startswith("1 suspended card (3 cloze deletions) (py-fsrs")
+    assert left_out("bias-concept").startswith("2 suspended cards (3 cloze deletions) (py-fsrs")
 
 
 def test_imported_reviews_are_scheduled_with_the_settings_of_now_and_the_import_says_so(

@@ -167,7 +167,7 @@ def export_reviews(
     line += "standard output" if to_stdout else escape(str(file))
     behind = [
         _counted(missing.cram, "cram rating"),
-        _counted(missing.suspended or 0, "suspension"),
+        _suspended(missing.suspended or 0, missing.suspended_deletions),
         _counted(missing.checked, "check outcome"),
     ]
     if any(behind):
@@ -239,6 +239,16 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     return found.st_ino, found.st_ctime_ns, found.st_size
 
 
+def _suspended(cards: int, deletions: int) -> str:
+    """The suspended cards, as the learner suspended them ("1 suspended card (3 cloze
+    deletions)": one cloze card of three deletions was "3 suspensions"), or "" when none."""
+    if not cards:
+        return ""
+    return counted(cards, "suspended card") + (
+        f" ({counted(deletions, 'cloze deletion')})" if deletions else ""
+    )
+
+
 def _counted(count: int, noun: str) -> str:
-    """How many of `noun` ("3 suspensions", "1 suspension"), or "" when none."""
+    """How many of `noun` ("2 cram ratings", "1 cram rating"), or "" when none."""
     return counted(count, noun) if count else ""

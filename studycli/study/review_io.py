@@ -329,10 +329,12 @@ DATABASE_FILES = ("", "-wal", "-shm", "-journal")  # the database and what SQLit
 class LeftOut:
     """What the log holds and an export cannot carry (py-fsrs's four columns have no place for
     it), so that a learner moving machines knows what stays behind. cram: cram ratings (not
-    written: they never moved the schedule); suspended: suspended cards (not written: no
-    review says it); checked: of the reviews written, those a check decided, written as plain
-    ratings (an import logs them as `import`, the check's outcome lost). Undone ratings are not
-    counted: they are not history."""
+    written: they never moved the schedule); suspended: suspended cards, a cloze card one
+    however many of its deletions are (not written: no review says it), and
+    suspended_deletions: the cloze deletions among what is suspended (suspending one cloze card
+    of three deletions was told as "3 suspensions"); checked: of the reviews written, those a
+    check decided, written as plain ratings (an import logs them as `import`, the check's
+    outcome lost). Undone ratings are not counted: they are not history."""
 
     cram: int
     suspended: int | None  # None: the cards table does not read (a damaged file)
@@ -340,6 +342,7 @@ class LeftOut:
     whole_cloze: int = 0  # reviews under a cloze card's own id (see `export_reviews`)
     # cards due when settings other than the current ones said (see `scheduled_elsewhere`)
     other_settings: int | None = 0  # None: the cards table does not read
+    suspended_deletions: int = 0
 
 
 def left_out(
@@ -348,9 +351,12 @@ def left_out(
     """What `export_reviews` leaves out of the file, or writes without its detail (see
     `LeftOut`); `settings`, the learner's current ones."""
     methods = store.methods_count()
+    count = store.suspended_count()  # None: the cards table does not read (a damaged file)
+    suspended = store.suspended() if count else set()  # (a cloze card's: one per deletion)
     return LeftOut(
         cram=methods.get(ReviewMethod.CRAM, 0),
-        suspended=store.suspended_count(),
+        suspended=None if count is None else len({key.partition("#")[0] for key in suspended}),
+        suspended_deletions=sum("#" in key for key in suspended),
         checked=methods.get(ReviewMethod.CHECK, 0),
         whole_cloze=store.scheduled_count(whole_cloze),
         other_settings=scheduled_elsewhere(store, settings, whole_cloze),
