@@ -104,6 +104,33 @@ def test_a_bad_row_names_the_file_the_line_and_the_fix(tmp_path, text, expected)
         assert part in message
 
 
+@pytest.mark.parametrize(
+    "row, problems",
+    [
+        ("foo,5,xx,1", ["review_rating '5' is not 1-4", "review_time 'xx' is not an ISO-8601"]),
+        (
+            ",9,,fast",
+            [
+                "the card_id and review_time cells are empty: every review needs card_id, "
+                "review_rating, review_time",
+                "review_rating '9' is not 1-4",
+                "review_duration 'fast' is not a whole number",
+            ],
+        ),
+    ],
+)
+def test_every_problem_of_a_bad_row_is_named_once(tmp_path, row, problems):
+    """`foo,5,xx,1` was refused for its rating alone: the learner who fixed it was refused
+    again, for its time. Every wrong cell is named, each once, in the order of the columns."""
+    path = tmp_path / "log.csv"
+    path.write_text(HEADER + row + "\n", encoding="utf-8")
+    with pytest.raises(ImportFormatError) as error:
+        read_reviews(path)
+    said = str(error.value).removeprefix(f"{path}, line 2: ").split("; ")
+    assert len(said) == len(problems), said
+    assert all(one.startswith(part) for one, part in zip(said, problems, strict=True)), said
+
+
 @pytest.mark.parametrize("rows_after", [3, 20_000])
 def test_a_stray_quote_is_named_on_the_line_it_opens(tmp_path, rows_after):
     """It was named on the line where the rows it swallowed ended ("line 5" for line 3), or,

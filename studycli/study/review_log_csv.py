@@ -402,7 +402,9 @@ def _problem(
     now: datetime | None,
     per_deletion: AbstractSet[str] = frozenset(),
 ) -> str:
-    """What is wrong with a row that `_row` refused, and how to fix it."""
+    """What is wrong with a row that `_row` refused, and how to fix it: a row that is not a
+    review's shape at all (a header again, cells missing or too many) as that, else every cell
+    that is wrong (`foo,5,xx,1` was refused for its rating alone, and fixed, for its time)."""
 
     def cell(name: str) -> str:
         index = column.get(name)
@@ -413,14 +415,11 @@ def _problem(
             "this line is a header line again (two review logs joined into one?): delete it, "
             "or import each log on its own (an import merges)"
         )
-    for name in REQUIRED:
-        if not cell(name):
-            return (
-                f"the {name} cell is empty: every review needs {', '.join(REQUIRED)} "
-                f"(the row has {len(row)} of {len(column)} columns)"
-            )
+    empty = [name for name in REQUIRED if not cell(name)]
     width = max(column.values()) + 1
     if len(row) < width:
+        if empty:
+            return f"{_empty(empty)} (the row has {len(row)} of {len(column)} columns)"
         return (
             f"the row has {len(row)} of the header's {width} columns: give every column, an "
             "empty one as nothing between two commas (e.g. a trailing comma)"
@@ -430,12 +429,28 @@ def _problem(
             f"the row has {len(row)} cells, the header {cells}: a cell with a comma in it "
             'must be quoted ("like, this")'
         )
-    card = cell("card_id")
+    found: list[str | None] = [_empty(empty)] if empty else []
+    if card := cell("card_id"):
+        found.append(_card_problem(card, per_deletion))
+    if rating := cell("review_rating"):
+        found.append(_rating_problem(rating))
+    if time := cell("review_time"):
+        found.append(_time_problem(time, now))
+    found.append(_duration_problem(cell("review_duration")))
+    return "; ".join(problem for problem in found if problem)
+
+
+def _empty(names: list[str]) -> str:
+    cells = f"the {names[0]} cell is" if len(names) == 1 else f"the {' and '.join(names)} cells are"
+    return f"{cells} empty: every review needs {', '.join(REQUIRED)}"
+
+
+def _card_problem(card: str, per_deletion: AbstractSet[str]) -> str | None:
     if _CONTROL.search(card):
         return f"card_id {card!r} holds a control character: a card id is text without them"
-    if len(card.strip()) > LONGEST_CARD_ID:
+    if len(card) > LONGEST_CARD_ID:
         return (
-            f"card_id {card[:40]!r}... has {len(card.strip()):,} characters, where a card id has "
+            f"card_id {card[:40]!r}... has {len(card):,} characters, where a card id has "
             f"at most {LONGEST_CARD_ID}: is this column a card's id? (the log keeps every id it "
             "takes for good, and `stats` and `history` show it)"
         )
@@ -444,10 +459,16 @@ def _problem(
             f"card_id {card!r} is a cloze card's, whose reviews are kept per deletion: write the "
             f"number of the deletion reviewed after it ({card}#c1, {card}#c2, ...)"
         )
-    rating = cell("review_rating")
+    return None
+
+
+def _rating_problem(rating: str) -> str | None:
     if rating not in _RATINGS:
         return f"review_rating {rating!r} is not 1-4: use 1 Again, 2 Hard, 3 Good or 4 Easy"
-    text = cell("review_time")
+    return None
+
+
+def _time_problem(text: str, now: datetime | None) -> str | None:
     try:
         moment = _moment(text)
     except ValueError:
@@ -473,10 +494,16 @@ def _problem(
             f"review_time {text!r} is in the future (now is {now.isoformat(timespec='seconds')}): "
             "check the clock of the machine that wrote it"
         )
-    return (
-        f"review_duration {cell('review_duration')!r} is not a whole number of milliseconds "
-        "(at most 12 digits): write it as e.g. 25060, or leave the cell empty"
-    )
+    return None
+
+
+def _duration_problem(text: str) -> str | None:
+    if text and not _DURATION.fullmatch(text):
+        return (
+            f"review_duration {text!r} is not a whole number of milliseconds "
+            "(at most 12 digits): write it as e.g. 25060, or leave the cell empty"
+        )
+    return None
 
 
 def _refusal(path: Path, shown: list[tuple[int, str]], bad: int) -> str:
