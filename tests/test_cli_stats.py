@@ -4,6 +4,7 @@ hand here; tests/test_study_stats.py computes them from a review log.)"""
 from __future__ import annotations
 
 import io
+import json
 import re
 from dataclasses import replace
 from datetime import date, timedelta
@@ -14,6 +15,8 @@ from rich.console import Console
 
 from studycli.cli.stats import view
 from studycli.study.stats import DayCount, Retention, Stats, TopicStats
+
+from .conftest import FIXTURE_CONTENT
 
 TODAY = date(2025, 3, 1)
 TOPICS = [  # (topic, studied, cards, passed, failed, recall)
@@ -120,3 +123,22 @@ def test_one_item_in_the_history_only_is_named_and_the_note_fits(width):
     assert removed in out.split()  # on one line
     said = " ".join(out.split())
     assert "and 1 more in your history only" in said and "its reviews are kept" in said
+
+
+def test_with_no_topic_studied_the_topics_are_one_line(cli, tmp_path):
+    """On a fresh collection the topic table was a row of `0/N  -  ··········  -` per topic
+    (45 of them with the shipped cards): now one line says that none is studied yet. `--json`
+    lists every topic as before."""
+    fresh = [replace(topic, studied=0, retention=Retention(0, 0), recall=None)
+             for topic in figures().topics]  # fmt: skip
+    console = Console(file=io.StringIO(), width=80, color_system=None, legacy_windows=False)
+    console.print(view(replace(figures(), topics=fresh), "all cards"))
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "topics  no topic studied yet (4 topics: `studycli topics` lists them)" in out
+    assert "topics, weakest first" not in out and not any(t.topic in out for t in fresh)
+    assert "topics, weakest first" in screen(80)  # one studied: the table
+    db = tmp_path / "db.sqlite3"
+    said = cli("--content", FIXTURE_CONTENT, "--db", db, "stats").stdout
+    assert "no topic studied yet" in said and "0/" not in said
+    shown = json.loads(cli("--content", FIXTURE_CONTENT, "--db", db, "stats", "--json").stdout)
+    assert shown["topics"] and all(topic["studied"] == 0 for topic in shown["topics"])

@@ -166,6 +166,18 @@ def _retention_table(retention: dict[str, Retention]) -> RenderableType:
 
 
 def _topics_table(topics: list[TopicStats]) -> RenderableType:
+    """The topic table; where no topic is studied yet, one line that says so (a fresh
+    collection's table was 45 rows of `0/N  -  ··········  -`)."""
+    if topics and not any(topic.studied for topic in topics):
+        from studycli.study.labels import counted
+
+        line = Text("topics", style="bold")
+        line.append(
+            f"  no topic studied yet ({counted(len(topics), 'topic')}: `studycli topics` "
+            "lists them)",
+            style="dim",
+        )
+        return line
     return _Topics(topics)
 
 
