@@ -1,0 +1,226 @@
+"""Rating the card on screen in a review session, and `u`: a part of `ReviewSession`
+(review_session.py), which mixes it in.
+
+`_rating_bar` shows the rating keys, in `RATING_STYLE`'s colours, with the interval each
+gives; `_rate` takes a key (one that goes against the coding card's check is refused) and
+`_save` commits it to the store, or logs it for cram, and says when the card comes back; a
+passed answer is put aside once rated (`_put_aside`). `_undo` takes back the last thing done:
+a bury, or this session's latest rating.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.text import Text
+
+from studycli.content.card import Card
+from studycli.content.loader import Content
+from studycli.errors import (
+    ClockBehind,
+    RatedElsewhere,
+    StoreUnavailable,
+    StudyError,
+    UndoneAlready,
+)
+from studycli.study.api import Review, ReviewMethod, Study
+from studycli.study.labels import (
+    AGAIN,
+    EASY,
+    GOOD,
+    HARD,
+    RATING_NAMES,
+    format_interval,
+    rating_label,
+)
+
+from . import render
+
+if TYPE_CHECKING:  # (the scheduler is imported once a card is rated)
+    from fsrs import Rating
+
+    from .session_card import _Card
+    from .session_queue import SessionQueue
+
+RATING_STYLE = {AGAIN: "red", HARD: "yellow", GOOD: "green", EASY: "cyan"}
+
+
+class SessionRating:
+    """The rating keys and `u` of `ReviewSession`, which sets what they read (below)."""
+
+    console: Console
+    study: Study
+    content: Content
+    clock: Callable[[], datetime]
+    queue: SessionQueue
+    reschedule: bool
+    done: list[Review]
+    buried: Card | None
+    items: list[Any]
+    card_of: Callable[[Any], Card] | None
+
+    def _rating_bar(self, card: Card, allowed: tuple[Rating, ...] | None = None) -> render.KeyBar:
+        """The rating keys (all by default), each with the interval it gives (when the session
+        reschedules)."""
+        from fsrs import Rating
+
+        intervals = self.study.preview(card, self.clock()) if self.reschedule else {}
+        return render.KeyBar(
+            [
+                (
+                    str(int(rating)),
+                    rating_label(rating, intervals.get(rating)),
+                    f"bold reverse {RATING_STYLE[int(rating)]}",
+                )
+                for rating in allowed or tuple(Rating)
+            ]
+        )
+
+    def _rate(self, shown: _Card, rating: Rating) -> bool:
+        outcome = shown.outcome
+        if outcome is not None and shown.check_rating(rating) != rating:
+            self.console.print(
+                Text(
+                    f"the check {'passed' if outcome.status == 'pass' else 'failed'}"
+                    f": rate with {'2, 3 or 4' if outcome.status == 'pass' else '1'}"
+                    ", or press s to run it again",
+                    style="yellow",
+                )
+            )
+            return False
+        try:
+            return self._save(shown, rating)
+        except StoreUnavailable as busy:  # an import holding it, a full disk: the card stays
+            self.console.print(
+                Text(
+                    f"{RATING_NAMES[rating]} was not saved: {busy.why}; press {int(rating)} "
+                    "again to try again, or q to quit",
+                    style="bold yellow",
+                )
+            )
+            return False
+
+    def _save(self, shown: _Card, rating: Rating) -> bool:
+        """Commit the rating of the card on screen and say when it comes back."""
+        from fsrs import Rating
+
+        outcome = shown.outcome
+        duration = int((time.monotonic() - shown.started) * 1000)
+        status = outcome.status if outcome else None
+        if not self.reschedule:
+            review = self.study.cram_rate(
+                shown.card, rating, self.clock(), check_status=status, duration_ms=duration
+            )
+            self.done.append(review)
+            self.queue.rated(shown.card, rating)
+            again = " (it comes back later in this session)" if rating == Rating.Again else ""
+            self.console.print(
+                Text(f"{RATING_NAMES[rating]}: logged, schedule unchanged{again}", style="dim")
+            )
+            self._put_aside(shown)
+            return True
+        try:
+            rated = self.study.rate(
+                shown.card,
+                rating,
+                self.clock(),
+                method=ReviewMethod.CHECK if outcome else ReviewMethod.SELF,
+                check_status=status,
+                duration_ms=duration,
+                unless_rated_after=shown.log_mark,
+            )
+        except RatedElsewhere as other:  # two sessions at once: studied there meanwhile
+            self.queue.left(shown.card)
+            self.console.print(
+                Text(
+                    f"not saved: {shown.card.id} was rated {RATING_NAMES[other.rating]} in "
+                    "another session while it was on screen here (a second rating would count "
+                    "a second review of it now)",
+                    style="yellow",
+                )
+            )
+            return True
+        except ClockBehind as behind:  # (nothing written: the session goes on without it)
+            self.queue.left(shown.card)
+            self.console.print(Text(str(behind), style="yellow"))
+            return True
+        self.done.append(rated.review)
+        self.buried = None
+        self.queue.rated(shown.card, rating)
+        self.console.print(
+            Text(
+                f"{RATING_NAMES[rating]}: due again in {format_interval(rated.due - self.clock())}",
+                style="dim",
+            )
+        )
+        if rated.leech and rating == Rating.Again:
+            self.console.print(
+                Text(
+                    f"{shown.card.id} is a leech (forgotten {rated.state.lapses} times): "
+                    f"rewrite it, or `studycli suspend {shown.card.card_id}`",
+                    style="bold yellow",
+                )
+            )
+        self._put_aside(shown)
+        return True
+
+    def _put_aside(self, shown: _Card) -> None:
+        """After a pass is rated, its attempt is put aside: the card's next review starts from
+        the starter (see `solve.put_aside`)."""
+        if shown.outcome is None or shown.outcome.status != "pass":
+            return
+        from studycli.check.solve import put_aside
+
+        if said := put_aside(shown.card.id):  # (unwrapped: its path copies in one piece)
+            self.console.print(Text(said, style="dim"), soft_wrap=True)
+
+    def _undo(self) -> bool:
+        if self.buried is not None:  # the last thing done: `u` takes it back, not the rating
+            # before it (a `b` pressed by mistake, then `u`, undid an earlier card's rating)
+            card, self.buried = self.buried, None
+            self.study.unbury(card)
+            getattr(self.queue, "unburied", lambda _: None)(card)
+            self.console.print(Text(f"unburied: {card.id} is back", style="yellow"))
+            return True
+        if not self.done:
+            said = "nothing to undo in this session"
+            if self.reschedule:  # an earlier session's rating: `u` cannot reach it, this can
+                said += " (`studycli undo` takes back an earlier session's rating of today)"
+            self.console.print(Text(said, style="yellow"))
+            return False
+        entry = self.done[-1]
+        said = "undone"
+        try:
+            self.study.undo(entry.id, self.clock())  # type: ignore[arg-type]
+        except UndoneAlready:  # (`studycli undo` in another terminal): it no longer stands,
+            # so it leaves this session's ratings (the summary counted it, and `u` stuck on it)
+            said = "undone already (in another terminal?)"
+        except StudyError as exc:  # e.g. another session has rated the card since
+            self.console.print(Text(f"cannot undo: {exc}", style="yellow"))
+            return False  # the rating stands, and stays this session's
+        self.done.pop()
+        item = next((i for i in self.items if i.id == entry.card_id), None)
+        if entry.check_status == "pass":  # its answer, put aside with the rating, comes back
+            from studycli.check.solve import bring_back, is_untouched
+
+            rated = item if item is None or self.card_of is None else self.card_of(item)
+            bring_back(
+                entry.card_id,
+                lambda path: rated is not None and is_untouched(rated, self.content, path),
+            )
+        state = self.study.state(entry.card_id)
+        if state is not None and state.suspended:  # (suspended in another terminal since)
+            self.console.print(
+                Text(f"{said}: {entry.card_id} is back as it was, and suspended", style="yellow")
+            )
+            return True
+        if item is not None:
+            from fsrs import Rating
+
+            self.queue.undone(item, Rating(entry.rating))
+        self.console.print(Text(f"{said}: {entry.card_id} is back as it was", style="yellow"))
+        return True

@@ -1,0 +1,125 @@
+"""How a review session ends: the line said when nothing is left to study (`_finished`: the
+day's limits that hold cards back, a `--limit` reached), and the summary (`Summary`,
+`summary_view`): how many ratings, how many Again, how long, and when the next card is due
+(`_summary`: "more cards are due now" where the session was left before its end or a limit
+cut it off). `SessionSummary` is a part of `ReviewSession` (review_session.py), which mixes
+it in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, tzinfo
+from typing import Any
+
+from rich.text import Text
+
+from studycli.study.api import Review, Study
+from studycli.study.labels import (
+    AGAIN,
+    counted,
+    format_interval,
+    held_new_note,
+    held_reviews_note,
+)
+from studycli.study.settings import Settings
+
+from .session_queue import SessionQueue
+
+
+class Summary:
+    """What a session did: ratings, Agains, time, the next due time, whether Ctrl-C ended it.
+    (Plain classes here, not dataclasses: a dataclass costs ~0.5 ms of `review`'s start-up.)"""
+
+    def __init__(
+        self,
+        reviewed: int = 0,
+        again: int = 0,
+        seconds: float = 0.0,
+        next_due: datetime | None = None,
+        interrupted: bool = False,
+    ) -> None:
+        self.reviewed, self.again, self.seconds = reviewed, again, seconds
+        self.next_due, self.interrupted = next_due, interrupted
+
+    @property
+    def again_rate(self) -> float:
+        return self.again / self.reviewed if self.reviewed else 0.0
+
+
+def summary_view(summary: Summary, now: datetime) -> Text:
+    minutes, seconds = divmod(round(summary.seconds), 60)
+    text = Text("\n")
+    text.append(f"{summary.reviewed} review{'s' if summary.reviewed != 1 else ''}", style="bold")
+    text.append(f" · again {summary.again_rate:.0%} · {minutes}m {seconds:02d}s · ")
+    if summary.next_due is None:
+        text.append("nothing scheduled yet")
+    elif summary.next_due <= now:
+        text.append("more cards are due now")
+    else:
+        text.append(f"next due in {format_interval(summary.next_due - now)}")
+    return text
+
+
+class SessionSummary:
+    """The end of `ReviewSession`, which sets what it reads (below)."""
+
+    study: Study
+    settings: Settings
+    clock: Callable[[], datetime]
+    queue: SessionQueue
+    reschedule: bool
+    tz: tzinfo | None
+    items: list[Any]
+    done: list[Review]
+    limit: int | None
+    past_limit: int
+    seen: set[str]
+
+    def _finished(self) -> str:
+        if not self.reschedule:
+            return "Cram done: every card was rated." if self.seen else "Nothing to cram."
+        if self.past_limit:  # not "Nothing more is due now.": `review` would show them
+            return (
+                f"--limit {self.limit} reached: {counted(self.past_limit, 'more card')} "
+                "can be studied now (`studycli review` goes on)."
+                + (" (`studycli undo` takes back the last rating.)" if self.done else "")
+            )
+        said = "Nothing more is due now." if self.seen else "Nothing is due now."
+        if held := getattr(self.queue, "held_reviews", lambda: 0)():
+            said += f" {held_reviews_note(held, self.settings.reviews_per_day)}."
+        if held := getattr(self.queue, "held_new", lambda: 0)():
+            said += f" {held_new_note(held, self.settings.new_per_day)}."
+        return said + (" (`studycli undo` takes back the last rating.)" if self.done else "")
+
+    def _summary(self, seconds: float, interrupted: bool, finished: bool = False) -> Summary:
+        return Summary(
+            reviewed=len(self.done),
+            again=sum(1 for r in self.done if r.rating == AGAIN),
+            seconds=seconds,
+            next_due=self.clock()  # "more cards are due now", not the next scheduled one
+            if self.past_limit or self._left_now(finished)
+            else self.study.next_due(self.items, self._held_at(finished), self.tz),
+            interrupted=interrupted,
+        )
+
+    def _left_now(self, finished: bool) -> bool:
+        """Whether a session left before its end (q, Ctrl-C) leaves cards to study now. Its
+        summary said when the next scheduled card falls due ("next due in 10m", or "nothing
+        scheduled yet" after one card) over the day's new cards still waiting: a learner
+        who quit after a few cards read that there was nothing more to do today."""
+        if finished or not self.reschedule:
+            return False
+        left_now = getattr(self.queue, "left_now", None)  # (a cram queue has no schedule)
+        return bool(left_now and left_now())
+
+    def _held_at(self, finished: bool) -> datetime | None:
+        """Now, where the session ran out of cards and no review or card in learning is due
+        (a limit aside): any card due by now then waits for the next study day (a sibling of
+        a cloze card studied today, a review past the day's limit), and the summary says when
+        the next can be studied, not "more cards are due now" (`Study.next_due`)."""
+        if not (finished and self.reschedule):
+            return None
+        now = self.clock()
+        due = self.study.queue(self.items, now, self.tz)
+        return None if due.review or due.learning else now
