@@ -33,7 +33,8 @@ import yaml  # noqa: E402
 
 from studycli.study.scheduler import fsrs_card_id, make_scheduler  # noqa: E402
 from studycli.study.settings import Settings  # noqa: E402
-from studycli.study.store import Store, iso  # noqa: E402
+from studycli.study.store import Store  # noqa: E402
+from studycli.study.times import iso  # noqa: E402
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

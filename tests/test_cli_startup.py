@@ -189,7 +189,7 @@ from pathlib import Path
 from studycli.content.loader import load_content
 from studycli.study.api import Study
 from studycli.study.settings import Settings
-from studycli.study.store import CardState
+from studycli.study.review_records import CardState
 from studycli.paths import content_index_path
 content = load_content(Path(sys.argv[1]), index=content_index_path(Path(sys.argv[1])))
 card = content.get("add-one")

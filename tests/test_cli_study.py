@@ -12,7 +12,8 @@ import pytest
 
 from studycli.paths import config_path, database_path
 from studycli.study import rating as core
-from studycli.study.store import CardState, Store
+from studycli.study.review_records import CardState
+from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT, write_card
 from .study_support import NO_FUZZ, NOW, fixture_content

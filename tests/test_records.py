@@ -86,7 +86,7 @@ def test_a_record_in_a_module_without_the_future_import_has_its_fields():
 
 def test_the_stores_records_pickle_and_compare_as_before():
     from studycli.content.card import Ref
-    from studycli.study.store import CardState
+    from studycli.study.review_records import CardState
 
     state = CardState("add-one", lapses=2)
     assert (

@@ -31,8 +31,9 @@ from studycli.study.queue import (
     study_date,
     study_day_start,
 )
+from studycli.study.review_records import CardState
 from studycli.study.settings import NEW_ORDERS
-from studycli.study.store import CardState, Store
+from studycli.study.store import Store
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store
 
@@ -631,7 +632,7 @@ def test_the_card_index_is_kept_for_the_same_cards_and_made_again_for_others():
 def test_the_store_s_review_state_is_fsrs_s():
     from fsrs import State
 
-    from studycli.study.store import REVIEW_STATE
+    from studycli.study.review_records import REVIEW_STATE
 
     assert State.Review.value == REVIEW_STATE
 

@@ -22,16 +22,10 @@ from studycli.study import migrations, review_io
 from studycli.study import rating as core
 from studycli.study.api import Study, study_items
 from studycli.study.review_log_csv import LONGEST_CARD_ID, read_reviews, write_reviews
+from studycli.study.review_records import CardState, ReviewMethod
 from studycli.study.settings import Settings
-from studycli.study.store import (
-    CardState,
-    ReviewMethod,
-    Store,
-    iso,
-    iso_text,
-    isoformat_of,
-    parse_time,
-)
+from studycli.study.store import Store
+from studycli.study.times import iso, iso_text, isoformat_of, parse_time
 
 from .conftest import FIXTURE_CONTENT, write_card
 from .study_support import NO_FUZZ, NOW, fixture_content, rows, schema_of

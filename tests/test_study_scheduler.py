@@ -15,8 +15,8 @@ from studycli.study import labels
 from studycli.study import rating as core
 from studycli.study import scheduler as sched
 from studycli.study.labels import counted, format_interval
+from studycli.study.review_records import CardState
 from studycli.study.settings import Settings
-from studycli.study.store import CardState
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store
 
@@ -298,7 +298,9 @@ def test_a_replayed_import_steps_each_card_as_a_live_rating_would():
     text) gives the states and per-review JSON that rating the card live gives."""
     from studycli.study import review_io
     from studycli.study.replay import CardReplay
-    from studycli.study.store import IMPORTED_COLUMNS, CardState, iso
+    from studycli.study.review_records import CardState
+    from studycli.study.store_import import IMPORTED_COLUMNS
+    from studycli.study.times import iso
 
     scheduler = sched.make_scheduler(Settings(enable_fuzzing=True))
     moments = [NOW + timedelta(days=day * 1.7, microseconds=day % 2 * 5000) for day in range(40)]

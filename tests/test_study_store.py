@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 from studycli.errors import StoreError
 from studycli.study import migrations
 from studycli.study import rating as core
+from studycli.study.review_records import CardState, Review, ReviewCap
 from studycli.study.settings import Settings
-from studycli.study.store import CardState, Review, ReviewCap, Store, parse_time
+from studycli.study.store import Store
+from studycli.study.times import parse_time
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store, rows, schema_of
 
@@ -465,7 +467,7 @@ def test_appended_imports_keep_their_order_and_values(tmp_path, count):
     each review gets its values, and the ids follow the given order, whole statements or
     not; every imported review is written with method "import", no check status and no
     state before."""
-    from studycli.study.store import IMPORTED_COLUMNS
+    from studycli.study.store_import import IMPORTED_COLUMNS
 
     reviews = [
         (f"card-{index % 7}", 1 + index % 4, f"2024-01-01T00:00:{index:06d}+00:00",
@@ -490,7 +492,7 @@ def test_appended_imports_keep_their_order_and_values(tmp_path, count):
 def test_a_cards_staged_reviews_come_back_whole_and_in_time_order(tmp_path):
     """`staged_histories` gives each card's staged reviews as one text, which
     `staged_reviews` takes apart: every review, its duration or None, by time."""
-    from studycli.study.store import staged_reviews
+    from studycli.study.store_import import staged_reviews
 
     staged = [
         ("b", "2024-01-02T00:00:00.000000+00:00", 2, None),
@@ -849,7 +851,7 @@ def test_recomputes_come_in_time_order_and_at_one_time_in_the_order_made(tmp_pat
 def test_staged_reviews_puts_a_text_in_any_order_into_time_order():
     """Sorted here: SQLite happens to concatenate in key order, which `staged_histories` does
     not promise."""
-    from studycli.study.store import staged_reviews
+    from studycli.study.store_import import staged_reviews
 
     text = "2024-01-02T00:00:00.000000+00:00 3 ,2024-01-01T00:00:00.000000+00:00 1 250"
     assert staged_reviews(text) == [
@@ -882,7 +884,7 @@ def test_iso_text_of_a_fraction_of_other_digits_is_none_or_the_stored_shape(text
     """A fraction of 1, 2, 4 or 5 digits
     (read by `fromisoformat`) came back as it was, not in `iso()`'s shape, and was stored so
     (text order no longer time order)."""
-    from studycli.study.store import iso, iso_text, parse_time
+    from studycli.study.times import iso, iso_text, parse_time
 
     assert iso_text(text) in (None, iso(parse_time(text)))
 

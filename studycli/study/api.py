@@ -28,8 +28,10 @@ from .queue import (
     next_day_start,
     study_day_start,
 )
+from .review_records import CardState, Review, ReviewMethod
 from .settings import Settings
-from .store import CardState, Review, ReviewMethod, Store, parse_time
+from .store import Store
+from .times import parse_time
 
 if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (~20 ms)
     from fsrs import Rating, Scheduler
@@ -88,9 +90,9 @@ def refuse_replaced(path: Path, opened: tuple[int, int] | None) -> None:
     """Raise StoreError where the database file at `path` is no longer the one opened before
     (`Study.opened_file`): removed or replaced meanwhile (by code a check ran), it is not made
     again, empty, to write into."""
-    from . import store
+    from . import store_connection
 
-    store.refuse_replaced(path, opened)
+    store_connection.refuse_replaced(path, opened)
 
 
 def study_items(cards: Iterable[Card]) -> list[Card]:

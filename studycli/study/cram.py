@@ -22,8 +22,8 @@ from studycli.content.card import Card
 from . import scheduler as sched
 from .queue import prerequisite_order
 from .rating import fsrs_card
+from .review_records import CardState
 from .settings import Settings
-from .store import CardState
 
 
 def cram_order(

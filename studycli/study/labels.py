@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from studycli.content.card import Card
 
-    from .store import CardState
+    from .review_records import CardState
 
 AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4  # fsrs's Rating values (a test checks them)
 RATING_NAMES: dict[int, str] = {AGAIN: "Again", HARD: "Hard", GOOD: "Good", EASY: "Easy"}

@@ -23,11 +23,13 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from studycli.records import Record
 
+from .review_records import REVIEW_STATE, ReviewCap, Schedule
 from .settings import Settings
-from .store import REVIEW_STATE, ReviewCap, Schedule, Store, iso
+from .store import Store
+from .times import iso
 
 if TYPE_CHECKING:
-    from .store import CardState
+    from .review_records import CardState
 
 
 class Item(Protocol):

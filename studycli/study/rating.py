@@ -21,8 +21,10 @@ from studycli.errors import ClockBehind, RatedElsewhere, StoreError
 
 from . import scheduler as sched
 from .replay import CardReplay, Recompute, recompute_until
+from .review_records import CardState, Review, ReviewMethod
 from .settings import Settings
-from .store import CardState, Review, ReviewMethod, Store, parse_time
+from .store import Store
+from .times import parse_time
 
 
 def fsrs_card(state: CardState | None) -> FsrsCard | None:

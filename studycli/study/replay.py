@@ -16,7 +16,7 @@ from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
 from . import scheduler as sched
-from .store import CardState
+from .review_records import CardState
 
 
 class CardReplay:

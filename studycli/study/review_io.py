@@ -32,18 +32,11 @@ from . import scheduler as sched
 from .rating import scheduler_from_json
 from .replay import CardReplay, recompute_until
 from .review_log_csv import read_chunks, write_reviews
+from .review_records import REVIEW_STATE, CardState, ReviewMethod
 from .settings import Settings
-from .store import (
-    REVIEW_STATE,
-    CardState,
-    ReviewMethod,
-    Store,
-    iso,
-    iso_text,
-    isoformat_of,
-    parse_time,
-    staged_reviews,
-)
+from .store import Store
+from .store_import import staged_reviews
+from .times import iso, iso_text, isoformat_of, parse_time
 
 
 @dataclass(frozen=True)
@@ -52,7 +45,7 @@ class ImportResult:
     log had them already (or the file had them twice); cards: cards replayed; unknown: of
     those, ids that are not in the content (kept); conflicts: of the duplicates, those that
     gave another rating for their card and time than the log has or the file's first row
-    for them, and the first few (`store.Conflicts`)."""
+    for them, and the first few (`store_import.Conflicts`)."""
 
     rows: int
     added: int

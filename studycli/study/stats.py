@@ -32,9 +32,11 @@ from studycli.content.card import Card
 from . import scheduler as sched
 from .queue import family_of, next_day_start, study_date, study_day_start, waiting_siblings
 from .rating import fsrs_card
+from .review_records import CardState, ReviewMethod
 from .settings import Settings
-from .store import CardState, ReviewMethod, Store, parse_time
+from .store import Store
 from .suspension import held
+from .times import parse_time
 
 DAYS = 30  # the window of reviews per day, true retention and the forecast
 MATURE_DAYS = 21  # as Anki: a card whose interval was 21 days or more is mature

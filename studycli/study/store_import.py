@@ -1,0 +1,274 @@
+"""Importing a review log (`ImportMixin`, a part of `Store`), as review_io.py drives it: staged
+in a temporary table, then replayed by card. The frame (`importing`: one write transaction, the
+temporary table `staged` for the file's reviews), the rows staged (`stage`) and settled
+(`settle_staged`: one review per card and time, those the log has left out, the `Conflicts`
+counted), read back by card (`staged_cards`, `staged_histories`, `staged_reviews`), then the
+replayed reviews appended (`bulk`, `append_imported`) and the log's reviews' schedule written
+again (`write_schedule`).
+
+`Store` (store.py) inherits it; it works through `StoreConnection` (store_connection.py) on the
+tables that migrations.py makes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from .review_records import CardState, ReviewMethod
+from .store_connection import StoreConnection
+from .store_sql import _UNDONE_JOIN, NOT_CRAM, _scheduler_id, _write_state
+
+_IMPORT_CACHE_KIB = 64 * 1024  # page cache while importing: at most this much memory
+_STAGE_CACHE_KIB = 32 * 1024  # the same for the temporary table of the file's reviews
+_BULK_FROM = 10_000  # an import of this many reviews or more may rebuild the indexes
+_APPEND_SQL = (
+    "INSERT INTO reviews (card_id, rating, reviewed_at, duration_ms, content_hash, queue,"
+    " state_after, method, check_status, state_before, scheduler_id) VALUES "
+)
+IMPORTED_COLUMNS = 7  # values per review that `Store.append_imported` takes
+_APPEND_ROWS = 999 // IMPORTED_COLUMNS  # imported reviews per INSERT (SQLite < 3.32: 999 values)
+
+
+class Conflicts:
+    """An import's rows left out that gave another rating for a card and time than the log
+    has, or than an earlier row of the file (a review is its card and time: an import never
+    changes a rating): how many, and the first `SHOWN` as (card_id, reviewed_at, the row's
+    rating, the other rating, where that one is: "log" or "file"); and how many rows were
+    left out as ratings undone in the log (`undone`)."""
+
+    SHOWN = 3
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: list[tuple[str, str, int, int, str]] = []
+        self.undone = 0  # rows left out as reviews undone in the log (not conflicts: a count)
+
+    def add(self, conn: sqlite3.Connection, query: str, columns: str, order: str) -> None:
+        """Count those `query` finds (its {} takes the columns) and keep its first few."""
+        self.count += conn.execute(query.format("COUNT(*)")).fetchone()[0]
+        if len(self.first) < self.SHOWN:
+            found = conn.execute(f"{query.format(columns)} ORDER BY {order} LIMIT {self.SHOWN}")
+            self.first += found.fetchall()[: self.SHOWN - len(self.first)]
+
+
+class ImportMixin(StoreConnection):
+    """`Store`'s import of a review log (see store.py)."""
+
+    @contextmanager
+    def importing(self, scheduler: str, *, sort_threads: int = 0) -> Iterator[int]:
+        """The frame of an import: one write transaction (a failure or a kill anywhere in it
+        leaves the store as it was), an empty temporary table `staged` for the file's
+        reviews (see `stage`), a bounded page cache, SQLite's sorts (the staged rows, an index
+        made again) helped by `sort_threads` threads; yields the id of `scheduler` (the fsrs
+        `Scheduler.to_json()` the imported reviews are scheduled with).
+        """
+        with self.transaction() as conn:
+            kept = {
+                pragma: conn.execute(f"PRAGMA {pragma}").fetchone()[0]
+                for pragma in ("cache_size", "temp.cache_size", "threads")
+            }
+            conn.execute(f"PRAGMA cache_size = {-_IMPORT_CACHE_KIB}")
+            conn.execute(f"PRAGMA temp.cache_size = {-_STAGE_CACHE_KIB}")
+            conn.execute(f"PRAGMA threads = {int(sort_threads)}")
+            for table in ("staged", "staged_rows"):
+                conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+            # the file's rows as they come (appended: cheap), then sorted once into `staged`,
+            # where a review's identity, (card, time), is the key
+            conn.execute(
+                "CREATE TEMP TABLE staged_rows (card_id TEXT NOT NULL,"
+                " reviewed_at TEXT NOT NULL, rating INTEGER NOT NULL, duration_ms INTEGER)"
+            )
+            conn.execute(
+                "CREATE TEMP TABLE staged (card_id TEXT NOT NULL, reviewed_at TEXT NOT NULL,"
+                " rating INTEGER NOT NULL, duration_ms INTEGER,"
+                " PRIMARY KEY (card_id, reviewed_at)) WITHOUT ROWID"
+            )
+            try:
+                yield _scheduler_id(conn, scheduler)
+                for table in ("staged", "staged_rows"):  # on a failure, the rollback does it
+                    conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+            finally:
+                for pragma, value in kept.items():
+                    conn.execute(f"PRAGMA {pragma} = {int(value)}")
+
+    def stage(self, rows: Iterable[tuple[str, str, int, int | None]]) -> None:
+        """Add reviews (card_id, reviewed_at as `iso()`, rating, duration_ms) to the import,
+        in file order (see `settle_staged`)."""
+        self.conn.executemany(
+            "INSERT INTO temp.staged_rows (card_id, reviewed_at, rating, duration_ms)"
+            " VALUES (?, ?, ?, ?)",
+            rows,
+        )
+
+    def settle_staged(self) -> Conflicts:
+        """Once every row is staged: keep one review per (card, time), the first the file
+        gives, in `staged`, and leave out those the log has already: in the schedule, or
+        undone (an export made before the undo brings the rating back, not the undone one
+        back to life). Returns the rows left out that gave another rating for their card and
+        time than the log has, or than the file's first row for them."""
+        staged = self.conn.execute("SELECT max(rowid) FROM temp.staged_rows").fetchone()[0]
+        kept = self.conn.execute(
+            "INSERT OR IGNORE INTO temp.staged (card_id, reviewed_at, rating, duration_ms)"
+            " SELECT card_id, reviewed_at, rating, duration_ms FROM temp.staged_rows"
+            " ORDER BY card_id, reviewed_at, rowid"
+        ).rowcount
+        conflicts = Conflicts()
+        if kept < (staged or 0):  # the file gives some card and time twice
+            conflicts.add(
+                self.conn,
+                "SELECT {} FROM temp.staged_rows r JOIN temp.staged s"
+                " ON s.card_id = r.card_id AND s.reviewed_at = r.reviewed_at"
+                " WHERE r.rating != s.rating",
+                "r.card_id, r.reviewed_at, r.rating, s.rating, 'file'",
+                "r.rowid",
+            )
+        self.conn.execute("DROP TABLE temp.staged_rows")
+        if self.conn.execute("SELECT 1 FROM reviews LIMIT 1").fetchone():
+            conflicts.add(
+                self.conn,
+                "SELECT {} FROM reviews r JOIN temp.staged s"
+                " ON s.card_id = r.card_id AND s.reviewed_at = r.reviewed_at"
+                f" WHERE r.card_id IN (SELECT card_id FROM temp.staged) AND {NOT_CRAM}"
+                " AND r.rating != s.rating AND r.id NOT IN (SELECT review_id FROM undos)",
+                "r.card_id, r.reviewed_at, s.rating, r.rating, 'log'",
+                "r.card_id, r.reviewed_at",
+            )
+            # (the undos drive it, CROSS JOIN: SQLite scanned the whole log, 3x a small import)
+            conflicts.undone = self.conn.execute(
+                "SELECT COUNT(*) FROM undos u CROSS JOIN reviews r ON r.id = u.review_id"
+                " JOIN temp.staged s ON s.card_id = r.card_id AND s.reviewed_at = r.reviewed_at"
+                f" WHERE {NOT_CRAM}"
+            ).fetchone()[0]
+        # the touched cards' reviews read in card order (`reviews_by_card_time`), not a lookup
+        # in the time index per staged row: half the time when the log has them all
+        self.conn.execute(
+            "DELETE FROM temp.staged WHERE (card_id, reviewed_at) IN"
+            " (SELECT r.card_id, r.reviewed_at FROM reviews r"
+            f" WHERE r.card_id IN (SELECT card_id FROM temp.staged) AND {NOT_CRAM})"
+        )
+        return conflicts
+
+    def staged_cards(self) -> list[tuple[str, int]]:
+        """(card_id, how many staged reviews) of each card with staged reviews, by id."""
+        return self.conn.execute(
+            "SELECT card_id, COUNT(*) FROM temp.staged GROUP BY card_id ORDER BY card_id"
+        ).fetchall()
+
+    def staged_histories(self, first: str, last: str) -> tuple[list[tuple], list[tuple]]:
+        """The cards with staged reviews whose ids are from `first` to `last`: their reviews
+        not undone, as (card_id, rating, reviewed_at, scheduler_id, content_hash, id, cram) in
+        time order (ties by id; `cram`: a cram rating, out of the schedule), and, per card by
+        id, its staged reviews in one text, as (card_id, text): "reviewed_at rating
+        duration_ms" per review (duration_ms empty when None), joined by commas, in no
+        particular order (see `staged_reviews`).
+
+        One row per card, not per review: a million staged reviews are a few thousand rows
+        to read here and to send to a replay worker, which takes them apart."""
+        logged = self.conn.execute(
+            "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash, r.id,"
+            f" r.method = '{ReviewMethod.CRAM.value}'"
+            f" FROM reviews r {_UNDONE_JOIN} WHERE r.card_id BETWEEN :first AND :last"
+            " AND r.card_id IN"
+            "  (SELECT card_id FROM temp.staged WHERE card_id BETWEEN :first AND :last)"
+            " AND u.review_id IS NULL ORDER BY r.reviewed_at, r.id",
+            {"first": first, "last": last},
+        ).fetchall()
+        staged = self.conn.execute(
+            "SELECT card_id, group_concat(reviewed_at || ' ' || rating || ' '"
+            " || ifnull(duration_ms, ''), ',') FROM temp.staged"
+            " WHERE card_id BETWEEN ? AND ? GROUP BY card_id ORDER BY card_id",
+            (first, last),
+        ).fetchall()
+        return logged, staged
+
+    @contextmanager
+    def bulk(self, count: int) -> Iterator[None]:
+        """Around appending `count` reviews inside `importing`: when they at least double the
+        log, its time index is dropped first and made again after (sorting once is cheaper
+        than a million B-tree inserts at random places). The card index stays: the import
+        reads each card's history through it, and appends to it in card order."""
+        indexes: list[tuple[str, str]] = []
+        if count >= _BULK_FROM and count >= self._size():
+            indexes = self.conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                " AND tbl_name = 'reviews' AND sql IS NOT NULL AND name != 'reviews_by_card_time'"
+            ).fetchall()
+        for name, _ in indexes:
+            self.conn.execute(f'DROP INDEX "{name}"')
+        yield
+        for _, sql in indexes:
+            self.conn.execute(sql)
+
+    def append_imported(
+        self,
+        values: Sequence[Any],
+        scheduler_id: int,
+        states: Iterable[CardState],
+        replayed: Iterable[tuple[str, str, int]] = (),
+    ) -> None:
+        """Append imported reviews and overwrite their cards' states, inside `importing`. An
+        imported review has method "import", no check status and no state before (undo never
+        takes one back): those are written here, not passed.
+
+        Args:
+            values: the reviews' values one after another, `IMPORTED_COLUMNS` per review
+                (card_id, rating, reviewed_at as `iso()`, duration_ms, content_hash, queue,
+                state_after JSON), in the order they are to be appended (their ids follow it).
+            scheduler_id: what `importing` gave.
+            states: the cards' states after them.
+            replayed: (queue, state_after JSON, id) of the log's reviews that an imported
+                one came before: their schedule in the merged history (what a review
+                records of itself is never rewritten; see migration 0004).
+        """
+        if not self.conn.in_transaction:
+            raise RuntimeError("Store.append_imported must run inside Store.importing()")
+        if len(values) % IMPORTED_COLUMNS:
+            raise ValueError(f"append_imported takes {IMPORTED_COLUMNS} values per review")
+        # many reviews per INSERT: a statement per review (executemany) costs SQLite its
+        # per-statement work (AUTOINCREMENT's sqlite_sequence row, a reset) a million times
+        # over, a third of the insert's time; the columns every imported review shares are
+        # written in the statement, not bound (a third less again)
+        constant = f"'{ReviewMethod.IMPORT.value}', NULL, NULL, {int(scheduler_id)}"
+        row = f"({', '.join('?' * IMPORTED_COLUMNS)}, {constant})"
+        step = _APPEND_ROWS * IMPORTED_COLUMNS
+        whole = len(values) - len(values) % step
+        if whole:
+            many = _APPEND_SQL + ", ".join([row] * _APPEND_ROWS)
+            for start in range(0, whole, step):
+                self.conn.execute(many, values[start : start + step])
+        if whole < len(values):  # the last few, a statement each
+            self.conn.executemany(
+                _APPEND_SQL + row,
+                (
+                    values[start : start + IMPORTED_COLUMNS]
+                    for start in range(whole, len(values), IMPORTED_COLUMNS)
+                ),
+            )
+        self.write_schedule(replayed)
+        for state in states:
+            _write_state(self.conn, state)
+
+    def _size(self) -> int:
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'reviews'").fetchone()
+        return int(row[0]) if row else 0
+
+    def write_schedule(self, replayed: Iterable[tuple[str, str, int]]) -> None:
+        """Write again the schedule of the log's reviews that a replay of a merged history
+        changed: (queue, state_after JSON, id) each (see migration 0004)."""
+        self.conn.executemany(
+            "UPDATE reviews SET queue = ?, state_after = ? WHERE id = ?", replayed
+        )
+
+
+def staged_reviews(text: str) -> list[tuple[str, int, int | None]]:
+    """A card's staged reviews from `Store.staged_histories`'s text: (reviewed_at, rating,
+    duration_ms) in time order."""
+    reviews = text.split(",")
+    reviews.sort()  # the times have one shape (`iso`): text order is time order
+    return [
+        (moment, int(rating), int(duration) if duration else None)
+        for moment, rating, duration in (review.split(" ") for review in reviews)
+    ]

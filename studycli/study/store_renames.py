@@ -1,0 +1,105 @@
+"""A renamed card's history moved onto its new id (`RenamesMixin`, a part of `Store`): what the
+store holds of a card (`held_items`), whether the open database takes a move (`can_move`), the
+move itself (`move_items`, recorded in the `renames` table of migration 0009), when a history
+was last moved onto a card (`moved_through`: undo refuses a rating made before), and the moved
+histories read back for their replay (`logged_histories`).
+
+`Store` (store.py) inherits it; renames.py decides the moves and review_io.py replays the cards.
+It works through `StoreConnection` (store_connection.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from .review_records import ReviewMethod
+from .store_connection import StoreConnection
+from .store_sql import _STATE_COLUMNS, _unbury
+
+# A moved study item's state row onto its new id (`Store.move_items`): the new id's state where
+# it has one, else the old one's (either way replayed after, from the reviews moved); suspended
+# if either is. (In DO UPDATE, a bare column is the new id's row as it was.)
+_MOVE_STATE = (
+    f"INSERT INTO cards ({_STATE_COLUMNS}) SELECT ?, fsrs, content_hash, lapses, reps, suspended"
+    " FROM cards WHERE card_id = ? ON CONFLICT (card_id) DO UPDATE SET"
+    " suspended = max(suspended, excluded.suspended),"
+    " content_hash = CASE WHEN fsrs IS NULL THEN excluded.content_hash ELSE content_hash END,"
+    " lapses = CASE WHEN fsrs IS NULL THEN excluded.lapses ELSE lapses END,"
+    " reps = CASE WHEN fsrs IS NULL THEN excluded.reps ELSE reps END,"
+    " fsrs = ifnull(fsrs, excluded.fsrs)"
+)
+_MOVE_BURIAL = (
+    "INSERT INTO buried (card_id, until) SELECT ?, until FROM buried WHERE card_id = ?"
+    " ON CONFLICT (card_id) DO UPDATE SET until = max(until, excluded.until)"
+)
+
+
+class RenamesMixin(StoreConnection):
+    """`Store`'s moves of renamed cards' histories (see store.py)."""
+
+    def held_items(self, card_id: str) -> set[str]:
+        """The ids of `card_id`'s study items that the store holds a review, a state or a
+        burial of: the card's own id and its cloze deletions' (`card_id#c2`). A few lookups
+        in the tables' indexes, none where it holds nothing of the card."""
+        items = "card_id = :id OR (card_id >= :first AND card_id < :past)"
+        tables = ["cards", "reviews", *(["buried"] if self._has_table("buried") else [])]
+        found = self.conn.execute(
+            " UNION ".join(f"SELECT card_id FROM {table} WHERE {items}" for table in tables),
+            {"id": card_id, "first": f"{card_id}#c", "past": f"{card_id}#d"},
+        )
+        return {item for (item,) in found}
+
+    def can_move(self) -> bool:
+        """Whether the open database takes a move of a renamed card's history: written, or a
+        copy of it read in memory (`read_a_copy`); not one of a schema before migration 0009
+        read as it is."""
+        (query_only,) = self.conn.execute("PRAGMA query_only").fetchone()
+        return not query_only and self._has_table("renames")
+
+    def move_items(self, moves: Sequence[tuple[str, str]]) -> set[str]:
+        """Move everything the store holds under each old study item id of `moves` (old id,
+        new id) onto the new one, inside one transaction (the caller's, if any), each move
+        recorded first (migration 0009): its reviews; its state where the new id has none (the
+        caller replays it), suspended if either was; its burial, until the later time. Returns
+        the new ids that reviews moved to: their states and schedule are to be replayed."""
+        moved = set()
+        with self.transaction() as conn:
+            through = self.latest_review_id()
+            for old, new in moves:
+                if self._reviewed(old):
+                    moved.add(new)
+                conn.execute(
+                    "INSERT INTO renames (old_id, new_id, moved_through) VALUES (?, ?, ?)",
+                    (old, new, through),
+                )
+                conn.execute("UPDATE reviews SET card_id = ? WHERE card_id = ?", (new, old))
+                conn.execute(_MOVE_STATE, (new, old))
+                conn.execute("DELETE FROM cards WHERE card_id = ?", (old,))
+                if self._has_table("buried"):
+                    conn.execute(_MOVE_BURIAL, (new, old))
+                    _unbury(conn, old)
+        return moved
+
+    def _reviewed(self, card_id: str) -> bool:
+        found = "SELECT 1 FROM reviews WHERE card_id = ? LIMIT 1"
+        return self.conn.execute(found, (card_id,)).fetchone() is not None
+
+    def moved_through(self, card_id: str) -> int | None:
+        """The id of the log's latest review when a history was last moved onto `card_id`
+        (`move_items`); None if none ever was."""
+        if not self._has_table("renames"):
+            return None
+        (found,) = self.conn.execute(
+            "SELECT max(moved_through) FROM renames WHERE new_id = ?", (card_id,)
+        ).fetchone()
+        return found
+
+    def logged_histories(self, card_ids: Collection[str]) -> list[tuple]:
+        """The reviews of `card_ids` not undone, as `staged_histories` gives the log's: (card_id,
+        rating, reviewed_at, scheduler_id, content_hash, id, cram), in time order (ties by
+        id)."""
+        return self.conn.execute(
+            "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash, r.id,"
+            f" r.method = '{ReviewMethod.CRAM.value}' FROM {self._selected_from(card_ids)}"
+            " WHERE u.review_id IS NULL ORDER BY r.reviewed_at, r.id"
+        ).fetchall()

@@ -1,0 +1,88 @@
+"""What a replay of the log reads, and the recomputes it applies (`ReplayMixin`, a part of
+`Store`): the reviews that make the schedule (`scheduled_log`), the scheduler settings they were
+made with (`schedulers`), and the recomputes of the memory states with new parameters
+(`recomputes`, `record_recompute`, `latest_recompute`). A rebuild (rating.py), an import
+(review_io.py) and the optimiser (api.py) read them.
+
+`Store` (store.py) inherits it; it works through `StoreConnection` (store_connection.py) on the
+`reviews`, `schedulers` and `recomputes` tables that migrations.py makes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection
+from datetime import datetime
+
+from .store_connection import StoreConnection
+from .store_sql import SCHEDULED, _scheduler_id
+from .times import iso, parse_time
+
+
+class ReplayMixin(StoreConnection):
+    """What a replay reads of `Store`, and its recomputes (see store.py)."""
+
+    def scheduled_log(self, card_ids: Collection[str] | None = None) -> list[tuple]:
+        """The reviews that make the schedule (not undone, not cram), in time order (ties by
+        id), as (card_id, rating, reviewed_at as stored, scheduler_id, content_hash); of
+        `card_ids` only when given."""
+        sql = (
+            "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash"
+            f" FROM {self._selected_from(card_ids)} WHERE {SCHEDULED}"
+            " ORDER BY r.reviewed_at, r.id"
+        )
+        return self.conn.execute(sql).fetchall()
+
+    def schedulers(self) -> dict[int, str]:
+        """Every scheduler settings JSON the log refers to, by id."""
+        return dict(self.conn.execute("SELECT id, settings FROM schedulers").fetchall())
+
+    def readable_schedulers(self) -> dict[int, str] | None:
+        """`schedulers`, or None where the table does not read (a damaged file whose log
+        still exports), as `suspended_count`."""
+        try:
+            return self.schedulers()
+        except sqlite3.DatabaseError:
+            return None
+
+    def recomputes(self) -> list[tuple[str, int]]:
+        """(made_at as stored, scheduler_id) of each recompute of the memory states (new
+        parameters saved), in time order: a replay applies each at its time."""
+        if not self._has_table("recomputes"):
+            return []
+        return self.conn.execute(
+            "SELECT made_at, scheduler_id FROM recomputes ORDER BY made_at, id"
+        ).fetchall()
+
+    def schedulers_since_recompute(self) -> set[str]:
+        """The scheduler settings (JSON) the memory states stand on: the latest recompute's
+        and those of every review logged at or after it (every review's, with none)."""
+        recomputes = self.recomputes()
+        since, ids = "", set()
+        if recomputes:
+            since, latest = recomputes[-1]
+            ids.add(latest)
+        ids.update(
+            row[0]
+            for row in self.conn.execute(
+                "SELECT DISTINCT scheduler_id FROM reviews WHERE reviewed_at >= ?", (since,)
+            )
+        )
+        known = self.schedulers()
+        return {known[i] for i in ids if i in known}
+
+    def record_recompute(self, made_at: datetime, scheduler: str) -> None:
+        """Log that from `made_at` on the memory states are those of `scheduler` (its JSON);
+        inside the caller's transaction, if any, where the recomputed states are written."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO recomputes (made_at, scheduler_id) VALUES (?, ?)",
+                (iso(made_at), _scheduler_id(conn, scheduler)),
+            )
+
+    def latest_recompute(self) -> datetime | None:
+        """When the memory states were last recomputed; None if never."""
+        if not self._has_table("recomputes"):
+            return None
+        (made_at,) = self.conn.execute("SELECT max(made_at) FROM recomputes").fetchone()
+        return parse_time(made_at) if made_at else None

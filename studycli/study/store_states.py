@@ -1,0 +1,153 @@
+"""The cards' states (`CardStatesMixin`, a part of `Store`): one card's or every card's, the
+cards due that the queue reads (`schedule`), which are not new, when the next falls due,
+suspensions and burials, and states written anew (`replace_states`).
+
+`Store` (store.py) inherits it; it works through `StoreConnection` (store_connection.py) on the
+`cards` and `buried` tables that migrations.py makes. A rating writes its card's state with its
+review (store_log.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container
+from collections.abc import Set as AbstractSet
+from datetime import datetime
+
+from .review_records import REVIEW_STATE, CardState, ReviewCap, Schedule
+from .store_connection import StoreConnection
+from .store_sql import _STATE_COLUMNS, _state, _unbury, _write_state
+from .times import iso, parse_time
+
+# A card's due time and fsrs state, as the index cards_by_due (migrations 0003, 0005) holds them.
+_DUE = "json_extract(fsrs, '$.due')"
+_STATE = "json_extract(fsrs, '$.state')"
+
+
+class CardStatesMixin(StoreConnection):
+    """`Store`'s cards' states (see store.py)."""
+
+    def state(self, card_id: str) -> CardState | None:
+        row = self.conn.execute(
+            f"SELECT {_STATE_COLUMNS} FROM cards WHERE card_id = ?", (card_id,)
+        ).fetchone()
+        return _state(row) if row else None
+
+    def states(self) -> dict[str, CardState]:
+        """Every card the store knows, removed cards included."""
+        rows = self.conn.execute(f"SELECT {_STATE_COLUMNS} FROM cards ORDER BY card_id")
+        return {row[0]: _state(row) for row in rows}
+
+    def schedule(
+        self,
+        until: datetime,
+        seen: AbstractSet[str] | None = None,
+        *,
+        reviews: ReviewCap | None = None,
+    ) -> Schedule:
+        """The cards due at or before `until` and the cards that are not new (see `Schedule`);
+        `seen` when the caller knows them already (see `not_new`). With `reviews`, the cards
+        in review (fsrs's State.Review) are only those the cap asks for: the first that a
+        queue can show today, rather than every review card due (thousands, in a large
+        collection studied every few days).
+
+        Reads only the rows it returns (an index on the due time), not every card's state.
+        """
+        capped = f" AND {_STATE} != {REVIEW_STATE}" if reviews is not None else ""
+        due = self.conn.execute(
+            f"SELECT card_id, {_STATE}, {_DUE} FROM cards WHERE suspended = 0"
+            f" AND fsrs IS NOT NULL AND {_DUE} <= ?{capped} ORDER BY {_DUE}, card_id",
+            (iso(until),),
+        ).fetchall()
+        if reviews is not None:
+            due += self._first_reviews(reviews)
+        return Schedule(due=due, seen=self.not_new() if seen is None else seen)
+
+    def _first_reviews(self, cap: ReviewCap) -> list[tuple[str, int, str]]:
+        """The review cards due by `cap.now`, by due time then id, the first `cap.limit` of
+        those in `cap.cards`: read a page at a time (one page, when most cards are wanted)."""
+        found: list[tuple[str, int, str]] = []
+        # (named parameters, bound from a dict: Python 3.12.3, Ubuntu 24.04's, took numbered
+        # ones (?1) bound from a tuple for named ones and warned, python/cpython#117995; with
+        # warnings as errors, as the tests run, every review session with reviews due failed)
+        at = {"now": iso(cap.now), "due": "", "card": ""}
+        page = max(cap.limit, 64)
+        while len(found) < cap.limit:
+            rows = self.conn.execute(
+                f"SELECT card_id, {_STATE}, {_DUE} FROM cards WHERE suspended = 0"
+                f" AND fsrs IS NOT NULL AND {_DUE} BETWEEN :due AND :now"
+                f" AND ({_DUE}, card_id) > (:due, :card)"
+                f" AND {_STATE} = {REVIEW_STATE} ORDER BY {_DUE}, card_id LIMIT {int(page)}",
+                at,
+            ).fetchall()
+            found += (row for row in rows if row[0] in cap.cards)
+            if len(rows) < page:
+                break
+            at.update(due=rows[-1][2], card=rows[-1][0])
+            page *= 4
+        return found[: cap.limit]
+
+    def not_new(self) -> set[str]:
+        """The ids of the cards that are not new: studied, or suspended (read from an index;
+        one string split here, rather than a row per card)."""
+        (joined,) = self.conn.execute(
+            "SELECT group_concat(card_id, char(31)) FROM cards"
+            " WHERE fsrs IS NOT NULL OR suspended = 1"
+        ).fetchone()
+        return set(joined.split("\x1f")) if joined else set()
+
+    def earliest_due(
+        self, card_ids: Container[str], after: datetime | None = None, *, review: bool | None = None
+    ) -> datetime | None:
+        """When the first of these cards (studied, not suspended) falls due, of those due after
+        `after` when given, and with `review`, of those in review (True) or in learning or
+        relearning (False); None if none."""
+        later = f" AND {_DUE} > ?" if after is not None else ""
+        state = "" if review is None else f" AND {_STATE} {'=' if review else '!='} {REVIEW_STATE}"
+        rows = self.conn.execute(
+            f"SELECT card_id, {_DUE} FROM cards"
+            f" WHERE suspended = 0 AND fsrs IS NOT NULL{state}{later} ORDER BY {_DUE}, card_id",
+            () if after is None else (iso(after),),
+        )
+        for card_id, due in rows:
+            if card_id in card_ids:
+                return parse_time(due)
+        return None
+
+    def set_suspended(self, card_id: str, suspended: bool) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO cards (card_id, suspended) VALUES (?, ?) ON CONFLICT (card_id)"
+                " DO UPDATE SET suspended = excluded.suspended",
+                (card_id, int(suspended)),
+            )
+
+    def bury(self, card_id: str, until: datetime) -> None:
+        """Leave `card_id` out of the queues until `until` (see migration 0008)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO buried (card_id, until) VALUES (?, ?) ON CONFLICT (card_id)"
+                " DO UPDATE SET until = excluded.until",
+                (card_id, iso(until)),
+            )
+
+    def unbury(self, card_id: str) -> None:
+        with self.transaction() as conn:
+            _unbury(conn, card_id)
+
+    def buried(self, now: datetime) -> dict[str, datetime]:
+        """The study items buried at `now`, each with when it comes back (none in a database
+        older than migration 0008 read as it is: a backup, a dry run)."""
+        if not self._has_table("buried"):
+            return {}
+        rows = self.conn.execute("SELECT card_id, until FROM buried WHERE until > ?", (iso(now),))
+        return {card_id: parse_time(until) for card_id, until in rows}
+
+    def replace_states(self, states: list[CardState]) -> None:
+        """Overwrite the scheduling state of these cards (their suspension is kept)."""
+        with self.transaction() as conn:
+            for state in states:
+                _write_state(conn, state)
+
+    def suspended(self) -> set[str]:
+        """The ids of the suspended cards."""
+        return {c for (c,) in self.conn.execute("SELECT card_id FROM cards WHERE suspended = 1")}
