@@ -4,8 +4,8 @@ ones next to a database (`backups`, the latest last), and how many of some revie
 (`reviews_held`).
 
 Part of the store (see `database.py`): `database.connect` writes one before it upgrades a
-database (`migrations.py`), the doctor one before a repair; `sqlite_errors.py`, `store.py`
-and the doctor name the latest as the one to restore.
+database (`migrations.py`), the doctor one before a repair; `sqlite_errors.py`,
+`store_connection.py` and the doctor name the latest as the one to restore.
 """
 
 from __future__ import annotations

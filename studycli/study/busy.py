@@ -4,9 +4,10 @@ of a wait that lasts (`on_wait`, `waits_said`), and whether an SQLite error says
 (`is_busy`; `_code` and `_extended` read an error's result code for the other modules).
 
 Part of the store (SQL lives only in `database.py`, which opens the database, the modules it
-builds on, `store.py` and `migrations.py`). Every part of it that may meet a busy database
-asks `is_busy`, and those that read `BUSY_TIMEOUT` when they run read it here
-(`busy.BUSY_TIMEOUT`), so that one setting reaches them all. The command line sets `on_wait`.
+builds on, `store.py` with its parts, `store_*.py`, and `migrations.py`). Every part of it that
+may meet a busy database asks `is_busy`, and those that read `BUSY_TIMEOUT` when they run read
+it here (`busy.BUSY_TIMEOUT`), so that one setting reaches them all. The command line sets
+`on_wait`.
 """
 
 from __future__ import annotations

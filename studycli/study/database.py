@@ -4,8 +4,8 @@ a writer can write, and reading read-only what cannot be written or must not be 
 dry run; a database of an older studycli through an upgraded copy in memory).
 
 `Store.open` calls `connect` and `Store.snapshot` uses `snapshot`; the doctor opens with
-`connect_read_only`. SQL lives only in the store: `store.py` (the log and the card states),
-`migrations.py` (the schema), this module and those it builds on:
+`connect_read_only`. SQL lives only in the store: `store.py` and its parts (`store_*.py`: the
+log and the card states), `migrations.py` (the schema), this module and those it builds on:
 
 - `busy.py`: waiting while another process holds the database;
 - `side_files.py`: the -wal and -shm files beside it; orphaned ones refused;
