@@ -347,6 +347,8 @@ def _row(
         moment = datetime.fromisoformat(time)
     except ValueError:  # (the other forms: tried only here, off the common path)
         moment = _moment(time)
+    if moment.tzinfo is None:  # (fromisoformat reads some times in milliseconds as the basic
+        moment = _moment(time)  # form, without a timezone: 1420070400123 as 1420-07-04 01:23)
     if not card or _CONTROL.search(card) or score is None or moment.tzinfo is None:
         raise ValueError
     if len(card) > LONGEST_CARD_ID:
