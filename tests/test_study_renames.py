@@ -170,10 +170,6 @@ def test_the_commands_show_the_history_under_the_new_id_before_anything_is_rated
     assert "it was renamed 'neuron-bias'" in " ".join(shown.stderr.split())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Store.move_items moves a review the log holds under the new id already (h11's report)",
-)
 def test_a_review_the_log_holds_under_both_ids_moves_as_one_review(tmp_path, content_copy):
     """Two machines synced by export and import: the other one pulled the rename first, and
     its export (its history under the new id, this machine's ratings among it) was imported

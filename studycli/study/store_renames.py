@@ -11,10 +11,12 @@ It works through `StoreConnection` (store_connection.py).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
 
 from .review_records import ReviewMethod
 from .store_connection import StoreConnection
-from .store_sql import _STATE_COLUMNS, _unbury
+from .store_sql import _STATE_COLUMNS, NOT_CRAM, _unbury
+from .times import iso
 
 # A moved study item's state row onto its new id (`Store.move_items`): the new id's state where
 # it has one, else the old one's (either way replayed after, from the reviews moved); suspended
@@ -27,6 +29,18 @@ _MOVE_STATE = (
     " lapses = CASE WHEN fsrs IS NULL THEN excluded.lapses ELSE lapses END,"
     " reps = CASE WHEN fsrs IS NULL THEN excluded.reps ELSE reps END,"
     " fsrs = ifnull(fsrs, excluded.fsrs)"
+)
+# A review the log holds under both ids (`Store.move_items`): two machines synced by export and
+# import, the other one having pulled the rename first, so that this one's ratings came back
+# under the new id, kept as "not in the content", before this one pulled it. It is one review,
+# as an import keeps one per card and time: the copy under the new id is marked undone (the log
+# is append-only), the original, with its duration and its check's outcome, stays.
+_UNDO_TWINS = (
+    "INSERT INTO undos (review_id, undone_at) SELECT n.id, :now FROM reviews n"
+    f" WHERE n.card_id = :new AND n.method != '{ReviewMethod.CRAM}'"
+    " AND n.id NOT IN (SELECT review_id FROM undos) AND EXISTS (SELECT 1 FROM reviews r"
+    f" WHERE r.card_id = :old AND r.reviewed_at = n.reviewed_at AND {NOT_CRAM}"
+    " AND r.id NOT IN (SELECT review_id FROM undos))"
 )
 _MOVE_BURIAL = (
     "INSERT INTO buried (card_id, until) SELECT ?, until FROM buried WHERE card_id = ?"
@@ -59,7 +73,8 @@ class RenamesMixin(StoreConnection):
     def move_items(self, moves: Sequence[tuple[str, str]]) -> set[str]:
         """Move everything the store holds under each old study item id of `moves` (old id,
         new id) onto the new one, inside one transaction (the caller's, if any), each move
-        recorded first (migration 0009): its reviews; its state where the new id has none (the
+        recorded first (migration 0009): its reviews (one the new id holds too, at the same
+        time, kept once: `_UNDO_TWINS`); its state where the new id has none (the
         caller replays it), suspended if either was; its burial, until the later time. Returns
         the new ids that reviews moved to: their states and schedule are to be replayed."""
         moved = set()
@@ -72,6 +87,8 @@ class RenamesMixin(StoreConnection):
                     "INSERT INTO renames (old_id, new_id, moved_through) VALUES (?, ?, ?)",
                     (old, new, through),
                 )
+                now = iso(datetime.now(UTC))
+                conn.execute(_UNDO_TWINS, {"old": old, "new": new, "now": now})
                 conn.execute("UPDATE reviews SET card_id = ? WHERE card_id = ?", (new, old))
                 conn.execute(_MOVE_STATE, (new, old))
                 conn.execute("DELETE FROM cards WHERE card_id = ?", (old,))
