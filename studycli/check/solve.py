@@ -53,12 +53,45 @@ def rated_path(card_id: str) -> Path:
     return attempts_dir() / "rated" / f"{card_id}.py"
 
 
+def follow_rename(card: Card) -> str | None:
+    """Give `card` the attempt file it had under an id of its `renamed_from`, where it has
+    none under its own: after its author renamed it, `solve NEW` started from the starter, the
+    learner's answer begun under the old id left behind. (The answer put aside with a pass,
+    `rated_path`, stays: see `put_aside`.)
+
+    The newest old id's file is taken, renamed within the folder in one step (os.replace);
+    a file of the new id is never replaced: where both are there, both stay as they are and
+    the new id's is the attempt. Only the card's own old ids are looked at, no scan of the
+    folder, and only by the commands about to open the attempt (`ensure_attempt`'s callers).
+
+    Returns:
+        What to tell the learner, once (the file is then under the new id); None where
+        nothing moved: no old id's file, one of the new id already, or a move the system
+        refused (the card then starts from its starter, as before the rename).
+    """
+    new = attempt_path(card.id)
+    if not card.renamed_from or os.path.lexists(new):
+        return None
+    for old_id in reversed(card.renamed_from):  # (oldest first in the card)
+        old = attempt_path(old_id)
+        if not os.path.lexists(old):
+            continue
+        try:
+            os.replace(old, new)
+        except OSError:
+            return None
+        return f"your attempt at {old_id} is now {card.id}'s: {new}"
+    return None
+
+
 def put_aside(card_id: str) -> str | None:
     """Move the attempt of `card_id`, whose pass was just recorded, to `rated_path`, so that
     the card's next review starts from its starter and asks for the answer again: reopened,
     the passing code passed unchanged, and a review weeks later recorded Good without recall.
-    The answer put aside before it is replaced. What to tell the learner; None where there was
-    none to move, or it could not be moved (the next review then opens it again, as before)."""
+    The answer put aside before it is replaced (one put aside under an id the card had before
+    it was renamed stays where it is: no undo reaches a rating made before the rename, and so
+    none brings it back). What to tell the learner; None where there was none to move, or it
+    could not be moved (the next review then opens it again, as before)."""
     target = rated_path(card_id)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +121,8 @@ def bring_back(card_id: str, untouched: Callable[[Path], bool] = lambda path: Fa
 def ensure_attempt(card: Card, content: Content, path: Path | None = None) -> Path:
     """The attempt file for `card`, created from its starter when it does not exist yet.
 
-    An existing file is never overwritten: it holds the learner's work.
+    An existing file is never overwritten: it holds the learner's work. (A caller gives a
+    renamed card its attempt under an old id first: `follow_rename`, whose note it shows.)
 
     Raises:
         StudyError: the card is not answered with code.

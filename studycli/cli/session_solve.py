@@ -39,7 +39,13 @@ class SessionSolve(SessionRating):
         try:  # (0.1 s the first time: a Ctrl-C meant for the editor can come meanwhile)
             from fsrs import Rating
 
-            from studycli.check.solve import compiles, ensure_attempt, is_untouched, starter_kind
+            from studycli.check.solve import (
+                compiles,
+                ensure_attempt,
+                follow_rename,
+                is_untouched,
+                starter_kind,
+            )
 
             from .solve_flow import (
                 Limits,
@@ -59,6 +65,8 @@ class SessionSolve(SessionRating):
             return
         card = shown.card
         limits = Limits(self.settings.check_timeout, self.settings.check_memory_mb)
+        if said := follow_rename(card):  # (unwrapped: its path copies in one piece)
+            self.console.print(Text(said, style="dim"), soft_wrap=True)
         try:
             path = ensure_attempt(card, self.content)
             edit(

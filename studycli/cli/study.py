@@ -122,6 +122,7 @@ def solve(
     from studycli.check.solve import (
         compiles,
         ensure_attempt,
+        follow_rename,
         is_untouched,
         read_attempt,
         require_runnable,
@@ -141,6 +142,8 @@ def solve(
     console = stdout()
     if file is not None:
         read_attempt(file)  # missing, a folder, unreadable or not text: say so before anything
+    elif said := follow_rename(card):  # (unwrapped: its path copies in one piece)
+        console.print(said, style="dim", soft_wrap=True, markup=False)
     path = file or ensure_attempt(card, content)
     opened = None  # (the file, which the check's code could remove: see `_record_check`)
     mark = None  # the log's latest review as the solve began (see `_record_check`)
