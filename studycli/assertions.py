@@ -457,16 +457,32 @@ def as_int(value: Any, what: str, *, hint: str = "") -> int:
 ITEMS_HINT = "a 0-d tensor's Python int is its .item(), and a tensor's list of ints its .tolist()"
 
 
+# What `plain_ints` refuses though it iterates: each kind, with how it would have been read
+NOT_LISTS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (Mapping, "a dict is read as its keys alone"),
+    ((set, frozenset), "a set's order is arbitrary"),
+    (str, "a str is read as its characters"),
+    ((bytes, bytearray), "bytes are read as their byte values"),
+)
+
+
 def plain_ints(values: Any, what: str, *, hint: str = "") -> list[int]:
     """The answer's items as plain ints (`operator.index`: numpy's integers read too), to
     compare as numbers: an int subclass whose == always said yes passed a comparison of the
     answer itself. Items that are no integers fail the check, named by type; so do 0-d
     tensors and arrays, as in `as_int` (their __index__ passed a list of them, which a loop
-    over a tensor without .tolist() builds), with ITEMS_HINT instead of `hint`."""
+    over a tensor without .tolist() builds), with ITEMS_HINT instead of `hint`. So does a
+    value whose iteration is no list the answer wrote (`NOT_LISTS`), said by its type: a dict
+    passed as its keys, a set in an arbitrary order, a str as its characters, bytes as ints."""
     import operator
 
     import numpy as np
 
+    for refused, reading in NOT_LISTS:
+        if isinstance(values, refused):
+            shown, name = describe(values), type(values).__name__
+            shown = shown if shown.startswith(name) else f"{name} {shown}"  # (frozenset({2}))
+            _fail(what, f"returned a {shown}, expected a list of ints ({reading})", hint)
     try:
         items = list(values)  # (read once: a generator has no second pass)
     except TypeError:  # (None, an int: the checker's own error named no answer's mistake)

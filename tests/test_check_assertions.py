@@ -335,6 +335,30 @@ def test_plain_ints_refuses_what_is_no_list_with_the_answers_mistake():
         )
 
 
+def test_plain_ints_refuses_a_dict_a_set_or_text_that_iterate_as_no_list():
+    """A dict passed as its keys, a set in whatever order it iterates, bytes as their byte
+    values, where a list of ints was promised: silently read so (a str failed as "items of
+    type str", which named no mistake). Each fails, said by its type; what was read before
+    still is."""
+    from studycli.assertions import plain_ints
+
+    for value, shown, reading in (
+        ({0: 1, 2: 3}, "dict {0: 1, 2: 3}", "a dict is read as its keys alone"),
+        ({1, 2}, "set {1, 2}", "a set's order is arbitrary"),
+        (frozenset({2}), "frozenset({2})", "a set's order is arbitrary"),
+        ("12", "str '12'", "a str is read as its characters"),
+        (b"\x01\x02", "bytes b'\\x01\\x02'", "bytes are read as their byte values"),
+    ):
+        with pytest.raises(AssertionError) as failed:
+            plain_ints(value, "f(x)", hint="return a list")
+        assert str(failed.value) == (
+            f"f(x): returned a {shown}, expected a list of ints ({reading})\n  hint: return a list"
+        )
+    assert plain_ints((3, 1), "f") == [3, 1]
+    assert plain_ints(range(3), "f") == [0, 1, 2]
+    assert plain_ints(np.array([2, 0]), "f") == [2, 0]  # (its items: numpy ints)
+
+
 def test_plain_ints_refuses_0d_tensors_and_arrays_as_as_int_does():
     """A list of 0-d tensors (a loop over a tensor, `for i in order:`, without .tolist())
     passed as ints through their __index__, where as_int refuses a single 0-d tensor."""
