@@ -518,6 +518,28 @@ def test_the_help_groups_the_commands_by_what_a_learner_comes_for(cli, monkeypat
     assert sorted(listed) == COMMANDS  # each command once
 
 
+def test_the_help_lists_each_command_in_at_most_three_lines(cli, monkeypatch):
+    """`studycli --help` shows each command's first paragraph: `undo`'s took five lines at 80
+    columns, `topics`' and `list`'s four, a list a learner reads to find a command. The
+    details belong in the paragraphs after it (`studycli COMMAND --help`)."""
+    monkeypatch.setenv("COLUMNS", "80")
+    result = cli("--help")
+    assert result.exit_code == 0, result.output
+    lines: dict[str, int] = {}
+    command = None
+    for line in result.stdout.splitlines():
+        if not line.startswith("│ "):
+            command = None
+        elif line[2] != " ":  # a command's first line (or an option's, counted apart)
+            command = line[2:].split()[0]
+            lines[command] = 1
+        elif command is not None and line[2:].strip(" │"):
+            lines[command] += 1
+    commands = {name: count for name, count in lines.items() if not name.startswith("-")}
+    assert set(commands) == set(COMMANDS)
+    assert {name: count for name, count in commands.items() if count > 3} == {}
+
+
 @pytest.mark.parametrize("terminal", [True, False])
 def test_prose_wraps_at_words_on_a_terminal_and_is_one_line_piped(terminal):
     """`print_prose`: a sentence longer than the terminal wrapped at its words there (the

@@ -454,8 +454,9 @@ def list_cards(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the cards as JSON.")] = False,
 ) -> None:
-    """List cards, optionally filtered by deck, topic, kind or tag, or only the leeches
-    (`--json` gives each card's tags too). A draft, a card still being written (a text begins
+    """List cards, optionally filtered by deck, topic, kind or tag, or only the leeches.
+
+    `--json` gives each card's tags too. A draft, a card still being written (a text begins
     with TODO), is marked so: it is not studied until it is written.
 
     Example: studycli list --deck transformers --kind coding

@@ -417,9 +417,10 @@ def history(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reviews as JSON.")] = False,
 ) -> None:
-    """Show the review log, the latest reviewed first (undone ratings left out): by default the
-    latest 50 reviews and a line counting the older ones. `--json` prints every review unless
-    --limit is given.
+    """Show the review log, the latest reviewed first (undone ratings left out).
+
+    By default the latest 50 reviews and a line counting the older ones. `--json` prints every
+    review unless --limit is given.
 
     Example: studycli history --card online-softmax --limit 10
     """

@@ -17,11 +17,11 @@ def topics(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print the topics as JSON.")] = False,
 ) -> None:
-    """List the study topics in the order of the topic list: each one's slug (what --topic
-    takes in review, cram, list, stats and export-anki), how many cards it has (and how many of them are coding
-    cards) and what it covers.
+    """List the study topics: each one's slug, its cards and what it covers.
 
-    A topic with no card in the content is listed too, with 0 cards.
+    In the order of the topic list. The slug is what --topic takes in review, cram, list,
+    stats and export-anki; the cards are counted, and the coding cards among them. A topic with
+    no card in the content is listed too, with 0 cards.
 
     Example: studycli topics
     """

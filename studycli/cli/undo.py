@@ -12,10 +12,11 @@ from .context import now, open_study
 
 @app.command()
 def undo(ctx: typer.Context) -> None:
-    """Take back the latest rating still standing, given today (a session ends as soon as
-    nothing is due, before its last rating could be undone with u): the card goes back
-    exactly as it was before it, and the log marks the rating undone. Run it again to take
-    back the one before. Imported ratings are not undone here.
+    """Take back today's latest rating: its card goes back exactly as it was before it.
+
+    The log marks the rating undone; run it again to take back the one before. (A session
+    ends as soon as nothing is due, before its last rating could be undone with u: this takes
+    it back.) Imported ratings are not undone here.
 
     Example: studycli undo
     """
