@@ -49,8 +49,13 @@ TWO_MONTHS_AGO = (
 )
 # Run up to a front's last line, then leave at once: what `review` costs to its first card.
 FRONT = """
-import os, sys, types
+import gc, os, sys, types
 sys.argv = ["studycli", "review"]
+# main() sets the collector's threshold before it imports the command's module: this front
+# imports the session's first, to patch it, and does so too (at Python's default it counted
+# 10 M instructions of collections during those imports that a learner's `review` never runs)
+from studycli.cli import GC_THRESHOLD
+gc.set_threshold(*GC_THRESHOLD)
 from studycli.cli import review_session
 def leave(*args):
     sys.stdout.flush(); os._exit(0)

@@ -14,6 +14,12 @@ import sys
 
 __all__ = ["main"]
 
+# The collector's youngest generation is looked at every 700 new objects by default: a
+# command's start (its imports, the cards, the first card shown) makes hundreds of thousands
+# that live as long as it does, and `review` spent 6% of its instructions to its first card in
+# collections that found nothing (bench/instructions.py); every 50,000 here (`main`).
+GC_THRESHOLD = (50_000, 10, 10)
+
 
 def main() -> None:
     """The console script. A `check` starts its first worker before anything else: the
@@ -21,11 +27,7 @@ def main() -> None:
     Typer, Rich and the app take 0.1-0.2 s to import and parse the command line
     (bench/check_all.py). A command line that fails to parse leaves it unused; it ends with
     the command."""
-    # The collector's youngest generation is looked at every 700 new objects by default: a
-    # command's start (its imports, the cards, the first card shown) makes hundreds of
-    # thousands that live as long as it does, and `review` spent 6% of its instructions to its
-    # first card in collections that found nothing (bench/instructions.py); every 50,000 here.
-    gc.set_threshold(50_000, 10, 10)
+    gc.set_threshold(*GC_THRESHOLD)  # before any command's module is imported
     args = sys.argv[1:]
     try:
         if (
