@@ -344,8 +344,10 @@ def _punctuation(char: str) -> bool:
     return unicodedata.category(char)[0] in "PS"
 
 
-# A code span: a run of backticks, then text, then a run of as many (CommonMark)
-_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
+# A code span: a run of backticks, then text, then a run of as many (CommonMark). This pattern
+# and `_LIST_ITEM` are a cloze card's only (`code_spans`): strings, which `re` compiles on
+# first use, not at every command's start (0.9 M instructions before a card's front)
+_CODE_SPAN = r"(?s)(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)"
 
 
 def code_spans(text: str) -> list[tuple[int, int]]:
@@ -378,7 +380,7 @@ def code_spans(text: str) -> list[tuple[int, int]]:
         if code:
             spans.append((start, position))
         elif stripped:
-            in_list = bool(_LIST_ITEM.match(line.lstrip(" "))) or (in_list and indent > 0)
+            in_list = bool(re.match(_LIST_ITEM, line.lstrip(" "))) or (in_list and indent > 0)
             paragraph = start if paragraph < 0 else paragraph
         after_blank = not stripped
     if paragraph >= 0:
@@ -386,11 +388,12 @@ def code_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-_LIST_ITEM = re.compile(r"([-*+]|\d{1,9}[.)])(\s|$)")
+_LIST_ITEM = r"([-*+]|\d{1,9}[.)])(\s|$)"
 
 
 def _inline_code(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The code spans of the paragraph `text[start:end]`, as offsets into `text`."""
     return [
-        (start + a, start + b) for a, b in (m.span() for m in _CODE_SPAN.finditer(text[start:end]))
+        (start + a, start + b)
+        for a, b in (m.span() for m in re.finditer(_CODE_SPAN, text[start:end]))
     ]
