@@ -183,6 +183,29 @@ def test_the_review_session_module_leaves_the_solve_flow_and_checks_for_later():
     assert [name for name in later if name in loaded] == []
 
 
+OPEN = """
+import sys
+from pathlib import Path
+from studycli.study.store import Store
+with Store.open(Path(sys.argv[1])) as store:
+    print(*sorted(sys.modules))
+"""
+
+
+def test_a_database_that_can_be_written_opens_without_what_errors_and_upgrades_need(tmp_path):
+    """A review session opens a database it can write, made before: the modules of a first
+    database, an upgrade, a read-only or backup file and an error (backups, read_only,
+    side_files, sqlite_errors) are left for those (1.9 M instructions to its first card)."""
+    path = tmp_path / "reviews.sqlite3"
+    command = [sys.executable, "-c", OPEN, str(path)]
+    subprocess.run(command, capture_output=True, check=True, cwd=REPO_ROOT)  # (makes it)
+    out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    loaded = out.stdout.split()
+    assert "studycli.study.database" in loaded
+    later = ["backups", "read_only", "side_files", "sqlite_errors"]
+    assert [name for name in later if f"studycli.study.{name}" in loaded] == []
+
+
 FLAGS = """
 import json, sys
 from pathlib import Path

@@ -431,13 +431,13 @@ def test_an_upgrade_that_takes_a_while_is_not_called_a_wait(tmp_path, monkeypatc
     """Upgrading a large database (its check, its copy, its migrations: 8 s for a million
     reviews) is the command's own work: it said it was waiting for another command."""
     path, told = pending_upgrade(tmp_path, monkeypatch)
-    copy = database.backup
+    copy = backups.backup
 
     def slow_copy(*args, **kwargs):
         time.sleep(0.6)  # (a large file's copy)
         return copy(*args, **kwargs)
 
-    monkeypatch.setattr(database, "backup", slow_copy)  # (where `connect` looks it up)
+    monkeypatch.setattr(backups, "backup", slow_copy)  # (`connect` imports it from there)
     with Store.open(path) as store:
         assert migrations.applied(store.conn)[-1] == EXTRA[0]
     assert told == []
@@ -709,7 +709,7 @@ def test_a_database_in_a_folder_this_user_cannot_write_is_read(tmp_path, monkeyp
         return real(uri, timeout)
 
     monkeypatch.setattr(read_only, "_first_read", as_a_user_who_cannot_write_the_folder)
-    monkeypatch.setattr(database, "_can_write", lambda _: False)  # (`connect` reads it there)
+    monkeypatch.setattr(read_only, "_can_write", lambda _: False)  # (`connect` imports it)
     with Study.open(path, NO_FUZZ, write=False) as study:
         assert len(study.history()) == 3
 

@@ -27,11 +27,12 @@ from pathlib import Path
 from studycli.errors import StoreError
 
 from . import busy, migrations  # busy.BUSY_TIMEOUT read there: tests shorten it
-from .backups import backup, backup_path, backups, is_backup
 from .busy import _nothing, is_busy, waits_said, when_free
-from .read_only import _can_write, _open_for_reading, unwritable
-from .side_files import refuse_orphaned_side_files
-from .sqlite_errors import explain
+
+# backups.py, read_only.py, side_files.py and sqlite_errors.py are imported where they are
+# used: opening a database that can be written, as a review session does, needs none of them
+# (they cost its first card 1.9 M instructions), only a first database, an upgrade, a reading
+# command, or an error does.
 
 
 def connect(
@@ -56,15 +57,23 @@ def connect(
     """
     _refuse_no_file(path)
     if not path.exists():
+        from .side_files import refuse_orphaned_side_files
+
         refuse_orphaned_side_files(path)
     if not write and not path.exists():  # nothing reviewed yet: nothing to read, none made
         return _empty()
-    if not write and (not _can_write(path) or is_backup(path)):
-        return connect_read_only(path)
+    if not write:
+        from .backups import is_backup
+        from .read_only import _can_write
+
+        if not _can_write(path) or is_backup(path):
+            return connect_read_only(path)
     _make_folder(path.parent)
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=busy.BUSY_TIMEOUT)
     except sqlite3.Error as exc:
+        from .sqlite_errors import explain
+
         raise explain(path, exc) from None
     try:
         with _closed_on_error(conn, path), waits_said(path) as working:
@@ -76,6 +85,8 @@ def connect(
     except _Unreadable:  # an older database, damaged: not upgraded; read as it is, or refused
         if not write:
             return connect_read_only(path)
+        from .sqlite_errors import explain
+
         raise explain(path, sqlite3.DatabaseError("database disk image is malformed")) from None
     return conn
 
@@ -124,6 +135,8 @@ def _closed_on_error(conn: sqlite3.Connection, path: Path) -> Iterator[None]:
         yield
     except sqlite3.Error as exc:
         conn.close()
+        from .sqlite_errors import explain
+
         raise explain(path, exc) from None
     except BaseException:
         conn.close()
@@ -153,6 +166,8 @@ def _prepare(
     with waits_said(path) if upgrade else contextlib.nullcontext(_nothing) as locked:
 
         def keep_a_copy(name: str) -> None:  # (the write lock held)
+            from .backups import backup, backup_path
+
             locked()
             if not kept:
                 kept.append(backup(path, backup_path(path, name)))
@@ -200,6 +215,8 @@ def _try_a_write(conn: sqlite3.Connection, path: Path) -> None:
     except sqlite3.OperationalError as exc:
         if not is_busy(exc):
             raise
+        from .read_only import _can_write, unwritable
+
         if not _can_write(path):
             raise unwritable(path, "no write access") from None
         return
@@ -227,6 +244,8 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> set[str]:
         )
     unknown = [name for name in migrations.applied(conn) if name not in migrations.NAMES]
     if unknown:
+        from .backups import backups
+
         found = [backup for backup in backups(path) if not _newer(backup)]
         before = (
             f"; or open {found[-1].name} next to it, its copy from before that" if found else ""
@@ -243,6 +262,8 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> set[str]:
 def _newer(path: Path) -> bool:
     """Whether the database at `path` (a backup) holds a migration this studycli does not
     know, or does not read at all."""
+    from .read_only import _open_for_reading
+
     try:
         conn = _open_for_reading(path, timeout=1.0)
     except (sqlite3.Error, StoreError):
@@ -264,10 +285,14 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     Raises:
         StoreError: the file cannot be read or is not ours.
     """
+    from .read_only import _open_for_reading
+
     _refuse_no_file(path)  # (the doctor opens a file here first)
     try:
         conn = _open_for_reading(path)
     except sqlite3.Error as exc:
+        from .sqlite_errors import explain
+
         raise explain(path, exc) from None
     with _closed_on_error(conn, path):
         tables = when_free(lambda: _check_identity(conn, path))

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from studycli.errors import StoreError, UndoneAlready
 
-from . import database, sqlite_errors
+from . import database
 from .review_records import CardState, ReviewMethod
 from .store_export import ExportMixin
 from .store_import import ImportMixin
@@ -78,6 +78,8 @@ class Store(
     def __exit__(self, kind, error, trace) -> None:
         self.close()
         if isinstance(error, sqlite3.DatabaseError):  # busy, unwritable or damaged, in use
+            from . import sqlite_errors  # (an error's path: see database.py)
+
             raise sqlite_errors.explain(self.path, error) from None
 
     def undo(self, review_id: int, now: datetime) -> CardState:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from studycli.errors import StoreError
 
-from . import backups, busy, database, sqlite_errors
+from . import busy, database  # (backups and sqlite_errors where used: see database.py)
 from .store_sql import _LOG_FROM, _UNDONE_JOIN
 
 
@@ -42,7 +42,9 @@ def replaced_error(path: Path) -> StoreError:
     """A database file removed or replaced under an open connection, which went on writing
     into the unlinked file and lost it at its close (an attempt that deleted it: a hostile-
     attempt pass saw `solve` record into the copy it no longer had)."""
-    found = backups.backups(path) if path.parent.is_dir() else []
+    from .backups import backups
+
+    found = backups(path) if path.parent.is_dir() else []
     restore = f" (the latest backup next to it: {found[-1].name})" if found else ""
     return StoreError(
         f"{path} was removed or replaced while studycli had it open (by code a check ran, or "
@@ -77,6 +79,8 @@ class StoreConnection:
         file damaged (0.7 s for a million reviews). SQLite meets damage only where it reads: an
         import of a backup into a damaged log found its lost reviews "already in your log" (in
         an index whose table pages were gone), restored none, and said nothing was wrong."""
+        from . import sqlite_errors
+
         try:
             found = [str(row[0]) for row in self.conn.execute("PRAGMA quick_check")]
         except sqlite3.DatabaseError as exc:
@@ -103,6 +107,8 @@ class StoreConnection:
                 self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if busy.is_busy(exc):
+                from . import sqlite_errors
+
                 raise sqlite_errors.explain(self.path, exc) from None
             raise
         try:
@@ -116,6 +122,8 @@ class StoreConnection:
     def integrity_problems(self) -> list[str]:
         """What `PRAGMA integrity_check` finds wrong ([] when the file is intact); a check
         that cannot even run on the file is a problem too."""
+        from . import sqlite_errors
+
         try:
             return sqlite_errors.check_integrity(self.conn)
         except sqlite3.DatabaseError as exc:
