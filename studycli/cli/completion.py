@@ -6,7 +6,10 @@ folder's file and folder names (`content.catalog`), or, for deletions and tags, 
 index (`content.index`), and imports neither numpy nor torch.
 """
 
-from __future__ import annotations
+# (No `from __future__ import annotations`: typer reads the signature of the completer of each
+# option of the command it builds, on every command line, and evaluated each annotation given
+# as a string twice, a compile each: `review`'s --deck, --topic and --tag, 0.9 M instructions
+# to its first card. As values, they are made once, as the module loads.)
 
 from collections.abc import Callable
 from pathlib import Path
