@@ -354,6 +354,21 @@ def test_a_db_path_linked_to_a_device_is_refused_without_writing_beside_it(tmp_p
     assert journal.exists() == there
 
 
+def test_a_db_path_linked_into_a_missing_folder_is_one_line_naming_that_folder(cli, tmp_path):
+    """SQLite cannot even open the file (its folder, behind the link, is not there): the one
+    path where `sqlite3.connect` itself fails, even as root, whose explanation database.py
+    imports only then."""
+    link = tmp_path / "reviews.sqlite3"
+    link.symlink_to(tmp_path / "gone" / "reviews.sqlite3")
+    result = cli("--content", FIXTURE_CONTENT, "--db", link, "suspend", "add-one")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    [line] = result.stderr.strip().splitlines()
+    assert (
+        f"cannot write in {tmp_path / 'gone'}" in line and f"(a link to {link.resolve()})" in line
+    )
+    assert not (tmp_path / "gone").exists()  # (a link's folder is not made)
+
+
 def test_a_data_folder_that_cannot_be_created_is_one_line_naming_it(cli, tmp_path, monkeypatch):
     blocker = tmp_path / "home"
     blocker.write_text("a file where the data folder should go")
