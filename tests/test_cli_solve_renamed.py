@@ -94,3 +94,19 @@ def test_s_in_a_session_opens_the_attempt_begun_under_the_old_id(
     assert reviews == [("plus-one", "pass")], text
     assert rated_path("plus-one").read_text() == MINE  # the pass, put aside
     assert not attempt_path("add-one").exists()
+
+
+def test_an_old_id_still_a_cards_own_keeps_its_attempt(cli, content_copy):
+    """A copy of add-one that lists add-one in `renamed_from` while add-one is still there
+    (`lint` names the mistake): the old id's history stays add-one's (`renamed_ids`), and so
+    does its attempt. `solve` of the copy took add-one's attempt away from it."""
+    _attempt("add-one", MINE)
+    basics = content_copy / "cards" / "basics"
+    copy = basics / "plus-one.yaml"
+    copy.write_text((basics / "add-one.yaml").read_text())
+    edit(copy, "id: add-one\n", "id: plus-one\nrenamed_from: [add-one]\n")
+    assert set(load_content(content_copy).cards) >= {"add-one", "plus-one"}
+    solved = cli("--content", content_copy, "solve", "plus-one", "--no-edit", "--no-record")
+    assert solved.exit_code == 1 and "your attempt at" not in solved.output, solved.output
+    assert attempt_path("add-one").read_text() == MINE
+    assert "# mine" not in attempt_path("plus-one").read_text()  # (its starter)
