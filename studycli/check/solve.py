@@ -53,7 +53,7 @@ def rated_path(card_id: str) -> Path:
     return attempts_dir() / "rated" / f"{card_id}.py"
 
 
-def follow_rename(card: Card) -> str | None:
+def follow_rename(card: Card, content: Content) -> str | None:
     """Give `card` the attempt file it had under an id of its `renamed_from`, where it has
     none under its own: after its author renamed it, `solve NEW` started from the starter, the
     learner's answer begun under the old id left behind. (The answer put aside with a pass,
@@ -63,6 +63,9 @@ def follow_rename(card: Card) -> str | None:
     a file of the new id is never replaced: where both are there, both stay as they are and
     the new id's is the attempt. Only the card's own old ids are looked at, no scan of the
     folder, and only by the commands about to open the attempt (`ensure_attempt`'s callers).
+    An old id that is still a card's own, or that another card lists too, is no rename (`lint`
+    says so; `Content.renames` leaves it out): its attempt stays, as its history does, where
+    it is (the copy of a card took the attempt of the card it copied).
 
     Returns:
         What to tell the learner, once (the file is then under the new id); None where
@@ -72,9 +75,10 @@ def follow_rename(card: Card) -> str | None:
     new = attempt_path(card.id)
     if not card.renamed_from or os.path.lexists(new):
         return None
+    renames = content.renames
     for old_id in reversed(card.renamed_from):  # (oldest first in the card)
         old = attempt_path(old_id)
-        if not os.path.lexists(old):
+        if renames.get(old_id) != card.id or not os.path.lexists(old):
             continue
         try:
             os.replace(old, new)

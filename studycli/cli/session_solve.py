@@ -65,7 +65,7 @@ class SessionSolve(SessionRating):
             return
         card = shown.card
         limits = Limits(self.settings.check_timeout, self.settings.check_memory_mb)
-        if said := follow_rename(card):  # (unwrapped: its path copies in one piece)
+        if said := follow_rename(card, self.content):  # (unwrapped: its path copies in one piece)
             self.console.print(Text(said, style="dim"), soft_wrap=True)
         try:
             path = ensure_attempt(card, self.content)

@@ -142,7 +142,7 @@ def solve(
     console = stdout()
     if file is not None:
         read_attempt(file)  # missing, a folder, unreadable or not text: say so before anything
-    elif said := follow_rename(card):  # (unwrapped: its path copies in one piece)
+    elif said := follow_rename(card, content):  # (unwrapped: its path copies in one piece)
         console.print(said, style="dim", soft_wrap=True, markup=False)
     path = file or ensure_attempt(card, content)
     opened = None  # (the file, which the check's code could remove: see `_record_check`)
