@@ -38,7 +38,8 @@ def stats(
     can be more items than cards. Days are study days (they roll over at day_starts_at). True
     retention is Anki's: reviews of cards in the review state over the last 30 days, Again a
     fail; young cards had an interval under 21 days, mature ones 21 or more. Topics are listed
-    weakest first, by the average predicted recall of their studied cards. Without --deck or
+    weakest first, by the average predicted recall of their studied cards (those with none
+    studied are counted under the table; `--json` lists every topic). Without --deck or
     --topic, the history of cards that are not in the content (imported, removed or renamed)
     counts too, in reviews per day (whose title says how many are theirs), true retention and
     the streak, and those items are named under the items line; never in the items by state,
@@ -94,7 +95,6 @@ def view(figures: Stats, scope: str) -> RenderableType:
         _retention_table(figures.true_retention),
         Text(),
         _topics_table(figures.topics),
-        Text(" reviews and retention count the reviews of learnt cards only", style="dim"),
     )
 
 
@@ -166,11 +166,13 @@ def _retention_table(retention: dict[str, Retention]) -> RenderableType:
 
 
 def _topics_table(topics: list[TopicStats]) -> RenderableType:
-    """The topic table; where no topic is studied yet, one line that says so (a fresh
-    collection's table was 45 rows of `0/N  -  ··········  -`)."""
-    if topics and not any(topic.studied for topic in topics):
-        from studycli.study.labels import counted
+    """The topic table, of the topics studied, the others counted on a line under it, and what
+    its columns count; where no topic is studied yet, one line that says so. (A fresh collection's table was 45 rows of
+    `0/N  -  ··········  -`, and a learner's first weeks' 40 such rows under a few.)"""
+    from studycli.study.labels import counted
 
+    studied = [topic for topic in topics if topic.studied]
+    if topics and not studied:
         line = Text("topics", style="bold")
         line.append(
             f"  no topic studied yet ({counted(len(topics), 'topic')}: `studycli topics` "
@@ -178,7 +180,12 @@ def _topics_table(topics: list[TopicStats]) -> RenderableType:
             style="dim",
         )
         return line
-    return _Topics(topics)
+    parts: list[RenderableType] = [_Topics(studied)]
+    if len(studied) < len(topics):
+        rest = counted(len(topics) - len(studied), "topic")
+        parts.append(Text(f"and {rest} not studied yet: `studycli topics` lists them", style="dim"))
+    parts.append(Text(" reviews and retention count the reviews of learnt cards only", style="dim"))
+    return Group(*parts)
 
 
 BAR = 10  # the recall bar's cells where they fit
