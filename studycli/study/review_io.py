@@ -348,8 +348,8 @@ def left_out(
     suspended = store.suspended() if count else set()  # (a cloze card's: one per deletion)
     return LeftOut(
         cram=methods.get(ReviewMethod.CRAM, 0),
-        suspended=None if count is None else len({key.partition("#")[0] for key in suspended}),
-        suspended_deletions=sum("#" in key for key in suspended),
+        suspended=None if count is None else len({split_study_id(key)[0] for key in suspended}),
+        suspended_deletions=sum(split_study_id(key)[1] is not None for key in suspended),
         checked=methods.get(ReviewMethod.CHECK, 0),
         whole_cloze=store.scheduled_count(whole_cloze),
         other_settings=scheduled_elsewhere(store, settings, whole_cloze),
