@@ -554,6 +554,66 @@ def test_a_wrong_answer_rejected_for_another_reason_than_it_declares_fails_the_c
     assert "'off by one'" in result.message and "_wrong_square" not in result.message
 
 
+UNGUARDED = '''
+"""A checker that calls the answer without `call`, and uses its result unchecked."""
+
+from studycli.assertions import assert_equal, fails_with
+
+
+def halve(x):
+    """Return x / 2."""
+    return x / 2
+
+
+def check_halve(impl, device="cpu"):
+    for x in (0, 2, 5):
+        got = impl(x)
+        assert_equal(got + 0, x / 2, f"halve({x})")
+
+
+@fails_with("expected 1.0, got")
+def _wrong_raises(x):
+    """Divides by x - x: raises ZeroDivisionError."""
+    return x / (x - x)
+
+
+@fails_with("expected 1.0, got None")
+def _wrong_returns_nothing(x):
+    """Forgets to return."""
+    x / 2
+
+
+WRONG_ANSWERS = {"halve": [_wrong_raises, _wrong_returns_nothing]}
+'''
+
+
+def test_a_wrong_answer_whose_check_ends_in_an_error_says_where_and_the_fix(content_copy):
+    """A wrong answer rejected by an error, not a failure, said only "which was:
+    ZeroDivisionError: division by zero": neither the checker's line that let the answer's
+    exception through (it called the answer without `call`) nor the one that broke on what the
+    answer returned, nor what to do; a learner making that mistake reads a bare error."""
+    (content_copy / "solutions" / "unguarded.py").write_text(UNGUARDED)
+    write_card(
+        content_copy,
+        "trouble",
+        "halve",
+        "id: halve\nkind: coding\ntopic: bias\ntitle: Halve\nprompt: Return x / 2.\n"
+        "solution: unguarded:halve\n",
+    )
+    content = load_content(content_copy)
+    [result] = run_checks([content.cards["halve"]], content, jobs=2, timeout=20)
+
+    assert result.status == "fail"
+    raises, returns_nothing = result.message.split("; wrong answer ")
+    assert "_wrong_raises" in raises and "not for its mistake" in raises
+    assert "the wrong answer raised it at solutions/unguarded.py:21, in _wrong_raises" in raises
+    assert "the checker let it through at solutions/unguarded.py:14, in check_halve" in raises
+    assert "call(impl, what, ...)" in raises
+    assert "_wrong_returns_nothing" in returns_nothing
+    assert "an error of the checker at solutions/unguarded.py:15, in check_halve" in returns_nothing
+    assert "expect, assert_equal or assert_close" in returns_nothing
+
+
 DEVICE_CHECKERS = """
 def check_ignores(impl, device="cpu"):
     assert impl(2) == 3

@@ -118,7 +118,7 @@ def verdict(
                     + (
                         " (a NameError in the wrong answer is its own typo)"
                         if _own_typo(outcome)
-                        else ""
+                        else _error_fix(job, outcome)
                     ),
                 )
             )
@@ -222,18 +222,53 @@ def _innermost_solution_frame(
     """ "solutions/m.py:12, in f": the last frame of `traceback` (its text) in a solution
     module, "" where none is; with `checker`, the last before the checker's first (see
     `_where`)."""
-    folder = Path(solutions_dir).resolve()
-    found = ""
     frames = list(_FRAME.finditer(traceback))
     ends = [i for i, match in enumerate(frames) if match["function"] == checker]
     if ends and ends[0] > 0:
         frames = frames[: ends[0]]
+    found = _solution_frames(frames, solutions_dir)
+    return found[-1][0] if found else ""
+
+
+def _solution_frames(frames: list[re.Match], solutions_dir: str) -> list[tuple[str, str]]:
+    """Of a traceback's `frames` (`_FRAME`'s matches), those in a solution module, outermost
+    first: each as "solutions/m.py:12, in f", and its function's name."""
+    folder = Path(solutions_dir).resolve()
+    found = []
     for match in frames:
         path = Path(match["path"]).resolve()
         if path.is_relative_to(folder):
             shown = path.relative_to(folder.parent).as_posix()
-            found = f"{shown}:{match['line']}, in {match['function']}"
+            found.append((f"{shown}:{match['line']}, in {match['function']}", match["function"]))
     return found
+
+
+def _error_fix(job: Job, outcome: Outcome) -> str:
+    """Where a wrong answer's check ended in an error, not a failure, and what to do: the
+    answer raised and its checker, which called it without `call`, let that through; or the
+    checker broke on what the answer returned. Either way a learner who makes this mistake
+    reads a bare error that names no input, and the author read only "which was:
+    ZeroDivisionError: division by zero", with no line to look at."""
+    if outcome.status != Status.ERROR:
+        return ""
+    frames = _solution_frames(list(_FRAME.finditer(outcome.traceback)), job.solutions_dir)
+    if not frames:
+        return ""
+    functions = [function for _, function in frames]
+    if job.candidate.name in functions:
+        answer = functions.index(job.candidate.name)
+        through = f" at {frames[answer - 1][0]}" if answer > 0 else ""
+        return (
+            f" (an error, not a failure: the wrong answer raised it at {frames[-1][0]}, and "
+            f"the checker let it through{through}: call the answer through call(impl, what, "
+            "...) from studycli.assertions, which makes what it raises a failure that names "
+            "the input)"
+        )
+    return (
+        f" (an error of the checker at {frames[-1][0]}, not a failure: a learner who makes "
+        "this mistake reads this error, and not the input it failed on: test what the answer "
+        "returned with expect, assert_equal or assert_close before using it)"
+    )
 
 
 def _defined_at(job: Job) -> str:
