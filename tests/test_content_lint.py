@@ -164,6 +164,33 @@ def test_a_named_checker_that_is_not_there_is_named(content_copy):
     assert not any("no checker: define" in m for m in found)
 
 
+def test_a_checker_that_never_uses_the_answer_it_checks_is_named(content_copy):
+    """A checker that computes with the reference (`add_one(x)`) instead of the answer it was
+    given passed lint; `check` then said the starter "must not answer the card" (it only raises
+    NotImplementedError) and that every wrong answer was accepted, never why."""
+    module = content_copy / "solutions" / "arith.py"
+    source = module.read_text().replace("call(impl, what, x)", "add_one(x)", 1)
+    module.write_text(source)
+    found = [(p.path.name, p.line, p.message) for p in lint(load_content(content_copy))]
+    line = source.splitlines().index('def check_add_one(impl, device="cpu"):') + 1
+    assert (
+        "arith.py",
+        line,
+        "the checker check_add_one never uses impl, the answer it checks, so it passes every "
+        "answer (the starter's and the wrong answers' too): call it as call(impl, what, ...), "
+        "not the reference add_one",
+    ) in found, found
+    # the stub `studycli new` writes is no such checker: it is not written yet
+    module.write_text(
+        source.replace(
+            "    for x in (-3, 0, 1, 41, 10**12):", "    raise NotImplementedError\n", 1
+        ).replace(
+            '        what = f"add_one({x})"\n        assert_equal(add_one(x), x + 1, what)\n', ""
+        )
+    )
+    assert not any("never uses" in message for message in messages(content_copy))
+
+
 def test_a_table_key_no_card_solves_is_a_typo_lint_names(content_copy):
     """`CORRECT_VARIANTS = {"add_on": [...]}`: lint and check passed, and the variants were
     never run."""

@@ -66,8 +66,10 @@ def lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[Card
             where.problem(card, "check", f"check {check}: there is no solutions/{check.module}.py")
         )
     elif (
-        read_module(solutions_dir, check.module) if check.module != ref.module else info
-    ).function(check.function) is None:
+        checker := (
+            read_module(solutions_dir, check.module) if check.module != ref.module else info
+        ).function(check.function)
+    ) is None:
         named = card.check is not None
         problems.append(
             where.problem(
@@ -79,6 +81,10 @@ def lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[Card
                 f"in solutions/{ref.module}.py, or name one with 'check:'"
                 + _meant(f"check_{ref.function}", _function_names(info)),
             )
+        )
+    else:
+        problems += _lint_checker_uses_answer(
+            card, module_path(solutions_dir, check.module), checker
         )
     listed = info.table_entries("WRONG_ANSWERS", ref.function)
     wrong = len({ast.unparse(entry) for entry in listed})  # a repeat proves nothing more
@@ -100,6 +106,32 @@ def lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[Card
     problems += _lint_starter(card, info, parameters(reference), where)
     problems += _lint_starter_width(card, info, reference, where)
     return problems
+
+
+def _lint_checker_uses_answer(
+    card: Card, path: Path, checker: ast.FunctionDef
+) -> list[CardProblem]:
+    """A checker that never reads its first parameter, the answer it checks (one that calls
+    the reference instead, say): it passes every answer. `check` then said that the starter
+    "must not answer the card" and that every wrong answer was accepted, never why."""
+    assert card.solution is not None
+    positional = [*checker.args.posonlyargs, *checker.args.args]
+    body = checker.body[1:] if ast.get_docstring(checker) is not None else checker.body
+    if not positional or [ast.unparse(node) for node in body] == ["raise NotImplementedError"]:
+        return []  # (`new`'s stub, still to be written: `check` says the card is not done)
+    answer = positional[0].arg
+    if any(isinstance(node, ast.Name) and node.id == answer for node in ast.walk(checker)):
+        return []
+    return [
+        CardProblem(
+            path,
+            f"the checker {checker.name} never uses {answer}, the answer it checks, so it "
+            "passes every answer (the starter's and the wrong answers' too): call it as "
+            f"call({answer}, what, ...), not the reference {card.solution.function}",
+            checker.lineno,
+            card.id,
+        )
+    ]
 
 
 def _meant(wanted: str, names: list[str]) -> str:
