@@ -329,6 +329,25 @@ def test_a_starter_the_checker_accepts_says_what_the_starter_is():
     assert "must not answer the card" in message
 
 
+def test_a_starter_that_only_raises_accepted_says_the_checker_never_saw_it_raise():
+    """The scaffold's starter raises NotImplementedError: a checker that accepted it returned
+    before calling the answer, or caught what the call raised. check said "the starter ...
+    must not answer the card", which sent the author to a starter that answers nothing."""
+    passed = Outcome("pass", "passed", 0.01)
+    starter = 'def add_one(x):\n    """Return x + 1."""\n    raise NotImplementedError\n'
+    found = [
+        (job(FIXTURE_CONTENT, Candidate("reference", "add_one", "arith")), passed),
+        (job(FIXTURE_CONTENT, Candidate("code", "add_one", code=starter)), passed),
+    ]
+    message = verdict("add-one", found).message
+    assert "the starter should fail but the checker accepted it" in message
+    assert "must not answer the card" not in message
+    assert (
+        "the starter only raises NotImplementedError: the checker returned before it called "
+        "the answer, or caught what the call raised"
+    ) in message
+
+
 def test_a_checker_that_hangs_is_said_as_the_references_problem_first():
     """A checker that hangs times out on every candidate: the reference's timeout comes first
     (it came after the variant's and the wrong answers'), and the wrong answers are not said

@@ -100,13 +100,22 @@ def verdict(
             # as their own output (a wrong answer's are not counted: it fails anyway)
             problems.append(("fail", _printed_problem(job, outcome, lines, located)))
         elif not job.candidate.expect_pass and outcome.status == "pass":
-            fix = (
-                "the starter (the card's `starter:`, else the reference's signature and "
-                "docstring) must not answer the card"
-                if job.candidate.kind == "code"
-                else "make the checker catch its mistake, or, if it is right after all, list "
-                "it in CORRECT_VARIANTS instead"
-            )
+            if job.candidate.kind != "code":
+                fix = (
+                    "make the checker catch its mistake, or, if it is right after all, list "
+                    "it in CORRECT_VARIANTS instead"
+                )
+            elif _only_raises(job.candidate):
+                fix = (
+                    "the starter only raises NotImplementedError: the checker returned before "
+                    "it called the answer, or caught what the call raised (call it as "
+                    "call(impl, what, ...), and let the failure through)"
+                )
+            else:
+                fix = (
+                    "the starter (the card's `starter:`, else the reference's signature and "
+                    "docstring) must not answer the card"
+                )
             problems.append(("fail", f"{located} should fail but the checker accepted it: {fix}"))
         elif reference_passes and _rejected_for_another_reason(job.candidate, outcome):
             problems.append(
@@ -137,6 +146,26 @@ def verdict(
         result.message = f"{accepted}; starter and {kinds.count('wrong')} wrong answer(s) rejected"
         result.message += _slow(results)
     return result
+
+
+def _only_raises(starter: Candidate) -> bool:
+    """Whether the starter's function does nothing but raise NotImplementedError (as the
+    scaffold's and the one made from the reference do): no checker that calls it and lets its
+    failure through can accept it."""
+    import ast
+
+    try:
+        tree = ast.parse(starter.code)
+    except SyntaxError:
+        return False
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == starter.function:
+            body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+            return len(body) == 1 and ast.unparse(body[0]) in _RAISES
+    return False
+
+
+_RAISES = ("raise NotImplementedError", "raise NotImplementedError()")
 
 
 def _printed_problem(job: Job, outcome: Outcome, lines: list[str], located: str) -> str:
