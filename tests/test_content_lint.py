@@ -118,6 +118,18 @@ def test_solution_module_and_function_must_exist(content_copy):
     assert any("defines no top-level function 'nothing_here'" in m for m in found)
 
 
+def test_a_mistyped_solution_module_gets_the_module_it_was_meant_to_be(content_copy):
+    """`solution: aritth:add_one`: lint said "there is no solutions/aritth.py" and, of the
+    module meant, "orphan solution module", with no word that one was the other mistyped."""
+    card = content_copy / "cards" / "basics" / "add-one.yaml"
+    card.write_text(card.read_text().replace("arith:add_one", "aritth:add_one"))
+    found = messages(content_copy)
+    assert (
+        "solution aritth:add_one: there is no solutions/aritth.py; did you mean arith:add_one?"
+        in found
+    ), found
+
+
 def test_a_mistyped_checker_or_table_name_gets_the_name_it_was_meant_to_be(content_copy):
     """A checker named check_add_onee, a table WRONG_ANSWER: "no checker" and "lists 0 wrong
     answer(s)", with no word of the near misses (a QA pass)."""

@@ -40,7 +40,10 @@ def lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[Card
     if not path.is_file():
         return [
             where.problem(
-                card, "solution", f"solution {ref}: there is no solutions/{ref.module}.py"
+                card,
+                "solution",
+                f"solution {ref}: there is no solutions/{ref.module}.py"
+                + _module_meant(solutions_dir, ref),
             )
         ]
     try:
@@ -63,7 +66,12 @@ def lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[Card
     check = checker_ref(card, info)
     if check.module != ref.module and not module_path(solutions_dir, check.module).is_file():
         problems.append(
-            where.problem(card, "check", f"check {check}: there is no solutions/{check.module}.py")
+            where.problem(
+                card,
+                "check",
+                f"check {check}: there is no solutions/{check.module}.py"
+                + _module_meant(solutions_dir, check),
+            )
         )
     elif (
         checker := (
@@ -132,6 +140,14 @@ def _lint_checker_uses_answer(
             card.id,
         )
     ]
+
+
+def _module_meant(solutions_dir: Path, ref: Ref) -> str:
+    """ "; did you mean m:f?" where a module of `solutions_dir` has a name close to `ref`'s
+    missing one (lint otherwise said of the module meant only that it was an orphan)."""
+    modules = [path.stem for path in solutions_dir.glob("*.py")]
+    close = difflib.get_close_matches(ref.module, modules, n=1, cutoff=0.8)
+    return f"; did you mean {close[0]}:{ref.function}?" if close else ""
 
 
 def _meant(wanted: str, names: list[str]) -> str:
