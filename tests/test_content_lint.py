@@ -789,6 +789,24 @@ def test_lines_that_markdown_joins_into_a_paragraph_are_reported(content_copy):
     )
 
 
+def test_a_text_whose_first_line_is_indented_less_says_to_line_them_up(content_copy):
+    """A `|` text whose first line has one space and the next two: YAML keeps the second
+    line's extra space, and lint said only to fence the lines or make them a list, when the
+    author had meant no indentation at all."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    edit(
+        path,
+        "  Only boundaries through the origin; the bias shifts the threshold.\n",
+        " Only boundaries through the origin;\n  the bias shifts the threshold.\n",
+    )  # its first line indented by one space, the next by two
+    [problem] = lint(load_content(content_copy))
+    assert problem.line == lines_of(path)["answer"] + 2, problem
+    assert (
+        "if it is not meant to stand apart, indent it as the line above it (the first line of "
+        "a `|` text sets the indentation of its lines)"
+    ) in problem.message, problem.message
+
+
 def wrong_answer_problems(root):
     """(line, message) of each problem lint reports in the fixture's solution module."""
     module = root / "solutions" / "arith.py"

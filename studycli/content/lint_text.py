@@ -136,7 +136,8 @@ def _layout_problems(text: str) -> Iterator[tuple[int, str]]:
             (
                 "an indented line under a paragraph's line is joined to it (Markdown: the terminal "
                 "and Anki show one run-on paragraph): put lines that must stay apart between ``` "
-                "lines, or make them a list"
+                "lines, or make them a list; if it is not meant to stand apart, indent it as the "
+                "line above it (the first line of a `|` text sets the indentation of its lines)"
             ),
         )
 
