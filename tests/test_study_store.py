@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from studycli.errors import StoreError
-from studycli.study import migrations
+from studycli.study import backups, migrations
 from studycli.study import rating as core
 from studycli.study.review_records import CardState, Review, ReviewCap
 from studycli.study.settings import Settings
@@ -137,6 +137,34 @@ def test_only_a_reviews_schedule_can_be_written_again(tmp_path, monkeypatch, mad
                               ("card_id", "x"), ("content_hash", "x"), ("state_before", "x")]:  # fmt: skip
             with pytest.raises(sqlite3.DatabaseError, match="append-only"):
                 store.conn.execute(f"UPDATE reviews SET {column} = ?", (value,))
+
+
+@pytest.mark.parametrize("made_by", ["this version", "the ninth migration"])
+def test_a_reviews_id_cannot_change_through_its_rowid(tmp_path, monkeypatch, made_by):
+    """Migration 0010: `SET rowid` (or `oid`, `_rowid_`) named no column of the trigger's
+    `UPDATE OF` list, which SQLite matches by name, and a review's id changed. Refused in a
+    new database and in one made before 0010, upgraded with a backup of it as it was; the
+    replay's write of a review's schedule still goes through."""
+    content = fixture_content()
+    if made_by != "this version":
+        schema_of(monkeypatch, migrations.MIGRATIONS[:9])
+    with open_store(tmp_path) as store:
+        core.rate(store, content.get("bias-concept"), 3, NOW, NO_FUZZ)
+        core.rate(store, content.get("add-one"), 3, NOW, NO_FUZZ)
+    monkeypatch.undo()
+    with open_store(tmp_path) as store:
+        assert migrations.applied(store.conn) == migrations.NAMES
+        for sql in ["UPDATE reviews SET rowid = 7 WHERE id = 1", "UPDATE reviews SET OID = 7",
+                    'UPDATE reviews SET "_rowid_" = 7', "UPDATE reviews SET (queue, rowid) = ('x', 7)",
+                    "UPDATE OR REPLACE reviews SET rowid = 2 WHERE id = 1"]:  # fmt: skip
+            with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+                store.conn.execute(sql)
+        store.conn.execute("UPDATE reviews SET queue = 'review', state_after = '{}', rowid = rowid")
+        assert sorted((r.id, r.card_id, r.queue) for r in store.reviews()) == [
+            (1, "bias-concept", "review"), (2, "add-one", "review")
+        ]  # fmt: skip
+    backup = backups.backup_path(tmp_path / "reviews.sqlite3", "0010_review_rowid_fixed")
+    assert backup.exists() == (made_by != "this version")
 
 
 def test_undo_restores_every_row_exactly_and_marks_the_review(tmp_path):

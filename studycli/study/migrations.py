@@ -242,6 +242,33 @@ MIGRATIONS: list[tuple[str, str]] = [
             BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
     """,
     ),
+    (
+        "0010_review_rowid_fixed",
+        """
+        -- A review's id could still change through its rowid: `UPDATE reviews SET rowid = 5`
+        -- (or `oid`, `_rowid_`) names no column of the `UPDATE OF` list, and SQLite matches
+        -- that list to the SET clause by name, so 0009's trigger never ran. The list names
+        -- them too; `NEW.id` is the new rowid, which the trigger compares as before. (A
+        -- trigger on every update comparing the rowids, `WHEN NEW.rowid IS NOT OLD.rowid`,
+        -- would cost an import's replay, rewriting each review's schedule, about a sixth
+        -- more per review rewritten; this one never runs there.)
+        DROP TRIGGER reviews_append_only_update;
+        CREATE TRIGGER reviews_append_only_update BEFORE UPDATE OF
+            id, rowid, oid, _rowid_, card_id, rating, reviewed_at, duration_ms, method,
+            check_status, content_hash, scheduler_id, state_before ON reviews
+            WHEN NEW.id IS NOT OLD.id OR NEW.rating IS NOT OLD.rating
+                OR NEW.reviewed_at IS NOT OLD.reviewed_at
+                OR NEW.duration_ms IS NOT OLD.duration_ms OR NEW.method IS NOT OLD.method
+                OR NEW.check_status IS NOT OLD.check_status
+                OR NEW.content_hash IS NOT OLD.content_hash
+                OR NEW.scheduler_id IS NOT OLD.scheduler_id
+                OR NEW.state_before IS NOT OLD.state_before
+                OR (NEW.card_id IS NOT OLD.card_id AND NOT EXISTS (
+                    SELECT 1 FROM renames WHERE old_id = OLD.card_id AND new_id = NEW.card_id
+                ))
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+    """,
+    ),
 ]
 
 NAMES = [name for name, _ in MIGRATIONS]
