@@ -303,6 +303,45 @@ def test_an_export_made_before_the_rename_imports_onto_the_new_id(cli, tmp_path,
     assert refused.exit_code == 1 and "line 2" in refused.stderr
 
 
+def test_a_fit_to_an_export_made_before_the_rename_reads_it_under_the_new_ids(
+    cli, tmp_path, content_copy
+):
+    """`optimize --from-csv` read a log's old ids as other cards than the new ones, as the
+    import does not: a card's history exported in two parts, under its old id and its new
+    one (a cloze deletion's too), was fitted as two cards, its later reviews as first ones.
+    It fits as the same log written under the new ids does."""
+    write_card(content_copy, "numbers", "poisson-cloze", CLOZE)
+    rename(content_copy, "bias-concept", "neuron-bias")
+    rename(content_copy, "poisson-cloze", "poisson-moments", deck="numbers")
+    sample = (Path(__file__).parent / "data" / "fsrs_review_logs_sample.csv").read_text()
+    header, *lines = sample.splitlines()
+    first, second = sorted({line.split(",")[0] for line in lines})[:2]  # a history each
+
+    def written(name: str, ids: dict[str, tuple[str, str]]) -> Path:
+        """The sample, each history of `ids` under (its first half's id, its second's)."""
+        seen: dict[str, int] = {}
+        out = []
+        for line in lines:
+            card, rest = line.split(",", 1)
+            if card in ids:
+                seen[card] = seen.get(card, 0) + 1
+                card = ids[card][seen[card] > 3]
+            out.append(f"{card},{rest}")
+        path = tmp_path / name
+        path.write_text("\n".join([header, *out]) + "\n")
+        return path
+
+    old = written("old.csv", {first: ("bias-concept", "neuron-bias"),
+                              second: ("poisson-cloze#c2", "poisson-moments#c2")})  # fmt: skip
+    new = written("new.csv", {first: ("neuron-bias",) * 2, second: ("poisson-moments#c2",) * 2})
+    fits = []
+    for path in (old, new):
+        result = cli("--content", content_copy, "optimize", "--from-csv", path, "--json")
+        assert result.exit_code == 0, result.output
+        fits.append({k: v for k, v in json.loads(result.stdout).items() if k != "seconds"})
+    assert fits[0] == fits[1]
+
+
 def test_nothing_is_read_of_the_log_where_no_card_was_renamed(tmp_path, content_copy, monkeypatch):
     """`due`'s start: a content with no `renamed_from` asks the store nothing more."""
     db = tmp_path / "reviews.sqlite3"

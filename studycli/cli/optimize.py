@@ -16,7 +16,7 @@ from rich.markup import escape
 from studycli.errors import ConfigError, StudyError
 from studycli.study.labels import counted
 
-from .app import app, exit_interrupted, print_error, print_prose, stdout
+from .app import app, exit_interrupted, options, print_error, print_prose, stdout
 from .context import open_study, settings
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def optimize(
     config = settings(parameters=False)  # the fit is new: an invalid one is what it replaces
     current = _current_parameters()
     if from_csv is not None:
-        result = fit_file(from_csv, config)
+        result = fit_file(from_csv, config, renames=options(ctx).renames())
     else:
         with open_study(ctx, config=config) as study:
             result = study.fit()

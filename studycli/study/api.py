@@ -101,20 +101,31 @@ def study_items(cards: Iterable[Card]) -> list[Card]:
     return [item for card in cards if not card.draft for item in card.study_items()]
 
 
-def fit_file(path: Path, settings: Settings, tz: tzinfo | None = None) -> optimize.Fit:
+def fit_file(
+    path: Path,
+    settings: Settings,
+    tz: tzinfo | None = None,
+    renames: Mapping[str, str] | None = None,
+) -> optimize.Fit:
     """Fit FSRS parameters to the review log CSV at `path` and prove them on held-out reviews.
+
+    Args:
+        renames: the content's renamed ids (old card id -> new, `Content.renames`): a row under
+            an old id (a log exported before the rename) is one of the new id's history, as an
+            import reads it (`renames.renamed_id`).
 
     Raises:
         ImportFormatError: the file is unreadable or has bad rows.
         StudyError: too few reviews to fit.
     """
     from . import optimize
+    from .renames import renamed_id
     from .review_log_csv import read_reviews
 
-    rows = read_reviews(path)
-    items, reviews, cards, item_cards = optimize.fsrs_items(
-        ((r.card_id, r.rating, r.reviewed_at) for r in rows), settings.day_starts_at, tz
-    )
+    history = ((r.card_id, r.rating, r.reviewed_at) for r in read_reviews(path))
+    if renames:
+        history = ((renamed_id(card, renames), rating, moment) for card, rating, moment in history)
+    items, reviews, cards, item_cards = optimize.fsrs_items(history, settings.day_starts_at, tz)
     return optimize.fit(
         items, reviews=reviews, cards=cards, item_cards=item_cards, source=str(path)
     )

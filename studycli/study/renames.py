@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from studycli.content.cloze import SEPARATOR
+
 from .settings import Settings
 from .store import Store
 
@@ -49,6 +51,16 @@ def carry(store: Store, renames: Mapping[str, str], settings: Settings) -> list[
 
             replay_logged(store, moved, settings)
     return moves
+
+
+def renamed_id(study_id: str, renames: Mapping[str, str]) -> str:
+    """The id of `study_id` now: under its card's new id where the card was renamed
+    (`renames`: old card id -> new), a cloze deletion's by its number (`old#c2` -> `new#c2`);
+    else `study_id` as it is. How a review log written before the rename is read (an
+    import, a fit to the file)."""
+    card, separator, number = study_id.partition(SEPARATOR)
+    new = renames.get(card)
+    return study_id if new is None else new + separator + number
 
 
 def _moves(store: Store, renames: Mapping[str, str]) -> list[tuple[str, str]]:

@@ -25,11 +25,12 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-from studycli.content.cloze import SEPARATOR, split_study_id
+from studycli.content.cloze import split_study_id
 from studycli.errors import StudyError
 
 from . import scheduler as sched
 from .rating import scheduler_from_json
+from .renames import renamed_id
 from .replay import CardReplay, recompute_until
 from .review_log_csv import read_chunks, write_reviews
 from .review_records import REVIEW_STATE, CardState, ReviewMethod
@@ -162,12 +163,8 @@ def _staged_renamed(
     text: str,
 ) -> tuple[str, str, int, int | None]:
     """`_staged`, a row under a renamed card's old id (`renames`: old card id -> new) under
-    its new one, a cloze deletion's by its number (`old#c2` -> `new#c2`)."""
-    card, separator, number = card_id.partition(SEPARATOR)
-    new = renames.get(card)
-    if new is not None:
-        card_id = new + separator + number
-    return _staged(card_id, rating, moment, duration_ms, text)
+    its new one (`renames.renamed_id`)."""
+    return _staged(renamed_id(card_id, renames), rating, moment, duration_ms, text)
 
 
 def _cloze_cards(study_ids: Iterable[str]) -> frozenset[str]:
