@@ -16,6 +16,7 @@ from studycli.assertions import (
     expect_tensor,
     fails_with,
     likely_mistake,
+    tensor_or_float,
 )
 
 
@@ -254,19 +255,24 @@ SCORES_IN_PLACE_HINT = (
 )
 
 
+def _bound_value(got, what: str) -> float:
+    """The bound an answer returned, as a float: a one-element tensor or a float (np.float64,
+    a Python float, too); a numpy array (`.numpy()` of the tensor) fails as the scalar it is
+    not."""
+    if isinstance(got, torch.Tensor):
+        expect(got.numel() == 1, what, f"returned {describe(got)}, expected a scalar")
+        return float(got.reshape(()))
+    return tensor_or_float(got, what)
+
+
 def check_mi_lower_bound(impl, device="cpu") -> None:
     def compare(scores, hint=""):
         n = scores.shape[0]
         what = f"mi_lower_bound(scores={describe(scores)})"
         got = call_unchanged(impl, what, ("scores",), scores.clone(), hint=SCORES_IN_PLACE_HINT)
-        expect(
-            got is not None and (not hasattr(got, "numel") or got.numel() == 1),
-            what,
-            f"returned {describe(got)}, expected a scalar",
-        )
+        value = _bound_value(got, what)
         s = scores.double()
         want = math.log(n) - F.cross_entropy(s, torch.arange(n, device=s.device)).item()
-        value = float(got.reshape(()) if hasattr(got, "reshape") else got)
         s64 = s.cpu()  # the scores in float64
         diag = s64.diagonal()
         masked = s64.masked_fill(torch.eye(n, dtype=torch.bool), float("-inf"))
@@ -315,8 +321,7 @@ def check_mi_lower_bound(impl, device="cpu") -> None:
         what = (
             f"mi_lower_bound(scores + a[:, None]) for an (N={n}) score matrix and a per-row shift a"
         )
-        shifted = call(impl, what, scores + shift)
-        shifted = float(shifted.reshape(()) if hasattr(shifted, "reshape") else shifted)
+        shifted = _bound_value(call(impl, what, scores + shift), what)
         assert_close(
             shifted,
             base,
@@ -436,6 +441,14 @@ def _wrong_upcast(queries, keys, temperature=0.07):
     return info_nce(queries.double(), keys.double(), temperature)
 
 
+@fails_with("returned a numpy array(")
+def _wrong_bound_numpy(scores):
+    """Returns `.numpy()` of the right bound: a 0-d numpy array.
+
+    Neither the 0-d tensor nor the float promised."""
+    return mi_lower_bound(scores).detach().cpu().numpy()
+
+
 WRONG_ANSWERS = {
     "info_nce": [
         _wrong_upcast,
@@ -453,6 +466,7 @@ WRONG_ANSWERS = {
         _wrong_bound_log_n_minus_one,
         _wrong_bound_negatives_only,
         _wrong_bound_shifts_in_place,
+        _wrong_bound_numpy,
     ],
 }
 

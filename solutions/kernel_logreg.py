@@ -19,6 +19,7 @@ from studycli.assertions import (
     expect_tensor,
     fails_with,
     forbid,
+    tensor_or_float,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -269,7 +270,7 @@ def check_klr_objective(impl, device="cpu") -> None:
         )
         if label != "random":
             what += f"  [{label}]"
-        got = as_number(call(impl, what, alpha, K, y, lam), what)
+        got = tensor_or_float(call(impl, what, alpha, K, y, lam), what)
         want, _ = _klr_truth(alpha, K, y, lam)
         assert_close(
             got, want, what, rtol=1e-9, atol=1e-12, hint=_klr_loss_hint(got, alpha, K, y, lam)
@@ -364,7 +365,7 @@ def check_svm_hinge_objective(impl, device="cpu") -> None:
     for w, b, X, y, C in cases:
         wt, Xt, yt = (torch.tensor(a, dtype=torch.float64, device=device) for a in (w, X, y))
         what = f"svm_hinge_objective(w={describe(wt)}, b={b:.4g}, X={describe(Xt)}, y={describe(yt)}, C={C})"
-        got = as_number(call(impl, what, wt, b, Xt, yt, C), what)
+        got = tensor_or_float(call(impl, what, wt, b, Xt, yt, C), what)
         wn, Xn, yn = np.array(w), np.array(X), np.array(y)
         slack = np.array([max(0.0, 1.0 - yi * (xi @ wn + b)) for xi, yi in zip(Xn, yn)])
         want = 0.5 * float(wn @ wn) + C * slack.sum()
@@ -379,7 +380,7 @@ def check_svm_hinge_objective(impl, device="cpu") -> None:
     what = f"svm_hinge_objective(w={describe(wt)}, b={describe(b)}, X={describe(Xt)}, y={describe(yt)})"
     # margins: -1 * (0.5 - 1 + 0.25) = 0.25 -> 0.75; 1 * (1 + 1 + 0.25) = 2.25 -> 0.
     assert_close(
-        as_number(call(impl, what, wt, b, Xt, yt), what),
+        tensor_or_float(call(impl, what, wt, b, Xt, yt), what),
         0.5 * 1.25 + 0.75,
         what,
         rtol=1e-9,
@@ -515,8 +516,30 @@ def _klr_grad_numpy(alpha, K, y, lam):
     return float(loss), grad
 
 
+@fails_with("returned a numpy array(")
+def _klr_objective_numpy(alpha, K, y, lam: float):
+    """Returns `.numpy()` of the right objective: a 0-d numpy array.
+
+    Neither the 0-d tensor nor the float promised."""
+    return klr_objective(alpha, K, y, lam).detach().cpu().numpy()
+
+
+@fails_with("returned a numpy array(")
+def _svm_numpy(w, b, X, y, C=1.0):
+    """Returns `.numpy()` of the right objective: a 0-d numpy array.
+
+    Neither the 0-d tensor nor the float promised."""
+    return svm_hinge_objective(w, b, X, y, C).detach().cpu().numpy()
+
+
 WRONG_ANSWERS = {
-    "klr_objective": [_klr_naive_log, _klr_plain_l2, _klr_sum_not_mean, _klr_objective_float32],
+    "klr_objective": [
+        _klr_naive_log,
+        _klr_plain_l2,
+        _klr_sum_not_mean,
+        _klr_objective_float32,
+        _klr_objective_numpy,
+    ],
     "klr_loss_grad": [
         _klr_grad_autograd,
         _klr_grad_sigmoid_sign,
@@ -531,6 +554,7 @@ WRONG_ANSWERS = {
         _svm_no_half,
         _svm_squared_hinge,
         _svm_zero_one_margin,
+        _svm_numpy,
     ],
 }
 
@@ -568,8 +592,15 @@ def _svm_loop(w, b, X, y, C=1.0):
     return total
 
 
+def _svm_numpy_float64(w, b, X, y, C=1.0):
+    """numpy throughout, returning np.float64: a Python float (a subclass of it), as promised."""
+    wn, Xn, yn = (t.detach().cpu().numpy() for t in (w, X, y))
+    bn = float(b)
+    return 0.5 * (wn @ wn) + C * np.maximum(0.0, 1.0 - yn * (Xn @ wn + bn)).sum()
+
+
 CORRECT_VARIANTS = {
     "klr_objective": [_klr_objective_logaddexp],
     "klr_loss_grad": [_klr_loss_grad_numpy],
-    "svm_hinge_objective": [_svm_loop],
+    "svm_hinge_objective": [_svm_loop, _svm_numpy_float64],
 }

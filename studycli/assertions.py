@@ -429,6 +429,30 @@ def as_number(value: Any, what: str, *, hint: str = "") -> float:
     _fail(what, f"returned {describe(value)}{missing}, expected a number", hint)
 
 
+TENSOR_OR_FLOAT = "expected a 0-d tensor or a float"
+NUMPY_FLOAT_HINT = (
+    "return the torch tensor itself (no .numpy()), or a Python float (float(...) of a numpy number)"
+)
+
+
+def tensor_or_float(value: Any, what: str, *, hint: str = "") -> float:
+    """The answer's `value` as a float where its card promises "a 0-d tensor or a float",
+    else a failure saying what came back: as `as_number`, which also took numpy's arrays (a
+    0-d one, which `.numpy()` of a 0-d tensor gives: "returned a numpy array(3.5,
+    dtype=float64), expected a 0-d tensor or a float") and its other numbers ("returned
+    np.float32(3.5), a numpy number, ..."), both with NUMPY_FLOAT_HINT. np.float64 is taken:
+    it is a Python float (a subclass of it, to isinstance, arithmetic and json alike), the
+    same double, which the card's "a float" allows."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        _fail(what, f"returned {_named(value)}, {TENSOR_OR_FLOAT}", NUMPY_FLOAT_HINT)
+    if isinstance(value, np.generic) and not isinstance(value, float):
+        shown = f"np.{type(value).__name__}({value})"
+        _fail(what, f"returned {shown}, a numpy number, {TENSOR_OR_FLOAT}", NUMPY_FLOAT_HINT)
+    return as_number(value, what, hint=hint)
+
+
 ITEM_HINT = "a 0-d tensor's Python number is its .item()"
 NUMPY_INT_HINT = "int(...) of a numpy integer is the Python int"
 

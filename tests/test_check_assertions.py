@@ -90,6 +90,27 @@ def test_as_number_reads_numbers_and_says_what_else_came_back():
         assert failed.value.__context__ is None  # (float()'s error is no part of the report)
 
 
+def test_tensor_or_float_refuses_numpy_where_a_card_promises_a_0d_tensor_or_a_float():
+    """as_number took a 0-d numpy array (`.numpy()` of the 0-d tensor) where four cards promise
+    "a 0-d tensor or a float"; np.float64, a Python float, is taken as one."""
+    from studycli.assertions import tensor_or_float
+
+    for value in (2.5, np.float64(2.5), torch.tensor(2.5, dtype=torch.float64)):
+        assert tensor_or_float(value, "f(x)") == 2.5
+    hint = "\n  hint: return the torch tensor itself (no .numpy()), or a Python float"
+    for value, said in (
+        (np.array(2.5), "a numpy array(2.5, dtype=float64)"),
+        (np.array([2.5]), "a numpy array([2.5], dtype=float64)"),
+        (np.float32(2.5), "np.float32(2.5), a numpy number"),
+    ):
+        with pytest.raises(AssertionError) as failed:
+            tensor_or_float(value, "f(x)")
+        said = f"f(x): returned {said}, expected a 0-d tensor or a float"
+        assert str(failed.value).startswith(said + hint)
+    with pytest.raises(AssertionError, match=r"^f\(x\): returned None \(a missing `return`\?\)"):
+        tensor_or_float(None, "f(x)")
+
+
 def test_an_int_too_long_to_print_is_described_by_its_size():
     """An answer's int past Python's 4300 digits for str (a factorial, a power) ended the check
     in an error, "ValueError: Exceeds the limit (4300 digits) for integer string conversion",
