@@ -559,3 +559,30 @@ def test_prose_wraps_at_words_on_a_terminal_and_is_one_line_piped(terminal):
         assert all(line.strip().startswith("studycli") for line in lines)  # at its words
     else:
         assert lines == [sentence]
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_a_path_longer_than_the_terminal_stays_whole_on_a_line_of_its_own(terminal):
+    """`print_prose` at 40 columns: a path longer than the line, inside a sentence, was cut by
+    Rich at the width, and a reader's copy of it pasted in two. It stands whole on a line of
+    its own (the terminal wraps it, and a copy takes it back as one line); the words around it
+    wrap as before."""
+    import io
+
+    from rich.console import Console
+
+    from studycli.cli.app import print_prose
+
+    path = "/home/learner/projects/ml-study/backups/reviews.sqlite3.before-0010.bak"  # 71
+    sentence = f"the file as it was before the upgrade: [bold]{path}[/]; restore it with cp"
+    console = Console(file=io.StringIO(), width=40, force_terminal=terminal, color_system=None)
+    print_prose(console, sentence)
+    lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    if terminal:
+        assert [line.rstrip() for line in lines] == [
+            "the file as it was before the upgrade:",
+            f"{path};",
+            "restore it with cp",
+        ]
+    else:
+        assert lines == [sentence.replace("[bold]", "").replace("[/]", "")]

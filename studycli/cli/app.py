@@ -72,8 +72,25 @@ def print_prose(console: Console, *objects: Any, **options: Any) -> None:
     mid-word at 80 columns); piped or redirected, on one line however long (wrapped at Rich's
     80 columns, a script read it broken). A line that gives a command or a path to paste is
     printed with soft_wrap=True instead: a terminal's own wrap is copied as one line, where a
-    line break of Rich's would paste a command in two."""
-    console.print(*objects, soft_wrap=not console.is_terminal, **options)
+    line break of Rich's would paste a command in two. On a terminal a word longer than the
+    line (a path deep in a home folder) stands whole on a line of its own (`prose.wrapped`),
+    where Rich cut it at the width and it pasted in two."""
+    if not console.is_terminal:
+        console.print(*objects, soft_wrap=True, **options)
+        return
+    if not all(isinstance(item, str) for item in objects):  # (prose is text)
+        console.print(*objects, **options)
+        return
+    from .prose import wrapped
+
+    sep = options.pop("sep", " ")
+    text = console.render_str(
+        sep.join(objects),
+        markup=options.pop("markup", None),
+        highlight=options.pop("highlight", None),
+        emoji=options.pop("emoji", None),
+    )
+    console.print(wrapped(text, console.width), soft_wrap=True, **options)
 
 
 def print_error(message: str) -> None:
