@@ -11,7 +11,6 @@ import torch
 import torch.nn.functional as F
 
 from studycli.assertions import (
-    as_number,
     assert_close,
     call,
     describe,
@@ -297,7 +296,7 @@ def check_klr_loss_grad(impl, device="cpu") -> None:
         result = call(impl, what, alpha.clone(), K, y, lam)
         loss, grad = expect_pair(result, ("loss", "grad"), what)
         want_loss, want_grad = _klr_truth(alpha, K, y, lam)
-        loss = as_number(loss, what + " -> loss")
+        loss = tensor_or_float(loss, what + " -> loss")
         assert_close(
             loss,
             want_loss,
@@ -516,6 +515,14 @@ def _klr_grad_numpy(alpha, K, y, lam):
     return float(loss), grad
 
 
+@fails_with("-> loss: returned a numpy array(")
+def _klr_loss_numpy(alpha, K, y, lam):
+    """The right gradient, with the loss as `.numpy()` of the right 0-d tensor: a 0-d numpy
+    array, neither the 0-d tensor nor the float promised."""
+    loss, grad = klr_loss_grad(alpha, K, y, lam)
+    return torch.as_tensor(loss).detach().cpu().numpy(), grad
+
+
 @fails_with("returned a numpy array(")
 def _klr_objective_numpy(alpha, K, y, lam: float):
     """Returns `.numpy()` of the right objective: a 0-d numpy array.
@@ -547,6 +554,7 @@ WRONG_ANSWERS = {
         _klr_grad_naive,
         _klr_grad_without_kernel,
         _klr_grad_numpy,
+        _klr_loss_numpy,
     ],
     "svm_hinge_objective": [
         _svm_regularises_bias,
