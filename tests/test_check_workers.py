@@ -1,7 +1,8 @@
-"""The warm workers that run checks (check/worker.py, the command's handle, and check/zygote.py,
-the worker process, through runner.run_job): each CPU check in a child of its own, forked from
-one long-lived worker that can import more while it runs; device workers that keep running
-checks themselves and are replaced when they die or leak."""
+"""The warm workers that run checks (check/worker.py, the command's handle, and the worker
+process: check/zygote.py, fork_server.py and device_worker.py, through runner.run_job): each CPU
+check in a child of its own, forked from one long-lived worker that can import more while it
+runs; device workers that keep running checks themselves and are replaced when they die or
+leak."""
 
 from __future__ import annotations
 
@@ -480,7 +481,7 @@ def test_a_device_worker_makes_its_cuda_context_through_the_driver(monkeypatch):
     """While its torch imports: the primary context of device 0, the one torch then uses."""
     import ctypes
 
-    from studycli.check import zygote
+    from studycli.check import device_worker
 
     calls = []
 
@@ -489,7 +490,7 @@ def test_a_device_worker_makes_its_cuda_context_through_the_driver(monkeypatch):
             return lambda *args: calls.append(name) or 0
 
     monkeypatch.setattr(ctypes, "CDLL", lambda name: calls.append(name) or Driver())
-    zygote._make_cuda_context().join(10)
+    device_worker._make_cuda_context().join(10)
     assert calls == ["libcuda.so.1", "cuInit", "cuDeviceGet", "cuDevicePrimaryCtxRetain"]
 
 

@@ -5,8 +5,9 @@ worker that runs it).
 arms its own timer a little before the time limit (`_stop_before`), runs the checker, notes
 where a correct answer's check first writes (`_FirstWrite`), and sends back a report: a
 failure's message, the learner's frames of its traceback, and what an error means in words
-(`error_report`). The worker that forks or runs it is `zygote`'s; the parent that waits for its
-report is `runner`; what a check that died before reporting says is `crash_report`'s.
+(`error_report`). The worker that forks it is `fork_server`'s (on CUDA, `device_worker` runs
+it); the parent that waits for its report is `runner`; what a check that died before reporting
+says is `crash_report`'s.
 """
 
 from __future__ import annotations

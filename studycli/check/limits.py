@@ -2,7 +2,7 @@
 check has its limits in settings), and how much of a check's output and message is kept.
 
 A module of its own, importing nothing, so that the CLI can show them in its help without
-loading the runner, and the runner's modules (`runner`, `child`, `crash_report`, `zygote`)
+loading the runner, and the runner's modules (`runner`, `child`, `crash_report`, `fork_server`)
 share them without importing one another for them.
 """
 

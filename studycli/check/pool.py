@@ -401,8 +401,8 @@ class _Pool:
 
     def _device_worker(self, device: str, kind: str, lazy: tuple[str, ...] = ()) -> Any:
         """A new worker for checks on `device`, a new interpreter (see `zygote.serve`: it makes
-        its CUDA context while torch imports); a heavy one imports what the checks with a
-        `Job.lazy` import too. (With `self.lock` held.)"""
+        its CUDA context while torch imports, `device_worker._make_cuda_context`); a heavy one
+        imports what the checks with a `Job.lazy` import too. (With `self.lock` held.)"""
         from .worker import Worker
 
         self._add_device_lazy(lazy)

@@ -1,5 +1,6 @@
 """The messages between the command and its workers: `worker` (the command's handle on a worker
-process) sends them and reads the replies; `zygote` (the worker process) reads them and replies.
+process) sends them and reads the replies; the worker process (`zygote`, and `fork_server` or
+`device_worker`) reads them and replies.
 
 The protocol: length-prefixed pickles over two pipes. The parent sends ("run", id, job); the
 server answers ("started", id, pid), then ("result", id, pickled result, output) when the

@@ -2,7 +2,8 @@
 `zygote.serve`, or a server that a running zygote forks), sends it checks, relays what it says
 to each check's `Running`, and stops and closes it; `_close_all` ends every worker as the
 command exits. `pool` keeps the workers and picks one for each check; what the worker process
-does is `zygote`'s; the messages between the two are `protocol`'s.
+does is `zygote`'s (with `fork_server` and `device_worker`); the messages between the two are
+`protocol`'s.
 
 A worker that dies takes its running checks with it: they end without a report, as a crashed
 child would.

@@ -1,0 +1,118 @@
+"""The CUDA side of a worker process (a device worker): a forked child cannot use the device, so
+`_serve_inline` runs the checks in the worker itself, one after another, each from the same
+random state, and after each says how much memory is still held (`_memory`), so that the
+command can replace a worker that leaks; `_make_cuda_context` makes the device's context while
+the worker imports torch.
+
+The worker process's entry point and its preparation are `zygote`'s; on the CPU a worker forks
+a child per check instead (`fork_server`). The command keeps its device workers in `pool`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import sys
+import threading
+from typing import Any
+
+from .protocol import read_message, write_message
+from .zygote import _prepare
+
+
+def _make_cuda_context() -> threading.Thread:
+    """Make the device's primary CUDA context (the one torch then uses) through the driver, in
+    a thread, while this process imports torch: ctypes lets go of the GIL while the driver
+    works. Every device worker of a run makes its context at once, and made together they take
+    a while (ten forked from a process with torch imported: 1.0-1.2 s on an H200 under MPS);
+    so made, ten new interpreters had CUDA ready 2.1-2.5 s after they started, where ten that
+    made it after torch's import had it at 2.7-3.4 s. Without a driver nothing is done (torch
+    then says so)."""
+
+    def make() -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            driver = ctypes.CDLL("libcuda.so.1")
+            device, context = ctypes.c_int(), ctypes.c_void_p()
+            if driver.cuInit(0) == 0 and driver.cuDeviceGet(ctypes.byref(device), 0) == 0:
+                driver.cuDevicePrimaryCtxRetain(ctypes.byref(context), device)
+
+    thread = threading.Thread(target=make, name="studycli-cuda-context", daemon=True)
+    thread.start()
+    return thread
+
+
+def _serve_inline(stream, replies: int, device: str) -> None:
+    """Run each check here, one after another (a CUDA worker). Each starts from the same random
+    state, as a forked child would; after each, report the memory still held (its garbage
+    collected), so that the parent can replace a worker that leaks."""
+    import gc
+    import random
+
+    import numpy
+    import torch
+
+    from studycli.check import child, contain, loading
+
+    contain.no_core_files()  # (its checks run here: a crash in one is this worker's)
+
+    class _Keep:
+        result: Any = None
+
+        def send(self, result: Any) -> None:
+            self.result = result
+
+        def close(self) -> None:
+            pass
+
+    while (message := read_message(stream)) is not None:
+        if message[0] == "preload":
+            _prepare(message[1])
+            continue
+        _, number, job = message
+        write_message(replies, ("started", number, os.getpid()))
+        random.seed(0)
+        numpy.random.seed(0)
+        torch.manual_seed(0)
+        kept = _Keep()
+        modules = dict(sys.modules)
+        child._child(job, kept)
+        # The learner's file, loaded anew at each check of it (`solve --watch` checks it at
+        # every save), leaves with its check: garbage in cycles (its functions hold its
+        # namespace), it is the collection's below, not frozen with what outlived the check.
+        sys.modules.pop(loading.ATTEMPT_MODULE, None)
+        # A module the check replaced or removed (a solution module edited since an earlier
+        # check) is such garbage among what was frozen after an earlier check: the collection
+        # looks at everything again (13-27 ms), else each version of the module, with what its
+        # top level made (a tensor on the device), was kept for the worker's life.
+        replaced = any(sys.modules.get(name) is not module for name, module in modules.items())
+        del modules  # (it holds the replaced modules)
+        if replaced:
+            gc.unfreeze()
+        gc.collect()
+        # What outlived the check (modules its checker imported on first use, their caches:
+        # about 117,000 objects over the shipped cards' device checks) is set aside with what
+        # `_prepare` imported, so that the next collection looks at the next check's objects
+        # only. Each collection went over all of them: 18-27 ms a check on the 2-core box,
+        # 13 ms on the H200 host, 6.5 s of one worker's 15.7 s over those checks.
+        gc.freeze()
+        write_message(replies, ("memory", 0, _memory(device)))  # before the result it goes with
+        write_message(replies, ("result", number, pickle.dumps(kept.result)))
+        write_message(replies, ("exited", number, 0))
+
+
+def _memory(device: str) -> dict[str, float]:
+    """MB held now: on the device (torch's allocator) and in host memory (resident)."""
+    held = {"rss_mb": 0.0, "device_mb": 0.0}
+    with contextlib.suppress(OSError, StopIteration, ValueError):
+        with open("/proc/self/status", encoding="ascii") as status:
+            line = next(line for line in status if line.startswith("VmRSS:"))
+        held["rss_mb"] = int(line.split()[1]) / 1024
+    if device == "cuda":
+        with contextlib.suppress(Exception):
+            import torch
+
+            held["device_mb"] = torch.cuda.memory_allocated() / 2**20
+    return held
