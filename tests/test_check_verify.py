@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from studycli.check.pool import lazy_modules
+from studycli.check.lazy_imports import lazy_modules
 from studycli.check.runner import Candidate, Job, Outcome, run_job
 from studycli.check.verdict import SLOW_CHECK, CardResult, verdict
 from studycli.check.verify import run_checks
@@ -681,12 +681,12 @@ def test_each_worker_imports_what_its_own_checks_import_on_first_use(device, mon
     import it for every check."""
     import re
 
-    from studycli.check import plan, pool
+    from studycli.check import lazy_imports, plan
 
     lazy = ["torch._dynamo", "torch.profiler"]
-    patterns = pool._lazy_patterns()
+    patterns = lazy_imports._lazy_patterns()
     monkeypatch.setattr(
-        pool,
+        lazy_imports,
         "_lazy_patterns",
         lambda: [(re.compile(r"def adamw_step\b"), tuple(lazy)), *patterns],
     )
@@ -975,12 +975,12 @@ def test_only_a_check_whose_own_code_imports_something_waits_for_it(content_copy
     `lazy_dynamo`.)"""
     import re
 
-    from studycli.check import plan, pool
+    from studycli.check import lazy_imports, plan
 
     pytest.importorskip("torch")
-    patterns = pool._lazy_patterns()
+    patterns = lazy_imports._lazy_patterns()
     monkeypatch.setattr(
-        pool,
+        lazy_imports,
         "_lazy_patterns",
         lambda: [(re.compile(r"torch\.func\b"), ("torch._dynamo",)), *patterns],
     )
@@ -1040,7 +1040,7 @@ def test_the_forward_mode_check_forks_from_a_worker_that_imported_sympy():
     """`torch.func.jvp` runs decompositions that import sympy on their first call (0.5 s on
     the 2-core box; 3.6-4.0 s in a check on a 16-core host with every core busy, the last
     check of the CPU run and of the CUDA run there): the directional derivative's check of
-    its forward-mode variant names it (`pool.LAZY_IMPORTS`), and forks from a worker that
+    its forward-mode variant names it (`lazy_imports.LAZY_IMPORTS`), and forks from a worker that
     imported it; its other checks import nothing new."""
     pytest.importorskip("sympy")
     ran = subprocess.run(
@@ -1055,7 +1055,7 @@ def test_the_forward_mode_check_forks_from_a_worker_that_imported_sympy():
 
 
 def test_no_shipped_check_waits_for_torch_dynamo():
-    """No shipped check waits for a worker with torch._dynamo imported (`pool`'s
+    """No shipped check waits for a worker with torch._dynamo imported (`lazy_imports`'s
     `LAZY_IMPORTS`): the directional derivative's forward-mode variant and AdamW's checks
     did, which imported it only to turn it off (`lazy_dynamo`)."""
     from studycli.check import plan

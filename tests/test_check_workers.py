@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import pytest
 
-from studycli.check import pool, runner
+from studycli.check import lazy_imports, pool, runner
 from studycli.check.runner import Candidate, Job, run_job
 
 WORKER = '''
@@ -324,21 +324,21 @@ def test_lazy_modules_leave_out_packages_that_are_not_installed(monkeypatch):
     and nothing where it is not (so they fork from the light one, ready sooner)."""
     hungarian = "import numpy as np\n...\n    import scipy.optimize\n"
     installed = {"torch": True, "numpy": True, "scipy": False}
-    monkeypatch.setattr(pool, "_installed", lambda module: installed[module.split(".")[0]])
-    assert pool.lazy_modules([hungarian]) == []
-    assert pool.lazy_modules([hungarian, "torch.optim.AdamW(params)"]) == [
+    monkeypatch.setattr(lazy_imports, "_installed", lambda module: installed[module.split(".")[0]])
+    assert lazy_imports.lazy_modules([hungarian]) == []
+    assert lazy_imports.lazy_modules([hungarian, "torch.optim.AdamW(params)"]) == [
         "torch._dynamo",
         "torch.profiler",
     ]
     installed["scipy"] = True
-    assert pool.lazy_modules([hungarian]) == ["scipy.optimize"]
-    assert pool.lazy_modules(["from scipy.optimize import linear_sum_assignment"]) == [
+    assert lazy_imports.lazy_modules([hungarian]) == ["scipy.optimize"]
+    assert lazy_imports.lazy_modules(["from scipy.optimize import linear_sum_assignment"]) == [
         "scipy.optimize"
     ]
     # a message that names scipy is no use of it (poisson's: "lgamma(0) is inf in numpy,
     # scipy and torch"): its checks waited for a worker importing scipy.optimize where scipy
     # is installed (seen on a GPU host's Python 3.12)
-    assert pool.lazy_modules(['NOTE = "lgamma(0) is inf in numpy, scipy and torch"']) == []
+    assert lazy_imports.lazy_modules(['NOTE = "lgamma(0) is inf in numpy, scipy and torch"']) == []
 
 
 # What a checker's source may do, and whether that imports torch._dynamo on first use in a
@@ -367,10 +367,12 @@ USES = {
 def test_a_comment_naming_a_lazy_module_is_no_use_of_it():
     """kernel_logreg's checker said in a comment that torch.func would answer the card, and all
     32 checks of the module waited for a worker with torch._dynamo imported."""
-    assert pool.lazy_modules(["# torch.func.grad would answer it\nx = 1\n"]) == []
-    assert pool.lazy_modules(["y = 2  # see torch.compile\n"]) == []
+    assert lazy_imports.lazy_modules(["# torch.func.grad would answer it\nx = 1\n"]) == []
+    assert lazy_imports.lazy_modules(["y = 2  # see torch.compile\n"]) == []
     pytest.importorskip("torch")
-    assert pool.lazy_modules(["g = torch.func.grad(f)  # by autograd\n"]) == ["torch._dynamo"]
+    assert lazy_imports.lazy_modules(["g = torch.func.grad(f)  # by autograd\n"]) == [
+        "torch._dynamo"
+    ]
 
 
 def test_lazy_modules_say_what_imports_torch_dynamo_on_first_use():
@@ -402,14 +404,16 @@ def test_lazy_modules_say_what_imports_torch_dynamo_on_first_use():
     imported = dict(zip(USES, (flag == "1" for flag in out)))
     assert imported == USES  # the torch installed here does as USES says
     for use, imports in USES.items():
-        assert ("torch._dynamo" in pool.lazy_modules([use])) == imports, use
+        assert ("torch._dynamo" in lazy_imports.lazy_modules([use])) == imports, use
 
 
 def test_installed_finds_a_package_without_importing_it():
     import sys
 
     assert "pydoc_data" not in sys.modules  # (the standard library's, never imported here)
-    assert pool._installed("pydoc_data.topics") and not pool._installed("no_such_package.x")
+    assert lazy_imports._installed("pydoc_data.topics") and not lazy_imports._installed(
+        "no_such_package.x"
+    )
     assert "pydoc_data" not in sys.modules
 
 

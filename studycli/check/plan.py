@@ -26,7 +26,8 @@ from studycli.content.source import (
     starter_for,
 )
 
-from .pool import lazy_modules, preload, uses_torch
+from .lazy_imports import lazy_modules, uses_torch
+from .pool import preload
 from .pool import warm_up as pool_warm_up
 from .runner import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Candidate, Job
 
@@ -114,7 +115,7 @@ def _uses_torch(modules: list[ModuleInfo] | None, *more: str) -> bool:
 def _lazy(
     modules: list[ModuleInfo] | None, info: ModuleInfo, candidates: list[Candidate]
 ) -> list[tuple[str, ...]]:
-    """What the check of each of `candidates` imports on first use (`pool.lazy_modules`):
+    """What the check of each of `candidates` imports on first use (`lazy_imports.lazy_modules`):
     what its modules' code imports, but the wrong answers' and variants' own functions
     (`ModuleInfo.code_parts`), and what its own function or code does. Docstrings are left
     out: a card's text may name what its reference does not use. (One variant of the
@@ -167,7 +168,7 @@ def _limit(job: Job, learner_timeout: float | None) -> float:
 
 def warm_up(cards: list[Card], content: Content, device: str = "cpu", jobs: int = 1) -> None:
     """Start the checks' workers in the background, with the solution modules of `cards`
-    loaded and what their checkers import on first use (see `pool.lazy_modules`) imported,
+    loaded and what their checkers import on first use (see `lazy_imports.lazy_modules`) imported,
     so that they are ready when the checks run.
 
     Each worker imports only what the checks it runs need: the CPU's checks whose checkers

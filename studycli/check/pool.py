@@ -2,19 +2,17 @@
 
 On the CPU, zygotes (see `zygote`) that fork a child per check; on CUDA, device workers that
 run checks themselves, one after another, each in its CUDA context (`_Pool`). Here too: what
-the workers import ahead of the checks (`preload`, and `LAZY_IMPORTS` with `lazy_modules`,
-what checkers import on first use), how many run side by side (`cores`, `device_workers`,
-`light_zygotes`), `warm_up`, which starts them before the first check, and `_Spawned`, a
-check's process where there is no fork. `runner.run_job` takes a worker from here for each
-check; what runs in the check's own process is `child`.
+the workers import ahead of the checks (`preload`: what checkers import on first use, as
+`lazy_imports.lazy_modules` reads it from their code), how many run side by side (`cores`,
+`device_workers`, `light_zygotes`), `warm_up`, which starts them before the first check, and
+`_Spawned`, a check's process where there is no fork. `runner.run_job` takes a worker from
+here for each check; what runs in the check's own process is `child`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
-import re
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,34 +24,6 @@ from .child import _child
 if TYPE_CHECKING:
     from .runner import Job
 
-# Modules that a library (or a checker) imports the first time one of its functions is
-# called, by a pattern of what the code a check may run uses (`plan.plan`: its modules'
-# code, docstrings and the other answers' own functions left out; a match in a comment only
-# makes the check start later). Each child would import them
-# again; the worker does once. Those of a package that is not installed are left out
-# (`lazy_modules`). (Each pattern starts with a literal: the search then skips to it, 40x
-# faster over the shipped modules than one starting with \b.) As of torch 2.13:
-LAZY_IMPORTS = {
-    # an optimizer object, made (torch.optim.AdamW(...)) or imported by its class's name, and
-    # its step(): 1.4 s; not torch.optim's functional updates (torch.optim.adamw.adamw)
-    r"optim(?:\.[A-Z]\w*\(| import [^\n]*\b[A-Z])": ("torch._dynamo", "torch.profiler"),
-    # torch.func's transforms but jvp. Forward-mode autograd (torch.func.jvp, forward_ad)
-    # went through decompositions that imported it only to turn it off: not in a check's
-    # worker since `lazy_dynamo`
-    r"torch\.func\b(?!\.jvp\b)": ("torch._dynamo",),
-    r"torch\.compile\b": ("torch._dynamo",),
-    # forward-mode autograd: the decompositions it runs for a product, a sum or a scalar
-    # factor find their dtypes through torch._prims_common.elementwise_dtypes, which imports
-    # sympy on its first call (0.5 s on the 2-core box; 3.6-4.0 s in a check on a 16-core
-    # host whose every core was busy, the last check of the CPU run and of the CUDA run)
-    r"torch\.func\.jvp\b": ("sympy",),
-    r"forward_ad\b": ("sympy",),
-    # hungarian's checker makes scipy's matcher refuse, where scipy is installed: each of its
-    # checks imported scipy.optimize, 0.3-0.4 s, the tail of a run on the 16-core host. (Its
-    # module named, not the word: poisson's message "... inf in numpy, scipy and torch" sent
-    # its checks to a worker importing scipy.optimize where scipy is installed.)
-    r"scipy\.optimize\b": ("scipy.optimize",),
-}
 # A CUDA worker holding this much more (device memory, or host memory) than after its first
 # check is replaced by a fresh one.
 CUDA_LEAK_MB = 512
@@ -115,45 +85,6 @@ def cores() -> int:
         return len(os.sched_getaffinity(0)) or 1
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
-
-
-def uses_torch(sources: Iterable[str]) -> bool:
-    """Whether code with these sources may use torch: whether any names it. (A checker that
-    names it nowhere may still reach it through a library; its check then imports torch
-    itself: slower, never wrong.)"""
-    return any("torch" in source for source in sources)
-
-
-def lazy_modules(sources: Iterable[str]) -> list[str]:
-    """The modules checkers with these solution-module sources import on first use (of the
-    packages installed here). Comments are no use: a checker's comment naming torch.func had
-    all 32 checks of its module wait for a worker with torch._dynamo imported. (From a `#` to
-    the line's end, even in a string: a use that follows one on its line is missed, and its
-    check imports the module itself, slower, never wrong.)"""
-    found: dict[str, None] = {}
-    for source in sources:
-        source = _COMMENT.sub("", source)
-        for used, modules in _lazy_patterns():
-            if used.search(source):
-                found.update(dict.fromkeys(m for m in modules if _installed(m)))
-    return list(found)
-
-
-_COMMENT = re.compile(r"#[^\n]*")
-
-
-@functools.cache
-def _lazy_patterns() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
-    return [(re.compile(pattern), modules) for pattern, modules in LAZY_IMPORTS.items()]
-
-
-@functools.cache
-def _installed(module: str) -> bool:
-    """Whether the package of `module` is there to import (scipy is optional); it is not
-    imported."""
-    import importlib.util
-
-    return importlib.util.find_spec(module.partition(".")[0]) is not None
 
 
 def preload(

@@ -12,7 +12,7 @@ each worker runs the checks itself and keeps its CUDA context (Python's output c
 that dies, times out, leaks memory or meets a CUDA error is replaced.
 
 What makes a check start fast (see bench/check_all.py): the worker also imports what checkers
-would otherwise import on first use in every child (`pool.preload`, `pool.lazy_modules`:
+would otherwise import on first use in every child (`pool.preload`, `lazy_imports.lazy_modules`:
 torch._dynamo alone takes a second and a half), and the solution modules of a whole `check`;
 each child keeps to `Job.threads` threads, so that checks side by side do not oversubscribe
 the cores; and the parent kills a check's session as soon as it reports. `pool.warm_up`
@@ -90,12 +90,13 @@ class Job:
     timeout: float = DEFAULT_TIMEOUT
     memory_mb: int = DEFAULT_MEMORY_MB
     threads: int = 1  # torch's threads in the child: cores / checks run side by side
-    # What its checker imports on first use (`pool.lazy_modules`). Checks that import something
-    # fork from a worker of their own that imported it (on CUDA: run in device workers that
-    # imported it): the others from a lighter one, ready sooner (see `pool._Pool.worker`).
+    # What its checker imports on first use (`lazy_imports.lazy_modules`). Checks that import
+    # something fork from a worker of their own that imported it (on CUDA: run in device
+    # workers that imported it): the others from a lighter one, ready sooner (see
+    # `pool._Pool.worker`).
     lazy: tuple[str, ...] = ()
-    # Whether its checker or answer may use torch (`pool.uses_torch`): the CPU's checks that
-    # cannot fork from a zygote without it, ready in 0.15-0.2 s, while torch's import
+    # Whether its checker or answer may use torch (`lazy_imports.uses_torch`): the CPU's checks
+    # that cannot fork from a zygote without it, ready in 0.15-0.2 s, while torch's import
     # (1.2-1.7 s) goes on in the others.
     torch: bool = True
     processes: int = contain.MAX_PROCESSES  # processes and threads the check may start

@@ -35,7 +35,7 @@ from studycli.content.source import (
 from studycli.errors import StudyError
 from studycli.paths import FileTooLarge, NotRegularFile, attempts_dir, read_regular
 
-from . import pool
+from . import lazy_imports, pool
 from .runner import Candidate, Job, Outcome, run_job
 
 _EXPECTED_GOT = re.compile(
@@ -444,7 +444,7 @@ def warm_up(card: Card, content: Content) -> None:
         info = read_module(content.solutions_dir, card.solution.module)
         modules = {checker_ref(card, info).module, card.solution.module}
         pool.preload(
-            pool.lazy_modules(read_module(content.solutions_dir, m).source for m in modules)
+            lazy_imports.lazy_modules(read_module(content.solutions_dir, m).source for m in modules)
         )
     pool.warm_up()
 

@@ -185,10 +185,10 @@ def _at_most(seconds: float) -> Iterator[None]:
 
 
 def _names_torch(folder: str, module: str) -> bool:
-    """Whether solution module `module` in `folder` names torch (`pool.uses_torch`)."""
+    """Whether solution module `module` in `folder` names torch (`lazy_imports.uses_torch`)."""
     from pathlib import Path
 
-    from studycli.check.pool import uses_torch
+    from studycli.check.lazy_imports import uses_torch
     from studycli.content.source import module_path
 
     return uses_torch([module_path(Path(folder), module).read_text(encoding="utf-8-sig")])
