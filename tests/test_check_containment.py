@@ -997,6 +997,48 @@ def test_what_a_check_writes_into_its_report_pipe_runs_nothing_and_fails_it(
     assert run_job(REFERENCE).status == "pass"  # the worker still serves
 
 
+FLOODS_ITS_REPORT_PIPE = """
+import os, struct
+
+def add_one(x):
+    pipes = [fd for fd in range(3, 64) if _is_pipe(fd)]  # the report's among them
+    chunk, written = bytes(1 << 20), 0
+    with open({record!r}, "w", buffering=1) as record:  # line by line: read after the kill
+        record.write("0\\n")
+        try:
+            for fd in pipes:
+                os.write(fd, struct.pack(">I", 0xFFFFFFF0))  # a report of 4 GB to come
+                for _ in range(256):  # bounded: 256 MB
+                    written += os.write(fd, chunk)
+                    record.write(f"{{written}}\\n")
+        except OSError:  # the pipe no longer read
+            pass
+    return x + 1
+
+def _is_pipe(fd):
+    try:
+        return os.readlink(f"/proc/self/fd/{{fd}}").startswith("pipe:")
+    except OSError:
+        return False
+"""
+
+
+def test_a_report_said_to_be_huge_is_read_no_further(tmp_path):
+    """A header of its own in the report's pipe, announcing 4 GB, had the worker keep all that
+    the check wrote there, outside the check's memory cap (1.7 GB in 5 s), until the check
+    ended: then "exited with status 0 before reporting (a call to os._exit()?)"."""
+    from studycli.check.limits import REPORT_LIMIT
+
+    record = tmp_path / "written"
+    source = FLOODS_ITS_REPORT_PIPE.format(record=str(record))
+    outcome, seconds = run_timed(attempt_job(tmp_path, source, timeout=30))
+    assert outcome.status == "error" and "could not be read" in outcome.message, outcome
+    written = int(record.read_text().split()[-1])
+    assert written <= REPORT_LIMIT + (1 << 20)  # (and what the pipe's buffer held)
+    assert seconds < LIMIT + SLACK  # (not the time limit's 30 s)
+    assert run_job(REFERENCE).status == "pass"  # the worker still serves
+
+
 CLOSES_ITS_DESCRIPTORS = """
 import os
 

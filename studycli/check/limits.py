@@ -15,3 +15,6 @@ OUTPUT_LIMIT = 2000  # bytes of a check's output kept (its tail, as the failure 
 # 100 frames
 DUMP_LIMIT = 64 * 1024
 MESSAGE_LIMIT = 20000  # characters of a failure message kept
+# Bytes a check's report may take (its message, cut to MESSAGE_LIMIT, and its traceback take
+# well under a megabyte): one said to be longer is none (`fork_server._Zygote._drain`)
+REPORT_LIMIT = 16 * 1024 * 1024
