@@ -295,6 +295,27 @@ def test_a_check_cannot_lift_its_own_memory_cap(tmp_path):
     assert not lifted  # (root too: its worker gave up CAP_SYS_RESOURCE, see contain)
 
 
+RUNS_IN_PARALLEL = """
+import torch
+
+def add_one(x):
+    torch.randn(4_000_000).exp().sum()  # a parallel operation: OpenMP starts its threads
+    print("threads", torch.get_num_threads())
+    return x + 1
+"""
+
+
+def test_a_check_given_a_thread_per_core_of_a_large_machine_keeps_within_its_memory(tmp_path):
+    """`solve` gives its check a thread per core; on a machine of 128 cores their stacks
+    (8 MB each) took all of the default 1024 MB cap: a correct answer's next tensor could not
+    be allocated, or OpenMP ended the check as it started them ("libgomp: Thread creation
+    failed": "exited with status 1 before reporting")."""
+    job = replace(attempt_job(tmp_path, RUNS_IN_PARALLEL), threads=128, memory_mb=1024)
+    outcome = run_job(job)
+    assert outcome.status == "pass", outcome
+    assert 1 < int(outcome.output.split()[-1]) < 128
+
+
 def test_a_second_check_run_in_one_process_works_after_ctrl_c(tmp_path):
     """Ctrl-C during `check` set the runner's stop flag, and nothing cleared it."""
     content = load_content(FIXTURE_CONTENT)

@@ -104,9 +104,9 @@ def _child(job: Job, sender, output=None) -> None:
     if output is not None:
         contain.enter(output, keep=sender.fileno(), processes=job.processes)
         _stop_before(job.timeout)  # (a contained check alone: a device worker runs many)
-    if job.device == "cpu":
-        _limit_memory(job.memory_mb)
-    _set_threads(job.threads)
+    capped = job.memory_mb if job.device == "cpu" else 0
+    _limit_memory(capped)
+    _set_threads(job.threads, capped)
     checking = os.getpid()  # the one process whose outcome is the check's (see the end)
     captured = io.StringIO()
     started = time.monotonic()
@@ -269,12 +269,38 @@ def _limit_memory(memory_mb: int) -> None:
         pass  # no /proc or no setrlimit: the time limit still applies
 
 
-def _set_threads(threads: int) -> None:
+def _set_threads(threads: int, memory_mb: int = 0) -> None:
+    """Give torch `threads` threads, as many as their stacks fit in a share of the check's
+    memory cap (`memory_mb`; 0: none): each reserves its stack's size of the address space
+    the cap counts (8 MB, the stack limit), and where OpenMP could not start one it ended the
+    process ("libgomp: Thread creation failed", exit status 1). `solve` gives its check a
+    thread per core: on a machine of 128 cores, a correct answer that ran a parallel
+    operation would fail under the default cap, 1024 MB (127 stacks: 1016 MB; a check given
+    128 threads on the 2-core box did: out of memory, or ended by OpenMP), and one of 64
+    cores left half the cap."""
     import sys
 
     torch = sys.modules.get("torch")
+    if memory_mb:
+        threads = min(threads, _threads_within(memory_mb))
     wanted = max(1, threads)
     # (setting it costs 0.2 ms even when it is so already, as it is in most checks: the
     # worker starts with one thread a check)
     if torch is not None and torch.get_num_threads() != wanted:
         torch.set_num_threads(wanted)
+
+
+STACKS_SHARE = 4  # the threads' stacks may take a quarter of a check's memory cap
+
+
+def _threads_within(memory_mb: int) -> int:
+    """How many threads' stacks fit in 1/`STACKS_SHARE` of `memory_mb` (where the memory
+    cap applies: see `_limit_memory`)."""
+    try:
+        import resource
+    except ImportError:  # (no cap either)
+        return memory_mb
+    stack, _ = resource.getrlimit(resource.RLIMIT_STACK)
+    if stack == resource.RLIM_INFINITY or stack <= 0:
+        stack = 8 << 20  # (glibc's default is then smaller: this counts fewer threads)
+    return (memory_mb << 20) // STACKS_SHARE // stack
