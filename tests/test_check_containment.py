@@ -316,6 +316,21 @@ def test_a_check_given_a_thread_per_core_of_a_large_machine_keeps_within_its_mem
     assert 1 < int(outcome.output.split()[-1]) < 128
 
 
+def test_openmp_ending_a_check_that_asked_for_too_many_threads_says_so(tmp_path):
+    """GNU OpenMP exits where it cannot start a thread torch asked for, with status 1 or a
+    segmentation fault on its way out: it said "exited with status 1 before reporting (a
+    call to os._exit()?)", or "killed by signal 11 (SIGSEGV: a stack overflow from deep
+    recursion ...)"."""
+    source = RUNS_IN_PARALLEL.replace(
+        "    torch.randn", "    torch.set_num_threads(300)\n    torch.randn"
+    )
+    outcome = run_job(replace(attempt_job(tmp_path, source), memory_mb=8192))  # (past the
+    # process cap: under less memory, stacks can fill it first, and the next tensor fails)
+    assert outcome.status == "error", outcome
+    assert outcome.message.startswith("OpenMP (the threads of torch's operations)"), outcome
+    assert "torch.set_num_threads" in outcome.message and "os._exit" not in outcome.message
+
+
 def test_a_second_check_run_in_one_process_works_after_ctrl_c(tmp_path):
     """Ctrl-C during `check` set the runner's stop flag, and nothing cleared it."""
     content = load_content(FIXTURE_CONTENT)

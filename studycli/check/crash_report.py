@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
 from . import contain
 from .child import REPORT_LOST
 from .limits import OUTPUT_LIMIT
+
+if TYPE_CHECKING:
+    from .runner import Job
 
 
 def _crash_message(exitcode: int | None, contained: bool, oom_kills: int | None) -> str:
@@ -58,6 +62,27 @@ def _crash_message(exitcode: int | None, contained: bool, oom_kills: int | None)
         f"{what}, not for want of memory (the system killed no process for it while the check "
         f"ran): {asked}"
     )
+
+
+def _openmp_gave_up(output: str, job: Job) -> str | None:
+    """What a check says that OpenMP ended because it could not start the threads torch
+    asked it for (torch.set_num_threads(300), or threads whose stacks the memory cap left no
+    room for): libgomp says so in the output and exits, with status 1 or, 300 threads asked
+    for, a segmentation fault on its way out. That read "exited with status 1 before
+    reporting (a call to os._exit()?)" or "killed by signal 11 (SIGSEGV: a stack overflow
+    from deep recursion ...)", and the learner looked for an exit or a recursion in their
+    code. None where the output does not say so."""
+    if OPENMP_FAILED not in output:
+        return None
+    memory = f", within {job.memory_mb} MB of memory" if job.memory_mb else ""
+    return (
+        "OpenMP (the threads of torch's operations) could not start the threads it was asked "
+        f"for, more than a check can run ({job.processes} processes and threads{memory}), "
+        "and ended the process: ask torch for fewer (torch.set_num_threads)"
+    )
+
+
+OPENMP_FAILED = "libgomp: Thread creation failed"  # (what GNU OpenMP prints before it exits)
 
 
 def _tidied_crash_dump(output: str) -> str:

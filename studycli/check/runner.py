@@ -36,7 +36,7 @@ from enum import StrEnum
 
 from . import contain, pool
 from .child import _timeout_message
-from .crash_report import _crash_dump, _crash_message, _oom_kills
+from .crash_report import _crash_dump, _crash_message, _oom_kills, _openmp_gave_up
 from .limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 
 WORKER_START_LIMIT = 600.0  # seconds a worker may take to start (torch's import, CUDA's)
@@ -180,7 +180,9 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
     if isinstance(result, Outcome):
         return replace(result, output=running.output)
     if result is None:
-        crash = _crash_message(running.exitcode, running.contained, oom_kills)
+        crash = _openmp_gave_up(running.output, job) or _crash_message(
+            running.exitcode, running.contained, oom_kills
+        )
         output = _crash_dump(running.output, running.dump)
         return Outcome(Status.ERROR, crash, elapsed, output=output)
     return Outcome(**{"output": running.output, **result})
