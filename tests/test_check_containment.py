@@ -906,6 +906,40 @@ def test_an_out_of_time_the_attempt_raises_is_its_error_not_a_timeout(tmp_path):
     ), outcome
 
 
+SETS_OFF_SIGALRM = (
+    "import signal, time\n\ndef add_one(x):\n"
+    "    signal.setitimer(signal.ITIMER_REAL, 0.2)\n    time.sleep(5)\n    return x + 1\n"
+)
+
+
+def test_a_sigalrm_the_attempt_sets_off_is_its_error_not_a_timeout(tmp_path):
+    """The check's timer goes off on SIGALRM: the attempt's own (signal.alarm, setitimer), a
+    fifth of a second in, read "did not finish in 2 s: an infinite loop"."""
+    outcome, seconds = run_timed(attempt_job(tmp_path, SETS_OFF_SIGALRM))
+    assert outcome.status == "error", outcome
+    assert outcome.message.startswith(
+        "your attempt set off SIGALRM 0.2 s into the check, at line 5 (in add_one), "
+        "before its time limit (2 s)"
+    ), outcome
+    assert seconds < LIMIT  # (ended then, not at the limit)
+
+
+RESETS_SIGALRM = (
+    "import signal\n\ndef add_one(x):\n"
+    "    signal.signal(signal.SIGALRM, signal.SIG_DFL)\n    while True:\n        pass\n"
+)
+
+
+def test_a_check_whose_sigalrm_handler_the_attempt_reset_is_said_ended_by_its_timer(tmp_path):
+    """The timer's SIGALRM, with its handler reset, ends the process: it read "killed by
+    signal 14 (out of memory, or a crash in native code)"."""
+    outcome, _ = run_timed(attempt_job(tmp_path, RESETS_SIGALRM))
+    assert outcome.status == "error", outcome
+    assert outcome.message.startswith(
+        "the process was killed by signal 14 (SIGALRM: the check's timer"
+    ), outcome
+
+
 STOPS_AFTER_ITS_REPORT = """
 import os, signal
 

@@ -53,7 +53,11 @@ def _stop_before(limit: float | None) -> None:
     Where Python cannot raise it, in a hook that os.fork runs (logging's, or any library's
     `os.register_at_fork`) or a __del__, Python prints it and goes on: the learner's output
     showed its traceback, through this module's `stop`, and the check ran on to the kill,
-    unreported. It comes again a moment later instead, where the code checked runs."""
+    unreported. It comes again a moment later instead, where the code checked runs.
+
+    A SIGALRM before the timer's time is the code's own (signal.alarm, setitimer, a kill):
+    it stops the check too, as an error of the code's (`_ALARMED_AFTER`), where it read "did
+    not finish in 10 s" a second into the check."""
     import signal
     import sys
 
@@ -66,10 +70,15 @@ def _stop_before(limit: float | None) -> None:
         return
 
     def stop(*_: object) -> None:
-        global _STOP_FIRED
-        if _STOP_ARMED:
+        global _STOP_FIRED, _ALARMED_AFTER
+        if not _STOP_ARMED:
+            return
+        now = time.monotonic()
+        if now < armed + stop_in - EARLY_ALARM:  # (a timer never goes off early)
+            _ALARMED_AFTER = now - armed
+        else:
             _STOP_FIRED = True
-            raise OutOfTime
+        raise OutOfTime
 
     previous = sys.unraisablehook
 
@@ -82,13 +91,16 @@ def _stop_before(limit: float | None) -> None:
     _STOP_ARMED = True
     signal.signal(signal.SIGALRM, stop)
     sys.unraisablehook = again
-    signal.setitimer(signal.ITIMER_REAL, max(limit - STOP_AHEAD, limit * 0.8))
+    armed, stop_in = time.monotonic(), max(limit - STOP_AHEAD, limit * 0.8)
+    signal.setitimer(signal.ITIMER_REAL, stop_in)
 
 
 STOP_AHEAD = 0.3  # seconds before the limit that a check stops itself, to report where it was
 STOP_AGAIN = 0.01  # seconds after an OutOfTime that Python could not raise, to raise it again
+EARLY_ALARM = 0.05  # seconds before the timer's time that a SIGALRM is not the timer's
 _STOP_ARMED = False
 _STOP_FIRED = False  # whether this check's timer raised `OutOfTime` (an answer can raise it too)
+_ALARMED_AFTER: float | None = None  # seconds into the check of a SIGALRM of the code's own
 
 
 def _child(job: Job, sender, output=None) -> None:
@@ -141,7 +153,7 @@ def _child(job: Job, sender, output=None) -> None:
             "status": "timeout" if _STOP_FIRED else "error",
             "message": _timeout_message(job.timeout, exc.what)
             if _STOP_FIRED
-            else _describe_error(exc, job),
+            else _describe_error(exc, job, _ALARMED_AFTER),
             "traceback": _trimmed_traceback(exc, job),
             "loading": loading if _STOP_FIRED else "",
         }

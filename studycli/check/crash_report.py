@@ -180,6 +180,11 @@ def _crash_causes(number: int) -> str:
             "SIGSEGV: a stack overflow from deep recursion (sys.setrecursionlimit raised?), "
             "out of memory, or a crash in native code"
         )
+    if number == signal.SIGALRM:  # (it read "out of memory, or a crash in native code")
+        return (
+            "SIGALRM: the check's timer, which goes off a little before its time limit, found "
+            "the code had reset its handler (signal.signal) or replaced the process (os.exec*)"
+        )
     return "out of memory, or a crash in native code"
 
 

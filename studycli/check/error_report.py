@@ -60,7 +60,9 @@ def _innermost(tb: Any) -> Any:
     return tb
 
 
-def _describe_error(exc: BaseException, job: Job) -> str:
+def _describe_error(exc: BaseException, job: Job, alarmed: float | None = None) -> str:
+    """(`alarmed`: seconds into the check of a SIGALRM of the code's own, which raised `exc`,
+    an OutOfTime: see `child._stop_before`.)"""
     from studycli.assertions import OutOfTime, message_of
 
     if isinstance(exc, SolutionImportError):
@@ -69,6 +71,13 @@ def _describe_error(exc: BaseException, job: Job) -> str:
         return f"the code called exit ({exc.code!r}) instead of returning a value"
     if isinstance(exc, KeyboardInterrupt):
         return _interrupted_itself(exc, job)
+    if isinstance(exc, OutOfTime) and alarmed is not None:
+        who = "your attempt" if job.candidate.kind == "file" else "the code"
+        return (
+            f"{who} set off SIGALRM {alarmed:.1f} s into the check{_where(exc, job)}, "
+            f"before its time limit ({job.timeout:g} s): signal.alarm, signal.setitimer or a "
+            "SIGALRM sent to itself? The check's timer uses that signal: an answer must not"
+        )
     if isinstance(exc, OutOfTime):  # (one the check's own timer raised is a timeout)
         return _raised_itself(
             exc, job, "the check's own signal that its time ran out: an answer must not raise it"
