@@ -542,6 +542,37 @@ def test_an_exception_that_cannot_say_its_message_is_still_reported(tmp_path, ba
     assert "Broken (its message could not be read)" in outcome.message, outcome.message
 
 
+@pytest.mark.parametrize(
+    "base, broken, status, says",
+    [
+        ("AssertionError", "__cause__", "fail", "add_one(-3): an assert in the answer failed"),
+        ("Exception", "__traceback__", "fail", "add_one(-3): raised Broken: "),
+        ("Exception", "__class__", "fail", "add_one(-3): raised Broken: "),
+        (
+            "KeyboardInterrupt",
+            "__traceback__",
+            "error",
+            "the code raised Broken, which could not be described: reading it raised "
+            "RuntimeError in turn",
+        ),
+    ],
+)
+def test_an_exception_that_cannot_be_read_is_still_reported(tmp_path, base, broken, status, says):
+    """An attribute of it that raises when read (a property of its class) raised again in the
+    check's report: the check died without one, "exited with status 1 before reporting (a
+    call to os._exit()?)". The checker's failure made of it still says its message."""
+    source = (
+        f"class Broken({base}):\n"
+        "    @property\n"
+        f"    def {broken}(self):\n"
+        "        raise RuntimeError('not to be read')\n\n"
+        "def add_one(x):\n"
+        "    raise Broken()\n"
+    )
+    outcome, _ = run_timed(attempt_job(tmp_path, source))
+    assert (outcome.status, outcome.message.startswith(says)) == (status, True), outcome
+
+
 RAISES_ITSELF_AS_ITS_CAUSE = """
 def add_one(x):
     try:

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from . import contain
 from .error_report import (
@@ -29,6 +29,7 @@ from .error_report import (
     _over_process_cap,
     _returned_message,
     _trimmed_traceback,
+    _undescribed,
     _with_memory_note,
 )
 from .limits import MESSAGE_LIMIT, OUTPUT_LIMIT
@@ -111,8 +112,6 @@ def _child(job: Job, sender, output=None) -> None:
     Without, it is a device worker running checks one after another: only Python's output is
     captured, into the result.
     """
-    from studycli.assertions import OutOfTime, message_of
-
     if output is not None:
         contain.enter(output, keep=sender.fileno(), processes=job.processes)
         _stop_before(job.timeout)  # (a contained check alone: a device worker runs many)
@@ -148,31 +147,8 @@ def _child(job: Job, sender, output=None) -> None:
             if returned is None
             else {"status": "error", "message": _returned_message(returned, job)}
         )
-    except OutOfTime as exc:
-        result = {
-            "status": "timeout" if _STOP_FIRED else "error",
-            "message": _timeout_message(job.timeout, exc.what)
-            if _STOP_FIRED
-            else _describe_error(exc, job, _ALARMED_AFTER),
-            "traceback": _trimmed_traceback(exc, job),
-            "loading": loading if _STOP_FIRED else "",
-        }
-    except AssertionError as exc:
-        refused = _over_process_cap(exc, job)  # (under `call`: a failure it raised from it)
-        said = _answers_own_assert(exc, job) or message_of(exc) or UNSAID_FAILURE
-        result = {
-            "status": "error" if refused else "fail",
-            "message": refused or _with_memory_note(said, exc, job),
-            "traceback": _trimmed_traceback(exc, job),
-        }
-    except MemoryError:
-        result = {"status": "error", "message": f"ran out of memory (limit {job.memory_mb} MB)"}
     except BaseException as exc:
-        result = {
-            "status": "error",
-            "message": _describe_error(exc, job),
-            "traceback": _trimmed_traceback(exc, job),
-        }
+        result = _described(exc, job, loading)
     result.update(
         seconds=time.monotonic() - started,
         label=label,
@@ -196,6 +172,58 @@ def _child(job: Job, sender, output=None) -> None:
         sender.send(result)
     finally:
         sender.close()
+
+
+def _described(exc: BaseException, job: Job, loading: str) -> dict[str, Any]:
+    """The report of a check that raised `exc` (`loading`: the module that was loading).
+
+    Where describing it raises in turn (an exception class of the code's own whose
+    __cause__, __traceback__ or __class__ raises when read), a checker's failure says its
+    message alone (`call` made it of the answer's exception, which it names), and any other
+    exception that it could not be described: the check died without a report, and read
+    "exited with status 1 before reporting (a call to os._exit()?)"."""
+    from studycli.assertions import message_of
+
+    try:
+        return _describing(exc, job, loading)
+    except BaseException as broken:  # (the timer is off: no OutOfTime of its own comes here)
+        try:
+            if issubclass(type(exc), AssertionError) and (said := message_of(exc)):
+                return {"status": "fail", "message": said}
+        except BaseException:
+            pass
+        return {"status": "error", "message": _undescribed(exc, broken)}
+
+
+def _describing(exc: BaseException, job: Job, loading: str) -> dict[str, Any]:
+    from studycli.assertions import OutOfTime, message_of
+
+    kind = type(exc)  # (not isinstance, which reads __class__ too)
+    if issubclass(kind, OutOfTime):
+        return {
+            "status": "timeout" if _STOP_FIRED else "error",
+            "message": _timeout_message(job.timeout, getattr(exc, "what", None))
+            if _STOP_FIRED
+            else _describe_error(exc, job, _ALARMED_AFTER),
+            "traceback": _trimmed_traceback(exc, job),
+            "loading": loading if _STOP_FIRED else "",
+        }
+    if issubclass(kind, AssertionError):
+        refused = _over_process_cap(exc, job)  # (under `call`: a failure it raised from it)
+        said = _answers_own_assert(cast(AssertionError, exc), job) or message_of(exc)
+        said = said or UNSAID_FAILURE
+        return {
+            "status": "error" if refused else "fail",
+            "message": refused or _with_memory_note(said, exc, job),
+            "traceback": _trimmed_traceback(exc, job),
+        }
+    if issubclass(kind, MemoryError):
+        return {"status": "error", "message": f"ran out of memory (limit {job.memory_mb} MB)"}
+    return {
+        "status": "error",
+        "message": _describe_error(exc, job),
+        "traceback": _trimmed_traceback(exc, job),
+    }
 
 
 class _FirstWrite:

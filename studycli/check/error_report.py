@@ -90,6 +90,25 @@ def _describe_error(exc: BaseException, job: Job, alarmed: float | None = None) 
     return text
 
 
+def _undescribed(exc: BaseException, broken: BaseException) -> str:
+    """What a check says of an exception `exc` whose description raised `broken` in turn."""
+    return (
+        f"the code raised {_type_name(exc)}, which could not be described: reading it raised "
+        f"{_type_name(broken)} in turn (an exception class of its own whose __cause__, "
+        "__traceback__ or __class__ raises?)"
+    )
+
+
+def _type_name(value: object) -> str:
+    """The name of `value`'s class, or "an exception" where even that cannot be read (a
+    metaclass of the code's own)."""
+    try:
+        name = type(value).__name__
+    except BaseException:
+        return "an exception"
+    return name if type(name) is str else "an exception"
+
+
 def _allocator_failed(text: str) -> bool:
     """Whether an error's text is torch's allocator failing for want of memory."""
     return "can't allocate memory" in text or "DefaultCPUAllocator" in text
