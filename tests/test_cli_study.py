@@ -76,6 +76,22 @@ def test_due_with_no_new_card_left_today_does_not_send_to_review(cli):
     assert "starts with the new cards" not in said
 
 
+def test_due_over_a_content_folder_with_no_card_says_so_as_review_does(cli, tmp_path):
+    """`due` over a content folder with no card drew a table of zeros and said "no new card is
+    left today (new_per_day in settings.toml ...)": no setting was why (a newcomer's day). It
+    says what `review` and `stats` say, and so does `--json`, on stdout too."""
+    empty = tmp_path / "empty"
+    (empty / "cards").mkdir(parents=True)
+    (empty / "solutions").mkdir()
+    for args in (["due"], ["due", "--json"]):
+        result = cli("--content", empty, *args)
+        said = " ".join(result.stderr.split())
+        assert result.exit_code == 1, result.output
+        assert f"the content in {empty} holds no cards" in said, said
+        assert "new_per_day" not in result.output
+    assert "holds no cards" in json.loads(result.stdout)["error"]
+
+
 def test_due_says_new_cards_wait_when_the_days_new_limit_is_reached(cli, monkeypatch):
     """With new_per_day = 1 and one new card studied, `due` said only "next card due in ...",
     which a new user took for the end of the deck (`review` ends saying what waits)."""

@@ -147,14 +147,24 @@ class Options(Record):  # (a named tuple: every command makes the class)
     def study_items(self):
         """The study items of the content folder as rows (id, deck, requires), through the
         content index, no card made: what `due` counts. The card files left out are named on
-        stderr, as `load` does, and so are the drafts (`say_drafts`)."""
-        from studycli.content.loader import load_study_items
+        stderr, as `load` does, and so are the drafts (`say_drafts`).
+
+        Raises:
+            StudyError: there is no card to study (the folder holds none, or every one is a
+                draft), said as `review` says it: `due` drew a table of zeros and blamed
+                new_per_day.
+        """
+        from studycli.content.loader import Content, load_study_items
 
         root, index = self._content()
         items, unloaded, drafts, self.loaded["renames"] = load_study_items(root, index=index)
         if unloaded:
             _say_unloaded(unloaded, root)
         say_drafts([draft.id for draft in drafts])
+        if not items:
+            from .context import none_selected
+
+            raise StudyError(none_selected(Content(root=root), drafts=bool(drafts)))
         return items
 
     def study_view(self):
