@@ -635,6 +635,18 @@ def test_cli_errors_are_one_line_on_stderr(cli, tmp_path):
     assert "Traceback" not in nothing.output + wrong.output + missing.output
 
 
+def test_an_export_of_a_content_folder_with_no_card_says_so_not_to_loosen_filters(cli, tmp_path):
+    """With no filter given, an empty content folder was told "no cards to export: loosen
+    --deck, --topic or --kind": filters it had not given. It says what `review` says."""
+    empty = tmp_path / "empty"
+    (empty / "cards").mkdir(parents=True)
+    (empty / "solutions").mkdir()
+    result = cli("--content", empty, "export-anki", tmp_path / "x.apkg")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1 and f"the content in {empty} holds no cards" in said, said
+    assert "loosen" not in said and not (tmp_path / "x.apkg").exists()
+
+
 def test_export_does_not_import_torch_or_numpy(tmp_path):
     args = ["--content", str(FIXTURE_CONTENT), "export-anki", str(tmp_path / "x.apkg")]
     out = subprocess.run(

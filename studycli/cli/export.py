@@ -9,9 +9,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from studycli.errors import StudyError
+
 from .app import app, options, print_prose, stdout, without_drafts
 from .completion import DeckOption, KindOption, TopicOption
-from .context import now, user_path
+from .context import none_selected, now, user_path
 
 
 @app.command("export-anki")
@@ -40,7 +42,11 @@ def export_anki(
     content = options(ctx).load()
     # a draft is not studied here (`Card.draft`), nor in Anki: its note read "TODO: the
     # question, in your own words."
-    cards = without_drafts(content.select(deck=deck, topic=topic, kind=kind))
+    selected = content.select(deck=deck, topic=topic, kind=kind)
+    cards = without_drafts(selected)
+    if not cards and deck is None and topic is None and kind is None:  # (else the filters are
+        # why, as the export says: it said to loosen filters that were not given)
+        raise StudyError(none_selected(content, drafts=bool(selected)))
     out = user_path(out)
     shipped = content.root / "cards" / SHIPPED
     exported = write_export(cards, content.solutions_dir, out, now(), anki_notes_path(), shipped)
