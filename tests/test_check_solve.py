@@ -133,6 +133,25 @@ def test_a_wrong_attempt_fails_shows_the_failing_case_and_records_again(cli, att
     assert _history(cli)[0]["rating"] == 1
 
 
+def test_a_solve_that_fails_says_where_the_attempt_stays_and_how_to_check_it_again(cli, attempt):
+    """A failure ended at "recorded Again: due again in 1m", exit status 1: a newcomer knew
+    neither that the attempt was kept nor the command that tries it again. It is said as the
+    solve was given: with --file, --no-edit, or neither (the editor opens it again)."""
+    given = attempt(WRONG)
+    failed = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", given)
+    assert failed.exit_code == 1
+    assert f"`studycli solve add-one --file {given}` checks it again" in failed.stdout
+    attempts_dir().mkdir(parents=True, exist_ok=True)
+    (attempts_dir() / "add-one.py").write_text(WRONG)
+    mine = attempts_dir() / "add-one.py"
+    failed = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit")
+    assert failed.exit_code == 1
+    said = f"your attempt stays in {mine}: `studycli solve add-one --no-edit` checks it again"
+    assert said in failed.stdout, failed.stdout
+    passed = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(CORRECT))
+    assert passed.exit_code == 0 and "again" not in passed.stdout.replace("due again", "")
+
+
 def test_an_attempt_that_does_not_compile_records_nothing(cli, attempt):
     """A missing colon recorded Again (a QA pass): a typo is no failed recall. Its syntax error
     is shown, nothing is recorded, and the exit status is a failure's."""

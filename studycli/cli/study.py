@@ -193,7 +193,25 @@ def solve(
             ctx, card, attempt, path, started, getkey if interactive else None, given=file,
             opened=opened, mark=mark,
         )  # fmt: skip
+    if attempt.outcome.status != "pass":  # (unwrapped: the command is pasted in one piece)
+        how = " --watch" if watch else " --no-edit" if no_edit else ""
+        console.print(
+            _next_try(card.id, path, file, how), style="dim", soft_wrap=True, markup=False
+        )
     raise typer.Exit(0 if attempt.outcome.status == "pass" else 1)
+
+
+def _next_try(card_id: str, path: Path, given: Path | None, how: str) -> str:
+    """After a solve that did not pass: where the attempt stays and the command that checks it
+    again, given as this one was (`how`: its --watch or --no-edit). It ended at "recorded
+    Again: due again in 1m", exit status 1, and a newcomer knew neither."""
+    import shlex
+
+    if given is not None:
+        command = f"studycli solve {card_id} --file {shlex.quote(str(given))}"
+        return f"mend it, then `{command}` checks it again"
+    again = "checks it again" if how else "opens it again"
+    return f"your attempt stays in {path}: `studycli solve {card_id}{how}` {again}"
 
 
 def _intervals(ctx: typer.Context, card) -> dict:
