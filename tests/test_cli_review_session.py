@@ -501,7 +501,7 @@ def test_a_coding_card_with_code_blocks_shows_as_rich_draws_it_before_its_worker
 
 def _run_in_process(
     tmp_path, keys: str, limit=None, cards=None, root=FIXTURE_CONTENT, now=NOW, bury=True, view=None,
-    new_order="deck",
+    new_order="deck", width=100,
 ):  # fmt: skip
     """With `view` (a `loader.StudyView` of `root`), the session studies its items (`cards`:
     some of them), making each card as `review` does where the content index stands for every
@@ -514,7 +514,7 @@ def _run_in_process(
     from studycli.study.settings import Settings
 
     content = load_content(root) if view is None else Content(root=root)
-    console = Console(record=True, width=100, color_system=None)
+    console = Console(record=True, width=width, color_system=None)
     pressed = iter(keys)
     settings = Settings(enable_fuzzing=False, bury_siblings=bury, new_order=new_order)
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -547,6 +547,26 @@ def test_a_key_that_does_nothing_says_the_keys_that_do(tmp_path):
     assert "x is no key here: 1-4 rate · Enter reveal · b bury · u undo · q quit" in " ".join(
         text.split()
     )
+
+
+@pytest.mark.parametrize("width", [40, 55])
+def test_the_lines_of_keys_break_between_keys_never_inside_one(tmp_path, width):
+    """Wrapped as prose, a card's line of keys broke inside one (at 55 columns `q` ended a
+    line and `quit` began the next; at 40 `u` and `undo`), and so did what a key that does
+    nothing says: each key and what it does stays on one line."""
+    content = load_content(FIXTURE_CONTENT)
+    for card, parts in (
+        ("add-one", ["Enter reveal", "s solve", "h hint", "b bury", "u undo", "q quit"]),
+        ("triangle-derivation", ["Enter reveal step", "s solve", "b bury", "u undo", "q quit"]),
+    ):
+        _, _, text = _run_in_process(tmp_path / card, "xq", cards=[content.get(card)], width=width)
+        lines = text.splitlines()
+        assert max(len(line) for line in lines) <= width
+        front = [line for line in lines if "q quit" in line or "undo" in line]
+        assert len(front) >= 2, text  # the front's line, and the one x gets
+        for part in parts[1:]:
+            assert sum(part in line for line in lines) == 2, (part, text)
+        assert any(line.startswith(f"x is no key here: {parts[0]}") for line in lines), text
 
 
 def test_b_buries_the_card_until_tomorrow_without_rating_it(tmp_path):

@@ -113,6 +113,34 @@ class KeyBar:
         yield line
 
 
+class KeyLine:
+    """A line of keys and what each does (`Enter reveal · s solve · q quit`), in one style,
+    on as few lines as the width allows, a line breaking only between two of them, the
+    separator left out there: wrapped as prose, at 60 columns `q` ended one line and `quit`
+    began the next (`b` and `bury` at 40). A part wider than the line wraps on its own."""
+
+    SEPARATOR = " · "
+
+    def __init__(self, line: str, style: str = "dim") -> None:
+        self.parts = [Text(part, style=style) for part in line.split(self.SEPARATOR)]
+        self.style = style
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        parts, gap = self.parts, Text(self.SEPARATOR, style=self.style)
+        if options.ascii_only:  # measured as the output spells them (`charset`)
+            from .charset import shown
+
+            parts = [shown(part, options.encoding) for part in parts]
+            gap = shown(gap, options.encoding)
+        line = Text()
+        for part in parts:
+            if line.cell_len and line.cell_len + gap.cell_len + part.cell_len > options.max_width:
+                yield line
+                line = Text()
+            line = Text.assemble(line, gap, part) if line.cell_len else part.copy()
+        yield line
+
+
 def prompt(card: Card) -> RenderableType:
     """The question; for a cloze card its text with the deletion being asked blanked."""
     text = card.prompt

@@ -156,7 +156,7 @@ class ReviewSession(SessionSolve, SessionSummary):
                 # said, not ignored: a key that did nothing looked like a session stuck
                 answered = shown.answer_shown or shown.outcome is not None
                 keys = ("1-4 rate · " if answered else "") + _front_keys(card, self.reschedule)
-                self.console.print(Text(f"{key} is no key here: {keys}", style="yellow"))
+                self.console.print(render.KeyLine(f"{key} is no key here: {keys}", "yellow"))
 
     def _bury(self, card: Card) -> None:
         """Leave `card` out until tomorrow's study day (Anki's bury: not rated, its schedule
@@ -180,7 +180,7 @@ class ReviewSession(SessionSolve, SessionSummary):
             self.console.print(Text(" · ".join(flags), style="bold yellow"))
         self.console.print(render.header(card))
         self.console.print(render.prompt(card))
-        self.console.print(Text(_front_keys(card, self.reschedule), style="dim"))
+        self.console.print(render.KeyLine(_front_keys(card, self.reschedule)))
         if card.runnable:  # its check's worker gets torch imported while the learner reads;
             # started once the front is on screen, so that the front never waits for it
             self.console.file.flush()

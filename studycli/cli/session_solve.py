@@ -145,10 +145,8 @@ class SessionSolve(SessionRating):
             default = RATING_NAMES[shown.check_rating()]
             self.console.print(self._rating_bar(card, (Rating.Hard, Rating.Good, Rating.Easy)))
             self.console.print(  # why Enter is Hard after a pass, as `solve` says it
-                Text(
-                    f"Enter: {default} ({shown.why_at_check}) · s: edit and run again", style="dim"
-                )
+                render.KeyLine(f"Enter: {default} ({shown.why_at_check}) · s: edit and run again")
             )
         else:
             self.console.print(self._rating_bar(card, (Rating.Again,)))
-            self.console.print(Text("Enter: Again · s: edit and run again", style="dim"))
+            self.console.print(render.KeyLine("Enter: Again · s: edit and run again"))

@@ -83,7 +83,7 @@ def choose_rating(
         KeyboardInterrupt: Ctrl-C.
     """
     default = attempt.rating()
-    from .render import KeyBar
+    from .render import KeyBar, KeyLine
 
     choices = (Rating.Hard, Rating.Good, Rating.Easy)
     console.print(
@@ -95,10 +95,9 @@ def choose_rating(
         )
     )
     console.print(
-        Text(
+        KeyLine(
             f"Enter: {RATING_NAMES[default]} ({attempt.how()}) · 2, 3 or 4 to choose · "
-            "q: record nothing",
-            style="dim",
+            "q: record nothing"
         )
     )
     while True:
