@@ -544,9 +544,24 @@ def test_a_key_that_does_nothing_says_the_keys_that_do(tmp_path):
     assert "h is no key here: Enter reveal · b bury · u undo · q quit" in said
     assert len(reviews) == 1  # (and the session went on)
     summary, reviews, text = _run_in_process(tmp_path / "2", " x4", cards=[bias])
-    assert "x is no key here: 1-4 rate · Enter reveal · b bury · u undo · q quit" in " ".join(
-        text.split()
-    )
+    # the answer read, Enter does nothing: it is not offered (it was, "1-4 rate · Enter reveal")
+    assert "x is no key here: 1-4 rate · b bury · u undo · q quit" in " ".join(text.split())
+
+
+def test_after_a_check_a_key_that_does_nothing_says_the_rating_the_check_allows(
+    tmp_path, monkeypatch
+):
+    """After a failed check it said "1-4 rate · Enter reveal": 2-4 are refused there, and
+    Enter takes the check's Again. It says the ratings the check allows and what Enter gives."""
+    answer = tmp_path / "answer.py"
+    answer.write_text("def add_one(x):\n    return x + 2\n")
+    monkeypatch.setenv("EDITOR", f"cp {answer}")
+    monkeypatch.delenv("VISUAL", raising=False)
+    add_one = load_content(FIXTURE_CONTENT).get("add-one")
+    summary, reviews, text = _run_in_process(tmp_path / "db", "sx\rq", cards=[add_one])
+    said = " ".join(text.split())
+    assert "x is no key here: 1 rate · Enter Again · s solve · h hint · b bury" in said, said
+    assert [review.rating for review in reviews] == [1]
 
 
 @pytest.mark.parametrize("width", [40, 55])

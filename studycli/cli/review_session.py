@@ -33,7 +33,7 @@ from studycli.content.loader import Content
 from studycli.study.api import Review, Study, study_items
 
 from . import render
-from .session_card import _answer_key, _Card, _front_keys, _rate_later
+from .session_card import _answer_key, _Card, _front_keys, _keys_now, _rate_later
 from .session_queue import DueQueue, SessionQueue
 from .session_solve import SessionSolve
 from .session_summary import SessionSummary, Summary, summary_view
@@ -154,8 +154,7 @@ class ReviewSession(SessionSolve, SessionSummary):
                 return "buried"
             elif len(key) == 1 and key.isprintable() and not key.isspace():
                 # said, not ignored: a key that did nothing looked like a session stuck
-                answered = shown.answer_shown or shown.outcome is not None
-                keys = ("1-4 rate · " if answered else "") + _front_keys(card, self.reschedule)
+                keys = _keys_now(shown, self.reschedule)
                 self.console.print(render.KeyLine(f"{key} is no key here: {keys}", "yellow"))
 
     def _bury(self, card: Card) -> None:

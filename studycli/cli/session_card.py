@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING
 
 from studycli.content.card import Card, Kind
-from studycli.study.labels import counted
+from studycli.study.labels import RATING_NAMES, counted
 
 if TYPE_CHECKING:  # the solve flow, the checking machinery, the scheduler: imported once a card
     # is shown (the first card is on screen sooner)
@@ -97,8 +97,30 @@ def _answer_key(shown: _Card) -> str:
 def _front_keys(card: Card, bury: bool = False) -> str:
     """The keys a card's front offers, as the line under it says them (`bury`: in a session
     that reschedules, `b` buries the card until tomorrow)."""
-    keys = "Enter reveal" + (" step" if card.kind == Kind.DERIVATION else "")
-    keys += " · s solve" if card.runnable else ""
+    return (
+        "Enter reveal" + (" step" if card.kind == Kind.DERIVATION else "") + _more_keys(card, bury)
+    )
+
+
+def _keys_now(shown: _Card, bury: bool = False) -> str:
+    """The keys that do something now, as a key that does nothing says them: the front's until
+    the answer shows; then the ratings, and Enter only where it still does something (after a
+    check it takes the check's rating, which alone the keys may give). It said "1-4 rate ·
+    Enter reveal" under an answer read, where Enter did nothing, and after a failed check,
+    where only 1 rates."""
+    card = shown.card
+    if shown.outcome is not None:
+        rate = "2-4 rate" if shown.outcome.status == "pass" else "1 rate"
+        enter = f"Enter {RATING_NAMES[shown.check_rating()]}"
+        return f"{rate} · {enter}" + _more_keys(card, bury)
+    if shown.answer_shown:
+        return "1-4 rate" + _more_keys(card, bury)
+    return _front_keys(card, bury)
+
+
+def _more_keys(card: Card, bury: bool) -> str:
+    """The keys after Enter's, each after a " · "."""
+    keys = " · s solve" if card.runnable else ""
     keys += " · h hint" if card.hints else ""
     keys += " · b bury" if bury else ""
     return keys + " · u undo · q quit"
