@@ -83,6 +83,18 @@ def test_pull_requests_install_with_the_lines_ci_run_uses():
     assert installs <= pip_installs(quick_start) | pip_installs(ci_run)
 
 
+def test_the_quick_start_says_how_to_install_without_the_cuda_build():
+    """A newcomer on a CPU-only Linux machine was told to drop `-c constraints.txt`, and pip
+    then fetched torch's multi-GB CUDA build: the quick start names the CPU build's index."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    quick_start = readme.split("## Quick start")[1].split("\n## ")[0]
+    assert re.search(
+        r"^pip install torch --index-url https://download\.pytorch\.org/whl/cpu$",
+        quick_start,
+        re.MULTILINE,
+    ), quick_start
+
+
 def test_the_tests_run_on_every_python_after_the_oldest_allowed():
     """CI ran on 3.11 alone, the oldest that pyproject.toml allows: on 3.13 six tests failed
     and on 3.14 a Record made in a module without the future import had no fields. Each
