@@ -72,7 +72,7 @@ def test_due_with_no_new_card_left_today_does_not_send_to_review(cli):
     assert "`studycli review` starts with the new cards" in " ".join(run(cli, "due").stdout.split())
     config_path().write_text("enable_fuzzing = false\nnew_per_day = 0\n")
     said = " ".join(run(cli, "due").stdout.split())
-    assert "no new card is left today (new_per_day in settings.toml" in said, said
+    assert f"no new card is left today (new_per_day in {config_path()};" in said, said
     assert "starts with the new cards" not in said
 
 
@@ -103,6 +103,17 @@ def test_due_says_new_cards_wait_when_the_days_new_limit_is_reached(cli, monkeyp
     assert "3 new cards wait: the day's limit of 1 new card is reached" in said, said
     counts = json.loads(run(cli, "due", "--json").stdout)
     assert (counts["new"], counts["held_new"]) == (0, 3)
+
+
+def test_a_days_limit_that_holds_cards_back_names_the_settings_file(cli, monkeypatch):
+    """`due` said "(new_per_day in settings.toml; ...)", and a newcomer went looking for the
+    file: it is not there until written, in a config folder they had never seen (under
+    STUDYCLI_HOME, or ~/.config/studycli). The note names its path."""
+    monkeypatch.setenv("STUDYCLI_NOW", (NOW + timedelta(minutes=30)).isoformat())
+    config_path().write_text("enable_fuzzing = false\nnew_per_day = 1\n")
+    _rate("bias-concept", 4)
+    said = " ".join(run(cli, "due").stdout.split())
+    assert f"more come tomorrow (new_per_day in {config_path()}; `studycli cram`" in said, said
 
 
 def test_due_says_reviews_wait_when_the_days_review_limit_is_reached(cli, monkeypatch):
@@ -604,7 +615,7 @@ def test_due_with_a_review_held_today_names_the_card_in_learning_before_tomorrow
     said = " ".join(run(cli, "due").stdout.split())
     assert (
         f"next card due in 10m ({NOW + timedelta(minutes=10):%Y-%m-%d %H:%M}); 1 more review "
-        "due today waits: reviews_per_day is 0 in settings.toml (raise it to study them"
+        f"due today waits: reviews_per_day is 0 in {config_path()} (raise it to study them"
     ) in said, said
 
 

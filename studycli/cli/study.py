@@ -364,17 +364,21 @@ def due(
     print_table(console, "due now", due_columns(), rows, bold_rows=frozenset({len(rows) - 1}))
     from rich.text import Text
 
+    from studycli.paths import config_path
+
     due_now = bool(counts.due or counts.learning)
     line = _next_due_line(counts.next_due, moment, due_now, counts.new)
     if counts.held_new and counts.next_due is not None:  # (else the line says so already;
         # "next card due in 6d" alone was read as the end of the deck)
         from studycli.study.labels import held_new_note
 
-        line += "; " + held_new_note(counts.held_new, settings().new_per_day)
+        line += "; " + held_new_note(counts.held_new, settings().new_per_day, config_path())
     if counts.held_reviews:  # (a session ended "Nothing more is due now", 20 reviews due)
         from studycli.study.labels import held_reviews_note
 
-        line += "; " + held_reviews_note(counts.held_reviews, settings().reviews_per_day)
+        line += "; " + held_reviews_note(
+            counts.held_reviews, settings().reviews_per_day, config_path()
+        )
     console.print(Text(line))  # no markup: emoji
 
 
@@ -400,9 +404,11 @@ def _next_due_line(
     from studycli.study.labels import format_interval
 
     if upcoming is None and not new:  # (review would say the day's new cards are studied)
+        from studycli.paths import config_path
+
         return (
             "none of these cards is scheduled yet, and no new card is left today "
-            "(new_per_day in settings.toml; `studycli cram` studies them now)"
+            f"(new_per_day in {config_path()}; `studycli cram` studies them now)"
         )
     if upcoming is None:
         return "none of these cards is scheduled yet: `studycli review` starts with the new cards"

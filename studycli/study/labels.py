@@ -9,6 +9,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from studycli.content.card import Card
 
     from .review_records import CardState
@@ -23,32 +25,37 @@ def counted(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def held_new_note(held: int, new_per_day: int) -> str:
+def held_new_note(held: int, new_per_day: int, settings: str | Path = "settings.toml") -> str:
     """What the learner is told of `held` new cards the day's limit holds back (`review` at
-    its end, `due`): why they wait, and how to study them now."""
+    its end, `due`): why they wait, and how to study them now. `settings`: the settings
+    file's path, named so that a newcomer finds the file to change (it is not made until
+    written, and "in settings.toml" left them to look for it)."""
     said = f"{counted(held, 'new card')} {'waits' if held == 1 else 'wait'}: "
     if new_per_day:
         said += (
             f"the day's limit of {counted(new_per_day, 'new card')} is reached, more come "
-            "tomorrow (new_per_day in settings.toml"
+            f"tomorrow (new_per_day in {settings}"
         )
     else:  # (none comes tomorrow either)
-        said += "new_per_day is 0 in settings.toml (raise it to study them"
+        said += f"new_per_day is 0 in {settings} (raise it to study them"
     return said + "; `studycli cram` studies them now)"
 
 
-def held_reviews_note(held: int, reviews_per_day: int) -> str:
+def held_reviews_note(
+    held: int, reviews_per_day: int, settings: str | Path = "settings.toml"
+) -> str:
     """What the learner is told of `held` reviews due today that the day's review limit holds
-    back (`review` at its end, `due`): they wait, and how to study them now."""
+    back (`review` at its end, `due`): they wait, and how to study them now. `settings`: the
+    settings file's path, as `held_new_note` names it."""
     said = f"{counted(held, 'more review')} due today {'waits' if held == 1 else 'wait'}: "
     if not reviews_per_day:  # (none comes tomorrow either)
         return said + (
-            "reviews_per_day is 0 in settings.toml (raise it to study them; `studycli cram` "
+            f"reviews_per_day is 0 in {settings} (raise it to study them; `studycli cram` "
             "studies them now)"
         )
     return said + (
         f"past the day's limit of {counted(reviews_per_day, 'review')} (reviews_per_day "
-        "in settings.toml; they come first tomorrow, and `studycli cram` studies them now)"
+        f"in {settings}; they come first tomorrow, and `studycli cram` studies them now)"
     )
 
 
