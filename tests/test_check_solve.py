@@ -1276,6 +1276,20 @@ def test_escape_sequences_in_a_check_s_message_or_a_file_name_are_written_out():
     assert "\\x1b[2J\\x1b]52;c;aGk=\\x07 boom" in text and "esc\\x1b[2J" in text
 
 
+def test_bidirectional_overrides_in_what_an_attempt_prints_are_written_out():
+    """An attempt's output with U+202E (right-to-left override) or an isolate reached the
+    terminal raw, and what followed it on the line read backwards ("Trojan Source"): written
+    out, as the control characters are."""
+    from studycli.cli.solve_flow import as_shown
+
+    for mark in ("\u202a", "\u202e", "\u2066", "\u2069"):
+        shown = as_shown(f"passed {mark}deliaf")
+        assert (
+            mark not in shown and shown == f"passed {mark.encode('unicode_escape').decode()}deliaf"
+        )
+    assert as_shown("naïve → ∑ 中文") == "naïve → ∑ 中文"  # (other text is left as it is)
+
+
 def test_ctrl_c_is_the_editors_from_its_start_and_the_editor_still_gets_it(tmp_path, monkeypatch):
     """`open_editor` ignored Ctrl-C only once the editor had started: a Ctrl-C while it started
     ended the command (KeyboardInterrupt) and left the editor running (found by a helper's

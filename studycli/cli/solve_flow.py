@@ -292,15 +292,18 @@ def _message_line(line: str, style: str = "") -> RenderableType:
     return Padding(text, (0, 0, 0, indent))
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and line feed
+# All control characters but tab and line feed; and Unicode's bidirectional embeddings,
+# overrides and isolates, which reorder what follows them on the line ("Trojan Source"): an
+# attempt's output printed `\u202e` raw, and the text after it read backwards
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def as_shown(text: str) -> str:
     """`text` that the learner's code wrote (its output, an exception's message), safe to
     print: each line as a terminal leaves it after carriage returns (a progress bar's last
-    state), and every other control character written out (an escape as \\x1b), so that none
-    reaches the terminal (a printed escape sequence cleared the screen, switched to the
-    alternate screen or hid the cursor after the command ended). A lone surrogate (a file name
+    state), and every other control character written out (an escape as \\x1b, a bidirectional
+    override as \\u202e), so that none reaches the terminal (a printed escape sequence cleared
+    the screen, switched to the alternate screen or hid the cursor after the command ended). A lone surrogate (a file name
     os.listdir decoded with surrogateescape, put into a message) is written out too: printed,
     it ended the command, or the review session, with a UnicodeEncodeError."""
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")
