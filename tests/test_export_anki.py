@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -540,6 +541,52 @@ def test_export_leaves_no_temp_file_behind(tmp_path, monkeypatch):
     monkeypatch.setattr("tempfile.tempdir", str(scratch))
     export_fixture(tmp_path)
     assert list(scratch.iterdir()) == []
+
+
+# The export in a process of its own that dies (SIGKILL) or fails (a full disk) once the
+# package's zip file is open to write, over the package of an earlier export.
+CUT_SHORT = """
+import errno, os, signal, sys, zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from studycli.content.loader import load_content
+from studycli.export.anki import export_anki
+
+opened = zipfile.ZipFile.__init__
+def cut_short(self, *args, **options):
+    opened(self, *args, **options)
+    if sys.argv[3] == "killed":
+        os.kill(os.getpid(), signal.SIGKILL)
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+zipfile.ZipFile.__init__ = cut_short
+content = load_content(Path(sys.argv[1]))
+now = datetime(2025, 3, 2, tzinfo=UTC)
+export_anki(content.select(), content.solutions_dir, Path(sys.argv[2]), now, Path(sys.argv[4]))
+"""
+
+
+@pytest.mark.parametrize("how", ["killed", "disk full"])
+def test_an_export_cut_short_leaves_the_earlier_package_whole_and_no_copy_behind(tmp_path, how):
+    """The package was written in place: a kill or a full disk midway left a truncated .apkg
+    where the earlier export had been (Anki refuses it: "not a zip file"), and a kill left
+    a copy of the cards in the temporary folder (`studycli-anki-*`), for good."""
+    out = export_fixture(tmp_path)
+    before = out.read_bytes()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    child = subprocess.run(
+        [sys.executable, "-c", CUT_SHORT, str(FIXTURE_CONTENT), str(out), how,
+         str(tmp_path / "record.json")],
+        env={**os.environ, "TMPDIR": str(scratch), "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert child.returncode == (-signal.SIGKILL if how == "killed" else 1), child.stderr
+    assert out.read_bytes() == before
+    assert list(scratch.iterdir()) == []
+    if how == "disk full":
+        assert "cannot write" in child.stderr and str(out) in child.stderr
+        assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
 
 
 def test_ids_are_derived_so_two_exports_agree(tmp_path):

@@ -24,7 +24,6 @@ import hashlib
 import html
 import itertools
 import sqlite3
-import tempfile
 import zipfile
 from collections import Counter
 from datetime import UTC, datetime
@@ -36,6 +35,7 @@ from markdown_it import MarkdownIt
 from studycli.content.card import Card, Kind
 from studycli.content.source import card_starter, module_path
 from studycli.errors import StudyError
+from studycli.paths import replacing
 from studycli.records import Record
 
 from . import anki_record
@@ -376,21 +376,24 @@ def export_anki(
 
 
 def write_package(package: genanki.Package, out: Path, timestamp: float) -> None:
-    """What genanki's `Package.write_to_file` does (0.13), without its leftover temp file.
+    """What genanki's `Package.write_to_file` does (0.13), in one step and with nothing left
+    behind.
 
-    `write_to_file` never deletes the SQLite file it builds in the temp folder, so every export
-    would leave a copy of the cards behind; here it lives in a folder that is removed.
+    The collection is built in memory, not in a file of the temporary folder (genanki never
+    deletes its own; a folder removed at the end stayed behind a killed export, a copy of the
+    cards each time), and the package replaces `out` whole (`replacing`): written in place, a
+    kill or a full disk midway left a truncated package where the earlier one had been.
+
+    Raises:
+        OSError: `out` cannot be written (an earlier package there is left as it was).
     """
-    with tempfile.TemporaryDirectory(prefix="studycli-anki-") as scratch:
-        db_path = Path(scratch) / "collection.anki2"
-        connection = sqlite3.connect(db_path)
-        try:
-            package.write_to_db(
-                connection.cursor(), timestamp, itertools.count(int(timestamp * 1000))
-            )
-            connection.commit()
-        finally:
-            connection.close()
-        with zipfile.ZipFile(out, "w") as archive:
-            archive.write(db_path, "collection.anki2")
-            archive.writestr("media", "{}")  # no media files: an empty index
+    connection = sqlite3.connect(":memory:")
+    try:
+        package.write_to_db(connection.cursor(), timestamp, itertools.count(int(timestamp * 1000)))
+        connection.commit()
+        collection = connection.serialize()
+    finally:
+        connection.close()
+    with replacing(out, "wb") as handle, zipfile.ZipFile(handle, "w") as archive:
+        archive.writestr("collection.anki2", collection)
+        archive.writestr("media", "{}")  # no media files: an empty index
