@@ -229,6 +229,48 @@ def replacing(path: Path, mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
     sync_folder(target.parent)
 
 
+def create_file(path: Path, data: bytes) -> bool:
+    """Write `data` as the new file `path` in one step, never over a file there: written to a
+    temporary file in the same folder (as `replacing` does), then linked to its name, which
+    fails where the name is taken. A crash or a full disk leaves no file at `path`, rather
+    than one cut short that the next call would take for a file of the learner's. Where
+    `path` is a symbolic link to nothing, the file it points to is made.
+
+    Returns:
+        True; False where a file was at `path` already (it is left as it was).
+
+    Raises:
+        OSError: the folder cannot be made or written.
+    """
+    import tempfile
+
+    path = Path(os.path.realpath(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(path)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
+        except OSError:  # a file system without hard links (FAT): the name, unless taken
+            if os.path.lexists(path):
+                return False
+            os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+    sync_folder(path.parent)
+    return True
+
+
 def _remove_abandoned(target: Path) -> None:
     """Remove the temporary files that `replacing` made for `target` in processes that are
     gone (killed outright, or the machine stopped): their names carry the process's id. Left

@@ -509,6 +509,46 @@ def test_the_attempt_file_starts_from_the_starter_and_is_never_overwritten():
     assert solve.ensure_attempt(card, content).read_text() == CORRECT
 
 
+# `ensure_attempt` in a process whose files may not grow past 16 bytes (RLIMIT_FSIZE: a write
+# past it fails, as on a full disk), for the card add-one of the fixture content.
+CUT_SHORT_STARTER = """
+import resource, signal, sys
+from pathlib import Path
+from studycli.check import solve
+from studycli.content.loader import load_content
+from studycli.errors import StudyError
+
+content = load_content(Path(sys.argv[1]))
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (16, 16))
+try:
+    solve.ensure_attempt(content.get("add-one"), content, Path(sys.argv[2]))
+except StudyError as exc:
+    print(exc)
+    sys.exit(3)
+"""
+
+
+def test_an_attempt_file_its_starter_could_not_be_written_to_is_not_left_half_written(tmp_path):
+    """On a full disk the attempt file was made, its starter cut short (empty, here 16
+    bytes), and kept from then on as the learner's work: the next `solve` opened it so,
+    without the function's signature, and recorded Again."""
+    import subprocess
+
+    path = tmp_path / "attempts" / "add-one.py"
+    child = subprocess.run(
+        [sys.executable, "-c", CUT_SHORT_STARTER, str(FIXTURE_CONTENT), str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert child.returncode == 3, child.stderr
+    assert f"cannot write your attempt file {path}" in child.stdout
+    assert list(path.parent.iterdir()) == []  # neither the file nor a part of it
+    content = fixture_content()
+    solve.ensure_attempt(content.get("add-one"), content, path)
+    assert "def add_one(x: int) -> int:" in path.read_text()
+
+
 def test_the_editor_opens_the_attempt_file(cli, tmp_path, monkeypatch):
     source = tmp_path / "typed.py"
     source.write_text(CORRECT)

@@ -112,6 +112,15 @@ def test_temporary_files_of_running_processes_and_other_files_are_left_alone(tmp
     assert target.read_bytes() == b"x = 1\n"
 
 
+def test_a_file_created_never_replaces_one_there_and_leaves_nothing_else(tmp_path):
+    made = tmp_path / "new" / "attempt.py"
+    assert paths.create_file(made, b"starter\n")
+    assert made.read_bytes() == b"starter\n"
+    assert not paths.create_file(made, b"another starter\n")  # the learner's work stays
+    assert made.read_bytes() == b"starter\n"
+    assert [p.name for p in made.parent.iterdir()] == ["attempt.py"]
+
+
 def dead_pid() -> int:
     """The id of a process that has ended."""
     import subprocess

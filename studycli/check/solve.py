@@ -33,7 +33,7 @@ from studycli.content.source import (
     read_module,
 )
 from studycli.errors import StudyError
-from studycli.paths import FileTooLarge, NotRegularFile, attempts_dir, read_regular
+from studycli.paths import FileTooLarge, NotRegularFile, attempts_dir, create_file, read_regular
 
 from . import lazy_imports, pool
 from .runner import Candidate, Job, Outcome, run_job
@@ -136,13 +136,13 @@ def ensure_attempt(card: Card, content: Content, path: Path | None = None) -> Pa
     path = path or attempt_path(card.id)
     if not path.exists():
         starter = card_starter(card, content.solutions_dir)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(starter, encoding="utf-8")
+        try:  # (in one step: a full disk left the file cut short, kept as the learner's)
+            create_file(path, starter.encode("utf-8"))
         except OSError as exc:
             raise StudyError(
-                f"cannot write your attempt file {path} ({exc.strerror or exc}): make "
-                f"{path.parent} writable, or set STUDYCLI_HOME to a folder you can write"
+                f"cannot write your attempt file {path} ({exc.strerror or exc}): free some "
+                f"space on its disk or make {path.parent} writable, or set STUDYCLI_HOME to a "
+                "folder you can write"
             ) from None
     return path
 
