@@ -638,6 +638,34 @@ def test_undo_after_an_older_review_was_imported_says_so(cli, tmp_path):
     assert f"cannot undo bias-concept Good at {when}, which stands: " in refused.stderr
 
 
+def test_undo_behind_another_commands_lock_says_to_run_it_again_not_that_the_rating_stands(
+    cli, monkeypatch
+):
+    """An undo that waited out another command's lock (an import runs for as long as it
+    takes) said "cannot undo ..., which stands: the review database is busy": a refusal for
+    good, of an undo that works once that command is done."""
+    from studycli.study import busy
+
+    from .study_support import hold_write_lock
+
+    _rate("bias-concept", 3, NOW - timedelta(minutes=5))
+    monkeypatch.setattr(busy, "BUSY_TIMEOUT", 0.5)
+    holder = hold_write_lock(database_path(), 30)
+    try:
+        refused = run(cli, "undo")
+    finally:
+        holder.kill()
+        holder.communicate()
+    said = " ".join(refused.stderr.split())
+    when = (NOW - timedelta(minutes=5)).astimezone().strftime("%Y-%m-%d %H:%M")
+    assert refused.exit_code == 1
+    assert f"bias-concept Good at {when} is not undone yet: the review database" in said
+    assert "is busy" in said and "run the command again" in said
+    assert "which stands" not in said
+    undone = run(cli, "undo")
+    assert undone.exit_code == 0 and "undone: bias-concept Good" in undone.stdout
+
+
 def test_undo_after_another_machines_review_of_today_was_imported_undoes_your_own(cli, tmp_path):
     """Two ratings here, then an import of another card's review given later today elsewhere:
     undo refused ("review N was imported and cannot be undone here ... re-import that log"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from studycli.errors import StudyError
+from studycli.errors import StoreUnavailable, StudyError
 
 from .app import app, options, print_prose, stdout
 from .context import now, open_study
@@ -47,6 +47,10 @@ def undo(ctx: typer.Context) -> None:
         assert review.id is not None
         try:
             study.undo(review.id, moment)
+        except StoreUnavailable as exc:  # (busy, a full disk: the same undo works after)
+            raise StudyError(
+                f"{review.card_id} {RATING_NAMES[review.rating]} at {when} is not undone yet: {exc}"
+            ) from exc
         except StudyError as exc:  # its reason says "this rating": say which, and that it stands
             raise StudyError(
                 f"cannot undo {review.card_id} {RATING_NAMES[review.rating]} at {when}, which "
