@@ -567,6 +567,69 @@ def test_an_upgrade_is_one_transaction_no_other_process_sees_half_done(tmp_path,
     assert seen == [RELEASED[:1]] * len(RELEASED[1:])
 
 
+# An upgrade in a process of its own, killed (SIGKILL, which no handler sees) at one point:
+# as its backup's copy is written, not yet named; midway through 0002, which copies the
+# log into a new table; once it has committed, before giving the free pages back.
+KILLED_UPGRADE = """
+import os, signal, sys
+from pathlib import Path
+from studycli.study import backups, database, migrations
+from studycli.study.store import Store
+
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+point = sys.argv[2]
+if point == "backup":
+    backups.os.replace = die
+elif point == "migration":
+    split = migrations.statements
+    def statements(script):
+        for number, statement in enumerate(split(script)):
+            if "reviews_0001" in script and number == 3:
+                die()
+            yield statement
+    migrations.statements = statements
+else:
+    database._compact = die
+Store.open(Path(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("point", ["backup", "migration", "committed"])
+def test_an_upgrade_killed_anywhere_leaves_the_file_whole_and_the_next_command_ends_it(
+    tmp_path, monkeypatch, point
+):
+    path = tmp_path / "reviews.sqlite3"
+    first_schema_database(path, monkeypatch)
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_UPGRADE, str(path), point],
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    assert killed.returncode == -9, killed.stderr
+    with sqlite3.connect(path) as conn:  # (recovers the WAL the kill left)
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        applied = [row[0] for row in conn.execute("SELECT name FROM migrations")]
+    conn.close()
+    assert applied == (RELEASED if point == "committed" else RELEASED[:1])
+    with Store.open(path) as store:  # the next command
+        assert migrations.applied(store.conn) == RELEASED
+        assert len(store.reviews()) == 3
+        assert store.integrity_problems() == []
+    backup = backups.backup_path(path, RELEASED[1])
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "reviews.sqlite3-wal") == [
+        path.name,
+        *([f"{path.name}-shm"] if (tmp_path / f"{path.name}-shm").exists() else []),
+        backup.name,
+    ]
+    with sqlite3.connect(backup) as old:  # the file as it was, whole
+        assert [row[0] for row in old.execute("SELECT name FROM migrations")] == RELEASED[:1]
+        assert old.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 3
+    old.close()
+
+
 def test_an_upgrade_that_copied_the_log_gives_the_space_back(tmp_path, monkeypatch):
     """0002 copies the review log into a new table: the file kept the old table's pages free,
     twice its size for good (615 MB -> 1.16 GB in a walkthrough)."""
