@@ -1366,3 +1366,131 @@ def test_a_crash_dump_cut_fits_the_limit_whatever_its_lines_length():
             shown = crash_report._crash_dump("the tail", dump + frames)
             assert len(shown.encode()) <= OUTPUT_LIMIT, (folder, printed, shown)
             assert "Fatal Python error: Segmentation fault" in shown
+
+
+# --- the cap on the size of a file a check writes (RLIMIT_FSIZE) -----------------------------
+
+FILE_CAP_MB = 2  # the tests' cap: each writes a few MB, never the 1024 MB of the real one
+WRITES_A_FILE = """
+import signal
+
+import numpy
+
+def add_one(x):
+    {before}
+    with open({path!r}, "wb") as file:
+        for _ in range(400):  # 25 MB at most: bounded, and past the cap of 2 MB
+            {write}
+    return x + 1
+"""
+WRITES = {
+    "python": ("", 'file.write(b"x" * 65536)'),  # (Python ignores SIGXFSZ: EFBIG)
+    "ignoring sigxfsz": (
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)",
+        'file.write(b"x" * 65536)',
+    ),
+    "numpy": ("", "numpy.zeros(8192).tofile(file)"),  # (its error names no errno)
+}
+
+
+def file_job(tmp_path: Path, big: Path, how: str) -> Job:
+    before, write = WRITES[how]
+    source = WRITES_A_FILE.format(path=str(big), before=before or "pass", write=write)
+    return replace(attempt_job(tmp_path, source), file_size_mb=FILE_CAP_MB)
+
+
+@pytest.mark.parametrize("how", list(WRITES))
+def test_an_attempt_writing_a_file_past_the_cap_stops_there_and_is_told_so(tmp_path, how):
+    """Nothing limited what a check wrote to a file: an attempt that wrote one in a loop filled
+    the disk within its time limit, and on a full disk the review database could not commit
+    the rating. The write past the cap fails, and the outcome says so, whatever the code's
+    error said of it (numpy's: "524288 requested and 131072 written")."""
+    big = tmp_path / "big"
+    outcome, seconds = run_timed(file_job(tmp_path, big, how))
+    assert outcome.status == "error" and seconds < LIMIT + SLACK, outcome
+    assert outcome.message.startswith(
+        f"your attempt wrote a file past {FILE_CAP_MB} MB, the most a check may write to one "
+        "file, at line 10 (in add_one): a loop that never stops writing? Write less"
+    ), outcome.message
+    assert "Then: add_one(-3): raised " in outcome.message, outcome.message
+    assert big.stat().st_size == FILE_CAP_MB << 20
+
+
+def test_an_attempt_that_lets_sigxfsz_end_it_is_told_it_wrote_past_the_cap(tmp_path):
+    """Code that restores SIGXFSZ's default action (Python ignores it) is killed by it at the
+    cap: that read "killed by signal 25 (out of memory, or a crash in native code)"."""
+    big = tmp_path / "big"
+    source = WRITES_A_FILE.format(
+        path=str(big),
+        before="signal.signal(signal.SIGXFSZ, signal.SIG_DFL)",
+        write='file.write(b"x" * 65536)',
+    )
+    job = replace(attempt_job(tmp_path, source), file_size_mb=FILE_CAP_MB)
+    outcome, seconds = run_timed(job)
+    assert outcome.status == "error" and seconds < LIMIT + SLACK, outcome
+    assert outcome.message.startswith(
+        f"your attempt wrote a file past {FILE_CAP_MB} MB, the most a check may write to one "
+        "file: a loop that never stops writing?"
+    ), outcome.message
+    assert "killed by signal 25 (SIGXFSZ)" in outcome.message, outcome.message
+    assert big.stat().st_size == FILE_CAP_MB << 20
+
+
+WITHIN_THE_FILE_CAP = """
+import resource
+import tempfile
+
+def add_one(x):
+    with tempfile.TemporaryFile() as file:  # 1 MB, under the cap
+        file.write(b"y" * (1 << 20))
+        file.seek(0)
+        assert len(file.read()) == 1 << 20
+    for line in range(40_000 if x == -3 else 0):  # 3.2 MB of output, past the cap: a pipe
+        print(f"{{line:>79}}")  # is not held to it (printed in the checker's first call)
+    assert resource.getrlimit(resource.RLIMIT_FSIZE) == ({cap}, {cap}), "no cap on files"
+    return x + 1
+"""
+
+
+def test_a_check_that_writes_a_file_under_the_cap_and_prints_past_it_passes(tmp_path):
+    """The cap holds the check's files, its hard limit too (or the check could lift it), and
+    not its output: a pipe is no file."""
+    source = WITHIN_THE_FILE_CAP.format(cap=FILE_CAP_MB << 20)
+    job = replace(attempt_job(tmp_path, source), file_size_mb=FILE_CAP_MB)
+    outcome = run_job(job)
+    assert outcome.status == "pass", outcome
+    kept = outcome.output.splitlines()
+    assert kept[-1] == f"{39_999:>79}"  # the end of all 3.2 MB that it printed
+    assert kept[0] == f"… {40_000 - len(kept) + 1:,} earlier lines not shown"
+
+
+def test_the_cap_holds_each_check_not_its_worker_nor_the_command(tmp_path):
+    """Set where the check's other limits are (`contain.enter`), in the check's own process:
+    the worker that forks the checks, whose hard limits a check inherits and cannot raise (as
+    root neither: it gave up CAP_SYS_RESOURCE), and the command, which writes the review
+    database, its caches and attempt files, are never held to it."""
+    import resource
+    import sqlite3
+
+    before = resource.getrlimit(resource.RLIMIT_FSIZE)
+    capped = run_job(file_job(tmp_path, tmp_path / "big", "python"))
+    assert f"wrote a file past {FILE_CAP_MB} MB" in capped.message, capped
+    bigger = tmp_path / "bigger"
+    after = run_job(replace(file_job(tmp_path, bigger, "python"), file_size_mb=32))
+    assert after.status == "pass", after  # its 25 MB, under a cap of its own
+    assert bigger.stat().st_size == 400 * 65536
+    assert resource.getrlimit(resource.RLIMIT_FSIZE) == before
+    with contextlib.closing(sqlite3.connect(tmp_path / "reviews.db")) as db, db:
+        db.execute("CREATE TABLE review (blob BLOB)")  # the command's own writes, past 2 MB
+        db.execute("INSERT INTO review VALUES (?)", (b"z" * (3 << 20),))
+    assert (tmp_path / "reviews.db").stat().st_size > FILE_CAP_MB << 20
+
+
+def test_sigxfsz_where_no_cap_of_studycli_holds_is_put_down_to_the_systems_limit():
+    """A device worker's check is not held to the cap, but the command may be (`ulimit -f`):
+    SIGXFSZ read "out of memory, or a crash in native code"."""
+    said = crash_report._crash_message(-signal.SIGXFSZ, False, None)
+    assert said == (
+        f"the process was killed by signal {int(signal.SIGXFSZ)} (SIGXFSZ: a file written past "
+        "the size that `ulimit -f` allows)"
+    )

@@ -498,6 +498,32 @@ def test_a_memory_blow_up_is_ended_by_the_memory_cap(cli, attempt):
     assert "memory" in result.stdout and "256 MB" in result.stdout
 
 
+def test_a_file_written_past_the_cap_is_said_and_the_rating_still_recorded(
+    cli, attempt, tmp_path, monkeypatch
+):
+    """An attempt that wrote a file in a loop filled the disk within its time limit, and the
+    rating then could not be committed. Its check is held to the cap (2 MB here, for speed);
+    the command, which records the rating, is not."""
+    from functools import partial
+
+    from studycli.check.runner import Job
+
+    monkeypatch.setattr(solve, "Job", partial(Job, file_size_mb=2))
+    big = tmp_path / "big"
+    writes = (
+        "from pathlib import Path\n\n"
+        "def add_one(x):\n"
+        f"    Path({str(big)!r}).write_bytes(b'x' * (5 << 20))\n"
+        "    return x + 1\n"
+    )
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(writes))
+    said = " ".join(result.stdout.split())
+    assert result.exit_code == 1, result.output
+    assert "your attempt wrote a file past 2 MB" in said and "recorded Again" in said, said
+    assert big.stat().st_size == 2 << 20
+    assert _history(cli)[0]["check_status"] == "error"
+
+
 def test_the_attempt_file_starts_from_the_starter_and_is_never_overwritten():
     content = fixture_content()
     card = content.get("add-one")

@@ -89,6 +89,15 @@ def check_counted(impl, device="cpu"):
 FAULT, FAULTS = "CUDA error: CUBLAS_STATUS_ALLOC_FAILED when calling `cublasCreate(handle)`", 1
 
 
+def check_writes(impl, device="cpu"):
+    """Writes 3 MB to a file beside this module, and says its process's cap on a file."""
+    import resource
+    from pathlib import Path
+
+    print("cap", resource.getrlimit(resource.RLIMIT_FSIZE)[0])
+    Path(__file__).with_name("written").write_bytes(b"x" * (3 << 20))
+
+
 def check_leak(impl, device="cpu"):
     import builtins
 
@@ -583,6 +592,20 @@ def test_a_device_worker_keeps_running_checks_and_a_dead_one_is_replaced(solutio
     assert died.status == "error" and "died" in died.message
     after = run_job(job(solutions, "check_pid", device="cuda"))
     assert after.status == "pass" and printed(after, "pid") != printed(first, "pid")
+
+
+def test_a_device_workers_checks_are_not_held_to_the_cap_on_a_files_size(solutions):
+    """A CPU check is held to it in its own process (`contain.enter`); a device worker runs
+    its checks in itself, not contained, and a cap there would hold the worker and all its
+    later checks (which could not raise it again)."""
+    import resource
+
+    on_cpu = run_job(job(solutions, "check_writes", file_size_mb=2))
+    assert on_cpu.status == "error" and "wrote a file past 2 MB" in on_cpu.message, on_cpu
+    on_device = run_job(job(solutions, "check_writes", device="cuda", file_size_mb=2))
+    assert on_device.status == "pass", on_device
+    assert printed(on_device, "cap") == resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    assert (solutions / "written").stat().st_size == 3 << 20
 
 
 @pytest.mark.parametrize(

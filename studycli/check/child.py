@@ -30,6 +30,7 @@ from .error_report import (
     _returned_message,
     _trimmed_traceback,
     _undescribed,
+    _with_file_cap,
     _with_memory_note,
 )
 from .limits import MESSAGE_LIMIT, OUTPUT_LIMIT
@@ -113,7 +114,7 @@ def _child(job: Job, sender, output=None) -> None:
     captured, into the result.
     """
     if output is not None:
-        contain.enter(output, keep=sender.fileno(), processes=job.processes)
+        contain.enter(output, sender.fileno(), job.processes, job.file_size_mb)
         _stop_before(job.timeout)  # (a contained check alone: a device worker runs many)
     capped = job.memory_mb if job.device == "cpu" else 0
     _limit_memory(capped)
@@ -185,7 +186,7 @@ def _described(exc: BaseException, job: Job, loading: str) -> dict[str, Any]:
     from studycli.assertions import message_of
 
     try:
-        return _describing(exc, job, loading)
+        return _with_file_cap(_describing(exc, job, loading), exc, job)
     except BaseException as broken:  # (the timer is off: no OutOfTime of its own comes here)
         try:
             if issubclass(type(exc), AssertionError) and (said := message_of(exc)):

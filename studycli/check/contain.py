@@ -6,10 +6,12 @@ and dies with it: at the time limit, on Ctrl-C, and after every check, passed or
 number of processes it may start is capped (RLIMIT_NPROC; as root, which Linux exempts from
 it, the check first becomes a user of its own for the count: see `_count_apart`), stdin reads
 nothing, descriptors inherited from the caller are closed, and what it writes to stdout and
-stderr, from Python or from C, goes into a pipe whose last `OUTPUT_LIMIT` bytes are kept.
+stderr, from Python or from C, goes into a pipe whose last `OUTPUT_LIMIT` bytes are kept. No
+file it writes may grow past `FILE_SIZE_LIMIT_MB` (RLIMIT_FSIZE, which pipes are not held to:
+see `_limit_file_size`).
 
-This keeps mistakes contained: a loop, a blow-up, a flood of output, a forgotten child
-process. It is not a security sandbox: code that means harm can still read and write your
+This keeps mistakes contained: a loop, a blow-up, a flood of output or of a file, a forgotten
+child process. It is not a security sandbox: code that means harm can still read and write your
 files, use the network, or leave its session. Card pull requests are reviewed like code.
 """
 
@@ -23,6 +25,8 @@ import signal
 import sys
 import time
 from typing import Protocol
+
+from .limits import FILE_SIZE_LIMIT_MB
 
 MAX_PROCESSES = 256  # processes (and threads) a check may add to what its user already runs
 # A check run as root counts its processes as a user of its own (`_count_apart`): this real user
@@ -40,13 +44,19 @@ class _Descriptor(Protocol):
 # --- the child's side ------------------------------------------------------------------------
 
 
-def enter(output: _Descriptor, keep: int, processes: int = MAX_PROCESSES) -> None:
+def enter(
+    output: _Descriptor,
+    keep: int,
+    processes: int = MAX_PROCESSES,
+    file_size_mb: int = FILE_SIZE_LIMIT_MB,
+) -> None:
     """Make this process a contained check; call it first thing in the child.
 
     Args:
         output: the write end of the output pipe; it becomes stdout and stderr (then closed).
         keep: the one inherited descriptor to keep open (the pipe the result goes back on).
         processes: how many processes and threads the check may start.
+        file_size_mb: the size in MB that no file the check writes may grow past.
     """
     if hasattr(os, "setsid"):  # POSIX; elsewhere only the time limit and the pipe apply
         os.setsid()  # a new session and process group, led by this process: killed as one
@@ -56,6 +66,7 @@ def enter(output: _Descriptor, keep: int, processes: int = MAX_PROCESSES) -> Non
     signal.signal(signal.SIGINT, signal.default_int_handler)
     _limit_processes(processes)
     no_core_files()
+    _limit_file_size(file_size_mb)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
@@ -232,6 +243,66 @@ def _count_apart() -> int | None:
     except OSError:
         return None
     return 1
+
+
+def file_cap_of(file_size_mb: int) -> int:
+    """The size in bytes that no file a check capped at `file_size_mb` may grow past: that, or
+    less where the command was already held to less (`ulimit -f`), which the check keeps to."""
+    cap = file_size_mb << 20
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    except (ImportError, OSError, ValueError):
+        return cap
+    return cap if soft == resource.RLIM_INFINITY else min(cap, soft)
+
+
+def file_cap() -> int | None:
+    """The size in bytes that no file this check writes may grow past, as `enter` capped it;
+    None where no cap holds (a device worker's check, or no setrlimit)."""
+    return _FILE_CAP
+
+
+def file_cap_met() -> bool:
+    """Whether a write of this check's process met its cap on a file's size (SIGXFSZ came, to
+    the handler `_limit_file_size` set: code that ignores the signal, or handles it itself,
+    meets it unnoticed here, but the write still fails with EFBIG)."""
+    return _FILE_CAP_MET
+
+
+_FILE_CAP: int | None = None  # the cap `_limit_file_size` set, in bytes
+_FILE_CAP_MET = False  # whether a write of this check's process met it (`_note_file_cap`)
+
+
+def _limit_file_size(file_size_mb: int) -> None:
+    """Cap the size of every file this check writes (RLIMIT_FSIZE, the hard limit too, so that
+    the check cannot lift it): an attempt that wrote a file in a loop filled the disk within
+    its time limit, and on a full disk the review database could not commit the rating. Only
+    files are held to it: the pipes of the check's output and report are not.
+
+    A write past the cap sends SIGXFSZ, which Python ignores: the write fails with EFBIG
+    ("File too large"; numpy's and torch's own words say less: "unexpected pos") and the
+    check goes on. A handler of its own notes that it came (`file_cap_met`), so that the
+    check's outcome says the cap was met, whatever error its code then raised. (Code that
+    restores the signal's default is killed by it instead: `crash_report` says so.)"""
+    global _FILE_CAP
+    if not file_size_mb:
+        return
+    try:
+        import resource
+
+        cap = file_cap_of(file_size_mb)
+        signal.signal(signal.SIGXFSZ, _note_file_cap)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (cap, cap))
+    except (ImportError, OSError, ValueError, AttributeError):  # (no SIGXFSZ: not POSIX)
+        return
+    _FILE_CAP = cap
+
+
+def _note_file_cap(*_: object) -> None:
+    global _FILE_CAP_MET
+    _FILE_CAP_MET = True
 
 
 def no_core_files() -> None:

@@ -1,5 +1,6 @@
 """What a check that ended without a report says: why it died (`_crash_message`: the signal
-that killed it, the exit status, whether the system's out-of-memory killer was at work), and
+that killed it, the exit status, whether the system's out-of-memory killer was at work;
+`_killed_past_file_cap`: a file written past its cap), and
 the crash dump that faulthandler wrote into its output, tidied and cut to fit
 (`_crash_dump`). `runner` asks for these once a check's process is gone without a report;
 the child side, which set faulthandler up (`contain.enter`), is `child`.
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from . import contain
 from .child import REPORT_LOST
+from .error_report import past_file_cap
 from .limits import OUTPUT_LIMIT
 
 if TYPE_CHECKING:
@@ -62,6 +64,25 @@ def _crash_message(exitcode: int | None, contained: bool, oom_kills: int | None)
         f"{what}, not for want of memory (the system killed no process for it while the check "
         f"ran): {asked}"
     )
+
+
+def _killed_past_file_cap(exitcode: int | None, contained: bool, job: Job) -> str | None:
+    """What a contained check says that SIGXFSZ killed: its code wrote a file past the cap on
+    a file's size (`contain._limit_file_size`), with the signal's default action restored
+    (Python ignores it, and the write fails instead). It read "killed by signal 25 (out of
+    memory, or a crash in native code)". None for any other end, or where no cap held (a
+    device worker's check)."""
+    import signal
+
+    xfsz = getattr(signal, "SIGXFSZ", None)
+    if not contained or not job.file_size_mb or xfsz is None or exitcode != -xfsz:
+        return None
+    who = "your attempt" if job.candidate.kind == "file" else "the code"
+    then = (
+        f"the process was killed by signal {xfsz} (SIGXFSZ), whose handler the code had reset "
+        "(signal.signal, or a library's)"
+    )
+    return past_file_cap(who, contain.file_cap_of(job.file_size_mb), "", then)
 
 
 def _openmp_gave_up(output: str, job: Job) -> str | None:
@@ -180,6 +201,8 @@ def _crash_causes(number: int) -> str:
             "SIGSEGV: a stack overflow from deep recursion (sys.setrecursionlimit raised?), "
             "out of memory, or a crash in native code"
         )
+    if number == getattr(signal, "SIGXFSZ", None):  # (a contained check's: see above)
+        return "SIGXFSZ: a file written past the size that `ulimit -f` allows"
     if number == signal.SIGALRM:  # (it read "out of memory, or a crash in native code")
         return (
             "SIGALRM: the check's timer, which goes off a little before its time limit, found "

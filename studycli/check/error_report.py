@@ -1,9 +1,9 @@
 """What a check's report says of how it ended, other than passing (`child` sends it): an
 error in words (`_describe_error` and its helpers: an exit, a Ctrl-C or an OutOfTime the code
-raised itself, a process or thread refused by the cap, memory run out, a checker that returned
-a value, the answer's own assert), and the frames of its traceback that are the code checked's
-(`_trimmed_traceback`, `_own_frames`). What a check that died before reporting says is
-`crash_report`'s.
+raised itself, a process or thread refused by the cap, memory run out, a file written past its
+cap, a checker that returned a value, the answer's own assert), and the frames of its
+traceback that are the code checked's (`_trimmed_traceback`, `_own_frames`). What a check that
+died before reporting says is `crash_report`'s.
 """
 
 from __future__ import annotations
@@ -176,6 +176,40 @@ def _over_process_cap(exc: BaseException, job: Job) -> str | None:
     return (
         f"{who} started more {what} ({limit}){_where(exc, job)}: "
         f"{type(cause).__name__}: {message_of(cause)}"
+    )
+
+
+def _with_file_cap(described: dict[str, Any], exc: BaseException, job: Job) -> dict[str, Any]:
+    """The report `described` of a check that ended in `exc`, said to have written a file past
+    its cap where a write of its met the cap (`contain.file_cap_met`, or EFBIG in `exc`): the
+    write failed with "[Errno 27] File too large" at best (numpy said "524288 requested and
+    131072 written", torch "unexpected pos 704 vs 598"), and what the code did then (a retry,
+    another error, a wrong answer, a loop to the time limit) hid why. What it said follows."""
+    import errno
+
+    cap = contain.file_cap()
+    if cap is None:
+        return described
+    too_large = (cause for cause in (exc, *_causes(exc)) if isinstance(cause, OSError))
+    if not contain.file_cap_met() and all(cause.errno != errno.EFBIG for cause in too_large):
+        return described
+    who = "your attempt" if job.candidate.kind == "file" else "the code"
+    status = described["status"]
+    where = _where(exc, job) if status != "timeout" else ""  # (not where the timer found it)
+    return {
+        **described,
+        "status": "error" if status == "fail" else status,
+        "message": past_file_cap(who, cap, where, described["message"]),
+    }
+
+
+def past_file_cap(who: str, cap: int, where: str, then: str) -> str:
+    """What a check says whose code (`who`) wrote a file past the `cap` on a file's size (in
+    bytes), `where` it was (", at line 6 (in f)", or nothing), and what came `then`."""
+    size = f"{round(cap / 2**20, 1):g} MB"
+    return (
+        f"{who} wrote a file past {size}, the most a check may write to one file{where}: "
+        f"a loop that never stops writing? Write less, or keep the data in memory. Then: {then}"
     )
 
 

@@ -1,5 +1,6 @@
 """The limits of `studycli check`: its default time and memory for a check (a learner's own
-check has its limits in settings), and how much of a check's output and message is kept.
+check has its limits in settings), the size of a file it may write, and how much of a check's
+output and message is kept.
 
 A module of its own, importing nothing, so that the CLI can show them in its help without
 loading the runner, and the runner's modules (`runner`, `child`, `crash_report`, `fork_server`)
@@ -8,6 +9,12 @@ share them without importing one another for them.
 
 DEFAULT_TIMEOUT = 60.0  # seconds one checker may run on one candidate
 DEFAULT_MEMORY_MB = 4096  # memory cap of that run
+# The size no file a check writes may grow past (RLIMIT_FSIZE, `contain.enter`; each file: a
+# check that writes many files is still bounded by its time limit alone). A check's data lives
+# in its memory; no shipped card's check writes a file at all, and what torch may write for one
+# (the compiler's cache, a saved tensor read back) takes a few MB. An attempt writing in a loop
+# stops here instead of filling the disk, where the review database could then not commit.
+FILE_SIZE_LIMIT_MB = 1024
 
 OUTPUT_LIMIT = 2000  # bytes of a check's output kept (its tail, as the failure panel shows it)
 # Bytes of the tail of a check that ended without a report read for its crash dump, which is

@@ -5,11 +5,12 @@ already imported (numpy alone for a check that does not use torch), so a check s
 milliseconds, yet a crash, a hang or a memory blow-up in it is that check's outcome and never
 the caller's. The child runs in a session of its own (see
 `contain`: its whole process group is killed at the time limit and after it reports, its
-processes are capped, stdin is closed, inherited descriptors are closed, and its output, from
-Python or C, is captured and cut to its tail); the parent enforces the wall-clock limit and
-the child caps its own address space. On CUDA, where a forked child cannot use the device,
-each worker runs the checks itself and keeps its CUDA context (Python's output captured); one
-that dies, times out, leaks memory or meets a CUDA error is replaced.
+processes and the size of the files it writes are capped, stdin is closed, inherited
+descriptors are closed, and its output, from Python or C, is captured and cut to its tail);
+the parent enforces the wall-clock limit and the child caps its own address space. On CUDA,
+where a forked child cannot use the device, each worker runs the checks itself and keeps its
+CUDA context (Python's output captured; none of these caps but the memory's, watched from
+outside); one that dies, times out, leaks memory or meets a CUDA error is replaced.
 
 What makes a check start fast (see bench/check_all.py): the worker also imports what checkers
 would otherwise import on first use in every child (`pool.preload`, `lazy_imports.lazy_modules`:
@@ -36,8 +37,14 @@ from enum import StrEnum
 
 from . import contain, pool
 from .child import _timeout_message
-from .crash_report import _crash_dump, _crash_message, _oom_kills, _openmp_gave_up
-from .limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+from .crash_report import (
+    _crash_dump,
+    _crash_message,
+    _killed_past_file_cap,
+    _oom_kills,
+    _openmp_gave_up,
+)
+from .limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, FILE_SIZE_LIMIT_MB
 
 WORKER_START_LIMIT = 600.0  # seconds a worker may take to start (torch's import, CUDA's)
 STOPPED_LOOK = 1.0  # seconds between two looks at whether a check's worker is stopped
@@ -100,6 +107,7 @@ class Job:
     # (1.2-1.7 s) goes on in the others.
     torch: bool = True
     processes: int = contain.MAX_PROCESSES  # processes and threads the check may start
+    file_size_mb: int = FILE_SIZE_LIMIT_MB  # the size no file the check writes may grow past
 
 
 @dataclass(frozen=True)
@@ -180,8 +188,10 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
     if isinstance(result, Outcome):
         return replace(result, output=running.output)
     if result is None:
-        crash = _openmp_gave_up(running.output, job) or _crash_message(
-            running.exitcode, running.contained, oom_kills
+        crash = (
+            _openmp_gave_up(running.output, job)
+            or _killed_past_file_cap(running.exitcode, running.contained, job)
+            or _crash_message(running.exitcode, running.contained, oom_kills)
         )
         output = _crash_dump(running.output, running.dump)
         return Outcome(Status.ERROR, crash, elapsed, output=output)
