@@ -3,6 +3,8 @@ reveal, rate, undo, quit, Ctrl-C, SIGKILL, an edited card, and answering by runn
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 import shutil
@@ -541,12 +543,13 @@ def test_a_key_that_does_nothing_says_the_keys_that_do(tmp_path):
     bias = load_content(FIXTURE_CONTENT).get("bias-concept")
     summary, reviews, text = _run_in_process(tmp_path, "xh 4", cards=[bias])
     said = " ".join(text.split())
-    assert "x is no key here: Enter reveal · b bury · u undo · q quit" in said, said
-    assert "h is no key here: Enter reveal · b bury · u undo · q quit" in said
+    assert "x is no key here: Enter reveal · b bury · @ suspend · u undo · q quit" in said, said
+    assert "h is no key here: Enter reveal · b bury · @ suspend · u undo · q quit" in said
     assert len(reviews) == 1  # (and the session went on)
     summary, reviews, text = _run_in_process(tmp_path / "2", " x4", cards=[bias])
     # the answer read, Enter does nothing: it is not offered (it was, "1-4 rate · Enter reveal")
-    assert "x is no key here: 1-4 rate · b bury · u undo · q quit" in " ".join(text.split())
+    said = " ".join(text.split())
+    assert "x is no key here: 1-4 rate · b bury · @ suspend · u undo · q quit" in said
 
 
 def test_after_a_check_a_key_that_does_nothing_says_the_rating_the_check_allows(
@@ -561,23 +564,28 @@ def test_after_a_check_a_key_that_does_nothing_says_the_rating_the_check_allows(
     add_one = load_content(FIXTURE_CONTENT).get("add-one")
     summary, reviews, text = _run_in_process(tmp_path / "db", "sx\rq", cards=[add_one])
     said = " ".join(text.split())
-    assert "x is no key here: 1 rate · Enter Again · s solve · h hint · b bury" in said, said
+    keys = "1 rate · Enter Again · s solve · h hint · b bury · @ suspend"
+    assert f"x is no key here: {keys}" in said, said
     assert [review.rating for review in reviews] == [1]
 
 
-@pytest.mark.parametrize("width", [40, 55])
+@pytest.mark.parametrize("width", [40, 55, 80])
 def test_the_lines_of_keys_break_between_keys_never_inside_one(tmp_path, width):
     """Wrapped as prose, a card's line of keys broke inside one (at 55 columns `q` ended a
     line and `quit` began the next; at 40 `u` and `undo`), and so did what a key that does
-    nothing says: each key and what it does stays on one line."""
+    nothing says: each key and what it does stays on one line. At 80 columns a front's keys fit
+    one line (the longest a front can have, a coding derivation's with hints, is 75 columns)."""
     content = load_content(FIXTURE_CONTENT)
+    rest = ["s solve", "b bury", "@ suspend", "u undo", "q quit"]
     for card, parts in (
-        ("add-one", ["Enter reveal", "s solve", "h hint", "b bury", "u undo", "q quit"]),
-        ("triangle-derivation", ["Enter reveal step", "s solve", "b bury", "u undo", "q quit"]),
+        ("add-one", ["Enter reveal", "s solve", "h hint", *rest[1:]]),
+        ("triangle-derivation", ["Enter reveal step", *rest]),
     ):
         _, _, text = _run_in_process(tmp_path / card, "xq", cards=[content.get(card)], width=width)
         lines = text.splitlines()
         assert max(len(line) for line in lines) <= width
+        if width == 80:
+            assert " · ".join(parts) in lines, text
         front = [line for line in lines if "q quit" in line or "undo" in line]
         assert len(front) >= 2, text  # the front's line, and the one x gets
         for part in parts[1:]:
@@ -596,7 +604,7 @@ def test_b_buries_the_card_until_tomorrow_without_rating_it(tmp_path):
     bias, poisson = content.get("bias-concept"), content.get("poisson-concept")
     settings = Settings(enable_fuzzing=False)
     said = session_said(tmp_path, settings, [bias, poisson], "b 4", NOW)
-    assert "Enter reveal · b bury · u undo · q quit" in said
+    assert "Enter reveal · b bury · @ suspend · u undo · q quit" in said
     assert "buried until the next study day (2025-03-02 04:00): not rated" in said, said
     assert said.endswith("next due in 19h"), said  # (its return: it said poisson's 9d)
     with Study.open(tmp_path / "db.sqlite3", settings) as study:
@@ -638,6 +646,183 @@ def test_u_after_burying_the_last_card_still_takes_the_bury_back(tmp_path):
     assert [r.card_id for r in reviews] == ["bias-concept"]
     summary, reviews, text = _run_in_process(tmp_path / "2", "bx", cards=[bias])
     assert reviews == [] and "Nothing more is due now." in text
+
+
+# --- `@` suspends the card on screen, as `studycli suspend` its card's id --------------------
+
+
+def _studycli(session, tmp_path, content, *args: str) -> str:
+    """What `studycli ARGS` prints on the session's database, settings and clock."""
+    environment = terminal_env(session.db, session.config, tmp_path / "home", NOW)
+    return subprocess.run(
+        [sys.executable, "-m", "studycli", "--content", str(content), *args],
+        env=environment, cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+
+def test_at_suspends_the_card_on_screen_from_its_front_or_its_answer(session, tmp_path):
+    """There was no way to suspend a card from a session (a newcomer quit and ran `studycli
+    suspend ID`; Anki's key is `@`). `@` suspends the card shown, from its front or after its
+    answer, not rated; says how to take it back; the next card shows; and the card is out of
+    this session, of `due` and of the next session, as `studycli suspend` leaves it."""
+    child = session()
+    child.logfile_read = shown = io.StringIO()
+    child.expect("Add one")
+    child.expect(FRONT)
+    child.send("@")  # from its front
+    child.expect(
+        re.escape("suspended add-one, not rated: u takes it back, or later `studycli unsuspend")
+        + r"\s+add-one`"
+    )
+    child.expect("Why a neuron needs a bias")
+    child.expect(FRONT)
+    child.send(" ")
+    child.expect("4 +Easy")
+    child.send("@")  # after its answer
+    child.expect("suspended bias-concept, not rated")
+    child.expect("Mean of a Poisson variable")
+    child.expect(FRONT)
+    with _store(session.db) as store:
+        assert store.suspended() == {"add-one", "bias-concept"}
+        assert store.reviews() == [] and store.state("bias-concept").fsrs is None  # not rated
+    _rate(child, "4")  # poisson-concept; then triangle-derivation, step by step
+    child.expect("The sum 1")
+    child.expect(FRONT)
+    child.send("\r\r\r")
+    _rate(child, "4")
+    child.expect("Nothing more is due now")  # neither suspended card came back
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    said = shown.getvalue()
+    assert said.count("Add one") == 1 and said.count("Why a neuron needs a bias") == 1
+    with _store(session.db) as store:
+        assert [r.card_id for r in store.reviews()] == ["triangle-derivation", "poisson-concept"]
+    due = _studycli(session, tmp_path, FIXTURE_CONTENT, "due", "--json")
+    assert json.loads(due)["new"] == 0  # (2 without the suspension: neither was rated)
+    again = _studycli(session, tmp_path, FIXTURE_CONTENT, "suspend", "add-one")
+    assert again.startswith("add-one is suspended already")
+    _studycli(session, tmp_path, FIXTURE_CONTENT, "unsuspend", "add-one")
+    assert json.loads(_studycli(session, tmp_path, FIXTURE_CONTENT, "due", "--json"))["new"] == 1
+
+
+def test_at_on_a_cloze_deletion_suspends_the_whole_card_as_suspend_its_id_does(
+    session, tmp_path, content_copy
+):
+    """`studycli suspend poisson-cloze` suspends every deletion (`poisson-cloze#c1` one):
+    `@` on a deletion does as the command does with its card's id, and says so. Its other
+    deletion is not shown next, and `studycli unsuspend poisson-cloze` lets both back."""
+    _poisson_cloze(content_copy)
+    child = session(content_copy, NOW, "--deck", "numbers")
+    child.logfile_read = shown = io.StringIO()
+    child.expect("poisson-cloze#c1")
+    child.expect(FRONT)
+    child.send("@")
+    child.expect(
+        re.escape("suspended poisson-cloze (its 2 deletions), not rated: u takes it back, or")
+        + r"\s+later\s+`studycli unsuspend poisson-cloze`"
+    )
+    child.expect("Mean of a Poisson variable")  # not c2, whose front shows c1's answer
+    child.expect(FRONT)
+    child.send("q")
+    child.expect(pexpect.EOF)
+    assert "E[X] = λ and Var(X) = [a parameter]" not in shown.getvalue()
+    with _store(session.db) as store:
+        assert store.suspended() == {"poisson-cloze#c1", "poisson-cloze#c2"}
+        assert store.reviews() == []
+    again = _studycli(session, tmp_path, content_copy, "suspend", "poisson-cloze")
+    assert again.startswith("poisson-cloze is suspended already")
+    back = _studycli(session, tmp_path, content_copy, "unsuspend", "poisson-cloze")
+    assert back.strip() == "poisson-cloze is back in reviews"
+    with _store(session.db) as store:
+        assert store.suspended() == set()
+
+
+def test_u_right_after_at_takes_the_suspension_back_not_the_rating_before(session):
+    """`@` pressed by mistake, then `u`: the card is let back into reviews and shown again,
+    and the rating of the card before it stands (as `u` after `b`)."""
+    child = session()
+    child.expect(FRONT)
+    _rate(child, "4")  # add-one
+    child.expect("Why a neuron needs a bias")
+    child.expect(FRONT)
+    child.send("@")
+    child.expect("suspended bias-concept, not rated")
+    child.expect(FRONT)
+    child.send("u")
+    child.expect("unsuspended: bias-concept is back")
+    child.expect("Why a neuron needs a bias")
+    child.expect(FRONT)
+    child.send("q")
+    child.expect(pexpect.EOF)
+    with _store(session.db) as store:
+        assert store.suspended() == set()
+        assert [(r.card_id, r.rating) for r in store.reviews()] == [("add-one", 4)]
+
+
+@pytest.mark.parametrize("over", ["cards", "rows"])
+def test_u_after_at_lets_back_only_what_at_suspended(tmp_path, content_copy, over):
+    """One deletion suspended before (`studycli suspend poisson-cloze#c2`): `@` on the other
+    suspends the card, and `u` lets back that one only, over the loaded cards and over the
+    content index's study rows (`loader.StudyView`: the card made from its index row)."""
+    from studycli.content.loader import load_study_view
+
+    _poisson_cloze(content_copy)
+    for path in (content_copy / "cards").rglob("*.yaml"):
+        os.utime(path, (time.time() - 3600,) * 2)
+    index = tmp_path / "content.index"
+    content = load_content(content_copy, index=index)
+    view = load_study_view(content_copy, index) if over == "rows" else None
+    cards = view.select("numbers") if view else content.select(deck="numbers")
+    (tmp_path / "db").mkdir()
+    with Store.open(tmp_path / "db" / "db.sqlite3") as store:
+        store.set_suspended("poisson-cloze#c2", True)
+    _, reviews, text = _run_in_process(
+        tmp_path / "db", "@uq", cards=cards, root=content_copy, view=view
+    )
+    said = " ".join(text.split())
+    assert "suspended poisson-cloze (its 2 deletions), not rated" in said, said
+    assert "unsuspended: poisson-cloze is back" in said
+    assert said.count("poisson-cloze#c1") == 2 and reviews == []  # shown again after `u`
+    with Store.open(tmp_path / "db" / "db.sqlite3") as store:
+        assert store.suspended() == {"poisson-cloze#c2"}  # as it was before `@`
+
+
+def test_u_after_suspending_the_last_card_still_takes_it_back(tmp_path):
+    """With nothing left after `@`, the session ends at once: `u` is offered first (as after
+    `b`); any other key ends it, and the card stays suspended."""
+    bias = load_content(FIXTURE_CONTENT).get("bias-concept")
+    summary, reviews, text = _run_in_process(tmp_path, "@u 4", cards=[bias])
+    said = " ".join(text.split())
+    assert "u unsuspends bias-concept (nothing else is due now), any other key ends" in said
+    assert "unsuspended: bias-concept is back" in said
+    assert [r.card_id for r in reviews] == ["bias-concept"]
+    summary, reviews, text = _run_in_process(tmp_path / "2", "@x", cards=[bias])
+    assert reviews == [] and "Nothing more is due now." in text
+    with Store.open(tmp_path / "2" / "db.sqlite3") as store:
+        assert store.suspended() == {"bias-concept"}
+
+
+def test_at_on_a_card_suspended_in_another_terminal_says_so_and_leaves_it(tmp_path):
+    """Suspended elsewhere while on screen: `@` has nothing to suspend, says so, and leaves
+    nothing for `u` to let back (it would have shown a suspended card again)."""
+    bias, poisson = (
+        load_content(FIXTURE_CONTENT).get(i) for i in ("bias-concept", "poisson-concept")
+    )
+
+    def keys():
+        with Store.open(tmp_path / "db.sqlite3") as other:
+            other.set_suspended("bias-concept", True)
+        yield from "@uq"
+
+    pressed = keys()
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [bias, poisson])
+    said = " ".join(text.split())
+    assert "bias-concept is suspended already (in another terminal?)" in said, said
+    assert "nothing to undo in this session" in said
+    assert text.count("Why a neuron needs a bias") == 1
+    with Store.open(tmp_path / "db.sqlite3") as store:
+        assert store.suspended() == {"bias-concept"}
 
 
 def test_limit_finishes_started_cards_through_their_learning_steps(tmp_path):

@@ -197,6 +197,7 @@ def test_the_review_session_module_leaves_the_solve_flow_and_checks_for_later():
     assert "studycli.cli.review_session" in loaded
     later = ["studycli.cli.solve_flow", "studycli.check.solve", "studycli.check.runner"]
     later += ["rich.syntax", "rich.markdown"]
+    later += ["studycli.cli.session_suspend", "studycli.study.suspension"]  # (on `@` only)
     assert [name for name in later if name in loaded] == []
 
 

@@ -2,20 +2,22 @@
 
 Enter or space reveals (a derivation one step per press, then the answer); 1-4 rate, each key
 labelled with the interval FSRS would give; `s` answers a coding card by running its check
-(a pass offers Good, or Hard when it took hints or failed runs); `h` shows the next hint; `u`
-undoes the last rating; `q` (or Ctrl-C) ends the session. Each rating is committed to the
-store before the next card is drawn.
+(a pass offers Good, or Hard when it took hints or failed runs); `h` shows the next hint; `b`
+buries the card and `@` suspends it (as `studycli suspend` its card's id), neither rating it;
+`u` undoes the last rating, or the bury or suspension just made; `q` (or Ctrl-C) ends the
+session. Each rating is committed to the store before the next card is drawn.
 
 One session, two uses: `studycli review` draws what is due and reschedules every rating;
 `studycli cram` draws a `CramQueue` (weakest first, due or not) and logs its ratings without
 moving the schedule. The session takes the queue and a `reschedule` flag.
 
 This module holds `ReviewSession` and its loop: a card shown, its keys read, a step or the
-answer revealed, a card buried. The rest is in modules named for it, each mixed in or called
-from here: session_queue.py (`DueQueue`, what is due), session_card.py (`_Card`, what the
-learner has seen of the card on screen, and the keys the lines under it offer),
-session_rating.py (rating, and `u`), session_solve.py (a coding card's `s`) and
-session_summary.py (the session's end and its summary).
+answer revealed, a card buried or suspended. The rest is in modules named for it, each mixed
+in or called from here: session_queue.py (`DueQueue`, what is due), session_card.py (`_Card`,
+what the learner has seen of the card on screen, and the keys the lines under it offer),
+session_rating.py (rating, and `u`), session_solve.py (a coding card's `s`),
+session_suspend.py (`@`, imported when it is pressed) and session_summary.py (the session's
+end and its summary).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.text import Text
@@ -38,6 +40,9 @@ from .session_queue import DueQueue, SessionQueue
 from .session_solve import SessionSolve
 from .session_summary import SessionSummary, Summary, summary_view
 from .terminal import ENTER
+
+if TYPE_CHECKING:  # (imported when `@` is pressed)
+    from .session_suspend import Suspension
 
 
 class ReviewSession(SessionSolve, SessionSummary):
@@ -76,7 +81,8 @@ class ReviewSession(SessionSolve, SessionSummary):
         self.queue = queue or DueQueue(study, self.items, clock, limit, tz)
         self.reschedule, self.tz = reschedule, tz
         self.done: list[Review] = []  # this session's ratings, for undo and the summary
-        self.buried: Card | None = None  # the card `b` buried, while no rating came after it
+        self.buried: Card | None = None  # the card `b` buried, while nothing came after it
+        self.suspended: Suspension | None = None  # what `@` suspended, while nothing came after
         self.limit = limit
         self.past_limit = 0  # the cards the limit left that could be studied now
         self.seen: set[str] = set()
@@ -86,7 +92,7 @@ class ReviewSession(SessionSolve, SessionSummary):
         started = time.monotonic()
         interrupted = finished = False
         try:
-            while (card := self._next()) is not None or self._last_bury_taken_back():
+            while (card := self._next()) is not None or self._last_taken_back():
                 if card is not None and self._study(card) == "quit":
                     break
             else:
@@ -103,17 +109,18 @@ class ReviewSession(SessionSolve, SessionSummary):
         self.console.print(summary_view(summary, self.clock()))
         return summary
 
-    def _last_bury_taken_back(self) -> bool:
-        """With nothing left after a bury, the session ended at once, and the `u` that takes a
-        bury back (a `b` pressed by mistake) came too late: it is offered first."""
-        if self.buried is None:
+    def _last_taken_back(self) -> bool:
+        """With nothing left after a bury or a suspension, the session ended at once, and the
+        `u` that takes it back (a `b` or `@` pressed by mistake) came too late: it is offered
+        first."""
+        if self.buried is not None:
+            undo = f"u unburies {self.buried.id}"
+        elif self.suspended is not None:
+            undo = f"u unsuspends {self.suspended.card_id}"
+        else:
             return False
         self.console.print(
-            Text(
-                f"u unburies {self.buried.id} (nothing else is due now), any other key ends "
-                "the session",
-                style="yellow",
-            )
+            Text(f"{undo} (nothing else is due now), any other key ends the session", "yellow")
         )
         return self.getkey() == "u" and self._undo()
 
@@ -152,6 +159,9 @@ class ReviewSession(SessionSolve, SessionSummary):
             elif key == "b" and self.reschedule:
                 self._bury(card)
                 return "buried"
+            elif key == "@" and self.reschedule:
+                self._suspend(card)
+                return "suspended"
             elif len(key) == 1 and key.isprintable() and not key.isspace():
                 # said, not ignored: a key that did nothing looked like a session stuck
                 keys = _keys_now(shown, self.reschedule)
@@ -162,11 +172,22 @@ class ReviewSession(SessionSolve, SessionSummary):
         unchanged), and out of this session (until `u` takes it back)."""
         back = self.study.bury(card, self.clock(), self.tz)
         self.queue.left(card)
-        self.buried = card
+        self.buried, self.suspended = card, None
         when = back.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
         self.console.print(
             Text(f"buried until the next study day ({when}): not rated", style="dim")
         )
+
+    def _suspend(self, card: Card) -> None:
+        """Keep `card` out of reviews as `studycli suspend` keeps its card's id (a cloze card:
+        every deletion), not rated, and out of this session (until `u` takes it back)."""
+        from .session_suspend import already, suspend  # (on `@` only: not at start-up)
+
+        self.suspended, self.buried = suspend(self.study, card), None
+        self.queue.left(card)
+        said = self.suspended.said() if self.suspended else already(card)
+        # unwrapped: the command in it copies in one piece, as `studycli suspend` prints it
+        self.console.print(Text(said, style="dim"), soft_wrap=True)
 
     def _show_front(self, card: Card) -> None:
         if card.runnable:  # keys typed from its front on, while its worker starts (below),

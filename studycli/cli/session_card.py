@@ -96,7 +96,7 @@ def _answer_key(shown: _Card) -> str:
 
 def _front_keys(card: Card, bury: bool = False) -> str:
     """The keys a card's front offers, as the line under it says them (`bury`: in a session
-    that reschedules, `b` buries the card until tomorrow)."""
+    that reschedules, `b` buries the card until tomorrow and `@` suspends it)."""
     return (
         "Enter reveal" + (" step" if card.kind == Kind.DERIVATION else "") + _more_keys(card, bury)
     )
@@ -122,7 +122,7 @@ def _more_keys(card: Card, bury: bool) -> str:
     """The keys after Enter's, each after a " · "."""
     keys = " · s solve" if card.runnable else ""
     keys += " · h hint" if card.hints else ""
-    keys += " · b bury" if bury else ""
+    keys += " · b bury · @ suspend" if bury else ""
     return keys + " · u undo · q quit"
 
 

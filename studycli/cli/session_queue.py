@@ -83,7 +83,7 @@ class DueQueue:
         self.unsaved.add(item.id)  # (still due: drawn afresh, it would come first again)
 
     def unburied(self, item: Card) -> None:
-        """`item`, buried by this session, was taken back: it comes next."""
+        """`item`, buried or suspended by this session, was taken back: it comes next."""
         self.unsaved.discard(item.id)
         self.again_next = item
 

@@ -5,7 +5,7 @@
 gives; `_rate` takes a key (one that goes against the coding card's check is refused) and
 `_save` commits it to the store, or logs it for cram, and says when the card comes back; a
 passed answer is put aside once rated (`_put_aside`). `_undo` takes back the last thing done:
-a bury, or this session's latest rating.
+a bury or a suspension (`@`), or this session's latest rating.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # (the scheduler is imported once a card is rated)
 
     from .session_card import _Card
     from .session_queue import SessionQueue
+    from .session_suspend import Suspension
 
 RATING_STYLE = {AGAIN: "red", HARD: "yellow", GOOD: "green", EASY: "cyan"}
 
@@ -60,6 +61,7 @@ class SessionRating:
     reschedule: bool
     done: list[Review]
     buried: Card | None
+    suspended: Suspension | None
     items: list[Any]
     card_of: Callable[[Any], Card] | None
 
@@ -149,7 +151,7 @@ class SessionRating:
             self.console.print(Text(str(behind), style="yellow"))
             return True
         self.done.append(rated.review)
-        self.buried = None
+        self.buried = self.suspended = None
         self.queue.rated(shown.card, rating)
         self.console.print(
             Text(
@@ -185,6 +187,12 @@ class SessionRating:
             self.study.unbury(card)
             getattr(self.queue, "unburied", lambda _: None)(card)
             self.console.print(Text(f"unburied: {card.id} is back", style="yellow"))
+            return True
+        if self.suspended is not None:  # the same: what `@` suspended is let back, and shown
+            taken, self.suspended = self.suspended, None
+            taken.take_back(self.study)
+            getattr(self.queue, "unburied", lambda _: None)(taken.shown)
+            self.console.print(Text(f"unsuspended: {taken.card_id} is back", style="yellow"))
             return True
         if not self.done:
             said = "nothing to undo in this session"

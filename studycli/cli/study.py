@@ -40,8 +40,9 @@ def review(
 
     Enter or space reveals (a derivation step by step), 1-4 rate (Again, Hard, Good, Easy; each
     shows the interval it gives), s solves a coding card by running its check, h shows a hint,
-    b buries the card until tomorrow (not rated, as Anki's bury), u undoes the last rating, q
-    quits. Every rating is saved at once.
+    b buries the card until tomorrow (not rated, as Anki's bury), @ suspends it (not rated, as
+    `studycli suspend` its id: a cloze card's every deletion; `studycli unsuspend` brings it
+    back), u undoes the last rating, bury or suspension, q quits. Every rating is saved at once.
 
     Example: studycli review --deck transformers --limit 20
     """
