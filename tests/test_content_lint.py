@@ -203,6 +203,25 @@ def test_a_checker_that_never_uses_the_answer_it_checks_is_named(content_copy):
     assert not any("never uses" in message for message in messages(content_copy))
 
 
+def test_a_checker_stub_that_raises_with_a_message_is_not_said_to_pass_every_answer(
+    content_copy,
+):
+    """`raise NotImplementedError("write the checker")`, a stub as `check` counts one (the card
+    is not done): lint said the checker "passes every answer", when it fails them all."""
+    module = content_copy / "solutions" / "arith.py"
+    body = (
+        '        what = f"add_one({x})"\n        assert_equal(call(impl, what, x), x + 1, what)\n'
+    )
+    source = module.read_text().replace(
+        "    for x in (-3, 0, 1, 41, 10**12):\n" + body,
+        '    raise NotImplementedError("write the checker")\n',
+        1,
+    )
+    assert 'NotImplementedError("write the checker")' in source
+    module.write_text(source)
+    assert not any("never uses" in message for message in messages(content_copy))
+
+
 def test_a_table_key_no_card_solves_is_a_typo_lint_names(content_copy):
     """`CORRECT_VARIANTS = {"add_on": [...]}`: lint and check passed, and the variants were
     never run."""
