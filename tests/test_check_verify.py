@@ -329,12 +329,15 @@ def test_a_starter_the_checker_accepts_says_what_the_starter_is():
     assert "must not answer the card" in message
 
 
-def test_a_starter_that_only_raises_accepted_says_the_checker_never_saw_it_raise():
+@pytest.mark.parametrize(
+    "raised", ["NotImplementedError", 'NotImplementedError("write add_one")']
+)  # (the scaffold's, and a card's `starter:` with a message, a stub as `check` counts one)
+def test_a_starter_that_only_raises_accepted_says_the_checker_never_saw_it_raise(raised):
     """The scaffold's starter raises NotImplementedError: a checker that accepted it returned
     before calling the answer, or caught what the call raised. check said "the starter ...
     must not answer the card", which sent the author to a starter that answers nothing."""
     passed = Outcome("pass", "passed", 0.01)
-    starter = 'def add_one(x):\n    """Return x + 1."""\n    raise NotImplementedError\n'
+    starter = f'def add_one(x):\n    """Return x + 1."""\n    raise {raised}\n'
     found = [
         (job(FIXTURE_CONTENT, Candidate("reference", "add_one", "arith")), passed),
         (job(FIXTURE_CONTENT, Candidate("code", "add_one", code=starter)), passed),
