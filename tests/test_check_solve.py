@@ -152,6 +152,24 @@ def test_a_solve_that_fails_says_where_the_attempt_stays_and_how_to_check_it_aga
     assert passed.exit_code == 0 and "again" not in passed.stdout.replace("due again", "")
 
 
+def test_the_command_that_checks_a_failed_attempt_again_keeps_its_options(cli, attempt):
+    """The command said after a failure dropped --no-record, --timeout and --memory: pasted,
+    a solve given --no-record (practice) recorded Again in the learner's history, and one
+    given a longer time limit ran out of the default one."""
+    given = attempt(WRONG)
+    options = ("--timeout", "30", "--memory", "512", "--no-record")
+    failed = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", given, *options)
+    assert failed.exit_code == 1
+    said = f"`studycli solve add-one --file {given} --timeout 30 --memory 512 --no-record`"
+    assert said in failed.stdout, failed.stdout
+    attempts_dir().mkdir(parents=True, exist_ok=True)
+    (attempts_dir() / "add-one.py").write_text(WRONG)
+    failed = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit", "--no-record")
+    assert failed.exit_code == 1
+    assert "`studycli solve add-one --no-edit --no-record` checks it again" in failed.stdout
+    assert _history(cli) == []
+
+
 def test_an_attempt_that_does_not_compile_records_nothing(cli, attempt):
     """A missing colon recorded Again (a QA pass): a typo is no failed recall. Its syntax error
     is shown, nothing is recorded, and the exit status is a failure's."""

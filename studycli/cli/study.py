@@ -196,23 +196,28 @@ def solve(
         )  # fmt: skip
     if attempt.outcome.status != "pass":  # (unwrapped: the command is pasted in one piece)
         how = " --watch" if watch else " --no-edit" if no_edit else ""
+        kept = (f" --timeout {timeout:g}" if timeout is not None else "") + (
+            f" --memory {memory}" if memory is not None else ""
+        )  # (and --no-record: pasted without it, a solve for practice recorded Again)
+        kept += " --no-record" if no_record else ""
         console.print(
-            _next_try(card.id, path, file, how), style="dim", soft_wrap=True, markup=False
+            _next_try(card.id, path, file, how, kept), style="dim", soft_wrap=True, markup=False
         )
     raise typer.Exit(0 if attempt.outcome.status == "pass" else 1)
 
 
-def _next_try(card_id: str, path: Path, given: Path | None, how: str) -> str:
+def _next_try(card_id: str, path: Path, given: Path | None, how: str, kept: str = "") -> str:
     """After a solve that did not pass: where the attempt stays and the command that checks it
-    again, given as this one was (`how`: its --watch or --no-edit). It ended at "recorded
-    Again: due again in 1m", exit status 1, and a newcomer knew neither."""
+    again, given as this one was (`how`: its --watch or --no-edit; `kept`: its --timeout,
+    --memory and --no-record). It ended at "recorded Again: due again in 1m", exit status 1,
+    and a newcomer knew neither."""
     import shlex
 
     if given is not None:
-        command = f"studycli solve {card_id} --file {shlex.quote(str(given))}"
+        command = f"studycli solve {card_id} --file {shlex.quote(str(given))}{kept}"
         return f"mend it, then `{command}` checks it again"
     again = "checks it again" if how else "opens it again"
-    return f"your attempt stays in {path}: `studycli solve {card_id}{how}` {again}"
+    return f"your attempt stays in {path}: `studycli solve {card_id}{how}{kept}` {again}"
 
 
 def _intervals(ctx: typer.Context, card) -> dict:
