@@ -543,6 +543,42 @@ def test_export_leaves_no_temp_file_behind(tmp_path, monkeypatch):
     assert list(scratch.iterdir()) == []
 
 
+def test_an_export_where_sqlite_cannot_serialize_writes_the_package_all_the_same(
+    tmp_path, monkeypatch, anki
+):
+    """`Connection.serialize` exists only where Python's SQLite has the serialize API (3.36
+    and later, or built with it): under an older one (RHEL 9's python3.11 has 3.34) every
+    export ended in an AttributeError's traceback. The collection is then copied through a
+    file of a temporary folder that is removed."""
+    import sqlite3
+
+    from studycli.export import anki as anki_export
+
+    class WithoutSerialize:  # a connection of an SQLite without the serialize API
+        def __init__(self, connection):
+            self._connection = connection
+
+        def __getattr__(self, name):
+            if name == "serialize":
+                raise AttributeError(name)
+            return getattr(self._connection, name)
+
+    def connect(database, *args, **options):  # (the collection's, in memory)
+        made = sqlite3_connect(database, *args, **options)
+        return WithoutSerialize(made) if database == ":memory:" else made
+
+    sqlite3_connect = sqlite3.connect
+    monkeypatch.setattr(anki_export.sqlite3, "connect", connect)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    out = export_fixture(tmp_path)
+    monkeypatch.undo()
+    anki.import_package(out)
+    assert set(notes_by_id(anki)) == set(load_content(FIXTURE_CONTENT).cards)
+    assert list(scratch.iterdir()) == []
+
+
 # The export in a process of its own that dies (SIGKILL) or fails (a full disk) once the
 # package's zip file is open to write, over the package of an earlier export.
 CUT_SHORT = """

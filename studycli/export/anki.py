@@ -381,8 +381,9 @@ def write_package(package: genanki.Package, out: Path, timestamp: float) -> None
 
     The collection is built in memory, not in a file of the temporary folder (genanki never
     deletes its own; a folder removed at the end stayed behind a killed export, a copy of the
-    cards each time), and the package replaces `out` whole (`replacing`): written in place, a
-    kill or a full disk midway left a truncated package where the earlier one had been.
+    cards each time; only an SQLite without the serialize API still copies it through one,
+    see `_serialized`), and the package replaces `out` whole (`replacing`): written in place,
+    a kill or a full disk midway left a truncated package where the earlier one had been.
 
     Raises:
         OSError: `out` cannot be written (an earlier package there is left as it was).
@@ -391,9 +392,28 @@ def write_package(package: genanki.Package, out: Path, timestamp: float) -> None
     try:
         package.write_to_db(connection.cursor(), timestamp, itertools.count(int(timestamp * 1000)))
         connection.commit()
-        collection = connection.serialize()
+        collection = _serialized(connection)
     finally:
         connection.close()
     with replacing(out, "wb") as handle, zipfile.ZipFile(handle, "w") as archive:
         archive.writestr("collection.anki2", collection)
         archive.writestr("media", "{}")  # no media files: an empty index
+
+
+def _serialized(connection: sqlite3.Connection) -> bytes:
+    """The database of `connection` as the bytes of its file. `Connection.serialize` exists
+    only where Python's SQLite has the serialize API (3.36 and later: RHEL 9's python3.11 has
+    3.34, and every export ended in an AttributeError); there the database is copied into a
+    file of a temporary folder that is removed, and read back."""
+    if hasattr(connection, "serialize"):
+        return connection.serialize()
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="studycli-anki-") as scratch:
+        path = Path(scratch) / "collection.anki2"
+        copy = sqlite3.connect(path)
+        try:
+            connection.backup(copy)
+        finally:
+            copy.close()
+        return path.read_bytes()
