@@ -971,6 +971,23 @@ def test_a_check_whose_sigalrm_handler_the_attempt_reset_is_said_ended_by_its_ti
     ), outcome
 
 
+RESETS_SIGALRM_AND_SETS_IT_OFF = (
+    "import signal, time\n\ndef add_one(x):\n"
+    "    signal.signal(signal.SIGALRM, signal.SIG_DFL)\n"
+    "    signal.setitimer(signal.ITIMER_REAL, 0.2)\n    time.sleep(5)\n    return x + 1\n"
+)
+
+
+def test_a_check_ended_by_its_own_sigalrm_is_not_said_ended_by_the_timer_alone(tmp_path):
+    """An attempt that reset SIGALRM's handler and set off an alarm of its own a fifth of a
+    second in was said killed by "the check's timer, which goes off a little before its time
+    limit": the alarm that ended it, its own, went unnamed."""
+    outcome, seconds = run_timed(attempt_job(tmp_path, RESETS_SIGALRM_AND_SETS_IT_OFF))
+    assert outcome.status == "error" and seconds < LIMIT, outcome
+    assert outcome.message.startswith("the process was killed by signal 14 (SIGALRM:"), outcome
+    assert "an alarm the code set itself (signal.alarm, signal.setitimer)" in outcome.message
+
+
 STOPS_AFTER_ITS_REPORT = """
 import os, signal
 

@@ -205,8 +205,9 @@ def _crash_causes(number: int) -> str:
         return "SIGXFSZ: a file written past the size that `ulimit -f` allows"
     if number == signal.SIGALRM:  # (it read "out of memory, or a crash in native code")
         return (
-            "SIGALRM: the check's timer, which goes off a little before its time limit, found "
-            "the code had reset its handler (signal.signal) or replaced the process (os.exec*)"
+            "SIGALRM: the check's timer, which goes off a little before its time limit, or an "
+            "alarm the code set itself (signal.alarm, signal.setitimer), found the code had "
+            "reset its handler (signal.signal) or replaced the process (os.exec*)"
         )
     return "out of memory, or a crash in native code"
 
