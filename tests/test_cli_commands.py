@@ -327,6 +327,23 @@ def test_a_filter_no_card_has_is_an_error_with_the_closest(cli):
     assert fine.exit_code == 0, fine.output  # a known deck and kind with no card between them
 
 
+def test_a_filter_over_a_content_folder_with_no_card_says_it_holds_none(cli, tmp_path):
+    """`list --deck x` over a folder with no card said "no card has deck 'x'; decks: ",
+    naming none: the folder's emptiness, the reason, went unsaid."""
+    empty = tmp_path / "empty"
+    (empty / "cards").mkdir(parents=True)
+    (empty / "solutions").mkdir()
+    for args in (
+        ["list", "--deck", "x"],
+        ["export-anki", "--topic", "x", str(tmp_path / "x.apkg")],
+    ):
+        result = cli("--content", empty, *args)
+        said = " ".join(result.stderr.split())
+        assert result.exit_code == 1, result.output
+        assert "no card has" in said and "; the content holds no cards" in said, said
+        assert not said.rstrip().endswith(":"), said
+
+
 def test_show_of_a_card_whose_file_does_not_load_says_so(cli, content_copy):
     """It said "no card with id ...; `studycli list` shows all ids", of a card that is there
     but broken (`check ID` pointed to lint)."""

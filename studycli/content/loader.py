@@ -212,6 +212,10 @@ def _refuse_unknown(what: str, value: str, known: set[str]) -> None:
         tip = f"did you mean {', '.join(close)}?"
     elif what == "tag":  # (hundreds of them: where to see them)
         tip = "`studycli list --json` shows each card's tags"
+    elif not known:  # (no card at all: it said "decks: ", naming none)
+        tip = (
+            "the content holds no cards (`studycli lint` says why, where a card file does not load)"
+        )
     else:
         tip = f"{what}s: {', '.join(sorted(known))}"
     raise ContentError(f"no card has {what} {value!r}; {tip}")
