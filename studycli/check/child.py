@@ -90,10 +90,12 @@ def _stop_before(limit: float | None) -> None:
         else:
             previous(unraisable)
 
+    # (the times `stop` reads are set before it can run: a SIGALRM between the handler and
+    # them raised a NameError in it)
+    armed, stop_in = time.monotonic(), max(limit - STOP_AHEAD, limit * 0.8)
     _STOP_ARMED = True
     signal.signal(signal.SIGALRM, stop)
     sys.unraisablehook = again
-    armed, stop_in = time.monotonic(), max(limit - STOP_AHEAD, limit * 0.8)
     signal.setitimer(signal.ITIMER_REAL, stop_in)
 
 
