@@ -1847,3 +1847,29 @@ def test_a_coding_card_revealed_and_rated_by_hand_is_logged_self_rated_as_the_re
     opening = " ".join(readme.split("## Quick start")[0].split())
     assert "when you run your answer, the check's outcome becomes the rating" in opening
     assert "reveal the answer and rate yourself, and the log says so" in opening
+
+
+def test_a_settings_path_wider_than_the_terminal_stays_whole_at_the_sessions_end(
+    tmp_path, monkeypatch
+):
+    """The session's last line names the settings file where a day's limit holds cards back;
+    on a terminal narrower than its path, Rich's wrap cut the path at the width (a copy of it
+    pasted in two). Wrapped at words, the path whole on a line of its own."""
+    from rich.console import Console
+
+    from studycli.cli.review_session import ReviewSession
+    from studycli.study.api import Study
+    from studycli.study.settings import Settings
+
+    config = tmp_path / ("a-settings-folder-with-a-long-name-" * 2) / "settings.toml"
+    monkeypatch.setenv("STUDYCLI_CONFIG", str(config))
+    content = load_content(FIXTURE_CONTENT)
+    cards = [content.get("bias-concept"), content.get("poisson-concept")]
+    console = Console(record=True, width=50, force_terminal=True, color_system=None)
+    pressed = iter(" 4")
+    settings = Settings(enable_fuzzing=False, new_per_day=1)
+    with Study.open(tmp_path / "db.sqlite3", settings) as study:
+        ReviewSession(console, study, content, cards, clock=lambda: NOW,
+                      getkey=pressed.__next__, tz=UTC).run()  # fmt: skip
+    lines = console.export_text().splitlines()
+    assert len(str(config)) > 50 and any(str(config) in line for line in lines), lines

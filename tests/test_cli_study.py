@@ -862,3 +862,29 @@ def test_one_deletion_let_back_leaves_the_others_of_a_card_suspended_as_a_concep
         assert store.suspended() == {"poisson-concept#c1"}
     queued = json.loads(ran("due", "--json").stdout)
     assert queued["decks"]["numbers"]["new"] == 2  # triangle-derivation and #c2
+
+
+def test_a_settings_path_wider_than_the_terminal_stays_whole_in_dues_note(tmp_path):
+    """`due`'s note on the day's new-card limit names the settings file; on a terminal narrower
+    than its path, Rich's wrap cut the path at the width, and a learner's copy of it pasted in
+    two. A real terminal 50 columns wide, a settings path of about 90 characters."""
+    import pexpect
+
+    from .conftest import REPO_ROOT, terminal_env
+
+    config = tmp_path / ("a-settings-folder-with-a-long-name-" * 2) / "settings.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("enable_fuzzing = false\nnew_per_day = 0\n")
+    environment = terminal_env(
+        tmp_path / "db.sqlite3", config, tmp_path / "home", NOW, COLUMNS="50"
+    )
+    child = pexpect.spawn(
+        sys.executable, ["-m", "studycli", "--content", str(FIXTURE_CONTENT), "due"],
+        env=environment, cwd=str(REPO_ROOT), encoding="utf-8", timeout=60,
+        dimensions=(24, 50),
+    )  # fmt: skip
+    child.expect(pexpect.EOF)
+    lines = child.before.replace("\r\n", "\n").splitlines()
+    assert len(str(config)) > 50 and any(str(config) in line for line in lines), lines
+    for line in lines:  # (wrapped at words: only a word wider than the terminal passes it)
+        assert len(line) <= 50 or any(len(word) > 50 for word in line.split()), line

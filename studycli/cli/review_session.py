@@ -35,6 +35,7 @@ from studycli.content.loader import Content
 from studycli.study.api import Review, Study, study_items
 
 from . import render
+from .app import print_prose
 from .session_card import _answer_key, _Card, _front_keys, _keys_now, _rate_later
 from .session_queue import DueQueue, SessionQueue
 from .session_solve import SessionSolve
@@ -98,7 +99,10 @@ class ReviewSession(SessionSolve, SessionSummary):
             else:
                 finished = True
                 self.past_limit = getattr(self.queue, "past_limit", lambda: 0)()
-                self.console.print(Text(self._finished(), style="bold"))
+                print_prose(  # (a path in it, the settings file's, stays whole)
+                    self.console, self._finished(), style="bold", markup=False, emoji=False,
+                    highlight=False,
+                )  # fmt: skip
         except (KeyboardInterrupt, EOFError) as stopped:
             # Ctrl-C: the command exits 130, as every command a Ctrl-C ends; Ctrl-D (the end
             # of input) ends the session as `q` does

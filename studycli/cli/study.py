@@ -368,7 +368,6 @@ def due(
     ]
     rows.append(("all", *(str(n) for n in (counts.due, counts.learning, counts.new))))
     print_table(console, "due now", due_columns(), rows, bold_rows=frozenset({len(rows) - 1}))
-    from rich.text import Text
 
     from studycli.paths import config_path
 
@@ -385,7 +384,9 @@ def due(
         line += "; " + held_reviews_note(
             counts.held_reviews, settings().reviews_per_day, config_path()
         )
-    console.print(Text(line))  # no markup: emoji
+    # no markup, no emoji; wrapped at words, a path wider than the terminal (the settings
+    # file's, in a note) whole on its own line: Rich's wrap cut it at the width
+    print_prose(console, line, markup=False, emoji=False, highlight=False)
 
 
 def due_columns() -> list[Column]:
