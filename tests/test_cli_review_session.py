@@ -648,6 +648,24 @@ def test_u_after_burying_the_last_card_still_takes_the_bury_back(tmp_path):
     assert reviews == [] and "Nothing more is due now." in text
 
 
+def test_the_summary_counts_the_cards_buried_and_suspended(tmp_path):
+    """A session of `b` and `@` ended "0 reviews · again 0% · ...", with no word of them. The
+    summary counts them (a `u` that takes one back un-counts it), and names them only where
+    there are some."""
+    content = load_content(FIXTURE_CONTENT)
+    bias, poisson, add_one = (
+        content.get(i) for i in ("bias-concept", "poisson-concept", "add-one")
+    )
+    summary, reviews, text = _run_in_process(tmp_path, "b@ 1q", cards=[bias, poisson, add_one])
+    last = text.strip().splitlines()[-1]
+    assert (summary.buried, summary.suspended, summary.reviewed) == (1, 1, 1), text
+    assert last.startswith("1 review · 1 buried · 1 suspended · again 100% · "), last
+    summary, _, text = _run_in_process(tmp_path / "u", "bu@u 4 4", cards=[bias, poisson])
+    last = text.strip().splitlines()[-1]
+    assert (summary.buried, summary.suspended, summary.reviewed) == (0, 0, 2), text
+    assert last.startswith("2 reviews · again 0% · "), last
+
+
 # --- `@` suspends the card on screen, as `studycli suspend` its card's id --------------------
 
 

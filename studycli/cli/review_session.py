@@ -84,6 +84,7 @@ class ReviewSession(SessionSolve, SessionSummary):
         self.done: list[Review] = []  # this session's ratings, for undo and the summary
         self.buried: Card | None = None  # the card `b` buried, while nothing came after it
         self.suspended: Suspension | None = None  # what `@` suspended, while nothing came after
+        self.buries = self.suspensions = 0  # `b`s and `@`s, less those `u` took back
         self.limit = limit
         self.past_limit = 0  # the cards the limit left that could be studied now
         self.seen: set[str] = set()
@@ -177,6 +178,7 @@ class ReviewSession(SessionSolve, SessionSummary):
         back = self.study.bury(card, self.clock(), self.tz)
         self.queue.left(card)
         self.buried, self.suspended = card, None
+        self.buries += 1
         when = back.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
         self.console.print(
             Text(f"buried until the next study day ({when}): not rated", style="dim")
@@ -188,6 +190,7 @@ class ReviewSession(SessionSolve, SessionSummary):
         from .session_suspend import already, suspend  # (on `@` only: not at start-up)
 
         self.suspended, self.buried = suspend(self.study, card), None
+        self.suspensions += self.suspended is not None  # (not one suspended already)
         self.queue.left(card)
         said = self.suspended.said() if self.suspended else already(card)
         # unwrapped: the command in it copies in one piece, as `studycli suspend` prints it

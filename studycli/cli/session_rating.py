@@ -64,6 +64,8 @@ class SessionRating:
     suspended: Suspension | None
     items: list[Any]
     card_of: Callable[[Any], Card] | None
+    buries: int
+    suspensions: int
 
     def _rating_bar(self, card: Card, allowed: tuple[Rating, ...] | None = None) -> render.KeyBar:
         """The rating keys (all by default), each with the interval it gives (when the session
@@ -184,12 +186,14 @@ class SessionRating:
         if self.buried is not None:  # the last thing done: `u` takes it back, not the rating
             # before it (a `b` pressed by mistake, then `u`, undid an earlier card's rating)
             card, self.buried = self.buried, None
+            self.buries -= 1
             self.study.unbury(card)
             getattr(self.queue, "unburied", lambda _: None)(card)
             self.console.print(Text(f"unburied: {card.id} is back", style="yellow"))
             return True
         if self.suspended is not None:  # the same: what `@` suspended is let back, and shown
             taken, self.suspended = self.suspended, None
+            self.suspensions -= 1
             taken.take_back(self.study)
             getattr(self.queue, "unburied", lambda _: None)(taken.shown)
             self.console.print(Text(f"unsuspended: {taken.card_id} is back", style="yellow"))

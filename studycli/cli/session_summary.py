@@ -28,8 +28,9 @@ from .session_queue import SessionQueue
 
 
 class Summary:
-    """What a session did: ratings, Agains, time, the next due time, whether Ctrl-C ended it.
-    (Plain classes here, not dataclasses: a dataclass costs ~0.5 ms of `review`'s start-up.)"""
+    """What a session did: ratings, Agains, cards buried (`b`) and suspended (`@`) and not
+    taken back, time, the next due time, whether Ctrl-C ended it. (Plain classes here, not
+    dataclasses: a dataclass costs ~0.5 ms of `review`'s start-up.)"""
 
     def __init__(
         self,
@@ -38,9 +39,12 @@ class Summary:
         seconds: float = 0.0,
         next_due: datetime | None = None,
         interrupted: bool = False,
+        buried: int = 0,
+        suspended: int = 0,
     ) -> None:
         self.reviewed, self.again, self.seconds = reviewed, again, seconds
         self.next_due, self.interrupted = next_due, interrupted
+        self.buried, self.suspended = buried, suspended
 
     @property
     def again_rate(self) -> float:
@@ -51,6 +55,9 @@ def summary_view(summary: Summary, now: datetime) -> Text:
     minutes, seconds = divmod(round(summary.seconds), 60)
     text = Text("\n")
     text.append(f"{summary.reviewed} review{'s' if summary.reviewed != 1 else ''}", style="bold")
+    for count, what in ((summary.buried, "buried"), (summary.suspended, "suspended")):
+        if count:  # (a session of `b` and `@` said "0 reviews" and no word of them)
+            text.append(f" · {count} {what}")
     text.append(f" · again {summary.again_rate:.0%} · {minutes}m {seconds:02d}s · ")
     if summary.next_due is None:
         text.append("nothing scheduled yet")
@@ -75,6 +82,8 @@ class SessionSummary:
     limit: int | None
     past_limit: int
     seen: set[str]
+    buries: int
+    suspensions: int
 
     def _finished(self) -> str:
         if not self.reschedule:
@@ -103,6 +112,8 @@ class SessionSummary:
             if self.past_limit or self._left_now(finished)
             else self.study.next_due(self.items, self._held_at(finished), self.tz),
             interrupted=interrupted,
+            buried=self.buries,
+            suspended=self.suspensions,
         )
 
     def _left_now(self, finished: bool) -> bool:
