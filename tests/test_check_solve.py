@@ -133,6 +133,10 @@ def test_a_wrong_attempt_fails_shows_the_failing_case_and_records_again(cli, att
     assert _history(cli)[0]["rating"] == 1
 
 
+# the command a failed solve of the fixture's content says (its --content kept: see below)
+SOLVE = f"studycli --content {FIXTURE_CONTENT.resolve()} solve"
+
+
 def test_a_solve_that_fails_says_where_the_attempt_stays_and_how_to_check_it_again(cli, attempt):
     """A failure ended at "recorded Again: due again in 1m", exit status 1: a newcomer knew
     neither that the attempt was kept nor the command that tries it again. It is said as the
@@ -140,13 +144,13 @@ def test_a_solve_that_fails_says_where_the_attempt_stays_and_how_to_check_it_aga
     given = attempt(WRONG)
     failed = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", given)
     assert failed.exit_code == 1
-    assert f"`studycli solve add-one --file {given}` checks it again" in failed.stdout
+    assert f"`{SOLVE} add-one --file {given}` checks it again" in failed.stdout
     attempts_dir().mkdir(parents=True, exist_ok=True)
     (attempts_dir() / "add-one.py").write_text(WRONG)
     mine = attempts_dir() / "add-one.py"
     failed = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit")
     assert failed.exit_code == 1
-    said = f"your attempt stays in {mine}: `studycli solve add-one --no-edit` checks it again"
+    said = f"your attempt stays in {mine}: `{SOLVE} add-one --no-edit` checks it again"
     assert said in failed.stdout, failed.stdout
     passed = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(CORRECT))
     assert passed.exit_code == 0 and "again" not in passed.stdout.replace("due again", "")
@@ -160,14 +164,36 @@ def test_the_command_that_checks_a_failed_attempt_again_keeps_its_options(cli, a
     options = ("--timeout", "30", "--memory", "512", "--no-record")
     failed = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", given, *options)
     assert failed.exit_code == 1
-    said = f"`studycli solve add-one --file {given} --timeout 30 --memory 512 --no-record`"
+    said = f"`{SOLVE} add-one --file {given} --timeout 30 --memory 512 --no-record`"
     assert said in failed.stdout, failed.stdout
     attempts_dir().mkdir(parents=True, exist_ok=True)
     (attempts_dir() / "add-one.py").write_text(WRONG)
     failed = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit", "--no-record")
     assert failed.exit_code == 1
-    assert "`studycli solve add-one --no-edit --no-record` checks it again" in failed.stdout
+    assert f"`{SOLVE} add-one --no-edit --no-record` checks it again" in failed.stdout
     assert _history(cli) == []
+
+
+def test_the_command_that_checks_a_failed_attempt_again_names_the_content_given(
+    cli, attempt, tmp_path, monkeypatch
+):
+    """`studycli --content DIR solve ...` failed, and the command it said to check the attempt
+    again left --content out: pasted elsewhere, it did not find the card. The folder given on
+    the command line is named (whole, quoted for a shell); one from STUDYCLI_CONTENT is not."""
+    import shlex
+    import shutil
+
+    mine = tmp_path / "my content"  # (a space: the command is pasted into a shell)
+    shutil.copytree(FIXTURE_CONTENT, mine)
+    given = attempt(WRONG)
+    failed = cli("--content", mine, "solve", "add-one", "--file", given)
+    assert failed.exit_code == 1
+    said = f"`studycli --content {shlex.quote(str(mine.resolve()))} solve add-one --file {given}`"
+    assert said in failed.stdout, failed.stdout
+    monkeypatch.setenv("STUDYCLI_CONTENT", str(mine))
+    failed = cli("solve", "add-one", "--file", given)
+    assert failed.exit_code == 1
+    assert f"`studycli solve add-one --file {given}` checks it again" in failed.stdout
 
 
 def test_an_attempt_that_does_not_compile_records_nothing(cli, attempt):

@@ -260,6 +260,12 @@ def options(ctx: typer.Context) -> Options:
     return ctx.find_root().obj
 
 
+def content_given(ctx: typer.Context) -> bool:
+    """Whether the command line gave --content (not STUDYCLI_CONTENT, nor the default)."""
+    source = ctx.find_root().get_parameter_source("content")
+    return source is not None and source.name == "COMMANDLINE"  # (typer vendors click's enum)
+
+
 def stdout() -> Console:
     """The console on stdout. On a dumb terminal (TERM=dumb: Emacs' shell) Rich takes 80 x 25
     unless given both sizes, whatever COLUMNS says: they are given, from COLUMNS and LINES or

@@ -12,7 +12,15 @@ import typer
 
 from studycli.study.settings import Settings
 
-from .app import app, exit_interrupted, finite_seconds, options, print_prose, stdout
+from .app import (
+    app,
+    content_given,
+    exit_interrupted,
+    finite_seconds,
+    options,
+    print_prose,
+    stdout,
+)
 from .completion import (
     DeckOption,
     TagOption,
@@ -201,23 +209,37 @@ def solve(
         )  # (and --no-record: pasted without it, a solve for practice recorded Again)
         kept += " --no-record" if no_record else ""
         console.print(
-            _next_try(card.id, path, file, how, kept), style="dim", soft_wrap=True, markup=False
-        )
+            _next_try(_solve_command(ctx, content.root), card.id, path, file, how, kept),
+            style="dim", soft_wrap=True, markup=False,
+        )  # fmt: skip
     raise typer.Exit(0 if attempt.outcome.status == "pass" else 1)
 
 
-def _next_try(card_id: str, path: Path, given: Path | None, how: str, kept: str = "") -> str:
+def _solve_command(ctx: typer.Context, root: Path) -> str:
+    """`studycli solve`, with the --content the command line gave (the folder whole, quoted):
+    pasted elsewhere without it, the command found no card. One from STUDYCLI_CONTENT is not
+    named: the environment gives it again."""
+    if not content_given(ctx):
+        return "studycli solve"
+    import shlex
+
+    return f"studycli --content {shlex.quote(str(root))} solve"
+
+
+def _next_try(
+    solve: str, card_id: str, path: Path, given: Path | None, how: str, kept: str = ""
+) -> str:
     """After a solve that did not pass: where the attempt stays and the command that checks it
-    again, given as this one was (`how`: its --watch or --no-edit; `kept`: its --timeout,
-    --memory and --no-record). It ended at "recorded Again: due again in 1m", exit status 1,
-    and a newcomer knew neither."""
+    again, given as this one was (`solve`: `studycli solve`, with its --content; `how`: its
+    --watch or --no-edit; `kept`: its --timeout, --memory and --no-record). It ended at
+    "recorded Again: due again in 1m", exit status 1, and a newcomer knew neither."""
     import shlex
 
     if given is not None:
-        command = f"studycli solve {card_id} --file {shlex.quote(str(given))}{kept}"
+        command = f"{solve} {card_id} --file {shlex.quote(str(given))}{kept}"
         return f"mend it, then `{command}` checks it again"
     again = "checks it again" if how else "opens it again"
-    return f"your attempt stays in {path}: `studycli solve {card_id}{how}{kept}` {again}"
+    return f"your attempt stays in {path}: `{solve} {card_id}{how}{kept}` {again}"
 
 
 def _intervals(ctx: typer.Context, card) -> dict:
