@@ -146,7 +146,20 @@ def test_due_says_cards_are_due_now_when_a_review_falls_due_later_today(cli, mon
     data = json.loads(run(cli, "due", "--json").stdout)
     assert data["due"] == 1
     since = f"{due:%Y-%m-%d} 04:00"  # since its study day began
-    assert run(cli, "due").stdout.rstrip().endswith(f"cards are due now (the oldest since {since})")
+    said = " ".join(run(cli, "due").stdout.split())
+    assert said.endswith(
+        f"cards are due now (the oldest since {since}): `studycli review` studies them"
+    )
+
+
+def test_dues_line_of_cards_due_now_says_the_command_that_studies_them():
+    """`due`'s "cards are due now" gave no next step, where its line of new cards names one."""
+    from studycli.cli.study import _next_due_line
+
+    for upcoming in (NOW - timedelta(hours=1), NOW + timedelta(hours=1)):  # due, due today
+        line = _next_due_line(upcoming, NOW, due_now=True)
+        assert line.startswith("cards are due now"), line
+        assert line.endswith(": `studycli review` studies them"), line
 
 
 def test_due_says_when_a_review_can_be_studied_not_its_due_time(cli, monkeypatch):

@@ -442,10 +442,11 @@ def _next_due_line(
     if upcoming is None:
         return "none of these cards is scheduled yet: `studycli review` starts with the new cards"
     when = upcoming.astimezone().strftime("%Y-%m-%d %H:%M")
+    study = ": `studycli review` studies them"  # (it said no next step)
     if upcoming <= moment:
-        return f"cards are due now (the oldest since {when})"
+        return f"cards are due now (the oldest since {when}){study}"
     if due_now:
-        return "cards are due now"
+        return f"cards are due now{study}"
     return f"next card due in {format_interval(upcoming - moment)} ({when})"
 
 
