@@ -454,7 +454,7 @@ def test_a_rating_the_busy_database_refuses_says_how_to_record_it(
     assert result.exit_code == 1 and "passed" in result.stdout
     said = " ".join(result.stderr.split())
     assert "Good was not recorded: the review database is busy" in said
-    assert f"studycli solve add-one --no-edit --file {answer}" in said
+    assert f"{SOLVE} add-one --no-edit --file {answer}" in said  # (--content, as given)
     busy_after_the_check.release()
     assert _history(cli) == []
 
@@ -475,9 +475,7 @@ def test_a_rating_a_full_disk_refuses_says_how_to_record_it(cli, attempt, monkey
     result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", answer)
     said = " ".join(result.stderr.split())
     assert result.exit_code == 1 and "Good was not recorded: the disk holding" in said
-    assert (
-        f"is full; once there is room, `studycli solve add-one --no-edit --file {answer}`" in said
-    )
+    assert f"is full; once there is room, `{SOLVE} add-one --no-edit --file {answer}`" in said
     assert "last rating that showed" not in said
 
 
@@ -1194,7 +1192,7 @@ def test_q_or_ctrl_c_after_a_pass_records_nothing_and_says_so(tmp_path, key, sai
     reading_keys(child)  # (a Ctrl-D before that is the line discipline's, and lost)
     child.send(key)
     child.expect_exact(said)
-    child.expect(r"`studycli (solve add-one [^`]*)` checks it again to record it")
+    child.expect(r"`studycli --content \S+ (solve add-one [^`]*)` checks it again to record it")
     advised = shlex.split(child.match.group(1))
     child.expect(pexpect_eof())
     child.close()

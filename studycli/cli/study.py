@@ -200,7 +200,7 @@ def solve(
     elif not no_record:
         _record_check(
             ctx, card, attempt, path, started, getkey if interactive else None, given=file,
-            opened=opened, mark=mark,
+            opened=opened, mark=mark, solve=_solve_command(ctx, content.root),
         )  # fmt: skip
     if attempt.outcome.status != "pass":  # (unwrapped: the command is pasted in one piece)
         how = " --watch" if watch else " --no-edit" if no_edit else ""
@@ -264,6 +264,7 @@ def _record_check(
     given: Path | None = None,
     opened: tuple[int, int] | None = None,
     mark: int | None = None,
+    solve: str = "studycli solve",
 ) -> None:
     """Record the check's rating: on a pass, the learner's choice when a terminal is there to
     ask (Enter takes the graded default), else the default. A database kept busy past the wait
@@ -274,7 +275,8 @@ def _record_check(
     or replaced since (by the attempt's code) is not made again, empty, to record into.
     `mark`: the log's latest review as the solve began: a rating of the card given since, in
     another terminal's `solve` or session, is not followed by a second one (both were
-    recorded, seconds apart, the second counted a review of a card just reviewed)."""
+    recorded, seconds apart, the second counted a review of a card just reviewed). `solve`:
+    `studycli solve` as the commands it says begin it (`_solve_command`: with --content)."""
     import shlex
 
     from rich.text import Text
@@ -289,7 +291,7 @@ def _record_check(
     rating = attempt.rating()
     if attempt.outcome.status == "pass" and getkey is not None:
         named = f" --file {shlex.quote(str(given))}" if given is not None else ""
-        again = f"`studycli solve {card.id} --no-edit{named}` checks it again to record it"
+        again = f"`{solve} {card.id} --no-edit{named}` checks it again to record it"
         # (these lines unwrapped: the command is pasted, and copied in one piece)
         try:
             chosen = choose_rating(stdout(), attempt, getkey, _intervals(ctx, card))
@@ -336,7 +338,7 @@ def _record_check(
             if getkey is None:
                 later = "there is room" if isinstance(busy, StoreFull) else "it is free"
                 raise type(busy)(
-                    f"{unsaved}; once {later}, `studycli solve {card.id} --no-edit --file "
+                    f"{unsaved}; once {later}, `{solve} {card.id} --no-edit --file "
                     f"{shlex.quote(str(path))}` checks your attempt again and records it",
                     busy.why,
                 ) from None
