@@ -3,7 +3,8 @@ which folds the outcomes into one status and the message that says why, for the 
 on: a correct answer rejected (where it went wrong), a wrong answer accepted or rejected for
 another reason than its mistake (where it is written), a correct answer's check that prints
 (where it first did) or takes longer than a learner's may. A card not filled in yet is "not
-done" (`_unfinished`, `_not_done_result`).
+done" (`_unfinished`, `_not_done_result`). Where a traceback went through the solution modules,
+and what a check's error says, is `outcome_reading`'s.
 
 `plan` makes a card's jobs, `verify` runs them and asks this for each card's result.
 """
@@ -12,11 +13,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from . import contain
 from .error_report import UNSAID_FAILURE
-from .loading import IMPORT_FAILED
+from .outcome_reading import (
+    _defined_at,
+    _error_fix,
+    _import_failed,
+    _innermost_solution_frame,
+    _own_typo,
+    _raised,
+    _rejected_for_another_reason,
+    _where,
+)
 from .plan import LEARNER_MARGIN
 from .runner import Candidate, Job, Outcome, Status
 
@@ -231,120 +240,6 @@ def _count_printed(lines: list[str]) -> tuple[int, str]:
 
 
 _WARNING = re.compile(r"^\S.*:\d+: \w*Warning: ")  # how `warnings` shows one: path:line: Kind: ...
-
-
-def _where(outcome: Outcome, solutions_dir: str, checker: str | None = None) -> str:
-    """ " (at solutions/m.py:12, in f)": the last line of the solution modules that the error
-    of a correct answer's check went through (a checker's own bug, said where it is). With
-    `checker` (the checker's name, where the answer raised inside `call`): the last before the
-    checker's first frame, the traceback holding the answer's own frames (the failure's
-    cause) first."""
-    found = _innermost_solution_frame(outcome.traceback, solutions_dir, checker)
-    return f" (at {found})" if found else ""
-
-
-def _innermost_solution_frame(
-    traceback: str, solutions_dir: str, checker: str | None = None
-) -> str:
-    """ "solutions/m.py:12, in f": the last frame of `traceback` (its text) in a solution
-    module, "" where none is; with `checker`, the last before the checker's first (see
-    `_where`)."""
-    frames = list(_FRAME.finditer(traceback))
-    ends = [i for i, match in enumerate(frames) if match["function"] == checker]
-    if ends and ends[0] > 0:
-        frames = frames[: ends[0]]
-    found = _solution_frames(frames, solutions_dir)
-    return found[-1][0] if found else ""
-
-
-def _solution_frames(frames: list[re.Match], solutions_dir: str) -> list[tuple[str, str]]:
-    """Of a traceback's `frames` (`_FRAME`'s matches), those in a solution module, outermost
-    first: each as "solutions/m.py:12, in f", and its function's name."""
-    folder = Path(solutions_dir).resolve()
-    found = []
-    for match in frames:
-        path = Path(match["path"]).resolve()
-        if path.is_relative_to(folder):
-            shown = path.relative_to(folder.parent).as_posix()
-            found.append((f"{shown}:{match['line']}, in {match['function']}", match["function"]))
-    return found
-
-
-def _error_fix(job: Job, outcome: Outcome) -> str:
-    """Where a wrong answer's check ended in an error, not a failure, and what to do: the
-    answer raised and its checker, which called it without `call`, let that through; or the
-    checker broke on what the answer returned. Either way a learner who makes this mistake
-    reads a bare error that names no input, and the author read only "which was:
-    ZeroDivisionError: division by zero", with no line to look at."""
-    if outcome.status != Status.ERROR:
-        return ""
-    frames = _solution_frames(list(_FRAME.finditer(outcome.traceback)), job.solutions_dir)
-    if not frames:
-        return ""
-    functions = [function for _, function in frames]
-    if job.candidate.name in functions:
-        answer = functions.index(job.candidate.name)
-        through = f" at {frames[answer - 1][0]}" if answer > 0 else ""
-        return (
-            f" (an error, not a failure: the wrong answer raised it at {frames[-1][0]}, and "
-            f"the checker let it through{through}: call the answer through call(impl, what, "
-            "...) from studycli.assertions, which makes what it raises a failure that names "
-            "the input)"
-        )
-    return (
-        f" (an error of the checker at {frames[-1][0]}, not a failure: a learner who makes "
-        "this mistake reads this error, and not the input it failed on: test what the answer "
-        "returned with expect, assert_equal or assert_close before using it)"
-    )
-
-
-def _defined_at(job: Job) -> str:
-    """ " at solutions/m.py:40": where the wrong answer or variant `job` checks is written, its
-    path as `_where` says one (an author told of a wrong answer the checker accepts looks for it
-    next: its name alone left them to search); "" for others."""
-    if not job.candidate.line:
-        return ""
-    folder = Path(job.solutions_dir).resolve()
-    shown = (folder / f"{job.candidate.module}.py").relative_to(folder.parent).as_posix()
-    return f" at {shown}:{job.candidate.line}"
-
-
-_FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<function>\S+)')
-
-
-def _raised(outcome: Outcome) -> bool:
-    """Whether the check failed on the answer raising (`call`'s failure)."""
-    from studycli.assertions import RAISED
-
-    return RAISED in outcome.message
-
-
-def _import_failed(outcome: Outcome) -> bool:
-    """Whether the check met its solution module raising as it was imported."""
-    return outcome.message.startswith(IMPORT_FAILED)
-
-
-def _rejected_for_another_reason(candidate: Candidate, outcome: Outcome) -> bool:
-    expected = candidate.fails_with
-    if expected is None or outcome.status == "pass":
-        return False
-    # the message alone: with the status before it ("fail: ..."), @fails_with("fail") or
-    # ("error") matched every rejection, a wrong answer's own NameError among them
-    message, expected = outcome.message.lower(), expected.lower()
-    if _own_typo(outcome) and "nameerror" not in expected and "unboundlocalerror" not in expected:
-        return True  # (a declaration every message holds, the call's text, met it too)
-    return expected not in message
-
-
-def _own_typo(outcome: Outcome) -> bool:
-    """Whether the answer's call raised a NameError (an UnboundLocalError is one): a typo in
-    the wrong answer itself, which proves nothing of the checker."""
-    from studycli.assertions import RAISED
-
-    return any(f"{RAISED}{name}:" in outcome.message for name in _TYPOS)
-
-
-_TYPOS = ("NameError", "UnboundLocalError")
 
 
 def _name(candidate: Candidate, outcome: Outcome) -> str:
