@@ -1,13 +1,13 @@
 """The child side of a check: what runs in the check's own process (or, on CUDA, in the device
 worker that runs it).
 
-`_child` loads the checker and the candidate (`loading`), caps the check's memory and threads,
-arms its own timer a little before the time limit (`_stop_before`), runs the checker, notes
-where a correct answer's check first writes (`_FirstWrite`), and sends back a report: a
-failure's message, the learner's frames of its traceback, and what an error means in words
-(`error_report`). The worker that forks it is `fork_server`'s (on CUDA, `device_worker` runs
-it); the parent that waits for its report is `runner`; what a check that died before reporting
-says is `crash_report`'s.
+`_child` loads the checker and the candidate (`loading`), caps the check's memory and threads
+(`child_limits`), arms its own timer a little before the time limit (`_stop_before`), runs the
+checker, notes where a correct answer's check first writes (`first_print`), and sends back a
+report: a failure's message, the learner's frames of its traceback, and what an error means in
+words (`error_report`). The worker that forks it is `fork_server`'s (on CUDA, `device_worker`
+runs it); the parent that waits for its report is `runner`; what a check that died before
+reporting says is `crash_report`'s.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import sys
 import time
-from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from typing import TYPE_CHECKING, Any, cast
 
 from . import contain
+from .child_limits import _limit_memory, _set_threads
 from .error_report import (
     UNSAID_FAILURE,
     _answers_own_assert,
@@ -33,6 +32,7 @@ from .error_report import (
     _with_file_cap,
     _with_memory_note,
 )
+from .first_print import _noting_first_write
 from .limits import MESSAGE_LIMIT, OUTPUT_LIMIT
 from .loading import MODULE_KINDS, _load_solution, _resolve
 
@@ -229,121 +229,9 @@ def _describing(exc: BaseException, job: Job, loading: str) -> dict[str, Any]:
     }
 
 
-class _FirstWrite:
-    """sys.stdout or sys.stderr in a correct answer's check (the reference's or a variant's):
-    notes in `found["at"]` the solution modules' frames that the first text written came
-    through, as a traceback shows them (the parent says the innermost: `verdict`). "The
-    reference's check printed 5 line(s)" named the first line, but not the print, and its
-    author searched the reference, the checker and their helpers for it (a QA pass). Python's
-    warnings, which `verdict` does not count as printed, are passed over."""
-
-    def __init__(self, stream: Any, solutions_dir: str, found: dict[str, str]) -> None:
-        self._stream, self._found = stream, found
-        self._folder = os.path.join(solutions_dir, "")
-
-    def write(self, text: str) -> int:
-        if "at" not in self._found and text.strip():
-            frames = _solution_frames(sys._getframe(1), self._folder)
-            if frames is not None:
-                self._found["at"] = frames
-        return self._stream.write(text)
-
-    def __getattr__(self, name: str) -> Any:  # the stream's other methods (flush, fileno, ...)
-        return getattr(self._stream, name)
-
-
-@contextlib.contextmanager
-def _noting_first_write(solutions_dir: str, found: dict[str, str]) -> Iterator[None]:
-    """sys.stdout and sys.stderr as `_FirstWrite`s while it lasts."""
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = (_FirstWrite(stream, solutions_dir, found) for stream in saved)
-    try:
-        yield
-    finally:
-        sys.stdout, sys.stderr = saved
-
-
-def _solution_frames(frame: Any, folder: str) -> str | None:
-    """The frames of `frame`'s stack in files under `folder`, outermost first, as a traceback
-    shows them; None where the stack goes through Python's `warnings` (one written out)."""
-    shown: list[str] = []
-    while frame is not None:
-        code = frame.f_code
-        if frame.f_globals.get("__name__") in _WARNINGS:
-            return None
-        if code.co_filename.startswith(folder):
-            shown.append(f'  File "{code.co_filename}", line {frame.f_lineno}, in {code.co_name}\n')
-        frame = frame.f_back
-    return "".join(reversed(shown))
-
-
-# Python's modules that write a warning out (`warnings.showwarning`; 3.14's pure-Python one)
-_WARNINGS = ("warnings", "_py_warnings")
-
-
 # The status a contained check exits with where the code checked closed or replaced the
 # descriptor of its report's pipe (`contain.kept_intact`), so that it could not report: it
 # said "exited with status 1 before reporting (a call to os._exit()?)" (0 where the report
 # went into another file), and the learner looked for an exit in their code. (One an answer
 # is unlikely to pass to os._exit itself.)
 REPORT_LOST = 117
-
-
-def _limit_memory(memory_mb: int) -> None:
-    """Cap this process's address space at its size now plus `memory_mb`, the hard limit too:
-    under the soft limit alone, code the check ran (or a library it called) could set it to
-    the hard one, unlimited, and had no cap. (Only a check's own process is capped: a worker
-    that runs checks itself, on a GPU, never is.)"""
-    if not memory_mb:
-        return
-    try:
-        import resource
-
-        # the size in pages, statm's first field: /proc/self/status says it too (VmSize),
-        # but the kernel takes five times as long to write all that (0.3 ms a check)
-        with open("/proc/self/statm", encoding="ascii") as statm:
-            current = int(statm.read().split()[0]) * resource.getpagesize()
-        limit = current + memory_mb * 1024 * 1024
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, OSError, IndexError, ValueError):
-        pass  # no /proc or no setrlimit: the time limit still applies
-
-
-def _set_threads(threads: int, memory_mb: int = 0) -> None:
-    """Give torch `threads` threads, as many as their stacks fit in a share of the check's
-    memory cap (`memory_mb`; 0: none): each reserves its stack's size of the address space
-    the cap counts (8 MB, the stack limit), and where OpenMP could not start one it ended the
-    process ("libgomp: Thread creation failed", exit status 1). `solve` gives its check a
-    thread per core: on a machine of 128 cores, a correct answer that ran a parallel
-    operation would fail under the default cap, 1024 MB (127 stacks: 1016 MB; a check given
-    128 threads on the 2-core box did: out of memory, or ended by OpenMP), and one of 64
-    cores left half the cap."""
-    import sys
-
-    torch = sys.modules.get("torch")
-    if memory_mb:
-        threads = min(threads, _threads_within(memory_mb))
-    wanted = max(1, threads)
-    # (setting it costs 0.2 ms even when it is so already, as it is in most checks: the
-    # worker starts with one thread a check)
-    if torch is not None and torch.get_num_threads() != wanted:
-        torch.set_num_threads(wanted)
-
-
-STACKS_SHARE = 4  # the threads' stacks may take a quarter of a check's memory cap
-
-
-def _threads_within(memory_mb: int) -> int:
-    """How many threads' stacks fit in 1/`STACKS_SHARE` of `memory_mb` (where the memory
-    cap applies: see `_limit_memory`)."""
-    try:
-        import resource
-    except ImportError:  # (no cap either)
-        return memory_mb
-    stack, _ = resource.getrlimit(resource.RLIMIT_STACK)
-    if stack == resource.RLIM_INFINITY or stack <= 0:
-        stack = 8 << 20  # (glibc's default is then smaller: this counts fewer threads)
-    return (memory_mb << 20) // STACKS_SHARE // stack

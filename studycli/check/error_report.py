@@ -312,8 +312,12 @@ def _caret_by_columns(lines: list[str]) -> list[str]:
 
 
 # The files of what runs a check in its own process (child.py, before it was split), whose
-# frames a reference's traceback leaves out: the check's `_child`, the loading of its modules
-RUNNERS_FILES = re.compile(r"studycli/check/(child|loading|error_report)\.py")
+# frames a reference's traceback leaves out: the check's `_child`, its caps (`child_limits`),
+# the noting of its first print (`first_print`: a print the timer stops in is in its `write`),
+# the loading of its modules
+RUNNERS_FILES = re.compile(
+    r"studycli/check/(child|child_limits|first_print|loading|error_report)\.py"
+)
 FRAMES_SHOWN = 5  # the innermost frames of the code checked that a failure's traceback shows
 
 

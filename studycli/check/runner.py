@@ -123,7 +123,7 @@ class Outcome:
     # a timeout met while the solution module named here was still loading (its top level)
     loading: str = ""
     # a correct answer's check that printed: the solution modules' frames the first text
-    # written came through, as a traceback shows them (see `child._FirstWrite`)
+    # written came through, as a traceback shows them (see `first_print._FirstWrite`)
     printed_at: str = ""
 
     def __post_init__(self) -> None:

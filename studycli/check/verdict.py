@@ -177,8 +177,8 @@ def _only_raises(starter: Candidate) -> bool:
 
 def _printed_problem(job: Job, outcome: Outcome, lines: list[str], located: str) -> str:
     """What a correct answer's check that printed `lines` fails the card with: how many, the
-    first, and where the first print is (`child._FirstWrite`); `located`: the answer's name,
-    and for a variant where it is written."""
+    first, and where the first print is (`first_print._FirstWrite`); `located`: the answer's
+    name, and for a variant where it is written."""
     count, first = _count_printed(lines)
     if site := _innermost_solution_frame(outcome.printed_at, job.solutions_dir):
         first += f"; its first print at {site}"
