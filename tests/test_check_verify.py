@@ -158,12 +158,12 @@ def test_a_failing_reference_shows_the_solution_frames_and_not_the_runners(tmp_p
 
 
 def test_a_reference_whose_module_raises_on_import_shows_its_line_and_not_the_runners(tmp_path):
-    """What runs in a check's process is five modules (child, child_limits, first_print,
+    """What runs in a check's process is six modules (child, child_limits, timer, first_print,
     loading, error_report: one file, child.py, until it was split), and a reference's traceback
     leaves out the frames of each (`error_report.RUNNERS_FILES`): a solution module that raises
     as it is imported goes through loading's, which showed once the filter named child.py
     alone."""
-    from studycli.check import child, child_limits, error_report, first_print, loading
+    from studycli.check import child, child_limits, error_report, first_print, loading, timer
 
     (tmp_path / "solutions").mkdir()
     (tmp_path / "solutions" / "broken.py").write_text(
@@ -176,7 +176,7 @@ def test_a_reference_whose_module_raises_on_import_shows_its_line_and_not_the_ru
     assert 'broken.py", line 5, in <module>' in outcome.traceback, outcome.traceback
     assert "studycli/check/" not in outcome.traceback, outcome.traceback
     # (error_report's frames: never raised in)
-    for module in (child, child_limits, first_print, loading, error_report):
+    for module in (child, child_limits, timer, first_print, loading, error_report):
         assert error_report.RUNNERS_FILES.search(Path(module.__file__).as_posix()), module
 
 

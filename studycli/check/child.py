@@ -2,7 +2,7 @@
 worker that runs it).
 
 `_child` loads the checker and the candidate (`loading`), caps the check's memory and threads
-(`child_limits`), arms its own timer a little before the time limit (`_stop_before`), runs the
+(`child_limits`), arms its own timer a little before the time limit (`timer`), runs the
 checker, notes where a correct answer's check first writes (`first_print`), and sends back a
 report: a failure's message, the learner's frames of its traceback, and what an error means in
 words (`error_report`). The worker that forks it is `fork_server`'s (on CUDA, `device_worker`
@@ -19,7 +19,7 @@ import time
 from contextlib import redirect_stderr, redirect_stdout
 from typing import TYPE_CHECKING, Any, cast
 
-from . import contain
+from . import contain, timer
 from .child_limits import _limit_memory, _set_threads
 from .error_report import (
     UNSAID_FAILURE,
@@ -35,6 +35,7 @@ from .error_report import (
 from .first_print import _noting_first_write
 from .limits import MESSAGE_LIMIT, OUTPUT_LIMIT
 from .loading import MODULE_KINDS, _load_solution, _resolve
+from .timer import _stop_before
 
 if TYPE_CHECKING:
     from .runner import Job
@@ -46,65 +47,6 @@ def _timeout_message(limit: float, what: str | None = None) -> str:
         f"{stuck}did not finish in {limit:g} s: an infinite loop, or far too slow for the "
         "input sizes?"
     )
-
-
-def _stop_before(limit: float | None) -> None:
-    """Raise `OutOfTime` in this check a little before its time limit, where Python code runs
-    (the kill at the limit still ends one stuck in C); None: not any more.
-
-    Where Python cannot raise it, in a hook that os.fork runs (logging's, or any library's
-    `os.register_at_fork`) or a __del__, Python prints it and goes on: the learner's output
-    showed its traceback, through this module's `stop`, and the check ran on to the kill,
-    unreported. It comes again a moment later instead, where the code checked runs.
-
-    A SIGALRM before the timer's time is the code's own (signal.alarm, setitimer, a kill):
-    it stops the check too, as an error of the code's (`_ALARMED_AFTER`), where it read "did
-    not finish in 10 s" a second into the check."""
-    import signal
-    import sys
-
-    from studycli.assertions import OutOfTime
-
-    global _STOP_ARMED
-    if limit is None:
-        _STOP_ARMED = False  # (a signal already on its way is then ignored)
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        return
-
-    def stop(*_: object) -> None:
-        global _STOP_FIRED, _ALARMED_AFTER
-        if not _STOP_ARMED:
-            return
-        now = time.monotonic()
-        if now < armed + stop_in - EARLY_ALARM:  # (a timer never goes off early)
-            _ALARMED_AFTER = now - armed
-        else:
-            _STOP_FIRED = True
-        raise OutOfTime
-
-    previous = sys.unraisablehook
-
-    def again(unraisable: Any) -> None:
-        if isinstance(unraisable.exc_value, OutOfTime):
-            signal.setitimer(signal.ITIMER_REAL, STOP_AGAIN)
-        else:
-            previous(unraisable)
-
-    # (the times `stop` reads are set before it can run: a SIGALRM between the handler and
-    # them raised a NameError in it)
-    armed, stop_in = time.monotonic(), max(limit - STOP_AHEAD, limit * 0.8)
-    _STOP_ARMED = True
-    signal.signal(signal.SIGALRM, stop)
-    sys.unraisablehook = again
-    signal.setitimer(signal.ITIMER_REAL, stop_in)
-
-
-STOP_AHEAD = 0.3  # seconds before the limit that a check stops itself, to report where it was
-STOP_AGAIN = 0.01  # seconds after an OutOfTime that Python could not raise, to raise it again
-EARLY_ALARM = 0.05  # seconds before the timer's time that a SIGALRM is not the timer's
-_STOP_ARMED = False
-_STOP_FIRED = False  # whether this check's timer raised `OutOfTime` (an answer can raise it too)
-_ALARMED_AFTER: float | None = None  # seconds into the check of a SIGALRM of the code's own
 
 
 def _child(job: Job, sender, output=None) -> None:
@@ -204,12 +146,12 @@ def _describing(exc: BaseException, job: Job, loading: str) -> dict[str, Any]:
     kind = type(exc)  # (not isinstance, which reads __class__ too)
     if issubclass(kind, OutOfTime):
         return {
-            "status": "timeout" if _STOP_FIRED else "error",
+            "status": "timeout" if timer._STOP_FIRED else "error",
             "message": _timeout_message(job.timeout, getattr(exc, "what", None))
-            if _STOP_FIRED
-            else _describe_error(exc, job, _ALARMED_AFTER),
+            if timer._STOP_FIRED
+            else _describe_error(exc, job, timer._ALARMED_AFTER),
             "traceback": _trimmed_traceback(exc, job),
-            "loading": loading if _STOP_FIRED else "",
+            "loading": loading if timer._STOP_FIRED else "",
         }
     if issubclass(kind, AssertionError):
         refused = _over_process_cap(exc, job)  # (under `call`: a failure it raised from it)

@@ -62,7 +62,7 @@ def _innermost(tb: Any) -> Any:
 
 def _describe_error(exc: BaseException, job: Job, alarmed: float | None = None) -> str:
     """(`alarmed`: seconds into the check of a SIGALRM of the code's own, which raised `exc`,
-    an OutOfTime: see `child._stop_before`.)"""
+    an OutOfTime: see `timer._stop_before`.)"""
     from studycli.assertions import OutOfTime, message_of
 
     if isinstance(exc, SolutionImportError):
@@ -313,10 +313,10 @@ def _caret_by_columns(lines: list[str]) -> list[str]:
 
 # The files of what runs a check in its own process (child.py, before it was split), whose
 # frames a reference's traceback leaves out: the check's `_child`, its caps (`child_limits`),
-# the noting of its first print (`first_print`: a print the timer stops in is in its `write`),
-# the loading of its modules
+# its timer (`timer`: the handler that raises OutOfTime), the noting of its first print
+# (`first_print`: a print the timer stops in is in its `write`), the loading of its modules
 RUNNERS_FILES = re.compile(
-    r"studycli/check/(child|child_limits|first_print|loading|error_report)\.py"
+    r"studycli/check/(child|child_limits|timer|first_print|loading|error_report)\.py"
 )
 FRAMES_SHOWN = 5  # the innermost frames of the code checked that a failure's traceback shows
 

@@ -1,0 +1,70 @@
+"""The check's own timer (`_stop_before`): it raises `OutOfTime` in the check a little before
+its time limit (`STOP_AHEAD`), where Python code runs, so that the report says where the check
+was; the kill at the limit still ends one stuck in C. Its state is this module's
+(`_STOP_FIRED`, `_ALARMED_AFTER`): `child._describing` reads it as `timer._STOP_FIRED`, never a
+copy imported by name, which would keep the value it had at import.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+def _stop_before(limit: float | None) -> None:
+    """Raise `OutOfTime` in this check a little before its time limit, where Python code runs
+    (the kill at the limit still ends one stuck in C); None: not any more.
+
+    Where Python cannot raise it, in a hook that os.fork runs (logging's, or any library's
+    `os.register_at_fork`) or a __del__, Python prints it and goes on: the learner's output
+    showed its traceback, through this module's `stop`, and the check ran on to the kill,
+    unreported. It comes again a moment later instead, where the code checked runs.
+
+    A SIGALRM before the timer's time is the code's own (signal.alarm, setitimer, a kill):
+    it stops the check too, as an error of the code's (`_ALARMED_AFTER`), where it read "did
+    not finish in 10 s" a second into the check."""
+    import signal
+    import sys
+
+    from studycli.assertions import OutOfTime
+
+    global _STOP_ARMED
+    if limit is None:
+        _STOP_ARMED = False  # (a signal already on its way is then ignored)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return
+
+    def stop(*_: object) -> None:
+        global _STOP_FIRED, _ALARMED_AFTER
+        if not _STOP_ARMED:
+            return
+        now = time.monotonic()
+        if now < armed + stop_in - EARLY_ALARM:  # (a timer never goes off early)
+            _ALARMED_AFTER = now - armed
+        else:
+            _STOP_FIRED = True
+        raise OutOfTime
+
+    previous = sys.unraisablehook
+
+    def again(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, OutOfTime):
+            signal.setitimer(signal.ITIMER_REAL, STOP_AGAIN)
+        else:
+            previous(unraisable)
+
+    # (the times `stop` reads are set before it can run: a SIGALRM between the handler and
+    # them raised a NameError in it)
+    armed, stop_in = time.monotonic(), max(limit - STOP_AHEAD, limit * 0.8)
+    _STOP_ARMED = True
+    signal.signal(signal.SIGALRM, stop)
+    sys.unraisablehook = again
+    signal.setitimer(signal.ITIMER_REAL, stop_in)
+
+
+STOP_AHEAD = 0.3  # seconds before the limit that a check stops itself, to report where it was
+STOP_AGAIN = 0.01  # seconds after an OutOfTime that Python could not raise, to raise it again
+EARLY_ALARM = 0.05  # seconds before the timer's time that a SIGALRM is not the timer's
+_STOP_ARMED = False
+_STOP_FIRED = False  # whether this check's timer raised `OutOfTime` (an answer can raise it too)
+_ALARMED_AFTER: float | None = None  # seconds into the check of a SIGALRM of the code's own
