@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -104,13 +105,7 @@ class KeyBar:
         ]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        line, gap = Text(), "   "
-        for key in self.keys:
-            if line.cell_len and line.cell_len + len(gap) + key.cell_len > options.max_width:
-                yield line
-                line = Text()
-            line = Text.assemble(line, gap, key) if line.cell_len else key.copy()
-        yield line
+        yield from _packed(self.keys, Text("   "), options.max_width)
 
 
 class KeyLine:
@@ -132,13 +127,19 @@ class KeyLine:
 
             parts = [shown(part, options.encoding) for part in parts]
             gap = shown(gap, options.encoding)
-        line = Text()
-        for part in parts:
-            if line.cell_len and line.cell_len + gap.cell_len + part.cell_len > options.max_width:
-                yield line
-                line = Text()
-            line = Text.assemble(line, gap, part) if line.cell_len else part.copy()
-        yield line
+        yield from _packed(parts, gap, options.max_width)
+
+
+def _packed(parts: list[Text], gap: Text, width: int) -> Iterator[Text]:
+    """`parts` joined by `gap` on as few lines as `width` allows, a line breaking only between
+    two of them (the gap left out there); a part wider than a line is a line of its own."""
+    line = Text()
+    for part in parts:
+        if line.cell_len and line.cell_len + gap.cell_len + part.cell_len > width:
+            yield line
+            line = Text()
+        line = Text.assemble(line, gap, part) if line.cell_len else part.copy()
+    yield line
 
 
 def prompt(card: Card) -> RenderableType:
