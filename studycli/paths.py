@@ -199,7 +199,6 @@ def replacing(path: Path, mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
         OSError: the folder cannot be made or written (the old file is left as it was).
     """
     import stat
-    import tempfile
 
     target = Path(os.path.realpath(path))
     try:
@@ -210,16 +209,9 @@ def replacing(path: Path, mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
         with target.open(mode, **options) as handle:
             yield handle
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(target)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp"
-    )
+    with _beside(target, mode, **options) as (handle, temporary):
+        yield handle
     try:
-        with os.fdopen(descriptor, mode, **options) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())  # its data on the disk before its name
         os.chmod(temporary, stat.S_IMODE(old.st_mode) if old else 0o666 & ~_umask())
         os.replace(temporary, target)
     except BaseException:
@@ -242,19 +234,10 @@ def create_file(path: Path, data: bytes) -> bool:
     Raises:
         OSError: the folder cannot be made or written.
     """
-    import tempfile
-
     path = Path(os.path.realpath(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(path)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"
-    )
+    with _beside(path, "wb") as (handle, temporary):
+        handle.write(data)
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.chmod(temporary, 0o666 & ~_umask())
         try:
             os.link(temporary, path)
@@ -269,6 +252,30 @@ def create_file(path: Path, data: bytes) -> bool:
             os.unlink(temporary)
     sync_folder(path.parent)
     return True
+
+
+@contextlib.contextmanager
+def _beside(target: Path, mode: str, **options: Any) -> Iterator[tuple[IO[Any], str]]:
+    """A temporary file in `target`'s folder (made if missing), open to write, and its path:
+    named for `target` and this process, so that `_remove_abandoned` finds it where the
+    process is killed; on the disk once the block ends, removed where the block raises.
+    What `replacing` and `create_file` write before they give it `target`'s name."""
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(target)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, mode, **options) as handle:
+            yield handle, temporary
+            handle.flush()
+            os.fsync(handle.fileno())  # its data on the disk before its name
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _remove_abandoned(target: Path) -> None:
