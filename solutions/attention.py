@@ -6,7 +6,7 @@ import torch
 
 from studycli.assertions import (
     assert_close,
-    call,
+    call_unchanged,
     describe,
     expect,
     expect_tensor,
@@ -59,6 +59,13 @@ def _diagnose(got, alternatives, default):
     return default
 
 
+IN_PLACE_HINT = (
+    "return a new tensor and leave q, k and v as they came (q / math.sqrt(d), not q /= "
+    "math.sqrt(d) or q.div_(...), which divides the caller's tensor)"
+)
+
+QKV = ("q", "k", "v")
+
 SOFTMAX_AXIS = (
     "the softmax ran over the queries (axis -2): each row's weights over the keys (the last "
     "axis) must sum to 1, so normalise with dim=-1"
@@ -82,7 +89,7 @@ def _check_mask_rules(impl, gen, device):
         f"scaled_dot_product_attention(q {tuple(q.shape)}, k {tuple(k.shape)}, v = identity "
         f"(so the output is the weight matrix), mask={describe(mask, 64)})"
     )
-    weights = call(impl, what, q, k, v, mask)
+    weights = call_unchanged(impl, what, QKV, q, k, v, mask, hint=IN_PLACE_HINT)
     expect(
         isinstance(weights, torch.Tensor) and weights.shape == (lq, lk),
         what,
@@ -131,7 +138,7 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
     k = torch.tensor([[0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]], device=device)
     v = torch.tensor([[0.0, 0.0], [1.0, 2.0]], device=device)
     what = f"scaled_dot_product_attention(q={describe(q)}, k={describe(k)}, v={describe(v)})"
-    got = call(impl, what, q, k, v)
+    got = call_unchanged(impl, what, QKV, q, k, v, hint=IN_PLACE_HINT)
     expect_tensor(got, what)  # (a numpy array of the right shape was told the shape it had)
 
     def weight_of_key_1(score_1):  # softmax([0, score_1])[1] times v's rows
@@ -169,7 +176,7 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
         v = torch.randn(*batch, lk, dv, generator=gen).to(device)
         shapes = f"q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}"
         what = f"scaled_dot_product_attention({shapes})"
-        got = call(impl, what, q, k, v)
+        got = call_unchanged(impl, what, QKV, q, k, v, hint=IN_PLACE_HINT)
         expect(
             getattr(got, "dtype", None) == q.dtype,
             what,
@@ -185,12 +192,17 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
             hint="divide the scores by sqrt(d), the size of q and k's last dimension (not of v's)",
         )
         what = f"scaled_dot_product_attention({shapes}, mask=None)"
-        assert_close(call(impl, what, q, k, v, mask=None), sdpa(q, k, v), what, **tol)
+        assert_close(
+            call_unchanged(impl, what, QKV, q, k, v, mask=None, hint=IN_PLACE_HINT),
+            sdpa(q, k, v),
+            what,
+            **tol,
+        )
 
         mask = _random_mask(lq, lk, gen, device)
         what = f"scaled_dot_product_attention({shapes}, mask={describe(mask)})"
         assert_close(
-            call(impl, what, q, k, v, mask),
+            call_unchanged(impl, what, QKV, q, k, v, mask, hint=IN_PLACE_HINT),
             sdpa(q, k, v, attn_mask=mask),
             what,
             **tol,
@@ -202,7 +214,10 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
             causal = torch.ones(lq, lk, dtype=torch.bool, device=device).tril()
             what = f"scaled_dot_product_attention({shapes}, mask=causal (lower triangle True))"
             assert_close(
-                call(impl, what, q, k, v, causal), sdpa(q, k, v, attn_mask=causal), what, **tol
+                call_unchanged(impl, what, QKV, q, k, v, causal, hint=IN_PLACE_HINT),
+                sdpa(q, k, v, attn_mask=causal),
+                what,
+                **tol,
             )
 
     # Large scores: a softmax without the max subtracted overflows to inf / nan.
@@ -213,7 +228,7 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
     for m in (None, mask):
         what = f"scaled_dot_product_attention(q, k with scores in the 1000s, mask={describe(m)})"
         assert_close(
-            call(impl, what, q, k, v, m),
+            call_unchanged(impl, what, QKV, q, k, v, m, hint=IN_PLACE_HINT),
             sdpa(q, k, v, attn_mask=m),
             what,
             atol=1e-4,
@@ -232,7 +247,7 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
         f"row, v = identity (so the output is the weight matrix), mask={describe(mask)})"
     )
     assert_close(
-        call(impl, what, q, k, v, mask),
+        call_unchanged(impl, what, QKV, q, k, v, mask, hint=IN_PLACE_HINT),
         sdpa(q.double(), k.double(), v.double(), attn_mask=mask),
         what,
         atol=1e-2,  # float32 scores near -12000 are only good to ~1e-3
@@ -253,7 +268,7 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
         f"is the weights), mask={describe(mask)}: key 0, the high one, masked)"
     )
     assert_close(
-        call(impl, what, q, k, v, mask),
+        call_unchanged(impl, what, QKV, q, k, v, mask, hint=IN_PLACE_HINT),
         torch.tensor([[0.0, 1.0]], device=device),
         what,
         atol=1e-6,
@@ -275,7 +290,7 @@ def check_scaled_dot_product_attention(impl, device="cpu"):
             f"scaled_dot_product_attention(q {describe(q)}, k {describe(k)}, v {describe(v)}, "
             f"mask={describe(m)})"
         )
-        got = call(impl, what, q, k, v, m)
+        got = call_unchanged(impl, what, QKV, q, k, v, m, hint=IN_PLACE_HINT)
         expect(
             getattr(got, "dtype", None) == q.dtype,
             what,
@@ -395,6 +410,16 @@ def _sdpa_softmax_over_queries(q, k, v, mask=None):
     return torch.softmax(scores, dim=-2) @ v
 
 
+@fails_with("modified its input q in place")
+def _sdpa_scales_q_in_place(q, k, v, mask=None):
+    """Right numbers, but q.div_ scales the caller's q: a checker that computed its target from
+    q after the call said the scores lacked the 1/sqrt(d) scale, which this answer has."""
+    scores = q.div_(math.sqrt(q.shape[-1])) @ k.transpose(-2, -1)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.softmax(scores, dim=-1) @ v
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -441,6 +466,7 @@ WRONG_ANSWERS = {
         _sdpa_upcast,
         _sdpa_float32_softmax_not_cast_back,
         _sdpa_numpy,
+        _sdpa_scales_q_in_place,
     ],
 }
 
