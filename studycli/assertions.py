@@ -292,10 +292,10 @@ def assert_close(
     nan_mismatch = np.isnan(got) != np.isnan(want)
     if nan_mismatch.any():
         index = tuple(int(i) for i in np.argwhere(nan_mismatch)[0])
+        where = f"at index {index}: " if got.ndim else ""  # (a 0-d value has no index)
         _fail(
             what,
-            f"at index {index}: expected {float(want[index]):.6g}, got {float(got[index]):.6g}"
-            + precision,
+            f"{where}expected {float(want[index]):.6g}, got {float(got[index]):.6g}" + precision,
             hint,
         )
     close = np.isclose(got, want, atol=atol, rtol=rtol, equal_nan=True)

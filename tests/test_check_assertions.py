@@ -167,6 +167,14 @@ def test_assert_close_shape_nan_and_none():
         assert_close(torch.tensor([inf, -inf, 2.0]), [inf, -inf, 3.0], "f")
 
 
+def test_a_nan_for_a_number_names_no_index():
+    """A 0-d answer that is NaN (a mean over an empty class: 0/0) was said to be off "at index
+    ()", an index of nothing, where a 0-d value off by a finite amount names none."""
+    with pytest.raises(AssertionError) as err:
+        assert_close(float("nan"), 0.5, "f(x)['mpa']")
+    assert str(err.value) == "f(x)['mpa']: expected 0.5, got nan"
+
+
 def test_a_complex_answer_to_real_values_fails_where_its_real_part_is_right():
     """Converting to float64 dropped the imaginary part: `ref + 5j` passed, and was rated Good."""
     want = torch.tensor([0.25, 0.75])
