@@ -113,12 +113,23 @@ def _best_time(impl, nums, what, repeats):
     return best
 
 
+IN_PLACE_HINT = (
+    "the caller still holds nums: read it by index (nums[i]) and keep the waiting indices on a "
+    "stack of your own, never nums.pop() or nums[i] = ..."
+)
+
+
 def check_next_greater(impl, device="cpu") -> None:
     for nums in _cases():
         what = f"next_greater({describe(nums)})"
         original = list(nums)
         got = call(impl, what, nums)
-        expect(nums == original, what, "modified the input list")
+        expect(
+            nums == original,
+            what,
+            f"modified the input list: it came back as {describe(nums)}",
+            hint=IN_PLACE_HINT,
+        )
         expect(
             isinstance(got, (list, tuple)), what, f"returned {type(got).__name__}, expected a list"
         )
@@ -298,8 +309,20 @@ def _wrong_always_equal_items(nums):
     return [equal(0) for _ in nums]
 
 
+@fails_with("modified the input list: it came back as []")
+def _wrong_pops_nums(nums):
+    """Takes the elements off the caller's list (nums.pop(0)) as it scans them."""
+    nxt = []
+    while nums:
+        value = nums.pop(0)
+        later = next((j for j, other in enumerate(nums) if other > value), None)
+        nxt.append(-1 if later is None else len(nxt) + 1 + later)
+    return nxt
+
+
 WRONG_ANSWERS = {
     "next_greater": [
+        _wrong_pops_nums,
         _wrong_always_equal_items,
         _wrong_scan_right,
         _wrong_scan_right_catching_everything,

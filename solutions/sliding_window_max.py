@@ -244,7 +244,10 @@ def check_max_sliding_window(impl, device="cpu") -> None:
         with hinted(_REPEATS if len(set(original)) < len(original) else ""):
             got = call(impl, what, nums, k)
         expect(
-            nums == original, what, "modified the input list", hint="work on indices, not on nums"
+            nums == original,
+            what,
+            f"modified the input list: it came back as {describe(nums)}",
+            hint="work on indices, not on nums",
         )
         expect(
             isinstance(got, (list, tuple)), what, f"returned {type(got).__name__}, expected a list"
