@@ -564,8 +564,49 @@ def call_unchanged(
     kept = [_snapshot(arg) for arg in args[: len(names)]]
     result = call(impl, what, *args, **kwargs)
     for name, arg, before in zip(names, args, kept, strict=False):
-        expect(_unchanged(arg, before), what, f"modified its input {name} in place", hint=hint)
+        if not _unchanged(arg, before):
+            _fail(
+                what,
+                f"modified its input {name} in place{_change(arg, before)}",
+                hint or IN_PLACE_HINT.format(name=name),
+            )
     return result
+
+
+IN_PLACE_HINT = (
+    "return new values and leave {name} as it came: an in-place operation (a method ending in "
+    "_ such as .add_(), {name}[...] = ..., {name} += ...) writes into the caller's {name}"
+)
+
+
+def _change(value: Any, before: Any) -> str:
+    """ " (3 of 10 values changed; at index (1,) it was -2, now 2)", or the change of shape."""
+    import numpy as np
+
+    value, before = _as_numpy(value), _as_numpy(before)
+    if value.shape != before.shape:
+        return f" (its shape went from {before.shape} to {value.shape})"
+    changed = ~((value == before) | (_nan(value) & _nan(before)))
+    if not changed.any():  # (a change of dtype alone)
+        return ""
+    index = tuple(int(i) for i in np.argwhere(changed)[0])
+    where = f"at index {index} " if value.ndim else ""
+    return (
+        f" ({int(changed.sum())} of {changed.size} values changed; {where}it was "
+        f"{_number(before[index])}, now {_number(value[index])})"
+    )
+
+
+def _number(value: Any) -> str:
+    value = _item(value)
+    number = isinstance(value, (int, float, complex)) and not isinstance(value, bool)
+    return f"{value:.6g}" if number else _cut(repr(value), 40)
+
+
+def _nan(values: Any) -> Any:
+    import numpy as np
+
+    return np.isnan(values) if values.dtype.kind in "fc" else np.zeros(values.shape, bool)
 
 
 def _snapshot(value: Any) -> Any:

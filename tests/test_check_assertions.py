@@ -448,6 +448,31 @@ def test_call_unchanged_fails_an_answer_that_writes_into_its_inputs():
     assert call_unchanged(lambda y: y + 1, "h", ("y",), y)[0] == 2.0
 
 
+def test_call_unchanged_says_where_the_input_changed_and_how_to_keep_it():
+    """A checker that gave no hint of its own said only "modified its input x in place": which
+    value changed, and what an in-place operation looks like, went unsaid."""
+
+    def abs_in_place(x):
+        return x.abs_()
+
+    x = torch.tensor([1.0, -2.0, 3.0, -4.0])
+    with pytest.raises(AssertionError) as err:
+        call_unchanged(abs_in_place, "f(x)", ("x",), x)
+    text = str(err.value)
+    assert text.startswith(
+        "f(x): modified its input x in place (2 of 4 values changed; at index (1,) it was -2, "
+        "now 2)"
+    )
+    assert "hint: " in text and "x[...] = " in text and "x" in text.rpartition("caller's ")[2]
+    # a checker's own hint is kept; a change of shape is named as one
+    grows = np.array([1, 2])
+    with pytest.raises(AssertionError) as err:
+        call_unchanged(lambda a: a.resize(3, refcheck=False), "g", ("a",), grows, hint="copy it")
+    assert str(err.value) == (
+        "g: modified its input a in place (its shape went from (2,) to (3,))\n  hint: copy it"
+    )
+
+
 def test_call_unchanged_given_an_input_for_the_names_says_how_to_call_it():
     """A checker that passed its input where `call_unchanged` takes the inputs' names,
     `call_unchanged(impl, what, heights)` (a new author's card), called the answer with no
