@@ -128,7 +128,14 @@ def check_smooth_l1(impl, device="cpu") -> None:
     _compare(impl, x, 1.0)
     # The input must not be modified in place.
     x = torch.randn(10, generator=gen).to(device)
-    call_unchanged(impl, f"smooth_l1({describe(x)}, beta=1)", ("x",), x, 1.0)
+    call_unchanged(
+        impl,
+        f"smooth_l1({describe(x)}, beta=1)",
+        ("x",),
+        x,
+        1.0,
+        hint="return a new tensor: x.abs(), not x.abs_(), which overwrites the caller's x",
+    )
 
 
 # --- wrong answers --------------------------------------------------------------------------
