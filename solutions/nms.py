@@ -53,26 +53,29 @@ def nms(boxes, scores, iou_threshold: float):
 # --- checker --------------------------------------------------------------------------------
 
 
-def _iou(a, b, clamp=True, subtract=True):
+def _iou(a, b, clamp=True, subtract=True, plus_one=False):
     """IoU of two boxes given as 4-tuples of Python floats (float64 arithmetic); without
     `clamp`, the mistake of not clamping the overlap's width and height at 0; without
-    `subtract`, that of a union that counts the overlap twice (the two areas summed)."""
+    `subtract`, that of a union that counts the overlap twice (the two areas summed); with
+    `plus_one`, that of the old +1 pixel convention in the areas (not in the overlap)."""
+    pad = 1.0 if plus_one else 0.0
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
     inter = max(0.0, w) * max(0.0, h) if clamp else w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])
+    union = (a[2] - a[0] + pad) * (a[3] - a[1] + pad) + (b[2] - b[0] + pad) * (b[3] - b[1] + pad)
     union -= inter if subtract else 0.0
     return inter / union if union else float("inf")
 
 
-def _brute(boxes, scores, thr, reverse_ties=False, clamp=True, subtract=True):
-    """Plain-Python greedy NMS; ties in score broken by index (or by reversed index)."""
+def _brute(boxes, scores, thr, reverse_ties=False, **mistake):
+    """Plain-Python greedy NMS; ties in score broken by index (or by reversed index); with
+    `mistake`, `_iou`'s keywords for a mistaken IoU."""
     n = len(boxes)
     sign = -1 if reverse_ties else 1
     order = sorted(range(n), key=lambda i: (-scores[i], sign * i))
     keep = []
     for i in order:
-        if all(_iou(boxes[i], boxes[j], clamp, subtract) <= thr for j in keep):
+        if all(_iou(boxes[i], boxes[j], **mistake) <= thr for j in keep):
             keep.append(i)
     return keep
 
@@ -85,6 +88,14 @@ NO_CLAMP = (
 UNION_TWICE = (
     "overlapping boxes were kept: the union is area_a + area_b - intersection (the two areas "
     "alone count the overlap twice, so the IoU comes out too small)"
+)
+PLUS_ONE = (
+    "the area is (x2 - x1) * (y2 - y1), without the old +1 pixel convention (a +1 in the areas "
+    "makes the IoU too small, so overlapping boxes are kept)"
+)
+TOO_SMALL = (
+    "overlapping boxes were kept, so the IoU came out too small: the union is area_a + area_b "
+    "- intersection, and the area is (x2 - x1) * (y2 - y1), with no +1"
 )
 EMPTY_FLOAT = (
     "torch.tensor([]) is a float32 tensor: give dtype=torch.int64 (or return the list), so "
@@ -162,12 +173,17 @@ def _check_case(impl, boxes, scores, thr, device, hint=""):
     for want in options:
         if sorted(got) == sorted(want):
             return
-    unclamped = [_brute(boxes64, scores64, thr, r, clamp=False) for r in (False, True)]
-    twice = [_brute(boxes64, scores64, thr, r, subtract=False) for r in (False, True)]
-    if any(sorted(got) == sorted(wrong) for wrong in unclamped):
+
+    def made(**mistake):  # whether the answer kept what this mistaken IoU keeps
+        wrong = [_brute(boxes64, scores64, thr, r, **mistake) for r in (False, True)]
+        return any(sorted(got) == sorted(keep) for keep in wrong)
+
+    twice = made(subtract=False)
+    plus_one = made(plus_one=True)  # (+1 in the overlap too: the first case's own hint)
+    if made(clamp=False):
         hint = NO_CLAMP
-    elif any(sorted(got) == sorted(wrong) for wrong in twice):
-        hint = UNION_TWICE
+    elif twice or plus_one:  # (on one case the two may keep the same boxes)
+        hint = TOO_SMALL if twice and plus_one else UNION_TWICE if twice else PLUS_ONE
     assert_equal(got, options[0], what, hint=hint)
 
 
@@ -189,7 +205,7 @@ def check_nms(impl, device="cpu") -> None:
         [0.9, 0.8],
         0.4,
         device,
-        hint="the area is (x2 - x1) * (y2 - y1), without the old +1 pixel convention",
+        hint=PLUS_ONE,
     )
     # IoU exactly equal to the threshold is kept. Box 1 covers half of box 0: IoU = 2/4 = 0.5.
     _check_case(
@@ -200,6 +216,11 @@ def check_nms(impl, device="cpu") -> None:
         device,
         hint="drop a box only when IoU > threshold; IoU == threshold is kept",
     )
+    # IoU 0.8 of small boxes at threshold 0.3, dropped: a +1 in the areas alone gives 0.12 and
+    # keeps it, a union that counts the overlap twice 0.44 and drops it; then IoU 0.6 of large
+    # boxes at 0.5, dropped: the +1 gives 0.58, the union counted twice 0.375 and keeps it.
+    _check_case(impl, [[0, 0, 1, 1], [0, 0, 1, 0.8]], [0.9, 0.8], 0.3, device)
+    _check_case(impl, [[0, 0, 100, 100], [0, 0, 100, 60]], [0.9, 0.8], 0.5, device)
     _check_case(impl, [[0, 0, 2, 2], [0, 0, 2, 1]], [0.9, 0.8], 0.4, device)
     # Three boxes in a row: IoU(0, 1) = 1/3, IoU(1, 2) = 1/3, IoU(0, 2) = 0.
     row = [[0, 0, 2, 1], [1, 0, 3, 1], [2, 0, 4, 1]]
@@ -279,12 +300,13 @@ def check_nms(impl, device="cpu") -> None:
 # --- wrong answers --------------------------------------------------------------------------
 
 
-def _pairwise_iou(boxes, plus_one=False, clamp=True, subtract=True):
+def _pairwise_iou(boxes, plus_one=False, clamp=True, subtract=True, plus_one_in_overlap=True):
     e = 1.0 if plus_one else 0.0
+    inner = e if plus_one_in_overlap else 0.0
     x1, y1, x2, y2 = boxes.unbind(-1)
     areas = (x2 - x1 + e) * (y2 - y1 + e)
-    w = torch.minimum(x2[:, None], x2[None]) - torch.maximum(x1[:, None], x1[None]) + e
-    h = torch.minimum(y2[:, None], y2[None]) - torch.maximum(y1[:, None], y1[None]) + e
+    w = torch.minimum(x2[:, None], x2[None]) - torch.maximum(x1[:, None], x1[None]) + inner
+    h = torch.minimum(y2[:, None], y2[None]) - torch.maximum(y1[:, None], y1[None]) + inner
     inter = w.clamp(min=0) * h.clamp(min=0) if clamp else w * h
     return inter / (areas[:, None] + areas[None] - (inter if subtract else 0))
 
@@ -316,6 +338,15 @@ def _wrong_plus_one(boxes, scores, iou_threshold):
     """Computes areas and overlaps with the old +1 pixel convention, (x2 - x1 + 1) (y2 - y1 + 1)."""
     order = torch.argsort(scores, descending=True).tolist()
     return _greedy(order, _pairwise_iou(boxes, plus_one=True), lambda v: v > iou_threshold)
+
+
+@fails_with("without the old +1 pixel convention (a +1 in the areas")
+def _wrong_plus_one_in_areas(boxes, scores, iou_threshold):
+    """Adds the old +1 to the areas but not to the overlap: every IoU comes out too small (a
+    checker that knew only the union counted twice named that mistake instead)."""
+    order = torch.argsort(scores, descending=True).tolist()
+    iou = _pairwise_iou(boxes, plus_one=True, plus_one_in_overlap=False)
+    return _greedy(order, iou, lambda v: v > iou_threshold)
 
 
 @fails_with("a suppressed box must not suppress others")
@@ -420,6 +451,7 @@ WRONG_ANSWERS = {
         _wrong_ge,
         _wrong_unsorted,
         _wrong_plus_one,
+        _wrong_plus_one_in_areas,
         _wrong_suppressed_suppress,
         _wrong_no_clamp,
         _wrong_union_twice,
