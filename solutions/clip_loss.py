@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from studycli.assertions import (
+    GRAPH_HINT,
     assert_close,
     call,
     call_unchanged,
@@ -133,7 +134,8 @@ def _compare(impl, img, txt, temperature, hint=_HINT, tol=None):
         temperature,
         hint=IN_PLACE_HINT,
     )
-    expect_tensor(got, what)  # (a numpy number has a shape, and no .numel(): the check crashed)
+    # (a numpy number has a shape, and no .numel(): the check crashed)
+    expect_tensor(got, what, hint=GRAPH_HINT)
     expect(
         got.numel() == 1,
         what,

@@ -5,6 +5,7 @@ import math
 import torch
 
 from studycli.assertions import (
+    GRAPH_HINT,
     assert_close,
     call,
     call_unchanged,
@@ -82,7 +83,8 @@ def _compare_kl(impl, mu, logvar, hint="", rtol=None, known=()):
     what = f"kl_to_standard_normal(mu={describe(mu)}, logvar={describe(logvar)})"
     got = call(impl, what, mu.clone(), logvar.clone())
     hint = _likely_mistake(got, known, hint)
-    expect_tensor(got, what)  # (a numpy array has a shape, and failed below on a dtype it had)
+    # (a numpy array has a shape, and failed below on a dtype it had)
+    expect_tensor(got, what, hint=GRAPH_HINT)
     expect(
         getattr(got, "dtype", None) == mu.dtype,
         what,
@@ -210,7 +212,7 @@ def check_kl_from_std(impl, device="cpu") -> None:
             impl, what, ("mu", "sigma"), mu.clone(), sigma.clone(), hint=STD_IN_PLACE_HINT
         )
         hint = _likely_mistake(got, known, hint)
-        expect_tensor(got, what)  # (a numpy array failed below, on a dtype it had)
+        expect_tensor(got, what, hint=GRAPH_HINT)  # (a numpy array failed below, on a dtype it had)
         expect(
             getattr(got, "dtype", None) == mu.dtype,
             what,

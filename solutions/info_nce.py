@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from studycli.assertions import (
+    GRAPH_HINT,
     assert_close,
     call,
     call_unchanged,
@@ -166,7 +167,8 @@ def _compare(impl, q, k, temperature, hint=_HINT, default=False, tol=None):
     what = f"info_nce(queries={describe(q)}, keys={describe(k)}, {temp_text})"
     args = (q.clone(), k.clone()) if default else (q.clone(), k.clone(), temperature)
     got = call_unchanged(impl, what, ("queries", "keys"), *args, hint=IN_PLACE_HINT)
-    expect_tensor(got, what)  # (a numpy number has a shape, and no .numel(): the check crashed)
+    # (a numpy number has a shape, and no .numel(): the check crashed)
+    expect_tensor(got, what, hint=GRAPH_HINT)
     expect(
         got.numel() == 1,
         what,
@@ -441,6 +443,13 @@ def _wrong_upcast(queries, keys, temperature=0.07):
     return info_nce(queries.double(), keys.double(), temperature)
 
 
+@fails_with("torch.tensor(...) of their numbers carries no gradient")
+def _wrong_list_of_item(queries, keys, temperature=0.07):
+    """Returns [loss.item()]: the right number, in a list, off the autograd graph (the hint was
+    to convert it with torch.tensor(values), which gives a loss without a gradient)."""
+    return [info_nce(queries, keys, temperature).item()]
+
+
 @fails_with("returned a numpy array(")
 def _wrong_bound_numpy(scores):
     """Returns `.numpy()` of the right bound: a 0-d numpy array.
@@ -460,6 +469,7 @@ WRONG_ANSWERS = {
         _wrong_sum_over_rows,
         _wrong_scales_queries_in_place,
         _wrong_numpy,
+        _wrong_list_of_item,
     ],
     "mi_lower_bound": [
         _wrong_bound_no_log_n,

@@ -9,7 +9,15 @@ function that equals the metric when the probabilities are exactly 0 or 1.
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call, describe, expect, expect_tensor, fails_with
+from studycli.assertions import (
+    GRAPH_HINT,
+    assert_close,
+    call,
+    describe,
+    expect,
+    expect_tensor,
+    fails_with,
+)
 
 # ---------------------------------------------------------------------------------------------
 # References
@@ -79,9 +87,7 @@ def _hard_f1(pred, target):
 def _as_scalar_tensor(out, what):
     """The answer's loss as a 0-d tensor: a numpy number was told "a Python number carries no
     gradient", and to leave out .item() or float(), which it had not used."""
-    expect_tensor(
-        out, what, hint="keep the computation in torch: numpy, .item() and float() cut the graph"
-    )
+    expect_tensor(out, what, hint=GRAPH_HINT)
     expect(
         out.numel() == 1, what, f"returned a tensor of shape {tuple(out.shape)}, expected a scalar"
     )

@@ -353,6 +353,14 @@ TENSOR_HINT = (
     "array, torch.tensor(values) for a list)"
 )
 
+# For a loss or another value its card wants differentiable: TENSOR_HINT's conversions make a
+# tensor of the right numbers that carries no gradient, and the check then failed on that
+GRAPH_HINT = (
+    "keep the computation in torch and return the tensor it gives: numpy, .item(), .tolist() "
+    "and float() cut the autograd graph, and torch.tensor(...) of their numbers carries no "
+    "gradient"
+)
+
 
 def expect_tensor(value: Any, what: str, *, hint: str = TENSOR_HINT) -> None:
     """Fail unless the answer's `value` is the torch tensor its card asks for: assert_close and
