@@ -101,6 +101,13 @@ def _ap_no_envelope(r, p):
     return float(np.sum((r[i + 1] - r[i]) * p[i + 1]))
 
 
+def _ap_envelope_from_left(r, p):
+    r, p = np.concatenate(([0.0], r, [1.0])), np.concatenate(([0.0], p, [0.0]))
+    p = np.maximum.accumulate(p)
+    i = np.flatnonzero(r[1:] != r[:-1])
+    return float(np.sum((r[i + 1] - r[i]) * p[i + 1]))
+
+
 def _ap_mean_envelope(r, p):
     return float(np.maximum.accumulate(np.asarray(p, dtype=np.float64)[::-1])[::-1].mean())
 
@@ -129,6 +136,11 @@ _MISTAKES = {
             _ap_no_envelope,
             "this is the area under the raw precision: replace each precision by the largest "
             "precision at that recall or beyond (the envelope) first",
+        ),
+        (
+            _ap_envelope_from_left,
+            "this envelope is a running max from the left (the largest precision so far): each "
+            "precision becomes the largest at that recall or beyond, a running max from the right",
         ),
         (
             _ap_mean_envelope,
@@ -237,6 +249,15 @@ def _wrong_11pt_exact_recall(recall, precision, use_07_metric=False):
     return total / 11.0
 
 
+@fails_with("a running max from the left")
+def _wrong_envelope_from_left(recall, precision, use_07_metric=False):
+    """All-point AP whose envelope is np.maximum.accumulate(p), the largest precision so far,
+    where it is the largest from that point on."""
+    if use_07_metric:
+        return average_precision(recall, precision, True)
+    return _ap_envelope_from_left(recall, precision)
+
+
 @fails_with("mean envelope precision over the points")
 def _wrong_mean_over_all_points(recall, precision, use_07_metric=False):
     """All-point AP as the mean envelope precision over every point, not weighted by recall steps."""
@@ -279,6 +300,7 @@ def _wrong_envelope_in_place(recall, precision, use_07_metric=False):
 WRONG_ANSWERS = {
     "average_precision": [
         _wrong_no_envelope,
+        _wrong_envelope_from_left,
         _wrong_11pt_exact_recall,
         _wrong_mean_over_all_points,
         _wrong_trapezoid,
