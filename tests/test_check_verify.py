@@ -1351,6 +1351,25 @@ def test_a_reference_that_raises_is_located_at_its_line(content_copy):
     assert result.message.endswith("(at solutions/arith.py:12, in add_one)"), result.message
 
 
+def test_a_reference_that_writes_a_non_str_gets_pythons_own_type_error(content_copy):
+    """`sys.stdout.write(1)` in a reference raised AttributeError: 'int' object has no
+    attribute 'strip', from the checker's tracking of the first print, not the TypeError
+    Python gives (an audit)."""
+    edit(
+        content_copy / "solutions" / "arith.py",
+        '        x: any integer.\n    """\n    return x + 1\n',
+        '        x: any integer.\n    """\n    __import__("sys").stdout.write(1)\n'
+        "    return x + 1\n",
+    )
+    content = load_content(content_copy)
+    [result] = run_checks([content.get("add-one")], content, jobs=1, timeout=20)
+    assert result.status == "fail"
+    assert "add_one(-3): raised TypeError: " in result.message, result.message
+    assert "int" in result.message.partition("TypeError: ")[2], result.message
+    assert "AttributeError" not in result.message and "strip" not in result.message
+    assert result.message.endswith("(at solutions/arith.py:12, in add_one)"), result.message
+
+
 def test_a_bare_assert_that_fails_the_reference_is_located_and_said_to_teach_nothing(
     content_copy,
 ):
