@@ -956,9 +956,12 @@ def _save(path, text: str) -> None:
     partial.replace(path)
 
 
-def _watch_saving(tmp_path, monkeypatch, *saves: str, first: str | None = None):
+def _watch_saving(
+    tmp_path, monkeypatch, *saves: str, first: str | None = None, pause=0.05, wait=30.0
+):
     """Run `watch` on an add-one attempt (`first`, else the untouched starter); after each
-    check, a thread saves the next of `saves`. Returns the attempt and the console's text."""
+    check (after the first, or after `wait` s with none), and `pause` s more, a thread saves
+    the next of `saves`. Returns the attempt and the console's text."""
     import threading
 
     from rich.console import Console
@@ -981,9 +984,10 @@ def _watch_saving(tmp_path, monkeypatch, *saves: str, first: str | None = None):
         return outcome
 
     def save_each():
-        for text in saves:
-            checked.acquire(timeout=30)  # else save anyway: fail on the counts, never hang
-            time.sleep(0.05)  # a later modification time than the check's
+        for index, text in enumerate(saves):
+            # else save anyway: fail on the counts, never hang
+            checked.acquire(timeout=30 if index == 0 else wait)
+            time.sleep(pause)  # (at least 0.05 s: a later modification time than the check's)
             _save(path, text)
 
     monkeypatch.setattr(solve, "run_check", check_and_signal)  # (in the check's thread)
@@ -1008,11 +1012,34 @@ def test_watch_does_not_count_the_starter_as_a_failed_run(tmp_path, monkeypatch)
 
     content = fixture_content()
     starter = card_starter(content.get("add-one"), content.solutions_dir)
-    attempt, text = _watch_saving(tmp_path, monkeypatch, starter, CORRECT)
+    attempt, text = _watch_saving(tmp_path, monkeypatch, starter, CORRECT, wait=1.0)
     assert attempt.outcome.status == "pass"
-    assert text.count("checking attempt.py") == 3  # the starter, saved unchanged, the answer
+    # the starter, then the answer: the starter saved unchanged (the same bytes) is not
+    # checked again (`test_watch_does_not_check_again_an_attempt_that_writes_its_own_file`)
+    assert text.count("checking attempt.py") == 2
     assert attempt.failed_runs == 0
     assert attempt.rating() == 3 and attempt.how() == "first try"  # Good by default
+
+
+@pytest.mark.parametrize(
+    "writes",
+    [
+        "os.utime(__file__)",  # touches it
+        "open(__file__, 'r+b').write(open(__file__, 'rb').read())",  # writes its bytes again
+    ],
+)
+def test_watch_does_not_check_again_an_attempt_that_writes_its_own_file(
+    tmp_path, monkeypatch, writes
+):
+    """A wrong attempt that touched its own file when run was checked again and again, each
+    check stopped or followed by another ("the file changed"), every one a failed run, until
+    the learner saved (an audit: 25 checks in 6 s). A change that leaves the bytes as they were
+    checked starts no check: the answer saved a second later is the second check."""
+    touching = f"import os\n\n\ndef add_one(x):\n    {writes}\n    return x + 2\n"
+    attempt, text = _watch_saving(tmp_path, monkeypatch, CORRECT, first=touching, pause=1.0)
+    assert attempt.outcome.status == "pass" and "stopped" not in text, text
+    assert text.count("checking attempt.py") == 2, text  # the wrong answer, then the right
+    assert attempt.failed_runs == 1 and attempt.rating() == 2  # Hard: the wrong one, once
 
 
 def test_watch_does_not_count_an_older_starter_as_a_failed_run(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ files, the isolated check, the rating) is in `solve.py`; this module only talks 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -350,7 +351,7 @@ def watch(
     """Check `path`, then again on every save until it passes; `h` shows the next hint,
     `q` (or Ctrl-C, or Ctrl-D) stops. Returns the last outcome, with the hints shown and the
     failed runs before it: checks of the learner's code, not of the untouched starter (checked
-    when the watch starts, or saved unchanged), which is no attempt of theirs.
+    when the watch starts, or saved as it was), which is no attempt of theirs.
 
     Each check runs in a thread while the keys and the file are still read: `q` stops it at
     once, and so does a save (which then checks the new file). A check stopped so is no attempt:
@@ -358,6 +359,9 @@ def watch(
     A save that does not compile is checked once it has stayed as it is for SETTLE seconds, so
     that one caught half written is neither shown nor counted; one that compiles, at once.
     A save the check cannot read (not UTF-8, say) is said, and the watch waits for the next.
+    A change that leaves the file's bytes as the watch last took them (an attempt that touches
+    or rewrites its own file when run, a save with nothing changed) starts no check: compared
+    by modification time, an attempt that touched its own file was checked again for ever.
     """
     from studycli.check import solve
 
@@ -365,6 +369,7 @@ def watch(
     failed = 0
     last: _Run | None = None  # the last check that finished
     settling: float | None = None  # when a save that does not compile was seen (unchecked)
+    taken: bytes | None = None  # the digest of the file as the watch last acted on it
     stopped_by = "q pressed"
     with key_poller() as poll:  # before the first check: a key pressed during it counts
         console.print(  # (unwrapped: the file to open in your editor, copied in one piece)
@@ -375,6 +380,7 @@ def watch(
         run: _Run | None = None
         try:  # (the first check started in it: a Ctrl-C as it starts ends the watch as q does)
             run = _Run(console, card, content, path, limits)
+            taken = run.digest
             while True:
                 if run is not None:
                     run.finished.wait(WATCH_POLL)  # wakes as soon as the check ends
@@ -386,7 +392,9 @@ def watch(
                         console.print(
                             Text(f"error: {error} (the next save is checked)", style="red")
                         )
-                    elif not finished.gone(path):  # (gone: deleted to be written again)
+                    elif finished.gone(path):  # deleted to be written again: no outcome
+                        taken = None  # (the file's next bytes are checked, whatever they are)
+                    else:
                         outcome = finished.result()
                         last = finished  # before it shows: a Ctrl-C meanwhile records it
                         _show(console, outcome, card, content, path)
@@ -397,8 +405,11 @@ def watch(
                 if key == "h":
                     console.print(hints.next())
                 stamp = _stamp(path)
-                if stamp != seen:
-                    seen, settling = stamp, None
+                now = _digest(path) if stamp != seen else taken
+                if stamp != seen and now is not None and now == taken:
+                    seen, settling = stamp, None  # (the bytes whose outcome stands, or comes)
+                elif stamp != seen:
+                    seen, settling, taken = stamp, None, now
                     if run is not None:
                         run.stop(console, "the file changed")
                         # a stopped check is no attempt: kept, a save that starts none (emptied,
@@ -416,9 +427,11 @@ def watch(
                         settling = time.monotonic()  # checked once it stays so (SETTLE)
                     else:
                         run = _Run(console, card, content, path, limits)
+                        taken = run.digest
                 elif settling is not None and time.monotonic() - settling >= SETTLE:
                     settling = None  # left as it is: the learner's own syntax error
                     run = _Run(console, card, content, path, limits)
+                    taken = run.digest
         except KeyboardInterrupt:  # Ctrl-C: as q (the last finished check is the attempt)
             stopped_by = "Ctrl-C pressed"
         except EOFError:  # Ctrl-D: as q too (it ended `solve` with click's bare "Aborted.")
@@ -446,6 +459,7 @@ class _Run:
         self.counts = not solve.is_untouched(card, content, path)  # the starter's is no attempt
         self.superseded = False  # a later save made it a failed run before the outcome
         self.stamp = _stamp(path)  # the file it checks
+        self.digest = _digest(path)  # (read before the check reads it: a later write is seen)
         self.finished = threading.Event()
         self._outcome: Outcome | None = None
         self._error: BaseException | None = None
@@ -519,3 +533,15 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return info.st_mtime_ns, info.st_size
+
+
+def _digest(path: Path) -> bytes | None:
+    """A digest of the file's bytes (None where it cannot be read): whether a change of its
+    `_stamp` changed what would be checked."""
+    from studycli.check.solve import ATTEMPT_LIMIT
+    from studycli.paths import read_regular
+
+    try:  # (a named pipe is not waited on; one over the limit is the check's to refuse)
+        return hashlib.blake2b(read_regular(path, ATTEMPT_LIMIT), digest_size=16).digest()
+    except OSError:  # (NotRegularFile and FileTooLarge too)
+        return None

@@ -123,8 +123,8 @@ def solve(
     does not compile shows its syntax error and records nothing). With --watch the
     editor is not opened: edit the file shown in your own editor, and every save re-runs the
     check until it passes (a save that does not compile once it has stayed so for a moment:
-    one caught half written is not checked; h shows the next hint; q or Ctrl-C stops, and the
-    last finished check is recorded).
+    one caught half written is not checked; a save that changes no byte is not checked again;
+    h shows the next hint; q or Ctrl-C stops, and the last finished check is recorded).
 
     Example: studycli solve online-softmax --watch
     """
