@@ -1643,6 +1643,100 @@ def test_a_rating_the_database_is_too_busy_for_keeps_the_card_to_rate_again(tmp_
     assert [(r.card_id, r.rating) for r in reviews] == [("add-one", 3)] and held
 
 
+def _holding_the_database(tmp_path):
+    """Another process's connection to `_run_keys`' database holding its write lock."""
+    import sqlite3
+
+    lock = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    return lock
+
+
+def _kept_out(tmp_path) -> tuple[set[str], set[str]]:
+    """(the suspended ids, the ids buried at NOW) in `_run_keys`' database."""
+    from studycli.study.store import Store
+
+    with Store.open(tmp_path / "db.sqlite3") as store:
+        return store.suspended(), set(store.buried(NOW))
+
+
+@pytest.mark.parametrize("key, done", [("@", "suspended"), ("b", "buried")])
+def test_a_suspension_or_bury_the_database_is_too_busy_for_keeps_the_card_on_screen(
+    tmp_path, monkeypatch, key, done
+):
+    """`@` or `b` while another command holds the database past the wait ended the whole
+    session with the busy error (exit 1), as a rating did before it was kept on screen (an
+    audit): it is said, and the same key suspends or buries the card once the database is free."""
+    from studycli.study import busy
+
+    monkeypatch.setattr(busy, "BUSY_TIMEOUT", 0.2)
+    card = load_content(FIXTURE_CONTENT).cards["bias-concept"]
+    kept_out: list[tuple[set[str], set[str]]] = []
+
+    def keys():
+        lock = _holding_the_database(tmp_path)
+        yield key  # not done: the database is busy
+        kept_out.append(_kept_out_now(lock))
+        lock.execute("ROLLBACK")
+        lock.close()
+        yield key
+        yield "q"  # (nothing else is due: "any other key ends the session")
+
+    pressed = keys()
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [card])
+    said = " ".join(text.split())  # (the console wraps the line)
+    assert (
+        f"bias-concept was not {done}: the review database is busy: another studycli command "
+        f"(or another program) kept it locked for 0.2 s; press {key} again to try again, or q "
+        "to quit" in said
+    ), said
+    assert kept_out == [(set(), set())]  # not while the database was held
+    suspended, buried = _kept_out(tmp_path)
+    assert ("bias-concept" in suspended, "bias-concept" in buried) == (key == "@", key == "b")
+    assert reviews == [] and "interrupted" not in text
+
+
+def _kept_out_now(lock) -> tuple[set[str], set[str]]:
+    """`_kept_out`, read through `lock`'s connection (inside its transaction)."""
+    suspended = {c for (c,) in lock.execute("SELECT card_id FROM cards WHERE suspended = 1")}
+    buried = {c for (c,) in lock.execute("SELECT card_id FROM buried WHERE until > ?", ("0",))}
+    return suspended, buried
+
+
+@pytest.mark.parametrize("key, undone", [("@", "suspended"), ("b", "buried")])
+@pytest.mark.parametrize("others", [["poisson-concept"], []])
+def test_taking_back_a_suspension_or_bury_the_database_is_too_busy_for_keeps_it_to_take_back(
+    tmp_path, monkeypatch, key, undone, others
+):
+    """`u` right after `@` or `b`, the database held past the wait: the session ended with
+    the busy error; it says the card is still kept out, and `u` again takes it back (with
+    no other card left too, where the session offers `u` before it ends)."""
+    from studycli.study import busy
+
+    monkeypatch.setattr(busy, "BUSY_TIMEOUT", 0.2)
+    content = load_content(FIXTURE_CONTENT)
+    cards = [content.cards[i] for i in ("bias-concept", *others)]
+
+    def keys():
+        yield key
+        lock = _holding_the_database(tmp_path)
+        yield "u"  # not taken back: the database is busy
+        lock.execute("ROLLBACK")
+        lock.close()
+        yield "u"
+        yield "q"
+
+    pressed = keys()
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), cards)
+    said = " ".join(text.split())
+    assert (
+        f"bias-concept is still {undone}: the review database is busy: another studycli "
+        "command (or another program) kept it locked for 0.2 s; press u again to try again" in said
+    ), said
+    assert f"un{undone}: bias-concept is back" in said
+    assert _kept_out(tmp_path) == (set(), set()) and "interrupted" not in text
+
+
 def _disk_full_error():
     """A real SQLite error for a full disk (a database at its page limit says the same)."""
     import sqlite3

@@ -32,6 +32,7 @@ from rich.text import Text
 
 from studycli.content.card import Card
 from studycli.content.loader import Content
+from studycli.errors import StoreUnavailable
 from studycli.study.api import Review, Study, study_items
 
 from . import render
@@ -118,16 +119,20 @@ class ReviewSession(SessionSolve, SessionSummary):
         """With nothing left after a bury or a suspension, the session ended at once, and the
         `u` that takes it back (a `b` or `@` pressed by mistake) came too late: it is offered
         first."""
-        if self.buried is not None:
-            undo = f"u unburies {self.buried.id}"
-        elif self.suspended is not None:
-            undo = f"u unsuspends {self.suspended.card_id}"
-        else:
-            return False
-        self.console.print(
-            Text(f"{undo} (nothing else is due now), any other key ends the session", "yellow")
-        )
-        return self.getkey() == "u" and self._undo()
+        while True:  # (again after a `u` the database was too busy for: said by `_undo`)
+            if self.buried is not None:
+                undo = f"u unburies {self.buried.id}"
+            elif self.suspended is not None:
+                undo = f"u unsuspends {self.suspended.card_id}"
+            else:
+                return False
+            self.console.print(
+                Text(f"{undo} (nothing else is due now), any other key ends the session", "yellow")
+            )
+            if self.getkey() != "u":
+                return False
+            if self._undo():
+                return True
 
     def _next(self) -> Card | None:
         item = self.queue.next()
@@ -162,20 +167,25 @@ class ReviewSession(SessionSolve, SessionSummary):
             elif key == "q":
                 return "quit"
             elif key == "b" and self.reschedule:
-                self._bury(card)
-                return "buried"
+                if self._bury(card):
+                    return "buried"
             elif key == "@" and self.reschedule:
-                self._suspend(card)
-                return "suspended"
+                if self._suspend(card):
+                    return "suspended"
             elif len(key) == 1 and key.isprintable() and not key.isspace():
                 # said, not ignored: a key that did nothing looked like a session stuck
                 keys = _keys_now(shown, self.reschedule)
                 self.console.print(render.KeyLine(f"{key} is no key here: {keys}", "yellow"))
 
-    def _bury(self, card: Card) -> None:
+    def _bury(self, card: Card) -> bool:
         """Leave `card` out until tomorrow's study day (Anki's bury: not rated, its schedule
-        unchanged), and out of this session (until `u` takes it back)."""
-        back = self.study.bury(card, self.clock(), self.tz)
+        unchanged), and out of this session (until `u` takes it back). False where the
+        database cannot take it now (said: the card stays on screen, `b` tries again)."""
+        try:
+            back = self.study.bury(card, self.clock(), self.tz)
+        except StoreUnavailable as busy:  # (it ended the session, as a rating did)
+            self._not_kept_out(f"{card.id} was not buried", busy, "b")
+            return False
         self.queue.left(card)
         self.buried, self.suspended = card, None
         self.buries += 1
@@ -183,18 +193,26 @@ class ReviewSession(SessionSolve, SessionSummary):
         self.console.print(
             Text(f"buried until the next study day ({when}): not rated", style="dim")
         )
+        return True
 
-    def _suspend(self, card: Card) -> None:
+    def _suspend(self, card: Card) -> bool:
         """Keep `card` out of reviews as `studycli suspend` keeps its card's id (a cloze card:
-        every deletion), not rated, and out of this session (until `u` takes it back)."""
+        every deletion), not rated, and out of this session (until `u` takes it back). False
+        where the database cannot take it now (said: the card stays on screen)."""
         from .session_suspend import already, suspend  # (on `@` only: not at start-up)
 
-        self.suspended, self.buried = suspend(self.study, card), None
+        try:
+            suspension = suspend(self.study, card)
+        except StoreUnavailable as busy:
+            self._not_kept_out(f"{card.card_id} was not suspended", busy, "@")
+            return False
+        self.suspended, self.buried = suspension, None
         self.suspensions += self.suspended is not None  # (not one suspended already)
         self.queue.left(card)
         said = self.suspended.said() if self.suspended else already(card)
         # unwrapped: the command in it copies in one piece, as `studycli suspend` prints it
         self.console.print(Text(said, style="dim"), soft_wrap=True)
+        return True
 
     def _show_front(self, card: Card) -> None:
         if card.runnable:  # keys typed from its front on, while its worker starts (below),

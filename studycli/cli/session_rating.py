@@ -108,6 +108,16 @@ class SessionRating:
             )
             return False
 
+    def _not_kept_out(self, what: str, busy: StoreUnavailable, key: str) -> None:
+        """Say that a bury or a suspension (`what`), or its taking back, was not saved, as a
+        rating that was not is said: why, and that `key` tries again."""
+        self.console.print(
+            Text(
+                f"{what}: {busy.why}; press {key} again to try again, or q to quit",
+                style="bold yellow",
+            )
+        )
+
     def _save(self, shown: _Card, rating: Rating) -> bool:
         """Commit the rating of the card on screen and say when it comes back."""
         from fsrs import Rating
@@ -185,16 +195,26 @@ class SessionRating:
     def _undo(self) -> bool:
         if self.buried is not None:  # the last thing done: `u` takes it back, not the rating
             # before it (a `b` pressed by mistake, then `u`, undid an earlier card's rating)
-            card, self.buried = self.buried, None
+            card = self.buried
+            try:
+                self.study.unbury(card)
+            except StoreUnavailable as busy:  # (it ended the session): `u` tries again
+                self._not_kept_out(f"{card.id} is still buried", busy, "u")
+                return False
+            self.buried = None
             self.buries -= 1
-            self.study.unbury(card)
             getattr(self.queue, "unburied", lambda _: None)(card)
             self.console.print(Text(f"unburied: {card.id} is back", style="yellow"))
             return True
         if self.suspended is not None:  # the same: what `@` suspended is let back, and shown
-            taken, self.suspended = self.suspended, None
+            taken = self.suspended
+            try:
+                taken.take_back(self.study)
+            except StoreUnavailable as busy:
+                self._not_kept_out(f"{taken.card_id} is still suspended", busy, "u")
+                return False
+            self.suspended = None
             self.suspensions -= 1
-            taken.take_back(self.study)
             getattr(self.queue, "unburied", lambda _: None)(taken.shown)
             self.console.print(Text(f"unsuspended: {taken.card_id} is back", style="yellow"))
             return True
