@@ -303,6 +303,64 @@ def test_an_export_of_one_deck_keeps_the_record_of_the_others(cli, tmp_path, ank
     assert notes_by_id(anki)["add-one"]["Explanation"] == "my own words"
 
 
+def test_two_exports_at_once_keep_both_decks_in_the_record(tmp_path, isolated_home, monkeypatch):
+    """An export of one deck that ran while another exported the other deck (two terminals):
+    each wrote the record as it had read it at its start plus its own notes, so the one that
+    wrote last dropped the other's (2 entries of 4 in 2 of 6 tries, two `export-anki --deck`
+    at once). Dropped, a note is dated by its files on the next export, and a touched file
+    overwrites the learner's edit of it in Anki (`test_touched_files_leave_...`)."""
+    from studycli.export import anki
+
+    write_package, during = anki.write_package, []
+
+    def another_export_meanwhile(*args, **kwargs):
+        if not during:  # (the outer export, once it has read the record)
+            during.append(True)
+            export_fixture(tmp_path, name="numbers.apkg", deck="numbers")
+        return write_package(*args, **kwargs)
+
+    monkeypatch.setattr(anki, "write_package", another_export_meanwhile)
+    export_fixture(tmp_path, name="basics.apkg", deck="basics")
+
+    recorded = json.loads(anki_notes_path().read_text("utf-8"))["notes"]
+    assert during and sorted(recorded) == [
+        "add-one", "bias-concept", "poisson-concept", "triangle-derivation"
+    ]  # fmt: skip
+
+
+def test_the_records_lock_is_one_process_at_a_time(tmp_path):
+    """`record_lock.locked` keeps out another process (not only another thread), and says
+    so once its wait is over; the holder's exit lets it go."""
+    from studycli.export import record_lock
+
+    record = tmp_path / "data" / "anki-notes.json"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time\n"
+         "from pathlib import Path\n"
+         "from studycli.export.record_lock import locked\n"
+         f"with locked(Path({str(record)!r})):\n"
+         "    print('held', flush=True)\n"
+         "    sys.stdin.readline()\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline() == "held\n"
+        started = time.monotonic()
+        with (
+            pytest.raises(TimeoutError, match="another export held its lock"),
+            record_lock.locked(record, wait=0.3),
+        ):
+            pass
+        assert time.monotonic() - started >= 0.3
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+        holder.stdout.close()
+    with record_lock.locked(record, wait=0.3):  # let go with the process
+        pass
+
+
 def test_the_contents_record_of_its_notes_is_current():
     """cards/anki-notes.json holds each shipped card's note as the export makes it now (a
     first export on a machine dates the notes that match it by its times): a card's text, a

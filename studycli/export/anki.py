@@ -329,8 +329,9 @@ def export_anki(
             overwrote notes, and the learner's edits to them in Anki, on each re-import.
         record: the record of the notes exported on this machine (`anki_record`). The
             exported cards' entries are replaced, the others' kept (an export of one deck
-            forgets no other). One that cannot be read is written afresh, and one that cannot
-            be written leaves the export done: either is said in `Exported.said`.
+            forgets no other, nor does one running at the same time: `merge_into`). One that
+            cannot be read is written afresh, and one that cannot be written leaves the
+            export done: either is said in `Exported.said`.
         shipped: the content's own record of its notes (`anki_record.SHIPPED`), for the
             notes `record` has no entry of: one whose text is as shipped is dated by when
             that text last changed, not by its files (a first export on this machine).
@@ -360,7 +361,7 @@ def export_anki(
         raise StudyError(f"cannot write {out}: {exc.strerror or exc}") from None
     said = [broken] if broken else []
     try:
-        anki_record.save(record, {**recorded, **built.notes})
+        anki_record.merge_into(record, built.notes)  # (another export's since kept)
         if unreadable:
             said.append(f"{unreadable}, and a fresh record is written")
     except OSError as exc:

@@ -29,6 +29,8 @@ from pathlib import Path
 from studycli.paths import FileTooLarge, NotRegularFile, read_regular, replace_regular_file
 from studycli.records import Record
 
+from . import record_lock
+
 FORMAT = 1
 # Far over any record (a card's entry takes ~110 bytes), and it keeps a stray huge file out
 # of memory
@@ -112,6 +114,20 @@ def _entries(found: object) -> dict[str, Entry] | None:
 
 def _unreadable(path: Path, what: tuple[str, str], why: str) -> str:
     return f"{what[0]} {path} cannot be read ({why}): {what[1]}"
+
+
+def merge_into(path: Path, entries: Mapping[str, Entry]) -> None:
+    """Write to the record at `path` its entries as they are now (another export's since this
+    one read it included) with `entries` in their place, under the record's lock
+    (`record_lock`): two exports at once keep both's notes. One that cannot be read is
+    written afresh.
+
+    Raises:
+        OSError: as `save`, or the lock cannot be taken (`record_lock.locked`).
+    """
+    with record_lock.locked(path):
+        now, _ = load(path)  # (unreadable: said by the export, which read it first)
+        save(path, {**now, **entries})
 
 
 def save(path: Path, entries: Mapping[str, Entry]) -> None:

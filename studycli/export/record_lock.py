@@ -1,0 +1,90 @@
+"""A lock on the record of Anki exports (`anki_record`) held across processes while one export
+reads the record as it is now, adds its notes and writes it (`anki_record.merge_into`): two
+exports at once (two decks in two terminals, a script's) each wrote what it had read at its
+start plus its own notes, and the one that wrote last dropped the other's.
+
+The lock is the operating system's on a file beside the record (`fcntl.flock` on POSIX,
+`msvcrt.locking` on Windows): it goes with the process that holds it, so a killed export
+leaves none behind. The file stays (removed, a third export could lock a new file while the
+second still held the old one).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+WAIT = 10.0  # seconds an export waits for another's lock (held for a read and a write)
+
+
+def lock_path(record: Path) -> Path:
+    """The file whose lock guards `record`."""
+    return record.with_name(record.name + ".lock")
+
+
+@contextlib.contextmanager
+def locked(record: Path, wait: float = WAIT) -> Iterator[None]:
+    """Hold the lock of `record` while the block runs (its folder made where missing).
+
+    Raises:
+        OSError: the lock's file cannot be made or opened (a folder that cannot be written);
+            TimeoutError (one) where another process held the lock for `wait` s.
+    """
+    path = lock_path(record)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        _take(descriptor, path, wait)
+        try:
+            yield
+        finally:
+            _let_go(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _take(descriptor: int, path: Path, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    pause = 0.005
+    while not _tried(descriptor):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(
+                errno.ETIMEDOUT, f"another export held its lock {path} for {wait:g} s"
+            )
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 0.1)
+
+
+if os.name == "nt":  # pragma: no cover (CI runs POSIX)
+    import msvcrt
+
+    def _tried(descriptor: int) -> bool:
+        """Whether the lock was taken now (not held by another process)."""
+        try:
+            msvcrt.locking(descriptor, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _let_go(descriptor: int) -> None:
+        os.lseek(descriptor, 0, os.SEEK_SET)
+        msvcrt.locking(descriptor, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _tried(descriptor: int) -> bool:
+        """Whether the lock was taken now (not held by another process)."""
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _let_go(descriptor: int) -> None:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
