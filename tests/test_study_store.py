@@ -86,6 +86,37 @@ def test_the_log_is_append_only(tmp_path):
         assert len(store.reviews()) == 1
 
 
+APPEND_ONLY = ("reviews", "undos", "recomputes", "renames")
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY)
+@pytest.mark.parametrize("verb", ["REPLACE", "INSERT OR REPLACE"])
+def test_the_log_is_append_only_against_replace(tmp_path, table, verb):
+    """`REPLACE INTO reviews` (or `INSERT OR REPLACE`) of a review's id overwrote the review
+    silently: SQLite deletes the row it replaces without firing the append-only delete
+    trigger unless `recursive_triggers` is on (an audit). The store's connections turn it on."""
+    content = fixture_content()
+    with open_store(tmp_path) as store:
+        core.rate(store, content.get("bias-concept"), 3, NOW, NO_FUZZ)
+        latest = store.reviews()[0]
+        store.undo(latest.id, NOW + timedelta(minutes=1))  # (an undos row)
+        store.conn.execute(  # (a row of each of the other two, as their writers append them)
+            "INSERT INTO recomputes (made_at, scheduler_id) SELECT 'x', id FROM schedulers"
+        )
+        store.conn.execute(
+            "INSERT INTO renames (old_id, new_id, moved_through) VALUES ('a', 'b', 1)"
+        )
+        before = rows(store), store.conn.execute(f"SELECT * FROM {table}").fetchall()
+        assert before[1], table
+        columns = [row[1] for row in store.conn.execute(f"PRAGMA table_info({table})")]
+        changed = ", ".join(
+            f"'x' AS {c}" if c in ("card_id", "made_at", "old_id") else c for c in columns
+        )
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            store.conn.execute(f"{verb} INTO {table} SELECT {changed} FROM {table}")
+        assert (rows(store), store.conn.execute(f"SELECT * FROM {table}").fetchall()) == before
+
+
 FIRST_0003 = """
 ALTER TABLE cards ADD COLUMN due TEXT GENERATED ALWAYS AS (json_extract(fsrs, '$.due')) VIRTUAL;
 ALTER TABLE cards ADD COLUMN fsrs_state INTEGER

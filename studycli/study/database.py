@@ -162,6 +162,11 @@ def _prepare(
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
+    # A REPLACE (`REPLACE INTO reviews`, `INSERT OR REPLACE`, `UPDATE OR REPLACE`) deletes the
+    # row it replaces without firing its delete trigger unless this is on: the log's append-only
+    # guard let a review be overwritten so. No trigger of the store does more than refuse, so
+    # nothing else changes (an import of 100,000 reviews took the same time, see the commit).
+    conn.execute("PRAGMA recursive_triggers = ON")
     kept: list[Path] = []
     with waits_said(path) if upgrade else contextlib.nullcontext(_nothing) as locked:
 
