@@ -296,11 +296,15 @@ def test_an_export_made_before_the_rename_imports_onto_the_new_id(cli, tmp_path,
     assert cli(*base, "export-reviews", again).exit_code == 0
     written = {line.split(",")[0] for line in again.read_text().splitlines()[1:]}
     assert written == {"neuron-bias", "poisson-moments#c2"}
-    # a row under the old cloze card's own id is a bad row, as under its new one
-    bad = tmp_path / "bad.csv"
-    bad.write_text(f"card_id,review_rating,review_time\npoisson-cloze,3,{NOW}\n")
-    refused = cli(*base, "import-reviews", bad)
-    assert refused.exit_code == 1 and "line 2" in refused.stderr
+    # a row under the old cloze card's own id (made while it was no cloze card) is kept under
+    # the new card's own id, as one under that id is: history, no deletion's
+    own = tmp_path / "own.csv"
+    own.write_text(f"card_id,review_rating,review_time\npoisson-cloze,3,{NOW}\n")
+    kept = cli(*base, "import-reviews", own, "--json")
+    assert kept.exit_code == 0, kept.output
+    outcome = json.loads(kept.stdout)
+    assert (outcome["added"], outcome["unknown_cards"]) == (1, 0)
+    assert outcome["cloze_cards_own_id"] == ["poisson-moments"]
 
 
 def test_a_fit_to_an_export_made_before_the_rename_reads_it_under_the_new_ids(

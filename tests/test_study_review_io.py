@@ -75,6 +75,7 @@ def test_the_sample_imports_to_exactly_its_reviews_with_unknown_ids_kept(sample_
         "duplicates": 0,
         "cards": 1_205,
         "unknown_cards": 1_205,
+        "cloze_cards_own_id": [],
         "conflicts": 0,
         "first_conflicts": [],
         "undone": 0,
@@ -733,6 +734,7 @@ def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
         "conflicts": 0,
         "first_conflicts": [],
         "first_unknown_cards": [],
+        "cloze_cards_own_id": [],
         "undone": 0,
     }
     out = tmp_path / "out.csv"
@@ -750,64 +752,72 @@ def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
     assert "in the future" in refused.stderr and "line 3: review_time 'now'" in refused.stderr
 
 
-def test_a_cloze_cards_own_id_in_an_import_refuses_the_file_with_its_fix(
-    cli, content_copy, tmp_path
+def test_a_card_made_a_cloze_card_keeps_its_reviews_as_it_was_through_export_and_import(
+    cli, content_copy, tmp_path, monkeypatch
 ):
-    """A row for a cloze card without its deletion number was imported, kept under an id no
-    deletion is studied as (no command takes a review out), and then said to belong to the
-    deletions, "import it again": done, every review counted twice. The hint came only when
-    the id was among the first five unknown ones (a helper's review)."""
-    (content_copy / "cards" / "numbers" / "rate-cloze.yaml").write_text(
-        "id: rate-cloze\nkind: cloze\ntopic: poisson\ntitle: Rate\nprompt: The rate is {{c1::λ}}.\n",
-        encoding="utf-8",
-    )
-    others = [f"a{i}-elsewhere,3,2025-02-27T10:00:00+00:00," for i in range(6)]  # sorted first
-    rows = [
-        *others,
-        "rate-cloze,3,2025-02-27T10:00:00+00:00,",
-        "rate-cloze#c1,3,2025-02-26T10:00:00Z,",
-    ]
-    csv = write_csv(tmp_path / "in.csv", rows)
-    db = tmp_path / "db.sqlite3"
-    result = cli("--content", content_copy, "--db", db, "import-reviews", csv)
-    said = " ".join(result.stderr.split())
-    assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "line 8: card_id 'rate-cloze' is a cloze card's" in said
-    assert (
-        "write the number of the deletion reviewed after it (rate-cloze#c1, rate-cloze#c2" in said
-    )
-    history = cli("--content", content_copy, "--db", db, "history", "--json")
-    assert json.loads(history.stdout) == []  # refused whole: nothing of it imported
-    fixed = write_csv(
-        tmp_path / "fixed.csv", [r.replace("rate-cloze,", "rate-cloze#c1,") for r in rows]
-    )
-    result = cli("--content", content_copy, "--db", db, "import-reviews", fixed)
-    assert result.exit_code == 0 and "imported 8 of 8 reviews" in result.stdout
+    """A learner rated a concept card, then made it a cloze card: the reviews under its own id
+    were left out of the export (never reaching a new machine), and the learner's older export
+    (made before the change) was refused whole, told to write the deletion's number, wrong for
+    concept reviews. Every review the log holds is exported, and an import keeps those under
+    the card's own id as that id's history, here and on a fresh machine, which then agree."""
+    from studycli.content.loader import load_content
 
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    db, fresh = tmp_path / "db.sqlite3", tmp_path / "fresh.sqlite3"
+    base = ("--content", content_copy)
 
-def test_an_export_leaves_out_reviews_under_a_cloze_cards_own_id(cli, content_copy, tmp_path):
-    """An older import kept rows under a cloze card's own id; exported, they made the file
-    one that every import now refuses, the learner's own database included (a review of
-    this session's diff). They are left out of the export, and counted."""
-    from studycli.study.settings import Settings
+    def rate(item_id: str, *days: int) -> None:
+        with open_study(db, Settings()) as study:  # (the CLI's settings: none written)
+            item = next(i for i in study_items(load_content(content_copy).cards.values())
+                        if i.id == item_id)  # fmt: skip
+            for day in days:
+                study.rate(item, core.Rating.Good, NOW - timedelta(days=day))
 
-    (content_copy / "cards" / "numbers" / "rate-cloze.yaml").write_text(
-        "id: rate-cloze\nkind: cloze\ntopic: poisson\ntitle: Rate\nprompt: The rate is {{c1::λ}}.\n",
-        encoding="utf-8",
-    )
-    rows = ["rate-cloze,3,2025-02-27T10:00:00+00:00,", "add-one,3,2025-02-27T11:00:00+00:00,"]
-    db = tmp_path / "db.sqlite3"
-    with Store.open(db) as store:  # as an older import did: no cloze card known to it
-        review_io.import_reviews(store, write_csv(tmp_path / "old.csv", rows), Settings(), {})
-    out = tmp_path / "out.csv"
-    exported = cli("--content", content_copy, "--db", db, "export-reviews", out)
-    said = " ".join(exported.stdout.split())
-    assert exported.exit_code == 0 and "wrote 1 review to" in said
-    assert "left out: 1 review under a cloze card's own id" in said
-    assert [r.card_id for r in read_reviews(out)] == ["add-one"]
-    for target in (db, tmp_path / "fresh.sqlite3"):
-        again = cli("--content", content_copy, "--db", target, "import-reviews", out)
+    rate("bias-concept", 9, 5)
+    before = tmp_path / "before.csv"  # an export made while it was a concept card
+    assert cli(*base, "--db", db, "export-reviews", before).exit_code == 0
+    write_card(
+        content_copy, "basics", "bias-concept",
+        "id: bias-concept\nkind: cloze\ntopic: bias\ntitle: Bias\n"
+        "prompt: Without a bias, w·x draws boundaries through the {{c1::origin}}.\n",
+    )  # fmt: skip
+    rate("bias-concept#c1", 2)
+    after = tmp_path / "after.csv"
+    exported = cli(*base, "--db", db, "export-reviews", after)
+    assert exported.exit_code == 0 and "wrote 3 reviews" in exported.stdout, exported.output
+    assert sorted(r.card_id for r in read_reviews(after)) == [
+        "bias-concept", "bias-concept", "bias-concept#c1"
+    ]  # fmt: skip
+    for file in (before, after):  # the learner's own exports, back into the log
+        again = cli(*base, "--db", db, "import-reviews", file, "--json")
         assert again.exit_code == 0, again.output
+        assert json.loads(again.stdout)["added"] == 0
+    moved = cli(*base, "--db", fresh, "import-reviews", after)
+    said = " ".join(moved.stdout.split())
+    assert moved.exit_code == 0 and "imported 3 of 3 reviews" in said, moved.output
+    assert "bias-concept is a cloze card's own id" in said and "not in the content" not in said
+
+    def shown(target: Path, *command: str) -> object:
+        done = cli(*base, "--db", target, *command, "--json")
+        assert done.exit_code == 0, done.output
+        return json.loads(done.stdout)
+
+    def reviews(target: Path, *card: str) -> list[tuple]:
+        keys = ("card", "rating", "reviewed_at", "queue")
+        return [tuple(r[k] for k in keys) for r in shown(target, "history", *card)]
+
+    assert len(reviews(db)) == 3 and reviews(fresh) == reviews(db)
+    whole = reviews(db, "--card", "bias-concept")  # the card's history: both kinds
+    assert len(whole) == 3 and reviews(fresh, "--card", "bias-concept") == whole
+    assert shown(fresh, "stats") == shown(db, "stats")
+    assert shown(db, "stats")["not_in_content_ids"] == ["bias-concept"]
+    with open_study(db) as here, open_study(fresh) as there:  # the deletion's own schedule
+        assert there.state("bias-concept#c1") == here.state("bias-concept#c1")
+    for target in (db, fresh):
+        doctor = cli(*base, "--db", target, "doctor", "--dry-run")
+        assert doctor.exit_code == 0 and "every stored card state matches the log" in " ".join(
+            doctor.stdout.split()
+        ), doctor.output
 
 
 def test_a_read_only_database_exports_and_gives_stats_of_a_deck(cli, tmp_path, monkeypatch):

@@ -652,7 +652,9 @@ def test_items_in_the_history_only_are_named_with_how_to_see_their_reviews(
     named = [card for card in removed if card in screen]
     assert 0 < len(named) < len(removed)
     assert f"and {len(removed) - len(named)} more" in screen
-    assert "not in the content (removed or renamed" in screen and "reviews are kept" in screen
+    assert (
+        "no study item of the content (removed, renamed" in screen and "reviews are kept" in screen
+    )
     assert "`studycli history --card ID`" in screen
     shown = cli("--content", FIXTURE_CONTENT, "history", "--card", removed[0])
     assert shown.exit_code == 0 and f"1 review of {removed[0]}" in shown.stdout  # as it says

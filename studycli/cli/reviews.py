@@ -35,10 +35,13 @@ def import_reviews(
     are scheduled with your current settings (the file has none), so a card last reviewed
     elsewhere under other settings (another desired_retention) can fall due on another date
     than it did there. Reviews of cards that are not in the content are kept; a cloze card's
-    reviews name the deletion reviewed (id#c1, ...). `--json` prints
-    {"rows", "added", "duplicates", "undone", "cards", "unknown_cards", "first_unknown_cards",
-    "conflicts", "first_conflicts"} ("duplicates": every row not added, "undone" and
-    "conflicts" among them; "undone": rows left out as ratings undone here): a conflict is a
+    reviews name the deletion reviewed (id#c1, ...), and those under its own id (made before
+    it was a cloze card) are kept as that id's history, as your log keeps them. `--json`
+    prints {"rows", "added", "duplicates", "undone", "cards", "unknown_cards",
+    "first_unknown_cards", "cloze_cards_own_id", "conflicts", "first_conflicts"}
+    ("duplicates": every row not added, "undone" and "conflicts" among them; "undone": rows
+    left out as ratings undone here; "cloze_cards_own_id": the cloze cards with new reviews
+    under their own id, not among "unknown_cards"): a conflict is a
     row left out that gave another rating for its card and time than your log has, or an
     earlier row of the file; an import never changes a rating.
 
@@ -96,6 +99,8 @@ def import_reviews(
             f", {result.unknown:,} of them not in the content (their history is kept): {named}"
             + (f" and {more:,} more" if more else "")
         )
+    if result.cloze_own:
+        line += _cloze_own(result.cloze_own)
     print_prose(stdout(), line)
     if result.conflicts:
         _say_conflicts(result)
@@ -150,11 +155,10 @@ def export_reviews(
     if not to_stdout:
         folder_of_output(file)
     before = None if to_stdout else _identity(file)
-    whole_cloze = _cloze_cards(ctx)
     try:  # (written beside it, then moved into its place in one step)
         with open_study(ctx) as study:
-            count = study.export_reviews(file, whole_cloze)
-            missing = study.left_out_of_export(whole_cloze)
+            count = study.export_reviews(file)
+            missing = study.left_out_of_export()
             database = study.store.path
     except KeyboardInterrupt:
         if to_stdout:
@@ -173,12 +177,6 @@ def export_reviews(
     if any(behind):
         listed = ", ".join(part for part in behind if part)
         line += f"; not in the file: {listed} (py-fsrs's format has no place for them)"
-    if missing.whole_cloze:
-        line += (
-            f"; left out: {_counted(missing.whole_cloze, 'review')} under a cloze card's own id, "
-            "which no deletion is studied as (its reviews are kept per deletion, id#c1, ...: "
-            "an import refuses such rows)"
-        )
     from rich.console import Console
 
     if to_stdout:  # the rows are the output: the count goes beside them
@@ -213,13 +211,21 @@ def _other_settings(cards: int, database: Path) -> str:
     )
 
 
-def _cloze_cards(ctx: typer.Context) -> frozenset[str]:
-    """The content's cloze cards: a review under one's own id (an older import kept such rows)
-    belongs to none of its deletions, and an import refuses it."""
-    from studycli.content.card import Kind
+def _cloze_own(cards: tuple[str, ...]) -> str:
+    """What an import did with reviews under a cloze card's own id (a deletion's names it,
+    `id#c1`): what the log that wrote them has, the card's history from before it was a cloze
+    card, which no deletion's schedule takes."""
+    named = ", ".join(escape(card_id) for card_id in cards[:NAMED])
+    more = f" and {len(cards) - NAMED:,} more" if len(cards) > NAMED else ""
+    are, their = ("is a cloze card's", "its") if len(cards) == 1 else ("are cloze cards'", "their")
+    return (
+        f"; of them, {named}{more} {are} own id: {their} reviews are kept as the history of "
+        "that id from before it was a cloze card, which no deletion's schedule takes (a "
+        f"deletion's reviews name it, {escape(cards[0])}#c1, ...)"
+    )
 
-    cards = options(ctx).load().cards.values()
-    return frozenset(card.id for card in cards if card.kind == Kind.CLOZE)
+
+NAMED = 5  # the cloze cards an import names
 
 
 def _imported_since(ctx: typer.Context, mark: int) -> bool:

@@ -118,11 +118,13 @@ NAMED = 5  # the items in the history only that the screen names (--json lists t
 def _history_only(ids: tuple[str, ...]) -> list[str]:
     """The items known only from the history: a handful by name, why review never shows them,
     and where their reviews are. (Not only imported ones: a card removed from the content, or
-    renamed, or a cloze deletion removed, leaves one too.)"""
+    renamed, or a cloze deletion removed, leaves one too, and so does a card made a cloze card,
+    or made one no more: its reviews as the other kind are under the ids of that kind.)"""
     more = f" and {len(ids) - NAMED} more" if len(ids) > NAMED else ""
     return [
         f"and {len(ids)} more in your history only: {', '.join(ids[:NAMED])}{more}",
-        "not in the content (removed or renamed, or imported): never shown,",
+        "no study item of the content (removed, renamed, made a cloze card or made one no "
+        "more, or imported): never shown,",
         f"{'its' if len(ids) == 1 else 'their'} reviews are kept and count in the reviews per "
         "day, true retention and the streak: `studycli history --card ID` lists them",
     ]

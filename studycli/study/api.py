@@ -10,7 +10,6 @@ importing and exporting the review log; fitting the FSRS parameters. Items are `
 from __future__ import annotations
 
 from collections.abc import Collection, Container, Iterable, Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -520,19 +519,18 @@ class Study:
             self.store, path, self.settings, hashes, now=now, renames=self.renames
         )
 
-    def export_reviews(self, path: Path, whole_cloze: AbstractSet[str] = frozenset()) -> int:
-        """Write the log (undone and cram ratings, and reviews under the cloze card ids of
-        `whole_cloze`, left out) to `path` as CSV; how many rows."""
+    def export_reviews(self, path: Path) -> int:
+        """Write the log (undone and cram ratings left out) to `path` as CSV; how many rows."""
         from .review_io import export_reviews
 
-        return export_reviews(self.store, path, whole_cloze)
+        return export_reviews(self.store, path)
 
-    def left_out_of_export(self, whole_cloze: AbstractSet[str] = frozenset()) -> LeftOut:
-        """What `export_reviews` cannot write (cram ratings, suspensions, check outcomes,
-        reviews under a cloze card's own id, the settings cards were scheduled with)."""
+    def left_out_of_export(self) -> LeftOut:
+        """What `export_reviews` cannot write (cram ratings, suspensions, check outcomes, the
+        settings cards were scheduled with)."""
         from .review_io import left_out
 
-        return left_out(self.store, self.settings, whole_cloze)
+        return left_out(self.store, self.settings)
 
     def wait_to_write(self) -> None:
         """Take the write lock and let it go: what another process holds is waited for, and

@@ -19,7 +19,6 @@ import os
 import sys
 from collections import defaultdict, deque
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -44,9 +43,11 @@ from .times import iso, iso_text, isoformat_of, parse_time
 class ImportResult:
     """What an import did. rows: reviews in the file; added: new to the log; duplicates: the
     log had them already (or the file had them twice); cards: cards replayed; unknown: of
-    those, ids that are not in the content (kept); conflicts: of the duplicates, those that
-    gave another rating for their card and time than the log has or the file's first row
-    for them, and the first few (`store_import.Conflicts`)."""
+    those, ids that are not in the content (kept); cloze_own: the others of those, cloze
+    cards' own ids (reviews from before the card was made a cloze card: kept as that id's
+    history, no deletion's, as the log that wrote them keeps them); conflicts: of the duplicates, those
+    that gave another rating for their card and time than the log has or the file's first
+    row for them, and the first few (`store_import.Conflicts`)."""
 
     rows: int
     added: int
@@ -57,6 +58,7 @@ class ImportResult:
     first_conflicts: tuple[tuple[str, str, int, int, str], ...] = ()
     first_unknown: tuple[str, ...] = ()  # the first few of the unknown ids, in order
     undone: int = 0  # rows left out as ratings undone in the log (they stay undone)
+    cloze_own: tuple[str, ...] = ()  # cloze cards whose own id had new reviews, sorted
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -66,6 +68,7 @@ class ImportResult:
             "cards": self.cards,
             "unknown_cards": self.unknown,
             "first_unknown_cards": list(self.first_unknown),
+            "cloze_cards_own_id": list(self.cloze_own),
             "undone": self.undone,
             "conflicts": self.conflicts,
             "first_conflicts": [
@@ -120,7 +123,7 @@ def import_reviews(
     rows = 0
     # one transaction; the cores that replay also sort (the time index made again)
     with store.importing(scheduler_json, sort_threads=_workers() - 1) as scheduler_id:
-        for chunk in _parsed(path, now, _cloze_cards(content_hashes), renames or {}):
+        for chunk in _parsed(path, now, renames or {}):
             rows += len(chunk)
             store.stage(chunk)
         conflicts = store.settle_staged()
@@ -131,17 +134,26 @@ def import_reviews(
             with store.bulk(added):
                 for values, states, replayed in merge.replayed(cards, added):
                     store.append_imported(values, scheduler_id, states, replayed)
+    clozes = _cloze_cards(content_hashes)
+    unknown = sorted(c for c, _ in cards if c not in content_hashes and c not in clozes)
     return ImportResult(
         rows=rows,
         added=added,
         duplicates=rows - added,
         cards=len(cards),
-        unknown=len(unknown := sorted(c for c, _ in cards if c not in content_hashes)),
+        unknown=len(unknown),
         conflicts=conflicts.count,
         first_conflicts=tuple(conflicts.first),
         first_unknown=tuple(unknown[:FIRST_UNKNOWN]),
         undone=conflicts.undone,
+        cloze_own=tuple(sorted(c for c, _ in cards if c in clozes)),
     )
+
+
+def _cloze_cards(study_ids: Iterable[str]) -> frozenset[str]:
+    """The cloze cards among the study items' ids (`card#c1` -> `card`): a review under one's
+    own id was made before it was a cloze card."""
+    return frozenset(card for card, number in map(split_study_id, study_ids) if number)
 
 
 FIRST_UNKNOWN = 5  # unknown card ids an import names
@@ -167,23 +179,12 @@ def _staged_renamed(
     return _staged(renamed_id(card_id, renames), rating, moment, duration_ms, text)
 
 
-def _cloze_cards(study_ids: Iterable[str]) -> frozenset[str]:
-    """The cloze cards among the study items' ids (`card#c1` -> `card`): a review of one is
-    of one of its deletions, and the log keeps it under that deletion's id."""
-    return frozenset(card for card, number in map(split_study_id, study_ids) if number)
-
-
 def _parsed(
-    path: Path,
-    now: datetime | None,
-    per_deletion: frozenset[str] = frozenset(),
-    renames: Mapping[str, str] | None = None,
+    path: Path, now: datetime | None, renames: Mapping[str, str] | None = None
 ) -> Iterator[list[tuple]]:
     """The rows of the file as `Store.stage` takes them, `READ_ROWS` at a time, checked
-    (see `read_chunks`: its ImportFormatError comes after the last chunk; a row of a cloze
-    card in `per_deletion`, not of one of its deletions, is a bad row, and so is one of the
-    id it had before it was renamed), those under a renamed card's old id (`renames`) under
-    its new one.
+    (see `read_chunks`: its ImportFormatError comes after the last chunk), those under a
+    renamed card's old id (`renames`) under its new one.
 
     A large file is parsed in a forked process, which sends each chunk as it is done, while
     this one stages the chunk before: parsing and checking (csv, fromisoformat) is most of
@@ -191,11 +192,7 @@ def _parsed(
     flight: the reader waits while this process is behind, so memory stays bounded.
     """
     make = partial(_staged_renamed, renames) if renames else _staged
-    if renames:
-        per_deletion |= {old for old, new in renames.items() if new in per_deletion}
-    chunks = partial(
-        read_chunks, path, now=now, size=READ_ROWS, make=make, per_deletion=per_deletion
-    )
+    chunks = partial(read_chunks, path, now=now, size=READ_ROWS, make=make)
     if _workers() == 1 or _file_size(path) < PARSE_APART_FROM:
         yield from chunks()
         return
@@ -287,12 +284,11 @@ def _file_size(path: Path) -> int:
         return 0  # (read_chunks says what is wrong)
 
 
-def export_reviews(store: Store, path: Path, whole_cloze: AbstractSet[str] = frozenset()) -> int:
+def export_reviews(store: Store, path: Path) -> int:
     """Write the learner's history (every review that makes the schedule: undone and cram
-    ratings left out) to `path` as CSV, oldest first. Returns how many reviews (`left_out`
-    says what the file has no place for). Reviews under a cloze card's own id in
-    `whole_cloze` (its reviews are kept per deletion, `id#c1`, ...: an older import kept such
-    rows) are left out too: an import refuses them, and would refuse the whole file.
+    ratings left out) to `path` as CSV, oldest first, whatever card id it is under (a card
+    removed, or made a cloze card since: an import keeps them as that id's history). Returns
+    how many reviews (`left_out` says what the file has no place for).
 
     Raises:
         StudyError: `path` is the database itself, or one of the files SQLite keeps beside it.
@@ -305,11 +301,7 @@ def export_reviews(store: Store, path: Path, whole_cloze: AbstractSet[str] = fro
                 f"{path} is your review database ({store.path}): an export there would "
                 "overwrite your history; write it to a file of its own, such as reviews.csv"
             )
-
-    def write(rows: Iterable[tuple[str, int, str, int | None]]) -> int:
-        return write_reviews(path, (row for row in rows if row[0] not in whole_cloze))
-
-    return store.exporting(write)
+    return store.exporting(partial(write_reviews, path))
 
 
 DATABASE_FILES = ("", "-wal", "-shm", "-journal")  # the database and what SQLite keeps by it
@@ -329,15 +321,12 @@ class LeftOut:
     cram: int
     suspended: int | None  # None: the cards table does not read (a damaged file)
     checked: int
-    whole_cloze: int = 0  # reviews under a cloze card's own id (see `export_reviews`)
     # cards due when settings other than the current ones said (see `scheduled_elsewhere`)
     other_settings: int | None = 0  # None: the cards table does not read
     suspended_deletions: int = 0
 
 
-def left_out(
-    store: Store, settings: Settings, whole_cloze: AbstractSet[str] = frozenset()
-) -> LeftOut:
+def left_out(store: Store, settings: Settings) -> LeftOut:
     """What `export_reviews` leaves out of the file, or writes without its detail (see
     `LeftOut`); `settings`, the learner's current ones."""
     methods = store.methods_count()
@@ -348,8 +337,7 @@ def left_out(
         suspended=None if count is None else len({split_study_id(key)[0] for key in suspended}),
         suspended_deletions=sum(split_study_id(key)[1] is not None for key in suspended),
         checked=methods.get(ReviewMethod.CHECK, 0),
-        whole_cloze=store.scheduled_count(whole_cloze),
-        other_settings=scheduled_elsewhere(store, settings, whole_cloze),
+        other_settings=scheduled_elsewhere(store, settings),
     )
 
 
@@ -358,9 +346,7 @@ def left_out(
 _STEPS = ("learning_steps", "relearning_steps")
 
 
-def scheduled_elsewhere(
-    store: Store, settings: Settings, whole_cloze: AbstractSet[str] = frozenset()
-) -> int | None:
+def scheduled_elsewhere(store: Store, settings: Settings) -> int | None:
     """How many cards are due when settings other than `settings` said: their latest review
     (which set the due date) was scheduled with others, and an import of the export, which
     schedules every review with the importing machine's settings, gives them another date.
@@ -391,7 +377,6 @@ def scheduled_elsewhere(
         if scheduler_id is not None
         and scheduler_id not in same
         and (scheduler_id not in same_steps or state == REVIEW_STATE)
-        and card_id not in whole_cloze
     )
 
 

@@ -22,7 +22,6 @@ import csv
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TypeVar
@@ -83,12 +82,9 @@ def read_chunks(
     now: datetime | None = None,
     size: int = 50_000,
     make: MakeRow[Row],
-    per_deletion: AbstractSet[str] = frozenset(),
 ) -> Iterator[list[Row]]:
     """The rows of the CSV at `path` in file order, `size` at a time, checked as they come: a
-    large file is never held whole. Each row is what `make` makes of it (see `MakeRow`). A row
-    whose card id is in `per_deletion` (cloze cards, whose reviews are kept per deletion, as
-    `id#c1`, ...) is a bad row.
+    large file is never held whole. Each row is what `make` makes of it (see `MakeRow`).
 
     Once a bad row is met no more rows are given, but the rest of the file is still checked;
     when the file is done, ImportFormatError names every bad line (see `read_reviews`). So a
@@ -103,7 +99,7 @@ def read_chunks(
         # line they are on as the reader counts lines: CR, LF or CR LF
         with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
             lines = _lines(handle, path)
-            yield from _read(csv.reader(lines), path, now, size, make, per_deletion)
+            yield from _read(csv.reader(lines), path, now, size, make)
     except OSError as exc:
         raise ImportFormatError(
             f"cannot read the review log {path}: {exc.strerror or exc}"
@@ -184,7 +180,6 @@ def _read(
     now: datetime | None,
     size: int,
     make: MakeRow[Row],
-    per_deletion: AbstractSet[str],
 ) -> Iterator[list[Row]]:
     header: list[str] = next(reader, [])
     column = _columns(header, path)
@@ -201,9 +196,7 @@ def _read(
             first, line = line + 1, reader.line_num
             if width <= len(row) <= cells:
                 try:  # the fast path: a well-formed row
-                    good = _row(
-                        row[card], row[rating], row[time], row, duration, now, make, per_deletion
-                    )
+                    good = _row(row[card], row[rating], row[time], row, duration, now, make)
                 except ValueError:
                     pass
                 else:
@@ -218,7 +211,7 @@ def _read(
             bad += 1
             rows = []
             if len(shown) < SHOWN_ERRORS:
-                problem = _problem(row, column, cells, now, per_deletion)
+                problem = _problem(row, column, cells, now)
                 if line > first:  # a quote opened a cell and the lines after went into it
                     problem = f"{_stray_quote(line)}; and {problem}"
                 shown.append((first, problem))
@@ -337,7 +330,6 @@ def _row(
     duration: int | None,
     now: datetime | None,
     make: MakeRow[Row],
-    per_deletion: AbstractSet[str],
 ) -> Row:
     """A well-formed row, or ValueError (then `_problem` says what is wrong)."""
     card = card.strip()
@@ -352,8 +344,6 @@ def _row(
     if not card or _CONTROL.search(card) or score is None or moment.tzinfo is None:
         raise ValueError
     if len(card) > LONGEST_CARD_ID:
-        raise ValueError
-    if card in per_deletion:
         raise ValueError
     try:
         moment = moment.astimezone(UTC)
@@ -402,7 +392,6 @@ def _problem(
     column: dict[str, int],
     cells: int,
     now: datetime | None,
-    per_deletion: AbstractSet[str] = frozenset(),
 ) -> str:
     """What is wrong with a row that `_row` refused, and how to fix it: a row that is not a
     review's shape at all (a header again, cells missing or too many) as that, else every cell
@@ -433,7 +422,7 @@ def _problem(
         )
     found: list[str | None] = [_empty(empty)] if empty else []
     if card := cell("card_id"):
-        found.append(_card_problem(card, per_deletion))
+        found.append(_card_problem(card))
     if rating := cell("review_rating"):
         found.append(_rating_problem(rating))
     if time := cell("review_time"):
@@ -447,7 +436,7 @@ def _empty(names: list[str]) -> str:
     return f"{cells} empty: every review needs {', '.join(REQUIRED)}"
 
 
-def _card_problem(card: str, per_deletion: AbstractSet[str]) -> str | None:
+def _card_problem(card: str) -> str | None:
     if _CONTROL.search(card):
         return f"card_id {card!r} holds a control character: a card id is text without them"
     if len(card) > LONGEST_CARD_ID:
@@ -455,11 +444,6 @@ def _card_problem(card: str, per_deletion: AbstractSet[str]) -> str | None:
             f"card_id {card[:40]!r}... has {len(card):,} characters, where a card id has "
             f"at most {LONGEST_CARD_ID}: is this column a card's id? (the log keeps every id it "
             "takes for good, and `stats` and `history` show it)"
-        )
-    if card in per_deletion:
-        return (
-            f"card_id {card!r} is a cloze card's, whose reviews are kept per deletion: write the "
-            f"number of the deletion reviewed after it ({card}#c1, {card}#c2, ...)"
         )
     return None
 

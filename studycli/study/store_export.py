@@ -1,7 +1,7 @@
 """What `export-reviews` reads of the store (`ExportMixin`, a part of `Store`): the schedule's
 reviews in time order (`exported_rows`, `exporting`: read again from the tables themselves where
 an index is damaged), each card's latest scheduler (`latest_schedulers`), and the counts of what
-an export leaves out (`methods_count`, `suspended_count`, `scheduled_count`). The doctor reads
+an export leaves out (`methods_count`, `suspended_count`). The doctor reads
 them of a damaged file too.
 
 `Store` (store.py) inherits it; review_io.py writes the file. It works through
@@ -11,7 +11,7 @@ them of a damaged file too.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from . import busy
@@ -86,12 +86,3 @@ class ExportMixin(StoreConnection):
         except sqlite3.DatabaseError:
             return None
         return count
-
-    def scheduled_count(self, card_ids: Collection[str]) -> int:
-        """How many reviews of `card_ids` make the schedule (undone and cram ones left out)."""
-        if not card_ids:
-            return 0
-        among = self._among(card_ids)
-        return self.conn.execute(
-            f"SELECT COUNT(*) FROM {_LOG_FROM} WHERE {SCHEDULED}{among}"
-        ).fetchone()[0]
