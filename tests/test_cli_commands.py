@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import replace
 
 import pytest
@@ -353,7 +355,7 @@ def test_show_of_a_card_whose_file_does_not_load_says_so(cli, content_copy):
     assert result.exit_code == 1
     said = " ".join(result.stderr.split())
     assert "cards/numbers/poisson-concept.yaml: the card 'poisson-concept' does not load" in said
-    assert "`studycli lint` says why" in said
+    assert ": line 4: YAML syntax error:" in said  # why, as lint says it
 
 
 def test_show_takes_a_cloze_deletions_id_as_history_prints_it(cli, content_copy):
@@ -485,6 +487,42 @@ def test_a_card_file_that_does_not_load_is_named_by_every_command_that_leaves_it
     broken.unlink()
     assert "note:" not in cli("--content", content_copy, "list").stderr
     assert "note:" not in cli("--content", content_copy, "due").stderr
+
+
+def test_a_card_file_left_out_is_named_with_why_as_lint_says_it(cli, content_copy, capsys):
+    """A command that left a broken card file out said only "`studycli lint` says why", though
+    the loader had the reason (the line, the fix): `list` (the cards), `due` (the index's study
+    rows, written then read), `review` (the study view) and `show` give it."""
+    from studycli.cli.app import Options
+
+    broken = content_copy / "cards" / "basics" / "broken.yaml"
+    broken.write_text("id: broken\nkind: concept\ntopic: [bias\ntitle: Broken\n", encoding="utf-8")
+    twice = content_copy / "cards" / "numbers" / "add-one.yaml"  # the id of basics/add-one
+    twice.write_text((content_copy / "cards" / "basics" / "add-one.yaml").read_text())
+    hour_ago = time.time() - 3600  # (no file written within the index's racy window)
+    for card in (content_copy / "cards").glob("*/*.yaml"):
+        os.utime(card, (hour_ago, hour_ago))
+    why = (
+        "note: cards/basics/broken.yaml: not a card that loads, left out: line 3: YAML syntax "
+        "error: a `[` opened here is not closed: close the list with `]`"
+    )
+    duplicate = (
+        "note: cards/numbers/add-one.yaml: not a card that loads, left out: duplicate id "
+        "'add-one': cards/basics/add-one.yaml already uses it: give the new card"
+    )
+    said = [" ".join(cli("--content", content_copy, "list").stderr.split())]
+    said += [" ".join(cli("--content", content_copy, "due").stderr.split()) for _ in range(2)]
+    view = Options(content=content_copy, db=None, loaded={}).study_view()  # (review's)
+    assert view is not None
+    said.append(" ".join(capsys.readouterr().err.split()))
+    for stderr in said:
+        assert why in stderr and duplicate in stderr, stderr
+        assert "says why" not in stderr
+    shown = cli("--content", content_copy, "show", "broken")
+    assert shown.exit_code == 1
+    assert "the card 'broken' does not load: line 3: YAML syntax error" in " ".join(
+        shown.stderr.split()
+    )
 
 
 def test_a_command_to_copy_is_not_broken_across_lines_when_piped(cli, content_copy, tmp_path):

@@ -140,7 +140,7 @@ class Options(Record):  # (a named tuple: every command makes the class)
         root, index = self._content()
         content = load_content(root, index=index if cached else None)
         if cached and (unloaded := content.unloaded()):  # (lint and check say it their way)
-            _say_unloaded(sorted({problem.path for problem in unloaded}), content.root)
+            _say_unloaded(sorted({problem.path for problem in unloaded}), content.root, unloaded)
         self.loaded["content"] = content
         return content
 
@@ -159,7 +159,7 @@ class Options(Record):  # (a named tuple: every command makes the class)
         root, index = self._content()
         items, unloaded, drafts, self.loaded["renames"] = load_study_items(root, index=index)
         if unloaded:
-            _say_unloaded(unloaded, root)
+            _say_unloaded(unloaded, root, index=index)
         say_drafts([draft.id for draft in drafts])
         if not items:
             from .context import none_selected
@@ -178,7 +178,7 @@ class Options(Record):  # (a named tuple: every command makes the class)
         if view is not None:
             self.loaded["renames"] = view.renames
         if view is not None and view.left_out:
-            _say_unloaded(view.left_out, root)
+            _say_unloaded(view.left_out, root, index=index)
         return view
 
     def renames(self) -> dict[str, str]:
@@ -224,15 +224,24 @@ def without_drafts(cards: list[Card]) -> list[Card]:
     return [card for card in cards if not card.draft]
 
 
-def _say_unloaded(paths: list[Path], root: Path) -> None:
-    """Say on stderr which card files do not load: each was left out of the command without a
-    word (`list` counted 3 cards of 4, `export-anki` exported 3)."""
+def _say_unloaded(
+    paths: list[Path], root: Path, problems: list | None = None, *, index: Path | None = None
+) -> None:
+    """Say on stderr which card files do not load, and why (each was left out of the command
+    without a word: `list` counted 3 cards of 4, `export-anki` exported 3): their `problems`,
+    where the command has none, read through the content `index` (`unloaded_problems`: only
+    where a file is left out)."""
     from rich.console import Console
 
-    from .content import not_loading
+    from .content import left_out_notes
 
-    said = not_loading(paths, root, after=", left out")
-    print_prose(Console(stderr=True, highlight=False), f"note: {said}", markup=False)
+    if problems is None:
+        from studycli.content.loader import unloaded_problems
+
+        problems = unloaded_problems(root, paths, index=index) if index else []
+    console = Console(stderr=True, highlight=False)
+    for said in left_out_notes(paths, problems, root):
+        print_prose(console, f"note: {said}", markup=False)
 
 
 @app.callback()

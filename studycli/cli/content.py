@@ -266,6 +266,29 @@ def not_loading(paths, root, *, before: str = "", after: str = "") -> str:
 NAMED_UNLOADED = 5  # the files named of those that do not load as cards
 
 
+def left_out_notes(paths, problems, root) -> list[str]:
+    """One line per card file of `paths` (files left out: they do not load), the first few:
+    "cards/x.yaml: not a card that loads, left out: line 5: ...", why as lint says it first
+    (`why_unloaded` of its `problems`: every file's, as `Content.unloaded()` gives them); the
+    files past those counted. It said only "`studycli lint` says why", of a reason the loader
+    had (a helper's review)."""
+    from studycli.content.card import shown_path, why_unloaded
+
+    paths = list(dict.fromkeys(paths))
+    notes = [
+        f"{shown_path(path, root)}: not a card that loads, left out: "
+        + why_unloaded([problem for problem in problems if problem.path == path])
+        for path in paths[:NAMED_UNLOADED]
+    ]
+    if len(paths) > NAMED_UNLOADED:
+        rest = len(paths) - NAMED_UNLOADED
+        notes.append(
+            f"and {rest} more card file{'s' if rest > 1 else ''} that do not load, left out: "
+            "`studycli lint` says why"
+        )
+    return notes
+
+
 def being_written(ids: Sequence[str]) -> str:
     """ "a, b: still being written (a text begins with TODO): not studied until done; ..." of
     the drafts `ids` (`Card.draft`), left out of what is studied."""

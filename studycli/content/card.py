@@ -197,6 +197,21 @@ class CardProblem(Record):
         return f"{shown}:{self.line}" if self.line else str(shown)
 
 
+def why_unloaded(problems: list[CardProblem]) -> str:
+    """Why a card file does not load, from its `problems` (`Content.unloaded()`'s of that
+    file, in lint's order): the first as lint says it (its line, its fix), and how many more
+    lint lists: a command that leaves the file out says why, not only "`studycli lint` says
+    why"."""
+    if not problems:  # (not among them: a file fixed since it was left out)
+        return "`studycli lint` says why"
+    first = problems[0]
+    said = f"line {first.line}: {first.message}" if first.line else first.message
+    more = len(problems) - 1
+    if more:
+        said += f"; and {more} more problem{'s' if more > 1 else ''}: `studycli lint` lists them"
+    return said
+
+
 def shown_path(path: Path, root: Path) -> Path:
     """`path` as problems show a file: relative to the content folder `root` where it lies in
     it."""
