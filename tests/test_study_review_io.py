@@ -1003,6 +1003,35 @@ def test_an_export_counts_the_suspended_cards_a_cloze_card_one(cli, content_copy
     assert left_out("bias-concept").startswith("2 suspended cards (3 cloze deletions) (py-fsrs")
 
 
+def test_an_export_counts_the_suspended_cards_of_the_content_as_stats_does(
+    cli, content_copy, tmp_path
+):
+    """export-reviews said "2 suspended cards" where stats said "suspended 0": it counted the
+    suspensions of cards removed from the content. It counts the content's, as stats does (a
+    card made a cloze card since it was suspended, one whose deletions its suspension holds),
+    and those of what the content no longer has apart, named so."""
+    db, out = tmp_path / "db.sqlite3", tmp_path / "out.csv"
+    base = ("--content", content_copy, "--db", db)
+    for card_id in ("add-one", "bias-concept", "poisson-concept"):
+        assert cli(*base, "suspend", card_id).exit_code == 0
+    (content_copy / "cards" / "basics" / "add-one.yaml").unlink()
+    (content_copy / "cards" / "basics" / "bias-concept.yaml").unlink()
+    write_card(
+        content_copy, "numbers", "poisson-concept",
+        "id: poisson-concept\nkind: cloze\ntopic: poisson\ntitle: Poisson\n"
+        "prompt: 'E[X] = {{c1::λ}}, Var(X) = {{c2::λ}}'\n",
+    )  # fmt: skip
+    stats = json.loads(cli(*base, "stats", "--json").stdout)
+    assert stats["cards_by_state"]["suspended"] == 2  # poisson-concept's two deletions
+    exported = cli(*base, "export-reviews", out)
+    assert exported.exit_code == 0, exported.output
+    said = " ".join(exported.stdout.split()).partition("not in the file: ")[2]
+    assert said.startswith(
+        "1 suspended card (2 cloze deletions), 2 suspensions of cards or deletions no longer in "
+        "the content (py-fsrs"
+    ), said
+
+
 def test_imported_reviews_are_scheduled_with_the_settings_of_now_and_the_import_says_so(
     cli, tmp_path, monkeypatch
 ):

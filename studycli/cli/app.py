@@ -189,14 +189,28 @@ class Options(Record):  # (a named tuple: every command makes the class)
             if "content" in self.loaded:
                 self.loaded["renames"] = self.loaded["content"].renames
             else:
-                from studycli.content.loader import load_study_items
-
-                try:
-                    root, index = self._content()
-                    self.loaded["renames"] = load_study_items(root, index=index)[3]
-                except (StudyError, OSError):  # no content folder (or none that reads)
-                    self.loaded["renames"] = {}
+                rows = self._study_rows()
+                self.loaded["renames"] = {} if rows is None else rows[3]
         return self.loaded["renames"]
+
+    def item_ids(self) -> frozenset[str] | None:
+        """The ids of the content's study items, from the content index's study rows, no card
+        made and nothing said of the files left out (what `export-reviews` counts its
+        suspensions among); None where there is no content folder (or none that reads)."""
+        rows = self._study_rows()
+        return None if rows is None else frozenset(item.id for item in rows[0])
+
+    def _study_rows(self):
+        """`load_study_items` of the content folder, read once; None where there is none."""
+        if "study_rows" not in self.loaded:
+            from studycli.content.loader import load_study_items
+
+            try:
+                root, index = self._content()
+                self.loaded["study_rows"] = load_study_items(root, index=index)
+            except (StudyError, OSError):  # no content folder (or none that reads)
+                self.loaded["study_rows"] = None
+        return self.loaded["study_rows"]
 
     def _content(self) -> tuple[Path, Path]:
         """The content folder and its index in the cache folder."""

@@ -158,7 +158,7 @@ def export_reviews(
     try:  # (written beside it, then moved into its place in one step)
         with open_study(ctx) as study:
             count = study.export_reviews(file)
-            missing = study.left_out_of_export()
+            missing = study.left_out_of_export(options(ctx).item_ids())
             database = study.store.path
     except KeyboardInterrupt:
         if to_stdout:
@@ -172,6 +172,7 @@ def export_reviews(
     behind = [
         _counted(missing.cram, "cram rating"),
         _suspended(missing.suspended or 0, missing.suspended_deletions),
+        _gone(missing.suspended_gone),
         _counted(missing.checked, "check outcome"),
     ]
     if any(behind):
@@ -253,6 +254,15 @@ def _suspended(cards: int, deletions: int) -> str:
     return counted(cards, "suspended card") + (
         f" ({counted(deletions, 'cloze deletion')})" if deletions else ""
     )
+
+
+def _gone(suspensions: int) -> str:
+    """The suspensions of items the content no longer has, apart from its suspended cards
+    (`stats` counts none of them: it said "suspended 0" where an export said "2 suspended
+    cards"), or "" when none."""
+    if not suspensions:
+        return ""
+    return f"{counted(suspensions, 'suspension')} of cards or deletions no longer in the content"
 
 
 def _counted(count: int, noun: str) -> str:

@@ -525,12 +525,13 @@ class Study:
 
         return export_reviews(self.store, path)
 
-    def left_out_of_export(self) -> LeftOut:
+    def left_out_of_export(self, item_ids: Collection[str] | None = None) -> LeftOut:
         """What `export_reviews` cannot write (cram ratings, suspensions, check outcomes, the
-        settings cards were scheduled with)."""
+        settings cards were scheduled with); suspensions of the content's items `item_ids`
+        apart from those of items it no longer has (None: all counted as its)."""
         from .review_io import left_out
 
-        return left_out(self.store, self.settings)
+        return left_out(self.store, self.settings, item_ids)
 
     def wait_to_write(self) -> None:
         """Take the write lock and let it go: what another process holds is waited for, and

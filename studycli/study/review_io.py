@@ -36,6 +36,7 @@ from .review_records import REVIEW_STATE, CardState, ReviewMethod
 from .settings import Settings
 from .store import Store
 from .store_import import staged_reviews
+from .suspension import gone, held
 from .times import iso, iso_text, isoformat_of, parse_time
 
 
@@ -311,12 +312,16 @@ DATABASE_FILES = ("", "-wal", "-shm", "-journal")  # the database and what SQLit
 class LeftOut:
     """What the log holds and an export cannot carry (py-fsrs's four columns have no place for
     it), so that a learner moving machines knows what stays behind. cram: cram ratings (not
-    written: they never moved the schedule); suspended: suspended cards, a cloze card one
-    however many of its deletions are (not written: no review says it), and
-    suspended_deletions: the cloze deletions among what is suspended (suspending one cloze card
-    of three deletions was told as "3 suspensions"); checked: of the reviews written, those a
-    check decided, written as plain ratings (an import logs them as `import`, the check's
-    outcome lost). Undone ratings are not counted: they are not history."""
+    written: they never moved the schedule); suspended: suspended cards of the content, as
+    `stats` counts its items suspended (those held under the ids of the card's other kind
+    too), a cloze card one however many of its deletions are (not written: no review says
+    it), and suspended_deletions: the cloze deletions among them (suspending one cloze card
+    of three deletions was told as "3 suspensions"); suspended_gone: suspensions of items the
+    content no longer has (a card removed, a deletion taken out), apart (they were counted
+    among the suspended cards, which `stats` said were none); checked: of the reviews
+    written, those a check decided, written as plain ratings (an import logs them as
+    `import`, the check's outcome lost). Undone ratings are not counted: they are not
+    history."""
 
     cram: int
     suspended: int | None  # None: the cards table does not read (a damaged file)
@@ -324,18 +329,25 @@ class LeftOut:
     # cards due when settings other than the current ones said (see `scheduled_elsewhere`)
     other_settings: int | None = 0  # None: the cards table does not read
     suspended_deletions: int = 0
+    suspended_gone: int = 0
 
 
-def left_out(store: Store, settings: Settings) -> LeftOut:
+def left_out(store: Store, settings: Settings, item_ids: Collection[str] | None = None) -> LeftOut:
     """What `export_reviews` leaves out of the file, or writes without its detail (see
-    `LeftOut`); `settings`, the learner's current ones."""
+    `LeftOut`); `settings`, the learner's current ones; `item_ids`, the content's study
+    items (None: every suspension counted as the content's, where it cannot be read)."""
     methods = store.methods_count()
     count = store.suspended_count()  # None: the cards table does not read (a damaged file)
     suspended = store.suspended() if count else set()  # (a cloze card's: one per deletion)
+    removed: set[str] = set()  # suspensions of items the content no longer has
+    if item_ids is not None and suspended:
+        removed = gone(item_ids, suspended)
+        suspended = {key for key in suspended if key in item_ids} | held(item_ids, suspended)
     return LeftOut(
         cram=methods.get(ReviewMethod.CRAM, 0),
         suspended=None if count is None else len({split_study_id(key)[0] for key in suspended}),
         suspended_deletions=sum(split_study_id(key)[1] is not None for key in suspended),
+        suspended_gone=len(removed),
         checked=methods.get(ReviewMethod.CHECK, 0),
         other_settings=scheduled_elsewhere(store, settings),
     )

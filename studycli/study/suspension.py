@@ -48,3 +48,22 @@ def left_behind(card_id: str, item_ids: Collection[str], suspended: Iterable[str
     return sorted(
         key for key in suspended if key not in item_ids and key.partition("#")[0] == card_id
     )
+
+
+def gone(item_ids: Collection[str], suspended: Iterable[str]) -> set[str]:
+    """The ids among `suspended` that neither are one of `item_ids` nor hold one (`held`):
+    suspensions of items the content no longer has (a card removed, a deletion taken out).
+
+    Args:
+        item_ids: the study items' ids.
+        suspended: the ids the store holds suspended (`Store.suspended`).
+    """
+    clozes = {item_id[:cut] for item_id in item_ids if (cut := item_id.find("#")) > 0}
+    found: set[str] = set()
+    for key in suspended:
+        if key in item_ids:
+            continue
+        card, _, number = key.partition("#")
+        if not (card in item_ids if number else key in clozes):
+            found.add(key)
+    return found
