@@ -1123,6 +1123,61 @@ def test_watch_checks_a_save_caught_half_written_only_once_it_is_whole(tmp_path,
     assert attempt.failed_runs == 0 and attempt.rating() == 3  # Good: a first try
 
 
+def test_watch_checks_a_syntax_error_saved_twice_once_it_has_settled(tmp_path, monkeypatch):
+    """A save that does not compile, written again with the same bytes before SETTLE passed
+    (a second Ctrl-S, an editor or sync tool that touches the file): the same-bytes change
+    dropped the wait, so that the learner's syntax error was never checked nor shown and the
+    watch sat silent until the next save. It is checked once it has stayed so."""
+    import os
+    import threading
+
+    from rich.console import Console
+
+    from studycli.cli import solve_flow
+
+    content = fixture_content()
+    card = content.get("add-one")
+    path = tmp_path / "attempt.py"
+    path.write_text(WRONG)
+    checked, looked = threading.Semaphore(0), threading.Event()
+    run_check, compiles = solve.run_check, solve.compiles
+    broken = "def add_one(x):\n    return x +\n"
+
+    def check_and_signal(*args, **kwargs):
+        outcome = run_check(*args, **kwargs)
+        checked.release()
+        return outcome
+
+    def compiles_and_signal(where):
+        answer = compiles(where)
+        looked.set()
+        return answer
+
+    def save():
+        checked.acquire(timeout=30)  # the wrong answer's check
+        time.sleep(0.05)  # a later modification time than the check's
+        _save(path, broken)
+        looked.wait(timeout=30)  # the watch has seen it, and waits for it to settle
+        stat = os.stat(path)  # saved again, the same bytes: a later modification time
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+        checked.acquire(timeout=10)  # the syntax error's check (else save anyway)
+        time.sleep(0.05)
+        _save(path, CORRECT)
+
+    monkeypatch.setattr(solve, "run_check", check_and_signal)
+    monkeypatch.setattr(solve, "compiles", compiles_and_signal)
+    monkeypatch.setattr(solve_flow, "SETTLE", 1.0)
+    saver = threading.Thread(target=save)
+    saver.start()
+    console = Console(record=True, width=100)
+    attempt = solve_flow.watch(console, card, content, path, solve_flow.Limits(20, 1024))
+    saver.join()
+    text = console.export_text()
+    assert attempt is not None and attempt.outcome.status == "pass"
+    assert "SyntaxError" in text and text.count("checking attempt.py") == 3, text
+    assert attempt.failed_runs == 2  # the wrong answer, then the syntax error
+
+
 def test_watch_never_shows_a_check_it_stopped_for_a_half_written_save(tmp_path, monkeypatch):
     """A save caught half written while a check of the learner's code still runs (a slow
     check, here one that loops): the watch stopped that check, and with no new check to take

@@ -407,7 +407,9 @@ def watch(
                 stamp = _stamp(path)
                 now = _digest(path) if stamp != seen else taken
                 if stamp != seen and now is not None and now == taken:
-                    seen, settling = stamp, None  # (the bytes whose outcome stands, or comes)
+                    # the bytes whose outcome stands or comes, or that settle: a save that
+                    # does not compile, saved again as it was, is still checked once settled
+                    seen = stamp
                 elif stamp != seen:
                     seen, settling, taken = stamp, None, now
                     if run is not None:
