@@ -361,6 +361,44 @@ def test_the_records_lock_is_one_process_at_a_time(tmp_path):
         pass
 
 
+def _export_said(tmp_path) -> list[str]:
+    """What an export of the fixture's cards said of the record (`Exported.said`)."""
+    content = load_content(FIXTURE_CONTENT)
+    out = tmp_path / "out.apkg"
+    return export_anki(
+        content.cards.values(), content.solutions_dir, out, NOW, anki_notes_path()
+    ).said
+
+
+def test_a_lock_file_that_cannot_be_made_leaves_the_record_written(tmp_path):
+    """The lock beside the record cannot be made (a folder in its place; a file of another
+    user's, left by a `sudo` export): the record, which can be written, was not, and every
+    export said "cannot be written" of a record that could, dating its notes anew the next
+    time. It is written as it was before the lock, unlocked."""
+    from studycli.export import record_lock
+
+    record_lock.lock_path(anki_notes_path()).mkdir(parents=True)
+    assert _export_said(tmp_path) == []
+    assert len(json.loads(anki_notes_path().read_text("utf-8"))["notes"]) == 4
+
+
+@pytest.mark.skipif(os.name == "nt", reason="fcntl")
+def test_a_folder_that_cannot_lock_leaves_the_record_written(tmp_path, monkeypatch):
+    """A data folder on a file system that cannot lock (NFS with no lock daemon: ENOLCK; some
+    FUSE and SMB mounts: EOPNOTSUPP) refused every export's record, as if another export held
+    it; the record is written unlocked, as it was before the lock."""
+    import errno
+
+    from studycli.export import record_lock
+
+    def cannot_lock(descriptor, operation):
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(record_lock.fcntl, "flock", cannot_lock)
+    assert _export_said(tmp_path) == []
+    assert len(json.loads(anki_notes_path().read_text("utf-8"))["notes"]) == 4
+
+
 def test_the_contents_record_of_its_notes_is_current():
     """cards/anki-notes.json holds each shipped card's note as the export makes it now (a
     first export on a machine dates the notes that match it by its times): a card's text, a

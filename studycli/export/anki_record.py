@@ -123,7 +123,8 @@ def merge_into(path: Path, entries: Mapping[str, Entry]) -> None:
     written afresh.
 
     Raises:
-        OSError: as `save`, or the lock cannot be taken (`record_lock.locked`).
+        OSError: as `save`; TimeoutError (one) where another export held the lock past its
+            wait (`record_lock.locked`; where there can be no lock, it writes unlocked).
     """
     with record_lock.locked(path):
         now, _ = load(path)  # (unreadable: said by the export, which read it first)
