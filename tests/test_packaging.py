@@ -40,11 +40,36 @@ def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
+# What the build does not need of the checkout. A copy of the rest is built, not the checkout:
+# setuptools writes its build/ and egg-info folders into the tree it builds, and pytest-xdist
+# runs this module's tests in several processes, each building the wheel (a module fixture is
+# made once per process): two builds at once in one tree fail (4 of 6 builds failed, three at a
+# time: "error: [Errno 2] No such file or directory"). (xdist_group does not keep them in one
+# process: pytest-xdist 3.8 renames the tests' node ids for it, which pytest 9.2 ignores.)
+NOT_BUILT = (".git", ".venv*", "build", "dist", "*.egg-info", ".*cache", "tests")  # (at the top)
+
+
+def _not_built(folder: str, names: list[str]) -> list[str]:
+    """`shutil.copytree`'s ignore: what of `folder` the build does not need (`NOT_BUILT`)."""
+    from fnmatch import fnmatch
+
+    top = Path(folder) == REPO_ROOT
+    return [
+        name
+        for name in names
+        if name == "__pycache__" or (top and any(fnmatch(name, p) for p in NOT_BUILT))
+    ]
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> dict:
     """A fresh venv with the wheel and its dependencies; its bin folder and a clean env."""
+    import shutil
+
     root = tmp_path_factory.mktemp("packaging")
     wheels = root / "wheels"
+    source = root / "source"
+    shutil.copytree(REPO_ROOT, source, ignore=_not_built, symlinks=True)
     _run(
         [
             sys.executable,
@@ -56,7 +81,7 @@ def installed(tmp_path_factory) -> dict:
             "--no-build-isolation",
             "--wheel-dir",
             str(wheels),
-            str(REPO_ROOT),
+            str(source),
         ],
         cwd=root,
     )
