@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,7 +80,7 @@ def _take(descriptor: int, path: Path, wait: float) -> bool:
         pause = min(pause * 2, 0.1)
 
 
-if os.name == "nt":  # pragma: no cover (CI runs POSIX)
+if sys.platform == "win32":  # pragma: no cover (CI runs POSIX; mypy reads this check)
     import msvcrt
 
     def _tried(descriptor: int) -> bool:
