@@ -613,8 +613,10 @@ def test_due_with_a_review_held_today_names_the_card_in_learning_before_tomorrow
 
     def state(card_id, due, fsrs_state):
         step = None if fsrs_state == State.Review else 0
+        # (a relearning step of 10 minutes: one of days would be due all its day)
+        last = NOW - timedelta(days=2) if step is None else due - timedelta(minutes=10)
         card = FsrsCard(card_id=1, state=fsrs_state, step=step, stability=3.0, difficulty=5.0,
-                        due=due, last_review=NOW - timedelta(days=2))  # fmt: skip
+                        due=due, last_review=last)  # fmt: skip
         return CardState(card_id=card_id, fsrs=card.to_json(), reps=1)
 
     config_path().write_text("enable_fuzzing = false\nreviews_per_day = 0\n")
@@ -901,3 +903,32 @@ def test_a_settings_path_wider_than_the_terminal_stays_whole_in_dues_note(tmp_pa
     assert len(str(config)) > 50 and any(str(config) in line for line in lines), lines
     for line in lines:  # (wrapped at words: only a word wider than the terminal passes it)
         assert len(line) <= 50 or any(len(word) > 50 for word in line.split()), line
+
+
+def test_due_counts_a_learning_step_of_a_day_from_the_mornings_start(cli, monkeypatch):
+    """Learning steps 10m, 1d; Good at 20:00 (Berlin) is a step to the next study day: at 07:30
+    `due` said "next card due in 13h (20:00)"; it is due, as in `review`, from 04:00."""
+    import time
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from studycli.study.settings import load_settings
+
+    config_path().write_text('enable_fuzzing = false\nlearning_steps = ["10m", "1d"]\n')
+    berlin = ZoneInfo("Europe/Berlin")
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        with Store.open(database_path()) as store:
+            card = fixture_content().get("bias-concept")
+            evening = datetime(2025, 5, 4, 20, 0, tzinfo=berlin)
+            core.rate(store, card, 3, evening, load_settings(config_path()))
+        for clock, learning in (((3, 59), 0), ((7, 30), 1)):
+            moment = datetime(2025, 5, 5, *clock, tzinfo=berlin)
+            monkeypatch.setenv("STUDYCLI_NOW", moment.isoformat())
+            assert json.loads(run(cli, "due", "--json").stdout)["learning"] == learning
+        monkeypatch.setenv("STUDYCLI_NOW", datetime(2025, 5, 5, 3, 59, tzinfo=berlin).isoformat())
+        assert run(cli, "due").stdout.rstrip().endswith("next card due in 1m (2025-05-05 04:00)")
+    finally:
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()

@@ -26,14 +26,12 @@ from studycli.study.queue import (
     due_by_deck,
     due_from,
     leeches,
-    next_day_start,
     prerequisite_order,
-    study_date,
-    study_day_start,
 )
 from studycli.study.review_records import CardState
 from studycli.study.settings import NEW_ORDERS
 from studycli.study.store import Store
+from studycli.study.study_days import next_day_start, study_date, study_day_start
 
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store
 
@@ -470,8 +468,10 @@ def test_the_card_shown_next_is_learning_then_review_then_new_then_learning_due_
 
     def state(card_id, fsrs_state, due):
         step = None if fsrs_state is State.Review else 0
+        # (a learning step of 10 minutes: one of days would be due all its day)
+        last = NOW - timedelta(days=2) if step is None else due - timedelta(minutes=10)
         card = FsrsCard(card_id=1, state=fsrs_state, step=step, stability=3.0, difficulty=5.0,
-                        due=due, last_review=NOW - timedelta(days=2))  # fmt: skip
+                        due=due, last_review=last)  # fmt: skip
         return CardState(card_id=card_id, fsrs=card.to_json(), reps=1)
 
     cards = list(fixture_content().cards.values())
@@ -515,14 +515,23 @@ def test_lapses_count_forgotten_review_cards(tmp_path):
 
 
 def _old_due_now(cards, states, now, config, done_today, introduced=frozenset()):
-    """The queue as it was computed before the due index: every card's fsrs state parsed. A
-    card in review is due for the whole study day it falls due in. `introduced`: the cards
-    first studied today, whose decks took their turns (`new_order` "interleaved")."""
+    """The queue as it was computed before the due index: every card's fsrs state parsed. In
+    UTC (no clock change), a card in review, or in a learning step that falls on a later study
+    day than its rating, is due for the whole study day it falls due in; a learning step
+    within its day at its time. `introduced`: the cards first studied today, whose decks took
+    their turns (`new_order` "interleaved")."""
     from fsrs import State
 
-    from studycli.study.queue import LEARN_AHEAD, Due, next_day_start
+    from studycli.study.queue import LEARN_AHEAD, Due
 
-    day_end = next_day_start(now, config.day_starts_at, UTC)
+    start = timedelta(hours=config.day_starts_at)
+
+    def day(moment):  # the study day of a UTC moment, and its start
+        return (moment - start).date()
+
+    def day_start(moment):
+        return datetime.combine(day(moment), clock(), UTC) + start
+
     learning, review, ahead, new = [], [], [], []
     for card in cards:
         state = states.get(card.id)
@@ -531,13 +540,17 @@ def _old_due_now(cards, states, now, config, done_today, introduced=frozenset())
         current = core.fsrs_card(state)
         if current is None:
             new.append(card)
-        elif current.state == State.Review:
-            if current.due < day_end:
-                review.append((current.due, card.id, card))
-        elif current.due <= now:
-            learning.append((current.due, card.id, card))
-        elif current.due <= now + LEARN_AHEAD:
-            ahead.append((current.due, card.id, card))
+            continue
+        entry = (current.due, card.id, card)
+        whole_day = current.state == State.Review or day(current.due) > day(current.last_review)
+        at = day_start(current.due) if whole_day else current.due
+        if current.state == State.Review:
+            if at <= now:
+                review.append(entry)
+        elif at <= now:
+            learning.append(entry)
+        elif at <= now + LEARN_AHEAD:
+            ahead.append(entry)
 
     def by_due(entries):
         return [card for _, _, card in sorted(entries, key=lambda e: (e[0], e[1]))]

@@ -22,7 +22,7 @@ def undo(ctx: typer.Context) -> None:
     """
     from studycli.study.api import ReviewMethod
     from studycli.study.labels import RATING_NAMES
-    from studycli.study.queue import study_day_start
+    from studycli.study.study_days import study_day_start
 
     moment = now()
     with open_study(ctx) as study:

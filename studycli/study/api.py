@@ -24,12 +24,11 @@ from .queue import (
     due_by_deck,
     due_from,
     leeches,
-    next_day_start,
-    study_day_start,
 )
 from .review_records import CardState, Review, ReviewMethod
 from .settings import Settings
 from .store import Store
+from .study_days import CLOCK_SHIFT, first_due_at, next_day_start
 from .times import parse_time
 
 if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (~20 ms)
@@ -292,9 +291,10 @@ class Study:
     def next_due(
         self, items: Sequence[Item], held_at: datetime | None = None, tz: tzinfo | None = None
     ) -> datetime | None:
-        """When the earliest of these items (studied, not suspended) can next be studied: a
-        card in learning at its due time, one in review from the start of the study day its
-        due time falls in (as the queue takes it: a review due at 22:00 is due from 04:00).
+        """When the earliest of these items (studied, not suspended) can next be studied, as
+        the queue takes it (`study_days.due_at`): a card in review, or in a learning step on a
+        later study day than its rating, from the start of its study day (a review due at
+        22:00 is due from 04:00), a learning step within the day at its due time.
 
         `held_at`: a time at which the queue held none of them (no review, no card in
         learning): any due by then waits for the next study day (a sibling of a cloze card
@@ -311,7 +311,7 @@ class Study:
             day = next_day_start(held_at, self.settings.day_starts_at, tz)
             # only a card in learning can come before then: a review due after `held_at` is
             # held until then with the rest, or falls on a later study day
-            later = self.store.earliest_due(ids, held_at, review=False)
+            later = self._first_due(ids, tz, review=False, after=held_at)
             found = min(later, day) if later is not None else day
         if back is not None:
             found = back if found is None else min(found, back)
@@ -319,11 +319,18 @@ class Study:
 
     def _studied_from(self, ids: Container[str], tz: tzinfo | None) -> datetime | None:
         """When the first of `ids` can be studied."""
-        learning = self.store.earliest_due(ids, review=False)
-        review = self.store.earliest_due(ids, review=True)
-        if review is not None:
-            review = study_day_start(review, self.settings.day_starts_at, tz)
+        learning = self._first_due(ids, tz, review=False)
+        review = self._first_due(ids, tz, review=True)
         return min((t for t in (learning, review) if t is not None), default=None)
+
+    def _first_due(
+        self, ids: Container[str], tz: tzinfo | None, *, review: bool, after: datetime | None = None
+    ) -> datetime | None:
+        """When the first of `ids` in review (or in learning) can be studied, of those
+        after `after` if given."""
+        since = None if after is None else after - CLOCK_SHIFT  # (see `first_due_at`)
+        rows = self.store.due_rows(ids, review=review, after=since)
+        return first_due_at(rows, review, self.settings.day_starts_at, tz, after)
 
     def leeches(self, items: list[Card]) -> list[Card]:
         return leeches(items, self.store.states())

@@ -33,7 +33,7 @@ from typing import Any
 
 from studycli.errors import StudyError
 
-from .queue import study_date
+from .study_days import study_date
 
 MIN_ITEMS = 64  # fewer than this and fsrs-rs hands back its defaults, or noise
 FOLDS = 5  # the FSRS benchmark's time-series split: 6 parts, 5 held out in turn

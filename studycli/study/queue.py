@@ -4,7 +4,8 @@ Order, as Anki: learning cards that are due, then review cards by due date, then
 prerequisites (`requires`) first, taken from the decks in turn (`new_order`, "interleaved") or
 deck by deck ("deck"), each deck's in id order. New cards and reviews are capped per study
 day, and the study day rolls over at a local hour (`day_starts_at`), while every stored time
-is UTC. Suspended cards never show.
+is UTC; a card in review, or in a learning step that falls on a later study day than its
+rating, is due for the whole of its study day (study_days.py). Suspended cards never show.
 
 Siblings, as Anki buries them: the deletions of one cloze card (`<card id>#c<n>`) are
 studied one a day. Once one is rated in a study day, buried, or shown before it in the queue
@@ -18,7 +19,7 @@ import heapq
 import operator
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from studycli.records import Record
@@ -26,7 +27,7 @@ from studycli.records import Record
 from .review_records import REVIEW_STATE, ReviewCap, Schedule
 from .settings import Settings
 from .store import Store
-from .times import iso
+from .study_days import DueToday, next_day_start, study_day_start
 
 if TYPE_CHECKING:
     from .review_records import CardState
@@ -49,86 +50,6 @@ class Item(Protocol):
 ItemT = TypeVar("ItemT", bound=Item)  # the queue gives back the items it was given
 
 LEARN_AHEAD = timedelta(minutes=20)  # as Anki: with nothing else left, show learning cards early
-
-
-def study_day_start(now: datetime, day_starts_at: int, tz: tzinfo | None = None) -> datetime:
-    """The UTC start of the study day holding `now`: the first moment the local clock reads
-    `day_starts_at` o'clock or later (where the clocks skip that hour, the moment they skip
-    to; where they repeat it, its first occurrence).
-
-    Args:
-        now: a timezone-aware time.
-        day_starts_at: the local hour at which a study day begins (0-23).
-        tz: the learner's time zone; None for the system's local zone.
-    """
-    wall = now.astimezone(tz).replace(
-        tzinfo=None, hour=day_starts_at, minute=0, second=0, microsecond=0, fold=0
-    )
-    start = _first_moment_at(wall, tz)
-    if now < start:  # (moments compared, not wall times: a repeated hour reads twice)
-        start = _first_moment_at(wall - timedelta(days=1), tz)
-    return start
-
-
-def _first_moment_at(wall: datetime, tz: tzinfo | None) -> datetime:
-    """The first moment (UTC) whose local time in `tz` (None: the system's zone) is the naive
-    `wall` or later."""
-    first = _moment(wall, tz, fold=0)  # (a repeated time's first occurrence)
-    if _wall(first, tz) == wall:
-        return first
-    # the clocks skip `wall`: its two readings fall either side of the jump (an hour in most
-    # zones, two or a quarter past in a few), which is found to the second
-    early, late = sorted((_moment(wall, tz, fold=1), first))
-    while late - early > _SECOND:
-        middle = early + timedelta(seconds=(late - early) // _SECOND // 2)
-        if _wall(middle, tz) >= wall:
-            late = middle
-        else:
-            early = middle
-    return late
-
-
-def _moment(wall: datetime, tz: tzinfo | None, fold: int) -> datetime:
-    local = wall.replace(fold=fold) if tz is None else wall.replace(tzinfo=tz, fold=fold)
-    return local.astimezone(UTC)  # (a naive time is read in the system's zone)
-
-
-def _wall(moment: datetime, tz: tzinfo | None) -> datetime:
-    return moment.astimezone(tz).replace(tzinfo=None)
-
-
-_SECOND = timedelta(seconds=1)
-
-
-def next_day_start(now: datetime, day_starts_at: int, tz: tzinfo | None = None) -> datetime:
-    """The UTC start of the study day after the one holding `now` (a day of 23 or 25 hours
-    where the clocks change)."""
-    # 36 hours after this day's start lies in the next day, whatever its length: 24 hours
-    # after `now` did not (the day after next, or this one, in the hour next to 4 am on the
-    # eve of a change).
-    start = study_day_start(now, day_starts_at, tz)
-    return study_day_start(start + _WITHIN_NEXT_DAY, day_starts_at, tz)
-
-
-_WITHIN_NEXT_DAY = timedelta(hours=36)
-
-
-def study_date(moment: datetime, day_starts_at: int, tz: tzinfo | None = None) -> date:
-    """The date of the study day holding `moment`, the day `study_day_start` begins: its
-    local time less `day_starts_at` hours, but where the clocks went back since the day
-    began (their second pass through a repeated hour reads earlier than the day's start:
-    Chatham's second 2:45 to 3:00, Troll's second 1:00 to 3:00)."""
-    local = moment.astimezone(tz)
-    offset = local.utcoffset()
-    assert offset is not None  # (an aware time's)
-    before = (moment - _A_DAY_AND_A_JUMP).astimezone(tz).utcoffset()
-    if before is not None and offset < before:
-        return study_day_start(moment, day_starts_at, tz).astimezone(tz).date()
-    return (local - timedelta(hours=day_starts_at)).date()
-
-
-# Further back than a day's start can be from a moment in it: a day and a clock change
-_A_DAY_AND_A_JUMP = timedelta(hours=27)
 
 
 class Due(Record, Generic[ItemT]):  # a named tuple: cheaper to make than a dataclass
@@ -173,19 +94,20 @@ def due_from(
         index: what the caller keeps of `cards` between queues (see `CardIndex`).
     """
     index = index or CardIndex()
-    day_end = next_day_start(now, settings.day_starts_at, tz)
-    done_today, buried, introduced = _today(store, now, settings, tz, day_end)
+    today = DueToday(now, settings.day_starts_at, tz)
+    done_today, buried, introduced = _today(store, now, settings, tz, today.end)
     wanted = _reviews_left(settings, done_today)
     extra = 0  # reviews read beyond the day's limit, for the siblings that wait
+    until = today.until(now + LEARN_AHEAD)
     while True:
-        cap = ReviewCap(day_end, index.of(cards), wanted + extra)
-        schedule = store.schedule(now + LEARN_AHEAD, seen, reviews=cap)
-        due = due_now(
-            cards, schedule, now, settings, done_today, index, buried, day_end, introduced
-        )
-        if buried is None or len(due.review) >= wanted:
+        cap = ReviewCap(until, index.of(cards), wanted + extra)
+        schedule = store.schedule(until, seen, reviews=cap, near=today.near, learning=today.moment)
+        due = due_now(cards, schedule, now, settings, done_today, index, buried, today, introduced)
+        if len(due.review) >= wanted:
             return due
-        read = sum(1 for _, state, _ in schedule.due if state == REVIEW_STATE)
+        # fewer shown than the limit: a sibling that waits, or a review read near the day's
+        # end that is due tomorrow (a clock change: `DueToday`), took a place of the cap
+        read = sum(1 for _, state, _, _ in schedule.due if state == REVIEW_STATE)
         if read < cap.limit:  # every review due was read
             return due
         extra = max(16, 2 * extra)
@@ -205,15 +127,17 @@ def due_by_deck(
     (as Anki's deck list counts them), so that the decks' counts need not add up to the
     whole's. One read of the schedule, with every review due in it. See `due_from` for the
     arguments."""
-    day_end = next_day_start(now, settings.day_starts_at, tz)
-    done_today, buried, introduced = _today(store, now, settings, tz, day_end)
-    schedule = store.schedule(max(day_end, now + LEARN_AHEAD), seen)
-    whole = due_now(cards, schedule, now, settings, done_today, index, buried, day_end, introduced)
+    today = DueToday(now, settings.day_starts_at, tz)
+    done_today, buried, introduced = _today(store, now, settings, tz, today.end)
+    schedule = store.schedule(
+        today.until(now + LEARN_AHEAD), seen, near=today.near, learning=today.moment
+    )
+    whole = due_now(cards, schedule, now, settings, done_today, index, buried, today, introduced)
     decks: dict[str, list[ItemT]] = {}
     for card in cards:
         decks.setdefault(card.deck, []).append(card)
     return whole, {
-        deck: due_now(members, schedule, now, settings, done_today, None, buried, day_end)
+        deck: due_now(members, schedule, now, settings, done_today, None, buried, today)
         for deck, members in sorted(decks.items())
     }
 
@@ -251,47 +175,51 @@ def due_now(
     done_today: dict[str, int],
     index: CardIndex[ItemT] | None = None,
     studied: AbstractSet[str] | None = None,
-    day_end: datetime | None = None,
+    today: DueToday | None = None,
     introduced: AbstractSet[str] = frozenset(),
 ) -> Due[ItemT]:
     """Sort `cards` into what is due at `now`.
 
     Args:
         cards: the candidate cards (already filtered by deck, topic or tag).
-        schedule: `Store.schedule`: the cards due by `now + LEARN_AHEAD` (reviews by
-            `day_end`), by due time, and the cards that are not new.
+        schedule: `Store.schedule`: the cards that can be due by `now + LEARN_AHEAD` or
+            the study day's end (`DueToday.until`), by due time, with the last reviews of
+            those near the day's end and of those in learning (`DueToday.near`), and the
+            cards that are not new.
         now: the current time, timezone-aware.
         settings: the daily limits.
         done_today: ratings so far this study day per queue (`Store.studied_since`).
         index: what the caller keeps of `cards` between queues (see `CardIndex`).
         studied: the cloze cards (`family_of`) with an item rated this study day, whose
             other review and new items wait for the next day; None buries no sibling.
-        day_end: when this study day ends (`next_day_start`): a card in review is due for
-            the whole of the study day it falls due in, as Anki's are (its interval is in
-            days; due at 22:00 after an evening's study, it was not due the next morning);
-            None: at its due time, as a card in learning is.
+        today: this study day (`DueToday`: a card in review, or in a learning step on a
+            later study day than its rating, is due for the whole of its study day, as
+            Anki's are: due at 22:00 after an evening's study, it was not due the next
+            morning; a learning step within the day at its time); None: `now`'s, in the
+            system's zone.
         introduced: the items first studied this study day: with `new_order` "interleaved",
             the decks whose turns they took (see `prerequisite_order`).
     """
     index = index or CardIndex()
     by_id = index.of(cards)
-    moment = iso(now)
-    # a review is due before the study day's end (or, without one, by now)
-    reviews_until = iso(day_end) if day_end is not None else iso(now + timedelta.resolution)
-    soon = iso(now + LEARN_AHEAD)
+    today = today or DueToday(now, settings.day_starts_at)
+    # (compared as text, most rows: a row due before `near` is due on a day up to today; a
+    # review is then due, and a card in learning due by `now` is too, at its time or not)
+    near, moment = today.near, today.moment
+    soon = now + LEARN_AHEAD
     learning: list[ItemT] = []
     review: list[ItemT] = []
     ahead: list[ItemT] = []
-    for card_id, state, due in schedule.due:  # each kind in due order
+    for card_id, state, due, last_review in schedule.due:  # each kind in due order
         card = by_id.get(card_id)
         if card is None:
             continue
         if state == REVIEW_STATE:
-            if due < reviews_until:
+            if due < near or today.review_is_due(due, last_review):
                 review.append(card)
-        elif due <= moment:
+        elif (due <= moment and due < near) or (at := today.learning_at(due, last_review)) <= now:
             learning.append(card)
-        elif due <= soon:
+        elif at <= soon:
             ahead.append(card)
     new = index.unseen(schedule.seen)
     reviews_left = _reviews_left(settings, done_today)

@@ -107,13 +107,13 @@ class Review(Record):
 class Schedule(Record):
     """What the queue reads of the store: the cards due up to a time, and which are not new.
 
-    `due` holds (card id, fsrs state value, due time as stored text) of every studied,
-    unsuspended card due by then, by due time then id (with a `ReviewCap`: the cards that are
-    not in review so, then the capped review cards so). `seen` holds the ids of every card that
-    is not new: studied, or suspended.
+    `due` holds (card id, fsrs state value, due time as stored text, last review as stored
+    text where read, else None) of every studied, unsuspended card due by then, by due time
+    then id (with a `ReviewCap`: the cards that are not in review so, then the capped review
+    cards so). `seen` holds the ids of every card that is not new: studied, or suspended.
     """
 
-    due: list[tuple[str, int, str]]
+    due: list[tuple[str, int, str, str | None]]
     seen: AbstractSet[str]
 
 

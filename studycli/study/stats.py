@@ -30,11 +30,12 @@ from fsrs import State
 from studycli.content.card import Card
 
 from . import scheduler as sched
-from .queue import family_of, next_day_start, study_date, study_day_start, waiting_siblings
+from .queue import family_of, waiting_siblings
 from .rating import fsrs_card
 from .review_records import CardState, ReviewMethod
 from .settings import Settings
 from .store import Store
+from .study_days import due_date, next_day_start, study_date, study_day_start
 from .suspension import held
 from .times import parse_time
 
@@ -196,7 +197,7 @@ def stats(
             states,
             parsed,
             today,
-            day,
+            partial(_due_day, day_starts_at=settings.day_starts_at, tz=tz),
             waiting_siblings(store, now, settings, tz),
             {card_id: day(back) for card_id, back in store.buried(now).items()},
         ),
@@ -231,7 +232,7 @@ def _forecast(
     states: dict[str, CardState],
     parsed: Parsed,
     today: date,
-    day: Callable[[datetime], date],
+    due_day: Callable[[FsrsCard], date],
     waiting: set[str] | None,
     buried: dict[str, date],
 ) -> list[DayCount]:
@@ -248,7 +249,7 @@ def _forecast(
         state = states.get(card_id)
         if state is not None and state.suspended:
             continue
-        when = max(today, day(card.due))
+        when = max(today, due_day(card))
         if card_id in buried:
             when = max(when, buried[card_id])
         if waiting is not None and (family := family_of(card_id)):
@@ -259,6 +260,14 @@ def _forecast(
     return [
         DayCount(today + timedelta(days=i), due[today + timedelta(days=i)]) for i in range(DAYS)
     ]
+
+
+def _due_day(card: FsrsCard, day_starts_at: int, tz: tzinfo | None) -> date:
+    """The study day `card` is due on, as the queue takes it (`study_days.due_date`); a
+    learning step within the day of its rating, the day of its due time."""
+    in_review = card.state == State.Review
+    day = due_date(in_review, card.due, card.last_review, day_starts_at, tz)
+    return day or study_date(card.due, day_starts_at, tz)
 
 
 def _true_retention(recent: list[tuple]) -> dict[str, Retention]:

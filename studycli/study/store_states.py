@@ -9,7 +9,7 @@ review (store_log.py).
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Iterator
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 
@@ -21,6 +21,12 @@ from .times import iso, parse_time
 # A card's due time and fsrs state, as the index cards_by_due (migrations 0003, 0005) holds them.
 _DUE = "json_extract(fsrs, '$.due')"
 _STATE = "json_extract(fsrs, '$.state')"
+# Its last review, read where the queue needs it (not in the index: a read of the row): due
+# from :near on, or in learning and due after :learning (see `schedule`)
+_LAST_REVIEW = (
+    f"CASE WHEN {_DUE} >= :near OR ({_STATE} != {REVIEW_STATE} AND {_DUE} > :learning)"
+    " THEN json_extract(fsrs, '$.last_review') END"
+)
 
 
 class CardStatesMixin(StoreConnection):
@@ -43,37 +49,41 @@ class CardStatesMixin(StoreConnection):
         seen: AbstractSet[str] | None = None,
         *,
         reviews: ReviewCap | None = None,
+        near: str = "",
+        learning: str = "",
     ) -> Schedule:
         """The cards due at or before `until` and the cards that are not new (see `Schedule`);
         `seen` when the caller knows them already (see `not_new`). With `reviews`, the cards
         in review (fsrs's State.Review) are only those the cap asks for: the first that a
         queue can show today, rather than every review card due (thousands, in a large
-        collection studied every few days).
+        collection studied every few days). Each card's last review is read where it is due at or
+        after `near`, or in learning and due after `learning` (stored text; "": every card's).
 
-        Reads only the rows it returns (an index on the due time), not every card's state.
+        Reads only the rows it returns (an index on the due time), not every card's state,
+        and a row itself only for its last review.
         """
         capped = f" AND {_STATE} != {REVIEW_STATE}" if reviews is not None else ""
         due = self.conn.execute(
-            f"SELECT card_id, {_STATE}, {_DUE} FROM cards WHERE suspended = 0"
-            f" AND fsrs IS NOT NULL AND {_DUE} <= ?{capped} ORDER BY {_DUE}, card_id",
-            (iso(until),),
+            f"SELECT card_id, {_STATE}, {_DUE}, {_LAST_REVIEW} FROM cards WHERE suspended = 0"
+            f" AND fsrs IS NOT NULL AND {_DUE} <= :until{capped} ORDER BY {_DUE}, card_id",
+            {"until": iso(until), "near": near, "learning": learning},
         ).fetchall()
         if reviews is not None:
-            due += self._first_reviews(reviews)
+            due += self._first_reviews(reviews, near)
         return Schedule(due=due, seen=self.not_new() if seen is None else seen)
 
-    def _first_reviews(self, cap: ReviewCap) -> list[tuple[str, int, str]]:
+    def _first_reviews(self, cap: ReviewCap, near: str) -> list[tuple[str, int, str, str | None]]:
         """The review cards due by `cap.now`, by due time then id, the first `cap.limit` of
         those in `cap.cards`: read a page at a time (one page, when most cards are wanted)."""
-        found: list[tuple[str, int, str]] = []
+        found: list[tuple[str, int, str, str | None]] = []
         # (named parameters, bound from a dict: Python 3.12.3, Ubuntu 24.04's, took numbered
         # ones (?1) bound from a tuple for named ones and warned, python/cpython#117995; with
         # warnings as errors, as the tests run, every review session with reviews due failed)
-        at = {"now": iso(cap.now), "due": "", "card": ""}
+        at = {"now": iso(cap.now), "due": "", "card": "", "near": near, "learning": ""}
         page = max(cap.limit, 64)
         while len(found) < cap.limit:
             rows = self.conn.execute(
-                f"SELECT card_id, {_STATE}, {_DUE} FROM cards WHERE suspended = 0"
+                f"SELECT card_id, {_STATE}, {_DUE}, {_LAST_REVIEW} FROM cards WHERE suspended = 0"
                 f" AND fsrs IS NOT NULL AND {_DUE} BETWEEN :due AND :now"
                 f" AND ({_DUE}, card_id) > (:due, :card)"
                 f" AND {_STATE} = {REVIEW_STATE} ORDER BY {_DUE}, card_id LIMIT {int(page)}",
@@ -94,6 +104,22 @@ class CardStatesMixin(StoreConnection):
             " WHERE fsrs IS NOT NULL OR suspended = 1"
         ).fetchone()
         return set(joined.split("\x1f")) if joined else set()
+
+    def due_rows(
+        self, card_ids: Container[str], *, review: bool, after: datetime | None = None
+    ) -> Iterator[tuple[str, str | None]]:
+        """The due times and last reviews (stored text) of these cards (studied, not
+        suspended), in review or not (`review`), by due time, of those due after `after` when
+        given: read as they are asked for (the first few, often)."""
+        later = f" AND {_DUE} > ?" if after is not None else ""
+        state = f"{_STATE} {'=' if review else '!='} {REVIEW_STATE}"
+        rows = self.conn.execute(
+            f"SELECT card_id, {_DUE}, json_extract(fsrs, '$.last_review') FROM cards"
+            f" WHERE suspended = 0 AND fsrs IS NOT NULL AND {state}{later}"
+            f" ORDER BY {_DUE}, card_id",
+            () if after is None else (iso(after),),
+        )
+        return ((due, last) for card_id, due, last in rows if card_id in card_ids)
 
     def earliest_due(
         self, card_ids: Container[str], after: datetime | None = None, *, review: bool | None = None
