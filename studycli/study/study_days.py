@@ -169,8 +169,10 @@ class DueToday:
 
     def __init__(self, now: datetime, day_starts_at: int, tz: tzinfo | None = None) -> None:
         self.now, self.moment = now, iso(now)
-        start = study_day_start(now, day_starts_at, tz)
+        self._start = start = study_day_start(now, day_starts_at, tz)
         self.start = iso(start)
+        self._before = iso(start - _SECOND)  # (a time stored without a fraction is earlier)
+        self._settled = iso(start + CLOCK_SHIFT)
         self.end = study_day_start(start + _WITHIN_NEXT_DAY, day_starts_at, tz)  # (next's)
         self.near = iso(self.end - CLOCK_SHIFT)
         self.far = iso(self.end + CLOCK_SHIFT)  # (no row due from here is read: see `until`)
@@ -191,10 +193,15 @@ class DueToday:
         return self.at(True, due, last_review) <= self.now
 
     def learning_at(self, due: str, last_review: str | None) -> datetime:
-        """`due_at` of a row of a card in learning: its due time where it was rated today and
-        is due today, before `near` (a step within the day, as most are)."""
-        if last_review is not None and last_review >= self.start and due < self.near:
-            return parse_time(due)
+        """`due_at` of a row of a card in learning, without its day worked out where its due
+        time is well inside today (after the day's start and CLOCK_SHIFT, before `near`): rated
+        today, a step within the day, due at its time; rated before, a step to today, due from
+        its start."""
+        if last_review is not None and self._settled <= due < self.near:
+            if last_review >= self.start:
+                return parse_time(due)
+            if last_review < self._before:
+                return self._start
         return self.at(False, due, last_review)
 
     def at(self, in_review: bool, due: str, last_review: str | None) -> datetime:
