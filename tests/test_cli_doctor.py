@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from studycli.errors import StoreDamaged
-from studycli.study import backups, database
+from studycli.study import backups, database, migrations
 from studycli.study import rating as core
 from studycli.study.store import Store
 
@@ -164,14 +164,19 @@ def test_a_file_that_does_not_open_gets_the_doctors_report(cli, tmp_path):
     assert report["healthy"] is False and report["review_log"]["complete"] is False
 
 
-def test_a_file_cut_short_by_its_last_page_has_its_log_saved(cli, tmp_path):
+def test_a_file_cut_short_by_its_last_page_has_its_log_saved(cli, tmp_path, monkeypatch):
     """A copy cut short, or a disk that filled: the last page gone, SQLite refused every
     statement (the schema's last page was among them) and the doctor saved nothing, though
-    every review still read (a new user's report). Read with the schema taken as it reads."""
+    every review still read (a new user's report). Read with the schema taken as it reads.
+    The file is one of the schema up to 0010, whose last schema page holds the undos' table:
+    a later migration's entries move it onto the page before (0011's did), and the undos
+    then read whole."""
     path = tmp_path / "reviews.sqlite3"
-    reviewed(path)  # a young database: the schema's last page is among its last (see below)
-    with Store.open(path) as store:
-        history = sorted((r.reviewed_at, r.card_id, r.rating) for r in store.reviews())
+    with monkeypatch.context() as patch:
+        schema_of(patch, migrations.MIGRATIONS[:10])
+        reviewed(path)  # a young database: the schema's last page is among its last (see below)
+        with Store.open(path) as store:
+            history = sorted((r.reviewed_at, r.card_id, r.rating) for r in store.reviews())
     whole = path.read_bytes()
     cut = len(whole) - _pages_from_the_schemas_last(path)
     path.write_bytes(whole[:cut])

@@ -197,12 +197,48 @@ def open_study(
         )
     say_waits()
     study = Study.open(path, config or settings(), write=write, renames=options(ctx).renames())
-    if study.store.notes:
+    notes = study.store.notes
+    if ctx.info_name in SCHEDULES and config is None and not ctx.meta.get(_SAID):
+        ctx.meta[_SAID] = True  # (once a command: `solve` opens the study more than once)
+        try:
+            notes = [*notes, *_parameters_note(study, write)]
+        except BaseException as exc:  # (busy recording a new log's: the study closed)
+            study.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+    if notes:
         from rich.console import Console
 
-        for note in study.store.notes:  # on stderr: what the command prints stays its own
+        for note in notes:  # on stderr: what the command prints stays its own
             print_prose(Console(stderr=True), note, markup=False, highlight=False)
     return study
+
+
+# The commands that schedule with the settings' FSRS parameters: each says where the cards'
+# memory states stand on other ones (`_parameters_note`).
+SCHEDULES = frozenset({"review", "solve", "due", "cram", "import-reviews"})
+_SAID = "studycli.parameters_note"  # (in the command's `ctx.meta`)
+
+
+def _parameters_note(study: Study, write: bool) -> list[str]:
+    """One line where the cards' memory states stand on other FSRS parameters than
+    settings.toml's (`Study.parameters_disagreement`: a hand edit, or an `optimize --write`
+    stopped before it wrote the file), with the command that brings them in line."""
+    found = study.parameters_disagreement(now(), write=write)
+    if found is None:
+        return []
+    from studycli.paths import config_path
+
+    if found.unsaved:
+        return [
+            f"note: `studycli optimize --write` recomputed the cards' memory states with new "
+            f"FSRS parameters at {found.made_at:%Y-%m-%d %H:%M} UTC, which never reached "
+            f"{config_path()} (it was stopped): run it again to save them, or "
+            "`studycli optimize --recompute` to go back to those in the file"
+        ]
+    return [
+        "note: the cards' memory states were computed with other FSRS parameters than those "
+        f"in {config_path()}: `studycli optimize --recompute` brings them in line"
+    ]
 
 
 def reviews_kept(ctx: typer.Context, item_id: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,11 +17,12 @@ from studycli.errors import ConfigError, StudyError
 from studycli.study.labels import counted
 
 from .app import app, exit_interrupted, options, print_error, print_prose, stdout
-from .context import open_study, settings
+from .context import now, open_study, settings
 
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from studycli.study.api import Study
     from studycli.study.optimize import Fit
 
 
@@ -87,7 +88,6 @@ def optimize(
     """
     from studycli.paths import config_path
     from studycli.study.api import fit_file
-    from studycli.study.settings import save_parameters
 
     if recompute:
         if write or from_csv is not None:
@@ -125,13 +125,12 @@ def optimize(
     )
     if saved:
         try:
-            recomputed = _recompute(
-                ctx, save=lambda: save_parameters(settings_file, result.parameters)
-            )
+            recomputed = _recompute(ctx, new=result.parameters, replaced=current)
         except _NotSaved as exc:  # nothing changed: say why
             saved, refused = False, f"the parameters were not saved: {exc.why}"
-        except StudyError as exc:  # the parameters are saved: say so, and how to go on
-            refused = _not_recomputed(settings_file, exc)
+        except _NotWritten as exc:  # the states are the new parameters': say so, and how on
+            saved, recomputed = False, exc.recomputed
+            refused = _not_written(settings_file, exc)
     if as_json:  # one JSON object, the refusal in it (not a second object after it)
         import json
 
@@ -153,64 +152,105 @@ def optimize(
 
 
 class _NotSaved(StudyError):
-    """The parameters were not saved: the review database cannot be written (found before
-    saving), or the settings file cannot."""
+    """The parameters were not saved, nor the memory states recomputed: the review database
+    cannot be written, or the settings file cannot."""
 
     def __init__(self, cause: StudyError) -> None:
         self.why = _why(cause)
         super().__init__(self.why)
 
 
-def _recompute(ctx: typer.Context, save: Callable[[], None] | None = None) -> int:
-    """Recompute every card's memory state with settings.toml's parameters (`Study.
-    recompute_memory`); the number of cards changed. Nothing where no review database exists.
-    With `save` (what writes the parameters), once the database is open to write: one that
-    cannot be written (read-only, locked by another program) is found before anything is
-    saved, not after the parameters had taken over (`_NotSaved`).
+class _NotWritten(StudyError):
+    """The memory states were recomputed with the new parameters (and the log records them),
+    and settings.toml could not be given them after: the next command says so too."""
+
+    def __init__(self, cause: StudyError, recomputed: int) -> None:
+        self.why, self.recomputed = _why(cause), recomputed
+        super().__init__(self.why)
+
+
+def _recompute(
+    ctx: typer.Context,
+    new: Sequence[float] | None = None,
+    replaced: Sequence[float] | None = None,
+) -> int:
+    """Recompute every card's memory state with settings.toml's parameters, or `new` ones,
+    which are then saved there in place of `replaced` (`--write`); the number of cards
+    changed. Nothing but the saving where no review database exists.
+
+    New parameters are saved last: the states are recomputed and committed with a record of
+    them (`Study.recompute_memory`), with their settings.toml written beside it already, then
+    that file takes its place (a rename). A database that cannot be written, a settings file
+    that cannot, or a Ctrl-C during the recompute leave both as they were (`_NotSaved`); only
+    a stop between the commit and the rename (SIGKILL, a power cut: SIGTERM and SIGHUP wait)
+    leaves the states ahead of settings.toml, which the next command says (`_NotWritten` where
+    the rename fails).
 
     Raises:
         StudyError: the database cannot be written (busy, read-only, damaged).
     """
     from studycli.paths import config_path, database_path
-
-    from .app import options
-    from .context import now
+    from studycli.study.settings import save_parameters
 
     if not database_path(options(ctx).db).exists():
-        if save is not None:
-            _saved(save)
+        if new is not None:
+            _saved(lambda: save_parameters(config_path(), new))
         return 0
+    # (the parameters in the file are what is replaced: invalid ones do not stop it)
+    config = settings(parameters=new is None)
     try:
-        # (the parameters in the file are what is replaced: invalid ones do not stop it)
-        study = open_study(ctx, write=True, config=settings(parameters=save is None))
+        study = open_study(ctx, write=True, config=config)
     except StudyError as exc:
-        if save is None:
+        if new is None:
             raise
         raise _NotSaved(exc) from exc
     with study:
-        if save is not None:
-            try:
-                study.wait_to_write()  # (another program may still lock it after: then the
-            except StudyError as exc:  # recompute fails, and says to run --recompute)
-                raise _NotSaved(exc) from exc
-        with _termination_held(save is not None):  # (not while waiting: nothing saved yet)
-            if save is not None:
-                _saved(save)
-                study.settings = settings()  # as saved
+        if new is None:
             try:
                 return study.recompute_memory(now())
             except KeyboardInterrupt:  # (one transaction: rolled back whole)
-                exit_interrupted(_interrupted(None if save is None else config_path()))
+                exit_interrupted(_interrupted(None))
+        try:
+            study.wait_to_write()  # (another program may still lock it after: then the
+        except StudyError as exc:  # recompute fails, and nothing is saved)
+            raise _NotSaved(exc) from exc
+        study.settings = config._replace(parameters=tuple(new))
+        with _termination_held(True):  # (not while waiting: nothing done yet)
+            return _recompute_and_save(study, config_path(), replaced)
+
+
+def _recompute_and_save(study: Study, settings_file: Path, replaced: Sequence[float] | None) -> int:
+    """`study.recompute_memory` with its settings' new parameters, then those saved in
+    `settings_file` (see `_recompute`)."""
+    from studycli.study.settings import parameters_saved
+
+    parameters = study.settings.parameters
+    assert parameters is not None
+    changed = None
+    try:
+        with parameters_saved(settings_file, parameters):
+            try:
+                changed = study.recompute_memory(now(), saving=True, replaced=replaced)
+            except StudyError as exc:
+                raise _NotSaved(exc) from exc
+    except ConfigError as exc:
+        if changed is None:
+            raise _NotSaved(exc) from exc
+        raise _NotWritten(exc, changed) from exc
+    except KeyboardInterrupt:  # (the recompute: one transaction, rolled back whole)
+        exit_interrupted(_interrupted(None if changed is None else settings_file))
+    return changed
 
 
 @contextlib.contextmanager
 def _termination_held(hold: bool) -> Iterator[None]:
     """With `hold`, SIGTERM and SIGHUP (the terminal closed) wait until the block is done:
-    between saving the parameters and committing the states they give, one ended the command
-    with the parameters saved and every state stale, and nothing said so (Ctrl-C says to run
-    `--recompute`). A handler notes them (any thread may receive a signal, and only one that
-    no thread blocks ends the process at once); each is raised again once the block is done,
-    where it ends the command as it would have."""
+    between committing the recomputed states and saving the parameters they stand on, one
+    ended the command with the two apart (the next command says so, but a stop that can wait
+    is better not taken there; Ctrl-C during the recompute rolls it back). A handler notes
+    them (any thread may receive a signal, and only one that no thread blocks ends the
+    process at once); each is raised again once the block is done, where it ends the command
+    as it would have."""
     if not hold:
         yield
         return
@@ -236,15 +276,14 @@ def _termination_held(hold: bool) -> Iterator[None]:
             signal.raise_signal(number)
 
 
-def _interrupted(saved: Path | None) -> str:
-    """What a Ctrl-C during the recompute left: the memory states as they were; with `saved`,
-    the new parameters in that file all the same (it was silent: nothing told the learner to
-    recompute them)."""
-    if saved is None:
-        return "interrupted: the memory states are as they were"
+def _interrupted(saving: Path | None) -> str:
+    """What a Ctrl-C left: nothing changed; or, with `saving`, the memory states recomputed
+    with the new parameters, and that file perhaps without them (the next command says so)."""
+    if saving is None:
+        return "interrupted: the parameters and the memory states are as they were"
     return (
-        f"interrupted: the parameters were saved in {escape(str(saved))}, but the cards' "
-        "memory states were not recomputed with them: run `studycli optimize --recompute`"
+        "interrupted: the cards' memory states were recomputed with the new parameters; where "
+        f"they did not reach {escape(str(saving))}, the next command says so"
     )
 
 
@@ -256,11 +295,13 @@ def _saved(save: Callable[[], None]) -> None:
         raise _NotSaved(exc) from exc
 
 
-def _not_recomputed(saved: Path, exc: StudyError) -> str:
-    """The error where the parameters were saved and the memory states not recomputed."""
+def _not_written(settings_file: Path, exc: _NotWritten) -> str:
+    """The error where the memory states were recomputed with the new parameters and
+    settings.toml could not be given them."""
     return (
-        f"the parameters were saved in {saved}, but the cards' memory states were not "
-        f"recomputed with them ({_why(exc)}): run `studycli optimize --recompute` to do it"
+        f"the cards' memory states were recomputed with the new parameters, but they could "
+        f"not be saved in {settings_file} ({exc.why}): fix that and run `studycli optimize "
+        "--write` again, or `studycli optimize --recompute` to go back to the parameters there"
     )
 
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (
 
     from . import optimize
     from .cram import CramQueue
+    from .memory_parameters import Disagreement, Parameters
     from .review_io import ImportResult, LeftOut
     from .stats import Stats
 
@@ -551,33 +552,62 @@ class Study:
         with self.store.transaction():
             pass
 
-    def recompute_memory(self, now: datetime) -> int:
+    def recompute_memory(
+        self, now: datetime, *, saving: bool = False, replaced: Sequence[float] | None = None
+    ) -> int:
         """Give every studied card the stability and difficulty its history gives under the
         settings' parameters, its due date kept (Anki recomputes memory states so when a
         preset's parameters change), and log the recompute, so that a replay of the log gives
         the same states (`rating.rebuild`). It is logged at `now`, or just after the log's
         latest review or recompute where the clock is behind them: it follows the whole
-        history; one that changes no card's state is not logged. Computed from a snapshot,
-        without the write lock (a review session in another terminal goes on rating), and
-        written with the log as it was; where another process wrote meanwhile, computed
-        again. Returns how many cards' states changed (a state that had drifted from the log
-        keeps its drift, which the doctor repairs).
+        history; one that changes no card's state is not logged for the replay. The
+        parameters are recorded with the states, in their transaction, changed or not
+        (`memory_parameters`: what `parameters_disagreement` compares settings.toml's with).
+        Computed from a snapshot, without the write lock (a review session in another
+        terminal goes on rating), and written with the log as it was; where another process
+        wrote meanwhile, computed again. Returns how many cards' states changed (a state that
+        had drifted from the log keeps its drift, which the doctor repairs).
+
+        Args:
+            saving: the settings' parameters are new, written to settings.toml once this
+                commits (`optimize --write`), which holds `replaced` until then (None: the
+                defaults): where it never does, the next command says so.
 
         Raises:
             StoreBusy: another process kept the database locked (nothing was changed).
         """
         from . import scheduler as sched
+        from .memory_parameters import as_recorded
 
         scheduler = sched.make_scheduler(self.settings)
+        record = (as_recorded(self.settings.parameters), saving, as_recorded(replaced))
         for _ in range(2):
             with self.store.snapshot():
                 version = self.store.data_version()
                 made_at, changed = self._recomputed(scheduler, now)
             with self.store.transaction():
                 if self.store.data_version() == version:
-                    return self._write_recompute(scheduler, made_at, changed)
+                    return self._write_recompute(scheduler, made_at, changed, record)
         with self.store.transaction():  # written to all along: computed inside the lock
-            return self._write_recompute(scheduler, *self._recomputed(scheduler, now))
+            return self._write_recompute(scheduler, *self._recomputed(scheduler, now), record)
+
+    def parameters_disagreement(self, now: datetime, *, write: bool) -> Disagreement | None:
+        """Where the memory states stand on other FSRS parameters than the settings' (see
+        memory_parameters.py): one row read, and, only where there is no record and the
+        settings have parameters of their own, whether the log holds a review. With `write`
+        (the command writes), a log with neither record nor review records those parameters
+        at `now`: the states its first reviews make stand on them, not on the defaults that
+        no record means (a new log with the defaults writes nothing)."""
+        record = self.store.memory_parameters()
+        if record is None and self.settings.parameters is None:
+            return None  # (most learners, until they fit: nothing more read, nor imported)
+        from .memory_parameters import as_recorded, disagreement
+
+        own = as_recorded(self.settings.parameters)
+        if record is None and own is not None and write and not self.store.has_reviews():
+            self.store.record_parameters(now, own)
+            return None
+        return disagreement(record, self.settings.parameters, self.store.has_reviews)
 
     def stale_memory_states(self, now: datetime) -> int:
         """How many studied cards' memory states a recompute with the settings' parameters
@@ -599,8 +629,14 @@ class Study:
             return len(self._recomputed(scheduler, now)[1])
 
     def _write_recompute(
-        self, scheduler: Scheduler, made_at: datetime, changed: list[CardState]
+        self,
+        scheduler: Scheduler,
+        made_at: datetime,
+        changed: list[CardState],
+        record: tuple[Parameters, bool, Parameters],
     ) -> int:
+        parameters, saving, replaced = record
+        self.store.record_parameters(made_at, parameters, saving=saving, replaced=replaced)
         if not changed:  # a replay without it gives the same states: the log stays as it is
             return 0
         self.store.record_recompute(made_at, scheduler.to_json())

@@ -269,6 +269,48 @@ MIGRATIONS: list[tuple[str, str]] = [
             BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
     """,
     ),
+    (
+        "0011_memory_parameters",
+        """
+        -- The FSRS parameters the cards' memory states stand on, recorded with them: by each
+        -- recompute (`optimize --write`, `optimize --recompute`), in the transaction that
+        -- writes the states, and on a log's first opening to study (no state yet). Each
+        -- command that schedules compares the latest with settings.toml's, one row read,
+        -- and says where they differ: a hand edit, or an `optimize --write` stopped between
+        -- its commit and settings.toml (`saving`, `replaced`). `parameters` is settings.toml's
+        -- list as JSON; NULL: fsrs's defaults; `[]`: several (a log upgraded here whose
+        -- reviews were made with more than one). `recomputes` (0006) keeps what a replay
+        -- needs; this table, what the learner is told.
+        CREATE TABLE memory_parameters (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            made_at    TEXT    NOT NULL,            -- UTC, ISO-8601
+            parameters TEXT,
+            saving     INTEGER NOT NULL DEFAULT 0,  -- 1: settings.toml written after the commit
+            replaced   TEXT                         -- with `saving`: its `parameters` until then
+        );
+        CREATE TRIGGER memory_parameters_append_only_update BEFORE UPDATE ON memory_parameters
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+        CREATE TRIGGER memory_parameters_append_only_delete BEFORE DELETE ON memory_parameters
+            BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+
+        -- An existing log: its latest recompute's parameters, or, never recomputed, those its
+        -- reviews were made with (the schedulers' settings), or `[]` where they differ. The
+        -- list below is fsrs 6's defaults as the schedulers' JSON holds them (NULL here).
+        INSERT INTO memory_parameters (made_at, parameters)
+            SELECT r.made_at, NULLIF(json_extract(s.settings, '$.parameters'), '[0.212,1.2931,2.3065,8.2956,6.4133,0.8334,3.0194,0.001,1.8722,0.1666,0.796,1.4835,0.0614,0.2629,1.6483,0.6014,1.8729,0.5425,0.0912,0.0658,0.1542]')
+            FROM recomputes r JOIN schedulers s ON s.id = r.scheduler_id
+            ORDER BY r.made_at DESC, r.id DESC LIMIT 1;
+        INSERT INTO memory_parameters (made_at, parameters)
+            SELECT made_at, parameters FROM (
+                SELECT (SELECT max(reviewed_at) FROM reviews) AS made_at, CASE
+                    WHEN count(DISTINCT json_extract(settings, '$.parameters')) > 1 THEN '[]'
+                    ELSE NULLIF(max(json_extract(settings, '$.parameters')), '[0.212,1.2931,2.3065,8.2956,6.4133,0.8334,3.0194,0.001,1.8722,0.1666,0.796,1.4835,0.0614,0.2629,1.6483,0.6014,1.8729,0.5425,0.0912,0.0658,0.1542]')
+                END AS parameters
+                FROM schedulers
+            )
+            WHERE made_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM memory_parameters);
+    """,
+    ),
 ]
 
 NAMES = [name for name, _ in MIGRATIONS]

@@ -18,8 +18,11 @@ parameters = [0.212, ...]        # the 21 FSRS weights (default: fsrs's); `study
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import re
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -92,13 +95,53 @@ def _read_toml(path: Path) -> dict[str, Any]:
         ) from None
 
 
-def save_parameters(path: Path, parameters: list[float] | tuple[float, ...]) -> None:
+def save_parameters(path: Path, parameters: Sequence[float]) -> None:
     """Set `parameters` in the settings file at `path`, keeping every other key (and, when the
     file's text allows, its comments and layout); creates the file if missing.
 
     Raises:
         ConfigError: the existing file is invalid (it is left as it was), the parameters are
             invalid, or the file cannot be written.
+    """
+    with parameters_saved(path, parameters):
+        pass
+
+
+@contextlib.contextmanager
+def parameters_saved(path: Path, parameters: Sequence[float]) -> Iterator[None]:
+    """`save_parameters` around a block: the file's new text is made and written beside it,
+    on the disk, before the block runs, and takes its place in one step (a rename) once the
+    block ends; where the block raises, the file is left as it was. What settings.toml must
+    follow (the memory states `optimize --write` recomputes and commits) is done in the block,
+    and all that is left after it is the rename.
+
+    Raises:
+        ConfigError: as `save_parameters`: before the block (it does not run), or after it,
+            where the new text cannot take the file's place.
+    """
+    from studycli.paths import replacing
+
+    text = _parameters_text(path, parameters)
+    stage = "before"
+    try:
+        with replacing(path, "wb") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # (what is left after the block: the rename)
+            stage = "in"
+            yield
+            stage = "after"
+    except OSError as exc:
+        if stage == "in":  # the block's own
+            raise
+        raise ConfigError(f"cannot write the settings file {path}: {exc}") from None
+
+
+def _parameters_text(path: Path, parameters: Sequence[float]) -> bytes:
+    """The settings file at `path` with `parameters` set (see `save_parameters`).
+
+    Raises:
+        ConfigError: the existing file is invalid, or the parameters are.
     """
     import tomllib
 
@@ -117,12 +160,7 @@ def save_parameters(path: Path, parameters: list[float] | tuple[float, ...]) -> 
             text = tomli_w.dumps(wanted)  # the text edit fell short: rewrite (comments are lost)
     except tomllib.TOMLDecodeError:
         text = tomli_w.dumps(wanted)
-    from studycli.paths import replace_file
-
-    try:
-        replace_file(path, text.encode("utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot write the settings file {path}: {exc}") from None
+    return text.encode("utf-8")
 
 
 def _replace_key(text: str, key: str, assignment: str) -> str:

@@ -13,6 +13,7 @@ transactions, the file opened):
 - store_log.py: a rating recorded, the log read back;
 - store_import.py: an import's staging, settling and appending (review_io.py drives it);
 - store_replay.py: what a replay reads (the schedule's reviews, their schedulers), recomputes;
+- store_parameters.py: the FSRS parameters the memory states stand on, as recorded;
 - store_export.py: what `export-reviews` writes, and what it leaves out;
 - store_stats.py: what the statistics read;
 - store_renames.py: a renamed card's history moved onto its new id.
@@ -37,6 +38,7 @@ from .review_records import CardState, ReviewMethod
 from .store_export import ExportMixin
 from .store_import import ImportMixin
 from .store_log import ReviewLogMixin
+from .store_parameters import ParametersMixin
 from .store_renames import RenamesMixin
 from .store_replay import ReplayMixin
 from .store_sql import _write_state
@@ -50,6 +52,7 @@ class Store(
     ReviewLogMixin,
     ImportMixin,
     ReplayMixin,
+    ParametersMixin,
     ExportMixin,
     StatsMixin,
     RenamesMixin,

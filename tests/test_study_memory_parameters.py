@@ -1,0 +1,141 @@
+"""The FSRS parameters the cards' memory states stand on are recorded with them, and each
+command that schedules compares them with settings.toml's: a hand edit (or an `optimize
+--write` stopped between its commit and the file) is told at once, in one line, where only
+`doctor`'s full replay found it. A rating made since does not hide it."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from studycli.study import migrations
+from studycli.study import rating as core
+from studycli.study import scheduler as sched
+from studycli.study.api import Study
+from studycli.study.settings import load_settings, save_parameters
+from studycli.study.store import Store
+
+from .conftest import FIXTURE_CONTENT
+from .study_support import NO_FUZZ, NOW, fixture_content, schema_of
+from .test_study_recompute import NEW, SAMPLE
+
+STALE = "memory states were computed with other FSRS parameters"
+
+
+def _said(result) -> str:
+    return " ".join(result.stderr.split())
+
+
+def test_a_hand_edit_is_told_by_the_commands_that_schedule_until_recomputed(cli, isolated_home):
+    settings_file = isolated_home / "config" / "settings.toml"
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", SAMPLE).exit_code == 0
+    assert STALE not in _said(cli("--content", FIXTURE_CONTENT, "due"))  # the defaults'
+
+    save_parameters(settings_file, NEW.parameters)  # by hand
+    due = cli("--content", FIXTURE_CONTENT, "due", "--json")
+    assert due.exit_code == 0 and json.loads(due.stdout)  # (the note on stderr alone)
+    said = _said(due)
+    assert f"{STALE} than those in {settings_file}" in said, said
+    assert "`studycli optimize --recompute` brings them in line" in said
+    assert said.count(STALE) == 1
+
+    # a rating made with the new parameters since (the latest review's are the file's): the
+    # other cards' states are still the old parameters'
+    with Store.open(isolated_home / "data" / "reviews.sqlite3") as store:
+        card = fixture_content().get("add-one")
+        core.rate(store, card, 3, datetime.now(UTC), load_settings(settings_file))
+    assert STALE in _said(cli("--content", FIXTURE_CONTENT, "due"))
+
+    assert cli("--content", FIXTURE_CONTENT, "optimize", "--recompute").exit_code == 0
+    assert STALE not in _said(cli("--content", FIXTURE_CONTENT, "due"))
+    settings_file.write_text("")  # back to the defaults, by hand
+    assert STALE in _said(cli("--content", FIXTURE_CONTENT, "due"))
+
+
+def test_parameters_set_before_the_first_review_are_in_line(cli, isolated_home):
+    """A new log has no record until it is first opened to study: then the settings'
+    parameters are recorded, which its reviews are made with (not taken for the defaults)."""
+    save_parameters(isolated_home / "config" / "settings.toml", NEW.parameters)
+    assert STALE not in _said(cli("--content", FIXTURE_CONTENT, "due"))  # (no database yet)
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", SAMPLE).exit_code == 0
+    assert STALE not in _said(cli("--content", FIXTURE_CONTENT, "due"))
+    with Store.open(isolated_home / "data" / "reviews.sqlite3") as store:
+        assert Study(store, NEW).stale_memory_states(datetime.now(UTC)) == 0
+
+
+def test_the_latest_record_is_read_by_its_key(tmp_path):
+    """What every scheduling command pays: the latest record, by its key."""
+    with Store.open(tmp_path / "r.sqlite3") as store:
+        for day in range(3):
+            Study(store, NEW if day % 2 else NO_FUZZ).recompute_memory(NOW + timedelta(day))
+        plan = store.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT made_at, parameters, saving, replaced"
+            " FROM memory_parameters ORDER BY id DESC LIMIT 1"
+        ).fetchall()
+        assert "SCAN memory_parameters" in plan[0][3] and "TEMP B-TREE" not in str(plan)
+        found = store.memory_parameters()
+        assert found is not None and found.parameters is None  # (the defaults: the third)
+
+
+@pytest.mark.parametrize(
+    "used, recomputed, recorded",
+    [
+        ([NO_FUZZ], None, None),
+        ([NEW], None, NEW.parameters),
+        ([NO_FUZZ, NEW], None, ()),  # several: in line with none
+        ([NO_FUZZ], NEW, NEW.parameters),
+        ([NO_FUZZ, NEW], NO_FUZZ, None),  # the latest recompute's, whatever came before
+    ],
+    ids=["defaults", "own", "several", "recomputed", "recomputed-defaults"],
+)
+def test_an_upgraded_log_records_what_its_states_stand_on(
+    tmp_path, monkeypatch, used, recomputed, recorded
+):
+    path = tmp_path / "r.sqlite3"
+    content = fixture_content()
+    with monkeypatch.context() as patch:
+        schema_of(patch, migrations.MIGRATIONS[:10])  # the release before the record
+        with Store.open(path) as store:
+            for day, settings in enumerate(used):
+                core.rate(store, content.get("add-one"), 3, NOW + timedelta(day), settings)
+            if recomputed is not None:
+                scheduler = sched.make_scheduler(recomputed)
+                store.record_recompute(NOW + timedelta(days=5), scheduler.to_json())
+    with Store.open(path) as store:  # upgraded
+        assert store.notes and "0011_memory_parameters" in store.notes[0]
+        found = store.memory_parameters()
+        assert found is not None and found.parameters == recorded
+        assert not found.saving
+
+
+def test_a_settings_file_that_cannot_take_the_new_parameters_after_the_recompute_says_so(
+    cli, isolated_home, monkeypatch
+):
+    """The rename that puts settings.toml in place fails once the states are committed: the
+    error says what was done and what to run, and so does the next command."""
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", SAMPLE).exit_code == 0
+    real = os.replace
+
+    def refused(source, target, *args, **kwargs):
+        if str(target).endswith("settings.toml"):
+            raise PermissionError(13, "Permission denied", str(target))
+        return real(source, target, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", refused)
+        result = cli("optimize", "--write", "--json")
+    settings_file = isolated_home / "config" / "settings.toml"
+    said = _said(result)
+    assert result.exit_code == 1
+    assert "memory states were recomputed with the new parameters, but they could not be" in said
+    assert "run `studycli optimize --write` again" in said and "--recompute" in said
+    shown = json.loads(result.stdout)
+    assert shown["written"] is None and shown["recomputed"] > 1000
+    assert not settings_file.exists()
+    said = _said(cli("--content", FIXTURE_CONTENT, "due"))
+    assert f"which never reached {settings_file}" in said, said
+    assert cli("optimize", "--write").exit_code == 0  # finished
+    assert "memory states" not in _said(cli("--content", FIXTURE_CONTENT, "due"))
