@@ -85,7 +85,7 @@ def _fsrs_json(card_id: str, state: int, due: datetime, last: datetime, rng) -> 
         {
             "card_id": fsrs_card_id(card_id),
             "state": state,
-            "step": None if state == 2 else 0,
+            "step": None if state == 2 else 1,  # (learning: the 10-minute step)
             "stability": round(rng.uniform(1, 400), 4),
             "difficulty": round(rng.uniform(1, 10), 4),
             "due": due.isoformat(),
@@ -108,11 +108,13 @@ def make_store(db: Path, ids: list[str], reviews: int, now: datetime = NOW, seed
         states = {}
         for card_id in ids:
             roll = rng.random()
-            if roll < 0.02:  # in learning: due within the hour
-                state, due = 1, now + timedelta(minutes=rng.uniform(-30, 60))
+            if roll < 0.02:  # in learning, rated a 10-minute step ago (the default steps
+                # are 1m and 10m): due from half an hour ago to 10 minutes ahead
+                state, due = 1, now + timedelta(minutes=rng.uniform(-30, 10))
+                last = due - timedelta(minutes=10)
             else:  # in review: due from a month ago to a year ahead
                 state, due = 2, now + timedelta(days=rng.uniform(-30, 365))
-            last = min(now, due - timedelta(days=rng.uniform(0.001, 30)))
+                last = min(now, due - timedelta(days=rng.uniform(0.001, 30)))
             states[card_id] = _fsrs_json(card_id, state, due, last, rng)
         conn.execute("BEGIN")
         conn.executemany(
