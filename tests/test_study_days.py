@@ -128,6 +128,25 @@ def test_a_learning_step_of_a_day_is_due_the_whole_next_study_day(tmp_path, monk
         assert study.next_due(items, rated, tz) == _berlin(2025, 5, 5, 4, 0)
 
 
+@pytest.mark.parametrize("rated_at", [(4, 30), (9, 0)])
+def test_a_learning_step_of_a_day_is_not_learnt_ahead_before_its_day(tmp_path, rated_at):
+    """Learning steps 10m, 1d: a step to the next study day is due from that day's start and
+    not before, as Anki's interday steps are never learnt ahead. Rated just after 04:00, its
+    due time fell within the hours after the next day's start that the queue reads, and at
+    03:45 the session showed it early: rated then (the study day before its own), Good
+    graduated it to a day counted from that day, due at 04:00, a quarter of an hour on. Rated
+    at 09:00 it was not shown early: the queue never read it."""
+    rated = _berlin(2025, 5, 4, *rated_at)
+    day = (timedelta(minutes=10), timedelta(days=1))
+    with _stepped(tmp_path, day, rated) as study:
+        items = study_items(fixture_content().cards.values())
+        before = study.queue(items, _berlin(2025, 5, 5, 3, 45), BERLIN)
+        assert (before.learning, before.ahead, before.next()) == ([], [], None)
+        start = study.queue(items, _berlin(2025, 5, 5, 4, 0), BERLIN)
+        assert [c.id for c in start.learning] == [CARD]
+        assert study.next_due(items, _berlin(2025, 5, 5, 3, 45), BERLIN) == _berlin(2025, 5, 5, 4)
+
+
 def test_a_learning_step_within_the_day_is_due_at_its_minute(tmp_path):
     """Learning steps 10m, 1h: Good at 20:00 is due at 21:00, not from any day's start."""
     rated = _berlin(2025, 5, 4, 20, 0)

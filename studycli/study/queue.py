@@ -58,7 +58,7 @@ class Due(Record, Generic[ItemT]):  # a named tuple: cheaper to make than a data
     learning: list[ItemT]
     review: list[ItemT]
     new: list[ItemT]
-    ahead: list[ItemT]  # learning cards due within LEARN_AHEAD
+    ahead: list[ItemT]  # learning cards due within LEARN_AHEAD, in a step within today
     held_new: int = 0  # new cards held back for a later day: today's new limit is reached
     # reviews due today that today's review limit holds back: all of them where every review
     # due was read (`due_by_deck`), those read past the limit where a cap read few (`due_from`)
@@ -219,7 +219,9 @@ def due_now(
                 review.append(card)
         elif (due <= moment and due < near) or (at := today.learning_at(due, last_review)) <= now:
             learning.append(card)
-        elif at <= soon:
+        elif at <= soon and at < today.end:
+            # (a step to a later study day, due from its start, `end` or later, is never
+            # learnt ahead, as Anki's interday steps are not)
             ahead.append(card)
     new = index.unseen(schedule.seen)
     reviews_left = _reviews_left(settings, done_today)
