@@ -66,6 +66,33 @@ def test_parameters_set_before_the_first_review_are_in_line(cli, isolated_home):
         assert Study(store, NEW).stale_memory_states(datetime.now(UTC)) == 0
 
 
+@pytest.mark.parametrize("left", ["an undone rating", "cram ratings"])
+def test_parameters_set_after_ratings_that_made_no_state_are_in_line(
+    cli, isolated_home, tmp_path, left
+):
+    """A log whose ratings were all undone, or all cram (neither makes a memory state), made
+    with the defaults: parameters set by hand then stand on no state, and the first command
+    that writes records them. They were taken for a hand edit over states of the defaults
+    (the log held a review), and every scheduling command said so, after ratings made with
+    them too, until `optimize --recompute`."""
+    content = fixture_content()
+    with Store.open(isolated_home / "data" / "reviews.sqlite3") as store:
+        for card_id in ("add-one", "bias-concept"):
+            card = content.get(card_id)
+            if left == "cram ratings":
+                core.cram(store, card, 3, NOW, NO_FUZZ)
+            else:
+                core.undo(store, core.rate(store, card, 3, NOW, NO_FUZZ).id, NOW)
+        assert store.not_new() == set()  # (no memory state)
+    save_parameters(isolated_home / "config" / "settings.toml", NEW.parameters)
+    assert STALE not in _said(cli("--content", FIXTURE_CONTENT, "due"))
+    log = tmp_path / "log.csv"
+    log.write_text(f"card_id,review_rating,review_time\nadd-one,3,{NOW + timedelta(hours=1)}\n")
+    imported = cli("--content", FIXTURE_CONTENT, "import-reviews", log)
+    assert imported.exit_code == 0 and STALE not in _said(imported), imported.output
+    assert STALE not in _said(cli("--content", FIXTURE_CONTENT, "due"))
+
+
 def test_the_latest_record_is_read_by_its_key(tmp_path):
     """What every scheduling command pays: the latest record, by its key."""
     with Store.open(tmp_path / "r.sqlite3") as store:

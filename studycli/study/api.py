@@ -594,20 +594,21 @@ class Study:
     def parameters_disagreement(self, now: datetime, *, write: bool) -> Disagreement | None:
         """Where the memory states stand on other FSRS parameters than the settings' (see
         memory_parameters.py): one row read, and, only where there is no record and the
-        settings have parameters of their own, whether the log holds a review. With `write`
-        (the command writes), a log with neither record nor review records those parameters
-        at `now`: the states its first reviews make stand on them, not on the defaults that
-        no record means (a new log with the defaults writes nothing)."""
+        settings have parameters of their own, whether the log holds a review that makes a
+        memory state (undone and cram ratings make none). With `write` (the command writes),
+        a log with neither record nor such review records those parameters at `now`: the
+        states its first reviews make stand on them, not on the defaults that no record means
+        (a new log with the defaults writes nothing)."""
         record = self.store.memory_parameters()
         if record is None and self.settings.parameters is None:
             return None  # (most learners, until they fit: nothing more read, nor imported)
         from .memory_parameters import as_recorded, disagreement
 
         own = as_recorded(self.settings.parameters)
-        if record is None and own is not None and write and not self.store.has_reviews():
+        if record is None and own is not None and write and not self.store.has_scheduled_reviews():
             self.store.record_parameters(now, own)
             return None
-        return disagreement(record, self.settings.parameters, self.store.has_reviews)
+        return disagreement(record, self.settings.parameters, self.store.has_scheduled_reviews)
 
     def stale_memory_states(self, now: datetime) -> int:
         """How many studied cards' memory states a recompute with the settings' parameters

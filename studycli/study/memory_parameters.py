@@ -8,8 +8,8 @@ the file: each command that schedules compares them (`disagreement`, one row rea
 so, where only the doctor's full replay found it.
 
 A log with no record stands on fsrs's defaults, the parameters every studycli scheduled
-with before it had any of its own; one that has no review yet stands on nothing, and agrees
-with any (a learner's own parameters set before the first review are recorded when the log is
+with before it had any of its own; one that has no review yet (none that makes a state: undone
+and cram ratings make none) stands on nothing, and agrees with any (a learner's own parameters set before the first review are recorded when the log is
 first opened to study: `Study.parameters_disagreement`).
 """
 
@@ -54,8 +54,8 @@ def disagreement(
     Args:
         record: the log's latest (`Store.memory_parameters`).
         parameters: settings.toml's (None: fsrs's defaults).
-        reviewed: whether the log holds a review (asked only where there is no record and
-            settings.toml has parameters of its own).
+        reviewed: whether the log holds a review that makes a memory state (asked only
+            where there is no record and settings.toml has parameters of its own).
     """
     wanted = as_recorded(parameters)
     if record is None:

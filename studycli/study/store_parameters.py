@@ -1,7 +1,8 @@
 """The FSRS parameters the cards' memory states stand on, as the log records them
 (`ParametersMixin`, a part of `Store`): the latest record (`memory_parameters`), a new one
 (`record_parameters`, inside the transaction of the states it stands for), and whether the log
-holds any review yet (`has_reviews`). memory_parameters.py says what a record means.
+holds a review that makes a state yet (`has_scheduled_reviews`). memory_parameters.py says what
+a record means.
 
 `Store` (store.py) inherits it; it works through `StoreConnection` (store_connection.py) on the
 `memory_parameters` table that migrations.py makes (0011).
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from .store_connection import StoreConnection
+from .store_sql import _LOG_FROM, SCHEDULED
 from .times import iso, parse_time
 
 if TYPE_CHECKING:  # imported where a record is read: a log with none needs it not
@@ -64,9 +66,11 @@ class ParametersMixin(StoreConnection):
                 (iso(made_at), _dumped(parameters), int(saving), _dumped(replaced)),
             )
 
-    def has_reviews(self) -> bool:
-        """Whether the log holds a review (undone and cram ones count)."""
-        return self.conn.execute("SELECT 1 FROM reviews LIMIT 1").fetchone() is not None
+    def has_scheduled_reviews(self) -> bool:
+        """Whether the log holds a review that makes a memory state: one neither undone nor
+        cram (those leave the card's state as it was: a log of them alone holds no state)."""
+        found = self.conn.execute(f"SELECT 1 FROM {_LOG_FROM} WHERE {SCHEDULED} LIMIT 1")
+        return found.fetchone() is not None
 
 
 def _dumped(parameters: Sequence[float] | None) -> str | None:
