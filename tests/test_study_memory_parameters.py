@@ -166,3 +166,20 @@ def test_a_settings_file_that_cannot_take_the_new_parameters_after_the_recompute
     assert f"which never reached {settings_file}" in said, said
     assert cli("optimize", "--write").exit_code == 0  # finished
     assert "memory states" not in _said(cli("--content", FIXTURE_CONTENT, "due"))
+
+
+def test_parameters_put_back_by_hand_after_a_write_are_a_hand_edit(cli, isolated_home):
+    """`optimize --write` saved, then the learner put the parameters it replaced back by hand
+    (the line deleted, a backup of settings.toml restored): the note is the hand edit's. The
+    record of the --write (saving, the parameters it replaced) was the latest, and the note
+    said the --write had been stopped before settings.toml took them, which it had not."""
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", SAMPLE).exit_code == 0
+    written = cli("optimize", "--write")
+    assert written.exit_code == 0, written.output
+    settings_file = isolated_home / "config" / "settings.toml"
+    assert load_settings(settings_file).parameters is not None
+    assert STALE not in _said(cli("--content", FIXTURE_CONTENT, "due"))
+    settings_file.write_text("")  # back to the defaults, by hand
+    said = _said(cli("--content", FIXTURE_CONTENT, "due"))
+    assert f"{STALE} than those in {settings_file}" in said, said
+    assert "never reached" not in said

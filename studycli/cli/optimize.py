@@ -180,7 +180,7 @@ def _recompute(
 
     New parameters are saved last: the states are recomputed and committed with a record of
     them (`Study.recompute_memory`), with their settings.toml written beside it already, then
-    that file takes its place (a rename). A database that cannot be written, a settings file
+    that file takes its place (a rename), which the log records (`Study.parameters_saved`). A database that cannot be written, a settings file
     that cannot, or a Ctrl-C during the recompute leave both as they were (`_NotSaved`); only
     a stop between the commit and the rename (SIGKILL, a power cut: SIGTERM and SIGHUP wait)
     leaves the states ahead of settings.toml, which the next command says (`_NotWritten` where
@@ -239,6 +239,7 @@ def _recompute_and_save(study: Study, settings_file: Path, replaced: Sequence[fl
         raise _NotWritten(exc, changed) from exc
     except KeyboardInterrupt:  # (the recompute: one transaction, rolled back whole)
         exit_interrupted(_interrupted(None if changed is None else settings_file))
+    study.parameters_saved(now())  # (a hand edit after this is told as one)
     return changed
 
 

@@ -591,6 +591,22 @@ class Study:
         with self.store.transaction():  # written to all along: computed inside the lock
             return self._write_recompute(scheduler, *self._recomputed(scheduler, now), record)
 
+    def parameters_saved(self, now: datetime) -> None:
+        """The settings' parameters, which a `recompute_memory` with `saving` stood the
+        states on, reached settings.toml: recorded at `now`, so that a later change there (the
+        parameters put back by hand) is told as a hand edit, not as a `--write` stopped before
+        the file. Where the log cannot take it now (busy past the wait, a full disk), nothing
+        is recorded: the file and the states agree as they are."""
+        import contextlib
+        import sqlite3
+
+        from studycli.errors import StudyError
+
+        from .memory_parameters import as_recorded
+
+        with contextlib.suppress(StudyError, sqlite3.Error):
+            self.store.record_parameters(now, as_recorded(self.settings.parameters))
+
     def parameters_disagreement(self, now: datetime, *, write: bool) -> Disagreement | None:
         """Where the memory states stand on other FSRS parameters than the settings' (see
         memory_parameters.py): one row read, and, only where there is no record and the
