@@ -16,6 +16,7 @@ import numpy and torch lazily without slowing the CLI down.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 from collections.abc import Callable, Iterator, Mapping
@@ -560,8 +561,9 @@ def call_unchanged(
     impl: Callable, what: str, names: tuple[str, ...], *args: Any, hint: str = "", **kwargs: Any
 ) -> Any:
     """`call`, failing if the answer wrote into one of its leading arguments, named `names`
-    (tensors or arrays): the caller's inputs must come back as they went in, and an answer that
-    changes them in place would otherwise move the target a checker computes from them after."""
+    (tensors, arrays or lists): the caller's inputs must come back as they went in, and an
+    answer that changes them in place would otherwise move the target a checker computes from
+    them after."""
     if not (isinstance(names, tuple) and all(isinstance(name, str) for name in names)):
         # the checker's own slip (the inputs passed where their names go): said as such, not
         # as the reference's failure to take its arguments
@@ -591,6 +593,8 @@ def _change(value: Any, before: Any) -> str:
     """ " (3 of 10 values changed; at index (1,) it was -2, now 2)", or the change of shape."""
     import numpy as np
 
+    if isinstance(before, list):
+        return _list_change(value, before)
     value, before = _as_numpy(value), _as_numpy(before)
     if value.shape != before.shape:
         return f" (its shape went from {before.shape} to {value.shape})"
@@ -620,14 +624,65 @@ def _nan(values: Any) -> Any:
 def _snapshot(value: Any) -> Any:
     if type(value).__module__.startswith("torch"):
         return value.clone()
+    if isinstance(value, list):  # (a list of lists: a shallow copy shares the inner ones)
+        return copy.deepcopy(value)
     return value.copy() if hasattr(value, "copy") else value
 
 
 def _unchanged(value: Any, before: Any) -> bool:
     import numpy as np
 
+    if isinstance(before, list):
+        return _same(value, before)
     value, before = _as_numpy(value), _as_numpy(before)
     return bool(np.array_equal(value, before, equal_nan=value.dtype.kind in "fc"))
+
+
+def _same(value: Any, before: Any) -> bool:
+    """Whether a list input, or an item of one, is as it was: compared as Python values (`==`,
+    NaN equal to NaN, lists item by item), where numpy made an array of a list and raised its
+    own ValueError at an item that changed shape (nums[0] = (v, i), an appended list), or
+    turned every int into a str where the answer put one str among them."""
+    if isinstance(before, (list, tuple)):  # (a tuple too: one of tensors has no bool ==)
+        return (
+            type(value) is type(before)
+            and len(value) == len(before)
+            and all(_same(item, was) for item, was in zip(value, before, strict=True))
+        )
+    if _is_array(before) or _is_array(value):
+        return _is_array(before) and _is_array(value) and _unchanged(value, before)
+    if _is_nan(value) and _is_nan(before):
+        return True
+    try:
+        return bool(value == before)
+    except Exception:  # (an == that raises, or answers with something that is no bool)
+        return False
+
+
+def _is_nan(value: Any) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Number) and value != value
+
+
+def _list_change(value: list, before: list) -> str:
+    """ " (1 of 3 values changed; at index 0 it was 4, now (4, 0))", or the change of length."""
+    if len(value) != len(before):
+        return f" (its length went from {len(before)} to {len(value)})"
+    changed = [i for i, (item, was) in enumerate(zip(value, before)) if not _same(item, was)]
+    if not changed:
+        return ""
+    first = changed[0]
+    return (
+        f" ({len(changed)} of {len(before)} values changed; at index {first} it was "
+        f"{_item_shown(before[first])}, now {_item_shown(value[first])})"
+    )
+
+
+def _item_shown(item: Any) -> str:
+    """A list's item in `_list_change`, as the answer wrote it (5.0, not 5; a tensor of
+    several values described: it has no .item())."""
+    return _cut(describe(item), 60)
 
 
 def message_of(exc: BaseException) -> str:

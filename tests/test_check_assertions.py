@@ -473,6 +473,39 @@ def test_call_unchanged_says_where_the_input_changed_and_how_to_keep_it():
     )
 
 
+def test_call_unchanged_compares_a_list_input_as_a_list():
+    """A list went through numpy: an answer that put a tuple or a list into it made numpy raise
+    its own ValueError ("inhomogeneous shape") out of the check, and a str put among ints was
+    said to change every value (numpy made strs of them all). Each is now a change at its index;
+    an inner list written into is seen (the copy kept was shallow); NaN equals NaN."""
+
+    def fails(answer, nums):
+        with pytest.raises(AssertionError) as err:
+            call_unchanged(answer, "f(nums)", ("nums",), nums, hint="keep it")
+        return str(err.value).removesuffix("\n  hint: keep it")
+
+    def pairs(nums):
+        nums[0] = (nums[0], 0)
+
+    def text(nums):
+        nums[1] = "x"
+
+    def inner(rows):
+        rows[0][1] = 7
+
+    said = "f(nums): modified its input nums in place"
+    assert (
+        fails(pairs, [4.0, 2, 3])
+        == f"{said} (1 of 3 values changed; at index 0 it was 4.0, now (4.0, 0))"
+    )
+    assert fails(text, [1, 2, 3]) == f"{said} (1 of 3 values changed; at index 1 it was 2, now 'x')"
+    assert fails(lambda nums: nums.append([5]), [1, 2]) == f"{said} (its length went from 2 to 3)"
+    assert fails(inner, [[1, 2], [3]]).endswith("at index 0 it was [1, 2], now [1, 7])")
+    assert call_unchanged(lambda xs: xs[1] + xs[2], "g", ("xs",), [float("nan"), 1.5, 2]) == 3.5
+    pairs_of_tensors = [(torch.ones(2), torch.zeros(2))]  # (whose == gives no one bool)
+    assert call_unchanged(len, "h", ("pairs",), pairs_of_tensors) == 1
+
+
 def test_call_unchanged_given_an_input_for_the_names_says_how_to_call_it():
     """A checker that passed its input where `call_unchanged` takes the inputs' names,
     `call_unchanged(impl, what, heights)` (a new author's card), called the answer with no
