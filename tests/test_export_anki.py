@@ -382,6 +382,37 @@ def test_a_lock_file_that_cannot_be_made_leaves_the_record_written(tmp_path):
     assert len(json.loads(anki_notes_path().read_text("utf-8"))["notes"]) == 4
 
 
+def test_a_record_that_turns_unreadable_during_the_export_is_said(tmp_path, monkeypatch):
+    """A record read fine at the export's start, but garbled by another program before the
+    export took its lock to write it, was written afresh with this export's notes alone: the
+    other cards' entries went without a word, where an unreadable one at the start is said."""
+    from contextlib import contextmanager
+
+    from studycli.export import record_lock
+
+    record = anki_notes_path()
+    record.parent.mkdir(parents=True)
+    anki_record.save(record, {"another-deck-card": anki_record.Entry("ab" * 32, 1.7e9)})
+    lock = record_lock.locked
+
+    @contextmanager
+    def garbled_first(path, *args, **kwargs):
+        path.write_bytes(b"garbage")
+        with lock(path, *args, **kwargs):
+            yield
+
+    monkeypatch.setattr(record_lock, "locked", garbled_first)
+    said = _export_said(tmp_path)
+
+    assert said == [
+        f"the record of past Anki exports {record} cannot be read (it is not JSON): it changed "
+        "while this export ran, and a fresh record is written with this export's notes alone "
+        "(the other cards' notes are dated as on a first export at their next export)"
+    ]
+    notes = json.loads(record.read_text("utf-8"))["notes"]
+    assert "another-deck-card" not in notes and len(notes) == 4
+
+
 @pytest.mark.skipif(os.name == "nt", reason="fcntl")
 def test_a_folder_that_cannot_lock_leaves_the_record_written(tmp_path, monkeypatch):
     """A data folder on a file system that cannot lock (NFS with no lock daemon: ENOLCK; some

@@ -330,8 +330,9 @@ def export_anki(
         record: the record of the notes exported on this machine (`anki_record`). The
             exported cards' entries are replaced, the others' kept (an export of one deck
             forgets no other, nor does one running at the same time: `merge_into`). One that
-            cannot be read is written afresh, and one that cannot be written leaves the
-            export done: either is said in `Exported.said`.
+            cannot be read (at the start, or only when it is written) is written afresh, and
+            one that cannot be written leaves the export done: each is said in
+            `Exported.said`.
         shipped: the content's own record of its notes (`anki_record.SHIPPED`), for the
             notes `record` has no entry of: one whose text is as shipped is dated by when
             that text last changed, not by its files (a first export on this machine).
@@ -361,9 +362,12 @@ def export_anki(
         raise StudyError(f"cannot write {out}: {exc.strerror or exc}") from None
     said = [broken] if broken else []
     try:
-        anki_record.merge_into(record, built.notes)  # (another export's since kept)
+        # (another export's since kept; one unreadable now, where it read fine at first: said)
+        unreadable_now = anki_record.merge_into(record, built.notes)
         if unreadable:
             said.append(f"{unreadable}, and a fresh record is written")
+        elif unreadable_now:
+            said.append(unreadable_now)
     except OSError as exc:
         said += [unreadable] if unreadable else []  # (not "a fresh record is written")
         said.append(

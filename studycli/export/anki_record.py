@@ -48,6 +48,12 @@ CONTENTS = (
     "the content's record of its notes",
     "notes not exported here before are dated by their files this time",
 )
+# ... read fine at the export's start, but not under the lock when it is written
+CHANGED = (
+    PAST_EXPORTS[0],
+    "it changed while this export ran, and a fresh record is written with this export's notes "
+    "alone (the other cards' notes are dated as on a first export at their next export)",
+)
 LATEST = 1e12  # a Unix time past it (the year 33658), NaN or infinity is no note's time
 
 
@@ -116,19 +122,26 @@ def _unreadable(path: Path, what: tuple[str, str], why: str) -> str:
     return f"{what[0]} {path} cannot be read ({why}): {what[1]}"
 
 
-def merge_into(path: Path, entries: Mapping[str, Entry]) -> None:
+def merge_into(path: Path, entries: Mapping[str, Entry]) -> str | None:
     """Write to the record at `path` its entries as they are now (another export's since this
     one read it included) with `entries` in their place, under the record's lock
     (`record_lock`): two exports at once keep both's notes. One that cannot be read is
     written afresh.
+
+    Returns:
+        None; or, where the record cannot be read now, a line that says so and that the
+        other cards' entries are gone (`CHANGED`): the export says it where it read the
+        record fine at its start (another program wrote into it meanwhile), else it said so
+        then.
 
     Raises:
         OSError: as `save`; TimeoutError (one) where another export held the lock past its
             wait (`record_lock.locked`; where there can be no lock, it writes unlocked).
     """
     with record_lock.locked(path):
-        now, _ = load(path)  # (unreadable: said by the export, which read it first)
+        now, unreadable = load(path, CHANGED)
         save(path, {**now, **entries})
+    return unreadable
 
 
 def save(path: Path, entries: Mapping[str, Entry]) -> None:
