@@ -6,6 +6,13 @@ renders it once, on stderr, and exits 1; nothing else is allowed to reach the us
 traceback.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 class StudyError(Exception):
     """Base class: a problem the user can fix, with a message that says how."""
@@ -66,6 +73,32 @@ class RatedElsewhere(StudyError):
     def __init__(self, card_id: str, rating: int) -> None:
         super().__init__(f"{card_id} was rated in another session")
         self.card_id, self.rating = card_id, rating
+
+
+class HistoryMoved(StudyError):
+    """A rating refused because another command moved the card's history since this one began
+    (a renamed card's, `renames.carry`): `old_id` -> `new_id`, one of them the rated card's.
+    Rated under the id it had, the card was a new card; rated under the new id, on a state
+    that changed since it was shown."""
+
+    def __init__(self, card_id: str, old_id: str, new_id: str) -> None:
+        super().__init__(f"{card_id}'s history was moved ({old_id} -> {new_id}) meanwhile")
+        self.card_id, self.old_id, self.new_id = card_id, old_id, new_id
+
+    def said(self, ran: str, again: Callable[[str], str]) -> str:
+        """What the learner is told: the move, made while `ran` ("this session") ran, and
+        what studies the card again (`again`, given the id it has now)."""
+        if self.card_id == self.old_id:
+            return (
+                f"{self.card_id}'s history was moved to {self.new_id} while {ran} ran (its card "
+                "was renamed: `renamed_from` in its file), and rated as it is here it would "
+                f"start over as a new card: {again(self.new_id)} studies it as {self.new_id}"
+            )
+        return (
+            f"{self.old_id}'s history was moved onto {self.card_id} while {ran} ran (its "
+            "ratings under the id the card had before: `renamed_from`), and the card's "
+            f"schedule changed since it was read: {again(self.card_id)} studies it again"
+        )
 
 
 class ConfigError(StudyError):

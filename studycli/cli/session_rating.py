@@ -22,6 +22,7 @@ from studycli.content.card import Card
 from studycli.content.loader import Content
 from studycli.errors import (
     ClockBehind,
+    HistoryMoved,
     RatedElsewhere,
     StoreUnavailable,
     StudyError,
@@ -157,6 +158,11 @@ class SessionRating:
                     style="yellow",
                 )
             )
+            return True
+        except HistoryMoved as moved:  # a renamed card's, by a command with the new content
+            self.queue.left(shown.card)
+            said = moved.said("this session", lambda _: "`studycli review` again")
+            self.console.print(Text(f"not saved: {said}", style="yellow"))
             return True
         except ClockBehind as behind:  # (nothing written: the session goes on without it)
             self.queue.left(shown.card)

@@ -155,10 +155,10 @@ def solve(
         console.print(said, style="dim", soft_wrap=True, markup=False)
     path = file or ensure_attempt(card, content)
     opened = None  # (the file, which the check's code could remove: see `_record_check`)
-    mark = None  # the log's latest review as the solve began (see `_record_check`)
+    mark = moves = None  # the log's latest review, and move, as the solve began (`_record_check`)
     if not no_record:  # a database the rating cannot go to: said before the learner's work
         study = open_study(ctx)
-        opened, mark = study.opened_file, study.latest_review_id()
+        opened, mark, moves = study.opened_file, study.latest_review_id(), study.moves_mark
         study.close()
     started = time.monotonic()
     interactive = sys.stdin.isatty()
@@ -200,7 +200,7 @@ def solve(
     elif not no_record:
         _record_check(
             ctx, card, attempt, path, started, getkey if interactive else None, given=file,
-            opened=opened, mark=mark, solve=_solve_command(ctx, content.root),
+            opened=opened, mark=mark, moves=moves, solve=_solve_command(ctx, content.root),
         )  # fmt: skip
     if attempt.outcome.status != "pass":  # (unwrapped: the command is pasted in one piece)
         how = " --watch" if watch else " --no-edit" if no_edit else ""
@@ -264,6 +264,7 @@ def _record_check(
     given: Path | None = None,
     opened: tuple[int, int] | None = None,
     mark: int | None = None,
+    moves: int | None = None,
     solve: str = "studycli solve",
 ) -> None:
     """Record the check's rating: on a pass, the learner's choice when a terminal is there to
@@ -275,13 +276,16 @@ def _record_check(
     or replaced since (by the attempt's code) is not made again, empty, to record into.
     `mark`: the log's latest review as the solve began: a rating of the card given since, in
     another terminal's `solve` or session, is not followed by a second one (both were
-    recorded, seconds apart, the second counted a review of a card just reviewed). `solve`:
+    recorded, seconds apart, the second counted a review of a card just reviewed). `moves`:
+    the moves of renamed cards' histories as the solve began (`Study.moves_mark`): a card
+    renamed since, its history moved by another command, is not rated under the id it had, as
+    a new card. `solve`:
     `studycli solve` as the commands it says begin it (`_solve_command`: with --content)."""
     import shlex
 
     from rich.text import Text
 
-    from studycli.errors import RatedElsewhere, StoreFull, StoreUnavailable
+    from studycli.errors import HistoryMoved, RatedElsewhere, StoreFull, StoreUnavailable
     from studycli.study.api import ReviewMethod
     from studycli.study.labels import RATING_NAMES, format_interval
 
@@ -322,6 +326,7 @@ def _record_check(
                     check_status=attempt.outcome.status,
                     duration_ms=int((time.monotonic() - started) * 1000),
                     unless_rated_after=mark,
+                    unless_moved_after=moves,
                 )
             break
         except RatedElsewhere as other:
@@ -331,6 +336,12 @@ def _record_check(
                 "session while this solve ran (a second rating would count a second review of "
                 f"it now); your attempt stays in {path}",
                 markup=False,
+            )
+            return
+        except HistoryMoved as moved:
+            told = moved.said("this solve", lambda new: f"`{solve} {new}`")
+            print_prose(
+                stdout(), f"not recorded: {told}; your attempt stays in {path}", markup=False
             )
             return
         except StoreUnavailable as busy:  # (an import holding it, a full disk)

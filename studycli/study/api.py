@@ -148,6 +148,9 @@ class Study:
         self._seen_version = -1
         # the items of the last queue by id, kept between queues
         self._index: CardIndex[Item] = CardIndex()
+        # the moves of renamed cards' histories as this Study opened (its own made): one made
+        # since, by a command with other content, refuses a rating of the card (`rate`)
+        self.moves_mark: int | None = None
 
     @classmethod
     def open(
@@ -182,6 +185,8 @@ class Study:
                 raise
             if moves:
                 study.store.notes.append(note(moves, written=not study.store.copied))
+        if write:  # (a command that reads only rates nothing)
+            study.moves_mark = study.store.latest_move_id()
         return study
 
     @property
@@ -366,12 +371,17 @@ class Study:
         check_status: str | None = None,
         duration_ms: int | None = None,
         unless_rated_after: int | None = None,
+        unless_moved_after: int | None = None,
     ) -> Rated:
         """Schedule `item` with `rating` at `now` and commit the review before returning;
         with `unless_rated_after` (`latest_review_id` when the item was shown), refuse with
-        RatedElsewhere if another session rated it since (see `rating.rate`)."""
+        RatedElsewhere if another session rated it since; and with HistoryMoved where another
+        command moved the history of its id, away or onto it, since `unless_moved_after`
+        (`moves_mark` of the Study the item's content was read with), by default since this
+        Study opened (see `rating.rate`)."""
         from . import rating as core
 
+        moved_after = self.moves_mark if unless_moved_after is None else unless_moved_after
         review = core.rate(
             self.store,
             item,
@@ -382,6 +392,7 @@ class Study:
             check_status=check_status,
             duration_ms=duration_ms,
             unless_rated_after=unless_rated_after,
+            unless_moved_after=moved_after,
         )
         state = self.store.state(item.id)
         assert state is not None and state.fsrs is not None  # just written

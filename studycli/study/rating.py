@@ -17,7 +17,7 @@ from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler
 
 from studycli.content.card import Card
-from studycli.errors import ClockBehind, RatedElsewhere, StoreError
+from studycli.errors import ClockBehind, HistoryMoved, RatedElsewhere, StoreError
 
 from . import scheduler as sched
 from .replay import CardReplay, Recompute, recompute_until
@@ -82,6 +82,7 @@ def rate(
     check_status: str | None = None,
     duration_ms: int | None = None,
     unless_rated_after: int | None = None,
+    unless_moved_after: int | None = None,
 ) -> Review:
     """Rate `card` at `now`: schedule it with fsrs and commit the review before returning.
 
@@ -90,12 +91,19 @@ def rate(
             refuse if another rating of the card was written since (two sessions showing it
             at once), checked under the write lock, so that of two sessions rating at the
             same moment one saves and the other is told.
+        unless_moved_after: a move id (`Store.latest_move_id` when the content the card came
+            from was read): refuse if a history was moved away from the card's id or onto it
+            since (a card renamed meanwhile, its history moved by another command with the
+            new content), checked under the write lock as `unless_rated_after` is. Rated
+            under the old id, the card was rated as new; the next command merged that rating
+            into the new id's history.
 
     Returns:
         The recorded review (with its id, for undo).
 
     Raises:
         RatedElsewhere: see `unless_rated_after` (nothing written).
+        HistoryMoved: see `unless_moved_after` (nothing written).
         ClockBehind: `now` is before the card's last review or the last recompute.
     """
     scheduler = sched.make_scheduler(settings)
@@ -105,6 +113,10 @@ def rate(
     # read the state and write the rating in one transaction: another session rating the same
     # card at the same moment then waits, and this rating builds on its result
     with store.transaction():
+        if unless_moved_after is not None:
+            moved = store.moved_since(card.id, unless_moved_after)
+            if moved is not None:
+                raise HistoryMoved(card.id, *moved)
         before = store.state(card.id)
         last = fsrs_card(before)
         # (without `unless_rated_after`, asked only of a rating later than `now`: two `solve`s

@@ -97,6 +97,25 @@ class RenamesMixin(StoreConnection):
                     _unbury(conn, old)
         return moved
 
+    def latest_move_id(self) -> int:
+        """A mark of the moves as they are now (0 when none): a move recorded later has a
+        larger id (see `moved_since`)."""
+        if not self._has_table("renames"):
+            return 0
+        (found,) = self.conn.execute("SELECT max(id) FROM renames").fetchone()
+        return found or 0
+
+    def moved_since(self, item_id: str, move_id: int) -> tuple[str, str] | None:
+        """The latest move (old id, new id) of `item_id`'s history, away from it or onto it,
+        recorded after the move `move_id` (a mark from `latest_move_id`); None if none."""
+        if not self._has_table("renames"):
+            return None
+        return self.conn.execute(
+            "SELECT old_id, new_id FROM renames WHERE id > ? AND (old_id = ? OR new_id = ?)"
+            " ORDER BY id DESC LIMIT 1",
+            (move_id, item_id, item_id),
+        ).fetchone()
+
     def _reviewed(self, card_id: str) -> bool:
         found = "SELECT 1 FROM reviews WHERE card_id = ? LIMIT 1"
         return self.conn.execute(found, (card_id,)).fetchone() is not None
