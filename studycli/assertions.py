@@ -624,9 +624,18 @@ def _nan(values: Any) -> Any:
 def _snapshot(value: Any) -> Any:
     if type(value).__module__.startswith("torch"):
         return value.clone()
-    if isinstance(value, list):  # (a list of lists: a shallow copy shares the inner ones)
-        return copy.deepcopy(value)
-    return value.copy() if hasattr(value, "copy") else value
+    if type(value) in (list, tuple):  # (a list of lists: a shallow copy shares the inner ones)
+        return type(value)(_snapshot(item) for item in value)
+    if type(value).__module__.startswith("numpy"):
+        return value.copy()
+    if isinstance(value, _IMMUTABLE):
+        return value
+    # (not `copy.deepcopy` of the whole list: it refused a tensor computed with grad, "only
+    # graph leaves support the deepcopy protocol", and took 1.6 s for a million floats)
+    return copy.deepcopy(value)
+
+
+_IMMUTABLE = (int, float, complex, str, bytes, bool, type(None))
 
 
 def _unchanged(value: Any, before: Any) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -504,6 +506,29 @@ def test_call_unchanged_compares_a_list_input_as_a_list():
     assert call_unchanged(lambda xs: xs[1] + xs[2], "g", ("xs",), [float("nan"), 1.5, 2]) == 3.5
     pairs_of_tensors = [(torch.ones(2), torch.zeros(2))]  # (whose == gives no one bool)
     assert call_unchanged(len, "h", ("pairs",), pairs_of_tensors) == 1
+
+
+def test_call_unchanged_keeps_a_list_of_tensors_computed_with_grad():
+    """The list's copy was `copy.deepcopy`, which refuses a tensor that is no graph leaf ("only
+    graph leaves support the deepcopy protocol"): a checker passing the activations of a
+    forward pass ended in torch's RuntimeError. Each tensor is cloned; a write into one is
+    still seen, a dict inside the list is still copied whole."""
+    weight = torch.ones(2, requires_grad=True)
+    outputs = [weight * 2, weight + 1]
+    assert call_unchanged(len, "f(xs)", ("xs",), outputs) == 2
+
+    def bump(xs):
+        with torch.no_grad():
+            xs[1].add_(1)
+
+    with pytest.raises(AssertionError, match=r"at index 1 it was tensor\(\[2.0, 2.0\]"):
+        call_unchanged(bump, "f(xs)", ("xs",), [weight * 2, weight + 1])
+
+    def rename(rows):
+        rows[0]["k"] = 2
+
+    with pytest.raises(AssertionError, match=re.escape("at index 0 it was {'k': 1}, now {'k': 2}")):
+        call_unchanged(rename, "f(rows)", ("rows",), [{"k": 1}])
 
 
 def test_call_unchanged_given_an_input_for_the_names_says_how_to_call_it():
