@@ -15,6 +15,7 @@ from rich.console import Console
 from studycli.cli.stats import view
 from studycli.content.loader import load_content
 from studycli.content.topics import topics as all_topics
+from studycli.errors import StoreError
 from studycli.paths import config_path
 from studycli.study import stats as core
 from studycli.study.api import Study, study_items
@@ -741,3 +742,18 @@ def test_the_readme_stats_screen_is_what_the_demo_history_gives(tmp_path):
     block = readme.split("```text\nstats · transformers · ")[1].split("```")[0]
     lines = [line.rstrip() for line in shown.splitlines()]
     assert lines == ("stats · transformers · " + block).splitlines()
+
+
+@pytest.mark.parametrize("field", ["due", "last_review"])
+def test_a_stored_time_without_its_offset_is_said_with_the_doctor(tmp_path, field):
+    """A state whose due time (or last review) lost its UTC offset (edited by hand) read as a
+    naive time, and the forecast's comparison with an aware one ended `stats` in a TypeError
+    traceback; it is a state that does not read, with the fix."""
+    study = open_study(tmp_path)
+    rate(study, "add-one", 3, NOW - timedelta(days=1))
+    study.store.conn.execute(
+        f"UPDATE cards SET fsrs = json_set(fsrs, '$.{field}',"
+        f" substr(json_extract(fsrs, '$.{field}'), 1, 19)) WHERE card_id = 'add-one'"
+    )
+    with pytest.raises(StoreError, match=r"add-one does not read .*studycli doctor"):
+        study.stats(items(), NOW, UTC)

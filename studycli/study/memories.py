@@ -72,6 +72,8 @@ def _read(
     if whole is not None:
         return fsrs_card(CardState(card_id, fsrs=whole))
     try:
+        if not (due.endswith("+00:00") and (not last or last.endswith("+00:00"))):  # type: ignore[union-attr]
+            raise ValueError(due)  # (not as stored: read whole, where it is said)
         strength = float(stability) if stability not in (None, "null") else None  # type: ignore[arg-type]
         return Memory(  # (positional: 16,000 of them)
             _STATES[int(state)],  # type: ignore[arg-type]

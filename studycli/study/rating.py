@@ -37,7 +37,11 @@ def fsrs_card(state: CardState | None) -> FsrsCard | None:
     if state is None or not state.fsrs:
         return None
     try:
-        return FsrsCard.from_json(state.fsrs)
+        card = FsrsCard.from_json(state.fsrs)
+        if card.due.tzinfo is None or (card.last_review and card.last_review.tzinfo is None):
+            # (read, then compared with an aware time: a TypeError out of `stats` and `due`)
+            raise ValueError("a time without its UTC offset")
+        return card
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise StoreError(
             f"the stored state of {state.card_id} does not read ({type(exc).__name__}: {exc}): "
