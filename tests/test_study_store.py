@@ -3,6 +3,7 @@ exact undo, and the log as the source of truth (a replay gives the live state)."
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 from datetime import timedelta
@@ -596,6 +597,18 @@ def stamp(card: str, at, what: str = "after") -> str:
     return f'{{"card": "{card}", "{what}": "{at.isoformat()}"}}'
 
 
+def spanned(card: str, at, what: str = "after") -> str:
+    """A state's JSON with the due time and last review `recent_reviews` reads of it (each
+    naming the card and the call, to tell the states apart)."""
+    return json.dumps({"due": f"{card} {what} {at.isoformat()}", "last_review": f"{card} {what}"})
+
+
+def span(state: str) -> tuple[str, str]:
+    """What `recent_reviews` gives of a state written by `spanned`: (due, last_review)."""
+    fields = json.loads(state)
+    return fields["due"], fields["last_review"]
+
+
 def log(
     store: Store,
     card: str,
@@ -631,14 +644,14 @@ def test_recent_reviews_are_those_from_since_on_in_time_order_with_the_previous_
     one at `until`; one recorded after a later one (as an import records it) comes first."""
     since = NOW
     with open_store(tmp_path) as store:
-        log(store, "a", since - D, first=True)
+        log(store, "a", since - D, first=True, after=spanned("a", since - D))
         log(store, "a", since)  # exactly at `since`: a's only rating from then on
         log(store, "b", since + 2 * H, first=True)  # recorded first ...
         log(store, "c", since + H, first=True)  # ... this one is earlier
         log(store, "d", since + D)  # at `until`: after the window
         got = store.recent_reviews(since, since + D)
     assert [(card, at, previous) for card, _, at, _, _, previous in got] == [
-        ("a", "2025-03-01T09:00:00.000000+00:00", stamp("a", since - D)),
+        ("a", "2025-03-01T09:00:00.000000+00:00", span(spanned("a", since - D))),
         ("c", "2025-03-01T10:00:00.000000+00:00", None),
         ("b", "2025-03-01T11:00:00.000000+00:00", None),
     ]
@@ -687,7 +700,7 @@ def test_recent_reviews_previous_is_the_cards_rating_before_in_the_whole_log(tmp
             card = rng.choice(cards)
             method = rng.choice(["self", "self", "check", "cram"])
             review = log(
-                store, card, at, method=method, after=stamp(card, at, str(index)), first=True
+                store, card, at, method=method, after=spanned(card, at, str(index)), first=True
             )
             if rng.random() < 0.15:
                 store.conn.execute(
@@ -702,7 +715,7 @@ def test_recent_reviews_previous_is_the_cards_rating_before_in_the_whole_log(tmp
         for r in kept:
             if since <= r.reviewed_at < until:
                 expected.append((r.card_id, r.reviewed_at, last.get(r.card_id)))
-            last[r.card_id] = r.state_after
+            last[r.card_id] = span(r.state_after)
         got = store.recent_reviews(since, until)
     assert [(card, parse_time(at), previous) for card, _, at, _, _, previous in got] == expected
     assert expected  # (the window holds ratings)
