@@ -72,12 +72,14 @@ def _read(
     if whole is not None:
         return fsrs_card(CardState(card_id, fsrs=whole))
     try:
-        if not (due.endswith("+00:00") and (not last or last.endswith("+00:00"))):  # type: ignore[union-attr]
+        if state is None or due is None:
+            raise ValueError(card_id)  # (a field missing: read whole, where it is said)
+        if not (due.endswith("+00:00") and (not last or last.endswith("+00:00"))):
             raise ValueError(due)  # (not as stored: read whole, where it is said)
-        strength = float(stability) if stability not in (None, "null") else None  # type: ignore[arg-type]
+        strength = None if stability is None or stability == "null" else float(stability)
         return Memory(  # (positional: 16,000 of them)
-            _STATES[int(state)],  # type: ignore[arg-type]
-            datetime.fromisoformat(due),  # type: ignore[arg-type]
+            _STATES[int(state)],
+            datetime.fromisoformat(due),
             datetime.fromisoformat(last) if last else None,
             strength or None,  # (as `Card.from_dict`: a stability of 0 is None)
         )

@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import fsrs.scheduler as _fsrs_scheduler
 from fsrs import Card as FsrsCard
@@ -271,7 +271,14 @@ def preview(scheduler: Scheduler, card: FsrsCard, now: datetime) -> dict[Rating,
     return {rating: review(scheduler, card, rating, now).due - _utc(now) for rating in Rating}
 
 
-def queue_name(card: FsrsCard | None) -> Queue:
+class Stated(Protocol):
+    """What `queue_name` reads of a card: an fsrs `Card`, or stats' `Memory` of one."""
+
+    @property
+    def state(self) -> State: ...
+
+
+def queue_name(card: Stated | None) -> Queue:
     """new, learning, review or relearning."""
     return Queue.NEW if card is None else QUEUE_NAMES[card.state]
 

@@ -320,10 +320,14 @@ def _interval_days(previous: str | tuple[str, str | None] | None) -> float:
     the whole state (0 when there was none: a new card), as `fsrs.Card.from_json` reads them."""
     if isinstance(previous, str):
         card = FsrsCard.from_json(previous)
-        previous = (card.due.isoformat(), card.last_review and card.last_review.isoformat())
-    if previous is None or not previous[1]:
+        if card.last_review is None:
+            return 0.0
+        return (card.due - card.last_review).total_seconds() / 86400
+    if previous is None:
         return 0.0
     due, last_review = previous
+    if not last_review:
+        return 0.0
     span = datetime.fromisoformat(due) - datetime.fromisoformat(last_review)
     return span.total_seconds() / 86400
 
