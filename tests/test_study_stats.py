@@ -749,11 +749,11 @@ def test_a_stored_time_without_its_offset_is_said_with_the_doctor(tmp_path, fiel
     """A state whose due time (or last review) lost its UTC offset (edited by hand) read as a
     naive time, and the forecast's comparison with an aware one ended `stats` in a TypeError
     traceback; it is a state that does not read, with the fix."""
-    study = open_study(tmp_path)
-    rate(study, "add-one", 3, NOW - timedelta(days=1))
-    study.store.conn.execute(
-        f"UPDATE cards SET fsrs = json_set(fsrs, '$.{field}',"
-        f" substr(json_extract(fsrs, '$.{field}'), 1, 19)) WHERE card_id = 'add-one'"
-    )
-    with pytest.raises(StoreError, match=r"add-one does not read .*studycli doctor"):
-        study.stats(items(), NOW, UTC)
+    with open_study(tmp_path) as study:
+        rate(study, "add-one", 3, NOW - timedelta(days=1))
+        study.store.conn.execute(
+            f"UPDATE cards SET fsrs = json_set(fsrs, '$.{field}',"
+            f" substr(json_extract(fsrs, '$.{field}'), 1, 19)) WHERE card_id = 'add-one'"
+        )
+        with pytest.raises(StoreError, match=r"add-one does not read .*studycli doctor"):
+            study.stats(items(), NOW, UTC)
