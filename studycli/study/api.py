@@ -608,15 +608,9 @@ class Study:
         parameters put back by hand) is told as a hand edit, not as a `--write` stopped before
         the file. Where the log cannot take it now (busy past the wait, a full disk), nothing
         is recorded: the file and the states agree as they are."""
-        import contextlib
-        import sqlite3
-
-        from studycli.errors import StudyError
-
         from .memory_parameters import as_recorded
 
-        with contextlib.suppress(StudyError, sqlite3.Error):
-            self.store.record_parameters(now, as_recorded(self.settings.parameters))
+        self.store.record_parameters_if_possible(now, as_recorded(self.settings.parameters))
 
     def parameters_disagreement(self, now: datetime, *, write: bool) -> Disagreement | None:
         """Where the memory states stand on other FSRS parameters than the settings' (see

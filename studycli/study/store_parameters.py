@@ -66,6 +66,19 @@ class ParametersMixin(StoreConnection):
                 (iso(made_at), _dumped(parameters), int(saving), _dumped(replaced)),
             )
 
+    def record_parameters_if_possible(
+        self, made_at: datetime, parameters: Sequence[float] | None
+    ) -> bool:
+        """`record_parameters`, where the log can take it now; False where it cannot (busy
+        past the wait, a full disk), nothing recorded."""
+        from studycli.errors import StudyError
+
+        try:
+            self.record_parameters(made_at, parameters)
+        except (StudyError, sqlite3.Error):
+            return False
+        return True
+
     def has_scheduled_reviews(self) -> bool:
         """Whether the log holds a review that makes a memory state: one neither undone nor
         cram (those leave the card's state as it was: a log of them alone holds no state)."""
