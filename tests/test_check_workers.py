@@ -935,3 +935,35 @@ def test_a_device_worker_uses_one_hardware_queue_whatever_the_environment_says(
         _close_pool(fresh)
     assert on_device.status == on_cpu.status == "pass", (on_device, on_cpu)
     assert (printed(on_device, "connections"), printed(on_cpu, "connections")) == (1, 32)
+
+
+def test_a_worker_whose_command_is_gone_before_it_is_ready_leaves_without_a_word():
+    """`check --device cuda` with a card id it does not know: the command said so and ended
+    while its twelve CUDA workers, started at once, still made their contexts; each then said
+    "ready" into a pipe no one read, and printed BrokenPipeError's traceback under the error.
+    A worker whose command is gone leaves quietly."""
+    import subprocess
+    import sys
+
+    from studycli.check.protocol import write_message
+    from studycli.check.zygote import TORCHLESS_PRELOAD
+
+    requests_read, requests_write = os.pipe()
+    replies_read, replies_write = os.pipe()
+    code = "from studycli.check.zygote import serve; serve()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, str(requests_read), str(replies_write)],
+        pass_fds=(requests_read, replies_write),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    os.close(requests_read)
+    os.close(replies_write)
+    os.close(replies_read)  # the command is gone: what the worker says has no reader
+    config = {"preload": list(TORCHLESS_PRELOAD), "solutions": None, "fork": False,
+              "device": "cpu", "torch": False}  # fmt: skip
+    write_message(requests_write, ("config", config))
+    out, err = process.communicate(timeout=120)
+    os.close(requests_write)
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+    assert process.returncode == 0, (process.returncode, err.decode())

@@ -29,7 +29,7 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 from .protocol import read_message, write_message
 
@@ -64,7 +64,13 @@ def serve() -> None:
     stream = os.fdopen(requests, "rb", buffering=0)  # unbuffered: select sees what is unread
     kind, config = read_message(stream)
     assert kind == "config"
-    _serve(stream, replies, config, channel)
+    try:
+        _serve(stream, replies, config, channel)
+    except BrokenPipeError:  # the command is gone: it ended before this worker was ready (a
+        # card id it did not know, with the workers started at once), and no one reads what
+        # this one says. Left without a word: each of twelve CUDA workers printed a traceback
+        # under the command's error, after it had ended
+        _leave()
 
 
 def _serve(stream, replies: int, config: dict, channel: socket.socket | None) -> None:
@@ -82,12 +88,17 @@ def _serve(stream, replies: int, config: dict, channel: socket.socket | None) ->
         zygote.loop()
     else:
         _serve_inline(stream, replies, config["device"])
-    # Told to end: leave without Python's and torch's clean-up (a CUDA worker's took a second
-    # or more); the system frees it all. The output it shares with the command is let go first:
-    # the system tears down its memory (CUDA's, slowly) before it closes its files, and a
-    # reader of the command's output (a pipe) waits until every writer has closed it.
-    sys.stdout.flush()
-    sys.stderr.flush()
+    _leave()  # told to end
+
+
+def _leave() -> NoReturn:
+    """Leave without Python's and torch's clean-up (a CUDA worker's took a second or more);
+    the system frees it all. The output it shares with the command is let go first: the
+    system tears down its memory (CUDA's, slowly) before it closes its files, and a reader of
+    the command's output (a pipe) waits until every writer has closed it."""
+    with contextlib.suppress(OSError):  # (a pipe with no reader: nothing to say there)
+        sys.stdout.flush()
+        sys.stderr.flush()
     nowhere = os.open(os.devnull, os.O_WRONLY)
     os.dup2(nowhere, 1)
     os.dup2(nowhere, 2)
