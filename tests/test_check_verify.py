@@ -331,6 +331,24 @@ def test_a_starter_the_checker_accepts_says_what_the_starter_is():
     assert "must not answer the card" in message
 
 
+def test_a_cards_problems_are_said_as_its_wrong_answers_are_listed_whatever_ended_first():
+    """Two wrong answers accepted, their checks run side by side: the card's message said them
+    in the order their checks ended, so one run differed from the next (and CI's test of the
+    message's parts failed now and then)."""
+    passed = Outcome("pass", "passed", 0.01)
+    reference = (job(FIXTURE_CONTENT, Candidate("reference", "add_one", "arith")), passed)
+    wrong = [
+        (
+            job(FIXTURE_CONTENT, Candidate("wrong", "add_one", "arith", index, name=f"w{index}")),
+            passed,
+        )
+        for index in range(3)
+    ]
+    for ended in (wrong, wrong[::-1], [wrong[1], wrong[2], wrong[0]]):
+        message = verdict("add-one", [reference, *ended]).message
+        assert message.index("w0") < message.index("w1") < message.index("w2"), message
+
+
 @pytest.mark.parametrize(
     "raised", ["NotImplementedError", 'NotImplementedError("write add_one")']
 )  # (the scaffold's, and a card's `starter:` with a message, a stub as `check` counts one)

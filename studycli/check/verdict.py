@@ -72,7 +72,9 @@ def verdict(
     reference_passes = all(
         o.status == "pass" for job, o in results if job.candidate.kind == "reference"
     )
-    for job, outcome in sorted(results, key=lambda found: _ORDER.get(found[0].candidate.kind, 2)):
+    # in a fixed order (the wrong answers as listed), not as the checks happened to end: two
+    # run side by side were said in either order
+    for job, outcome in sorted(results, key=_said_order):
         name = _name(job.candidate, outcome)
         located = name + _defined_at(job)  # (a wrong answer or variant: where it is written)
         if job.candidate.expect_pass and outcome.status != "pass":
@@ -240,6 +242,13 @@ def _count_printed(lines: list[str]) -> tuple[int, str]:
 
 
 _WARNING = re.compile(r"^\S.*:\d+: \w*Warning: ")  # how `warnings` shows one: path:line: Kind: ...
+
+
+def _said_order(found: tuple) -> tuple[int, int]:
+    """Where a candidate's problem comes in the card's message: by kind (`_ORDER`), then as
+    its module lists it (`Candidate.index`)."""
+    candidate = found[0].candidate
+    return _ORDER.get(candidate.kind, 2), candidate.index
 
 
 def _name(candidate: Candidate, outcome: Outcome) -> str:
