@@ -757,3 +757,46 @@ def test_a_stored_time_without_its_offset_is_said_with_the_doctor(tmp_path, fiel
         )
         with pytest.raises(StoreError, match=r"add-one does not read .*studycli doctor"):
             study.stats(items(), NOW, UTC)
+
+
+@pytest.mark.parametrize(
+    "state_after",
+    [
+        "not json",  # SQLite's json_extract failed the query: "malformed JSON, run it again"
+        '{"card_id": 1, "last_review": "2025-02-27T09:00:00+00:00"}',  # no due: a TypeError
+        '{"due": "2025-03-02T09:00:00", "last_review": "2025-02-27T09:00:00+00:00"}',  # naive
+        '{"due": "soon", "last_review": "2025-02-27T09:00:00+00:00"}',
+        "[]",
+        "",
+    ],
+)
+def test_a_logged_state_after_that_does_not_read_names_the_review_and_the_doctor(
+    tmp_path, state_after
+):
+    """The state a rating left, which true retention reads the next review's interval from,
+    edited into something that does not read: `stats` says whose rating it is and to run the
+    doctor (it failed with "malformed JSON ... run the command again", or a traceback)."""
+    with open_study(tmp_path) as study:
+        for days in (25, 20, 5):  # learning, learning, then in review (true retention's)
+            rate(study, "add-one", 3, NOW - timedelta(days=days))
+        study.store.conn.execute(
+            "UPDATE reviews SET state_after = ? WHERE reviewed_at LIKE '2025-02-09%'",
+            (state_after,),
+        )
+        # the rating whose state it is, or (a time that does not read) the one it came before
+        message = (
+            r"rating of add-one (at 2025-02-09|before its review at 2025-02-24) 09:00:00 UTC"
+            r" does not read.*studycli doctor"
+        )
+        with pytest.raises(StoreError, match=message):
+            study.stats(items(), NOW, UTC)
+
+
+def test_a_cram_rating_of_a_new_card_is_counted_as_one_of_a_card_with_no_state(tmp_path):
+    """A cram rating of a card never rated logs no state after (''), which `stats` read as
+    JSON: the whole query failed on it ("malformed JSON")."""
+    with open_study(tmp_path) as study:
+        study.cram_rate(fixture_content().get("add-one"), 3, NOW - timedelta(days=2))
+        rate(study, "add-one", 3, NOW - timedelta(days=1))
+        figures = study.stats(items(), NOW, UTC)
+    assert sum(day.count for day in figures.reviews_per_day) == 2

@@ -621,8 +621,9 @@ def log(
     first: bool = False,
 ) -> Review:
     """Record one rating of `card` at `at` (ids follow the calls, whatever the times);
-    `state_after` is `after` (default: JSON naming the card and time, to tell them apart)."""
-    state_after = after if after is not None else stamp(card, at)
+    `state_after` is `after` (default: `spanned`, a state with the due time and last review
+    `recent_reviews` reads, naming the card and time to tell them apart)."""
+    state_after = after if after is not None else spanned(card, at)
     before = None if first else CardState(card, fsrs=stamp(card, at, "before"))
     review = Review(
         card_id=card,

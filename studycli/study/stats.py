@@ -29,6 +29,7 @@ from fsrs import Card as FsrsCard
 from fsrs import State
 
 from studycli.content.card import Card
+from studycli.errors import StoreError
 
 from . import scheduler as sched
 from .memories import Memory, memories
@@ -301,10 +302,19 @@ def _due_day(card: Memory | FsrsCard, day_starts_at: int, tz: tzinfo | None) -> 
 
 def _true_retention(recent: list[tuple]) -> dict[str, Retention]:
     tally = {"young": [0, 0], "mature": [0, 0]}
-    for _card, rating, _time, method, queue, previous in recent:
+    for card, rating, reviewed_at, method, queue, previous in recent:
         if queue != sched.Queue.REVIEW or method == ReviewMethod.CRAM:
             continue
-        age = "mature" if _interval_days(previous) >= MATURE_DAYS else "young"
+        try:
+            interval = _interval_days(previous)
+        except (TypeError, ValueError):  # (a time edited by hand: naive, or not a time)
+            raise StoreError(
+                f"the review log's state after the rating of {card} before its review at "
+                f"{reviewed_at[:19].replace('T', ' ')} UTC does not read (a time in it is not a "
+                "UTC time): run `studycli doctor`, which rebuilds every review's state from "
+                "the log"
+            ) from None
+        age = "mature" if interval >= MATURE_DAYS else "young"
         tally[age][0 if rating > 1 else 1] += 1
     young, mature = Retention(*tally["young"]), Retention(*tally["mature"])
     return {

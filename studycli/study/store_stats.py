@@ -13,14 +13,24 @@ import sqlite3
 from collections.abc import Collection
 from datetime import datetime
 
+from studycli.errors import StoreError
+
+from .review_records import ReviewMethod
 from .store_connection import StoreConnection
 from .store_sql import _LOG_FROM, NOT_CRAM
 from .times import iso, parse_time
 
 _ARROW = sqlite3.sqlite_version_info >= (3, 38, 0)  # `->`: a JSON field's text
 # (due, last_review) of a rating's fsrs state: the two fields of `state_after` that true
-# retention reads (its interval), taken out in SQL, not the whole state parsed in Python
-_SPAN = "json_extract({0}.state_after, '$.due'), json_extract({0}.state_after, '$.last_review')"
+# retention reads (its interval), taken out in SQL, not the whole state parsed in Python;
+# then whether it holds none (''), as a cram rating of a new card logs (and no other rating).
+# A state that is not JSON gives neither field (json_extract failed the whole query on it,
+# "malformed JSON", and on a cram rating's '' too: `stats` failed after cramming a new card).
+_SPAN = (
+    "CASE WHEN json_valid({0}.state_after) THEN json_extract({0}.state_after, '$.due') END,"
+    " CASE WHEN json_valid({0}.state_after) THEN json_extract({0}.state_after, '$.last_review')"
+    f" END, {{0}}.state_after = '' AND {{0}}.method = '{ReviewMethod.CRAM.value}'"
+)
 
 
 class StatsMixin(StoreConnection):
@@ -32,10 +42,15 @@ class StatsMixin(StoreConnection):
         """Every rating from `since` to before `until` (cram included, undone ones not), in
         time order, as (card_id, rating, reviewed_at as stored, method, queue, previous), where
         `previous` is (due, last_review) as stored in the `state_after` of the card's rating
-        before it (its fsrs state then; None if none); of `card_ids` only when given. Reads
+        before it (its fsrs state then; None if none, or if that rating logged none: a cram
+        rating of a new card); of `card_ids` only when given. Reads
         the window's ratings and, through `reviews_by_card_time`, each of its cards' last one
         before it: not their histories (on the synthetic million-review log, 0.3 s where a
-        window function over each card's whole history took 5.6 s)."""
+        window function over each card's whole history took 5.6 s).
+
+        Raises:
+            StoreError: a rating's state after does not read (edited by hand, or damaged):
+                which card's review it is, and that `studycli doctor` rebuilds it."""
         chosen = self._among(card_ids)
         bounds = {"since": iso(since), "until": iso(until)}
         window = self.conn.execute(
@@ -47,9 +62,9 @@ class StatsMixin(StoreConnection):
         # each card's state before the window: the id of its last rating before it (from
         # the covering index), that rating's state read by id
         previous: dict[str, tuple | None] = {
-            card_id: (due, last) if found else None
-            for card_id, found, due, last in self.conn.execute(
-                f"SELECT w.card_id, p.id, {_SPAN.format('p')} FROM (SELECT w.card_id,"
+            card_id: _span(card_id, at, due, last, empty) if found else None
+            for card_id, found, at, due, last, empty in self.conn.execute(
+                f"SELECT w.card_id, p.id, p.reviewed_at, {_SPAN.format('p')} FROM (SELECT w.card_id,"
                 " (SELECT p.id FROM reviews p WHERE p.card_id = w.card_id"
                 "  AND p.reviewed_at < :since AND p.id NOT IN (SELECT review_id FROM undos)"
                 "  ORDER BY p.reviewed_at DESC, p.id DESC LIMIT 1) id"
@@ -59,9 +74,9 @@ class StatsMixin(StoreConnection):
             )
         }
         rows = []
-        for card_id, rating, reviewed_at, method, queue, due, last in window:
+        for card_id, rating, reviewed_at, method, queue, due, last, empty in window:
             rows.append((card_id, rating, reviewed_at, method, queue, previous[card_id]))
-            previous[card_id] = (due, last)
+            previous[card_id] = _span(card_id, reviewed_at, due, last, empty)
         return rows
 
     def review_outcomes(self) -> dict[str, tuple[int, int]]:
@@ -126,3 +141,23 @@ class StatsMixin(StoreConnection):
             (iso(moment),),
         ).fetchone()
         return parse_time(row[0]) if row else None
+
+
+def _span(card_id: str, reviewed_at: str, due, last, empty: int) -> tuple[str, str | None] | None:
+    """(due, last_review) of the state a rating of `card_id` at `reviewed_at` (as stored)
+    logged, as `_SPAN` takes them out; None where it logged none. (Whether they read as
+    times, stats' `_interval_days` says: it parses those it needs.)
+
+    Raises:
+        StoreError: the state is not JSON, or lacks its due time.
+    """
+    if empty:
+        return None
+    if isinstance(due, str) and (last is None or isinstance(last, str)):
+        return due, last
+    raise StoreError(
+        f"the review log's state after the rating of {card_id} at "
+        f"{reviewed_at[:19].replace('T', ' ')} UTC does not read (not the JSON of an fsrs card "
+        "with its due time): run `studycli doctor`, which rebuilds every review's state from "
+        "the log"
+    )
