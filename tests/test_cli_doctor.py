@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
@@ -64,15 +65,15 @@ def test_ctrl_c_during_a_repair_repairs_nothing_and_says_so(cli, tmp_path, monke
     with Store.open(path) as store:
         before = store.states()
     replays = []
-    rebuild = doctor.rebuild
+    replay_log = doctor.replay_log
 
-    def interrupted(store):
+    def interrupted(store, **kwargs):
         replays.append(1)
         if len(replays) > 2:  # after the look and the repair's own replay
             raise KeyboardInterrupt
-        return rebuild(store)
+        return replay_log(store, **kwargs)
 
-    monkeypatch.setattr(doctor, "rebuild", interrupted)
+    monkeypatch.setattr(doctor, "replay_log", interrupted)
     fixed = _doctor(cli, path)
     assert fixed.exit_code == 0 and "repaired them from the log" in fixed.stdout
     assert len(replays) == 2  # the look, the repair: checked against its replay before commit
@@ -80,7 +81,9 @@ def test_ctrl_c_during_a_repair_repairs_nothing_and_says_so(cli, tmp_path, monke
         repaired = store.states()
     assert repaired != before
     drift(path)
-    monkeypatch.setattr(doctor, "rebuild", lambda store: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(
+        doctor, "replay_log", lambda store, **_: (_ for _ in ()).throw(KeyboardInterrupt)
+    )
     stopped = _doctor(cli, path)
     assert stopped.exit_code == 130
     assert "interrupted: nothing was repaired (the database is as it was)" in stopped.stderr
@@ -438,3 +441,28 @@ def test_a_wal_file_removed_under_an_open_connection_is_not_called_damaged(
     store.close()  # (its checkpoint writes the frames of the -wal it still holds)
     history = cli("--content", FIXTURE_CONTENT, "--db", path, "history", "--json")
     assert [r["card"] for r in json.loads(history.stdout)] == ["add-one"]
+
+
+def test_a_logged_state_that_does_not_read_stops_stats_until_the_doctor_repairs_it(
+    cli, tmp_path, monkeypatch
+):
+    """A rating's state after edited into text that is not JSON: `stats` said the database
+    "failed (malformed JSON) ... run the command again", and the doctor, which compared only
+    the card states, found nothing. Now stats names the rating and sends the learner to the
+    doctor, which says how many such reviews it repaired."""
+    path = tmp_path / "reviews.sqlite3"
+    reviewed(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE reviews SET state_after = 'not json' WHERE id = 1")
+    conn.close()
+    monkeypatch.setenv("STUDYCLI_NOW", (NOW + timedelta(days=1)).isoformat())
+    stats = cli("--content", FIXTURE_CONTENT, "--db", path, "stats")
+    assert stats.exit_code == 1 and "run the command again" not in stats.stderr
+    said = " ".join(stats.stderr.split())
+    assert "rating of add-one at 2025-03-01 09:00:00 UTC does not read" in said
+    assert "run `studycli doctor`" in said
+    dry = _doctor(cli, path, "--dry-run")
+    assert dry.exit_code == 1 and "the state after 1 review" in " ".join(dry.stdout.split())
+    fixed = _doctor(cli, path)
+    assert fixed.exit_code == 0 and "repaired them from the log" in fixed.stdout
+    assert cli("--content", FIXTURE_CONTENT, "--db", path, "stats").exit_code == 0

@@ -435,3 +435,38 @@ def test_the_doctor_names_the_side_files_of_a_database_that_is_gone(tmp_path):
         examine_database(path, repair=False)
     assert f"the review database {path} is gone, but reviews.sqlite3-wal and" in str(caught.value)
     assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    "state_after", ["not json", '{"card_id": 1}', '{"due": "2025-03-01T09:20:00"}', "[]", ""]
+)
+def test_a_logged_state_after_that_differs_or_does_not_read_is_repaired_from_the_log(
+    tmp_path, state_after
+):
+    """The state a rating left, as the log holds it (what `stats` reads a review's interval
+    from): one edited is found and rebuilt by the replay, in the transaction that repairs the
+    card states (a dry run changes nothing); the doctor compared only the card states, and
+    called such a log healthy."""
+    path = tmp_path / "reviews.sqlite3"
+    reviewed(path)
+    with Store.open(path) as store:
+        core.cram(store, fixture_content().get("add-one"), 2, NOW + timedelta(hours=3), NO_FUZZ)
+        logged = store.conn.execute("SELECT id, queue, state_after FROM reviews").fetchall()
+    first, cram = logged[0][0], logged[-1][0]
+    drift(path)
+    with sqlite3.connect(path) as conn:  # (updating state_after is allowed: imports do)
+        conn.execute("UPDATE reviews SET state_after = ? WHERE id = ?", (state_after, first))
+        conn.execute("UPDATE reviews SET state_after = 'x', queue = 'new' WHERE id = ?", (cram,))
+    conn.close()
+    with Store.open(path) as store:
+        before = rows(store)
+        dry = examine(store, repair=False)
+        assert rows(store) == before
+        assert dry.drifted_reviews == [first, cram] and not dry.healthy
+        report = examine(store)
+        assert store.conn.execute("SELECT id, queue, state_after FROM reviews").fetchall() == logged
+    assert report.drifted == ["add-one", "bias-concept"] and report.drifted_reviews == [first, cram]
+    assert report.repaired and report.healthy
+    with Store.open(path) as store:
+        again = examine(store)
+    assert again.drifted_reviews == [] and again.healthy and again.backup is None

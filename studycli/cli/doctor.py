@@ -23,6 +23,9 @@ def doctor(
     """Check the review database: SQLite's integrity check, then a replay of the review log
     compared with every stored card state; states that differ are repaired from the log.
 
+    So is the schedule each review logged (its queue and state after, which `stats` reads)
+    where it differs from the replay's or does not read.
+
     It also says where the memory states are not what the FSRS parameters in settings.toml
     give (parameters edited by hand, or an `optimize --write` killed between saving them and
     recomputing): `studycli optimize --recompute` then recomputes them.
@@ -113,15 +116,24 @@ def _show(report, dry_run: bool) -> None:
         return
     print_prose(console, f"integrity check: ok ({where})")
     replay = f"replayed {counted(report.reviews, 'review')} of {counted(report.cards, 'card')}"
-    if not report.drifted:
+    if not report.differs:
         console.print(f"{replay}: every stored card state matches the log")
         return
-    names = ", ".join(report.drifted[:10]) + (" ..." if len(report.drifted) > 10 else "")
-    print_prose(
-        console,
-        f"{replay}: {len(report.drifted)} stored card state(s) differ from the log: "
-        f"{escape(names)}",
-    )
+    if report.drifted:
+        names = ", ".join(report.drifted[:10]) + (" ..." if len(report.drifted) > 10 else "")
+        print_prose(
+            console,
+            f"{replay}: {len(report.drifted)} stored card state(s) differ from the log: "
+            f"{escape(names)}",
+        )
+    if report.drifted_reviews:
+        ids = ", ".join(map(str, report.drifted_reviews[:10]))
+        print_prose(
+            console,
+            f"{replay}: the state after {counted(len(report.drifted_reviews), 'review')} (the "
+            f"schedule each left, which `stats` reads) differs from the replay's or does not "
+            f"read: review id(s) {ids}{' ...' if len(report.drifted_reviews) > 10 else ''}",
+        )
     if dry_run:
         console.print("dry run: nothing changed; `studycli doctor` repairs them from the log")
     elif report.repaired:

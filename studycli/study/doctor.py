@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from studycli.errors import StoreDamaged, StoreError
 
 from . import backups, damaged_log, database, read_only, side_files, sqlite_errors
-from .rating import rebuild
+from .rating import replay_log
 from .review_log_csv import write_reviews
 from .store import Store
 
@@ -70,7 +70,9 @@ class SavedLog:
 @dataclass(frozen=True)
 class Report:
     """What the doctor found and did. `drifted` are the cards whose stored state differed
-    from the replay of the log; `repaired` says whether they were overwritten with it.
+    from the replay of the log; `drifted_reviews`, the ids of the reviews whose logged queue or
+    state after did (or did not read: the state `stats` reads a card's interval from);
+    `repaired` says whether they were overwritten with it.
 
     For a damaged file (`integrity` not empty): `log` says how much of the review log still
     reads; `salvage` holds the commands that save it into a new database, when all of it
@@ -81,6 +83,7 @@ class Report:
     reviews: int = 0
     cards: int = 0
     drifted: list[str] = field(default_factory=list)
+    drifted_reviews: list[int] = field(default_factory=list)
     repaired: bool = False
     backup: Path | None = None
     log: damaged_log.LogReading | None = None
@@ -95,7 +98,12 @@ class Report:
     @property
     def healthy(self) -> bool:
         """Intact, and the stored states are the log's (now, after any repair)."""
-        return not self.integrity and (not self.drifted or self.repaired)
+        return not self.integrity and (not self.differs or self.repaired)
+
+    @property
+    def differs(self) -> bool:
+        """Some card state or review's logged state differs from the replay of the log."""
+        return bool(self.drifted or self.drifted_reviews)
 
     def to_dict(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -105,6 +113,7 @@ class Report:
             "reviews_replayed": self.reviews,
             "cards_compared": self.cards,
             "drifted": self.drifted,
+            "drifted_reviews": self.drifted_reviews,
             "repaired": self.repaired,
             "backup": str(self.backup) if self.backup else None,
             "healthy": self.healthy,
@@ -155,7 +164,7 @@ def examine_database(
             saved = save_readable(store, path, write=repair)  # (a dry run says where to)
     if not report.integrity:  # (a damaged file is never opened to write)
         side_files.remove_side_files_of_reading(path)  # what the reading left: a dry run too
-    if repair and report.drifted and not report.integrity:  # only now open it to write
+    if repair and report.differs and not report.integrity:  # only now open it to write
         with Store.open(path) as store:
             report = examine(store, repair=True)
             if settings is not None and report.repaired:
@@ -268,7 +277,7 @@ def examine(store: Store, *, repair: bool = True) -> Report:
     with store.transaction() if repair else database.snapshot(store.conn):
         stored = store.states()
         try:
-            replayed = rebuild(store)
+            replayed, reviews_differing = replay_log(store, compare=True)
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreError(
                 f"the review log in {store.path} cannot be replayed ({exc}): keep the file, "
@@ -281,24 +290,26 @@ def examine(store: Store, *, repair: bool = True) -> Report:
             reviews=sum(n for method, n in store.methods_count().items() if method != "cram"),
             cards=len(replayed),
             drifted=drifted,
+            drifted_reviews=sorted(review_id for _, _, review_id in reviews_differing),
         )
-        if not drifted or not repair:
+        if not report.differs or not repair:
             return report
         copy = backups.backup(store.path, backups.backup_path(store.path, "repair"))
         store.replace_states([replayed[i] for i in drifted])
+        store.write_schedule(reviews_differing)  # (in the same transaction)
         # checked before the commit, against the replay above (the log cannot change under
         # the write lock, and a replay gives the same states every time): a third replay
         # after the commit was a third of the run, in which a Ctrl-C ended the command
         # without a word though the repair was made
-        repaired = store.states() == replayed
-    return Report(
-        store.path,
-        reviews=report.reviews,
-        cards=report.cards,
-        drifted=drifted,
-        repaired=repaired,
-        backup=copy,
-    )
+        repaired = store.states() == replayed and _logged(store, reviews_differing)
+    return replace(report, repaired=repaired, backup=copy)
+
+
+def _logged(store: Store, written: list[tuple[str, str, int]]) -> bool:
+    """Whether the log holds the queue and state after of each review in `written` (as
+    `Store.write_schedule` takes them)."""
+    wanted = {review_id: (queue, after) for queue, after, review_id in written}
+    return store.schedule_of(list(wanted)) == wanted
 
 
 def salvage_commands(

@@ -239,6 +239,18 @@ def rebuild(store: Store, *, write: bool = False) -> dict[str, CardState]:
     Returns:
         The state of every card the store knows, keyed by id.
     """
+    rebuilt, _ = replay_log(store)
+    if write:
+        store.replace_states(list(rebuilt.values()))
+    return rebuilt
+
+
+def replay_log(store: Store, *, compare: bool = False) -> tuple[dict[str, CardState], list]:
+    """`rebuild`'s replay (never written): every card's state, and, when `compare`, the
+    reviews (not undone, cram ones included) whose queue or state after, as the log holds
+    them, differ from the replay's or do not read, as (queue, state_after, id) of the
+    replay's, which `Store.write_schedule` writes. Comparing costs a state's JSON per review
+    (`card_json`), a few per cent of the replay (see `doctor.examine`)."""
     schedulers = store.schedulers()
     recomputes = recomputes_of(store, schedulers)
     tracked = bool(recomputes)
@@ -249,21 +261,50 @@ def rebuild(store: Store, *, write: bool = False) -> dict[str, CardState]:
         for card_id, state in store.states().items()
     }
     done: dict[str, int] = {}  # recomputes applied, by card (each is every card's)
-    for card_id, rating, reviewed_at, scheduler_id, content_hash in store.scheduled_log():
+    differing: list[tuple[str, str, int]] = []
+    for row in store.logged_schedule() if compare else store.scheduled_log():
+        card_id, rating, reviewed_at, scheduler_id, content_hash = row[:5]
         moment = parse_time(reviewed_at)
         replay = replays.get(card_id)
         if replay is None:
             replay = replays[card_id] = CardReplay(CardState(card_id=card_id), recomputed=tracked)
         if tracked:
             done[card_id] = recompute_until(replay, recomputes, done.get(card_id, 0), moment)
-        replay.apply(rating, moment, scheduler_from_json(schedulers[scheduler_id]), content_hash)
+        if not compare:
+            replay.apply(
+                rating, moment, scheduler_from_json(schedulers[scheduler_id]), content_hash
+            )
+            continue
+        review_id, cram, queue, state_after = row[5:]
+        replayed_queue = _NEW if replay.fsrs is None else _QUEUES[replay.fsrs.state]
+        if not cram:  # (a cram rating leaves the schedule as it was: its state)
+            replay.apply(
+                rating, moment, scheduler_from_json(schedulers[scheduler_id]), content_hash
+            )
+        after = replay.fsrs_json() or ""
+        if queue != replayed_queue or (
+            state_after != after and not _same_state(state_after, after)
+        ):
+            differing.append((replayed_queue, after, review_id))
     if tracked:
         for card_id, replay in replays.items():
             recompute_until(replay, recomputes, done.get(card_id, 0), None)
-    rebuilt = {card_id: replay.state() for card_id, replay in replays.items()}
-    if write:
-        store.replace_states(list(rebuilt.values()))
-    return rebuilt
+    return {card_id: replay.state() for card_id, replay in replays.items()}, differing
+
+
+_NEW = sched.Queue.NEW.value  # what `CardReplay.queue` says, as text (a lookup: per review)
+_QUEUES = {state: queue.value for state, queue in sched.QUEUE_NAMES.items()}
+
+
+def _same_state(logged: object, replayed: str) -> bool:
+    """Whether a review's logged state after, which is not the replay's text, holds the same
+    fields all the same (written by another serialisation: fsrs's own `to_json`)."""
+    import json
+
+    try:
+        return bool(logged and replayed) and json.loads(logged) == json.loads(replayed)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
 
 
 def recomputes_of(store: Store, schedulers: dict[int, str]) -> list[Recompute]:

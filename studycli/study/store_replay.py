@@ -14,8 +14,9 @@ import sqlite3
 from collections.abc import Collection
 from datetime import datetime
 
+from .review_records import ReviewMethod
 from .store_connection import StoreConnection
-from .store_sql import SCHEDULED, _scheduler_id
+from .store_sql import _LOG_FROM, SCHEDULED, _scheduler_id
 from .times import iso, parse_time
 
 
@@ -32,6 +33,32 @@ class ReplayMixin(StoreConnection):
             " ORDER BY r.reviewed_at, r.id"
         )
         return self.conn.execute(sql).fetchall()
+
+    def logged_schedule(self) -> list[tuple]:
+        """The reviews not undone (cram ones included: each logs the state it left as it
+        was), in time order (ties by id), as `scheduled_log` gives them, followed by their id,
+        whether it is a cram rating, and the queue and state after that the log holds for them
+        (derived from the card's history: what a replay gives, `rating.replay_log` compares)."""
+        return self.conn.execute(
+            "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash, r.id,"
+            f" r.method = '{ReviewMethod.CRAM.value}', r.queue, r.state_after FROM {_LOG_FROM}"
+            " WHERE u.review_id IS NULL ORDER BY r.reviewed_at, r.id"
+        ).fetchall()
+
+    def schedule_of(self, review_ids: list[int]) -> dict[int, tuple[str, str]]:
+        """The (queue, state_after) that the log holds for each of `review_ids`."""
+        found: dict[int, tuple[str, str]] = {}
+        for first in range(0, len(review_ids), 500):  # (SQLite's bound on variables)
+            chunk = review_ids[first : first + 500]
+            found.update(
+                (review_id, (queue, after))
+                for review_id, queue, after in self.conn.execute(
+                    "SELECT id, queue, state_after FROM reviews"
+                    f" WHERE id IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                )
+            )
+        return found
 
     def schedulers(self) -> dict[int, str]:
         """Every scheduler settings JSON the log refers to, by id."""
