@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fsrs import Card as FsrsCard
-from fsrs import State
 from rich.console import Console
 
 from studycli.cli.stats import view
@@ -19,7 +18,8 @@ from studycli.errors import StoreError
 from studycli.paths import config_path
 from studycli.study import stats as core
 from studycli.study.api import Study, study_items
-from studycli.study.scheduler import card_json, make_scheduler
+from studycli.study.scheduler import make_scheduler
+from studycli.study.times import iso
 
 from .conftest import FIXTURE_CONTENT
 from .study_support import NO_FUZZ, NOW, fixture_content
@@ -224,18 +224,11 @@ def test_the_forecast_counts_only_items_of_the_content(history, tmp_path):
 # --- true retention, as Anki defines it ----------------------------------------------------------
 
 
-def _before(interval_days: float) -> str:
-    """The state_after of a card's previous rating: in review, due after `interval_days`."""
+def _before(interval_days: float) -> tuple[str, str]:
+    """What `Store.recent_reviews` reads of the state_after of a card's previous rating, its
+    (due, last_review) as stored: in review, due after `interval_days`."""
     last = NOW - timedelta(days=interval_days)
-    card = FsrsCard(
-        card_id=1,
-        state=State.Review,
-        stability=interval_days,
-        difficulty=5.0,
-        due=NOW,
-        last_review=last,
-    )
-    return card_json(card)
+    return iso(NOW), iso(last)
 
 
 def test_true_retention_splits_young_and_mature_at_21_days():

@@ -324,15 +324,10 @@ def _true_retention(recent: list[tuple]) -> dict[str, Retention]:
     }
 
 
-def _interval_days(previous: str | tuple[str, str | None] | None) -> float:
+def _interval_days(previous: tuple[str, str | None] | None) -> float:
     """The interval the card had before a review, in days, from the fsrs state its previous
-    rating left: its (due, last_review) as stored (`Store.recent_reviews` takes them out), or
-    the whole state (0 when there was none: a new card), as `fsrs.Card.from_json` reads them."""
-    if isinstance(previous, str):
-        card = FsrsCard.from_json(previous)
-        if card.last_review is None:
-            return 0.0
-        return (card.due - card.last_review).total_seconds() / 86400
+    rating left: its (due, last_review) as stored (`Store.recent_reviews` takes them out; 0
+    when there was none: a new card), as `fsrs.Card.from_json` reads them."""
     if previous is None:
         return 0.0
     due, last_review = previous
