@@ -12,6 +12,12 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+# fsrs 6's default parameters as a scheduler's JSON holds them (0011 records them as NULL)
+_FSRS6_DEFAULTS = (
+    "[0.212,1.2931,2.3065,8.2956,6.4133,0.8334,3.0194,0.001,1.8722,0.1666,0.796,1.4835,0.0614,"
+    "0.2629,1.6483,0.6014,1.8729,0.5425,0.0912,0.0658,0.1542]"
+)
+
 MIGRATIONS: list[tuple[str, str]] = [
     (
         "0001_review_log",
@@ -271,7 +277,7 @@ MIGRATIONS: list[tuple[str, str]] = [
     ),
     (
         "0011_memory_parameters",
-        """
+        f"""
         -- The FSRS parameters the cards' memory states stand on, recorded with them: by each
         -- recompute (`optimize --write`, `optimize --recompute`), in the transaction that
         -- writes the states, and on a log's first opening to study (no state yet). Each
@@ -294,17 +300,17 @@ MIGRATIONS: list[tuple[str, str]] = [
             BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
 
         -- An existing log: its latest recompute's parameters, or, never recomputed, those its
-        -- reviews were made with (the schedulers' settings), or `[]` where they differ. The
-        -- list below is fsrs 6's defaults as the schedulers' JSON holds them (NULL here).
+        -- reviews were made with (the schedulers' settings), or `[]` where they differ; fsrs 6's
+        -- defaults, as the schedulers' JSON holds them, are NULL here.
         INSERT INTO memory_parameters (made_at, parameters)
-            SELECT r.made_at, NULLIF(json_extract(s.settings, '$.parameters'), '[0.212,1.2931,2.3065,8.2956,6.4133,0.8334,3.0194,0.001,1.8722,0.1666,0.796,1.4835,0.0614,0.2629,1.6483,0.6014,1.8729,0.5425,0.0912,0.0658,0.1542]')
+            SELECT r.made_at, NULLIF(json_extract(s.settings, '$.parameters'), '{_FSRS6_DEFAULTS}')
             FROM recomputes r JOIN schedulers s ON s.id = r.scheduler_id
             ORDER BY r.made_at DESC, r.id DESC LIMIT 1;
         INSERT INTO memory_parameters (made_at, parameters)
             SELECT made_at, parameters FROM (
                 SELECT (SELECT max(reviewed_at) FROM reviews) AS made_at, CASE
                     WHEN count(DISTINCT json_extract(settings, '$.parameters')) > 1 THEN '[]'
-                    ELSE NULLIF(max(json_extract(settings, '$.parameters')), '[0.212,1.2931,2.3065,8.2956,6.4133,0.8334,3.0194,0.001,1.8722,0.1666,0.796,1.4835,0.0614,0.2629,1.6483,0.6014,1.8729,0.5425,0.0912,0.0658,0.1542]')
+                    ELSE NULLIF(max(json_extract(settings, '$.parameters')), '{_FSRS6_DEFAULTS}')
                 END AS parameters
                 FROM schedulers
             )
