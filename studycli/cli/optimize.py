@@ -180,11 +180,11 @@ def _recompute(
 
     New parameters are saved last: the states are recomputed and committed with a record of
     them (`Study.recompute_memory`), with their settings.toml written beside it already, then
-    that file takes its place (a rename), which the log records (`Study.parameters_saved`). A database that cannot be written, a settings file
-    that cannot, or a Ctrl-C during the recompute leave both as they were (`_NotSaved`); only
-    a stop between the commit and the rename (SIGKILL, a power cut: SIGTERM and SIGHUP wait)
-    leaves the states ahead of settings.toml, which the next command says (`_NotWritten` where
-    the rename fails).
+    that file takes its place (a rename), which the log records (`Study.parameters_saved`). A
+    database that cannot be written, a settings file that cannot, or a Ctrl-C during the
+    recompute leave both as they were (`_NotSaved`); only a stop between the commit and the
+    rename (SIGKILL, a power cut: SIGTERM and SIGHUP wait) leaves the states ahead of
+    settings.toml, which the next command says (`_NotWritten` where the rename fails).
 
     Raises:
         StudyError: the database cannot be written (busy, read-only, damaged).

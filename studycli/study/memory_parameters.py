@@ -7,10 +7,11 @@ parameters by hand, or a `--write` was stopped (SIGKILL, a power cut) between it
 the file: each command that schedules compares them (`disagreement`, one row read) and says
 so, where only the doctor's full replay found it.
 
-A log with no record stands on fsrs's defaults, the parameters every studycli scheduled
-with before it had any of its own; one that has no review yet (none that makes a state: undone
-and cram ratings make none) stands on nothing, and agrees with any (a learner's own parameters set before the first review are recorded when the log is
-first opened to study: `Study.parameters_disagreement`).
+A log with no record stands on fsrs's defaults, the parameters every studycli scheduled with
+before it had any of its own; one that has no review yet (none that makes a state: undone and
+cram ratings make none) stands on nothing, and agrees with any (a learner's own parameters set
+before the first review are recorded when the log is first opened to study:
+`Study.parameters_disagreement`).
 """
 
 from __future__ import annotations

@@ -44,11 +44,11 @@ from .times import iso, iso_text, isoformat_of, parse_time
 class ImportResult:
     """What an import did. rows: reviews in the file; added: new to the log; duplicates: the
     log had them already (or the file had them twice); cards: cards replayed; unknown: of
-    those, ids that are not in the content (kept); cloze_own: the others of those, cloze
-    cards' own ids (reviews from before the card was made a cloze card: kept as that id's
-    history, no deletion's, as the log that wrote them keeps them); conflicts: of the duplicates, those
-    that gave another rating for their card and time than the log has or the file's first
-    row for them, and the first few (`store_import.Conflicts`)."""
+    those, ids that are not in the content (kept); cloze_own: the others of those, cloze cards'
+    own ids (reviews from before the card was made a cloze card: kept as that id's history, no
+    deletion's, as the log that wrote them keeps them); conflicts: of the duplicates, those
+    that gave another rating for their card and time than the log has or the file's first row
+    for them, and the first few (`store_import.Conflicts`)."""
 
     rows: int
     added: int
