@@ -219,10 +219,9 @@ def test_a_syntax_error_shows_its_line_and_where_in_it(cli, attempt, monkeypatch
     assert "SyntaxError: '(' was never closed (attempt.py, line 2)" in lines
     at = lines.index("return max(x + 1, x")
     assert lines[at + 1] == "^", lines
-    # the file's line just above, its path wrapped where the panel is narrower than it (a
+    # the file's line just above, its path wrapped wherever the panel is narrower than it (a
     # long temporary folder: pytest-xdist's popen-gw0/ took it past the panel's 100 columns)
-    assert lines[at - 1].endswith("line 2"), lines
-    assert f'File"{path}",line2' in "".join(lines[:at]).replace(" ", ""), lines
+    assert "".join(lines[:at]).replace(" ", "").endswith(f'File"{path}",line2'), lines
 
 
 def test_a_failed_checks_panel_is_as_wide_as_the_cards_panels_at_200_columns(
