@@ -15,6 +15,7 @@ from studycli.study import migrations
 from studycli.study import rating as core
 from studycli.study import scheduler as sched
 from studycli.study.api import Study
+from studycli.study.review_io import import_reviews
 from studycli.study.settings import load_settings, save_parameters
 from studycli.study.store import Store
 
@@ -136,6 +137,52 @@ def test_an_upgraded_log_records_what_its_states_stand_on(
         found = store.memory_parameters()
         assert found is not None and found.parameters == recorded
         assert not found.saving
+
+
+@pytest.mark.parametrize(
+    "other, recorded",
+    [
+        ("cram", None),  # the defaults' states, crammed with NEW's parameters
+        ("undone", None),  # ... rated with NEW's, and undone
+        ("imported nothing", None),  # an import of reviews the log had, under NEW's
+        ("cram alone", "no record"),  # no state at all: it stands on nothing
+    ],
+)
+def test_an_upgraded_log_leaves_out_parameters_that_made_no_state(
+    tmp_path, monkeypatch, other, recorded
+):
+    """Reviews that make no memory state (cram, undone; an import that added nothing makes
+    a scheduler row and no review) were counted as made with parameters of their own: a log
+    upgraded with states of one set of parameters was recorded as standing on several, and
+    each scheduling command told a learner to run `optimize --recompute`, which changed no
+    state. A log with no state at all stands on nothing, as a new one does (the first
+    command that writes records the settings' parameters)."""
+    path = tmp_path / "r.sqlite3"
+    content = fixture_content()
+    card = content.get("add-one")
+    with monkeypatch.context() as patch:
+        schema_of(patch, migrations.MIGRATIONS[:10])  # the release before the record
+        with Store.open(path) as store:
+            if other != "cram alone":
+                core.rate(store, card, 3, NOW, NO_FUZZ)
+            if other in ("cram", "cram alone"):
+                core.cram(store, content.get("bias-concept"), 3, NOW + timedelta(1), NEW)
+            elif other == "undone":
+                core.undo(
+                    store, core.rate(store, card, 3, NOW + timedelta(1), NEW).id, NOW + timedelta(1)
+                )
+            else:
+                log = tmp_path / "log.csv"
+                log.write_text(f"card_id,review_rating,review_time\nadd-one,3,{NOW}\n")
+                assert import_reviews(store, log, NEW, {}).added == 0
+            assert len(store.schedulers()) == (1 if other == "cram alone" else 2)
+    with Store.open(path) as store:  # upgraded
+        assert store.notes and "0011_memory_parameters" in store.notes[0]
+        found = store.memory_parameters()
+        if recorded == "no record":
+            assert found is None
+        else:
+            assert found is not None and found.parameters == recorded
 
 
 def test_a_settings_file_that_cannot_take_the_new_parameters_after_the_recompute_says_so(

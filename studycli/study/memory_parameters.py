@@ -26,7 +26,7 @@ Parameters = tuple[float, ...] | None  # settings.toml's `parameters`; None: fsr
 
 class ParametersRecord(Record):
     """A record of the parameters of the memory states. parameters: () where a log upgraded
-    to the record held reviews made with several. saving: written by `optimize --write`,
+    to the record held states made with several. saving: written by `optimize --write`,
     which writes them to settings.toml once this commits (and records that it did: a record
     without `saving` follows); replaced: settings.toml's until then."""
 

@@ -300,19 +300,32 @@ MIGRATIONS: list[tuple[str, str]] = [
             BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
 
         -- An existing log: its latest recompute's parameters, or, never recomputed, those its
-        -- reviews were made with (the schedulers' settings), or `[]` where they differ; fsrs 6's
-        -- defaults, as the schedulers' JSON holds them, are NULL here.
+        -- states were made with (the settings of the schedulers of its reviews that make one:
+        -- not undone, not cram), or `[]` where they differ; none where no review makes a
+        -- state (it stands on nothing, as a new log). Cram and undone ratings, and an import
+        -- that added nothing (its scheduler row alone), made with other parameters, were
+        -- counted: a log was recorded as standing on several, and every scheduling command
+        -- sent the learner to a recompute that changed nothing. fsrs 6's defaults, as the
+        -- schedulers' JSON holds them, are NULL here.
         INSERT INTO memory_parameters (made_at, parameters)
             SELECT r.made_at, NULLIF(json_extract(s.settings, '$.parameters'), '{_FSRS6_DEFAULTS}')
             FROM recomputes r JOIN schedulers s ON s.id = r.scheduler_id
             ORDER BY r.made_at DESC, r.id DESC LIMIT 1;
         INSERT INTO memory_parameters (made_at, parameters)
             SELECT made_at, parameters FROM (
-                SELECT (SELECT max(reviewed_at) FROM reviews) AS made_at, CASE
+                SELECT (
+                    SELECT r.reviewed_at FROM reviews r LEFT JOIN undos u ON u.review_id = r.id
+                    WHERE u.review_id IS NULL AND r.method != 'cram'
+                    ORDER BY r.reviewed_at DESC LIMIT 1
+                ) AS made_at, CASE
                     WHEN count(DISTINCT json_extract(settings, '$.parameters')) > 1 THEN '[]'
                     ELSE NULLIF(max(json_extract(settings, '$.parameters')), '{_FSRS6_DEFAULTS}')
                 END AS parameters
                 FROM schedulers
+                WHERE id IN (  -- (one scan of the log: 0.2 s at a million reviews)
+                    SELECT r.scheduler_id FROM reviews r LEFT JOIN undos u ON u.review_id = r.id
+                    WHERE u.review_id IS NULL AND r.method != 'cram'
+                )
             )
             WHERE made_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM memory_parameters);
     """,
