@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import tomllib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -213,6 +214,80 @@ def test_a_settings_file_that_cannot_take_the_new_parameters_after_the_recompute
     assert f"which never reached {settings_file}" in said, said
     assert cli("optimize", "--write").exit_code == 0  # finished
     assert "memory states" not in _said(cli("--content", FIXTURE_CONTENT, "due"))
+
+
+def test_settings_edited_during_the_recompute_of_a_write_keep_the_edit(
+    cli, isolated_home, monkeypatch
+):
+    """`optimize --write` made settings.toml's new text before recomputing every card's
+    memory state (minutes on a large log) and put it in place after: a setting the learner
+    changed in an editor meanwhile was silently put back. The text is made again from the
+    file as it is once the states are committed: the edit, its comment and the new
+    parameters are all there."""
+    settings_file = isolated_home / "config" / "settings.toml"
+    settings_file.parent.mkdir(parents=True, exist_ok=True)
+    settings_file.write_text("# mine\nnew_per_day = 20\n", encoding="utf-8")
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", SAMPLE).exit_code == 0
+    recompute = Study.recompute_memory
+
+    def edited_meanwhile(self, now, **kwargs):
+        changed = recompute(self, now, **kwargs)
+        settings_file.write_text("# mine\nnew_per_day = 5  # fewer\n", encoding="utf-8")
+        return changed
+
+    monkeypatch.setattr(Study, "recompute_memory", edited_meanwhile)
+    result = cli("optimize", "--write", "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["written"] == str(settings_file) and shown["recomputed"] > 1000
+    text = settings_file.read_text(encoding="utf-8")
+    assert text.startswith("# mine\nnew_per_day = 5  # fewer\n"), text
+    settings = load_settings(settings_file)
+    assert settings.new_per_day == 5 and settings.parameters == tuple(shown["parameters"])
+    assert STALE not in _said(cli("--content", FIXTURE_CONTENT, "due"))
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_settings_broken_during_the_recompute_of_a_write_are_left_as_they_are(
+    cli, isolated_home, monkeypatch, as_json
+):
+    """A settings file that no longer reads once the states are committed (the learner's
+    edit half done) is not overwritten: the error names it and what is wrong, says the
+    states were recomputed, and ends with the line to paste; no traceback."""
+    settings_file = isolated_home / "config" / "settings.toml"
+    settings_file.parent.mkdir(parents=True, exist_ok=True)
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", SAMPLE).exit_code == 0
+    recompute = Study.recompute_memory
+
+    def broken_meanwhile(self, now, **kwargs):
+        changed = recompute(self, now, **kwargs)
+        settings_file.write_text("new_per_day = \n", encoding="utf-8")
+        return changed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Study, "recompute_memory", broken_meanwhile)
+        result = cli("optimize", "--write", *(["--json"] if as_json else []))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert settings_file.read_text(encoding="utf-8") == "new_per_day = \n"
+    assert not list(settings_file.parent.glob(".settings.toml.*"))  # (nor a copy beside it)
+    said = _said(result)
+    assert "Traceback" not in result.output
+    assert "memory states were recomputed with the new parameters" in said, said
+    assert "the settings file was changed while they were" in said
+    assert f"left as you made it, without them: {settings_file} is not valid TOML" in said
+    pasted = said.rsplit("): ", 1)[1]
+    assert pasted.startswith("parameters = [")
+    if as_json:
+        shown = json.loads(result.stdout)
+        assert shown["written"] is None and shown["recomputed"] > 1000
+        assert tomllib.loads(pasted)["parameters"] == shown["parameters"]
+    said = _said(cli("--content", FIXTURE_CONTENT, "due"))
+    assert "is not valid TOML" in said  # (the file, as the learner left it)
+    settings_file.write_text("new_per_day = 5\n", encoding="utf-8")  # fixed, not pasted
+    assert f"which never reached {settings_file}" in _said(cli("--content", FIXTURE_CONTENT, "due"))
+    settings_file.write_text(f"new_per_day = 5\n{pasted}\n", encoding="utf-8")
+    assert STALE not in _said(cli("--content", FIXTURE_CONTENT, "due"))
+    assert "never reached" not in _said(cli("--content", FIXTURE_CONTENT, "due"))
 
 
 def test_parameters_put_back_by_hand_after_a_write_are_a_hand_edit(cli, isolated_home):

@@ -24,7 +24,13 @@ from studycli.study.api import Study, fit_file
 from studycli.study.review_log_csv import ReviewRow, read_reviews
 from studycli.study.scheduler import make_scheduler, new_card
 from studycli.study.scheduler import review as schedule
-from studycli.study.settings import Settings, load_settings, save_parameters
+from studycli.study.settings import (
+    Settings,
+    SettingsChanged,
+    load_settings,
+    parameters_saved,
+    save_parameters,
+)
 
 from .conftest import REPO_ROOT
 from .study_support import NOW, fixture_content
@@ -484,6 +490,28 @@ def test_saving_parameters_keeps_other_settings_and_comments(tmp_path):
     save_parameters(path, DEFAULT_PARAMETERS)  # again, over the saved ones
     assert load_settings(path).parameters == tuple(DEFAULT_PARAMETERS)
     assert tomllib.loads(path.read_text())["new_per_day"] == 5
+
+
+def test_parameters_saved_around_a_block_keep_what_was_edited_in_it(tmp_path):
+    """The new text was made before the block (which `optimize --write` spends recomputing
+    the memory states): an edit of the file in it was undone by the rename after it."""
+    path = write_settings(tmp_path, "# mine\nnew_per_day = 5\n")
+    fitted = [p + 0.01 if 4 <= i <= 6 else p for i, p in enumerate(DEFAULT_PARAMETERS)]
+    with parameters_saved(path, fitted):
+        path.write_text("# mine\nnew_per_day = 7  # more\nday_starts_at = 6\n")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# mine\nnew_per_day = 7  # more\nday_starts_at = 6\n"), text
+    settings = load_settings(path)
+    assert (settings.new_per_day, settings.day_starts_at) == (7, 6)
+    assert settings.parameters == tuple(fitted)
+    # broken in the block: left as it is
+    with pytest.raises(SettingsChanged) as error, parameters_saved(path, DEFAULT_PARAMETERS):
+        path.write_text("new_per_day = -1\n")
+    assert error.value.problem == f"{path}: new_per_day = -1 is invalid: " + (
+        "set it to a whole number from 0 to 10000 (or delete the line to use the default)"
+    )
+    assert path.read_text() == "new_per_day = -1\n"
+    assert not list(tmp_path.glob(".settings.toml.*"))
 
 
 def test_saving_creates_the_file_and_refuses_to_rewrite_a_broken_one(tmp_path):

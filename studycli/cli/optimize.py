@@ -162,10 +162,16 @@ class _NotSaved(StudyError):
 
 class _NotWritten(StudyError):
     """The memory states were recomputed with the new parameters (and the log records them),
-    and settings.toml could not be given them after: the next command says so too."""
+    and settings.toml could not be given them after: the next command says so too.
+    changed: what is wrong with settings.toml, where it was changed during the recompute
+    and no longer reads (None: it could not be written)."""
 
-    def __init__(self, cause: StudyError, recomputed: int) -> None:
+    def __init__(self, cause: StudyError, recomputed: int, parameters: Sequence[float]) -> None:
+        from studycli.study.settings import SettingsChanged
+
         self.why, self.recomputed = _why(cause), recomputed
+        self.parameters = tuple(parameters)
+        self.changed = cause.problem if isinstance(cause, SettingsChanged) else None
         super().__init__(self.why)
 
 
@@ -179,12 +185,15 @@ def _recompute(
     changed. Nothing but the saving where no review database exists.
 
     New parameters are saved last: the states are recomputed and committed with a record of
-    them (`Study.recompute_memory`), with their settings.toml written beside it already, then
-    that file takes its place (a rename), which the log records (`Study.parameters_saved`). A
-    database that cannot be written, a settings file that cannot, or a Ctrl-C during the
-    recompute leave both as they were (`_NotSaved`); only a stop between the commit and the
-    rename (SIGKILL, a power cut: SIGTERM and SIGHUP wait) leaves the states ahead of
-    settings.toml, which the next command says (`_NotWritten` where the rename fails).
+    them (`Study.recompute_memory`), with their settings.toml written beside it already (to
+    prove it can be), then made again from the file as it is now (the learner's edits of it
+    during the recompute kept) and put in its place (a rename), which the log records
+    (`Study.parameters_saved`). A database that cannot be written, a settings file that
+    cannot, or a Ctrl-C during the recompute leave both as they were (`_NotSaved`); only a
+    stop between the commit and the rename (SIGKILL, a power cut: SIGTERM and SIGHUP wait)
+    leaves the states ahead of settings.toml, which the next command says (`_NotWritten`
+    where the rename fails, or the file was changed during the recompute and no longer
+    reads: it is left as the learner made it).
 
     Raises:
         StudyError: the database cannot be written (busy, read-only, damaged).
@@ -236,7 +245,7 @@ def _recompute_and_save(study: Study, settings_file: Path, replaced: Sequence[fl
     except ConfigError as exc:
         if changed is None:
             raise _NotSaved(exc) from exc
-        raise _NotWritten(exc, changed) from exc
+        raise _NotWritten(exc, changed, parameters) from exc
     except KeyboardInterrupt:  # (the recompute: one transaction, rolled back whole)
         exit_interrupted(_interrupted(None if changed is None else settings_file))
     study.parameters_saved(now())  # (a hand edit after this is told as one)
@@ -298,11 +307,24 @@ def _saved(save: Callable[[], None]) -> None:
 
 def _not_written(settings_file: Path, exc: _NotWritten) -> str:
     """The error where the memory states were recomputed with the new parameters and
-    settings.toml could not be given them."""
+    settings.toml could not be given them: what to do, and the line to paste (last, whole)."""
+    from studycli.study.settings import parameters_line
+
+    line = parameters_line(exc.parameters)
+    # a hand edit during the recompute, not overwritten (what is wrong names the file)
+    if exc.changed is not None:
+        return (
+            "the cards' memory states were recomputed with the new parameters, but the "
+            "settings file was changed while they were and no longer reads, so it is left as "
+            f"you made it, without them: {exc.changed}. Fix it, then put this line in it in "
+            "place of any `parameters` line (or run `studycli optimize --recompute` to go back "
+            f"to the parameters there): {line}"
+        )
     return (
         f"the cards' memory states were recomputed with the new parameters, but they could "
         f"not be saved in {settings_file} ({exc.why}): fix that and run `studycli optimize "
-        "--write` again, or `studycli optimize --recompute` to go back to the parameters there"
+        "--write` again, or `studycli optimize --recompute` to go back to the parameters "
+        f"there; or put this line in it in place of any `parameters` line: {line}"
     )
 
 

@@ -74,20 +74,35 @@ def load_settings(path: Path, *, parameters: bool = True) -> Settings:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    text = _settings_text(path)
+    return {} if text is None else _parsed_toml(text, path)
+
+
+def _settings_text(path: Path) -> str | None:
+    """The text of the settings file at `path`; None where there is none.
+
+    Raises:
+        ConfigError: it is no file, or cannot be read.
+    """
     if not path.exists():
-        return {}
+        return None
     if not path.is_file():  # (a named pipe's read waited for ever: every command hung)
         raise ConfigError(
             f"the settings file {path} is not a file: remove it (or move it away) to use the "
             "defaults, or write the settings there as TOML"
         )
+    try:
+        # (utf-8-sig: an editor's byte order mark was "Invalid statement at line 1, column 1")
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the settings file {path}: {exc}") from None
+
+
+def _parsed_toml(text: str, path: Path) -> dict[str, Any]:
     import tomllib  # only when there is a file: most learners keep the defaults
 
     try:
-        # (utf-8-sig: an editor's byte order mark was "Invalid statement at line 1, column 1")
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read the settings file {path}: {exc}") from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"{path} is not valid TOML ({exc}): fix that line, or delete the file "
@@ -107,15 +122,30 @@ def save_parameters(path: Path, parameters: Sequence[float]) -> None:
         pass
 
 
+class SettingsChanged(ConfigError):
+    """The settings file was changed while `parameters_saved`'s block ran, and no longer
+    reads (invalid TOML, an invalid setting, no file): it is left as it is, without the new
+    parameters. problem: what is wrong with it (a ConfigError's message)."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path} was changed meanwhile and is left as it is: {problem}")
+        self.problem = problem
+
+
 @contextlib.contextmanager
 def parameters_saved(path: Path, parameters: Sequence[float]) -> Iterator[None]:
     """`save_parameters` around a block: the file's new text is made and written beside it,
-    on the disk, before the block runs, and takes its place in one step (a rename) once the
-    block ends; where the block raises, the file is left as it was. What settings.toml must
-    follow (the memory states `optimize --write` recomputes and commits) is done in the block,
-    and all that is left after it is the rename.
+    on the disk, before the block runs (the file and the parameters are checked, and the
+    folder proved writable, before anything is done), and takes its place in one step (a
+    rename) once the block ends; where the block raises, the file is left as it was. What
+    settings.toml must follow (the memory states `optimize --write` recomputes and commits)
+    is done in the block, which may take minutes: the text is then made again from the file
+    as it is (an edit of other settings made meanwhile, in an editor, is kept, where the text
+    made before would have undone it), and written over the first before the rename.
 
     Raises:
+        SettingsChanged: after the block, the file changed in it and no longer reads (it is
+            left as it is).
         ConfigError: as `save_parameters`: before the block (it does not run), or after it,
             where the new text cannot take the file's place.
     """
@@ -125,16 +155,34 @@ def parameters_saved(path: Path, parameters: Sequence[float]) -> Iterator[None]:
     stage = "before"
     try:
         with replacing(path, "wb") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())  # (what is left after the block: the rename)
+            _write_synced(handle, text)
             stage = "in"
             yield
             stage = "after"
+            try:
+                current = _parameters_text(path, parameters)
+            except ConfigError as exc:  # (leaving the block removes the text beside it)
+                raise SettingsChanged(path, str(exc)) from None
+            if current != text:  # edited meanwhile (most often not: nothing written again)
+                handle.seek(0)
+                handle.truncate()
+                _write_synced(handle, current)
     except OSError as exc:
         if stage == "in":  # the block's own
             raise
         raise ConfigError(f"cannot write the settings file {path}: {exc}") from None
+
+
+def _write_synced(handle: Any, text: bytes) -> None:
+    handle.write(text)
+    handle.flush()
+    os.fsync(handle.fileno())  # (what is left after the block: the rename)
+
+
+def parameters_line(parameters: Sequence[float]) -> str:
+    """`parameters` as a line of settings.toml, for a learner to paste: one line, each
+    number as Python writes it (which TOML reads back the same)."""
+    return f"parameters = [{', '.join(repr(float(p)) for p in parameters)}]"
 
 
 def _parameters_text(path: Path, parameters: Sequence[float]) -> bytes:
@@ -147,11 +195,11 @@ def _parameters_text(path: Path, parameters: Sequence[float]) -> bytes:
 
     import tomli_w
 
-    data = _read_toml(path)
+    old_text = _settings_text(path) or ""  # (read once: the file may be changing)
+    data = _parsed_toml(old_text, path)
     # refuse to rewrite a file whose other settings are invalid (the error says why); an
     # invalid `parameters` is what this call replaces
     parse_settings({key: value for key, value in data.items() if key != "parameters"}, path)
-    old_text = path.read_text(encoding="utf-8-sig") if path.exists() else ""
     wanted = {**data, "parameters": [float(value) for value in parameters]}
     parse_settings({"parameters": wanted["parameters"]}, path)
     text = _replace_key(old_text, "parameters", tomli_w.dumps({"parameters": wanted["parameters"]}))
