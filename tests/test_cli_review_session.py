@@ -291,6 +291,32 @@ def test_an_edited_card_keeps_its_history_and_is_flagged(session, tmp_path):
     assert edited.content_hash != state_before_edit.content_hash
 
 
+def test_a_coding_card_whose_starter_changed_is_flagged(session, tmp_path):
+    """A change to a coding card's function (here its signature, in its solution module)
+    flags the card as an edit of its text does, saying what changed; its schedule is kept."""
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, content, ignore=shutil.ignore_patterns("__pycache__"))
+    child = session(content)
+    child.expect(FRONT)
+    _rate(child, "3")  # add-one
+    child.expect(FRONT)
+    child.send("q")
+    child.expect(pexpect.EOF)
+    with _store(session.db) as store:
+        before = store.state("add-one")
+
+    module = content / "solutions" / "arith.py"
+    module.write_text(module.read_text().replace("def add_one(x: int)", "def add_one(x: int, k=1)"))
+    child = session(content, NOW + timedelta(hours=1))
+    child.expect(r"edited since your last review: its starter \(signature or docstring\)")
+    child.expect("Add one")
+    child.expect(FRONT)
+    child.send("q")
+    child.expect(pexpect.EOF)
+    with _store(session.db) as store:
+        assert store.state("add-one") == before
+
+
 def test_ctrl_c_in_an_editor_that_takes_it_is_the_editors(session, tmp_path):
     """An editor that handles Ctrl-C itself goes on, and its saved answer is checked (the
     session took the Ctrl-C, killed the editor with its unsaved work, and said a check had

@@ -212,6 +212,15 @@ class Options(Record):  # (a named tuple: every command makes the class)
                 self.loaded["study_rows"] = None
         return self.loaded["study_rows"]
 
+    def solutions_dir(self) -> Path | None:
+        """The content folder's `solutions/` (a rating records a coding card's contract from
+        it); None where the content folder given does not read (`history` reads the log
+        alone)."""
+        try:
+            return self._content()[0] / "solutions"
+        except StudyError:
+            return None
+
     def _content(self) -> tuple[Path, Path]:
         """The content folder and its index in the cache folder."""
         from studycli.paths import content_dir, content_index_path

@@ -196,7 +196,13 @@ def open_study(
             markup=False,
         )
     say_waits()
-    study = Study.open(path, config or settings(), write=write, renames=options(ctx).renames())
+    study = Study.open(
+        path,
+        config or settings(),
+        write=write,
+        renames=options(ctx).renames(),
+        solutions_dir=options(ctx).solutions_dir(),
+    )
     notes = study.store.notes
     if ctx.info_name in SCHEDULES and config is None and not ctx.meta.get(_SAID):
         ctx.meta[_SAID] = True  # (once a command: `solve` opens the study more than once)

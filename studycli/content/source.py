@@ -442,14 +442,14 @@ def reference_source(card: Card, solutions_dir: Path) -> str | None:
             kept = [n for n in kept if not doc.lineno <= n <= (doc.end_lineno or doc.lineno)]
         return "\n".join(lines[n - 1] for n in kept)
 
-    used = _used_top_level(info.tree, node)
+    used = used_top_level(info.tree, node)
     imports = [text(of) for of in used if isinstance(of, (ast.Import, ast.ImportFrom))]
     others = [text(of) for of in used if not isinstance(of, (ast.Import, ast.ImportFrom))]
     parts = ["\n".join(imports)] if imports else []
     return "\n\n\n".join([*parts, *others, text(node)])
 
 
-def _used_top_level(tree: ast.Module, function: ast.FunctionDef) -> list[ast.stmt]:
+def used_top_level(tree: ast.Module, function: ast.FunctionDef) -> list[ast.stmt]:
     """The module's top-level statements that `function` needs, directly or through another
     of them, in the module's order: the imports and definitions of the names it reads."""
     defines: dict[str, ast.stmt] = {}

@@ -9,7 +9,7 @@ importing and exporting the review log; fitting the FSRS parameters. Items are `
 
 from __future__ import annotations
 
-from collections.abc import Collection, Container, Iterable, Mapping, Sequence
+from collections.abc import Collection, Container, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -134,10 +134,18 @@ class Study:
     """An open review database and the settings it is studied with. Use as a context manager."""
 
     def __init__(
-        self, store: Store, settings: Settings, renames: Mapping[str, str] | None = None
+        self,
+        store: Store,
+        settings: Settings,
+        renames: Mapping[str, str] | None = None,
+        solutions_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
+        # the content's solutions/ folder: a review of a coding card records its contract
+        # (starter and checker), so that a change to it flags the card (`contract`); None:
+        # the text alone
+        self.solutions_dir = solutions_dir
         # the content's renamed ids (old card id -> new, `Content.renames`): their history is
         # the new ids' (`renames.carry`, on opening), and so is an import's
         self.renames: Mapping[str, str] = renames or {}
@@ -160,6 +168,7 @@ class Study:
         *,
         write: bool = True,
         renames: Mapping[str, str] | None = None,
+        solutions_dir: Path | None = None,
     ) -> Study:
         """Open (creating and migrating if needed) the review database at `path`, and move the
         history of each renamed card onto its new id (`renames.carry`; said in `store.notes`).
@@ -168,13 +177,14 @@ class Study:
             write: whether the command writes; False opens a database that cannot be written
                 read-only instead of failing (see `database.connect`).
             renames: the content's renamed ids (old card id -> new, `Content.renames`).
+            solutions_dir: the content's `solutions/` folder (see `Study.solutions_dir`).
 
         Raises:
             StoreError: the file cannot be opened or is not a studycli database; or, when
                 `write`, it cannot be written; StoreBusy where a history to move waited past
                 the busy timeout for another process's lock.
         """
-        study = cls(Store.open(path, write=write), settings, renames)
+        study = cls(Store.open(path, write=write), settings, renames, solutions_dir)
         if renames:
             from .renames import carry, note
 
@@ -343,15 +353,31 @@ class Study:
 
     def flags(self, item: Card) -> list[str]:
         """What to tell the learner about an item before it is studied."""
-        from .labels import is_edited, is_leech  # (not rating: fsrs is not needed yet)
+        from .labels import edited_flag, edits, is_leech  # (not rating: fsrs is not needed yet)
 
         state = self.store.state(item.id)
         flags = []
-        if is_edited(item, state):
-            flags.append("edited since your last review")
+        if edited := edits(item, state, lambda: self.contract(item)):
+            flags.append(edited_flag(edited))
         if state is not None and is_leech(state):
             flags.append(f"leech: forgotten {state.lapses} times")
         return flags
+
+    def contract(self, item: Card) -> str | None:
+        """The hash of `item`'s contract (`content.contract.contract_hash`): None for an item
+        that runs no code, or where this Study has no solutions folder."""
+        if not item.runnable or self.solutions_dir is None:
+            return None
+        from studycli.content.contract import contract_hash
+
+        return contract_hash(item, self.solutions_dir)
+
+    def recorded_hash(self, item: Card) -> str:
+        """What a review of `item` records of what it was made on: the hash of its text, and
+        of a coding card's contract (`content.contract.recorded_hash`)."""
+        from studycli.content.contract import recorded_hash
+
+        return recorded_hash(item, self.contract(item))
 
     # --- rating ------------------------------------------------------------------------------
 
@@ -393,6 +419,7 @@ class Study:
             duration_ms=duration_ms,
             unless_rated_after=unless_rated_after,
             unless_moved_after=moved_after,
+            content_hash=self.recorded_hash(item),
         )
         state = self.store.state(item.id)
         assert state is not None and state.fsrs is not None  # just written
@@ -427,6 +454,7 @@ class Study:
             self.settings,
             check_status=check_status,
             duration_ms=duration_ms,
+            content_hash=self.recorded_hash(item),
         )
 
     def undo(self, review_id: int, now: datetime) -> CardState:
@@ -524,7 +552,7 @@ class Study:
         Args:
             path: the CSV file.
             items: every study item of the content (imported reviews of these carry their
-                content hash).
+                content hash, and a coding card's contract: `recorded_hash`).
             now: a review later than this is a bad row.
 
         Raises:
@@ -532,7 +560,7 @@ class Study:
         """
         from .review_io import import_reviews
 
-        hashes = {item.id: item.content_hash for item in items}
+        hashes = _RecordedHashes(self, items)
         self._seen = None  # cards the import studies are not new any more
         return import_reviews(
             self.store, path, self.settings, hashes, now=now, renames=self.renames
@@ -701,3 +729,25 @@ class Study:
             history, self.settings.day_starts_at, tz
         )
         return optimize.fit(items, reviews=reviews, cards=cards, item_cards=item_cards)
+
+
+class _RecordedHashes(Mapping[str, str]):
+    """`Study.recorded_hash` of each of `items`, by id, each made on first use: an import reads
+    the solution modules of the coding cards it brings reviews of, not of every one (the 82
+    shipped coding cards' contracts: 1 s, which an import of one review took on top of 0.5 s)."""
+
+    def __init__(self, study: Study, items: Iterable[Card]) -> None:
+        self._study = study
+        self._items = {item.id: item for item in items}
+        self._made: dict[str, str] = {}
+
+    def __getitem__(self, item_id: str) -> str:
+        if item_id not in self._made:
+            self._made[item_id] = self._study.recorded_hash(self._items[item_id])
+        return self._made[item_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from studycli.content.card import Card
@@ -65,7 +66,38 @@ def is_leech(state: CardState | None) -> bool:
 
 def is_edited(card: Card, state: CardState | None) -> bool:
     """The card's text changed since its last review (its history is kept, it is flagged)."""
-    return state is not None and state.reps > 0 and state.content_hash != card.content_hash
+    return "text" in edits(card, state)
+
+
+def edits(
+    card: Card, state: CardState | None, contract: Callable[[], str | None] | None = None
+) -> tuple[str, ...]:
+    """What of `card` changed since its last review (`contract.PARTS`: its text, and for a
+    coding card its starter and its checker, where `contract` gives its contract now and the
+    review recorded one); none for a card never reviewed."""
+    if state is None or state.reps == 0:
+        return ()
+    from studycli.content.contract import edited_parts
+
+    return edited_parts(state.content_hash or "", card, contract or (lambda: None))
+
+
+def edited_flag(parts: tuple[str, ...]) -> str:
+    """The flag of a card whose `parts` (`edits`) changed since its last review: "edited since
+    your last review", with what changed where it is more than the text."""
+    said = "edited since your last review"
+    if parts == ("text",):
+        return said
+    shown = [_EDITED_PARTS.get(part, part) for part in parts]
+    listed = f"{', '.join(shown[:-1])} and {shown[-1]}" if len(shown) > 1 else shown[0]
+    return f"{said}: its {listed}"
+
+
+# what a coding card's flag says of the parts of its contract that changed (`edited_flag`)
+_EDITED_PARTS = {
+    "starter": "starter (signature or docstring)",
+    "checker": "checker (an answer that passed then may fail now)",
+}
 
 
 def rating_label(rating: int, interval: timedelta | None = None) -> str:

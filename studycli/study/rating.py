@@ -87,10 +87,13 @@ def rate(
     duration_ms: int | None = None,
     unless_rated_after: int | None = None,
     unless_moved_after: int | None = None,
+    content_hash: str | None = None,
 ) -> Review:
     """Rate `card` at `now`: schedule it with fsrs and commit the review before returning.
 
     Args:
+        content_hash: what the review records of what it was made on (`Study.recorded_hash`:
+            a coding card's contract too); default: the card's `content_hash`.
         unless_rated_after: a review id (`Store.latest_review_id` when the card was shown):
             refuse if another rating of the card was written since (two sessions showing it
             at once), checked under the write lock, so that of two sessions rating at the
@@ -133,13 +136,14 @@ def rate(
                 raise RatedElsewhere(card.id, other)
         _refuse_before_last_review(card.id, last, now)
         _refuse_before_recompute(store.latest_recompute(), now)
-        after = advance(before, card.id, rating, now, scheduler, card.content_hash)
+        made_on = card.content_hash if content_hash is None else content_hash
+        after = advance(before, card.id, rating, now, scheduler, made_on)
         entry = Review(
             card_id=card.id,
             rating=int(rating),
             reviewed_at=now,
             method=method,
-            content_hash=card.content_hash,
+            content_hash=made_on,
             queue=sched.queue_name(fsrs_card(before)),
             scheduler=scheduler.to_json(),
             state_after=after.fsrs or "",
@@ -186,9 +190,11 @@ def cram(
     *,
     check_status: str | None = None,
     duration_ms: int | None = None,
+    content_hash: str | None = None,
 ) -> Review:
     """Log a cram rating of `card` at `now`: recorded with the method `cram`, the card's
     schedule untouched (as Anki's filtered decks without rescheduling). A replay skips it.
+    `content_hash`: as `rate`'s.
 
     Returns:
         The recorded review (with its id, for undo).
@@ -203,7 +209,7 @@ def cram(
             rating=int(rating),
             reviewed_at=now,
             method=ReviewMethod.CRAM,
-            content_hash=card.content_hash,
+            content_hash=card.content_hash if content_hash is None else content_hash,
             queue=sched.queue_name(fsrs_card(before)),
             scheduler=sched.make_scheduler(settings).to_json(),
             state_after=(before.fsrs if before is not None else None) or "",
