@@ -1613,3 +1613,17 @@ def test_a_hint_that_wraps_stays_indented_under_the_failure():
         assert hint_lines[0].startswith("   hint: a heap"), lines
         assert hint_lines[1].startswith("   ") and hint_lines[1].strip(), lines
         assert " ".join(line.strip() for line in hint_lines) == f"hint: {hint}"
+
+
+def test_a_solve_says_the_card_was_edited_since_its_last_review(cli, attempt, content_copy):
+    """As `review` shows a card's flags before it: `solve` after the card's starter changed
+    (an attempt file written from the old one no longer fits it) says so before the check."""
+    first = cli("--content", content_copy, "solve", "add-one", "--file", attempt(CORRECT))
+    assert first.exit_code == 0, first.output
+    assert "edited since your last review" not in first.stdout
+    module = content_copy / "solutions" / "arith.py"
+    module.write_text(module.read_text().replace("def add_one(x: int)", "def add_one(x: int, k=1)"))
+    again = cli("--content", content_copy, "solve", "add-one", "--file", attempt(CORRECT))
+    assert again.exit_code == 0, again.output
+    said = again.stdout.splitlines()[0]
+    assert said == "edited since your last review: its starter (signature or docstring)"

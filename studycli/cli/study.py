@@ -159,7 +159,10 @@ def solve(
     if not no_record:  # a database the rating cannot go to: said before the learner's work
         study = open_study(ctx)
         opened, mark, moves = study.opened_file, study.latest_review_id(), study.moves_mark
-        study.close()
+        flags = study.flags(card)  # as `review` shows them: an attempt written from the card's
+        study.close()  # starter before it changed no longer fits it
+        if flags:
+            console.print(" · ".join(flags), style="bold yellow", soft_wrap=True, markup=False)
     started = time.monotonic()
     interactive = sys.stdin.isatty()
     if file is None and not no_edit and not watch:
