@@ -633,3 +633,77 @@ def test_a_cloze_card_renamed_with_renamed_from_is_still_held_to_its_numbers(cli
     said = " ".join(result.stderr.split())
     assert result.exit_code == 1 and "poisson-moments.yaml: cloze deletions renumbered" in said
     assert "card ids renamed" not in said
+
+
+def _swap(repo: Path) -> None:
+    """Give bias-concept the text of poisson-concept and poisson-concept that of bias-concept,
+    each file keeping its id (as two files exchanged, their `id:` lines set back)."""
+    bias = repo / "cards" / "basics" / "bias-concept.yaml"
+    poisson = repo / "cards" / "numbers" / "poisson-concept.yaml"
+    was_bias, was_poisson = bias.read_text(), poisson.read_text()
+    bias.write_text(
+        was_poisson.replace("id: poisson-concept", "id: bias-concept").replace(
+            "requires: [bias-concept]\n", ""
+        )
+    )
+    poisson.write_text(was_bias.replace("id: bias-concept", "id: poisson-concept"))
+
+
+def moves(repo: Path) -> list[tuple[str, str]]:
+    return [(m.old, m.new) for m in changed_cards(load_content(repo)).moved]
+
+
+def test_two_cards_whose_ids_were_swapped_fail_the_check(cli, repo):
+    """Two published cards' texts exchanged under their ids: no id is gone, so lint and the
+    rename check passed, and each id's reviews (of the other text) went on scheduling it."""
+    _swap(repo)
+    assert cli("--content", repo, "lint").exit_code == 0
+    assert moves(repo) == [("bias-concept", "poisson-concept"), ("poisson-concept", "bias-concept")]
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.stderr.split())
+    assert "card texts moved to another id: bias-concept <-> poisson-concept (swapped)." in said
+    assert "Keep each text under its id (change the title instead)" in said
+
+
+def test_a_text_given_to_a_new_id_while_its_card_takes_another_fails_the_check(cli, repo):
+    old = repo / "cards" / "basics" / "bias-concept.yaml"
+    new = old.with_name("neuron-bias.yaml")
+    new.write_text(old.read_text().replace("id: bias-concept", "id: neuron-bias"))
+    edit(old, "which decision boundaries can `w·x` express?", "what does `b` add to `w·x`?")
+    assert moves(repo) == [("bias-concept", "neuron-bias")]
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.stderr.split())
+    assert (
+        "card texts moved to another id: bias-concept -> neuron-bias (cards/basics/neuron-bias.yaml)"
+        in said
+    )
+
+
+def test_an_edited_copied_or_rewritten_text_is_no_move(repo):
+    """A text edited under its id, copied to a new card while its own keeps it, or written
+    over with a new one, leaves no review of it under another id."""
+    old = repo / "cards" / "basics" / "bias-concept.yaml"
+    edit(old, "which decision boundaries", "which boundaries")
+    assert moves(repo) == []
+    git(repo, "checkout", "-q", "--", ".")
+    old.with_name("neuron-bias.yaml").write_text(
+        old.read_text().replace("id: bias-concept", "id: neuron-bias")
+    )
+    assert moves(repo) == []  # a copy: bias-concept still has its text
+    git(repo, "clean", "-qfd")
+    poisson = repo / "cards" / "numbers" / "poisson-concept.yaml"
+    edit(
+        poisson,
+        "What are the mean and the variance of Poisson(λ)?",
+        "What is E[X], X ~ Poisson(λ)?",
+    )
+    edit(old, "which decision boundaries can `w·x` express?", "what does `b` add to `w·x`?")
+    assert moves(repo) == []
+    git(repo, "checkout", "-q", "--", ".")  # two cards with one text at the base
+    poisson.write_text(old.read_text().replace("id: bias-concept", "id: poisson-concept"))
+    git(repo, "commit", "-q", "-am", "two cards, one text")
+    edit(old, "which decision boundaries", "which boundaries")
+    poisson.write_text(poisson.read_text() + "# its file changed, not its text\n")
+    assert changed_cards(load_content(repo), "HEAD").moved == ()

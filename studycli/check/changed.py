@@ -18,7 +18,9 @@ its id or the one it was renamed to, is renumbered. Both are read from the card 
 at the base and now, so a rename made with plain `mv`, not staged, counts as one made with
 `git mv`.
 A published card changed to a cloze card or from one is rekinded: its reviews were kept under
-other keys than it has now.
+other keys than it has now. A card's text now under another id, while its own card holds
+another, is moved (two ids swapped: neither is gone, so no rename is seen): the reviews of the
+text stay with its old id.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import importlib.util
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +58,15 @@ class Rekinded(Record):
     path: Path
     was: str  # its kind at the base
     now: str
+
+
+class Moved(Record):
+    """A card's text at the base, now another card's: of an id there at the base too (two ids
+    swapped), or of a new one; its own card, still there, holds another text."""
+
+    old: str  # the id whose text it was at the base
+    new: str  # the id whose text it is now
+    path: Path  # the file of `new`
 
 
 class Gapped(Record):
@@ -87,6 +99,7 @@ class Changed:
     renumbered: tuple[Renumbered, ...] = ()  # cloze cards whose deletions changed numbers
     rekinded: tuple[Rekinded, ...] = ()  # cards changed to a cloze card, or from one
     gapped: tuple[Gapped, ...] = ()  # new cloze cards whose deletion numbers skip one
+    moved: tuple[Moved, ...] = ()  # card texts now under another id (ids swapped)
 
 
 def changed_cards(content: Content, ref: str | None = None) -> Changed:
@@ -124,7 +137,7 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         card for card in everything if card.path.resolve() in paths or module_names(card) & modules
     ]
     broken = tuple(sorted({p.path for p in content.problems if p.path.resolve() in paths}))
-    renamed, carried, removed, renumbered, rekinded, gapped = _histories(
+    renamed, carried, removed, renumbered, rekinded, gapped, moved = _histories(
         repo.resolve(), base, content, paths
     )
     note = f"{described}: {len(chosen)} card(s) to check"
@@ -137,7 +150,9 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         note += f"; card(s) removed: {', '.join(removed)}"
     if dropped := [f"{r.card_id}#c{n}" for r in renumbered if not r.moved for n in r.removed]:
         note += f"; cloze deletions removed: {', '.join(dropped)}"
-    return Changed(chosen, note, base, broken, renamed, carried, renumbered, rekinded, gapped)
+    return Changed(
+        chosen, note, base, broken, renamed, carried, renumbered, rekinded, gapped, moved
+    )
 
 
 def change_problem(found: Changed, root: Path) -> str | None:
@@ -184,6 +199,8 @@ def change_problem(found: Changed, root: Path) -> str | None:
             f"it starts again as new. Keep its kind; a card of the other kind is another card, "
             "with an id and a file of its own (the old one removed on its own)"
         )
+    if found.moved:
+        said.append(_moved_problem(found.moved, shown))
     for gapped in found.gapped:
         numbers = ", ".join(f"c{n}" for n in gapped.numbers)
         said.append(
@@ -192,6 +209,27 @@ def change_problem(found: Changed, root: Path) -> str | None:
             "dropped a deletion (its reviews stay under its number, which no other fact takes)"
         )
     return "\n".join(said) or None
+
+
+def _moved_problem(moved: tuple[Moved, ...], shown: Callable[[Path], Path]) -> str:
+    """What `change_problem` says of card texts moved to other ids: two ids whose texts were
+    exchanged as one swap, each other move on its own."""
+    pairs = {(m.old, m.new) for m in moved}
+    told = []
+    for m in moved:
+        if (m.new, m.old) in pairs:
+            if m.old < m.new:
+                told.append(f"{m.old} <-> {m.new} (swapped)")
+        else:
+            told.append(f"{m.old} -> {m.new} ({shown(m.path)})")
+    return (
+        f"card texts moved to another id: {', '.join(told)}. An id is the key of every "
+        "learner's review history, which stays with the id, not with the text: the reviews "
+        "of the text moved stay with the card that no longer has it, flagged as edited, and "
+        "are taken for the reviews of the text it holds now. Keep each text under its id "
+        "(change the title instead); to give a text another id, rename its card with "
+        "`renamed_from` to an id no card has, and write a new text as a new card"
+    )
 
 
 def _histories(
@@ -203,16 +241,18 @@ def _histories(
     tuple[Renumbered, ...],
     tuple[Rekinded, ...],
     tuple[Gapped, ...],
+    tuple[Moved, ...],
 ]:
     """The ids renamed without `renamed_from`, the ids renamed with it (a card lists the gone
     id), the ids removed (gone, with no new card like them), the cloze cards renumbered (a
     card renamed with `renamed_from` compared with its old id's text), the cards changed to
-    or from a cloze card since `base`, and the new cloze cards whose numbers skip one. Only
-    changed card files can have changed: their texts at `base` (one `git cat-file --batch`)
-    and now are compared."""
+    or from a cloze card since `base`, the new cloze cards whose numbers skip one, and the card
+    texts moved to another id (`_moved`). Only changed card files can have changed: their
+    texts at `base` (one `git cat-file --batch`) and now are compared."""
     cards = content.root.resolve() / "cards"
     files = sorted(p for p in paths if p.suffix == ".yaml" and cards in p.parents)
     was = {_id_of(p, text): text for p, text in _texts_at(repo, base, files).items()}
+    then = {card_id: _card_at_base(text) for card_id, text in was.items()}
     now = {}
     for path in files:
         if path.is_file():
@@ -246,11 +286,11 @@ def _histories(
     pairs = [(card_id, card_id) for card_id in sorted(was.keys() & now.keys())]
     pairs += [(r.old, r.new) for r in carried if r.new in now]
     for old_id, card_id in pairs:
-        card = content.cards.get(card_id)
-        (before, kind_before), (_, kind_now) = (
-            _card_fields(was[old_id], card=True),
-            _card_fields(now[card_id][1]),
+        card, before_card = content.cards.get(card_id), then[old_id]
+        before, kind_before = (
+            (before_card.prompt, before_card.kind.value) if before_card else (None, None)
         )
+        kind_now = _kind_of(now[card_id][1])
         cloze = Kind.CLOZE.value
         if kind_before and kind_now and (kind_before == cloze) != (kind_now == cloze):
             rekinded.append(Rekinded(card_id, now[card_id][0], kind_before, kind_now))
@@ -268,7 +308,44 @@ def _histories(
             if numbers != tuple(range(1, len(numbers) + 1)):
                 gapped.append(Gapped(card_id, card.path, numbers))
     gone_ids = tuple(old for old in gone if paired.get(old) is None)
-    return renamed, carried, gone_ids, tuple(renumbered), tuple(rekinded), tuple(gapped)
+    texts_moved = _moved(then, content, set(now))
+    return (
+        renamed,
+        carried,
+        gone_ids,
+        tuple(renumbered),
+        tuple(rekinded),
+        tuple(gapped),
+        texts_moved,
+    )
+
+
+def _moved(was: dict[str, Card | None], content: Content, changed: set[str]) -> tuple[Moved, ...]:
+    """The texts of cards at the base (`was`: the cards of the changed card files then, by id;
+    None where one did not load) that are now the text of another card changed (`changed`:
+    their ids now), while their own card is still there with another text: two ids swapped,
+    or a text given to a new id. The text is the one `Card.content_hash` hashes (what the
+    learner reads): equal, not alike, so that two cards of a deck are never taken for one (a
+    text also edited as it moved is not seen). A card that was a draft at the base has no
+    reviews to leave behind; two cards whose texts were equal then lose nothing."""
+    then = {
+        card_id: card.content_hash
+        for card_id, card in was.items()
+        if card is not None and not card.draft
+    }
+    by_hash: dict[str, list[str]] = {}
+    for card_id in sorted(changed & content.cards.keys()):
+        by_hash.setdefault(content.cards[card_id].content_hash, []).append(card_id)
+    moved = []
+    for old, digest in sorted(then.items()):
+        if old not in content.cards or content.cards[old].content_hash == digest:
+            continue  # gone (a rename's, or removed), or the text is still its own
+        moved += [
+            Moved(old, new, content.cards[new].path)
+            for new in by_hash.get(digest, [])
+            if new != old and then.get(new) != digest
+        ]
+    return tuple(moved)
 
 
 # A gone id is taken for renamed to a new card that shares at least this share of its lines
@@ -328,25 +405,35 @@ def _facts(prompt: str) -> dict[int, set[str]]:
     return found
 
 
-def _card_fields(text: str, card: bool = False) -> tuple[str | None, str | None]:
-    """The prompt and the kind of a card file's text (None for what it does not read as; with
-    `card`, None for both where the text is not a card that loads: no learner has reviews of
-    it, whatever it becomes)."""
+def _kind_of(text: str) -> str | None:
+    """The kind a card file's text declares (None where it declares none, or does not read)."""
+    data = _mapping(text)
+    kind = data.get("kind") if data is not None else None
+    return kind if isinstance(kind, str) else None
+
+
+def _card_at_base(text: str) -> Card | None:
+    """The card a card file's text at the base held; None where it is not a card that loads:
+    no learner has reviews of it, whatever it becomes."""
+    from studycli.content.parse import parse_card
+
+    data = _mapping(text)
+    if data is None:
+        return None
+    return parse_card(data, Path(f"{data.get('id')}.yaml"), deck="deck")[0]
+
+
+def _mapping(text: str) -> dict | None:
+    """A card file's text as YAML, where it reads as a mapping."""
     import yaml
 
     from studycli.content.loader import yaml_loader
-    from studycli.content.parse import parse_card
 
     try:
         data = yaml.load(text, Loader=yaml_loader())
     except yaml.YAMLError:
-        return None, None
-    if not isinstance(data, dict):
-        return None, None
-    if card and parse_card(data, Path(f"{data.get('id')}.yaml"), deck="deck")[0] is None:
-        return None, None
-    prompt, kind = data.get("prompt"), data.get("kind")
-    return (prompt if isinstance(prompt, str) else None, kind if isinstance(kind, str) else None)
+        return None
+    return data if isinstance(data, dict) else None
 
 
 _ID_LINE = re.compile(r"^id:[ \t]*[\"']?([^\"'\s#]+)", re.MULTILINE)
