@@ -30,6 +30,20 @@ _APPEND_SQL = (
 )
 IMPORTED_COLUMNS = 7  # values per review that `Store.append_imported` takes
 _APPEND_ROWS = 999 // IMPORTED_COLUMNS  # imported reviews per INSERT (SQLite < 3.32: 999 values)
+# The file's reviews that the log holds undone, and only undone: a rating the learner took back
+# here. One the log holds undone and standing too is no such rating: a renamed card's review
+# held under both ids was kept once, its copy marked undone (`store_renames._UNDO_TWINS`), and
+# a rating undone and given again at the same time (a fixed STUDYCLI_NOW) stands. Each card and
+# time once. (The undos drive it, CROSS JOIN: SQLite scanned the whole log, 3x a small import.)
+_UNDONE_HERE = (
+    "SELECT COUNT(*) FROM (SELECT DISTINCT r.card_id, r.reviewed_at"
+    " FROM undos u CROSS JOIN reviews r ON r.id = u.review_id"
+    " JOIN temp.staged s ON s.card_id = r.card_id AND s.reviewed_at = r.reviewed_at"
+    f" WHERE {NOT_CRAM} AND NOT EXISTS (SELECT 1 FROM reviews k"
+    " WHERE k.card_id = r.card_id AND k.reviewed_at = r.reviewed_at"
+    f" AND k.method != '{ReviewMethod.CRAM.value}'"
+    " AND k.id NOT IN (SELECT review_id FROM undos)))"
+)
 
 
 class Conflicts:
@@ -136,12 +150,7 @@ class ImportMixin(StoreConnection):
                 "r.card_id, r.reviewed_at, s.rating, r.rating, 'log'",
                 "r.card_id, r.reviewed_at",
             )
-            # (the undos drive it, CROSS JOIN: SQLite scanned the whole log, 3x a small import)
-            conflicts.undone = self.conn.execute(
-                "SELECT COUNT(*) FROM undos u CROSS JOIN reviews r ON r.id = u.review_id"
-                " JOIN temp.staged s ON s.card_id = r.card_id AND s.reviewed_at = r.reviewed_at"
-                f" WHERE {NOT_CRAM}"
-            ).fetchone()[0]
+            conflicts.undone = self.conn.execute(_UNDONE_HERE).fetchone()[0]
         # the touched cards' reviews read in card order (`reviews_by_card_time`), not a lookup
         # in the time index per staged row: half the time when the log has them all
         self.conn.execute(

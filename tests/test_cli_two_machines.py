@@ -1,0 +1,131 @@
+"""One learner, two machines, one history: ratings given in `studycli review` on a
+pseudo-terminal in two homes, merged both ways with `export-reviews` and `import-reviews`, as
+README's "moving your history" tells, each command a process of its own on a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pexpect
+
+from .conftest import REPO_ROOT
+from .study_support import NOW
+from .test_study_renames import rename
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+class Machine:
+    """A studycli home of its own (its database, settings and attempts), with the content at
+    `content` (a machine that has pulled an update or not), its clock set by each call."""
+
+    def __init__(self, home: Path, content: Path):
+        self.home, self.content = home, content
+        (home / "config").mkdir(parents=True)
+        (home / "config" / "settings.toml").write_text('new_order = "deck"\n')
+
+    def env(self, now: datetime) -> dict[str, str]:
+        environment = {**os.environ, "STUDYCLI_HOME": str(self.home)}
+        for name in ("STUDYCLI_DB", "STUDYCLI_CONFIG", "STUDYCLI_CONTENT", "STUDYCLI_CACHE"):
+            environment.pop(name, None)
+        return {**environment, "STUDYCLI_NOW": now.isoformat(), "TZ": "UTC", "TERM": "dumb"}
+
+    def run(self, *args: str, now: datetime) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [sys.executable, "-m", "studycli", "--content", str(self.content), *args],
+            env=self.env(now), cwd=REPO_ROOT, capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    def review(self, now: datetime, key: str = "3") -> list[str]:
+        """A `review` session: every card shown is revealed and rated `key`, until one comes
+        back (the session is quit) or none is left. Returns the ids rated, in order."""
+        child = pexpect.spawn(
+            sys.executable, ["-m", "studycli", "--content", str(self.content), "review"],
+            env=self.env(now), cwd=str(REPO_ROOT), encoding="utf-8", timeout=60,
+            dimensions=(50, 100),
+        )  # fmt: skip
+        rated: list[str] = []
+        while child.expect(["q quit", pexpect.EOF]) == 0:
+            card = _shown(ANSI.sub("", child.before))
+            if card in rated:
+                child.send("q")
+                child.expect(pexpect.EOF)
+                break
+            rated.append(card)
+            child.send(" ")
+            while child.expect([r"4 +Easy", r"Step \d+ of \d+"]) == 1:
+                child.send(" ")  # (a derivation's steps, one per press, then its answer)
+            child.send(key)
+            child.expect("due again in")
+        child.close()
+        assert child.exitstatus == 0
+        return rated
+
+    def sync(self, other: Machine, now: datetime, folder: Path) -> tuple[dict, dict]:
+        """This machine's export imported there, then that one's here (`--json` outcomes)."""
+        mine, theirs = folder / "mine.csv", folder / "theirs.csv"
+        self.run("export-reviews", str(mine), now=now)
+        there = json.loads(other.run("import-reviews", str(mine), "--json", now=now).stdout)
+        other.run("export-reviews", str(theirs), now=now)
+        here = json.loads(self.run("import-reviews", str(theirs), "--json", now=now).stdout)
+        return there, here
+
+    def history(self, now: datetime) -> list[tuple[str, str, int]]:
+        """The log's reviews (undone ones left out) as (card, time, rating), by time."""
+        found = json.loads(self.run("history", "--json", now=now).stdout)
+        return sorted((r["card"], r["reviewed_at"], r["rating"]) for r in found)
+
+
+def _shown(front: str) -> str:
+    """The id of the card on screen: the last word of the line above its question."""
+    lines = front.splitlines()
+    question = next(i for i, line in enumerate(lines) if "Question" in line)
+    return next(line for line in reversed(lines[:question]) if "·" in line).split()[-1]
+
+
+def _first_card_only(root: Path) -> None:
+    """Leave the content `root` one card to study, bias-concept: the sessions stay short."""
+    for name in ("add-one", "triangle-derivation", "poisson-concept"):
+        for path in (root / "cards").rglob(f"{name}.yaml"):
+            path.unlink()
+
+
+def test_a_review_kept_once_after_a_rename_is_not_told_as_one_the_learner_undid(
+    tmp_path, content_copy
+):
+    """The laptop pulls a rename first; its export brings the desktop's own ratings back there
+    under the new id, kept as "not in the content", and once the desktop pulls the rename too,
+    the log holds each of them under both ids and keeps one. The next import of the laptop's
+    export said "1 of them ratings you undid here, which stay undone", though none was undone:
+    they stand, once."""
+    _first_card_only(content_copy)
+    renamed = tmp_path / "renamed"
+    shutil.copytree(content_copy, renamed)
+    rename(renamed, "bias-concept", "neuron-bias")
+    laptop = Machine(tmp_path / "laptop", content_copy)
+    desktop = Machine(tmp_path / "desktop", content_copy)
+    hour = timedelta(hours=1)
+
+    assert desktop.review(NOW) == ["bias-concept"]
+    laptop.sync(desktop, NOW + hour, tmp_path)
+    laptop.content = renamed  # the laptop pulls the rename
+    assert laptop.review(NOW + 24 * hour) == ["neuron-bias"]
+    laptop.sync(desktop, NOW + 25 * hour, tmp_path)
+    desktop.content = renamed  # and the desktop too, later
+    there, here = laptop.sync(desktop, NOW + 26 * hour, tmp_path)
+
+    assert there["added"] == here["added"] == 0
+    assert there["undone"] == here["undone"] == 0
+    said = desktop.run("import-reviews", str(tmp_path / "mine.csv"), now=NOW + 26 * hour).stdout
+    assert "imported 0 of 2 reviews" in said and "undid" not in said
+    assert laptop.history(NOW + 26 * hour) == desktop.history(NOW + 26 * hour)
+    assert len(laptop.history(NOW + 26 * hour)) == 2
