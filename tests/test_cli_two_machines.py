@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pexpect
 
-from .conftest import REPO_ROOT
+from .conftest import FIXTURE_CONTENT, REPO_ROOT
 from .study_support import NOW
 from .test_study_renames import rename
 
@@ -44,6 +45,15 @@ class Machine:
         )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
         return done
+
+    def fails(self, *args: str, now: datetime) -> str:
+        """What a command that fails says on stderr (its exit status 1, nothing on stdout)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "studycli", "--content", str(self.content), *args],
+            env=self.env(now), cwd=REPO_ROOT, capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 1 and not done.stdout, done.stdout + done.stderr
+        return done.stderr
 
     def review(self, now: datetime, key: str = "3") -> list[str]:
         """A `review` session: every card shown is revealed and rated `key`, until one comes
@@ -129,3 +139,27 @@ def test_a_review_kept_once_after_a_rename_is_not_told_as_one_the_learner_undid(
     assert "imported 0 of 2 reviews" in said and "undid" not in said
     assert laptop.history(NOW + 26 * hour) == desktop.history(NOW + 26 * hour)
     assert len(laptop.history(NOW + 26 * hour)) == 2
+
+
+def test_the_other_machines_database_given_to_import_says_how_to_export_it(tmp_path):
+    """A learner who copied the other machine's review database and gave it to
+    `import-reviews` was told "byte 0xfb is not UTF-8 text ...: save the review log as UTF-8".
+    It is a database, not a review log: the message says so and gives the export that makes
+    one of it, which then imports."""
+    laptop = Machine(tmp_path / "laptop", FIXTURE_CONTENT)
+    desktop = Machine(tmp_path / "desktop", FIXTURE_CONTENT)
+    rated = desktop.review(NOW)
+    copied = tmp_path / "desktop.sqlite3"
+    shutil.copy(desktop.home / "data" / "reviews.sqlite3", copied)
+
+    refused = laptop.fails("import-reviews", str(copied), now=NOW + timedelta(hours=1))
+    assert "UTF-8" not in refused and "Traceback" not in refused
+    said = " ".join(refused.split())
+    assert f"{copied} is an SQLite database" in said
+    export = re.search(r"`studycli (--db \S+ export-reviews ([^`]+))`\) and give \2 instead", said)
+    assert export is not None, said
+    laptop.run(*shlex.split(export[1]), now=NOW + timedelta(hours=1))  # as it says
+    laptop.run("import-reviews", export[2], now=NOW + timedelta(hours=1))
+    history = laptop.history(NOW + timedelta(hours=1))
+    assert history == desktop.history(NOW + timedelta(hours=1))
+    assert sorted(card for card, _, _ in history) == sorted(rated)

@@ -250,6 +250,8 @@ def _lines(handle: IO[str], path: Path) -> Iterator[str]:
         if not line:
             return
         number += 1
+        if number == 1 and line.startswith(SQLITE_HEADER):
+            raise ImportFormatError(_a_database(path))
         if len(line) > LONGEST_LINE:
             raise ImportFormatError(
                 f"{path}, line {number}: the line runs past {LONGEST_LINE:,} characters, and a "
@@ -259,6 +261,26 @@ def _lines(handle: IO[str], path: Path) -> Iterator[str]:
         if not line.isascii() and (bad := _ESCAPED.search(line)):
             raise ImportFormatError(_not_utf8(path, number, bad[0]))
         yield line
+
+
+SQLITE_HEADER = "SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
+
+
+def _a_database(path: Path) -> str:
+    """The refusal of an SQLite database given as a review log: another machine's review
+    database, copied over to be merged (it was told "byte 0xfb is not UTF-8 text ...: save the
+    review log as UTF-8"), or to `optimize --from-csv`. Its history exported to a file beside
+    it is the review log to give."""
+    import shlex
+
+    stdin = str(path) == "/dev/stdin"  # (`-`: the command names it "standard input")
+    database = "DATABASE" if stdin else shlex.quote(str(path))
+    csv = "reviews.csv" if stdin else shlex.quote(f"{path}.csv")
+    return (
+        f"{path} is an SQLite database (a studycli review database, another machine's?), not "
+        f"a review log: {'save it as a file, DATABASE, ' if stdin else ''}export its history "
+        f"(`studycli --db {database} export-reviews {csv}`) and give {csv} instead"
+    )
 
 
 # the lone surrogates that "surrogateescape" decodes a byte that is not UTF-8 to, in a row
