@@ -163,3 +163,31 @@ def test_the_other_machines_database_given_to_import_says_how_to_export_it(tmp_p
     history = laptop.history(NOW + timedelta(hours=1))
     assert history == desktop.history(NOW + timedelta(hours=1))
     assert sorted(card for card, _, _ in history) == sorted(rated)
+
+
+FITTED = [0.0581, 0.3545, 0.6322, 2.2739, 6.4036, 0.8334, 3.0834, 0.001, 1.8637, 0.1587, 0.7856]
+FITTED += [1.4949, 0.0753, 0.272, 1.6614, 0.6085, 1.8636, 0.5378, 0.0902, 0.0529, 0.1]
+
+
+def test_an_import_names_the_fsrs_parameters_it_rescheduled_with(tmp_path):
+    """`optimize --write` on one machine only: each machine schedules the same history with
+    its own parameters (the file carries none), so their states differ. Both imports said
+    "rescheduled with your current settings (desired_retention 0.9)", the same line on both:
+    each names the parameters it used, the learner's own or FSRS's defaults."""
+    laptop = Machine(tmp_path / "laptop", FIXTURE_CONTENT)
+    desktop = Machine(tmp_path / "desktop", FIXTURE_CONTENT)
+    with (laptop.home / "config" / "settings.toml").open("a") as settings:
+        settings.write(f"parameters = {FITTED}\n")  # as `optimize --write` saves them
+    laptop.review(NOW)
+    desktop.review(NOW + timedelta(hours=1))
+    later = NOW + timedelta(hours=2)
+    laptop.run("export-reviews", str(tmp_path / "laptop.csv"), now=later)
+    desktop.run("export-reviews", str(tmp_path / "desktop.csv"), now=later)
+
+    there = desktop.run("import-reviews", str(tmp_path / "laptop.csv"), now=later).stdout
+    here = laptop.run("import-reviews", str(tmp_path / "desktop.csv"), now=later).stdout
+    there, here = (" ".join(said.split()) for said in (there, here))
+    assert "cards rescheduled with your current settings (desired_retention 0.9, FSRS's " in there
+    assert "default parameters)" in there and "settings.toml" not in there
+    assert "cards rescheduled with your current settings (desired_retention 0.9, your " in here
+    assert f"FSRS parameters from {laptop.home / 'config' / 'settings.toml'})" in here

@@ -1059,7 +1059,7 @@ def test_imported_reviews_are_scheduled_with_the_settings_of_now_and_the_import_
 
     imported = cli("--content", FIXTURE_CONTENT, "import-reviews", export)
     assert imported.exit_code == 0, imported.output
-    assert "2 cards rescheduled with your current settings (desired_retention 0.9)" in (
+    assert "2 cards rescheduled with your current settings (desired_retention 0.9, FSRS's" in (
         " ".join(imported.stdout.split())
     )
     with open_study(tmp_path / "new.sqlite3") as study:

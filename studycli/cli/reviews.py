@@ -58,7 +58,7 @@ def import_reviews(
         with open_study(ctx) as study:
             mark = study.latest_review_id()
             result = study.import_reviews(file, items, now())
-            retention = study.settings.desired_retention
+            settings = study.settings
     except ImportFormatError as refused:  # (it names the file: standard input as such)
         if shown != "standard input":
             raise
@@ -90,7 +90,7 @@ def import_reviews(
     if result.cards:  # the file carries no settings: the replay used this machine's (README)
         line += (
             f"; {_counted(result.cards, 'card')} rescheduled with your current settings"
-            f" (desired_retention {retention:g})"
+            f" (desired_retention {settings.desired_retention:g}, {_parameters(settings)})"
         )
     if result.unknown:
         named = ", ".join(escape(card_id) for card_id in result.first_unknown)
@@ -104,6 +104,17 @@ def import_reviews(
     print_prose(stdout(), line)
     if result.conflicts:
         _say_conflicts(result)
+
+
+def _parameters(settings) -> str:
+    """Which FSRS parameters an import rescheduled with: the learner's own (`optimize --write`
+    on this machine and not on the other, where the same history is scheduled otherwise) or
+    fsrs's defaults."""
+    if settings.parameters is None:
+        return "FSRS's default parameters"
+    from studycli.paths import config_path
+
+    return f"your FSRS parameters from {escape(str(config_path().resolve()))}"
 
 
 def _say_conflicts(result) -> None:
