@@ -191,3 +191,35 @@ def test_an_import_names_the_fsrs_parameters_it_rescheduled_with(tmp_path):
     assert "default parameters)" in there and "settings.toml" not in there
     assert "cards rescheduled with your current settings (desired_retention 0.9, your " in here
     assert f"FSRS parameters from {laptop.home / 'config' / 'settings.toml'})" in here
+
+
+def test_a_rating_undone_here_stays_undone_when_it_comes_back_under_a_renamed_cards_new_id(
+    tmp_path, content_copy
+):
+    """README: "a rating another machine imported before you undid it stays there ..., and
+    importing that machine's export back leaves it undone here". The laptop had the desktop's
+    rating when the desktop undid it, then pulled a rename of its card: its export brought the
+    rating back under the new id, "not in the content" on the desktop, and once the desktop
+    pulled the rename too, the rating stood there again, as an imported review."""
+    _first_card_only(content_copy)
+    renamed = tmp_path / "renamed"
+    shutil.copytree(content_copy, renamed)
+    rename(renamed, "bias-concept", "neuron-bias")
+    laptop = Machine(tmp_path / "laptop", content_copy)
+    desktop = Machine(tmp_path / "desktop", content_copy)
+    minute = timedelta(minutes=1)
+
+    assert desktop.review(NOW) == ["bias-concept"]
+    desktop.sync(laptop, NOW + 10 * minute, tmp_path)
+    assert "undone: bias-concept Good" in desktop.run("undo", now=NOW + 20 * minute).stdout
+    laptop.content = renamed  # the laptop pulls the rename
+    laptop.sync(desktop, NOW + 30 * minute, tmp_path)
+    desktop.content = renamed  # and the desktop too, later
+
+    assert desktop.history(NOW + 40 * minute) == []  # undone, as before the rename
+    assert len(laptop.history(NOW + 40 * minute)) == 1  # (it stays there: README)
+    said = desktop.run("import-reviews", str(tmp_path / "mine.csv"), now=NOW + 40 * minute)
+    assert "1 of them ratings you undid here, which stay undone" in " ".join(said.stdout.split())
+    assert desktop.history(NOW + 40 * minute) == []
+    state = desktop.run("due", "--json", now=NOW + 40 * minute).stdout
+    assert json.loads(state)["new"] == 1  # the card is new again there, as the undo left it

@@ -34,13 +34,15 @@ _MOVE_STATE = (
 # import, the other one having pulled the rename first, so that this one's ratings came back
 # under the new id, kept as "not in the content", before this one pulled it. It is one review,
 # as an import keeps one per card and time: the copy under the new id is marked undone (the log
-# is append-only), the original, with its duration and its check's outcome, stays.
+# is append-only), the original, with its duration and its check's outcome, stays. An original
+# undone here (after the other machine had imported it) stays undone: its copy is undone too, as
+# an import of it under the old id would have been left out (README: an undo stays on its
+# machine); the copy stood again once the rename was pulled.
 _UNDO_TWINS = (
     "INSERT INTO undos (review_id, undone_at) SELECT n.id, :now FROM reviews n"
     f" WHERE n.card_id = :new AND n.method != '{ReviewMethod.CRAM}'"
     " AND n.id NOT IN (SELECT review_id FROM undos) AND EXISTS (SELECT 1 FROM reviews r"
-    f" WHERE r.card_id = :old AND r.reviewed_at = n.reviewed_at AND {NOT_CRAM}"
-    " AND r.id NOT IN (SELECT review_id FROM undos))"
+    f" WHERE r.card_id = :old AND r.reviewed_at = n.reviewed_at AND {NOT_CRAM})"
 )
 _MOVE_BURIAL = (
     "INSERT INTO buried (card_id, until) SELECT ?, until FROM buried WHERE card_id = ?"
