@@ -8,13 +8,16 @@
 - `studycli import-reviews FILE` of 1,000,000 rows, against 30 s, when the command exists
   (another branch adds it); skipped with a message until then;
 - `studycli stats` (no target: a figure to watch);
+- `Study.next_due` (in process, warm, as a session's summary and `due`'s next-due line ask it)
+  when nearly every card is due and one topic was just studied: of the whole collection, and
+  of the topic (its items due from tomorrow on, behind the rest), against 5 ms for the topic;
 - the peak memory of each, against 500 MB: of a command, the larger of its largest process
   (wait4's ru_maxrss) and the summed PSS of its whole process tree, workers included (sampled);
   for the review session and the import, the process and its workers also apart (the review
   session's check worker, which target 4 starts with torch imported; the replay workers).
 
     python bench/scale.py [--work DIR] [--cards 10000] [--reviews 1000000] [--repeat 9]
-                          [--import-workers N]
+                          [--import-workers N] [--only due rating stats import next-due]
 
 With --work the synthetic collection is kept there and reused by later runs (it takes about a
 minute to write); the store is copied for each run, so runs do not change it.
@@ -30,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import PYTHON, ROOT, learner_env, machine, median, report
 
 DUE_LIMIT, RATE_LIMIT, IMPORT_LIMIT, MEMORY_LIMIT = 0.300, 0.020, 30.0, 500.0
+NEXT_DUE_LIMIT = 0.005
 
 
 def collection(work: Path, cards: int, reviews: int) -> Path:
@@ -240,6 +245,108 @@ def rating(work: Path, environ: dict[str, str], cards: int = 40) -> list[str]:
     ]
 
 
+NEXT_DUE = """
+import json, sys, time
+from datetime import UTC, datetime
+from pathlib import Path
+from studycli.content.loader import load_content
+from studycli.paths import content_index_path
+from studycli.study.api import Study, study_items
+from studycli.study.settings import Settings
+
+root, db, topic, repeat = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+now = datetime.fromisoformat(sys.argv[5])
+content = load_content(root, index=content_index_path(root))
+asked = {"whole": study_items(content.cards.values()),
+         "topic": study_items(content.select(topic=topic))}
+out = {}
+for name, items in asked.items():
+    with Study.open(db, Settings(), write=False) as study:
+        answer = study.next_due(items, now, UTC)  # warm, as after the queue or a session
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            again = study.next_due(items, now, UTC)
+            times.append(time.perf_counter() - started)
+            assert again == answer, (again, answer)
+    out[name] = {"items": len(items), "times": times, "answer": answer.isoformat()}
+print(json.dumps(out))
+"""
+
+
+def just_studied(db: Path, content: Path, now: datetime) -> tuple[str, int]:
+    """Make the store at `db` that of a learner back after a month away who has just studied
+    one topic (the one of fewest cards): every other review card due (from a month ago to
+    now), the topic's items in review and due from tomorrow to a month ahead; upgraded to this
+    version's schema, as by a learner's first command (no backup kept). Returns the topic and
+    how many items are due. Plain SQL on a copy: test data, as synthetic.py's."""
+    import random
+    import sqlite3
+
+    from studycli.content.loader import load_content
+    from studycli.study import migrations
+
+    cards = load_content(content).cards.values()
+    sizes: dict[str, int] = {}
+    for card in cards:
+        sizes[card.topic] = sizes.get(card.topic, 0) + 1
+    topic = min(sorted(sizes), key=sizes.__getitem__)
+    chosen = {item.id for card in cards if card.topic == topic for item in card.study_items()}
+    rng, day = random.Random(2), timedelta(days=1)
+    rows = []
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrations.migrate(conn)
+    for (card_id,) in conn.execute("SELECT card_id FROM cards ORDER BY card_id").fetchall():
+        if card_id in chosen:
+            due, last = now + day * rng.uniform(1, 30), now - timedelta(minutes=5)
+        else:
+            due = now - day * rng.uniform(0, 30)
+            last = due - day * rng.uniform(1, 30)
+        rows.append((due.isoformat(), last.isoformat(), card_id, card_id in chosen))
+    conn.execute("BEGIN")
+    conn.executemany(  # (the other cards in learning stay as they were)
+        "UPDATE cards SET fsrs = json_set(fsrs, '$.due', ?, '$.last_review', ?, '$.state', 2,"
+        " '$.step', NULL) WHERE card_id = ? AND (? OR json_extract(fsrs, '$.state') = 2)",
+        rows,
+    )
+    conn.execute("COMMIT")
+    (due,) = conn.execute(
+        "SELECT count(*) FROM cards WHERE json_extract(fsrs, '$.due') <= ?", (now.isoformat(),)
+    ).fetchone()
+    conn.close()
+    return topic, due
+
+
+def next_due(work: Path, environ: dict[str, str], repeat: int) -> list[str]:
+    import json
+
+    import synthetic
+
+    with tempfile.TemporaryDirectory(prefix="studycli-scale-") as scratch:
+        db = Path(scratch) / "reviews.sqlite3"
+        shutil.copyfile(work / "reviews.sqlite3", db)
+        topic, due = just_studied(db, work / "content", synthetic.NOW)
+        _, _, out = measured(
+            [PYTHON, "-c", NEXT_DUE, str(work / "content"), str(db), topic, str(repeat * 5),
+             synthetic.NOW.isoformat()],
+            environ,
+        )  # fmt: skip
+    found = json.loads(out.splitlines()[-1])
+    whole, chosen = found["whole"], found["topic"]
+    figure = median(whole["times"])
+    print(f"   Study.next_due, whole collection ({whole['items']} items, {due} due):"
+          f" {figure * 1000:.2f} ms (min {min(whole['times']) * 1000:.2f})", flush=True)  # fmt: skip
+    figure = median(chosen["times"])
+    return [
+        report(
+            f"2. next_due, {chosen['items']} items behind {due} due",
+            f"{figure * 1000:.2f} ms (min {min(chosen['times']) * 1000:.2f})",
+            f"< {NEXT_DUE_LIMIT * 1000:.0f} ms",
+            figure < NEXT_DUE_LIMIT,
+        )
+    ]
+
+
 def _parts(command: str, own: str, children: str, peak: Peak) -> str:
     """The line that splits a command's peak between its process and its workers."""
     line = (
@@ -292,6 +399,9 @@ def import_reviews(work: Path, environ: dict[str, str], workers: int | None = No
     ]
 
 
+PARTS = ["due", "rating", "stats", "import", "next-due"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, help="keep the synthetic collection here")
@@ -301,6 +411,7 @@ def main() -> None:
     parser.add_argument(
         "--import-workers", type=int, help="force the import's replay workers (default: its own)"
     )
+    parser.add_argument("--only", nargs="+", choices=PARTS, default=PARTS, help="measure these")
     args = parser.parse_args()
     print(f"machine: {machine()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="studycli-bench-") as scratch:
@@ -320,8 +431,14 @@ def main() -> None:
             COLUMNS="100",
         )
         environ.pop("PYTHONDONTWRITEBYTECODE", None)
-        results = due(work, environ, args.repeat) + rating(work, environ) + stats(environ)
-        results += import_reviews(work, environ, args.import_workers)
+        only, results = set(args.only), []
+        results += due(work, environ, args.repeat) if "due" in only else []
+        results += rating(work, environ) if "rating" in only else []
+        results += stats(environ) if "stats" in only else []
+        results += import_reviews(work, environ, args.import_workers) if "import" in only else []
+        results += next_due(work, environ, args.repeat) if "next-due" in only else []
+        if not any(isinstance(item, tuple) for item in results):
+            return
         peaks = dict(item for item in results if isinstance(item, tuple))
         peak = max(peaks.values())
         print("   peak memory: " + ", ".join(f"{k} {v:.0f} MB" for k, v in peaks.items()))
