@@ -9,7 +9,7 @@ importing and exporting the review log; fitting the FSRS parameters. Items are `
 
 from __future__ import annotations
 
-from collections.abc import Collection, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -333,14 +333,19 @@ class Study:
             found = back if found is None else min(found, back)
         return found
 
-    def _studied_from(self, ids: Container[str], tz: tzinfo | None) -> datetime | None:
+    def _studied_from(self, ids: Collection[str], tz: tzinfo | None) -> datetime | None:
         """When the first of `ids` can be studied."""
         learning = self._first_due(ids, tz, review=False)
         review = self._first_due(ids, tz, review=True)
         return min((t for t in (learning, review) if t is not None), default=None)
 
     def _first_due(
-        self, ids: Container[str], tz: tzinfo | None, *, review: bool, after: datetime | None = None
+        self,
+        ids: Collection[str],
+        tz: tzinfo | None,
+        *,
+        review: bool,
+        after: datetime | None = None,
     ) -> datetime | None:
         """When the first of `ids` in review (or in learning) can be studied, of those
         after `after` if given."""
