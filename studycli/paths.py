@@ -134,6 +134,11 @@ def check_times_path() -> Path:
     return cache_dir() / "check-times.json"
 
 
+def contracts_cache_path() -> Path:
+    """Coding cards' contracts, kept between commands (`content.contract_cache`)."""
+    return cache_dir() / "contracts"
+
+
 def database_path(option: str | Path | None = None) -> Path:
     """The review database: `--db`, then `STUDYCLI_DB`, then `<data dir>/reviews.sqlite3`."""
     chosen = option or os.environ.get("STUDYCLI_DB")

@@ -369,13 +369,14 @@ class Study:
         return flags
 
     def contract(self, item: Card) -> str | None:
-        """The hash of `item`'s contract (`content.contract.contract_hash`): None for an item
-        that runs no code, or where this Study has no solutions folder."""
+        """The hash of `item`'s contract (`content.contract.contract_hash`, kept between
+        commands by `content.contract_cache`): None for an item that runs no code, or where
+        this Study has no solutions folder."""
         if not item.runnable or self.solutions_dir is None:
             return None
-        from studycli.content.contract import contract_hash
+        from studycli.content.contract_cache import cached_contract
 
-        return contract_hash(item, self.solutions_dir)
+        return cached_contract(item, self.solutions_dir)
 
     def recorded_hash(self, item: Card) -> str:
         """What a review of `item` records of what it was made on: the hash of its text, and
