@@ -707,3 +707,49 @@ def test_an_edited_copied_or_rewritten_text_is_no_move(repo):
     edit(old, "which decision boundaries", "which boundaries")
     poisson.write_text(poisson.read_text() + "# its file changed, not its text\n")
     assert changed_cards(load_content(repo), "HEAD").moved == ()
+
+
+def test_a_removed_cards_text_given_to_a_card_there_before_fails_the_check(cli, repo):
+    """bias-concept removed, and its text put in poisson-concept's file under that id: no new
+    id, so the rename check saw a card removed on its own, and poisson-concept's learners'
+    reviews (of its own text) went on scheduling bias-concept's, flagged only as edited."""
+    bias = repo / "cards" / "basics" / "bias-concept.yaml"
+    poisson = repo / "cards" / "numbers" / "poisson-concept.yaml"
+    poisson.write_text(bias.read_text().replace("id: bias-concept", "id: poisson-concept"))
+    bias.unlink()
+    assert moves(repo) == [("bias-concept", "poisson-concept")]
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 1, result.output
+    said = " ".join(result.stderr.split())
+    assert (
+        "card texts moved to another id: bias-concept -> poisson-concept "
+        "(cards/numbers/poisson-concept.yaml)" in said
+    )
+
+
+@pytest.mark.parametrize("draft_at_base", [False, True])
+def test_a_removed_cards_text_under_its_new_id_is_a_rename_not_a_move(cli, repo, draft_at_base):
+    """The text of a card removed, under an id new in the change, is the rename check's: with
+    `renamed_from` it passes, as before; so it does under the id of a card that was a draft
+    at the base (no learner has reviews of it: the history moves onto it whole)."""
+    bias = repo / "cards" / "basics" / "bias-concept.yaml"
+    renamed = bias.with_name("neuron-bias.yaml")
+    if draft_at_base:
+        renamed.write_text(
+            "id: neuron-bias\nkind: concept\ntopic: bias\ntitle: TODO\n"
+            "prompt: 'TODO: the question, in your own words.'\nanswer: TODO\n"
+        )
+        git(repo, "add", ".")
+        git(repo, "commit", "-q", "-m", "a draft")
+        git(repo, "branch", "-q", "-f", "main")
+    renamed.write_text(
+        bias.read_text().replace(
+            "id: bias-concept", "id: neuron-bias\nrenamed_from: [bias-concept]"
+        )
+    )
+    bias.unlink()
+    poisson = repo / "cards" / "numbers" / "poisson-concept.yaml"
+    edit(poisson, "requires: [bias-concept]", "requires: [neuron-bias]")
+    assert moves(repo) == []
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output

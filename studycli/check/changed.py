@@ -20,7 +20,8 @@ at the base and now, so a rename made with plain `mv`, not staged, counts as one
 A published card changed to a cloze card or from one is rekinded: its reviews were kept under
 other keys than it has now. A card's text now under another id, while its own card holds
 another, is moved (two ids swapped: neither is gone, so no rename is seen): the reviews of the
-text stay with its old id.
+text stay with its old id. So is a removed card's text put over a card there at the base (its
+id not new, no rename is seen either).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ class Rekinded(Record):
 
 class Moved(Record):
     """A card's text at the base, now another card's: of an id there at the base too (two ids
-    swapped), or of a new one; its own card, still there, holds another text."""
+    swapped), or of a new one, while its own card, still there, holds another text; or of an
+    id there at the base, its own card gone (a text put over another card's)."""
 
     old: str  # the id whose text it was at the base
     new: str  # the id whose text it is now
@@ -323,27 +325,39 @@ def _histories(
 def _moved(was: dict[str, Card | None], content: Content, changed: set[str]) -> tuple[Moved, ...]:
     """The texts of cards at the base (`was`: the cards of the changed card files then, by id;
     None where one did not load) that are now the text of another card changed (`changed`:
-    their ids now), while their own card is still there with another text: two ids swapped,
-    or a text given to a new id. The text is the one `Card.content_hash` hashes (what the
-    learner reads): equal, not alike, so that two cards of a deck are never taken for one (a
-    text also edited as it moved is not seen). A card that was a draft at the base has no
-    reviews to leave behind; two cards whose texts were equal then lose nothing."""
+    their ids now), while their own card is still there with another text (two ids swapped,
+    or a text given to a new id), or is gone while the card given it was there at the base (a
+    text put over another card's: the id was not new, so the rename check saw a card removed
+    on its own), unless it was a draft then and lists the gone id in `renamed_from` (`_taken`).
+    A gone card's text under a new id is a rename, the rename check's. The text
+    is the one `Card.content_hash` hashes (what the learner reads): equal, not alike, so that
+    two cards of a deck are never taken for one (a text also edited as it moved is not seen).
+    A card that was a draft at the base has no reviews to leave behind; two cards whose texts
+    were equal then lose nothing."""
     then = {
         card_id: card.content_hash
         for card_id, card in was.items()
         if card is not None and not card.draft
     }
+
+    def _taken(old: str, new: str) -> bool:
+        """Whether the text of `old`, gone, put under `new`, leaves a history behind: `new`
+        was there at the base (a new id is a rename, the rename check's), with reviews of
+        its own (published), or does not carry `old`'s (no `renamed_from`)."""
+        return new in was and (new in then or content.renames.get(old) != new)
+
     by_hash: dict[str, list[str]] = {}
     for card_id in sorted(changed & content.cards.keys()):
         by_hash.setdefault(content.cards[card_id].content_hash, []).append(card_id)
     moved = []
     for old, digest in sorted(then.items()):
-        if old not in content.cards or content.cards[old].content_hash == digest:
-            continue  # gone (a rename's, or removed), or the text is still its own
+        gone = old not in content.cards
+        if not gone and content.cards[old].content_hash == digest:
+            continue  # the text is still its own
         moved += [
             Moved(old, new, content.cards[new].path)
             for new in by_hash.get(digest, [])
-            if new != old and then.get(new) != digest
+            if new != old and then.get(new) != digest and (not gone or _taken(old, new))
         ]
     return tuple(moved)
 
