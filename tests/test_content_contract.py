@@ -94,3 +94,56 @@ def test_a_review_recorded_before_contracts_compares_by_its_text_alone(content_c
     edited_parts(card.content_hash, card, lambda: asked.append(1))  # (read no module for it)
     assert asked == []
     assert edited_parts("0" * 16, card, lambda: now) == ("text",)
+
+
+LINE = "assert_equal(call(impl, what, x), x + 1, what)"
+
+
+def _with_line(content_copy, line: str) -> str | None:
+    _edit(content_copy / "solutions" / "arith.py", LINE, line)
+    contract = _contract(content_copy)
+    _edit(content_copy / "solutions" / "arith.py", line, LINE)
+    return contract
+
+
+def test_a_message_reworded_as_the_formatter_lays_it_out_is_the_same_checker(content_copy):
+    """A message reworded past its line's length: `ruff format`, which CI requires of the
+    solution modules, splits the call one argument a line with a trailing comma, and puts a
+    long right-hand side (a message of two strings) in parentheses of its own. No code
+    changed, and the checker was flagged for every learner as one that may fail a pass."""
+    before = _contract(content_copy)
+    solutions = content_copy / "solutions" / "arith.py"
+    _edit(
+        solutions,
+        '        what = f"add_one({x})"\n',
+        '        what = (\n            f"add_one({x}), x a Python int of any size"\n'
+        '            " (negative too)"\n        )\n',
+    )
+    _edit(
+        solutions,
+        LINE,
+        "assert_equal(\n            call(impl, what, x),\n            x + 1,\n            what,\n        )",
+    )
+    _edit(solutions, "for x in (-3, 0, 1, 41, 10**12):", "for x in (-3, 0, 1, 41, 10**12,):")
+    assert _contract(content_copy) == before
+
+
+def test_parentheses_and_commas_that_change_the_code_change_the_checker(content_copy):
+    """What the formatter's parentheses and commas are left out of is code only: a 1-tuple
+    is not its element, an index `[i,]` is a tuple, and parentheses that group an operation
+    before another are kept."""
+    before = _contract(content_copy)
+    same = ["assert_equal(call(impl, what, x), (x + 1), what)", f"{LINE[:-1]},)"]
+    assert [_with_line(content_copy, line) for line in same] == [before, before]
+    others = [
+        "assert_equal(call(impl, what, x), (x + 1,), what)",
+        "assert_equal(call(impl, what, (x,)), x + 1, what)",
+        "assert_equal(call(impl, what, x)[0,], x + 1, what)",
+        "assert_equal(call(impl, what, x)[0], x + 1, what)",
+        "assert_equal(call(impl, what, x), (x + 1) * 2, what)",
+        "assert_equal(call(impl, what, x), x + 1 * 2, what)",
+        "assert_equal(call(impl, what, x), x and (x or 1), what)",
+        "assert_equal(call(impl, what, x), x and x or 1, what)",
+    ]
+    made = [_with_line(content_copy, line) for line in others]
+    assert len({before, *made}) == len(others) + 1, made

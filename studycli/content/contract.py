@@ -12,7 +12,8 @@ is compared from its first review after it.
 
 The checker is hashed as the code it runs (its function and the module's definitions it
 uses, imports left out) read as tokens, without its docstrings, comments, layout or the texts
-of its strings: a checker that refuses more, or tests other values, is a changed checker; one
+of its strings, nor the commas and parentheses a formatter adds as a line grows
+(`code_tokens`): a checker that refuses more, or tests other values, is a changed checker; one
 whose messages are reworded, reformatted or commented is not. (Tokens, not the syntax tree:
 `ast.dump` changes between Python versions, which would flag every coding card on an upgrade
 of Python.) A strategy carried only by a string's text (a test case written as a string) is
@@ -90,6 +91,7 @@ def checker_code(info: ModuleInfo, function: str) -> str | None:
     in the module's order, imports left out; None where the module has no such function."""
     import ast
 
+    from .code_tokens import code_tokens
     from .source import used_top_level
 
     node = info.function(function)
@@ -104,41 +106,4 @@ def checker_code(info: ModuleInfo, function: str) -> str | None:
         decorators = getattr(statement, "decorator_list", [])
         first = min([statement.lineno, *(d.lineno for d in decorators)])
         parts.append("\n".join(lines[first - 1 : statement.end_lineno or statement.lineno]))
-    return _tokens("\n\n".join(parts))
-
-
-def _tokens(code: str) -> str:
-    """`code`'s tokens, one a line, but its comments, its line breaks within a statement and
-    its statements that are a string alone (docstrings); a statement's end as `;`, an indent
-    and a dedent as `>` and `<`, and each string (an f-string with what it holds; strings side
-    by side, which are one) as `""`. `code` as it is where it does not tokenize. (Tokens
-    alone: a second parse of the code, to find its docstrings, took 5 ms more.)"""
-    import io
-    import tokenize
-
-    skipped = {tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER}
-    starts = {getattr(tokenize, "FSTRING_START", -1), getattr(tokenize, "TSTRING_START", -1)}
-    ends = {getattr(tokenize, "FSTRING_END", -1), getattr(tokenize, "TSTRING_END", -1)}
-    shown = {tokenize.INDENT: ">", tokenize.DEDENT: "<", tokenize.NEWLINE: ";"}
-    found: list[str] = []
-    depth = 0  # inside an f-string (Python 3.12 splits it into tokens)
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(code).readline):
-            depth += (token.type in starts) - (token.type in ends)
-            if token.type == tokenize.STRING or (token.type in starts and depth == 1):
-                if not found or found[-1] != '""':  # ("a" "b": one string)
-                    found.append('""')
-            elif not depth and token.type not in skipped and token.type not in ends:
-                found.append(shown.get(token.type, token.string))
-    except (tokenize.TokenError, SyntaxError):
-        return code
-    kept: list[str] = []
-    at = 0
-    while at < len(found):
-        starts_statement = not kept or kept[-1] in (">", ";", "<")
-        if found[at] == '""' and starts_statement and found[at + 1 : at + 2] == [";"]:
-            at += 2  # a string alone between two statements' ends: a docstring
-            continue
-        kept.append(found[at])
-        at += 1
-    return "\n".join(kept)
+    return code_tokens("\n\n".join(parts))

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 _LIMIT = 2000  # entries kept: past it the file starts again (each content folder's cards,
 # and each `starter:` a card had)
-_MAKERS = ("contract.py", "source.py")  # the code a contract depends on besides the modules
+# the code a contract depends on besides the modules
+_MAKERS = ("contract.py", "code_tokens.py", "source.py")
 
 
 def cached_contract(card: Card, solutions_dir: Path) -> str | None:
