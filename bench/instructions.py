@@ -3,7 +3,9 @@ machine does not change, for `due`, `list`, `show` and `review` up to its first 
 the floor (bench/floor_app.py; for `review`, the floor up to its line). `review` is counted
 twice: on a fresh collection (its first card a new one), and as a learner opens it on a
 working day (`review-studied`: its first card one studied before and due again, which the
-session checks for edits and lapses before showing it).
+session checks for edits and lapses before showing it; `review-coding`: the same, its first
+card a coding card, whose contract, recorded with its review, the session compares with the
+card's own before showing it).
 
 Wall-clock ratios depend on the machine's load; instruction counts do not, and track them: on
 2026-12-01, run with a Python whose typer is the quiet host's (0.27, no pydantic), they gave
@@ -16,7 +18,8 @@ bench/scale.py's environment (its `now`, UTC), against the floor: on 2026-12-01 
 wall time for it was about the floor's times the instructions' ratio.
 
     python bench/instructions.py [--python PATH] [--work DIR]
-                                 [due list show review review-studied due-scale]
+                                 [due list show review review-studied review-coding
+                                  due-scale]
 
 --python: the interpreter to measure with (a virtual environment with studycli's dependencies;
 this checkout is put on its path). Needs valgrind (`apt-get install valgrind`).
@@ -108,15 +111,17 @@ def counted(python: str, argv: list[str], environ: dict[str, str], pty: bool = F
     return int(found.group(1)) / 1e6
 
 
-def studied(python: str, environ: dict[str, str], home: str) -> dict[str, str]:
+def studied(
+    python: str, environ: dict[str, str], home: str, kind: str = "concept"
+) -> dict[str, str]:
     """The environment of a collection whose first card in `review` was studied before and is
-    due again: one review of the first shipped concept card, two months ago, imported."""
+    due again: one review of the first shipped card of `kind`, two months ago, imported."""
     listed = subprocess.run(
         [python, "-m", "studycli", "list", "--json"],
         env=environ, cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    first = next(card["id"] for card in json.loads(listed) if card["kind"] == "concept")
-    folder = Path(home) / "studied"
+    first = next(card["id"] for card in json.loads(listed) if card["kind"] == kind)
+    folder = Path(home) / f"studied-{kind}"
     folder.mkdir(exist_ok=True)
     reviews = folder / "reviews.csv"
     reviews.write_text(
@@ -155,7 +160,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--work", type=Path, help="the scale collection (see bench/scale.py)")
-    parser.add_argument("commands", nargs="*", default=[*COMMANDS, "review", "review-studied"])
+    parser.add_argument(
+        "commands", nargs="*", default=[*COMMANDS, "review", "review-studied", "review-coding"]
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="studycli-bench-") as home:
         environ = learner_env(
@@ -184,10 +191,11 @@ def main() -> None:
                     FLOOR_WALL * value / floor < SCALE_LIMIT,
                 )
                 continue
-            if name in ("review", "review-studied"):
+            if name in ("review", "review-studied", "review-coding"):
                 line = FLOOR_LINE.format(floor=str(ROOT / "bench" / "floor_app.py"))
                 base = counted(args.python, ["-c", line], environ, pty=True)
-                front = studied(args.python, environ, home) if name == "review-studied" else environ
+                kind = {"review-studied": "concept", "review-coding": "coding"}.get(name)
+                front = environ if kind is None else studied(args.python, environ, home, kind)
                 value = counted(args.python, ["-c", FRONT], front, pty=True)
                 what = f"{value:.0f} M vs {base:.0f} M to the floor's line"
             else:
