@@ -17,7 +17,9 @@ of its strings, nor the commas and parentheses a formatter adds as a line grows
 whose messages are reworded, reformatted or commented is not. (Tokens, not the syntax tree:
 `ast.dump` changes between Python versions, which would flag every coding card on an upgrade
 of Python.) A strategy carried only by a string's text (a test case written as a string) is
-not seen.
+not seen, nor is what the checker imports: a helper of `studycli.assertions` (`assert_close`'s
+tolerances, `call`), or an oracle imported from another module, is not part of its hash, and
+a change to it flags no card.
 """
 
 from __future__ import annotations
