@@ -124,8 +124,10 @@ def save_parameters(path: Path, parameters: Sequence[float]) -> None:
 
 class SettingsChanged(ConfigError):
     """The settings file was changed while `parameters_saved`'s block ran, and no longer
-    reads (invalid TOML, an invalid setting, no file): it is left as it is, without the new
-    parameters. problem: what is wrong with it (a ConfigError's message)."""
+    reads (invalid TOML, an invalid setting, a folder in its place): it is left as it is,
+    without the new parameters. (A file deleted meanwhile is not this: it is written again
+    with the new parameters alone, the defaults for the rest, as where there was none.)
+    problem: what is wrong with it (a ConfigError's message)."""
 
     def __init__(self, path: Path, problem: str) -> None:
         super().__init__(f"{path} was changed meanwhile and is left as it is: {problem}")
