@@ -424,6 +424,57 @@ def test_an_attempt_that_starts_too_many_processes_is_stopped_and_told_so(
     assert [pid for pid in started if pid.isdigit() and alive(int(pid))] == []
 
 
+FORKS_CHILDREN_THAT_TAKE_AN_ID = """
+import os, time
+
+def add_one(x):
+    with open({record!r}, "w", buffering=1) as record:
+        record.write(f"{{os.getpgrp()}}\\n")
+        for _ in range({starts}):  # bounded: never an unbounded fork bomb
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    {take}  # then no longer counted with its parent's processes
+                except OSError:
+                    pass  # refused
+                os.write(write, b"+")
+                time.sleep(60)
+                os._exit(0)
+            os.read(read, 1)  # (once it has taken its id, or been refused)
+            os.close(read)
+            os.close(write)
+            record.write(f"{{pid}}\\n")
+    return x + 1  # right: a check that no cap stopped passes
+"""
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.geteuid() != 0,
+    reason="root only: a check run as root counts its processes as a user of its own",
+)
+@pytest.mark.parametrize(
+    "take",
+    ["os.setresuid(0, 0, 0)", "os.setresuid(os.getuid() + 1, -1, -1)"],
+    ids=["root back", "a fresh user"],
+)
+def test_a_check_run_as_root_cannot_take_another_user_id_to_escape_its_cap(tmp_path, take):
+    """A check run as root whose processes took real user id 0 back (its effective id is 0,
+    which allows it whatever capabilities it lacks) were exempt from its process cap: a fork
+    bomb ran to the time limit. So were those that took fresh ids, each counted apart."""
+    record = tmp_path / "started"
+    starts = PROCESS_CAP + 40
+    source = FORKS_CHILDREN_THAT_TAKE_AN_ID.format(take=take, record=str(record), starts=starts)
+    job = replace(attempt_job(tmp_path, source, 30), processes=PROCESS_CAP, memory_mb=0)
+    outcome, _ = run_timed(job)
+    assert outcome.status == "error", outcome
+    assert outcome.message.startswith(f"your attempt started more {PROCESSES_SAID}"), outcome
+    group, *started = record.read_text().splitlines()
+    assert len(started) <= PROCESS_CAP
+    assert live_processes_in_group(int(group)) == []
+    assert [pid for pid in started if alive(int(pid))] == []
+
+
 def test_an_eagain_that_starts_nothing_is_not_put_down_to_the_process_cap(tmp_path):
     """A non-blocking read of an empty pipe raises the BlockingIOError a refused fork raises:
     it stays the answer's own failure, with its input."""

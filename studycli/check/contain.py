@@ -4,7 +4,7 @@ output into a pipe) and the parent's (killing the whole session, keeping the out
 Each check runs in a session of its own, so every process it starts is in its process group
 and dies with it: at the time limit, on Ctrl-C, and after every check, passed or not. The
 number of processes it may start is capped (RLIMIT_NPROC; as root, which Linux exempts from
-it, the check first becomes a user of its own for the count: see `_count_apart`), stdin reads
+it, the check first becomes a user of its own for the count: see `as_root`), stdin reads
 nothing, descriptors inherited from the caller are closed, and what it writes to stdout and
 stderr, from Python or from C, goes into a pipe whose last `OUTPUT_LIMIT` bytes are kept. No
 file it writes may grow past `FILE_SIZE_LIMIT_MB` (RLIMIT_FSIZE, which pipes are not held to:
@@ -26,13 +26,10 @@ import sys
 import time
 from typing import Protocol
 
+from . import as_root
 from .limits import FILE_SIZE_LIMIT_MB
 
 MAX_PROCESSES = 256  # processes (and threads) a check may add to what its user already runs
-# A check run as root counts its processes as a user of its own (`_count_apart`): this real user
-# id plus the check's pid (below 2**22), above the ranges systemd assigns (users, and containers
-# up to 1879048191), so that no one else's processes, nor another check's, count with its own.
-CHECK_UIDS = 2_000_000_000
 
 
 class _Descriptor(Protocol):
@@ -148,7 +145,7 @@ _COUNTED: tuple[float, int] | None = None  # (when, how many): see count_user_ta
 
 def process_cap() -> int | None:
     """How many processes and threads this check may start, as `enter` capped them; None where
-    no cap holds (no /proc or no setrlimit, or root where `_count_apart` could not be done)."""
+    no cap holds (no /proc or no setrlimit, or root where `as_root.count_apart` could not be done)."""
     return _CAP
 
 
@@ -159,7 +156,7 @@ def _limit_processes(extra: int) -> None:
     global _CAP
     running = count_user_tasks()  # as the forking worker counted it, when recent enough
     if running is None:
-        running = _count_apart()
+        running = as_root.count_apart()
     if running is None:
         return
     try:
@@ -173,76 +170,6 @@ def _limit_processes(extra: int) -> None:
         _CAP = limit - running
     except (ImportError, OSError, ValueError):
         pass  # no /proc or no setrlimit: the session is still killed whole
-
-
-def drop_root_exemption() -> None:
-    """(In the worker that forks the checks, once: they inherit it.) As root, give up the two
-    capabilities that exempt a process from RLIMIT_NPROC, so that each check need only take a
-    real user id of its own to be held to its cap (`_count_apart`). Dropped in each check
-    instead, they took 0.2-1 ms of it on the 2-core box. Neither the worker nor a check
-    needs them."""
-    global _EXEMPTION_DROPPED
-    if not sys.platform.startswith("linux") or os.geteuid() != 0:
-        return
-    try:
-        _drop_capabilities(CAP_SYS_ADMIN, CAP_SYS_RESOURCE)
-    except (OSError, AttributeError):  # (AttributeError: a libc without capget)
-        return
-    _EXEMPTION_DROPPED = True
-
-
-_EXEMPTION_DROPPED = False  # see drop_root_exemption
-CAP_SYS_ADMIN, CAP_SYS_RESOURCE = 21, 24  # (linux/capability.h)
-
-
-def _drop_capabilities(*capabilities: int) -> None:
-    """Drop `capabilities` from this process's effective, permitted and inheritable sets, and
-    from its bounding set where it may (else a program it runs as root gets them back).
-
-    Raises:
-        OSError: they could not be dropped.
-    """
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    for capability in capabilities:
-        libc.prctl(24, capability, 0, 0, 0)  # PR_CAPBSET_DROP (it needs CAP_SETPCAP)
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
-    sets = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: of 0-31, then of 32-63
-    if libc.capget(header, sets) != 0:
-        raise OSError(ctypes.get_errno(), "capget failed")
-    for capability in capabilities:
-        for which in range(3):
-            sets[3 * (capability // 32) + which] &= ~(1 << capability % 32)
-    if libc.capset(header, sets) != 0:
-        raise OSError(ctypes.get_errno(), "capset failed")
-
-
-def _count_apart() -> int | None:
-    """(As root.) Make this check a user of its own for RLIMIT_NPROC, which Linux does not apply
-    to a process whose real user id is 0, or that holds CAP_SYS_RESOURCE or CAP_SYS_ADMIN: run
-    as root (in a container, a CI job), a check that forked 512 processes made all of them
-    (2 s on the 2-core box), and an unbounded fork bomb ran to its time limit, which on a
-    machine with more cores could fill the process table first, for everyone on it.
-
-    Its worker gave up those capabilities (`drop_root_exemption`); the check takes the real
-    user id `CHECK_UIDS` + its pid, keeping 0 as its effective one: what it may read, write and
-    signal is what root may, as before. What asks for the real id sees that one (`os.access`,
-    `getpass.getuser()` where $USER is not set), and a program it runs starts as a setuid one
-    would (glibc drops TMPDIR and LD_* from its environment).
-
-    Returns:
-        How many processes and threads that user runs now (this one: 1); None where it cannot
-        be done (not root, a worker that kept the capabilities, a user namespace that maps no
-        such id).
-    """
-    if not _EXEMPTION_DROPPED:
-        return None
-    try:
-        os.setresuid(CHECK_UIDS + os.getpid(), -1, -1)
-    except OSError:
-        return None
-    return 1
 
 
 def file_cap_of(file_size_mb: int) -> int:

@@ -57,9 +57,9 @@ class _Zygote:
         self.relayed: set[int] = set()  # checks whose report went to the parent
         self.servers: set[int] = set()  # the zygote servers this one forked (`_spawn`)
         self.reaper = _become_subreaper()
-        from studycli.check import contain
+        from studycli.check import as_root
 
-        contain.drop_root_exemption()  # (root: each check it forks is then held to its cap)
+        as_root.drop_root_exemption()  # (root: each check it forks is then held to its cap)
         self.early: list[Any] = []  # requests read while preparing, for the loop (see below)
 
     def spawn_early(self) -> None:
