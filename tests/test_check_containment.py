@@ -24,6 +24,7 @@ from studycli.check.runner import Candidate, Job, Outcome, run_job
 from studycli.check.verify import run_checks
 from studycli.content.loader import load_content
 
+from .check_support import DAEMON_THEN_KILLS_ITS_WORKER, KILLS_WORKER, gone_within, marker
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
 
 LIMIT = 2.0  # seconds each attempt may run
@@ -919,6 +920,63 @@ def test_a_check_that_killed_its_worker_is_killed_too(tmp_path):
         time.sleep(0.05)
     assert not process_runs(pid)
     assert run_job(REFERENCE).status == "pass"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux: PR_SET_PDEATHSIG")
+def test_a_check_dies_with_the_worker_that_forked_it(tmp_path):
+    """A check that killed its worker ran on, a child of the worker's keeper then (`keeper`):
+    one that killed its parent in a loop killed the keeper too, which then killed nothing the
+    check left (its daemon outlived `solve` in 6 runs of 20 on the 2-core box)."""
+    record = tmp_path / "signal"
+    source = (
+        "import ctypes\n\ndef add_one(x):\n    said = ctypes.c_int()\n"
+        "    ctypes.CDLL(None).prctl(2, ctypes.byref(said), 0, 0, 0)  # PR_GET_PDEATHSIG\n"
+        f"    open({str(record)!r}, 'w').write(str(said.value))\n    return x + 1\n"
+    )
+    assert run_job(attempt_job(tmp_path, source)).status == "pass"
+    assert int(record.read_text()) == signal.SIGKILL
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux: a subreaper")
+@pytest.mark.parametrize(
+    "kill", ["os.kill(WORKER, signal.SIGKILL)", "os.killpg(os.getpgid(WORKER), signal.SIGKILL)"]
+)
+def test_a_daemon_left_by_a_check_that_killed_its_worker_is_killed(tmp_path, kill):
+    """The worker is the subreaper of its checks, and kills what they leave; a check that
+    killed it (or its process group) left a daemon (a double fork, setsid) to init, running on
+    while the command went on (a review session) and after it ended. The next check runs in a
+    new worker."""
+    argument = marker()
+    try:
+        source = DAEMON_THEN_KILLS_ITS_WORKER.format(marker=argument, kill=kill)
+        outcome = run_job(attempt_job(tmp_path, source))
+        assert "the worker that forked the check died" in outcome.message, outcome
+        assert gone_within(argument, SLACK) == []
+        assert run_job(REFERENCE).status == "pass"
+    finally:
+        gone_within(argument, 0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux: a subreaper")
+def test_a_daemon_left_by_a_check_that_killed_its_worker_does_not_outlive_solve(tmp_path):
+    """The same, through `studycli solve`: the daemon ran on after the command had ended."""
+    argument = marker()
+    attempt = tmp_path / "attempt.py"
+    attempt.write_text(DAEMON_THEN_KILLS_ITS_WORKER.format(marker=argument, kill=KILLS_WORKER))
+    command = [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), "solve"]
+    try:
+        done = subprocess.run(
+            [*command, "add-one", "--file", str(attempt), "--no-record"],
+            capture_output=True,
+            text=True,
+            cwd=REPO_ROOT,
+            env={**os.environ, "STUDYCLI_HOME": str(tmp_path / "home")},
+            timeout=60,
+        )
+        assert "the worker that forked the check died" in " ".join(done.stdout.split()), done
+        assert gone_within(argument, 1.0) == []  # (a kill takes a moment to land)
+    finally:
+        gone_within(argument, 0)
 
 
 def process_runs(pid: int) -> bool:

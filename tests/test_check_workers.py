@@ -146,7 +146,7 @@ def printed(outcome, word: str) -> int:
 def test_each_cpu_check_runs_in_a_child_of_its_own_forked_from_one_worker(solutions):
     first, second = run_job(job(solutions, "check_pid")), run_job(job(solutions, "check_pid"))
     assert first.status == second.status == "pass", (first, second)
-    server = pool._pool.zygotes["light"].process.pid
+    server = pool._pool.zygotes["light"].pid
     assert len({printed(first, "pid"), printed(second, "pid"), server, os.getpid()}) == 4
 
 
@@ -165,7 +165,7 @@ def test_many_checks_at_once_fork_from_several_zygotes(solutions, monkeypatch):
         for check in running:
             assert check.wait(30) and check.result["status"] == "pass", check.result
         parents = [int(check.output.split()[1]) for check in running]
-        pids = {worker.process.pid for worker in fresh.zygotes.values()}
+        pids = {worker.pid for worker in fresh.zygotes.values()}
         assert sorted(parents.count(pid) for pid in pids) == [2, 2]
     finally:
         _close_pool(fresh)
@@ -186,7 +186,7 @@ def test_a_check_that_imports_more_forks_from_a_worker_of_its_own(solutions, mon
         assert set(fresh.zygotes) == {"light", "heavy"} and fresh.lazy["heavy"] == ("wave",)
         assert run_job(job(solutions, "check_module_loaded")).status == "fail"
         light, forked = fresh.zygotes["light"], fresh.zygotes["heavy"]
-        assert forked.process is None and _parent(forked.pid) == light.process.pid
+        assert forked.process is None and _parent(forked.pid) == light.pid
         assert "torch" in _mapped(forked.pid)  # inherited, not imported again
     finally:
         _close_pool(fresh)
@@ -208,7 +208,7 @@ def test_a_check_that_imports_more_runs_where_the_zygote_to_fork_its_worker_is_s
     try:
         assert run_job(job(solutions, "check_module_loaded")).status == "fail"  # (light)
         light = fresh.zygotes["light"]
-        os.kill(light.process.pid, signal.SIGSTOP)
+        os.kill(light.pid, signal.SIGSTOP)
         heavy = job(solutions, "check_module_loaded", lazy=("wave",))
         thread = threading.Thread(target=lambda: outcomes.append(run_job(heavy)), daemon=True)
         started = time.monotonic()
@@ -319,8 +319,8 @@ def test_a_check_that_does_not_use_torch_forks_from_a_zygote_without_it(solution
         )  # fmt: skip
         outcome = run_job(plain)
         assert outcome.status == "pass", outcome.message
-        assert printed(outcome, "loaded_in") == fresh.zygotes["torchless"].process.pid
-        assert _torch_folder() not in _mapped(fresh.zygotes["torchless"].process.pid)
+        assert printed(outcome, "loaded_in") == fresh.zygotes["torchless"].pid
+        assert _torch_folder() not in _mapped(fresh.zygotes["torchless"].pid)
         outcome = run_job(replace(plain, torch=True))
         assert outcome.status == "fail" and "it is imported here" in outcome.message
     finally:

@@ -26,6 +26,7 @@ from studycli.study.labels import RATING_NAMES, format_interval
 from studycli.study.settings import load_settings
 from studycli.study.store import Store
 
+from .check_support import DAEMON_THEN_KILLS_ITS_WORKER, KILLS_WORKER, gone_within, marker
 from .conftest import (
     EDITOR_UNTIL_CTRL_C,
     FIXTURE_CONTENT,
@@ -1236,6 +1237,39 @@ def test_a_pass_after_a_failed_run_offers_hard_and_a_choice_still_counts(tmp_pat
     summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [content.get("add-one")])
     assert "Enter: Again" in text and "Enter: Hard (1 failed run first)" in text
     assert [(r.rating, r.check_status) for r in reviews] == [(3, "pass")]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux: a subreaper")
+def test_a_daemon_an_attempt_leaves_as_it_kills_its_worker_is_gone_while_the_session_runs(
+    tmp_path, monkeypatch
+):
+    """`s` checks in the workers `solve` and `check` use: an attempt that killed the worker
+    that forked its check left its daemon (a double fork, setsid) to init, running on through
+    the session and after it."""
+    from studycli.paths import attempts_dir
+
+    monkeypatch.setenv("EDITOR", "true")  # the attempt is written here, below
+    monkeypatch.delenv("VISUAL", raising=False)
+    argument = marker()
+    left: list[int] = []
+
+    def keys():
+        attempts_dir().mkdir(parents=True, exist_ok=True)
+        attempt = DAEMON_THEN_KILLS_ITS_WORKER.format(marker=argument, kill=KILLS_WORKER)
+        (attempts_dir() / "add-one.py").write_text(attempt)
+        yield "s"
+        left.extend(gone_within(argument, 5.0))  # (the session still runs: it waits for a key)
+        yield "q"
+
+    pressed = keys()
+    try:
+        _, _, text = _run_keys(
+            tmp_path, lambda: next(pressed), [load_content(FIXTURE_CONTENT).get("add-one")]
+        )
+    finally:
+        gone_within(argument, 0)
+    assert "the worker that forked the check died" in " ".join(text.split())
+    assert left == []
 
 
 def test_a_rated_pass_is_put_aside_and_the_next_review_starts_from_the_starter(

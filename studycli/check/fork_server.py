@@ -2,7 +2,8 @@
 `_Zygote` forks a child per check from it, relays what the child reports (through a
 `_PipeSender`) and how it ends, and forks a zygote server of its own when asked (`_spawn`: the
 heavy one, which imports more); as the subreaper of what its checks leave
-(`_become_subreaper`), it kills what an ended check left running.
+(PR_SET_CHILD_SUBREAPER), it kills what an ended check left running (`_Zygote._sweep`), and its
+checks die with it (PR_SET_PDEATHSIG: should one kill it, its keeper kills what they leave).
 
 The worker process's entry point and its preparation are `zygote`'s; on CUDA a worker runs its
 checks itself instead (`device_worker`). What runs in a check's child is `child`'s; the
@@ -56,7 +57,8 @@ class _Zygote:
         self.tails: dict[int, int] = {}  # output pipes still open -> their check
         self.relayed: set[int] = set()  # checks whose report went to the parent
         self.servers: set[int] = set()  # the zygote servers this one forked (`_spawn`)
-        self.reaper = _become_subreaper()
+        self.prctl = _prctl()  # (loaded once, here: each check calls it, `_child`)
+        self.reaper = self.prctl is not None and self.prctl(36, 1, 0, 0, 0) == 0
         from studycli.check import as_root
 
         as_root.drop_root_exemption()  # (root: each check it forks is then held to its cap)
@@ -185,6 +187,10 @@ class _Zygote:
     ) -> None:
         code = 1
         try:
+            if self.prctl is not None:
+                # Killed as soon as this zygote ends (PR_SET_PDEATHSIG): a check that killed
+                # it ran on, a child of its keeper (`keeper`) then, which it could kill too
+                self.prctl(1, signal.SIGKILL.value, 0, 0, 0)
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             for fd in (read, output_read, self.stream.fileno(), self.replies, self.wakeup_read):
@@ -347,14 +353,15 @@ class _Zygote:
             time.sleep(0.02)
 
 
-def _become_subreaper() -> bool:
-    """Have the orphans of this process's descendants come to it rather than to init
-    (PR_SET_CHILD_SUBREAPER, Linux), so that `_Zygote._sweep` finds what a check left."""
+def _prctl() -> Any:
+    """libc's prctl (Linux; else None). The zygote is its checks' subreaper with it
+    (PR_SET_CHILD_SUBREAPER): what a check leaves comes to it rather than to init, and
+    `_Zygote._sweep` finds it."""
     if sys.platform != "linux":
-        return False
+        return None
     try:
         import ctypes
 
-        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0
+        return ctypes.CDLL(None).prctl
     except (OSError, AttributeError):
-        return False
+        return None

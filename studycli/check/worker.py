@@ -147,7 +147,9 @@ class Worker:
 
     def _start(self, requests_read: int, replies_write: int) -> None:
         """The server as a new interpreter; a zygote's with a channel to hand it the pipes of
-        a server to fork (see `_spawn`)."""
+        a server to fork (see `_spawn`). (On Linux `self.process` is then a zygote's keeper,
+        which forks the server and kills what it leaves, and the server dies with it:
+        `keeper`.)"""
         environ = dict(os.environ)
         for name in THREAD_VARIABLES:  # one thread each: checks run side by side, one per core
             environ.setdefault(name, "1")

@@ -59,6 +59,10 @@ TORCHLESS_PRELOAD = tuple(name for name in BASE_PRELOAD if not _is_torch(name))
 def serve() -> None:
     """The server's main loop (`python -c ... serve() REQUESTS_FD REPLIES_FD CHANNEL_FD`: the
     channel, a Unix socket, hands a zygote the pipes of a server it is to fork)."""
+    if len(sys.argv) > 3:  # (a channel: a zygote, which forks checks) under a keeper
+        from studycli.check import keeper
+
+        keeper.keep()
     requests, replies = int(sys.argv[1]), int(sys.argv[2])
     channel = socket.socket(fileno=int(sys.argv[3])) if len(sys.argv) > 3 else None
     stream = os.fdopen(requests, "rb", buffering=0)  # unbuffered: select sees what is unread
