@@ -79,6 +79,8 @@ def test_the_sample_imports_to_exactly_its_reviews_with_unknown_ids_kept(sample_
         "conflicts": 0,
         "first_conflicts": [],
         "undone": 0,
+        "closest_known_cards": {},  # (numeric ids: none close to the fixture's)
+        "dry_run": False,
     }
     with Store.open(path) as store:
         assert len(store.reviews()) == 12_580
@@ -734,8 +736,10 @@ def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
         "conflicts": 0,
         "first_conflicts": [],
         "first_unknown_cards": [],
+        "closest_known_cards": {},
         "cloze_cards_own_id": [],
         "undone": 0,
+        "dry_run": False,
     }
     out = tmp_path / "out.csv"
     exported = cli("--content", FIXTURE_CONTENT, "export-reviews", out)

@@ -164,13 +164,18 @@ def _waiting(path: Path) -> None:
 
 
 def open_study(
-    ctx: typer.Context, *, write: bool | None = None, config: Settings | None = None
+    ctx: typer.Context,
+    *,
+    write: bool | None = None,
+    config: Settings | None = None,
+    as_is: bool = False,
 ) -> Study:
     """The review database of `--db` (or the default one) with the learner's settings (or
     `config`).
 
     `write` says whether the command writes it; by default, unless the command is one of
-    `READS_ONLY`.
+    `READS_ONLY`. `as_is` (a dry run, which does not write): read it as it is, the file left
+    untouched, an older one not upgraded (`Study.open`).
     """
     from studycli.paths import database_path
     from studycli.study.api import Study
@@ -202,6 +207,7 @@ def open_study(
         write=write,
         renames=options(ctx).renames(),
         solutions_dir=options(ctx).solutions_dir(),
+        as_is=as_is,
     )
     notes = study.store.notes
     if ctx.info_name in SCHEDULES and config is None and not ctx.meta.get(_SAID):

@@ -23,6 +23,12 @@ def import_reviews(
         typer.Argument(help="The CSV review log to merge into yours; - reads standard input."),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Only say what the import would do: write nothing to your log."
+        ),
+    ] = False,
 ) -> None:
     """Merge a review log (CSV) into yours: another machine's export, or FSRS data.
 
@@ -34,30 +40,38 @@ def import_reviews(
     history changed are rescheduled by replaying their reviews in time order; imported reviews
     are scheduled with your current settings (the file has none), so a card last reviewed
     elsewhere under other settings (another desired_retention) can fall due on another date
-    than it did there. Reviews of cards that are not in the content are kept; a cloze card's
-    reviews name the deletion reviewed (id#c1, ...), and those under its own id (made before
-    it was a cloze card) are kept as that id's history, as your log keeps them. `--json`
-    prints {"rows", "added", "duplicates", "undone", "cards", "unknown_cards",
-    "first_unknown_cards", "cloze_cards_own_id", "conflicts", "first_conflicts"}
+    than it did there. Reviews of cards that are not in the content are kept, for ever (the
+    log is append-only): the first few are named, each with the content's closest id where one
+    is close (a mistyped id). `--dry-run` says all of this and writes nothing: the database is
+    read as it is, not even upgraded. A cloze card's reviews name the deletion reviewed
+    (id#c1, ...), and those under its own id (made before it was a cloze card) are kept as
+    that id's history, as your log keeps them. `--json` prints {"rows", "added",
+    "duplicates", "undone", "cards", "unknown_cards", "first_unknown_cards",
+    "closest_known_cards", "cloze_cards_own_id", "conflicts", "first_conflicts", "dry_run"}
     ("duplicates": every row not added, "undone" and "conflicts" among them; "undone": rows
-    left out as ratings undone here; "cloze_cards_own_id": the cloze cards with new reviews
-    under their own id, not among "unknown_cards"): a conflict is a
-    row left out that gave another rating for its card and time than your log has, or an
-    earlier row of the file; an import never changes a rating.
+    left out as ratings undone here; "closest_known_cards": {unknown id: the content's id
+    closest to it}, for those of "first_unknown_cards" that one is close to;
+    "cloze_cards_own_id": the cloze cards with new reviews under their own id, not among
+    "unknown_cards"): a conflict is a row left out that gave another rating for its card and
+    time than your log has, or an earlier row of the file; an import never changes a rating.
 
-    Example: studycli import-reviews laptop-reviews.csv
+    Example: studycli import-reviews laptop-reviews.csv --dry-run
     """
     from studycli.study.api import study_items
 
-    shown = "standard input" if str(file) == "-" else escape(str(file))
-    file = Path("/dev/stdin") if str(file) == "-" else user_path(file)
+    from . import import_summary
+
+    given = str(file)
+    shown = "standard input" if given == "-" else escape(given)
+    file = Path("/dev/stdin") if given == "-" else user_path(file)
     mark: int | None = None  # the log's latest review before the import
     try:
         content = options(ctx).load()
         items = study_items(content.cards.values())
-        with open_study(ctx) as study:
-            mark = study.latest_review_id()
-            result = study.import_reviews(file, items, now())
+        # a dry run reads the database as it is: no upgrade, no backup, nothing written
+        with open_study(ctx, write=not dry_run, as_is=dry_run) as study:
+            mark = None if dry_run else study.latest_review_id()
+            result = study.import_reviews(file, items, now(), dry_run=dry_run)
             settings = study.settings
     except ImportFormatError as refused:  # (it names the file: standard input as such)
         if shown != "standard input":
@@ -70,71 +84,21 @@ def import_reviews(
             if saved
             else "interrupted: nothing was imported (your log is as it was)"
         )
+    notes = import_summary.dry_run_notes(result, given) if dry_run else []
     if as_json:
         import json
 
         print(json.dumps(result.to_dict(), indent=2))
+        from rich.console import Console
+
+        for note in notes:  # (stdout is the JSON's)
+            print_prose(Console(stderr=True), note)
         return
-    line = (
-        f"imported {result.added:,} of {counted(result.rows, 'review')} from {shown} "
-        f"({result.duplicates - result.conflicts:,} already in your log, or in the file twice"
-        + (f"; {result.conflicts:,} left out, below" if result.conflicts else "")
-        + (
-            f"; {result.undone:,} of them ratings you undid here, which stay undone: an undo "
-            "is in no export, so a machine that imported the rating before keeps it"
-            if result.undone
-            else ""
-        )
-        + ")"
-    )
-    if result.cards:  # the file carries no settings: the replay used this machine's (README)
-        line += (
-            f"; {_counted(result.cards, 'card')} rescheduled with your current settings"
-            f" (desired_retention {settings.desired_retention:g}, {_parameters(settings)})"
-        )
-    if result.unknown:
-        named = ", ".join(escape(card_id) for card_id in result.first_unknown)
-        more = result.unknown - len(result.first_unknown)
-        line += (
-            f", {result.unknown:,} of them not in the content (their history is kept): {named}"
-            + (f" and {more:,} more" if more else "")
-        )
-    if result.cloze_own:
-        line += _cloze_own(result.cloze_own)
-    print_prose(stdout(), line)
+    print_prose(stdout(), import_summary.summary(result, shown, settings))
     if result.conflicts:
-        _say_conflicts(result)
-
-
-def _parameters(settings) -> str:
-    """Which FSRS parameters an import rescheduled with: the learner's own (`optimize --write`
-    on this machine and not on the other, where the same history is scheduled otherwise) or
-    fsrs's defaults."""
-    if settings.parameters is None:
-        return "FSRS's default parameters"
-    from studycli.paths import config_path
-
-    return f"your FSRS parameters from {escape(str(config_path().resolve()))}"
-
-
-def _say_conflicts(result) -> None:
-    """The rows left out that gave another rating for their card and time than the log has,
-    or an earlier row: a rating edited in a file, to be changed by importing it again,
-    changed nothing."""
-    shown = "; ".join(
-        f"{escape(card)} at {time}: {rating} in the file, "
-        + (f"{other} in your log" if where == "log" else f"after {other} in an earlier row")
-        for card, time, rating, other, where in result.first_conflicts
-    )
-    more = result.conflicts - len(result.first_conflicts)
-    print_prose(
-        stdout(),
-        f"[yellow]{_counted(result.conflicts, 'row')} left out gave another rating for a card "
-        f"and time than your log has, or an earlier row:[/] {shown}"
-        f"{f'; {more:,} more' if more else ''}. A review is known by its card and time, and "
-        "an import never changes one's rating (`studycli undo` takes back today's last "
-        "rating)",
-    )
+        print_prose(stdout(), import_summary.conflicts(result))
+    for note in notes:
+        print_prose(stdout(), note)
 
 
 @app.command("export-reviews")
@@ -221,23 +185,6 @@ def _other_settings(cards: int, database: Path) -> str:
         "every review with the importing machine's settings, so their due dates can move. "
         f"To move this machine's schedule as it is, {copy}"
     )
-
-
-def _cloze_own(cards: tuple[str, ...]) -> str:
-    """What an import did with reviews under a cloze card's own id (a deletion's names it,
-    `id#c1`): what the log that wrote them has, the card's history from before it was a cloze
-    card, which no deletion's schedule takes."""
-    named = ", ".join(escape(card_id) for card_id in cards[:NAMED])
-    more = f" and {len(cards) - NAMED:,} more" if len(cards) > NAMED else ""
-    are, their = ("is a cloze card's", "its") if len(cards) == 1 else ("are cloze cards'", "their")
-    return (
-        f"; of them, {named}{more} {are} own id: {their} reviews are kept as the history of "
-        "that id from before it was a cloze card, which no deletion's schedule takes (a "
-        f"deletion's reviews name it, {escape(cards[0])}#c1, ...)"
-    )
-
-
-NAMED = 5  # the cloze cards an import names
 
 
 def _imported_since(ctx: typer.Context, mark: int) -> bool:

@@ -36,7 +36,7 @@ from .busy import _nothing, is_busy, waits_said, when_free
 
 
 def connect(
-    path: Path, *, write: bool = True, notes: list[str] | None = None
+    path: Path, *, write: bool = True, notes: list[str] | None = None, as_is: bool = False
 ) -> sqlite3.Connection:
     """Open (creating if needed), switch to WAL and migrate the database at `path`.
 
@@ -51,6 +51,9 @@ def connect(
             nor changed (see `connect_read_only`).
         notes: where to append a line for the learner when the database was upgraded (a
             migration ran on it: which, and where the copy from before it is).
+        as_is: a dry run (with `write` False): the database is read as it is, read-only
+            even where it can be written, so that nothing reaches the file: no migration, no
+            backup, no switch to WAL (`connect_read_only`, as the doctor's dry run reads it).
 
     Raises:
         StoreError: one line saying what is wrong and the fix; the file is never overwritten.
@@ -66,7 +69,7 @@ def connect(
         from .backups import is_backup
         from .read_only import _can_write
 
-        if not _can_write(path) or is_backup(path):
+        if as_is or not _can_write(path) or is_backup(path):
             return connect_read_only(path)
     _make_folder(path.parent)
     try:

@@ -60,6 +60,10 @@ class ImportResult:
     first_unknown: tuple[str, ...] = ()  # the first few of the unknown ids, in order
     undone: int = 0  # rows left out as ratings undone in the log (they stay undone)
     cloze_own: tuple[str, ...] = ()  # cloze cards whose own id had new reviews, sorted
+    # of `first_unknown`, those close to an id of the content (a mistyped id in a hand-edited
+    # file, or one from another version of the content): (unknown id, the closest)
+    close_to_known: tuple[tuple[str, str], ...] = ()
+    dry_run: bool = False  # nothing was written: what an import would do (`import_reviews`)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -69,6 +73,7 @@ class ImportResult:
             "cards": self.cards,
             "unknown_cards": self.unknown,
             "first_unknown_cards": list(self.first_unknown),
+            "closest_known_cards": dict(self.close_to_known),
             "cloze_cards_own_id": list(self.cloze_own),
             "undone": self.undone,
             "conflicts": self.conflicts,
@@ -82,6 +87,7 @@ class ImportResult:
                 )
                 for card, time, rating, other, where in self.first_conflicts
             ],
+            "dry_run": self.dry_run,
         }
 
 
@@ -93,6 +99,7 @@ def import_reviews(
     *,
     now: datetime | None = None,
     renames: Mapping[str, str] | None = None,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Merge the review log CSV at `path` into the log, in one transaction.
 
@@ -111,9 +118,13 @@ def import_reviews(
         now: a review later than this is a bad row.
         renames: the content's renamed ids (old card id -> new, `Content.renames`): a row
             under an old id (a log exported before the rename) is imported under the new one.
+        dry_run: only say what the import would do (`store` opened `as_is`): the file is read,
+            checked and settled against the log as for an import, in a read snapshot, and
+            nothing is written. Every figure of the result is known by then: the replay that
+            follows only computes the states and schedule written, so a dry run skips it.
 
     Returns:
-        What was added (nothing, when the log has every row already).
+        What was added (nothing, when the log has every row already), or would be.
 
     Raises:
         ImportFormatError: the file is unreadable or has bad rows (nothing is written).
@@ -123,20 +134,22 @@ def import_reviews(
     scheduler_json = sched.make_scheduler(settings).to_json()
     rows = 0
     # one transaction; the cores that replay also sort (the time index made again)
-    with store.importing(scheduler_json, sort_threads=_workers() - 1) as scheduler_id:
+    threads = _workers() - 1
+    with store.importing(scheduler_json, sort_threads=threads, dry_run=dry_run) as scheduler_id:
         for chunk in _parsed(path, now, renames or {}):
             rows += len(chunk)
             store.stage(chunk)
         conflicts = store.settle_staged()
         cards = store.staged_cards()
         added = sum(count for _, count in cards)
-        if added:
+        if added and scheduler_id is not None:  # (a dry run has none: it appends nothing)
             merge = _Merge(store, scheduler_json, content_hashes)
             with store.bulk(added):
                 for values, states, replayed in merge.replayed(cards, added):
                     store.append_imported(values, scheduler_id, states, replayed)
     clozes = _cloze_cards(content_hashes)
     unknown = sorted(c for c, _ in cards if c not in content_hashes and c not in clozes)
+    first_unknown = unknown[:FIRST_UNKNOWN]
     return ImportResult(
         rows=rows,
         added=added,
@@ -145,10 +158,25 @@ def import_reviews(
         unknown=len(unknown),
         conflicts=conflicts.count,
         first_conflicts=tuple(conflicts.first),
-        first_unknown=tuple(unknown[:FIRST_UNKNOWN]),
+        first_unknown=tuple(first_unknown),
         undone=conflicts.undone,
         cloze_own=tuple(sorted(c for c, _ in cards if c in clozes)),
+        close_to_known=_close_to_known(first_unknown, content_hashes),
+        dry_run=dry_run,
     )
+
+
+def _close_to_known(unknown: list[str], known: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """(id, the closest of `known`) for each of `unknown` that one is close to, as the
+    content's "did you mean" suggestions find them (`loader.closest`): a mistyped id in a
+    hand-edited file, or one another version of the content gave the card."""
+    if not unknown:
+        return ()
+    from studycli.content.loader import closest
+
+    names = sorted(known)
+    found = ((card_id, closest(card_id, names, n=1)) for card_id in unknown)
+    return tuple((card_id, close[0]) for card_id, close in found if close)
 
 
 def _cloze_cards(study_ids: Iterable[str]) -> frozenset[str]:

@@ -60,9 +60,10 @@ class Store(
     """An open review database. Use `Store.open(path)`; close it (or use `with`)."""
 
     @classmethod
-    def open(cls, path: Path, *, write: bool = True) -> Store:
+    def open(cls, path: Path, *, write: bool = True, as_is: bool = False) -> Store:
         """Open (creating if needed) and migrate the database at `path`; without `write`, one
-        that cannot be written is opened read-only instead (see `database.connect`).
+        that cannot be written is opened read-only instead (see `database.connect`); `as_is`
+        (a dry run) reads it read-only whatever it is, changing nothing, none made.
 
         Raises:
             StoreError: the file is not a studycli database, is damaged, is from a newer
@@ -71,7 +72,8 @@ class Store(
                 is waited for, never reported as damaged (see `sqlite_errors.explain`).
         """
         notes: list[str] = []
-        store = cls(database.connect(path, write=write, notes=notes), path)
+        conn = database.connect(path, write=write and not as_is, notes=notes, as_is=as_is)
+        store = cls(conn, path)
         store.notes = notes
         return store
 

@@ -198,19 +198,25 @@ class StoreConnection:
         chosen = frozenset(card_ids)
         if chosen == self._selected:
             return
-        # a read-only connection (a backup, a read-only medium) refuses every write with
-        # query_only, the temporary database's too: let it write there, and only there (its
-        # main database is opened read-only besides)
-        (query_only,) = self.conn.execute("PRAGMA query_only").fetchone()
-        if query_only:
-            self.conn.execute("PRAGMA query_only = OFF")
-        try:
+        with self.temp_writes():
             self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS selected (card_id TEXT PRIMARY KEY)")
             self.conn.execute("DELETE FROM temp.selected")
             self.conn.executemany(
                 "INSERT INTO temp.selected (card_id) VALUES (?)", ((c,) for c in chosen)
             )
+        self._selected = chosen
+
+    @contextmanager
+    def temp_writes(self) -> Iterator[None]:
+        """Around writes to temporary tables: a read-only connection (a backup, a read-only
+        medium, a dry run) refuses every write with query_only, the temporary database's too;
+        it is let write meanwhile, and can only write there (its main database is opened
+        read-only besides: `read_only._open_for_reading`)."""
+        (query_only,) = self.conn.execute("PRAGMA query_only").fetchone()
+        if query_only:
+            self.conn.execute("PRAGMA query_only = OFF")
+        try:
+            yield
         finally:
             if query_only:
                 self.conn.execute("PRAGMA query_only = ON")
-        self._selected = chosen

@@ -4,7 +4,8 @@ temporary table `staged` for the file's reviews), the rows staged (`stage`) and 
 (`settle_staged`: one review per card and time, those the log has left out, the `Conflicts`
 counted), read back by card (`staged_cards`, `staged_histories`, `staged_reviews`), then the
 replayed reviews appended (`bulk`, `append_imported`) and the log's reviews' schedule written
-again (`write_schedule`).
+again (`write_schedule`). A dry run (`importing(dry_run=True)`) stages and settles in a read
+snapshot, and stops there.
 
 `Store` (store.py) inherits it; it works through `StoreConnection` (store_connection.py) on the
 tables that migrations.py makes.
@@ -72,14 +73,22 @@ class ImportMixin(StoreConnection):
     """`Store`'s import of a review log (see store.py)."""
 
     @contextmanager
-    def importing(self, scheduler: str, *, sort_threads: int = 0) -> Iterator[int]:
+    def importing(
+        self, scheduler: str, *, sort_threads: int = 0, dry_run: bool = False
+    ) -> Iterator[int | None]:
         """The frame of an import: one write transaction (a failure or a kill anywhere in it
         leaves the store as it was), an empty temporary table `staged` for the file's
         reviews (see `stage`), a bounded page cache, SQLite's sorts (the staged rows, an index
         made again) helped by `sort_threads` threads; yields the id of `scheduler` (the fsrs
         `Scheduler.to_json()` the imported reviews are scheduled with).
+
+        With `dry_run` (a store opened `as_is`, read-only), one read snapshot instead, which
+        takes no write lock (a review in another terminal goes on), and only the temporary
+        tables written: the reviews are staged and settled as an import's are, nothing can be
+        appended, and None is yielded (no scheduler row is written either).
         """
-        with self.transaction() as conn:
+        frame = self._trial() if dry_run else self.transaction()
+        with frame as conn:
             kept = {
                 pragma: conn.execute(f"PRAGMA {pragma}").fetchone()[0]
                 for pragma in ("cache_size", "temp.cache_size", "threads")
@@ -101,12 +110,18 @@ class ImportMixin(StoreConnection):
                 " PRIMARY KEY (card_id, reviewed_at)) WITHOUT ROWID"
             )
             try:
-                yield _scheduler_id(conn, scheduler)
+                yield None if dry_run else _scheduler_id(conn, scheduler)
                 for table in ("staged", "staged_rows"):  # on a failure, the rollback does it
                     conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
             finally:
                 for pragma, value in kept.items():
                     conn.execute(f"PRAGMA {pragma} = {int(value)}")
+
+    @contextmanager
+    def _trial(self) -> Iterator[sqlite3.Connection]:
+        """A dry run's frame (see `importing`): a read snapshot, temporary tables written."""
+        with self.snapshot(), self.temp_writes():
+            yield self.conn
 
     def stage(self, rows: Iterable[tuple[str, str, int, int | None]]) -> None:
         """Add reviews (card_id, reviewed_at as `iso()`, rating, duration_ms) to the import,

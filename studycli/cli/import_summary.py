@@ -1,0 +1,139 @@
+"""What `import-reviews` says of an import, done or, with --dry-run, only tried: the summary
+line (`summary`), the rows left out that gave another rating (`conflicts`), and what a dry run
+adds (`dry_run_notes`). One wording for both, the tense apart (`_Tense`), so that a dry run
+reads as the import that follows it."""
+
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING, NamedTuple
+
+from rich.markup import escape
+
+from studycli.study.labels import counted
+
+if TYPE_CHECKING:
+    from studycli.study.review_io import ImportResult
+
+
+class _Tense(NamedTuple):
+    imported: str
+    rescheduled: str
+    kept: str
+    left_out: str
+
+
+_DONE = _Tense("imported", "rescheduled", "is kept", "left out gave")
+_TRIED = _Tense(
+    "would import", "would be rescheduled", "would be kept", "would be left out, giving"
+)
+
+
+def summary(result: ImportResult, shown: str, settings) -> str:
+    """The line that says what the import of `shown` (the file, as the learner named it,
+    markup escaped) did, or would do (`result.dry_run`)."""
+    tense = _TRIED if result.dry_run else _DONE
+    line = (
+        f"{tense.imported} {result.added:,} of {counted(result.rows, 'review')} from {shown} "
+        f"({result.duplicates - result.conflicts:,} already in your log, or in the file twice"
+        + (f"; {result.conflicts:,} left out, below" if result.conflicts else "")
+        + (
+            f"; {result.undone:,} of them ratings you undid here, which stay undone: an undo "
+            "is in no export, so a machine that imported the rating before keeps it"
+            if result.undone
+            else ""
+        )
+        + ")"
+    )
+    if result.cards:  # the file carries no settings: the replay used this machine's (README)
+        line += (
+            f"; {counted(result.cards, 'card')} {tense.rescheduled} with your current settings"
+            f" (desired_retention {settings.desired_retention:g}, {_parameters(settings)})"
+        )
+    if result.unknown:
+        line += (
+            f", {result.unknown:,} of them not in the content (their history {tense.kept}): "
+            + _unknown_named(result)
+        )
+    if result.cloze_own:
+        line += _cloze_own(result.cloze_own)
+    return line
+
+
+def _unknown_named(result: ImportResult) -> str:
+    """The first few ids not in the content, each with the content's id closest to it where
+    one is close ("add-on (did you mean add-one?)"), and how many more."""
+    close = dict(result.close_to_known)
+    named = ", ".join(
+        escape(card_id) + (f" (did you mean {escape(close[card_id])}?)" if card_id in close else "")
+        for card_id in result.first_unknown
+    )
+    more = result.unknown - len(result.first_unknown)
+    return named + (f" and {more:,} more" if more else "")
+
+
+def _parameters(settings) -> str:
+    """Which FSRS parameters an import rescheduled with: the learner's own (`optimize --write`
+    on this machine and not on the other, where the same history is scheduled otherwise) or
+    fsrs's defaults."""
+    if settings.parameters is None:
+        return "FSRS's default parameters"
+    from studycli.paths import config_path
+
+    return f"your FSRS parameters from {escape(str(config_path().resolve()))}"
+
+
+def conflicts(result: ImportResult) -> str:
+    """The rows left out that gave another rating for their card and time than the log has,
+    or an earlier row: a rating edited in a file, to be changed by importing it again,
+    changed nothing."""
+    tense = _TRIED if result.dry_run else _DONE
+    shown = "; ".join(
+        f"{escape(card)} at {time}: {rating} in the file, "
+        + (f"{other} in your log" if where == "log" else f"after {other} in an earlier row")
+        for card, time, rating, other, where in result.first_conflicts
+    )
+    more = result.conflicts - len(result.first_conflicts)
+    return (
+        f"[yellow]{counted(result.conflicts, 'row')} {tense.left_out} another rating for a card "
+        f"and time than your log has, or an earlier row:[/] {shown}"
+        f"{f'; {more:,} more' if more else ''}. A review is known by its card and time, and "
+        "an import never changes one's rating (`studycli undo` takes back today's last "
+        "rating)"
+    )
+
+
+def dry_run_notes(result: ImportResult, given: str) -> list[str]:
+    """What a dry run adds: where the file holds reviews of ids the content does not know,
+    that importing keeps them for ever (the log is append-only), and that nothing was written,
+    with the command that imports (`given`: the file as the learner named it)."""
+    notes = []
+    if result.unknown:
+        notes.append(
+            "[yellow]Once imported, the reviews of ids not in the content stay in your log "
+            "for ever[/] (it is append-only: no command takes a review out of it): where an "
+            "id is mistyped, or is one another version of the content gave its card, fix the "
+            "file first"
+        )
+    notes.append(
+        "dry run: nothing was written; the same command without --dry-run "
+        f"(`studycli import-reviews {escape(shlex.quote(given))}`) imports it"
+    )
+    return notes
+
+
+def _cloze_own(cards: tuple[str, ...]) -> str:
+    """What an import did with reviews under a cloze card's own id (a deletion's names it,
+    `id#c1`): what the log that wrote them has, the card's history from before it was a cloze
+    card, which no deletion's schedule takes."""
+    named = ", ".join(escape(card_id) for card_id in cards[:NAMED])
+    more = f" and {len(cards) - NAMED:,} more" if len(cards) > NAMED else ""
+    are, their = ("is a cloze card's", "its") if len(cards) == 1 else ("are cloze cards'", "their")
+    return (
+        f"; of them, {named}{more} {are} own id: {their} reviews are kept as the history of "
+        "that id from before it was a cloze card, which no deletion's schedule takes (a "
+        f"deletion's reviews name it, {escape(cards[0])}#c1, ...)"
+    )
+
+
+NAMED = 5  # the cloze cards an import names
