@@ -456,8 +456,14 @@ def add_one(x):
 )
 @pytest.mark.parametrize(
     "take",
-    ["os.setresuid(0, 0, 0)", "os.setresuid(os.getuid() + 1, -1, -1)"],
-    ids=["root back", "a fresh user"],
+    [
+        "os.setresuid(0, 0, 0)",
+        "os.setresuid(os.getuid() + 1, -1, -1)",
+        # a user namespace of its own (CLONE_NEWUSER), whose owner is its effective id, 0:
+        # Linux counts its processes as that owner's outside it
+        "import ctypes; ctypes.CDLL(None).unshare(0x10000000)  # (-1 where refused)",
+    ],
+    ids=["root back", "a fresh user", "a user namespace"],
 )
 def test_a_check_run_as_root_cannot_take_another_user_id_to_escape_its_cap(tmp_path, take):
     """A check run as root whose processes took real user id 0 back (its effective id is 0,

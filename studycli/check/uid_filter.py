@@ -2,7 +2,15 @@
 `as_root`): it refuses (EPERM) every system call that changes a real user id, but one that
 sets it to a check's and leaves the effective and saved ids as they are, as a check starting
 does (which only CAP_SETUID allows, which the check then gives up). A process keeps it for good,
-and so does everything it starts."""
+and so does everything it starts.
+
+Nor may a check enter a user namespace (`NAMESPACE_CALLS`): one it makes (unshare or clone with
+CLONE_NEWUSER) is owned by its effective id, 0, and Linux counts the processes in it as that
+owner's outside it, not the check's: a check whose children each made one forked past its cap
+(40 children under a cap of 5), and one that mapped its own id to 0 there could set its real id
+to it. setns, which joins one, is refused; clone3, whose flags the filter cannot read, says
+ENOSYS, on which glibc makes its threads and processes with clone instead.
+"""
 
 from __future__ import annotations
 
@@ -21,9 +29,23 @@ UID_CALLS: dict[str, dict[int, tuple[int, ...]]] = {
     "aarch64": {0xC00000B7: (147, 146, 145), 0x40000028: _OLD_32_BIT},
     "riscv64": {0xC00000F3: (147, 146, 145)},
 }
-# classic BPF: load a word of struct seccomp_data, jump if equal, if greater or equal, return
-_LOAD, _IF_EQUAL, _IF_AT_LEAST, _RETURN = 0x20, 0x15, 0x35, 0x06
-_ALLOW, _REFUSE = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+# The calls that make or join a user namespace, by ABI as in `UID_CALLS`: (clone, unshare,
+# setns, clone3), on x86-64 for x32 too; clone's and unshare's flags are their first argument
+_X32 = 1 << 30
+NAMESPACE_CALLS: dict[str, dict[int, tuple[tuple[int, int, int, int], ...]]] = {
+    "x86_64": {
+        0xC000003E: ((56, 272, 308, 435), (_X32 | 56, _X32 | 272, _X32 | 308, _X32 | 435)),
+        0x40000003: ((120, 310, 346, 435),),
+    },
+    "aarch64": {0xC00000B7: ((220, 97, 268, 435),), 0x40000028: ((120, 337, 375, 435),)},
+    "riscv64": {0xC00000F3: ((220, 97, 268, 435),)},
+}
+CLONE_NEWUSER = 0x10000000
+# classic BPF: load a word of struct seccomp_data, jump if equal, if greater or equal, if any
+# of the operand's bits is set, return
+_LOAD, _IF_EQUAL, _IF_AT_LEAST, _IF_ANY, _RETURN = 0x20, 0x15, 0x35, 0x45, 0x06
+_ALLOW, _ERRNO = 0x7FFF0000, 0x00050000  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO (| the errno)
+_REFUSE, _NO_SUCH_CALL = _ERRNO | 1, _ERRNO | 38  # EPERM, ENOSYS
 _NR, _ARCH, _ARGS = 0, 4, 16  # where seccomp_data holds them (an argument's low word first)
 _UNSET = 0xFFFFFFFF  # (uid_t) -1: an id setresuid leaves as it is
 
@@ -42,7 +64,7 @@ def install(libc: Any, low: int, high: int) -> bool:
     calls = UID_CALLS.get(platform.machine())
     if calls is None:
         return False
-    code = program(calls, low, high)
+    code = program(calls, low, high, NAMESPACE_CALLS[platform.machine()])
 
     class Program(ctypes.Structure):  # struct sock_fprog
         _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
@@ -53,13 +75,20 @@ def install(libc: Any, low: int, high: int) -> bool:
     return bool(libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0)  # PR_SET_SECCOMP, FILTER
 
 
-def program(calls: dict[int, tuple[int, ...]], low: int, high: int) -> bytes:
+def program(
+    calls: dict[int, tuple[int, ...]],
+    low: int,
+    high: int,
+    namespaces: dict[int, tuple[tuple[int, int, int, int], ...]],
+) -> bytes:
     """The filter (struct sock_filter's) that refuses the calls `calls` names, by ABI, except
     the first ABI's first (setresuid) where it sets only the real id, to one from `low` up to
-    `high`."""
+    `high`; and those of `namespaces` (as `NAMESPACE_CALLS`) that make or join a user
+    namespace."""
     code: list[str | Instruction] = [(_LOAD, "", "", _ARCH)]
     for index, (arch, numbers) in enumerate(calls.items()):
         code += [(_IF_EQUAL, "", f"past {index}", arch), (_LOAD, "", "", _NR)]
+        code += _namespace_calls(namespaces.get(arch, ()))
         if index == 0:
             code += [
                 (_IF_EQUAL, "", "others", numbers[0]),
@@ -75,8 +104,34 @@ def program(calls: dict[int, tuple[int, ...]], low: int, high: int) -> bytes:
             numbers = numbers[1:]
         code += [(_IF_EQUAL, "refuse", "", number) for number in numbers]
         code += [(_RETURN, "", "", _ALLOW), f"past {index}"]
-    code += ["allow", (_RETURN, "", "", _ALLOW), "refuse", (_RETURN, "", "", _REFUSE)]
+    code += [
+        (_RETURN, "", "", _ALLOW),  # (an ABI not named: allowed)
+        "flags",  # (clone's, unshare's)
+        (_LOAD, "", "", _ARGS),
+        (_IF_ANY, "refuse", "", CLONE_NEWUSER),
+        "allow",
+        (_RETURN, "", "", _ALLOW),
+        "refuse",
+        (_RETURN, "", "", _REFUSE),
+        "no such call",
+        (_RETURN, "", "", _NO_SUCH_CALL),
+    ]
     return _assembled(code)
+
+
+def _namespace_calls(calls: tuple[tuple[int, int, int, int], ...]) -> list[str | Instruction]:
+    """(With the call's number loaded.) Where `calls` (as `NAMESPACE_CALLS`'s) names it:
+    setns refused, clone3 said not to be, clone and unshare refused with CLONE_NEWUSER among
+    their flags."""
+    code: list[str | Instruction] = []
+    for clone, unshare, setns, clone3 in calls:
+        code += [
+            (_IF_EQUAL, "flags", "", clone),
+            (_IF_EQUAL, "flags", "", unshare),
+            (_IF_EQUAL, "refuse", "", setns),
+            (_IF_EQUAL, "no such call", "", clone3),
+        ]
+    return code
 
 
 def _assembled(code: list[str | Instruction]) -> bytes:
