@@ -74,8 +74,14 @@ def _watch(server: int) -> NoReturn:
 
 def _end_as(status: int) -> NoReturn:
     """End as the server did (`status`, as os.wait said it): the command sees this process's
-    end as the server's (one it killed, say)."""
+    end as the server's (one it killed, say). Without a core file: where they are allowed,
+    this process's replaced the one of a server that crashed (the kernel's default pattern,
+    "core", names both alike, in the folder both ran in)."""
     if os.WIFSIGNALED(status):
+        with contextlib.suppress(ImportError, OSError, ValueError):
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         with contextlib.suppress(OSError, ValueError):  # (SIGKILL's cannot be set)
             signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
         os.kill(os.getpid(), os.WTERMSIG(status))
