@@ -7,6 +7,7 @@ leak."""
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -273,6 +274,34 @@ def test_a_stopped_worker_is_closed_at_once(solutions, monkeypatch):
     finally:
         _close_pool(fresh)
     assert light.process.returncode == -signal.SIGKILL and seconds < 2, seconds
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux: a worker's keeper")
+def test_a_worker_whose_keeper_is_stopped_is_closed_at_once(solutions, monkeypatch):
+    """A check can stop its worker's keeper too (SIGSTOP: the parent of the process that forked
+    it): the keeper, its server gone, never ended, and the command waited 5 s for it as it
+    exited (`solve` of an attempt that stopped it: 6.2 s, against 1.1 s)."""
+    import signal
+
+    from studycli.check.worker import _stopped
+
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    try:
+        assert run_job(job(solutions, "check_pid")).status == "pass"
+        light = fresh.zygotes["light"]
+        keeper = light.process.pid
+        assert keeper != light.pid
+        os.kill(keeper, signal.SIGSTOP)
+        deadline = time.monotonic() + 10
+        while not _stopped(keeper) and time.monotonic() < deadline:
+            time.sleep(0.01)  # (a signal is taken when its process next runs)
+        started = time.monotonic()
+        light.close()
+        seconds = time.monotonic() - started
+    finally:
+        _close_pool(fresh)
+    assert light.process.returncode == 0 and seconds < 2, (light.process.returncode, seconds)
 
 
 def test_ctrl_c_before_the_worker_is_ready_returns_at_once(solutions, tmp_path, monkeypatch):

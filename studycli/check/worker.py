@@ -249,7 +249,8 @@ class Worker:
         it runs nothing yet, and would end only once its imports had (torch's 1-2 s, which a
         command that failed to parse, or named no card, waited for as it exited). One that is
         stopped (what a check left running can stop it) is killed: it never reads that it is
-        let go, and the command waited 5 s for it as it exited."""
+        let go, and the command waited 5 s for it as it exited. A keeper that is stopped (a
+        check may stop its worker's parent too) is let go on: it never ended either."""
         self.let_go()
         if self.pid is not None and self.stopped():
             self.kill_stopped()
@@ -257,6 +258,9 @@ class Worker:
             if not self.ready.is_set():
                 with contextlib.suppress(OSError):
                     self.process.kill()
+            elif _stopped(self.process.pid, traced=False):  # (where it is a keeper)
+                with contextlib.suppress(OSError):
+                    os.kill(self.process.pid, signal.SIGCONT)
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
