@@ -98,15 +98,9 @@ def _cache_path() -> Path:
 def _signature() -> tuple:
     """What a contract depends on besides the modules: the code that makes it, and Python's
     version (its tokenizer)."""
-    here = Path(__file__).parent
-    found: list[Any] = [sys.version_info[:2], marshal.version]
-    for name in _MAKERS:
-        try:
-            info = os.stat(here / name)
-            found.append((name, info.st_size, info.st_mtime_ns))
-        except OSError:
-            found.append((name, None, None))
-    return tuple(found)
+    from .index import code_stamps
+
+    return (sys.version_info[:2], marshal.version, *code_stamps(_MAKERS))
 
 
 def _read(path: Path) -> dict:

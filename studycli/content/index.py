@@ -33,7 +33,7 @@ import os
 import struct
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -237,12 +237,18 @@ def _forget_old_indexes(path: Path) -> None:
 @functools.cache
 def _signature() -> tuple:
     """What the parse of a file depends on besides the file: the parser's own source files."""
+    return (NAMES, HEAD, marshal.version, *code_stamps(_PARSER_FILES))
+
+
+def code_stamps(names: Iterable[str]) -> list[tuple]:
+    """(name, size, mtime) of each of these modules of this package, (name, None, None) of one
+    that cannot be read: what a cache made by their code is kept by."""
     here = Path(__file__).parent
-    stamps: list[Any] = [NAMES, HEAD, marshal.version]
-    for name in _PARSER_FILES:
+    stamps: list[tuple] = []
+    for name in names:
         try:
             info = os.stat(here / name)
             stamps.append((name, info.st_size, info.st_mtime_ns))
         except OSError:
             stamps.append((name, None, None))
-    return tuple(stamps)
+    return stamps
