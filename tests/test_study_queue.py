@@ -518,7 +518,8 @@ def _old_due_now(cards, states, now, config, done_today, introduced=frozenset())
     """The queue as it was computed before the due index: every card's fsrs state parsed. In
     UTC (no clock change), a card in review, or in a learning step that falls on a later study
     day than its rating, is due for the whole study day it falls due in; a learning step
-    within its day at its time. `introduced`: the cards first studied today, whose decks took
+    within its day at its time; a card is learnt ahead only on its own study day (a step
+    rated before the day's start and due after it is not). `introduced`: the cards first studied today, whose decks took
     their turns (`new_order` "interleaved")."""
     from fsrs import State
 
@@ -549,7 +550,7 @@ def _old_due_now(cards, states, now, config, done_today, introduced=frozenset())
                 review.append(entry)
         elif at <= now:
             learning.append(entry)
-        elif at <= now + LEARN_AHEAD:
+        elif at <= now + LEARN_AHEAD and day(at) == day(now):  # (not before its study day)
             ahead.append(entry)
 
     def by_due(entries):
