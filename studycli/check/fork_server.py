@@ -20,6 +20,7 @@ import socket
 import sys
 from typing import Any
 
+from .keeper import children_of_this_process
 from .protocol import _HEADER, read_message, write_message
 from .zygote import _prepare, _serve
 
@@ -323,12 +324,7 @@ class _Zygote:
 
     def _orphans(self) -> list[int]:
         """This server's children that are neither checks nor servers it forked."""
-        me = os.getpid()
-        try:
-            with open(f"/proc/{me}/task/{me}/children", encoding="ascii") as listing:
-                pids = [int(pid) for pid in listing.read().split()]
-        except (OSError, ValueError):  # (a kernel without the listing: nothing swept)
-            return []
+        pids = children_of_this_process()  # (a kernel without the listing: none swept)
         return [pid for pid in pids if pid not in self.children and pid not in self.servers]
 
     def _kill_all(self) -> None:

@@ -92,7 +92,7 @@ def _kill_all() -> None:
     """Kill every child of this process, with its process group, and reap it; what they leave
     comes here in turn, and is killed as it comes, for at most `SWEEP_LIMIT` seconds."""
     deadline = time.monotonic() + SWEEP_LIMIT
-    while children := _children():
+    while children := children_of_this_process():
         for pid in children:
             with contextlib.suppress(OSError):
                 if (group := os.getpgid(pid)) != os.getpgrp():
@@ -106,8 +106,9 @@ def _kill_all() -> None:
         time.sleep(0.01)
 
 
-def _children() -> list[int]:
-    """This process's children (a kernel without the listing: none)."""
+def children_of_this_process() -> list[int]:
+    """This process's children, as the kernel lists them (a kernel without the listing: none);
+    the keeper's, and the fork server's (`_Zygote._orphans`)."""
     me = os.getpid()
     try:
         with open(f"/proc/{me}/task/{me}/children", encoding="ascii") as listing:
