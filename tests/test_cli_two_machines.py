@@ -29,6 +29,7 @@ class Machine:
 
     def __init__(self, home: Path, content: Path):
         self.home, self.content = home, content
+        self.fronts: dict[str, str] = {}  # each card's front as `review` last showed it
         (home / "config").mkdir(parents=True)
         (home / "config" / "settings.toml").write_text('new_order = "deck"\n')
 
@@ -65,7 +66,9 @@ class Machine:
         )  # fmt: skip
         rated: list[str] = []
         while child.expect(["q quit", pexpect.EOF]) == 0:
-            card = _shown(ANSI.sub("", child.before))
+            front = ANSI.sub("", child.before)
+            card = _shown(front)
+            self.fronts[card] = " ".join(front.split())
             if card in rated:
                 child.send("q")
                 child.expect(pexpect.EOF)
@@ -196,11 +199,12 @@ def test_an_import_names_the_fsrs_parameters_it_rescheduled_with(tmp_path):
 def test_a_rating_undone_here_stays_undone_when_it_comes_back_under_a_renamed_cards_new_id(
     tmp_path, content_copy
 ):
-    """README: "a rating another machine imported before you undid it stays there ..., and
-    importing that machine's export back leaves it undone here". The laptop had the desktop's
-    rating when the desktop undid it, then pulled a rename of its card: its export brought the
-    rating back under the new id, "not in the content" on the desktop, and once the desktop
-    pulled the rename too, the rating stood there again, as an imported review."""
+    """README: an export made before the undo "then leaves it undone too ..., as it does on
+    the machine that undid it". The laptop had the desktop's rating when the desktop undid
+    it, then pulled a rename of its card: its export brought the rating back under the new
+    id, "not in the content" on the desktop, and once the desktop pulled the rename too, the
+    rating stood there again, as an imported review. It stays undone there, and the next
+    sync takes it back on the laptop."""
     _first_card_only(content_copy)
     renamed = tmp_path / "renamed"
     shutil.copytree(content_copy, renamed)
@@ -217,9 +221,198 @@ def test_a_rating_undone_here_stays_undone_when_it_comes_back_under_a_renamed_ca
     desktop.content = renamed  # and the desktop too, later
 
     assert desktop.history(NOW + 40 * minute) == []  # undone, as before the rename
-    assert len(laptop.history(NOW + 40 * minute)) == 1  # (it stays there: README)
+    # (the desktop's export marked it undone under the old id, and gave it standing under the
+    # new one, which it held as another card's: the laptop kept it, for now)
+    assert len(laptop.history(NOW + 40 * minute)) == 1
     said = desktop.run("import-reviews", str(tmp_path / "mine.csv"), now=NOW + 40 * minute)
-    assert "1 of them ratings you undid here, which stay undone" in " ".join(said.stdout.split())
+    said = " ".join(said.stdout.split())
+    assert "1 of them ratings undone in your log, which stay undone" in said
     assert desktop.history(NOW + 40 * minute) == []
     state = desktop.run("due", "--json", now=NOW + 40 * minute).stdout
     assert json.loads(state)["new"] == 1  # the card is new again there, as the undo left it
+    there, _ = desktop.sync(laptop, NOW + 50 * minute, tmp_path)  # the next sync: the undo
+    assert there["undos_applied"] == 1  # reaches the laptop (README)
+    assert laptop.history(NOW + 50 * minute) == desktop.history(NOW + 50 * minute) == []
+
+
+MINUTE = timedelta(minutes=1)
+
+
+def _clean(machine: Machine, now: datetime) -> None:
+    """The machine's card states and schedule are its log's (`doctor --dry-run`)."""
+    found = json.loads(machine.run("doctor", "--dry-run", "--json", now=now).stdout)
+    assert found["healthy"] and not found["drifted"] and not found["drifted_reviews"], found
+
+
+def test_a_rating_undone_after_a_sync_is_undone_on_the_other_machine_too(tmp_path):
+    """The laptop's rating went to the desktop, then the laptop undid it: the desktop kept it
+    for good (the export carried no undo). The export now marks the undone rating, and the
+    desktop's import takes it back, says so, and reschedules the card: both machines hold the
+    same history and the same states."""
+    laptop = Machine(tmp_path / "laptop", FIXTURE_CONTENT)
+    desktop = Machine(tmp_path / "desktop", FIXTURE_CONTENT)
+    rated = laptop.review(NOW)
+    laptop.sync(desktop, NOW + 10 * MINUTE, tmp_path)
+    assert f"undone: {rated[-1]} Good" in laptop.run("undo", now=NOW + 20 * MINUTE).stdout
+
+    export = tmp_path / "after-undo.csv"
+    laptop.run("export-reviews", str(export), now=NOW + 30 * MINUTE)
+    tried = desktop.run("import-reviews", str(export), "--dry-run", now=NOW + 30 * MINUTE)
+    assert "1 undo would be applied: a rating undone on the machine" in " ".join(
+        tried.stdout.split()
+    )
+    assert sorted(card for card, _, _ in desktop.history(NOW + 30 * MINUTE)) == sorted(rated)
+    said = desktop.run("import-reviews", str(export), now=NOW + 30 * MINUTE).stdout
+    said = " ".join(said.split())
+    assert f"imported 0 of {len(rated)} reviews" in said
+    assert "1 undo applied: a rating undone on the machine that wrote the file" in said
+    assert "1 card rescheduled" in said
+    again = json.loads(desktop.run("import-reviews", str(export), "--json", now=NOW).stdout)
+    assert again["undos_applied"] == 0 and again["added"] == 0  # (applied once)
+    there, here = desktop.sync(laptop, NOW + 40 * MINUTE, tmp_path)
+    assert there["undos_applied"] == here["undos_applied"] == 0
+
+    later = NOW + 50 * MINUTE
+    assert desktop.history(later) == laptop.history(later)
+    assert sorted(card for card, _, _ in desktop.history(later)) == sorted(rated[:-1])
+    due = [json.loads(m.run("due", "--json", now=later).stdout) for m in (laptop, desktop)]
+    assert due[0] == due[1] and due[1]["new"] == 1  # the undone card is new again there
+    _clean(desktop, later)
+
+
+def test_an_undo_of_a_rating_rated_again_since_on_the_other_machine_replays_the_card(
+    tmp_path, content_copy
+):
+    """The desktop imported the laptop's rating and rated the card again on top of it; then
+    the laptop undid its rating. The undo reaches a rating that is not the card's latest on
+    the desktop: the desktop replays the card from the ratings that stand (its own), as the
+    laptop does once it imports that one, and neither's doctor finds a state to repair."""
+    _first_card_only(content_copy)
+    laptop = Machine(tmp_path / "laptop", content_copy)
+    desktop = Machine(tmp_path / "desktop", content_copy)
+    assert laptop.review(NOW) == ["bias-concept"]
+    laptop.sync(desktop, NOW + 5 * MINUTE, tmp_path)
+    assert desktop.review(NOW + 15 * MINUTE, key="1") == ["bias-concept"]  # due: its step
+    assert "undone: bias-concept Good" in laptop.run("undo", now=NOW + 20 * MINUTE).stdout
+
+    there, here = laptop.sync(desktop, NOW + 30 * MINUTE, tmp_path)
+
+    later = NOW + 40 * MINUTE
+    history = desktop.history(later)
+    assert [(card, rating) for card, _, rating in history] == [("bias-concept", 1)]
+    assert history == laptop.history(later)
+    assert there["undos_applied"] == 1 and here["added"] == 1
+    due = [json.loads(m.run("due", "--json", now=later).stdout) for m in (laptop, desktop)]
+    assert due[0] == due[1]
+    fresh = Machine(tmp_path / "fresh", content_copy)  # the same ratings, never undone
+    fresh.run("import-reviews", str(tmp_path / "theirs.csv"), now=later)
+    assert json.loads(fresh.run("due", "--json", now=later).stdout) == due[1]
+    _clean(desktop, later)
+    _clean(laptop, later)
+
+
+def test_a_rating_undone_before_the_other_machine_had_it_never_becomes_one_there(
+    tmp_path, content_copy
+):
+    """A rating undone before any sync reaches the desktop marked undone: it is logged there
+    undone, no rating, so that an export made before the undo (an old copy in a sync folder)
+    does not bring it back to life there either."""
+    _first_card_only(content_copy)
+    laptop = Machine(tmp_path / "laptop", content_copy)
+    desktop = Machine(tmp_path / "desktop", content_copy)
+    assert laptop.review(NOW) == ["bias-concept"]
+    stale = tmp_path / "stale.csv"
+    laptop.run("export-reviews", str(stale), now=NOW + MINUTE)
+    laptop.run("undo", now=NOW + 2 * MINUTE)
+
+    there, _ = laptop.sync(desktop, NOW + 3 * MINUTE, tmp_path)
+    said = desktop.run("import-reviews", str(stale), now=NOW + 4 * MINUTE).stdout
+    for machine in (laptop, desktop):
+        assert machine.history(NOW + 5 * MINUTE) == []
+        assert json.loads(machine.run("due", "--json", now=NOW + 5 * MINUTE).stdout)["new"] == 1
+    assert "1 of them ratings undone in your log, which stay undone" in " ".join(said.split())
+    assert (there["rows"], there["added"], there["undone_added"], there["cards"]) == (1, 0, 1, 0)
+    _clean(desktop, NOW + 5 * MINUTE)
+
+
+def _edited(root: Path) -> None:
+    """The content `root` after a pull that rewords bias-concept's answer and changes what
+    add-one's checker tests."""
+    card = root / "cards" / "basics" / "bias-concept.yaml"
+    card.write_text(card.read_text().replace("shifts the threshold", "moves the threshold"))
+    module = root / "solutions" / "arith.py"
+    text = module.read_text()
+    assert "(-3, 0, 1, 41, 10**12)" in text
+    module.write_text(text.replace("(-3, 0, 1, 41, 10**12)", "(-3, 0, 1, 41, 10**12, 7)"))
+
+
+def _hashes(machine: Machine, now: datetime) -> list[tuple[str, str, str]]:
+    """(card, time, content hash) of each review, as `history --json` shows them."""
+    found = json.loads(machine.run("history", "--json", now=now).stdout)
+    return sorted((r["card"], r["reviewed_at"], r["content_hash"]) for r in found)
+
+
+def test_an_import_records_the_text_the_review_was_made_on(tmp_path, content_copy):
+    """The desktop pulled an edit of two cards the laptop then reviewed on their old text
+    (and an old checker). The import recorded the desktop's text as the one reviewed, so the
+    desktop, which never showed the new text, flagged neither card: it records the laptop's
+    hashes (a coding card's `text+starter+checker` whole), and flags both."""
+    laptop = Machine(tmp_path / "laptop", FIXTURE_CONTENT)
+    desktop = Machine(tmp_path / "desktop", content_copy)
+    _edited(content_copy)
+    rated = laptop.review(NOW)
+    assert {"bias-concept", "add-one"} <= set(rated)
+    laptop.sync(desktop, NOW + 10 * MINUTE, tmp_path)
+
+    later = NOW + timedelta(days=30)  # every card due again
+    recorded = _hashes(laptop, later)
+    assert _hashes(desktop, later) == recorded
+    coding = [digest for card, _, digest in recorded if card == "add-one"]
+    assert len(coding) == 1 and coding[0].count("+") == 2  # text+starter+checker
+    desktop.review(later)
+    assert "edited since your last review" in desktop.fronts["bias-concept"]
+    assert "edited since your last review: its checker" in desktop.fronts["add-one"]
+    assert "edited since" not in desktop.fronts["poisson-concept"]
+
+
+def test_a_machine_that_pulls_an_edit_after_importing_its_review_is_not_flagged(
+    tmp_path, content_copy
+):
+    """The laptop reviewed the edited cards; the desktop imported those reviews before it
+    pulled the edit, and recorded its old text as the one reviewed: once it pulled the edit,
+    it flagged cards the learner had reviewed on the new text."""
+    laptop = Machine(tmp_path / "laptop", content_copy)
+    desktop = Machine(tmp_path / "desktop", FIXTURE_CONTENT)
+    _edited(content_copy)
+    laptop.review(NOW)
+    laptop.sync(desktop, NOW + 10 * MINUTE, tmp_path)
+    desktop.content = content_copy  # the desktop pulls the edit
+
+    later = NOW + timedelta(days=30)
+    assert _hashes(desktop, later) == _hashes(laptop, later)
+    desktop.review(later)
+    assert {"bias-concept", "add-one"} <= set(desktop.fronts)
+    assert not [card for card, front in desktop.fronts.items() if "edited since" in front]
+
+
+def test_a_rating_given_on_a_rating_an_import_took_back_is_not_undone_to_a_stale_state(
+    tmp_path, content_copy
+):
+    """The laptop rated a card on top of the desktop's rating, which the desktop then undid;
+    the laptop's import took that one back and rescheduled the card without it. An undo of
+    the laptop's rating would put back the state it was given on, the desktop's rating in it,
+    which no replay of the log gives: it is refused, and the card keeps the log's state."""
+    _first_card_only(content_copy)
+    laptop = Machine(tmp_path / "laptop", content_copy)
+    desktop = Machine(tmp_path / "desktop", content_copy)
+    assert desktop.review(NOW) == ["bias-concept"]
+    desktop.sync(laptop, NOW + 5 * MINUTE, tmp_path)
+    assert "undone: bias-concept Good" in desktop.run("undo", now=NOW + 10 * MINUTE).stdout
+    assert laptop.review(NOW + 15 * MINUTE) == ["bias-concept"]  # due: its step
+    desktop.sync(laptop, NOW + 20 * MINUTE, tmp_path)
+
+    refused = " ".join(laptop.fails("undo", now=NOW + 25 * MINUTE).split())
+    assert "an import took back an earlier rating of bias-concept" in refused
+    assert "cannot be undone" in refused
+    _clean(laptop, NOW + 30 * MINUTE)
+    assert laptop.history(NOW + 30 * MINUTE) == desktop.history(NOW + 30 * MINUTE)

@@ -205,7 +205,7 @@ def test_undo_in_a_cram_session_and_the_limit(db):
 def test_cram_ratings_are_not_exported(db, tmp_path):
     with Study.open(db, NO_FUZZ) as study:
         study.cram_rate(fixture_content().get("add-one"), 1, NOW)
-        assert study.export_reviews(tmp_path / "out.csv") == 3
+        assert study.export_reviews(tmp_path / "out.csv") == (3, 0)
         assert [r.method for r in study.history()][:1] == ["cram"]
 
 

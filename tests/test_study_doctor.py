@@ -169,7 +169,7 @@ def test_damage_only_in_the_card_states_gives_the_commands_that_save_the_log(tmp
     assert dry is not None and dry.salvage[0].startswith(f"studycli --db {db} export-reviews")
 
 
-def history_of(path: Path) -> list[tuple[str, int, str, int | None]]:
+def history_of(path: Path) -> list[tuple[str, int, str, int | None, str, str | None]]:
     """What `export-reviews` writes of the database at `path`, oldest first."""
     with Store.open(path) as store:
         return list(store.exported_rows())
@@ -196,7 +196,11 @@ def test_a_damaged_log_says_how_much_of_it_reads_and_saves_what_reads_around_the
     assert 0 < saved.lost_count < 50 and saved.undos_whole
     with open(saved.path, newline="") as handle:
         written = list(csv.reader(handle))[1:]
-    kept = [[c, str(r), t, "" if d is None else str(d)] for c, r, t, d in history]
+    kept = [
+        [c, str(r), t, "" if d is None else str(d), h, ""]
+        for c, r, t, d, h, undone in history
+        if undone is None  # (the saved log holds the schedule's reviews)
+    ]
     # reviews 1..299 are the schedule (300 was undone): every one but the lost is saved
     lost = set(range(first, last + 1))
     assert written == [row for day, row in enumerate(kept, start=1) if day not in lost]

@@ -390,6 +390,28 @@ def test_the_samples_small_log_loss_gain_is_within_chance_and_still_accepted(fit
     assert fitted.accepted and not fitted.gain_resolved
 
 
+def test_a_fit_to_an_export_leaves_its_undone_ratings_out(tmp_path):
+    """An export marks the ratings undone on its machine (`undone_at`), for the importing
+    machine to undo them: they are no ratings, and a fit to the file (`optimize --from-csv`)
+    counted them as ratings. The file gives the fit the file without them gives."""
+    plain = subset_csv(tmp_path, 80)
+    with plain.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    marked = tmp_path / "marked.csv"
+    with marked.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*rows[0], "content_hash", "undone_at"])
+        for card, rating, time, duration in rows[1:]:
+            writer.writerow([card, rating, time, duration, "", ""])
+            again = datetime.fromisoformat(time) + timedelta(seconds=1)  # an Again, undone
+            undone = again + timedelta(seconds=5)
+            writer.writerow([card, "1", again.isoformat(), "", "", undone.isoformat()])
+    assert read_reviews(marked) == read_reviews(plain)
+    fit, expected = fit_file(marked, Settings(), UTC), fit_file(plain, Settings(), UTC)
+    assert fit.reviews == expected.reviews == len(rows) - 1
+    assert fit.parameters == expected.parameters
+
+
 def test_a_fit_that_does_not_beat_the_defaults_is_not_accepted(tmp_path):
     fit = fit_file(subset_csv(tmp_path, 80), Settings(), UTC)  # 651 items: it overfits
     assert not fit.accepted

@@ -21,6 +21,7 @@ from studycli.study.api import Study, study_items
 from studycli.study.review_log_csv import write_reviews
 from studycli.study.settings import load_settings, save_parameters
 from studycli.study.store import Store
+from studycli.study.times import iso
 
 from .conftest import FIXTURE_CONTENT
 from .study_support import NO_FUZZ, NOW, fixture_content
@@ -232,11 +233,11 @@ def test_an_import_replays_its_cards_through_the_recomputes(tmp_path, monkeypatc
         monkeypatch.setattr(review_io, "PARALLEL_FROM", 1)
     elsewhere = tmp_path / "elsewhere.csv"
     write_reviews(elsewhere, [
-        ("add-one", 4, NOW + 5 * DAY + timedelta(hours=3), None),
-        ("triangle-derivation", 3, NOW + 2 * DAY, None),
-        ("triangle-derivation", 3, NOW + 20 * DAY, None),
-        ("poisson-concept", 3, NOW + 12 * DAY, None),  # at the recompute's moment: after it
-        ("bias-concept", 3, NOW + 25 * DAY, None),
+        ("add-one", 4, iso(NOW + 5 * DAY + timedelta(hours=3)), None, None, None),
+        ("triangle-derivation", 3, iso(NOW + 2 * DAY), None, None, None),
+        ("triangle-derivation", 3, iso(NOW + 20 * DAY), None, None, None),
+        ("poisson-concept", 3, iso(NOW + 12 * DAY), None, None, None),  # at the recompute's
+        ("bias-concept", 3, iso(NOW + 25 * DAY), None, None, None),  # moment: after it
     ])  # fmt: skip
     with Store.open(tmp_path / "r.sqlite3") as store:
         rated(store)

@@ -21,6 +21,7 @@ from studycli.errors import ImportFormatError
 from studycli.study import migrations, review_io
 from studycli.study import rating as core
 from studycli.study.api import Study, study_items
+from studycli.study.labels import is_edited
 from studycli.study.review_log_csv import LONGEST_CARD_ID, read_reviews, write_reviews
 from studycli.study.review_records import CardState, ReviewMethod
 from studycli.study.settings import Settings
@@ -81,6 +82,8 @@ def test_the_sample_imports_to_exactly_its_reviews_with_unknown_ids_kept(sample_
         "undone": 0,
         "closest_known_cards": {},  # (numeric ids: none close to the fixture's)
         "dry_run": False,
+        "undos_applied": 0,
+        "undone_added": 0,
     }
     with Store.open(path) as store:
         assert len(store.reviews()) == 12_580
@@ -92,11 +95,12 @@ def test_exporting_the_sample_gives_back_the_same_rows(sample_db, tmp_path):
     path, _ = sample_db
     out = tmp_path / "out.csv"
     with open_study(path) as study:
-        assert study.export_reviews(out) == 12_580
+        assert study.export_reviews(out) == (12_580, 0)
     assert parsed(out) == parsed(SAMPLE)
     assert read_reviews(out)[0].reviewed_at == datetime(2024, 3, 29, 20, 32, 32, 250000, UTC)
     assert (
-        out.read_text().splitlines()[1] == "1711684180217,1,2024-03-29T20:32:32.250000+00:00,25060"
+        out.read_text().splitlines()[1]
+        == "1711684180217,1,2024-03-29T20:32:32.250000+00:00,25060,,"  # (no hash: unknown ids)
     )
 
 
@@ -136,8 +140,8 @@ def test_the_imported_states_are_what_a_replay_of_the_log_gives(sample_db):
 def test_an_empty_log_exports_a_header_and_imports_as_nothing(tmp_path):
     out = tmp_path / "empty.csv"
     with open_study(tmp_path / "a.sqlite3") as study:
-        assert study.export_reviews(out) == 0
-    assert out.read_text() == HEADER
+        assert study.export_reviews(out) == (0, 0)
+    assert out.read_text() == HEADER.replace("\n", ",content_hash,undone_at\n")
     with open_study(tmp_path / "b.sqlite3") as study:
         result = study.import_reviews(out, items(), NOW)
         assert (result.rows, result.added, result.cards) == (0, 0, 0)
@@ -308,7 +312,7 @@ def test_two_machines_exports_merge_into_the_same_union_either_way(tmp_path):
         assert study.import_reviews(export_a, items(), now).added == 3
     union_a, union_b = tmp_path / "union-a.csv", tmp_path / "union-b.csv"
     with open_study(a) as study:
-        assert study.export_reviews(union_a) == 5
+        assert study.export_reviews(union_a) == (5, 0)
         states_a = {i.id: study.state(i.id) for i in items()}
     with open_study(b) as study:
         study.export_reviews(union_b)
@@ -418,7 +422,7 @@ def test_an_export_made_before_an_undo_does_not_bring_the_rating_back(tmp_path):
         result = study.import_reviews(export, items(), NOW + timedelta(minutes=2))
         assert (result.added, result.duplicates) == (0, 1)
         assert study.history("add-one") == [] and study.state("add-one") is None
-        # counted apart: a machine that imported the rating keeps it (an undo is in no export)
+        # counted apart: the export made before the undo gives it standing
         assert result.undone == 1 and result.to_dict()["undone"] == 1
         # its rating edited in the file: counted as undone, not also as a conflict with a
         # rating the log no longer has
@@ -429,7 +433,8 @@ def test_an_export_made_before_an_undo_does_not_bring_the_rating_back(tmp_path):
         study.rate(card, Rating.Good, NOW + timedelta(minutes=3))
         study.export_reviews(export)
         again = study.import_reviews(export, items(), NOW + timedelta(minutes=4))
-        assert (again.duplicates, again.undone) == (1, 0)
+        # (the export marks the rating undone, which the log has undone: already there)
+        assert (again.rows, again.duplicates, again.undone) == (2, 2, 0)
 
 
 def test_a_merged_history_is_replayed_in_time_order(tmp_path):
@@ -740,6 +745,8 @@ def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
         "cloze_cards_own_id": [],
         "undone": 0,
         "dry_run": False,
+        "undos_applied": 0,
+        "undone_added": 0,
     }
     out = tmp_path / "out.csv"
     exported = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
@@ -944,8 +951,8 @@ def test_export_and_import_paths_starting_with_a_tilde_are_in_the_home_folder(
 def test_an_export_counts_what_its_file_has_no_place_for(cli, tmp_path, monkeypatch):
     """Cram ratings (not written), suspensions and check outcomes (the rating is written, the
     check's outcome is not: an import logs it as `import`) stay behind when a learner moves
-    machines: export-reviews says how many of each. Undone ratings are not history: not
-    counted."""
+    machines: export-reviews says how many of each. Undone ratings are written marked undone
+    (for the import to undo them where they stand), counted apart."""
     db, out = tmp_path / "db.sqlite3", tmp_path / "out.csv"
     monkeypatch.setenv("STUDYCLI_DB", str(db))
     monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
@@ -964,7 +971,7 @@ def test_an_export_counts_what_its_file_has_no_place_for(cli, tmp_path, monkeypa
         undone = study.rate(poisson, 1, NOW - day, method=ReviewMethod.CHECK, check_status="fail")
         study.undo(undone.review.id or 0, NOW - day)
         study.set_suspended([poisson], True)
-        assert study.export_reviews(out) == 2
+        assert study.export_reviews(out) == (2, 1)
         assert review_io.left_out(study.store, NO_FUZZ) == review_io.LeftOut(
             cram=2, suspended=1, checked=1
         )
@@ -972,8 +979,9 @@ def test_an_export_counts_what_its_file_has_no_place_for(cli, tmp_path, monkeypa
     exported = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
     assert exported.exit_code == 0, exported.output
     assert " ".join(exported.stdout.split()) == (
-        f"wrote 2 reviews to {out}; not in the file: 2 cram ratings, 1 suspended card, 1 check"
-        " outcome (py-fsrs's format has no place for them)"
+        f"wrote 2 reviews to {out}, and 1 undone rating, marked for an import to undo; not in"
+        " the file: 2 cram ratings, 1 suspended card, 1 check outcome (py-fsrs's format has no"
+        " place for them)"
     )
     with open_study(tmp_path / "new.sqlite3") as study:  # where they would have gone
         study.import_reviews(out, items(), NOW)
@@ -1198,8 +1206,10 @@ ROW = st.tuples(
 @given(rows=st.lists(ROW, max_size=30))
 def test_any_rows_written_read_back_as_they_were(tmp_path_factory, rows):
     path = tmp_path_factory.mktemp("csv") / "log.csv"
-    written = [(card, rating, iso(moment), duration) for card, rating, moment, duration in rows]
-    assert write_reviews(path, written) == len(rows)
+    written = [
+        (card, rating, iso(moment), duration, None, None) for card, rating, moment, duration in rows
+    ]
+    assert write_reviews(path, written) == (len(rows), 0)
     assert read_reviews(path) == [
         (card, rating, moment.astimezone(UTC), duration) for card, rating, moment, duration in rows
     ]
@@ -1210,7 +1220,7 @@ def test_an_export_whose_rows_fail_midway_leaves_the_old_file_and_no_temporary(t
     path.write_text("the old export\n", encoding="utf-8")
 
     def rows():
-        yield ("a", 3, "2025-03-01T09:00:00+00:00", None)
+        yield ("a", 3, "2025-03-01T09:00:00+00:00", None, None, None)
         raise sqlite3.DatabaseError("database disk image is malformed")
 
     with pytest.raises(sqlite3.DatabaseError):
@@ -1245,7 +1255,15 @@ def test_an_export_to_a_dash_is_written_to_standard_output(cli, tmp_path, monkey
     assert cli("--content", FIXTURE_CONTENT, "import-reviews", csv).exit_code == 0
     result = cli("--content", FIXTURE_CONTENT, "export-reviews", "-")
     assert result.exit_code == 0, result.output
-    assert result.stdout == csv.read_text(encoding="utf-8").replace("+00:00,", ".000000+00:00,")
+    lines = csv.read_text(encoding="utf-8").replace("+00:00,", ".000000+00:00,").splitlines()
+    header, row = result.stdout.splitlines()
+    assert header == f"{lines[0]},content_hash,undone_at"  # (then the text's hash and the
+    text = fixture_content().get("add-one").content_hash  # contract's, and not undone)
+    assert (
+        row.startswith(f"{lines[1]},{text}+")
+        and row.endswith(",")
+        and row.split(",")[4].count("+") == 2
+    )
     assert "wrote 1 review to standard output" in result.stderr
     assert not (tmp_path / "-").exists()
 
@@ -1378,7 +1396,7 @@ def test_a_time_taken_from_the_files_text_is_the_time_as_stored(moment, written)
 def test_any_history_imports_exports_and_reimports_to_the_same(tmp_path_factory, rows):
     folder = tmp_path_factory.mktemp("round")
     source = folder / "in.csv"
-    write_reviews(source, [(c, r, iso(m), d) for c, r, m, d in rows])
+    write_reviews(source, [(c, r, iso(m), d, None, None) for c, r, m, d in rows])
     out = folder / "out.csv"
     with open_study(folder / "db.sqlite3", Settings()) as study:
         result = study.import_reviews(source, items(), LATER)
@@ -1892,3 +1910,87 @@ def test_a_file_whose_schedulers_table_is_damaged_still_exports_its_log(cli, tmp
     assert exported.exit_code == 0, exported.output
     assert "wrote 2 reviews" in exported.stdout
     assert len(read_reviews(out)) == 2
+
+
+# --- studycli's own columns: the hash a review was made on, the time it was undone ----------
+
+OWN_HEADER = "card_id,review_rating,review_time,review_duration,content_hash,undone_at\n"
+
+
+def test_a_bad_content_hash_or_undone_at_cell_is_named_with_its_fix(tmp_path):
+    """The columns an export adds are checked as the others are: a cell that is not a hash,
+    or an undone_at that is not a time ("yes", "0": a rating that stands taken for undone),
+    refuses the file, each named; empty cells are a review that stands, its hash unknown."""
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        OWN_HEADER
+        + "add-one,3,2025-02-27T10:00:00+00:00,,abc def,\n"
+        + "add-one,3,2025-02-27T11:00:00+00:00,,,yes\n"
+        + "add-one,3,2025-02-27T12:00:00+00:00,,,2025-02-27T12:01:00\n"
+        + "add-one,3,2025-02-27T13:00:00+00:00,,,\n",
+        encoding="utf-8",
+    )
+    with open_study(tmp_path / "db.sqlite3") as study:
+        with pytest.raises(ImportFormatError) as refused:
+            study.import_reviews(path, items(), NOW)
+        assert study.history() == []
+    said = str(refused.value)
+    assert "3 bad lines" in said
+    assert "line 2: content_hash 'abc def' is not a hash of a card's text" in said
+    assert "line 3: undone_at 'yes' is not a time with a timezone" in said
+    assert "line 4: undone_at '2025-02-27T12:01:00' is not a time with a timezone" in said
+    assert "line 5" not in said
+
+
+def test_an_imported_review_records_the_hash_the_file_gives_and_the_current_one_without(
+    tmp_path,
+):
+    """A review made on another machine records what the file says it was made on (the text
+    it showed there, perhaps not this machine's), and a row with no hash the card's text of
+    today, as a file without the column does."""
+    card = fixture_content().get("bias-concept")
+    path = tmp_path / "in.csv"
+    path.write_text(
+        OWN_HEADER
+        + "bias-concept,3,2025-02-27T10:00:00+00:00,,0123abcd0123abcd,\n"
+        + "add-one,3,2025-02-27T10:00:00+00:00,,,\n",
+        encoding="utf-8",
+    )
+    with open_study(tmp_path / "db.sqlite3") as study:
+        study.import_reviews(path, items(), NOW)
+        recorded = {r.card_id: r.content_hash for r in study.history()}
+        assert recorded == {
+            "bias-concept": "0123abcd0123abcd",
+            "add-one": fixture_content().get("add-one").content_hash,
+        }
+        assert study.state("bias-concept").content_hash == "0123abcd0123abcd"
+        assert is_edited(card, study.state("bias-concept"))
+
+
+def test_a_plain_export_is_py_fsrs_four_columns_and_the_ratings_that_stand(
+    cli, tmp_path, monkeypatch
+):
+    """For another FSRS tool, or a studycli that reads four columns and would take an undone
+    row for a rating: `--plain` leaves out the undone ratings and studycli's own columns."""
+    from fsrs import Rating
+
+    db, out = tmp_path / "db.sqlite3", tmp_path / "plain.csv"
+    monkeypatch.setenv("STUDYCLI_DB", str(db))
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    content = fixture_content()
+    with open_study(db) as study:
+        study.rate(content.get("bias-concept"), Rating.Good, NOW - timedelta(minutes=2))
+        undone = study.rate(content.get("add-one"), Rating.Again, NOW - timedelta(minutes=1))
+        study.undo(undone.review.id or 0, NOW)
+    exported = cli("--content", FIXTURE_CONTENT, "export-reviews", "--plain", out)
+    assert exported.exit_code == 0, exported.output
+    assert " ".join(exported.stdout.split()) == f"wrote 1 review to {out}"
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines == [HEADER.strip(), f"bias-concept,3,{iso(NOW - timedelta(minutes=2))},"]
+    whole = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
+    assert "and 1 undone rating, marked for an import to undo" in " ".join(whole.stdout.split())
+    assert [line.split(",")[0] for line in out.read_text().splitlines()] == [
+        "card_id",
+        "bias-concept",
+        "add-one",
+    ]

@@ -305,9 +305,9 @@ def test_a_replayed_import_steps_each_card_as_a_live_rating_would():
     scheduler = sched.make_scheduler(Settings(enable_fuzzing=True))
     moments = [NOW + timedelta(days=day * 1.7, microseconds=day % 2 * 5000) for day in range(40)]
     ratings = [(1 + day * 7 % 4) for day in range(40)]
-    text = ",".join(f"{iso(m)} {r} 1000" for m, r in zip(moments, ratings, strict=True))
+    text = ",".join(f"{iso(m)} {r} 1000  0" for m, r in zip(moments, ratings, strict=True))
     rows, states, replayed = review_io._replay(
-        scheduler.to_json(), {}, [], [("card", False, "h", [], text)]
+        scheduler.to_json(), {}, [], [("card", False, "h", [], text, False)]
     )
     assert replayed == []  # no review in the log
     live = CardReplay(CardState(card_id="card"))

@@ -555,18 +555,32 @@ def test_a_cards_staged_reviews_come_back_whole_and_in_time_order(tmp_path):
     from studycli.study.store_import import staged_reviews
 
     staged = [
-        ("b", "2024-01-02T00:00:00.000000+00:00", 2, None),
-        ("a", "2024-01-03T00:00:00.000000+00:00", 4, 0),
-        ("a", "2024-01-01T00:00:00.250000+00:00", 1, 12345678901234),
-        ("a", "2023-12-31T23:59:59.999999+00:00", 3, None),
+        ("b", "2024-01-02T00:00:00.000000+00:00", 2, None, None, "h1"),
+        ("a", "2024-01-03T00:00:00.000000+00:00", 4, 0, None, None),
+        ("a", "2024-01-01T00:00:00.250000+00:00", 1, 12345678901234, None, "h2+s+c"),
+        (
+            "a",
+            "2023-12-31T23:59:59.999999+00:00",
+            3,
+            None,
+            "2024-01-01T00:00:00.000000+00:00",
+            None,
+        ),
     ]
     with open_store(tmp_path) as store, store.importing("{}"):
         store.stage(staged)
         store.settle_staged()
         logged, texts = store.staged_histories("a", "b")
-    assert logged == [] and [card for card, _ in texts] == ["a", "b"]
-    assert {card: staged_reviews(text) for card, text in texts} == {
-        card: sorted((moment, rating, ms) for c, moment, rating, ms in staged if c == card)
+    assert logged == [] and [(card, unhashed) for card, _, unhashed in texts] == [
+        ("a", 1),
+        ("b", 0),
+    ]
+    assert {card: staged_reviews(text) for card, text, _ in texts} == {
+        card: sorted(
+            (moment, rating, ms, made_on, undone is not None)
+            for c, moment, rating, ms, undone, made_on in staged
+            if c == card
+        )
         for card in ("a", "b")
     }
 
@@ -787,14 +801,20 @@ def test_reviews_of_a_prefix_are_the_ids_that_start_with_it_and_since_is_inclusi
 
 
 # --- settle_staged (an import: one review per card and time, the first the file gives) -----
+def _rows(*rows: tuple) -> list[tuple]:
+    """Rows of a file (card_id, reviewed_at, rating, duration_ms) as `stage` takes them: none
+    undone, none with a content hash."""
+    return [(*row, None, None) for row in rows]
+
+
 def test_of_two_staged_rows_with_the_same_card_and_time_the_files_first_is_kept(tmp_path):
     """The file's first row of a card and time is kept, not its last."""
     at = "2024-01-01T00:00:00.000000+00:00"
     with open_store(tmp_path) as store, store.importing("{}"):
-        store.stage([("a", at, 2, 10), ("a", at, 4, 20), ("a", at, 1, None)])
+        store.stage(_rows(("a", at, 2, 10), ("a", at, 4, 20), ("a", at, 1, None)))
         store.settle_staged()
         _, texts = store.staged_histories("a", "a")
-    assert texts == [("a", f"{at} 2 10")]
+    assert texts == [("a", f"{at} 2 10  0", 1)]
 
 
 def test_staged_rows_that_contradict_the_log_or_an_earlier_row_are_told(tmp_path):
@@ -809,7 +829,7 @@ def test_staged_rows_that_contradict_the_log_or_an_earlier_row_are_told(tmp_path
         log(store, "b", NOW + H, method="cram", first=True, rating=1)
         with store.importing("{}"):
             store.stage(
-                [
+                _rows(
                     ("c", at, 2, None),
                     ("c", at, 2, None),  # the same again: no conflict
                     ("c", at, 4, None),  # against the file's first: one
@@ -817,7 +837,7 @@ def test_staged_rows_that_contradict_the_log_or_an_earlier_row_are_told(tmp_path
                     ("a", at, 3, None),  # (left out against the file's first 1: one)
                     ("a", later, 3, None),
                     ("b", later, 2, None),  # at a cram rating's time: imported, none
-                ]
+                )
             )
             conflicts = store.settle_staged()
             assert store.staged_cards() == [("a", 1), ("b", 1), ("c", 1)]
@@ -834,7 +854,7 @@ def test_an_import_that_agrees_with_the_log_has_no_conflicts(tmp_path):
     with open_store(tmp_path) as store:
         log(store, "a", NOW, first=True)
         with store.importing("{}"):
-            store.stage([("a", at, 3, None), ("a", at, 3, 5)])
+            store.stage(_rows(("a", at, 3, None), ("a", at, 3, 5)))
             conflicts = store.settle_staged()
             assert store.staged_cards() == []
     assert (conflicts.count, conflicts.first) == (0, [])
@@ -849,15 +869,15 @@ def test_a_staged_review_at_a_cram_ratings_time_is_still_imported(tmp_path):
         log(store, "a", NOW + H, method="cram")
         with store.importing("{}"):
             store.stage(
-                [
+                _rows(
                     ("a", "2025-03-01T09:00:00.000000+00:00", 3, None),
                     ("a", "2025-03-01T10:00:00.000000+00:00", 2, None),
-                ]
+                )
             )
             store.settle_staged()
             assert store.staged_cards() == [("a", 1)]
             _, texts = store.staged_histories("a", "a")
-    assert texts == [("a", "2025-03-01T10:00:00.000000+00:00 2 ")]
+    assert texts == [("a", "2025-03-01T10:00:00.000000+00:00 2   0", 1)]
 
 
 # --- staged_histories (the log's side of an import's replay) -------------------------------
@@ -869,7 +889,7 @@ def test_the_logged_history_an_import_replays_leaves_out_undone_ratings(tmp_path
         undone = log(store, "a", NOW + H, rating=1)
         store.undo(undone.id, NOW + 2 * H)
         with store.importing("{}"):
-            store.stage([("a", "2025-03-02T09:00:00.000000+00:00", 3, None)])
+            store.stage(_rows(("a", "2025-03-02T09:00:00.000000+00:00", 3, None)))
             store.settle_staged()
             logged, _ = store.staged_histories("a", "a")
     assert [row[5] for row in logged] == [first.id]
@@ -926,10 +946,10 @@ def test_staged_reviews_puts_a_text_in_any_order_into_time_order():
     not promise."""
     from studycli.study.store_import import staged_reviews
 
-    text = "2024-01-02T00:00:00.000000+00:00 3 ,2024-01-01T00:00:00.000000+00:00 1 250"
+    text = "2024-01-02T00:00:00.000000+00:00 3  a1+b2 0,2024-01-01T00:00:00.000000+00:00 1 250  1"
     assert staged_reviews(text) == [
-        ("2024-01-01T00:00:00.000000+00:00", 1, 250),
-        ("2024-01-02T00:00:00.000000+00:00", 3, None),
+        ("2024-01-01T00:00:00.000000+00:00", 1, 250, None, True),
+        ("2024-01-02T00:00:00.000000+00:00", 3, None, "a1+b2", False),
     ]
 
 

@@ -21,11 +21,18 @@ class _Tense(NamedTuple):
     rescheduled: str
     kept: str
     left_out: str
+    applied: str
+    logged: str
 
 
-_DONE = _Tense("imported", "rescheduled", "is kept", "left out gave")
+_DONE = _Tense("imported", "rescheduled", "is kept", "left out gave", "applied", "logged")
 _TRIED = _Tense(
-    "would import", "would be rescheduled", "would be kept", "would be left out, giving"
+    "would import",
+    "would be rescheduled",
+    "would be kept",
+    "would be left out, giving",
+    "would be applied",
+    "would be logged",
 )
 
 
@@ -38,11 +45,12 @@ def summary(result: ImportResult, shown: str, settings) -> str:
         f"({result.duplicates - result.conflicts:,} already in your log, or in the file twice"
         + (f"; {result.conflicts:,} left out, below" if result.conflicts else "")
         + (
-            f"; {result.undone:,} of them ratings you undid here, which stay undone: an undo "
-            "is in no export, so a machine that imported the rating before keeps it"
+            f"; {result.undone:,} of them ratings undone in your log, which stay undone (your "
+            "export carries the undo to the machine that wrote the file)"
             if result.undone
             else ""
         )
+        + _undos(result, tense)
         + ")"
     )
     if result.cards:  # the file carries no settings: the replay used this machine's (README)
@@ -58,6 +66,24 @@ def summary(result: ImportResult, shown: str, settings) -> str:
     if result.cloze_own:
         line += _cloze_own(result.cloze_own)
     return line
+
+
+def _undos(result: ImportResult, tense: _Tense) -> str:
+    """What the import did, or would do, with the file's undone rows: the ratings of the log
+    they undo (their cards rescheduled), and those it logs undone, which the log had not."""
+    said = ""
+    if result.undos:
+        said += (
+            f"; {counted(result.undos, 'undo')} {tense.applied}: "
+            + ("a rating" if result.undos == 1 else "ratings")
+            + " undone on the machine that wrote the file, undone here too"
+        )
+    if result.undone_added:
+        said += (
+            f"; {counted(result.undone_added, 'undone rating')} new to your log, {tense.logged}"
+            " as undone (no rating)"
+        )
+    return said
 
 
 def _unknown_named(result: ImportResult) -> str:

@@ -33,7 +33,10 @@ def import_reviews(
     """Merge a review log (CSV) into yours: another machine's export, or FSRS data.
 
     Columns card_id,review_rating,review_time,review_duration (py-fsrs's format: ratings 1-4,
-    ISO-8601 times with a timezone, durations in ms, optional). Every row is checked first: a
+    ISO-8601 times with a timezone, durations in ms, optional), and studycli's own, optional:
+    content_hash (the card's text each review was made on: recorded as it is) and undone_at
+    (when the rating was undone there: undone here too where it stands, logged undone where
+    your log has it not; never a rating). Every row is checked first: a
     file with a bad row is refused whole, each bad line named with its fix. A review already
     in your log (same card, same time, undone ones too) is skipped, so importing twice changes nothing and
     importing another machine's export gives the union of both histories. The cards whose
@@ -46,14 +49,16 @@ def import_reviews(
     read as it is, not even upgraded. A cloze card's reviews name the deletion reviewed
     (id#c1, ...), and those under its own id (made before it was a cloze card) are kept as
     that id's history, as your log keeps them. `--json` prints {"rows", "added",
-    "duplicates", "undone", "cards", "unknown_cards", "first_unknown_cards",
-    "closest_known_cards", "cloze_cards_own_id", "conflicts", "first_conflicts", "dry_run"}
-    ("duplicates": every row not added, "undone" and "conflicts" among them; "undone": rows
-    left out as ratings undone here; "closest_known_cards": {unknown id: the content's id
-    closest to it}, for those of "first_unknown_cards" that one is close to;
-    "cloze_cards_own_id": the cloze cards with new reviews under their own id, not among
-    "unknown_cards"): a conflict is a row left out that gave another rating for its card and
-    time than your log has, or an earlier row of the file; an import never changes a rating.
+    "duplicates", "undone", "undos_applied", "undone_added", "cards", "unknown_cards",
+    "first_unknown_cards", "closest_known_cards", "cloze_cards_own_id", "conflicts",
+    "first_conflicts", "dry_run"} ("duplicates": every row not added, applied or logged
+    undone, "undone" and "conflicts" among them; "undone": rows left out as ratings undone
+    here; "undos_applied": ratings of your log undone now; "undone_added": undone rows your
+    log had not, logged undone; "closest_known_cards": {unknown id: the content's id closest
+    to it}, for those of "first_unknown_cards" that one is close to; "cloze_cards_own_id":
+    the cloze cards with new reviews under their own id, not among "unknown_cards"): a
+    conflict is a row left out that gave another rating for its card and time than your log
+    has, or an earlier row of the file; an import never changes a rating.
 
     Example: studycli import-reviews laptop-reviews.csv --dry-run
     """
@@ -111,13 +116,26 @@ def export_reviews(
             "points to); - writes it to standard output."
         ),
     ],
+    plain: Annotated[
+        bool,
+        typer.Option(
+            "--plain",
+            help="py-fsrs's four columns alone, and only the ratings that stand: for another "
+            "FSRS tool, or a studycli older than the content_hash and undone_at columns, "
+            "which read an undone rating as one.",
+        ),
+    ] = False,
 ) -> None:
     """Write your review history to a CSV file, oldest first: to move to another machine,
     merge with `import-reviews` there, or fit parameters elsewhere.
 
     Columns card_id,review_rating,review_time,review_duration (py-fsrs's format, times in UTC
-    with microseconds). What is written is the history your schedule is made of: undone
-    ratings are left out. The format has no place for cram ratings (left out: they never moved
+    with microseconds), then studycli's own: content_hash (the card's text each review was
+    made on, which an import records, so that a card edited since stays flagged) and
+    undone_at (empty for a rating that stands). What is written is the history your schedule
+    is made of, and the ratings you undid, marked undone (with --plain, left out): an import
+    of the file undoes them where it finds them standing, so that an undo made after a sync
+    reaches the other machine. The format has no place for cram ratings (left out: they never moved
     your schedule), suspensions, or a check's outcome (a rating a check decided is written as a
     plain rating): the command counts what stays behind, and the cards last scheduled under
     other settings than yours now (before an `optimize --write`), whose due dates an import
@@ -132,7 +150,7 @@ def export_reviews(
     before = None if to_stdout else _identity(file)
     try:  # (written beside it, then moved into its place in one step)
         with open_study(ctx) as study:
-            count = study.export_reviews(file)
+            written = study.export_reviews(file, plain=plain)
             missing = study.left_out_of_export(options(ctx).item_ids())
             database = study.store.path
     except KeyboardInterrupt:
@@ -142,8 +160,10 @@ def export_reviews(
         exit_interrupted(
             f"interrupted: {escape(str(file))} is {'written' if replaced else 'as it was'}"
         )
-    line = f"wrote {counted(count, 'review')} to "
+    line = f"wrote {counted(written.ratings, 'review')} to "
     line += "standard output" if to_stdout else escape(str(file))
+    if written.undone:
+        line += f", and {_counted(written.undone, 'undone rating')}, marked for an import to undo"
     behind = [
         _counted(missing.cram, "cram rating"),
         _suspended(missing.suspended or 0, missing.suspended_deletions),

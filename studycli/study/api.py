@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (
     from .cram import CramQueue
     from .memory_parameters import Disagreement, Parameters
     from .review_io import ImportResult, LeftOut
+    from .review_log_csv import Written
     from .stats import Stats
 
 _MICROSECOND = timedelta(microseconds=1)  # (the log's times are to the microsecond)
@@ -586,11 +587,13 @@ class Study:
             dry_run=dry_run,
         )
 
-    def export_reviews(self, path: Path) -> int:
-        """Write the log (undone and cram ratings left out) to `path` as CSV; how many rows."""
+    def export_reviews(self, path: Path, *, plain: bool = False) -> Written:
+        """Write the log (cram ratings left out, undone ones marked) to `path` as CSV; how
+        many rows of each (`review_io.export_reviews`; `plain`: py-fsrs's four columns, the
+        ratings that stand alone)."""
         from .review_io import export_reviews
 
-        return export_reviews(self.store, path)
+        return export_reviews(self.store, path, plain=plain)
 
     def left_out_of_export(self, item_ids: Collection[str] | None = None) -> LeftOut:
         """What `export_reviews` cannot write (cram ratings, suspensions, check outcomes, the

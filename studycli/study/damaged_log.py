@@ -19,6 +19,7 @@ from pathlib import Path
 from studycli.records import Record
 
 from .busy import is_busy
+from .review_log_csv import RECORDED_HASH, WrittenRow
 from .sqlite_errors import explain
 
 
@@ -102,11 +103,12 @@ def read_log(conn: sqlite3.Connection, exported: Callable[[], Iterable[object]])
 class ReadableLog(Record):
     """What still reads of a damaged file's review log, read around its damaged pages
     (`readable_log`). `scheduled`: the schedule's reviews that read (cram and undone ones left
-    out) as (card_id, rating, reviewed_at, duration_ms), in time order; `lost`: the ranges of
+    out) as `write_reviews` takes them (card_id, rating, reviewed_at, duration_ms,
+    content_hash, None), in time order; `lost`: the ranges of
     review ids (first, last) that do not read, or read as no review; `undos_whole`: whether
     every undo reads (else some undone ratings may be among `scheduled`)."""
 
-    scheduled: list[tuple[str, int, str, int | None]]
+    scheduled: list[WrittenRow]
     lost: list[tuple[int, int]]
     undos_whole: bool
 
@@ -128,14 +130,16 @@ def readable_log(conn: sqlite3.Connection) -> ReadableLog:
         StoreBusy: another process holds the file.
     """
     last = _last_id(conn, "reviews", "id")
-    kept: dict[int, tuple[str, int, str, int | None]] = {}
+    kept: dict[int, WrittenRow] = {}
     cram: set[int] = set()
-    columns = "id, method, card_id, rating, reviewed_at, duration_ms"
-    for id_, method, card_id, rating, reviewed_at, duration in _read_by_id(
+    columns = "id, method, card_id, rating, reviewed_at, duration_ms, content_hash"
+    for id_, method, card_id, rating, reviewed_at, duration, made_on in _read_by_id(
         conn, "reviews", "id", columns, last
     ):
         if _a_review(card_id, rating, reviewed_at, duration):
-            kept[id_] = (card_id, rating, reviewed_at, duration)
+            if not (isinstance(made_on, str) and RECORDED_HASH.fullmatch(made_on)):
+                made_on = None  # (unknown: an import counts it made on the text of today)
+            kept[id_] = (card_id, rating, reviewed_at, duration, made_on, None)
             if method == "cram":
                 cram.add(id_)
     last_undo = _last_id(conn, "undos", "review_id")

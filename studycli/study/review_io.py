@@ -31,7 +31,7 @@ from . import scheduler as sched
 from .rating import scheduler_from_json
 from .renames import renamed_id
 from .replay import CardReplay, recompute_until
-from .review_log_csv import read_chunks, write_reviews
+from .review_log_csv import Written, read_chunks, write_reviews
 from .review_records import REVIEW_STATE, CardState, ReviewMethod
 from .settings import Settings
 from .store import Store
@@ -42,8 +42,11 @@ from .times import iso, iso_text, isoformat_of, parse_time
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import did. rows: reviews in the file; added: new to the log; duplicates: the
-    log had them already (or the file had them twice); cards: cards replayed; unknown: of
+    """What an import did. rows: reviews in the file (undone ones too); added: new to the log
+    (ratings that stand); duplicates: the log had them already (or the file had them twice);
+    undos: the file's undone rows whose ratings stood in the log, undone now; undone_added:
+    its undone rows the log did not have, logged undone; cards: cards replayed (those
+    `undos` touched too); unknown: of
     those, ids that are not in the content (kept); cloze_own: the others of those, cloze cards'
     own ids (reviews from before the card was made a cloze card: kept as that id's history, no
     deletion's, as the log that wrote them keeps them); conflicts: of the duplicates, those
@@ -64,6 +67,8 @@ class ImportResult:
     # file, or one from another version of the content): (unknown id, the closest)
     close_to_known: tuple[tuple[str, str], ...] = ()
     dry_run: bool = False  # nothing was written: what an import would do (`import_reviews`)
+    undos: int = 0
+    undone_added: int = 0
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -76,6 +81,8 @@ class ImportResult:
             "closest_known_cards": dict(self.close_to_known),
             "cloze_cards_own_id": list(self.cloze_own),
             "undone": self.undone,
+            "undos_applied": self.undos,
+            "undone_added": self.undone_added,
             "conflicts": self.conflicts,
             "first_conflicts": [
                 dict(
@@ -113,8 +120,9 @@ def import_reviews(
         store: the open review database.
         path: the CSV file (format: review_log_csv).
         settings: the learner's settings; the imported reviews are scheduled with them.
-        content_hashes: the content hash of every study item in the content, by id (an
-            imported review of a known card carries it, so the card is not flagged edited).
+        content_hashes: the content hash of every study item in the content, by id: what an
+            imported review of a known card records of the text it was made on where the
+            file does not say (no content_hash), asked only then.
         now: a review later than this is a bad row.
         renames: the content's renamed ids (old card id -> new, `Content.renames`): a row
             under an old id (a log exported before the rename) is imported under the new one.
@@ -139,30 +147,39 @@ def import_reviews(
         for chunk in _parsed(path, now, renames or {}):
             rows += len(chunk)
             store.stage(chunk)
-        conflicts = store.settle_staged()
-        cards = store.staged_cards()
-        added = sum(count for _, count in cards)
-        if added and scheduler_id is not None:  # (a dry run has none: it appends nothing)
-            merge = _Merge(store, scheduler_json, content_hashes)
-            with store.bulk(added):
-                for values, states, replayed in merge.replayed(cards, added):
+        settled = store.settle_staged(now, dry_run=dry_run)
+        cards = _with_undone(store.staged_cards(), settled.undone_cards)
+        staged = sum(count for _, count in cards)
+        added = staged - settled.undone_new
+        if cards and scheduler_id is not None:  # (a dry run has none: it appends nothing)
+            merge = _Merge(store, scheduler_json, content_hashes, settled.undone_cards)
+            before = store.latest_review_id()
+            with store.bulk(staged):
+                for values, states, replayed in merge.replayed(cards, staged):
                     store.append_imported(values, scheduler_id, states, replayed)
+            if settled.undone_new:
+                store.mark_undone(before)
+    # (a card of which the file brings nothing but ratings undone there is not rescheduled)
+    undone = settled.undone_new_cards
+    cards = [(c, n) for c, n in cards if n != undone.get(c) or c in settled.undone_cards]
     clozes = _cloze_cards(content_hashes)
     unknown = sorted(c for c, _ in cards if c not in content_hashes and c not in clozes)
     first_unknown = unknown[:FIRST_UNKNOWN]
     return ImportResult(
         rows=rows,
         added=added,
-        duplicates=rows - added,
+        duplicates=rows - added - settled.applied - settled.undone_new,
         cards=len(cards),
         unknown=len(unknown),
-        conflicts=conflicts.count,
-        first_conflicts=tuple(conflicts.first),
+        conflicts=settled.count,
+        first_conflicts=tuple(settled.first),
         first_unknown=tuple(first_unknown),
-        undone=conflicts.undone,
+        undone=settled.undone,
         cloze_own=tuple(sorted(c for c, _ in cards if c in clozes)),
         close_to_known=_close_to_known(first_unknown, content_hashes),
         dry_run=dry_run,
+        undos=settled.applied,
+        undone_added=settled.undone_new,
     )
 
 
@@ -179,6 +196,16 @@ def _close_to_known(unknown: list[str], known: Iterable[str]) -> tuple[tuple[str
     return tuple((card_id, close[0]) for card_id, close in found if close)
 
 
+def _with_undone(cards: list[tuple[str, int]], undone: Collection[str]) -> list[tuple[str, int]]:
+    """`cards` (card_id, staged reviews: `Store.staged_cards`), and by id among them the cards
+    whose ratings the file's undos took back (none staged, where the file has no new review
+    of them): they are replayed too."""
+    if not undone:
+        return cards
+    staged = dict(cards)
+    return sorted((card, staged.get(card, 0)) for card in {*staged, *undone})
+
+
 def _cloze_cards(study_ids: Iterable[str]) -> frozenset[str]:
     """The cloze cards among the study items' ids (`card#c1` -> `card`): a review under one's
     own id was made before it was a cloze card."""
@@ -188,11 +215,24 @@ def _cloze_cards(study_ids: Iterable[str]) -> frozenset[str]:
 FIRST_UNKNOWN = 5  # unknown card ids an import names
 
 
+# A row of the file as `Store.stage` takes it: (card_id, reviewed_at as the store writes times,
+# rating, duration_ms, the time it was undone as the store writes times or None, content hash
+# or None)
+Staged = tuple[str, str, int, "int | None", "str | None", "str | None"]
+
+
 def _staged(
-    card_id: str, rating: int, moment: datetime, duration_ms: int | None, text: str
-) -> tuple[str, str, int, int | None]:
-    """A row of the file as `Store.stage` takes it, its time as the store writes it."""
-    return card_id, iso_text(text) or iso(moment), rating, duration_ms
+    card_id: str,
+    rating: int,
+    moment: datetime,
+    duration_ms: int | None,
+    text: str,
+    undone: datetime | None,
+    made_on: str | None,
+) -> Staged:
+    """A row of the file as `Store.stage` takes it, its times as the store writes them."""
+    undone_at = None if undone is None else iso(undone)
+    return card_id, iso_text(text) or iso(moment), rating, duration_ms, undone_at, made_on
 
 
 def _staged_renamed(
@@ -202,10 +242,13 @@ def _staged_renamed(
     moment: datetime,
     duration_ms: int | None,
     text: str,
-) -> tuple[str, str, int, int | None]:
+    undone: datetime | None,
+    made_on: str | None,
+) -> Staged:
     """`_staged`, a row under a renamed card's old id (`renames`: old card id -> new) under
     its new one (`renames.renamed_id`)."""
-    return _staged(renamed_id(card_id, renames), rating, moment, duration_ms, text)
+    new_id = renamed_id(card_id, renames)
+    return _staged(new_id, rating, moment, duration_ms, text, undone, made_on)
 
 
 def _parsed(
@@ -313,11 +356,13 @@ def _file_size(path: Path) -> int:
         return 0  # (read_chunks says what is wrong)
 
 
-def export_reviews(store: Store, path: Path) -> int:
-    """Write the learner's history (every review that makes the schedule: undone and cram
-    ratings left out) to `path` as CSV, oldest first, whatever card id it is under (a card
-    removed, or made a cloze card since: an import keeps them as that id's history). Returns
-    how many reviews (`left_out` says what the file has no place for).
+def export_reviews(store: Store, path: Path, *, plain: bool = False) -> Written:
+    """Write the learner's history (every review that makes the schedule, and the undone ones
+    marked undone: cram ratings left out) to `path` as CSV, oldest first, with the content
+    hash each review recorded, whatever card id it is under (a card removed, or made a cloze
+    card since: an import keeps them as that id's history). `plain`: py-fsrs's four columns
+    and the ratings that stand alone (`write_reviews`). Returns how many of each were written
+    (`left_out` says what the file has no place for).
 
     Raises:
         StudyError: `path` is the database itself, or one of the files SQLite keeps beside it.
@@ -330,7 +375,7 @@ def export_reviews(store: Store, path: Path) -> int:
                 f"{path} is your review database ({store.path}): an export there would "
                 "overwrite your history; write it to a file of its own, such as reviews.csv"
             )
-    return store.exporting(partial(write_reviews, path))
+    return store.exporting(partial(write_reviews, path, plain=plain))
 
 
 DATABASE_FILES = ("", "-wal", "-shm", "-journal")  # the database and what SQLite keeps by it
@@ -348,8 +393,8 @@ class LeftOut:
     content no longer has (a card removed, a deletion taken out), apart (they were counted
     among the suspended cards, which `stats` said were none); checked: of the reviews
     written, those a check decided, written as plain ratings (an import logs them as
-    `import`, the check's outcome lost). Undone ratings are not counted: they are not
-    history."""
+    `import`, the check's outcome lost). Undone ratings are written, marked undone
+    (`Written.undone` counts them)."""
 
     cram: int
     suspended: int | None  # None: the cards table does not read (a damaged file)
@@ -436,7 +481,13 @@ class _Merge:
     depend on how many cores did it. At most two chunks per worker are in flight.
     """
 
-    def __init__(self, store: Store, scheduler_json: str, content_hashes: Mapping[str, str]):
+    def __init__(
+        self,
+        store: Store,
+        scheduler_json: str,
+        content_hashes: Mapping[str, str],
+        undone: Collection[str] = (),
+    ):
         self.store = store
         self.scheduler_json = scheduler_json
         self.schedulers = store.schedulers()
@@ -445,6 +496,7 @@ class _Merge:
         ]
         self.content_hashes = content_hashes
         self.suspended = store.suspended()
+        self.undone = frozenset(undone)  # cards whose ratings the file's undos took back
 
     def replayed(
         self, cards: list[tuple[str, int]], size: int
@@ -472,22 +524,29 @@ class _Merge:
                 yield pending.popleft().get()
 
     def _chunk(self, first: str, last: str) -> list[tuple]:
-        """The histories of the staged cards from `first` to `last`, by id: per card
-        (card_id, suspended, content hash for its imported reviews, its logged reviews,
-        its new ones), where a logged review is (time as stored, 0, rating, scheduler_id,
-        content_hash, id, cram), in time order, and the new ones are one text (see
-        `Store.staged_histories`: the worker takes it apart)."""
+        """The histories of the cards from `first` to `last` (by id) that have staged reviews,
+        or whose ratings the file's undos took back: per card (card_id, suspended, content
+        hash for its imported reviews that the file gives none, its logged reviews, its new
+        ones, whether an undo took back one of its ratings), where a logged review is (time
+        as stored, 0, rating, scheduler_id, content_hash, id, cram), in time order, and the
+        new ones are one text (see `Store.staged_histories`: the worker takes it apart)."""
         logged, staged = self.store.staged_histories(first, last)
         history = _by_card(logged)
+        texts = {card_id: (reviews, unhashed) for card_id, reviews, unhashed in staged}
+        undone = sorted(c for c in self.undone if first <= c <= last and c not in texts)
+        if undone:  # (no review of theirs staged: the log's history alone)
+            history.update(_by_card(self.store.logged_histories(undone)))
+            texts.update((card_id, ("", 0)) for card_id in undone)
         return [
             (
                 card_id,
                 card_id in self.suspended,
-                self.content_hashes.get(card_id, ""),
+                self.content_hashes.get(card_id, "") if unhashed else "",
                 history.get(card_id, []),
                 reviews,
+                card_id in self.undone,
             )
-            for card_id, reviews in staged
+            for card_id, (reviews, unhashed) in sorted(texts.items())
         ]
 
 
@@ -508,7 +567,7 @@ def replay_logged(store: Store, card_ids: Collection[str], settings: Settings) -
     merge = _Merge(store, sched.make_scheduler(settings).to_json(), {})
     history = _by_card(store.logged_histories(card_ids))
     chunk = [
-        (card_id, card_id in merge.suspended, "", history.get(card_id, []), "")
+        (card_id, card_id in merge.suspended, "", history.get(card_id, []), "", True)
         for card_id in sorted(card_ids)
     ]
     _, states, replayed = _replay(merge.scheduler_json, merge.schedulers, merge.recomputes, chunk)
@@ -544,9 +603,12 @@ def _replay(
     rows: list = []
     states = []
     replayed: list[tuple[str, str, int]] = []
-    for card_id, suspended, content_hash, logged, reviews in chunk:
+    for card_id, suspended, content_hash, logged, reviews, undone in chunk:
         entries: list[tuple] = (
-            [(moment, 1, rating, duration) for moment, rating, duration in staged_reviews(reviews)]
+            [
+                (at, 1, rating, ms, made_on, was)
+                for at, rating, ms, made_on, was in staged_reviews(reviews)
+            ]
             if reviews
             else []
         )  # (none: a whole history replayed, `replay_logged`)
@@ -556,9 +618,9 @@ def _replay(
         replay = CardReplay(
             CardState(card_id=card_id, suspended=suspended), recomputed=bool(recomputes)
         )
-        # a new review came before: the logged ones after it are replayed (all of them, where
-        # no review is new: `replay_logged`)
-        merged = not reviews
+        # a new review came before, or an undo took one of the log's back: the logged ones
+        # after it are replayed (all of them, where an undo did, and in `replay_logged`)
+        merged = undone
         done = 0  # recomputes applied
         for entry in entries:
             if recomputes:
@@ -574,23 +636,25 @@ def _replay(
                 if merged:
                     replayed.append((queue, replay.fsrs_json() or "", review_id))
                 continue
-            merged = True
-            moment, _, rating, duration_ms = entry
-            reviewed_at = parse_time(moment)
-            replay.apply(rating, reviewed_at, scheduler, content_hash)
-            # the state's JSON and the card's next fuzz draw write this time: from its text
-            sched.remember_isoformat(reviewed_at, isoformat_of(moment))
+            moment, _, rating, duration_ms, made_on, was_undone = entry
+            if not was_undone:  # (one undone where the file was made moves nothing: it
+                merged = True  # records the state it left, as a cram rating, `mark_undone`)
+                reviewed_at = parse_time(moment)
+                replay.apply(rating, reviewed_at, scheduler, made_on or content_hash)
+                # the state's JSON and the card's next fuzz draw write this time: from its text
+                sched.remember_isoformat(reviewed_at, isoformat_of(moment))
             rows += (  # the values of one review, as `Store.append_imported` takes them
                 card_id,
                 rating,
                 moment,
                 duration_ms,
-                content_hash,
+                made_on or content_hash,
                 queue,
-                replay.fsrs_json(),
+                replay.fsrs_json() or "",
             )
         recompute_until(replay, recomputes, done, None)
-        states.append(replay.state())
+        if replay.reps or logged or undone:  # (nothing but new undone ratings: unstudied)
+            states.append(replay.state())
     return rows, states, replayed
 
 

@@ -9,6 +9,19 @@ timezone offset (or milliseconds since 1970, as the FSRS optimizer's logs give i
 review_duration milliseconds (optional: the column may be left out or a cell left empty). Columns may come in any order; other columns are ignored. Lines are counted as an
 editor counts them (the header is line 1), so every error points at the line to fix.
 
+Two more columns, optional, are studycli's own (`export-reviews` writes them; py-fsrs, other
+FSRS tools and a studycli from before them ignore them, as every other column):
+
+    card_id,review_rating,review_time,review_duration,content_hash,undone_at
+    add-one,3,2024-03-29T20:32:32.250000+00:00,25060,25c934f51f307134+7927b290+f90fa1b1,
+    add-one,1,2024-03-30T08:00:00.000000+00:00,4100,25c934f51f307134+7927b290+f90fa1b1,2024-03-30T08:01:10.000000+00:00
+
+content_hash is what the review recorded of the card's text (and a coding card's contract:
+content/contract.py) when it was made, empty where unknown; undone_at, when the rating was
+undone on the machine that wrote the file (by an import there: when it ran), empty for one
+that stands. An undone row is no rating: an import applies its undo,
+and a fit (`read_reviews`) leaves it out.
+
 Reading checks every row: a file with bad rows is refused whole, with each bad line and its fix,
 so that nothing is ever half-imported. `read_reviews` returns the rows once all are checked;
 `read_chunks` gives them a chunk at a time, for a reader that writes inside a transaction which
@@ -32,8 +45,9 @@ from studycli.records import Record
 
 REQUIRED = ("card_id", "review_rating", "review_time")
 OPTIONAL = ("review_duration",)
-COLUMNS = REQUIRED + OPTIONAL
-HEADER = ",".join(COLUMNS)
+OWN = ("content_hash", "undone_at")  # studycli's own columns (the module's docstring)
+COLUMNS = REQUIRED + OPTIONAL + OWN
+HEADER = ",".join(REQUIRED + OPTIONAL)  # py-fsrs's, as messages give it
 SHOWN_ERRORS = 20  # a refused file lists this many bad lines in full, then counts the rest
 _RATINGS = {"1": 1, "2": 2, "3": 3, "4": 4}
 
@@ -49,14 +63,21 @@ class ReviewRow(Record):
 
 Row = TypeVar("Row")
 # What a reader makes of each checked row: from (card_id, rating, review time in UTC,
-# duration_ms or None, the review_time cell as the file writes it).
-MakeRow = Callable[[str, int, datetime, "int | None", str], Row]
+# duration_ms or None, the review_time cell as the file writes it, the time the rating was
+# undone in UTC or None, the content hash it was made on or None).
+MakeRow = Callable[[str, int, datetime, "int | None", str, "datetime | None", "str | None"], Row]
 
 
 def _review_row(
-    card: str, rating: int, moment: datetime, duration: int | None, _: str
-) -> ReviewRow:
-    return ReviewRow(card, rating, moment, duration)
+    card: str,
+    rating: int,
+    moment: datetime,
+    duration: int | None,
+    _: str,
+    undone: datetime | None,
+    __: str | None,
+) -> ReviewRow | None:
+    return None if undone is not None else ReviewRow(card, rating, moment, duration)
 
 
 def read_reviews(path: Path, *, now: datetime | None = None) -> list[ReviewRow]:
@@ -67,13 +88,15 @@ def read_reviews(path: Path, *, now: datetime | None = None) -> list[ReviewRow]:
         now: when given, a review later than `now` is a bad row (a clock set wrong).
 
     Returns:
-        One row per review; a file with only its header gives none.
+        One row per rating, undone ones left out (they are no ratings: an undone row, see
+        the module's docstring); a file with only its header gives none.
 
     Raises:
         ImportFormatError: the file cannot be read, has no header or lacks a column, or has
             bad rows; the message names the file, each bad line and its fix.
     """
-    return [row for chunk in read_chunks(path, now=now, make=_review_row) for row in chunk]
+    chunks = read_chunks(path, now=now, make=_review_row)
+    return [row for chunk in chunks for row in chunk if row is not None]
 
 
 def read_chunks(
@@ -108,32 +131,51 @@ def read_chunks(
         raise ImportFormatError(f"{path} is not a readable CSV file ({exc})") from None
 
 
-def write_reviews(path: Path, rows: Iterable[tuple[str, int, str, int | None]]) -> int:
-    """Write `rows` (card_id, rating, review time as ISO-8601 text, duration_ms or None) to
-    `path` under the header, atomically: a crash leaves the old file or the whole new one
-    (see `paths.replacing`). "-" writes them to standard output.
+class Written(Record):
+    """What `write_reviews` wrote: `ratings`, the rows that stand, and `undone`, the rows
+    marked undone."""
 
-    Returns:
-        How many rows were written.
+    ratings: int
+    undone: int
+
+
+# (card_id, rating, review time as ISO-8601 text, duration_ms or None, content hash or None,
+# the time the rating was undone as ISO-8601 text or None)
+WrittenRow = tuple[str, int, str, "int | None", "str | None", "str | None"]
+
+
+def write_reviews(path: Path, rows: Iterable[WrittenRow], *, plain: bool = False) -> Written:
+    """Write `rows` to `path` under the header (`COLUMNS`), atomically: a crash leaves the old
+    file or the whole new one (see `paths.replacing`). "-" writes them to standard output.
+
+    Args:
+        plain: py-fsrs's four columns alone, and the rows that stand alone: for another FSRS
+            tool or a studycli from before `OWN`, which read an undone row as a rating.
 
     Raises:
         ImportFormatError: the file cannot be written.
         BrokenPipeError: standard output's reader left (`- | head`): ends as every command's
             output to a closed pipe does.
     """
-    count = 0
+    ratings = undone = 0
     try:
         with _writing(path) as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(COLUMNS)
-            for card_id, rating, moment, duration in rows:
-                writer.writerow((card_id, rating, moment, "" if duration is None else duration))
-                count += 1
+            writer.writerow(REQUIRED + OPTIONAL if plain else COLUMNS)
+            for card_id, rating, moment, duration, made_on, undone_at in rows:
+                if undone_at is not None:
+                    if plain:
+                        continue
+                    undone += 1
+                else:
+                    ratings += 1
+                cells = (card_id, rating, moment, "" if duration is None else duration)
+                writer.writerow(cells if plain else (*cells, made_on or "", undone_at or ""))
     except BrokenPipeError:
         raise
     except OSError as exc:
         raise ImportFormatError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return count
+    return Written(ratings, undone)
 
 
 def _writing(path: Path) -> contextlib.AbstractContextManager[IO[str]]:
@@ -184,7 +226,7 @@ def _read(
     header: list[str] = next(reader, [])
     column = _columns(header, path)
     card, rating, time = column["card_id"], column["review_rating"], column["review_time"]
-    duration = column.get("review_duration")
+    extra = (column.get("review_duration"), column.get("content_hash"), column.get("undone_at"))
     width = max(column.values()) + 1
     cells = max(len(header), width)  # more than the header's: a comma in a cell, unquoted
     rows: list[Row] = []
@@ -196,7 +238,7 @@ def _read(
             first, line = line + 1, reader.line_num
             if width <= len(row) <= cells:
                 try:  # the fast path: a well-formed row
-                    good = _row(row[card], row[rating], row[time], row, duration, now, make)
+                    good = _row(row[card], row[rating], row[time], row, extra, now, make)
                 except ValueError:
                     pass
                 else:
@@ -349,11 +391,13 @@ def _row(
     rating: str,
     time: str,
     row: list[str],
-    duration: int | None,
+    extra: tuple[int | None, int | None, int | None],
     now: datetime | None,
     make: MakeRow[Row],
 ) -> Row:
-    """A well-formed row, or ValueError (then `_problem` says what is wrong)."""
+    """A well-formed row, or ValueError (then `_problem` says what is wrong). `extra`: the
+    indexes of the optional columns (review_duration, content_hash, undone_at), None for
+    those the file lacks."""
     card = card.strip()
     score = _RATINGS.get(rating.strip())
     time = time.strip()
@@ -373,14 +417,40 @@ def _row(
         raise ValueError from None
     if not _EARLIEST <= moment <= (now or _LAST):  # (now: none from the future either)
         raise ValueError
+    duration, hashed, undone = extra
     milliseconds = None
     if duration is not None and (text := row[duration].strip()):
         if not _DURATION.fullmatch(text):
             raise ValueError
         milliseconds = int(text)
-    return make(card, score, moment, milliseconds, time)
+    made_on = None
+    if hashed is not None and (text := row[hashed].strip()):
+        if not RECORDED_HASH.fullmatch(text):
+            raise ValueError
+        made_on = text
+    undone_at = None
+    if undone is not None and (text := row[undone].strip()):
+        undone_at = _undone_time(text)
+    return make(card, score, moment, milliseconds, time, undone_at, made_on)
 
 
+def _undone_time(text: str) -> datetime:
+    """An undone_at cell's time in UTC (as review_time's forms), or ValueError."""
+    moment = _moment(text)
+    if moment.tzinfo is None:
+        raise ValueError
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError from None
+    if not _EARLIEST <= moment <= _LAST:
+        raise ValueError
+    return moment
+
+
+# What a review records of the card it was made on: the text's hash, and a coding card's
+# contract's after `+` (content/contract.py); letters and digits, as an export writes them
+RECORDED_HASH = re.compile(r"[0-9A-Za-z]{1,64}(\+[0-9A-Za-z]{1,64}){0,4}")
 _DURATION = re.compile(r"[0-9]{1,12}")  # milliseconds: ASCII digits, under 31 years
 # The times a review can have: imported at the edge of what a datetime holds (the year 1), one
 # broke every command that counts in days (optimize, history in a zone west of UTC) for good
@@ -450,6 +520,8 @@ def _problem(
     if time := cell("review_time"):
         found.append(_time_problem(time, now))
     found.append(_duration_problem(cell("review_duration")))
+    found.append(_hash_problem(cell("content_hash")))
+    found.append(_undone_problem(cell("undone_at")))
     return "; ".join(problem for problem in found if problem)
 
 
@@ -510,6 +582,29 @@ def _duration_problem(text: str) -> str | None:
         return (
             f"review_duration {text!r} is not a whole number of milliseconds "
             "(at most 12 digits): write it as e.g. 25060, or leave the cell empty"
+        )
+    return None
+
+
+def _hash_problem(text: str) -> str | None:
+    if text and not RECORDED_HASH.fullmatch(text):
+        return (
+            f"content_hash {text[:40]!r} is not a hash of a card's text (letters and digits, "
+            "a coding card's parts joined by +, as export-reviews writes it): leave the cell "
+            "empty, and the review counts as made on the card's text of today"
+        )
+    return None
+
+
+def _undone_problem(text: str) -> str | None:
+    if not text:
+        return None
+    try:
+        _undone_time(text)
+    except ValueError:
+        return (
+            f"undone_at {text[:40]!r} is not a time with a timezone: it is when the rating "
+            "was undone, e.g. 2024-03-29T20:35:00+00:00, and empty for a rating that stands"
         )
     return None
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from studycli.errors import StoreError, UndoneAlready
 
 from . import database
-from .review_records import CardState, ReviewMethod
+from .review_records import CardState, Review, ReviewMethod
 from .store_export import ExportMixin
 from .store_import import ImportMixin
 from .store_log import ReviewLogMixin
@@ -95,7 +95,8 @@ class Store(
             StoreError: the review does not exist, is not its card's
                 latest review (undo goes back one step at a time), was imported, or was
                 made before the memory states were recomputed, or before its card's
-                history was moved from its old id (its state before is stale).
+                history was moved from its old id, or before an import undid an earlier
+                rating of its card (its state before is stale).
         """
         with self.transaction() as conn:
             review = self._review(review_id)
@@ -137,6 +138,13 @@ class Store(
                     f"{recomputed:%Y-%m-%d %H:%M:%S} UTC, after this rating: only a rating made "
                     "since can be undone"
                 )
+            if self._undone_since(review):
+                raise StoreError(
+                    f"an import took back an earlier rating of {review.card_id} since this one "
+                    "(undone on the machine that gave it), and the card was rescheduled "
+                    "without it: the state this rating was given on is gone, so it cannot be "
+                    "undone"
+                )
             conn.execute(
                 "INSERT INTO undos (review_id, undone_at) VALUES (?, ?)", (review_id, iso(now))
             )
@@ -155,3 +163,15 @@ class Store(
                 _write_state(conn, review.state_before)
             after = self.state(review.card_id)  # (in the transaction: what it wrote, no later)
         return after or CardState(card_id=review.card_id)
+
+    def _undone_since(self, review: Review) -> bool:
+        """Whether an earlier rating of `review`'s card (by id) was undone after `review` was
+        given: by an import, which took back a rating that the machine that gave it undid
+        (`Store.settle_staged`, at the import's time); an undo here takes back a card's
+        latest rating alone, so before a later one is given."""
+        found = self.conn.execute(
+            "SELECT 1 FROM reviews r JOIN undos u ON u.review_id = r.id"
+            " WHERE r.card_id = ? AND r.id < ? AND u.undone_at > ? LIMIT 1",
+            (review.card_id, review.id, iso(review.reviewed_at)),
+        ).fetchone()
+        return found is not None

@@ -1,11 +1,12 @@
 """Importing a review log (`ImportMixin`, a part of `Store`), as review_io.py drives it: staged
 in a temporary table, then replayed by card. The frame (`importing`: one write transaction, the
 temporary table `staged` for the file's reviews), the rows staged (`stage`) and settled
-(`settle_staged`: one review per card and time, those the log has left out, the `Conflicts`
-counted), read back by card (`staged_cards`, `staged_histories`, `staged_reviews`), then the
-replayed reviews appended (`bulk`, `append_imported`) and the log's reviews' schedule written
-again (`write_schedule`). A dry run (`importing(dry_run=True)`) stages and settles in a read
-snapshot, and stops there.
+(`settle_staged`: one review per card and time, those the log has left out, the file's undos
+applied to the log's reviews, the `Conflicts` counted), read back by card (`staged_cards`,
+`staged_histories`, `staged_reviews`), then the replayed reviews appended (`bulk`,
+`append_imported`, `mark_undone`) and the log's reviews' schedule written again
+(`write_schedule`). A dry run (`importing(dry_run=True)`) stages and settles in a read
+snapshot (the undos counted, not applied), and stops there.
 
 `Store` (store.py) inherits it; it works through `StoreConnection` (store_connection.py) on the
 tables that migrations.py makes.
@@ -16,12 +17,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from .review_records import CardState, ReviewMethod
 from .store_connection import StoreConnection
 from .store_sql import _UNDONE_JOIN, NOT_CRAM, _scheduler_id, _write_state
+from .times import iso
 
+_STAGING = ("staged", "staged_rows", "staged_undone")  # the temporary tables of an import
 _IMPORT_CACHE_KIB = 64 * 1024  # page cache while importing: at most this much memory
 _STAGE_CACHE_KIB = 32 * 1024  # the same for the temporary table of the file's reviews
 _BULK_FROM = 10_000  # an import of this many reviews or more may rebuild the indexes
@@ -51,8 +55,11 @@ class Conflicts:
     """An import's rows left out that gave another rating for a card and time than the log
     has, or than an earlier row of the file (a review is its card and time: an import never
     changes a rating): how many, and the first `SHOWN` as (card_id, reviewed_at, the row's
-    rating, the other rating, where that one is: "log" or "file"); and how many rows were
-    left out as ratings undone in the log (`undone`)."""
+    rating, the other rating, where that one is: "log" or "file"); how many rows were left
+    out as ratings undone in the log (`undone`); and what became of the file's undone rows:
+    `applied`, those whose rating stood in the log and is undone now (their cards,
+    `undone_cards`, to be replayed), `undone_new`, those the log did not have, staged to be
+    logged undone (`undone_new_cards`: how many of each card)."""
 
     SHOWN = 3
 
@@ -60,6 +67,10 @@ class Conflicts:
         self.count = 0
         self.first: list[tuple[str, str, int, int, str]] = []
         self.undone = 0  # rows left out as reviews undone in the log (not conflicts: a count)
+        self.applied = 0
+        self.undone_cards: set[str] = set()
+        self.undone_new = 0
+        self.undone_new_cards: dict[str, int] = {}  # of those, how many, by card
 
     def add(self, conn: sqlite3.Connection, query: str, columns: str, order: str) -> None:
         """Count those `query` finds (its {} takes the columns) and keep its first few."""
@@ -96,22 +107,30 @@ class ImportMixin(StoreConnection):
             conn.execute(f"PRAGMA cache_size = {-_IMPORT_CACHE_KIB}")
             conn.execute(f"PRAGMA temp.cache_size = {-_STAGE_CACHE_KIB}")
             conn.execute(f"PRAGMA threads = {int(sort_threads)}")
-            for table in ("staged", "staged_rows"):
+            for table in _STAGING:
                 conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
-            # the file's rows as they come (appended: cheap), then sorted once into `staged`,
-            # where a review's identity, (card, time), is the key
+            # the file's rows that stand as they come (appended: cheap), then sorted once into
+            # `staged`, where a review's identity, (card, time), is the key; its undone rows
+            # (few) apart, each card and time once, the first the file gives
             conn.execute(
                 "CREATE TEMP TABLE staged_rows (card_id TEXT NOT NULL,"
-                " reviewed_at TEXT NOT NULL, rating INTEGER NOT NULL, duration_ms INTEGER)"
+                " reviewed_at TEXT NOT NULL, rating INTEGER NOT NULL, duration_ms INTEGER,"
+                " undone_at TEXT, content_hash TEXT)"
             )
             conn.execute(
                 "CREATE TEMP TABLE staged (card_id TEXT NOT NULL, reviewed_at TEXT NOT NULL,"
-                " rating INTEGER NOT NULL, duration_ms INTEGER,"
+                " rating INTEGER NOT NULL, duration_ms INTEGER, content_hash TEXT,"
+                " undone_at TEXT, PRIMARY KEY (card_id, reviewed_at)) WITHOUT ROWID"
+            )
+            conn.execute(
+                "CREATE TEMP TABLE staged_undone (card_id TEXT NOT NULL,"
+                " reviewed_at TEXT NOT NULL, rating INTEGER NOT NULL, duration_ms INTEGER,"
+                " content_hash TEXT, undone_at TEXT NOT NULL,"
                 " PRIMARY KEY (card_id, reviewed_at)) WITHOUT ROWID"
             )
             try:
                 yield None if dry_run else _scheduler_id(conn, scheduler)
-                for table in ("staged", "staged_rows"):  # on a failure, the rollback does it
+                for table in _STAGING:  # on a failure, the rollback does it
                     conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
             finally:
                 for pragma, value in kept.items():
@@ -123,26 +142,41 @@ class ImportMixin(StoreConnection):
         with self.snapshot(), self.temp_writes():
             yield self.conn
 
-    def stage(self, rows: Iterable[tuple[str, str, int, int | None]]) -> None:
-        """Add reviews (card_id, reviewed_at as `iso()`, rating, duration_ms) to the import,
-        in file order (see `settle_staged`)."""
-        self.conn.executemany(
-            "INSERT INTO temp.staged_rows (card_id, reviewed_at, rating, duration_ms)"
-            " VALUES (?, ?, ?, ?)",
+    def stage(
+        self, rows: Sequence[tuple[str, str, int, int | None, str | None, str | None]]
+    ) -> None:
+        """Add reviews (card_id, reviewed_at as `iso()`, rating, duration_ms, the time it was
+        undone as `iso()` or None, content hash or None) to the import, in file order (see
+        `settle_staged`)."""
+        undone = [row for row in rows if row[4] is not None]
+        if undone:
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO temp.staged_undone (card_id, reviewed_at, rating,"
+                " duration_ms, undone_at, content_hash) VALUES (?, ?, ?, ?, ?, ?)",
+                undone,
+            )
+            rows = [row for row in rows if row[4] is None]
+        self.conn.executemany(  # (undone_at: None, every row here; bound all the same)
+            "INSERT INTO temp.staged_rows (card_id, reviewed_at, rating, duration_ms,"
+            " undone_at, content_hash) VALUES (?, ?, ?, ?, ?, ?)",
             rows,
         )
 
-    def settle_staged(self) -> Conflicts:
+    def settle_staged(self, now: datetime | None = None, *, dry_run: bool = False) -> Conflicts:
         """Once every row is staged: keep one review per (card, time), the first the file
         gives, in `staged`, and leave out those the log has already: in the schedule, or
         undone (an export made before the undo brings the rating back, not the undone one
-        back to life). Returns the rows left out that gave another rating for their card and
-        time than the log has, or than the file's first row for them."""
+        back to life). The file's undone rows (`_settle_undone`) undo the log's rating where
+        it stands, and those the log has not are staged to be logged undone. Returns the
+        rows left out that gave another rating for their card and time than the log has, or
+        than the file's first row for them, and what became of the undone rows. `now`: when
+        the undos are made here (default: the clock's time); with `dry_run`, they are
+        counted, not made."""
         staged = self.conn.execute("SELECT max(rowid) FROM temp.staged_rows").fetchone()[0]
         kept = self.conn.execute(
-            "INSERT OR IGNORE INTO temp.staged (card_id, reviewed_at, rating, duration_ms)"
-            " SELECT card_id, reviewed_at, rating, duration_ms FROM temp.staged_rows"
-            " ORDER BY card_id, reviewed_at, rowid"
+            "INSERT OR IGNORE INTO temp.staged (card_id, reviewed_at, rating, duration_ms,"
+            " content_hash) SELECT card_id, reviewed_at, rating, duration_ms, content_hash"
+            " FROM temp.staged_rows ORDER BY card_id, reviewed_at, rowid"
         ).rowcount
         conflicts = Conflicts()
         if kept < (staged or 0):  # the file gives some card and time twice
@@ -155,7 +189,8 @@ class ImportMixin(StoreConnection):
                 "r.rowid",
             )
         self.conn.execute("DROP TABLE temp.staged_rows")
-        if self.conn.execute("SELECT 1 FROM reviews LIMIT 1").fetchone():
+        logged = self.conn.execute("SELECT 1 FROM reviews LIMIT 1").fetchone() is not None
+        if logged:
             conflicts.add(
                 self.conn,
                 "SELECT {} FROM reviews r JOIN temp.staged s"
@@ -166,6 +201,9 @@ class ImportMixin(StoreConnection):
                 "r.card_id, r.reviewed_at",
             )
             conflicts.undone = self.conn.execute(_UNDONE_HERE).fetchone()[0]
+        if self.conn.execute("SELECT 1 FROM temp.staged_undone LIMIT 1").fetchone():
+            made = None if dry_run else iso(now or datetime.now(UTC))
+            self._settle_undone(conflicts, logged, made)
         # the touched cards' reviews read in card order (`reviews_by_card_time`), not a lookup
         # in the time index per staged row: half the time when the log has them all
         self.conn.execute(
@@ -173,7 +211,63 @@ class ImportMixin(StoreConnection):
             " (SELECT r.card_id, r.reviewed_at FROM reviews r"
             f" WHERE r.card_id IN (SELECT card_id FROM temp.staged) AND {NOT_CRAM})"
         )
+        if conflicts.undone_new:  # (after: the log has none of them)
+            self.conn.execute(
+                "INSERT INTO temp.staged (card_id, reviewed_at, rating, duration_ms,"
+                " content_hash, undone_at) SELECT card_id, reviewed_at, rating, duration_ms,"
+                " content_hash, undone_at FROM temp.staged_undone"
+            )
         return conflicts
+
+    def _settle_undone(self, conflicts: Conflicts, logged: bool, now: str | None) -> None:
+        """The file's undone rows (`staged_undone`): one the file also gives standing is that
+        one's twin, or a rating undone and given again at the same time, and stands (left
+        out); one whose rating stands in the log is undone there now (`Conflicts.applied`,
+        its card to be replayed: the undone rating need not be the card's latest); one the
+        log has undone already is left out; one with another rating than the log's for its
+        card and time is a conflict; the rest the log has not at all, and they stay, to be
+        logged undone (`Conflicts.undone_new`: no rating, so that the rating, brought back
+        by an export made before the undo, is left out as undone here). An undo made here
+        is timed `now` (the import's time: `Store.undo` refuses a rating given before it on
+        the state it undid; None: a dry run, which makes none), one logged undone at the
+        file's time."""
+        self.conn.execute(
+            "DELETE FROM temp.staged_undone WHERE EXISTS (SELECT 1 FROM temp.staged s"
+            " WHERE s.card_id = staged_undone.card_id"
+            " AND s.reviewed_at = staged_undone.reviewed_at)"
+        )
+        if logged:
+            conflicts.add(
+                self.conn,
+                "SELECT {} FROM temp.staged_undone s JOIN reviews r"
+                " ON r.card_id = s.card_id AND r.reviewed_at = s.reviewed_at"
+                f" WHERE {NOT_CRAM} AND r.rating != s.rating"
+                " AND r.id NOT IN (SELECT review_id FROM undos)",
+                "r.card_id, r.reviewed_at, s.rating, r.rating, 'log'",
+                "r.card_id, r.reviewed_at",
+            )
+            standing = self.conn.execute(
+                "SELECT r.id, s.card_id, s.reviewed_at FROM temp.staged_undone s"
+                " JOIN reviews r ON r.card_id = s.card_id AND r.reviewed_at = s.reviewed_at"
+                f" WHERE {NOT_CRAM} AND r.rating = s.rating"
+                " AND r.id NOT IN (SELECT review_id FROM undos)"
+            ).fetchall()
+            if now is not None:
+                self.conn.executemany(
+                    "INSERT INTO undos (review_id, undone_at) VALUES (?, ?)",
+                    [(review_id, now) for review_id, _, _ in standing],
+                )
+            conflicts.applied = len({(card, moment) for _, card, moment in standing})
+            conflicts.undone_cards = {card for _, card, _ in standing}
+            self.conn.execute(
+                "DELETE FROM temp.staged_undone WHERE EXISTS (SELECT 1 FROM reviews r"
+                " WHERE r.card_id = staged_undone.card_id"
+                f" AND r.reviewed_at = staged_undone.reviewed_at AND {NOT_CRAM})"
+            )
+        conflicts.undone_new_cards = dict(
+            self.conn.execute("SELECT card_id, COUNT(*) FROM temp.staged_undone GROUP BY card_id")
+        )
+        conflicts.undone_new = sum(conflicts.undone_new_cards.values())
 
     def staged_cards(self) -> list[tuple[str, int]]:
         """(card_id, how many staged reviews) of each card with staged reviews, by id."""
@@ -185,9 +279,10 @@ class ImportMixin(StoreConnection):
         """The cards with staged reviews whose ids are from `first` to `last`: their reviews
         not undone, as (card_id, rating, reviewed_at, scheduler_id, content_hash, id, cram) in
         time order (ties by id; `cram`: a cram rating, out of the schedule), and, per card by
-        id, its staged reviews in one text, as (card_id, text): "reviewed_at rating
-        duration_ms" per review (duration_ms empty when None), joined by commas, in no
-        particular order (see `staged_reviews`).
+        id, its staged reviews in one text, and whether one of them has no content hash, as
+        (card_id, text, unhashed): "reviewed_at rating duration_ms content_hash undone" per
+        review (duration_ms and content_hash empty when None; undone 1 or 0), joined by
+        commas, in no particular order (see `staged_reviews`).
 
         One row per card, not per review: a million staged reviews are a few thousand rows
         to read here and to send to a replay worker, which takes them apart."""
@@ -202,11 +297,23 @@ class ImportMixin(StoreConnection):
         ).fetchall()
         staged = self.conn.execute(
             "SELECT card_id, group_concat(reviewed_at || ' ' || rating || ' '"
-            " || ifnull(duration_ms, ''), ',') FROM temp.staged"
+            " || ifnull(duration_ms, '') || ' ' || ifnull(content_hash, '') || ' '"
+            " || (undone_at IS NOT NULL), ','), max(content_hash IS NULL) FROM temp.staged"
             " WHERE card_id BETWEEN ? AND ? GROUP BY card_id ORDER BY card_id",
             (first, last),
         ).fetchall()
         return logged, staged
+
+    def mark_undone(self, after: int) -> None:
+        """Mark undone the reviews appended since review `after` (`latest_review_id`) that
+        the file gave undone and the log did not have (`Conflicts.undone_new`), with the
+        times the file gives: inside `importing`, once they are appended."""
+        self.conn.execute(
+            "INSERT INTO undos (review_id, undone_at) SELECT r.id, s.undone_at"
+            " FROM temp.staged_undone s JOIN reviews r"
+            " ON r.card_id = s.card_id AND r.reviewed_at = s.reviewed_at WHERE r.id > ?",
+            (after,),
+        )
 
     @contextmanager
     def bulk(self, count: int) -> Iterator[None]:
@@ -287,12 +394,12 @@ class ImportMixin(StoreConnection):
         )
 
 
-def staged_reviews(text: str) -> list[tuple[str, int, int | None]]:
+def staged_reviews(text: str) -> list[tuple[str, int, int | None, str | None, bool]]:
     """A card's staged reviews from `Store.staged_histories`'s text: (reviewed_at, rating,
-    duration_ms) in time order."""
+    duration_ms, content_hash, undone) in time order."""
     reviews = text.split(",")
     reviews.sort()  # the times have one shape (`iso`): text order is time order
     return [
-        (moment, int(rating), int(duration) if duration else None)
-        for moment, rating, duration in (review.split(" ") for review in reviews)
+        (moment, int(rating), int(duration) if duration else None, made_on or None, undone == "1")
+        for moment, rating, duration, made_on, undone in (review.split(" ") for review in reviews)
     ]

@@ -36,8 +36,8 @@ _MOVE_STATE = (
 # as an import keeps one per card and time: the copy under the new id is marked undone (the log
 # is append-only), the original, with its duration and its check's outcome, stays. An original
 # undone here (after the other machine had imported it) stays undone: its copy is undone too, as
-# an import of it under the old id would have been left out (README: an undo stays on its
-# machine); the copy stood again once the rename was pulled.
+# an import of it under the old id would have been left out (README: importing an export made
+# before the undo leaves it undone); the copy stood again once the rename was pulled.
 _UNDO_TWINS = (
     "INSERT INTO undos (review_id, undone_at) SELECT n.id, :now FROM reviews n"
     f" WHERE n.card_id = :new AND n.method != '{ReviewMethod.CRAM}'"
