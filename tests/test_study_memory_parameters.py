@@ -17,7 +17,8 @@ from studycli.study import rating as core
 from studycli.study import scheduler as sched
 from studycli.study.api import Study
 from studycli.study.review_io import import_reviews
-from studycli.study.settings import load_settings, save_parameters
+from studycli.study.settings import load_settings
+from studycli.study.settings_save import save_parameters
 from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT

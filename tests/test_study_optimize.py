@@ -24,13 +24,8 @@ from studycli.study.api import Study, fit_file
 from studycli.study.review_log_csv import ReviewRow, read_reviews
 from studycli.study.scheduler import make_scheduler, new_card
 from studycli.study.scheduler import review as schedule
-from studycli.study.settings import (
-    Settings,
-    SettingsChanged,
-    load_settings,
-    parameters_saved,
-    save_parameters,
-)
+from studycli.study.settings import Settings, load_settings
+from studycli.study.settings_save import SettingsChanged, parameters_saved, save_parameters
 
 from .conftest import REPO_ROOT
 from .study_support import NOW, fixture_content

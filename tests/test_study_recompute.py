@@ -19,7 +19,8 @@ from studycli.study import review_io
 from studycli.study import scheduler as sched
 from studycli.study.api import Study, study_items
 from studycli.study.review_log_csv import write_reviews
-from studycli.study.settings import load_settings, save_parameters
+from studycli.study.settings import load_settings
+from studycli.study.settings_save import save_parameters
 from studycli.study.store import Store
 from studycli.study.times import iso
 

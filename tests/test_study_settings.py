@@ -59,7 +59,7 @@ def test_a_file_an_editor_saved_with_a_byte_order_mark_reads_and_keeps_its_keys(
     line 1, column 1)", with nothing to see there."""
     from fsrs.scheduler import DEFAULT_PARAMETERS
 
-    from studycli.study.settings import save_parameters
+    from studycli.study.settings_save import save_parameters
 
     path = tmp_path / "settings.toml"
     path.write_bytes("\ufeffnew_per_day = 7\n".encode())

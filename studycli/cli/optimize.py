@@ -167,7 +167,7 @@ class _NotWritten(StudyError):
     and no longer reads (None: it could not be written)."""
 
     def __init__(self, cause: StudyError, recomputed: int, parameters: Sequence[float]) -> None:
-        from studycli.study.settings import SettingsChanged
+        from studycli.study.settings_save import SettingsChanged
 
         self.why, self.recomputed = _why(cause), recomputed
         self.parameters = tuple(parameters)
@@ -199,7 +199,7 @@ def _recompute(
         StudyError: the database cannot be written (busy, read-only, damaged).
     """
     from studycli.paths import config_path, database_path
-    from studycli.study.settings import save_parameters
+    from studycli.study.settings_save import save_parameters
 
     if not database_path(options(ctx).db).exists():
         if new is not None:
@@ -231,7 +231,7 @@ def _recompute(
 def _recompute_and_save(study: Study, settings_file: Path, replaced: Sequence[float] | None) -> int:
     """`study.recompute_memory` with its settings' new parameters, then those saved in
     `settings_file` (see `_recompute`)."""
-    from studycli.study.settings import parameters_saved
+    from studycli.study.settings_save import parameters_saved
 
     parameters = study.settings.parameters
     assert parameters is not None
@@ -308,7 +308,7 @@ def _saved(save: Callable[[], None]) -> None:
 def _not_written(settings_file: Path, exc: _NotWritten) -> str:
     """The error where the memory states were recomputed with the new parameters and
     settings.toml could not be given them: what to do, and the line to paste (last, whole)."""
-    from studycli.study.settings import parameters_line
+    from studycli.study.settings_save import parameters_line
 
     line = parameters_line(exc.parameters)
     # a hand edit during the recompute, not overwritten (what is wrong names the file)
