@@ -1,0 +1,313 @@
+"""What a change does to the learners' review histories, for `check --changed` (changed.py).
+
+The histories are keyed by card id and, for a cloze card,
+by id and deletion number: a card id that was there at the base and is gone, with a new id in
+the change, is a rename, which passes where the new card lists the old id in `renamed_from`
+(its learners' histories follow it: `study.renames`), and fails where it does not; a published
+cloze card whose deletions' texts moved to other numbers (or whose numbers were removed), under
+its id or the one it was renamed to, is renumbered. Both are read from the card files' texts
+at the base and now, so a rename made with plain `mv`, not staged, counts as one made with
+`git mv`.
+A published card changed to a cloze card or from one is rekinded: its reviews were kept under
+other keys than it has now. A card's text now under another id, while its own card holds
+another, is moved (two ids swapped: neither is gone, so no rename is seen): the reviews of the
+text stay with its old id. So is a removed card's text put over a card there at the base (its
+id not new, no rename is seen either).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from studycli.content.card import Card, Kind
+from studycli.content.cloze import deletions
+from studycli.content.cloze import numbers as numbers_of  # (a local is named numbers)
+from studycli.content.loader import Content
+from studycli.records import Record
+
+from .changed_git import _texts_at
+
+
+class Renamed(Record):
+    """A card id there at the base and gone now, with the new card most like it."""
+
+    old: str
+    new: str
+    path: Path  # the new card's file
+
+
+class Rekinded(Record):
+    """A card there at the base changed to a cloze card, or from one."""
+
+    card_id: str
+    path: Path
+    was: str  # its kind at the base
+    now: str
+
+
+class Moved(Record):
+    """A card's text at the base, now another card's: of an id there at the base too (two ids
+    swapped), or of a new one, while its own card, still there, holds another text; or of an
+    id there at the base, its own card gone (a text put over another card's)."""
+
+    old: str  # the id whose text it was at the base
+    new: str  # the id whose text it is now
+    path: Path  # the file of `new`
+
+
+class Gapped(Record):
+    """A cloze card new in the change whose deletion numbers skip one (c1, c3)."""
+
+    card_id: str
+    path: Path
+    numbers: tuple[int, ...]
+
+
+class Renumbered(Record):
+    """A cloze card there at the base whose deletions' numbers changed."""
+
+    card_id: str
+    path: Path
+    moved: tuple[tuple[int, int], ...]  # (number at the base, number now) of a deletion's text
+    removed: tuple[int, ...]  # numbers at the base whose texts are under no number now
+
+
+def _histories(
+    repo: Path, base: str, content: Content, paths: set[Path]
+) -> tuple[
+    tuple[Renamed, ...],
+    tuple[Renamed, ...],
+    tuple[str, ...],
+    tuple[Renumbered, ...],
+    tuple[Rekinded, ...],
+    tuple[Gapped, ...],
+    tuple[Moved, ...],
+]:
+    """The ids renamed without `renamed_from`, the ids renamed with it (a card lists the gone
+    id), the ids removed (gone, with no new card like them), the cloze cards renumbered (a
+    card renamed with `renamed_from` compared with its old id's text), the cards changed to
+    or from a cloze card since `base`, the new cloze cards whose numbers skip one, and the card
+    texts moved to another id (`_moved`). Only changed card files can have changed: their
+    texts at `base` (one `git cat-file --batch`) and now are compared."""
+    cards = content.root.resolve() / "cards"
+    files = sorted(p for p in paths if p.suffix == ".yaml" and cards in p.parents)
+    was = {_id_of(p, text): text for p, text in _texts_at(repo, base, files).items()}
+    then = {card_id: _card_at_base(text) for card_id, text in was.items()}
+    now = {}
+    for path in files:
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            now[_id_of(path, text)] = (path, text)
+    kept = {i for i, card in content.cards.items() if card.path.resolve() not in paths}
+    renames = content.renames
+    carried = tuple(
+        Renamed(old, renames[old], content.cards[renames[old]].path)
+        for old in sorted(was.keys() - now.keys() - kept)
+        if old in renames
+    )
+    gone = sorted(was.keys() - now.keys() - kept - renames.keys())
+    added = {i: now[i] for i in now.keys() - was.keys() - kept}
+    paired = {old: _most_like(old, was[old], added) for old in gone} if added else {}
+    # a new card is one old card renamed at most: the one most like it (two cards of a topic
+    # removed beside one new card of it were both "renamed" to it)
+    best: dict[str, str] = {}
+    for old, pair in paired.items():
+        if pair is not None and (
+            pair.new not in best
+            or _likeness(was[old], added[pair.new][1])
+            > _likeness(was[best[pair.new]], added[pair.new][1])
+        ):
+            best[pair.new] = old
+    paired = {old: pair if pair is not None and best.get(pair.new) == old else None
+              for old, pair in paired.items()}  # fmt: skip
+    renamed = tuple(pair for pair in paired.values() if pair is not None)
+    renumbered, rekinded = [], []
+    # each card there at the base and now, under its id, or the id it was renamed to
+    pairs = [(card_id, card_id) for card_id in sorted(was.keys() & now.keys())]
+    pairs += [(r.old, r.new) for r in carried if r.new in now]
+    for old_id, card_id in pairs:
+        card, before_card = content.cards.get(card_id), then[old_id]
+        before, kind_before = (
+            (before_card.prompt, before_card.kind.value) if before_card else (None, None)
+        )
+        kind_now = _kind_of(now[card_id][1])
+        cloze = Kind.CLOZE.value
+        if kind_before and kind_now and (kind_before == cloze) != (kind_now == cloze):
+            rekinded.append(Rekinded(card_id, now[card_id][0], kind_before, kind_now))
+        if card is None or card.kind != Kind.CLOZE or before is None or kind_before != cloze:
+            continue
+        moved, removed = _renumbering(before, card.prompt)
+        if moved or removed:
+            renumbered.append(Renumbered(card_id, card.path, moved, removed))
+    gapped = []
+    renamed_to = {r.new for r in (*renamed, *carried)}
+    for card_id in sorted(added.keys() - renamed_to):  # (a rename says so)
+        card = content.cards.get(card_id)
+        if card is not None and card.kind == Kind.CLOZE:
+            numbers = tuple(numbers_of(card.prompt))
+            if numbers != tuple(range(1, len(numbers) + 1)):
+                gapped.append(Gapped(card_id, card.path, numbers))
+    gone_ids = tuple(old for old in gone if paired.get(old) is None)
+    texts_moved = _moved(then, content, set(now))
+    return (
+        renamed,
+        carried,
+        gone_ids,
+        tuple(renumbered),
+        tuple(rekinded),
+        tuple(gapped),
+        texts_moved,
+    )
+
+
+def _moved(was: dict[str, Card | None], content: Content, changed: set[str]) -> tuple[Moved, ...]:
+    """The texts of cards at the base (`was`: the cards of the changed card files then, by id;
+    None where one did not load) that are now the text of another card changed (`changed`:
+    their ids now), while their own card is still there with another text (two ids swapped,
+    or a text given to a new id), or is gone while the card given it was there at the base (a
+    text put over another card's: the id was not new, so the rename check saw a card removed
+    on its own), unless it was a draft then and lists the gone id in `renamed_from` (`_taken`).
+    A gone card's text under a new id is a rename, the rename check's. The text
+    is the one `Card.content_hash` hashes (what the learner reads): equal, not alike, so that
+    two cards of a deck are never taken for one (a text also edited as it moved is not seen).
+    A card that was a draft at the base has no reviews to leave behind; two cards whose texts
+    were equal then lose nothing."""
+    then = {
+        card_id: card.content_hash
+        for card_id, card in was.items()
+        if card is not None and not card.draft
+    }
+
+    def _taken(old: str, new: str) -> bool:
+        """Whether the text of `old`, gone, put under `new`, leaves a history behind: `new`
+        was there at the base (a new id is a rename, the rename check's), with reviews of
+        its own (published), or does not carry `old`'s (no `renamed_from`)."""
+        return new in was and (new in then or content.renames.get(old) != new)
+
+    by_hash: dict[str, list[str]] = {}
+    for card_id in sorted(changed & content.cards.keys()):
+        by_hash.setdefault(content.cards[card_id].content_hash, []).append(card_id)
+    moved = []
+    for old, digest in sorted(then.items()):
+        gone = old not in content.cards
+        if not gone and content.cards[old].content_hash == digest:
+            continue  # the text is still its own
+        moved += [
+            Moved(old, new, content.cards[new].path)
+            for new in by_hash.get(digest, [])
+            if new != old and then.get(new) != digest and (not gone or _taken(old, new))
+        ]
+    return tuple(moved)
+
+
+# A gone id is taken for renamed to a new card that shares at least this share of its lines
+# (a shipped card with its id and title changed keeps 0.71 or more; two cards of one deck
+# share at most 0.31) or that is about the same topic: a card removed beside an unrelated
+# new one is a removal, not a rename to it.
+RENAMED_LIKENESS = 0.5
+
+
+def _most_like(old: str, text: str, added: dict[str, tuple[Path, str]]) -> Renamed | None:
+    """`old` paired with the new card whose text shares the most lines with its own (the
+    share of their lines in common; the first id in order on a tie), if it is like enough
+    (`RENAMED_LIKENESS`) or of the same topic; None when no new card is."""
+
+    def likeness(card_id: str) -> float:
+        return _likeness(text, added[card_id][1])
+
+    new = max(sorted(added), key=likeness)
+    topic = _topic_of(text)
+    if likeness(new) < RENAMED_LIKENESS:
+        same = [card_id for card_id in sorted(added) if _topic_of(added[card_id][1]) == topic]
+        if topic is None or not same:
+            return None
+        new = max(same, key=likeness)
+    return Renamed(old, new, added[new][0])
+
+
+def _renumbering(before: str, after: str) -> tuple[tuple[tuple[int, int], ...], tuple[int, ...]]:
+    """How the deletions of a cloze prompt changed numbers from `before` to `after`: (number
+    then, number now) of each deletion text now under another number and no longer under its
+    own, and the numbers gone whose texts are under none. Texts compare with their spacing
+    ignored; an edited text is a new text, and moves nothing."""
+    was, now = _facts(before), _facts(after)
+    where: dict[str, set[int]] = {}
+    for number, texts in now.items():
+        for text in texts:
+            where.setdefault(text, set()).add(number)
+    moved = sorted(
+        {
+            (number, other)
+            for number, texts in was.items()
+            for text in texts
+            if number not in where.get(text, set())
+            for other in where.get(text, set())
+        }
+    )
+    left = {a for a, _ in moved}
+    removed = tuple(n for n in sorted(was) if n not in now and n not in left)
+    return tuple(moved), removed
+
+
+def _facts(prompt: str) -> dict[int, set[str]]:
+    """Each deletion number of a cloze prompt and the texts it hides, spacing normalised."""
+    found: dict[int, set[str]] = {}
+    for deletion in deletions(prompt):
+        found.setdefault(deletion.number, set()).add(" ".join(deletion.text.split()))
+    return found
+
+
+def _kind_of(text: str) -> str | None:
+    """The kind a card file's text declares (None where it declares none, or does not read)."""
+    data = _mapping(text)
+    kind = data.get("kind") if data is not None else None
+    return kind if isinstance(kind, str) else None
+
+
+def _card_at_base(text: str) -> Card | None:
+    """The card a card file's text at the base held; None where it is not a card that loads:
+    no learner has reviews of it, whatever it becomes."""
+    from studycli.content.parse import parse_card
+
+    data = _mapping(text)
+    if data is None:
+        return None
+    return parse_card(data, Path(f"{data.get('id')}.yaml"), deck="deck")[0]
+
+
+def _mapping(text: str) -> dict | None:
+    """A card file's text as YAML, where it reads as a mapping."""
+    import yaml
+
+    from studycli.content.loader import yaml_loader
+
+    try:
+        data = yaml.load(text, Loader=yaml_loader())
+    except yaml.YAMLError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+_ID_LINE = re.compile(r"^id:[ \t]*[\"']?([^\"'\s#]+)", re.MULTILINE)
+
+
+def _likeness(one: str, other: str) -> float:
+    """The share of two card texts' lines that they have in common."""
+    lines, theirs = set(one.splitlines()), set(other.splitlines())
+    return len(lines & theirs) / max(len(lines | theirs), 1)
+
+
+_TOPIC_LINE = re.compile(r"^topic:[ \t]*[\"']?([^\"'\s#]+)", re.MULTILINE)
+
+
+def _topic_of(text: str) -> str | None:
+    """The topic a card file's text declares (None when it declares none)."""
+    found = _TOPIC_LINE.search(text)
+    return found.group(1) if found else None
+
+
+def _id_of(path: Path, text: str) -> str:
+    """The id a card file's text declares (its name's stem when it declares none)."""
+    found = _ID_LINE.search(text)
+    return found.group(1) if found else path.stem
