@@ -20,7 +20,8 @@ from fsrs.scheduler import DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BO
 
 from studycli.errors import ConfigError, ImportFormatError, StudyError
 from studycli.study import optimize as core
-from studycli.study.api import Study, fit_file
+from studycli.study.api import Study
+from studycli.study.api_parameters import fit_file
 from studycli.study.review_log_csv import ReviewRow, read_reviews
 from studycli.study.scheduler import make_scheduler, new_card
 from studycli.study.scheduler import review as schedule

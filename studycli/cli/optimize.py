@@ -87,7 +87,7 @@ def optimize(
     Example: studycli optimize --write
     """
     from studycli.paths import config_path
-    from studycli.study.api import fit_file
+    from studycli.study.api_parameters import fit_file
 
     if recompute:
         if write or from_csv is not None:

@@ -1,0 +1,160 @@
+"""The study API's part that records and reads back reviews (api.py's `Study`): the interval
+each rating would give, a rating (and when the card is due again), a cram rating, undo, and
+the history of an item or of the whole log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from studycli.records import Record
+
+from .api_base import StudyBase
+from .review_records import CardState, Review, ReviewMethod
+
+if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (~20 ms)
+    from fsrs import Rating
+
+    from studycli.content.card import Card
+
+    from .cram import CramQueue
+
+
+class Rated(Record):  # named tuples: cheaper than frozen dataclasses at start-up
+    """A recorded rating: the review (its id undoes it), the state after and when it is due."""
+
+    review: Review
+    state: CardState
+    due: datetime
+
+    @property
+    def leech(self) -> bool:
+        from .labels import is_leech
+
+        return is_leech(self.state)
+
+
+class ReviewsMixin(StudyBase):
+    """Rating, undo and history (see api.py's `Study`)."""
+
+    def preview(self, item: Card, now: datetime) -> dict[Rating, timedelta]:
+        """The interval each rating would give `item` at `now` (the rating keys' labels)."""
+        from . import rating as core
+
+        return core.preview(item.id, self.store.state(item.id), now, self.settings)
+
+    def rate(
+        self,
+        item: Card,
+        rating: Rating,
+        now: datetime,
+        *,
+        method: ReviewMethod = ReviewMethod.SELF,
+        check_status: str | None = None,
+        duration_ms: int | None = None,
+        unless_rated_after: int | None = None,
+        unless_moved_after: int | None = None,
+    ) -> Rated:
+        """Schedule `item` with `rating` at `now` and commit the review before returning;
+        with `unless_rated_after` (`latest_review_id` when the item was shown), refuse with
+        RatedElsewhere if another session rated it since; and with HistoryMoved where another
+        command moved the history of its id, away or onto it, since `unless_moved_after`
+        (`moves_mark` of the Study the item's content was read with), by default since this
+        Study opened (see `rating.rate`)."""
+        from . import rating as core
+
+        moved_after = self.moves_mark if unless_moved_after is None else unless_moved_after
+        review = core.rate(
+            self.store,
+            item,
+            int(rating),
+            now,
+            self.settings,
+            method=method,
+            check_status=check_status,
+            duration_ms=duration_ms,
+            unless_rated_after=unless_rated_after,
+            unless_moved_after=moved_after,
+            content_hash=self.recorded_hash(item),
+        )
+        state = self.store.state(item.id)
+        assert state is not None and state.fsrs is not None  # just written
+        if self._seen is not None:
+            self._seen.add(item.id)  # rated: not new any more
+        return Rated(review=review, state=state, due=core.fsrs_card(state).due)  # type: ignore[union-attr]
+
+    def cram_queue(self, items: list[Card], now: datetime, limit: int | None = None) -> CramQueue:
+        """A cram session over `items`: weakest first, due or not (see `cram`)."""
+        from .cram import CramQueue, cram_order
+
+        unsuspended = list(self._unsuspended(items))
+        return CramQueue(cram_order(unsuspended, self.store.states(), now, self.settings)[:limit])
+
+    def cram_rate(
+        self,
+        item: Card,
+        rating: Rating,
+        now: datetime,
+        *,
+        check_status: str | None = None,
+        duration_ms: int | None = None,
+    ) -> Review:
+        """Log a cram rating: committed before returning; the item's schedule is unchanged."""
+        from . import rating as core
+
+        return core.cram(
+            self.store,
+            item,
+            int(rating),
+            now,
+            self.settings,
+            check_status=check_status,
+            duration_ms=duration_ms,
+            content_hash=self.recorded_hash(item),
+        )
+
+    def undo(self, review_id: int, now: datetime) -> CardState:
+        """Undo one review: the item goes back exactly as it was; the log marks it undone."""
+        from . import rating as core
+
+        self._seen = None
+        return core.undo(self.store, review_id, now)
+
+    def history(
+        self,
+        item_id: str | None = None,
+        *,
+        limit: int | None = None,
+        since: datetime | None = None,
+    ) -> list[Review]:
+        """Reviews, the latest reviewed first (undone ones left out), at most `limit`, from
+        `since` on; of one item, or of a card and every item of it when `item_id` is a card's
+        id."""
+        card_id, prefix = self._history_of(item_id)
+        return self.store.reviews(
+            card_id, card_prefix=prefix, by_time=True, limit=limit, since=since
+        )
+
+    def latest_review_id(self) -> int:
+        """A mark of the log as it is now: a rating written later has a larger id (see
+        `rate`'s `unless_rated_after`)."""
+        return self.store.latest_review_id()
+
+    def imported_since(self, review_id: int) -> bool:
+        """Whether the log holds imported reviews written after review `review_id` (a mark
+        from `latest_review_id`)."""
+        return self.store.imported_after(review_id)
+
+    def history_size(self, item_id: str | None = None) -> int:
+        """How many reviews `history(item_id)` gives without a limit."""
+        card_id, prefix = self._history_of(item_id)
+        return self.store.count_reviews(card_id, card_prefix=prefix)
+
+    def _history_of(self, item_id: str | None) -> tuple[str | None, str | None]:
+        """The store's filter for `item_id`'s history: a deletion's (`card#c2`) own reviews; a
+        card's own and its deletions' (a card made a cloze card, or made one no more, has
+        both: those of one kind were shown, the other's left out)."""
+        if item_id is None or "#" in item_id:
+            return item_id, None
+        return item_id, f"{item_id}#c"
