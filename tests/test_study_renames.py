@@ -195,6 +195,32 @@ def test_a_review_the_log_holds_under_both_ids_moves_as_one_review(tmp_path, con
         assert states(replay) == got
 
 
+def test_a_moved_twin_is_undone_at_the_commands_time_and_a_later_rating_can_be_undone(
+    tmp_path, content_copy
+):
+    """The copy of a review held under both ids is marked undone at the command's time (the
+    clock's, or STUDYCLI_NOW's), not the wall clock's: an undo of a rating given after the
+    move compares that time with the rating's, and a wall-clock time later than a command's
+    faked one refused the undo ("an import took back an earlier rating")."""
+    db = tmp_path / "reviews.sqlite3"
+    rated(db, content_copy, [("bias-concept", 3, 0)])
+    other = tmp_path / "other.csv"
+    other.write_text(f"card_id,review_rating,review_time\nneuron-bias,3,{NOW}\n")
+    with Study.open(db, NO_FUZZ) as study:
+        items = study_items(load_content(content_copy).cards.values())
+        study.import_reviews(other, items, NOW + 1 * DAY)
+    rename(content_copy, "bias-concept", "neuron-bias")
+    moved_at = NOW + 2 * DAY
+
+    with opened(db, content_copy, now=moved_at) as study:
+        undone = study.store.conn.execute("SELECT undone_at FROM undos").fetchall()
+        assert [when for (when,) in undone] == [moved_at.isoformat(timespec="microseconds")]
+        card = {item.id: item for item in study_items(load_content(content_copy).cards.values())}
+        rated_now = study.rate(card["neuron-bias"], 3, moved_at + timedelta(hours=1))
+        study.undo(rated_now.review.id, moved_at + timedelta(hours=2))
+        assert study.state("neuron-bias").reps == 1
+
+
 def test_a_history_moved_in_a_transaction_that_fails_leaves_the_database_as_it_was(
     tmp_path, content_copy, monkeypatch
 ):

@@ -208,6 +208,7 @@ def open_study(
         renames=options(ctx).renames(),
         solutions_dir=options(ctx).solutions_dir(),
         as_is=as_is,
+        now=now(),
     )
     notes = study.store.notes
     if ctx.info_name in SCHEDULES and config is None and not ctx.meta.get(_SAID):

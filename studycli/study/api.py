@@ -69,6 +69,7 @@ class Study(QueueMixin, ReviewsMixin, FsrsParametersMixin):
         renames: Mapping[str, str] | None = None,
         solutions_dir: Path | None = None,
         as_is: bool = False,
+        now: datetime | None = None,
     ) -> Study:
         """Open (creating and migrating if needed) the review database at `path`, and move the
         history of each renamed card onto its new id (`renames.carry`; said in `store.notes`).
@@ -81,6 +82,8 @@ class Study(QueueMixin, ReviewsMixin, FsrsParametersMixin):
             as_is: a dry run: the database is read as it is, nothing about the file changed
                 (no migration, no backup; a renamed card's history moved in a copy in memory
                 only, as on a read-only medium); implies not `write`.
+            now: the command's time (the clock's, or `STUDYCLI_NOW`), at which a moved
+                history's duplicate review is marked undone (default: the clock's).
 
         Raises:
             StoreError: the file cannot be opened or is not a studycli database; or, when
@@ -93,7 +96,7 @@ class Study(QueueMixin, ReviewsMixin, FsrsParametersMixin):
             from .renames import carry, note
 
             try:
-                moves = carry(study.store, renames, settings)
+                moves = carry(study.store, renames, settings, now)
             except BaseException as exc:  # closed; an SQLite error said as the store says one
                 study.__exit__(type(exc), exc, exc.__traceback__)
                 raise

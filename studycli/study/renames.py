@@ -22,6 +22,7 @@ is (as a database of an older schema is read: `database.connect_read_only`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from studycli.content.cloze import SEPARATOR
 
@@ -29,9 +30,12 @@ from .settings import Settings
 from .store import Store
 
 
-def carry(store: Store, renames: Mapping[str, str], settings: Settings) -> list[tuple[str, str]]:
+def carry(
+    store: Store, renames: Mapping[str, str], settings: Settings, now: datetime | None = None
+) -> list[tuple[str, str]]:
     """Move onto its new id whatever `store` holds under an old card id of `renames` (old ->
-    new), and replay the histories moved; returns the moves made, (old study item id, new),
+    new), at the command's time `now` (default: the clock's), and replay the histories
+    moved; returns the moves made, (old study item id, new),
     none where there was nothing to move (or the database is read-only and too large to copy:
     then nothing moves, and the old ids keep their history, as before the rename).
 
@@ -45,7 +49,7 @@ def carry(store: Store, renames: Mapping[str, str], settings: Settings) -> list[
     with store.transaction():
         moves = _moves(store, renames)  # (again, under the write lock: another command's
         # move may have come first)
-        moved = store.move_items(moves)
+        moved = store.move_items(moves, now)
         if moved:
             from .review_io import replay_logged  # (only here: `due` needs none of it)
 

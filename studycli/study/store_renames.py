@@ -72,14 +72,16 @@ class RenamesMixin(StoreConnection):
         (query_only,) = self.conn.execute("PRAGMA query_only").fetchone()
         return not query_only and self._has_table("renames")
 
-    def move_items(self, moves: Sequence[tuple[str, str]]) -> set[str]:
+    def move_items(self, moves: Sequence[tuple[str, str]], now: datetime | None = None) -> set[str]:
         """Move everything the store holds under each old study item id of `moves` (old id,
         new id) onto the new one, inside one transaction (the caller's, if any), each move
         recorded first (migration 0009): its reviews (one the new id holds too, at the same
         time, kept once: `_UNDO_TWINS`); its state where the new id has none (the
         caller replays it), suspended if either was; its burial, until the later time. Returns
-        the new ids that reviews moved to: their states and schedule are to be replayed."""
+        the new ids that reviews moved to: their states and schedule are to be replayed. `now`:
+        the command's time, when a twin is marked undone (default: the clock's)."""
         moved = set()
+        undone_at = iso(now or datetime.now(UTC))
         with self.transaction() as conn:
             through = self.latest_review_id()
             for old, new in moves:
@@ -89,8 +91,7 @@ class RenamesMixin(StoreConnection):
                     "INSERT INTO renames (old_id, new_id, moved_through) VALUES (?, ?, ?)",
                     (old, new, through),
                 )
-                now = iso(datetime.now(UTC))
-                conn.execute(_UNDO_TWINS, {"old": old, "new": new, "now": now})
+                conn.execute(_UNDO_TWINS, {"old": old, "new": new, "now": undone_at})
                 conn.execute("UPDATE reviews SET card_id = ? WHERE card_id = ?", (new, old))
                 conn.execute(_MOVE_STATE, (new, old))
                 conn.execute("DELETE FROM cards WHERE card_id = ?", (old,))
