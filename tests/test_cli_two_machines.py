@@ -416,3 +416,57 @@ def test_a_rating_given_on_a_rating_an_import_took_back_is_not_undone_to_a_stale
     assert "cannot be undone" in refused
     _clean(laptop, NOW + 30 * MINUTE)
     assert laptop.history(NOW + 30 * MINUTE) == desktop.history(NOW + 30 * MINUTE)
+
+
+def test_a_review_made_on_a_machine_whose_clock_is_a_little_ahead_is_imported_and_said(
+    tmp_path,
+):
+    """The laptop's clock is 2 minutes ahead of the desktop's (it slept, no network time): its
+    ratings, exported and imported on the desktop at once, were "in the future" there, and the
+    whole file was refused. Reviews up to 5 minutes ahead are taken, as Anki's sync takes two
+    clocks so far apart, and the import says how many and how far, that a clock is off; the
+    dry run says the same, a second import adds nothing, and the states are the log's."""
+    laptop = Machine(tmp_path / "laptop", FIXTURE_CONTENT)
+    desktop = Machine(tmp_path / "desktop", FIXTURE_CONTENT)
+    ahead = 2 * MINUTE
+    rated = laptop.review(NOW + ahead)
+    export = tmp_path / "laptop.csv"
+    laptop.run("export-reviews", str(export), now=NOW + ahead)
+
+    tried = json.loads(
+        desktop.run("import-reviews", str(export), "--json", "--dry-run", now=NOW).stdout
+    )
+    said = " ".join(desktop.run("import-reviews", str(export), now=NOW).stdout.split())
+    assert f"imported {len(rated)} of {len(rated)} reviews" in said
+    assert (
+        f"{len(rated)} reviews of the file are ahead of this machine's clock, the latest by" in said
+    )
+    assert "one of the two machines' clocks is off" in said
+    again = json.loads(desktop.run("import-reviews", str(export), "--json", now=NOW).stdout)
+    assert (again["added"], again["cards"]) == (0, 0)
+    assert {**tried, "dry_run": False, "added": 0, "duplicates": len(rated), "cards": 0} == again
+    assert tried["ahead_of_clock"] == len(rated) and 0 < tried["most_ahead_seconds"] <= 120
+    assert desktop.history(NOW) == laptop.history(NOW + ahead)
+    _clean(desktop, NOW)
+
+
+def test_a_review_more_than_five_minutes_ahead_refuses_the_file_with_the_clock_to_set_right(
+    tmp_path,
+):
+    """Past 5 minutes a clock is set wrong: the file is refused whole, the line named, how far
+    ahead, and the fix (this clock, or the other's, which kept its reviews' times: the file
+    imports once this clock is no more than 5 minutes behind them)."""
+    laptop = Machine(tmp_path / "laptop", FIXTURE_CONTENT)
+    desktop = Machine(tmp_path / "desktop", FIXTURE_CONTENT)
+    laptop.review(NOW + 6 * MINUTE)
+    export = tmp_path / "laptop.csv"
+    laptop.run("export-reviews", str(export), now=NOW + 6 * MINUTE)
+
+    refused = " ".join(desktop.fails("import-reviews", str(export), now=NOW).split())
+    assert "Traceback" not in refused
+    assert re.search(
+        r"line 2: review_time '[^']+' is 6 min( \d+ s)? ahead of this machine", refused
+    )
+    assert "more than the 5 minutes two machines' clocks may be apart" in refused
+    assert "Set this machine's clock right" in refused and "this file imports from" in refused
+    assert desktop.history(NOW) == []

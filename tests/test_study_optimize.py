@@ -200,9 +200,9 @@ def test_optional_duration_other_columns_text_ids_and_blank_lines(tmp_path):
 
 def test_a_review_in_the_future_is_a_bad_row_when_now_is_given(tmp_path):
     path = tmp_path / "log.csv"
-    path.write_text(HEADER + "8,3,2025-03-01T09:00:01+00:00,\n", encoding="utf-8")
+    path.write_text(HEADER + "8,3,2025-03-02T09:00:00+00:00,\n", encoding="utf-8")
     assert len(read_reviews(path)) == 1
-    with pytest.raises(ImportFormatError, match=r"line 2: review_time .* is in the future"):
+    with pytest.raises(ImportFormatError, match=r"line 2: review_time .* is 1 day ahead of"):
         read_reviews(path, now=NOW)
 
 

@@ -84,6 +84,8 @@ def test_the_sample_imports_to_exactly_its_reviews_with_unknown_ids_kept(sample_
         "dry_run": False,
         "undos_applied": 0,
         "undone_added": 0,
+        "ahead_of_clock": 0,
+        "most_ahead_seconds": 0.0,
     }
     with Store.open(path) as store:
         assert len(store.reviews()) == 12_580
@@ -747,6 +749,8 @@ def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
         "dry_run": False,
         "undos_applied": 0,
         "undone_added": 0,
+        "ahead_of_clock": 0,
+        "most_ahead_seconds": 0.0,
     }
     out = tmp_path / "out.csv"
     exported = cli("--content", FIXTURE_CONTENT, "export-reviews", out)

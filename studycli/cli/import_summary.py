@@ -1,7 +1,7 @@
 """What `import-reviews` says of an import, done or, with --dry-run, only tried: the summary
-line (`summary`), the rows left out that gave another rating (`conflicts`), and what a dry run
-adds (`dry_run_notes`). One wording for both, the tense apart (`_Tense`), so that a dry run
-reads as the import that follows it."""
+line (`summary`), the rows left out that gave another rating (`conflicts`), the reviews ahead
+of this machine's clock (`ahead`), and what a dry run adds (`dry_run_notes`). One wording for
+both, the tense apart (`_Tense`), so that a dry run reads as the import that follows it."""
 
 from __future__ import annotations
 
@@ -66,6 +66,23 @@ def summary(result: ImportResult, shown: str, settings) -> str:
     if result.cloze_own:
         line += _cloze_own(result.cloze_own)
     return line
+
+
+def ahead(result: ImportResult) -> str:
+    """What an import says of the file's reviews later than this machine's clock (up to 5
+    minutes: `clock_skew.CLOCK_SKEW`; one further ahead refused the file): one of the two
+    machines' clocks is off, by about that much, and what that does here."""
+    from studycli.study.clock_skew import SKEW_SAID, spoken
+
+    many = result.ahead > 1
+    return (
+        f"[yellow]{counted(result.ahead, 'review')} of the file "
+        + ("are" if many else "is")
+        + f" ahead of this machine's clock, {'the latest ' if many else ''}by "
+        f"{spoken(result.most_ahead)}:[/] one of the two machines' clocks is off (taken, as "
+        f"two clocks may be up to {SKEW_SAID} apart; set both to the network time, automatic "
+        "date and time)"
+    )
 
 
 def _undos(result: ImportResult, tense: _Tense) -> str:

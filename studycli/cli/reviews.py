@@ -37,7 +37,10 @@ def import_reviews(
     content_hash (the card's text each review was made on: recorded as it is) and undone_at
     (when the rating was undone there: undone here too where it stands, logged undone where
     your log has it not; never a rating). Every row is checked first: a
-    file with a bad row is refused whole, each bad line named with its fix. A review already
+    file with a bad row is refused whole, each bad line named with its fix. A review up to 5
+    minutes ahead of this machine's clock is taken (two machines' clocks are seldom exactly
+    together), and the import says how many and how far; one further ahead refuses the file,
+    with the clock to set right. A review already
     in your log (same card, same time, undone ones too) is skipped, so importing twice changes nothing and
     importing another machine's export gives the union of both histories. The cards whose
     history changed are rescheduled by replaying their reviews in time order; imported reviews
@@ -51,12 +54,14 @@ def import_reviews(
     that id's history, as your log keeps them. `--json` prints {"rows", "added",
     "duplicates", "undone", "undos_applied", "undone_added", "cards", "unknown_cards",
     "first_unknown_cards", "closest_known_cards", "cloze_cards_own_id", "conflicts",
-    "first_conflicts", "dry_run"} ("duplicates": every row not added, applied or logged
+    "first_conflicts", "ahead_of_clock", "most_ahead_seconds", "dry_run"} ("duplicates": every row not added, applied or logged
     undone, "undone" and "conflicts" among them; "undone": rows left out as ratings undone
     here; "undos_applied": ratings of your log undone now; "undone_added": undone rows your
     log had not, logged undone; "closest_known_cards": {unknown id: the content's id closest
     to it}, for those of "first_unknown_cards" that one is close to; "cloze_cards_own_id":
-    the cloze cards with new reviews under their own id, not among "unknown_cards"): a
+    the cloze cards with new reviews under their own id, not among "unknown_cards";
+    "ahead_of_clock": rows later than this machine's clock, the latest "most_ahead_seconds"
+    ahead): a
     conflict is a row left out that gave another rating for its card and time than your log
     has, or an earlier row of the file; an import never changes a rating.
 
@@ -102,6 +107,8 @@ def import_reviews(
     print_prose(stdout(), import_summary.summary(result, shown, settings))
     if result.conflicts:
         print_prose(stdout(), import_summary.conflicts(result))
+    if result.ahead:
+        print_prose(stdout(), import_summary.ahead(result))
     for note in notes:
         print_prose(stdout(), note)
 

@@ -141,7 +141,8 @@ class Study(QueueMixin, ReviewsMixin, FsrsParametersMixin):
             path: the CSV file.
             items: every study item of the content (imported reviews of these carry their
                 content hash, and a coding card's contract: `recorded_hash`).
-            now: a review later than this is a bad row.
+            now: this machine's time: a review more than 5 minutes later is a bad row, one
+                up to that far later is taken and counted (`clock_skew`).
             dry_run: say what the import would do, writing nothing (a study opened `as_is`).
 
         Raises:

@@ -20,7 +20,7 @@ import sys
 from collections import defaultdict, deque
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from studycli.content.cloze import split_study_id
 from studycli.errors import StudyError
 
 from . import scheduler as sched
+from .clock_skew import Ahead
 from .rating import scheduler_from_json
 from .renames import renamed_id
 from .replay import CardReplay, recompute_until
@@ -69,6 +70,10 @@ class ImportResult:
     dry_run: bool = False  # nothing was written: what an import would do (`import_reviews`)
     undos: int = 0
     undone_added: int = 0
+    # rows later than this machine's clock (up to `CLOCK_SKEW`: a file with one further ahead
+    # is refused), and how far the latest is: one of the two machines' clocks is off
+    ahead: int = 0
+    most_ahead: timedelta = timedelta(0)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -94,6 +99,8 @@ class ImportResult:
                 )
                 for card, time, rating, other, where in self.first_conflicts
             ],
+            "ahead_of_clock": self.ahead,
+            "most_ahead_seconds": round(self.most_ahead.total_seconds(), 6),
             "dry_run": self.dry_run,
         }
 
@@ -123,7 +130,8 @@ def import_reviews(
         content_hashes: the content hash of every study item in the content, by id: what an
             imported review of a known card records of the text it was made on where the
             file does not say (no content_hash), asked only then.
-        now: a review later than this is a bad row.
+        now: this machine's time: a review more than `clock_skew.CLOCK_SKEW` later is a bad
+            row (a clock set wrong), and those up to that far later are counted (`ahead`).
         renames: the content's renamed ids (old card id -> new, `Content.renames`): a row
             under an old id (a log exported before the rename) is imported under the new one.
         dry_run: only say what the import would do (`store` opened `as_is`): the file is read,
@@ -141,11 +149,14 @@ def import_reviews(
     store.refuse_if_damaged()  # (an import is how a backup is restored: not into a damaged log)
     scheduler_json = sched.make_scheduler(settings).to_json()
     rows = 0
+    ahead = Ahead(now) if now is not None else None
     # one transaction; the cores that replay also sort (the time index made again)
     threads = _workers() - 1
     with store.importing(scheduler_json, sort_threads=threads, dry_run=dry_run) as scheduler_id:
         for chunk in _parsed(path, now, renames or {}):
             rows += len(chunk)
+            if ahead is not None:
+                ahead.add(chunk, 1)  # (`Staged`: the time as the store writes it)
             store.stage(chunk)
         settled = store.settle_staged(now, dry_run=dry_run)
         cards = _with_undone(store.staged_cards(), settled.undone_cards)
@@ -180,6 +191,8 @@ def import_reviews(
         dry_run=dry_run,
         undos=settled.applied,
         undone_added=settled.undone_new,
+        ahead=0 if ahead is None else ahead.count,
+        most_ahead=timedelta(0) if ahead is None else ahead.most,
     )
 
 

@@ -43,6 +43,8 @@ from studycli.errors import ImportFormatError
 from studycli.paths import replacing
 from studycli.records import Record
 
+from .clock_skew import CLOCK_SKEW, SKEW_SAID, latest_accepted, shown, spoken
+
 REQUIRED = ("card_id", "review_rating", "review_time")
 OPTIONAL = ("review_duration",)
 OWN = ("content_hash", "undone_at")  # studycli's own columns (the module's docstring)
@@ -85,7 +87,9 @@ def read_reviews(path: Path, *, now: datetime | None = None) -> list[ReviewRow]:
 
     Args:
         path: the file.
-        now: when given, a review later than `now` is a bad row (a clock set wrong).
+        now: when given, a review more than `clock_skew.CLOCK_SKEW` (5 minutes) later than
+            `now` is a bad row (a clock set wrong); one up to that far ahead is taken (a
+            machine whose clock is a little ahead of this one's wrote it).
 
     Returns:
         One row per rating, undone ones left out (they are no ratings: an undone row, see
@@ -229,6 +233,7 @@ def _read(
     extra = (column.get("review_duration"), column.get("content_hash"), column.get("undone_at"))
     width = max(column.values()) + 1
     cells = max(len(header), width)  # more than the header's: a comma in a cell, unquoted
+    latest = _latest(now)
     rows: list[Row] = []
     shown: list[tuple[int, str]] = []  # the first SHOWN_ERRORS bad lines; the rest counted
     bad = 0
@@ -238,7 +243,7 @@ def _read(
             first, line = line + 1, reader.line_num
             if width <= len(row) <= cells:
                 try:  # the fast path: a well-formed row
-                    good = _row(row[card], row[rating], row[time], row, extra, now, make)
+                    good = _row(row[card], row[rating], row[time], row, extra, latest, make)
                 except ValueError:
                     pass
                 else:
@@ -392,12 +397,12 @@ def _row(
     time: str,
     row: list[str],
     extra: tuple[int | None, int | None, int | None],
-    now: datetime | None,
+    latest: datetime,
     make: MakeRow[Row],
 ) -> Row:
     """A well-formed row, or ValueError (then `_problem` says what is wrong). `extra`: the
     indexes of the optional columns (review_duration, content_hash, undone_at), None for
-    those the file lacks."""
+    those the file lacks; `latest`, the latest review time taken (`_latest`)."""
     card = card.strip()
     score = _RATINGS.get(rating.strip())
     time = time.strip()
@@ -415,7 +420,7 @@ def _row(
         moment = moment.astimezone(UTC)
     except OverflowError:  # year 1 ahead of UTC, or year 9999 behind it
         raise ValueError from None
-    if not _EARLIEST <= moment <= (now or _LAST):  # (now: none from the future either)
+    if not _EARLIEST <= moment <= latest:  # (latest: none far ahead of now either)
         raise ValueError
     duration, hashed, undone = extra
     milliseconds = None
@@ -458,6 +463,13 @@ _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 _LAST = _LATEST - timedelta(microseconds=1)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # a NUL, a line feed, an escape ...
+
+
+def _latest(now: datetime | None) -> datetime:
+    """The latest review time a file read at `now` may hold: `CLOCK_SKEW` ahead of it, a
+    review made on a machine whose clock is a little ahead (clock_skew.py); any, without
+    `now`."""
+    return _LAST if now is None or now >= _LATEST - CLOCK_SKEW else latest_accepted(now)
 
 
 def _moment(time: str) -> datetime:
@@ -569,12 +581,27 @@ def _time_problem(text: str, now: datetime | None) -> str | None:
             f"review_time {text!r} is not a time a review was given (before 1970, or in the "
             "year 9999): check that the column holds each review's time"
         )
-    if now is not None and moment > now:
-        return (
-            f"review_time {text!r} is in the future (now is {now.isoformat(timespec='seconds')}): "
-            "check the clock of the machine that wrote it"
-        )
+    if now is not None and moment > _latest(now):
+        return _ahead_problem(text, moment, now)
     return None
+
+
+def _ahead_problem(text: str, moment: datetime, now: datetime) -> str:
+    """A review further ahead of this machine's clock (`now`) than two clocks may be apart
+    (`CLOCK_SKEW`): a clock set wrong, this one or the other machine's when it rated, whose
+    reviews keep the times it gave them; or, a day and more ahead, no review's time at all."""
+    ahead = f"review_time {text!r} is {spoken(moment - now)} ahead of this machine's clock"
+    if moment - now >= timedelta(days=1):
+        return (
+            f"{ahead} (now {shown(now)}): is it in the future? Check this machine's clock, and "
+            "that the column holds each review's time"
+        )
+    return (
+        f"{ahead} (now {shown(now)}), more than the {SKEW_SAID} two machines' clocks may be "
+        "apart: one of the two clocks is off. Set this machine's clock right (automatic "
+        "date and time) if it is behind; if the other machine's was ahead when it rated, set "
+        f"that one right, and this file imports from {shown(moment - CLOCK_SKEW)} on"
+    )
 
 
 def _duration_problem(text: str) -> str | None:

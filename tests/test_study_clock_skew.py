@@ -1,0 +1,101 @@
+"""Two machines' clocks a little apart (clock_skew.py): a review up to 5 minutes ahead of this
+machine's clock is imported, and counted; one further ahead refuses the file. The edges:
+exactly 5 minutes, and a microsecond more."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from studycli.errors import ImportFormatError
+from studycli.study import rating as core
+from studycli.study.api import Study, study_items
+from studycli.study.clock_skew import CLOCK_SKEW, spoken
+from studycli.study.review_log_csv import read_reviews
+from studycli.study.times import iso
+
+from .study_support import NO_FUZZ, NOW, fixture_content
+
+HEADER = "card_id,review_rating,review_time,review_duration,content_hash,undone_at\n"
+MICROSECOND = timedelta(microseconds=1)
+
+
+def _log(path: Path, *rows: tuple[str, int, datetime, datetime | None]) -> Path:
+    """A review log of (card, rating, time, undone at or None) rows."""
+    lines = (
+        f"{card},{rating},{iso(moment)},,,{'' if undone is None else iso(undone)}\n"
+        for card, rating, moment, undone in rows
+    )
+    path.write_text(HEADER + "".join(lines), encoding="utf-8")
+    return path
+
+
+def _items():
+    return study_items(fixture_content().cards.values())
+
+
+@pytest.mark.parametrize(
+    ("interval", "said"),
+    [
+        (timedelta(seconds=40), "40 s"),
+        (timedelta(minutes=5), "5 min"),
+        (CLOCK_SKEW + MICROSECOND, "5 min 1 s"),  # (up: past the skew is never said as it)
+        (timedelta(hours=2, minutes=5), "2 h 5 min"),
+        (timedelta(days=3, hours=1), "3 days"),
+    ],
+)
+def test_how_far_ahead_is_said(interval, said):
+    assert spoken(interval) == said
+
+
+def test_a_review_exactly_five_minutes_ahead_is_read_and_one_a_microsecond_more_is_refused(
+    tmp_path,
+):
+    at_edge = _log(tmp_path / "edge.csv", ("add-one", 3, NOW + CLOCK_SKEW, None))
+    assert [row.reviewed_at for row in read_reviews(at_edge, now=NOW)] == [NOW + CLOCK_SKEW]
+    past = _log(tmp_path / "past.csv", ("add-one", 3, NOW + CLOCK_SKEW + MICROSECOND, None))
+    with pytest.raises(ImportFormatError) as refused:
+        read_reviews(past, now=NOW)
+    said = str(refused.value)
+    assert f"{past}, line 2: review_time " in said
+    assert "is 5 min 1 s ahead of this machine's clock (now 2025-03-01 09:00:00 UTC)" in said
+    assert "more than the 5 minutes two machines' clocks may be apart" in said
+    # the fix: this clock right, or the file imported once it is no more than 5 minutes ahead
+    assert "Set this machine's clock right" in said
+    assert "this file imports from 2025-03-01 09:00:00 UTC on" in said
+
+
+def test_an_import_takes_reviews_ahead_of_the_clock_counts_them_and_a_dry_run_says_the_same(
+    tmp_path,
+):
+    log = _log(
+        tmp_path / "laptop.csv",
+        ("add-one", 3, NOW - timedelta(minutes=1), None),
+        ("bias-concept", 3, NOW + timedelta(seconds=40), None),
+        ("poisson-concept", 3, NOW + CLOCK_SKEW, None),
+    )
+    with Study.open(tmp_path / "db.sqlite3", NO_FUZZ) as study:
+        tried = study.import_reviews(log, _items(), NOW, dry_run=True)
+    with Study.open(tmp_path / "db.sqlite3", NO_FUZZ) as study:
+        done = study.import_reviews(log, _items(), NOW)
+        again = study.import_reviews(log, _items(), NOW)
+        assert core.rebuild(study.store) == study.store.states()
+    assert (done.added, done.ahead, done.most_ahead) == (3, 2, CLOCK_SKEW)
+    assert {**tried.to_dict(), "dry_run": False} == done.to_dict()
+    assert done.to_dict()["ahead_of_clock"] == 2
+    assert done.to_dict()["most_ahead_seconds"] == 300
+    assert (again.added, again.cards, again.ahead) == (0, 0, 2)  # (the file says the same)
+
+
+def test_a_file_with_one_review_past_the_skew_is_refused_whole(tmp_path):
+    log = _log(
+        tmp_path / "laptop.csv",
+        ("add-one", 3, NOW, None),
+        ("bias-concept", 3, NOW + CLOCK_SKEW + MICROSECOND, None),
+    )
+    with Study.open(tmp_path / "db.sqlite3", NO_FUZZ) as study:
+        with pytest.raises(ImportFormatError, match=r"line 3: review_time .* 5 min 1 s ahead"):
+            study.import_reviews(log, _items(), NOW)
+        assert study.history("add-one") == []
