@@ -78,7 +78,8 @@ class Machine:
             while child.expect([r"4 +Easy", r"Step \d+ of \d+"]) == 1:
                 child.send(" ")  # (a derivation's steps, one per press, then its answer)
             child.send(key)
-            child.expect("due again in")
+            saved = child.expect(["due again in", "not saved"])
+            assert saved == 0, ANSI.sub("", child.before + child.after + child.read())
         child.close()
         assert child.exitstatus == 0
         return rated
@@ -236,6 +237,8 @@ def test_a_rating_undone_here_stays_undone_when_it_comes_back_under_a_renamed_ca
 
 
 MINUTE = timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
+MICROSECOND = timedelta(microseconds=1)
 
 
 def _clean(machine: Machine, now: datetime) -> None:
@@ -470,3 +473,32 @@ def test_a_review_more_than_five_minutes_ahead_refuses_the_file_with_the_clock_t
     assert "more than the 5 minutes two machines' clocks may be apart" in refused
     assert "Set this machine's clock right" in refused and "this file imports from" in refused
     assert desktop.history(NOW) == []
+
+
+def test_a_card_whose_imported_review_is_a_little_ahead_is_rated_here_and_both_agree(
+    tmp_path, content_copy
+):
+    """The desktop took the laptop's rating, 2 minutes ahead of its own clock, and rated the
+    card at once (learnt ahead: its step due within the session's window): the rating was
+    refused, "the system clock is behind". It is logged just after the laptop's, so that the
+    log stays in time order: the desktop's states are its log's, and once synced back both
+    machines hold the same history and schedule."""
+    _first_card_only(content_copy)
+    laptop = Machine(tmp_path / "laptop", content_copy)
+    desktop = Machine(tmp_path / "desktop", content_copy)
+    ahead = 2 * MINUTE
+    assert laptop.review(NOW + ahead) == ["bias-concept"]
+    laptop.run("export-reviews", str(tmp_path / "laptop.csv"), now=NOW + ahead)
+    desktop.run("import-reviews", str(tmp_path / "laptop.csv"), now=NOW)
+
+    assert desktop.review(NOW + 30 * SECOND) == ["bias-concept"]
+    (_, first, _), (_, second, _) = sorted(desktop.history(NOW + MINUTE), key=lambda r: r[1])
+    assert datetime.fromisoformat(second) - datetime.fromisoformat(first) == MICROSECOND
+    _clean(desktop, NOW + MINUTE)
+    desktop.sync(laptop, NOW + MINUTE, tmp_path)  # (the laptop's clock: 2 minutes ahead)
+    later = NOW + timedelta(days=3)
+    assert laptop.history(later) == desktop.history(later)
+    due = [json.loads(m.run("due", "--json", now=later).stdout) for m in (laptop, desktop)]
+    assert due[0] == due[1]
+    _clean(laptop, later)
+    _clean(desktop, later)

@@ -1,6 +1,7 @@
 """Two machines' clocks a little apart (clock_skew.py): a review up to 5 minutes ahead of this
-machine's clock is imported, and counted; one further ahead refuses the file. The edges:
-exactly 5 minutes, and a microsecond more."""
+machine's clock is imported, and counted; one further ahead refuses the file; a rating of a
+card whose last review (or the last recompute) is up to that far ahead is logged just after
+it, and one further behind is refused. The edges: exactly 5 minutes, and a microsecond more."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fsrs import Rating
 
-from studycli.errors import ImportFormatError
+from studycli.errors import ClockBehind, ImportFormatError
 from studycli.study import rating as core
 from studycli.study.api import Study, study_items
 from studycli.study.clock_skew import CLOCK_SKEW, spoken
@@ -99,3 +101,43 @@ def test_a_file_with_one_review_past_the_skew_is_refused_whole(tmp_path):
         with pytest.raises(ImportFormatError, match=r"line 3: review_time .* 5 min 1 s ahead"):
             study.import_reviews(log, _items(), NOW)
         assert study.history("add-one") == []
+
+
+def _rated_ahead(study: Study, tmp_path: Path, ahead: timedelta) -> datetime:
+    """bias-concept's review from a machine whose clock is `ahead` of this one's, imported
+    at NOW: its time."""
+    moment = NOW + ahead
+    study.import_reviews(
+        _log(tmp_path / "ahead.csv", ("bias-concept", 3, moment, None)), _items(), NOW
+    )
+    return moment
+
+
+def test_a_rating_five_minutes_before_the_last_review_is_logged_just_after_it(tmp_path):
+    card = fixture_content().get("bias-concept")
+    with Study.open(tmp_path / "db.sqlite3", NO_FUZZ) as study:
+        last = _rated_ahead(study, tmp_path, CLOCK_SKEW)
+        rated = study.rate(card, Rating.Good, NOW)  # exactly the skew behind it
+        assert rated.review.reviewed_at == last + MICROSECOND
+        assert [r.reviewed_at for r in study.history("bias-concept")] == [
+            last + MICROSECOND,
+            last,
+        ]
+        assert core.rebuild(study.store) == study.store.states()  # (the doctor: no drift)
+        study.undo(rated.review.id, NOW + timedelta(seconds=10))  # (timed before it: as any)
+        assert [r.reviewed_at for r in study.history("bias-concept")] == [last]
+        assert core.rebuild(study.store) == study.store.states()
+
+
+def test_a_rating_a_microsecond_more_behind_is_refused_with_the_clock_to_set_right(tmp_path):
+    card = fixture_content().get("bias-concept")
+    with Study.open(tmp_path / "db.sqlite3", NO_FUZZ) as study:
+        last = _rated_ahead(study, tmp_path, CLOCK_SKEW)
+        with pytest.raises(ClockBehind) as refused:
+            study.rate(card, Rating.Good, NOW - MICROSECOND)
+        assert len(study.history("bias-concept")) == 1
+    said = str(refused.value)
+    assert "not saved: bias-concept was last reviewed at 2025-03-01 09:05:00 UTC" in said
+    assert "5 min 1 s after this machine's time now (2025-03-01 08:59:59 UTC)" in said
+    assert "set the wrong clock right, or rate the card from 2025-03-01 09:00:00 UTC on" in said
+    assert last - CLOCK_SKEW == NOW

@@ -153,14 +153,16 @@ def test_a_recompute_at_a_reviews_very_moment_follows_it(tmp_path):
 def test_a_rating_at_the_recomputes_moment_follows_it_and_one_before_is_refused(tmp_path):
     """Under a fixed clock (STUDYCLI_NOW) a session after `optimize --write` rates at the
     recompute's very moment: the rating builds on the recomputed state, and so does the
-    replay. A clock behind the recompute is refused, as one behind the card's last review."""
+    replay. A clock behind the recompute by more than two clocks may be apart (5 minutes) is
+    refused, as one behind the card's last review."""
     content = fixture_content()
     with Store.open(tmp_path / "r.sqlite3") as store:
         rated(store)
         at = NOW + 20 * DAY
         Study(store, NEW).recompute_memory(at)
         with pytest.raises(ClockBehind, match="recomputed with new parameters at 2025-03-21"):
-            core.rate(store, content.get("bias-concept"), 3, at - timedelta(seconds=1), NEW)
+            behind = at - timedelta(minutes=5, microseconds=1)
+            core.rate(store, content.get("bias-concept"), 3, behind, NEW)
         recomputed = fsrs_of(store, "bias-concept")
         core.rate(store, content.get("bias-concept"), 3, at, NEW)
         expected = sched.review(sched.make_scheduler(NEW), recomputed, 3, at)

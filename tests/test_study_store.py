@@ -292,7 +292,7 @@ def test_a_refused_rating_rolls_back_and_the_next_rating_is_saved(tmp_path):
     with open_store(tmp_path) as store:
         core.rate(store, content.get("add-one"), 3, NOW, NO_FUZZ)
         with pytest.raises(ClockBehind):
-            core.rate(store, content.get("add-one"), 3, NOW - timedelta(minutes=1), NO_FUZZ)
+            core.rate(store, content.get("add-one"), 3, NOW - timedelta(minutes=6), NO_FUZZ)
         assert not store.conn.in_transaction
         core.rate(store, content.get("bias-concept"), 3, NOW, NO_FUZZ)
         with sqlite3.connect(tmp_path / "reviews.sqlite3") as other:
@@ -322,7 +322,7 @@ def test_a_rating_written_while_this_one_waited_for_the_lock_is_not_the_clocks_f
         store.transaction = waits  # type: ignore[method-assign]
         assert store.count_reviews(card.id) == 2
         with pytest.raises(ClockBehind):  # (a clock behind is still said as such)
-            core.rate(store, card, 3, NOW + timedelta(seconds=1), NO_FUZZ)
+            core.rate(store, card, 3, NOW - timedelta(minutes=6), NO_FUZZ)
 
 
 @pytest.mark.parametrize("how", ["removed", "replaced", "emptied"])

@@ -81,7 +81,8 @@ def ahead(result: ImportResult) -> str:
         + f" ahead of this machine's clock, {'the latest ' if many else ''}by "
         f"{spoken(result.most_ahead)}:[/] one of the two machines' clocks is off (taken, as "
         f"two clocks may be up to {SKEW_SAID} apart; set both to the network time, automatic "
-        "date and time)"
+        "date and time). A card rated here before its last review's time is recorded just "
+        "after that review, to keep your log in time order"
     )
 
 

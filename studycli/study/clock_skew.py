@@ -4,7 +4,9 @@ A learner who syncs two machines (`export-reviews` on one, `import-reviews` on t
 carries reviews timed by the other machine's clock, which is seconds to minutes off this one's
 (a laptop that slept, no network time). Anki's sync refuses only when the clocks differ by more
 than 5 minutes; so here: an import takes reviews up to `CLOCK_SKEW` ahead of this clock, and
-says how many and how far (`Ahead`). Further ahead is a clock set wrong, refused with the fix.
+says how many and how far (`Ahead`), and a rating of a card whose last review is up to that far
+ahead is recorded just after that review (`rating.rate`), so that the log stays in time order
+and a replay gives the state stored. Further ahead is a clock set wrong, refused with the fix.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .times import iso, parse_time
 
 CLOCK_SKEW = timedelta(minutes=5)  # as Anki's sync: clocks further apart are to be set right
 SKEW_SAID = "5 minutes"  # CLOCK_SKEW, as messages give it
+MICROSECOND = timedelta(microseconds=1)  # the store's precision: "just after" a time
 
 
 def latest_accepted(now: datetime) -> datetime:

@@ -10,7 +10,7 @@ replay does the same at the same point.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from fsrs import Card as FsrsCard
@@ -20,6 +20,7 @@ from studycli.content.card import Card
 from studycli.errors import ClockBehind, HistoryMoved, RatedElsewhere, StoreError
 
 from . import scheduler as sched
+from .clock_skew import CLOCK_SKEW, MICROSECOND, SKEW_SAID, shown, spoken
 from .replay import CardReplay, Recompute, recompute_until
 from .review_records import CardState, Review, ReviewMethod
 from .settings import Settings
@@ -111,7 +112,9 @@ def rate(
     Raises:
         RatedElsewhere: see `unless_rated_after` (nothing written).
         HistoryMoved: see `unless_moved_after` (nothing written).
-        ClockBehind: `now` is before the card's last review or the last recompute.
+        ClockBehind: `now` is before the card's last review or the last recompute by more
+            than `clock_skew.CLOCK_SKEW` (up to that, the rating is logged just after it:
+            `rating_time`).
     """
     scheduler = sched.make_scheduler(settings)
     # (before the transaction's wait for the write lock, which another process may hold for
@@ -134,14 +137,13 @@ def rate(
             other = store.rating_after(card.id, began)
             if other is not None:
                 raise RatedElsewhere(card.id, other)
-        _refuse_before_last_review(card.id, last, now)
-        _refuse_before_recompute(store.latest_recompute(), now)
+        moment = rating_time(card.id, last, store.latest_recompute(), now)
         made_on = card.content_hash if content_hash is None else content_hash
-        after = advance(before, card.id, rating, now, scheduler, made_on)
+        after = advance(before, card.id, rating, moment, scheduler, made_on)
         entry = Review(
             card_id=card.id,
             rating=int(rating),
-            reviewed_at=now,
+            reviewed_at=moment,
             method=method,
             content_hash=made_on,
             queue=sched.queue_name(fsrs_card(before)),
@@ -154,31 +156,41 @@ def rate(
         return store.record(entry, after)
 
 
-def _refuse_before_last_review(card_id: str, before: FsrsCard | None, now: datetime) -> None:
-    """Raise ClockBehind where `now` is before the card's last review: the log is replayed in
-    time order, so such a rating would be replayed before that review, and the state stored
-    now would differ from the log's (the doctor would call it drift)."""
+def rating_time(
+    card_id: str, before: FsrsCard | None, recomputed: datetime | None, now: datetime
+) -> datetime:
+    """When a rating of `card_id` (its state `before`) made at `now` is logged: at `now`, or
+    just after the card's last review or the log's last recompute of the memory states
+    (`recomputed`) where one is later than `now` by `CLOCK_SKEW` at most. The log is replayed
+    in time order: a rating timed before either would be replayed before it, and the state
+    stored now would differ from the log's (the doctor would call it drift). Such a time comes
+    from another machine whose clock is a little ahead of this one's (an imported review,
+    or a recompute logged just after one, `Study.recompute_memory`), and the rating's is then
+    as far off as that clock: the learner is not refused a rating for a clock they may not
+    know is off.
+
+    Raises:
+        ClockBehind: the last review or recompute is later than `now` by more than that: a
+            clock set wrong, this one or the other machine's.
+    """
     last = before.last_review if before is not None else None
-    if last is not None and now < last:
-        shown = "%Y-%m-%d %H:%M:%S UTC"
-        raise ClockBehind(
-            f"not saved: {card_id} was last reviewed at {last.astimezone(UTC):{shown}}, after "
-            f"the time now ({now.astimezone(UTC):{shown}}): the system clock (or STUDYCLI_NOW) "
-            "is behind; set it right and rate the card again"
-        )
-
-
-def _refuse_before_recompute(recomputed: datetime | None, now: datetime) -> None:
-    """Raise ClockBehind where `now` is before the memory states were last recomputed: a
-    replay would put the rating before the recompute, where it was made on its result."""
-    if recomputed is not None and now < recomputed:
-        shown = "%Y-%m-%d %H:%M:%S UTC"
-        raise ClockBehind(
-            f"not saved: the memory states were recomputed with new parameters at "
-            f"{recomputed.astimezone(UTC):{shown}}, after the time now "
-            f"({now.astimezone(UTC):{shown}}): the system clock (or STUDYCLI_NOW) is behind; "
-            "set it right and rate the card again"
-        )
+    latest = max((moment for moment in (last, recomputed) if moment is not None), default=None)
+    if latest is None or now >= latest:
+        return now
+    if latest - now <= CLOCK_SKEW:
+        return latest + MICROSECOND
+    what = (
+        f"{card_id} was last reviewed"
+        if latest == last
+        else "the memory states were recomputed with new parameters"
+    )
+    raise ClockBehind(
+        f"not saved: {what} at {shown(latest)}, {spoken(latest - now)} after this machine's "
+        f"time now ({shown(now)}), more than the {SKEW_SAID} two machines' clocks may be apart: "
+        "the system clock (or STUDYCLI_NOW) is behind, or that time came from a machine whose "
+        "clock was ahead (an import); set the wrong clock right, or rate the card from "
+        f"{shown(latest - CLOCK_SKEW)} on"
+    )
 
 
 def cram(
