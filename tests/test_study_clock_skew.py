@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fsrs import Rating
 
-from studycli.errors import ClockBehind, ImportFormatError
+from studycli.errors import ClockBehind, ImportFormatError, StoreError
 from studycli.study import rating as core
 from studycli.study.api import Study, study_items
 from studycli.study.clock_skew import CLOCK_SKEW, spoken
@@ -141,3 +141,21 @@ def test_a_rating_a_microsecond_more_behind_is_refused_with_the_clock_to_set_rig
     assert "5 min 1 s after this machine's time now (2025-03-01 08:59:59 UTC)" in said
     assert "set the wrong clock right, or rate the card from 2025-03-01 09:00:00 UTC on" in said
     assert last - CLOCK_SKEW == NOW
+
+
+def test_an_undo_the_import_applies_is_timed_after_a_rating_logged_ahead_of_the_clock(tmp_path):
+    """The desktop took the laptop's rating (2 minutes ahead), and rated the card on top of it,
+    logged just after it; then the laptop undid its rating, and the desktop's import took it
+    back at the desktop's time, before the desktop's rating: an undo of that rating was then
+    let through (the undo seemed to come after it), and put back the state it was given on,
+    with the laptop's rating in it, which no replay gives. Refused, as for an undo on time."""
+    card = fixture_content().get("bias-concept")
+    with Study.open(tmp_path / "db.sqlite3", NO_FUZZ) as study:
+        laptop = _rated_ahead(study, tmp_path, timedelta(minutes=2))
+        mine = study.rate(card, Rating.Again, NOW + timedelta(seconds=20))
+        undone = _log(tmp_path / "undone.csv", ("bias-concept", 3, laptop, laptop))
+        result = study.import_reviews(undone, _items(), NOW + timedelta(seconds=40))
+        assert result.undos == 1
+        with pytest.raises(StoreError, match="an import took back an earlier rating"):
+            study.undo(mine.review.id, NOW + timedelta(seconds=50))
+        assert core.rebuild(study.store) == study.store.states()

@@ -17,13 +17,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .review_records import CardState, ReviewMethod
 from .store_connection import StoreConnection
 from .store_sql import _UNDONE_JOIN, NOT_CRAM, _scheduler_id, _write_state
-from .times import iso
+from .times import iso, parse_time
 
 _STAGING = ("staged", "staged_rows", "staged_undone")  # the temporary tables of an import
 _IMPORT_CACHE_KIB = 64 * 1024  # page cache while importing: at most this much memory
@@ -202,7 +202,7 @@ class ImportMixin(StoreConnection):
             )
             conflicts.undone = self.conn.execute(_UNDONE_HERE).fetchone()[0]
         if self.conn.execute("SELECT 1 FROM temp.staged_undone LIMIT 1").fetchone():
-            made = None if dry_run else iso(now or datetime.now(UTC))
+            made = None if dry_run else self._undo_time(now or datetime.now(UTC))
             self._settle_undone(conflicts, logged, made)
         # the touched cards' reviews read in card order (`reviews_by_card_time`), not a lookup
         # in the time index per staged row: half the time when the log has them all
@@ -219,6 +219,18 @@ class ImportMixin(StoreConnection):
             )
         return conflicts
 
+    def _undo_time(self, now: datetime) -> str:
+        """When the undos an import applies are logged: at `now`, or just after the log's
+        latest review where that is later (a review from a machine whose clock is ahead, or
+        a rating logged just after one: `rating.rating_time`). `Store.undo` tells a rating
+        given before such an undo, on the state it took back, by its time: one given before
+        it and timed after it was let through, and put back a state no replay gives."""
+        (latest,) = self.conn.execute("SELECT max(reviewed_at) FROM reviews").fetchone()
+        made = iso(now)
+        if latest is not None and latest >= made:
+            return iso(parse_time(latest) + timedelta(microseconds=1))
+        return made
+
     def _settle_undone(self, conflicts: Conflicts, logged: bool, now: str | None) -> None:
         """The file's undone rows (`staged_undone`): one the file also gives standing is that
         one's twin, or a rating undone and given again at the same time, and stands (left
@@ -228,9 +240,9 @@ class ImportMixin(StoreConnection):
         card and time is a conflict; the rest the log has not at all, and they stay, to be
         logged undone (`Conflicts.undone_new`: no rating, so that the rating, brought back
         by an export made before the undo, is left out as undone here). An undo made here
-        is timed `now` (the import's time: `Store.undo` refuses a rating given before it on
-        the state it undid; None: a dry run, which makes none), one logged undone at the
-        file's time."""
+        is timed `now` (the import's time, or just after the log's latest review:
+        `_undo_time`; `Store.undo` refuses a rating given before it on the state it undid;
+        None: a dry run, which makes none), one logged undone at the file's time."""
         self.conn.execute(
             "DELETE FROM temp.staged_undone WHERE EXISTS (SELECT 1 FROM temp.staged s"
             " WHERE s.card_id = staged_undone.card_id"
