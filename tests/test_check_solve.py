@@ -1627,3 +1627,40 @@ def test_a_solve_says_the_card_was_edited_since_its_last_review(cli, attempt, co
     assert again.exit_code == 0, again.output
     said = again.stdout.splitlines()[0]
     assert said == "edited since your last review: its starter (signature or docstring)"
+
+
+def test_a_solve_that_records_nothing_says_the_card_was_edited_and_writes_nothing(
+    cli, attempt, content_copy
+):
+    """`solve --no-record` showed no flag: the learner practising a card whose starter changed
+    since their last review was not told, though reading the flags writes nothing. The
+    database is read as it is: its file, and what it holds, are left byte for byte."""
+    import sqlite3
+
+    from studycli.paths import database_path
+
+    first = cli("--content", content_copy, "solve", "add-one", "--file", attempt(CORRECT))
+    assert first.exit_code == 0, first.output
+    module = content_copy / "solutions" / "arith.py"
+    module.write_text(module.read_text().replace("def add_one(x: int)", "def add_one(x: int, k=1)"))
+    db = database_path()
+    wal = db.with_name(db.name + "-wal")
+    assert not wal.exists()  # (the recording solve closed it: every review is in the file)
+
+    def held() -> tuple:
+        """The file's bytes, and the rows of each table, read as SQLite reads them."""
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        tables = conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+        rows = {name: conn.execute(f"SELECT * FROM {name}").fetchall() for (name,) in tables}
+        conn.close()
+        return db.read_bytes(), rows
+
+    before = held()
+    again = cli(
+        "--content", content_copy, "solve", "add-one", "--file", attempt(WRONG), "--no-record"
+    )  # fmt: skip
+    assert again.exit_code == 1, again.output
+    said = again.stdout.splitlines()[0]
+    assert said == "edited since your last review: its starter (signature or docstring)"
+    assert held() == before
+    assert not wal.exists() or wal.stat().st_size == 0  # (a reader's -wal is left empty)
