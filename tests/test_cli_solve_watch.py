@@ -269,3 +269,59 @@ def test_a_save_that_is_not_utf8_is_said_and_the_watch_goes_on(tmp_path, watchin
     child.expect(pexpect.EOF)
     assert "Traceback" not in _output(child)
     assert _recorded(tmp_path) == [(2, "check")]
+
+
+def test_an_attempt_that_writes_other_bytes_to_its_own_file_is_checked_once(tmp_path, watching):
+    """An attempt whose code appends to its own file (a log of its runs) left different bytes
+    each check: the watch took the check's write for a save, stopped the check ("the file
+    changed") or checked again once it ended, and did so for ever, every check a failed run.
+    Its own writes start no check; the learner's next save does."""
+    child = watching()
+    child.expect("failed")  # the starter
+    time.sleep(0.1)
+    logs = (
+        "import time\n\n\ndef add_one(x):\n"
+        "    with open(__file__, 'a') as own:\n"
+        "        own.write(f'# run at {time.time()}\\n')\n"
+        "    return x + 2\n"
+    )
+    _save(_attempt(tmp_path), logs)
+    child.expect("expected")  # its failing case
+    written = _attempt(tmp_path).read_text()
+    assert written.startswith(logs) and "# run at" in written  # (it did write its file)
+    child.expect(pexpect.TIMEOUT, timeout=2)  # what it says in 2 s (the watch's many looks)
+    assert _output(child).count("checking add-one.py") == 2, _output(child)  # starter, logs
+    time.sleep(0.1)
+    _save(_attempt(tmp_path), CORRECT)
+    _within(child, "passed every case", "the next save's pass")
+    child.expect(r"Enter: Hard \(1 failed run first\)")
+    child.send("\r")
+    child.expect(pexpect.EOF)
+    out = " ".join(_output(child).split())
+    assert "stopped: the file changed" not in out
+    assert "your attempt wrote add-one.py itself while it was checked" in out
+    assert _recorded(tmp_path) == [(2, "check")]
+
+
+def test_an_attempt_that_writes_its_own_file_then_loops_is_not_stopped_by_its_write(
+    tmp_path, watching
+):
+    """A check whose code wrote its own file while it ran was stopped at that write ("the file
+    changed") and the file checked again, which wrote it again: no check ever finished."""
+    child = watching()
+    child.expect("failed")  # the starter
+    time.sleep(0.1)
+    mark = tmp_path / "loop-called"
+    writes = loops_marking(mark).replace(
+        "    while True:\n", "    open(__file__, 'a').write('# run\\n')\n    while True:\n"
+    )
+    _save(_attempt(tmp_path), writes)
+    child.expect("checking")
+    called_at(mark)
+    child.expect(pexpect.TIMEOUT, timeout=2)  # what it says in 2 s (the watch's many looks)
+    assert _attempt(tmp_path).read_text().endswith("# run\n")  # (it did write its file)
+    out = _output(child)
+    assert "stopped" not in out and out.count("checking add-one.py") == 2, out
+    child.send("q")
+    _within(child, pexpect.EOF, "exit after q")
+    assert "stopped: q pressed" in _output(child)

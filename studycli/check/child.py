@@ -35,6 +35,7 @@ from .error_report import (
 from .first_print import _noting_first_write
 from .limits import MESSAGE_LIMIT, OUTPUT_LIMIT
 from .loading import MODULE_KINDS, _load_solution, _resolve
+from .own_writes import noting_own_writes
 from .timer import _stop_before
 
 if TYPE_CHECKING:
@@ -76,6 +77,8 @@ def _child(job: Job, sender, output=None) -> None:
                     stack.enter_context(redirect_stderr(captured))
                 if job.candidate.expect_pass:
                     stack.enter_context(_noting_first_write(job.solutions_dir, printed))
+                if job.own_writes and job.candidate.path:
+                    stack.enter_context(noting_own_writes(job.candidate.path, job.own_writes))
                 loading = job.check_module
                 checker = getattr(
                     _load_solution(job.solutions_dir, job.check_module), job.check_function

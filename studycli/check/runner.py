@@ -108,6 +108,9 @@ class Job:
     torch: bool = True
     processes: int = contain.MAX_PROCESSES  # processes and threads the check may start
     file_size_mb: int = FILE_SIZE_LIMIT_MB  # the size no file the check writes may grow past
+    # a file the check makes where its code writes the attempt file it checks (`own_writes`:
+    # `solve --watch` takes that change for the check's, not for a save); "" for none
+    own_writes: str = ""
 
 
 @dataclass(frozen=True)

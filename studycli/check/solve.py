@@ -402,9 +402,16 @@ def _nothing(*_: object) -> None:
 
 
 def run_check(
-    card: Card, content: Content, path: Path, *, timeout: float, memory_mb: int
+    card: Card,
+    content: Content,
+    path: Path,
+    *,
+    timeout: float,
+    memory_mb: int,
+    own_writes: Path | None = None,
 ) -> Outcome:
-    """Run the card's checker on the function in `path`, isolated, within the limits.
+    """Run the card's checker on the function in `path`, isolated, within the limits; where
+    the code checked writes `path`, make the file `own_writes` (see `check.own_writes`).
 
     Returns:
         The runner's Outcome: pass, fail (the checker's message names the failing case), error
@@ -430,6 +437,7 @@ def run_check(
         timeout=timeout,
         memory_mb=memory_mb,
         threads=pool.cores(),  # the only check running
+        own_writes=str(own_writes or ""),
     )
     return run_job(job)
 

@@ -362,7 +362,14 @@ def watch(
     A change that leaves the file's bytes as the watch last took them (an attempt that touches
     or rewrites its own file when run, a save with nothing changed) starts no check: compared
     by modification time, an attempt that touched its own file was checked again for ever.
+    Nor does a change the check's own code made (`check.own_writes`: an attempt that appends a
+    log of its runs to its file), while it ran or as it left the file: each was taken for a
+    save, and checked again, for ever. (A save made while such a check runs is taken for the
+    check's too: the watch says so, and the next save is checked.)
     """
+    import itertools
+    import tempfile
+
     from studycli.check import solve
 
     hints = Hints(card)
@@ -370,8 +377,16 @@ def watch(
     last: _Run | None = None  # the last check that finished
     settling: float | None = None  # when a save that does not compile was seen (unchecked)
     taken: bytes | None = None  # the digest of the file as the watch last acted on it
+    own: tuple[int, int] | None = None  # the file as the last check that wrote it left it
+    said_own = False
     stopped_by = "q pressed"
-    with key_poller() as poll:  # before the first check: a key pressed during it counts
+    runs = itertools.count()
+    # (the folder of the files each check makes where its code writes the attempt file)
+    with key_poller() as poll, tempfile.TemporaryDirectory(prefix="studycli-watch-") as folder:
+
+        def start() -> _Run:
+            return _Run(console, card, content, path, limits, Path(folder) / f"{next(runs)}")
+
         console.print(  # (unwrapped: the file to open in your editor, copied in one piece)
             f"watching [bold]{escape(str(path))}[/]: save to re-run · h next hint · q stop",
             soft_wrap=True,
@@ -379,7 +394,7 @@ def watch(
         seen = _stamp(path)
         run: _Run | None = None
         try:  # (the first check started in it: a Ctrl-C as it starts ends the watch as q does)
-            run = _Run(console, card, content, path, limits)
+            run = start()
             taken = run.digest
             while True:
                 if run is not None:
@@ -387,6 +402,7 @@ def watch(
                 key = poll(0 if run is not None else WATCH_POLL)
                 if run is not None and run.finished.is_set():
                     finished, run = run, None
+                    own = finished.left if finished.wrote_itself() else None
                     if (error := finished.unreadable(path)) is not None:  # the learner's to
                         # fix, then save: it ended the watch (a save in Latin-1), unrecorded
                         console.print(
@@ -398,6 +414,9 @@ def watch(
                         outcome = finished.result()
                         last = finished  # before it shows: a Ctrl-C meanwhile records it
                         _show(console, outcome, card, content, path)
+                        if own is not None and not said_own:
+                            said_own = True
+                            console.print(Text(wrote_itself(path), style="dim"))
                         if last.outcome.status == "pass":
                             break
                 if key == "q":
@@ -406,7 +425,11 @@ def watch(
                     console.print(hints.next())
                 stamp = _stamp(path)
                 now = _digest(path) if stamp != seen else taken
-                if stamp != seen and now is not None and now == taken:
+                if stamp != seen and (
+                    (own is not None and stamp == own) or (run is not None and run.wrote_itself())
+                ):
+                    seen, taken = stamp, now  # the check's own write, not a save of the learner's
+                elif stamp != seen and now is not None and now == taken:
                     # the bytes whose outcome stands or comes, or that settle: a save that
                     # does not compile, saved again as it was, is still checked once settled
                     seen = stamp
@@ -428,11 +451,11 @@ def watch(
                     elif not solve.compiles(path):  # half written, or the learner's mistake:
                         settling = time.monotonic()  # checked once it stays so (SETTLE)
                     else:
-                        run = _Run(console, card, content, path, limits)
+                        run = start()
                         taken = run.digest
                 elif settling is not None and time.monotonic() - settling >= SETTLE:
                     settling = None  # left as it is: the learner's own syntax error
-                    run = _Run(console, card, content, path, limits)
+                    run = start()
                     taken = run.digest
         except KeyboardInterrupt:  # Ctrl-C: as q (the last finished check is the attempt)
             stopped_by = "Ctrl-C pressed"
@@ -449,11 +472,25 @@ def watch(
     return Attempt(last.outcome, hints_shown=hints.shown, failed_runs=failed)
 
 
+def wrote_itself(path: Path) -> str:
+    """What the watch says of an attempt whose check wrote its file (`check.own_writes`)."""
+    return (
+        f"your attempt wrote {path.name} itself while it was checked: that starts no check, "
+        "nor does a save made while it ran (save again to check it)"
+    )
+
+
 class _Run:
     """One check of the attempt file, in a thread of its own; `finished` is set when it ends."""
 
     def __init__(
-        self, console: Console, card: Card, content: Content, path: Path, limits: Limits
+        self,
+        console: Console,
+        card: Card,
+        content: Content,
+        path: Path,
+        limits: Limits,
+        own_writes: Path | None = None,
     ) -> None:
         from studycli.check import solve
 
@@ -462,6 +499,8 @@ class _Run:
         self.superseded = False  # a later save made it a failed run before the outcome
         self.stamp = _stamp(path)  # the file it checks
         self.digest = _digest(path)  # (read before the check reads it: a later write is seen)
+        self.own_writes = own_writes  # made where the check's code writes the file
+        self.left: tuple[int, int] | None = None  # the file as the finished check left it
         self.finished = threading.Event()
         self._outcome: Outcome | None = None
         self._error: BaseException | None = None
@@ -469,15 +508,25 @@ class _Run:
         def run() -> None:
             try:
                 self._outcome = solve.run_check(
-                    card, content, path, timeout=limits.timeout, memory_mb=limits.memory_mb
+                    card,
+                    content,
+                    path,
+                    timeout=limits.timeout,
+                    memory_mb=limits.memory_mb,
+                    own_writes=own_writes,
                 )
             except BaseException as exc:  # raised again in the watch's thread, by `result`
                 self._error = exc
             finally:
+                self.left = _stamp(path)
                 self.finished.set()
 
         self._thread = threading.Thread(target=run, name="studycli-check", daemon=True)
         self._thread.start()
+
+    def wrote_itself(self) -> bool:
+        """Whether the code checked wrote the file it was loaded from (`check.own_writes`)."""
+        return self.own_writes is not None and self.own_writes.exists()
 
     @property
     def outcome(self) -> Outcome:
