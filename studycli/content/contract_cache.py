@@ -11,7 +11,10 @@ as the content index trusts a card file (`index`); one made within `index.RACY_N
 module's change is not kept, as the file may change again within its time's resolution.
 
 The file is a cache: one that does not read counts as empty, one that cannot be written is not
-written, and it is made again where the code that makes contracts changed (`_signature`).
+written, and it is made again where the code that makes contracts changed (`_signature`). A
+process reads it once and keeps what it read while the file stays as it was (`_entries`): `review`
+asks for the contract of each coding card it shows, and read and unmarshalled the whole file for
+each (2,000 entries at most).
 """
 
 from __future__ import annotations
@@ -46,17 +49,50 @@ def cached_contract(card: Card, solutions_dir: Path) -> str | None:
         return contract_hash(card, solutions_dir)
     key = (str(solutions_dir), str(card.solution), str(card.check or ""), card.starter or "")
     path = _cache_path()
-    entries = _read(path)
-    kept = _kept(entries.get(key), stamps)
+    kept = _kept(_entries(path).get(key), stamps)
     if kept is not None:
         return kept
     made = contract_hash(card, solutions_dir)
     if made is not None and _settled(stamps):
+        entries = _entries(path)  # (as the file is now: another process may have written it)
         if len(entries) >= _LIMIT:
             entries = {}
         entries[key] = (stamps, made)
         _write(path, entries)
+        _hold(path, entries)
     return made
+
+
+# What this process last read from the cache file or wrote to it: (the file's path, its
+# `_identity` then, its entries)
+_held: tuple[Path, tuple | None, dict] | None = None
+
+
+def _entries(path: Path) -> dict:
+    """The entries of the cache file at `path`: read once, then what this process holds while
+    the file is the one it read or wrote (another process's write replaces it: read again)."""
+    identity = _identity(path)
+    if _held is not None and identity is not None and _held[:2] == (path, identity):
+        return _held[2]
+    entries = _read(path)
+    if identity is not None:  # (before the read: a file replaced meanwhile is read again)
+        _hold(path, entries, identity)
+    return entries
+
+
+def _hold(path: Path, entries: dict, identity: tuple | None = None) -> None:
+    global _held
+    _held = (path, identity or _identity(path), entries)
+
+
+def _identity(path: Path) -> tuple | None:
+    """The file at `path` as `_entries` tells one from another (its inode, size and times: the
+    cache is replaced whole, never written in place); None where there is none."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
 
 
 def _kept(found: Any, stamps: tuple) -> str | None:
