@@ -2047,3 +2047,55 @@ def test_a_settings_path_wider_than_the_terminal_stays_whole_at_the_sessions_end
                       getkey=pressed.__next__, tz=UTC).run()  # fmt: skip
     lines = console.export_text().splitlines()
     assert len(str(config)) > 50 and any(str(config) in line for line in lines), lines
+
+
+def test_a_new_coding_cards_contract_is_made_with_its_front_not_at_its_rating(
+    tmp_path, content_copy, monkeypatch
+):
+    """The first rating of a coding card records its contract (its starter's and checker's
+    hashes), which was made then, on the cache's miss: 20-90 ms of parsing and tokenising its
+    solution module on the 2-core box, between the learner's key and the next card. It is
+    made once the card's front is on screen, while the learner reads it."""
+    from rich.console import Console
+
+    from studycli.check import solve
+    from studycli.cli import review_session
+    from studycli.content import contract, index
+    from studycli.study.api import Study
+    from studycli.study.settings import Settings
+
+    monkeypatch.setattr(index, "RACY_NS", 0)  # (the copy's modules were just written: kept)
+    monkeypatch.setattr(solve, "warm_up", lambda *args: None)  # (no worker: nothing is run)
+    phase = ["start"]
+    made: list[str] = []
+    real = contract.contract_hash
+    monkeypatch.setattr(
+        contract, "contract_hash", lambda *args: made.append(phase[0]) or real(*args)
+    )
+    show_front = review_session.ReviewSession._show_front
+
+    def front(self, card):
+        phase[0] = "front"
+        show_front(self, card)
+        phase[0] = "read"  # the front on screen: the learner reads it, then reveals and rates
+
+    monkeypatch.setattr(review_session.ReviewSession, "_show_front", front)
+    content = load_content(content_copy)
+    card = content.get("add-one")
+    keys = iter(" 3q")
+    with Study.open(
+        tmp_path / "db.sqlite3",
+        Settings(enable_fuzzing=False),
+        solutions_dir=content.solutions_dir,
+    ) as study:
+        review_session.ReviewSession(
+            Console(record=True, width=100, color_system=None),
+            study,
+            content,
+            [card],
+            clock=lambda: NOW,
+            getkey=lambda: next(keys, "q"),
+        ).run()
+        (review,) = study.history()
+    assert review.content_hash == f"{card.content_hash}+{real(card, content.solutions_dir)}"
+    assert made == ["front"]  # once, with the front, and not again at the rating
