@@ -666,6 +666,15 @@ def test_two_cards_whose_ids_were_swapped_fail_the_check(cli, repo):
     assert "Keep each text under its id (change the title instead)" in said
 
 
+def test_a_text_moved_and_reflowed_is_still_a_move(repo):
+    """The texts compare as the learner sees them: a paragraph broken at other places as it
+    moved hid the move (the hash of the text as written changed with its line breaks)."""
+    _swap(repo)
+    poisson = repo / "cards" / "numbers" / "poisson-concept.yaml"
+    edit(poisson, "which decision boundaries can", "which decision\n  boundaries can")
+    assert moves(repo) == [("bias-concept", "poisson-concept"), ("poisson-concept", "bias-concept")]
+
+
 def test_a_text_given_to_a_new_id_while_its_card_takes_another_fails_the_check(cli, repo):
     old = repo / "cards" / "basics" / "bias-concept.yaml"
     new = old.with_name("neuron-bias.yaml")

@@ -240,8 +240,11 @@ with Study.open(Path(sys.argv[2]), Settings()) as study:
     loaded = [m for m in heavy if m in sys.modules]
     study.store.replace_states([CardState("add-one", content_hash="old", reps=3, lapses=9)])
     studied = study.flags(card)
+    study.store.replace_states([CardState("add-one", content_hash=card.legacy_hash, reps=3)])
+    upgraded = study.flags(card)  # (a review an earlier studycli recorded, of this text)
     then = [m for m in (*heavy, "_hashlib") if m in sys.modules]
-print(json.dumps({"new": new, "loaded": loaded, "studied": studied, "then": then}))
+print(json.dumps({"new": new, "loaded": loaded, "studied": studied, "upgraded": upgraded,
+                  "then": then}))
 """
 
 
@@ -261,12 +264,14 @@ def test_a_cards_flags_are_found_without_the_scheduler(tmp_path):
     found = json.loads(out.stdout)
     assert found["new"] == [] and found["loaded"] == []
     assert found["studied"] == ["edited since your last review", "leech: forgotten 9 times"]
+    assert found["upgraded"] == []
     assert found["then"] == []
 
 
 def test_a_card_from_the_index_has_the_hash_of_its_text(tmp_path):
-    """The hash the index keeps is the one the card's text gives (what the store compares to
-    flag an edited card): for every shipped card and cloze deletion, read through a warm index."""
+    """The hashes the index keeps are the ones the card's text gives (what the store compares
+    to flag an edited card, of either scheme): for every shipped card and cloze deletion, read
+    through a warm index."""
     from studycli.content.card import Card
     from studycli.content.indexed import IndexedCard
     from studycli.content.loader import load_content
@@ -277,6 +282,7 @@ def test_a_card_from_the_index_has_the_hash_of_its_text(tmp_path):
     items = [item for card in cards for item in card.study_items()]
     assert len(items) > 400 and all(isinstance(item, IndexedCard) for item in items)
     assert [item.id for item in items if item.content_hash != Card.content_hash.fget(item)] == []
+    assert [item.id for item in items if item.legacy_hash != Card.legacy_hash.fget(item)] == []
 
 
 def test_an_edited_cards_hash_is_its_new_texts(content_copy, tmp_path):

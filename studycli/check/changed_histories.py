@@ -169,8 +169,9 @@ def _moved(was: dict[str, Card | None], content: Content, changed: set[str]) -> 
     text put over another card's: the id was not new, so the rename check saw a card removed
     on its own), unless it was a draft then and lists the gone id in `renamed_from` (`_taken`).
     A gone card's text under a new id is a rename, the rename check's. The text
-    is the one `Card.content_hash` hashes (what the learner reads): equal, not alike, so that
-    two cards of a deck are never taken for one (a text also edited as it moved is not seen).
+    is the one `Card.content_hash` hashes (what the learner reads, as the terminal shows it):
+    equal, not alike, so that two cards of a deck are never taken for one (a text reflowed as
+    it moved is seen; one also edited is not).
     A card that was a draft at the base has no reviews to leave behind; two cards whose texts
     were equal then lose nothing."""
     then = {

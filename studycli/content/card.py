@@ -162,18 +162,19 @@ class Card:
 
     @property
     def content_hash(self) -> str:
-        """A hash of what the learner sees, so that an edited card can be flagged (not reset)."""
-        import hashlib  # here, not at the top: listing cards needs neither
-        import json
+        """A hash of what the learner sees, so that an edited card can be flagged (not reset):
+        a reflowed paragraph is not an edit (`text_hash.shown_hash`)."""
+        from .text_hash import shown_hash  # here, not at the top: listing cards needs none
 
-        shown = {
-            "prompt": self.prompt,
-            "answer": self.answer,
-            "steps": list(self.steps),
-            "solution": str(self.solution or ""),
-            "title": self.title,
-        }
-        return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()[:16]
+        return shown_hash(self)
+
+    @property
+    def legacy_hash(self) -> str:
+        """The hash an earlier studycli recorded of this text (`text_hash.legacy_hash`), which
+        a review it recorded is compared with."""
+        from .text_hash import legacy_hash
+
+        return legacy_hash(self)
 
 
 _NAMES = tuple(Card.__dataclass_fields__)

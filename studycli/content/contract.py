@@ -48,8 +48,10 @@ def edited_parts(recorded: str, card: Card, contract: Callable[[], str | None]) 
     (`recorded_hash`); none where nothing did. `contract` gives the card's contract now
     (`contract_hash`), asked only where the review recorded one: a card studied before
     contracts were recorded, or that runs no code, reads no solution module here."""
+    from .text_hash import same_text
+
     text, *was = recorded.split(SEPARATOR)
-    changed = ["text"] if text != card.content_hash else []
+    changed = [] if same_text(text, card) else ["text"]
     if len(was) == 2 and card.runnable:
         now = contract()
         if now is not None:

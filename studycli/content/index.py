@@ -39,12 +39,14 @@ from typing import Any
 
 from studycli.paths import replace_file
 
-FORMAT = 10  # 4: the study rows of `due`, with the scan they were made from, apart; 5: and
+FORMAT = 11  # 4: the study rows of `due`, with the scan they were made from, apart; 5: and
 # the files that gave none; 6: a body row ends with the hash of its card's text; 7: then with
 # the card's head row (a session makes the card it shows from its body row alone); 8: a file's
 # ctime in its entry and its stamp; 9: a head row ends with whether the card is a draft, and
 # the drafts are kept apart from the study rows; 10: a head row holds the card's
-# `renamed_from`, and the study rows section the content's renamed ids (`loader.renamed_ids`)
+# `renamed_from`, and the study rows section the content's renamed ids (`loader.renamed_ids`);
+# 11: a body row ends with the hashes of its card's text as a pair, the text as shown and as
+# an earlier studycli hashed it (`text_hash`)
 MAGIC = b"studycli content index\n"
 RACY_NS = 3_000_000_000  # FAT keeps mtimes to 2 s; every other file system does better
 
@@ -71,6 +73,7 @@ DRAFT = NUMBERS + 1  # its last: whether the card is a draft
 BODY = tuple(name for name in NAMES if name not in HEAD and name != "path")
 _PARSER_FILES = (
     "card.py", "kind.py", "fields.py", "parse.py", "cloze.py", "loader.py", "index.py", "indexed.py",
+    "layout.py", "text_hash.py",
 )  # fmt: skip
 # After MAGIC: the checksum and length of each section (what the index is of; the entries;
 # the study rows), then the length of the body rows, which carry a checksum each.

@@ -16,7 +16,8 @@ _KINDS = {kind.value: kind for kind in Kind}
 
 def split(card: Card, hashed: bool = True) -> tuple[tuple, tuple]:
     """A card as plain values (marshal writes only those): its head row and its body row (the
-    long text, then its `content_hash`, or None where not `hashed`, then the head row again:
+    long text, then its `content_hash` and `legacy_hash`, or None where not `hashed`, then the
+    head row again:
     a study session makes the card it shows from the body row alone, `loader.StudyView`).
     The path is not kept: it is derived from where the file is."""
     head = []
@@ -33,9 +34,9 @@ def split(card: Card, hashed: bool = True) -> tuple[tuple, tuple]:
     numbers = [item.cloze for item in card.study_items()] if card.kind == Kind.CLOZE else None
     head.append(tuple(numbers) if numbers is not None else None)
     head.append(card.draft)
-    digest = card.content_hash if hashed else None
+    digests = (card.content_hash, card.legacy_hash) if hashed else None
     head_row = tuple(head)
-    return head_row, (*(getattr(card, name) for name in BODY), digest, head_row)
+    return head_row, (*(getattr(card, name) for name in BODY), digests, head_row)
 
 
 class IndexedCard(Card):
@@ -59,6 +60,15 @@ class IndexedCard(Card):
             self._read("prompt")  # its body row, unread yet, holds it
         found = values.get("_content_hash")
         return found if found is not None else super().content_hash
+
+    @property
+    def legacy_hash(self) -> str:
+        """As `Card.legacy_hash`, hashed when the index was written (as `content_hash`)."""
+        values = self.__dict__
+        if "_legacy_hash" not in values and "_index" in values:
+            self._read("prompt")
+        found = values.get("_legacy_hash")
+        return found if found is not None else super().legacy_hash
 
     @property
     def draft(self) -> bool:
@@ -138,7 +148,7 @@ def card(head: tuple, refs: dict[Any, Ref], rest: tuple) -> IndexedCard:
 
 
 def _set_body(values: dict[str, Any], row: tuple) -> None:
-    """Set a card's body fields, and the hash of its text, from its body row (see `split`)."""
-    *body, digest, _ = row
+    """Set a card's body fields, and the hashes of its text, from its body row (see `split`)."""
+    *body, digests, _ = row
     values.update(zip(BODY, body, strict=True))
-    values["_content_hash"] = digest
+    values["_content_hash"], values["_legacy_hash"] = digests or (None, None)

@@ -13,11 +13,13 @@ Two more columns, optional, are studycli's own (`export-reviews` writes them; py
 FSRS tools and a studycli from before them ignore them, as every other column):
 
     card_id,review_rating,review_time,review_duration,content_hash,undone_at
-    add-one,3,2024-03-29T20:32:32.250000+00:00,25060,25c934f51f307134+7927b290+f90fa1b1,
-    add-one,1,2024-03-30T08:00:00.000000+00:00,4100,25c934f51f307134+7927b290+f90fa1b1,2024-03-30T08:01:10.000000+00:00
+    add-one,3,2024-03-29T20:32:32.250000+00:00,25060,m25c934f51f307134+7927b290+f90fa1b1,
+    add-one,1,2024-03-30T08:00:00.000000+00:00,4100,m25c934f51f307134+7927b290+f90fa1b1,2024-03-30T08:01:10.000000+00:00
 
 content_hash is what the review recorded of the card's text (and a coding card's contract:
-content/contract.py) when it was made, empty where unknown; undone_at, when the rating was
+content/contract.py) when it was made, empty where unknown: the text as shown ("m" and 16 hex
+digits), or as written where an earlier studycli recorded it (16 hex digits), of which
+content/text_hash.py says how each is compared; undone_at, when the rating was
 undone on the machine that wrote the file (by an import there: when it ran), empty for one
 that stands. An undone row is no rating: an import applies its undo,
 and a fit (`read_reviews`) leaves it out.
