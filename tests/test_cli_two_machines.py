@@ -270,7 +270,8 @@ def test_a_rating_undone_after_a_sync_is_undone_on_the_other_machine_too(tmp_pat
     assert f"imported 0 of {len(rated)} reviews" in said
     assert "1 undo applied: a rating undone on the machine that wrote the file" in said
     assert "1 card rescheduled" in said
-    again = json.loads(desktop.run("import-reviews", str(export), "--json", now=NOW).stdout)
+    again = desktop.run("import-reviews", str(export), "--json", now=NOW + 30 * MINUTE)
+    again = json.loads(again.stdout)
     assert again["undos_applied"] == 0 and again["added"] == 0  # (applied once)
     there, here = desktop.sync(laptop, NOW + 40 * MINUTE, tmp_path)
     assert there["undos_applied"] == here["undos_applied"] == 0
@@ -502,3 +503,39 @@ def test_a_card_whose_imported_review_is_a_little_ahead_is_rated_here_and_both_a
     assert due[0] == due[1]
     _clean(laptop, later)
     _clean(desktop, later)
+
+
+def test_a_rating_undone_by_a_clock_ahead_is_refused_until_then_not_logged_for_later(
+    tmp_path, content_copy
+):
+    """The laptop's clock is an hour ahead: its undo of a rating is timed an hour after the
+    desktop's clock. The desktop logged the undone rating at that time, then rated the card
+    (new to it) and undid that at once: refused, "an import took back an earlier rating of
+    bias-concept since this one", though nothing was taken back from under it (its rating was
+    of a new card). A time undone more than 5 minutes ahead of the clock is a bad row, as a
+    review's time is: the file is refused, naming the line and the clocks, and imports once
+    the desktop's clock is near enough; a rating given after that undoes."""
+    _first_card_only(content_copy)
+    laptop = Machine(tmp_path / "laptop", content_copy)
+    desktop = Machine(tmp_path / "desktop", content_copy)
+    ahead = timedelta(hours=1)  # the laptop's clock, against the desktop's
+    assert laptop.review(NOW + ahead) == ["bias-concept"]
+    laptop.run("undo", now=NOW + ahead + 30 * MINUTE)
+    export = tmp_path / "laptop.csv"
+    laptop.run("export-reviews", str(export), now=NOW + ahead + 31 * MINUTE)
+
+    early = NOW + 65 * MINUTE  # the desktop's clock: after the review, before the undo
+    refused = " ".join(desktop.fails("import-reviews", str(export), now=early).split())
+    assert f"{export}, line 2: undone_at" in refused
+    assert (
+        "25 min ahead of this machine's clock" in refused
+        and "one of the two clocks is off" in refused
+    )
+    assert desktop.history(early) == []
+
+    later = NOW + 2 * ahead  # past the laptop's undo
+    said = json.loads(desktop.run("import-reviews", str(export), "--json", now=later).stdout)
+    assert said["undone_added"] == 1
+    assert desktop.review(later + MINUTE) == ["bias-concept"]
+    assert "undone: bias-concept Good" in desktop.run("undo", now=later + 2 * MINUTE).stdout
+    _clean(desktop, later + 3 * MINUTE)

@@ -437,12 +437,16 @@ def _row(
         made_on = text
     undone_at = None
     if undone is not None and (text := row[undone].strip()):
-        undone_at = _undone_time(text)
+        undone_at = _undone_time(text, latest)
     return make(card, score, moment, milliseconds, time, undone_at, made_on)
 
 
-def _undone_time(text: str) -> datetime:
-    """An undone_at cell's time in UTC (as review_time's forms), or ValueError."""
+def _undone_time(text: str, latest: datetime) -> datetime:
+    """An undone_at cell's time in UTC (as review_time's forms), or ValueError: also one
+    later than `latest` (`_latest`), as a review_time is (a clock set ahead). An import logs
+    a rating new to the log undone at this time, and `Store.undo` refuses a rating given
+    before an undo of an earlier one: a time an hour ahead of this machine's clock refused an
+    undo of this machine's next rating of the card, given on a state no undo had changed."""
     moment = _moment(text)
     if moment.tzinfo is None:
         raise ValueError
@@ -450,7 +454,7 @@ def _undone_time(text: str) -> datetime:
         moment = moment.astimezone(UTC)
     except OverflowError:
         raise ValueError from None
-    if not _EARLIEST <= moment <= _LAST:
+    if not _EARLIEST <= moment <= latest:
         raise ValueError
     return moment
 
@@ -535,7 +539,7 @@ def _problem(
         found.append(_time_problem(time, now))
     found.append(_duration_problem(cell("review_duration")))
     found.append(_hash_problem(cell("content_hash")))
-    found.append(_undone_problem(cell("undone_at")))
+    found.append(_undone_problem(cell("undone_at"), now))
     return "; ".join(problem for problem in found if problem)
 
 
@@ -588,20 +592,24 @@ def _time_problem(text: str, now: datetime | None) -> str | None:
     return None
 
 
-def _ahead_problem(text: str, moment: datetime, now: datetime) -> str:
-    """A review further ahead of this machine's clock (`now`) than two clocks may be apart
-    (`CLOCK_SKEW`): a clock set wrong, this one or the other machine's when it rated, whose
-    reviews keep the times it gave them; or, a day and more ahead, no review's time at all."""
-    ahead = f"review_time {text!r} is {spoken(moment - now)} ahead of this machine's clock"
+def _ahead_problem(
+    text: str, moment: datetime, now: datetime, column: str = "review_time", did: str = "rated"
+) -> str:
+    """A review (or its undo: `column` undone_at, what the other machine `did`) further ahead
+    of this machine's clock (`now`) than two clocks may be apart (`CLOCK_SKEW`): a clock set
+    wrong, this one or the other machine's when it rated, whose reviews keep the times it
+    gave them; or, a day and more ahead, no review's time at all."""
+    ahead = f"{column} {text!r} is {spoken(moment - now)} ahead of this machine's clock"
     if moment - now >= timedelta(days=1):
         return (
             f"{ahead} (now {shown(now)}): is it in the future? Check this machine's clock, and "
-            "that the column holds each review's time"
+            "that the column holds "
+            + ("each review's time" if column == "review_time" else "when each was undone")
         )
     return (
         f"{ahead} (now {shown(now)}), more than the {SKEW_SAID} two machines' clocks may be "
         "apart: one of the two clocks is off. Set this machine's clock right (automatic "
-        "date and time) if it is behind; if the other machine's was ahead when it rated, set "
+        f"date and time) if it is behind; if the other machine's was ahead when it {did}, set "
         f"that one right, and this file imports from {shown(moment - CLOCK_SKEW)} on"
     )
 
@@ -625,16 +633,18 @@ def _hash_problem(text: str) -> str | None:
     return None
 
 
-def _undone_problem(text: str) -> str | None:
+def _undone_problem(text: str, now: datetime | None) -> str | None:
     if not text:
         return None
     try:
-        _undone_time(text)
+        moment = _undone_time(text, _LAST)
     except ValueError:
         return (
             f"undone_at {text[:40]!r} is not a time with a timezone: it is when the rating "
             "was undone, e.g. 2024-03-29T20:35:00+00:00, and empty for a rating that stands"
         )
+    if now is not None and moment > _latest(now):
+        return _ahead_problem(text, moment, now, "undone_at", "undid the rating")
     return None
 
 
