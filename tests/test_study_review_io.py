@@ -721,6 +721,40 @@ def test_ctrl_c_once_an_import_or_export_is_done_says_it_is(cli, tmp_path, monke
         assert parsed(out) == parsed(csv)  # the import was saved, and the export written
 
 
+def test_ctrl_c_once_an_import_that_only_undid_is_done_says_it_is_saved(cli, tmp_path, monkeypatch):
+    """An import whose file brings nothing new but a rating undone on the other machine
+    appends no review: it undoes the rating here and reschedules its card. A Ctrl-C as its
+    transaction committed said "interrupted: nothing was imported (your log is as it was)"
+    (the command looked for imported reviews alone), though the undo was saved."""
+    from fsrs import Rating
+
+    db = tmp_path / "db.sqlite3"
+    monkeypatch.setenv("STUDYCLI_DB", str(db))
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    undone = tmp_path / "undone.csv"
+    with open_study(tmp_path / "laptop.sqlite3") as laptop:
+        rated = laptop.rate(fixture_content().get("add-one"), Rating.Good, NOW - timedelta(hours=2))
+        laptop.export_reviews(tmp_path / "before.csv")
+        laptop.undo(rated.review.id or 0, NOW - timedelta(hours=1))
+        laptop.export_reviews(undone)
+    with open_study(db) as desktop:
+        desktop.import_reviews(tmp_path / "before.csv", items(), NOW)
+    importing = Study.import_reviews
+
+    def committed_then_interrupted(self, *args, **kwargs):
+        importing(self, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Study, "import_reviews", committed_then_interrupted)
+        result = cli("--content", FIXTURE_CONTENT, "import-reviews", undone)
+    assert result.exit_code == 130
+    with open_study(db) as desktop:
+        assert desktop.history() == []  # the undo was saved
+    said = " ".join(result.stderr.split())
+    assert f"interrupted: the import of {undone} is saved" in said, said
+
+
 def test_cli_import_export_and_a_bad_file(cli, tmp_path, monkeypatch):
     monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
     csv = write_csv(

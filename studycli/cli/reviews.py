@@ -74,13 +74,13 @@ def import_reviews(
     given = str(file)
     shown = "standard input" if given == "-" else escape(given)
     file = Path("/dev/stdin") if given == "-" else user_path(file)
-    mark: int | None = None  # the log's latest review before the import
+    mark: tuple[int, int] | None = None  # the log's latest review and undos before the import
     try:
         content = options(ctx).load()
         items = study_items(content.cards.values())
         # a dry run reads the database as it is: no upgrade, no backup, nothing written
         with open_study(ctx, write=not dry_run, as_is=dry_run) as study:
-            mark = None if dry_run else study.latest_review_id()
+            mark = None if dry_run else (study.latest_review_id(), study.undo_count())
             result = study.import_reviews(file, items, now(), dry_run=dry_run)
             settings = study.settings
     except ImportFormatError as refused:  # (it names the file: standard input as such)
@@ -214,11 +214,13 @@ def _other_settings(cards: int, database: Path) -> str:
     )
 
 
-def _imported_since(ctx: typer.Context, mark: int) -> bool:
-    """Whether the log holds reviews imported after review `mark` (read again: a Ctrl-C may
-    come as the import's transaction commits, or just after)."""
+def _imported_since(ctx: typer.Context, mark: tuple[int, int]) -> bool:
+    """Whether the log holds reviews imported after `mark` (the latest review and the count
+    of undos before the import), or undos made since (an import that only applied the file's
+    undos appends no review); read again: a Ctrl-C may come as the import's transaction
+    commits, or just after."""
     with open_study(ctx, write=False) as study:
-        return study.imported_since(mark)
+        return study.imported_since(*mark)
 
 
 def _identity(path: Path) -> tuple[int, int, int] | None:

@@ -141,10 +141,16 @@ class ReviewsMixin(StudyBase):
         `rate`'s `unless_rated_after`)."""
         return self.store.latest_review_id()
 
-    def imported_since(self, review_id: int) -> bool:
+    def imported_since(self, review_id: int, undos: int | None = None) -> bool:
         """Whether the log holds imported reviews written after review `review_id` (a mark
-        from `latest_review_id`)."""
-        return self.store.imported_after(review_id)
+        from `latest_review_id`), or more undos than `undos` (from `undo_count`: an import
+        that only undid ratings appends no review)."""
+        return self.store.imported_after(review_id, undos)
+
+    def undo_count(self) -> int:
+        """How many reviews the log holds undone: with `latest_review_id`, a mark an
+        import's undos move (`imported_since`)."""
+        return self.store.undo_count()
 
     def history_size(self, item_id: str | None = None) -> int:
         """How many reviews `history(item_id)` gives without a limit."""

@@ -1,7 +1,7 @@
 """The review log (`ReviewLogMixin`, a part of `Store`): a rating recorded with its card's new
 state (`record`), the reviews read back (`reviews`, `count_reviews`: the history, undo), and
 what a session asks of the ratings since a time (`studied_since`, `rating_after`,
-`imported_after`, `latest_scheduled`).
+`imported_after`, `undo_count`, `latest_scheduled`).
 
 `Store` (store.py) inherits it, and undoes a rating there (`Store.undo`); it works through
 `StoreConnection` (store_connection.py) on the `reviews`, `schedulers` and `undos` tables that
@@ -143,14 +143,21 @@ class ReviewLogMixin(StoreConnection):
         ).fetchone()
         return found[0] if found else None
 
-    def imported_after(self, review_id: int) -> bool:
-        """Whether the log holds imported reviews written after review `review_id`."""
+    def imported_after(self, review_id: int, undos: int | None = None) -> bool:
+        """Whether the log holds imported reviews written after review `review_id`, or, where
+        `undos` (an `undo_count`) is given, more undos than that: an import whose file brings
+        no review new to the log but ratings undone there appends none, and undoes them."""
         found = self.conn.execute(
             f"SELECT 1 FROM reviews WHERE id > ? AND method = '{ReviewMethod.IMPORT.value}'"
             " LIMIT 1",
             (review_id,),
         ).fetchone()
-        return found is not None
+        return found is not None or (undos is not None and self.undo_count() > undos)
+
+    def undo_count(self) -> int:
+        """How many reviews the log holds undone (the undos are appended, never taken out)."""
+        (count,) = self.conn.execute("SELECT COUNT(*) FROM undos").fetchone()
+        return count
 
     def latest_scheduled(self) -> datetime | None:
         """The time of the log's latest review that makes the schedule; None if none."""
