@@ -53,6 +53,26 @@ def test_a_healthy_database_is_reported_healthy_and_left_as_it_is(tmp_path):
     assert (report.reviews, report.cards, report.backup) == (4, 3, None)
 
 
+def test_a_card_crammed_before_it_was_ever_studied_is_no_drift(tmp_path):
+    """A cram rating leaves a new card as it was, with no stored row; the doctor's replay made
+    it a row of its own (a new card's), so a learner who crammed a card never studied was told
+    "1 stored card state(s) differ from the log", and a repair wrote that row after a backup.
+    Once the card is rated in earnest, its state counts as any card's."""
+    path = tmp_path / "reviews.sqlite3"
+    content = fixture_content()
+    with Store.open(path) as store:
+        core.cram(store, content.get("triangle-derivation"), 3, NOW, NO_FUZZ)
+        before = rows(store)
+        report = examine(store)
+        assert rows(store) == before
+        assert report.healthy and report.drifted == [] and report.backup is None
+        assert (report.reviews, report.cards) == (0, 0)
+        core.rate(store, content.get("triangle-derivation"), 3, NOW + timedelta(hours=1), NO_FUZZ)
+        assert examine(store).healthy
+        store.conn.execute("UPDATE cards SET reps = 9 WHERE card_id = 'triangle-derivation'")
+        assert examine(store, repair=False).drifted == ["triangle-derivation"]
+
+
 def test_drifted_states_are_repaired_from_the_log_after_a_backup(tmp_path):
     path = tmp_path / "reviews.sqlite3"
     states = reviewed(path)

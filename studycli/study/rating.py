@@ -280,12 +280,17 @@ def replay_log(store: Store, *, compare: bool = False) -> tuple[dict[str, CardSt
     }
     done: dict[str, int] = {}  # recomputes applied, by card (each is every card's)
     differing: list[tuple[str, str, int]] = []
+    # cards the store holds no row of, met so far in cram ratings alone: a cram rating leaves
+    # a new card as it was, with no row (`cram`), so the replay gives them none either
+    crammed_only: set[str] = set()
     for row in store.logged_schedule() if compare else store.scheduled_log():
         card_id, rating, reviewed_at, scheduler_id, content_hash = row[:5]
         moment = parse_time(reviewed_at)
         replay = replays.get(card_id)
         if replay is None:
             replay = replays[card_id] = CardReplay(CardState(card_id=card_id), recomputed=tracked)
+            if compare and row[6]:
+                crammed_only.add(card_id)
         if tracked:
             done[card_id] = recompute_until(replay, recomputes, done.get(card_id, 0), moment)
         if not compare:
@@ -296,6 +301,7 @@ def replay_log(store: Store, *, compare: bool = False) -> tuple[dict[str, CardSt
         review_id, cram, queue, state_after = row[5:]
         replayed_queue = _NEW if replay.fsrs is None else _QUEUES[replay.fsrs.state]
         if not cram:  # (a cram rating leaves the schedule as it was: its state)
+            crammed_only.discard(card_id)
             replay.apply(
                 rating, moment, scheduler_from_json(schedulers[scheduler_id]), content_hash
             )
@@ -307,7 +313,12 @@ def replay_log(store: Store, *, compare: bool = False) -> tuple[dict[str, CardSt
     if tracked:
         for card_id, replay in replays.items():
             recompute_until(replay, recomputes, done.get(card_id, 0), None)
-    return {card_id: replay.state() for card_id, replay in replays.items()}, differing
+    states = {
+        card_id: replay.state()
+        for card_id, replay in replays.items()
+        if card_id not in crammed_only
+    }
+    return states, differing
 
 
 _NEW = sched.Queue.NEW.value  # what `CardReplay.queue` says, as text (a lookup: per review)
