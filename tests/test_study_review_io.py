@@ -1919,6 +1919,34 @@ def test_a_log_separated_by_another_character_is_named_so(tmp_path, separator, n
     )
 
 
+@pytest.mark.parametrize(
+    ("header", "fix"),
+    [
+        (HEADER.strip() + ",Undone_At", "the column 'Undone_At' as 'undone_at'"),
+        (
+            "Card_ID,Review Rating,review_time,review-duration,undone_at",
+            "the columns 'Card_ID' as 'card_id', 'Review Rating' as 'review_rating', "
+            "'review-duration' as 'review_duration'",
+        ),
+    ],
+)
+def test_a_column_named_in_another_case_or_spelling_is_named_with_its_fix(tmp_path, header, fix):
+    """Column names are read exactly: a hand-edited `Undone_At` was ignored as any unknown
+    column, so its undone row imported as a rating that stands (and a `Card_ID` was said to be
+    missing). A column whose name is a known one written otherwise is named with the fix,
+    and nothing is imported."""
+    csv = tmp_path / "edited.csv"
+    csv.write_text(f"{header}\nadd-one,3,2025-02-27T10:00:00+00:00,,2025-02-27T10:01:00+00:00\n")
+    with open_study(tmp_path / "db.sqlite3") as study, pytest.raises(ImportFormatError) as error:
+        study.import_reviews(csv, items(), NOW)
+    assert str(error.value) == (
+        f"{csv}, line 1: write {fix}: column names are read exactly, in lower case, and a "
+        "column under another name is ignored"
+    )
+    with Store.open(tmp_path / "db.sqlite3") as store:
+        assert store.reviews() == []
+
+
 def test_a_log_saved_as_utf_16_names_its_bytes_in_a_sentence(tmp_path):
     """A spreadsheet's "Unicode text" is UTF-16, whose first two bytes are not UTF-8: they
     were said as "bytes 0xff 0xfe is not UTF-8 text"."""

@@ -376,6 +376,18 @@ def _columns(header: list[str], path: Path) -> dict[str, int]:
             f"{path} is empty: a review log starts with the header line "
             f"{HEADER!r}, then one review per line"
         )
+    misspelt = [
+        (name, known)
+        for name in names
+        if name not in COLUMNS and (known := _KNOWN.get(_folded(name))) and known not in names
+    ]
+    if misspelt:  # (read as unknown, an undone_at column's rows were ratings)
+        shown = ", ".join(f"{name!r} as {known!r}" for name, known in misspelt)
+        raise ImportFormatError(
+            f"{path}, line 1: write the column{'s' if len(misspelt) > 1 else ''} {shown}: "
+            "column names are read exactly, in lower case, and a column under another name "
+            "is ignored"
+        )
     missing = [name for name in REQUIRED if name not in names]
     if missing:
         for separator, named in _OTHER_SEPARATORS:  # (a spreadsheet's own list separator)
@@ -391,6 +403,14 @@ def _columns(header: list[str], path: Path) -> dict[str, int]:
             f"the header should be {HEADER!r} (found {','.join(names)!r})"
         )
     return {name: names.index(name) for name in COLUMNS if name in names}
+
+
+def _folded(name: str) -> str:
+    """A column's name as `_KNOWN` keys it: lower case, words joined by `_`."""
+    return "_".join(name.lower().replace("-", " ").replace("_", " ").split())
+
+
+_KNOWN = {_folded(name): name for name in COLUMNS}  # a column's name, however written
 
 
 def _row(
