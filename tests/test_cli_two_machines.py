@@ -261,14 +261,18 @@ def test_a_rating_undone_after_a_sync_is_undone_on_the_other_machine_too(tmp_pat
     export = tmp_path / "after-undo.csv"
     laptop.run("export-reviews", str(export), now=NOW + 30 * MINUTE)
     tried = desktop.run("import-reviews", str(export), "--dry-run", now=NOW + 30 * MINUTE)
-    assert "1 undo would be applied: a rating undone on the machine" in " ".join(
-        tried.stdout.split()
-    )
+    assert (
+        "1 undo would be applied: a rating undone on the machine that wrote the file, to be "
+        "undone here too"
+    ) in " ".join(tried.stdout.split())
     assert sorted(card for card, _, _ in desktop.history(NOW + 30 * MINUTE)) == sorted(rated)
     said = desktop.run("import-reviews", str(export), now=NOW + 30 * MINUTE).stdout
     said = " ".join(said.split())
     assert f"imported 0 of {len(rated)} reviews" in said
-    assert "1 undo applied: a rating undone on the machine that wrote the file" in said
+    assert (
+        "1 undo applied: a rating undone on the machine that wrote the file, undone here too"
+        in said
+    )
     assert "1 card rescheduled" in said
     again = desktop.run("import-reviews", str(export), "--json", now=NOW + 30 * MINUTE)
     again = json.loads(again.stdout)

@@ -23,9 +23,12 @@ class _Tense(NamedTuple):
     left_out: str
     applied: str
     logged: str
+    undone_too: str
 
 
-_DONE = _Tense("imported", "rescheduled", "is kept", "left out gave", "applied", "logged")
+_DONE = _Tense(
+    "imported", "rescheduled", "is kept", "left out gave", "applied", "logged", "undone here too"
+)
 _TRIED = _Tense(
     "would import",
     "would be rescheduled",
@@ -33,6 +36,7 @@ _TRIED = _Tense(
     "would be left out, giving",
     "would be applied",
     "would be logged",
+    "to be undone here too",
 )
 
 
@@ -94,7 +98,7 @@ def _undos(result: ImportResult, tense: _Tense) -> str:
         said += (
             f"; {counted(result.undos, 'undo')} {tense.applied}: "
             + ("a rating" if result.undos == 1 else "ratings")
-            + " undone on the machine that wrote the file, undone here too"
+            + f" undone on the machine that wrote the file, {tense.undone_too}"
         )
     if result.undone_added:
         said += (
