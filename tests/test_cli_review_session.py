@@ -174,6 +174,35 @@ def test_a_rating_behind_another_process_says_it_waits_then_saves(session):
         assert [(r.card_id, r.rating) for r in store.reviews()] == [("add-one", 3)]
 
 
+def test_keys_pressed_while_a_rating_waits_do_not_rate_the_next_card(session):
+    """Enter and 3 pressed again while a rating waits behind another process's lock (an
+    import): once the rating was saved they revealed the next card and rated it Good, a
+    review the learner never gave (an audit, on a real terminal). They are dropped, and
+    that is said."""
+    child = session()
+    child.expect(FRONT)
+    child.send(" ")
+    child.expect("4 +Easy")
+    holder = hold_write_lock(session.db)
+    try:
+        child.send("3")
+        child.expect("waiting for the review database")
+        child.send(" ")
+        child.send("3")
+        time.sleep(0.5)  # (on the terminal, unread, before the lock is let go)
+    finally:
+        holder.communicate("\n", timeout=30)
+    child.expect("Good: due again in")
+    child.expect("Why a neuron needs a bias")
+    child.expect(FRONT)
+    time.sleep(0.5)  # (what the dropped keys would have done, shown before the q)
+    child.send("q")
+    child.expect(pexpect.EOF)
+    with _store(session.db) as store:
+        assert [(r.card_id, r.rating) for r in store.reviews()] == [("add-one", 3)]
+    assert "keys pressed while waiting for the review database were ignored" in child.before
+
+
 def test_review_limit_caps_the_status_line_on_the_terminal(session):
     child = session(FIXTURE_CONTENT, NOW, "--limit", "2")
     child.expect("new 2 · learning 0 · review 0")  # four new cards, two for this session

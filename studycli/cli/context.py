@@ -156,6 +156,9 @@ def _waiting(path: Path) -> None:
 
     from studycli.study.busy import BUSY_TIMEOUT
 
+    from .terminal import after_a_wait
+
+    after_a_wait()  # (keys typed from now on answer nothing on screen: dropped)
     print_prose(
         Console(stderr=True),
         f"[yellow]waiting for the review database {escape(str(path))}:[/] another studycli "

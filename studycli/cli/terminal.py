@@ -4,7 +4,8 @@ Both work on a real terminal or a pseudo-terminal. Ctrl-C arrives as KeyboardInt
 Ctrl-D as EOFError, whichever way keys are read. A session that reads keys one after another
 holds the terminal in `quiet_keys` mode, so that keys typed ahead while a card is drawn are
 neither echoed nor lost; a program it runs (the editor) gets the terminal as it was
-(`normal_terminal`).
+(`normal_terminal`). Keys typed while the command said it waits for the review database
+(`after_a_wait`) are dropped, and that is said.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class _Quiet:
 
     wanted = False
     before: list | None = None
+    waited = False  # a wait for the review database was said since the last key read
 
 
 def getkey() -> str:
@@ -40,6 +42,9 @@ def getkey() -> str:
 
     fd = sys.stdin.fileno()
     hold_quiet()
+    if _Quiet.waited:
+        _Quiet.waited = False
+        _drop_keys_typed(fd)
     saved = termios.tcgetattr(fd)
     tty.setraw(fd, termios.TCSANOW)
     try:
@@ -48,6 +53,25 @@ def getkey() -> str:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         sys.stdout.flush()
     return _as_key(key)
+
+
+def after_a_wait() -> None:
+    """The command said it waits for the review database (another process holds it): the
+    keys typed until the next `getkey` answer nothing the learner saw, and it drops them.
+    (A learner pressed Enter and 3 again while a rating waited behind another terminal's
+    import: once it was saved, they revealed and rated the next card, unseen.) Called from
+    the thread that says the wait."""
+    _Quiet.waited = True
+
+
+def _drop_keys_typed(fd: int) -> None:
+    """Drop the keys waiting to be read on the terminal `fd`, saying so where there were any."""
+    import termios
+
+    if select.select([fd], [], [], 0)[0]:
+        termios.tcflush(fd, termios.TCIFLUSH)
+        sys.stdout.write("(keys pressed while waiting for the review database were ignored)\n")
+        sys.stdout.flush()
 
 
 def _as_key(key: str) -> str:
