@@ -48,6 +48,11 @@ class StoreBusy(StoreUnavailable):
     step works once that process is done."""
 
 
+class WaitInterrupted(KeyboardInterrupt):
+    """A Ctrl-C while a write waited for another process's lock on the review database:
+    nothing of that write was made (a KeyboardInterrupt still, handled as every Ctrl-C is)."""
+
+
 class StoreFull(StoreUnavailable):
     """The disk holding the review database is full: the same step works once there is room."""
 

@@ -203,6 +203,30 @@ def test_keys_pressed_while_a_rating_waits_do_not_rate_the_next_card(session):
     assert "keys pressed while waiting for the review database were ignored" in child.before
 
 
+def test_a_ctrl_c_while_a_rating_waits_ends_the_session_saying_it_was_not_saved(session):
+    """Ctrl-C while a rating waits behind another process's lock: it was answered only once
+    the lock was let go (18 s of an import here, up to the 30 s wait), then said "every
+    rating so far is saved" of a rating that was not (an audit, on a real terminal). The
+    session ends at once and says the rating was not saved."""
+    child = session()
+    child.expect(FRONT)
+    child.send(" ")
+    child.expect("4 +Easy")
+    holder = hold_write_lock(session.db)
+    try:
+        child.send("3")
+        child.expect("waiting for the review database")
+        child.sendintr()
+        child.expect("Good was not saved: interrupted while waiting for the review database", 10)
+        child.expect(pexpect.EOF, 10)
+    finally:
+        holder.communicate("\n", timeout=30)
+    child.close()
+    assert child.exitstatus == 130
+    with _store(session.db) as store:
+        assert store.reviews() == []
+
+
 def test_review_limit_caps_the_status_line_on_the_terminal(session):
     child = session(FIXTURE_CONTENT, NOW, "--limit", "2")
     child.expect("new 2 · learning 0 · review 0")  # four new cards, two for this session

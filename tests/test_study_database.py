@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from studycli.errors import StoreError
+from studycli.errors import StoreError, WaitInterrupted
 from studycli.study import backups, busy, database, migrations, read_only, side_files, sqlite_errors
 from studycli.study import rating as core
 from studycli.study.api import Study
@@ -134,6 +134,38 @@ def test_a_wait_for_another_process_is_told_once_it_lasts(tmp_path, monkeypatch)
             holder.communicate()
         assert told == [path]
         assert store.suspended() == {"bias-concept"}
+
+
+def test_a_ctrl_c_ends_a_wait_for_another_process_at_once_writing_nothing(tmp_path, monkeypatch):
+    """A Ctrl-C while a write waits behind another process's lock: SQLite's own wait (the
+    busy timeout) sleeps where Python sees no signal, and the Ctrl-C was answered only when
+    the lock was let go or the wait was over (an audit: 18 s in a review session behind
+    another terminal's import). It ends the wait within a moment, as WaitInterrupted (a
+    KeyboardInterrupt), with nothing written and no transaction left open."""
+    import signal
+
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    monkeypatch.setattr(busy, "BUSY_TIMEOUT", 3.0)  # (before the fix: the Ctrl-C came after it)
+    with Store.open(path) as store:
+        before = store.suspended()
+        holder = hold_write_lock(path)
+        ctrl_c = threading.Timer(0.3, signal.raise_signal, (signal.SIGINT,))
+        stopped: BaseException | None = None
+        try:
+            started = time.monotonic()
+            ctrl_c.start()
+            with store.transaction() as conn:
+                conn.execute("UPDATE cards SET suspended = 1 - suspended")
+        except (KeyboardInterrupt, StoreError) as exc:
+            stopped = exc
+        finally:
+            waited = time.monotonic() - started
+            ctrl_c.cancel()
+            holder.communicate("\n", timeout=30)
+        assert isinstance(stopped, WaitInterrupted) and waited < 2, (stopped, waited)
+        assert not store.conn.in_transaction
+        assert store.suspended() == before
 
 
 def test_a_command_waiting_for_the_database_says_so_and_then_writes(cli, tmp_path, monkeypatch):

@@ -27,6 +27,7 @@ from studycli.errors import (
     StoreUnavailable,
     StudyError,
     UndoneAlready,
+    WaitInterrupted,
 )
 from studycli.study.api import Review, ReviewMethod, Study
 from studycli.study.labels import (
@@ -108,6 +109,15 @@ class SessionRating:
                 )
             )
             return False
+        except WaitInterrupted:  # a Ctrl-C while it waited for the lock: the session ends
+            self.console.print(
+                Text(
+                    f"\n{RATING_NAMES[rating]} was not saved: interrupted while waiting for the "
+                    "review database",
+                    style="bold yellow",
+                )
+            )
+            raise
 
     def _not_kept_out(self, what: str, busy: StoreUnavailable, key: str) -> None:
         """Say that a bury or a suspension (`what`), or its taking back, was not saved, as a

@@ -1,5 +1,6 @@
 """Waiting while another process holds the review database: for how long (`BUSY_TIMEOUT`),
-retrying a step SQLite refuses at once instead of waiting (`when_free`), telling the learner
+retrying a step SQLite refuses at once instead of waiting (`when_free`), taking the write lock
+in waits a Ctrl-C ends (`begin_write`), telling the learner
 of a wait that lasts (`on_wait`, `waits_said`), and whether an SQLite error says busy
 (`is_busy`; `_code` and `_extended` read an error's result code for the other modules).
 
@@ -92,6 +93,26 @@ def when_free(step: Callable[[], _T], timeout: float = BUSY_TIMEOUT) -> _T:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, 0.1)
+
+
+def begin_write(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE on `conn`, waiting up to `BUSY_TIMEOUT` s for another process's write
+    lock in short tries, between which a Ctrl-C is seen. In SQLite's own wait (the busy
+    timeout) it was not: Python sees a signal only once SQLite returns, and a learner's Ctrl-C
+    behind another terminal's import went unanswered for the rest of the 30 s (an audit).
+
+    Raises:
+        sqlite3.OperationalError: busy past the wait, or as SQLite raised it.
+    """
+    (timeout_ms,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    conn.execute(f"PRAGMA busy_timeout = {_TRY_MS}")
+    try:
+        when_free(lambda: conn.execute("BEGIN IMMEDIATE"), BUSY_TIMEOUT)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+
+
+_TRY_MS = 20  # SQLite's own wait per try of `begin_write`, in ms: a Ctrl-C is seen after it
 
 
 def is_busy(exc: BaseException) -> bool:

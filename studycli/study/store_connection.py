@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from studycli.errors import StoreError
+from studycli.errors import StoreError, WaitInterrupted
 
 from . import busy, database  # (backups and sqlite_errors where used: see database.py)
 from .store_sql import _LOG_FROM, _UNDONE_JOIN
@@ -97,6 +97,7 @@ class StoreConnection:
 
         Raises:
             StoreBusy: another process kept the lock past the wait (nothing was written).
+            WaitInterrupted: a Ctrl-C while it waited (nothing was written).
         """
         if self.conn.in_transaction:
             yield self.conn
@@ -104,13 +105,17 @@ class StoreConnection:
         refuse_replaced(self.path, self._file)
         try:
             with busy.waits_said(self.path):
-                self.conn.execute("BEGIN IMMEDIATE")
+                busy.begin_write(self.conn)
         except sqlite3.OperationalError as exc:
             if busy.is_busy(exc):
                 from . import sqlite_errors
 
                 raise sqlite_errors.explain(self.path, exc) from None
             raise
+        except KeyboardInterrupt:  # a Ctrl-C as it waited: nothing written
+            if self.conn.in_transaction:  # (begun, the Ctrl-C seen just after)
+                self.conn.execute("ROLLBACK")
+            raise WaitInterrupted from None
         try:
             yield self.conn
         except BaseException:
