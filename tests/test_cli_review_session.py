@@ -1850,6 +1850,39 @@ def test_taking_back_a_suspension_or_bury_the_database_is_too_busy_for_keeps_it_
     assert _kept_out(tmp_path) == (set(), set()) and "interrupted" not in text
 
 
+def test_an_undo_the_database_is_too_busy_for_says_u_tries_again(tmp_path, monkeypatch):
+    """`u` while another command holds the database past the wait: the session said "cannot
+    undo: ... let that one finish and run the command again", a command's advice, in a
+    session (an audit). It says the rating is not undone yet and that `u` tries again, as a
+    rating the database was too busy for says; `u` again undoes it."""
+    from studycli.study import busy
+
+    monkeypatch.setattr(busy, "BUSY_TIMEOUT", 0.2)
+    content = load_content(FIXTURE_CONTENT)
+    cards = [content.cards[i] for i in ("bias-concept", "poisson-concept")]
+
+    def keys():
+        yield " "
+        yield "3"
+        lock = _holding_the_database(tmp_path)
+        yield "u"  # not undone: the database is busy
+        lock.execute("ROLLBACK")
+        lock.close()
+        yield "u"
+        yield "q"
+
+    pressed = keys()
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), cards)
+    said = " ".join(text.split())
+    assert (
+        "bias-concept Good is not undone yet: the review database is busy: another studycli "
+        "command (or another program) kept it locked for 0.2 s; press u again to try again, "
+        "or q to quit" in said
+    ), said
+    assert "run the command again" not in said
+    assert "undone: bias-concept is back as it was" in said and reviews == []
+
+
 def _disk_full_error():
     """A real SQLite error for a full disk (a database at its page limit says the same)."""
     import sqlite3

@@ -120,8 +120,8 @@ class SessionRating:
             raise
 
     def _not_kept_out(self, what: str, busy: StoreUnavailable, key: str) -> None:
-        """Say that a bury or a suspension (`what`), or its taking back, was not saved, as a
-        rating that was not is said: why, and that `key` tries again."""
+        """Say that a bury or a suspension (`what`), or its taking back, or an undo, was not
+        saved, as a rating that was not is said: why, and that `key` tries again."""
         self.console.print(
             Text(
                 f"{what}: {busy.why}; press {key} again to try again, or q to quit",
@@ -247,6 +247,10 @@ class SessionRating:
         except UndoneAlready:  # (`studycli undo` in another terminal): it no longer stands,
             # so it leaves this session's ratings (the summary counted it, and `u` stuck on it)
             said = "undone already (in another terminal?)"
+        except StoreUnavailable as busy:  # an import holding it, a full disk: `u` tries again
+            said = f"{entry.card_id} {RATING_NAMES[entry.rating]} is not undone yet"
+            self._not_kept_out(said, busy, "u")
+            return False
         except StudyError as exc:  # e.g. another session has rated the card since
             self.console.print(Text(f"cannot undo: {exc}", style="yellow"))
             return False  # the rating stands, and stays this session's
