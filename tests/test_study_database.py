@@ -168,6 +168,33 @@ def test_a_ctrl_c_ends_a_wait_for_another_process_at_once_writing_nothing(tmp_pa
         assert store.suspended() == before
 
 
+def test_the_doctor_waits_once_for_a_database_another_program_keeps_locked(
+    cli, tmp_path, monkeypatch
+):
+    """Another program holding the database so that nothing reads it (an exclusive locking
+    mode, or a rollback journal, under BEGIN EXCLUSIVE): the doctor's read-only opening gave
+    up after the wait, then it opened the file again and waited as long again, saying "up to
+    30 s" twice (an audit: 46 s). It waits once, and says the database is busy."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    monkeypatch.setattr(busy, "BUSY_TIMEOUT", 1.0)
+    monkeypatch.setattr(busy, "WAIT_NOTICE_AFTER", 0.1)
+    monkeypatch.setattr(busy, "on_wait", None)  # (the command sets it: restored after)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("UPDATE cards SET suspended = suspended")  # (the lock taken now)
+    try:
+        result = cli("--content", FIXTURE_CONTENT, "--db", path, "doctor", "--dry-run")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1, result.output
+    assert said.count("waiting for the review database") == 1, said
+    assert f"the review database {path} is busy" in said and "run the command again" in said
+
+
 def test_a_command_waiting_for_the_database_says_so_and_then_writes(cli, tmp_path, monkeypatch):
     """`suspend` behind another process's write (an import runs for as long as it takes):
     it says on stderr that it waits and for how long at most, then does its work (it sat

@@ -76,14 +76,15 @@ def _nothing() -> None:
     pass
 
 
-def when_free(step: Callable[[], _T], timeout: float = BUSY_TIMEOUT) -> _T:
-    """`step()`, tried again while SQLite reports the database busy, for up to `timeout` s.
+def when_free(step: Callable[[], _T], timeout: float | None = None) -> _T:
+    """`step()`, tried again while SQLite reports the database busy, for up to `timeout` s
+    (`BUSY_TIMEOUT` when None).
 
     Most busy waits happen inside SQLite (the connection's busy timeout), but a few steps
     (switching a new database to WAL, as two processes may at the same moment) get "database
     is locked" at once, without waiting: those are retried here.
     """
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (BUSY_TIMEOUT if timeout is None else timeout)
     pause = 0.005
     while True:
         try:

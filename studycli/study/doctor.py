@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from studycli.errors import StoreDamaged, StoreError
+from studycli.errors import StoreBusy, StoreDamaged, StoreError
 
 from . import backups, damaged_log, database, read_only, side_files, sqlite_errors
 from .rating import replay_log
@@ -233,11 +233,12 @@ def _reader(path: Path):
     which would fold its -wal into it.
 
     Raises:
-        StoreDamaged: the file does not open as a database. StoreError: as `database.connect`.
+        StoreDamaged: the file does not open as a database. StoreBusy: another process kept
+            it locked past the wait. StoreError: as `database.connect`.
     """
     try:
         return database.connect_read_only(path)
-    except StoreDamaged:
+    except (StoreDamaged, StoreBusy):  # (busy: opened again, it waited as long again)
         raise
     except StoreError:  # no way to read it so (a -wal file it cannot read): as before
         return database.connect(path, write=False)

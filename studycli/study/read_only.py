@@ -17,7 +17,8 @@ from pathlib import Path
 
 from studycli.errors import StoreError
 
-from .busy import BUSY_TIMEOUT, _code, waits_said, when_free
+from . import busy
+from .busy import _code, waits_said, when_free
 from .side_files import _files_of, _named
 
 
@@ -27,8 +28,9 @@ def _can_write(path: Path) -> bool:
     return _unwritable_part(path) is None
 
 
-def _open_for_reading(path: Path, timeout: float = BUSY_TIMEOUT) -> sqlite3.Connection:
-    """A read-only connection to the database at `path`, which has read its schema.
+def _open_for_reading(path: Path, timeout: float | None = None) -> sqlite3.Connection:
+    """A read-only connection to the database at `path`, which has read its schema, waiting
+    up to `timeout` s for another process's lock (`busy.BUSY_TIMEOUT` when None).
 
     SQLite reads a WAL database read-only when its -shm file exists, or can be made, and
     then reads what the -wal file holds too. On a read-only medium, or in a folder this user
@@ -41,6 +43,7 @@ def _open_for_reading(path: Path, timeout: float = BUSY_TIMEOUT) -> sqlite3.Conn
         StoreError: a -wal file holds reviews that cannot be read.
     """
     uri = path.resolve().as_uri()
+    timeout = busy.BUSY_TIMEOUT if timeout is None else timeout
     try:
         with waits_said(path):
             return _first_read(f"{uri}?mode=ro", timeout)
