@@ -482,6 +482,26 @@ def test_a_rating_a_full_disk_refuses_says_how_to_record_it(cli, attempt, monkey
     assert "last rating that showed" not in said
 
 
+def test_a_ctrl_c_while_the_rating_waits_says_it_was_not_recorded(cli, attempt, monkeypatch):
+    """A Ctrl-C while the passed check's rating waited behind another process's lock (an
+    import) said only "interrupted" (an audit, on a real terminal): it says the rating was
+    not recorded and the command that records it."""
+    from studycli.errors import WaitInterrupted
+    from studycli.study.api import Study
+
+    def interrupted(self, *args, **kwargs):
+        raise WaitInterrupted
+
+    monkeypatch.setattr(Study, "rate", interrupted)
+    answer = attempt(CORRECT)
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", answer)
+    said = " ".join(result.stdout.split())
+    assert result.exit_code == 130 and "passed" in said
+    assert "interrupted: Good was not recorded" in said, said
+    assert f"`{SOLVE} add-one --no-edit --file {answer}` checks your attempt again" in said
+    assert _history(cli) == []
+
+
 def test_a_rating_the_busy_database_refuses_is_tried_again_on_enter(
     cli, attempt, busy_after_the_check, monkeypatch
 ):

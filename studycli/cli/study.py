@@ -307,7 +307,13 @@ def _record_check(
 
     from rich.text import Text
 
-    from studycli.errors import HistoryMoved, RatedElsewhere, StoreFull, StoreUnavailable
+    from studycli.errors import (
+        HistoryMoved,
+        RatedElsewhere,
+        StoreFull,
+        StoreUnavailable,
+        WaitInterrupted,
+    )
     from studycli.study.api import ReviewMethod
     from studycli.study.labels import RATING_NAMES, format_interval
 
@@ -366,6 +372,15 @@ def _record_check(
                 stdout(), f"not recorded: {told}; your attempt stays in {path}", markup=False
             )
             return
+        except WaitInterrupted:  # (a Ctrl-C while it waited for another process's lock)
+            stdout().print(
+                f"interrupted: {RATING_NAMES[rating]} was not recorded; `{solve} {card.id} "
+                f"--no-edit --file {shlex.quote(str(path))}` checks your attempt again and "
+                "records it",
+                soft_wrap=True,
+                markup=False,
+            )
+            raise typer.Exit(130) from None
         except StoreUnavailable as busy:  # (an import holding it, a full disk)
             unsaved = f"{RATING_NAMES[rating]} was not recorded: {busy.why}"
             if getkey is None:
