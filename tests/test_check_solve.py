@@ -531,6 +531,29 @@ def test_a_rating_the_busy_database_refuses_is_tried_again_on_enter(
     assert [(e["rating"], e["method"]) for e in _history(cli)] == [(4, "check")]
 
 
+def test_giving_up_on_a_rating_the_busy_database_refuses_says_how_to_record_it(
+    cli, attempt, busy_after_the_check, monkeypatch
+):
+    """q at "press Enter to try again, or q to give up" exited 1 without a word: it says
+    nothing was recorded and the command that checks the attempt again and records it, as
+    q at the rating's choice says."""
+    from types import SimpleNamespace
+
+    from studycli.cli import study, terminal
+
+    pressed = iter(["4", "q"])  # Easy, chosen after the pass; then give up
+    monkeypatch.setattr(terminal, "getkey", lambda: next(pressed))
+    terminal_stdin = SimpleNamespace(isatty=lambda: True)  # (the runner replaces sys.stdin)
+    monkeypatch.setattr(study, "sys", SimpleNamespace(stdin=terminal_stdin))
+    answer = attempt(CORRECT)
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", answer)
+    said = " ".join(result.stdout.split())
+    assert result.exit_code == 1 and "Easy was not recorded: the review database is busy" in said
+    assert f"nothing recorded (q); `{SOLVE} add-one --no-edit --file {answer}` checks" in said
+    busy_after_the_check.release()
+    assert _history(cli) == []
+
+
 def test_an_infinite_loop_is_ended_by_the_time_limit(cli, attempt, tmp_path):
     """Ended within a few seconds of its 1 s limit, counted from the check's call of the
     attempt: counted from the command's start, the bound took in the worker's start (its

@@ -342,6 +342,10 @@ def _record_check(
         from studycli.study.api import refuse_replaced
 
         refuse_replaced(database_path(options(ctx).db), opened)
+    record_later = (
+        f"`{solve} {card.id} --no-edit --file {shlex.quote(str(path))}` checks your attempt "
+        "again and records it"
+    )
     while True:
         moment = now()
         try:
@@ -374,9 +378,7 @@ def _record_check(
             return
         except WaitInterrupted:  # (a Ctrl-C while it waited for another process's lock)
             stdout().print(
-                f"interrupted: {RATING_NAMES[rating]} was not recorded; `{solve} {card.id} "
-                f"--no-edit --file {shlex.quote(str(path))}` checks your attempt again and "
-                "records it",
+                f"interrupted: {RATING_NAMES[rating]} was not recorded; {record_later}",
                 soft_wrap=True,
                 markup=False,
             )
@@ -394,7 +396,10 @@ def _record_check(
                 Text(f"{unsaved}; press Enter to try again, or q to give up", style="bold yellow")
             )
             while (key := getkey()) not in ENTER:
-                if key == "q":
+                if key == "q":  # (it said only what Enter does)
+                    stdout().print(
+                        f"nothing recorded (q); {record_later}", soft_wrap=True, markup=False
+                    )
                     raise typer.Exit(1) from None
     stdout().print(
         f"recorded {RATING_NAMES[rated.review.rating]}: due again in "
