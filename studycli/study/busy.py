@@ -1,6 +1,6 @@
 """Waiting while another process holds the review database: for how long (`BUSY_TIMEOUT`),
 retrying a step SQLite refuses at once instead of waiting (`when_free`), taking the write lock
-in waits a Ctrl-C ends (`begin_write`), telling the learner
+or a first read in waits a Ctrl-C ends (`begin_write`, `when_readable`), telling the learner
 of a wait that lasts (`on_wait`, `waits_said`), and whether an SQLite error says busy
 (`is_busy`; `_code` and `_extended` read an error's result code for the other modules).
 
@@ -98,22 +98,42 @@ def when_free(step: Callable[[], _T], timeout: float | None = None) -> _T:
 
 def begin_write(conn: sqlite3.Connection) -> None:
     """BEGIN IMMEDIATE on `conn`, waiting up to `BUSY_TIMEOUT` s for another process's write
-    lock in short tries, between which a Ctrl-C is seen. In SQLite's own wait (the busy
-    timeout) it was not: Python sees a signal only once SQLite returns, and a learner's Ctrl-C
-    behind another terminal's import went unanswered for the rest of the 30 s (an audit).
+    lock in short tries, between which a Ctrl-C is seen (`_in_tries`).
 
     Raises:
         sqlite3.OperationalError: busy past the wait, or as SQLite raised it.
     """
+    _in_tries(conn, lambda: conn.execute("BEGIN IMMEDIATE"))
+
+
+def when_readable(conn: sqlite3.Connection, timeout: float | None = None) -> None:
+    """Read `conn`'s schema, waiting up to `timeout` s (`BUSY_TIMEOUT` when None) while
+    another process keeps the database from being read at all (an exclusive locking mode, or
+    a rollback journal under BEGIN EXCLUSIVE), in short tries between which a Ctrl-C is seen
+    (`_in_tries`).
+
+    Raises:
+        sqlite3.Error: busy past the wait, or as SQLite raised it (not a database ...).
+    """
+    _in_tries(conn, lambda: conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone(), timeout)
+
+
+def _in_tries(
+    conn: sqlite3.Connection, step: Callable[[], object], timeout: float | None = None
+) -> None:
+    """`step()` on `conn`, retried while busy for up to `timeout` s (`when_free`), SQLite's
+    own wait lowered to `_TRY_MS` per try meanwhile. In SQLite's wait (the busy timeout) a
+    Ctrl-C was not seen: Python sees a signal only once SQLite returns, and a learner's Ctrl-C
+    behind another terminal's import went unanswered for the rest of the 30 s (an audit)."""
     (timeout_ms,) = conn.execute("PRAGMA busy_timeout").fetchone()
     conn.execute(f"PRAGMA busy_timeout = {_TRY_MS}")
     try:
-        when_free(lambda: conn.execute("BEGIN IMMEDIATE"), BUSY_TIMEOUT)
+        when_free(step, timeout)
     finally:
         conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
 
 
-_TRY_MS = 20  # SQLite's own wait per try of `begin_write`, in ms: a Ctrl-C is seen after it
+_TRY_MS = 20  # SQLite's own wait per try of `_in_tries`, in ms: a Ctrl-C is seen after it
 
 
 def is_busy(exc: BaseException) -> bool:

@@ -80,6 +80,7 @@ def connect(
         raise explain(path, exc) from None
     try:
         with _closed_on_error(conn, path), waits_said(path) as working:
+            _wait_readable(conn)
             note = when_free(lambda: _prepare(conn, path, working))
             if note and notes is not None:
                 notes.append(note)
@@ -92,6 +93,17 @@ def connect(
 
         raise explain(path, sqlite3.DatabaseError("database disk image is malformed")) from None
     return conn
+
+
+def _wait_readable(conn: sqlite3.Connection) -> None:
+    """Wait while another process keeps the database from being read, in waits a Ctrl-C ends
+    (`busy.when_readable`; `_prepare`'s own reads wait in SQLite, where it was not seen for up
+    to 30 s). What else is wrong is left for `_prepare` to meet and say, as before."""
+    try:
+        busy.when_readable(conn)
+    except sqlite3.DatabaseError as exc:
+        if is_busy(exc):
+            raise
 
 
 def _refuse_no_file(path: Path) -> None:

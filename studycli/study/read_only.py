@@ -18,7 +18,7 @@ from pathlib import Path
 from studycli.errors import StoreError
 
 from . import busy
-from .busy import _code, waits_said, when_free
+from .busy import _code, waits_said
 from .side_files import _files_of, _named
 
 
@@ -69,7 +69,7 @@ def _first_read(uri: str, timeout: float) -> sqlite3.Connection:
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
     try:
         conn.execute("PRAGMA query_only = ON")
-        when_free(lambda: conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone(), timeout)
+        busy.when_readable(conn, timeout)
     except BaseException:
         conn.close()
         raise
