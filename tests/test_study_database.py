@@ -113,6 +113,29 @@ def test_a_database_busy_past_the_timeout_is_called_busy_never_damaged(cli, tmp_
     assert "Traceback" not in result.output
 
 
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="the system lists no file locks")
+def test_a_database_busy_past_the_timeout_names_the_process_that_holds_it(
+    cli, tmp_path, monkeypatch
+):
+    """The busy message said "another studycli command (or another program)": a learner with
+    a forgotten `sqlite3` shell (BEGIN EXCLUSIVE) in another terminal had nothing to look for
+    (an audit). It names the process holding the lock, with its command line."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    monkeypatch.setattr(busy, "BUSY_TIMEOUT", 0.3)
+    holder = hold_write_lock(path)
+    try:
+        result = cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one")
+    finally:
+        holder.communicate("\n", timeout=30)
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1
+    # (the holder's command line, `python -c SCRIPT ...`, cut to its first 80 characters)
+    assert f"the review database {path} is busy: process {holder.pid} (python -c " in said, said
+    assert "...) kept it locked for 0.3 s" in said, said
+    assert "run the command again" in said
+
+
 def test_a_wait_for_another_process_is_told_once_it_lasts(tmp_path, monkeypatch):
     """A write behind another process's lock: `on_wait` hears of it once the wait has lasted
     `WAIT_NOTICE_AFTER` (the command line says so on stderr), once, and the write goes
