@@ -24,27 +24,36 @@ from studycli.check.runner import Candidate, Job, Outcome, run_job
 from studycli.check.verify import run_checks
 from studycli.content.loader import load_content
 
-from .check_support import DAEMON_THEN_KILLS_ITS_WORKER, KILLS_WORKER, gone_within, marker
+from .check_support import (
+    DAEMON_THEN_KILLS_ITS_WORKER,
+    KILLS_WORKER,
+    PROC_PIDS,
+    gone_within,
+    marker,
+)
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
 
 LIMIT = 2.0  # seconds each attempt may run
 SLACK = 4.0  # start-up, killing and reading what is left, on a busy shared machine
 
-FORKS = """
+FORKS = (
+    """
 import os, time
 
 def add_one(x):
     with open({record!r}, "w", buffering=1) as record:  # line by line: read after the kill
-        record.write(f"{{os.getpgrp()}} {{os.getpid()}}\\n")
+        record.write(f"{{proc_stat('pgrp')}} {{proc_pid()}}\\n")
         for _ in range(200):  # bounded: never an unbounded fork bomb
             pid = os.fork()
             if pid == 0:
                 time.sleep(60)
                 os._exit(0)
-            record.write(f"{{pid}}\\n")
+            record.write(f"{{proc_pid(pid)}}\\n")
         record.write("all forked\\n")
     {then}
 """
+    + PROC_PIDS
+)
 THEN_LOOP = "while True: pass"
 THEN_RETURN = "return x  # wrong: the checker rejects it, the children still sleep"
 PRINTS_100_MB = "def add_one(x):\n    print('x' * 100_000_000)\n    return x\n"
@@ -364,7 +373,8 @@ def test_the_users_processes_are_counted_at_most_once_a_second(monkeypatch):
 
 
 PROCESS_CAP = 16  # the processes and threads each check below may start: met in a few starts
-STARTS = """
+STARTS = (
+    """
 import multiprocessing, os, subprocess, threading, time
 
 def asleep():
@@ -373,11 +383,16 @@ def asleep():
 
 def add_one(x):
     with open({record!r}, "w", buffering=1) as record:  # line by line: read after the kill
-        record.write(f"{{os.getpgrp()}}\\n")
+        record.write(f"{{proc_stat('pgrp')}}\\n")
         for _ in range({starts}):  # bounded: never an unbounded bomb, where no cap holds
-            record.write(f"{{{start}}}\\n")
+            record.write(f"{{as_proc({start})}}\\n")
     return x + 1  # right: a check that no cap stopped passes
+
+def as_proc(started):
+    return proc_pid(started) if isinstance(started, int) else started
 """
+    + PROC_PIDS
+)
 
 
 START_LINE = next(n for n, line in enumerate(STARTS.splitlines(), 1) if "{start}" in line)
@@ -495,14 +510,15 @@ def test_an_eagain_that_starts_nothing_is_not_put_down_to_the_process_cap(tmp_pa
     assert outcome.message.startswith("add_one(-3): raised BlockingIOError: [Errno 11]"), outcome
 
 
-ESCAPES = """
+ESCAPES = (
+    """
 import os, subprocess, sys, time
 
 def add_one(x):
     with open({record!r}, "w", buffering=1) as record:
         sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
-        record.write(f"{{subprocess.Popen(sleeper, process_group=0).pid}}\\n")  # a new group
-        record.write(f"{{subprocess.Popen(sleeper, start_new_session=True).pid}}\\n")
+        record.write(f"{{proc_pid(subprocess.Popen(sleeper, process_group=0).pid)}}\\n")
+        record.write(f"{{proc_pid(subprocess.Popen(sleeper, start_new_session=True).pid)}}\\n")
         read, write = os.pipe()
         pid = os.fork()  # a new group, whose leader exits: its child an orphan meanwhile
         if pid == 0:
@@ -511,13 +527,15 @@ def add_one(x):
             if orphan == 0:
                 time.sleep(60)
                 os._exit(0)
-            os.write(write, str(orphan).encode())
+            os.write(write, str(proc_pid(orphan)).encode())
             os._exit(0)
         os.waitpid(pid, 0)
         record.write(os.read(read, 64).decode() + "\\n")
         record.write("started\\n")
     {then}
 """
+    + PROC_PIDS
+)
 
 
 @pytest.mark.parametrize("then", [THEN_RETURN, THEN_LOOP])
@@ -895,12 +913,13 @@ def test_a_check_killed_by_a_process_fails_without_blaming_memory(tmp_path, whom
     assert run_job(REFERENCE).status == "pass"
 
 
-KILLS_ITS_WORKER_AND_RUNS_ON = """
+KILLS_ITS_WORKER_AND_RUNS_ON = (
+    """
 import os, signal, time
 
 def add_one(x):
     with open({pid_file!r}, "w") as file:
-        file.write(str(os.getpid()))
+        file.write(str(proc_pid()))
     signal.signal(signal.SIGALRM, signal.SIG_IGN)  # its own time limit's alarm
     os.kill(os.getppid(), signal.SIGKILL)
     end = time.monotonic() + 60  # (bounded, should the test fail)
@@ -908,6 +927,8 @@ def add_one(x):
         pass
     return x + 1
 """
+    + PROC_PIDS
+)
 
 
 def test_a_check_that_killed_its_worker_is_killed_too(tmp_path):

@@ -18,7 +18,10 @@ import pytest
 from studycli.check import lazy_imports, pool, runner
 from studycli.check.runner import Candidate, Job, run_job
 
-WORKER = '''
+from .check_support import PROC_PIDS
+
+WORKER = (
+    '''
 import os
 import sys
 
@@ -29,7 +32,7 @@ def pid(x):
 
 
 def check_pid(impl, device="cpu"):
-    print("pid", os.getpid())
+    print("pid", proc_pid())
     assert impl(1) == 1
 
 
@@ -40,19 +43,19 @@ def check_connections(impl, device="cpu"):
 def check_parent(impl, device="cpu"):
     import time
 
-    print("parent", os.getppid())
+    print("parent", proc_stat("ppid"))
     time.sleep(0.5)
 
 
 def check_module_loaded(impl, device="cpu"):
-    print("pid", os.getpid())
+    print("pid", proc_pid())
     assert "wave" in sys.modules, "wave is not imported here"
 
 
 def check_loaded_slowly(impl, device="cpu"):
     import time
 
-    print("pid", os.getpid())
+    print("pid", proc_pid())
     assert "wave" in sys.modules, "wave is not imported here"
     time.sleep(1.5)
 
@@ -103,15 +106,16 @@ def check_leak(impl, device="cpu"):
     import builtins
 
     builtins.__dict__.setdefault("_studycli_test_leak", []).append(bytearray(300 * 2**20))
-    print("pid", os.getpid())
+    print("pid", proc_pid())
 '''
-
+    + PROC_PIDS
+)  # (pids as /proc numbers them: a check's are its namespace's as root)
 
 PLAIN = """
 import os
 import sys
 
-LOADED_IN = os.getpid()
+LOADED_IN = int(os.readlink("/proc/self"))  # (as /proc numbers it)
 HEAVY = "to" + "rch"  # (spelled so that this module never names it)
 
 
