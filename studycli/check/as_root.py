@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-from . import uid_filter
+from . import pid_namespace, uid_filter
 
 # A check run as root counts its processes as a user of its own: this real user id plus the
 # check's pid (below 2**22), above the ranges systemd assigns (users, and containers up to
@@ -76,7 +76,7 @@ def count_apart() -> int | None:
     if not _EXEMPTION_DROPPED:
         return None
     try:
-        os.setresuid(CHECK_UIDS + os.getpid(), -1, -1)
+        os.setresuid(CHECK_UIDS + pid_namespace.own_host_pid(), -1, -1)
     except OSError:
         return None
     _give_up_setuid()

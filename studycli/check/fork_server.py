@@ -17,12 +17,16 @@ import os
 import select
 import signal
 import socket
+import struct
 import sys
 from typing import Any
 
+from . import pid_namespace
 from .keeper import children_of_this_process
 from .protocol import _HEADER, read_message, write_message
 from .zygote import _prepare, _serve
+
+_GO = struct.Struct("=i")  # what a check's start says: its pid as the command knows it
 
 
 class _PipeSender:
@@ -53,6 +57,9 @@ class _Zygote:
         signal.set_wakeup_fd(self.wakeup)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         self.children: dict[int, int] = {}  # pid -> check number
+        # pid -> /proc's (the command's) pid, of checks and servers: in a PID namespace of the
+        # keeper's (as root: see `pid_namespace`) they differ
+        self.host_pids: dict[int, int] = {}
         self.pipes: dict[int, tuple[int, bytearray]] = {}  # report pipe -> (check, bytes so far)
         self.outputs: dict[int, tuple[int, Any]] = {}  # check -> (output pipe, its tail so far)
         self.tails: dict[int, int] = {}  # output pipes still open -> their check
@@ -150,6 +157,7 @@ class _Zygote:
             finally:
                 os._exit(code)
         self.servers.add(pid)
+        self.host_pids[pid] = pid_namespace.host_pid(pid)
         os.close(requests)
         os.close(replies)
 
@@ -172,15 +180,16 @@ class _Zygote:
         os.set_blocking(read, False)
         os.set_blocking(output_read, False)
         self.children[pid] = number
+        host = self.host_pids[pid] = pid_namespace.host_pid(pid)
         self.pipes[read] = (number, bytearray())
         self.outputs[number] = (output_read, contain.OutputTail(limits.DUMP_LIMIT))
         self.tails[output_read] = number
-        write_message(self.replies, ("started", number, pid))
+        write_message(self.replies, ("started", number, host))
         # Only now may the check run: one that stopped this zygote (SIGSTOP) before its start
         # was said left the runner waiting for the start (`WORKER_START_LIMIT`, 600 s), and a
         # check whose pid was never said could not be killed.
         with contextlib.suppress(OSError):
-            os.write(go_write, b"\0")
+            os.write(go_write, _GO.pack(host))  # (its pid as the command knows it)
         os.close(go_write)
 
     def _child(
@@ -197,10 +206,11 @@ class _Zygote:
             for fd in (read, output_read, self.stream.fileno(), self.replies, self.wakeup_read):
                 os.close(fd)
             if go_read >= 0:
-                said = os.read(go_read, 1)  # (b"" if the zygote is gone before saying it)
+                said = os.read(go_read, _GO.size)  # (b"" if the zygote is gone before saying it)
                 os.close(go_read)
-                if not said:
+                if len(said) != _GO.size:
                     return
+                pid_namespace.remember_own_host_pid(_GO.unpack(said)[0])
             from studycli.check import child
 
             child._child(job, sender, output)  # contained: it closes what else it inherited
@@ -279,6 +289,7 @@ class _Zygote:
             if pid == 0:
                 break
             self.servers.discard(pid)
+            self.host_pids.pop(pid, None)
             number = self.children.pop(pid, None)
             if number is None:
                 continue
@@ -324,7 +335,8 @@ class _Zygote:
 
     def _orphans(self) -> list[int]:
         """This server's children that are neither checks nor servers it forked."""
-        pids = children_of_this_process()  # (a kernel without the listing: none swept)
+        known = {host: pid for pid, host in self.host_pids.items()}
+        pids = children_of_this_process(known)  # (a kernel without the listing: none swept)
         return [pid for pid in pids if pid not in self.children and pid not in self.servers]
 
     def _kill_all(self) -> None:

@@ -15,6 +15,13 @@ Not the command itself as that subreaper: a check whose server died was then the
 child, and one that killed its parent in a loop killed the command next (3 runs of `solve` in
 10 ended "Killed", with no outcome, on the 2-core box; 1 in 30 with the check dying with its
 server, which the signal reaches a moment after the check has a new parent).
+
+As root, a check could still kill the keeper (found as its worker's parent, or through /proc)
+before its worker's death signal reached it, and free its daemon (about 1 run in 30 of a loop
+that killed its parent, the 2-core box), or kill the command. There the server and all it
+starts are in a PID namespace of their own (`pid_namespace`), whose init stands between the
+keeper and the server (`_apart`): no check can signal the keeper, the init or the command, and
+when the server ends the init ends, and the kernel kills all that is left in the namespace.
 """
 
 from __future__ import annotations
@@ -22,9 +29,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import struct
 import sys
 import time
-from typing import NoReturn
+from typing import Any, NoReturn
+
+from . import pid_namespace
 
 SWEEP_LIMIT = 1.0  # seconds the keeper waits for what it killed to come to it in turn
 
@@ -32,7 +42,8 @@ SWEEP_LIMIT = 1.0  # seconds the keeper waits for what it killed to come to it i
 def keep() -> None:
     """(First thing in a new worker.) Fork the server, which returns from here and serves; this
     process stays as its keeper (`_watch`), and never returns. Where it cannot be (not Linux),
-    this process is the server, with no keeper."""
+    this process is the server, with no keeper. As root, the server and all it starts are in a
+    PID namespace of their own, whose init stands between the keeper and the server (`_apart`)."""
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -42,6 +53,9 @@ def keep() -> None:
     except (OSError, AttributeError):
         return
     if prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
+        return
+    if pid_namespace.unshare():
+        _apart(prctl)
         return
     keeper = os.getpid()
     server = os.fork()
@@ -54,22 +68,90 @@ def keep() -> None:
     _watch(server)
 
 
-def _watch(server: int) -> NoReturn:
-    """Reap what comes here until the server ends, then kill what is left, and leave. Without
-    the server's descriptors (the command sees its end as the server ends) nor the command's
-    output (a reader of it waits until every writer has closed it)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # (the command's to stop; none reaches here)
+def _apart(prctl: Any) -> None:
+    """(In the keeper, its next child the init of a PID namespace: `pid_namespace`.) Fork that
+    init, which forks the server and returns in it; the keeper watches the init, which tells it
+    how the server ended (through a pipe: the init cannot end by a signal it sends itself,
+    which the kernel drops), and ends so. Each dies with its parent (PR_SET_PDEATHSIG).
+
+    No check reaches the keeper or the init (see `pid_namespace`): as their subreaper, the
+    init gets what the server leaves, and when the server ends, the init ends, and the kernel
+    kills all that is left in the namespace, whatever a check killed."""
+    told, tell = os.pipe()
+    init = os.fork()
+    if init != 0:
+        os.close(tell)
+        _watch(init, told)
+    os.close(told)
+    prctl(1, signal.SIGKILL.value, 0, 0, 0)
+    if _no_reader(tell):  # (the keeper ended before that was said)
+        os._exit(1)
+    server = os.fork()
+    if server == 0:
+        prctl(1, signal.SIGKILL.value, 0, 0, 0)
+        if os.getppid() != 1:  # (the init ended before that was said)
+            os._exit(1)
+        os.close(tell)
+        os.setpgid(0, 0)
+        return
+    _init(server, tell)
+
+
+def _no_reader(pipe: int) -> bool:
+    """Whether the read end of `pipe` (its write end) is closed: its reader has ended."""
+    import select
+
+    poll = select.poll()
+    poll.register(pipe, select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poll.poll(0))
+
+
+def _init(server: int, tell: int) -> NoReturn:
+    """(The namespace's init.) Reap what comes here until the server ends, say how it ended on
+    `tell`, and end: the kernel then kills what is left in the namespace, and waits for it to
+    be gone, before the keeper sees this process end."""
+    _detach(tell)
+    status = _wait_for(server)
+    with contextlib.suppress(OSError):
+        os.write(tell, _STATUS.pack(status))
+    os._exit(0)
+
+
+_STATUS = struct.Struct("=i")  # a wait status, as the init tells it
+
+
+def _watch(server: int, told: int = -1) -> NoReturn:
+    """Reap what comes here until the server ends (its init, which says on `told` how the
+    server ended), then kill what is left, and leave, as the server did."""
+    _detach(told)
+    status = _wait_for(server)
+    if told >= 0:
+        with contextlib.suppress(OSError, struct.error):
+            status = _STATUS.unpack(os.read(told, _STATUS.size))[0]
+    _kill_all()
+    _end_as(status)
+
+
+def _detach(keep: int) -> None:
+    """Let go of the server's descriptors (the command sees its end as the server ends) but
+    `keep`, and of the command's output (a reader of it waits until every writer has closed
+    it); ignore SIGINT (the command's to stop; none reaches here)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     nowhere = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(nowhere, fd)
-    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-    status = 0
+    if keep >= 0:
+        os.closerange(3, keep)
+    os.closerange(max(3, keep + 1), os.sysconf("SC_OPEN_MAX"))
+
+
+def _wait_for(child: int) -> int:
+    """Reap what comes here until `child` ends: its wait status (0 if it was not a child)."""
     with contextlib.suppress(ChildProcessError):
-        while (ended := os.wait())[0] != server:
+        while (ended := os.wait())[0] != child:
             pass  # (an orphan that ended: reaped)
-        status = ended[1]
-    _kill_all()
-    _end_as(status)
+        return ended[1]
+    return 0
 
 
 def _end_as(status: int) -> NoReturn:
@@ -106,12 +188,19 @@ def _kill_all() -> None:
         time.sleep(0.01)
 
 
-def children_of_this_process() -> list[int]:
+def children_of_this_process(known: dict[int, int] | None = None) -> list[int]:
     """This process's children, as the kernel lists them (a kernel without the listing: none);
-    the keeper's, and the fork server's (`_Zygote._orphans`)."""
-    me = os.getpid()
+    the keeper's, and the fork server's (`_Zygote._orphans`). The listing gives /proc's pids:
+    in a PID namespace (`pid_namespace`) each is given as this process knows it, from `known`
+    (/proc's pid -> this process's) where it is there, else as /proc says (one gone: left out)."""
+    me = pid_namespace.own_host_pid()
     try:
         with open(f"/proc/{me}/task/{me}/children", encoding="ascii") as listing:
-            return [int(pid) for pid in listing.read().split()]
+            listed = [int(pid) for pid in listing.read().split()]
     except (OSError, ValueError):
         return []
+    if not pid_namespace.inside():
+        return listed
+    known = known or {}
+    found = (known.get(pid) or pid_namespace.local_pid(pid) for pid in listed)
+    return [pid for pid in found if pid is not None]

@@ -3,7 +3,9 @@
 Every check runs in a child forked from a warm worker (see `zygote`) that has numpy and torch
 already imported (numpy alone for a check that does not use torch), so a check starts in
 milliseconds, yet a crash, a hang or a memory blow-up in it is that check's outcome and never
-the caller's. The child runs in a session of its own (see
+the caller's. As root, a worker's checks are in a PID namespace of their own, which nothing
+they start outlives and from which they cannot signal the command (see `keeper`,
+`pid_namespace`). The child runs in a session of its own (see
 `contain`: its whole process group is killed at the time limit and after it reports, its
 processes and the size of the files it writes are capped, stdin is closed, inherited
 descriptors are closed, and its output, from Python or C, is captured and cut to its tail);

@@ -87,7 +87,10 @@ def _serve(stream, replies: int, config: dict, channel: socket.socket | None) ->
     # A zygote asked for one of its own (the heavy one) forks it once it has imported torch,
     # not once it is ready: see `_Zygote.spawn_early`
     _prepare(config, context, zygote.spawn_early if zygote and channel else None)
-    write_message(replies, ("ready", 0, os.getpid()))  # (preload may print: not on this pipe)
+    from studycli.check.pid_namespace import own_host_pid
+
+    # (its pid as the command knows it; preload may print: not on this pipe)
+    write_message(replies, ("ready", 0, own_host_pid()))
     if zygote is not None:
         zygote.loop()
     else:
