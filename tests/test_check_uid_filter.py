@@ -87,3 +87,52 @@ def test_the_filter_refuses_every_change_of_a_real_id_but_to_one_it_allows():
         "a thread": "allowed",
         "unshare(CLONE_NEWUSER)": "refused",
     }
+
+
+class FakeLibc:
+    """libc's prctl and syscall as `uid_filter.install` calls them, recorded; syscall says
+    `errno` (0: it succeeds)."""
+
+    def __init__(self, errno: int = 0) -> None:
+        self.errno, self.calls = errno, []
+
+    def prctl(self, option, *arguments):
+        self.calls.append(("prctl", option))
+        return 0
+
+    def syscall(self, number, *arguments):
+        import ctypes
+
+        self.calls.append(
+            ("syscall", number.value, *(argument.value for argument in arguments[:2]))
+        )
+        if self.errno:
+            ctypes.set_errno(self.errno)
+            return -1
+        return 0
+
+
+@pytest.mark.skipif(platform.machine() not in uid_filter.SECCOMP_CALL, reason="seccomp's number")
+def test_the_filter_is_loaded_without_turning_on_the_store_bypass_mitigation():
+    """Loaded through prctl, a seccomp filter turned on SSBD (the speculative store bypass
+    mitigation) before Linux 5.16, for the worker and every check it forks, which slowed them:
+    it is loaded through seccomp(2) with SECCOMP_FILTER_FLAG_SPEC_ALLOW."""
+    libc = FakeLibc()
+    assert uid_filter.install(libc, 1000, 1001)
+    seccomp = uid_filter.SECCOMP_CALL[platform.machine()]
+    assert libc.calls == [("prctl", 38), ("syscall", seccomp, 1, 1 << 2)]
+
+
+@pytest.mark.skipif(platform.machine() not in uid_filter.SECCOMP_CALL, reason="seccomp's number")
+@pytest.mark.parametrize("errno", [22, 38], ids=["EINVAL: the flag unknown", "ENOSYS"])
+def test_a_kernel_without_the_flag_or_seccomp_2_loads_the_filter_through_prctl(errno):
+    libc = FakeLibc(errno)
+    assert uid_filter.install(libc, 1000, 1001)
+    assert libc.calls[-1] == ("prctl", 22)  # PR_SET_SECCOMP
+
+
+@pytest.mark.skipif(platform.machine() not in uid_filter.SECCOMP_CALL, reason="seccomp's number")
+def test_a_filter_refused_for_another_reason_is_not_loaded_through_prctl():
+    libc = FakeLibc(1)  # EPERM
+    assert not uid_filter.install(libc, 1000, 1001)
+    assert ("prctl", 22) not in libc.calls
