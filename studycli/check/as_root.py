@@ -71,7 +71,8 @@ def count_apart() -> int | None:
     Returns:
         How many processes and threads that user runs now (this one: 1); None where it cannot
         be done (not root, a worker that kept the capabilities, a user namespace that maps no
-        such id).
+        such id). Where CAP_SETUID cannot then be given up (capset refused), the process ends,
+        with status `KEPT_SETUID`, before the check runs (`crash_report` says why).
     """
     if not _EXEMPTION_DROPPED:
         return None
@@ -79,8 +80,14 @@ def count_apart() -> int | None:
         os.setresuid(CHECK_UIDS + pid_namespace.own_host_pid(), -1, -1)
     except OSError:
         return None
-    _give_up_setuid()
+    if not _give_up_setuid():
+        # Kept, CAP_SETUID lets its code take any check's real id the filter allows, a fresh
+        # one whose count starts at 1, and start as many processes again: it does not run.
+        os._exit(KEPT_SETUID)
     return 1
+
+
+KEPT_SETUID = 118  # the exit status of a check that could not give up CAP_SETUID (`count_apart`)
 
 
 def _drop_capabilities(libc: Any, capabilities: tuple[int, ...], sets=(0, 1, 2)) -> None:

@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from . import contain
+from .as_root import KEPT_SETUID
 from .child import REPORT_LOST
 from .error_report import past_file_cap
 from .limits import OUTPUT_LIMIT
@@ -34,6 +35,12 @@ def _crash_message(exitcode: int | None, contained: bool, oom_kills: int | None)
             "the code closed or replaced the descriptor studycli reads the check's result from "
             "(os.close or os.dup2 on a descriptor it did not open), so the check could not "
             "report: an answer must leave alone the descriptors it did not open"
+        )
+    if contained and exitcode == KEPT_SETUID:
+        return (
+            "the check was not run: run as root, it could not give up CAP_SETUID (capset was "
+            "refused), which would let it leave its process cap; run studycli as another user, "
+            "or where capset is allowed"
         )
     if exitcode is not None and exitcode >= 0:
         return f"the process exited with status {exitcode} before reporting (a call to os._exit()?)"
