@@ -78,6 +78,18 @@ def test_what_may_not_be_a_paragraph_is_kept_as_written():
     assert shown("<div>\nx  y\n</div>\n\nlater  on") == "<div>\nx  y\n</div>\n\nlater  on"
 
 
+def test_a_link_reference_definition_joined_to_the_next_line_is_another_text():
+    """A definition shows nothing; joined to the line after it, it is a paragraph's text."""
+    definition = "[paper]: https://arxiv.org/abs/2006.11239\nSee [paper] for the derivation."
+    joined = definition.replace("\n", " ")
+    assert rendered(definition) != rendered(joined)
+    assert shown(definition) != shown(joined)
+    item = "- [paper]: https://arxiv.org/abs/2006.11239\n  See [paper]."
+    assert shown(item) != shown(item.replace("\n  ", " "))
+    # (a line that looks like one but continues a paragraph is the paragraph's)
+    assert shown("a bound\n[y s <= 0]: zero") == shown("a bound [y s <= 0]: zero")
+
+
 # markdown-it as Rich's Markdown sets it up, and what the terminal shows of its tokens: a soft
 # break a space, runs of spaces and tabs one, no whitespace before a hard break, code blocks'
 # lines without the whitespace they end with, no HTML (Rich draws none)
@@ -124,7 +136,7 @@ FRAGMENTS = [
     "a", "b c", "word", " ", "  ", "   ", "    ", "\t", "\n", "\n", "\n", "\n\n", "- ", "* ",
     "+ ", "1. ", "2. ", "1) ", "`", "``", "```", "~~~", "#", "# ", "> ", "|", "---", "===",
     "\\", "*", "_", "**", "<a>", "<div>", "x  \n", "y\\\n", "```\n", "    code  x\n",
-    "| a | b |\n|---|---|\n", "[l](u)", "&amp;", "2017. ", "1.", ":", "  - ",
+    "| a | b |\n|---|---|\n", "[l](u)", "[x]: /u\n", "&amp;", "2017. ", "1.", ":", "  - ",
 ]  # fmt: skip
 
 

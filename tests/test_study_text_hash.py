@@ -80,6 +80,17 @@ def test_a_reflowed_card_is_not_flagged_and_a_changed_word_is(content_copy, tmp_
     assert _flags(content_copy, db) == [EDITED]
 
 
+def test_a_link_reference_definition_joined_to_its_next_line_flags_the_card(content_copy, tmp_path):
+    """The definition shows nothing; joined to the answer's line (a fill-paragraph over
+    both), the learner reads it as text: an edit."""
+    card = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    _edit(card, "  Only boundaries", "  [origin]: https://example.org/origin\n  Only boundaries")
+    db = tmp_path / "reviews.sqlite3"
+    _rate(content_copy, db, NOW)
+    _edit(card, "/origin\n  Only", "/origin Only")
+    assert _flags(content_copy, db) == [EDITED]
+
+
 def test_a_review_recorded_before_the_upgrade_flags_the_card_only_once_edited(
     content_copy, tmp_path
 ):

@@ -11,7 +11,8 @@ indented four spaces) line for line, only the whitespace their lines end with ta
 
 It errs one way only: what Markdown could read as anything but a paragraph's text is kept as
 written but for the whitespace its lines end with (a quote, a table, a line indented four
-spaces or more, a line that begins with a list marker or `#`, blank lines between blocks, and
+spaces or more, a line that begins with a list marker or `#`, a link reference definition
+(`[label]: url`, which shows nothing) and the lines after it, blank lines between blocks, and
 after HTML or a code block this reader cannot place, every line), so that two texts that
 render differently never give one result (tests/test_content_layout.py holds `shown(text)`
 to render as `text` does, with markdown-it); a reflow that puts such a line at a line's start
@@ -43,6 +44,10 @@ _UNDERLINE = re.compile(r"=+[ \t]*$|-+[ \t]*$")
 _FENCE = re.compile(r"`{3,}|~{3,}")
 _MARKERS = re.compile(r"(?:(?:[-+*]|\d{1,9}[.)])[ \t]{1,4})*")
 _HTML = re.compile(r"<[A-Za-z/!?]")
+# A line that may begin a link reference definition, which shows nothing and may go on in the
+# next lines (its destination, its title): `[label]: destination "title"`. It cannot interrupt
+# a paragraph, so only a line no paragraph continues is read so (`_Reader.begin`).
+_DEFINITION = re.compile(r"\[(?:\\.|[^\\\]])+\]:")
 _TABLE_DELIMITER = re.compile(r"[ \t|:-]*-[ \t|:-]*")
 _SPACES = re.compile(r"[ \t]+")
 _TICKS = re.compile(r"\\.|`+", re.DOTALL)  # an escape, or a run of backticks
@@ -133,7 +138,12 @@ class _Reader:
         elif _HTML.match(stripped):
             self.out.append(body + _hard(self.lines, number))
             self.raw = True
-        elif _indent(body) >= 4 or self.verbatim[number] or self.after == "other":
+        elif (
+            _indent(body) >= 4
+            or self.verbatim[number]
+            or self.after == "other"
+            or _DEFINITION.match(stripped, markers)
+        ):
             self.out.append(body + _hard(self.lines, number))
             self.after = "other"
         elif plain:
