@@ -90,6 +90,19 @@ def test_a_link_reference_definition_joined_to_the_next_line_is_another_text():
     assert shown("a bound\n[y s <= 0]: zero") == shown("a bound [y s <= 0]: zero")
 
 
+def test_a_list_items_fence_or_html_keeps_what_follows_as_written():
+    """A fence indented four columns can open a list item's code block, whose lines may be
+    indented less than the fence, past a blank line; HTML after a list marker is an HTML
+    block in the item. Their lines are no paragraph's: joining two is an edit."""
+    fence = "- Run:\n\n    ```\n  x = 1\n\n  y = 2\n  z = 3\n    ```"
+    joined = fence.replace("y = 2\n  z", "y = 2 z")
+    assert rendered(fence) != rendered(joined)
+    assert shown(fence) != shown(joined)
+    html = "- <!--\n\n  hidden\nshown"
+    assert rendered(html) != rendered(html.replace("\nshown", " shown"))
+    assert shown(html) != shown(html.replace("\nshown", " shown"))
+
+
 # markdown-it as Rich's Markdown sets it up, and what the terminal shows of its tokens: a soft
 # break a space, runs of spaces and tabs one, no whitespace before a hard break, code blocks'
 # lines without the whitespace they end with, no HTML (Rich draws none)
@@ -135,7 +148,7 @@ def _inline(children: list) -> list[tuple]:
 FRAGMENTS = [
     "a", "b c", "word", " ", "  ", "   ", "    ", "\t", "\n", "\n", "\n", "\n\n", "- ", "* ",
     "+ ", "1. ", "2. ", "1) ", "`", "``", "```", "~~~", "#", "# ", "> ", "|", "---", "===",
-    "\\", "*", "_", "**", "<a>", "<div>", "x  \n", "y\\\n", "```\n", "    code  x\n",
+    "\\", "*", "_", "**", "<a>", "<div>", "<!--", "    ```\n", "x  \n", "y\\\n", "```\n", "    code  x\n",
     "| a | b |\n|---|---|\n", "[l](u)", "[x]: /u\n", "&amp;", "2017. ", "1.", ":", "  - ",
 ]  # fmt: skip
 

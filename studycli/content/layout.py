@@ -135,7 +135,11 @@ class _Reader:
             self.fence, self.after = opened.group(), "other"
             self.fence_indent = _indent(body) + markers
             self.out.append(body + _hard(self.lines, number) * self.raw)
-        elif _HTML.match(stripped):
+        elif _HTML.match(stripped, markers) or (
+            _indent(body) >= 4 and _FENCE.match(stripped, markers)
+        ):
+            # (HTML, also in a list item; or a fence indented four columns or more: code, or a
+            # list item's fence, whose code lines may be indented less, blank lines and all)
             self.out.append(body + _hard(self.lines, number))
             self.raw = True
         elif (
