@@ -543,3 +543,36 @@ def test_a_rating_undone_by_a_clock_ahead_is_refused_until_then_not_logged_for_l
     assert desktop.review(later + MINUTE) == ["bias-concept"]
     assert "undone: bias-concept Good" in desktop.run("undo", now=later + 2 * MINUTE).stdout
     _clean(desktop, later + 3 * MINUTE)
+
+
+def test_a_rating_undone_and_given_again_on_a_review_a_little_ahead_syncs_as_given(
+    tmp_path, content_copy
+):
+    """The desktop rated Again on the laptop's rating, 2 minutes ahead of its clock (logged
+    just after it), synced, then undid it and rated Easy: logged at the same microsecond as
+    the Again it took back. The export, whose rows are a card and a time, carried one of the
+    two: the laptop kept Again, the desktop Easy, each import telling of a conflict. The
+    second rating is logged after the first, and the laptop takes back the Again and takes
+    the Easy: both hold one history."""
+    _first_card_only(content_copy)
+    laptop = Machine(tmp_path / "laptop", content_copy)
+    desktop = Machine(tmp_path / "desktop", content_copy)
+    laptop.review(NOW + 2 * MINUTE)
+    laptop.run("export-reviews", str(tmp_path / "laptop.csv"), now=NOW + 2 * MINUTE)
+    desktop.run("import-reviews", str(tmp_path / "laptop.csv"), now=NOW)
+    assert desktop.review(NOW + 30 * SECOND, key="1") == ["bias-concept"]
+    desktop.sync(laptop, NOW + 40 * SECOND, tmp_path)
+    assert "undone: bias-concept Again" in desktop.run("undo", now=NOW + 50 * SECOND).stdout
+    assert desktop.review(NOW + MINUTE, key="4") == ["bias-concept"]
+    _clean(desktop, NOW + MINUTE)
+
+    there, here = desktop.sync(laptop, NOW + 3 * MINUTE, tmp_path)
+    assert there["conflicts"] == here["conflicts"] == 0
+    assert there["undos_applied"] == 1 and there["added"] == 1
+    later = NOW + timedelta(days=3)
+    assert [rating for _, _, rating in laptop.history(later)] == [3, 4]
+    assert laptop.history(later) == desktop.history(later)
+    due = [json.loads(m.run("due", "--json", now=later).stdout) for m in (laptop, desktop)]
+    assert due[0] == due[1]
+    _clean(laptop, later)
+    _clean(desktop, later)

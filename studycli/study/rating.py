@@ -137,7 +137,9 @@ def rate(
             other = store.rating_after(card.id, began)
             if other is not None:
                 raise RatedElsewhere(card.id, other)
-        moment = rating_time(card.id, last, store.latest_recompute(), now)
+        moment = rating_time(
+            card.id, last, store.latest_recompute(), now, store.latest_logged(card.id)
+        )
         made_on = card.content_hash if content_hash is None else content_hash
         after = advance(before, card.id, rating, moment, scheduler, made_on)
         entry = Review(
@@ -157,7 +159,11 @@ def rate(
 
 
 def rating_time(
-    card_id: str, before: FsrsCard | None, recomputed: datetime | None, now: datetime
+    card_id: str,
+    before: FsrsCard | None,
+    recomputed: datetime | None,
+    now: datetime,
+    logged: datetime | None = None,
 ) -> datetime:
     """When a rating of `card_id` (its state `before`) made at `now` is logged: at `now`, or
     just after the card's last review or the log's last recompute of the memory states
@@ -167,7 +173,11 @@ def rating_time(
     from another machine whose clock is a little ahead of this one's (an imported review,
     or a recompute logged just after one, `Study.recompute_memory`), and the rating's is then
     as far off as that clock: the learner is not refused a rating for a clock they may not
-    know is off.
+    know is off. Nor is it logged at or before the card's latest review in the log
+    (`logged`: one undone, or a cram rating, included) where that is ahead of `now` by
+    `CLOCK_SKEW` at most: a rating undone and given again on such a review was timed as the
+    one undone, and an export, whose rows are a card and a time, carried two ratings as one
+    (the other machine kept the one undone, each told of a conflict).
 
     Raises:
         ClockBehind: the last review or recompute is later than `now` by more than that: a
@@ -176,9 +186,9 @@ def rating_time(
     last = before.last_review if before is not None else None
     latest = max((moment for moment in (last, recomputed) if moment is not None), default=None)
     if latest is None or now >= latest:
-        return now
+        return _after_logged(now, logged, now)
     if latest - now <= CLOCK_SKEW:
-        return latest + MICROSECOND
+        return _after_logged(latest + MICROSECOND, logged, now)
     what = (
         f"{card_id} was last reviewed"
         if latest == last
@@ -191,6 +201,14 @@ def rating_time(
         "clock was ahead (an import); set the wrong clock right, or rate the card from "
         f"{shown(latest - CLOCK_SKEW)} on"
     )
+
+
+def _after_logged(moment: datetime, logged: datetime | None, now: datetime) -> datetime:
+    """`moment`, or just after `logged` where that is as late or later and no more than
+    `CLOCK_SKEW` ahead of `now` (`rating_time`)."""
+    if logged is not None and moment <= logged <= now + CLOCK_SKEW:
+        return logged + MICROSECOND
+    return moment
 
 
 def cram(

@@ -1,7 +1,7 @@
 """The review log (`ReviewLogMixin`, a part of `Store`): a rating recorded with its card's new
 state (`record`), the reviews read back (`reviews`, `count_reviews`: the history, undo), and
 what a session asks of the ratings since a time (`studied_since`, `rating_after`,
-`imported_after`, `undo_count`, `latest_scheduled`).
+`imported_after`, `undo_count`, `latest_logged`, `latest_scheduled`).
 
 `Store` (store.py) inherits it, and undoes a rating there (`Store.undo`); it works through
 `StoreConnection` (store_connection.py) on the `reviews`, `schedulers` and `undos` tables that
@@ -158,6 +158,14 @@ class ReviewLogMixin(StoreConnection):
         """How many reviews the log holds undone (the undos are appended, never taken out)."""
         (count,) = self.conn.execute("SELECT COUNT(*) FROM undos").fetchone()
         return count
+
+    def latest_logged(self, card_id: str) -> datetime | None:
+        """The time of `card_id`'s latest review in the log, undone and cram ones included;
+        None if none (`rating.rating_time`)."""
+        (moment,) = self.conn.execute(
+            "SELECT max(reviewed_at) FROM reviews WHERE card_id = ?", (card_id,)
+        ).fetchone()
+        return parse_time(moment) if moment else None
 
     def latest_scheduled(self) -> datetime | None:
         """The time of the log's latest review that makes the schedule; None if none."""
