@@ -204,9 +204,10 @@ def rating_time(
 
 
 def _after_logged(moment: datetime, logged: datetime | None, now: datetime) -> datetime:
-    """`moment`, or just after `logged` where that is as late or later and no more than
-    `CLOCK_SKEW` ahead of `now` (`rating_time`)."""
-    if logged is not None and moment <= logged <= now + CLOCK_SKEW:
+    """`moment`, or just after `logged` where that is as late or later and ahead of `now`,
+    by `CLOCK_SKEW` at most (`rating_time`). A logged review at `now` itself is no clock's
+    skew: two ratings at one time come of a clock held still (`STUDYCLI_NOW`), and stay at it."""
+    if logged is not None and moment <= logged and now < logged <= now + CLOCK_SKEW:
         return logged + MICROSECOND
     return moment
 
