@@ -157,7 +157,8 @@ class _Zygote:
             finally:
                 os._exit(code)
         self.servers.add(pid)
-        self.host_pids[pid] = pid_namespace.host_pid(pid)
+        if (host := pid_namespace.host_pid(pid)) is not None:
+            self.host_pids[pid] = host
         os.close(requests)
         os.close(replies)
 
@@ -180,10 +181,16 @@ class _Zygote:
         os.set_blocking(read, False)
         os.set_blocking(output_read, False)
         self.children[pid] = number
-        host = self.host_pids[pid] = pid_namespace.host_pid(pid)
         self.pipes[read] = (number, bytearray())
         self.outputs[number] = (output_read, contain.OutputTail(limits.DUMP_LIMIT))
         self.tails[output_read] = number
+        if (host := pid_namespace.host_pid(pid)) is None:
+            # Its pid as the command would know it is not to be had: the command, outside
+            # this namespace, would kill whatever /proc numbers as this one's own pid. It ends
+            # unstarted (told nothing, it exits), and the command runs it again elsewhere.
+            os.close(go_write)
+            return
+        self.host_pids[pid] = host
         write_message(self.replies, ("started", number, host))
         # Only now may the check run: one that stopped this zygote (SIGSTOP) before its start
         # was said left the runner waiting for the start (`WORKER_START_LIMIT`, 600 s), and a

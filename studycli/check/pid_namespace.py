@@ -72,16 +72,18 @@ def inside() -> bool:
     return _OWN[1]
 
 
-def host_pid(pid: int) -> int:
+def host_pid(pid: int) -> int | None:
     """The pid /proc knows this process's child `pid` by (a pidfd's, which says it as /proc
-    numbers it: five system calls, 15-20 us); `pid` where this process is not inside a
-    namespace, or it is gone."""
+    numbers it: five system calls, 15-20 us; where that fails, this process's children as /proc
+    lists them, the one whose NSpid says `pid`); `pid` where this process is not inside a
+    namespace. None where it is inside one and neither says: `pid` is this namespace's, and
+    the command, outside, would signal whatever process /proc numbers so."""
     if not inside():
         return pid
     try:
         fd = os.pidfd_open(pid)
     except OSError:
-        return pid
+        return _listed_host_pid(pid)
     try:
         info = os.open(f"/proc/self/fdinfo/{fd}", os.O_RDONLY)
         try:
@@ -90,9 +92,21 @@ def host_pid(pid: int) -> int:
             os.close(info)
         return int(text.split(b"\nPid:", 1)[1].split(None, 1)[0])
     except (OSError, ValueError, IndexError):
-        return pid
+        return _listed_host_pid(pid)
     finally:
         os.close(fd)
+
+
+def _listed_host_pid(pid: int) -> int | None:
+    """The /proc pid of this process's child `pid`, found in /proc's listing of this process's
+    children (None: not there, or no listing)."""
+    me = own_host_pid()
+    try:
+        with open(f"/proc/{me}/task/{me}/children", encoding="ascii") as listing:
+            listed = [int(child) for child in listing.read().split()]
+    except (OSError, ValueError):
+        return None
+    return next((host for host in listed if local_pid(host) == pid), None)
 
 
 def local_pid(host: int) -> int | None:
