@@ -1707,3 +1707,46 @@ def test_a_solve_that_records_nothing_says_the_card_was_edited_and_writes_nothin
     assert said == "edited since your last review: its starter (signature or docstring)"
     assert held() == before
     assert not wal.exists() or wal.stat().st_size == 0  # (a reader's -wal is left empty)
+
+
+def test_a_ctrl_c_while_the_rating_waits_to_open_the_database_says_it_was_not_recorded(
+    cli, attempt, monkeypatch
+):
+    """Another program keeping the database from being read at all (an exclusive locking
+    mode) once the check has passed: the rating's wait is in opening the database, and a
+    Ctrl-C there said only "interrupted", where a Ctrl-C in the write's wait says that the
+    rating was not recorded and how to record it."""
+    import signal
+    import sqlite3
+    import threading
+
+    from studycli.cli import solve_flow
+    from studycli.paths import database_path
+    from studycli.study import busy
+
+    monkeypatch.setattr(busy, "BUSY_TIMEOUT", 5.0)
+    held: list[sqlite3.Connection] = []
+    real_check = solve_flow.check
+
+    def check_then_lock(*args, **kwargs):
+        outcome = real_check(*args, **kwargs)
+        lock = sqlite3.connect(database_path(), isolation_level=None)
+        lock.execute("PRAGMA locking_mode = EXCLUSIVE")
+        lock.execute("BEGIN EXCLUSIVE")
+        held.append(lock)
+        threading.Timer(0.3, signal.raise_signal, (signal.SIGINT,)).start()
+        return outcome
+
+    cli("--content", FIXTURE_CONTENT, "list")  # (the database made before the lock)
+    monkeypatch.setattr(solve_flow, "check", check_then_lock)
+    answer = attempt(CORRECT)
+    try:
+        result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", answer)
+    finally:
+        for lock in held:
+            lock.execute("ROLLBACK")
+            lock.close()
+    said = " ".join(result.stdout.split())
+    assert result.exit_code == 130 and "passed" in said, said
+    assert "interrupted: Good was not recorded" in said, said
+    assert _history(cli) == []

@@ -24,7 +24,7 @@ import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from studycli.errors import StoreError
+from studycli.errors import StoreError, WaitInterrupted
 
 from . import busy, migrations  # busy.BUSY_TIMEOUT read there: tests shorten it
 from .busy import _nothing, is_busy, waits_said, when_free
@@ -98,12 +98,20 @@ def connect(
 def _wait_readable(conn: sqlite3.Connection) -> None:
     """Wait while another process keeps the database from being read, in waits a Ctrl-C ends
     (`busy.when_readable`; `_prepare`'s own reads wait in SQLite, where it was not seen for up
-    to 30 s). What else is wrong is left for `_prepare` to meet and say, as before."""
+    to 30 s). What else is wrong is left for `_prepare` to meet and say, as before.
+
+    Raises:
+        WaitInterrupted: a Ctrl-C as it waited (nothing read, nothing written), as a write's
+            wait says it (`Store.transaction`): `solve`, whose rating opens the database,
+            says the rating was not recorded, where a plain Ctrl-C there said "interrupted".
+    """
     try:
         busy.when_readable(conn)
     except sqlite3.DatabaseError as exc:
         if is_busy(exc):
             raise
+    except KeyboardInterrupt:
+        raise WaitInterrupted from None
 
 
 def _refuse_no_file(path: Path) -> None:
