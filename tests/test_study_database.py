@@ -136,6 +136,31 @@ def test_a_database_busy_past_the_timeout_names_the_process_that_holds_it(
     assert "run the command again" in said
 
 
+def test_a_lock_whose_holder_the_system_numbers_0_names_no_process(tmp_path, monkeypatch):
+    """/proc/locks says pid 0 for a lock whose holder is in no PID namespace the reader sees
+    (another container's program, through a shared folder) or is gone, and -1 for an open
+    file's lock (OFD): the busy message said "process 0" kept it locked, naming none. Such a
+    holder is unknown; one that is known is still named; lines of other shapes are passed."""
+    from studycli.study import lock_holders
+
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    key = lock_holders._file_key(path)
+    table = tmp_path / "locks"
+    lines = [
+        f"1: POSIX  ADVISORY  WRITE 0 {key} 1073741825 1073741825",
+        f"2: OFDLCK ADVISORY  WRITE -1 {key} 0 EOF",
+        "3: FLOCK  ADVISORY  WRITE",
+        f"4: -> POSIX  ADVISORY  WRITE 77 {key} 0 EOF",
+    ]
+    table.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(lock_holders, "LOCKS", table)
+    assert lock_holders.holders(path) == []
+    parent = os.getppid()
+    table.write_text(f"{lines[0]}\n5: POSIX  ADVISORY  WRITE {parent} {key} 0 EOF\n")
+    assert [pid for pid, _ in lock_holders.holders(path)] == [parent]
+
+
 def test_a_wait_for_another_process_is_told_once_it_lasts(tmp_path, monkeypatch):
     """A write behind another process's lock: `on_wait` hears of it once the wait has lasted
     `WAIT_NOTICE_AFTER` (the command line says so on stderr), once, and the write goes

@@ -35,7 +35,9 @@ def holders(path: Path) -> list[tuple[int, str]]:
         if len(fields) < 8 or fields[1] == "->":  # (a waiter, not a holder)
             continue
         access, pid, key, start = fields[3], fields[4], fields[5], fields[6]
-        if access != "WRITE" or key not in wanted or not pid.isdigit():
+        # (pid 0: a holder in no PID namespace this process sees, or gone; -1: an open
+        # file's lock, OFD, which no process holds: neither can be named)
+        if access != "WRITE" or key not in wanted or not pid.isdigit() or int(pid) == 0:
             continue
         byte = wanted[key]
         if (byte is None or start == str(byte)) and int(pid) != os.getpid():
