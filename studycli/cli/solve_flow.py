@@ -354,7 +354,8 @@ def watch(
     when the watch starts, or saved as it was), which is no attempt of theirs.
 
     Each check runs in a thread while the keys and the file are still read: `q` stops it at
-    once, and so does a save (which then checks the new file). A check stopped so is no attempt:
+    once, and so does a save (which then checks the new file), even one first seen once the
+    check has ended (it may have read the save half written). A check stopped so is no attempt:
     None when `q` came before any check of the learner's code finished (nothing to record).
     A save that does not compile is checked once it has stayed as it is for SETTLE seconds, so
     that one caught half written is neither shown nor counted; one that compiles, at once.
@@ -410,6 +411,11 @@ def watch(
                         )
                     elif finished.gone(path):  # deleted to be written again: no outcome
                         taken = None  # (the file's next bytes are checked, whatever they are)
+                    elif finished.changed and not finished.wrote_itself():
+                        # saved while it ran, the save not yet seen: it may have read the save
+                        # half written (its SyntaxError shown and counted as a failed run)
+                        console.print(Text("stopped: the file changed", style="dim"))
+                        seen, taken = None, None  # (the file as it is now is taken below)
                     else:
                         outcome = finished.result()
                         last = finished  # before it shows: a Ctrl-C meanwhile records it
@@ -501,6 +507,7 @@ class _Run:
         self.digest = _digest(path)  # (read before the check reads it: a later write is seen)
         self.own_writes = own_writes  # made where the check's code writes the file
         self.left: tuple[int, int] | None = None  # the file as the finished check left it
+        self.changed = False  # the file's bytes changed while it ran (`left`)
         self.finished = threading.Event()
         self._outcome: Outcome | None = None
         self._error: BaseException | None = None
@@ -519,6 +526,8 @@ class _Run:
                 self._error = exc
             finally:
                 self.left = _stamp(path)
+                # the bytes as it ended are not those it started on: it may have read a save
+                self.changed = self.left != self.stamp and _digest(path) != self.digest
                 self.finished.set()
 
         self._thread = threading.Thread(target=run, name="studycli-check", daemon=True)
