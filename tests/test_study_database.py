@@ -130,8 +130,10 @@ def test_a_database_busy_past_the_timeout_names_the_process_that_holds_it(
         holder.communicate("\n", timeout=30)
     said = " ".join(result.stderr.split())
     assert result.exit_code == 1
-    # (the holder's command line, `python -c SCRIPT ...`, cut to its first 80 characters)
-    assert f"the review database {path} is busy: process {holder.pid} (python -c " in said, said
+    # (the holder's command line, `python -c SCRIPT ...`, cut to its first 80 characters; the
+    # interpreter as it was started: `python` in a virtual environment, `python3.11` elsewhere)
+    started = os.path.basename(sys.executable)
+    assert f"the review database {path} is busy: process {holder.pid} ({started} -c " in said, said
     assert "...) kept it locked for 0.3 s" in said, said
     assert "run the command again" in said
 
