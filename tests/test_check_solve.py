@@ -555,6 +555,38 @@ def test_giving_up_on_a_rating_the_busy_database_refuses_says_how_to_record_it(
     assert _history(cli) == []
 
 
+def test_a_ctrl_c_at_the_busy_ratings_prompt_says_how_to_record_it(
+    cli, attempt, busy_after_the_check, monkeypatch
+):
+    """A Ctrl-C at "press Enter to try again, or q to give up" said only "interrupted": it says
+    the rating was not recorded and the command that records it, as q there does."""
+    from types import SimpleNamespace
+
+    from studycli.cli import study, terminal
+
+    pressed = iter(["4"])  # Easy, chosen after the pass; then Ctrl-C at the prompt
+
+    def key() -> str:
+        for chosen in pressed:
+            return chosen
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(terminal, "getkey", key)
+    terminal_stdin = SimpleNamespace(isatty=lambda: True)  # (the runner replaces sys.stdin)
+    monkeypatch.setattr(study, "sys", SimpleNamespace(stdin=terminal_stdin))
+    answer = attempt(CORRECT)
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", answer)
+    said = " ".join(result.stdout.split())
+    assert result.exit_code == 130, result.output
+    assert "Easy was not recorded: the review database is busy" in said
+    assert (
+        f"interrupted: Easy was not recorded; `{SOLVE} add-one --no-edit --file {answer}` checks"
+        in said
+    )
+    busy_after_the_check.release()
+    assert _history(cli) == []
+
+
 def test_an_infinite_loop_is_ended_by_the_time_limit(cli, attempt, tmp_path):
     """Ended within a few seconds of its 1 s limit, counted from the check's call of the
     attempt: counted from the command's start, the bound took in the worker's start (its

@@ -395,12 +395,20 @@ def _record_check(
             stdout().print(
                 Text(f"{unsaved}; press Enter to try again, or q to give up", style="bold yellow")
             )
-            while (key := getkey()) not in ENTER:
-                if key == "q":  # (it said only what Enter does)
-                    stdout().print(
-                        f"nothing recorded (q); {record_later}", soft_wrap=True, markup=False
-                    )
-                    raise typer.Exit(1) from None
+            try:
+                while (key := getkey()) not in ENTER:
+                    if key == "q":  # (it said only what Enter does)
+                        stdout().print(
+                            f"nothing recorded (q); {record_later}", soft_wrap=True, markup=False
+                        )
+                        raise typer.Exit(1) from None
+            except KeyboardInterrupt:  # (at the prompt: it said only "interrupted")
+                stdout().print(
+                    f"interrupted: {RATING_NAMES[rating]} was not recorded; {record_later}",
+                    soft_wrap=True,
+                    markup=False,
+                )
+                raise typer.Exit(130) from None
     stdout().print(
         f"recorded {RATING_NAMES[rated.review.rating]}: due again in "
         f"{format_interval(rated.due - moment)}"
