@@ -193,12 +193,7 @@ def children_of_this_process(known: dict[int, int] | None = None) -> list[int]:
     the keeper's, and the fork server's (`_Zygote._orphans`). The listing gives /proc's pids:
     in a PID namespace (`pid_namespace`) each is given as this process knows it, from `known`
     (/proc's pid -> this process's) where it is there, else as /proc says (one gone: left out)."""
-    me = pid_namespace.own_host_pid()
-    try:
-        with open(f"/proc/{me}/task/{me}/children", encoding="ascii") as listing:
-            listed = [int(pid) for pid in listing.read().split()]
-    except (OSError, ValueError):
-        return []
+    listed = pid_namespace.host_children()
     if not pid_namespace.inside():
         return listed
     known = known or {}

@@ -100,13 +100,18 @@ def host_pid(pid: int) -> int | None:
 def _listed_host_pid(pid: int) -> int | None:
     """The /proc pid of this process's child `pid`, found in /proc's listing of this process's
     children (None: not there, or no listing)."""
+    return next((host for host in host_children() if local_pid(host) == pid), None)
+
+
+def host_children() -> list[int]:
+    """This process's children as the kernel lists them, by /proc's pids (a kernel without the
+    listing: none)."""
     me = own_host_pid()
     try:
         with open(f"/proc/{me}/task/{me}/children", encoding="ascii") as listing:
-            listed = [int(child) for child in listing.read().split()]
+            return [int(child) for child in listing.read().split()]
     except (OSError, ValueError):
-        return None
-    return next((host for host in listed if local_pid(host) == pid), None)
+        return []
 
 
 def local_pid(host: int) -> int | None:
