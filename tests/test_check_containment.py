@@ -341,6 +341,27 @@ def test_openmp_ending_a_check_that_asked_for_too_many_threads_says_so(tmp_path)
     assert "torch.set_num_threads" in outcome.message and "os._exit" not in outcome.message
 
 
+HANGS_AFTER_OPENMP_GAVE_UP = """
+import os
+import signal
+
+def add_one(x):
+    os.write(2, b"\\nlibgomp: Thread creation failed: Resource temporarily unavailable\\n")
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})  # (a hang in C: no handler runs)
+    while True:  # (libgomp's exit, waited on by the threads it started)
+        pass
+"""
+
+
+def test_openmp_whose_exit_hangs_says_so_not_an_infinite_loop(tmp_path):
+    """libgomp's exit can hang until the check's time limit (CI, under load): that said "did
+    not finish in 2 s: an infinite loop, or far too slow", with OpenMP's line in the output."""
+    outcome = run_job(attempt_job(tmp_path, HANGS_AFTER_OPENMP_GAVE_UP, timeout=1.0))
+    assert outcome.status == "error", outcome
+    assert outcome.message.startswith("OpenMP (the threads of torch's operations)"), outcome
+    assert "infinite loop" not in outcome.message
+
+
 def test_a_second_check_run_in_one_process_works_after_ctrl_c(tmp_path):
     """Ctrl-C during `check` set the runner's stop flag, and nothing cleared it."""
     content = load_content(FIXTURE_CONTENT)

@@ -96,17 +96,19 @@ def _openmp_gave_up(output: str, job: Job) -> str | None:
     """What a check says that OpenMP ended because it could not start the threads torch
     asked it for (torch.set_num_threads(300), or threads whose stacks the memory cap left no
     room for): libgomp says so in the output and exits, with status 1 or, 300 threads asked
-    for, a segmentation fault on its way out. That read "exited with status 1 before
-    reporting (a call to os._exit()?)" or "killed by signal 11 (SIGSEGV: a stack overflow
-    from deep recursion ...)", and the learner looked for an exit or a recursion in their
-    code. None where the output does not say so."""
+    for, a segmentation fault on its way out, or an exit that hangs until the check's time
+    limit (the threads it started wait on it). That read "exited with status 1 before
+    reporting (a call to os._exit()?)", "killed by signal 11 (SIGSEGV: a stack overflow
+    from deep recursion ...)" or "did not finish in 2 s: an infinite loop ...", and the
+    learner looked for an exit, a recursion or a loop in their code. None where the output
+    does not say so."""
     if OPENMP_FAILED not in output:
         return None
     memory = f", within {job.memory_mb} MB of memory" if job.memory_mb else ""
     return (
         "OpenMP (the threads of torch's operations) could not start the threads it was asked "
         f"for, more than a check can run ({job.processes} processes and threads{memory}), "
-        "and ended the process: ask torch for fewer (torch.set_num_threads)"
+        "and ended the check: ask torch for fewer (torch.set_num_threads)"
     )
 
 

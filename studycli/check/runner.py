@@ -191,6 +191,8 @@ def _run_once(job: Job, tries: int = 2) -> Outcome:
         # fresh worker, rather than failing as if its code had killed its parent.
         return _run_once(job, tries - 1)
     if isinstance(result, Outcome):
+        if result.status == Status.TIMEOUT and (openmp := _openmp_gave_up(running.output, job)):
+            return Outcome(Status.ERROR, openmp, elapsed, output=running.output)
         return replace(result, output=running.output)
     if result is None:
         crash = (
