@@ -154,8 +154,9 @@ def test_a_card_still_being_written_is_not_shown(session, content_copy, filters)
 
 def test_a_rating_behind_another_process_says_it_waits_then_saves(session):
     """Rating while another terminal's command holds the database (an import of a large log
-    holds its write lock for as long as it runs): the session says it waits, on the terminal,
-    and saves the rating once the lock is let go."""
+    holds its write lock for as long as it runs): the session says it waits, and for whom
+    (the process holding the lock: it named no one), on the terminal, and saves the rating
+    once the lock is let go."""
     child = session()
     child.expect(FRONT)
     child.send(" ")
@@ -164,6 +165,8 @@ def test_a_rating_behind_another_process_says_it_waits_then_saves(session):
     try:
         child.send("3")
         child.expect("waiting for the review database")
+        if Path("/proc/locks").exists():  # (where the system lists who holds a file's locks)
+            child.expect(rf"process\s+{holder.pid}\s+\(")
     finally:
         holder.communicate("\n", timeout=30)
     child.expect("due again in")

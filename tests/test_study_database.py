@@ -163,6 +163,53 @@ def test_a_lock_whose_holder_the_system_numbers_0_names_no_process(tmp_path, mon
     assert [pid for pid, _ in lock_holders.holders(path)] == [parent]
 
 
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="the system lists no file locks")
+def test_a_lock_on_a_range_that_covers_the_write_byte_names_its_holder(tmp_path):
+    """A lock of the -shm file from byte 0 to its end, or over 119 to 121, holds SQLite's
+    write byte (120) as surely as a lock of that byte alone (the system merges a process's
+    adjacent locks of one kind into one range: the writer's 120 and the checkpointer's 121
+    read as "120 121"), but only a lock starting on 120 was matched: its holder went
+    unnamed. One that covers it is matched; one that stops short of it, or starts past it,
+    is not."""
+    from studycli.study import lock_holders
+
+    path = tmp_path / "reviews.sqlite3"
+    path.touch()
+    shm = tmp_path / "reviews.sqlite3-shm"
+    shm.write_bytes(bytes(32768))
+    expected = {(0, 0): True, (119, 3): True, (120, 2): True, (100, 20): False, (121, 5): False}
+    found = {}
+    for start, length in expected:
+        holder = fcntl_lock_holder(shm, start, length)
+        try:
+            found[start, length] = holder.pid in [pid for pid, _ in lock_holders.holders(path)]
+        finally:
+            holder.communicate("\n", timeout=30)
+    assert found == expected
+
+
+FCNTL_HOLD = """
+import fcntl, sys
+with open(sys.argv[1], "r+b") as handle:
+    fcntl.lockf(handle, fcntl.LOCK_EX, int(sys.argv[3]), int(sys.argv[2]))
+    print("holding", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def fcntl_lock_holder(file: Path, start: int, length: int) -> subprocess.Popen:
+    """Another process holding a write lock (fcntl, as SQLite takes its own) on `length`
+    bytes of `file` from `start` (0: to its end), until told to let go."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", FCNTL_HOLD, str(file), str(start), str(length)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    return holder
+
+
 def test_a_wait_for_another_process_is_told_once_it_lasts(tmp_path, monkeypatch):
     """A write behind another process's lock: `on_wait` hears of it once the wait has lasted
     `WAIT_NOTICE_AFTER` (the command line says so on stderr), once, and the write goes
@@ -170,7 +217,7 @@ def test_a_wait_for_another_process_is_told_once_it_lasts(tmp_path, monkeypatch)
     path = tmp_path / "reviews.sqlite3"
     rated_database(path)
     told: list[Path] = []
-    monkeypatch.setattr(busy, "on_wait", told.append)
+    monkeypatch.setattr(busy, "on_wait", lambda path, who: told.append(path))
     monkeypatch.setattr(busy, "WAIT_NOTICE_AFTER", 0.2)
     with Store.open(path) as store:
         with store.transaction() as conn:
@@ -290,10 +337,32 @@ def test_a_command_waiting_for_the_database_says_so_and_then_writes(cli, tmp_pat
         holder.communicate()
     assert result.exit_code == 0, result.output
     said = " ".join(result.stderr.split())
-    assert f"waiting for the review database {path}: another studycli command" in said
+    assert f"waiting for the review database {path}: " in said and "is using it" in said
     assert "up to 30 s" in said
     with Store.open(path) as store:
         assert store.suspended() == {"add-one"}
+
+
+@pytest.mark.skipif(not Path("/proc/locks").exists(), reason="the system lists no file locks")
+def test_the_waiting_line_names_the_process_that_holds_the_database(cli, tmp_path, monkeypatch):
+    """The line said while a command waits for another process's lock named no one ("another
+    studycli command (or another program)"); only the busy message, 30 s later, named the
+    holder. It names it as the wait begins, with its command line."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    monkeypatch.setattr(busy, "on_wait", None)  # (the command sets it: restored after)
+    monkeypatch.setattr(busy, "WAIT_NOTICE_AFTER", 0.2)
+    holder = hold_write_lock(path, 1.0)
+    try:
+        result = cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one")
+    finally:
+        holder.communicate()
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    started = os.path.basename(sys.executable)
+    waiting = f"waiting for the review database {path}: process {holder.pid} ({started} -c "
+    assert waiting in said, said
+    assert "...) is using it; up to 30 s" in said, said
 
 
 def test_a_rating_reads_the_state_inside_its_write_transaction(tmp_path):
@@ -576,7 +645,7 @@ def pending_upgrade(tmp_path: Path, monkeypatch) -> tuple[Path, list[Path]]:
     monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, EXTRA])
     monkeypatch.setattr(migrations, "NAMES", [*migrations.NAMES, EXTRA[0]])
     told: list[Path] = []
-    monkeypatch.setattr(busy, "on_wait", told.append)
+    monkeypatch.setattr(busy, "on_wait", lambda path, who: told.append(path))
     monkeypatch.setattr(busy, "WAIT_NOTICE_AFTER", 0.2)
     return path, told
 
@@ -1161,7 +1230,7 @@ def test_the_wait_notices_timer_is_gone_once_its_step_is_done(tmp_path, monkeypa
     """Its thread was cancelled, not waited for: the import forks its reader right after
     opening the database, and on a loaded machine the timer's thread still ran then (Python
     3.12 warns of a fork with threads running: a lock one held stays held in the child)."""
-    monkeypatch.setattr(busy, "on_wait", lambda path: None)
+    monkeypatch.setattr(busy, "on_wait", lambda path, who: None)
     before = threading.active_count()
     for _ in range(20):
         with busy.waits_said(tmp_path / "db.sqlite3"):
@@ -1179,7 +1248,7 @@ def test_the_wait_notices_timer_is_gone_for_the_system_too(tmp_path, monkeypatch
         with open("/proc/self/status") as status:
             return int(next(line.split()[1] for line in status if line.startswith("Threads:")))
 
-    monkeypatch.setattr(busy, "on_wait", lambda path: None)
+    monkeypatch.setattr(busy, "on_wait", lambda path, who: None)
     before = system_threads()
     counted = []
     for _ in range(200):

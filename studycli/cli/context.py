@@ -150,7 +150,7 @@ def say_waits() -> None:
         busy.on_wait = _waiting
 
 
-def _waiting(path: Path) -> None:
+def _waiting(path: Path, who: str) -> None:
     from rich.console import Console
     from rich.markup import escape
 
@@ -161,8 +161,8 @@ def _waiting(path: Path) -> None:
     after_a_wait()  # (keys typed from now on answer nothing on screen: dropped)
     print_prose(
         Console(stderr=True),
-        f"[yellow]waiting for the review database {escape(str(path))}:[/] another studycli "
-        f"command (or another program) is using it; up to {BUSY_TIMEOUT:g} s",
+        f"[yellow]waiting for the review database {escape(str(path))}:[/] {escape(who)} is "
+        f"using it; up to {BUSY_TIMEOUT:g} s",
     )
 
 

@@ -23,11 +23,12 @@ from typing import TypeVar
 
 BUSY_TIMEOUT = 30.0  # seconds a command waits for another process's write before giving up
 WAIT_NOTICE_AFTER = 1.0  # seconds of such a wait before `on_wait` is told
-# Called with the database's path once a step has waited `WAIT_NOTICE_AFTER` s for another
-# process's lock (an import holds the write lock for as long as it runs): the command line
-# says so on stderr, where a command otherwise sat silent for up to `BUSY_TIMEOUT`. None:
-# nothing is said (the store itself prints nothing).
-on_wait: Callable[[Path], object] | None = None
+# Called with the database's path and who holds it, in words (`lock_holders.who_holds`: the
+# process and its command line where the system says), once a step has waited
+# `WAIT_NOTICE_AFTER` s for another process's lock (an import holds the write lock for as
+# long as it runs): the command line says so on stderr, where a command otherwise sat silent
+# for up to `BUSY_TIMEOUT`. None: nothing is said (the store itself prints nothing).
+on_wait: Callable[[Path, str], object] | None = None
 
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _T = TypeVar("_T")
@@ -36,15 +37,15 @@ _T = TypeVar("_T")
 @contextlib.contextmanager
 def waits_said(path: Path) -> Iterator[Callable[[], None]]:
     """Around a step that may wait for another process's lock on the database at `path`:
-    once it has waited `WAIT_NOTICE_AFTER` s, `on_wait(path)` is called, once, from a timer's
-    thread (SQLite waits without holding Python's lock). Yields what to call where the step
-    turns to work of its own that takes a while (an upgrade): no notice after that."""
+    once it has waited `WAIT_NOTICE_AFTER` s, `on_wait(path, who)` is called, once, from a
+    timer's thread (SQLite waits without holding Python's lock). Yields what to call where
+    the step turns to work of its own that takes a while (an upgrade): no notice after that."""
     if on_wait is None:
         yield _nothing
         return
     import threading
 
-    timer = threading.Timer(WAIT_NOTICE_AFTER, on_wait, (path,))
+    timer = threading.Timer(WAIT_NOTICE_AFTER, _tell, (on_wait, path))
     timer.daemon = True
     timer.start()
     try:
@@ -53,6 +54,14 @@ def waits_said(path: Path) -> Iterator[Callable[[], None]]:
         timer.cancel()
         timer.join()
         _let_go(timer.native_id)  # gone, not going: a fork soon after (the import's reader)
+
+
+def _tell(told: Callable[[Path, str], object], path: Path) -> None:
+    """`told(path, who)`, who holding the database at `path` read as the notice is given (the
+    waiting line named no one; only the busy message at the end of the wait did)."""
+    from .lock_holders import who_holds
+
+    told(path, who_holds(path))
 
 
 def _let_go(native_id: int | None) -> None:

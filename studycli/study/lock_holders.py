@@ -34,15 +34,39 @@ def holders(path: Path) -> list[tuple[int, str]]:
         fields = line.split()
         if len(fields) < 8 or fields[1] == "->":  # (a waiter, not a holder)
             continue
-        access, pid, key, start = fields[3], fields[4], fields[5], fields[6]
+        access, pid, key = fields[3], fields[4], fields[5]
         # (pid 0: a holder in no PID namespace this process sees, or gone; -1: an open
         # file's lock, OFD, which no process holds: neither can be named)
         if access != "WRITE" or key not in wanted or not pid.isdigit() or int(pid) == 0:
             continue
         byte = wanted[key]
-        if (byte is None or start == str(byte)) and int(pid) != os.getpid():
+        if (byte is None or _covers(fields[6], fields[7], byte)) and int(pid) != os.getpid():
             found[int(pid)] = _command_line(int(pid))
     return sorted(found.items())
+
+
+def who_holds(path: Path) -> str:
+    """Who holds the write lock on the database at `path`, in words: the processes `holders`
+    finds ("process 4242 (sqlite3 reviews.sqlite3)"), or "another studycli command (or
+    another program)" where it finds none."""
+    found = holders(path)
+    if not found:
+        return "another studycli command (or another program)"
+    return ", ".join(
+        f"process {pid}" + (f" ({command})" if command else "") for pid, command in found
+    )
+
+
+def _covers(start: str, end: str, byte: int) -> bool:
+    """Whether a lock from byte `start` to `end` (inclusive; "EOF": to the end of the file,
+    as /proc/locks writes them) covers `byte`. The system merges a process's adjacent locks
+    of one kind into one line (the write byte 120 and the checkpointer's 121, held at once:
+    "120 121"), and a program other than SQLite may lock a range or the whole file ("0
+    EOF"): each holds the write byte as surely as a lock of that byte alone, which was all
+    that was matched."""
+    if not start.isdigit() or not (end.isdigit() or end == "EOF"):
+        return False
+    return int(start) <= byte and (end == "EOF" or byte <= int(end))
 
 
 def _file_key(path: Path) -> str | None:

@@ -175,15 +175,9 @@ def is_sqlite(path: Path) -> bool:
 
 
 def _busy(path: Path) -> StoreBusy:
-    from .lock_holders import holders  # (an error's path)
+    from .lock_holders import who_holds  # (an error's path)
 
-    found = holders(path)
-    who = (
-        ", ".join(f"process {pid}" + (f" ({command})" if command else "") for pid, command in found)
-        if found
-        else "another studycli command (or another program)"
-    )
-    why = f"{who} kept it locked for {busy.BUSY_TIMEOUT:g} s"
+    why = f"{who_holds(path)} kept it locked for {busy.BUSY_TIMEOUT:g} s"
     return StoreBusy(
         f"the review database {path} is busy: {why}; let that one finish and run the command "
         "again (the database is fine)",
