@@ -86,11 +86,9 @@ def imported(tmp_path_factory) -> Path:
 
 def _stale(home: Path) -> int:
     """How many memory states are not what settings.toml's parameters give (a full replay)."""
-    from datetime import UTC, datetime
-
     settings = load_settings(home / "config" / "settings.toml")
     with Store.open(home / "data" / "reviews.sqlite3") as store:
-        return Study(store, settings).stale_memory_states(datetime.now(UTC))
+        return Study(store, settings).stale_memory_states()
 
 
 @pytest.mark.parametrize("point", list(KILL_POINTS))

@@ -494,3 +494,32 @@ def test_a_logged_state_after_that_differs_or_does_not_read_is_repaired_from_the
     with Store.open(path) as store:
         again = examine(store)
     assert again.drifted_reviews == [] and again.healthy and again.backup is None
+
+
+def test_the_count_of_stale_memory_states_reads_no_clock(tmp_path, monkeypatch):
+    """The doctor read the system's clock (`datetime.now`) for its count of stale memory
+    states, where the rest of the command has its time from `STUDYCLI_NOW`. The count does
+    not depend on the time: a recompute follows every review in the log, whenever it is
+    made. So the core reads no clock for it: one that fails when read is never asked, and
+    the count is as it was (none stale under the parameters the states were made with; each
+    studied card's under others)."""
+    from datetime import datetime
+
+    from studycli.study import api_parameters
+    from studycli.study import doctor as doctor_module
+
+    from .test_study_recompute import NEW
+
+    class Unread(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            raise AssertionError("the doctor's core read the clock")
+
+    path = tmp_path / "reviews.sqlite3"
+    studied = [card for card, state in reviewed(path).items() if state.fsrs]
+    for module in (doctor_module, api_parameters):
+        monkeypatch.setattr(module, "datetime", Unread, raising=False)
+    same = examine_database(path, repair=False, settings=NO_FUZZ)
+    other = examine_database(path, repair=False, settings=NEW)
+    assert same is not None and other is not None
+    assert (same.stale, other.stale) == (0, len(studied)) and studied

@@ -66,7 +66,7 @@ def test_parameters_set_before_the_first_review_are_in_line(cli, isolated_home):
     assert cli("--content", FIXTURE_CONTENT, "import-reviews", SAMPLE).exit_code == 0
     assert STALE not in _said(cli("--content", FIXTURE_CONTENT, "due"))
     with Store.open(isolated_home / "data" / "reviews.sqlite3") as store:
-        assert Study(store, NEW).stale_memory_states(datetime.now(UTC)) == 0
+        assert Study(store, NEW).stale_memory_states() == 0
 
 
 @pytest.mark.parametrize("left", ["an undone rating", "cram ratings"])

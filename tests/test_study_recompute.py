@@ -326,18 +326,16 @@ def test_stale_states_are_counted_by_a_replay_only_where_parameters_changed(tmp_
     with Store.open(tmp_path / "r.sqlite3") as store:
         rated(store)
         replays = []
-        real = Study._recomputed
-        monkeypatch.setattr(
-            Study, "_recomputed", lambda self, *a: replays.append(1) or real(self, *a)
-        )
-        assert Study(store, NO_FUZZ).stale_memory_states(NOW + 12 * DAY) == 0
+        real = Study._changed
+        monkeypatch.setattr(Study, "_changed", lambda self, *a: replays.append(1) or real(self, *a))
+        assert Study(store, NO_FUZZ).stale_memory_states() == 0
         assert replays == []
-        assert Study(store, NEW).stale_memory_states(NOW + 12 * DAY) == len(HISTORY)
+        assert Study(store, NEW).stale_memory_states() == len(HISTORY)
         core.rate(store, fixture_content().get("bias-concept"), 3, NOW + 12 * DAY, NEW)
-        assert Study(store, NEW).stale_memory_states(NOW + 13 * DAY) == len(HISTORY)
+        assert Study(store, NEW).stale_memory_states() == len(HISTORY)
         Study(store, NEW).recompute_memory(NOW + 14 * DAY)
         replays.clear()
-        assert Study(store, NEW).stale_memory_states(NOW + 15 * DAY) == 0 and replays == []
+        assert Study(store, NEW).stale_memory_states() == 0 and replays == []
 
 
 def test_a_fit_written_from_a_csv_makes_no_review_database(cli, isolated_home):

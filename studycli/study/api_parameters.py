@@ -125,11 +125,14 @@ class FsrsParametersMixin(StudyBase):
             return None
         return disagreement(record, self.settings.parameters, self.store.has_scheduled_reviews)
 
-    def stale_memory_states(self, now: datetime) -> int:
+    def stale_memory_states(self) -> int:
         """How many studied cards' memory states a recompute with the settings' parameters
         would change (nothing is written): 0 where they agree; more where the parameters in
         settings.toml were edited by hand, or an `optimize --write` was killed between saving
-        them and recomputing (SIGKILL, which no handler sees)."""
+        them and recomputing (SIGKILL, which no handler sees). Whenever it is asked: a
+        recompute follows every review in the log (`recompute_memory`), so the time it
+        would be made at changes no state (it took one, and the doctor read the system's
+        clock for it, not the command's)."""
         import json
 
         from . import scheduler as sched
@@ -142,7 +145,7 @@ class FsrsParametersMixin(StudyBase):
             # costs the doctor as much again as its own)
             if all(json.loads(text).get("parameters") == wanted for text in used):
                 return 0
-            return len(self._recomputed(scheduler, now)[1])
+            return len(self._changed(scheduler))
 
     def _write_recompute(
         self,
@@ -161,12 +164,17 @@ class FsrsParametersMixin(StudyBase):
 
     def _recomputed(self, scheduler: Scheduler, now: datetime) -> tuple[datetime, list[CardState]]:
         """When a recompute made now is logged, and the states it changes."""
+        latest = (self.store.latest_scheduled(), self.store.latest_recompute())
+        made_at = max([now, *(moment + _MICROSECOND for moment in latest if moment is not None)])
+        return made_at, self._changed(scheduler)
+
+    def _changed(self, scheduler: Scheduler) -> list[CardState]:
+        """The states a recompute under `scheduler` changes (made after every review, at
+        whatever time: see `recomputed`)."""
         from collections import defaultdict
 
         from .replay import recomputed
 
-        latest = (self.store.latest_scheduled(), self.store.latest_recompute())
-        made_at = max([now, *(moment + _MICROSECOND for moment in latest if moment is not None)])
         histories: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
         for card_id, rating, moment, _, _ in self.store.scheduled_log():
             histories[card_id].append((rating, parse_time(moment)))
@@ -176,7 +184,7 @@ class FsrsParametersMixin(StudyBase):
                 new = recomputed(state, histories[card_id], scheduler)
                 if new != state:
                     changed.append(new)
-        return made_at, changed
+        return changed
 
     def fit(self, tz: tzinfo | None = None) -> optimize.Fit:
         """Fit FSRS parameters to this log (undone and cram ratings left out) and prove them

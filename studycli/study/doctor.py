@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import shlex
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -188,7 +187,7 @@ def _stale(store: Store, settings: Settings) -> int:
     state edited by hand does not parse; the doctor repairs it first)."""
     from .api import Study
 
-    return Study(store, settings).stale_memory_states(datetime.now(UTC))
+    return Study(store, settings).stale_memory_states()
 
 
 def save_readable(store: Store, path: Path, *, write: bool = True) -> SavedLog | None:
