@@ -2008,6 +2008,39 @@ def test_a_bad_content_hash_or_undone_at_cell_is_named_with_its_fix(tmp_path):
     assert "line 5" not in said
 
 
+def test_a_rating_undone_before_it_was_given_is_a_bad_row_named_with_its_fix(tmp_path):
+    """An undone_at an hour before its own row's review_time (a clock put back between the
+    rating and its undo, or a cell edited by hand) was taken unchecked: the rating logged
+    undone before it was given. It is a bad row, named with its fix, the file refused whole.
+    One a few minutes before is taken: studycli writes such rows itself (a rating logged just
+    after a review from a machine whose clock was a little ahead, then undone at this
+    machine's time)."""
+    given = datetime(2025, 2, 27, 12, 0, tzinfo=UTC)
+    hour_before = iso(given - timedelta(hours=1))
+    skewed = iso(given - timedelta(minutes=2))
+    path = tmp_path / "undone.csv"
+    path.write_text(
+        OWN_HEADER
+        + f"add-one,3,{iso(given)},,,{hour_before}\n"
+        + f"bias-concept,3,{iso(given)},,,{skewed}\n",
+        encoding="utf-8",
+    )
+    with open_study(tmp_path / "db.sqlite3") as study:
+        with pytest.raises(ImportFormatError) as refused:
+            study.import_reviews(path, items(), NOW)
+        assert study.store.reviews(include_undone=True) == []
+    said = " ".join(str(refused.value).split())
+    assert said.startswith(f"{path}, line 2: undone_at '{hour_before}' is 1 h before the row's")
+    assert f"review_time '{iso(given)}'" in said and "line 3" not in said
+    assert "Write when the rating was undone (at or after its review_time)" in said
+    assert "or empty the cell if the rating stands" in said
+
+    path.write_text(OWN_HEADER + f"bias-concept,3,{iso(given)},,,{skewed}\n", encoding="utf-8")
+    with open_study(tmp_path / "db.sqlite3") as study:
+        assert study.import_reviews(path, items(), NOW).undone_added == 1
+        assert study.history() == [] and study.store.undo_count() == 1
+
+
 def test_an_imported_review_records_the_hash_the_file_gives_and_the_current_one_without(
     tmp_path,
 ):

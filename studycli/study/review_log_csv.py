@@ -21,7 +21,8 @@ content/contract.py) when it was made, empty where unknown: the text as shown ("
 digits), or as written where an earlier studycli recorded it (16 hex digits), of which
 content/text_hash.py says how each is compared; undone_at, when the rating was
 undone on the machine that wrote the file (by an import there: when it ran), empty for one
-that stands. An undone row is no rating: an import applies its undo,
+that stands: after the row's review_time, or at most 5 minutes before it (two machines'
+clocks, `clock_skew`). An undone row is no rating: an import applies its undo,
 and a fit (`read_reviews`) leaves it out.
 
 Reading checks every row: a file with bad rows is refused whole, with each bad line and its fix,
@@ -458,6 +459,8 @@ def _row(
     undone_at = None
     if undone is not None and (text := row[undone].strip()):
         undone_at = _undone_time(text, latest)
+        if undone_at < moment - CLOCK_SKEW:  # (`_undone_before_problem`)
+            raise ValueError
     return make(card, score, moment, milliseconds, time, undone_at, made_on)
 
 
@@ -559,7 +562,7 @@ def _problem(
         found.append(_time_problem(time, now))
     found.append(_duration_problem(cell("review_duration")))
     found.append(_hash_problem(cell("content_hash")))
-    found.append(_undone_problem(cell("undone_at"), now))
+    found.append(_undone_problem(cell("undone_at"), now, cell("review_time")))
     return "; ".join(problem for problem in found if problem)
 
 
@@ -653,7 +656,7 @@ def _hash_problem(text: str) -> str | None:
     return None
 
 
-def _undone_problem(text: str, now: datetime | None) -> str | None:
+def _undone_problem(text: str, now: datetime | None, time: str) -> str | None:
     if not text:
         return None
     try:
@@ -665,7 +668,29 @@ def _undone_problem(text: str, now: datetime | None) -> str | None:
         )
     if now is not None and moment > _latest(now):
         return _ahead_problem(text, moment, now, "undone_at", "undid the rating")
-    return None
+    return _undone_before_problem(text, moment, time)
+
+
+def _undone_before_problem(text: str, moment: datetime, time: str) -> str | None:
+    """An undone_at (`moment`) further before its own row's review_time (`time`) than two
+    clocks may be apart: a rating is undone after it is given. Up to `CLOCK_SKEW` before is
+    taken: studycli writes such rows itself (a rating logged just after a review from a
+    machine whose clock was a little ahead, `rating.rating_time`, then undone at this
+    machine's time). Further is a clock put back between the two, or a cell edited by hand;
+    it was taken unchecked, a rating logged undone before it was given."""
+    try:
+        reviewed = _undone_time(time, _LAST)  # (review_time's forms; its own problem else)
+    except ValueError:
+        return None
+    if moment >= reviewed - CLOCK_SKEW:
+        return None
+    return (
+        f"undone_at {text[:40]!r} is {spoken(reviewed - moment)} before the row's review_time "
+        f"{time[:40]!r}, more than the {SKEW_SAID} two machines' clocks may be apart, and a "
+        "rating is undone after it is given: the clock of the machine that undid it was put "
+        "back, or the cell was edited. Write when the rating was undone (at or after its "
+        "review_time), or empty the cell if the rating stands"
+    )
 
 
 def _refusal(path: Path, shown: list[tuple[int, str]], bad: int) -> str:
