@@ -713,8 +713,8 @@ def test_review_siblings_due_together_are_shown_on_different_days(tmp_path):
         # both learnt on the same day, with the same ratings
         for card in (first, second):
             core.rate(store, card, 4, NOW, NO_FUZZ)
-        later = store.earliest_due([first.id]) + timedelta(hours=1)
-        assert store.earliest_due([second.id]) <= later
+        later = _due_at(store, first) + timedelta(hours=1)
+        assert _due_at(store, second) <= later
         assert _ids(_due(store, [first, second], later).review) == ["a#c1"]
         core.rate(store, first, 3, later, NO_FUZZ)
         assert _due(store, [first, second], later).review == []
@@ -748,8 +748,8 @@ def test_a_buried_review_sibling_leaves_its_place_in_the_days_limit_to_another_c
     with open_store(tmp_path) as store:
         for minutes, card in enumerate(cards):  # learnt a minute apart: due in that order
             core.rate(store, card, 4, NOW + timedelta(minutes=minutes), config)
-        later = store.earliest_due(["b"]) + timedelta(hours=1)
-        assert store.earliest_due(["a#c1"]) < store.earliest_due(["a#c2"]) < later
+        later = _due_at(store, cards[2]) + timedelta(hours=1)
+        assert _due_at(store, cards[0]) < _due_at(store, cards[1]) < later
         assert _ids(_due(store, cards, later, config).review) == ["a#c1", "b"]
 
 
@@ -760,7 +760,12 @@ def _learnt_a_minute_apart(store, cards, config):
     """Rate each card Easy a minute after the one before: due in that order."""
     for minutes, card in enumerate(cards):
         core.rate(store, card, 4, NOW + timedelta(minutes=minutes), config)
-    return max(store.earliest_due([c.id]) for c in cards) + timedelta(hours=1)
+    return max(_due_at(store, card) for card in cards) + timedelta(hours=1)
+
+
+def _due_at(store, card) -> datetime:
+    """When `card` (rated) falls due, as its stored state says."""
+    return core.fsrs_card(store.state(card.id)).due
 
 
 def test_the_review_limit_is_filled_when_siblings_are_not_buried(tmp_path):

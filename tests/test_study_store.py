@@ -463,7 +463,6 @@ def test_what_is_due_is_read_through_the_due_index(tmp_path):
         store.conn.set_trace_callback(sql.append)
         store.schedule(NOW)
         store.schedule(NOW, reviews=ReviewCap(NOW, {"add-one"}, 5))  # the queue's, capped
-        store.earliest_due({"add-one"})
         store.conn.set_trace_callback(None)
         for query in (q for q in sql if q.startswith("SELECT") and "cards" in q):
             plan = store.conn.execute("EXPLAIN QUERY PLAN " + query).fetchall()
@@ -495,7 +494,6 @@ def test_the_due_index_migration_applies_to_a_database_that_has_cards(tmp_path):
         schedule = store.schedule(due)
         assert [row[0] for row in schedule.due] == ["add-one"] and schedule.seen == {"add-one"}
         assert store.schedule(due - timedelta(microseconds=1)).due == []
-        assert store.earliest_due({"add-one"}) == due
 
 
 def test_the_schedule_orders_by_due_time_and_knows_what_is_not_new(tmp_path):
@@ -514,11 +512,6 @@ def test_the_schedule_orders_by_due_time_and_knows_what_is_not_new(tmp_path):
             "poisson-concept",
             "triangle-derivation",
         }
-        assert (
-            store.earliest_due({"poisson-concept", "bias-concept"})
-            == core.fsrs_card(store.state("bias-concept")).due
-        )
-        assert store.earliest_due({"triangle-derivation"}) is None
 
 
 @pytest.mark.parametrize("count", [0, 1, 141, 142, 143, 2 * 142 + 7])
@@ -988,7 +981,7 @@ def due_state(card: str, due, state: int = 2) -> str:
 
 
 def test_a_card_due_at_the_very_moment_asked_is_due_and_not_due_after_it(tmp_path):
-    """`schedule` takes the cards due at or before its moment; `earliest_due` after a moment
+    """`schedule` takes the cards due at or before its moment; `due_rows` after a moment
     those due strictly after it. (Due times with a fraction of a second: fsrs writes a whole
     second without one, which sorts before the store's text of the same second.)"""
     due = NOW + D + timedelta(microseconds=500_000)
@@ -996,8 +989,10 @@ def test_a_card_due_at_the_very_moment_asked_is_due_and_not_due_after_it(tmp_pat
         log(store, "a", NOW, first=True, after=due_state("a", due, state=1))
         log(store, "b", NOW, first=True, after=due_state("b", due + D, state=1))
         assert [row[0] for row in store.schedule(due).due] == ["a"]
-        assert store.earliest_due({"a", "b"}, after=due) == due + D
-        assert store.earliest_due({"a", "b"}) == due
+        after = store.due_rows({"a", "b"}, review=False, after=due)
+        assert [parse_time(moment) for moment, _ in after] == [due + D]
+        every = store.due_rows({"a", "b"}, review=False)
+        assert [parse_time(moment) for moment, _ in every] == [due, due + D]
 
 
 def test_the_first_reviews_read_page_after_page_without_a_card_twice(tmp_path):

@@ -9,7 +9,7 @@ review (store_log.py).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Container, Iterator
+from collections.abc import Collection, Iterator
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 
@@ -158,24 +158,6 @@ class CardStatesMixin(StoreConnection):
             f" ORDER BY {_DUE}, card_id",
             at,
         )
-
-    def earliest_due(
-        self, card_ids: Container[str], after: datetime | None = None, *, review: bool | None = None
-    ) -> datetime | None:
-        """When the first of these cards (studied, not suspended) falls due, of those due after
-        `after` when given, and with `review`, of those in review (True) or in learning or
-        relearning (False); None if none."""
-        later = f" AND {_DUE} > ?" if after is not None else ""
-        state = "" if review is None else f" AND {_STATE} {'=' if review else '!='} {REVIEW_STATE}"
-        rows = self.conn.execute(
-            f"SELECT card_id, {_DUE} FROM cards"
-            f" WHERE suspended = 0 AND fsrs IS NOT NULL{state}{later} ORDER BY {_DUE}, card_id",
-            () if after is None else (iso(after),),
-        )
-        for card_id, due in rows:
-            if card_id in card_ids:
-                return parse_time(due)
-        return None
 
     def set_suspended(self, card_id: str, suspended: bool) -> None:
         with self.transaction() as conn:
