@@ -22,7 +22,7 @@ from fsrs import Rating
 from studycli.content.loader import load_content
 from studycli.paths import config_path
 from studycli.study import rating as core
-from studycli.study.labels import RATING_NAMES, format_interval
+from studycli.study.labels import RATING_NAMES, format_interval, rating_label
 from studycli.study.settings import load_settings
 from studycli.study.store import Store
 
@@ -1573,10 +1573,16 @@ def _other_session_rates(tmp_path, card_id: str, rating: Rating, when) -> None:
         other.rate(card, rating, when)
 
 
-def test_an_import_while_the_card_is_on_screen_does_not_refuse_its_rating(tmp_path):
+def test_an_import_while_the_card_is_on_screen_shows_its_intervals_again_then_rates_on_it(
+    tmp_path,
+):
     """An import (another machine's log) bringing an older review of the card on screen: the
     rating was refused as "rated Easy in another session while it was on screen", lost, and
-    the card left the session (a helper's review). It builds on the merged history."""
+    the card left the session (a helper's review). It builds on the merged history; but the
+    bar on screen still showed the intervals of the card as it was before (new: Good in
+    minutes, where the merged history gives months), which the learner rated by. The key is
+    asked again, under the bar as it is now; the rating then builds on the merged history
+    (the state stored is the log's replay)."""
     from studycli.study.api import Study, study_items
     from studycli.study.settings import Settings
 
@@ -1587,18 +1593,28 @@ def test_an_import_while_the_card_is_on_screen_does_not_refuse_its_rating(tmp_pa
         encoding="utf-8",
     )
     content = load_content(FIXTURE_CONTENT)
+    card = content.cards["bias-concept"]
+    good = {}
 
     def keys():
         yield " "  # the answer; meanwhile another terminal imports the laptop's log
         with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as other:
+            good["shown"] = rating_label(Rating.Good, other.preview(card, NOW)[Rating.Good])
             assert other.import_reviews(log, study_items(content.cards.values()), NOW).added
-        yield from "3q"
+            good["merged"] = rating_label(Rating.Good, other.preview(card, NOW)[Rating.Good])
+        yield from "33q"  # Good, asked again; Good
 
     pressed = keys()
-    card = content.cards["bias-concept"]
     summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [card])
-    assert "not saved" not in text and "due again in" in text
+    said = " ".join(text.split())
+    assert good["shown"] != good["merged"], good
+    notice = said.index("Good was not saved: bias-concept's history changed while it was on")
+    assert said.index(good["shown"]) < notice < said.index(good["merged"], notice), said
+    assert "rate again" in said and "due again in" in said.split("rate again")[1]
     assert [(r.rating, r.method) for r in reviews] == [(4, "import"), (3, "self")]
+    assert reviews[1].state_before is not None and reviews[1].state_before.fsrs is not None
+    with Store.open(tmp_path / "db.sqlite3") as store:
+        assert core.rebuild(store)["bias-concept"].fsrs == store.state("bias-concept").fsrs
 
 
 def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_path):

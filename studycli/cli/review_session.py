@@ -251,5 +251,5 @@ class ReviewSession(SessionSolve, SessionSummary):
             self.console.print(render.answer(card))
             shown.answer_shown = True
             shown.answer_before_check = True
-            self.console.print(self._rating_bar(card))
+            self._offer_ratings(shown)
         return False

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the solve flow, the checking machinery, the scheduler: impo
     from fsrs import Rating
 
     from studycli.check.runner import Outcome
+    from studycli.study.api import Previewed
 
     from .solve_flow import Hints
 
@@ -42,6 +43,9 @@ class _Card:
         self.why_at_check = "first try"  # the same, in words, for the line under a pass
         self.started = time.monotonic()
         self._hints: Hints | None = None
+        # the rating bar on screen: what its intervals were computed from (None: no
+        # intervals, a cram session), and the ratings it offers (None: all)
+        self.bar: tuple[Previewed | None, tuple[Rating, ...] | None] | None = None
 
     @property
     def hints(self) -> Hints:

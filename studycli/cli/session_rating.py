@@ -1,11 +1,13 @@
 """Rating the card on screen in a review session, and `u`: a part of `ReviewSession`
 (review_session.py), which mixes it in.
 
-`_rating_bar` shows the rating keys, in `RATING_STYLE`'s colours, with the interval each
-gives; `_rate` takes a key (one that goes against the coding card's check is refused) and
-`_save` commits it to the store, or logs it for cram, and says when the card comes back; a
-passed answer is put aside once rated (`_put_aside`). `_undo` takes back the last thing done:
-a bury or a suspension (`@`), or this session's latest rating.
+`_offer_ratings` shows the rating keys, in `RATING_STYLE`'s colours, with the interval each
+gives (shown again, and the key asked again, where another terminal changed the card's
+history meanwhile: `_bar_outdated`); `_rate` takes a key (one that goes against the coding
+card's check is refused) and `_save` commits it to the store, or logs it for cram, and says
+when the card comes back; a passed answer is put aside once rated (`_put_aside`). `_undo`
+takes back the last thing done: a bury or a suspension (`@`), or this session's latest
+rating.
 """
 
 from __future__ import annotations
@@ -69,13 +71,15 @@ class SessionRating:
     buries: int
     suspensions: int
 
-    def _rating_bar(self, card: Card, allowed: tuple[Rating, ...] | None = None) -> render.KeyBar:
-        """The rating keys (all by default), each with the interval it gives (when the session
-        reschedules)."""
+    def _offer_ratings(self, shown: _Card, allowed: tuple[Rating, ...] | None = None) -> None:
+        """Show the rating keys (all by default), each with the interval it gives (when the
+        session reschedules), and keep what those were computed from (`_bar_outdated`)."""
         from fsrs import Rating
 
-        intervals = self.study.preview(card, self.clock()) if self.reschedule else {}
-        return render.KeyBar(
+        previewed = self.study.previewed(shown.card, self.clock()) if self.reschedule else None
+        shown.bar = (previewed, allowed)
+        intervals = previewed.intervals if previewed is not None else {}
+        bar = render.KeyBar(
             [
                 (
                     str(int(rating)),
@@ -85,6 +89,28 @@ class SessionRating:
                 for rating in allowed or tuple(Rating)
             ]
         )
+        self.console.print(bar)
+
+    def _bar_outdated(self, shown: _Card, rating: Rating) -> bool:
+        """Whether the intervals on screen were computed before another terminal changed the
+        card's state without rating it (an import merged its history, `Study.changed_since`):
+        the rating would build on the state as it is, and give other intervals than those the
+        learner chose by. That is said, the bar shown again as it is now, and the learner
+        rates again (True). A key press reads `data_version` only, unless another process
+        wrote since."""
+        previewed, allowed = shown.bar if shown.bar is not None else (None, None)
+        if previewed is None or not self.study.changed_since(shown.card, previewed, shown.log_mark):
+            return False
+        self.console.print(
+            Text(
+                f"{RATING_NAMES[rating]} was not saved: {shown.card.id}'s history changed "
+                "while it was on screen (another terminal imported or undid a review of it), "
+                "and its intervals with it: rate again by those below",
+                style="yellow",
+            )
+        )
+        self._offer_ratings(shown, allowed)
+        return True
 
     def _rate(self, shown: _Card, rating: Rating) -> bool:
         outcome = shown.outcome
@@ -97,6 +123,8 @@ class SessionRating:
                     style="yellow",
                 )
             )
+            return False
+        if self._bar_outdated(shown, rating):
             return False
         try:
             return self._save(shown, rating)

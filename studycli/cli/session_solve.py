@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 class SessionSolve(SessionRating):
     """The `s` key of `ReviewSession`, which sets what it reads (below); after a check it
-    offers the rating keys (`SessionRating._rating_bar`)."""
+    offers the rating keys (`SessionRating._offer_ratings`)."""
 
     console: Console
     content: Content
@@ -143,10 +143,10 @@ class SessionSolve(SessionRating):
             shown.answer_shown = True
         if outcome.status == "pass":
             default = RATING_NAMES[shown.check_rating()]
-            self.console.print(self._rating_bar(card, (Rating.Hard, Rating.Good, Rating.Easy)))
+            self._offer_ratings(shown, (Rating.Hard, Rating.Good, Rating.Easy))
             self.console.print(  # why Enter is Hard after a pass, as `solve` says it
                 render.KeyLine(f"Enter: {default} ({shown.why_at_check}) · s: edit and run again")
             )
         else:
-            self.console.print(self._rating_bar(card, (Rating.Again,)))
+            self._offer_ratings(shown, (Rating.Again,))
             self.console.print(render.KeyLine("Enter: Again · s: edit and run again"))

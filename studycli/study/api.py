@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from .api_parameters import FsrsParametersMixin
 from .api_queue import DueCounts, QueueMixin
-from .api_reviews import Rated, ReviewsMixin
+from .api_reviews import Previewed, Rated, ReviewsMixin
 from .review_records import CardState, Review, ReviewMethod
 from .settings import Settings
 from .store import Store
@@ -38,7 +38,16 @@ if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (
     from .review_log_csv import Written
     from .stats import Stats
 
-__all__ = ["CardState", "DueCounts", "Rated", "Review", "ReviewMethod", "Study", "study_items"]
+__all__ = [
+    "CardState",
+    "DueCounts",
+    "Previewed",
+    "Rated",
+    "Review",
+    "ReviewMethod",
+    "Study",
+    "study_items",
+]
 
 
 def refuse_replaced(path: Path, opened: tuple[int, int] | None) -> None:

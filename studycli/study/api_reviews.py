@@ -35,14 +35,46 @@ class Rated(Record):  # named tuples: cheaper than frozen dataclasses at start-u
         return is_leech(self.state)
 
 
+class Previewed(Record):
+    """The intervals a rating bar shows (`Study.previewed`) and what they were computed from:
+    the database's `data_version` then and the item's state (fsrs's JSON; None while new),
+    which `Study.changed_since` compares with the database's now."""
+
+    intervals: dict[Rating, timedelta]
+    version: int
+    fsrs: str | None
+
+
 class ReviewsMixin(StudyBase):
     """Rating, undo and history (see api.py's `Study`)."""
 
     def preview(self, item: Card, now: datetime) -> dict[Rating, timedelta]:
         """The interval each rating would give `item` at `now` (the rating keys' labels)."""
+        return self.previewed(item, now).intervals
+
+    def previewed(self, item: Card, now: datetime) -> Previewed:
+        """`preview`, with what it was computed from (see `changed_since`)."""
         from . import rating as core
 
-        return core.preview(item.id, self.store.state(item.id), now, self.settings)
+        version = self.store.data_version()  # (first: a write after it is seen as one)
+        state = self.store.state(item.id)
+        intervals = core.preview(item.id, state, now, self.settings)
+        return Previewed(intervals, version, state.fsrs if state is not None else None)
+
+    def changed_since(self, item: Card, shown: Previewed, rated_after: int) -> bool:
+        """Whether another process changed `item`'s state since its intervals were `shown`
+        without rating it (none since review `rated_after`, `latest_review_id` when it was
+        shown): an import that merged its history (another terminal's), or an undo there.
+        A rating now builds on the state as it is (`rate` reads it under the write lock), so
+        the intervals shown are not what it gives. (A rating of it there is not such a
+        change: `rate` refuses this one, `unless_rated_after`.) Reads one row, and only where
+        another connection has committed since (`data_version`): a few microseconds."""
+        if self.store.data_version() == shown.version:
+            return False
+        state = self.store.state(item.id)
+        if (state.fsrs if state is not None else None) == shown.fsrs:
+            return False
+        return self.store.rating_after(item.id, rated_after) is None
 
     def rate(
         self,
