@@ -589,7 +589,7 @@ def _run_in_process(
     tmp_path, keys: str, limit=None, cards=None, root=FIXTURE_CONTENT, now=NOW, bury=True, view=None,
     new_order="deck", width=100,
 ):  # fmt: skip
-    """With `view` (a `loader.StudyView` of `root`), the session studies its items (`cards`:
+    """With `view` (a `study_view.StudyView` of `root`), the session studies its items (`cards`:
     some of them), making each card as `review` does where the content index stands for every
     file. The new cards come deck by deck (`new_order`), as the `session` fixture's."""
     from rich.console import Console
@@ -865,8 +865,8 @@ def test_u_right_after_at_takes_the_suspension_back_not_the_rating_before(sessio
 def test_u_after_at_lets_back_only_what_at_suspended(tmp_path, content_copy, over):
     """One deletion suspended before (`studycli suspend poisson-cloze#c2`): `@` on the other
     suspends the card, and `u` lets back that one only, over the loaded cards and over the
-    content index's study rows (`loader.StudyView`: the card made from its index row)."""
-    from studycli.content.loader import load_study_view
+    content index's study rows (`study_view.StudyView`: the card made from its index row)."""
+    from studycli.content.study_view import load_study_view
 
     _poisson_cloze(content_copy)
     for path in (content_copy / "cards").rglob("*.yaml"):
@@ -2016,9 +2016,9 @@ def test_a_session_over_the_indexs_study_rows_is_the_session_over_the_cards(
 ):
     """`review` with no filter but the deck, the content index standing for every file,
     studies the index's study rows and makes a card only when it is shown
-    (`loader.StudyView`): the same session, key for key, as over the loaded cards (cloze
+    (`study_view.StudyView`): the same session, key for key, as over the loaded cards (cloze
     deletions, an undo, a hint, the summary)."""
-    from studycli.content.loader import load_study_view
+    from studycli.content.study_view import load_study_view
 
     _poisson_cloze(content_copy)
     for path in (content_copy / "cards").rglob("*.yaml"):

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
+from studycli.content import card_scan, card_yaml, study_view
 from studycli.content import index as content_index
-from studycli.content import loader
 from studycli.content.card import Card
 from studycli.content.loader import load_content
 from studycli.errors import ContentError
@@ -55,7 +55,7 @@ def no_parsing(monkeypatch):
     def refuse(*args):
         raise AssertionError("a card file was parsed")
 
-    monkeypatch.setattr(loader, "_parse_file", refuse)
+    monkeypatch.setattr(card_yaml, "_parse_file", refuse)
 
 
 def test_a_warm_index_gives_what_the_files_give_without_parsing_one(indexed, monkeypatch):
@@ -102,7 +102,7 @@ def test_a_damaged_card_text_in_the_index_is_read_from_its_file(indexed):
     index.write_bytes(data.replace(b"Write S forwards", b"Write S backward"))
     cached = content_index.read(index, root)
     reparsed = []
-    cached.reparse = lambda path: reparsed.append(path.name) or loader._body_of(path)
+    cached.reparse = lambda path: reparsed.append(path.name) or card_scan._body_of(path)
     damaged = "numbers/triangle-derivation.yaml"
     assert cached.body(damaged, root / "cards" / damaged)
     assert reparsed == ["triangle-derivation.yaml"] and list(cached._bodies) == [damaged]
@@ -148,9 +148,9 @@ def test_a_same_size_edit_within_the_mtime_resolution_is_read_again(
     settle(content_copy)  # once older than the index by RACY_NS, the entry is used again
     load_content(content_copy, index=index)
     parsed: list[str] = []
-    parse = loader._parse_file
+    parse = card_yaml._parse_file
     monkeypatch.setattr(
-        loader, "_parse_file", lambda path, *rest: parsed.append(path.name) or parse(path, *rest)
+        card_yaml, "_parse_file", lambda path, *rest: parsed.append(path.name) or parse(path, *rest)
     )
     assert "ORIGIN" in load_content(content_copy, index=index).get("bias-concept").answer
     assert parsed == []  # nothing parsed: every entry, this one's too, stands for its file
@@ -167,7 +167,7 @@ def test_a_same_size_edit_given_back_its_old_mtime_is_read_again(indexed):
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
     assert path.stat().st_size == info.st_size
     assert "THE ORIGIN" in load_content(root, index=index).get("bias-concept").answer
-    view = loader.load_study_view(root, index)  # (what `review` shows, from the index)
+    view = study_view.load_study_view(root, index)  # (what `review` shows, from the index)
     assert view is not None
     item = next(item for item in view.items if item.id == "bias-concept")
     assert "THE ORIGIN" in view.card(item).answer
@@ -181,9 +181,9 @@ def test_a_file_whose_mode_changed_is_read_again(indexed, monkeypatch):
     path = root / "cards" / "basics" / "bias-concept.yaml"
     os.chmod(path, 0o600)
     parsed: list[str] = []
-    parse = loader._parse_file
+    parse = card_yaml._parse_file
     monkeypatch.setattr(
-        loader, "_parse_file", lambda path, *rest: parsed.append(path.name) or parse(path, *rest)
+        card_yaml, "_parse_file", lambda path, *rest: parsed.append(path.name) or parse(path, *rest)
     )
     load_content(root, index=index)
     assert parsed == ["bias-concept.yaml"]
@@ -367,7 +367,7 @@ def test_a_replaced_file_keeps_its_link_and_its_permissions(tmp_path):
     assert read == [b"through the pipe"] and stat.S_ISFIFO(pipe.stat().st_mode)
 
 
-# --- what a study session reads (loader.StudyView): items from the study rows, a card when shown
+# --- what a study session reads (study_view.StudyView): items from the study rows, a card when shown
 
 
 def _with_cloze_and_duplicate(root) -> None:
@@ -389,13 +389,13 @@ def test_a_study_view_gives_the_items_and_each_card_as_the_whole_load_does(
     write_card(content_copy, "basics", "broken", "id: broken\nkind: essay\n")
     settle(content_copy)
     index = tmp_path / "content.index"
-    assert loader.load_study_view(content_copy, index) is None  # no index yet
+    assert study_view.load_study_view(content_copy, index) is None  # no index yet
     whole = load_content(content_copy, index=index)
     expected = {item.id: item for card in whole.cards.values() for item in card.study_items()}
     no_parsing(monkeypatch)
-    view = loader.load_study_view(content_copy, index)
+    view = study_view.load_study_view(content_copy, index)
     assert view is not None
-    assert (view.items, view.left_out, view.drafts, view.renames) == loader.load_study_items(
+    assert (view.items, view.left_out, view.drafts, view.renames) == study_view.load_study_items(
         content_copy, index=index
     )
     assert [item.id for item in view.items] == list(expected)
@@ -422,7 +422,7 @@ def test_a_study_view_gives_the_items_and_each_card_as_the_whole_load_does(
 
 def test_a_study_view_makes_only_the_card_asked_for(indexed, monkeypatch):
     root, index = indexed
-    view = loader.load_study_view(root, index)
+    view = study_view.load_study_view(root, index)
     from studycli.content import indexed as indexed_module
 
     made, real = [], indexed_module.card
@@ -439,7 +439,7 @@ def test_a_study_view_reads_a_card_whose_row_in_the_index_is_damaged_from_its_fi
     root, index = indexed
     data = index.read_bytes()
     index.write_bytes(data.replace(b"Write S forwards", b"Write S backward"))
-    view = loader.load_study_view(root, index)
+    view = study_view.load_study_view(root, index)
     card = view.card(next(item for item in view.items if item.id == "triangle-derivation"))
     assert card == load_content(root).get("triangle-derivation")
     assert card.steps[0].startswith("Write S forwards")
@@ -447,14 +447,14 @@ def test_a_study_view_reads_a_card_whose_row_in_the_index_is_damaged_from_its_fi
 
 def test_a_study_view_stands_only_while_every_file_is_as_the_index_has_it(indexed):
     root, index = indexed
-    assert loader.load_study_view(root, index) is not None
+    assert study_view.load_study_view(root, index) is not None
     path = root / "cards" / "basics" / "bias-concept.yaml"
     path.write_text(path.read_text().replace("the origin", "zero, the origin"))
-    assert loader.load_study_view(root, index) is None  # edited: load the content instead
+    assert study_view.load_study_view(root, index) is None  # edited: load the content instead
     load_content(root, index=index)  # which writes the index again
     settle(root)
     load_content(root, index=index)
-    view = loader.load_study_view(root, index)
+    view = study_view.load_study_view(root, index)
     assert view is not None
     item = next(i for i in view.items if i.id == "bias-concept")
     assert "zero, the origin" in view.card(item).answer

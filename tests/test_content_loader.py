@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from studycli.content.card import FIELDS, Kind, parse_card
+from studycli.content.card_yaml import MAX_CARD_BYTES
 from studycli.content.lint import lint
-from studycli.content.loader import MAX_CARD_BYTES, load_content
+from studycli.content.loader import load_content
 from studycli.errors import CardNotFound, ContentError
 
 from .conftest import FIXTURE_CONTENT, write_card
@@ -415,7 +416,7 @@ def test_a_link_to_nothing_in_the_cards_folder_is_no_traceback(tmp_path):
     command that read the cards (`due`, `list`, `lint`) ended in a FileNotFoundError from
     the folder's scan. A hidden one is skipped as hidden files are; a card file that links to
     nothing is named as one that cannot be read."""
-    from studycli.content.loader import load_study_items
+    from studycli.content.study_view import load_study_items
 
     (tmp_path / "cards").mkdir()
     write_card(tmp_path, "deck", "kept", GOOD.format(id="kept"))
@@ -437,7 +438,7 @@ def test_a_deck_folder_that_is_a_link_is_read(content_copy, tmp_path):
     """A deck kept elsewhere (a synced folder) and linked in as `cards/<deck>` was left out
     whole, without a word: its cards were never shown, and `stats` called their reviews
     history only. A link to a folder inside a deck is still not followed."""
-    from studycli.content.loader import load_study_items
+    from studycli.content.study_view import load_study_items
 
     cards = content_copy / "cards"
     shutil.move(cards / "numbers", tmp_path / "synced")

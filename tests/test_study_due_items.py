@@ -1,4 +1,4 @@
-"""`due` counts the content index's head rows (`loader.load_study_items`), not cards: the rows
+"""`due` counts the content index's head rows (`study_view.load_study_items`), not cards: the rows
 are the study items `load_content` gives (cloze deletions, duplicate ids, broken files, a
 stale, missing or absent index), and the counts from them equal the counts from the cards."""
 
@@ -14,10 +14,11 @@ from datetime import timedelta
 
 import pytest
 
+from studycli.content import card_scan, card_yaml
 from studycli.content import index as content_index
-from studycli.content import loader
 from studycli.content.card import Card
-from studycli.content.loader import load_content, load_study_items
+from studycli.content.loader import load_content
+from studycli.content.study_view import load_study_items
 from studycli.study.api import Study, study_items
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT, write_card
@@ -75,7 +76,7 @@ def test_rows_follow_edits_duplicates_broken_files_and_a_damaged_index(content_c
     settled(content_copy)
     assert sorted(left_out(content_copy, index)) == unloaded  # the index rewritten
     assert content_index.read(index, content_copy).study_rows(
-        loader._scan(str(content_copy / "cards"))
+        card_scan._scan(str(content_copy / "cards"))
     )[1] == [str(path.relative_to(content_copy / "cards")) for path in unloaded]
     assert sorted(left_out(content_copy, index)) == unloaded  # through its study rows
     index.write_bytes(index.read_bytes()[:-40] + b"\0" * 40)  # damaged: rebuilt
@@ -154,7 +155,7 @@ def study_section(index) -> tuple[int, int]:
 
 
 def rows_from_section(root, index):
-    found = content_index.read(index, root).study_rows(loader._scan(str(root / "cards")))
+    found = content_index.read(index, root).study_rows(card_scan._scan(str(root / "cards")))
     return found and found[0]
 
 
@@ -168,7 +169,7 @@ def test_a_warm_index_gives_the_rows_without_reading_an_entry(content_copy, tmp_
         raise AssertionError("an entry was read, or a file parsed")
 
     monkeypatch.setattr(content_index.Index, "entries", property(refuse))
-    monkeypatch.setattr(loader, "_parse_file", refuse)
+    monkeypatch.setattr(card_yaml, "_parse_file", refuse)
     assert from_rows(content_copy, index) == expected
 
 
@@ -219,7 +220,7 @@ def test_damaged_study_rows_are_made_again_from_the_entries(content_copy, tmp_pa
     def refuse(*args):
         raise AssertionError("a file was parsed")
 
-    monkeypatch.setattr(loader, "_parse_file", refuse)  # the entries are sound: no file read
+    monkeypatch.setattr(card_yaml, "_parse_file", refuse)  # the entries are sound: no file read
     assert from_rows(content_copy, index) == expected
     assert rows_from_section(content_copy, index) == [tuple(r) for r in expected]  # rewritten
 
@@ -231,8 +232,8 @@ def test_a_draft_gives_no_study_item_until_it_is_written(content_copy, tmp_path,
     from its rows (the index warm, or its files read) or from its card, and is named as a
     draft, until no text begins with TODO."""
     from studycli.content.card import Kind
-    from studycli.content.loader import Draft
     from studycli.content.scaffold import plan_card, write_card
+    from studycli.content.study_view import Draft
 
     request = plan_card(load_content(content_copy), Kind(kind), "half-written", "bias", None)
     path = write_card(load_content(content_copy), request)[0]

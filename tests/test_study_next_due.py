@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from studycli.content.loader import StudyItem
+from studycli.content.study_view import StudyItem
 from studycli.study.api import Study
 from studycli.study.settings import Settings
 from studycli.study.store import Store

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from studycli.content.card import Card, Kind
-from studycli.content.loader import StudyItem
+from studycli.content.study_view import StudyItem
 from studycli.study import labels
 from studycli.study import rating as core
 from studycli.study.queue import (

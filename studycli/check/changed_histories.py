@@ -281,7 +281,7 @@ def _mapping(text: str) -> dict | None:
     """A card file's text as YAML, where it reads as a mapping."""
     import yaml
 
-    from studycli.content.loader import yaml_loader
+    from studycli.content.card_yaml import yaml_loader
 
     try:
         data = yaml.load(text, Loader=yaml_loader())

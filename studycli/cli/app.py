@@ -154,7 +154,8 @@ class Options(Record):  # (a named tuple: every command makes the class)
                 draft), said as `review` says it: `due` drew a table of zeros and blamed
                 new_per_day.
         """
-        from studycli.content.loader import Content, load_study_items
+        from studycli.content.loader import Content
+        from studycli.content.study_view import load_study_items
 
         root, index = self._content()
         items, unloaded, drafts, self.loaded["renames"] = load_study_items(root, index=index)
@@ -169,9 +170,9 @@ class Options(Record):  # (a named tuple: every command makes the class)
 
     def study_view(self):
         """The content folder as a study session reads it, no card made until it is shown
-        (`loader.StudyView`), while the content index stands for every card file; else None.
+        (`study_view.StudyView`), while the content index stands for every card file; else None.
         The card files left out are named on stderr, as `load` does."""
-        from studycli.content.loader import load_study_view
+        from studycli.content.study_view import load_study_view
 
         root, index = self._content()
         view = load_study_view(root, index)
@@ -203,7 +204,7 @@ class Options(Record):  # (a named tuple: every command makes the class)
     def _study_rows(self):
         """`load_study_items` of the content folder, read once; None where there is none."""
         if "study_rows" not in self.loaded:
-            from studycli.content.loader import load_study_items
+            from studycli.content.study_view import load_study_items
 
             try:
                 root, index = self._content()
@@ -259,7 +260,7 @@ def _say_unloaded(
     from .content import left_out_notes
 
     if problems is None:
-        from studycli.content.loader import unloaded_problems
+        from studycli.content.study_view import unloaded_problems
 
         problems = unloaded_problems(root, paths, index=index) if index else []
     console = Console(stderr=True, highlight=False)

@@ -62,7 +62,7 @@ def complete_study_id(ctx: typer.Context, incomplete: str) -> list[str]:
     (`card#c2`, as `history` shows them and `suspend` takes them)."""
     if "#" not in incomplete:
         return complete_card_id(ctx, incomplete)
-    from studycli.content.loader import load_study_items
+    from studycli.content.study_view import load_study_items
 
     def item_ids(root: Path, index: Path) -> list[str]:
         return [item.id for item in load_study_items(root, index=index)[0]]

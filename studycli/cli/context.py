@@ -56,7 +56,7 @@ def session_cards(
     """What an interactive session (`review`, `cram`) studies: the content, the cards, and
     None. With `rows` (`review`), no filter but the deck, and the content index standing for
     every card file: the index's study rows in place of the cards, as `due` reads them, and
-    what makes the card of one when it is shown (`loader.StudyView`; the content then holds
+    what makes the card of one when it is shown (`study_view.StudyView`; the content then holds
     its folder only: the session loads no card from it). The drafts selected are left out,
     and named on stderr (`say_drafts`).
 

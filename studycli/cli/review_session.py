@@ -56,7 +56,7 @@ class ReviewSession(SessionSolve, SessionSummary):
         reschedule: whether a rating moves the card's schedule (False: cram, logged only).
         cards: the cards; with `card_of`, their study items already (`StudyView.items`).
         card_of: what makes the card of a study item when it is to be shown
-            (`loader.StudyView.card`: no card is made before). `content` then gives the
+            (`study_view.StudyView.card`: no card is made before). `content` then gives the
             session its folder only (for the solutions).
     """
 

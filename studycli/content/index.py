@@ -18,8 +18,8 @@ Most commands (`due`, `list`) read only a card's id, kind, deck, topic, title, t
 references, so a card from the index carries its long text (prompt, answer, steps, hints,
 starter, explanation) and its path unread until one of them is first used (`indexed`). `due`
 makes no card at all: it reads the study rows kept apart, with the scan of the files they were
-made from (`loader.load_study_items`); `review` reads them too, and makes the card it shows
-from that card's body row alone, which ends with the card's head row (`loader.StudyView`).
+made from (`study_view.load_study_items`); `review` reads them too, and makes the card it shows
+from that card's body row alone, which ends with the card's head row (`study_view.StudyView`).
 This module imports nothing of the card format, so that `due` need not.
 """
 
@@ -44,7 +44,7 @@ FORMAT = 11  # 4: the study rows of `due`, with the scan they were made from, ap
 # the card's head row (a session makes the card it shows from its body row alone); 8: a file's
 # ctime in its entry and its stamp; 9: a head row ends with whether the card is a draft, and
 # the drafts are kept apart from the study rows; 10: a head row holds the card's
-# `renamed_from`, and the study rows section the content's renamed ids (`loader.renamed_ids`);
+# `renamed_from`, and the study rows section the content's renamed ids (`card_scan.renamed_ids`);
 # 11: a body row ends with the hashes of its card's text as a pair, the text as shown and as
 # an earlier studycli hashed it (`text_hash`)
 MAGIC = b"studycli content index\n"
@@ -72,8 +72,8 @@ NUMBERS = len(HEAD)  # a head row's value after HEAD's: a cloze card's deletion 
 DRAFT = NUMBERS + 1  # its last: whether the card is a draft
 BODY = tuple(name for name in NAMES if name not in HEAD and name != "path")
 _PARSER_FILES = (
-    "card.py", "kind.py", "fields.py", "parse.py", "cloze.py", "loader.py", "index.py", "indexed.py",
-    "layout.py", "text_hash.py",
+    "card.py", "kind.py", "fields.py", "parse.py", "cloze.py", "loader.py", "card_scan.py",
+    "card_yaml.py", "study_view.py", "index.py", "indexed.py", "layout.py", "text_hash.py",
 )  # fmt: skip
 # After MAGIC: the checksum and length of each section (what the index is of; the entries;
 # the study rows), then the length of the body rows, which carry a checksum each.

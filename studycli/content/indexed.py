@@ -18,7 +18,7 @@ def split(card: Card, hashed: bool = True) -> tuple[tuple, tuple]:
     """A card as plain values (marshal writes only those): its head row and its body row (the
     long text, then its `content_hash` and `legacy_hash`, or None where not `hashed`, then the
     head row again:
-    a study session makes the card it shows from the body row alone, `loader.StudyView`).
+    a study session makes the card it shows from the body row alone, `study_view.StudyView`).
     The path is not kept: it is derived from where the file is."""
     head = []
     for name in HEAD:

@@ -101,7 +101,7 @@ class KeyLines:
         if nodes is None:
             import yaml  # only for a file with a problem placed in a text
 
-            from .loader import yaml_loader
+            from .card_yaml import yaml_loader
 
             nodes = self._node_files[path] = {}
             try:

@@ -8,7 +8,7 @@ from importlib import resources
 
 import yaml
 
-from .loader import yaml_loader
+from .card_yaml import yaml_loader
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ class QueueMixin(StudyBase):
         """How many reviews, learning and new items are due now, in all and in each deck on its
         own (what `review --deck D` shows: the day's limits apply to each, so the decks' counts
         need not add up to the whole's). `items` are cards' study items, or `StudyItem` rows
-        (`loader.load_study_items`: no card made)."""
+        (`study_view.load_study_items`: no card made)."""
         seen = self._not_new()
         items = self._unsuspended(items)
         unburied = self._unburied(items, now)[0]

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 class Item(Protocol):
     """What the queue reads of a study item: a `Card` (`Card.study_items`), or the
-    `StudyItem` rows that `due` counts without making cards (`loader.load_study_items`)."""
+    `StudyItem` rows that `due` counts without making cards (`study_view.load_study_items`)."""
 
     @property
     def id(self) -> str: ...
