@@ -358,10 +358,14 @@ def _parts(command: str, own: str, children: str, peak: Peak) -> str:
 
 
 FORCED_WORKERS = """
-import sys
-from studycli.study import review_io
+import importlib, sys
 workers = int(sys.argv.pop(1))
-review_io._workers = lambda: workers
+for part in ("review_io", "import_file", "import_replay"):  # each that asks `_workers`
+    try:
+        module = importlib.import_module(f"studycli.study.{part}")
+    except ImportError:  # (an old checkout: review_io.py held all of the import)
+        continue
+    module._workers = lambda: workers
 sys.argv[0] = "studycli"
 from studycli.cli import main
 main()
@@ -384,7 +388,7 @@ def import_reviews(work: Path, environ: dict[str, str], workers: int | None = No
     with tempfile.TemporaryDirectory(prefix="studycli-import-") as scratch:
         fresh = {**environ, "STUDYCLI_DB": str(Path(scratch) / "imported.sqlite3")}
         command = [PYTHON, "-m", "studycli"]
-        if workers is not None:  # the replay's worker count forced (its cap is review_io's)
+        if workers is not None:  # the replay's worker count forced (its cap is import_workers')
             command = [PYTHON, "-c", FORCED_WORKERS, str(workers)]
         wall, peak, _ = measured([*command, "import-reviews", str(work / "reviews.csv")], fresh)
     return [

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from studycli.paths import config_path, database_path
-from studycli.study import migrations, review_io
+from studycli.study import import_file, migrations
 from studycli.study import rating as core
 from studycli.study.backups import backups
 from studycli.study.store import Store
@@ -187,7 +187,7 @@ def test_a_dry_run_of_a_large_file_waits_for_no_writer_and_writes_nothing(
     """A large file is read by a process of its own, and an import takes the write lock: a
     dry run takes none (a review in another terminal goes on), and writes nothing either."""
     db = a_home_with_reviews(cli, tmp_path)
-    monkeypatch.setattr(review_io, "PARSE_APART_FROM", 0)  # the reader forked, as for 4 MB
+    monkeypatch.setattr(import_file, "PARSE_APART_FROM", 0)  # the reader forked, as for 4 MB
     rows = [f"add-one,3,{(NOW - timedelta(minutes=m + 1)).isoformat()}," for m in range(2000)]
     big = write_csv(tmp_path / "big.csv", rows + [f"add-one,3,{day(9)},900"])
     before = what_is_there(db)

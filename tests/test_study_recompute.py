@@ -14,8 +14,8 @@ from fsrs import Card as FsrsCard
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from studycli.errors import ClockBehind, StoreBusy, StoreError
+from studycli.study import import_replay
 from studycli.study import rating as core
-from studycli.study import review_io
 from studycli.study import scheduler as sched
 from studycli.study.api import Study, study_items
 from studycli.study.review_log_csv import write_reviews
@@ -233,7 +233,7 @@ def test_an_import_replays_its_cards_through_the_recomputes(tmp_path, monkeypatc
     """Another machine's reviews, some before the recompute (which must then count them),
     one at its moment, some after it, of cards studied here and of one that was not."""
     if workers:  # the replay in forked workers, which are sent the recomputes
-        monkeypatch.setattr(review_io, "PARALLEL_FROM", 1)
+        monkeypatch.setattr(import_replay, "PARALLEL_FROM", 1)
     elsewhere = tmp_path / "elsewhere.csv"
     write_reviews(elsewhere, [
         ("add-one", 4, iso(NOW + 5 * DAY + timedelta(hours=3)), None, None, None),

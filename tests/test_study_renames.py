@@ -229,12 +229,12 @@ def test_a_history_moved_in_a_transaction_that_fails_leaves_the_database_as_it_w
     with Store.open(db) as store:
         before = rows(store)
     rename(content_copy, "bias-concept", "neuron-bias")
-    from studycli.study import review_io
+    from studycli.study import import_replay
 
     def crash(*args):
         raise RuntimeError("killed mid-way")
 
-    monkeypatch.setattr(review_io, "replay_logged", crash)
+    monkeypatch.setattr(import_replay, "replay_logged", crash)
     with pytest.raises(RuntimeError, match="killed mid-way"):
         opened(db, content_copy)
     with Store.open(db) as store:

@@ -18,7 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from studycli.errors import ImportFormatError
-from studycli.study import migrations, review_io
+from studycli.study import (
+    import_file,
+    import_replay,
+    import_workers,
+    migrations,
+    review_export,
+    review_io,
+)
 from studycli.study import rating as core
 from studycli.study.api import Study, study_items
 from studycli.study.labels import is_edited
@@ -509,12 +516,19 @@ def test_an_import_replays_only_the_cards_it_touches_and_keeps_suspension(tmp_pa
         assert add_one is not None and add_one.suspended and add_one.reps == 2
 
 
+def _forced_workers(monkeypatch, count: int) -> None:
+    """The import's helper processes `count` whatever the cores, in each part that asks
+    (`import_workers._workers`: the import's sort, its reader and its replay)."""
+    for part in (review_io, import_file, import_replay):
+        monkeypatch.setattr(part, "_workers", lambda: count)
+
+
 def test_the_parallel_replay_writes_what_the_serial_one_does(tmp_path, monkeypatch):
     serial, parallel = tmp_path / "serial.sqlite3", tmp_path / "parallel.sqlite3"
     with open_study(serial, Settings()) as study:
         study.import_reviews(SAMPLE, items(), LATER)
-    monkeypatch.setattr(review_io, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(review_io, "_workers", lambda: 2)
+    monkeypatch.setattr(import_replay, "PARALLEL_FROM", 1)
+    _forced_workers(monkeypatch, 2)
     with open_study(parallel, Settings()) as study:
         study.import_reviews(SAMPLE, items(), LATER)
     with Store.open(serial) as one, Store.open(parallel) as other:
@@ -533,9 +547,9 @@ def before():
     with counts.open("a") as out:
         out.write(threads + "\\n")
 os.register_at_fork(before=before)
-from studycli.study import review_io
-review_io.PARALLEL_FROM, review_io.CHUNK_REVIEWS, review_io.PARSE_APART_FROM = 1, 2000, 1
-review_io._workers = lambda: 2
+from studycli.study import import_file, import_replay, review_io
+import_replay.PARALLEL_FROM, import_replay.CHUNK_REVIEWS, import_file.PARSE_APART_FROM = 1, 2000, 1
+review_io._workers = import_file._workers = import_replay._workers = lambda: 2
 from studycli.cli import main
 sys.argv = ["studycli", "import-reviews", sys.argv[2]]
 main()
@@ -579,8 +593,8 @@ def test_the_replay_workers_are_capped_whatever_the_cores(tmp_path, monkeypatch)
         pool_init(self, processes, *args, **kwargs)
 
     monkeypatch.setattr(multiprocessing.pool.Pool, "__init__", counted)
-    monkeypatch.setattr(review_io, "PARALLEL_FROM", 1)
-    for cores, expected in ((64, review_io.MAX_WORKERS), (2, 2)):
+    monkeypatch.setattr(import_replay, "PARALLEL_FROM", 1)
+    for cores, expected in ((64, import_workers.MAX_WORKERS), (2, 2)):
         monkeypatch.setattr(os, "sched_getaffinity", lambda pid, n=cores: set(range(n)))
         db = tmp_path / f"{cores}.sqlite3"
         with open_study(db, Settings()) as study:
@@ -588,7 +602,7 @@ def test_the_replay_workers_are_capped_whatever_the_cores(tmp_path, monkeypatch)
         assert forked.pop() == expected
         with Store.open(serial) as one, Store.open(db) as other:
             assert rows(one) == rows(other)
-    assert review_io.MAX_WORKERS <= 4  # the bound that _workers explains
+    assert import_workers.MAX_WORKERS <= 4  # the bound that _workers explains
 
 
 # --- the commands ------------------------------------------------------------------------------
@@ -646,7 +660,7 @@ def test_a_rating_edited_in_an_export_and_imported_again_is_said_to_change_nothi
 def test_ctrl_c_during_an_export_keeps_the_file_and_says_so(cli, tmp_path, monkeypatch):
     """Ctrl-C while an export writes (a large log takes seconds): the file it replaces is as
     it was, and the command says so (it exited 130 without a word)."""
-    from studycli.study import review_io
+    from studycli.study import review_export
 
     monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
     csv = write_csv(tmp_path / "in.csv", ["add-one,3,2025-02-27T10:00:00+00:00,900"])
@@ -657,7 +671,7 @@ def test_ctrl_c_during_an_export_keeps_the_file_and_says_so(cli, tmp_path, monke
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(review_io, "write_reviews", interrupted)
+    monkeypatch.setattr(review_export, "write_reviews", interrupted)
     result = cli("--content", FIXTURE_CONTENT, "export-reviews", out)
     assert result.exit_code == 130
     assert f"interrupted: {out} is as it was" in " ".join(result.stderr.split())
@@ -1010,7 +1024,7 @@ def test_an_export_counts_what_its_file_has_no_place_for(cli, tmp_path, monkeypa
         study.undo(undone.review.id or 0, NOW - day)
         study.set_suspended([poisson], True)
         assert study.export_reviews(out) == (2, 1)
-        assert review_io.left_out(study.store, NO_FUZZ) == review_io.LeftOut(
+        assert review_export.left_out(study.store, NO_FUZZ) == review_export.LeftOut(
             cram=2, suspended=1, checked=1
         )
 
@@ -1027,7 +1041,7 @@ def test_an_export_counts_what_its_file_has_no_place_for(cli, tmp_path, monkeypa
             ("add-one", "import"),
             ("bias-concept", "import"),
         ]
-        assert review_io.left_out(study.store, NO_FUZZ) == review_io.LeftOut(0, 0, 0)
+        assert review_export.left_out(study.store, NO_FUZZ) == review_export.LeftOut(0, 0, 0)
 
 
 def test_an_export_counts_the_suspended_cards_a_cloze_card_one(cli, content_copy, tmp_path):
@@ -1465,8 +1479,8 @@ def test_an_imported_review_cannot_be_undone_and_the_card_keeps_its_row(tmp_path
 
 def _small_chunks(monkeypatch, rows: int = 5, reviews: int = 4) -> None:
     """Read `rows` lines and replay about `reviews` reviews at a time: every boundary is met."""
-    monkeypatch.setattr(review_io, "READ_ROWS", rows)
-    monkeypatch.setattr(review_io, "CHUNK_REVIEWS", reviews)
+    monkeypatch.setattr(import_file, "READ_ROWS", rows)
+    monkeypatch.setattr(import_replay, "CHUNK_REVIEWS", reviews)
 
 
 def _history(tmp_path: Path) -> Path:
@@ -1515,8 +1529,8 @@ def test_the_parallel_replay_in_small_chunks_writes_what_the_serial_one_does(tmp
     with open_study(serial) as study:
         study.import_reviews(csv, items(), NOW)
     _small_chunks(monkeypatch)
-    monkeypatch.setattr(review_io, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(review_io, "_workers", lambda: 2)
+    monkeypatch.setattr(import_replay, "PARALLEL_FROM", 1)
+    _forced_workers(monkeypatch, 2)
     with open_study(parallel) as study:
         study.import_reviews(csv, items(), NOW)
     with Store.open(serial) as one, Store.open(parallel) as other:
@@ -1550,8 +1564,8 @@ def test_a_bad_row_in_the_last_chunk_refuses_the_file_and_leaves_the_store_uncha
 
 def _parse_apart(monkeypatch) -> None:
     """Parse every file in a forked reader process, as a large file is."""
-    monkeypatch.setattr(review_io, "PARSE_APART_FROM", 0)
-    monkeypatch.setattr(review_io, "_workers", lambda: 2)
+    monkeypatch.setattr(import_file, "PARSE_APART_FROM", 0)
+    _forced_workers(monkeypatch, 2)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the reader is forked on Linux only")
@@ -1568,13 +1582,13 @@ def test_a_file_parsed_in_a_reader_process_imports_as_one_read_here(tmp_path, mo
     with open_study(here) as study:
         serial = study.import_reviews(csv, items(), NOW)
     _parse_apart(monkeypatch)
-    send = review_io._send_chunks
+    send = import_file._send_chunks
 
     def sending(sender, chunks, parent):  # (in the reader: it leaves a mark with its pid)
         (tmp_path / "reader").write_text(str(os.getpid()))
         send(sender, chunks, parent)
 
-    monkeypatch.setattr(review_io, "_send_chunks", sending)
+    monkeypatch.setattr(import_file, "_send_chunks", sending)
     with open_study(apart) as study:
         assert study.import_reviews(csv, items(), NOW) == serial
     assert int((tmp_path / "reader").read_text()) != os.getpid()
@@ -1600,7 +1614,7 @@ def test_a_reader_process_that_dies_refuses_the_import_with_a_message(tmp_path, 
         sender.send(next(chunks()))
         os._exit(9)
 
-    monkeypatch.setattr(review_io, "_send_chunks", dying)
+    monkeypatch.setattr(import_file, "_send_chunks", dying)
     with open_study(db) as study, pytest.raises(StudyError) as error:
         study.import_reviews(csv, items(), NOW)
     assert str(error.value).startswith(f"the process reading {csv} stopped (exit code 9)")
@@ -1623,11 +1637,11 @@ def test_a_file_parsed_in_a_reader_process_is_refused_with_the_same_message(tmp_
     with Store.open(db) as store:
         before = rows(store)
     _small_chunks(monkeypatch)
-    monkeypatch.setattr(review_io, "_workers", lambda: 2)
+    _forced_workers(monkeypatch, 2)
     for path in (bad, tmp_path / "missing.csv", binary):
         messages = []
         for apart in (False, True):
-            monkeypatch.setattr(review_io, "PARSE_APART_FROM", 0 if apart else 1 << 60)
+            monkeypatch.setattr(import_file, "PARSE_APART_FROM", 0 if apart else 1 << 60)
             with open_study(db) as study, pytest.raises(ImportFormatError) as error:
                 study.import_reviews(path, items(), NOW)
             messages.append(str(error.value))
@@ -1688,7 +1702,7 @@ def test_a_failure_mid_replay_leaves_the_store_as_it_was(tmp_path, monkeypatch):
 KILLED_MID_IMPORT = """
 import os, signal, sys
 from pathlib import Path
-from studycli.study import review_io
+from studycli.study import import_file, import_replay, review_io
 from studycli.study.store import Store
 from studycli.study.settings import Settings
 
@@ -1702,7 +1716,7 @@ def killed(self, new_rows, scheduler_id, states, replayed):
     append(self, new_rows, scheduler_id, states, replayed)
 
 Store.append_imported = killed
-review_io.READ_ROWS, review_io.CHUNK_REVIEWS = 5, 4
+import_file.READ_ROWS, import_replay.CHUNK_REVIEWS = 5, 4
 with Store.open(Path(sys.argv[1])) as store:
     review_io.import_reviews(store, Path(sys.argv[2]), Settings(), {})
 """
@@ -1767,7 +1781,10 @@ def test_ctrl_c_during_a_large_import_stops_it_quietly_and_imports_nothing(tmp_p
         encoding="utf-8", timeout=120,
     )  # fmt: skip
     deadline = time.monotonic() + 60
-    while len(_children(child.pid)) < min(2, review_io._workers()) and time.monotonic() < deadline:
+    while (
+        len(_children(child.pid)) < min(2, import_workers._workers())
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.01)  # until the replay's workers are there (one core: none come)
     child.sendintr()
     child.expect(pexpect.EOF)
@@ -1781,14 +1798,14 @@ def test_ctrl_c_during_a_large_import_stops_it_quietly_and_imports_nothing(tmp_p
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the helpers are forked on Linux only")
 def test_a_helper_ignores_ctrl_c_and_dies_with_the_importing_process(tmp_path):
-    """`review_io.helper_of`: Ctrl-C is the importing process's to handle, and a helper of a
+    """`import_workers.helper_of`: Ctrl-C is the importing process's to handle, and a helper of a
     killed import does not run on (orphans wrote BrokenPipeError tracebacks to the terminal)."""
     import signal
     import subprocess
 
     script = (
         "import os, sys, time\n"
-        "from studycli.study.review_io import helper_of\n"
+        "from studycli.study.import_workers import helper_of\n"
         "parent = os.getpid()\n"
         "if os.fork() == 0:\n"
         "    helper_of(parent)\n"

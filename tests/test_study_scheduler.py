@@ -294,9 +294,9 @@ def test_isoformat_is_the_moments_own_for_the_very_object_only():
 
 
 def test_a_replayed_import_steps_each_card_as_a_live_rating_would():
-    """The import's replay (`review_io._replay`, which writes each review's time from its
+    """The import's replay (`import_replay._replay`, which writes each review's time from its
     text) gives the states and per-review JSON that rating the card live gives."""
-    from studycli.study import review_io
+    from studycli.study import import_replay
     from studycli.study.replay import CardReplay
     from studycli.study.review_records import CardState
     from studycli.study.store_import import IMPORTED_COLUMNS
@@ -306,7 +306,7 @@ def test_a_replayed_import_steps_each_card_as_a_live_rating_would():
     moments = [NOW + timedelta(days=day * 1.7, microseconds=day % 2 * 5000) for day in range(40)]
     ratings = [(1 + day * 7 % 4) for day in range(40)]
     text = ",".join(f"{iso(m)} {r} 1000  0" for m, r in zip(moments, ratings, strict=True))
-    rows, states, replayed = review_io._replay(
+    rows, states, replayed = import_replay._replay(
         scheduler.to_json(), {}, [], [("card", False, "h", [], text, False)]
     )
     assert replayed == []  # no review in the log

@@ -34,7 +34,8 @@ from .store import Store
 if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (~20 ms)
     from studycli.content.card import Card
 
-    from .review_io import ImportResult, LeftOut
+    from .review_export import LeftOut
+    from .review_io import ImportResult
     from .review_log_csv import Written
     from .stats import Stats
 
@@ -173,9 +174,9 @@ class Study(QueueMixin, ReviewsMixin, FsrsParametersMixin):
 
     def export_reviews(self, path: Path, *, plain: bool = False) -> Written:
         """Write the log (cram ratings left out, undone ones marked) to `path` as CSV; how
-        many rows of each (`review_io.export_reviews`; `plain`: py-fsrs's four columns, the
+        many rows of each (`review_export.export_reviews`; `plain`: py-fsrs's four columns, the
         ratings that stand alone)."""
-        from .review_io import export_reviews
+        from .review_export import export_reviews
 
         return export_reviews(self.store, path, plain=plain)
 
@@ -183,7 +184,7 @@ class Study(QueueMixin, ReviewsMixin, FsrsParametersMixin):
         """What `export_reviews` cannot write (cram ratings, suspensions, check outcomes, the
         settings cards were scheduled with); suspensions of the content's items `item_ids`
         apart from those of items it no longer has (None: all counted as its)."""
-        from .review_io import left_out
+        from .review_export import left_out
 
         return left_out(self.store, self.settings, item_ids)
 

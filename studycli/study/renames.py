@@ -7,7 +7,7 @@ id (a card's reviews, state, suspension and burial; a cloze card's deletion by d
 it was. Each move is recorded (migration 0009): the one change the append-only log allows a
 review. The state and the reviews' schedule of a card whose reviews moved are then replayed
 from its history under the new id, as an import replays a card it merged reviews into
-(`review_io.replay_logged`): where the new id had reviews of its own too (rated on another
+(`import_replay.replay_logged`): where the new id had reviews of its own too (rated on another
 machine that had pulled the rename, and imported here), the two histories merge in time
 order; and where it had none, the replay still gives the state every later replay will (the
 doctor's, an import's): an fsrs card's id, and so its interval fuzz, is its study item id's,
@@ -51,7 +51,7 @@ def carry(
         # move may have come first)
         moved = store.move_items(moves, now)
         if moved:
-            from .review_io import replay_logged  # (only here: `due` needs none of it)
+            from .import_replay import replay_logged  # (only here: `due` needs none of it)
 
             replay_logged(store, moved, settings)
     return moves

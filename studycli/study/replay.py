@@ -1,7 +1,7 @@
 """One card's state, review after review: the step shared by live rating and every replay.
 
 A live rating (`rating.advance`), a rebuild of every state from the log (`rating.rebuild`) and
-an import that merges history into the log (`review_io`) all step a card with
+an import that merges history into the log (`import_replay`) all step a card with
 `CardReplay.apply`, so a replay gives exactly the live state. The fsrs card stays an object
 between steps and is serialised only when asked: a replay of a long log costs fsrs's own
 scheduling and little else.

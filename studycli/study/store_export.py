@@ -4,7 +4,7 @@ tables themselves where an index is damaged), each card's latest scheduler
 (`latest_schedulers`), and the counts of what an export leaves out (`methods_count`,
 `suspended_count`). The doctor reads them of a damaged file too.
 
-`Store` (store.py) inherits it; review_io.py writes the file. It works through
+`Store` (store.py) inherits it; review_export.py writes the file. It works through
 `StoreConnection` (store_connection.py) on the tables that migrations.py makes.
 """
 

@@ -4,7 +4,7 @@ move itself (`move_items`, recorded in the `renames` table of migration 0009), w
 was last moved onto a card (`moved_through`: undo refuses a rating made before), and the moved
 histories read back for their replay (`logged_histories`).
 
-`Store` (store.py) inherits it; renames.py decides the moves and review_io.py replays the cards.
+`Store` (store.py) inherits it; renames.py decides the moves and import_replay.py replays the cards.
 It works through `StoreConnection` (store_connection.py).
 """
 

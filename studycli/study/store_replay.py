@@ -2,7 +2,7 @@
 `Store`): the reviews that make the schedule (`scheduled_log`), the scheduler settings they were
 made with (`schedulers`), and the recomputes of the memory states with new parameters
 (`recomputes`, `record_recompute`, `latest_recompute`). A rebuild (rating.py), an import
-(review_io.py) and the optimiser (api.py) read them.
+(review_io.py, import_replay.py) and the optimiser (api.py) read them.
 
 `Store` (store.py) inherits it; it works through `StoreConnection` (store_connection.py) on the
 `reviews`, `schedulers` and `recomputes` tables that migrations.py makes.

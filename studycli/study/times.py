@@ -4,7 +4,7 @@ microseconds: one shape, so that text order is time order), `parse_time` reads o
 where they can (an import of a million reviews).
 
 Part of the review store (store.py and its parts, store_*.py), with no SQL: the queue, the import
-and export (review_io.py) and the records (review_records.py) use it too.
+and export (review_io.py and its parts, review_export.py) and the records (review_records.py) use it too.
 """
 
 from __future__ import annotations
