@@ -18,7 +18,7 @@ from studycli.study import import_replay
 from studycli.study import rating as core
 from studycli.study import scheduler as sched
 from studycli.study.api import Study, study_items
-from studycli.study.review_log_csv import write_reviews
+from studycli.study.review_log_write import write_reviews
 from studycli.study.settings import load_settings
 from studycli.study.settings_save import save_parameters
 from studycli.study.store import Store

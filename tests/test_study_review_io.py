@@ -29,7 +29,9 @@ from studycli.study import (
 from studycli.study import rating as core
 from studycli.study.api import Study, study_items
 from studycli.study.labels import is_edited
-from studycli.study.review_log_csv import LONGEST_CARD_ID, read_reviews, write_reviews
+from studycli.study.review_log_csv import read_reviews
+from studycli.study.review_log_rows import LONGEST_CARD_ID
+from studycli.study.review_log_write import write_reviews
 from studycli.study.review_records import CardState, ReviewMethod
 from studycli.study.settings import Settings
 from studycli.study.store import Store
@@ -1365,7 +1367,7 @@ def test_an_export_to_a_dash_whose_temporary_file_fails_names_the_temporary_fold
     folder said "cannot write -: No space left on device", blaming standard output."""
     import tempfile
 
-    from studycli.study import review_log_csv
+    from studycli.study import review_log_write
 
     monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
     csv = write_csv(tmp_path / "in.csv", ["add-one,3,2025-02-27T10:00:00+00:00,900"])
@@ -1373,7 +1375,7 @@ def test_an_export_to_a_dash_whose_temporary_file_fails_names_the_temporary_fold
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     monkeypatch.setattr(tempfile, "tempdir", str(blocker))
-    monkeypatch.setattr(review_log_csv, "SPOOL_BYTES", 1)  # to the file at the first row
+    monkeypatch.setattr(review_log_write, "SPOOL_BYTES", 1)  # to the file at the first row
     result = cli("--content", FIXTURE_CONTENT, "export-reviews", "-")
     assert result.exit_code == 1 and result.stdout == "", result.output
     said = " ".join(result.stderr.split())
@@ -1863,7 +1865,7 @@ def test_a_line_of_the_longest_length_reads_and_one_past_it_is_named(tmp_path):
     """The longest line read is `LONGEST_LINE` characters, its line feed included (padded
     here with extra columns, ignored, each within the csv module's limit on a cell); the line
     one character longer is named by the number an editor shows it at."""
-    from studycli.study.review_log_csv import LONGEST_LINE
+    from studycli.study.review_log_lines import LONGEST_LINE
 
     header = "card_id,review_rating,review_time,review_duration" + ",note" * 9 + "\n"
     first = "add-one,3,2025-02-27T10:00:00+00:00,12" + "," * 9 + "\n"

@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # imported where used: `due` and `review` need none of them (
 
     from .review_export import LeftOut
     from .review_io import ImportResult
-    from .review_log_csv import Written
+    from .review_log_write import Written
     from .stats import Stats
 
 __all__ = [

@@ -19,7 +19,8 @@ from pathlib import Path
 from studycli.records import Record
 
 from .busy import is_busy
-from .review_log_csv import RECORDED_HASH, WrittenRow
+from .review_log_rows import RECORDED_HASH
+from .review_log_write import WrittenRow
 from .sqlite_errors import explain
 
 

@@ -25,7 +25,7 @@ from studycli.errors import StoreBusy, StoreDamaged, StoreError
 
 from . import backups, damaged_log, database, read_only, side_files, sqlite_errors
 from .rating import replay_log
-from .review_log_csv import write_reviews
+from .review_log_write import write_reviews
 from .store import Store
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from studycli.content.cloze import split_study_id
 from studycli.errors import StudyError
 
 from . import scheduler as sched
-from .review_log_csv import Written, write_reviews
+from .review_log_write import Written, write_reviews
 from .review_records import REVIEW_STATE, ReviewMethod
 from .settings import Settings
 from .store import Store

@@ -20,7 +20,7 @@ from .store_connection import StoreConnection
 from .store_sql import _LOG_FROM, NOT_CRAM, SCHEDULED
 
 if TYPE_CHECKING:  # (the CSV module is the export's and the import's: `due` needs none of it)
-    from .review_log_csv import WrittenRow
+    from .review_log_write import WrittenRow
 
 _T = TypeVar("_T")
 
