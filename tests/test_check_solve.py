@@ -520,10 +520,10 @@ def test_a_rating_the_busy_database_refuses_is_tried_again_on_enter(
     monkeypatch.setattr(terminal, "getkey", lambda: next(pressed))
     from types import SimpleNamespace
 
-    from studycli.cli import study
+    from studycli.cli import solve as solve_command
 
     terminal_stdin = SimpleNamespace(isatty=lambda: True)  # (the runner replaces sys.stdin)
-    monkeypatch.setattr(study, "sys", SimpleNamespace(stdin=terminal_stdin))
+    monkeypatch.setattr(solve_command, "sys", SimpleNamespace(stdin=terminal_stdin))
     result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(CORRECT))
     said = " ".join(result.stdout.split())
     assert "Easy was not recorded: the review database is busy" in said
@@ -540,12 +540,13 @@ def test_giving_up_on_a_rating_the_busy_database_refuses_says_how_to_record_it(
     q at the rating's choice says."""
     from types import SimpleNamespace
 
-    from studycli.cli import study, terminal
+    from studycli.cli import solve as solve_command
+    from studycli.cli import terminal
 
     pressed = iter(["4", "q"])  # Easy, chosen after the pass; then give up
     monkeypatch.setattr(terminal, "getkey", lambda: next(pressed))
     terminal_stdin = SimpleNamespace(isatty=lambda: True)  # (the runner replaces sys.stdin)
-    monkeypatch.setattr(study, "sys", SimpleNamespace(stdin=terminal_stdin))
+    monkeypatch.setattr(solve_command, "sys", SimpleNamespace(stdin=terminal_stdin))
     answer = attempt(CORRECT)
     result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", answer)
     said = " ".join(result.stdout.split())
@@ -562,7 +563,8 @@ def test_a_ctrl_c_at_the_busy_ratings_prompt_says_how_to_record_it(
     the rating was not recorded and the command that records it, as q there does."""
     from types import SimpleNamespace
 
-    from studycli.cli import study, terminal
+    from studycli.cli import solve as solve_command
+    from studycli.cli import terminal
 
     pressed = iter(["4"])  # Easy, chosen after the pass; then Ctrl-C at the prompt
 
@@ -573,7 +575,7 @@ def test_a_ctrl_c_at_the_busy_ratings_prompt_says_how_to_record_it(
 
     monkeypatch.setattr(terminal, "getkey", key)
     terminal_stdin = SimpleNamespace(isatty=lambda: True)  # (the runner replaces sys.stdin)
-    monkeypatch.setattr(study, "sys", SimpleNamespace(stdin=terminal_stdin))
+    monkeypatch.setattr(solve_command, "sys", SimpleNamespace(stdin=terminal_stdin))
     answer = attempt(CORRECT)
     result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", answer)
     said = " ".join(result.stdout.split())

@@ -127,7 +127,7 @@ def test_topics_in_a_narrow_terminal_breaks_no_title_word(cli, monkeypatch, widt
 
 def test_history_fits_40_columns():
     """`history`'s card column (a deletion's id) never wrapped: 82 columns at 80, more at 40."""
-    from studycli.cli.study import history_columns
+    from studycli.cli.history import history_columns
 
     columns = history_columns()
     rows = [["2025-03-01 15:46", card_id, "4 Easy", "self", "12.5"] for card_id in IDS]
@@ -150,7 +150,7 @@ def test_a_table_that_fits_is_as_it_was():
 def test_a_table_with_no_rows_too_wide_for_its_headers_prints(cli, monkeypatch, tmp_path):
     """Squeezed below its headers' width with no rows (an empty history at 24 columns), the
     table's last resort took the widest word of no words: a TypeError."""
-    from studycli.cli.study import history_columns
+    from studycli.cli.history import history_columns
 
     console = Console(file=io.StringIO(), width=24)
     print_table(console, "0 reviews", history_columns(), [])  # (history now says it in a line)

@@ -1,0 +1,208 @@
+"""`studycli solve`: a coding card answered at the command line, its attempt edited (or watched)
+and checked, and the outcome recorded (solve_record.py); the check on a terminal is
+solve_flow.py's, shared with the review session."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from studycli.study.settings import Settings
+
+from .app import app, content_given, exit_interrupted, finite_seconds, options, print_prose, stdout
+from .completion import complete_runnable_id
+from .context import open_study, settings
+from .solve_record import _record_check
+
+
+@app.command()
+def solve(
+    ctx: typer.Context,
+    card_id: Annotated[
+        str,
+        typer.Argument(help="The coding card to answer.", autocompletion=complete_runnable_id),
+    ],
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="Check this file instead of your attempt file (no editor).",
+            readable=False,  # (click's check was a usage error: read_attempt says the fix)
+        ),
+    ] = None,
+    no_edit: Annotated[bool, typer.Option("--no-edit", help="Check the attempt as it is.")] = False,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Re-run on every save until it passes.")
+    ] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            max=3600,
+            callback=finite_seconds,
+            help="Seconds the check may take "
+            f"(default: check_timeout in settings, {Settings().check_timeout:g}).",
+        ),
+    ] = None,
+    memory: Annotated[
+        int | None,
+        typer.Option(
+            min=64,
+            help="Memory cap of the check in MB "
+            f"(default: check_memory_mb in settings, {Settings().check_memory_mb}).",
+        ),
+    ] = None,
+    no_record: Annotated[bool, typer.Option("--no-record", help="Do not record a review.")] = False,
+) -> None:
+    """Answer a coding card: edit your attempt, run the card's checker on it, record the outcome.
+
+    Your attempt is kept in your data folder between sessions and opened in $VISUAL or $EDITOR.
+    A pass exits 0 and records Good on a first try, Hard when it took hints or failed runs
+    first (in a terminal you may pick 2 Hard, 3 Good or 4 Easy instead; Enter takes that
+    default); a failure shows the failing case, records Again and exits 1 (an attempt that
+    does not compile shows its syntax error and records nothing). With --watch the
+    editor is not opened: edit the file shown in your own editor, and every save re-runs the
+    check until it passes (a save that does not compile once it has stayed so for a moment:
+    one caught half written is not checked; a save that changes no byte is not checked again;
+    h shows the next hint; q or Ctrl-C stops, and the last finished check is recorded).
+
+    Example: studycli solve online-softmax --watch
+    """
+    from studycli.check.solve import (
+        compiles,
+        ensure_attempt,
+        follow_rename,
+        is_untouched,
+        read_attempt,
+        require_runnable,
+        warm_up,
+    )
+
+    from .solve_flow import Attempt, Limits, StoppedAtPrompt, check, edit, stopped_by
+    from .solve_flow import watch as watch_file
+    from .terminal import getkey
+
+    content = options(ctx).load()
+    card, _ = content.card_of(card_id)  # (a cloze deletion's id: its card, not runnable)
+    require_runnable(card)
+    warm_up(card, content)  # torch's import in the checking worker, while the learner edits
+    config = settings()
+    limits = Limits(timeout or config.check_timeout, memory or config.check_memory_mb)
+    console = stdout()
+    if file is not None:
+        read_attempt(file)  # missing, a folder, unreadable or not text: say so before anything
+    elif said := follow_rename(card, content):  # (unwrapped: its path copies in one piece)
+        console.print(said, style="dim", soft_wrap=True, markup=False)
+    path = file or ensure_attempt(card, content)
+    opened = None  # (the file, which the check's code could remove: see `_record_check`)
+    mark = moves = None  # the log's latest review, and move, as the solve began (`_record_check`)
+    if not no_record:  # a database the rating cannot go to: said before the learner's work
+        study = open_study(ctx)
+        opened, mark, moves = study.opened_file, study.latest_review_id(), study.moves_mark
+        flags = study.flags(card)  # as `review` shows them: an attempt written from the card's
+        study.close()  # starter before it changed no longer fits it
+    else:  # (read only: the learner practising still learns that the card changed)
+        flags = _flags_read_only(ctx, card)
+    if flags:
+        console.print(" · ".join(flags), style="bold yellow", soft_wrap=True, markup=False)
+    started = time.monotonic()
+    interactive = sys.stdin.isatty()
+    if file is None and not no_edit and not watch:
+        try:
+            edit(
+                console,
+                path,
+                getkey if interactive else None,
+                lambda: is_untouched(card, content, path),
+            )
+        except KeyboardInterrupt as stopped:  # in the editor (its own Ctrl-C) or at its prompt
+            from rich.markup import escape
+
+            gave_up = isinstance(stopped, StoppedAtPrompt) and stopped.key == "q"  # exit 1
+            print_prose(
+                console,
+                f"{'stopped' if gave_up else 'interrupted'}: {stopped_by(stopped)}; "
+                f"nothing was checked or recorded ({escape(str(path))} is as it was last saved)",
+            )
+            raise typer.Exit(1 if gave_up else 130) from None
+    compiled = True  # (--watch: a save left not compiling is a failed run, as it says)
+    try:
+        if watch:
+            attempt = watch_file(console, card, content, path, limits)
+        else:
+            compiled = compiles(path)
+            attempt = Attempt(check(console, card, content, path, limits))
+    except KeyboardInterrupt:
+        exit_interrupted("interrupted: the check was stopped; nothing was recorded")
+    if attempt is None:  # `q` in --watch before a check of the learner's code finished
+        console.print("nothing recorded: no check of your code finished")
+        raise typer.Exit(1)
+    if is_untouched(card, content, path):
+        console.print("not recorded: the attempt is still the starter (write your answer first)")
+    elif not compiled and attempt.outcome.status != "pass":  # a typo is no failed recall: a
+        # missing colon recorded Again
+        console.print("not recorded: the attempt does not compile; fix it and check it again")
+    elif not no_record:
+        _record_check(
+            ctx, card, attempt, path, started, getkey if interactive else None, given=file,
+            opened=opened, mark=mark, moves=moves, solve=_solve_command(ctx, content.root),
+        )  # fmt: skip
+    if attempt.outcome.status != "pass":  # (unwrapped: the command is pasted in one piece)
+        how = " --watch" if watch else " --no-edit" if no_edit else ""
+        kept = (f" --timeout {timeout:g}" if timeout is not None else "") + (
+            f" --memory {memory}" if memory is not None else ""
+        )  # (and --no-record: pasted without it, a solve for practice recorded Again)
+        kept += " --no-record" if no_record else ""
+        console.print(
+            _next_try(_solve_command(ctx, content.root), card.id, path, file, how, kept),
+            style="dim", soft_wrap=True, markup=False,
+        )  # fmt: skip
+    raise typer.Exit(0 if attempt.outcome.status == "pass" else 1)
+
+
+def _flags_read_only(ctx: typer.Context, card) -> list[str]:
+    """`card`'s flags for a solve that records nothing (--no-record), the database read as it
+    is: nothing reaches its file (no migration, no switch to WAL, a renamed card's history
+    moved in memory only); none where there is no database yet or it cannot be read now: the
+    flags are not worth an error in a solve that needs no database."""
+    from studycli.errors import StudyError
+    from studycli.paths import database_path
+
+    if not database_path(options(ctx).db).exists():  # (nothing reviewed: none to flag)
+        return []
+    try:  # (`config`: the note on the FSRS parameters is for a solve that schedules)
+        with open_study(ctx, as_is=True, config=settings()) as study:
+            return study.flags(card)
+    except StudyError:
+        return []
+
+
+def _solve_command(ctx: typer.Context, root: Path) -> str:
+    """`studycli solve`, with the --content the command line gave (the folder whole, quoted):
+    pasted elsewhere without it, the command found no card. One from STUDYCLI_CONTENT is not
+    named: the environment gives it again."""
+    if not content_given(ctx):
+        return "studycli solve"
+    import shlex
+
+    return f"studycli --content {shlex.quote(str(root))} solve"
+
+
+def _next_try(
+    solve: str, card_id: str, path: Path, given: Path | None, how: str, kept: str = ""
+) -> str:
+    """After a solve that did not pass: where the attempt stays and the command that checks it
+    again, given as this one was (`solve`: `studycli solve`, with its --content; `how`: its
+    --watch or --no-edit; `kept`: its --timeout, --memory and --no-record). It ended at
+    "recorded Again: due again in 1m", exit status 1, and a newcomer knew neither."""
+    import shlex
+
+    if given is not None:
+        command = f"{solve} {card_id} --file {shlex.quote(str(given))}{kept}"
+        return f"mend it, then `{command}` checks it again"
+    again = "checks it again" if how else "opens it again"
+    return f"your attempt stays in {path}: `{solve} {card_id}{how}{kept}` {again}"

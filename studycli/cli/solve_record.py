@@ -1,0 +1,169 @@
+"""A `solve`'s check recorded: the rating chosen after a pass, and a database busy, full or
+changed by another command while the check ran, each said with the command that records the
+attempt later."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from .app import options, print_prose, stdout
+from .context import now, open_study
+
+
+def _intervals(ctx: typer.Context, card) -> dict:
+    """The interval each rating would give `card` now, for the rating keys' labels; none where
+    the database cannot be read now (the rating itself then says why)."""
+    from studycli.errors import StudyError
+
+    try:
+        with open_study(ctx, write=False) as study:
+            return study.preview(card, now())
+    except StudyError:
+        return {}
+
+
+def _record_check(
+    ctx: typer.Context,
+    card,
+    attempt,
+    path: Path,
+    started: float,
+    getkey,
+    given: Path | None = None,
+    opened: tuple[int, int] | None = None,
+    mark: int | None = None,
+    moves: int | None = None,
+    solve: str = "studycli solve",
+) -> None:
+    """Record the check's rating: on a pass, the learner's choice when a terminal is there to
+    ask (Enter takes the graded default), else the default. A database kept busy past the wait
+    (an import of a large log), or a full disk, is tried again on Enter where there is a
+    terminal; else the error says how to record it later. `given`: the file of `--file`, which
+    the command that checks it again names (`--no-edit` alone checks the attempt file).
+    `opened`: the database file as it was before the check (`Study.opened_file`): one removed
+    or replaced since (by the attempt's code) is not made again, empty, to record into.
+    `mark`: the log's latest review as the solve began: a rating of the card given since, in
+    another terminal's `solve` or session, is not followed by a second one (both were
+    recorded, seconds apart, the second counted a review of a card just reviewed). `moves`:
+    the moves of renamed cards' histories as the solve began (`Study.moves_mark`): a card
+    renamed since, its history moved by another command, is not rated under the id it had, as
+    a new card. `solve`:
+    `studycli solve` as the commands it says begin it (`solve._solve_command`: with --content)."""
+    import shlex
+
+    from rich.text import Text
+
+    from studycli.errors import (
+        HistoryMoved,
+        RatedElsewhere,
+        StoreFull,
+        StoreUnavailable,
+        WaitInterrupted,
+    )
+    from studycli.study.api import ReviewMethod
+    from studycli.study.labels import RATING_NAMES, format_interval
+
+    from .solve_flow import choose_rating
+    from .terminal import ENTER
+
+    rating = attempt.rating()
+    if attempt.outcome.status == "pass" and getkey is not None:
+        named = f" --file {shlex.quote(str(given))}" if given is not None else ""
+        again = f"`{solve} {card.id} --no-edit{named}` checks it again to record it"
+        # (these lines unwrapped: the command is pasted, and copied in one piece)
+        try:
+            chosen = choose_rating(stdout(), attempt, getkey, _intervals(ctx, card))
+        except KeyboardInterrupt:  # (a pass was lost without a word)
+            stdout().print(f"interrupted: nothing was recorded; {again}", soft_wrap=True)
+            raise typer.Exit(130) from None
+        except EOFError:  # Ctrl-D, as q (click said "Aborted." only)
+            stdout().print(f"nothing recorded (Ctrl-D); {again}", soft_wrap=True)
+            return
+        if chosen is None:
+            stdout().print(f"nothing recorded (q); {again}", soft_wrap=True)
+            return
+        rating = chosen
+    if opened is not None:
+        from studycli.paths import database_path
+        from studycli.study.api import refuse_replaced
+
+        refuse_replaced(database_path(options(ctx).db), opened)
+    record_later = (
+        f"`{solve} {card.id} --no-edit --file {shlex.quote(str(path))}` checks your attempt "
+        "again and records it"
+    )
+    while True:
+        moment = now()
+        try:
+            with open_study(ctx) as study:
+                rated = study.rate(
+                    card,
+                    rating,
+                    moment,
+                    method=ReviewMethod.CHECK,
+                    check_status=attempt.outcome.status,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                    unless_rated_after=mark,
+                    unless_moved_after=moves,
+                )
+            break
+        except RatedElsewhere as other:
+            print_prose(
+                stdout(),
+                f"not recorded: {card.id} was rated {RATING_NAMES[other.rating]} in another "
+                "session while this solve ran (a second rating would count a second review of "
+                f"it now); your attempt stays in {path}",
+                markup=False,
+            )
+            return
+        except HistoryMoved as moved:
+            told = moved.said("this solve", lambda new: f"`{solve} {new}`")
+            print_prose(
+                stdout(), f"not recorded: {told}; your attempt stays in {path}", markup=False
+            )
+            return
+        except WaitInterrupted:  # (a Ctrl-C while it waited for another process's lock)
+            stdout().print(
+                f"interrupted: {RATING_NAMES[rating]} was not recorded; {record_later}",
+                soft_wrap=True,
+                markup=False,
+            )
+            raise typer.Exit(130) from None
+        except StoreUnavailable as busy:  # (an import holding it, a full disk)
+            unsaved = f"{RATING_NAMES[rating]} was not recorded: {busy.why}"
+            if getkey is None:
+                later = "there is room" if isinstance(busy, StoreFull) else "it is free"
+                raise type(busy)(
+                    f"{unsaved}; once {later}, `{solve} {card.id} --no-edit --file "
+                    f"{shlex.quote(str(path))}` checks your attempt again and records it",
+                    busy.why,
+                ) from None
+            stdout().print(
+                Text(f"{unsaved}; press Enter to try again, or q to give up", style="bold yellow")
+            )
+            try:
+                while (key := getkey()) not in ENTER:
+                    if key == "q":  # (it said only what Enter does)
+                        stdout().print(
+                            f"nothing recorded (q); {record_later}", soft_wrap=True, markup=False
+                        )
+                        raise typer.Exit(1) from None
+            except KeyboardInterrupt:  # (at the prompt: it said only "interrupted")
+                stdout().print(
+                    f"interrupted: {RATING_NAMES[rating]} was not recorded; {record_later}",
+                    soft_wrap=True,
+                    markup=False,
+                )
+                raise typer.Exit(130) from None
+    stdout().print(
+        f"recorded {RATING_NAMES[rated.review.rating]}: due again in "
+        f"{format_interval(rated.due - moment)}"
+    )
+    if attempt.outcome.status == "pass" and given is None:  # (a --file is the learner's own)
+        from studycli.check.solve import put_aside
+
+        if said := put_aside(card.id):
+            stdout().print(said, style="dim", soft_wrap=True, markup=False)
