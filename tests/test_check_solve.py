@@ -295,7 +295,7 @@ def test_a_lone_surrogate_the_attempt_raises_is_written_out_not_a_crash():
 
     from rich.console import Console
 
-    from studycli.cli.solve_flow import outcome_view
+    from studycli.cli.check_outcome import outcome_view
 
     outcome = Outcome(
         "fail",
@@ -966,7 +966,7 @@ def test_an_assert_of_the_answers_own_is_shown_as_its_own_not_as_a_failing_case(
     from rich.console import Console
 
     from studycli.assertions import CheckFailure, call
-    from studycli.cli.solve_flow import outcome_view
+    from studycli.cli.check_outcome import outcome_view
 
     def answer(nums):
         total = 4
@@ -1003,7 +1003,7 @@ def test_a_failing_case_keeps_where_the_output_went_wrong_and_by_how_much():
 
     from rich.console import Console
 
-    from studycli.cli.solve_flow import outcome_view
+    from studycli.cli.check_outcome import outcome_view
 
     console = Console(record=True, width=120)
     console.print(outcome_view(Outcome("fail", message, 0.1)))
@@ -1015,7 +1015,7 @@ def test_a_failing_case_keeps_where_the_output_went_wrong_and_by_how_much():
 def test_a_failed_case_shows_its_hint_once():
     from rich.console import Console
 
-    from studycli.cli.solve_flow import outcome_view
+    from studycli.cli.check_outcome import outcome_view
 
     hint = "answer 0 is -1, but nums[3] = 4 > nums[0] = 2"
     message = (
@@ -1047,7 +1047,7 @@ def _watch_saving(
 
     from rich.console import Console
 
-    from studycli.cli import solve_flow
+    from studycli.cli import solve_flow, solve_watch
 
     content = fixture_content()
     card = content.get("add-one")
@@ -1071,10 +1071,10 @@ def _watch_saving(
             time.sleep(pause)  # (at least 0.05 s: a later modification time than the check's)
             _save(path, text)
 
-    monkeypatch.setattr(solve_flow, "_show", show_and_signal)
+    monkeypatch.setattr(solve_watch, "_show", show_and_signal)
     saver = threading.Thread(target=save_each)
     saver.start()
-    attempt = solve_flow.watch(console, card, content, path, solve_flow.Limits(10, 1024))
+    attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(10, 1024))
     saver.join()
     return attempt, console.export_text()
 
@@ -1148,7 +1148,7 @@ def _watch_a_half_written_save(tmp_path, monkeypatch, first: str | None, wait_fo
 
     from rich.console import Console
 
-    from studycli.cli import solve_flow
+    from studycli.cli import solve_flow, solve_watch
 
     content = fixture_content()
     card = content.get("add-one")
@@ -1186,13 +1186,13 @@ def _watch_a_half_written_save(tmp_path, monkeypatch, first: str | None, wait_fo
 
     monkeypatch.setattr(solve, "run_check", check_and_signal)
     monkeypatch.setattr(solve, "compiles", compiles_and_signal, raising=False)
-    monkeypatch.setattr(solve_flow, "SETTLE", 30, raising=False)
+    monkeypatch.setattr(solve_watch, "SETTLE", 30, raising=False)
     if wait_for == "starting":
-        monkeypatch.setattr(solve_flow, "key_poller", _polling_once_checks_end)
+        monkeypatch.setattr(solve_watch, "key_poller", _polling_once_checks_end)
     saver = threading.Thread(target=save)
     saver.start()
     console = Console(record=True, width=100)
-    attempt = solve_flow.watch(console, card, content, path, solve_flow.Limits(20, 1024))
+    attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(20, 1024))
     saver.join()
     return attempt, console.export_text()
 
@@ -1234,7 +1234,7 @@ def test_watch_checks_a_syntax_error_saved_twice_once_it_has_settled(tmp_path, m
 
     from rich.console import Console
 
-    from studycli.cli import solve_flow
+    from studycli.cli import solve_flow, solve_watch
 
     content = fixture_content()
     card = content.get("add-one")
@@ -1264,13 +1264,13 @@ def test_watch_checks_a_syntax_error_saved_twice_once_it_has_settled(tmp_path, m
         time.sleep(0.05)
         _save(path, CORRECT)
 
-    monkeypatch.setattr(solve_flow, "_show", show_and_signal)
+    monkeypatch.setattr(solve_watch, "_show", show_and_signal)
     monkeypatch.setattr(solve, "compiles", compiles_and_signal)
-    monkeypatch.setattr(solve_flow, "SETTLE", 1.0)
+    monkeypatch.setattr(solve_watch, "SETTLE", 1.0)
     saver = threading.Thread(target=save)
     saver.start()
     console = Console(record=True, width=100)
-    attempt = solve_flow.watch(console, card, content, path, solve_flow.Limits(20, 1024))
+    attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(20, 1024))
     saver.join()
     text = console.export_text()
     assert attempt is not None and attempt.outcome.status == "pass"
@@ -1574,7 +1574,8 @@ def test_escape_sequences_in_a_check_s_message_or_a_file_name_are_written_out():
     from studycli.check.runner import Status
     from studycli.check.verdict import CardResult
     from studycli.cli.content import _results_table
-    from studycli.cli.solve_flow import Limits, _checking
+    from studycli.cli.solve_flow import Limits
+    from studycli.cli.solve_run import _checking
 
     console = Console(record=True, width=200, force_terminal=True)
     message = "raised ValueError: \x1b[2J\x1b]52;c;aGk=\x07 boom"
@@ -1589,7 +1590,7 @@ def test_bidirectional_overrides_in_what_an_attempt_prints_are_written_out():
     """An attempt's output with U+202E (right-to-left override) or an isolate reached the
     terminal raw, and what followed it on the line read backwards ("Trojan Source"): written
     out, as the control characters are."""
-    from studycli.cli.solve_flow import as_shown
+    from studycli.cli.check_outcome import as_shown
 
     for mark in ("\u202a", "\u202e", "\u2066", "\u2069"):
         shown = as_shown(f"passed {mark}deliaf")
@@ -1690,7 +1691,7 @@ def test_watch_ctrl_c_as_its_first_check_starts_ends_it_as_q_does(tmp_path, monk
     recorded), and the check's thread, started or not, was never stopped."""
     from rich.console import Console
 
-    from studycli.cli import solve_flow
+    from studycli.cli import solve_flow, solve_watch
 
     content = fixture_content()
     card = content.get("add-one")
@@ -1702,7 +1703,7 @@ def test_watch_ctrl_c_as_its_first_check_starts_ends_it_as_q_does(tmp_path, monk
     monkeypatch.setattr(solve, "is_untouched", interrupted)
     console = Console(record=True, width=100)
     try:
-        attempt = solve_flow.watch(console, card, content, path, solve_flow.Limits(10, 1024))
+        attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(10, 1024))
     except KeyboardInterrupt:
         pytest.fail("the Ctrl-C escaped the watch")
     assert attempt is None  # no check finished: nothing to record
@@ -1714,7 +1715,7 @@ def test_a_hint_that_wraps_stays_indented_under_the_failure():
     it read as the checker's next sentence, not as more of the hint."""
     from rich.console import Console
 
-    from studycli.cli.solve_flow import outcome_view
+    from studycli.cli.check_outcome import outcome_view
 
     hint = "a heap or a sorted window costs O(log k) per element, max() of a window O(k)"
     for message in (

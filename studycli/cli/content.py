@@ -387,7 +387,7 @@ def _results_view(results, width: int):
     from rich.padding import Padding
     from rich.text import Text
 
-    from .solve_flow import as_shown  # (a wrong answer's message can carry escape sequences)
+    from .check_outcome import as_shown  # (a wrong answer's message can carry escape sequences)
 
     longest = max((len(r.card_id) for r in results), default=4)
     # the card, status ("not done") and seconds columns, the borders and padding
@@ -405,7 +405,7 @@ def _results_view(results, width: int):
 def _results_table(results):
     from rich.table import Table
 
-    from .solve_flow import as_shown
+    from .check_outcome import as_shown
 
     table = Table(title="studycli check", show_lines=False)
     table.add_column(

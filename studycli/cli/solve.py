@@ -83,7 +83,7 @@ def solve(
     )
 
     from .solve_flow import Attempt, Limits, StoppedAtPrompt, check, edit, stopped_by
-    from .solve_flow import watch as watch_file
+    from .solve_watch import watch as watch_file
     from .terminal import getkey
 
     content = options(ctx).load()

@@ -1,0 +1,94 @@
+"""A check's outcome as the learner sees it (`outcome_view`: a pass, or the failing case, the
+traceback and the output), and text the learner's code wrote made safe to print (`as_shown`)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.text import Text
+
+if TYPE_CHECKING:  # the checking machinery is imported on the first check, not to show a card
+    from studycli.check.runner import Outcome
+
+
+def outcome_view(outcome: Outcome):
+    """Pass, or the failing case: the call, expected vs actual, the learner's traceback."""
+    from rich.syntax import Syntax
+    from rich.table import Table
+
+    from studycli.check import solve
+
+    from .render import TEXT_WIDTH
+
+    if outcome.status == "pass":
+        return Text(f"✓ passed every case in {outcome.seconds:.2f} s", style="bold green")
+    title = {"fail": "✗ failed", "error": "✗ error", "timeout": "✗ timeout"}[outcome.status]
+    message = as_shown(outcome.message)  # the learner's code wrote some of it
+    parts: list = [_message_line(line) for line in message.splitlines()]
+    case = solve.failing_case(message) if outcome.status == "fail" else None
+    if case is not None:
+        table = Table(show_header=False, box=None, padding=(0, 1))
+        table.add_row(Text("call", style="dim"), Text(case.what))
+        if case.where:
+            table.add_row(Text("where", style="dim"), Text(case.where))
+        table.add_row(Text("expected", style="green"), Text(case.expected, style="green"))
+        table.add_row(Text("actual", style="red"), Text(case.actual, style="red"))
+        if case.detail:
+            table.add_row(Text(""), Text(case.detail, style="dim"))
+        parts = [table, *[_message_line(line, "yellow") for line in message.splitlines()[1:]]]
+    if outcome.traceback:  # wrapped, not cut: a long path hid the line number at 80 columns
+        traceback = as_shown(outcome.traceback.rstrip())
+        parts.append(Syntax(traceback, "pytb", theme="ansi_dark", word_wrap=True))
+    if outcome.output.strip():
+        parts.append(
+            Panel(
+                Text(as_shown(outcome.output).rstrip()),  # (cut to its tail by the check)
+                title="your output",
+                title_align="left",
+                border_style="dim",
+            )
+        )
+    # at most as wide as the card's panels above it: at 200 columns it alone filled the width
+    return Panel(
+        Group(*parts), title=title, title_align="left", border_style="red", width=TEXT_WIDTH
+    )
+
+
+def _message_line(line: str, style: str = "") -> RenderableType:
+    """A line of a check's message, one indented (its `  hint: ...`) kept indented when it
+    wraps: at 80 columns the hint's next lines began at the panel's edge, as if they were
+    the failure's own words rather than the hint's."""
+    indent = len(line) - len(line.lstrip(" "))
+    text = Text(line[indent:], style=style)
+    if not indent:
+        return text
+    from rich.padding import Padding
+
+    return Padding(text, (0, 0, 0, indent))
+
+
+# All control characters but tab and line feed; and Unicode's bidirectional embeddings,
+# overrides and isolates, which reorder what follows them on the line ("Trojan Source"): an
+# attempt's output printed `\u202e` raw, and the text after it read backwards
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def as_shown(text: str) -> str:
+    """`text` that the learner's code wrote (its output, an exception's message), safe to
+    print: each line as a terminal leaves it after carriage returns (a progress bar's last
+    state), and every other control character written out (an escape as \\x1b, a bidirectional
+    override as \\u202e), so that none reaches the terminal (a printed escape sequence cleared
+    the screen, switched to the alternate screen or hid the cursor after the command ended). A lone surrogate (a file name
+    os.listdir decoded with surrogateescape, put into a message) is written out too: printed,
+    it ended the command, or the review session, with a UnicodeEncodeError."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if "\r" in text:
+        lines = []
+        for line in text.replace("\r\n", "\n").split("\n"):
+            drawn = [part for part in line.split("\r") if part]
+            lines.append(drawn[-1] if drawn else "")
+        text = "\n".join(lines)
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
