@@ -209,6 +209,27 @@ def test_an_attempt_that_does_not_compile_records_nothing(cli, attempt):
     assert _history(cli) == []
 
 
+def test_an_attempt_that_defines_no_such_function_records_nothing(cli, attempt):
+    """An answer written under another name (a typo in it) recorded Again, as a missing colon
+    once did (a new learner's first hour): its check never called the answer, so it is no
+    failed recall. What it defines instead is said, nothing is recorded, and the exit status
+    is a failure's."""
+    result = cli(
+        "--content",
+        FIXTURE_CONTENT,
+        "solve",
+        "add-one",
+        "--file",
+        attempt("def add_on(x):\n    return x + 1\n"),
+    )
+    said = " ".join(result.stdout.split())
+    assert result.exit_code == 1 and "(it defines add_on" in said
+    assert (
+        "not recorded: the attempt defines no function add_one; fix it and check it again" in said
+    )
+    assert _history(cli) == []
+
+
 def test_a_syntax_error_shows_its_line_and_where_in_it(cli, attempt, monkeypatch):
     """ "SyntaxError: '(' was never closed (attempt.py, line 2)" and nothing more, where a
     runtime error shows the file's line, and Python shows the line with a caret (a QA pass)."""

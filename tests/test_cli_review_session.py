@@ -506,6 +506,34 @@ def test_an_attempt_that_does_not_compile_keeps_the_answer_hidden(session, tmp_p
     assert (entry.rating, entry.check_status) == (2, "pass")
 
 
+def test_an_attempt_with_a_misnamed_function_keeps_the_answer_hidden(session, tmp_path):
+    """An answer written under another name showed the whole answer, and only Again was left
+    to rate (a new learner's first hour): the check never called it, so, as a missing colon,
+    it costs no recall. What the file defines is said, the answer stays hidden, and it counts
+    as a failed run."""
+    answer = tmp_path / "answer.py"
+    answer.write_text("def add_on(x):\n    return x + 1\n")
+    child = session(EDITOR=f"cp {answer}", VISUAL="")
+    child.expect(FRONT)
+    child.send("s")
+    child.expect(r"name\s+the\s+answer\s+add_one")
+    said = child.expect(
+        ["defines no function add_one: fix it, save, and press s again", "Enter: Again"]
+    )
+    assert said == 0 and "Answer" not in child.before
+    answer.write_text("def add_one(x):\n    return x + 1\n")
+    child.send("s")
+    child.expect("passed every case")
+    child.expect(r"Enter: Hard \(1 failed run first\)")
+    child.send("\r")
+    child.expect("Hard: due again in")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    with _store(session.db) as store:
+        [entry] = store.reviews()
+    assert (entry.rating, entry.check_status) == (2, "pass")
+
+
 CODE_PROMPT = (
     "Write `add_one(x)` that returns `x + 1`:\n\n"
     "    add_one(1)  ->  2\n\n"

@@ -112,11 +112,16 @@ def _resolve(job: Job):
         return namespace[candidate.function], "starter"
     module = _load_attempt(Path(candidate.path))
     if not hasattr(module, candidate.function):
-        raise AssertionError(
+        raise NoAnswerFunction(
             f"{candidate.path} defines no function {candidate.function!r}"
             + _functions_instead(module, candidate.function)
         )
     return getattr(module, candidate.function), "attempt"
+
+
+class NoAnswerFunction(AssertionError):
+    """An attempt that defines no function of the card's name: it was never called, so its
+    check tells nothing of what the learner recalled (`Outcome.missing` says so)."""
 
 
 def _functions_instead(module: Any, wanted: str) -> str:

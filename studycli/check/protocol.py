@@ -69,7 +69,7 @@ def read_reply(stream) -> Any:
 
 
 # (and "status", "seconds")
-REPORT_TEXTS = ("message", "traceback", "label", "output", "loading", "printed_at")
+REPORT_TEXTS = ("message", "traceback", "label", "output", "loading", "printed_at", "missing")
 
 
 def report_of(data: bytes) -> dict[str, Any]:

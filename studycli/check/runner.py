@@ -130,6 +130,9 @@ class Outcome:
     # a correct answer's check that printed: the solution modules' frames the first text
     # written came through, as a traceback shows them (see `first_print._FirstWrite`)
     printed_at: str = ""
+    # the function an attempt does not define (misnamed, or another file's code): its check
+    # never called the answer, so, as an attempt that does not compile, it is no failed recall
+    missing: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))  # plain text from the child

@@ -264,6 +264,19 @@ def compiles(path: Path) -> bool:
     return True
 
 
+def unanswered(compiled: bool, outcome: Outcome) -> str:
+    """What keeps a failed check of an attempt from being a failed recall, in words ("" for
+    nothing): it does not compile, or it defines no function of the card's name (misnamed,
+    or another card's code), so the answer was never called. Either is a typo: the answer
+    stays hidden and nothing is recorded (a misnamed function showed the answer and recorded
+    Again, as a missing colon once did)."""
+    if outcome.status == "pass":
+        return ""
+    if not compiled:
+        return "does not compile"
+    return f"defines no function {outcome.missing}" if outcome.missing else ""
+
+
 def read_attempt(path: Path) -> str:
     """The text of the attempt file at `path`.
 

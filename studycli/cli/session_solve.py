@@ -45,6 +45,7 @@ class SessionSolve(SessionRating):
                 follow_rename,
                 is_untouched,
                 starter_kind,
+                unanswered,
             )
 
             from .solve_flow import (
@@ -119,14 +120,14 @@ class SessionSolve(SessionRating):
                 )
             )
             return
-        if not compiled and outcome.status != "pass":  # a typo costs no recall: the answer
-            # stays hidden (it was shown, and only Again was left, for a missing colon); it
-            # counts as a failed run, as a save left not compiling does in `solve --watch`
+        if why := unanswered(compiled, outcome):  # a typo costs no recall: the answer stays
+            # hidden (it was shown, and only Again was left, for a missing colon or a misnamed
+            # function); it counts as a failed run, as a save left not compiling does in
+            # `solve --watch`
             shown.failed_runs += 1  # (an earlier run's outcome is counted at the next check)
             self.console.print(
                 Text(
-                    f"{path.name} does not compile: fix it, save, and press s again "
-                    "(Enter shows the answer)",
+                    f"{path.name} {why}: fix it, save, and press s again (Enter shows the answer)",
                     style="yellow",
                 )
             )

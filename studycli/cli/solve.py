@@ -64,7 +64,8 @@ def solve(
     A pass exits 0 and records Good on a first try, Hard when it took hints or failed runs
     first (in a terminal you may pick 2 Hard, 3 Good or 4 Easy instead; Enter takes that
     default); a failure shows the failing case, records Again and exits 1 (an attempt that
-    does not compile shows its syntax error and records nothing). With --watch the
+    does not compile shows its syntax error and records nothing, as does one that defines no
+    function of the card's name, misnamed: it was never called). With --watch the
     editor is not opened: edit the file shown in your own editor, and every save re-runs the
     check until it passes (a save that does not compile once it has stayed so for a moment:
     one caught half written is not checked; a save that changes no byte is not checked again;
@@ -79,6 +80,7 @@ def solve(
         is_untouched,
         read_attempt,
         require_runnable,
+        unanswered,
         warm_up,
     )
 
@@ -129,13 +131,14 @@ def solve(
                 f"nothing was checked or recorded ({escape(str(path))} is as it was last saved)",
             )
             raise typer.Exit(1 if gave_up else 130) from None
-    compiled = True  # (--watch: a save left not compiling is a failed run, as it says)
+    why = ""  # (--watch: a save left not compiling, or misnamed, is a failed run, as it says)
     try:
         if watch:
             attempt = watch_file(console, card, content, path, limits)
         else:
             compiled = compiles(path)
             attempt = Attempt(check(console, card, content, path, limits))
+            why = unanswered(compiled, attempt.outcome)
     except KeyboardInterrupt:
         exit_interrupted("interrupted: the check was stopped; nothing was recorded")
     if attempt is None:  # `q` in --watch before a check of the learner's code finished
@@ -143,9 +146,9 @@ def solve(
         raise typer.Exit(1)
     if is_untouched(card, content, path):
         console.print("not recorded: the attempt is still the starter (write your answer first)")
-    elif not compiled and attempt.outcome.status != "pass":  # a typo is no failed recall: a
-        # missing colon recorded Again
-        console.print("not recorded: the attempt does not compile; fix it and check it again")
+    elif why:  # a typo is no failed recall: a missing colon, or a misnamed function, recorded
+        # Again
+        console.print(f"not recorded: the attempt {why}; fix it and check it again")
     elif not no_record:
         _record_check(
             ctx, card, attempt, path, started, getkey if interactive else None, given=file,
