@@ -191,3 +191,22 @@ def test_a_bad_option_value_is_a_usage_error(cli, args, names):
     2, nothing on stdout (a helper's review)."""
     result = cli("--content", FIXTURE_CONTENT, *args)
     assert result.exit_code == 2 and not result.stdout and names in result.stderr
+
+
+def test_what_a_message_quotes_keeps_its_colons(cli, tmp_path):
+    """Rich read `:x:` in a message as an emoji's name (a new learner's first hour): an import
+    of /etc/passwd said its header was 'root❌0:0:...', and a review log's unknown id
+    'foo:x:bar' was named 'foo❌bar', in the summary and in the `history --card` command
+    given to paste. What a message quotes is written as it is, on stderr and on stdout."""
+    passwd = tmp_path / "passwd"
+    passwd.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    line = one_line(cli("import-reviews", passwd))
+    assert "'root:x:0:0:root:/root:/bin/bash'" in line
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        "foo:x:bar,3,2024-01-01T09:00:00+00:00,1000\n"
+    )
+    result = cli("import-reviews", log, "--dry-run")
+    assert result.exit_code == 0 and "foo:x:bar" in result.stdout, result.stdout
+    assert "❌" not in result.stdout

@@ -94,14 +94,16 @@ def print_prose(console: Console, *objects: Any, **options: Any) -> None:
 
 
 def print_error(message: str) -> None:
-    """An error, as every command says one: on stderr, one line where it is not a terminal."""
-    print_prose(Console(stderr=True), f"[bold red]error:[/] {escape(message)}")
+    """An error, as every command says one: on stderr, one line where it is not a terminal.
+    Every console of the CLI is made with emoji=False: Rich read `:x:` in what a message
+    quotes (a file's line, a card id of a review log) as an emoji's name, and wrote ❌."""
+    print_prose(Console(stderr=True, emoji=False), f"[bold red]error:[/] {escape(message)}")
 
 
 def exit_interrupted(said: str) -> NoReturn:
     """End a command that a Ctrl-C stopped: `said` (what it left, "interrupted: ...") on
     stderr, exit status 130."""
-    print_prose(Console(stderr=True, highlight=False), said)
+    print_prose(Console(stderr=True, highlight=False, emoji=False), said)
     raise typer.Exit(130)
 
 
@@ -238,7 +240,9 @@ def say_drafts(ids: list[str]) -> None:
         from .content import being_written
 
         said = being_written(ids)
-        print_prose(Console(stderr=True, highlight=False), f"note: {said}", markup=False)
+        print_prose(
+            Console(stderr=True, highlight=False, emoji=False), f"note: {said}", markup=False
+        )
 
 
 def without_drafts(cards: list[Card]) -> list[Card]:
@@ -263,7 +267,7 @@ def _say_unloaded(
         from studycli.content.study_view import unloaded_problems
 
         problems = unloaded_problems(root, paths, index=index) if index else []
-    console = Console(stderr=True, highlight=False)
+    console = Console(stderr=True, highlight=False, emoji=False)
     for said in left_out_notes(paths, problems, root):
         print_prose(console, f"note: {said}", markup=False)
 
@@ -311,8 +315,8 @@ def stdout() -> Console:
     if not shows_unicode(sys.stdout):
         from .charset import LimitedConsole
 
-        return LimitedConsole(highlight=False, width=width, height=height)
-    return Console(highlight=False, width=width, height=height)
+        return LimitedConsole(highlight=False, emoji=False, width=width, height=height)
+    return Console(highlight=False, emoji=False, width=width, height=height)
 
 
 def _dumb_terminal_size() -> tuple[int | None, int | None]:

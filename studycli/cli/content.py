@@ -64,7 +64,7 @@ def lint(
             )
         )
     else:
-        console = Console(stderr=bool(problems), highlight=False)
+        console = Console(stderr=bool(problems), highlight=False, emoji=False)
         for p in problems:
             print_prose(
                 console, f"[bold]{escape(p.location(content.root))}[/]: {escape(p.message)}"
@@ -73,7 +73,9 @@ def lint(
         console.print(f"[red]{summary}[/]" if problems else f"[green]{summary}[/]")
     if unfinished:
         print_prose(
-            Console(stderr=True, highlight=False), f"note: {not_done_yet(unfinished)}", markup=False
+            Console(stderr=True, highlight=False, emoji=False),
+            f"note: {not_done_yet(unfinished)}",
+            markup=False,
         )
     if problems:
         raise typer.Exit(1)
@@ -201,7 +203,7 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
             if len(skipped) > SKIPPED_NAMED:
                 named += f" and {len(skipped) - SKIPPED_NAMED} more cards"
             print_prose(
-                Console(stderr=True, highlight=False),
+                Console(stderr=True, highlight=False, emoji=False),
                 f"nothing to run for {named}: only coding cards and derivation cards with a "
                 "`solution:` have checkers (`studycli review` studies the others)",
             )
@@ -335,7 +337,9 @@ def _changed(content, refs: list[str]):
         # of renames; without a ref every card is checked, as a branch with no main must be)
         why = found.note.removesuffix(": checking every card")
         raise StudyError(f"check --changed {refs[0]}: {why}; nothing was checked")
-    print_prose(Console(stderr=True, highlight=False), f"--changed: {escape(found.note)}")
+    print_prose(
+        Console(stderr=True, highlight=False, emoji=False), f"--changed: {escape(found.note)}"
+    )
     if found.broken:
         raise StudyError(not_loading(found.broken, content.root, before="changed, and "))
     problem = change_problem(found, content.root)  # renamed ids, renumbered cloze deletions, ...
@@ -351,7 +355,7 @@ def _check_with_progress(cards, content, jobs, device, timeout, memory):
     from studycli.check.verify import run_checks
     from studycli.paths import check_times_path
 
-    console = Console(stderr=True)
+    console = Console(stderr=True, emoji=False)
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),

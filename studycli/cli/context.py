@@ -160,7 +160,7 @@ def _waiting(path: Path, who: str) -> None:
 
     after_a_wait()  # (keys typed from now on answer nothing on screen: dropped)
     print_prose(
-        Console(stderr=True),
+        Console(stderr=True, emoji=False),
         f"[yellow]waiting for the review database {escape(str(path))}:[/] {escape(who)} is "
         f"using it; up to {BUSY_TIMEOUT:g} s",
     )
@@ -199,7 +199,7 @@ def open_study(
         from rich.console import Console
 
         print_prose(
-            Console(stderr=True, highlight=False),
+            Console(stderr=True, highlight=False, emoji=False),
             f"note: no review database at {path} (--db or STUDYCLI_DB) yet: nothing reviewed there",
             markup=False,
         )
@@ -225,7 +225,7 @@ def open_study(
         from rich.console import Console
 
         for note in notes:  # on stderr: what the command prints stays its own
-            print_prose(Console(stderr=True), note, markup=False, highlight=False)
+            print_prose(Console(stderr=True, emoji=False), note, markup=False, highlight=False)
     return study
 
 

@@ -67,4 +67,6 @@ def export_anki(
         f"{counted(len(counts), 'deck')} to {escape(str(out))}; in Anki: File > Import",
     )
     for line in exported.said:  # the record of exports could not be read or written
-        print_prose(Console(stderr=True, highlight=False), f"note: {line}", markup=False)
+        print_prose(
+            Console(stderr=True, highlight=False, emoji=False), f"note: {line}", markup=False
+        )

@@ -104,7 +104,9 @@ def optimize(
         source = "your reviews"
     if not as_json:  # ("..." on the path: alone, it was wrapped onto a line of its own)
         print_prose(
-            Console(stderr=True), f"fitting FSRS parameters to {escape(source)}...", highlight=False
+            Console(stderr=True, emoji=False),
+            f"fitting FSRS parameters to {escape(source)}...",
+            highlight=False,
         )
     config = settings(parameters=False)  # the fit is new: an invalid one is what it replaces
     current = _current_parameters()

@@ -102,7 +102,7 @@ def import_reviews(
         from rich.console import Console
 
         for note in notes:  # (stdout is the JSON's)
-            print_prose(Console(stderr=True), note)
+            print_prose(Console(stderr=True, emoji=False), note)
         return
     print_prose(stdout(), import_summary.summary(result, shown, settings))
     if result.conflicts:
@@ -183,11 +183,13 @@ def export_reviews(
     from rich.console import Console
 
     if to_stdout:  # the rows are the output: the count goes beside them
-        print_prose(Console(stderr=True), line)
+        print_prose(Console(stderr=True, emoji=False), line)
     else:
         print_prose(stdout(), line)
     if missing.other_settings:
-        print_prose(Console(stderr=True), _other_settings(missing.other_settings, database))
+        print_prose(
+            Console(stderr=True, emoji=False), _other_settings(missing.other_settings, database)
+        )
 
 
 def _other_settings(cards: int, database: Path) -> str:
