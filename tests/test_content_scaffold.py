@@ -104,13 +104,19 @@ def test_new_never_overwrites(cli, content_copy):
         # (it said "not a Python name; pick an id that starts with a letter")
         (["coding", "class", "--topic", "bias"], "'class' is a Python keyword"),
         (["concept", "fine-id", "--topic", "biass"], "unknown topic 'biass': did you mean bias"),
+        # (a new topic's author was told of a near slug alone, or of topics.yaml alone)
+        (
+            ["concept", "fine-id", "--topic", "brand-new"],
+            "`studycli topics` lists them; a subject no topic covers adds one to "
+            "studycli/content/topics.yaml",
+        ),
         (["concept", "fine-id", "--topic", "bias", "--deck", "Bad Deck"], "must be kebab-case"),
         (["essay", "fine-id", "--topic", "bias"], "Invalid value"),
         # a file name over the system's 255 bytes ended in an OSError traceback
         (["concept", "x" * 300, "--topic", "bias"], "is 300 characters long, over the 60"),
         (["concept", "a-" * 30 + "b", "--topic", "bias"], "is 61 characters long, over the 60"),
     ],
-    ids=["id", "module", "keyword", "topic", "deck", "kind", "id-300", "id-61"],
+    ids=["id", "module", "keyword", "topic", "new-topic", "deck", "kind", "id-300", "id-61"],
 )
 def test_new_refuses_bad_requests(cli, content_copy, args, message):
     result = cli("--content", content_copy, "new", *args)

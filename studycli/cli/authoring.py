@@ -25,7 +25,9 @@ def new(
     ],
     topic: Annotated[
         str,
-        typer.Option(help="Its topic slug (see topics.yaml).", autocompletion=complete_topic),
+        typer.Option(
+            help="Its topic slug (`studycli topics` lists them).", autocompletion=complete_topic
+        ),
     ],
     deck: Annotated[
         str | None,

@@ -75,8 +75,11 @@ def plan_card(content: Content, kind: Kind, card_id: str, topic: str, deck: str 
     known = topics()
     if topic not in known:
         close = difflib.get_close_matches(topic, list(known), n=3)
-        tip = f"did you mean {', '.join(close)}?" if close else "see studycli/content/topics.yaml"
-        raise ContentError(f"unknown topic {topic!r}: {tip}")
+        tip = f"did you mean {', '.join(close)}? " if close else ""
+        raise ContentError(  # (a new topic's author was told of a near slug alone)
+            f"unknown topic {topic!r}: {tip}`studycli topics` lists them; a subject no topic "
+            "covers adds one to studycli/content/topics.yaml (CONTRIBUTING.md says how)"
+        )
     request = NewCard(kind, card_id, topic, deck or _default_deck(content, topic))
     if not ID_PATTERN.match(request.deck):
         raise ContentError(f"deck {request.deck!r} must be kebab-case, like the deck folders")
