@@ -143,7 +143,7 @@ def test_every_shipped_card_is_spelled_before_it_is_laid_out(monkeypatch):
             reference = (source, module_path(content.solutions_dir, card.solution.module))
         written = io.BytesIO()
         monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(written, encoding="ascii"))
-        stdout().print(render.full(card, with_answer=True, starter=starter, reference=reference))
+        render.print_full(stdout(), card, with_answer=True, starter=starter, reference=reference)
         sys.stdout.flush()
         out = written.getvalue().decode("ascii")
         assert {len(line) for line in bordered(out)} == {80}, (card.id, out)

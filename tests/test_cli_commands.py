@@ -112,6 +112,22 @@ def test_show_answer_shows_the_reference_and_a_path_to_its_module(cli, tmp_path,
     assert "reference: solutions/arith.py :: add_one" in shown
 
 
+def test_show_answer_gives_a_long_path_to_the_reference_whole(cli, tmp_path, monkeypatch):
+    """The reference module's path of an installed studycli (site-packages, 90 characters)
+    was cut by Rich's wrap at 80 columns, mid-word ("sliding_w" / "indow_max.py"), so that it
+    was copied, or piped, in two (a new learner's first hour). The line is written whole, for
+    the terminal to wrap."""
+    import shutil
+
+    monkeypatch.setenv("COLUMNS", "80")
+    content = tmp_path / ("a-rather-long-folder-name-" * 3) / "content"
+    shutil.copytree(FIXTURE_CONTENT, content)
+    shown = cli("--content", content, "show", "add-one", "--answer").stdout
+    module = (content / "solutions" / "arith.py").resolve()
+    assert len(str(module)) > 80
+    assert f"reference: {module} :: add_one\n" in shown
+
+
 @pytest.mark.parametrize("columns", [60, 250])
 def test_a_cards_text_is_at_most_100_columns_wide(cli, monkeypatch, columns):
     """Lines of text far longer than 100 columns are hard to read: on a wide terminal the

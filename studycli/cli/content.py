@@ -463,7 +463,7 @@ def show(
     # a deletion's id shows that deletion blanked and the others as text, as review does (it
     # blanked every deletion)
     shown = items[0] if len(items) == 1 and items[0].id == card_id else card
-    stdout().print(render.full(shown, with_answer=answer, starter=starter, reference=reference))
+    render.print_full(stdout(), shown, with_answer=answer, starter=starter, reference=reference)
 
 
 @app.command("list")

@@ -223,18 +223,23 @@ class _Python:
         yield highlighted(self.source, "python", "ansi_dark")
 
 
-def full(
+def print_full(
+    console: Console,
     card: Card,
     *,
     with_answer: bool,
     starter: str | None = None,
     reference: tuple[str | None, Path] | None = None,
-) -> RenderableType:
-    """The whole card: header, prompt, starter; with the answer, steps and answer too, and the
-    reference solution (`reference`: its function's source, and its module's file)."""
+) -> None:
+    """Print the whole card: header, prompt, starter; with the answer, steps and answer too,
+    and the reference solution (`reference`: its function's source, and its module's file).
+    The file's line is printed whole (soft_wrap), for the terminal to wrap: Rich's wrap cut a
+    long path (an installed package's, in site-packages) mid-word, and it was copied, or
+    piped, in two."""
     parts: list[RenderableType] = [header(card), prompt(card)]
     if starter is not None:
         parts.append(code(starter, "Starter"))
+    where = None
     if with_answer:
         parts += [step(card, i) for i in range(len(card.steps))]
         parts.append(answer(card))
@@ -242,7 +247,9 @@ def full(
             source, module = reference
             if source is not None:
                 parts.append(code(source, "Reference"))
-            parts.append(Text(f"reference: {module} :: {card.solution.function}", style="dim"))
+            where = Text(f"reference: {module} :: {card.solution.function}", style="dim")
+    console.print(Group(*parts))
+    if where is not None:
+        console.print(where, soft_wrap=True)
     if card.requires:
-        parts.append(Text("requires: " + ", ".join(card.requires), style="dim"))
-    return Group(*parts)
+        console.print(Text("requires: " + ", ".join(card.requires), style="dim"))
