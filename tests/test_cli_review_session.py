@@ -1412,6 +1412,21 @@ def test_undoing_a_pass_brings_its_answer_back(tmp_path, monkeypatch):
     assert rated_path("add-one").exists() and not attempt_path("add-one").exists()
 
 
+def test_undoing_a_pass_says_where_its_answer_is(tmp_path, monkeypatch):
+    """`u` after a pass said only "undone: add-one is back as it was", while the line above it
+    said the answer was kept in attempts/rated/ and the next review would start from the
+    starter: `s` then opened the answer, unannounced (a new learner's first hour). It says
+    where the answer is now, as `studycli undo` does, whole in a narrow terminal."""
+    from studycli.check.solve import attempt_path
+
+    _editor_writes_the_answer(tmp_path, monkeypatch)
+    card = load_content(FIXTURE_CONTENT).get("add-one")
+    _, reviews, text = _run_keys(tmp_path, iter("s\ruq").__next__, [card], width=40)
+    assert reviews == []
+    said = f"undone: add-one is back as it was; your answer is back in {attempt_path('add-one')}"
+    assert said in text, text
+
+
 def test_a_failed_run_rated_again_keeps_the_attempt_to_mend(tmp_path, monkeypatch):
     """Only a pass is put aside: after Again the learner goes on from their own code."""
     from studycli.check.solve import attempt_path, rated_path

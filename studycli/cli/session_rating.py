@@ -284,23 +284,30 @@ class SessionRating:
             return False  # the rating stands, and stays this session's
         self.done.pop()
         item = next((i for i in self.items if i.id == entry.card_id), None)
+        back = ""  # (the session had said the answer was put aside: where it is now, as
+        # `studycli undo` says it; `s` opened the answer, not the starter, unannounced)
         if entry.check_status == "pass":  # its answer, put aside with the rating, comes back
             from studycli.check.solve import bring_back, is_untouched
 
             rated = item if item is None or self.card_of is None else self.card_of(item)
-            bring_back(
+            path = bring_back(
                 entry.card_id,
                 lambda path: rated is not None and is_untouched(rated, self.content, path),
             )
+            back = f"; your answer is back in {path}" if path is not None else ""
         state = self.study.state(entry.card_id)
         if state is not None and state.suspended:  # (suspended in another terminal since)
             self.console.print(
-                Text(f"{said}: {entry.card_id} is back as it was, and suspended", style="yellow")
+                Text(f"{said}: {entry.card_id} is back as it was, and suspended{back}"),
+                style="yellow",
+                soft_wrap=True,
             )
             return True
         if item is not None:
             from fsrs import Rating
 
             self.queue.undone(item, Rating(entry.rating))
-        self.console.print(Text(f"{said}: {entry.card_id} is back as it was", style="yellow"))
+        self.console.print(  # (unwrapped: the path copies in one piece)
+            Text(f"{said}: {entry.card_id} is back as it was{back}"), style="yellow", soft_wrap=True
+        )
         return True
