@@ -793,3 +793,15 @@ def test_a_cram_rating_of_a_new_card_is_counted_as_one_of_a_card_with_no_state(t
         rate(study, "add-one", 3, NOW - timedelta(days=1))
         figures = study.stats(items(), NOW, UTC)
     assert sum(day.count for day in figures.reviews_per_day) == 2
+
+
+def test_the_help_of_stats_names_every_key_of_its_json(cli, tmp_path, monkeypatch):
+    """`stats --help` lists what `--json` prints, and left "last_studied" out (a new
+    learner's first hour, reading the help beside the output)."""
+    import re
+
+    monkeypatch.setenv("STUDYCLI_DB", str(tmp_path / "reviews.sqlite3"))
+    data = json.loads(cli("--content", FIXTURE_CONTENT, "stats", "--json").stdout)
+    helped = " ".join(cli("stats", "--help").stdout.split())
+    named = set(re.findall(r'"(\w+)"', helped))
+    assert set(data) - named == set(), helped

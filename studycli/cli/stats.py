@@ -49,7 +49,8 @@ def stats(
     "not_in_content_ids" (their ids), "reviews_per_day": [{"date", "count"}],
     "reviews_not_in_content" (how many of those are of the items in your history only),
     "forecast", "true_retention", "topics": [{"topic", "cards", "items", "studied" (items),
-    "reviews", "retention", "recall"}], "streak", "today"}.
+    "reviews", "retention", "recall"}], "streak", "last_studied" (the study day of your latest
+    rating, null for none: a streak of 0 says when), "today"}.
 
     Example: studycli stats --topic flash-attention
     """
