@@ -334,7 +334,8 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
 # (a copy of 400 MB took 1.5 s and 445 MB of memory, every command). Every migration so far
 # leaves what the reading commands read readable on the schema before it (0002 widened two
 # checks, 0003, 0005 and 0007 are indexes, 0004 and 0010 triggers, 0006 a table the store
-# reads as empty where it is missing): `test_an_older_schema_reads_as_it_is`.
+# reads as empty where it is missing, 0012 one it counts from the log where it is missing):
+# `test_an_older_schema_reads_as_it_is`.
 COPY_AT_MOST = 64 << 20
 
 

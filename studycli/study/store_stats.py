@@ -81,7 +81,22 @@ class StatsMixin(StoreConnection):
 
     def review_outcomes(self) -> dict[str, tuple[int, int]]:
         """Per card: (reviews, passed) of its schedule's reviews given in the review state
-        (Again is a fail), over the whole log."""
+        (Again is a fail), over the whole log; a card with none is left out. Read from the
+        table the log's triggers keep (migration 0012; on a million-review log, counted from
+        the log at each call, 0.2-0.35 s); counted from the log where the table is missing
+        (an older database read as it is)."""
+        if not self._has_table("review_outcomes"):
+            return self.review_outcomes_counted()
+        return {
+            card_id: (count, passed)
+            for card_id, count, passed in self.conn.execute(
+                "SELECT card_id, reviews, passed FROM review_outcomes WHERE reviews > 0"
+            )
+        }
+
+    def review_outcomes_counted(self) -> dict[str, tuple[int, int]]:
+        """`review_outcomes` counted from every review of the log, as migration 0012 counts
+        them first."""
         # All of them less the undone ones: a look-up in `undos` for each of a million rows
         # took a quarter of the query's time, and few are undone (CROSS JOIN: those read
         # first, each review by its id, where the planner scanned the log for them).
@@ -99,7 +114,7 @@ class StatsMixin(StoreConnection):
         ):
             total, ok = counts[card_id]
             counts[card_id] = (total - count, ok - passed)
-        return counts
+        return {card_id: counted for card_id, counted in counts.items() if counted[0]}
 
     def memory_fields(self) -> list[tuple]:
         """Every card the store knows (removed ones included) that has an fsrs state or is

@@ -1,0 +1,148 @@
+"""Each card's outcomes in the review state (`Store.review_outcomes`: stats' topic retention),
+kept by the log's triggers (migration 0012), against a plain reading of the whole log: every
+way the log changes (a rating, an undo, a replay's schedule, a rename), a migration of an
+existing log, and an import, in bulk or not."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from studycli.study import migrations
+from studycli.study.api import Study
+from studycli.study.review_records import CardState, Review
+from studycli.study.settings import Settings
+from studycli.study.store import Store
+
+from .study_support import NOW, open_store, schema_of
+
+QUEUES = ("new", "learning", "review", "relearning")
+METHODS = ("self", "self", "check", "import", "cram")
+
+
+def read_from_the_log(store: Store) -> dict[str, tuple[int, int]]:
+    """(reviews, passed) per card, read review by review: those given in the review state,
+    not cram, not undone; a card with none left out."""
+    undone = {row[0] for row in store.conn.execute("SELECT review_id FROM undos")}
+    found: dict[str, tuple[int, int]] = {}
+    for review_id, card, rating, method, queue in store.conn.execute(
+        "SELECT id, card_id, rating, method, queue FROM reviews"
+    ):
+        if review_id in undone or queue != "review" or method == "cram":
+            continue
+        reviews, passed = found.get(card, (0, 0))
+        found[card] = (reviews + 1, passed + (rating > 1))
+    return found
+
+
+def rate(store: Store, rng: random.Random, card: str, minutes: int) -> int:
+    """A rating of `card`, of a random rating, method and queue; its id."""
+    method = rng.choice(METHODS)
+    review = Review(
+        card_id=card,
+        rating=rng.randint(1, 4),
+        reviewed_at=NOW + timedelta(minutes=minutes),
+        method=method,
+        content_hash="h",
+        queue=rng.choice(QUEUES),
+        scheduler="{}",
+        state_after="{}",
+    )
+    recorded = store.record(review, None if method == "cram" else CardState(card, fsrs="{}"))
+    assert recorded.id is not None
+    return recorded.id
+
+
+def change(store: Store, rng: random.Random, ids: list[int], step: int) -> None:
+    """One change of the log, as the store makes them: a rating (most often), an undo of any
+    rating (an import's undo need not be the latest), a replay's new queue for a few ratings,
+    or a card's ratings moved to another id (a rename; the other id may have some)."""
+    cards = [f"card-{i}" for i in range(5)]
+    roll = rng.random()
+    if roll < 0.6 or not ids:
+        ids.append(rate(store, rng, rng.choice(cards), step))
+    elif roll < 0.75:
+        store.conn.execute(
+            "INSERT OR IGNORE INTO undos (review_id, undone_at) VALUES (?, ?)",
+            (rng.choice(ids), "2030-01-01T00:00:00.000000+00:00"),
+        )
+    elif roll < 0.92:
+        chosen = rng.sample(ids, min(len(ids), 3))
+        store.write_schedule([(rng.choice(QUEUES), "{}", review_id) for review_id in chosen])
+    else:
+        old, new = rng.sample(cards, 2)
+        store.move_items([(old, new)], NOW)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_the_outcomes_kept_are_those_read_from_the_log_after_every_change(tmp_path, seed):
+    rng = random.Random(seed)
+    ids: list[int] = []
+    with open_store(tmp_path) as store:
+        for step in range(120):
+            change(store, rng, ids, step)
+            expected = read_from_the_log(store)
+            assert store.review_outcomes() == expected, step
+            assert store.review_outcomes_counted() == expected, step
+    assert expected  # (some cards counted)
+
+
+def test_an_existing_log_is_counted_by_the_migration_and_kept_after(tmp_path, monkeypatch):
+    """A log made before 0012 (ratings, undos, replays, renames) upgraded: its table holds
+    what the log gives, and the triggers keep it from there."""
+    rng = random.Random(7)
+    ids: list[int] = []
+    with monkeypatch.context() as patch:
+        schema_of(patch, migrations.MIGRATIONS[:-1])
+        with open_store(tmp_path) as store:
+            for step in range(150):
+                change(store, rng, ids, step)
+            assert "0012_review_outcomes" not in migrations.applied(store.conn)
+            older = read_from_the_log(store)
+            assert store.review_outcomes() == older  # (no table: counted from the log)
+    with open_store(tmp_path) as store:
+        assert migrations.applied(store.conn)[-1] == "0012_review_outcomes"
+        assert store.review_outcomes() == older and older
+        for step in range(150, 200):
+            change(store, rng, ids, step)
+        assert store.review_outcomes() == read_from_the_log(store)
+
+
+SAMPLE = Path(__file__).parent / "data" / "fsrs_review_logs_sample.csv"
+LATER = datetime(2030, 1, 1, tzinfo=UTC)  # "now" for importing the 2024 sample
+
+
+def test_imports_in_bulk_and_not_keep_the_outcomes_the_log_gives(tmp_path):
+    """The sample's first 2,000 reviews (an import through the triggers), then the whole
+    sample (a bulk import: 10,580 more, its insert trigger dropped and the table counted
+    again after), then a file of a few reviews before the log's (their cards replayed: queues
+    written again) and of a few ratings undone there."""
+    path = tmp_path / "reviews.sqlite3"
+    lines = SAMPLE.read_text().splitlines()
+    start = tmp_path / "start.csv"
+    start.write_text("\n".join(lines[:2001]) + "\n")
+    found = []
+    with Study.open(path, Settings()) as study:
+        assert study.import_reviews(start, [], LATER).added == 2000
+        found.append(read_from_the_log(study.store))
+        assert study.import_reviews(SAMPLE, [], LATER).added == len(lines) - 2001 >= 10_000
+        found.append(read_from_the_log(study.store))
+        assert study.store.review_outcomes() == found[-1] != found[0]
+    earlier, rows = tmp_path / "earlier.csv", []
+    for number, line in enumerate(lines[1:400]):
+        card, rating, at, duration = line.split(",")
+        moment = datetime.fromisoformat(at)
+        if number % 10 == 0:  # this very rating, undone there
+            rows.append(f"{card},{rating},{at},{duration},,{LATER.isoformat()}")
+        else:  # one more, a second before it
+            rows.append(f"{card},{rating},{(moment - timedelta(seconds=1)).isoformat()},,,")
+    header = "card_id,review_rating,review_time,review_duration,content_hash,undone_at"
+    earlier.write_text("\n".join([header, *rows]) + "\n")
+    with Study.open(path, Settings()) as study:
+        result = study.import_reviews(earlier, [], LATER)
+        assert result.added > 300 and result.undos > 0
+        expected = read_from_the_log(study.store)
+        assert study.store.review_outcomes() == expected != found[-1]
