@@ -725,6 +725,8 @@ def test_recent_reviews_previous_is_the_cards_rating_before_in_the_whole_log(tmp
                 expected.append((r.card_id, r.reviewed_at, last.get(r.card_id)))
             last[r.card_id] = span(r.state_after)
         got = store.recent_reviews(since, until)
+        chosen = set(rng.sample(cards, 3))  # (`stats --deck`: some cards' rows, as the whole's)
+        assert store.recent_reviews(since, until, chosen) == [r for r in got if r[0] in chosen]
     assert [(card, parse_time(at), previous) for card, _, at, _, _, previous in got] == expected
     assert expected  # (the window holds ratings)
 
