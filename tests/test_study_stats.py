@@ -350,7 +350,7 @@ def test_a_long_header_line_wraps_under_its_own_text(width):
     header = header[: next(n for n, line in enumerate(header) if line.startswith("streak")) + 1]
     assert max(len(line) for line in header) <= width
     assert all(line.startswith(" " * 8) for line in header[1:-1]), header
-    assert "1711684180221 and 1200 more" in " ".join(line.strip() for line in header)
+    assert "1711684180221 and 1,200 more" in " ".join(line.strip() for line in header)
 
 
 def test_the_screen_fits_80_columns_with_nothing_cut(monkeypatch):
@@ -361,8 +361,8 @@ def test_the_screen_fits_80_columns_with_nothing_cut(monkeypatch):
     assert max(len(line) for line in lines) <= 80
     for slug in all_topics():  # every topic whole on its own line: no wrap, no ellipsis
         assert any(line.split() and line.split()[0] == slug for line in lines), slug
-    assert "items   new 1234 · learning 56 · review 7890 · relearning 12 · suspended 3" in text
-    assert "9000 study items from 6543 cards" in text and "195 more in your history only" in text
+    assert "items   new 1,234 · learning 56 · review 7,890 · relearning 12 · suspended 3" in text
+    assert "9,000 study items from 6,543 cards" in text and "195 more in your history only" in text
     assert "365 days in a row" in text
     assert "…" not in text
     chart = [line for line in lines if line.rstrip().endswith(("█", "▁")) or "┤" in line]
@@ -576,7 +576,7 @@ def test_the_reviews_of_an_imported_history_of_other_cards_are_said_to_be_theirs
     assert data["reviews_not_in_content"] == total - 1 > 1_000  # all but add-one's
     screen = " ".join(cli("--content", FIXTURE_CONTENT, "stats").stdout.split())
     assert (
-        f"reviews per day, last 30 days ({total} in all, {total - 1} of items not in the content)"
+        f"reviews per day, last 30 days ({total:,} in all, {total - 1:,} of items not in the content)"
     ) in screen
     assert (
         "their reviews are kept and count in the reviews per day, true retention and the "

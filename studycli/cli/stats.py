@@ -75,7 +75,7 @@ def stats(
 def view(figures: Stats, scope: str) -> RenderableType:
     """The stats screen: header lines, two column charts, the retention and topic tables."""
     counts = figures.cards_by_state
-    rows = [("items", Text(" · ".join(f"{name} {counts[name]}" for name in counts)))]
+    rows = [("items", Text(" · ".join(f"{name} {counts[name]:,}" for name in counts)))]
     rows += [("", Text(line, style="dim")) for line in _items_note(figures)]
     days, last = figures.streak, figures.last_studied
     if days:
@@ -90,7 +90,7 @@ def view(figures: Stats, scope: str) -> RenderableType:
         _Labelled(rows),
         _titled("reviews per day, last 30 days", _reviews_note(sum(reviews), figures)),
         charts.column_chart(reviews, [d.day for d in figures.reviews_per_day]),
-        _titled("due forecast, next 30 days", f"{sum(due)} due"),
+        _titled("due forecast, next 30 days", f"{sum(due):,} due"),
         charts.column_chart(due, [d.day for d in figures.forecast], style="yellow"),
         Text(),
         _retention_table(figures.true_retention),
@@ -105,9 +105,11 @@ def _items_note(figures: Stats) -> list[str]:
     items, cards, others = figures.study_items, figures.cards, figures.not_in_content
     lines = []
     if items != cards:
-        lines.append(f"{items} study items from {cards} cards: a cloze card is one per deletion")
+        lines.append(
+            f"{items:,} study items from {cards:,} cards: a cloze card is one per deletion"
+        )
     elif others:
-        lines.append(f"{items} study items, one per card of the content")
+        lines.append(f"{items:,} study items, one per card of the content")
     if others:
         lines += _history_only(figures.not_in_content_ids)
     return lines
@@ -121,9 +123,9 @@ def _history_only(ids: tuple[str, ...]) -> list[str]:
     and where their reviews are. (Not only imported ones: a card removed from the content, or
     renamed, or a cloze deletion removed, leaves one too, and so does a card made a cloze card,
     or made one no more: its reviews as the other kind are under the ids of that kind.)"""
-    more = f" and {len(ids) - NAMED} more" if len(ids) > NAMED else ""
+    more = f" and {len(ids) - NAMED:,} more" if len(ids) > NAMED else ""
     return [
-        f"and {len(ids)} more in your history only: {', '.join(ids[:NAMED])}{more}",
+        f"and {len(ids):,} more in your history only: {', '.join(ids[:NAMED])}{more}",
         "no study item of the content (removed, renamed, made a cloze card or made one no "
         "more, or imported): never shown,",
         f"{'its' if len(ids) == 1 else 'their'} reviews are kept and count in the reviews per "
@@ -136,7 +138,7 @@ def _reviews_note(total: int, figures: Stats) -> str:
     only: after importing a history of cards not in the content, the chart counted thousands
     of reviews beside an items line of new cards only, and nothing said whose they were."""
     others = figures.reviews_not_in_content
-    return f"{total} in all" + (f", {others} of items not in the content" if others else "")
+    return f"{total:,} in all" + (f", {others:,} of items not in the content" if others else "")
 
 
 def _titled(title: str, note: str) -> Text:
