@@ -21,6 +21,7 @@ from studycli.study.store import Store
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
 from .study_support import NO_FUZZ, NOW, damage, fixture_content, schema_of
 from .test_study_doctor import damage_leaf, drift, rated_many, reviewed
+from .test_study_review_outcomes import corrupt_outcomes
 
 
 def _doctor(cli, path: Path, *args: str):
@@ -466,3 +467,18 @@ def test_a_logged_state_that_does_not_read_stops_stats_until_the_doctor_repairs_
     fixed = _doctor(cli, path)
     assert fixed.exit_code == 0 and "repaired them from the log" in fixed.stdout
     assert cli("--content", FIXTURE_CONTENT, "--db", path, "stats").exit_code == 0
+
+
+def test_outcomes_that_differ_from_the_log_are_named_and_counted_again(cli, tmp_path):
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path, 40)
+    corrupt_outcomes(path)
+    checked = _doctor(cli, path, "--dry-run")
+    assert checked.exit_code == 1, checked.output
+    assert "differ from the log for 3 cards: add-one, bias-concept, ghost" in checked.stdout
+    assert "dry run: nothing changed" in checked.stdout
+    repaired = _doctor(cli, path)
+    assert repaired.exit_code == 0, repaired.output
+    assert "repaired them from the log" in repaired.stdout
+    again = _doctor(cli, path, "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["drifted_outcomes"] == []

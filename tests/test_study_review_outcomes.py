@@ -6,6 +6,7 @@ existing log, and an import, in bulk or not."""
 from __future__ import annotations
 
 import random
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,11 +14,13 @@ import pytest
 
 from studycli.study import migrations
 from studycli.study.api import Study
+from studycli.study.doctor import examine_database
 from studycli.study.review_records import CardState, Review
 from studycli.study.settings import Settings
 from studycli.study.store import Store
 
 from .study_support import NOW, open_store, schema_of
+from .test_study_doctor import rated_many
 
 QUEUES = ("new", "learning", "review", "relearning")
 METHODS = ("self", "self", "check", "import", "cram")
@@ -146,3 +149,40 @@ def test_imports_in_bulk_and_not_keep_the_outcomes_the_log_gives(tmp_path):
         assert result.added > 300 and result.undos > 0
         expected = read_from_the_log(study.store)
         assert study.store.review_outcomes() == expected != found[-1]
+
+
+def corrupt_outcomes(path: Path) -> None:
+    """The table made to disagree with the log three ways, as a hand edit, a bug or a write
+    with a trigger dropped might: a card's passes wrong, a card's row lost, a card the log has
+    no review of."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE review_outcomes SET passed = passed - 1 WHERE card_id = 'add-one'")
+        conn.execute("DELETE FROM review_outcomes WHERE card_id = 'bias-concept'")
+        conn.execute("INSERT INTO review_outcomes VALUES ('ghost', 3, 2)")
+    conn.close()
+
+
+def test_the_doctor_reports_outcomes_that_differ_from_the_log_and_counts_them_again(tmp_path):
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path, 40)
+    with Store.open(path) as store:
+        counted = store.review_outcomes_counted()
+        assert set(counted) == {"add-one", "bias-concept"}  # (each with reviews in review)
+        assert store.review_outcomes() == counted
+    assert examine_database(path, repair=False).healthy  # (nothing to say of a healthy log)
+    corrupt_outcomes(path)
+    with Store.open(path) as store:
+        corrupted = store.review_outcomes()
+        assert corrupted != counted
+    checked = examine_database(path, repair=False)
+    assert checked.outcomes_drifted == ["add-one", "bias-concept", "ghost"]
+    assert not checked.healthy and not checked.repaired and checked.drifted == []
+    assert checked.to_dict()["drifted_outcomes"] == ["add-one", "bias-concept", "ghost"]
+    with Store.open(path) as store:
+        assert store.review_outcomes() == corrupted  # (a dry run changes nothing)
+    repaired = examine_database(path)
+    assert repaired.outcomes_drifted == ["add-one", "bias-concept", "ghost"]
+    assert repaired.repaired and repaired.healthy and repaired.backup is not None
+    with Store.open(path) as store:
+        assert store.review_outcomes() == counted == read_from_the_log(store)
+    assert examine_database(path, repair=False).outcomes_drifted == []

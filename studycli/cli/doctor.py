@@ -24,7 +24,8 @@ def doctor(
     compared with every stored card state; states that differ are repaired from the log.
 
     So is the schedule each review logged (its queue and state after, which `stats` reads)
-    where it differs from the replay's or does not read.
+    where it differs from the replay's or does not read, and each card's count of reviews
+    passed in review (kept for `stats`' topic retention) where it differs from the log's.
 
     It also says where the memory states are not what the FSRS parameters in settings.toml
     give (parameters edited by hand, or an `optimize --write` killed between saving them and
@@ -133,6 +134,15 @@ def _show(report, dry_run: bool) -> None:
             f"{replay}: the state after {counted(len(report.drifted_reviews), 'review')} (the "
             f"schedule each left, which `stats` reads) differs from the replay's or does not "
             f"read: review id(s) {ids}{' ...' if len(report.drifted_reviews) > 10 else ''}",
+        )
+    if report.outcomes_drifted:
+        names = ", ".join(report.outcomes_drifted[:10])
+        more = " ..." if len(report.outcomes_drifted) > 10 else ""
+        print_prose(
+            console,
+            f"the counts of reviews passed in review that `stats` reads for topic retention "
+            f"differ from the log for {counted(len(report.outcomes_drifted), 'card')}: "
+            f"{escape(names)}{more}",
         )
     if dry_run:
         console.print("dry run: nothing changed; `studycli doctor` repairs them from the log")

@@ -71,7 +71,9 @@ class Report:
     """What the doctor found and did. `drifted` are the cards whose stored state differed
     from the replay of the log; `drifted_reviews`, the ids of the reviews whose logged queue or
     state after did (or did not read: the state `stats` reads a card's interval from);
-    `repaired` says whether they were overwritten with it.
+    `outcomes_drifted`, the cards whose row in the table of outcomes that `stats` reads
+    (migration 0012) is not what the log counts; `repaired` says whether they were
+    overwritten with the replay (the table counted again from the log).
 
     For a damaged file (`integrity` not empty): `log` says how much of the review log still
     reads; `salvage` holds the commands that save it into a new database, when all of it
@@ -83,6 +85,7 @@ class Report:
     cards: int = 0
     drifted: list[str] = field(default_factory=list)
     drifted_reviews: list[int] = field(default_factory=list)
+    outcomes_drifted: list[str] = field(default_factory=list)
     repaired: bool = False
     backup: Path | None = None
     log: damaged_log.LogReading | None = None
@@ -102,7 +105,7 @@ class Report:
     @property
     def differs(self) -> bool:
         """Some card state or review's logged state differs from the replay of the log."""
-        return bool(self.drifted or self.drifted_reviews)
+        return bool(self.drifted or self.drifted_reviews or self.outcomes_drifted)
 
     def to_dict(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -113,6 +116,7 @@ class Report:
             "cards_compared": self.cards,
             "drifted": self.drifted,
             "drifted_reviews": self.drifted_reviews,
+            "drifted_outcomes": self.outcomes_drifted,
             "repaired": self.repaired,
             "backup": str(self.backup) if self.backup else None,
             "healthy": self.healthy,
@@ -291,17 +295,24 @@ def examine(store: Store, *, repair: bool = True) -> Report:
             cards=len(replayed),
             drifted=drifted,
             drifted_reviews=sorted(review_id for _, _, review_id in reviews_differing),
+            outcomes_drifted=store.outcomes_differing(),
         )
         if not report.differs or not repair:
             return report
         copy = backups.backup(store.path, backups.backup_path(store.path, "repair"))
         store.replace_states([replayed[i] for i in drifted])
         store.write_schedule(reviews_differing)  # (in the same transaction)
+        if report.outcomes_drifted:  # (after the queues: the triggers count those written)
+            store.recount_outcomes()
         # checked before the commit, against the replay above (the log cannot change under
         # the write lock, and a replay gives the same states every time): a third replay
         # after the commit was a third of the run, in which a Ctrl-C ended the command
         # without a word though the repair was made
-        repaired = store.states() == replayed and _logged(store, reviews_differing)
+        repaired = (
+            store.states() == replayed
+            and _logged(store, reviews_differing)
+            and not store.outcomes_differing()
+        )
     return replace(report, repaired=repaired, backup=copy)
 
 

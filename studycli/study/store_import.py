@@ -22,7 +22,7 @@ from typing import Any
 
 from .review_records import CardState, ReviewMethod
 from .store_connection import StoreConnection
-from .store_sql import _UNDONE_JOIN, NOT_CRAM, _scheduler_id, _write_state
+from .store_sql import _UNDONE_JOIN, NOT_CRAM, _scheduler_id, _write_state, recount_outcomes
 from .times import iso, parse_time
 
 _STAGING = ("staged", "staged_rows", "staged_undone")  # the temporary tables of an import
@@ -48,15 +48,6 @@ _UNDONE_HERE = (
     " WHERE k.card_id = r.card_id AND k.reviewed_at = r.reviewed_at"
     f" AND k.method != '{ReviewMethod.CRAM.value}'"
     " AND k.id NOT IN (SELECT review_id FROM undos)))"
-)
-
-
-# Each card's outcomes counted from the log, as migration 0012 counts them first.
-_OUTCOMES_COUNTED = (
-    "INSERT INTO review_outcomes (card_id, reviews, passed)"
-    " SELECT card_id, COUNT(*), SUM(rating > 1) FROM reviews"
-    f" WHERE queue = 'review' AND method != '{ReviewMethod.CRAM.value}'"
-    " AND id NOT IN (SELECT review_id FROM undos) GROUP BY card_id"
 )
 
 
@@ -358,8 +349,7 @@ class ImportMixin(StoreConnection):
         for _, sql, _ in dropped:
             self.conn.execute(sql)
         if any(kind == "trigger" for _, _, kind in dropped):
-            self.conn.execute("DELETE FROM review_outcomes")
-            self.conn.execute(_OUTCOMES_COUNTED)
+            recount_outcomes(self.conn)
 
     def append_imported(
         self,

