@@ -80,6 +80,17 @@ class RatedElsewhere(StudyError):
         self.card_id, self.rating = card_id, rating
 
 
+class StateChanged(StudyError):
+    """A rating refused because the card's state changed, without a rating of it, since the
+    intervals it was chosen by were shown: another command imported reviews of it, undid one,
+    or recomputed the memory states. Rated, it would build on the state as it is now and give
+    other intervals than those shown; the learner is shown them and chooses again."""
+
+    def __init__(self, card_id: str) -> None:
+        super().__init__(f"{card_id}'s state changed since its intervals were shown")
+        self.card_id = card_id
+
+
 class HistoryMoved(StudyError):
     """A rating refused because another command moved the card's history since this one began
     (a renamed card's, `renames.carry`): `old_id` -> `new_id`, one of them the rated card's.

@@ -1660,6 +1660,66 @@ def test_an_import_while_the_card_is_on_screen_shows_its_intervals_again_then_ra
         assert core.rebuild(store)["bias-concept"].fsrs == store.state("bias-concept").fsrs
 
 
+def test_an_import_committed_while_the_rating_waits_for_the_lock_asks_the_rating_again(
+    tmp_path, monkeypatch
+):
+    """The key pressed while another terminal's import holds the write lock, not committed
+    yet: the bar was not outdated then, and the rating waited for the lock (an import holds
+    it for as long as it runs), then built on the merged history the import committed
+    meanwhile, saved by a bar that had shown the card new (Good in minutes where the merged
+    history gives months). Compared under the write lock, where the rating reads the state it
+    builds on, the key is asked again under the bar as it is now."""
+    import threading
+
+    from studycli.study import busy
+    from studycli.study.api import Study, study_items
+    from studycli.study.settings import Settings
+
+    log = tmp_path / "laptop.csv"
+    log.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        f"bias-concept,4,{(NOW - timedelta(days=300)).isoformat()},\n",
+        encoding="utf-8",
+    )
+    content = load_content(FIXTURE_CONTENT)
+    card = content.cards["bias-concept"]
+    holding, waiting = threading.Event(), threading.Event()
+    begin_write = busy.begin_write
+
+    def begin(conn):  # the session's rating, about to wait for the import's lock
+        if threading.current_thread() is threading.main_thread():
+            waiting.set()
+        begin_write(conn)
+
+    monkeypatch.setattr(busy, "begin_write", begin)
+    merged = {}
+
+    def imports():  # another terminal: its import holds the lock until the rating waits
+        with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as other:
+            with other.store.transaction():
+                holding.set()
+                assert waiting.wait(10)
+                assert other.import_reviews(log, study_items(content.cards.values()), NOW).added
+            merged["good"] = rating_label(Rating.Good, other.preview(card, NOW)[Rating.Good])
+
+    importer = threading.Thread(target=imports)
+
+    def keys():
+        yield " "  # the answer and its bar; then the import takes the lock
+        importer.start()
+        assert holding.wait(10)
+        yield "3"  # Good: waits for the import, which commits
+        importer.join()
+        yield from "3q"  # Good, under the bar as it is now
+
+    pressed = keys()
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [card])
+    said = " ".join(text.split())
+    notice = said.index("Good was not saved: bias-concept's history changed while it was on")
+    assert said.index(merged["good"], notice) > notice, said
+    assert [(r.rating, r.method) for r in reviews] == [(4, "import"), (3, "self")]
+
+
 def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_path):
     def keys():
         yield from " 3"  # this session rates the card Good

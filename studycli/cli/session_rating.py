@@ -2,12 +2,12 @@
 (review_session.py), which mixes it in.
 
 `_offer_ratings` shows the rating keys, in `RATING_STYLE`'s colours, with the interval each
-gives (shown again, and the key asked again, where another terminal changed the card's
-history meanwhile: `_bar_outdated`); `_rate` takes a key (one that goes against the coding
-card's check is refused) and `_save` commits it to the store, or logs it for cram, and says
-when the card comes back; a passed answer is put aside once rated (`_put_aside`). `_undo`
-takes back the last thing done: a bury or a suspension (`@`), or this session's latest
-rating.
+gives; `_rate` takes a key (one that goes against the coding card's check is refused) and
+`_save` commits it to the store, or logs it for cram, and says when the card comes back (or
+shows the keys again, as they are now, and asks again, where another terminal changed the
+card's history meanwhile: `_changed_meanwhile`); a passed answer is put aside once rated
+(`_put_aside`). `_undo` takes back the last thing done: a bury or a suspension (`@`), or this
+session's latest rating.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from studycli.errors import (
     ClockBehind,
     HistoryMoved,
     RatedElsewhere,
+    StateChanged,
     StoreUnavailable,
     StudyError,
     UndoneAlready,
@@ -73,7 +74,8 @@ class SessionRating:
 
     def _offer_ratings(self, shown: _Card, allowed: tuple[Rating, ...] | None = None) -> None:
         """Show the rating keys (all by default), each with the interval it gives (when the
-        session reschedules), and keep what those were computed from (`_bar_outdated`)."""
+        session reschedules), and keep what those were computed from (`_save` hands it to
+        the rating)."""
         from fsrs import Rating
 
         previewed = self.study.previewed(shown.card, self.clock()) if self.reschedule else None
@@ -91,26 +93,22 @@ class SessionRating:
         )
         self.console.print(bar)
 
-    def _bar_outdated(self, shown: _Card, rating: Rating) -> bool:
-        """Whether the intervals on screen were computed before another terminal changed the
-        card's state without rating it (an import merged its history, `Study.changed_since`):
-        the rating would build on the state as it is, and give other intervals than those the
-        learner chose by. That is said, the bar shown again as it is now, and the learner
-        rates again (True). A key press reads `data_version` only, unless another process
-        wrote since."""
-        previewed, allowed = shown.bar if shown.bar is not None else (None, None)
-        if previewed is None or not self.study.changed_since(shown.card, previewed, shown.log_mark):
-            return False
+    def _changed_meanwhile(self, shown: _Card, rating: Rating) -> None:
+        """The rating was refused (`StateChanged`): another terminal changed the card's state
+        without rating it since its keys were shown (an import merged its history, an undo,
+        new parameters' recompute), and it would have built on the state as it is, giving
+        other intervals than those the learner chose by. That is said, and the keys shown
+        again as they are now: the learner rates again."""
         self.console.print(
             Text(
                 f"{RATING_NAMES[rating]} was not saved: {shown.card.id}'s history changed "
-                "while it was on screen (another terminal imported or undid a review of it), "
-                "and its intervals with it: rate again by those below",
+                "while it was on screen (another terminal imported or undid a review of it, or "
+                "recomputed the memory states), and its intervals with it: rate again by those "
+                "below",
                 style="yellow",
             )
         )
-        self._offer_ratings(shown, allowed)
-        return True
+        self._offer_ratings(shown, shown.bar[1] if shown.bar is not None else None)
 
     def _rate(self, shown: _Card, rating: Rating) -> bool:
         outcome = shown.outcome
@@ -123,8 +121,6 @@ class SessionRating:
                     style="yellow",
                 )
             )
-            return False
-        if self._bar_outdated(shown, rating):
             return False
         try:
             return self._save(shown, rating)
@@ -185,7 +181,11 @@ class SessionRating:
                 check_status=status,
                 duration_ms=duration,
                 unless_rated_after=shown.log_mark,
+                shown=shown.bar[0] if shown.bar is not None else None,
             )
+        except StateChanged:  # (nothing written: the card stays, its keys asked again)
+            self._changed_meanwhile(shown, rating)
+            return False
         except RatedElsewhere as other:  # two sessions at once: studied there meanwhile
             self.queue.left(shown.card)
             self.console.print(

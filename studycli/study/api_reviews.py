@@ -36,13 +36,12 @@ class Rated(Record):  # named tuples: cheaper than frozen dataclasses at start-u
 
 
 class Previewed(Record):
-    """The intervals a rating bar shows (`Study.previewed`) and what they were computed from:
-    the database's `data_version` then and the item's state (fsrs's JSON; None while new),
-    which `Study.changed_since` compares with the database's now."""
+    """The intervals a rating bar shows (`Study.previewed`) and the item's state they were
+    computed from (fsrs's JSON; "" while new), which a rating chosen by them hands to `rate`
+    (`shown`): refused there, under the write lock, if the state is another by then."""
 
     intervals: dict[Rating, timedelta]
-    version: int
-    fsrs: str | None
+    fsrs: str
 
 
 class ReviewsMixin(StudyBase):
@@ -53,28 +52,12 @@ class ReviewsMixin(StudyBase):
         return self.previewed(item, now).intervals
 
     def previewed(self, item: Card, now: datetime) -> Previewed:
-        """`preview`, with what it was computed from (see `changed_since`)."""
+        """`preview`, with the state it was computed from (see `rate`'s `shown`)."""
         from . import rating as core
 
-        version = self.store.data_version()  # (first: a write after it is seen as one)
         state = self.store.state(item.id)
         intervals = core.preview(item.id, state, now, self.settings)
-        return Previewed(intervals, version, state.fsrs if state is not None else None)
-
-    def changed_since(self, item: Card, shown: Previewed, rated_after: int) -> bool:
-        """Whether another process changed `item`'s state since its intervals were `shown`
-        without rating it (none since review `rated_after`, `latest_review_id` when it was
-        shown): an import that merged its history (another terminal's), or an undo there.
-        A rating now builds on the state as it is (`rate` reads it under the write lock), so
-        the intervals shown are not what it gives. (A rating of it there is not such a
-        change: `rate` refuses this one, `unless_rated_after`.) Reads one row, and only where
-        another connection has committed since (`data_version`): a few microseconds."""
-        if self.store.data_version() == shown.version:
-            return False
-        state = self.store.state(item.id)
-        if (state.fsrs if state is not None else None) == shown.fsrs:
-            return False
-        return self.store.rating_after(item.id, rated_after) is None
+        return Previewed(intervals, (state.fsrs if state is not None else None) or "")
 
     def rate(
         self,
@@ -87,13 +70,17 @@ class ReviewsMixin(StudyBase):
         duration_ms: int | None = None,
         unless_rated_after: int | None = None,
         unless_moved_after: int | None = None,
+        shown: Previewed | None = None,
     ) -> Rated:
         """Schedule `item` with `rating` at `now` and commit the review before returning;
         with `unless_rated_after` (`latest_review_id` when the item was shown), refuse with
         RatedElsewhere if another session rated it since; and with HistoryMoved where another
         command moved the history of its id, away or onto it, since `unless_moved_after`
         (`moves_mark` of the Study the item's content was read with), by default since this
-        Study opened (see `rating.rate`)."""
+        Study opened; and with `shown` (the intervals the rating was chosen by), with
+        StateChanged where the item's state is no longer the one they were computed from
+        (another command imported reviews of it, undid one, or recomputed the memory states:
+        `rating.rate`'s `unless_changed_from`)."""
         from . import rating as core
 
         moved_after = self.moves_mark if unless_moved_after is None else unless_moved_after
@@ -108,6 +95,7 @@ class ReviewsMixin(StudyBase):
             duration_ms=duration_ms,
             unless_rated_after=unless_rated_after,
             unless_moved_after=moved_after,
+            unless_changed_from=None if shown is None else shown.fsrs,
             content_hash=self.recorded_hash(item),
         )
         state = self.store.state(item.id)

@@ -17,7 +17,7 @@ from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler
 
 from studycli.content.card import Card
-from studycli.errors import ClockBehind, HistoryMoved, RatedElsewhere, StoreError
+from studycli.errors import ClockBehind, HistoryMoved, RatedElsewhere, StateChanged, StoreError
 
 from . import scheduler as sched
 from .clock_skew import CLOCK_SKEW, MICROSECOND, SKEW_SAID, shown, spoken
@@ -88,6 +88,7 @@ def rate(
     duration_ms: int | None = None,
     unless_rated_after: int | None = None,
     unless_moved_after: int | None = None,
+    unless_changed_from: str | None = None,
     content_hash: str | None = None,
 ) -> Review:
     """Rate `card` at `now`: schedule it with fsrs and commit the review before returning.
@@ -105,6 +106,13 @@ def rate(
             new content), checked under the write lock as `unless_rated_after` is. Rated
             under the old id, the card was rated as new; the next command merged that rating
             into the new id's history.
+        unless_changed_from: the card's state (fsrs's JSON, "" while new) when the intervals
+            the rating was chosen by were computed (`Study.previewed`): refuse if the state
+            differs, checked under the write lock, where the rating reads the state it builds
+            on (after `unless_rated_after`'s check: a rating there is said as such). Checked
+            before the lock, a key pressed while another process's import held it (for as
+            long as it ran) found no change, waited, and the rating built on the history the
+            import merged, chosen by intervals that were not its own.
 
     Returns:
         The recorded review (with its id, for undo).
@@ -112,6 +120,7 @@ def rate(
     Raises:
         RatedElsewhere: see `unless_rated_after` (nothing written).
         HistoryMoved: see `unless_moved_after` (nothing written).
+        StateChanged: see `unless_changed_from` (nothing written).
         ClockBehind: `now` is before the card's last review or the last recompute by more
             than `clock_skew.CLOCK_SKEW` (up to that, the rating is logged just after it:
             `rating_time`).
@@ -137,6 +146,9 @@ def rate(
             other = store.rating_after(card.id, began)
             if other is not None:
                 raise RatedElsewhere(card.id, other)
+        held = (before.fsrs if before is not None else None) or ""
+        if unless_changed_from is not None and held != unless_changed_from:
+            raise StateChanged(card.id)
         moment = rating_time(
             card.id, last, store.latest_recompute(), now, store.latest_logged(card.id)
         )
