@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -608,6 +610,52 @@ def test_a_ctrl_c_at_the_busy_ratings_prompt_says_how_to_record_it(
     )
     busy_after_the_check.release()
     assert _history(cli) == []
+
+
+def test_a_rating_chosen_by_intervals_an_import_changed_meanwhile_is_asked_again(
+    cli, attempt, monkeypatch, tmp_path
+):
+    """Another terminal imports a review of the card (the laptop's log) while `solve` asks
+    for the rating: the keys had shown the card new (Easy in days), and the rating chosen by
+    them was recorded on the merged history (months). It is not recorded: the keys are shown
+    again as they are now and the learner chooses again."""
+    from types import SimpleNamespace
+
+    from studycli.cli import solve as solve_command
+    from studycli.cli import terminal
+    from studycli.paths import database_path
+    from studycli.study.api import Study, study_items
+    from studycli.study.settings import Settings
+
+    from .study_support import NOW
+
+    log = tmp_path / "laptop.csv"
+    log.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        f"add-one,3,{(NOW - timedelta(days=300)).isoformat()},\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    content = load_content(FIXTURE_CONTENT)
+
+    def keys():
+        with Study.open(database_path(), Settings()) as other:  # at the rating's prompt
+            assert other.import_reviews(log, study_items(content.cards.values()), NOW).added
+        yield "4"  # Easy, by the keys shown before the import
+        yield "4"  # Easy, by those shown again
+
+    pressed = keys()
+    monkeypatch.setattr(terminal, "getkey", lambda: next(pressed))
+    terminal_stdin = SimpleNamespace(isatty=lambda: True)  # (the runner replaces sys.stdin)
+    monkeypatch.setattr(solve_command, "sys", SimpleNamespace(stdin=terminal_stdin))
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(CORRECT))
+    said = " ".join(result.stdout.split())
+    notice = "Easy was not recorded: add-one's history changed while the rating was asked"
+    assert result.exit_code == 0 and notice in said, said
+    before, _, after = said.partition(notice)
+    easy = re.compile(r"4 Easy (\S+)")
+    assert easy.findall(before) != easy.findall(after) and "recorded Easy" in after, said
+    assert [(e["rating"], e["method"]) for e in _history(cli)] == [(4, "check"), (3, "import")]
 
 
 def test_an_infinite_loop_is_ended_by_the_time_limit(cli, attempt, tmp_path):

@@ -13,16 +13,44 @@ from .app import options, print_prose, stdout
 from .context import now, open_study
 
 
-def _intervals(ctx: typer.Context, card) -> dict:
-    """The interval each rating would give `card` now, for the rating keys' labels; none where
-    the database cannot be read now (the rating itself then says why)."""
+def _previewed(ctx: typer.Context, card):
+    """The interval each rating would give `card` now, for the rating keys' labels, and the
+    state they were computed from (`Study.previewed`: the rating hands it back, refused where
+    the state changed since); None where the database cannot be read now (the rating itself
+    then says why)."""
     from studycli.errors import StudyError
 
     try:
         with open_study(ctx, write=False) as study:
-            return study.preview(card, now())
+            return study.previewed(card, now())
     except StudyError:
-        return {}
+        return None
+
+
+def _choose(ctx: typer.Context, card, attempt, getkey, again: str):
+    """The rating the learner chooses after a pass (`choose_rating`), and the intervals it
+    was chosen by (`_previewed`); None where they record nothing (q, Ctrl-D: said, with
+    `again`, the command that checks the attempt again to record it).
+
+    Raises:
+        typer.Exit: Ctrl-C (130), said as q is.
+    """
+    from .solve_flow import choose_rating
+
+    shown = _previewed(ctx, card)
+    # (these lines unwrapped: the command is pasted, and copied in one piece)
+    try:
+        chosen = choose_rating(stdout(), attempt, getkey, shown.intervals if shown else None)
+    except KeyboardInterrupt:  # (a pass was lost without a word)
+        stdout().print(f"interrupted: nothing was recorded; {again}", soft_wrap=True)
+        raise typer.Exit(130) from None
+    except EOFError:  # Ctrl-D, as q (click said "Aborted." only)
+        stdout().print(f"nothing recorded (Ctrl-D); {again}", soft_wrap=True)
+        return None
+    if chosen is None:
+        stdout().print(f"nothing recorded (q); {again}", soft_wrap=True)
+        return None
+    return chosen, shown
 
 
 def _record_check(
@@ -59,6 +87,7 @@ def _record_check(
     from studycli.errors import (
         HistoryMoved,
         RatedElsewhere,
+        StateChanged,
         StoreFull,
         StoreUnavailable,
         WaitInterrupted,
@@ -66,26 +95,16 @@ def _record_check(
     from studycli.study.api import ReviewMethod
     from studycli.study.labels import RATING_NAMES, format_interval
 
-    from .solve_flow import choose_rating
     from .terminal import ENTER
 
-    rating = attempt.rating()
+    rating, shown = attempt.rating(), None  # (shown: the intervals a choice was made by)
+    again = ""
     if attempt.outcome.status == "pass" and getkey is not None:
         named = f" --file {shlex.quote(str(given))}" if given is not None else ""
         again = f"`{solve} {card.id} --no-edit{named}` checks it again to record it"
-        # (these lines unwrapped: the command is pasted, and copied in one piece)
-        try:
-            chosen = choose_rating(stdout(), attempt, getkey, _intervals(ctx, card))
-        except KeyboardInterrupt:  # (a pass was lost without a word)
-            stdout().print(f"interrupted: nothing was recorded; {again}", soft_wrap=True)
-            raise typer.Exit(130) from None
-        except EOFError:  # Ctrl-D, as q (click said "Aborted." only)
-            stdout().print(f"nothing recorded (Ctrl-D); {again}", soft_wrap=True)
+        if (chosen := _choose(ctx, card, attempt, getkey, again)) is None:
             return
-        if chosen is None:
-            stdout().print(f"nothing recorded (q); {again}", soft_wrap=True)
-            return
-        rating = chosen
+        rating, shown = chosen
     if opened is not None:
         from studycli.paths import database_path
         from studycli.study.api import refuse_replaced
@@ -108,8 +127,21 @@ def _record_check(
                     duration_ms=int((time.monotonic() - started) * 1000),
                     unless_rated_after=mark,
                     unless_moved_after=moves,
+                    shown=shown,
                 )
             break
+        except StateChanged:  # (only where intervals were shown: the choice asked again)
+            print_prose(
+                stdout(),
+                f"{RATING_NAMES[rating]} was not recorded: {card.id}'s history changed while "
+                "the rating was asked (another terminal imported or undid a review of it, or "
+                "recomputed the memory states), and its intervals with it: choose again by "
+                "those below",
+                markup=False,
+            )
+            if (chosen := _choose(ctx, card, attempt, getkey, again)) is None:
+                return
+            rating, shown = chosen
         except RatedElsewhere as other:
             print_prose(
                 stdout(),
