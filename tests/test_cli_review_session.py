@@ -1720,6 +1720,45 @@ def test_an_import_committed_while_the_rating_waits_for_the_lock_asks_the_rating
     assert [(r.rating, r.method) for r in reviews] == [(4, "import"), (3, "self")]
 
 
+def test_enter_after_a_pass_under_keys_an_import_changed_shows_what_enter_gives_again(
+    tmp_path, monkeypatch
+):
+    """Enter after a pass takes the check's rating, through the same refusal as a rating key
+    where another terminal's import changed the card meanwhile: the keys were shown again,
+    but not the line under them that says what Enter gives (and that s runs it again), and
+    the learner was left with 2, 3 and 4 alone. It is shown with them."""
+    from studycli.paths import attempts_dir
+    from studycli.study.api import Study, study_items
+    from studycli.study.settings import Settings
+
+    monkeypatch.setenv("EDITOR", "true")  # the learner wrote the answer outside, here below
+    monkeypatch.delenv("VISUAL", raising=False)
+    log = tmp_path / "laptop.csv"
+    log.write_text(
+        "card_id,review_rating,review_time,review_duration\n"
+        f"add-one,3,{(NOW - timedelta(days=300)).isoformat()},\n",
+        encoding="utf-8",
+    )
+    content = load_content(FIXTURE_CONTENT)
+
+    def keys():
+        attempts_dir().mkdir(parents=True, exist_ok=True)
+        (attempts_dir() / "add-one.py").write_text("def add_one(x):\n    return x + 1\n")
+        yield "s"  # a pass: Enter is Good
+        with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as other:
+            assert other.import_reviews(log, study_items(content.cards.values()), NOW).added
+        yield from "\r\r"  # Good, refused and asked again; Good
+
+    pressed = keys()
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [content.get("add-one")])
+    said = " ".join(text.split())
+    enter = "Enter: Good (first try) · s: edit and run again"
+    _, notice, after = said.partition("Good was not saved: add-one's history changed")
+    assert notice and enter in said.split(notice)[0] and enter in after, said
+    assert after.index(enter) < after.index("due again in"), said
+    assert [(r.rating, r.method) for r in reviews] == [(3, "import"), (3, "check")]
+
+
 def test_undo_after_another_session_rated_the_card_is_a_notice_not_the_end(tmp_path):
     def keys():
         yield from " 3"  # this session rates the card Good

@@ -75,7 +75,8 @@ class SessionRating:
     def _offer_ratings(self, shown: _Card, allowed: tuple[Rating, ...] | None = None) -> None:
         """Show the rating keys (all by default), each with the interval it gives (when the
         session reschedules), and keep what those were computed from (`_save` hands it to
-        the rating)."""
+        the rating); after a check, the line under them says what Enter gives (shown again
+        with them where the rating is asked again: `_changed_meanwhile`)."""
         from fsrs import Rating
 
         previewed = self.study.previewed(shown.card, self.clock()) if self.reschedule else None
@@ -92,6 +93,10 @@ class SessionRating:
             ]
         )
         self.console.print(bar)
+        if shown.outcome is not None:  # why Enter is Hard after a pass, as `solve` says it
+            why = f" ({shown.why_at_check})" if shown.outcome.status == "pass" else ""
+            enter = f"Enter: {RATING_NAMES[shown.check_rating()]}{why}"
+            self.console.print(render.KeyLine(f"{enter} · s: edit and run again"))
 
     def _changed_meanwhile(self, shown: _Card, rating: Rating) -> None:
         """The rating was refused (`StateChanged`): another terminal changed the card's state

@@ -16,7 +16,6 @@ from rich.text import Text
 
 from studycli.content.loader import Content
 from studycli.errors import StudyError
-from studycli.study.labels import RATING_NAMES
 from studycli.study.settings import Settings
 
 from . import render
@@ -142,12 +141,7 @@ class SessionSolve(SessionRating):
             shown.steps_shown = len(card.steps)
             self.console.print(render.answer(card))
             shown.answer_shown = True
-        if outcome.status == "pass":
-            default = RATING_NAMES[shown.check_rating()]
-            self._offer_ratings(shown, (Rating.Hard, Rating.Good, Rating.Easy))
-            self.console.print(  # why Enter is Hard after a pass, as `solve` says it
-                render.KeyLine(f"Enter: {default} ({shown.why_at_check}) · s: edit and run again")
-            )
-        else:
-            self._offer_ratings(shown, (Rating.Again,))
-            self.console.print(render.KeyLine("Enter: Again · s: edit and run again"))
+        passed = outcome.status == "pass"  # (the line under the keys says what Enter gives)
+        self._offer_ratings(
+            shown, (Rating.Hard, Rating.Good, Rating.Easy) if passed else (Rating.Again,)
+        )
