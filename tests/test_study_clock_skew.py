@@ -159,3 +159,45 @@ def test_an_undo_the_import_applies_is_timed_after_a_rating_logged_ahead_of_the_
         with pytest.raises(StoreError, match="an import took back an earlier rating"):
             study.undo(mine.review.id, NOW + timedelta(seconds=50))
         assert core.rebuild(study.store) == study.store.states()
+
+
+def _export_imports(study: Study, tmp_path: Path) -> int:
+    """`study`'s log exported, and imported into a new database: its undone ratings added."""
+    exported = tmp_path / "export.csv"
+    study.export_reviews(exported)
+    with Study.open(tmp_path / "other.sqlite3", NO_FUZZ) as other:
+        return other.import_reviews(exported, _items(), NOW + timedelta(minutes=10)).undone_added
+
+
+def test_an_undo_the_import_would_refuse_in_the_export_is_refused_with_the_clock_to_set_right(
+    tmp_path,
+):
+    """An undo at a time an hour before its rating (the clock put back between the two) was
+    taken and logged; the export wrote it, and the import of that export refused the file
+    whole (b8a0939: "a rating is undone after it is given"), so that the learner's own log no
+    longer synced. It is refused, as a rating behind the card's last review is."""
+    card = fixture_content().get("bias-concept")
+    with Study.open(tmp_path / "db.sqlite3", NO_FUZZ) as study:
+        rated = study.rate(card, Rating.Good, NOW)
+        with pytest.raises(ClockBehind) as refused:
+            study.undo(rated.review.id, NOW - timedelta(hours=1))
+        assert study.store.undo_count() == 0 and len(study.history("bias-concept")) == 1
+        study.undo(rated.review.id, NOW - CLOCK_SKEW)  # (two clocks apart: taken)
+        assert _export_imports(study, tmp_path) == 1
+    said = " ".join(str(refused.value).split())
+    assert "this rating was given at 2025-03-01 09:00:00 UTC, 1 h after this machine's" in said
+    assert "time now (2025-03-01 08:00:00 UTC)" in said and "clock" in said
+    assert "or undo it from 2025-03-01 08:55:00 UTC on" in said
+
+
+def test_a_rating_logged_just_after_a_review_five_minutes_ahead_undone_at_once_exports(tmp_path):
+    """A rating logged just after a review exactly the skew ahead (a microsecond after it)
+    and undone at the clock's time the rating was given at (a clock held still): the import
+    of the export refused it, an undo 5 min 1 s before its rating's time. The import takes
+    what studycli writes: the skew and the microsecond."""
+    card = fixture_content().get("bias-concept")
+    with Study.open(tmp_path / "db.sqlite3", NO_FUZZ) as study:
+        _rated_ahead(study, tmp_path, CLOCK_SKEW)
+        rated = study.rate(card, Rating.Good, NOW)
+        study.undo(rated.review.id, NOW)
+        assert _export_imports(study, tmp_path) == 1

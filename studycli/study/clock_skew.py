@@ -21,11 +21,33 @@ from .times import iso, parse_time
 CLOCK_SKEW = timedelta(minutes=5)  # as Anki's sync: clocks further apart are to be set right
 SKEW_SAID = "5 minutes"  # CLOCK_SKEW, as messages give it
 MICROSECOND = timedelta(microseconds=1)  # the store's precision: "just after" a time
+# How far before its rating's logged time an undo may be: studycli logs a rating up to a
+# microsecond after a review `CLOCK_SKEW` ahead of the clock (`rating.rating_time`), and an
+# undo at the clock's time (`Store.undo`), both of which the log's export then carries
+UNDO_SKEW = CLOCK_SKEW + MICROSECOND
 
 
 def latest_accepted(now: datetime) -> datetime:
     """The latest time a review read at `now` may have (`CLOCK_SKEW` ahead of it)."""
     return now + CLOCK_SKEW
+
+
+def undone_before(given: datetime, undone: datetime) -> bool:
+    """Whether an undo at `undone` of a rating logged at `given` is further before it than
+    studycli logs one (`UNDO_SKEW`): a clock put back between the two (`Store.undo` refuses
+    it, `undo_behind`), or an export's cell edited (the import refuses the file)."""
+    return undone < given - UNDO_SKEW
+
+
+def undo_behind(given: datetime, now: datetime) -> str:
+    """Why an undo at `now` of a rating logged at `given` is refused (`undone_before`)."""
+    return (
+        f"this rating was given at {shown(given)}, {spoken(given - now)} after this machine's "
+        f"time now ({shown(now)}), more than the {SKEW_SAID} two machines' clocks may be "
+        "apart: the system clock (or STUDYCLI_NOW) is behind, and an undo logged before the "
+        "rating it takes back makes the log's export one that no import takes; set the clock "
+        f"right, or undo it from {shown(given - CLOCK_SKEW)} on"
+    )
 
 
 def spoken(interval: timedelta) -> str:

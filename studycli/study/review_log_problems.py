@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .clock_skew import CLOCK_SKEW, SKEW_SAID, shown, spoken
+from .clock_skew import CLOCK_SKEW, SKEW_SAID, shown, spoken, undone_before
 from .review_log_columns import REQUIRED
 from .review_log_rows import (
     _CONTROL,
@@ -178,16 +178,17 @@ def _undone_problem(text: str, now: datetime | None, time: str) -> str | None:
 
 def _undone_before_problem(text: str, moment: datetime, time: str) -> str | None:
     """An undone_at (`moment`) further before its own row's review_time (`time`) than two
-    clocks may be apart: a rating is undone after it is given. Up to `CLOCK_SKEW` before is
-    taken: studycli writes such rows itself (a rating logged just after a review from a
-    machine whose clock was a little ahead, `rating.rating_time`, then undone at this
-    machine's time). Further is a clock put back between the two, or a cell edited by hand;
-    it was taken unchecked, a rating logged undone before it was given."""
+    clocks may be apart: a rating is undone after it is given. Up to `CLOCK_SKEW` before (and
+    the microsecond a rating is logged after a review that far ahead) is taken: studycli
+    writes such rows itself (a rating logged just after a review from a machine whose clock
+    was a little ahead, `rating.rating_time`, then undone at this machine's time;
+    `clock_skew.undone_before`). Further is a clock put back between the two, or a cell
+    edited by hand; it was taken unchecked, a rating logged undone before it was given."""
     try:
         reviewed = _undone_time(time, _LAST)  # (review_time's forms; its own problem else)
     except ValueError:
         return None
-    if moment >= reviewed - CLOCK_SKEW:
+    if not undone_before(reviewed, moment):
         return None
     return (
         f"undone_at {text[:40]!r} is {spoken(reviewed - moment)} before the row's review_time "

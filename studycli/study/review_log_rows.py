@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .clock_skew import CLOCK_SKEW, latest_accepted
+from .clock_skew import CLOCK_SKEW, latest_accepted, undone_before
 
 if TYPE_CHECKING:
     from .review_log_csv import MakeRow, Row
@@ -67,7 +67,7 @@ def _row(
     undone_at = None
     if undone is not None and (text := row[undone].strip()):
         undone_at = _undone_time(text, latest)
-        if undone_at < moment - CLOCK_SKEW:  # (`_undone_before_problem`)
+        if undone_before(moment, undone_at):  # (`_undone_before_problem`)
             raise ValueError
     return make(card, score, moment, milliseconds, time, undone_at, made_on)
 

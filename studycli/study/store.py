@@ -31,9 +31,10 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from studycli.errors import StoreError, UndoneAlready
+from studycli.errors import ClockBehind, StoreError, UndoneAlready
 
 from . import database
+from .clock_skew import undo_behind, undone_before
 from .review_records import CardState, Review, ReviewMethod
 from .store_export import ExportMixin
 from .store_import import ImportMixin
@@ -145,6 +146,8 @@ class Store(
                     "without it: the state this rating was given on is gone, so it cannot be "
                     "undone"
                 )
+            if undone_before(review.reviewed_at, now):
+                raise ClockBehind(undo_behind(review.reviewed_at, now))
             conn.execute(
                 "INSERT INTO undos (review_id, undone_at) VALUES (?, ?)", (review_id, iso(now))
             )
