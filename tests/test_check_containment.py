@@ -197,8 +197,15 @@ def test_the_solve_command_returns_at_the_limit_though_children_hold_its_output(
 
 
 def test_a_100_mb_print_is_captured_cut_to_its_tail(tmp_path):
-    outcome, seconds = run_timed(attempt_job(tmp_path, PRINTS_100_MB))
-    assert outcome.status == "fail" and seconds < LIMIT + SLACK
+    """The flood is drained while the check runs, and the check ends on its own verdict
+    ("fail": it returned x), its output cut to the tail. What is timed here is not the limit:
+    100 MB through the 64 KB pipe is some 1,500 hand-overs between the check and its worker,
+    1.7 s and more on the loaded 2-core box, where under the 2 s limit it timed out (CI's
+    unprivileged run, 2 of 5 under load; 4 of 5 alone at load 11). Under a limit of 60 s a
+    flood read only at the check's end (the pipe full, the check blocked) still fails here,
+    as a timeout."""
+    outcome, seconds = run_timed(attempt_job(tmp_path, PRINTS_100_MB, timeout=60))
+    assert outcome.status == "fail", (outcome, seconds)
     assert len(outcome.output) < OUTPUT_LIMIT + 100
     assert outcome.output.startswith(f"… {100_000_001 - OUTPUT_LIMIT:,} earlier bytes not shown\n")
     assert outcome.output.rstrip().endswith("x" * 100)
