@@ -468,12 +468,17 @@ def test_an_attempt_that_starts_too_many_processes_is_stopped_and_told_so(
     assert [pid for pid in started if pid.isdigit() and alive(int(pid))] == []
 
 
-FORKS_CHILDREN_THAT_TAKE_AN_ID = """
+# The pids it records are /proc's (`PROC_PIDS`): a check run as root runs in a PID namespace of
+# its own, whose numbers name other processes out here (kernel threads under 200): the test
+# found pids "92, 93" alive (threads of the machine's agent), and looked for its group's live
+# processes under the namespace's number, which /proc gives no group of the check's.
+FORKS_CHILDREN_THAT_TAKE_AN_ID = (
+    """
 import os, time
 
 def add_one(x):
     with open({record!r}, "w", buffering=1) as record:
-        record.write(f"{{os.getpgrp()}}\\n")
+        record.write(f"{{proc_stat('pgrp')}}\\n")
         for _ in range({starts}):  # bounded: never an unbounded fork bomb
             read, write = os.pipe()
             pid = os.fork()
@@ -488,9 +493,11 @@ def add_one(x):
             os.read(read, 1)  # (once it has taken its id, or been refused)
             os.close(read)
             os.close(write)
-            record.write(f"{{pid}}\\n")
+            record.write(f"{{proc_pid(pid)}}\\n")
     return x + 1  # right: a check that no cap stopped passes
 """
+    + PROC_PIDS
+)
 
 
 @pytest.mark.skipif(
