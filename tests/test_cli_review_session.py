@@ -481,45 +481,31 @@ def test_solving_a_coding_card_in_the_session_rates_it_by_the_check(session, tmp
     )
 
 
-def test_an_attempt_that_does_not_compile_keeps_the_answer_hidden(session, tmp_path):
-    """A missing colon showed the whole answer, and only Again was left to rate (a QA pass): a
-    typo costs no recall. Its syntax error is shown, the answer stays hidden, and it counts as
-    a failed run, as a save left not compiling does in `solve --watch`."""
+@pytest.mark.parametrize(
+    ("typo", "shown", "why"),
+    [
+        ("def add_one(x)\n    return x + 1\n", "SyntaxError", "does not compile"),
+        (
+            "def add_on(x):\n    return x + 1\n",
+            r"name\s+the\s+answer\s+add_one",
+            "defines no function add_one",
+        ),
+    ],
+    ids=["missing-colon", "misnamed-function"],
+)
+def test_an_attempt_with_a_typo_keeps_the_answer_hidden(session, tmp_path, typo, shown, why):
+    """A missing colon, or an answer written under another name (a new learner's first hour),
+    showed the whole answer, and only Again was left to rate (a QA pass): a typo costs no
+    recall (a misnamed function was never called). Its error is shown, the answer stays
+    hidden, and it counts as a failed run, as a save left not compiling does in `solve
+    --watch`."""
     answer = tmp_path / "answer.py"
-    answer.write_text("def add_one(x)\n    return x + 1\n")
+    answer.write_text(typo)
     child = session(EDITOR=f"cp {answer}", VISUAL="")
     child.expect(FRONT)
     child.send("s")
-    child.expect("SyntaxError")
-    said = child.expect(["does not compile: fix it, save, and press s again", "Enter: Again"])
-    assert said == 0 and "Answer" not in child.before
-    answer.write_text("def add_one(x):\n    return x + 1\n")
-    child.send("s")
-    child.expect("passed every case")
-    child.expect(r"Enter: Hard \(1 failed run first\)")
-    child.send("\r")
-    child.expect("Hard: due again in")
-    child.send("q")
-    child.expect(pexpect.EOF)
-    with _store(session.db) as store:
-        [entry] = store.reviews()
-    assert (entry.rating, entry.check_status) == (2, "pass")
-
-
-def test_an_attempt_with_a_misnamed_function_keeps_the_answer_hidden(session, tmp_path):
-    """An answer written under another name showed the whole answer, and only Again was left
-    to rate (a new learner's first hour): the check never called it, so, as a missing colon,
-    it costs no recall. What the file defines is said, the answer stays hidden, and it counts
-    as a failed run."""
-    answer = tmp_path / "answer.py"
-    answer.write_text("def add_on(x):\n    return x + 1\n")
-    child = session(EDITOR=f"cp {answer}", VISUAL="")
-    child.expect(FRONT)
-    child.send("s")
-    child.expect(r"name\s+the\s+answer\s+add_one")
-    said = child.expect(
-        ["defines no function add_one: fix it, save, and press s again", "Enter: Again"]
-    )
+    child.expect(shown)
+    said = child.expect([f"{why}: fix it, save, and press s again", "Enter: Again"])
     assert said == 0 and "Answer" not in child.before
     answer.write_text("def add_one(x):\n    return x + 1\n")
     child.send("s")
