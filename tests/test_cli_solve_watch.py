@@ -325,3 +325,32 @@ def test_an_attempt_that_writes_its_own_file_then_loops_is_not_stopped_by_its_wr
     child.send("q")
     _within(child, pexpect.EOF, "exit after q")
     assert "stopped: q pressed" in _output(child)
+
+
+MISNAMED = CORRECT.replace("add_one", "add_on")
+
+
+@pytest.mark.parametrize("earlier", [[], [WRONG]], ids=["alone", "after-a-failure"])
+def test_q_after_a_typo_records_what_solve_without_watch_does(tmp_path, watching, earlier):
+    """A save that defines no function of the card's name is a typo, as one that does not
+    compile: `solve` without --watch records nothing for it, but q after its check in a watch
+    recorded Again (a failed recall of an answer never called). A wrong answer's failure
+    before it still stands: q then records Again."""
+    child = watching()
+    child.expect("failed")  # the starter
+    for text in [*earlier, MISNAMED]:
+        time.sleep(0.1)
+        _save(_attempt(tmp_path), text)
+        child.expect("checking")
+        child.expect("✗ failed")
+    child.expect(r"name[\s│]+the[\s│]+answer[\s│]+add_one")  # (in its panel)
+    child.send("q")
+    _within(child, pexpect.EOF, "exit after q")
+    child.close()
+    out = " ".join(_output(child).split())
+    assert child.exitstatus == 1 and "Traceback" not in out
+    if earlier:
+        assert "recorded Again" in out and _recorded(tmp_path) == [(1, "check")]
+    else:
+        said = "not recorded: the attempt defines no function add_one; fix it and check it again"
+        assert said in out and _recorded(tmp_path) == []

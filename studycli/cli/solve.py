@@ -69,7 +69,8 @@ def solve(
     editor is not opened: edit the file shown in your own editor, and every save re-runs the
     check until it passes (a save that does not compile once it has stayed so for a moment:
     one caught half written is not checked; a save that changes no byte is not checked again;
-    h shows the next hint; q or Ctrl-C stops, and the last finished check is recorded).
+    h shows the next hint; q or Ctrl-C stops, and the last finished check is recorded: a
+    typo's, as above, only where a check of your answer failed before it).
 
     Example: studycli solve online-softmax --watch
     """
@@ -131,14 +132,13 @@ def solve(
                 f"nothing was checked or recorded ({escape(str(path))} is as it was last saved)",
             )
             raise typer.Exit(1 if gave_up else 130) from None
-    why = ""  # (--watch: a save left not compiling, or misnamed, is a failed run, as it says)
     try:
         if watch:
             attempt = watch_file(console, card, content, path, limits)
         else:
             compiled = compiles(path)
-            attempt = Attempt(check(console, card, content, path, limits))
-            why = unanswered(compiled, attempt.outcome)
+            outcome = check(console, card, content, path, limits)
+            attempt = Attempt(outcome, typo=unanswered(compiled, outcome))
     except KeyboardInterrupt:
         exit_interrupted("interrupted: the check was stopped; nothing was recorded")
     if attempt is None:  # `q` in --watch before a check of the learner's code finished
@@ -146,9 +146,9 @@ def solve(
         raise typer.Exit(1)
     if is_untouched(card, content, path):
         console.print("not recorded: the attempt is still the starter (write your answer first)")
-    elif why:  # a typo is no failed recall: a missing colon, or a misnamed function, recorded
-        # Again
-        console.print(f"not recorded: the attempt {why}; fix it and check it again")
+    elif attempt.typo:  # a typo is no failed recall: a missing colon, or a misnamed function,
+        # recorded Again (and did so at q in --watch, where the last check was one)
+        console.print(f"not recorded: the attempt {attempt.typo}; fix it and check it again")
     elif not no_record:
         _record_check(
             ctx, card, attempt, path, started, getkey if interactive else None, given=file,

@@ -46,6 +46,9 @@ class Attempt:
     outcome: Outcome
     hints_shown: int = 0
     failed_runs: int = 0
+    # what makes the outcome no failed recall, in words (`solve.unanswered`: a file that does
+    # not compile, or defines no function of the card's name); "" for a check of the answer
+    typo: str = ""
 
     def rating(self, chosen: int | None = None) -> Rating:
         from studycli.check import solve

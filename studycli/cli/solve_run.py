@@ -51,6 +51,7 @@ class _Run:
 
         console.print(_checking(path, limits))
         self.counts = not solve.is_untouched(card, content, path)  # the starter's is no attempt
+        self.compiled = solve.compiles(path)  # (a typo's failure is no failed recall)
         self.superseded = False  # a later save made it a failed run before the outcome
         self.stamp = _stamp(path)  # the file it checks
         self.digest = _digest(path)  # (read before the check reads it: a later write is seen)

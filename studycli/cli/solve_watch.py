@@ -54,6 +54,7 @@ def watch(
     hints = Hints(card)
     failed = 0
     last: _Run | None = None  # the last check that finished
+    recall_failed = False  # a check of the learner's answer failed (not a typo's: `_typo`)
     settling: float | None = None  # when a save that does not compile was seen (unchecked)
     taken: bytes | None = None  # the digest of the file as the watch last acted on it
     own: tuple[int, int] | None = None  # the file as the last check that wrote it left it
@@ -97,6 +98,9 @@ def watch(
                     else:
                         outcome = finished.result()
                         last = finished  # before it shows: a Ctrl-C meanwhile records it
+                        recall_failed |= (
+                            last.counts and last.outcome.status != "pass" and not _typo(last)
+                        )
                         _show(console, outcome, card, content, path)
                         if own is not None and not said_own:
                             said_own = True
@@ -153,7 +157,22 @@ def watch(
             run.stop(console, stopped_by)
     if last is None or (not last.counts and not solve.is_untouched(card, content, path)):
         return None  # (the untouched starter's outcome is returned: the caller says so)
-    return Attempt(last.outcome, hints_shown=hints.shown, failed_runs=failed)
+    return Attempt(
+        last.outcome,
+        hints_shown=hints.shown,
+        failed_runs=failed,
+        typo="" if recall_failed else _typo(last),
+    )
+
+
+def _typo(run: _Run) -> str:
+    """What makes a finished check's failure no failed recall (`solve.unanswered`): q after
+    a save that does not compile, or defines no function of the card's name, recorded Again
+    where `solve` without --watch records nothing. Once a check of the answer itself failed,
+    that failure stands, and q records Again whatever the last check was."""
+    from studycli.check import solve
+
+    return solve.unanswered(run.compiled, run.outcome)
 
 
 def wrote_itself(path: Path) -> str:
