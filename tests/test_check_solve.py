@@ -232,6 +232,22 @@ def test_an_attempt_that_defines_no_such_function_records_nothing(cli, attempt):
     assert _history(cli) == []
 
 
+def test_an_attempt_that_raises_the_missing_function_error_itself_is_a_failure(cli, attempt):
+    """The check's report said an attempt missed the card's function wherever the error that
+    says so came from: one whose own code raised it as it was imported (it defines add_one)
+    was called misnamed, "not recorded: the attempt defines no function add_one". Only the
+    check's own look for the function says so; the attempt's raise is its failure (Again)."""
+    code = (
+        "from studycli.check.loading import NoAnswerFunction\n\n\n"
+        "def add_one(x):\n    return x + 2\n\n\nraise NoAnswerFunction('not mine')\n"
+    )
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(code))
+    said = " ".join(result.stdout.split())
+    assert result.exit_code == 1 and "not mine" in said
+    assert "defines no function" not in said and "recorded Again" in said
+    assert [entry["rating"] for entry in _history(cli)] == [1]
+
+
 def test_a_syntax_error_shows_its_line_and_where_in_it(cli, attempt, monkeypatch):
     """ "SyntaxError: '(' was never closed (attempt.py, line 2)" and nothing more, where a
     runtime error shows the file's line, and Python shows the line with a caret (a QA pass)."""

@@ -34,7 +34,7 @@ from .error_report import (
 )
 from .first_print import _noting_first_write
 from .limits import MESSAGE_LIMIT, OUTPUT_LIMIT
-from .loading import MODULE_KINDS, NoAnswerFunction, _load_solution, _resolve
+from .loading import MODULE_KINDS, _load_solution, _resolve, never_called
 from .own_writes import noting_own_writes
 from .timer import _stop_before
 
@@ -97,7 +97,7 @@ def _child(job: Job, sender, output=None) -> None:
         )
     except BaseException as exc:
         result = _described(exc, job, loading)
-        if type(exc) is NoAnswerFunction:  # (the answer was never called: `Outcome.missing`)
+        if never_called(exc):  # (the answer was never called: `Outcome.missing`)
             result["missing"] = job.candidate.function
     result.update(
         seconds=time.monotonic() - started,

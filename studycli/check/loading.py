@@ -124,6 +124,19 @@ class NoAnswerFunction(AssertionError):
     check tells nothing of what the learner recalled (`Outcome.missing` says so)."""
 
 
+def never_called(exc: BaseException) -> bool:
+    """Whether `exc` is `_resolve`'s own NoAnswerFunction, raised where it found no function
+    of the card's name, not one the attempt's code raised as it was imported (it was said to
+    define no function it defined, and recorded nothing for it). Its type is looked at first:
+    the code's own exception may raise when its __traceback__ is read (`child._described`)."""
+    if type(exc) is not NoAnswerFunction:
+        return False
+    innermost = exc.__traceback__
+    while innermost is not None and innermost.tb_next is not None:
+        innermost = innermost.tb_next
+    return innermost is not None and innermost.tb_frame.f_code is _resolve.__code__
+
+
 def _functions_instead(module: Any, wanted: str) -> str:
     """The functions an attempt without `wanted` defines itself (not those it imports), in
     words: a typo in the name, or the answer written under another name, is seen at once."""
