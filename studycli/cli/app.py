@@ -93,17 +93,22 @@ def print_prose(console: Console, *objects: Any, **options: Any) -> None:
     console.print(wrapped(text, console.width), soft_wrap=True, **options)
 
 
+def stderr(*, highlight: bool = True) -> Console:
+    """A console on stderr, as every command's notes and errors are written (its output,
+    `stdout`). Every console of the CLI is made with emoji=False: Rich read `:x:` in what a
+    message quotes (a file's line, a card id of a review log) as an emoji's name, and wrote ❌."""
+    return Console(stderr=True, highlight=highlight, emoji=False)
+
+
 def print_error(message: str) -> None:
-    """An error, as every command says one: on stderr, one line where it is not a terminal.
-    Every console of the CLI is made with emoji=False: Rich read `:x:` in what a message
-    quotes (a file's line, a card id of a review log) as an emoji's name, and wrote ❌."""
-    print_prose(Console(stderr=True, emoji=False), f"[bold red]error:[/] {escape(message)}")
+    """An error, as every command says one: on stderr, one line where it is not a terminal."""
+    print_prose(stderr(), f"[bold red]error:[/] {escape(message)}")
 
 
 def exit_interrupted(said: str) -> NoReturn:
     """End a command that a Ctrl-C stopped: `said` (what it left, "interrupted: ...") on
     stderr, exit status 130."""
-    print_prose(Console(stderr=True, highlight=False, emoji=False), said)
+    print_prose(stderr(highlight=False), said)
     raise typer.Exit(130)
 
 
@@ -240,9 +245,7 @@ def say_drafts(ids: list[str]) -> None:
         from .content import being_written
 
         said = being_written(ids)
-        print_prose(
-            Console(stderr=True, highlight=False, emoji=False), f"note: {said}", markup=False
-        )
+        print_prose(stderr(highlight=False), f"note: {said}", markup=False)
 
 
 def without_drafts(cards: list[Card]) -> list[Card]:
@@ -259,7 +262,6 @@ def _say_unloaded(
     without a word: `list` counted 3 cards of 4, `export-anki` exported 3): their `problems`,
     where the command has none, read through the content `index` (`unloaded_problems`: only
     where a file is left out)."""
-    from rich.console import Console
 
     from .content import left_out_notes
 
@@ -267,7 +269,7 @@ def _say_unloaded(
         from studycli.content.study_view import unloaded_problems
 
         problems = unloaded_problems(root, paths, index=index) if index else []
-    console = Console(stderr=True, highlight=False, emoji=False)
+    console = stderr(highlight=False)
     for said in left_out_notes(paths, problems, root):
         print_prose(console, f"note: {said}", markup=False)
 

@@ -13,7 +13,7 @@ from studycli.check.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
 from studycli.errors import CardNotFound, StudyError
 from studycli.study.labels import LEECH_LAPSES
 
-from .app import app, exit_interrupted, finite_seconds, options, print_prose, stdout
+from .app import app, exit_interrupted, finite_seconds, options, print_prose, stderr, stdout
 from .completion import (
     DeckOption,
     KindOption,
@@ -73,7 +73,7 @@ def lint(
         console.print(f"[red]{summary}[/]" if problems else f"[green]{summary}[/]")
     if unfinished:
         print_prose(
-            Console(stderr=True, highlight=False, emoji=False),
+            stderr(highlight=False),
             f"note: {not_done_yet(unfinished)}",
             markup=False,
         )
@@ -203,7 +203,7 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
             if len(skipped) > SKIPPED_NAMED:
                 named += f" and {len(skipped) - SKIPPED_NAMED} more cards"
             print_prose(
-                Console(stderr=True, highlight=False, emoji=False),
+                stderr(highlight=False),
                 f"nothing to run for {named}: only coding cards and derivation cards with a "
                 "`solution:` have checkers (`studycli review` studies the others)",
             )
@@ -337,9 +337,7 @@ def _changed(content, refs: list[str]):
         # of renames; without a ref every card is checked, as a branch with no main must be)
         why = found.note.removesuffix(": checking every card")
         raise StudyError(f"check --changed {refs[0]}: {why}; nothing was checked")
-    print_prose(
-        Console(stderr=True, highlight=False, emoji=False), f"--changed: {escape(found.note)}"
-    )
+    print_prose(stderr(highlight=False), f"--changed: {escape(found.note)}")
     if found.broken:
         raise StudyError(not_loading(found.broken, content.root, before="changed, and "))
     problem = change_problem(found, content.root)  # renamed ids, renumbered cloze deletions, ...
@@ -355,7 +353,7 @@ def _check_with_progress(cards, content, jobs, device, timeout, memory):
     from studycli.check.verify import run_checks
     from studycli.paths import check_times_path
 
-    console = Console(stderr=True, emoji=False)
+    console = stderr()
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),

@@ -17,7 +17,7 @@ import typer
 
 from studycli.errors import StudyError
 
-from .app import options, print_prose, say_drafts, without_drafts
+from .app import options, print_prose, say_drafts, stderr, without_drafts
 
 if TYPE_CHECKING:
     from studycli.content.card import Card
@@ -151,7 +151,6 @@ def say_waits() -> None:
 
 
 def _waiting(path: Path, who: str) -> None:
-    from rich.console import Console
     from rich.markup import escape
 
     from studycli.study.busy import BUSY_TIMEOUT
@@ -160,7 +159,7 @@ def _waiting(path: Path, who: str) -> None:
 
     after_a_wait()  # (keys typed from now on answer nothing on screen: dropped)
     print_prose(
-        Console(stderr=True, emoji=False),
+        stderr(),
         f"[yellow]waiting for the review database {escape(str(path))}:[/] {escape(who)} is "
         f"using it; up to {BUSY_TIMEOUT:g} s",
     )
@@ -196,10 +195,8 @@ def open_study(
             f"exist: make it first (mkdir -p {shlex.quote(str(path.parent))}), or fix the path"
         )
     if given and not write and not path.exists():  # (a mistyped path showed an empty history)
-        from rich.console import Console
-
         print_prose(
-            Console(stderr=True, highlight=False, emoji=False),
+            stderr(highlight=False),
             f"note: no review database at {path} (--db or STUDYCLI_DB) yet: nothing reviewed there",
             markup=False,
         )
@@ -222,10 +219,8 @@ def open_study(
             study.__exit__(type(exc), exc, exc.__traceback__)
             raise
     if notes:
-        from rich.console import Console
-
         for note in notes:  # on stderr: what the command prints stays its own
-            print_prose(Console(stderr=True, emoji=False), note, markup=False, highlight=False)
+            print_prose(stderr(), note, markup=False, highlight=False)
     return study
 
 

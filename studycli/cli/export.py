@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from studycli.errors import StudyError
 
-from .app import app, options, print_prose, stdout, without_drafts
+from .app import app, options, print_prose, stderr, stdout, without_drafts
 from .completion import DeckOption, KindOption, TopicOption
 from .context import none_selected, now, user_path
 
@@ -67,6 +66,4 @@ def export_anki(
         f"{counted(len(counts), 'deck')} to {escape(str(out))}; in Anki: File > Import",
     )
     for line in exported.said:  # the record of exports could not be read or written
-        print_prose(
-            Console(stderr=True, highlight=False, emoji=False), f"note: {line}", markup=False
-        )
+        print_prose(stderr(highlight=False), f"note: {line}", markup=False)

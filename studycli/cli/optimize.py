@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from studycli.errors import ConfigError, StudyError
 from studycli.study.labels import counted
 
-from .app import app, exit_interrupted, options, print_error, print_prose, stdout
+from .app import app, exit_interrupted, options, print_error, print_prose, stderr, stdout
 from .context import now, open_study, settings
 
 if TYPE_CHECKING:
@@ -104,7 +103,7 @@ def optimize(
         source = "your reviews"
     if not as_json:  # ("..." on the path: alone, it was wrapped onto a line of its own)
         print_prose(
-            Console(stderr=True, emoji=False),
+            stderr(),
             f"fitting FSRS parameters to {escape(source)}...",
             highlight=False,
         )

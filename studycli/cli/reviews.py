@@ -11,7 +11,7 @@ from rich.markup import escape
 from studycli.errors import ImportFormatError
 from studycli.study.labels import counted
 
-from .app import app, exit_interrupted, options, print_prose, stdout
+from .app import app, exit_interrupted, options, print_prose, stderr, stdout
 from .context import folder_of_output, now, open_study, user_path
 
 
@@ -99,10 +99,9 @@ def import_reviews(
         import json
 
         print(json.dumps(result.to_dict(), indent=2))
-        from rich.console import Console
 
         for note in notes:  # (stdout is the JSON's)
-            print_prose(Console(stderr=True, emoji=False), note)
+            print_prose(stderr(), note)
         return
     print_prose(stdout(), import_summary.summary(result, shown, settings))
     if result.conflicts:
@@ -180,16 +179,13 @@ def export_reviews(
     if any(behind):
         listed = ", ".join(part for part in behind if part)
         line += f"; not in the file: {listed} (py-fsrs's format has no place for them)"
-    from rich.console import Console
 
     if to_stdout:  # the rows are the output: the count goes beside them
-        print_prose(Console(stderr=True, emoji=False), line)
+        print_prose(stderr(), line)
     else:
         print_prose(stdout(), line)
     if missing.other_settings:
-        print_prose(
-            Console(stderr=True, emoji=False), _other_settings(missing.other_settings, database)
-        )
+        print_prose(stderr(), _other_settings(missing.other_settings, database))
 
 
 def _other_settings(cards: int, database: Path) -> str:
