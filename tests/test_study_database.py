@@ -322,10 +322,9 @@ def test_the_doctor_waits_once_for_a_database_another_program_keeps_locked(
     assert f"the review database {path} is busy" in said and "run the command again" in said
 
 
-def test_a_command_waiting_for_the_database_says_so_and_then_writes(cli, tmp_path, monkeypatch):
-    """`suspend` behind another process's write (an import runs for as long as it takes):
-    it says on stderr that it waits and for how long at most, then does its work (it sat
-    silent for up to 30 s)."""
+def _suspended_behind_a_lock(cli, tmp_path, monkeypatch):
+    """`suspend` run while another process holds the write lock for 1 s, the wait said after
+    0.2 s: the database's path, the holder (a finished process) and the command's result."""
     path = tmp_path / "reviews.sqlite3"
     rated_database(path)
     monkeypatch.setattr(busy, "on_wait", None)  # (the command sets it: restored after)
@@ -335,6 +334,14 @@ def test_a_command_waiting_for_the_database_says_so_and_then_writes(cli, tmp_pat
         result = cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one")
     finally:
         holder.communicate()
+    return path, holder, result
+
+
+def test_a_command_waiting_for_the_database_says_so_and_then_writes(cli, tmp_path, monkeypatch):
+    """`suspend` behind another process's write (an import runs for as long as it takes):
+    it says on stderr that it waits and for how long at most, then does its work (it sat
+    silent for up to 30 s)."""
+    path, _, result = _suspended_behind_a_lock(cli, tmp_path, monkeypatch)
     assert result.exit_code == 0, result.output
     said = " ".join(result.stderr.split())
     assert f"waiting for the review database {path}: " in said and "is using it" in said
@@ -348,15 +355,7 @@ def test_the_waiting_line_names_the_process_that_holds_the_database(cli, tmp_pat
     """The line said while a command waits for another process's lock named no one ("another
     studycli command (or another program)"); only the busy message, 30 s later, named the
     holder. It names it as the wait begins, with its command line."""
-    path = tmp_path / "reviews.sqlite3"
-    rated_database(path)
-    monkeypatch.setattr(busy, "on_wait", None)  # (the command sets it: restored after)
-    monkeypatch.setattr(busy, "WAIT_NOTICE_AFTER", 0.2)
-    holder = hold_write_lock(path, 1.0)
-    try:
-        result = cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one")
-    finally:
-        holder.communicate()
+    path, holder, result = _suspended_behind_a_lock(cli, tmp_path, monkeypatch)
     assert result.exit_code == 0, result.output
     said = " ".join(result.stderr.split())
     started = os.path.basename(sys.executable)
