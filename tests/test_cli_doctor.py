@@ -482,3 +482,37 @@ def test_outcomes_that_differ_from_the_log_are_named_and_counted_again(cli, tmp_
     assert "repaired them from the log" in repaired.stdout
     again = _doctor(cli, path, "--json")
     assert again.exit_code == 0 and json.loads(again.stdout)["drifted_outcomes"] == []
+
+
+def test_a_dropped_trigger_of_the_outcomes_is_named_and_made_again(cli, tmp_path):
+    """The doctor counted the table again and said the database was healthy, while the trigger
+    that keeps it was gone: the next rating drifted it again. It names the trigger and makes
+    it again; --json says which were missing and which were made again."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path, 40)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TRIGGER review_outcomes_insert")
+    conn.close()
+    checked = _doctor(cli, path, "--dry-run")
+    assert checked.exit_code == 1, checked.output
+    said = " ".join(checked.stdout.split())
+    assert "the trigger review_outcomes_insert, which keeps the counts of reviews passed" in said
+    assert "up to date as the log changes, is missing" in said, said
+    assert "dry run: nothing changed" in said
+    dry = json.loads(_doctor(cli, path, "--dry-run", "--json").stdout)
+    assert dry["missing_triggers"] == ["review_outcomes_insert"]
+    assert dry["recreated_triggers"] == [] and not dry["healthy"]
+    repaired = _doctor(cli, path)
+    assert repaired.exit_code == 0, repaired.output
+    assert "made the trigger review_outcomes_insert again" in " ".join(repaired.stdout.split())
+    with Store.open(path) as store:
+        assert store.outcome_triggers_differing() == ([], [])
+    again = _doctor(cli, path)
+    assert again.exit_code == 0 and "is missing" not in again.stdout, again.output
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TRIGGER review_outcomes_undo")
+        conn.execute("DROP TRIGGER review_outcomes_update")
+    conn.close()
+    found = json.loads(_doctor(cli, path, "--json").stdout)
+    assert found["recreated_triggers"] == ["review_outcomes_update", "review_outcomes_undo"]
+    assert found["repaired"] and found["healthy"]

@@ -1,7 +1,8 @@
 """Each card's outcomes in the review state (`Store.review_outcomes`: stats' topic retention),
 kept by the log's triggers (migration 0012), against a plain reading of the whole log: every
 way the log changes (a rating, an undo, a replay's schedule, a rename), a migration of an
-existing log, and an import, in bulk or not."""
+existing log, and an import, in bulk or not; the doctor's check and repair of the table and
+of the triggers that keep it."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from studycli.study import migrations
+from studycli.study import migrations, renames, store_sql
+from studycli.study import rating as core
 from studycli.study.api import Study
 from studycli.study.doctor import examine_database
 from studycli.study.review_records import CardState, Review
 from studycli.study.settings import Settings
 from studycli.study.store import Store
 
-from .study_support import NOW, open_store, schema_of
+from .study_support import NO_FUZZ, NOW, fixture_content, open_store, rows, schema_of
 from .test_study_doctor import rated_many
 
 QUEUES = ("new", "learning", "review", "relearning")
@@ -186,3 +188,97 @@ def test_the_doctor_reports_outcomes_that_differ_from_the_log_and_counts_them_ag
     with Store.open(path) as store:
         assert store.review_outcomes() == counted == read_from_the_log(store)
     assert examine_database(path, repair=False).outcomes_drifted == []
+
+
+def outcome_triggers(conn: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+    """The schema's triggers that keep the table of outcomes: (table, SQL) by name."""
+    return {
+        name: (table, sql)
+        for name, table, sql in conn.execute(
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'"
+            " AND name LIKE 'review_outcomes%' ORDER BY name"
+        )
+    }
+
+
+def test_the_triggers_kept_here_are_those_the_migrations_make(tmp_path):
+    """`store_sql.OUTCOME_TRIGGERS`, what the doctor makes a trigger again from, and the
+    migrations' text (never edited) give the same schema rows: a migration that changes a
+    trigger and not this copy would have the doctor undo it."""
+    with Store.open(tmp_path / "migrated.sqlite3") as migrated:
+        expected = outcome_triggers(migrated.conn)
+    with Store.open(tmp_path / "made.sqlite3") as made, made.transaction():
+        made.recreate_outcome_triggers(list(store_sql.OUTCOME_TRIGGERS))
+        found = outcome_triggers(made.conn)
+        assert made.outcome_triggers_differing() == ([], [])
+    assert sorted(expected) == sorted(found) == sorted(store_sql.OUTCOME_TRIGGERS)
+    for name, (table, sql) in expected.items():
+        assert found[name][0] == table, name
+        assert found[name][1].split() == sql.split(), name  # (the same but for the layout)
+
+
+# each trigger, made again with its name and table to count nothing (a hand edit)
+DOING_NOTHING = {
+    "review_outcomes_insert": "AFTER INSERT ON reviews",
+    "review_outcomes_update": "AFTER UPDATE OF card_id, queue ON reviews",
+    "review_outcomes_undo": "AFTER INSERT ON undos",
+}
+
+
+def studied(path: Path, start: int) -> None:
+    """What each trigger counts, done as studycli does it: ratings (of cards in review, passed
+    and failed), one of them undone, and a card's reviews moved to a new id (a rename)."""
+    content = fixture_content()
+    with Store.open(path) as store:
+        for i, (card, rating) in enumerate([("add-one", 3), ("bias-concept", 1), ("add-one", 3)]):
+            last = core.rate(
+                store, content.get(card), rating, NOW + timedelta(days=start + i), NO_FUZZ
+            )
+        core.undo(store, last.id, NOW + timedelta(days=start + 3))  # type: ignore[arg-type]
+        moved = {"add-one": f"add-one-{start}"}
+        assert renames.carry(store, moved, Settings(), NOW + timedelta(days=start + 3))
+
+
+@pytest.mark.parametrize("name", sorted(DOING_NOTHING))
+@pytest.mark.parametrize("how", ["dropped", "altered"])
+def test_a_trigger_of_the_outcomes_dropped_or_altered_is_named_and_made_again(tmp_path, name, how):
+    """A trigger of the table dropped by hand (or left dropped by an import) or edited: the
+    doctor counted the table again, and the next ratings drifted it again. It names the
+    trigger, makes it again (a dry run changes nothing) and counts the table again; nothing
+    of the log is lost, and the table keeps up with the log after."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path, 20)
+    with Store.open(path) as store:
+        made = outcome_triggers(store.conn)
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"DROP TRIGGER {name}")
+        if how == "altered":
+            conn.execute(f"CREATE TRIGGER {name} {DOING_NOTHING[name]} BEGIN SELECT 1; END")
+    conn.close()
+    studied(path, 30)
+    with Store.open(path) as store:
+        log, broken = rows(store), outcome_triggers(store.conn)
+    checked = examine_database(path, repair=False)
+    said = ([name], []) if how == "dropped" else ([], [name])
+    assert (checked.triggers_missing, checked.triggers_altered) == said
+    assert checked.outcomes_drifted  # (the trigger missed some changes of the log)
+    assert not checked.healthy and not checked.repaired and checked.drifted == []
+    assert checked.to_dict()["recreated_triggers"] == []
+    with Store.open(path) as store:
+        assert outcome_triggers(store.conn) == broken  # (a dry run changes nothing)
+    repaired = examine_database(path)
+    assert repaired.repaired and repaired.healthy and repaired.backup is not None
+    found = repaired.to_dict()
+    assert (found["missing_triggers"], found["altered_triggers"]) == said
+    assert found["recreated_triggers"] == [name]
+    with Store.open(path) as store:
+        assert rows(store) == log
+        again = outcome_triggers(store.conn)
+        assert {n: (t, sql.split()) for n, (t, sql) in again.items()} == {
+            n: (t, sql.split()) for n, (t, sql) in made.items()
+        }
+        assert store.review_outcomes() == read_from_the_log(store)
+    studied(path, 40)
+    with Store.open(path) as store:
+        assert store.review_outcomes() == read_from_the_log(store)  # (no drift again)
+    assert examine_database(path, repair=False).healthy

@@ -25,7 +25,8 @@ def doctor(
 
     So is the schedule each review logged (its queue and state after, which `stats` reads)
     where it differs from the replay's or does not read, and each card's count of reviews
-    passed in review (kept for `stats`' topic retention) where it differs from the log's.
+    passed in review (kept for `stats`' topic retention) where it differs from the log's, and
+    the triggers that keep those counts as the log changes where one is missing or altered.
 
     It also says where the memory states are not what the FSRS parameters in settings.toml
     give (parameters edited by hand, or an `optimize --write` killed between saving them and
@@ -144,15 +145,41 @@ def _show(report, dry_run: bool) -> None:
             f"differ from the log for {counted(len(report.outcomes_drifted), 'card')}: "
             f"{escape(names)}{more}",
         )
+    _show_triggers(report)
     if dry_run:
         console.print("dry run: nothing changed; `studycli doctor` repairs them from the log")
     elif report.repaired:
+        made = f"made the {_triggers(report.triggers)} again, " if report.triggers else ""
         print_prose(
             console,
-            f"repaired them from the log (backup before the repair: {escape(str(report.backup))})",
+            f"{made}repaired them from the log (backup before the repair: "
+            f"{escape(str(report.backup))})",
         )
     else:
         console.print("[bold red]the repair did not take[/]: keep the backup and report this")
+
+
+def _show_triggers(report) -> None:
+    """The triggers that keep the counts of reviews passed as the log changes that are missing
+    or altered: counted again without them, the counts would drift again."""
+    for names, what in (
+        (report.triggers_missing, "missing"),
+        (report.triggers_altered, "altered (not the SQL studycli makes)"),
+    ):
+        if names:
+            one = len(names) == 1
+            print_prose(
+                stdout(),
+                f"the {_triggers(names)}, which keep{'s' if one else ''} the counts of reviews "
+                "passed in review (for `stats`' topic retention) up to date as the log "
+                f"changes, {'is' if one else 'are'} {what}: the counts drift from the log "
+                f"without {'it' if one else 'them'}",
+            )
+
+
+def _triggers(names: list[str]) -> str:
+    """'trigger a' or 'triggers a, b'."""
+    return f"trigger{'s' if len(names) > 1 else ''} {escape(', '.join(names))}"
 
 
 def _show_damaged(report) -> None:

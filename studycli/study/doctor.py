@@ -72,8 +72,10 @@ class Report:
     from the replay of the log; `drifted_reviews`, the ids of the reviews whose logged queue or
     state after did (or did not read: the state `stats` reads a card's interval from);
     `outcomes_drifted`, the cards whose row in the table of outcomes that `stats` reads
-    (migration 0012) is not what the log counts; `repaired` says whether they were
-    overwritten with the replay (the table counted again from the log).
+    (migration 0012) is not what the log counts; `triggers_missing` and `triggers_altered`,
+    the triggers that keep that table (`store_sql.OUTCOME_TRIGGERS`) that the schema lacks or
+    holds with other SQL; `repaired` says whether they were overwritten with the replay (the
+    triggers made again, the table counted again from the log).
 
     For a damaged file (`integrity` not empty): `log` says how much of the review log still
     reads; `salvage` holds the commands that save it into a new database, when all of it
@@ -86,6 +88,8 @@ class Report:
     drifted: list[str] = field(default_factory=list)
     drifted_reviews: list[int] = field(default_factory=list)
     outcomes_drifted: list[str] = field(default_factory=list)
+    triggers_missing: list[str] = field(default_factory=list)
+    triggers_altered: list[str] = field(default_factory=list)
     repaired: bool = False
     backup: Path | None = None
     log: damaged_log.LogReading | None = None
@@ -104,8 +108,14 @@ class Report:
 
     @property
     def differs(self) -> bool:
-        """Some card state or review's logged state differs from the replay of the log."""
-        return bool(self.drifted or self.drifted_reviews or self.outcomes_drifted)
+        """Some card state or review's logged state differs from the replay of the log, or
+        the table of outcomes from the log's count, or a trigger keeping it is not there."""
+        return bool(self.drifted or self.drifted_reviews or self.outcomes_drifted or self.triggers)
+
+    @property
+    def triggers(self) -> list[str]:
+        """The triggers of the table of outcomes that are missing or altered."""
+        return self.triggers_missing + self.triggers_altered
 
     def to_dict(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -117,6 +127,9 @@ class Report:
             "drifted": self.drifted,
             "drifted_reviews": self.drifted_reviews,
             "drifted_outcomes": self.outcomes_drifted,
+            "missing_triggers": self.triggers_missing,
+            "altered_triggers": self.triggers_altered,
+            "recreated_triggers": self.triggers if self.repaired else [],
             "repaired": self.repaired,
             "backup": str(self.backup) if self.backup else None,
             "healthy": self.healthy,
@@ -288,6 +301,7 @@ def examine(store: Store, *, repair: bool = True) -> Report:
                 "and report this with it"
             ) from None
         drifted = sorted(i for i in replayed if stored.get(i) != replayed[i])
+        missing, altered = store.outcome_triggers_differing()
         report = Report(
             store.path,
             # the reviews replayed: cram ratings (which never move a schedule) left out
@@ -296,13 +310,18 @@ def examine(store: Store, *, repair: bool = True) -> Report:
             drifted=drifted,
             drifted_reviews=sorted(review_id for _, _, review_id in reviews_differing),
             outcomes_drifted=store.outcomes_differing(),
+            triggers_missing=missing,
+            triggers_altered=altered,
         )
         if not report.differs or not repair:
             return report
         copy = backups.backup(store.path, backups.backup_path(store.path, "repair"))
         store.replace_states([replayed[i] for i in drifted])
-        store.write_schedule(reviews_differing)  # (in the same transaction)
-        if report.outcomes_drifted:  # (after the queues: the triggers count those written)
+        store.recreate_outcome_triggers(report.triggers)  # (in the same transaction)
+        store.write_schedule(reviews_differing)
+        # after the queues, which the triggers count as they are written; and after a
+        # trigger is made again, as after a bulk import that dropped one
+        if report.outcomes_drifted or report.triggers:
             store.recount_outcomes()
         # checked before the commit, against the replay above (the log cannot change under
         # the write lock, and a replay gives the same states every time): a third replay
@@ -312,6 +331,7 @@ def examine(store: Store, *, repair: bool = True) -> Report:
             store.states() == replayed
             and _logged(store, reviews_differing)
             and not store.outcomes_differing()
+            and store.outcome_triggers_differing() == ([], [])
         )
     return replace(report, repaired=repaired, backup=copy)
 

@@ -1,7 +1,8 @@
 """What the statistics read of the log (`StatsMixin`, a part of `Store`): the ratings of a time
 window with each card's interval before it (`recent_reviews`), each card's passes in review
 (`review_outcomes`; `outcomes_differing` and `recount_outcomes`, the doctor's check and repair of
-the table they are kept in), each card's memory state in the few fields the figures use
+the table they are kept in, `outcome_triggers_differing` and `recreate_outcome_triggers` of the
+triggers that keep it), each card's memory state in the few fields the figures use
 (`memory_fields`), and the last rating before a time (`latest_rating_before`: the streak).
 
 `Store` (store.py) inherits it; stats.py computes the statistics. It works through
@@ -18,7 +19,7 @@ from studycli.errors import StoreError
 
 from .review_records import ReviewMethod
 from .store_connection import StoreConnection
-from .store_sql import _LOG_FROM, NOT_CRAM, recount_outcomes
+from .store_sql import _LOG_FROM, NOT_CRAM, OUTCOME_TRIGGERS, recount_outcomes, same_sql
 from .times import iso, parse_time
 
 _ARROW = sqlite3.sqlite_version_info >= (3, 38, 0)  # `->`: a JSON field's text
@@ -146,6 +147,37 @@ class StatsMixin(StoreConnection):
         """Count the table of outcomes again from the log (`store_sql.recount_outcomes`),
         inside the caller's write transaction."""
         recount_outcomes(self.conn)
+
+    def outcome_triggers_differing(self) -> tuple[list[str], list[str]]:
+        """The triggers that keep the table of outcomes (`store_sql.OUTCOME_TRIGGERS`) that
+        the schema lacks, and those whose SQL is not theirs, by name: dropped or edited by
+        hand, or left dropped by an import that failed to make it again (`Store.bulk`). The
+        table, counted again, would drift again from the next rating. ([], []) where there is
+        no table (an older database read as it is)."""
+        if not self._has_table("review_outcomes"):
+            return [], []
+        names = ", ".join("?" * len(OUTCOME_TRIGGERS))
+        found = dict(
+            self.conn.execute(
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})",
+                list(OUTCOME_TRIGGERS),
+            ).fetchall()
+        )
+        missing = [name for name in OUTCOME_TRIGGERS if name not in found]
+        altered = [
+            name
+            for name, sql in OUTCOME_TRIGGERS.items()
+            if name in found and not same_sql(found[name], sql)
+        ]
+        return missing, altered
+
+    def recreate_outcome_triggers(self, names: Collection[str]) -> None:
+        """Make the triggers `names` of `store_sql.OUTCOME_TRIGGERS` again as they are there
+        (one of that name dropped first), inside the caller's write transaction; the table
+        they keep is then to be counted again (`recount_outcomes`)."""
+        for name in names:
+            self.conn.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+            self.conn.execute(OUTCOME_TRIGGERS[name].strip())
 
     def memory_fields(self) -> list[tuple]:
         """Every card the store knows (removed ones included) that has an fsrs state or is
