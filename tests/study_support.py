@@ -32,6 +32,14 @@ def rows(store: Store) -> dict[str, list[tuple]]:
     return {t: store.conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
 
 
+def schema(store: Store) -> list[tuple]:
+    """Every table, index and trigger with its SQL: what a failed write must leave as it was
+    (an import in bulk drops some of them for the time it appends)."""
+    return store.conn.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+    ).fetchall()
+
+
 def damage(path: Path, table: str = "reviews") -> None:
     """Overwrite the first page of `table` with garbage, as a failing disk might."""
     with sqlite3.connect(path) as conn:

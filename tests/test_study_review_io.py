@@ -10,6 +10,7 @@ import re
 import sqlite3
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from studycli.study import (
     migrations,
     review_export,
     review_io,
+    store_import,
 )
 from studycli.study import rating as core
 from studycli.study.api import Study, study_items
@@ -38,7 +40,7 @@ from studycli.study.store import Store
 from studycli.study.times import iso, iso_text, isoformat_of, parse_time
 
 from .conftest import FIXTURE_CONTENT, write_card
-from .study_support import NO_FUZZ, NOW, fixture_content, rows, schema_of
+from .study_support import NO_FUZZ, NOW, fixture_content, rows, schema, schema_of
 
 SAMPLE = Path(__file__).parent / "data" / "fsrs_review_logs_sample.csv"
 HEADER = "card_id,review_rating,review_time,review_duration\n"
@@ -118,14 +120,8 @@ def test_exporting_the_sample_gives_back_the_same_rows(sample_db, tmp_path):
 def test_a_bulk_import_leaves_the_log_indexed_as_before(sample_db, tmp_path):
     """A large import drops the log's indexes and makes them again: the schema is unchanged."""
     path, _ = sample_db
-
-    def schema(db: Path) -> list[tuple]:
-        with Store.open(db) as store:
-            return store.conn.execute(
-                "SELECT type, name, sql FROM sqlite_master ORDER BY type, name"
-            ).fetchall()
-
-    assert schema(path) == schema(tmp_path / "fresh.sqlite3")
+    with Store.open(path) as imported, Store.open(tmp_path / "fresh.sqlite3") as fresh:
+        assert schema(imported) == schema(fresh)
 
 
 def test_importing_the_sample_again_changes_nothing(sample_db, tmp_path):
@@ -1676,14 +1672,28 @@ def test_a_failure_while_staging_stops_the_reader_process(tmp_path, monkeypatch)
         assert rows(store) == before
 
 
-def test_a_failure_mid_replay_leaves_the_store_as_it_was(tmp_path, monkeypatch):
+@pytest.mark.parametrize("bulk", [False, True])
+def test_a_failure_mid_replay_leaves_the_store_as_it_was(tmp_path, monkeypatch, bulk):
     """The import is one transaction: an error after some chunks were written rolls all
-    of them back (a kill does too: see the next test)."""
+    of them back (a kill does too: see the next test). In bulk, that takes back the drop of
+    the log's time index and of the trigger that counts each card's outcomes (migration
+    0012), which the import makes again only once it has appended all."""
     csv = _history(tmp_path)
     db = tmp_path / "template.sqlite3"
     with Store.open(db) as store:
-        before = rows(store)
+        before, made = rows(store), schema(store)
     _small_chunks(monkeypatch)
+    monkeypatch.setattr(store_import, "_BULK_FROM", 1 if bulk else 1 << 60)
+    dropped = Store.bulk
+
+    @contextmanager
+    def bulk_seen(self, count):
+        with dropped(self, count):
+            seen.append(schema(self))  # (what the appends run with)
+            yield
+
+    seen: list[list[tuple]] = []
+    monkeypatch.setattr(Store, "bulk", bulk_seen)
     written = []
     append = Store.append_imported
 
@@ -1697,14 +1707,16 @@ def test_a_failure_mid_replay_leaves_the_store_as_it_was(tmp_path, monkeypatch):
     with open_study(db) as study, pytest.raises(OSError, match="disk full"):
         study.import_reviews(csv, items(), NOW)
     assert written and written[0] > 0  # a chunk was written before the failure
+    assert (seen[0] != made) == bulk  # (in bulk, the index and trigger were dropped)
     with Store.open(db) as store:
-        assert rows(store) == before
+        assert rows(store) == before and schema(store) == made
+        assert store.outcome_triggers_differing() == ([], [])
 
 
 KILLED_MID_IMPORT = """
 import os, signal, sys
 from pathlib import Path
-from studycli.study import import_file, import_replay, review_io
+from studycli.study import import_file, import_replay, review_io, store_import
 from studycli.study.store import Store
 from studycli.study.settings import Settings
 
@@ -1719,26 +1731,30 @@ def killed(self, new_rows, scheduler_id, states, replayed):
 
 Store.append_imported = killed
 import_file.READ_ROWS, import_replay.CHUNK_REVIEWS = 5, 4
+store_import._BULK_FROM = int(sys.argv[3])  # 1: in bulk, the time index and a trigger dropped
 with Store.open(Path(sys.argv[1])) as store:
     review_io.import_reviews(store, Path(sys.argv[2]), Settings(), {})
 """
 
 
-def test_an_import_killed_mid_replay_leaves_the_store_as_it_was(tmp_path):
+@pytest.mark.parametrize("bulk", [False, True])
+def test_an_import_killed_mid_replay_leaves_the_store_as_it_was(tmp_path, bulk):
     import subprocess
     import sys
 
     csv = _history(tmp_path)
     db = tmp_path / "template.sqlite3"
     with Store.open(db) as store:
-        before = rows(store)
+        before, made = rows(store), schema(store)
+    bulk_from = str(1 if bulk else 1 << 60)
     done = subprocess.run(
-        [sys.executable, "-c", KILLED_MID_IMPORT, str(db), str(csv)], capture_output=True
+        [sys.executable, "-c", KILLED_MID_IMPORT, str(db), str(csv), bulk_from],
+        capture_output=True,
     )
     assert done.returncode == -9, done.stderr
     with Store.open(db) as store:
         assert store.integrity_problems() == []
-        assert rows(store) == before
+        assert rows(store) == before and schema(store) == made
 
 
 def test_a_row_short_of_the_headers_columns_says_so(tmp_path):
