@@ -1446,7 +1446,7 @@ def test_an_assert_in_the_attempt_is_its_own_not_the_checkers_verdict(tmp_path, 
     runner as it was, its message ("f(1): expected 1, got 0") read as the checker's verdict,
     and the learner's words were shown as what the checker expected. The checker's own
     assert is still its verdict."""
-    from studycli.check.solve import failing_case
+    from studycli.check.failing_case import failing_case
 
     solutions = tmp_path / "solutions"
     solutions.mkdir()

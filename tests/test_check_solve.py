@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from studycli.check import solve
+from studycli.check import solve, starters
+from studycli.check.editor import editor_command, open_editor
+from studycli.check.failing_case import FailingCase, failing_case
 from studycli.check.runner import Outcome
 from studycli.content.loader import load_content
 from studycli.errors import StudyError
@@ -919,14 +921,16 @@ def test_a_file_whose_function_is_still_a_stub_is_untouched_even_from_an_older_s
     deep.write_text("BIG = " + "1+" * 200_000 + "1\n" + _older_starter())
     helped = tmp_path / "helped.py"  # the learner's work beside a stub: not to be deleted
     helped.write_text("def helper(x):\n    return x\n\n\n" + current.read_text())
-    assert solve.is_untouched(card, content, current) and solve.is_untouched(card, content, older)
-    assert solve.is_older_starter(card, content, older)
-    assert not solve.is_older_starter(card, content, current)
-    assert solve.is_untouched(card, content, helped)  # nothing to check: not recorded
-    assert not solve.is_older_starter(card, content, helped)  # but no "delete it"
+    assert starters.is_untouched(card, content, current) and starters.is_untouched(
+        card, content, older
+    )
+    assert starters.is_older_starter(card, content, older)
+    assert not starters.is_older_starter(card, content, current)
+    assert starters.is_untouched(card, content, helped)  # nothing to check: not recorded
+    assert not starters.is_older_starter(card, content, helped)  # but no "delete it"
     for written in (answered, broken, deep, tmp_path / "missing.py"):
-        assert not solve.is_untouched(card, content, written)
-        assert not solve.is_older_starter(card, content, written)
+        assert not starters.is_untouched(card, content, written)
+        assert not starters.is_older_starter(card, content, written)
 
 
 def test_a_starter_written_with_imports_the_card_no_longer_carries_is_an_older_starter(
@@ -942,10 +946,10 @@ def test_a_starter_written_with_imports_the_card_no_longer_carries_is_an_older_s
     current = solve.ensure_attempt(card, content, tmp_path / "current.py").read_text()
     older = tmp_path / "older.py"
     older.write_text(checkers + "\n\n" + current)
-    assert solve.starter_kind(card, content, older) == "older"
+    assert starters.starter_kind(card, content, older) == "older"
     helped = tmp_path / "helped.py"  # an import with code of the learner's own: not a starter
     helped.write_text("import heapq\n\nLIMIT = heapq.nlargest(1, [2, 3])\n\n\n" + current)
-    assert solve.starter_kind(card, content, helped) == "stub"
+    assert starters.starter_kind(card, content, helped) == "stub"
 
 
 def test_a_starter_with_the_learners_notes_or_imports_is_not_called_an_older_starter(tmp_path):
@@ -963,8 +967,8 @@ def test_a_starter_with_the_learners_notes_or_imports_is_not_called_an_older_sta
     imported = tmp_path / "imported.py"
     imported.write_text("import operator\n\n\n" + current)
     for written in (noted, imported):
-        assert solve.starter_kind(card, content, written) == "stub"
-        assert not solve.is_older_starter(card, content, written)
+        assert starters.starter_kind(card, content, written) == "stub"
+        assert not starters.is_older_starter(card, content, written)
 
 
 def test_no_edit_records_nothing_for_a_starter_an_older_version_wrote(cli, attempt):
@@ -1000,16 +1004,16 @@ def test_a_concept_card_has_nothing_to_solve(cli):
 
 
 def test_editor_command_prefers_visual_and_splits_like_a_shell():
-    assert solve.editor_command({"VISUAL": "code --wait", "EDITOR": "vi"}) == ["code", "--wait"]
-    assert solve.editor_command({"EDITOR": "'my editor' -n"}) == ["my editor", "-n"]
-    assert solve.editor_command({}) is None
+    assert editor_command({"VISUAL": "code --wait", "EDITOR": "vi"}) == ["code", "--wait"]
+    assert editor_command({"EDITOR": "'my editor' -n"}) == ["my editor", "-n"]
+    assert editor_command({}) is None
 
 
 @pytest.mark.parametrize("name", ["VISUAL", "EDITOR"])
 def test_an_editor_variable_with_a_quote_left_open_is_named_with_the_fix(name):
     """`EDITOR='code "'` ended `solve` (and a review session) with shlex's traceback."""
     with pytest.raises(StudyError, match=rf"\${name}='code \"' cannot be read as a command"):
-        solve.editor_command({name: 'code "'})
+        editor_command({name: 'code "'})
 
 
 def test_the_rating_follows_the_outcome():
@@ -1032,17 +1036,17 @@ def test_a_pass_is_graded_by_how_it_was_reached():
 
 
 def test_failing_cases_are_split_for_the_diff():
-    case = solve.failing_case("add_one(-3): expected -2, got -1")
+    case = failing_case("add_one(-3): expected -2, got -1")
     assert (case.what, case.expected, case.actual) == ("add_one(-3)", "-2", "-1")
-    case = solve.failing_case("f(x): at index (0, 1): expected 0.5, got 0.25 (3 of 9 values off)")
+    case = failing_case("f(x): at index (0, 1): expected 0.5, got 0.25 (3 of 9 values off)")
     assert (case.expected, case.actual) == ("0.5", "0.25")
-    assert solve.failing_case("something else broke") is None
+    assert failing_case("something else broke") is None
     # an exception the answer raised, whose own text reads "expected ..., but got ...": no case
     raised = (
         "running_stats_update(m=tensor(-inf), s=tensor(0.), x_block=tensor([1., 2.])): raised "
         "IndexError: Dimension out of range (expected to be in range of [-1, 0], but got 1)"
     )
-    assert solve.failing_case(raised) is None
+    assert failing_case(raised) is None
 
 
 def test_an_assert_of_the_answers_own_is_shown_as_its_own_not_as_a_failing_case():
@@ -1060,7 +1064,7 @@ def test_an_assert_of_the_answers_own_is_shown_as_its_own_not_as_a_failing_case(
     with pytest.raises(CheckFailure) as failed:
         call(answer, "total([1, 2])", [1, 2])
     message = str(failed.value)
-    assert solve.failing_case(message) is None
+    assert failing_case(message) is None
     console = Console(record=True, width=200)
     console.print(outcome_view(Outcome("fail", message, 0.1)))
     text = console.export_text()
@@ -1075,15 +1079,15 @@ def test_a_failing_case_keeps_where_the_output_went_wrong_and_by_how_much():
         "adamw_step(p, {'lr': 0.1, 'eps': 1e-8}): param: at index (3,): expected 3.92, got "
         "3.9200001 (4 of 4 values off; atol=1e-12, rtol=1e-09)\n  hint: keep float64"
     )
-    case = solve.failing_case(message)
-    assert case == solve.FailingCase(
+    case = failing_case(message)
+    assert case == FailingCase(
         what="adamw_step(p, {'lr': 0.1, 'eps': 1e-8})",
         expected="3.92",
         actual="3.9200001",
         where="param: at index (3,)",
         detail="4 of 4 values off; atol=1e-12, rtol=1e-09",
     )
-    shape = solve.failing_case("nms(boxes): expected [1, 2], got tensor of shape (3, 4)")
+    shape = failing_case("nms(boxes): expected [1, 2], got tensor of shape (3, 4)")
     assert (shape.actual, shape.detail) == ("tensor of shape (3, 4)", "")
 
     from rich.console import Console
@@ -1111,7 +1115,7 @@ def test_a_failed_case_shows_its_hint_once():
     console.print(outcome_view(Outcome("fail", message, 0.1)))
     text = console.export_text()
     assert text.count(hint) == 1 and text.count("hint:") == 1
-    case = solve.failing_case(message)  # the hint is not part of the actual value
+    case = failing_case(message)  # the hint is not part of the actual value
     assert case is not None and case.actual == "[-1, -1, -1, -1, -1]"
 
 
@@ -1704,7 +1708,7 @@ def test_ctrl_c_is_the_editors_from_its_start_and_the_editor_still_gets_it(tmp_p
     before = signal.getsignal(signal.SIGINT)
     seen = tmp_path / "attempt.py"
     editor = "import signal, sys; open(sys.argv[1], 'w').write(str(signal.getsignal(2)))"
-    solve.open_editor(seen, [sys.executable, "-c", editor])
+    open_editor(seen, [sys.executable, "-c", editor])
     handler = at_start[0]
     assert handler not in (signal.SIG_IGN, signal.SIG_DFL, signal.default_int_handler)
     handler(signal.SIGINT, None)  # a Ctrl-C then: nothing happens (no KeyboardInterrupt)
@@ -1725,7 +1729,7 @@ def test_a_carried_import_sharing_its_line_with_the_learners_code_keeps_the_file
     current = solve.ensure_attempt(card, content, tmp_path / "current.py").read_text()
     shared = tmp_path / "shared.py"
     shared.write_text("import heapq; LIMIT = 3\n\n\n" + current)
-    assert solve.starter_kind(card, content, shared) == "stub"
+    assert starters.starter_kind(card, content, shared) == "stub"
 
 
 def test_the_last_definition_of_the_function_is_the_one_that_counts(tmp_path):
@@ -1735,7 +1739,7 @@ def test_the_last_definition_of_the_function_is_the_one_that_counts(tmp_path):
     card = content.get("add-one")
     path = solve.ensure_attempt(card, content, tmp_path / "answered.py")
     path.write_text(path.read_text() + "\n\ndef add_one(x):\n    return x + 1\n")
-    assert not solve.is_untouched(card, content, path)
+    assert not starters.is_untouched(card, content, path)
 
 
 def test_a_save_that_does_not_compile_is_told_apart_from_one_that_does(tmp_path):
@@ -1750,7 +1754,7 @@ def test_a_save_that_does_not_compile_is_told_apart_from_one_that_does(tmp_path)
 
 
 def test_an_editor_variable_of_blanks_is_no_editor():
-    assert solve.editor_command({"EDITOR": "   "}) is None
+    assert editor_command({"EDITOR": "   "}) is None
 
 
 def test_an_editor_ended_by_a_signal_other_than_ctrl_c_is_an_error(tmp_path):
@@ -1759,7 +1763,7 @@ def test_an_editor_ended_by_a_signal_other_than_ctrl_c_is_an_error(tmp_path):
     path = tmp_path / "attempt.py"
     path.write_text("")
     with pytest.raises(StudyError, match="exited with status -15; your file is"):
-        solve.open_editor(path, ["sh", "-c", "kill -TERM $$", "editor"])
+        open_editor(path, ["sh", "-c", "kill -TERM $$", "editor"])
 
 
 def test_an_attempt_that_cannot_be_read_is_the_learners_to_fix_not_a_checks_outcome(tmp_path):
@@ -1785,7 +1789,7 @@ def test_watch_ctrl_c_as_its_first_check_starts_ends_it_as_q_does(tmp_path, monk
     def interrupted(*_):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(solve, "is_untouched", interrupted)
+    monkeypatch.setattr(starters, "is_untouched", interrupted)
     console = Console(record=True, width=100)
     try:
         attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(10, 1024))

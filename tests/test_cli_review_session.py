@@ -1348,7 +1348,7 @@ def test_a_rated_pass_is_put_aside_and_the_next_review_starts_from_the_starter(
     """Once a pass is rated, its attempt moves to attempts/rated/: the card's next review (a
     later session, weeks on) opens the starter, and its `s` checks nothing until an answer is
     written. Reopened, the passing code passed again unchanged: Good without recall."""
-    from studycli.check.solve import attempt_path, rated_path
+    from studycli.check.attempt_files import attempt_path, rated_path
 
     _editor_writes_the_answer(tmp_path, monkeypatch)
     card = load_content(FIXTURE_CONTENT).get("add-one")
@@ -1369,7 +1369,7 @@ def test_where_a_rated_pass_is_kept_is_named_unbroken_in_a_narrow_terminal(tmp_p
     """The line naming where a rated pass is kept was wrapped to the terminal's width, which
     cut the path in two (`.../rated/monotonic-stack-next-greate` / `r.py` at 60 columns: a
     helper's simulated week), so it could not be copied; `solve` and `undo` print it whole."""
-    from studycli.check.solve import rated_path
+    from studycli.check.attempt_files import rated_path
 
     _editor_writes_the_answer(tmp_path, monkeypatch)
     card = load_content(FIXTURE_CONTENT).get("add-one")
@@ -1381,7 +1381,7 @@ def test_where_a_rated_pass_is_kept_is_named_unbroken_in_a_narrow_terminal(tmp_p
 def test_undoing_a_pass_brings_its_answer_back(tmp_path, monkeypatch):
     """`u` after a pass (to give Easy rather than Good, say): the answer put aside with the
     rating is the attempt again, and `s` checks it at once (it opened the starter)."""
-    from studycli.check.solve import attempt_path, rated_path
+    from studycli.check.attempt_files import attempt_path, rated_path
 
     _editor_writes_the_answer(tmp_path, monkeypatch)
     card = load_content(FIXTURE_CONTENT).get("add-one")
@@ -1403,7 +1403,7 @@ def test_undoing_a_pass_says_where_its_answer_is(tmp_path, monkeypatch):
     said the answer was kept in attempts/rated/ and the next review would start from the
     starter: `s` then opened the answer, unannounced (a new learner's first hour). It says
     where the answer is now, as `studycli undo` does, whole in a narrow terminal."""
-    from studycli.check.solve import attempt_path
+    from studycli.check.attempt_files import attempt_path
 
     _editor_writes_the_answer(tmp_path, monkeypatch)
     card = load_content(FIXTURE_CONTENT).get("add-one")
@@ -1415,7 +1415,7 @@ def test_undoing_a_pass_says_where_its_answer_is(tmp_path, monkeypatch):
 
 def test_a_failed_run_rated_again_keeps_the_attempt_to_mend(tmp_path, monkeypatch):
     """Only a pass is put aside: after Again the learner goes on from their own code."""
-    from studycli.check.solve import attempt_path, rated_path
+    from studycli.check.attempt_files import attempt_path, rated_path
     from studycli.paths import attempts_dir
 
     monkeypatch.setenv("EDITOR", "true")
@@ -1475,7 +1475,7 @@ def test_an_editor_back_at_once_on_the_starter_is_told_where_to_write(tmp_path, 
     the attempt by its file name alone, so the learner could not tell where to write the
     answer (a helper's simulated week). It names the whole path, unbroken, and checks
     nothing."""
-    from studycli.check.solve import attempt_path
+    from studycli.check.attempt_files import attempt_path
 
     monkeypatch.setenv("EDITOR", "true")
     monkeypatch.delenv("VISUAL", raising=False)

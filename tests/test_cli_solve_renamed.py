@@ -5,7 +5,7 @@ replaced."""
 
 from __future__ import annotations
 
-from studycli.check.solve import attempt_path, rated_path
+from studycli.check.attempt_files import attempt_path, rated_path
 from studycli.content.loader import load_content
 
 from .conftest import edit

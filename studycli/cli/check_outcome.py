@@ -19,7 +19,7 @@ def outcome_view(outcome: Outcome):
     from rich.syntax import Syntax
     from rich.table import Table
 
-    from studycli.check import solve
+    from studycli.check.failing_case import failing_case
 
     from .render import TEXT_WIDTH
 
@@ -28,7 +28,7 @@ def outcome_view(outcome: Outcome):
     title = {"fail": "✗ failed", "error": "✗ error", "timeout": "✗ timeout"}[outcome.status]
     message = as_shown(outcome.message)  # the learner's code wrote some of it
     parts: list = [_message_line(line) for line in message.splitlines()]
-    case = solve.failing_case(message) if outcome.status == "fail" else None
+    case = failing_case(message) if outcome.status == "fail" else None
     if case is not None:
         table = Table(show_header=False, box=None, padding=(0, 1))
         table.add_row(Text("call", style="dim"), Text(case.what))

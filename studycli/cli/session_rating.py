@@ -233,10 +233,10 @@ class SessionRating:
 
     def _put_aside(self, shown: _Card) -> None:
         """After a pass is rated, its attempt is put aside: the card's next review starts from
-        the starter (see `solve.put_aside`)."""
+        the starter (see `attempt_files.put_aside`)."""
         if shown.outcome is None or shown.outcome.status != "pass":
             return
-        from studycli.check.solve import put_aside
+        from studycli.check.attempt_files import put_aside
 
         if said := put_aside(shown.card.id):  # (unwrapped: its path copies in one piece)
             self.console.print(Text(said, style="dim"), soft_wrap=True)
@@ -292,7 +292,8 @@ class SessionRating:
         back = ""  # (the session had said the answer was put aside: where it is now, as
         # `studycli undo` says it; `s` opened the answer, not the starter, unannounced)
         if entry.check_status == "pass":  # its answer, put aside with the rating, comes back
-            from studycli.check.solve import bring_back, is_untouched
+            from studycli.check.attempt_files import bring_back
+            from studycli.check.starters import is_untouched
 
             rated = item if item is None or self.card_of is None else self.card_of(item)
             path = bring_back(

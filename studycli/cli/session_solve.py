@@ -3,7 +3,8 @@ the outcome shown with the whole answer, and the rating keys the check leaves (a
 Good or Easy, Enter taking the one the help seen gives; a failure: Again). A part of
 `ReviewSession` (review_session.py), which mixes it in. The solve flow it runs (the editor,
 the check on a terminal) is `solve_flow.py`, shared with `studycli solve`; the work itself
-(attempt files, the isolated check) is `check/solve.py`. Both are imported at the first `s`.
+(attempt files, the isolated check) is `check/solve.py` (with `attempt_files.py` and
+`starters.py`). They are imported at the first `s`.
 """
 
 from __future__ import annotations
@@ -38,14 +39,9 @@ class SessionSolve(SessionRating):
         try:  # (0.1 s the first time: a Ctrl-C meant for the editor can come meanwhile)
             from fsrs import Rating
 
-            from studycli.check.solve import (
-                compiles,
-                ensure_attempt,
-                follow_rename,
-                is_untouched,
-                starter_kind,
-                unanswered,
-            )
+            from studycli.check.attempt_files import follow_rename
+            from studycli.check.solve import compiles, ensure_attempt, unanswered
+            from studycli.check.starters import is_untouched, starter_kind
 
             from .solve_flow import (
                 Limits,

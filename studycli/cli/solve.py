@@ -74,16 +74,16 @@ def solve(
 
     Example: studycli solve online-softmax --watch
     """
+    from studycli.check.attempt_files import follow_rename
     from studycli.check.solve import (
         compiles,
         ensure_attempt,
-        follow_rename,
-        is_untouched,
         read_attempt,
         require_runnable,
         unanswered,
         warm_up,
     )
+    from studycli.check.starters import is_untouched
 
     from .solve_flow import Attempt, Limits, StoppedAtPrompt, check, edit, stopped_by
     from .solve_watch import watch as watch_file

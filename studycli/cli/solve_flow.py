@@ -1,7 +1,8 @@
 """The solve flow on a terminal: edit the attempt, run the check, show what failed; `--watch`.
 
 Shared by `studycli solve` and the `s` key of `studycli review`. The work itself (attempt
-files, the isolated check, the rating) is in `solve.py`; this module only talks to the learner.
+files, the isolated check, the rating) is in `check/`'s `solve.py` (with `attempt_files.py`,
+`starters.py`, `editor.py`); this module only talks to the learner.
 Its parts: solve_run.py (a check running in a thread), solve_watch.py (`--watch`) and
 check_outcome.py (the outcome shown).
 """
@@ -144,12 +145,12 @@ def edit(
             KeyboardInterrupt) when no editor is set and q, Ctrl-C or Ctrl-D came at the
             prompt (q gives the attempt up, as at the other prompts).
     """
-    from studycli.check import solve
+    from studycli.check import editor
 
-    command = solve.editor_command()
+    command = editor.editor_command()
     if command is not None:
         with normal_terminal():  # the terminal as the session found it
-            at_once = solve.open_editor(path, command)
+            at_once = editor.open_editor(path, command)
         if at_once and untouched():  # (one who wrote the answer before, and closed the
             # editor at once, has it checked without a word)
             console.print(Text(WINDOW_EDITOR.format(command=" ".join(command)), style="yellow"))
@@ -212,13 +213,14 @@ def _show(console: Console, outcome: Outcome, card: Card, content: Content, path
     """The outcome, then, for an attempt file written from a starter that has changed since
     (its check fails only with NotImplementedError), how to get the new starter. (Not for a
     file given with --file: deleting that one gives no starter.)"""
-    from studycli.check import solve
+    from studycli.check.attempt_files import attempt_path
+    from studycli.check.starters import is_older_starter
 
     console.print(outcome_view(outcome))
     if (
         outcome.status != "pass"
-        and path == solve.attempt_path(card.id)
-        and solve.is_older_starter(card, content, path)
+        and path == attempt_path(card.id)
+        and is_older_starter(card, content, path)
     ):
         console.print(Text(changed_starter(path), style="yellow"))
 

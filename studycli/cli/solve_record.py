@@ -195,7 +195,7 @@ def _record_check(
         f"{format_interval(rated.due - moment)}"
     )
     if attempt.outcome.status == "pass" and given is None:  # (a --file is the learner's own)
-        from studycli.check.solve import put_aside
+        from studycli.check.attempt_files import put_aside
 
         if said := put_aside(card.id):
             stdout().print(said, style="dim", soft_wrap=True, markup=False)

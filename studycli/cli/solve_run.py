@@ -47,10 +47,10 @@ class _Run:
         limits: Limits,
         own_writes: Path | None = None,
     ) -> None:
-        from studycli.check import solve
+        from studycli.check import solve, starters
 
         console.print(_checking(path, limits))
-        self.counts = not solve.is_untouched(card, content, path)  # the starter's is no attempt
+        self.counts = not starters.is_untouched(card, content, path)  # the starter's is no attempt
         self.compiled = solve.compiles(path)  # (a typo's failure is no failed recall)
         self.superseded = False  # a later save made it a failed run before the outcome
         self.stamp = _stamp(path)  # the file it checks

@@ -49,7 +49,7 @@ def watch(
     import itertools
     import tempfile
 
-    from studycli.check import solve
+    from studycli.check import solve, starters
 
     hints = Hints(card)
     failed = 0
@@ -155,7 +155,7 @@ def watch(
             raise
         if run is not None:
             run.stop(console, stopped_by)
-    if last is None or (not last.counts and not solve.is_untouched(card, content, path)):
+    if last is None or (not last.counts and not starters.is_untouched(card, content, path)):
         return None  # (the untouched starter's outcome is returned: the caller says so)
     return Attempt(
         last.outcome,

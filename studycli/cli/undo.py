@@ -58,7 +58,7 @@ def undo(ctx: typer.Context) -> None:
             ) from exc
     back = ""
     if review.check_status == "pass":  # the answer put aside with its rating comes back
-        from studycli.check.solve import bring_back, rated_path
+        from studycli.check.attempt_files import bring_back, rated_path
 
         if (path := bring_back(review.card_id, _starter_test(ctx, review.card_id))) is not None:
             back = f", and your answer is back in {path}"
@@ -75,7 +75,7 @@ def undo(ctx: typer.Context) -> None:
 def _starter_test(ctx: typer.Context, card_id: str):
     """Whether an attempt file of card `card_id` is still its starter (see `bring_back`); a
     card the content no longer has, or cannot read, has none: its attempt is left as it is."""
-    from studycli.check.solve import is_untouched
+    from studycli.check.starters import is_untouched
 
     try:
         content = options(ctx).load()
