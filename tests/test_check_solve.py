@@ -1662,7 +1662,7 @@ def test_escape_sequences_in_a_check_s_message_or_a_file_name_are_written_out():
 
     from studycli.check.runner import Status
     from studycli.check.verdict import CardResult
-    from studycli.cli.content import _results_table
+    from studycli.cli.check_results import _results_table
     from studycli.cli.solve_flow import Limits
     from studycli.cli.solve_run import _checking
 

@@ -16,7 +16,7 @@ from studycli.check.lazy_imports import lazy_modules
 from studycli.check.runner import Candidate, Job, Outcome, run_job
 from studycli.check.verdict import SLOW_CHECK, CardResult, verdict
 from studycli.check.verify import run_checks
-from studycli.cli.content import SKIPPED_NAMED
+from studycli.cli.check import SKIPPED_NAMED
 from studycli.content.loader import load_content
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT, edit, write_card

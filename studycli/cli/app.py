@@ -242,7 +242,7 @@ def say_drafts(ids: list[str]) -> None:
     (`Card.draft`), where there are any: `review` showed a learner "TODO: the question, in your
     own words.", and its author did not know why `due` counted one card more."""
     if ids:
-        from .content import being_written
+        from .card_notes import being_written
 
         said = being_written(ids)
         print_prose(stderr(highlight=False), f"note: {said}", markup=False)
@@ -263,7 +263,7 @@ def _say_unloaded(
     where the command has none, read through the content `index` (`unloaded_problems`: only
     where a file is left out)."""
 
-    from .content import left_out_notes
+    from .card_notes import left_out_notes
 
     if problems is None:
         from studycli.content.study_view import unloaded_problems
@@ -418,7 +418,7 @@ COMMANDS = {
     "new": "authoring",
     "schema": "authoring",
     "lint": "content",
-    "check": "content",
+    "check": "check",
     "show": "content",
     "list": "content",
     "cram": "cram",

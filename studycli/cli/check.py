@@ -1,0 +1,246 @@
+"""`check`: prove each card's reference passes its checker, and its starter and wrong answers
+fail it; `--changed`, the cards a git branch changed. Its results shown: check_results.py."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from studycli.check.limits import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT
+from studycli.errors import StudyError
+
+from .app import app, exit_interrupted, finite_seconds, options, print_prose, stderr, stdout
+from .card_notes import not_loading
+from .completion import complete_card_id
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    card_ids: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Cards to check (default: all); with --changed, the git ref to compare with.",
+            metavar="[ID]... | [REF]",
+            autocompletion=complete_card_id,
+        ),
+    ] = None,
+    changed: Annotated[
+        bool,
+        typer.Option(
+            "--changed",
+            help="Only the cards whose YAML or solution module differ from REF (default: the "
+            "merge base with main), uncommitted and untracked changes included.",
+        ),
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Checks run at once (default: one per core)."),
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            max=3600,
+            callback=finite_seconds,
+            help="Seconds each check may take (a correct answer's: at most 5 s past a "
+            "learner's limit, check_timeout's default, past which it fails the card anyway).",
+        ),
+    ] = DEFAULT_TIMEOUT,
+    device: Annotated[
+        str,
+        typer.Option(
+            help="cpu or cuda: where checkers put their tensors (a checker that ignores its "
+            "device runs on the CPU either way)."
+        ),
+    ] = "cpu",
+    memory: Annotated[
+        int, typer.Option(min=64, help="Memory cap of each check, in MB.")
+    ] = DEFAULT_MEMORY_MB,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON array, an object per card.")
+    ] = False,
+    use_mps: Annotated[
+        bool,
+        typer.Option(
+            "--mps/--no-mps",
+            help="With --device cuda: start a private CUDA MPS daemon for the run where the "
+            "machine has one and none runs, so that the checks' kernels run side by side "
+            "(--no-mps where the GPU's set-up keeps its server from starting).",
+        ),
+    ] = True,
+) -> None:
+    """Prove each card's reference passes its checker and its starter and wrong answers fail it.
+
+    Every check runs in its own process with a time limit, in parallel. A card that `new` wrote
+    and that is not filled in yet is reported as not done. Exit 1 if any card fails.
+
+    Example: studycli check flash-attention online-softmax --jobs 2
+
+    Example: studycli check --changed origin/main   (a pull request's cards)
+    """
+
+    from studycli.check import mps, pool
+
+    if device not in ("cpu", "cuda"):  # a usage error, exit 2, as for any bad option value
+        raise typer.BadParameter(f"cpu or cuda, not {device!r}", param_hint="--device")
+    if device == "cuda" and pool.torch_gpu_build() is False:
+        raise StudyError(
+            "--device cuda: the installed torch is built for the CPU only (every check would "
+            "fail on it): use --device cpu, or install a CUDA build of torch"
+        )
+    with mps.private_daemon(wanted=use_mps and device != "cpu"):  # before a worker starts
+        results = _checked(ctx, card_ids, changed, jobs or pool.cores(), timeout, device,
+                           memory, as_json)  # fmt: skip
+    failed = [r for r in results if r.status != "pass"]
+    if not as_json and results:
+        not_done = sum(r.status == "not done" for r in results)
+        stdout().print(
+            f"{len(results) - len(failed)} of {len(results)} cards pass"
+            + (f"; [red]{len(failed)} do not[/]" if failed else "")
+            + (f" ({not_done} not done yet)" if not_done else "")
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
+SKIPPED_NAMED = 5  # the cards without checks named when asked for (`--changed` may be all)
+
+
+def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
+    """`check`'s run: the results, printed as JSON or as a table."""
+    from studycli.check import pool
+    from studycli.check.plan import warm_up
+    from studycli.check.verify import checkable, run_checks
+    from studycli.paths import check_times_path
+
+    # torch's import goes on in the workers while the content loads (the first began as the
+    # command started: see `studycli.cli.main`); a whole run has checks that do not use torch
+    # (a quarter of the shipped cards' time), which can run on the cores left idle meanwhile
+    everything = not card_ids and not changed
+    pool.warm_up(device, jobs, torchless=() if everything else None)
+    content = options(ctx).load(cached=False)
+    if changed:
+        cards = _changed(content, card_ids or [])
+    else:
+        _refuse_unloaded(content, card_ids)
+        cards = [content.get(i) for i in card_ids] if card_ids else list(content.cards.values())
+    warm_up(cards, content, device, jobs)  # what the checkers need, while lint runs here
+    runnable = checkable(cards, content)
+    # the cards asked for by name, or by a diff, that have no checks (not where `--changed`
+    # took every card, outside git: a plain `check` names none, and it named 370)
+    if card_ids or (changed and len(cards) < len(content.cards)):
+        checked = {card.id for card in runnable}
+        if skipped := [card.id for card in cards if card.id not in checked]:
+            named = ", ".join(skipped[:SKIPPED_NAMED])
+            if len(skipped) > SKIPPED_NAMED:
+                named += f" and {len(skipped) - SKIPPED_NAMED} more cards"
+            print_prose(
+                stderr(highlight=False),
+                f"nothing to run for {named}: only coding cards and derivation cards with a "
+                "`solution:` have checkers (`studycli review` studies the others)",
+            )
+    if not runnable and not as_json:  # (an empty table, and "0 of 0 cards pass")
+        stdout().print("no card to check")
+        return []
+    try:
+        if as_json:
+            import json
+
+            results = run_checks(
+                runnable,
+                content,
+                jobs=jobs,
+                device=device,
+                timeout=timeout,
+                memory_mb=memory,
+                times=check_times_path(),
+                learner_timeout=_learner_timeout(),
+            )
+            print(json.dumps([r.to_dict() for r in results], indent=2))
+        else:
+            results = _check_with_progress(runnable, content, jobs, device, timeout, memory)
+            from .check_results import _results_view  # (once the checks are done)
+
+            console = stdout()
+            console.print(_results_view(results, console.width))
+    except KeyboardInterrupt:
+        exit_interrupted("interrupted: the running checks were stopped")
+    return results
+
+
+def _learner_timeout() -> float:
+    """The seconds a learner's check may run unless their settings say otherwise: a card whose
+    right answers take longer to check fails `check` (no learner could pass it)."""
+    from studycli.study.settings import Settings
+
+    return Settings._field_defaults["check_timeout"]
+
+
+def _refuse_unloaded(content, card_ids: list[str]) -> None:
+    """Stop `check` of every card (or of an id no card has) where a card file does not load: it
+    was left out without a word, and the run said "81 of 81 cards pass"."""
+
+    unloaded = sorted({problem.path for problem in content.unloaded()})
+    missing = [card_id for card_id in card_ids or [] if card_id not in content.cards]
+    if unloaded and (missing or not card_ids):
+        asked = f"no card with id {', '.join(missing)}, and " if missing else ""
+        left_out = ", so `check` would leave it out"
+        raise StudyError(asked + not_loading(unloaded, content.root, after=left_out))
+
+
+def _changed(content, refs: list[str]):
+    """The cards `check --changed [REF]` checks; says on stderr what they were compared with."""
+    from studycli.check.changed import change_problem, changed_cards
+
+    if len(refs) > 1:
+        raise typer.BadParameter(
+            "with --changed, give at most one argument, the git ref to compare with "
+            f"(got {' '.join(refs)}); to check given cards, leave out --changed",
+            param_hint="--changed",
+        )
+    found = changed_cards(content, refs[0] if refs else None)
+    if refs and found.base is None:  # (a ref mistyped in CI: every card passed, nothing said
+        # of renames; without a ref every card is checked, as a branch with no main must be)
+        why = found.note.removesuffix(": checking every card")
+        raise StudyError(f"check --changed {refs[0]}: {why}; nothing was checked")
+    print_prose(stderr(highlight=False), f"--changed: {escape(found.note)}")
+    if found.broken:
+        raise StudyError(not_loading(found.broken, content.root, before="changed, and "))
+    problem = change_problem(found, content.root)  # renamed ids, renumbered cloze deletions, ...
+    if problem:
+        raise StudyError(problem)
+    return found.cards
+
+
+def _check_with_progress(cards, content, jobs, device, timeout, memory):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from studycli.check.plan import count_jobs
+    from studycli.check.verify import run_checks
+    from studycli.paths import check_times_path
+
+    console = stderr()
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,  # (else it leaves a blank line in a log file)
+    ) as progress:
+        task = progress.add_task("checking", total=count_jobs(cards, content))
+        return run_checks(
+            cards,
+            content,
+            jobs=jobs,
+            device=device,
+            timeout=timeout,
+            memory_mb=memory,
+            on_job_done=lambda job, outcome: progress.advance(task),
+            times=check_times_path(),
+            learner_timeout=_learner_timeout(),
+        )
