@@ -892,7 +892,7 @@ def test_cli_says_the_held_out_size_and_whether_the_gain_is_more_than_chance(cli
 def test_a_fit_held_out_on_one_card_says_its_gain_cannot_be_told_from_chance(tmp_path):
     """Held-out reviews all of one card: chance's margin is infinite, which JSON cannot
     write ("Infinity" is no JSON): it is null there, and the verdict says so in words."""
-    from studycli.cli.optimize import _better
+    from studycli.cli.optimize_report import _better
 
     rng = random.Random(2)
     items = [((3, 0), (3 if rng.random() < 0.6 else 1, 1 + i % 9)) for i in range(70)]
