@@ -11,8 +11,9 @@ from typing import NamedTuple
 from . import cloze
 from .card import Card, CardProblem, shown_path
 from .key_lines import KeyLines, file_text
-from .lint_solution import lint_solution, lint_top_levels
+from .lint_solution import lint_solution
 from .lint_text import lint_text
+from .lint_top_levels import lint_top_levels
 from .loader import Content
 from .source import module_names, module_path, read_module
 from .topics import topics

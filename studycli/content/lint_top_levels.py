@@ -1,0 +1,129 @@
+"""Lint's rules for what importing a solution module runs: its top level imports only the
+standard library, numpy, torch and studycli.assertions, prints nothing, and holds no `assert`
+statement."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from typing import TYPE_CHECKING
+
+from .card import CardProblem
+from .source import module_names, read_module
+
+if TYPE_CHECKING:
+    from .loader import Content
+
+
+ALLOWED_IMPORTS = ("numpy", "torch", "studycli.assertions")  # beside the standard library
+
+
+def lint_top_levels(content: Content) -> list[CardProblem]:
+    """A solution module imports, at its top level, only the standard library, numpy, torch
+    and studycli.assertions: what every install has (a missing package would otherwise show
+    only when `check` imports it). An optional one is imported inside the function that
+    needs it. Its top level prints nothing (see `_prints`), and it holds no `assert`
+    statement (dropped under -O: a checker's would pass every answer)."""
+    names = {
+        name for card in content.cards.values() if card.runnable for name in module_names(card)
+    }
+    problems = []
+    for name in sorted(names):
+        try:
+            info = read_module(content.solutions_dir, name)
+        except (OSError, SyntaxError):
+            continue  # reported with its card
+        problems += [
+            CardProblem(
+                info.path,
+                f"prints when imported{f' (the top level calls {via})' if via else ''}: the "
+                "checks' workers load a solution module once, before any check, so its output "
+                "is no check's (none says it printed) and lands above `check`'s results; remove "
+                "the print, or move it into a function the import does not call",
+                line,
+            )
+            for line, via in _prints(info.tree)
+        ]
+        problems += [
+            CardProblem(
+                info.path,
+                "an `assert` statement: Python run with -O (or PYTHONOPTIMIZE set) drops it, "
+                "and the check it guards then accepts any answer; use expect(...), assert_equal "
+                "or assert_close from studycli.assertions, which also name the input and the "
+                "values a learner failing it reads",
+                node.lineno,
+            )
+            for node in ast.walk(info.tree)
+            if isinstance(node, ast.Assert)
+        ]
+        for node in info.tree.body:
+            if isinstance(node, ast.Import):
+                imported = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                imported = ["." * node.level + (node.module or node.names[0].name)]
+            else:
+                continue
+            problems += [
+                CardProblem(
+                    info.path,
+                    f"imports {module!r}: a solution module imports only the standard library, "
+                    "numpy, torch and studycli.assertions at its top level (not another solution "
+                    "module); import an optional package inside the function that needs it",
+                    node.lineno,
+                )
+                for module in imported
+                if not _allowed_import(module)
+            ]
+    return problems
+
+
+PRINTS = ("print", "sys.stdout.write", "sys.stderr.write")
+
+
+def _prints(tree: ast.Module) -> list[tuple[int, str]]:
+    """The lines of the `print(...)` calls (and `sys.stdout.write`, `sys.stderr.write`) that a
+    module's import runs, each with the call of the module's own function that runs it (""
+    where the top level prints itself): its top level and its classes' bodies, not a function's
+    body unless the import calls it, nor under `if __name__ == "__main__":`."""
+    functions = {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    found: dict[int, str] = {}
+    todo: list[tuple[ast.AST, str]] = [(node, "") for node in _run_by_import(tree.body)]
+    called: set[str] = set()
+    while todo:
+        node, via = todo.pop()
+        for inner in ast.walk(node):
+            if not isinstance(inner, ast.Call):
+                continue
+            name = ast.unparse(inner.func)
+            if name in PRINTS:
+                found.setdefault(inner.lineno, via)
+            elif name in functions and name not in called:
+                called.add(name)
+                todo.append((functions[name], via or f"{name}() at line {inner.lineno}"))
+    return sorted(found.items())
+
+
+def _run_by_import(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements of `body` that importing the module runs (a class body's included)."""
+    run = []
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if isinstance(node, ast.ClassDef):
+            run += _run_by_import(node.body)
+        elif not (isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)):
+            run.append(node)
+    return run
+
+
+def _allowed_import(module: str) -> bool:
+    if module.startswith("."):
+        return False
+    top = module.partition(".")[0]
+    if top == "studycli":
+        return any(module == name or module.startswith(name + ".") for name in ALLOWED_IMPORTS)
+    return top in sys.stdlib_module_names or top in ALLOWED_IMPORTS
