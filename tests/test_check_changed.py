@@ -603,6 +603,65 @@ def test_a_rename_listing_the_old_id_in_renamed_from_passes_with_a_note(cli, rep
     assert result.exit_code == 0, result.output
 
 
+def test_a_card_renamed_again_without_its_first_old_id_fails_the_check(cli, repo):
+    """bias-concept renamed neuron-bias on main, then neuron-bias renamed bias-neuron with
+    `renamed_from: [neuron-bias]` alone: a learner who had not studied since the first rename
+    still held the reviews under bias-concept, which no card listed any more, so they stayed
+    behind as "not in the content" and the card started again as new (and the Anki note,
+    keyed by the oldest id, came again); lint and the check passed. Listing both passes."""
+    basics = repo / "cards" / "basics"
+    poisson = repo / "cards" / "numbers" / "poisson-concept.yaml"
+
+    def rename(old: str, new: str, listed: str) -> Path:
+        path = basics / f"{new}.yaml"
+        git(repo, "mv", str(basics / f"{old}.yaml"), str(path))
+        edit(path, f"id: {old}\n", f"id: {new}\n")
+        text = path.read_text(encoding="utf-8")
+        text = "\n".join(line for line in text.splitlines() if "renamed_from" not in line)
+        path.write_text(text.replace(f"id: {new}", f"id: {new}\nrenamed_from: [{listed}]") + "\n")
+        edit(poisson, old, new)
+        return path
+
+    git(repo, "checkout", "-q", "main")
+    rename("bias-concept", "neuron-bias", "bias-concept")
+    git(repo, "commit", "-q", "-am", "the first rename, published")
+    git(repo, "checkout", "-q", "-B", "feature", "main")
+    path = rename("neuron-bias", "bias-neuron", "neuron-bias")
+    assert cli("--content", repo, "lint").exit_code == 0
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1, result.output
+    assert (
+        "old ids no card lists in `renamed_from` any more: bias-concept (listed by "
+        "neuron-bias)" in said
+    )
+    assert "add bias-concept to the `renamed_from` of cards/basics/bias-neuron.yaml" in said
+    found = changed_cards(load_content(repo))
+    assert [(f.old, f.was, f.card_id) for f in found.forgotten] == [
+        ("bias-concept", "neuron-bias", "bias-neuron")
+    ]
+    edit(path, "renamed_from: [neuron-bias]", "renamed_from: [bias-concept, neuron-bias]")
+    assert changed_cards(load_content(repo)).forgotten == ()
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_card_removed_on_its_own_forgets_no_old_id(repo):
+    """A removed card takes its old ids' histories with it, as its own: nothing to list."""
+    basics = repo / "cards" / "basics"
+    git(repo, "checkout", "-q", "main")
+    edit(
+        basics / "bias-concept.yaml",
+        "id: bias-concept\n",
+        "id: bias-concept\nrenamed_from: [bias]\n",
+    )
+    git(repo, "commit", "-q", "-am", "an old id")
+    git(repo, "checkout", "-q", "-B", "feature", "main")
+    git(repo, "rm", "-q", str(basics / "bias-concept.yaml"))
+    edit(repo / "cards" / "numbers" / "poisson-concept.yaml", "requires: [bias-concept]\n", "")
+    assert changed_cards(load_content(repo)).forgotten == ()
+
+
 def test_a_rename_without_renamed_from_is_told_to_add_it(cli, repo):
     old = repo / "cards" / "basics" / "bias-concept.yaml"
     new = old.with_name("neuron-bias.yaml")

@@ -28,7 +28,15 @@ from studycli.content.loader import Content
 from studycli.content.source import module_names
 
 from .changed_git import _base, _changed_paths, _git
-from .changed_histories import Gapped, Moved, Rekinded, Renamed, Renumbered, _histories
+from .changed_histories import (
+    Forgotten,
+    Gapped,
+    Moved,
+    Rekinded,
+    Renamed,
+    Renumbered,
+    _histories,
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ class Changed:
     rekinded: tuple[Rekinded, ...] = ()  # cards changed to a cloze card, or from one
     gapped: tuple[Gapped, ...] = ()  # new cloze cards whose deletion numbers skip one
     moved: tuple[Moved, ...] = ()  # card texts now under another id (ids swapped)
+    forgotten: tuple[Forgotten, ...] = ()  # old ids in `renamed_from` at the base, in none now
 
 
 def changed_cards(content: Content, ref: str | None = None) -> Changed:
@@ -82,7 +91,7 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         card for card in everything if card.path.resolve() in paths or module_names(card) & modules
     ]
     broken = tuple(sorted({p.path for p in content.problems if p.path.resolve() in paths}))
-    renamed, carried, removed, renumbered, rekinded, gapped, moved = _histories(
+    renamed, carried, removed, renumbered, rekinded, gapped, moved, forgotten = _histories(
         repo.resolve(), base, content, paths
     )
     note = f"{described}: {len(chosen)} card(s) to check"
@@ -96,7 +105,17 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
     if dropped := [f"{r.card_id}#c{n}" for r in renumbered if not r.moved for n in r.removed]:
         note += f"; cloze deletions removed: {', '.join(dropped)}"
     return Changed(
-        chosen, note, base, broken, renamed, carried, renumbered, rekinded, gapped, moved
+        chosen,
+        note,
+        base,
+        broken,
+        renamed,
+        carried,
+        renumbered,
+        rekinded,
+        gapped,
+        moved,
+        forgotten,
     )
 
 
@@ -122,6 +141,8 @@ def change_problem(found: Changed, root: Path) -> str | None:
             "the new id; a card that is truly another gets a new file beside the old one, "
             "which is removed on its own"
         )
+    if found.forgotten:
+        said.append(_forgotten_problem(found.forgotten, shown))
     for card in (card for card in found.renumbered if card.moved):  # (a number only dropped:
         # its reviews stay in the log, and no other fact takes them over: a note, see above)
         changes = [f"c{a} -> c{b}" for a, b in card.moved]
@@ -174,6 +195,20 @@ def _moved_problem(moved: tuple[Moved, ...], shown: Callable[[Path], Path]) -> s
         "are taken for the reviews of the text it holds now. Keep each text under its id "
         "(change the title instead); to give a text another id, rename its card with "
         "`renamed_from` to an id no card has, and write a new text as a new card"
+    )
+
+
+def _forgotten_problem(forgotten: tuple[Forgotten, ...], shown: Callable[[Path], Path]) -> str:
+    """What `change_problem` says of old ids that a card listed in `renamed_from` at the base
+    and no card lists now."""
+    told = ", ".join(f"{f.old} (listed by {f.was})" for f in forgotten)
+    add = "; ".join(f"{f.old} to the `renamed_from` of {shown(f.path)}" for f in forgotten)
+    return (
+        f"old ids no card lists in `renamed_from` any more: {told}. A learner who has not "
+        "studied since that rename still has the reviews under the old id: they stay behind "
+        "and the card starts again as new; an Anki export keys the note by the oldest id, so "
+        "Anki adds another note. Keep every id a card ever had: add "
+        f"{add} (every id the card had, oldest first)"
     )
 
 

@@ -9,10 +9,13 @@ its id or the one it was renamed to, is renumbered. Both are read from the card 
 at the base and now, so a rename made with plain `mv`, not staged, counts as one made with
 `git mv`.
 A published card changed to a cloze card or from one is rekinded: its reviews were kept under
-other keys than it has now. A card's text now under another id, while its own card holds
-another, is moved (two ids swapped: neither is gone, so no rename is seen): the reviews of the
-text stay with its old id. So is a removed card's text put over a card there at the base (its
-id not new, no rename is seen either).
+other keys than it has now. An id that a card at the base listed in `renamed_from` and no
+card lists now (the card merged into another, or renamed again, without its own old ids) is
+forgotten: a learner who has not studied since that first rename keeps its reviews under it.
+A card's text now under another id, while its own card holds another, is moved (two ids
+swapped: neither is gone, so no rename is seen): the reviews of the text stay with its old id.
+So is a removed card's text put over a card there at the base (its id not new, no rename is
+seen either).
 """
 
 from __future__ import annotations
@@ -56,6 +59,17 @@ class Moved(Record):
     path: Path  # the file of `new`
 
 
+class Forgotten(Record):
+    """An id that a card at the base listed in `renamed_from` and no card lists now, though
+    the card's own history goes on under another card (itself, or the card it was renamed
+    to)."""
+
+    old: str  # the id listed at the base
+    was: str  # the card that listed it
+    card_id: str  # the card that carries `was`'s history now
+    path: Path  # its file
+
+
 class Gapped(Record):
     """A cloze card new in the change whose deletion numbers skip one (c1, c3)."""
 
@@ -83,6 +97,7 @@ def _histories(
     tuple[Rekinded, ...],
     tuple[Gapped, ...],
     tuple[Moved, ...],
+    tuple[Forgotten, ...],
 ]:
     """The ids renamed without `renamed_from`, the ids renamed with it (a card lists the gone
     id), the ids removed (gone, with no new card like them), the cloze cards renumbered (a
@@ -148,6 +163,7 @@ def _histories(
             numbers = tuple(numbers_of(card.prompt))
             if numbers != tuple(range(1, len(numbers) + 1)):
                 gapped.append(Gapped(card_id, card.path, numbers))
+    forgotten = _forgotten(then, content)
     gone_ids = tuple(old for old in gone if paired.get(old) is None)
     texts_moved = _moved(then, content, set(now))
     return (
@@ -158,7 +174,28 @@ def _histories(
         tuple(rekinded),
         tuple(gapped),
         texts_moved,
+        forgotten,
     )
+
+
+def _forgotten(was: dict[str, Card | None], content: Content) -> tuple[Forgotten, ...]:
+    """The ids in the `renamed_from` of the cards at the base (`was`: the cards of the changed
+    card files then, by id) that no card now lists nor has, where the card's history goes on
+    under a card of the content (its own id, or the id it was renamed to). A card removed on
+    its own takes its old ids' histories with it, as its own: nothing is forgotten there."""
+    forgotten = []
+    for card_id, card in sorted(was.items()):
+        if card is None:
+            continue
+        now = card_id if card_id in content.cards else content.renames.get(card_id)
+        if now is None or now not in content.cards:
+            continue
+        forgotten += [
+            Forgotten(old, card_id, now, content.cards[now].path)
+            for old in card.renamed_from
+            if old not in content.renames and old not in content.cards
+        ]
+    return tuple(forgotten)
 
 
 def _moved(was: dict[str, Card | None], content: Content, changed: set[str]) -> tuple[Moved, ...]:
