@@ -576,3 +576,28 @@ def test_a_rating_undone_and_given_again_on_a_review_a_little_ahead_syncs_as_giv
     assert due[0] == due[1]
     _clean(laptop, later)
     _clean(desktop, later)
+
+
+def test_a_conflicting_row_under_a_renamed_cards_old_id_is_named_by_both_ids(
+    tmp_path, content_copy
+):
+    """An export made before a rename, its rating edited by hand, imported once the card is
+    renamed: the row left out was named by the new id alone, which the file does not hold,
+    so the learner could not find the row it meant. It names the old id too."""
+    _first_card_only(content_copy)
+    renamed = tmp_path / "renamed"
+    shutil.copytree(content_copy, renamed)
+    rename(renamed, "bias-concept", "neuron-bias")
+    desktop = Machine(tmp_path / "desktop", content_copy)
+    assert desktop.review(NOW) == ["bias-concept"]
+    exported = tmp_path / "reviews.csv"
+    desktop.run("export-reviews", str(exported), now=NOW)
+    header, row = exported.read_text().splitlines()
+    card, rating, rest = row.split(",", 2)
+    assert (card, rating) == ("bias-concept", "3")
+    exported.write_text(f"{header}\n{card},1,{rest}\n")
+    desktop.content = renamed  # the desktop pulls the rename
+    said = desktop.run("import-reviews", str(exported), now=NOW + timedelta(hours=1)).stdout
+    said = " ".join(said.split())
+    assert "neuron-bias (bias-concept before its rename) at " in said
+    assert ": 1 in the file, 3 in your log" in said

@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from rich.markup import escape
 
+from studycli.content.cloze import SEPARATOR
 from studycli.study.labels import counted
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from studycli.study.review_io import ImportResult
 
 
@@ -131,13 +134,14 @@ def _parameters(settings) -> str:
     return f"your FSRS parameters from {escape(str(config_path().resolve()))}"
 
 
-def conflicts(result: ImportResult) -> str:
+def conflicts(result: ImportResult, renames: Mapping[str, str]) -> str:
     """The rows left out that gave another rating for their card and time than the log has,
     or an earlier row: a rating edited in a file, to be changed by importing it again,
-    changed nothing."""
+    changed nothing. A renamed card's is named by its id now and the ids it had (`renames`:
+    old card id -> new), which the file may give it: an export made before the rename."""
     tense = _TRIED if result.dry_run else _DONE
     shown = "; ".join(
-        f"{escape(card)} at {time}: {rating} in the file, "
+        f"{_with_old_ids(card, renames)} at {time}: {rating} in the file, "
         + (f"{other} in your log" if where == "log" else f"after {other} in an earlier row")
         for card, time, rating, other, where in result.first_conflicts
     )
@@ -149,6 +153,15 @@ def conflicts(result: ImportResult) -> str:
         "an import never changes one's rating (`studycli undo` takes back today's last "
         "rating)"
     )
+
+
+def _with_old_ids(study_id: str, renames: Mapping[str, str]) -> str:
+    """`study_id`, escaped, and where its card was renamed the same item under the ids it had
+    (`old#c2` for a cloze deletion)."""
+    card, separator, number = study_id.partition(SEPARATOR)
+    olds = [old + separator + number for old, new in sorted(renames.items()) if new == card]
+    said = escape(study_id)
+    return f"{said} ({escape(', '.join(olds))} before its rename)" if olds else said
 
 
 def dry_run_notes(result: ImportResult, given: str) -> list[str]:

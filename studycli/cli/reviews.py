@@ -105,7 +105,7 @@ def import_reviews(
         return
     print_prose(stdout(), import_summary.summary(result, shown, settings))
     if result.conflicts:
-        print_prose(stdout(), import_summary.conflicts(result))
+        print_prose(stdout(), import_summary.conflicts(result, content.renames))
     if result.ahead:
         print_prose(stdout(), import_summary.ahead(result))
     for note in notes:
