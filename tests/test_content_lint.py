@@ -1471,3 +1471,46 @@ def test_an_old_id_two_cards_claim_is_refused_on_both_and_carried_to_neither(con
         "renamed_from names 'bias-concept', and so does cards/numbers/triangle-derivation.yaml"
     )
     assert "goes to one card, so neither gets it" in found["triangle-derivation.yaml", 4]
+
+
+def test_an_optional_field_indented_into_the_text_above_is_reported_at_its_line(content_copy):
+    """`  explanation: |` indented as the answer's lines above it is, to YAML, more of the
+    answer: the card loaded without an explanation, the learner shown 'explanation: |' and
+    its text as part of the answer, and lint said nothing but that the explanation's line,
+    indented under it, is joined to it (which comes after, as its consequence)."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    edit(path, "threshold.\n", "threshold.\n  explanation: |\n    A bias is a learned offset.\n")
+    problem = lint(load_content(content_copy))[0]
+    assert problem.line == lines_of(path)["answer"] + 2  # the `explanation:` line
+    assert problem.message.startswith("`explanation:` is indented"), problem.message
+    assert "more of answer's text" in problem.message
+    assert "start `explanation:` at the beginning of its line" in problem.message
+
+
+def test_a_required_field_indented_into_the_text_above_says_why_it_is_missing(content_copy):
+    """`  answer: |` under the prompt made the loader say only "a concept card needs an
+    'answer'", of a card whose file shows one."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    edit(path, "answer: |\n", "  answer: |\n")
+    found = lint(load_content(content_copy))
+    assert "a concept card needs an 'answer'" in [p.message for p in found]
+    [indented] = [p for p in found if p.message.startswith("`answer:` is indented")]
+    assert indented.line == lines_of(path)["prompt"] + 2
+    assert "more of prompt's text" in indented.message
+
+
+def test_a_field_name_in_a_text_is_no_field_where_the_card_has_that_field(content_copy):
+    """A text may show a line that begins as a field's key does (a YAML example in a
+    prompt): only a field the card lacks is taken for one indented by mistake."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    edit(path, "threshold.\n", "threshold.\n  tags: a line of the answer\n")
+    assert lint(load_content(content_copy)) == []
+
+
+def test_a_sentence_that_begins_with_a_fields_name_is_no_field(content_copy):
+    """ "steps: 3.16 at k = 1, 6.5 at k = 10." in a concept card's explanation (no `steps`
+    field) is prose: only what reads as a field's value, a `|`, a list or nothing, is taken
+    for a key indented by mistake."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    edit(path, "threshold.\n", "threshold.\n  steps: 3.16 at k = 1, 6.5 at k = 10.\n")
+    assert lint(load_content(content_copy)) == []

@@ -8,7 +8,7 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import NamedTuple
 
-from . import cloze
+from . import cloze, indented_key
 from .card import Card, CardProblem, shown_path
 from .key_lines import KeyLines, file_text
 from .lint_solution import lint_solution
@@ -71,6 +71,7 @@ def lint(content: Content, only: AbstractSet[str] | None = None) -> list[CardPro
                     )
                 )
         problems += _lint_renamed_from(card, content, unloaded, where)
+        problems += _lint_indented_keys(card.path, card.id, where)
         problems += lint_text(card, where)
         problems += _lint_title(card, where)
         if joined := joined_entry(where.text(card.path)):
@@ -78,6 +79,9 @@ def lint(content: Content, only: AbstractSet[str] | None = None) -> list[CardPro
             problems.append(CardProblem(card.path, message, joined.line, card.id))
         if card.runnable:
             problems += lint_solution(card, content.solutions_dir, where)
+    for path in unloaded:  # (a required field indented away is why one may not load)
+        if only is None or path.stem in only:
+            problems += _lint_indented_keys(path, path.stem, where)
     problems += _lint_cycles(content, where)
     if only is not None:
         return sorted(problems, key=lambda p: (str(p.path), p.line or 0))
@@ -155,6 +159,14 @@ def _lint_renamed_from(
             continue
         problems.append(where.problem(card, "renamed_from", said, item=number))
     return problems
+
+
+def _lint_indented_keys(path: Path, card_id: str, where: KeyLines) -> list[CardProblem]:
+    """A field's key indented into the block text above it (`indented_key`)."""
+    return [
+        CardProblem(path, indented_key.message(found), found.line, card_id)
+        for found in indented_key.indented_keys(where.text(path))
+    ]
 
 
 def _lint_title(card: Card, where: KeyLines) -> list[CardProblem]:

@@ -1,0 +1,67 @@
+"""A field's key written indented under a block text (`|`, `>`): YAML reads it, and the lines
+under it, as more of that text. The card loses the field: silently where it is optional (the
+learner shown `explanation: |` inside the answer), or with a "needs an 'answer'" that does not
+say why, where it is required."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from .fields import FIELDS
+
+# a top-level key whose value is a block text: `prompt: |`, `answer: >-`, with a comment or not
+_BLOCK_KEY = re.compile(r"([A-Za-z_][\w-]*)[ \t]*:[ \t]+[|>][-+0-9]*[ \t]*(?:#.*)?")
+# a line that begins as a field's key does: `explanation:`
+_KEY = re.compile(r"([a-z_]+):(?:[ \t]|$)")
+# ... and goes on as a field's value that no sentence does: a block text's `|` or `>`, a list
+# in brackets, or nothing (its text or list below); "steps: 3.16 at k = 1" is prose
+_VALUE = re.compile(r"(?:[|>][-+0-9]*|\[.*)?[ \t]*(?:#.*)?")
+
+
+class IndentedKey(NamedTuple):
+    """A line of a card file that reads as a field's key but is text of the block above."""
+
+    line: int  # 1-based
+    field: str  # the field it names
+    text_of: str  # the key whose block text it is part of
+
+
+def indented_keys(text: str) -> Iterator[IndentedKey]:
+    """Each line of a card file's `text`, inside a block text, that begins with the key of a
+    field the file has no top-level key for: a key indented by mistake. A field the card has
+    is left alone: its name at the start of a line of text is the text's own (a YAML example
+    in a prompt)."""
+    lines = text.split("\n")
+    top = {m[1] for line in lines if (m := _KEY.match(line))}
+    block: str | None = None  # the key whose block text is being read
+    indent = None  # the indentation of its lines, set by its first (YAML's rule)
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        if not line[0].isspace():
+            block = m[1] if (m := _BLOCK_KEY.fullmatch(line.rstrip())) else None
+            indent = None
+            continue
+        depth = len(line) - len(line.lstrip())
+        indent = depth if indent is None else indent
+        if block is None or depth < indent:  # (a key less deep: YAML's own error)
+            continue
+        key = _KEY.match(line.strip())
+        if (
+            key
+            and key[1] in FIELDS
+            and key[1] not in top
+            and _VALUE.fullmatch(line.strip()[key.end() :].strip())
+        ):
+            yield IndentedKey(number, key[1], block)
+
+
+def message(found: IndentedKey) -> str:
+    """What lint says of `found`, with the fix."""
+    return (
+        f"`{found.field}:` is indented, so YAML reads it and the lines under it as more of "
+        f"{found.text_of}'s text, and the card has no {found.field}: start `{found.field}:` at "
+        "the beginning of its line, as the other fields"
+    )
