@@ -16,7 +16,7 @@ from studycli.content.lint import lint
 from studycli.content.loader import load_content
 from studycli.errors import CardNotFound, ContentError
 
-from .conftest import FIXTURE_CONTENT, write_card
+from .conftest import FIXTURE_CONTENT, edit, write_card
 
 GOOD = """\
 id: {id}
@@ -485,3 +485,15 @@ def test_a_card_file_over_the_size_a_card_may_have_is_refused_unread(content_cop
     [problem] = content.problems
     assert problem.path.name == "huge.yaml"
     assert problem.message.startswith("the file is over 64 KB, and a card is a few KB")
+
+
+def test_an_id_that_is_no_id_is_not_offered_as_the_file_name(content_copy):
+    """`id: Poisson_Mean` in poisson-mean.yaml was told to be kebab-case, and also to "rename
+    the file to Poisson_Mean.yaml", a name no card may have: the one fix is the id's."""
+    path = content_copy / "cards" / "basics" / "add-one.yaml"
+    edit(path, "id: add-one", "id: Add_One")
+    messages = [problem.message for problem in load_content(content_copy).problems]
+    assert any("must be kebab-case" in m for m in messages), messages
+    assert not any("rename the file" in m for m in messages), messages
+    [differs] = [m for m in messages if "the file name" in m]
+    assert "'add-one'" in differs, differs

@@ -128,7 +128,9 @@ def _check_identity(data: dict, path: Path) -> list[str]:
         problems.append(
             f"id {card_id!r} must be kebab-case: lowercase letters, digits and single dashes"
         )
-    if card_id != path.stem:
+    if card_id != path.stem and problems:  # (no name to give the file: the id is to fix)
+        problems.append(f"id {card_id!r} must equal the file name {path.stem!r}: fix the id")
+    elif card_id != path.stem:
         problems.append(
             f"id {card_id!r} must equal the file name {path.stem!r}: fix the id if it is the "
             f"typo, or rename the file to {card_id}.yaml (an id is a card's key for good: never "
