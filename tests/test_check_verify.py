@@ -435,6 +435,30 @@ def test_a_declared_failure_is_looked_for_in_the_message_not_its_status(declared
     assert ("its own typo" in result.message) == ("Error:" in message)
 
 
+@pytest.mark.parametrize(
+    "declared, rejected", [("add_one(1)", False), ("add_one(1): expected 2", False),
+                           ("did not finish", True)]
+)  # fmt: skip
+def test_a_wrong_answer_that_never_ends_proves_its_mistake_only_if_it_declares_so(
+    declared, rejected
+):
+    """A wrong answer that hung (a loop left in it by mistake) was "rejected" after the whole
+    --timeout (60 s), for the mistake it declared, as the timeout's message names the call
+    its declaration quoted ("add_one(1)"): it proved nothing of the checker's cases. One
+    whose mistake is to be too slow declares it ("did not finish")."""
+    passed = Outcome("pass", "passed", 0.01)
+    found = [
+        (job(FIXTURE_CONTENT, Candidate("reference", "add_one", "arith")), passed),
+        (job(FIXTURE_CONTENT, Candidate("wrong", "add_one", "arith", fails_with=declared)),
+         Outcome("timeout", "add_one(1): did not finish in 60 s: an infinite loop?", 60.0)),
+    ]  # fmt: skip
+    result = verdict("add-one", found)
+    assert (result.status == "pass") == rejected, result.message
+    if not rejected:
+        assert "not for its mistake" in result.message
+        assert "a wrong answer that does not finish proves nothing" in result.message
+
+
 def test_a_wrong_answer_declared_to_raise_a_name_error_may():
     passed = Outcome("pass", "passed", 0.01)
     found = [

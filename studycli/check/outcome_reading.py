@@ -56,6 +56,12 @@ def _error_fix(job: Job, outcome: Outcome) -> str:
     checker broke on what the answer returned. Either way a learner who makes this mistake
     reads a bare error that names no input, and the author read only "which was:
     ZeroDivisionError: division by zero", with no line to look at."""
+    if _never_ended(outcome):
+        return (
+            " (a wrong answer that does not finish proves nothing of the checker's cases: make "
+            f"it end with its mistake, or, if being too slow is the mistake, declare "
+            f"{_TIMED_OUT!r})"
+        )
     if outcome.status != Status.ERROR:
         return ""
     frames = _solution_frames(list(_FRAME.finditer(outcome.traceback)), job.solutions_dir)
@@ -113,7 +119,19 @@ def _rejected_for_another_reason(candidate: Candidate, outcome: Outcome) -> bool
     message, expected = outcome.message.lower(), expected.lower()
     if _own_typo(outcome) and "nameerror" not in expected and "unboundlocalerror" not in expected:
         return True  # (a declaration every message holds, the call's text, met it too)
+    if _never_ended(outcome) and _TIMED_OUT not in expected:
+        return True  # (so did the timeout's message, which names the call too)
     return expected not in message
+
+
+def _never_ended(outcome: Outcome) -> bool:
+    """Whether the check was stopped at its time limit (`child`'s message): a wrong answer
+    that never ends proves nothing of the checker's cases, unless being too slow is the
+    mistake it declares (`_TIMED_OUT`)."""
+    return outcome.status == Status.TIMEOUT
+
+
+_TIMED_OUT = "did not finish"  # (in child.py's message of a check stopped at its limit)
 
 
 def _own_typo(outcome: Outcome) -> bool:
