@@ -1514,3 +1514,15 @@ def test_a_sentence_that_begins_with_a_fields_name_is_no_field(content_copy):
     path = content_copy / "cards" / "basics" / "bias-concept.yaml"
     edit(path, "threshold.\n", "threshold.\n  steps: 3.16 at k = 1, 6.5 at k = 10.\n")
     assert lint(load_content(content_copy)) == []
+
+
+def test_a_tab_that_joins_a_line_to_the_paragraph_above_is_named(content_copy):
+    """A tab in the indentation of a `|` text's line is text to YAML, which loads it, and an
+    indentation to Markdown, which joins the line to the one above: lint said "indent it as
+    the line above it" of a line whose indentation looked the same in an editor."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    edit(path, "answer: |\n", "answer: |\n  Only through the origin,\n  \tnever elsewhere.\n")
+    [problem] = lint(load_content(content_copy))
+    assert problem.line == lines_of(path)["answer"] + 2
+    assert "an indented line under a paragraph's line is joined to it" in problem.message
+    assert "a tab" in problem.message and "indent with spaces" in problem.message

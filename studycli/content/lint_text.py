@@ -131,13 +131,20 @@ def _layout_problems(text: str) -> Iterator[tuple[int, str]]:
             ),
         )
     if line := joined_line(text):
+        joined = text.split("\n")[line - 1]
+        tab = (
+            " (its indentation holds a tab, which an editor may show as spaces: indent with spaces)"
+            if "\t" in joined[: len(joined) - len(joined.lstrip())]
+            else ""
+        )
         yield (
             line,
             (
-                "an indented line under a paragraph's line is joined to it (Markdown: the terminal "
-                "and Anki show one run-on paragraph): put lines that must stay apart between ``` "
-                "lines, or make them a list; if it is not meant to stand apart, indent it as the "
-                "line above it (the first line of a `|` text sets the indentation of its lines)"
+                f"an indented line under a paragraph's line is joined to it{tab} (Markdown: the "
+                "terminal and Anki show one run-on paragraph): put lines that must stay apart "
+                "between ``` lines, or make them a list; if it is not meant to stand apart, "
+                "indent it as the line above it (the first line of a `|` text sets the "
+                "indentation of its lines)"
             ),
         )
 
