@@ -259,6 +259,20 @@ def checked_add_one(content_copy, **limits) -> tuple[CardResult, list, float]:
     return result, seen, time.monotonic() - started
 
 
+def test_a_wrong_answer_that_never_ends_is_stopped_at_the_learners_limit(content_copy):
+    """A wrong answer that hung (a loop left in it) ran the whole --timeout (60 s) before
+    `check` could say it proves nothing: a learner's attempt of it is stopped at their limit,
+    and so is its check, with the margin a correct answer's has."""
+    module = content_copy / "solutions" / "arith.py"
+    edit(module, '    """Adds two instead of one."""\n', '    """Adds two instead of one."""\n'
+         "    while True:\n        pass\n")  # fmt: skip
+    result, seen, seconds = checked_add_one(content_copy, jobs=2, timeout=60.0)
+    assert seconds < 30, (seconds, seen)
+    assert result.status == "fail", result.message
+    assert "did not finish in 5.5 s" in result.message, result.message
+    assert "proves nothing of the checker's cases" in result.message
+
+
 def test_a_card_whose_reference_fails_stops_its_other_checks(content_copy):
     """A checker that hangs for every answer: once the reference's check was stopped (a margin
     past a learner's limit), each wrong answer's check still ran to the whole --timeout (an
@@ -1486,18 +1500,20 @@ def test_a_wrong_answer_declared_to_raise_an_unbound_local_error_may():
     assert verdict("add-one", found).status == "pass"
 
 
-def test_a_learners_limit_shortens_only_a_correct_answers_check_and_never_lengthens_one():
+def test_a_learners_limit_shortens_a_check_and_never_lengthens_one():
     """A correct answer's check stops a margin past a learner's limit (it fails the card
-    then anyway), but never later than `--timeout`; a wrong answer's keeps `--timeout`: a
-    slow wrong answer rejected in time, stopped early, would time out instead of failing
-    for its declared mistake."""
+    then anyway), but never later than `--timeout`; so does a wrong answer's: one rejected
+    only after the learner's limit is rejected, for a learner who makes its mistake, by a
+    timeout ("did not finish"), not by the failure it declares (a wrong answer's check kept
+    `--timeout`, 60 s, which one that hung ran to the end)."""
     from studycli.check.plan import LEARNER_MARGIN, _limit
 
     reference = Candidate("reference", "add_one", "arith")
     assert _limit(job(FIXTURE_CONTENT, reference, timeout=60.0), 10.0) == 10.0 + LEARNER_MARGIN
     assert _limit(job(FIXTURE_CONTENT, reference, timeout=3.0), 10.0) == 3.0
     wrong = Candidate("wrong", "add_one", "arith")
-    assert _limit(job(FIXTURE_CONTENT, wrong, timeout=60.0), 10.0) == 60.0
+    assert _limit(job(FIXTURE_CONTENT, wrong, timeout=60.0), 10.0) == 10.0 + LEARNER_MARGIN
+    assert _limit(job(FIXTURE_CONTENT, wrong, timeout=3.0), 10.0) == 3.0
     assert _limit(job(FIXTURE_CONTENT, reference, timeout=60.0), None) == 60.0
 
 

@@ -150,18 +150,20 @@ def _runs_on(card: Card, content: Content, device: str, info=None) -> str:
     return device if checker.uses_device(check.function) else "cpu"
 
 
-# Seconds past a learner's limit a correct answer's check may run before it is stopped: it
+# Seconds past a learner's limit a check may run before it is stopped: a correct answer
 # fails the card past the limit anyway (`verdict`), and a checker that hangs is then reported
-# in seconds, not after the whole `--timeout` (60 s) for each of the card's correct answers.
+# in seconds, not after the whole `--timeout` (60 s) for each of the card's correct answers;
+# a wrong answer that hangs (a loop left in it) proves nothing of its mistake
+# (`outcome_reading`), as a learner's attempt of it is stopped at their limit too.
 # (The stop counts from the check's start, its module's import included; the limit from the
 # checker's call: hence a margin of a few seconds.)
 LEARNER_MARGIN = 5.0
 
 
 def _limit(job: Job, learner_timeout: float | None) -> float:
-    """The seconds `job` may run: a correct answer's, no longer than a learner's limit (and a
-    margin) where one is given."""
-    if learner_timeout and job.candidate.expect_pass:
+    """The seconds `job` may run: no longer than a learner's limit (and a margin) where one
+    is given."""
+    if learner_timeout:
         return min(job.timeout, learner_timeout + LEARNER_MARGIN)
     return job.timeout
 

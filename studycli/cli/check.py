@@ -45,8 +45,9 @@ def check(
             min=0.1,
             max=3600,
             callback=finite_seconds,
-            help="Seconds each check may take (a correct answer's: at most 5 s past a "
-            "learner's limit, check_timeout's default, past which it fails the card anyway).",
+            help="Seconds each check may take (at most 5 s past a learner's limit, "
+            "check_timeout's default: a correct answer fails the card past it anyway, and a "
+            "wrong answer stopped there proves nothing of its mistake).",
         ),
     ] = DEFAULT_TIMEOUT,
     device: Annotated[
