@@ -1637,3 +1637,22 @@ def test_a_correct_variant_that_prints_is_located_at_its_first_print_and_a_wrong
         "sees whatever a check prints as their own answer's output; remove the prints of the "
         "checker, and of the correct variant (its output is in the check's too)"
     )
+
+
+def test_a_solution_module_that_prints_as_it_is_imported_fails_its_card_and_not_on_screen(
+    content_copy, capfd
+):
+    """A solution module that printed at its top (a debug line, an escape sequence) passed
+    `check`: the worker that loads it before forking its checks wrote the line straight to
+    the author's terminal, escape sequences raw (a title set, the screen cleared), while each
+    learner's failed check showed it as their own answer's output. Loaded where its output is
+    not kept, the module is left for each check to import: the check's output has the line,
+    and the card fails for it as for a checker's print."""
+    arith = content_copy / "solutions" / "arith.py"
+    arith.write_text('print("\\x1b]0;title\\x07debug at import")\n' + arith.read_text())
+    content = load_content(content_copy)
+    [result] = run_checks([content.get("add-one")], content, jobs=1, timeout=20)
+    out, err = capfd.readouterr()
+    assert "\x1b" not in out + err and "debug at import" not in out + err, (out, err)
+    assert result.status == "fail", result.message
+    assert "the reference's check printed 1 line(s)" in result.message, result.message

@@ -28,7 +28,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 from .protocol import read_message, write_message
@@ -142,8 +142,11 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
         with contextlib.suppress(Exception, SystemExit):  # a broken module: its checks say so
             if not torch and _names_torch(folder, name):
                 continue  # a torchless zygote loads only the modules that never name torch
-            with _at_most(SOLUTION_LOAD_LIMIT):
+            with _at_most(SOLUTION_LOAD_LIMIT), _output_aside() as wrote:
                 module = loading._load_solution(folder, name)
+            if wrote():  # left for each check to import, where its output is kept
+                del sys.modules[module.__name__]
+                continue
             linecache.getlines(module.__file__)  # what a rejected answer's traceback shows
     if config["device"] == "cuda":
         if context is not None:
@@ -200,6 +203,43 @@ def _at_most(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def _output_aside() -> Iterator[Callable[[], bool]]:
+    """The worker's output (sys.stdout and sys.stderr, and fds 1 and 2) into a pipe of its own
+    while it lasts; yields what says, after it, whether anything was written there. The
+    worker's output is the command's: a solution module that printed at its top level wrote
+    to the author's terminal, escape sequences raw, and passed `check`, its line being in no
+    check's output (each learner's failed check showed it as their answer's). The pipe does
+    not block: a module that fills it fails to load here, and is left to its checks as well;
+    what Python held back for it is dropped with the stream it wrote to."""
+    saved = sys.stdout, sys.stderr
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # (written before: not its)
+        saved[0].flush()
+        saved[1].flush()
+    reader, writer = os.pipe()
+    os.set_blocking(reader, False)
+    os.set_blocking(writer, False)
+    fds = os.dup(1), os.dup(2)
+    os.dup2(writer, 1)
+    os.dup2(writer, 2)
+    # (closed below, where a failed flush of what it held back is no error of the load)
+    aside = open(writer, "w", encoding="utf-8", errors="replace")  # noqa: SIM115
+    sys.stdout = sys.stderr = aside
+    wrote = [False]
+    try:
+        yield lambda: wrote[0]
+    finally:
+        sys.stdout, sys.stderr = saved
+        with contextlib.suppress(OSError, ValueError):  # (closed all the same)
+            aside.close()
+        for fd, was in zip((1, 2), fds, strict=True):
+            os.dup2(was, fd)
+            os.close(was)
+        with contextlib.suppress(BlockingIOError):  # (empty, and a child of it holds it open)
+            wrote[0] = os.read(reader, 1) != b""
+        os.close(reader)
 
 
 def _names_torch(folder: str, module: str) -> bool:
