@@ -546,7 +546,7 @@ def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
     except CheckFailure:
         raise
     except AssertionError as exc:  # the learner's own `assert`: which input tripped it
-        said = message_of(exc)
+        said = answers_message(exc)
         said = f": {said}" if said else ""
         raise CheckFailure(f"{what}: {ANSWERS_ASSERT}{said}") from exc
     except NotImplementedError:
@@ -554,7 +554,7 @@ def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
             f"{what}: not implemented yet (the starter raises NotImplementedError)"
         ) from None
     except Exception as exc:
-        raise CheckFailure(f"{what}{RAISED}{type(exc).__name__}: {message_of(exc)}") from exc
+        raise CheckFailure(f"{what}{RAISED}{type(exc).__name__}: {answers_message(exc)}") from exc
 
 
 def call_unchanged(
@@ -701,6 +701,20 @@ def message_of(exc: BaseException) -> str:
         return str(exc)
     except Exception:
         return f"{type(exc).__name__} (its message could not be read)"
+
+
+def answers_message(exc: BaseException) -> str:
+    """`message_of` an exception the answer raised, cut at MESSAGE_SHOWN characters saying
+    how much more it had: an attempt's 10 MB message filled the failure panel with 263 lines
+    of it (the 20,000 characters a report keeps, cut with nothing said), the call and the
+    traceback scrolled out of sight."""
+    said = message_of(exc)
+    if len(said) <= MESSAGE_SHOWN:
+        return said
+    return f"{said[:MESSAGE_SHOWN]} … {len(said) - MESSAGE_SHOWN:,} more characters not shown"
+
+
+MESSAGE_SHOWN = 2000  # characters of an answer's exception's message kept (output: 2000 bytes)
 
 
 @contextmanager

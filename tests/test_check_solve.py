@@ -1913,3 +1913,24 @@ def test_a_ctrl_c_while_the_rating_waits_to_open_the_database_says_it_was_not_re
     assert result.exit_code == 130 and "passed" in said, said
     assert "interrupted: Good was not recorded" in said, said
     assert _history(cli) == []
+
+
+@pytest.mark.parametrize(
+    "raising",
+    [
+        "def add_one(x):\n    raise ValueError('x' * 10_000_000 + 'EN' + 'D')\n",  # in the call
+        "raise ValueError('x' * 10_000_000 + 'EN' + 'D')\ndef add_one(x):\n    return x + 1\n",
+        "class Stop(BaseException):\n    pass\ndef add_one(x):\n    raise Stop('x' * 10**7 + 'EN' + 'D')\n",
+    ],
+)
+def test_an_exception_with_a_huge_message_is_shown_cut_saying_so(cli, attempt, raising):
+    """An attempt raising a 10 MB message filled the failure panel with 263 lines of it (the
+    first 20,000 characters, cut with nothing said), the call and the traceback scrolled out
+    of sight. Its start is shown, as much as an output's tail, and how much more it had."""
+    result = cli(
+        "--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(raising), "--no-record"
+    )  # fmt: skip
+    assert result.exit_code == 1, result.stdout
+    panel = "".join(line.strip("│ ") for line in result.stdout.splitlines())
+    assert "END" not in panel and panel.count("x") < 2100, result.stdout
+    assert "… 9,998,003 more characters not shown" in panel, result.stdout

@@ -42,14 +42,14 @@ def _answers_own_assert(exc: AssertionError, job: Job) -> str | None:
     answer without `call`, which says so itself): the answer's own assert failing, and its
     line. Its message alone read as the checker's verdict, and "expected 3, got 4" in it was
     shown as what the checker expected. None for any other AssertionError: a checker's."""
-    from studycli.assertions import ANSWERS_ASSERT, CheckFailure, message_of
+    from studycli.assertions import ANSWERS_ASSERT, CheckFailure, answers_message
 
     if isinstance(exc, CheckFailure) or job.candidate.kind not in ("file", "code"):
         return None
     raised = _innermost(exc.__traceback__)
     if raised is None or raised.tb_frame.f_code.co_filename != (job.candidate.path or "<starter>"):
         return None
-    said = message_of(exc)
+    said = answers_message(exc)
     return f"{ANSWERS_ASSERT}{_where(exc, job)}" + (f": {said}" if said else "")
 
 
@@ -63,7 +63,7 @@ def _innermost(tb: Any) -> Any:
 def _describe_error(exc: BaseException, job: Job, alarmed: float | None = None) -> str:
     """(`alarmed`: seconds into the check of a SIGALRM of the code's own, which raised `exc`,
     an OutOfTime: see `timer._stop_before`.)"""
-    from studycli.assertions import OutOfTime, message_of
+    from studycli.assertions import OutOfTime, answers_message
 
     if isinstance(exc, SolutionImportError):
         return str(exc)
@@ -84,7 +84,7 @@ def _describe_error(exc: BaseException, job: Job, alarmed: float | None = None) 
         )
     if (refused := _over_process_cap(exc, job)) is not None:
         return refused
-    text = f"{type(exc).__name__}: {message_of(exc)}"
+    text = f"{type(exc).__name__}: {answers_message(exc)}"
     if _allocator_failed(text):
         return f"ran out of memory (limit {job.memory_mb} MB): {text.splitlines()[0]}"
     return text
