@@ -66,6 +66,9 @@ EXITS = "import sys\n\ndef add_one(x):\n    sys.exit(0)\n"
 UNDERSCORE_EXITS = "import os\n\ndef add_one(x):\n    os._exit(0)\n"
 LOOPS = "def add_one(x):\n    while True:\n        pass\n"
 ALLOCATES_50_GB = "def add_one(x):\n    return len(bytearray(50 * 1024**3))\n"
+# mmap's ENOMEM is an OSError, not a MemoryError: it said "[Errno 12] Cannot allocate memory",
+# no word of the check's cap
+MAPS_50_GB = "import mmap\ndef add_one(x):\n    return len(mmap.mmap(-1, 50 * 1024**3))\n"
 READS_STDIN = "def add_one(x):\n    return int(input())\n"
 REPORTS_ITSELF = """
 import os, resource
@@ -256,9 +259,10 @@ def test_output_written_from_c_to_the_descriptors_is_captured(tmp_path):
         (UNDERSCORE_EXITS, "error", "exited with status 0 before reporting"),
         (LOOPS, "timeout", "did not finish"),
         (ALLOCATES_50_GB, "fail", "MemoryError: ran out of memory (the limit is 1024 MB)"),
+        (MAPS_50_GB, "fail", "Cannot allocate memory (ran out of memory (the limit is 1024 MB))"),
         (READS_STDIN, "fail", "EOFError"),
     ],
-    ids=["sys.exit", "os._exit", "infinite loop", "50 GB", "stdin"],
+    ids=["sys.exit", "os._exit", "infinite loop", "50 GB", "50 GB mmap", "stdin"],
 )
 def test_each_misbehaviour_is_a_failure_within_the_limit(tmp_path, source, status, words):
     outcome, seconds = run_timed(attempt_job(tmp_path, source))

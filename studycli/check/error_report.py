@@ -8,6 +8,7 @@ died before reporting says is `crash_report`'s.
 
 from __future__ import annotations
 
+import errno
 import re
 import reprlib
 from collections.abc import Iterator
@@ -129,11 +130,14 @@ def _with_memory_note(message: str, exc: BaseException, job: Job) -> str:
 
 
 def _out_of_memory(exc: BaseException) -> bool:
-    """Whether the failure `exc` came from a MemoryError (or torch's allocator failing)."""
+    """Whether the failure `exc` came from a MemoryError, an OSError of ENOMEM (mmap's: "[Errno
+    12] Cannot allocate memory" said no word of the cap) or torch's allocator failing."""
     from studycli.assertions import message_of
 
     return any(
-        isinstance(cause, MemoryError) or _allocator_failed(message_of(cause))
+        isinstance(cause, MemoryError)
+        or (isinstance(cause, OSError) and cause.errno == errno.ENOMEM)
+        or _allocator_failed(message_of(cause))
         for cause in _causes(exc)
     )
 
