@@ -704,17 +704,20 @@ def message_of(exc: BaseException) -> str:
 
 
 def answers_message(exc: BaseException) -> str:
-    """`message_of` an exception the answer raised, cut at MESSAGE_SHOWN characters saying
-    how much more it had: an attempt's 10 MB message filled the failure panel with 263 lines
+    """`message_of` an exception the answer raised, cut at MESSAGE_SHOWN characters or
+    MESSAGE_LINES lines, saying how much more it had: an attempt's 10 MB message filled the failure panel with 263 lines
     of it (the 20,000 characters a report keeps, cut with nothing said), the call and the
-    traceback scrolled out of sight."""
+    traceback scrolled out of sight; 2000 line feeds made 2000 lines (so: MESSAGE_LINES)."""
     said = message_of(exc)
-    if len(said) <= MESSAGE_SHOWN:
+    lines = said[:MESSAGE_SHOWN].split("\n")
+    kept = "\n".join(lines[:MESSAGE_LINES])
+    if len(kept) == len(said):
         return said
-    return f"{said[:MESSAGE_SHOWN]} … {len(said) - MESSAGE_SHOWN:,} more characters not shown"
+    return f"{kept} … {len(said) - len(kept):,} more characters not shown"
 
 
 MESSAGE_SHOWN = 2000  # characters of an answer's exception's message kept (output: 2000 bytes)
+MESSAGE_LINES = 40  # its lines kept
 
 
 @contextmanager

@@ -1934,3 +1934,14 @@ def test_an_exception_with_a_huge_message_is_shown_cut_saying_so(cli, attempt, r
     panel = "".join(line.strip("│ ") for line in result.stdout.splitlines())
     assert "END" not in panel and panel.count("x") < 2100, result.stdout
     assert "… 9,998,003 more characters not shown" in panel, result.stdout
+
+
+def test_an_exception_message_of_many_lines_is_shown_cut_saying_so(cli, attempt):
+    """A message of 100,000 line feeds: its first 2000 characters were 2000 empty lines."""
+    raising = "def add_one(x):\n    raise ValueError('\\n' * 100_000 + 'EN' + 'D')\n"
+    result = cli(
+        "--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(raising), "--no-record"
+    )  # fmt: skip
+    assert result.exit_code == 1 and "END" not in result.stdout, result.stdout
+    assert len(result.stdout.splitlines()) < 60, result.stdout
+    assert "… 99,964 more characters not shown" in result.stdout, result.stdout
