@@ -1945,3 +1945,23 @@ def test_an_exception_message_of_many_lines_is_shown_cut_saying_so(cli, attempt)
     assert result.exit_code == 1 and "END" not in result.stdout, result.stdout
     assert len(result.stdout.splitlines()) < 60, result.stdout
     assert "… 99,964 more characters not shown" in result.stdout, result.stdout
+
+
+def test_an_output_of_many_short_lines_is_shown_to_its_last_lines(cli, attempt):
+    """`print()` in a loop: the 2000 bytes of output kept were 1990 empty lines in the panel,
+    the failing call scrolled far out of sight. Its last lines are shown, after how many came
+    before them (counted with those the check left out)."""
+    flood = "def add_one(x):\n    print('\\n' * 100_000 + 'bottom')\n    return x\n"
+    result = cli(
+        "--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(flood), "--no-record"
+    )  # fmt: skip
+    assert result.exit_code == 1 and "your output" in result.stdout
+    assert len(result.stdout.splitlines()) < 80, result.stdout
+    panel = [line.strip("│ ") for line in result.stdout.splitlines()]
+    start = next(i for i, line in enumerate(panel) if line.startswith("╭─ your output")) + 1
+    said = panel[start]
+    assert said.startswith("… ") and said.endswith(" earlier lines not shown"), result.stdout
+    left_out = int(said.split()[1].replace(",", ""))
+    shown = panel[start + 1 : panel.index("bottom") + 1]
+    assert shown == [""] * (len(shown) - 1) + ["bottom"]
+    assert left_out + len(shown) == 100_001, (left_out, len(shown))

@@ -45,7 +45,7 @@ def outcome_view(outcome: Outcome):
     if outcome.output.strip():
         parts.append(
             Panel(
-                Text(as_shown(outcome.output).rstrip()),  # (cut to its tail by the check)
+                Text(_last_lines(as_shown(outcome.output).rstrip())),  # (the check kept its tail)
                 title="your output",
                 title_align="left",
                 border_style="dim",
@@ -55,6 +55,25 @@ def outcome_view(outcome: Outcome):
     return Panel(
         Group(*parts), title=title, title_align="left", border_style="red", width=TEXT_WIDTH
     )
+
+
+def _last_lines(output: str) -> str:
+    """`output`'s last OUTPUT_LINES lines, after a line that says how many came before them
+    (those the check left out too): the 2000 bytes a check keeps of `print()` in a loop were
+    1990 empty lines in the panel, the failing call scrolled far out of sight."""
+    from studycli.check.contain import NOT_SHOWN, not_shown
+
+    lines = output.split("\n")
+    if len(lines) <= OUTPUT_LINES + 1:  # (+1: the line that says what the check left out)
+        return output
+    said = NOT_SHOWN.match(lines[0])
+    before = int(said["count"].replace(",", "")) if said and said["unit"] == "line" else 0
+    shown = lines[-OUTPUT_LINES:]
+    left_out = before + len(lines) - len(shown) - (1 if said else 0)
+    return not_shown(left_out) + "\n".join(shown)
+
+
+OUTPUT_LINES = 60  # lines of a check's output shown (of the 2000 bytes it keeps)
 
 
 def _message_line(line: str, style: str = "") -> RenderableType:
