@@ -1697,3 +1697,28 @@ def test_sigxfsz_where_no_cap_of_studycli_holds_is_put_down_to_the_systems_limit
         f"the process was killed by signal {int(signal.SIGXFSZ)} (SIGXFSZ: a file written past "
         "the size that `ulimit -f` allows)"
     )
+
+
+@pytest.mark.parametrize(
+    "code, said",
+    [
+        ("'x' * 10_000_000", "the code called exit ('xxxxxxxxxxxx...xxxxxxxxxxxxx') instead"),
+        ("Code()", "the code called exit (a Code) instead"),
+    ],
+    ids=["10 MB string", "repr raises"],
+)
+def test_an_exit_code_is_shown_cut_short_and_never_by_its_own_repr(tmp_path, code, said):
+    """sys.exit("x" * 10_000_000) filled the panel with 263 lines of its repr; an exit code
+    whose __repr__ raised was said to be "an exception class of its own whose __cause__,
+    __traceback__ or __class__ raises". A plain value is cut short, another named by its type
+    (its repr is the code's own)."""
+    source = (
+        "import sys\n"
+        "class Code:\n"
+        "    def __repr__(self):\n"
+        "        raise RuntimeError('no repr')\n"
+        f"def add_one(x):\n    sys.exit({code})\n"
+    )
+    outcome = run_job(attempt_job(tmp_path, source))
+    assert outcome.status == "error" and outcome.message.startswith(said), outcome.message
+    assert len(outcome.message) < 200, outcome.message

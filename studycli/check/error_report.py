@@ -25,16 +25,20 @@ def _returned_message(returned: object, job: Job) -> str:
     """A checker that returned a value: `check` reads none, so a checker written to return
     False for a wrong answer accepted every answer, and check said only "the checker accepted
     it", with no word of why."""
-    # (a plain value shown cut short; another object by its type: its repr is the author's
-    # code, run outside the check's time limit)
-    plain = (bool, int, float, str, bytes, tuple, list, dict)
-    shown = reprlib.repr(returned) if type(returned) in plain else f"a {type(returned).__name__}"
+    # (its repr is the author's code, run outside the check's time limit)
     return (
-        f"the checker {job.check_function} returned {shown}, and a checker's return value is "
+        f"the checker {job.check_function} returned {_plainly(returned)}, and a checker's return value is "
         "not read: it rejects an answer by raising (assert_equal or expect from "
         "studycli.assertions, or an AssertionError) and returns nothing; fix "
         f"solutions/{job.check_module}.py"
     )
+
+
+def _plainly(value: object) -> str:
+    """`value` cut short where it is a plain value, else named by its type: another object's
+    repr is the code's own, which may raise, hang or run to megabytes."""
+    plain = (bool, int, float, str, bytes, tuple, list, dict, type(None))
+    return reprlib.repr(value) if type(value) in plain else f"a {_type_name(value)}"
 
 
 def _answers_own_assert(exc: AssertionError, job: Job) -> str | None:
@@ -69,7 +73,9 @@ def _describe_error(exc: BaseException, job: Job, alarmed: float | None = None) 
     if isinstance(exc, SolutionImportError):
         return str(exc)
     if isinstance(exc, SystemExit):
-        return f"the code called exit ({exc.code!r}) instead of returning a value"
+        # (sys.exit("x" * 10_000_000) filled the panel; a code whose repr raised was said
+        # to be an exception class of the code's own that could not be described)
+        return f"the code called exit ({_plainly(exc.code)}) instead of returning a value"
     if isinstance(exc, KeyboardInterrupt):
         return _interrupted_itself(exc, job)
     if isinstance(exc, OutOfTime) and alarmed is not None:
