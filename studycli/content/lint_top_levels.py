@@ -36,10 +36,11 @@ def lint_top_levels(content: Content) -> list[CardProblem]:
         problems += [
             CardProblem(
                 info.path,
-                f"prints when imported{f' (the top level calls {via})' if via else ''}: the "
-                "checks' workers load a solution module once, before any check, so its output "
-                "is no check's (none says it printed) and lands above `check`'s results; remove "
-                "the print, or move it into a function the import does not call",
+                f"prints when imported{f' (the top level calls {via})' if via else ''}: "
+                "each check imports such a module itself, so its line is in every check's "
+                "output: `check` fails its cards for it, and a learner's failed check shows it "
+                "as their own; remove the print, or move it into a function the import does not "
+                "call",
                 line,
             )
             for line, via in _prints(info.tree)
