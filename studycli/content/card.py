@@ -162,9 +162,21 @@ class Card:
 
     @property
     def content_hash(self) -> str:
-        """A hash of what the learner sees, so that an edited card can be flagged (not reset):
-        a reflowed paragraph is not an edit (`text_hash.shown_hash`)."""
-        from .text_hash import shown_hash  # here, not at the top: listing cards needs none
+        """A hash of what the learner sees, so that an edited card can be flagged (not reset),
+        which a review of it records: a reflowed paragraph is not an edit. A cloze card's
+        study item hashes what it shows (`text_hash.deletion_hash`: an edit of another
+        deletion's hint is none), any other card its whole text (`card_hash`)."""
+        if self.cloze is None:
+            return self.card_hash
+        from .text_hash import deletion_hash  # here, not at the top: listing cards needs none
+
+        return deletion_hash(self)
+
+    @property
+    def card_hash(self) -> str:
+        """The hash of the whole card's text as the learner sees it (`text_hash.shown_hash`):
+        a cloze item's is its card's, which a review recorded before items had their own."""
+        from .text_hash import shown_hash
 
         return shown_hash(self)
 

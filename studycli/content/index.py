@@ -39,14 +39,15 @@ from typing import Any
 
 from studycli.paths import replace_file
 
-FORMAT = 11  # 4: the study rows of `due`, with the scan they were made from, apart; 5: and
+FORMAT = 12  # 4: the study rows of `due`, with the scan they were made from, apart; 5: and
 # the files that gave none; 6: a body row ends with the hash of its card's text; 7: then with
 # the card's head row (a session makes the card it shows from its body row alone); 8: a file's
 # ctime in its entry and its stamp; 9: a head row ends with whether the card is a draft, and
 # the drafts are kept apart from the study rows; 10: a head row holds the card's
 # `renamed_from`, and the study rows section the content's renamed ids (`card_scan.renamed_ids`);
 # 11: a body row ends with the hashes of its card's text as a pair, the text as shown and as
-# an earlier studycli hashed it (`text_hash`)
+# an earlier studycli hashed it (`text_hash`); 12: and a cloze card's items' hashes (what each
+# deletion's item shows) by deletion number
 MAGIC = b"studycli content index\n"
 RACY_NS = 3_000_000_000  # FAT keeps mtimes to 2 s; every other file system does better
 

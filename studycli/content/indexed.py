@@ -16,8 +16,9 @@ _KINDS = {kind.value: kind for kind in Kind}
 
 def split(card: Card, hashed: bool = True) -> tuple[tuple, tuple]:
     """A card as plain values (marshal writes only those): its head row and its body row (the
-    long text, then its `content_hash` and `legacy_hash`, or None where not `hashed`, then the
-    head row again:
+    long text, then its `card_hash`, `legacy_hash` and, for a cloze card, each study item's
+    `content_hash` by deletion number (else None), or None where not `hashed`, then the head
+    row again:
     a study session makes the card it shows from the body row alone, `study_view.StudyView`).
     The path is not kept: it is derived from where the file is."""
     head = []
@@ -31,10 +32,13 @@ def split(card: Card, hashed: bool = True) -> tuple[tuple, tuple]:
             value = sys.intern(value) if isinstance(value, str) else tuple(map(sys.intern, value))
         head.append(value)
     # a cloze card's deletion numbers, so that its study items need not read its prompt
-    numbers = [item.cloze for item in card.study_items()] if card.kind == Kind.CLOZE else None
-    head.append(tuple(numbers) if numbers is not None else None)
+    items = card.study_items() if card.kind == Kind.CLOZE else None
+    head.append(tuple(item.cloze for item in items) if items is not None else None)
     head.append(card.draft)
-    digests = (card.content_hash, card.legacy_hash) if hashed else None
+    digests = None
+    if hashed:
+        by_number = {item.cloze: item.content_hash for item in items} if items else None
+        digests = (card.card_hash, card.legacy_hash, by_number)
     head_row = tuple(head)
     return head_row, (*(getattr(card, name) for name in BODY), digests, head_row)
 
@@ -54,21 +58,32 @@ class IndexedCard(Card):
     def content_hash(self) -> str:
         """As `Card.content_hash`, hashed when the index was written: hashed here, it imported
         hashlib and json before the front of any card studied before (3.4 ms of `review`'s
-        start)."""
-        values = self.__dict__
-        if "_content_hash" not in values and "_index" in values:
-            self._read("prompt")  # its body row, unread yet, holds it
-        found = values.get("_content_hash")
-        return found if found is not None else super().content_hash
+        start). A cloze item's is kept by its deletion number."""
+        if self.cloze is None:
+            return self.card_hash
+        found = self._stored("_item_hashes")
+        digest = found.get(self.cloze) if found is not None else None
+        return digest if digest is not None else super().content_hash
+
+    @property
+    def card_hash(self) -> str:
+        """As `Card.card_hash`, hashed when the index was written (as `content_hash`)."""
+        found = self._stored("_card_hash")
+        return found if found is not None else super().card_hash
 
     @property
     def legacy_hash(self) -> str:
         """As `Card.legacy_hash`, hashed when the index was written (as `content_hash`)."""
-        values = self.__dict__
-        if "_legacy_hash" not in values and "_index" in values:
-            self._read("prompt")
-        found = values.get("_legacy_hash")
+        found = self._stored("_legacy_hash")
         return found if found is not None else super().legacy_hash
+
+    def _stored(self, name: str) -> Any:
+        """A hash of the card's body row (see `split`), read with it; None where the card
+        holds none (not made from the index, or hashed when it was written)."""
+        values = self.__dict__
+        if name not in values and "_index" in values:
+            self._read("prompt")  # its body row, unread yet, holds it
+        return values.get(name)
 
     @property
     def draft(self) -> bool:
@@ -151,4 +166,4 @@ def _set_body(values: dict[str, Any], row: tuple) -> None:
     """Set a card's body fields, and the hashes of its text, from its body row (see `split`)."""
     *body, digests, _ = row
     values.update(zip(BODY, body, strict=True))
-    values["_content_hash"], values["_legacy_hash"] = digests or (None, None)
+    values["_card_hash"], values["_legacy_hash"], values["_item_hashes"] = digests or (None,) * 3

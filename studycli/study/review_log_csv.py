@@ -18,12 +18,12 @@ FSRS tools and a studycli from before them ignore them, as every other column):
 
 content_hash is what the review recorded of the card's text (and a coding card's contract:
 content/contract.py) when it was made, empty where unknown: the text as shown ("m" and 16 hex
-digits), or as written where an earlier studycli recorded it (16 hex digits), of which
-content/text_hash.py says how each is compared; undone_at, when the rating was
-undone on the machine that wrote the file (by an import there: when it ran), empty for one
-that stands: after the row's review_time, or at most 5 minutes before it (two machines'
-clocks, `clock_skew`). An undone row is no rating: an import applies its undo,
-and a fit (`read_reviews`) leaves it out.
+digits; "n" and 16 for a cloze deletion's item, what it shows), or as written where an earlier
+studycli recorded it (16 hex digits), of which content/text_hash.py says how each is compared;
+undone_at, when the rating was undone on the machine that wrote the file (by an import there:
+when it ran), empty for one that stands: after the row's review_time, or at most 5 minutes
+before it (two machines' clocks, `clock_skew`). An undone row is no rating: an import applies
+its undo, and a fit (`read_reviews`) leaves it out.
 
 Reading checks every row: a file with bad rows is refused whole, with each bad line and its fix,
 so that nothing is ever half-imported. `read_reviews` returns the rows once all are checked;
