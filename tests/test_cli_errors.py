@@ -210,3 +210,32 @@ def test_what_a_message_quotes_keeps_its_colons(cli, tmp_path):
     result = cli("import-reviews", log, "--dry-run")
     assert result.exit_code == 0 and "foo:x:bar" in result.stdout, result.stdout
     assert "❌" not in result.stdout
+
+
+@pytest.mark.parametrize("closed", [0, 1, 2])
+def test_a_closed_standard_stream_is_no_traceback(tmp_path, closed):
+    """A standard stream closed (`<&-`, `>&-`, `2>&-`): with no stdout the command says so and
+    does nothing, where it ended in a traceback (sys.stdout is None) after its work, what it
+    wrote lost; a closed stdin or stderr is held on /dev/null, and the command runs (no file it
+    opens takes fd 0 or 2, where a check's output would land in it)."""
+    env = terminal_env(tmp_path / "db.sqlite3", tmp_path / "settings.toml", tmp_path, NOW)
+    probe = (
+        "import os, sys; from studycli.cli import app; app._standard_streams_held(); "
+        "print(os.open(os.devnull, os.O_RDONLY) > 2, file=sys.stderr if sys.stdout is None "
+        "else sys.stdout)"
+    )
+    for command in (["-m", "studycli", "--content", str(FIXTURE_CONTENT), "due"], ["-c", probe]):
+        done = subprocess.run(
+            [sys.executable, *command], env=env, capture_output=True, text=True, check=False,
+            preexec_fn=lambda: os.close(closed),
+        )  # fmt: skip
+        assert "Traceback" not in done.stderr, done.stderr
+        if closed == 1:
+            assert done.returncode == 2
+            assert "the standard output is closed (>&-)" in done.stderr
+            assert done.stdout == ""
+        elif command[0] == "-c":
+            assert done.stdout.strip() == "True"  # a file opened now is past the three
+        else:
+            assert done.returncode == 0, done.stderr
+            assert "due now" in done.stdout

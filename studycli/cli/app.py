@@ -333,6 +333,7 @@ def _dumb_terminal_size() -> tuple[int | None, int | None]:
 
 
 def main() -> None:
+    _standard_streams_held()
     _replace_what_the_terminal_cannot_show()
     if sys.argv[1:] == ["--version"]:
         _leave(_print_version())
@@ -344,6 +345,39 @@ def main() -> None:
     except SystemExit as done:
         _leave(done.code)
     _leave(0)
+
+
+def _standard_streams_held() -> None:
+    """Hold a standard stream that was closed (`>&-`, `2>&-`) on /dev/null, so that no file
+    the command opens takes its number: a check's process, or any code that writes to fd 1
+    or 2, would write into that file (a CSV being exported, a backup). With no standard output
+    the command stops at once, before it does anything: what it would write (`list`, an
+    `export-reviews` to stdout) would be lost without a word; /dev/null is the way to drop it.
+    A closed stdin or stderr reads as empty or drops what is written, as /dev/null does."""
+    closed = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.append(fd)
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:  # (the lowest free number: fd itself, the ones below it open)
+                os.dup2(null, fd)
+                os.close(null)
+    if not closed:
+        return
+    if 2 in closed or sys.stderr is None:
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    if 0 in closed or sys.stdin is None:
+        sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    if 1 in closed:
+        print(
+            "error: the standard output is closed (>&-), where studycli writes what it does; "
+            "to drop that, send it to /dev/null (>/dev/null)",
+            file=sys.stderr,
+        )
+        sys.stderr.flush()
+        os._exit(2)
 
 
 def _print_version() -> int:
