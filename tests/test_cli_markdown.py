@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+from functools import cache
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -57,6 +58,20 @@ def shipped_texts() -> list[tuple[str, str]]:
 SHIPPED = shipped_texts()
 
 
+@cache
+def _parsed(text: str):
+    """`rich_markdown(text)`, parsed once for every console it is drawn on."""
+    return rich_markdown(text)
+
+
+@cache
+def drawn_by_rich(text: str, width: int, colours: str | None) -> str:
+    """`rendered(rich_markdown(text), width, colours)`, drawn once for the tests that compare
+    with it: each of the 2,200 shipped texts at 100 columns is compared in two tests (of the
+    file's slowest: 20 s each on the 2-core box)."""
+    return rendered(_parsed(text), width, colours)
+
+
 def test_most_shipped_texts_take_the_fast_path():
     """The test below compares something: the subset covers most cards (and the card the
     start-up benchmark shows)."""
@@ -69,7 +84,7 @@ def test_most_shipped_texts_take_the_fast_path():
 @pytest.mark.parametrize(("width", "colours"), CONSOLES)
 def test_every_shipped_text_renders_as_rich_markdown_renders_it(width, colours):
     for card_id, text in SHIPPED:
-        expected = rendered(rich_markdown(text), width, colours)
+        expected = drawn_by_rich(text, width, colours)
         assert rendered(markdown(text), width, colours) == expected, card_id
 
 
@@ -371,9 +386,9 @@ def test_rich_markdown_is_rich_markdown_where_no_code_line_is_too_long():
     Rich's own `Markdown` draws it, and without colour its lines that are not blank are."""
     for card_id, text in SHIPPED:
         expected = rendered(Markdown(text), 100, "truecolor")
-        assert rendered(rich_markdown(text), 100, "truecolor") == expected, card_id
+        assert drawn_by_rich(text, 100, "truecolor") == expected, card_id
         expected = rendered(Markdown(text), 100, None)
-        assert text_lines(rendered(rich_markdown(text), 100, None)) == text_lines(expected)
+        assert text_lines(drawn_by_rich(text, 100, None)) == text_lines(expected)
 
 
 def text_lines(out: str) -> list[str]:
