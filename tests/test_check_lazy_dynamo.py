@@ -3,6 +3,7 @@ torch turns it off; what torch computes stays the same, and torch.compile still 
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -27,20 +28,42 @@ COMPILED = (
 
 def run(code: str, install: bool) -> dict:
     """Run `code` in a new interpreter, `lazy_dynamo` installed before torch or not; what it
-    put in `found`, and whether torch._dynamo was imported after each step."""
+    put in `found`, and whether torch._dynamo was imported after each step. (One interpreter
+    for each `install` runs every code of the module, each in a child it forks once torch is
+    imported, as a check's worker forks its checks: 2 imports of torch, not 4.)"""
+    return _interpreter(install)[CODES.index(code)]
+
+
+@functools.cache
+def _interpreter(install: bool) -> list[dict]:
     script = (
-        "import json, sys\n"
+        "import json, os, sys\n"
         "from studycli.check import lazy_dynamo\n"
-        f"found = {{'installed': lazy_dynamo.install() if {install} else None}}\n"
+        f"installed = lazy_dynamo.install() if {install} else None\n"
         "import torch\n"
-        f"{code}"
-        "found['dynamo'] = 'torch._dynamo' in sys.modules\n"
-        "print(json.dumps(found))\n"
+        "for code in json.loads(sys.argv[1]):\n"
+        "    read, write = os.pipe()\n"
+        "    if os.fork() == 0:\n"
+        "        try:\n"
+        "            found = {'installed': installed}\n"
+        "            exec(code)\n"
+        "            found['dynamo'] = 'torch._dynamo' in sys.modules\n"
+        "            os.write(write, json.dumps(found).encode() + b'\\n')\n"
+        "        except BaseException:\n"
+        "            import traceback\n"
+        "            traceback.print_exc()\n"
+        "            os._exit(1)\n"
+        "        os._exit(0)\n"
+        "    os.close(write)\n"
+        "    with os.fdopen(read) as said:\n"
+        "        print(said.read(), end='', flush=True)\n"
+        "    assert os.wait()[1] == 0\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        [sys.executable, "-c", script, json.dumps(CODES)], capture_output=True, text=True
     )
-    return json.loads(done.stdout)
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
 
 
 def test_forward_mode_gives_the_same_numbers_without_importing_dynamo():
@@ -57,11 +80,15 @@ COUNTED = (  # torch's wrapper asks torch._dynamo.disable for each function on i
 )
 
 
+COMPILED_THEN_JVP = COMPILED + COUNTED + JVP + "found['asked'] = len(asked)\n"
+CODES = [JVP, COMPILED_THEN_JVP]  # what `run` runs
+
+
 def test_torch_compile_still_works_and_turns_dynamo_off_where_torch_does_after():
     """Once something compiles (torch._dynamo imported by torch.compile), the functions torch
     wraps go through its own wrapper again: it turns torch._dynamo off for them."""
-    code = COMPILED + COUNTED + JVP + "found['asked'] = len(asked)\n"
-    plain, lazy = run(code, install=False), run(code, install=True)
+    plain = run(COMPILED_THEN_JVP, install=False)
+    lazy = run(COMPILED_THEN_JVP, install=True)
     assert lazy["dynamo"] and lazy["compiled"] == plain["compiled"]
     assert lazy["jvp"] == plain["jvp"]
     assert lazy["asked"] == plain["asked"] > 0
