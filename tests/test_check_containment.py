@@ -246,6 +246,69 @@ def _through_a_pipe(chunks: list[bytes], limit: int = 2000) -> str:
     return tail.text()
 
 
+def _flooded(tail: contain.OutputTail, size: int) -> int:
+    """`size` bytes written into a pipe that `tail` reads whole (written from a thread); how
+    many bytes the pipe held at its end (Linux's F_GETPIPE_SZ)."""
+    import fcntl
+    import threading
+
+    read, write = os.pipe()
+    flood = b"y\n" * (size // 2)
+    writer = threading.Thread(target=lambda: (os.write(write, flood), os.close(write)))
+    writer.start()
+    try:
+        while tail.read(read):
+            pass
+        return fcntl.fcntl(read, fcntl.F_GETPIPE_SZ)
+    finally:
+        writer.join()
+        os.close(read)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="F_SETPIPE_SZ is Linux's")
+def test_a_flood_of_output_widens_its_pipe_past_a_megabyte():
+    """A check that prints 100 MB woke its worker for each 64 KB the pipe held; past
+    `contain.WIDE_PIPE` bytes the pipe holds that much, read so; a pipe that brings less is
+    left as it is (a wide one counts against its user's pipe memory)."""
+    with open("/proc/sys/fs/pipe-max-size") as cap:
+        if int(cap.read()) < contain.WIDE_PIPE:
+            pytest.skip("this system caps a pipe under a megabyte")
+    tail = contain.OutputTail(2000)
+    assert _flooded(tail, 8 << 20) == contain.WIDE_PIPE and tail.total == 8 << 20
+    assert tail.text().endswith("y\n" * 999) and tail.lines == 4 << 20
+    tail = contain.OutputTail(2000)
+    assert _flooded(tail, 1_000_000) == 1 << 16 and tail.total == 1_000_000
+
+
+def test_a_pipe_the_system_will_not_widen_is_read_as_before(monkeypatch):
+    """Refused (another system, a lower cap, the user's pipe memory spent), the output is
+    read whole as before, and the widening tried once."""
+    import fcntl
+
+    tried = []
+
+    def refused(fd, command, *args):
+        if command == getattr(fcntl, "F_SETPIPE_SZ", None):
+            tried.append(fd)
+            raise PermissionError(1, "Operation not permitted")
+        return fcntl_call(fd, command, *args)
+
+    fcntl_call = fcntl.fcntl
+    monkeypatch.setattr(fcntl, "fcntl", refused)
+    tail = contain.OutputTail(2000)
+    read, write = os.pipe()
+    try:
+        for _ in range(40):  # 40 x 60 kB, each read before the next is written
+            os.write(write, b"z" * 59_999 + b"\n")
+            assert tail.read(read)
+    finally:
+        os.close(write)
+    assert not tail.read(read)
+    os.close(read)
+    assert tail.total == 40 * 60_000 and tail.text().endswith("z" * 1999 + "\n")
+    assert len(tried) == (1 if hasattr(fcntl, "F_SETPIPE_SZ") else 0)
+
+
 def test_output_written_from_c_to_the_descriptors_is_captured(tmp_path):
     outcome, seconds = run_timed(attempt_job(tmp_path, WRITES_TO_FD_1))
     assert outcome.status == "fail" and seconds < LIMIT + SLACK
