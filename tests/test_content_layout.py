@@ -178,17 +178,25 @@ def test_every_shipped_text_reflowed_is_the_same_text(shipped_texts):
     chance = random.Random(0)
     missed = []
     for text in shipped_texts:
+        as_rendered, as_shown = rendered(text), shown(text)  # (once, not at each width)
+        spans = _paragraphs(text)
         for _ in range(3):
-            reflowed = _reflowed(text, chance.randint(20, 100))
-            if rendered(reflowed) == rendered(text) and shown(reflowed) != shown(text):
+            reflowed = _reflowed(text, chance.randint(20, 100), spans)
+            if rendered(reflowed) == as_rendered and shown(reflowed) != as_shown:
                 missed.append((text, reflowed))
     assert missed == []
 
 
-def _reflowed(text: str, width: int) -> str:
-    lines = text.split("\n")
+def _paragraphs(text: str) -> list[list[int]]:
+    """The line spans of `text`'s paragraphs (markdown-it's `map`: first line, line after)."""
     spans = [token.map for token in _MARKDOWN.parse(text) if token.type == "paragraph_open"]
-    for start, end in reversed([span for span in spans if span]):
+    return [span for span in spans if span]
+
+
+def _reflowed(text: str, width: int, spans: list[list[int]]) -> str:
+    """`text` with each of its paragraphs (`spans`, of `_paragraphs`) broken at `width`."""
+    lines = text.split("\n")
+    for start, end in reversed(spans):
         indent = re.match(" *", lines[start]).group()  # type: ignore[union-attr]
         if any(not line.startswith(indent) or line[len(indent) :].startswith(("- ", "> "))
                for line in lines[start:end]):  # fmt: skip
