@@ -108,7 +108,8 @@ def test_without_a_daemon_the_workers_run_as_they_would(case, control, tmp_path)
 
 def test_check_on_cuda_starts_it_and_no_mps_does_not(control, monkeypatch, tmp_path):
     """Through the command, with the run itself left out (no GPU here)."""
-    from studycli.cli import app, content
+    from studycli.cli import app
+    from studycli.cli import check as check_command
 
     calls = control()
     seen = []
@@ -117,7 +118,7 @@ def test_check_on_cuda_starts_it_and_no_mps_does_not(control, monkeypatch, tmp_p
         seen.append(os.environ.get(mps.PIPE_VARIABLE))
         return []
 
-    monkeypatch.setattr(content, "_checked", run)
+    monkeypatch.setattr(check_command, "_checked", run)
     monkeypatch.setattr(pool, "torch_gpu_build", lambda: True)  # the box's is CPU-only
     runner_ = CliRunner()
     assert runner_.invoke(app.whole_app(), ["check", "--device", "cuda"]).exit_code == 0
