@@ -151,3 +151,14 @@ def test_an_items_hash_round_trips_through_an_export(content_copy, tmp_path):
         assert study.store.state(f"{CARD}#c1").content_hash == recorded
     _edit(content_copy, "Poisson::a family", "Poisson::a law's name")
     assert _flagged(content_copy, other) == [f"{CARD}#c3"]
+
+
+def test_a_colon_moved_from_a_deletions_text_to_its_hint_flags_it(content_copy, tmp_path):
+    """`{{c3::Poisson:}}` hides 'Poisson:' behind `[...]`; `{{c3::Poisson:::}}` hides
+    'Poisson' behind `[:]` (the first '::' ends the text): c3's front and answer both changed,
+    and the others show c3's text without its colon."""
+    db = tmp_path / "reviews.sqlite3"
+    _edit(content_copy, "Poisson::a family", "Poisson:")
+    _rate(content_copy, db)
+    _edit(content_copy, "Poisson::a family", "Poisson:::")
+    assert _flagged(content_copy, db) == [f"{CARD}#c{n}" for n in (1, 2, 3)]

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .card import Card
+    from .cloze import Deletion
 
 SHOWN = "m"  # what a hash of the text as shown begins with (never a hex digit)
 DELETION = "n"  # what a hash of a cloze item's text as shown begins with (nor is it)
@@ -61,9 +62,9 @@ def deletion_hash(card: Card) -> str:
     from .cloze import blank
     from .layout import shown
 
-    # deletion n as markup that holds its text and hint (a hint left empty shows `[...]`, as
-    # none does); every other deletion its text, as `cloze.blank` shows it
-    kept = blank(card.prompt, card.cloze, lambda d: "{{" + d.text + "::" + (d.hint or "") + "}}")
+    # deletion n as markup that holds its text and hint (`_kept`); every other deletion its
+    # text, as `cloze.blank` shows it
+    kept = blank(card.prompt, card.cloze, _kept)
     return DELETION + _digest(
         prompt=shown(kept),
         answer=shown(card.answer),
@@ -71,6 +72,17 @@ def deletion_hash(card: Card) -> str:
         solution=str(card.solution or ""),
         title=_words(card.title),
     )
+
+
+def _kept(deletion: Deletion) -> str:
+    """The deletion an item asks, as markup that tells its text from its hint: `{{text::hint}}`
+    (a hint left empty shows `[...]`, as none does), but `{{text}}` for a text that ends with
+    ':', which has no hint (the parser ends a text at its first '::'): written `{{a:::}}`, it
+    would read as text 'a' and hint ':' (`{{c1::a:::}}`, front `[:]`, answer 'a'), and an edit
+    from one to the other would flag nothing."""
+    if deletion.text.endswith(":"):
+        return "{{" + deletion.text + "}}"
+    return "{{" + deletion.text + "::" + (deletion.hint or "") + "}}"
 
 
 def legacy_hash(card: Card) -> str:
