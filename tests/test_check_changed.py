@@ -646,6 +646,44 @@ def test_a_card_renamed_again_without_its_first_old_id_fails_the_check(cli, repo
     assert result.exit_code == 0, result.output
 
 
+def test_a_card_renamed_again_with_its_ids_out_of_order_fails_the_check(cli, repo):
+    """bias-concept renamed neuron-bias on main, then neuron-bias renamed bias-neuron with
+    `renamed_from: [neuron-bias, bias-concept]`: every old id listed (no history left behind),
+    but the Anki note is keyed by the first listed, bias-concept's until then, so an export
+    came as another note; lint and the check passed. Oldest first passes."""
+    basics = repo / "cards" / "basics"
+    poisson = repo / "cards" / "numbers" / "poisson-concept.yaml"
+    git(repo, "checkout", "-q", "main")
+    first = basics / "neuron-bias.yaml"
+    git(repo, "mv", str(basics / "bias-concept.yaml"), str(first))
+    edit(first, "id: bias-concept\n", "id: neuron-bias\nrenamed_from: [bias-concept]\n")
+    edit(poisson, "bias-concept", "neuron-bias")
+    git(repo, "commit", "-q", "-am", "the first rename, published")
+    git(repo, "checkout", "-q", "-B", "feature", "main")
+    path = basics / "bias-neuron.yaml"
+    git(repo, "mv", str(first), str(path))
+    edit(
+        path,
+        "id: neuron-bias\nrenamed_from: [bias-concept]\n",
+        "id: bias-neuron\nrenamed_from: [neuron-bias, bias-concept]\n",
+    )
+    edit(poisson, "neuron-bias", "bias-neuron")
+    assert cli("--content", repo, "lint").exit_code == 0
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1, result.output
+    assert (
+        "cards/basics/bias-neuron.yaml: `renamed_from: [neuron-bias, bias-concept]` does not "
+        "begin with bias-concept, the card's first id" in said
+    )
+    assert "Keep bias-concept first" in said
+    assert "`renamed_from: [bias-concept, neuron-bias]`" in said
+    edit(path, "[neuron-bias, bias-concept]", "[bias-concept, neuron-bias]")
+    assert changed_cards(load_content(repo)).reordered == ()
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+
+
 def test_a_card_removed_on_its_own_forgets_no_old_id(repo):
     """A removed card takes its old ids' histories with it, as its own: nothing to list."""
     basics = repo / "cards" / "basics"

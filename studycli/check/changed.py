@@ -35,6 +35,7 @@ from .changed_histories import (
     Rekinded,
     Renamed,
     Renumbered,
+    Reordered,
     _histories,
 )
 
@@ -54,6 +55,7 @@ class Changed:
     gapped: tuple[Gapped, ...] = ()  # new cloze cards whose deletion numbers skip one
     moved: tuple[Moved, ...] = ()  # card texts now under another id (ids swapped)
     forgotten: tuple[Forgotten, ...] = ()  # old ids in `renamed_from` at the base, in none now
+    reordered: tuple[Reordered, ...] = ()  # cards whose first id is listed after another now
 
 
 def changed_cards(content: Content, ref: str | None = None) -> Changed:
@@ -91,9 +93,8 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         card for card in everything if card.path.resolve() in paths or module_names(card) & modules
     ]
     broken = tuple(sorted({p.path for p in content.problems if p.path.resolve() in paths}))
-    renamed, carried, removed, renumbered, rekinded, gapped, moved, forgotten = _histories(
-        repo.resolve(), base, content, paths
-    )
+    histories = _histories(repo.resolve(), base, content, paths)
+    renamed, carried, removed, renumbered, rekinded, gapped, moved, forgotten, reordered = histories
     note = f"{described}: {len(chosen)} card(s) to check"
     if carried:
         note += (
@@ -116,6 +117,7 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         gapped,
         moved,
         forgotten,
+        reordered,
     )
 
 
@@ -143,6 +145,16 @@ def change_problem(found: Changed, root: Path) -> str | None:
         )
     if found.forgotten:
         said.append(_forgotten_problem(found.forgotten, shown))
+    for reordered in found.reordered:
+        ids, first = reordered.listed, reordered.first
+        ordered = ", ".join((first, *(old for old in ids if old != first)))
+        said.append(
+            f"{shown(reordered.path)}: `renamed_from: [{', '.join(ids)}]` does not begin "
+            f"with {first}, the card's first id: an Anki export keys the card's note by the "
+            "first id listed, so Anki would add the card as another note beside the one it "
+            f"has. Keep {first} first (an id older still, found later, goes after it): "
+            f"`renamed_from: [{ordered}]`"
+        )
     for card in (card for card in found.renumbered if card.moved):  # (a number only dropped:
         # its reviews stay in the log, and no other fact takes them over: a note, see above)
         changes = [f"c{a} -> c{b}" for a, b in card.moved]

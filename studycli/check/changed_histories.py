@@ -12,6 +12,8 @@ A published card changed to a cloze card or from one is rekinded: its reviews we
 other keys than it has now. An id that a card at the base listed in `renamed_from` and no
 card lists now (the card merged into another, or renamed again, without its own old ids) is
 forgotten: a learner who has not studied since that first rename keeps its reviews under it.
+A card whose first id at the base is listed now after another is reordered: an Anki export
+keys its note by the first id listed.
 A card's text now under another id, while its own card holds another, is moved (two ids
 swapped: neither is gone, so no rename is seen): the reviews of the text stay with its old id.
 So is a removed card's text put over a card there at the base (its id not new, no rename is
@@ -70,6 +72,17 @@ class Forgotten(Record):
     path: Path  # its file
 
 
+class Reordered(Record):
+    """A card whose first id at the base (its `renamed_from`'s first, else its id: the key of
+    its Anki note, `export.anki`) is listed by it now (or by the card it was renamed to), but
+    not first: its ids out of order, oldest not first."""
+
+    first: str  # the card's first id at the base
+    card_id: str  # the card that lists it now
+    listed: tuple[str, ...]  # that card's `renamed_from` now
+    path: Path  # its file
+
+
 class Gapped(Record):
     """A cloze card new in the change whose deletion numbers skip one (c1, c3)."""
 
@@ -98,12 +111,14 @@ def _histories(
     tuple[Gapped, ...],
     tuple[Moved, ...],
     tuple[Forgotten, ...],
+    tuple[Reordered, ...],
 ]:
     """The ids renamed without `renamed_from`, the ids renamed with it (a card lists the gone
     id), the ids removed (gone, with no new card like them), the cloze cards renumbered (a
     card renamed with `renamed_from` compared with its old id's text), the cards changed to
     or from a cloze card since `base`, the new cloze cards whose numbers skip one, and the card
-    texts moved to another id (`_moved`). Only changed card files can have changed: their
+    texts moved to another id (`_moved`), the old ids forgotten (`_forgotten`) and the cards
+    whose ids are listed out of order (`_reordered`). Only changed card files can have changed: their
     texts at `base` (one `git cat-file --batch`) and now are compared."""
     cards = content.root.resolve() / "cards"
     files = sorted(p for p in paths if p.suffix == ".yaml" and cards in p.parents)
@@ -175,6 +190,7 @@ def _histories(
         tuple(gapped),
         texts_moved,
         forgotten,
+        _reordered(then, content, set(was)),
     )
 
 
@@ -196,6 +212,28 @@ def _forgotten(was: dict[str, Card | None], content: Content) -> tuple[Forgotten
             if old not in content.renames and old not in content.cards
         ]
     return tuple(forgotten)
+
+
+def _reordered(
+    was: dict[str, Card | None], content: Content, at_base: set[str]
+) -> tuple[Reordered, ...]:
+    """The cards at the base (`was`: the cards of the changed card files then, by id) whose
+    first id then (their oldest) is listed now, by the card itself or by the new id it was
+    renamed to, after another: an Anki export keys a note by the first id listed, so the
+    card's note would come as another note. A card merged into one that was there at the base
+    (`at_base`) is not one: of two notes, one is left behind whatever the order."""
+    found = []
+    for card_id, card in sorted(was.items()):
+        if card is None:
+            continue
+        now = card_id if card_id in content.cards else content.renames.get(card_id)
+        if now is None or now not in content.cards or (now != card_id and now in at_base):
+            continue
+        first = card.renamed_from[0] if card.renamed_from else card_id
+        listed = content.cards[now].renamed_from
+        if first in listed[1:]:
+            found.append(Reordered(first, now, listed, content.cards[now].path))
+    return tuple(found)
 
 
 def _moved(was: dict[str, Card | None], content: Content, changed: set[str]) -> tuple[Moved, ...]:
