@@ -130,6 +130,31 @@ def test_a_mistyped_solution_module_gets_the_module_it_was_meant_to_be(content_c
     ), found
 
 
+def test_the_module_a_mistyped_solution_means_is_no_orphan_besides(content_copy):
+    """`solution: poisson_binomal_gap:...`, the only card of poisson_binomial_gap: lint said
+    "did you mean poisson_binomial_gap:...?" and, of that module, "orphan solution module":
+    one mistake said twice. A module no typo means is still an orphan."""
+    for deck, card_id, function in (
+        ("basics", "add-one", "add_one"),
+        ("numbers", "triangle-derivation", "triangle"),
+    ):
+        card = content_copy / "cards" / deck / f"{card_id}.yaml"
+        card.write_text(card.read_text().replace(f"arith:{function}", f"aritth:{function}"))
+    (content_copy / "solutions" / "stray.py").write_text("def f():\n    return 1\n")
+    problems = lint(load_content(content_copy))
+    found = [p.message for p in problems]
+    assert (
+        "solution aritth:add_one: there is no solutions/aritth.py; did you mean arith:add_one?"
+        in found
+    )
+    assert (
+        "solution aritth:triangle: there is no solutions/aritth.py; did you mean arith:triangle?"
+        in found
+    )
+    orphans = [p.path.name for p in problems if "orphan" in p.message]
+    assert orphans == ["stray.py"], orphans
+
+
 def test_a_mistyped_checker_or_table_name_gets_the_name_it_was_meant_to_be(content_copy):
     """A checker named check_add_onee, a table WRONG_ANSWER: "no checker" and "lists 0 wrong
     answer(s)", with no word of the near misses (a QA pass)."""

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from . import cloze, indented_key
 from .card import Card, CardProblem, shown_path
 from .key_lines import KeyLines, file_text
-from .lint_solution import lint_solution
+from .lint_solution import lint_solution, module_meant
 from .lint_text import lint_text
 from .lint_top_levels import lint_top_levels
 from .loader import Content
@@ -220,10 +220,13 @@ def _lint_cycles(content: Content, where: KeyLines) -> list[CardProblem]:
 def _lint_orphans(content: Content, unloaded: list[Path]) -> list[CardProblem]:
     """A module of solutions/ that no card names. One that a card file which did not load
     (`unloaded`) names, by a search of its text, is left out: that card's problem is the one
-    to fix."""
+    to fix; so is one that a card's missing module is a typo of (`solution: aritth:add_one`
+    was said to mean arith, and arith, named by no card, was an orphan besides)."""
     if not content.solutions_dir.is_dir():
         return []
     used = {name for card in content.cards.values() for name in module_names(card)}
+    missing = [name for name in used if not module_path(content.solutions_dir, name).is_file()]
+    used |= {meant for name in missing if (meant := module_meant(content.solutions_dir, name))}
     orphans = [
         path
         for path in sorted(content.solutions_dir.glob("*.py"))

@@ -140,9 +140,16 @@ def _lint_checker_uses_answer(
 def _module_meant(solutions_dir: Path, ref: Ref) -> str:
     """ "; did you mean m:f?" where a module of `solutions_dir` has a name close to `ref`'s
     missing one (lint otherwise said of the module meant only that it was an orphan)."""
+    meant = module_meant(solutions_dir, ref.module)
+    return f"; did you mean {meant}:{ref.function}?" if meant else ""
+
+
+def module_meant(solutions_dir: Path, module: str) -> str | None:
+    """The module of `solutions_dir` that `module`, which is not there, is most likely a typo
+    of; None where none is close."""
     modules = [path.stem for path in solutions_dir.glob("*.py")]
-    close = difflib.get_close_matches(ref.module, modules, n=1, cutoff=0.8)
-    return f"; did you mean {close[0]}:{ref.function}?" if close else ""
+    close = difflib.get_close_matches(module, modules, n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def _meant(wanted: str, names: list[str]) -> str:
