@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from studycli.check import contain, crash_report, error_report, pool, runner
+from studycli.check import contain, crash_report, error_report, output_tail, pool, runner
 from studycli.check.limits import OUTPUT_LIMIT
 from studycli.check.runner import Candidate, Job, Outcome, run_job
 from studycli.check.verify import run_checks
@@ -234,7 +234,7 @@ def test_an_output_cut_to_its_tail_starts_at_a_whole_line_after_how_many_came_be
 
 def _through_a_pipe(chunks: list[bytes], limit: int = 2000) -> str:
     """What an OutputTail keeps of `chunks` written to a pipe it reads, as text."""
-    tail = contain.OutputTail(limit)
+    tail = output_tail.OutputTail(limit)
     read, write = os.pipe()
     try:
         for chunk in chunks:  # each under the pipe's 64 kB
@@ -246,7 +246,7 @@ def _through_a_pipe(chunks: list[bytes], limit: int = 2000) -> str:
     return tail.text()
 
 
-def _flooded(tail: contain.OutputTail, size: int) -> int:
+def _flooded(tail: output_tail.OutputTail, size: int) -> int:
     """`size` bytes written into a pipe that `tail` reads whole (written from a thread); how
     many bytes the pipe held at its end (Linux's F_GETPIPE_SZ)."""
     import fcntl
@@ -268,15 +268,15 @@ def _flooded(tail: contain.OutputTail, size: int) -> int:
 @pytest.mark.skipif(sys.platform != "linux", reason="F_SETPIPE_SZ is Linux's")
 def test_a_flood_of_output_widens_its_pipe_past_a_megabyte():
     """A check that prints 100 MB woke its worker for each 64 KB the pipe held; past
-    `contain.WIDE_PIPE` bytes the pipe holds that much, read so; a pipe that brings less is
+    `output_tail.WIDE_PIPE` bytes the pipe holds that much, read so; a pipe that brings less is
     left as it is (a wide one counts against its user's pipe memory)."""
     with open("/proc/sys/fs/pipe-max-size") as cap:
-        if int(cap.read()) < contain.WIDE_PIPE:
+        if int(cap.read()) < output_tail.WIDE_PIPE:
             pytest.skip("this system caps a pipe under a megabyte")
-    tail = contain.OutputTail(2000)
-    assert _flooded(tail, 8 << 20) == contain.WIDE_PIPE and tail.total == 8 << 20
+    tail = output_tail.OutputTail(2000)
+    assert _flooded(tail, 8 << 20) == output_tail.WIDE_PIPE and tail.total == 8 << 20
     assert tail.text().endswith("y\n" * 999) and tail.lines == 4 << 20
-    tail = contain.OutputTail(2000)
+    tail = output_tail.OutputTail(2000)
     assert _flooded(tail, 1_000_000) == 1 << 16 and tail.total == 1_000_000
 
 
@@ -295,7 +295,7 @@ def test_a_pipe_the_system_will_not_widen_is_read_as_before(monkeypatch):
 
     fcntl_call = fcntl.fcntl
     monkeypatch.setattr(fcntl, "fcntl", refused)
-    tail = contain.OutputTail(2000)
+    tail = output_tail.OutputTail(2000)
     read, write = os.pipe()
     try:
         for _ in range(40):  # 40 x 60 kB, each read before the next is written

@@ -19,7 +19,7 @@ import time
 from contextlib import redirect_stderr, redirect_stdout
 from typing import TYPE_CHECKING, Any, cast
 
-from . import contain, timer
+from . import contain, output_tail, timer
 from .child_limits import _limit_memory, _set_threads
 from .error_report import (
     UNSAID_FAILURE,
@@ -107,7 +107,7 @@ def _child(job: Job, sender, output=None) -> None:
     if printed:
         result["printed_at"] = printed["at"]
     if output is None:
-        tail = contain.OutputTail(OUTPUT_LIMIT)
+        tail = output_tail.OutputTail(OUTPUT_LIMIT)
         tail.add(captured.getvalue().encode("utf-8", errors="replace"))
         result["output"] = tail.text()
     contain.flush_output()

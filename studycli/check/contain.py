@@ -6,9 +6,9 @@ and dies with it: at the time limit, on Ctrl-C, and after every check, passed or
 number of processes it may start is capped (RLIMIT_NPROC; as root, which Linux exempts from
 it, the check first becomes a user of its own for the count: see `as_root`), stdin reads
 nothing, descriptors inherited from the caller are closed, and what it writes to stdout and
-stderr, from Python or from C, goes into a pipe whose last `OUTPUT_LIMIT` bytes are kept. No
-file it writes may grow past `FILE_SIZE_LIMIT_MB` (RLIMIT_FSIZE, which pipes are not held to:
-see `_limit_file_size`).
+stderr, from Python or from C, goes into a pipe whose last `OUTPUT_LIMIT` bytes are kept (the
+pipe's reader is `output_tail`'s). No file it writes may grow past `FILE_SIZE_LIMIT_MB`
+(RLIMIT_FSIZE, which pipes are not held to: see `_limit_file_size`).
 
 This keeps mistakes contained: a loop, a blow-up, a flood of output or of a file, a forgotten
 child process. It is not a security sandbox: code that means harm can still read and write your
@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import os
-import re
 import signal
 import sys
 import time
@@ -324,85 +323,3 @@ def _running_in_group(group: int) -> bool:
         if int(pgrp) == group and state not in ("Z", "X"):
             return True
     return False
-
-
-WIDE_PIPE = 1 << 20  # bytes: Linux's cap on a pipe a user widens (/proc/sys/fs/pipe-max-size)
-
-
-def widen(fd: int) -> bool:
-    """Have the pipe of `fd` hold `WIDE_PIPE` bytes, not 64 KB, where the system lets it
-    (Linux's F_SETPIPE_SZ); False elsewhere, or where it refuses (a lower cap, or the user's
-    pipes holding their share of memory already: /proc/sys/fs/pipe-user-pages-soft)."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, WIDE_PIPE)
-    except (ImportError, AttributeError, OSError):  # (no fcntl, or no F_SETPIPE_SZ: not Linux)
-        return False
-    return True
-
-
-class OutputTail:
-    """The last `limit` bytes written to the output pipe, how many came in all, and how many
-    lines."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.total = 0
-        self.lines = 0  # line feeds among the `total` bytes
-        self._kept = bytearray()
-        self._read_size = 1 << 16  # a pipe's size, until it is widened
-        self._widen = True  # (tried once)
-
-    def read(self, fd: int) -> bool:
-        """Read what the pipe holds now; False at end of file (every writer closed it). Past
-        `WIDE_PIPE` bytes, the pipe is widened to that size (`widen`), and read so: a check
-        that prints 100 MB woke its worker for each 64 KB, 1,600 times (10-22% of its time on
-        the 2-core box). Only past it: a wide pipe counts against its user's pipe memory,
-        however little it holds, and a user past that share gets pipes of 8 KB."""
-        try:
-            chunk = os.read(fd, self._read_size)
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-        self.add(chunk)
-        if self._widen and self.total >= WIDE_PIPE:
-            self._widen = False
-            if widen(fd):
-                self._read_size = WIDE_PIPE
-        return bool(chunk)
-
-    def add(self, chunk: bytes) -> None:
-        """Take `chunk` as the next bytes written."""
-        self.total += len(chunk)
-        self.lines += chunk.count(b"\n")
-        self._kept += chunk
-        if len(self._kept) > 2 * self.limit:
-            del self._kept[: -self.limit]
-
-    def text(self, limit: int | None = None) -> str:
-        """The output kept (its last `limit` bytes, `self.limit` at most). Where its start was
-        cut: from the first whole line, after a line that says how many came before
-        ("… 199,880 earlier lines not shown"), since a tail cut mid-line read as if the line
-        began there. A tail with no whole line (the end of one long line) is shown as it is,
-        after how many bytes came before it."""
-        kept = bytes(self._kept[-min(limit or self.limit, self.limit) :])
-        if len(kept) == self.total:
-            return kept.decode("utf-8", errors="replace")
-        start = kept.find(b"\n") + 1  # the first whole line's
-        if 0 < start < len(kept):
-            kept = kept[start:]
-            cut = not_shown(self.lines - kept.count(b"\n"))
-        else:  # no whole line in the tail
-            cut = not_shown(self.total - len(kept), "byte")
-        return cut + kept.decode("utf-8", errors="replace")
-
-
-def not_shown(count: int, unit: str = "line") -> str:
-    """The line that stands for the start of an output that was cut ("… 12 earlier lines not
-    shown"), read back by `NOT_SHOWN`."""
-    return f"… {count:,} earlier {unit}{'s' if count != 1 else ''} not shown\n"
-
-
-NOT_SHOWN = re.compile(r"^… (?P<count>[\d,]+) earlier (?P<unit>line|byte)s? not shown$")

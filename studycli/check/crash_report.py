@@ -12,7 +12,7 @@ import os
 import re
 from typing import TYPE_CHECKING
 
-from . import contain
+from . import contain, output_tail
 from .as_root import KEPT_SETUID
 from .child import REPORT_LOST
 from .error_report import past_file_cap
@@ -168,12 +168,12 @@ def _crash_dump(output: str, dump: str) -> str:
         cut = len(crashed) - len(head) - len(end)
         crashed = [*head, f"  [… {cut:,} line{'s' if cut != 1 else ''} not shown]\n", *end]
     earlier = 0  # the lines printed before the crash that are not shown
-    if printed and (said := contain.NOT_SHOWN.match(printed[0].rstrip("\n"))):
+    if printed and (said := output_tail.NOT_SHOWN.match(printed[0].rstrip("\n"))):
         printed = printed[1:]
         earlier = int(said["count"].replace(",", "")) if said["unit"] == "line" else 1
     kept = _fitting(printed[::-1], OUTPUT_LIMIT - _size(crashed) - SAID)[::-1]
     earlier += len(printed) - len(kept)
-    return (contain.not_shown(earlier) if earlier else "") + "".join(kept + crashed)
+    return (output_tail.not_shown(earlier) if earlier else "") + "".join(kept + crashed)
 
 
 SAID = 40  # bytes a line saying what is not shown takes at most ("… 12,345 earlier lines ...")

@@ -163,7 +163,7 @@ class _Zygote:
         os.close(replies)
 
     def _fork(self, number: int, job: Any) -> None:
-        from studycli.check import contain, limits
+        from studycli.check import contain, limits, output_tail
 
         read, write = os.pipe()
         output_read, output_write = os.pipe()
@@ -182,7 +182,7 @@ class _Zygote:
         os.set_blocking(output_read, False)
         self.children[pid] = number
         self.pipes[read] = (number, bytearray())
-        self.outputs[number] = (output_read, contain.OutputTail(limits.DUMP_LIMIT))
+        self.outputs[number] = (output_read, output_tail.OutputTail(limits.DUMP_LIMIT))
         self.tails[output_read] = number
         if (host := pid_namespace.host_pid(pid)) is None:
             # Its pid as the command would know it is not to be had: the command, outside

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from . import contain
+from . import output_tail
 from .error_report import UNSAID_FAILURE
 from .outcome_reading import (
     _defined_at,
@@ -234,7 +234,7 @@ def _count_printed(lines: list[str]) -> tuple[int, str]:
     """How many lines a check printed, and its first line to show: the output kept is the
     tail, after a line saying how many came before ("… 999,867 earlier lines not shown"),
     which is neither a line printed nor one to show as the first."""
-    cut = contain.NOT_SHOWN.match(lines[0])
+    cut = output_tail.NOT_SHOWN.match(lines[0])
     if cut is None or len(lines) == 1:
         return len(lines), f"first: {lines[0][:80]!r}"
     earlier = int(cut["count"].replace(",", "")) if cut["unit"] == "line" else 1

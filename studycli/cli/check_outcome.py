@@ -61,7 +61,7 @@ def _last_lines(output: str) -> str:
     """`output`'s last OUTPUT_LINES lines, after a line that says how many came before them
     (those the check left out too): the 2000 bytes a check keeps of `print()` in a loop were
     1990 empty lines in the panel, the failing call scrolled far out of sight."""
-    from studycli.check.contain import NOT_SHOWN, not_shown
+    from studycli.check.output_tail import NOT_SHOWN, not_shown
 
     lines = output.split("\n")
     if len(lines) <= OUTPUT_LINES + 1:  # (+1: the line that says what the check left out)
