@@ -1766,6 +1766,28 @@ def test_an_editor_ended_by_a_signal_other_than_ctrl_c_is_an_error(tmp_path):
         open_editor(path, ["sh", "-c", "kill -TERM $$", "editor"])
 
 
+def test_an_attempts_check_finds_the_solution_module_loaded_by_its_worker(content_copy, tmp_path):
+    """Each attempt's check loaded the card's solution module itself, and ran its top level
+    again (its imports, its tables): the worker that checks a card's attempts loads it once,
+    as a whole `check`'s workers do."""
+    loads = tmp_path / "loads"  # a line per load of the module (the path is in its text: a
+    # worker started by an earlier test has not this test's environment)
+    module = content_copy / "solutions" / "arith.py"
+    module.write_text(
+        f"with open({str(loads)!r}, 'a') as _loads:\n"
+        "    _loads.write('loaded\\n')\n" + module.read_text()
+    )
+    content = load_content(content_copy)
+    card = content.get("add-one")
+    path = tmp_path / "attempt.py"
+    path.write_text(CORRECT)
+    solve.warm_up(card, content)
+    for _ in range(3):
+        outcome = solve.run_check(card, content, path, timeout=30.0, memory_mb=1024)
+        assert outcome.status == "pass", outcome
+    assert loads.read_text().splitlines() == ["loaded"]
+
+
 def test_an_attempt_that_cannot_be_read_is_the_learners_to_fix_not_a_checks_outcome(tmp_path):
     content = fixture_content()
     card = content.get("add-one")
