@@ -423,6 +423,44 @@ def test_lint_cli_names_the_cards_check_fails_as_not_done(cli, content_copy):
     ), result.stderr
 
 
+def test_lint_notes_a_checker_that_imports_a_package_at_each_call(cli, content_copy):
+    """`import sympy` inside a checker made each of a learner's attempts 0.4 s slower (every
+    check imports it again in its own process), and lint and check said nothing. A note says
+    so, and where it goes instead; an import a worker has made before the checks (the
+    standard library, LAZY_IMPORTS's scipy.optimize), or one no checker or reference reaches
+    (a wrong answer's), is none. A note is no problem: lint passes."""
+    module = content_copy / "solutions" / "arith.py"
+    edit(
+        module,
+        'def check_add_one(impl, device="cpu"):\n',
+        'def check_add_one(impl, device="cpu"):\n'
+        "    import fractions\n    import scipy.optimize\n    import sympy\n\n",
+    )
+    edit(module, "    for n in range(0, 50):\n", "    for n in _sizes():\n")
+    edit(module, "    return x + 2\n", "    import networkx\n\n    return x + 2\n")
+    module.write_text(
+        module.read_text() + "\n\ndef _sizes():\n    from mpmath import mp\n\n"
+        "    return range(0, 50)\n"
+    )
+    lines = module.read_text().splitlines()
+    result = cli("--content", content_copy, "lint")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert [note.partition(" imports ")[0] for note in notes] == [
+        f"note: solutions/arith.py:{lines.index('    import sympy') + 1}: check_add_one",
+        f"note: solutions/arith.py:{lines.index('    from mpmath import mp') + 1}: _sizes "
+        "(which the checker check_triangle calls)",
+    ], result.stderr
+    assert notes[0].endswith(
+        "check_add_one imports sympy at each call, and each check runs in a process of its "
+        "own, so every check of the card, each attempt a learner makes included, imports it "
+        "again: name it in LAZY_IMPORTS (studycli/check/lazy_imports.py), with a pattern of "
+        "the code that uses it, as scipy.optimize is there, and the worker that runs the "
+        "checks imports it once, before them, where it is installed (not at the module's "
+        "top: lint refuses a package that not every install has)"
+    ), notes[0]
+
+
 def test_a_solution_module_imports_only_what_every_install_has(content_copy):
     """At its top level: the standard library, numpy, torch and studycli.assertions; not another
     package (it would fail only when `check` imports it), nor another solution module. Inside a

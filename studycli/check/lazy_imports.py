@@ -57,12 +57,18 @@ def lazy_modules(sources: Iterable[str]) -> list[str]:
     all 32 checks of its module wait for a worker with torch._dynamo imported. (From a `#` to
     the line's end, even in a string: a use that follows one on its line is missed, and its
     check imports the module itself, slower, never wrong.)"""
+    return [module for module in first_use_modules(sources) if _installed(module)]
+
+
+def first_use_modules(sources: Iterable[str]) -> list[str]:
+    """The modules of `LAZY_IMPORTS` that code with these sources imports on first use,
+    installed here or not."""
     found: dict[str, None] = {}
     for source in sources:
         source = _COMMENT.sub("", source)
         for used, modules in _lazy_patterns():
             if used.search(source):
-                found.update(dict.fromkeys(m for m in modules if _installed(m)))
+                found.update(dict.fromkeys(modules))
     return list(found)
 
 

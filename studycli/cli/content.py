@@ -31,9 +31,12 @@ def lint(
     Every problem is reported at once with its file (and line). Exit 1 if there is any. A card
     still to be written (a text beginning with TODO, code raising NotImplementedError) is no
     problem, so that its author can lint as they write: a note names it, which `check` fails.
+    A checker that imports a module at each call (`import sympy` in its body) is no problem
+    either, only slower: a note says where to import it instead.
 
     Example: studycli lint
     """
+    from studycli.check.call_time_imports import call_time_imports
     from studycli.content.lint import lint as run_lint
     from studycli.content.scaffold import not_done
 
@@ -60,6 +63,12 @@ def lint(
             )
         summary = f"{len(content.cards)} cards, {len(problems)} problem(s)"
         console.print(f"[red]{summary}[/]" if problems else f"[green]{summary}[/]")
+    for note in call_time_imports(content):  # (slower checks, not wrong ones: no problem)
+        print_prose(
+            stderr(highlight=False),
+            f"note: {note.location(content.root)}: {note.message}",
+            markup=False,
+        )
     if unfinished:
         from .card_notes import not_done_yet
 
