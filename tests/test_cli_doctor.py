@@ -516,3 +516,24 @@ def test_a_dropped_trigger_of_the_outcomes_is_named_and_made_again(cli, tmp_path
     found = json.loads(_doctor(cli, path, "--json").stdout)
     assert found["recreated_triggers"] == ["review_outcomes_update", "review_outcomes_undo"]
     assert found["repaired"] and found["healthy"]
+
+
+def test_a_dropped_table_of_the_outcomes_is_named_and_made_again(cli, tmp_path):
+    """With the table dropped, every rating failed and the doctor said nothing: it names the
+    table, exits 1 on a dry run, and makes it again."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path, 20)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE review_outcomes")
+    conn.close()
+    checked = _doctor(cli, path, "--dry-run")
+    assert checked.exit_code == 1, checked.output
+    said = " ".join(checked.stdout.split())
+    assert "the table review_outcomes, which holds the counts of reviews passed" in said
+    assert "is missing: every rating fails without it" in said
+    assert json.loads(_doctor(cli, path, "--dry-run", "--json").stdout)["missing_outcomes_table"]
+    repaired = _doctor(cli, path)
+    assert repaired.exit_code == 0, repaired.output
+    assert "made the table review_outcomes again" in " ".join(repaired.stdout.split())
+    again = json.loads(_doctor(cli, path, "--json").stdout)
+    assert again["healthy"] and not again["missing_outcomes_table"] and not again["repaired"]

@@ -282,3 +282,53 @@ def test_a_trigger_of_the_outcomes_dropped_or_altered_is_named_and_made_again(tm
     with Store.open(path) as store:
         assert store.review_outcomes() == read_from_the_log(store)  # (no drift again)
     assert examine_database(path, repair=False).healthy
+
+
+def test_the_table_kept_here_is_the_one_the_migrations_make(tmp_path):
+    """`store_sql.OUTCOME_TABLE`, what the doctor makes the table again from, and migration
+    0012's text give the same schema row but for layout."""
+    with Store.open(tmp_path / "migrated.sqlite3") as migrated:
+        (expected,) = migrated.conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'review_outcomes'"
+        ).fetchone()
+    assert expected.split() == store_sql.OUTCOME_TABLE.split()
+    assert store_sql.OUTCOME_MIGRATION in migrations.NAMES
+
+
+def test_a_dropped_table_of_the_outcomes_is_named_made_again_and_counted(tmp_path):
+    """The table dropped by hand, its triggers (on the log's tables) stayed: every rating
+    failed ("no such table"), and the doctor, which read no table as an older database's,
+    said the database was healthy. It names the table, makes it again and counts it from
+    the log; a dry run changes nothing, and the ratings work again after."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path, 20)
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE review_outcomes")
+    conn.close()
+    checked = examine_database(path, repair=False)
+    assert checked.table_missing and not checked.healthy and not checked.repaired
+    assert checked.to_dict()["missing_outcomes_table"] is True
+    with Store.open(path) as store:
+        assert not store._has_table("review_outcomes")  # (a dry run changes nothing)
+        log = rows(store)
+    repaired = examine_database(path)
+    assert repaired.repaired and repaired.healthy and repaired.backup is not None
+    with Store.open(path) as store:
+        assert rows(store) == log
+        assert store.outcome_table_missing() is False
+        assert store.review_outcomes() == read_from_the_log(store) != {}
+    studied(path, 30)  # (failed before: no such table)
+    with Store.open(path) as store:
+        assert store.review_outcomes() == read_from_the_log(store)
+    assert examine_database(path, repair=False).healthy
+
+
+def test_an_older_database_without_the_table_is_not_told_it_is_missing(tmp_path):
+    """A database from before migration 0012 lacks the table rightly: read as it is (a
+    dry run of one larger than database.COPY_AT_MOST), no table is said to be missing."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path, 5)
+    with Store.open(path) as store:
+        store.conn.execute("DROP TABLE review_outcomes")
+        store.conn.execute("DELETE FROM migrations WHERE name = ?", (store_sql.OUTCOME_MIGRATION,))
+        assert store.outcome_table_missing() is False

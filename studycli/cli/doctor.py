@@ -26,6 +26,7 @@ def doctor(
     So is the schedule each review logged (its queue and state after, which `stats` reads)
     where it differs from the replay's or does not read, and each card's count of reviews
     passed in review (kept for `stats`' topic retention) where it differs from the log's, and
+    the table that holds those counts where it is missing (every rating fails without it), and
     the triggers that keep those counts as the log changes where one is missing or altered.
 
     It also says where the memory states are not what the FSRS parameters in settings.toml
@@ -145,11 +146,20 @@ def _show(report, dry_run: bool) -> None:
             f"differ from the log for {counted(len(report.outcomes_drifted), 'card')}: "
             f"{escape(names)}{more}",
         )
+    if report.table_missing:
+        print_prose(
+            console,
+            "the table review_outcomes, which holds the counts of reviews passed in review "
+            "(for `stats`' topic retention), is missing: every rating fails without it",
+        )
     _show_triggers(report)
     if dry_run:
         console.print("dry run: nothing changed; `studycli doctor` repairs them from the log")
     elif report.repaired:
-        made = f"made the {_triggers(report.triggers)} again, " if report.triggers else ""
+        remade = (["table review_outcomes"] if report.table_missing else []) + (
+            [_triggers(report.triggers)] if report.triggers else []
+        )
+        made = f"made the {' and the '.join(remade)} again, " if remade else ""
         print_prose(
             console,
             f"{made}repaired them from the log (backup before the repair: "

@@ -72,10 +72,11 @@ class Report:
     from the replay of the log; `drifted_reviews`, the ids of the reviews whose logged queue or
     state after did (or did not read: the state `stats` reads a card's interval from);
     `outcomes_drifted`, the cards whose row in the table of outcomes that `stats` reads
-    (migration 0012) is not what the log counts; `triggers_missing` and `triggers_altered`,
+    (migration 0012) is not what the log counts; `table_missing`, whether that table is not
+    there at all (dropped: every rating fails); `triggers_missing` and `triggers_altered`,
     the triggers that keep that table (`store_sql.OUTCOME_TRIGGERS`) that the schema lacks or
     holds with other SQL; `repaired` says whether they were overwritten with the replay (the
-    triggers made again, the table counted again from the log).
+    table and triggers made again, the table counted again from the log).
 
     For a damaged file (`integrity` not empty): `log` says how much of the review log still
     reads; `salvage` holds the commands that save it into a new database, when all of it
@@ -88,6 +89,7 @@ class Report:
     drifted: list[str] = field(default_factory=list)
     drifted_reviews: list[int] = field(default_factory=list)
     outcomes_drifted: list[str] = field(default_factory=list)
+    table_missing: bool = False
     triggers_missing: list[str] = field(default_factory=list)
     triggers_altered: list[str] = field(default_factory=list)
     repaired: bool = False
@@ -109,8 +111,15 @@ class Report:
     @property
     def differs(self) -> bool:
         """Some card state or review's logged state differs from the replay of the log, or
-        the table of outcomes from the log's count, or a trigger keeping it is not there."""
-        return bool(self.drifted or self.drifted_reviews or self.outcomes_drifted or self.triggers)
+        the table of outcomes from the log's count (or is not there), or a trigger keeping it
+        is not there."""
+        return bool(
+            self.drifted
+            or self.drifted_reviews
+            or self.outcomes_drifted
+            or self.table_missing
+            or self.triggers
+        )
 
     @property
     def triggers(self) -> list[str]:
@@ -127,6 +136,7 @@ class Report:
             "drifted": self.drifted,
             "drifted_reviews": self.drifted_reviews,
             "drifted_outcomes": self.outcomes_drifted,
+            "missing_outcomes_table": self.table_missing,
             "missing_triggers": self.triggers_missing,
             "altered_triggers": self.triggers_altered,
             "recreated_triggers": self.triggers if self.repaired else [],
@@ -310,6 +320,7 @@ def examine(store: Store, *, repair: bool = True) -> Report:
             drifted=drifted,
             drifted_reviews=sorted(review_id for _, _, review_id in reviews_differing),
             outcomes_drifted=store.outcomes_differing(),
+            table_missing=store.outcome_table_missing(),
             triggers_missing=missing,
             triggers_altered=altered,
         )
@@ -317,11 +328,13 @@ def examine(store: Store, *, repair: bool = True) -> Report:
             return report
         copy = backups.backup(store.path, backups.backup_path(store.path, "repair"))
         store.replace_states([replayed[i] for i in drifted])
+        if report.table_missing:  # (before the queues: the triggers write to it)
+            store.recreate_outcome_table()
         store.recreate_outcome_triggers(report.triggers)  # (in the same transaction)
         store.write_schedule(reviews_differing)
         # after the queues, which the triggers count as they are written; and after a
         # trigger is made again, as after a bulk import that dropped one
-        if report.outcomes_drifted or report.triggers:
+        if report.outcomes_drifted or report.table_missing or report.triggers:
             store.recount_outcomes()
         # checked before the commit, against the replay above (the log cannot change under
         # the write lock, and a replay gives the same states every time): a third replay
@@ -331,6 +344,7 @@ def examine(store: Store, *, repair: bool = True) -> Report:
             store.states() == replayed
             and _logged(store, reviews_differing)
             and not store.outcomes_differing()
+            and not store.outcome_table_missing()
             and store.outcome_triggers_differing() == ([], [])
         )
     return replace(report, repaired=repaired, backup=copy)

@@ -2,7 +2,7 @@
 `_LOG_FROM`: the reviews that make the schedule), a card's state row (`_STATE_COLUMNS`, read by
 `_state`, written by `_write_state`), a scheduler's id (`_scheduler_id`), an unburial
 (`_unbury`), and each card's outcomes counted again from the log (`recount_outcomes`) with
-the triggers that keep them (`OUTCOME_TRIGGERS`).
+the table and triggers that keep them (`OUTCOME_TABLE`, `OUTCOME_TRIGGERS`).
 
 The tables are those migrations.py makes; each part of the store (store_*.py) keeps the SQL it
 alone uses.
@@ -65,6 +65,17 @@ def recount_outcomes(conn: sqlite3.Connection) -> None:
         " AND id NOT IN (SELECT review_id FROM undos) GROUP BY card_id"
     )
 
+
+# The table of outcomes as the migrations leave it (0012 made it): the doctor makes it again
+# where a database that ran 0012 lacks it (dropped by hand), its triggers left failing every
+# rating ("no such table"); `test_the_table_and_triggers_kept_here_are_those_the_migrations_make`.
+OUTCOME_TABLE = """
+        CREATE TABLE review_outcomes (
+            card_id TEXT    PRIMARY KEY,
+            reviews INTEGER NOT NULL,
+            passed  INTEGER NOT NULL
+        ) WITHOUT ROWID"""
+OUTCOME_MIGRATION = "0012_review_outcomes"
 
 # The triggers that keep `review_outcomes` as the log changes, as the migrations leave them
 # (0012 made them): the doctor makes again one that is missing or altered

@@ -1,8 +1,9 @@
 """What the statistics read of the log (`StatsMixin`, a part of `Store`): the ratings of a time
 window with each card's interval before it (`recent_reviews`), each card's passes in review
 (`review_outcomes`; `outcomes_differing` and `recount_outcomes`, the doctor's check and repair of
-the table they are kept in, `outcome_triggers_differing` and `recreate_outcome_triggers` of the
-triggers that keep it), each card's memory state in the few fields the figures use
+the table they are kept in, `outcome_table_missing` and `recreate_outcome_table` of the table
+itself, `outcome_triggers_differing` and `recreate_outcome_triggers` of the triggers that keep
+it), each card's memory state in the few fields the figures use
 (`memory_fields`), and the last rating before a time (`latest_rating_before`: the streak).
 
 `Store` (store.py) inherits it; stats.py computes the statistics. It works through
@@ -19,7 +20,15 @@ from studycli.errors import StoreError
 
 from .review_records import ReviewMethod
 from .store_connection import StoreConnection
-from .store_sql import _LOG_FROM, NOT_CRAM, OUTCOME_TRIGGERS, recount_outcomes, same_sql
+from .store_sql import (
+    _LOG_FROM,
+    NOT_CRAM,
+    OUTCOME_MIGRATION,
+    OUTCOME_TABLE,
+    OUTCOME_TRIGGERS,
+    recount_outcomes,
+    same_sql,
+)
 from .times import iso, parse_time
 
 _ARROW = sqlite3.sqlite_version_info >= (3, 38, 0)  # `->`: a JSON field's text
@@ -147,6 +156,22 @@ class StatsMixin(StoreConnection):
         """Count the table of outcomes again from the log (`store_sql.recount_outcomes`),
         inside the caller's write transaction."""
         recount_outcomes(self.conn)
+
+    def outcome_table_missing(self) -> bool:
+        """Whether the table of outcomes is missing from a database that ran the migration
+        that makes it (0012): dropped by hand, while its triggers, on the log's tables, stayed
+        and fail every rating ("no such table"). An older database read as it is lacks it
+        rightly (`review_outcomes` counts from the log there)."""
+        if self._has_table("review_outcomes"):
+            return False
+        ran = "SELECT 1 FROM migrations WHERE name = ?"
+        return self.conn.execute(ran, (OUTCOME_MIGRATION,)).fetchone() is not None
+
+    def recreate_outcome_table(self) -> None:
+        """Make the table of outcomes again, empty, inside the caller's write transaction; it
+        is then to be counted (`recount_outcomes`)."""
+        self.conn.execute(OUTCOME_TABLE.strip())
+        self._tables["review_outcomes"] = True
 
     def outcome_triggers_differing(self) -> tuple[list[str], list[str]]:
         """The triggers that keep the table of outcomes (`store_sql.OUTCOME_TRIGGERS`) that
