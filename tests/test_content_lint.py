@@ -1589,3 +1589,24 @@ def test_a_tab_that_joins_a_line_to_the_paragraph_above_is_named(content_copy):
     assert problem.line == lines_of(path)["answer"] + 2
     assert "an indented line under a paragraph's line is joined to it" in problem.message
     assert "a tab" in problem.message and "indent with spaces" in problem.message
+
+
+def test_a_yaml_example_in_a_code_block_of_a_text_is_no_field(content_copy):
+    """A text may show a YAML file as code: a CI file's `steps:`, a card's indented
+    `explanation: |` (a card on this very mistake). Fenced or indented, it is code, shown as
+    written: no field the card lacks was indented by mistake there. After the code, a key at
+    the text's indentation still is."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    example = (
+        "threshold.\n\n  ```yaml\n  steps:\n    - run: pytest\n  ```\n\n"
+        "  ~~~\n  explanation: |\n  ~~~\n\n  A card file such as\n\n"
+        "      answer: |\n        Only through the origin.\n      explanation: |\n\n"
+        "  loses its explanation.\n"
+    )
+    edit(path, "threshold.\n", example)
+    assert lint(load_content(content_copy)) == []
+    edit(path, "its explanation.\n", "its explanation.\n  explanation: |\n    Why.\n")
+    found = lint(load_content(content_copy))
+    [problem] = [p for p in found if p.message.startswith("`explanation:` is indented")]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[problem.line - 1 : problem.line + 1] == ["  explanation: |", "    Why."]

@@ -29,33 +29,53 @@ class IndentedKey(NamedTuple):
 
 
 def indented_keys(text: str) -> Iterator[IndentedKey]:
-    """Each line of a card file's `text`, inside a block text, that begins with the key of a
-    field the file has no top-level key for: a key indented by mistake. A field the card has
-    is left alone: its name at the start of a line of text is the text's own (a YAML example
-    in a prompt)."""
+    """Each line of a card file's `text`, in the Markdown of a block text, that begins with
+    the key of a field the file has no top-level key for: a key indented by mistake. A field
+    the card has is left alone: its name at the start of a line of text is the text's own (a
+    YAML example in a prompt); so is a line of code in the text (`_text_lines`)."""
     lines = text.split("\n")
     top = {m[1] for line in lines if (m := _KEY.match(line))}
-    block: str | None = None  # the key whose block text is being read
-    indent = None  # the indentation of its lines, set by its first (YAML's rule)
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        if not line[0].isspace():
-            block = m[1] if (m := _BLOCK_KEY.fullmatch(line.rstrip())) else None
-            indent = None
-            continue
-        depth = len(line) - len(line.lstrip())
-        indent = depth if indent is None else indent
-        if block is None or depth < indent:  # (a key less deep: YAML's own error)
-            continue
-        key = _KEY.match(line.strip())
+    for number, line, block in _text_lines(lines):
+        key = _KEY.match(line)
         if (
             key
             and key[1] in FIELDS
             and key[1] not in top
-            and _VALUE.fullmatch(line.strip()[key.end() :].strip())
+            and _VALUE.fullmatch(line[key.end() :].strip())
         ):
             yield IndentedKey(number, key[1], block)
+
+
+def _text_lines(lines: list[str]) -> Iterator[tuple[int, str, str]]:
+    """(number, the line stripped, the key of its text) of each line of a top-level block
+    text that Markdown reads as text, not code: the lines of a fenced block and of an
+    indented code block (after a blank line, 4 deeper than the text) are code, where a YAML
+    example (a CI file's `steps:`, a card's `explanation: |`) is shown as written. A line
+    less deep than the text's first is YAML's own error, said already."""
+    block: str | None = None  # the key whose block text is being read
+    indent = None  # the indentation of its lines, set by its first (YAML's rule)
+    fenced = code = False
+    after_blank = True
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if not stripped:
+            after_blank = True
+            continue
+        if not line[0].isspace():
+            block = m[1] if (m := _BLOCK_KEY.fullmatch(line.rstrip())) else None
+            indent, fenced, code, after_blank = None, False, False, True
+            continue
+        depth = len(line) - len(line.lstrip())
+        indent = depth if indent is None else indent
+        blank_above, after_blank = after_blank, False
+        if block is None or depth < indent:
+            continue
+        if not code and stripped.startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        code = not fenced and depth >= indent + 4 and (code or blank_above)
+        if not fenced and not code:
+            yield number, stripped, block
 
 
 def message(found: IndentedKey) -> str:
