@@ -765,6 +765,9 @@ def test_a_card_that_does_not_load_is_no_missing_prerequisite_besides(content_co
         ("1. first\n   more\n2. second", None),
         ("plain\nwrapped\nparagraph", None),
         ("- item\n\ntext\n  joined", 4),  # the list ended at the paragraph
+        ("Code:\n\n\ta = 1\n\tb = 2", None),  # an indented block, by tabs (4 columns each)
+        ("Code:\n\n \ta = 1\n  \tb = 2", None),
+        ("For each block:\n\tm = max(m, x)", 2),  # a tab: joined all the same
     ],
 )
 def test_joined_line_finds_an_indented_line_that_continues_a_paragraph(text, line):

@@ -404,12 +404,13 @@ def joined_line(text: str) -> int | None:
     """The first line (1-based) of `text` that is indented but continues a paragraph, which
     Markdown then joins to it: formulas or code meant to stand apart, written without a fence.
     Lines of a fenced block, of an indented code block (after a blank line) and the indented
-    continuations of a list item are as meant."""
+    continuations of a list item are as meant. A tab indents to the next multiple of 4, as
+    Markdown counts it (a tab-indented code block is one)."""
     fenced = in_list = indented_block = False
     after_blank = True
     for number, line in enumerate(text.split("\n"), 1):
         stripped = line.lstrip()
-        indent = len(line) - len(stripped)
+        indent = len(line[: len(line) - len(stripped)].expandtabs(4))
         if stripped.startswith(("```", "~~~")):
             fenced, after_blank = not fenced, False
             continue
