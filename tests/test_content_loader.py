@@ -497,3 +497,16 @@ def test_an_id_that_is_no_id_is_not_offered_as_the_file_name(content_copy):
     assert not any("rename the file" in m for m in messages), messages
     [differs] = [m for m in messages if "the file name" in m]
     assert "'add-one'" in differs, differs
+
+
+def test_a_file_name_that_is_no_id_is_not_offered_as_the_id(content_copy):
+    """`id: add-one` in Add_One.yaml was told to "fix the id if it is the typo", which would
+    make it Add_One, no id: the one fix is the file's name."""
+    path = content_copy / "cards" / "basics" / "add-one.yaml"
+    path.rename(path.with_name("Add_One.yaml"))
+    messages = [problem.message for problem in load_content(content_copy).problems]
+    [differs] = [m for m in messages if "the file name" in m]
+    assert "fix the id" not in differs, differs
+    assert differs.endswith(
+        "which is no id (kebab-case, at most 60 characters): rename the file to add-one.yaml"
+    ), differs

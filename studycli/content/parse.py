@@ -130,6 +130,11 @@ def _check_identity(data: dict, path: Path) -> list[str]:
         )
     if card_id != path.stem and problems:  # (no name to give the file: the id is to fix)
         problems.append(f"id {card_id!r} must equal the file name {path.stem!r}: fix the id")
+    elif card_id != path.stem and not _is_id(path.stem):  # (no id to give the card)
+        problems.append(
+            f"id {card_id!r} must equal the file name {path.stem!r}, which is no id (kebab-case, "
+            f"at most {MAX_ID_LENGTH} characters): rename the file to {card_id}.yaml"
+        )
     elif card_id != path.stem:
         problems.append(
             f"id {card_id!r} must equal the file name {path.stem!r}: fix the id if it is the "
@@ -137,6 +142,11 @@ def _check_identity(data: dict, path: Path) -> list[str]:
             "rename a published card without listing its old id in `renamed_from`)"
         )
     return problems + _check_renamed_from(data.get("renamed_from"), card_id)
+
+
+def _is_id(name: str) -> bool:
+    """Whether `name` may be a card's id."""
+    return len(name) <= MAX_ID_LENGTH and bool(ID_PATTERN.match(name))
 
 
 def _check_renamed_from(earlier: Any, card_id: str) -> list[str]:
