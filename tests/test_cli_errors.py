@@ -239,3 +239,29 @@ def test_a_closed_standard_stream_is_no_traceback(tmp_path, closed):
         else:
             assert done.returncode == 0, done.stderr
             assert "due now" in done.stdout
+
+
+@pytest.mark.parametrize("fd, mode", [(0, os.O_WRONLY), (1, os.O_RDONLY), (2, os.O_RDONLY)])
+def test_a_standard_stream_open_the_other_way_is_as_a_closed_one(tmp_path, fd, mode):
+    """`1<file` (stdout open for reading only): `list` failed at its first write, in a
+    traceback (EBADF); `2<file` lost an error in one. Each is held on /dev/null as a closed
+    stream is, and a stdout open so stops the command, saying so."""
+    env = terminal_env(tmp_path / "db.sqlite3", tmp_path / "settings.toml", tmp_path, NOW)
+
+    def opened_the_other_way() -> None:
+        os.dup2(os.open(os.devnull, mode), fd)
+
+    for command in ("list", "show"):  # (`show` without an id: an error, written to stderr)
+        done = subprocess.run(
+            [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), command],
+            env=env, capture_output=fd != 2, text=True, check=False,
+            preexec_fn=opened_the_other_way,
+        )  # fmt: skip
+        if fd == 1:
+            assert done.returncode == 2, done.stderr
+            assert "the standard output is open for reading only (1<file)" in done.stderr
+        elif fd == 2:
+            assert done.returncode == (0 if command == "list" else 2)
+        else:
+            assert "Traceback" not in done.stderr, done.stderr
+            assert done.returncode == (0 if command == "list" else 2), done.stderr

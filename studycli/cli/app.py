@@ -353,13 +353,12 @@ def _standard_streams_held() -> None:
     or 2, would write into that file (a CSV being exported, a backup). With no standard output
     the command stops at once, before it does anything: what it would write (`list`, an
     `export-reviews` to stdout) would be lost without a word; /dev/null is the way to drop it.
-    A closed stdin or stderr reads as empty or drops what is written, as /dev/null does."""
-    closed = []
+    A closed stdin or stderr reads as empty or drops what is written, as /dev/null does. So
+    does one open only the other way (`1<file`, `2<file`: each write failed, a traceback)."""
+    closed = {}
     for fd in (0, 1, 2):
-        try:
-            os.fstat(fd)
-        except OSError:
-            closed.append(fd)
+        if why := _unusable(fd):
+            closed[fd] = why
             null = os.open(os.devnull, os.O_RDWR)
             if null != fd:  # (the lowest free number: fd itself, the ones below it open)
                 os.dup2(null, fd)
@@ -372,12 +371,31 @@ def _standard_streams_held() -> None:
         sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
     if 1 in closed:
         print(
-            "error: the standard output is closed (>&-), where studycli writes what it does; "
+            f"error: the standard output is {closed[1]}, where studycli writes what it does; "
             "to drop that, send it to /dev/null (>/dev/null)",
             file=sys.stderr,
         )
         sys.stderr.flush()
         os._exit(2)
+
+
+def _unusable(fd: int) -> str | None:
+    """How the standard stream `fd` cannot be used: closed, or open only for what it is not
+    for (stdin for writing, stdout or stderr for reading); None where it can."""
+    try:
+        os.fstat(fd)
+    except OSError:
+        return f"closed ({('<', '>', '2>')[fd]}&-)"
+    try:
+        import fcntl  # (imported by start-up already: `due` and the others)
+    except ImportError:  # (not POSIX: how it was opened is not read)
+        return None
+    mode = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+    if fd == 0 and mode == os.O_WRONLY:
+        return "open for writing only (0>file)"
+    if fd and mode == os.O_RDONLY:
+        return f"open for reading only ({fd}<file)"
+    return None
 
 
 def _print_version() -> int:
