@@ -537,3 +537,25 @@ def test_a_dropped_table_of_the_outcomes_is_named_and_made_again(cli, tmp_path):
     assert "made the table review_outcomes again" in " ".join(repaired.stdout.split())
     again = json.loads(_doctor(cli, path, "--json").stdout)
     assert again["healthy"] and not again["missing_outcomes_table"] and not again["repaired"]
+
+
+def test_a_trigger_of_another_name_on_the_outcomes_is_named_and_dropped(cli, tmp_path):
+    """A copy of the insert trigger under another name counts each rating twice: named, and
+    dropped by the repair."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path, 20)
+    with sqlite3.connect(path) as conn:
+        (sql,) = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'review_outcomes_insert'"
+        ).fetchone()
+        conn.execute(sql.replace("TRIGGER review_outcomes_insert", "TRIGGER twice"))
+    conn.close()
+    checked = _doctor(cli, path, "--dry-run")
+    assert checked.exit_code == 1, checked.output
+    said = " ".join(checked.stdout.split())
+    assert "the trigger twice, not studycli's, names the table of the counts" in said, said
+    repaired = _doctor(cli, path, "--json")
+    found = json.loads(repaired.stdout)
+    assert found["foreign_triggers"] == found["dropped_triggers"] == ["twice"]
+    assert found["healthy"] and found["repaired"]
+    assert json.loads(_doctor(cli, path, "--json").stdout)["foreign_triggers"] == []

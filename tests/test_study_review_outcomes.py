@@ -332,3 +332,29 @@ def test_an_older_database_without_the_table_is_not_told_it_is_missing(tmp_path)
         store.conn.execute("DROP TABLE review_outcomes")
         store.conn.execute("DELETE FROM migrations WHERE name = ?", (store_sql.OUTCOME_MIGRATION,))
         assert store.outcome_table_missing() is False
+
+
+def test_a_trigger_of_the_outcomes_renamed_is_dropped_and_made_again_under_its_name(tmp_path):
+    """A trigger made again under another name by hand: the doctor made the one of its own
+    name again, as missing, and the two counted each rating twice, the table drifting again
+    at once (the doctor then counting it again, each time, saying nothing of why). The
+    trigger of the other name is named and dropped."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_many(path, 20)
+    made = store_sql.OUTCOME_TRIGGERS["review_outcomes_insert"]
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TRIGGER review_outcomes_insert")
+        conn.execute(made.replace("TRIGGER review_outcomes_insert", "TRIGGER counted"))
+    conn.close()
+    checked = examine_database(path, repair=False)
+    assert checked.triggers_missing == ["review_outcomes_insert"]
+    assert checked.triggers_foreign == ["counted"] and not checked.healthy
+    repaired = examine_database(path)
+    assert repaired.repaired and repaired.healthy
+    assert repaired.to_dict()["dropped_triggers"] == ["counted"]
+    with Store.open(path) as store:
+        assert list(outcome_triggers(store.conn)) == sorted(store_sql.OUTCOME_TRIGGERS)
+    studied(path, 30)
+    with Store.open(path) as store:
+        assert store.review_outcomes() == read_from_the_log(store)  # (counted once)
+    assert examine_database(path, repair=False).healthy

@@ -25,9 +25,11 @@ def doctor(
 
     So is the schedule each review logged (its queue and state after, which `stats` reads)
     where it differs from the replay's or does not read, and each card's count of reviews
-    passed in review (kept for `stats`' topic retention) where it differs from the log's, and
-    the table that holds those counts where it is missing (every rating fails without it), and
-    the triggers that keep those counts as the log changes where one is missing or altered.
+    passed in review (kept for `stats`' topic retention) where it differs from the log's. The
+    table that holds those counts is made again where it is missing (every rating fails
+    without it), and so is a trigger that keeps them as the log changes where it is missing
+    or altered; any other trigger that names their table is dropped (one renamed by hand
+    counts each review twice).
 
     It also says where the memory states are not what the FSRS parameters in settings.toml
     give (parameters edited by hand, or an `optimize --write` killed between saving them and
@@ -160,6 +162,8 @@ def _show(report, dry_run: bool) -> None:
             [_triggers(report.triggers)] if report.triggers else []
         )
         made = f"made the {' and the '.join(remade)} again, " if remade else ""
+        if report.triggers_foreign:
+            made = f"dropped the {_triggers(report.triggers_foreign)}, {made}"
         print_prose(
             console,
             f"{made}repaired them from the log (backup before the repair: "
@@ -171,7 +175,8 @@ def _show(report, dry_run: bool) -> None:
 
 def _show_triggers(report) -> None:
     """The triggers that keep the counts of reviews passed as the log changes that are missing
-    or altered: counted again without them, the counts would drift again."""
+    or altered, and the triggers of other names that name their table: counted again with
+    these as they are, the counts would drift again."""
     for names, what in (
         (report.triggers_missing, "missing"),
         (report.triggers_altered, "altered (not the SQL studycli makes)"),
@@ -185,6 +190,15 @@ def _show_triggers(report) -> None:
                 f"changes, {'is' if one else 'are'} {what}: the counts drift from the log "
                 f"without {'it' if one else 'them'}",
             )
+    if names := report.triggers_foreign:
+        one = len(names) == 1
+        print_prose(
+            stdout(),
+            f"the {_triggers(names)}, not studycli's, name{'s' if one else ''} the table of "
+            "the counts of reviews passed in review (one renamed by hand, made again by the "
+            "doctor, counts each review twice): the counts drift from the log with "
+            f"{'it' if one else 'them'}",
+        )
 
 
 def _triggers(names: list[str]) -> str:

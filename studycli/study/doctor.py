@@ -75,7 +75,9 @@ class Report:
     (migration 0012) is not what the log counts; `table_missing`, whether that table is not
     there at all (dropped: every rating fails); `triggers_missing` and `triggers_altered`,
     the triggers that keep that table (`store_sql.OUTCOME_TRIGGERS`) that the schema lacks or
-    holds with other SQL; `repaired` says whether they were overwritten with the replay (the
+    holds with other SQL; `triggers_foreign`, triggers of other names that name that table
+    (dropped by the repair: one renamed by hand counted each review twice once the doctor made
+    it again); `repaired` says whether they were overwritten with the replay (the
     table and triggers made again, the table counted again from the log).
 
     For a damaged file (`integrity` not empty): `log` says how much of the review log still
@@ -92,6 +94,7 @@ class Report:
     table_missing: bool = False
     triggers_missing: list[str] = field(default_factory=list)
     triggers_altered: list[str] = field(default_factory=list)
+    triggers_foreign: list[str] = field(default_factory=list)
     repaired: bool = False
     backup: Path | None = None
     log: damaged_log.LogReading | None = None
@@ -119,6 +122,7 @@ class Report:
             or self.outcomes_drifted
             or self.table_missing
             or self.triggers
+            or self.triggers_foreign
         )
 
     @property
@@ -140,6 +144,8 @@ class Report:
             "missing_triggers": self.triggers_missing,
             "altered_triggers": self.triggers_altered,
             "recreated_triggers": self.triggers if self.repaired else [],
+            "foreign_triggers": self.triggers_foreign,
+            "dropped_triggers": self.triggers_foreign if self.repaired else [],
             "repaired": self.repaired,
             "backup": str(self.backup) if self.backup else None,
             "healthy": self.healthy,
@@ -323,6 +329,7 @@ def examine(store: Store, *, repair: bool = True) -> Report:
             table_missing=store.outcome_table_missing(),
             triggers_missing=missing,
             triggers_altered=altered,
+            triggers_foreign=store.outcome_triggers_foreign(),
         )
         if not report.differs or not repair:
             return report
@@ -330,11 +337,17 @@ def examine(store: Store, *, repair: bool = True) -> Report:
         store.replace_states([replayed[i] for i in drifted])
         if report.table_missing:  # (before the queues: the triggers write to it)
             store.recreate_outcome_table()
-        store.recreate_outcome_triggers(report.triggers)  # (in the same transaction)
+        store.drop_triggers(report.triggers_foreign)  # (in the same transaction)
+        store.recreate_outcome_triggers(report.triggers)
         store.write_schedule(reviews_differing)
         # after the queues, which the triggers count as they are written; and after a
         # trigger is made again, as after a bulk import that dropped one
-        if report.outcomes_drifted or report.table_missing or report.triggers:
+        if (
+            report.outcomes_drifted
+            or report.table_missing
+            or report.triggers
+            or report.triggers_foreign
+        ):
             store.recount_outcomes()
         # checked before the commit, against the replay above (the log cannot change under
         # the write lock, and a replay gives the same states every time): a third replay
@@ -346,6 +359,7 @@ def examine(store: Store, *, repair: bool = True) -> Report:
             and not store.outcomes_differing()
             and not store.outcome_table_missing()
             and store.outcome_triggers_differing() == ([], [])
+            and not store.outcome_triggers_foreign()
         )
     return replace(report, repaired=repaired, backup=copy)
 

@@ -196,6 +196,29 @@ class StatsMixin(StoreConnection):
         ]
         return missing, altered
 
+    def outcome_triggers_foreign(self) -> list[str]:
+        """The triggers, by name, that name the table of outcomes and are none of those that
+        keep it (`store_sql.OUTCOME_TRIGGERS`): one of them renamed by hand (made again by the
+        doctor as missing, the two then counted each review twice), or another program's.
+        [] where there is no table."""
+        if not self._has_table("review_outcomes"):
+            return []
+        names = ", ".join("?" * len(OUTCOME_TRIGGERS))
+        return [
+            name
+            for (name,) in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                " AND instr(lower(sql), 'review_outcomes') > 0"
+                f" AND name NOT IN ({names}) ORDER BY name",
+                list(OUTCOME_TRIGGERS),
+            )
+        ]
+
+    def drop_triggers(self, names: Collection[str]) -> None:
+        """Drop the triggers `names`, inside the caller's write transaction."""
+        for name in names:
+            self.conn.execute('DROP TRIGGER IF EXISTS "{}"'.format(name.replace('"', '""')))
+
     def recreate_outcome_triggers(self, names: Collection[str]) -> None:
         """Make the triggers `names` of `store_sql.OUTCOME_TRIGGERS` again as they are there
         (one of that name dropped first), inside the caller's write transaction; the table
