@@ -1364,3 +1364,36 @@ def test_a_wal_left_alone_by_a_deleted_database_is_named_as_one_file(tmp_path):
         in said
     )
     assert " them" not in said
+
+
+def test_the_table_of_outcomes_dropped_is_told_to_the_doctor_which_makes_it_again(tmp_path):
+    """Without review_outcomes every rating failed, told to export the log and import it into
+    a new database: the log is whole, and `studycli doctor` makes the table again (as told,
+    the rating then goes through)."""
+    folder = tmp_path / "my reviews"  # a path a shell splits unless quoted
+    folder.mkdir()
+    db = folder / "reviews.sqlite3"
+    rated_database(db)
+
+    def rated(days: int) -> None:
+        with Store.open(db) as store:
+            card = fixture_content().get("bias-concept")
+            core.rate(store, card, 3, NOW + timedelta(days=days), NO_FUZZ)
+
+    with Store.open(db) as store:
+        (reviews, passed) = store.review_outcomes()["bias-concept"]
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE review_outcomes")
+    conn.close()
+    with pytest.raises(StoreError) as caught:
+        rated(10)
+    said = str(caught.value)
+    assert "has no table review_outcomes" in said and "export-reviews" not in said, said
+    [told] = re.findall(r"`(studycli doctor [^`]+)`", said)
+    run = [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT)]
+    done = subprocess.run([*run, *shlex.split(told)[1:]], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rated(11)
+    with Store.open(db) as store:
+        assert store.review_outcomes() == {"bias-concept": (reviews + 1, passed + 1)}
+        assert store.review_outcomes() == store.review_outcomes_counted()

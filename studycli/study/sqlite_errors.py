@@ -147,6 +147,12 @@ def _lacks(path: Path, kind: str, name: str) -> StoreError:
             f"another program changed what studycli made. Move the file aside ({aside}) and "
             f"{restore}; without a backup, studycli starts a new log there"
         )
+    if kind == "table" and name.removeprefix("main.") == "review_outcomes":
+        return StoreError(
+            f"the review database {path} has no table review_outcomes (the counts of reviews "
+            "passed that `stats` keeps): another program changed what studycli made. The log "
+            f"is whole: `studycli doctor --db {quoted}` makes the table again from it"
+        )
     restore = f", or restore a backup ({found[-1].name} next to it)" if found else ""
     return StoreError(
         f"the review database {path} has no {kind} {name}: another program changed what "
