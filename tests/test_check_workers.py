@@ -1010,3 +1010,62 @@ def test_a_worker_whose_command_is_gone_before_it_is_ready_leaves_without_a_word
     os.close(requests_write)
     assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
     assert process.returncode == 0, (process.returncode, err.decode())
+
+
+_PREPARE = """
+import os, sys, threading, time, types
+from studycli.check import zygote
+sys.modules["torch"] = types.SimpleNamespace(zeros=lambda *args, **kwargs: None)  # (no device)
+folder, name, mode = sys.argv[1:]
+before = sorted(os.listdir("/proc/self/fd")), os.fstat(2).st_ino
+context = None
+if mode == "driver":  # the driver writes (a warning) while the module loads, if it does
+
+    def driver():
+        waited = time.monotonic() + 1
+        while "studycli_solutions." + name not in sys.modules and time.monotonic() < waited:
+            time.sleep(0.01)
+        os.write(2, b"driver says\\n")
+    context = threading.Thread(target=driver)
+    context.start()
+elif mode == "late alarm":  # the load's timer goes off as its output is put back
+    zygote.SOLUTION_LOAD_LIMIT, dup2, calls = 0.3, os.dup2, []
+
+    def late(fd, to):
+        dup2(fd, to)
+        calls.append(to)
+        if len(calls) == 3:
+            time.sleep(1)
+    zygote.os.dup2 = late
+config = {"device": "cuda" if context else "cpu", "preload": [], "solutions": (folder, [name]),
+          "torch": False, "fork": False}
+zygote._prepare(config, context)
+after = sorted(os.listdir("/proc/self/fd")), os.fstat(2).st_ino
+print("loaded" if "studycli_solutions." + name in sys.modules else "left", before == after)
+"""
+
+
+def _prepared(tmp_path, source: str, mode: str) -> tuple[str, str]:
+    """(What `_prepare` of a worker did with a module of `source`, whether its descriptors
+    are as they were; its fd 2) in a process of its own, as `mode` says."""
+    import subprocess
+
+    (tmp_path / "quiet.py").write_text(source)
+    done = subprocess.run(
+        [sys.executable, "-c", _PREPARE, str(tmp_path), "quiet", mode],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip(), done.stderr
+
+
+def test_a_device_workers_driver_writing_as_a_module_loads_is_no_print_of_the_module(tmp_path):
+    """A device worker makes its CUDA context in a thread (`_make_cuda_context`) while it
+    prepares, and a module loaded then had the process's fds 1 and 2 in a pipe of its own
+    (`_output_aside`): what the driver wrote meanwhile (a warning) went into that pipe, lost,
+    and the quiet module was taken for one that prints, left for each check to load."""
+    said, err = _prepared(tmp_path, "import time\ntime.sleep(0.6)\nVALUE = 1\n", "driver")
+    assert said == "loaded True", (said, err)
+    assert "driver says" in err

@@ -135,6 +135,16 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
         imported()
     if config["device"] == "cpu" and torch:
         _without_cuda()
+    if config["device"] == "cuda":
+        # (before the solution modules: each is loaded with the process's fds 1 and 2 in a
+        # pipe of its own, `_output_aside`, and what the driver wrote from the context's
+        # thread meanwhile was lost there, the quiet module taken for one that prints)
+        if context is not None:
+            context.join(WORKER_CONTEXT_LIMIT)
+        with contextlib.suppress(Exception):  # no device: each check says so
+            import torch as on_device  # (not `torch`: that says whether this worker has it)
+
+            on_device.zeros(1, device="cuda")  # the CUDA context, once for this worker
     from studycli.check import loading
 
     folder, names = config["solutions"] or ("", ())
@@ -148,13 +158,6 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
                 del sys.modules[module.__name__]
                 continue
             linecache.getlines(module.__file__)  # what a rejected answer's traceback shows
-    if config["device"] == "cuda":
-        if context is not None:
-            context.join(WORKER_CONTEXT_LIMIT)
-        with contextlib.suppress(Exception):  # no device: each check says so
-            import torch
-
-            torch.zeros(1, device="cuda")  # the CUDA context, once for this worker
     gc.freeze()  # collections (a child's, or a worker's between checks) skip all this
     if config["fork"] and config.get("collapse", True) and sys.platform == "linux":
         with contextlib.suppress(OSError, AttributeError, ValueError):
