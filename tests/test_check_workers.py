@@ -1069,3 +1069,13 @@ def test_a_device_workers_driver_writing_as_a_module_loads_is_no_print_of_the_mo
     said, err = _prepared(tmp_path, "import time\ntime.sleep(0.6)\nVALUE = 1\n", "driver")
     assert said == "loaded True", (said, err)
     assert "driver says" in err
+
+
+def test_a_modules_load_timed_out_as_its_output_is_put_back_leaves_the_workers_fds_as_they_were(
+    tmp_path,
+):
+    """The timer of a module's load (`_at_most`) was armed around `_output_aside`: going off
+    as that put the worker's output back, it left fd 2 in the module's pipe (whose reader it
+    then never closed) and two descriptors open, for the worker's life."""
+    said, err = _prepared(tmp_path, "VALUE = 1\n", "late alarm")
+    assert said.endswith("True"), (said, err)

@@ -152,7 +152,9 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
         with contextlib.suppress(Exception, SystemExit):  # a broken module: its checks say so
             if not torch and _names_torch(folder, name):
                 continue  # a torchless zygote loads only the modules that never name torch
-            with _at_most(SOLUTION_LOAD_LIMIT), _output_aside() as wrote:
+            # (the timer inside: going off as `_output_aside` put the output back, it left
+            # fd 2 in the module's pipe and two descriptors open for the worker's life)
+            with _output_aside() as wrote, _at_most(SOLUTION_LOAD_LIMIT):
                 module = loading._load_solution(folder, name)
             if wrote():  # left for each check to import, where its output is kept
                 del sys.modules[module.__name__]
