@@ -1785,3 +1785,36 @@ def test_an_exit_code_is_shown_cut_short_and_never_by_its_own_repr(tmp_path, cod
     outcome = run_job(attempt_job(tmp_path, source))
     assert outcome.status == "error" and outcome.message.startswith(said), outcome.message
     assert len(outcome.message) < 200, outcome.message
+
+
+STARTS_FIVE_THEN_LOOPS = """
+import os, signal, time
+
+def add_one(x):
+    for _ in range(5):
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+    {stuck}
+    while True:
+        pass
+"""
+
+
+@pytest.mark.parametrize(
+    "stuck",
+    ["pass", "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})"],
+    ids=["stopped by its own timer", "killed at the limit"],
+)
+def test_a_check_stopped_at_its_limit_says_how_many_processes_it_left_running(tmp_path, stuck):
+    """A fork bomb that had not reached the process cap at the time limit (a busy machine's)
+    was told "did not finish in 10 s: an infinite loop, or far too slow for the input
+    sizes?", no word of the processes it had started. Stopped by its own timer (where Python
+    runs) or killed at the limit (its timer's signal blocked, as C code that never lets Python
+    run), the message says how many it left running."""
+    source = STARTS_FIVE_THEN_LOOPS.format(stuck=stuck)
+    outcome, seconds = run_timed(attempt_job(tmp_path, source))
+    assert outcome.status == "timeout", outcome
+    assert "did not finish in 2 s" in outcome.message
+    assert "with 5 processes it started still running" in outcome.message, outcome.message
+    assert seconds < LIMIT + SLACK

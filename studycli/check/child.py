@@ -42,8 +42,17 @@ if TYPE_CHECKING:
     from .runner import Job
 
 
-def _timeout_message(limit: float, what: str | None = None) -> str:
+def _timeout_message(limit: float, what: str | None = None, running: int | None = 0) -> str:
+    """What a check stopped at its time `limit` says (in `what`, the call it was in), with the
+    processes it started that still ran (`running`, `contain.left_running`): a fork bomb that
+    had not reached the process cap by then (a busy machine's) read "an infinite loop"."""
     stuck = f"{what}: " if what else ""
+    if running:
+        return (
+            f"{stuck}did not finish in {limit:g} s, with {running:,} "
+            f"process{'es' if running != 1 else ''} it started still running: a loop that "
+            "starts them (a fork bomb), or far too slow for the input sizes?"
+        )
     return (
         f"{stuck}did not finish in {limit:g} s: an infinite loop, or far too slow for the "
         "input sizes?"
@@ -152,7 +161,9 @@ def _describing(exc: BaseException, job: Job, loading: str) -> dict[str, Any]:
     if issubclass(kind, OutOfTime):
         return {
             "status": "timeout" if timer._STOP_FIRED else "error",
-            "message": _timeout_message(job.timeout, getattr(exc, "what", None))
+            "message": _timeout_message(
+                job.timeout, getattr(exc, "what", None), contain.left_running()
+            )
             if timer._STOP_FIRED
             else _describe_error(exc, job, timer._ALARMED_AFTER),
             "traceback": _trimmed_traceback(exc, job),

@@ -307,6 +307,36 @@ def wait_gone(group: int | None, seconds: float) -> bool:
     return True
 
 
+def left_running(session: int | None = None) -> int | None:
+    """How many processes of the check whose session is `session` (its first process's pid
+    as /proc numbers it; in the check, by default, its own: `enter` made it the session's
+    leader) still run, that one left out: what a check stopped at its time limit had started
+    (a fork bomb that had not reached the process cap by then). None where that cannot be
+    told: no /proc, or, in the check, not a contained one (a device worker's). A scan of /proc:
+    called only at a time limit."""
+    if session is None:
+        if _KEPT is None:
+            return None
+        from . import pid_namespace
+
+        session = pid_namespace.own_host_pid()
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return None
+    count = 0
+    for name in names:
+        if not name.isdigit() or int(name) == session:
+            continue
+        try:
+            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as stat:
+                state, _, _, own = stat.read().rsplit(")", 1)[1].split()[:4]
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+        count += int(own) == session and state not in ("Z", "X")
+    return count
+
+
 def _running_in_group(group: int) -> bool:
     try:
         names = os.listdir("/proc")

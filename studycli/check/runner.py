@@ -266,7 +266,12 @@ def _wait(running, job: Job):
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            return Outcome(Status.TIMEOUT, _timeout_message(job.timeout), job.timeout)
+            started = None  # (what the check started and left running: a fork bomb's)
+            if running.contained and running.pid is not None:
+                started = contain.left_running(running.pid)
+            return Outcome(
+                Status.TIMEOUT, _timeout_message(job.timeout, None, started), job.timeout
+            )
         if running.wait(min(left, 0.1 if watch else STOPPED_LOOK)):
             return running.result
         seen, stopped = stopped, _stopped_by_check(running)
