@@ -1041,6 +1041,10 @@ config = {"device": "cuda" if context else "cpu", "preload": [], "solutions": (f
           "torch": False, "fork": False}
 zygote._prepare(config, context)
 after = sorted(os.listdir("/proc/self/fd")), os.fstat(2).st_ino
+if mode == "logs later":  # what the module set up at its top, used after its load
+    import logging
+
+    logging.getLogger("quiet").warning("logged later")
 print("loaded" if "studycli_solutions." + name in sys.modules else "left", before == after)
 """
 
@@ -1079,3 +1083,16 @@ def test_a_modules_load_timed_out_as_its_output_is_put_back_leaves_the_workers_f
     then never closed) and two descriptors open, for the worker's life."""
     said, err = _prepared(tmp_path, "VALUE = 1\n", "late alarm")
     assert said.endswith("True"), (said, err)
+
+
+def test_a_module_that_sets_up_logging_at_its_top_logs_where_the_worker_writes(tmp_path):
+    """A solution module's top-level `logging.basicConfig()` took the stream that
+    `_output_aside` had put in sys.stderr for its load, closed after it: each later log line
+    (a checker's, in each check forked from the worker) was "--- Logging error ---" and
+    "ValueError: I/O operation on closed file", where it had gone to the worker's stderr (in a
+    check, the check's output). The streams of the load write to fds 1 and 2, whatever they
+    are then, and are left open."""
+    source = "import logging\nlogging.basicConfig()\nVALUE = 1\n"
+    said, err = _prepared(tmp_path, source, "logs later")
+    assert said == "loaded True", (said, err)
+    assert "Logging error" not in err and "WARNING:quiet:logged later" in err, err

@@ -23,6 +23,7 @@ command's handle on a worker is `worker`; the messages between the two are `prot
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import socket
@@ -216,9 +217,14 @@ def _output_aside() -> Iterator[Callable[[], bool]]:
     while it lasts; yields what says, after it, whether anything was written there. The
     worker's output is the command's: a solution module that printed at its top level wrote
     to the author's terminal, escape sequences raw, and passed `check`, its line being in no
-    check's output (each learner's failed check showed it as their answer's). The pipe does
-    not block: a module that fills it fails to load here, and is left to its checks as well;
-    what Python held back for it is dropped with the stream it wrote to."""
+    check's output (each learner's failed check showed it as their answer's).
+
+    The pipe does not block, and the streams put in sys.stdout and sys.stderr hold nothing
+    back (unbuffered, onto fds 1 and 2): what a full pipe refuses is dropped, never written
+    to the worker's output later. They are left open after, writing to fds 1 and 2 as they
+    are then: a module may keep one (`logging.basicConfig()` at its top keeps sys.stderr),
+    and one closed after its load failed each later log line ("I/O operation on closed
+    file"), in every check."""
     saved = sys.stdout, sys.stderr
     with contextlib.suppress(OSError, ValueError, AttributeError):  # (written before: not its)
         saved[0].flush()
@@ -229,22 +235,26 @@ def _output_aside() -> Iterator[Callable[[], bool]]:
     fds = os.dup(1), os.dup(2)
     os.dup2(writer, 1)
     os.dup2(writer, 2)
-    # (closed below, where a failed flush of what it held back is no error of the load)
-    aside = open(writer, "w", encoding="utf-8", errors="replace")  # noqa: SIM115
-    sys.stdout = sys.stderr = aside
+    os.close(writer)
+    sys.stdout, sys.stderr = (_unbuffered(fd) for fd in (1, 2))
     wrote = [False]
     try:
         yield lambda: wrote[0]
     finally:
         sys.stdout, sys.stderr = saved
-        with contextlib.suppress(OSError, ValueError):  # (closed all the same)
-            aside.close()
         for fd, was in zip((1, 2), fds, strict=True):
             os.dup2(was, fd)
             os.close(was)
         with contextlib.suppress(BlockingIOError):  # (empty, and a child of it holds it open)
             wrote[0] = os.read(reader, 1) != b""
         os.close(reader)
+
+
+def _unbuffered(fd: int) -> io.TextIOWrapper:
+    """A text stream onto `fd` that holds nothing back, nor closes it: each write goes to the
+    file at once, and what the file refuses (a full pipe that does not block) is dropped."""
+    raw = io.FileIO(fd, "w", closefd=False)
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", write_through=True)
 
 
 def _names_torch(folder: str, module: str) -> bool:
