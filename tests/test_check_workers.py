@@ -1060,6 +1060,8 @@ def _prepared(tmp_path, source: str, mode: str) -> tuple[str, str]:
         capture_output=True,
         text=True,
         timeout=60,
+        # (as a worker's: its stdout, a pipe's, holds back what is printed to it)
+        env={name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"},
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip(), done.stderr
@@ -1096,3 +1098,12 @@ def test_a_module_that_sets_up_logging_at_its_top_logs_where_the_worker_writes(t
     said, err = _prepared(tmp_path, source, "logs later")
     assert said == "loaded True", (said, err)
     assert "Logging error" not in err and "WARNING:quiet:logged later" in err, err
+
+
+def test_a_module_that_prints_to_the_original_stdout_at_its_top_is_left_to_its_checks(tmp_path):
+    """`print(..., file=sys.__stdout__)` at a module's top went into that stream's buffer (a
+    pipe's, not line-buffered), past `_output_aside`'s pipe: the module was taken for a quiet
+    one, and its line was written to the worker's output (the command's) at the next flush."""
+    source = 'import sys\nprint("to the original stdout", file=sys.__stdout__)\nVALUE = 1\n'
+    said, err = _prepared(tmp_path, source, "none")
+    assert said == "left True", (said, err)

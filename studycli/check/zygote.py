@@ -242,6 +242,11 @@ def _output_aside() -> Iterator[Callable[[], bool]]:
         yield lambda: wrote[0]
     finally:
         sys.stdout, sys.stderr = saved
+        # What the module printed to the worker's own streams (print(file=sys.__stdout__)),
+        # held back in their buffers, into the pipe: else it was the worker's output's
+        for stream in (*saved, sys.__stdout__, sys.__stderr__):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                stream.flush()  # type: ignore[union-attr]  # (None: AttributeError)
         for fd, was in zip((1, 2), fds, strict=True):
             os.dup2(was, fd)
             os.close(was)
