@@ -1767,8 +1767,11 @@ def test_sigxfsz_where_no_cap_of_studycli_holds_is_put_down_to_the_systems_limit
     [
         ("'x' * 10_000_000", "the code called exit ('xxxxxxxxxxxx...xxxxxxxxxxxxx') instead"),
         ("Code()", "the code called exit (a Code) instead"),
+        # (Python refuses the repr of an int past 4300 digits: it read "the code raised
+        # SystemExit, which could not be described ... an exception class of its own ...")
+        ("10 ** 5000", "the code called exit (an int too long to show) instead"),
     ],
-    ids=["10 MB string", "repr raises"],
+    ids=["10 MB string", "repr raises", "an int of 5001 digits"],
 )
 def test_an_exit_code_is_shown_cut_short_and_never_by_its_own_repr(tmp_path, code, said):
     """sys.exit("x" * 10_000_000) filled the panel with 263 lines of its repr; an exit code

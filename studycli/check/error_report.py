@@ -38,7 +38,12 @@ def _plainly(value: object) -> str:
     """`value` cut short where it is a plain value, else named by its type: another object's
     repr is the code's own, which may raise, hang or run to megabytes."""
     plain = (bool, int, float, str, bytes, tuple, list, dict, type(None))
-    return reprlib.repr(value) if type(value) in plain else f"a {_type_name(value)}"
+    if type(value) in plain:
+        try:
+            return reprlib.repr(value)
+        except ValueError:  # an int past Python's 4300 digits (sys.get_int_max_str_digits)
+            return "an int too long to show" if type(value) is int else "a value too long to show"
+    return f"a {_type_name(value)}"
 
 
 def _answers_own_assert(exc: AssertionError, job: Job) -> str | None:
