@@ -1107,3 +1107,33 @@ def test_a_module_that_prints_to_the_original_stdout_at_its_top_is_left_to_its_c
     source = 'import sys\nprint("to the original stdout", file=sys.__stdout__)\nVALUE = 1\n'
     said, err = _prepared(tmp_path, source, "none")
     assert said == "left True", (said, err)
+
+
+def test_a_device_worker_imports_a_module_that_prints_at_its_top_anew_for_each_check(tmp_path):
+    """A solution module that prints at its top is left by the worker's preparation for each
+    check to import, where its output is kept (and the reference's print fails the card). A
+    device worker runs its checks one after another in itself: the first check imported it
+    and kept it, and only that check's output had the line; the reference's check, run later
+    in that worker, printed nothing and passed the card (on CUDA). A worker without fork on
+    the CPU runs its checks the same way."""
+    from studycli.check.worker import Worker
+
+    (tmp_path / "printer.py").write_text(
+        "print('printed at import')\n"
+        "def answer():\n"
+        "    pass\n"
+        "def check(impl, device='cpu'):\n"
+        "    impl()\n"
+    )
+    folder = str(tmp_path)
+    worker = Worker((), (folder, ("printer",)), fork=False)
+    try:
+        outputs = []
+        for _ in range(2):
+            job = Job(folder, "printer", "check", Candidate("reference", "answer", "printer"))
+            running = worker.submit(job)
+            assert running.wait(120)  # (the first waits for torch's import)
+            outputs.append(running.result.get("output", ""))
+        assert ["printed at import" in output for output in outputs] == [True, True], outputs
+    finally:
+        worker.close()

@@ -18,7 +18,7 @@ import threading
 from typing import Any
 
 from .protocol import read_message, write_message
-from .zygote import _prepare
+from .zygote import PRINTS_AT_IMPORT, _prepare
 
 
 def _make_cuda_context() -> threading.Thread:
@@ -83,6 +83,11 @@ def _serve_inline(stream, replies: int, device: str) -> None:
         # every save), leaves with its check: garbage in cycles (its functions hold its
         # namespace), it is the collection's below, not frozen with what outlived the check.
         sys.modules.pop(loading.ATTEMPT_MODULE, None)
+        # So does a solution module that prints at its top, for the next check's output to
+        # have its lines too: kept, only the first check's had them, and a reference's check
+        # that came later printed nothing and passed its card
+        for name in PRINTS_AT_IMPORT:
+            sys.modules.pop(name, None)
         # A module the check replaced or removed (a solution module edited since an earlier
         # check) is such garbage among what was frozen after an earlier check: the collection
         # looks at everything again (13-27 ms), else each version of the module, with what its

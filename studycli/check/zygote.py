@@ -159,6 +159,7 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
                 module = loading._load_solution(folder, name)
             if wrote():  # left for each check to import, where its output is kept
                 del sys.modules[module.__name__]
+                PRINTS_AT_IMPORT.add(module.__name__)
                 continue
             linecache.getlines(module.__file__)  # what a rejected answer's traceback shows
     gc.freeze()  # collections (a child's, or a worker's between checks) skip all this
@@ -182,6 +183,11 @@ def _without_cuda() -> None:
         value = torch.zeros(1, requires_grad=True)
         (value * 2).sum().backward()  # the engine's device count, inherited by each fork
 
+
+# The solution modules (by their names in sys.modules) that printed as `_prepare` loaded them,
+# left for each check to import: a device worker, which runs its checks in itself, imports them
+# anew for each (`device_worker._serve_inline`), else only its first check had their output
+PRINTS_AT_IMPORT: set[str] = set()
 
 # A solution module loads in milliseconds. One that takes longer (a loop or a sleep at its top
 # level) is left to its checks, which load it within their own time limit: loaded here, it held
