@@ -1278,12 +1278,42 @@ def _watch_a_half_written_save(tmp_path, monkeypatch, first: str | None, wait_fo
     monkeypatch.setattr(solve_watch, "SETTLE", 30, raising=False)
     if wait_for == "starting":
         monkeypatch.setattr(solve_watch, "key_poller", _polling_once_checks_end)
+    gave_up = _ending_after(monkeypatch, solve_watch, WATCH_DEADLINE)
     saver = threading.Thread(target=save)
     saver.start()
     console = Console(record=True, width=100)
     attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(20, 1024))
     saver.join()
-    return attempt, console.export_text()
+    text = console.export_text()
+    # (the whole file saved, the watch checks it and ends: one still watching is a failure,
+    # with what it showed, not a test run that hangs until CI's limit)
+    assert not gave_up, f"the watch was still watching after {WATCH_DEADLINE} s:\n{text}"
+    return attempt, text
+
+
+WATCH_DEADLINE = 120  # s: the saver's waits are 30 s each at most
+
+
+def _ending_after(monkeypatch, solve_watch, seconds: float) -> list[bool]:
+    """Have the watch's key poller (whichever is set) press q once `seconds` have passed;
+    the list it returns holds True once it did."""
+    deadline, gave_up = time.monotonic() + seconds, []
+    polling = solve_watch.key_poller
+
+    @contextlib.contextmanager
+    def bounded():
+        with polling() as poll:
+
+            def poll_until(wait: float):
+                if time.monotonic() > deadline:
+                    gave_up.append(True)
+                    return "q"
+                return poll(wait)
+
+            yield poll_until
+
+    monkeypatch.setattr(solve_watch, "key_poller", bounded)
+    return gave_up
 
 
 @contextlib.contextmanager
