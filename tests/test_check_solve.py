@@ -1812,10 +1812,12 @@ def test_an_attempts_check_finds_the_solution_module_loaded_by_its_worker(conten
     path = tmp_path / "attempt.py"
     path.write_text(CORRECT)
     solve.warm_up(card, content)
-    for _ in range(3):
+    for _ in range(4):
         outcome = solve.run_check(card, content, path, timeout=30.0, memory_mb=1024)
         assert outcome.status == "pass", outcome
-    assert loads.read_text().splitlines() == ["loaded"]
+    # once by each worker that forks the checks (one here; in a full run an earlier test's
+    # pool may hold two zygotes, each loading it once: CI's run saw 2), never once a check (4)
+    assert 1 <= len(loads.read_text().splitlines()) <= 2
 
 
 def test_an_attempt_that_cannot_be_read_is_the_learners_to_fix_not_a_checks_outcome(tmp_path):
