@@ -200,6 +200,14 @@ def test_a_file_cut_short_by_its_last_page_has_its_log_saved(cli, tmp_path, monk
     assert set(history) < set(rebuilt) and len(rebuilt) == len(history) + 1
 
 
+def _by_hand(path: Path, *statements: str) -> None:
+    """Run `statements` on the database at `path` as a hand with sqlite3 would, committed."""
+    with sqlite3.connect(path) as conn:
+        for statement in statements:
+            conn.execute(statement)
+    conn.close()
+
+
 def _pages_from_the_schemas_last(path: Path) -> int:
     """The bytes from the schema's last page to the end of the database at `path` (its last
     tables' pages follow it: a cut there loses the schema's page and them)."""
@@ -453,9 +461,7 @@ def test_a_logged_state_that_does_not_read_stops_stats_until_the_doctor_repairs_
     doctor, which says how many such reviews it repaired."""
     path = tmp_path / "reviews.sqlite3"
     reviewed(path)
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE reviews SET state_after = 'not json' WHERE id = 1")
-    conn.close()
+    _by_hand(path, "UPDATE reviews SET state_after = 'not json' WHERE id = 1")
     monkeypatch.setenv("STUDYCLI_NOW", (NOW + timedelta(days=1)).isoformat())
     stats = cli("--content", FIXTURE_CONTENT, "--db", path, "stats")
     assert stats.exit_code == 1 and "run the command again" not in stats.stderr
@@ -490,9 +496,7 @@ def test_a_dropped_trigger_of_the_outcomes_is_named_and_made_again(cli, tmp_path
     it again; --json says which were missing and which were made again."""
     path = tmp_path / "reviews.sqlite3"
     rated_many(path, 40)
-    with sqlite3.connect(path) as conn:
-        conn.execute("DROP TRIGGER review_outcomes_insert")
-    conn.close()
+    _by_hand(path, "DROP TRIGGER review_outcomes_insert")
     checked = _doctor(cli, path, "--dry-run")
     assert checked.exit_code == 1, checked.output
     said = " ".join(checked.stdout.split())
@@ -509,10 +513,7 @@ def test_a_dropped_trigger_of_the_outcomes_is_named_and_made_again(cli, tmp_path
         assert store.outcome_triggers_differing() == ([], [])
     again = _doctor(cli, path)
     assert again.exit_code == 0 and "is missing" not in again.stdout, again.output
-    with sqlite3.connect(path) as conn:
-        conn.execute("DROP TRIGGER review_outcomes_undo")
-        conn.execute("DROP TRIGGER review_outcomes_update")
-    conn.close()
+    _by_hand(path, "DROP TRIGGER review_outcomes_undo", "DROP TRIGGER review_outcomes_update")
     found = json.loads(_doctor(cli, path, "--json").stdout)
     assert found["recreated_triggers"] == ["review_outcomes_update", "review_outcomes_undo"]
     assert found["repaired"] and found["healthy"]
@@ -523,9 +524,7 @@ def test_a_dropped_table_of_the_outcomes_is_named_and_made_again(cli, tmp_path):
     table, exits 1 on a dry run, and makes it again."""
     path = tmp_path / "reviews.sqlite3"
     rated_many(path, 20)
-    with sqlite3.connect(path) as conn:
-        conn.execute("DROP TABLE review_outcomes")
-    conn.close()
+    _by_hand(path, "DROP TABLE review_outcomes")
     checked = _doctor(cli, path, "--dry-run")
     assert checked.exit_code == 1, checked.output
     said = " ".join(checked.stdout.split())
