@@ -603,30 +603,31 @@ def test_a_rename_listing_the_old_id_in_renamed_from_passes_with_a_note(cli, rep
     assert result.exit_code == 0, result.output
 
 
+def _renamed(repo: Path, old: str, new: str, listed: str) -> Path:
+    """Card `old` of the basics renamed `new` (its file moved, poisson's `requires` following),
+    with `renamed_from: [listed]` in place of any it had; its new file."""
+    basics = repo / "cards" / "basics"
+    path = basics / f"{new}.yaml"
+    git(repo, "mv", str(basics / f"{old}.yaml"), str(path))
+    edit(path, f"id: {old}\n", f"id: {new}\n")
+    text = path.read_text(encoding="utf-8")
+    text = "\n".join(line for line in text.splitlines() if "renamed_from" not in line)
+    path.write_text(text.replace(f"id: {new}", f"id: {new}\nrenamed_from: [{listed}]") + "\n")
+    edit(repo / "cards" / "numbers" / "poisson-concept.yaml", old, new)
+    return path
+
+
 def test_a_card_renamed_again_without_its_first_old_id_fails_the_check(cli, repo):
     """bias-concept renamed neuron-bias on main, then neuron-bias renamed bias-neuron with
     `renamed_from: [neuron-bias]` alone: a learner who had not studied since the first rename
     still held the reviews under bias-concept, which no card listed any more, so they stayed
     behind as "not in the content" and the card started again as new (and the Anki note,
     keyed by the oldest id, came again); lint and the check passed. Listing both passes."""
-    basics = repo / "cards" / "basics"
-    poisson = repo / "cards" / "numbers" / "poisson-concept.yaml"
-
-    def rename(old: str, new: str, listed: str) -> Path:
-        path = basics / f"{new}.yaml"
-        git(repo, "mv", str(basics / f"{old}.yaml"), str(path))
-        edit(path, f"id: {old}\n", f"id: {new}\n")
-        text = path.read_text(encoding="utf-8")
-        text = "\n".join(line for line in text.splitlines() if "renamed_from" not in line)
-        path.write_text(text.replace(f"id: {new}", f"id: {new}\nrenamed_from: [{listed}]") + "\n")
-        edit(poisson, old, new)
-        return path
-
     git(repo, "checkout", "-q", "main")
-    rename("bias-concept", "neuron-bias", "bias-concept")
+    _renamed(repo, "bias-concept", "neuron-bias", "bias-concept")
     git(repo, "commit", "-q", "-am", "the first rename, published")
     git(repo, "checkout", "-q", "-B", "feature", "main")
-    path = rename("neuron-bias", "bias-neuron", "neuron-bias")
+    path = _renamed(repo, "neuron-bias", "bias-neuron", "neuron-bias")
     assert cli("--content", repo, "lint").exit_code == 0
     result = cli("--content", repo, "check", "--changed")
     said = " ".join(result.stderr.split())
@@ -651,23 +652,11 @@ def test_a_card_renamed_again_with_its_ids_out_of_order_fails_the_check(cli, rep
     `renamed_from: [neuron-bias, bias-concept]`: every old id listed (no history left behind),
     but the Anki note is keyed by the first listed, bias-concept's until then, so an export
     came as another note; lint and the check passed. Oldest first passes."""
-    basics = repo / "cards" / "basics"
-    poisson = repo / "cards" / "numbers" / "poisson-concept.yaml"
     git(repo, "checkout", "-q", "main")
-    first = basics / "neuron-bias.yaml"
-    git(repo, "mv", str(basics / "bias-concept.yaml"), str(first))
-    edit(first, "id: bias-concept\n", "id: neuron-bias\nrenamed_from: [bias-concept]\n")
-    edit(poisson, "bias-concept", "neuron-bias")
+    _renamed(repo, "bias-concept", "neuron-bias", "bias-concept")
     git(repo, "commit", "-q", "-am", "the first rename, published")
     git(repo, "checkout", "-q", "-B", "feature", "main")
-    path = basics / "bias-neuron.yaml"
-    git(repo, "mv", str(first), str(path))
-    edit(
-        path,
-        "id: neuron-bias\nrenamed_from: [bias-concept]\n",
-        "id: bias-neuron\nrenamed_from: [neuron-bias, bias-concept]\n",
-    )
-    edit(poisson, "neuron-bias", "bias-neuron")
+    path = _renamed(repo, "neuron-bias", "bias-neuron", "neuron-bias, bias-concept")
     assert cli("--content", repo, "lint").exit_code == 0
     result = cli("--content", repo, "check", "--changed")
     said = " ".join(result.stderr.split())
