@@ -365,9 +365,10 @@ def _standard_streams_held() -> None:
                 os.close(null)
     if not closed:
         return
-    if 2 in closed or sys.stderr is None:
+    # (a stream Python found closed is None; one open the other way works on /dev/null now)
+    if sys.stderr is None:
         sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    if 0 in closed or sys.stdin is None:
+    if sys.stdin is None:
         sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
     if 1 in closed:
         print(
