@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from .fences import Fences
 from .fields import FIELDS
 
 # a top-level key whose value is a block text: `prompt: |`, `answer: >-`, with a comment or not
@@ -54,7 +55,7 @@ def _text_lines(lines: list[str]) -> Iterator[tuple[int, str, str]]:
     less deep than the text's first is YAML's own error, said already."""
     block: str | None = None  # the key whose block text is being read
     indent = None  # the indentation of its lines, set by its first (YAML's rule)
-    fenced = code = False
+    fences, code = Fences(), False
     after_blank = True
     for number, line in enumerate(lines, 1):
         stripped = line.strip()
@@ -63,18 +64,17 @@ def _text_lines(lines: list[str]) -> Iterator[tuple[int, str, str]]:
             continue
         if not line[0].isspace():
             block = m[1] if (m := _BLOCK_KEY.fullmatch(line.rstrip())) else None
-            indent, fenced, code, after_blank = None, False, False, True
+            indent, fences, code, after_blank = None, Fences(), False, True
             continue
         depth = len(line) - len(line.lstrip())
         indent = depth if indent is None else indent
         blank_above, after_blank = after_blank, False
         if block is None or depth < indent:
             continue
-        if not code and stripped.startswith(("```", "~~~")):
-            fenced = not fenced
+        if not code and fences.code(stripped):
             continue
-        code = not fenced and depth >= indent + 4 and (code or blank_above)
-        if not fenced and not code:
+        code = depth >= indent + 4 and (code or blank_above)
+        if not code:
             yield number, stripped, block
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import cloze
 from .card import Card, CardProblem, Kind
+from .fences import FENCES, Fences
 from .key_lines import KeyLines
 
 # A LaTeX command, and what to write instead: card text is read in a terminal
@@ -215,7 +216,7 @@ def long_code_line(text: str) -> tuple[int, int] | None:
     """The first line (1-based) of a code block of `text` wider than `MAX_CODE_WIDTH`
     columns, and its width; None if none is. A cloze text is measured with every deletion
     shown and with every one blanked (a hint can be the longer)."""
-    if "    " not in text and "```" not in text and "~~~" not in text:
+    if "    " not in text and not any(fence in text for fence in FENCES):
         return None
     for shown in dict.fromkeys((cloze.reveal(text, None), cloze.blank(text, None))):
         for block in _markdown().parse(shown):
@@ -325,14 +326,11 @@ def list_swallowed_line(text: str) -> int | None:
     right under a list item, less indented than the item's text: Markdown makes it part of
     that item. A line that begins with a capital letter is taken for a new sentence; one in
     lower case, for the item's text wrapped at the start of the line (as meant)."""
-    fenced = False
+    fences = Fences()
     item_indent = None  # where the text of the list item above begins; None: no item above
     for number, line in enumerate(text.split("\n"), 1):
         stripped = line.lstrip()
-        if stripped.startswith(("```", "~~~")):
-            fenced, item_indent = not fenced, None
-            continue
-        if fenced or not stripped:
+        if fences.code(stripped) or not stripped:
             item_indent = None
             continue
         indent = len(line) - len(stripped)
@@ -406,15 +404,14 @@ def joined_line(text: str) -> int | None:
     Lines of a fenced block, of an indented code block (after a blank line) and the indented
     continuations of a list item are as meant. A tab indents to the next multiple of 4, as
     Markdown counts it (a tab-indented code block is one)."""
-    fenced = in_list = indented_block = False
+    fences = Fences()
+    in_list = indented_block = False
     after_blank = True
     for number, line in enumerate(text.split("\n"), 1):
         stripped = line.lstrip()
         indent = len(line[: len(line) - len(stripped)].expandtabs(4))
-        if stripped.startswith(("```", "~~~")):
-            fenced, after_blank = not fenced, False
-            continue
-        if fenced:
+        if fences.code(stripped):
+            after_blank = False  # (the line after a closing fence follows a line)
             continue
         if not stripped:
             after_blank = True
