@@ -1613,3 +1613,23 @@ def test_a_yaml_example_in_a_code_block_of_a_text_is_no_field(content_copy):
     [problem] = [p for p in found if p.message.startswith("`explanation:` is indented")]
     lines = path.read_text(encoding="utf-8").splitlines()
     assert lines[problem.line - 1 : problem.line + 1] == ["  explanation: |", "    Why."]
+
+
+@pytest.mark.parametrize("dash", ["  - |", "- |"])  # the list's dashes indented, or not
+def test_a_field_indented_into_a_list_entrys_text_is_reported_at_its_line(content_copy, dash):
+    """`explanation: |` indented under a hint written `- |` is, to YAML, more of that hint:
+    the learner was shown 'explanation: |' and its text as the hint's last lines, and lint,
+    which looked only into a top-level key's text, said nothing."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    entry = dash.replace("- |", "  ")  # where the entry's text begins
+    hints = (
+        f"hints:\n{dash}\n{entry}Think of a line.\n{dash}\n{entry}Where must it pass?\n"
+        f"{entry}explanation: |\n{entry}  A bias is a learned offset.\n"
+    )
+    edit(path, "tags: [warm-up]\n", hints)
+    content = load_content(content_copy)
+    assert "explanation: |" in content.get("bias-concept").hints[1]  # (as YAML reads it)
+    found = lint(content)  # (and that the explanation's line is joined to it, as its consequence)
+    [problem] = [p for p in found if p.message.startswith("`explanation:` is indented")]
+    assert problem.line == lines_of(path)["hints"] + 5  # the `explanation:` line
+    assert "more of hint 2's text" in problem.message

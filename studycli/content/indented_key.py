@@ -14,6 +14,10 @@ from .fields import FIELDS
 
 # a top-level key whose value is a block text: `prompt: |`, `answer: >-`, with a comment or not
 _BLOCK_KEY = re.compile(r"([A-Za-z_][\w-]*)[ \t]*:[ \t]+[|>][-+0-9]*[ \t]*(?:#.*)?")
+# a list's entry: `- ` at any column, and what follows it
+_ENTRY = re.compile(r"[ ]*-(?:[ \t]+|$)")
+# ... whose value is a block text: `|`, `>-`, with a comment or not
+_ENTRY_BLOCK = re.compile(r"[|>][-+0-9]*[ \t]*(?:#.*)?")
 # a line that begins as a field's key does: `explanation:`
 _KEY = re.compile(r"([a-z_]+):(?:[ \t]|$)")
 # ... and goes on as a field's value that no sentence does: a block text's `|` or `>`, a list
@@ -26,7 +30,7 @@ class IndentedKey(NamedTuple):
 
     line: int  # 1-based
     field: str  # the field it names
-    text_of: str  # the key whose block text it is part of
+    text_of: str  # the text it is part of: a key's (`answer`), a list entry's (`hint 2`)
 
 
 def indented_keys(text: str) -> Iterator[IndentedKey]:
@@ -48,12 +52,19 @@ def indented_keys(text: str) -> Iterator[IndentedKey]:
 
 
 def _text_lines(lines: list[str]) -> Iterator[tuple[int, str, str]]:
-    """(number, the line stripped, the key of its text) of each line of a top-level block
-    text that Markdown reads as text, not code: the lines of a fenced block and of an
-    indented code block (after a blank line, 4 deeper than the text) are code, where a YAML
-    example (a CI file's `steps:`, a card's `explanation: |`) is shown as written. A line
-    less deep than the text's first is YAML's own error, said already."""
-    block: str | None = None  # the key whose block text is being read
+    """(number, the line stripped, the text it is of: a key's, `answer`, or a list entry's,
+    `hint 2`) of each line of a block text that Markdown reads as text, not code. A block
+    text is a top-level key's (`answer: |`) or a list entry's (`- |` under `hints:`, at the
+    key's column or deeper); its lines are those deeper than its key or dash. The lines of a
+    fenced block and of an indented code block (after a blank line, 4 deeper than the text)
+    are code, where a YAML example (a CI file's `steps:`, a card's `explanation: |`) is
+    shown as written. A line less deep than the text's first is YAML's own error, said
+    already."""
+    key = ""  # the top-level key whose value is being read
+    dashes: int | None = None  # the column of its list's dashes, once one is read
+    entries = 0  # how many entries of that list were read
+    block: str | None = None  # the text being read, as `_text_lines` names it
+    opened = 0  # the column of its key or dash: its lines are deeper
     indent = None  # the indentation of its lines, set by its first (YAML's rule)
     fences, code = Fences(), False
     after_blank = True
@@ -62,20 +73,38 @@ def _text_lines(lines: list[str]) -> Iterator[tuple[int, str, str]]:
         if not stripped:
             after_blank = True
             continue
-        if not line[0].isspace():
-            block = m[1] if (m := _BLOCK_KEY.fullmatch(line.rstrip())) else None
-            indent, fences, code, after_blank = None, Fences(), False, True
-            continue
         depth = len(line) - len(line.lstrip())
-        indent = depth if indent is None else indent
-        blank_above, after_blank = after_blank, False
-        if block is None or depth < indent:
+        if block is not None and depth > opened:
+            indent = depth if indent is None else indent
+            blank_above, after_blank = after_blank, False
+            if depth < indent:
+                continue
+            if not code and fences.code(stripped):
+                continue
+            code = depth >= indent + 4 and (code or blank_above)
+            if not code:
+                yield number, stripped, block
             continue
-        if not code and fences.code(stripped):
-            continue
-        code = depth >= indent + 4 and (code or blank_above)
-        if not code:
-            yield number, stripped, block
+        block, indent, fences, code, after_blank = None, None, Fences(), False, True
+        if (entry := _ENTRY.match(line)) and (dashes is None or depth == dashes):
+            dashes, entries = depth, entries + 1
+            if _ENTRY_BLOCK.fullmatch(line[entry.end() :].rstrip()):
+                block, opened = _entry_name(key, entries), depth
+        elif depth == 0:
+            opens = _BLOCK_KEY.fullmatch(line.rstrip())
+            key = opens[1] if opens else (m[1] if (m := _KEY.match(line)) else "")
+            dashes, entries = None, 0
+            if opens:
+                block, opened = key, 0
+
+
+def _entry_name(key: str, number: int) -> str:
+    """How lint names entry `number` (1-based) of list `key`, as its text rules do: `hint 2`,
+    `step 3`; `tags entry 2` for another list."""
+    return f"{_ENTRY_NAMES[key]} {number}" if key in _ENTRY_NAMES else f"{key} entry {number}"
+
+
+_ENTRY_NAMES = {"hints": "hint", "steps": "step"}
 
 
 def message(found: IndentedKey) -> str:
