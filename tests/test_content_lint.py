@@ -1633,3 +1633,29 @@ def test_a_field_indented_into_a_list_entrys_text_is_reported_at_its_line(conten
     [problem] = [p for p in found if p.message.startswith("`explanation:` is indented")]
     assert problem.line == lines_of(path)["hints"] + 5  # the `explanation:` line
     assert "more of hint 2's text" in problem.message
+
+
+@pytest.mark.parametrize(
+    "lines, reported",
+    [
+        # a sentence's lead-in: what follows is more text, or a Markdown list, as deep
+        ("  steps:\n  1. project the box\n  2. max-pool each bin\n", False),
+        ("  The card shows its\n  hints:\n  the gentle one first.\n", False),
+        ("  Its fields, in order: prompt, answer,\n  hints:\n", False),  # the text's last line
+        # a key's value under it: its list, as deep or deeper, or its text, deeper
+        ("  hints:\n  - Think of a line.\n", True),
+        ("  hints:\n\n    - Think of a line.\n", True),
+        ("  explanation:\n    A bias is a learned offset.\n", True),
+    ],
+)
+def test_a_line_that_names_a_field_is_a_key_only_with_a_value(content_copy, lines, reported):
+    """A line `hints:` in a text, with nothing after it, was taken for a key indented by
+    mistake whatever followed: a key with no value under it is a field with none, which the
+    loader refuses (`hints:` alone is no list), so YAML cannot have meant it. With its list
+    or its text under it, as a field's value is written, it is still reported."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    edit(path, "threshold.\n", "threshold.\n" + lines)
+    found = [p for p in lint(load_content(content_copy)) if " is indented, so YAML" in p.message]
+    assert bool(found) == reported, found
+    if reported:
+        assert found[0].line == lines_of(path)["answer"] + 2

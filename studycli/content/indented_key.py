@@ -35,20 +35,44 @@ class IndentedKey(NamedTuple):
 
 def indented_keys(text: str) -> Iterator[IndentedKey]:
     """Each line of a card file's `text`, in the Markdown of a block text, that begins with
-    the key of a field the file has no top-level key for: a key indented by mistake. A field
-    the card has is left alone: its name at the start of a line of text is the text's own (a
-    YAML example in a prompt); so is a line of code in the text (`_text_lines`)."""
+    the key of a field the file has no top-level key for, and goes on with a value
+    (`_has_value`): a key indented by mistake. A field the card has is left alone: its name
+    at the start of a line of text is the text's own (a YAML example in a prompt); so is a
+    line of code in the text (`_text_lines`)."""
     lines = text.split("\n")
     top = {m[1] for line in lines if (m := _KEY.match(line))}
     for number, line, block in _text_lines(lines):
         key = _KEY.match(line)
-        if (
-            key
-            and key[1] in FIELDS
-            and key[1] not in top
-            and _VALUE.fullmatch(line[key.end() :].strip())
-        ):
+        if key and key[1] in FIELDS and key[1] not in top and _has_value(lines, number, key.end()):
             yield IndentedKey(number, key[1], block)
+
+
+def _has_value(lines: list[str], number: int, end: int) -> bool:
+    """Whether the key at the start of line `number` (1-based) of `lines`, ending at column
+    `end` of the line stripped, goes on as a
+    field's value does, which no sentence does: a block text's `|` or `>`, or a list in
+    brackets, on its line (see `_VALUE`); or nothing there, and its value on the lines under
+    it: the next line that is not blank deeper than the key (its text, or its list), or a
+    list's `- ` as deep. With no value under it, the key would be a field with none, which
+    no card may have (the loader refuses `hints:` alone): such a line is a sentence's, a
+    "hints:" that leads into the text or list under it."""
+    line = lines[number - 1]
+    after = line.strip()[end:].strip()
+    if not _VALUE.fullmatch(after):
+        return False
+    if _NOTHING.fullmatch(after) is None:  # (a `|`, `>` or `[`: a value already)
+        return True
+    below = next((below for below in lines[number:] if below.strip()), "")
+    depth, under = _depth(line), _depth(below)
+    return under > depth or (under == depth and _ENTRY.match(below) is not None)
+
+
+def _depth(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+# nothing after a key on its line, or only a comment
+_NOTHING = re.compile(r"(?:#.*)?")
 
 
 def _text_lines(lines: list[str]) -> Iterator[tuple[int, str, str]]:
@@ -73,7 +97,7 @@ def _text_lines(lines: list[str]) -> Iterator[tuple[int, str, str]]:
         if not stripped:
             after_blank = True
             continue
-        depth = len(line) - len(line.lstrip())
+        depth = _depth(line)
         if block is not None and depth > opened:
             indent = depth if indent is None else indent
             blank_above, after_blank = after_blank, False
