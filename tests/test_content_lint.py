@@ -1659,3 +1659,29 @@ def test_a_line_that_names_a_field_is_a_key_only_with_a_value(content_copy, line
     assert bool(found) == reported, found
     if reported:
         assert found[0].line == lines_of(path)["answer"] + 2
+
+
+@pytest.mark.parametrize(
+    "line, reported",
+    [
+        ("  explanation: A bias is a learned offset.", True),
+        ("  explanation: 'Why: a learned offset.'", True),  # quoted
+        ("  format_version: 1", True),
+        ("  solution: arith:add_one  # its reference", True),
+        # what YAML would not read as that field's value: prose
+        ("  explanation: see the note: it shifts the boundary.", False),  # a second `: `
+        ("  solution: a module and a function, named", False),
+        ("  format_version: the first one", False),
+        ("  steps: 3.16 at k = 1, 6.5 at k = 10.", False),  # a list's field takes no text
+    ],
+)
+def test_a_key_indented_with_a_value_on_its_line_is_reported(content_copy, line, reported):
+    """A key indented with its value on its line (`  solution: arith:add_one`, a one-line
+    explanation) was not reported: only a `|`, a `>` or a list counted as a value, and the
+    card lost the field, a coding card with "needs 'solution: ...'" that did not say why. A
+    value the field takes is one, as YAML would read it: a text, or a value of the field's
+    form; a sentence that no such value is stays prose."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    edit(path, "threshold.\n", f"threshold.\n{line}\n")
+    found = [p for p in lint(load_content(content_copy)) if " is indented, so YAML" in p.message]
+    assert [p.line for p in found] == ([lines_of(path)["answer"] + 2] if reported else [])

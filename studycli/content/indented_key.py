@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from .fences import Fences
-from .fields import FIELDS
+from .fields import CARD_FIELDS, FIELDS, ID_PATTERN, REFERENCE_PATTERN, Type
+from .kind import Kind
 
 # a top-level key whose value is a block text: `prompt: |`, `answer: >-`, with a comment or not
 _BLOCK_KEY = re.compile(r"([A-Za-z_][\w-]*)[ \t]*:[ \t]+[|>][-+0-9]*[ \t]*(?:#.*)?")
@@ -21,7 +22,7 @@ _ENTRY_BLOCK = re.compile(r"[|>][-+0-9]*[ \t]*(?:#.*)?")
 # a line that begins as a field's key does: `explanation:`
 _KEY = re.compile(r"([a-z_]+):(?:[ \t]|$)")
 # ... and goes on as a field's value that no sentence does: a block text's `|` or `>`, a list
-# in brackets, or nothing (its text or list below); "steps: 3.16 at k = 1" is prose
+# in brackets, or nothing (its text or list below, `_has_value`)
 _VALUE = re.compile(r"(?:[|>][-+0-9]*|\[.*)?[ \t]*(?:#.*)?")
 
 
@@ -43,28 +44,59 @@ def indented_keys(text: str) -> Iterator[IndentedKey]:
     top = {m[1] for line in lines if (m := _KEY.match(line))}
     for number, line, block in _text_lines(lines):
         key = _KEY.match(line)
-        if key and key[1] in FIELDS and key[1] not in top and _has_value(lines, number, key.end()):
+        if (
+            key
+            and key[1] in FIELDS
+            and key[1] not in top
+            and _has_value(lines, number, key[1], line[key.end() :].strip())
+        ):
             yield IndentedKey(number, key[1], block)
 
 
-def _has_value(lines: list[str], number: int, end: int) -> bool:
-    """Whether the key at the start of line `number` (1-based) of `lines`, ending at column
-    `end` of the line stripped, goes on as a
-    field's value does, which no sentence does: a block text's `|` or `>`, or a list in
-    brackets, on its line (see `_VALUE`); or nothing there, and its value on the lines under
-    it: the next line that is not blank deeper than the key (its text, or its list), or a
-    list's `- ` as deep. With no value under it, the key would be a field with none, which
-    no card may have (the loader refuses `hints:` alone): such a line is a sentence's, a
-    "hints:" that leads into the text or list under it."""
-    line = lines[number - 1]
-    after = line.strip()[end:].strip()
+def _has_value(lines: list[str], number: int, field: str, after: str) -> bool:
+    """Whether the key of `field` at the start of line `number` (1-based) of `lines`, with
+    `after` after it on its line, goes on as a field's value does: there, a block text's `|`
+    or `>`, a list in brackets (`_VALUE`), or a value the field takes (`_takes`); or nothing
+    there, and its value on the lines under it: the next line that is not blank deeper than
+    the key (its text, or its list), or a list's `- ` as deep. With no value under it, the
+    key would be a field with none, which no card may have (the loader refuses `hints:`
+    alone): such a line is a sentence's, a "hints:" that leads into the text or list under
+    it."""
     if not _VALUE.fullmatch(after):
-        return False
+        return _takes(field, after)
     if _NOTHING.fullmatch(after) is None:  # (a `|`, `>` or `[`: a value already)
         return True
     below = next((below for below in lines[number:] if below.strip()), "")
-    depth, under = _depth(line), _depth(below)
+    depth, under = _depth(lines[number - 1]), _depth(below)
     return under > depth or (under == depth and _ENTRY.match(below) is not None)
+
+
+def _takes(field: str, value: str) -> bool:
+    """Whether `value`, written after `field:` on the key's line, is one the field takes as
+    YAML reads it: a text, plain (no `: ` in it, nor a start YAML reads otherwise) or
+    quoted; or a value of the field's form (`arith:add_one`, `bias`, `1`). A list's field
+    takes none: "steps: 3.16 at k = 1" is prose."""
+    value = _COMMENT.sub("", value)
+    kind = _TYPES[field]
+    if kind is Type.TEXT:
+        return value[:1] in "\"'" or _PLAIN_TEXT.fullmatch(value) is not None
+    value = value[1:-1] if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'" else value
+    if kind is Type.KIND:
+        return value in {kind.value for kind in Kind}
+    if kind is Type.REF:
+        return REFERENCE_PATTERN.fullmatch(value) is not None
+    if kind is Type.VERSION:
+        return value.isdigit()
+    return kind in (Type.ID, Type.TOPIC) and ID_PATTERN.fullmatch(value) is not None
+
+
+_TYPES = {field.name: field.type for field in CARD_FIELDS}
+# a comment at the end of a line: ` #` and what follows
+_COMMENT = re.compile(r"[ \t]+#.*")
+# a plain text on one line, as YAML reads one: not begun with a character that makes it
+# something else (a list's `- `, an anchor, a flow list...), no `: ` in it (a key's), nor at
+# its end
+_PLAIN_TEXT = re.compile(r"""(?![-?:](?:[ \t]|$))[^,\[\]{}#&*!|>%@`](?:(?!:[ \t]).)*(?<!:)""")
 
 
 def _depth(line: str) -> int:
