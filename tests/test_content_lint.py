@@ -478,6 +478,30 @@ def test_a_solution_module_imports_only_what_every_install_has(content_copy):
     ]
 
 
+def test_an_import_in_a_top_level_block_is_a_top_level_import(content_copy):
+    """`try: import scipy` (or an `if`, a `with`, a class's body) at a solution module's top
+    level runs as the module is imported, as a plain `import scipy` does, and passed lint.
+    A function's import, and one under `if TYPE_CHECKING:` or `if __name__ == "__main__":`,
+    which the import does not run, are not the top level's."""
+    found = module_problems(
+        content_copy,
+        "try:\n    import scipy\nexcept ImportError:\n    scipy = None\n"
+        "if scipy is None:\n    from sklearn import svm\n"
+        "with open(__file__):\n    import pandas\n"
+        "class _Holder:\n    import yaml\n"
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import scipy.sparse\n"
+        "if __name__ == '__main__':\n    import matplotlib\n"
+        "def _optional():\n    try:\n        import scipy\n    except ImportError:\n"
+        "        pass\n",
+    )
+    assert found == [
+        (2, "imports 'scipy'"),
+        (6, "imports 'sklearn'"),
+        (8, "imports 'pandas'"),
+        (10, "imports 'yaml'"),
+    ]
+
+
 def test_a_solution_module_that_prints_when_imported_is_a_problem(content_copy):
     """A top-level print (an author's debugging line) ran where the checks' workers preload the
     module, before any check: `check` passed the card, its output above the results and no

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import sys
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from .card import CardProblem
@@ -22,7 +23,8 @@ def lint_top_levels(content: Content) -> list[CardProblem]:
     """A solution module imports, at its top level, only the standard library, numpy, torch
     and studycli.assertions: what every install has (a missing package would otherwise show
     only when `check` imports it). An optional one is imported inside the function that
-    needs it. Its top level prints nothing (see `_prints`), and it holds no `assert`
+    needs it; a `try:` or `if` block at the top level imports as the top level does
+    (`_imports_run`). Its top level prints nothing (see `_prints`), and it holds no `assert`
     statement (dropped under -O: a checker's would pass every answer)."""
     names = {
         name for card in content.cards.values() if card.runnable for name in module_names(card)
@@ -57,13 +59,11 @@ def lint_top_levels(content: Content) -> list[CardProblem]:
             for node in ast.walk(info.tree)
             if isinstance(node, ast.Assert)
         ]
-        for node in info.tree.body:
+        for node in _imports_run(info.tree.body):
             if isinstance(node, ast.Import):
                 imported = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                imported = ["." * node.level + (node.module or node.names[0].name)]
             else:
-                continue
+                imported = ["." * node.level + (node.module or node.names[0].name)]
             problems += [
                 CardProblem(
                     info.path,
@@ -119,6 +119,27 @@ def _run_by_import(body: list[ast.stmt]) -> list[ast.stmt]:
         elif not (isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)):
             run.append(node)
     return run
+
+
+def _imports_run(nodes: Iterable[ast.AST]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The import statements among `nodes` that importing the module runs: those of its top
+    level, and those inside what it runs there, a `try:`, `if`, `with` or `for` block's (a
+    `try: import scipy` as much as a plain one) or a class's body; not a function's, nor
+    one under `if TYPE_CHECKING:` or `if __name__ == "__main__":` (their `else:`'s are)."""
+    for node in nodes:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        elif isinstance(node, ast.If) and _never_true(node.test):
+            yield from _imports_run(node.orelse)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            yield from _imports_run(ast.iter_child_nodes(node))
+
+
+def _never_true(test: ast.expr) -> bool:
+    """Whether an `if`'s `test` is false as the module is imported: `TYPE_CHECKING`, or a
+    test of `__name__` against "__main__" (as `_run_by_import` takes one)."""
+    written = ast.unparse(test)
+    return written in ("TYPE_CHECKING", "typing.TYPE_CHECKING") or "__main__" in written
 
 
 def _allowed_import(module: str) -> bool:
