@@ -273,6 +273,23 @@ def test_a_wrong_answer_that_never_ends_is_stopped_at_the_learners_limit(content
     assert "proves nothing of the checker's cases" in result.message
 
 
+def test_a_wrong_answer_that_never_ends_and_declares_nothing_is_no_rejection(content_copy):
+    """A wrong answer with no @fails_with that hung (a loop left in it) was counted as
+    rejected: only a declared failure was checked against the timeout, so `check` passed the
+    card on a wrong answer that proved nothing of the checker's cases (lint refuses the
+    missing declaration, but `check` alone should not call a hang a rejection)."""
+    module = content_copy / "solutions" / "arith.py"
+    edit(module, '@fails_with("add_one(-3): expected -2, got -1")\ndef _wrong_add_two(x):\n'
+         '    """Adds two instead of one."""\n', 'def _wrong_add_two(x):\n'
+         '    """Adds two instead of one."""\n    while True:\n        pass\n')  # fmt: skip
+    result, seen, seconds = checked_add_one(content_copy, jobs=2, timeout=60.0)
+    assert result.status == "fail", result.message
+    assert result.message.startswith("wrong answer _wrong_add_two (Adds two instead of one.) at ")
+    assert "hung: its check did not finish" in result.message, result.message
+    assert "did not finish in 5.5 s" in result.message
+    assert "@fails_with('did not finish')" in result.message
+
+
 def test_a_card_whose_reference_fails_stops_its_other_checks(content_copy):
     """A checker that hangs for every answer: once the reference's check was stopped (a margin
     past a learner's limit), each wrong answer's check still ran to the whole --timeout (an

@@ -17,10 +17,12 @@ from dataclasses import dataclass, replace
 from . import output_tail
 from .error_report import UNSAID_FAILURE
 from .outcome_reading import (
+    _TIMED_OUT,
     _defined_at,
     _error_fix,
     _import_failed,
     _innermost_solution_frame,
+    _never_ended,
     _own_typo,
     _raised,
     _rejected_for_another_reason,
@@ -128,6 +130,8 @@ def verdict(
                     "docstring) must not answer the card"
                 )
             problems.append(("fail", f"{located} should fail but the checker accepted it: {fix}"))
+        elif reference_passes and _hung_undeclared(job.candidate, outcome):
+            problems.append(("fail", f"{located} {_HUNG}{outcome.message}){_HUNG_FIX}"))
         elif reference_passes and _rejected_for_another_reason(job.candidate, outcome):
             problems.append(
                 (
@@ -157,6 +161,21 @@ def verdict(
         result.message = f"{accepted}; starter and {kinds.count('wrong')} wrong answer(s) rejected"
         result.message += _slow(results)
     return result
+
+
+def _hung_undeclared(candidate: Candidate, outcome: Outcome) -> bool:
+    """Whether a wrong answer that declares no failure was stopped at its time limit: no
+    rejection, as a declared one's is not (`_rejected_for_another_reason`), though only one
+    declared is checked against its declaration."""
+    return candidate.kind == "wrong" and candidate.fails_with is None and _never_ended(outcome)
+
+
+_HUNG = "hung: its check did not finish, and was stopped ("
+_HUNG_FIX = (
+    ", which is no rejection: a wrong answer that does not finish proves nothing of the "
+    "checker's cases; make it end with its mistake, or, if being too slow is its mistake, "
+    f"declare it: put @fails_with({_TIMED_OUT!r}) on the line above its `def`"
+)
 
 
 def _only_raises(starter: Candidate) -> bool:
