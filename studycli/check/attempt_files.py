@@ -48,7 +48,9 @@ def follow_rename(card: Card, content: Content) -> str | None:
     if not card.renamed_from or os.path.lexists(new):
         return None
     renames = content.renames
-    for old_id in reversed(card.renamed_from):  # (oldest first in the card)
+    from studycli.content.renamed_from import card_entries
+
+    for old_id in reversed(card_entries(card.renamed_from)):  # (oldest first in the card)
         old = attempt_path(old_id)
         if renames.get(old_id) != card.id or not os.path.lexists(old):
             continue

@@ -157,9 +157,14 @@ def conflicts(result: ImportResult, renames: Mapping[str, str]) -> str:
 
 def _with_old_ids(study_id: str, renames: Mapping[str, str]) -> str:
     """`study_id`, escaped, and where its card was renamed the same item under the ids it had
-    (`old#c2` for a cloze deletion)."""
+    (`old#c2` for a cloze deletion), or where it was split off another card, the item it was
+    there."""
     card, separator, number = study_id.partition(SEPARATOR)
-    olds = [old + separator + number for old, new in sorted(renames.items()) if new == card]
+    olds = [
+        old if new == study_id else old + separator + number
+        for old, new in sorted(renames.items())
+        if new == study_id or (separator and new == card and SEPARATOR not in old)
+    ]
     said = escape(study_id)
     return f"{said} ({escape(', '.join(olds))} before its rename)" if olds else said
 

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 from studycli.errors import ContentError
 
 from . import index as _index
+from .cloze import SEPARATOR
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Collection, Iterable
 
 
 _ID, _DECK, _REQUIRES, _RENAMED = (
@@ -25,18 +26,37 @@ _ID, _DECK, _REQUIRES, _RENAMED = (
 _NUMBERS, _DRAFT = _index.NUMBERS, _index.DRAFT
 
 
-def renamed_ids(cards: Iterable[tuple[str, tuple[str, ...]]]) -> dict[str, str]:
+def renamed_ids(
+    cards: Iterable[tuple[str, tuple[str, ...]]], deletions: Callable[[str], Collection[int]]
+) -> dict[str, str]:
     """Each earlier id that one of `cards` ((id, renamed_from) of each card of the content)
-    lists, with that card's id: where a learner's history under the old id belongs. An old id
-    that is still a card's own, or that two cards list, belongs to neither (`lint` says why):
-    its history stays where it is."""
+    lists, with the id its history belongs to now (`renamed_from.moved_to`): a card's id, or
+    a study item's (`card#c1`) where the entry names one item. An old id that is still a card's
+    own, an old deletion its card still has (`deletions`: a card's deletion numbers, none for a
+    plain card or an id no card has), or an old id that two cards list belongs to none (`lint`
+    says why): its history stays where it is."""
+    from .renamed_from import moved_to
+
     claimed: dict[str, str | None] = {}
     ids = set()
     for card_id, earlier in cards:
         ids.add(card_id)
-        for old in earlier:
-            claimed[old] = None if old in claimed else card_id
-    return {old: new for old, new in claimed.items() if new is not None and old not in ids}
+        for entry in earlier:
+            old, new = moved_to(card_id, entry)
+            claimed[old] = None if old in claimed else new
+    return {
+        old: new
+        for old, new in claimed.items()
+        if new is not None and not _still_there(old, ids, deletions)
+    }
+
+
+def _still_there(old: str, ids: set[str], deletions: Callable[[str], Collection[int]]) -> bool:
+    """Whether the study item or card `old` is still one of the content (`ids`: its cards)."""
+    card_id, separator, number = old.partition(SEPARATOR)
+    if not separator:
+        return old in ids
+    return card_id in ids and number.isdigit() and int(number) in deletions(card_id)
 
 
 def _study_rows(
@@ -52,6 +72,7 @@ def _study_rows(
     drafts: list[tuple] = []
     ids: set[str] = set()
     renamed: list[tuple[str, tuple[str, ...]]] = []
+    numbers_of: dict[str, list[int]] = {}
     for relative, entry in found:
         head = entry and entry[2]
         if not head or head[_ID] in ids:  # unusable, or a duplicate id (the first file keeps it)
@@ -66,7 +87,9 @@ def _study_rows(
             rows.append((card_id, deck, requires))
         else:
             rows += [(study_id(card_id, n), deck, requires) for n in numbers]
-    return rows, left_out, drafts, renamed_ids(renamed)
+        if numbers is not None:
+            numbers_of[card_id] = numbers
+    return rows, left_out, drafts, renamed_ids(renamed, lambda i: numbers_of.get(i, ()))
 
 
 def _cards_dir(root: Path) -> Path:

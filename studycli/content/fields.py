@@ -125,7 +125,10 @@ CARD_FIELDS: tuple[Field, ...] = (
         "Optional: the ids this card had before, oldest first (`renamed_from: [old-id]`). "
         "Every learner's reviews, schedule and suspension under an old id become this card's "
         "(a cloze card's deletion by deletion), and an Anki export keeps the note of the "
-        "first id. Keep every id the card ever had: a learner may not have studied since.",
+        "first id. Keep every id the card ever had: a learner may not have studied since. "
+        "An entry may name one cloze deletion split off another card: `old-id#c2` in a plain "
+        "card, `old-id#c2 -> c1` in a cloze card (onto its deletion c1; a plain card's "
+        "`old-id -> c1` too): that item's history becomes this card's (not in Anki).",
     ),
     Field(
         "steps",

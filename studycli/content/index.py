@@ -75,6 +75,7 @@ BODY = tuple(name for name in NAMES if name not in HEAD and name != "path")
 _PARSER_FILES = (
     "card.py", "kind.py", "fields.py", "parse.py", "cloze.py", "loader.py", "card_scan.py",
     "card_yaml.py", "study_view.py", "index.py", "indexed.py", "layout.py", "text_hash.py",
+    "renamed_from.py",
 )  # fmt: skip
 # After MAGIC: the checksum and length of each section (what the index is of; the entries;
 # the study rows), then the length of the body rows, which carry a checksum each.

@@ -130,35 +130,62 @@ def _shortened(text: str, most: int = 60) -> str:
 def _lint_renamed_from(
     card: Card, content: Content, unloaded: list[Path], where: KeyLines
 ) -> list[CardProblem]:
-    """The ids of `renamed_from` that cannot carry a history to `card`: one still a card's of
-    the content (a copy of the card, not its rename, or an id taken again: its learners'
-    history would come to this card), and one another card lists too (a history goes to one
-    card). The loader refused an entry that is no id, the card's own, or one twice."""
+    """The entries of `renamed_from` that cannot carry a history to `card`: an id still a
+    card's of the content (a copy of the card, not its rename, or an id taken again: its
+    learners' history would come to this card), a deletion its card still has, and an old id
+    another card lists too (a history goes to one card). The loader refused an entry that is
+    no id, the card's own, or one twice, and an item entry of the wrong form
+    (`renamed_from.entry_problem`)."""
     if not card.renamed_from:
         return []
+    from .renamed_from import moved_to
+
     broken = {path.stem: path for path in unloaded}  # (a card there that does not load)
     problems = []
-    for number, old in enumerate(card.renamed_from, 1):
-        other = content.cards[old].path if old in content.cards else broken.get(old)
-        claims = [c for c in content.cards.values() if c is not card and old in c.renamed_from]
-        if other is not None:
-            file = shown_path(other, content.root)
-            said = (
-                f"renamed_from names {old!r}, the id of {file}: a card renamed leaves no card "
-                f"under its old id, whose learners' history would come to this card: remove "
-                f"{file} if this card is it renamed; else take {old!r} out of renamed_from"
-            )
-        elif claims:
+    for number, entry in enumerate(card.renamed_from, 1):
+        old = moved_to(card.id, entry)[0]
+        claims = [
+            c
+            for c in content.cards.values()
+            if c is not card and any(moved_to(c.id, e)[0] == old for e in c.renamed_from)
+        ]
+        if (said := _still_in_content(old, content, broken)) is None and claims:
+            took = "took that deletion over" if cloze.SEPARATOR in old else "had that id"
             files = ", ".join(str(shown_path(c.path, content.root)) for c in claims)
             said = (
                 f"renamed_from names {old!r}, and so does {files}: a learner's history under "
                 f"{old!r} goes to one card, so neither gets it: keep {old!r} in the "
-                "renamed_from of the card that had that id, and take it out of the other's"
+                f"renamed_from of the card that {took}, and take it out of the other's"
             )
-        else:
-            continue
-        problems.append(where.problem(card, "renamed_from", said, item=number))
+        if said is not None:
+            problems.append(where.problem(card, "renamed_from", said, item=number))
     return problems
+
+
+def _still_in_content(old: str, content: Content, broken: dict[str, Path]) -> str | None:
+    """What lint says of an old id of `renamed_from` that is still a card's of the content (or
+    of a file there that does not load, `broken`), or a deletion its card still has; None if
+    it is neither."""
+    card_id, number = cloze.split_study_id(old)
+    if number is None:
+        other = content.cards[old].path if old in content.cards else broken.get(old)
+        if other is None:
+            return None
+        file = shown_path(other, content.root)
+        return (
+            f"renamed_from names {old!r}, the id of {file}: a card renamed leaves no card "
+            f"under its old id, whose learners' history would come to this card: remove "
+            f"{file} if this card is it renamed; else take {old!r} out of renamed_from"
+        )
+    if number not in content.deletions(card_id):
+        return None
+    file = shown_path(content.cards[card_id].path, content.root)
+    return (
+        f"renamed_from names {old!r}, and {file} still has deletion c{number}, whose learners' "
+        f"history would come to this card: if this card takes that deletion over, remove "
+        f"{{{{c{number}::...}}}} from {file} (its other deletions keep their numbers); else "
+        f"take {old!r} out of renamed_from"
+    )
 
 
 def _lint_indented_keys(path: Path, card_id: str, where: KeyLines) -> list[CardProblem]:

@@ -37,8 +37,19 @@ class Content:
     @property
     def renames(self) -> dict[str, str]:
         """The ids the cards had before (`renamed_from`), each with the card's id now: where a
-        learner's history under the old id belongs (see `renamed_ids`)."""
-        return renamed_ids((card.id, card.renamed_from) for card in self.cards.values())
+        learner's history under the old id belongs (see `renamed_ids`); an old cloze deletion
+        (`old#c2`), with the card or the deletion it is now (`new#c1`)."""
+        return renamed_ids(
+            ((card.id, card.renamed_from) for card in self.cards.values()), self.deletions
+        )
+
+    def deletions(self, card_id: str) -> list[int]:
+        """The deletion numbers of the card `card_id` (none where it is no cloze card)."""
+        from .card import Kind
+        from .cloze import numbers
+
+        card = self.cards.get(card_id)
+        return numbers(card.prompt) if card is not None and card.kind == Kind.CLOZE else []
 
     def unloaded(self) -> list[CardProblem]:
         """The problems of card files that did not load at all (a card that loads with a
@@ -92,15 +103,27 @@ class Content:
         from .cloze import split_study_id
 
         base, number = split_study_id(item_id)
+        if number is not None and base not in self.cards:
+            self._refuse_moved(item_id)
         card = self.get(base)
         items = card.study_items()
         if number is None:
             return card, items
         named = [item for item in items if item.id == item_id]
         if not named:
+            self._refuse_moved(item_id)
             known = ", ".join(item.id for item in items)
             raise CardNotFound(f"{card.id} has no study item {item_id}: it has {known}")
         return card, named
+
+    def _refuse_moved(self, item_id: str) -> None:
+        """Raises CardNotFound where the cloze deletion `item_id` was split off its card
+        (another card's `renamed_from` names it), naming the item it is now."""
+        if (moved := self.renames.get(item_id)) is not None:
+            raise CardNotFound(
+                f"no study item {item_id!r}: it is {moved!r} now (that card's `renamed_from` "
+                "names it), and its reviews are that item's"
+            )
 
     def select(
         self,

@@ -141,7 +141,7 @@ def _check_identity(data: dict, path: Path) -> list[str]:
             f"typo, or rename the file to {card_id}.yaml (an id is a card's key for good: never "
             "rename a published card without listing its old id in `renamed_from`)"
         )
-    return problems + _check_renamed_from(data.get("renamed_from"), card_id)
+    return problems + _check_renamed_from(data, card_id)
 
 
 def _is_id(name: str) -> bool:
@@ -149,31 +149,40 @@ def _is_id(name: str) -> bool:
     return len(name) <= MAX_ID_LENGTH and bool(ID_PATTERN.match(name))
 
 
-def _check_renamed_from(earlier: Any, card_id: str) -> list[str]:
-    """What is wrong with the ids of `renamed_from` (a list of texts: `_check_value` says
-    what else it is), each at its entry: one that is no id could name no card a learner
-    studied, and the card's own id, or one id twice, says nothing. What only the whole
-    content can tell (an old id that is still a card's, or that two cards claim) is lint's."""
+def _check_renamed_from(data: dict, card_id: str) -> list[str]:
+    """What is wrong with the entries of `renamed_from` (a list of texts: `_check_value` says
+    what else it is), each at its entry: one that names no study item could carry no learner's
+    history (`renamed_from.entry_problem`: an item entry's form), and the card's own id, or one
+    old id twice, says nothing. What only the whole content can tell (an old id that is still a
+    card's, or an item still its card's, or one that two cards claim) is lint's."""
+    from .renamed_from import entry_problem, moved_to
+
+    earlier = data.get("renamed_from")
     if not isinstance(earlier, list):
         return []
+    prompt = data.get("prompt")
+    deletions = None
+    if data.get("kind") == Kind.CLOZE:
+        from .cloze import numbers
+
+        deletions = numbers(prompt) if isinstance(prompt, str) else []
     problems = []
-    for number, old in enumerate(earlier, 1):
-        if not isinstance(old, str):
+    olds: list[str] = []
+    for number, entry in enumerate(earlier, 1):
+        if not isinstance(entry, str):
             continue
         at = f"field 'renamed_from': entry {number} "
-        if len(old) > MAX_ID_LENGTH or not ID_PATTERN.match(old):
-            problems.append(
-                f"{at}is {old[: MAX_ID_LENGTH + 10]!r}, which is not an id (kebab-case, at "
-                f"most {MAX_ID_LENGTH} characters): write the id the card had before, as its "
-                "`id:` line gave it"
-            )
+        old = moved_to(card_id, entry)[0]
+        if (problem := entry_problem(entry, card_id, deletions)) is not None:
+            problems.append(at + problem)
         elif old == card_id:
             problems.append(
                 f"{at}is the card's own id {old!r}: list only the ids it had before (or remove "
                 "the field)"
             )
-        elif old in earlier[: number - 1]:
+        elif old in olds:
             problems.append(f"{at}names {old!r} a second time: remove it")
+        olds.append(old)
     return problems
 
 

@@ -23,6 +23,7 @@ from .fields import (
     Kind,
     Type,
 )
+from .renamed_from import ENTRY_PATTERN
 from .topics import topics
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -71,8 +72,11 @@ def _property(spec: Field) -> dict[str, Any]:
     elif spec.type is Type.LIST:
         shape = {"type": "array", "items": {"type": "string", "pattern": NON_BLANK}}
     elif spec.type is Type.IDS:
-        identifier = {"type": "string", "pattern": ID_PATTERN.pattern, "maxLength": MAX_ID_LENGTH}
-        shape = {"type": "array", "items": identifier, "uniqueItems": True}
+        shape = {
+            "type": "array",
+            "items": {"type": "string", "pattern": ENTRY_PATTERN},
+            "uniqueItems": True,
+        }
     elif spec.type is Type.REF:
         shape = {"type": "string", "pattern": REFERENCE_PATTERN.pattern}
     else:

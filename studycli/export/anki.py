@@ -33,6 +33,7 @@ import genanki
 from markdown_it import MarkdownIt
 
 from studycli.content.card import Card, Kind
+from studycli.content.renamed_from import card_entries
 from studycli.content.source import card_starter, module_path
 from studycli.errors import StudyError
 from studycli.paths import replacing
@@ -257,8 +258,11 @@ def first_id(card: Card) -> str:
     """The id a card's note was first exported under, which its GUID keeps: the oldest of the
     ids it had before (`renamed_from`), else its id. Anki updates the note whose GUID a note of
     the package has (genanki: "the new note will overwrite the old one"); a GUID of the new id
-    made a second note, the old one left with its reviews."""
-    return card.renamed_from[0] if card.renamed_from else card.id
+    made a second note, the old one left with its reviews. An entry of one study item (a
+    cloze deletion split off, `renamed_from.card_entries`) names no note of this card: Anki
+    keeps that deletion's reviews with the old card's note."""
+    ids = card_entries(card.renamed_from)
+    return ids[0] if ids else card.id
 
 
 class Built(Record):

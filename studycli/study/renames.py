@@ -1,9 +1,11 @@
 """A card its author renamed keeps every learner's history (`renamed_from:` in its file).
 
-The content says which ids its cards had before (`Content.renames`: old card id -> new). When a
-command opens the review database with that content, what the store still holds under an old
-id (a card's reviews, state, suspension and burial; a cloze card's deletion by deletion,
-`old#c2` -> `new#c2`) moves onto the new id, in one transaction: a crash leaves the database as
+The content says which ids its cards had before (`Content.renames`: old card id -> new), and
+which study items moved on their own (a cloze deletion split off into a card of its own or
+into another cloze card's deletion: `old#c2` -> `new` or `new#c1`). When a command opens the
+review database with that content, what the store still holds under an old id (a card's
+reviews, state, suspension and burial; a cloze card's deletion by deletion, `old#c2` ->
+`new#c2`) moves onto the new id, in one transaction: a crash leaves the database as
 it was. Each move is recorded (migration 0009): the one change the append-only log allows a
 review. The state and the reviews' schedule of a card whose reviews moved are then replayed
 from its history under the new id, as an import replays a card it merged reviews into
@@ -33,9 +35,9 @@ from .store import Store
 def carry(
     store: Store, renames: Mapping[str, str], settings: Settings, now: datetime | None = None
 ) -> list[tuple[str, str]]:
-    """Move onto its new id whatever `store` holds under an old card id of `renames` (old ->
-    new), at the command's time `now` (default: the clock's), and replay the histories
-    moved; returns the moves made, (old study item id, new),
+    """Move onto its new id whatever `store` holds under an old id of `renames` (old -> new: a
+    card's, or one study item's, `renamed_id`), at the command's time `now` (default: the
+    clock's), and replay the histories moved; returns the moves made, (old study item id, new),
     none where there was nothing to move (or the database is read-only and too large to copy:
     then nothing moves, and the old ids keep their history, as before the rename).
 
@@ -58,22 +60,27 @@ def carry(
 
 
 def renamed_id(study_id: str, renames: Mapping[str, str]) -> str:
-    """The id of `study_id` now: under its card's new id where the card was renamed
-    (`renames`: old card id -> new), a cloze deletion's by its number (`old#c2` -> `new#c2`);
-    else `study_id` as it is. How a review log written before the rename is read (an
-    import, a fit to the file)."""
+    """The id of `study_id` now (`renames`: old id -> new, `Content.renames`): the item it
+    moved to where an entry names it (a cloze deletion split off, `old#c2` -> `new` or
+    `new#c1`); else under its card's new id where the card was renamed, a cloze deletion's by
+    its number (`old#c2` -> `new#c2`), and on where that deletion was split off since; else
+    `study_id` as it is. How a review log written before the rename is read (an import, a fit
+    to the file), and where `carry` moves what the store holds."""
+    new = renames.get(study_id)
+    if new is not None:
+        return new
     card, separator, number = study_id.partition(SEPARATOR)
-    new = renames.get(card)
-    return study_id if new is None else new + separator + number
+    new = renames.get(card) if separator else None
+    if new is None or SEPARATOR in new:  # (no rename; or a card's id taken by one deletion)
+        return study_id
+    return renames.get(new + separator + number, new + separator + number)
 
 
 def _moves(store: Store, renames: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(old study item id, new) of every item the store holds of a renamed card's old id."""
-    return [
-        (item, new + item[len(old) :])
-        for old, new in sorted(renames.items())
-        for item in sorted(store.held_items(old))
-    ]
+    """(old study item id, new) of every item the store holds of an old id of `renames`: a
+    renamed card's items, or an item moved by itself."""
+    held = {item for old in sorted(renames) for item in store.held_items(old)}
+    return [(item, new) for item in sorted(held) if (new := renamed_id(item, renames)) != item]
 
 
 def note(moves: list[tuple[str, str]], written: bool) -> str:
@@ -82,7 +89,10 @@ def note(moves: list[tuple[str, str]], written: bool) -> str:
     shown = ", ".join(f"{old} -> {new}" for old, new in moves[:MOVES_SHOWN])
     if len(moves) > MOVES_SHOWN:
         shown += f" and {len(moves) - MOVES_SHOWN} more"
-    said = f"renamed cards (`renamed_from`): their history is now under their new ids: {shown}"
+    said = (
+        "renamed cards and split ones (`renamed_from`): their history is now under their new "
+        f"ids: {shown}"
+    )
     if not written:
         said += " (in this command only: the database is read-only, and is left as it is)"
     return said
