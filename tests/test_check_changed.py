@@ -848,3 +848,108 @@ def test_a_removed_cards_text_under_its_new_id_is_a_rename_not_a_move(cli, repo,
     assert moves(repo) == []
     result = cli("--content", repo, "check", "--changed")
     assert result.exit_code == 0, result.output
+
+
+def _split_off(repo: Path, number: int, card_id: str, entry: str, cloze_card: bool) -> Path:
+    """Deletion `number` of the published poisson-cloze taken out of it, into the new card
+    `card_id`, which lists `entry` in its `renamed_from` (a cloze card, or a plain one)."""
+    path = repo / "cards" / "numbers" / "poisson-cloze.yaml"
+    texts = {1: "{{c1::λ}}", 2: "{{c2::also λ::a parameter}}", 3: "{{c3::non-negative integers}}"}
+    edit(path, texts[number], "that")
+    prompt = "Its fact is {{c1::that}}." if cloze_card else "Its fact?\nanswer: That."
+    new = repo / "cards" / "numbers" / f"{card_id}.yaml"
+    new.write_text(
+        f"id: {card_id}\nkind: {'cloze' if cloze_card else 'concept'}\ntopic: poisson\n"
+        f"title: Poisson, one fact\nrenamed_from: ['{entry}']\nprompt: {prompt}\n",
+        encoding="utf-8",
+    )
+    return new
+
+
+def test_a_deletion_split_off_with_renamed_from_passes_with_a_note(cli, repo, cloze):
+    """c2 of a published cloze card moved into a card of its own, its entry naming the
+    deletion: no deletion is left behind (none "removed"), and the note says where it went."""
+    _split_off(repo, 2, "poisson-variance", "poisson-cloze#c2", cloze_card=False)
+    found = changed_cards(load_content(repo))
+    assert renumbering(repo) == [] and found.renamed == ()
+    assert [(r.old, r.new) for r in found.carried] == [("poisson-cloze#c2", "poisson-variance")]
+    assert "removed" not in found.note
+    assert found.note.endswith(
+        "card(s) renamed with `renamed_from`, their learners' histories carried over: "
+        "poisson-cloze#c2 -> poisson-variance"
+    )
+    assert cli("--content", repo, "lint").exit_code == 0
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_cloze_card_split_whole_into_others_is_no_removal_nor_rename(cli, repo, cloze):
+    for number in (1, 2, 3):
+        _split_off(repo, number, f"poisson-fact-{number}", f"poisson-cloze#c{number} -> c1", True)
+    cloze.unlink()
+    found = changed_cards(load_content(repo))
+    assert found.renamed == () and "removed" not in found.note, found.note
+    assert sorted((r.old, r.new) for r in found.carried) == [
+        (f"poisson-cloze#c{n}", f"poisson-fact-{n}#c1") for n in (1, 2, 3)
+    ]
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+    # one deletion's entry forgotten: the card gone is taken for renamed to the new card most
+    # like it, without `renamed_from` (that deletion's reviews would stay behind)
+    edit(
+        repo / "cards" / "numbers" / "poisson-fact-3.yaml",
+        "renamed_from: ['poisson-cloze#c3 -> c1']\n",
+        "",
+    )
+    found = changed_cards(load_content(repo))
+    assert [(r.old, r.new) for r in found.renamed] == [("poisson-cloze", "poisson-fact-3")]
+    assert cli("--content", repo, "check", "--changed").exit_code == 1
+
+
+def test_a_split_off_deletion_no_card_lists_any_more_fails_the_check(cli, repo, cloze):
+    """The split published, then its entry dropped: a learner who has not studied since still
+    holds that deletion's reviews under its old item, which would stay behind."""
+    new = _split_off(repo, 2, "poisson-variance", "poisson-cloze#c2", cloze_card=False)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "c2 split off")
+    git(repo, "branch", "-q", "-f", "main")
+    edit(new, "renamed_from: ['poisson-cloze#c2']\n", "")
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1, result.output
+    assert (
+        "old ids no card lists in `renamed_from` any more: poisson-cloze#c2 (listed by "
+        "poisson-variance)" in said
+    )
+
+
+def test_a_plain_card_moved_onto_a_cloze_cards_deletion_passes_with_a_note(cli, repo):
+    bias = repo / "cards" / "basics" / "bias-concept.yaml"
+    bias.unlink()
+    edit(repo / "cards" / "numbers" / "poisson-concept.yaml", "requires: [bias-concept]\n", "")
+    (repo / "cards" / "basics" / "neuron-parts.yaml").write_text(
+        "id: neuron-parts\nkind: cloze\ntopic: bias\ntitle: A neuron's parts\n"
+        "renamed_from: ['bias-concept -> c1']\n"
+        "prompt: Without {{c1::a bias}}, w·x can only express boundaries through the origin.\n",
+        encoding="utf-8",
+    )
+    found = changed_cards(load_content(repo))
+    assert found.renamed == () and "removed" not in found.note
+    assert [(r.old, r.new) for r in found.carried] == [("bias-concept", "neuron-parts#c1")]
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+
+
+def test_an_item_entry_before_the_cards_first_id_is_no_reordering(cli, repo):
+    """An Anki note is keyed by the first whole-card id listed: an entry of one deletion,
+    which keys no note, may stand before it."""
+    git(repo, "checkout", "-q", "main")
+    _renamed(repo, "bias-concept", "neuron-bias", "bias-concept")
+    git(repo, "commit", "-q", "-am", "the first rename, published")
+    git(repo, "checkout", "-q", "-B", "feature", "main")
+    path = repo / "cards" / "basics" / "neuron-bias.yaml"
+    edit(path, "renamed_from: [bias-concept]", "renamed_from: ['bias-facts#c2', bias-concept]")
+    assert "neuron-bias" in load_content(repo).cards
+    assert changed_cards(load_content(repo)).reordered == ()
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output

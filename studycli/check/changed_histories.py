@@ -26,9 +26,10 @@ import re
 from pathlib import Path
 
 from studycli.content.card import Card, Kind
-from studycli.content.cloze import deletions
+from studycli.content.cloze import deletions, split_study_id, study_id
 from studycli.content.cloze import numbers as numbers_of  # (a local is named numbers)
 from studycli.content.loader import Content
+from studycli.content.renamed_from import card_entries, moved_to
 from studycli.records import Record
 
 from .changed_git import _texts_at
@@ -131,12 +132,19 @@ def _histories(
             now[_id_of(path, text)] = (path, text)
     kept = {i for i, card in content.cards.items() if card.path.resolve() not in paths}
     renames = content.renames
-    carried = tuple(
-        Renamed(old, renames[old], content.cards[renames[old]].path)
+    split = _split_off(then, content)
+    carried = tuple(  # (a plain card's id may be a cloze card's deletion now: `new#c1`)
+        Renamed(old, renames[old], content.cards[split_study_id(renames[old])[0]].path)
         for old in sorted(was.keys() - now.keys() - kept)
         if old in renames
-    )
-    gone = sorted(was.keys() - now.keys() - kept - renames.keys())
+    ) + tuple(split.values())
+    split_whole = {  # a cloze card gone, every deletion of it taken over by another card
+        card_id
+        for card_id, card in then.items()
+        if card is not None and card.kind == Kind.CLOZE and card_id not in content.cards
+        and all(study_id(card_id, n) in split for n in numbers_of(card.prompt))
+    }  # fmt: skip
+    gone = sorted(was.keys() - now.keys() - kept - renames.keys() - split_whole)
     added = {i: now[i] for i in now.keys() - was.keys() - kept}
     paired = {old: _most_like(old, was[old], added) for old in gone} if added else {}
     # a new card is one old card renamed at most: the one most like it (two cards of a topic
@@ -155,7 +163,7 @@ def _histories(
     renumbered, rekinded = [], []
     # each card there at the base and now, under its id, or the id it was renamed to
     pairs = [(card_id, card_id) for card_id in sorted(was.keys() & now.keys())]
-    pairs += [(r.old, r.new) for r in carried if r.new in now]
+    pairs += [(r.old, r.new) for r in carried if r.new in now and r.old in then]
     for old_id, card_id in pairs:
         card, before_card = content.cards.get(card_id), then[old_id]
         before, kind_before = (
@@ -168,6 +176,7 @@ def _histories(
         if card is None or card.kind != Kind.CLOZE or before is None or kind_before != cloze:
             continue
         moved, removed = _renumbering(before, card.prompt)
+        removed = tuple(n for n in removed if study_id(old_id, n) not in split)
         if moved or removed:
             renumbered.append(Renumbered(card_id, card.path, moved, removed))
     gapped = []
@@ -194,6 +203,23 @@ def _histories(
     )
 
 
+def _split_off(was: dict[str, Card | None], content: Content) -> dict[str, Renamed]:
+    """The deletions of the cloze cards at the base (`was`: the cards of the changed card
+    files then, by id) that a card now takes over by itself (`old#c2` in its `renamed_from`),
+    by their study item id: their learners' histories follow them (`study.renames`)."""
+    renames = content.renames
+    split = {}
+    for card_id, card in sorted(was.items()):
+        if card is None or card.kind != Kind.CLOZE:
+            continue
+        for number in numbers_of(card.prompt):
+            item = study_id(card_id, number)
+            new = renames.get(item)
+            if new is not None and (owner := split_study_id(new)[0]) in content.cards:
+                split[item] = Renamed(item, new, content.cards[owner].path)
+    return split
+
+
 def _forgotten(was: dict[str, Card | None], content: Content) -> tuple[Forgotten, ...]:
     """The ids in the `renamed_from` of the cards at the base (`was`: the cards of the changed
     card files then, by id) that no card now lists nor has, where the card's history goes on
@@ -208,10 +234,18 @@ def _forgotten(was: dict[str, Card | None], content: Content) -> tuple[Forgotten
             continue
         forgotten += [
             Forgotten(old, card_id, now, content.cards[now].path)
-            for old in card.renamed_from
-            if old not in content.renames and old not in content.cards
+            for old in (moved_to(card_id, entry)[0] for entry in card.renamed_from)
+            if old not in content.renames and not _is_item(old, content)
         ]
     return tuple(forgotten)
+
+
+def _is_item(item_id: str, content: Content) -> bool:
+    """Whether `item_id` is a card's id of the content, or one of its cloze deletions'."""
+    card_id, number = split_study_id(item_id)
+    if number is None:
+        return item_id in content.cards
+    return card_id in content.cards and number in content.deletions(card_id)
 
 
 def _reordered(
@@ -229,9 +263,10 @@ def _reordered(
         now = card_id if card_id in content.cards else content.renames.get(card_id)
         if now is None or now not in content.cards or (now != card_id and now in at_base):
             continue
-        first = card.renamed_from[0] if card.renamed_from else card_id
+        ids = card_entries(card.renamed_from)  # (an entry of one item keys no note)
+        first = ids[0] if ids else card_id
         listed = content.cards[now].renamed_from
-        if first in listed[1:]:
+        if first in card_entries(listed)[1:]:
             found.append(Reordered(first, now, listed, content.cards[now].path))
     return tuple(found)
 
