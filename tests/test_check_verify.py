@@ -1673,3 +1673,40 @@ def test_a_solution_module_that_prints_as_it_is_imported_fails_its_card_and_not_
     assert "\x1b" not in out + err and "debug at import" not in out + err, (out, err)
     assert result.status == "fail", result.message
     assert "the reference's check printed 1 line(s)" in result.message, result.message
+
+
+# A solution module that starts a process at its top and leaves it running (`{marker}`: how
+# the test finds it): one quiet, one that prints at once, one that prints once loaded
+LEAVES_A_PROCESS = (
+    'subprocess.Popen(["sleep", "{marker}"])',
+    'subprocess.Popen(["sh", "-c", "echo process says hi; exec sleep {marker}"])',
+    'subprocess.Popen(["sh", "-c", "sleep 0.3; echo process says bye; exec sleep {marker}"])',
+)
+
+
+@pytest.mark.parametrize("start", LEAVES_A_PROCESS)
+def test_a_solution_module_that_leaves_a_process_running_fails_its_card_saying_so(
+    content_copy, capfd, start
+):
+    """A process that a solution module started at its top inherited the pipe the worker
+    loads it with (its output set aside): left running, the card passed or failed from one run
+    to the next as its first line came before the load ended or after (the module taken for
+    one that prints, or for a quiet one), and it ran on in the worker. It is killed, and the
+    card's checks say what it left, in the same words at each run."""
+    from .check_support import gone_within, marker
+
+    argument = marker()
+    arith = content_copy / "solutions" / "arith.py"
+    source = "import subprocess\n" + start.format(marker=argument) + "\n"
+    arith.write_text(source + arith.read_text())
+    content = load_content(content_copy)
+    try:
+        [result] = run_checks([content.get("add-one")], content, jobs=1, timeout=20)
+        assert gone_within(argument, 1.0) == []  # (a kill takes a moment to land)
+    finally:
+        gone_within(argument, 0)
+    out, err = capfd.readouterr()
+    assert "process says" not in out + err, (out, err)
+    assert result.status == "error", result.message
+    assert result.message.startswith("importing solutions/arith.py left "), result.message
+    assert f"sleep {argument}" in result.message, result.message

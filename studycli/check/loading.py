@@ -27,6 +27,8 @@ def _load_file(path: Path, name: str):
 
     info = path.stat()
     stamp = (str(path), info.st_mtime_ns, info.st_size)
+    if (refused := REFUSED.get(name)) is not None and refused[0] == stamp:
+        raise SolutionImportError(refused[1])
     module = sys.modules.get(name)
     if module is not None and getattr(module, "__studycli_stamp__", None) == stamp:
         return module
@@ -58,6 +60,30 @@ def _load_file(path: Path, name: str):
 
 
 IMPORT_FAILED = "importing "  # how a SolutionImportError's message starts
+
+# Solution modules (by their names in sys.modules) whose import, as a worker prepared, left
+# processes running (`zygote._prepare`, which killed them): the stamp of the file so loaded,
+# and what each of their checks says instead of loading it again (a file changed since loads)
+REFUSED: dict[str, tuple[tuple, str]] = {}
+
+
+def refuse(module: Any, left: list[str]) -> None:
+    """Have the checks of `module`, whose import left the processes of commands `left` running
+    (killed), fail saying so, rather than load it. Such a process had the worker's output (the
+    command's) as its own, or a check's, where its lines came or not as the race went: the
+    card passed or failed from one run to the next."""
+    import sys
+
+    del sys.modules[module.__name__]
+    path = Path(module.__file__)
+    shown = ", ".join(left[:3]) + (f" and {len(left) - 3:,} more" if len(left) > 3 else "")
+    count = f"{len(left):,} process{'es' if len(left) != 1 else ''}"
+    REFUSED[module.__name__] = (
+        module.__studycli_stamp__,
+        f"{IMPORT_FAILED}{path.parent.name}/{path.name} left {count} running that it started "
+        f"({shown}): a solution module's top level must not leave processes behind; start "
+        "them in a function, and wait for them there",
+    )
 
 
 class SolutionImportError(ImportError):

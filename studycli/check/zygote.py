@@ -23,15 +23,15 @@ command's handle on a worker is `worker`; the messages between the two are `prot
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, NoReturn
 
+from .output_aside import output_aside
 from .protocol import read_message, write_message
 
 WORKER_CONTEXT_LIMIT = 60.0  # seconds a device worker waits for the driver to make its context
@@ -138,7 +138,7 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
         _without_cuda()
     if config["device"] == "cuda":
         # (before the solution modules: each is loaded with the process's fds 1 and 2 in a
-        # pipe of its own, `_output_aside`, and what the driver wrote from the context's
+        # pipe of its own, `output_aside`, and what the driver wrote from the context's
         # thread meanwhile was lost there, the quiet module taken for one that prints)
         if context is not None:
             context.join(WORKER_CONTEXT_LIMIT)
@@ -153,11 +153,14 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
         with contextlib.suppress(Exception, SystemExit):  # a broken module: its checks say so
             if not torch and _names_torch(folder, name):
                 continue  # a torchless zygote loads only the modules that never name torch
-            # (the timer inside: going off as `_output_aside` put the output back, it left
+            # (the timer inside: going off as `output_aside` put the output back, it left
             # fd 2 in the module's pipe and two descriptors open for the worker's life)
-            with _output_aside() as wrote, _at_most(SOLUTION_LOAD_LIMIT):
+            with output_aside() as aside, _at_most(SOLUTION_LOAD_LIMIT):
                 module = loading._load_solution(folder, name)
-            if wrote():  # left for each check to import, where its output is kept
+            if aside.left:  # (killed) each of its checks says so, where it would load it
+                loading.refuse(module, aside.left)
+                continue
+            if aside.written:  # left for each check to import, where its output is kept
                 del sys.modules[module.__name__]
                 PRINTS_AT_IMPORT.add(module.__name__)
                 continue
@@ -215,57 +218,6 @@ def _at_most(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-
-
-@contextlib.contextmanager
-def _output_aside() -> Iterator[Callable[[], bool]]:
-    """The worker's output (sys.stdout and sys.stderr, and fds 1 and 2) into a pipe of its own
-    while it lasts; yields what says, after it, whether anything was written there. The
-    worker's output is the command's: a solution module that printed at its top level wrote
-    to the author's terminal, escape sequences raw, and passed `check`, its line being in no
-    check's output (each learner's failed check showed it as their answer's).
-
-    The pipe does not block, and the streams put in sys.stdout and sys.stderr hold nothing
-    back (unbuffered, onto fds 1 and 2): what a full pipe refuses is dropped, never written
-    to the worker's output later. They are left open after, writing to fds 1 and 2 as they
-    are then: a module may keep one (`logging.basicConfig()` at its top keeps sys.stderr),
-    and one closed after its load failed each later log line ("I/O operation on closed
-    file"), in every check."""
-    saved = sys.stdout, sys.stderr
-    with contextlib.suppress(OSError, ValueError, AttributeError):  # (written before: not its)
-        saved[0].flush()
-        saved[1].flush()
-    reader, writer = os.pipe()
-    os.set_blocking(reader, False)
-    os.set_blocking(writer, False)
-    fds = os.dup(1), os.dup(2)
-    os.dup2(writer, 1)
-    os.dup2(writer, 2)
-    os.close(writer)
-    sys.stdout, sys.stderr = (_unbuffered(fd) for fd in (1, 2))
-    wrote = [False]
-    try:
-        yield lambda: wrote[0]
-    finally:
-        sys.stdout, sys.stderr = saved
-        # What the module printed to the worker's own streams (print(file=sys.__stdout__)),
-        # held back in their buffers, into the pipe: else it was the worker's output's
-        for stream in (*saved, sys.__stdout__, sys.__stderr__):
-            with contextlib.suppress(OSError, ValueError, AttributeError):
-                stream.flush()  # type: ignore[union-attr]  # (None: AttributeError)
-        for fd, was in zip((1, 2), fds, strict=True):
-            os.dup2(was, fd)
-            os.close(was)
-        with contextlib.suppress(BlockingIOError):  # (empty, and a child of it holds it open)
-            wrote[0] = os.read(reader, 1) != b""
-        os.close(reader)
-
-
-def _unbuffered(fd: int) -> io.TextIOWrapper:
-    """A text stream onto `fd` that holds nothing back, nor closes it: each write goes to the
-    file at once, and what the file refuses (a full pipe that does not block) is dropped."""
-    raw = io.FileIO(fd, "w", closefd=False)
-    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", write_through=True)
 
 
 def _names_torch(folder: str, module: str) -> bool:

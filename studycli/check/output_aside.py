@@ -1,0 +1,179 @@
+"""A process's output set aside while code is loaded in it (`output_aside`): fds 1 and 2 (and
+sys.stdout and sys.stderr) into a pipe of its own; after, what was written there
+(`Aside.written`), and the processes the code started that still held that pipe (`Aside.left`),
+killed. A worker's output is the command's: a solution module that printed at its top level
+wrote to the author's terminal, escape sequences raw, and passed `check`, its line being in no
+check's output (each learner's failed check showed it as their answer's).
+
+`zygote._prepare` loads the solution modules so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Aside:
+    """What the code loaded under `output_aside` left, filled in as it ends."""
+
+    written: bytes = b""  # what it wrote (as much as the pipe held: what it refused is dropped)
+    left: list[str] = field(default_factory=list)  # the commands of the processes it left: killed
+
+
+@contextlib.contextmanager
+def output_aside(streams: bool = True) -> Iterator[Aside]:
+    """Fds 1 and 2 (with `streams`, sys.stdout and sys.stderr too) into a pipe of their own
+    while it lasts; yields the `Aside` that says, after it, what was written there and which
+    processes started meanwhile still held the pipe (killed, with what they started).
+
+    The pipe does not block, and the streams put in sys.stdout and sys.stderr hold nothing
+    back (unbuffered, onto fds 1 and 2): what a full pipe refuses is dropped, never written
+    to the worker's output later. They are left open after, writing to fds 1 and 2 as they
+    are then: a module may keep one (`logging.basicConfig()` at its top keeps sys.stderr),
+    and one closed after its load failed each later log line ("I/O operation on closed
+    file"), in every check.
+
+    A process the code started (`subprocess.Popen` at a module's top) inherits the pipe as its
+    output: left running, its lines went into the pipe as the module loaded or after (a quiet
+    module taken for one that prints, or the other way round, as the race went), and it ran on
+    in the worker (a device worker's, for the worker's life and after)."""
+    saved = sys.stdout, sys.stderr
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # (written before: not its)
+        saved[0].flush()
+        saved[1].flush()
+    reader, writer = os.pipe()
+    os.set_blocking(reader, False)
+    os.set_blocking(writer, False)
+    fds = os.dup(1), os.dup(2)
+    os.dup2(writer, 1)
+    os.dup2(writer, 2)
+    os.close(writer)
+    if streams:
+        sys.stdout, sys.stderr = (_unbuffered(fd) for fd in (1, 2))
+    aside = Aside()
+    try:
+        yield aside
+    finally:
+        if streams:
+            sys.stdout, sys.stderr = saved
+        # What the module printed to the worker's own streams (print(file=sys.__stdout__)),
+        # held back in their buffers, into the pipe: else it was the worker's output's
+        for stream in (*saved, sys.__stdout__, sys.__stderr__):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                stream.flush()  # type: ignore[union-attr]  # (None: AttributeError)
+        for fd, was in zip((1, 2), fds, strict=True):
+            os.dup2(was, fd)
+            os.close(was)
+        aside.written, held = _drain(reader)
+        if held:  # (or this process kept a copy of fd 1 or 2: then no process is found)
+            aside.left = _kill_holders(os.fstat(reader).st_ino)
+        os.close(reader)
+
+
+def _drain(reader: int) -> tuple[bytes, bool]:
+    """What the pipe of `reader` holds, and whether a writer still holds it open."""
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(reader, 1 << 16)
+        except BlockingIOError:  # empty, and a writer still holds it
+            return b"".join(chunks), True
+        if not chunk:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+
+
+def _unbuffered(fd: int) -> io.TextIOWrapper:
+    """A text stream onto `fd` that holds nothing back, nor closes it: each write goes to the
+    file at once, and what the file refuses (a full pipe that does not block) is dropped."""
+    raw = io.FileIO(fd, "w", closefd=False)
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace", write_through=True)
+
+
+HOLDER_ROUNDS = 20  # looks for holders at most: each round kills those found (and their forks)
+
+
+def _kill_holders(inode: int) -> list[str]:
+    """Kill the other processes that hold pipe `inode` open (those that made a process group
+    of their own, with their group), until none does; their command lines. Only processes
+    started while it was set aside have it (its descriptors are this process's alone), and
+    only those are killed: a process of the module's that redirected its output is not found
+    here (a zygote kills it as an orphan, `fork_server._Zygote._sweep`)."""
+    from studycli.check import pid_namespace
+
+    killed: dict[int, str] = {}
+    for _ in range(HOLDER_ROUNDS):
+        holders = [pid for pid in _holding(inode) if pid != pid_namespace.own_host_pid()]
+        if not holders:
+            break
+        for host in holders:
+            if host not in killed and (command := _command(host)):
+                killed[host] = command  # (none: one dying already, killed earlier)
+            pid = pid_namespace.local_pid(host)
+            if pid is None:
+                continue
+            with contextlib.suppress(OSError):
+                if os.getpgid(pid) == pid != os.getpgrp():  # (a group of its own: not ours)
+                    os.killpg(pid, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
+        _reap(holders)
+    return list(killed.values())
+
+
+def _holding(inode: int) -> list[int]:
+    """The processes (/proc's pids) with pipe `inode` among their open files."""
+    target = f"pipe:[{inode}]"
+    found: list[int] = []
+    try:
+        names = os.listdir("/proc")
+    except OSError:  # (no /proc: none found)
+        return found
+    for name in names:
+        if not name.isdigit():
+            continue
+        with contextlib.suppress(OSError):  # (gone, or another user's)
+            for fd in os.listdir(f"/proc/{name}/fd"):
+                with contextlib.suppress(OSError):
+                    if os.readlink(f"/proc/{name}/fd/{fd}") == target:
+                        found.append(int(name))
+                        break
+    return found
+
+
+def _command(pid: int) -> str:
+    """Process `pid`'s command line (/proc's pid), as a shell would show it ("": gone, or
+    exiting)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            words = cmdline.read().rstrip(b"\0").split(b"\0")
+    except OSError:
+        return ""
+    return " ".join(word.decode("utf-8", "replace") for word in words)[:200]
+
+
+def _reap(hosts: list[int]) -> None:
+    """Wait (a second at most) for those of `hosts` killed that are this process's children,
+    so that none is left a zombie in a worker that never reaps (a device worker's)."""
+    import time
+
+    from studycli.check import pid_namespace
+
+    deadline = time.monotonic() + 1.0
+    pids = {pid for host in hosts if (pid := pid_namespace.local_pid(host)) is not None}
+    while pids and time.monotonic() < deadline:
+        for pid in list(pids):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                    continue
+            except ChildProcessError:  # not this process's child, or reaped elsewhere
+                pass
+            pids.discard(pid)
+        if pids:
+            time.sleep(0.005)
