@@ -962,6 +962,86 @@ def test_a_device_worker_frees_the_attempt_a_later_check_loaded_anew(tmp_path):
         worker.close()
 
 
+WRITES_TO_ITS_DESCRIPTORS = (
+    "import os\n"
+    "os.write(1, b'written to fd 1 at import\\n')\n"
+    "os.write(2, b'written to fd 2 at import\\n')\n"
+    "def answer():\n"
+    "    pass\n"
+)
+CHECKS_ANSWER = "def check(impl, device='cpu'):\n    impl()\n"
+
+
+@pytest.mark.parametrize("writer", ["reference", "attempt"])
+def test_a_device_worker_keeps_what_a_module_writes_to_its_descriptors_as_it_loads(
+    tmp_path, capfd, writer
+):
+    """A device worker runs its checks in itself, where only Python's streams were captured: a
+    solution module (one that prints at its top is imported by each check) or a learner's
+    attempt that wrote to fd 1 or 2 at its top (`os.write`, a C extension's printf) wrote to
+    the command's output, and the check's output had nothing (the reference's card passed on
+    CUDA, where the CPU's checks fail it for printing). Each check's output has the lines."""
+    from studycli.check.worker import Worker
+
+    module = WRITES_TO_ITS_DESCRIPTORS if writer == "reference" else "def answer():\n    pass\n"
+    (tmp_path / "writer.py").write_text(module + CHECKS_ANSWER)
+    attempt = tmp_path / "attempt.py"
+    attempt.write_text(WRITES_TO_ITS_DESCRIPTORS)
+    candidate = (
+        Candidate("reference", "answer", "writer")
+        if writer == "reference"
+        else Candidate("file", "answer", path=str(attempt))
+    )
+    folder = str(tmp_path)
+    worker = Worker((), (folder, ("writer",)), fork=False)
+    try:
+        outputs = []
+        for _ in range(2):
+            running = worker.submit(Job(folder, "writer", "check", candidate))
+            assert running.wait(120)  # (the first waits for torch's import)
+            outputs.append(running.result.get("output", ""))
+    finally:
+        worker.close()
+    written = "written to fd 1 at import\nwritten to fd 2 at import\n"
+    assert outputs == [written, written], outputs
+    out, err = capfd.readouterr()
+    assert "at import" not in out + err, (out, err)
+
+
+def test_a_device_worker_kills_a_process_an_attempt_left_running_as_it_loaded(tmp_path, capfd):
+    """A process the learner's attempt started at its top in a device worker (no check of its
+    own there to kill with its session) had the worker's output, the command's, as its own,
+    and ran on after the worker ended. It is killed, and the check's output says so."""
+    from studycli.check.worker import Worker
+
+    from .check_support import gone_within, marker
+
+    argument = marker()
+    (tmp_path / "quiet.py").write_text("def answer():\n    pass\n" + CHECKS_ANSWER)
+    attempt = tmp_path / "attempt.py"
+    attempt.write_text(
+        "import subprocess\n"
+        f"subprocess.Popen(['sh', '-c', 'echo from the process; exec sleep {argument}'])\n"
+        "def answer():\n"
+        "    pass\n"
+    )
+    folder = str(tmp_path)
+    worker = Worker((), (folder, ("quiet",)), fork=False)
+    try:
+        job = Job(folder, "quiet", "check", Candidate("file", "answer", path=str(attempt)))
+        running = worker.submit(job)
+        assert running.wait(120)  # (it waits for torch's import)
+        assert gone_within(argument, 1.0) == []
+    finally:
+        worker.close()
+        gone_within(argument, 0)
+    output = running.result.get("output", "")
+    assert "[studycli killed 1 process left running: " in output, output
+    assert f"sleep {argument}" in output or "sh -c" in output, output
+    out, err = capfd.readouterr()
+    assert "from the process" not in out + err, (out, err)
+
+
 def test_a_device_worker_uses_one_hardware_queue_whatever_the_environment_says(
     solutions, monkeypatch
 ):

@@ -19,7 +19,7 @@ import time
 from contextlib import redirect_stderr, redirect_stdout
 from typing import TYPE_CHECKING, Any, cast
 
-from . import contain, output_tail, timer
+from . import contain, output_aside, output_tail, timer
 from .child_limits import _limit_memory, _set_threads
 from .error_report import (
     UNSAID_FAILURE,
@@ -64,8 +64,8 @@ def _child(job: Job, sender, output=None) -> None:
 
     With `output` (the write end of a pipe) this process becomes a contained check (see
     `contain.enter`): a child of its own, its output from Python or C going into the pipe.
-    Without, it is a device worker running checks one after another: only Python's output is
-    captured, into the result.
+    Without, it is a device worker running checks one after another: Python's output is
+    captured, into the result, and fds 1 and 2 while the modules load (`output_aside.into`).
     """
     if output is not None:
         contain.enter(output, sender.fileno(), job.processes, job.file_size_mb)
@@ -89,11 +89,13 @@ def _child(job: Job, sender, output=None) -> None:
                 if job.own_writes and job.candidate.path:
                     stack.enter_context(noting_own_writes(job.candidate.path, job.own_writes))
                 loading = job.check_module
-                checker = getattr(
-                    _load_solution(job.solutions_dir, job.check_module), job.check_function
-                )
-                loading = job.candidate.module if job.candidate.kind in MODULE_KINDS else ""
-                impl, label = _resolve(job)
+                # (a device worker's: a forked check's fds 1 and 2 are its output pipe)
+                with output_aside.into(captured) if output is None else contextlib.nullcontext():
+                    checker = getattr(
+                        _load_solution(job.solutions_dir, job.check_module), job.check_function
+                    )
+                    loading = job.candidate.module if job.candidate.kind in MODULE_KINDS else ""
+                    impl, label = _resolve(job)
                 loading = ""
                 started = time.monotonic()
                 returned = checker(impl, device=job.device)

@@ -5,7 +5,9 @@ killed. A worker's output is the command's: a solution module that printed at it
 wrote to the author's terminal, escape sequences raw, and passed `check`, its line being in no
 check's output (each learner's failed check showed it as their answer's).
 
-`zygote._prepare` loads the solution modules so.
+`zygote._prepare` loads the solution modules so; a device worker, which runs its checks in
+itself, loads each check's modules and the learner's attempt so too (`into`, from
+`child._child`), where a forked check has its output in a pipe of its own (`contain.enter`).
 """
 
 from __future__ import annotations
@@ -177,3 +179,25 @@ def _reap(hosts: list[int]) -> None:
             pids.discard(pid)
         if pids:
             time.sleep(0.005)
+
+
+@contextlib.contextmanager
+def into(captured: io.StringIO) -> Iterator[None]:
+    """Fds 1 and 2 set aside while it lasts, what was written there then added to `captured`,
+    with a line naming the processes started meanwhile that still held them (killed). A device
+    worker's check loads its modules and the learner's attempt so (`child._child`): it runs in
+    the worker, whose fds 1 and 2 are the command's output, and only Python's streams were
+    captured (`os.write(1, ...)` or a C extension's printf at a module's top went to the
+    terminal, and the card passed where the CPU's zygote fails it for printing)."""
+    aside = Aside()
+    if os.name != "posix":  # (a spawned check's, `pool._Spawned`: no pipe that does not block)
+        yield
+        return
+    try:
+        with output_aside(streams=False) as aside:
+            yield
+    finally:
+        captured.write(aside.written.decode("utf-8", errors="replace"))
+        if aside.left:
+            count = f"{len(aside.left):,} process{'es' if len(aside.left) != 1 else ''}"
+            captured.write(f"[studycli killed {count} left running: {', '.join(aside.left)}]\n")
