@@ -138,6 +138,59 @@ def test_a_wrong_attempt_fails_shows_the_failing_case_and_records_again(cli, att
     assert _history(cli)[0]["rating"] == 1
 
 
+# Many small maps at once: the system's limit on a process's mappings (vm.max_map_count, 65,530
+# by default) refuses them long before the memory cap (1024 MB: 65,530 pages are 256 MB). Kept
+# in a list as the failure is described, they are counted; kept only inside a comprehension,
+# they are gone by then, and the check's peak size says only that either limit may have been met
+MAPS_SMALL_PAGES = (
+    "import mmap\n\n"
+    "def add_one(x):\n"
+    "    kept = []\n"
+    "    for _ in range(1_000_000):\n"
+    "        kept.append(mmap.mmap(-1, 4096))\n"
+    "    return x + 1\n"
+)
+MAPS_SMALL_PAGES_IN_A_COMPREHENSION = (
+    "import mmap\n\n"
+    "def add_one(x):\n"
+    "    kept = [mmap.mmap(-1, 4096) for _ in range(1_000_000)]\n"
+    "    return x + 1\n"
+)
+
+
+@pytest.mark.skipif(not Path("/proc/sys/vm/max_map_count").exists(), reason="Linux's limit")
+@pytest.mark.parametrize(
+    "source, words",
+    [
+        (MAPS_SMALL_PAGES, "Cannot allocate memory (ran out of memory mappings, not memory: "),
+        (
+            MAPS_SMALL_PAGES_IN_A_COMPREHENSION,
+            "Cannot allocate memory (ran out of memory (the limit is 1024 MB), or of memory "
+            "mappings (the system lets a process hold ",
+        ),
+    ],
+    ids=["kept", "in a comprehension"],
+)
+def test_an_attempt_out_of_memory_mappings_is_told_so_not_only_the_memory_cap(
+    cli, attempt, source, words
+):
+    """mmap's ENOMEM comes from the memory cap or from the system's limit on a process's
+    mappings; an attempt that made 65,530 small maps (256 MB) was told it had run out of
+    memory, "the limit is 1024 MB", and looked for what took a gigabyte. It is told which
+    limit it met, or that it may be either, and recorded as a failure, the database whole."""
+    import sqlite3
+
+    from studycli.paths import database_path
+
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", attempt(source))
+    said = " ".join(result.stdout.replace("│", " ").split())
+    assert result.exit_code == 1, result.output
+    assert words in said and "vm.max_map_count" in said, said
+    assert _history(cli)[0]["rating"] == 1
+    with contextlib.closing(sqlite3.connect(database_path())) as database:
+        assert database.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
 # the command a failed solve of the fixture's content says (its --content kept: see below)
 SOLVE = f"studycli --content {FIXTURE_CONTENT.resolve()} solve"
 

@@ -6,12 +6,18 @@ job's.
 
 from __future__ import annotations
 
+# The check's size in kB as it capped it (`_limit_memory`; None: no cap), which says how far
+# it grew before it ran out of memory (`map_count.limit_met`)
+SIZE_AT_CAP_KB: int | None = None
+
 
 def _limit_memory(memory_mb: int) -> None:
     """Cap this process's address space at its size now plus `memory_mb`, the hard limit too:
     under the soft limit alone, code the check ran (or a library it called) could set it to
     the hard one, unlimited, and had no cap. (Only a check's own process is capped: a worker
     that runs checks itself, on a GPU, never is.)"""
+    global SIZE_AT_CAP_KB
+    SIZE_AT_CAP_KB = None
     if not memory_mb:
         return
     try:
@@ -22,6 +28,7 @@ def _limit_memory(memory_mb: int) -> None:
         with open("/proc/self/statm", encoding="ascii") as statm:
             current = int(statm.read().split()[0]) * resource.getpagesize()
         limit = current + memory_mb * 1024 * 1024
+        SIZE_AT_CAP_KB = current // 1024
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)

@@ -14,8 +14,9 @@ import reprlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from . import contain
+from . import child_limits, contain
 from .loading import SolutionImportError
+from .map_count import limit_met
 
 if TYPE_CHECKING:
     from .runner import Job
@@ -132,12 +133,20 @@ def _with_memory_note(message: str, exc: BaseException, job: Job) -> str:
     ", no word of the limit (a reference over it read as a bug of its own)."""
     if not _out_of_memory(exc):
         return message
-    note = "ran out of memory" + (f" (the limit is {job.memory_mb} MB)" if job.memory_mb else "")
+    note = _memory_note(job)
     # on the failing case's line, the first: a hint (`hinted`) follows it on lines of its own
     case, newline, rest = message.partition("\n")
     stripped = case.rstrip()
     case = f"{stripped} {note}" if stripped.endswith(":") else f"{stripped} ({note})"
     return case + newline + rest
+
+
+def _memory_note(job: Job) -> str:
+    """What a check that ran out of memory says of it: the limit it met, the check's memory
+    cap, or the system's on the mappings a process holds (`map_count`; "Cannot allocate
+    memory" from 100,000 small mmaps, under a cap they were far from, read as the cap's)."""
+    memory = "ran out of memory" + (f" (the limit is {job.memory_mb} MB)" if job.memory_mb else "")
+    return limit_met(memory, child_limits.SIZE_AT_CAP_KB)
 
 
 def _out_of_memory(exc: BaseException) -> bool:
