@@ -43,6 +43,21 @@ def recorded_hash(card: Card, contract: str | None) -> str:
     return card.content_hash if contract is None else f"{card.content_hash}{SEPARATOR}{contract}"
 
 
+def seen_hash(recorded: str | None, crammed: str, *, checked: bool) -> str:
+    """What a card's state records of the text the learner saw after a cram rating that
+    recorded `crammed` (`recorded_hash`), the state having recorded `recorded` (its last
+    review's, or an earlier cram's): the text the cram showed, so that an edit it showed is
+    no longer flagged; and a coding card's contract (starter, checker) only where the attempt
+    was `checked`, run against the checker as it is now (the cram recorded one). Rated
+    without a check, the learner saw neither the starter nor the checker: a change to them
+    stays flagged until a check or a review. Every replay of the log applies this too
+    (`replay.CardReplay.crammed`), from the hashes the log holds: no rating is added."""
+    text, *contract = crammed.split(SEPARATOR)
+    if not (checked and contract):
+        _, *contract = (recorded or "").split(SEPARATOR)
+    return SEPARATOR.join([text, *contract])
+
+
 def edited_parts(recorded: str, card: Card, contract: Callable[[], str | None]) -> tuple[str, ...]:
     """Which of `PARTS` of `card` changed since a review that recorded `recorded`
     (`recorded_hash`); none where nothing did. `contract` gives the card's contract now

@@ -7,7 +7,9 @@ from the decks in turn or deck by deck as `review` takes them (`new_order`). New
 last because a cram session is for what was learned: a new item has no memory to refresh,
 and it is introduced properly by `studycli review`. Suspended items are left out.
 An item rated Again comes back at the end of the session; any other rating ends it for the
-session. Cram ratings are logged (method `cram`) and never replayed into the schedule.
+session. Cram ratings are logged (method `cram`) and never replayed into the schedule; a
+studied item records the text a cram rating showed, so that an edit it showed is flagged no
+more (a coding card's starter and checker only where its attempt was checked: `rating.cram`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from . import scheduler as sched
 from .import_workers import _workers, forking_helpers, helper_of
 from .rating import scheduler_from_json
 from .replay import CardReplay, recompute_until
-from .review_records import CardState
+from .review_records import CRAMMED_CHECKED, CardState
 from .settings import Settings
 from .store import Store
 from .store_import import staged_reviews
@@ -182,7 +182,9 @@ def _replay(
             queue = _NEW if replay.fsrs is None else _QUEUES[replay.fsrs.state]
             if entry[1] == 0:
                 moment, _, rating, scheduler_id, logged_hash, review_id, cram = entry
-                if not cram:  # (a cram rating leaves the schedule as it was: its state)
+                if cram:  # (it leaves the schedule as it was: its state; the text it showed)
+                    replay.crammed(logged_hash, checked=cram == CRAMMED_CHECKED)
+                else:
                     replay.apply(
                         rating, parse_time(moment), scheduler_from_json(schedulers[scheduler_id]),
                         logged_hash,

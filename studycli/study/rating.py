@@ -3,9 +3,10 @@
 What turns (state before, rating, time) into the state after is `replay.CardReplay.apply`;
 a live rating (`advance`) and a replay of the log (`rebuild`) both go through it, so a rebuild
 gives the live state. The log is replayed in time order (ties by id), so a history merged from
-another machine replays right; cram ratings and undone ones are not part of it. New parameters
-saved recompute every card's memory state (`recompute_memory` in api.py), logged so that a
-replay does the same at the same point.
+another machine replays right; undone ratings are not part of it, nor is a cram rating, but
+for the text it showed (`CardReplay.crammed`). New parameters saved recompute every card's
+memory state (`recompute_memory` in api.py), logged so that a replay does the same at the
+same point.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from studycli.errors import ClockBehind, HistoryMoved, RatedElsewhere, StateChan
 from . import scheduler as sched
 from .clock_skew import CLOCK_SKEW, MICROSECOND, SKEW_SAID, shown, spoken
 from .replay import CardReplay, Recompute, recompute_until
-from .review_records import CardState, Review, ReviewMethod
+from .review_records import CRAMMED_CHECKED, CardState, Review, ReviewMethod
 from .settings import Settings
 from .store import Store
 from .times import parse_time
@@ -236,8 +237,11 @@ def cram(
     content_hash: str | None = None,
 ) -> Review:
     """Log a cram rating of `card` at `now`: recorded with the method `cram`, the card's
-    schedule untouched (as Anki's filtered decks without rescheduling). A replay skips it.
-    `content_hash`: as `rate`'s.
+    schedule untouched (as Anki's filtered decks without rescheduling). A studied card records
+    the text the cram showed as seen (`CardReplay.crammed`: a coding card's contract only
+    where `check_status` says its attempt was checked), so that an edit it showed is flagged
+    no more; a replay does the same from the log, and skips it otherwise. `content_hash`: as
+    `rate`'s.
 
     Returns:
         The recorded review (with its id, for undo).
@@ -247,12 +251,13 @@ def cram(
     # was undone with it (the card put back as it was before that rating too)
     with store.transaction():
         before = store.state(card.id)
+        made_on = card.content_hash if content_hash is None else content_hash
         entry = Review(
             card_id=card.id,
             rating=int(rating),
             reviewed_at=now,
             method=ReviewMethod.CRAM,
-            content_hash=card.content_hash if content_hash is None else content_hash,
+            content_hash=made_on,
             queue=sched.queue_name(fsrs_card(before)),
             scheduler=sched.make_scheduler(settings).to_json(),
             state_after=(before.fsrs if before is not None else None) or "",
@@ -260,7 +265,20 @@ def cram(
             duration_ms=duration_ms,
             check_status=check_status,
         )
-        return store.record(entry, None)
+        logged = store.latest_logged(card.id)
+        review = store.record(entry, None)
+        if logged is not None and logged > now:  # a review of the card timed later (a clock
+            # set back since, an import): the replay puts this rating before it, which it is
+            # not here; so the card's log is replayed, as a rename's is
+            from .import_replay import replay_logged
+
+            replay_logged(store, [card.id], settings)
+        elif before is not None and before.fsrs:
+            replay = CardReplay(before)
+            replay.crammed(made_on, checked=check_status is not None)
+            if replay.content_hash != before.content_hash:
+                store.replace_states([replay.state()])
+        return review
 
 
 def undo(store: Store, review_id: int, now: datetime) -> CardState:
@@ -278,8 +296,9 @@ def preview(
 
 def rebuild(store: Store, *, write: bool = False) -> dict[str, CardState]:
     """Recompute every card's state by replaying the log in time order (ties by id), each
-    review with the scheduler settings it was made with. Undone and cram ratings are skipped.
-    Each recompute of the memory states (new parameters saved) is applied at its time, after
+    review with the scheduler settings it was made with. Undone ratings are skipped; a cram
+    rating moves no schedule, and records the text it showed (`CardReplay.crammed`). Each
+    recompute of the memory states (new parameters saved) is applied at its time, after
     the reviews made before it (`CardReplay.recompute`).
 
     Args:
@@ -314,28 +333,28 @@ def replay_log(store: Store, *, compare: bool = False) -> tuple[dict[str, CardSt
     # cards the store holds no row of, met so far in cram ratings alone: a cram rating leaves
     # a new card as it was, with no row (`cram`), so the replay gives them none either
     crammed_only: set[str] = set()
-    for row in store.logged_schedule() if compare else store.scheduled_log():
-        card_id, rating, reviewed_at, scheduler_id, content_hash = row[:5]
+    # (cram ratings too: each records the text it showed, `CardReplay.crammed`)
+    for row in store.logged_schedule():
+        card_id, rating, reviewed_at, scheduler_id, content_hash, review_id, cram = row[:7]
         moment = parse_time(reviewed_at)
         replay = replays.get(card_id)
         if replay is None:
             replay = replays[card_id] = CardReplay(CardState(card_id=card_id), recomputed=tracked)
-            if compare and row[6]:
+            if cram:
                 crammed_only.add(card_id)
         if tracked:
             done[card_id] = recompute_until(replay, recomputes, done.get(card_id, 0), moment)
-        if not compare:
-            replay.apply(
-                rating, moment, scheduler_from_json(schedulers[scheduler_id]), content_hash
-            )
-            continue
-        review_id, cram, queue, state_after = row[5:]
         replayed_queue = _NEW if replay.fsrs is None else _QUEUES[replay.fsrs.state]
-        if not cram:  # (a cram rating leaves the schedule as it was: its state)
+        if cram:  # (it leaves the schedule as it was: its state)
+            replay.crammed(content_hash, checked=cram == CRAMMED_CHECKED)
+        else:
             crammed_only.discard(card_id)
             replay.apply(
                 rating, moment, scheduler_from_json(schedulers[scheduler_id]), content_hash
             )
+        if not compare:
+            continue
+        queue, state_after = row[7:]
         after = replay.fsrs_json() or ""
         if queue != replayed_queue or (
             state_after != after and not _same_state(state_after, after)

@@ -2,7 +2,8 @@
 
 A live rating (`rating.advance`), a rebuild of every state from the log (`rating.rebuild`) and
 an import that merges history into the log (`import_replay`) all step a card with
-`CardReplay.apply`, so a replay gives exactly the live state. The fsrs card stays an object
+`CardReplay.apply`, and a cram rating's record of the text it showed with
+`CardReplay.crammed`, so a replay gives exactly the live state. The fsrs card stays an object
 between steps and is serialised only when asked: a replay of a long log costs fsrs's own
 scheduling and little else.
 """
@@ -14,6 +15,8 @@ from datetime import datetime
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
+
+from studycli.content.contract import seen_hash
 
 from . import scheduler as sched
 from .review_records import CardState
@@ -55,6 +58,14 @@ class CardReplay:
         self.content_hash = content_hash
         if self.history is not None:
             self.history.append((rating, moment))
+
+    def crammed(self, content_hash: str, *, checked: bool) -> None:
+        """A cram rating that recorded `content_hash` (its attempt `checked` or not): the
+        schedule stays as it was; a studied card records the text the cram showed as seen
+        (`contract.seen_hash`: a coding card's contract only where it was checked), so that
+        an edit it showed is flagged no more. A new card stays new, with nothing recorded."""
+        if self.fsrs is not None:
+            self.content_hash = seen_hash(self.content_hash, content_hash, checked=checked)
 
     def recompute(self, scheduler: Scheduler) -> None:
         """Give the card the stability and difficulty of its reviews so far replayed under

@@ -38,6 +38,12 @@ class ReviewMethod(StrEnum):
     IMPORT = "import"
 
 
+# What a replay reads of a review's method (`store_sql.CRAM_KIND`): a rating that makes the
+# schedule (0, false), a cram rating (`CRAMMED`), or one whose attempt was checked
+# (`CRAMMED_CHECKED`: its record of a coding card's contract stands, `CardReplay.crammed`).
+CRAMMED, CRAMMED_CHECKED = 1, 2
+
+
 class CardState(Record):  # named tuples: a frozen dataclass costs ~1 ms at start-up
     """One card's scheduling state. `fsrs` is fsrs's `Card.to_json()`, None while new."""
 

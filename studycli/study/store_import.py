@@ -22,7 +22,14 @@ from typing import Any
 
 from .review_records import CardState, ReviewMethod
 from .store_connection import StoreConnection
-from .store_sql import _UNDONE_JOIN, NOT_CRAM, _scheduler_id, _write_state, recount_outcomes
+from .store_sql import (
+    _UNDONE_JOIN,
+    CRAM_KIND,
+    NOT_CRAM,
+    _scheduler_id,
+    _write_state,
+    recount_outcomes,
+)
 from .times import iso, parse_time
 
 _STAGING = ("staged", "staged_rows", "staged_undone")  # the temporary tables of an import
@@ -290,9 +297,9 @@ class ImportMixin(StoreConnection):
     def staged_histories(self, first: str, last: str) -> tuple[list[tuple], list[tuple]]:
         """The cards with staged reviews whose ids are from `first` to `last`: their reviews
         not undone, as (card_id, rating, reviewed_at, scheduler_id, content_hash, id, cram) in
-        time order (ties by id; `cram`: a cram rating, out of the schedule), and, per card by
-        id, its staged reviews in one text, and whether one of them has no content hash, as
-        (card_id, text, unhashed): "reviewed_at rating duration_ms content_hash undone" per
+        time order (ties by id; `cram`: 0, or a cram rating, out of the schedule, checked or
+        not: `CRAM_KIND`), and, per card by id, its staged reviews in one text, and whether
+        one of them has no content hash, as (card_id, text, unhashed): "reviewed_at rating duration_ms content_hash undone" per
         review (duration_ms and content_hash empty when None; undone 1 or 0), joined by
         commas, in no particular order (see `staged_reviews`).
 
@@ -300,8 +307,7 @@ class ImportMixin(StoreConnection):
         to read here and to send to a replay worker, which takes them apart."""
         logged = self.conn.execute(
             "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash, r.id,"
-            f" r.method = '{ReviewMethod.CRAM.value}'"
-            f" FROM reviews r {_UNDONE_JOIN} WHERE r.card_id BETWEEN :first AND :last"
+            f" {CRAM_KIND} FROM reviews r {_UNDONE_JOIN} WHERE r.card_id BETWEEN :first AND :last"
             " AND r.card_id IN"
             "  (SELECT card_id FROM temp.staged WHERE card_id BETWEEN :first AND :last)"
             " AND u.review_id IS NULL ORDER BY r.reviewed_at, r.id",

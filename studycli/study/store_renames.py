@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from .review_records import ReviewMethod
 from .store_connection import StoreConnection
-from .store_sql import _STATE_COLUMNS, NOT_CRAM, _unbury
+from .store_sql import _STATE_COLUMNS, CRAM_KIND, NOT_CRAM, _unbury
 from .times import iso
 
 # A moved study item's state row onto its new id (`Store.move_items`): the new id's state where
@@ -139,6 +139,6 @@ class RenamesMixin(StoreConnection):
         id)."""
         return self.conn.execute(
             "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash, r.id,"
-            f" r.method = '{ReviewMethod.CRAM.value}' FROM {self._selected_from(card_ids)}"
+            f" {CRAM_KIND} FROM {self._selected_from(card_ids)}"
             " WHERE u.review_id IS NULL ORDER BY r.reviewed_at, r.id"
         ).fetchall()

@@ -14,9 +14,8 @@ import sqlite3
 from collections.abc import Collection
 from datetime import datetime
 
-from .review_records import ReviewMethod
 from .store_connection import StoreConnection
-from .store_sql import _LOG_FROM, SCHEDULED, _scheduler_id
+from .store_sql import _LOG_FROM, CRAM_KIND, SCHEDULED, _scheduler_id
 from .times import iso, parse_time
 
 
@@ -37,11 +36,11 @@ class ReplayMixin(StoreConnection):
     def logged_schedule(self) -> list[tuple]:
         """The reviews not undone (cram ones included: each logs the state it left as it
         was), in time order (ties by id), as `scheduled_log` gives them, followed by their id,
-        whether it is a cram rating, and the queue and state after that the log holds for them
+        whether it is a cram rating (`CRAM_KIND`: 0, or a cram rating, checked or not), and the queue and state after that the log holds for them
         (derived from the card's history: what a replay gives, `rating.replay_log` compares)."""
         return self.conn.execute(
             "SELECT r.card_id, r.rating, r.reviewed_at, r.scheduler_id, r.content_hash, r.id,"
-            f" r.method = '{ReviewMethod.CRAM.value}', r.queue, r.state_after FROM {_LOG_FROM}"
+            f" {CRAM_KIND}, r.queue, r.state_after FROM {_LOG_FROM}"
             " WHERE u.review_id IS NULL ORDER BY r.reviewed_at, r.id"
         ).fetchall()
 

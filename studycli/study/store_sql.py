@@ -12,11 +12,18 @@ from __future__ import annotations
 
 import sqlite3
 
-from .review_records import CardState, ReviewMethod
+from .review_records import CRAMMED, CardState, ReviewMethod
 
 # The reviews that make up the schedule: not undone, not cram (a filter over `r` and `u`).
 NOT_CRAM = f"r.method != '{ReviewMethod.CRAM}'"
 SCHEDULED = f"u.review_id IS NULL AND {NOT_CRAM}"
+
+# A review's part in a replay (`review_records.CRAMMED`): 0 (it makes the schedule), or a cram
+# rating, checked or not (a filter over `r`).
+CRAM_KIND = (
+    f"CASE WHEN r.method = '{ReviewMethod.CRAM.value}'"
+    f" THEN {CRAMMED} + (r.check_status IS NOT NULL) ELSE 0 END"
+)
 
 _UNDONE_JOIN = "LEFT JOIN undos u ON u.review_id = r.id"
 _LOG_FROM = f"reviews r {_UNDONE_JOIN}"
