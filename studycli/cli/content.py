@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from .completion import (
     TopicOption,
     complete_study_id,
 )
+
+if TYPE_CHECKING:
+    from studycli.content.card import Card
 
 
 @app.command()
@@ -89,6 +92,9 @@ def show(
 ) -> None:
     """Show one card: its prompt, the starter for coding cards and, with --answer, the answer.
 
+    Above it, what `review` would say above its front: that it was edited since your last
+    review (of a cloze card, each deletion whose text as it shows changed), or is a leech.
+
     Example: studycli show online-softmax --answer
     """
     from studycli.content.source import card_starter
@@ -118,7 +124,22 @@ def show(
     # a deletion's id shows that deletion blanked and the others as text, as review does (it
     # blanked every deletion)
     shown = items[0] if len(items) == 1 and items[0].id == card_id else card
+    _print_flags(ctx, items)
     render.print_full(stdout(), shown, with_answer=answer, starter=starter, reference=reference)
+
+
+def _print_flags(ctx: typer.Context, items: list[Card]) -> None:
+    """The flags `review` shows above each of `items`' fronts, read from the review database
+    as it is (`flags_as_is`), each named by its id where there are several (a cloze card's
+    deletions)."""
+    from .context import flags_as_is
+
+    flags = flags_as_is(ctx, items)
+    for item in items:
+        if said := flags.get(item.id):
+            named = f"{item.id}: " if len(items) > 1 else ""
+            line = named + " · ".join(said)
+            stdout().print(line, style="bold yellow", soft_wrap=True, markup=False)
 
 
 @app.command("list")

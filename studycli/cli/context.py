@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -222,6 +222,24 @@ def open_study(
         for note in notes:  # on stderr: what the command prints stays its own
             print_prose(stderr(), note, markup=False, highlight=False)
     return study
+
+
+def flags_as_is(ctx: typer.Context, items: Sequence[Card]) -> dict[str, list[str]]:
+    """What `review` tells the learner above each of `items` (`Study.flags`: edited since
+    their last review, leech), by id, those flagged alone, for a command that records nothing
+    (`solve --no-record`, `show`): the database read as it is, nothing reaching its file (no
+    migration, no switch to WAL, a renamed card's history moved in memory only); none where
+    there is no database yet or it cannot be read now: the flags are not worth an error in a
+    command that needs no database."""
+    from studycli.paths import database_path
+
+    if not database_path(options(ctx).db).exists():  # (nothing reviewed: none to flag)
+        return {}
+    try:  # (`config`: the note on the FSRS parameters is for a command that schedules)
+        with open_study(ctx, as_is=True, config=settings()) as study:
+            return {item.id: flags for item in items if (flags := study.flags(item))}
+    except StudyError:
+        return {}
 
 
 # The commands that schedule with the settings' FSRS parameters: each says where the cards'

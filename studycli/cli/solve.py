@@ -15,7 +15,7 @@ from studycli.study.settings import Settings
 
 from .app import app, content_given, exit_interrupted, finite_seconds, options, print_prose, stdout
 from .completion import complete_runnable_id
-from .context import open_study, settings
+from .context import flags_as_is, open_study, settings
 from .solve_record import _record_check
 
 
@@ -109,7 +109,7 @@ def solve(
         flags = study.flags(card)  # as `review` shows them: an attempt written from the card's
         study.close()  # starter before it changed no longer fits it
     else:  # (read only: the learner practising still learns that the card changed)
-        flags = _flags_read_only(ctx, card)
+        flags = flags_as_is(ctx, [card]).get(card.id, [])
     if flags:
         console.print(" · ".join(flags), style="bold yellow", soft_wrap=True, markup=False)
     started = time.monotonic()
@@ -165,23 +165,6 @@ def solve(
             style="dim", soft_wrap=True, markup=False,
         )  # fmt: skip
     raise typer.Exit(0 if attempt.outcome.status == "pass" else 1)
-
-
-def _flags_read_only(ctx: typer.Context, card) -> list[str]:
-    """`card`'s flags for a solve that records nothing (--no-record), the database read as it
-    is: nothing reaches its file (no migration, no switch to WAL, a renamed card's history
-    moved in memory only); none where there is no database yet or it cannot be read now: the
-    flags are not worth an error in a solve that needs no database."""
-    from studycli.errors import StudyError
-    from studycli.paths import database_path
-
-    if not database_path(options(ctx).db).exists():  # (nothing reviewed: none to flag)
-        return []
-    try:  # (`config`: the note on the FSRS parameters is for a solve that schedules)
-        with open_study(ctx, as_is=True, config=settings()) as study:
-            return study.flags(card)
-    except StudyError:
-        return []
 
 
 def _solve_command(ctx: typer.Context, root: Path) -> str:
