@@ -1,9 +1,11 @@
 """What `show` and `list` say of a card edited since the learner's last review: `show` the
 flag `review` shows above its front (of a cloze card, each deletion whose item changed, by
-id), `list --edited` only the edited ones; a real review database and a copy of the deck."""
+id), `list --edited` only the edited items, with what of each changed; a real review database
+and a copy of the deck."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -79,3 +81,25 @@ def test_show_reads_the_flags_without_the_scheduler_json_or_hashlib(content_copy
     assert out.stdout.splitlines()[0] == EDITED
     loaded = set(out.stderr.splitlines()[-1].split()) - framework_modules()
     assert [name for name in (*NEVER, "json", "fsrs", "hashlib") if name in loaded] == []
+
+
+def test_list_edited_gives_the_items_edited_and_what_of_each(cli, content_copy, tmp_path):
+    db, cloze = _studied(content_copy, tmp_path)
+    listed = cli("--content", content_copy, "--db", db, "list", "--edited")
+    assert listed.exit_code == 0
+    assert listed.stdout.strip() == "no edited cards: no card changed since your last review of it"
+    edit(cloze, "λ::a parameter", "λ::the mean")
+    edit(content_copy / "solutions" / "arith.py", "(-3, 0, 1, 41, 10**12)", "(-3, 0, 7)")
+    listed = cli("--content", content_copy, "--db", db, "list", "--edited", "--json")
+    assert listed.exit_code == 0
+    assert [(c["id"], c["edited"]) for c in json.loads(listed.stdout)] == [
+        ("add-one", ["checker"]),
+        ("moments-cloze#c2", ["text"]),
+    ]
+    table = cli("--content", content_copy, "--db", db, "list", "--edited", "--deck", "cloze")
+    assert "1 edited card · deck cloze" in table.stdout and "moments-cloze#c2" in table.stdout
+    assert "add-one" not in table.stdout
+    leeches = cli("--content", content_copy, "--db", db, "list", "--edited", "--leeches")
+    assert leeches.stdout.strip() == (
+        "no edited leeches: no leech changed since your last review of it"
+    )

@@ -155,9 +155,18 @@ def list_cards(
             "--leeches", help=f"Only leeches: cards forgotten {LEECH_LAPSES} times or more."
         ),
     ] = False,
+    edited_only: Annotated[
+        bool,
+        typer.Option(
+            "--edited",
+            help="Only cards edited since your last review of them (their text, or a coding "
+            "card's starter or checker), as `review` flags them.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the cards as JSON.")] = False,
 ) -> None:
-    """List cards, optionally filtered by deck, topic, kind or tag, or only the leeches.
+    """List cards, optionally filtered by deck, topic, kind or tag, or only the leeches, or
+    only the cards edited since your last review of them (a cloze card's deletions each).
 
     `--json` gives each card's tags too. A draft, a card still being written (a text begins
     with TODO), is marked so: it is not studied until it is written.
@@ -167,14 +176,9 @@ def list_cards(
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, kind=kind, tag=tag)
     lapses: dict[str, int] = {}  # with --leeches: how often each was forgotten
-    if leeches:
-        from studycli.study.api import study_items
-
-        from .context import open_study
-
-        with open_study(ctx) as study:
-            cards = study.leeches(study_items(cards))
-            lapses = {c.id: state.lapses for c in cards if (state := study.state(c.id))}
+    edited: dict[str, tuple[str, ...]] = {}  # with --edited: what of each changed
+    if leeches or edited_only:
+        cards, lapses, edited = _studied_only(ctx, cards, leeches, edited_only)
     if as_json:
         import json
 
@@ -190,12 +194,20 @@ def list_cards(
                         "tags": list(c.tags),
                         "draft": c.draft,
                         **({"lapses": lapses.get(c.id, 0)} if leeches else {}),
+                        **({"edited": list(edited.get(c.id, ()))} if edited_only else {}),
                     }
                     for c in cards
                 ],
                 indent=2,
             )
         )
+        return
+    one, many = ("leech", "leeches") if leeches else ("card", "cards")
+    if edited_only:
+        one, many = f"edited {one}", f"edited {many}"
+    if edited_only and not cards:
+        said = "no leech" if leeches else "no card"
+        stdout().print(f"no {many}: {said} changed since your last review of it")
         return
     if leeches and not cards:
         stdout().print(f"no leeches: no card was forgotten {LEECH_LAPSES} times or more")
@@ -213,10 +225,34 @@ def list_cards(
     ]
     if leeches:
         every.append((Column("lapses", justify="right"), lambda c: str(lapses.get(c.id, 0)), None))
+    if edited_only:
+        every.append((Column("edited"), lambda c: ", ".join(edited.get(c.id, ())), None))
     shown = [(column, cell) for column, cell, chosen in every if chosen is None]
-    one, many = ("leech", "leeches") if leeches else ("card", "cards")
     title = f"{len(cards)} {one if len(cards) == 1 else many}" + "".join(
         f" · {column.header} {chosen}" for column, _, chosen in every if chosen is not None
     )
     rows = [[cell(c) for _, cell in shown] for c in cards]
     print_table(stdout(), title, [column for column, _ in shown], rows)
+
+
+def _studied_only(
+    ctx: typer.Context, cards: list[Card], leeches: bool, edited_only: bool
+) -> tuple[list[Card], dict[str, int], dict[str, tuple[str, ...]]]:
+    """The study items of `cards` that are leeches (with `leeches`: the most forgotten first)
+    and edited since the learner's last review of them (with `edited_only`); with how often
+    each was forgotten, and what of each changed (`labels.edits`), by id."""
+    from studycli.study.api import study_items
+
+    from .context import open_study
+
+    items = study_items(cards)
+    lapses: dict[str, int] = {}
+    edited: dict[str, tuple[str, ...]] = {}
+    with open_study(ctx) as study:
+        if leeches:
+            items = study.leeches(items)
+            lapses = {c.id: state.lapses for c in items if (state := study.state(c.id))}
+        if edited_only:
+            edited = study.edited(items)
+            items = [item for item in items if item.id in edited]
+    return items, lapses, edited

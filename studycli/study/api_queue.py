@@ -156,6 +156,20 @@ class QueueMixin(StudyBase):
     def leeches(self, items: list[Card]) -> list[Card]:
         return leeches(items, self.store.states())
 
+    def edited(self, items: list[Card]) -> dict[str, tuple[str, ...]]:
+        """What of each of `items` changed since its last review (`labels.edits`: its text,
+        and a coding card's starter and checker), by id, of the items edited alone."""
+        from functools import partial
+
+        from .labels import edits
+
+        states = self.store.states()
+        return {
+            item.id: parts
+            for item in items
+            if (parts := edits(item, states.get(item.id), partial(self.contract, item)))
+        }
+
     def flags(self, item: Card) -> list[str]:
         """What to tell the learner about an item before it is studied."""
         from .labels import edited_flag, edits, is_leech  # (not rating: fsrs is not needed yet)
