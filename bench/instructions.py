@@ -5,7 +5,8 @@ twice: on a fresh collection (its first card a new one), and as a learner opens 
 working day (`review-studied`: its first card one studied before and due again, which the
 session checks for edits and lapses before showing it; `review-coding`: the same, its first
 card a coding card, whose contract, recorded with its review, the session compares with the
-card's own before showing it).
+card's own before showing it). `show-studied` is `show` with a review database (one review),
+which it reads for the flags `review` would show above the card.
 
 Wall-clock ratios depend on the machine's load; instruction counts do not, and track them: on
 2026-12-01, run with a Python whose typer is the quiet host's (0.27, no pydantic), they gave
@@ -18,8 +19,8 @@ bench/scale.py's environment (its `now`, UTC), against the floor: on 2026-12-01 
 wall time for it was about the floor's times the instructions' ratio.
 
     python bench/instructions.py [--python PATH] [--work DIR]
-                                 [due list show review review-studied review-coding
-                                  due-scale]
+                                 [due list show show-studied review review-studied
+                                  review-coding due-scale]
 
 --python: the interpreter to measure with (a virtual environment with studycli's dependencies;
 this checkout is put on its path). Needs valgrind (`apt-get install valgrind`).
@@ -161,7 +162,9 @@ def main() -> None:
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--work", type=Path, help="the scale collection (see bench/scale.py)")
     parser.add_argument(
-        "commands", nargs="*", default=[*COMMANDS, "review", "review-studied", "review-coding"]
+        "commands",
+        nargs="*",
+        default=[*COMMANDS, "show-studied", "review", "review-studied", "review-coding"],
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="studycli-bench-") as home:
@@ -200,7 +203,9 @@ def main() -> None:
                 what = f"{value:.0f} M vs {base:.0f} M to the floor's line"
             else:
                 base = floor
-                value = counted(args.python, ["-m", "studycli", *COMMANDS[name]], environ)
+                command = COMMANDS[name.removesuffix("-studied")]
+                env = environ if name in COMMANDS else studied(args.python, environ, home)
+                value = counted(args.python, ["-m", "studycli", *command], env)
                 what = f"{value:.0f} M"
             ratio = value / base
             report(
