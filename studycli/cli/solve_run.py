@@ -145,6 +145,21 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return info.st_mtime_ns, info.st_size
 
 
+def _looked(
+    path: Path, seen: tuple[int, int] | None, taken: bytes | None
+) -> tuple[tuple[int, int] | None, bytes | None] | None:
+    """The file's stamp and digest as the watch looks at it, `seen` and `taken` the last it
+    took: the bytes read again where the stamp changed. None where the file changed as it was
+    read: a save that landed between the look at its stamp and the read of its bytes, taken as
+    one (the stamp of the file emptied, the bytes of the whole save), made the whole file look
+    already seen, and it was never checked."""
+    stamp = _stamp(path)
+    if stamp == seen:
+        return stamp, taken
+    digest = _digest(path)
+    return (stamp, digest) if _stamp(path) == stamp else None
+
+
 def _digest(path: Path) -> bytes | None:
     """A digest of the file's bytes (None where it cannot be read): whether a change of its
     `_stamp` changed what would be checked."""

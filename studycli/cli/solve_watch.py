@@ -14,7 +14,7 @@ from studycli.content.card import Card
 from studycli.content.loader import Content
 
 from .solve_flow import Attempt, Hints, Limits, _show
-from .solve_run import WATCH_POLL, _digest, _Run, _stamp
+from .solve_run import WATCH_POLL, _looked, _Run, _stamp
 from .terminal import key_poller
 
 # seconds a save that does not compile must stay as it is before it is checked: an editor that
@@ -111,17 +111,19 @@ def watch(
                     break
                 if key == "h":
                     console.print(hints.next())
-                stamp = _stamp(path)
-                now = _digest(path) if stamp != seen else taken
-                if stamp != seen and (
+                if (looked := _looked(path, seen, taken)) is None:
+                    continue  # the file changed as it was read: looked at again
+                stamp, now = looked
+                changed = (stamp, now) != (seen, taken)
+                if changed and (
                     (own is not None and stamp == own) or (run is not None and run.wrote_itself())
                 ):
                     seen, taken = stamp, now  # the check's own write, not a save of the learner's
-                elif stamp != seen and now is not None and now == taken:
+                elif changed and now is not None and now == taken:
                     # the bytes whose outcome stands or comes, or that settle: a save that
                     # does not compile, saved again as it was, is still checked once settled
                     seen = stamp
-                elif stamp != seen:
+                elif changed:
                     seen, settling, taken = stamp, None, now
                     if run is not None:
                         run.stop(console, "the file changed")

@@ -1,0 +1,69 @@
+"""`solve --watch` and a save landing as the watch looks at the file: every save is checked.
+
+Driven in-process, the save put at the racy point by wrapping what the watch calls (no thread,
+no timing): a save between the watch's look at the file's stamp and its read of the bytes."""
+
+from __future__ import annotations
+
+import os
+
+from .study_support import fixture_content
+from .test_check_solve import CORRECT, WATCH_DEADLINE, WRONG, _ending_after
+
+
+def _watch(tmp_path, monkeypatch, after_first_check):
+    """`watch` on add-one, its attempt WRONG; `after_first_check(path)` is called once WRONG's
+    failure is shown (in the watch's thread). The watch presses q after WATCH_DEADLINE s: one
+    still watching then fails with what it showed. (attempt, the console's text)."""
+    from rich.console import Console
+
+    from studycli.cli import solve_flow, solve_watch
+
+    content = fixture_content()
+    card = content.get("add-one")
+    path = tmp_path / "attempt.py"
+    path.write_text(WRONG)
+    show, shown = solve_flow._show, []
+
+    def show_and_save(*args, **kwargs):
+        show(*args, **kwargs)
+        shown.append(True)
+        if len(shown) == 1:
+            after_first_check(path)
+
+    monkeypatch.setattr(solve_watch, "_show", show_and_save)
+    gave_up = _ending_after(monkeypatch, solve_watch, WATCH_DEADLINE)
+    console = Console(record=True, width=100)
+    attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(20, 1024))
+    text = console.export_text()
+    assert not gave_up, f"the watch was still watching after {WATCH_DEADLINE} s:\n{text}"
+    return attempt, text
+
+
+def test_watch_checks_a_save_written_as_it_read_the_file_truncated(tmp_path, monkeypatch):
+    """An editor that truncates the file, then writes it: the watch saw the empty file's
+    stamp, and read the bytes once the whole answer was written. It said it waited for the
+    file to be saved again, and took those bytes as seen: the whole file's own change then
+    looked like no change, and the answer was never checked (the watch idle for ever; a full
+    test run hung so once in `test_watch_never_shows_a_check_it_stopped_for_a_half_written_save`,
+    whose saver writes the half file and the whole one back to back)."""
+    from studycli import paths
+
+    read_regular, truncated = paths.read_regular, []
+
+    def truncate(path):
+        path.write_bytes(b"")  # the editor's first step
+        truncated.append(path)
+
+    def read_after_the_save(where, limit):
+        # the first read of the emptied file: the rest of the save lands just before it
+        if truncated and os.path.samefile(where, truncated[0]) and os.stat(where).st_size == 0:
+            truncated.pop().write_text(CORRECT)
+        return read_regular(where, limit)
+
+    monkeypatch.setattr(paths, "read_regular", read_after_the_save)
+    attempt, text = _watch(tmp_path, monkeypatch, truncate)
+    assert not truncated, "the watch never read the emptied file"
+    assert attempt is not None and attempt.outcome.status == "pass", text
+    assert text.count("checking attempt.py") == 2, text  # WRONG, then the whole answer
+    assert attempt.failed_runs == 1 and attempt.rating() == 2  # Hard: WRONG, once
