@@ -1,7 +1,9 @@
 """`solve --watch` and a save landing as the watch looks at the file: every save is checked.
 
 Driven in-process, the save put at the racy point by wrapping what the watch calls (no thread,
-no timing): a save between the watch's look at the file's stamp and its read of the bytes."""
+no timing): a save between the watch's look at the file's stamp and its read of the bytes, and
+a save with the stamp of the one before (the same size, in the same tick of the filesystem's
+modification times)."""
 
 from __future__ import annotations
 
@@ -67,3 +69,24 @@ def test_watch_checks_a_save_written_as_it_read_the_file_truncated(tmp_path, mon
     assert attempt is not None and attempt.outcome.status == "pass", text
     assert text.count("checking attempt.py") == 2, text  # WRONG, then the whole answer
     assert attempt.failed_runs == 1 and attempt.rating() == 2  # Hard: WRONG, once
+
+
+def test_watch_checks_a_save_with_the_stamp_of_the_one_it_checked(tmp_path, monkeypatch):
+    """A save of the same size in the same tick of the file's modification time (1 or 2 s on
+    some filesystems) as the bytes the watch last took: the stamp unchanged, the watch never
+    read the file again and the answer was never checked. A stamp that recent is not trusted:
+    the bytes are read again on each look until the filesystem's clock has moved past it."""
+    from studycli.cli import solve_run
+
+    def save_in_the_same_tick(path):
+        stat = os.stat(path)
+        assert len(CORRECT) == stat.st_size  # (the same size as WRONG)
+        path.write_text(CORRECT)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the tick it was checked in
+
+    # (the filesystem's tick taken as an hour: the save is in WRONG's however slow its check)
+    monkeypatch.setattr(solve_run, "RACY", 3600.0, raising=False)
+    attempt, text = _watch(tmp_path, monkeypatch, save_in_the_same_tick)
+    assert attempt is not None and attempt.outcome.status == "pass", text
+    assert text.count("checking attempt.py") == 2, text
+    assert attempt.failed_runs == 1 and attempt.rating() == 2

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,9 @@ def _checking(path: Path, limits: Limits) -> Text:
 
 
 WATCH_POLL = 0.05  # seconds between looks at the file and the keys: a save is checked this soon
+# seconds a stamp stays too recent to tell the next save by: one of the same size in the same
+# tick of the filesystem's modification times (1 s or 2 s on some) has the same stamp
+RACY = 2.0
 
 
 class _Run:
@@ -149,12 +153,13 @@ def _looked(
     path: Path, seen: tuple[int, int] | None, taken: bytes | None
 ) -> tuple[tuple[int, int] | None, bytes | None] | None:
     """The file's stamp and digest as the watch looks at it, `seen` and `taken` the last it
-    took: the bytes read again where the stamp changed. None where the file changed as it was
-    read: a save that landed between the look at its stamp and the read of its bytes, taken as
-    one (the stamp of the file emptied, the bytes of the whole save), made the whole file look
-    already seen, and it was never checked."""
+    took: the bytes read again where the stamp changed, or is too recent to tell the next save
+    by (RACY: one unchanged was never read again, and such a save never checked). None where
+    the file changed as it was read: a save that landed between the look at its stamp and the
+    read of its bytes, taken as one (the stamp of the file emptied, the bytes of the whole
+    save), made the whole file look already seen, and it was never checked."""
     stamp = _stamp(path)
-    if stamp == seen:
+    if stamp == seen and (stamp is None or time.time_ns() - stamp[0] >= RACY * 1e9):
         return stamp, taken
     digest = _digest(path)
     return (stamp, digest) if _stamp(path) == stamp else None
