@@ -1315,7 +1315,11 @@ def _watch_a_half_written_save(tmp_path, monkeypatch, first: str | None, wait_fo
 
     def compiles_and_signal(where):
         answer = compiles(where)  # (code without the wait never asks: it checks the half file)
-        looked.set()
+        # asked by the watch, not by a check as it starts (`_Run.compiled`): that one, of the
+        # starter or LOOPS, had the whole file written at once after the half one, so that the
+        # watch seldom saw the half save at all
+        if sys._getframe(1).f_globals["__name__"] == solve_watch.__name__:
+            looked.set()
         return answer
 
     def save():
