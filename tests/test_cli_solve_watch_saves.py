@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import os
 
+from studycli.check import solve
+
 from .study_support import fixture_content
-from .test_check_solve import CORRECT, WATCH_DEADLINE, WRONG, _ending_after
+from .test_check_solve import (
+    CORRECT,
+    WATCH_DEADLINE,
+    WRONG,
+    _ending_after,
+    _polling_once_checks_end,
+)
 
 
 def _watch(tmp_path, monkeypatch, after_first_check):
@@ -90,3 +98,45 @@ def test_watch_checks_a_save_with_the_stamp_of_the_one_it_checked(tmp_path, monk
     assert attempt is not None and attempt.outcome.status == "pass", text
     assert text.count("checking attempt.py") == 2, text
     assert attempt.failed_runs == 1 and attempt.rating() == 2
+
+
+def test_watch_never_shows_a_check_that_read_a_save_with_the_stamp_it_started_on(
+    tmp_path, monkeypatch
+):
+    """A save written in place (no truncation: the same size) in the same tick of the file's
+    modification time as the bytes a check started on, caught half way by that check, the
+    watch looking next only once the check had ended (a loaded machine): the check's end
+    compared stamps only, so the half file's failure (here a NameError, the new
+    first line over the old body) was shown and counted as a failed run, and the whole answer
+    passed as Hard. A check whose file's bytes changed while it ran is stopped, as for a save
+    with a new stamp: the whole answer passes as Good."""
+    from studycli.cli import solve_run, solve_watch
+
+    answer = "def add_one(y):\n    return y + 1\n"  # (the same size as WRONG)
+    head = answer.index("return")  # the new signature over WRONG's body: x is not defined
+    run_check, saved = solve.run_check, []
+
+    def write_in_place(path, text: str, stamp: os.stat_result) -> None:
+        with open(path, "r+") as file:
+            file.write(text)
+        os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # the tick it started in
+
+    def check_reading_half_a_save(card, content, path, **limits):
+        if saved:
+            return run_check(card, content, path, **limits)
+        stamp = os.stat(path)
+        saved.append(stamp)
+        write_in_place(path, answer[:head], stamp)
+        outcome = run_check(card, content, path, **limits)  # (of the half file)
+        write_in_place(path, answer, stamp)
+        return outcome
+
+    monkeypatch.setattr(solve, "run_check", check_reading_half_a_save)
+    monkeypatch.setattr(solve_watch, "key_poller", _polling_once_checks_end)
+    # (the filesystem's tick taken as an hour: the save is in WRONG's however slow its check)
+    monkeypatch.setattr(solve_run, "RACY", 3600.0)
+    attempt, text = _watch(tmp_path, monkeypatch, lambda path: None)
+    assert len(answer) == saved[0].st_size and "stopped: the file changed" in text, text
+    assert "✗" not in text and "NameError" not in text, text
+    assert attempt is not None and attempt.outcome.status == "pass", text
+    assert attempt.failed_runs == 0 and attempt.rating() == 3  # Good: no finished run failed

@@ -81,7 +81,9 @@ class _Run:
             finally:
                 self.left = _stamp(path)
                 # the bytes as it ended are not those it started on: it may have read a save
-                self.changed = self.left != self.stamp and _digest(path) != self.digest
+                # (compared whatever the stamp: a save of the same size in the same tick of
+                # the modification times leaves it as it was)
+                self.changed = _digest(path) != self.digest
                 self.finished.set()
 
         self._thread = threading.Thread(target=run, name="studycli-check", daemon=True)
