@@ -7,7 +7,10 @@ modification times)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+
+from rich.console import Console
 
 from studycli.check import solve
 
@@ -140,3 +143,48 @@ def test_watch_never_shows_a_check_that_read_a_save_with_the_stamp_it_started_on
     assert "✗" not in text and "NameError" not in text, text
     assert attempt is not None and attempt.outcome.status == "pass", text
     assert attempt.failed_runs == 0 and attempt.rating() == 3  # Good: no finished run failed
+
+
+def test_watch_judges_a_check_by_the_bytes_it_checked_not_those_before_a_save(
+    tmp_path, monkeypatch
+):
+    """A save landing as a check starts, after it noted whether the file compiles but before
+    it took the bytes it checks: the check read the save (here one that does not compile) and
+    was judged by the file before it (WRONG, which compiles), so that q after that save's
+    SyntaxError recorded Again, a failed recall, where a typo records nothing. The bytes are
+    taken first: a save after them stops the check, and the save's own check is judged."""
+    from studycli.cli import solve_flow, solve_watch
+
+    typo = "def add_one(x):\n    return x +\n"
+    compiles, shown = solve.compiles, []
+
+    def compiles_then_saved(where):
+        answer = compiles(where)
+        if not shown and answer:  # the first check's note of WRONG: the typo saved after it
+            where.write_text(typo)
+        return answer
+
+    def show_and_press_q(*args, **kwargs):
+        show(*args, **kwargs)
+        shown.append(True)
+
+    @contextlib.contextmanager
+    def q_once_shown():
+        with polling() as poll:
+            yield lambda seconds: "q" if shown else poll(seconds)
+
+    show, polling = solve_flow._show, solve_watch.key_poller
+    monkeypatch.setattr(solve, "compiles", compiles_then_saved)
+    monkeypatch.setattr(solve_watch, "_show", show_and_press_q)
+    monkeypatch.setattr(solve_watch, "key_poller", q_once_shown)
+    monkeypatch.setattr(solve_watch, "SETTLE", 0.0)  # (the typo checked as soon as seen)
+    content = fixture_content()
+    path = tmp_path / "attempt.py"
+    path.write_text(WRONG)
+    console = Console(record=True, width=100)
+    card = content.get("add-one")
+    attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(20, 1024))
+    text = console.export_text()
+    assert path.read_text() == typo and "SyntaxError" in text, text
+    assert attempt is not None and attempt.typo == "does not compile", text
+    assert attempt.failed_runs == 0, text

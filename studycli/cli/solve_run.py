@@ -54,11 +54,13 @@ class _Run:
         from studycli.check import solve, starters
 
         console.print(_checking(path, limits))
+        self.stamp = _stamp(path)  # the file it checks
+        # (read first: a write after it, even one that lands as the file is judged below, is
+        # seen; judged before it, a save the check read was judged as the file before it)
+        self.digest = _digest(path)
         self.counts = not starters.is_untouched(card, content, path)  # the starter's is no attempt
         self.compiled = solve.compiles(path)  # (a typo's failure is no failed recall)
         self.superseded = False  # a later save made it a failed run before the outcome
-        self.stamp = _stamp(path)  # the file it checks
-        self.digest = _digest(path)  # (read before the check reads it: a later write is seen)
         self.own_writes = own_writes  # made where the check's code writes the file
         self.left: tuple[int, int] | None = None  # the file as the finished check left it
         self.changed = False  # the file's bytes changed while it ran (`left`)
