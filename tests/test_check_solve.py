@@ -18,6 +18,7 @@ from studycli.check import solve, starters
 from studycli.check.editor import editor_command, open_editor
 from studycli.check.failing_case import FailingCase, failing_case
 from studycli.check.runner import Outcome
+from studycli.cli.solve_flow import WINDOW_EDITOR
 from studycli.content.loader import load_content
 from studycli.errors import StudyError
 from studycli.paths import attempts_dir
@@ -285,6 +286,27 @@ def test_an_attempt_that_defines_no_such_function_records_nothing(cli, attempt):
         "not recorded: the attempt defines no function add_one; fix it and check it again" in said
     )
     assert _history(cli) == []
+
+
+def test_solves_sentences_are_one_line_each_piped(cli, attempt, monkeypatch):
+    """Piped, `solve`'s sentences were broken by Rich at the width (80 columns, or COLUMNS):
+    a misnamed answer's "not recorded: ... fix it and check it" ended one line and "again"
+    began the next, at 80 columns for a card whose function's name has 8 letters or more
+    (`rope`'s apply_rope); so was the warning of an editor that returned at once (179
+    characters, with `code`). A script reads each whole, as every other sentence piped
+    (`print_prose`); COLUMNS=40 breaks the fixture card's lines as 80 broke those."""
+    monkeypatch.setenv("COLUMNS", "40")
+    answer = attempt("def add_on(x):\n    return x + 1\n")
+    misnamed = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", answer)
+    said = "not recorded: the attempt defines no function add_one; fix it and check it again"
+    assert said in misnamed.stdout.splitlines(), misnamed.stdout
+    editor = f'{sys.executable} -c "pass"'
+    monkeypatch.setenv("EDITOR", editor)
+    monkeypatch.delenv("VISUAL", raising=False)
+    at_once = cli("--content", FIXTURE_CONTENT, "solve", "add-one").stdout.splitlines()
+    warning = WINDOW_EDITOR.format(command=" ".join(editor_command() or ()))
+    assert warning in at_once, at_once
+    assert "not recorded: the attempt is still the starter (write your answer first)" in at_once
 
 
 def test_an_attempt_that_raises_the_missing_function_error_itself_is_a_failure(cli, attempt):

@@ -145,10 +145,16 @@ def solve(
         console.print("nothing recorded: no check of your code finished")
         raise typer.Exit(1)
     if is_untouched(card, content, path):
-        console.print("not recorded: the attempt is still the starter (write your answer first)")
+        print_prose(
+            console, "not recorded: the attempt is still the starter (write your answer first)"
+        )
     elif attempt.typo:  # a typo is no failed recall: a missing colon, or a misnamed function,
         # recorded Again (and did so at q in --watch, where the last check was one)
-        console.print(f"not recorded: the attempt {attempt.typo}; fix it and check it again")
+        print_prose(
+            console,
+            f"not recorded: the attempt {attempt.typo}; fix it and check it again",
+            markup=False,
+        )  # (piped, one line: Rich broke it at 80 columns, a long function name's "again")
     elif not no_record:
         _record_check(
             ctx, card, attempt, path, started, getkey if interactive else None, given=file,

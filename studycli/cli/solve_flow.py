@@ -153,7 +153,10 @@ def edit(
             at_once = editor.open_editor(path, command)
         if at_once and untouched():  # (one who wrote the answer before, and closed the
             # editor at once, has it checked without a word)
-            console.print(Text(WINDOW_EDITOR.format(command=" ".join(command)), style="yellow"))
+            from .app import print_prose  # (piped, one line: Rich broke it at 80 columns)
+
+            said = WINDOW_EDITOR.format(command=" ".join(command))
+            print_prose(console, said, style="yellow", markup=False)
         return
     if getkey is None:
         raise StudyError(
@@ -222,7 +225,9 @@ def _show(console: Console, outcome: Outcome, card: Card, content: Content, path
         and path == attempt_path(card.id)
         and is_older_starter(card, content, path)
     ):
-        console.print(Text(changed_starter(path), style="yellow"))
+        from .app import print_prose  # (a path to delete: whole, on a terminal and piped)
+
+        print_prose(console, changed_starter(path), style="yellow", markup=False)
 
 
 def changed_starter(path: Path) -> str:
