@@ -34,6 +34,23 @@ def test_every_command_has_help_with_an_example(cli, command):
     assert doc and "Example:" in doc, f"{command}'s docstring (its help) needs an example"
 
 
+def test_every_argument_and_option_of_every_command_has_help():
+    """`suspend --help`, `unsuspend --help` and `show --help` listed their `card_id` argument
+    with no word beside it, where `solve`'s says which card it takes ("The coding card to
+    answer.") and `new`'s what its ID becomes: a learner reading the help learnt nothing of
+    what a cloze deletion's id (`card#c2`) does there."""
+    from typer.main import get_command
+
+    commands = get_command(app).commands  # type: ignore[attr-defined]
+    bare = [
+        f"{name} {param.name}"
+        for name, command in commands.items()
+        for param in command.params
+        if not getattr(param, "help", None)
+    ]
+    assert bare == []
+
+
 def test_version_prints_the_installed_version():
     """`studycli --version` prints the version of the installed distribution (the database's
     messages speak of newer and older studycli versions), and runs no command."""

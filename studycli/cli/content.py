@@ -87,7 +87,13 @@ def lint(
 @app.command()
 def show(
     ctx: typer.Context,
-    card_id: Annotated[str, typer.Argument(autocompletion=complete_study_id)],
+    card_id: Annotated[
+        str,
+        typer.Argument(
+            autocompletion=complete_study_id,
+            help="The card to show (card#c2: that deletion of a cloze card blanked).",
+        ),
+    ],
     answer: Annotated[bool, typer.Option("--answer", "-a", help="Show the answer too.")] = False,
 ) -> None:
     """Show one card: its prompt, the starter for coding cards and, with --answer, the answer.

@@ -150,7 +150,13 @@ def _next_due_line(
 @app.command()
 def suspend(
     ctx: typer.Context,
-    card_id: Annotated[str, typer.Argument(autocompletion=complete_study_id)],
+    card_id: Annotated[
+        str,
+        typer.Argument(
+            autocompletion=complete_study_id,
+            help="The card to keep out (a cloze card's every deletion; card#c2: that one).",
+        ),
+    ],
 ) -> None:
     """Keep a card out of reviews (its history and schedule are kept); `card#c2` keeps one
     deletion of a cloze card out.
@@ -163,7 +169,13 @@ def suspend(
 @app.command()
 def unsuspend(
     ctx: typer.Context,
-    card_id: Annotated[str, typer.Argument(autocompletion=complete_study_id)],
+    card_id: Annotated[
+        str,
+        typer.Argument(
+            autocompletion=complete_study_id,
+            help="The card to bring back (a cloze card's every deletion; card#c2: that one).",
+        ),
+    ],
 ) -> None:
     """Bring a suspended card back into reviews, with its schedule as it was.
 
