@@ -93,9 +93,9 @@ class StateChanged(StudyError):
 
 class HistoryMoved(StudyError):
     """A rating refused because another command moved the card's history since this one began
-    (a renamed card's, `renames.carry`): `old_id` -> `new_id`, one of them the rated card's.
-    Rated under the id it had, the card was a new card; rated under the new id, on a state
-    that changed since it was shown."""
+    (a renamed card's, or a cloze deletion's split off into another card: `renames.carry`):
+    `old_id` -> `new_id`, one of them the rated card's. Rated under the id it had, the card
+    was a new card; rated under the new id, on a state that changed since it was shown."""
 
     def __init__(self, card_id: str, old_id: str, new_id: str) -> None:
         super().__init__(f"{card_id}'s history was moved ({old_id} -> {new_id}) meanwhile")
@@ -106,15 +106,44 @@ class HistoryMoved(StudyError):
         what studies the card again (`again`, given the id it has now)."""
         if self.card_id == self.old_id:
             return (
-                f"{self.card_id}'s history was moved to {self.new_id} while {ran} ran (its card "
-                "was renamed: `renamed_from` in its file), and rated as it is here it would "
-                f"start over as a new card: {again(self.new_id)} studies it as {self.new_id}"
+                f"{self.card_id}'s history was moved to {self.new_id} while {ran} ran "
+                f"({self._why_away()}), and rated as it is here it would start over as a new "
+                f"card: {again(self.new_id)} studies it as {self.new_id}"
             )
         return (
-            f"{self.old_id}'s history was moved onto {self.card_id} while {ran} ran (its "
-            "ratings under the id the card had before: `renamed_from`), and the card's "
-            f"schedule changed since it was read: {again(self.card_id)} studies it again"
+            f"{self.old_id}'s history was moved onto {self.card_id} while {ran} ran "
+            f"({self._why_onto()}), and the card's schedule changed since it was read: "
+            f"{again(self.card_id)} studies it again"
         )
+
+    def _why_away(self) -> str:
+        """Why the history left the rated id: its card renamed (the same deletion number, or
+        none, under the new id), else one item taken over by another card."""
+        old_card, old_number = _card_and_number(self.old_id)
+        new_card, new_number = _card_and_number(self.new_id)
+        if old_number == new_number:
+            return "its card was renamed: `renamed_from` in its file"
+        if old_number:
+            return f"that deletion was split off into {new_card}: `renamed_from` in its file"
+        return f"that card became a deletion of {new_card}: `renamed_from` in its file"
+
+    def _why_onto(self) -> str:
+        """Why a history came onto the rated id (see `_why_away`)."""
+        old_card, old_number = _card_and_number(self.old_id)
+        if old_number == _card_and_number(self.new_id)[1]:
+            return "its ratings under the id the card had before: `renamed_from`"
+        if old_number:
+            return (
+                f"its ratings as a deletion of {old_card}, split off into this card: `renamed_from`"
+            )
+        return f"its ratings as the card {old_card}, which is this deletion now: `renamed_from`"
+
+
+def _card_and_number(item_id: str) -> tuple[str, str]:
+    """A study item id's card id and deletion number (`old#c2` -> ("old", "2"); "" for a
+    plain card's). (`cloze.split_study_id`, without the card format imported.)"""
+    card_id, _, number = item_id.partition("#c")
+    return card_id, number
 
 
 class ConfigError(StudyError):

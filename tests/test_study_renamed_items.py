@@ -10,7 +10,10 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from studycli.content.loader import load_content
+from studycli.errors import StoreError
 from studycli.study.api import Study, study_items
 
 from .conftest import edit, write_card
@@ -192,3 +195,58 @@ def test_a_conflicting_row_under_the_old_item_is_named_by_both_ids(cli, tmp_path
     said = " ".join(result.stdout.split())
     assert "poisson-spread#c1 (poisson-cloze#c2 before its rename) at " in said
     assert ": 4 in the file, 1 in your log" in said
+
+
+def test_a_rating_refused_as_its_deletion_was_split_off_meanwhile_says_so(tmp_path, content_copy):
+    """A session with the content before the split rates poisson-cloze#c2 after `due`, with
+    the split content, moved its history: refused, saying the deletion was split off (it said
+    "its card was renamed"); the other way round, a session with the split content rating
+    poisson-variance after a stale rating of poisson-cloze#c2 was moved onto it."""
+    from studycli.errors import HistoryMoved
+
+    write_card(content_copy, "numbers", "poisson-cloze", CLOZE)
+    db = tmp_path / "reviews.sqlite3"
+    rated(db, content_copy, PLAN)
+    before = {item.id: item for item in study_items(load_content(content_copy).cards.values())}
+    split(content_copy, PLAIN)
+    after = load_content(content_copy)
+    with Study.open(db, NO_FUZZ) as stale:
+        with opened(db, content_copy):  # `due`, with the split content: moves the history
+            pass
+        with pytest.raises(HistoryMoved) as away:
+            stale.rate(before["poisson-cloze#c2"], 3, NOW + 6 * DAY)
+    said = away.value.said("this session", lambda _: "`studycli review` again")
+    assert said.startswith(
+        "poisson-cloze#c2's history was moved to poisson-variance while this session ran (that "
+        "deletion was split off into poisson-variance: `renamed_from` in its file)"
+    ), said
+
+    with opened(db, content_copy) as study:
+        with Study.open(db, NO_FUZZ) as old:  # the content before the split, meanwhile
+            old.rate(before["poisson-cloze#c2"], 4, NOW + 6 * DAY)
+        with opened(db, content_copy):
+            pass
+        with pytest.raises(HistoryMoved) as onto:
+            study.rate(after.cards["poisson-variance"], 3, NOW + 7 * DAY)
+    said = onto.value.said("this session", lambda _: "`studycli review` again")
+    assert said.startswith(
+        "poisson-cloze#c2's history was moved onto poisson-variance while this session ran "
+        "(its ratings as a deletion of poisson-cloze, split off into this card: `renamed_from`)"
+    ), said
+
+
+def test_a_rating_made_before_its_deletion_was_split_off_is_not_undone_and_says_why(
+    tmp_path, content_copy
+):
+    write_card(content_copy, "numbers", "poisson-cloze", CLOZE)
+    db = tmp_path / "reviews.sqlite3"
+    rated(db, content_copy, PLAN)
+    split(content_copy, SPLIT_CLOZE)
+    with opened(db, content_copy) as study:
+        latest = study.history("poisson-spread#c1")[0]
+        with pytest.raises(StoreError) as refused:
+            study.undo(latest.id, NOW + 6 * DAY)
+    assert str(refused.value) == (
+        "poisson-spread#c1's history was carried over from poisson-cloze#c2, a deletion split "
+        "off into it (`renamed_from`) after this rating: only a rating made since can be undone"
+    )

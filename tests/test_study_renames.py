@@ -268,7 +268,9 @@ def test_a_rating_made_before_its_history_moved_is_not_undone(tmp_path, content_
     rename(content_copy, "bias-concept", "neuron-bias")
     with opened(db, content_copy) as study:
         latest = study.history("neuron-bias")[0]
-        with pytest.raises(StoreError, match="carried over from the id its card had before"):
+        with pytest.raises(
+            StoreError, match="carried over from bias-concept, the id its card had before"
+        ):
             study.undo(latest.id, NOW + 2 * DAY)
         card = load_content(content_copy).get("neuron-bias")
         since = study.rate(card, 3, NOW + 5 * DAY)

@@ -40,7 +40,7 @@ from .store_export import ExportMixin
 from .store_import import ImportMixin
 from .store_log import ReviewLogMixin
 from .store_parameters import ParametersMixin
-from .store_renames import RenamesMixin
+from .store_renames import RenamesMixin, moved_from
 from .store_replay import ReplayMixin
 from .store_sql import _write_state
 from .store_states import CardStatesMixin
@@ -106,12 +106,12 @@ class Store(
             if review.undone:
                 raise UndoneAlready(f"{review.card_id}'s rating was undone already")
             moved = self.moved_through(review.card_id)
-            if moved is not None and review_id <= moved:  # (its state before may be another
-                # id's, or stand on half of a history merged since: `move_items`)
+            if moved is not None and review_id <= moved[0]:  # (its state before may be
+                # another id's, or stand on half of a history merged since: `move_items`)
+                came = moved_from(moved[1], review.card_id)
                 raise StoreError(
-                    f"{review.card_id}'s history was carried over from the id its card had "
-                    "before (it was renamed: `renamed_from`) after this rating: only a rating "
-                    "made since can be undone"
+                    f"{review.card_id}'s history was carried over from {came} after this "
+                    "rating: only a rating made since can be undone"
                 )
             latest = self.reviews(card_id=review.card_id, limit=1)[0]
             if latest.id != review_id and latest.method == ReviewMethod.IMPORT:

@@ -50,6 +50,18 @@ _MOVE_BURIAL = (
 )
 
 
+def moved_from(old_id: str, new_id: str) -> str:
+    """Where the history of the study item `new_id` was moved from, `old_id`, said with why:
+    its card renamed (the same deletion number, or none), else one item moved by itself (a
+    cloze deletion split off into a card, or a plain card's history onto a deletion)."""
+    old_number, new_number = (item.partition("#c")[2] for item in (old_id, new_id))
+    if old_number == new_number:
+        return f"{old_id}, the id its card had before (it was renamed: `renamed_from`)"
+    if old_number:
+        return f"{old_id}, a deletion split off into it (`renamed_from`)"
+    return f"{old_id}, a card whose history this deletion took over (`renamed_from`)"
+
+
 class RenamesMixin(StoreConnection):
     """`Store`'s moves of renamed cards' histories (see store.py)."""
 
@@ -123,15 +135,16 @@ class RenamesMixin(StoreConnection):
         found = "SELECT 1 FROM reviews WHERE card_id = ? LIMIT 1"
         return self.conn.execute(found, (card_id,)).fetchone() is not None
 
-    def moved_through(self, card_id: str) -> int | None:
+    def moved_through(self, card_id: str) -> tuple[int, str] | None:
         """The id of the log's latest review when a history was last moved onto `card_id`
-        (`move_items`); None if none ever was."""
+        (`move_items`), with the id it was moved from; None if none ever was."""
         if not self._has_table("renames"):
             return None
-        (found,) = self.conn.execute(
-            "SELECT max(moved_through) FROM renames WHERE new_id = ?", (card_id,)
+        return self.conn.execute(
+            "SELECT moved_through, old_id FROM renames WHERE new_id = ?"
+            " ORDER BY moved_through DESC, id DESC LIMIT 1",
+            (card_id,),
         ).fetchone()
-        return found
 
     def logged_histories(self, card_ids: Collection[str]) -> list[tuple]:
         """The reviews of `card_ids` not undone, as `staged_histories` gives the log's: (card_id,
