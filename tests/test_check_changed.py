@@ -953,3 +953,57 @@ def test_an_item_entry_before_the_cards_first_id_is_no_reordering(cli, repo):
     assert changed_cards(load_content(repo)).reordered == ()
     result = cli("--content", repo, "check", "--changed")
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("kind", "prompt", "entry"),
+    [
+        ("cloze", "Poisson counts are {{c1::non-negative integers}}.", "'poisson-cloze#c3 -> c1'"),
+        ("concept", "What values does a Poisson count take?\nanswer: |\n  Non-negative "
+         "integers.", "poisson-cloze#c3"),
+    ],
+)  # fmt: skip
+def test_a_split_cloze_card_with_a_deletion_listed_by_no_card_is_told_that_entry(
+    cli, repo, cloze, kind, prompt, entry
+):
+    """c1 and c2 split off with their entries, c3 put into a card of its own without one: the
+    check told the author to add `renamed_from: [poisson-cloze]` there, which would take c3's
+    history to poisson-support#c3 (a deletion it has not) and c1's nowhere it fits."""
+    for number in (1, 2):
+        _split_off(repo, number, f"poisson-fact-{number}", f"poisson-cloze#c{number} -> c1", True)
+    cloze.unlink()
+    (repo / "cards" / "numbers" / "poisson-support.yaml").write_text(
+        f"id: poisson-support\nkind: {kind}\ntopic: poisson\ntitle: Poisson support\n"
+        f"prompt: {prompt}\n",
+        encoding="utf-8",
+    )
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1, result.output
+    assert (
+        "poisson-cloze is gone, split into cards that list some of its deletions in "
+        "`renamed_from`, and no card lists poisson-cloze#c3: every learner's reviews of it "
+        "would stay behind and the fact start again as new. List each deletion in the card its "
+        f"text went to: add `renamed_from: [{entry}]` to cards/numbers/poisson-support.yaml "
+        "(`renamed_from: [poisson-cloze]` fits a card renamed whole" in said
+    ), said
+    assert "`renamed_from: [poisson-cloze]` to" not in said
+    path = repo / "cards" / "numbers" / "poisson-support.yaml"
+    edit(path, "title: Poisson support\n", f"title: Poisson support\nrenamed_from: [{entry}]\n")
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_cloze_card_renamed_with_one_deletion_split_off_is_told_to_list_its_old_id(
+    cli, repo, cloze
+):
+    """The card renamed without `renamed_from`, its c2 split off with its entry: the rest
+    keeps its numbers, so `renamed_from: [poisson-cloze]` is the fix (as for any rename)."""
+    _split_off(repo, 2, "poisson-variance", "poisson-cloze#c2", cloze_card=False)
+    git(repo, "mv", str(cloze), str(cloze.with_name("poisson-moments.yaml")))
+    edit(cloze.with_name("poisson-moments.yaml"), "id: poisson-cloze", "id: poisson-moments")
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1, result.output
+    assert "add `renamed_from: [poisson-cloze]` to cards/numbers/poisson-moments.yaml" in said
+    assert "is gone, split into cards" not in said

@@ -132,9 +132,10 @@ def change_problem(found: Changed, root: Path) -> str | None:
         return shown_path(path.resolve(), root.resolve())
 
     said = []
-    if found.renamed:
-        moved = ", ".join(f"{r.old} -> {r.new} ({shown(r.path)})" for r in found.renamed)
-        listed = "; ".join(f"`renamed_from: [{r.old}]` to {shown(r.path)}" for r in found.renamed)
+    renamed = [r for r in found.renamed if not r.entries]
+    if renamed:
+        moved = ", ".join(f"{r.old} -> {r.new} ({shown(r.path)})" for r in renamed)
+        listed = "; ".join(f"`renamed_from: [{r.old}]` to {shown(r.path)}" for r in renamed)
         said.append(
             f"card ids renamed: {moved}. An id is the key of every learner's review history: "
             "renamed, the old one's reviews stay behind and the card starts again as new. Keep "
@@ -143,6 +144,7 @@ def change_problem(found: Changed, root: Path) -> str | None:
             "the new id; a card that is truly another gets a new file beside the old one, "
             "which is removed on its own"
         )
+    said += [_split_problem(r, shown) for r in found.renamed if r.entries]
     if found.forgotten:
         said.append(_forgotten_problem(found.forgotten, shown))
     for reordered in found.reordered:
@@ -207,6 +209,28 @@ def _moved_problem(moved: tuple[Moved, ...], shown: Callable[[Path], Path]) -> s
         "are taken for the reviews of the text it holds now. Keep each text under its id "
         "(change the title instead); to give a text another id, rename its card with "
         "`renamed_from` to an id no card has, and write a new text as a new card"
+    )
+
+
+def _split_problem(split: Renamed, shown: Callable[[Path], Path]) -> str:
+    """What `change_problem` says of a cloze card gone whose deletions were split off into
+    other cards, some listed by none (`Renamed.entries`)."""
+    left = [entry.partition(" ")[0] for entry, _ in split.entries]
+    them = "it" if len(left) == 1 else "them"
+    add = "; ".join(
+        f"`renamed_from: [{entry!r}]` to {shown(path)}" if " " in entry
+        else f"`renamed_from: [{entry}]` to {shown(path)}"
+        for entry, path in split.entries
+    )  # fmt: skip
+    if any(entry.endswith(" -> cN") for entry, _ in split.entries):
+        add += " (cN: the number its text has there)"
+    return (
+        f"{split.old} is gone, split into cards that list some of its deletions in "
+        f"`renamed_from`, and no card lists {', '.join(left)}: every learner's reviews of "
+        f"{them} would stay behind and the fact start again as new. List each deletion in the "
+        f"card its text went to: add {add} (`renamed_from: [{split.old}]` fits a card renamed "
+        "whole, its deletions under their numbers, not a split); a deletion dropped for good "
+        "is dropped in a change of its own, its card kept"
     )
 
 

@@ -41,6 +41,9 @@ class Renamed(Record):
     old: str
     new: str
     path: Path  # the new card's file
+    # where `old` was a cloze card split (some deletions listed by cards now, `old#c2`): the
+    # entry each other deletion needs, with the file of the card its text went to (else `new`'s)
+    entries: tuple[tuple[str, Path], ...] = ()
 
 
 class Rekinded(Record):
@@ -159,7 +162,11 @@ def _histories(
             best[pair.new] = old
     paired = {old: pair if pair is not None and best.get(pair.new) == old else None
               for old, pair in paired.items()}  # fmt: skip
-    renamed = tuple(pair for pair in paired.values() if pair is not None)
+    renamed = tuple(
+        _rest_of_split(pair, then[pair.old], content, split, set(added))
+        for pair in paired.values()
+        if pair is not None
+    )
     renumbered, rekinded = [], []
     # each card there at the base and now, under its id, or the id it was renamed to
     pairs = [(card_id, card_id) for card_id in sorted(was.keys() & now.keys())]
@@ -218,6 +225,54 @@ def _split_off(was: dict[str, Card | None], content: Content) -> dict[str, Renam
             if new is not None and (owner := split_study_id(new)[0]) in content.cards:
                 split[item] = Renamed(item, new, content.cards[owner].path)
     return split
+
+
+def _rest_of_split(
+    pair: Renamed, was: Card | None, content: Content, split: dict[str, Renamed], added: set[str]
+) -> Renamed:
+    """`pair` (a gone card paired with the new card most like it), with the entries that its
+    deletions no card lists need, where it was a cloze card some of whose deletions were split
+    off (`split`): each to the card new in the change (`added`) its text went to, else to
+    `pair.new` (`_entry_for`). A new cloze card that lists no deletion of it and holds a text
+    of it under the same number is it renamed: `renamed_from: [old]` carries its deletions
+    under their numbers (`pair` as it is)."""
+    if was is None or was.kind != Kind.CLOZE:
+        return pair
+    numbers = numbers_of(was.prompt)
+    left = [n for n in numbers if study_id(pair.old, n) not in split]
+    if len(left) == len(numbers):
+        return pair
+    then, card = _facts(was.prompt), content.cards.get(pair.new)
+    if card is None:  # (a new file that does not load: lint says why)
+        return pair
+    if card.kind == Kind.CLOZE:
+        now = _facts(card.prompt)
+        took = any(moved_to(card.id, e)[0].startswith(f"{pair.old}#") for e in card.renamed_from)
+        if not took and any(now.get(n, set()) & then[n] for n in left):
+            return pair
+    # (`card` the last one looked in: cN where it has no such text)
+    cards = [content.cards[i] for i in sorted(added) if i in content.cards and i != card.id]
+    cards.append(card)
+    return pair._replace(
+        entries=tuple(_entry_for(study_id(pair.old, n), then[n], cards) for n in left)
+    )
+
+
+def _entry_for(item: str, texts: set[str], cards: list[Card]) -> tuple[str, Path]:
+    """The `renamed_from` entry that takes the deletion `item` (its texts, spacing normalised)
+    over, with the file to list it in: of the first of `cards` that holds one of its texts, a
+    cloze card's deletion (`'old#c3 -> c1'`) or a plain card's prompt or answer (`old#c3`);
+    else of the last of `cards` (`'old#c3 -> cN'` in a cloze card)."""
+    for card in cards:
+        if card.kind == Kind.CLOZE:
+            numbers = [k for k, facts in sorted(_facts(card.prompt).items()) if facts & texts]
+            if numbers:
+                return f"{item} -> c{numbers[0]}", card.path
+        elif any(t.casefold() in " ".join(f"{card.prompt} {card.answer}".split()).casefold()
+                 for t in texts):  # fmt: skip
+            return item, card.path
+    last = cards[-1]
+    return (f"{item} -> cN" if last.kind == Kind.CLOZE else item), last.path
 
 
 def _forgotten(was: dict[str, Card | None], content: Content) -> tuple[Forgotten, ...]:
