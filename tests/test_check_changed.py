@@ -1007,3 +1007,153 @@ def test_a_cloze_card_renamed_with_one_deletion_split_off_is_told_to_list_its_ol
     assert result.exit_code == 1, result.output
     assert "add `renamed_from: [poisson-cloze]` to cards/numbers/poisson-moments.yaml" in said
     assert "is gone, split into cards" not in said
+
+
+NEURON_PARTS = (
+    "id: neuron-parts\nkind: cloze\ntopic: bias\ntitle: A neuron's parts\n"
+    "renamed_from: [{entries}]\n"
+    "prompt: Without {{{{c1::a bias}}}}, w·x can only express boundaries through the origin.\n"
+)
+
+
+def _published(repo: Path, message: str) -> None:
+    """What the branch holds now, committed and made main's (published)."""
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    git(repo, "branch", "-q", "-f", "main")
+
+
+def _forgotten_said(cli, repo: Path) -> str:
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 1, result.output
+    return " ".join(result.stderr.split())
+
+
+def test_a_split_off_deletion_split_again_is_told_to_list_its_first_item_where_it_is_now(
+    cli, repo, cloze
+):
+    """poisson-cloze#c2 split off into poisson-spread as its c1 (published), then that c1
+    split off into poisson-var, which lists poisson-spread#c1: a learner who has not studied
+    since the first split still holds poisson-cloze#c2, which poisson-var must list too. The
+    check told the author to add it to poisson-spread, which no longer has that fact."""
+    numbers = repo / "cards" / "numbers"
+    edit(cloze, "{{c2::also λ::a parameter}}", "λ")
+    spread = numbers / "poisson-spread.yaml"
+    spread.write_text(
+        "id: poisson-spread\nkind: cloze\ntopic: poisson\ntitle: Poisson spread\n"
+        "renamed_from: ['poisson-cloze#c2 -> c1']\n"
+        "prompt: The variance of Poisson(λ) is {{c1::λ}}; its skewness {{c2::λ^-1/2}}.\n",
+        encoding="utf-8",
+    )
+    _published(repo, "c2 split off")
+    edit(spread, "renamed_from: ['poisson-cloze#c2 -> c1']\n", "")
+    edit(spread, "is {{c1::λ}}; its", "is λ; its")
+    (numbers / "poisson-var.yaml").write_text(
+        "id: poisson-var\nkind: concept\ntopic: poisson\ntitle: Poisson variance\n"
+        "renamed_from: [poisson-spread#c1]\nprompt: The variance of Poisson(λ)?\nanswer: λ.\n",
+        encoding="utf-8",
+    )
+    said = _forgotten_said(cli, repo)
+    assert "poisson-cloze#c2 (listed by poisson-spread)" in said
+    assert "add poisson-cloze#c2 to the `renamed_from` of cards/numbers/poisson-var.yaml" in said
+    edit(
+        numbers / "poisson-var.yaml", "[poisson-spread#c1]", "[poisson-cloze#c2, poisson-spread#c1]"
+    )
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_plain_card_moved_onto_a_deletion_without_its_old_ids_fails_the_check(cli, repo):
+    """bias-concept, once bias, made neuron-parts's c1 with `'bias-concept -> c1'` alone: the
+    history under bias stayed behind, and the check passed (the card's history was on a
+    deletion, which it took for no card)."""
+    basics = repo / "cards" / "basics"
+    edit(
+        basics / "bias-concept.yaml",
+        "id: bias-concept\n",
+        "id: bias-concept\nrenamed_from: [bias]\n",
+    )
+    _published(repo, "an old id")
+    (basics / "bias-concept.yaml").unlink()
+    edit(repo / "cards" / "numbers" / "poisson-concept.yaml", "requires: [bias-concept]\n", "")
+    parts = basics / "neuron-parts.yaml"
+    parts.write_text(NEURON_PARTS.format(entries="'bias-concept -> c1'"), encoding="utf-8")
+    said = _forgotten_said(cli, repo)
+    assert "bias (listed by bias-concept)" in said
+    assert "add 'bias -> c1' to the `renamed_from` of cards/basics/neuron-parts.yaml" in said
+    parts.write_text(
+        NEURON_PARTS.format(entries="'bias -> c1', 'bias-concept -> c1'"), encoding="utf-8"
+    )
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_cloze_card_renamed_without_an_item_entry_is_told_that_entry(cli, repo):
+    """neuron-parts took bias-concept onto its c1 (published), then was renamed neuron-facts
+    with `renamed_from: [neuron-parts]` alone: told to add `bias-concept`, a whole card's
+    entry, which in a cloze card moves that plain card's history to no deletion of it."""
+    basics = repo / "cards" / "basics"
+    (basics / "bias-concept.yaml").unlink()
+    edit(repo / "cards" / "numbers" / "poisson-concept.yaml", "requires: [bias-concept]\n", "")
+    parts = basics / "neuron-parts.yaml"
+    parts.write_text(NEURON_PARTS.format(entries="'bias-concept -> c1'"), encoding="utf-8")
+    _published(repo, "bias-concept made a deletion")
+    parts.unlink()
+    facts = basics / "neuron-facts.yaml"
+    facts.write_text(
+        NEURON_PARTS.format(entries="neuron-parts").replace(
+            "neuron-parts\nkind", "neuron-facts\nkind"
+        ),
+        encoding="utf-8",
+    )
+    said = _forgotten_said(cli, repo)
+    assert "bias-concept (listed by neuron-parts)" in said
+    assert (
+        "add 'bias-concept -> c1' to the `renamed_from` of cards/basics/neuron-facts.yaml" in said
+    )
+    edit(facts, "[neuron-parts]", "['bias-concept -> c1', neuron-parts]")
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_renamed_cloze_card_split_whole_is_told_each_deletion_of_its_old_id(cli, repo, cloze):
+    """poisson-cloze, once poisson-moments, split whole into three cards that list
+    `'poisson-cloze#cN -> c1'`: a learner who has not studied since the rename holds
+    poisson-moments#c1..c3, which went nowhere; the check passed."""
+    edit(cloze, "id: poisson-cloze\n", "id: poisson-cloze\nrenamed_from: [poisson-moments]\n")
+    _published(repo, "an old id")
+    for number in (1, 2, 3):
+        _split_off(repo, number, f"poisson-fact-{number}", f"poisson-cloze#c{number} -> c1", True)
+    cloze.unlink()
+    said = _forgotten_said(cli, repo)
+    assert "poisson-moments#c1 (listed by poisson-cloze), poisson-moments#c2" in said
+    assert (
+        "add 'poisson-moments#c1 -> c1' to the `renamed_from` of cards/numbers/poisson-fact-1.yaml; "
+        "'poisson-moments#c2 -> c1' to the `renamed_from` of cards/numbers/poisson-fact-2.yaml"
+        in said
+    )
+    assert "Anki" not in said
+    for number in (1, 2, 3):
+        edit(
+            repo / "cards" / "numbers" / f"poisson-fact-{number}.yaml",
+            f"renamed_from: ['poisson-cloze#c{number} -> c1']",
+            f"renamed_from: ['poisson-moments#c{number} -> c1', 'poisson-cloze#c{number} -> c1']",
+        )
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_renamed_cloze_card_renamed_again_without_its_old_id_is_told_that_id(cli, repo, cloze):
+    """The deletions of a cloze card's old id, all gone on under one card with their
+    numbers, are that id forgotten: told `poisson-moments`, not each deletion."""
+    edit(cloze, "id: poisson-cloze\n", "id: poisson-cloze\nrenamed_from: [poisson-moments]\n")
+    _published(repo, "an old id")
+    git(repo, "mv", str(cloze), str(cloze.with_name("poisson-facts.yaml")))
+    edit(cloze.with_name("poisson-facts.yaml"), "id: poisson-cloze\nrenamed_from: [poisson-moments]",
+         "id: poisson-facts\nrenamed_from: [poisson-cloze]")  # fmt: skip
+    said = _forgotten_said(cli, repo)
+    assert (
+        "old ids no card lists in `renamed_from` any more: poisson-moments (listed by "
+        "poisson-cloze)" in said
+    )
+    assert "add poisson-moments to the `renamed_from` of cards/numbers/poisson-facts.yaml" in said

@@ -236,14 +236,21 @@ def _split_problem(split: Renamed, shown: Callable[[Path], Path]) -> str:
 
 def _forgotten_problem(forgotten: tuple[Forgotten, ...], shown: Callable[[Path], Path]) -> str:
     """What `change_problem` says of old ids that a card listed in `renamed_from` at the base
-    and no card lists now."""
+    and no card lists now (a card's, or one item's: a deletion split off, a card made one)."""
     told = ", ".join(f"{f.old} (listed by {f.was})" for f in forgotten)
-    add = "; ".join(f"{f.old} to the `renamed_from` of {shown(f.path)}" for f in forgotten)
+    add = "; ".join(
+        f"{f'{f.entry!r}' if ' ' in f.entry else f.entry} to the `renamed_from` of {shown(f.path)}"
+        for f in forgotten
+    )
+    anki = (
+        "; an Anki export keys the note by the oldest id, so Anki adds another note"
+        if any(f.entry == f.old and "#" not in f.old for f in forgotten)
+        else ""
+    )
     return (
         f"old ids no card lists in `renamed_from` any more: {told}. A learner who has not "
         "studied since that rename still has the reviews under the old id: they stay behind "
-        "and the card starts again as new; an Anki export keys the note by the oldest id, so "
-        "Anki adds another note. Keep every id a card ever had: add "
+        f"and the card starts again as new{anki}. Keep every id a card ever had: add "
         f"{add} (every id the card had, oldest first)"
     )
 

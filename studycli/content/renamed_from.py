@@ -11,7 +11,12 @@ reads are made with it (`card_scan.renamed_ids`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .cloze import SEPARATOR
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 ARROW = "->"  # between an item and the deletion it is now, in a cloze card's entry
 # An entry's form, for the card schema (editors' checks; `entry_problem` is the loader's): an
@@ -26,6 +31,23 @@ def moved_to(card_id: str, entry: str) -> tuple[str, str]:
     if not arrow:
         return entry, card_id
     return old.strip(), f"{card_id}#{target.strip()}"
+
+
+def renamed_id(study_id: str, renames: Mapping[str, str]) -> str:
+    """The id of `study_id` now (`renames`: old id -> new, `Content.renames`): the item it
+    moved to where an entry names it (a cloze deletion split off, `old#c2` -> `new` or
+    `new#c1`); else under its card's new id where the card was renamed, a cloze deletion's by
+    its number (`old#c2` -> `new#c2`), and on where that deletion was split off since; else
+    `study_id` as it is. How a review log written before the rename is read (an import, a fit
+    to the file), and where `carry` moves what the store holds."""
+    new = renames.get(study_id)
+    if new is not None:
+        return new
+    card, separator, number = study_id.partition(SEPARATOR)
+    new = renames.get(card) if separator else None
+    if new is None or SEPARATOR in new:  # (no rename; or a card's id taken by one deletion)
+        return study_id
+    return renames.get(new + separator + number, new + separator + number)
 
 
 def card_entries(renamed_from: tuple[str, ...]) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from studycli.content.cloze import SEPARATOR
+from studycli.content.renamed_from import renamed_id
 
 from .settings import Settings
 from .store import Store
@@ -57,23 +57,6 @@ def carry(
 
             replay_logged(store, moved, settings)
     return moves
-
-
-def renamed_id(study_id: str, renames: Mapping[str, str]) -> str:
-    """The id of `study_id` now (`renames`: old id -> new, `Content.renames`): the item it
-    moved to where an entry names it (a cloze deletion split off, `old#c2` -> `new` or
-    `new#c1`); else under its card's new id where the card was renamed, a cloze deletion's by
-    its number (`old#c2` -> `new#c2`), and on where that deletion was split off since; else
-    `study_id` as it is. How a review log written before the rename is read (an import, a fit
-    to the file), and where `carry` moves what the store holds."""
-    new = renames.get(study_id)
-    if new is not None:
-        return new
-    card, separator, number = study_id.partition(SEPARATOR)
-    new = renames.get(card) if separator else None
-    if new is None or SEPARATOR in new:  # (no rename; or a card's id taken by one deletion)
-        return study_id
-    return renames.get(new + separator + number, new + separator + number)
 
 
 def _moves(store: Store, renames: Mapping[str, str]) -> list[tuple[str, str]]:
