@@ -87,7 +87,9 @@ def test_an_item_entry_maps_the_old_item_to_the_one_it_is_now(split_root, tmp_pa
          "write `poisson-cloze#c2 -> c1`"),
         (cloze("['poisson-cloze#c2 -> c3']"),
          "moves 'poisson-cloze#c2' onto deletion c3, which this card does not have (it has c1, "
-         "c2): name one of those"),
+         "c2): name the one that holds its fact; if that fact left this card (split off into "
+         "another), list 'poisson-cloze#c2' in the card that took it over, beside "
+         "`poisson-spread#c3`, and take this entry out"),
         (cloze("['poisson-cloze#c2 -> 1']"), "onto '1', which is no deletion: write"),
         (plain("[poisson-cloze#c02]"), "names 'poisson-cloze#c02', which is no cloze deletion"),
         (cloze("['poisson-spread#c2 -> c1']"),

@@ -94,7 +94,9 @@ def entry_problem(entry: str, card_id: str, deletions: list[int] | None) -> str 
         have = ", ".join(f"c{n}" for n in deletions)
         return (
             f"moves {old!r} onto deletion {target}, which this card does not have (it has "
-            f"{have}): name one of those"
+            f"{have}): name the one that holds its fact; if that fact left this card (split "
+            f"off into another), list {old!r} in the card that took it over, beside "
+            f"`{card_id}#{target}`, and take this entry out"
         )
     if separator and deletions is not None and not arrow:
         return (
