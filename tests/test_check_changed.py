@@ -1129,7 +1129,7 @@ def test_a_renamed_cloze_card_split_whole_is_told_each_deletion_of_its_old_id(cl
     assert "poisson-moments#c1 (listed by poisson-cloze), poisson-moments#c2" in said
     assert (
         "add 'poisson-moments#c1 -> c1' to the `renamed_from` of cards/numbers/poisson-fact-1.yaml; "
-        "'poisson-moments#c2 -> c1' to the `renamed_from` of cards/numbers/poisson-fact-2.yaml"
+        "add 'poisson-moments#c2 -> c1' to the `renamed_from` of cards/numbers/poisson-fact-2.yaml"
         in said
     )
     assert "Anki" not in said
@@ -1157,3 +1157,33 @@ def test_a_renamed_cloze_card_renamed_again_without_its_old_id_is_told_that_id(c
         "poisson-cloze)" in said
     )
     assert "add poisson-moments to the `renamed_from` of cards/numbers/poisson-facts.yaml" in said
+
+
+def test_a_split_off_deletion_turned_back_under_another_number_is_told_its_own(cli, repo, cloze):
+    """poisson-cloze#c2 split off into poisson-variance (published), then turned back into
+    poisson-cloze as c4 with `'poisson-variance -> c4'`: a learner who has not studied since
+    the split holds poisson-cloze#c2, which went nowhere, and the check passed; the entry
+    that would carry it (`'poisson-cloze#c2 -> c4'`) names the card's own deletion, which the
+    loader refuses. The fact's own number, c2, carries both."""
+    fact = "{{c2::also λ::a parameter}}"
+    _split_off(repo, 2, "poisson-variance", "poisson-cloze#c2", cloze_card=False)
+    _published(repo, "c2 split off")
+    (repo / "cards" / "numbers" / "poisson-variance.yaml").unlink()
+    edit(cloze, "variance is that", f"variance is {fact.replace('c2', 'c4')}")
+    edit(
+        cloze,
+        "id: poisson-cloze\n",
+        "id: poisson-cloze\nrenamed_from: ['poisson-variance -> c4']\n",
+    )
+    said = _forgotten_said(cli, repo)
+    assert (
+        "poisson-cloze#c2 (listed by poisson-variance). A learner who has not studied since that "
+        "rename still has the reviews under the old id: they stay behind and the card starts "
+        "again as new. Keep every id a card ever had: give poisson-cloze#c2's fact its own "
+        "number back in cards/numbers/poisson-cloze.yaml ({{c2::...}}, not {{c4::...}}, and "
+        "`-> c2` in the entries that name c4)" in said
+    ), said
+    edit(cloze, "'poisson-variance -> c4'", "'poisson-variance -> c2'")
+    edit(cloze, fact.replace("c2", "c4"), fact)
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output

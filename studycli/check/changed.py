@@ -238,21 +238,32 @@ def _forgotten_problem(forgotten: tuple[Forgotten, ...], shown: Callable[[Path],
     """What `change_problem` says of old ids that a card listed in `renamed_from` at the base
     and no card lists now (a card's, or one item's: a deletion split off, a card made one)."""
     told = ", ".join(f"{f.old} (listed by {f.was})" for f in forgotten)
-    add = "; ".join(
-        f"{f'{f.entry!r}' if ' ' in f.entry else f.entry} to the `renamed_from` of {shown(f.path)}"
-        for f in forgotten
-    )
-    anki = (
-        "; an Anki export keys the note by the oldest id, so Anki adds another note"
-        if any(f.entry == f.old and "#" not in f.old for f in forgotten)
-        else ""
-    )
+    add = "; ".join(_entry_to_add(f, shown) for f in forgotten)
+    anki, ordered = "", ""
+    if any(f.entry == f.old and "#" not in f.old for f in forgotten):  # (a card's own id)
+        anki = "; an Anki export keys the note by the oldest id, so Anki adds another note"
+        ordered = " (every id the card had, oldest first)"
     return (
         f"old ids no card lists in `renamed_from` any more: {told}. A learner who has not "
         "studied since that rename still has the reviews under the old id: they stay behind "
-        f"and the card starts again as new{anki}. Keep every id a card ever had: add "
-        f"{add} (every id the card had, oldest first)"
+        f"and the card starts again as new{anki}. Keep every id a card ever had: {add}"
+        f"{ordered}"
     )
+
+
+def _entry_to_add(forgotten: Forgotten, shown: Callable[[Path], Path]) -> str:
+    """How `_forgotten_problem` tells the old id `forgotten` carried on: its entry in the card
+    that holds its item now; or, for a deletion come back to its own card under another
+    number (which no entry may name: a deletion keeps its number), that number given back."""
+    old, entry, file = forgotten.old, forgotten.entry, shown(forgotten.path)
+    card_id, _, number = old.partition("#c")
+    if number and card_id == forgotten.card_id:
+        now = entry.rpartition(" -> c")[2]
+        return (
+            f"give {old}'s fact its own number back in {file} ({{{{c{number}::...}}}}, not "
+            f"{{{{c{now}::...}}}}, and `-> c{number}` in the entries that name c{now})"
+        )
+    return f"add {f'{entry!r}' if ' ' in entry else entry} to the `renamed_from` of {file}"
 
 
 def _assertions_file() -> Path | None:
