@@ -1187,3 +1187,70 @@ def test_a_split_off_deletion_turned_back_under_another_number_is_told_its_own(c
     edit(cloze, fact.replace("c2", "c4"), fact)
     result = cli("--content", repo, "check", "--changed")
     assert result.exit_code == 0, result.output
+
+
+def test_a_cloze_card_named_whole_onto_a_deletion_fails_the_check(cli, repo, cloze):
+    """`'poisson-cloze -> c1'` in a new cloze card, poisson-cloze gone: the entry moves the
+    key poisson-cloze, which no store holds (a cloze card's reviews are its deletions'), and
+    the check said "carried over: poisson-cloze -> poisson-facts#c1" and passed."""
+    cloze.unlink()
+    (repo / "cards" / "numbers" / "poisson-facts.yaml").write_text(
+        "id: poisson-facts\nkind: cloze\ntopic: poisson\ntitle: Poisson facts\n"
+        "renamed_from: ['poisson-cloze -> c1']\nprompt: Its mean is {{c1::λ}}.\n",
+        encoding="utf-8",
+    )
+    result = cli("--content", repo, "check", "--changed")
+    told = " ".join(result.stderr.split())
+    assert result.exit_code == 1, result.output
+    assert (
+        "cards/numbers/poisson-facts.yaml: `renamed_from` entry 'poisson-cloze -> c1' names "
+        "poisson-cloze, a cloze card at the base, whose reviews are kept per deletion "
+        "(poisson-cloze#c1, ...): the entry carries none of them, and they stay behind. List "
+        "each of its deletions in the card its text went to instead: `'poisson-cloze#c2 -> "
+        "c1'` (its number at the base, then its number there)" in told
+    ), told
+    assert "carried over" not in told
+
+
+def test_a_plain_cards_deletion_named_in_renamed_from_fails_the_check(cli, repo):
+    """`'bias-concept#c1 -> c1'`: bias-concept was a plain card, its reviews under
+    bias-concept; the check told the author to add `renamed_from: [bias-concept]`, a whole
+    card's entry, which in a cloze card carries it to no deletion."""
+    basics = repo / "cards" / "basics"
+    (basics / "bias-concept.yaml").unlink()
+    edit(repo / "cards" / "numbers" / "poisson-concept.yaml", "requires: [bias-concept]\n", "")
+    parts = basics / "neuron-parts.yaml"
+    parts.write_text(NEURON_PARTS.format(entries="'bias-concept#c1 -> c1'"), encoding="utf-8")
+    result = cli("--content", repo, "check", "--changed")
+    told = " ".join(result.stderr.split())
+    assert result.exit_code == 1, result.output
+    assert (
+        "cards/basics/neuron-parts.yaml: `renamed_from` entry 'bias-concept#c1 -> c1' names "
+        "bias-concept, a concept card at the base, whose reviews are kept under bias-concept, "
+        "not per deletion: the entry carries none of them, and they stay behind. Write "
+        "'bias-concept -> c1'" in told
+    ), told
+    assert "`renamed_from: [bias-concept]`" not in told
+    parts.write_text(NEURON_PARTS.format(entries="'bias-concept -> c1'"), encoding="utf-8")
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_one_deletion_cloze_card_named_whole_onto_a_deletion_is_told_that_deletion(
+    cli, repo, cloze
+):
+    edit(cloze, "{{c2::also λ::a parameter}}", "λ")
+    edit(cloze, "{{c3::non-negative integers}}", "non-negative integers")
+    _published(repo, "one deletion left")
+    cloze.unlink()
+    facts = repo / "cards" / "numbers" / "poisson-facts.yaml"
+    facts.write_text(
+        "id: poisson-facts\nkind: cloze\ntopic: poisson\ntitle: Poisson facts\n"
+        "renamed_from: ['poisson-cloze -> c1']\nprompt: Its mean is {{c1::λ}}.\n",
+        encoding="utf-8",
+    )
+    said = _forgotten_said(cli, repo)
+    assert "Write 'poisson-cloze#c1 -> c1', its one deletion" in said, said
+    edit(facts, "'poisson-cloze -> c1'", "'poisson-cloze#c1 -> c1'")
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output

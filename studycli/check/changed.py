@@ -27,6 +27,7 @@ from studycli.content.card import Card, Kind, shown_path
 from studycli.content.loader import Content
 from studycli.content.source import module_names
 
+from .changed_entries import Unfit
 from .changed_git import _base, _changed_paths, _git
 from .changed_histories import (
     Forgotten,
@@ -56,6 +57,7 @@ class Changed:
     moved: tuple[Moved, ...] = ()  # card texts now under another id (ids swapped)
     forgotten: tuple[Forgotten, ...] = ()  # old ids in `renamed_from` at the base, in none now
     reordered: tuple[Reordered, ...] = ()  # cards whose first id is listed after another now
+    unfit: tuple[Unfit, ...] = ()  # entries naming a card at the base as it was never keyed
 
 
 def changed_cards(content: Content, ref: str | None = None) -> Changed:
@@ -94,7 +96,9 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
     ]
     broken = tuple(sorted({p.path for p in content.problems if p.path.resolve() in paths}))
     histories = _histories(repo.resolve(), base, content, paths)
-    renamed, carried, removed, renumbered, rekinded, gapped, moved, forgotten, reordered = histories
+    renamed, carried, removed, renumbered, rekinded, gapped, moved, forgotten, reordered, unfit = (
+        histories
+    )
     note = f"{described}: {len(chosen)} card(s) to check"
     if carried:
         note += (
@@ -118,6 +122,7 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         moved,
         forgotten,
         reordered,
+        unfit,
     )
 
 
@@ -145,6 +150,7 @@ def change_problem(found: Changed, root: Path) -> str | None:
             "which is removed on its own"
         )
     said += [_split_problem(r, shown) for r in found.renamed if r.entries]
+    said += [_unfit_problem(u, shown) for u in found.unfit]
     if found.forgotten:
         said.append(_forgotten_problem(found.forgotten, shown))
     for reordered in found.reordered:
@@ -231,6 +237,31 @@ def _split_problem(split: Renamed, shown: Callable[[Path], Path]) -> str:
         f"card its text went to: add {add} (`renamed_from: [{split.old}]` fits a card renamed "
         "whole, its deletions under their numbers, not a split); a deletion dropped for good "
         "is dropped in a change of its own, its card kept"
+    )
+
+
+def _unfit_problem(unfit: Unfit, shown: Callable[[Path], Path]) -> str:
+    """What `change_problem` says of an entry that names a card at the base as its kind never
+    kept its reviews (`changed_entries`)."""
+    old, at = (
+        unfit.old,
+        f"{shown(unfit.path)}: `renamed_from` entry {unfit.entry!r} names {unfit.old}",
+    )
+    if unfit.kind == Kind.CLOZE.value:
+        why = (
+            f"{at}, a cloze card at the base, whose reviews are kept per deletion ({old}#c1, "
+            "...): the entry carries none of them, and they stay behind"
+        )
+        if unfit.fix is None:
+            return (
+                f"{why}. List each of its deletions in the card its text went to instead: "
+                f"`'{old}#c2 -> c1'` (its number at the base, then its number there)"
+            )
+        return f"{why}. Write {unfit.fix!r}, its one deletion"
+    fix = repr(unfit.fix) if " " in (unfit.fix or "") else unfit.fix
+    return (
+        f"{at}, a {unfit.kind} card at the base, whose reviews are kept under {old}, not per "
+        f"deletion: the entry carries none of them, and they stay behind. Write {fix}"
     )
 
 

@@ -32,6 +32,7 @@ from studycli.content.loader import Content
 from studycli.content.renamed_from import card_entries, moved_to, renamed_id
 from studycli.records import Record
 
+from .changed_entries import Unfit, unfit_entries
 from .changed_git import _texts_at
 
 
@@ -117,14 +118,16 @@ def _histories(
     tuple[Moved, ...],
     tuple[Forgotten, ...],
     tuple[Reordered, ...],
+    tuple[Unfit, ...],
 ]:
     """The ids renamed without `renamed_from`, the ids renamed with it (a card lists the gone
     id), the ids removed (gone, with no new card like them), the cloze cards renumbered (a
     card renamed with `renamed_from` compared with its old id's text), the cards changed to
     or from a cloze card since `base`, the new cloze cards whose numbers skip one, and the card
     texts moved to another id (`_moved`), the old ids forgotten (`_forgotten`) and the cards
-    whose ids are listed out of order (`_reordered`). Only changed card files can have changed: their
-    texts at `base` (one `git cat-file --batch`) and now are compared."""
+    whose ids are listed out of order (`_reordered`), and the entries that carry nothing
+    (`changed_entries`). Only changed card files can have changed: their texts at `base` (one
+    `git cat-file --batch`) and now are compared."""
     cards = content.root.resolve() / "cards"
     files = sorted(p for p in paths if p.suffix == ".yaml" and cards in p.parents)
     was = {_id_of(p, text): text for p, text in _texts_at(repo, base, files).items()}
@@ -137,9 +140,11 @@ def _histories(
     kept = {i for i, card in content.cards.items() if card.path.resolve() not in paths}
     renames = content.renames
     split = _split_off(then, content)
+    unfit = unfit_entries(then, content)
+    named = {u.old for u in unfit}  # (by an entry that carries nothing: said as such)
     carried = tuple(  # (a plain card's id may be a cloze card's deletion now: `new#c1`)
         Renamed(old, renames[old], content.cards[split_study_id(renames[old])[0]].path)
-        for old in sorted(was.keys() - now.keys() - kept)
+        for old in sorted(was.keys() - now.keys() - kept - named)
         if old in renames
     ) + tuple(split.values())
     split_whole = {  # a cloze card gone, every deletion of it taken over by another card
@@ -148,7 +153,7 @@ def _histories(
         if card is not None and card.kind == Kind.CLOZE and card_id not in content.cards
         and all(study_id(card_id, n) in split for n in numbers_of(card.prompt))
     }  # fmt: skip
-    gone = sorted(was.keys() - now.keys() - kept - renames.keys() - split_whole)
+    gone = sorted(was.keys() - now.keys() - kept - renames.keys() - split_whole - named)
     added = {i: now[i] for i in now.keys() - was.keys() - kept}
     paired = {old: _most_like(old, was[old], added) for old in gone} if added else {}
     # a new card is one old card renamed at most: the one most like it (two cards of a topic
@@ -208,6 +213,7 @@ def _histories(
         texts_moved,
         forgotten,
         _reordered(then, content, set(was)),
+        unfit,
     )
 
 
