@@ -27,10 +27,9 @@ from studycli.content.card import Card, Kind, shown_path
 from studycli.content.loader import Content
 from studycli.content.source import module_names
 
-from .changed_entries import Unfit
+from .changed_entries import Forgotten, Unfit
 from .changed_git import _base, _changed_paths, _git
 from .changed_histories import (
-    Forgotten,
     Gapped,
     Moved,
     Rekinded,

@@ -1,4 +1,9 @@
-"""`renamed_from` entries that carry nothing, for `check --changed` (changed_histories.py).
+"""`renamed_from` entries that leave a history behind, for `check --changed`.
+
+An id that a card at the base listed in `renamed_from` and no card lists now (the card merged
+into another, renamed again, or a deletion of it split off since, without its own old ids) is
+forgotten: a learner who has not studied since that first rename keeps its reviews under it
+(`forgotten_ids`, told the entry that carries it where its item is now).
 
 A learner's reviews are keyed by the card's kind: a cloze card's per deletion (`old#c1`, ...),
 a plain card's under its id. An entry that names a cloze card at the base as a whole onto one
@@ -13,11 +18,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from studycli.content.card import Card, Kind
-from studycli.content.cloze import SEPARATOR, split_study_id
+from studycli.content.cloze import SEPARATOR, split_study_id, study_id
 from studycli.content.cloze import numbers as numbers_of
 from studycli.content.loader import Content
-from studycli.content.renamed_from import moved_to
+from studycli.content.renamed_from import moved_to, renamed_id
 from studycli.records import Record
+
+
+class Forgotten(Record):
+    """An id that a card at the base listed in `renamed_from` and no card lists now, though
+    the card's own history goes on under another card (itself, or the card it was renamed
+    to)."""
+
+    old: str  # the id listed at the base
+    was: str  # the card that listed it
+    card_id: str  # the card that carries `was`'s history now (or its item's, `old`'s entry's)
+    path: Path  # its file
+    entry: str  # what that card lists to carry `old` on: `old`, or `old -> c1` in a cloze card
 
 
 class Unfit(Record):
@@ -55,3 +72,57 @@ def unfit_entries(was: dict[str, Card | None], content: Content) -> tuple[Unfit,
                 continue
             found.append(Unfit(entry, old_card, base.kind.value, card.id, card.path, fix))
     return tuple(found)
+
+
+def forgotten_ids(was: dict[str, Card | None], content: Content) -> tuple[Forgotten, ...]:
+    """The old ids (or items) in the `renamed_from` of the cards at the base (`was`: the cards
+    of the changed card files then, by id) that no card now lists nor has, where the item their
+    entry carried them to goes on in the content (`renamed_id`: under the card itself, the id
+    it was renamed to, or the card a deletion of it was split off into since), each with the
+    entry that carries it there now (`_carried_by`). A card removed on its own takes its old
+    ids' histories with it, as its own: nothing is forgotten there."""
+    renames, forgotten = content.renames, []
+    for card_id, card in sorted(was.items()):
+        if card is None:
+            continue
+        numbers = numbers_of(card.prompt) if card.kind == Kind.CLOZE else []
+        for entry in card.renamed_from:
+            old, target = moved_to(card_id, entry)
+            if old in renames or _is_item(old, content):
+                continue
+            if SEPARATOR in old or SEPARATOR in target or not numbers:
+                items = [(old, target)]
+            else:  # (a cloze card's old id: its deletions, each where its own went)
+                items = [(study_id(old, n), study_id(target, n)) for n in numbers]
+            now = [(item, renamed_id(there, renames)) for item, there in items]
+            now = [(i, n) for i, n in now if renamed_id(i, renames) == i and _is_item(n, content)]
+            forgotten += [
+                Forgotten(item, card_id, owner, content.cards[owner].path, listed)
+                for item, owner, listed in _carried_by(old, now, len(items))
+            ]
+    return tuple(forgotten)
+
+
+def _carried_by(old: str, now: list[tuple[str, str]], count: int) -> list[tuple[str, str, str]]:
+    """(the item forgotten, the card that carries it on now, the entry it lists for it) of
+    each of `now` ((an item of the old id `old`, the item its history goes on as)): `old` itself
+    where it is a card's id all of whose `count` deletions went on as one card's under their
+    numbers (that card renamed), else each item's own (`item`, or `item -> c1` in a cloze card)."""
+    owners = {split_study_id(new)[0] for _, new in now}
+    whole = SEPARATOR not in old and len(now) == count and len(owners) == 1
+    if whole and all(split_study_id(i)[1] == split_study_id(n)[1] for i, n in now):
+        (owner,) = owners
+        return [(old, owner, old)]
+    found = []
+    for item, new in now:
+        owner, number = split_study_id(new)
+        found.append((item, owner, item if number is None else f"{item} -> c{number}"))
+    return found
+
+
+def _is_item(item_id: str, content: Content) -> bool:
+    """Whether `item_id` is a card's id of the content, or one of its cloze deletions'."""
+    card_id, number = split_study_id(item_id)
+    if number is None:
+        return item_id in content.cards
+    return card_id in content.cards and number in content.deletions(card_id)

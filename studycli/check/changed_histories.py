@@ -11,7 +11,8 @@ at the base and now, so a rename made with plain `mv`, not staged, counts as one
 A published card changed to a cloze card or from one is rekinded: its reviews were kept under
 other keys than it has now. An id that a card at the base listed in `renamed_from` and no
 card lists now (the card merged into another, or renamed again, without its own old ids) is
-forgotten: a learner who has not studied since that first rename keeps its reviews under it.
+forgotten: a learner who has not studied since that first rename keeps its reviews under it
+(changed_entries.py, as an entry that carries nothing is).
 A card whose first id at the base is listed now after another is reordered: an Anki export
 keys its note by the first id listed.
 A card's text now under another id, while its own card holds another, is moved (two ids
@@ -26,13 +27,13 @@ import re
 from pathlib import Path
 
 from studycli.content.card import Card, Kind
-from studycli.content.cloze import SEPARATOR, deletions, split_study_id, study_id
+from studycli.content.cloze import deletions, split_study_id, study_id
 from studycli.content.cloze import numbers as numbers_of  # (a local is named numbers)
 from studycli.content.loader import Content
-from studycli.content.renamed_from import card_entries, moved_to, renamed_id
+from studycli.content.renamed_from import card_entries, moved_to
 from studycli.records import Record
 
-from .changed_entries import Unfit, unfit_entries
+from .changed_entries import Forgotten, Unfit, forgotten_ids, unfit_entries
 from .changed_git import _texts_at
 
 
@@ -64,18 +65,6 @@ class Moved(Record):
     old: str  # the id whose text it was at the base
     new: str  # the id whose text it is now
     path: Path  # the file of `new`
-
-
-class Forgotten(Record):
-    """An id that a card at the base listed in `renamed_from` and no card lists now, though
-    the card's own history goes on under another card (itself, or the card it was renamed
-    to)."""
-
-    old: str  # the id listed at the base
-    was: str  # the card that listed it
-    card_id: str  # the card that carries `was`'s history now (or its item's, `old`'s entry's)
-    path: Path  # its file
-    entry: str  # what that card lists to carry `old` on: `old`, or `old -> c1` in a cloze card
 
 
 class Reordered(Record):
@@ -124,7 +113,7 @@ def _histories(
     id), the ids removed (gone, with no new card like them), the cloze cards renumbered (a
     card renamed with `renamed_from` compared with its old id's text), the cards changed to
     or from a cloze card since `base`, the new cloze cards whose numbers skip one, and the card
-    texts moved to another id (`_moved`), the old ids forgotten (`_forgotten`) and the cards
+    texts moved to another id (`_moved`), the old ids forgotten (`forgotten_ids`) and the cards
     whose ids are listed out of order (`_reordered`), and the entries that carry nothing
     (`changed_entries`). Only changed card files can have changed: their texts at `base` (one
     `git cat-file --batch`) and now are compared."""
@@ -200,7 +189,7 @@ def _histories(
             numbers = tuple(numbers_of(card.prompt))
             if numbers != tuple(range(1, len(numbers) + 1)):
                 gapped.append(Gapped(card_id, card.path, numbers))
-    forgotten = _forgotten(then, content)
+    forgotten = forgotten_ids(then, content)
     gone_ids = tuple(old for old in gone if paired.get(old) is None)
     texts_moved = _moved(then, content, set(now))
     return (
@@ -280,60 +269,6 @@ def _entry_for(item: str, texts: set[str], cards: list[Card]) -> tuple[str, Path
             return item, card.path
     last = cards[-1]
     return (f"{item} -> cN" if last.kind == Kind.CLOZE else item), last.path
-
-
-def _forgotten(was: dict[str, Card | None], content: Content) -> tuple[Forgotten, ...]:
-    """The old ids (or items) in the `renamed_from` of the cards at the base (`was`: the cards
-    of the changed card files then, by id) that no card now lists nor has, where the item their
-    entry carried them to goes on in the content (`renamed_id`: under the card itself, the id
-    it was renamed to, or the card a deletion of it was split off into since), each with the
-    entry that carries it there now (`_carried_by`). A card removed on its own takes its old
-    ids' histories with it, as its own: nothing is forgotten there."""
-    renames, forgotten = content.renames, []
-    for card_id, card in sorted(was.items()):
-        if card is None:
-            continue
-        numbers = numbers_of(card.prompt) if card.kind == Kind.CLOZE else []
-        for entry in card.renamed_from:
-            old, target = moved_to(card_id, entry)
-            if old in renames or _is_item(old, content):
-                continue
-            if SEPARATOR in old or SEPARATOR in target or not numbers:
-                items = [(old, target)]
-            else:  # (a cloze card's old id: its deletions, each where its own went)
-                items = [(study_id(old, n), study_id(target, n)) for n in numbers]
-            now = [(item, renamed_id(there, renames)) for item, there in items]
-            now = [(i, n) for i, n in now if renamed_id(i, renames) == i and _is_item(n, content)]
-            forgotten += [
-                Forgotten(item, card_id, owner, content.cards[owner].path, listed)
-                for item, owner, listed in _carried_by(old, now, len(items))
-            ]
-    return tuple(forgotten)
-
-
-def _carried_by(old: str, now: list[tuple[str, str]], count: int) -> list[tuple[str, str, str]]:
-    """(the item forgotten, the card that carries it on now, the entry it lists for it) of
-    each of `now` ((an item of the old id `old`, the item its history goes on as)): `old` itself
-    where it is a card's id all of whose `count` deletions went on as one card's under their
-    numbers (that card renamed), else each item's own (`item`, or `item -> c1` in a cloze card)."""
-    owners = {split_study_id(new)[0] for _, new in now}
-    whole = SEPARATOR not in old and len(now) == count and len(owners) == 1
-    if whole and all(split_study_id(i)[1] == split_study_id(n)[1] for i, n in now):
-        (owner,) = owners
-        return [(old, owner, old)]
-    found = []
-    for item, new in now:
-        owner, number = split_study_id(new)
-        found.append((item, owner, item if number is None else f"{item} -> c{number}"))
-    return found
-
-
-def _is_item(item_id: str, content: Content) -> bool:
-    """Whether `item_id` is a card's id of the content, or one of its cloze deletions'."""
-    card_id, number = split_study_id(item_id)
-    if number is None:
-        return item_id in content.cards
-    return card_id in content.cards and number in content.deletions(card_id)
 
 
 def _reordered(
