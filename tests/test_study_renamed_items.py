@@ -193,7 +193,7 @@ def test_a_conflicting_row_under_the_old_item_is_named_by_both_ids(cli, tmp_path
     result = cli("--content", content_copy, "--db", db, "import-reviews", export)
     assert result.exit_code == 0, result.output
     said = " ".join(result.stdout.split())
-    assert "poisson-spread#c1 (poisson-cloze#c2 before its rename) at " in said
+    assert "poisson-spread#c1 (poisson-cloze#c2 before it was moved here) at " in said
     assert ": 4 in the file, 1 in your log" in said
 
 

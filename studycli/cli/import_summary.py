@@ -157,16 +157,19 @@ def conflicts(result: ImportResult, renames: Mapping[str, str]) -> str:
 
 def _with_old_ids(study_id: str, renames: Mapping[str, str]) -> str:
     """`study_id`, escaped, and where its card was renamed the same item under the ids it had
-    (`old#c2` for a cloze deletion), or where it was split off another card, the item it was
-    there."""
+    (`old#c2` for a cloze deletion), or where it was moved by itself (a deletion split off
+    another card, a plain card made a deletion), the item it was."""
     card, separator, number = study_id.partition(SEPARATOR)
-    olds = [
-        old if new == study_id else old + separator + number
+    whole = card if separator else study_id  # (what a renamed card's entry maps)
+    renamed = [
+        old + separator + number
         for old, new in sorted(renames.items())
-        if new == study_id or (separator and new == card and SEPARATOR not in old)
+        if new == whole and SEPARATOR not in old
     ]
-    said = escape(study_id)
-    return f"{said} ({escape(', '.join(olds))} before its rename)" if olds else said
+    moved = [old for old, new in sorted(renames.items()) if new == study_id and old not in renamed]
+    said = [f"{', '.join(renamed)} before its rename"] if renamed else []
+    said += [f"{', '.join(moved)} before it was moved here"] if moved else []
+    return f"{escape(study_id)} ({escape('; '.join(said))})" if said else escape(study_id)
 
 
 def dry_run_notes(result: ImportResult, given: str) -> list[str]:
