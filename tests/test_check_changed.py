@@ -1254,3 +1254,16 @@ def test_a_one_deletion_cloze_card_named_whole_onto_a_deletion_is_told_that_dele
     edit(facts, "'poisson-cloze -> c1'", "'poisson-cloze#c1 -> c1'")
     result = cli("--content", repo, "check", "--changed")
     assert result.exit_code == 0, result.output
+
+
+def test_a_cloze_card_that_dropped_a_deletion_and_its_old_id_is_told_that_id(cli, repo, cloze):
+    """poisson-cloze, once poisson-moments, drops c3 and its `renamed_from`: the old id
+    listed again carries every deletion left (each under its number): told `poisson-moments`,
+    not one entry per deletion."""
+    edit(cloze, "id: poisson-cloze\n", "id: poisson-cloze\nrenamed_from: [poisson-moments]\n")
+    _published(repo, "an old id")
+    edit(cloze, "renamed_from: [poisson-moments]\n", "")
+    edit(cloze, "{{c3::non-negative integers}}", "non-negative integers")
+    said = _forgotten_said(cli, repo)
+    assert "poisson-moments (listed by poisson-cloze)" in said, said
+    assert "add poisson-moments to the `renamed_from` of cards/numbers/poisson-cloze.yaml" in said

@@ -90,34 +90,27 @@ def forgotten_ids(was: dict[str, Card | None], content: Content) -> tuple[Forgot
             old, target = moved_to(card_id, entry)
             if old in renames or _is_item(old, content):
                 continue
-            if SEPARATOR in old or SEPARATOR in target or not numbers:
-                items = [(old, target)]
-            else:  # (a cloze card's old id: its deletions, each where its own went)
-                items = [(study_id(old, n), study_id(target, n)) for n in numbers]
-            now = [(item, renamed_id(there, renames)) for item, there in items]
-            now = [(i, n) for i, n in now if renamed_id(i, renames) == i and _is_item(n, content)]
+            now = renamed_id(target, renames)  # (the card itself, its new id, or an item)
+            if not numbers or SEPARATOR in old + target or now in content.cards:
+                items = [(old, now)]  # (`old` listed by a cloze card goes deletion by deletion)
+            else:  # (a cloze card split whole since: its old id's deletions, each where it went)
+                items = [
+                    (study_id(old, n), renamed_id(study_id(target, n), renames)) for n in numbers
+                ]
             forgotten += [
                 Forgotten(item, card_id, owner, content.cards[owner].path, listed)
-                for item, owner, listed in _carried_by(old, now, len(items))
+                for item, new in items
+                if renamed_id(item, renames) == item and _is_item(new, content)
+                for owner, listed in [_carried_by(item, new)]
             ]
     return tuple(forgotten)
 
 
-def _carried_by(old: str, now: list[tuple[str, str]], count: int) -> list[tuple[str, str, str]]:
-    """(the item forgotten, the card that carries it on now, the entry it lists for it) of
-    each of `now` ((an item of the old id `old`, the item its history goes on as)): `old` itself
-    where it is a card's id all of whose `count` deletions went on as one card's under their
-    numbers (that card renamed), else each item's own (`item`, or `item -> c1` in a cloze card)."""
-    owners = {split_study_id(new)[0] for _, new in now}
-    whole = SEPARATOR not in old and len(now) == count and len(owners) == 1
-    if whole and all(split_study_id(i)[1] == split_study_id(n)[1] for i, n in now):
-        (owner,) = owners
-        return [(old, owner, old)]
-    found = []
-    for item, new in now:
-        owner, number = split_study_id(new)
-        found.append((item, owner, item if number is None else f"{item} -> c{number}"))
-    return found
+def _carried_by(item: str, new: str) -> tuple[str, str]:
+    """(the card that carries the old id `item` on, its entry there) where `item`'s history
+    goes on as the item `new`: `item` itself in a card, `'item -> c1'` onto a deletion."""
+    owner, number = split_study_id(new)
+    return owner, item if number is None else f"{item} -> c{number}"
 
 
 def _is_item(item_id: str, content: Content) -> bool:
