@@ -995,3 +995,24 @@ def test_saving_parameters_refuses_a_file_whose_other_settings_are_invalid(tmp_p
     with pytest.raises(ConfigError, match=r"desired_retention = 1\.5 is invalid"):
         save_parameters(path, DEFAULT_PARAMETERS)
     assert path.read_text() == text
+
+
+def test_a_review_held_under_a_renamed_cards_old_and_new_id_is_fitted_once(tmp_path):
+    """A file exported on a machine that held a renamed card's reviews under both ids (imported
+    there under the new one before it pulled the rename) has each review twice once the old id
+    is read as the new one: the fit counted it twice, where an import keeps one per card and
+    time."""
+    plain = subset_csv(tmp_path, 80)
+    with plain.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    twinned = tmp_path / "twinned.csv"
+    with twinned.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(rows[0])
+        for card, *rest in rows[1:]:
+            writer.writerows([[f"old-{card}", *rest], [card, *rest]])
+    renames = {f"old-{card}": card for card in {row[0] for row in rows[1:]}}
+    fit = fit_file(twinned, Settings(), UTC, renames=renames)
+    expected = fit_file(plain, Settings(), UTC)
+    assert fit.reviews == expected.reviews == len(rows) - 1
+    assert fit.parameters == expected.parameters

@@ -5,7 +5,7 @@ whether the states stand on settings.toml's.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,10 +48,26 @@ def fit_file(
     history = ((r.card_id, r.rating, r.reviewed_at) for r in read_reviews(path))
     if renames:
         history = ((renamed_id(card, renames), rating, moment) for card, rating, moment in history)
-    items, reviews, cards, item_cards = optimize.fsrs_items(history, settings.day_starts_at, tz)
+    items, reviews, cards, item_cards = optimize.fsrs_items(
+        _once_per_card_and_time(history), settings.day_starts_at, tz
+    )
     return optimize.fit(
         items, reviews=reviews, cards=cards, item_cards=item_cards, source=str(path)
     )
+
+
+def _once_per_card_and_time(
+    history: Iterable[tuple[str, int, datetime]],
+) -> Iterator[tuple[str, int, datetime]]:
+    """The reviews of `history` (card id, rating, time), each card and time once (the first),
+    as an import keeps them: a file exported on a machine that held a renamed card's review
+    under both ids (imported there under the new id before it pulled the rename) has it twice
+    once the old id is read as the new one, and the fit counted it twice."""
+    seen: set[tuple[str, datetime]] = set()
+    for card, rating, moment in history:
+        if (card, moment) not in seen:
+            seen.add((card, moment))
+            yield card, rating, moment
 
 
 class FsrsParametersMixin(StudyBase):
