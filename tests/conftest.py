@@ -147,7 +147,7 @@ def content_copy(tmp_path) -> Path:
 @pytest.fixture
 def cli():
     """Invoke the CLI in-process: cli("--content", path, "lint") -> Result."""
-    from studycli.cli.app import whole_app
+    from studycli.cli.help_panels import whole_app
 
     app = whole_app()
 

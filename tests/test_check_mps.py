@@ -108,8 +108,8 @@ def test_without_a_daemon_the_workers_run_as_they_would(case, control, tmp_path)
 
 def test_check_on_cuda_starts_it_and_no_mps_does_not(control, monkeypatch, tmp_path):
     """Through the command, with the run itself left out (no GPU here)."""
-    from studycli.cli import app
     from studycli.cli import check as check_command
+    from studycli.cli import help_panels
 
     calls = control()
     seen = []
@@ -121,9 +121,12 @@ def test_check_on_cuda_starts_it_and_no_mps_does_not(control, monkeypatch, tmp_p
     monkeypatch.setattr(check_command, "_checked", run)
     monkeypatch.setattr(pool, "torch_gpu_build", lambda: True)  # the box's is CPU-only
     runner_ = CliRunner()
-    assert runner_.invoke(app.whole_app(), ["check", "--device", "cuda"]).exit_code == 0
-    assert runner_.invoke(app.whole_app(), ["check", "--device", "cpu"]).exit_code == 0
-    assert runner_.invoke(app.whole_app(), ["check", "--device", "cuda", "--no-mps"]).exit_code == 0
+    assert runner_.invoke(help_panels.whole_app(), ["check", "--device", "cuda"]).exit_code == 0
+    assert runner_.invoke(help_panels.whole_app(), ["check", "--device", "cpu"]).exit_code == 0
+    assert (
+        runner_.invoke(help_panels.whole_app(), ["check", "--device", "cuda", "--no-mps"]).exit_code
+        == 0
+    )
     assert seen[0] is not None and seen[1:] == [None, None]
     _quit(tmp_path)
     assert [call[:2] for call in calls() if "start_server" not in call[1]] == [

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from studycli.cli.app import whole_app
+from studycli.cli.help_panels import whole_app
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
 
@@ -68,7 +68,7 @@ def test_version_prints_the_installed_version():
 PROBE = """
 import sys
 from typer.testing import CliRunner
-from studycli.cli.app import whole_app
+from studycli.cli.help_panels import whole_app
 app = whole_app()
 result = CliRunner().invoke(app, sys.argv[1:])
 heavy = ("torch", "numpy", "fsrs.optimizer", "pandas", "studycli.check.worker")
@@ -411,7 +411,7 @@ def test_help_keeps_each_paragraph_of_a_docstring_whole():
     columns sentences broke in their middle ("failed runs" / "first (in a terminal ...")."""
     from typer.testing import CliRunner
 
-    from studycli.cli.app import whole_app
+    from studycli.cli.help_panels import whole_app
 
     wide = CliRunner().invoke(whole_app(), ["solve", "--help"], env={"COLUMNS": "400"})
     assert wide.exit_code == 0

@@ -243,7 +243,7 @@ def test_a_file_that_is_no_sqlite_database_is_not_called_damaged(cli, tmp_path):
 
 def test_doctor_imports_neither_torch_nor_numpy(tmp_path):
     probe = (
-        "import sys\nfrom typer.testing import CliRunner\nfrom studycli.cli.app import whole_app\napp = whole_app()\n"
+        "import sys\nfrom typer.testing import CliRunner\nfrom studycli.cli.help_panels import whole_app\napp = whole_app()\n"
         "result = CliRunner().invoke(app, sys.argv[1:])\n"
         "print(result.exit_code, 'torch' in sys.modules, 'numpy' in sys.modules)\n"
     )

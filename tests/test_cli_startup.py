@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-from studycli.cli.app import COMMANDS, app, invoked, whole_app
+from studycli.cli.app import COMMANDS, app, invoked
+from studycli.cli.help_panels import whole_app
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT
 
@@ -86,10 +87,11 @@ def test_a_command_line_imports_only_its_commands_module():
     )
     loaded = set(out.stdout.split())
     assert "studycli.cli.study" in loaded
-    assert not loaded & {f"studycli.cli.{m}" for m in ("authoring", "stats", "doctor", "export")}
+    others = ("authoring", "stats", "doctor", "export", "help_panels")  # (the whole app's)
+    assert not loaded & {f"studycli.cli.{m}" for m in others}
 
 
-WHOLE_APP = "from studycli.cli.app import whole_app; whole_app()(prog_name='studycli')"
+WHOLE_APP = "from studycli.cli.help_panels import whole_app; whole_app()(prog_name='studycli')"
 
 
 @pytest.mark.parametrize(

@@ -439,7 +439,7 @@ def test_the_db_option_picks_the_file(cli, tmp_path):
 PROBE = """
 import sys
 from typer.testing import CliRunner
-from studycli.cli.app import whole_app
+from studycli.cli.help_panels import whole_app
 app = whole_app()
 result = CliRunner().invoke(app, sys.argv[1:])
 print(result.exit_code, "torch" in sys.modules, "numpy" in sys.modules, "fsrs.optimizer" in sys.modules)

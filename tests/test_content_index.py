@@ -289,7 +289,7 @@ def test_an_index_read_lately_is_kept_however_old_its_writing(
 PROBE = """
 import sys
 from typer.testing import CliRunner
-from studycli.cli.app import whole_app
+from studycli.cli.help_panels import whole_app
 app = whole_app()
 result = CliRunner().invoke(app, sys.argv[1:])
 print(result.exit_code, "yaml" in sys.modules)

@@ -972,7 +972,7 @@ def test_cli_with_too_few_reviews_of_your_own(cli, tmp_path):
 PROBE = """
 import sys
 from typer.testing import CliRunner
-from studycli.cli.app import whole_app
+from studycli.cli.help_panels import whole_app
 app = whole_app()
 result = CliRunner().invoke(app, ["optimize", "--help"])
 print(result.exit_code, "torch" in sys.modules, "fsrs_rs_python" in sys.modules)

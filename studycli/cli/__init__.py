@@ -1,7 +1,7 @@
 """The command line: parse, call one core function, render. No SQL or scheduling here.
 
 Each command lives in the module that `app.COMMANDS` names, and a command line imports only
-its own (`app.invoked`); `app.whole_app()` is the app with every command registered. Here:
+its own (`app.invoked`); `help_panels.whole_app()` is the app with every command registered. Here:
 the console script, and the command line's words as they come, before Typer (imported by
 `main` only, after a `check` has started its first worker) parses them.
 """

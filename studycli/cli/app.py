@@ -336,7 +336,9 @@ def main() -> None:
     _standard_streams_held()
     _replace_what_the_terminal_cannot_show()
     if sys.argv[1:] == ["--version"]:
-        _leave(_print_version())
+        from .version import print_version
+
+        _leave(print_version())
     # One program name however it is started (`studycli`, `python -m studycli`), so that shell
     # completion's variable is always _STUDYCLI_COMPLETE.
     args = hoisted(sys.argv[1:])
@@ -355,29 +357,11 @@ def _standard_streams_held() -> None:
     `export-reviews` to stdout) would be lost without a word; /dev/null is the way to drop it.
     A closed stdin or stderr reads as empty or drops what is written, as /dev/null does. So
     does one open only the other way (`1<file`, `2<file`: each write failed, a traceback)."""
-    closed = {}
-    for fd in (0, 1, 2):
-        if why := _unusable(fd):
-            closed[fd] = why
-            null = os.open(os.devnull, os.O_RDWR)
-            if null != fd:  # (the lowest free number: fd itself, the ones below it open)
-                os.dup2(null, fd)
-                os.close(null)
-    if not closed:
-        return
-    # (a stream Python found closed is None; one open the other way works on /dev/null now)
-    if sys.stderr is None:
-        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    if sys.stdin is None:
-        sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
-    if 1 in closed:
-        print(
-            f"error: the standard output is {closed[1]}, where studycli writes what it does; "
-            "to drop that, send it to /dev/null (>/dev/null)",
-            file=sys.stderr,
-        )
-        sys.stderr.flush()
-        os._exit(2)
+    closed = {fd: why for fd in (0, 1, 2) if (why := _unusable(fd))}
+    if closed:
+        from .standard_streams import held_on_null
+
+        held_on_null(closed)
 
 
 def _unusable(fd: int) -> str | None:
@@ -397,21 +381,6 @@ def _unusable(fd: int) -> str | None:
     if fd and mode == os.O_RDONLY:
         return f"open for reading only ({fd}<file)"
     return None
-
-
-def _print_version() -> int:
-    """`studycli --version`: the installed studycli's version (the database's messages speak of
-    newer and older studycli versions). Read here, not as an option of every command line: a
-    Typer option costs each command's start 2 M instructions (`review` to its first card was
-    408 M against its floor line's 327 M with it, 1.25x allowed)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        found = version("studycli")
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        found = "unknown (not installed: pip install -e .)"
-    print(f"studycli {found}")
-    return 0
 
 
 def _replace_what_the_terminal_cannot_show() -> None:
@@ -492,36 +461,7 @@ COMMANDS = {
 }
 
 
-# The help's panels, each command under what a learner comes to it for, in this order. In the
-# order their modules registered them, a learner's commands sat among the ones that write
-# cards (`review` 14th, after `new`, `schema`, `lint` and `check`). Only the whole app, which
-# prints the help, reads this: a command line registers its own command alone (`invoked`).
-HELP_PANELS = {
-    "Study": ("review", "due", "solve", "cram", "undo", "suspend", "unsuspend"),
-    "Your progress and history": (
-        "stats", "history", "optimize", "export-reviews", "import-reviews", "doctor",
-    ),
-    "Cards": ("topics", "list", "show", "export-anki"),
-    "Writing cards": ("new", "lint", "check", "schema"),
-}  # fmt: skip
-
-
-def whole_app() -> typer.Typer:
-    """The app with every command registered (help, completion, tests), in the help's panels
-    (`HELP_PANELS`)."""
-    import importlib
-
-    for module in sorted(set(COMMANDS.values())):
-        importlib.import_module(f"{__package__}.{module}")
-    panel_of = {name: panel for panel, names in HELP_PANELS.items() for name in names}
-    order = list(panel_of)
-    for info in app.registered_commands:
-        info.rich_help_panel = panel_of[_name(info)]
-    app.registered_commands.sort(key=lambda info: order.index(_name(info)))
-    return app
-
-
-def _name(info: CommandInfo) -> str:
+def command_name(info: CommandInfo) -> str:
     """A registered command's name, as Typer makes it from its function's."""
     assert info.callback is not None
     return info.name or info.callback.__name__.lower().replace("_", "-")
@@ -538,18 +478,19 @@ def invoked(args: list[str]) -> typer.Typer:
     import importlib
 
     arg = named_command(args)
-    if arg not in COMMANDS:
-        return whole_app()
-    importlib.import_module(f"{__package__}.{COMMANDS[arg]}")
-    for info in app.registered_commands:
-        assert info.callback is not None
-        if arg == _name(info):
-            only = copy.copy(app)
-            only.registered_commands = [info]
-            assert app.registered_callback is not None and app.registered_callback.callback
-            _evaluate_annotations(info.callback)
-            _evaluate_annotations(app.registered_callback.callback)
-            return only
+    if arg in COMMANDS:
+        importlib.import_module(f"{__package__}.{COMMANDS[arg]}")
+        for info in app.registered_commands:
+            assert info.callback is not None
+            if arg == command_name(info):
+                only = copy.copy(app)
+                only.registered_commands = [info]
+                assert app.registered_callback is not None and app.registered_callback.callback
+                _evaluate_annotations(info.callback)
+                _evaluate_annotations(app.registered_callback.callback)
+                return only
+    from .help_panels import whole_app  # (imported here alone: no command line needs it)
+
     return whole_app()
 
 
