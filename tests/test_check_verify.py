@@ -732,14 +732,15 @@ def check_passes_it_on(impl, device="cpu"):
 
 
 def test_a_checker_uses_its_device_only_when_its_body_names_it(tmp_path):
+    from studycli.content.solution_code import uses_device
     from studycli.content.source import read_module
 
     (tmp_path / "devices.py").write_text(DEVICE_CHECKERS)
     info = read_module(tmp_path, "devices")
-    assert not info.uses_device("check_ignores")
-    assert info.uses_device("check_builds_on_it")
-    assert info.uses_device("check_passes_it_on")
-    assert info.uses_device("no_such_checker")  # unknown: assume it does
+    assert not uses_device(info, "check_ignores")
+    assert uses_device(info, "check_builds_on_it")
+    assert uses_device(info, "check_passes_it_on")
+    assert uses_device(info, "no_such_checker")  # unknown: assume it does
 
 
 def test_with_cuda_a_checker_that_ignores_the_device_is_planned_on_the_cpu():

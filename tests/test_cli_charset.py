@@ -130,7 +130,8 @@ def test_every_shipped_card_is_spelled_before_it_is_laid_out(monkeypatch):
     from studycli.cli import render
     from studycli.cli.app import stdout
     from studycli.content.loader import load_content
-    from studycli.content.source import card_starter, module_path, reference_source
+    from studycli.content.reference_code import reference_source
+    from studycli.content.source import card_starter, module_path
 
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setenv("TERM", "xterm")

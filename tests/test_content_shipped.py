@@ -158,7 +158,8 @@ def test_the_reference_show_answer_shows_defines_every_name_it_reads(card):
     shows runs as it is: every module-level name the function reads is defined in it."""
     import builtins
 
-    from studycli.content.source import module_path, reference_source
+    from studycli.content.reference_code import reference_source
+    from studycli.content.source import module_path
 
     shown = reference_source(card, CONTENT.solutions_dir)
     assert shown is not None

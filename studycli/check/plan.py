@@ -17,10 +17,11 @@ import contextlib
 from studycli.content.card import Card
 from studycli.content.loader import Content
 from studycli.content.scaffold import stubbed
+from studycli.content.solution_code import code_without_docstrings, uses_device
+from studycli.content.solution_tables import expected_failures, table_entries
 from studycli.content.source import (
     ModuleInfo,
     checker_ref,
-    code_without_docstrings,
     module_names,
     read_module,
     starter_for,
@@ -75,8 +76,8 @@ def _candidates(card: Card, info: ModuleInfo) -> list[Candidate]:
     function, module = card.solution.function, card.solution.module
     candidates = [Candidate("reference", function, module)]
     for kind, table in TABLES.items():
-        entries = info.table_entries(table, function)
-        declared = info.expected_failures(table, function) if kind == "wrong" else []
+        entries = table_entries(info, table, function)
+        declared = expected_failures(info, table, function) if kind == "wrong" else []
         candidates += [
             Candidate(
                 kind,
@@ -128,7 +129,7 @@ def _lazy(
     lazies = []
     for candidate in candidates:
         if candidate.kind in TABLES:
-            entries = info.table_entries(TABLES[candidate.kind], candidate.function)
+            entries = table_entries(info, TABLES[candidate.kind], candidate.function)
             entry = entries[candidate.index] if candidate.index < len(entries) else None
             text = own.get(entry.id, "") if isinstance(entry, ast.Name) else ""
         else:
@@ -147,7 +148,7 @@ def _runs_on(card: Card, content: Content, device: str, info=None) -> str:
     check = checker_ref(card, info)
     same = check.module == card.solution.module
     checker = info if same else read_module(content.solutions_dir, check.module)
-    return device if checker.uses_device(check.function) else "cpu"
+    return device if uses_device(checker, check.function) else "cpu"
 
 
 # Seconds past a learner's limit a check may run before it is stopped: a correct answer

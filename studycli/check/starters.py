@@ -7,12 +7,8 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-from studycli.content.source import (
-    card_module,
-    card_starter,
-    code_without_docstrings,
-    raises_not_implemented,
-)
+from studycli.content.solution_code import code_without_docstrings, raises_not_implemented
+from studycli.content.source import card_module, card_starter
 
 if TYPE_CHECKING:
     from pathlib import Path

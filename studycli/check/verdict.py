@@ -184,7 +184,7 @@ def _only_raises(starter: Candidate) -> bool:
     failure through can accept it."""
     import ast
 
-    from studycli.content.source import raises_not_implemented
+    from studycli.content.solution_code import raises_not_implemented
 
     try:
         tree = ast.parse(starter.code)

@@ -121,7 +121,8 @@ def show(
         import contextlib
         from pathlib import Path
 
-        from studycli.content.source import module_path, reference_source
+        from studycli.content.reference_code import reference_source
+        from studycli.content.source import module_path
 
         path = module_path(content.solutions_dir, card.solution.module).resolve()
         with contextlib.suppress(ValueError):

@@ -111,7 +111,7 @@ def checker_code(info: ModuleInfo, function: str) -> str | None:
     import ast
 
     from .code_tokens import code_tokens
-    from .source import used_top_level
+    from .reference_code import used_top_level
 
     node = info.function(function)
     if node is None:

@@ -15,6 +15,7 @@ from .lint_solution import lint_solution, module_meant
 from .lint_text import lint_text
 from .lint_top_levels import lint_top_levels
 from .loader import Content
+from .solution_tables import table_lines
 from .source import module_names, module_path, read_module
 from .topics import topics
 
@@ -333,7 +334,7 @@ def _lint_tables(content: Content, unloaded: list[Path]) -> list[CardProblem]:
         defined = sorted(name for name in functions if info.function(name) is not None)
         missing = sorted(set(functions) - set(defined))
         for table in ("WRONG_ANSWERS", "CORRECT_VARIANTS"):
-            for name, line in info.table_lines(table).items():
+            for name, line in table_lines(info, table).items():
                 if name in anywhere or any(re.search(rf"\b{re.escape(name)}\b", t) for t in texts):
                     continue
                 if info.function(name) and difflib.get_close_matches(name, missing, n=1):

@@ -13,13 +13,14 @@ from .card import Card, CardProblem, Ref
 from .key_lines import KeyLines
 from .lint_starter import _lint_starter, _lint_starter_width
 from .lint_wrong_answers import _lint_repeats, _lint_wrong_answers
+from .solution_code import raises_not_implemented
+from .solution_tables import table_entries, tables
 from .source import (
     ModuleInfo,
     NotUtf8Error,
     checker_ref,
     module_path,
     parameters,
-    raises_not_implemented,
     read_module,
 )
 
@@ -90,7 +91,7 @@ def lint_solution(card: Card, solutions_dir: Path, where: KeyLines) -> list[Card
         problems += _lint_checker_uses_answer(
             card, module_path(solutions_dir, check.module), checker
         )
-    listed = info.table_entries("WRONG_ANSWERS", ref.function)
+    listed = table_entries(info, "WRONG_ANSWERS", ref.function)
     wrong = len({ast.unparse(entry) for entry in listed})  # a repeat proves nothing more
     if wrong < MIN_WRONG_ANSWERS:
         problems.append(
@@ -193,7 +194,7 @@ def _missing_reference_fix(ref: Ref, info: ModuleInfo) -> str:
     keyed = [
         table
         for table in ("WRONG_ANSWERS", "CORRECT_VARIANTS")
-        if ref.function in info.tables(table)
+        if ref.function in tables(info, table)
     ]
     if keyed:
         verb = "name" if len(keyed) > 1 else "names"

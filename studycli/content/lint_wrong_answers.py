@@ -8,7 +8,7 @@ import ast
 from typing import TYPE_CHECKING
 
 from .card import CardProblem
-from .source import declared_failure
+from .solution_tables import declared_failure, table_entries
 
 if TYPE_CHECKING:
     from .card import Card
@@ -24,7 +24,7 @@ def _lint_wrong_answers(card: Card, info: ModuleInfo) -> list[CardProblem]:
     function = card.solution.function
     problems = _lint_repeats(card, info, "WRONG_ANSWERS")
     seen = set()  # (a repeat's own problems are its first listing's)
-    for entry in info.table_entries("WRONG_ANSWERS", function):
+    for entry in table_entries(info, "WRONG_ANSWERS", function):
         if (text := ast.unparse(entry)) in seen:
             continue
         seen.add(text)
@@ -107,7 +107,7 @@ def _lint_repeats(card: Card, info: ModuleInfo, table: str) -> list[CardProblem]
     function = card.solution.function
     first: dict[str, int] = {}
     problems = []
-    for entry in info.table_entries(table, function):
+    for entry in table_entries(info, table, function):
         text = ast.unparse(entry)
         if text not in first:
             first[text] = entry.lineno

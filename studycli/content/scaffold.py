@@ -23,12 +23,12 @@ from .fields import ID_PATTERN, MAX_ID_LENGTH, Kind
 from .loader import Content
 from .parse import too_long_id
 from .schema import MODELINE, SCHEMA_FILE, schema_text
+from .solution_code import raises_not_implemented
+from .solution_tables import declared_failure, table_entries
 from .source import (
     ModuleInfo,
     checker_ref,
-    declared_failure,
     module_path,
-    raises_not_implemented,
     read_module,
 )
 from .topics import topics
@@ -327,7 +327,7 @@ def _code_not_done(card: Card, info: ModuleInfo) -> list[str]:
 def _wrong_answers(info: ModuleInfo, function: str) -> list[ast.FunctionDef | None]:
     return [
         info.function(entry.id)
-        for entry in info.table_entries("WRONG_ANSWERS", function)
+        for entry in table_entries(info, "WRONG_ANSWERS", function)
         if isinstance(entry, ast.Name)
     ]
 

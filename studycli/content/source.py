@@ -2,7 +2,9 @@
 
 `lint` and `show` must not import torch, so everything they need from `solutions/` (which
 functions exist, their parameters, the listed wrong answers, the default starter) comes from
-the module's syntax tree.
+the module's syntax tree. What only `lint` and `check` read of a module is in
+solution_tables.py (the wrong answers and variants it lists) and solution_code.py (its code as
+the checks split it); a reference with what it uses, in reference_code.py.
 """
 
 from __future__ import annotations
@@ -30,118 +32,12 @@ class ModuleInfo:
                 return node
         return None
 
-    def tables(self, table: str) -> dict[str, list[ast.expr]]:
-        """For `WRONG_ANSWERS` or `CORRECT_VARIANTS`: the expressions listed per function name,
-        in order. Reads `TABLE = {"f": [a, b]}` and `TABLE["f"] = [a, b]` at module top level;
-        the last assignment wins."""
-        return {name: entries for name, (entries, _) in self._table(table).items()}
-
-    def table_lines(self, table: str) -> dict[str, int]:
-        """The line where each function name of `tables(table)` is given its entries."""
-        return {name: line for name, (_, line) in self._table(table).items()}
-
-    def _table(self, table: str) -> dict[str, tuple[list[ast.expr], int]]:
-        found: dict[str, tuple[list[ast.expr], int]] = {}
-        for node in self.tree.body:
-            if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
-                continue
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                if (
-                    isinstance(target, ast.Name)
-                    and target.id == table
-                    and isinstance(node.value, ast.Dict)
-                ):
-                    for key, value in zip(node.value.keys, node.value.values):
-                        if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                            found[key.value] = (_elements(value), key.lineno)
-                elif (
-                    isinstance(target, ast.Subscript)
-                    and isinstance(target.value, ast.Name)
-                    and target.value.id == table
-                    and isinstance(target.slice, ast.Constant)
-                ):
-                    found[str(target.slice.value)] = (_elements(node.value), node.lineno)
-        return found
-
-    def listed(self, table: str) -> dict[str, int]:
-        """For `WRONG_ANSWERS` or `CORRECT_VARIANTS`: entries per function name."""
-        return {name: len(entries) for name, entries in self.tables(table).items()}
-
-    def table_entries(self, table: str, function: str) -> list[ast.expr]:
-        """The expressions listed in `TABLE["function"]`, in order."""
-        return self.tables(table).get(function, [])
-
-    def expected_failures(self, table: str, function: str) -> list[str | None]:
-        """For each entry of `TABLE["function"]`, the text its `@fails_with("...")` declares
-        (None where it declares none or the entry is not a top-level function)."""
-        return [
-            declared_failure(self.function(e.id)) if isinstance(e, ast.Name) else None
-            for e in self.table_entries(table, function)
-        ]
-
-    def uses_device(self, function: str) -> bool:
-        """Whether checker `function` uses its `device` parameter (passes it on or builds a
-        tensor with it). One that never names it checks the same thing on any device. Unknown
-        functions count as using it."""
-        node = self.function(function)
-        if node is None:
-            return True
-        return any(
-            isinstance(name, ast.Name) and name.id == "device"
-            for statement in node.body
-            for name in ast.walk(statement)
-        )
-
     @cached_property
     def code_parts(self) -> tuple[str, dict[str, str]]:
-        """The module's code, docstrings left out, split into the functions that only the
-        tables (`WRONG_ANSWERS`, `CORRECT_VARIANTS`) name, by name, and the rest: what a check
-        of a wrong answer or a variant may run is the rest and that answer's own function
-        (`plan.plan` tells from these what each check imports on first use)."""
-        data = self.source.encode("utf-8")  # (the tree's column offsets count UTF-8 bytes)
-        starts = [0]
-        for line in data.splitlines(keepends=True):
-            starts.append(starts[-1] + len(line))
-        docstrings = [
-            (starts[node.lineno - 1] + node.col_offset, starts[end - 1] + node.end_col_offset)
-            for node in sorted(_docstrings(self.tree.body), key=lambda n: (n.lineno, n.col_offset))
-            if (end := node.end_lineno) is not None and node.end_col_offset is not None
-        ]
+        """`solution_code.code_parts` of the module, made once."""
+        from .solution_code import code_parts
 
-        def text(start: int, end: int) -> str:
-            kept, at = [], start
-            for low, high in docstrings:
-                if start <= low and high <= end:
-                    kept.append(data[at:low])
-                    at = high
-            return b"".join([*kept, data[at:end]]).decode("utf-8", errors="replace")
-
-        listed = [
-            entry.id
-            for table in ("WRONG_ANSWERS", "CORRECT_VARIANTS")
-            for entries in self.tables(table).values()
-            for entry in entries
-            if isinstance(entry, ast.Name)
-        ]
-        own: dict[str, tuple[int, int]] = {}
-        for node in self.tree.body:
-            # named nowhere else (no call from a checker or another answer, no alias; a longer
-            # name containing it counts too, which only keeps it in the rest)
-            if (
-                isinstance(node, ast.FunctionDef)
-                and node.name in listed
-                and node.end_lineno
-                and self.source.count(node.name) == 1 + listed.count(node.name)
-            ):
-                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-                own[node.name] = (starts[first - 1], starts[node.end_lineno])
-        rest, at = [], 0
-        for low, high in sorted(own.values()):
-            rest.append(text(at, low))
-            at = high
-        rest.append(text(at, len(data)))
-        return "".join(rest), {name: text(*span) for name, span in own.items()}
+        return code_parts(self)
 
     def imports(self, function: ast.FunctionDef) -> list[tuple[str, int]]:
         """The module's top-level imports that `function` uses (in its body, signature or
@@ -165,7 +61,7 @@ class ModuleInfo:
             if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                 lines.append((text, node.lineno))  # (changes how the code reads, used or not)
                 continue
-            kept = [alias for alias in node.names if _bound_name(alias) in used]
+            kept = [alias for alias in node.names if bound_name(alias) in used]
             if len(kept) == len(node.names):
                 lines.append((text, node.lineno))
             elif kept:
@@ -177,63 +73,9 @@ class ModuleInfo:
 ARRAY_LIBRARIES = ("torch", "np", "numpy")  # names a starter keeps when its module imports them
 
 
-def _bound_name(alias: ast.alias) -> str:
+def bound_name(alias: ast.alias) -> str:
     """The name an import's `alias` binds: `import a.b` binds `a`."""
     return alias.asname or alias.name.split(".", 1)[0]
-
-
-def code_without_docstrings(source: str) -> str:
-    """`source` with its docstrings left out (as it is, where it does not parse)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # (too deep to parse)
-        return source
-    return ModuleInfo(path=Path(), tree=tree, source=source).code_parts[0]
-
-
-def _docstrings(body: list) -> list[ast.expr]:
-    """The bare strings in `body` and in the bodies within it: docstrings (and any other string
-    statement, which does nothing either)."""
-    found: list[ast.expr] = []
-    for node in body:
-        value = node.value if isinstance(node, ast.Expr) else None
-        if isinstance(value, ast.Constant) and isinstance(value.value, str):
-            found.append(value)
-        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-            inner = getattr(node, field, None)
-            if isinstance(inner, list):
-                found += _docstrings(inner)
-    return found
-
-
-def _elements(node: ast.expr) -> list[ast.expr]:
-    return list(node.elts) if isinstance(node, (ast.List, ast.Tuple)) else []
-
-
-def declared_failure(function: ast.FunctionDef | None) -> str | None:
-    """The string of a `@fails_with("...")` decorator on `function`, if it has one."""
-    for decorator in function.decorator_list if function else []:
-        if (
-            isinstance(decorator, ast.Call)
-            and getattr(decorator.func, "id", getattr(decorator.func, "attr", None)) == "fails_with"
-            and decorator.args
-            and isinstance(decorator.args[0], ast.Constant)
-            and isinstance(decorator.args[0].value, str)
-        ):
-            return decorator.args[0].value
-    return None
-
-
-def raises_not_implemented(node: ast.FunctionDef | None) -> bool:
-    """Whether a function's body (its docstring aside) is only `raise NotImplementedError`,
-    as a starter's is."""
-    if node is None:
-        return False
-    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
-    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
-        return False
-    raised = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
-    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
 
 
 def module_names(card: Card) -> set[str]:
@@ -414,82 +256,6 @@ def card_starter(card: Card, solutions_dir: Path) -> str:
             f"{card.solution.function!r}; run `studycli lint`"
         )
     return starter_for(card, info)
-
-
-def reference_source(card: Card, solutions_dir: Path) -> str | None:
-    """The reference function's source as the module has it, its decorators included and its
-    docstring left out (the starter shows it), after what of the module it uses: the imports,
-    helpers and constants it names, and theirs in turn, in the module's order (alone, a
-    reference that called `_cholesky_solve` could not be read, or run); None where the module
-    has no such function (`lint` says so).
-
-    Raises:
-        ContentError: the module does not parse (see `card_module`).
-    """
-    assert card.solution is not None
-    info = card_module(card, solutions_dir)
-    node = info.function(card.solution.function)
-    if node is None:
-        return None
-    lines = info.source.splitlines()
-
-    def text(of: ast.stmt) -> str:
-        decorators = getattr(of, "decorator_list", [])
-        first = min([of.lineno, *(d.lineno for d in decorators)])
-        kept = list(range(first, (of.end_lineno or of.lineno) + 1))
-        if of is node and ast.get_docstring(node) is not None and len(node.body) > 1:
-            doc = node.body[0]
-            kept = [n for n in kept if not doc.lineno <= n <= (doc.end_lineno or doc.lineno)]
-        return "\n".join(lines[n - 1] for n in kept)
-
-    used = used_top_level(info.tree, node)
-    imports = [text(of) for of in used if isinstance(of, (ast.Import, ast.ImportFrom))]
-    others = [text(of) for of in used if not isinstance(of, (ast.Import, ast.ImportFrom))]
-    parts = ["\n".join(imports)] if imports else []
-    return "\n\n\n".join([*parts, *others, text(node)])
-
-
-def used_top_level(tree: ast.Module, function: ast.FunctionDef) -> list[ast.stmt]:
-    """The module's top-level statements that `function` needs, directly or through another
-    of them, in the module's order: the imports and definitions of the names it reads."""
-    defines: dict[str, ast.stmt] = {}
-    for statement in tree.body:
-        for name in _top_level_names(statement):
-            defines.setdefault(name, statement)
-    needed: list[ast.stmt] = []
-    todo: list[ast.AST] = [function]
-    while todo:
-        for name in _names_read(todo.pop()):
-            defining = defines.get(name)
-            if defining is None or defining is function or defining in needed:
-                continue
-            needed.append(defining)
-            todo.append(defining)
-    return sorted(needed, key=lambda statement: statement.lineno)
-
-
-def _top_level_names(statement: ast.stmt) -> list[str]:
-    """The names a module-level statement binds (an import, a definition, an assignment)."""
-    if isinstance(statement, (ast.Import, ast.ImportFrom)):
-        return [_bound_name(alias) for alias in statement.names]
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return [statement.name]
-    targets = (
-        statement.targets
-        if isinstance(statement, ast.Assign)
-        else [statement.target]
-        if isinstance(statement, ast.AnnAssign)
-        else []
-    )
-    return [target.id for target in targets if isinstance(target, ast.Name)]
-
-
-def _names_read(node: ast.AST) -> set[str]:
-    return {
-        name.id
-        for name in ast.walk(node)
-        if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Load)
-    }
 
 
 def starter_for(card: Card, info: ModuleInfo) -> str:
