@@ -45,10 +45,11 @@ NEXT_DUE_LIMIT = 0.005
 
 
 def collection(work: Path, cards: int, reviews: int) -> Path:
-    """The synthetic collection in `work`, written unless one of this size is there."""
+    """The synthetic collection in `work`, written unless one of this size, by this version of
+    synthetic.py (`synthetic.VERSION`), is there."""
     import synthetic
 
-    stamp = work / f"made-{cards}-{reviews}"
+    stamp = work / f"made-{cards}-{reviews}-v{synthetic.VERSION}"
     if not stamp.exists():
         for old in work.glob("made-*"):
             old.unlink()

@@ -2,16 +2,18 @@
 
 Cards are the shipped ones copied over and over under new ids (`<id>-x<batch>`), so their
 text, kinds and sizes are those of real cards; `requires` point into the same batch. The review
-store gets `reviews` rows spread over three years up to `now`, one scheduler row, and a
-scheduled state for every card (due dates spread from a month ago to a year ahead, a few cards
-in learning), so that about one card in ten is due. The CSV holds `rows` reviews in the format
-`import-reviews` reads (card_id,review_rating,review_time,review_duration).
+store gets `reviews` rows spread over three years up to `now`, one scheduler row, and every
+card's state, each review's and each card's as the product's replay of that log gives them
+(`doctor` finds nothing to repair; `make_store`), about one card in ten due at `now`, a few in
+relearning. The CSV holds `rows` reviews in the format `import-reviews` reads
+(card_id,review_rating,review_time,review_duration).
 
     python bench/synthetic.py OUT [--cards 10000] [--reviews 1000000] [--csv-rows 1000000]
 
 OUT gets `content/` (cards/ and solutions/), `reviews.sqlite3` and, with --csv-rows, `reviews.csv`.
 The store's rows are written with plain SQL in large transactions: a generator of test data,
-not a path the application takes (the application writes through `studycli.study.store`).
+not a path the application takes (the application writes through `studycli.study.store`); the
+states in them are the application's own (`replay.CardReplay`).
 """
 
 from __future__ import annotations
@@ -31,12 +33,23 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from studycli.study.scheduler import fsrs_card_id, make_scheduler  # noqa: E402
+from studycli.study.rating import scheduler_from_json  # noqa: E402
+from studycli.study.replay import CardReplay  # noqa: E402
+from studycli.study.review_records import CardState  # noqa: E402
+from studycli.study.scheduler import make_scheduler  # noqa: E402
 from studycli.study.settings import Settings  # noqa: E402
 from studycli.study.store import Store  # noqa: E402
 from studycli.study.times import iso  # noqa: E402
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+# 2: the store's log and states are a replay's (`make_store`); a collection that an earlier
+# version wrote is written again (`scale.collection`)
+VERSION = 2
+CONTENT_HASH = "0123456789abcdef"  # what every review was made on (no card's text: test data)
+# Each card's last ratings are Good: its stability grows, and about one card in ten is due at
+# `NOW` (reviewed at random times, every ~11 days at 1,000,000 reviews of 10,000 cards, one in
+# five an Again, a card's last Good left it due within days: 35% were due, 16% after four Goods)
+LAST_GOOD = 6
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -80,79 +93,69 @@ def study_ids(content: Path) -> list[str]:
     return [item.id for card in load_content(content).cards.values() for item in card.study_items()]
 
 
-def _fsrs_json(card_id: str, state: int, due: datetime, last: datetime, rng) -> str:
-    return json.dumps(
-        {
-            "card_id": fsrs_card_id(card_id),
-            "state": state,
-            "step": None if state == 2 else 1,  # (learning: the 10-minute step)
-            "stability": round(rng.uniform(1, 400), 4),
-            "difficulty": round(rng.uniform(1, 10), 4),
-            "due": due.isoformat(),
-            "last_review": last.isoformat(),
-        }
-    )
-
-
 def make_store(db: Path, ids: list[str], reviews: int, now: datetime = NOW, seed: int = 0) -> None:
-    """A review store at `db` with `reviews` reviews of `ids` (study item ids) and a state for
-    every one."""
+    """A review store at `db` with `reviews` reviews of `ids` (study item ids), spread over three
+    years up to the evening before `now`, each of a random card with a random rating.
+
+    The log is what a learner's ratings would have written: each review's queue, state before
+    and state after, and every card's state, come from the product's own step of a card
+    (`CardReplay.apply`, which a live rating and `doctor`'s replay of the log take too) under
+    the store's scheduler, so `doctor` finds nothing differing. Each card's last `LAST_GOOD`
+    ratings are Good, the very last Again for one card in fifty (in relearning, due at once), so
+    that about one card in ten is due at `now`.
+    """
     rng = random.Random(seed)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    scheduler = make_scheduler(Settings()).to_json()
+    settings = make_scheduler(Settings()).to_json()
+    scheduler = scheduler_from_json(settings)  # (the store's, as a replay reads it)
+    chosen = [rng.randrange(len(ids)) for _ in range(reviews)]
+    ratings = [rng.choice((1, 3, 3, 3, 4)) for _ in range(reviews)]
+    later: dict[int, int] = {}  # of each card, its ratings after this one
+    for index in range(reviews - 1, -1, -1):
+        after = later.get(chosen[index], 0)
+        if after < LAST_GOOD:
+            later[chosen[index]] = after + 1
+            ratings[index] = 1 if after == 0 and rng.random() < 0.02 else 3
+    start = now - timedelta(days=3 * 365)
+    # up to the evening before: today's daily limits are not used up yet
+    step = (now - timedelta(hours=12) - start) / max(1, reviews)
+    replays: dict[str, CardReplay] = {}
     with Store.open(db) as store:
         conn = store.conn
         conn.execute("PRAGMA synchronous = OFF")
-        conn.execute("INSERT INTO schedulers (id, settings) VALUES (1, ?)", (scheduler,))
-        states = {}
-        for card_id in ids:
-            roll = rng.random()
-            if roll < 0.02:  # in learning, rated a 10-minute step ago (the default steps
-                # are 1m and 10m): due from half an hour ago to 10 minutes ahead
-                state, due = 1, now + timedelta(minutes=rng.uniform(-30, 10))
-                last = due - timedelta(minutes=10)
-            else:  # in review: due from a month ago to a year ahead
-                state, due = 2, now + timedelta(days=rng.uniform(-30, 365))
-                last = min(now, due - timedelta(days=rng.uniform(0.001, 30)))
-            states[card_id] = _fsrs_json(card_id, state, due, last, rng)
-        conn.execute("BEGIN")
-        conn.executemany(
-            "INSERT INTO cards (card_id, fsrs, content_hash, lapses, reps, suspended)"
-            " VALUES (?, ?, ?, ?, ?, 0)",
-            [
-                (card_id, fsrs, "0123456789abcdef", rng.randint(0, 9), rng.randint(1, 200))
-                for card_id, fsrs in states.items()
-            ],
-        )
-        conn.execute("COMMIT")
-        start = now - timedelta(days=3 * 365)
-        # up to the evening before: today's daily limits are not used up yet
-        step = (now - timedelta(hours=12) - start) / max(1, reviews)
+        conn.execute("INSERT INTO schedulers (id, settings) VALUES (1, ?)", (settings,))
         batch: list[tuple] = []
         conn.execute("BEGIN")
-        for index in range(reviews):
-            card_id = ids[rng.randrange(len(ids))]
+        for index, (card_index, rating) in enumerate(zip(chosen, ratings)):
+            card_id = ids[card_index]
             moment = start + step * index
-            queue = "review" if index % 10 else "learning"
-            after = states[card_id]
-            before = json.dumps(
-                {
-                    "card_id": card_id,
-                    "fsrs": after,
-                    "content_hash": "0123456789abcdef",
-                    "lapses": 1,
-                    "reps": 10,
-                }
-            )
+            replay = replays.get(card_id)
+            if replay is None:  # the card's first rating: it had no row before
+                replay = replays[card_id] = CardReplay(CardState(card_id=card_id))
+                before = None
+            else:
+                before = json.dumps(replay.state().to_dict())
+            queue = replay.queue.value
+            replay.apply(rating, moment, scheduler, CONTENT_HASH)
             batch.append(
-                (card_id, rng.choice((1, 3, 3, 3, 4)), iso(moment), 8000, "self", None,
-                 "0123456789abcdef", queue, 1, before, after)
+                (card_id, rating, iso(moment), 8000, "self", None, CONTENT_HASH, queue, 1,
+                 before, replay.fsrs_json())
             )  # fmt: skip
             if len(batch) == 50_000:
                 _insert_reviews(conn, batch)
                 batch = []
         _insert_reviews(conn, batch)
+        conn.execute("COMMIT")
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO cards (card_id, fsrs, content_hash, lapses, reps, suspended)"
+            " VALUES (?, ?, ?, ?, ?, 0)",
+            [
+                (state.card_id, state.fsrs, state.content_hash, state.lapses, state.reps)
+                for state in (replay.state() for replay in replays.values())
+            ],
+        )
         conn.execute("COMMIT")
 
 
