@@ -49,11 +49,6 @@ def _table(info: ModuleInfo, table: str) -> dict[str, tuple[list[ast.expr], int]
     return found
 
 
-def listed(info: ModuleInfo, table: str) -> dict[str, int]:
-    """For `WRONG_ANSWERS` or `CORRECT_VARIANTS`: entries per function name."""
-    return {name: len(entries) for name, entries in tables(info, table).items()}
-
-
 def table_entries(info: ModuleInfo, table: str, function: str) -> list[ast.expr]:
     """The expressions listed in `TABLE["function"]`, in order."""
     return tables(info, table).get(function, [])
