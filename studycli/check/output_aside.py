@@ -13,6 +13,7 @@ itself, loads each check's modules and the learner's attempt so too (`into`, fro
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import signal
@@ -116,37 +117,80 @@ def _kill_holders(inode: int) -> list[str]:
         if not holders:
             break
         for host in holders:
-            if host not in killed and (command := _command(host)):
-                killed[host] = command  # (none: one dying already, killed earlier)
-            pid = pid_namespace.local_pid(host)
-            if pid is None:
-                continue
-            with contextlib.suppress(OSError):
-                if os.getpgid(pid) == pid != os.getpgrp():  # (a group of its own: not ours)
-                    os.killpg(pid, signal.SIGKILL)
-                os.kill(pid, signal.SIGKILL)
+            if (command := _kill_holder(host, f"pipe:[{inode}]")) and host not in killed:
+                killed[host] = command  # (none: one gone, or dying already, killed earlier)
         _reap(holders)
     return list(killed.values())
+
+
+def _kill_holder(host: int, target: str) -> str:
+    """Kill process `host` (/proc's pid) if it holds `target` (a pipe, as /proc names it) as
+    it is killed, with its group where it made one of its own; its command line ("": not
+    killed, or exiting).
+
+    The pid /proc listed may be another process's by then: the listing reads every process's
+    descriptors, a while on a busy machine, and one that ended meanwhile gave its pid back
+    (pid_max is 32,768 on a small machine, where checks fork by the thousand), to be killed
+    in its place: a sibling check, or any process of the user's. So the process is held by a
+    pidfd, found to hold the pipe while held, and signalled through the pidfd, which reaches
+    that process or none."""
+    from studycli.check import pid_namespace
+
+    pid = pid_namespace.local_pid(host)
+    if pid is None:  # (gone, or not in this process's namespace: not its to kill)
+        return ""
+    try:
+        pidfd: int | None = os.pidfd_open(pid)
+    except OSError as error:  # gone (or a kernel before pidfds, 5.3: signalled by pid)
+        if error.errno != errno.ENOSYS:
+            return ""
+        pidfd = None
+    try:
+        if pidfd is not None and not _is_listed(pidfd, host):  # (its pid is another's now)
+            return ""
+        if not _holds(host, target):  # (here /proc's `host` is the pidfd's, or gone)
+            return ""
+        command = _command(host)
+        with contextlib.suppress(OSError):
+            if os.getpgid(pid) == pid != os.getpgrp():  # (a group of its own: not ours)
+                os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            if pidfd is None:
+                os.kill(pid, signal.SIGKILL)
+            else:
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        return command
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _is_listed(pidfd: int, host: int) -> bool:
+    """Whether the process of `pidfd` is /proc's `host` (outside a PID namespace, its pid)."""
+    from studycli.check import pid_namespace
+
+    return not pid_namespace.inside() or pid_namespace.pidfd_host_pid(pidfd) == host
 
 
 def _holding(inode: int) -> list[int]:
     """The processes (/proc's pids) with pipe `inode` among their open files."""
     target = f"pipe:[{inode}]"
-    found: list[int] = []
     try:
         names = os.listdir("/proc")
     except OSError:  # (no /proc: none found)
-        return found
-    for name in names:
-        if not name.isdigit():
-            continue
-        with contextlib.suppress(OSError):  # (gone, or another user's)
-            for fd in os.listdir(f"/proc/{name}/fd"):
-                with contextlib.suppress(OSError):
-                    if os.readlink(f"/proc/{name}/fd/{fd}") == target:
-                        found.append(int(name))
-                        break
-    return found
+        return []
+    return [int(name) for name in names if name.isdigit() and _holds(int(name), target)]
+
+
+def _holds(pid: int, target: str) -> bool:
+    """Whether process `pid` (/proc's) has `target` among its open files (False: gone, or
+    another user's)."""
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
+                    return True
+    return False
 
 
 def _command(pid: int) -> str:

@@ -85,16 +85,24 @@ def host_pid(pid: int) -> int | None:
     except OSError:
         return _listed_host_pid(pid)
     try:
+        return pidfd_host_pid(fd) or _listed_host_pid(pid)
+    finally:
+        os.close(fd)
+
+
+def pidfd_host_pid(fd: int) -> int | None:
+    """The pid /proc knows the process of pidfd `fd` by (its fdinfo's; None: not to be read,
+    or the process is gone)."""
+    try:
         info = os.open(f"/proc/self/fdinfo/{fd}", os.O_RDONLY)
         try:
             text = os.read(info, 4096)
         finally:
             os.close(info)
-        return int(text.split(b"\nPid:", 1)[1].split(None, 1)[0])
+        pid = int(text.split(b"\nPid:", 1)[1].split(None, 1)[0])
     except (OSError, ValueError, IndexError):
-        return _listed_host_pid(pid)
-    finally:
-        os.close(fd)
+        return None
+    return pid if pid > 0 else None  # (-1: it has ended)
 
 
 def _listed_host_pid(pid: int) -> int | None:
