@@ -44,3 +44,26 @@ def test_a_process_listed_as_holding_the_pipe_but_not_holding_it_is_not_killed(m
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_a_thread_a_load_left_running_is_named_and_one_that_ended_soon_is_not():
+    """A thread cannot be killed: one the code left running is named (its card fails, and the
+    worker's output goes nowhere after: `silence`); one that ends within `THREAD_GRACE` (a
+    short job) is no thread left behind."""
+    import threading
+
+    stop = threading.Event()
+
+    def waits() -> None:
+        stop.wait()
+
+    def returns() -> None:
+        pass
+
+    try:
+        with output_aside.output_aside(streams=False) as aside:
+            threading.Thread(target=waits, name="waits", daemon=True).start()
+            threading.Thread(target=returns, name="returns").start()
+    finally:
+        stop.set()
+    assert aside.threads == ["waits"], aside.threads

@@ -1711,3 +1711,56 @@ def test_a_solution_module_that_leaves_a_process_running_fails_its_card_saying_s
     assert result.status == "error", result.message
     assert result.message.startswith("importing solutions/arith.py left "), result.message
     assert f"sleep {argument}" in result.message, result.message
+
+
+# A solution module that starts a thread at its top and leaves it running: one quiet, one that
+# prints at once, one that prints once loaded (each print to sys.stdout, and to fd 1)
+LEAVES_A_THREAD = """import os
+import threading
+import time
+
+
+def _tick():
+    time.sleep({delay})
+    while {prints}:
+        print("thread says hi", flush=True)
+        os.write(1, b"thread writes hi\\n")
+        time.sleep(0.05)
+    threading.Event().wait()
+
+
+threading.Thread(target=_tick, daemon=True).start()
+"""
+
+
+@pytest.mark.parametrize(("delay", "prints"), [(0, False), (0, True), (0.3, True)])
+def test_a_solution_module_that_leaves_a_thread_running_fails_its_card_saying_so(
+    content_copy, capfd, monkeypatch, delay, prints
+):
+    """A thread that a solution module started at its top ran on in the worker after the load
+    (no signal ends a thread): its lines went to the command's output (a zygote's sys.stdout is
+    the command's then) at any time in the run, and the card passed where the thread printed
+    only once the module had loaded. Its checks fail saying what it left, as a process left
+    does, and nothing the thread prints reaches the command's output."""
+    import time
+
+    from studycli.check import pool
+
+    arith = content_copy / "solutions" / "arith.py"
+    arith.write_text(LEAVES_A_THREAD.format(delay=delay, prints=prints) + arith.read_text())
+    content = load_content(content_copy)
+    fresh = pool._Pool()  # (its workers' output is this test's, and they end with it)
+    monkeypatch.setattr(pool, "_pool", fresh)
+    try:
+        [result] = run_checks([content.get("add-one")], content, jobs=1, timeout=20)
+        time.sleep(0.5)  # (the worker lives on: what the thread prints meanwhile)
+    finally:
+        for worker in [*fresh.idle, *fresh.zygotes.values()]:
+            worker.close()
+    out, err = capfd.readouterr()
+    assert "thread says" not in out + err and "thread writes" not in out + err, (out, err)
+    assert result.status == "error", result.message
+    assert result.message.startswith(
+        "importing solutions/arith.py left 1 thread running that it started (Thread-"
+    ), result.message
+    assert "(_tick)" in result.message and "join them there" in result.message, result.message

@@ -62,28 +62,55 @@ def _load_file(path: Path, name: str):
 IMPORT_FAILED = "importing "  # how a SolutionImportError's message starts
 
 # Solution modules (by their names in sys.modules) whose import, as a worker prepared, left
-# processes running (`zygote._prepare`, which killed them): the stamp of the file so loaded,
+# processes (`zygote._prepare` killed them) or threads running: the stamp of the file so loaded,
 # and what each of their checks says instead of loading it again (a file changed since loads)
 REFUSED: dict[str, tuple[tuple, str]] = {}
 
 
-def refuse(module: Any, left: list[str]) -> None:
-    """Have the checks of `module`, whose import left the processes of commands `left` running
-    (killed), fail saying so, rather than load it. Such a process had the worker's output (the
-    command's) as its own, or a check's, where its lines came or not as the race went: the
-    card passed or failed from one run to the next."""
+def refuse(module: Any, processes: list[str], threads: list[str]) -> None:
+    """Have the checks of `module`, whose import left the processes of commands `processes`
+    (killed) or the threads named `threads` running, fail saying so, rather than load it.
+    Such a process had the worker's output (the command's) as its own, or a check's, where its
+    lines came or not as the race went: the card passed or failed from one run to the next; so
+    did such a thread's (which runs on: `output_aside.silence`)."""
     import sys
 
     del sys.modules[module.__name__]
     path = Path(module.__file__)
-    shown = ", ".join(left[:3]) + (f" and {len(left) - 3:,} more" if len(left) > 3 else "")
-    count = f"{len(left):,} process{'es' if len(left) != 1 else ''}"
     REFUSED[module.__name__] = (
         module.__studycli_stamp__,
-        f"{IMPORT_FAILED}{path.parent.name}/{path.name} left {count} running that it started "
-        f"({shown}): a solution module's top level must not leave processes behind; start "
-        "them in a function, and wait for them there",
+        f"{IMPORT_FAILED}{path.parent.name}/{path.name} {_left(processes, threads)}",
     )
+
+
+def _left(processes: list[str], threads: list[str]) -> str:
+    """What a module's import left running, in words, with what to do instead."""
+    kinds = [
+        (names, noun) for names, noun in ((processes, "process"), (threads, "thread")) if names
+    ]
+    if len(kinds) == 1:
+        [(names, noun)] = kinds
+        what = f"{_counted(len(names), noun)} running that it started ({_listed(names)})"
+    else:
+        counted = (f"{_counted(len(names), noun)} ({_listed(names)})" for names, noun in kinds)
+        what = " and ".join(counted) + " running that it started"
+    behind = " or ".join(PLURALS[noun] for _, noun in kinds)
+    wait = "wait for them" if processes else "join them"
+    return (
+        f"left {what}: a solution module's top level must not leave {behind} behind; start "
+        f"them in a function, and {wait} there"
+    )
+
+
+PLURALS = {"process": "processes", "thread": "threads"}
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count:,} {noun if count == 1 else PLURALS[noun]}"
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3:,} more" if len(names) > 3 else "")
 
 
 class SolutionImportError(ImportError):

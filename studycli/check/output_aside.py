@@ -1,7 +1,7 @@
 """A process's output set aside while code is loaded in it (`output_aside`): fds 1 and 2 (and
 sys.stdout and sys.stderr) into a pipe of its own; after, what was written there
-(`Aside.written`), and the processes the code started that still held that pipe (`Aside.left`),
-killed. A worker's output is the command's: a solution module that printed at its top level
+(`Aside.written`), the processes the code started that still held that pipe (`Aside.left`),
+killed, and the threads it left running (`Aside.threads`). A worker's output is the command's: a solution module that printed at its top level
 wrote to the author's terminal, escape sequences raw, and passed `check`, its line being in no
 check's output (each learner's failed check showed it as their answer's).
 
@@ -18,6 +18,7 @@ import io
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -28,6 +29,7 @@ class Aside:
 
     written: bytes = b""  # what it wrote (as much as the pipe held: what it refused is dropped)
     left: list[str] = field(default_factory=list)  # the commands of the processes it left: killed
+    threads: list[str] = field(default_factory=list)  # the names of the threads it left running
 
 
 @contextlib.contextmanager
@@ -46,8 +48,12 @@ def output_aside(streams: bool = True) -> Iterator[Aside]:
     A process the code started (`subprocess.Popen` at a module's top) inherits the pipe as its
     output: left running, its lines went into the pipe as the module loaded or after (a quiet
     module taken for one that prints, or the other way round, as the race went), and it ran on
-    in the worker (a device worker's, for the worker's life and after)."""
+    in the worker (a device worker's, for the worker's life and after).
+
+    A thread the code started and left running (`THREAD_GRACE` given to end) cannot be
+    killed: it is named, and it runs on (see `silence`)."""
     saved = sys.stdout, sys.stderr
+    before = set(threading.enumerate())
     with contextlib.suppress(OSError, ValueError, AttributeError):  # (written before: not its)
         saved[0].flush()
         saved[1].flush()
@@ -64,6 +70,7 @@ def output_aside(streams: bool = True) -> Iterator[Aside]:
     try:
         yield aside
     finally:
+        aside.threads = _threads_left(before)  # (what they write meanwhile: into the pipe)
         if streams:
             sys.stdout, sys.stderr = saved
         # What the module printed to the worker's own streams (print(file=sys.__stdout__)),
@@ -78,6 +85,38 @@ def output_aside(streams: bool = True) -> Iterator[Aside]:
         if held:  # (or this process kept a copy of fd 1 or 2: then no process is found)
             aside.left = _kill_holders(os.fstat(reader).st_ino)
         os.close(reader)
+
+
+# Seconds the threads a load started have, together, to end before they are taken to be left
+# running: one that does a short job (a cache warmed) is not one left behind
+THREAD_GRACE = 0.2
+
+
+def _threads_left(before: set[threading.Thread]) -> list[str]:
+    """The names of the threads running now that were not among `before`, once they had
+    `THREAD_GRACE` to end."""
+    import time
+
+    started = [thread for thread in threading.enumerate() if thread not in before]
+    deadline = time.monotonic() + THREAD_GRACE
+    for thread in started:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return [thread.name for thread in started if thread.is_alive()]
+
+
+def silence() -> None:
+    """Fds 1 and 2 onto /dev/null for this process's life (sys.stdout and sys.stderr write
+    there): a worker where a module's load left a thread running, which no signal ends. Its
+    lines went to the command's output (a zygote's sys.stdout is the command's once the load
+    is over), at any time in the run, and the card whose module it was passed where it only
+    printed later. The worker's own words after (a traceback of its own) go there too."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    nowhere = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(nowhere, 1)
+    os.dup2(nowhere, 2)
+    os.close(nowhere)
 
 
 def _drain(reader: int) -> tuple[bytes, bool]:

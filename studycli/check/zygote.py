@@ -31,7 +31,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
-from .output_aside import output_aside
+from . import output_aside
 from .protocol import read_message, write_message
 
 WORKER_CONTEXT_LIMIT = 60.0  # seconds a device worker waits for the driver to make its context
@@ -155,10 +155,15 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
                 continue  # a torchless zygote loads only the modules that never name torch
             # (the timer inside: going off as `output_aside` put the output back, it left
             # fd 2 in the module's pipe and two descriptors open for the worker's life)
-            with output_aside() as aside, _at_most(SOLUTION_LOAD_LIMIT):
-                module = loading._load_solution(folder, name)
-            if aside.left:  # (killed) each of its checks says so, where it would load it
-                loading.refuse(module, aside.left)
+            aside = output_aside.Aside()
+            try:
+                with output_aside.output_aside() as aside, _at_most(SOLUTION_LOAD_LIMIT):
+                    module = loading._load_solution(folder, name)
+            finally:
+                if aside.threads:  # (running on, raised or not: from here on, to no output)
+                    output_aside.silence()
+            if aside.left or aside.threads:  # each of its checks says so, where it would load it
+                loading.refuse(module, aside.left, aside.threads)
                 continue
             if aside.written:  # left for each check to import, where its output is kept
                 del sys.modules[module.__name__]
