@@ -1042,6 +1042,36 @@ def test_a_device_worker_kills_a_process_an_attempt_left_running_as_it_loaded(tm
     assert "from the process" not in out + err, (out, err)
 
 
+WRITES_AS_IT_RUNS = (
+    "import os\n"
+    "def answer():\n"
+    "    os.write(1, b'written to fd 1 as it ran\\n')\n"
+    "    os.write(2, b'written to fd 2 as it ran\\n')\n"
+)
+
+
+def test_a_device_worker_keeps_what_a_check_writes_to_its_descriptors_as_it_runs(tmp_path, capfd):
+    """Fds 1 and 2 were set aside in a device worker while the check's modules loaded only: what
+    the check wrote there as it ran (a C extension's printf, `os.write`) went to the command's
+    output, and the check's had nothing (the CPU's check has it in its output). It has it."""
+    from studycli.check.worker import Worker
+
+    (tmp_path / "writer.py").write_text(WRITES_AS_IT_RUNS + CHECKS_ANSWER)
+    folder = str(tmp_path)
+    worker = Worker((), (folder, ("writer",)), fork=False)
+    try:
+        running = worker.submit(
+            Job(folder, "writer", "check", Candidate("reference", "answer", "writer"))
+        )
+        assert running.wait(120)  # (it waits for torch's import)
+    finally:
+        worker.close()
+    output = running.result.get("output", "")
+    assert output == "written to fd 1 as it ran\nwritten to fd 2 as it ran\n", output
+    out, err = capfd.readouterr()
+    assert "as it ran" not in out + err, (out, err)
+
+
 def test_a_device_worker_uses_one_hardware_queue_whatever_the_environment_says(
     solutions, monkeypatch
 ):

@@ -65,7 +65,7 @@ def _child(job: Job, sender, output=None) -> None:
     With `output` (the write end of a pipe) this process becomes a contained check (see
     `contain.enter`): a child of its own, its output from Python or C going into the pipe.
     Without, it is a device worker running checks one after another: Python's output is
-    captured, into the result, and fds 1 and 2 while the modules load (`output_aside.into`).
+    captured, into the result, and so is what is written to fds 1 and 2 (`output_aside.into`).
     """
     if output is not None:
         contain.enter(output, sender.fileno(), job.processes, job.file_size_mb)
@@ -81,21 +81,20 @@ def _child(job: Job, sender, output=None) -> None:
     try:
         try:
             with contextlib.ExitStack() as stack:
-                if output is None:
+                if output is None:  # (a forked check's fds 1 and 2 are its output pipe)
                     stack.enter_context(redirect_stdout(captured))
                     stack.enter_context(redirect_stderr(captured))
+                    stack.enter_context(output_aside.into(captured))
                 if job.candidate.expect_pass:
                     stack.enter_context(_noting_first_write(job.solutions_dir, printed))
                 if job.own_writes and job.candidate.path:
                     stack.enter_context(noting_own_writes(job.candidate.path, job.own_writes))
                 loading = job.check_module
-                # (a device worker's: a forked check's fds 1 and 2 are its output pipe)
-                with output_aside.into(captured) if output is None else contextlib.nullcontext():
-                    checker = getattr(
-                        _load_solution(job.solutions_dir, job.check_module), job.check_function
-                    )
-                    loading = job.candidate.module if job.candidate.kind in MODULE_KINDS else ""
-                    impl, label = _resolve(job)
+                checker = getattr(
+                    _load_solution(job.solutions_dir, job.check_module), job.check_function
+                )
+                loading = job.candidate.module if job.candidate.kind in MODULE_KINDS else ""
+                impl, label = _resolve(job)
                 loading = ""
                 started = time.monotonic()
                 returned = checker(impl, device=job.device)

@@ -6,8 +6,8 @@ wrote to the author's terminal, escape sequences raw, and passed `check`, its li
 check's output (each learner's failed check showed it as their answer's).
 
 `zygote._prepare` loads the solution modules so; a device worker, which runs its checks in
-itself, loads each check's modules and the learner's attempt so too (`into`, from
-`child._child`), where a forked check has its output in a pipe of its own (`contain.enter`).
+itself, runs each check so too, its loads and its run (`into`, from `child._child`), where a
+forked check has its output in a pipe of its own (`contain.enter`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Aside:
 
 
 @contextlib.contextmanager
-def output_aside(streams: bool = True) -> Iterator[Aside]:
+def output_aside(streams: bool = True, threads: bool = True) -> Iterator[Aside]:
     """Fds 1 and 2 (with `streams`, sys.stdout and sys.stderr too) into a pipe of their own
     while it lasts; yields the `Aside` that says, after it, what was written there and which
     processes started meanwhile still held the pipe (killed, with what they started).
@@ -51,7 +51,7 @@ def output_aside(streams: bool = True) -> Iterator[Aside]:
     in the worker (a device worker's, for the worker's life and after).
 
     A thread the code started and left running (`THREAD_GRACE` given to end) cannot be
-    killed: it is named, and it runs on (see `silence`)."""
+    killed: with `threads`, it is named, and it runs on (see `silence`)."""
     saved = sys.stdout, sys.stderr
     before = set(threading.enumerate())
     with contextlib.suppress(OSError, ValueError, AttributeError):  # (written before: not its)
@@ -70,7 +70,8 @@ def output_aside(streams: bool = True) -> Iterator[Aside]:
     try:
         yield aside
     finally:
-        aside.threads = _threads_left(before)  # (what they write meanwhile: into the pipe)
+        if threads:  # (what they write meanwhile: into the pipe)
+            aside.threads = _threads_left(before)
         if streams:
             sys.stdout, sys.stderr = saved
         # What the module printed to the worker's own streams (print(file=sys.__stdout__)),
@@ -268,16 +269,18 @@ def _reap(hosts: list[int]) -> None:
 def into(captured: io.StringIO) -> Iterator[None]:
     """Fds 1 and 2 set aside while it lasts, what was written there then added to `captured`,
     with a line naming the processes started meanwhile that still held them (killed). A device
-    worker's check loads its modules and the learner's attempt so (`child._child`): it runs in
-    the worker, whose fds 1 and 2 are the command's output, and only Python's streams were
-    captured (`os.write(1, ...)` or a C extension's printf at a module's top went to the
-    terminal, and the card passed where the CPU's zygote fails it for printing)."""
+    worker's check runs so, its loads and its run (`child._child`): it runs in the worker,
+    whose fds 1 and 2 are the command's output, and only Python's streams were captured
+    (`os.write(1, ...)` or a C extension's printf went to the terminal, and the card passed
+    where the CPU's zygote fails it for printing). What is written there comes after what the
+    check printed through Python's streams, and past the pipe's 64 kB it is dropped (a forked
+    check's output pipe is read as it runs: its last lines are kept)."""
     aside = Aside()
     if os.name != "posix":  # (a spawned check's, `pool._Spawned`: no pipe that does not block)
         yield
         return
     try:
-        with output_aside(streams=False) as aside:
+        with output_aside(streams=False, threads=False) as aside:
             yield
     finally:
         captured.write(aside.written.decode("utf-8", errors="replace"))
