@@ -1072,6 +1072,46 @@ def test_a_device_worker_keeps_what_a_check_writes_to_its_descriptors_as_it_runs
     assert "as it ran" not in out + err, (out, err)
 
 
+# An attempt that starts, at its top, a process that sends its output to /dev/null (so that no
+# pipe the worker looks through has it) and a daemon (a shell's background `setsid sleep`)
+LEAVES_QUIET_PROCESSES = (
+    "import subprocess\n"
+    "quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "subprocess.Popen(['sleep', '{quiet}'], **quiet)\n"
+    "subprocess.Popen(['sh', '-c', 'setsid sleep {daemon} &'], **quiet)\n"
+    "def answer():\n"
+    "    {then}\n"
+)
+
+
+def test_a_device_worker_kills_what_a_check_left_running_once_it_ends(tmp_path):
+    """A device worker runs its checks in itself: a process its check's attempt (or a solution
+    module) started and left, its output redirected, ran on for the worker's life and after it
+    (a forked check's are killed with its session, or by its zygote, their subreaper). Once
+    the check ends, both are gone, the worker still running."""
+    from studycli.check.worker import Worker
+
+    from .check_support import gone_within, marker
+
+    quiet, daemon = marker(), marker()
+    (tmp_path / "quiet.py").write_text("def answer():\n    pass\n" + CHECKS_ANSWER)
+    attempt = tmp_path / "attempt.py"
+    attempt.write_text(LEAVES_QUIET_PROCESSES.format(quiet=quiet, daemon=daemon, then="pass"))
+    folder = str(tmp_path)
+    worker = Worker((), (folder, ("quiet",)), fork=False)
+    try:
+        job = Job(folder, "quiet", "check", Candidate("file", "answer", path=str(attempt)))
+        running = worker.submit(job)
+        assert running.wait(120)  # (it waits for torch's import)
+        assert running.result["status"] == "pass", running.result
+        assert gone_within(quiet, 1.0) == [] and gone_within(daemon, 1.0) == []
+        assert not worker.dead
+    finally:
+        worker.close()
+        gone_within(quiet, 0)
+        gone_within(daemon, 0)
+
+
 def test_a_device_worker_uses_one_hardware_queue_whatever_the_environment_says(
     solutions, monkeypatch
 ):

@@ -54,9 +54,10 @@ def _serve_inline(stream, replies: int, device: str) -> None:
     import numpy
     import torch
 
-    from studycli.check import child, contain, loading
+    from studycli.check import child, contain, device_sweep, loading
 
     contain.no_core_files()  # (its checks run here: a crash in one is this worker's)
+    device_sweep.sweep()  # (what a solution module's load left: see `device_sweep`)
 
     class _Keep:
         result: Any = None
@@ -79,6 +80,7 @@ def _serve_inline(stream, replies: int, device: str) -> None:
         kept = _Keep()
         modules = dict(sys.modules)
         child._child(job, kept)
+        device_sweep.sweep()  # what the check left running, as a forked check's session is
         # The learner's file, loaded anew at each check of it (`solve --watch` checks it at
         # every save), leaves with its check: garbage in cycles (its functions hold its
         # namespace), it is the collection's below, not frozen with what outlived the check.
