@@ -1112,6 +1112,37 @@ def test_a_device_worker_kills_what_a_check_left_running_once_it_ends(tmp_path):
         gone_within(daemon, 0)
 
 
+def test_a_device_worker_killed_in_a_check_takes_what_the_check_started_with_it(tmp_path):
+    """A device worker's check that is stopped (its time limit) is stopped by killing the
+    worker: the processes it started ran on under init, the worker gone. Those in its group go
+    with it (a daemon, in a session of its own, still escapes: `device_sweep`)."""
+    from studycli.check.worker import Worker
+
+    from .check_support import gone_within, marker, running_with
+
+    quiet, daemon = marker(), marker()
+    (tmp_path / "quiet.py").write_text("def answer():\n    pass\n" + CHECKS_ANSWER)
+    attempt = tmp_path / "attempt.py"
+    hangs = "import time; time.sleep(60)"
+    attempt.write_text(LEAVES_QUIET_PROCESSES.format(quiet=quiet, daemon=daemon, then=hangs))
+    folder = str(tmp_path)
+    worker = Worker((), (folder, ("quiet",)), fork=False)
+    try:
+        job = Job(folder, "quiet", "check", Candidate("file", "answer", path=str(attempt)))
+        running = worker.submit(job)
+        assert running.started.wait(120)  # (it waits for torch's import)
+        deadline = time.monotonic() + 30
+        while not (running_with(quiet) and running_with(daemon)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        running.kill()
+        assert running.wait(10)
+        assert gone_within(quiet, 1.0) == []
+    finally:
+        worker.close()
+        gone_within(quiet, 0)
+        gone_within(daemon, 0)
+
+
 def test_a_device_worker_uses_one_hardware_queue_whatever_the_environment_says(
     solutions, monkeypatch
 ):

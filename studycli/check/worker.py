@@ -74,6 +74,12 @@ class Running:
                     return
                 except ProcessLookupError:
                     pass  # it has not made its session yet
+            elif self.worker.process is not None and hasattr(os, "killpg"):
+                # A CUDA worker, which leads a group of its own (`Worker._start`): with it go
+                # the processes its check started there, which ran on under init (the worker,
+                # their subreaper while it lived, kills them only once a check ends)
+                with contextlib.suppress(ProcessLookupError):  # (no such group: itself, below)
+                    os.killpg(self.pid, signal.SIGKILL)
             os.kill(self.pid, signal.SIGKILL)
 
     def is_alive(self) -> bool:
