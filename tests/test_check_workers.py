@@ -1143,6 +1143,59 @@ def test_a_device_worker_killed_in_a_check_takes_what_the_check_started_with_it(
         gone_within(daemon, 0)
 
 
+# An attempt that starts a thread at its top that prints on and on
+LEAVES_A_PRINTING_THREAD = (
+    "import threading, time\n"
+    "def _tick():\n"
+    "    while True:\n"
+    "        print('thread says hi', flush=True)\n"
+    "        time.sleep(0.005)\n"
+    "threading.Thread(target=_tick, daemon=True).start()\n"
+    "def answer():\n"
+    "    pass\n"
+)
+# A checker that takes a tenth of a second, and says which process ran it
+SAYS_ITS_PID = (
+    "import os, time\n"
+    "def answer():\n"
+    "    pass\n"
+    "def check(impl, device='cpu'):\n"
+    "    impl()\n"
+    "    time.sleep(0.1)\n"
+    "    print('pid', os.getpid())\n"
+)
+
+
+def test_a_device_worker_whose_check_left_a_thread_running_is_replaced(
+    tmp_path, monkeypatch, capfd
+):
+    """A thread a device check's attempt started ran on in the worker (no signal ends it; a
+    forked check's end with it): its lines went into the next checks' output (sys.stdout is
+    each check's capture there), failing other cards' references for printing, and into the
+    command's between checks. The worker is retired after that check, its output to nowhere
+    meanwhile, and the next check runs in a fresh one. (The checker ignores its device: no GPU
+    needed.)"""
+    (tmp_path / "quiet.py").write_text(SAYS_ITS_PID)
+    attempt = tmp_path / "attempt.py"
+    attempt.write_text(LEAVES_A_PRINTING_THREAD)
+    folder = str(tmp_path)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    try:
+        left = Candidate("file", "answer", path=str(attempt))
+        first = run_job(Job(folder, "quiet", "check", left, device="cuda"))
+        reference = Candidate("reference", "answer", "quiet")
+        second = run_job(Job(folder, "quiet", "check", reference, device="cuda"))
+        time.sleep(0.2)  # (what the thread prints meanwhile)
+    finally:
+        _close_pool(fresh)
+    assert first.status == second.status == "pass", (first, second)
+    assert "thread says" not in second.output, second.output
+    assert printed(second, "pid") != printed(first, "pid")
+    out, err = capfd.readouterr()
+    assert "thread says" not in out + err, (out, err)
+
+
 def test_a_device_worker_uses_one_hardware_queue_whatever_the_environment_says(
     solutions, monkeypatch
 ):

@@ -54,7 +54,7 @@ def _serve_inline(stream, replies: int, device: str) -> None:
     import numpy
     import torch
 
-    from studycli.check import child, contain, device_sweep, loading
+    from studycli.check import child, contain, device_sweep, loading, output_aside
 
     contain.no_core_files()  # (its checks run here: a crash in one is this worker's)
     device_sweep.sweep()  # (what a solution module's load left: see `device_sweep`)
@@ -79,8 +79,16 @@ def _serve_inline(stream, replies: int, device: str) -> None:
         torch.manual_seed(0)
         kept = _Keep()
         modules = dict(sys.modules)
+        threads = set(threading.enumerate())
         child._child(job, kept)
+        # A thread the check left running, which no signal ends, printed into the next
+        # checks' output (sys.stdout is each check's capture) and the command's between them,
+        # and ran on beside them: this worker is retired after this check (`pool.release`),
+        # as a forked check's threads end with it, its output to nowhere from now on
+        if any(thread not in threads for thread in threading.enumerate()):
+            output_aside.silence()  # (at once: not after `THREAD_GRACE`)
         device_sweep.sweep()  # what the check left running, as a forked check's session is
+        left = len(output_aside.threads_left(threads))
         # The learner's file, loaded anew at each check of it (`solve --watch` checks it at
         # every save), leaves with its check: garbage in cycles (its functions hold its
         # namespace), it is the collection's below, not frozen with what outlived the check.
@@ -105,7 +113,8 @@ def _serve_inline(stream, replies: int, device: str) -> None:
         # only. Each collection went over all of them: 18-27 ms a check on the 2-core box,
         # 13 ms on the H200 host, 6.5 s of one worker's 15.7 s over those checks.
         gc.freeze()
-        write_message(replies, ("memory", 0, _memory(device)))  # before the result it goes with
+        held = {**_memory(device), "threads_left": float(left)}
+        write_message(replies, ("memory", 0, held))  # before the result it goes with
         write_message(replies, ("result", number, pickle.dumps(kept.result)))
         write_message(replies, ("exited", number, 0))
 

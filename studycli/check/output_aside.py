@@ -1,9 +1,10 @@
 """A process's output set aside while code is loaded in it (`output_aside`): fds 1 and 2 (and
 sys.stdout and sys.stderr) into a pipe of its own; after, what was written there
 (`Aside.written`), the processes the code started that still held that pipe (`Aside.left`),
-killed, and the threads it left running (`Aside.threads`). A worker's output is the command's: a solution module that printed at its top level
-wrote to the author's terminal, escape sequences raw, and passed `check`, its line being in no
-check's output (each learner's failed check showed it as their answer's).
+killed, and the threads it left running (`Aside.threads`), which no signal ends (`silence`).
+A worker's output is the command's: a solution module that printed at its top level wrote to
+the author's terminal, escape sequences raw, and passed `check`, its line being in no check's
+output (each learner's failed check showed it as their answer's).
 
 `zygote._prepare` loads the solution modules so; a device worker, which runs its checks in
 itself, runs each check so too, its loads and its run (`into`, from `child._child`), where a
@@ -71,7 +72,7 @@ def output_aside(streams: bool = True, threads: bool = True) -> Iterator[Aside]:
         yield aside
     finally:
         if threads:  # (what they write meanwhile: into the pipe)
-            aside.threads = _threads_left(before)
+            aside.threads = threads_left(before)
         if streams:
             sys.stdout, sys.stderr = saved
         # What the module printed to the worker's own streams (print(file=sys.__stdout__)),
@@ -93,7 +94,7 @@ def output_aside(streams: bool = True, threads: bool = True) -> Iterator[Aside]:
 THREAD_GRACE = 0.2
 
 
-def _threads_left(before: set[threading.Thread]) -> list[str]:
+def threads_left(before: set[threading.Thread]) -> list[str]:
     """The names of the threads running now that were not among `before`, once they had
     `THREAD_GRACE` to end."""
     import time
@@ -107,10 +108,11 @@ def _threads_left(before: set[threading.Thread]) -> list[str]:
 
 def silence() -> None:
     """Fds 1 and 2 onto /dev/null for this process's life (sys.stdout and sys.stderr write
-    there): a worker where a module's load left a thread running, which no signal ends. Its
-    lines went to the command's output (a zygote's sys.stdout is the command's once the load
-    is over), at any time in the run, and the card whose module it was passed where it only
-    printed later. The worker's own words after (a traceback of its own) go there too."""
+    there): a worker in which a module's load, or a device worker's check
+    (`device_worker._serve_inline`), left a thread running, which no signal ends. Its lines
+    went to the command's output (a zygote's sys.stdout is the command's once the load is
+    over) at any time in the run, and the card whose module it was passed where it printed
+    only later. The worker's own words after it (a traceback of its own) go there too."""
     with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stdout.flush()
         sys.stderr.flush()

@@ -379,15 +379,17 @@ class _Pool:
                 self.idle.append(self._device_worker(device, "light"))
 
     def release(self, worker: Any, job: Job, result: dict | None) -> None:
-        """After a check: a CUDA worker goes back to the idle ones, unless it died, leaks or
-        met a fault of the device (then it is closed: the next check starts a fresh one)."""
+        """After a check: a CUDA worker goes back to the idle ones, unless it died, leaks, met
+        a fault of the device or was left a thread running by the check (then it is closed:
+        the next check starts a fresh one)."""
         if job.device == "cpu":
             return
         held = (worker.memory.get("device_mb", 0.0), worker.memory.get("rss_mb", 0.0))
         first = self.baseline.setdefault(id(worker), held)
         broken = result is None or _device_fault(str(result.get("message", "")))
         leaks = held[0] > first[0] + CUDA_LEAK_MB or held[1] > first[1] + HOST_LEAK_MB
-        if worker.dead or broken or leaks:
+        strays = worker.memory.get("threads_left", 0.0) > 0  # (`device_worker._serve_inline`)
+        if worker.dead or broken or leaks or strays:
             self._retire(worker)
             return
         with self.lock:
