@@ -1196,6 +1196,33 @@ def test_a_device_worker_whose_check_left_a_thread_running_is_replaced(
     assert "thread says" not in out + err, (out, err)
 
 
+def test_a_device_check_that_ran_out_of_memory_names_no_limit_it_was_not_held_to(
+    tmp_path, monkeypatch
+):
+    """A device worker runs its checks in itself, never capped (a CPU check's process is, at
+    `Job.memory_mb`): one that ran out of memory said "(limit 1024 MB)", and the learner looked
+    for what took a gigabyte. (The checker ignores its device: no GPU needed.)"""
+    from studycli.check import error_report
+
+    (tmp_path / "quiet.py").write_text("def answer():\n    pass\n" + CHECKS_ANSWER)
+    attempt = tmp_path / "attempt.py"
+    attempt.write_text("def answer():\n    raise MemoryError\n")
+    folder = str(tmp_path)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    candidate = Candidate("file", "answer", path=str(attempt))
+    on_device = Job(folder, "quiet", "check", candidate, device="cuda", memory_mb=1024)
+    try:
+        outcome = run_job(on_device)
+    finally:
+        _close_pool(fresh)
+    assert outcome.message == "ran out of memory", outcome.message
+    assert error_report._memory_note(on_device) == "ran out of memory"
+    assert error_report._memory_note(replace(on_device, device="cpu")) == (
+        "ran out of memory (the limit is 1024 MB)"
+    )
+
+
 def test_a_device_worker_uses_one_hardware_queue_whatever_the_environment_says(
     solutions, monkeypatch
 ):

@@ -20,7 +20,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from typing import TYPE_CHECKING, Any, cast
 
 from . import contain, output_aside, output_tail, timer
-from .child_limits import _limit_memory, _set_threads
+from .child_limits import _limit_memory, _set_threads, memory_cap_mb
 from .error_report import (
     UNSAID_FAILURE,
     _answers_own_assert,
@@ -70,7 +70,7 @@ def _child(job: Job, sender, output=None) -> None:
     if output is not None:
         contain.enter(output, sender.fileno(), job.processes, job.file_size_mb)
         _stop_before(job.timeout)  # (a contained check alone: a device worker runs many)
-    capped = job.memory_mb if job.device == "cpu" else 0
+    capped = memory_cap_mb(job)
     _limit_memory(capped)
     _set_threads(job.threads, capped)
     checking = os.getpid()  # the one process whose outcome is the check's (see the end)
@@ -180,7 +180,11 @@ def _describing(exc: BaseException, job: Job, loading: str) -> dict[str, Any]:
             "traceback": _trimmed_traceback(exc, job),
         }
     if issubclass(kind, MemoryError):
-        return {"status": "error", "message": f"ran out of memory (limit {job.memory_mb} MB)"}
+        capped = memory_cap_mb(job)
+        return {
+            "status": "error",
+            "message": "ran out of memory" + (f" (limit {capped} MB)" if capped else ""),
+        }
     return {
         "status": "error",
         "message": _describe_error(exc, job),

@@ -6,9 +6,21 @@ job's.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .runner import Job
+
 # The check's size in kB as it capped it (`_limit_memory`; None: no cap), which says how far
 # it grew before it ran out of memory (`map_count.limit_met`)
 SIZE_AT_CAP_KB: int | None = None
+
+
+def memory_cap_mb(job: Job) -> int:
+    """The memory cap `job`'s check holds its process to, in MB (0: none): the job's, on the
+    CPU; a device worker runs its checks in itself, never capped (`_limit_memory`), and its
+    checks that ran out of memory said "the limit is 1024 MB", a limit they were not held to."""
+    return job.memory_mb if job.device == "cpu" else 0
 
 
 def _limit_memory(memory_mb: int) -> None:

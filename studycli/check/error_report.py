@@ -99,7 +99,9 @@ def _describe_error(exc: BaseException, job: Job, alarmed: float | None = None) 
         return refused
     text = f"{type(exc).__name__}: {answers_message(exc)}"
     if _allocator_failed(text):
-        return f"ran out of memory (limit {job.memory_mb} MB): {text.splitlines()[0]}"
+        capped = child_limits.memory_cap_mb(job)
+        limit = f" (limit {capped} MB)" if capped else ""
+        return f"ran out of memory{limit}: {text.splitlines()[0]}"
     return text
 
 
@@ -145,7 +147,8 @@ def _memory_note(job: Job) -> str:
     """What a check that ran out of memory says of it: the limit it met, the check's memory
     cap, or the system's on the mappings a process holds (`map_count`; "Cannot allocate
     memory" from 100,000 small mmaps, under a cap they were far from, read as the cap's)."""
-    memory = "ran out of memory" + (f" (the limit is {job.memory_mb} MB)" if job.memory_mb else "")
+    capped = child_limits.memory_cap_mb(job)
+    memory = "ran out of memory" + (f" (the limit is {capped} MB)" if capped else "")
     return limit_met(memory, child_limits.SIZE_AT_CAP_KB)
 
 
