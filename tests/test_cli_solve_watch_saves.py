@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 
+import pytest
 from rich.console import Console
 
 from studycli.check import solve
@@ -24,10 +25,11 @@ from .test_check_solve import (
 )
 
 
-def _watch(tmp_path, monkeypatch, after_first_check):
-    """`watch` on add-one, its attempt WRONG; `after_first_check(path)` is called once WRONG's
-    failure is shown (in the watch's thread). The watch presses q after WATCH_DEADLINE s: one
-    still watching then fails with what it showed. (attempt, the console's text)."""
+def _watch(tmp_path, monkeypatch, after_first_check, ahead: int = 0):
+    """`watch` on add-one, its attempt WRONG (modified `ahead` s after now);
+    `after_first_check(path)` is called once WRONG's failure is shown (in the watch's thread).
+    The watch presses q after WATCH_DEADLINE s: one still watching then fails with what it
+    showed. (attempt, the console's text)."""
     from rich.console import Console
 
     from studycli.cli import solve_flow, solve_watch
@@ -36,6 +38,9 @@ def _watch(tmp_path, monkeypatch, after_first_check):
     card = content.get("add-one")
     path = tmp_path / "attempt.py"
     path.write_text(WRONG)
+    if ahead:
+        stamp = os.stat(path).st_mtime_ns + ahead * 10**9
+        os.utime(path, ns=(stamp, stamp))
     show, shown = solve_flow._show, []
 
     def show_and_save(*args, **kwargs):
@@ -82,11 +87,13 @@ def test_watch_checks_a_save_written_as_it_read_the_file_truncated(tmp_path, mon
     assert attempt.failed_runs == 1 and attempt.rating() == 2  # Hard: WRONG, once
 
 
-def test_watch_checks_a_save_with_the_stamp_of_the_one_it_checked(tmp_path, monkeypatch):
+@pytest.mark.parametrize("ahead", [0, 86400], ids=["now", "a day ahead"])
+def test_watch_checks_a_save_with_the_stamp_of_the_one_it_checked(tmp_path, monkeypatch, ahead):
     """A save of the same size in the same tick of the file's modification time (1 or 2 s on
     some filesystems) as the bytes the watch last took: the stamp unchanged, the watch never
     read the file again and the answer was never checked. A stamp that recent is not trusted:
-    the bytes are read again on each look until the filesystem's clock has moved past it."""
+    the bytes are read again on each look until RACY s after the watch first saw it, whatever
+    the file's clock says (here, too, one a day ahead of the watch's)."""
     from studycli.cli import solve_run
 
     def save_in_the_same_tick(path):
@@ -97,7 +104,7 @@ def test_watch_checks_a_save_with_the_stamp_of_the_one_it_checked(tmp_path, monk
 
     # (the filesystem's tick taken as an hour: the save is in WRONG's however slow its check)
     monkeypatch.setattr(solve_run, "RACY", 3600.0, raising=False)
-    attempt, text = _watch(tmp_path, monkeypatch, save_in_the_same_tick)
+    attempt, text = _watch(tmp_path, monkeypatch, save_in_the_same_tick, ahead)
     assert attempt is not None and attempt.outcome.status == "pass", text
     assert text.count("checking attempt.py") == 2, text
     assert attempt.failed_runs == 1 and attempt.rating() == 2
@@ -188,3 +195,50 @@ def test_watch_judges_a_check_by_the_bytes_it_checked_not_those_before_a_save(
     assert path.read_text() == typo and "SyntaxError" in text, text
     assert attempt is not None and attempt.typo == "does not compile", text
     assert attempt.failed_runs == 0, text
+
+
+def test_watch_stops_reading_a_file_stamped_ahead_of_its_clock(tmp_path, monkeypatch):
+    """A file whose modification time is ahead of the watch's clock (a network filesystem's
+    server, a file from a machine whose clock runs ahead) was too recent for ever by the
+    clock: its bytes were read and digested every WATCH_POLL for as long as the watch ran
+    (10% of a core for a file of 4 MB). Once read RACY s after the watch first saw its stamp,
+    it is trusted as any other."""
+    import time
+
+    from studycli import paths
+    from studycli.cli import solve_flow, solve_run, solve_watch
+
+    content = fixture_content()
+    path = tmp_path / "attempt.py"
+    path.write_text(WRONG)
+    ahead = time.time_ns() + 3600 * 10**9  # an hour ahead
+    os.utime(path, ns=(ahead, ahead))
+    read_regular, reads, shown = paths.read_regular, [], []
+
+    def read_noted(where, limit):
+        if shown and os.path.samefile(where, path):
+            reads.append(time.monotonic() - shown[0])
+        return read_regular(where, limit)
+
+    def show_noted(*args, **kwargs):
+        show(*args, **kwargs)
+        shown.append(time.monotonic())
+
+    @contextlib.contextmanager
+    def q_a_second_after_shown():
+        with polling() as poll:
+            yield lambda s: "q" if shown and time.monotonic() - shown[0] > 1.0 else poll(s)
+
+    show, polling = solve_flow._show, solve_watch.key_poller
+    monkeypatch.setattr(solve_run, "RACY", 0.2)
+    monkeypatch.setattr(paths, "read_regular", read_noted)
+    monkeypatch.setattr(solve_watch, "_show", show_noted)
+    monkeypatch.setattr(solve_watch, "key_poller", q_a_second_after_shown)
+    console = Console(record=True, width=100)
+    card = content.get("add-one")
+    attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(20, 1024))
+    text = console.export_text()
+    assert attempt is not None and attempt.outcome.status == "fail", text
+    # (the check took longer than RACY: the stamp was settled before WRONG's failure showed)
+    late = [at for at in reads if at > 2 * solve_run.RACY]
+    assert late == [], f"read {len(late)} times in the last {1.0 - 2 * solve_run.RACY:g} s"

@@ -153,20 +153,40 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     return info.st_mtime_ns, info.st_size
 
 
-def _looked(
-    path: Path, seen: tuple[int, int] | None, taken: bytes | None
-) -> tuple[tuple[int, int] | None, bytes | None] | None:
-    """The file's stamp and digest as the watch looks at it, `seen` and `taken` the last it
-    took: the bytes read again where the stamp changed, or is too recent to tell the next save
-    by (RACY: one unchanged was never read again, and such a save never checked). None where
-    the file changed as it was read: a save that landed between the look at its stamp and the
-    read of its bytes, taken as one (the stamp of the file emptied, the bytes of the whole
-    save), made the whole file look already seen, and it was never checked."""
-    stamp = _stamp(path)
-    if stamp == seen and (stamp is None or time.time_ns() - stamp[0] >= RACY * 1e9):
-        return stamp, taken
-    digest = _digest(path)
-    return (stamp, digest) if _stamp(path) == stamp else None
+class _Looks:
+    """The watch's looks at the file: its stamp and digest each time, the bytes read again
+    where the stamp changed, or is too recent to tell the next save by (one unchanged was
+    never read again, and a save of the same size in the same tick never checked).
+
+    Too recent: not yet read RACY seconds after the watch first saw it, by the watch's own
+    clock. A save in the tick of the one before comes within a tick of it, so before that
+    read; the file's clock is not compared with the watch's (a stamp ahead of it, on a
+    network filesystem or a file from a machine whose clock runs ahead, was read again every
+    WATCH_POLL for as long as it stayed so: 10% of a core for a file of 4 MB)."""
+
+    def __init__(self) -> None:
+        self._stamp: tuple[int, int] | None = None  # the stamp it last looked at
+        self._since = 0.0  # when it first saw that stamp (time.monotonic)
+        self._settled = False  # its bytes were read RACY or more after that
+
+    def at(
+        self, path: Path, seen: tuple[int, int] | None, taken: bytes | None
+    ) -> tuple[tuple[int, int] | None, bytes | None] | None:
+        """The file's stamp and digest, `seen` and `taken` the last the watch took. None where
+        the file changed as it was read: a save that landed between the look at its stamp and
+        the read of its bytes, taken as one (the stamp of the file emptied, the bytes of the
+        whole save), made the whole file look already seen, and it was never checked."""
+        stamp = _stamp(path)
+        if stamp != self._stamp:
+            self._stamp, self._since, self._settled = stamp, time.monotonic(), False
+        if stamp == seen and (stamp is None or self._settled):
+            return stamp, taken
+        read_at = time.monotonic()
+        digest = _digest(path)
+        if _stamp(path) != stamp:
+            return None
+        self._settled = read_at - self._since >= RACY
+        return stamp, digest
 
 
 def _digest(path: Path) -> bytes | None:

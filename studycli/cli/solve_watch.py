@@ -14,7 +14,7 @@ from studycli.content.card import Card
 from studycli.content.loader import Content
 
 from .solve_flow import Attempt, Hints, Limits, _show
-from .solve_run import WATCH_POLL, _looked, _Run, _stamp
+from .solve_run import WATCH_POLL, _Looks, _Run, _stamp
 from .terminal import key_poller
 
 # seconds a save that does not compile must stay as it is before it is checked: an editor that
@@ -72,6 +72,7 @@ def watch(
             soft_wrap=True,
         )
         seen = _stamp(path)
+        looks = _Looks()
         run: _Run | None = None
         try:  # (the first check started in it: a Ctrl-C as it starts ends the watch as q does)
             run = start()
@@ -111,7 +112,7 @@ def watch(
                     break
                 if key == "h":
                     console.print(hints.next())
-                if (looked := _looked(path, seen, taken)) is None:
+                if (looked := looks.at(path, seen, taken)) is None:
                     continue  # the file changed as it was read: looked at again
                 stamp, now = looked
                 changed = (stamp, now) != (seen, taken)
