@@ -1691,7 +1691,7 @@ def test_a_line_that_names_a_field_is_a_key_only_with_a_value(content_copy, line
         ("  explanation: A bias is a learned offset.", True),
         ("  explanation: 'Why: a learned offset.'", True),  # quoted
         ("  format_version: 1", True),
-        ("  solution: arith:add_one  # its reference", True),
+        ("  solution: arith:add_one  # its reference", True),  # (made a coding card)
         # what YAML would not read as that field's value: prose
         ("  explanation: see the note: it shifts the boundary.", False),  # a second `: `
         ("  solution: a module and a function, named", False),
@@ -1707,5 +1707,34 @@ def test_a_key_indented_with_a_value_on_its_line_is_reported(content_copy, line,
     form; a sentence that no such value is stays prose."""
     path = content_copy / "cards" / "basics" / "bias-concept.yaml"
     edit(path, "threshold.\n", f"threshold.\n{line}\n")
+    if line.startswith("  solution:"):  # (a field of a coding card's, not a concept card's)
+        edit(path, "kind: concept\n", "kind: coding\n")
     found = [p for p in lint(load_content(content_copy)) if " is indented, so YAML" in p.message]
     assert [p.line for p in found] == ([lines_of(path)["answer"] + 2] if reported else [])
+
+
+@pytest.mark.parametrize(
+    "kind, prompt, line",
+    [
+        ("cloze", "A bias is {{c1::a learned offset}}.", "  answer: yes, by gradient descent."),
+        ("concept", "What does a coding card begin with?", "  starter: a stub that raises."),
+        ("concept", "How does a coding card name its reference?", "  solution: arith:add_one"),
+        ("concept", "What does a derivation card list?", "  steps:\n  - the first\n  - the next"),
+    ],
+)
+def test_a_field_the_cards_kind_has_not_is_no_key_indented(content_copy, kind, prompt, line):
+    """A line of a card's text that names a field its kind has not ("answer: yes" in a cloze
+    card, which has no answer; a concept card's `starter:`, `solution:` or `steps:`) was
+    reported as that field's key indented by mistake, with the fix "start `answer:` at the
+    beginning of its line": done, the loader refuses the card. Such a line is the text's."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    answer = "" if kind == "cloze" else "answer: |\n  In the explanation.\n"
+    path.write_text(
+        f"id: bias-concept\nkind: {kind}\ntopic: bias\ntitle: Why a neuron needs a bias\n"
+        f"prompt: |\n  {prompt}\n{answer}explanation: |\n  Is it so?\n{line}\n",
+        encoding="utf-8",
+    )
+    content = load_content(content_copy)
+    assert "bias-concept" in content.cards, content.problems
+    found = lint(content)
+    assert [p.message for p in found if " is indented, so YAML" in p.message] == []

@@ -39,18 +39,37 @@ def indented_keys(text: str) -> Iterator[IndentedKey]:
     the key of a field the file has no top-level key for, and goes on with a value
     (`_has_value`): a key indented by mistake. A field the card has is left alone: its name
     at the start of a line of text is the text's own (a YAML example in a prompt); so is a
-    line of code in the text (`_text_lines`)."""
+    field its kind has not (`_fields_of_kind`), and a line of code in the text
+    (`_text_lines`)."""
     lines = text.split("\n")
     top = {m[1] for line in lines if (m := _KEY.match(line))}
+    fields = _fields_of_kind(lines)
     for number, line, block in _text_lines(lines):
         key = _KEY.match(line)
         if (
             key
-            and key[1] in FIELDS
+            and key[1] in fields
             and key[1] not in top
             and _has_value(lines, number, key[1], line[key.end() :].strip())
         ):
             yield IndentedKey(number, key[1], block)
+
+
+def _fields_of_kind(lines: list[str]) -> frozenset[str]:
+    """The fields a card of the kind the file's top-level `kind:` names may have; every field
+    where it names none of the kinds. One its kind has not is no key indented by mistake:
+    moved to the start of its line, the loader refuses it ("answer: yes" in a cloze card's
+    explanation, "starter: ..." in a concept card's answer)."""
+    for line in lines:
+        if (written := _KIND.fullmatch(line.rstrip())) and written[2] in _KINDS:
+            kind = Kind(written[2])
+            return frozenset(field.name for field in CARD_FIELDS if kind in field.kinds)
+    return FIELDS
+
+
+# a top-level `kind: cloze`, quoted or not, with a comment or not
+_KIND = re.compile(r"kind:[ \t]*([\"']?)([a-z]+)\1[ \t]*(?:#.*)?")
+_KINDS = {kind.value for kind in Kind}
 
 
 def _has_value(lines: list[str], number: int, field: str, after: str) -> bool:
