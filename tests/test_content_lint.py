@@ -1696,6 +1696,7 @@ def test_a_line_that_names_a_field_is_a_key_only_with_a_value(content_copy, line
         ("  explanation: see the note: it shifts the boundary.", False),  # a second `: `
         ("  solution: a module and a function, named", False),
         ("  format_version: the first one", False),
+        ("  format_version: 2", False),  # none this studycli reads: moved, the card is refused
         ("  steps: 3.16 at k = 1, 6.5 at k = 10.", False),  # a list's field takes no text
     ],
 )

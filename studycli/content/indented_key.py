@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from .fences import Fences
-from .fields import CARD_FIELDS, FIELDS, ID_PATTERN, REFERENCE_PATTERN, Type
+from .fields import CARD_FIELDS, FIELDS, FORMAT_VERSION, ID_PATTERN, REFERENCE_PATTERN, Type
 from .kind import Kind
 
 # a top-level key whose value is a block text: `prompt: |`, `answer: >-`, with a comment or not
@@ -104,8 +104,8 @@ def _takes(field: str, value: str) -> bool:
         return value in {kind.value for kind in Kind}
     if kind is Type.REF:
         return REFERENCE_PATTERN.fullmatch(value) is not None
-    if kind is Type.VERSION:
-        return value.isdigit()
+    if kind is Type.VERSION:  # (one this studycli reads: "format_version: 2", moved, is refused)
+        return value.isascii() and value.isdigit() and 1 <= int(value) <= FORMAT_VERSION
     return kind in (Type.ID, Type.TOPIC) and ID_PATTERN.fullmatch(value) is not None
 
 
