@@ -1659,6 +1659,22 @@ def test_a_field_indented_into_a_list_entrys_text_is_reported_at_its_line(conten
     assert "more of hint 2's text" in problem.message
 
 
+def test_a_yaml_example_shown_unfenced_is_told_how_to_fence_it(content_copy):
+    """A hint that shows a card's YAML as an example, unfenced, reads to YAML as a key indented
+    into the hint: lint cannot tell the two apart, and told only to start `explanation:` at the
+    beginning of its line, which would take the example out of the hint. It also names the way
+    to keep the example, as code, with which lint is clean."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    example = "  - |\n    A card file may say\n\n{fence}    explanation: |\n      Why.\n{fence}"
+    edit(path, "tags: [warm-up]\n", "hints:\n" + example.format(fence=""))
+    found = lint(load_content(content_copy))
+    [problem] = [p for p in found if p.message.startswith("`explanation:` is indented")]
+    assert "more of hint 1's text" in problem.message
+    assert "put it between ``` lines" in problem.message
+    edit(path, example.format(fence=""), example.format(fence="    ```\n"))
+    assert lint(load_content(content_copy)) == []
+
+
 @pytest.mark.parametrize(
     "lines, reported",
     [

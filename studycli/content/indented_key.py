@@ -187,5 +187,6 @@ def message(found: IndentedKey) -> str:
     return (
         f"`{found.field}:` is indented, so YAML reads it and the lines under it as more of "
         f"{found.text_of}'s text, and the card has no {found.field}: start `{found.field}:` at "
-        "the beginning of its line, as the other fields"
+        "the beginning of its line, as the other fields (or, where the text shows a card's "
+        "YAML as an example, put it between ``` lines: code, shown as written)"
     )
