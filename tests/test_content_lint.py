@@ -478,6 +478,19 @@ def test_a_solution_module_imports_only_what_every_install_has(content_copy):
     ]
 
 
+def test_a_from_import_of_an_allowed_submodule_is_allowed(content_copy):
+    """`from studycli import assertions` imports studycli.assertions, which a solution module may
+    import, and was refused as "imports 'studycli'", the message itself naming
+    studycli.assertions as allowed. A name imported from a package is its submodule where the
+    package alone is not allowed: the refused one is named; the package where every one is."""
+    found = module_problems(
+        content_copy,
+        "from studycli import assertions\nfrom studycli import assertions as a, cli\n"
+        "from scipy import optimize, special\n",
+    )
+    assert found == [(2, "imports 'studycli.cli'"), (3, "imports 'scipy'")]
+
+
 def test_an_import_in_a_top_level_block_is_a_top_level_import(content_copy):
     """`try: import scipy` (or an `if`, a `with`, a class's body) at a solution module's top
     level runs as the module is imported, as a plain `import scipy` does, and passed lint.

@@ -60,10 +60,6 @@ def lint_top_levels(content: Content) -> list[CardProblem]:
             if isinstance(node, ast.Assert)
         ]
         for node in _imports_run(info.tree.body):
-            if isinstance(node, ast.Import):
-                imported = [alias.name for alias in node.names]
-            else:
-                imported = ["." * node.level + (node.module or node.names[0].name)]
             problems += [
                 CardProblem(
                     info.path,
@@ -72,7 +68,7 @@ def lint_top_levels(content: Content) -> list[CardProblem]:
                     "module); import an optional package inside the function that needs it",
                     node.lineno,
                 )
-                for module in imported
+                for module in _imported(node)
                 if not _allowed_import(module)
             ]
     return problems
@@ -140,6 +136,20 @@ def _never_true(test: ast.expr) -> bool:
     test of `__name__` against "__main__" (as `_run_by_import` takes one)."""
     written = ast.unparse(test)
     return written in ("TYPE_CHECKING", "typing.TYPE_CHECKING") or "__main__" in written
+
+
+def _imported(node: ast.Import | ast.ImportFrom) -> list[str]:
+    """The modules an import statement imports, as lint names them. A name a `from` imports
+    may be a submodule of its package: `from studycli import assertions` imports
+    studycli.assertions (refused as 'studycli' where studycli.assertions is allowed); the
+    package is named where every name it imports is refused (`from scipy import special`)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if node.level or node.module is None:
+        return ["." * node.level + (node.module or node.names[0].name)]
+    names = [f"{node.module}.{alias.name}" for alias in node.names]
+    refused = [name for name in names if not _allowed_import(name)]
+    return [node.module] if len(refused) == len(names) else refused
 
 
 def _allowed_import(module: str) -> bool:
