@@ -515,6 +515,24 @@ def test_an_import_in_a_top_level_block_is_a_top_level_import(content_copy):
     ]
 
 
+def test_an_import_in_a_function_the_top_level_calls_is_a_top_level_import(content_copy):
+    """`ERF = _erf()` at the top level runs the `import scipy.special` inside `_erf` as the
+    module is imported, in every check's worker, and passed lint: a function's import was
+    taken as the function's business whether or not the import calls it (its prints were
+    followed so already). A function the top level does not call keeps its import."""
+    found = module_problems(
+        content_copy,
+        "def _erf():\n    import scipy.special\n    return _table()\n"
+        "def _table():\n    from sklearn import svm\n    return svm\n"
+        "def _unused():\n    import pandas\n"
+        "ERF = _erf()\n",
+    )
+    assert found == [
+        (2, "imports 'scipy.special' (the top level calls _erf() at line 9)"),
+        (5, "imports 'sklearn' (the top level calls _erf() at line 9)"),
+    ]
+
+
 def test_a_solution_module_that_prints_when_imported_is_a_problem(content_copy):
     """A top-level print (an author's debugging line) ran where the checks' workers preload the
     module, before any check: `check` passed the card, its output above the results and no

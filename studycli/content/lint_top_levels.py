@@ -59,13 +59,15 @@ def lint_top_levels(content: Content) -> list[CardProblem]:
             for node in ast.walk(info.tree)
             if isinstance(node, ast.Assert)
         ]
-        for node in _imports_run(info.tree.body):
+        for node, via in _imports_on_import(info.tree):
             problems += [
                 CardProblem(
                     info.path,
-                    f"imports {module!r}: a solution module imports only the standard library, "
-                    "numpy, torch and studycli.assertions at its top level (not another solution "
-                    "module); import an optional package inside the function that needs it",
+                    f"imports {module!r}{f' (the top level calls {via})' if via else ''}: a "
+                    "solution module imports only the standard library, numpy, torch and "
+                    "studycli.assertions at its top level (not another solution module); import "
+                    "an optional package inside the function that needs it"
+                    + (", called by a check, not by the top level" if via else ""),
                     node.lineno,
                 )
                 for module in _imported(node)
@@ -82,26 +84,45 @@ def _prints(tree: ast.Module) -> list[tuple[int, str]]:
     module's import runs, each with the call of the module's own function that runs it (""
     where the top level prints itself): its top level and its classes' bodies, not a function's
     body unless the import calls it, nor under `if __name__ == "__main__":`."""
+    found: dict[int, str] = {}
+    run = [(node, "") for node in _run_by_import(tree.body)] + _called_on_import(tree)
+    for node, via in run:
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Call) and ast.unparse(inner.func) in PRINTS:
+                found.setdefault(inner.lineno, via)
+    return sorted(found.items())
+
+
+def _imports_on_import(tree: ast.Module) -> list[tuple[ast.Import | ast.ImportFrom, str]]:
+    """The import statements a module's import runs (`_imports_run`), each with the call of
+    the module's own function that runs it ("" for the top level's own): `ERF = _erf()` at the
+    top level runs the `import scipy.special` in `_erf` as the module is imported."""
+    found = [(node, "") for node in _imports_run(tree.body)]
+    for function, via in _called_on_import(tree):
+        found += [(node, via) for node in _imports_run(function.body)]
+    return found
+
+
+def _called_on_import(tree: ast.Module) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]]:
+    """The module's own functions that its import calls, at its top level or in a function
+    so called, each with the top level's call that runs it ("_setup() at line 10")."""
     functions = {
         node.name: node
         for node in tree.body
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     }
-    found: dict[int, str] = {}
+    called: dict[str, str] = {}
     todo: list[tuple[ast.AST, str]] = [(node, "") for node in _run_by_import(tree.body)]
-    called: set[str] = set()
     while todo:
         node, via = todo.pop()
         for inner in ast.walk(node):
             if not isinstance(inner, ast.Call):
                 continue
             name = ast.unparse(inner.func)
-            if name in PRINTS:
-                found.setdefault(inner.lineno, via)
-            elif name in functions and name not in called:
-                called.add(name)
-                todo.append((functions[name], via or f"{name}() at line {inner.lineno}"))
-    return sorted(found.items())
+            if name in functions and name not in called:
+                called[name] = via or f"{name}() at line {inner.lineno}"
+                todo.append((functions[name], called[name]))
+    return [(functions[name], via) for name, via in called.items()]
 
 
 def _run_by_import(body: list[ast.stmt]) -> list[ast.stmt]:
