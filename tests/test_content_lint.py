@@ -533,6 +533,26 @@ def test_an_import_in_a_function_the_top_level_calls_is_a_top_level_import(conte
     ]
 
 
+def test_the_branch_of_an_if_the_import_takes_is_what_it_runs(content_copy):
+    """An `if` was skipped wherever its test mentioned "__main__", and only a test written
+    `TYPE_CHECKING` was taken as false: `if __name__ != "__main__":`, whose body the import
+    runs, passed its import and its print, and the `else:` of `if not TYPE_CHECKING:`, which
+    never runs, was refused. The branch a known test takes is read; both where it is not
+    known."""
+    found = module_problems(
+        content_copy,
+        "from typing import TYPE_CHECKING\n"
+        "if __name__ != '__main__':\n    import scipy\n    print('imported')\n"
+        "if not TYPE_CHECKING:\n    pass\nelse:\n    import pandas\n"
+        "if __name__ == '__main__':\n    import yaml\nelse:\n    import sklearn\n",
+    )
+    assert found == [
+        (3, "imports 'scipy'"),
+        (4, "prints when imported"),
+        (12, "imports 'sklearn'"),
+    ]
+
+
 def test_a_solution_module_that_prints_when_imported_is_a_problem(content_copy):
     """A top-level print (an author's debugging line) ran where the checks' workers preload the
     module, before any check: `check` passed the card, its output above the results and no

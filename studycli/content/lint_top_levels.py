@@ -126,14 +126,17 @@ def _called_on_import(tree: ast.Module) -> list[tuple[ast.FunctionDef | ast.Asyn
 
 
 def _run_by_import(body: list[ast.stmt]) -> list[ast.stmt]:
-    """The statements of `body` that importing the module runs (a class body's included)."""
+    """The statements of `body` that importing the module runs (a class body's included; of
+    an `if` whose test `_on_import` knows, the branch it takes)."""
     run = []
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         if isinstance(node, ast.ClassDef):
             run += _run_by_import(node.body)
-        elif not (isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)):
+        elif isinstance(node, ast.If) and (taken := _on_import(node.test)) is not None:
+            run += _run_by_import(node.body if taken else node.orelse)
+        else:
             run.append(node)
     return run
 
@@ -142,21 +145,37 @@ def _imports_run(nodes: Iterable[ast.AST]) -> Iterator[ast.Import | ast.ImportFr
     """The import statements among `nodes` that importing the module runs: those of its top
     level, and those inside what it runs there, a `try:`, `if`, `with` or `for` block's (a
     `try: import scipy` as much as a plain one) or a class's body; not a function's, nor
-    one under `if TYPE_CHECKING:` or `if __name__ == "__main__":` (their `else:`'s are)."""
+    one under `if TYPE_CHECKING:` or `if __name__ == "__main__":` (their `else:`'s are: of
+    an `if` whose test `_on_import` knows, the branch it takes)."""
     for node in nodes:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node
-        elif isinstance(node, ast.If) and _never_true(node.test):
-            yield from _imports_run(node.orelse)
+        elif isinstance(node, ast.If) and (taken := _on_import(node.test)) is not None:
+            yield from _imports_run(node.body if taken else node.orelse)
         elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             yield from _imports_run(ast.iter_child_nodes(node))
 
 
-def _never_true(test: ast.expr) -> bool:
-    """Whether an `if`'s `test` is false as the module is imported: `TYPE_CHECKING`, or a
-    test of `__name__` against "__main__" (as `_run_by_import` takes one)."""
-    written = ast.unparse(test)
-    return written in ("TYPE_CHECKING", "typing.TYPE_CHECKING") or "__main__" in written
+def _on_import(test: ast.expr) -> bool | None:
+    """The value of an `if`'s `test` as the module is imported, where it is known: False for
+    `TYPE_CHECKING` and `__name__ == "__main__"`, True for `__name__ != "__main__"` (its body
+    runs), and a `not` of one; None for any other."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _on_import(test.operand)
+        return None if inner is None else not inner
+    if ast.unparse(test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+        return False
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], (ast.Eq, ast.NotEq))
+        and {ast.unparse(test.left), ast.unparse(test.comparators[0])} == _NAME_AND_MAIN
+    ):
+        return isinstance(test.ops[0], ast.NotEq)
+    return None
+
+
+_NAME_AND_MAIN = {"__name__", "'__main__'"}  # (as ast.unparse writes either quote)
 
 
 def _imported(node: ast.Import | ast.ImportFrom) -> list[str]:
