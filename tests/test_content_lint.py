@@ -1710,6 +1710,35 @@ def test_a_field_indented_into_a_list_entrys_text_is_reported_at_its_line(conten
     assert "more of hint 2's text" in problem.message
 
 
+@pytest.mark.parametrize(
+    "opening, inner, closing",
+    [
+        ("~~~markdown", "```yaml", "~~~"),  # a ~~~ block showing a ``` one
+        ("````markdown", "```yaml", "````"),  # a longer fence showing a shorter one
+        ("```", "```python", "```"),  # a ``` line with an info string closes nothing
+    ],
+)
+def test_a_fence_closes_only_its_own_block(content_copy, opening, inner, closing):
+    """A fenced block that shows a fenced example: any ``` or ~~~ line closed the block, so
+    the example's lines were read as text (its `explanation: |` a key indented by mistake, its
+    indented line one joined to the paragraph), where Markdown (CommonMark: the terminal's,
+    Anki's, lint's own code-width rule) shows them as code. Only a line of the opening's
+    character, as many or more and nothing after them, closes it; a key indented after the
+    block is still reported."""
+    path = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    example = (
+        f"threshold.\n\n  {opening}\n  {inner}\n  explanation: |\n    Why.\n"
+        + ("  ```\n" if inner != "```python" else "")
+        + f"  {closing}\n\n  Then:\n  explanation: Why.\n"
+    )
+    edit(path, "threshold.\n", example)
+    found = lint(load_content(content_copy))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [(p.line, p.message.split(" is indented")[0]) for p in found] == [
+        (lines.index("  Then:") + 2, "`explanation:`")
+    ], found
+
+
 def test_a_yaml_example_shown_unfenced_is_told_how_to_fence_it(content_copy):
     """A hint that shows a card's YAML as an example, unfenced, reads to YAML as a key indented
     into the hint: lint cannot tell the two apart, and told only to start `explanation:` at the
