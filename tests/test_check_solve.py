@@ -309,6 +309,15 @@ def test_solves_sentences_are_one_line_each_piped(cli, attempt, monkeypatch):
     assert "not recorded: the attempt is still the starter (write your answer first)" in at_once
 
 
+def test_the_checking_line_is_one_line_piped(cli, attempt, monkeypatch):
+    """Piped, "checking FILE (limit 10 s, 1024 MB) ..." was broken by Rich at the width: at 80
+    columns for a card id of 40 characters or more; COLUMNS=40 breaks the fixture card's."""
+    monkeypatch.setenv("COLUMNS", "40")
+    answer = attempt(CORRECT)
+    said = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", answer).stdout
+    assert "checking attempt.py (limit 10 s, 1024 MB) ..." in said.splitlines(), said
+
+
 def test_an_attempt_that_raises_the_missing_function_error_itself_is_a_failure(cli, attempt):
     """The check's report said an attempt missed the card's function wherever the error that
     says so came from: one whose own code raised it as it was imported (it defines add_one)
@@ -1778,7 +1787,9 @@ def test_escape_sequences_in_a_check_s_message_or_a_file_name_are_written_out():
     console = Console(record=True, width=200, force_terminal=True)
     message = "raised ValueError: \x1b[2J\x1b]52;c;aGk=\x07 boom"
     console.print(_results_table([CardResult("add-one", Status.FAIL, 0.1, message)]))
-    console.print(_checking(Path("esc\x1b[2J\x1b]0;TITLE\x07.py"), Limits(10.0, 1024)))
+    console.print(
+        _checking(Path("esc\x1b[2J\x1b]0;TITLE\x07.py"), Limits(10.0, 1024)), markup=False
+    )
     text = console.export_text(styles=False)
     assert "\x1b" not in text and "\x07" not in text
     assert "\\x1b[2J\\x1b]52;c;aGk=\\x07 boom" in text and "esc\\x1b[2J" in text

@@ -26,11 +26,9 @@ if TYPE_CHECKING:  # the checking machinery is imported on the first check, not 
     from .solve_flow import Limits
 
 
-def _checking(path: Path, limits: Limits) -> Text:
-    return Text(
-        f"checking {as_shown(path.name)} (limit {limits.timeout:g} s, {limits.memory_mb} MB) ...",
-        style="dim",
-    )
+def _checking(path: Path, limits: Limits) -> str:
+    """The line a check starts with (printed as prose: piped, one line whatever the width)."""
+    return f"checking {as_shown(path.name)} (limit {limits.timeout:g} s, {limits.memory_mb} MB) ..."
 
 
 WATCH_POLL = 0.05  # seconds between looks at the file and the keys: a save is checked this soon
@@ -53,7 +51,9 @@ class _Run:
     ) -> None:
         from studycli.check import solve, starters
 
-        console.print(_checking(path, limits))
+        from .app import print_prose  # (piped, one line: Rich broke a long id's at 80 columns)
+
+        print_prose(console, _checking(path, limits), style="dim", markup=False)
         self.stamp = _stamp(path)  # the file it checks
         # (read first: a write after it, even one that lands as the file is judged below, is
         # seen; judged before it, a save the check read was judged as the file before it)
