@@ -674,3 +674,16 @@ def test_a_path_longer_than_the_terminal_stays_whole_on_a_line_of_its_own(termin
         ]
     else:
         assert lines == [sentence.replace("[bold]", "").replace("[/]", "")]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_usage_line_is_whole_at_80_columns(command):
+    """`new --help`'s usage line read `{kind}:<concept|derivation|coding|cloze> {ID}`, broken
+    mid-word at 80 columns: each command's usage names its arguments plainly, on one line."""
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(whole_app(), [command, "--help"], env={"COLUMNS": "80"})
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    usage = next(i for i, line in enumerate(lines) if line.startswith("Usage:"))
+    assert lines[usage + 1] == "", lines[usage : usage + 2]
+    assert "<" not in lines[usage], lines[usage]

@@ -16,7 +16,9 @@ from .completion import complete_deck, complete_topic
 @app.command()
 def new(
     ctx: typer.Context,
-    kind: Annotated[Kind, typer.Argument(help="concept, derivation, coding or cloze.")],
+    kind: Annotated[
+        Kind, typer.Argument(metavar="KIND", help="concept, derivation, coding or cloze.")
+    ],
     card_id: Annotated[
         str,
         typer.Argument(
