@@ -358,8 +358,21 @@ def test_a_filter_no_card_has_is_an_error_with_the_closest(cli):
     topic = cli("--content", FIXTURE_CONTENT, "stats", "--topic", "zzz")
     assert topic.exit_code == 1 and "no card has topic 'zzz'; topics: " in topic.stderr
     assert "Traceback" not in deck.output + kind.output + topic.output
-    fine = cli("--content", FIXTURE_CONTENT, "list", "--deck", "basics", "--kind", "cloze")
-    assert fine.exit_code == 0, fine.output  # a known deck and kind with no card between them
+    fine = cli("--content", FIXTURE_CONTENT, "list", "--deck", "basics", "--kind", "coding")
+    assert fine.exit_code == 0, fine.output
+
+
+@pytest.mark.parametrize("command", ["list", "stats"])
+def test_filters_no_card_has_together_are_refused(cli, command):
+    """`list --deck basics --topic poisson` (a known deck and topic with no card between
+    them) drew an empty table (`--json`: []) and exited 0, where `stats`, `review` and `cram` refuse the pair and a
+    single filter that matches nothing exits 1."""
+    both = ("--content", FIXTURE_CONTENT, command, "--deck", "basics", "--topic", "poisson")
+    table = cli(*both)
+    assert table.exit_code == 1, table.output
+    assert "no cards match those filters" in table.stderr and "┃" not in table.stdout
+    as_json = cli(*both, "--json")
+    assert as_json.exit_code == 1 and "no cards match" in json.loads(as_json.stdout)["error"]
 
 
 def test_a_filter_over_a_content_folder_with_no_card_says_it_holds_none(cli, tmp_path):

@@ -182,6 +182,13 @@ def list_cards(
     """
     content = options(ctx).load()
     cards = content.select(deck=deck, topic=topic, kind=kind, tag=tag)
+    if not cards:  # (filters each known, but no card has them together: an empty table, exit
+        # 0, where `stats`, `review` and `cram` refuse them, and one unknown filter exits 1)
+        from studycli.errors import StudyError
+
+        from .context import none_selected
+
+        raise StudyError(none_selected(content))
     lapses: dict[str, int] = {}  # with --leeches: how often each was forgotten
     edited: dict[str, tuple[str, ...]] = {}  # with --edited: what of each changed
     if leeches or edited_only:
