@@ -202,6 +202,21 @@ def test_undo_in_a_cram_session_and_the_limit(db):
     assert "cram · 1 left" in text and "add-one" not in text
 
 
+def test_the_end_line_says_more_cards_are_due_where_review_has_some(tmp_path):
+    """Cram's end line said when the next studied card falls due ("next due in 14d") while
+    the day's new cards waited for `review`, which says "more cards are due now" then; with
+    every card studied and none due, it says when the next is."""
+    db = tmp_path / "db.sqlite3"
+    with Study.open(db, NO_FUZZ) as study:
+        study.rate(fixture_content().get("add-one"), 4, NOW - timedelta(days=1))
+    assert "more cards are due now" in _cram(db, "q")[2]
+    with Study.open(db, NO_FUZZ) as study:
+        for item in items():
+            study.rate(item, 4, NOW - timedelta(days=1))
+    text = _cram(db, "q")[2]
+    assert "next due in" in text and "due now" not in text, text
+
+
 def test_cram_ratings_are_not_exported(db, tmp_path):
     with Study.open(db, NO_FUZZ) as study:
         study.cram_rate(fixture_content().get("add-one"), 1, NOW)

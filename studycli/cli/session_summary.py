@@ -120,8 +120,13 @@ class SessionSummary:
         """Whether a session left before its end (q, Ctrl-C) leaves cards to study now. Its
         summary said when the next scheduled card falls due ("next due in 10m", or "nothing
         scheduled yet" after one card) over the day's new cards still waiting: a learner
-        who quit after a few cards read that there was nothing more to do today."""
-        if finished or not self.reschedule:
+        who quit after a few cards read that there was nothing more to do today. A cram
+        session changes no schedule: whether `review` has cards of its own now, ended or not
+        (it said "next due in 10h" while the day's new cards waited)."""
+        if not self.reschedule:
+            due = self.study.queue(self.items, self.clock(), self.tz)
+            return bool(due.learning or due.review or due.new)
+        if finished:
             return False
         left_now = getattr(self.queue, "left_now", None)  # (a cram queue has no schedule)
         return bool(left_now and left_now())
