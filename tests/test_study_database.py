@@ -493,7 +493,8 @@ def test_a_db_path_in_a_folder_that_does_not_exist_is_refused_not_made(cli, tmp_
     assert f"{typo} (--db or STUDYCLI_DB) is in a folder that does not exist" in said
     assert f"mkdir -p {typo.parent}" in said
     assert not (tmp_path / "studdy").exists()
-    assert cli("--content", FIXTURE_CONTENT, "--db", typo, "due").exit_code == 0  # reads: none
+    read = cli("--content", FIXTURE_CONTENT, "--db", typo, "due")  # (it read none, exit 0)
+    assert read.exit_code == 1 and "is in a folder that does not exist" in read.stderr
     typo.parent.mkdir(parents=True)
     assert cli("--content", FIXTURE_CONTENT, "--db", typo, "suspend", "add-one").exit_code == 0
     assert typo.is_file()
@@ -1128,13 +1129,20 @@ def test_a_command_that_only_reads_makes_no_database_where_there_is_none(cli, tm
     from .conftest import FIXTURE_CONTENT
 
     path = tmp_path / "not" / "yet" / "reviews.sqlite3"
-    for command in (["due"], ["stats"], ["history"], ["list"], ["export-reviews", "-"]):
+    commands = (["due"], ["stats"], ["history"], ["list", "--leeches"], ["export-reviews", "-"])
+    for command in commands:  # in a folder that does not exist: a mistyped path, refused
         result = cli("--content", FIXTURE_CONTENT, "--db", path, *command)
-        assert result.exit_code == 0, (command, result.output)
-        if command != ["list"]:  # (a mistyped --db showed an empty history without a word)
-            assert f"note: no review database at {path}" in " ".join(result.stderr.split())
+        said = " ".join(result.stderr.split())
+        assert result.exit_code == 1, (command, result.output)
+        assert f"{path} (--db or STUDYCLI_DB) is in a folder that does not exist" in said
+        assert "mkdir" not in said and "fix the path" in said  # (nothing to make to read)
     assert not (tmp_path / "not").exists()
     path.parent.mkdir(parents=True)
+    for command in commands:
+        result = cli("--content", FIXTURE_CONTENT, "--db", path, *command)
+        assert result.exit_code == 0, (command, result.output)
+        # (a mistyped --db showed an empty history without a word)
+        assert f"note: no review database at {path}" in " ".join(result.stderr.split())
     assert not path.exists()
     assert cli("--content", FIXTURE_CONTENT, "--db", path, "suspend", "add-one").exit_code == 0
     assert path.exists()

@@ -186,13 +186,15 @@ def open_study(
         write = ctx.info_name not in READS_ONLY
     given = options(ctx).db
     path = database_path(given)
-    if write and given and not path.parent.exists():  # (--db, or STUDYCLI_DB through it)
-        # a mistyped path made the folders it named, and a new database in them
+    if given and not path.parent.exists():  # (--db, or STUDYCLI_DB through it)
+        # a mistyped path made the folders it named, and a new database in them; read, it
+        # said "no review database ... yet" and showed an empty history, exit 0
         import shlex  # (an error's path)
 
+        fix = f"make it first (mkdir -p {shlex.quote(str(path.parent))}), or fix the path"
         raise StudyError(
             f"the review database {path} (--db or STUDYCLI_DB) is in a folder that does not "
-            f"exist: make it first (mkdir -p {shlex.quote(str(path.parent))}), or fix the path"
+            f"exist: {fix if write else 'fix the path (nothing was reviewed there)'}"
         )
     if given and not write and not path.exists():  # (a mistyped path showed an empty history)
         print_prose(
