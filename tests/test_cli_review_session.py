@@ -633,6 +633,14 @@ def _run_in_process(
     return summary, reviews, console.export_text()
 
 
+def test_review_help_says_b_buries_until_the_next_study_day(cli):
+    """`review --help` said `b` buries the card "until tomorrow": it is until the next study
+    day's start (`day_starts_at`), which after midnight and before 4 am is today."""
+    said = " ".join(cli("review", "--help").stdout.split())
+    assert "tomorrow" not in said
+    assert "b buries the card until the next study day, which starts at day_starts_at" in said
+
+
 def test_a_key_that_does_nothing_says_the_keys_that_do(tmp_path):
     """Keys other than the session's were ignored without a word (a QA pass pressed x, as
     Anki's keys would have it): the session looked stuck. Said, with the keys of the moment;
@@ -690,7 +698,7 @@ def test_the_lines_of_keys_break_between_keys_never_inside_one(tmp_path, width):
         assert any(line.startswith(f"x is no key here: {parts[0]}") for line in lines), text
 
 
-def test_b_buries_the_card_until_tomorrow_without_rating_it(tmp_path):
+def test_b_buries_the_card_until_the_next_study_day_without_rating_it(tmp_path):
     """Anki's bury, missing (a QA pass: to skip a card the learner had to quit and suspend it):
     `b` leaves the card out of the session, of `due` and of the next session until the next
     study day, with no rating and its schedule as it was; then it is back."""

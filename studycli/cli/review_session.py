@@ -178,7 +178,7 @@ class ReviewSession(SessionSolve, SessionSummary):
                 self.console.print(render.KeyLine(f"{key} is no key here: {keys}", "yellow"))
 
     def _bury(self, card: Card) -> bool:
-        """Leave `card` out until tomorrow's study day (Anki's bury: not rated, its schedule
+        """Leave `card` out until the next study day's start (Anki's bury: not rated, its schedule
         unchanged), and out of this session (until `u` takes it back). False where the
         database cannot take it now (said: the card stays on screen, `b` tries again)."""
         try:

@@ -100,7 +100,7 @@ def _answer_key(shown: _Card) -> str:
 
 def _front_keys(card: Card, bury: bool = False) -> str:
     """The keys a card's front offers, as the line under it says them (`bury`: in a session
-    that reschedules, `b` buries the card until tomorrow and `@` suspends it)."""
+    that reschedules, `b` buries the card until the next study day and `@` suspends it)."""
     return (
         "Enter reveal" + (" step" if card.kind == Kind.DERIVATION else "") + _more_keys(card, bury)
     )

@@ -27,9 +27,10 @@ def review(
 
     Enter or space reveals (a derivation step by step), 1-4 rate (Again, Hard, Good, Easy; each
     shows the interval it gives), s solves a coding card by running its check, h shows a hint,
-    b buries the card until tomorrow (not rated, as Anki's bury), @ suspends it (not rated, as
-    `studycli suspend` its id: a cloze card's every deletion; `studycli unsuspend` brings it
-    back), u undoes the last rating, bury or suspension, q quits. Every rating is saved at once.
+    b buries the card until the next study day, which starts at day_starts_at in settings (not
+    rated, as Anki's bury), @ suspends it (not rated, as `studycli suspend` its id: a cloze
+    card's every deletion; `studycli unsuspend` brings it back), u undoes the last rating, bury
+    or suspension, q quits. Every rating is saved at once.
 
     Example: studycli review --deck transformers --limit 20
     """
