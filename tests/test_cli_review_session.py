@@ -633,6 +633,22 @@ def _run_in_process(
     return summary, reviews, console.export_text()
 
 
+def test_a_capital_key_is_its_lowercase_key(session):
+    """Shift or Caps Lock: `Q` was "Q is no key here" in a session. The session's keys are
+    lowercase letters, so a capital one is unambiguous: `H` shows a hint, `Q` quits."""
+    child = session()
+    child.logfile_read = io.StringIO()
+    child.expect("Add one")
+    child.expect(FRONT)
+    child.send("H")
+    child.expect("Hint 1 of")
+    child.send("Q")
+    child.expect("0 reviews")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0 and "no key here" not in child.logfile_read.getvalue()
+
+
 def test_review_help_says_b_buries_until_the_next_study_day(cli):
     """`review --help` said `b` buries the card "until tomorrow": it is until the next study
     day's start (`day_starts_at`), which after midnight and before 4 am is today."""

@@ -75,12 +75,14 @@ def _drop_keys_typed(fd: int) -> None:
 
 
 def _as_key(key: str) -> str:
-    """`key`, or Ctrl-C raised as KeyboardInterrupt, Ctrl-D (or the end of input) as EOFError."""
+    """`key`, or Ctrl-C raised as KeyboardInterrupt, Ctrl-D (or the end of input) as EOFError.
+    A capital letter is its lowercase: every key of studycli is a lowercase letter, a digit or
+    a sign, so Shift or Caps Lock changes none (`Q` was "no key here" in a session)."""
     if key == CTRL_C:
         raise KeyboardInterrupt
     if key in (CTRL_D, ""):
         raise EOFError
-    return key
+    return key.lower() if len(key) == 1 and "A" <= key <= "Z" else key
 
 
 def _one_key(fd: int) -> bytes:
