@@ -126,7 +126,9 @@ def test_topics_in_a_narrow_terminal_breaks_no_title_word(cli, monkeypatch, widt
 
 
 def test_history_fits_40_columns():
-    """`history`'s card column (a deletion's id) never wrapped: 82 columns at 80, more at 40."""
+    """`history`'s card column (a deletion's id) never wrapped: 82 columns at 80, more at 40.
+    At 80 the ids stay whole, each on one line (it broke them after a dash, and a copied id
+    was broken): the seconds and the method are hidden, the date wrapped at its space."""
     from studycli.cli.history import history_columns
 
     columns = history_columns()
@@ -135,6 +137,9 @@ def test_history_fits_40_columns():
         out = printed(width, "the latest 3 reviews", columns, rows)
         assert max(cell_len(line) for line in out.splitlines()) <= width, (width, out)
         assert ["".join(lines) for lines in column(out, 1, key=2)] == IDS
+    assert column(out, 1, key=2) == [[card_id] for card_id in IDS], out
+    assert column(out, 0, key=2) == [["2025-03-01", "15:46"]] * len(IDS), out
+    assert "hidden to fit 80 columns: seconds, how" in out
 
 
 def test_a_table_that_fits_is_as_it_was():

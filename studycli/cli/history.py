@@ -60,15 +60,17 @@ def history(
 
 
 def history_columns() -> list[Column]:
-    """The columns of `history`'s table."""
+    """The columns of `history`'s table: an id copied from it whole (at 80 columns one of 54
+    characters was broken after a dash), a date at its space (not "2025-03-"), the seconds,
+    then the method, hidden first to keep them so."""
     from .table import Column
 
     return [
-        Column("when"),
-        Column("card"),
+        Column("when", overflow="ignore"),
+        Column("card", overflow="ignore"),
         Column("rating"),
-        Column("how", wrap=True),
-        Column("seconds", justify="right", hide=1),
+        Column("how", wrap=True, hide=1),
+        Column("seconds", justify="right", hide=2),
     ]
 
 

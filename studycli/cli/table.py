@@ -38,8 +38,10 @@ class Column(Record):  # a named tuple: cheaper than a frozen dataclass at start
     """A column: its header, how its cells align, whether they may wrap when space is short,
     whether the column may be left out when even that is not enough (`hide`: 0 never; the
     highest goes first), and what becomes of a word too long for it (`overflow`, as Rich names
-    it): "fold", broken into lines (an id, which must be read whole), or "ellipsis", cut
-    short, its words never broken (a deck's name, which `--json` gives whole). `short`: its
+    it): "fold", broken into lines (an id, which must be read whole), "ellipsis", cut
+    short, its words never broken (a deck's name, which `--json` gives whole), or "ignore",
+    its words never broken while the table can fit otherwise (an id copied from the table:
+    other columns wrap or hide first; folded as the last resort). `short`: its
     header where the table is too wide even with its text broken (a number's column, which
     never narrows, is as wide as its header)."""
 
@@ -47,7 +49,7 @@ class Column(Record):  # a named tuple: cheaper than a frozen dataclass at start
     justify: str = "left"  # or "right"
     wrap: bool = False
     hide: int = 0
-    overflow: str = "fold"  # or "ellipsis"
+    overflow: str = "fold"  # or "ellipsis", "ignore"
     short: str = ""
 
 
@@ -149,7 +151,10 @@ def _row(
     ellipsis: str,
 ) -> list[str]:
     cuts = [ellipsis if column.overflow == "ellipsis" else "" for column in columns]
-    cells = [_lines(row[i], widths[i], wraps[i], split, cuts[i]) for i in range(len(columns))]
+    cells = [
+        _lines(row[i], widths[i], wraps[i], split and columns[i].overflow != "ignore", cuts[i])
+        for i in range(len(columns))
+    ]
     height = max(len(lines) for lines in cells)
     padded = [
         [_pad(line, widths[i], columns[i].justify) for line in lines]
@@ -185,7 +190,7 @@ def _split(
     text = [i for i, column in enumerate(columns) if column.justify != "right"]
     parts = list(widths)
     for i in text:
-        whole = columns[i].overflow == "ellipsis"
+        whole = columns[i].overflow != "fold"  # (its words whole: cut short, or kept)
         longest = (
             _width(part)
             for row in rows
