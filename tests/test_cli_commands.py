@@ -595,6 +595,20 @@ def test_tags_are_listed_filtered_and_a_mistyped_one_is_named(cli):
     assert typo.exit_code == 1 and "no card has tag 'warmup'; did you mean warm-up?" in typo.stderr
 
 
+def test_stats_and_export_anki_take_tag_as_list_does(cli, tmp_path):
+    """`list`, `review` and `cram` took --tag; `stats` and `export-anki` refused it (a usage
+    error): the figures and the Anki deck of a tag's cards could not be had."""
+    figures = cli("--content", FIXTURE_CONTENT, "stats", "--tag", "warm-up", "--json")
+    assert figures.exit_code == 0, figures.output
+    assert json.loads(figures.stdout)["cards"] == 2  # add-one and bias-concept
+    out = tmp_path / "warm-up.apkg"
+    exported = cli("--content", FIXTURE_CONTENT, "export-anki", str(out), "--tag", "warm-up")
+    assert exported.exit_code == 0, exported.output
+    assert "exported 2 cards in 1 deck" in exported.stdout and out.is_file()
+    typo = cli("--content", FIXTURE_CONTENT, "stats", "--tag", "warmup")
+    assert typo.exit_code == 1 and "did you mean warm-up?" in typo.stderr
+
+
 def test_the_help_groups_the_commands_by_what_a_learner_comes_for(cli, monkeypatch):
     """`studycli --help` listed the commands as their modules registered them: `review` came
     14th, after the commands that write cards (new, schema, lint, check). Now each is in the

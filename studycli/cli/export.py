@@ -11,7 +11,7 @@ from rich.markup import escape
 from studycli.errors import StudyError
 
 from .app import app, options, print_prose, stderr, stdout, without_drafts
-from .completion import DeckOption, KindOption, TopicOption
+from .completion import DeckOption, KindOption, TagOption, TopicOption
 from .context import none_selected, now, user_path
 
 
@@ -22,6 +22,7 @@ def export_anki(
     deck: DeckOption = None,
     topic: TopicOption = None,
     kind: KindOption = None,
+    tag: TagOption = None,
 ) -> None:
     """Export cards to an Anki package: one Anki deck "studycli::<deck>" per deck.
 
@@ -41,9 +42,9 @@ def export_anki(
     content = options(ctx).load()
     # a draft is not studied here (`Card.draft`), nor in Anki: its note read "TODO: the
     # question, in your own words."
-    selected = content.select(deck=deck, topic=topic, kind=kind)
+    selected = content.select(deck=deck, topic=topic, kind=kind, tag=tag)
     cards = without_drafts(selected)
-    if not cards and deck is None and topic is None and kind is None:  # (else the filters are
+    if not cards and all(f is None for f in (deck, topic, kind, tag)):  # (else the filters are
         # why, as the export says: it said to loosen filters that were not given)
         raise StudyError(none_selected(content, drafts=bool(selected)))
     out = user_path(out)

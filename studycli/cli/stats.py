@@ -14,7 +14,7 @@ from studycli.errors import StudyError
 
 from . import charts
 from .app import app, options, stdout, without_drafts
-from .completion import DeckOption, TopicOption
+from .completion import DeckOption, TagOption, TopicOption
 from .context import none_selected, now, open_study
 from .table import wrapped
 
@@ -29,6 +29,7 @@ def stats(
     ctx: typer.Context,
     deck: DeckOption = None,
     topic: TopicOption = None,
+    tag: TagOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Show where you stand: study items by state, reviews per day, the due forecast, true
@@ -39,8 +40,8 @@ def stats(
     retention is Anki's: reviews of cards in the review state over the last 30 days, Again a
     fail; young cards had an interval under 21 days, mature ones 21 or more. Topics are listed
     weakest first, by the average predicted recall of their studied cards (those with none
-    studied are counted under the table; `--json` lists every topic). Without --deck or
-    --topic, the history of cards that are not in the content (imported, removed or renamed)
+    studied are counted under the table; `--json` lists every topic). Without --deck, --topic
+    or --tag, the history of cards that are not in the content (imported, removed or renamed)
     counts too, in reviews per day (whose title says how many are theirs), true retention and
     the streak, and those items are named under the items line; never in the items by state,
     the due forecast or the topics (`review` never shows those cards). `--json` prints
@@ -57,18 +58,19 @@ def stats(
     from studycli.study.api import study_items
 
     content = options(ctx).load()
-    cards = content.select(deck=deck, topic=topic)
+    cards = content.select(deck=deck, topic=topic, tag=tag)
     if not cards:
         raise StudyError(none_selected(content))
     studied = without_drafts(cards)
+    whole = deck is None and topic is None and tag is None  # (the history elsewhere counts)
     with open_study(ctx) as study:
-        figures = study.stats(study_items(studied), now(), elsewhere=deck is None and topic is None)
+        figures = study.stats(study_items(studied), now(), elsewhere=whole)
     if as_json:
         import json
 
         print(json.dumps(figures.to_dict(), indent=2))
         return
-    scope = " · ".join(f for f in (deck, topic) if f) or "all cards"
+    scope = " · ".join(f for f in (deck, topic, tag and f"tag {tag}") if f) or "all cards"
     stdout().print(view(figures, scope))
 
 

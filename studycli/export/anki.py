@@ -285,7 +285,7 @@ def build_package(
     """
     if not cards:
         raise StudyError(
-            "no cards to export: loosen --deck, --topic or --kind "
+            "no cards to export: loosen --deck, --topic, --kind or --tag "
             "(`studycli list` shows what there is)"
         )
     models = {False: note_model(), True: cloze_model()}
