@@ -1214,8 +1214,9 @@ def _watch_saving(
     tmp_path, monkeypatch, *saves: str, first: str | None = None, pause=0.05, wait=30.0
 ):
     """Run `watch` on an add-one attempt (`first`, else the untouched starter); after each
-    check (after the first, or after `wait` s with none), and `pause` s more, a thread saves
-    the next of `saves`. Returns the attempt and the console's text."""
+    check or wait for a save of a starter (after the first, or after `wait` s with none), and
+    `pause` s more, a thread saves the next of `saves`. Returns the attempt and the console's
+    text."""
     import threading
 
     from rich.console import Console
@@ -1244,7 +1245,15 @@ def _watch_saving(
             time.sleep(pause)  # (at least 0.05 s: a later modification time than the check's)
             _save(path, text)
 
+    def waits_and_signals(*args, **kwargs):
+        waits = still_a_starter(*args, **kwargs)
+        if waits:  # (the starter is not checked: the watch waits for a save)
+            checked.release()
+        return waits
+
+    still_a_starter = solve_watch._still_a_starter
     monkeypatch.setattr(solve_watch, "_show", show_and_signal)
+    monkeypatch.setattr(solve_watch, "_still_a_starter", waits_and_signals)
     saver = threading.Thread(target=save_each)
     saver.start()
     attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(10, 1024))
@@ -1268,9 +1277,8 @@ def test_watch_does_not_count_the_starter_as_a_failed_run(tmp_path, monkeypatch)
     starter = card_starter(content.get("add-one"), content.solutions_dir)
     attempt, text = _watch_saving(tmp_path, monkeypatch, starter, CORRECT, wait=1.0)
     assert attempt.outcome.status == "pass"
-    # the starter, then the answer: the starter saved unchanged (the same bytes) is not
-    # checked again (`test_watch_does_not_check_again_an_attempt_that_writes_its_own_file`)
-    assert text.count("checking attempt.py") == 2
+    # the answer alone: the starter is not checked, nor when it is saved unchanged
+    assert text.count("checking attempt.py") == 1 and "still the starter" in text, text
     assert attempt.failed_runs == 0
     assert attempt.rating() == 3 and attempt.how() == "first try"  # Good by default
 
@@ -1298,21 +1306,23 @@ def test_watch_does_not_check_again_an_attempt_that_writes_its_own_file(
 
 def test_watch_does_not_count_an_older_starter_as_a_failed_run(tmp_path, monkeypatch):
     attempt, text = _watch_saving(tmp_path, monkeypatch, CORRECT, first=_older_starter())
-    assert attempt.outcome.status == "pass" and text.count("checking attempt.py") == 2
+    assert attempt.outcome.status == "pass" and text.count("checking attempt.py") == 1
+    assert "starter has changed since" in " ".join(text.split())
     assert attempt.failed_runs == 0
     assert attempt.rating() == 3 and attempt.how() == "first try"  # Good by default
 
 
 def test_watch_counts_a_wrong_save_after_the_starter(tmp_path, monkeypatch):
     attempt, text = _watch_saving(tmp_path, monkeypatch, WRONG, CORRECT)
-    assert attempt.outcome.status == "pass" and text.count("checking attempt.py") == 3
+    assert attempt.outcome.status == "pass" and text.count("checking attempt.py") == 2
     assert attempt.failed_runs == 1
     assert attempt.rating() == 2 and attempt.how() == "1 failed run first"  # Hard by default
 
 
 def _watch_a_half_written_save(tmp_path, monkeypatch, first: str | None, wait_for: str):
-    """`solve --watch` on add-one, its attempt `first` (None: the starter), with a save caught
-    half written ("return x +") once the first check has `wait_for` ("finished" or "started";
+    """`solve --watch` on add-one, its attempt `first` (None: the starter, not checked: then
+    once the watch waits), with a save caught half written ("return x +") once the first
+    check has `wait_for` ("finished" or "started";
     "starting": before the check reads the file, the watch looking next only once that check
     has ended, as on a loaded machine), and the whole file written once the watch has looked
     at that save; SETTLE is 30 s, so the whole file is saved first however slow the machine.
@@ -1361,8 +1371,16 @@ def _watch_a_half_written_save(tmp_path, monkeypatch, first: str | None, wait_fo
         looked.wait(timeout=30)  # the watch has seen it; then the rest is written
         path.write_text(CORRECT)
 
+    def waits_and_signals(*args, **kwargs):
+        waits = still_a_starter(*args, **kwargs)
+        if waits:  # the starter is not checked: "finished" once the watch waits for a save
+            reached.set()
+        return waits
+
+    still_a_starter = solve_watch._still_a_starter
     monkeypatch.setattr(solve, "run_check", check_and_signal)
     monkeypatch.setattr(solve, "compiles", compiles_and_signal, raising=False)
+    monkeypatch.setattr(solve_watch, "_still_a_starter", waits_and_signals)
     monkeypatch.setattr(solve_watch, "SETTLE", 30, raising=False)
     if wait_for == "starting":
         monkeypatch.setattr(solve_watch, "key_poller", _polling_once_checks_end)
@@ -1427,7 +1445,7 @@ def test_watch_checks_a_save_caught_half_written_only_once_it_is_whole(tmp_path,
     attempt, text = _watch_a_half_written_save(tmp_path, monkeypatch, None, "finished")
     assert attempt is not None and attempt.outcome.status == "pass"
     assert "SyntaxError" not in text and "✗ error" not in text
-    assert text.count("checking attempt.py") == 2  # the starter, then the whole file
+    assert text.count("checking attempt.py") == 1  # the whole file (the starter: none)
     assert attempt.failed_runs == 0 and attempt.rating() == 3  # Good: a first try
 
 
@@ -1677,13 +1695,13 @@ def test_a_watched_pass_after_a_hint_offers_hard_not_counting_the_starter(tmp_pa
     child = _spawn_solve(tmp_path, "--watch")
     child.expect("watching")
     path = tmp_path / "home" / "data" / "attempts" / "add-one.py"
-    child.expect("failed")  # the starter raises NotImplementedError
+    child.expect("waiting for add-one.py to be saved")  # the starter: not checked
     child.send("h")
     child.expect("Hint 1 of 2")
     clock.sleep(0.1)
     _save(path, CORRECT)
     child.expect("passed every case")
-    child.expect(r"Enter: Hard \(1 hint\) ")  # the starter's failed check is not the learner's
+    child.expect(r"Enter: Hard \(1 hint\) ")
     child.send("\r")
     child.expect("recorded Hard")
     child.expect(pexpect_eof())
@@ -1695,7 +1713,7 @@ def test_a_watched_first_save_that_passes_offers_good(tmp_path):
 
     child = _spawn_solve(tmp_path, "--watch")
     child.expect("watching")
-    child.expect("failed")  # the starter, checked when the watch starts
+    child.expect("waiting for add-one.py to be saved")  # the starter: not checked
     clock.sleep(0.1)
     _save(tmp_path / "home" / "data" / "attempts" / "add-one.py", CORRECT)
     child.expect("passed every case")
@@ -1928,7 +1946,8 @@ def test_watch_ctrl_c_as_its_first_check_starts_ends_it_as_q_does(tmp_path, monk
 
     content = fixture_content()
     card = content.get("add-one")
-    path = solve.ensure_attempt(card, content, tmp_path / "attempt.py")
+    path = tmp_path / "attempt.py"
+    path.write_text(WRONG)  # (the starter starts no check)
 
     def interrupted(*_):
         raise KeyboardInterrupt

@@ -24,6 +24,7 @@ from .test_check_solve import (
     loops_marking,
 )
 
+STARTER = "waiting for add-one.py to be saved"  # the starter, when the watch starts
 LIMIT = 30  # check_timeout, seconds: what a looping check would take to end by itself
 PROMPTLY = LIMIT / 3
 
@@ -88,7 +89,7 @@ def test_q_during_a_looping_check_stops_it_at_once_and_records_the_last_finished
     (Ctrl-D ended it with click's bare "Aborted.", the check's process left to the exit, and
     nothing recorded.)"""
     child = watching()
-    child.expect("failed")  # the starter
+    child.expect(STARTER)  # not checked: the watch waits for a save
     time.sleep(0.1)
     _save(_attempt(tmp_path), WRONG)
     child.expect("expected")  # the learner's wrong answer: a finished check of their code
@@ -103,12 +104,10 @@ def test_q_during_a_looping_check_stops_it_at_once_and_records_the_last_finished
 
 def test_ctrl_c_after_a_failed_check_records_it(tmp_path, watching):
     child = watching()
-    child.expect("failed")  # the starter
+    child.expect(STARTER)  # not checked: the watch waits for a save
     time.sleep(0.1)
     _save(_attempt(tmp_path), WRONG)
-    child.expect(
-        "expected"
-    )  # the wrong answer: its failing case (the starter printed "failed" twice)
+    child.expect("expected")  # the wrong answer: its failing case
     child.sendintr()
     _within(child, "recorded Again", "the failed attempt recorded")
     child.expect(pexpect.EOF)
@@ -120,7 +119,7 @@ def test_ctrl_c_after_a_failed_check_records_it(tmp_path, watching):
 def test_a_save_during_a_looping_check_checks_the_new_file_at_once(tmp_path, watching):
     """The loop's stopped check is no failed run: the pass is a first try (Good)."""
     child = watching()
-    child.expect("failed")  # the starter, which is no attempt
+    child.expect(STARTER)  # not checked: the watch waits for a save
     _looping(child, tmp_path)
     _save(_attempt(tmp_path), CORRECT)
     _within(child, "passed every case", "the new file's pass")
@@ -153,7 +152,7 @@ def test_q_during_the_first_check_exits_at_once_and_records_nothing(tmp_path, wa
 
 def test_h_during_a_looping_check_shows_the_hints_at_once(tmp_path, watching):
     child = watching()
-    child.expect("failed")
+    child.expect(STARTER)  # not checked: the watch waits for a save
     _looping(child, tmp_path)
     child.send("h")
     _within(child, "Hint 1 of 2", "the first hint")
@@ -172,7 +171,7 @@ def test_a_file_deleted_and_written_again_is_waited_for_and_finished_attempts_ke
     """Some editors and sync tools delete the file, then write it: the check of the missing
     file ended the watch ("no such file") and threw away the wrong answer that had failed."""
     child = watching()
-    child.expect("failed")  # the starter
+    child.expect(STARTER)  # not checked: the watch waits for a save
     time.sleep(0.1)
     _save(_attempt(tmp_path), WRONG)
     child.expect("expected")  # a finished check of the learner's code
@@ -194,7 +193,7 @@ def test_a_file_emptied_before_it_is_written_is_not_checked_empty(tmp_path, watc
     while empty ("defines no function"), a failed run of the learner's, so that the right answer
     saved next passed as Hard (a helper's simulated week, `solve --watch`)."""
     child = watching()
-    child.expect("failed")  # the starter
+    child.expect(STARTER)  # not checked: the watch waits for a save
     time.sleep(0.1)
     _save(_attempt(tmp_path), WRONG)
     child.expect("expected")  # a finished check of the learner's code
@@ -216,7 +215,7 @@ def test_a_syntax_error_left_saved_is_reported_and_counted(tmp_path, watching):
     half written is not: see test_check_solve); the learner's own syntax error, left saved,
     is still shown, and counts as a failed run before the pass."""
     child = watching()
-    child.expect("failed")  # the starter
+    child.expect(STARTER)  # not checked: the watch waits for a save
     time.sleep(0.1)
     _save(_attempt(tmp_path), CORRECT.replace("):", ")", 1))  # "def add_one(x)": no colon
     _within(child, "✗ error", "the syntax error's check")
@@ -230,18 +229,36 @@ def test_a_syntax_error_left_saved_is_reported_and_counted(tmp_path, watching):
     assert _recorded(tmp_path) == [(2, "check")]
 
 
-def test_q_after_an_older_starters_check_records_nothing(tmp_path, watching):
-    """The attempt file an older version wrote, its card's starter changed since: its check
-    fails with NotImplementedError, which is no attempt of the learner's (it was Again)."""
-    _attempt(tmp_path).parent.mkdir(parents=True)
-    _attempt(tmp_path).write_text(_older_starter())
+def test_the_starter_is_not_checked_when_the_watch_starts(tmp_path, watching):
+    """The watch checked the untouched starter first thing, and showed its "✗ failed ... not
+    implemented yet" box: a starter is no attempt, and `review`'s `s` checks none (README).
+    It says where to write the answer, and waits for a save."""
     child = watching()
-    child.expect("not implemented yet")
+    _within(child, STARTER, "the wait for a save")
     child.send("q")
     _within(child, pexpect.EOF, "exit after q")
     child.close()
     out = " ".join(_output(child).split())
-    assert "starter has changed since" in out and "not recorded" in out
+    assert f"{_attempt(tmp_path)} is still the starter: write your answer in it" in out, out
+    assert "checking" not in out and "not implemented yet" not in out and "✗" not in out
+    assert child.exitstatus == 1 and "nothing recorded" in out
+    assert _recorded(tmp_path) == []
+
+
+def test_q_at_an_older_starter_records_nothing(tmp_path, watching):
+    """The attempt file an older version wrote, its card's starter changed since: it is a
+    starter, no attempt of the learner's (its check was recorded Again once), and is not
+    checked: the watch says the starter changed, and waits."""
+    _attempt(tmp_path).parent.mkdir(parents=True)
+    _attempt(tmp_path).write_text(_older_starter())
+    child = watching()
+    child.expect(STARTER)
+    child.send("q")
+    _within(child, pexpect.EOF, "exit after q")
+    child.close()
+    out = " ".join(_output(child).split())
+    assert "starter has changed since" in out and "nothing recorded" in out
+    assert "checking" not in out and "not implemented yet" not in out
     assert child.exitstatus == 1 and "Traceback" not in out
     assert _recorded(tmp_path) == []
 
@@ -251,7 +268,7 @@ def test_a_save_that_is_not_utf8_is_said_and_the_watch_goes_on(tmp_path, watchin
     the watch ended with the error, the learner's earlier failed run unrecorded, and the fix
     the message asked for ("save your attempt as UTF-8") found no watch to check it."""
     child = watching()
-    child.expect("failed")  # the starter
+    child.expect(STARTER)  # not checked: the watch waits for a save
     time.sleep(0.1)
     _save(_attempt(tmp_path), WRONG)
     child.expect("expected")  # a finished check of the learner's code
@@ -277,7 +294,7 @@ def test_an_attempt_that_writes_other_bytes_to_its_own_file_is_checked_once(tmp_
     changed") or checked again once it ended, and did so for ever, every check a failed run.
     Its own writes start no check; the learner's next save does."""
     child = watching()
-    child.expect("failed")  # the starter
+    child.expect(STARTER)  # not checked: the watch waits for a save
     time.sleep(0.1)
     logs = (
         "import time\n\n\ndef add_one(x):\n"
@@ -290,7 +307,7 @@ def test_an_attempt_that_writes_other_bytes_to_its_own_file_is_checked_once(tmp_
     written = _attempt(tmp_path).read_text()
     assert written.startswith(logs) and "# run at" in written  # (it did write its file)
     child.expect(pexpect.TIMEOUT, timeout=2)  # what it says in 2 s (the watch's many looks)
-    assert _output(child).count("checking add-one.py") == 2, _output(child)  # starter, logs
+    assert _output(child).count("checking add-one.py") == 1, _output(child)  # logs, once
     time.sleep(0.1)
     _save(_attempt(tmp_path), CORRECT)
     _within(child, "passed every case", "the next save's pass")
@@ -309,7 +326,7 @@ def test_an_attempt_that_writes_its_own_file_then_loops_is_not_stopped_by_its_wr
     """A check whose code wrote its own file while it ran was stopped at that write ("the file
     changed") and the file checked again, which wrote it again: no check ever finished."""
     child = watching()
-    child.expect("failed")  # the starter
+    child.expect(STARTER)  # not checked: the watch waits for a save
     time.sleep(0.1)
     mark = tmp_path / "loop-called"
     writes = loops_marking(mark).replace(
@@ -321,7 +338,7 @@ def test_an_attempt_that_writes_its_own_file_then_loops_is_not_stopped_by_its_wr
     child.expect(pexpect.TIMEOUT, timeout=2)  # what it says in 2 s (the watch's many looks)
     assert _attempt(tmp_path).read_text().endswith("# run\n")  # (it did write its file)
     out = _output(child)
-    assert "stopped" not in out and out.count("checking add-one.py") == 2, out
+    assert "stopped" not in out and out.count("checking add-one.py") == 1, out
     child.send("q")
     _within(child, pexpect.EOF, "exit after q")
     assert "stopped: q pressed" in _output(child)
@@ -337,7 +354,7 @@ def test_q_after_a_typo_records_what_solve_without_watch_does(tmp_path, watching
     recorded Again (a failed recall of an answer never called). A wrong answer's failure
     before it still stands: q then records Again."""
     child = watching()
-    child.expect("failed")  # the starter
+    child.expect(STARTER)  # not checked: the watch waits for a save
     for text in [*earlier, MISNAMED]:
         time.sleep(0.1)
         _save(_attempt(tmp_path), text)

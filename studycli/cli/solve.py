@@ -68,7 +68,8 @@ def solve(
     function of the card's name, misnamed: it was never called). With --watch the
     editor is not opened: edit the file shown in your own editor, and every save re-runs the
     check until it passes (a save that does not compile once it has stayed so for a moment:
-    one caught half written is not checked; a save that changes no byte is not checked again;
+    one caught half written is not checked; a save that changes no byte is not checked again,
+    nor is the file while it is still the starter, as in `review`;
     h shows the next hint; q or Ctrl-C stops, and the last finished check is recorded: a
     typo's, as above, only where a check of your answer failed before it).
 

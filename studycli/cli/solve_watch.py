@@ -13,8 +13,8 @@ from rich.text import Text
 from studycli.content.card import Card
 from studycli.content.loader import Content
 
-from .solve_flow import Attempt, Hints, Limits, _show
-from .solve_run import WATCH_POLL, _Looks, _Run, _stamp
+from .solve_flow import Attempt, Hints, Limits, _show, changed_starter
+from .solve_run import WATCH_POLL, _digest, _Looks, _Run, _stamp
 from .terminal import key_poller
 
 # seconds a save that does not compile must stay as it is before it is checked: an editor that
@@ -28,8 +28,10 @@ def watch(
 ) -> Attempt | None:
     """Check `path`, then again on every save until it passes; `h` shows the next hint,
     `q` (or Ctrl-C, or Ctrl-D) stops. Returns the last outcome, with the hints shown and the
-    failed runs before it: checks of the learner's code, not of the untouched starter (checked
-    when the watch starts, or saved as it was), which is no attempt of theirs.
+    failed runs before it: checks of the learner's code. The file as a starter (the untouched
+    one, when the watch starts or saved back) is no attempt of theirs, and is not checked, as
+    `review`'s `s` checks none: the watch says so and waits for a save (it showed the
+    starter's "not implemented yet" failure first thing).
 
     Each check runs in a thread while the keys and the file are still read: `q` stops it at
     once, and so does a save (which then checks the new file), even one first seen once the
@@ -75,8 +77,10 @@ def watch(
         looks = _Looks()
         run: _Run | None = None
         try:  # (the first check started in it: a Ctrl-C as it starts ends the watch as q does)
-            run = start()
-            taken = run.digest
+            taken = _digest(path)  # (before it is judged: a save meanwhile is seen next)
+            if not _still_a_starter(console, card, content, path):
+                run = start()
+                taken = run.digest
             while True:
                 if run is not None:
                     run.finished.wait(WATCH_POLL)  # wakes as soon as the check ends
@@ -141,7 +145,7 @@ def watch(
                         )
                     elif not solve.compiles(path):  # half written, or the learner's mistake:
                         settling = time.monotonic()  # checked once it stays so (SETTLE)
-                    else:
+                    elif not _still_a_starter(console, card, content, path):
                         run = start()
                         taken = run.digest
                 elif settling is not None and time.monotonic() - settling >= SETTLE:
@@ -166,6 +170,26 @@ def watch(
         failed_runs=failed,
         typo="" if recall_failed else _typo(last),
     )
+
+
+def _still_a_starter(console: Console, card: Card, content: Content, path: Path) -> bool:
+    """Whether the file is still a starter (`starters.starter_kind`), which is not checked;
+    if so, say so: where to write the answer (of an older starter, that the card's changed)."""
+    from studycli.check import starters
+
+    kind = starters.starter_kind(card, content, path)
+    if kind is None:
+        return False
+    from .app import print_prose  # (piped, one line; on a terminal the path kept whole)
+
+    said = (
+        changed_starter(path)
+        if kind == "older"
+        else f"{path} is still the starter: write your answer in it, and save"
+    )
+    print_prose(console, said, style="yellow", markup=False)
+    console.print(Text(f"waiting for {path.name} to be saved", style="dim"))
+    return True
 
 
 def _typo(run: _Run) -> str:
