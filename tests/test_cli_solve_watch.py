@@ -229,6 +229,31 @@ def test_a_syntax_error_left_saved_is_reported_and_counted(tmp_path, watching):
     assert _recorded(tmp_path) == [(2, "check")]
 
 
+def test_without_a_terminal_the_watch_is_refused_as_review_is(tmp_path):
+    """With stdin not a terminal (`</dev/null`, a script), the watch ran for ever, offering
+    "h next hint · q stop", keys it could not read. Refused at once, as `review` is."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import FIXTURE_CONTENT, REPO_ROOT
+
+    command = [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT)]
+    environment = {**os.environ, "STUDYCLI_HOME": str(tmp_path / "home")}
+    try:
+        done = subprocess.run(
+            [*command, "solve", "add-one", "--watch"], stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=60, env=environment, cwd=REPO_ROOT,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail("solve --watch without a terminal was still watching after 60 s")
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1 and done.stdout == "", done.stdout
+    assert "`studycli solve --watch` reads keys from a terminal: run it in one" in said
+    assert "studycli solve add-one --no-edit" in said
+    assert not (tmp_path / "home" / "data" / "attempts").exists()  # (refused before anything)
+
+
 def test_the_starter_is_not_checked_when_the_watch_starts(tmp_path, watching):
     """The watch checked the untouched starter first thing, and showed its "✗ failed ... not
     implemented yet" box: a starter is no attempt, and `review`'s `s` checks none (README).

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from studycli.errors import StudyError
 from studycli.study.settings import Settings
 
 from .app import app, content_given, exit_interrupted, finite_seconds, options, print_prose, stdout
@@ -90,6 +91,11 @@ def solve(
     from .solve_watch import watch as watch_file
     from .terminal import getkey
 
+    if watch and not sys.stdin.isatty():  # (it watched for ever, offering keys it never read)
+        raise StudyError(
+            "`studycli solve --watch` reads keys from a terminal: run it in one (scripts can "
+            f"use `studycli solve {card_id} --no-edit`, or --file FILE)"
+        )
     content = options(ctx).load()
     card, _ = content.card_of(card_id)  # (a cloze deletion's id: its card, not runnable)
     require_runnable(card)
