@@ -1631,6 +1631,15 @@ def test_q_or_ctrl_c_after_a_pass_records_nothing_and_says_so(tmp_path, key, sai
     assert _recorded(tmp_path) == [(3, "check")]
 
 
+def test_solves_help_says_what_q_does_at_the_choice_after_a_pass(cli):
+    """q at the choice after a pass records nothing (its line says "q: record nothing"), and
+    exits 0, the check having passed; the help named only 2, 3, 4 and Enter there, and said
+    that q in --watch records the last finished check, which read as if q at that choice did."""
+    said = " ".join(cli("solve", "--help").stdout.split())
+    assert "pick 2 Hard, 3 Good or 4 Easy instead, or q to record nothing" in said, said
+    assert "q or Ctrl-C stops the watch before a pass, and the last finished check" in said
+
+
 def test_ctrl_c_that_ends_the_editor_checks_and_records_nothing(tmp_path, monkeypatch):
     """`solve` whose editor a Ctrl-C ends: it says nothing was checked (click's "Aborted!"
     said nothing of the attempt)."""

@@ -63,16 +63,17 @@ def solve(
 
     Your attempt is kept in your data folder between sessions and opened in $VISUAL or $EDITOR.
     A pass exits 0 and records Good on a first try, Hard when it took hints or failed runs
-    first (in a terminal you may pick 2 Hard, 3 Good or 4 Easy instead; Enter takes that
-    default); a failure shows the failing case, records Again and exits 1 (an attempt that
+    first (in a terminal you may pick 2 Hard, 3 Good or 4 Easy instead, or q to record
+    nothing; Enter takes that default); a failure shows the failing case, records Again and exits 1 (an attempt that
     does not compile shows its syntax error and records nothing, as does one that defines no
     function of the card's name, misnamed: it was never called). With --watch the
     editor is not opened: edit the file shown in your own editor, and every save re-runs the
     check until it passes (a save that does not compile once it has stayed so for a moment:
     one caught half written is not checked; a save that changes no byte is not checked again,
     nor is the file while it is still the starter, as in `review`;
-    h shows the next hint; q or Ctrl-C stops, and the last finished check is recorded: a
-    typo's, as above, only where a check of your answer failed before it).
+    h shows the next hint; q or Ctrl-C stops the watch before a pass, and the last finished
+    check is recorded: a typo's, as above, only where a check of your answer failed before
+    it; a pass ends the watch with the choice above).
 
     Example: studycli solve online-softmax --watch
     """
