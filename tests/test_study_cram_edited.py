@@ -141,3 +141,33 @@ def test_a_cram_rating_timed_before_a_later_review_leaves_that_reviews_record(
     _cram(content_copy, db, NOW + timedelta(hours=1))
     assert _flags(content_copy, db) == [EDITED]
     assert _matches_its_log(db)
+
+
+def test_a_rating_timed_before_a_cram_rating_logged_earlier_is_replayed_before_it(
+    content_copy, tmp_path
+):
+    """The clock set back after cram ratings: a rating timed before one of its card comes
+    before it in the log's order, which then records the text the cram rating showed, and
+    gives the cram rating of a new card the state the rating left. The states and every
+    review's logged schedule are the log's, and stay so when the ratings are undone."""
+    db = tmp_path / "reviews.sqlite3"
+    content, study = _study(content_copy, db)
+    ahead = NOW + timedelta(days=2)  # the clock ahead, then set right
+    with study:
+        study.rate(content.get("add-one"), Rating.Good, NOW)
+        study.cram_rate(content.get("add-one"), Rating.Good, ahead)
+        study.cram_rate(content.get("bias-concept"), Rating.Good, ahead)  # a new card
+    _edit(content_copy / "cards" / "basics" / "add-one.yaml", "`x + 1`.", "one more than `x`.")
+    content, study = _study(content_copy, db)
+    with study:
+        rated = [
+            study.rate(content.get(card_id), Rating.Good, NOW + timedelta(days=1))
+            for card_id in ("add-one", "bias-concept")
+        ]
+    assert _flags(content_copy, db) == [EDITED]  # the old text, crammed later in the log
+    assert _matches_its_log(db)
+    with Study.open(db, NO_FUZZ) as study:
+        for entry in rated:
+            study.undo(entry.review.id, NOW + timedelta(days=1, hours=1))
+    assert _flags(content_copy, db) == [EDITED]  # as before the rating
+    assert _matches_its_log(db)

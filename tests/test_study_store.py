@@ -232,8 +232,11 @@ def test_undo_returns_the_state_it_wrote_not_a_later_sessions(tmp_path, monkeypa
 
         @contextmanager
         def then_another_writes(self, *args, **kwargs):
+            outermost = not self.conn.in_transaction  # (a nested one commits nothing)
             with committed(self, *args, **kwargs) as conn:
                 yield conn
+            if not outermost:
+                return
             other = sqlite3.connect(self.path)
             other.execute("UPDATE cards SET reps = 99 WHERE card_id = ?", (card.id,))
             other.commit()

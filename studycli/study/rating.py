@@ -150,9 +150,8 @@ def rate(
         held = (before.fsrs if before is not None else None) or ""
         if unless_changed_from is not None and held != unless_changed_from:
             raise StateChanged(card.id)
-        moment = rating_time(
-            card.id, last, store.latest_recompute(), now, store.latest_logged(card.id)
-        )
+        logged = store.latest_logged(card.id)
+        moment = rating_time(card.id, last, store.latest_recompute(), now, logged)
         made_on = card.content_hash if content_hash is None else content_hash
         after = advance(before, card.id, rating, moment, scheduler, made_on)
         entry = Review(
@@ -168,7 +167,22 @@ def rate(
             duration_ms=duration_ms,
             check_status=check_status,
         )
-        return store.record(entry, after)
+        review = store.record(entry, after)
+        if logged is not None and logged > moment:  # a cram rating of the card timed later
+            # (a clock set back since; or one undone): the replay puts this rating before it,
+            # which records the text it showed over this one's, and logged the card new or as
+            # it was; so the card's log is replayed, as a cram rating's timed before a review
+            # is (`cram`)
+            _replay_card(store, card.id, settings)
+        return review
+
+
+def _replay_card(store: Store, card_id: str, settings: Settings) -> None:
+    """Replay `card_id`'s whole log and write its state and its reviews' schedule again
+    (`import_replay.replay_logged`): for a rating logged out of time order with another."""
+    from .import_replay import replay_logged
+
+    replay_logged(store, [card_id], settings)
 
 
 def rating_time(
@@ -270,9 +284,7 @@ def cram(
         if logged is not None and logged > now:  # a review of the card timed later (a clock
             # set back since, an import): the replay puts this rating before it, which it is
             # not here; so the card's log is replayed, as a rename's is
-            from .import_replay import replay_logged
-
-            replay_logged(store, [card.id], settings)
+            _replay_card(store, card.id, settings)
         elif before is not None and before.fsrs:
             replay = CardReplay(before)
             replay.crammed(made_on, checked=check_status is not None)
@@ -282,8 +294,17 @@ def cram(
 
 
 def undo(store: Store, review_id: int, now: datetime) -> CardState:
-    """Undo one review: the card's row goes back exactly; the log marks the review undone."""
-    return store.undo(review_id, now)
+    """Undo one review: the card's row goes back exactly; the log marks the review undone.
+    Where a review of the card is timed after it (a rating given with the clock set back,
+    before a cram rating logged earlier), that review's logged schedule was replayed with the
+    one undone: the card's log is replayed again without it (`_replay_card`)."""
+    with store.transaction():
+        later = store.logged_after(review_id)
+        state = store.undo(review_id, now)
+        if later:  # (a whole history replayed: it schedules no new review with `Settings`)
+            _replay_card(store, state.card_id, Settings())
+            state = store.state(state.card_id) or state
+        return state
 
 
 def preview(
