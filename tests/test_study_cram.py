@@ -16,6 +16,7 @@ from fsrs import Rating
 from rich.console import Console
 
 from studycli.cli.review_session import ReviewSession
+from studycli.content.loader import load_content
 from studycli.errors import StoreError
 from studycli.study import rating as core
 from studycli.study.api import Study, study_items
@@ -229,19 +230,24 @@ def test_cram_needs_a_terminal(cli):
     assert result.exit_code == 1 and "reads keys from a terminal" in result.stderr
 
 
-def test_a_cram_session_in_a_real_terminal(db, tmp_path):
+def _cram_in_a_terminal(db, tmp_path, content=FIXTURE_CONTENT) -> pexpect.spawn:
+    """`studycli cram --deck basics` on a pseudo-terminal, at NOW."""
     config = tmp_path / "settings.toml"
     config.write_text("enable_fuzzing = false\n")
     environment = terminal_env(db, config, tmp_path / "home", NOW)
-    child = pexpect.spawn(
+    return pexpect.spawn(
         sys.executable,
-        ["-m", "studycli", "--content", str(FIXTURE_CONTENT), "cram", "--deck", "basics"],
+        ["-m", "studycli", "--content", str(content), "cram", "--deck", "basics"],
         env=environment,
         cwd=str(REPO_ROOT),
         encoding="utf-8",
         timeout=60,
         dimensions=(50, 100),
     )
+
+
+def test_a_cram_session_in_a_real_terminal(db, tmp_path):
+    child = _cram_in_a_terminal(db, tmp_path)
     try:
         child.expect("cram · 2 left")
         child.expect("Why a neuron needs a bias")  # the weaker of the two basics cards first
@@ -262,3 +268,40 @@ def test_a_cram_session_in_a_real_terminal(db, tmp_path):
     with Store.open(db) as store:
         [latest] = store.reviews(limit=1)
         assert (latest.card_id, latest.method, latest.rating) == ("bias-concept", "cram", 3)
+
+
+def test_a_card_crammed_in_a_real_terminal_is_flagged_as_edited_no_more(
+    db, tmp_path, content_copy, cli
+):
+    """The session shows the edited card with its flag; once it is rated, its text counts as
+    seen: `show` and the next session flag it no more, its schedule untouched."""
+    card = content_copy / "cards" / "basics" / "bias-concept.yaml"
+    card.write_text(card.read_text().replace("which decision boundaries", "which boundaries"))
+    shown = cli("--content", content_copy, "--db", db, "show", "bias-concept")
+    assert shown.stdout.splitlines()[0] == "edited since your last review"
+    with Store.open(db) as store:
+        before = store.state("bias-concept")
+    child = _cram_in_a_terminal(db, tmp_path, content_copy)
+    try:
+        child.expect("edited since your last review")
+        child.expect("Why a neuron needs a bias")
+        child.expect("q quit")
+        child.send(" ")
+        child.expect("4 +Easy")
+        child.send("3")
+        child.expect("Good: logged, schedule unchanged")
+        child.expect("Add one")  # (unedited: no flag above it)
+        child.expect("q quit")
+        assert "edited since" not in child.before
+        child.send("q")
+        child.expect(pexpect.EOF)
+    finally:
+        if child.isalive():
+            child.kill(signal.SIGKILL)
+    shown = cli("--content", content_copy, "--db", db, "show", "bias-concept")
+    assert shown.exit_code == 0 and "Why a neuron needs a bias" in shown.stdout
+    assert "edited since" not in shown.stdout
+    with Study.open(db, NO_FUZZ) as study:
+        after = study.store.state("bias-concept")
+        assert (after.fsrs, after.reps) == (before.fsrs, before.reps)
+        assert study.flags(load_content(content_copy).get("bias-concept")) == []
