@@ -14,7 +14,7 @@ from fsrs import Card as FsrsCard
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from studycli.errors import ClockBehind, StoreBusy, StoreError
-from studycli.study import import_replay
+from studycli.study import doctor, import_replay
 from studycli.study import rating as core
 from studycli.study import scheduler as sched
 from studycli.study.api import Study, study_items
@@ -188,6 +188,38 @@ def test_a_recompute_with_the_clock_behind_follows_the_whole_history(tmp_path):
             assert fsrs_of(store, card_id).stability == expected.stability
         with pytest.raises(StoreError, match="after this rating"):
             core.undo(store, last.id, NOW + 31 * DAY)
+        assert core.rebuild(store) == store.states()
+
+
+def test_a_cram_rating_on_either_side_of_a_recompute_logs_the_state_a_replay_gives(tmp_path):
+    """A cram rating logs the state it left as it was, which the doctor compares with the
+    replay's. One timed after a recompute made with the clock behind it (a recompute is timed
+    after the reviews that make the schedule, not after a cram rating) is replayed after it:
+    it logs the recomputed state; one timed before a recompute (the clock set back since) is
+    replayed before it: it logs the state before."""
+    content = fixture_content()
+    with Store.open(tmp_path / "r.sqlite3") as store:
+        rated(store)  # the last review on day 11
+        core.cram(store, content.get("add-one"), 3, NOW + 20 * DAY, NO_FUZZ)  # the clock ahead
+        assert Study(store, NEW).recompute_memory(NOW + 12 * DAY) == len(HISTORY)
+        core.cram(store, content.get("bias-concept"), 3, NOW + 11.5 * DAY, NO_FUZZ)
+        report = doctor.examine(store, repair=False)
+        assert (report.drifted, report.drifted_reviews) == ([], [])
+        assert core.rebuild(store) == store.states()
+
+
+def test_a_cram_rating_at_a_recomputes_moment_is_undone_to_the_replays_state(tmp_path):
+    """A recompute made with the clock held at a cram rating's time comes before it in a
+    replay (a recompute is timed after the reviews that make the schedule alone): undone, the
+    cram rating leaves the recomputed state, not the one it logged before the recompute."""
+    content = fixture_content()
+    with Store.open(tmp_path / "r.sqlite3") as store:
+        rated(store)
+        crammed = core.cram(store, content.get("add-one"), 3, NOW + 12 * DAY, NO_FUZZ)
+        assert Study(store, NEW).recompute_memory(NOW + 12 * DAY) == len(HISTORY)
+        recomputed = store.state("add-one")
+        assert core.undo(store, crammed.id, NOW + 12 * DAY) == recomputed
+        assert not doctor.examine(store, repair=False).differs
         assert core.rebuild(store) == store.states()
 
 

@@ -176,6 +176,7 @@ class FsrsParametersMixin(StudyBase):
             return 0
         self.store.record_recompute(made_at, scheduler.to_json())
         self.store.replace_states(changed)
+        self.store.restate_crammed(made_at, changed)  # (a cram rating timed after it)
         return len(changed)
 
     def _recomputed(self, scheduler: Scheduler, now: datetime) -> tuple[datetime, list[CardState]]:

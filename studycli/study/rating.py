@@ -279,11 +279,13 @@ def cram(
             duration_ms=duration_ms,
             check_status=check_status,
         )
-        logged = store.latest_logged(card.id)
+        later = [store.latest_logged(card.id), store.latest_recompute()]
         review = store.record(entry, None)
-        if logged is not None and logged > now:  # a review of the card timed later (a clock
-            # set back since, an import): the replay puts this rating before it, which it is
-            # not here; so the card's log is replayed, as a rename's is
+        if any(moment is not None and moment > now for moment in later):  # a review of the
+            # card timed later (a clock set back since, an import), or a recompute of the
+            # memory states (timed after the log's latest review that makes the schedule, not
+            # after a cram rating): the replay puts this rating before it, which it is not
+            # here; so the card's log is replayed, as a rename's is
             _replay_card(store, card.id, settings)
         elif before is not None and before.fsrs:
             replay = CardReplay(before)
@@ -297,9 +299,11 @@ def undo(store: Store, review_id: int, now: datetime) -> CardState:
     """Undo one review: the card's row goes back exactly; the log marks the review undone.
     Where a review of the card is timed after it (a rating given with the clock set back,
     before a cram rating logged earlier), that review's logged schedule was replayed with the
-    one undone: the card's log is replayed again without it (`_replay_card`)."""
+    one undone; where a recompute of the memory states is at its time (a cram rating made just
+    before it, the clock held), the row put back is from before the recompute: the card's log
+    is replayed again without it (`_replay_card`, `Store.replayed_after`)."""
     with store.transaction():
-        later = store.logged_after(review_id)
+        later = store.replayed_after(review_id)
         state = store.undo(review_id, now)
         if later:  # (a whole history replayed: it schedules no new review with `Settings`)
             _replay_card(store, state.card_id, Settings())

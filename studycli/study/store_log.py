@@ -1,7 +1,7 @@
 """The review log (`ReviewLogMixin`, a part of `Store`): a rating recorded with its card's new
 state (`record`), the reviews read back (`reviews`, `count_reviews`: the history, undo), and
 what a session asks of the ratings since a time (`studied_since`, `rating_after`,
-`imported_after`, `undo_count`, `latest_logged`, `logged_after`, `latest_scheduled`).
+`imported_after`, `undo_count`, `latest_logged`, `latest_scheduled`).
 
 `Store` (store.py) inherits it, and undoes a rating there (`Store.undo`); it works through
 `StoreConnection` (store_connection.py) on the `reviews`, `schedulers` and `undos` tables that
@@ -166,17 +166,6 @@ class ReviewLogMixin(StoreConnection):
             "SELECT max(reviewed_at) FROM reviews WHERE card_id = ?", (card_id,)
         ).fetchone()
         return parse_time(moment) if moment else None
-
-    def logged_after(self, review_id: int) -> bool:
-        """Whether the log holds a review of review `review_id`'s card, not undone, timed
-        after it (`rating.undo`): a cram rating logged before a rating timed earlier."""
-        (later,) = self.conn.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {_LOG_FROM} JOIN reviews o ON o.id = ?"
-            " WHERE r.card_id = o.card_id AND r.reviewed_at > o.reviewed_at"
-            " AND u.review_id IS NULL)",
-            (review_id,),
-        ).fetchone()
-        return bool(later)
 
     def latest_scheduled(self) -> datetime | None:
         """The time of the log's latest review that makes the schedule; None if none."""

@@ -1,8 +1,9 @@
 """What a replay of the log reads, and the recomputes it applies (`ReplayMixin`, a part of
 `Store`): the reviews that make the schedule (`scheduled_log`), the scheduler settings they were
 made with (`schedulers`), and the recomputes of the memory states with new parameters
-(`recomputes`, `record_recompute`, `latest_recompute`). A rebuild (rating.py), an import
-(review_io.py, import_replay.py) and the optimiser (api.py) read them.
+(`recomputes`, `record_recompute`, `restate_crammed`, `latest_recompute`), and whether
+anything follows a review in a replay's order (`replayed_after`). A rebuild (rating.py), an
+import (review_io.py, import_replay.py) and the optimiser (api.py) read them.
 
 `Store` (store.py) inherits it; it works through `StoreConnection` (store_connection.py) on the
 `reviews`, `schedulers` and `recomputes` tables that migrations.py makes.
@@ -14,6 +15,7 @@ import sqlite3
 from collections.abc import Collection
 from datetime import datetime
 
+from .review_records import CardState, ReviewMethod
 from .store_connection import StoreConnection
 from .store_sql import _LOG_FROM, CRAM_KIND, SCHEDULED, _scheduler_id
 from .times import iso, parse_time
@@ -105,6 +107,38 @@ class ReplayMixin(StoreConnection):
                 "INSERT INTO recomputes (made_at, scheduler_id) VALUES (?, ?)",
                 (iso(made_at), _scheduler_id(conn, scheduler)),
             )
+
+    def restate_crammed(self, made_at: datetime, states: Collection[CardState]) -> None:
+        """Log `states` (recomputed at `made_at`) as the state after of their cards' cram
+        ratings, not undone, timed at or after `made_at`: a replay applies the recompute
+        before them, and a cram rating's state after is the state it left as it was. (A
+        recompute is timed after every review that makes the schedule, not after a cram
+        rating: a cram rating timed later comes of a clock behind, or set back since.)"""
+        self.conn.executemany(
+            f"UPDATE reviews SET state_after = :fsrs WHERE id IN (SELECT r.id FROM {_LOG_FROM}"
+            f" WHERE r.card_id = :card_id AND r.reviewed_at >= :made_at AND r.method = '{ReviewMethod.CRAM.value}'"
+            " AND u.review_id IS NULL)",
+            [
+                {"fsrs": state.fsrs, "card_id": state.card_id, "made_at": iso(made_at)}
+                for state in states
+            ],
+        )
+
+    def replayed_after(self, review_id: int) -> bool:
+        """Whether the log holds, after review `review_id` in a replay's order, a review of
+        its card, not undone, timed after it (a cram rating logged before a rating timed
+        earlier), or a recompute of the memory states at its time or after (one made with the
+        clock held at a cram rating's time): `rating.undo`."""
+        row = self.conn.execute(
+            f"SELECT o.reviewed_at, EXISTS (SELECT 1 FROM {_LOG_FROM} WHERE r.card_id ="
+            " o.card_id AND r.reviewed_at > o.reviewed_at AND u.review_id IS NULL)"
+            " FROM reviews o WHERE o.id = ?",
+            (review_id,),
+        ).fetchone()
+        if row is None:
+            return False
+        recomputed = self.latest_recompute()
+        return bool(row[1]) or (recomputed is not None and recomputed >= parse_time(row[0]))
 
     def latest_recompute(self) -> datetime | None:
         """When the memory states were last recomputed; None if never."""
