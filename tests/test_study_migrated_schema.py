@@ -21,6 +21,7 @@ from .study_support import schema_of
 EXPECTED = {
     ("index", "cards_by_due"): "cards",
     ("index", "cards_not_new"): "cards",
+    ("index", "cards_suspended"): "cards",
     ("index", "renames_by_ids"): "renames",
     ("index", "reviews_by_card_time"): "reviews",
     ("index", "reviews_by_time"): "reviews",

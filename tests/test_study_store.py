@@ -475,6 +475,21 @@ def test_what_is_due_is_read_through_the_due_index(tmp_path):
             )
 
 
+def test_the_suspended_cards_are_read_through_their_index(tmp_path):
+    """Migration 0013: a queue of some cards (a topic's) asks for the suspended ones each
+    time, and the query scanned every card's row (12 ms with 16,000 cards, `Study.next_due`
+    of a topic 15 ms against its 5 ms target): it reads only the suspended ones' index."""
+    with open_store(tmp_path) as store:
+        store.set_suspended("add-one", True)
+        sql = []
+        store.conn.set_trace_callback(sql.append)
+        assert store.suspended() == {"add-one"}
+        store.conn.set_trace_callback(None)
+        (query,) = (q for q in sql if q.startswith("SELECT"))
+        plan = store.conn.execute("EXPLAIN QUERY PLAN " + query).fetchall()
+        assert any("USING INDEX cards_suspended" in row[-1] for row in plan), plan
+
+
 def test_the_due_index_migration_applies_to_a_database_that_has_cards(tmp_path):
     """A database written before 0003 (with cards in it) gets its due times on opening."""
     path = tmp_path / "old.sqlite3"
