@@ -1072,6 +1072,30 @@ def test_a_device_worker_keeps_what_a_check_writes_to_its_descriptors_as_it_runs
     assert "as it ran" not in out + err, (out, err)
 
 
+def test_a_device_workers_check_may_write_more_than_a_pipes_64_kb_to_its_descriptors(tmp_path):
+    """The pipe a device worker's check writes fds 1 and 2 into (read once the check ends) held
+    64 kB: a check that wrote 180 kB there with `os.write` met EAGAIN (BlockingIOError), an
+    error of the check that no CPU check meets (its pipe is read as it runs). It is widened
+    (1 MB)."""
+    from studycli.check.worker import Worker
+
+    (tmp_path / "big.py").write_text(
+        "import os\ndef answer():\n    for _ in range(3):\n"
+        "        os.write(1, b'x' * 60_000 + b'\\n')\n" + CHECKS_ANSWER
+    )
+    folder = str(tmp_path)
+    worker = Worker((), (folder, ("big",)), fork=False)
+    try:
+        running = worker.submit(
+            Job(folder, "big", "check", Candidate("reference", "answer", "big"))
+        )
+        assert running.wait(120)  # (it waits for torch's import)
+    finally:
+        worker.close()
+    assert running.result["status"] == "pass", running.result
+    assert "x" * 1000 in running.result.get("output", ""), running.result  # (its tail kept)
+
+
 # An attempt that starts, at its top, a process that sends its output to /dev/null (so that no
 # pipe the worker looks through has it) and a daemon (a shell's background `setsid sleep`)
 LEAVES_QUIET_PROCESSES = (

@@ -23,6 +23,8 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from . import output_tail
+
 
 @dataclass
 class Aside:
@@ -59,6 +61,8 @@ def output_aside(streams: bool = True, threads: bool = True) -> Iterator[Aside]:
         saved[0].flush()
         saved[1].flush()
     reader, writer = os.pipe()
+    if not streams:  # (a device worker's check, `into`: it runs its whole check so)
+        output_tail.widen(writer)
     os.set_blocking(reader, False)
     os.set_blocking(writer, False)
     fds = os.dup(1), os.dup(2)
@@ -275,8 +279,10 @@ def into(captured: io.StringIO) -> Iterator[None]:
     whose fds 1 and 2 are the command's output, and only Python's streams were captured
     (`os.write(1, ...)` or a C extension's printf went to the terminal, and the card passed
     where the CPU's zygote fails it for printing). What is written there comes after what the
-    check printed through Python's streams, and past the pipe's 64 kB it is dropped (a forked
-    check's output pipe is read as it runs: its last lines are kept)."""
+    check printed through Python's streams, and past the pipe's size (widened to
+    `output_tail.WIDE_PIPE` where the system lets it: 64 kB refused a third `os.write` of 60 kB
+    with EAGAIN, an error of the check) it is dropped (a forked check's output pipe is read as it
+    runs: its last lines are kept)."""
     aside = Aside()
     if os.name != "posix":  # (a spawned check's, `pool._Spawned`: no pipe that does not block)
         yield
