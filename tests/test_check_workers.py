@@ -12,6 +12,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -1054,19 +1055,8 @@ def test_a_device_worker_keeps_what_a_check_writes_to_its_descriptors_as_it_runs
     """Fds 1 and 2 were set aside in a device worker while the check's modules loaded only: what
     the check wrote there as it ran (a C extension's printf, `os.write`) went to the command's
     output, and the check's had nothing (the CPU's check has it in its output). It has it."""
-    from studycli.check.worker import Worker
-
-    (tmp_path / "writer.py").write_text(WRITES_AS_IT_RUNS + CHECKS_ANSWER)
-    folder = str(tmp_path)
-    worker = Worker((), (folder, ("writer",)), fork=False)
-    try:
-        running = worker.submit(
-            Job(folder, "writer", "check", Candidate("reference", "answer", "writer"))
-        )
-        assert running.wait(120)  # (it waits for torch's import)
-    finally:
-        worker.close()
-    output = running.result.get("output", "")
+    result = _reference_in_a_device_worker(tmp_path, "writer", WRITES_AS_IT_RUNS + CHECKS_ANSWER)
+    output = result.get("output", "")
     assert output == "written to fd 1 as it ran\nwritten to fd 2 as it ran\n", output
     out, err = capfd.readouterr()
     assert "as it ran" not in out + err, (out, err)
@@ -1077,23 +1067,31 @@ def test_a_device_workers_check_may_write_more_than_a_pipes_64_kb_to_its_descrip
     64 kB: a check that wrote 180 kB there with `os.write` met EAGAIN (BlockingIOError), an
     error of the check that no CPU check meets (its pipe is read as it runs). It is widened
     (1 MB)."""
-    from studycli.check.worker import Worker
-
-    (tmp_path / "big.py").write_text(
+    source = (
         "import os\ndef answer():\n    for _ in range(3):\n"
         "        os.write(1, b'x' * 60_000 + b'\\n')\n" + CHECKS_ANSWER
     )
+    result = _reference_in_a_device_worker(tmp_path, "big", source)
+    assert result["status"] == "pass", result
+    assert "x" * 1000 in result.get("output", ""), result  # (its tail kept)
+
+
+def _reference_in_a_device_worker(tmp_path: Path, module: str, source: str) -> dict:
+    """The result of `module`'s reference `answer`, written as `source` in `tmp_path`,
+    checked by its `check` in a device worker (one that runs its checks in itself)."""
+    from studycli.check.worker import Worker
+
+    (tmp_path / f"{module}.py").write_text(source)
     folder = str(tmp_path)
-    worker = Worker((), (folder, ("big",)), fork=False)
+    worker = Worker((), (folder, (module,)), fork=False)
     try:
         running = worker.submit(
-            Job(folder, "big", "check", Candidate("reference", "answer", "big"))
+            Job(folder, module, "check", Candidate("reference", "answer", module))
         )
         assert running.wait(120)  # (it waits for torch's import)
     finally:
         worker.close()
-    assert running.result["status"] == "pass", running.result
-    assert "x" * 1000 in running.result.get("output", ""), running.result  # (its tail kept)
+    return running.result
 
 
 # An attempt that starts, at its top, a process that sends its output to /dev/null (so that no
