@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from studycli.errors import ContentError
 
 from . import index as _index
-from .cloze import SEPARATOR
+from .cloze import split_study_id
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable
@@ -53,10 +53,10 @@ def renamed_ids(
 
 def _still_there(old: str, ids: set[str], deletions: Callable[[str], Collection[int]]) -> bool:
     """Whether the study item or card `old` is still one of the content (`ids`: its cards)."""
-    card_id, separator, number = old.partition(SEPARATOR)
-    if not separator:
+    card_id, number = split_study_id(old)
+    if number is None:
         return old in ids
-    return card_id in ids and number.isdigit() and int(number) in deletions(card_id)
+    return card_id in ids and number in deletions(card_id)
 
 
 def _study_rows(
