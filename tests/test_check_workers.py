@@ -899,9 +899,7 @@ def test_a_device_worker_sets_aside_what_a_check_left_before_the_next_check(tmp_
     gone). What the checks left behind (modules imported on first use, their caches) was
     looked at again by every later collection: 13 ms a check on the H200 host, 18-27 ms on
     the 2-core box. A worker without fork on the CPU runs its checks the same way."""
-    from studycli.check.worker import Worker
-
-    (tmp_path / "keeper.py").write_text(
+    source = (
         "import gc\n"
         "KEPT = []\n"
         "def answer():\n"
@@ -911,20 +909,13 @@ def test_a_device_worker_sets_aside_what_a_check_left_before_the_next_check(tmp_
         "def count_tracked(impl, device='cpu'):\n"
         "    raise AssertionError(f'tracked {len(gc.get_objects())}')\n"
     )
-    folder = str(tmp_path)
-    worker = Worker((), (folder, ("keeper",)), fork=False)
-    try:
-        checks = []
-        for checker in ("leave_objects", "count_tracked"):
-            job = Job(folder, "keeper", checker, Candidate("reference", "answer", "keeper"))
-            checks.append(worker.submit(job))
-            assert checks[-1].wait(120)  # (the first waits for torch's import)
-        assert checks[0].result["status"] == "pass"
-        assert checks[1].result["status"] == "fail"
-        tracked = int(checks[1].result["message"].split()[-1])
-        assert tracked < 50_000  # not the lists kept by the check before
-    finally:
-        worker.close()
+    checks = _references_in_a_device_worker(
+        tmp_path, "keeper", source, ("leave_objects", "count_tracked")
+    )
+    assert checks[0]["status"] == "pass"
+    assert checks[1]["status"] == "fail"
+    tracked = int(checks[1]["message"].split()[-1])
+    assert tracked < 50_000  # not the lists kept by the check before
 
 
 def test_a_device_worker_frees_the_attempt_a_later_check_loaded_anew(tmp_path):
@@ -1055,7 +1046,7 @@ def test_a_device_worker_keeps_what_a_check_writes_to_its_descriptors_as_it_runs
     """Fds 1 and 2 were set aside in a device worker while the check's modules loaded only: what
     the check wrote there as it ran (a C extension's printf, `os.write`) went to the command's
     output, and the check's had nothing (the CPU's check has it in its output). It has it."""
-    result = _reference_in_a_device_worker(tmp_path, "writer", WRITES_AS_IT_RUNS + CHECKS_ANSWER)
+    [result] = _references_in_a_device_worker(tmp_path, "writer", WRITES_AS_IT_RUNS + CHECKS_ANSWER)
     output = result.get("output", "")
     assert output == "written to fd 1 as it ran\nwritten to fd 2 as it ran\n", output
     out, err = capfd.readouterr()
@@ -1071,27 +1062,33 @@ def test_a_device_workers_check_may_write_more_than_a_pipes_64_kb_to_its_descrip
         "import os\ndef answer():\n    for _ in range(3):\n"
         "        os.write(1, b'x' * 60_000 + b'\\n')\n" + CHECKS_ANSWER
     )
-    result = _reference_in_a_device_worker(tmp_path, "big", source)
+    [result] = _references_in_a_device_worker(tmp_path, "big", source)
     assert result["status"] == "pass", result
     assert "x" * 1000 in result.get("output", ""), result  # (its tail kept)
 
 
-def _reference_in_a_device_worker(tmp_path: Path, module: str, source: str) -> dict:
-    """The result of `module`'s reference `answer`, written as `source` in `tmp_path`,
-    checked by its `check` in a device worker (one that runs its checks in itself)."""
+def _references_in_a_device_worker(
+    tmp_path: Path, module: str, source: str, checkers: tuple[str, ...] = ("check",)
+) -> list[dict]:
+    """The results of `module`'s reference `answer`, written as `source` in `tmp_path`,
+    checked by each of `checkers` in turn in one device worker (one that runs its checks in
+    itself)."""
     from studycli.check.worker import Worker
 
     (tmp_path / f"{module}.py").write_text(source)
     folder = str(tmp_path)
     worker = Worker((), (folder, (module,)), fork=False)
+    results = []
     try:
-        running = worker.submit(
-            Job(folder, module, "check", Candidate("reference", "answer", module))
-        )
-        assert running.wait(120)  # (it waits for torch's import)
+        for checker in checkers:
+            running = worker.submit(
+                Job(folder, module, checker, Candidate("reference", "answer", module))
+            )
+            assert running.wait(120)  # (the first waits for torch's import)
+            results.append(running.result)
     finally:
         worker.close()
-    return running.result
+    return results
 
 
 # An attempt that starts, at its top, a process that sends its output to /dev/null (so that no
@@ -1399,24 +1396,7 @@ def test_a_device_worker_imports_a_module_that_prints_at_its_top_anew_for_each_c
     and kept it, and only that check's output had the line; the reference's check, run later
     in that worker, printed nothing and passed the card (on CUDA). A worker without fork on
     the CPU runs its checks the same way."""
-    from studycli.check.worker import Worker
-
-    (tmp_path / "printer.py").write_text(
-        "print('printed at import')\n"
-        "def answer():\n"
-        "    pass\n"
-        "def check(impl, device='cpu'):\n"
-        "    impl()\n"
-    )
-    folder = str(tmp_path)
-    worker = Worker((), (folder, ("printer",)), fork=False)
-    try:
-        outputs = []
-        for _ in range(2):
-            job = Job(folder, "printer", "check", Candidate("reference", "answer", "printer"))
-            running = worker.submit(job)
-            assert running.wait(120)  # (the first waits for torch's import)
-            outputs.append(running.result.get("output", ""))
-        assert ["printed at import" in output for output in outputs] == [True, True], outputs
-    finally:
-        worker.close()
+    source = "print('printed at import')\ndef answer():\n    pass\n" + CHECKS_ANSWER
+    checks = _references_in_a_device_worker(tmp_path, "printer", source, ("check", "check"))
+    outputs = [check.get("output", "") for check in checks]
+    assert ["printed at import" in output for output in outputs] == [True, True], outputs
