@@ -50,6 +50,14 @@ def rated(db: Path, root: Path, plan: list[tuple[str, int, int]]) -> None:
             study.rate(items[item_id], rating, NOW + day * DAY)
 
 
+def cloze_rated(db: Path, root: Path) -> Path:
+    """`db`, a review database in which `root`'s cloze card poisson-cloze (written there) was
+    rated as PLAN says."""
+    write_card(root, "numbers", "poisson-cloze", CLOZE)
+    rated(db, root, PLAN)
+    return db
+
+
 def split(root: Path, new: str) -> None:
     """Take deletion c2 out of poisson-cloze, and write the card `new` that takes it over."""
     edit(root / "cards" / "numbers" / "poisson-cloze.yaml",
@@ -73,9 +81,7 @@ def imported(root: Path, lines: list[str], db: Path) -> Study:
 
 
 def test_a_deletion_split_off_into_a_plain_card_takes_its_history_there(tmp_path, content_copy):
-    write_card(content_copy, "numbers", "poisson-cloze", CLOZE)
-    db = tmp_path / "reviews.sqlite3"
-    rated(db, content_copy, PLAN)
+    db = cloze_rated(tmp_path / "reviews.sqlite3", content_copy)
     with Study.open(db, NO_FUZZ) as study:
         kept = study.state("poisson-cloze#c1")
         study.set_suspended(
@@ -107,9 +113,7 @@ def test_a_deletion_split_off_into_a_plain_card_takes_its_history_there(tmp_path
 def test_a_deletion_split_off_into_another_cloze_cards_deletion_takes_its_history_there(
     tmp_path, content_copy
 ):
-    write_card(content_copy, "numbers", "poisson-cloze", CLOZE)
-    db = tmp_path / "reviews.sqlite3"
-    rated(db, content_copy, PLAN)
+    db = cloze_rated(tmp_path / "reviews.sqlite3", content_copy)
     split(content_copy, SPLIT_CLOZE)
 
     with opened(db, content_copy) as study:
@@ -123,9 +127,7 @@ def test_a_deletion_split_off_into_another_cloze_cards_deletion_takes_its_histor
 def test_a_split_card_renamed_too_takes_each_deletion_where_its_entries_say(tmp_path, content_copy):
     """The card renamed (`renamed_from: [poisson-cloze]`) as c2 is split off under its old
     id: c1 follows the card, c2 the card that took it over."""
-    write_card(content_copy, "numbers", "poisson-cloze", CLOZE)
-    db = tmp_path / "reviews.sqlite3"
-    rated(db, content_copy, PLAN)
+    db = cloze_rated(tmp_path / "reviews.sqlite3", content_copy)
     split(content_copy, PLAIN)
     old = content_copy / "cards" / "numbers" / "poisson-cloze.yaml"
     old.rename(old.with_name("poisson-mean.yaml"))
@@ -138,9 +140,7 @@ def test_a_split_card_renamed_too_takes_each_deletion_where_its_entries_say(tmp_
 
 
 def test_an_export_made_before_the_split_imports_onto_the_new_item(cli, tmp_path, content_copy):
-    write_card(content_copy, "numbers", "poisson-cloze", CLOZE)
-    laptop = tmp_path / "laptop.sqlite3"
-    rated(laptop, content_copy, PLAN)
+    laptop = cloze_rated(tmp_path / "laptop.sqlite3", content_copy)
     export = tmp_path / "laptop.csv"
     with Study.open(laptop, NO_FUZZ) as study:
         study.export_reviews(export)
@@ -157,9 +157,7 @@ def test_an_export_made_before_the_split_imports_onto_the_new_item(cli, tmp_path
 
 
 def test_the_move_is_said_on_stderr_once(cli, tmp_path, content_copy):
-    write_card(content_copy, "numbers", "poisson-cloze", CLOZE)
-    db = tmp_path / "reviews.sqlite3"
-    rated(db, content_copy, PLAN)
+    db = cloze_rated(tmp_path / "reviews.sqlite3", content_copy)
     split(content_copy, PLAIN)
     base = ("--content", content_copy, "--db", db)
 
@@ -178,9 +176,7 @@ def test_a_conflicting_row_under_the_old_item_is_named_by_both_ids(cli, tmp_path
     """An export made before the split, a rating of the deletion edited by hand, imported once
     it is split off: the row left out is named by the item it is now and the one the file
     holds."""
-    write_card(content_copy, "numbers", "poisson-cloze", CLOZE)
-    db = tmp_path / "reviews.sqlite3"
-    rated(db, content_copy, PLAN)
+    db = cloze_rated(tmp_path / "reviews.sqlite3", content_copy)
     export = tmp_path / "reviews.csv"
     with Study.open(db, NO_FUZZ) as study:
         study.export_reviews(export)
@@ -204,9 +200,7 @@ def test_a_rating_refused_as_its_deletion_was_split_off_meanwhile_says_so(tmp_pa
     poisson-variance after a stale rating of poisson-cloze#c2 was moved onto it."""
     from studycli.errors import HistoryMoved
 
-    write_card(content_copy, "numbers", "poisson-cloze", CLOZE)
-    db = tmp_path / "reviews.sqlite3"
-    rated(db, content_copy, PLAN)
+    db = cloze_rated(tmp_path / "reviews.sqlite3", content_copy)
     before = {item.id: item for item in study_items(load_content(content_copy).cards.values())}
     split(content_copy, PLAIN)
     after = load_content(content_copy)
@@ -238,9 +232,7 @@ def test_a_rating_refused_as_its_deletion_was_split_off_meanwhile_says_so(tmp_pa
 def test_a_rating_made_before_its_deletion_was_split_off_is_not_undone_and_says_why(
     tmp_path, content_copy
 ):
-    write_card(content_copy, "numbers", "poisson-cloze", CLOZE)
-    db = tmp_path / "reviews.sqlite3"
-    rated(db, content_copy, PLAN)
+    db = cloze_rated(tmp_path / "reviews.sqlite3", content_copy)
     split(content_copy, SPLIT_CLOZE)
     with opened(db, content_copy) as study:
         latest = study.history("poisson-spread#c1")[0]
