@@ -1400,3 +1400,30 @@ def test_a_device_worker_imports_a_module_that_prints_at_its_top_anew_for_each_c
     checks = _references_in_a_device_worker(tmp_path, "printer", source, ("check", "check"))
     outputs = [check.get("output", "") for check in checks]
     assert ["printed at import" in output for output in outputs] == [True, True], outputs
+
+
+def test_the_cpu_zygote_counts_no_gpu_without_a_warning_where_the_driver_fails_to_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On an H100 host the CPU zygote's warm-up backward pass, in the keeper's pid namespace,
+    made torch warn "CUDA initialization: Unexpected error from cudaGetDeviceCount() ...
+    Error 304" (the count taken for zero, as asked): once from each zygote on the command's
+    stderr, five times in `check --jobs 16`. Here the backward pass warns as torch did there."""
+    import warnings
+
+    import torch
+
+    from studycli.check import zygote
+
+    def warning_backward(self: torch.Tensor, *args: object, **kwargs: object) -> None:
+        warnings.warn(
+            "CUDA initialization: Unexpected error from cudaGetDeviceCount()", stacklevel=2
+        )
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    monkeypatch.setattr(torch.Tensor, "backward", warning_backward)
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        zygote._without_cuda()
+    assert [str(warning.message) for warning in shown] == []
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == ""
