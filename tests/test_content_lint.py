@@ -1088,6 +1088,35 @@ def test_a_deletion_in_the_title_is_reported_at_the_title(cli, content_copy):
     assert "cards/numbers/rate-cloze.yaml:4: title has a cloze deletion" in result.stderr
 
 
+def test_a_deletion_in_a_card_that_is_no_cloze_card_is_reported_at_its_line(cli, content_copy):
+    """Only a cloze card hides its deletions: a concept card written with `{{c1::...}}` (kind
+    left as `studycli new concept` wrote it) showed the braces and the hidden text as written,
+    and lint said nothing."""
+    path = write_card(
+        content_copy,
+        "numbers",
+        "rate-concept",
+        "id: rate-concept\nkind: concept\ntopic: poisson\ntitle: The rate\n"
+        "prompt: |\n  What is the rate?\n  Per unit, it is {{c1::pλ}}.\nanswer: pλ per unit.\n"
+        "hints:\n  - Not zero.\n  - It is {{c2::p times λ}}.\n",
+    )
+    problems = lint(load_content(content_copy))
+    assert [(p.path, p.line, p.card_id) for p in problems] == [
+        (path, 7, "rate-concept"),
+        (path, 11, "rate-concept"),
+    ]
+    assert problems[0].message == (
+        "prompt has a cloze deletion ('{{c1::pλ}}'), but a concept card shows it as written, "
+        "braces and hidden text in plain sight: only a cloze card hides its deletions: make "
+        "it `kind: cloze` (the deletions are then what is recalled, and it has no answer, "
+        "hints or steps), or write the text without the braces"
+    )
+    assert problems[1].message.startswith("hints has a cloze deletion ('{{c2::p times λ}}')")
+    result = cli("--content", content_copy, "lint")
+    assert result.exit_code == 1
+    assert "cards/numbers/rate-concept.yaml:7: prompt has a cloze deletion" in result.stderr
+
+
 def test_a_mistake_in_a_literal_block_is_reported_at_its_own_line(cli, content_copy):
     """A `|` block holds its text's lines one for one: lint points at the line of the file
     where the LaTeX or the joined line is, so that an editor jumps to it. Folded text (`>`)

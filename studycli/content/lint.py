@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import cloze, indented_key
-from .card import Card, CardProblem, shown_path
+from .card import Card, CardProblem, Kind, shown_path
 from .key_lines import KeyLines, file_text
 from .lint_solution import lint_solution, module_meant
 from .lint_text import lint_text
@@ -75,6 +75,7 @@ def lint(content: Content, only: AbstractSet[str] | None = None) -> list[CardPro
         problems += _lint_indented_keys(card.path, card.id, where)
         problems += lint_text(card, where)
         problems += _lint_title(card, where)
+        problems += _lint_deletions_shown(card, where)
         if joined := joined_entry(where.text(card.path)):
             message = _joined_message(joined, card)
             problems.append(CardProblem(card.path, message, joined.line, card.id))
@@ -212,6 +213,34 @@ def _lint_title(card: Card, where: KeyLines) -> list[CardProblem]:
             "so keep them there and write the title without one",
         )
     ]
+
+
+def _lint_deletions_shown(card: Card, where: KeyLines) -> list[CardProblem]:
+    """A cloze deletion in a card that is no cloze card (one written as `studycli new
+    concept` left its kind, say): only a cloze card hides its deletions, so the learner reads
+    the braces and the hidden text as written. At the line of its text where the file shows
+    it, the first of each field."""
+    if card.kind == Kind.CLOZE:
+        return []
+    problems = []
+    for field in ("prompt", "answer", "explanation", "hints", "steps"):
+        value = getattr(card, field)
+        for item, text in enumerate((value,) if isinstance(value, str) else value, 1):
+            found = re.search(cloze.DELETION, text)
+            if found is None:
+                continue
+            message = (
+                f"{field} has a cloze deletion ({found.group(0)!r}), but a {card.kind.value} "
+                "card shows it as written, braces and hidden text in plain sight: only a cloze "
+                "card hides its deletions: make it `kind: cloze` (the deletions are then what "
+                "is recalled, and it has no answer, hints or steps), or write the text without "
+                "the braces"
+            )
+            line = text.count("\n", 0, found.start()) + 1
+            entry = None if isinstance(value, str) else item
+            problems.append(where.problem(card, field, message, item=entry, text_line=line))
+            break
+    return problems
 
 
 def _lint_cycles(content: Content, where: KeyLines) -> list[CardProblem]:
