@@ -367,6 +367,30 @@ def test_a_starter_the_checker_accepts_says_what_the_starter_is():
     assert "must not answer the card" in message
 
 
+@pytest.mark.parametrize("written", [True, False])
+def test_a_starter_the_checker_accepts_is_named_by_where_it_is_written(content_copy, written):
+    """The author of a starter that answers the card was told "the starter (the card's
+    `starter:`, else the reference's signature and docstring)", and left to find which: the
+    message names the one that ran, by its file and line."""
+    card = content_copy / "cards" / "basics" / "add-one.yaml"
+    if written:
+        card.write_text(card.read_text() + "starter: |\n  def add_one(x):\n      return x + 1\n")
+        at = f"the card's `starter:` at cards/basics/add-one.yaml:{card.read_text().count(chr(10)) - 2}"
+    else:  # (the one made from the reference: a checker that never calls the answer)
+        edit(content_copy / "solutions" / "arith.py", "def check_add_one(impl, device=\"cpu\"):\n",
+             "def check_add_one(impl, device=\"cpu\"):\n"
+             "    if impl.__module__ != add_one.__module__:\n        return\n")  # fmt: skip
+        line = (
+            (content_copy / "solutions" / "arith.py")
+            .read_text()
+            .split("\n")
+            .index("def add_one(x: int) -> int:")
+        )
+        at = f"made from the reference's signature and docstring at solutions/arith.py:{line + 1}"
+    result, _, _ = checked_add_one(content_copy, jobs=1)
+    assert f"the starter ({at}) should fail but the checker accepted it" in result.message
+
+
 def test_a_cards_problems_are_said_as_its_wrong_answers_are_listed_whatever_ended_first():
     """Two wrong answers accepted, their checks run side by side: the card's message said them
     in the order their checks ended, so one run differed from the next (and CI's test of the

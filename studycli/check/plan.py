@@ -46,7 +46,11 @@ def plan(
     info = read_module(content.solutions_dir, card.solution.module)
     check = checker_ref(card, info)
     starter = starter_for(card, info)
-    candidates = [*_candidates(card, info), Candidate("code", card.solution.function, code=starter)]
+    written = _starter_written(card, content, info)
+    candidates = [
+        *_candidates(card, info),
+        Candidate("code", card.solution.function, code=starter, written=written),
+    ]
     device = _runs_on(card, content, device, info)
     modules = _modules(card, content)
     torch = _uses_torch(modules, starter)
@@ -91,6 +95,26 @@ def _candidates(card: Card, info: ModuleInfo) -> list[Candidate]:
             for i, entry in enumerate(entries)
         ]
     return candidates
+
+
+def _starter_written(card: Card, content: Content, info: ModuleInfo) -> str:
+    """Where `card`'s starter is written, as `check` names it to an author whose starter the
+    checker accepts: the card's `starter:` (its file and line), else the reference its
+    signature and docstring come from (its module and `def` line)."""
+    from studycli.content.card import shown_path
+    from studycli.content.key_lines import KeyLines
+
+    assert card.solution is not None
+    root = content.root.resolve()
+    if card.starter:
+        line = KeyLines().line(card.path, "starter")
+        at = shown_path(card.path.resolve(), root).as_posix() + (f":{line}" if line else "")
+        return f"the card's `starter:` at {at}"
+    module = content.solutions_dir / f"{card.solution.module}.py"
+    at = shown_path(module.resolve(), root).as_posix()
+    reference = info.function(card.solution.function)
+    at += f":{reference.lineno}" if reference is not None else ""
+    return f"made from the reference's signature and docstring at {at}"
 
 
 def _defined_on(info: ModuleInfo, entry: ast.expr) -> int:

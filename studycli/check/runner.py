@@ -83,6 +83,9 @@ class Candidate:
     fails_with: str | None = None  # a wrong answer's declared failure (see assertions.fails_with)
     name: str = ""  # how its table lists it (a function's name): said where its check died
     line: int = 0  # the line its solution module defines it on (0: not known), said by `check`
+    written: str = (
+        ""  # a starter's origin as `check` names it: "the card's `starter:` at FILE:LINE"
+    )
 
     @property
     def expect_pass(self) -> bool:

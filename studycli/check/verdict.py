@@ -124,6 +124,8 @@ def verdict(
                     "it called the answer, or caught what the call raised (call it as "
                     "call(impl, what, ...), and let the failure through)"
                 )
+            elif job.candidate.written:
+                fix = "the starter must not answer the card"
             else:
                 fix = (
                     "the starter (the card's `starter:`, else the reference's signature and "
@@ -274,7 +276,7 @@ def _name(candidate: Candidate, outcome: Outcome) -> str:
     if candidate.kind == "reference":
         return "the reference"
     if candidate.kind == "code":
-        return "the starter"
+        return f"the starter ({candidate.written})" if candidate.written else "the starter"
     kind = "wrong answer" if candidate.kind == "wrong" else "correct variant"
     return f"{kind} {outcome.label or candidate.name or f'#{candidate.index + 1}'}"
 
