@@ -576,9 +576,8 @@ def test_a_ref_with_no_history_in_common_is_compared_with_itself(repo):
     git(repo, "checkout", "-q", "feature")
     edit(repo / "cards" / "basics" / "add-one.yaml", "Add one", "Add 1")
     found = changed_cards(load_content(repo), "imported")
-    assert [card.id for card in found.cards] == ["add-one"] and found.note.endswith(
-        "(imported): 1 card(s) to check"
-    )
+    assert [card.id for card in found.cards] == ["add-one"]
+    assert "(imported): 1 card(s) to check; text edited" in found.note  # (its title)
 
 
 def test_a_rename_listing_the_old_id_in_renamed_from_passes_with_a_note(cli, repo):
@@ -1267,3 +1266,33 @@ def test_a_cloze_card_that_dropped_a_deletion_and_its_old_id_is_told_that_id(cli
     said = _forgotten_said(cli, repo)
     assert "poisson-moments (listed by poisson-cloze)" in said, said
     assert "add poisson-moments to the `renamed_from` of cards/numbers/poisson-cloze.yaml" in said
+
+
+def test_an_edit_of_a_published_cards_text_is_said_as_its_learners_will_see_it(cli, repo, cloze):
+    """An author who edits a published card's answer was told nothing of what its learners
+    see: the card flagged "edited since your last review" at their next review (a cloze card:
+    each deletion whose item shows the edit). What no learner sees flagged is not said: a
+    reflow, the explanation, a new deletion, a new card."""
+    bias = repo / "cards" / "basics" / "bias-concept.yaml"
+    edit(bias, "the bias shifts the threshold.", "the bias moves the threshold.")
+    edit(cloze, "{{c2::also λ::a parameter}}", "{{c2::also λ::the rate}}")  # c2's hint only
+    edit(cloze, "the\n  counts are", "the\n  {{c4::counts}} are")  # a new fact: no history
+    poisson = repo / "cards" / "numbers" / "poisson-concept.yaml"
+    poisson.write_text(poisson.read_text() + "explanation: Both are λ.\n")
+    found = changed_cards(load_content(repo))
+    assert found.edited == ("bias-concept", "poisson-cloze#c2")
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 0
+    assert (
+        '; text edited, each learner told so above the card at its next review ("edited '
+        'since your last review"; the history is kept): bias-concept, poisson-cloze#c2'
+    ) in said
+    # reflowed: the same words, as the learner sees them
+    git(repo, "checkout", "-q", "--", ".")
+    edit(
+        bias,
+        "Only boundaries through the origin; the",
+        "Only boundaries through the origin;\n  the",
+    )
+    assert changed_cards(load_content(repo)).edited == ()

@@ -57,6 +57,7 @@ class Changed:
     forgotten: tuple[Forgotten, ...] = ()  # old ids in `renamed_from` at the base, in none now
     reordered: tuple[Reordered, ...] = ()  # cards whose first id is listed after another now
     unfit: tuple[Unfit, ...] = ()  # entries naming a card at the base as it was never keyed
+    edited: tuple[str, ...] = ()  # study items whose text as shown changed: flagged to learners
 
 
 def changed_cards(content: Content, ref: str | None = None) -> Changed:
@@ -96,9 +97,15 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
     broken = tuple(sorted({p.path for p in content.problems if p.path.resolve() in paths}))
     histories = _histories(repo.resolve(), base, content, paths)
     renamed, carried, removed, renumbered, rekinded, gapped, moved, forgotten, reordered, unfit = (
-        histories
+        histories[:10]
     )
+    edited = histories[10]
     note = f"{described}: {len(chosen)} card(s) to check"
+    if edited:
+        note += (
+            '; text edited, each learner told so above the card at its next review ("edited '
+            f'since your last review"; the history is kept): {", ".join(edited)}'
+        )
     if carried:
         note += (
             "; card(s) renamed with `renamed_from`, their learners' histories carried over: "
@@ -122,6 +129,7 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         forgotten,
         reordered,
         unfit,
+        edited,
     )
 
 

@@ -108,6 +108,7 @@ def _histories(
     tuple[Forgotten, ...],
     tuple[Reordered, ...],
     tuple[Unfit, ...],
+    tuple[str, ...],
 ]:
     """The ids renamed without `renamed_from`, the ids renamed with it (a card lists the gone
     id), the ids removed (gone, with no new card like them), the cloze cards renumbered (a
@@ -115,7 +116,8 @@ def _histories(
     or from a cloze card since `base`, the new cloze cards whose numbers skip one, and the card
     texts moved to another id (`_moved`), the old ids forgotten (`forgotten_ids`) and the cards
     whose ids are listed out of order (`_reordered`), and the entries that carry nothing
-    (`changed_entries`). Only changed card files can have changed: their texts at `base` (one
+    (`changed_entries`), and the study items whose text a learner sees changed (`_edited`).
+    Only changed card files can have changed: their texts at `base` (one
     `git cat-file --batch`) and now are compared."""
     cards = content.root.resolve() / "cards"
     files = sorted(p for p in paths if p.suffix == ".yaml" and cards in p.parents)
@@ -162,7 +164,7 @@ def _histories(
         for pair in paired.values()
         if pair is not None
     )
-    renumbered, rekinded = [], []
+    renumbered, rekinded, edited = [], [], []
     # each card there at the base and now, under its id, or the id it was renamed to
     pairs = [(card_id, card_id) for card_id in sorted(was.keys() & now.keys())]
     pairs += [(r.old, r.new) for r in carried if r.new in now and r.old in then]
@@ -175,6 +177,8 @@ def _histories(
         cloze = Kind.CLOZE.value
         if kind_before and kind_now and (kind_before == cloze) != (kind_now == cloze):
             rekinded.append(Rekinded(card_id, now[card_id][0], kind_before, kind_now))
+        elif card is not None and before_card is not None:
+            edited += _edited(before_card, card)
         if card is None or card.kind != Kind.CLOZE or before is None or kind_before != cloze:
             continue
         moved, removed = _renumbering(before, card.prompt)
@@ -203,7 +207,22 @@ def _histories(
         forgotten,
         _reordered(then, content, set(was)),
         unfit,
+        tuple(sorted(edited)),
     )
+
+
+def _edited(before: Card, card: Card) -> list[str]:
+    """The study items of `card` (a card there at the base as `before`, of the same kind)
+    whose text as shown changed since: what each learner who studied one is told at its next
+    review ("edited since your last review", `Card.content_hash`); a reflow, an explanation or
+    a hint is none, and a cloze card's item shows its own deletion's hint only. An item new
+    since (a deletion's number that `before` lacks) has no history to flag."""
+    then = {item.cloze: item.content_hash for item in before.study_items()}
+    return [
+        item.id
+        for item in card.study_items()
+        if item.cloze in then and then[item.cloze] != item.content_hash
+    ]
 
 
 def _split_off(was: dict[str, Card | None], content: Content) -> dict[str, Renamed]:
