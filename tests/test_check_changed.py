@@ -1296,3 +1296,23 @@ def test_an_edit_of_a_published_cards_text_is_said_as_its_learners_will_see_it(c
         "Only boundaries through the origin;\n  the",
     )
     assert changed_cards(load_content(repo)).edited == ()
+
+
+def test_a_published_coding_cards_starter_or_checker_changed_is_said_as_learners_see_it(cli, repo):
+    """A coding card is flagged too where its starter (the reference's signature or
+    docstring, or `starter:`) or its checker's code changed: `check --changed` names which,
+    as the learner's flag does. A checker's message reworded, or a comment, flags nothing."""
+    arith = repo / "solutions" / "arith.py"
+    edit(arith, "for x in (-3, 0, 1, 41, 10**12):", "for x in (-3, 0, 1, 41, 10**12, 7):")
+    assert changed_cards(load_content(repo)).contract_edits == (("add-one", ("checker",)),)
+    edit(arith, '"""Return x + 1.', '"""Return x + 1, an int.')
+    found = changed_cards(load_content(repo))
+    assert found.contract_edits == (("add-one", ("starter", "checker")),)
+    said = " ".join(cli("--content", repo, "check", "--changed").stderr.split())
+    assert (
+        "; coding cards whose contract changed, each learner told so at its next review: "
+        "add-one (its starter and checker)"
+    ) in said
+    git(repo, "checkout", "-q", "--", ".")
+    edit(arith, "    for x in (-3", "    # the edges, then a large one\n    for x in (-3")
+    assert changed_cards(load_content(repo)).contract_edits == ()

@@ -27,6 +27,7 @@ from studycli.content.card import Card, Kind, shown_path
 from studycli.content.loader import Content
 from studycli.content.source import module_names
 
+from .changed_contracts import contract_edits
 from .changed_entries import Forgotten, Unfit
 from .changed_git import _base, _changed_paths, _git
 from .changed_histories import (
@@ -58,6 +59,8 @@ class Changed:
     reordered: tuple[Reordered, ...] = ()  # cards whose first id is listed after another now
     unfit: tuple[Unfit, ...] = ()  # entries naming a card at the base as it was never keyed
     edited: tuple[str, ...] = ()  # study items whose text as shown changed: flagged to learners
+    # coding cards whose starter or checker changed (`changed_contracts`): flagged to learners too
+    contract_edits: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def changed_cards(content: Content, ref: str | None = None) -> Changed:
@@ -100,11 +103,17 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         histories[:10]
     )
     edited = histories[10]
+    contracts = contract_edits(repo.resolve(), base, content, chosen)
     note = f"{described}: {len(chosen)} card(s) to check"
     if edited:
         note += (
             '; text edited, each learner told so above the card at its next review ("edited '
             f'since your last review"; the history is kept): {", ".join(edited)}'
+        )
+    if contracts:
+        note += (
+            "; coding cards whose contract changed, each learner told so at its next review: "
+            + ", ".join(f"{card_id} (its {' and '.join(parts)})" for card_id, parts in contracts)
         )
     if carried:
         note += (
@@ -130,6 +139,7 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         reordered,
         unfit,
         edited,
+        contracts,
     )
 
 
