@@ -411,6 +411,23 @@ def test_an_id_that_differs_from_its_file_name_names_both(content_copy):
     )
 
 
+def test_a_copied_card_whose_id_was_left_is_not_told_to_take_the_originals_file(content_copy):
+    """A new card made by copying another's file, its id left as it was: the advice "or
+    rename the file to <the id>.yaml" named the file of the card it was copied from, which
+    would overwrite it (or, in another deck, make a duplicate id)."""
+    basics = content_copy / "cards" / "basics"
+    for folder in (basics, content_copy / "cards" / "numbers"):  # (the same deck, another)
+        copy = folder / "add-two.yaml"
+        copy.write_text((basics / "add-one.yaml").read_text())
+        [problem] = load_content(content_copy).problems
+        assert problem.message == (
+            "id 'add-one' must equal the file name 'add-two', and cards/basics/add-one.yaml "
+            "is the card with that id (a copy's id left as it was?): give this card an id of "
+            "its own, its file's name 'add-two'"
+        )
+        copy.unlink()
+
+
 def test_a_link_to_nothing_in_the_cards_folder_is_no_traceback(tmp_path):
     """Emacs keeps a lock file `.#card.yaml` beside a card it edits, a link to nothing: every
     command that read the cards (`due`, `list`, `lint`) ended in a FileNotFoundError from

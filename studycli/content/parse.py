@@ -135,6 +135,12 @@ def _check_identity(data: dict, path: Path) -> list[str]:
             f"id {card_id!r} must equal the file name {path.stem!r}, which is no id (kebab-case, "
             f"at most {MAX_ID_LENGTH} characters): rename the file to {card_id}.yaml"
         )
+    elif card_id != path.stem and (other := _card_file(path, card_id)) is not None:
+        problems.append(
+            f"id {card_id!r} must equal the file name {path.stem!r}, and {other} is the card "
+            f"with that id (a copy's id left as it was?): give this card an id of its own, its "
+            f"file's name {path.stem!r}"
+        )
     elif card_id != path.stem:
         problems.append(
             f"id {card_id!r} must equal the file name {path.stem!r}: fix the id if it is the "
@@ -142,6 +148,16 @@ def _check_identity(data: dict, path: Path) -> list[str]:
             "rename a published card without listing its old id in `renamed_from`)"
         )
     return problems + _check_renamed_from(data, card_id)
+
+
+def _card_file(path: Path, card_id: str) -> str | None:
+    """The file of another deck's card (or this one's) named `card_id`, as `cards/DECK/ID.yaml`,
+    beside the card file `path` in its `cards/` folder; None where there is none."""
+    cards = path.parent.parent
+    if cards.name != "cards":
+        return None
+    found = sorted(cards.glob(f"*/{card_id}.yaml"))
+    return f"cards/{found[0].parent.name}/{found[0].name}" if found else None
 
 
 def _is_id(name: str) -> bool:
