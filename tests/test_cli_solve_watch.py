@@ -396,3 +396,52 @@ def test_q_after_a_typo_records_what_solve_without_watch_does(tmp_path, watching
     else:
         said = "not recorded: the attempt defines no function add_one; fix it and check it again"
         assert said in out and _recorded(tmp_path) == []
+
+
+def test_an_older_starter_deleted_during_the_watch_is_written_again_as_the_new_starter(
+    tmp_path, watching
+):
+    """The watch says of an older starter "delete PATH to get the new one"; deleted, the file
+    stayed gone ("waiting for add-one.py to be saved again"): the new starter came only from a
+    solve run after the watch. Now the watch writes it, and waits for a save."""
+    from studycli.content.source import card_starter
+
+    from .study_support import fixture_content
+
+    _attempt(tmp_path).parent.mkdir(parents=True)
+    _attempt(tmp_path).write_text(_older_starter())
+    child = watching()
+    child.expect("starter has changed since")
+    child.expect(STARTER)
+    _attempt(tmp_path).unlink()
+    _within(child, "wrote the card's starter", "the new starter")
+    content = fixture_content()
+    assert _attempt(tmp_path).read_text() == card_starter(
+        content.get("add-one"), content.solutions_dir
+    )
+    time.sleep(0.1)
+    _save(_attempt(tmp_path), CORRECT)
+    _within(child, "passed every case", "the pass")
+    child.expect(r"Enter: Good \(first try\)")  # the starters were no failed runs
+    child.send("\r")
+    child.expect(pexpect.EOF)
+    out = _output(child)
+    assert "checking" in out and "not implemented yet" not in out and "Traceback" not in out
+    assert _recorded(tmp_path) == [(3, "check")]
+
+
+def test_an_attempt_deleted_during_the_watch_is_not_replaced_by_the_starter(tmp_path, watching):
+    """Only a starter deleted is written again: the learner's own attempt deleted (an editor
+    or sync tool that deletes, then writes) is waited for, as before."""
+    child = watching()
+    child.expect(STARTER)
+    time.sleep(0.1)
+    _save(_attempt(tmp_path), WRONG)
+    child.expect("expected")
+    _attempt(tmp_path).unlink()
+    _within(child, "waiting for add-one.py to be saved again", "the wait for the file")
+    time.sleep(1.0)  # (well past the moment a deleted starter is written again)
+    assert not _attempt(tmp_path).exists()
+    child.send("q")
+    _within(child, pexpect.EOF, "exit after q")
+    assert "wrote the card's starter" not in _output(child)

@@ -31,7 +31,9 @@ def watch(
     failed runs before it: checks of the learner's code. The file as a starter (the untouched
     one, when the watch starts or saved back) is no attempt of theirs, and is not checked, as
     `review`'s `s` checks none: the watch says so and waits for a save (it showed the
-    starter's "not implemented yet" failure first thing).
+    starter's "not implemented yet" failure first thing). The attempt file deleted while it is
+    a starter (as the watch advises of an older one) gets the card's starter as it is now once
+    it has stayed gone for SETTLE seconds; an attempt of the learner's deleted is waited for.
 
     Each check runs in a thread while the keys and the file are still read: `q` stops it at
     once, and so does a save (which then checks the new file), even one first seen once the
@@ -52,12 +54,15 @@ def watch(
     import tempfile
 
     from studycli.check import solve, starters
+    from studycli.check.attempt_files import attempt_path
 
     hints = Hints(card)
     failed = 0
     last: _Run | None = None  # the last check that finished
     recall_failed = False  # a check of the learner's answer failed (not a typo's: `_typo`)
     settling: float | None = None  # when a save that does not compile was seen (unchecked)
+    at_starter = False  # the file as taken is a starter (`_still_a_starter`), not checked
+    gone: float | None = None  # when that starter was deleted (`_starter_again`)
     taken: bytes | None = None  # the digest of the file as the watch last acted on it
     own: tuple[int, int] | None = None  # the file as the last check that wrote it left it
     said_own = False
@@ -78,7 +83,7 @@ def watch(
         run: _Run | None = None
         try:  # (the first check started in it: a Ctrl-C as it starts ends the watch as q does)
             taken = _digest(path)  # (before it is judged: a save meanwhile is seen next)
-            if not _still_a_starter(console, card, content, path):
+            if not (at_starter := _still_a_starter(console, card, content, path)):
                 run = start()
                 taken = run.digest
             while True:
@@ -129,7 +134,9 @@ def watch(
                     # does not compile, saved again as it was, is still checked once settled
                     seen = stamp
                 elif changed:
-                    seen, settling, taken = stamp, None, now
+                    if stamp is None and at_starter and path == attempt_path(card.id):
+                        gone = time.monotonic()  # written again once it stays gone (SETTLE)
+                    seen, settling, taken, at_starter = stamp, None, now, False
                     if run is not None:
                         run.stop(console, "the file changed")
                         # a stopped check is no attempt: kept, a save that starts none (emptied,
@@ -145,9 +152,15 @@ def watch(
                         )
                     elif not solve.compiles(path):  # half written, or the learner's mistake:
                         settling = time.monotonic()  # checked once it stays so (SETTLE)
-                    elif not _still_a_starter(console, card, content, path):
+                    elif not (at_starter := _still_a_starter(console, card, content, path)):
                         run = start()
                         taken = run.digest
+                    if stamp is not None:
+                        gone = None
+                elif gone is not None and time.monotonic() - gone >= SETTLE:
+                    gone, at_starter = None, True
+                    _starter_again(console, card, content, path)
+                    seen, taken = _stamp(path), _digest(path)
                 elif settling is not None and time.monotonic() - settling >= SETTLE:
                     settling = None  # left as it is: the learner's own syntax error
                     run = start()
@@ -190,6 +203,19 @@ def _still_a_starter(console: Console, card: Card, content: Content, path: Path)
     print_prose(console, said, style="yellow", markup=False)
     console.print(Text(f"waiting for {path.name} to be saved", style="dim"))
     return True
+
+
+def _starter_again(console: Console, card: Card, content: Content, path: Path) -> None:
+    """Write the card's starter as it is now to the attempt file, deleted while it was a
+    starter (`changed_starter` says to delete an older one to get the new one: the watch only
+    waited for a save, and the new starter came from the next `solve` run), and say so."""
+    from studycli.check import solve
+
+    from .app import print_prose  # (piped, one line; on a terminal the path kept whole)
+
+    solve.ensure_attempt(card, content, path)
+    said = f"wrote the card's starter to {path}: write your answer in it, and save"
+    print_prose(console, said, style="yellow", markup=False)
 
 
 def _typo(run: _Run) -> str:
