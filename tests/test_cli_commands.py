@@ -375,6 +375,22 @@ def test_filters_no_card_has_together_are_refused(cli, command):
     assert as_json.exit_code == 1 and "no cards match" in json.loads(as_json.stdout)["error"]
 
 
+def test_export_anki_says_of_filters_no_card_has_together_what_list_does(cli, tmp_path):
+    """`export-anki --deck basics --topic poisson` said "no cards to export: loosen --deck,
+    --topic, --kind or --tag", its own wording, where `list`, `stats`, `review` and `cram` say
+    "no cards match those filters"."""
+    out = tmp_path / "x.apkg"
+    said = {}
+    for command in (["list"], ["export-anki", str(out)]):
+        result = cli(
+            "--content", FIXTURE_CONTENT, *command, "--deck", "basics", "--topic", "poisson"
+        )
+        assert result.exit_code == 1, result.output
+        said[command[0]] = " ".join(result.stderr.split())
+    assert said["export-anki"] == said["list"], said
+    assert not out.exists()
+
+
 def test_a_filter_over_a_content_folder_with_no_card_says_it_holds_none(cli, tmp_path):
     """`list --deck x` over a folder with no card said "no card has deck 'x'; decks: ",
     naming none: the folder's emptiness, the reason, went unsaid."""

@@ -836,7 +836,7 @@ def test_cli_errors_are_one_line_on_stderr(cli, tmp_path):
         "--content", FIXTURE_CONTENT, "export-anki", tmp_path / "x.apkg", "--deck", "numbers",
         "--kind", "coding",
     )  # fmt: skip
-    assert nothing.exit_code == 1 and "no cards to export" in nothing.stderr
+    assert nothing.exit_code == 1 and "no cards match those filters" in nothing.stderr
     assert not (tmp_path / "x.apkg").exists()
     wrong = cli("--content", FIXTURE_CONTENT, "export-anki", tmp_path / "x.zip")
     assert wrong.exit_code == 1 and "must end in .apkg" in wrong.stderr

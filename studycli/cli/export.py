@@ -44,8 +44,8 @@ def export_anki(
     # question, in your own words."
     selected = content.select(deck=deck, topic=topic, kind=kind, tag=tag)
     cards = without_drafts(selected)
-    if not cards and all(f is None for f in (deck, topic, kind, tag)):  # (else the filters are
-        # why, as the export says: it said to loosen filters that were not given)
+    if not cards:  # said as `list`, `stats` and `review` say it (filters that match nothing
+        # together, drafts only, or no card in the folder), exit 1
         raise StudyError(none_selected(content, drafts=bool(selected)))
     out = user_path(out)
     shipped = content.root / "cards" / SHIPPED
