@@ -1316,3 +1316,48 @@ def test_a_published_coding_cards_starter_or_checker_changed_is_said_as_learners
     git(repo, "checkout", "-q", "--", ".")
     edit(arith, "    for x in (-3", "    # the edges, then a large one\n    for x in (-3")
     assert changed_cards(load_content(repo)).contract_edits == ()
+
+
+RATES = """id: rate-cloze
+kind: cloze
+topic: poisson
+title: Poisson rates
+prompt: A Poisson count's mean is its {{c1::rate}}; its variance is {{c2::that rate again}}.
+"""
+
+
+@pytest.mark.parametrize(
+    ("unrelated", "suggested"),
+    [
+        ("When is a Poisson model accurate?", "rate-mean"),  # "rate" inside a word: not it
+        ("What does a Poisson rate count?", "rate-lead"),  # "rate" as a word: it
+    ],
+)
+def test_a_split_deletion_is_suggested_to_the_card_that_holds_its_text_as_words(
+    cli, repo, unrelated, suggested
+):
+    """c1 ("rate") of a split cloze card put into a card of its own without an entry: the
+    check told the author to list it in the first new card whose text held "rate" anywhere,
+    "accurate" too (a deletion's text matched as a substring). Its text must stand as words."""
+    git(repo, "checkout", "-q", "main")
+    cloze = repo / "cards" / "numbers" / "rate-cloze.yaml"
+    cloze.write_text(RATES, encoding="utf-8")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "a cloze card")
+    git(repo, "checkout", "-q", "-b", "split")
+    cloze.unlink()
+    folder = repo / "cards" / "numbers"
+    cards = {
+        "rate-variance": "kind: cloze\nrenamed_from: ['rate-cloze#c2 -> c1']\n"
+        "prompt: A Poisson count's variance is {{c1::that rate again}}.\n",
+        "rate-mean": "kind: concept\nprompt: What is a Poisson count's mean?\nanswer: Its rate.\n",
+        "rate-lead": f"kind: concept\nprompt: {unrelated}\nanswer: Events in a unit of time.\n",
+    }
+    for card_id, text in cards.items():
+        (folder / f"{card_id}.yaml").write_text(
+            f"id: {card_id}\ntopic: poisson\ntitle: {card_id}\n{text}", encoding="utf-8"
+        )
+    result = cli("--content", repo, "check", "--changed")
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 1, result.output
+    assert f"add `renamed_from: [rate-cloze#c1]` to cards/numbers/{suggested}.yaml" in said, said

@@ -283,11 +283,23 @@ def _entry_for(item: str, texts: set[str], cards: list[Card]) -> tuple[str, Path
             numbers = [k for k, facts in sorted(_facts(card.prompt).items()) if facts & texts]
             if numbers:
                 return f"{item} -> c{numbers[0]}", card.path
-        elif any(t.casefold() in " ".join(f"{card.prompt} {card.answer}".split()).casefold()
-                 for t in texts):  # fmt: skip
+        elif any(_holds_words(f"{card.prompt} {card.answer}", t) for t in texts):
             return item, card.path
     last = cards[-1]
     return (f"{item} -> cN" if last.kind == Kind.CLOZE else item), last.path
+
+
+def _holds_words(text: str, words: str) -> bool:
+    """Whether `words` (a deletion's text) stand in `text` as words of their own, case and
+    spacing aside: matched as a substring, a short deletion ("rate", "x") was found inside
+    unrelated words ("accurate", "max"), and its entry suggested for the wrong card. (An end
+    of `words` that is no word character, as in "(x)" or "-1", needs no boundary there.)"""
+    text, words = " ".join(text.split()).casefold(), " ".join(words.split()).casefold()
+    if not words:
+        return False
+    before = r"(?<!\w)" if re.match(r"\w", words[0]) else ""
+    after = r"(?!\w)" if re.match(r"\w", words[-1]) else ""
+    return re.search(before + re.escape(words) + after, text) is not None
 
 
 def _reordered(
