@@ -533,6 +533,46 @@ def test_an_import_in_a_function_the_top_level_calls_is_a_top_level_import(conte
     ]
 
 
+def test_a_function_a_default_value_or_a_decorator_calls_is_run_by_the_import(content_copy):
+    """A default argument value and a decorator are evaluated as the module is imported:
+    `def f(table=_table())` and `@_register` ran `_table`'s and `_register`'s imports in every
+    check's worker, and lint passed them (a function's body was skipped whole, its defaults
+    and decorators with it). A function's body is still its own."""
+    found = module_problems(
+        content_copy,
+        "def _table():\n    import scipy.special\n    return {}\n"
+        "def _register(function):\n    import pandas\n    return function\n"
+        "def _later():\n    import yaml\n"
+        "@_register\ndef f(x, table=_table()):\n    _later()\n    return x\n"
+        "class Holder:\n    def g(self, y=_table()):\n        return y\n",
+    )
+    assert found == [
+        (2, "imports 'scipy.special' (the top level calls _table() at line 10)"),
+        (5, "imports 'pandas' (the top level calls _register() at line 9)"),
+    ]
+
+
+def test_an_import_module_call_with_a_constant_name_is_an_import(content_copy):
+    """`importlib.import_module("scipy")` and `__import__("pandas")` at the top level import
+    as `import scipy` does, and passed lint. A name that is not a constant is not known; an
+    allowed module, and a call in a function the import does not call, pass."""
+    found = module_problems(
+        content_copy,
+        "import importlib\nfrom importlib import import_module\n"
+        "SPECIAL = importlib.import_module('scipy.special')\n"
+        "PANDAS = __import__('pandas')\n"
+        "YAML = import_module('yaml')\n"
+        "JSON = importlib.import_module('json')\n"
+        "NAME = 'sklearn'\nSOME = importlib.import_module(NAME)\n"
+        "def _optional():\n    return importlib.import_module('matplotlib')\n",
+    )
+    assert found == [
+        (3, "imports 'scipy.special'"),
+        (4, "imports 'pandas'"),
+        (5, "imports 'yaml'"),
+    ]
+
+
 def test_the_branch_of_an_if_the_import_takes_is_what_it_runs(content_copy):
     """An `if` was skipped wherever its test mentioned "__main__", and only a test written
     `TYPE_CHECKING` was taken as false: `if __name__ != "__main__":`, whose body the import

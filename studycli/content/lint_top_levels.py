@@ -23,8 +23,9 @@ def lint_top_levels(content: Content) -> list[CardProblem]:
     """A solution module imports, at its top level, only the standard library, numpy, torch
     and studycli.assertions: what every install has (a missing package would otherwise show
     only when `check` imports it). An optional one is imported inside the function that
-    needs it; a `try:` or `if` block at the top level imports as the top level does
-    (`_imports_run`). Its top level prints nothing (see `_prints`), and it holds no `assert`
+    needs it; a `try:` or `if` block at the top level imports as the top level does, and so
+    do a function's default values and decorators, and importlib.import_module("x") or
+    __import__("x") (`_imports_run`). Its top level prints nothing (see `_prints`), and it holds no `assert`
     statement (dropped under -O: a checker's would pass every answer)."""
     names = {
         name for card in content.cards.values() if card.runnable for name in module_names(card)
@@ -93,8 +94,8 @@ def _prints(tree: ast.Module) -> list[tuple[int, str]]:
     return sorted(found.items())
 
 
-def _imports_on_import(tree: ast.Module) -> list[tuple[ast.Import | ast.ImportFrom, str]]:
-    """The import statements a module's import runs (`_imports_run`), each with the call of
+def _imports_on_import(tree: ast.Module) -> list[tuple[Importing, str]]:
+    """The imports a module's import runs (`_imports_run`), each with the call of
     the module's own function that runs it ("" for the top level's own): `ERF = _erf()` at the
     top level runs the `import scipy.special` in `_erf` as the module is imported."""
     found = [(node, "") for node in _imports_run(tree.body)]
@@ -114,7 +115,7 @@ def _called_on_import(tree: ast.Module) -> list[tuple[ast.FunctionDef | ast.Asyn
     called: dict[str, str] = {}
     todo: list[tuple[ast.AST, str]] = [(node, "") for node in _run_by_import(tree.body)]
     while todo:
-        node, via = todo.pop()
+        node, via = todo.pop(0)  # (in order: a function is said by its first call)
         for inner in ast.walk(node):
             if not isinstance(inner, ast.Call):
                 continue
@@ -125,15 +126,16 @@ def _called_on_import(tree: ast.Module) -> list[tuple[ast.FunctionDef | ast.Asyn
     return [(functions[name], via) for name, via in called.items()]
 
 
-def _run_by_import(body: list[ast.stmt]) -> list[ast.stmt]:
+def _run_by_import(body: list[ast.stmt]) -> list[ast.AST]:
     """The statements of `body` that importing the module runs (a class body's included; of
-    an `if` whose test `_on_import` knows, the branch it takes)."""
-    run = []
+    an `if` whose test `_on_import` knows, the branch it takes), and of a function's or a
+    class's definition what it evaluates (`_on_definition`)."""
+    run: list[ast.AST] = []
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        if isinstance(node, ast.ClassDef):
-            run += _run_by_import(node.body)
+            run += _on_definition(node)
+        elif isinstance(node, ast.ClassDef):
+            run += _on_definition(node) + _run_by_import(node.body)
         elif isinstance(node, ast.If) and (taken := _on_import(node.test)) is not None:
             run += _run_by_import(node.body if taken else node.orelse)
         else:
@@ -141,19 +143,60 @@ def _run_by_import(body: list[ast.stmt]) -> list[ast.stmt]:
     return run
 
 
-def _imports_run(nodes: Iterable[ast.AST]) -> Iterator[ast.Import | ast.ImportFrom]:
-    """The import statements among `nodes` that importing the module runs: those of its top
-    level, and those inside what it runs there, a `try:`, `if`, `with` or `for` block's (a
-    `try: import scipy` as much as a plain one) or a class's body; not a function's, nor
-    one under `if TYPE_CHECKING:` or `if __name__ == "__main__":` (their `else:`'s are: of
-    an `if` whose test `_on_import` knows, the branch it takes)."""
+Importing = ast.Import | ast.ImportFrom | ast.Call  # (a call of `_import_call`'s)
+
+
+def _imports_run(nodes: Iterable[ast.AST]) -> Iterator[Importing]:
+    """The imports among `nodes` that importing the module runs: import statements, and calls
+    of importlib.import_module or __import__ with a constant name (`_import_call`), of its
+    top level and inside what it runs there, a `try:`, `if`, `with` or `for` block's (a
+    `try: import scipy` as much as a plain one), a class's body, or what a function's
+    definition evaluates (`_on_definition`); not a function's body, nor one under
+    `if TYPE_CHECKING:` or `if __name__ == "__main__":` (their `else:`'s are: of an `if`
+    whose test `_on_import` knows, the branch it takes)."""
     for node in nodes:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) or (
+            isinstance(node, ast.Call) and _import_call(node) is not None
+        ):
             yield node
         elif isinstance(node, ast.If) and (taken := _on_import(node.test)) is not None:
             yield from _imports_run(node.body if taken else node.orelse)
-        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield from _imports_run(_on_definition(node))
+        elif not isinstance(node, ast.Lambda):
             yield from _imports_run(ast.iter_child_nodes(node))
+
+
+def _on_definition(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> list[ast.AST]:
+    """What a `def` or `class` statement evaluates as it runs (the import runs it at the top
+    level): its decorators, a function's default values, a class's bases and keywords. A
+    decorator that is a bare name (`@_register`) is called with what it decorates: it is
+    given as that call, so that the module's own function it names is followed as one
+    called. (Annotations are left out: most modules postpone them.)"""
+    evaluated: list[ast.AST] = [
+        decorator
+        if isinstance(decorator, ast.Call)
+        else ast.copy_location(ast.Call(func=decorator, args=[], keywords=[]), decorator)
+        for decorator in node.decorator_list
+    ]
+    if isinstance(node, ast.ClassDef):
+        return evaluated + node.bases + [keyword.value for keyword in node.keywords]
+    arguments = node.args
+    return evaluated + arguments.defaults + [d for d in arguments.kw_defaults if d is not None]
+
+
+IMPORT_CALLS = ("importlib.import_module", "import_module", "__import__", "builtins.__import__")
+
+
+def _import_call(node: ast.AST) -> str | None:
+    """The module a call of importlib.import_module or __import__ (`IMPORT_CALLS`) imports,
+    where its name is a constant string; None for any other node."""
+    if not isinstance(node, ast.Call) or ast.unparse(node.func) not in IMPORT_CALLS:
+        return None
+    first = node.args[0] if node.args else None
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return first.value
+    return None
 
 
 def _on_import(test: ast.expr) -> bool | None:
@@ -178,11 +221,13 @@ def _on_import(test: ast.expr) -> bool | None:
 _NAME_AND_MAIN = {"__name__", "'__main__'"}  # (as ast.unparse writes either quote)
 
 
-def _imported(node: ast.Import | ast.ImportFrom) -> list[str]:
-    """The modules an import statement imports, as lint names them. A name a `from` imports
+def _imported(node: Importing) -> list[str]:
+    """The modules an import imports, as lint names them. A name a `from` imports
     may be a submodule of its package: `from studycli import assertions` imports
     studycli.assertions (refused as 'studycli' where studycli.assertions is allowed); the
     package is named where every name it imports is refused (`from scipy import special`)."""
+    if isinstance(node, ast.Call):
+        return [module] if (module := _import_call(node)) is not None else []
     if isinstance(node, ast.Import):
         return [alias.name for alias in node.names]
     if node.level or node.module is None:
