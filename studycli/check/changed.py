@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studycli.content.card import Card, Kind, shown_path
+from studycli.content.cloze import split_study_id, study_id
 from studycli.content.loader import Content
 from studycli.content.source import module_names
 
@@ -122,7 +123,7 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         )
     if removed:
         note += f"; card(s) removed: {', '.join(removed)}"
-    if dropped := [f"{r.card_id}#c{n}" for r in renumbered if not r.moved for n in r.removed]:
+    if dropped := [study_id(r.card_id, n) for r in renumbered if not r.moved for n in r.removed]:
         note += f"; cloze deletions removed: {', '.join(dropped)}"
     return Changed(
         chosen,
@@ -288,7 +289,8 @@ def _forgotten_problem(forgotten: tuple[Forgotten, ...], shown: Callable[[Path],
     told = ", ".join(f"{f.old} (listed by {f.was})" for f in forgotten)
     add = "; ".join(_entry_to_add(f, shown) for f in forgotten)
     anki, ordered = "", ""
-    if any(f.entry == f.old and "#" not in f.old for f in forgotten):  # (a card's own id)
+    # (an old id of a whole card, not of one item)
+    if any(f.entry == f.old and split_study_id(f.old)[1] is None for f in forgotten):
         anki = "; an Anki export keys the note by the oldest id, so Anki adds another note"
         ordered = " (every id the card had, oldest first)"
     return (
@@ -304,8 +306,8 @@ def _entry_to_add(forgotten: Forgotten, shown: Callable[[Path], Path]) -> str:
     that holds its item now; or, for a deletion come back to its own card under another
     number (which no entry may name: a deletion keeps its number), that number given back."""
     old, entry, file = forgotten.old, forgotten.entry, shown(forgotten.path)
-    card_id, _, number = old.partition("#c")
-    if number and card_id == forgotten.card_id:
+    card_id, number = split_study_id(old)
+    if number is not None and card_id == forgotten.card_id:
         now = entry.rpartition(" -> c")[2]
         return (
             f"give {old}'s fact its own number back in {file} ({{{{c{number}::...}}}}, not "

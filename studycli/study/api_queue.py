@@ -9,6 +9,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
+from studycli.content.cloze import split_study_id
 from studycli.records import Record
 
 from .api_base import StudyBase
@@ -204,7 +205,7 @@ class QueueMixin(StudyBase):
             ids = {item.id for item in every}
             keys = self.store.suspended()
             holding = held(ids, keys)
-            for card_id in sorted({item_id.partition("#")[0] for item_id in holding}):
+            for card_id in sorted({split_study_id(item_id)[0] for item_id in holding}):
                 for key in left_behind(card_id, ids, keys):
                     self.store.set_suspended(key, False)
             for item_id in sorted(holding):

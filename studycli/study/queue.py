@@ -22,6 +22,7 @@ from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
+from studycli.content.cloze import numbers, split_study_id, study_id
 from studycli.records import Record
 
 from .review_records import REVIEW_STATE, ReviewCap, Schedule
@@ -257,9 +258,9 @@ def _given_by_deck(introduced: AbstractSet[str], by_id: dict[str, ItemT]) -> dic
 
 def family_of(item_id: str) -> str | None:
     """The card a cloze item belongs to (`card#c2` -> `card`); None for a card that is its
-    own only item. (Not `cloze.split_study_id`: `due` imports no card module.)"""
-    cut = item_id.find("#")
-    return item_id[:cut] if cut > 0 else None
+    own only item."""
+    card_id, number = split_study_id(item_id)
+    return card_id if number is not None else None
 
 
 def _shown_today(item_id: str, taken: set[str]) -> bool:
@@ -397,8 +398,6 @@ def _requires(
     only those few find out which item stands for them (a pass over every item's requires
     just for them cost a review's first card 0.8 M instructions).
     """
-    from studycli.content.cloze import numbers, split_study_id
-
     waiting: dict[str, set[str]] = {}
     unlocks: dict[str, list[str]] = {}
 
@@ -431,14 +430,14 @@ def _requires(
                 first_of[family] = min(numbers(getattr(item, "prompt", "")), default=1)
     elif needed and studied is not None and seen is not None:
         for item_id in (*by_id, *studied):
-            if item_id.partition("#")[0] in needed:
-                family, number = split_study_id(item_id)
+            family, number = split_study_id(item_id)
+            if family in needed:
                 if item_id in studied:
                     seen.add(family)
                 if number is not None and number < first_of.get(family, number + 1):
                     first_of[family] = number
     for card_id, need in outside:
-        first = f"{need}#c{first_of.get(need, 1)}"
+        first = study_id(need, first_of.get(need, 1))
         if first in by_id:  # a cloze card's: its first deletion, while it is new
             if first != card_id:
                 wait(card_id, first)

@@ -29,6 +29,7 @@ from fsrs import Card as FsrsCard
 from fsrs import State
 
 from studycli.content.card import Card
+from studycli.content.cloze import split_study_id
 from studycli.errors import StoreError
 
 from . import scheduler as sched
@@ -363,7 +364,7 @@ def _topics(
             TopicStats(
                 topic=topic,
                 # (it counted the items as cards: 16 for a topic `topics` says has 11)
-                cards=len({item.id.partition("#")[0] for item in members}),
+                cards=len({split_study_id(item.id)[0] for item in members}),
                 items=len(members),
                 studied=len(recalls),
                 retention=Retention(passed, total - passed),

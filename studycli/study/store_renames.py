@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
+from studycli.content.cloze import SEPARATOR, split_study_id
+
 from .review_records import ReviewMethod
 from .store_connection import StoreConnection
 from .store_sql import _STATE_COLUMNS, CRAM_KIND, NOT_CRAM, _unbury
@@ -54,10 +56,10 @@ def moved_from(old_id: str, new_id: str) -> str:
     """Where the history of the study item `new_id` was moved from, `old_id`, said with why:
     its card renamed (the same deletion number, or none), else one item moved by itself (a
     cloze deletion split off into a card, or a plain card's history onto a deletion)."""
-    old_number, new_number = (item.partition("#c")[2] for item in (old_id, new_id))
+    old_number, new_number = (split_study_id(item)[1] for item in (old_id, new_id))
     if old_number == new_number:
         return f"{old_id}, the id its card had before (it was renamed: `renamed_from`)"
-    if old_number:
+    if old_number is not None:
         return f"{old_id}, a deletion split off into it (`renamed_from`)"
     return f"{old_id}, a card whose history this deletion took over (`renamed_from`)"
 
@@ -70,10 +72,12 @@ class RenamesMixin(StoreConnection):
         burial of: the card's own id and its cloze deletions' (`card_id#c2`). A few lookups
         in the tables' indexes, none where it holds nothing of the card."""
         items = "card_id = :id OR (card_id >= :first AND card_id < :past)"
+        first = f"{card_id}{SEPARATOR}"  # (`past`: the first string after every id so begun)
+        past = first[:-1] + chr(ord(first[-1]) + 1)
         tables = ["cards", "reviews", *(["buried"] if self._has_table("buried") else [])]
         found = self.conn.execute(
             " UNION ".join(f"SELECT card_id FROM {table} WHERE {items}" for table in tables),
-            {"id": card_id, "first": f"{card_id}#c", "past": f"{card_id}#d"},
+            {"id": card_id, "first": first, "past": past},
         )
         return {item for (item,) in found}
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
+from studycli.content.cloze import split_study_id
+
 
 def held(item_ids: Collection[str], suspended: Iterable[str]) -> set[str]:
     """The ids among `item_ids` whose card is suspended under an id it no longer has: its own
@@ -29,15 +31,15 @@ def held(item_ids: Collection[str], suspended: Iterable[str]) -> set[str]:
     for key in suspended:
         if key in item_ids:
             continue  # suspended under its own id: the store holds it already
-        card, _, number = key.partition("#")
-        if not number:
+        card, number = split_study_id(key)
+        if number is None:
             whole.add(key)
         elif card in item_ids:
             found.add(card)
     if whole:
         for item_id in item_ids:
-            cut = item_id.find("#")
-            if cut > 0 and item_id[:cut] in whole:
+            card, number = split_study_id(item_id)
+            if number is not None and card in whole:
                 found.add(item_id)
     return found
 
@@ -46,7 +48,7 @@ def left_behind(card_id: str, item_ids: Collection[str], suspended: Iterable[str
     """The ids `suspended` holds of the card `card_id` that none of its items (`item_ids`) has
     now: those its other kind had."""
     return sorted(
-        key for key in suspended if key not in item_ids and key.partition("#")[0] == card_id
+        key for key in suspended if key not in item_ids and split_study_id(key)[0] == card_id
     )
 
 
@@ -58,12 +60,12 @@ def gone(item_ids: Collection[str], suspended: Iterable[str]) -> set[str]:
         item_ids: the study items' ids.
         suspended: the ids the store holds suspended (`Store.suspended`).
     """
-    clozes = {item_id[:cut] for item_id in item_ids if (cut := item_id.find("#")) > 0}
+    clozes = {card for card, number in map(split_study_id, item_ids) if number is not None}
     found: set[str] = set()
     for key in suspended:
         if key in item_ids:
             continue
-        card, _, number = key.partition("#")
-        if not (card in item_ids if number else key in clozes):
+        card, number = split_study_id(key)
+        if not (card in item_ids if number is not None else key in clozes):
             found.add(key)
     return found
