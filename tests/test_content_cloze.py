@@ -162,3 +162,29 @@ def test_other_kinds_are_one_study_item_and_keep_an_explanation():
     )
     assert problems == [] and card is not None
     assert card.study_items() == [card] and card.explanation.startswith("Without it")
+
+
+@pytest.mark.parametrize("item_id", ["imported#c²", "imported#c٣", "imported#c"])
+def test_an_id_whose_number_is_no_ascii_digits_is_no_deletions(item_id):
+    """A review log imported may key a review by any text: `x#c²` raised ValueError (str.isdigit
+    takes '²' for a digit, int does not), now that the queue, suspensions and stats take store
+    ids apart with split_study_id. A deletion's number is as study_id writes it, ASCII digits."""
+    assert cloze.split_study_id(item_id) == (item_id, None)
+    assert cloze.split_study_id(cloze.study_id("imported", 3)) == ("imported", 3)
+
+
+def test_due_and_stats_after_a_log_that_keys_a_review_by_such_an_id(cli, tmp_path):
+    """`import-reviews` of a log whose card_id is `bias-concept#c²` (kept: not in the content),
+    then `due`: a ValueError traceback."""
+    from .conftest import FIXTURE_CONTENT
+
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "card_id,review_rating,review_time\nbias-concept#c²,3,2026-12-01T10:00:00+00:00\n",
+        encoding="utf-8",
+    )
+    imported = cli("--content", FIXTURE_CONTENT, "import-reviews", log)
+    assert imported.exit_code == 0, imported.output
+    for command in ("due", "stats"):
+        result = cli("--content", FIXTURE_CONTENT, command)
+        assert result.exit_code == 0 and result.exception is None, (command, result.output)

@@ -204,6 +204,10 @@ def study_id(card_id: str, number: int) -> str:
 
 
 def split_study_id(study_id: str) -> tuple[str, int | None]:
-    """`softmax-formula#c2` -> ("softmax-formula", 2); a plain card id -> (id, None)."""
+    """`softmax-formula#c2` -> ("softmax-formula", 2); a plain card id -> (id, None), as is an
+    id whose number is not ASCII digits as `study_id` writes them (an imported log's `x#c²`:
+    str.isdigit takes '²' for a digit, and int raised ValueError)."""
     card_id, sep, number = study_id.partition(SEPARATOR)
-    return (card_id, int(number)) if sep and number.isdigit() else (study_id, None)
+    if sep and number.isascii() and number.isdigit():
+        return card_id, int(number)
+    return study_id, None
