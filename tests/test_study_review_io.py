@@ -30,7 +30,7 @@ from studycli.study import (
 )
 from studycli.study import rating as core
 from studycli.study.api import Study, study_items
-from studycli.study.labels import is_edited
+from studycli.study.labels import edits
 from studycli.study.review_log_csv import read_reviews
 from studycli.study.review_log_rows import LONGEST_CARD_ID
 from studycli.study.review_log_write import write_reviews
@@ -2098,7 +2098,7 @@ def test_an_imported_review_records_the_hash_the_file_gives_and_the_current_one_
             "add-one": fixture_content().get("add-one").content_hash,
         }
         assert study.state("bias-concept").content_hash == "0123abcd0123abcd"
-        assert is_edited(card, study.state("bias-concept"))
+        assert edits(card, study.state("bias-concept")) == ("text",)
 
 
 def test_a_plain_export_is_py_fsrs_four_columns_and_the_ratings_that_stand(

@@ -182,10 +182,10 @@ def test_counts_are_plural_but_for_one_and_grouped_by_thousands():
 def test_a_card_is_edited_since_its_review_only_when_reviewed_and_its_text_changed():
     card = fixture_content().get("add-one")
     changed = CardState(card_id=card.id, content_hash="other", reps=1)
-    assert labels.is_edited(card, changed)
-    assert not labels.is_edited(card, changed._replace(content_hash=card.content_hash))
-    assert not labels.is_edited(card, changed._replace(reps=0))
-    assert not labels.is_edited(card, None)
+    assert labels.edits(card, changed) == ("text",)
+    assert labels.edits(card, changed._replace(content_hash=card.content_hash)) == ()
+    assert labels.edits(card, changed._replace(reps=0)) == ()
+    assert labels.edits(card, None) == ()
 
 
 def test_times_in_other_zones_are_converted_to_utc(tmp_path):

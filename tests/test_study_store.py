@@ -278,10 +278,10 @@ def test_a_rating_keeps_the_text_the_card_had_so_only_a_later_edit_flags_it(tmp_
     with open_store(tmp_path) as store:
         core.rate(store, card, 3, NOW, NO_FUZZ)
         first = store.state(card.id)
-        assert not labels.is_edited(card, first) and labels.is_edited(edited, first)
+        assert labels.edits(card, first) == () and labels.edits(edited, first) == ("text",)
         core.rate(store, edited, 3, NOW + timedelta(days=1), NO_FUZZ)
         second = store.state(card.id)
-        assert not labels.is_edited(edited, second)
+        assert labels.edits(edited, second) == ()
         assert core.rebuild(store)[card.id].content_hash == edited.content_hash
 
 

@@ -64,11 +64,6 @@ def is_leech(state: CardState | None) -> bool:
     return state is not None and state.lapses >= LEECH_LAPSES
 
 
-def is_edited(card: Card, state: CardState | None) -> bool:
-    """The card's text changed since its last review (its history is kept, it is flagged)."""
-    return "text" in edits(card, state)
-
-
 def edits(
     card: Card, state: CardState | None, contract: Callable[[], str | None] | None = None
 ) -> tuple[str, ...]:
