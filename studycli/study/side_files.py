@@ -1,8 +1,9 @@
 """The review database's file and the -wal and -shm files SQLite keeps beside it (`_files_of`;
 a link to the database is named with the file it points to, `_named`): refusing to make a
-database where only they are left (`refuse_orphaned_side_files`), removing those a read-only
-connection leaves behind (`remove_side_files_of_reading`), and the commands that move a
-database aside with them (`aside_commands`).
+database where only they are left (`refuse_orphaned_side_files`), whether they are there
+(`side_files_there`), removing those a read-only connection leaves behind
+(`remove_side_files_of_reading`), and the commands that move a database aside with them
+(`aside_commands`).
 
 Part of the store (see `database.py`): `database.connect` and the doctor refuse orphaned side
 files before opening; `read_only.py` checks that they can be written; `sqlite_errors.py` and
@@ -79,16 +80,23 @@ def refuse_orphaned_side_files(path: Path) -> None:
     )
 
 
+def side_files_there(path: Path) -> bool:
+    """Whether the -wal or -shm file of the database at `path` is there."""
+    _, wal, shm = _files_of(path.resolve())
+    return wal.exists() or shm.exists()
+
+
 def remove_side_files_of_reading(path: Path) -> None:
     """Have SQLite delete the -wal and -shm files beside the database at `path` where the
-    -wal is empty: what a read-only connection (the doctor's, which must not write the file)
-    makes on opening and, read-only, leaves on closing. A connection that can write, closed
-    as the last one, deletes them, as every other command's does; with the -wal empty, the
-    checkpoint it makes first copies nothing, so the database file is not written. Where
-    another process has the database open, SQLite sees that and leaves them; where they
-    cannot be deleted (a read-only folder), or the database does not open, nothing is done:
-    they are only clutter."""
-    _, wal, _ = _files_of(path)
+    -wal is empty: what a read-only connection makes on opening and, read-only, leaves on
+    closing (the doctor's, which must not write the file; a reading command's, where there
+    were none before it: see `Store.open`). A connection that can write, closed as the last
+    one, deletes them, as every other command's does; with the -wal empty, the checkpoint it
+    makes first copies nothing, so the database file is not written. Where another process
+    has the database open, SQLite sees that and leaves them; where they cannot be deleted (a
+    read-only folder), or the database does not open, nothing is done: they are only
+    clutter. (They are beside the file a link points to: SQLite keeps them there.)"""
+    _, wal, _ = _files_of(path.resolve())
     try:
         if wal.stat().st_size > 0:  # (or no -wal: OSError)
             return

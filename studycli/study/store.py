@@ -64,7 +64,9 @@ class Store(
     def open(cls, path: Path, *, write: bool = True, as_is: bool = False) -> Store:
         """Open (creating if needed) and migrate the database at `path`; without `write`, one
         that cannot be written is opened read-only instead (see `database.connect`); `as_is`
-        (a dry run) reads it read-only whatever it is, changing nothing, none made.
+        (a dry run) reads it read-only whatever it is, changing nothing, none made. A store
+        that only reads leaves the folder as it found it: the -wal and -shm files a read-only
+        connection makes there, and leaves, are removed on closing where there were none.
 
         Raises:
             StoreError: the file is not a studycli database, is damaged, is from a newer
@@ -73,9 +75,16 @@ class Store(
                 is waited for, never reported as damaged (see `sqlite_errors.explain`).
         """
         notes: list[str] = []
-        conn = database.connect(path, write=write and not as_is, notes=notes, as_is=as_is)
+        write = write and not as_is
+        tidy = False
+        if not write:
+            from . import side_files  # (a reading command's: see database.py)
+
+            tidy = not side_files.side_files_there(path)
+        conn = database.connect(path, write=write, notes=notes, as_is=as_is)
         store = cls(conn, path)
         store.notes = notes
+        store.tidy = tidy
         return store
 
     def __enter__(self) -> Store:

@@ -65,6 +65,9 @@ class StoreConnection:
         self._tables: dict[str, bool] = {}  # optional tables the schema has (`_has_table`)
         self._file = file_id(path)  # the file opened (see `transaction`)
         self.copied = False  # read through a copy in memory since it opened (`read_a_copy`)
+        # whether to remove on closing the -wal and -shm files that a read-only connection
+        # makes beside the file and leaves there (there were none: `Store.open`)
+        self.tidy = False
 
     @property
     def opened_file(self) -> tuple[int, int] | None:
@@ -73,6 +76,10 @@ class StoreConnection:
 
     def close(self) -> None:
         self.conn.close()
+        if self.tidy:
+            from .side_files import remove_side_files_of_reading
+
+            remove_side_files_of_reading(self.path)
 
     def refuse_if_damaged(self) -> None:
         """Raise StoreDamaged (see `sqlite_errors.explain`) where `PRAGMA quick_check` finds the

@@ -1,0 +1,101 @@
+"""What the commands that only read the review database do to it: they leave its folder as
+they found it (no -wal or -shm file made and left), and a writer in another process goes on
+writing meanwhile. Real SQLite files, the writer a real process."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from studycli.study.store import Store
+
+from .conftest import FIXTURE_CONTENT
+from .test_study_database import rated_database
+
+SIDE_FILES = ("-wal", "-shm")
+
+
+def _side_files(path: Path) -> list[str]:
+    return [suffix for suffix in SIDE_FILES if Path(f"{path}{suffix}").exists()]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# commands that read the database, each run on a card the fixture deck has
+READS = [
+    ("show", "bias-concept"),
+    ("show", "no-such-card"),  # (exit 1: an unknown id looks for the reviews kept of it)
+    ("due",),
+    ("stats",),
+    ("history",),
+    ("list", "--edited"),
+    ("list", "--leeches"),
+    ("export-reviews", "-"),
+    ("optimize",),  # (exit 1: too few reviews to fit)
+]
+
+
+@pytest.mark.parametrize("command", READS, ids=" ".join)
+def test_a_read_leaves_no_side_files_beside_a_wal_database(cli, tmp_path, command):
+    """`show` opened the database read-only (as it is, nothing written), and SQLite's read-only
+    connection makes the -wal and -shm files of a WAL database and leaves them: empty files in
+    the learner's data folder after a command that only showed a card. The file itself is not
+    written either."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    assert _side_files(path) == []  # (closed by its last connection: none left)
+    before = _digest(path)
+    cli("--content", FIXTURE_CONTENT, "--db", path, *command)
+    assert _side_files(path) == [], command
+    assert _digest(path) == before
+
+
+WRITER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+conn.execute("SELECT COUNT(*) FROM cards").fetchone()  # open: the -wal and -shm in use
+print("open", flush=True)
+sys.stdin.readline()
+conn.execute("UPDATE cards SET suspended = 1")
+print(conn.execute("SELECT COUNT(*) FROM cards WHERE suspended = 1").fetchone()[0], flush=True)
+sys.stdin.readline()  # (open until told: what it wrote is in its -wal alone meanwhile)
+"""
+
+
+def test_a_read_leaves_the_side_files_a_writer_opened_meanwhile(tmp_path):
+    """A database with no -wal or -shm file, read as it is (`show`'s reading): another process
+    opens it meanwhile (a review in another terminal), the files the read made now its own
+    too. Closing the read leaves them to it, and what it writes afterwards is read by every
+    other connection: with them deleted under it, it would write into files no other
+    connection opens, its ratings unseen and then lost."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    reading = Store.open(path, write=False, as_is=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdin is not None and writer.stdout is not None
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        reading.close()
+        assert _side_files(path) == list(SIDE_FILES)
+        writer.stdin.write("\n")
+        writer.stdin.flush()
+        written = int(writer.stdout.readline())
+        with sqlite3.connect(path) as conn:  # (while the writer has it open)
+            (seen,) = conn.execute("SELECT COUNT(*) FROM cards WHERE suspended = 1").fetchone()
+        conn.close()
+        writer.communicate("\n", timeout=30)
+    finally:
+        writer.kill()
+    assert written > 0 and seen == written
