@@ -8,10 +8,12 @@ import hashlib
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from studycli.study import busy
 from studycli.study.store import Store
 
 from .conftest import FIXTURE_CONTENT
@@ -99,3 +101,57 @@ def test_a_read_leaves_the_side_files_a_writer_opened_meanwhile(tmp_path):
     finally:
         writer.kill()
     assert written > 0 and seen == written
+
+
+HOLD_EXCLUSIVE = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN EXCLUSIVE")  # (a rollback journal: no other connection reads meanwhile)
+print("holding", flush=True)
+sys.stdin.readline()
+conn.execute("ROLLBACK")
+"""
+
+
+@pytest.mark.parametrize("card", ["bias-concept", "no-such-card"])
+def test_show_waits_briefly_for_a_database_another_process_keeps_from_being_read(
+    cli, tmp_path, monkeypatch, card
+):
+    """An older database (a rollback journal, not WAL) that another process holds under BEGIN
+    EXCLUSIVE (a `sqlite3` shell left open): `show` waited the whole busy timeout (30 s) for
+    the flags above the card, or for the reviews kept of an unknown id, which it then did
+    without all the same. It waits `busy.BRIEF_WAIT`, shows the card, and says the flags are
+    left out and why (of an unknown id, the error alone)."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode = DELETE").fetchone() == ("delete",)
+    conn.close()
+    monkeypatch.setattr(busy, "BUSY_TIMEOUT", 6.0)  # (before the fix, each waited this long)
+    monkeypatch.setattr(busy, "on_wait", None)  # (the command sets it: restored after)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_EXCLUSIVE, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        shown = cli("--content", FIXTURE_CONTENT, "--db", path, "show", card)
+        took = time.monotonic() - started
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert took < busy.BRIEF_WAIT + 2.5, took
+    said = " ".join(shown.stderr.split())
+    if card == "no-such-card":
+        assert shown.exit_code == 1 and said.startswith(f"error: no card with id '{card}'"), said
+        assert "busy" not in said and "waiting" not in said, said
+        return
+    assert shown.exit_code == 0, shown.output
+    assert "Why a neuron needs a bias" in shown.stdout
+    assert said.startswith(
+        "note: without the flags `review` shows (edited, leech): the review database is busy: "
+        f"process {holder.pid} ("
+    ), said
+    assert said.endswith(f"kept it locked for {busy.BRIEF_WAIT:g} s"), said

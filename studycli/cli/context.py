@@ -232,14 +232,25 @@ def flags_as_is(ctx: typer.Context, items: Sequence[Card]) -> dict[str, list[str
     (`solve --no-record`, `show`): the database read as it is, nothing reaching its file (no
     migration, no switch to WAL, a renamed card's history moved in memory only); none where
     there is no database yet or it cannot be read now: the flags are not worth an error in a
-    command that needs no database."""
+    command that needs no database, nor a long wait (`busy.BRIEF_WAIT`, where another
+    process keeps the database from being read: then a note says they were left out)."""
     from studycli.paths import database_path
 
     if not database_path(options(ctx).db).exists():  # (nothing reviewed: none to flag)
         return {}
+    from studycli.errors import StoreBusy
+    from studycli.study import busy  # (with sqlite3: only where there is a database)
+
     try:  # (`config`: the note on the FSRS parameters is for a command that schedules)
-        with open_study(ctx, as_is=True, config=settings()) as study:
+        with (
+            busy.waiting_at_most(busy.BRIEF_WAIT),
+            open_study(ctx, as_is=True, config=settings()) as study,
+        ):
             return {item.id: flags for item in items if (flags := study.flags(item))}
+    except StoreBusy as exc:
+        said = f"note: without the flags `review` shows (edited, leech): {exc.why}"
+        print_prose(stderr(highlight=False), said, markup=False)
+        return {}
     except StudyError:
         return {}
 
@@ -274,13 +285,17 @@ def _parameters_note(study: Study, write: bool) -> list[str]:
 
 def reviews_kept(ctx: typer.Context, item_id: str) -> str:
     """Where the reviews of an id the content no longer has are (a card removed or renamed, a
-    cloze deletion removed), when the learner's history holds any: else nothing."""
+    cloze deletion removed), when the learner's history holds any: else nothing (nor where
+    the database cannot be read within `busy.BRIEF_WAIT`: an error waits for no other
+    process)."""
     from studycli.paths import database_path
 
     if not database_path(options(ctx).db).exists():
         return ""
+    from studycli.study import busy
+
     try:
-        with open_study(ctx, write=False) as study:
+        with busy.waiting_at_most(busy.BRIEF_WAIT), open_study(ctx, write=False) as study:
             reviews = study.history_size(item_id)
     except StudyError:  # a database that cannot be read: the id's error is the one to give
         return ""

@@ -1,8 +1,9 @@
-"""Waiting while another process holds the review database: for how long (`BUSY_TIMEOUT`),
-retrying a step SQLite refuses at once instead of waiting (`when_free`), taking the write lock
-or a first read in waits a Ctrl-C ends (`begin_write`, `when_readable`), telling the learner
-of a wait that lasts (`on_wait`, `waits_said`), and whether an SQLite error says busy
-(`is_busy`; `_code` and `_extended` read an error's result code for the other modules).
+"""Waiting while another process holds the review database: for how long (`BUSY_TIMEOUT`;
+less in a read a command can do without, `waiting_at_most`), retrying a step SQLite refuses
+at once instead of waiting (`when_free`), taking the write lock or a first read in waits a
+Ctrl-C ends (`begin_write`, `when_readable`), telling the learner of a wait that lasts
+(`on_wait`, `waits_said`), and whether an SQLite error says busy (`is_busy`; `_code` and
+`_extended` read an error's result code for the other modules).
 
 Part of the store (SQL lives only in `database.py`, which opens the database, the modules it
 builds on, `store.py` with its parts, `store_*.py`, and `migrations.py`). Every part of it that
@@ -22,6 +23,12 @@ from pathlib import Path
 from typing import TypeVar
 
 BUSY_TIMEOUT = 30.0  # seconds a command waits for another process's write before giving up
+# Seconds a read that only adds to what a command shows (`show`'s flags: edited, leech) waits
+# instead (`waiting_at_most`): under `WAIT_NOTICE_AFTER`, so that no "waiting ... up to" line
+# comes before it gives up; a rating holds a lock that stops readers (a rollback journal's, in
+# an older database) for milliseconds, so a lock held longer is an import or a program left
+# holding it, which the command need not wait for.
+BRIEF_WAIT = 0.5
 WAIT_NOTICE_AFTER = 1.0  # seconds of such a wait before `on_wait` is told
 # Called with the database's path and who holds it, in words (`lock_holders.who_holds`: the
 # process and its command line where the system says), once a step has waited
@@ -54,6 +61,19 @@ def waits_said(path: Path) -> Iterator[Callable[[], None]]:
         timer.cancel()
         timer.join()
         _let_go(timer.native_id)  # gone, not going: a fork soon after (the import's reader)
+
+
+@contextlib.contextmanager
+def waiting_at_most(seconds: float) -> Iterator[None]:
+    """Within: every wait for another process's lock lasts at most `seconds` (`BUSY_TIMEOUT`
+    lowered, and a busy error says that wait), for a read a command can do without."""
+    global BUSY_TIMEOUT
+    kept = BUSY_TIMEOUT
+    BUSY_TIMEOUT = min(kept, seconds)
+    try:
+        yield
+    finally:
+        BUSY_TIMEOUT = kept
 
 
 def _tell(told: Callable[[Path, str], object], path: Path) -> None:
