@@ -123,10 +123,7 @@ def test_show_waits_briefly_for_a_database_another_process_keeps_from_being_read
     without all the same. It waits `busy.BRIEF_WAIT`, shows the card, and says the flags are
     left out and why (of an unknown id, the error alone)."""
     path = tmp_path / "reviews.sqlite3"
-    rated_database(path)
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA journal_mode = DELETE").fetchone() == ("delete",)
-    conn.close()
+    _older_database(path)
     monkeypatch.setattr(busy, "BUSY_TIMEOUT", 6.0)  # (before the fix, each waited this long)
     monkeypatch.setattr(busy, "on_wait", None)  # (the command sets it: restored after)
     holder = subprocess.Popen(
@@ -155,3 +152,26 @@ def test_show_waits_briefly_for_a_database_another_process_keeps_from_being_read
         f"process {holder.pid} ("
     ), said
     assert said.endswith(f"kept it locked for {busy.BRIEF_WAIT:g} s"), said
+
+
+def _older_database(path: Path) -> None:
+    """A database as an older studycli kept it: a rollback journal, not WAL."""
+    rated_database(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode = DELETE").fetchone() == ("delete",)
+    conn.close()
+
+
+@pytest.mark.parametrize("card", ["bias-concept", "no-such-card"])
+def test_show_writes_nothing_to_an_older_database(cli, tmp_path, card):
+    """`show` of an unknown id looked for the reviews kept of it through a connection that
+    can write, which switched an older database to WAL (and would have upgraded an older
+    schema, a backup beside it): an error message that changed the learner's file. It reads
+    it as it is, as the flags above a card are read."""
+    path = tmp_path / "reviews.sqlite3"
+    _older_database(path)
+    before = _digest(path)
+    shown = cli("--content", FIXTURE_CONTENT, "--db", path, "show", card)
+    assert shown.exit_code == (1 if card == "no-such-card" else 0), shown.output
+    assert _digest(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]

@@ -287,7 +287,8 @@ def reviews_kept(ctx: typer.Context, item_id: str) -> str:
     """Where the reviews of an id the content no longer has are (a card removed or renamed, a
     cloze deletion removed), when the learner's history holds any: else nothing (nor where
     the database cannot be read within `busy.BRIEF_WAIT`: an error waits for no other
-    process)."""
+    process). The database is read as it is (`Study.open`'s `as_is`): an error's hint
+    neither upgrades nor switches it to WAL."""
     from studycli.paths import database_path
 
     if not database_path(options(ctx).db).exists():
@@ -295,7 +296,7 @@ def reviews_kept(ctx: typer.Context, item_id: str) -> str:
     from studycli.study import busy
 
     try:
-        with busy.waiting_at_most(busy.BRIEF_WAIT), open_study(ctx, write=False) as study:
+        with busy.waiting_at_most(busy.BRIEF_WAIT), open_study(ctx, as_is=True) as study:
             reviews = study.history_size(item_id)
     except StudyError:  # a database that cannot be read: the id's error is the one to give
         return ""
