@@ -11,12 +11,13 @@ import subprocess
 import sys
 import time
 
+import pytest
 from fsrs import Rating
 
 from studycli.content.loader import load_content
 from studycli.study.api import Study, study_items
 
-from .conftest import REPO_ROOT, edit, write_card
+from .conftest import FIXTURE_CONTENT, REPO_ROOT, edit, write_card
 from .study_support import NO_FUZZ, NOW
 from .test_cli_startup import NEVER, PROBE, framework_modules
 
@@ -103,3 +104,19 @@ def test_list_edited_gives_the_items_edited_and_what_of_each(cli, content_copy, 
     assert leeches.stdout.strip() == (
         "no edited leeches: no leech changed since your last review of it"
     )
+
+
+@pytest.mark.parametrize("flags", [["--edited"], ["--leeches"], ["--edited", "--leeches"]])
+def test_list_edited_before_any_review_says_nothing_was_reviewed_yet(cli, flags):
+    """With no review database yet (the default one, in the test's home), `list --edited`
+    said "no card changed since your last review of it", of reviews never made. It says what
+    `history` says there, exit 0 as `history`, and makes no database."""
+    from studycli.paths import database_path
+
+    history = cli("--content", FIXTURE_CONTENT, "history")
+    listed = cli("--content", FIXTURE_CONTENT, "list", *flags)
+    assert (history.exit_code, listed.exit_code) == (0, 0), listed.output
+    many = "leeches" if "--leeches" in flags else "cards"
+    many = f"edited {many}" if "--edited" in flags else many
+    assert listed.stdout.strip() == f"no {many}: {history.stdout.strip()}"
+    assert not database_path(None).exists()

@@ -412,6 +412,7 @@ def test_leeches_come_most_forgotten_first(cli):
 
 
 def test_list_leeches_when_there_are_none(cli):
+    _rate("add-one", 3)  # (reviewed, never forgotten; with no review, "no reviews yet")
     result = run(cli, "list", "--leeches")
     assert result.exit_code == 0
     assert result.stdout.strip() == "no leeches: no card was forgotten 8 times or more"

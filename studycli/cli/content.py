@@ -191,8 +191,9 @@ def list_cards(
         raise StudyError(none_selected(content))
     lapses: dict[str, int] = {}  # with --leeches: how often each was forgotten
     edited: dict[str, tuple[str, ...]] = {}  # with --edited: what of each changed
+    reviewed = True  # (with neither: not asked)
     if leeches or edited_only:
-        cards, lapses, edited = _studied_only(ctx, cards, leeches, edited_only)
+        cards, lapses, edited, reviewed = _studied_only(ctx, cards, leeches, edited_only)
     if as_json:
         import json
 
@@ -219,6 +220,9 @@ def list_cards(
     one, many = ("leech", "leeches") if leeches else ("card", "cards")
     if edited_only:
         one, many = f"edited {one}", f"edited {many}"
+    if not reviewed:  # (as `history` says it: no card changed since a review never made)
+        stdout().print(f"no {many}: no reviews yet")
+        return
     if edited_only and not cards:
         said = "no leech" if leeches else "no card"
         stdout().print(f"no {many}: {said} changed since your last review of it")
@@ -251,10 +255,11 @@ def list_cards(
 
 def _studied_only(
     ctx: typer.Context, cards: list[Card], leeches: bool, edited_only: bool
-) -> tuple[list[Card], dict[str, int], dict[str, tuple[str, ...]]]:
+) -> tuple[list[Card], dict[str, int], dict[str, tuple[str, ...]], bool]:
     """The study items of `cards` that are leeches (with `leeches`: the most forgotten first)
     and edited since the learner's last review of them (with `edited_only`); with how often
-    each was forgotten, and what of each changed (`labels.edits`), by id."""
+    each was forgotten, and what of each changed (`labels.edits`), by id; and whether the
+    history holds any review (looked up only where no item is left: False, none is)."""
     from studycli.study.api import study_items
 
     from .context import open_study
@@ -269,4 +274,5 @@ def _studied_only(
         if edited_only:
             edited = study.edited(items)
             items = [item for item in items if item.id in edited]
-    return items, lapses, edited
+        reviewed = bool(items) or study.history_size() > 0
+    return items, lapses, edited, reviewed
