@@ -131,6 +131,24 @@ def run(command: list[str], env: dict[str, str]) -> tuple[int, str, str]:
     return out.returncode, out.stdout, out.stderr
 
 
+def test_a_bare_studycli_prints_its_help_and_exits_0():
+    """A bare `studycli`, a learner asking what it does, printed the help and exited 2, a
+    usage error (typer's no_args_is_help since click 8.2), where `--help` exits 0: it is
+    `--help`, output and exit code, importing what `--help` does (typer's Rich help imports
+    rich.markdown and pygments; no card, database or scheduler module). Options without a
+    command are still a usage error."""
+    env = {"COLUMNS": "100"}
+    bare = run([sys.executable, "-c", PROBE], env)
+    helped = run([sys.executable, "-c", PROBE, "--help"], env)
+    assert bare[:2] == helped[:2] and bare[0] == 0 and "Usage: studycli" in bare[1]
+    loaded = set(bare[2].splitlines()[-1].split())
+    assert loaded == set(helped[2].splitlines()[-1].split())
+    heavy = ["torch", "numpy", "yaml", "sqlite3", "fsrs", "studycli.study.api"]
+    assert [name for name in heavy if name in loaded] == []
+    missing = run([sys.executable, "-m", "studycli", "--db", "reviews.sqlite3"], env)
+    assert missing[0] == 2 and "Missing command" in missing[2] and not missing[1]
+
+
 PROBE = """
 import atexit, sys
 atexit.register(lambda: print(*sorted(sys.modules), file=sys.stderr))  # main() leaves at once

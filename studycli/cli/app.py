@@ -34,7 +34,18 @@ class _Group(TyperGroup):
     a command given --json, as {"error": message} on stdout too, so that a script reading
     stdout gets JSON whatever happened), and a Ctrl-C that no command handled as
     "interrupted", exit 130; gives each command's help its paragraphs whole (see
-    `_reflowed`)."""
+    `_reflowed`); and answers a bare `studycli` with its help (`parse_args`)."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        # A bare `studycli` is a learner asking what it does: the help, exit 0, as `--help`
+        # gives it (as cargo, pip, docker and kubectl do). typer's no_args_is_help printed the
+        # same help but, since click 8.2, exits 2 (click took a group run without a command
+        # for a usage error, pallets/click#1486), as git's usage line with exit 1 does: a
+        # mistake, where nothing was asked wrongly. Options with no command (`studycli --db
+        # X`) still are one: "Missing command", exit 2.
+        if not args and not ctx.resilient_parsing:
+            args = ["--help"]
+        return super().parse_args(ctx, args)
 
     def get_command(self, ctx: typer.Context, cmd_name: str):  # type: ignore[override]
         command = super().get_command(ctx, cmd_name)
@@ -125,7 +136,6 @@ app = typer.Typer(
     cls=_Group,
     help="Spaced-repetition study in the terminal, with answers that execute. "
     "`studycli --version` prints the installed version.",
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
