@@ -1339,12 +1339,14 @@ def add_one(x):
 
 RUNS_CODE = '{"status": "pass", "message": Runs(), "seconds": 0.0, "label": ""}'
 UNHASHABLE_STATUS = '{"status": [], "message": "m", "seconds": 0.0}'
+# (its pass read "passed every case in {seconds:.2f} s": OverflowError, a traceback of the command)
+ENDLESS_SECONDS = '{"status": "pass", "message": "passed", "seconds": 10**400}'
 
 
 @pytest.mark.parametrize(
     "report, garbage",
-    [(RUNS_CODE, False), (RUNS_CODE, True), (UNHASHABLE_STATUS, False)],
-    ids=["a pickle that runs code", "garbage", "a report of the wrong shape"],
+    [(RUNS_CODE, False), (RUNS_CODE, True), (UNHASHABLE_STATUS, False), (ENDLESS_SECONDS, False)],
+    ids=["a pickle that runs code", "garbage", "a report of the wrong shape", "endless seconds"],
 )
 def test_what_a_check_writes_into_its_report_pipe_runs_nothing_and_fails_it(
     tmp_path, report, garbage
@@ -1459,6 +1461,12 @@ def test_a_check_writes_no_core_file(tmp_path):
         {"status": "pass", "message": "passed", "seconds": "0.1"},
         ["pass", "passed", 0.1],
         {"status": [], "message": "m", "seconds": 0.0},  # (unhashable: it killed the reader)
+        # (an int past a float's range: "passed every case in {seconds:.2f} s" raised
+        # OverflowError in the command, which ended in a traceback)
+        {"status": "pass", "message": "passed", "seconds": 10**400},
+        {"status": "pass", "message": "passed", "seconds": float("nan")},
+        {"status": "pass", "message": "passed", "seconds": float("inf")},
+        {"status": "pass", "message": "passed", "seconds": -1.0},
     ],
 )
 def test_a_report_that_is_not_one_is_an_error_of_its_check(report):

@@ -20,6 +20,7 @@ worker whose messages stop making sense is treated as gone.
 from __future__ import annotations
 
 import io
+import math
 import os
 import pickle
 import struct
@@ -88,7 +89,7 @@ def report_of(data: bytes) -> dict[str, Any]:
         and status in {status.value for status in Status}
         and isinstance(report.get("message"), str)
         and all(isinstance(report.get(key, ""), str) for key in REPORT_TEXTS)
-        and type(report.get("seconds")) in (int, float)
+        and _duration(report.get("seconds"))
     ):
         return report
     return {
@@ -97,6 +98,18 @@ def report_of(data: bytes) -> dict[str, Any]:
         "report goes back on",
         "seconds": 0.0,
     }
+
+
+def _duration(seconds: Any) -> bool:
+    """Whether a report's `seconds` is a time a check can take: a number, finite and not
+    negative. (An int past a float's range, 10**400, ended the command in a traceback: its
+    pass read "passed every case in {seconds:.2f} s", which raised OverflowError.)"""
+    if type(seconds) not in (int, float):
+        return False
+    try:
+        return 0 <= float(seconds) < math.inf  # (NaN is neither)
+    except OverflowError:
+        return False
 
 
 def _read_exactly(stream, size: int) -> bytes | None:
