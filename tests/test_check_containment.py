@@ -1467,6 +1467,10 @@ def test_a_check_writes_no_core_file(tmp_path):
         {"status": "pass", "message": "passed", "seconds": float("nan")},
         {"status": "pass", "message": "passed", "seconds": float("inf")},
         {"status": "pass", "message": "passed", "seconds": -1.0},
+        # (solve printed it raw: "the attempt defines no function \x1b]52;c;...", which set
+        # the terminal's clipboard, then cleared the screen)
+        {"status": "fail", "message": "m", "seconds": 0.1, "missing": "\x1b]52;c;SGk=\x07\x1b[2J"},
+        {"status": "fail", "message": "m", "seconds": 0.1, "missing": "f [red]x[/red]"},
     ],
 )
 def test_a_report_that_is_not_one_is_an_error_of_its_check(report):

@@ -90,6 +90,7 @@ def report_of(data: bytes) -> dict[str, Any]:
         and isinstance(report.get("message"), str)
         and all(isinstance(report.get(key, ""), str) for key in REPORT_TEXTS)
         and _duration(report.get("seconds"))
+        and report.get("missing", "x").isidentifier()  # (the card's function: solve prints it)
     ):
         return report
     return {
