@@ -1485,6 +1485,26 @@ def test_a_report_that_is_not_one_is_an_error_of_its_check(report):
     assert report_of(pickle.dumps(whole)) == whole
 
 
+def test_a_report_of_megabytes_is_read_within_what_a_check_sends():
+    """The code checked can write a report of its own into its pipe, of up to 16 MB: a message
+    of 15 MB on one line took solve 104 s to draw (an output 150 s), under a time limit of 10 s,
+    and sent 16 MB to the terminal. (A check's own report is cut so by the check.)"""
+    import pickle
+
+    from studycli.check.limits import MESSAGE_LIMIT
+    from studycli.check.protocol import REPORT_TEXTS, report_of
+
+    texts = {key: "x" * 5_000_000 for key in REPORT_TEXTS if key != "missing"}
+    texts["output"] = "line\n" * 1_000_000 + "the last line"
+    report = report_of(pickle.dumps({"status": "fail", "seconds": 0.1, **texts}))
+    assert report["status"] == "fail"
+    for key in texts.keys() - {"output"}:
+        assert report[key] == "x" * MESSAGE_LIMIT, key
+    assert len(report["output"]) <= OUTPUT_LIMIT + 100, len(report["output"])
+    assert report["output"].endswith("line\nthe last line"), report["output"][-40:]
+    assert output_tail.NOT_SHOWN.match(report["output"].splitlines()[0])
+
+
 def test_an_attempt_without_the_cards_function_fails_naming_it(tmp_path):
     """A file whose function was renamed fails the check, saying which function it lacks
     (not an error of the runner's: "module 'studycli_attempt' has no attribute")."""

@@ -92,13 +92,34 @@ def report_of(data: bytes) -> dict[str, Any]:
         and _duration(report.get("seconds"))
         and report.get("missing", "x").isidentifier()  # (the card's function: solve prints it)
     ):
-        return report
+        return _within_bounds(report)
     return {
         "status": "error",
         "message": "the check's report could not be read: the code wrote into the pipe the "
         "report goes back on",
         "seconds": 0.0,
     }
+
+
+def _within_bounds(report: dict[str, Any]) -> dict[str, Any]:
+    """`report` with each text cut to what `child._child` sends at most: its message to
+    `MESSAGE_LIMIT` characters, its output to its tail (`OutputTail`). A report the code
+    checked wrote into its pipe can hold 16 MB (`REPORT_LIMIT`): a message of 15 MB on one line
+    took solve 104 s to draw, an output 150 s, with a time limit of 10 s, and sent 16 MB to
+    the terminal."""
+    from .limits import MESSAGE_LIMIT, OUTPUT_LIMIT
+    from .output_tail import OutputTail
+
+    kept = dict(report)
+    for key in REPORT_TEXTS:
+        text = kept.get(key)
+        if key == "output" and text and len(text) > 2 * OUTPUT_LIMIT:  # (the tail is kept)
+            tail = OutputTail(OUTPUT_LIMIT)
+            tail.add(text.encode("utf-8", "replace"))
+            kept[key] = tail.text()
+        elif key != "output" and text and len(text) > MESSAGE_LIMIT:
+            kept[key] = text[:MESSAGE_LIMIT]
+    return kept
 
 
 def _duration(seconds: Any) -> bool:
