@@ -1505,6 +1505,33 @@ def test_a_report_of_megabytes_is_read_within_what_a_check_sends():
     assert output_tail.NOT_SHOWN.match(report["output"].splitlines()[0])
 
 
+NAMED_IN_9000_LINES = """
+class Broken(Exception):
+    pass
+
+Broken.__name__ = "Broken\\n" * 9000
+
+def add_one(x):
+    raise Broken("x")
+"""
+
+
+def test_a_message_of_thousands_of_lines_is_cut_to_its_first_lines(tmp_path):
+    """An exception class of the attempt's whose name ran 9,000 lines made a failure of as
+    many ("add_one(-3): raised Broken", then "Broken" 8,999 times): the failing call scrolled
+    far out of sight, and solve wrote 770 KB to the terminal."""
+    import re
+
+    from studycli.check.protocol import MESSAGE_LINES
+
+    outcome = run_job(attempt_job(tmp_path, NAMED_IN_9000_LINES))
+    assert outcome.status == "fail", outcome
+    lines = outcome.message.splitlines()
+    assert lines[0] == "add_one(-3): raised Broken", lines[:2]
+    assert len(lines) == MESSAGE_LINES + 1, len(lines)
+    assert re.fullmatch(r"… [\d,]+ more lines not shown", lines[-1]), lines[-1]
+
+
 def test_an_attempt_without_the_cards_function_fails_naming_it(tmp_path):
     """A file whose function was renamed fails the check, saying which function it lacks
     (not an error of the runner's: "module 'studycli_attempt' has no attribute")."""

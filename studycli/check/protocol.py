@@ -103,10 +103,10 @@ def report_of(data: bytes) -> dict[str, Any]:
 
 def _within_bounds(report: dict[str, Any]) -> dict[str, Any]:
     """`report` with each text cut to what `child._child` sends at most: its message to
-    `MESSAGE_LIMIT` characters, its output to its tail (`OutputTail`). A report the code
-    checked wrote into its pipe can hold 16 MB (`REPORT_LIMIT`): a message of 15 MB on one line
-    took solve 104 s to draw, an output 150 s, with a time limit of 10 s, and sent 16 MB to
-    the terminal."""
+    `MESSAGE_LIMIT` characters, its output to its tail (`OutputTail`); and its message and
+    traceback to `MESSAGE_LINES` lines. A report the code checked wrote into its pipe can hold
+    16 MB (`REPORT_LIMIT`): a message of 15 MB on one line took solve 104 s to draw, an output
+    150 s, with a time limit of 10 s, and sent 16 MB to the terminal."""
     from .limits import MESSAGE_LIMIT, OUTPUT_LIMIT
     from .output_tail import OutputTail
 
@@ -119,7 +119,16 @@ def _within_bounds(report: dict[str, Any]) -> dict[str, Any]:
             kept[key] = tail.text()
         elif key != "output" and text and len(text) > MESSAGE_LIMIT:
             kept[key] = text[:MESSAGE_LIMIT]
+        if key in ("message", "traceback") and kept.get(key, "").count("\n") > MESSAGE_LINES:
+            lines = kept[key].split("\n")
+            left_out = len(lines) - MESSAGE_LINES
+            kept[key] = "\n".join(lines[:MESSAGE_LINES]) + f"\n… {left_out:,} more lines not shown"
     return kept
+
+
+# Lines of a report's message (and of its traceback) kept: an attempt's class named "W\n" * 9000
+# made "returned W" a message of 9,000 lines, the failing call scrolled far out of sight
+MESSAGE_LINES = 60
 
 
 def _duration(seconds: Any) -> bool:
