@@ -1364,6 +1364,44 @@ def test_what_a_check_writes_into_its_report_pipe_runs_nothing_and_fails_it(
     assert run_job(REFERENCE).status == "pass"  # the worker still serves
 
 
+WRITES_INTO_ITS_WORKERS_PIPES = """
+import os, pickle, struct, time
+
+class Runs:
+    def __reduce__(self):
+        return (os.system, ("touch {marker}",))
+
+def add_one(x):
+    data = pickle.dumps(Runs())
+    stat = open("/proc/self/stat").read().rsplit(")", 1)[1].split()
+    worker = int(stat[1])  # (as /proc numbers it, in a PID namespace too)
+    for name in os.listdir(f"/proc/{{worker}}/fd"):
+        try:
+            fd = os.open(f"/proc/{{worker}}/fd/{{name}}", os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            continue  # (a socket cannot be opened so)
+        try:
+            os.write(fd, struct.pack(">I", len(data)) + data)
+        except OSError:
+            pass
+        os.close(fd)
+    time.sleep(0.5)  # (for the worker to read it)
+    return x + 1
+"""
+
+
+def test_what_a_check_writes_into_its_workers_pipes_runs_nothing(tmp_path):
+    """A check's code can open a pipe that its worker holds, as any process of the same
+    user can (/proc/PID/fd/N): a pickle written into the pipe the worker reads its requests
+    from ran code in the worker, outside the check's time limit, memory cap and session, for
+    the rest of the command."""
+    marker = tmp_path / "ran"
+    outcome = run_job(attempt_job(tmp_path, WRITES_INTO_ITS_WORKERS_PIPES.format(marker=marker)))
+    time.sleep(0.5)
+    assert not marker.exists(), outcome
+    assert run_job(REFERENCE).status == "pass"  # the worker still serves
+
+
 FLOODS_ITS_REPORT_PIPE = """
 import os, struct
 
