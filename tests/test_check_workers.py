@@ -962,6 +962,7 @@ WRITES_TO_ITS_DESCRIPTORS = (
     "    pass\n"
 )
 CHECKS_ANSWER = "def check(impl, device='cpu'):\n    impl()\n"
+CHECKS_ADD_ONE = "def check(impl, device='cpu'):\n    assert impl(1) == 2\n"
 
 
 @pytest.mark.parametrize("writer", ["reference", "attempt"])
@@ -1134,7 +1135,8 @@ def test_a_device_worker_kills_what_a_check_left_running_once_it_ends(tmp_path):
 def test_a_device_worker_killed_in_a_check_takes_what_the_check_started_with_it(tmp_path):
     """A device worker's check that is stopped (its time limit) is stopped by killing the
     worker: the processes it started ran on under init, the worker gone. Those in its group go
-    with it (a daemon, in a session of its own, still escapes: `device_sweep`)."""
+    with it, and so does a daemon in a session of its own (a double fork and setsid), which
+    the worker, killed, never swept: its keeper does (`keeper`)."""
     from studycli.check.worker import Worker
 
     from .check_support import gone_within, marker, running_with
@@ -1156,9 +1158,36 @@ def test_a_device_worker_killed_in_a_check_takes_what_the_check_started_with_it(
         running.kill()
         assert running.wait(10)
         assert gone_within(quiet, 1.0) == []
+        assert gone_within(daemon, 2.0) == []
     finally:
         worker.close()
         gone_within(quiet, 0)
+        gone_within(daemon, 0)
+
+
+def test_a_daemon_left_by_a_check_that_killed_its_device_worker_is_killed(tmp_path):
+    """A check that leaves a daemon (a double fork, a session of its own) and kills the device
+    worker it runs in: the worker, the daemon's subreaper, died before its sweep, and the
+    daemon ran on under init after the command had ended. Its keeper kills it."""
+    from studycli.check.worker import Worker
+
+    from .check_support import DAEMON_THEN_KILLS_ITS_WORKER, gone_within, marker
+
+    daemon = marker()
+    (tmp_path / "quiet.py").write_text("def add_one(x):\n    return x + 1\n" + CHECKS_ADD_ONE)
+    attempt = tmp_path / "attempt.py"
+    kills = "os.kill(os.getpid(), signal.SIGKILL)"  # (the worker runs the check itself)
+    attempt.write_text(DAEMON_THEN_KILLS_ITS_WORKER.format(marker=daemon, kill=kills))
+    folder = str(tmp_path)
+    worker = Worker((), (folder, ("quiet",)), fork=False)
+    try:
+        job = Job(folder, "quiet", "check", Candidate("file", "add_one", path=str(attempt)))
+        running = worker.submit(job)
+        assert running.wait(120)  # (it waits for torch's import)
+        assert running.result is None and worker.ended.wait(10)
+        assert gone_within(daemon, 2.0) == []
+    finally:
+        worker.close()
         gone_within(daemon, 0)
 
 

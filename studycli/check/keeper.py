@@ -1,6 +1,8 @@
-"""The keeper of a worker that forks checks (Linux): the process the command starts, which forks
-the worker's server at once and then only waits, the subreaper of all the server leaves; when
-the server ends it kills what is left, and ends as the server did.
+"""The keeper of a worker (Linux): the process the command starts, which forks the worker's
+server at once and then only waits, the subreaper of all the server leaves; when the server
+ends it kills what is left, and ends as the server did. (A device worker's too, which runs its
+checks in itself: what a check left in a session of its own escaped a worker killed at its
+check's time limit, never swept: see `zygote.serve`.)
 
 The server is the subreaper of its checks (`fork_server`): a process a check leaves running in a
 session of its own (a daemon: a double fork and setsid) comes to it once its parent ends, and is
@@ -39,11 +41,12 @@ from . import pid_namespace
 SWEEP_LIMIT = 1.0  # seconds the keeper waits for what it killed to come to it in turn
 
 
-def keep() -> None:
+def keep(apart: bool = True) -> None:
     """(First thing in a new worker.) Fork the server, which returns from here and serves; this
     process stays as its keeper (`_watch`), and never returns. Where it cannot be (not Linux),
-    this process is the server, with no keeper. As root, the server and all it starts are in a
-    PID namespace of their own, whose init stands between the keeper and the server (`_apart`)."""
+    this process is the server, with no keeper. As root, with `apart` (a worker that forks
+    checks), the server and all it starts are in a PID namespace of their own, whose init
+    stands between the keeper and the server (`_apart`)."""
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -54,7 +57,7 @@ def keep() -> None:
         return
     if prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
         return
-    if pid_namespace.unshare():
+    if apart and pid_namespace.unshare():
         _apart(prctl)
         return
     keeper = os.getpid()

@@ -60,11 +60,17 @@ TORCHLESS_PRELOAD = tuple(name for name in BASE_PRELOAD if not _is_torch(name))
 
 def serve() -> None:
     """The server's main loop (`python -c ... serve() REQUESTS_FD REPLIES_FD CHANNEL_FD`: the
-    channel, a Unix socket, hands a zygote the pipes of a server it is to fork)."""
-    if len(sys.argv) > 3:  # (a channel: a zygote, which forks checks) under a keeper
-        from studycli.check import keeper
+    channel, a Unix socket, hands a zygote the pipes of a server it is to fork). Under a
+    keeper, which kills what the server leaves as it ends (`keeper`): a device worker too,
+    which runs its checks in itself and sweeps what each left once it ends
+    (`device_sweep`), but when it is killed (a check at its time limit) or crashes, never
+    swept the daemon a check started in a session of its own. A device worker's keeper makes
+    no PID namespace (as root): the CUDA driver failed there ("Error 304: OS call failed", an
+    H100 host), and an MPS daemon knows its clients by their pids."""
+    from studycli.check import keeper
 
-        keeper.keep()
+    zygote = len(sys.argv) > 3  # (a channel: a zygote, which forks checks)
+    keeper.keep(apart=zygote)
     requests, replies = int(sys.argv[1]), int(sys.argv[2])
     channel = socket.socket(fileno=int(sys.argv[3])) if len(sys.argv) > 3 else None
     stream = os.fdopen(requests, "rb", buffering=0)  # unbuffered: select sees what is unread
