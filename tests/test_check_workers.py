@@ -1068,6 +1068,40 @@ def test_a_device_workers_check_may_write_more_than_a_pipes_64_kb_to_its_descrip
     assert "x" * 1000 in result.get("output", ""), result  # (its tail kept)
 
 
+# An answer that prints 4 MB, through Python's streams and straight to fds 1 and 2 in turn
+PRINTS_MEGABYTES = (
+    "import os, sys\n"
+    "def answer():\n"
+    "    line = 'x' * 100\n"
+    "    for number in range(20_000):\n"
+    "        print(number, line)\n"
+    "        os.write(2, f'{number} {line}\\n'.encode())\n"
+    "    print('the end', file=sys.stderr)\n" + CHECKS_ANSWER
+)
+
+
+def test_a_device_workers_check_may_print_any_amount_and_keeps_the_cpus_tail(tmp_path, monkeypatch):
+    """The pipe a device worker's check writes into was read once the check ended: past its
+    1 MB, an `os.write` there met EAGAIN (an error of the check that no CPU check meets) and
+    what came after was lost. It is read as the check runs: a check may print 4 MB, and what
+    is kept is the tail the CPU's check keeps, its lines in the order written. (The checker
+    ignores its device: no GPU needed.)"""
+    (tmp_path / "big.py").write_text(PRINTS_MEGABYTES)
+    folder = str(tmp_path)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    reference = Candidate("reference", "answer", "big")
+    try:
+        on_device = run_job(Job(folder, "big", "check", reference, device="cuda"))
+        on_cpu = run_job(Job(folder, "big", "check", reference))
+    finally:
+        _close_pool(fresh)
+    assert on_cpu.status == "pass", on_cpu
+    assert on_device.status == "pass", on_device
+    assert on_device.output == on_cpu.output, (on_device.output, on_cpu.output)
+    assert on_cpu.output.endswith("19999 " + "x" * 100 + "\nthe end\n"), on_cpu.output
+
+
 def _references_in_a_device_worker(
     tmp_path: Path, module: str, source: str, checkers: tuple[str, ...] = ("check",)
 ) -> list[dict]:

@@ -13,10 +13,8 @@ reporting says is `crash_report`'s.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import time
-from contextlib import redirect_stderr, redirect_stdout
 from typing import TYPE_CHECKING, Any, cast
 
 from . import contain, output_aside, output_tail, timer
@@ -64,8 +62,9 @@ def _child(job: Job, sender, output=None) -> None:
 
     With `output` (the write end of a pipe) this process becomes a contained check (see
     `contain.enter`): a child of its own, its output from Python or C going into the pipe.
-    Without, it is a device worker running checks one after another: Python's output is
-    captured, into the result, and so is what is written to fds 1 and 2 (`output_aside.into`).
+    Without, it is a device worker running checks one after another: what is written to fds
+    1 and 2 and Python's streams is read as it runs, its tail into the result
+    (`output_aside.into`).
     """
     if output is not None:
         contain.enter(output, sender.fileno(), job.processes, job.file_size_mb)
@@ -74,7 +73,7 @@ def _child(job: Job, sender, output=None) -> None:
     _limit_memory(capped)
     _set_threads(job.threads, capped)
     checking = os.getpid()  # the one process whose outcome is the check's (see the end)
-    captured = io.StringIO()
+    tail = output_tail.OutputTail(OUTPUT_LIMIT)  # (a device worker's: see the docstring)
     started = time.monotonic()
     label = loading = ""
     printed: dict[str, str] = {}  # (a correct answer's: where it first wrote, `_FirstWrite`)
@@ -82,9 +81,7 @@ def _child(job: Job, sender, output=None) -> None:
         try:
             with contextlib.ExitStack() as stack:
                 if output is None:  # (a forked check's fds 1 and 2 are its output pipe)
-                    stack.enter_context(redirect_stdout(captured))
-                    stack.enter_context(redirect_stderr(captured))
-                    stack.enter_context(output_aside.into(captured))
+                    stack.enter_context(output_aside.into(tail))
                 if job.candidate.expect_pass:
                     stack.enter_context(_noting_first_write(job.solutions_dir, printed))
                 if job.own_writes and job.candidate.path:
@@ -117,8 +114,6 @@ def _child(job: Job, sender, output=None) -> None:
     if printed:
         result["printed_at"] = printed["at"]
     if output is None:
-        tail = output_tail.OutputTail(OUTPUT_LIMIT)
-        tail.add(captured.getvalue().encode("utf-8", errors="replace"))
         result["output"] = tail.text()
     contain.flush_output()
     if os.getpid() != checking:

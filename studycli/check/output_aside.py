@@ -36,7 +36,9 @@ class Aside:
 
 
 @contextlib.contextmanager
-def output_aside(streams: bool = True, threads: bool = True) -> Iterator[Aside]:
+def output_aside(
+    streams: bool = True, threads: bool = True, tail: output_tail.OutputTail | None = None
+) -> Iterator[Aside]:
     """Fds 1 and 2 (with `streams`, sys.stdout and sys.stderr too) into a pipe of their own
     while it lasts; yields the `Aside` that says, after it, what was written there and which
     processes started meanwhile still held the pipe (killed, with what they started).
@@ -54,17 +56,23 @@ def output_aside(streams: bool = True, threads: bool = True) -> Iterator[Aside]:
     in the worker (a device worker's, for the worker's life and after).
 
     A thread the code started and left running (`THREAD_GRACE` given to end) cannot be
-    killed: with `threads`, it is named, and it runs on (see `silence`)."""
+    killed: with `threads`, it is named, and it runs on (see `silence`).
+
+    With `tail` (a device worker's check, `into`), the pipe is read as the code runs, by a
+    thread of this process, into `tail`, as a forked check's zygote reads its output pipe
+    (`fork_server`): its writers block while it is full, as a forked check's do, rather than
+    have what it refused dropped (`Aside.written` is then empty)."""
     saved = sys.stdout, sys.stderr
     before = set(threading.enumerate())
     with contextlib.suppress(OSError, ValueError, AttributeError):  # (written before: not its)
         saved[0].flush()
         saved[1].flush()
     reader, writer = os.pipe()
-    if not streams:  # (a device worker's check, `into`: it runs its whole check so)
-        output_tail.widen(writer)
     os.set_blocking(reader, False)
-    os.set_blocking(writer, False)
+    if tail is None:
+        os.set_blocking(writer, False)
+    else:  # (fewer wake-ups; and see `_Reading` on a writer that holds the GIL)
+        output_tail.widen(writer)
     fds = os.dup(1), os.dup(2)
     os.dup2(writer, 1)
     os.dup2(writer, 2)
@@ -72,6 +80,7 @@ def output_aside(streams: bool = True, threads: bool = True) -> Iterator[Aside]:
     if streams:
         sys.stdout, sys.stderr = (_unbuffered(fd) for fd in (1, 2))
     aside = Aside()
+    reading = _Reading(reader, tail) if tail is not None else None
     try:
         yield aside
     finally:
@@ -87,7 +96,10 @@ def output_aside(streams: bool = True, threads: bool = True) -> Iterator[Aside]:
         for fd, was in zip((1, 2), fds, strict=True):
             os.dup2(was, fd)
             os.close(was)
-        aside.written, held = _drain(reader)
+        if reading is None:
+            aside.written, held = _drain(reader)
+        else:
+            held = reading.finish()
         if held:  # (or this process kept a copy of fd 1 or 2: then no process is found)
             aside.left = _kill_holders(os.fstat(reader).st_ino)
         os.close(reader)
@@ -124,6 +136,49 @@ def silence() -> None:
     os.dup2(nowhere, 1)
     os.dup2(nowhere, 2)
     os.close(nowhere)
+
+
+class _Reading:
+    """A thread that reads the pipe of `reader` into `tail` until `finish`.
+
+    A writer blocks while the pipe is full, until this thread has read it; a Python writer
+    lets go of the GIL as it waits, and this thread runs. A C extension that writes more than
+    the pipe holds (1 MB, `output_tail.WIDE_PIPE`) in one call, holding the GIL, waits for
+    it forever: its check runs until its time limit (dropped where the writer did not block,
+    what came past that was lost without a word, and a Python writer's `os.write` failed)."""
+
+    def __init__(self, reader: int, tail: output_tail.OutputTail) -> None:
+        self.reader, self.tail = reader, tail
+        self._stop_read, self._stop = os.pipe()
+        self._ended = False  # (every writer closed it)
+        self._thread = threading.Thread(target=self._run, name="studycli-output", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import select
+
+        poll = select.poll()
+        poll.register(self.reader, select.POLLIN)
+        poll.register(self._stop_read, select.POLLIN)
+        while True:
+            ready = {fd for fd, _ in poll.poll()}
+            if self.reader in ready and not self.tail.read(self.reader):
+                self._ended = True
+                return
+            if self._stop_read in ready:
+                return
+
+    def finish(self) -> bool:
+        """Stop the thread, read what is left; whether a writer still holds the pipe."""
+        os.write(self._stop, b".")
+        self._thread.join()
+        for fd in (self._stop_read, self._stop):
+            os.close(fd)
+        if self._ended:
+            return False
+        written, held = _drain(self.reader)
+        self.tail.add(written)
+        return held
 
 
 def _drain(reader: int) -> tuple[bytes, bool]:
@@ -272,26 +327,33 @@ def _reap(hosts: list[int]) -> None:
 
 
 @contextlib.contextmanager
-def into(captured: io.StringIO) -> Iterator[None]:
-    """Fds 1 and 2 set aside while it lasts, what was written there then added to `captured`,
-    with a line naming the processes started meanwhile that still held them (killed). A device
-    worker's check runs so, its loads and its run (`child._child`): it runs in the worker,
-    whose fds 1 and 2 are the command's output, and only Python's streams were captured
-    (`os.write(1, ...)` or a C extension's printf went to the terminal, and the card passed
-    where the CPU's zygote fails it for printing). What is written there comes after what the
-    check printed through Python's streams, and past the pipe's size (widened to
-    `output_tail.WIDE_PIPE` where the system lets it: 64 kB refused a third `os.write` of 60 kB
-    with EAGAIN, an error of the check) it is dropped (a forked check's output pipe is read as it
-    runs: its last lines are kept)."""
-    aside = Aside()
-    if os.name != "posix":  # (a spawned check's, `pool._Spawned`: no pipe that does not block)
-        yield
+def into(tail: output_tail.OutputTail) -> Iterator[None]:
+    """Fds 1 and 2, with sys.stdout and sys.stderr, set aside while it lasts, what is written
+    there read into `tail` as it comes, then a line naming the processes started meanwhile
+    that still held them (killed). A device worker's check runs so, its loads and its run
+    (`child._child`): it runs in the worker, whose fds 1 and 2 are the command's output, and
+    only Python's streams were captured (`os.write(1, ...)` or a C extension's printf went
+    to the terminal, and the card passed where the CPU's zygote fails it for printing).
+
+    The pipe is read as the check runs (`output_aside`'s `tail`), and what is kept is its
+    tail, as a forked check's: read once the check ended, a pipe of 1 MB dropped what came
+    past it, and refused an `os.write` there with EAGAIN, an error of the check that no CPU
+    check meets. Python's streams write into it too, so that the tail has the lines in the
+    order they came."""
+    if os.name != "posix":  # (a spawned check's, `pool._Spawned`: Python's streams alone)
+        captured = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+                yield
+        finally:
+            tail.add(captured.getvalue().encode("utf-8", errors="replace"))
         return
+    aside = Aside()
     try:
-        with output_aside(streams=False, threads=False) as aside:
+        with output_aside(threads=False, tail=tail) as aside:
             yield
     finally:
-        captured.write(aside.written.decode("utf-8", errors="replace"))
         if aside.left:
             count = f"{len(aside.left):,} process{'es' if len(aside.left) != 1 else ''}"
-            captured.write(f"[studycli killed {count} left running: {', '.join(aside.left)}]\n")
+            line = f"[studycli killed {count} left running: {', '.join(aside.left)}]\n"
+            tail.add(line.encode("utf-8", errors="replace"))
