@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from studycli.check import lazy_imports, pool, runner
+from studycli.check import lazy_imports, left_threads, pool, runner
 from studycli.check.runner import Candidate, Job, run_job
 
 from .check_support import PROC_PIDS
@@ -1276,6 +1276,66 @@ def test_a_device_worker_whose_check_left_a_thread_running_is_replaced(
     assert printed(second, "pid") != printed(first, "pid")
     out, err = capfd.readouterr()
     assert "thread says" not in out + err, (out, err)
+
+
+# A solution module that starts a thread at its top, which writes down the process it runs in
+# (beside the module, in `ran_in`) and prints on and on
+STARTS_A_THREAD = (
+    "import os, threading, time\n"
+    "from pathlib import Path\n"
+    "def _tick():\n"
+    "    Path(__file__).with_name('ran_in').write_text(os.readlink('/proc/self'))\n"
+    "    while True:\n"
+    "        print('thread says hi', flush=True)\n"
+    "        time.sleep(0.005)\n"
+    "threading.Thread(target=_tick, daemon=True).start()\n"
+    "def answer():\n"
+    "    pass\n"
+    "def check(impl, device='cpu'):\n"
+    "    impl()\n"
+)
+
+
+@pytest.mark.parametrize("when", ["at its start", "once it runs"])
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_no_check_runs_beside_a_thread_that_a_workers_preparation_left(
+    tmp_path, monkeypatch, device, when
+):
+    """A solution module whose load, as a worker prepared, left a thread running: its card
+    failed saying so, but the worker went on. A device worker ran every later check beside
+    the thread, its lines in their output; a zygote forked each beside it (a lock it held at
+    the fork stays held in the check). The worker ends, and the checks run in a fresh one,
+    which loads none of those modules; the card still fails saying so. (A device worker is
+    driven on the CPU: the checker ignores its device.)"""
+    (tmp_path / "threads.py").write_text(STARTS_A_THREAD)
+    pids = (  # (as /proc numbers them: a zygote's pid namespace, as root, numbers its own)
+        "    print('in', os.readlink('/proc/self'))\n"
+        "    print('parent', open('/proc/self/stat').read().rsplit(')', 1)[1].split()[1])\n"
+    )
+    (tmp_path / "quiet.py").write_text(SAYS_ITS_PID + pids)
+    folder = str(tmp_path)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    monkeypatch.setattr(left_threads, "_KNOWN", {"skip": [], "refused": {}})
+    if when == "once it runs":  # (the modules sent to a worker that is ready)
+        if device == "cpu":
+            assert fresh.worker("cpu").ready.wait(120)
+        else:
+            fresh.start(device, 1)
+            assert fresh.idle[0].ready.wait(120)
+    pool.preload((), (folder, ["threads", "quiet"]))
+    quiet = Candidate("reference", "answer", "quiet")
+    try:
+        checked = run_job(Job(folder, "quiet", "check", quiet, device=device))
+        refused = run_job(Job(folder, "threads", "check", replace(quiet, module="threads")))
+        time.sleep(0.1)  # (what the thread prints meanwhile)
+    finally:
+        _close_pool(fresh)
+    assert checked.status == "pass" and "thread says" not in checked.output, checked
+    ran_in = int((tmp_path / "ran_in").read_text())
+    worker = printed(checked, "parent" if device == "cpu" else "in")  # (a zygote forks it)
+    assert worker != ran_in, (worker, ran_in)
+    assert refused.status == "error" and "left 1 thread running" in refused.message, refused
 
 
 def test_a_device_check_that_ran_out_of_memory_names_no_limit_it_was_not_held_to(

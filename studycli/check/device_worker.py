@@ -54,7 +54,7 @@ def _serve_inline(stream, replies: int, device: str) -> None:
     import numpy
     import torch
 
-    from studycli.check import child, contain, device_sweep, loading, output_aside
+    from studycli.check import child, contain, device_sweep, left_threads, loading, output_aside
 
     contain.no_core_files()  # (its checks run here: a crash in one is this worker's)
     device_sweep.sweep()  # (what a solution module's load left: see `device_sweep`)
@@ -71,6 +71,8 @@ def _serve_inline(stream, replies: int, device: str) -> None:
     while (message := read_message(stream)) is not None:
         if message[0] == "preload":
             _prepare(message[1])
+            if left_threads.said(lambda said: write_message(replies, said)):
+                return  # (a fresh worker runs the checks sent after: see `left_threads`)
             continue
         _, number, job = message
         write_message(replies, ("started", number, os.getpid()))

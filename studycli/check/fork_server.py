@@ -21,7 +21,7 @@ import struct
 import sys
 from typing import Any
 
-from . import pid_namespace
+from . import left_threads, pid_namespace
 from .keeper import children_of_this_process
 from .protocol import _HEADER, read_message, write_message
 from .zygote import _prepare, _serve
@@ -71,6 +71,9 @@ class _Zygote:
 
         as_root.drop_root_exemption()  # (root: each check it forks is then held to its cap)
         self.early: list[Any] = []  # requests read while preparing, for the loop (see below)
+        # A load it prepared left a thread running (`left_threads`): it forks nothing more,
+        # and ends once what it forked has
+        self.retiring = False
 
     def spawn_early(self) -> None:
         """(While preparing, its imports done.) Fork the servers asked for so far, and keep
@@ -109,6 +112,8 @@ class _Zygote:
                     self._drain(fd)
                 elif fd in self.tails:
                     self._read_output(fd)
+            if self.retiring and not self.children and not self.servers:
+                return
 
     def _handle(self, message: Any) -> bool:
         """Do as a request says; False: the parent is gone (so are its checks)."""
@@ -117,11 +122,15 @@ class _Zygote:
             return False
         if message[0] == "preload":
             _prepare(message[1])
+            if not self.retiring:
+                self.retiring = left_threads.said(lambda said: write_message(self.replies, said))
         elif message[0] == "spawn":
             self._spawn(message[1])
+        elif self.retiring:  # (not started: the command runs it in a fresh worker)
+            write_message(self.replies, ("exited", message[1], None))
         else:
             self._fork(*message[1:])
-        return True
+        return not self.retiring or bool(self.children or self.servers)
 
     def _spawn(self, config: dict) -> None:
         """Fork a zygote server on the pipes the parent hands over the channel: it starts with
@@ -133,7 +142,7 @@ class _Zygote:
             _, fds, _, _ = socket.recv_fds(self.channel, 1, 2)
         except OSError:  # (a timeout too) the parent is gone or failed: no server to fork
             return
-        if len(fds) != 2:
+        if len(fds) != 2 or self.retiring:  # (retiring: the server's end is its death)
             for fd in fds:
                 os.close(fd)
             return

@@ -17,7 +17,12 @@ if TYPE_CHECKING:
 def _load_solution(solutions_dir: str, module: str):
     from studycli.content.source import module_path
 
-    return _load_file(module_path(Path(solutions_dir), module), f"studycli_solutions.{module}")
+    return _load_file(module_path(Path(solutions_dir), module), solution_name(module))
+
+
+def solution_name(module: str) -> str:
+    """The name in sys.modules of solution module `module` (of the solutions folder)."""
+    return f"studycli_solutions.{module}"
 
 
 def _load_file(path: Path, name: str):

@@ -21,6 +21,7 @@ import sys
 import threading
 from typing import Any
 
+from . import left_threads
 from .protocol import read_reply, report_of, write_message
 from .zygote import BASE_PRELOAD, TORCHLESS_PRELOAD, serve
 
@@ -215,7 +216,8 @@ class Worker:
 
     def _config(self, preload: tuple[str, ...], solutions: tuple | None) -> dict[str, Any]:
         return {"preload": list(preload), "solutions": solutions, "fork": self.fork,
-                "device": self.device, "torch": self.torch}  # fmt: skip
+                "device": self.device, "torch": self.torch,
+                "strays": left_threads.config()}  # fmt: skip
 
     def let_go(self) -> None:
         """Tell the server to end (it kills what it still runs, and exits), without waiting."""
@@ -316,6 +318,9 @@ class Worker:
                 self.ready.set()
             elif kind == "memory" and isinstance(value, dict):
                 self.memory = {k: v for k, v in value.items() if type(v) in (int, float)}
+            elif kind == "strays" and isinstance(value, dict):  # (`left_threads`)
+                left_threads.learn(value)
+                self.dead = True  # it serves no more checks: the pool starts a fresh one
             elif running is None:
                 continue
             elif kind == "started" and type(value) is int:

@@ -99,7 +99,11 @@ def _serve(stream, replies: int, config: dict, channel: socket.socket | None) ->
     # A zygote asked for one of its own (the heavy one) forks it once it has imported torch,
     # not once it is ready: see `_Zygote.spawn_early`
     _prepare(config, context, zygote.spawn_early if zygote and channel else None)
+    from studycli.check import left_threads
     from studycli.check.pid_namespace import own_host_pid
+
+    if left_threads.said(lambda message: write_message(replies, message)):
+        _leave()  # (a fresh worker runs its checks: see `left_threads`)
 
     # (its pid as the command knows it; preload may print: not on this pipe)
     write_message(replies, ("ready", 0, own_host_pid()))
@@ -157,11 +161,14 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
             import torch as on_device  # (not `torch`: that says whether this worker has it)
 
             on_device.zeros(1, device="cuda")  # the CUDA context, once for this worker
-    from studycli.check import loading
+    from studycli.check import left_threads, loading
 
+    skip = left_threads.apply(config.get("strays"))  # (a load left a thread in a worker before)
     folder, names = config["solutions"] or ("", ())
     for name in names:
         with contextlib.suppress(Exception, SystemExit):  # a broken module: its checks say so
+            if (folder, name) in skip:
+                continue
             if not torch and _names_torch(folder, name):
                 continue  # a torchless zygote loads only the modules that never name torch
             # (the timer inside: going off as `output_aside` put the output back, it left
@@ -173,6 +180,7 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
             finally:
                 if aside.threads:  # (running on, raised or not: from here on, to no output)
                     output_aside.silence()
+                    left_threads.LEFT.append([folder, name])  # (it is to serve no more)
             if aside.left or aside.threads:  # each of its checks says so, where it would load it
                 loading.refuse(module, aside.left, aside.threads)
                 continue
