@@ -49,6 +49,34 @@ def test_a_corrupt_file_is_refused_with_the_fix_and_left_untouched(tmp_path):
     assert path.read_bytes() == garbage
 
 
+def test_a_rating_the_disk_has_no_room_for_is_store_full_and_nothing_of_it_written(tmp_path):
+    """SQLite's own "database or disk is full" (here the connection's page limit, which SQLite
+    reports as it reports a full disk) escaped the store as a raw sqlite3 error, where every
+    session keeps its card for a StoreFull only: a full disk under `review` ended the session
+    (seen on a 600 KB tmpfs filled mid-session). It is a StoreFull, the transaction rolled
+    back: the log and the card's state are as before it, and the same rating is saved once
+    there is room."""
+    from studycli.errors import StoreFull
+
+    card = fixture_content().get("bias-concept")
+    with open_store(tmp_path) as store:
+        (pages,) = store.conn.execute("PRAGMA page_count").fetchone()
+        store.conn.execute(f"PRAGMA max_page_count = {pages}")  # no room for another page
+        for day in range(1, 1000):
+            before = (store.reviews(include_undone=True), store.states())
+            try:
+                core.rate(store, card, 3, NOW + timedelta(days=day), NO_FUZZ)
+            except StoreFull as full:
+                assert str(store.path) in str(full) and "free some space" in str(full)
+                break
+        else:
+            raise AssertionError("a thousand ratings fitted in the pages the file had")
+        assert (store.reviews(include_undone=True), store.states()) == before
+        store.conn.execute(f"PRAGMA max_page_count = {pages * 100}")  # room again
+        core.rate(store, card, 3, NOW + timedelta(days=day), NO_FUZZ)
+        assert len(store.reviews()) == day and core.rebuild(store) == store.states()
+
+
 def test_another_programs_sqlite_file_is_refused(tmp_path):
     path = tmp_path / "other.sqlite3"
     with sqlite3.connect(path) as conn:

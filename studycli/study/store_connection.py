@@ -104,6 +104,8 @@ class StoreConnection:
 
         Raises:
             StoreBusy: another process kept the lock past the wait (nothing was written).
+            StoreFull: the disk had no room for what it wrote (nothing was written): the
+                same step works once there is room, as one the lock stopped does.
             WaitInterrupted: a Ctrl-C while it waited (nothing was written).
         """
         if self.conn.in_transaction:
@@ -125,11 +127,17 @@ class StoreConnection:
             raise WaitInterrupted from None
         try:
             yield self.conn
-        except BaseException:
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
             if self.conn.in_transaction:  # SQLite may have rolled back already (a full disk)
                 self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error) and busy._code(exc) == sqlite3.SQLITE_FULL:
+                # SQLite's own error escaped to a session, which keeps the card for a
+                # StoreFull only: a real full disk ended `review` (`sqlite_errors._full`)
+                from . import sqlite_errors
+
+                raise sqlite_errors.explain(self.path, exc) from None
             raise
-        self.conn.execute("COMMIT")
 
     def integrity_problems(self) -> list[str]:
         """What `PRAGMA integrity_check` finds wrong ([] when the file is intact); a check
