@@ -55,6 +55,7 @@ class ReviewsMixin(StudyBase):
         """`preview`, with the state it was computed from (see `rate`'s `shown`)."""
         from . import rating as core
 
+        self._follow_recompute()
         state = self.store.state(item.id)
         intervals = core.preview(item.id, state, now, self.settings)
         return Previewed(intervals, (state.fsrs if state is not None else None) or "")
@@ -83,6 +84,7 @@ class ReviewsMixin(StudyBase):
         `rating.rate`'s `unless_changed_from`)."""
         from . import rating as core
 
+        self._follow_recompute()
         moved_after = self.moves_mark if unless_moved_after is None else unless_moved_after
         review = core.rate(
             self.store,
