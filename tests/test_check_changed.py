@@ -12,7 +12,7 @@ from studycli.check import changed as changed_module
 from studycli.check.changed import changed_cards
 from studycli.content.loader import load_content
 
-from .conftest import FIXTURE_CONTENT, edit, git
+from .conftest import FIXTURE_CONTENT, edit, git, write_card
 
 ALL = ["add-one", "bias-concept", "poisson-concept", "triangle-derivation"]
 
@@ -1361,3 +1361,21 @@ def test_a_split_deletion_is_suggested_to_the_card_that_holds_its_text_as_words(
     said = " ".join(result.stderr.split())
     assert result.exit_code == 1, result.output
     assert f"add `renamed_from: [rate-cloze#c1]` to cards/numbers/{suggested}.yaml" in said, said
+
+
+def test_a_drafts_edit_is_no_edit_a_learner_is_shown(repo):
+    """A card that was a draft at the base (a text still TODO) was never studied, and one
+    made a draft now is shown to no learner: neither is said as "each learner told so", of
+    its text or its contract, where `list --edited` lists neither."""
+    draft = "id: add-draft\nkind: coding\ntopic: bias\ntitle: TODO\nprompt: TODO ask.\n"
+    write_card(repo, "basics", "add-draft", f"{draft}answer: x + 1.\nsolution: arith:add_one\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "a draft")
+    git(repo, "checkout", "-q", "-b", "second")
+    edit(repo / "cards" / "basics" / "add-draft.yaml", "TODO ask.", "TODO ask again.")
+    edit(repo / "solutions" / "arith.py", "(-3, 0, 1, 41, 10**12)", "(-3, 0, 7)")
+    bias = repo / "cards" / "basics" / "bias-concept.yaml"
+    edit(bias, "Only boundaries", "TODO Only boundaries")
+    found = changed_cards(load_content(repo), "feature")
+    assert found.edited == ()
+    assert found.contract_edits == (("add-one", ("checker",)),)

@@ -24,8 +24,9 @@ def contract_edits(
     repo: Path, base: str, content: Content, cards: list[Card]
 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Each of `cards` (the change's) that runs code and was there at `base` under its id and
-    file, with which of `PARTS` differ from what they were there; none where neither does, or
-    where either cannot be read then or now (lint says why of now's)."""
+    file, with which of `PARTS` differ from what they were there; none where neither does,
+    where either cannot be read then or now (lint says why of now's), or where the card was a
+    draft then or is one now (no learner studied it, or is shown it: `study_items`)."""
     runnable = [card for card in cards if card.runnable]
     if not runnable:
         return ()
@@ -39,6 +40,8 @@ def contract_edits(
     for card, file in zip(runnable, files):
         before = _card_at_base(texts[file]) if file in texts else None
         if before is None or before.id != card.id or not before.runnable:
+            continue
+        if before.draft or card.draft:
             continue
         was, is_now = _contract(before, infos), _contract(card, now)
         if was is None or is_now is None:

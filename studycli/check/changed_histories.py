@@ -216,7 +216,11 @@ def _edited(before: Card, card: Card) -> list[str]:
     whose text as shown changed since: what each learner who studied one is told at its next
     review ("edited since your last review", `Card.content_hash`); a reflow, an explanation or
     a hint is none, and a cloze card's item shows its own deletion's hint only. An item new
-    since (a deletion's number that `before` lacks) has no history to flag."""
+    since (a deletion's number that `before` lacks) has no history to flag; nor has a card
+    that was a draft at the base (never studied: `study_items` leaves drafts out), and one
+    that is a draft now is shown to no one until it is written again."""
+    if before.draft or card.draft:
+        return []
     then = {item.cloze: item.content_hash for item in before.study_items()}
     return [
         item.id
