@@ -1379,3 +1379,31 @@ def test_a_drafts_edit_is_no_edit_a_learner_is_shown(repo):
     found = changed_cards(load_content(repo), "feature")
     assert found.edited == ()
     assert found.contract_edits == (("add-one", ("checker",)),)
+
+
+def test_a_coding_cards_contract_is_compared_across_a_rename_a_move_and_a_new_module(repo):
+    """A learner's flag follows the card: renamed with `renamed_from`, moved to another deck
+    or pointed at a module of another name, its starter or checker changed flags it as
+    "edited since your last review" (`list --edited`), and `check --changed` says so. It
+    said nothing: it read the card at the base from its file now, under its id now, in the
+    modules it names now."""
+    arith = repo / "solutions" / "arith.py"
+    add_one = repo / "cards" / "basics" / "add-one.yaml"
+    renamed = add_one.read_text().replace("id: add-one", "id: add-uno\nrenamed_from: [add-one]")
+    write_card(repo, "basics", "add-uno", renamed)
+    add_one.unlink()
+    edit(arith, "for x in (-3, 0, 1, 41, 10**12):", "for x in (-3, 0, 7):")
+    assert changed_cards(load_content(repo)).contract_edits == (("add-uno", ("checker",)),)
+    git(repo, "checkout", "-q", "--", ".")
+    git(repo, "clean", "-qfd")
+    write_card(repo, "numbers", "add-one", add_one.read_text())  # another deck
+    add_one.unlink()
+    edit(arith, '"""Return x + 1.', '"""Return x plus one.')
+    assert changed_cards(load_content(repo)).contract_edits == (("add-one", ("starter",)),)
+    git(repo, "checkout", "-q", "--", ".")
+    git(repo, "clean", "-qfd")
+    arith.rename(repo / "solutions" / "plus.py")
+    edit(repo / "solutions" / "plus.py", '"""Return x + 1.', '"""Return x plus one.')
+    for card in ("basics/add-one", "numbers/triangle-derivation"):
+        edit(repo / "cards" / f"{card}.yaml", "solution: arith:", "solution: plus:")
+    assert changed_cards(load_content(repo)).contract_edits == (("add-one", ("starter",)),)

@@ -104,7 +104,7 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         histories[:10]
     )
     edited = histories[10]
-    contracts = contract_edits(repo.resolve(), base, content, chosen)
+    contracts = contract_edits(repo.resolve(), base, content, chosen, paths)
     note = f"{described}: {len(chosen)} card(s) to check"
     if edited:
         note += (

@@ -12,6 +12,7 @@ from pathlib import Path
 from studycli.content.card import Card
 from studycli.content.contract import checker_code
 from studycli.content.loader import Content
+from studycli.content.renamed_from import card_entries
 from studycli.content.source import ModuleInfo, checker_ref, module_names, starter_for
 
 from .changed_git import _texts_at
@@ -21,27 +22,38 @@ PARTS = ("starter", "checker")  # what `contract_edits` names, in this order
 
 
 def contract_edits(
-    repo: Path, base: str, content: Content, cards: list[Card]
+    repo: Path, base: str, content: Content, cards: list[Card], paths: set[Path]
 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Each of `cards` (the change's) that runs code and was there at `base` under its id and
-    file, with which of `PARTS` differ from what they were there; none where neither does,
-    where either cannot be read then or now (lint says why of now's), or where the card was a
-    draft then or is one now (no learner studied it, or is shown it: `study_items`)."""
+    """Each of `cards` (the change's; `paths`: its changed files) that runs code and was there
+    at `base`, under its id or an id its `renamed_from` lists (its learners' histories follow
+    it), in any card file, with which of `PARTS` differ from what they were there, each read
+    from the modules the card named then and names now; none where neither does, where
+    either cannot be read then or now (lint says why of now's), or where the card was a draft
+    then or is one now (no learner studied it, or is shown it: `study_items`)."""
     runnable = [card for card in cards if card.runnable]
     if not runnable:
         return ()
-    solutions = content.solutions_dir.resolve()
-    modules = {name: solutions / f"{name}.py" for c in runnable for name in module_names(c)}
-    files = [card.path.resolve() for card in runnable]
-    texts = _texts_at(repo, base, [*files, *modules.values()])
-    infos = {name: _parsed(path, texts.get(path)) for name, path in modules.items()}
+    folder = content.root.resolve() / "cards"
+    files = {card.path.resolve() for card in runnable}
+    files |= {p for p in paths if p.suffix == ".yaml" and folder in p.parents}  # (moved, renamed)
+    modules = _modules(content, runnable)
+    texts = _texts_at(repo, base, [*sorted(files), *modules.values()])
+    own = {card.path.resolve() for card in runnable}
+    then = _cards_then(texts, own)  # (the other files only where a card is not in its own)
+    if any(_before(card, then) is None for card in runnable):
+        then = _cards_then(texts, files - own) | then
+    befores = {card.id: _before(card, then) for card in runnable}
+    more = _modules(content, [b for b in befores.values() if b is not None])
+    if more.keys() - modules.keys():  # (a module the card named then, another now)
+        texts |= _texts_at(
+            repo, base, [more[name] for name in sorted(more.keys() - modules.keys())]
+        )
+    infos = {name: _parsed(path, texts.get(path)) for name, path in (modules | more).items()}
     now = {name: _parsed(path, _read(path)) for name, path in modules.items()}
     found = []
-    for card, file in zip(runnable, files):
-        before = _card_at_base(texts[file]) if file in texts else None
-        if before is None or before.id != card.id or not before.runnable:
-            continue
-        if before.draft or card.draft:
+    for card in runnable:
+        before = befores[card.id]
+        if before is None or before.draft or card.draft:
             continue
         was, is_now = _contract(before, infos), _contract(card, now)
         if was is None or is_now is None:
@@ -50,6 +62,33 @@ def contract_edits(
         if parts:
             found.append((card.id, parts))
     return tuple(sorted(found))
+
+
+def _modules(content: Content, cards: list[Card]) -> dict[str, Path]:
+    """The solution modules `cards` name, by name, with their files."""
+    solutions = content.solutions_dir.resolve()
+    return {name: solutions / f"{name}.py" for card in cards for name in sorted(module_names(card))}
+
+
+def _cards_then(texts: dict[Path, str], files: set[Path]) -> dict[str, Card]:
+    """The cards that `files` held at the base (`texts`), by id, those that loaded."""
+    then = {}
+    for file in sorted(files & texts.keys()):
+        card = _card_at_base(texts[file])
+        if card is not None:
+            then[card.id] = card
+    return then
+
+
+def _before(card: Card, then: dict[str, Card]) -> Card | None:
+    """`card` as it was at the base (`then`), under its id, else under an id it lists in
+    `renamed_from` (a whole card's, oldest first), where it ran code then; None where it was
+    not there."""
+    for card_id in (card.id, *card_entries(card.renamed_from)):
+        before = then.get(card_id)
+        if before is not None:
+            return before if before.runnable else None
+    return None
 
 
 def _contract(card: Card, infos: dict[str, ModuleInfo | None]) -> tuple[str, str] | None:
