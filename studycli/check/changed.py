@@ -100,47 +100,45 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
     ]
     broken = tuple(sorted({p.path for p in content.problems if p.path.resolve() in paths}))
     histories = _histories(repo.resolve(), base, content, paths)
-    renamed, carried, removed, renumbered, rekinded, gapped, moved, forgotten, reordered, unfit = (
-        histories[:10]
-    )
-    edited = histories[10]
     contracts = contract_edits(repo.resolve(), base, content, chosen, paths)
     note = f"{described}: {len(chosen)} card(s) to check"
-    if edited:
+    if histories.edited:
         note += (
             '; text edited, each learner told so above the card at its next review ("edited '
-            f'since your last review"; the history is kept): {", ".join(edited)}'
+            f'since your last review"; the history is kept): {", ".join(histories.edited)}'
         )
     if contracts:
         note += (
             "; coding cards whose contract changed, each learner told so at its next review: "
             + ", ".join(f"{card_id} (its {' and '.join(parts)})" for card_id, parts in contracts)
         )
-    if carried:
+    if histories.carried:
         note += (
             "; card(s) renamed with `renamed_from`, their learners' histories carried over: "
-            + ", ".join(f"{r.old} -> {r.new}" for r in carried)
+            + ", ".join(f"{r.old} -> {r.new}" for r in histories.carried)
         )
-    if removed:
-        note += f"; card(s) removed: {', '.join(removed)}"
-    if dropped := [study_id(r.card_id, n) for r in renumbered if not r.moved for n in r.removed]:
+    if histories.removed:
+        note += f"; card(s) removed: {', '.join(histories.removed)}"
+    if dropped := [
+        study_id(r.card_id, n) for r in histories.renumbered if not r.moved for n in r.removed
+    ]:
         note += f"; cloze deletions removed: {', '.join(dropped)}"
     return Changed(
         chosen,
         note,
         base,
         broken,
-        renamed,
-        carried,
-        renumbered,
-        rekinded,
-        gapped,
-        moved,
-        forgotten,
-        reordered,
-        unfit,
-        edited,
-        contracts,
+        renamed=histories.renamed,
+        carried=histories.carried,
+        renumbered=histories.renumbered,
+        rekinded=histories.rekinded,
+        gapped=histories.gapped,
+        moved=histories.moved,
+        forgotten=histories.forgotten,
+        reordered=histories.reordered,
+        unfit=histories.unfit,
+        edited=histories.edited,
+        contract_edits=contracts,
     )
 
 

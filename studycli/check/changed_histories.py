@@ -95,30 +95,27 @@ class Renumbered(Record):
     removed: tuple[int, ...]  # numbers at the base whose texts are under no number now
 
 
-def _histories(
-    repo: Path, base: str, content: Content, paths: set[Path]
-) -> tuple[
-    tuple[Renamed, ...],
-    tuple[Renamed, ...],
-    tuple[str, ...],
-    tuple[Renumbered, ...],
-    tuple[Rekinded, ...],
-    tuple[Gapped, ...],
-    tuple[Moved, ...],
-    tuple[Forgotten, ...],
-    tuple[Reordered, ...],
-    tuple[Unfit, ...],
-    tuple[str, ...],
-]:
-    """The ids renamed without `renamed_from`, the ids renamed with it (a card lists the gone
-    id), the ids removed (gone, with no new card like them), the cloze cards renumbered (a
-    card renamed with `renamed_from` compared with its old id's text), the cards changed to
-    or from a cloze card since `base`, the new cloze cards whose numbers skip one, and the card
-    texts moved to another id (`_moved`), the old ids forgotten (`forgotten_ids`) and the cards
-    whose ids are listed out of order (`_reordered`), and the entries that carry nothing
-    (`changed_entries`), and the study items whose text a learner sees changed (`_edited`).
-    Only changed card files can have changed: their texts at `base` (one
-    `git cat-file --batch`) and now are compared."""
+class Histories(Record):
+    """What a change does to the learners' review histories (`_histories`)."""
+
+    renamed: tuple[Renamed, ...]  # ids gone, with a new card like them, not listing them
+    carried: tuple[Renamed, ...]  # ids gone, listed in a card's `renamed_from`
+    removed: tuple[str, ...]  # ids gone, with no new card like them
+    renumbered: tuple[Renumbered, ...]  # cloze cards whose deletions changed numbers
+    rekinded: tuple[Rekinded, ...]  # cards changed to a cloze card, or from one
+    gapped: tuple[Gapped, ...]  # new cloze cards whose numbers skip one
+    moved: tuple[Moved, ...]  # card texts now under another id
+    forgotten: tuple[Forgotten, ...]  # old ids listed at the base, by no card now
+    reordered: tuple[Reordered, ...]  # cards whose first id is listed after another now
+    unfit: tuple[Unfit, ...]  # entries that carry nothing
+    edited: tuple[str, ...]  # study items whose text as shown changed (`_edited`)
+
+
+def _histories(repo: Path, base: str, content: Content, paths: set[Path]) -> Histories:
+    """What the change since `base` (`paths`: its changed files) does to the learners'
+    histories (`Histories`, field by field): a cloze card renamed with `renamed_from` is
+    compared with its old id's text for its numbers. Only changed card files can have
+    changed: their texts at `base` (one `git cat-file --batch`) and now are compared."""
     cards = content.root.resolve() / "cards"
     files = sorted(p for p in paths if p.suffix == ".yaml" and cards in p.parents)
     was = {_id_of(p, text): text for p, text in _texts_at(repo, base, files).items()}
@@ -196,18 +193,18 @@ def _histories(
     forgotten = forgotten_ids(then, content)
     gone_ids = tuple(old for old in gone if paired.get(old) is None)
     texts_moved = _moved(then, content, set(now))
-    return (
-        renamed,
-        carried,
-        gone_ids,
-        tuple(renumbered),
-        tuple(rekinded),
-        tuple(gapped),
-        texts_moved,
-        forgotten,
-        _reordered(then, content, set(was)),
-        unfit,
-        tuple(sorted(edited)),
+    return Histories(
+        renamed=renamed,
+        carried=carried,
+        removed=gone_ids,
+        renumbered=tuple(renumbered),
+        rekinded=tuple(rekinded),
+        gapped=tuple(gapped),
+        moved=texts_moved,
+        forgotten=forgotten,
+        reordered=_reordered(then, content, set(was)),
+        unfit=unfit,
+        edited=tuple(sorted(edited)),
     )
 
 
