@@ -474,7 +474,7 @@ def test_a_solution_module_imports_only_what_every_install_has(content_copy):
     assert found == [
         (4, "imports 'scipy.optimize'"),
         (5, "imports 'studycli.content'"),
-        (6, "imports '.other'"),
+        (6, "imports '.other', a solution module"),  # (wherever it is written: below)
     ]
 
 
@@ -1904,3 +1904,31 @@ def test_a_field_the_cards_kind_has_not_is_no_key_indented(content_copy, kind, p
     assert "bias-concept" in content.cards, content.problems
     found = lint(content)
     assert [p.message for p in found if " is indented, so YAML" in p.message] == []
+
+
+def test_a_solution_module_importing_another_is_told_they_do_not_import_each_other(content_copy):
+    """`check` loads each solution module from its file, under a name of its own: `from
+    soft_f1 import f` inside a function passed lint and then failed every check with
+    "ModuleNotFoundError: No module named 'soft_f1'", though solutions/soft_f1.py exists; at
+    the top level it was refused with advice for an optional package (import it inside the
+    function). Each is refused as what it is, wherever it is written."""
+    (content_copy / "solutions" / "soft_f1.py").write_text("def f(x):\n    return x\n")
+    found = module_problems(
+        content_copy,
+        "import soft_f1\n"
+        "def _a():\n    from soft_f1 import f\n    return f\n"
+        "def _b():\n    from . import soft_f1\n    return soft_f1\n"
+        "def _c():\n    import importlib\n    return importlib.import_module('soft_f1.x')\n"
+        "def _d():\n    import json\n    from functools import wraps\n    return json, wraps\n",
+    )
+    said = "a solution module"
+    assert [f for f in found if f[1] != "orphan solution module"] == [
+        (1, f"imports 'soft_f1', {said}"),
+        (3, f"imports 'soft_f1', {said}"),
+        (6, f"imports '.soft_f1', {said}"),
+        (10, f"imports 'soft_f1.x', {said}"),
+    ]
+    first = lint(load_content(content_copy))[0]
+    assert "solution modules do not import each other" in first.message
+    assert "copy what this module uses of solutions/soft_f1.py into it" in first.message
+    assert "optional package" not in first.message

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from .card import CardProblem
-from .source import module_names, read_module
+from .source import module_names, module_path, read_module
 
 if TYPE_CHECKING:
     from .loader import Content
@@ -66,15 +66,47 @@ def lint_top_levels(content: Content) -> list[CardProblem]:
                     info.path,
                     f"imports {module!r}{f' (the top level calls {via})' if via else ''}: a "
                     "solution module imports only the standard library, numpy, torch and "
-                    "studycli.assertions at its top level (not another solution module); import "
-                    "an optional package inside the function that needs it"
+                    "studycli.assertions at its top level; import an optional package inside "
+                    "the function that needs it"
                     + (", called by a check, not by the top level" if via else ""),
                     node.lineno,
                 )
                 for module in _imported(node)
-                if not _allowed_import(module)
+                if not _allowed_import(module) and not _of_solutions(module, content)
             ]
+        problems += [
+            CardProblem(
+                info.path,
+                f"imports {module!r}, a solution module: solution modules do not import each "
+                "other, at the top level or inside a function (`check` loads each from its "
+                "file under a name of its own, not from a package on the path, so the import "
+                "raises ModuleNotFoundError in each check that runs it); copy what this module "
+                f"uses of {_shown(module)} into it",
+                node.lineno,
+            )
+            for node in ast.walk(info.tree)
+            if isinstance(node, (ast.Import, ast.ImportFrom, ast.Call))
+            for module in _imported(node)
+            if _of_solutions(module, content)
+        ]
     return problems
+
+
+def _of_solutions(module: str, content: Content) -> bool:
+    """Whether `module` names a solution module: a relative one (`.other`), or one of a
+    file in `solutions/` (a name of the standard library, numpy or torch aside: those are
+    what the import gets)."""
+    if module.startswith("."):
+        return True
+    return not _allowed_import(module) and (
+        module_path(content.solutions_dir, module.partition(".")[0]).is_file()
+    )
+
+
+def _shown(module: str) -> str:
+    """The file a solution module's import names, as lint shows it."""
+    name = module.lstrip(".").partition(".")[0]
+    return f"solutions/{name}.py" if name else "the module it names"
 
 
 PRINTS = ("print", "sys.stdout.write", "sys.stderr.write")
