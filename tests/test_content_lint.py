@@ -1932,3 +1932,23 @@ def test_a_solution_module_importing_another_is_told_they_do_not_import_each_oth
     assert "solution modules do not import each other" in first.message
     assert "copy what this module uses of solutions/soft_f1.py into it" in first.message
     assert "optional package" not in first.message
+
+
+def test_lint_notes_that_a_package_a_checker_imports_is_not_installed(cli, content_copy):
+    """A checker that imports a package not installed here fails each check with
+    ModuleNotFoundError, and lint's note said only to name it in LAZY_IMPORTS, which
+    preloads only what is installed. The note says it is not installed; lint passes (the
+    same content is right where it is installed)."""
+    edit(
+        content_copy / "solutions" / "arith.py",
+        'def check_add_one(impl, device="cpu"):\n',
+        'def check_add_one(impl, device="cpu"):\n    import no_such_package_here.sub\n\n',
+    )
+    result = cli("--content", content_copy, "lint")
+    assert result.exit_code == 0, result.output
+    [note] = [line for line in result.stderr.splitlines() if line.startswith("note: ")]
+    assert (
+        "check_add_one imports no_such_package_here.sub, which is not installed here: each "
+        "check that runs it fails with ModuleNotFoundError, unless the import is guarded"
+    ) in note, note
+    assert "name it in LAZY_IMPORTS (" not in note

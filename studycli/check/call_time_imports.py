@@ -8,7 +8,9 @@ inside its body, and that none of those imports, is imported again by every chec
 sympy` in a checker made each of a learner's attempts take 0.4 s more on the 2-core box (0.40
 to 0.56 s against 0.02 s once LAZY_IMPORTS named it). It cannot go to the module's top, where
 lint allows only what every install has (`lint_top_levels`): LAZY_IMPORTS is where it goes.
-These are notes, not problems: the checks are right, only slower.
+These are notes, not problems: the checks are right, only slower. A module that is not
+installed here is noted as such (its checks fail here, unless the import is guarded), a note
+too: the same content is right on an install that has it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from studycli.content.card import CardProblem
 from studycli.content.loader import Content
 from studycli.content.source import ModuleInfo, checker_ref, module_path, read_module
 
-from .lazy_imports import first_use_modules
+from .lazy_imports import _installed, first_use_modules
 
 # what every worker imports before its checks (`zygote.BASE_PRELOAD`), and the project's own
 PRELOADED = frozenset({"numpy", "torch", "studycli"})
@@ -166,6 +168,15 @@ def _imported_first(info: ModuleInfo) -> frozenset[str]:
 
 
 def _message(who: str, role: str, module: str) -> str:
+    if not _installed(module):  # (LAZY_IMPORTS preloads only what is installed: no help)
+        return (
+            f"{who} imports {module}, which is not installed here: each check that runs it "
+            "fails with ModuleNotFoundError, unless the import is guarded (a `try:` with "
+            "`except ImportError:`, or importlib.util.find_spec, for a package not every "
+            f"install has); install the package that provides {module}, or write the card "
+            "without it (naming it in LAZY_IMPORTS does not help: a worker preloads only "
+            "what is installed)"
+        )
     pays = (
         "every check of the card, each attempt a learner makes included,"
         if role == "checker"
