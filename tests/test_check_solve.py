@@ -1270,6 +1270,48 @@ def test_watch_reruns_on_save_until_it_passes(tmp_path, monkeypatch):
     assert attempt.rating() == 2 and attempt.how() == "1 failed run first"  # Hard by default
 
 
+def test_a_save_that_lands_as_the_watch_writes_the_starter_again_is_checked(tmp_path, monkeypatch):
+    """The starter deleted during the watch is written again once it stays gone; a save of
+    the learner's that lands in that moment, before the starter's file is made (which never
+    writes over a file), was said to be "wrote the card's starter", taken for the starter and
+    never checked: the watch waited for a save already made. It is checked, as any save."""
+    import threading
+
+    from rich.console import Console
+
+    from studycli.check.attempt_files import attempt_path
+    from studycli.cli import solve_flow, solve_watch
+
+    monkeypatch.setenv("STUDYCLI_HOME", str(tmp_path / "home"))
+    content = fixture_content()
+    card = content.get("add-one")
+    path = solve.ensure_attempt(card, content, attempt_path(card.id))  # the starter
+    create_file = solve.create_file
+
+    def saved_first(target, data):  # the learner's editor saves just before the watch writes
+        _save(target, CORRECT)
+        return create_file(target, data)
+
+    monkeypatch.setattr(solve, "create_file", saved_first)
+    deadline = time.monotonic() + 15  # (q then, where the save is never checked)
+
+    @contextlib.contextmanager
+    def keys():
+        def poll(seconds):
+            time.sleep(seconds)
+            return "q" if time.monotonic() > deadline else None
+
+        yield poll
+
+    monkeypatch.setattr(solve_watch, "key_poller", keys)
+    threading.Timer(0.5, path.unlink).start()  # deleted, once the watch waits for a save
+    console = Console(record=True, width=100)
+    attempt = solve_watch.watch(console, card, content, path, solve_flow.Limits(10, 1024))
+    text = console.export_text()
+    assert attempt is not None and attempt.outcome.status == "pass", text
+    assert "wrote the card's starter" not in text and path.read_text() == CORRECT
+
+
 def test_watch_does_not_count_the_starter_as_a_failed_run(tmp_path, monkeypatch):
     from studycli.content.source import card_starter
 

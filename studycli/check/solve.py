@@ -39,16 +39,28 @@ def ensure_attempt(card: Card, content: Content, path: Path | None = None) -> Pa
     require_runnable(card)
     path = path or attempt_path(card.id)
     if not path.exists():
-        starter = card_starter(card, content.solutions_dir)
-        try:  # (in one step: a full disk left the file cut short, kept as the learner's)
-            create_file(path, starter.encode("utf-8"))
-        except OSError as exc:
-            raise StudyError(
-                f"cannot write your attempt file {path} ({exc.strerror or exc}): free some "
-                f"space on its disk or make {path.parent} writable, or set STUDYCLI_HOME to a "
-                "folder you can write"
-            ) from None
+        write_starter(card, content, path)
     return path
+
+
+def write_starter(card: Card, content: Content, path: Path) -> bytes | None:
+    """Write `card`'s starter as the new file `path`, never over a file there: the bytes
+    written; None where a file was there already (left as it is: the learner's work, or a save
+    of theirs that came first).
+
+    Raises:
+        StudyError: the file cannot be written.
+        ContentError: the card's solution module cannot be read.
+    """
+    starter = card_starter(card, content.solutions_dir).encode("utf-8")
+    try:  # (in one step: a full disk left the file cut short, kept as the learner's)
+        return starter if create_file(path, starter) else None
+    except OSError as exc:
+        raise StudyError(
+            f"cannot write your attempt file {path} ({exc.strerror or exc}): free some "
+            f"space on its disk or make {path.parent} writable, or set STUDYCLI_HOME to a "
+            "folder you can write"
+        ) from None
 
 
 def compiles(path: Path) -> bool:

@@ -196,6 +196,11 @@ def _digest(path: Path) -> bytes | None:
     from studycli.paths import read_regular
 
     try:  # (a named pipe is not waited on; one over the limit is the check's to refuse)
-        return hashlib.blake2b(read_regular(path, ATTEMPT_LIMIT), digest_size=16).digest()
+        return _bytes_digest(read_regular(path, ATTEMPT_LIMIT))
     except OSError:  # (NotRegularFile and FileTooLarge too)
         return None
+
+
+def _bytes_digest(data: bytes) -> bytes:
+    """The `_digest` of a file holding `data`."""
+    return hashlib.blake2b(data, digest_size=16).digest()

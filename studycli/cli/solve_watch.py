@@ -14,7 +14,7 @@ from studycli.content.card import Card
 from studycli.content.loader import Content
 
 from .solve_flow import Attempt, Hints, Limits, _show, changed_starter
-from .solve_run import WATCH_POLL, _digest, _Looks, _Run, _stamp
+from .solve_run import WATCH_POLL, _bytes_digest, _digest, _Looks, _Run, _stamp
 from .terminal import key_poller
 
 # seconds a save that does not compile must stay as it is before it is checked: an editor that
@@ -158,9 +158,11 @@ def watch(
                     if stamp is not None:
                         gone = None
                 elif gone is not None and time.monotonic() - gone >= SETTLE:
-                    gone, at_starter = None, True
-                    _starter_again(console, card, content, path)
-                    seen, taken = _stamp(path), _digest(path)
+                    gone = None
+                    if (written := _starter_again(console, card, content, path)) is not None:
+                        # the bytes it wrote, not the file's: a save right after is seen next
+                        at_starter, seen, taken = True, _stamp(path), _bytes_digest(written)
+                    # (else a save of the learner's came first: seen next, as a save)
                 elif settling is not None and time.monotonic() - settling >= SETTLE:
                     settling = None  # left as it is: the learner's own syntax error
                     run = start()
@@ -205,17 +207,21 @@ def _still_a_starter(console: Console, card: Card, content: Content, path: Path)
     return True
 
 
-def _starter_again(console: Console, card: Card, content: Content, path: Path) -> None:
+def _starter_again(console: Console, card: Card, content: Content, path: Path) -> bytes | None:
     """Write the card's starter as it is now to the attempt file, deleted while it was a
     starter (`changed_starter` says to delete an older one to get the new one: the watch only
-    waited for a save, and the new starter came from the next `solve` run), and say so."""
+    waited for a save, and the new starter came from the next `solve` run), and say so: the
+    bytes written. None, and nothing said, where a file is there already: a save of the
+    learner's landed first (it was said to be the starter, taken for it and never checked)."""
     from studycli.check import solve
 
     from .app import print_prose  # (piped, one line; on a terminal the path kept whole)
 
-    solve.ensure_attempt(card, content, path)
-    said = f"wrote the card's starter to {path}: write your answer in it, and save"
-    print_prose(console, said, style="yellow", markup=False)
+    written = solve.write_starter(card, content, path)
+    if written is not None:
+        said = f"wrote the card's starter to {path}: write your answer in it, and save"
+        print_prose(console, said, style="yellow", markup=False)
+    return written
 
 
 def _typo(run: _Run) -> str:
