@@ -1407,3 +1407,34 @@ def test_a_coding_cards_contract_is_compared_across_a_rename_a_move_and_a_new_mo
     for card in ("basics/add-one", "numbers/triangle-derivation"):
         edit(repo / "cards" / f"{card}.yaml", "solution: arith:", "solution: plus:")
     assert changed_cards(load_content(repo)).contract_edits == (("add-one", ("starter",)),)
+
+
+def test_a_history_carried_to_another_item_is_said_as_edited_where_its_text_differs(repo, cloze):
+    """A deletion split off to a card of its own, or a plain card moved onto a cloze card's
+    deletion, carries its learners' histories to an item whose text is not the one they
+    reviewed: each is flagged "edited since your last review" (`list --edited`), and
+    `check --changed` said only that the history was carried over."""
+    _split_off(repo, 3, "poisson-support", "poisson-cloze#c3", cloze_card=False)
+    bias = repo / "cards" / "basics" / "bias-concept.yaml"
+    bias.unlink()
+    edit(repo / "cards" / "numbers" / "poisson-concept.yaml", "requires: [bias-concept]\n", "")
+    write_card(
+        repo,
+        "basics",
+        "neuron-parts",
+        "id: neuron-parts\nkind: cloze\ntopic: bias\ntitle: A neuron's parts\n"
+        "renamed_from: ['bias-concept -> c1']\n"
+        "prompt: Without {{c1::a bias}}, w·x can only express boundaries through the origin.\n",
+    )
+    found = changed_cards(load_content(repo))
+    assert [(r.old, r.new) for r in found.carried] == [
+        ("bias-concept", "neuron-parts#c1"),
+        ("poisson-cloze#c3", "poisson-support"),
+    ]
+    # (poisson-cloze's c1 and c2 show c3's text, "that" now, where it was hidden)
+    assert found.edited == (
+        "neuron-parts#c1",
+        "poisson-cloze#c1",
+        "poisson-cloze#c2",
+        "poisson-support",
+    )

@@ -27,7 +27,7 @@ import re
 from pathlib import Path
 
 from studycli.content.card import Card, Kind
-from studycli.content.cloze import deletions, split_study_id, study_id
+from studycli.content.cloze import SEPARATOR, deletions, split_study_id, study_id
 from studycli.content.cloze import numbers as numbers_of  # (a local is named numbers)
 from studycli.content.loader import Content
 from studycli.content.renamed_from import card_entries, moved_to
@@ -182,6 +182,7 @@ def _histories(repo: Path, base: str, content: Content, paths: set[Path]) -> His
         removed = tuple(n for n in removed if study_id(old_id, n) not in split)
         if moved or removed:
             renumbered.append(Renumbered(card_id, card.path, moved, removed))
+    edited += _carried_edits(carried, then, content)
     gapped = []
     renamed_to = {r.new for r in (*renamed, *carried)}
     for card_id in sorted(added.keys() - renamed_to):  # (a rename says so)
@@ -204,7 +205,7 @@ def _histories(repo: Path, base: str, content: Content, paths: set[Path]) -> His
         forgotten=forgotten,
         reordered=_reordered(then, content, set(was)),
         unfit=unfit,
-        edited=tuple(sorted(edited)),
+        edited=tuple(sorted(set(edited))),
     )
 
 
@@ -224,6 +225,34 @@ def _edited(before: Card, card: Card) -> list[str]:
         for item in card.study_items()
         if item.cloze in then and then[item.cloze] != item.content_hash
     ]
+
+
+def _carried_edits(
+    carried: tuple[Renamed, ...], then: dict[str, Card | None], content: Content
+) -> list[str]:
+    """The study items now that a history carried from another item takes over (a cloze
+    deletion split off to a card of its own, `old#c3` -> `new`; a plain card moved onto a
+    deletion, `old` -> `new#c1`), whose text as shown is not that item's at the base: each of
+    its learners is told so at its next review, as of an edit (`_edited`; a whole card
+    renamed is compared there)."""
+    found = []
+    for entry in carried:
+        if SEPARATOR not in entry.old and SEPARATOR not in entry.new:
+            continue  # (a whole card renamed: `_edited`)
+        before = _item(then.get(split_study_id(entry.old)[0]), entry.old)
+        now = _item(content.cards.get(split_study_id(entry.new)[0]), entry.new)
+        if before is None or now is None or before.draft or now.draft:
+            continue
+        if before.content_hash != now.content_hash:
+            found.append(entry.new)
+    return found
+
+
+def _item(card: Card | None, item_id: str) -> Card | None:
+    """The study item `item_id` of `card` (a deletion of a cloze card, else the card)."""
+    if card is None:
+        return None
+    return next((item for item in card.study_items() if item.id == item_id), None)
 
 
 def _split_off(was: dict[str, Card | None], content: Content) -> dict[str, Renamed]:
