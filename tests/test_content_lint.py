@@ -1157,6 +1157,25 @@ def test_a_deletion_in_a_card_that_is_no_cloze_card_is_reported_at_its_line(cli,
     assert "cards/numbers/rate-concept.yaml:7: prompt has a cloze deletion" in result.stderr
 
 
+def test_a_cloze_deletion_written_as_code_in_a_card_that_is_no_cloze_card_is_meant(content_copy):
+    """Code is shown as written, as its author means it: a card on Anki's own cloze syntax,
+    with `{{c1::Paris}}` in a code span or a fenced block, was refused as a deletion in plain
+    sight. One outside the code, after it, is still refused at its line."""
+    path = write_card(
+        content_copy,
+        "numbers",
+        "anki-syntax",
+        "id: anki-syntax\nkind: concept\ntopic: poisson\ntitle: Anki's cloze syntax\n"
+        "prompt: |\n  What does Anki show of `{{c1::Paris}} is in France` on the front?\n"
+        "answer: |\n  A blank:\n\n  ```\n  {{c1::Paris}} -> [...]\n  ```\n\n  `{{c2::x}}`, too.\n"
+        "explanation: |\n  `code` then {{c1::plain}}.\n",
+    )
+    problems = lint(load_content(content_copy))
+    assert [(p.path, p.line, p.message.split(" (")[0]) for p in problems] == [
+        (path, 16, "explanation has a cloze deletion"),
+    ]
+
+
 def test_a_mistake_in_a_literal_block_is_reported_at_its_own_line(cli, content_copy):
     """A `|` block holds its text's lines one for one: lint points at the line of the file
     where the LaTeX or the joined line is, so that an editor jumps to it. Folded text (`>`)

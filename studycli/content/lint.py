@@ -226,7 +226,7 @@ def _lint_deletions_shown(card: Card, where: KeyLines) -> list[CardProblem]:
     for field in ("prompt", "answer", "explanation", "hints", "steps"):
         value = getattr(card, field)
         for item, text in enumerate((value,) if isinstance(value, str) else value, 1):
-            found = re.search(cloze.DELETION, text)
+            found = _deletion_outside_code(text)
             if found is None:
                 continue
             message = (
@@ -241,6 +241,23 @@ def _lint_deletions_shown(card: Card, where: KeyLines) -> list[CardProblem]:
             problems.append(where.problem(card, field, message, item=entry, text_line=line))
             break
     return problems
+
+
+def _deletion_outside_code(text: str) -> re.Match[str] | None:
+    """The first cloze deletion of `text` outside its code (a code span, a fenced block's
+    lines): code is shown as written, meant so (a card on Anki's own `{{c1::Paris}}` syntax
+    was refused)."""
+    from .fences import Fences
+    from .layout import _code_spans
+
+    fences, lines = Fences(), text.split("\n")
+    # fenced lines blanked out (their backticks would open spans), the rest as written
+    prose = "\n".join(" " * len(line) if fences.code(line.lstrip()) else line for line in lines)
+    spans = _code_spans(prose)[0]
+    for found in re.finditer(cloze.DELETION, prose):
+        if not any(start <= found.start() < end for start, end in spans):
+            return found
+    return None
 
 
 def _lint_cycles(content: Content, where: KeyLines) -> list[CardProblem]:
