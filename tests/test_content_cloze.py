@@ -78,6 +78,41 @@ def test_lint_names_each_syntax_problem(text, problem):
     assert any(problem in p for p in problems), problems
 
 
+def test_each_malformed_deletion_is_named_and_past_three_counted():
+    """Lint named only the first malformed deletion of a prompt: an author fixed it to meet
+    the next."""
+    text = "a {{c1:x}} b {c2::y}} c {{ c3::z }} d {{c4:w}} e {{C5::v}} f {{c6::ok}}"
+    assert [p.split("': ", 1)[0] for p in cloze.problems(text)] == [
+        "malformed deletion '{{c1:x}}",
+        "malformed deletion '{c2::y}}",
+        "malformed deletion '{{ c3::z }}",
+        "and 2 more malformed deletions after '{{ c3::z }}",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        # it quoted 'score strictly above}} the oth', cut in a word
+        (
+            "a {{c1::b}} keeps the correct score strictly above}} the others",
+            "'...correct score strictly above}}'",
+        ),
+        (
+            "{{c1: a hidden text too long to be quoted whole}} here",
+            "'{{c1: a hidden text too long...'",
+        ),
+        ("a {{c1::open and on and on past the width", "'{{c1::open and on and on past...'"),
+        ("a {{c1::x}} b }}", "'b }}'"),  # no text cut before it: no '...'
+        # one left open ends where a well-formed deletion begins
+        ("the {{c1::sum}} of {c2:things} and {{c3::x}}", "'{c2:things} and'"),
+    ],
+)
+def test_a_malformed_deletion_is_quoted_cut_between_words(text, quoted):
+    [problem] = cloze.problems(text)
+    assert problem.startswith(f"malformed deletion {quoted}:"), problem
+
+
 def test_a_stray_brace_is_one_problem_with_its_fix():
     assert cloze.problems("rate {{c1::pλ}}} per unit") == [
         "stray '}' after deletion c1 in '{{c1::pλ}}}': a deletion closes with two braces, so "

@@ -790,6 +790,18 @@ def test_a_cloze_mistake_is_reported_at_its_line_of_the_prompt(content_copy, del
     assert problem.line == lines_of(cloze)["prompt"] + at
 
 
+def test_each_malformed_deletion_is_reported_at_its_own_line(content_copy):
+    """Lint reported the first malformed deletion of a prompt alone."""
+    text = "  First {{c1::a}} score,\n  then {{c2:b}} and,\n  the correct score above}}.\n"
+    cloze = cloze_card(content_copy, "two-malformed", text)
+    problems = lint(load_content(content_copy))
+    prompt = lines_of(cloze)["prompt"]
+    assert [(p.line, p.message.split("': ", 1)[0]) for p in problems] == [
+        (prompt + 2, "malformed deletion '{{c2:b}}"),
+        (prompt + 3, "malformed deletion 'and, the correct score above}}"),
+    ]
+
+
 def test_a_deletion_left_open_is_reported_where_it_opens(content_copy):
     cloze = cloze_card(
         content_copy,

@@ -43,8 +43,8 @@ def problems(text: str) -> list[str]:
     odd = _malformed(text)
     written = "{{c1::the hidden text}} (optionally {{c1::text::hint}})"
     if not found:
-        if odd is not None:  # (it said "needs at least one deletion", of a deletion mistyped)
-            return [f"malformed deletion {odd!r}: write it {written}"]
+        if odd:  # (it said "needs at least one deletion", of a deletion mistyped)
+            return _each_malformed(odd, f"write it {written}")
         return [f"a cloze card needs at least one deletion in its prompt, written {written}"]
     issues = []
     nested = False
@@ -70,10 +70,9 @@ def problems(text: str) -> list[str]:
                 f"deletion {name} has '::' in its hint: one hint at most, {{{{{name}::text::hint}}}}"
             )
     issues += _stray_braces(text)
-    if odd is not None and not nested:
-        issues.append(
-            f"malformed deletion {odd!r}: each is {{{{cN::text}}}} with N a number, opened with "
-            "{{ and closed with }}"
+    if not nested:
+        issues += _each_malformed(
+            odd, "each is {{cN::text}} with N a number, opened with {{ and closed with }}"
         )
     # (numbers may skip one: a published card's dropped fact leaves its number unused, as
     # each number keys its own history; lint refused the gap that `check --changed` asks for)
@@ -85,21 +84,70 @@ def problems(text: str) -> list[str]:
 _SUSPECT = r"\{\{|\}\}|\{\s*[cC]\s*\d+\s*:"
 
 
-def _malformed(text: str) -> str | None:
-    """The first stretch of `text` outside its well-formed deletions that looks like a
-    deletion gone wrong (up to 30 characters of it, as written), or None. Braces right next to
-    a deletion are left to `_stray_braces`, which tells a stray one from one that closes a
-    brace of the text (`{1, {{c1::2}}}`, a set with a hidden element)."""
+def _malformed(text: str) -> list[str]:
+    """Each stretch of `text` outside its well-formed deletions that looks like a deletion gone
+    wrong, quoted as `_quote_malformed` does. An opening (`{{`, `{c1:`) and the first `}}` after
+    it, with no other opening or well-formed deletion between, are one deletion; a `}}` with no
+    opening before it is one. Braces right next to a deletion are left to `_stray_braces`, which tells a stray one
+    from one that closes a brace of the text (`{1, {{c1::2}}}`, a set with a hidden element)."""
     spans = [m.span() for m in re.finditer(DELETION, text)]
     beside = {i for span in spans for run in _brace_runs(text, *span) for i in run}
+    quotes: list[str] = []
+    opening: re.Match[str] | None = None
+    bound = 0  # where the text that a closing pair's quote may lead up from begins
     for found in re.finditer(_SUSPECT, text):
         start = found.start()
+        bound = max([bound, *(b for _, b in spans if b <= start)])
         if start in beside or any(a <= start < b for a, b in spans):
+            if opening is not None:  # (a well-formed deletion ends an opening's stretch)
+                quotes.append(_quote_malformed(text, opening.start(), start, bound))
+                opening = None
             continue
-        if text[start] == "}":  # a closing pair: show what leads up to it
-            start = max(start - 20, max((b for _, b in spans if b <= start), default=0))
-        return " ".join(text[start : start + 30].split())
-    return None
+        if found.group(0) != "}}":  # an opening: a second one ends the first's stretch
+            if opening is not None:
+                quotes.append(_quote_malformed(text, opening.start(), start, bound))
+            opening = found
+            continue
+        if opening is not None:
+            quotes.append(_quote_malformed(text, opening.start(), found.end(), bound))
+            opening = None
+        else:
+            quotes.append(_quote_malformed(text, start, found.end(), bound))
+        bound = found.end()
+    if opening is not None:
+        quotes.append(_quote_malformed(text, opening.start(), len(text), bound))
+    return quotes
+
+
+def _quote_malformed(text: str, start: int, end: int, bound: int, width: int = 30) -> str:
+    """`text[start:end]`, a deletion gone wrong, on one line and cut between words: one that
+    opens at `start`, up to `width` characters of it, `...` after where more of it is cut; a
+    closing pair alone (`}}` at `start`), with the words that lead up to it from `bound` on
+    (about `width` characters), `...` before where the text before them is cut."""
+    if text[start] == "}":
+        words = [bound + m.start() for m in re.finditer(r"\S+", text[bound:start])]
+        fits = [word for word in words if end - word <= width]
+        first = min(fits) if fits else words[-1] if words else start
+        cut = "..." if text[bound:first].strip() else ""
+        return cut + " ".join(text[first:end].split())
+    stretch = " ".join(text[start:end].split())
+    if len(stretch) <= width:
+        return stretch
+    ends = [m.end() for m in re.finditer(r"\S+", stretch)]
+    return stretch[: max([e for e in ends if e <= width], default=ends[0])] + "..."
+
+
+def _each_malformed(quotes: list[str], fix: str, shown: int = 3) -> list[str]:
+    """A problem for each of the first `shown` malformed deletions `quotes`, with `fix`, and
+    one that counts the rest."""
+    issues = [f"malformed deletion {quote!r}: {fix}" for quote in quotes[:shown]]
+    if len(quotes) > shown:
+        more = len(quotes) - shown
+        issues.append(
+            f"and {more} more malformed deletion{'s' if more > 1 else ''} after "
+            f"{quotes[shown - 1]!r}: fix these as the ones before"
+        )
+    return issues
 
 
 def _stray_braces(text: str) -> list[str]:

@@ -185,10 +185,16 @@ _TOP_LEVEL_KEY = re.compile(
 
 def _deletion_needle(message: str) -> re.Pattern[str] | None:
     """What marks, in the prompt's lines, the deletion a cloze problem is about: its opening
-    ("deletion c2 ...", "stray '}' after deletion c1 ..."), or the start of the text a
-    "malformed deletion '...'" quotes; None for a problem of the prompt as a whole."""
-    if malformed := re.match(r"malformed deletion '(\S+)", message):
-        return re.compile(re.escape(malformed[1][:12]))
+    ("deletion c2 ...", "stray '}' after deletion c1 ..."), or where the deletion that a
+    "malformed deletion '...'" quotes opens, or where it closes if it has no opening; None for
+    a problem of the prompt as a whole."""
+    if malformed := re.match(r"malformed deletion '(.+?)': ", message):
+        words = malformed[1].removeprefix("...").removesuffix("...").split()
+        if words[0].startswith("{"):  # one that opens: where it opens
+            return re.compile(re.escape(words[0][:12]))
+        # a closing pair alone, quoted with the words that lead up to it: where it closes
+        last = words[-2:] if words[-1] == "}}" else words[-1:]
+        return re.compile(r"\s+".join(map(re.escape, last)))
     # "deletion c2 is inside c1": the fix is to close c1, where it opens
     if named := re.search(r" is inside c(\d+)", message) or re.search(r"deletion c(\d+)", message):
         return re.compile(r"\{\{\s*c" + named[1] + r"\b")
