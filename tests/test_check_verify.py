@@ -194,6 +194,9 @@ def test_a_hang_is_killed_at_the_time_limit(trouble):
     )
     assert outcome.status == "timeout" and "did not finish in 2 s" in outcome.message
     assert time.monotonic() - started < 10
+    # its seconds are the limit's, as the message says (they read 1.68: its timer stops it
+    # early to say where it was)
+    assert outcome.seconds == 2.0
 
 
 def test_a_memory_blowup_is_stopped_by_the_cap(trouble):
@@ -239,6 +242,7 @@ def test_a_correct_answers_check_is_stopped_past_the_learners_limit_and_located(
     assert time.monotonic() - started < 30
     assert result.status == "timeout"
     assert "the reference should pass but got timeout: did not finish in 6 s" in result.message
+    assert result.seconds >= 6.0  # (the results' column read 5.70 beside it)
     assert "(at solutions/trouble.py:" in result.message and "in check_hang)" in result.message
     assert "a learner's check may run 1 s" in result.message
 

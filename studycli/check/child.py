@@ -106,8 +106,12 @@ def _child(job: Job, sender, output=None) -> None:
         result = _described(exc, job, loading)
         if never_called(exc):  # (the answer was never called: `Outcome.missing`)
             result["missing"] = job.candidate.function
+    # A check its timer stopped took its limit, as one killed at the limit does (`runner._wait`):
+    # the timer stops it `timer.STOP_AHEAD` early, only so that it can say where it was, and
+    # the results' seconds read 14.71 beside "did not finish in 15 s".
+    timed_out = result["status"] == "timeout"
     result.update(
-        seconds=time.monotonic() - started,
+        seconds=job.timeout if timed_out else time.monotonic() - started,
         label=label,
         message=result["message"][:MESSAGE_LIMIT],
     )
