@@ -744,6 +744,69 @@ def test_a_wrong_answer_whose_check_ends_in_an_error_says_where_and_the_fix(cont
     assert "expect, assert_equal or assert_close" in returns_nothing
 
 
+RAISING = '''
+from studycli.assertions import assert_equal, call, fails_with
+
+
+def halve(x):
+    """Return x / 2."""
+    return x / 2
+
+
+def check_halve(impl, device="cpu"):
+    for x in (2, 4):
+        assert_equal(call(impl, f"halve({x})", x), x / 2, f"halve({x})")
+
+
+def _divide(x, by):
+    return x / by
+
+
+@fails_with("expected 1.0, got")
+def _wrong_raises(x):
+    """Divides by x - x: raises ZeroDivisionError."""
+    return _divide(x, x - x)
+
+
+@fails_with("expected 1.0, got")
+def _wrong_typo(x):
+    """Misspells x."""
+    return xx / 2
+
+
+WRONG_ANSWERS = {"halve": [_wrong_raises, _wrong_typo]}
+'''
+
+
+def test_a_wrong_answer_rejected_for_raising_says_the_line_that_raised(content_copy):
+    """A wrong answer whose call raised, not the mistake it declares, named its `def` line and
+    the exception ("which was: halve(2): raised ZeroDivisionError: division by zero"), not the
+    line that raised it."""
+    (content_copy / "solutions" / "raising.py").write_text(RAISING)
+    write_card(
+        content_copy,
+        "trouble",
+        "halve",
+        "id: halve\nkind: coding\ntopic: bias\ntitle: Halve\nprompt: Return x / 2.\n"
+        "solution: raising:halve\n",
+    )
+    content = load_content(content_copy)
+    [result] = run_checks([content.cards["halve"]], content, jobs=2, timeout=20)
+
+    assert result.status == "fail"
+    raises, typo = result.message.split("; wrong answer ")
+    assert (
+        "_wrong_raises (Divides by x - x: raises ZeroDivisionError.) at solutions/raising.py:20"
+        in raises
+    )
+    assert raises.endswith(
+        "raised ZeroDivisionError: division by zero (raised at solutions/raising.py:16, in _divide)"
+    )
+    assert typo.endswith(
+        "(a NameError in the wrong answer is its own typo, at solutions/raising.py:28, in _wrong_typo)"
+    )
+
+
 DEVICE_CHECKERS = """
 def check_ignores(impl, device="cpu"):
     assert impl(2) == 3

@@ -1,7 +1,8 @@
 """Reading a check's outcome for `verdict`: where its traceback went through the solution
 modules (`_where`, `_innermost_solution_frame`, `_solution_frames`), where a wrong answer or
-variant is written (`_defined_at`), and what its error says (`_raised`, `_import_failed`,
-`_own_typo`, `_rejected_for_another_reason`, `_error_fix`).
+variant is written (`_defined_at`), where its answer raised (`_raised_at`), and what its
+error says (`_raised`, `_import_failed`, `_own_typo`, `_rejected_for_another_reason`,
+`_error_fix`).
 """
 
 from __future__ import annotations
@@ -82,6 +83,15 @@ def _error_fix(job: Job, outcome: Outcome) -> str:
         "this mistake reads this error, and not the input it failed on: test what the answer "
         "returned with expect, assert_equal or assert_close before using it)"
     )
+
+
+def _raised_at(job: Job, outcome: Outcome) -> str:
+    """ "solutions/m.py:12, in f": where the answer of a check that failed on its raising
+    (`call`'s failure) raised, its innermost line in the solution modules; "" for another
+    outcome. A wrong answer rejected for it named its `def` and the exception alone."""
+    if outcome.status != Status.FAIL or not _raised(outcome):
+        return ""
+    return _innermost_solution_frame(outcome.traceback, job.solutions_dir, job.check_function)
 
 
 def _defined_at(job: Job) -> str:

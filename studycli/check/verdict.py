@@ -25,6 +25,7 @@ from .outcome_reading import (
     _never_ended,
     _own_typo,
     _raised,
+    _raised_at,
     _rejected_for_another_reason,
     _where,
 )
@@ -135,17 +136,17 @@ def verdict(
         elif reference_passes and _hung_undeclared(job.candidate, outcome):
             problems.append(("fail", f"{located} {_HUNG}{outcome.message}){_HUNG_FIX}"))
         elif reference_passes and _rejected_for_another_reason(job.candidate, outcome):
+            at = _raised_at(job, outcome)  # (the line that raised, where the answer did)
+            if _own_typo(outcome):
+                why = f" (a NameError in the wrong answer is its own typo{at and f', at {at}'})"
+            else:
+                why = f" (raised at {at})" if at else _error_fix(job, outcome)
             problems.append(
                 (
                     "fail",
                     f"{located} was rejected, but not for its mistake: its @fails_with expects "
                     f"{job.candidate.fails_with!r} in the checker's message, which was: "
-                    f"{outcome.message}"
-                    + (
-                        " (a NameError in the wrong answer is its own typo)"
-                        if _own_typo(outcome)
-                        else _error_fix(job, outcome)
-                    ),
+                    f"{outcome.message}{why}",
                 )
             )
     if problems:
