@@ -552,6 +552,31 @@ def test_a_function_a_default_value_or_a_decorator_calls_is_run_by_the_import(co
     ]
 
 
+def test_the_function_a_decorator_factory_returns_is_run_by_the_import(content_copy):
+    """`@_cached(3)` calls `_cached(3)`, then what it returns with the function decorated,
+    both as the module is imported: lint followed the call alone, and the import in the
+    decorator it returns (its own, or one of the module's) passed. The wrapper that the
+    decorator returns in turn runs at each call, not at the import."""
+    found = module_problems(
+        content_copy,
+        "def _cached(size):\n    import scipy.special\n"
+        "    def decorate(function):\n        import pandas\n"
+        "        def wrapper(*args):\n            import yaml\n"
+        "            return function(*args)\n"
+        "        return wrapper\n"
+        "    return decorate\n"
+        "def _by(name):\n    return _apply\n"
+        "def _apply(function):\n    import sklearn\n    return function\n"
+        "@_cached(3)\ndef f(x):\n    return x\n"
+        "@_by('g')\ndef g(x):\n    return x\n",
+    )
+    assert found == [
+        (2, "imports 'scipy.special' (the top level calls _cached() at line 15)"),
+        (4, "imports 'pandas' (the top level calls what _cached() at line 15 returns)"),
+        (13, "imports 'sklearn' (the top level calls what _by() at line 18 returns)"),
+    ]
+
+
 def test_an_import_module_call_with_a_constant_name_is_an_import(content_copy):
     """`importlib.import_module("scipy")` and `__import__("pandas")` at the top level import
     as `import scipy` does, and passed lint. A name that is not a constant is not known; an

@@ -138,24 +138,72 @@ def _imports_on_import(tree: ast.Module) -> list[tuple[Importing, str]]:
 
 def _called_on_import(tree: ast.Module) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]]:
     """The module's own functions that its import calls, at its top level or in a function
-    so called, each with the top level's call that runs it ("_setup() at line 10")."""
+    so called, each with the top level's call that runs it ("_setup() at line 10"); and of a
+    call of what such a function returns (`@_cached(3)`, a decorator factory: `_cached(3)` is
+    called, then what it returns, with the function decorated), the function it returns by
+    name, where it defines it or the module does (`_returned`)."""
     functions = {
         node.name: node
         for node in tree.body
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
     }
-    called: dict[str, str] = {}
+    called: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]] = {}
     todo: list[tuple[ast.AST, str]] = [(node, "") for node in _run_by_import(tree.body)]
     while todo:
         node, via = todo.pop(0)  # (in order: a function is said by its first call)
         for inner in ast.walk(node):
             if not isinstance(inner, ast.Call):
                 continue
+            found: list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef, str]] = []
             name = ast.unparse(inner.func)
-            if name in functions and name not in called:
-                called[name] = via or f"{name}() at line {inner.lineno}"
-                todo.append((functions[name], called[name]))
-    return [(functions[name], via) for name, via in called.items()]
+            if name in functions:
+                found.append((name, functions[name], f"{name}() at line {inner.lineno}"))
+            elif (
+                isinstance(inner.func, ast.Call)
+                and (made := ast.unparse(inner.func.func)) in functions
+            ):
+                said = f"what {made}() at line {inner.lineno} returns"
+                found += [
+                    (key, function, said) for key, function in _returned(functions[made], functions)
+                ]
+            for key, function, said in found:
+                if key not in called:
+                    called[key] = (function, via or said)
+                    todo.append((function, called[key][1]))
+    return list(called.values())
+
+
+def _returned(
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef],
+) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    """The functions that `function` returns by name (`return deco`), each with a key of its
+    own: one it defines in its body (keyed `function.deco`), else the module's (`functions`).
+    A name bound any other way (assigned, passed in) is not followed."""
+    own = {
+        node.name: node
+        for node in function.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    found = []
+    for node in _own_statements(function.body):
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Name):
+            name = node.value.id
+            if name in own:
+                found.append((f"{function.name}.{name}", own[name]))
+            elif name in functions:
+                found.append((name, functions[name]))
+    return found
+
+
+def _own_statements(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """The nodes of `body`, those of the functions and classes it defines left out."""
+    for node in body:
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield from _own_statements(
+                [n for n in ast.iter_child_nodes(node) if isinstance(n, ast.stmt)]
+            )
 
 
 def _run_by_import(body: list[ast.stmt]) -> list[ast.AST]:
@@ -202,13 +250,12 @@ def _imports_run(nodes: Iterable[ast.AST]) -> Iterator[Importing]:
 def _on_definition(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> list[ast.AST]:
     """What a `def` or `class` statement evaluates as it runs (the import runs it at the top
     level): its decorators, a function's default values, a class's bases and keywords. A
-    decorator that is a bare name (`@_register`) is called with what it decorates: it is
-    given as that call, so that the module's own function it names is followed as one
-    called. (Annotations are left out: most modules postpone them.)"""
+    decorator is called with what it decorates: it is given as that call, so that the
+    module's own function it names (`@_register`), or the one its call returns (`@_cached(3)`,
+    see `_called_on_import`), is followed as one called. (Annotations are left out: most
+    modules postpone them.)"""
     evaluated: list[ast.AST] = [
-        decorator
-        if isinstance(decorator, ast.Call)
-        else ast.copy_location(ast.Call(func=decorator, args=[], keywords=[]), decorator)
+        ast.copy_location(ast.Call(func=decorator, args=[], keywords=[]), decorator)
         for decorator in node.decorator_list
     ]
     if isinstance(node, ast.ClassDef):
