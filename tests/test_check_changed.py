@@ -1409,6 +1409,35 @@ def test_a_coding_cards_contract_is_compared_across_a_rename_a_move_and_a_new_mo
     assert changed_cards(load_content(repo)).contract_edits == (("add-one", ("starter",)),)
 
 
+def test_the_contract_note_names_the_coding_card_its_learner_is_flagged_for(cli, repo, tmp_path):
+    """A coding card renamed and moved to another deck in the change that edits its checker:
+    a learner who reviewed it at the base is flagged at it under its new id (the contract's
+    hash follows the rename in a real review database, `list --edited`), and
+    `check --changed`'s note names the same card, where it named none."""
+    from fsrs import Rating
+
+    from studycli.study.api import Study, study_items
+
+    from .study_support import NO_FUZZ, NOW
+
+    db = tmp_path / "reviews.sqlite3"
+    loaded = load_content(repo)
+    with Study.open(db, NO_FUZZ, solutions_dir=loaded.solutions_dir) as study:
+        for item in study_items(loaded.cards.values()):
+            study.rate(item, Rating.Good, NOW)
+    add_one = repo / "cards" / "basics" / "add-one.yaml"
+    renamed = add_one.read_text().replace("id: add-one", "id: add-uno\nrenamed_from: [add-one]")
+    write_card(repo, "numbers", "add-uno", renamed)
+    add_one.unlink()
+    edit(
+        repo / "solutions" / "arith.py", "for x in (-3, 0, 1, 41, 10**12):", "for x in (-3, 0, 7):"
+    )
+    listed = cli("--content", repo, "--db", db, "list", "--edited", "--json")
+    flagged = [(card["id"], tuple(card["edited"])) for card in json.loads(listed.stdout)]
+    assert flagged == [("add-uno", ("checker",))]
+    assert changed_cards(load_content(repo)).contract_edits == tuple(flagged)
+
+
 def test_a_history_carried_to_another_item_is_said_as_edited_where_its_text_differs(repo, cloze):
     """A deletion split off to a card of its own, or a plain card moved onto a cloze card's
     deletion, carries its learners' histories to an item whose text is not the one they
