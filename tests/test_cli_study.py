@@ -590,6 +590,21 @@ def test_undo_after_midnight_takes_back_a_rating_of_the_same_study_day(cli, monk
     assert undone.exit_code == 0 and "undone: add-one Good" in undone.stdout, undone.output
 
 
+def test_undo_of_a_rating_before_the_study_days_start_says_when_today_began(cli, monkeypatch):
+    """At 4:05, a rating given at 3:55 of the same date is the day before's (the study day
+    starts at 4): the refusal said only that it "was not given today", which a newcomer reads
+    as wrong (it was, by the calendar). It says when today's study day began, and the
+    setting that moves it."""
+    morning = NOW.replace(hour=4, minute=5)
+    monkeypatch.setenv("STUDYCLI_NOW", morning.isoformat())
+    _rate("add-one", 3, NOW.replace(hour=3, minute=55))
+    refused = run(cli, "undo")
+    said = " ".join(refused.stderr.split())
+    began = NOW.replace(hour=4, minute=0).astimezone().strftime("%Y-%m-%d %H:%M")
+    assert refused.exit_code == 1, said
+    assert f"was not given today (today's study day began at {began}, day_starts_at in" in said
+
+
 def test_undo_takes_back_a_rating_a_check_decided_and_a_cram_rating(cli):
     """Every rating given here today can be undone, whatever decided it (the learner, a
     check, a cram session): the latest first, each with its card back as it was."""

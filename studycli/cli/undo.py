@@ -41,8 +41,10 @@ def undo(ctx: typer.Context) -> None:
                 f"{said} was imported from another review log: undo takes back the ratings "
                 "given here today only"
                 if review.reviewed_at >= today
-                else f"{said} was not given today: undo takes back today's ratings only (rate "
-                "the card again in `studycli review` or `studycli cram` instead)"
+                else f"{said} was not given today (today's study day began at "
+                f"{today.astimezone():%Y-%m-%d %H:%M}, day_starts_at in settings.toml): undo "
+                "takes back today's ratings only (rate the card again in `studycli review` or "
+                "`studycli cram` instead)"
             )
         assert review.id is not None
         try:
