@@ -96,6 +96,25 @@ def test_list_fits_40_columns_breaking_ids_after_a_dash():
     assert titles == ["A title of a few words, A title of a few words,"] * 3
 
 
+def test_list_hides_a_column_before_it_breaks_a_title_word(cli, monkeypatch):
+    """`list --deck math --kind cloze` at 80 columns (piped, or an 80-column terminal) kept
+    its topic column and narrowed the titles to 10, folding a word the title could have held
+    whole: "directiona" over "l". A wrapping column narrows only down to its longest word
+    (its parts, after a dash); past that the topic is hidden, as at 60 columns."""
+    monkeypatch.setenv("COLUMNS", "80")
+    columns = [Column("id"), Column("topic", hide=3), Column("title", wrap=True)]
+    rows = [
+        ["directional-derivative-formula-cloze", "directional-derivative", "The directional "
+         "derivative through the gradient"],
+        ["robbins-monro-update-cloze", "stochastic-approximation", "The Robbins-Monro iteration"],
+    ]  # fmt: skip
+    out = printed(80, "2 cards", columns, rows)
+    assert max(cell_len(line) for line in out.splitlines()) <= 80, out
+    assert "hidden to fit 80 columns: topic" in out, out
+    titles = column(out, 1, key=0)
+    assert [" ".join(lines) for lines in titles] == [row[2] for row in rows], out
+
+
 @pytest.mark.parametrize("width", [40, 50, 60])
 def test_topics_in_a_narrow_terminal_breaks_no_title_word(cli, monkeypatch, width):
     """At 60 columns the topic column kept its 26 characters and the titles got 10, broken

@@ -84,12 +84,13 @@ def print_table(
         max([_width(column.header), *(_width(row[i]) for row in rows)])
         for i, column in enumerate(every)
     ]
+    words = [_longest_part(rows, i) if column.wrap else 0 for i, column in enumerate(every)]
     shown = list(range(len(every)))  # the columns kept, by index: measured once, above
     hidden = []
     while True:
         columns = [every[i] for i in shown]
         widths = [natural[i] for i in shown]
-        _narrow(widths, _wrap_floors(columns, widths), console.width)
+        _narrow(widths, _wrap_floors(columns, widths, [words[i] for i in shown]), console.width)
         spare = [k for k, column in enumerate(columns) if column.hide]
         if _total(widths) <= console.width or not spare:
             break
@@ -170,13 +171,26 @@ def _write(console: Console, lines: list[str]) -> None:
         lines.clear()
 
 
-def _wrap_floors(columns: Sequence[Column], widths: list[int]) -> list[int]:
+def _wrap_floors(columns: Sequence[Column], widths: list[int], words: list[int]) -> list[int]:
     """How narrow each column may be made before any is hidden: a wrapping one down to
-    `MIN_WRAPPED` (or its header), the others not at all."""
+    `MIN_WRAPPED`, its header or its longest word (`words`: a part of one, up to a dash),
+    whichever is widest, the others not at all. Below its longest word a title's words broke
+    mid-word ("directiona" over "l" at 80 columns) while a column that may hide was shown."""
     return [
-        max(MIN_WRAPPED, _width(column.header)) if column.wrap else widths[i]
+        max(MIN_WRAPPED, _width(column.header), words[i]) if column.wrap else widths[i]
         for i, column in enumerate(columns)
     ]
+
+
+def _longest_part(rows: Sequence[Sequence[str]], index: int) -> int:
+    """The width of the longest word in column `index`, a word split where `_lines` may break
+    it (after a dash): what the column must hold to wrap at spaces and dashes only."""
+    longest = 0
+    for row in rows:  # (a word no wider than the longest part so far is not split: 500 rows)
+        for word in row[index].split() if _width(row[index]) > longest else ():
+            if _width(word) > longest:
+                longest = max(longest, *(_width(part) for part in _parts(word)))
+    return longest
 
 
 def _split(
