@@ -33,9 +33,10 @@ def content_dir(option: str | Path | None = None, cwd: Path | None = None) -> Pa
     if chosen:
         path = Path(chosen).expanduser().resolve()
         if not (path / "cards").is_dir():
+            what = "has no cards/ folder" if path.exists() else "does not exist"
             raise ContentError(
-                f"{path} has no cards/ folder: point --content (or STUDYCLI_CONTENT) at the "
-                "folder that holds cards/ and solutions/"
+                f"{path} {what}: point --content (or STUDYCLI_CONTENT) at the folder that "
+                "holds cards/ and solutions/"
             )
         return path
     here = (cwd or Path.cwd()).resolve()

@@ -291,6 +291,18 @@ def test_content_option_env_and_bad_folder(cli, monkeypatch, tmp_path):
     assert "has no cards/ folder" in result.stderr and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_a_content_folder_that_does_not_exist_is_said_so(cli, monkeypatch, tmp_path, how):
+    """`--content` (or STUDYCLI_CONTENT) naming no folder at all, a typo, was told the folder
+    "has no cards/ folder", as if it were there: it says that it does not exist."""
+    missing = tmp_path / "cotnent"
+    if how == "env":
+        monkeypatch.setenv("STUDYCLI_CONTENT", str(missing))
+    result = cli(*(["--content", missing] if how == "option" else []), "list")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{missing} does not exist: point --content (or STUDYCLI_CONTENT)" in result.stderr
+
+
 def test_content_defaults_to_the_current_folder(monkeypatch, cli):
     monkeypatch.chdir(FIXTURE_CONTENT)
     rows = json.loads(cli("list", "--json").stdout)
