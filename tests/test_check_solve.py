@@ -971,14 +971,6 @@ def test_without_an_editor_or_a_terminal_the_message_says_what_to_do(cli, monkey
     assert "set $EDITOR" in result.stderr and "--no-edit" in result.stderr
 
 
-def test_no_edit_checks_the_attempt_as_it_is(cli):
-    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit")
-    assert result.exit_code == 1
-    assert "not implemented yet" in result.stdout  # the fresh starter
-    assert "not recorded: the attempt is still the starter" in result.stdout
-    assert _history(cli) == []
-
-
 def _older_starter() -> str:
     """add-one's starter as an older studycli wrote it: the same stub under another docstring
     (7 of the 82 cards' starters changed so since commit f253383)."""
@@ -1057,15 +1049,16 @@ def test_a_starter_with_the_learners_notes_or_imports_is_not_called_an_older_sta
 
 def test_no_edit_records_nothing_for_a_starter_an_older_version_wrote(cli, attempt):
     """A starter written before the card's docstring changed failed its check with
-    NotImplementedError and was recorded as Again. (Given with --file, it is not recorded
-    either, and deleting that file is not offered: it gives no starter.)"""
+    NotImplementedError and was recorded as Again. Now it is not checked, as the starter is
+    not. (Given with --file, it is not recorded either, and deleting that file is not offered:
+    it gives no starter.)"""
     path = attempts_dir() / "add-one.py"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(_older_starter())
     result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit")
     said = " ".join(result.stdout.split())
     assert result.exit_code == 1
-    assert "not implemented yet" in said and "not recorded" in said
+    assert "not implemented yet" not in said and "not recorded" in said
     assert "starter has changed since" in said and f"delete {path}" in said
     assert _history(cli) == []
     assert path.read_text() == _older_starter()  # the learner's file is never replaced
@@ -2179,3 +2172,16 @@ def test_an_output_of_many_short_lines_is_shown_to_its_last_lines(cli, attempt):
     shown = panel[start + 1 : panel.index("bottom") + 1]
     assert shown == [""] * (len(shown) - 1) + ["bottom"]
     assert left_out + len(shown) == 100_001, (left_out, len(shown))
+
+
+def test_the_untouched_starter_is_not_checked(cli):
+    """`solve` checked the starter left as it was written (a NotImplementedError panel, as if
+    the learner's answer had failed) before saying it was still the starter, where `review`'s
+    `s` and `solve --watch` check no starter. Now it says so without a check, and how to go on."""
+    result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--no-edit")
+    said = " ".join(result.stdout.split())
+    assert result.exit_code == 1, result.output
+    assert "not recorded: the attempt is still the starter (write your answer first)" in said
+    assert "checking" not in said and "NotImplementedError" not in said, said
+    assert f"your attempt stays in {attempts_dir() / 'add-one.py'}" in said, said
+    assert _history(cli) == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +18,12 @@ from .app import app, content_given, exit_interrupted, finite_seconds, options, 
 from .completion import complete_runnable_id
 from .context import flags_as_is, open_study, settings
 from .solve_record import _record_check
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from studycli.content.card import Card
+    from studycli.content.loader import Content
 
 
 @app.command()
@@ -66,7 +72,8 @@ def solve(
     first (in a terminal you may pick 2 Hard, 3 Good or 4 Easy instead, or q to record
     nothing; Enter takes that default); a failure shows the failing case, records Again and exits 1 (an attempt that
     does not compile shows its syntax error and records nothing, as does one that defines no
-    function of the card's name, misnamed: it was never called). With --watch the
+    function of the card's name, misnamed: it was never called; the starter untouched is not
+    checked at all, as in `review`). With --watch the
     editor is not opened: edit the file shown in your own editor, and every save re-runs the
     check until it passes (a save that does not compile once it has stayed so for a moment:
     one caught half written is not checked; a save that changes no byte is not checked again,
@@ -140,6 +147,22 @@ def solve(
                 f"nothing was checked or recorded ({escape(str(path))} is as it was last saved)",
             )
             raise typer.Exit(1 if gave_up else 130) from None
+    how = " --watch" if watch else " --no-edit" if no_edit else ""
+    kept = (f" --timeout {timeout:g}" if timeout is not None else "") + (
+        f" --memory {memory}" if memory is not None else ""
+    )  # (and --no-record: pasted without it, a solve for practice recorded Again)
+    kept += " --no-record" if no_record else ""
+    untouched = "not recorded: the attempt is still the starter (write your answer first)"
+    if not watch and is_untouched(card, content, path):  # no attempt: not checked, as in
+        # `review`'s `s` and --watch (its NotImplementedError panel was shown, as if the
+        # learner's answer had failed)
+        _starter_left(console, card, content, path, given=file)
+        print_prose(console, untouched)
+        console.print(
+            _next_try(_solve_command(ctx, content.root), card.id, path, file, how, kept),
+            style="dim", soft_wrap=True, markup=False,
+        )  # fmt: skip
+        raise typer.Exit(1)
     try:
         if watch:
             attempt = watch_file(console, card, content, path, limits)
@@ -152,10 +175,8 @@ def solve(
     if attempt is None:  # `q` in --watch before a check of the learner's code finished
         console.print("nothing recorded: no check of your code finished")
         raise typer.Exit(1)
-    if is_untouched(card, content, path):
-        print_prose(
-            console, "not recorded: the attempt is still the starter (write your answer first)"
-        )
+    if is_untouched(card, content, path):  # (--watch's last check, saved back to the starter)
+        print_prose(console, untouched)
     elif attempt.typo:  # a typo is no failed recall: a missing colon, or a misnamed function,
         # recorded Again (and did so at q in --watch, where the last check was one)
         print_prose(
@@ -169,16 +190,25 @@ def solve(
             opened=opened, mark=mark, moves=moves, solve=_solve_command(ctx, content.root),
         )  # fmt: skip
     if attempt.outcome.status != "pass":  # (unwrapped: the command is pasted in one piece)
-        how = " --watch" if watch else " --no-edit" if no_edit else ""
-        kept = (f" --timeout {timeout:g}" if timeout is not None else "") + (
-            f" --memory {memory}" if memory is not None else ""
-        )  # (and --no-record: pasted without it, a solve for practice recorded Again)
-        kept += " --no-record" if no_record else ""
         console.print(
             _next_try(_solve_command(ctx, content.root), card.id, path, file, how, kept),
             style="dim", soft_wrap=True, markup=False,
         )  # fmt: skip
     raise typer.Exit(0 if attempt.outcome.status == "pass" else 1)
+
+
+def _starter_left(
+    console: Console, card: Card, content: Content, path: Path, given: Path | None
+) -> None:
+    """Of an attempt file that is a starter the card no longer has (an older studycli wrote
+    it), how to get the new one (`changed_starter`); nothing of a file given with --file:
+    deleting that one gives no starter."""
+    from studycli.check.starters import starter_kind
+
+    from .solve_flow import changed_starter
+
+    if given is None and starter_kind(card, content, path) == "older":
+        print_prose(console, changed_starter(path), style="yellow", markup=False)
 
 
 def _solve_command(ctx: typer.Context, root: Path) -> str:
