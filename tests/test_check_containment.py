@@ -1543,6 +1543,28 @@ def test_a_report_of_megabytes_is_read_within_what_a_check_sends():
     assert output_tail.NOT_SHOWN.match(report["output"].splitlines()[0])
 
 
+def test_a_reply_said_to_be_longer_than_any_a_worker_sends_is_not_read():
+    """A check in a CUDA worker can write into the worker's replies: a header of its own there,
+    announcing 4 GB, had the command keep all that came after it (as long as the check wrote),
+    the worker's own replies too. The longest reply a worker sends is read; one said to be
+    longer is garbage, read no further than its header."""
+    import io
+    import pickle
+
+    from studycli.check.limits import REPLY_LIMIT
+    from studycli.check.protocol import _HEADER, read_reply
+
+    def framed(message: tuple) -> bytes:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        return _HEADER.pack(len(data)) + data
+
+    longest = ("result", 1, bytes(REPLY_LIMIT - 64))
+    assert read_reply(io.BytesIO(framed(longest))) == longest
+    stream = io.BytesIO(framed(("result", 1, bytes(REPLY_LIMIT))))
+    assert read_reply(stream) is None
+    assert stream.tell() == _HEADER.size
+
+
 NAMED_IN_9000_LINES = """
 class Broken(Exception):
     pass

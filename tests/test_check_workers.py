@@ -1102,6 +1102,65 @@ def test_a_device_workers_check_may_print_any_amount_and_keeps_the_cpus_tail(tmp
     assert on_cpu.output.endswith("19999 " + "x" * 100 + "\nthe end\n"), on_cpu.output
 
 
+# An answer that writes into its device worker's replies (its checks run in the worker itself:
+# the descriptor is the worker's second argument) a reply of its own, `reply`, for each of the
+# first checks' numbers, then does `then`
+WRITES_INTO_ITS_WORKERS_REPLIES = """
+import os, pickle, struct, sys
+
+def answer():
+    replies = int(sys.argv[2])
+    for number in range(1, 4):
+        data = pickle.dumps({reply})
+        os.write(replies, struct.pack(">I", len(data)) + data)
+    {then}
+"""
+
+
+def _in_a_device_worker_after_one(tmp_path: Path, source: str, wait: float):
+    """The Running of a check of `source`'s reference `answer`, run in a device worker after a
+    first check there (which waits for torch's import), given `wait` seconds to end."""
+    from studycli.check.worker import Worker
+
+    (tmp_path / "writer.py").write_text(source + CHECKS_ANSWER)
+    (tmp_path / "quiet.py").write_text("def answer():\n    pass\n" + CHECKS_ANSWER)
+    folder = str(tmp_path)
+    worker = Worker((), (folder, ("quiet", "writer")), fork=False)
+    try:
+        first = worker.submit(
+            Job(folder, "quiet", "check", Candidate("reference", "answer", "quiet"))
+        )
+        assert first.wait(120) and first.result["status"] == "pass", first.result
+        running = worker.submit(
+            Job(folder, "writer", "check", Candidate("reference", "answer", "writer"))
+        )
+        started = time.monotonic()
+        ended = running.wait(wait)
+        return running, ended, time.monotonic() - started
+    finally:
+        worker.close()
+
+
+def test_a_device_workers_check_cannot_have_the_command_read_a_reply_of_gigabytes(tmp_path):
+    """A device worker's check can write a header of its own into the worker's replies: one
+    announcing 4 GB had the command read all that came after it (here 64 MB; as long as the
+    check wrote), the worker's own replies with it, so that the check never ended. A reply
+    said to be longer than any a worker sends is garbage: the worker is taken to be gone, and
+    the check with it, at once."""
+    then = (
+        "os.write(replies, struct.pack('>I', 0xFFFFFFF0))\n"
+        "    try:\n"
+        "        for _ in range(64):\n"
+        "            os.write(replies, bytes(1 << 20))\n"
+        "    except OSError:  # (no longer read)\n"
+        "        pass"
+    )
+    source = WRITES_INTO_ITS_WORKERS_REPLIES.format(reply='("memory", 0, {})', then=then)
+    running, ended, seconds = _in_a_device_worker_after_one(tmp_path, source, 20)
+    assert ended and running.result is None, running.result
+    assert seconds < 10, seconds
+
+
 def _references_in_a_device_worker(
     tmp_path: Path, module: str, source: str, checkers: tuple[str, ...] = ("check",)
 ) -> list[dict]:

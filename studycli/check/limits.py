@@ -25,3 +25,7 @@ MESSAGE_LIMIT = 20000  # characters of a failure message kept
 # Bytes a check's report may take (its message, cut to MESSAGE_LIMIT, and its traceback take
 # well under a megabyte): one said to be longer is none (`fork_server._Zygote._drain`)
 REPORT_LIMIT = 16 * 1024 * 1024
+# Bytes a worker's reply to the command may take: a report (`REPORT_LIMIT`) with the tail of the
+# check's output and its crash dump beside it (`DUMP_LIMIT` characters, 4 bytes each at most).
+# One said to be longer is not read (`protocol.read_reply`): the worker is taken to be gone.
+REPLY_LIMIT = REPORT_LIMIT + 1024 * 1024
