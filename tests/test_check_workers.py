@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from studycli.check import lazy_imports, left_threads, pool, runner
+from studycli.check import lazy_imports, left_threads, output_tail, pool, runner
 from studycli.check.runner import Candidate, Job, run_job
 
 from .check_support import PROC_PIDS
@@ -1139,6 +1139,23 @@ def _in_a_device_worker_after_one(tmp_path: Path, source: str, wait: float):
         return running, ended, time.monotonic() - started
     finally:
         worker.close()
+
+
+def test_a_device_workers_check_cannot_have_the_command_keep_an_output_of_megabytes(tmp_path):
+    """A device worker's check can send the command a reply of its own: one that said it ended
+    with an output and a crash dump of 5 MB each had the command keep both whole (a CPU
+    check's are its last 2,000 and 64 KB bytes, cut by its fork server): the tail of an output
+    a fork server sends, as a report's is (`protocol.tail_within`)."""
+    from studycli.check.limits import DUMP_LIMIT, OUTPUT_LIMIT
+
+    reply = '("exited", number, 0, "line\\n" * 1_000_000 + "last", "y" * 5_000_000)'
+    source = WRITES_INTO_ITS_WORKERS_REPLIES.format(reply=reply, then="return None")
+    running, ended, _ = _in_a_device_worker_after_one(tmp_path, source, 60)
+    assert ended and running.result is None and running.exitcode == 0
+    assert len(running.output) <= OUTPUT_LIMIT + 100, len(running.output)
+    assert running.output.endswith("line\nlast"), running.output[-40:]
+    assert output_tail.NOT_SHOWN.match(running.output.splitlines()[0]), running.output[:80]
+    assert len(running.dump) <= DUMP_LIMIT + 100, len(running.dump)
 
 
 def test_a_device_workers_check_cannot_have_the_command_read_a_reply_of_gigabytes(tmp_path):

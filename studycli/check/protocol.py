@@ -114,22 +114,32 @@ def _within_bounds(report: dict[str, Any]) -> dict[str, Any]:
     16 MB (`REPORT_LIMIT`): a message of 15 MB on one line took solve 104 s to draw, an output
     150 s, with a time limit of 10 s, and sent 16 MB to the terminal."""
     from .limits import MESSAGE_LIMIT, OUTPUT_LIMIT
-    from .output_tail import OutputTail
 
     kept = dict(report)
     for key in REPORT_TEXTS:
         text = kept.get(key)
-        if key == "output" and text and len(text) > 2 * OUTPUT_LIMIT:  # (the tail is kept)
-            tail = OutputTail(OUTPUT_LIMIT)
-            tail.add(text.encode("utf-8", "replace"))
-            kept[key] = tail.text()
-        elif key != "output" and text and len(text) > MESSAGE_LIMIT:
+        if key == "output" and text:
+            kept[key] = tail_within(text, OUTPUT_LIMIT)
+        elif text and len(text) > MESSAGE_LIMIT:
             kept[key] = text[:MESSAGE_LIMIT]
         if key in ("message", "traceback") and kept.get(key, "").count("\n") > MESSAGE_LINES:
             lines = kept[key].split("\n")
             left_out = len(lines) - MESSAGE_LINES
             kept[key] = "\n".join(lines[:MESSAGE_LINES]) + f"\n… {left_out:,} more lines not shown"
     return kept
+
+
+def tail_within(text: str, limit: int) -> str:
+    """`text`, a check's output as its worker sent it, within what a tail of `limit` bytes
+    takes (`OutputTail`): where it is longer than such a tail can be (twice the limit: a tail
+    cut starts with a line saying how much came before it), its own tail of `limit` bytes."""
+    if len(text) <= 2 * limit:
+        return text
+    from .output_tail import OutputTail
+
+    tail = OutputTail(limit)
+    tail.add(text.encode("utf-8", "replace"))
+    return tail.text()
 
 
 # Lines of a report's message (and of its traceback) kept: an attempt's class named "W\n" * 9000

@@ -22,7 +22,8 @@ import threading
 from typing import Any
 
 from . import left_threads
-from .protocol import read_reply, report_of, write_message
+from .limits import DUMP_LIMIT, OUTPUT_LIMIT
+from .protocol import read_reply, report_of, tail_within, write_message
 from .zygote import BASE_PRELOAD, TORCHLESS_PRELOAD, serve
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -303,16 +304,18 @@ class Worker:
     def _relay(self) -> None:
         """Hand what the server says to the checks it is about, until it is gone or says
         something that is not a message of ours (a CUDA worker runs a check's code itself,
-        which can write into this pipe)."""
+        which can write into this channel: any message, its output and crash dump of any
+        length, 16 MB, each kept to its tail as a fork server's are, `protocol.tail_within`)."""
         while (message := read_reply(self._replies)) is not None:
             kind, number, value, *output = message
             if type(number) is not int:
                 return
             running = self._running.get(number)
+            # (each kept to what a fork server sends: a CUDA worker's check could send any)
             if running is not None and output and isinstance(output[0], str):
-                running.output = output[0]
+                running.output = tail_within(output[0], OUTPUT_LIMIT)
             if running is not None and len(output) > 1 and isinstance(output[1], str):
-                running.dump = output[1]
+                running.dump = tail_within(output[1], DUMP_LIMIT)
             if kind == "ready" and type(value) is int:
                 self.pid = value
                 self.ready.set()
