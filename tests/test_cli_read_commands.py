@@ -59,6 +59,25 @@ def test_a_read_leaves_no_side_files_beside_a_wal_database(cli, tmp_path, comman
     assert _digest(path) == before
 
 
+@pytest.mark.parametrize(
+    "command", [("show", "no-such-card"), ("export-reviews", "-")], ids=" ".join
+)
+def test_a_read_that_meets_a_damaged_database_leaves_no_side_files(cli, tmp_path, command):
+    """A reading command that met a damaged WAL database removed the -wal and -shm files its
+    read made, then had SQLite's integrity check say whether the file is damaged (to word the
+    error), through a read-only connection of its own, which made them again and left them."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    with path.open("r+b") as file:  # (its third and fourth pages: the header still reads)
+        file.seek(3 * 4096)
+        file.write(b"\xff" * 8192)
+    before = _digest(path)
+    read = cli("--content", FIXTURE_CONTENT, "--db", path, *command)
+    assert read.exit_code == 1, read.output
+    assert _side_files(path) == [], command
+    assert _digest(path) == before
+
+
 WRITER = """
 import sqlite3, sys
 conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)

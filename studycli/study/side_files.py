@@ -2,7 +2,7 @@
 a link to the database is named with the file it points to, `_named`): refusing to make a
 database where only they are left (`refuse_orphaned_side_files`), whether they are there
 (`side_files_there`), removing those a read-only connection leaves behind
-(`remove_side_files_of_reading`), and the commands that move a database aside with them
+(`remove_side_files_of_reading`, after a read: `left_as_found`), and the commands that move a database aside with them
 (`aside_commands`).
 
 Part of the store (see `database.py`): `database.connect` and the doctor refuse orphaned side
@@ -12,8 +12,9 @@ the doctor tell how to move a database aside with them.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from studycli.errors import StoreError
@@ -84,6 +85,19 @@ def side_files_there(path: Path) -> bool:
     """Whether the -wal or -shm file of the database at `path` is there."""
     _, wal, shm = _files_of(path.resolve())
     return wal.exists() or shm.exists()
+
+
+@contextlib.contextmanager
+def left_as_found(path: Path) -> Iterator[None]:
+    """Within: a read of the database at `path` through read-only connections, closed
+    within; after it, the -wal and -shm files they made beside it removed where there were
+    none before (`remove_side_files_of_reading`), as `Store.open`'s reading store does."""
+    tidy = not side_files_there(path)
+    try:
+        yield
+    finally:
+        if tidy:
+            remove_side_files_of_reading(path)
 
 
 def remove_side_files_of_reading(path: Path) -> None:
