@@ -577,6 +577,22 @@ def test_a_db_path_linked_into_a_missing_folder_is_one_line_naming_that_folder(c
     assert not (tmp_path / "gone").exists()  # (a link's folder is not made)
 
 
+@pytest.mark.parametrize("command", [("due",), ("stats",), ("suspend", "add-one")], ids=" ".join)
+def test_a_db_path_that_is_a_loop_of_links_is_an_error_naming_it(cli, tmp_path, command):
+    """`--db` a link to itself (or links that lead round to one another): every command that
+    opens the database ended in a traceback (RuntimeError: "Symlink loop from ...", from
+    `Path.resolve`, as the -wal and -shm files beside it were looked for)."""
+    link = tmp_path / "reviews.sqlite3"
+    link.symlink_to(tmp_path / "other")
+    (tmp_path / "other").symlink_to(link)
+    result = cli("--content", FIXTURE_CONTENT, "--db", link, *command)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert f"error: the review database {link} is a link in a loop of links" in " ".join(
+        result.stderr.split()
+    ), result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["other", link.name]
+
+
 def test_a_data_folder_that_cannot_be_created_is_one_line_naming_it(cli, tmp_path, monkeypatch):
     blocker = tmp_path / "home"
     blocker.write_text("a file where the data folder should go")

@@ -13,6 +13,7 @@ the doctor tell how to move a database aside with them.
 from __future__ import annotations
 
 import contextlib
+import errno
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -23,6 +24,25 @@ from studycli.errors import StoreError
 def _files_of(path: Path) -> tuple[Path, Path, Path]:
     """The database file and its -wal and -shm files."""
     return path, Path(f"{path}-wal"), Path(f"{path}-shm")
+
+
+def _real(path: Path) -> Path:
+    """`path` with the links to it followed: SQLite keeps the -wal and -shm files beside the
+    file a link points to.
+
+    Raises:
+        StoreError: the links lead round in a loop (`--db` a link to itself ended every
+            command that opens the database in a traceback: RuntimeError, "Symlink loop").
+    """
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:  # (a loop: RuntimeError up to Python 3.12)
+        if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
+            raise
+        raise StoreError(
+            f"the review database {path} is a link in a loop of links (each one leads on to "
+            "another, and back): point --db (or STUDYCLI_DB) at a file, or fix the link"
+        ) from None
 
 
 def refuse_orphaned_side_files(path: Path) -> None:
@@ -41,7 +61,7 @@ def refuse_orphaned_side_files(path: Path) -> None:
     """
     # SQLite follows a link to the database (and links among its folders): its -wal and -shm
     # lie beside the file linked to, whether that is there or not
-    real = path.resolve()
+    real = _real(path)
     _, wal, shm = _files_of(real)
     left = [side for side in (wal, shm) if side.exists() or side.is_symlink()]
     # the database looked for again, after them: SQLite makes its file before them, so where
@@ -82,8 +102,12 @@ def refuse_orphaned_side_files(path: Path) -> None:
 
 
 def side_files_there(path: Path) -> bool:
-    """Whether the -wal or -shm file of the database at `path` is there."""
-    _, wal, shm = _files_of(path.resolve())
+    """Whether the -wal or -shm file of the database at `path` is there.
+
+    Raises:
+        StoreError: `path` is a link in a loop of links (`_real`).
+    """
+    _, wal, shm = _files_of(_real(path))
     return wal.exists() or shm.exists()
 
 
@@ -110,12 +134,12 @@ def remove_side_files_of_reading(path: Path) -> None:
     has the database open, SQLite sees that and leaves them; where they cannot be deleted (a
     read-only folder), or the database does not open, nothing is done: they are only
     clutter. (They are beside the file a link points to: SQLite keeps them there.)"""
-    _, wal, _ = _files_of(path.resolve())
     try:
-        if wal.stat().st_size > 0:  # (or no -wal: OSError)
+        real = path.resolve()  # (a loop of links made since it opened: RuntimeError)
+        if Path(f"{real}-wal").stat().st_size > 0:  # (or no -wal: OSError)
             return
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=0)
-    except (OSError, sqlite3.Error):
+        conn = sqlite3.connect(f"{real.as_uri()}?mode=rw", uri=True, timeout=0)
+    except (OSError, RuntimeError, sqlite3.Error):
         return
     try:
         conn.execute("PRAGMA query_only = ON")
