@@ -169,6 +169,20 @@ def test_the_other_machines_database_given_to_import_says_how_to_export_it(tmp_p
     assert sorted(card for card, _, _ in history) == sorted(rated)
 
 
+def test_an_anki_package_given_to_import_is_named_for_what_it_is(tmp_path):
+    """`import-reviews ml.apkg` (the package `export-anki` wrote, a zip archive) was told
+    "line 1: byte 0x91 is not UTF-8 text ...: save the review log as UTF-8", which no saving
+    mends: it says what the file is and what import-reviews reads."""
+    laptop = Machine(tmp_path / "laptop", FIXTURE_CONTENT)
+    package = tmp_path / "ml.apkg"
+    laptop.run("export-anki", str(package), now=NOW)
+    refused = laptop.fails("import-reviews", str(package), now=NOW)
+    said = " ".join(refused.split())
+    assert "UTF-8" not in said and "Traceback" not in said, said
+    assert f"{package} is a zip archive (an Anki package, .apkg?), not a review log" in said
+    assert "`studycli export-reviews FILE`" in said, said
+
+
 FITTED = [0.0581, 0.3545, 0.6322, 2.2739, 6.4036, 0.8334, 3.0834, 0.001, 1.8637, 0.1587, 0.7856]
 FITTED += [1.4949, 0.0753, 0.272, 1.6614, 0.6085, 1.8636, 0.5378, 0.0902, 0.0529, 0.1]
 

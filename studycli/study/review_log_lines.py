@@ -37,6 +37,8 @@ def _lines(handle: IO[str], path: Path) -> Iterator[str]:
         number += 1
         if number == 1 and line.startswith(SQLITE_HEADER):
             raise ImportFormatError(_a_database(path))
+        if number == 1 and line.startswith(ZIP_HEADER):
+            raise ImportFormatError(_an_archive(path))
         if len(line) > LONGEST_LINE:
             raise ImportFormatError(
                 f"{path}, line {number}: the line runs past {LONGEST_LINE:,} characters, and a "
@@ -65,6 +67,20 @@ def _a_database(path: Path) -> str:
         f"{path} is an SQLite database (a studycli review database, another machine's?), not "
         f"a review log: {'save it as a file, DATABASE, ' if stdin else ''}export its history "
         f"(`studycli --db {database} export-reviews {csv}`) and give {csv} instead"
+    )
+
+
+ZIP_HEADER = "PK\x03\x04"  # the first 4 bytes of a zip archive, an Anki package (.apkg) too
+
+
+def _an_archive(path: Path) -> str:
+    """The refusal of a zip archive given as a review log: an Anki package (`export-anki`'s
+    .apkg, or Anki's own export) was told "line 1: byte 0x91 is not UTF-8 text ...: save the
+    review log as UTF-8", which no saving mends."""
+    return (
+        f"{path} is a zip archive (an Anki package, .apkg?), not a review log: import-reviews "
+        "reads a CSV review log, as `studycli export-reviews FILE` writes one; the reviews "
+        "Anki makes of exported cards stay in Anki"
     )
 
 
