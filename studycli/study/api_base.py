@@ -55,20 +55,21 @@ class StudyBase:
         # (`_follow_recompute`)
         self._parameters_seen = store.memory_parameters()
 
-    def _follow_recompute(self) -> None:
+    def _follow_recompute(self) -> Settings:
         """Schedule with the parameters of a recompute of the memory states that another
         command made since this Study last looked (`optimize --write` or `--recompute` in
         another terminal while a session is open): its ratings went on with the parameters
         read at its start, on states that stand on the new ones, and the doctor counted those
         cards' states as not what settings.toml gives, which no other command said. One row
         read. The record found on opening is left as it is: where it disagrees with
-        settings.toml (a hand edit), the commands that schedule say how to bring them in line."""
+        settings.toml (a hand edit), the commands that schedule say how to bring them in line.
+        Returns the settings to schedule with (`rate` asks under the write lock it rates in)."""
         record = self.store.memory_parameters()
-        if record == self._parameters_seen:
-            return
-        self._parameters_seen = record
-        if record is not None and record.parameters != ():  # (): a log of several, upgraded
-            self.settings = self.settings._replace(parameters=record.parameters)
+        if record != self._parameters_seen:
+            self._parameters_seen = record
+            if record is not None and record.parameters != ():  # (): a log of several, upgraded
+                self.settings = self.settings._replace(parameters=record.parameters)
+        return self.settings
 
     def state(self, item_id: str) -> CardState | None:
         return self.store.state(item_id)

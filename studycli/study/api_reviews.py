@@ -84,7 +84,6 @@ class ReviewsMixin(StudyBase):
         `rating.rate`'s `unless_changed_from`)."""
         from . import rating as core
 
-        self._follow_recompute()
         moved_after = self.moves_mark if unless_moved_after is None else unless_moved_after
         review = core.rate(
             self.store,
@@ -99,6 +98,8 @@ class ReviewsMixin(StudyBase):
             unless_moved_after=moved_after,
             unless_changed_from=None if shown is None else shown.fsrs,
             content_hash=self.recorded_hash(item),
+            follow=self._follow_recompute,  # (under the write lock: a recompute committed
+            # while the rating waited for it is what the state it builds on stands on)
         )
         state = self.store.state(item.id)
         assert state is not None and state.fsrs is not None  # just written

@@ -11,6 +11,7 @@ same point.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -91,6 +92,7 @@ def rate(
     unless_moved_after: int | None = None,
     unless_changed_from: str | None = None,
     content_hash: str | None = None,
+    follow: Callable[[], Settings] | None = None,
 ) -> Review:
     """Rate `card` at `now`: schedule it with fsrs and commit the review before returning.
 
@@ -114,6 +116,10 @@ def rate(
             before the lock, a key pressed while another process's import held it (for as
             long as it ran) found no change, waited, and the rating built on the history the
             import merged, chosen by intervals that were not its own.
+        follow: called under the write lock, the settings to schedule with in place of
+            `settings` (`Study._follow_recompute`: the parameters of a recompute of the memory
+            states that another process committed while this one waited for the lock, which
+            the states it builds on stand on).
 
     Returns:
         The recorded review (with its id, for undo).
@@ -133,6 +139,8 @@ def rate(
     # read the state and write the rating in one transaction: another session rating the same
     # card at the same moment then waits, and this rating builds on its result
     with store.transaction():
+        if follow is not None and (followed := follow()) != settings:
+            settings, scheduler = followed, sched.make_scheduler(followed)
         if unless_moved_after is not None:
             moved = store.moved_since(card.id, unless_moved_after)
             if moved is not None:

@@ -1,0 +1,54 @@
+"""A `Study` (a `review` or `solve` session) rating while another process recomputes the memory
+states with new parameters (`optimize --write`, `--recompute`): the rating is scheduled with the
+parameters the states it builds on stand on, read under the write lock it writes in."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from fsrs import Rating
+
+from studycli.study import busy
+from studycli.study.api import Study
+
+from .study_support import NO_FUZZ, NOW, fixture_content
+from .test_study_recompute import NEW
+
+
+def test_a_recompute_committed_while_the_rating_waits_for_the_lock_schedules_it(
+    tmp_path, monkeypatch
+):
+    """The session read the parameters' record (`_follow_recompute`) before it waited for the
+    write lock, which the recompute held to write its states: the rating then built on the
+    recomputed log with the parameters read before it, and the card's memory state was stale
+    (the doctor counted it: "not what the FSRS parameters in settings.toml give"). A new card
+    is not refused as changed (its state is still none), so nothing else caught it."""
+    path = tmp_path / "r.sqlite3"
+    content = fixture_content()
+    later = NOW + timedelta(days=3)
+    with Study.open(path, NO_FUZZ) as other:
+        other.rate(content.get("bias-concept"), Rating.Good, NOW)  # a state to recompute
+
+    def recompute() -> None:  # another terminal's `optimize --recompute`, its own process
+        with Study.open(path, NEW) as elsewhere:
+            assert elsewhere.recompute_memory(later) == 1
+
+    begin_write = busy.begin_write
+
+    def begin(conn):  # the session's rating, about to take the lock: the recompute commits
+        if threading.current_thread() is threading.main_thread() and not done:
+            done.append(True)
+            thread = threading.Thread(target=recompute)
+            thread.start()
+            thread.join()
+        begin_write(conn)
+
+    done: list[bool] = []
+    with Study.open(path, NO_FUZZ) as study:
+        card = content.get("add-one")
+        shown = study.previewed(card, later)
+        monkeypatch.setattr(busy, "begin_write", begin)
+        study.rate(card, Rating.Good, later, shown=shown)
+        assert done
+        assert Study(study.store, NEW).stale_memory_states() == 0
