@@ -7,8 +7,11 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 from fsrs import Rating
+from fsrs.scheduler import DEFAULT_PARAMETERS
 
+from studycli.errors import StateChanged
 from studycli.study import busy
 from studycli.study.api import Study
 
@@ -52,3 +55,40 @@ def test_a_recompute_committed_while_the_rating_waits_for_the_lock_schedules_it(
         study.rate(card, Rating.Good, later, shown=shown)
         assert done
         assert Study(study.store, NEW).stale_memory_states() == 0
+
+
+# fsrs's defaults with another initial stability after Good (w2): a learnt card's stability
+# moves, and (its intervals whole days) not its intervals
+NEAR = NO_FUZZ._replace(
+    parameters=(*DEFAULT_PARAMETERS[:2], DEFAULT_PARAMETERS[2] * 1.05, *DEFAULT_PARAMETERS[3:])
+)
+
+
+@pytest.mark.parametrize("parameters", [NEAR, NEW], ids=["same intervals", "other intervals"])
+def test_a_state_another_process_recomputed_is_rated_where_its_intervals_are_those_shown(
+    tmp_path, parameters
+):
+    """A recompute in another terminal while the card was on screen: the rating was refused
+    ("its history changed ... and its intervals with it: rate again by those below") even
+    where the bar below was the very one the learner had chosen by. It is saved where the
+    state as it is now gives the intervals shown, and refused where it gives others."""
+    path = tmp_path / "r.sqlite3"
+    card = fixture_content().get("bias-concept")
+    later = NOW + timedelta(days=1)
+    with Study.open(path, NO_FUZZ) as study:
+        study.rate(card, Rating.Good, NOW)
+        study.rate(card, Rating.Good, NOW + timedelta(minutes=10))  # a learnt card
+        shown = study.previewed(card, later)
+        with Study.open(path, parameters) as elsewhere:  # another terminal's recompute
+            assert elsewhere.recompute_memory(later) == 1
+            now_shown = elsewhere.previewed(card, later)
+        assert now_shown.fsrs != shown.fsrs
+        if now_shown.intervals != shown.intervals:
+            with pytest.raises(StateChanged):
+                study.rate(card, Rating.Good, later, shown=shown)
+            assert study.store.state(card.id).fsrs == now_shown.fsrs  # nothing written
+            return
+        assert parameters is NEAR
+        rated = study.rate(card, Rating.Good, later, shown=shown)
+        assert rated.due == later + shown.intervals[Rating.Good]
+        assert Study(study.store, parameters).stale_memory_states() == 0

@@ -38,7 +38,8 @@ class Rated(Record):  # named tuples: cheaper than frozen dataclasses at start-u
 class Previewed(Record):
     """The intervals a rating bar shows (`Study.previewed`) and the item's state they were
     computed from (fsrs's JSON; "" while new), which a rating chosen by them hands to `rate`
-    (`shown`): refused there, under the write lock, if the state is another by then."""
+    (`shown`): refused there, under the write lock, if the state is another by then and gives
+    other intervals."""
 
     intervals: dict[Rating, timedelta]
     fsrs: str
@@ -80,8 +81,8 @@ class ReviewsMixin(StudyBase):
         (`moves_mark` of the Study the item's content was read with), by default since this
         Study opened; and with `shown` (the intervals the rating was chosen by), with
         StateChanged where the item's state is no longer the one they were computed from
-        (another command imported reviews of it, undid one, or recomputed the memory states:
-        `rating.rate`'s `unless_changed_from`)."""
+        (another command imported reviews of it, undid one, or recomputed the memory states)
+        and gives other intervals now (`rating.rate`'s `unless_changed_from` and `shown`)."""
         from . import rating as core
 
         moved_after = self.moves_mark if unless_moved_after is None else unless_moved_after
@@ -97,6 +98,7 @@ class ReviewsMixin(StudyBase):
             unless_rated_after=unless_rated_after,
             unless_moved_after=moved_after,
             unless_changed_from=None if shown is None else shown.fsrs,
+            shown=None if shown is None else shown.intervals,
             content_hash=self.recorded_hash(item),
             follow=self._follow_recompute,  # (under the write lock: a recompute committed
             # while the rating waited for it is what the state it builds on stands on)

@@ -11,7 +11,7 @@ same point.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -91,6 +91,7 @@ def rate(
     unless_rated_after: int | None = None,
     unless_moved_after: int | None = None,
     unless_changed_from: str | None = None,
+    shown: Mapping[Rating, timedelta] | None = None,
     content_hash: str | None = None,
     follow: Callable[[], Settings] | None = None,
 ) -> Review:
@@ -116,6 +117,11 @@ def rate(
             before the lock, a key pressed while another process's import held it (for as
             long as it ran) found no change, waited, and the rating built on the history the
             import merged, chosen by intervals that were not its own.
+        shown: the intervals the rating was chosen by (`Study.previewed`'s, computed from
+            `unless_changed_from`): a state changed meanwhile is rated all the same where it
+            gives those very intervals now (a recompute that moved its stability, not its
+            intervals: the learner was asked to choose again by a bar just like the one
+            they chose by).
         follow: called under the write lock, the settings to schedule with in place of
             `settings` (`Study._follow_recompute`: the parameters of a recompute of the memory
             states that another process committed while this one waited for the lock, which
@@ -127,7 +133,7 @@ def rate(
     Raises:
         RatedElsewhere: see `unless_rated_after` (nothing written).
         HistoryMoved: see `unless_moved_after` (nothing written).
-        StateChanged: see `unless_changed_from` (nothing written).
+        StateChanged: see `unless_changed_from` and `shown` (nothing written).
         ClockBehind: `now` is before the card's last review or the last recompute by more
             than `clock_skew.CLOCK_SKEW` (up to that, the rating is logged just after it:
             `rating_time`).
@@ -156,7 +162,8 @@ def rate(
             if other is not None:
                 raise RatedElsewhere(card.id, other)
         held = (before.fsrs if before is not None else None) or ""
-        if unless_changed_from is not None and held != unless_changed_from:
+        changed = unless_changed_from is not None and held != unless_changed_from
+        if changed and (shown is None or preview(card.id, before, now, settings) != shown):
             raise StateChanged(card.id)
         logged = store.latest_logged(card.id)
         moment = rating_time(card.id, last, store.latest_recompute(), now, logged)
