@@ -5,15 +5,21 @@ while a card is on screen, then freed, through a pseudo-terminal (pexpect)."""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pexpect
 import pytest
+from fsrs import Rating
+
+from studycli.content.loader import load_content
+from studycli.study.settings import Settings
 
 from .conftest import FIXTURE_CONTENT, REPO_ROOT, reading_keys, terminal_env
 from .study_support import NOW
@@ -101,3 +107,89 @@ def test_a_rating_a_really_full_disk_refuses_keeps_the_card_and_its_key_saves_it
     finally:
         if child.isalive():
             child.kill(signal.SIGKILL)
+
+
+def _on_a_full_disk(tmp_path: Path, files: list[Path], commands: list[list[str]]) -> list[str]:
+    """Run each studycli command of `commands` (their `{db}` the copy) on a tmpfs of its own
+    that holds a copy of `files` (a database and its side files) and is then filled; what
+    each said (stdout and stderr) with its exit status, as `exit N` on its last line."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    db = disk / files[0].name
+    steps = [f'cp {" ".join(shlex.quote(str(f)) for f in files)} "$1"',
+             'dd if=/dev/zero of="$1/filler" bs=4096 2>/dev/null; df -k "$1" >&2']  # fmt: skip
+    for command in commands:
+        argv = [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), *command]
+        steps.append(f'{shlex.join(argv).replace("{db}", str(db))} 2>&1; echo "exit $?"; echo ==')
+    script = 'mount -t tmpfs -o size=1m tmpfs "$1" || exit 9\n' + "\n".join(steps)
+    done = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", str(disk)],
+        env=terminal_env(db, tmp_path / "settings.toml", tmp_path / "home", NOW),
+        cwd=str(REPO_ROOT), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0 and "Use%" in done.stderr and " 100% " in done.stderr, done
+    return done.stdout.split("==\n")[:-1]
+
+
+def _rated(path: Path) -> None:
+    from studycli.study.api import Study
+
+    card = load_content(FIXTURE_CONTENT).cards["bias-concept"]
+    with Study.open(path, Settings(enable_fuzzing=False)) as study:
+        for day in range(3):
+            study.rate(card, Rating.Good, NOW - timedelta(days=3 - day))
+
+
+def test_the_reading_commands_read_a_database_on_a_full_disk(tmp_path):
+    """On a full disk every command failed, those that only read too: "the disk holding ...
+    is full: free some space and run the command again (... what this command was saving was
+    not saved)" from `due`, `stats`, `history`, an export to another disk, an import's dry
+    run and the doctor's check. SQLite reads a WAL database through a -shm file it cannot
+    grow there (SQLITE_IOERR_SHMSIZE); where the -wal holds nothing, the file holds every
+    review, and it is read as it is (`immutable`), as on a read-only medium."""
+    db = tmp_path / "reviews.sqlite3"
+    _rated(db)
+    exported = tmp_path / "exported.csv"  # (another disk)
+    said = _on_a_full_disk(
+        tmp_path,
+        [db],
+        [["due"], ["stats"], ["history"], ["export-reviews", str(exported)],
+         ["import-reviews", "--dry-run", str(exported)], ["doctor"], ["doctor", "--dry-run"],
+         ["undo"]],
+    )  # fmt: skip
+    *read, undo = said
+    assert [text.splitlines()[-1] for text in read] == ["exit 0"] * 7, said
+    assert "bias-concept" in said[2] and "3 Good" in said[2]
+    assert len(exported.read_text().splitlines()) == 4  # a header and 3 reviews
+    assert "0 of 3" in said[4] and "every stored card state matches the log" in said[5]
+    assert not any("full" in text or "Traceback" in text for text in read), said
+    # a command that writes says what it says for a rating there
+    assert undo.splitlines()[-1] == "exit 1" and "is full: free some space" in undo, undo
+    assert "was not saved" in undo and "Traceback" not in undo
+
+
+def test_a_reading_command_on_a_full_disk_that_cannot_read_the_wal_says_so_without_loss(
+    tmp_path,
+):
+    """A -wal file that holds reviews is read only through a -shm file, which the full disk
+    has no room for: the command says the disk is full and what to do, not that what it was
+    saving was not saved (it saved nothing)."""
+    from studycli.study.api import Study
+
+    db = tmp_path / "reviews.sqlite3"
+    _rated(db)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    card = load_content(FIXTURE_CONTENT).cards["add-one"]
+    with Study.open(db, Settings(enable_fuzzing=False)) as study:  # a session, still open
+        study.rate(card, Rating.Good, NOW)  # in the -wal, not the file
+        for side in ("", "-wal"):
+            shutil.copyfile(f"{db}{side}", copy / f"{db.name}{side}")
+    assert (copy / f"{db.name}-wal").stat().st_size > 0
+    said = _on_a_full_disk(
+        tmp_path, [copy / db.name, copy / f"{db.name}-wal"], [["history"], ["due"]]
+    )
+    for text in said:
+        assert text.splitlines()[-1] == "exit 1" and "Traceback" not in text, said
+        assert "the disk holding" in text and "is full" in text and "free some space" in text
+        assert "not saved" not in text, text

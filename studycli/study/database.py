@@ -27,7 +27,7 @@ from pathlib import Path
 from studycli.errors import StoreError, WaitInterrupted
 
 from . import busy, migrations  # busy.BUSY_TIMEOUT read there: tests shorten it
-from .busy import _nothing, is_busy, waits_said, when_free
+from .busy import _extended, _nothing, is_busy, waits_said, when_free
 
 # backups.py, read_only.py, side_files.py and sqlite_errors.py are imported where they are
 # used: opening a database that can be written, as a review session does, needs none of them
@@ -80,12 +80,14 @@ def connect(
         raise explain(path, exc) from None
     try:
         with _closed_on_error(conn, path), waits_said(path) as working:
-            _wait_readable(conn)
+            _wait_readable(conn, write)
             note = when_free(lambda: _prepare(conn, path, working))
             if note and notes is not None:
                 notes.append(note)
             if write:
                 _try_a_write(conn, path)
+    except _NoRoomToRead:  # a full disk: read as it is, as where it cannot be written
+        return connect_read_only(path)
     except _Unreadable:  # an older database, damaged: not upgraded; read as it is, or refused
         if not write:
             return connect_read_only(path)
@@ -95,7 +97,7 @@ def connect(
     return conn
 
 
-def _wait_readable(conn: sqlite3.Connection) -> None:
+def _wait_readable(conn: sqlite3.Connection, write: bool = True) -> None:
     """Wait while another process keeps the database from being read, in waits a Ctrl-C ends
     (`busy.when_readable`; `_prepare`'s own reads wait in SQLite, where it was not seen for up
     to 30 s). What else is wrong is left for `_prepare` to meet and say, as before.
@@ -104,12 +106,15 @@ def _wait_readable(conn: sqlite3.Connection) -> None:
         WaitInterrupted: a Ctrl-C as it waited (nothing read, nothing written), as a write's
             wait says it (`Store.transaction`): `solve`, whose rating opens the database,
             says the rating was not recorded, where a plain Ctrl-C there said "interrupted".
+        _NoRoomToRead: a command that only reads (not `write`), on a full disk.
     """
     try:
         busy.when_readable(conn)
     except sqlite3.DatabaseError as exc:
         if is_busy(exc):
             raise
+        if not write and _extended(exc) == sqlite3.SQLITE_IOERR_SHMSIZE:
+            raise _NoRoomToRead from None
     except KeyboardInterrupt:
         raise WaitInterrupted from None
 
@@ -337,6 +342,13 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
 # reads as empty where it is missing, 0012 one it counts from the log where it is missing):
 # `test_an_older_schema_reads_as_it_is`.
 COPY_AT_MOST = 64 << 20
+
+
+class _NoRoomToRead(Exception):
+    """SQLite cannot grow the -shm file it reads a WAL database through (a full disk: SQLITE_
+    IOERR_SHMSIZE): every command failed there, those that only read too ("what this command
+    was saving was not saved"). A command that only reads then reads the file as it is, as
+    one that cannot be written (`read_only._open_for_reading`)."""
 
 
 class _Unreadable(Exception):

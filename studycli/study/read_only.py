@@ -18,7 +18,7 @@ from pathlib import Path
 from studycli.errors import StoreError
 
 from . import busy
-from .busy import _code, waits_said
+from .busy import _code, _extended, waits_said
 from .side_files import _files_of, _named
 
 
@@ -34,13 +34,15 @@ def _open_for_reading(path: Path, timeout: float | None = None) -> sqlite3.Conne
 
     SQLite reads a WAL database read-only when its -shm file exists, or can be made, and
     then reads what the -wal file holds too. On a read-only medium, or in a folder this user
-    cannot write, without a -shm file it can only open the file as `immutable`, which ignores
-    any -wal file: that is done only when there is no -wal file with something in it;
-    otherwise the reviews it holds would be silently left out, and this says so instead.
+    cannot write, or on a full disk (where the -shm file cannot grow), without a -shm file it
+    can only open the file as `immutable`, which ignores any -wal file: that is done only
+    when there is no -wal file with something in it; otherwise the reviews it holds would be
+    silently left out, and this says so instead.
 
     Raises:
         sqlite3.Error: as SQLite raised it (busy, cannot open, not a database ...).
-        StoreError: a -wal file holds reviews that cannot be read.
+        StoreError: a -wal file holds reviews that cannot be read (StoreFull: on a full
+            disk).
     """
     uri = path.resolve().as_uri()
     timeout = busy.BUSY_TIMEOUT if timeout is None else timeout
@@ -49,20 +51,41 @@ def _open_for_reading(path: Path, timeout: float | None = None) -> sqlite3.Conne
             return _first_read(f"{uri}?mode=ro", timeout)
     except sqlite3.OperationalError as exc:
         # no -shm file that can be made: CANTOPEN on a read-only medium, READONLY (its
-        # _DIRECTORY or _CANTINIT form) in a folder this user cannot write
-        if _code(exc) not in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
+        # _DIRECTORY or _CANTINIT form) in a folder this user cannot write, IOERR_SHMSIZE
+        # on a full disk (no room to grow it)
+        full = _extended(exc) == sqlite3.SQLITE_IOERR_SHMSIZE
+        if not full and _code(exc) not in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
             raise
     real = path.resolve()  # (a link's -wal is beside the file it points to)
     _, wal, _ = _files_of(real)
     if wal.exists() and wal.stat().st_size > 0:
-        raise StoreError(
-            f"cannot read the review database {_named(path)}: its {wal.name} file holds "
-            f"reviews not yet in {real.name}, and SQLite reads them only with a {real.name}-shm "
-            f"file, which cannot be made there ({_why_unwritable(path)}): copy {real.name} and "
-            f"{wal.name} together to a folder you can write and point --db (or STUDYCLI_DB) "
-            "at the copy"
-        )
+        raise _wal_out_of_reach(path, wal, full)
     return _first_read(f"{uri}?immutable=1", timeout)  # the file holds everything
+
+
+def _wal_out_of_reach(path: Path, wal: Path, full: bool) -> StoreError:
+    """The error for a database whose -wal file holds reviews that cannot be read, there being
+    no -shm file (and none can be made: `full`, the disk has no room for one)."""
+    real = path.resolve()
+    if full:
+        from studycli.errors import StoreFull
+
+        why = f"the disk holding {_named(path)} is full"
+        return StoreFull(
+            f"cannot read the review database {_named(path)}: the disk holding its folder "
+            f"{real.parent} is full, and its {wal.name} file holds reviews not yet in "
+            f"{real.name}, which SQLite reads only through a {real.name}-shm file it has no "
+            "room to make: free some space there and run the command again (nothing was "
+            "changed)",
+            why,
+        )
+    return StoreError(
+        f"cannot read the review database {_named(path)}: its {wal.name} file holds "
+        f"reviews not yet in {real.name}, and SQLite reads them only with a {real.name}-shm "
+        f"file, which cannot be made there ({_why_unwritable(path)}): copy {real.name} and "
+        f"{wal.name} together to a folder you can write and point --db (or STUDYCLI_DB) "
+        "at the copy"
+    )
 
 
 def _first_read(uri: str, timeout: float) -> sqlite3.Connection:

@@ -42,6 +42,9 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
         return unwritable(path, exc)
     if code == sqlite3.SQLITE_FULL:
         return _full(path)
+    if _extended(exc) == sqlite3.SQLITE_IOERR_SHMSIZE:  # (no room for the -shm file: the
+        # integrity check reads the file without one, `immutable`, and finds nothing wrong)
+        return _io_error(path, exc)
     try:
         problems = integrity_problems(path)
     except StoreError as unreadable:
