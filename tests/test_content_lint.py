@@ -7,7 +7,8 @@ import json
 import pytest
 
 from studycli.content.card import Kind
-from studycli.content.lint import joined_entry, lint
+from studycli.content.lint import lint
+from studycli.content.lint_joined_entries import joined_entry
 from studycli.content.lint_text import (
     MAX_CLOZE_PROMPT_WORDS,
     MAX_CONCEPT_PROMPT_WORDS,
