@@ -8,7 +8,7 @@ import typer
 
 from .app import app, stdout
 from .completion import DeckOption, TagOption, TopicOption
-from .context import now, open_study, session_cards
+from .context import now, open_study
 
 
 @app.command()
@@ -32,6 +32,7 @@ def cram(
     from studycli.study.api import study_items
 
     from .review_session import ReviewSession
+    from .session_selection import session_cards
     from .terminal import getkey, quiet_keys
 
     content, cards, _ = session_cards(

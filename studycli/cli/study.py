@@ -9,7 +9,7 @@ import typer
 
 from .app import app, options, print_prose, stdout
 from .completion import DeckOption, TagOption, TopicOption, complete_study_id
-from .context import now, open_study, reviews_kept, session_cards, settings
+from .context import now, open_study, reviews_kept, settings
 
 if TYPE_CHECKING:
     from .table import Column
@@ -35,6 +35,7 @@ def review(
     Example: studycli review --deck transformers --limit 20
     """
     from .review_session import ReviewSession
+    from .session_selection import session_cards
     from .terminal import getkey, quiet_keys
 
     content, items, card_of = session_cards(
