@@ -31,15 +31,8 @@ from studycli.content.source import module_names
 from .changed_contracts import contract_edits
 from .changed_entries import Forgotten, Unfit
 from .changed_git import _base, _changed_paths, _git
-from .changed_histories import (
-    Gapped,
-    Moved,
-    Rekinded,
-    Renamed,
-    Renumbered,
-    Reordered,
-    _histories,
-)
+from .changed_histories import _histories
+from .changed_records import Gapped, Moved, Rekinded, Renamed, Renumbered, Reordered
 
 
 @dataclass(frozen=True)
