@@ -20,7 +20,8 @@ swapped: neither is gone, so no rename is seen): the reviews of the text stay wi
 So is a removed card's text put over a card there at the base (its id not new, no rename is
 seen either).
 
-The records of what is found (`Histories`, and one for each kind of change): changed_records.py.
+The records of what is found (`Histories`, and one for each kind of change): changed_records.py;
+what a change does to a cloze card's deletions (renumbered, split off): changed_deletions.py.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ import re
 from pathlib import Path
 
 from studycli.content.card import Card, Kind
-from studycli.content.cloze import SEPARATOR, deletions, split_study_id, study_id
+from studycli.content.cloze import SEPARATOR, split_study_id, study_id
 from studycli.content.cloze import numbers as numbers_of  # (a local is named numbers)
 from studycli.content.loader import Content
-from studycli.content.renamed_from import card_entries, moved_to
+from studycli.content.renamed_from import card_entries
 
+from .changed_deletions import renumbering, rest_of_split, split_off
 from .changed_entries import forgotten_ids, unfit_entries
 from .changed_git import _texts_at
 from .changed_records import (
@@ -63,7 +65,7 @@ def _histories(repo: Path, base: str, content: Content, paths: set[Path]) -> His
             now[_id_of(path, text)] = (path, text)
     kept = {i for i, card in content.cards.items() if card.path.resolve() not in paths}
     renames = content.renames
-    split = _split_off(then, content)
+    split = split_off(then, content)
     unfit = unfit_entries(then, content)
     named = {u.old for u in unfit}  # (by an entry that carries nothing: said as such)
     carried = tuple(  # (a plain card's id may be a cloze card's deletion now: `new#c1`)
@@ -93,7 +95,7 @@ def _histories(repo: Path, base: str, content: Content, paths: set[Path]) -> His
     paired = {old: pair if pair is not None and best.get(pair.new) == old else None
               for old, pair in paired.items()}  # fmt: skip
     renamed = tuple(
-        _rest_of_split(pair, then[pair.old], content, split, set(added))
+        rest_of_split(pair, then[pair.old], content, split, set(added))
         for pair in paired.values()
         if pair is not None
     )
@@ -114,7 +116,7 @@ def _histories(repo: Path, base: str, content: Content, paths: set[Path]) -> His
             edited += _edited(before_card, card)
         if card is None or card.kind != Kind.CLOZE or before is None or kind_before != cloze:
             continue
-        moved, removed = _renumbering(before, card.prompt)
+        moved, removed = renumbering(before, card.prompt)
         removed = tuple(n for n in removed if study_id(old_id, n) not in split)
         if moved or removed:
             renumbered.append(Renumbered(card_id, card.path, moved, removed))
@@ -189,83 +191,6 @@ def _item(card: Card | None, item_id: str) -> Card | None:
     if card is None:
         return None
     return next((item for item in card.study_items() if item.id == item_id), None)
-
-
-def _split_off(was: dict[str, Card | None], content: Content) -> dict[str, Renamed]:
-    """The deletions of the cloze cards at the base (`was`: the cards of the changed card
-    files then, by id) that a card now takes over by itself (`old#c2` in its `renamed_from`),
-    by their study item id: their learners' histories follow them (`study.renames`)."""
-    renames = content.renames
-    split = {}
-    for card_id, card in sorted(was.items()):
-        if card is None or card.kind != Kind.CLOZE:
-            continue
-        for number in numbers_of(card.prompt):
-            item = study_id(card_id, number)
-            new = renames.get(item)
-            if new is not None and (owner := split_study_id(new)[0]) in content.cards:
-                split[item] = Renamed(item, new, content.cards[owner].path)
-    return split
-
-
-def _rest_of_split(
-    pair: Renamed, was: Card | None, content: Content, split: dict[str, Renamed], added: set[str]
-) -> Renamed:
-    """`pair` (a gone card paired with the new card most like it), with the entries that its
-    deletions no card lists need, where it was a cloze card some of whose deletions were split
-    off (`split`): each to the card new in the change (`added`) its text went to, else to
-    `pair.new` (`_entry_for`). A new cloze card that lists no deletion of it and holds a text
-    of it under the same number is it renamed: `renamed_from: [old]` carries its deletions
-    under their numbers (`pair` as it is)."""
-    if was is None or was.kind != Kind.CLOZE:
-        return pair
-    numbers = numbers_of(was.prompt)
-    left = [n for n in numbers if study_id(pair.old, n) not in split]
-    if len(left) == len(numbers):
-        return pair
-    then, card = _facts(was.prompt), content.cards.get(pair.new)
-    if card is None:  # (a new file that does not load: lint says why)
-        return pair
-    if card.kind == Kind.CLOZE:
-        now = _facts(card.prompt)
-        took = any(moved_to(card.id, e)[0].startswith(f"{pair.old}#") for e in card.renamed_from)
-        if not took and any(now.get(n, set()) & then[n] for n in left):
-            return pair
-    # (`card` the last one looked in: cN where it has no such text)
-    cards = [content.cards[i] for i in sorted(added) if i in content.cards and i != card.id]
-    cards.append(card)
-    return pair._replace(
-        entries=tuple(_entry_for(study_id(pair.old, n), then[n], cards) for n in left)
-    )
-
-
-def _entry_for(item: str, texts: set[str], cards: list[Card]) -> tuple[str, Path]:
-    """The `renamed_from` entry that takes the deletion `item` (its texts, spacing normalised)
-    over, with the file to list it in: of the first of `cards` that holds one of its texts, a
-    cloze card's deletion (`'old#c3 -> c1'`) or a plain card's prompt or answer (`old#c3`);
-    else of the last of `cards` (`'old#c3 -> cN'` in a cloze card)."""
-    for card in cards:
-        if card.kind == Kind.CLOZE:
-            numbers = [k for k, facts in sorted(_facts(card.prompt).items()) if facts & texts]
-            if numbers:
-                return f"{item} -> c{numbers[0]}", card.path
-        elif any(_holds_words(f"{card.prompt} {card.answer}", t) for t in texts):
-            return item, card.path
-    last = cards[-1]
-    return (f"{item} -> cN" if last.kind == Kind.CLOZE else item), last.path
-
-
-def _holds_words(text: str, words: str) -> bool:
-    """Whether `words` (a deletion's text) stand in `text` as words of their own, case and
-    spacing aside: matched as a substring, a short deletion ("rate", "x") was found inside
-    unrelated words ("accurate", "max"), and its entry suggested for the wrong card. (An end
-    of `words` that is no word character, as in "(x)" or "-1", needs no boundary there.)"""
-    text, words = " ".join(text.split()).casefold(), " ".join(words.split()).casefold()
-    if not words:
-        return False
-    before = r"(?<!\w)" if re.match(r"\w", words[0]) else ""
-    after = r"(?!\w)" if re.match(r"\w", words[-1]) else ""
-    return re.search(before + re.escape(words) + after, text) is not None
 
 
 def _reordered(
@@ -355,38 +280,6 @@ def _most_like(old: str, text: str, added: dict[str, tuple[Path, str]]) -> Renam
             return None
         new = max(same, key=likeness)
     return Renamed(old, new, added[new][0])
-
-
-def _renumbering(before: str, after: str) -> tuple[tuple[tuple[int, int], ...], tuple[int, ...]]:
-    """How the deletions of a cloze prompt changed numbers from `before` to `after`: (number
-    then, number now) of each deletion text now under another number and no longer under its
-    own, and the numbers gone whose texts are under none. Texts compare with their spacing
-    ignored; an edited text is a new text, and moves nothing."""
-    was, now = _facts(before), _facts(after)
-    where: dict[str, set[int]] = {}
-    for number, texts in now.items():
-        for text in texts:
-            where.setdefault(text, set()).add(number)
-    moved = sorted(
-        {
-            (number, other)
-            for number, texts in was.items()
-            for text in texts
-            if number not in where.get(text, set())
-            for other in where.get(text, set())
-        }
-    )
-    left = {a for a, _ in moved}
-    removed = tuple(n for n in sorted(was) if n not in now and n not in left)
-    return tuple(moved), removed
-
-
-def _facts(prompt: str) -> dict[int, set[str]]:
-    """Each deletion number of a cloze prompt and the texts it hides, spacing normalised."""
-    found: dict[int, set[str]] = {}
-    for deletion in deletions(prompt):
-        found.setdefault(deletion.number, set()).add(" ".join(deletion.text.split()))
-    return found
 
 
 def _kind_of(text: str) -> str | None:
