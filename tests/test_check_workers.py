@@ -1301,6 +1301,40 @@ def test_a_daemon_left_by_a_check_that_killed_its_device_worker_is_killed(tmp_pa
         gone_within(daemon, 0)
 
 
+def test_a_device_worker_let_go_in_a_check_ends_at_once_with_what_the_check_started(tmp_path):
+    """A device worker runs its checks in itself, and read that the command let it go (or had
+    died: its end of the socket closes so too, as with `kill -9`) only once its check ended: a
+    check that ran on (an endless loop) left the worker, its keeper and the daemon the check
+    started running without end after the command had gone. It ends at once, and its keeper
+    kills the daemon, as a zygote's forked checks die with it."""
+    from studycli.check.worker import Worker
+
+    from .check_support import gone_within, marker, running_with
+
+    quiet, daemon = marker(), marker()
+    (tmp_path / "quiet.py").write_text("def answer():\n    pass\n" + CHECKS_ANSWER)
+    attempt = tmp_path / "attempt.py"
+    hangs = "import time; time.sleep(60)"
+    attempt.write_text(LEAVES_QUIET_PROCESSES.format(quiet=quiet, daemon=daemon, then=hangs))
+    folder = str(tmp_path)
+    worker = Worker((), (folder, ("quiet",)), fork=False, device="cuda")
+    try:
+        job = Job(folder, "quiet", "check", Candidate("file", "answer", path=str(attempt)))
+        running = worker.submit(job)
+        assert running.started.wait(120)  # (it waits for torch's import)
+        deadline = time.monotonic() + 30
+        while not running_with(daemon) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker.let_go()
+        assert worker.ended.wait(5), "the worker runs on in its check"
+        assert worker.process is not None and worker.process.wait(5) is not None
+        assert gone_within(daemon, 2.0) == []
+    finally:
+        worker.close()
+        gone_within(quiet, 0)
+        gone_within(daemon, 0)
+
+
 # An attempt that starts a thread at its top that prints on and on
 LEAVES_A_PRINTING_THREAD = (
     "import threading, time\n"

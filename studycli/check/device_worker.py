@@ -44,6 +44,29 @@ def _make_cuda_context() -> threading.Thread:
     return thread
 
 
+def end_with_the_command(requests: int) -> None:
+    """End this process at once when the command's end of `requests` closes (the command let
+    it go, or died), whatever it runs then, as a zygote does (its checks die with it): a
+    device worker runs its checks in itself and read that it was let go only once its check
+    had ended. A command killed with -9, or one that exited, in a check that ran on (an
+    endless loop) left the worker (its MPS daemon's client, holding its device memory), its
+    keeper and what the check started running without end. Its keeper kills what it leaves.
+    A thread that waits (a poll of the socket for its hang-up, no wake-up before)."""
+
+    def wait() -> None:
+        import select
+
+        poll = select.poll()
+        poll.register(requests, 0)  # (a hang-up is always said)
+        poll.poll()
+        nowhere = os.open(os.devnull, os.O_WRONLY)  # (as `zygote._leave`, from this thread)
+        os.dup2(nowhere, 1)
+        os.dup2(nowhere, 2)
+        os._exit(0)
+
+    threading.Thread(target=wait, name="studycli-command-gone", daemon=True).start()
+
+
 def _serve_inline(stream, replies: int, device: str) -> None:
     """Run each check here, one after another (a CUDA worker). Each starts from the same random
     state, as a forked child would; after each, report the memory still held (its garbage
