@@ -633,7 +633,7 @@ def test_a_device_worker_keeps_running_checks_and_a_dead_one_is_replaced(solutio
     second = run_job(job(solutions, "check_pid", device="cuda"))
     assert printed(first, "pid") == printed(second, "pid") != os.getpid()
     died = run_job(job(solutions, "check_die", device="cuda"))
-    assert died.status == "error" and "died" in died.message
+    assert died.status == "error" and "exited with status 3" in died.message, died
     after = run_job(job(solutions, "check_pid", device="cuda"))
     assert after.status == "pass" and printed(after, "pid") != printed(first, "pid")
 
@@ -1176,6 +1176,68 @@ def test_a_device_workers_check_cannot_have_the_command_read_a_reply_of_gigabyte
     running, ended, seconds = _in_a_device_worker_after_one(tmp_path, source, 20)
     assert ended and running.result is None, running.result
     assert seconds < 10, seconds
+
+
+# Answers that print, then end the process they run in (as a crash in native code would)
+CRASHES_AFTER_PRINTING = {
+    "os._exit": "import os\ndef answer():\n    print('before the end')\n    os._exit(3)\n",
+    "segfault": (
+        "import ctypes\ndef answer():\n    print('before the end')\n    ctypes.string_at(0)\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("crash", sorted(CRASHES_AFTER_PRINTING))
+def test_a_check_that_crashes_its_device_worker_keeps_what_it_printed(tmp_path, monkeypatch, crash):
+    """A device worker's check that crashed it (a segfault, `os._exit`) lost what it had
+    printed (read by a thread of the worker, gone with it), and its card said only that the
+    process died. Its keeper reads the check's output, and tells the command how the worker
+    ended: the output and the message are the CPU's. (The checker ignores its device.)"""
+    (tmp_path / "crash.py").write_text(CRASHES_AFTER_PRINTING[crash] + CHECKS_ANSWER)
+    folder = str(tmp_path)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    reference = Candidate("reference", "answer", "crash")
+    try:
+        on_device = run_job(Job(folder, "crash", "check", reference, device="cuda"))
+        on_cpu = run_job(Job(folder, "crash", "check", reference))
+    finally:
+        _close_pool(fresh)
+    assert on_device.status == on_cpu.status == "error", (on_device, on_cpu)
+    assert on_device.message == on_cpu.message, (on_device.message, on_cpu.message)
+    assert on_device.output.startswith("before the end\n"), on_device.output
+
+
+# An answer that writes 3 MB to fd 1 in one call from C that holds the GIL throughout (a C
+# extension's write: ctypes' PyDLL keeps the GIL, where CDLL lets go of it)
+WRITES_MEGABYTES_HOLDING_THE_GIL = (
+    "import ctypes\n"
+    "def answer():\n"
+    "    data = b'y' * 3_000_000 + b'\\nthe end\\n'\n"
+    "    ctypes.PyDLL(None).write(1, data, len(data))\n" + CHECKS_ANSWER
+)
+
+
+def test_a_device_check_that_writes_megabytes_from_c_holding_the_gil_passes_as_on_the_cpu(
+    tmp_path, monkeypatch
+):
+    """A device worker's check output was read by a thread of the worker: a writer that held
+    the GIL as it waited on the full pipe (1 MB) kept that thread from reading, and the check
+    ran to its time limit, where the CPU's (read by its zygote) passed. Its keeper reads it."""
+    (tmp_path / "big.py").write_text(WRITES_MEGABYTES_HOLDING_THE_GIL)
+    folder = str(tmp_path)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    reference = Candidate("reference", "answer", "big")
+    try:
+        on_device = run_job(Job(folder, "big", "check", reference, device="cuda", timeout=10))
+        on_cpu = run_job(Job(folder, "big", "check", reference, timeout=10))
+    finally:
+        _close_pool(fresh)
+    assert on_cpu.status == "pass", on_cpu
+    assert on_device.status == "pass", on_device
+    assert on_device.output == on_cpu.output, (on_device.output, on_cpu.output)
+    assert on_device.output.endswith("not shown\nthe end\n"), on_device.output
 
 
 def _references_in_a_device_worker(

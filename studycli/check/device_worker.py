@@ -77,7 +77,15 @@ def _serve_inline(stream, replies: int, device: str) -> None:
     import numpy
     import torch
 
-    from studycli.check import child, contain, device_sweep, left_threads, loading, output_aside
+    from studycli.check import (
+        child,
+        contain,
+        device_sweep,
+        left_threads,
+        loading,
+        output_aside,
+        output_keeper,
+    )
 
     contain.no_core_files()  # (its checks run here: a crash in one is this worker's)
     device_sweep.sweep()  # (what a solution module's load left: see `device_sweep`)
@@ -103,6 +111,7 @@ def _serve_inline(stream, replies: int, device: str) -> None:
         numpy.random.seed(0)
         torch.manual_seed(0)
         kept = _Keep()
+        output_keeper.NUMBER = number  # (the keeper says how the worker ended in it)
         modules = dict(sys.modules)
         threads = set(threading.enumerate())
         child._child(job, kept)

@@ -2,7 +2,8 @@
 server at once and then only waits, the subreaper of all the server leaves; when the server
 ends it kills what is left, and ends as the server did. (A device worker's too, which runs its
 checks in itself: what a check left in a session of its own escaped a worker killed at its
-check's time limit, never swept: see `zygote.serve`.)
+check's time limit, never swept: see `zygote.serve`. It also reads each check's output there,
+and says how the worker ended in a check, with what the check printed: `output_keeper`.)
 
 The server is the subreaper of its checks (`fork_server`): a process a check leaves running in a
 session of its own (a daemon: a double fork and setsid) comes to it once its parent ends, and is
@@ -31,22 +32,25 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import struct
 import sys
 import time
 from typing import Any, NoReturn
 
-from . import pid_namespace
+from . import output_keeper, pid_namespace
 
 SWEEP_LIMIT = 1.0  # seconds the keeper waits for what it killed to come to it in turn
 
 
-def keep(apart: bool = True) -> None:
+def keep(apart: bool = True, replies: int = -1) -> None:
     """(First thing in a new worker.) Fork the server, which returns from here and serves; this
     process stays as its keeper (`_watch`), and never returns. Where it cannot be (not Linux),
     this process is the server, with no keeper. As root, with `apart` (a worker that forks
     checks), the server and all it starts are in a PID namespace of their own, whose init
-    stands between the keeper and the server (`_apart`)."""
+    stands between the keeper and the server (`_apart`). With `replies` (a device worker's
+    socket to the command, where it runs its checks), the keeper reads each check's output
+    and tells the command how the server ended in one (`output_keeper`)."""
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -61,14 +65,22 @@ def keep(apart: bool = True) -> None:
         _apart(prctl)
         return
     keeper = os.getpid()
+    pair = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) if replies >= 0 else None
     server = os.fork()
     if server == 0:
         prctl(1, signal.SIGKILL.value, 0, 0, 0)  # PR_SET_PDEATHSIG
         if os.getppid() != keeper:  # (it ended before that was said)
             os._exit(1)
         os.setpgid(0, 0)
+        if pair is not None:
+            pair[0].close()
+            output_keeper.CHANNEL = pair[1]
         return
-    _watch(server)
+    keeping = None
+    if pair is not None:
+        pair[1].close()
+        keeping = output_keeper.Keeping(pair[0], replies)
+    _watch(server, keeping=keeping)
 
 
 def _apart(prctl: Any) -> None:
@@ -123,19 +135,24 @@ def _init(server: int, tell: int) -> NoReturn:
 _STATUS = struct.Struct("=i")  # a wait status, as the init tells it
 
 
-def _watch(server: int, told: int = -1) -> NoReturn:
+def _watch(server: int, told: int = -1, keeping: output_keeper.Keeping | None = None) -> NoReturn:
     """Reap what comes here until the server ends (its init, which says on `told` how the
-    server ended), then kill what is left, and leave, as the server did."""
-    _detach(told)
+    server ended), then kill what is left, and leave, as the server did. With `keeping`, read
+    the output of the checks the server runs meanwhile, and say how it ended in one."""
+    _detach(told, *(keeping.fds if keeping is not None else ()))
+    if keeping is not None:
+        keeping.start()
     status = _wait_for(server)
     if told >= 0:
         with contextlib.suppress(OSError, struct.error):
             status = _STATUS.unpack(os.read(told, _STATUS.size))[0]
+    if keeping is not None:
+        keeping.ended(status)
     _kill_all()
     _end_as(status)
 
 
-def _detach(keep: int) -> None:
+def _detach(*keep: int) -> None:
     """Let go of the server's descriptors (the command sees its end as the server ends) but
     `keep`, and of the command's output (a reader of it waits until every writer has closed
     it); ignore SIGINT (the command's to stop; none reaches here)."""
@@ -143,9 +160,11 @@ def _detach(keep: int) -> None:
     nowhere = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(nowhere, fd)
-    if keep >= 0:
-        os.closerange(3, keep)
-    os.closerange(max(3, keep + 1), os.sysconf("SC_OPEN_MAX"))
+    start = 3
+    for fd in sorted(fd for fd in keep if fd >= 3):
+        os.closerange(start, fd)
+        start = fd + 1
+    os.closerange(start, os.sysconf("SC_OPEN_MAX"))
 
 
 def _wait_for(child: int) -> int:

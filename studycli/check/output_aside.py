@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from . import output_tail
+from . import output_keeper, output_tail
 
 
 @dataclass
@@ -58,10 +58,11 @@ def output_aside(
     A thread the code started and left running (`THREAD_GRACE` given to end) cannot be
     killed: with `threads`, it is named, and it runs on (see `silence`).
 
-    With `tail` (a device worker's check, `into`), the pipe is read as the code runs, by a
-    thread of this process, into `tail`, as a forked check's zygote reads its output pipe
-    (`fork_server`): its writers block while it is full, as a forked check's do, rather than
-    have what it refused dropped (`Aside.written` is then empty)."""
+    With `tail` (a device worker's check, `into`), the pipe is read as the code runs into
+    `tail`, by the worker's keeper (`output_keeper`; where it has none, a thread of this
+    process), as a forked check's zygote reads its output pipe (`fork_server`): its writers
+    block while it is full, as a forked check's do, rather than have what it refused dropped
+    (`Aside.written` is then empty)."""
     saved = sys.stdout, sys.stderr
     before = set(threading.enumerate())
     with contextlib.suppress(OSError, ValueError, AttributeError):  # (written before: not its)
@@ -80,7 +81,7 @@ def output_aside(
     if streams:
         sys.stdout, sys.stderr = (_unbuffered(fd) for fd in (1, 2))
     aside = Aside()
-    reading = _Reading(reader, tail) if tail is not None else None
+    reading = _reading(reader, tail) if tail is not None else None
     try:
         yield aside
     finally:
@@ -138,14 +139,24 @@ def silence() -> None:
     os.close(nowhere)
 
 
+def _reading(reader: int, tail: output_tail.OutputTail) -> _Reading | output_keeper.Reading:
+    """What reads the pipe of `reader` into `tail` as the code runs: the keeper of this
+    process where it has one that reads (a device worker's: `output_keeper`), else a thread
+    of this process (`_Reading`)."""
+    if output_keeper.CHANNEL is not None:
+        return output_keeper.Reading(reader, tail, output_keeper.CHANNEL)
+    return _Reading(reader, tail)
+
+
 class _Reading:
-    """A thread that reads the pipe of `reader` into `tail` until `finish`.
+    """A thread that reads the pipe of `reader` into `tail` until `finish` (a worker without
+    a keeper that reads, `_reading`).
 
     A writer blocks while the pipe is full, until this thread has read it; a Python writer
     lets go of the GIL as it waits, and this thread runs. A C extension that writes more than
     the pipe holds (1 MB, `output_tail.WIDE_PIPE`) in one call, holding the GIL, waits for
-    it forever: its check runs until its time limit (dropped where the writer did not block,
-    what came past that was lost without a word, and a Python writer's `os.write` failed)."""
+    it forever: its check runs until its time limit (the keeper, a process of its own, reads
+    on). What the check wrote before it crashed the worker is lost with this thread."""
 
     def __init__(self, reader: int, tail: output_tail.OutputTail) -> None:
         self.reader, self.tail = reader, tail

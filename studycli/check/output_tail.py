@@ -65,6 +65,16 @@ class OutputTail:
         if len(self._kept) > 2 * self.limit:
             del self._kept[: -self.limit]
 
+    def take(self, total: int, lines: int, kept: bytes) -> None:
+        """Take what another process read (`output_keeper`): `total` bytes and `lines` lines
+        in all, ending with `kept`."""
+        self.total, self.lines = total, lines
+        self._kept = bytearray(kept[-2 * self.limit :])
+
+    def last(self, count: int) -> bytes:
+        """The last `count` bytes kept."""
+        return bytes(self._kept[-count:])
+
     def text(self, limit: int | None = None) -> str:
         """The output kept (its last `limit` bytes, `self.limit` at most). Where its start was
         cut: from the first whole line, after a line that says how many came before

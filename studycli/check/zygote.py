@@ -70,7 +70,7 @@ def serve() -> None:
     from studycli.check import keeper
 
     zygote = len(sys.argv) > 3  # (a channel: a zygote, which forks checks)
-    keeper.keep(apart=zygote)
+    keeper.keep(apart=zygote, replies=-1 if zygote else int(sys.argv[2]))
     requests, replies = int(sys.argv[1]), int(sys.argv[2])
     channel = socket.socket(fileno=int(sys.argv[3])) if len(sys.argv) > 3 else None
     stream = os.fdopen(requests, "rb", buffering=0)  # unbuffered: select sees what is unread
