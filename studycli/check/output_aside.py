@@ -94,9 +94,15 @@ def output_aside(
         for stream in (*saved, sys.__stdout__, sys.__stderr__):
             with contextlib.suppress(OSError, ValueError, AttributeError):
                 stream.flush()  # type: ignore[union-attr]  # (None: AttributeError)
+        # A thread the code started and left running writes nowhere from here (`silence`),
+        # not into the worker's output (the command's) once its fds are put back
+        quiet = bool(aside.threads) if threads else _started_since(before, reading)
+        nowhere = os.open(os.devnull, os.O_WRONLY) if quiet else -1
         for fd, was in zip((1, 2), fds, strict=True):
-            os.dup2(was, fd)
+            os.dup2(nowhere if quiet else was, fd)
             os.close(was)
+        if quiet:
+            os.close(nowhere)
         if reading is None:
             aside.written, held = _drain(reader)
         else:
@@ -104,6 +110,12 @@ def output_aside(
         if held:  # (or this process kept a copy of fd 1 or 2: then no process is found)
             aside.left = _kill_holders(os.fstat(reader).st_ino)
         os.close(reader)
+
+
+def _started_since(before: set[threading.Thread], reading: object) -> bool:
+    """Whether a thread not among `before` runs now, but `reading`'s (`_Reading`)."""
+    ours = getattr(reading, "_thread", None)
+    return any(t not in before and t is not ours for t in threading.enumerate())
 
 
 # Seconds the threads a load started have, together, to end before they are taken to be left
