@@ -1086,16 +1086,7 @@ def test_a_device_workers_check_may_print_any_amount_and_keeps_the_cpus_tail(tmp
     what came after was lost. It is read as the check runs: a check may print 4 MB, and what
     is kept is the tail the CPU's check keeps, its lines in the order written. (The checker
     ignores its device: no GPU needed.)"""
-    (tmp_path / "big.py").write_text(PRINTS_MEGABYTES)
-    folder = str(tmp_path)
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
-    reference = Candidate("reference", "answer", "big")
-    try:
-        on_device = run_job(Job(folder, "big", "check", reference, device="cuda"))
-        on_cpu = run_job(Job(folder, "big", "check", reference))
-    finally:
-        _close_pool(fresh)
+    on_device, on_cpu = _reference_on_device_and_cpu(tmp_path, monkeypatch, PRINTS_MEGABYTES)
     assert on_cpu.status == "pass", on_cpu
     assert on_device.status == "pass", on_device
     assert on_device.output == on_cpu.output, (on_device.output, on_cpu.output)
@@ -1193,16 +1184,8 @@ def test_a_check_that_crashes_its_device_worker_keeps_what_it_printed(tmp_path, 
     printed (read by a thread of the worker, gone with it), and its card said only that the
     process died. Its keeper reads the check's output, and tells the command how the worker
     ended: the output and the message are the CPU's. (The checker ignores its device.)"""
-    (tmp_path / "crash.py").write_text(CRASHES_AFTER_PRINTING[crash] + CHECKS_ANSWER)
-    folder = str(tmp_path)
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
-    reference = Candidate("reference", "answer", "crash")
-    try:
-        on_device = run_job(Job(folder, "crash", "check", reference, device="cuda"))
-        on_cpu = run_job(Job(folder, "crash", "check", reference))
-    finally:
-        _close_pool(fresh)
+    source = CRASHES_AFTER_PRINTING[crash] + CHECKS_ANSWER
+    on_device, on_cpu = _reference_on_device_and_cpu(tmp_path, monkeypatch, source)
     assert on_device.status == on_cpu.status == "error", (on_device, on_cpu)
     assert on_device.message == on_cpu.message, (on_device.message, on_cpu.message)
     assert on_device.output.startswith("before the end\n"), on_device.output
@@ -1224,20 +1207,27 @@ def test_a_device_check_that_writes_megabytes_from_c_holding_the_gil_passes_as_o
     """A device worker's check output was read by a thread of the worker: a writer that held
     the GIL as it waited on the full pipe (1 MB) kept that thread from reading, and the check
     ran to its time limit, where the CPU's (read by its zygote) passed. Its keeper reads it."""
-    (tmp_path / "big.py").write_text(WRITES_MEGABYTES_HOLDING_THE_GIL)
-    folder = str(tmp_path)
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
-    reference = Candidate("reference", "answer", "big")
-    try:
-        on_device = run_job(Job(folder, "big", "check", reference, device="cuda", timeout=10))
-        on_cpu = run_job(Job(folder, "big", "check", reference, timeout=10))
-    finally:
-        _close_pool(fresh)
+    source = WRITES_MEGABYTES_HOLDING_THE_GIL
+    on_device, on_cpu = _reference_on_device_and_cpu(tmp_path, monkeypatch, source, timeout=10)
     assert on_cpu.status == "pass", on_cpu
     assert on_device.status == "pass", on_device
     assert on_device.output == on_cpu.output, (on_device.output, on_cpu.output)
     assert on_device.output.endswith("not shown\nthe end\n"), on_device.output
+
+
+def _reference_on_device_and_cpu(tmp_path: Path, monkeypatch, source: str, **limits):
+    """The outcomes of the reference `answer` of a module of `source` checked in a device
+    worker (its checker ignores the device: no GPU needed), then on the CPU, in a pool of
+    their own."""
+    (tmp_path / "module.py").write_text(source)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    reference = Candidate("reference", "answer", "module")
+    job = Job(str(tmp_path), "module", "check", reference, **limits)
+    try:
+        return run_job(replace(job, device="cuda")), run_job(job)
+    finally:
+        _close_pool(fresh)
 
 
 def _references_in_a_device_worker(
