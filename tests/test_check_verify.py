@@ -717,21 +717,28 @@ WRONG_ANSWERS = {"halve": [_wrong_raises, _wrong_returns_nothing]}
 '''
 
 
-def test_a_wrong_answer_whose_check_ends_in_an_error_says_where_and_the_fix(content_copy):
-    """A wrong answer rejected by an error, not a failure, said only "which was:
-    ZeroDivisionError: division by zero": neither the checker's line that let the answer's
-    exception through (it called the answer without `call`) nor the one that broke on what the
-    answer returned, nor what to do; a learner making that mistake reads a bare error."""
-    (content_copy / "solutions" / "unguarded.py").write_text(UNGUARDED)
+def _halve_checked(content_copy: Path, module: str, source: str):
+    """The result of `check` of a card "halve" (return x / 2) answered by `module`'s `halve`,
+    the module's code `source`."""
+    (content_copy / "solutions" / f"{module}.py").write_text(source)
     write_card(
         content_copy,
         "trouble",
         "halve",
         "id: halve\nkind: coding\ntopic: bias\ntitle: Halve\nprompt: Return x / 2.\n"
-        "solution: unguarded:halve\n",
+        f"solution: {module}:halve\n",
     )
     content = load_content(content_copy)
     [result] = run_checks([content.cards["halve"]], content, jobs=2, timeout=20)
+    return result
+
+
+def test_a_wrong_answer_whose_check_ends_in_an_error_says_where_and_the_fix(content_copy):
+    """A wrong answer rejected by an error, not a failure, said only "which was:
+    ZeroDivisionError: division by zero": neither the checker's line that let the answer's
+    exception through (it called the answer without `call`) nor the one that broke on what the
+    answer returned, nor what to do; a learner making that mistake reads a bare error."""
+    result = _halve_checked(content_copy, "unguarded", UNGUARDED)
 
     assert result.status == "fail"
     raises, returns_nothing = result.message.split("; wrong answer ")
@@ -782,16 +789,7 @@ def test_a_wrong_answer_rejected_for_raising_says_the_line_that_raised(content_c
     """A wrong answer whose call raised, not the mistake it declares, named its `def` line and
     the exception ("which was: halve(2): raised ZeroDivisionError: division by zero"), not the
     line that raised it."""
-    (content_copy / "solutions" / "raising.py").write_text(RAISING)
-    write_card(
-        content_copy,
-        "trouble",
-        "halve",
-        "id: halve\nkind: coding\ntopic: bias\ntitle: Halve\nprompt: Return x / 2.\n"
-        "solution: raising:halve\n",
-    )
-    content = load_content(content_copy)
-    [result] = run_checks([content.cards["halve"]], content, jobs=2, timeout=20)
+    result = _halve_checked(content_copy, "raising", RAISING)
 
     assert result.status == "fail"
     raises, typo = result.message.split("; wrong answer ")
