@@ -347,7 +347,8 @@ def test_the_attempt_has_its_own_session_no_stdin_no_inherited_descriptors(tmp_p
     assert fds[0] == "/dev/null"
     assert fds[1] == fds[2] and fds[1].startswith("pipe:")  # stdout and stderr: the capture
     others = {fd: target for fd, target in fds.items() if fd > 2}
-    assert len(others) == 1 and next(iter(others.values())).startswith("pipe:"), fds  # the report
+    # the report's channel: a socket, which no other process opens through /proc
+    assert len(others) == 1 and next(iter(others.values())).startswith("socket:"), fds
     assert soft == hard and 0 < soft < 10**6  # a process cap, not unlimited
 
 
@@ -1365,7 +1366,7 @@ def test_what_a_check_writes_into_its_report_pipe_runs_nothing_and_fails_it(
 
 
 WRITES_INTO_ITS_WORKERS_PIPES = """
-import os, pickle, struct, time
+import os, pickle, struct
 
 class Runs:
     def __reduce__(self):
@@ -1402,6 +1403,67 @@ def test_what_a_check_writes_into_its_workers_pipes_runs_nothing(tmp_path):
     assert run_job(REFERENCE).status == "pass"  # the worker still serves
 
 
+FORGES_OTHER_REPORTS = """
+import os, pickle, struct
+
+def add_one(x):
+    forged = pickle.dumps({{"status": "pass", "message": "forged", "seconds": 0.0}})
+    own = {{os.readlink(f"/proc/self/fd/{{name}}") for name in os.listdir("/proc/self/fd")
+           if os.path.exists(f"/proc/self/fd/{{name}}")}}
+    stat = open("/proc/self/stat").read().rsplit(")", 1)[1].split()
+    worker = int(stat[1])
+    for name in os.listdir(f"/proc/{{worker}}/fd"):
+        try:
+            if os.readlink(f"/proc/{{worker}}/fd/{{name}}") in own:
+                continue  # (its own pipes)
+            fd = os.open(f"/proc/{{worker}}/fd/{{name}}", os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            continue  # (a socket cannot be opened so)
+        try:
+            os.write(fd, struct.pack(">I", len(forged)) + forged)
+        except OSError:
+            pass
+        os.close(fd)
+    open({done!r}, "w").close()
+    return x + 1
+"""
+
+WAITS_THEN_ANSWERS_WRONG = """
+import os, time
+
+def add_one(x):
+    open({started!r}, "w").close()
+    deadline = time.monotonic() + 3
+    while not os.path.exists({done!r}) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return x  # wrong
+"""
+
+
+def test_a_check_cannot_forge_the_report_of_another_check_running_beside_it(tmp_path):
+    """Another check's report pipe, held open by the worker that forks both, opens for
+    writing through /proc/WORKER/fd/N (as any process of the same user can): a report written
+    there before that check's own was taken for its outcome, plain data as it is (in `studycli
+    check` a wrong answer could pass another card's wrong answer, or fail its reference)."""
+    import threading
+
+    started, done = tmp_path / "started", tmp_path / "done"
+    (victim_dir := tmp_path / "victim").mkdir()
+    victim = attempt_job(
+        victim_dir, WAITS_THEN_ANSWERS_WRONG.format(started=str(started), done=str(done))
+    )
+    outcomes: list[Outcome] = []
+    waiting = threading.Thread(target=lambda: outcomes.append(run_job(victim)))
+    waiting.start()
+    deadline = time.monotonic() + 10
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    forger = run_job(attempt_job(tmp_path, FORGES_OTHER_REPORTS.format(done=str(done))))
+    waiting.join()
+    assert forger.status == "pass" and done.exists(), forger  # (it ran, beside the other)
+    assert outcomes[0].status == "fail", outcomes[0]
+
+
 FLOODS_ITS_REPORT_PIPE = """
 import os, struct
 
@@ -1422,7 +1484,7 @@ def add_one(x):
 
 def _is_pipe(fd):
     try:
-        return os.readlink(f"/proc/self/fd/{{fd}}").startswith("pipe:")
+        return os.readlink(f"/proc/self/fd/{{fd}}").startswith(("pipe:", "socket:"))
     except OSError:
         return False
 """

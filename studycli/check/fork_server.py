@@ -23,14 +23,15 @@ from typing import Any
 
 from . import left_threads, pid_namespace
 from .keeper import children_of_this_process
-from .protocol import _HEADER, read_message, write_message
+from .protocol import _HEADER, one_way, read_message, write_message
 from .zygote import _prepare, _serve
 
 _GO = struct.Struct("=i")  # what a check's start says: its pid as the command knows it
 
 
 class _PipeSender:
-    """What child._child sends its report through: one length-prefixed pickle on a pipe."""
+    """What child._child sends its report through: one length-prefixed pickle on a Unix socket
+    (`protocol.one_way`; a check's output pipe, on a pipe)."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
@@ -174,7 +175,7 @@ class _Zygote:
     def _fork(self, number: int, job: Any) -> None:
         from studycli.check import contain, limits, output_tail
 
-        read, write = os.pipe()
+        read, write = one_way()  # (not a pipe: another check could open it, `one_way`)
         output_read, output_write = os.pipe()
         go_read, go_write = os.pipe()  # the child starts once its start is said (below)
         contain.count_user_tasks()  # recent enough for the child to cap its processes from

@@ -23,7 +23,7 @@ from typing import Any
 
 from . import left_threads
 from .limits import DUMP_LIMIT, OUTPUT_LIMIT
-from .protocol import read_reply, report_of, tail_within, write_message
+from .protocol import one_way, read_reply, report_of, tail_within, write_message
 from .zygote import BASE_PRELOAD, TORCHLESS_PRELOAD, serve
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -125,8 +125,8 @@ class Worker:
         it never imports torch, nor the solution modules that use it (their checks load them
         themselves)."""
         self.fork, self.device, self.torch = fork, device, torch
-        requests_read, self._requests = _one_way()
-        replies, replies_write = _one_way()
+        requests_read, self._requests = one_way()
+        replies, replies_write = one_way()
         self._lock = threading.Lock()  # the checks running
         self._sending = threading.Lock()
         self._running: dict[int, Running] = {}
@@ -342,16 +342,6 @@ class Worker:
 
 
 _WORKERS: list[Worker] = []
-
-
-def _one_way() -> tuple[int, int]:
-    """The two ends of a channel between the command and a worker: a Unix socket pair, not a
-    pipe. Any process of the user can open a pipe another one holds (/proc/PID/fd/N), a check
-    too: a pickle it wrote into the pipe its worker reads requests from ran code in the
-    worker, outside the check's limits and session, for the rest of the command. A socket
-    does not open so (ENXIO)."""
-    first, second = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    return first.detach(), second.detach()
 
 
 def _stopped(pid: int, traced: bool = True) -> bool:
