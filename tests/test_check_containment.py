@@ -1464,6 +1464,48 @@ def test_a_check_cannot_forge_the_report_of_another_check_running_beside_it(tmp_
     assert outcomes[0].status == "fail", outcomes[0]
 
 
+READS_ITS_WORKERS_WAKEUPS = """
+import os
+
+def add_one(x):
+    stat = open("/proc/self/stat").read().rsplit(")", 1)[1].split()
+    worker, held = int(stat[1]), {{}}
+    for name in os.listdir(f"/proc/{{worker}}/fd"):
+        if int(name) > 2:  # (a pipe held at two numbers: the worker's signal wake-up pipe)
+            held.setdefault(os.readlink(f"/proc/{{worker}}/fd/{{name}}"), []).append(name)
+    wakeups = [names[0] for names in held.values() if len(names) > 1]
+    stolen = [os.open(f"/proc/{{worker}}/fd/{{name}}", os.O_RDONLY) for name in wakeups]
+    open({stealing!r}, "w").close()
+    while stolen:
+        os.read(stolen[0], 4096)  # (until its time limit)
+    return x + 1
+"""
+
+
+def test_a_check_cannot_keep_its_worker_from_seeing_other_checks_end(tmp_path):
+    """The worker that forks the checks learns that one ended from the byte its SIGCHLD
+    handler writes into a pipe (signal.set_wakeup_fd), which any process of the same user can
+    open through /proc/WORKER/fd/N: a check that read the bytes first, while it ran, kept the
+    worker from reaping the others, and one that ended without a report (os._exit) was taken
+    for one still running, "did not finish" at its time limit."""
+    import threading
+
+    stealing = tmp_path / "stealing"
+    thief = attempt_job(tmp_path, READS_ITS_WORKERS_WAKEUPS.format(stealing=str(stealing)), 8.0)
+    waiting = threading.Thread(target=run_job, args=(thief,))
+    waiting.start()
+    deadline = time.monotonic() + 10
+    while not stealing.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        (exits := tmp_path / "exits").mkdir()
+        outcomes = [run_job(attempt_job(exits, UNDERSCORE_EXITS, 1.5)) for _ in range(5)]
+    finally:
+        waiting.join()
+    assert stealing.exists()
+    assert all(outcome.status == "error" for outcome in outcomes), outcomes
+
+
 FLOODS_ITS_REPORT_PIPE = """
 import os, struct
 

@@ -52,7 +52,9 @@ class _Zygote:
 
     def __init__(self, stream, replies: int, channel: socket.socket | None = None) -> None:
         self.stream, self.replies, self.channel = stream, replies, channel
-        self.wakeup_read, self.wakeup = os.pipe()
+        # where SIGCHLD wakes the loop (signal.set_wakeup_fd); not a pipe, which a check could
+        # open and read first, the ends of others unseen while it ran (`protocol.one_way`)
+        self.wakeup_read, self.wakeup = one_way()
         os.set_blocking(self.wakeup_read, False)
         os.set_blocking(self.wakeup, False)
         signal.set_wakeup_fd(self.wakeup)
