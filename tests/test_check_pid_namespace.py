@@ -197,3 +197,47 @@ def test_no_namespace_is_made_but_as_root(monkeypatch):
     `pid_namespace.unshare`), and keeps its checks as before."""
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     assert pid_namespace.unshare() is False
+
+
+# An attempt that writes a wait status of its own ("exited 42") into every pipe its worker's
+# keeper holds (found through /proc: its worker's parent is the namespace's init, whose parent
+# is the keeper), then kills its worker.
+TELLS_THE_KEEPER = """
+import os, signal, struct
+
+def _parent(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+def add_one(x):
+    worker = _parent(int(os.readlink("/proc/self")))
+    keeper = _parent(_parent(worker))
+    for name in os.listdir(f"/proc/{keeper}/fd"):
+        try:
+            fd = os.open(f"/proc/{keeper}/fd/{name}", os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            if int(name) > 2:
+                os.write(fd, struct.pack("=i", 42 << 8))
+        finally:
+            os.close(fd)
+    os.kill(os.getppid(), signal.SIGKILL)
+"""
+
+
+@ROOT
+def test_a_keeper_ends_as_its_server_did_not_as_a_check_tells_it(tmp_path):
+    """The init of a worker's namespace tells its keeper how the server ended through a pipe,
+    which a check opened through /proc/KEEPER/fd/N and wrote a status of its own into, read
+    first: the keeper of a server its check killed ended as told (exit status 42), not
+    killed."""
+    from studycli.check import pool
+
+    outcome = run_job(attempt(tmp_path, TELLS_THE_KEEPER))
+    assert outcome.status == "error", outcome
+    worker = pool._pool.zygotes["torchless"]
+    assert worker.dead
+    worker.close()
+    assert worker.process is not None
+    assert worker.process.returncode == -9, worker.process.returncode

@@ -39,6 +39,7 @@ import time
 from typing import Any, NoReturn
 
 from . import output_keeper, pid_namespace
+from .protocol import one_way
 
 SWEEP_LIMIT = 1.0  # seconds the keeper waits for what it killed to come to it in turn
 
@@ -86,13 +87,15 @@ def keep(apart: bool = True, replies: int = -1) -> None:
 def _apart(prctl: Any) -> None:
     """(In the keeper, its next child the init of a PID namespace: `pid_namespace`.) Fork that
     init, which forks the server and returns in it; the keeper watches the init, which tells it
-    how the server ended (through a pipe: the init cannot end by a signal it sends itself,
+    how the server ended (on a socket: the init cannot end by a signal it sends itself,
     which the kernel drops), and ends so. Each dies with its parent (PR_SET_PDEATHSIG).
 
     No check reaches the keeper or the init (see `pid_namespace`): as their subreaper, the
     init gets what the server leaves, and when the server ends, the init ends, and the kernel
-    kills all that is left in the namespace, whatever a check killed."""
-    told, tell = os.pipe()
+    kills all that is left in the namespace, whatever a check killed. (The init tells the
+    keeper on a Unix socket, `protocol.one_way`: a check opened a pipe the keeper read through
+    /proc/KEEPER/fd/N, and the keeper of a server it had killed ended as the check told it.)"""
+    told, tell = one_way()  # (not a pipe, which a check could open and tell first)
     init = os.fork()
     if init != 0:
         os.close(tell)
@@ -112,13 +115,14 @@ def _apart(prctl: Any) -> None:
     _init(server, tell)
 
 
-def _no_reader(pipe: int) -> bool:
-    """Whether the read end of `pipe` (its write end) is closed: its reader has ended."""
+def _no_reader(channel: int) -> bool:
+    """Whether the other end of `channel` (a socket of a pair, or a pipe's write end) is
+    closed: its reader has ended."""
     import select
 
     poll = select.poll()
-    poll.register(pipe, select.POLLOUT)
-    return any(events & select.POLLERR for _, events in poll.poll(0))
+    poll.register(channel, select.POLLOUT)
+    return any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
 
 
 def _init(server: int, tell: int) -> NoReturn:
