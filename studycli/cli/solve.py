@@ -156,6 +156,7 @@ def solve(
     if not watch and is_untouched(card, content, path):  # no attempt: not checked, as in
         # `review`'s `s` and --watch (its NotImplementedError panel was shown, as if the
         # learner's answer had failed)
+        _modules_read(card, content)
         _starter_left(console, card, content, path, given=file)
         print_prose(console, untouched)
         console.print(
@@ -195,6 +196,20 @@ def solve(
             style="dim", soft_wrap=True, markup=False,
         )  # fmt: skip
     raise typer.Exit(0 if attempt.outcome.status == "pass" else 1)
+
+
+def _modules_read(card: Card, content: Content) -> None:
+    """Read the card's solution module and its checker's, as a check of the attempt would
+    first: a module that does not read (an author's syntax error) is said as the check said
+    it, not passed over because the attempt was still the starter.
+
+    Raises:
+        ContentError: one line naming the module, the line of its error, and the fix.
+    """
+    from studycli.content.source import card_module, checker_ref
+
+    info = card_module(card, content.solutions_dir)
+    card_module(card, content.solutions_dir, checker_ref(card, info).module)
 
 
 def _starter_left(
