@@ -6,6 +6,7 @@ leak."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -1228,6 +1229,62 @@ def _reference_on_device_and_cpu(tmp_path: Path, monkeypatch, source: str, **lim
         return run_job(replace(job, device="cuda")), run_job(job)
     finally:
         _close_pool(fresh)
+
+
+# An answer that hands its worker's keeper, in place of its output pipe, a descriptor that never
+# runs dry (its check's code runs in the worker, whose socket to the keeper it can find), and
+# writes the keeper's pid where the test reads it
+HANDS_THE_KEEPER_DEV_ZERO = (
+    "import os, socket\n"
+    "from studycli.check import output_keeper\n"
+    "def answer():\n"
+    "    with open({pid_file!r}, 'w') as pid:\n"
+    "        pid.write(str(os.getppid()))\n"
+    "    zero = os.open('/dev/zero', os.O_RDONLY)\n"
+    "    start = output_keeper._START.pack(b's', output_keeper.NUMBER)\n"
+    "    socket.send_fds(output_keeper.CHANNEL, [start], [zero])\n"
+    "    os.close(zero)\n" + CHECKS_ANSWER
+)
+
+
+def test_a_device_check_cannot_keep_its_workers_keeper_reading_for_ever(tmp_path, monkeypatch):
+    """The keeper read a check's output pipe, at the check's end, until nothing was left: a
+    check that handed it /dev/zero in its place (or left a writer as fast as the keeper reads)
+    kept it reading, its lock held, for ever. The worker waited for its answer to the check's
+    time limit, and, killed there, the keeper, which could no longer say so, spun at 100% CPU
+    under init after the command had ended. It reads what a pipe holds at most, and answers."""
+    import signal
+
+    pid_file = tmp_path / "keeper.pid"
+    (tmp_path / "zero.py").write_text(HANDS_THE_KEEPER_DEV_ZERO.format(pid_file=str(pid_file)))
+    folder = str(tmp_path)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    reference = Candidate("reference", "answer", "zero")
+    keeper = None
+    try:
+        outcome = run_job(Job(folder, "zero", "check", reference, device="cuda", timeout=5))
+        keeper = int(pid_file.read_text())
+        assert outcome.status == "pass", outcome
+    finally:
+        _close_pool(fresh)
+        if keeper is not None:  # (before the fix: spinning, under init)
+            deadline = time.monotonic() + 2.0
+            while _alive(keeper) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            left = _alive(keeper)
+            with contextlib.suppress(OSError):
+                os.kill(keeper, signal.SIGKILL)
+    assert not left, "the keeper ran on"
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _references_in_a_device_worker(

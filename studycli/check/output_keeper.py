@@ -111,17 +111,28 @@ class Keeping:
             self._close()
 
     def _drain(self) -> bool:
-        """Read what the pipe holds; whether every writer closed it."""
-        while self.pipe >= 0:
+        """Read what the pipe holds, as much as it can hold at most; whether every writer
+        closed it. Read until it was empty, a writer as fast as this reader (one the check
+        left running), or a descriptor that never runs dry that the check's code handed in
+        its place (/dev/zero), kept the keeper reading for ever, its lock held: the worker
+        waited for its answer until the check's time limit, and, the worker killed there, the
+        keeper spun under init after the command had ended."""
+        if self.pipe < 0:
+            return True
+        left = _capacity(self.pipe)
+        while self.pipe >= 0 and left > 0:
             try:
-                chunk = os.read(self.pipe, 1 << 16)
+                chunk = os.read(self.pipe, min(1 << 16, left))
             except BlockingIOError:
                 return False
+            except OSError:  # (not a pipe: a directory, say)
+                chunk = b""
             assert self.tail is not None
             self.tail.add(chunk)
+            left -= len(chunk)
             if not chunk:
                 self._close()
-        return True
+        return self.pipe < 0
 
     def _close(self) -> None:
         if self.pipe >= 0:
@@ -142,3 +153,14 @@ class Keeping:
                 exitcode = os.waitstatus_to_exitcode(status)
                 write_message(self.replies, ("exited", self.number, exitcode, output, dump))
             os.close(self.replies)
+
+
+def _capacity(fd: int) -> int:
+    """How many bytes the pipe of `fd` holds at most (`output_tail.WIDE_PIPE` where it does not
+    say: not a pipe, or not Linux)."""
+    try:
+        import fcntl
+
+        return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+    except (ImportError, AttributeError, OSError):
+        return output_tail.WIDE_PIPE
