@@ -1278,6 +1278,43 @@ def test_a_device_check_cannot_keep_its_workers_keeper_reading_for_ever(tmp_path
     assert not left, "the keeper ran on"
 
 
+# An answer whose first check puts /dev/null over its worker's socket to the keeper (a check's
+# code may dup2 onto any descriptor of the worker it runs in); each check says which it is
+PUTS_DEV_NULL_OVER_THE_KEEPERS_SOCKET = (
+    "import os\n"
+    "from studycli.check import output_keeper\n"
+    "RUNS = [0]\n"
+    "def answer():\n"
+    "    RUNS[0] += 1\n"
+    "    print('check', RUNS[0], os.getpid())\n"
+    "    if RUNS[0] == 1:\n"
+    "        nowhere = os.open(os.devnull, os.O_RDWR)\n"
+    "        os.dup2(nowhere, output_keeper.CHANNEL.fileno())\n"
+    "        os.close(nowhere)\n" + CHECKS_ANSWER
+)
+
+
+def test_a_device_check_that_breaks_its_workers_socket_to_the_keeper_fails_no_later_check(
+    tmp_path,
+):
+    """A check that put another file over its worker's socket to its keeper (`dup2`) had the
+    worker kill its keeper as a holder of the check's pipe (the worker dying with it), or
+    failed every later check of that worker ("OSError: [Errno 88] Socket operation on
+    non-socket", as each handed the keeper its pipe). The worker runs on, the later checks'
+    output read by a thread of the worker, as where there is no keeper."""
+    results = _references_in_a_device_worker(
+        tmp_path, "breaks", PUTS_DEV_NULL_OVER_THE_KEEPERS_SOCKET, ("check",) * 3
+    )
+    assert results[0]["status"] == "pass", results[0]
+    pids = set()
+    for run, result in enumerate(results[1:], start=2):
+        assert result["status"] == "pass", result
+        said, number, pid = result["output"].split()
+        assert (said, number) == ("check", str(run)), result["output"]
+        pids.add(pid)
+    assert len(pids) == 1  # (one worker ran them)
+
+
 def _alive(pid: int) -> bool:
     """Whether process `pid` runs (a zombie does not)."""
     try:

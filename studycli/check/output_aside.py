@@ -154,9 +154,15 @@ def silence() -> None:
 def _reading(reader: int, tail: output_tail.OutputTail) -> _Reading | output_keeper.Reading:
     """What reads the pipe of `reader` into `tail` as the code runs: the keeper of this
     process where it has one that reads (a device worker's: `output_keeper`), else a thread
-    of this process (`_Reading`)."""
+    of this process (`_Reading`). A keeper whose socket no longer takes the pipe (a check put
+    another file over it, or closed it: its code runs in this process) is let go: each later
+    check failed as it handed the pipe over ("Socket operation on non-socket"), fds 1 and 2
+    left on it."""
     if output_keeper.CHANNEL is not None:
-        return output_keeper.Reading(reader, tail, output_keeper.CHANNEL)
+        try:
+            return output_keeper.Reading(reader, tail, output_keeper.CHANNEL)
+        except OSError:
+            output_keeper.CHANNEL = None
     return _Reading(reader, tail)
 
 
@@ -235,9 +241,12 @@ def _kill_holders(inode: int) -> list[str]:
     here (a zygote kills it as an orphan, `fork_server._Zygote._sweep`)."""
     from studycli.check import pid_namespace
 
+    # (nor this process's parent: a device worker's keeper, which kept a check's pipe where its
+    # socket to the worker was closed under it, was killed as a holder, and the worker with it)
+    ours = {pid_namespace.own_host_pid(), *(() if pid_namespace.inside() else (os.getppid(),))}
     killed: dict[int, str] = {}
     for _ in range(HOLDER_ROUNDS):
-        holders = [pid for pid in _holding(inode) if pid != pid_namespace.own_host_pid()]
+        holders = [pid for pid in _holding(inode) if pid not in ours]
         if not holders:
             break
         for host in holders:
