@@ -1179,6 +1179,54 @@ CRASHES_AFTER_PRINTING = {
 }
 
 
+# A device check that hands its worker's keeper pipes of its own, each asked for at once, and
+# leaves the keeper's answers unread: the worker's own asks for the checks after it
+FORGES_KEEPER_ANSWERS = """
+import os, time
+from studycli.check import output_keeper as keeper
+
+def answer():
+    for said in (b"forged A\\n", b"forged B\\n"):
+        read, write = os.pipe()
+        os.write(write, said)
+        os.close(write)
+        keeper.socket.send_fds(keeper.CHANNEL, [keeper._START.pack(b"s", 0)], [read])
+        os.close(read)
+        keeper.CHANNEL.send(keeper._END)
+    time.sleep(0.2)
+"""
+
+
+def test_a_device_check_that_asks_the_keeper_for_output_of_its_own_misleads_no_later_check(
+    tmp_path, monkeypatch
+):
+    """A device check can talk to its worker's keeper (the socket is the worker's, and so its
+    code's): one that handed the keeper two pipes of its own and asked for each, leaving the
+    answers unread, had every later check of that worker read the answer before its own: the
+    next two checks showed "forged A" and "forged B", and each after them its predecessor's
+    output, for the worker's life. The worker takes only the answer to its own ask."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("a keeper (Linux)")
+    (tmp_path / "forger.py").write_text(FORGES_KEEPER_ANSWERS + CHECKS_ANSWER)
+    says = "def answer():\n    print('check', NUMBER)\n" + CHECKS_ANSWER
+    for number in range(3):
+        (tmp_path / f"says{number}.py").write_text(f"NUMBER = {number}\n" + says)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    folder = str(tmp_path)
+
+    def checked(module: str):
+        reference = Candidate("reference", "answer", module)
+        return run_job(Job(folder, module, "check", reference, device="cuda", timeout=20))
+
+    try:
+        checked("forger")
+        outputs = [checked(f"says{number}").output for number in range(3)]
+    finally:
+        _close_pool(fresh)
+    assert outputs == [f"check {number}\n" for number in range(3)], outputs
+
+
 @pytest.mark.parametrize("crash", sorted(CRASHES_AFTER_PRINTING))
 def test_a_check_that_crashes_its_device_worker_keeps_what_it_printed(tmp_path, monkeypatch, crash):
     """A device worker's check that crashed it (a segfault, `os._exit`) lost what it had

@@ -11,9 +11,13 @@ more than its 1 MB) kept that thread from reading: the check ran to its time lim
 CPU's (read by its zygote) passed.
 
 The two talk over a Unix socket of packets: the worker sends `_START` (the check's number)
-with the pipe, then `_END`; the keeper answers `_END` with what it read (`_KEPT`, then the
-last bytes), having closed its copy of the pipe, so that the worker finds none but its
-check's processes holding it (`output_aside._kill_holders`).
+with the pipe, then `_END` with a token of its own; the keeper answers every `_END` with its
+token and what it read (`_KEPT`, then the last bytes), having closed its copy of the pipe, so
+that the worker finds none but its check's processes holding it
+(`output_aside._kill_holders`). The socket is the worker's, and so its check's code's: a
+check that asked the keeper for output of its own and left the answers unread had each later
+check of the worker take the answer before its own, for the worker's life. The worker takes
+the answer that bears its token, and drops the others.
 """
 
 from __future__ import annotations
@@ -31,8 +35,10 @@ CHANNEL: socket.socket | None = None  # (in a device worker under a keeper) to t
 NUMBER = 0  # (in a device worker) the check it runs (`device_worker._serve_inline`)
 
 _START = struct.Struct("=cq")  # b"s", the check's number (the pipe's read end with it)
-_END = b"e"
-_KEPT = struct.Struct("=qq?")  # bytes and lines written, whether every writer closed it
+_END = b"e"  # then the asker's token (`_TOKEN` bytes)
+_TOKEN = 16
+# the token asked with, bytes and lines written, whether every writer closed it
+_KEPT = struct.Struct(f"={_TOKEN}sqq?")
 _PACKET = _KEPT.size + 2 * limits.DUMP_LIMIT
 
 
@@ -45,15 +51,21 @@ class Reading:
         socket.send_fds(channel, [_START.pack(b"s", NUMBER)], [reader])
 
     def finish(self) -> bool:
-        """What the keeper read, into the tail; whether a writer still holds the pipe."""
+        """What the keeper read, into the tail; whether a writer still holds the pipe. (The
+        answer to this ask: one left unread by a check that asked, bearing another token,
+        is dropped.)"""
+        token = os.urandom(_TOKEN)
         try:
-            self.channel.send(_END)
-            packet = self.channel.recv(_PACKET)
+            self.channel.send(_END + token)
+            while True:
+                packet = self.channel.recv(_PACKET)
+                if len(packet) < _KEPT.size:  # (the keeper is gone: this worker dies with it)
+                    return True
+                answered, total, lines, ended = _KEPT.unpack_from(packet)
+                if answered == token:
+                    break
         except OSError:
-            packet = b""
-        if len(packet) < _KEPT.size:  # (the keeper is gone: this worker dies with it)
             return True
-        total, lines, ended = _KEPT.unpack_from(packet)
         self.tail.take(total, lines, packet[_KEPT.size :])
         return not ended
 
@@ -97,11 +109,15 @@ class Keeping:
             return True
         for fd in fds:  # (no packet of the worker's: a check's code can write here too)
             os.close(fd)
-        if packet == _END and self.tail is not None:
+        if packet[:1] == _END:  # (each answered, a check's too: the asker takes its own)
+            token = packet[1 : 1 + _TOKEN]
+            if self.tail is None:  # (asked already: nothing read since)
+                self.channel.send(_KEPT.pack(token, 0, 0, True))
+                return True
             ended = self._drain()
             self._close()  # (before the answer: no holder of the pipe but the check's)
             kept = self.tail.last(limits.DUMP_LIMIT)
-            self.channel.send(_KEPT.pack(self.tail.total, self.tail.lines, ended) + kept)
+            self.channel.send(_KEPT.pack(token, self.tail.total, self.tail.lines, ended) + kept)
             self.tail = None
         return True
 
