@@ -54,7 +54,15 @@ class WaitInterrupted(KeyboardInterrupt):
 
 
 class StoreFull(StoreUnavailable):
-    """The disk holding the review database is full: the same step works once there is room."""
+    """The disk holding the review database is full (or a file-size limit stops it growing):
+    the same step works once there is room. `fix`: what makes room, for a message of the
+    caller's own."""
+
+    def __init__(
+        self, message: str, why: str, fix: str = "free some space and run the command again"
+    ) -> None:
+        super().__init__(message, why)
+        self.fix = fix
 
 
 class StoreDamaged(StoreError):

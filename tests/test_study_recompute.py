@@ -406,6 +406,32 @@ def test_a_recompute_that_fails_saves_no_parameters(cli, isolated_home, monkeypa
 
 
 @pytest.mark.parametrize("as_json", [False, True])
+def test_a_recompute_a_full_disk_stops_says_how_to_make_room(
+    cli, isolated_home, monkeypatch, as_json
+):
+    """A full disk during the recompute said only "the parameters were not saved: the disk
+    holding X is full", without the "free some space and run the command again" that every
+    other full-disk message has (the busy case has no advice: nothing to do but wait)."""
+    from studycli.study import sqlite_errors
+
+    assert cli("--content", FIXTURE_CONTENT, "import-reviews", SAMPLE).exit_code == 0
+    db = isolated_home / "data" / "reviews.sqlite3"
+
+    def full(self, now, **_):
+        raise sqlite_errors._full(db)
+
+    monkeypatch.setattr(Study, "recompute_memory", full)
+    result = cli("optimize", "--write", *(["--json"] if as_json else []))
+    assert result.exit_code == 1
+    said = " ".join(result.stderr.split())
+    assert (
+        f"the parameters were not saved: the disk holding {db} is full: free some space and "
+        "run the command again" in said
+    ), said
+    assert not (isolated_home / "config" / "settings.toml").exists()
+
+
+@pytest.mark.parametrize("as_json", [False, True])
 def test_a_database_that_cannot_be_written_is_found_before_the_parameters_are_saved(
     cli, isolated_home, monkeypatch, as_json
 ):

@@ -126,6 +126,8 @@ def optimize(
             recomputed = _recompute(ctx, new=result.parameters, replaced=current)
         except _NotSaved as exc:  # nothing changed: say why
             saved, refused = False, f"the parameters were not saved: {exc.why}"
+            if exc.fix is not None:  # (a full disk: how to make room, as every such message)
+                refused += f": {exc.fix}"
         except _NotWritten as exc:  # the states are the new parameters': say so, and how on
             saved, recomputed = False, exc.recomputed
             refused = _not_written(settings_file, exc)

@@ -29,7 +29,11 @@ class _NotSaved(StudyError):
     cannot be written, or the settings file cannot."""
 
     def __init__(self, cause: StudyError) -> None:
+        from studycli.errors import StoreFull
+
         self.why = _why(cause)
+        # what makes room on a full disk (busy: nothing to do but wait, said by `why`)
+        self.fix = cause.fix if isinstance(cause, StoreFull) else None
         super().__init__(self.why)
 
 
