@@ -970,6 +970,21 @@ def test_limit_finishes_started_cards_through_their_learning_steps(tmp_path):
     assert summary.reviewed == 2 and "Good: due again in 2d" in text
 
 
+def test_the_help_and_the_summary_say_that_limit_counts_cards_not_reviews(cli, tmp_path):
+    """`--limit 1` with a card rated Again (its learning step within the session) ended as
+    "2 reviews" over "--limit 1 reached", and the help said only "At most this many cards":
+    the limit counts cards, each finished through its learning steps, which the help, the
+    summary and the README now say."""
+    summary, reviews, text = _run_in_process(tmp_path, " 1 3 3", limit=1)
+    assert [r.card_id for r in reviews] == ["add-one"] * 3 and summary.reviewed == 3
+    assert "--limit 1 reached (it counts cards, not reviews)" in " ".join(text.split())
+    shown = " ".join(cli("review", "--help").output.split())
+    assert "At most this many cards, not reviews" in shown, shown
+    assert "more reviews than cards" in shown
+    readme = " ".join((REPO_ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "`--limit N` counts cards, not reviews" in readme
+
+
 def test_a_limit_that_leaves_cards_says_so_not_that_nothing_is_due(tmp_path):
     """--limit 1 over the fixture's four new cards ended with "Nothing more is due now." and
     "next due in 2d", where `studycli review` at once shows the three others (a learner's
@@ -977,7 +992,10 @@ def test_a_limit_that_leaves_cards_says_so_not_that_nothing_is_due(tmp_path):
     _, _, text = _run_in_process(tmp_path, " 3 3", limit=1)
     said = " ".join(text.split())
     assert "Nothing more is due now." not in said and "next due in" not in said
-    assert "--limit 1 reached: 3 more cards can be studied now (`studycli review` goes on)." in said
+    assert (
+        "--limit 1 reached (it counts cards, not reviews): 3 more cards can be studied now "
+        "(`studycli review` goes on)." in said
+    )
     assert said.endswith("more cards are due now")
     content = load_content(FIXTURE_CONTENT)
     both = [content.get("bias-concept"), content.get("poisson-concept")]
@@ -1028,7 +1046,9 @@ def test_with_a_limit_the_status_line_counts_what_the_session_still_shows(tmp_pa
         "new 0 · learning 1 · review 0",
     ]
     assert {r.card_id for r in reviews} == {"add-one", "bias-concept", "poisson-concept"}
-    assert "--limit 3 reached: 1 more card can be studied now" in " ".join(text.split())
+    assert "--limit 3 reached (it counts cards, not reviews): 1 more card can be studied now" in (
+        " ".join(text.split())
+    )
 
 
 def test_a_session_takes_new_cards_from_the_decks_in_turn(tmp_path):

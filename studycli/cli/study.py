@@ -21,7 +21,14 @@ def review(
     deck: DeckOption = None,
     topic: TopicOption = None,
     tag: TagOption = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="At most this many cards.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="At most this many cards, not reviews: each is finished through its learning "
+            "steps (one rated Again comes back), so there can be more reviews than cards.",
+        ),
+    ] = None,
 ) -> None:
     """Study what is due: learning cards, then reviews, then today's new cards.
 
