@@ -527,3 +527,52 @@ def test_a_file_name_that_is_no_id_is_not_offered_as_the_id(content_copy):
     assert differs.endswith(
         "which is no id (kebab-case, at most 60 characters): rename the file to add-one.yaml"
     ), differs
+
+
+def _shipped_names() -> dict[str, set[str]]:
+    """The shipped content's ids, decks, topics and tags, each among its own kind."""
+    from .conftest import REPO_ROOT
+
+    cards = load_content(REPO_ROOT).cards.values()
+    return {
+        "id": {card.id for card in cards},
+        "deck": {card.deck for card in cards},
+        "topic": {card.topic for card in cards if card.topic},
+        "tag": {tag for card in cards for tag in card.tags},
+    }
+
+
+def _typos(name: str) -> tuple[str, str]:
+    """A one-letter typo of `name` (two middle letters swapped) and a two-letter one (a middle
+    letter changed, the last dropped)."""
+    m = len(name) // 2
+    other = "x" if name[m] != "x" else "y"
+    return name[: m - 1] + name[m] + name[m - 1] + name[m + 1 :], name[:m] + other + name[
+        m + 1 : -1
+    ]
+
+
+def test_did_you_mean_offers_typos_of_real_names_and_not_unrelated_words():
+    """difflib's ratio of 0.6 alone offered unrelated words of the length that makes it easy:
+    tag 'nonexistent' suggested noise (0.625), topic 'functions' activations, deck
+    'dimension' vision. A one- or two-letter typo of any shipped id, deck, topic or tag of five
+    letters or more is still offered (shorter ones, two letters off, were not before either);
+    'nope' still suggests the topic rope."""
+    from studycli.content.loader import closest
+
+    names = _shipped_names()
+    for kind, known in names.items():
+        for name in (name for name in known if len(name) >= 5):
+            for typo in _typos(name):
+                if typo not in known:
+                    assert name in closest(typo, known), (kind, name, typo, closest(typo, known))
+    unrelated = {
+        "tag": ["nonexistent", "inequalities"],
+        "topic": ["functions"],
+        "deck": ["dimension"],
+        "id": ["observations"],
+    }
+    for kind, words in unrelated.items():
+        for word in words:
+            assert closest(word, names[kind]) == [], (kind, word)
+    assert closest("nope", names["topic"]) == ["rope"]

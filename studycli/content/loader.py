@@ -204,11 +204,29 @@ def closest(typed: str, names: Iterable[str], n: int = 3) -> list[str]:
     then difflib's closest. A name typed in part ('flash' for flash-attention, 'sliding' for
     sliding-window-max) is one difflib's ratio leaves out (0.5 and 0.56, under its 0.6): it
     offered gau-flash, or nothing."""
-    import difflib
-
     names = sorted(names)
     begun = sorted((name for name in names if typed and name.startswith(typed)), key=len)
-    return list(dict.fromkeys(begun + difflib.get_close_matches(typed, names, n=n)))[:n]
+    return list(dict.fromkeys(begun + _misspelt(typed, names)))[:n]
+
+
+_TYPO_CHARACTERS = 4  # the most characters a typo leaves unmatched: two letters changed
+
+
+def _misspelt(typed: str, names: list[str]) -> list[str]:
+    """The names that `typed` may be a typo of, the closest first: difflib's ratio at least its
+    0.6, and at most `_TYPO_CHARACTERS` characters of the two unmatched (a cutoff that rises
+    with their length: 1 - 4 / (both lengths)). The ratio alone offered unrelated words of the
+    length that makes 0.6 easy: tag 'nonexistent' suggested noise (0.625, 6 characters
+    unmatched); 'nope' still suggests rope (2), 'code' coding (4)."""
+    import difflib
+
+    found = []
+    for name in difflib.get_close_matches(typed, names, n=max(len(names), 1)):
+        blocks = difflib.SequenceMatcher(None, typed, name).get_matching_blocks()
+        unmatched = len(typed) + len(name) - 2 * sum(block.size for block in blocks)
+        if unmatched <= _TYPO_CHARACTERS:
+            found.append(name)
+    return found
 
 
 def _refuse_unknown(what: str, value: str, known: set[str]) -> None:
