@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from studycli.study.settings import Settings
 from studycli.study.store import Store
 from studycli.study.times import parse_time
 
+from .conftest import REPO_ROOT
 from .study_support import NO_FUZZ, NOW, fixture_content, open_store, rows, schema_of
 
 
@@ -1079,3 +1082,64 @@ def test_the_export_of_a_damaged_index_leaves_out_cram_ratings(tmp_path):
         assert [row[2] for row in store.exported_rows(indexed=False)] == [
             "2025-03-01T09:00:00.000000+00:00"
         ]
+
+
+_LIMITED_RATING = """
+import resource, sys
+from datetime import timedelta
+from pathlib import Path
+from studycli.errors import StoreFull
+from studycli.study import rating as core
+from tests.study_support import NO_FUZZ, NOW, fixture_content, open_store
+card = fixture_content().get("bias-concept")
+with open_store(Path(sys.argv[1])) as store:
+    core.rate(store, card, 3, NOW, NO_FUZZ)
+    wal = Path(f"{store.path}-wal").stat().st_size  # the next frame would begin past the limit
+    resource.setrlimit(resource.RLIMIT_FSIZE, (wal, resource.RLIM_INFINITY))  # (SIGXFSZ ignored)
+    try:
+        core.rate(store, card, 3, NOW + timedelta(days=1), NO_FUZZ)
+    except StoreFull as full:
+        print("StoreFull", full.why, "|", full.fix, "|", len(store.reviews()))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    core.rate(store, card, 3, NOW + timedelta(days=1), NO_FUZZ)
+    print("saved after", len(store.reviews()))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a Linux file-size limit")
+def test_a_rating_a_file_size_limit_refuses_is_store_full_that_names_the_limit(tmp_path):
+    """Past `ulimit -f` SQLite's write of the -wal fails as SQLITE_IOERR_WRITE (EFBIG), which
+    escaped the store as a raw sqlite3 error and ended a `review` session (the card lost
+    from the session): it is a StoreFull that names the limit and its fix, not "the disk is
+    full", nothing of the rating written, and the same rating is saved once it is raised."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LIMITED_RATING, str(tmp_path)],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    full, saved = done.stdout.splitlines()
+    assert full.startswith("StoreFull the file-size limit (`ulimit -f`)"), full
+    assert full.endswith("| raise the limit (`ulimit -f unlimited`) and run the command again | 1")
+    assert "is full" not in full and saved == "saved after 2"
+
+
+def test_a_shm_file_a_full_disk_cannot_grow_is_store_full(tmp_path, monkeypatch):
+    """A -wal past 4,096 frames needs a second -shm region, which a full disk has no room for:
+    SQLITE_IOERR_SHMSIZE escaped the store, and a `review` session ended with it. (Made by
+    hand: the error of a -wal of 16 MB on a full disk.)"""
+    import shutil
+
+    from studycli.errors import StoreFull
+
+    card = fixture_content().get("bias-concept")
+    with open_store(tmp_path) as store:
+        real_usage = shutil.disk_usage(tmp_path)
+        monkeypatch.setattr(shutil, "disk_usage", lambda path: real_usage._replace(free=4096))
+        with pytest.raises(StoreFull) as caught, store.transaction():
+            error = sqlite3.OperationalError("disk I/O error")
+            error.sqlite_errorcode = sqlite3.SQLITE_IOERR_SHMSIZE
+            raise error
+        assert caught.value.why == f"the disk holding {store.path} is full"
+        monkeypatch.undo()
+        core.rate(store, card, 3, NOW, NO_FUZZ)
+        assert len(store.reviews()) == 1

@@ -14,7 +14,6 @@ aside with its side files (`side_files.aside_commands`).
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -40,8 +39,8 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
     code = _code(exc)
     if code in _NO_ACCESS:
         return unwritable(path, exc)
-    if code == sqlite3.SQLITE_FULL:
-        return _full(path)
+    if (room := no_room(path, exc)) is not None:
+        return room
     if _extended(exc) == sqlite3.SQLITE_IOERR_SHMSIZE:  # (no room for the -shm file: the
         # integrity check reads the file without one, `immutable`, and finds nothing wrong)
         return _io_error(path, exc)
@@ -77,14 +76,6 @@ def explain(path: Path, exc: sqlite3.Error) -> StoreError:
     # SQLite's words for a schema that lacks what studycli made (another program changed it)
     if (missing := re.match(r"no such (table|column): (\S+)", str(exc))) is not None:
         return _lacks(path, missing.group(1), missing.group(2))
-    if _extended(exc) == sqlite3.SQLITE_IOERR_WRITE and (limit := file_size_limit()) is not None:
-        return StoreError(
-            f"the review database {path} failed ({exc}): a write failed, and this process "
-            f"may write no file larger than {limit:,} bytes (the shell's file-size limit, "
-            "`ulimit -f`), past which the database or SQLite's temporary files may have had "
-            "to grow. Nothing is damaged: raise the limit (`ulimit -f unlimited`) and run "
-            "the command again"
-        )
     return StoreError(
         f"the review database {path} failed ({exc}), but its integrity check passes: nothing "
         "is damaged; run the command again (`studycli doctor` checks it in full)"
@@ -96,17 +87,59 @@ def _io_error(path: Path, exc: sqlite3.Error) -> StoreError:
     for the integrity check): nothing says the file is damaged, so it is never advised to be
     moved aside (a full disk, where the -shm file SQLite makes on opening cannot be, read
     as damaged to every command)."""
-    import shutil
-
-    with contextlib.suppress(OSError):
-        if shutil.disk_usage(path.parent).free < 1 << 20:
-            return _full(path)  # (SQLite cannot make the -shm file it opens a database with)
+    if _disk_full(path):
+        return _full(path)  # (SQLite cannot make the -shm file it opens a database with)
     return StoreError(
         f"the review database {path} cannot be read ({exc}): its -wal file may have been "
         "removed while a studycli command had it open (end other studycli sessions: each "
         "saves its ratings as it closes the database), or the disk is failing; then run the "
         "command again. Nothing says the file itself is damaged (`studycli doctor` checks it "
         "in full)"
+    )
+
+
+_NO_ROOM = (sqlite3.SQLITE_IOERR_WRITE, sqlite3.SQLITE_IOERR_SHMSIZE)
+
+
+def no_room(path: Path, exc: sqlite3.Error) -> StoreFull | None:
+    """The StoreFull for `exc` where it means there was no room to write (None where not): the
+    disk holding `path` is full, or the file-size limit (`ulimit -f`) stopped a file growing.
+
+    SQLite says SQLITE_FULL for a write cut short (ENOSPC, or a file-size limit reached in
+    it), and SQLITE_IOERR_WRITE for one refused whole (EFBIG: it began past the limit; Python
+    ignores SIGXFSZ); SQLITE_IOERR_SHMSIZE where the -shm file cannot grow (a -wal past 4,096
+    frames needs its second region). Which it was is read from the disk's free space and the
+    limit: SQLite's own error does not say (Python reads no `sqlite3_system_errno`)."""
+    if _code(exc) != sqlite3.SQLITE_FULL and _extended(exc) not in _NO_ROOM:
+        return None
+    if _disk_full(path):
+        return _full(path)
+    if (limit := file_size_limit()) is not None:
+        return _size_limited(path, exc, limit)
+    return _full(path) if _code(exc) == sqlite3.SQLITE_FULL else None  # (else: a failing disk)
+
+
+def _disk_full(path: Path) -> bool:
+    """Whether the disk holding `path` has less than 1 MiB left for this user."""
+    import shutil
+
+    try:
+        return shutil.disk_usage(path.parent).free < 1 << 20
+    except OSError:
+        return False
+
+
+def _size_limited(path: Path, exc: sqlite3.Error, limit: int) -> StoreFull:
+    why = f"the file-size limit (`ulimit -f`) of {limit:,} bytes stopped a file growing"
+    fix = "raise the limit (`ulimit -f unlimited`) and run the command again"
+    return StoreFull(
+        f"the review database {path} failed ({exc}): a write failed, and this process "
+        f"may write no file larger than {limit:,} bytes (the shell's file-size limit, "
+        "`ulimit -f`), past which the database or SQLite's temporary files may have had "
+        f"to grow. Nothing is damaged: {fix} (what was saved before is kept; what this "
+        "command was saving was not saved)",
+        why,
+        fix,
     )
 
 

@@ -104,8 +104,9 @@ class StoreConnection:
 
         Raises:
             StoreBusy: another process kept the lock past the wait (nothing was written).
-            StoreFull: the disk had no room for what it wrote (nothing was written): the
-                same step works once there is room, as one the lock stopped does.
+            StoreFull: the disk had no room for what it wrote, or the file-size limit
+                stopped it (nothing was written): the same step works once there is room,
+                as one the lock stopped does.
             WaitInterrupted: a Ctrl-C while it waited (nothing was written).
         """
         if self.conn.in_transaction:
@@ -131,12 +132,14 @@ class StoreConnection:
         except BaseException as exc:
             if self.conn.in_transaction:  # SQLite may have rolled back already (a full disk)
                 self.conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error) and busy._code(exc) == sqlite3.SQLITE_FULL:
+            if isinstance(exc, sqlite3.Error):
                 # SQLite's own error escaped to a session, which keeps the card for a
-                # StoreFull only: a real full disk ended `review` (`sqlite_errors._full`)
+                # StoreFull only: a real full disk ended `review` (`sqlite_errors.no_room`:
+                # a -shm file that cannot grow, a file-size limit, too)
                 from . import sqlite_errors
 
-                raise sqlite_errors.explain(self.path, exc) from None
+                if (room := sqlite_errors.no_room(self.path, exc)) is not None:
+                    raise room from None
             raise
 
     def integrity_problems(self) -> list[str]:
