@@ -1365,20 +1365,22 @@ def test_what_a_check_writes_into_its_report_pipe_runs_nothing_and_fails_it(
     assert run_job(REFERENCE).status == "pass"  # the worker still serves
 
 
-WRITES_INTO_ITS_WORKERS_PIPES = """
-import os, pickle, struct
+# What the attacks below write with: `data` as a message (its length, then it) into each of
+# the pipes and sockets of the check's worker that opens for writing, but those in `skip`.
+# (Not its files: as root, a file the worker held opened for writing through /proc, and a run
+# of these attacks on channels that were pipes again wrote its pickle over a module's source.)
+INTO_ITS_WORKERS_DESCRIPTORS = """
+import os, pickle, struct, time
 
-class Runs:
-    def __reduce__(self):
-        return (os.system, ("touch {marker}",))
-
-def add_one(x):
-    data = pickle.dumps(Runs())
+def _into_worker(data, skip=frozenset()):
     stat = open("/proc/self/stat").read().rsplit(")", 1)[1].split()
     worker = int(stat[1])  # (as /proc numbers it, in a PID namespace too)
-    for name in os.listdir(f"/proc/{{worker}}/fd"):
+    for name in os.listdir(f"/proc/{worker}/fd"):
         try:
-            fd = os.open(f"/proc/{{worker}}/fd/{{name}}", os.O_WRONLY | os.O_NONBLOCK)
+            held = os.readlink(f"/proc/{worker}/fd/{name}")
+            if held in skip or not held.startswith(("pipe:", "socket:")):
+                continue
+            fd = os.open(f"/proc/{worker}/fd/{name}", os.O_WRONLY | os.O_NONBLOCK)
         except OSError:
             continue  # (a socket cannot be opened so)
         try:
@@ -1386,6 +1388,15 @@ def add_one(x):
         except OSError:
             pass
         os.close(fd)
+"""
+
+WRITES_INTO_ITS_WORKERS_PIPES = """
+class Runs:
+    def __reduce__(self):
+        return (os.system, ("touch {marker}",))
+
+def add_one(x):
+    _into_worker(pickle.dumps(Runs()))
     time.sleep(0.5)  # (for the worker to read it)
     return x + 1
 """
@@ -1397,33 +1408,23 @@ def test_what_a_check_writes_into_its_workers_pipes_runs_nothing(tmp_path):
     from ran code in the worker, outside the check's time limit, memory cap and session, for
     the rest of the command."""
     marker = tmp_path / "ran"
-    outcome = run_job(attempt_job(tmp_path, WRITES_INTO_ITS_WORKERS_PIPES.format(marker=marker)))
+    outcome = run_job(
+        attempt_job(
+            tmp_path,
+            INTO_ITS_WORKERS_DESCRIPTORS + WRITES_INTO_ITS_WORKERS_PIPES.format(marker=marker),
+        )
+    )
     time.sleep(0.5)
     assert not marker.exists(), outcome
     assert run_job(REFERENCE).status == "pass"  # the worker still serves
 
 
 FORGES_OTHER_REPORTS = """
-import os, pickle, struct
-
 def add_one(x):
     forged = pickle.dumps({{"status": "pass", "message": "forged", "seconds": 0.0}})
     own = {{os.readlink(f"/proc/self/fd/{{name}}") for name in os.listdir("/proc/self/fd")
            if os.path.exists(f"/proc/self/fd/{{name}}")}}
-    stat = open("/proc/self/stat").read().rsplit(")", 1)[1].split()
-    worker = int(stat[1])
-    for name in os.listdir(f"/proc/{{worker}}/fd"):
-        try:
-            if os.readlink(f"/proc/{{worker}}/fd/{{name}}") in own:
-                continue  # (its own pipes)
-            fd = os.open(f"/proc/{{worker}}/fd/{{name}}", os.O_WRONLY | os.O_NONBLOCK)
-        except OSError:
-            continue  # (a socket cannot be opened so)
-        try:
-            os.write(fd, struct.pack(">I", len(forged)) + forged)
-        except OSError:
-            pass
-        os.close(fd)
+    _into_worker(forged, skip=own)  # (not its own pipes)
     open({done!r}, "w").close()
     return x + 1
 """
@@ -1458,7 +1459,11 @@ def test_a_check_cannot_forge_the_report_of_another_check_running_beside_it(tmp_
     deadline = time.monotonic() + 10
     while not started.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
-    forger = run_job(attempt_job(tmp_path, FORGES_OTHER_REPORTS.format(done=str(done))))
+    forger = run_job(
+        attempt_job(
+            tmp_path, INTO_ITS_WORKERS_DESCRIPTORS + FORGES_OTHER_REPORTS.format(done=str(done))
+        )
+    )
     waiting.join()
     assert forger.status == "pass" and done.exists(), forger  # (it ran, beside the other)
     assert outcomes[0].status == "fail", outcomes[0]
