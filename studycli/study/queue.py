@@ -431,8 +431,8 @@ def _requires(
                 first_of[family] = min(numbers(getattr(item, "prompt", "")), default=1)
     elif needed and studied is not None and seen is not None:
         for item_id in (*by_id, *studied):
-            family, number = split_study_id(item_id)
-            if family in needed:
+            if item_id.partition(SEPARATOR)[0] in needed:  # (few: split those alone)
+                family, number = split_study_id(item_id)
                 if item_id in studied:
                     seen.add(family)
                 if number is not None and number < first_of.get(family, number + 1):
