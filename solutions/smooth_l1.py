@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from studycli.assertions import (
+    GRAPH_HINT,
     assert_close,
     call,
     call_unchanged,
@@ -136,6 +137,37 @@ def check_smooth_l1(impl, device="cpu") -> None:
         1.0,
         hint="return a new tensor: x.abs(), not x.abs_(), which overwrites the caller's x",
     )
+    _check_default_beta(impl, device)
+    _check_gradient(impl, gen, device)
+
+
+def _check_default_beta(impl, device) -> None:
+    """Called without beta, it is 1: Faster R-CNN's 1/9 is its caller's choice."""
+    x = torch.tensor([-2.0, -0.5, 0.0, 0.3, 0.9, 1.5], dtype=torch.float64, device=device)
+    what = f"smooth_l1({describe(x)})"
+    got = call(impl, what, x.clone())
+    expect_tensor(got, what)
+    want = F.smooth_l1_loss(x, torch.zeros_like(x), reduction="none")
+    hint = "beta defaults to 1.0, as the card's signature smooth_l1(x, beta=1.0) says"
+    assert_close(got, want, what, atol=1e-9, rtol=1e-7, hint=hint)
+
+
+def _check_gradient(impl, gen, device) -> None:
+    """A loss is backpropagated: its gradient in x is x / beta in the zone, sign(x) outside."""
+    x = (torch.randn(12, generator=gen, dtype=torch.float64) * 2).to(device).requires_grad_()
+    what = f"the gradient of smooth_l1({describe(x)}, beta=0.5).sum() in x"
+    got = call(impl, what, x, 0.5)
+    expect(
+        getattr(got, "requires_grad", False),
+        what,
+        "the result carries no gradient (was it computed outside autograd, e.g. with numpy, "
+        ".item() or .tolist()?)",
+        hint=GRAPH_HINT,
+    )
+    got.sum().backward()
+    expect(x.grad is not None, what, "no gradient reached x", hint=GRAPH_HINT)
+    want = (x.detach() / 0.5).clamp(-1.0, 1.0)
+    assert_close(x.grad, want, what, atol=1e-9, rtol=1e-7, hint=GRAPH_HINT)
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -202,8 +234,26 @@ def _wrong_numpy(x, beta=1.0):
     return np.where(ax < beta, 0.5 * xn * xn / beta, ax - 0.5 * beta)
 
 
+@fails_with("beta defaults to 1.0")
+def _wrong_default_ninth(x, beta=1 / 9):
+    """Gives beta Faster R-CNN's RPN value, 1/9, as its default instead of the card's 1.0."""
+    ax = x.abs()
+    return torch.where(ax < beta, 0.5 * x * x / beta, ax - 0.5 * beta)
+
+
+@fails_with("the result carries no gradient")
+def _wrong_python_floats(x, beta=1.0):
+    """Loops over x.tolist() in Python floats and builds a new tensor of the values: right
+    numbers in x's dtype, cut off from autograd, so a box regressor would never learn."""
+    flat = x.reshape(-1).tolist()
+    values = [0.5 * v * v / beta if abs(v) < beta else abs(v) - 0.5 * beta for v in flat]
+    return torch.tensor(values, dtype=x.dtype, device=x.device).reshape(x.shape)
+
+
 WRONG_ANSWERS = {
     "smooth_l1": [
+        _wrong_default_ninth,
+        _wrong_python_floats,
         _wrong_upcast,
         _wrong_calls_library,
         _wrong_no_divide_by_beta,
