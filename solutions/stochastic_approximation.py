@@ -10,9 +10,20 @@ import math
 
 from studycli.assertions import assert_close, call, call_unchanged, describe, expect, fails_with
 
+LAZY_HINT = (
+    "a generator (yield) or a map is read once and has no length: the caller asked for a list, "
+    "so append each value to one and return it"
+)
+
 
 def _as_floats(result, what: str, n: int) -> list[float]:
     expect(result is not None, what, "returned None (a missing `return`?)")
+    expect(
+        hasattr(result, "__len__"),
+        what,
+        f"returned a {type(result).__name__}, expected a list",
+        hint=LAZY_HINT,
+    )
     try:
         values = [float(v) for v in result]
     except (TypeError, ValueError):
@@ -261,6 +272,16 @@ def _wrong_means_into_xs(xs):
     return xs
 
 
+@fails_with("returned a generator, expected a list")
+def _wrong_generator(xs):
+    """Yields each running mean (a generator) instead of returning the list of them: right
+    values, read once, and no len() or indexing for the caller."""
+    w = 0.0
+    for k, x in enumerate(xs, start=1):
+        w += (x - w) / k
+        yield w
+
+
 def _variant_weighted(xs):
     """The previous mean weighted by (k - 1)/k plus the new sample by 1/k: an update of the
     mean itself, never a sum of samples."""
@@ -498,6 +519,7 @@ WRONG_ANSWERS = {
         _wrong_running_sum,
         _wrong_copy_then_resum,
         _wrong_means_into_xs,
+        _wrong_generator,
     ],
     "robbins_monro": [_wrong_ascent, _wrong_step_index, _wrong_first_step_only],
 }
