@@ -5,7 +5,7 @@ import random
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import as_int, assert_equal, call, describe, fails_with
+from studycli.assertions import as_int, assert_equal, call_unchanged, describe, fails_with
 
 
 def receptive_field(layers: list[tuple[int, ...]]) -> int:
@@ -150,12 +150,19 @@ def _fixed_cases():
     ]
 
 
+LAYERS_IN_PLACE = (
+    "the caller still holds its list of layers: walk it top-down with reversed(layers) or an "
+    "index, never layers.pop() or layers.reverse(), which empty or turn the caller's list"
+)
+
+
 def check_receptive_field(impl, device="cpu") -> None:
     rng = random.Random(0)
     cases = _fixed_cases() + [(_random_stack(rng), "") for _ in range(150)]
     for layers, hint in cases:
         what = f"receptive_field({describe(layers)})"
-        got = as_int(call(impl, what, [tuple(layer) for layer in layers]), what)
+        given = [tuple(layer) for layer in layers]
+        got = as_int(call_unchanged(impl, what, ("layers",), given, hint=LAYERS_IN_PLACE), what)
         want = _brute(layers)
         if got != want:
             probes = [layers for layers, _ in cases[:40]]
@@ -238,8 +245,22 @@ def _wrong_numpy_int(layers):
     return 1 + (spans * jumps[: len(spans)]).sum()
 
 
+@fails_with("modified its input layers in place")
+def _wrong_pops_layers(layers):
+    """Walks top-down by popping the layers off the caller's list: the right field, and the
+    caller's list comes back empty."""
+    r = 1
+    while layers:
+        layer = layers.pop()
+        k, s = layer[0], layer[1]
+        d = layer[2] if len(layer) > 2 else 1
+        r = (r - 1) * s + d * (k - 1) + 1
+    return r
+
+
 WRONG_ANSWERS = {
     "receptive_field": [
+        _wrong_pops_layers,
         _wrong_stride_includes_current,
         _wrong_ignores_dilation,
         _wrong_adds_k,
