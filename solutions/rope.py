@@ -163,6 +163,13 @@ def _call_rope(impl, what, x, positions, **kwargs):
     return out
 
 
+HALF_ANGLES_HINT = (
+    "compute the angles positions * theta in float32 or float64 and cast only cos and sin to "
+    "x's dtype: in bfloat16 (8 bits) a product near 2000 is rounded to a multiple of 8, an "
+    "error of radians"
+)
+
+
 def check_apply_rope(impl, device="cpu"):
     gen = torch.Generator().manual_seed(0)
 
@@ -256,7 +263,23 @@ def check_apply_rope(impl, device="cpu"):
         hint="cast the cos and sin tables to x's dtype (cos.to(x.dtype)) before multiplying, "
         "or cast the result back: bfloat16 times a float32 table is float32",
     )
-    assert_close(out, _rope_complex(_np(x), pos.cpu().numpy()), what, atol=3e-2, rtol=3e-2)
+    # (the expected values in bfloat16 too: a failure then names no float64 it should return)
+    want = torch.from_numpy(_rope_complex(_np(x), pos.cpu().numpy())).to(torch.bfloat16)
+    assert_close(out, want, what, atol=3e-2, rtol=3e-2)
+    # Large positions with bfloat16 x: the angles p theta must be formed in float32 or
+    # float64 (bfloat16 keeps 8 bits, so p theta near 2000 is off by up to 4 radians); only
+    # cos and sin are rounded to x's dtype.
+    pos = torch.tensor([3, 250, 1023, 2047, 4001], device=device)
+    what = f"apply_rope(x of shape (2, 5, 16), dtype=bfloat16, positions={pos.tolist()})"
+    x = torch.randn(2, 5, 16, generator=gen).to(device=device, dtype=torch.bfloat16)
+    assert_close(
+        _call_rope(impl, what, x.clone(), pos),
+        torch.from_numpy(_rope_complex(_np(x), pos.cpu().numpy())).to(torch.bfloat16),
+        what,
+        atol=3e-2,
+        rtol=3e-2,
+        hint=HALF_ANGLES_HINT,
+    )
 
     # Rotations preserve norms, and scores depend only on position differences.
     d, n = 16, 6
@@ -514,8 +537,21 @@ def _wrong_float32_tables(x, positions, base: float = 10000.0):
     return torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1).flatten(-2)
 
 
+@fails_with("compute the angles positions * theta in float32 or float64")
+def _wrong_angles_in_dtype(x, positions, base=10000.0):
+    """Builds theta and the angles in x's dtype: right for float32 x and small positions, but
+    a bfloat16 x rounds positions * theta near 2000 to a multiple of 8 before cos and sin."""
+    d = x.shape[-1]
+    theta = base ** (-2.0 * torch.arange(d // 2, device=x.device, dtype=x.dtype) / d)
+    angles = positions.to(x.dtype)[:, None] * theta[None, :]
+    cos, sin = angles.cos(), angles.sin()
+    even, odd = x[..., 0::2], x[..., 1::2]
+    return torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1).flatten(-2)
+
+
 WRONG_ANSWERS = {
     "apply_rope": [
+        _wrong_angles_in_dtype,
         _rope_half_split,
         _rope_exponent_i_over_d,
         _rope_concatenated,
