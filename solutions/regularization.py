@@ -14,6 +14,7 @@ from studycli.assertions import (
     expect,
     expect_tensor,
     fails_with,
+    forbid,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -135,6 +136,11 @@ def _soft_hint(got, x, lam, default):
 def check_soft_threshold(impl, device="cpu") -> None:
     """The closed form sign(x) max(|x| - λ, 0), and a grid minimisation for a few points; a
     tensor every time, as the card asks (assert_close took a numpy array of the numbers)."""
+    impl = forbid(
+        impl,
+        "softshrink",
+        reason="torch's softshrink is this very operator: write its closed form yourself",
+    )
     hint = (
         "the minimiser of 1/2 (z - x)² + λ|z| is 0 when |x| <= λ, else x - λ sign(x): "
         "zero the small values AND shrink the large ones"
@@ -491,8 +497,15 @@ def _penalty_ignores_noise(noise_var, prior, scale):
     return 1 / scale if prior == "laplace" else 1 / scale**2
 
 
+@fails_with("the answer calls softshrink")
+def _soft_threshold_library(x, lam):
+    """Calls torch.nn.functional.softshrink, the operator the card asks to derive."""
+    return torch.nn.functional.softshrink(x, lam)
+
+
 WRONG_ANSWERS = {
     "soft_threshold": [
+        _soft_threshold_library,
         _soft_threshold_in_place,
         _hard_threshold,
         _shrink_without_zeroing,
