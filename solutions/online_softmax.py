@@ -139,6 +139,10 @@ def check_online_softmax(impl, device="cpu"):
         "log_softmax",
         "logsumexp",
         "softmin",
+        "safe_softmax",  # (torch._safe_softmax: the masked-row softmax of attention)
+        "special_softmax",  # (torch.special.softmax and its kin: their own operators' names)
+        "special_log_softmax",
+        "special_logsumexp",
         reason="the card is the online softmax itself: keep a running max and sum",
     )
     gen = torch.Generator().manual_seed(0)
@@ -708,6 +712,13 @@ def _wrong_calls_the_operator(x, block_size):
     return torch.ops.aten._softmax(x, -1, False)
 
 
+@fails_with("the answer calls special_softmax")
+def _wrong_calls_special(x, block_size):
+    """Calls torch.special.softmax, whose operator is named special_softmax, past a check of
+    the name softmax alone."""
+    return torch.special.softmax(x, -1)
+
+
 @fails_with("went back to an earlier block")
 def _wrong_two_pass_over_blocks(x, block_size):
     """The two-pass softmax, each pass one block at a time: the max over the blocks, then the
@@ -830,6 +841,7 @@ WRONG_ANSWERS = {
     "online_softmax": [
         _wrong_calls_library,
         _wrong_calls_the_operator,
+        _wrong_calls_special,
         _wrong_two_pass_in_disguise,
         _wrong_no_rescale,
         _wrong_no_max,
