@@ -206,6 +206,12 @@ SAME_DTYPE = (
 )
 
 
+EPS_DEFAULT_HINT = (
+    "eps defaults to 1e-7, as the signature soft_f1_loss(probs, targets, eps=1e-7) says: with no "
+    "positives 2TP + FP + FN is 0, and 1 - 0 / (0 + eps) = 1, where eps = 0 gives 0 / 0 = nan"
+)
+
+
 def check_soft_f1_loss(impl, device="cpu") -> None:
     """Hard 0/1 inputs against counted F1; soft inputs and gradients against the closed form."""
     hint = (
@@ -272,6 +278,12 @@ def check_soft_f1_loss(impl, device="cpu") -> None:
         f"returned {describe(out)} for float32 inputs: {SAME_DTYPE}",
     )
     assert_close(out, 1 - 2 * 1.6 / (1.8 + 3.0), what, rtol=1e-5, atol=1e-6, hint=hint)
+    # No positive at all, predicted or true: 2TP + FP + FN = 0, and eps (1e-7 by default)
+    # keeps 0 / 0 from a NaN: F1 = 0, the loss 1.
+    zeros = torch.zeros(5, dtype=torch.float64, device=device)
+    what = f"soft_f1_loss({describe(zeros)}, {describe(zeros)}) [no positives at all]"
+    out = _as_scalar_tensor(call(impl, what, zeros.clone(), zeros.clone()), what)
+    assert_close(out, 1.0, what, rtol=1e-9, atol=1e-12, hint=EPS_DEFAULT_HINT)
 
 
 def check_soft_accuracy(impl, device="cpu") -> None:
@@ -435,8 +447,17 @@ def _accuracy_numpy(probs, labels):
     return p[np.arange(p.shape[0]), y].mean()
 
 
+@fails_with("eps defaults to 1e-7")
+def _f1_eps_default_zero(probs, targets, eps=0.0):
+    """Gives eps the default 0 instead of 1e-7: right wherever anything is positive, and 0 / 0
+    = nan on a batch with no positives, predicted or true."""
+    tp = (probs * targets).sum()
+    return 1 - 2 * tp / (probs.sum() + targets.sum() + eps)
+
+
 WRONG_ANSWERS = {
     "soft_f1_loss": [
+        _f1_eps_default_zero,
         _f1_hard_threshold,
         _f1_soft_iou,
         _f1_not_a_loss,
