@@ -683,6 +683,17 @@ def test_the_help_lists_each_command_in_at_most_three_lines(cli, monkeypatch):
     assert {name: count for name, count in commands.items() if count > 3} == {}
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_no_help_cuts_a_word_short_at_80_columns(cli, monkeypatch, command):
+    """Rich ends a word too long for its column with "…": `optimize --help` at 80 columns
+    showed the CSV columns of --from-csv as "(card_id,review_rating,review_time,review_durati…",
+    the last one lost to a reader who must type the file's header."""
+    monkeypatch.setenv("COLUMNS", "80")
+    result = cli(command, "--help")
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stdout.splitlines() if "…" in line] == []
+
+
 @pytest.mark.parametrize("terminal", [True, False])
 def test_prose_wraps_at_words_on_a_terminal_and_is_one_line_piped(terminal):
     """`print_prose`: a sentence longer than the terminal wrapped at its words there (the

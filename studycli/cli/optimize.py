@@ -24,8 +24,8 @@ def optimize(
         typer.Option(
             "--from-csv",
             metavar="FILE",
-            help="Fit to this CSV review log (card_id,review_rating,review_time,review_duration) "
-            "instead of your own reviews.",
+            help="Fit to this CSV review log (columns card_id, review_rating, review_time, "
+            "review_duration) instead of your own reviews.",
         ),
     ] = None,
     write: Annotated[
