@@ -374,6 +374,41 @@ def test_a_filter_no_card_has_is_an_error_with_the_closest(cli):
     assert fine.exit_code == 0, fine.output
 
 
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (["list", "--topic", "basics"], "no card has topic 'basics'; basics is a deck: --deck basics"),
+        (["stats", "--deck", "bias"], "no card has deck 'bias'; bias is a topic: --topic bias"),
+        (["list", "--tag", "coding"], "no card has tag 'coding'; coding is a kind: --kind coding"),
+        (["list", "--kind", "warm-up"], "no card has kind 'warm-up'; warm-up is a tag: --tag warm-up"),
+    ],
+)  # fmt: skip
+def test_a_filter_given_another_filters_name_says_which_filter_takes_it(cli, args, said):
+    """`review --topic vision` listed the 45 topics ("no card has topic 'vision'; topics:
+    activations, adamw, ..."), none of them vision, without saying that vision is a deck and
+    `--deck vision` the filter a learner wanted."""
+    result = cli("--content", FIXTURE_CONTENT, *args)
+    assert result.exit_code == 1, result.output
+    assert said in " ".join(result.stderr.split())
+
+
+def test_reviews_deck_filter_given_a_topic_says_to_use_topic(cli, content_copy):
+    """`review --deck D` reads the content's study view (no card made), whose refusal of a
+    deck no card has listed the decks alone: `review --deck diffusion` did not say that
+    diffusion is a topic."""
+    from studycli.cli.app import Options
+    from studycli.errors import ContentError
+
+    hour_ago = time.time() - 3600  # (no file written within the index's racy window)
+    for card in (content_copy / "cards").glob("*/*.yaml"):
+        os.utime(card, (hour_ago, hour_ago))
+    assert cli("--content", content_copy, "due").exit_code == 0  # (writes the index)
+    view = Options(content=content_copy, db=None, loaded={}).study_view()
+    assert view is not None
+    with pytest.raises(ContentError, match="no card has deck 'poisson'; poisson is a topic: "):
+        view.select("poisson")
+
+
 @pytest.mark.parametrize("command", ["list", "stats"])
 def test_filters_no_card_has_together_are_refused(cli, command):
     """`list --deck basics --topic poisson` (a known deck and topic with no card between

@@ -138,18 +138,13 @@ class Content:
             ContentError: a deck, topic, kind or tag that no card has (a typo, most likely),
                 with the closest as suggestions.
         """
-        from .kind import Kind
-
         for what, value in (("deck", deck), ("topic", topic), ("kind", kind), ("tag", tag)):
             if value is None:
                 continue
-            if what == "kind":
-                known = {k.value for k in Kind}
-            elif what == "tag":
-                known = {t for card in self.cards.values() for t in card.tags}
-            else:
-                known = {getattr(card, what) for card in self.cards.values()}
-            _refuse_unknown(what, value, known)
+            known = self._names(what)
+            if value not in known:  # (another filter's name: `--topic vision` for a deck)
+                other = next((o for o in _FILTERS if o != what and value in self._names(o)), None)
+                _refuse_unknown(what, value, known, other)
         chosen = [
             card
             for card in self.cards.values()
@@ -159,6 +154,16 @@ class Content:
             and (tag is None or tag in card.tags)
         ]
         return sorted(chosen, key=lambda c: (c.deck, c.id))
+
+    def _names(self, what: str) -> set[str]:
+        """The values the cards give the filter `what` (deck, topic, kind or tag)."""
+        from .kind import Kind
+
+        if what == "kind":
+            return {k.value for k in Kind}
+        if what == "tag":
+            return {t for card in self.cards.values() for t in card.tags}
+        return {getattr(card, what) for card in self.cards.values()}
 
 
 def load_content(root: Path, *, index: Path | None = None) -> Content:
@@ -229,13 +234,20 @@ def _misspelt(typed: str, names: list[str]) -> list[str]:
     return found
 
 
-def _refuse_unknown(what: str, value: str, known: set[str]) -> None:
+_FILTERS = ("deck", "topic", "kind", "tag")
+
+
+def _refuse_unknown(what: str, value: str, known: set[str], other: str | None = None) -> None:
     """Raises ContentError: a filter's `value` (a deck, topic, kind or tag) that no card has (a
-    typo, most likely), with the closest of `known` as suggestions."""
+    typo, most likely), with the closest of `known` as suggestions; or, where `value` is the
+    name of `other` filter (`--topic vision`, a deck), that filter to use: the list of the 45
+    topics did not say that vision is a deck."""
     if value in known:
         return
     close = closest(value, known)
-    if close:
+    if other is not None:
+        tip = f"{value} is a {other}: --{other} {value}"
+    elif close:
         tip = f"did you mean {', '.join(close)}?"
     elif what == "tag":  # (hundreds of them: where to see them)
         tip = "`studycli list --json` shows each card's tags"

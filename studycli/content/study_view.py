@@ -138,7 +138,10 @@ class StudyView:
         if deck is None:
             return self.items
         decks = {item.deck for item in self.items} | {draft.deck for draft in self.drafts}
-        _refuse_unknown("deck", deck, decks)
+        if deck not in decks:  # (a topic's slug, `--deck diffusion`: the filter to use)
+            from .topics import topics
+
+            _refuse_unknown("deck", deck, decks, "topic" if deck in topics() else None)
         return [item for item in self.items if item.deck == deck]
 
     def card(self, item: Any) -> Card:
