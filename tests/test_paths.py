@@ -27,6 +27,21 @@ def test_a_subfolder_of_a_clone_uses_that_clone_not_the_installed_content(tmp_pa
     assert paths.content_dir(cwd=clone / "solutions") == clone.resolve()
 
 
+def test_the_help_of_content_names_the_folder_above(monkeypatch):
+    """`studycli --help` said of --content "default: here, else the installed content", where
+    an author in cards/math of a clone works on that clone (above): one who read the help
+    passed --content for nothing, or took `new`'s card written there for a surprise."""
+    from typer.testing import CliRunner
+
+    from studycli.cli.help_panels import whole_app
+
+    monkeypatch.setenv("COLUMNS", "400")
+    result = CliRunner().invoke(whole_app(), ["--help"])
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.stdout.splitlines() if "--content" in line)
+    assert "here, else the nearest folder above with both, else the installed" in line
+
+
 def test_a_folder_above_with_cards_but_no_solutions_is_not_taken_for_content(tmp_path):
     notes = content(tmp_path / "notes", "cards/deck")  # someone's own cards/ folder
     found = paths.content_dir(cwd=notes / "cards" / "deck")

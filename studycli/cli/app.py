@@ -292,7 +292,8 @@ def _global(
         typer.Option(
             "--content",
             envvar="STUDYCLI_CONTENT",
-            help="Folder holding cards/ and solutions/ (default: here, else the installed content).",
+            help="Folder holding cards/ and solutions/ (default: here, else the nearest folder "
+            "above with both, else the installed content).",
         ),
     ] = None,
     db: Annotated[
