@@ -589,6 +589,11 @@ def test_the_reviews_of_an_imported_history_of_other_cards_are_said_to_be_theirs
     assert (deck_reviews, deck["reviews_not_in_content"]) == (1, 0)
     shown = cli("--content", FIXTURE_CONTENT, "stats", "--deck", "basics").stdout
     assert "(1 in all)" in shown and "not in the content" not in shown
+    # one sentence, wrapped where the terminal ends: at 80 columns a line of it ended at
+    # "never shown," (two lines of the list, the second wrapped) and "their reviews" began the next
+    monkeypatch.setenv("COLUMNS", "400")
+    wide = cli("--content", FIXTURE_CONTENT, "stats").stdout
+    assert "or imported): never shown, their reviews are kept and count" in wide
 
 
 def test_the_items_by_state_are_the_content_items_the_history_only_ones_said_apart(

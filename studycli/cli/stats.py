@@ -129,9 +129,9 @@ def _history_only(ids: tuple[str, ...]) -> list[str]:
     return [
         f"and {len(ids):,} more in your history only: {', '.join(ids[:NAMED])}{more}",
         "no study item of the content (removed, renamed, made a cloze card or made one no "
-        "more, or imported): never shown,",
-        f"{'its' if len(ids) == 1 else 'their'} reviews are kept and count in the reviews per "
-        "day, true retention and the streak: `studycli history --card ID` lists them",
+        f"more, or imported): never shown, {'its' if len(ids) == 1 else 'their'} reviews are "
+        "kept and count in the reviews per day, true retention and the streak: `studycli "
+        "history --card ID` lists them",
     ]
 
 
