@@ -404,6 +404,16 @@ def test_lint_cli_passes_on_clean_content(cli):
     assert "not done yet" not in result.output
 
 
+def test_lint_counts_one_card_as_one_card(cli, tmp_path):
+    """A content folder begun with `studycli new` (one card) was linted as "1 cards"."""
+    (tmp_path / "cards" / "deck").mkdir(parents=True)
+    made = cli("--content", tmp_path, "new", "concept", "one", "--topic", "bias", "--deck", "deck")
+    assert made.exit_code == 0, made.output
+    result = cli("--content", tmp_path, "lint")
+    assert result.exit_code == 0, result.output
+    assert "1 card, 0 problem(s)" in result.stdout
+
+
 def test_lint_cli_names_the_cards_check_fails_as_not_done(cli, content_copy):
     """A draft passes lint (its author lints as they write), and lint said only "0
     problem(s)": the author of a pull request did not hear that check, and CI, would refuse it

@@ -64,7 +64,8 @@ def lint(
             print_prose(
                 console, f"[bold]{escape(p.location(content.root))}[/]: {escape(p.message)}"
             )
-        summary = f"{len(content.cards)} cards, {len(problems)} problem(s)"
+        cards = len(content.cards)
+        summary = f"{cards} card{'' if cards == 1 else 's'}, {len(problems)} problem(s)"
         console.print(f"[red]{summary}[/]" if problems else f"[green]{summary}[/]")
     for note in call_time_imports(content):  # (slower checks, not wrong ones: no problem)
         print_prose(
