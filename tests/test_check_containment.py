@@ -1375,7 +1375,11 @@ import os, pickle, struct, time
 def _into_worker(data, skip=frozenset()):
     stat = open("/proc/self/stat").read().rsplit(")", 1)[1].split()
     worker = int(stat[1])  # (as /proc numbers it, in a PID namespace too)
-    for name in os.listdir(f"/proc/{worker}/fd"):
+    try:
+        names = os.listdir(f"/proc/{worker}/fd")
+    except OSError:  # (its worker's descriptors out of its reach: `out_of_reach`)
+        names = []
+    for name in names:
         try:
             held = os.readlink(f"/proc/{worker}/fd/{name}")
             if held in skip or not held.startswith(("pipe:", "socket:")):
@@ -1469,17 +1473,151 @@ def test_a_check_cannot_forge_the_report_of_another_check_running_beside_it(tmp_
     assert outcomes[0].status == "fail", outcomes[0]
 
 
+INJECTS_INTO_OTHER_OUTPUTS = """
+import os
+
+def add_one(x):
+    worker = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[1])
+    own = {{os.readlink(f"/proc/self/fd/{{fd}}") for fd in (1, 2)}}  # (its own output pipe)
+    written = []
+    try:
+        names = [name for name in os.listdir(f"/proc/{{worker}}/fd") if int(name) > 2]
+    except OSError:
+        names = []
+    for name in names:  # the output pipes of the checks beside it among them
+        try:
+            held = os.readlink(f"/proc/{{worker}}/fd/{{name}}")
+            if not held.startswith("pipe:") or held in own:
+                continue
+            fd = os.open(f"/proc/{{worker}}/fd/{{name}}", os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            os.write(fd, b"INJECTED by another check\\n")
+            written.append(held)
+        except OSError:
+            pass
+        os.close(fd)
+    with open({done!r}, "w") as done:
+        done.write(repr(written))
+    return x + 1
+"""
+
+WAITS_THEN_ANSWERS_RIGHT = """
+import os, time
+
+def add_one(x):
+    open({started!r}, "w").close()
+    deadline = time.monotonic() + 3
+    while not os.path.exists({done!r}) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return x + 1
+"""
+
+
+def test_a_check_cannot_write_into_the_output_of_another_check_running_beside_it(tmp_path):
+    """Another check's output pipe, held open by the worker that forks both (a pipe: C code
+    writes to fds 1 and 2, and the worker widens it), opens for writing through
+    /proc/WORKER/fd/N: a line written there was that check's output, and in `studycli check`
+    a correct answer's card failed for what it "printed"."""
+    import threading
+
+    started, done = tmp_path / "started", tmp_path / "done"
+    (victim_dir := tmp_path / "victim").mkdir()
+    victim = attempt_job(
+        victim_dir, WAITS_THEN_ANSWERS_RIGHT.format(started=str(started), done=str(done))
+    )
+    outcomes: list[Outcome] = []
+    waiting = threading.Thread(target=lambda: outcomes.append(run_job(victim)))
+    waiting.start()
+    deadline = time.monotonic() + 10
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    injector = run_job(attempt_job(tmp_path, INJECTS_INTO_OTHER_OUTPUTS.format(done=str(done))))
+    waiting.join()
+    assert injector.status == "pass" and done.exists(), injector  # (it ran, beside the other)
+    assert outcomes[0].status == "pass", outcomes[0]
+    assert "INJECTED" not in outcomes[0].output, (outcomes[0], done.read_text())
+    assert done.read_text() == "[]"
+
+
+OPENS_ITS_WORKERS_OUTPUT = """
+import os
+
+def add_one(x):
+    worker = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[1])
+    opened = []
+    for name in ("1", "2"):  # the command's output: the learner's terminal
+        try:
+            os.close(os.open(f"/proc/{{worker}}/fd/{{name}}", os.O_WRONLY | os.O_NONBLOCK))
+            opened.append(name)
+        except OSError:
+            pass
+    with open({record!r}, "w") as record:
+        record.write(repr(opened))
+    return x + 1
+"""
+
+
+def test_a_check_cannot_write_to_the_commands_output_through_its_worker(tmp_path):
+    """The worker that forks the checks has the command's output as its fds 1 and 2: a check
+    opened them through /proc/WORKER/fd/1 and wrote to the learner's terminal (or into the
+    output of `check` piped to a file), past its own output, which the command keeps."""
+    record = tmp_path / "opened"
+    outcome = run_job(attempt_job(tmp_path, OPENS_ITS_WORKERS_OUTPUT.format(record=str(record))))
+    assert outcome.status == "pass", outcome
+    assert record.read_text() == "[]"
+
+
+FORKS_AT_ITS_TOP = """
+import os, time
+
+if os.fork() == 0:  # (no exec: a copy of the worker, as it is while it loads)
+    time.sleep(30)
+    os._exit(0)
+"""
+
+
+def test_a_process_a_solution_module_forks_at_its_top_is_still_found(content_copy, monkeypatch):
+    """A worker whose descriptors are out of its checks' reach (`out_of_reach`: not dumpable)
+    hides them from its own children too, and what a load left was found by its descriptors
+    (`output_aside`): run as a user, a module that forked at its top passed its card, its
+    process running on. The worker is in reach while it loads."""
+    from studycli.check import pool
+
+    arith = content_copy / "solutions" / "arith.py"
+    arith.write_text(FORKS_AT_ITS_TOP + arith.read_text())
+    content = load_content(content_copy)
+    fresh = pool._Pool()  # (its workers load this copy's modules, and end with the test)
+    monkeypatch.setattr(pool, "_pool", fresh)
+    try:
+        [result] = run_checks([content.get("add-one")], content, jobs=1, timeout=20)
+    finally:
+        for worker in [*fresh.idle, *fresh.zygotes.values()]:
+            worker.close()
+    assert result.status == "error", result.message
+    assert "arith.py left 1 process running that it started" in result.message, result.message
+
+
 READS_ITS_WORKERS_WAKEUPS = """
 import os
 
 def add_one(x):
     stat = open("/proc/self/stat").read().rsplit(")", 1)[1].split()
     worker, held = int(stat[1]), {{}}
-    for name in os.listdir(f"/proc/{{worker}}/fd"):
-        if int(name) > 2:  # (a pipe held at two numbers: the worker's signal wake-up pipe)
-            held.setdefault(os.readlink(f"/proc/{{worker}}/fd/{{name}}"), []).append(name)
+    try:
+        for name in os.listdir(f"/proc/{{worker}}/fd"):
+            if int(name) > 2:  # (a pipe held at two numbers: the worker's signal wake-up pipe)
+                held.setdefault(os.readlink(f"/proc/{{worker}}/fd/{{name}}"), []).append(name)
+    except OSError:  # (its worker's descriptors out of its reach: `out_of_reach`)
+        held = {{}}
     wakeups = [names[0] for names in held.values() if len(names) > 1]
-    stolen = [os.open(f"/proc/{{worker}}/fd/{{name}}", os.O_RDONLY) for name in wakeups]
+    stolen = []
+    for name in wakeups:
+        try:
+            stolen.append(os.open(f"/proc/{{worker}}/fd/{{name}}", os.O_RDONLY))
+        except OSError:  # (out of its reach: `out_of_reach`)
+            pass
     open({stealing!r}, "w").close()
     while stolen:
         os.read(stolen[0], 4096)  # (until its time limit)

@@ -22,7 +22,7 @@ from . import pid_namespace, uid_filter
 # 1879048191), so that no one else's processes, nor another check's, count with its own.
 CHECK_UIDS = 2_000_000_000
 PID_LIMIT = 1 << 22  # (the most a pid can be: PID_MAX_LIMIT)
-CAP_SETUID, CAP_SYS_ADMIN, CAP_SYS_RESOURCE = 7, 21, 24  # (linux/capability.h)
+CAP_SETUID, CAP_SYS_PTRACE, CAP_SYS_ADMIN, CAP_SYS_RESOURCE = 7, 19, 21, 24  # (capability.h)
 
 
 def drop_root_exemption() -> None:
@@ -39,7 +39,12 @@ def drop_root_exemption() -> None:
     CAP_SETUID, which this worker keeps for its checks' setresuid, each check gives up once it
     is done (`_give_up_setuid`: else it could take a fresh id, whose count starts at 1); it is
     out of the bounding and inheritable sets from here on, so that no program a check runs
-    gets it back.
+    gets it back. So is CAP_SYS_PTRACE, which each check gives up with it: with it, a check
+    opened any process's descriptors through /proc/PID/fd/N, another check's output pipe held
+    by this worker among them (`out_of_reach`, which a process that is not dumpable keeps from
+    the others of its user, but not from CAP_SYS_PTRACE), and could trace any process. Without
+    it, a check opens those of no process with capabilities it lacks (the worker's, its keeper's,
+    the command's) nor of another check (another real user id).
     """
     global _EXEMPTION_DROPPED
     if not sys.platform.startswith("linux") or os.geteuid() != 0:
@@ -49,7 +54,8 @@ def drop_root_exemption() -> None:
 
         libc = ctypes.CDLL(None, use_errno=True)
         _drop_capabilities(libc, (CAP_SYS_ADMIN, CAP_SYS_RESOURCE))
-        _drop_capabilities(libc, (CAP_SETUID,), sets=(2,))  # (from the inheritable set)
+        # (from the inheritable set: the worker keeps them, its checks give them up)
+        _drop_capabilities(libc, (CAP_SETUID, CAP_SYS_PTRACE), sets=(2,))
         _prepare_give_up(libc)
     except (OSError, AttributeError):  # (AttributeError: a libc without capget)
         return
@@ -129,11 +135,12 @@ def _prepare_give_up(libc: Any) -> None:
     """(In the worker.) Make ready the one call with which a check gives up CAP_SETUID: the
     check then spends a system call on it, not ctypes' loading."""
     global _GIVE_UP
-    _GIVE_UP = (libc.capset, *_capabilities(libc, (CAP_SETUID,)))
+    _GIVE_UP = (libc.capset, *_capabilities(libc, (CAP_SETUID, CAP_SYS_PTRACE)))
 
 
 def _give_up_setuid() -> bool:
-    """(In the check, once it has its user id.) Whether CAP_SETUID is gone."""
+    """(In the check, once it has its user id.) Whether CAP_SETUID is gone (CAP_SYS_PTRACE with
+    it: see `drop_root_exemption`)."""
     if _GIVE_UP is None:
         return False
     capset, header, data = _GIVE_UP

@@ -29,10 +29,10 @@ import socket
 import sys
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Container, Iterable, Iterator
 from typing import Any, NoReturn
 
-from . import output_aside
+from . import out_of_reach, output_aside
 from .protocol import read_message, write_message
 
 WORKER_CONTEXT_LIMIT = 60.0  # seconds a device worker waits for the driver to make its context
@@ -70,6 +70,8 @@ def serve() -> None:
     from studycli.check import keeper
 
     zygote = len(sys.argv) > 3  # (a channel: a zygote, which forks checks)
+    if zygote:  # its descriptors (its checks' output pipes) out of its checks' reach
+        out_of_reach.hide()
     keeper.keep(apart=zygote, replies=-1 if zygote else int(sys.argv[2]))
     requests, replies = int(sys.argv[1]), int(sys.argv[2])
     channel = socket.socket(fileno=int(sys.argv[3])) if len(sys.argv) > 3 else None
@@ -136,7 +138,6 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
     done."""
     import gc
     import importlib
-    import linecache
 
     gc.disable()  # no collections while importing: they take a fifth of torch's import
     torch = config.get("torch", True)
@@ -162,10 +163,30 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
             import torch as on_device  # (not `torch`: that says whether this worker has it)
 
             on_device.zeros(1, device="cuda")  # the CUDA context, once for this worker
-    from studycli.check import left_threads, loading
+    from studycli.check import left_threads
 
     skip = left_threads.apply(config.get("strays"))  # (a load left a thread in a worker before)
     folder, names = config["solutions"] or ("", ())
+    if names:
+        with out_of_reach.in_reach():  # (what a load leaves is found: `output_aside`)
+            _load_solutions(folder, names, torch, skip)
+    gc.freeze()  # collections (a child's, or a worker's between checks) skip all this
+    if config["fork"] and config.get("collapse", True) and sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError, ValueError):
+            _collapse()
+    gc.enable()
+
+
+def _load_solutions(
+    folder: str, names: Iterable[str], torch: bool, skip: Container[tuple[str, str]]
+) -> None:
+    """Load the solution modules `names` of `folder` but those in `skip` (and, without
+    `torch`, those that name it), each with its output set aside (`output_aside`): one that
+    printed is left for each check to import, one that left a process or a thread is refused."""
+    import linecache
+
+    from studycli.check import left_threads, loading
+
     for name in names:
         with contextlib.suppress(Exception, SystemExit):  # a broken module: its checks say so
             if (folder, name) in skip:
@@ -190,11 +211,6 @@ def _prepare(config: dict, context: threading.Thread | None = None, imported: An
                 PRINTS_AT_IMPORT.add(module.__name__)
                 continue
             linecache.getlines(module.__file__)  # what a rejected answer's traceback shows
-    gc.freeze()  # collections (a child's, or a worker's between checks) skip all this
-    if config["fork"] and config.get("collapse", True) and sys.platform == "linux":
-        with contextlib.suppress(OSError, AttributeError, ValueError):
-            _collapse()
-    gc.enable()
 
 
 def _without_cuda() -> None:
