@@ -1,0 +1,125 @@
+"""What the answer does in torch: `watch_torch` (the largest tensor made, the functions called),
+`forbid` (a routine the answer must not call) and `gpu_memory_budget` (its peak on CUDA)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from .comparisons import expect
+from .failures import CheckFailure
+
+
+class TorchWatch:
+    """What `watch_torch` saw: the largest tensor made (in elements) and the functions called."""
+
+    def __init__(self) -> None:
+        self.numel = 0
+        self.called: set[str] = set()
+
+
+@contextmanager
+def watch_torch() -> Iterator[TorchWatch]:
+    """Watch every torch operation in the block: record the largest tensor any of them returns
+    and the names of the functions called.
+
+    A card that forbids a quadratic intermediate (FlashAttention's Lq x Lk score matrix) can
+    then check the learner's code on a modest input, on any device, in milliseconds:
+
+        with watch_torch() as seen:
+            out = impl(q, k, v)
+        expect(seen.numel < n_q * n_k // 8, what, f"built a tensor of {seen.numel} elements")
+    """
+    with _watch(sizes=True) as record:
+        yield record
+
+
+@contextmanager
+def _watch(*, sizes: bool) -> Iterator[TorchWatch]:
+    """`watch_torch`; without `sizes` only the names are recorded. The mode runs for every
+    operation of the learner's code, so it does as little as it can (a check of a loop over
+    single rows calls it hundreds of thousands of times)."""
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    record = TorchWatch()
+    called = record.called
+    tensor = torch.Tensor
+
+    def visit(value: Any) -> None:
+        if isinstance(value, tensor):
+            if (numel := value.numel()) > record.numel:
+                record.numel = numel
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                visit(item)
+
+    class _Watch(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            try:
+                called.add(func.__name__)
+            except AttributeError:
+                called.add(str(func))
+            result = func(*args, **(kwargs or {}))
+            if sizes:
+                visit(result)
+            return result
+
+    with _Watch():
+        yield record
+
+
+def forbid(impl: Callable, *names: str, reason: str) -> Callable:
+    """Wrap the learner's function so that calling a torch routine named in `names` fails.
+
+    A card about how a routine works must not be answered by calling it (`F.pixel_shuffle` in
+    the pixel-shuffle card). The wrapper raises AssertionError naming the routine and `reason`.
+    A name covers its private and operator forms too (`torch.ops.aten._softmax.default`,
+    `torch._softmax` for "softmax").
+    """
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        with _watch(sizes=False) as seen:
+            result = impl(*args, **kwargs)
+        used = sorted(name for name in seen.called if bare_name(name) in names)
+        if used:
+            raise CheckFailure(f"the answer calls {', '.join(used)}: {reason}")
+        return result
+
+    guarded.__name__ = getattr(impl, "__name__", "impl")
+    return guarded
+
+
+def bare_name(name: str) -> str:
+    """A torch routine's name without its private underscores or its operator overload:
+    "_softmax.default" -> "softmax"."""
+    return name.partition(".")[0].lstrip("_")
+
+
+@contextmanager
+def gpu_memory_budget(device: Any, limit_mb: float, what: str, *, hint: str = "") -> Iterator[None]:
+    """Assert that the code in the block allocates at most `limit_mb` of GPU memory at its peak.
+
+    A card that forbids a quadratic intermediate (an L x L attention matrix) makes L so large
+    that the matrix cannot be allocated. On the CPU the check runner's memory cap enforces that;
+    a large GPU may hold the matrix after all, so on CUDA the peak is measured instead. On other
+    devices the block runs unmeasured.
+    """
+    import torch
+
+    if torch.device(device).type != "cuda":
+        yield
+        return
+    torch.cuda.synchronize(device)
+    before = torch.cuda.memory_allocated(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    yield
+    torch.cuda.synchronize(device)
+    peak_mb = (torch.cuda.max_memory_allocated(device) - before) / 2**20
+    expect(
+        peak_mb <= limit_mb,
+        what,
+        f"allocated {peak_mb:,.0f} MB of GPU memory at its peak; the budget is {limit_mb:,.0f} MB",
+        hint=hint,
+    )
