@@ -220,7 +220,7 @@ def test_a_closed_standard_stream_is_no_traceback(tmp_path, closed):
     opens takes fd 0 or 2, where a check's output would land in it)."""
     env = terminal_env(tmp_path / "db.sqlite3", tmp_path / "settings.toml", tmp_path, NOW)
     probe = (
-        "import os, sys; from studycli.cli import app; app._standard_streams_held(); "
+        "import os, sys; from studycli import cli; cli._standard_streams_held(); "
         "print(os.open(os.devnull, os.O_RDONLY) > 2, file=sys.stderr if sys.stdout is None "
         "else sys.stdout)"
     )

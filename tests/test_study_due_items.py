@@ -117,7 +117,7 @@ sys.argv = ["studycli", "--content", sys.argv[1], "due"]
 atexit.register(  # main() leaves at once
     lambda: print([m for m in ("studycli.content.card", "yaml", "json", "fsrs") if m in sys.modules])
 )
-from studycli.cli.app import main
+from studycli.cli import run as main
 main()
 """
 

@@ -2,15 +2,25 @@
 
 Each command lives in the module that `app.COMMANDS` names, and a command line imports only
 its own (`app.invoked`); `help_panels.whole_app()` is the app with every command registered. Here:
-the console script, and the command line's words as they come, before Typer (imported by
-`main` only, after a `check` has started its first worker) parses them.
+the console script (`main`, then `run`: the process's start and its exit), and the command
+line's words as they come, before Typer (imported by `run` only, after a `check` has started
+its first worker) parses them.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
+import io
 import os
 import sys
+
+# `typing` and `threading` are not imported here but where they are used: imported with this
+# module, before `main` raises the collector's threshold, they made three collections at
+# Python's default (0.8 M instructions of every command's start); the app imports them later.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 __all__ = ["main"]
 
@@ -38,8 +48,6 @@ def main() -> None:
             from studycli.check import pool
 
             pool.warm_up()
-        from .app import main as run
-
         run()
     except KeyboardInterrupt:  # a Ctrl-C while the command's modules load: no traceback
         sys.stderr.write("interrupted\n")
@@ -88,3 +96,111 @@ def hoisted(args: list[str]) -> list[str]:
         (front if arg.startswith(WITH_VALUE) else rest).append(arg)
         index += 1
     return front + rest
+
+
+def run() -> None:
+    """The command line run, once `main` has started what it starts first: standard streams
+    that cannot be used held (`_standard_streams_held`), an output that is not UTF-8 written
+    in what it can show, `--version` answered before Typer reads anything, the app with the
+    command named invoked, and the process left without the interpreter's teardown
+    (`_leave`)."""
+    from .app import invoked  # (Typer, Rich and the app)
+
+    _standard_streams_held()
+    _replace_what_the_terminal_cannot_show()
+    if sys.argv[1:] == ["--version"]:
+        from .version import print_version
+
+        _leave(print_version())
+    # One program name however it is started (`studycli`, `python -m studycli`), so that shell
+    # completion's variable is always _STUDYCLI_COMPLETE.
+    args = hoisted(sys.argv[1:])
+    try:
+        invoked(args)(args=args, prog_name="studycli")
+    except SystemExit as done:
+        _leave(done.code)
+    _leave(0)
+
+
+def _standard_streams_held() -> None:
+    """Hold a standard stream that was closed (`>&-`, `2>&-`) on /dev/null, so that no file
+    the command opens takes its number: a check's process, or any code that writes to fd 1
+    or 2, would write into that file (a CSV being exported, a backup). With no standard output
+    the command stops at once, before it does anything: what it would write (`list`, an
+    `export-reviews` to stdout) would be lost without a word; /dev/null is the way to drop it.
+    A closed stdin or stderr reads as empty or drops what is written, as /dev/null does. So
+    does one open only the other way (`1<file`, `2<file`: each write failed, a traceback)."""
+    closed = {fd: why for fd in (0, 1, 2) if (why := _unusable(fd))}
+    if closed:
+        from .standard_streams import held_on_null
+
+        held_on_null(closed)
+
+
+def _unusable(fd: int) -> str | None:
+    """How the standard stream `fd` cannot be used: closed, or open only for what it is not
+    for (stdin for writing, stdout or stderr for reading); None where it can."""
+    try:
+        os.fstat(fd)
+    except OSError:
+        return f"closed ({('<', '>', '2>')[fd]}&-)"
+    try:
+        import fcntl  # (imported by start-up already: `due` and the others)
+    except ImportError:  # (not POSIX: how it was opened is not read)
+        return None
+    mode = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+    if fd == 0 and mode == os.O_WRONLY:
+        return "open for writing only (0>file)"
+    if fd and mode == os.O_RDONLY:
+        return f"open for reading only ({fd}<file)"
+    return None
+
+
+def _replace_what_the_terminal_cannot_show() -> None:
+    """On an output that is not UTF-8 (a latin-1 locale, PYTHONIOENCODING=ascii), a character
+    it cannot encode is written in ASCII (`charset`: ≤ as <=, θ as theta), else as `?`: card
+    text is Unicode, and one such character would otherwise end the command with a
+    UnicodeEncodeError. (What the stdout console lays out is spelled before, `stdout`, and
+    so is typer's help.)"""
+    from .app import shows_unicode
+
+    streams = [
+        stream
+        for stream in (sys.stdout, sys.stderr)
+        if isinstance(stream, io.TextIOWrapper) and not shows_unicode(stream)
+    ]
+    if streams:
+        from .charset import limit_typers_consoles, replace_what_the_streams_cannot_show
+
+        replace_what_the_streams_cannot_show(streams)
+        if sys.stdout in streams and (asks_for_help(sys.argv[1:]) or not sys.argv[1:]):
+            limit_typers_consoles()
+
+
+def _leave(code: str | int | None) -> NoReturn:
+    """Exit as `sys.exit(code)` would, without the interpreter's teardown of every object left.
+
+    That teardown frees nothing the system would not, and after a `check` (its content and its
+    checks' records, about 190,000 objects) it took 0.2-0.4 s. What the interpreter would still
+    do that matters is done first: exit handlers run (`check` tells its workers to end) and
+    output is flushed. With a thread still running, it exits the usual way, which waits for it.
+    """
+    import threading
+
+    others = [t for t in threading.enumerate() if t is not threading.current_thread()]
+    if any(not thread.daemon for thread in others):
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code & 0xFF
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader gone (`| head`), or the stream closed
+            status = status or 1
+    os._exit(status)

@@ -1,4 +1,4 @@
-"""Standard streams that a command cannot use, held on /dev/null (`app._standard_streams_held`
+"""Standard streams that a command cannot use, held on /dev/null (`cli._standard_streams_held`
 finds them: a rare start, kept out of every command's import)."""
 
 from __future__ import annotations

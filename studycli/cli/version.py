@@ -1,4 +1,4 @@
-"""`studycli --version`, read before Typer parses anything (`app.main`)."""
+"""`studycli --version`, read before Typer parses anything (`studycli.cli.run`)."""
 
 from __future__ import annotations
 
