@@ -100,12 +100,12 @@ def test_content_in_a_subfolder_of_the_repository(tmp_path):
 
 
 def test_the_checkers_api_changing_checks_every_card(repo, monkeypatch):
-    api = repo / "studycli" / "assertions.py"
-    api.parent.mkdir()
+    api = repo / "studycli" / "assertions" / "comparisons.py"  # (one of the package's modules)
+    api.parent.mkdir(parents=True)
     api.write_text("# the checkers' API\n")
-    monkeypatch.setattr(changed_module, "_assertions_file", lambda: api.resolve())
+    monkeypatch.setattr(changed_module, "_assertions_folder", lambda: api.parent.resolve())
     found = changed_cards(load_content(repo))
-    assert [c.id for c in found.cards] == ALL and "assertions.py changed" in found.note
+    assert [c.id for c in found.cards] == ALL and "assertions/ changed" in found.note
 
 
 def test_an_unknown_ref_checks_every_card_and_says_why(repo):

@@ -3,11 +3,12 @@
 A card is changed when its YAML file or a solution module it names (`solution:` or `check:`)
 differs from where the branch left a ref (the merge base of HEAD and the ref, as in a pull
 request's diff): committed since, staged, unstaged or untracked. A changed
-module brings in every card that names it. A change to `studycli/assertions.py`, the API every
-checker imports, brings in every card. Without git, or with a ref git does not know, every card
-is checked and the note says why. In a shallow clone whose history does not reach where the
-branch left the ref, there is no base either (the ref's tip would count what it gained since as
-the branch's undoing), unless the ref is a parent of HEAD (a pull request's merge commit).
+module brings in every card that names it. A change to `studycli/assertions/` (any of its
+modules), the API every checker imports, brings in every card. Without git, or with a ref git
+does not know, every card is checked and the note says why. In a shallow clone whose history
+does not reach where the branch left the ref, there is no base either (the ref's tip would
+count what it gained since as the branch's undoing), unless the ref is a parent of HEAD (a
+pull request's merge commit).
 
 The same pass guards the learners' review histories (changed_histories.py: renamed,
 renumbered, rekinded and moved cards), and says what a change leaves behind and how to fix it
@@ -84,8 +85,8 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
         return Changed(everything, f"{what}: checking every card")
     paths = _changed_paths(repo, base)
     described = f"{len(paths)} changed file(s) since {base[:10]} ({what})"
-    if _assertions_file() in paths:
-        return Changed(everything, f"{described}; studycli/assertions.py changed: every card", base)
+    if _assertions_folder() in {path.parent for path in paths}:
+        return Changed(everything, f"{described}; studycli/assertions/ changed: every card", base)
     solutions = content.solutions_dir.resolve()
     modules = {p.stem for p in paths if p.parent == solutions and p.suffix == ".py"}
     chosen = [
@@ -307,6 +308,9 @@ def _entry_to_add(forgotten: Forgotten, shown: Callable[[Path], Path]) -> str:
     return f"add {f'{entry!r}' if ' ' in entry else entry} to the `renamed_from` of {file}"
 
 
-def _assertions_file() -> Path | None:
+def _assertions_folder() -> Path | None:
+    """The folder of `studycli.assertions`, a package: each helper lives in one of its modules
+    (re-exported by its __init__.py), so a change to any of them changes the API."""
     spec = importlib.util.find_spec("studycli.assertions")
-    return Path(spec.origin).resolve() if spec and spec.origin else None
+    folders = spec.submodule_search_locations if spec else None
+    return Path(next(iter(folders))).resolve() if folders else None
