@@ -1240,6 +1240,35 @@ def test_a_check_that_crashes_its_device_worker_keeps_what_it_printed(tmp_path, 
     assert on_device.output.startswith("before the end\n"), on_device.output
 
 
+# Answers that crash in native code, in the learner's function `inner` under `answer`
+CRASHES_IN_NATIVE_CODE = {
+    "SIGSEGV": "import ctypes\ndef inner():\n    ctypes.string_at(0)\n",
+    "SIGABRT": "import os\ndef inner():\n    os.abort()\n",
+}
+
+
+@pytest.mark.parametrize("signal_name", sorted(CRASHES_IN_NATIVE_CODE))
+def test_a_check_that_crashes_its_device_worker_shows_where_as_on_the_cpu(
+    tmp_path, monkeypatch, signal_name
+):
+    """A device worker had no faulthandler: a check that crashed it in native code read
+    "killed by signal 11" with the tail of its output and no Python stack, where the CPU's
+    forked check shows the frames it crashed in (`contain.enter`). Its output has the same
+    dump of the learner's frames, written into the check's output for the keeper to keep."""
+    source = CRASHES_IN_NATIVE_CODE[signal_name] + "def answer():\n    inner()\n" + CHECKS_ANSWER
+    on_device, on_cpu = _reference_on_device_and_cpu(tmp_path, monkeypatch, source)
+    assert on_device.message == on_cpu.message, (on_device.message, on_cpu.message)
+    for outcome in (on_cpu, on_device):
+        assert outcome.output.startswith("Fatal Python error: "), outcome.output
+    frames = [
+        [line for line in outcome.output.splitlines() if line.startswith("  File ")]
+        for outcome in (on_device, on_cpu)
+    ]
+    assert frames[0] == frames[1], frames
+    called = [line.rsplit(" ", 1)[-1] for line in frames[0]]  # (innermost first)
+    assert "inner" in called and called[called.index("inner") + 1] == "answer", frames
+
+
 # An answer that writes 3 MB to fd 1 in one call from C that holds the GIL throughout (a C
 # extension's write: ctypes' PyDLL keeps the GIL, where CDLL lets go of it)
 WRITES_MEGABYTES_HOLDING_THE_GIL = (
