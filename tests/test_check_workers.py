@@ -1524,6 +1524,54 @@ def test_a_daemon_left_by_a_check_that_killed_its_device_worker_is_killed(tmp_pa
         gone_within(daemon, 0)
 
 
+def test_a_device_check_that_kills_its_workers_keeper_says_so_and_leaves_nothing(
+    tmp_path, monkeypatch
+):
+    """A device check can kill its worker's keeper (its worker's parent, a process of the same
+    user): the worker died with it (PR_SET_PDEATHSIG), the daemon the check had started went
+    to init, the keeper that sweeps such a daemon gone, and, holding the worker's replies,
+    kept the command waiting to the check's time limit ("did not finish in 10 s"), and ran on
+    after the command. The worker sweeps what its check started, says that its keeper was
+    killed, and ends: the card says so at once, and the next check runs in a fresh worker."""
+    from studycli.check import crash_report
+
+    from .check_support import DAEMON_THEN_KILLS_ITS_WORKER, gone_within, marker
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("a keeper (Linux)")
+    daemon, pids = marker(), tmp_path / "pids"
+    (tmp_path / "quiet.py").write_text("def add_one(x):\n    return x + 1\n" + CHECKS_ADD_ONE)
+    attempt = tmp_path / "attempt.py"
+    kills = (  # (WORKER, its parent as it loaded: the keeper in a device worker)
+        f"open({str(pids)!r}, 'w').write(f'{{os.getpid()}} {{WORKER}}'); "
+        "os.kill(WORKER, signal.SIGKILL); time.sleep(30)"
+    )
+    attempt.write_text(DAEMON_THEN_KILLS_ITS_WORKER.format(marker=daemon, kill=kills))
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    folder = str(tmp_path)
+    learners = Candidate("file", "add_one", path=str(attempt))
+    reference = Candidate("reference", "add_one", "quiet")
+    try:
+        first = run_job(Job(folder, "quiet", "check", reference, device="cuda", timeout=10))
+        started = time.monotonic()  # (its worker ready: started by the first check)
+        outcome = run_job(Job(folder, "quiet", "check", learners, device="cuda", timeout=10))
+        seconds = time.monotonic() - started
+        left = gone_within(daemon, 2.0)
+        later = run_job(Job(folder, "quiet", "check", reference, device="cuda", timeout=10))
+    finally:
+        _close_pool(fresh)
+        gone_within(daemon, 0)
+    assert first.status == "pass", first
+    assert outcome.status == "error", outcome
+    assert outcome.message == crash_report.KEEPER_KILLED, outcome.message
+    assert seconds < 5, seconds  # (its time limit: 10 s)
+    assert left == [], "the daemon ran on"
+    worker, keeper = map(int, pids.read_text().split())
+    assert not _alive(worker) and not _alive(keeper)
+    assert later.status == "pass", later
+
+
 def test_a_device_worker_let_go_in_a_check_ends_at_once_with_what_the_check_started(tmp_path):
     """A device worker runs its checks in itself, and read that the command let it go (or had
     died: its end of the socket closes so too, as with `kill -9`) only once its check ended: a

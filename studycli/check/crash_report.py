@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from . import contain, output_tail
 from .as_root import KEPT_SETUID
 from .child import REPORT_LOST
+from .device_worker import KEEPER_GONE
 from .error_report import past_file_cap
 from .limits import OUTPUT_LIMIT
 
@@ -42,6 +43,8 @@ def _crash_message(exitcode: int | None, contained: bool, oom_kills: int | None)
             "refused), which would let it leave its process cap; run studycli as another user, "
             "or where capset is allowed"
         )
+    if not contained and exitcode == KEEPER_GONE:
+        return KEEPER_KILLED
     if exitcode is not None and exitcode >= 0:
         return f"the process exited with status {exitcode} before reporting (a call to os._exit()?)"
     if exitcode is not None and exitcode != -signal.SIGKILL:
@@ -71,6 +74,14 @@ def _crash_message(exitcode: int | None, contained: bool, oom_kills: int | None)
         f"{what}, not for want of memory (the system killed no process for it while the check "
         f"ran): {asked}"
     )
+
+
+# What a device check says whose worker's keeper ended as it ran (`device_worker.KEEPER_GONE`)
+KEEPER_KILLED = (
+    "the process that keeps the check's worker (the worker's parent) was killed while the check "
+    "ran, and the worker ended with it before the check reported: did the code kill its parent "
+    "process (os.kill(os.getppid(), ...))? An answer must not signal other processes"
+)
 
 
 def _killed_past_file_cap(exitcode: int | None, contained: bool, job: Job) -> str | None:

@@ -2,7 +2,8 @@
 `_serve_inline` runs the checks in the worker itself, one after another, each from the same
 random state, and after each says how much memory is still held (`_memory`), so that the
 command can replace a worker that leaks; `_make_cuda_context` makes the device's context while
-the worker imports torch.
+the worker imports torch; `end_with_the_command` and `end_with_the_keeper` end it, with what
+its check started, when the command or its keeper is gone.
 
 The worker process's entry point and its preparation are `zygote`'s; on the CPU a worker forks
 a child per check instead (`fork_server`). The command keeps its device workers in `pool`.
@@ -68,6 +69,68 @@ def end_with_the_command(requests: int) -> None:
     threading.Thread(target=wait, name="studycli-command-gone", daemon=True).start()
 
 
+def end_with_the_keeper(keeper: int, replies: int) -> bool:
+    """(In a device worker's server, first thing.) End when process `keeper` (this process's
+    parent, its keeper) ends, having killed what this process's checks started and, where a
+    check runs, told the command that it ended so (`KEEPER_GONE`): a thread that waits on a
+    pidfd of the keeper. False where there is no pidfd (a kernel before 5.3, not Linux, or the
+    keeper gone already): the caller has the kernel kill this process with it instead.
+
+    A check can kill its worker's keeper (its parent, a process of the same user). The worker,
+    killed with it, left what its check had started to init, with no keeper to sweep it: a
+    daemon (a double fork, a session of its own) ran on after the command had ended, and,
+    holding the worker's replies (it inherited them), kept the command waiting to the check's
+    time limit. This process is the subreaper of what its checks start (`device_sweep`), and
+    kills it all before it ends. (A check that never lets go of the GIL keeps this thread from
+    running: its time limit kills the worker.)"""
+    try:
+        pidfd = os.pidfd_open(keeper)
+    except (AttributeError, OSError):
+        return False
+    if os.getppid() != keeper:  # (the pid is another process's: the keeper ended before)
+        os._exit(1)
+
+    def wait() -> None:
+        import select
+
+        from . import device_sweep
+
+        poll = select.poll()
+        poll.register(pidfd, select.POLLIN)  # (readable once the process has ended)
+        poll.poll()
+        if os.getppid() == keeper:  # (a check closed the pidfd, or put a file over it)
+            _die_with(keeper)
+            return
+        device_sweep.sweep()
+        with _REPLYING:  # (not in the middle of the check loop's replies)
+            if _CHECK[0]:
+                with contextlib.suppress(OSError):
+                    write_message(replies, ("exited", _CHECK[0], KEEPER_GONE))
+            os._exit(1)
+
+    threading.Thread(target=wait, name="studycli-keeper-gone", daemon=True).start()
+    return True
+
+
+def _die_with(keeper: int) -> None:
+    """Have the kernel kill this process when its parent, `keeper`, ends (PR_SET_PDEATHSIG),
+    as every other server does (`keeper.keep`); end now if it has ended already."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL.value, 0, 0, 0)
+    if os.getppid() != keeper:
+        os._exit(1)
+
+
+# What a device worker says of the check it ran when its keeper ended (`end_with_the_keeper`),
+# in place of an exit code: none is 256
+KEEPER_GONE = 256
+_REPLYING = threading.Lock()  # held as the check loop replies, and as the keeper's end is told
+_CHECK = [0]  # the number of the check that runs (0: none)
+
+
 def _serve_inline(stream, replies: int, device: str) -> None:
     """Run each check here, one after another (a CUDA worker). Each starts from the same random
     state, as a forked child would; after each, report the memory still held (its garbage
@@ -107,7 +170,9 @@ def _serve_inline(stream, replies: int, device: str) -> None:
                 return  # (a fresh worker runs the checks sent after: see `left_threads`)
             continue
         _, number, job = message
-        write_message(replies, ("started", number, os.getpid()))
+        with _REPLYING:
+            write_message(replies, ("started", number, os.getpid()))
+            _CHECK[0] = number
         random.seed(0)
         numpy.random.seed(0)
         torch.manual_seed(0)
@@ -150,9 +215,11 @@ def _serve_inline(stream, replies: int, device: str) -> None:
         # 13 ms on the H200 host, 6.5 s of one worker's 15.7 s over those checks.
         gc.freeze()
         held = {**_memory(device), "threads_left": float(left)}
-        write_message(replies, ("memory", 0, held))  # before the result it goes with
-        write_message(replies, ("result", number, pickle.dumps(kept.result)))
-        write_message(replies, ("exited", number, 0))
+        with _REPLYING:
+            write_message(replies, ("memory", 0, held))  # before the result it goes with
+            write_message(replies, ("result", number, pickle.dumps(kept.result)))
+            write_message(replies, ("exited", number, 0))
+            _CHECK[0] = 0
 
 
 @contextlib.contextmanager

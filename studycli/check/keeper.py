@@ -12,7 +12,8 @@ its daemon to init, running after the command had ended. Its keeper, the server'
 it instead, with all else the server left (the check that killed it, a server it forked), and
 kills it all. The server is in a process group of its own (what kills its group spares the
 keeper), and dies with the keeper (PR_SET_PDEATHSIG: the command kills the keeper of one that
-never started).
+never started; a device worker, whose checks can kill its keeper, first kills what its check
+started, and says so: `device_worker.end_with_the_keeper`).
 
 Not the command itself as that subreaper: a check whose server died was then the command's
 child, and one that killed its parent in a loop killed the command next (3 runs of `solve` in
@@ -69,7 +70,11 @@ def keep(apart: bool = True, replies: int = -1) -> None:
     pair = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) if replies >= 0 else None
     server = os.fork()
     if server == 0:
-        prctl(1, signal.SIGKILL.value, 0, 0, 0)  # PR_SET_PDEATHSIG
+        from .device_worker import end_with_the_keeper
+
+        # (a device worker kills what its check started first: see `end_with_the_keeper`)
+        if pair is None or not end_with_the_keeper(keeper, replies):
+            prctl(1, signal.SIGKILL.value, 0, 0, 0)  # PR_SET_PDEATHSIG
         if os.getppid() != keeper:  # (it ended before that was said)
             os._exit(1)
         os.setpgid(0, 0)
