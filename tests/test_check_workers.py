@@ -1719,6 +1719,34 @@ def test_no_check_runs_beside_a_thread_that_a_workers_preparation_left(
     assert refused.status == "error" and "left 1 thread running" in refused.message, refused
 
 
+def test_a_module_whose_load_left_a_thread_is_loaded_again_once_fixed_and_known_once(
+    tmp_path, monkeypatch
+):
+    """The modules whose load left a thread in a worker (`left_threads`) were known by name:
+    one fixed since (`solve --watch` checks at every save) was never loaded again by the
+    workers started later, and each worker that said so added it to the list once more. It is
+    known with its file's stamp, once: a worker skips it only while its file is as it was."""
+    from studycli.check import loading
+
+    folder = str(tmp_path)
+    module = tmp_path / "threads.py"
+    module.write_text(STARTS_A_THREAD)
+    name = loading.solution_name("threads")
+    monkeypatch.setattr(left_threads, "_KNOWN", {"skip": [], "refused": {}})
+    monkeypatch.setattr(left_threads, "LEFT", [[folder, "threads"]])  # (as a worker's load left)
+    stamp = (str(module), module.stat().st_mtime_ns, module.stat().st_size)
+    monkeypatch.setitem(loading.REFUSED, name, (stamp, "importing threads.py left 1 thread"))
+    said: list = []
+    for _ in range(2):  # (two workers that loaded it)
+        assert left_threads.said(said.append)
+        left_threads.learn(said[-1][2])
+    told = left_threads.config()
+    assert len(told["skip"]) == 1, told["skip"]
+    assert left_threads.apply(told) == {(folder, "threads")}
+    module.write_text("def answer():\n    pass\n")  # (fixed)
+    assert left_threads.apply(left_threads.config()) == set()
+
+
 def test_a_device_check_that_ran_out_of_memory_names_no_limit_it_was_not_held_to(
     tmp_path, monkeypatch
 ):

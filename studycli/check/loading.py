@@ -25,13 +25,28 @@ def solution_name(module: str) -> str:
     return f"studycli_solutions.{module}"
 
 
+def solution_stamp(solutions_dir: str, module: str) -> tuple[str, int, int] | None:
+    """The `file_stamp` of solution module `module`'s file now (None: it cannot be read)."""
+    from studycli.content.source import module_path
+
+    try:
+        return file_stamp(module_path(Path(solutions_dir), module))
+    except OSError:
+        return None
+
+
+def file_stamp(path: Path) -> tuple[str, int, int]:
+    """What tells one version of file `path` from another: its path, mtime (ns) and size."""
+    info = path.stat()
+    return (str(path), info.st_mtime_ns, info.st_size)
+
+
 def _load_file(path: Path, name: str):
     """The module in `path`, loaded once; again if the file changed (a worker lives long)."""
     import importlib.util
     import sys
 
-    info = path.stat()
-    stamp = (str(path), info.st_mtime_ns, info.st_size)
+    stamp = file_stamp(path)
     if (refused := REFUSED.get(name)) is not None and refused[0] == stamp:
         raise SolutionImportError(refused[1])
     module = sys.modules.get(name)
