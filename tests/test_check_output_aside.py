@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from studycli.check import output_aside
+from studycli.check import output_aside, pipe_holders
 
 from .check_support import gone_within, marker, running_with
 
@@ -21,7 +21,7 @@ def test_what_a_load_left_holding_the_pipe_is_killed_and_named():
         assert gone_within(argument, 1.0) == []
     finally:
         gone_within(argument, 0)
-    process.wait()  # (reaped already, by `_reap`: its status is lost to Popen)
+    process.wait()  # (reaped already, by `pipe_holders.reap`: its status is lost to Popen)
     assert aside.left == [f"sleep {argument}"], aside.left
 
 
@@ -34,7 +34,7 @@ def test_a_process_listed_as_holding_the_pipe_but_not_holding_it_is_not_killed(m
     argument = marker()
     bystander = subprocess.Popen(["sleep", argument])
     listed = [[bystander.pid]]  # (the first round's listing; none after)
-    monkeypatch.setattr(output_aside, "_holding", lambda inode: listed.pop() if listed else [])
+    monkeypatch.setattr(pipe_holders, "_holding", lambda inode: listed.pop() if listed else [])
     try:
         with output_aside.output_aside(streams=False) as aside:
             kept = os.dup(1)  # (a writer still holds the pipe: its holders are looked for)

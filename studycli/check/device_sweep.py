@@ -39,7 +39,7 @@ def sweep() -> None:
     they die (their own children, orphaned), until none is left; reaped, none a zombie.
     A child's pid is not given to another process until it is reaped: none but those are
     signalled."""
-    from .output_aside import _reap
+    from .pipe_holders import reap
 
     if not _any_child():
         return
@@ -53,7 +53,7 @@ def sweep() -> None:
                     os.killpg(pid, signal.SIGKILL)
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-        _reap(children)
+        reap(children)
     _forget_compile_workers()
 
 

@@ -97,10 +97,7 @@ def end_with_the_keeper(keeper: int, replies: int) -> bool:
 
         poll = select.poll()
         poll.register(pidfd, select.POLLIN)  # (readable once the process has ended)
-        poll.poll()
-        if os.getppid() == keeper:  # (a check closed the pidfd, or put a file over it)
-            _die_with(keeper)
-            return
+        poll.poll()  # (a check that closes the pidfd meanwhile wakes it not: it holds the file)
         device_sweep.sweep()
         with _REPLYING:  # (not in the middle of the check loop's replies)
             if _CHECK[0]:
@@ -110,18 +107,6 @@ def end_with_the_keeper(keeper: int, replies: int) -> bool:
 
     threading.Thread(target=wait, name="studycli-keeper-gone", daemon=True).start()
     return True
-
-
-def _die_with(keeper: int) -> None:
-    """Have the kernel kill this process when its parent, `keeper`, ends (PR_SET_PDEATHSIG),
-    as every other server does (`keeper.keep`); end now if it has ended already."""
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL.value, 0, 0, 0)
-    if os.getppid() != keeper:
-        os._exit(1)
 
 
 # What a device worker says of the check it ran when its keeper ended (`end_with_the_keeper`),

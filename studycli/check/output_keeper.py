@@ -14,7 +14,7 @@ The two talk over a Unix socket of packets: the worker sends `_START` (the check
 with the pipe, then `_END` with a token of its own; the keeper answers every `_END` with its
 token and what it read (`_KEPT`, then the last bytes), having closed its copy of the pipe, so
 that the worker finds none but its check's processes holding it
-(`output_aside._kill_holders`). The socket is the worker's, and so its check's code's: a
+(`pipe_holders.kill_holders`). The socket is the worker's, and so its check's code's: a
 check that asked the keeper for output of its own and left the answers unread had each later
 check of the worker take the answer before its own, for the worker's life. The worker takes
 the answer that bears its token, and drops the others.
