@@ -18,8 +18,9 @@ task/*/children (what the command, the keeper and the zygote read of their check
 but to the process itself and root: fd/, fdinfo/, environ, maps, mem; and a crash leaves no core
 file (a check's never did: `contain.no_core_files`).
 
-`output_aside` finds the processes a solution module's load left by their descriptors: the
-zygote is dumpable while it loads them (`in_reach`), so that those it forks are too, and found.
+`output_aside` (through `pipe_holders`) finds the processes a solution module's load left by
+their descriptors: the zygote is dumpable while it loads them (`in_reach`), so that those it
+forks are too, and found.
 
 Root reads any process's descriptors with CAP_SYS_PTRACE, which each check gives up (`as_root`).
 The command's own descriptors are not covered here: see `hide`.
@@ -49,7 +50,7 @@ def hide() -> None:
 @contextlib.contextmanager
 def in_reach() -> Iterator[None]:
     """This process dumpable while it lasts (what it forks meanwhile too), where it was hidden
-    (`hide`): a zygote's loads of solution modules, whose processes `output_aside` finds by
+    (`hide`): a zygote's loads of solution modules, whose processes `pipe_holders` finds by
     their descriptors (a process that is not dumpable hides them from its parent too)."""
     prctl = _prctl()
     hidden = prctl is not None and prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0
