@@ -305,3 +305,21 @@ def test_a_card_crammed_in_a_real_terminal_is_flagged_as_edited_no_more(
         after = study.store.state("bias-concept")
         assert (after.fsrs, after.reps) == (before.fsrs, before.reps)
         assert study.flags(load_content(content_copy).get("bias-concept")) == []
+
+
+def test_cram_limit_counts_cards_as_its_help_and_reviews_say(db):
+    """`cram --limit`'s help said only "At most this many cards." where `review --limit`'s says
+    it counts cards, not reviews: a cram card rated Again comes back, so `--limit 1` can log
+    two reviews. Both helps name that unit, and the session does what they say."""
+    from typer.main import get_command
+
+    from studycli.cli.help_panels import whole_app
+
+    commands = get_command(whole_app()).commands  # type: ignore[attr-defined]
+    helps = {
+        name: next(p.help for p in commands[name].params if p.name == "limit")
+        for name in ("cram", "review")
+    }
+    assert all("this many cards, not reviews" in text for text in helps.values()), helps
+    summary, reviews, _ = _cram(db, " 1 3q", limit=1)
+    assert [(r.card_id, r.rating) for r in reviews] == [("bias-concept", 1), ("bias-concept", 3)]

@@ -17,7 +17,14 @@ def cram(
     deck: DeckOption = None,
     topic: TopicOption = None,
     tag: TagOption = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="At most this many cards.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="At most this many cards, not reviews: one rated Again comes back later in the "
+            "session, so there can be more reviews than cards.",
+        ),
+    ] = None,
 ) -> None:
     """Study cards whether due or not, weakest first (the night before an interview).
 
