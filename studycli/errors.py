@@ -55,14 +55,18 @@ class WaitInterrupted(KeyboardInterrupt):
 
 class StoreFull(StoreUnavailable):
     """The disk holding the review database is full (or a file-size limit stops it growing):
-    the same step works once there is room. `fix`: what makes room, for a message of the
+    the same step works once there is room. `room`: what makes room ("free some space", or
+    raise the file-size limit), and `fix` that and the command again, for a message of the
     caller's own."""
 
-    def __init__(
-        self, message: str, why: str, fix: str = "free some space and run the command again"
-    ) -> None:
+    def __init__(self, message: str, why: str, room: str = "free some space") -> None:
         super().__init__(message, why)
-        self.fix = fix
+        self.room = room
+
+    @property
+    def fix(self) -> str:
+        """What makes room, then the command again."""
+        return f"{self.room} and run the command again"
 
 
 class StoreDamaged(StoreError):

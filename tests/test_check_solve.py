@@ -588,9 +588,21 @@ def test_a_rating_the_busy_database_refuses_says_how_to_record_it(
     assert _history(cli) == []
 
 
-def test_a_rating_a_full_disk_refuses_says_how_to_record_it(cli, attempt, monkeypatch):
+@pytest.mark.parametrize(
+    "limit, why, room",
+    [
+        (None, "the disk holding", "is full; free some space"),
+        (49_152, "the file-size limit (`ulimit -f`) of 49,152 bytes stopped a file growing",
+         "growing; raise the limit (`ulimit -f unlimited`)"),
+    ],
+)  # fmt: skip
+def test_a_rating_a_full_disk_refuses_says_how_to_record_it(
+    cli, attempt, monkeypatch, limit, why, room
+):
     """The error said "nothing was lost: the last rating that showed is saved", of a passed
-    check that was not recorded, and gave no way to record it (a helper's review)."""
+    check that was not recorded, and gave no way to record it (a helper's review). Stopped by
+    a file-size limit it said "once there is room", where room was there and the limit was
+    what to raise (`review` names the limit): each says its own fix, then the command."""
     from studycli.study import sqlite_errors
     from studycli.study.api import Study
 
@@ -600,12 +612,13 @@ def test_a_rating_a_full_disk_refuses_says_how_to_record_it(cli, attempt, monkey
         raise sqlite_errors.explain(self.store.path, _disk_full_error())
 
     monkeypatch.setattr(Study, "rate", full)
+    monkeypatch.setattr(sqlite_errors, "file_size_limit", lambda: limit)
     answer = attempt(CORRECT)
     result = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", answer)
     said = " ".join(result.stderr.split())
-    assert result.exit_code == 1 and "Good was not recorded: the disk holding" in said
-    assert f"is full; once there is room, `{SOLVE} add-one --no-edit --file {answer}`" in said
-    assert "last rating that showed" not in said
+    assert result.exit_code == 1 and f"Good was not recorded: {why}" in said, said
+    assert f"{room}, then `{SOLVE} add-one --no-edit --file {answer}` checks" in said, said
+    assert "there is room" not in said and "last rating that showed" not in said
 
 
 def test_a_ctrl_c_while_the_rating_waits_says_it_was_not_recorded(cli, attempt, monkeypatch):

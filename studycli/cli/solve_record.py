@@ -167,12 +167,11 @@ def _record_check(
         except StoreUnavailable as busy:  # (an import holding it, a full disk)
             unsaved = f"{RATING_NAMES[rating]} was not recorded: {busy.why}"
             if getkey is None:
-                later = "there is room" if isinstance(busy, StoreFull) else "it is free"
-                raise type(busy)(
-                    f"{unsaved}; once {later}, `{solve} {card.id} --no-edit --file "
-                    f"{shlex.quote(str(path))}` checks your attempt again and records it",
-                    busy.why,
-                ) from None
+                if isinstance(busy, StoreFull):  # its own fix (`ulimit -f`'s): not "room"
+                    message = f"{unsaved}; {busy.room}, then {record_later}"
+                    raise StoreFull(message, busy.why, busy.room) from None
+                message = f"{unsaved}; once it is free, {record_later}"
+                raise type(busy)(message, busy.why) from None
             stdout().print(
                 Text(f"{unsaved}; press Enter to try again, or q to give up", style="bold yellow")
             )

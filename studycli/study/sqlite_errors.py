@@ -131,15 +131,15 @@ def _disk_full(path: Path) -> bool:
 
 def _size_limited(path: Path, exc: sqlite3.Error, limit: int) -> StoreFull:
     why = f"the file-size limit (`ulimit -f`) of {limit:,} bytes stopped a file growing"
-    fix = "raise the limit (`ulimit -f unlimited`) and run the command again"
+    room = "raise the limit (`ulimit -f unlimited`)"
     return StoreFull(
         f"the review database {path} failed ({exc}): a write failed, and this process "
         f"may write no file larger than {limit:,} bytes (the shell's file-size limit, "
         "`ulimit -f`), past which the database or SQLite's temporary files may have had "
-        f"to grow. Nothing is damaged: {fix} (what was saved before is kept; what this "
-        "command was saving was not saved)",
+        f"to grow. Nothing is damaged: {room} and run the command again (what was saved "
+        "before is kept; what this command was saving was not saved)",
         why,
-        fix,
+        room,
     )
 
 
