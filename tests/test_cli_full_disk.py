@@ -109,18 +109,37 @@ def test_a_rating_a_really_full_disk_refuses_keeps_the_card_and_its_key_saves_it
             child.kill(signal.SIGKILL)
 
 
-def _on_a_full_disk(tmp_path: Path, files: list[Path], commands: list[list[str]]) -> list[str]:
+# Another process with the database open (its -shm file made, and kept), until it is killed.
+_HOLD_OPEN = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+open(sys.argv[2], "w").close()
+time.sleep(120)
+"""
+
+
+def _on_a_full_disk(
+    tmp_path: Path, files: list[Path], commands: list[list[str]], held: bool = False
+) -> list[str]:
     """Run each studycli command of `commands` (their `{db}` the copy) on a tmpfs of its own
     that holds a copy of `files` (a database and its side files) and is then filled; what
-    each said (stdout and stderr) with its exit status, as `exit N` on its last line."""
+    each said (stdout and stderr) with its exit status, as `exit N` on its last line.
+    `held`: another process holds the copy open meanwhile (its -shm made before the fill)."""
     disk = tmp_path / "disk"
     disk.mkdir()
     db = disk / files[0].name
-    steps = [f'cp {" ".join(shlex.quote(str(f)) for f in files)} "$1"',
-             'dd if=/dev/zero of="$1/filler" bs=4096 2>/dev/null; df -k "$1" >&2']  # fmt: skip
+    steps = [f'cp {" ".join(shlex.quote(str(f)) for f in files)} "$1"']
+    if held:
+        marker = shlex.quote(str(tmp_path / "held"))
+        hold = shlex.join([sys.executable, "-c", _HOLD_OPEN, str(db)])
+        steps.append(f"{hold} {marker} & holder=$!; while [ ! -e {marker} ]; do sleep 0.05; done")
+    steps.append('dd if=/dev/zero of="$1/filler" bs=4096 2>/dev/null; df -k "$1" >&2')
     for command in commands:
         argv = [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), *command]
         steps.append(f'{shlex.join(argv).replace("{db}", str(db))} 2>&1; echo "exit $?"; echo ==')
+    if held:
+        steps.append('kill "$holder"')
     script = 'mount -t tmpfs -o size=1m tmpfs "$1" || exit 9\n' + "\n".join(steps)
     done = subprocess.run(
         ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", str(disk)],
@@ -193,3 +212,33 @@ def test_a_reading_command_on_a_full_disk_that_cannot_read_the_wal_says_so_witho
         assert text.splitlines()[-1] == "exit 1" and "Traceback" not in text, said
         assert "the disk holding" in text and "is full" in text and "free some space" in text
         assert "not saved" not in text, text
+
+
+def test_the_reading_commands_read_an_older_database_another_process_holds_on_a_full_disk(
+    tmp_path,
+):
+    """A database of an older studycli, held open by another process (its -shm file made
+    before the disk filled): a command that only reads went on to upgrade it and said "the
+    disk ... is full: ... what this command was saving was not saved" (the upgrade, no room
+    for it), or that its backup could not be written. It reads it through an upgraded copy
+    in memory, as with no -shm file; a command that writes says the disk is full and how to
+    make room, never "not saved"."""
+    from studycli.study import migrations
+
+    from .study_support import schema_of
+
+    db = tmp_path / "reviews.sqlite3"
+    with pytest.MonkeyPatch.context() as patch:
+        schema_of(patch, migrations.MIGRATIONS[:-1])
+        _rated(db)
+    conn = sqlite3.connect(db)
+    assert len(migrations.applied(conn)) == len(migrations.NAMES) - 1  # (one to upgrade)
+    conn.close()
+    said = _on_a_full_disk(tmp_path, [db], [["history"], ["stats"], ["undo"]], held=True)
+    *read, undo = said
+    assert [text.splitlines()[-1] for text in read] == ["exit 0"] * 2, said
+    assert "3 Good" in read[0] and "3 reviews" in read[0], read
+    assert "bias       1/2" in read[1], read[1]
+    assert undo.splitlines()[-1] == "exit 1" and "is full" in undo, undo
+    assert "free some space" in undo and "Traceback" not in undo
+    assert not any("not saved" in text for text in said), said

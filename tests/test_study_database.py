@@ -749,6 +749,37 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def test_an_upgrade_a_full_disk_stops_is_read_through_a_copy_or_said_as_the_upgrade(
+    cli, tmp_path, monkeypatch
+):
+    """An older database on a disk with room for its backup and not for its upgrade (another
+    process held its -shm file, so it was opened for writing; `test_cli_full_disk` fills a real
+    disk): a command that only reads said "the disk ... is full: ... what this command was
+    saving was not saved", of an upgrade it never asked for. It reads the database through an
+    upgraded copy in memory, as where it cannot be written; one that writes says the upgrade
+    needs room, and that the database is unchanged."""
+    from .test_cli_review_session import _disk_full_error
+
+    path = tmp_path / "reviews.sqlite3"
+    before = first_schema_database(path, monkeypatch)
+    upgrade = migrations.migrate
+
+    def no_room(conn, before=None):
+        if before is None:  # (the copy in memory)
+            return upgrade(conn)
+        before(migrations.NAMES[-1])  # the backup, written
+        raise _disk_full_error()
+
+    monkeypatch.setattr(migrations, "migrate", no_room)
+    read = cli("--content", FIXTURE_CONTENT, "--db", path, "history")
+    assert read.exit_code == 0 and "3 reviews" in read.stdout, read.output
+    written = cli("--content", FIXTURE_CONTENT, "--db", path, "undo")
+    said = " ".join(written.stderr.split())
+    assert written.exit_code == 1 and f"cannot upgrade the review database {path}" in said, said
+    assert "is full" in said and "free some space and run the command again" in said
+    assert "not saved" not in read.output + said and sha256(path) == before
+
+
 def test_an_upgrade_keeps_one_copy_from_before_and_says_so(cli, tmp_path, monkeypatch):
     """An upgrade across every migration wrote a backup before each (three full copies), and
     no command said that anything had happened."""

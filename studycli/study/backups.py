@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from studycli.errors import StoreError
+from studycli.errors import StoreError, StoreFull
 from studycli.paths import sync_folder
 
 from . import busy  # busy.BUSY_TIMEOUT read there: tests shorten it
@@ -92,9 +92,28 @@ def backup(path: Path, target: Path) -> Path:
     except (OSError, sqlite3.Error) as exc:
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
+        unchanged = f"(the review database {path} is unchanged)"
+        if (full := _no_room(target, exc)) is not None:  # (a reading command reads on)
+            raise StoreFull(
+                f"cannot write the backup {target} ({exc}): {full.why}; {full.fix} {unchanged}",
+                full.why,
+                full.room,
+            ) from None
         raise StoreError(
             f"cannot write the backup {target} ({exc}): free some space or make "
-            f"{target.parent} writable, then run the command again (the review database "
-            f"{path} is unchanged)"
+            f"{target.parent} writable, then run the command again {unchanged}"
         ) from None
     return target
+
+
+def _no_room(target: Path, exc: OSError | sqlite3.Error) -> StoreFull | None:
+    """What `exc` means where it means there was no room to write `target` (None: not)."""
+    import errno
+
+    from .sqlite_errors import no_room
+
+    if isinstance(exc, sqlite3.Error):
+        return no_room(target, exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StoreFull(str(exc), f"the disk holding {target.parent} is full")
+    return None

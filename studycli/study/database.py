@@ -24,7 +24,7 @@ import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from studycli.errors import StoreError, WaitInterrupted
+from studycli.errors import StoreError, StoreFull, WaitInterrupted
 
 from . import busy, migrations  # busy.BUSY_TIMEOUT read there: tests shorten it
 from .busy import _extended, _nothing, is_busy, waits_said, when_free
@@ -88,6 +88,10 @@ def connect(
                 _try_a_write(conn, path)
     except _NoRoomToRead:  # a full disk: read as it is, as where it cannot be written
         return connect_read_only(path)
+    except StoreFull:  # no room to upgrade it (its backup, or the upgrade itself)
+        if write:
+            raise
+        return connect_read_only(path)  # through an upgraded copy in memory, as read-only
     except _Unreadable:  # an older database, damaged: not upgraded; read as it is, or refused
         if not write:
             return connect_read_only(path)
@@ -205,13 +209,36 @@ def _prepare(
             if not kept:
                 kept.append(backup(path, backup_path(path, name)))
 
-        ran = migrations.migrate(conn, before=keep_a_copy)
+        try:
+            ran = migrations.migrate(conn, before=keep_a_copy)
+        except sqlite3.Error as exc:
+            if upgrade and (full := _no_room_to_upgrade(path, exc)) is not None:
+                raise full from None
+            raise
     if not kept:
         return None  # a new database, or nothing to do
     _compact(conn)
     return (
         f"upgraded the review database {path} for this studycli ({', '.join(ran)}); the file "
         f"as it was before: {kept[0]}"
+    )
+
+
+def _no_room_to_upgrade(path: Path, exc: sqlite3.Error) -> StoreFull | None:
+    """The StoreFull for an upgrade that `exc` stopped for want of room (None: another
+    error). A command that only reads then reads the database through an upgraded copy in
+    memory (`connect`); one that writes says the upgrade needs room, where it said "what this
+    command was saving was not saved" (the upgrade is rolled back whole: nothing changed)."""
+    from .sqlite_errors import no_room
+
+    if (full := no_room(path, exc)) is None:
+        return None
+    return StoreFull(
+        f"cannot upgrade the review database {path} for this studycli: {full.why}; "
+        f"{full.room} and run the command again (the database is unchanged; the commands "
+        "that only read it, such as `due` and `stats`, read it meanwhile)",
+        full.why,
+        full.room,
     )
 
 
