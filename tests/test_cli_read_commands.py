@@ -59,6 +59,24 @@ def test_a_read_leaves_no_side_files_beside_a_wal_database(cli, tmp_path, comman
     assert _digest(path) == before
 
 
+@pytest.mark.parametrize("command", READS, ids=" ".join)
+def test_a_read_makes_no_side_files_beside_a_database_it_cannot_write(cli, tmp_path, command):
+    """Another user's database in a folder this one can write: SQLite's read-only connection
+    made its -wal and -shm files, this user's, and left them (they are removed by a connection
+    that can write the file, which this user has not), and the owner's next write failed on
+    them ("cannot write reviews.sqlite3-wal"). The read makes none; it reads what it read."""
+    from .test_study_database import unwritable
+
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    readable = cli("--content", FIXTURE_CONTENT, "--db", path, *command)
+    assert _side_files(path) == []
+    with unwritable(path):  # (as root, immutable: root writes any other user's file)
+        read = cli("--content", FIXTURE_CONTENT, "--db", path, *command)
+        assert _side_files(path) == [], command
+    assert (read.exit_code, read.stdout) == (readable.exit_code, readable.stdout), read.output
+
+
 @pytest.mark.parametrize(
     "command", [("show", "no-such-card"), ("export-reviews", "-")], ids=" ".join
 )

@@ -37,27 +37,32 @@ def _open_for_reading(path: Path, timeout: float | None = None) -> sqlite3.Conne
     cannot write, or on a full disk (where the -shm file cannot grow), without a -shm file it
     can only open the file as `immutable`, which ignores any -wal file: that is done only
     when there is no -wal file with something in it; otherwise the reviews it holds would be
-    silently left out, and this says so instead.
+    silently left out, and this says so instead. Beside a file this user cannot write
+    (another user's, in a folder this one can write) no -wal or -shm file is made either:
+    SQLite's read-only connection leaves the ones it makes, this user's, and the owner's
+    next write failed on them ("cannot write ...-wal"); the file is read as `immutable` too.
 
     Raises:
         sqlite3.Error: as SQLite raised it (busy, cannot open, not a database ...).
         StoreError: a -wal file holds reviews that cannot be read (StoreFull: on a full
             disk).
     """
-    uri = path.resolve().as_uri()
-    timeout = busy.BUSY_TIMEOUT if timeout is None else timeout
-    try:
-        with waits_said(path):
-            return _first_read(f"{uri}?mode=ro", timeout)
-    except sqlite3.OperationalError as exc:
-        # no -shm file that can be made: CANTOPEN on a read-only medium, READONLY (its
-        # _DIRECTORY or _CANTINIT form) in a folder this user cannot write, IOERR_SHMSIZE
-        # on a full disk (no room to grow it)
-        full = _extended(exc) == sqlite3.SQLITE_IOERR_SHMSIZE
-        if not full and _code(exc) not in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
-            raise
     real = path.resolve()  # (a link's -wal is beside the file it points to)
-    _, wal, _ = _files_of(real)
+    uri = real.as_uri()
+    timeout = busy.BUSY_TIMEOUT if timeout is None else timeout
+    _, wal, shm = _files_of(real)
+    full = False
+    if os.access(real, os.W_OK) or (wal.exists() and shm.exists()):  # (none to make)
+        try:
+            with waits_said(path):
+                return _first_read(f"{uri}?mode=ro", timeout)
+        except sqlite3.OperationalError as exc:
+            # no -shm file that can be made: CANTOPEN on a read-only medium, READONLY (its
+            # _DIRECTORY or _CANTINIT form) in a folder this user cannot write, IOERR_SHMSIZE
+            # on a full disk (no room to grow it)
+            full = _extended(exc) == sqlite3.SQLITE_IOERR_SHMSIZE
+            if not full and _code(exc) not in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
+                raise
     if wal.exists() and wal.stat().st_size > 0:
         raise _wal_out_of_reach(path, wal, full)
     return _first_read(f"{uri}?immutable=1", timeout)  # the file holds everything
