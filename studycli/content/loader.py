@@ -222,7 +222,11 @@ def _misspelt(typed: str, names: list[str]) -> list[str]:
     0.6, and at most `_TYPO_CHARACTERS` characters of the two unmatched (a cutoff that rises
     with their length: 1 - 4 / (both lengths)). The ratio alone offered unrelated words of the
     length that makes 0.6 easy: tag 'nonexistent' suggested noise (0.625, 6 characters
-    unmatched); 'nope' still suggests rope (2), 'code' coding (4)."""
+    unmatched); 'nope' still suggests rope (2), 'code' coding (4). A name of three or four
+    letters two letters off is not offered: the two it keeps are what unrelated short words
+    share with it (a ratio of 0.5 with 3 unmatched and the first letter kept offered tag adam
+    for 'add', beit and bert for 'but', topic map for 'math': a tag for 146 more card-text
+    words, where it found 29 more of 197 two-edit typos of the shipped 3-4 letter tags)."""
     import difflib
 
     found = []
