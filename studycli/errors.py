@@ -103,6 +103,18 @@ class StateChanged(StudyError):
         self.card_id = card_id
 
 
+class IntervalsMoved(StateChanged):
+    """A rating refused because the card's intervals are no longer those shown, its state the
+    same: 24 hours passed since its last review while they were on screen (fsrs counts the
+    time since it in whole days: Good went from 2d to 7d for a learning card). Rated, it
+    would give other intervals than those the learner chose by; they are shown the new ones
+    and choose again."""
+
+    def __init__(self, card_id: str) -> None:
+        StudyError.__init__(self, f"{card_id}'s intervals changed since they were shown")
+        self.card_id = card_id
+
+
 class HistoryMoved(StudyError):
     """A rating refused because another command moved the card's history since this one began
     (a renamed card's, or a cloze deletion's split off into another card: `renames.carry`):

@@ -1690,6 +1690,43 @@ def test_an_import_while_the_card_is_on_screen_shows_its_intervals_again_then_ra
         assert core.rebuild(store)["bias-concept"].fsrs == store.state("bias-concept").fsrs
 
 
+def test_a_day_since_the_last_review_passing_while_the_card_is_on_screen_asks_again(tmp_path):
+    """A card shown 10 s before 24 hours since its last review and rated 20 s later: the bar
+    said Good 2d and the rating saved 7d (fsrs counts the time since the last review in whole
+    days), nothing said (a helper's finding). The key is asked again under the bar as it is
+    now, saying why, and the rating then saves what that bar shows."""
+    from studycli.study.api import Study
+    from studycli.study.settings import Settings
+
+    card = load_content(FIXTURE_CONTENT).cards["bias-concept"]
+    last = NOW - timedelta(days=1) + timedelta(seconds=10)
+    with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as study:
+        study.rate(card, Rating.Good, last)  # learning: due 10 minutes later
+        shown, later = (
+            study.preview(card, when)[Rating.Good] for when in (NOW, NOW + timedelta(seconds=20))
+        )
+    clock = [NOW]
+
+    def keys():
+        yield " "  # the answer, and its bar; then 20 s pass
+        clock[0] = NOW + timedelta(seconds=20)
+        yield from "33q"  # Good, asked again; Good
+
+    pressed = keys()
+    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [card], lambda: clock[0])
+    said = " ".join(text.split())
+    notice = said.index("Good was not saved: bias-concept's intervals changed while it was on")
+    assert "24 hours have passed since its last review" in said[notice:], said
+    shown_label, later_label = (rating_label(Rating.Good, days) for days in (shown, later))
+    assert shown_label != later_label
+    assert said.index(shown_label) < notice < said.index(later_label, notice), said
+    assert f"due again in {format_interval(later)}" in said[notice:], said
+    assert [(r.rating, r.reviewed_at) for r in reviews] == [
+        (3, last),
+        (3, NOW + timedelta(seconds=20)),
+    ]
+
+
 def test_an_import_committed_while_the_rating_waits_for_the_lock_asks_the_rating_again(
     tmp_path, monkeypatch
 ):

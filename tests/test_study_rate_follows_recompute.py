@@ -92,3 +92,33 @@ def test_a_state_another_process_recomputed_is_rated_where_its_intervals_are_tho
         rated = study.rate(card, Rating.Good, later, shown=shown)
         assert rated.due == later + shown.intervals[Rating.Good]
         assert Study(study.store, parameters).stale_memory_states() == 0
+
+
+def test_a_rating_across_a_day_since_the_last_review_is_asked_again_not_saved_otherwise(
+    tmp_path,
+):
+    """The intervals a bar shows just before 24 hours since the card's last review, the key
+    pressed just after: fsrs counts the time since in whole days, and the rating saved other
+    days than those shown (Good 2d shown, 7d saved, for a learning card), with no word. It is
+    refused (IntervalsMoved: nothing written), and the same key under the new bar saves what
+    that bar shows; a key pressed before the day passes saves what was shown."""
+    from studycli.errors import IntervalsMoved
+
+    path = tmp_path / "r.sqlite3"
+    card = fixture_content().get("bias-concept")
+    day = NOW + timedelta(days=1)
+    with Study.open(path, NO_FUZZ) as study:
+        study.rate(card, Rating.Good, NOW)  # learning: due in 10 minutes
+        shown = study.previewed(card, day - timedelta(seconds=10))
+        after = study.previewed(card, day + timedelta(seconds=10))
+        assert shown.fsrs == after.fsrs and shown.intervals != after.intervals
+        with pytest.raises(IntervalsMoved):
+            study.rate(card, Rating.Good, day + timedelta(seconds=10), shown=shown)
+        assert len(study.history()) == 1  # nothing written
+        rated = study.rate(card, Rating.Good, day + timedelta(seconds=20), shown=after)
+        assert rated.due == day + timedelta(seconds=20) + after.intervals[Rating.Good]
+    with Study.open(tmp_path / "before.sqlite3", NO_FUZZ) as study:
+        study.rate(card, Rating.Good, NOW)
+        shown = study.previewed(card, day - timedelta(seconds=20))
+        rated = study.rate(card, Rating.Good, day - timedelta(seconds=5), shown=shown)
+        assert rated.due == day - timedelta(seconds=5) + shown.intervals[Rating.Good]

@@ -25,6 +25,7 @@ from studycli.content.loader import Content
 from studycli.errors import (
     ClockBehind,
     HistoryMoved,
+    IntervalsMoved,
     RatedElsewhere,
     StateChanged,
     StoreUnavailable,
@@ -98,18 +99,17 @@ class SessionRating:
             enter = f"Enter: {RATING_NAMES[shown.check_rating()]}{why}"
             self.console.print(render.KeyLine(f"{enter} · s: edit and run again"))
 
-    def _changed_meanwhile(self, shown: _Card, rating: Rating) -> None:
+    def _changed_meanwhile(self, shown: _Card, rating: Rating, refused: StateChanged) -> None:
         """The rating was refused (`StateChanged`): another terminal changed the card's state
         without rating it since its keys were shown (an import merged its history, an undo,
-        new parameters' recompute), and it would have built on the state as it is, giving
-        other intervals than those the learner chose by. That is said, and the keys shown
-        again as they are now: the learner rates again."""
+        new parameters' recompute), or a day since its last review passed meanwhile
+        (`IntervalsMoved`), and it would have given other intervals than those the learner
+        chose by. That is said, and the keys shown again as they are now: the learner rates
+        again."""
         self.console.print(
             Text(
-                f"{RATING_NAMES[rating]} was not saved: {shown.card.id}'s history changed "
-                "while it was on screen (another terminal imported or undid a review of it, or "
-                "recomputed the memory states), and its intervals with it: rate again by those "
-                "below",
+                f"{RATING_NAMES[rating]} was not saved: {shown.card.id}'s {why_intervals_moved(refused)}"
+                ": rate again by those below",
                 style="yellow",
             )
         )
@@ -188,8 +188,8 @@ class SessionRating:
                 unless_rated_after=shown.log_mark,
                 shown=shown.bar[0] if shown.bar is not None else None,
             )
-        except StateChanged:  # (nothing written: the card stays, its keys asked again)
-            self._changed_meanwhile(shown, rating)
+        except StateChanged as refused:  # (nothing written: the card stays, its keys asked again)
+            self._changed_meanwhile(shown, rating, refused)
             return False
         except RatedElsewhere as other:  # two sessions at once: studied there meanwhile
             self.queue.left(shown.card)
@@ -317,3 +317,18 @@ class SessionRating:
             Text(f"{said}: {entry.card_id} is back as it was{back}"), style="yellow", soft_wrap=True
         )
         return True
+
+
+def why_intervals_moved(refused: StateChanged, meanwhile: str = "it was on screen") -> str:
+    """Why a rating's intervals changed `meanwhile` (while they were shown), to follow the
+    card's id and "'s": its history (`StateChanged`), or the time since its last review
+    (`IntervalsMoved`)."""
+    if isinstance(refused, IntervalsMoved):
+        return (
+            f"intervals changed while {meanwhile}: 24 hours have passed since its last review, "
+            "and fsrs counts the time since it in whole days"
+        )
+    return (
+        f"history changed while {meanwhile} (another terminal imported or undid a review of "
+        "it, or recomputed the memory states), and its intervals with it"
+    )

@@ -130,12 +130,13 @@ def _record_check(
                     shown=shown,
                 )
             break
-        except StateChanged:  # (only where intervals were shown: the choice asked again)
+        except StateChanged as refused:  # (only where intervals were shown: asked again)
+            from .session_rating import why_intervals_moved
+
+            why = why_intervals_moved(refused, "the rating was asked")
             print_prose(
                 stdout(),
-                f"{RATING_NAMES[rating]} was not recorded: {card.id}'s history changed while "
-                "the rating was asked (another terminal imported or undid a review of it, or "
-                "recomputed the memory states), and its intervals with it: choose again by "
+                f"{RATING_NAMES[rating]} was not recorded: {card.id}'s {why}: choose again by "
                 "those below",
                 markup=False,
             )

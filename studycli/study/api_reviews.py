@@ -82,7 +82,9 @@ class ReviewsMixin(StudyBase):
         Study opened; and with `shown` (the intervals the rating was chosen by), with
         StateChanged where the item's state is no longer the one they were computed from
         (another command imported reviews of it, undid one, or recomputed the memory states)
-        and gives other intervals now (`rating.rate`'s `unless_changed_from` and `shown`)."""
+        and gives other intervals now, or IntervalsMoved where the state is the same and a
+        day since its last review passed meanwhile, which moves them (`rating.rate`'s
+        `unless_changed_from` and `shown`)."""
         from . import rating as core
 
         moved_after = self.moves_mark if unless_moved_after is None else unless_moved_after

@@ -19,7 +19,14 @@ from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler
 
 from studycli.content.card import Card
-from studycli.errors import ClockBehind, HistoryMoved, RatedElsewhere, StateChanged, StoreError
+from studycli.errors import (
+    ClockBehind,
+    HistoryMoved,
+    IntervalsMoved,
+    RatedElsewhere,
+    StateChanged,
+    StoreError,
+)
 
 from . import scheduler as sched
 from .clock_skew import CLOCK_SKEW, MICROSECOND, SKEW_SAID, shown, spoken
@@ -133,7 +140,9 @@ def rate(
     Raises:
         RatedElsewhere: see `unless_rated_after` (nothing written).
         HistoryMoved: see `unless_moved_after` (nothing written).
-        StateChanged: see `unless_changed_from` and `shown` (nothing written).
+        StateChanged: see `unless_changed_from` and `shown` (nothing written); its
+            IntervalsMoved where the state is the same and a day since the last review
+            passed while the intervals were shown, which changes them.
         ClockBehind: `now` is before the card's last review or the last recompute by more
             than `clock_skew.CLOCK_SKEW` (up to that, the rating is logged just after it:
             `rating_time`).
@@ -145,7 +154,8 @@ def rate(
     # read the state and write the rating in one transaction: another session rating the same
     # card at the same moment then waits, and this rating builds on its result
     with store.transaction():
-        if follow is not None and (followed := follow()) != settings:
+        recomputed = follow is not None and (followed := follow()) != settings
+        if recomputed:
             settings, scheduler = followed, sched.make_scheduler(followed)
         if unless_moved_after is not None:
             moved = store.moved_since(card.id, unless_moved_after)
@@ -161,10 +171,10 @@ def rate(
             other = store.rating_after(card.id, began)
             if other is not None:
                 raise RatedElsewhere(card.id, other)
-        held = (before.fsrs if before is not None else None) or ""
-        changed = unless_changed_from is not None and held != unless_changed_from
-        if changed and (shown is None or preview(card.id, before, now, settings) != shown):
-            raise StateChanged(card.id)
+        if unless_changed_from is not None:
+            _refuse_other_intervals(
+                card.id, before, now, settings, unless_changed_from, shown, recomputed
+            )
         logged = store.latest_logged(card.id)
         moment = rating_time(card.id, last, store.latest_recompute(), now, logged)
         made_on = card.content_hash if content_hash is None else content_hash
@@ -190,6 +200,34 @@ def rate(
             # is (`cram`)
             _replay_card(store, card.id, settings)
         return review
+
+
+def _refuse_other_intervals(
+    card_id: str,
+    before: CardState | None,
+    now: datetime,
+    settings: Settings,
+    unless_changed_from: str,
+    shown: Mapping[Rating, timedelta] | None,
+    recomputed: bool,
+) -> None:
+    """Refuse a rating whose intervals now are not those it was chosen by (`rate`'s
+    `unless_changed_from` and `shown`; `recomputed`: other parameters followed under the lock,
+    which a state left as it was, a new card's, is rated on as before).
+
+    Raises:
+        StateChanged: the card's state changed since (where `shown` is given, only where the
+            intervals now differ from it).
+        IntervalsMoved: the state is the same, and the intervals differ: 24 hours since the
+            last review passed meanwhile (fsrs counts whole days). Saved, the rating gave
+            other days than those shown (Good 2d shown, 7d saved, for a learning card).
+    """
+    held = (before.fsrs if before is not None else None) or ""
+    changed = held != unless_changed_from
+    if not changed and (shown is None or recomputed):
+        return
+    if shown is None or preview(card_id, before, now, settings) != shown:
+        raise StateChanged(card_id) if changed else IntervalsMoved(card_id)
 
 
 def _replay_card(store: Store, card_id: str, settings: Settings) -> None:
