@@ -215,6 +215,20 @@ def test_a_solve_that_fails_says_where_the_attempt_stays_and_how_to_check_it_aga
     assert passed.exit_code == 0 and "again" not in passed.stdout.replace("due again", "")
 
 
+def test_the_command_that_checks_an_attempt_again_keeps_its_db(cli, attempt, tmp_path):
+    """A solve given --db said the command that checks the attempt again without it: pasted,
+    it recorded in the default review database, not the one this solve records in. It keeps
+    --db as given, as --content; one from STUDYCLI_DB is not named (the environment has it)."""
+    db = tmp_path / "other reviews.sqlite3"
+    given = attempt(WRONG)
+    failed = cli("--content", FIXTURE_CONTENT, "--db", db, "solve", "add-one", "--file", given)
+    assert failed.exit_code == 1
+    solve = f"studycli --content {FIXTURE_CONTENT.resolve()} --db '{db}' solve"
+    assert f"`{solve} add-one --file {given}` checks it again" in failed.stdout, failed.stdout
+    from_env = cli("--content", FIXTURE_CONTENT, "solve", "add-one", "--file", given)
+    assert f"`{SOLVE} add-one --file {given}` checks it again" in from_env.stdout
+
+
 def test_the_command_that_checks_a_failed_attempt_again_keeps_its_options(cli, attempt):
     """The command said after a failure dropped --no-record, --timeout and --memory: pasted,
     a solve given --no-record (practice) recorded Again in the learner's history, and one

@@ -309,7 +309,13 @@ def options(ctx: typer.Context) -> Options:
 
 def content_given(ctx: typer.Context) -> bool:
     """Whether the command line gave --content (not STUDYCLI_CONTENT, nor the default)."""
-    source = ctx.find_root().get_parameter_source("content")
+    return given_on_command_line(ctx, "content")
+
+
+def given_on_command_line(ctx: typer.Context, option: str) -> bool:
+    """Whether the command line gave the app's `option` ("content", "db"), not its
+    environment variable nor its default."""
+    source = ctx.find_root().get_parameter_source(option)
     return source is not None and source.name == "COMMANDLINE"  # (typer vendors click's enum)
 
 

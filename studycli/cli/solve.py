@@ -14,7 +14,16 @@ import typer
 from studycli.errors import StudyError
 from studycli.study.settings import Settings
 
-from .app import app, content_given, exit_interrupted, finite_seconds, options, print_prose, stdout
+from .app import (
+    app,
+    content_given,
+    exit_interrupted,
+    finite_seconds,
+    given_on_command_line,
+    options,
+    print_prose,
+    stdout,
+)
 from .completion import complete_runnable_id
 from .context import flags_as_is, open_study, settings
 from .solve_record import _record_check
@@ -228,13 +237,18 @@ def _starter_left(
 
 def _solve_command(ctx: typer.Context, root: Path) -> str:
     """`studycli solve`, with the --content the command line gave (the folder whole, quoted):
-    pasted elsewhere without it, the command found no card. One from STUDYCLI_CONTENT is not
-    named: the environment gives it again."""
-    if not content_given(ctx):
-        return "studycli solve"
+    pasted elsewhere without it, the command found no card; and its --db: without it, the
+    command pasted recorded the attempt in the default review database, not the one this
+    solve records in. One from STUDYCLI_CONTENT or STUDYCLI_DB is not named: the environment
+    gives it again."""
     import shlex
 
-    return f"studycli --content {shlex.quote(str(root))} solve"
+    given = ""
+    if content_given(ctx):
+        given += f" --content {shlex.quote(str(root))}"
+    if given_on_command_line(ctx, "db") and (db := options(ctx).db) is not None:
+        given += f" --db {shlex.quote(str(db))}"
+    return f"studycli{given} solve"
 
 
 def _next_try(
