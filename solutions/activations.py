@@ -6,7 +6,6 @@ import torch
 
 from studycli.assertions import (
     assert_close,
-    call,
     call_unchanged,
     describe,
     expect,
@@ -162,9 +161,16 @@ def check_gelu_tanh(impl, device="cpu"):
 
 def _call_swiglu(impl, what, x, w, v):
     """`impl(x, w, v)`, failing unless it returned the tensor the interface promises
-    (assert_close took a numpy array of the right values)."""
-    got = call(impl, what, x, w, v)
+    (assert_close took a numpy array of the right values), in x's dtype (a float64 result of
+    float32 inputs passed), and left x, w and v as they came (the expected values, computed
+    after the call, were those of the changed inputs)."""
+    got = call_unchanged(impl, what, ("x", "w", "v"), x, w, v)
     expect_tensor(got, what)
+    expect(
+        got.dtype == x.dtype,
+        what,
+        f"returned {str(got.dtype)[6:]} for a {str(x.dtype)[6:]} x: {SAME_DTYPE}",
+    )
     return got
 
 
@@ -239,6 +245,22 @@ def check_swiglu(impl, device="cpu"):
         "a * exp(a) / (1 + exp(a)) overflows to inf / inf = nan for large a",
     )
 
+    # bfloat16 inputs, as a feed-forward layer runs under mixed precision: the result comes
+    # back in bfloat16 (every case above is float32, where a gate computed in float32 for
+    # stability, (x @ w).float(), is x's dtype whether or not it is cast back).
+    x = torch.randn(3, 5, 16, generator=gen).to(device, torch.bfloat16)
+    w = torch.randn(16, 8, generator=gen).to(device, torch.bfloat16)
+    v = torch.randn(16, 8, generator=gen).to(device, torch.bfloat16)
+    what = f"swiglu(x {describe(x)}, w {describe(w)}, v {describe(v)})"
+    assert_close(  # bfloat16 keeps 8 bits: about 1e-2 relative, on values of a few units
+        _call_swiglu(impl, what, x, w, v),
+        silu(x.double() @ w.double()) * (x.double() @ v.double()),
+        what,
+        atol=0.1,
+        rtol=3e-2,
+        hint="silu(x @ w) * (x @ v)",
+    )
+
 
 # --- wrong answers ----------------------------------------------------------------------------
 
@@ -302,6 +324,29 @@ def _swiglu_numpy(x, w, v):
 
     a, b = (x @ w).detach().cpu().numpy(), (x @ v).detach().cpu().numpy()
     return a / (1.0 + np.exp(-a)) * b
+
+
+@fails_with("an activation returns x's dtype")
+def _swiglu_upcasts(x, w, v):
+    """Computes in float64 for accuracy and returns the float64 result of float32 inputs."""
+    a = x.double() @ w.double()
+    return a * torch.sigmoid(a) * (x.double() @ v.double())
+
+
+@fails_with("modified its input x in place")
+def _swiglu_scales_input_in_place(x, w, v):
+    """Normalises x in place (x.div_) before the projections, changing the caller's x."""
+    x.div_(1.5)
+    a = x @ w
+    return 1.5 * a * torch.sigmoid(1.5 * a) * (1.5 * (x @ v))
+
+
+@fails_with("returned float32 for a bfloat16 x")
+def _swiglu_float32_gate(x, w, v):
+    """Computes the gate in float32 for stability ((x @ w).float()) and returns that: right for
+    float32 inputs, but bfloat16 inputs get a float32 result."""
+    a, b = (x @ w).float(), (x @ v).float()
+    return a * torch.sigmoid(a) * b
 
 
 # --- correct variants -------------------------------------------------------------------------
@@ -376,6 +421,9 @@ WRONG_ANSWERS = {
         _swiglu_silu_after_product,
         _swiglu_exp_ratio,
         _swiglu_numpy,
+        _swiglu_upcasts,
+        _swiglu_scales_input_in_place,
+        _swiglu_float32_gate,
     ],
 }
 
