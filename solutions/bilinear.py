@@ -4,6 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from studycli.assertions import (
+    RAISED,
     assert_close,
     call_unchanged,
     describe,
@@ -12,6 +13,7 @@ from studycli.assertions import (
     expect_tensor,
     fails_with,
     forbid,
+    hinted,
 )
 
 
@@ -56,7 +58,11 @@ def bilinear_sample(img, ys, xs):
 
 
 def _truth(img, ys, xs):
-    """F.grid_sample with pixel coordinates converted to [-1, 1] (align_corners=True), in float64."""
+    """F.grid_sample with pixel coordinates converted to [-1, 1] (align_corners=True), in float64.
+    A one-row or one-column image has no span to map onto [-1, 1] (H - 1 = 0): a zero row below
+    it, or a zero column to its right, changes no sample (outside counts as zero) and gives it
+    one."""
+    img = F.pad(img, (0, max(0, 2 - img.shape[2]), 0, max(0, 2 - img.shape[1])))
     C, H, W = img.shape
     gx = 2 * xs.double() / (W - 1) - 1
     gy = 2 * ys.double() / (H - 1) - 1
@@ -265,6 +271,14 @@ def check_bilinear_sample(impl, device="cpu") -> None:
             [s[:10] * (W - 1), s[10:] * (W - 1), torch.zeros(10), torch.full((10,), W - 1.0)]
         )
         _compare(impl, img, ys_b.to(device), xs_b.to(device))
+    # One row, one column, one pixel: H - 1 or W - 1 is 0, where coordinates mapped to [-1, 1]
+    # and back (y / (H - 1), as grid_sample's align_corners does) divide by zero.
+    for C, H, W in [(2, 1, 6), (3, 5, 1), (1, 1, 1)]:
+        img = torch.randn(C, H, W, generator=gen).to(device)
+        ys = (torch.rand(30, generator=gen) * (H + 2) - 1.5).to(device)
+        xs = (torch.rand(30, generator=gen) * (W + 2) - 1.5).to(device)
+        with hinted(ONE_ROW, when=RAISED):
+            _compare(impl, img, ys, xs, hint=ONE_ROW)
     # float64 in, float64 out, to float64's precision.
     img = torch.randn(3, 6, 9, generator=gen, dtype=torch.float64).to(device)
     _compare(
@@ -291,6 +305,13 @@ def check_bilinear_sample(impl, device="cpu") -> None:
         (torch.rand(5000, generator=gen) * 7 - 0.5).to(device),
         (torch.rand(5000, generator=gen) * 9 - 0.5).to(device),
     )
+
+
+ONE_ROW = (
+    "a one-row or one-column image is allowed: H - 1 or W - 1 is 0 there, so work in pixel "
+    "coordinates (floor(y) and floor(y) + 1, with the outside neighbour counting zero) rather "
+    "than dividing by H - 1 or W - 1"
+)
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -414,8 +435,19 @@ def _wrong_numpy(img, ys, xs):
     return out
 
 
+@fails_with("a one-row or one-column image is allowed")
+def _wrong_normalised_round_trip(img, ys, xs):
+    """Maps the coordinates to grid_sample's [-1, 1] and back to pixels (as grid_sample does
+    with align_corners=True) before weighting the neighbours: right for H, W >= 2, but a
+    one-row or one-column image divides by H - 1 = 0 (nan coordinates)."""
+    C, H, W = img.shape
+    gy, gx = 2 * ys / (H - 1) - 1, 2 * xs / (W - 1) - 1
+    return bilinear_sample(img, (gy + 1) / 2 * (H - 1), (gx + 1) / 2 * (W - 1))
+
+
 WRONG_ANSWERS = {
     "bilinear_sample": [
+        _wrong_normalised_round_trip,
         _wrong_flat_view,
         _wrong_clamp,
         _wrong_swapped_xy,
