@@ -225,6 +225,7 @@ def check_flash_attention(impl, device="cpu"):
     run(q, k, v, 10, 6, False)
 
     _check_no_full_matrix(impl, rand, device)
+    _check_tiles_only(impl, rand, device)
 
     # bfloat16 inputs, as attention runs under mixed precision: the output comes back in
     # bfloat16 (every case above is float32 or float64, where a running max, sum and
@@ -395,6 +396,125 @@ def _check_no_full_matrix(impl, rand, device):
             hint=FULL_MATRIX + ": work on one (block_q x block_k) tile at a time",
         )
         assert_close(got, _attention_float64(q, k, v, causal), what, atol=2e-5, rtol=1e-4)
+
+
+TILES_ONLY = (
+    "work on one block_q x block_k tile of scores at a time: inside each tile of block_q "
+    "queries, loop over tiles of block_k keys with the running max m, denominator l and "
+    "accumulator acc, and let each tile go before the next; a strip of scores over every key "
+    "(block_q x Lk), or over every query (Lq x block_k), grows with the sequence length, "
+    "whether it is one tensor or a list of tiles kept to normalise them afterwards"
+)
+
+
+def _check_tiles_only(impl, rand, device):
+    """At most a few tiles held at once: `_check_no_full_matrix` measures the largest tensor and
+    allows a strip of block_q rows over every key, so a loop over query tiles alone passed,
+    each strip's softmax taken whole, and so did a strip kept as a list of its tiles (the max
+    and sum taken over the list afterwards) and key tiles against every query at once
+    (block_q unused). Here the tensor elements alive at once are counted (`_peak_live`): a
+    strip of 32 query rows over 256 keys is 8,192 of them, where the reference holds about
+    1,000 and the key-tiles-outside variant, with m, l and acc for every query, 1,400."""
+    n, d, block_q, block_k = 256, 1, 32, 4
+    q, k, v = rand(n, d), rand(n, d), rand(n, d)
+    what = f"flash_attention(q, k, v of shape ({n}, {d}), block_q={block_q}, block_k={block_k})"
+    got, peak = _peak_live(impl, what, q, k, v, block_q=block_q, block_k=block_k)
+    strip = block_q * n
+    expect(
+        peak <= strip // 2,
+        what,
+        f"held {peak:,} tensor elements at once, where a {block_q} x {block_k} tile of scores "
+        f"has {block_q * block_k:,} and a strip of {block_q} query rows over every key {strip:,}",
+        hint=TILES_ONLY,
+    )
+    assert_close(got, _attention_float64(q, k, v, False), what, atol=2e-5, rtol=1e-4)
+
+
+def _peak_live(impl, what, *args, **kwargs):
+    """The answer's output and the most tensor elements its torch calls' results held at once
+    (each result counted from when it is returned until it is freed; the inputs not at all)."""
+    import weakref
+
+    from torch.overrides import TorchFunctionMode
+
+    alive: set[int] = set()
+    held = [0, 0]  # now, at most
+
+    def freed(key, numel):
+        alive.discard(key)
+        held[0] -= numel
+
+    def visit(value):
+        if isinstance(value, torch.Tensor):
+            if id(value) not in alive:  # (an in-place op returns the tensor it was given)
+                alive.add(id(value))
+                held[0] += value.numel()
+                held[1] = max(held)
+                weakref.finalize(value, freed, id(value), value.numel())
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                visit(item)
+
+    class _Live(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            result = func(*args, **(kwargs or {}))
+            visit(result)
+            return result
+
+    with _Live():
+        got = call(impl, what, *args, **kwargs)
+    return got, held[1]
+
+
+@fails_with("a strip of scores over every key")
+def _wrong_query_tiles_only(q, k, v, block_q=64, block_k=64, causal=False):
+    """Tiles the queries only: each block_q x Lk strip of scores over every key, softmax-ed
+    whole by hand (no running max across key tiles; block_k unused)."""
+    n_k = k.shape[-2]
+    outputs = []
+    for qs in range(0, q.shape[-2], block_q):
+        scores = q[..., qs : qs + block_q, :] @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+        if causal:
+            q_pos = torch.arange(qs, qs + scores.shape[-2], device=q.device).unsqueeze(-1)
+            hidden = torch.arange(n_k, device=q.device) > q_pos
+            scores = scores.masked_fill(hidden, float("-inf"))
+        p = torch.exp(scores - scores.amax(dim=-1, keepdim=True))
+        outputs.append((p / p.sum(dim=-1, keepdim=True)) @ v)
+    return torch.cat(outputs, dim=-2)
+
+
+@fails_with("a strip of scores over every key")
+def _wrong_key_tiles_only(q, k, v, block_q=64, block_k=64, causal=False):
+    """Tiles the keys only, every query at once against each key tile (block_q unused): an
+    Lq x block_k strip of scores."""
+    return flash_attention(q, k, v, q.shape[-2], block_k, causal)
+
+
+@fails_with("a strip of scores over every key")
+def _wrong_strip_as_tiles(q, k, v, block_q=64, block_k=64, causal=False):
+    """Computes each block_k tile of a query tile's scores, keeps them all in a list, then
+    takes the max and the sum over the list (no running max, no rescaling): no tensor holds
+    more than a tile, but the list holds the whole block_q x Lk strip."""
+    d, n_k = q.shape[-1], k.shape[-2]
+    outputs = []
+    for qs in range(0, q.shape[-2], block_q):
+        q_tile = q[..., qs : qs + block_q, :] / math.sqrt(d)
+        q_pos = torch.arange(qs, qs + q_tile.shape[-2], device=q.device).unsqueeze(-1)
+        tiles = []
+        for ks in range(0, n_k, block_k):
+            scores = q_tile @ k[..., ks : ks + block_k, :].transpose(-1, -2)
+            if causal:
+                k_pos = torch.arange(ks, ks + scores.shape[-1], device=q.device)
+                scores = scores.masked_fill(k_pos > q_pos, float("-inf"))
+            tiles.append(scores)
+        m = torch.stack([t.amax(dim=-1) for t in tiles], dim=-1).amax(dim=-1, keepdim=True)
+        l = sum(torch.exp(t - m).sum(dim=-1, keepdim=True) for t in tiles)
+        acc = sum(
+            torch.exp(t - m) @ v[..., i * block_k : (i + 1) * block_k, :]
+            for i, t in enumerate(tiles)
+        )
+        outputs.append(acc / l)
+    return torch.cat(outputs, dim=-2)
 
 
 @fails_with("never materialise the Lq x Lk matrix")
@@ -612,6 +732,9 @@ WRONG_ANSWERS = {
         _wrong_no_final_division,
         _wrong_bottom_right_causal,
         _wrong_early_tile_skip,
+        _wrong_query_tiles_only,
+        _wrong_key_tiles_only,
+        _wrong_strip_as_tiles,
     ],
 }
 
