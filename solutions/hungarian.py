@@ -6,12 +6,14 @@ from contextlib import contextmanager
 import numpy as np
 
 from studycli.assertions import (
+    RAISED,
     CheckFailure,
     assert_close,
     call_unchanged,
     describe,
     expect,
     fails_with,
+    hinted,
 )
 
 
@@ -115,14 +117,15 @@ def _validate(pairs, cost, what):
         f"two rows share a column: {sorted(items)}",
         hint="an assignment gives every row its own column",
     )
-    return np.array(col_of)
+    return np.array(col_of, dtype=np.int64)  # (an empty list would make a float array)
 
 
 def _brute_force_totals(cost):
     """The total cost of every assignment (n <= 8): an oracle that shares nothing with the
     reference."""
     n, m = cost.shape
-    perms = np.array(list(itertools.permutations(range(m), n)), dtype=np.int64).reshape(-1, n)
+    orders = list(itertools.permutations(range(m), n))  # (one, the empty one, for n = 0)
+    perms = np.array(orders, dtype=np.int64).reshape(len(orders), n)
     return cost[np.arange(n), perms].sum(axis=1)
 
 
@@ -304,6 +307,20 @@ def _check_assignments(impl) -> None:
             hint=hint,
         )
 
+    # An int cost (the prompt's floats are one kind of entry), and no rows at all (n = 0: an
+    # image without objects): every case above is a float matrix with rows.
+    for cost, hint in (
+        (np.array([[4, 1, 3], [2, 0, 5], [3, 2, 2]]), INT_HINT),
+        (np.zeros((0, 3)), EMPTY_HINT),
+    ):
+        what = f"min_cost_assignment({describe(cost, 16)})"
+        with hinted(hint, when=RAISED):
+            pairs = _call_unmodified(impl, what, cost)
+        col_of = _validate(pairs, cost, what)
+        total = float(cost[np.arange(cost.shape[0]), col_of].sum())
+        best = float(_brute_force_totals(cost).min())
+        assert_close(total, best, f"{what}, total cost", atol=1e-7, rtol=1e-9, hint=hint)
+
     # Larger inputs: optimality is certified by the absence of a negative residual cycle.
     for n, m, style in (
         (30, 30, "ties"),
@@ -327,6 +344,13 @@ def _check_assignments(impl) -> None:
             f"cost (returned total {cost[np.arange(n), col_of].sum():.6g})",
             hint="greedy choices can be undone only by augmenting paths with potentials",
         )
+
+
+INT_HINT = (
+    "the cost may hold ints (an int array): np.inf and fractional potentials do not fit in one; "
+    "work on a float copy, np.asarray(cost, dtype=float)"
+)
+EMPTY_HINT = "n = 0 rows (an image without objects) is allowed: there is nothing to pair, return []"
 
 
 # --- wrong answers --------------------------------------------------------------------------
@@ -395,8 +419,27 @@ def _wrong_int_copy(cost):
     return min_cost_assignment(np.asarray(cost).astype(int))
 
 
+@fails_with("the cost may hold ints")
+def _wrong_inf_into_int_copy(cost):
+    """Takes used columns out of an augmenting search by writing np.inf into a copy of the
+    row's costs (distances = cost[i].copy(); distances[used] = np.inf): right for float costs,
+    but the copy of an int row is int, which cannot hold np.inf (OverflowError)."""
+    distances = cost[0].copy()  # the first search's distances, in the cost's dtype
+    distances[0] = np.inf  # column 0 taken out of the search
+    return min_cost_assignment(cost)
+
+
+@fails_with("n = 0 rows (an image without objects) is allowed")
+def _wrong_global_shift(cost):
+    """Shifts every entry by the global minimum first (classic Munkres wants non-negative
+    costs): right for n >= 1, but cost.min() of a (0, m) matrix raises ValueError."""
+    return min_cost_assignment(cost - cost.min())
+
+
 WRONG_ANSWERS = {
     "min_cost_assignment": [
+        _wrong_inf_into_int_copy,
+        _wrong_global_shift,
         _wrong_greedy_rows,
         _wrong_col_row_pairs,
         _wrong_greedy_global,
