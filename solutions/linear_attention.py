@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from studycli.assertions import (
     assert_close,
     call,
+    call_unchanged,
     describe,
     expect,
     fails_with,
@@ -169,7 +170,17 @@ def check_linear_attention(impl, device="cpu"):
             f"linear_attention(q {describe(q)}, k {describe(k)}, v {describe(v)}, "
             f"causal={causal}, eps={eps:g})"
         )
-        got = call(impl, what, q.clone(), k.clone(), v.clone(), causal=causal, eps=eps)
+        got = call_unchanged(
+            impl,
+            what,
+            ("q", "k", "v"),
+            q.clone(),
+            k.clone(),
+            v.clone(),
+            causal=causal,
+            eps=eps,
+            hint=IN_PLACE_HINT,
+        )
         expect(
             isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
         )
@@ -279,6 +290,12 @@ def check_linear_attention(impl, device="cpu"):
         )
         _expect_same_dtype(got, q, what)
         assert_close(got, _explicit(q, k, v, causal, 1e-6), what, atol=3e-2, rtol=3e-2, hint=hint)
+
+
+IN_PLACE_HINT = (
+    "compute phi into new tensors, F.elu(q) + 1, not F.elu(q, inplace=True) or .add_(1): the "
+    "caller's q, k and v must not change"
+)
 
 
 SAME_DTYPE = (
@@ -430,6 +447,15 @@ def _wrong_float32_sums(q, k, v, causal=False, eps=1e-6):
     """Takes the features and their (prefix) sums in float32 for precision (q.float(), ...) and
     returns that: right for float32 inputs, but bfloat16 inputs get a float32 output."""
     return linear_attention(q.float(), k.float(), v.float(), causal, eps)
+
+
+@fails_with("modified its input q in place")
+def _wrong_elu_in_place(q, k, v, causal=False, eps=1e-6):
+    """Takes the feature maps in place, F.elu(q, inplace=True).add_(1) (as nn.ELU(inplace=True)
+    saves memory): the right numbers, but the caller's q and k now hold phi(q) and phi(k)."""
+    phi_q = F.elu(q, inplace=True).add_(1)
+    phi_k = F.elu(k, inplace=True).add_(1)
+    return _prefix_form(phi_q, phi_k, v, causal, eps)
 
 
 def _variant_rnn_chunks(q, k, v, causal=False, eps=1e-6):
@@ -594,6 +620,7 @@ WRONG_ANSWERS = {
         _wrong_query_strips,
         _wrong_eps_outside,
         _wrong_float32_sums,
+        _wrong_elu_in_place,
     ],
     "right_first_product": [
         _wrong_upcast_product,
