@@ -5,7 +5,7 @@ Card: medusa-tree-mask (coding).
 
 import torch
 
-from studycli.assertions import assert_equal, call, describe, expect, fails_with
+from studycli.assertions import assert_equal, call_unchanged, describe, expect, fails_with
 
 
 def tree_attention_mask(parents: list[int]):
@@ -91,7 +91,7 @@ def check_tree_attention_mask(impl, device="cpu"):
 
     for parents in cases:
         what = f"tree_attention_mask({describe(parents)})"
-        got = call(impl, what, list(parents))
+        got = call_unchanged(impl, what, ("parents",), list(parents), hint=PARENTS_KEPT)
         expect(
             isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
         )
@@ -108,6 +108,13 @@ def check_tree_attention_mask(impl, device="cpu"):
                     hint=_explain(parents, i, j),
                 )
         assert_equal(got.cpu(), want, what, hint=hint)
+
+
+PARENTS_KEPT = (
+    "leave parents as it came, the caller still holds the tree (to lay out position ids and to "
+    "read back the accepted path): put a sentinel for -1 into a copy, list(parents), if you "
+    "need one"
+)
 
 
 def _ancestors(parents, i):
@@ -181,6 +188,21 @@ def _wrong_causal(parents):
     return torch.ones(n, n, dtype=torch.bool).tril()
 
 
+@fails_with("modified its input parents in place")
+def _wrong_sentinel_in_place(parents):
+    """Replaces each -1 in the caller's list by n, a sentinel row of all False, so that one
+    gather needs no special case: the right mask, but the caller's parents changed."""
+    n = len(parents)
+    for i, parent in enumerate(parents):
+        if parent == -1:
+            parents[i] = n
+    mask = torch.zeros(n + 1, n, dtype=torch.bool)  # row n: the prefix, no node
+    for i in range(n):
+        mask[i] = mask[parents[i]]
+        mask[i, i] = True
+    return mask[:n]
+
+
 def _variant_numpy(parents):
     """Follows each node's ancestors with a while loop, in numpy, then converts."""
     import numpy as np
@@ -196,7 +218,13 @@ def _variant_numpy(parents):
 
 
 WRONG_ANSWERS = {
-    "tree_attention_mask": [_wrong_parent_only, _wrong_descendants, _wrong_no_self, _wrong_causal],
+    "tree_attention_mask": [
+        _wrong_parent_only,
+        _wrong_descendants,
+        _wrong_no_self,
+        _wrong_causal,
+        _wrong_sentinel_in_place,
+    ],
 }
 
 CORRECT_VARIANTS = {
