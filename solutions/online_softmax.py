@@ -103,8 +103,9 @@ MAX_START_HINT = (
 )
 LOG_STATE_HINT = (
     "nothing overflowed, but digits were lost: keep the state as the running max m and the sum "
-    "s = sum exp(x_j - m), then output exp(x - m) / s; a log-sum-exp state (m + log s as one "
-    "number) is rounded to float32's spacing near 1000 (6e-5), off by about 1e-5 relative"
+    "s = sum exp(x_j - m), then output exp(x - m) / s, or exp((x - m) - log s); a log-sum-exp "
+    "(m + log s as one number, kept as the state or formed at the end for exp(x - (m + log s))) "
+    "is rounded to float32's spacing near 1000 (6e-5), off by about 1e-5 relative"
 )
 
 
@@ -460,7 +461,7 @@ def _folded_state(x, block_size, starts, max_start=float("-inf"), picked=False):
     return m, s
 
 
-@fails_with("a log-sum-exp state (m + log s as one number)")
+@fails_with("a log-sum-exp (m + log s as one number, kept as the state")
 def _wrong_log_state(x, block_size):
     """Keeps one number per row, the running log-sum-exp l = m + log s, instead of (m, s): no
     overflow, but in float32 l near 1000 is rounded to 6e-5, 1e-5 relative in the output."""
@@ -471,6 +472,20 @@ def _wrong_log_state(x, block_size):
         m = torch.maximum(lse, block.amax(dim=-1))
         lse = m + torch.log(torch.exp(lse - m) + torch.exp(block - m.unsqueeze(-1)).sum(dim=-1))
     return torch.exp(x - lse.unsqueeze(-1))
+
+
+@fails_with("formed at the end for exp(x - (m + log s))")
+def _wrong_log_output(x, block_size):
+    """Keeps (m, s) right, then outputs exp(x - (m + log s)): the sum m + log s near 1000 is
+    rounded to float32's 6e-5, 1e-5 relative in the output, as a log-sum-exp state is."""
+    m, s = _folded_state(x, block_size, range(0, x.shape[-1], block_size))
+    return torch.exp(x - (m + torch.log(s)).unsqueeze(-1))
+
+
+def _variant_log_output(x, block_size):
+    """Keeps (m, s), then outputs exp((x - m) - log s): x - m is exact, log s small."""
+    m, s = _folded_state(x, block_size, range(0, x.shape[-1], block_size))
+    return torch.exp(x - m.unsqueeze(-1) - torch.log(s).unsqueeze(-1))
 
 
 def _variant_scalar_loop(x, block_size):
@@ -851,6 +866,7 @@ WRONG_ANSWERS = {
         _wrong_max_starts_at_zero,
         _wrong_two_pass,
         _wrong_log_state,
+        _wrong_log_output,
         _wrong_two_pass_over_blocks,
         _wrong_two_pass_over_copied_blocks,
         _wrong_two_pass_over_picked_blocks,
@@ -876,5 +892,6 @@ CORRECT_VARIANTS = {
         _variant_rows_output_block_by_block,
         _variant_blocks_last_first,
         _variant_picked_blocks,
+        _variant_log_output,
     ],
 }
