@@ -33,7 +33,7 @@ def soft_threshold(x, lam: float):
         lam: the threshold, lam >= 0.
 
     Returns:
-        A new tensor of the same shape as x.
+        A new tensor of the same shape and dtype as x.
     """
     # |x| <= lam gives exactly 0; otherwise x moves lam towards zero.
     magnitude = torch.clamp(x.abs() - lam, min=0.0)
@@ -133,6 +133,21 @@ def _soft_hint(got, x, lam, default):
     return next((text for value, text in known if _close(got, value)), default)
 
 
+KEEP_DTYPE = (
+    "the result keeps x's dtype: torch.tensor(values) and torch.zeros(...) make float32 unless "
+    "given dtype=x.dtype, and float32 rounds a float64 x's values after 7 digits"
+)
+
+
+def _expect_soft_tensor(got, x, what) -> None:
+    """A tensor, as the card asks, and no less precise than x: a float32 result for a float64
+    x (a loop's torch.tensor(values)) was told the closed form was wrong."""
+    expect_tensor(got, what)
+    if got.is_floating_point() and torch.finfo(got.dtype).bits < torch.finfo(x.dtype).bits:
+        shown = str(got.dtype).removeprefix("torch."), str(x.dtype).removeprefix("torch.")
+        expect(False, what, "returned {} values for {} x".format(*shown), hint=KEEP_DTYPE)
+
+
 def check_soft_threshold(impl, device="cpu") -> None:
     """The closed form sign(x) max(|x| - λ, 0), and a grid minimisation for a few points; a
     tensor every time, as the card asks (assert_close took a numpy array of the numbers)."""
@@ -154,7 +169,7 @@ def check_soft_threshold(impl, device="cpu") -> None:
         got = call_unchanged(
             impl, what, ("x",), fixed, lam, hint="return a new tensor; do not write into x"
         )
-        expect_tensor(got, what)
+        _expect_soft_tensor(got, fixed, what)
         assert_close(
             got,
             _closed_form_soft(x, lam),
@@ -168,7 +183,7 @@ def check_soft_threshold(impl, device="cpu") -> None:
         x = torch.tensor([xv], dtype=torch.float64, device=device)
         what = f"soft_threshold({describe(x)}, lam={lam})"
         got = call(impl, what, x, lam)
-        expect_tensor(got, what)
+        _expect_soft_tensor(got, x, what)
         grid = np.linspace(-abs(xv) - 1, abs(xv) + 1, 200001)
         best = grid[np.argmin(0.5 * (grid - xv) ** 2 + lam * np.abs(grid))]
         assert_close(
@@ -182,14 +197,14 @@ def check_soft_threshold(impl, device="cpu") -> None:
                 x = torch.tensor(data, dtype=dtype, device=device)
                 what = f"soft_threshold({describe(x)}, lam={lam})"
                 got = call(impl, what, x, lam)
-                expect_tensor(got, what)
+                _expect_soft_tensor(got, x, what)
                 want = _closed_form_soft(x.cpu().double().numpy(), lam)
                 assert_close(got, want, what, rtol=tol, atol=tol, hint=hint)
     # Values exactly at ±λ go to zero; huge values shrink by exactly λ.
     x = torch.tensor([-2.0, 2.0, 1e8, -1e8], dtype=torch.float64, device=device)
     what = f"soft_threshold({describe(x)}, lam=2.0)"
     got = call(impl, what, x, 2.0)
-    expect_tensor(got, what)
+    _expect_soft_tensor(got, x, what)
     assert_close(
         got,
         np.array([0.0, 0.0, 1e8 - 2, -1e8 + 2]),
@@ -491,6 +506,20 @@ def _soft_threshold_numpy(x, lam):
     return np.sign(a) * np.maximum(np.abs(a) - lam, 0.0)
 
 
+@fails_with("returned float32 values for float64 x")
+def _soft_threshold_loop_float32(x, lam):
+    """The closed form element by element, collected with torch.tensor(values): float32 by
+    default, so a float64 x's results are rounded to 7 digits."""
+    values = [v - lam if v > lam else v + lam if v < -lam else 0.0 for v in x.flatten().tolist()]
+    return torch.tensor(values).reshape(x.shape)
+
+
+def _soft_threshold_loop(x, lam):
+    """The same loop, its tensor made in x's dtype."""
+    values = [v - lam if v > lam else v + lam if v < -lam else 0.0 for v in x.flatten().tolist()]
+    return torch.tensor(values, dtype=x.dtype, device=x.device).reshape(x.shape)
+
+
 @fails_with("λ read off the prior alone")
 def _penalty_ignores_noise(noise_var, prior, scale):
     """Reads the penalty off the prior alone: λ = 1/b or 1/τ², forgetting the noise variance."""
@@ -512,6 +541,7 @@ WRONG_ANSWERS = {
         _threshold_half_lambda,
         _one_sided,
         _soft_threshold_numpy,
+        _soft_threshold_loop_float32,
     ],
     "ista_step": [
         _ista_threshold_by_lam,
@@ -554,6 +584,6 @@ def _ista_step_two_relus(w, X, y, lam, lr):
 
 
 CORRECT_VARIANTS = {
-    "soft_threshold": [_soft_threshold_clip, _soft_threshold_where],
+    "soft_threshold": [_soft_threshold_clip, _soft_threshold_where, _soft_threshold_loop],
     "ista_step": [_ista_step_two_relus],
 }
