@@ -201,6 +201,13 @@ def _wrong_mean(x, beta=1.0):
     return torch.where(ax < beta, 0.5 * x * x / beta, ax - 0.5 * beta).mean()
 
 
+@fails_with("the answer calls huber_loss")
+def _wrong_calls_huber(x, beta=1.0):
+    """Calls F.huber_loss with delta = beta and divides by beta: the same loss, from the
+    library (the prompt names it as refused too)."""
+    return F.huber_loss(x, torch.zeros_like(x), reduction="none", delta=beta) / beta
+
+
 @fails_with("the answer calls smooth_l1_loss")
 def _wrong_calls_library(x, beta=1.0):
     """Calls F.smooth_l1_loss, the routine the card is about."""
@@ -256,6 +263,7 @@ WRONG_ANSWERS = {
         _wrong_python_floats,
         _wrong_upcast,
         _wrong_calls_library,
+        _wrong_calls_huber,
         _wrong_no_divide_by_beta,
         _wrong_offset_half,
         _wrong_no_offset,
