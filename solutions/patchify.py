@@ -232,6 +232,16 @@ def _wrong_returns_array(images, patch_size):
     return out
 
 
+@fails_with("the answer calls conv2d")
+def _wrong_identity_conv(images, patch_size):
+    """Copies each patch out with F.conv2d and an identity kernel (C p p, C, p, p): the right
+    patches where the convolution is exact, but a convolution is what the card replaces (and
+    on a GPU with TF32 it rounds the pixels)."""
+    C, p = images.shape[1], patch_size
+    eye = torch.eye(C * p * p, dtype=images.dtype, device=images.device)
+    return F.conv2d(images, eye.reshape(-1, C, p, p), stride=p).flatten(2).transpose(1, 2)
+
+
 WRONG_ANSWERS = {
     "patchify": [
         _wrong_channels_last,
@@ -240,6 +250,7 @@ WRONG_ANSWERS = {
         _wrong_numpy_buffer,
         _wrong_float32_buffer,
         _wrong_returns_array,
+        _wrong_identity_conv,
     ]
 }
 
