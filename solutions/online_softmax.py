@@ -362,7 +362,8 @@ def _check_block_by_block(impl, gen, device):
             what,
             f"reduced {widest['count']} entries at once with {widest['name']}, a whole row "
             f"(n = {n}), where one block holds {block_size}: the max and the sum must be "
-            "gathered block by block",
+            "gathered block by block (every torch reduction the call makes is counted, a check "
+            "of your own on the result, such as out.sum(-1), too: leave such a check out)",
             hint=TWO_PASS_HINT,
         )
         expect(
