@@ -14,6 +14,7 @@ from studycli.assertions import (
     assert_close,
     call,
     describe,
+    dtype_name,
     expect,
     expect_tensor,
     fails_with,
@@ -206,6 +207,26 @@ SAME_DTYPE = (
 )
 
 
+KEEP_FLOAT64 = (
+    "a float32 loss rounds a float64 one after 7 digits: torch.tensor(0.0) is float32, and += "
+    "into it stays float32; start the sums from probs.new_zeros(()), or sum the products "
+    "directly ((probs * targets).sum())"
+)
+
+
+def _expect_inputs_dtype(out, probs, what) -> None:
+    """The loss in the inputs' dtype: a float32 loss of float64 inputs (a loop's += into
+    torch.tensor(0.0)) passed the hard cases, exact in float32, and failed the soft ones
+    with the formula's hint, its formula right."""
+    expect(
+        out.dtype == probs.dtype,
+        what,
+        f"returned {dtype_name(out)} for {dtype_name(probs)} inputs: the loss comes back in "
+        "the inputs' dtype",
+        hint=KEEP_FLOAT64 if out.dtype == torch.float32 else SAME_DTYPE,
+    )
+
+
 EPS_DEFAULT_HINT = (
     "eps defaults to 1e-7, as the signature soft_f1_loss(probs, targets, eps=1e-7) says: with no "
     "positives 2TP + FP + FN is 0, and 1 - 0 / (0 + eps) = 1, where eps = 0 gives 0 / 0 = nan"
@@ -232,6 +253,7 @@ def check_soft_f1_loss(impl, device="cpu") -> None:
         t = torch.tensor(target, dtype=torch.float64, device=device)
         what = f"soft_f1_loss({describe(p)}, {describe(t)})"
         out = _as_scalar_tensor(call(impl, what, p, t), what)
+        _expect_inputs_dtype(out, p, what)
         want = 1 - _hard_f1(pred.tolist(), target.tolist())
         assert_close(
             out, want, what, rtol=1e-6, atol=1e-6, hint=_f1_hint(out, pred, target, 1e-7, hint)
@@ -248,6 +270,7 @@ def check_soft_f1_loss(impl, device="cpu") -> None:
             t = torch.tensor(tn, dtype=torch.float64, device=device)
             what = f"soft_f1_loss(probs={describe(p)}, targets={describe(t)}, eps={eps})"
             value, grad = _grad_of(impl, what, p, t, eps)
+            _expect_inputs_dtype(value, p, what)
             tp = float((pn * tn).sum())
             S = float(pn.sum() + tn.sum() + eps)
             assert_close(
@@ -390,6 +413,28 @@ def _f1_upcast(probs, targets, eps=1e-7):
     return soft_f1_loss(probs.double(), targets.double(), eps)
 
 
+@fails_with("returned float32 for float64 inputs")
+def _f1_accumulator_float32(probs, targets, eps=1e-7):
+    """Loops over the elements, adding into torch.tensor(0.0) accumulators with +=: they stay
+    float32, so a float64 loss is rounded to 7 digits (right where the counts are whole)."""
+    tp, fp, fn = torch.tensor(0.0), torch.tensor(0.0), torch.tensor(0.0)
+    for p, t in zip(probs.flatten(), targets.flatten()):
+        tp += p * t
+        fp += p * (1 - t)
+        fn += (1 - p) * t
+    return 1 - 2 * tp / (2 * tp + fp + fn + eps)
+
+
+def _soft_f1_loop(probs, targets, eps=1e-7):
+    """The same loop, its sums started from probs.new_zeros(()): in the inputs' dtype."""
+    tp, fp, fn = probs.new_zeros(()), probs.new_zeros(()), probs.new_zeros(())
+    for p, t in zip(probs.flatten(), targets.flatten()):
+        tp = tp + p * t
+        fp = fp + p * (1 - t)
+        fn = fn + (1 - p) * t
+    return 1 - 2 * tp / (2 * tp + fp + fn + eps)
+
+
 @fails_with("does not depend differentiably on probs")
 def _accuracy_argmax(probs, labels):
     """Hard accuracy from argmax: right value on one-hot rows, but no gradient."""
@@ -465,6 +510,7 @@ WRONG_ANSWERS = {
         _f1_eps_in_numerator,
         _f1_upcast,
         _f1_numpy,
+        _f1_accumulator_float32,
     ],
     "soft_accuracy": [
         _accuracy_argmax,
@@ -494,6 +540,6 @@ def _soft_accuracy_gather(probs, labels):
 
 
 CORRECT_VARIANTS = {
-    "soft_f1_loss": [_soft_f1_sums],
+    "soft_f1_loss": [_soft_f1_sums, _soft_f1_loop],
     "soft_accuracy": [_soft_accuracy_gather],
 }
