@@ -86,12 +86,32 @@ def _minimiser_hint(got, A, b, default):
     return default
 
 
+def _expect_tensor_of(x, dtype, n, what) -> None:
+    """A tensor of shape (n,) in the inputs' dtype: a float32 answer for float64 inputs (a
+    torch.zeros(n) buffer filled by a hand-written solve) was told to find where the gradient
+    vanishes, its solve right to float32's 7 digits."""
+    expect(
+        isinstance(x, torch.Tensor),
+        what,
+        f"returned {type(x).__name__}, expected a torch tensor of shape ({n},)",
+    )
+    expect(tuple(x.shape) == (n,), what, f"returned shape {tuple(x.shape)}, expected ({n},)")
+    expect(
+        x.dtype == dtype,
+        what,
+        f"returned {str(x.dtype)[6:]} for {str(dtype)[6:]} inputs: the minimiser comes "
+        "back in the dtype of A and b (a solve done in float64, or in numpy, is cast "
+        "back with .to(A.dtype); torch.zeros(n) is float32 unless given dtype=A.dtype)",
+    )
+
+
 def check_minimize_quadratic(impl, device="cpu") -> None:
     # A fixed non-diagonal example: A = [[4, 1], [1, 3]], b = [1, 2] -> x* = -[1, 7] / 11.
     A = torch.tensor([[4.0, 1.0], [1.0, 3.0]], dtype=torch.float64, device=device)
     b = torch.tensor([1.0, 2.0], dtype=torch.float64, device=device)
     what = f"minimize_quadratic(A={describe(A)}, b={describe(b)})"
     got = call(impl, what, A.clone(), b.clone())
+    _expect_tensor_of(got, A.dtype, 2, what)
     assert_close(
         got,
         torch.tensor([-1 / 11, -7 / 11], dtype=torch.float64),
@@ -104,8 +124,10 @@ def check_minimize_quadratic(impl, device="cpu") -> None:
     A = torch.tensor([[2.0]], dtype=torch.float64, device=device)
     b = torch.tensor([4.0], dtype=torch.float64, device=device)
     what = f"minimize_quadratic(A={describe(A)}, b={describe(b)})"
+    got = call(impl, what, A.clone(), b.clone())
+    _expect_tensor_of(got, A.dtype, 1, what)
     assert_close(
-        call(impl, what, A.clone(), b.clone()),
+        got,
         torch.tensor([-2.0], dtype=torch.float64),
         what,
         rtol=1e-9,
@@ -119,21 +141,7 @@ def check_minimize_quadratic(impl, device="cpu") -> None:
             b = torch.randn(n, generator=gen, dtype=torch.float64).to(dtype=dtype, device=device)
             what = f"minimize_quadratic(A: random SPD {n}x{n} {str(dtype)[6:]}, b of shape ({n},))"
             x = call_unchanged(impl, what, ("A", "b"), A, b)
-            expect(
-                isinstance(x, torch.Tensor),
-                what,
-                f"returned {type(x).__name__}, expected a torch tensor of shape ({n},)",
-            )
-            expect(
-                tuple(x.shape) == (n,), what, f"returned shape {tuple(x.shape)}, expected ({n},)"
-            )
-            expect(
-                x.dtype == dtype,
-                what,
-                f"returned {str(x.dtype)[6:]} for {str(dtype)[6:]} inputs: the minimiser comes "
-                "back in the dtype of A and b (a solve done in float64, or in numpy, is cast "
-                "back with .to(A.dtype))",
-            )
+            _expect_tensor_of(x, dtype, n, what)
             A64, b64 = A.double().cpu(), b.double().cpu()
             truth = torch.linalg.solve(A64, -b64)
             assert_close(x, truth, what, rtol=rtol, atol=atol, hint="x* = -A^-1 b: solve A x = -b")
@@ -337,6 +345,31 @@ def _variant_evaluate(A, b, c: float) -> float:
     return float(0.5 * x @ A @ x + b @ x + c)
 
 
+def _eliminate(A, b, dtype):
+    """Gaussian elimination on [A | -b], its back substitution into torch.zeros(n, dtype)."""
+    n = len(b)
+    M = torch.cat([A, -b[:, None]], dim=1)
+    for i in range(n):
+        for r in range(i + 1, n):
+            M[r] = M[r] - M[r, i] / M[i, i] * M[i]
+    x = torch.zeros(n, dtype=dtype, device=A.device)
+    for i in reversed(range(n)):
+        x[i] = (M[i, n] - M[i, i + 1 : n] @ x[i + 1 :].to(M.dtype)) / M[i, i]
+    return x
+
+
+@fails_with("returned float32 for float64 inputs")
+def _wrong_float32_buffer(A, b):
+    """A hand-written elimination whose solution goes into torch.zeros(n), float32 whatever A
+    is: right to 7 digits for float64 inputs."""
+    return _eliminate(A, b, torch.float32)
+
+
+def _variant_elimination(A, b):
+    """The same elimination, its solution in torch.zeros(n, dtype=A.dtype)."""
+    return _eliminate(A, b, A.dtype)
+
+
 WRONG_ANSWERS = {
     "minimize_quadratic": [
         _wrong_sign,
@@ -344,11 +377,12 @@ WRONG_ANSWERS = {
         _wrong_ignores_half,
         _wrong_diagonal_only,
         _wrong_numpy_dtype,
+        _wrong_float32_buffer,
     ],
     "quadratic_minimum_value": [_wrong_plus_half, _wrong_no_half, _wrong_negates_b_in_place],
 }
 
 CORRECT_VARIANTS = {
-    "minimize_quadratic": [_variant_inverse, _variant_conjugate_gradient],
+    "minimize_quadratic": [_variant_inverse, _variant_conjugate_gradient, _variant_elimination],
     "quadratic_minimum_value": [_variant_evaluate],
 }
