@@ -89,6 +89,26 @@ SAME_DTYPE = (
 )
 
 
+FLOAT32_BUFFER = (
+    "torch.zeros(n, m) and torch.empty(n, m) are float32 unless given dtype=x.dtype: a buffer "
+    "filled row by row rounds float64 features to 7 digits"
+)
+
+
+def _expect_features(got, dtype, what) -> None:
+    """A tensor in the inputs' dtype: a float32 answer for float64 inputs (a torch.zeros
+    buffer filled row by row) was told to halve the squared norm, its formula right."""
+    expect(isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor")
+    narrower = got.is_floating_point() and torch.finfo(got.dtype).bits < torch.finfo(dtype).bits
+    why = "the features come back in the inputs' dtype" if narrower else SAME_DTYPE
+    expect(
+        got.dtype == dtype,
+        what,
+        f"returned {str(got.dtype)[6:]} for {str(dtype)[6:]} x and omega: {why}",
+        hint=FLOAT32_BUFFER if narrower else "",
+    )
+
+
 def check_positive_random_features(impl, device="cpu"):
     gen = torch.Generator().manual_seed(0)
     hint = "phi(x) = exp(x omega^T - ‖x‖²/2) / sqrt(m): half the squared norm, and sqrt(m), not m"
@@ -98,6 +118,7 @@ def check_positive_random_features(impl, device="cpu"):
     omega = torch.eye(2, dtype=torch.float64, device=device)
     what = f"positive_random_features({describe(x)}, {describe(omega)})"
     got = call(impl, what, x.clone(), omega.clone())
+    _expect_features(got, x.dtype, what)
     want = torch.tensor([[math.exp(0.5), math.exp(-0.5)]], dtype=torch.float64) / math.sqrt(2)
     proj, sq, root_m = x @ omega.T, (x * x).sum(-1, keepdim=True), math.sqrt(2)
     mistakes = [
@@ -131,14 +152,7 @@ def check_positive_random_features(impl, device="cpu"):
         omega = torch.randn(m, d, generator=gen, dtype=dtype).to(device)
         what = f"positive_random_features(x {describe(x)}, omega {describe(omega)})"
         got = call(impl, what, x.clone(), omega.clone())
-        expect(
-            isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
-        )
-        expect(
-            got.dtype == dtype,
-            what,
-            f"returned {str(got.dtype)[6:]} for {str(dtype)[6:]} x and omega: {SAME_DTYPE}",
-        )
+        _expect_features(got, dtype, what)
         tol = 1e-10 if dtype == torch.float64 else 1e-5
         assert_close(got, _features_float64(x, omega), what, atol=tol, rtol=tol, hint=hint)
         expect(bool((got > 0).all()), what, "some features are not positive")
@@ -166,6 +180,27 @@ def check_positive_random_features(impl, device="cpu"):
         "is biased",
         hint=hint,
     )
+
+
+def _features_into(x, omega, dtype):
+    """The features row by row, into a torch.zeros buffer of `dtype`."""
+    n, m = x.shape[0], omega.shape[0]
+    phi = torch.zeros(n, m, dtype=dtype, device=x.device)
+    for i in range(n):
+        phi[i] = torch.exp(omega @ x[i] - x[i] @ x[i] / 2) / math.sqrt(m)
+    return phi
+
+
+@fails_with("returned float32 for float64 x and omega")
+def _wrong_float32_buffer(x, omega):
+    """Fills the features row by row into torch.zeros(n, m), float32 whatever x is: float64
+    features rounded to 7 digits."""
+    return _features_into(x, omega, torch.float32)
+
+
+def _variant_rows(x, omega):
+    """The same rows, into torch.zeros(n, m, dtype=x.dtype)."""
+    return _features_into(x, omega, x.dtype)
 
 
 @fails_with("modified its input x in place")
@@ -317,6 +352,7 @@ WRONG_ANSWERS = {
         _wrong_divide_by_m,
         _wrong_trig_features,
         _wrong_norm_in_place,
+        _wrong_float32_buffer,
     ],
     "softmax_kernel_estimate": [
         _wrong_estimate_no_norms,
@@ -326,3 +362,5 @@ WRONG_ANSWERS = {
         _wrong_estimate_norm_in_place,
     ],
 }
+
+CORRECT_VARIANTS = {"positive_random_features": [_variant_rows]}
