@@ -130,6 +130,11 @@ def _diagnose(got, alternatives, right, default):
     return default
 
 
+FLOAT64_KEPT = (
+    " for float64 A and B: it comes back in the inputs' dtype (torch.zeros(N, P) and "
+    "torch.eye(N) are float32 unless given dtype=A.dtype)"
+)
+
 ZOH_IN_PLACE = (
     "return new tensors (dt * A, not A.mul_(dt) or A *= dt): the caller's A and B (a model's "
     "parameters, in S4) must not change"
@@ -163,7 +168,9 @@ def check_discretize_zoh(impl, device="cpu"):
         A, B = A.double().to(device), B.double().to(device)
         what = f"discretize_zoh(A {describe(A)}, B {describe(B)}, dt={dt:g})"
         got = call_unchanged(impl, what, ("A", "B"), A.clone(), B.clone(), dt, hint=ZOH_IN_PLACE)
-        A_bar, B_bar = expect_pair(got, ("A_bar", "B_bar"), what, tensors=True)
+        # (in float64: a float32 B_bar, a torch.zeros(N, P) buffer filled column by column, was
+        # told that A_bar is the matrix exponential, its formula right to 7 digits)
+        A_bar, B_bar = expect_pair(got, ("A_bar", "B_bar"), what, A.dtype, FLOAT64_KEPT)
         A_want, B_want = _zoh_by_block_exp(A, B, dt)
         eye = torch.eye(A.shape[0], dtype=A.dtype, device=A.device)
         a_mistakes = [
@@ -534,6 +541,28 @@ def _wrong_diag_numpy(a, b, dt):
     return np.exp(dt * an), np.expm1(dt * an) / an * bn
 
 
+def _zoh_by_columns(A, B, dt, dtype):
+    """B_bar column by column into a torch.zeros(N, P) buffer of `dtype`."""
+    A_bar = torch.linalg.matrix_exp(dt * A)
+    eye = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device)
+    B_bar = torch.zeros(B.shape, dtype=dtype, device=B.device)
+    for j in range(B.shape[1]):
+        B_bar[:, j] = torch.linalg.solve(A, (A_bar - eye) @ B[:, j])
+    return A_bar, B_bar
+
+
+@fails_with("dtype=float32) for float64 A and B: it comes back in the inputs")
+def _wrong_float32_columns(A, B, dt):
+    """Fills B_bar column by column into torch.zeros(N, P), float32 whatever A is: a float64
+    B_bar rounded to 7 digits."""
+    return _zoh_by_columns(A, B, dt, torch.float32)
+
+
+def _variant_columns(A, B, dt):
+    """The same columns, into torch.zeros(N, P, dtype=A.dtype)."""
+    return _zoh_by_columns(A, B, dt, A.dtype)
+
+
 WRONG_ANSWERS = {
     "discretize_zoh": [
         _wrong_euler,
@@ -543,6 +572,7 @@ WRONG_ANSWERS = {
         _wrong_scales_A_in_place,
         _wrong_upcast,
         _wrong_numpy,
+        _wrong_float32_columns,
     ],
     "discretize_zoh_diagonal": [
         _wrong_diag_euler,
@@ -561,5 +591,5 @@ WRONG_ANSWERS = {
 }
 
 CORRECT_VARIANTS = {
-    "discretize_zoh": [_variant_series],
+    "discretize_zoh": [_variant_series, _variant_columns],
 }
