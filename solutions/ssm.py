@@ -82,7 +82,7 @@ def ssm_kernel(A_bar, B_bar, C, length: int):
         length: L, the number of kernel taps.
 
     Returns:
-        (L,) tensor K.
+        (L,) tensor K, in the dtype of A_bar.
     """
     # K[l] = C . (A_bar^l B_bar), l = 0 .. L-1: carry A_bar^l B_bar along instead of powers.
     taps = []
@@ -467,6 +467,13 @@ def check_ssm_kernel(impl, device="cpu"):
         expect(
             isinstance(got, torch.Tensor), what, f"returned {type(got).__name__}, expected a tensor"
         )
+        # (a float32 kernel, a torch.zeros(L) filled tap by tap, was told its powers were wrong)
+        expect(
+            got.dtype == A_bar.dtype,
+            what,
+            f"returned {describe(got)} for float64 A_bar, B_bar and C: K comes back in their "
+            "dtype (torch.zeros(L) is float32 unless given dtype=A_bar.dtype)",
+        )
         impulse = torch.zeros(length, dtype=torch.float64, device=device)
         impulse[0] = 1.0
         want = _scan(A_bar, B_bar, C, impulse)
@@ -563,6 +570,17 @@ def _variant_columns(A, B, dt):
     return _zoh_by_columns(A, B, dt, A.dtype)
 
 
+@fails_with("K comes back in their dtype")
+def _wrong_kernel_float32_buffer(A_bar, B_bar, C, length):
+    """Writes the taps into torch.zeros(L), float32 whatever A_bar is: right to 7 digits."""
+    K = torch.zeros(length, device=A_bar.device)
+    state = B_bar
+    for tap in range(length):
+        K[tap] = C @ state
+        state = A_bar @ state
+    return K
+
+
 WRONG_ANSWERS = {
     "discretize_zoh": [
         _wrong_euler,
@@ -587,6 +605,7 @@ WRONG_ANSWERS = {
         _wrong_kernel_starts_at_one,
         _wrong_kernel_elementwise_power,
         _wrong_kernel_reversed,
+        _wrong_kernel_float32_buffer,
     ],
 }
 
