@@ -46,7 +46,8 @@ def pathwise_gradients(f_prime, mu, sigma, eps):
         eps: tensor of shape (S, D), S standard-normal samples.
 
     Returns:
-        (grad_mu, grad_sigma), two tensors of shape (D,).
+        (grad_mu, grad_sigma), two tensors of shape (D,), in the dtype of
+        mu.
     """
     # z_s = mu + sigma * eps_s; by the chain rule dz/dmu = 1 and dz/dsigma = eps, so the
     # estimates are the sample means of f'(z_s) and of f'(z_s) * eps_s.
@@ -170,6 +171,12 @@ _FUNCTIONS = [
 ]
 
 
+GRADIENTS_DTYPE = (
+    " for float64 mu and sigma: the gradients come back in mu's dtype (torch.zeros(D) is "
+    "float32 unless given dtype=mu.dtype; torch.zeros_like(mu) keeps it)"
+)
+
+
 def check_pathwise_gradients(impl, device="cpu") -> None:
     gen = torch.Generator().manual_seed(0)
 
@@ -183,7 +190,8 @@ def check_pathwise_gradients(impl, device="cpu") -> None:
             f(m + s * eps).sum(-1).mean(0).backward()
             what = f"pathwise_gradients(f' of {name}, mu of shape ({dim},), eps of shape ({samples}, {dim}))"
             got = call(impl, what, f_prime, mu, sigma, eps)
-            expect_pair(got, ("grad_mu", "grad_sigma"), what, tensors=True)
+            # (float64 kept: float32 sums, torch.zeros(D) accumulators, were told to average)
+            expect_pair(got, ("grad_mu", "grad_sigma"), what, mu.dtype, GRADIENTS_DTYPE)
             summed = (
                 got[0] is not None
                 and samples > 1
@@ -289,6 +297,19 @@ def _wrong_numpy_gradients(f_prime, mu, sigma, eps):
     return g.mean(dim=0).cpu().numpy(), (g * eps).mean(dim=0).cpu().numpy()
 
 
+@fails_with("the gradients come back in mu's dtype")
+def _wrong_float32_accumulators(f_prime, mu, sigma, eps):
+    """Sums the samples' terms into torch.zeros(D) accumulators, float32 whatever mu is: the
+    float64 gradients rounded to 7 digits."""
+    grad_mu = torch.zeros(mu.shape[0], device=mu.device)
+    grad_sigma = torch.zeros(mu.shape[0], device=mu.device)
+    for e in eps:
+        slope = f_prime(mu + sigma * e)
+        grad_mu += slope
+        grad_sigma += slope * e
+    return grad_mu / len(eps), grad_sigma / len(eps)
+
+
 WRONG_ANSWERS = {
     "reparameterize": [
         _wrong_var_as_std,
@@ -301,6 +322,7 @@ WRONG_ANSWERS = {
         _wrong_z_factor,
         _wrong_sum_samples,
         _wrong_numpy_gradients,
+        _wrong_float32_accumulators,
     ],
 }
 
