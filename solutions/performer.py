@@ -55,7 +55,8 @@ def softmax_kernel_estimate(x, y, omega):
         omega: (m, d) directions, rows drawn from N(0, I).
 
     Returns:
-        (n, p) tensor of estimates. x, y and omega are left unchanged.
+        (n, p) tensor of estimates, in the dtype of x. x, y and omega are
+        left unchanged.
     """
     fx = torch.exp(x @ omega.T - 0.5 * (x * x).sum(-1, keepdim=True))  # (n, m)
     fy = torch.exp(y @ omega.T - 0.5 * (y * y).sum(-1, keepdim=True))  # (p, m)
@@ -92,6 +93,12 @@ SAME_DTYPE = (
 FLOAT32_BUFFER = (
     "torch.zeros(n, m) and torch.empty(n, m) are float32 unless given dtype=x.dtype: a buffer "
     "filled row by row rounds float64 features to 7 digits"
+)
+
+
+ESTIMATES_BUFFER = (
+    "torch.zeros(n, p) is float32 unless given dtype=x.dtype: a buffer filled entry by entry "
+    "rounds float64 estimates to 7 digits"
 )
 
 
@@ -262,6 +269,14 @@ def check_softmax_kernel_estimate(impl, device="cpu"):
         what = f"softmax_kernel_estimate(x {describe(x)}, y {describe(y)}, omega {describe(omega)})"
         got = call(impl, what, x.clone(), y.clone(), omega.clone())
         expect_tensor(got, what)
+        # (a float32 estimate, a torch.zeros(n, p) filled entry by entry, was told its formula)
+        expect(
+            got.dtype == x.dtype,
+            what,
+            f"returned {str(got.dtype)[6:]} for float64 x, y and omega: the estimates come back "
+            "in their dtype",
+            hint=ESTIMATES_BUFFER,
+        )
         want = torch.zeros(n, p, dtype=torch.float64, device=device)
         for r in range(m):
             w = omega[r]
@@ -302,6 +317,18 @@ def check_softmax_kernel_estimate(impl, device="cpu"):
     sq_sum = ((x[:, None, :] + y[None, :, :]) ** 2).sum(-1)
     std_error = exact * torch.sqrt((torch.exp(sq_sum) - 1) / m)
     assert_close(got, exact, what, atol=0.0, rtol=float((5 * std_error / exact).max()), hint=hint)
+
+
+@fails_with("returned float32 for float64 x, y and omega")
+def _wrong_estimate_float32_buffer(x, y, omega):
+    """Writes each estimate into torch.zeros(n, p), float32 whatever x is: right to 7 digits."""
+    fx = torch.exp(x @ omega.T - 0.5 * (x * x).sum(-1, keepdim=True))
+    fy = torch.exp(y @ omega.T - 0.5 * (y * y).sum(-1, keepdim=True))
+    out = torch.zeros(x.shape[0], y.shape[0], device=x.device)
+    for i in range(x.shape[0]):
+        for j in range(y.shape[0]):
+            out[i, j] = (fx[i] * fy[j]).mean()
+    return out
 
 
 @fails_with("dtype=float64), expected a torch tensor")
@@ -360,6 +387,7 @@ WRONG_ANSWERS = {
         _wrong_estimate_full_norms,
         _wrong_estimate_numpy,
         _wrong_estimate_norm_in_place,
+        _wrong_estimate_float32_buffer,
     ],
 }
 
