@@ -57,7 +57,8 @@ def soft_accuracy(probs, labels):
         labels: (N,) integer class indices (int64).
 
     Returns:
-        A 0-d tensor, differentiable with respect to probs: the expected
+        A 0-d tensor in the dtype of probs, differentiable with respect to
+        probs: the expected
         accuracy, the mean over the rows i of the probability row i gives
         its correct class labels[i] (the accuracy expected when each
         prediction is drawn from its row). It equals the accuracy
@@ -208,20 +209,20 @@ SAME_DTYPE = (
 
 
 KEEP_FLOAT64 = (
-    "a float32 loss rounds a float64 one after 7 digits: torch.tensor(0.0) is float32, and += "
-    "into it stays float32; start the sums from probs.new_zeros(()), or sum the products "
-    "directly ((probs * targets).sum())"
+    "a float32 result rounds a float64 one after 7 digits: torch.tensor(0.0) is float32, and "
+    "+= into it stays float32; start the sums from probs.new_zeros(()), or let torch sum the "
+    "terms ((probs * targets).sum(), probs[rows, labels].mean())"
 )
 
 
-def _expect_inputs_dtype(out, probs, what) -> None:
-    """The loss in the inputs' dtype: a float32 loss of float64 inputs (a loop's += into
+def _expect_inputs_dtype(out, probs, what, name="loss") -> None:
+    """The result in the inputs' dtype: a float32 loss of float64 inputs (a loop's += into
     torch.tensor(0.0)) passed the hard cases, exact in float32, and failed the soft ones
-    with the formula's hint, its formula right."""
+    with the formula's hint, its formula right; so did such an accuracy."""
     expect(
         out.dtype == probs.dtype,
         what,
-        f"returned {dtype_name(out)} for {dtype_name(probs)} inputs: the loss comes back in "
+        f"returned {dtype_name(out)} for {dtype_name(probs)} inputs: the {name} comes back in "
         "the inputs' dtype",
         hint=KEEP_FLOAT64 if out.dtype == torch.float32 else SAME_DTYPE,
     )
@@ -325,6 +326,7 @@ def check_soft_accuracy(impl, device="cpu") -> None:
         p = torch.tensor(soft, dtype=torch.float64, device=device)
         what = f"soft_accuracy({describe(p)}, {describe(y)})"
         value, grad = _grad_of(impl, what, p, y)
+        _expect_inputs_dtype(value, p, what, "accuracy")
         assert_close(
             value,
             soft[np.arange(N), labels].mean(),
@@ -435,6 +437,16 @@ def _soft_f1_loop(probs, targets, eps=1e-7):
     return 1 - 2 * tp / (2 * tp + fp + fn + eps)
 
 
+@fails_with("returned float32 for float64 inputs: the accuracy comes back")
+def _accuracy_float32_total(probs, labels):
+    """Adds each row's p[i, labels[i]] into torch.tensor(0.0) with +=: a float32 total, so a
+    float64 accuracy is rounded to 7 digits."""
+    total = torch.tensor(0.0, device=probs.device)
+    for i in range(len(labels)):
+        total += probs[i, labels[i]]
+    return total / len(labels)
+
+
 @fails_with("does not depend differentiably on probs")
 def _accuracy_argmax(probs, labels):
     """Hard accuracy from argmax: right value on one-hot rows, but no gradient."""
@@ -519,6 +531,7 @@ WRONG_ANSWERS = {
         _accuracy_half_brier,
         _accuracy_sum,
         _accuracy_numpy,
+        _accuracy_float32_total,
     ],
 }
 
