@@ -52,7 +52,7 @@ def ista_step(w, X, y, lam: float, lr: float):
         lr: the step size, > 0.
 
     Returns:
-        The new weights, a (d,) tensor.
+        The new weights, a (d,) tensor in the dtype of w.
     """
     # A gradient step on the smooth part, then the prox of lr * lam * ‖·‖₁: soft thresholding
     # by lr * lam (the threshold scales with the step). Converges for lr <= 1 / λ_max(XᵀX).
@@ -239,7 +239,14 @@ def _ista_hint(got, w, X, y, lam, lr, default):
             "the gradient step goes uphill: w - lr Xᵀ(Xw - y), not w + lr Xᵀ(Xw - y)",
         ),
     ]
-    return next((text for value, text in known if _close(got, value)), default)
+    # Only a mistake whose step stands apart from the right one is named: where no weight
+    # crosses zero the subgradient step is the right step, and an answer right to 7 digits
+    # (float32) was told it took a subgradient step
+    right = _closed_form_soft(w - lr * grad, lr * lam)
+    return next(
+        (text for value, text in known if not _close(value, right) and _close(got, value)),
+        default,
+    )
 
 
 def _same(a, b) -> bool:
@@ -261,6 +268,14 @@ def check_ista_step(impl, device="cpu") -> None:
             )
             got = call(impl, what, w, X, y, lam, lr)
             expect_tensor(got, what)  # (assert_close took numpy's, and the loop below crashed)
+            expect(
+                got.dtype == w.dtype,
+                what,
+                f"returned {str(got.dtype)[6:]} weights for float64 w, X and y: the step "
+                "comes back in w's dtype",
+                hint="torch.zeros(d) is float32 unless given dtype=w.dtype: a buffer filled "
+                "weight by weight rounds float64 weights to 7 digits",
+            )
             z = wn - lr * Xn.T @ (Xn @ wn - yn)
             want = np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0)
             assert_close(
@@ -532,6 +547,17 @@ def _soft_threshold_library(x, lam):
     return torch.nn.functional.softshrink(x, lam)
 
 
+@fails_with("returned float32 weights for float64 w, X and y")
+def _ista_float32_buffer(w, X, y, lam, lr):
+    """Thresholds weight by weight into torch.zeros(d), float32 whatever w is: the right step
+    to 7 digits (a checker that named mistakes within 1e-7 called it a subgradient step)."""
+    z = w - lr * (X.T @ (X @ w - y))
+    out = torch.zeros(len(w), device=w.device)
+    for j in range(len(w)):
+        out[j] = torch.sign(z[j]) * max(abs(float(z[j])) - lr * lam, 0.0)
+    return out
+
+
 WRONG_ANSWERS = {
     "soft_threshold": [
         _soft_threshold_library,
@@ -549,6 +575,7 @@ WRONG_ANSWERS = {
         _ista_prox_first,
         _ista_gradient_ascent,
         _ista_numpy,
+        _ista_float32_buffer,
     ],
     "map_penalty": [
         _penalty_without_factor_two,
