@@ -233,6 +233,12 @@ def _split_hint(got, x, g, h, lam, gamma):
     return "sort the samples by x, scan prefix sums, and only cut where the value changes"
 
 
+THRESHOLD_FLOAT32 = (
+    "that threshold is a midpoint rounded to float32's 7 digits: compute it in x's dtype "
+    "(torch.zeros(n) and torch.tensor(values) are float32 unless given dtype=x.dtype)"
+)
+
+
 def _check_split_case(impl, x, g, h, lam, gamma, device, dtype=torch.float64, defaults=False):
     xt = torch.tensor(x, dtype=dtype, device=device)
     gt = torch.tensor(g, dtype=dtype, device=device)
@@ -263,12 +269,16 @@ def _check_split_case(impl, x, g, h, lam, gamma, device, dtype=torch.float64, de
             hint=_split_hint(gain, x, g, h, lam, gamma),
         )
     nearest = mids[np.argmin(np.abs(mids - threshold))]
+    off = abs(nearest - threshold) if np.isfinite(threshold) else np.inf
     expect(
-        np.isfinite(threshold) and abs(nearest - threshold) <= rtol * max(1.0, abs(nearest)),
+        off <= rtol * max(1.0, abs(nearest)),
         what,
         f"threshold {threshold!r} is not midway between two neighbouring distinct values of x "
         f"(valid thresholds: {describe([round(float(m), 6) for m in mids], 32)})",
-        hint="the threshold is (v_k + v_(k+1)) / 2 for consecutive distinct sorted values, "
+        # (a float32 threshold, a torch.zeros(n) of midpoints, was told to take no value of x)
+        hint=THRESHOLD_FLOAT32
+        if off <= 1e-6 * max(1.0, abs(nearest))
+        else "the threshold is (v_k + v_(k+1)) / 2 for consecutive distinct sorted values, "
         "not a value of x itself",
     )
     achieved = _gain_of_partition(x < threshold, g, h, lam, gamma)
@@ -825,6 +835,26 @@ def _leaf_no_return(g, h, reg_lambda: float = 1.0):
     weight = -g.sum() / (h.sum() + reg_lambda)  # noqa: F841
 
 
+@fails_with("a midpoint rounded to float32's 7 digits")
+def _split_float32_thresholds(x, g, h, reg_lambda=1.0, gamma=0.0):
+    """The right scan, its midpoints kept in torch.zeros(n - 1), float32 whatever x is: the
+    best split found, its threshold rounded (0.6000000238418579 for 0.6)."""
+    xs, order = torch.sort(x, stable=True)
+    gs, hs = g[order].double(), h[order].double()
+    G, H = gs.sum(), hs.sum()
+    GL, HL = torch.cumsum(gs, 0)[:-1], torch.cumsum(hs, 0)[:-1]
+    gains = (
+        0.5 * (GL**2 / (HL + reg_lambda) + (G - GL) ** 2 / (H - HL + reg_lambda))
+        - 0.5 * G**2 / (H + reg_lambda)
+        - gamma
+    )
+    gains = torch.where(xs[1:] > xs[:-1], gains, torch.full_like(gains, float("-inf")))
+    mids = torch.zeros(len(xs) - 1, device=x.device)
+    mids[:] = (xs[1:] + xs[:-1]) / 2
+    k = int(torch.argmax(gains))
+    return float(gains[k]), float(mids[k])
+
+
 WRONG_ANSWERS = {
     "best_split": [
         _split_threshold_at_value,
@@ -836,6 +866,7 @@ WRONG_ANSWERS = {
         _split_unsorted,
         _split_between_duplicates,
         _split_last_tie,
+        _split_float32_thresholds,
     ],
     "leaf_weight": [
         _leaf_no_lambda,
