@@ -15,6 +15,7 @@ from studycli.assertions import (
     expect_tensor,
     fails_with,
     forbid,
+    hinted,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -133,6 +134,14 @@ def _soft_hint(got, x, lam, default):
     return next((text for value, text in known if _close(got, value)), default)
 
 
+# (a 0-d x, shown as tensor(0.25...), raised in a loop over x or in torch.from_numpy of numpy's
+# 0-d result, a numpy scalar, and the failure did not say that x had no dimension)
+ZERO_D_HINT = (
+    "x is 0-d here (shape (), one element), a tensor like any other: torch operations handle "
+    "it, while a loop over x fails, and numpy's result on a 0-d array is a numpy scalar, which "
+    "torch.from_numpy refuses (torch.as_tensor takes it)"
+)
+
 KEEP_DTYPE = (
     "the result keeps x's dtype: torch.tensor(values) and torch.zeros(...) make float32 unless "
     "given dtype=x.dtype, and float32 rounds a float64 x's values after 7 digits"
@@ -196,7 +205,8 @@ def check_soft_threshold(impl, device="cpu") -> None:
             for dtype, tol in ((torch.float64, 1e-12), (torch.float32, 1e-5)):
                 x = torch.tensor(data, dtype=dtype, device=device)
                 what = f"soft_threshold({describe(x)}, lam={lam})"
-                got = call(impl, what, x, lam)
+                with hinted(ZERO_D_HINT if x.dim() == 0 else ""):
+                    got = call(impl, what, x, lam)
                 _expect_soft_tensor(got, x, what)
                 want = _closed_form_soft(x.cpu().double().numpy(), lam)
                 assert_close(got, want, what, rtol=tol, atol=tol, hint=hint)
@@ -521,6 +531,14 @@ def _soft_threshold_numpy(x, lam):
     return np.sign(a) * np.maximum(np.abs(a) - lam, 0.0)
 
 
+@fails_with("x is 0-d here")
+def _soft_threshold_from_numpy(x, lam):
+    """The closed form in numpy, wrapped back with torch.from_numpy: right for every x with a
+    dimension, but on a 0-d x numpy returns a numpy scalar, which from_numpy refuses."""
+    a = x.detach().cpu().numpy()
+    return torch.from_numpy(np.sign(a) * np.maximum(np.abs(a) - lam, 0.0)).to(x.device)
+
+
 @fails_with("returned float32 values for float64 x")
 def _soft_threshold_loop_float32(x, lam):
     """The closed form element by element, collected with torch.tensor(values): float32 by
@@ -568,6 +586,7 @@ WRONG_ANSWERS = {
         _one_sided,
         _soft_threshold_numpy,
         _soft_threshold_loop_float32,
+        _soft_threshold_from_numpy,
     ],
     "ista_step": [
         _ista_threshold_by_lam,
