@@ -788,3 +788,17 @@ def test_every_usage_line_is_whole_at_80_columns(command):
     usage = next(i for i, line in enumerate(lines) if line.startswith("Usage:"))
     assert lines[usage + 1] == "", lines[usage : usage + 2]
     assert "<" not in lines[usage], lines[usage]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_metavar_is_whole_on_its_line_at_80_columns(command):
+    """`new --help` showed KIND's type as `<concept|derivation|coding|cl` above `oze>`: Rich
+    folds a word too long for the type column wherever the column ends. No type of choices,
+    `<a|b|...>`, is left open at the end of a line's column."""
+    import re
+
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(whole_app(), [command, "--help"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert re.findall(r"<[\w-]*\|[\w|-]*(?=[\s│]|$)", result.stdout) == []

@@ -10,14 +10,32 @@ from rich.markup import escape
 from studycli.content.fields import Kind
 
 from .app import app, options, stdout
-from .completion import complete_deck, complete_topic
+from .completion import complete_deck, complete_kind, complete_topic
+
+
+def kind(value: str) -> Kind:
+    """A card's kind from the command line. (The function's name is what `new --help` shows in
+    its type column, `<kind>`: Typer shows a choice there as `<concept|derivation|coding|cloze>`,
+    a word too long for the column that Rich cut anywhere, `...|cl` above `oze>`.)"""
+    try:
+        return Kind(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{value}' is not a kind of card: concept, derivation, coding or cloze"
+        ) from None
 
 
 @app.command()
 def new(
     ctx: typer.Context,
-    kind: Annotated[
-        Kind, typer.Argument(metavar="KIND", help="concept, derivation, coding or cloze.")
+    card_kind: Annotated[
+        Kind,
+        typer.Argument(
+            metavar="KIND",
+            parser=kind,
+            help="concept, derivation, coding or cloze.",
+            autocompletion=complete_kind,
+        ),
     ],
     card_id: Annotated[
         str,
@@ -56,14 +74,14 @@ def new(
     from studycli.content.scaffold import plan_card, write_card
 
     content = options(ctx).load()
-    request = plan_card(content, kind, card_id, topic, deck)
+    request = plan_card(content, card_kind, card_id, topic, deck)
     written = write_card(content, request)
     console = stdout()
     for path in written:
         console.print(f"wrote {escape(str(path.relative_to(content.root)))}")
     console.print(  # (unwrapped: the commands are pasted, each copied in one piece)
         "next: write what begins with TODO"
-        + (" and what raises NotImplementedError" if kind is Kind.CODING else "")
+        + (" and what raises NotImplementedError" if card_kind is Kind.CODING else "")
         + f", then `studycli lint` and `studycli check {card_id}`",
         soft_wrap=True,
     )
