@@ -120,3 +120,22 @@ def test_list_edited_before_any_review_says_nothing_was_reviewed_yet(cli, flags)
     many = f"edited {many}" if "--edited" in flags else many
     assert listed.stdout.strip() == f"no {many}: {history.stdout.strip()}"
     assert not database_path(None).exists()
+
+
+def test_list_edited_hides_columns_before_it_squeezes_the_titles(
+    cli, content_copy, tmp_path, monkeypatch
+):
+    """`list --edited` of a few cards kept the deck and topic columns and narrowed the titles
+    to their longest word (13 columns, 5 lines a title) where `list` of every card hides them:
+    a title is made narrower than 20 only once no column is left to hide."""
+    db, _ = _studied(content_copy, tmp_path)
+    edit(content_copy / "cards" / "basics" / "bias-concept.yaml", "Only boundaries", "Boundaries")
+    monkeypatch.setenv("COLUMNS", "60")
+    listed = cli("--content", content_copy, "--db", db, "list", "--edited")
+    assert listed.exit_code == 0, listed.output
+    rows = [line.split("│")[1:-1] for line in listed.stdout.splitlines() if line[:1] == "│"]
+    assert [cells[0].strip() for cells in rows][:1] == ["bias-concept"]
+    title = [cells[-2] for cells in rows]  # (the last column: what was edited)
+    assert " ".join(line.strip() for line in title) == "Why a neuron needs a bias"
+    assert len(title[0]) - 2 >= 20, listed.stdout  # (13 before, beside the deck)
+    assert "hidden to fit 60 columns: topic, deck" in listed.stdout

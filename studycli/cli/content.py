@@ -23,6 +23,10 @@ from .completion import (
 if TYPE_CHECKING:
     from studycli.content.card import Card
 
+# How narrow `list`'s titles are made before its columns that may hide are hidden: the width
+# they have in the list of every card at 80 columns (21), where a title takes 3 lines or 4.
+TITLE_LEAST = 20
+
 
 @app.command()
 def lint(
@@ -234,13 +238,19 @@ def list_cards(
     from .table import Column, print_table
 
     # A column the filter makes the same on every row is left out (the title says it); the
-    # others, when the terminal is narrow, topic first, then deck, then kind (ids stay whole).
+    # others, when the terminal is narrow, topic first, then deck, then kind (ids stay whole),
+    # before the titles are narrower than TITLE_LEAST: a few edited cards' titles, whose
+    # longest word was short, were squeezed to 13 columns, 5 lines each, beside their topic.
     every = [
         (Column("id"), lambda c: c.id, None),
         (Column("kind", hide=1), lambda c: c.kind.value, kind),
         (Column("deck", hide=2), lambda c: c.deck, deck),
         (Column("topic", hide=3), lambda c: c.topic, topic),
-        (Column("title", wrap=True), lambda c: f"{c.title}{' (draft)' if c.draft else ''}", None),
+        (
+            Column("title", wrap=True, least=TITLE_LEAST),
+            lambda c: f"{c.title}{' (draft)' if c.draft else ''}",
+            None,
+        ),
     ]
     if leeches:
         every.append((Column("lapses", justify="right"), lambda c: str(lapses.get(c.id, 0)), None))

@@ -43,7 +43,8 @@ class Column(Record):  # a named tuple: cheaper than a frozen dataclass at start
     its words never broken while the table can fit otherwise (an id copied from the table:
     other columns wrap or hide first; folded as the last resort). `short`: its
     header where the table is too wide even with its text broken (a number's column, which
-    never narrows, is as wide as its header)."""
+    never narrows, is as wide as its header). `least`: how narrow a wrapping column is made
+    before a column that may hide is hidden (at least `MIN_WRAPPED`; its longest word too)."""
 
     header: str
     justify: str = "left"  # or "right"
@@ -51,6 +52,7 @@ class Column(Record):  # a named tuple: cheaper than a frozen dataclass at start
     hide: int = 0
     overflow: str = "fold"  # or "ellipsis", "ignore"
     short: str = ""
+    least: int = 0
 
 
 def print_table(
@@ -97,6 +99,9 @@ def print_table(
         gone = max(spare, key=lambda k: columns[k].hide)
         hidden.append(columns[gone].header)
         del shown[gone]
+    if _total(widths) > console.width:  # (a column's `least` yields before its words break)
+        floors = _wrap_floors(columns, widths, [words[i] for i in shown], least=False)
+        _narrow(widths, floors, console.width)
     if hidden:
         rows = [[row[i] for i in shown] for row in rows]
     split = _total(widths) > console.width
@@ -171,15 +176,21 @@ def _write(console: Console, lines: list[str]) -> None:
         lines.clear()
 
 
-def _wrap_floors(columns: Sequence[Column], widths: list[int], words: list[int]) -> list[int]:
+def _wrap_floors(
+    columns: Sequence[Column], widths: list[int], words: list[int], least: bool = True
+) -> list[int]:
     """How narrow each column may be made before any is hidden: a wrapping one down to
-    `MIN_WRAPPED`, its header or its longest word (`words`: a part of one, up to a dash),
-    whichever is widest, the others not at all. Below its longest word a title's words broke
-    mid-word ("directiona" over "l" at 80 columns) while a column that may hide was shown."""
-    return [
-        max(MIN_WRAPPED, _width(column.header), words[i]) if column.wrap else widths[i]
-        for i, column in enumerate(columns)
-    ]
+    `MIN_WRAPPED` (or its `least`, where its cells are that wide, unless `least` is false:
+    once none is left to hide), its header or its longest word (`words`: a part of one, up to
+    a dash), whichever is widest, the others not at all. Below its longest word a title's
+    words broke mid-word ("directiona" over "l" at 80 columns) while a column that may hide
+    was shown."""
+    floors = list(widths)
+    for i, column in enumerate(columns):
+        if column.wrap:
+            wanted = min(column.least, widths[i]) if least else 0
+            floors[i] = max(MIN_WRAPPED, wanted, _width(column.header), words[i])
+    return floors
 
 
 def _longest_part(rows: Sequence[Sequence[str]], index: int) -> int:
