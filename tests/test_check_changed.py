@@ -148,7 +148,7 @@ def test_check_changed_taking_every_card_names_no_card_without_checks(cli, conte
     assert "is not in a git repository" in result.stderr
     assert "nothing to run for" not in result.stderr, result.stderr
     named = cli("--content", content_copy, "check", "bias-concept")
-    assert "nothing to run for bias-concept" in " ".join(named.stderr.split())
+    assert "bias-concept has no checks" in " ".join(named.stdout.split())
 
 
 def test_check_changed_cli_checks_only_the_edited_card(cli, repo):
@@ -158,11 +158,28 @@ def test_check_changed_cli_checks_only_the_edited_card(cli, repo):
     assert result.exit_code == 0, result.output
     assert [r["id"] for r in json.loads(result.stdout)] == ["add-one"]
     assert "--changed: 1 changed file(s) since" in result.stderr
-    assert "1 card(s) to check" in result.stderr
+    assert "1 card(s) changed" in result.stderr
     explicit = cli("--content", repo, "check", "--changed", "main", "--json")
     assert [r["id"] for r in json.loads(explicit.stdout)] == ["add-one"]
     two = cli("--content", repo, "check", "--changed", "main", "add-one")
     assert two.exit_code == 2 and "at most one argument" in two.stderr  # (a usage error)
+
+
+def test_check_changed_of_a_concept_card_alone_says_once_that_nothing_runs(cli, repo):
+    """A branch that changed only a concept card said "1 card(s) to check", then "nothing to
+    run for bias-concept" and "no card to check": three statements, the first contradicted.
+    The note counts the cards changed; what `check` makes of them is said once."""
+    edit(repo / "cards" / "basics" / "bias-concept.yaml", "decision boundaries", "boundaries")
+    git(repo, "commit", "-q", "-am", "reword")
+    result = cli("--content", repo, "check", "--changed")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert "1 card(s) changed" in said and "to check" not in said, said
+    assert "nothing to run" not in said, said
+    assert " ".join(result.stdout.split()) == (
+        "no card to check: bias-concept has no checks; only coding cards and derivation "
+        "cards with a `solution:` have checkers (`studycli review` studies the others)"
+    )
 
 
 def test_many_changed_card_files_that_do_not_load_are_counted_past_the_first(cli, repo):
@@ -577,7 +594,7 @@ def test_a_ref_with_no_history_in_common_is_compared_with_itself(repo):
     edit(repo / "cards" / "basics" / "add-one.yaml", "Add one", "Add 1")
     found = changed_cards(load_content(repo), "imported")
     assert [card.id for card in found.cards] == ["add-one"]
-    assert "(imported): 1 card(s) to check; text edited" in found.note  # (its title)
+    assert "(imported): 1 card(s) changed; text edited" in found.note  # (its title)
 
 
 def test_a_rename_listing_the_old_id_in_renamed_from_passes_with_a_note(cli, repo):

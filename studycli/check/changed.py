@@ -95,7 +95,7 @@ def changed_cards(content: Content, ref: str | None = None) -> Changed:
     broken = tuple(sorted({p.path for p in content.problems if p.path.resolve() in paths}))
     histories = _histories(repo.resolve(), base, content, paths)
     contracts = contract_edits(repo.resolve(), base, content, chosen, paths)
-    note = f"{described}: {len(chosen)} card(s) to check"
+    note = f"{described}: {len(chosen)} card(s) changed"  # (`check` says which have checks)
     if histories.edited:
         note += (
             '; text edited, each learner told so above the card at its next review ("edited '

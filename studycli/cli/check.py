@@ -108,6 +108,10 @@ def check(
 
 
 SKIPPED_NAMED = 5  # the cards without checks named when asked for (`--changed` may be all)
+NO_CHECKS = (
+    "only coding cards and derivation cards with a `solution:` have checkers "
+    "(`studycli review` studies the others)"
+)
 
 
 def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
@@ -132,20 +136,19 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
     runnable = checkable(cards, content)
     # the cards asked for by name, or by a diff, that have no checks (not where `--changed`
     # took every card, outside git: a plain `check` names none, and it named 370)
+    skipped: list[str] = []
     if card_ids or (changed and len(cards) < len(content.cards)):
         checked = {card.id for card in runnable}
-        if skipped := [card.id for card in cards if card.id not in checked]:
-            named = ", ".join(skipped[:SKIPPED_NAMED])
-            if len(skipped) > SKIPPED_NAMED:
-                named += f" and {len(skipped) - SKIPPED_NAMED} more cards"
-            print_prose(
-                stderr(highlight=False),
-                f"nothing to run for {named}: only coding cards and derivation cards with a "
-                "`solution:` have checkers (`studycli review` studies the others)",
-            )
-    if not runnable and not as_json:  # (an empty table, and "0 of 0 cards pass")
-        stdout().print("no card to check")
+        skipped = [card.id for card in cards if card.id not in checked]
+    if not runnable and not as_json:  # (an empty table, and "0 of 0 cards pass"), said once:
+        # it was "nothing to run for X: ..." on stderr, then "no card to check"
+        if skipped:
+            have = "has" if len(skipped) == 1 else "have"
+            said = f": {_named(skipped)} {have} no checks; {NO_CHECKS}"
+        print_prose(stdout(), "no card to check" + (said if skipped else ""))
         return []
+    if skipped:
+        print_prose(stderr(highlight=False), f"nothing to run for {_named(skipped)}: {NO_CHECKS}")
     try:
         if as_json:
             import json
@@ -170,6 +173,14 @@ def _checked(ctx, card_ids, changed, jobs, timeout, device, memory, as_json):
     except KeyboardInterrupt:
         exit_interrupted("interrupted: the running checks were stopped")
     return results
+
+
+def _named(skipped: list[str]) -> str:
+    """The cards asked for that have no checks, the first `SKIPPED_NAMED` named."""
+    named = ", ".join(skipped[:SKIPPED_NAMED])
+    if len(skipped) > SKIPPED_NAMED:
+        named += f" and {len(skipped) - SKIPPED_NAMED} more cards"
+    return named
 
 
 def _learner_timeout() -> float:
