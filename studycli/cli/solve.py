@@ -81,7 +81,8 @@ def solve(
     first (in a terminal you may pick 2 Hard, 3 Good or 4 Easy instead, or q to record
     nothing; Enter takes that default); a failure shows the failing case, records Again and exits 1 (an attempt that
     does not compile shows its syntax error and records nothing, as does one that defines no
-    function of the card's name, misnamed: it was never called; the starter untouched is not
+    function of the card's name, misnamed: it was never called; with --watch, such a save
+    counts as a failed run before a pass, as in `review`; the starter untouched is not
     checked at all, as in `review`). With --watch the
     editor is not opened: edit the file shown in your own editor, and every save re-runs the
     check until it passes (a save that does not compile once it has stayed so for a moment:
