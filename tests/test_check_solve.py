@@ -1342,7 +1342,7 @@ def test_watch_does_not_count_the_starter_as_a_failed_run(tmp_path, monkeypatch)
     # the answer alone: the starter is not checked, nor when it is saved unchanged
     assert text.count("checking attempt.py") == 1 and "still the starter" in text, text
     assert attempt.failed_runs == 0
-    assert attempt.rating() == 3 and attempt.how() == "first try"  # Good by default
+    assert attempt.rating() == 3 and attempt.how() == "first try this solve"  # Good by default
 
 
 @pytest.mark.parametrize(
@@ -1371,7 +1371,7 @@ def test_watch_does_not_count_an_older_starter_as_a_failed_run(tmp_path, monkeyp
     assert attempt.outcome.status == "pass" and text.count("checking attempt.py") == 1
     assert "starter has changed since" in " ".join(text.split())
     assert attempt.failed_runs == 0
-    assert attempt.rating() == 3 and attempt.how() == "first try"  # Good by default
+    assert attempt.rating() == 3 and attempt.how() == "first try this solve"  # Good by default
 
 
 def test_watch_counts_a_wrong_save_after_the_starter(tmp_path, monkeypatch):
@@ -1649,13 +1649,35 @@ def test_a_first_try_pass_offers_good_and_the_learner_may_choose(tmp_path, key, 
     # each key with the interval it gives, as review's rating keys show them
     child.expect(r"2  Hard (\d+[smhd])\s+3  Good (\d+[smhd])\s+4  Easy (\d+[smhd])")
     shown = dict(zip((2, 3, 4), child.match.groups(), strict=True))
-    child.expect(r"Enter: Good \(first try\) · 2, 3 or 4 to choose")
+    child.expect(r"Enter: Good \(first try this solve\) · 2, 3 or 4 to choose")
     child.send("1")  # not a choice after a pass: ignored
     child.send(key)
     child.expect(r"recorded \w+: due again in (\S+)")
     assert child.match.group(1).strip() == shown[recorded]
     child.expect(pexpect_eof())
     assert _recorded(tmp_path) == [(recorded, "check")]
+
+
+def test_a_pass_after_an_earlier_solve_recorded_again_says_it_is_this_solve_s_first_try(
+    tmp_path,
+):
+    """A solve that passed after an earlier solve had recorded Again offered "Good (first
+    try)", untrue of the card; the default is of this solve's checks (the Again is in the
+    card's history already), and says so."""
+    answer = tmp_path / "answer.py"
+    answer.write_text(WRONG)
+    failed = _spawn_solve(tmp_path, "--file", str(answer))
+    failed.expect("recorded Again")
+    failed.expect(pexpect_eof())
+    answer.write_text(CORRECT)
+    child = _spawn_solve(tmp_path, "--file", str(answer))
+    child.expect("passed every case")
+    child.expect(r"Enter: Good \(([^)]*)\)")
+    assert child.match.group(1) == "first try this solve"
+    child.send("\r")
+    child.expect("recorded Good")
+    child.expect(pexpect_eof())
+    assert _recorded(tmp_path) == [(1, "check"), (3, "check")]
 
 
 @pytest.mark.parametrize(
@@ -1788,7 +1810,7 @@ def test_a_watched_first_save_that_passes_offers_good(tmp_path):
     clock.sleep(0.1)
     _save(tmp_path / "home" / "data" / "attempts" / "add-one.py", CORRECT)
     child.expect("passed every case")
-    child.expect(r"Enter: Good \(first try\)")
+    child.expect(r"Enter: Good \(first try this solve\)")
     child.send("\r")
     child.expect("recorded Good")
     child.expect(pexpect_eof())

@@ -491,7 +491,7 @@ def test_help_keeps_each_paragraph_of_a_docstring_whole():
 
     wide = CliRunner().invoke(whole_app(), ["solve", "--help"], env={"COLUMNS": "400"})
     assert wide.exit_code == 0
-    assert "Hard when it took hints or failed runs first (in a terminal you may pick" in wide.stdout
+    assert "Hard when it took hints or failed runs first (an earlier solve's Again" in wide.stdout
 
 
 @pytest.mark.parametrize(

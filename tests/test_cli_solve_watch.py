@@ -123,7 +123,7 @@ def test_a_save_during_a_looping_check_checks_the_new_file_at_once(tmp_path, wat
     _looping(child, tmp_path)
     _save(_attempt(tmp_path), CORRECT)
     _within(child, "passed every case", "the new file's pass")
-    child.expect(r"Enter: Good \(first try\)")
+    child.expect(r"Enter: Good \(first try this solve\)")
     child.send("\r")
     child.expect("recorded Good")
     child.expect(pexpect.EOF)
@@ -422,7 +422,7 @@ def test_an_older_starter_deleted_during_the_watch_is_written_again_as_the_new_s
     time.sleep(0.1)
     _save(_attempt(tmp_path), CORRECT)
     _within(child, "passed every case", "the pass")
-    child.expect(r"Enter: Good \(first try\)")  # the starters were no failed runs
+    child.expect(r"Enter: Good \(first try this solve\)")  # the starters were no failed runs
     child.send("\r")
     child.expect(pexpect.EOF)
     out = _output(child)

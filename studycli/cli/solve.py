@@ -77,9 +77,10 @@ def solve(
     """Answer a coding card: edit your attempt, run the card's checker on it, record the outcome.
 
     Your attempt is kept in your data folder between sessions and opened in $VISUAL or $EDITOR.
-    A pass exits 0 and records Good on a first try, Hard when it took hints or failed runs
-    first (in a terminal you may pick 2 Hard, 3 Good or 4 Easy instead, or q to record
-    nothing; Enter takes that default); a failure shows the failing case, records Again and exits 1 (an attempt that
+    A pass exits 0 and records Good on a first try in this solve, Hard when it took hints or
+    failed runs first (an earlier solve's Again is in the card's history already, and is not
+    counted again; in a terminal you may pick 2 Hard, 3 Good or 4 Easy instead, or q to
+    record nothing; Enter takes that default); a failure shows the failing case, records Again and exits 1 (an attempt that
     does not compile shows its syntax error and records nothing, as does one that defines no
     function of the card's name, misnamed: it was never called; with --watch, such a save
     counts as a failed run before a pass, as in `review`; the starter untouched is not

@@ -59,7 +59,10 @@ class Attempt:
         )
 
     def how(self) -> str:
-        """Why the default rating is what it is, in a few words."""
+        """Why the default rating is what it is, in a few words: of this solve's checks (one
+        recorded earlier, Again, is in the card's history already: counted again, it would be
+        counted twice), and so said ("first try" alone, after an earlier solve's Again, read
+        as untrue)."""
         if self.outcome.status != "pass":
             return "the check did not pass"
         reasons = []
@@ -69,7 +72,7 @@ class Attempt:
             reasons.append(
                 f"{self.failed_runs} failed run{'s' if self.failed_runs != 1 else ''} first"
             )
-        return ", ".join(reasons) if reasons else "first try"
+        return ", ".join(reasons) if reasons else "first try this solve"
 
 
 def choose_rating(
