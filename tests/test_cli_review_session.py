@@ -1097,8 +1097,8 @@ def test_nothing_due_says_when_the_days_new_limit_holds_new_cards_back(tmp_path)
     # one new card rated Easy; then a session with the day's spent
     said = [session_said(tmp_path, settings, cards, keys, NOW) for keys in (" 4", "")]
     wait = (
-        "1 new card waits: the day's limit of 1 new card is reached, more come tomorrow "
-        f"(new_per_day in {config_path()}; `studycli cram` studies them now)."
+        "1 new study item waits: the day's limit of 1 new study item is reached, more come "
+        f"tomorrow (new_per_day in {config_path()}; `studycli cram` studies them now)."
     )
     assert f"Nothing more is due now. {wait}" in said[0]
     assert f"Nothing is due now. {wait}" in said[1]
@@ -1166,8 +1166,8 @@ def test_new_cards_held_by_a_new_limit_of_0_are_not_said_to_wait_for_tomorrow(tm
     said = " ".join(console.export_text().split())
     assert "tomorrow" not in said, said
     assert (
-        f"Nothing is due now. 2 new cards wait: new_per_day is 0 in {config_path()} (raise it "
-        "to study them; `studycli cram` studies them now)."
+        f"Nothing is due now. 2 new study items wait: new_per_day is 0 in {config_path()} "
+        "(raise it to study them; `studycli cram` studies them now)."
     ) in said
 
 

@@ -100,7 +100,7 @@ def test_due_says_new_cards_wait_when_the_days_new_limit_is_reached(cli, monkeyp
     _rate("bias-concept", 4)
     said = " ".join(run(cli, "due").stdout.split())
     assert "next card due in" in said, said
-    assert "3 new cards wait: the day's limit of 1 new card is reached" in said, said
+    assert "3 new study items wait: the day's limit of 1 new study item is reached" in said, said
     counts = json.loads(run(cli, "due", "--json").stdout)
     assert (counts["new"], counts["held_new"]) == (0, 3)
 

@@ -30,11 +30,13 @@ def held_new_note(held: int, new_per_day: int, settings: str | Path = "settings.
     """What the learner is told of `held` new cards the day's limit holds back (`review` at
     its end, `due`): why they wait, and how to study them now. `settings`: the settings
     file's path, named so that a newcomer finds the file to change (it is not made until
-    written, and "in settings.toml" left them to look for it)."""
-    said = f"{counted(held, 'new card')} {'waits' if held == 1 else 'wait'}: "
+    written, and "in settings.toml" left them to look for it). Both count study items, as
+    `stats` does (a cloze card is one per deletion): "798 new cards wait" was said of 493
+    cards, where `stats` said "798 study items from 493 cards"."""
+    said = f"{counted(held, 'new study item')} {'waits' if held == 1 else 'wait'}: "
     if new_per_day:
         said += (
-            f"the day's limit of {counted(new_per_day, 'new card')} is reached, more come "
+            f"the day's limit of {counted(new_per_day, 'new study item')} is reached, more come "
             f"tomorrow (new_per_day in {settings}"
         )
     else:  # (none comes tomorrow either)
