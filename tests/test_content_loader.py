@@ -117,6 +117,20 @@ def test_each_schema_problem_has_its_own_message(tmp_path, edit, expected):
     assert any(expected in m for m in messages), messages
 
 
+def test_an_answer_read_as_a_mapping_is_one_problem(tmp_path):
+    """`answer:` with its text on the next line, a `: ` in it, is a mapping to YAML: lint said
+    "field 'answer' must be a string (use `answer: |` ...)" and then "a concept card needs an
+    'answer'", the same problem twice. Said once; an answer left out is still said."""
+    text = GOOD.format(id="the-card").replace(
+        "answer: An answer.", "answer:\n  It shifts the boundary: off the origin."
+    )
+    assert problems_for(tmp_path, text) == [
+        "field 'answer' must be a string (use `answer: |` for multi-line text)"
+    ]
+    empty = GOOD.format(id="the-card").replace("answer: An answer.", "answer: ''")
+    assert problems_for(tmp_path, empty) == ["a concept card needs an 'answer'"]
+
+
 def test_a_value_repeated_by_an_alias_is_refused_at_its_anchor(tmp_path):
     """A card has no use for YAML's aliases, and a 64 KB card whose hints were 5,000 aliases
     (`*e`) of a long anchored answer (`&e`) loaded as hundreds of megabytes of hint text for

@@ -222,7 +222,12 @@ def _check_kind_rules(data: dict) -> list[str]:
         present = spec.name in data
         if present and Kind(kind) not in spec.kinds:
             problems.append(_not_allowed(spec, Kind(kind)))
-        elif Kind(kind) in spec.needed_by and not _filled(spec, data):
+        elif (
+            Kind(kind) in spec.needed_by
+            and not _filled(spec, data)
+            and not (present and _check_value(spec, data))  # (a value of the wrong type: said
+            # by `_check_value` alone, where "needs an 'answer'" after it repeated it)
+        ):
             problems.append(f"a {kind} card needs {spec.need_phrase}")
         if present and spec.needs and spec.needs not in data:
             problems.append(f"{spec.name!r} needs a {spec.needs!r} to {spec.name}")
