@@ -378,17 +378,37 @@ def test_the_cli_screen_on_the_fixture_deck(cli, monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     for part in (
         "stats · all cards · 2025-03-01",
-        "reviews per day, last 30 days",
-        "due forecast, next 30 days",
-        "true retention, last 30 days",
+        "no reviews yet: begin with `studycli review`",  # (no empty charts, no table of 0s)
         "topics  no topic studied yet (3 topics",  # (nothing studied: no table of 0/N rows)
     ):
         assert part in result.stdout
+    for chart in ("reviews per day", "due forecast", "true retention"):
+        assert chart not in result.stdout
     assert "items   new 4 · learning 0" in result.stdout  # a card per item: no note needed
     # a topic's reviews are of learnt cards only, as its retention: said under a table, and
     # with no table (nothing studied), not at all
     assert "reviews and retention count" not in result.stdout
     assert "study items" not in result.stdout
+
+
+def test_before_any_review_the_screen_says_how_to_begin_in_place_of_empty_charts(
+    cli, monkeypatch, tmp_path
+):
+    """A new learner's first `stats` was two empty 30-day charts and a table of zeros: one
+    line says how to begin instead (with the filter given), and the charts come with the
+    first review."""
+    db = tmp_path / "reviews.sqlite3"
+    monkeypatch.setenv("STUDYCLI_NOW", NOW.isoformat())
+    monkeypatch.setenv("COLUMNS", "80")
+    fresh = cli("--content", FIXTURE_CONTENT, "--db", db, "stats", "--deck", "numbers").stdout
+    assert "no reviews yet: begin with `studycli review --deck numbers`" in fresh, fresh
+    assert "└" not in fresh and "true retention" not in fresh
+    with Study.open(db, NO_FUZZ) as study:
+        rate(study, "poisson-concept", 3, NOW)
+    studied = cli("--content", FIXTURE_CONTENT, "--db", db, "stats", "--deck", "numbers").stdout
+    assert "no reviews yet" not in studied
+    assert "reviews per day, last 30 days  (1 in all)" in studied, studied
+    assert "due forecast" in studied and "true retention" in studied
 
 
 def test_the_header_says_how_many_cards_its_study_items_come_from(cli, monkeypatch, content_copy):

@@ -71,11 +71,16 @@ def stats(
         print(json.dumps(figures.to_dict(), indent=2))
         return
     scope = " · ".join(f for f in (deck, topic, tag and f"tag {tag}") if f) or "all cards"
-    stdout().print(view(figures, scope))
+    given = {"--deck": deck, "--topic": topic, "--tag": tag}
+    begin = " ".join(["studycli review", *(f"{k} {v}" for k, v in given.items() if v)])
+    stdout().print(view(figures, scope, begin))
 
 
-def view(figures: Stats, scope: str) -> RenderableType:
-    """The stats screen: header lines, two column charts, the retention and topic tables."""
+def view(figures: Stats, scope: str, begin: str = "studycli review") -> RenderableType:
+    """The stats screen: header lines, two column charts, the retention and topic tables.
+    Before any review (`figures.last_studied` None, nothing counted in the charts), a line
+    that says how to begin (`begin`, the command) stands for the charts and the retention
+    table: a new learner's first `stats` was two empty 30-day charts and a table of zeros."""
     counts = figures.cards_by_state
     rows = [("items", Text(" · ".join(f"{name} {counts[name]:,}" for name in counts)))]
     rows += [("", Text(line, style="dim")) for line in _items_note(figures)]
@@ -87,6 +92,16 @@ def view(figures: Stats, scope: str) -> RenderableType:
     rows.append(("streak", Text(streak)))
     reviews = [d.count for d in figures.reviews_per_day]
     due = [d.count for d in figures.forecast]
+    if figures.last_studied is None and not any(reviews) and not any(due):
+        fresh = Text("\nno reviews yet: ", style="bold")
+        fresh.append(f"begin with `{begin}`")
+        return Group(
+            Text(f"stats · {scope} · {figures.today.isoformat()}", style="bold reverse"),
+            _Labelled(rows),
+            fresh,
+            Text(),
+            _topics_table(figures.topics),
+        )
     return Group(
         Text(f"stats · {scope} · {figures.today.isoformat()}", style="bold reverse"),
         _Labelled(rows),
