@@ -985,6 +985,26 @@ def test_the_help_and_the_summary_say_that_limit_counts_cards_not_reviews(cli, t
     assert "`--limit N` counts cards, not reviews" in readme
 
 
+def test_a_card_buried_unstudied_leaves_its_place_in_the_limit_to_the_next(tmp_path):
+    """`--limit 1`, its first card buried: the session ended "0 reviews · 1 buried · again
+    0%", the buried card counted as studied and no other card in its place. As Anki's limit
+    counts the cards studied, the next due card takes its place; a card rated before it is
+    buried stays counted; and no "again 0%" is said of no review."""
+    content = load_content(FIXTURE_CONTENT)
+    bias, poisson = content.get("bias-concept"), content.get("poisson-concept")
+    summary, reviews, text = _run_in_process(tmp_path, "b 3 3", limit=1, cards=[bias, poisson])
+    assert [r.card_id for r in reviews] == ["poisson-concept"] * 2, text
+    assert (summary.buried, summary.reviewed) == (1, 2)
+    summary, reviews, text = _run_in_process(
+        tmp_path / "rated", " 1bx", limit=1, cards=[bias, poisson]
+    )  # bias-concept rated Again, then buried in its learning step: the limit is spent
+    assert [r.card_id for r in reviews] == ["bias-concept"], text
+    assert "--limit 1 reached" in " ".join(text.split())
+    _, _, text = _run_in_process(tmp_path / "alone", "bx", cards=[bias])
+    last = text.strip().splitlines()[-1]
+    assert last.startswith("0 reviews · 1 buried · 0m ") and "again" not in last, last
+
+
 def test_a_limit_that_leaves_cards_says_so_not_that_nothing_is_due(tmp_path):
     """--limit 1 over the fixture's four new cards ended with "Nothing more is due now." and
     "next due in 2d", where `studycli review` at once shows the three others (a learner's

@@ -41,7 +41,10 @@ class SessionQueue(Protocol):
 
 class DueQueue:
     """What is due, drawn afresh from the store after every rating (`studycli review`). With
-    a limit, once that many cards were shown only those are finished."""
+    a limit, once that many cards were studied (shown, and rated at least once) only those are
+    finished: a card left unrated (buried, suspended, its rating not saved) counts for none,
+    as Anki's limit counts the cards studied, and the next due card takes its place (`--limit
+    3`, the first buried: the session ended after two, "0 reviews · 1 buried" after one)."""
 
     def __init__(
         self,
@@ -52,7 +55,8 @@ class DueQueue:
         tz: tzinfo | None = None,
     ) -> None:
         self.study, self.items, self.clock, self.limit, self.tz = study, items, clock, limit, tz
-        self.seen: set[str] = set()
+        self.seen: set[str] = set()  # shown (the one on screen too): what the limit counts
+        self.studied: set[str] = set()  # rated at least once this session (stay counted)
         self.unsaved: set[str] = set()  # rated, the rating not saved: left for this session
         self.again_next: Card | None = None  # the card an undo brings back
         self._front: Due | None = None  # what was due when `next` picked, for `status`
@@ -74,6 +78,7 @@ class DueQueue:
 
     def rated(self, item: Card, rating: Rating) -> None:
         self.again_next = None
+        self.studied.add(item.id)
 
     def undone(self, item: Card, rating: Rating) -> None:
         self.again_next = item
@@ -81,11 +86,14 @@ class DueQueue:
     def left(self, item: Card) -> None:
         self.again_next = None
         self.unsaved.add(item.id)  # (still due: drawn afresh, it would come first again)
+        if item.id not in self.studied:  # not studied: the limit's room is given back
+            self.seen.discard(item.id)
 
     def unburied(self, item: Card) -> None:
         """`item`, buried or suspended by this session, was taken back: it comes next."""
         self.unsaved.discard(item.id)
         self.again_next = item
+        self.seen.add(item.id)  # (shown again, as `next` gives it: counted again)
 
     def held_new(self) -> int:
         """How many new cards the last queue drawn held back: the day's new limit is reached."""

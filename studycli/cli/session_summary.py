@@ -58,7 +58,9 @@ def summary_view(summary: Summary, now: datetime) -> Text:
     for count, what in ((summary.buried, "buried"), (summary.suspended, "suspended")):
         if count:  # (a session of `b` and `@` said "0 reviews" and no word of them)
             text.append(f" · {count} {what}")
-    text.append(f" · again {summary.again_rate:.0%} · {minutes}m {seconds:02d}s · ")
+    if summary.reviewed:  # (no "again 0%" of no review)
+        text.append(f" · again {summary.again_rate:.0%}")
+    text.append(f" · {minutes}m {seconds:02d}s · ")
     if summary.next_due is None:
         text.append("nothing scheduled yet")
     elif summary.next_due <= now:
