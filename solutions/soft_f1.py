@@ -418,8 +418,9 @@ def _f1_upcast(probs, targets, eps=1e-7):
 @fails_with("returned float32 for float64 inputs")
 def _f1_accumulator_float32(probs, targets, eps=1e-7):
     """Loops over the elements, adding into torch.tensor(0.0) accumulators with +=: they stay
-    float32, so a float64 loss is rounded to 7 digits (right where the counts are whole)."""
-    tp, fp, fn = torch.tensor(0.0), torch.tensor(0.0), torch.tensor(0.0)
+    float32, so a float64 loss is rounded to 7 digits (right where the counts are whole). On
+    probs' device: a CPU accumulator cannot take += of a CUDA term (an error, not the dtype)."""
+    tp, fp, fn = (torch.tensor(0.0, device=probs.device) for _ in range(3))
     for p, t in zip(probs.flatten(), targets.flatten()):
         tp += p * t
         fp += p * (1 - t)
