@@ -152,7 +152,7 @@ def _fixed_cases():
 
 LAYERS_IN_PLACE = (
     "the caller still holds its list of layers: walk it top-down with reversed(layers) or an "
-    "index, never layers.pop() or layers.reverse(), which empty or turn the caller's list"
+    "index, never layers.pop() or layers.reverse(), which empty the caller's list or reverse it"
 )
 
 
