@@ -56,8 +56,9 @@ def _likely_mistake(got, known, default):
 
 
 SAME_DTYPE = (
-    "an activation returns x's dtype (a float64 output doubles the memory of every layer "
-    "after it; compute in float64 if you like, then cast back)"
+    "an activation returns x's dtype (a wider output, float64 for a float32 x or float32 for "
+    "a bfloat16 one, doubles the memory of every layer after it; compute wider if you like, "
+    "then cast back)"
 )
 
 
