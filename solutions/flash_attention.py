@@ -423,8 +423,9 @@ def _check_tiles_only(impl, rand, device):
     expect(
         peak <= strip // 2,
         what,
-        f"held {peak:,} tensor elements at once, where a {block_q} x {block_k} tile of scores "
-        f"has {block_q * block_k:,} and a strip of {block_q} query rows over every key {strip:,}",
+        f"held {peak:,} tensor elements at once (at most {strip // 2:,} pass), where a "
+        f"{block_q} x {block_k} tile of scores has {block_q * block_k:,} and a strip of "
+        f"{block_q} query rows over every key {strip:,}",
         hint=TILES_ONLY,
     )
     assert_close(got, _attention_float64(q, k, v, False), what, atol=2e-5, rtol=1e-4)
