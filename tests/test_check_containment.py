@@ -1433,7 +1433,9 @@ def add_one(x):
     return x + 1
 """
 
-WAITS_THEN_ANSWERS_WRONG = """
+# An attempt that waits (3 s at most) for the check beside it to be done, then answers:
+# `{answer}` is `x` (wrong) or `x + 1` (right)
+WAITS_THEN_ANSWERS = """
 import os, time
 
 def add_one(x):
@@ -1441,7 +1443,7 @@ def add_one(x):
     deadline = time.monotonic() + 3
     while not os.path.exists({done!r}) and time.monotonic() < deadline:
         time.sleep(0.01)
-    return x  # wrong
+    return {answer}
 """
 
 
@@ -1455,7 +1457,7 @@ def test_a_check_cannot_forge_the_report_of_another_check_running_beside_it(tmp_
     started, done = tmp_path / "started", tmp_path / "done"
     (victim_dir := tmp_path / "victim").mkdir()
     victim = attempt_job(
-        victim_dir, WAITS_THEN_ANSWERS_WRONG.format(started=str(started), done=str(done))
+        victim_dir, WAITS_THEN_ANSWERS.format(started=str(started), done=str(done), answer="x")
     )
     outcomes: list[Outcome] = []
     waiting = threading.Thread(target=lambda: outcomes.append(run_job(victim)))
@@ -1503,17 +1505,6 @@ def add_one(x):
     return x + 1
 """
 
-WAITS_THEN_ANSWERS_RIGHT = """
-import os, time
-
-def add_one(x):
-    open({started!r}, "w").close()
-    deadline = time.monotonic() + 3
-    while not os.path.exists({done!r}) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return x + 1
-"""
-
 
 def test_a_check_cannot_write_into_the_output_of_another_check_running_beside_it(tmp_path):
     """Another check's output pipe, held open by the worker that forks both (a pipe: C code
@@ -1525,7 +1516,7 @@ def test_a_check_cannot_write_into_the_output_of_another_check_running_beside_it
     started, done = tmp_path / "started", tmp_path / "done"
     (victim_dir := tmp_path / "victim").mkdir()
     victim = attempt_job(
-        victim_dir, WAITS_THEN_ANSWERS_RIGHT.format(started=str(started), done=str(done))
+        victim_dir, WAITS_THEN_ANSWERS.format(started=str(started), done=str(done), answer="x + 1")
     )
     outcomes: list[Outcome] = []
     waiting = threading.Thread(target=lambda: outcomes.append(run_job(victim)))
