@@ -1005,6 +1005,25 @@ def test_a_card_buried_unstudied_leaves_its_place_in_the_limit_to_the_next(tmp_p
     assert last.startswith("0 reviews · 1 buried · 0m ") and "again" not in last, last
 
 
+def test_the_studied_card_buried_at_the_limit_is_not_said_to_leave_nothing_due(session):
+    """`review --limit 1`, its card rated Again then buried in its learning step: the offer
+    to take the bury back said "(nothing else is due now)" and the next line "3 more cards
+    can be studied now". What ends the session there is the limit, and the offer says so."""
+    child = session(FIXTURE_CONTENT, NOW, "--limit", "1")
+    child.logfile_read = io.StringIO()
+    child.expect(FRONT)
+    _rate(child, "1")  # add-one: Again, back within the session
+    child.expect(FRONT)
+    child.send("b")
+    child.expect("any other key ends the session")
+    child.send("x")
+    child.expect(pexpect.EOF)
+    said = " ".join(child.logfile_read.getvalue().split())
+    assert "u unburies add-one (--limit 1 is reached), any other key ends" in said, said
+    assert "nothing else is due now" not in said, said
+    assert "--limit 1 reached (it counts cards, not reviews): 3 more cards can be studied" in said
+
+
 def test_a_limit_that_leaves_cards_says_so_not_that_nothing_is_due(tmp_path):
     """--limit 1 over the fixture's four new cards ended with "Nothing more is due now." and
     "next due in 2d", where `studycli review` at once shows the three others (a learner's

@@ -118,7 +118,13 @@ class ReviewSession(SessionSolve, SessionSummary):
     def _last_taken_back(self) -> bool:
         """With nothing left after a bury or a suspension, the session ended at once, and the
         `u` that takes it back (a `b` or `@` pressed by mistake) came too late: it is offered
-        first."""
+        first, with what ends the session: nothing else due, or `--limit` reached (where the
+        next line says the cards left: "nothing else is due now" over "3 more cards can be
+        studied now" read as a contradiction)."""
+        ended = "nothing else is due now"
+        held = self.buried is not None or self.suspended is not None
+        if held and getattr(self.queue, "past_limit", lambda: 0)():
+            ended = f"--limit {self.limit} is reached"
         while True:  # (again after a `u` the database was too busy for: said by `_undo`)
             if self.buried is not None:
                 undo = f"u unburies {self.buried.id}"
@@ -126,9 +132,7 @@ class ReviewSession(SessionSolve, SessionSummary):
                 undo = f"u unsuspends {self.suspended.card_id}"
             else:
                 return False
-            self.console.print(
-                Text(f"{undo} (nothing else is due now), any other key ends the session", "yellow")
-            )
+            self.console.print(Text(f"{undo} ({ended}), any other key ends the session", "yellow"))
             if self.getkey() != "u":
                 return False
             if self._undo():
