@@ -323,3 +323,26 @@ def test_cram_limit_counts_cards_as_its_help_and_reviews_say(db):
     assert all("this many cards, not reviews" in text for text in helps.values()), helps
     summary, reviews, _ = _cram(db, " 1 3q", limit=1)
     assert [(r.card_id, r.rating) for r in reviews] == [("bias-concept", 1), ("bias-concept", 3)]
+
+
+def test_a_card_buried_in_review_is_left_out_of_cram_and_takes_no_place_in_its_limit(db):
+    """`review` leaves a buried card out, and its `--limit` gives a buried card's place to the
+    next; cram showed the card `b` had buried in `review` that day, first and counted in
+    `--limit 1`, the next card left out. Cram leaves it out, as it leaves a suspended card
+    out (and as Anki's filtered decks pull in no buried card), until the next study day."""
+    from typer.main import get_command
+
+    from studycli.cli.help_panels import whole_app
+
+    with Study.open(db, NO_FUZZ) as study:
+        back = study.bury(fixture_content().get("bias-concept"), NOW)
+    _, reviews, _ = _cram(db, " 3", limit=1)
+    assert [r.card_id for r in reviews] == ["add-one"]
+    with Store.open(db) as store:
+        order = cram_order(items(), store.states(), back, NO_FUZZ)
+    with Study.open(db, NO_FUZZ) as study:
+        queue = study.cram_queue(items(), back, 1)  # the next study day: it is back
+    assert queue.next() is not None and queue.next().id == order[0].id == "bias-concept"
+    commands = get_command(whole_app()).commands  # type: ignore[attr-defined]
+    limit = next(p.help for p in commands["cram"].params if p.name == "limit")
+    assert "buried or suspended" in " ".join(limit.split()), limit

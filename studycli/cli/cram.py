@@ -22,7 +22,8 @@ def cram(
         typer.Option(
             min=1,
             help="At most this many cards, not reviews: one rated Again comes back later in the "
-            "session, so there can be more reviews than cards.",
+            "session, so there can be more reviews than cards. A buried or suspended card is "
+            "left out and takes no place.",
         ),
     ] = None,
 ) -> None:
@@ -32,6 +33,8 @@ def cram(
     ones never studied, taken from the decks as `studycli review` takes them (new_order in
     settings.toml). Ratings are logged as cram and do not change your schedule, as Anki's
     filtered decks without rescheduling; a card rated Again comes back later in the session.
+    Suspended cards are left out, and so are cards buried (`b` in a review) until the next
+    study day.
     Keys as in `studycli review`: Enter reveals, 1-4 rate, s solves, h hints, u undoes, q quits.
 
     Example: studycli cram --topic flash-attention --limit 20

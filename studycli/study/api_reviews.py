@@ -112,11 +112,13 @@ class ReviewsMixin(StudyBase):
         return Rated(review=review, state=state, due=core.fsrs_card(state).due)  # type: ignore[union-attr]
 
     def cram_queue(self, items: list[Card], now: datetime, limit: int | None = None) -> CramQueue:
-        """A cram session over `items`: weakest first, due or not (see `cram`)."""
+        """A cram session over `items`: weakest first, due or not (see `cram`), those buried
+        at `now` or suspended left out, so that `limit` counts the cards after them (as a
+        buried card takes no place in `review`'s limit)."""
         from .cram import CramQueue, cram_order
 
-        unsuspended = list(self._unsuspended(items))
-        return CramQueue(cram_order(unsuspended, self.store.states(), now, self.settings)[:limit])
+        kept = list(self._unsuspended(self._unburied(items, now)[0]))
+        return CramQueue(cram_order(kept, self.store.states(), now, self.settings)[:limit])
 
     def cram_rate(
         self,

@@ -5,7 +5,10 @@ The order: studied items by their predicted probability of recall now, lowest fi
 most likely forgotten comes first); then the items never studied, prerequisites first, taken
 from the decks in turn or deck by deck as `review` takes them (`new_order`). New items come
 last because a cram session is for what was learned: a new item has no memory to refresh,
-and it is introduced properly by `studycli review`. Suspended items are left out.
+and it is introduced properly by `studycli review`. Suspended items are left out, and so
+are buried ones until the next study day (`Study.cram_queue`), as Anki's filtered decks pull
+in neither: a card `b` buried in `review` came back first in cram, and took a place in its
+`--limit` that `review`'s limit gives to the next card.
 An item rated Again comes back at the end of the session; any other rating ends it for the
 session. Cram ratings are logged (method `cram`) and never replayed into the schedule; a
 studied item records the text a cram rating showed, so that an edit it showed is flagged no
