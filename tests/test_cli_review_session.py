@@ -981,6 +981,14 @@ def test_the_help_and_the_summary_say_that_limit_counts_cards_not_reviews(cli, t
     shown = " ".join(cli("review", "--help").output.split())
     assert "At most this many cards, not reviews" in shown, shown
     assert "more reviews than cards" in shown
+    # README said that a card buried or suspended unrated takes no place; the help did not
+    from typer.main import get_command
+
+    from studycli.cli.help_panels import whole_app
+
+    review = get_command(whole_app()).commands["review"]  # type: ignore[attr-defined]
+    limit = next(p.help for p in review.params if p.name == "limit")
+    assert "A card buried or suspended before it is rated takes no place" in limit, limit
     readme = " ".join((REPO_ROOT / "README.md").read_text(encoding="utf-8").split())
     assert "`--limit N` counts cards, not reviews" in readme
 

@@ -26,7 +26,8 @@ def review(
         typer.Option(
             min=1,
             help="At most this many cards, not reviews: each is finished through its learning "
-            "steps (one rated Again comes back), so there can be more reviews than cards.",
+            "steps (one rated Again comes back), so there can be more reviews than cards. A "
+            "card buried or suspended before it is rated takes no place: the next comes.",
         ),
     ] = None,
 ) -> None:
