@@ -72,8 +72,11 @@ def test_due_with_no_new_card_left_today_does_not_send_to_review(cli):
     assert "`studycli review` starts with the new cards" in " ".join(run(cli, "due").stdout.split())
     config_path().write_text("enable_fuzzing = false\nnew_per_day = 0\n")
     said = " ".join(run(cli, "due").stdout.split())
-    assert f"no new card is left today (new_per_day in {config_path()};" in said, said
+    # new_per_day counts study items, as `stats` does ("213 study items from 133 cards")
+    assert f"no new study item is left today (new_per_day in {config_path()};" in said, said
     assert "starts with the new cards" not in said
+    readme = " ".join((REPO_ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "new_per_day = 20 # new study items a day (a cloze card: one per deletion)" in readme
 
 
 def test_due_over_a_content_folder_with_no_card_says_so_as_review_does(cli, tmp_path):

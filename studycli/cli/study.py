@@ -74,8 +74,9 @@ def due(
     A deck's counts are what `studycli review --deck D` shows, the day's limits applied to it
     alone (as Anki's deck list counts), so the decks' counts can add up to more than all's.
     `--json` prints {"due", "learning", "new", "held_new", "held_reviews", "next_due", "decks":
-    {deck: {...}}}: reviews due now, learning cards due now, new cards available today (after
-    the daily limits), new cards and reviews due today that the day's limits hold back.
+    {deck: {...}}}: reviews due now, learning items due now, new items available today (after
+    the daily limits), new items and reviews due today that the day's limits hold back, each
+    counted in study items, as `studycli stats` counts them (a cloze card's deletions each).
 
     Example: studycli due --json
     """
@@ -143,7 +144,7 @@ def _next_due_line(
         from studycli.paths import config_path
 
         return (
-            "none of these cards is scheduled yet, and no new card is left today "
+            "none of these cards is scheduled yet, and no new study item is left today "
             f"(new_per_day in {config_path()}; `studycli cram` studies them now)"
         )
     if upcoming is None:
