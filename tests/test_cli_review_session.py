@@ -970,27 +970,26 @@ def test_limit_finishes_started_cards_through_their_learning_steps(tmp_path):
     assert summary.reviewed == 2 and "Good: due again in 2d" in text
 
 
-def test_the_help_and_the_summary_say_that_limit_counts_cards_not_reviews(cli, tmp_path):
+def test_the_help_and_the_summary_say_that_limit_counts_cards_not_reviews(tmp_path):
     """`--limit 1` with a card rated Again (its learning step within the session) ended as
     "2 reviews" over "--limit 1 reached", and the help said only "At most this many cards":
     the limit counts cards, each finished through its learning steps, which the help, the
     summary and the README now say."""
     summary, reviews, text = _run_in_process(tmp_path, " 1 3 3", limit=1)
     assert [r.card_id for r in reviews] == ["add-one"] * 3 and summary.reviewed == 3
-    assert "--limit 1 reached (it counts cards, not reviews)" in " ".join(text.split())
-    shown = " ".join(cli("review", "--help").output.split())
-    assert "At most this many cards, not reviews" in shown, shown
-    assert "more reviews than cards" in shown
-    # README said that a card buried or suspended unrated takes no place; the help did not
+    assert "--limit 1 reached (it counts study items, not reviews)" in " ".join(text.split())
     from typer.main import get_command
 
     from studycli.cli.help_panels import whole_app
 
     review = get_command(whole_app()).commands["review"]  # type: ignore[attr-defined]
-    limit = next(p.help for p in review.params if p.name == "limit")
+    limit = " ".join(next(p.help for p in review.params if p.name == "limit").split())
+    assert "At most this many study items (a cloze card's deletions each), not reviews" in limit
+    assert "more reviews than items" in limit
+    # README said that a card buried or suspended unrated takes no place; the help did not
     assert "A card buried or suspended before it is rated takes no place" in limit, limit
     readme = " ".join((REPO_ROOT / "README.md").read_text(encoding="utf-8").split())
-    assert "`--limit N` counts cards, not reviews" in readme
+    assert "`--limit N` counts study items (a cloze card's deletions each), not reviews" in readme
 
 
 def test_a_card_buried_unstudied_leaves_its_place_in_the_limit_to_the_next(tmp_path):
@@ -1013,6 +1012,25 @@ def test_a_card_buried_unstudied_leaves_its_place_in_the_limit_to_the_next(tmp_p
     assert last.startswith("0 reviews · 1 buried · 0m ") and "again" not in last, last
 
 
+def test_limit_counts_study_items_as_stats_does(tmp_path, content_copy):
+    """A cloze card is one study item per deletion, as `stats` counts them ("213 study items
+    from 133 cards"), and `--limit` counts study items: `--limit 1` ended "2 more cards can be
+    studied now" with one card left, a cloze card of two deletions (its siblings not buried,
+    `bury_siblings = false`); `--limit 2` over it alone studies both deletions."""
+    cloze = _poisson_cloze(content_copy)
+    bias = load_content(content_copy).get("bias-concept")
+    _, reviews, text = _run_in_process(
+        tmp_path, " 3 3", limit=1, cards=[bias, *cloze], root=content_copy, bury=False
+    )
+    assert [r.card_id for r in reviews] == ["bias-concept"] * 2, text
+    said = " ".join(text.split())
+    assert "--limit 1 reached (it counts study items, not reviews): 2 more study items" in said
+    _, reviews, text = _run_in_process(
+        tmp_path / "both", " 3 3 3 3", limit=2, cards=cloze, root=content_copy, bury=False
+    )
+    assert {r.card_id for r in reviews} == {"poisson-cloze#c1", "poisson-cloze#c2"}, text
+
+
 def test_the_studied_card_buried_at_the_limit_is_not_said_to_leave_nothing_due(session):
     """`review --limit 1`, its card rated Again then buried in its learning step: the offer
     to take the bury back said "(nothing else is due now)" and the next line "3 more cards
@@ -1029,7 +1047,7 @@ def test_the_studied_card_buried_at_the_limit_is_not_said_to_leave_nothing_due(s
     said = " ".join(child.logfile_read.getvalue().split())
     assert "u unburies add-one (--limit 1 is reached), any other key ends" in said, said
     assert "nothing else is due now" not in said, said
-    assert "--limit 1 reached (it counts cards, not reviews): 3 more cards can be studied" in said
+    assert "--limit 1 reached (it counts study items, not reviews): 3 more study items can" in said
 
 
 def test_a_limit_that_leaves_cards_says_so_not_that_nothing_is_due(tmp_path):
@@ -1040,7 +1058,8 @@ def test_a_limit_that_leaves_cards_says_so_not_that_nothing_is_due(tmp_path):
     said = " ".join(text.split())
     assert "Nothing more is due now." not in said and "next due in" not in said
     assert (
-        "--limit 1 reached (it counts cards, not reviews): 3 more cards can be studied now "
+        "--limit 1 reached (it counts study items, not reviews): 3 more study items can be "
+        "studied now "
         "(`studycli review` goes on)." in said
     )
     assert said.endswith("more cards are due now")
@@ -1093,7 +1112,7 @@ def test_with_a_limit_the_status_line_counts_what_the_session_still_shows(tmp_pa
         "new 0 · learning 1 · review 0",
     ]
     assert {r.card_id for r in reviews} == {"add-one", "bias-concept", "poisson-concept"}
-    assert "--limit 3 reached (it counts cards, not reviews): 1 more card can be studied now" in (
+    assert "--limit 3 reached (it counts study items, not reviews): 1 more study item can be" in (
         " ".join(text.split())
     )
 

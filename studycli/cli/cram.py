@@ -21,9 +21,9 @@ def cram(
         int | None,
         typer.Option(
             min=1,
-            help="At most this many cards, not reviews: one rated Again comes back later in the "
-            "session, so there can be more reviews than cards. A buried or suspended card is "
-            "left out and takes no place.",
+            help="At most this many study items (a cloze card's deletions each), not reviews: "
+            "one rated Again comes back later in the session, so there can be more reviews "
+            "than items. A buried or suspended card is left out and takes no place.",
         ),
     ] = None,
 ) -> None:

@@ -108,7 +108,7 @@ class DueQueue:
         return self.study.due_counts(pool, self.clock()).held_reviews
 
     def past_limit(self) -> int:
-        """How many cards the session's limit left that could be studied now (another
+        """How many study items the session's limit left that could be studied now (another
         `studycli review` shows them): 0 without a limit, or where it cut nothing off."""
         if self.limit is None or len(self.seen) < self.limit:
             return 0

@@ -92,8 +92,8 @@ class SessionSummary:
             return "Cram done: every card was rated." if self.seen else "Nothing to cram."
         if self.past_limit:  # not "Nothing more is due now.": `review` would show them
             return (
-                f"--limit {self.limit} reached (it counts cards, not reviews): "
-                f"{counted(self.past_limit, 'more card')} "
+                f"--limit {self.limit} reached (it counts study items, not reviews): "
+                f"{counted(self.past_limit, 'more study item')} "
                 "can be studied now (`studycli review` goes on)."
                 + (" (`studycli undo` takes back the last rating.)" if self.done else "")
             )

@@ -25,9 +25,10 @@ def review(
         int | None,
         typer.Option(
             min=1,
-            help="At most this many cards, not reviews: each is finished through its learning "
-            "steps (one rated Again comes back), so there can be more reviews than cards. A "
-            "card buried or suspended before it is rated takes no place: the next comes.",
+            help="At most this many study items (a cloze card's deletions each), not reviews: "
+            "each is finished through its learning steps (one rated Again comes back), so "
+            "there can be more reviews than items. A card buried or suspended before it is "
+            "rated takes no place: the next comes.",
         ),
     ] = None,
 ) -> None:
