@@ -105,14 +105,16 @@ class StateChanged(StudyError):
 
 class IntervalsMoved(StateChanged):
     """A rating refused because the card's intervals are no longer those shown, its state the
-    same: 24 hours passed since its last review while they were on screen (fsrs counts the
-    time since it in whole days: Good went from 2d to 7d for a learning card). Rated, it
-    would give other intervals than those the learner chose by; they are shown the new ones
-    and choose again."""
+    same: a whole day more since its last review passed while they were on screen (fsrs
+    counts the time since it in whole days: Good went from 2d to 7d for a learning card 24
+    hours on, from 20d to 21d for a review card 7 days on). Rated, it would give other
+    intervals than those the learner chose by; they are shown the new ones and choose again.
+    `days`: the whole days since the card's last review now (None: it has none)."""
 
-    def __init__(self, card_id: str) -> None:
+    def __init__(self, card_id: str, days: int | None = None) -> None:
         StudyError.__init__(self, f"{card_id}'s intervals changed since they were shown")
         self.card_id = card_id
+        self.days = days
 
 
 class HistoryMoved(StudyError):

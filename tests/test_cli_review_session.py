@@ -1793,6 +1793,37 @@ def test_a_day_since_the_last_review_passing_while_the_card_is_on_screen_asks_ag
     ]
 
 
+def test_a_whole_day_more_since_a_review_cards_last_review_says_how_many_days(tmp_path):
+    """A review card, its last review 7 days minus 10 s before its bar, rated 20 s later: its
+    intervals moved (the retrievability fsrs computes by whole days since the last review,
+    6 then 7), and the session said "24 hours have passed since its last review", as for a
+    card reviewed the day before (a reviewer's finding). It says the days that have passed."""
+    from studycli.study.api import Study
+    from studycli.study.settings import Settings
+
+    card = load_content(FIXTURE_CONTENT).cards["bias-concept"]
+    last = NOW - timedelta(days=7) + timedelta(seconds=10)
+    with Study.open(tmp_path / "db.sqlite3", Settings(enable_fuzzing=False)) as study:
+        study.rate(card, Rating.Good, last - timedelta(minutes=10))
+        study.rate(card, Rating.Good, last)  # in review now
+        shown, later = (study.preview(card, when) for when in (NOW, NOW + timedelta(seconds=20)))
+    assert shown != later
+    clock = [NOW]
+
+    def keys():
+        yield " "  # the answer, and its bar; then 20 s pass
+        clock[0] = NOW + timedelta(seconds=20)
+        yield from "33q"  # Good, asked again; Good
+
+    pressed = keys()
+    _, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [card], lambda: clock[0])
+    said = " ".join(text.split())
+    notice = said.index("Good was not saved: bias-concept's intervals changed while it was on")
+    assert "7 days (168 hours) have passed since its last review" in said[notice:], said
+    assert "24 hours" not in said, said
+    assert [r.reviewed_at for r in reviews][-1] == NOW + timedelta(seconds=20)
+
+
 def test_an_import_committed_while_the_rating_waits_for_the_lock_asks_the_rating_again(
     tmp_path, monkeypatch
 ):

@@ -324,8 +324,14 @@ def why_intervals_moved(refused: StateChanged, meanwhile: str = "it was on scree
     card's id and "'s": its history (`StateChanged`), or the time since its last review
     (`IntervalsMoved`)."""
     if isinstance(refused, IntervalsMoved):
+        days = refused.days  # (a review card's move at 7 days was said as "24 hours")
+        passed = (
+            "24 hours have"
+            if days is None or days <= 1
+            else f"{days} days ({24 * days} hours) have"
+        )
         return (
-            f"intervals changed while {meanwhile}: 24 hours have passed since its last review, "
+            f"intervals changed while {meanwhile}: {passed} passed since its last review, "
             "and fsrs counts the time since it in whole days"
         )
     return (

@@ -218,16 +218,20 @@ def _refuse_other_intervals(
     Raises:
         StateChanged: the card's state changed since (where `shown` is given, only where the
             intervals now differ from it).
-        IntervalsMoved: the state is the same, and the intervals differ: 24 hours since the
-            last review passed meanwhile (fsrs counts whole days). Saved, the rating gave
-            other days than those shown (Good 2d shown, 7d saved, for a learning card).
+        IntervalsMoved: the state is the same, and the intervals differ: a whole day more
+            since the last review passed meanwhile (fsrs counts whole days: 24 hours, or 7
+            days, ...). Saved, the rating gave other days than those shown (Good 2d shown, 7d
+            saved, for a learning card); its `days`, the whole days since the last review.
     """
     held = (before.fsrs if before is not None else None) or ""
     changed = held != unless_changed_from
     if not changed and (shown is None or recomputed):
         return
     if shown is None or preview(card_id, before, now, settings) != shown:
-        raise StateChanged(card_id) if changed else IntervalsMoved(card_id)
+        if changed:
+            raise StateChanged(card_id)
+        last = getattr(fsrs_card(before), "last_review", None)
+        raise IntervalsMoved(card_id, None if last is None else (now - last).days)
 
 
 def _replay_card(store: Store, card_id: str, settings: Settings) -> None:
