@@ -120,12 +120,18 @@ time.sleep(120)
 
 
 def _on_a_full_disk(
-    tmp_path: Path, files: list[Path], commands: list[list[str]], held: bool = False
+    tmp_path: Path,
+    files: list[Path],
+    commands: list[list[str]],
+    held: bool = False,
+    room: int = 0,
 ) -> list[str]:
     """Run each studycli command of `commands` (their `{db}` the copy) on a tmpfs of its own
     that holds a copy of `files` (a database and its side files) and is then filled; what
-    each said (stdout and stderr) with its exit status, as `exit N` on its last line.
-    `held`: another process holds the copy open meanwhile (its -shm made before the fill)."""
+    each said (stdout and stderr) with its exit status, as `exit N` on its last line, and
+    last the names of the files on the disk then (`filler` too), one a line.
+    `held`: another process holds the copy open meanwhile (its -shm made before the fill).
+    `room`: bytes freed after the fill (what is left is that, to a page)."""
     disk = tmp_path / "disk"
     disk.mkdir()
     db = disk / files[0].name
@@ -135,11 +141,14 @@ def _on_a_full_disk(
         hold = shlex.join([sys.executable, "-c", _HOLD_OPEN, str(db)])
         steps.append(f"{hold} {marker} & holder=$!; while [ ! -e {marker} ]; do sleep 0.05; done")
     steps.append('dd if=/dev/zero of="$1/filler" bs=4096 2>/dev/null; df -k "$1" >&2')
+    if room:
+        steps.append(f'truncate -s -{room} "$1/filler"')
     for command in commands:
         argv = [sys.executable, "-m", "studycli", "--content", str(FIXTURE_CONTENT), *command]
         steps.append(f'{shlex.join(argv).replace("{db}", str(db))} 2>&1; echo "exit $?"; echo ==')
     if held:
         steps.append('kill "$holder"')
+    steps.append('ls -A "$1"; echo ==')
     script = 'mount -t tmpfs -o size=1m tmpfs "$1" || exit 9\n' + "\n".join(steps)
     done = subprocess.run(
         ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", str(disk)],
@@ -147,7 +156,7 @@ def _on_a_full_disk(
         cwd=str(REPO_ROOT), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0 and "Use%" in done.stderr and " 100% " in done.stderr, done
-    return done.stdout.split("==\n")[:-1]
+    return done.stdout.split("==\n")[:-1]  # (the commands', then the files')
 
 
 def _rated(path: Path) -> None:
@@ -176,7 +185,7 @@ def test_the_reading_commands_read_a_database_on_a_full_disk(tmp_path):
          ["import-reviews", "--dry-run", str(exported)], ["doctor"], ["doctor", "--dry-run"],
          ["undo"]],
     )  # fmt: skip
-    *read, undo = said
+    *read, undo, _ = said
     assert [text.splitlines()[-1] for text in read] == ["exit 0"] * 7, said
     assert "bias-concept" in said[2] and "3 Good" in said[2]
     assert len(exported.read_text().splitlines()) == 4  # a header and 3 reviews
@@ -205,7 +214,7 @@ def test_a_reading_command_on_a_full_disk_that_cannot_read_the_wal_says_so_witho
         for side in ("", "-wal"):
             shutil.copyfile(f"{db}{side}", copy / f"{db.name}{side}")
     assert (copy / f"{db.name}-wal").stat().st_size > 0
-    said = _on_a_full_disk(
+    *said, _ = _on_a_full_disk(
         tmp_path, [copy / db.name, copy / f"{db.name}-wal"], [["history"], ["due"]]
     )
     for text in said:
@@ -234,7 +243,7 @@ def test_the_reading_commands_read_an_older_database_another_process_holds_on_a_
     conn = sqlite3.connect(db)
     assert len(migrations.applied(conn)) == len(migrations.NAMES) - 1  # (one to upgrade)
     conn.close()
-    said = _on_a_full_disk(tmp_path, [db], [["history"], ["stats"], ["undo"]], held=True)
+    *said, _ = _on_a_full_disk(tmp_path, [db], [["history"], ["stats"], ["undo"]], held=True)
     *read, undo = said
     assert [text.splitlines()[-1] for text in read] == ["exit 0"] * 2, said
     assert "3 Good" in read[0] and "3 reviews" in read[0], read
@@ -242,3 +251,23 @@ def test_the_reading_commands_read_an_older_database_another_process_holds_on_a_
     assert undo.splitlines()[-1] == "exit 1" and "is full" in undo, undo
     assert "free some space" in undo and "Traceback" not in undo
     assert not any("not saved" in text for text in said), said
+
+
+def test_a_backup_with_no_room_for_its_side_files_leaves_none_of_them(tmp_path):
+    """Room on the disk for the copy an upgrade keeps, not for the -shm file SQLite makes to
+    set the copy's journal mode: the backup failed (a StoreFull: the reading command read on)
+    and left its temporary copy's -wal and -shm files beside the database, a 20 KB -shm on
+    the full disk, this user's, until a later backup succeeded (a reviewer's finding on a
+    real tmpfs). It leaves none of its files."""
+    from studycli.study import migrations
+
+    from .study_support import schema_of
+
+    db = tmp_path / "reviews.sqlite3"
+    with pytest.MonkeyPatch.context() as patch:
+        schema_of(patch, migrations.MIGRATIONS[:-1])
+        _rated(db)
+    room = db.stat().st_size + 16384  # the copy, and less than its -shm file
+    *said, files = _on_a_full_disk(tmp_path, [db], [["history"]], held=True, room=room)
+    assert said[0].splitlines()[-1] == "exit 0" and "3 Good" in said[0], said
+    assert not any(".tmp" in name for name in files.split()), files

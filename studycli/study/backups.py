@@ -90,8 +90,11 @@ def backup(path: Path, target: Path) -> Path:
         os.replace(temporary, target)  # (SQLite synced the copy's pages as it committed them)
         sync_folder(target.parent)  # the new name on the disk too, before the change it guards
     except (OSError, sqlite3.Error) as exc:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+        # (the copy is a WAL database until its journal mode is set: with no room for that,
+        # SQLite left its -wal and -shm files beside the database, a 20 KB -shm on a full disk)
+        for part in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(OSError):
+                temporary.with_name(temporary.name + part).unlink(missing_ok=True)
         unchanged = f"(the review database {path} is unchanged)"
         if (full := _no_room(target, exc)) is not None:  # (a reading command reads on)
             raise StoreFull(
