@@ -780,6 +780,34 @@ def test_an_upgrade_a_full_disk_stops_is_read_through_a_copy_or_said_as_the_upgr
     assert "not saved" not in read.output + said and sha256(path) == before
 
 
+def test_an_upgrade_a_full_disk_stops_leaves_no_backup_to_take_its_room(cli, tmp_path, monkeypatch):
+    """An upgrade that ran out of room after its backup was written left the backup, a full
+    copy of the database as it still is, on the full disk: it said "free some space and run
+    the command again", and the run again wrote the backup anew beside the one left (room
+    for a second copy), never said to be there to delete (a reviewer's finding). The
+    backup of an upgrade stopped for want of room goes with it."""
+    from .test_cli_review_session import _disk_full_error
+
+    path = tmp_path / "reviews.sqlite3"
+    first_schema_database(path, monkeypatch)
+    upgrade = migrations.migrate
+
+    def no_room(conn, before=None):
+        if before is None:  # (the copy in memory)
+            return upgrade(conn)
+        before(migrations.NAMES[-1])  # the backup, written
+        raise _disk_full_error()
+
+    monkeypatch.setattr(migrations, "migrate", no_room)
+    for command in ("history", "undo"):
+        cli("--content", FIXTURE_CONTENT, "--db", path, command)
+        assert not list(tmp_path.glob("*.bak*")), command
+    monkeypatch.setattr(migrations, "migrate", upgrade)  # room made: upgraded, backup kept
+    cli("--content", FIXTURE_CONTENT, "--db", path, "undo")
+    kept = [p.name for p in tmp_path.glob("*.bak*")]
+    assert kept == [f"{path.name}.before-{migrations.NAMES[1]}.bak"], kept
+
+
 def test_an_upgrade_keeps_one_copy_from_before_and_says_so(cli, tmp_path, monkeypatch):
     """An upgrade across every migration wrote a backup before each (three full copies), and
     no command said that anything had happened."""

@@ -213,6 +213,11 @@ def _prepare(
             ran = migrations.migrate(conn, before=keep_a_copy)
         except sqlite3.Error as exc:
             if upgrade and (full := _no_room_to_upgrade(path, exc)) is not None:
+                # (its backup, a copy of the database as it still is, took the room the
+                # upgrade wants, and the next try's backup needs room for a second copy)
+                for copy in kept:
+                    with contextlib.suppress(OSError):
+                        copy.unlink()
                 raise full from None
             raise
     if not kept:
