@@ -1590,6 +1590,73 @@ def test_a_process_a_solution_module_forks_at_its_top_is_still_found(content_cop
     assert "arith.py left 1 process running that it started" in result.message, result.message
 
 
+OPENS_ITS_WORKER_AS_IT_LOADS = """
+import os, time
+
+def add_one(x):
+    if os.path.exists({record!r}):  # (the checker's later calls)
+        return x + 1
+    worker = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[1])
+    open({started!r}, "w").close()
+    deadline = time.monotonic() + 10
+    while not os.path.exists({loading!r}) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    opened = []
+    for name in ("1", "2"):  # (as it loads: the load's output, set aside)
+        try:
+            os.close(os.open(f"/proc/{{worker}}/fd/{{name}}", os.O_WRONLY | os.O_NONBLOCK))
+            opened.append(name)
+        except OSError:
+            pass
+    with open({record!r}, "w") as record:
+        record.write(repr(opened))
+    return x + 1
+"""
+
+LOADS_UNTIL_LOOKED_AT = """
+import os, time
+
+open({loading!r}, "w").close()
+deadline = time.monotonic() + 10
+while not os.path.exists({record!r}) and time.monotonic() < deadline:
+    time.sleep(0.01)
+"""
+
+
+def test_a_check_cannot_reach_its_worker_as_it_loads_more_modules(tmp_path, monkeypatch):
+    """A worker loads the solution modules of a later preload (a review session's next card)
+    beside the checks running then; it was dumpable for the load (`out_of_reach.in_reach`), and
+    a check running then (as a user) opened its fds 1 and 2 (['1', '2']: the load's output, set
+    aside), as it could every descriptor it held (the command's output, the other checks')."""
+    import shutil
+    import threading
+
+    solutions = tmp_path / "solutions"
+    shutil.copytree(FIXTURE_CONTENT / "solutions", solutions)
+    started, loading, record = (str(tmp_path / name) for name in ("started", "loading", "record"))
+    source = OPENS_ITS_WORKER_AS_IT_LOADS.format(started=started, loading=loading, record=record)
+    job = replace(attempt_job(tmp_path, source), solutions_dir=str(solutions), timeout=20)
+    fresh = pool._Pool()  # (its worker loads this copy's modules, and ends with the test)
+    monkeypatch.setattr(pool, "_pool", fresh)
+    try:
+        pool.preload((), (str(solutions), ["arith"]))
+        outcomes: list[Outcome] = []
+        checking = threading.Thread(target=lambda: outcomes.append(run_job(job)))
+        checking.start()
+        deadline = time.monotonic() + 60
+        while not os.path.exists(started) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        later = LOADS_UNTIL_LOOKED_AT.format(loading=loading, record=record)
+        (solutions / "later.py").write_text(later)
+        pool.preload((), (str(solutions), ["arith", "later"]))
+        checking.join()
+    finally:
+        for worker in [*fresh.idle, *fresh.zygotes.values()]:
+            worker.close()
+    assert outcomes[0].status == "pass", outcomes[0]
+    assert Path(record).read_text() == "[]"
+
+
 READS_ITS_WORKERS_WAKEUPS = """
 import os
 

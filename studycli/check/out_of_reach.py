@@ -19,8 +19,11 @@ but to the process itself and root: fd/, fdinfo/, environ, maps, mem; and a cras
 file (a check's never did: `contain.no_core_files`).
 
 `output_aside` (through `pipe_holders`) finds the processes a solution module's load left by
-their descriptors: the zygote is dumpable while it loads them (`in_reach`), so that those it
-forks are too, and found.
+their descriptors: what the zygote forks while it loads them is dumpable (`in_reach`), and
+found; the zygote is not. (It was dumpable for its loads: a later preload's (`pool.preload`: a
+review session's next card) ran beside the checks running then, and one that polled
+/proc/ZYGOTE/fd, run as a user, opened the command's output and the load's pipe for the load's
+time.)
 
 Root reads any process's descriptors with CAP_SYS_PTRACE, which each check gives up (`as_root`).
 The command's own descriptors are not covered here: see `hide`.
@@ -29,6 +32,7 @@ The command's own descriptors are not covered here: see `hide`.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -49,18 +53,52 @@ def hide() -> None:
 
 @contextlib.contextmanager
 def in_reach() -> Iterator[None]:
-    """This process dumpable while it lasts (what it forks meanwhile too), where it was hidden
-    (`hide`): a zygote's loads of solution modules, whose processes `pipe_holders` finds by
-    their descriptors (a process that is not dumpable hides them from its parent too)."""
+    """What this process forks while it lasts (os.fork) dumpable, where it is hidden (`hide`):
+    a zygote's loads of solution modules, whose processes `pipe_holders` finds by their
+    descriptors (a process that is not dumpable hides them from its parent too). Not this
+    process, whose descriptors the checks running meanwhile would reach, but for each fork's
+    own system call (`_at_fork`). (A program a load runs is dumpable by its exec; a fork made
+    in C, not os.fork, stays hidden.)"""
+    global _FORKS_IN_REACH
     prctl = _prctl()
-    hidden = prctl is not None and prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0
-    if hidden:
-        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+    if prctl is None or prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0:
+        yield
+        return
+    _at_fork()
+    _FORKS_IN_REACH = True
     try:
         yield
     finally:
-        if hidden:
-            prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        _FORKS_IN_REACH = False
+
+
+def _at_fork() -> None:
+    """Have os.fork, while `_FORKS_IN_REACH`, make this process dumpable for the fork only, so
+    that the child is from its first instruction (a child that made itself dumpable once it
+    ran was not yet, on a busy machine, as the load ended and its holders were looked for);
+    registered once."""
+    global _REGISTERED
+    if not _REGISTERED:
+        os.register_at_fork(
+            before=_fork_in_reach, after_in_parent=_forked, after_in_child=_forked_in_child
+        )
+        _REGISTERED = True
+
+
+def _fork_in_reach() -> None:
+    if _FORKS_IN_REACH and (prctl := _prctl()) is not None:
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
+
+
+def _forked() -> None:
+    if _FORKS_IN_REACH and (prctl := _prctl()) is not None:
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def _forked_in_child() -> None:
+    """(The child stays dumpable, and so does what it forks in turn.)"""
+    global _FORKS_IN_REACH
+    _FORKS_IN_REACH = False
 
 
 def _prctl() -> Any:
@@ -75,3 +113,5 @@ def _prctl() -> Any:
 
 
 _PRCTL: Any = None
+_FORKS_IN_REACH = False  # (within `in_reach`: what os.fork makes is dumpable)
+_REGISTERED = False  # (`_at_fork`'s hooks, with os.register_at_fork)
