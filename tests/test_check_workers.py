@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import threading
 import time
@@ -1622,6 +1623,48 @@ def test_a_device_worker_let_go_in_a_check_ends_at_once_with_what_the_check_star
         worker.close()
         gone_within(quiet, 0)
         gone_within(daemon, 0)
+
+
+# A solution module that says its worker's pid, then holds the GIL (a loop in C) for hours
+HOLDS_THE_GIL = "import os\nopen({pid_file!r}, 'w').write(str(os.getpid()))\nsum(range(10**12))\n"
+
+
+@pytest.mark.parametrize("when", ["starting", "ready"])
+def test_a_device_worker_that_holds_the_gil_ends_when_closed(tmp_path, when):
+    """A device worker no longer dies with its keeper (PR_SET_PDEATHSIG): a thread of its own
+    waits for the keeper's end (`device_worker.end_with_the_keeper`), and another for the
+    command's (`end_with_the_command`), and neither runs while its code holds the GIL. Closed,
+    one still loading such a module (its keeper killed at once), or one that did not end in
+    5 s of being let go (its keeper killed then), ran on under init, the loop to its end. The
+    server is killed too."""
+    from studycli.check.worker import Worker
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("a keeper (Linux)")
+    pid_file = tmp_path / "pid"
+    (tmp_path / "holds.py").write_text(HOLDS_THE_GIL.format(pid_file=str(pid_file)))
+    solutions = (str(tmp_path), ("holds",))
+    worker = Worker((), solutions if when == "starting" else None, fork=False, device="cuda")
+    server = None
+    try:
+        if when == "ready":
+            assert worker.ready.wait(120)
+            worker.preload((), solutions)
+        deadline = time.monotonic() + 120  # (it imports torch first)
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        server = int(pid_file.read_text())
+        time.sleep(0.2)  # (in the loop)
+        assert worker.ready.is_set() == (when == "ready")
+        worker.close()
+        deadline = time.monotonic() + 2.0
+        while _alive(server) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _alive(server), "the worker runs on, its keeper gone"
+    finally:
+        worker.close()
+        if server is not None and _alive(server):
+            os.kill(server, signal.SIGKILL)
 
 
 # An attempt that starts a thread at its top that prints on and on

@@ -265,6 +265,7 @@ class Worker:
             self.kill_stopped()
         if self.process is not None:
             if not self.ready.is_set():
+                self._kill_device_server()
                 with contextlib.suppress(OSError):
                     self.process.kill()
             elif _stopped(self.process.pid, traced=False):  # (where it is a keeper)
@@ -273,6 +274,9 @@ class Worker:
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
+                self._kill_device_server()  # (its keeper then kills what it left, and ends)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=2.0)  # (its sweep: `keeper.SWEEP_LIMIT`, 1 s)
                 self.process.kill()
                 self.process.wait()
         elif not self.ended.wait(5) and self.pid is not None:
@@ -280,6 +284,21 @@ class Worker:
                 os.kill(self.pid, signal.SIGKILL)
         with contextlib.suppress(ValueError):
             _WORKERS.remove(self)
+
+    def _kill_device_server(self) -> None:
+        """(In `close`, before its keeper is killed.) Kill a device worker's server: its pid
+        said with "ready", else its keeper's child. It no longer dies with its keeper
+        (`device_worker.end_with_the_keeper`: a thread of its own that waits for the keeper's
+        end, which runs only once its code lets go of the GIL); one that held it (a solution
+        module's loop in C as it loaded, a thread a check left) ran on under init, for as long
+        as its loop, once `close` had killed its keeper."""
+        if self.fork or self.process is None:
+            return
+        keeper = self.process.pid
+        server = self.pid or next(iter(_children(keeper)), None)
+        if server is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(server, signal.SIGKILL)
 
     def _send(self, message: Any) -> bool:
         try:
@@ -342,6 +361,16 @@ class Worker:
 
 
 _WORKERS: list[Worker] = []
+
+
+def _children(pid: int) -> list[int]:
+    """The children of process `pid`'s main thread, as the kernel lists them (none where it
+    cannot)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listing:
+            return [int(child) for child in listing.read().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def _stopped(pid: int, traced: bool = True) -> bool:
