@@ -1288,6 +1288,33 @@ def test_a_check_that_crashes_its_device_worker_shows_where_as_on_the_cpu(
     assert "inner" in called and called[called.index("inner") + 1] == "answer", frames
 
 
+# An answer that raises an exception whose message crashes its process in native code, read
+# once the check's output is put back (as its failure is described)
+RAISES_WHAT_CRASHES_AS_DESCRIBED = (
+    "import ctypes\n"
+    "class Odd(Exception):\n"
+    "    def __str__(self):\n"
+    "        ctypes.string_at(0)\n"
+    "        return 'odd'\n"
+    "def answer():\n"
+    "    raise Odd()\n"
+)
+
+
+def test_a_device_check_that_crashes_as_its_failure_is_described_writes_nothing_to_the_command(
+    tmp_path, monkeypatch, capfd
+):
+    """A device worker's faulthandler was on from before the check's output was set aside to
+    after it was put back (fd 2 the command's stderr again): a crash as the check's failure
+    was described (its exception's __str__, in the worker's own code) wrote "Fatal Python
+    error: Segmentation fault" and the worker's stack to the command's terminal. Nothing is
+    written there; the card says how the check died, as on the CPU."""
+    source = RAISES_WHAT_CRASHES_AS_DESCRIBED + CHECKS_ANSWER
+    on_device, on_cpu = _reference_on_device_and_cpu(tmp_path, monkeypatch, source)
+    assert on_device.status == on_cpu.status == "error", (on_device, on_cpu)
+    assert "Fatal Python error" not in capfd.readouterr().err
+
+
 # An answer that writes 3 MB to fd 1 in one call from C that holds the GIL throughout (a C
 # extension's write: ctypes' PyDLL keeps the GIL, where CDLL lets go of it)
 WRITES_MEGABYTES_HOLDING_THE_GIL = (

@@ -16,7 +16,6 @@ import os
 import pickle
 import sys
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 from .protocol import read_message, write_message
@@ -165,8 +164,7 @@ def _serve_inline(stream, replies: int, device: str) -> None:
         output_keeper.NUMBER = number  # (the keeper says how the worker ended in it)
         modules = dict(sys.modules)
         threads = set(threading.enumerate())
-        with _dumping_crashes():
-            child._child(job, kept)
+        child._child(job, kept)  # (a crash in it dumps its stack: `output_aside.into`)
         # A thread the check left running, which no signal ends, printed into the next
         # checks' output (sys.stdout is each check's capture) and the command's between them,
         # and ran on beside them: this worker is retired after this check (`pool.release`),
@@ -205,21 +203,6 @@ def _serve_inline(stream, replies: int, device: str) -> None:
             write_message(replies, ("result", number, pickle.dumps(kept.result)))
             write_message(replies, ("exited", number, 0))
             _CHECK[0] = 0
-
-
-@contextlib.contextmanager
-def _dumping_crashes() -> Iterator[None]:
-    """While a check runs here, a crash (a segfault in native code, an abort) writes the stack
-    it was in to fd 2, the check's output pipe then (`output_aside.into`), whose tail the
-    keeper keeps and the card shows, as a forked check's does (`contain.enter`): the card said
-    only "killed by signal 11". Not between checks, where fd 2 is the command's stderr."""
-    import faulthandler
-
-    faulthandler.enable(file=2, all_threads=False)  # (fd 2 as it is at the crash)
-    try:
-        yield
-    finally:
-        faulthandler.disable()
 
 
 def _memory(device: str) -> dict[str, float]:

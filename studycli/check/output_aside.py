@@ -252,10 +252,28 @@ def into(tail: output_tail.OutputTail) -> Iterator[None]:
         return
     aside = Aside()
     try:
-        with output_aside(threads=False, tail=tail) as aside:
+        with output_aside(threads=False, tail=tail) as aside, _dumping_crashes():
             yield
     finally:
         if aside.left:
             count = f"{len(aside.left):,} process{'es' if len(aside.left) != 1 else ''}"
             line = f"[studycli killed {count} left running: {', '.join(aside.left)}]\n"
             tail.add(line.encode("utf-8", errors="replace"))
+
+
+@contextlib.contextmanager
+def _dumping_crashes() -> Iterator[None]:
+    """(In `into`, while fd 2 is the check's pipe.) A crash (a segfault in native code, an
+    abort) writes the stack it was in to fd 2, whose tail the keeper keeps and the card
+    shows, as a forked check's does (`contain.enter`): the card said only "killed by signal
+    11". Only while the pipe is fd 2: on from before it was set aside to after it was put
+    back, a crash as the check's failure was described (its exception's __str__, the
+    worker's own code) wrote "Fatal Python error" and the worker's stack to the command's
+    terminal; the card then says only how the check died, as before."""
+    import faulthandler
+
+    faulthandler.enable(file=2, all_threads=False)  # (fd 2 as it is at the crash)
+    try:
+        yield
+    finally:
+        faulthandler.disable()
