@@ -1315,6 +1315,31 @@ def test_a_device_check_that_crashes_as_its_failure_is_described_writes_nothing_
     assert "Fatal Python error" not in capfd.readouterr().err
 
 
+def test_a_dump_of_stacks_a_device_check_set_to_come_later_is_called_off_as_it_ends(
+    tmp_path, monkeypatch, capfd
+):
+    """A check runs in its device worker, and what it set up there outlives it: a dump of the
+    stacks set to come later (`faulthandler.dump_traceback_later`, repeated) wrote the
+    worker's stacks onto the command's terminal at each interval, once fd 2 was the command's
+    stderr again, for the worker's life. A forked check's ends with its process."""
+    source = (
+        "import faulthandler, sys\n"
+        "def answer():\n"
+        "    faulthandler.dump_traceback_later(0.2, repeat=True, file=sys.stderr)\n"
+    ) + CHECKS_ANSWER
+    (tmp_path / "module.py").write_text(source)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    job = Job(str(tmp_path), "module", "check", Candidate("reference", "answer", "module"))
+    try:
+        outcome = run_job(replace(job, device="cuda"))
+        time.sleep(1.0)  # (five intervals)
+    finally:
+        _close_pool(fresh)
+    assert outcome.status == "pass", outcome
+    assert "Timeout (" not in capfd.readouterr().err
+
+
 # An answer that writes 3 MB to fd 1 in one call from C that holds the GIL throughout (a C
 # extension's write: ctypes' PyDLL keeps the GIL, where CDLL lets go of it)
 WRITES_MEGABYTES_HOLDING_THE_GIL = (

@@ -269,7 +269,11 @@ def _dumping_crashes() -> Iterator[None]:
     11". Only while the pipe is fd 2: on from before it was set aside to after it was put
     back, a crash as the check's failure was described (its exception's __str__, the
     worker's own code) wrote "Fatal Python error" and the worker's stack to the command's
-    terminal; the card then says only how the check died, as before."""
+    terminal; the card then says only how the check died, as before.
+
+    A dump the check set to come later (`faulthandler.dump_traceback_later`, its thread
+    the worker's) is called off as it ends, as it is with a forked check's process: it wrote
+    the worker's stacks onto the command's terminal at each interval, for the worker's life."""
     import faulthandler
 
     faulthandler.enable(file=2, all_threads=False)  # (fd 2 as it is at the crash)
@@ -277,3 +281,4 @@ def _dumping_crashes() -> Iterator[None]:
         yield
     finally:
         faulthandler.disable()
+        faulthandler.cancel_dump_traceback_later()
