@@ -1643,6 +1643,50 @@ def test_a_device_check_that_kills_its_workers_keeper_says_so_and_leaves_nothing
     assert later.status == "pass", later
 
 
+# An answer that closes its device worker's pidfd of the keeper (or puts /dev/null in its place),
+# then interrupts, with a signal, the poll of the thread that waits on it
+SPOILS_THE_PIDFD_OF_THE_KEEPER = """
+import contextlib, os, signal, threading, time
+def answer():
+    nowhere = os.open(os.devnull, os.O_RDONLY)
+    for fd in map(int, os.listdir('/proc/self/fd')):
+        with contextlib.suppress(OSError):
+            if os.readlink(f'/proc/self/fd/{{fd}}') == 'anon_inode:[pidfd]':
+                {spoil}
+    os.close(nowhere)
+    signal.signal(signal.SIGUSR1, lambda *_: None)
+    for thread in threading.enumerate():
+        if thread.name == 'studycli-keeper-gone':
+            signal.pthread_kill(thread.ident, signal.SIGUSR1)
+    time.sleep(0.5)
+"""
+
+
+@pytest.mark.parametrize(
+    "spoil", ["os.close(fd)", "os.dup2(nowhere, fd)"], ids=["closed", "replaced"]
+)
+def test_a_device_check_that_spoils_its_workers_pidfd_of_the_keeper_is_not_taken_for_its_killer(
+    tmp_path, monkeypatch, spoil
+):
+    """The thread of a device worker that waits for its keeper's end polls a pidfd of it: a
+    check that closed it, or put another file in its place, then interrupted the poll with a
+    signal (Python polls again, the descriptor's number anew) had the worker end as if the
+    keeper had, its card saying that the code killed its parent process, which runs on. The
+    worker ends only once its keeper has: the check passes."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("a keeper (Linux)")
+    source = SPOILS_THE_PIDFD_OF_THE_KEEPER.format(spoil=spoil) + CHECKS_ANSWER
+    (tmp_path / "module.py").write_text(source)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    job = Job(str(tmp_path), "module", "check", Candidate("reference", "answer", "module"))
+    try:
+        outcome = run_job(replace(job, device="cuda"))
+    finally:
+        _close_pool(fresh)
+    assert outcome.status == "pass", outcome
+
+
 def test_a_device_worker_let_go_in_a_check_ends_at_once_with_what_the_check_started(tmp_path):
     """A device worker runs its checks in itself, and read that the command let it go (or had
     died: its end of the socket closes so too, as with `kill -9`) only once its check ended: a

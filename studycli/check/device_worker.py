@@ -16,6 +16,7 @@ import os
 import pickle
 import sys
 import threading
+import time
 from typing import Any
 
 from .protocol import read_message, write_message
@@ -97,6 +98,11 @@ def end_with_the_keeper(keeper: int, replies: int) -> bool:
         poll = select.poll()
         poll.register(pidfd, select.POLLIN)  # (readable once the process has ended)
         poll.poll()  # (a check that closes the pidfd meanwhile wakes it not: it holds the file)
+        # Woken with the keeper alive: a check closed the pidfd or put another file in its
+        # place, and a signal interrupted the poll, which polled the number again. Taken for
+        # the keeper's end, it ended the worker, its card saying the code killed its parent
+        while os.getppid() == keeper:
+            time.sleep(0.1)
         device_sweep.sweep()
         with _REPLYING:  # (not in the middle of the check loop's replies)
             if _CHECK[0]:
