@@ -1687,6 +1687,39 @@ def test_a_device_check_that_spoils_its_workers_pidfd_of_the_keeper_is_not_taken
     assert outcome.status == "pass", outcome
 
 
+# An answer that has a shell kill its device worker's keeper, then waits for the shell; the
+# worker's sweep of what its checks started, slowed (the pools of torch.compile's workers, which
+# it has start anew: here a stand-in that takes 0.5 s)
+KILLS_ITS_KEEPER_FROM_A_SHELL = """
+import os, sys, time, types
+def answer():
+    slow = types.SimpleNamespace(after_fork=lambda: time.sleep(0.5))
+    sys.modules["torch._inductor.async_compile"] = slow
+    os.system(f"kill -9 {os.getppid()}; sleep 10")
+"""
+
+
+def test_a_device_check_that_kills_its_keeper_from_a_shell_does_not_pass(tmp_path, monkeypatch):
+    """A device worker whose keeper ended sweeps what its check started, then says that its
+    keeper was killed: a check that had a shell kill the keeper, and waited for the shell,
+    returned once the sweep had killed it, and its report (passed) came first, as the sweep
+    went on, where the sweep was slow, else half the time: the card passed. It says that the
+    keeper was killed."""
+    from studycli.check import crash_report
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("a keeper (Linux)")
+    (tmp_path / "module.py").write_text(KILLS_ITS_KEEPER_FROM_A_SHELL + CHECKS_ANSWER)
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    job = Job(str(tmp_path), "module", "check", Candidate("reference", "answer", "module"))
+    try:
+        outcome = run_job(replace(job, device="cuda", timeout=20))
+    finally:
+        _close_pool(fresh)
+    assert outcome.message == crash_report.KEEPER_KILLED, outcome
+
+
 def test_a_device_worker_let_go_in_a_check_ends_at_once_with_what_the_check_started(tmp_path):
     """A device worker runs its checks in itself, and read that the command let it go (or had
     died: its end of the socket closes so too, as with `kill -9`) only once its check ended: a

@@ -103,8 +103,10 @@ def end_with_the_keeper(keeper: int, replies: int) -> bool:
         # the keeper's end, it ended the worker, its card saying the code killed its parent
         while os.getppid() == keeper:
             time.sleep(0.1)
-        device_sweep.sweep()
-        with _REPLYING:  # (not in the middle of the check loop's replies)
+        # (Held from before the sweep: what it kills can end the check, whose report came
+        # first, and the card of a check that had a shell kill the keeper passed)
+        with _REPLYING:  # (and not in the middle of the check loop's replies)
+            device_sweep.sweep()
             if _CHECK[0]:
                 with contextlib.suppress(OSError):
                     write_message(replies, ("exited", _CHECK[0], KEEPER_GONE))
