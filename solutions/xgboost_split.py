@@ -730,7 +730,10 @@ def _split_last_tie(x, g, h, reg_lambda=1.0, gamma=0.0):
     `nonzero(gains == best)[-1]`), where the prompt asks for the smallest."""
     xs, gains = _numpy_gains(x, g, h, reg_lambda, gamma)
     i = len(gains) - 1 - int(np.argmax(gains[::-1]))
-    return torch.tensor(gains[i]), torch.tensor((xs[i] + xs[i + 1]) / 2)
+    return (
+        torch.tensor(gains[i], device=x.device),
+        torch.tensor((xs[i] + xs[i + 1]) / 2, device=x.device),
+    )
 
 
 @fails_with("λ is missing")
@@ -917,10 +920,14 @@ def _best_split_loop(x, g, h, reg_lambda=1.0, gamma=0.0):
 
 
 def _best_split_numpy(x, g, h, reg_lambda=1.0, gamma=0.0):
-    """numpy, returning 0-d tensors; np.argmax gives the first (smallest) of tied thresholds."""
+    """numpy, returning 0-d tensors on x's device; np.argmax gives the first (smallest) of tied
+    thresholds."""
     xs, gains = _numpy_gains(x, g, h, reg_lambda, gamma)
     i = int(np.argmax(gains))
-    return torch.tensor(gains[i]), torch.tensor((xs[i] + xs[i + 1]) / 2)
+    return (
+        torch.tensor(gains[i], device=x.device),
+        torch.tensor((xs[i] + xs[i + 1]) / 2, device=x.device),
+    )
 
 
 def _leaf_weight_tensor(g, h, reg_lambda=1.0):
