@@ -382,7 +382,8 @@ def _wrong_empty_float(boxes, scores, iou_threshold):
     """Returns torch.tensor(keep) without a dtype: right for any box, but no boxes give a
     float32 tensor, not indices."""
     order = torch.argsort(scores, descending=True).tolist()
-    return torch.tensor(_greedy(order, _pairwise_iou(boxes), lambda v: v > iou_threshold))
+    keep = _greedy(order, _pairwise_iou(boxes), lambda v: v > iou_threshold)
+    return torch.tensor(keep, device=scores.device)
 
 
 @fails_with("modified its input scores in place")
