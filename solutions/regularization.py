@@ -544,7 +544,7 @@ def _soft_threshold_loop_float32(x, lam):
     """The closed form element by element, collected with torch.tensor(values): float32 by
     default, so a float64 x's results are rounded to 7 digits."""
     values = [v - lam if v > lam else v + lam if v < -lam else 0.0 for v in x.flatten().tolist()]
-    return torch.tensor(values).reshape(x.shape)
+    return torch.tensor(values, device=x.device).reshape(x.shape)
 
 
 def _soft_threshold_loop(x, lam):
