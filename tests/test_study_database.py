@@ -1075,6 +1075,79 @@ def test_a_database_in_a_folder_this_user_cannot_write_is_read(tmp_path, monkeyp
         assert len(study.history()) == 3
 
 
+def test_a_read_beside_another_users_session_ending_leaves_no_side_files(tmp_path, monkeypatch):
+    """A read of a file this user cannot write found the owner's -wal and -shm (its session
+    open) and opened it read-only; the session ended between the look and the open, removing
+    them, and SQLite's read-only connection made new ones, this user's, and left them: the
+    owner's next write failed on them ("cannot write ...-wal"), in a sticky folder unable to
+    remove them (r4: uid 65534 reading uid 1000's file, after 81 sessions of a stress loop).
+    The read removes what it made and reads the file as it is, its reviews all there."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)  # closed cleanly: every review in the file
+    sides = [Path(f"{path}-wal"), Path(f"{path}-shm")]
+    real = read_only._first_read
+
+    def the_owners_session_ends(uri: str, timeout: float):
+        if "mode=ro" in uri:
+            for side in sides:
+                side.unlink(missing_ok=True)
+        return real(uri, timeout)
+
+    monkeypatch.setattr(read_only, "_first_read", the_owners_session_ends)
+    with unwritable(path):
+        for side in sides:  # (the owner's, while its session is open)
+            side.touch()
+        conn = read_only._open_for_reading(path)
+        try:
+            reviews = conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0]
+        finally:
+            conn.close()
+        assert [side.name for side in sides if side.exists()] == []
+    assert reviews == 3
+
+
+def test_a_read_beside_another_users_session_leaves_its_side_files(tmp_path):
+    """What a read removes is only what it made: the owner's -wal and -shm, its session open,
+    stay as they were (the -wal holds reviews not yet in the file), and are read through."""
+    path = reviews_in_wal(tmp_path / "shared", ratings=2, shm=True)
+    sides = [Path(f"{path}-wal"), Path(f"{path}-shm")]
+    found = [(side.stat().st_ino, side.stat().st_size) for side in sides]
+    with unwritable(path):
+        conn = read_only._open_for_reading(path)
+        try:
+            reviews = conn.execute("SELECT COUNT(*) FROM reviews").fetchone()[0]
+        finally:
+            conn.close()
+        assert [(side.stat().st_ino, side.stat().st_size) for side in sides] == found
+    assert reviews == 5  # the 2 in the -wal too
+
+
+@pytest.mark.parametrize("wal", [b"", b"frames"], ids=["empty-wal", "wal-with-reviews"])
+def test_a_side_file_of_another_user_is_said_to_be_theirs(tmp_path, monkeypatch, wal):
+    """The owner's write stopped by a -wal another user's read left: "make it writable (chmod
+    u+rw ...)", which is refused on another user's file (and in a sticky folder the owner
+    cannot remove it either). It says whose it is and what to do. (This user is made
+    another by its uid as the message sees it: a test cannot give a file away unless root.)"""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    side = Path(f"{path}-wal")
+    side.write_bytes(wal)
+    import pwd
+
+    uid = side.stat().st_uid
+    owner = pwd.getpwuid(uid).pw_name
+    you = next((user.pw_name for user in pwd.getpwall() if user.pw_uid == uid + 1), str(uid + 1))
+    monkeypatch.setattr(os, "geteuid", lambda: uid + 1)
+    monkeypatch.setattr(read_only, "_unwritable_part", lambda _: side)
+    message = str(read_only.unwritable(path, "attempt to write a readonly database"))
+    assert "chmod" not in message, message
+    assert f"it belongs to another user, {owner}" in message, message
+    if wal:
+        assert f"chown {you} '{side}'" in message, message
+    else:
+        assert f"have them or root remove it (rm '{side}')" in message, message
+
+
 @pytest.mark.parametrize("shm", [True, False], ids=["with-shm", "without-shm"])
 def test_reviews_in_a_wal_file_on_a_read_only_medium_are_read_or_reported(tmp_path, shm):
     """SQLite opens a WAL database on a read-only medium without a -shm file only as

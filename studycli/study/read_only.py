@@ -10,9 +10,11 @@ read-only (`database.connect_read_only`, through `_open_for_reading`), and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from studycli.errors import StoreError
@@ -41,6 +43,8 @@ def _open_for_reading(path: Path, timeout: float | None = None) -> sqlite3.Conne
     (another user's, in a folder this one can write) no -wal or -shm file is made either:
     SQLite's read-only connection leaves the ones it makes, this user's, and the owner's
     next write failed on them ("cannot write ...-wal"); the file is read as `immutable` too.
+    Where the owner's session ends between the look that found its files and the open, and
+    they go, those SQLite makes in their place are removed (`_made_here`), and it looks again.
 
     Raises:
         sqlite3.Error: as SQLite raised it (busy, cannot open, not a database ...).
@@ -51,11 +55,13 @@ def _open_for_reading(path: Path, timeout: float | None = None) -> sqlite3.Conne
     uri = real.as_uri()
     timeout = busy.BUSY_TIMEOUT if timeout is None else timeout
     _, wal, shm = _files_of(real)
+    writable = os.access(real, os.W_OK)
     full = False
-    if os.access(real, os.W_OK) or (wal.exists() and shm.exists()):  # (none to make)
+    for _ in range(3):  # (the owner's files removed between the look and the open, each time)
+        if not (writable or (wal.exists() and shm.exists())):  # (none to make)
+            break
         try:
-            with waits_said(path):
-                return _first_read(f"{uri}?mode=ro", timeout)
+            conn = _read_through_shm(path, timeout, writable)
         except sqlite3.OperationalError as exc:
             # no -shm file that can be made: CANTOPEN on a read-only medium, READONLY (its
             # _DIRECTORY or _CANTINIT form) in a folder this user cannot write, IOERR_SHMSIZE
@@ -63,9 +69,89 @@ def _open_for_reading(path: Path, timeout: float | None = None) -> sqlite3.Conne
             full = _extended(exc) == sqlite3.SQLITE_IOERR_SHMSIZE
             if not full and _code(exc) not in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
                 raise
+            break
+        if conn is not None:
+            return conn
     if wal.exists() and wal.stat().st_size > 0:
         raise _wal_out_of_reach(path, wal, full)
     return _first_read(f"{uri}?immutable=1", timeout)  # the file holds everything
+
+
+def _read_through_shm(path: Path, timeout: float, writable: bool) -> sqlite3.Connection | None:
+    """`_first_read` of the database at `path` with mode=ro, through its -wal and -shm files;
+    None where, beside a file this user cannot write (`writable` False), it made them: it is
+    closed and they are removed (`_made_here`)."""
+    real = path.resolve()
+    with _side_files_held(real) as before:
+        try:
+            with waits_said(path):
+                conn = _first_read(f"{real.as_uri()}?mode=ro", timeout)
+        except sqlite3.OperationalError:
+            _remove(_made_here(real, None if writable else before))
+            raise
+        made = _made_here(real, None if writable else before)
+    if not made:
+        return conn
+    conn.close()  # (before they go: it reads through them)
+    _remove(made)
+    return None
+
+
+@contextlib.contextmanager
+def _side_files_held(real: Path) -> Iterator[dict[Path, tuple[int, int, int]]]:
+    """Within: the -wal and -shm files beside `real` that are there, (device, inode, owner)
+    of each, held open where the system can (Linux's O_PATH: no lock is taken, and closing
+    it drops none of SQLite's) so that no file made in one's place while held takes its
+    inode and is taken for it."""
+    ids = {}
+    held = []
+    try:
+        for part in _files_of(real)[1:]:
+            with contextlib.suppress(OSError):
+                if hasattr(os, "O_PATH"):
+                    held.append(os.open(part, os.O_PATH))
+                    found = os.fstat(held[-1])
+                else:
+                    found = part.stat()
+                ids[part] = (found.st_dev, found.st_ino, found.st_uid)
+        yield ids
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
+def _made_here(real: Path, before: dict[Path, tuple[int, int, int]] | None) -> list[Path]:
+    """The -wal and -shm files beside `real` that a read-only connection just made, beside
+    a file this user cannot write (`before`: those there before it opened; None: it can
+    write the file, and they are its own to leave). The owner's session may end, removing
+    its own, between the look that found them and the open: SQLite's read-only connection
+    then makes new ones, this user's, and leaves them on closing, and the owner's next write
+    failed on them ("cannot write ...-wal"), in a sticky folder unable to remove them.
+    Only files this user owns, not there before, that no one else could have written (no
+    group or other write bit; the -wal empty) are named: never the owner's, whose -wal
+    holds reviews; all or none."""
+    if before is None:
+        return []
+    made = []
+    for part in _files_of(real)[1:]:
+        try:
+            now = part.stat()
+        except OSError:
+            continue
+        if (now.st_dev, now.st_ino, now.st_uid) == before.get(part):
+            return []
+        if now.st_uid != os.geteuid() or now.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return []
+        if part.name.endswith("-wal") and now.st_size > 0:
+            return []
+        made.append(part)
+    return made
+
+
+def _remove(parts: list[Path]) -> None:
+    for part in parts:
+        with contextlib.suppress(OSError):  # (where it cannot: only clutter)
+            part.unlink()
 
 
 def _wal_out_of_reach(path: Path, wal: Path, full: bool) -> StoreError:
@@ -134,7 +220,7 @@ def unwritable(path: Path, exc: object) -> StoreError:
     if part is not None:
         return StoreError(
             f"cannot write {part}, which SQLite keeps next to the review database {named} "
-            f"({exc}): {_make_writable(part, 'u+rw')}, {elsewhere}"
+            f"({exc}): {_side_file_fix(part)}, {elsewhere}"
         )
     return StoreError(
         f"cannot open the review database {named} ({exc}): check that you can write it and "
@@ -173,6 +259,57 @@ def _on_read_only_filesystem(folder: Path) -> bool:
         return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
     except OSError:
         return False
+
+
+def _side_file_fix(part: Path) -> str:
+    """How to make the -wal or -shm file `part` writable: chmod where it is this user's (or
+    root's to change); where it is another user's, whom it belongs to and who can remove it
+    (chmod is refused on another user's file, and in a sticky folder, /tmp or a shared one,
+    only its owner or root can remove it). Another user's command that only read the
+    database leaves such a file holding none of its reviews (an empty -wal, or a -shm, which
+    SQLite makes anew); a -wal with something in it holds reviews, to be given, not removed."""
+    try:
+        found = part.stat()
+    except OSError:
+        return _make_writable(part, "u+rw")
+    if os.geteuid() in (0, found.st_uid):
+        return _make_writable(part, "u+rw")
+    owner, you = _user_named(found.st_uid), _user_named(os.geteuid())
+    if part.name.endswith("-wal") and found.st_size > 0:
+        return (
+            f"it belongs to another user, {owner}, and holds reviews not yet in the database: "
+            f"have them or root give it to you (chown {you} '{part}') while no studycli "
+            "command has the database open"
+        )
+    theirs = [  # (its sibling too, where it is theirs and holds no reviews)
+        side
+        for side in _files_of(Path(str(part)[:-4]))[1:]
+        if (sides := _stat(side)) is not None
+        and sides.st_uid == found.st_uid
+        and not (side.name.endswith("-wal") and sides.st_size)
+    ]
+    removal = " ".join(f"'{side}'" for side in theirs)
+    return (
+        f"it belongs to another user, {owner} (as a command of theirs that only read the "
+        "database leaves one; it holds none of your reviews): have them or root remove it "
+        f"(rm {removal}) while no studycli command has the database open"
+    )
+
+
+def _stat(part: Path) -> os.stat_result | None:
+    try:
+        return part.stat()
+    except OSError:
+        return None
+
+
+def _user_named(uid: int) -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)
 
 
 def _make_writable(target: Path, bits: str) -> str:
