@@ -48,8 +48,8 @@ def bilinear_sample(img, ys, xs):
             yi, xi = y0 + dy, x0 + dx
             weight = (1 - (ys - yi).abs()) * (1 - (xs - xi).abs())
             inside = (yi >= 0) & (yi <= H - 1) & (xi >= 0) & (xi <= W - 1)
-            yc = yi.clamp(0, H - 1).long()
-            xc = xi.clamp(0, W - 1).long()
+            yc = torch.where(inside, yi, 0).long()  # (outside, or a nan coordinate: pixel 0,
+            xc = torch.where(inside, xi, 0).long()  # at weight 0; never an index past the image)
             out += img[:, yc, xc] * (weight * inside).to(img.dtype)
     return out
 
