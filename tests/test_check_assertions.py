@@ -475,6 +475,28 @@ def test_call_unchanged_says_where_the_input_changed_and_how_to_keep_it():
     )
 
 
+def test_a_result_on_another_device_than_the_inputs_fails_naming_both():
+    """Comparisons go through numpy, so a CPU tensor returned for CUDA inputs passed every check
+    of `check --device cuda` (a silent copy to the host). The meta device stands in for CUDA
+    here: inputs on meta, an answer that returns a CPU tensor."""
+    x = torch.zeros(3, device="meta")
+    with pytest.raises(CheckFailure) as err:
+        call(lambda x: torch.tensor([1.0, 2.0, 3.0]), "f(x)", x)
+    text = str(err.value)
+    assert text.startswith("f(x): returned a tensor on cpu for inputs on meta: ")
+    assert "device=x.device" in text.partition("hint: ")[2]
+    with pytest.raises(CheckFailure, match=r"g: returned a tuple whose item 1 is a tensor on cpu"):
+        call(lambda x, y: (x + y, torch.zeros(3)), "g", x, y=x)
+    with pytest.raises(CheckFailure, match="h: returned a tensor on cpu for inputs on meta"):
+        call_unchanged(lambda xs: torch.zeros(3), "h", ("xs",), [x, x])
+    # a result on the inputs' device passes; so does any result of inputs on several devices,
+    # or of CPU inputs, and of no tensor input
+    assert call(lambda x: (x * 2, [x]), "f(x)", x)[0].is_meta
+    assert not call(lambda x, y: torch.zeros(1), "f", x, torch.ones(1)).is_meta
+    assert call(lambda x: x.to("meta"), "f", torch.ones(1)).is_meta
+    assert not call(lambda n: torch.zeros(n), "f", 2).is_meta
+
+
 def test_call_unchanged_compares_a_list_input_as_a_list():
     """A list went through numpy: an answer that put a tuple or a list into it made numpy raise
     its own ValueError ("inhomogeneous shape") out of the check, and a str put among ints was

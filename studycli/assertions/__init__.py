@@ -13,7 +13,8 @@ messages, so every checker reads the same way:
 Authors import every helper from here; each lives in the module named for what it does:
 comparisons.py (`assert_close`, `assert_equal`, `expect`, `likely_mistake`), answer_types.py
 (`expect_tensor`, `as_int`, `plain_ints`, ...), calls.py (`call`, `hinted`), in_place.py
-(`call_unchanged`), described.py (`describe`), torch_watch.py (`watch_torch`, `forbid`,
+(`call_unchanged`), described.py (`describe`), devices.py (`expect_inputs_device`, which `call`
+applies: an answer's tensors on its inputs' device), torch_watch.py (`watch_torch`, `forbid`,
 `gpu_memory_budget`), comparison_budget.py (`counting_ints`) and failures.py (`CheckFailure`,
 `fails_with`, what a failure says of the answer's exception).
 
@@ -43,6 +44,7 @@ from .calls import call, hinted
 from .comparison_budget import PAST_INT64, PAST_INT64_HINT, OverBudget, counting_ints, over_budget
 from .comparisons import assert_close, assert_equal, dtype_name, expect, likely_mistake
 from .described import describe
+from .devices import DEVICE_HINT, expect_inputs_device
 from .failures import (
     ANSWERS_ASSERT,
     MESSAGE_LINES,
@@ -59,6 +61,7 @@ from .torch_watch import TorchWatch, bare_name, forbid, gpu_memory_budget, watch
 
 __all__ = [
     "ANSWERS_ASSERT",
+    "DEVICE_HINT",
     "GRAPH_HINT",
     "IN_PLACE_HINT",
     "ITEMS_HINT",
@@ -89,6 +92,7 @@ __all__ = [
     "describe",
     "dtype_name",
     "expect",
+    "expect_inputs_device",
     "expect_pair",
     "expect_tensor",
     "fails_with",

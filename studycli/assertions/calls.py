@@ -1,5 +1,5 @@
-"""Calling the learner's function: `call` (an exception it raises, a failure naming the call) and
-`hinted` (a hint added to a failure)."""
+"""Calling the learner's function: `call` (an exception it raises, or a result on another device
+than its inputs, a failure naming the call) and `hinted` (a hint added to a failure)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from .devices import expect_inputs_device
 from .failures import ANSWERS_ASSERT, RAISED, CheckFailure, OutOfTime, answers_message, message_of
 
 
@@ -14,8 +15,16 @@ def call(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
     """Call the learner's function, turning an exception it raises into a named failure.
 
     `NotImplementedError` (the starter) and any other exception become an `AssertionError`
-    naming the call, so the learner sees which input broke their code.
+    naming the call, so the learner sees which input broke their code. A tensor returned on
+    another device than the tensor inputs' (a CPU tensor for CUDA inputs) fails too
+    (`expect_inputs_device`).
     """
+    result = _called(impl, what, *args, **kwargs)
+    expect_inputs_device(what, (*args, *kwargs.values()), result)
+    return result
+
+
+def _called(impl: Callable, what: str, *args: Any, **kwargs: Any) -> Any:
     try:
         return impl(*args, **kwargs)
     except OutOfTime as exc:  # the innermost call names the input it was stuck on
