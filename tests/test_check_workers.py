@@ -1796,6 +1796,104 @@ def test_a_device_worker_that_holds_the_gil_ends_when_closed(tmp_path, when):
             os.kill(server, signal.SIGKILL)
 
 
+# A command that starts a device worker and has it run a check that holds the GIL, says its
+# keeper's pid, and waits
+COMMAND_IN_A_CHECK_THAT_HOLDS_THE_GIL = """
+import sys, time
+from studycli.check.runner import Candidate, Job
+from studycli.check.worker import Worker
+
+folder, attempt = sys.argv[1], sys.argv[2]
+worker = Worker((), (folder, ("quiet",)), fork=False, device="cuda")
+worker.submit(Job(folder, "quiet", "check", Candidate("file", "answer", path=attempt)))
+print(worker.process.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_device_worker_and_its_keeper_end_with_a_command_killed_in_a_check_that_holds_the_gil(
+    tmp_path,
+):
+    """A device worker ends with the command through a thread that waits for its end of the
+    requests' socket to close (`device_worker.end_with_the_command`), which never runs while a
+    check holds the GIL (`sum(range(10**12))`), and its keeper did not watch the command: a
+    command killed with -9 in such a check left both running, the loop to its end. The keeper
+    kills the worker when the command ends (`keeper._end_with_the_command`), and ends."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("a keeper (Linux)")
+    pid_file = tmp_path / "pid"
+    (tmp_path / "quiet.py").write_text("def answer():\n    pass\n" + CHECKS_ANSWER)
+    attempt = tmp_path / "attempt.py"
+    attempt.write_text(HOLDS_THE_GIL.format(pid_file=str(pid_file)) + "\ndef answer():\n    pass\n")
+    script = COMMAND_IN_A_CHECK_THAT_HOLDS_THE_GIL
+    _kill_a_command_in_a_loop_that_holds_the_gil([script, str(tmp_path), str(attempt)], pid_file)
+
+
+def _kill_a_command_in_a_loop_that_holds_the_gil(arguments: list[str], pid_file: Path) -> None:
+    """Run `python -c` `arguments` (a command that says its worker's keeper's pid), wait for
+    its worker to say its pid in `pid_file` (in a loop that holds the GIL), kill the command
+    with -9, and see the worker and its keeper gone within 3 s."""
+    import subprocess
+
+    command = subprocess.Popen(
+        [sys.executable, "-c", *arguments], stdout=subprocess.PIPE, text=True
+    )
+    server = None
+    try:
+        assert command.stdout is not None
+        keeper = int(command.stdout.readline())
+        deadline = time.monotonic() + 120  # (it imports torch first)
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        server = int(pid_file.read_text())
+        time.sleep(0.2)  # (in the loop)
+        command.kill()
+        command.wait()
+        deadline = time.monotonic() + 3.0
+        while (_alive(server) or _alive(keeper)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not _alive(server), "the worker runs on in its loop, the command gone"
+        assert not _alive(keeper), "the worker's keeper runs on, the command gone"
+    finally:
+        command.kill()
+        command.wait()
+        if command.stdout is not None:
+            command.stdout.close()
+        if server is not None and _alive(server):
+            os.kill(server, signal.SIGKILL)
+
+
+# A command that starts a CPU worker (a zygote) loading a solution module that holds the GIL,
+# says its keeper's pid, and waits
+COMMAND_IN_A_ZYGOTE_THAT_HOLDS_THE_GIL = """
+import sys, time
+from studycli.check.worker import Worker
+
+worker = Worker((), (sys.argv[1], ("holds",)), fork=True, torch=False)
+print(worker.process.pid, flush=True)
+time.sleep(600)
+"""
+
+# A solution module that says its process's pid as /proc numbers it (a zygote's may be in a PID
+# namespace of its own: `pid_namespace`), then holds the GIL
+HOLDS_THE_GIL_IN_A_NAMESPACE = (
+    "import os\nopen({pid_file!r}, 'w').write(os.readlink('/proc/self'))\nsum(range(10**12))\n"
+)
+
+
+def test_a_zygote_and_its_keeper_end_with_a_command_killed_as_it_holds_the_gil(tmp_path):
+    """A zygote ends with the command when its loop sees the requests' socket close: one that
+    held the GIL as it loaded a solution module (a loop in C at its top) never did, and as root
+    its keeper cannot start a thread (its PID namespace unshared): the namespace's init kills
+    the server when the command ends (`keeper._end_with_the_command`), and all ends."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("a keeper (Linux)")
+    pid_file = tmp_path / "pid"
+    (tmp_path / "holds.py").write_text(HOLDS_THE_GIL_IN_A_NAMESPACE.format(pid_file=str(pid_file)))
+    script = COMMAND_IN_A_ZYGOTE_THAT_HOLDS_THE_GIL
+    _kill_a_command_in_a_loop_that_holds_the_gil([script, str(tmp_path)], pid_file)
+
+
 # An attempt that starts a thread at its top that prints on and on
 LEAVES_A_PRINTING_THREAD = (
     "import threading, time\n"

@@ -1,6 +1,7 @@
 """The keeper of a worker (Linux): the process the command starts, which forks the worker's
 server at once and then only waits, the subreaper of all the server leaves; when the server
-ends it kills what is left, and ends as the server did. (A device worker's too, which runs its
+ends it kills what is left, and ends as the server did. When the command ends, it kills the
+server first (`_end_with_the_command`: one whose check held the GIL never saw it end). (A device worker's too, which runs its
 checks in itself: what a check left in a session of its own escaped a worker killed at its
 check's time limit, never swept: see `zygote.serve`. It also reads each check's output there,
 and says how the worker ended in a check, with what the check printed: `output_keeper`.)
@@ -36,6 +37,7 @@ import signal
 import socket
 import struct
 import sys
+import threading
 import time
 from typing import Any, NoReturn
 
@@ -63,8 +65,9 @@ def keep(apart: bool = True, replies: int = -1) -> None:
         return
     if prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
         return
+    command = _pidfd_of_the_command()
     if apart and pid_namespace.unshare():
-        _apart(prctl)
+        _apart(prctl, command)
         return
     keeper = os.getpid()
     pair = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) if replies >= 0 else None
@@ -78,6 +81,7 @@ def keep(apart: bool = True, replies: int = -1) -> None:
         if os.getppid() != keeper:  # (it ended before that was said)
             os._exit(1)
         os.setpgid(0, 0)
+        _close(command)
         if pair is not None:
             pair[0].close()
             output_keeper.CHANNEL = pair[1]
@@ -86,14 +90,17 @@ def keep(apart: bool = True, replies: int = -1) -> None:
     if pair is not None:
         pair[1].close()
         keeping = output_keeper.Keeping(pair[0], replies)
-    _watch(server, keeping=keeping)
+    _watch(server, command=command, keeping=keeping)
 
 
-def _apart(prctl: Any) -> None:
+def _apart(prctl: Any, command: int) -> None:
     """(In the keeper, its next child the init of a PID namespace: `pid_namespace`.) Fork that
     init, which forks the server and returns in it; the keeper watches the init, which tells it
     how the server ended (on a socket: the init cannot end by a signal it sends itself,
     which the kernel drops), and ends so. Each dies with its parent (PR_SET_PDEATHSIG).
+    The init, not the keeper, kills the server when the command ends (`_end_with_the_command`):
+    the keeper, its PID namespace unshared, cannot start a thread (the kernel refuses
+    CLONE_THREAD where a process's children go to another namespace than its own).
 
     No check reaches the keeper or the init (see `pid_namespace`): as their subreaper, the
     init gets what the server leaves, and when the server ends, the init ends, and the kernel
@@ -104,7 +111,8 @@ def _apart(prctl: Any) -> None:
     init = os.fork()
     if init != 0:
         os.close(tell)
-        _watch(init, told)
+        _close(command)
+        _watch(init, told=told)
     os.close(told)
     prctl(1, signal.SIGKILL.value, 0, 0, 0)
     if _no_reader(tell):  # (the keeper ended before that was said)
@@ -115,9 +123,10 @@ def _apart(prctl: Any) -> None:
         if os.getppid() != 1:  # (the init ended before that was said)
             os._exit(1)
         os.close(tell)
+        _close(command)
         os.setpgid(0, 0)
         return
-    _init(server, tell)
+    _init(server, tell, command)
 
 
 def _no_reader(channel: int) -> bool:
@@ -130,11 +139,13 @@ def _no_reader(channel: int) -> bool:
     return any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
 
 
-def _init(server: int, tell: int) -> NoReturn:
-    """(The namespace's init.) Reap what comes here until the server ends, say how it ended on
-    `tell`, and end: the kernel then kills what is left in the namespace, and waits for it to
-    be gone, before the keeper sees this process end."""
-    _detach(tell)
+def _init(server: int, tell: int, command: int) -> NoReturn:
+    """(The namespace's init.) Reap what comes here until the server ends (killed when the
+    process of pidfd `command` ends), say how it ended on `tell`, and end: the kernel then
+    kills what is left in the namespace, and waits for it to be gone, before the keeper sees
+    this process end."""
+    _detach(tell, command)
+    _end_with_the_command(command, server)
     status = _wait_for(server)
     with contextlib.suppress(OSError):
         os.write(tell, _STATUS.pack(status))
@@ -144,13 +155,21 @@ def _init(server: int, tell: int) -> NoReturn:
 _STATUS = struct.Struct("=i")  # a wait status, as the init tells it
 
 
-def _watch(server: int, told: int = -1, keeping: output_keeper.Keeping | None = None) -> NoReturn:
+def _watch(
+    server: int,
+    *,
+    told: int = -1,
+    command: int = -1,
+    keeping: output_keeper.Keeping | None = None,
+) -> NoReturn:
     """Reap what comes here until the server ends (its init, which says on `told` how the
-    server ended), then kill what is left, and leave, as the server did. With `keeping`, read
-    the output of the checks the server runs meanwhile, and say how it ended in one."""
-    _detach(told, *(keeping.fds if keeping is not None else ()))
+    server ended; killed when the process of pidfd `command` ends), then kill what is left,
+    and leave, as the server did. With `keeping`, read the output of the checks the server
+    runs meanwhile, and say how it ended in one."""
+    _detach(told, command, *(keeping.fds if keeping is not None else ()))
     if keeping is not None:
         keeping.start()
+    _end_with_the_command(command, server)
     status = _wait_for(server)
     if told >= 0:
         with contextlib.suppress(OSError, struct.error):
@@ -159,6 +178,56 @@ def _watch(server: int, told: int = -1, keeping: output_keeper.Keeping | None = 
         keeping.ended(status)
     _kill_all()
     _end_as(status)
+
+
+def _pidfd_of_the_command() -> int:
+    """A pidfd of this process's parent, the command (-1 where there is no pidfd: a kernel
+    before 5.3). Where the command has ended already, this process ends: there is no one to
+    serve."""
+    command = os.getppid()
+    try:
+        pidfd = os.pidfd_open(command)
+    except (AttributeError, OSError):
+        pidfd = -1
+    if os.getppid() != command:  # (the pid may be another process's)
+        os._exit(1)
+    return pidfd
+
+
+def _close(fd: int) -> None:
+    if fd >= 0:
+        os.close(fd)
+
+
+def _end_with_the_command(command: int, server: int) -> None:
+    """(In the server's parent: the keeper, or the init of its namespace.) Kill `server` when
+    the process of pidfd `command` (the command) ends: the keeper then kills what is left, and
+    ends. A thread that waits on the pidfd (none where there is none).
+
+    The server ends with the command by itself: a zygote's loop, or a device worker's thread
+    (`device_worker.end_with_the_command`), sees its end of the requests' socket close. That
+    thread runs only once the check lets go of the GIL: a command killed with -9 in a device
+    check that held it (`sum(range(10**12))`, a regex that backtracks for hours) left the
+    worker, its keeper and what the check started running on. (Not PR_SET_PDEATHSIG on the
+    keeper: it fires when the command's thread that started it ends, not the command.)"""
+    if command < 0:
+        return
+    try:
+        child = os.pidfd_open(server)
+    except OSError:
+        return
+
+    def wait() -> None:
+        import select
+
+        poll = select.poll()
+        poll.register(command, select.POLLIN)  # (readable once the process has ended)
+        poll.poll()
+        # (a pidfd: the server's pid reaped meanwhile and taken by another, that one is spared)
+        with contextlib.suppress(OSError):
+            signal.pidfd_send_signal(child, signal.SIGKILL)
+
+    threading.Thread(target=wait, name="studycli-command-gone", daemon=True).start()
 
 
 def _detach(*keep: int) -> None:
