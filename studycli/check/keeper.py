@@ -1,10 +1,11 @@
 """The keeper of a worker (Linux): the process the command starts, which forks the worker's
 server at once and then only waits, the subreaper of all the server leaves; when the server
 ends it kills what is left, and ends as the server did. When the command ends, it kills the
-server first (`_end_with_the_command`: one whose check held the GIL never saw it end). (A device worker's too, which runs its
-checks in itself: what a check left in a session of its own escaped a worker killed at its
-check's time limit, never swept: see `zygote.serve`. It also reads each check's output there,
-and says how the worker ended in a check, with what the check printed: `output_keeper`.)
+server first (`_end_with_the_command`: one whose check held the GIL never saw it end). (A
+device worker's too, which runs its checks in itself: what a check left in a session of its
+own escaped a worker killed at its check's time limit, never swept: see `zygote.serve`. It
+also reads each check's output there, and says how the worker ended in a check, with what the
+check printed: `output_keeper`.)
 
 The server is the subreaper of its checks (`fork_server`): a process a check leaves running in a
 session of its own (a daemon: a double fork and setsid) comes to it once its parent ends, and is
