@@ -1447,17 +1447,19 @@ def add_one(x):
 """
 
 
-def test_a_check_cannot_forge_the_report_of_another_check_running_beside_it(tmp_path):
-    """Another check's report pipe, held open by the worker that forks both, opens for
-    writing through /proc/WORKER/fd/N (as any process of the same user can): a report written
-    there before that check's own was taken for its outcome, plain data as it is (in `studycli
-    check` a wrong answer could pass another card's wrong answer, or fail its reference)."""
+def _beside_a_waiting_check(
+    tmp_path, answer: str, attack: str, before: str = ""
+) -> tuple[Outcome, Outcome]:
+    """The outcomes of the attempt `before` + `attack` (`attack` formatted with `done`, the
+    file it writes when it is done) and of a check beside it that waits for it
+    (`WAITS_THEN_ANSWERS` with `answer`), run in the same worker at once; the attack must have
+    run and passed."""
     import threading
 
     started, done = tmp_path / "started", tmp_path / "done"
     (victim_dir := tmp_path / "victim").mkdir()
     victim = attempt_job(
-        victim_dir, WAITS_THEN_ANSWERS.format(started=str(started), done=str(done), answer="x")
+        victim_dir, WAITS_THEN_ANSWERS.format(started=str(started), done=str(done), answer=answer)
     )
     outcomes: list[Outcome] = []
     waiting = threading.Thread(target=lambda: outcomes.append(run_job(victim)))
@@ -1465,14 +1467,21 @@ def test_a_check_cannot_forge_the_report_of_another_check_running_beside_it(tmp_
     deadline = time.monotonic() + 10
     while not started.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
-    forger = run_job(
-        attempt_job(
-            tmp_path, INTO_ITS_WORKERS_DESCRIPTORS + FORGES_OTHER_REPORTS.format(done=str(done))
-        )
-    )
+    attacker = run_job(attempt_job(tmp_path, before + attack.format(done=str(done))))
     waiting.join()
-    assert forger.status == "pass" and done.exists(), forger  # (it ran, beside the other)
-    assert outcomes[0].status == "fail", outcomes[0]
+    assert attacker.status == "pass" and done.exists(), attacker  # (it ran, beside the other)
+    return attacker, outcomes[0]
+
+
+def test_a_check_cannot_forge_the_report_of_another_check_running_beside_it(tmp_path):
+    """Another check's report pipe, held open by the worker that forks both, opens for
+    writing through /proc/WORKER/fd/N (as any process of the same user can): a report written
+    there before that check's own was taken for its outcome, plain data as it is (in `studycli
+    check` a wrong answer could pass another card's wrong answer, or fail its reference)."""
+    _, victim = _beside_a_waiting_check(
+        tmp_path, "x", FORGES_OTHER_REPORTS, before=INTO_ITS_WORKERS_DESCRIPTORS
+    )
+    assert victim.status == "fail", victim
 
 
 INJECTS_INTO_OTHER_OUTPUTS = """
@@ -1511,25 +1520,11 @@ def test_a_check_cannot_write_into_the_output_of_another_check_running_beside_it
     writes to fds 1 and 2, and the worker widens it), opens for writing through
     /proc/WORKER/fd/N: a line written there was that check's output, and in `studycli check`
     a correct answer's card failed for what it "printed"."""
-    import threading
-
-    started, done = tmp_path / "started", tmp_path / "done"
-    (victim_dir := tmp_path / "victim").mkdir()
-    victim = attempt_job(
-        victim_dir, WAITS_THEN_ANSWERS.format(started=str(started), done=str(done), answer="x + 1")
-    )
-    outcomes: list[Outcome] = []
-    waiting = threading.Thread(target=lambda: outcomes.append(run_job(victim)))
-    waiting.start()
-    deadline = time.monotonic() + 10
-    while not started.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    injector = run_job(attempt_job(tmp_path, INJECTS_INTO_OTHER_OUTPUTS.format(done=str(done))))
-    waiting.join()
-    assert injector.status == "pass" and done.exists(), injector  # (it ran, beside the other)
-    assert outcomes[0].status == "pass", outcomes[0]
-    assert "INJECTED" not in outcomes[0].output, (outcomes[0], done.read_text())
-    assert done.read_text() == "[]"
+    _, victim = _beside_a_waiting_check(tmp_path, "x + 1", INJECTS_INTO_OTHER_OUTPUTS)
+    assert victim.status == "pass", victim
+    written = (tmp_path / "done").read_text()
+    assert "INJECTED" not in victim.output, (victim, written)
+    assert written == "[]"
 
 
 OPENS_ITS_WORKERS_OUTPUT = """
