@@ -1771,16 +1771,7 @@ def test_a_day_since_the_last_review_passing_while_the_card_is_on_screen_asks_ag
         shown, later = (
             study.preview(card, when)[Rating.Good] for when in (NOW, NOW + timedelta(seconds=20))
         )
-    clock = [NOW]
-
-    def keys():
-        yield " "  # the answer, and its bar; then 20 s pass
-        clock[0] = NOW + timedelta(seconds=20)
-        yield from "33q"  # Good, asked again; Good
-
-    pressed = keys()
-    summary, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [card], lambda: clock[0])
-    said = " ".join(text.split())
+    reviews, said = _good_twice_the_second_20_s_later(tmp_path, card)
     notice = said.index("Good was not saved: bias-concept's intervals changed while it was on")
     assert "24 hours have passed since its last review" in said[notice:], said
     shown_label, later_label = (rating_label(Rating.Good, days) for days in (shown, later))
@@ -1791,6 +1782,21 @@ def test_a_day_since_the_last_review_passing_while_the_card_is_on_screen_asks_ag
         (3, last),
         (3, NOW + timedelta(seconds=20)),
     ]
+
+
+def _good_twice_the_second_20_s_later(tmp_path, card):
+    """A session showing `card`'s answer and bar at NOW, Good pressed 20 s later, then again
+    (where it was asked again), then q: its reviews and what it said, on one line."""
+    clock = [NOW]
+
+    def keys():
+        yield " "  # the answer, and its bar; then 20 s pass
+        clock[0] = NOW + timedelta(seconds=20)
+        yield from "33q"  # Good, asked again; Good
+
+    pressed = keys()
+    _, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [card], lambda: clock[0])
+    return reviews, " ".join(text.split())
 
 
 def test_a_whole_day_more_since_a_review_cards_last_review_says_how_many_days(tmp_path):
@@ -1808,16 +1814,7 @@ def test_a_whole_day_more_since_a_review_cards_last_review_says_how_many_days(tm
         study.rate(card, Rating.Good, last)  # in review now
         shown, later = (study.preview(card, when) for when in (NOW, NOW + timedelta(seconds=20)))
     assert shown != later
-    clock = [NOW]
-
-    def keys():
-        yield " "  # the answer, and its bar; then 20 s pass
-        clock[0] = NOW + timedelta(seconds=20)
-        yield from "33q"  # Good, asked again; Good
-
-    pressed = keys()
-    _, reviews, text = _run_keys(tmp_path, lambda: next(pressed), [card], lambda: clock[0])
-    said = " ".join(text.split())
+    reviews, said = _good_twice_the_second_20_s_later(tmp_path, card)
     notice = said.index("Good was not saved: bias-concept's intervals changed while it was on")
     assert "7 days (168 hours) have passed since its last review" in said[notice:], said
     assert "24 hours" not in said, said
