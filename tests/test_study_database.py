@@ -758,19 +758,9 @@ def test_an_upgrade_a_full_disk_stops_is_read_through_a_copy_or_said_as_the_upgr
     saving was not saved", of an upgrade it never asked for. It reads the database through an
     upgraded copy in memory, as where it cannot be written; one that writes says the upgrade
     needs room, and that the database is unchanged."""
-    from .test_cli_review_session import _disk_full_error
-
     path = tmp_path / "reviews.sqlite3"
     before = first_schema_database(path, monkeypatch)
-    upgrade = migrations.migrate
-
-    def no_room(conn, before=None):
-        if before is None:  # (the copy in memory)
-            return upgrade(conn)
-        before(migrations.NAMES[-1])  # the backup, written
-        raise _disk_full_error()
-
-    monkeypatch.setattr(migrations, "migrate", no_room)
+    _no_room_past_the_backup(monkeypatch)
     read = cli("--content", FIXTURE_CONTENT, "--db", path, "history")
     assert read.exit_code == 0 and "3 reviews" in read.stdout, read.output
     written = cli("--content", FIXTURE_CONTENT, "--db", path, "undo")
@@ -780,16 +770,11 @@ def test_an_upgrade_a_full_disk_stops_is_read_through_a_copy_or_said_as_the_upgr
     assert "not saved" not in read.output + said and sha256(path) == before
 
 
-def test_an_upgrade_a_full_disk_stops_leaves_no_backup_to_take_its_room(cli, tmp_path, monkeypatch):
-    """An upgrade that ran out of room after its backup was written left the backup, a full
-    copy of the database as it still is, on the full disk: it said "free some space and run
-    the command again", and the run again wrote the backup anew beside the one left (room
-    for a second copy), never said to be there to delete (a reviewer's finding). The
-    backup of an upgrade stopped for want of room goes with it."""
+def _no_room_past_the_backup(monkeypatch):
+    """Upgrades run out of room once their backup is written (the upgrade of a copy in memory
+    still runs); the real `migrations.migrate`, returned."""
     from .test_cli_review_session import _disk_full_error
 
-    path = tmp_path / "reviews.sqlite3"
-    first_schema_database(path, monkeypatch)
     upgrade = migrations.migrate
 
     def no_room(conn, before=None):
@@ -799,6 +784,18 @@ def test_an_upgrade_a_full_disk_stops_leaves_no_backup_to_take_its_room(cli, tmp
         raise _disk_full_error()
 
     monkeypatch.setattr(migrations, "migrate", no_room)
+    return upgrade
+
+
+def test_an_upgrade_a_full_disk_stops_leaves_no_backup_to_take_its_room(cli, tmp_path, monkeypatch):
+    """An upgrade that ran out of room after its backup was written left the backup, a full
+    copy of the database as it still is, on the full disk: it said "free some space and run
+    the command again", and the run again wrote the backup anew beside the one left (room
+    for a second copy), never said to be there to delete (a reviewer's finding). The
+    backup of an upgrade stopped for want of room goes with it."""
+    path = tmp_path / "reviews.sqlite3"
+    first_schema_database(path, monkeypatch)
+    upgrade = _no_room_past_the_backup(monkeypatch)
     for command in ("history", "undo"):
         cli("--content", FIXTURE_CONTENT, "--db", path, command)
         assert not list(tmp_path.glob("*.bak*")), command
