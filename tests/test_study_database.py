@@ -1103,6 +1103,42 @@ def test_a_read_beside_another_users_session_ending_leaves_no_side_files(tmp_pat
     assert reviews == 3
 
 
+def test_a_read_leaves_the_side_files_another_read_of_this_user_reads_through(
+    tmp_path, monkeypatch
+):
+    """Two reads of this user at once (two `due`s): the owner's session ended between the
+    first's look and its open, and the -wal and -shm it made were opened by the second, which
+    reads through them; the first removed them under it (the second's view then unlinked, and
+    the owner's next session makes new ones it does not see). It leaves the files another
+    connection holds (SQLite's lock on the -shm's byte 128 while it has it open)."""
+    path = tmp_path / "reviews.sqlite3"
+    rated_database(path)
+    sides = [Path(f"{path}-wal"), Path(f"{path}-shm")]
+    real = read_only._first_read
+    other = []
+
+    def the_owners_session_ends_and_another_read_opens(uri: str, timeout: float):
+        if "mode=ro" in uri and not other:  # (the first open only)
+            for side in sides:
+                side.unlink(missing_ok=True)
+        conn = real(uri, timeout)
+        if "mode=ro" in uri and not other:
+            other.append(real(uri, timeout))  # (reads through what this one made)
+        return conn
+
+    monkeypatch.setattr(read_only, "_first_read", the_owners_session_ends_and_another_read_opens)
+    with unwritable(path):
+        for side in sides:
+            side.touch()
+        read_only._open_for_reading(path).close()
+        try:
+            assert [side.name for side in sides if side.exists()] == [s.name for s in sides]
+            reviews = other[0].execute("SELECT COUNT(*) FROM reviews").fetchone()[0]
+        finally:
+            other[0].close()
+    assert reviews == 3
+
+
 def test_a_read_beside_another_users_session_leaves_its_side_files(tmp_path):
     """What a read removes is only what it made: the owner's -wal and -shm, its session open,
     stay as they were (the -wal holds reviews not yet in the file), and are read through."""

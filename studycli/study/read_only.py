@@ -14,6 +14,7 @@ import contextlib
 import os
 import sqlite3
 import stat
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,7 +81,7 @@ def _open_for_reading(path: Path, timeout: float | None = None) -> sqlite3.Conne
 def _read_through_shm(path: Path, timeout: float, writable: bool) -> sqlite3.Connection | None:
     """`_first_read` of the database at `path` with mode=ro, through its -wal and -shm files;
     None where, beside a file this user cannot write (`writable` False), it made them: it is
-    closed and they are removed (`_made_here`)."""
+    closed and they are removed (`_made_here`) unless another connection has them (`_unused`)."""
     real = path.resolve()
     with _side_files_held(real) as before:
         try:
@@ -94,7 +95,7 @@ def _read_through_shm(path: Path, timeout: float, writable: bool) -> sqlite3.Con
         return conn
     conn.close()  # (before they go: it reads through them)
     _remove(made)
-    return None
+    return None  # (and it looks again)
 
 
 @contextlib.contextmanager
@@ -148,10 +149,56 @@ def _made_here(real: Path, before: dict[Path, tuple[int, int, int]] | None) -> l
     return made
 
 
+@contextlib.contextmanager
+def _unused(parts: list[Path]) -> Iterator[bool]:
+    """Within: whether no connection has the -shm file among `parts` open, none able to open
+    it while this holds it. SQLite holds a read lock on its byte 128 (the "DMS" lock) while
+    a connection has it open: another read of this user's (two `due`s at once) may have
+    opened what this one made, and removing them leaves it reading through unlinked files.
+    Linux's OFD lock conflicts with a connection of this process too; a lock refused keeps
+    its descriptor open (`_REFUSED`): closing one drops this process's POSIX locks on the
+    file, SQLite's among them. Without fcntl (Windows) an open file cannot be removed."""
+    shm = next((part for part in parts if part.name.endswith("-shm")), None)
+    try:
+        import fcntl
+    except ImportError:
+        yield True
+        return
+    if shm is None:
+        yield True
+        return
+    try:
+        fd = os.open(shm, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        yield False
+        return
+    try:
+        if hasattr(fcntl, "F_OFD_SETLK"):  # (struct flock: type, whence, start, len, pid)
+            lock = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, _DMS_BYTE, 1, 0)
+            fcntl.fcntl(fd, fcntl.F_OFD_SETLK, lock)
+        else:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _DMS_BYTE)
+    except OSError:
+        _REFUSED.append(fd)
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        os.close(fd)
+
+
+_DMS_BYTE = 128  # (SQLite's os_unix.c: UNIX_SHM_DMS, after the -shm's 120 bytes and 8 locks)
+_REFUSED: list[int] = []  # descriptors of -shm files found in use, kept open (`_unused`)
+
+
 def _remove(parts: list[Path]) -> None:
-    for part in parts:
-        with contextlib.suppress(OSError):  # (where it cannot: only clutter)
-            part.unlink()
+    """Remove `parts`, unless another connection has them open (`_unused`): another read of
+    this user's, two `due`s at once, may read through what this one made."""
+    with _unused(parts) as free:
+        for part in parts if free else []:
+            with contextlib.suppress(OSError):  # (where it cannot: only clutter)
+                part.unlink()
 
 
 def _wal_out_of_reach(path: Path, wal: Path, full: bool) -> StoreError:
