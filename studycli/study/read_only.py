@@ -325,8 +325,8 @@ def _side_file_fix(part: Path) -> str:
     if part.name.endswith("-wal") and found.st_size > 0:
         return (
             f"it belongs to another user, {owner}, and holds reviews not yet in the database: "
-            f"have them or root give it to you (chown {you} '{part}') while no studycli "
-            "command has the database open"
+            f"have root give it to you (chown {you} '{part}': only root can give a file "
+            "away) while no studycli command has the database open"
         )
     theirs = [  # (its sibling too, where it is theirs and holds no reviews)
         side
