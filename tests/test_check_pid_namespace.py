@@ -151,12 +151,18 @@ def _no_pidfd(pid: int) -> int:
 
 
 @ROOT
-@pytest.mark.parametrize("pidfd", [True, False], ids=["by a pidfd", "without a pidfd"])
+@pytest.mark.parametrize(
+    "pidfd",
+    ["open", "refused", "absent"],
+    ids=["by a pidfd", "without a pidfd", "without os.pidfd_open"],
+)
 def test_pids_cross_the_namespace_both_ways(pidfd):
     """In a PID namespace, a child's pid translates to /proc's and back; outside one, each is
     the pid given. Where no pidfd can be had (EMFILE, an old kernel) the child is found in
     /proc's listing of this process's children: the pid given, this namespace's, was said to
-    the command as /proc's, which the command would have killed (here /proc's 2, kthreadd)."""
+    the command as /proc's, which the command would have killed (here /proc's 2, kthreadd).
+    So too where Python has no os.pidfd_open (built against kernel headers before 5.3: conda's
+    Python 3.11), where an AttributeError ended the zygote at its first check, as root."""
     assert not pid_namespace.inside()
     assert pid_namespace.host_pid(os.getpid()) == os.getpid()
     read, write = os.pipe()
@@ -169,8 +175,10 @@ def test_pids_cross_the_namespace_both_ways(pidfd):
             inner = os.fork()
             if inner == 0:
                 inside, host = pid_namespace.inside(), pid_namespace.own_host_pid()
-                if not pidfd:
+                if pidfd == "refused":
                     os.pidfd_open = _no_pidfd  # (a forked child's own os module)
+                elif pidfd == "absent":
+                    del os.pidfd_open
                 child = os.fork()
                 if child == 0:
                     os._exit(0)

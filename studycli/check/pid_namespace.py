@@ -82,7 +82,7 @@ def host_pid(pid: int) -> int | None:
         return pid
     try:
         fd = os.pidfd_open(pid)
-    except OSError:
+    except (AttributeError, OSError):  # (AttributeError: a Python built without it, conda's)
         return _listed_host_pid(pid)
     try:
         return pidfd_host_pid(fd) or _listed_host_pid(pid)
