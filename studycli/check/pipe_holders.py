@@ -60,6 +60,8 @@ def _kill_holder(host: int, target: str) -> str:
         if error.errno != errno.ENOSYS:
             return ""
         pidfd = None
+    except AttributeError:  # (a Python built without it, against older headers: conda's)
+        pidfd = None
     try:
         if pidfd is not None and not _is_listed(pidfd, host):  # (its pid is another's now)
             return ""
