@@ -168,7 +168,7 @@ def _unused(parts: list[Path]) -> Iterator[bool]:
         yield True
         return
     try:
-        fd = os.open(shm, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+        fd = _opened_to_lock(shm)
     except OSError:
         yield False
         return
@@ -186,6 +186,23 @@ def _unused(parts: list[Path]) -> Iterator[bool]:
         yield True
     finally:
         os.close(fd)
+
+
+def _opened_to_lock(shm: Path) -> int:
+    """A descriptor of `shm`, open for writing (a write lock needs it). SQLite makes the -wal
+    and -shm with the database file's permission bits: beside a file whose write bits are off
+    (this user's own, as a reader who is no root has it), the -shm it made is not writable
+    either; as its owner, this user gives itself the bit for the open and takes it back."""
+    flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        return os.open(shm, flags)
+    except PermissionError:
+        mode = stat.S_IMODE(os.lstat(shm).st_mode)
+        os.chmod(shm, mode | stat.S_IWUSR)
+        try:
+            return os.open(shm, flags)
+        finally:
+            os.chmod(shm, mode)
 
 
 _DMS_BYTE = 128  # (SQLite's os_unix.c: UNIX_SHM_DMS, after the -shm's 120 bytes and 8 locks)
