@@ -1527,13 +1527,11 @@ def test_a_check_cannot_write_into_the_output_of_another_check_running_beside_it
     assert written == "[]"
 
 
-OPENS_ITS_WORKERS_OUTPUT = """
-import os
-
-def add_one(x):
-    worker = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[1])
-    opened = []
-    for name in ("1", "2"):  # the command's output: the learner's terminal
+# The end of an attempt that opens its worker's fds 1 and 2 for writing (the command's output,
+# the learner's terminal; as the worker loads a module, that load's output, set aside), and
+# records which it could
+OPENS_FDS_1_AND_2 = """    opened = []
+    for name in ("1", "2"):
         try:
             os.close(os.open(f"/proc/{{worker}}/fd/{{name}}", os.O_WRONLY | os.O_NONBLOCK))
             opened.append(name)
@@ -1543,6 +1541,17 @@ def add_one(x):
         record.write(repr(opened))
     return x + 1
 """
+
+
+OPENS_ITS_WORKERS_OUTPUT = (
+    """
+import os
+
+def add_one(x):
+    worker = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[1])
+"""
+    + OPENS_FDS_1_AND_2
+)
 
 
 def test_a_check_cannot_write_to_the_commands_output_through_its_worker(tmp_path):
@@ -1585,7 +1594,8 @@ def test_a_process_a_solution_module_forks_at_its_top_is_still_found(content_cop
     assert "arith.py left 1 process running that it started" in result.message, result.message
 
 
-OPENS_ITS_WORKER_AS_IT_LOADS = """
+OPENS_ITS_WORKER_AS_IT_LOADS = (
+    """
 import os, time
 
 def add_one(x):
@@ -1596,17 +1606,9 @@ def add_one(x):
     deadline = time.monotonic() + 10
     while not os.path.exists({loading!r}) and time.monotonic() < deadline:
         time.sleep(0.01)
-    opened = []
-    for name in ("1", "2"):  # (as it loads: the load's output, set aside)
-        try:
-            os.close(os.open(f"/proc/{{worker}}/fd/{{name}}", os.O_WRONLY | os.O_NONBLOCK))
-            opened.append(name)
-        except OSError:
-            pass
-    with open({record!r}, "w") as record:
-        record.write(repr(opened))
-    return x + 1
 """
+    + OPENS_FDS_1_AND_2
+)
 
 LOADS_UNTIL_LOOKED_AT = """
 import os, time
