@@ -10,19 +10,16 @@ read-only (`database.connect_read_only`, through `_open_for_reading`), and
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import stat
-import struct
-from collections.abc import Iterator
 from pathlib import Path
 
 from studycli.errors import StoreError
 
 from . import busy
 from .busy import _code, _extended, waits_said
-from .side_files import _files_of, _named
+from .side_files import _files_of, _named, held_as_found, made_by_this_read, remove_unless_in_use
 
 
 def _can_write(path: Path) -> bool:
@@ -45,7 +42,8 @@ def _open_for_reading(path: Path, timeout: float | None = None) -> sqlite3.Conne
     SQLite's read-only connection leaves the ones it makes, this user's, and the owner's
     next write failed on them ("cannot write ...-wal"); the file is read as `immutable` too.
     Where the owner's session ends between the look that found its files and the open, and
-    they go, those SQLite makes in their place are removed (`_made_here`), and it looks again.
+    they go, those SQLite makes in their place are removed (`side_files.made_by_this_read`),
+    and it looks again.
 
     Raises:
         sqlite3.Error: as SQLite raised it (busy, cannot open, not a database ...).
@@ -81,141 +79,22 @@ def _open_for_reading(path: Path, timeout: float | None = None) -> sqlite3.Conne
 def _read_through_shm(path: Path, timeout: float, writable: bool) -> sqlite3.Connection | None:
     """`_first_read` of the database at `path` with mode=ro, through its -wal and -shm files;
     None where, beside a file this user cannot write (`writable` False), it made them: it is
-    closed and they are removed (`_made_here`) unless another connection has them (`_unused`)."""
+    closed and they are removed (`made_by_this_read`) unless another connection has them
+    (`remove_unless_in_use`)."""
     real = path.resolve()
-    with _side_files_held(real) as before:
+    with held_as_found(real) as before:
         try:
             with waits_said(path):
                 conn = _first_read(f"{real.as_uri()}?mode=ro", timeout)
         except sqlite3.OperationalError:
-            _remove(_made_here(real, None if writable else before))
+            remove_unless_in_use(made_by_this_read(real, None if writable else before))
             raise
-        made = _made_here(real, None if writable else before)
+        made = made_by_this_read(real, None if writable else before)
     if not made:
         return conn
     conn.close()  # (before they go: it reads through them)
-    _remove(made)
+    remove_unless_in_use(made)
     return None  # (and it looks again)
-
-
-@contextlib.contextmanager
-def _side_files_held(real: Path) -> Iterator[dict[Path, tuple[int, int, int]]]:
-    """Within: the -wal and -shm files beside `real` that are there, (device, inode, owner)
-    of each, held open where the system can (Linux's O_PATH: no lock is taken, and closing
-    it drops none of SQLite's) so that no file made in one's place while held takes its
-    inode and is taken for it."""
-    ids = {}
-    held = []
-    try:
-        for part in _files_of(real)[1:]:
-            with contextlib.suppress(OSError):
-                if hasattr(os, "O_PATH"):
-                    held.append(os.open(part, os.O_PATH))
-                    found = os.fstat(held[-1])
-                else:
-                    found = part.stat()
-                ids[part] = (found.st_dev, found.st_ino, found.st_uid)
-        yield ids
-    finally:
-        for fd in held:
-            os.close(fd)
-
-
-def _made_here(real: Path, before: dict[Path, tuple[int, int, int]] | None) -> list[Path]:
-    """The -wal and -shm files beside `real` that a read-only connection just made, beside
-    a file this user cannot write (`before`: those there before it opened; None: it can
-    write the file, and they are its own to leave). The owner's session may end, removing
-    its own, between the look that found them and the open: SQLite's read-only connection
-    then makes new ones, this user's, and leaves them on closing, and the owner's next write
-    failed on them ("cannot write ...-wal"), in a sticky folder unable to remove them.
-    Only files this user owns, not there before, that no one else could have written (no
-    group or other write bit; the -wal empty) are named: never the owner's, whose -wal
-    holds reviews; all or none."""
-    if before is None:
-        return []
-    made = []
-    for part in _files_of(real)[1:]:
-        try:
-            now = part.stat()
-        except OSError:
-            continue
-        if (now.st_dev, now.st_ino, now.st_uid) == before.get(part):
-            return []
-        if now.st_uid != os.geteuid() or now.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            return []
-        if part.name.endswith("-wal") and now.st_size > 0:
-            return []
-        made.append(part)
-    return made
-
-
-@contextlib.contextmanager
-def _unused(parts: list[Path]) -> Iterator[bool]:
-    """Within: whether no connection has the -shm file among `parts` open, none able to open
-    it while this holds it. SQLite holds a read lock on its byte 128 (the "DMS" lock) while
-    a connection has it open: another read of this user's (two `due`s at once) may have
-    opened what this one made, and removing them leaves it reading through unlinked files.
-    Linux's OFD lock conflicts with a connection of this process too; a lock refused keeps
-    its descriptor open (`_REFUSED`): closing one drops this process's POSIX locks on the
-    file, SQLite's among them. Without fcntl (Windows) an open file cannot be removed."""
-    shm = next((part for part in parts if part.name.endswith("-shm")), None)
-    try:
-        import fcntl
-    except ImportError:
-        yield True
-        return
-    if shm is None:
-        yield True
-        return
-    try:
-        fd = _opened_to_lock(shm)
-    except OSError:
-        yield False
-        return
-    try:
-        if hasattr(fcntl, "F_OFD_SETLK"):  # (struct flock: type, whence, start, len, pid)
-            lock = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, _DMS_BYTE, 1, 0)
-            fcntl.fcntl(fd, fcntl.F_OFD_SETLK, lock)
-        else:
-            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _DMS_BYTE)
-    except OSError:
-        _REFUSED.append(fd)
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        os.close(fd)
-
-
-def _opened_to_lock(shm: Path) -> int:
-    """A descriptor of `shm`, open for writing (a write lock needs it). SQLite makes the -wal
-    and -shm with the database file's permission bits: beside a file whose write bits are off
-    (this user's own, as a reader who is no root has it), the -shm it made is not writable
-    either; as its owner, this user gives itself the bit for the open and takes it back."""
-    flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        return os.open(shm, flags)
-    except PermissionError:
-        mode = stat.S_IMODE(os.lstat(shm).st_mode)
-        os.chmod(shm, mode | stat.S_IWUSR)
-        try:
-            return os.open(shm, flags)
-        finally:
-            os.chmod(shm, mode)
-
-
-_DMS_BYTE = 128  # (SQLite's os_unix.c: UNIX_SHM_DMS, after the -shm's 120 bytes and 8 locks)
-_REFUSED: list[int] = []  # descriptors of -shm files found in use, kept open (`_unused`)
-
-
-def _remove(parts: list[Path]) -> None:
-    """Remove `parts`, unless another connection has them open (`_unused`): another read of
-    this user's, two `due`s at once, may read through what this one made."""
-    with _unused(parts) as free:
-        for part in parts if free else []:
-            with contextlib.suppress(OSError):  # (where it cannot: only clutter)
-                part.unlink()
 
 
 def _wal_out_of_reach(path: Path, wal: Path, full: bool) -> StoreError:

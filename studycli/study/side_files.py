@@ -2,8 +2,9 @@
 a link to the database is named with the file it points to, `_named`): refusing to make a
 database where only they are left (`refuse_orphaned_side_files`), whether they are there
 (`side_files_there`), removing those a read-only connection leaves behind
-(`remove_side_files_of_reading`, after a read: `left_as_found`), and the commands that move a database aside with them
-(`aside_commands`).
+(`remove_side_files_of_reading`, after a read: `left_as_found`; beside a file this user cannot
+write, those its read made: `held_as_found`, `made_by_this_read`, `remove_unless_in_use`), and
+the commands that move a database aside with them (`aside_commands`).
 
 Part of the store (see `database.py`): `database.connect` and the doctor refuse orphaned side
 files before opening; `read_only.py` checks that they can be written; `sqlite_errors.py` and
@@ -14,7 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import sqlite3
+import stat
+import struct
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -169,3 +173,123 @@ def aside_commands(path: Path, aside: Path, sides: Iterable[str] = ("-wal", "-sh
 def _named(path: Path) -> str:
     """The database at `path` as a message names it: with the file it points to, if a link."""
     return f"{path} (a link to {path.resolve()})" if path.is_symlink() else str(path)
+
+
+@contextlib.contextmanager
+def held_as_found(real: Path) -> Iterator[dict[Path, tuple[int, int, int]]]:
+    """Within: the -wal and -shm files beside `real` that are there, (device, inode, owner)
+    of each, held open where the system can (Linux's O_PATH: no lock is taken, and closing
+    it drops none of SQLite's) so that no file made in one's place while held takes its
+    inode and is taken for it."""
+    ids = {}
+    held = []
+    try:
+        for part in _files_of(real)[1:]:
+            with contextlib.suppress(OSError):
+                if hasattr(os, "O_PATH"):
+                    held.append(os.open(part, os.O_PATH))
+                    found = os.fstat(held[-1])
+                else:
+                    found = part.stat()
+                ids[part] = (found.st_dev, found.st_ino, found.st_uid)
+        yield ids
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
+def made_by_this_read(real: Path, before: dict[Path, tuple[int, int, int]] | None) -> list[Path]:
+    """The -wal and -shm files beside `real` that a read-only connection just made, beside
+    a file this user cannot write (`before`: those there before it opened; None: it can
+    write the file, and they are its own to leave). The owner's session may end, removing
+    its own, between the look that found them and the open: SQLite's read-only connection
+    then makes new ones, this user's, and leaves them on closing, and the owner's next write
+    failed on them ("cannot write ...-wal"), in a sticky folder unable to remove them.
+    Only files this user owns, not there before, that no one else could have written (no
+    group or other write bit; the -wal empty) are named: never the owner's, whose -wal
+    holds reviews; all or none."""
+    if before is None:
+        return []
+    made = []
+    for part in _files_of(real)[1:]:
+        try:
+            now = part.stat()
+        except OSError:
+            continue
+        if (now.st_dev, now.st_ino, now.st_uid) == before.get(part):
+            return []
+        if now.st_uid != os.geteuid() or now.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return []
+        if part.name.endswith("-wal") and now.st_size > 0:
+            return []
+        made.append(part)
+    return made
+
+
+@contextlib.contextmanager
+def _in_use_by_none(parts: list[Path]) -> Iterator[bool]:
+    """Within: whether no connection has the -shm file among `parts` open, none able to open
+    it while this holds it. SQLite holds a read lock on its byte 128 (the "DMS" lock) while
+    a connection has it open: another read of this user's (two `due`s at once) may have
+    opened what this one made, and removing them leaves it reading through unlinked files.
+    Linux's OFD lock conflicts with a connection of this process too; a lock refused keeps
+    its descriptor open (`_REFUSED`): closing one drops this process's POSIX locks on the
+    file, SQLite's among them. Without fcntl (Windows) an open file cannot be removed."""
+    shm = next((part for part in parts if part.name.endswith("-shm")), None)
+    try:
+        import fcntl
+    except ImportError:
+        yield True
+        return
+    if shm is None:
+        yield True
+        return
+    try:
+        fd = _opened_to_lock(shm)
+    except OSError:
+        yield False
+        return
+    try:
+        if hasattr(fcntl, "F_OFD_SETLK"):  # (struct flock: type, whence, start, len, pid)
+            lock = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, _DMS_BYTE, 1, 0)
+            fcntl.fcntl(fd, fcntl.F_OFD_SETLK, lock)
+        else:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _DMS_BYTE)
+    except OSError:
+        _REFUSED.append(fd)
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        os.close(fd)
+
+
+def _opened_to_lock(shm: Path) -> int:
+    """A descriptor of `shm`, open for writing (a write lock needs it). SQLite makes the -wal
+    and -shm with the database file's permission bits: beside a file whose write bits are off
+    (this user's own, as a reader who is no root has it), the -shm it made is not writable
+    either; as its owner, this user gives itself the bit for the open and takes it back."""
+    flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        return os.open(shm, flags)
+    except PermissionError:
+        mode = stat.S_IMODE(os.lstat(shm).st_mode)
+        os.chmod(shm, mode | stat.S_IWUSR)
+        try:
+            return os.open(shm, flags)
+        finally:
+            os.chmod(shm, mode)
+
+
+_DMS_BYTE = 128  # (SQLite's os_unix.c: UNIX_SHM_DMS, after the -shm's 120 bytes and 8 locks)
+_REFUSED: list[int] = []  # descriptors of -shm files found in use, kept open (`_in_use_by_none`)
+
+
+def remove_unless_in_use(parts: list[Path]) -> None:
+    """Remove `parts`, unless another connection has them open (`_in_use_by_none`): another
+    read of this user's, two `due`s at once, may read through what this one made."""
+    with _in_use_by_none(parts) as free:
+        for part in parts if free else []:
+            with contextlib.suppress(OSError):  # (where it cannot: only clutter)
+                part.unlink()
