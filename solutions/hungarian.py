@@ -1,19 +1,18 @@
 """Minimum-cost assignment (the Hungarian / Kuhn-Munkres problem), as used by DETR's matcher."""
 
 import itertools
-from contextlib import contextmanager
 
 import numpy as np
 
 from studycli.assertions import (
     RAISED,
-    CheckFailure,
     assert_close,
     call_unchanged,
     describe,
     expect,
     fails_with,
     hinted,
+    without_package,
 )
 
 
@@ -129,62 +128,7 @@ def _brute_force_totals(cost):
     return cost[np.arange(n), perms].sum(axis=1)
 
 
-_SCIPY_MESSAGE = (
-    "the answer calls scipy.optimize.linear_sum_assignment: the card asks for the assignment "
-    "algorithm itself, without scipy"
-)
-
-
-def _refuse_scipy(*args, **kwargs):
-    raise CheckFailure(_SCIPY_MESSAGE)
-
-
-@contextmanager
-def _scipy_refused():
-    """Within the block, scipy.optimize.linear_sum_assignment raises an AssertionError.
-
-    With scipy installed its attribute is swapped for one that refuses; without scipy a
-    stand-in `scipy.optimize` module holding that refusal is put in sys.modules, so an answer
-    that imports it inside its body is still turned down for that reason (and not for an
-    ImportError). Everything is restored afterwards.
-    """
-    import importlib.util
-    import sys
-    import types
-
-    if "scipy" in sys.modules or importlib.util.find_spec("scipy") is not None:
-        import scipy.optimize
-
-        original = scipy.optimize.linear_sum_assignment
-        scipy.optimize.linear_sum_assignment = _refuse_scipy
-        try:
-            yield
-        finally:
-            scipy.optimize.linear_sum_assignment = original
-        return
-    saved = {name: sys.modules.get(name) for name in ("scipy", "scipy.optimize")}
-    stand_in, optimize = types.ModuleType("scipy"), types.ModuleType("scipy.optimize")
-    optimize.linear_sum_assignment = _refuse_scipy
-    stand_in.optimize = optimize
-    sys.modules["scipy"], sys.modules["scipy.optimize"] = stand_in, optimize
-    try:
-        yield
-    finally:
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
-
-
-def _imports_scipy_matcher(impl):
-    """True when the answer's module bound scipy's linear_sum_assignment at import time."""
-    for value in getattr(impl, "__globals__", {}).values():
-        if getattr(value, "__name__", "") == "linear_sum_assignment" and str(
-            getattr(value, "__module__", "")
-        ).startswith("scipy"):
-            return True
-    return False
+NO_SCIPY = "the card asks for the assignment algorithm itself, without scipy"
 
 
 def _has_improvement(cost, col_of):
@@ -250,9 +194,7 @@ def _random_cases(rng):
 
 
 def check_min_cost_assignment(impl, device="cpu") -> None:
-    expect(not _imports_scipy_matcher(impl), "min_cost_assignment", _SCIPY_MESSAGE)
-    with _scipy_refused():
-        _check_assignments(impl)
+    _check_assignments(without_package(impl, "scipy", reason=NO_SCIPY))
 
 
 def _call_unmodified(impl, what, cost):
@@ -395,13 +337,26 @@ def _wrong_maximises(cost):
     return min_cost_assignment(-np.asarray(cost, dtype=np.float64))
 
 
-@fails_with("calls scipy.optimize.linear_sum_assignment")
+@fails_with("uses scipy.optimize.linear_sum_assignment: the card asks")
 def _wrong_scipy(cost):
     """Hands the problem to scipy.optimize.linear_sum_assignment, which the card rules out."""
     from scipy.optimize import linear_sum_assignment  # inside the body: scipy is optional
 
     rows, cols = linear_sum_assignment(np.asarray(cost, dtype=np.float64))
     return [(int(r), int(c)) for r, c in zip(rows, cols)]
+
+
+@fails_with("the answer uses scipy.sparse")
+def _wrong_scipy_csgraph(cost):
+    """Hands the problem to scipy's sparse matcher: scipy is off limits as a whole, not only
+    linear_sum_assignment (a checker that refused that one function let this pass)."""
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    cost = np.asarray(cost, dtype=np.float64)
+    shifted = cost - cost.min() + 1.0 if cost.size else cost  # (stored zeros are no edges)
+    cols = min_weight_full_bipartite_matching(csr_array(shifted))
+    return [(int(r), int(c)) for r, c in enumerate(cols)]
 
 
 @fails_with("modified its input cost in place")
@@ -445,6 +400,7 @@ WRONG_ANSWERS = {
         _wrong_greedy_global,
         _wrong_maximises,
         _wrong_scipy,
+        _wrong_scipy_csgraph,
         _wrong_reduces_in_place,
         _wrong_int_copy,
     ],

@@ -338,6 +338,43 @@ def test_forbid_rejects_the_routine_the_card_is_about():
             forbid(private, "softmax", reason="no")(torch.randn(3))
 
 
+def test_without_package_refuses_the_library_installed_or_not():
+    """A card that rules a library out (scipy in the assignment card, torchvision in NMS) is
+    answered wrongly by calling it: a checker that refused one function of it let another pass
+    (scipy.sparse.csgraph's matcher), and where the library is missing the answer failed for an
+    ImportError, not for the rule."""
+    import sys
+    import types
+
+    from studycli.assertions import without_package
+
+    def dumps_in_body(x):
+        import json
+
+        return json.dumps(x)
+
+    def imports_absent_package(x):
+        from studycli_no_such_package.ops import solve  # type: ignore[import-not-found]
+
+        return solve(x)
+
+    for answer, package, used in (
+        (dumps_in_body, "json", "json.dumps"),  # installed, and imported already
+        (imports_absent_package, "studycli_no_such_package", "studycli_no_such_package.ops.solve"),
+    ):
+        guarded = without_package(answer, package, reason="write it yourself")
+        with pytest.raises(CheckFailure, match=rf"^the answer uses {used}: write it yourself$"):
+            call(guarded, "f(1)", 1)
+    # bound at the top of the answer's module, before any call
+    at_top = types.FunctionType(dumps_in_body.__code__, {"json": sys.modules["json"]})
+    with pytest.raises(CheckFailure, match="the answer's module imports json: no json"):
+        without_package(at_top, "json", reason="no json")(1)
+    # the library comes back afterwards, and others are left alone meanwhile
+    assert sys.modules["json"].dumps([1]) == "[1]"
+    assert "studycli_no_such_package" not in sys.modules
+    assert without_package(lambda x: np.asarray(x).sum(), "json", reason="-")([1, 2]) == 3
+
+
 def test_plain_ints_reads_numbers_and_refuses_what_only_says_it_equals():
     import numpy as np
 

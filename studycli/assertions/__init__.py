@@ -15,7 +15,8 @@ comparisons.py (`assert_close`, `assert_equal`, `expect`, `likely_mistake`), ans
 (`expect_tensor`, `as_int`, `plain_ints`, ...), calls.py (`call`, `hinted`), in_place.py
 (`call_unchanged`), described.py (`describe`), devices.py (`expect_inputs_device`, which `call`
 applies: an answer's tensors on its inputs' device), torch_watch.py (`watch_torch`, `forbid`,
-`gpu_memory_budget`), comparison_budget.py (`counting_ints`) and failures.py (`CheckFailure`,
+`gpu_memory_budget`), refused_packages.py (`without_package`: a library the answer must not
+use), comparison_budget.py (`counting_ints`) and failures.py (`CheckFailure`,
 `fails_with`, what a failure says of the answer's exception).
 
 This package is only imported by solution modules (inside an isolated check process), so it may
@@ -57,6 +58,7 @@ from .failures import (
     message_of,
 )
 from .in_place import IN_PLACE_HINT, call_unchanged
+from .refused_packages import without_package
 from .torch_watch import TorchWatch, bare_name, forbid, gpu_memory_budget, watch_torch
 
 __all__ = [
@@ -105,4 +107,5 @@ __all__ = [
     "plain_ints",
     "tensor_or_float",
     "watch_torch",
+    "without_package",
 ]

@@ -1,0 +1,103 @@
+"""`without_package`: an answer that must not use a library (scipy in the assignment card,
+torchvision in NMS) is refused when it does, whether the library is installed or not."""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import sys
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from .failures import CheckFailure
+
+
+def without_package(impl: Callable, package: str, *, reason: str) -> Callable:
+    """Wrap the learner's function so that using `package` fails, naming what was used and
+    `reason` ("the answer uses scipy.optimize.linear_sum_assignment: <reason>").
+
+    Its module may not have bound anything of the package at import time (`from torchvision.ops
+    import nms` at the top); while the function runs, `package` and its submodules import as
+    stand-ins whose every attribute refuses. The same on a machine without the package, where
+    an answer that imports it in its body would otherwise fail for an ImportError, not for the
+    rule (and a wrong answer in WRONG_ANSWERS could not prove the rule).
+    """
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        bound = _bound_from(impl, package)
+        if bound:
+            raise CheckFailure(f"the answer's module imports {bound}: {reason}")
+        with _refused(package, reason):
+            return impl(*args, **kwargs)
+
+    guarded.__name__ = getattr(impl, "__name__", "impl")
+    return guarded
+
+
+def _bound_from(impl: Callable, package: str) -> str:
+    """The name of a module or object of `package` that the answer's module holds, or ""."""
+    for value in list(getattr(impl, "__globals__", {}).values()):
+        try:
+            name = value.__name__ if isinstance(value, types.ModuleType) else value.__module__
+        except Exception:  # (any object may sit in a module's globals)
+            continue
+        if isinstance(name, str) and _within(name, package):
+            qualified = getattr(value, "__qualname__", None)
+            return f"{name}.{qualified}" if isinstance(qualified, str) else name
+    return ""
+
+
+def _within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+class _Refusing(types.ModuleType):
+    """A stand-in for a module of the refused package: reading any of its attributes (bar the
+    dunders that the import system and `hasattr` probes read) raises the refusal."""
+
+    _reason = ""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        raise CheckFailure(f"the answer uses {self.__name__}.{name}: {self._reason}")
+
+
+class _StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds `package` and its submodules first, as refusing stand-ins."""
+
+    def __init__(self, package: str, reason: str) -> None:
+        self.package, self.reason = package, reason
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if not _within(fullname, self.package):
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+
+    def create_module(self, spec: Any) -> types.ModuleType:
+        module = _Refusing(spec.name)
+        module._reason = self.reason
+        return module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        pass
+
+
+@contextmanager
+def _refused(package: str, reason: str) -> Iterator[None]:
+    """Within the block, importing `package` or a submodule gives a refusing stand-in; the
+    modules of it already imported are set aside and put back afterwards."""
+    saved = {name: module for name, module in sys.modules.items() if _within(name, package)}
+    for name in saved:
+        del sys.modules[name]
+    finder = _StandIns(package, reason)
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+        for name in [name for name in sys.modules if _within(name, package)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
