@@ -12,6 +12,7 @@ from studycli.assertions import (
     expect,
     fails_with,
     plain_ints,
+    without_package,
 )
 
 
@@ -196,7 +197,14 @@ def _random_boxes(rng, n, spread, max_size):
     return boxes
 
 
+NO_TORCHVISION = (
+    "the card is NMS itself, written with torch operations: torchvision (its ops.nms, "
+    "batched_nms or box_iou) is off limits"
+)
+
+
 def check_nms(impl, device="cpu") -> None:
+    impl = without_package(impl, "torchvision", reason=NO_TORCHVISION)
     # Small boxes, where a +1 in the area changes the IoU a lot: IoU
     # 1/3 is kept at threshold 0.4, while the +1 convention gives 3/5 and drops the box.
     _check_case(
@@ -415,6 +423,24 @@ def _wrong_zero_sentinel(boxes, scores, iou_threshold):
     return keep
 
 
+@fails_with("the answer uses torchvision.ops.nms: the card is NMS itself")
+def _wrong_torchvision(boxes, scores, iou_threshold):
+    """Hands the work to torchvision.ops.nms, which the card rules out (the checker passed it
+    while only the prompt said no)."""
+    from torchvision.ops import nms as torchvision_nms  # inside the body: torchvision is optional
+
+    return torchvision_nms(boxes, scores, iou_threshold)
+
+
+@fails_with("the answer uses torchvision.ops.box_iou")
+def _wrong_torchvision_iou(boxes, scores, iou_threshold):
+    """Writes the greedy loop but takes the IoU matrix from torchvision.ops.box_iou."""
+    import torchvision.ops
+
+    order = torch.argsort(scores, descending=True).tolist()
+    return _greedy(order, torchvision.ops.box_iou(boxes, boxes), lambda v: v > iou_threshold)
+
+
 @fails_with("returned a numpy array([0, 1], dtype=int64), expected an int64 tensor or a list")
 def _wrong_numpy_array(boxes, scores, iou_threshold):
     """Runs the greedy loop in numpy and returns the numpy array of kept indices: neither the
@@ -461,6 +487,8 @@ WRONG_ANSWERS = {
         _wrong_numpy_array,
         _wrong_int32,
         _wrong_tensor_items,
+        _wrong_torchvision,
+        _wrong_torchvision_iou,
     ],
 }
 
