@@ -5,7 +5,14 @@ import math
 import numpy as np
 import torch
 
-from studycli.assertions import assert_close, call_unchanged, describe, expect, fails_with
+from studycli.assertions import (
+    assert_close,
+    call_unchanged,
+    describe,
+    dtype_name,
+    expect,
+    fails_with,
+)
 
 
 def arcface_logits(
@@ -26,7 +33,8 @@ def arcface_logits(
         m: the angular margin in radians, added to the label's angle only.
 
     Returns:
-        A new tensor (N, C) (the inputs are left unchanged):
+        A new tensor (N, C) in the embeddings' dtype (the inputs are left
+        unchanged):
         s cos(theta_ij), theta_ij the angle between embedding i and weight
         row j (both L2-normalised), except at j = labels[i], which holds
         s cos(theta_ij + m). Cross-entropy on these logits is the ArcFace
@@ -149,11 +157,26 @@ KEEP_INPUTS = (
 )
 
 
+SAME_DTYPE = (
+    "the logits come back in the embeddings' dtype (float64 logits of float32 features run the "
+    "cross-entropy and its backward pass in float64; compute in float64 if you like, then cast "
+    "back)"
+)
+
+
 def _call_keeping_inputs(impl, what, emb, weight, labels, **kwargs):
-    """`impl(...)`, failing if the answer wrote into its inputs. The logits do not show it:
-    cosines do not change when the vectors are normalised in place."""
+    """`impl(...)`, failing if the answer wrote into its inputs (the logits do not show it:
+    cosines do not change when the vectors are normalised in place) or returned a tensor of
+    another dtype than the embeddings'."""
     names = ("embeddings", "weight", "labels")
-    return call_unchanged(impl, what, names, emb, weight, labels, hint=KEEP_INPUTS, **kwargs)
+    got = call_unchanged(impl, what, names, emb, weight, labels, hint=KEEP_INPUTS, **kwargs)
+    if isinstance(got, torch.Tensor):
+        expect(
+            got.dtype == emb.dtype,
+            what,
+            f"returned {dtype_name(got)} logits for {dtype_name(emb)} embeddings: {SAME_DTYPE}",
+        )
+    return got
 
 
 def check_arcface_logits(impl, device="cpu") -> None:
@@ -331,16 +354,24 @@ def _wrong_unscaled_label(embeddings, weight, labels, s=64.0, m=0.5):
     return out
 
 
+@fails_with("the logits come back in the embeddings' dtype")
+def _wrong_float64_logits(embeddings, weight, labels, s=64.0, m=0.5):
+    """Computes in float64 for accuracy and returns the float64 logits as they are, for
+    float32 features."""
+    return arcface_logits(embeddings.double(), weight.double(), labels, s, m)
+
+
 # --- correct variants: arcface_logits -------------------------------------------------------
 
 
 def _variant_arccos_onehot(embeddings, weight, labels, s=64.0, m=0.5):
-    """Through the angle: arccos, add m times a one-hot, cos back (F.normalize, float64)."""
+    """Through the angle: arccos, add m times a one-hot, cos back (F.normalize, in float64,
+    cast back to the embeddings' dtype)."""
     x = torch.nn.functional.normalize(embeddings.double(), dim=1)
     w = torch.nn.functional.normalize(weight.double(), dim=1)
     theta = torch.arccos((x @ w.T).clamp(-1 + 1e-7, 1 - 1e-7))
     one_hot = torch.nn.functional.one_hot(labels, num_classes=weight.shape[0]).double()
-    return s * torch.cos(theta + m * one_hot)
+    return (s * torch.cos(theta + m * one_hot)).to(embeddings.dtype)
 
 
 # --- checker: margin_boundary_angle ---------------------------------------------------------
@@ -461,6 +492,7 @@ WRONG_ANSWERS = {
         _wrong_no_clamp,
         _wrong_unscaled_label,
         _wrong_normalises_in_place,
+        _wrong_float64_logits,
     ],
     "margin_boundary_angle": [
         _wrong_angle_in_place,

@@ -7,8 +7,10 @@ from studycli.assertions import (
     call,
     call_unchanged,
     describe,
+    dtype_name,
     expect,
     expect_pair,
+    expect_tensor,
     fails_with,
 )
 
@@ -25,8 +27,8 @@ def reparameterize(mu, logvar, eps):
             or with extra leading sample dimensions such as (S, ..., D)).
 
     Returns:
-        Tensor z of the broadcast shape of mu and eps, a new tensor: mu,
-        logvar and eps are left unchanged.
+        Tensor z of the broadcast shape of mu and eps, in their dtype, a
+        new tensor: mu, logvar and eps are left unchanged.
     """
     # The randomness sits in eps, which depends on no parameter: z = mu + sigma * eps with the
     # standard deviation sigma = exp(logvar / 2), all inside the graph.
@@ -63,6 +65,12 @@ INPUTS = ("mu", "logvar", "eps")
 IN_PLACE = (
     "leave mu, logvar and eps as they came, the caller still holds them: build z as a new "
     "tensor (mu + std * eps), not with eps.mul_(std).add_(mu), which writes it into the noise"
+)
+
+
+SAME_DTYPE = (
+    "z comes back in the inputs' dtype (a float64 z from float32 mu and logvar runs the decoder "
+    "and the backward pass in float64; compute in float64 if you like, then cast back)"
 )
 
 
@@ -117,6 +125,12 @@ def check_reparameterize(impl, device="cpu") -> None:
                 f"eps of shape {eps_shape}, {str(dtype).replace('torch.', '')})"
             )
             got = call_unchanged(impl, what, INPUTS, mu, logvar, eps, hint=IN_PLACE)
+            expect_tensor(got, what)
+            expect(
+                got.dtype == dtype,
+                what,
+                f"returned {dtype_name(got)} for {dtype_name(mu)} inputs: {SAME_DTYPE}",
+            )
             want = mu.double() + torch.exp(logvar.double() / 2) * eps.double()
             assert_close(
                 got,
@@ -268,6 +282,12 @@ def _wrong_sample_into_eps(mu, logvar, eps):
     return eps.mul_(torch.exp(0.5 * logvar)).add_(mu)
 
 
+@fails_with("z comes back in the inputs' dtype")
+def _wrong_float64_sample(mu, logvar, eps):
+    """Computes z in float64 for accuracy and returns it as it is, for float32 inputs."""
+    return mu.double() + torch.exp(0.5 * logvar.double()) * eps.double()
+
+
 @fails_with("d z / d sigma = eps")
 def _wrong_no_eps_factor(f_prime, mu, sigma, eps):
     """Forgets d z / d sigma = eps: uses the mean of f'(z) for both gradients."""
@@ -316,6 +336,7 @@ WRONG_ANSWERS = {
         _wrong_std_from_data,
         _wrong_fresh_noise,
         _wrong_sample_into_eps,
+        _wrong_float64_sample,
     ],
     "pathwise_gradients": [
         _wrong_no_eps_factor,

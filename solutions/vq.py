@@ -9,6 +9,7 @@ from studycli.assertions import (
     call,
     call_unchanged,
     describe,
+    dtype_name,
     expect,
     expect_pair,
     expect_tensor,
@@ -32,8 +33,8 @@ def vector_quantize(z, codebook):
         codebook: tensor of shape (K, D), the K code vectors.
 
     Returns:
-        (z_q, indices): z_q of shape (N, D); indices an integer (long)
-        tensor of shape (N,).
+        (z_q, indices): z_q of shape (N, D), in z's dtype; indices an
+        integer (long) tensor of shape (N,).
     """
     # ‖z - e‖² = ‖z‖² - 2 z·e + ‖e‖², without building an (N, K, D) tensor.
     dist = (z * z).sum(1, keepdim=True) - 2.0 * (z @ codebook.t()) + (codebook * codebook).sum(1)
@@ -84,6 +85,12 @@ def _unpack(got, what):
     return z_q, idx
 
 
+Z_Q_DTYPE = (
+    "z_q comes back in the dtype of z and the codebook (the decoder runs on it; compute the "
+    "distances in float64 if you like, then cast back)"
+)
+
+
 def _compare_vq(impl, z, codebook, hint=""):
     what = f"vector_quantize(z={describe(z)}, codebook={describe(codebook)})"
     z_q, idx = _unpack(call(impl, what, z.clone(), codebook.clone()), what)
@@ -99,6 +106,11 @@ def _compare_vq(impl, z, codebook, hint=""):
         what,
         f"indices are {idx.dtype}, expected a long tensor (torch.int64)",
         hint="argmin gives int64 indices: keep them (indexing and embedding lookups take long)",
+    )
+    expect(
+        z_q.dtype == z.dtype,
+        what,
+        f"returned z_q as {dtype_name(z_q)} for {dtype_name(z)} z: {Z_Q_DTYPE}",
     )
     idx = idx.cpu()
     expect(bool(((idx >= 0) & (idx < k)).all()), what, f"indices out of range 0..{k - 1}")
@@ -373,6 +385,14 @@ def _wrong_codebook_gradient(z, codebook):
     return z + codebook[indices] - z.detach(), indices
 
 
+@fails_with("z_q comes back in the dtype of z")
+def _wrong_float64_z_q(z, codebook):
+    """Quantises in float64 for exact distances and returns that float64 z_q, for float32
+    inputs."""
+    z_q, indices = vector_quantize(z.double(), codebook.double())
+    return z_q, indices
+
+
 @fails_with("expected a long tensor")
 def _wrong_int32_indices(z, codebook):
     """Returns the indices as int32 where the contract asks for a long tensor."""
@@ -430,6 +450,7 @@ WRONG_ANSWERS = {
         _wrong_codebook_gradient,
         _wrong_int32_indices,
         _wrong_returns_loss_too,
+        _wrong_float64_z_q,
     ],
     "vq_aux_loss": [
         _wrong_aux_upcast,
