@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from studycli.assertions import (
+    CONVOLUTIONS,
     as_int,
     assert_close,
     assert_equal,
@@ -169,11 +170,7 @@ IN_PLACE = (
 def check_conv1d(impl, device="cpu") -> None:
     impl = forbid(
         impl,
-        "conv1d",
-        "conv2d",
-        "convolution",
-        "_convolution",
-        "conv_transpose1d",
+        *CONVOLUTIONS,
         reason="the card is the convolution itself: gather the dilated taps and multiply",
     )
     gen = torch.Generator().manual_seed(0)
@@ -381,6 +378,23 @@ def _wrong_span_numpy_int(kernel_size, dilation):
     return np.multiply(dilation, kernel_size - 1) + 1
 
 
+@fails_with("the answer calls conv_tbc")
+def _wrong_conv_tbc(x, weight, stride=1, padding=0, dilation=1):
+    """Hands the work to torch.conv_tbc (a 1-D convolution over (time, batch, channel)) with a
+    kernel dilated by zeros, then keeps every stride-th output: a convolution routine all the
+    same (a checker that refused conv1d, conv2d and convolution only let it pass)."""
+    C_out, C_in, K = weight.shape
+    dense = weight.new_zeros(C_out, C_in, dilation * (K - 1) + 1)
+    dense[:, :, ::dilation] = weight
+    tbc = torch.conv_tbc(
+        x.permute(2, 0, 1).contiguous(),
+        dense.permute(2, 1, 0).contiguous(),
+        weight.new_zeros(C_out),
+        padding,
+    )
+    return tbc.permute(1, 2, 0)[:, :, ::stride].contiguous()
+
+
 WRONG_ANSWERS = {
     "conv1d": [
         _wrong_calls_library,
@@ -390,6 +404,7 @@ WRONG_ANSWERS = {
         _wrong_pad_one_side,
         _wrong_float64_accumulator,
         _wrong_unsqueezes_in_place,
+        _wrong_conv_tbc,
     ],
     "effective_kernel_size": [
         _wrong_k_times_d,

@@ -3,7 +3,16 @@
 import torch
 import torch.nn.functional as F
 
-from studycli.assertions import assert_close, call, describe, dtype_name, expect, fails_with, forbid
+from studycli.assertions import (
+    CONVOLUTIONS,
+    assert_close,
+    call,
+    describe,
+    dtype_name,
+    expect,
+    fails_with,
+    forbid,
+)
 
 
 def patchify(images, patch_size: int):
@@ -76,13 +85,7 @@ def _expect_dtype(got, images, what):
 
 
 def check_patchify(impl, device="cpu") -> None:
-    impl = forbid(
-        impl,
-        "conv2d",
-        "convolution",
-        "_convolution",
-        reason="cut the patches with reshape and permute",
-    )
+    impl = forbid(impl, *CONVOLUTIONS, reason="cut the patches with reshape and permute")
     gen = torch.Generator().manual_seed(0)
     for N, C, H, W, p in [
         (1, 1, 4, 4, 2),
@@ -242,6 +245,16 @@ def _wrong_identity_conv(images, patch_size):
     return F.conv2d(images, eye.reshape(-1, C, p, p), stride=p).flatten(2).transpose(1, 2)
 
 
+@fails_with("the answer calls conv3d")
+def _wrong_identity_conv3d(images, patch_size):
+    """The identity-kernel convolution through F.conv3d over a depth of 1: a convolution all
+    the same (a checker that refused conv2d and convolution only let it pass)."""
+    C, p = images.shape[1], patch_size
+    eye = torch.eye(C * p * p, dtype=images.dtype, device=images.device)
+    out = F.conv3d(images[:, :, None], eye.reshape(-1, C, 1, p, p), stride=(1, p, p))
+    return out[:, :, 0].flatten(2).transpose(1, 2)
+
+
 WRONG_ANSWERS = {
     "patchify": [
         _wrong_channels_last,
@@ -251,6 +264,7 @@ WRONG_ANSWERS = {
         _wrong_float32_buffer,
         _wrong_returns_array,
         _wrong_identity_conv,
+        _wrong_identity_conv3d,
     ]
 }
 

@@ -375,6 +375,25 @@ def test_without_package_refuses_the_library_installed_or_not():
     assert without_package(lambda x: np.asarray(x).sum(), "json", reason="-")([1, 2]) == 3
 
 
+def test_convolutions_name_every_convolution_routine():
+    """conv1d's and patchify's lists of three let conv3d and conv_tbc answer them."""
+    from studycli.assertions import CONVOLUTIONS, forbid
+
+    x, w = torch.randn(1, 2, 6), torch.randn(3, 2, 2)
+    for name, answer in (
+        ("conv3d", lambda: torch.nn.functional.conv3d(x[:, :, None, None], w[:, :, None, None])),
+        ("conv_tbc", lambda: torch.conv_tbc(x.permute(2, 0, 1), w.permute(2, 1, 0), w[:, 0, 0])),
+        ("conv_transpose1d", lambda: torch.nn.functional.conv_transpose1d(x, w.transpose(0, 1))),
+        (
+            "convolution",
+            lambda: torch.ops.aten.convolution(x, w, None, [1], [0], [1], False, [0], 1),
+        ),
+    ):
+        with pytest.raises(CheckFailure, match=f"the answer calls {name}: no"):
+            forbid(answer, *CONVOLUTIONS, reason="no")()
+    assert forbid(lambda: x.unfold(-1, 2, 1).sum(), *CONVOLUTIONS, reason="-")() is not None
+
+
 def test_plain_ints_reads_numbers_and_refuses_what_only_says_it_equals():
     import numpy as np
 

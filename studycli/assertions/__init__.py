@@ -59,10 +59,18 @@ from .failures import (
 )
 from .in_place import IN_PLACE_HINT, call_unchanged
 from .refused_packages import without_package
-from .torch_watch import TorchWatch, bare_name, forbid, gpu_memory_budget, watch_torch
+from .torch_watch import (
+    CONVOLUTIONS,
+    TorchWatch,
+    bare_name,
+    forbid,
+    gpu_memory_budget,
+    watch_torch,
+)
 
 __all__ = [
     "ANSWERS_ASSERT",
+    "CONVOLUTIONS",
     "DEVICE_HINT",
     "GRAPH_HINT",
     "IN_PLACE_HINT",

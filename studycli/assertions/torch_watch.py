@@ -91,6 +91,37 @@ def forbid(impl: Callable, *names: str, reason: str) -> Callable:
     return guarded
 
 
+# Every convolution routine torch has (as of 2.13), for `forbid` in a card that is a convolution
+# or replaces one: a list of the usual three let conv3d, conv_tbc and the transposed ones answer
+# them (conv1d and patchify, red-teamed). A routine of nn.grad (conv1d_weight, ...) calls
+# convolution_backward, named here too.
+CONVOLUTIONS = (
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_tbc",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "convolution",
+    "convolution_mode",
+    "convolution_backward",
+    "cudnn_convolution",
+    "cudnn_convolution_relu",
+    "cudnn_convolution_add_relu",
+    "cudnn_convolution_transpose",
+    "miopen_convolution",
+    "miopen_convolution_relu",
+    "miopen_convolution_add_relu",
+    "miopen_convolution_transpose",
+    "miopen_depthwise_convolution",
+    "mkldnn_convolution",
+    "mps_convolution",
+    "mps_convolution_transpose",
+    "nnpack_spatial_convolution",
+)
+
+
 def bare_name(name: str) -> str:
     """A torch routine's name without its private underscores or its operator overload:
     "_softmax.default" -> "softmax"."""
