@@ -5,6 +5,7 @@ import math
 import torch
 
 from studycli.assertions import (
+    ATTENTIONS,
     assert_close,
     call_unchanged,
     describe,
@@ -122,10 +123,7 @@ def _check_mask_rules(impl, gen, device):
 
 def check_scaled_dot_product_attention(impl, device="cpu"):
     impl = forbid(
-        impl,
-        "scaled_dot_product_attention",
-        "multi_head_attention_forward",
-        reason="write the attention from q k^T, the mask and a softmax",
+        impl, *ATTENTIONS, reason="write the attention from q k^T, the mask and a softmax"
     )
     from torch.nn.functional import scaled_dot_product_attention as sdpa
 
@@ -452,9 +450,20 @@ def _sdpa_numpy(q, k, v, mask=None):
     return weights / weights.sum(axis=-1, keepdims=True) @ vn
 
 
+@fails_with("the answer calls _scaled_dot_product_attention_math")
+def _sdpa_math_kernel(q, k, v, mask=None):
+    """Calls torch._scaled_dot_product_attention_math, the routine behind the library's
+    attention on the CPU, with the mask made additive: past a check of the public names."""
+    if mask is not None:
+        blocked = torch.zeros(mask.shape, dtype=q.dtype, device=q.device)
+        mask = blocked.masked_fill(~mask, float("-inf"))
+    return torch._scaled_dot_product_attention_math(q, k, v, attn_mask=mask)[0]
+
+
 WRONG_ANSWERS = {
     "scaled_dot_product_attention": [
         _wrong_calls_library,
+        _sdpa_math_kernel,
         _sdpa_no_scaling,
         _sdpa_scale_by_dv,
         _sdpa_mask_after_softmax,

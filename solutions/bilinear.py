@@ -202,6 +202,11 @@ def check_bilinear_sample(impl, device="cpu") -> None:
     impl = forbid(
         impl,
         "grid_sample",
+        "grid_sampler",  # (the operator behind grid_sample, and its kin)
+        "grid_sampler_2d",
+        "grid_sampler_3d",
+        "grid_sampler_2d_cpu_fallback",
+        "cudnn_grid_sampler",
         "interpolate",
         "upsample_bilinear2d",
         reason="weight the four neighbours yourself",
@@ -445,6 +450,16 @@ def _wrong_normalised_round_trip(img, ys, xs):
     return bilinear_sample(img, (gy + 1) / 2 * (H - 1), (gx + 1) / 2 * (W - 1))
 
 
+@fails_with("the answer calls grid_sampler")
+def _wrong_grid_sampler(img, ys, xs):
+    """Calls torch.grid_sampler, the operator behind F.grid_sample, on the image padded with a
+    ring of zeros (so a one-row image divides by no zero): past a check of grid_sample."""
+    _, H, W = img.shape
+    ring = torch.nn.functional.pad(img, (1, 1, 1, 1))[None]
+    grid = torch.stack([(xs + 1) / (W + 1) * 2 - 1, (ys + 1) / (H + 1) * 2 - 1], -1)
+    return torch.grid_sampler(ring, grid[None, None], 0, 0, True)[0, :, 0]
+
+
 WRONG_ANSWERS = {
     "bilinear_sample": [
         _wrong_normalised_round_trip,
@@ -459,6 +474,7 @@ WRONG_ANSWERS = {
         _wrong_shifts_coords_in_place,
         _wrong_float32_buffer,
         _wrong_numpy,
+        _wrong_grid_sampler,
     ],
 }
 

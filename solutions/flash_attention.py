@@ -8,6 +8,8 @@ import math
 import torch
 
 from studycli.assertions import (
+    ATTENTIONS,
+    SOFTMAXES,
     assert_close,
     call,
     call_unchanged,
@@ -110,9 +112,8 @@ IN_PLACE_HINT = (
 def check_flash_attention(impl, device="cpu"):
     impl = forbid(
         impl,
-        "softmax",
-        "log_softmax",
-        "scaled_dot_product_attention",
+        *SOFTMAXES,
+        *ATTENTIONS,
         reason="FlashAttention computes the softmax tile by tile with a running max",
     )
     gen = torch.Generator().manual_seed(0)

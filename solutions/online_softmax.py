@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import torch
 
 from studycli.assertions import (
+    SOFTMAXES,
     assert_close,
     bare_name,
     call,
@@ -136,13 +137,9 @@ def _falling_hint(x, got):
 def check_online_softmax(impl, device="cpu"):
     impl = forbid(
         impl,
-        "softmax",
-        "log_softmax",
+        *SOFTMAXES,
         "logsumexp",
-        "softmin",
-        "safe_softmax",  # (torch._safe_softmax: the masked-row softmax of attention)
-        "special_softmax",  # (torch.special.softmax and its kin: their own operators' names)
-        "special_log_softmax",
+        "logcumsumexp",
         "special_logsumexp",
         reason="the card is the online softmax itself: keep a running max and sum",
     )
@@ -735,6 +732,13 @@ def _wrong_calls_special(x, block_size):
     return torch.special.softmax(x, -1)
 
 
+@fails_with("the answer calls _masked_softmax")
+def _wrong_calls_masked(x, block_size):
+    """Calls torch._masked_softmax with nothing masked, past a check of the public names."""
+    nothing = torch.zeros(x.shape, dtype=torch.bool, device=x.device)
+    return torch._masked_softmax(x, nothing, x.dim() - 1, 0)
+
+
 @fails_with("went back to an earlier block")
 def _wrong_two_pass_over_blocks(x, block_size):
     """The two-pass softmax, each pass one block at a time: the max over the blocks, then the
@@ -858,6 +862,7 @@ WRONG_ANSWERS = {
         _wrong_calls_library,
         _wrong_calls_the_operator,
         _wrong_calls_special,
+        _wrong_calls_masked,
         _wrong_two_pass_in_disguise,
         _wrong_no_rescale,
         _wrong_no_max,

@@ -394,6 +394,27 @@ def test_convolutions_name_every_convolution_routine():
     assert forbid(lambda: x.unfold(-1, 2, 1).sum(), *CONVOLUTIONS, reason="-")() is not None
 
 
+def test_softmaxes_and_attentions_name_the_private_routines_too():
+    """The public names alone let torch._masked_softmax answer the online softmax and
+    torch._scaled_dot_product_attention_math the attention card."""
+    from studycli.assertions import ATTENTIONS, SOFTMAXES, forbid
+
+    x = torch.randn(2, 5)
+    nothing = torch.zeros(2, 5, dtype=torch.bool)
+    for names, called, answer in (
+        (SOFTMAXES, "_masked_softmax", lambda: torch._masked_softmax(x, nothing, 1, 0)),
+        (SOFTMAXES, "_sparse_softmax", lambda: torch.sparse.softmax(x.to_sparse(), 1)),
+        (
+            ATTENTIONS,
+            "_scaled_dot_product_attention_math",
+            lambda: torch._scaled_dot_product_attention_math(x, x, x),
+        ),
+    ):
+        with pytest.raises(CheckFailure, match=f"the answer calls {called}: no"):
+            forbid(answer, *names, reason="no")()
+    assert forbid(lambda: torch.logsumexp(x, 1), *SOFTMAXES, reason="-")() is not None
+
+
 def test_plain_ints_reads_numbers_and_refuses_what_only_says_it_equals():
     import numpy as np
 

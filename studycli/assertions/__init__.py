@@ -60,7 +60,9 @@ from .failures import (
 from .in_place import IN_PLACE_HINT, call_unchanged
 from .refused_packages import without_package
 from .torch_watch import (
+    ATTENTIONS,
     CONVOLUTIONS,
+    SOFTMAXES,
     TorchWatch,
     bare_name,
     forbid,
@@ -70,6 +72,7 @@ from .torch_watch import (
 
 __all__ = [
     "ANSWERS_ASSERT",
+    "ATTENTIONS",
     "CONVOLUTIONS",
     "DEVICE_HINT",
     "GRAPH_HINT",
@@ -84,6 +87,7 @@ __all__ = [
     "PAST_INT64",
     "PAST_INT64_HINT",
     "RAISED",
+    "SOFTMAXES",
     "TENSOR_HINT",
     "TENSOR_OR_FLOAT",
     "CheckFailure",

@@ -122,6 +122,41 @@ CONVOLUTIONS = (
 )
 
 
+# Every softmax routine, and every fused attention, for `forbid` in the cards that are one
+# (online softmax, FlashAttention, scaled dot-product attention): names of the public routines
+# alone let torch._masked_softmax and torch._scaled_dot_product_attention_math answer them
+# (red-teamed). (Log-sum-exp is no softmax: FlashAttention may keep one per tile.)
+SOFTMAXES = (
+    "softmax",
+    "log_softmax",
+    "softmin",
+    "safe_softmax",  # (torch._safe_softmax: the masked-row softmax of attention)
+    "masked_softmax",
+    "sparse_softmax",
+    "sparse_log_softmax",
+    "nested_tensor_softmax_with_shape",
+    "special_softmax",  # (torch.special.softmax and its kin: their own operators' names)
+    "special_log_softmax",
+)
+ATTENTIONS = (
+    "scaled_dot_product_attention",
+    "scaled_dot_product_attention_math",
+    "scaled_dot_product_attention_math_for_mps",
+    "scaled_dot_product_flash_attention",
+    "scaled_dot_product_flash_attention_for_cpu",
+    "scaled_dot_product_efficient_attention",
+    "scaled_dot_product_cudnn_attention",
+    "scaled_dot_product_fused_attention_overrideable",
+    "flash_attention_forward",
+    "flash_attention_forward_no_dropout_inplace",
+    "efficient_attention_forward",
+    "multi_head_attention_forward",
+    "native_multi_head_attention",
+    "triton_multi_head_attention",
+    "triton_scaled_dot_attention",
+)
+
+
 def bare_name(name: str) -> str:
     """A torch routine's name without its private underscores or its operator overload:
     "_softmax.default" -> "softmax"."""
