@@ -13,6 +13,7 @@ from studycli.assertions import (
     expect,
     expect_tensor,
     fails_with,
+    forbid,
 )
 
 
@@ -124,16 +125,17 @@ _TORCH_ROUTINES = [
 ]
 
 
+_OWN_UPDATE = "the card is the AdamW step itself, written out with tensor operations"
+
+
 def _without_torch_optim(impl):
     """The answer, with torch.optim's updates refusing while it runs: the card is the update
     itself, and an answer that stepped torch.optim.AdamW on clones of its inputs passed the
-    lockstep (a helper's red-team pass)."""
+    lockstep (a helper's red-team pass); so did one that called the fused kernel those
+    updates call, torch._fused_adamw_, which `forbid` refuses."""
 
     def refused(*args, **kwargs):
-        raise CheckFailure(
-            "the answer calls torch.optim's update: the card is the AdamW step itself, "
-            "written out with tensor operations"
-        )
+        raise CheckFailure(f"the answer calls torch.optim's update: {_OWN_UPDATE}")
 
     def guarded(*args, **kwargs):
         saved = [(module, name, getattr(module, name)) for module, name in _TORCH_ROUTINES]
@@ -146,7 +148,7 @@ def _without_torch_optim(impl):
                 setattr(module, name, routine)
 
     guarded.__name__ = getattr(impl, "__name__", "impl")
-    return guarded
+    return forbid(guarded, "fused_adam", "fused_adam_", "fused_adamw_", reason=_OWN_UPDATE)
 
 
 def _step(impl, what, args, in_place_hint="", dtype_hint=""):
@@ -754,9 +756,34 @@ def _calls_torch_optim(
     return [param, exp_avg, exp_avg_sq]
 
 
+@fails_with("the answer calls _fused_adamw_: the card is the AdamW step itself")
+def _calls_fused_kernel(param, grad, exp_avg, exp_avg_sq, step, lr, betas, eps, weight_decay):
+    """Hands copies to torch._fused_adamw_, the kernel behind torch.optim.AdamW(fused=True),
+    past the refusal of torch.optim's Python updates."""
+    p, m, v = param.clone(), exp_avg.clone(), exp_avg_sq.clone()
+    steps = [torch.tensor(float(step), dtype=torch.float32, device=param.device)]
+    torch._fused_adamw_(
+        [p],
+        [grad.clone()],
+        [m],
+        [v],
+        [],
+        steps,
+        lr=lr,
+        beta1=betas[0],
+        beta2=betas[1],
+        weight_decay=weight_decay,
+        eps=eps,
+        amsgrad=False,
+        maximize=False,
+    )
+    return p, m, v
+
+
 WRONG_ANSWERS = {
     "adamw_step": [
         _calls_torch_optim,
+        _calls_fused_kernel,
         _adam_plus_l2,
         _no_bias_correction,
         _decay_after_update,
