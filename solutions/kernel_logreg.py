@@ -284,6 +284,8 @@ def check_klr_loss_grad(impl, device="cpu") -> None:
         impl,
         "grad",
         "backward",
+        "make_dual",  # (forward mode: torch.func.jvp, jacfwd, forward_ad's duals)
+        "unpack_dual",
         reason="compute ∇E by hand, as the card asks (the chain rule through f = Kα), not "
         "with autograd",
     )
@@ -502,6 +504,20 @@ def _klr_grad_autograd(alpha, K, y, lam):
     return loss.detach(), grad
 
 
+@fails_with("the answer calls _make_dual, _unpack_dual: compute ∇E by hand")
+def _klr_grad_forward_mode(alpha, K, y, lam):
+    """The gradient from forward-mode autograd, one torch.func.jvp per coordinate: autograd
+    all the same (a checker that refused grad and backward only let it pass)."""
+    N = alpha.shape[0]
+
+    def loss(a):
+        return lam / N * (a @ K @ a) + F.softplus(-(y * (K @ a))).sum() / N
+
+    units = torch.eye(N, dtype=alpha.dtype, device=alpha.device)
+    grad = torch.stack([torch.func.jvp(loss, (alpha,), (unit,))[1] for unit in units])
+    return loss(alpha), grad
+
+
 @fails_with("-> grad: returned a numpy array")
 def _klr_grad_numpy(alpha, K, y, lam):
     """The right loss and gradient computed in numpy (logaddexp, a stable sigmoid), the
@@ -549,6 +565,7 @@ WRONG_ANSWERS = {
     ],
     "klr_loss_grad": [
         _klr_grad_autograd,
+        _klr_grad_forward_mode,
         _klr_grad_sigmoid_sign,
         _klr_grad_missing_two,
         _klr_grad_naive,
