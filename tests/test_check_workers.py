@@ -398,25 +398,25 @@ def test_a_check_that_does_not_use_torch_forks_from_a_zygote_without_it(solution
 
 
 def test_lazy_modules_leave_out_packages_that_are_not_installed(monkeypatch):
-    """scipy is optional: a checker that makes its matcher refuse imports scipy.optimize on
-    first use where scipy is installed (so its checks fork from a worker that imported it),
-    and nothing where it is not (so they fork from the light one, ready sooner)."""
-    hungarian = "import numpy as np\n...\n    import scipy.optimize\n"
-    installed = {"torch": True, "numpy": True, "scipy": False}
+    """A package a pattern names may be missing (sympy, for forward-mode autograd, comes with
+    torch, not with this project): its checks then fork from a worker that did not import it
+    (ready sooner). scipy is no such package: the assignment card's checker refuses it with a
+    stand-in (`without_package`) and never imports it, so its checks import nothing for it,
+    installed or not (scipy.optimize was imported for each, 0.3-0.4 s, on a GPU host)."""
+    jvp = "torch.func.jvp(f, (x,), (v,))"
+    hungarian = "import numpy as np\n...\n    from scipy.optimize import linear_sum_assignment\n"
+    installed = {"torch": True, "numpy": True, "sympy": False, "scipy": True}
     monkeypatch.setattr(lazy_imports, "_installed", lambda module: installed[module.split(".")[0]])
-    assert lazy_imports.lazy_modules([hungarian]) == []
-    assert lazy_imports.lazy_modules([hungarian, "torch.optim.AdamW(params)"]) == [
+    assert lazy_imports.lazy_modules([jvp]) == []
+    assert lazy_imports.lazy_modules([jvp, "torch.optim.AdamW(params)"]) == [
         "torch._dynamo",
         "torch.profiler",
     ]
-    installed["scipy"] = True
-    assert lazy_imports.lazy_modules([hungarian]) == ["scipy.optimize"]
-    assert lazy_imports.lazy_modules(["from scipy.optimize import linear_sum_assignment"]) == [
-        "scipy.optimize"
-    ]
+    installed["sympy"] = True
+    assert lazy_imports.lazy_modules([jvp]) == ["sympy"]
+    assert lazy_imports.lazy_modules([hungarian]) == []
     # a message that names scipy is no use of it (poisson's: "lgamma(0) is inf in numpy,
-    # scipy and torch"): its checks waited for a worker importing scipy.optimize where scipy
-    # is installed (seen on a GPU host's Python 3.12)
+    # scipy and torch")
     assert lazy_imports.lazy_modules(['NOTE = "lgamma(0) is inf in numpy, scipy and torch"']) == []
 
 

@@ -36,11 +36,6 @@ LAZY_IMPORTS = {
     # host whose every core was busy, the last check of the CPU run and of the CUDA run)
     r"torch\.func\.jvp\b": ("sympy",),
     r"forward_ad\b": ("sympy",),
-    # hungarian's checker makes scipy's matcher refuse, where scipy is installed: each of its
-    # checks imported scipy.optimize, 0.3-0.4 s, the tail of a run on the 16-core host. (Its
-    # module named, not the word: poisson's message "... inf in numpy, scipy and torch" sent
-    # its checks to a worker importing scipy.optimize where scipy is installed.)
-    r"scipy\.optimize\b": ("scipy.optimize",),
 }
 
 
@@ -82,8 +77,8 @@ def _lazy_patterns() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
 
 @functools.cache
 def _installed(module: str) -> bool:
-    """Whether the package of `module` is there to import (scipy is optional); it is not
-    imported."""
+    """Whether the package of `module` is there to import (a pattern's package may be missing:
+    sympy comes with torch, not with this project); it is not imported."""
     import importlib.util
 
     return importlib.util.find_spec(module.partition(".")[0]) is not None
