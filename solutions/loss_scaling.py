@@ -83,6 +83,15 @@ def _unpack(out, what):
     tensors passed, and an answer that kept both in tensors as GradScaler does (no .item())
     was taken for right. The tracker is read by as_int, as every card's promised int is."""
     scale, tracker = expect_pair(out, ("new_scale", "new_growth_tracker"), what)
+    # (np.float64 is a float, and passes; np.float32, GradScaler's own precision kept in numpy,
+    # was said to be "array(32768.0, dtype=float32)", with the hint about a tensor's .item())
+    expect(
+        not isinstance(scale, np.floating) or isinstance(scale, float),
+        what,
+        f"returned new_scale as np.{type(scale).__name__}({float(scale)!r}), a numpy float, "
+        "expected a Python float",
+        hint=NUMPY_FLOAT_HINT,
+    )
     expect(
         isinstance(scale, (float, int)) and not isinstance(scale, bool),
         what,
@@ -92,6 +101,10 @@ def _unpack(out, what):
     return float(scale), as_int(tracker, what + ": new_growth_tracker")
 
 
+NUMPY_FLOAT_HINT = (
+    "float(...) of a numpy float is the Python float (exactly: a float64 holds every float32 "
+    "value), as the card's -> tuple[float, int] asks"
+)
 _HINT_BACKOFF = "on an inf/nan step the scale is multiplied by backoff_factor (0.5 halves it)"
 _HINT_RESET = "the tracker restarts at 0 after an inf step and after each growth"
 _HINT_GROWTH = (
@@ -342,6 +355,27 @@ def _tracker_numpy_int(
     return new_scale, np.int64(tracker)
 
 
+@fails_with("np.float32(32768.0), a numpy float, expected a Python float")
+def _scale_numpy_float32(
+    scale: float,
+    found_inf: bool,
+    growth_tracker: int,
+    growth_factor: float = 2.0,
+    backoff_factor: float = 0.5,
+    growth_interval: int = 2000,
+) -> tuple[float, int]:
+    """Keeps the scale in np.float32, GradScaler's precision, and returns it so: numpy's
+    scalar, not the Python float the card asks for."""
+    s = np.float32(scale)
+    if found_inf:
+        return s * np.float32(backoff_factor), 0
+    if growth_tracker + 1 < growth_interval:
+        return s, growth_tracker + 1
+    with np.errstate(over="ignore"):
+        grown = s * np.float32(growth_factor)
+    return (grown if np.isfinite(grown) else s), 0
+
+
 # --- correct variants -------------------------------------------------------------------------
 
 
@@ -376,6 +410,7 @@ WRONG_ANSWERS = {
         _tensors_as_gradscaler_keeps_them,
         _tracker_as_tensor,
         _tracker_numpy_int,
+        _scale_numpy_float32,
     ],
 }
 
