@@ -438,14 +438,14 @@ def test_lint_notes_a_checker_that_imports_a_package_at_each_call(cli, content_c
     """`import sympy` inside a checker made each of a learner's attempts 0.4 s slower (every
     check imports it again in its own process), and lint and check said nothing. A note says
     so, and where it goes instead; an import a worker has made before the checks (the
-    standard library, LAZY_IMPORTS's scipy.optimize), or one no checker or reference reaches
+    standard library, LAZY_IMPORTS's torch._dynamo for torch.compile), or one no checker or reference reaches
     (a wrong answer's), is none. A note is no problem: lint passes."""
     module = content_copy / "solutions" / "arith.py"
     edit(
         module,
         'def check_add_one(impl, device="cpu"):\n',
         'def check_add_one(impl, device="cpu"):\n'
-        "    import fractions\n    import scipy.optimize\n    import sympy\n\n",
+        "    import fractions\n    import torch._dynamo\n    import sympy\n\n    torch.compile\n",
     )
     edit(module, "    for n in range(0, 50):\n", "    for n in _sizes():\n")
     edit(module, "    return x + 2\n", "    import networkx\n\n    return x + 2\n")
@@ -466,9 +466,9 @@ def test_lint_notes_a_checker_that_imports_a_package_at_each_call(cli, content_c
         "check_add_one imports sympy at each call, and each check runs in a process of its "
         "own, so every check of the card, each attempt a learner makes included, imports it "
         "again: name it in LAZY_IMPORTS (studycli/check/lazy_imports.py), with a pattern of "
-        "the code that uses it, as scipy.optimize is there, and the worker that runs the "
-        "checks imports it once, before them, where it is installed (not at the module's "
-        "top: lint refuses a package that not every install has)"
+        "the code that uses it, as torch._dynamo is there (torch.compile), and the worker that "
+        "runs the checks imports it once, before them, where it is installed (not at the "
+        "module's top: lint refuses a package that not every install has)"
     ), notes[0]
 
 

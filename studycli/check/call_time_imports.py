@@ -185,7 +185,7 @@ def _message(who: str, role: str, module: str) -> str:
     return (
         f"{who} imports {module} at each call, and each check runs in a process of its own, so "
         f"{pays} imports it again: name it in LAZY_IMPORTS (studycli/check/lazy_imports.py), "
-        "with a pattern of the code that uses it, as scipy.optimize is there, and the worker "
-        "that runs the checks imports it once, before them, where it is installed (not at the "
-        "module's top: lint refuses a package that not every install has)"
+        "with a pattern of the code that uses it, as torch._dynamo is there (torch.compile), and "
+        "the worker that runs the checks imports it once, before them, where it is installed "
+        "(not at the module's top: lint refuses a package that not every install has)"
     )
