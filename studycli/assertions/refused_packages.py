@@ -89,15 +89,23 @@ class _StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 def _refused(package: str, reason: str) -> Iterator[None]:
     """Within the block, importing `package` or a submodule gives a refusing stand-in; the
     modules of it already imported are set aside and put back afterwards."""
-    saved = {name: module for name, module in sys.modules.items() if _within(name, package)}
-    for name in saved:
-        del sys.modules[name]
+    saved = _set_aside(package)
     finder = _StandIns(package, reason)
     sys.meta_path.insert(0, finder)
     try:
         yield
     finally:
         sys.meta_path.remove(finder)
-        for name in [name for name in sys.modules if _within(name, package)]:
-            del sys.modules[name]
+        _set_aside(package)  # (the stand-ins the answer imported)
         sys.modules.update(saved)
+
+
+def _set_aside(package: str) -> dict[str, types.ModuleType]:
+    """Take `package` and its submodules out of sys.modules, and return them. None is there
+    without the package itself (an import makes its parents first), which is most often
+    missing: sys.modules' thousand or more names, with torch imported, went unread. Read at
+    each of the answer's calls, they were 0.29 s of the reference checks on a GPU host."""
+    if package not in sys.modules:
+        return {}
+    names = [name for name in sys.modules if _within(name, package)]
+    return {name: sys.modules.pop(name) for name in names}
