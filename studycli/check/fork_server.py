@@ -22,7 +22,7 @@ import sys
 from typing import Any
 
 from . import left_threads, pid_namespace
-from .keeper import children_of_this_process
+from .keeper_children import children_of_this_process
 from .protocol import _HEADER, one_way, read_message, write_message
 from .zygote import _prepare, _serve
 

@@ -76,7 +76,7 @@ class Keeping:
 
     def __init__(self, channel: socket.socket, replies: int) -> None:
         self.channel, self.replies = channel, replies
-        self.fds = (channel.fileno(), replies)  # (the keeper's, kept: `keeper._detach`)
+        self.fds = (channel.fileno(), replies)  # (the keeper's, kept: `keeper_command.detach`)
         self.lock = threading.Lock()
         self.number = 0
         self.pipe = -1  # the check's output (-1: none, or every writer closed it)

@@ -276,7 +276,7 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self._kill_device_server()  # (its keeper then kills what it left, and ends)
                 with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.process.wait(timeout=2.0)  # (its sweep: `keeper.SWEEP_LIMIT`, 1 s)
+                    self.process.wait(timeout=2.0)  # (sweep: `keeper_children.SWEEP_LIMIT`, 1 s)
                 self.process.kill()
                 self.process.wait()
         elif not self.ended.wait(5) and self.pid is not None:
