@@ -92,3 +92,10 @@ def proc_stat(field):
         fields = stat.read().rsplit(")", 1)[1].split()
     return int(fields[("ppid", "pgrp").index(field) + 1])
 '''
+
+
+def close_pool(pool) -> None:
+    """Close every worker of `pool` (a `pool._Pool` of a test's own: the `fresh_pool` fixture's),
+    as the command does at exit."""
+    for worker in [*pool.idle, *pool.zygotes.values()]:
+        worker.close()

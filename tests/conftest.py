@@ -145,6 +145,21 @@ def content_copy(tmp_path) -> Path:
 
 
 @pytest.fixture
+def fresh_pool(monkeypatch):
+    """A pool of workers of the test's own in place of the command's (`pool._pool`): they load
+    what the test wrote, its output is the test's, and they are closed when it ends. A test
+    that asserts what closing did closes them first itself (`check_support.close_pool`)."""
+    from studycli.check import pool
+
+    from .check_support import close_pool
+
+    fresh = pool._Pool()
+    monkeypatch.setattr(pool, "_pool", fresh)
+    yield fresh
+    close_pool(fresh)
+
+
+@pytest.fixture
 def cli():
     """Invoke the CLI in-process: cli("--content", path, "lint") -> Result."""
     from studycli.cli.help_panels import whole_app

@@ -21,7 +21,7 @@ import pytest
 from studycli.check import lazy_imports, left_threads, output_tail, pool, runner
 from studycli.check.runner import Candidate, Job, run_job
 
-from .check_support import PROC_PIDS
+from .check_support import PROC_PIDS, close_pool
 
 # Whether a check maps torch's package (HEAVY, named so in PLAIN): a check is a fork of its
 # worker, whose maps are its own to read (as a user, a worker is not dumpable: `out_of_reach`).
@@ -188,53 +188,44 @@ def test_each_cpu_check_runs_in_a_child_of_its_own_forked_from_one_worker(soluti
     assert len({printed(first, "pid"), printed(second, "pid"), server, os.getpid()}) == 4
 
 
-def test_many_checks_at_once_fork_from_several_zygotes(solutions, monkeypatch):
+def test_many_checks_at_once_fork_from_several_zygotes(solutions, fresh_pool):
     """With `jobs` checks at a time, the CPU's checks fork from `light_zygotes(jobs)` zygotes,
     new interpreters, each given the next check while it runs the fewest."""
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
-    try:
-        pool.warm_up("cpu", 2 * pool.CHECKS_PER_ZYGOTE)
-        assert sorted(fresh.zygotes) == ["light", "light 2"]
-        for worker in fresh.zygotes.values():
-            assert worker.ready.wait(runner.WORKER_START_LIMIT)
-        # started one after another, as `run_job` does, without waiting for them to end
-        running = [fresh.worker("cpu").submit(job(solutions, "check_parent")) for _ in range(4)]
-        for check in running:
-            assert check.wait(30) and check.result["status"] == "pass", check.result
-        parents = [int(check.output.split()[1]) for check in running]
-        pids = {worker.pid for worker in fresh.zygotes.values()}
-        assert sorted(parents.count(pid) for pid in pids) == [2, 2]
-    finally:
-        _close_pool(fresh)
+    pool.warm_up("cpu", 2 * pool.CHECKS_PER_ZYGOTE)
+    assert sorted(fresh_pool.zygotes) == ["light", "light 2"]
+    for worker in fresh_pool.zygotes.values():
+        assert worker.ready.wait(runner.WORKER_START_LIMIT)
+    # started one after another, as `run_job` does, without waiting for them to end
+    running = [fresh_pool.worker("cpu").submit(job(solutions, "check_parent")) for _ in range(4)]
+    for check in running:
+        assert check.wait(30) and check.result["status"] == "pass", check.result
+    parents = [int(check.output.split()[1]) for check in running]
+    pids = {worker.pid for worker in fresh_pool.zygotes.values()}
+    assert sorted(parents.count(pid) for pid in pids) == [2, 2]
     assert [pool.light_zygotes(jobs) for jobs in (1, 2, 7, 8, 16, 64)] == [1, 1, 1, 2, 4, 4]
 
 
-def test_a_check_that_imports_more_forks_from_a_worker_of_its_own(solutions, monkeypatch):
+def test_a_check_that_imports_more_forks_from_a_worker_of_its_own(solutions, fresh_pool):
     """A checker that imports something on first use (`Job.lazy`) runs in a child of a worker
     that imported it; the other checks fork from one that did not. That worker is forked from
     the other, torch already imported, and ends when told to."""
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
-    try:
-        plain = run_job(job(solutions, "check_module_loaded"))
-        assert plain.status == "fail"  # `wave` is not imported where the plain checks fork
-        heavy = run_job(job(solutions, "check_module_loaded", lazy=("wave",)))
-        assert heavy.status == "pass", heavy.message
-        assert set(fresh.zygotes) == {"light", "heavy"} and fresh.lazy["heavy"] == ("wave",)
-        assert run_job(job(solutions, "check_module_loaded")).status == "fail"
-        light, forked = fresh.zygotes["light"], fresh.zygotes["heavy"]
-        assert forked.process is None and _parent(forked.pid) == light.pid
-        mapped = run_job(job(solutions, "check_heavy_mapped", lazy=("wave",)))
-        assert printed(mapped, "parent") == forked.pid, mapped  # (a fork of it: its maps)
-        assert printed(mapped, "heavy_mapped") == 1  # inherited, not imported again
-    finally:
-        _close_pool(fresh)
+    plain = run_job(job(solutions, "check_module_loaded"))
+    assert plain.status == "fail"  # `wave` is not imported where the plain checks fork
+    heavy = run_job(job(solutions, "check_module_loaded", lazy=("wave",)))
+    assert heavy.status == "pass", heavy.message
+    assert set(fresh_pool.zygotes) == {"light", "heavy"} and fresh_pool.lazy["heavy"] == ("wave",)
+    assert run_job(job(solutions, "check_module_loaded")).status == "fail"
+    light, forked = fresh_pool.zygotes["light"], fresh_pool.zygotes["heavy"]
+    assert forked.process is None and _parent(forked.pid) == light.pid
+    mapped = run_job(job(solutions, "check_heavy_mapped", lazy=("wave",)))
+    assert printed(mapped, "parent") == forked.pid, mapped  # (a fork of it: its maps)
+    assert printed(mapped, "heavy_mapped") == 1  # inherited, not imported again
+    close_pool(fresh_pool)
     assert forked.dead  # its server ended (its end of the pipe closed) when told to
 
 
 def test_a_check_that_imports_more_runs_where_the_zygote_to_fork_its_worker_is_stopped(
-    solutions, monkeypatch
+    solutions, fresh_pool
 ):
     """The light zygote, which forks the heavy one, stopped (SIGSTOP, as what a check left
     running can) before the heavy one was asked for: the heavy one was never forked, and its
@@ -242,12 +233,10 @@ def test_a_check_that_imports_more_runs_where_the_zygote_to_fork_its_worker_is_s
     its pid was looked at. The stopped zygote is killed, and the check runs in a new one."""
     import signal
 
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
     outcomes: list = []
     try:
         assert run_job(job(solutions, "check_module_loaded")).status == "fail"  # (light)
-        light = fresh.zygotes["light"]
+        light = fresh_pool.zygotes["light"]
         os.kill(light.pid, signal.SIGSTOP)
         heavy = job(solutions, "check_module_loaded", lazy=("wave",))
         thread = threading.Thread(target=lambda: outcomes.append(run_job(heavy)), daemon=True)
@@ -257,7 +246,6 @@ def test_a_check_that_imports_more_runs_where_the_zygote_to_fork_its_worker_is_s
         seconds = time.monotonic() - started
     finally:
         light.process.kill()  # (where it is still stopped: the old way)
-        _close_pool(fresh)
     assert outcomes and outcomes[0].status == "pass" and seconds < 30, (outcomes, seconds)
 
 
@@ -295,30 +283,25 @@ def test_a_worker_a_tracer_stops_is_not_taken_for_one_a_check_stopped(solutions)
     assert run_job(job(solutions, "check_pid")).status == "pass"
 
 
-def test_a_stopped_worker_is_closed_at_once(solutions, monkeypatch):
+def test_a_stopped_worker_is_closed_at_once(solutions, fresh_pool):
     """A worker stopped (SIGSTOP, by what a check left running) never read that it was let
     go: closing it, as the command does at exit, waited 5 s before it killed it."""
     import signal
 
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
-    try:
-        assert run_job(job(solutions, "check_pid")).status == "pass"
-        light = fresh.zygotes["light"]
-        os.kill(light.pid, signal.SIGSTOP)
-        deadline = time.monotonic() + 10
-        while not light.stopped() and time.monotonic() < deadline:
-            time.sleep(0.01)  # (a signal is taken when its process next runs)
-        started = time.monotonic()
-        light.close()
-        seconds = time.monotonic() - started
-    finally:
-        _close_pool(fresh)
+    assert run_job(job(solutions, "check_pid")).status == "pass"
+    light = fresh_pool.zygotes["light"]
+    os.kill(light.pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 10
+    while not light.stopped() and time.monotonic() < deadline:
+        time.sleep(0.01)  # (a signal is taken when its process next runs)
+    started = time.monotonic()
+    light.close()
+    seconds = time.monotonic() - started
     assert light.process.returncode == -signal.SIGKILL and seconds < 2, seconds
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux: a worker's keeper")
-def test_a_worker_whose_keeper_is_stopped_is_closed_at_once(solutions, monkeypatch):
+def test_a_worker_whose_keeper_is_stopped_is_closed_at_once(solutions, fresh_pool):
     """A check can stop its worker's keeper too (SIGSTOP: the parent of the process that forked
     it): the keeper, its server gone, never ended, and the command waited 5 s for it as it
     exited (`solve` of an attempt that stopped it: 6.2 s, against 1.1 s)."""
@@ -326,34 +309,29 @@ def test_a_worker_whose_keeper_is_stopped_is_closed_at_once(solutions, monkeypat
 
     from studycli.check.worker import _stopped
 
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
-    try:
-        assert run_job(job(solutions, "check_pid")).status == "pass"
-        light = fresh.zygotes["light"]
-        keeper = light.process.pid
-        assert keeper != light.pid
-        os.kill(keeper, signal.SIGSTOP)
-        deadline = time.monotonic() + 10
-        while not _stopped(keeper) and time.monotonic() < deadline:
-            time.sleep(0.01)  # (a signal is taken when its process next runs)
-        started = time.monotonic()
-        light.close()
-        seconds = time.monotonic() - started
-    finally:
-        _close_pool(fresh)
+    assert run_job(job(solutions, "check_pid")).status == "pass"
+    light = fresh_pool.zygotes["light"]
+    keeper = light.process.pid
+    assert keeper != light.pid
+    os.kill(keeper, signal.SIGSTOP)
+    deadline = time.monotonic() + 10
+    while not _stopped(keeper) and time.monotonic() < deadline:
+        time.sleep(0.01)  # (a signal is taken when its process next runs)
+    started = time.monotonic()
+    light.close()
+    seconds = time.monotonic() - started
     assert light.process.returncode == 0 and seconds < 2, (light.process.returncode, seconds)
 
 
-def test_ctrl_c_before_the_worker_is_ready_returns_at_once(solutions, tmp_path, monkeypatch):
+def test_ctrl_c_before_the_worker_is_ready_returns_at_once(
+    solutions, tmp_path, monkeypatch, fresh_pool
+):
     """A check stopped (Ctrl-C: `kill_all`) before its worker had started it waited for the
     worker to start it, only to kill it, up to 5 s: the first seconds of a command are its
     zygote's imports (torch's 2-5 s on the loaded box), and Ctrl-C then took seconds. The
     worker here imports a module that takes 30 s, so that it is surely not ready."""
     (tmp_path / "slow_to_import.py").write_text("import time\ntime.sleep(30)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
     outcomes: list = []
     try:
         pool.preload(["slow_to_import"], device="cpu")
@@ -361,40 +339,34 @@ def test_ctrl_c_before_the_worker_is_ready_returns_at_once(solutions, tmp_path, 
             target=lambda: outcomes.append(run_job(job(solutions, "check_pid"))), daemon=True
         )
         thread.start()
-        while not fresh.zygotes or not runner._LIVE:
+        while not fresh_pool.zygotes or not runner._LIVE:
             time.sleep(0.01)  # its worker is starting, and the check sent to it
         started = time.monotonic()
         runner.kill_all()
         thread.join(30)
         seconds = time.monotonic() - started
-        assert not fresh.zygotes["light"].ready.is_set()
+        assert not fresh_pool.zygotes["light"].ready.is_set()
     finally:
         runner.clear_stop()
-        _close_pool(fresh)
     assert outcomes and outcomes[0].status == "error" and seconds < 1.0, (outcomes, seconds)
 
 
-def test_a_check_that_does_not_use_torch_forks_from_a_zygote_without_it(solutions, monkeypatch):
+def test_a_check_that_does_not_use_torch_forks_from_a_zygote_without_it(solutions, fresh_pool):
     """`Job.torch` false: the check forks from a zygote that never imports torch, nor loads
     the solution modules that name it (it loads the others, as the light one does)."""
     (solutions / "plain.py").write_text(PLAIN)
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
-    try:
-        pool.preload([], solutions=(str(solutions), ["plain", "worker"]))
-        pool.warm_up("cpu", 1, torchless=())
-        plain = Job(
-            str(solutions), "plain", "check_plain", Candidate("reference", "same", "plain"),
-            torch=False,
-        )  # fmt: skip
-        outcome = run_job(plain)
-        assert outcome.status == "pass", outcome.message
-        assert printed(outcome, "loaded_in") == fresh.zygotes["torchless"].pid
-        assert printed(outcome, "heavy_mapped") == 0  # (its check's, a fork of it)
-        outcome = run_job(replace(plain, torch=True))
-        assert outcome.status == "fail" and "it is imported here" in outcome.message
-    finally:
-        _close_pool(fresh)
+    pool.preload([], solutions=(str(solutions), ["plain", "worker"]))
+    pool.warm_up("cpu", 1, torchless=())
+    plain = Job(
+        str(solutions), "plain", "check_plain", Candidate("reference", "same", "plain"),
+        torch=False,
+    )  # fmt: skip
+    outcome = run_job(plain)
+    assert outcome.status == "pass", outcome.message
+    assert printed(outcome, "loaded_in") == fresh_pool.zygotes["torchless"].pid
+    assert printed(outcome, "heavy_mapped") == 0  # (its check's, a fork of it)
+    outcome = run_job(replace(plain, torch=True))
+    assert outcome.status == "fail" and "it is imported here" in outcome.message
 
 
 def test_lazy_modules_leave_out_packages_that_are_not_installed(monkeypatch):
@@ -506,68 +478,53 @@ def test_installed_finds_a_package_without_importing_it():
     assert "pydoc_data" not in sys.modules
 
 
-def test_a_spawn_whose_pipes_never_come_does_not_hold_the_worker(solutions, monkeypatch):
+def test_a_spawn_whose_pipes_never_come_does_not_hold_the_worker(solutions, fresh_pool):
     """A zygote told to fork a server reads its pipes from the channel next; when they never
     come (the command failed between the two), it gives up and goes on forking checks."""
     from studycli.check import protocol
 
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
-    try:
-        assert run_job(job(solutions, "check_pid")).status == "pass"
-        light = fresh.zygotes["light"]
-        with light._sending:  # the message, and no pipes after it
-            protocol.write_message(light._requests, ("spawn", light._config((), None)))
-        started = time.monotonic()
-        outcome = run_job(job(solutions, "check_pid"))
-        assert outcome.status == "pass", outcome.message
-        assert time.monotonic() - started < 30
-    finally:
-        _close_pool(fresh)
+    assert run_job(job(solutions, "check_pid")).status == "pass"
+    light = fresh_pool.zygotes["light"]
+    with light._sending:  # the message, and no pipes after it
+        protocol.write_message(light._requests, ("spawn", light._config((), None)))
+    started = time.monotonic()
+    outcome = run_job(job(solutions, "check_pid"))
+    assert outcome.status == "pass", outcome.message
+    assert time.monotonic() - started < 30
 
 
 def test_device_checks_that_import_more_run_in_device_workers_that_imported_it(
-    solutions, monkeypatch
+    solutions, fresh_pool
 ):
     """On CUDA, as on the CPU, the checks with a `Job.lazy` run where it is imported (heavy
     device workers), the others wherever: an idle light worker imports it before such a
     check, rather than a new interpreter being started for it. (These checkers ignore their
     device: no GPU needed.)"""
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
-    try:
-        plain = run_job(job(solutions, "check_module_loaded", device="cuda"))
-        assert plain.status == "fail"  # no `wave` in a light worker
-        heavy = run_job(job(solutions, "check_module_loaded", device="cuda", lazy=("wave",)))
-        assert heavy.status == "pass", heavy.message
-        assert printed(heavy, "pid") == printed(plain, "pid")
-        assert list(fresh.kinds.values()) == ["heavy"] and not fresh.zygotes
-    finally:
-        _close_pool(fresh)
+    plain = run_job(job(solutions, "check_module_loaded", device="cuda"))
+    assert plain.status == "fail"  # no `wave` in a light worker
+    heavy = run_job(job(solutions, "check_module_loaded", device="cuda", lazy=("wave",)))
+    assert heavy.status == "pass", heavy.message
+    assert printed(heavy, "pid") == printed(plain, "pid")
+    assert list(fresh_pool.kinds.values()) == ["heavy"] and not fresh_pool.zygotes
 
 
 def test_a_heavy_device_check_waits_for_a_heavy_worker_once_there_are_enough(
-    solutions, monkeypatch
+    solutions, monkeypatch, fresh_pool
 ):
     """With `HEAVY_DEVICE_WORKERS` heavy workers busy, a check with a `Job.lazy` waits for
     one of them (their checks are short) instead of an idle light worker importing it too."""
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
     monkeypatch.setattr(pool, "HEAVY_DEVICE_WORKERS", 1)
-    try:
-        pool.warm_up("cuda", 2, device_lazy=("wave",))
-        assert sorted(fresh.kinds.values()) == ["heavy", "light"]
-        slow = job(solutions, "check_loaded_slowly", device="cuda", lazy=("wave",))
-        with ThreadPoolExecutor(2) as executor:
-            first = executor.submit(run_job, slow)
-            time.sleep(0.5)  # the first holds the heavy worker (the light one stays idle)
-            second = executor.submit(run_job, slow)
-            outcomes = [first.result(), second.result()]
-        assert [o.status for o in outcomes] == ["pass", "pass"], outcomes
-        assert printed(outcomes[0], "pid") == printed(outcomes[1], "pid")
-        assert sorted(fresh.kinds.values()) == ["heavy", "light"]
-    finally:
-        _close_pool(fresh)
+    pool.warm_up("cuda", 2, device_lazy=("wave",))
+    assert sorted(fresh_pool.kinds.values()) == ["heavy", "light"]
+    slow = job(solutions, "check_loaded_slowly", device="cuda", lazy=("wave",))
+    with ThreadPoolExecutor(2) as executor:
+        first = executor.submit(run_job, slow)
+        time.sleep(0.5)  # the first holds the heavy worker (the light one stays idle)
+        second = executor.submit(run_job, slow)
+        outcomes = [first.result(), second.result()]
+    assert [o.status for o in outcomes] == ["pass", "pass"], outcomes
+    assert printed(outcomes[0], "pid") == printed(outcomes[1], "pid")
+    assert sorted(fresh_pool.kinds.values()) == ["heavy", "light"]
 
 
 def test_a_device_worker_makes_its_cuda_context_through_the_driver(monkeypatch):
@@ -585,11 +542,6 @@ def test_a_device_worker_makes_its_cuda_context_through_the_driver(monkeypatch):
     monkeypatch.setattr(ctypes, "CDLL", lambda name: calls.append(name) or Driver())
     device_worker._make_cuda_context().join(10)
     assert calls == ["libcuda.so.1", "cuInit", "cuDeviceGet", "cuDevicePrimaryCtxRetain"]
-
-
-def _close_pool(pool) -> None:
-    for worker in [*pool.idle, *pool.zygotes.values()]:
-        worker.close()
 
 
 def _parent(pid: int) -> int:
@@ -717,13 +669,11 @@ def test_a_device_check_past_its_time_limit_takes_its_worker_with_it(solutions):
     assert after.status == "pass" and printed(after, "pid") != printed(first, "pid")
 
 
-def test_a_checks_time_limit_counts_from_its_start_not_from_its_workers(monkeypatch):
+def test_a_checks_time_limit_counts_from_its_start_not_from_its_workers(fresh_pool):
     """A check sent to a worker still importing torch waits for it; its limit starts when it
     runs (a cold start takes longer than this limit)."""
     from .conftest import FIXTURE_CONTENT
 
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
     quick = Job(
         str(FIXTURE_CONTENT / "solutions"),
         "arith",
@@ -731,10 +681,7 @@ def test_a_checks_time_limit_counts_from_its_start_not_from_its_workers(monkeypa
         Candidate("reference", "add_one", "arith"),
         timeout=0.5,
     )
-    try:
-        assert run_job(quick).status == "pass"
-    finally:
-        fresh.zygotes["light"].close()
+    assert run_job(quick).status == "pass"
 
 
 def test_more_device_workers_run_side_by_side_under_mps(tmp_path, monkeypatch):
@@ -1217,7 +1164,7 @@ def answer():
 
 
 def test_a_device_check_that_asks_the_keeper_for_output_of_its_own_misleads_no_later_check(
-    tmp_path, monkeypatch
+    tmp_path, fresh_pool
 ):
     """A device check can talk to its worker's keeper (the socket is the worker's, and so its
     code's): one that handed the keeper two pipes of its own and asked for each, leaving the
@@ -1230,19 +1177,14 @@ def test_a_device_check_that_asks_the_keeper_for_output_of_its_own_misleads_no_l
     says = "def answer():\n    print('check', NUMBER)\n" + CHECKS_ANSWER
     for number in range(3):
         (tmp_path / f"says{number}.py").write_text(f"NUMBER = {number}\n" + says)
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
     folder = str(tmp_path)
 
     def checked(module: str):
         reference = Candidate("reference", "answer", module)
         return run_job(Job(folder, module, "check", reference, device="cuda", timeout=20))
 
-    try:
-        checked("forger")
-        outputs = [checked(f"says{number}").output for number in range(3)]
-    finally:
-        _close_pool(fresh)
+    checked("forger")
+    outputs = [checked(f"says{number}").output for number in range(3)]
     assert outputs == [f"check {number}\n" for number in range(3)], outputs
 
 
@@ -1316,7 +1258,7 @@ def test_a_device_check_that_crashes_as_its_failure_is_described_writes_nothing_
 
 
 def test_a_dump_of_stacks_a_device_check_set_to_come_later_is_called_off_as_it_ends(
-    tmp_path, monkeypatch, capfd
+    tmp_path, fresh_pool, capfd
 ):
     """A check runs in its device worker, and what it set up there outlives it: a dump of the
     stacks set to come later (`faulthandler.dump_traceback_later`, repeated) wrote the
@@ -1328,14 +1270,10 @@ def test_a_dump_of_stacks_a_device_check_set_to_come_later_is_called_off_as_it_e
         "    faulthandler.dump_traceback_later(0.2, repeat=True, file=sys.stderr)\n"
     ) + CHECKS_ANSWER
     (tmp_path / "module.py").write_text(source)
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
     job = Job(str(tmp_path), "module", "check", Candidate("reference", "answer", "module"))
-    try:
-        outcome = run_job(replace(job, device="cuda"))
-        time.sleep(1.0)  # (five intervals)
-    finally:
-        _close_pool(fresh)
+    outcome = run_job(replace(job, device="cuda"))
+    time.sleep(1.0)  # (five intervals)
+    close_pool(fresh_pool)
     assert outcome.status == "pass", outcome
     assert "Timeout (" not in capfd.readouterr().err
 
@@ -1376,7 +1314,7 @@ def _reference_on_device_and_cpu(tmp_path: Path, monkeypatch, source: str, **lim
     try:
         return run_job(replace(job, device="cuda")), run_job(job)
     finally:
-        _close_pool(fresh)
+        close_pool(fresh)
 
 
 # An answer that hands its worker's keeper, in place of its output pipe, a descriptor that never
@@ -1395,7 +1333,7 @@ HANDS_THE_KEEPER_DEV_ZERO = (
 )
 
 
-def test_a_device_check_cannot_keep_its_workers_keeper_reading_for_ever(tmp_path, monkeypatch):
+def test_a_device_check_cannot_keep_its_workers_keeper_reading_for_ever(tmp_path, fresh_pool):
     """The keeper read a check's output pipe, at the check's end, until nothing was left: a
     check that handed it /dev/zero in its place (or left a writer as fast as the keeper reads)
     kept it reading, its lock held, for ever. The worker waited for its answer to the check's
@@ -1406,8 +1344,6 @@ def test_a_device_check_cannot_keep_its_workers_keeper_reading_for_ever(tmp_path
     pid_file = tmp_path / "keeper.pid"
     (tmp_path / "zero.py").write_text(HANDS_THE_KEEPER_DEV_ZERO.format(pid_file=str(pid_file)))
     folder = str(tmp_path)
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
     reference = Candidate("reference", "answer", "zero")
     keeper = None
     try:
@@ -1415,7 +1351,7 @@ def test_a_device_check_cannot_keep_its_workers_keeper_reading_for_ever(tmp_path
         keeper = int(pid_file.read_text())
         assert outcome.status == "pass", outcome
     finally:
-        _close_pool(fresh)
+        close_pool(fresh_pool)
         if keeper is not None:  # (before the fix: spinning, under init)
             deadline = time.monotonic() + 2.0
             while _alive(keeper) and time.monotonic() < deadline:
@@ -1596,7 +1532,7 @@ def test_a_daemon_left_by_a_check_that_killed_its_device_worker_is_killed(tmp_pa
 
 
 def test_a_device_check_that_kills_its_workers_keeper_says_so_and_leaves_nothing(
-    tmp_path, monkeypatch
+    tmp_path, fresh_pool
 ):
     """A device check can kill its worker's keeper (its worker's parent, a process of the same
     user): the worker died with it (PR_SET_PDEATHSIG), the daemon the check had started went
@@ -1618,8 +1554,6 @@ def test_a_device_check_that_kills_its_workers_keeper_says_so_and_leaves_nothing
         "os.kill(WORKER, signal.SIGKILL); time.sleep(30)"
     )
     attempt.write_text(DAEMON_THEN_KILLS_ITS_WORKER.format(marker=daemon, kill=kills))
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
     folder = str(tmp_path)
     learners = Candidate("file", "add_one", path=str(attempt))
     reference = Candidate("reference", "add_one", "quiet")
@@ -1631,7 +1565,7 @@ def test_a_device_check_that_kills_its_workers_keeper_says_so_and_leaves_nothing
         left = gone_within(daemon, 2.0)
         later = run_job(Job(folder, "quiet", "check", reference, device="cuda", timeout=10))
     finally:
-        _close_pool(fresh)
+        close_pool(fresh_pool)
         gone_within(daemon, 0)
     assert first.status == "pass", first
     assert outcome.status == "error", outcome
@@ -1666,7 +1600,7 @@ def answer():
     "spoil", ["os.close(fd)", "os.dup2(nowhere, fd)"], ids=["closed", "replaced"]
 )
 def test_a_device_check_that_spoils_its_workers_pidfd_of_the_keeper_is_not_taken_for_its_killer(
-    tmp_path, monkeypatch, spoil
+    tmp_path, fresh_pool, spoil
 ):
     """The thread of a device worker that waits for its keeper's end polls a pidfd of it: a
     check that closed it, or put another file in its place, then interrupted the poll with a
@@ -1677,13 +1611,8 @@ def test_a_device_check_that_spoils_its_workers_pidfd_of_the_keeper_is_not_taken
         pytest.skip("a keeper (Linux)")
     source = SPOILS_THE_PIDFD_OF_THE_KEEPER.format(spoil=spoil) + CHECKS_ANSWER
     (tmp_path / "module.py").write_text(source)
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
     job = Job(str(tmp_path), "module", "check", Candidate("reference", "answer", "module"))
-    try:
-        outcome = run_job(replace(job, device="cuda"))
-    finally:
-        _close_pool(fresh)
+    outcome = run_job(replace(job, device="cuda"))
     assert outcome.status == "pass", outcome
 
 
@@ -1699,7 +1628,7 @@ def answer():
 """
 
 
-def test_a_device_check_that_kills_its_keeper_from_a_shell_does_not_pass(tmp_path, monkeypatch):
+def test_a_device_check_that_kills_its_keeper_from_a_shell_does_not_pass(tmp_path, fresh_pool):
     """A device worker whose keeper ended sweeps what its check started, then says that its
     keeper was killed: a check that had a shell kill the keeper, and waited for the shell,
     returned once the sweep had killed it, and its report (passed) came first, as the sweep
@@ -1710,13 +1639,8 @@ def test_a_device_check_that_kills_its_keeper_from_a_shell_does_not_pass(tmp_pat
     if not sys.platform.startswith("linux"):
         pytest.skip("a keeper (Linux)")
     (tmp_path / "module.py").write_text(KILLS_ITS_KEEPER_FROM_A_SHELL + CHECKS_ANSWER)
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
     job = Job(str(tmp_path), "module", "check", Candidate("reference", "answer", "module"))
-    try:
-        outcome = run_job(replace(job, device="cuda", timeout=20))
-    finally:
-        _close_pool(fresh)
+    outcome = run_job(replace(job, device="cuda", timeout=20))
     assert outcome.message == crash_report.KEEPER_KILLED, outcome
 
 
@@ -1917,9 +1841,7 @@ SAYS_ITS_PID = (
 )
 
 
-def test_a_device_worker_whose_check_left_a_thread_running_is_replaced(
-    tmp_path, monkeypatch, capfd
-):
+def test_a_device_worker_whose_check_left_a_thread_running_is_replaced(tmp_path, fresh_pool, capfd):
     """A thread a device check's attempt started ran on in the worker (no signal ends it; a
     forked check's end with it): its lines went into the next checks' output (sys.stdout is
     each check's capture there), failing other cards' references for printing, and into the
@@ -1930,16 +1852,12 @@ def test_a_device_worker_whose_check_left_a_thread_running_is_replaced(
     attempt = tmp_path / "attempt.py"
     attempt.write_text(LEAVES_A_PRINTING_THREAD)
     folder = str(tmp_path)
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
-    try:
-        left = Candidate("file", "answer", path=str(attempt))
-        first = run_job(Job(folder, "quiet", "check", left, device="cuda"))
-        reference = Candidate("reference", "answer", "quiet")
-        second = run_job(Job(folder, "quiet", "check", reference, device="cuda"))
-        time.sleep(0.2)  # (what the thread prints meanwhile)
-    finally:
-        _close_pool(fresh)
+    left = Candidate("file", "answer", path=str(attempt))
+    first = run_job(Job(folder, "quiet", "check", left, device="cuda"))
+    reference = Candidate("reference", "answer", "quiet")
+    second = run_job(Job(folder, "quiet", "check", reference, device="cuda"))
+    time.sleep(0.2)  # (what the thread prints meanwhile)
+    close_pool(fresh_pool)
     assert first.status == second.status == "pass", (first, second)
     assert "thread says" not in second.output, second.output
     assert printed(second, "pid") != printed(first, "pid")
@@ -1968,7 +1886,7 @@ STARTS_A_THREAD = (
 @pytest.mark.parametrize("when", ["at its start", "once it runs"])
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
 def test_no_check_runs_beside_a_thread_that_a_workers_preparation_left(
-    tmp_path, monkeypatch, device, when
+    tmp_path, monkeypatch, fresh_pool, device, when
 ):
     """A solution module whose load, as a worker prepared, left a thread running: its card
     failed saying so, but the worker went on. A device worker ran every later check beside
@@ -1983,23 +1901,18 @@ def test_no_check_runs_beside_a_thread_that_a_workers_preparation_left(
     )
     (tmp_path / "quiet.py").write_text(SAYS_ITS_PID + pids)
     folder = str(tmp_path)
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
     monkeypatch.setattr(left_threads, "_KNOWN", {"skip": [], "refused": {}})
     if when == "once it runs":  # (the modules sent to a worker that is ready)
         if device == "cpu":
-            assert fresh.worker("cpu").ready.wait(120)
+            assert fresh_pool.worker("cpu").ready.wait(120)
         else:
-            fresh.start(device, 1)
-            assert fresh.idle[0].ready.wait(120)
+            fresh_pool.start(device, 1)
+            assert fresh_pool.idle[0].ready.wait(120)
     pool.preload((), (folder, ["threads", "quiet"]))
     quiet = Candidate("reference", "answer", "quiet")
-    try:
-        checked = run_job(Job(folder, "quiet", "check", quiet, device=device))
-        refused = run_job(Job(folder, "threads", "check", replace(quiet, module="threads")))
-        time.sleep(0.1)  # (what the thread prints meanwhile)
-    finally:
-        _close_pool(fresh)
+    checked = run_job(Job(folder, "quiet", "check", quiet, device=device))
+    refused = run_job(Job(folder, "threads", "check", replace(quiet, module="threads")))
+    time.sleep(0.1)  # (what the thread prints meanwhile)
     assert checked.status == "pass" and "thread says" not in checked.output, checked
     ran_in = int((tmp_path / "ran_in").read_text())
     worker = printed(checked, "parent" if device == "cpu" else "in")  # (a zygote forks it)
@@ -2036,7 +1949,7 @@ def test_a_module_whose_load_left_a_thread_is_loaded_again_once_fixed_and_known_
 
 
 def test_a_device_check_that_ran_out_of_memory_names_no_limit_it_was_not_held_to(
-    tmp_path, monkeypatch
+    tmp_path, fresh_pool
 ):
     """A device worker runs its checks in itself, never capped (a CPU check's process is, at
     `Job.memory_mb`): one that ran out of memory said "(limit 1024 MB)", and the learner looked
@@ -2047,14 +1960,9 @@ def test_a_device_check_that_ran_out_of_memory_names_no_limit_it_was_not_held_to
     attempt = tmp_path / "attempt.py"
     attempt.write_text("def answer():\n    raise MemoryError\n")
     folder = str(tmp_path)
-    fresh = pool._Pool()
-    monkeypatch.setattr(pool, "_pool", fresh)
     candidate = Candidate("file", "answer", path=str(attempt))
     on_device = Job(folder, "quiet", "check", candidate, device="cuda", memory_mb=1024)
-    try:
-        outcome = run_job(on_device)
-    finally:
-        _close_pool(fresh)
+    outcome = run_job(on_device)
     assert outcome.message == "ran out of memory", outcome.message
     assert error_report._memory_note(on_device) == "ran out of memory"
     assert error_report._memory_note(replace(on_device, device="cpu")) == (
@@ -2063,19 +1971,14 @@ def test_a_device_check_that_ran_out_of_memory_names_no_limit_it_was_not_held_to
 
 
 def test_a_device_worker_uses_one_hardware_queue_whatever_the_environment_says(
-    solutions, monkeypatch
+    solutions, monkeypatch, fresh_pool
 ):
     """CUDA_DEVICE_MAX_CONNECTIONS=32 in the learner's environment made twelve device workers
     under the run's MPS daemon fail cards ("CUDA-capable device(s) is/are busy or
     unavailable"): a device worker gets 1; the CPU's checks keep the environment's."""
-    monkeypatch.setenv("CUDA_DEVICE_MAX_CONNECTIONS", "32")
-    fresh = pool._Pool()  # workers started with the variable set
-    monkeypatch.setattr(pool, "_pool", fresh)
-    try:
-        on_device = run_job(job(solutions, "check_connections", device="cuda"))
-        on_cpu = run_job(job(solutions, "check_connections"))
-    finally:
-        _close_pool(fresh)
+    monkeypatch.setenv("CUDA_DEVICE_MAX_CONNECTIONS", "32")  # (before its workers start)
+    on_device = run_job(job(solutions, "check_connections", device="cuda"))
+    on_cpu = run_job(job(solutions, "check_connections"))
     assert on_device.status == on_cpu.status == "pass", (on_device, on_cpu)
     assert (printed(on_device, "connections"), printed(on_cpu, "connections")) == (1, 32)
 
