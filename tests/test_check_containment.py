@@ -1573,23 +1573,16 @@ if os.fork() == 0:  # (no exec: a copy of the worker, as it is while it loads)
 """
 
 
-def test_a_process_a_solution_module_forks_at_its_top_is_still_found(content_copy, monkeypatch):
+@pytest.mark.usefixtures("fresh_pool")  # (its workers load this copy's modules)
+def test_a_process_a_solution_module_forks_at_its_top_is_still_found(content_copy):
     """A worker whose descriptors are out of its checks' reach (`out_of_reach`: not dumpable)
     hides them from its own children too, and what a load left was found by its descriptors
     (`output_aside`): run as a user, a module that forked at its top passed its card, its
     process running on. The worker is in reach while it loads."""
-    from studycli.check import pool
-
     arith = content_copy / "solutions" / "arith.py"
     arith.write_text(FORKS_AT_ITS_TOP + arith.read_text())
     content = load_content(content_copy)
-    fresh = pool._Pool()  # (its workers load this copy's modules, and end with the test)
-    monkeypatch.setattr(pool, "_pool", fresh)
-    try:
-        [result] = run_checks([content.get("add-one")], content, jobs=1, timeout=20)
-    finally:
-        for worker in [*fresh.idle, *fresh.zygotes.values()]:
-            worker.close()
+    [result] = run_checks([content.get("add-one")], content, jobs=1, timeout=20)
     assert result.status == "error", result.message
     assert "arith.py left 1 process running that it started" in result.message, result.message
 
@@ -1620,7 +1613,8 @@ while not os.path.exists({record!r}) and time.monotonic() < deadline:
 """
 
 
-def test_a_check_cannot_reach_its_worker_as_it_loads_more_modules(tmp_path, monkeypatch):
+@pytest.mark.usefixtures("fresh_pool")  # (its worker loads this copy's modules)
+def test_a_check_cannot_reach_its_worker_as_it_loads_more_modules(tmp_path):
     """A worker loads the solution modules of a later preload (a review session's next card)
     beside the checks running then; it was dumpable for the load (`out_of_reach.in_reach`), and
     a check running then (as a user) opened its fds 1 and 2 (['1', '2']: the load's output, set
@@ -1633,23 +1627,17 @@ def test_a_check_cannot_reach_its_worker_as_it_loads_more_modules(tmp_path, monk
     started, loading, record = (str(tmp_path / name) for name in ("started", "loading", "record"))
     source = OPENS_ITS_WORKER_AS_IT_LOADS.format(started=started, loading=loading, record=record)
     job = replace(attempt_job(tmp_path, source), solutions_dir=str(solutions), timeout=20)
-    fresh = pool._Pool()  # (its worker loads this copy's modules, and ends with the test)
-    monkeypatch.setattr(pool, "_pool", fresh)
-    try:
-        pool.preload((), (str(solutions), ["arith"]))
-        outcomes: list[Outcome] = []
-        checking = threading.Thread(target=lambda: outcomes.append(run_job(job)))
-        checking.start()
-        deadline = time.monotonic() + 60
-        while not os.path.exists(started) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        later = LOADS_UNTIL_LOOKED_AT.format(loading=loading, record=record)
-        (solutions / "later.py").write_text(later)
-        pool.preload((), (str(solutions), ["arith", "later"]))
-        checking.join()
-    finally:
-        for worker in [*fresh.idle, *fresh.zygotes.values()]:
-            worker.close()
+    pool.preload((), (str(solutions), ["arith"]))
+    outcomes: list[Outcome] = []
+    checking = threading.Thread(target=lambda: outcomes.append(run_job(job)))
+    checking.start()
+    deadline = time.monotonic() + 60
+    while not os.path.exists(started) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    later = LOADS_UNTIL_LOOKED_AT.format(loading=loading, record=record)
+    (solutions / "later.py").write_text(later)
+    pool.preload((), (str(solutions), ["arith", "later"]))
+    checking.join()
     assert outcomes[0].status == "pass", outcomes[0]
     assert Path(record).read_text() == "[]"
 

@@ -1827,7 +1827,7 @@ threading.Thread(target=_tick, daemon=True).start()
 
 @pytest.mark.parametrize(("delay", "prints"), [(0, False), (0, True), (0.3, True)])
 def test_a_solution_module_that_leaves_a_thread_running_fails_its_card_saying_so(
-    content_copy, capfd, monkeypatch, delay, prints
+    content_copy, capfd, fresh_pool, delay, prints
 ):
     """A thread that a solution module started at its top ran on in the worker after the load
     (no signal ends a thread): its lines went to the command's output (a zygote's sys.stdout is
@@ -1836,19 +1836,14 @@ def test_a_solution_module_that_leaves_a_thread_running_fails_its_card_saying_so
     does, and nothing the thread prints reaches the command's output."""
     import time
 
-    from studycli.check import pool
+    from .check_support import close_pool
 
     arith = content_copy / "solutions" / "arith.py"
     arith.write_text(LEAVES_A_THREAD.format(delay=delay, prints=prints) + arith.read_text())
     content = load_content(content_copy)
-    fresh = pool._Pool()  # (its workers' output is this test's, and they end with it)
-    monkeypatch.setattr(pool, "_pool", fresh)
-    try:
-        [result] = run_checks([content.get("add-one")], content, jobs=1, timeout=20)
-        time.sleep(0.5)  # (the worker lives on: what the thread prints meanwhile)
-    finally:
-        for worker in [*fresh.idle, *fresh.zygotes.values()]:
-            worker.close()
+    [result] = run_checks([content.get("add-one")], content, jobs=1, timeout=20)
+    time.sleep(0.5)  # (the worker lives on: what the thread prints meanwhile)
+    close_pool(fresh_pool)
     out, err = capfd.readouterr()
     assert "thread says" not in out + err and "thread writes" not in out + err, (out, err)
     assert result.status == "error", result.message
