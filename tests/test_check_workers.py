@@ -1742,7 +1742,8 @@ def test_a_device_worker_and_its_keeper_end_with_a_command_killed_in_a_check_tha
     requests' socket to close (`device_worker.end_with_the_command`), which never runs while a
     check holds the GIL (`sum(range(10**12))`), and its keeper did not watch the command: a
     command killed with -9 in such a check left both running, the loop to its end. The keeper
-    kills the worker when the command ends (`keeper._end_with_the_command`), and ends."""
+    kills the worker when the command ends (`keeper_command.end_with_the_command`), and
+    ends."""
     if not sys.platform.startswith("linux"):
         pytest.skip("a keeper (Linux)")
     pid_file = tmp_path / "pid"
@@ -1809,7 +1810,7 @@ def test_a_zygote_and_its_keeper_end_with_a_command_killed_as_it_holds_the_gil(t
     """A zygote ends with the command when its loop sees the requests' socket close: one that
     held the GIL as it loaded a solution module (a loop in C at its top) never did, and as root
     its keeper cannot start a thread (its PID namespace unshared): the namespace's init kills
-    the server when the command ends (`keeper._end_with_the_command`), and all ends."""
+    the server when the command ends (`keeper_command.end_with_the_command`), and all ends."""
     if not sys.platform.startswith("linux"):
         pytest.skip("a keeper (Linux)")
     pid_file = tmp_path / "pid"
