@@ -242,20 +242,85 @@ TWO_PASS_HINT = (
 )
 
 
+# Conversions that take a tensor's value out of torch as numbers it can be computed on, where
+# it can no longer be followed (a bool, a printed row sum: a check, not a computation)
+_TO_NUMBERS = frozenset(
+    {"item", "tolist", "numpy", "__float__", "__int__", "__index__", "__complex__", "__array__"}
+)
+_SHARING = frozenset({"numpy", "__array__"})  # (their array shares the tensor's memory)
+# Writes into the first argument's storage not named with a trailing underscore
+_IN_PLACE = frozenset({"__setitem__", "__iadd__", "__isub__", "__imul__", "__itruediv__"})
+
+
+def _tensors_in(values):
+    """The tensors among values, in lists and tuples too."""
+    for value in values:
+        if isinstance(value, (list, tuple)):
+            yield from _tensors_in(value)
+        elif isinstance(value, torch.Tensor):
+            yield value
+
+
+def _storage(tensor):
+    """A key for the memory a tensor lives in, shared by its views (an address on its device:
+    a CPU and a CUDA address may be the same number)."""
+    return ("storage", str(tensor.device), tensor.untyped_storage().data_ptr())
+
+
+def _merged(ways):
+    """The widest reduction among several ways into a value, any second pass among them, and
+    the last step at which numbers from outside torch went into any of them."""
+    widest = max(ways, key=lambda way: way["count"], default={"count": 0, "name": ""})
+    second = any(way["second pass"] for way in ways)
+    numbers_in = max((way["numbers in"] for way in ways), default=0)
+    return {
+        "count": widest["count"],
+        "name": widest["name"],
+        "second pass": second,
+        "numbers in": numbers_in,
+    }
+
+
+_NO_NUMBERS = (torch.Tensor, torch.dtype, torch.device, torch.layout, torch.memory_format, str)
+
+
+def _takes_numbers(values):
+    """Whether a call's arguments hold values from outside torch (ints, floats, slices, numpy
+    arrays), which may be numbers a reduction's result left torch as."""
+    for value in values:
+        if isinstance(value, (list, tuple)):
+            if _takes_numbers(value):
+                return True
+        elif not (value is None or value is Ellipsis or isinstance(value, _NO_NUMBERS)):
+            return True
+    return False
+
+
 @contextmanager
-def _widest_reduction():
-    """Watch the torch calls in the block; record the reduction (max, sum, ...) that gathered
-    the most entries into one output value, as {"count": entries, "name": the routine}, and
-    whether the answer made a second pass over the blocks to gather more ("second pass"): a
+def _watched_reductions():
+    """Watch the torch calls in the block; yield `reach`, which tells of a value the call
+    returned the reduction (max, sum, ...) in its making that gathered the most entries into
+    one output value, as {"count": entries, "name": the routine}, and whether the answer made a
+    second pass over the blocks to gather more for it ("second pass"): a
     reduction of what was made of blocks reduced before (the max block by block, then the sum
     of exp(block - max) block by block, views or copies of them: two passes, each one block
     at a time), other than those of the last reduction that read a new block (the online
     pass reduces a block for its max, then exp(block - m_new) for its sum). The blocks'
     order is free, and a pass that only writes outputs block by block reduces nothing: both
-    are allowed."""
+    are allowed.
+
+    Only what went into the value counts: a reduction is carried forward to every tensor made
+    from its result (written into one in place or by out=, its whole storage, which views
+    share). One whose result left torch as numbers (item, float, tolist, ...) counts where
+    numbers from outside torch went into the value afterwards (torch.tensor(values), x - m,
+    a slice's bounds): they may be those. A check of the answer's own on its output
+    (out.sum(-1) near 1, asserted, with torch.allclose or .item()) makes nothing the output is
+    made of, and is free, as a bool read off a result is."""
     from torch.overrides import TorchFunctionMode
 
-    widest = {"count": 0, "name": "", "second pass": False}
+    made: dict = {}  # id or storage -> (tensor, what went into it), alive while watched
+    escapes: list = []  # (step, what went into the value) for each value that left torch
+    steps = [0]  # the torch calls watched so far
     kept: dict[int, tuple] = {}  # id -> (tensor, the blocks it was made of), alive while watched
     gathered: set = set()  # the blocks reduced so far, as (id of their base, offset in it)
     latest: set = set()  # the blocks of the last reduction that read a new one
@@ -306,6 +371,7 @@ def _widest_reduction():
             nonlocal latest
             result = func(*args, **(kwargs or {}))
             name = bare_name(getattr(func, "__name__", ""))
+            second = False
             blocks = blocks_of((*args, *(kwargs or {}).values()))
             gathers = name in _GATHERING or name in _ALONG
             if gathers and blocks:
@@ -313,7 +379,7 @@ def _widest_reduction():
                     gathered.update(blocks)
                     latest = blocks
                 elif not blocks <= latest:
-                    widest["second pass"] = True
+                    second = True
             elif blocks:  # what is made of blocks (a copy, exp(block - m)) carries them
                 for out in result if isinstance(result, (tuple, list)) else (result,):
                     if isinstance(out, torch.Tensor):
@@ -321,10 +387,10 @@ def _widest_reduction():
             elif getattr(func, "__name__", "") in _PICKING:
                 picked_block(args, kwargs or {}, result)
             source = args[0] if args else None
-            if not isinstance(source, torch.Tensor):
-                return result
             count = 0
-            if name in _GATHERING:
+            if not isinstance(source, torch.Tensor):
+                pass
+            elif name in _GATHERING:
                 out = result[0] if isinstance(result, tuple) else result
                 if isinstance(out, torch.Tensor):
                     count = source.numel() // max(out.numel(), 1)
@@ -334,12 +400,46 @@ def _widest_reduction():
                 dim = args[1] if len(args) > 1 else (kwargs or {}).get("dim", -1)
                 with contextlib.suppress(IndexError, TypeError):
                     count = source.shape[dim]
-            if count > widest["count"]:
-                widest.update(count=count, name=name)
+            steps[0] += 1
+            values = (*args, *(kwargs or {}).values())
+            numbers_in = steps[0] if _takes_numbers(values) else 0
+            carried = _merged(
+                [{"count": count, "name": name, "second pass": second, "numbers in": numbers_in}]
+                + [into(value) for value in _tensors_in(values)]
+            )
+            carry(func, args, kwargs or {}, result, carried)
             return result
 
+    def into(value):
+        """What went into a tensor: its own making, and whatever was written into its storage."""
+        ways = [made.get(id(value), (None, None))[1], made.get(_storage(value), (None, None))[1]]
+        return _merged([way for way in ways if way])
+
+    def carry(func, args, kwargs, result, carried):
+        name = getattr(func, "__name__", "")
+        outs = list(_tensors_in(result if isinstance(result, (tuple, list)) else (result,)))
+        written = list(_tensors_in((kwargs.get("out"),)))  # torch.amax(x, -1, out=buf)
+        if name in _IN_PLACE or name.endswith("_"):
+            written += list(_tensors_in(args[:1]))  # x[...] = v, x.copy_(v)
+        if name in _TO_NUMBERS:
+            escapes.append((steps[0], carried))
+            if name in _SHARING:  # numpy may write the tensor's memory from here on, unwatched
+                written += list(_tensors_in(args[:1]))
+                carried = _merged([carried, {**carried, "numbers in": steps[0]}])
+        for out in written:  # into the storage, which its views share
+            made[_storage(out)] = (out, _merged([into(out), carried]))
+        for out in outs + written:
+            made[id(out)] = (out, carried)
+
+    def reach(value):
+        tensors = list(_tensors_in((value,)))
+        made_of = _merged([into(out) for out in tensors])
+        last_numbers = made_of["numbers in"] if tensors else steps[0] + 1
+        left = [way for step, way in escapes if step < last_numbers]  # (maybe went in)
+        return _merged([made_of, *left])
+
     with _Reductions():
-        yield widest
+        yield reach
 
 
 def _check_block_by_block(impl, gen, device):
@@ -352,15 +452,16 @@ def _check_block_by_block(impl, gen, device):
         x = torch.randn(*shape, generator=gen).to(device) * 3.0
         n = shape[-1]
         what = f"online_softmax({describe(x)}, block_size={block_size})"
-        with _widest_reduction() as widest:
+        with _watched_reductions() as reach:
             got = call(impl, what, x.clone(), block_size)
+        widest = reach(got)
         expect(
             widest["count"] < n,
             what,
             f"reduced {widest['count']} entries at once with {widest['name']}, a whole row "
             f"(n = {n}), where one block holds {block_size}: the max and the sum must be "
-            "gathered block by block (every torch reduction the call makes is counted, a check "
-            "of your own on the result, such as out.sum(-1), too: leave such a check out)",
+            "gathered block by block (a check of your own on the output, such as out.sum(-1) "
+            "asserted near 1, is not counted)",
             hint=TWO_PASS_HINT,
         )
         expect(
@@ -478,6 +579,82 @@ def _wrong_log_output(x, block_size):
     rounded to float32's 6e-5, 1e-5 relative in the output, as a log-sum-exp state is."""
     m, s = _folded_state(x, block_size, range(0, x.shape[-1], block_size))
     return torch.exp(x - (m + torch.log(s)).unsqueeze(-1))
+
+
+def _variant_asserts_row_sums(x, block_size):
+    """The reference, then a check of its own that the output's rows sum to 1 (as an assert
+    would, raising where they do not): a whole-row sum of the output, which makes nothing the
+    output is made of."""
+    out = _fold_blocks(x, block_size, range(0, x.shape[-1], block_size))
+    sums = out.sum(dim=-1)
+    if not torch.allclose(sums, torch.ones_like(sums), atol=1e-4):
+        raise AssertionError(f"rows sum to {sums}")
+    return out
+
+
+def _variant_float64_checked_then_cast(x, block_size):
+    """The pass in float64, each block's outputs joined with torch.cat, the rows' sums checked
+    in float64 (a sum of what was made of every block), then cast back to x's dtype."""
+    x64 = x.double()
+    starts = range(0, x.shape[-1], block_size)
+    m, s = _folded_state(x64, block_size, starts)
+    blocks = [torch.exp(x64[..., a : a + block_size] - m.unsqueeze(-1)) for a in starts]
+    out = torch.cat(blocks, dim=-1) / s.unsqueeze(-1)
+    torch.testing.assert_close(out.sum(-1), torch.ones_like(s))
+    return out.to(x.dtype)
+
+
+def _variant_row_sums_read_as_numbers(x, block_size):
+    """The pass in float64, the rows' sums read out of torch as numbers (tolist) and checked
+    one by one, then the output cast back to x's dtype: the numbers go into nothing after."""
+    x64 = x.double()
+    m, s = _folded_state(x64, block_size, range(0, x.shape[-1], block_size))
+    out = torch.exp(x64 - m.unsqueeze(-1)) / s.unsqueeze(-1)
+    for total in out.sum(dim=-1).reshape(-1).tolist():
+        if abs(total - 1.0) > 1e-9:
+            raise AssertionError(f"a row sums to {total}")
+    return out.to(x.dtype)
+
+
+@fails_with("reduced 40 entries at once with max")
+def _wrong_max_as_numbers(x, block_size):
+    """The two-pass softmax whose max per row is taken out of torch as a Python number (item)
+    and put back with torch.tensor, then the sum of exp(x - max) block by block."""
+    rows = x.reshape(-1, x.shape[-1])
+    m = torch.tensor([row.max().item() for row in rows], dtype=x.dtype, device=x.device)
+    e = torch.exp(x - m.reshape(*x.shape[:-1], 1))
+    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+    for start in range(0, x.shape[-1], block_size):
+        s = s + e[..., start : start + block_size].sum(dim=-1)
+    return e / s.unsqueeze(-1)
+
+
+@fails_with("reduced 40 entries at once with amax")
+def _wrong_two_pass_in_the_output(x, block_size):
+    """The two-pass softmax written in place into a copy of x that is returned: the max of the
+    whole row subtracted from it, then the sum of its blocks; the row's max went into the
+    output through its storage."""
+    out = x.clone()
+    out.sub_(out.amax(dim=-1, keepdim=True)).exp_()
+    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+    for start in range(0, x.shape[-1], block_size):
+        s = s + out[..., start : start + block_size].sum(dim=-1)
+    return out.div_(s.unsqueeze(-1))
+
+
+@fails_with("reduced 40 entries at once with amax")
+def _wrong_max_into_out_buffer(x, block_size):
+    """The two-pass softmax whose row max is written into a buffer by out= (torch.amax(x, -1,
+    out=buf)) and read back through a view of the buffer made before: the max reaches the
+    output through the buffer's storage."""
+    buf = torch.empty(x.shape[:-1], dtype=x.dtype, device=x.device)
+    view = buf[...]
+    torch.amax(x, -1, out=buf)
+    e = torch.exp(x - view.unsqueeze(-1))
+    s = torch.zeros(x.shape[:-1], dtype=x.dtype, device=x.device)
+    for start in range(0, x.shape[-1], block_size):
+        s = s + e[..., start : start + block_size].sum(dim=-1)
+    return e / s.unsqueeze(-1)
 
 
 def _variant_log_output(x, block_size):
@@ -878,6 +1055,9 @@ WRONG_ANSWERS = {
         _wrong_two_pass_over_picked_blocks,
         _wrong_in_place,
         _wrong_upcast,
+        _wrong_max_as_numbers,
+        _wrong_two_pass_in_the_output,
+        _wrong_max_into_out_buffer,
     ],
     "running_stats_update": [
         _wrong_update_no_rescale,
@@ -899,5 +1079,8 @@ CORRECT_VARIANTS = {
         _variant_blocks_last_first,
         _variant_picked_blocks,
         _variant_log_output,
+        _variant_asserts_row_sums,
+        _variant_float64_checked_then_cast,
+        _variant_row_sums_read_as_numbers,
     ],
 }
