@@ -9,6 +9,7 @@ from studycli.assertions import (
     call,
     call_unchanged,
     describe,
+    dtype_name,
     expect,
     expect_tensor,
     fails_with,
@@ -221,7 +222,14 @@ def check_apply_rope(impl, device="cpu"):
             rtol=1e-4,
             hint=_diagnose(out, mistakes, ""),
         )
-        expect(out.dtype == x.dtype, what, f"returned dtype {out.dtype}, expected {x.dtype}")
+        expect(
+            out.dtype == x.dtype,
+            what,
+            f"returned {dtype_name(out)} for {dtype_name(x)} x: the rotated features come back "
+            "in x's dtype",
+            hint="compute the angles (or everything) in float64 if you like, then cast the "
+            "result back with .to(x.dtype)",
+        )
 
     # The default base and large positions (float32 angles lose some digits: looser tolerance).
     x = torch.randn(2, 5, 8, generator=gen).to(device)
@@ -244,7 +252,8 @@ def check_apply_rope(impl, device="cpu"):
     expect(  # (assert_close's tolerance here takes float32's values)
         out.dtype == x.dtype,
         what,
-        f"returned dtype {out.dtype}, expected {x.dtype}",
+        f"returned {dtype_name(out)} for {dtype_name(x)} x: the rotated features come back in "
+        "x's dtype",
         hint="return x's dtype: compute in it, or cast the result back with .to(x.dtype)",
     )
     assert_close(out, _rope_complex(_np(x), pos.cpu().numpy()), what, atol=1e-6, rtol=1e-6)
@@ -478,7 +487,7 @@ def _rope_row_index(x, positions, base: float = 10000.0):
     return apply_rope(x, torch.arange(x.shape[-2], device=x.device), base)
 
 
-@fails_with("returned dtype torch.float32, expected torch.float64")
+@fails_with("returned float32 for float64 x")
 def _rope_in_float32(x, positions, base: float = 10000.0):
     """Computes in float32 (x.float(), as for half precision) and returns that: right for
     float32, but a float64 x comes back float32, not in x's dtype."""
