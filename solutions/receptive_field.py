@@ -3,7 +3,6 @@
 import random
 
 import torch
-import torch.nn.functional as F
 
 from studycli.assertions import as_int, assert_equal, call_unchanged, describe, fails_with
 
@@ -39,23 +38,19 @@ def receptive_field(layers: list[tuple[int, ...]]) -> int:
 
 
 def _brute(layers):
-    """Backpropagate from output unit 0 of a real all-ones conv stack; the field is the span of
-    the input positions with a non-zero gradient (first to last: dilations may leave holes)."""
-    length = 8
-    while True:
-        x = torch.zeros(1, 1, length, dtype=torch.float64, requires_grad=True)
-        y = x
-        for layer in layers:
-            k, s = layer[0], layer[1]
-            d = layer[2] if len(layer) > 2 else 1
-            if y.shape[-1] < d * (k - 1) + 1:
-                break
-            y = F.conv1d(y, torch.ones(1, 1, k, dtype=torch.float64), stride=s, dilation=d)
-        else:
-            y[0, 0, 0].backward()
-            nz = torch.nonzero(x.grad[0, 0]).flatten()
-            return int(nz[-1] - nz[0]) + 1
-        length *= 2
+    """Walk down from output unit 0 of the stack: the positions below that a unit at p reads
+    are p s + j d for j < k, layer after layer down to the input; the field is the span of
+    the input positions reached (first to last: dilations may leave holes). Each position,
+    not a formula: the learner's recursion is checked against the units it counts. (It
+    backpropagated through a real all-ones conv1d stack before, the same positions: 0.04 s
+    of CPU for the 161 stacks with one torch thread, but 2.9 s of wall time with the thread
+    per core that `solve` gives, on a busy 2-core machine, of a 10 s limit.)"""
+    reached = {0}
+    for layer in reversed(layers):
+        k, s = layer[0], layer[1]
+        d = layer[2] if len(layer) > 2 else 1
+        reached = {p * s + j * d for p in reached for j in range(k)}
+    return max(reached) - min(reached) + 1
 
 
 def _random_stack(rng):
